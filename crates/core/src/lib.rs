@@ -1,0 +1,14 @@
+//! The heart of tokenaudit: the canonical call record, exact money and the
+//! pricing catalog.
+//!
+//! This crate does no I/O and reads no clock, so everything in it is
+//! deterministic and testable with plain values. Readers (in `tokenaudit-ingest`)
+//! produce [`CallRecord`]s; the pricing engine turns a record into exact
+//! [`Money`].
+
+pub mod money;
+pub mod record;
+
+pub use money::Money;
+pub use record::{CallRecord, CallStatus, Field, Usage};
+pub mod pricing;

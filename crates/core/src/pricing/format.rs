@@ -1,0 +1,352 @@
+//! Our catalog file format (schema 1), read and written with serde.
+//!
+//! Prices in the file are decimal strings (numbers are accepted too) in US
+//! dollars per million tokens, the unit every provider's price page uses. A
+//! price with up to six decimals is an exact whole number of pico-dollars per
+//! token, which is how they are held in memory. See `data/README.md`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{
+    Catalog, CatalogError, MatchRule, ModelEntry, Multiplier, PricePeriod, ProviderInfo,
+    ProviderKind, Rates, Source, Tier, SCHEMA_VERSION,
+};
+use crate::money::{parse_decimal_scaled, Money};
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCatalog {
+    schema: u32,
+    version: String,
+    #[serde(default)]
+    sources: Vec<Source>,
+    #[serde(default)]
+    providers: Vec<FileProvider>,
+    models: Vec<FileModel>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProvider {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// `first_party` or `host`.
+    #[serde(default = "default_kind")]
+    kind: String,
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    hint: Option<Value>,
+}
+
+fn default_kind() -> String {
+    "host".to_owned()
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileModel {
+    provider: String,
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    match_rule: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch_multiplier: Option<Value>,
+    prices: Vec<FilePeriod>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FilePeriod {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    effective: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cached_read: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_write_5m: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_write_1h: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tiers: Vec<FileTier>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTier {
+    above_input_tokens: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cached_read: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_write_5m: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_write_1h: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Value>,
+}
+
+/// `value / 10^scale` as trimmed decimal text (`2500000, 6` → `"2.5"`).
+pub(crate) fn decimal_text(value: i128, scale: u32) -> String {
+    let unit = 10i128.pow(scale);
+    let sign = if value < 0 { "-" } else { "" };
+    let (whole, frac) = (value.abs() / unit, value.abs() % unit);
+    if frac == 0 {
+        return format!("{sign}{whole}");
+    }
+    let frac = format!("{frac:0width$}", width = scale as usize);
+    format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
+}
+
+/// A JSON string or number as decimal text.
+pub(crate) fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Dollars per million tokens (text) → money per token.
+pub(crate) fn per_mtok(text: &str) -> Option<Money> {
+    parse_decimal_scaled(text, 6)
+        .filter(|v| *v >= 0)
+        .map(Money::from_picos)
+}
+
+/// Money per token → dollars per million tokens, as exact decimal text.
+pub fn mtok_text(rate: Money) -> String {
+    decimal_text(rate.picos(), 6)
+}
+
+fn rate(model: &str, field: &str, value: &Option<Value>) -> Result<Option<Money>, CatalogError> {
+    let Some(value) = value else { return Ok(None) };
+    value_text(value)
+        .and_then(|t| per_mtok(&t))
+        .map(Some)
+        .ok_or_else(|| CatalogError::Invalid {
+            model: model.to_owned(),
+            message: format!(
+                "`{field}` must be a non-negative decimal in USD per million tokens, got {value}"
+            ),
+        })
+}
+
+fn rates_of(
+    model: &str,
+    [input, output, cached_read, cache_write_5m, cache_write_1h, reasoning]: [&Option<Value>; 6],
+) -> Result<Rates, CatalogError> {
+    Ok(Rates {
+        input: rate(model, "input", input)?,
+        output: rate(model, "output", output)?,
+        cached_read: rate(model, "cached_read", cached_read)?,
+        cache_write_5m: rate(model, "cache_write_5m", cache_write_5m)?,
+        cache_write_1h: rate(model, "cache_write_1h", cache_write_1h)?,
+        reasoning: rate(model, "reasoning", reasoning)?,
+    })
+}
+
+fn text_of(rate: Option<Money>) -> Option<Value> {
+    rate.map(|r| Value::String(mtok_text(r)))
+}
+
+pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
+    let file: FileCatalog = serde_json::from_str(text)?;
+    if file.schema != SCHEMA_VERSION {
+        return Err(CatalogError::Schema { found: file.schema });
+    }
+    let mut providers = Vec::with_capacity(file.providers.len());
+    for p in file.providers {
+        let invalid = |message: String| CatalogError::Invalid {
+            model: format!("provider {}", p.id),
+            message,
+        };
+        let kind = match p.kind.as_str() {
+            "first_party" => ProviderKind::FirstParty,
+            "host" => ProviderKind::Host,
+            other => {
+                return Err(invalid(format!(
+                    "`kind` must be first_party or host, got {other:?}"
+                )))
+            }
+        };
+        let hint = p
+            .hint
+            .as_ref()
+            .map(MatchRule::from_json)
+            .transpose()
+            .map_err(invalid)?;
+        providers.push(ProviderInfo {
+            name: p.name.unwrap_or_else(|| p.id.clone()),
+            id: p.id,
+            kind,
+            hint,
+        });
+    }
+    let mut models: Vec<ModelEntry> = Vec::with_capacity(file.models.len());
+    for m in file.models {
+        let key = format!("{}/{}", m.provider, m.id);
+        let invalid = |message: String| CatalogError::Invalid {
+            model: key.clone(),
+            message,
+        };
+        if models
+            .iter()
+            .any(|o| o.provider == m.provider && o.id == m.id)
+        {
+            return Err(invalid(
+                "listed twice; each provider and id may appear once".into(),
+            ));
+        }
+        let match_rule = m
+            .match_rule
+            .as_ref()
+            .map(MatchRule::from_json)
+            .transpose()
+            .map_err(&invalid)?;
+        let batch_multiplier = match &m.batch_multiplier {
+            None => None,
+            Some(v) => Some(value_text(v).and_then(|t| Multiplier::parse(&t)).ok_or_else(|| {
+                invalid(format!("`batch_multiplier` must be a positive decimal such as \"0.5\", got {v}"))
+            })?),
+        };
+        if m.prices.is_empty() {
+            return Err(invalid(
+                "`prices` is empty; give at least one price period".into(),
+            ));
+        }
+        let mut periods = Vec::with_capacity(m.prices.len());
+        for p in &m.prices {
+            let rates = rates_of(
+                &key,
+                [
+                    &p.input,
+                    &p.output,
+                    &p.cached_read,
+                    &p.cache_write_5m,
+                    &p.cache_write_1h,
+                    &p.reasoning,
+                ],
+            )?;
+            if rates.input.is_none() {
+                return Err(invalid("a price period has no `input` price".into()));
+            }
+            let mut tiers = Vec::with_capacity(p.tiers.len());
+            for t in &p.tiers {
+                let rates = rates_of(
+                    &key,
+                    [
+                        &t.input,
+                        &t.output,
+                        &t.cached_read,
+                        &t.cache_write_5m,
+                        &t.cache_write_1h,
+                        &t.reasoning,
+                    ],
+                )?;
+                tiers.push(Tier {
+                    above_input_tokens: t.above_input_tokens,
+                    rates,
+                });
+            }
+            tiers.sort_by_key(|t| t.above_input_tokens);
+            if tiers
+                .windows(2)
+                .any(|w| w[0].above_input_tokens == w[1].above_input_tokens)
+            {
+                return Err(invalid(
+                    "two tiers have the same `above_input_tokens`".into(),
+                ));
+            }
+            periods.push(PricePeriod {
+                effective: p.effective,
+                rates,
+                tiers,
+            });
+        }
+        periods.sort_by_key(|p| p.effective);
+        if periods.windows(2).any(|w| w[0].effective == w[1].effective) {
+            return Err(invalid(
+                "two price periods have the same `effective` date (or both have none)".into(),
+            ));
+        }
+        models.push(ModelEntry {
+            name: m.name.unwrap_or_else(|| m.id.clone()),
+            id: m.id,
+            provider: m.provider,
+            match_rule,
+            batch_multiplier,
+            periods,
+        });
+    }
+    Ok(Catalog::new(file.version, file.sources, providers, models))
+}
+
+pub(crate) fn write(catalog: &Catalog) -> String {
+    let file = FileCatalog {
+        schema: SCHEMA_VERSION,
+        version: catalog.version.clone(),
+        sources: catalog.sources.clone(),
+        providers: catalog
+            .providers
+            .iter()
+            .map(|p| FileProvider {
+                id: p.id.clone(),
+                name: (p.name != p.id).then(|| p.name.clone()),
+                kind: p.kind.as_str().to_owned(),
+                hint: p.hint.as_ref().map(MatchRule::to_json),
+            })
+            .collect(),
+        models: catalog
+            .models
+            .iter()
+            .map(|m| FileModel {
+                provider: m.provider.clone(),
+                id: m.id.clone(),
+                name: (m.name != m.id).then(|| m.name.clone()),
+                match_rule: m.match_rule.as_ref().map(MatchRule::to_json),
+                batch_multiplier: m.batch_multiplier.map(|b| Value::String(b.to_string())),
+                prices: m
+                    .periods
+                    .iter()
+                    .map(|p| FilePeriod {
+                        effective: p.effective,
+                        input: text_of(p.rates.input),
+                        output: text_of(p.rates.output),
+                        cached_read: text_of(p.rates.cached_read),
+                        cache_write_5m: text_of(p.rates.cache_write_5m),
+                        cache_write_1h: text_of(p.rates.cache_write_1h),
+                        reasoning: text_of(p.rates.reasoning),
+                        tiers: p
+                            .tiers
+                            .iter()
+                            .map(|t| FileTier {
+                                above_input_tokens: t.above_input_tokens,
+                                input: text_of(t.rates.input),
+                                output: text_of(t.rates.output),
+                                cached_read: text_of(t.rates.cached_read),
+                                cache_write_5m: text_of(t.rates.cache_write_5m),
+                                cache_write_1h: text_of(t.rates.cache_write_1h),
+                                reasoning: text_of(t.rates.reasoning),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&file).expect("catalog serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,262 @@
+//! Importer for LiteLLM's `model_prices_and_context_window.json` (MIT).
+//!
+//! LiteLLM keys each entry by the name its router accepts (`gpt-4o`,
+//! `gemini/gemini-2.5-pro`, `bedrock/us-east-1/…`) and gives prices per token
+//! as binary floats, without history. Each float goes through its shortest
+//! decimal text and is then parsed exactly, so `3e-06` becomes exactly $3 per
+//! million tokens. Batch prices (`*_batches`) become a batch multiplier when
+//! every batch rate is the same fraction of its normal rate; long-context
+//! prices (`*_above_200k_tokens`, also 128k/256k/272k…) become tiers.
+//! Priority, flex and other service tiers are not imported.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::format::value_text;
+use super::import_genai::{provider_hint, FIRST_PARTY};
+use super::{
+    Catalog, ImportError, Source, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
+    ProviderInfo, ProviderKind, Rates, SkipReason, Tier,
+};
+use crate::money::{parse_decimal_scaled, Money};
+
+/// Token-priced modes; other modes (images, audio, rerank…) are skipped.
+const TOKEN_MODES: &[&str] = &["chat", "completion", "responses", "embedding"];
+
+/// LiteLLM's provider names → our provider ids (genai-prices' ids).
+pub(crate) fn provider_id(litellm: &str) -> String {
+    let id = match litellm {
+        "bedrock" | "bedrock_converse" | "bedrock_mantle" => "aws",
+        "gemini" | "vertex_ai" => "google",
+        p if p.starts_with("vertex_ai-") => "google",
+        "azure" | "azure_ai" | "azure_text" => "azure",
+        "text-completion-openai" | "openai" => "openai",
+        "xai" => "x-ai",
+        "together_ai" => "together",
+        "fireworks_ai" | "fireworks_ai-embedding-models" => "fireworks",
+        "mistral" | "codestral" | "text-completion-codestral" => "mistral",
+        "cohere" | "cohere_chat" => "cohere",
+        "moonshot" => "moonshotai",
+        "voyage" => "voyageai",
+        other => other,
+    };
+    id.to_owned()
+}
+
+/// Per-token float → money per token, via the float's shortest decimal text.
+fn per_token(v: &Value) -> Option<Money> {
+    value_text(v)
+        .and_then(|t| parse_decimal_scaled(&t, 12))
+        .filter(|p| *p >= 0)
+        .map(Money::from_picos)
+}
+
+/// Reads LiteLLM's price file into a catalog (ids are LiteLLM's keys).
+pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError> {
+    let root: Value = serde_json::from_str(json)?;
+    let entries = root
+        .as_object()
+        .ok_or_else(|| ImportError::Shape("expected an object keyed by model name".into()))?;
+    let mut report = ImportReport::default();
+    let mut models: Vec<ModelEntry> = Vec::new();
+    let mut providers: Vec<ProviderInfo> = Vec::new();
+    let mut uneven_batch = 0usize;
+    for (key, entry) in entries {
+        if key == "sample_spec" {
+            continue;
+        }
+        let Some(e) = entry.as_object() else {
+            report.skipped.push((
+                key.clone(),
+                SkipReason::InvalidPrice("entry is not an object".into()),
+            ));
+            continue;
+        };
+        let mode = e.get("mode").and_then(Value::as_str).unwrap_or("unknown");
+        if !TOKEN_MODES.contains(&mode) {
+            report
+                .skipped
+                .push((key.clone(), SkipReason::NotTokenPriced(mode.to_owned())));
+            continue;
+        }
+        let litellm_provider = e
+            .get("litellm_provider")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        let provider = provider_id(litellm_provider);
+        let (rates, tiers) = match rates_and_tiers(e, "") {
+            Ok(r) => r,
+            Err(reason) => {
+                report.skipped.push((key.clone(), reason));
+                continue;
+            }
+        };
+        if rates.input.is_none() {
+            report
+                .skipped
+                .push((key.clone(), SkipReason::MissingInputPrice));
+            continue;
+        }
+        let batch_multiplier = match batch_multiplier(e, &rates) {
+            Ok(m) => m,
+            Err(()) => {
+                uneven_batch += 1;
+                None
+            }
+        };
+        if models
+            .iter()
+            .any(|m| m.provider == provider && m.id == *key)
+        {
+            report.skipped.push((key.clone(), SkipReason::Duplicate));
+            continue;
+        }
+        if !providers.iter().any(|p| p.id == provider) {
+            providers.push(ProviderInfo {
+                id: provider.clone(),
+                name: provider.clone(),
+                kind: if FIRST_PARTY.contains(&provider.as_str()) {
+                    ProviderKind::FirstParty
+                } else {
+                    ProviderKind::Host
+                },
+                hint: provider_hint(
+                    &provider,
+                    Some(MatchRule::Equals(litellm_provider.to_lowercase())),
+                ),
+            });
+        }
+        // `gemini/gemini-2.5-pro` is also logged as `gemini-2.5-pro`.
+        let bare = key
+            .split_once('/')
+            .filter(|(p, _)| *p == litellm_provider || provider_id(p) == provider);
+        let match_rule = bare.map(|(_, rest)| MatchRule::Equals(rest.to_lowercase()));
+        models.push(ModelEntry {
+            id: key.clone(),
+            provider,
+            name: key.clone(),
+            match_rule,
+            batch_multiplier,
+            periods: vec![PricePeriod {
+                effective: None,
+                rates,
+                tiers,
+            }],
+        });
+        report.imported += 1;
+    }
+    if uneven_batch > 0 {
+        report.notes.push(format!(
+            "{uneven_batch} model(s) have batch prices that are not one uniform fraction of their normal prices; their batch calls are priced at normal rates"
+        ));
+    }
+    report
+        .notes
+        .push("priority, flex and other service-tier prices are not imported".into());
+    Ok((
+        Catalog::new(
+            "litellm-import".to_owned(),
+            vec![Source {
+                name: "litellm".to_owned(),
+                version: "imported file".to_owned(),
+                url: Some("https://github.com/BerriAI/litellm".to_owned()),
+                license: Some("MIT".to_owned()),
+            }],
+            providers, models),
+        report,
+    ))
+}
+
+fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<Tier>), SkipReason> {
+    let get = |field: &str| -> Result<Option<Money>, SkipReason> {
+        let name = format!("{field}{suffix}");
+        match e.get(&name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => per_token(v)
+                .map(Some)
+                .ok_or_else(|| SkipReason::InvalidPrice(format!("`{name}` = {v}"))),
+        }
+    };
+    let rates_at = |above: &str| -> Result<Rates, SkipReason> {
+        Ok(Rates {
+            input: get(&format!("input_cost_per_token{above}"))?,
+            output: get(&format!("output_cost_per_token{above}"))?,
+            cached_read: get(&format!("cache_read_input_token_cost{above}"))?,
+            cache_write_5m: get(&format!("cache_creation_input_token_cost{above}"))?,
+            cache_write_1h: get(&format!("cache_creation_input_token_cost_above_1hr{above}"))?,
+            reasoning: if above.is_empty() {
+                get("output_cost_per_reasoning_token")?
+            } else {
+                None
+            },
+        })
+    };
+    let base = rates_at("")?;
+    // Thresholds present for any component: `…_above_200k_tokens` → 200 000.
+    let mut thresholds = BTreeMap::new();
+    for k in e.keys() {
+        let Some(rest) = k.strip_suffix(&format!("k_tokens{suffix}")) else {
+            continue;
+        };
+        let Some(i) = rest.rfind("_above_") else {
+            continue;
+        };
+        if let Ok(n) = rest[i + 7..].parse::<u64>() {
+            thresholds.insert(n * 1000, format!("_above_{n}k_tokens"));
+        }
+    }
+    let mut tiers = Vec::new();
+    for (above_input_tokens, infix) in thresholds {
+        let rates = rates_at(&infix)?;
+        if rates != Rates::default() {
+            tiers.push(Tier {
+                above_input_tokens,
+                rates,
+            });
+        }
+    }
+    Ok((base, tiers))
+}
+
+/// One fraction that turns every normal rate given a batch rate into it.
+/// `Ok(None)`: no batch prices; `Err`: batch prices that are not uniform.
+fn batch_multiplier(e: &Map<String, Value>, rates: &Rates) -> Result<Option<Multiplier>, ()> {
+    let Ok((batch, _)) = rates_and_tiers(e, "_batches") else {
+        return Err(());
+    };
+    let pairs = [
+        (rates.input, batch.input),
+        (rates.output, batch.output),
+        (rates.cached_read, batch.cached_read),
+        (rates.cache_write_5m, batch.cache_write_5m),
+    ];
+    let mut found: Option<i128> = None;
+    for (normal, batch) in pairs {
+        let (Some(normal), Some(batch)) = (normal, batch) else {
+            continue;
+        };
+        if normal.picos() == 0 {
+            continue;
+        }
+        let scaled = batch.picos() * 1_000_000;
+        if scaled % normal.picos() != 0 {
+            return Err(());
+        }
+        let m = scaled / normal.picos();
+        if found.is_some_and(|f| f != m) {
+            return Err(());
+        }
+        found = Some(m);
+    }
+    // Input and output batch prices are both required before claiming
+    // batch support.
+    if batch.input.is_none() || batch.output.is_none() {
+        return if found.is_some() { Err(()) } else { Ok(None) };
+    }
+    match found {
+        Some(m) if m > 0 && m <= 1_000_000 => Ok(Some(Multiplier::from_millionths(m as i64))),
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
+}

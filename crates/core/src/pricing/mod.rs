@@ -1,0 +1,514 @@
+//! The pricing catalog and engine: which model a logged name means, and what
+//! a call with a given [`Usage`] cost on a given day.
+//!
+//! A [`Catalog`] holds models (provider, canonical id, display name, match
+//! rules) and, per model, a list of dated [`PricePeriod`]s. Rates are exact
+//! integers of pico-dollars per token ([`Money`] per token), so a cost is
+//! `tokens × rate` with no rounding anywhere. The builtin catalog is
+//! `data/catalog.json`, generated from maintained public catalogs
+//! (genai-prices, LiteLLM) and embedded at compile time; a user's file in the
+//! same format can be overlaid on it. See `data/README.md` for the format.
+//!
+//! The engine's rules, each of which other tools have got wrong at some point:
+//! cached reads are billed only at the cached rate; 5-minute and 1-hour cache
+//! writes have their own rates; reasoning tokens have their own rate when the
+//! model has one; once a request's total input crosses a long-context
+//! threshold the whole request is billed at that tier's rates; batch calls use
+//! batch rates only where a source gives them; and the price period is the
+//! one in effect on the call's date.
+
+mod format;
+mod import_genai;
+mod import_litellm;
+mod matching;
+mod resolve;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+use resolve::candidates as resolve_names_for_build;
+#[cfg(test)]
+#[path = "../../data/build_catalog.rs"]
+mod build_catalog;
+
+use std::fmt;
+use std::ops::AddAssign;
+
+use chrono::NaiveDate;
+
+use crate::money::Money;
+use crate::record::Usage;
+
+pub use import_genai::import_genai_prices;
+pub use import_litellm::import_litellm;
+pub use format::mtok_text;
+pub use matching::{MatchRule, Pattern};
+
+/// The catalog format version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+static BUILTIN_JSON: &str = include_str!("../../data/catalog.json");
+
+/// Index of a model in its [`Catalog`]. Only meaningful for the catalog that
+/// returned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelId(pub u32);
+
+/// Where a catalog's prices come from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+}
+
+/// Whether a provider makes its models (preferred when a name matches models
+/// on several providers and the log gives no provider) or hosts others'.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProviderKind {
+    FirstParty,
+    #[default]
+    Host,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::FirstParty => "first_party",
+            ProviderKind::Host => "host",
+        }
+    }
+}
+
+/// A provider and how logs spell it (`bedrock`, `vertex_ai`, `together_ai`…).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// Canonical provider id (`openai`, `aws`, `google`…).
+    pub id: String,
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Matches a logged provider name or a path segment of a logged model
+    /// name (`bedrock/…`). The id itself always matches.
+    pub hint: Option<MatchRule>,
+}
+
+/// Per-token rates of one price set, in [`Money`] per token. `None` means the
+/// source gives no rate for that component; the engine's fallbacks apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rates {
+    pub input: Option<Money>,
+    pub output: Option<Money>,
+    pub cached_read: Option<Money>,
+    pub cache_write_5m: Option<Money>,
+    pub cache_write_1h: Option<Money>,
+    pub reasoning: Option<Money>,
+}
+
+impl Rates {
+    /// Each rate of `self`, or of `base` where `self` has none.
+    pub fn or(&self, base: &Rates) -> Rates {
+        Rates {
+            input: self.input.or(base.input),
+            output: self.output.or(base.output),
+            cached_read: self.cached_read.or(base.cached_read),
+            cache_write_5m: self.cache_write_5m.or(base.cache_write_5m),
+            cache_write_1h: self.cache_write_1h.or(base.cache_write_1h),
+            reasoning: self.reasoning.or(base.reasoning),
+        }
+    }
+
+    fn map(&self, f: impl Fn(Money) -> Money) -> Rates {
+        Rates {
+            input: self.input.map(&f),
+            output: self.output.map(&f),
+            cached_read: self.cached_read.map(&f),
+            cache_write_5m: self.cache_write_5m.map(&f),
+            cache_write_1h: self.cache_write_1h.map(&f),
+            reasoning: self.reasoning.map(&f),
+        }
+    }
+}
+
+/// A long-context tier: once a request's total input (cached included)
+/// exceeds `above_input_tokens`, the whole request is billed at these rates
+/// (components without a tier rate keep the base rate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tier {
+    pub above_input_tokens: u64,
+    pub rates: Rates,
+}
+
+/// Prices in effect from `effective` (inclusive) until the next period.
+/// `None` means "since before any recorded change".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PricePeriod {
+    pub effective: Option<NaiveDate>,
+    pub rates: Rates,
+    /// Sorted by threshold, ascending.
+    pub tiers: Vec<Tier>,
+}
+
+/// A fraction with six decimals (`0.5` = 500 000 millionths), used for batch
+/// discounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Multiplier(i64);
+
+impl Multiplier {
+    pub const fn from_millionths(m: i64) -> Multiplier {
+        Multiplier(m)
+    }
+    pub const fn millionths(self) -> i64 {
+        self.0
+    }
+    pub fn parse(text: &str) -> Option<Multiplier> {
+        crate::money::parse_decimal_scaled(text, 6)
+            .and_then(|v| i64::try_from(v).ok())
+            .filter(|v| *v > 0)
+            .map(Multiplier)
+    }
+    /// `rate × self`, rounded half away from zero to a whole pico-dollar per
+    /// token. Rounding the *rate* once keeps every sum of costs exact.
+    pub fn apply(self, rate: Money) -> Money {
+        let p = rate.picos() * self.0 as i128;
+        let q = p / 1_000_000;
+        let r = p % 1_000_000;
+        Money::from_picos(if r.abs() * 2 >= 1_000_000 {
+            q + p.signum()
+        } else {
+            q
+        })
+    }
+}
+
+impl fmt::Display for Multiplier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format::decimal_text(self.0 as i128, 6))
+    }
+}
+
+/// One model on one provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelEntry {
+    /// Canonical model id, unique within its provider (`gpt-4o`).
+    pub id: String,
+    /// Provider id (`openai`).
+    pub provider: String,
+    /// Display name (`GPT-4o`).
+    pub name: String,
+    /// Names this model is logged under, besides its id.
+    pub match_rule: Option<MatchRule>,
+    /// Batch calls cost this fraction of every rate; `None` when no source
+    /// gives batch prices for this model.
+    pub batch_multiplier: Option<Multiplier>,
+    /// Sorted by `effective`, the undated period (if any) first.
+    pub periods: Vec<PricePeriod>,
+}
+
+/// A pricing catalog. See the module docs.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    version: String,
+    sources: Vec<Source>,
+    /// In priority order: earlier providers win ties.
+    providers: Vec<ProviderInfo>,
+    models: Vec<ModelEntry>,
+    /// `models[i]`'s index in `providers`.
+    model_provider: Vec<usize>,
+}
+
+/// Why a catalog file could not be read. Messages name the model and field.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("price catalog is not valid JSON in our format: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("price catalog has schema {found}, this build reads schema {SCHEMA_VERSION}; regenerate it with `tokenaudit prices import`")]
+    Schema { found: u32 },
+    #[error("price catalog, model {model:?}: {message}")]
+    Invalid { model: String, message: String },
+}
+
+/// Why a foreign catalog could not be imported at all (single bad entries are
+/// skipped and counted in the [`ImportReport`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unexpected shape: {0}")]
+    Shape(String),
+}
+
+/// Why an entry of a foreign catalog was not imported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not priced per token (embeddings are kept; images, audio, video,
+    /// rerank… are not).
+    NotTokenPriced(String),
+    MissingInputPrice,
+    InvalidPrice(String),
+    UnsupportedMatchRule(String),
+    Duplicate,
+}
+
+impl SkipReason {
+    /// A short label to group skips by.
+    pub fn label(&self) -> String {
+        match self {
+            SkipReason::NotTokenPriced(mode) => format!("not priced per token ({mode})"),
+            SkipReason::MissingInputPrice => "no input price".to_owned(),
+            SkipReason::InvalidPrice(_) => "invalid price".to_owned(),
+            SkipReason::UnsupportedMatchRule(_) => "unsupported match rule".to_owned(),
+            SkipReason::Duplicate => "duplicate provider and id".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::InvalidPrice(m) | SkipReason::UnsupportedMatchRule(m) => {
+                write!(f, "{}: {m}", self.label())
+            }
+            _ => f.write_str(&self.label()),
+        }
+    }
+}
+
+/// What an import did: entries imported, entries skipped (with why) and
+/// notes on data that was simplified.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub skipped: Vec<(String, SkipReason)>,
+    pub notes: Vec<String>,
+}
+
+impl ImportReport {
+    /// Skip counts grouped by reason label, sorted by label.
+    pub fn skipped_by_reason(&self) -> Vec<(String, usize)> {
+        let mut map = std::collections::BTreeMap::<String, usize>::new();
+        for (_, reason) in &self.skipped {
+            *map.entry(reason.label()).or_default() += 1;
+        }
+        map.into_iter().collect()
+    }
+}
+
+/// Cost of one call, split by component.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CostBreakdown {
+    /// Uncached input tokens.
+    pub input: Money,
+    pub cached_read: Money,
+    /// 5-minute and 1-hour cache writes.
+    pub cache_write: Money,
+    /// Output tokens other than reasoning.
+    pub output: Money,
+    pub reasoning: Money,
+}
+
+impl CostBreakdown {
+    pub fn total(&self) -> Money {
+        self.input + self.cached_read + self.cache_write + self.output + self.reasoning
+    }
+}
+
+impl AddAssign for CostBreakdown {
+    fn add_assign(&mut self, rhs: CostBreakdown) {
+        self.input += rhs.input;
+        self.cached_read += rhs.cached_read;
+        self.cache_write += rhs.cache_write;
+        self.output += rhs.output;
+        self.reasoning += rhs.reasoning;
+    }
+}
+
+/// The result of pricing one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Priced {
+    pub cost: CostBreakdown,
+    /// Start of the price period used (`None`: the undated first period).
+    pub effective: Option<NaiveDate>,
+    /// The long-context tier applied, by its threshold.
+    pub tier_threshold: Option<u64>,
+    /// True when batch rates were applied; false when the call was not a
+    /// batch call, or was one but the model has no batch price (then it is
+    /// priced at normal rates).
+    pub batch_priced: bool,
+}
+
+impl Catalog {
+    /// The catalog shipped with tokenaudit (`data/catalog.json`).
+    pub fn builtin() -> Catalog {
+        Catalog::from_json_str(BUILTIN_JSON).expect("the embedded catalog is valid (unit-tested)")
+    }
+
+    /// Reads a catalog in our format (see `data/README.md`).
+    pub fn from_json_str(text: &str) -> Result<Catalog, CatalogError> {
+        format::parse(text)
+    }
+
+    /// Pretty JSON in our format, in the catalog's own (stable) order.
+    pub fn to_json_string(&self) -> String {
+        format::write(self)
+    }
+
+    fn new(
+        version: String,
+        sources: Vec<Source>,
+        mut providers: Vec<ProviderInfo>,
+        models: Vec<ModelEntry>,
+    ) -> Catalog {
+        let mut model_provider = Vec::with_capacity(models.len());
+        for m in &models {
+            let idx = match providers.iter().position(|p| p.id == m.provider) {
+                Some(i) => i,
+                None => {
+                    providers.push(ProviderInfo {
+                        id: m.provider.clone(),
+                        name: m.provider.clone(),
+                        kind: ProviderKind::Host,
+                        hint: None,
+                    });
+                    providers.len() - 1
+                }
+            };
+            model_provider.push(idx);
+        }
+        Catalog {
+            version,
+            sources,
+            providers,
+            models,
+            model_provider,
+        }
+    }
+
+    /// Adds `other`'s models, replacing whole entries with the same provider
+    /// and id; `other`'s providers replace ours with the same id. The version
+    /// becomes `"<ours>+<theirs>"` and sources are concatenated.
+    pub fn overlay(&mut self, other: Catalog) {
+        let mut providers = std::mem::take(&mut self.providers);
+        for p in other.providers {
+            match providers.iter_mut().find(|q| q.id == p.id) {
+                Some(q) => *q = p,
+                None => providers.push(p),
+            }
+        }
+        let mut models = std::mem::take(&mut self.models);
+        for m in other.models {
+            match models
+                .iter_mut()
+                .find(|q| q.provider == m.provider && q.id == m.id)
+            {
+                Some(q) => *q = m,
+                None => models.push(m),
+            }
+        }
+        let mut sources = std::mem::take(&mut self.sources);
+        sources.extend(other.sources);
+        let version = if other.version.is_empty() || other.version == self.version {
+            std::mem::take(&mut self.version)
+        } else {
+            format!("{}+{}", self.version, other.version)
+        };
+        *self = Catalog::new(version, sources, providers, models);
+    }
+
+    /// Sets the version string (importers leave a placeholder).
+    pub fn set_version(&mut self, version: impl Into<String>) {
+        self.version = version.into();
+    }
+
+    pub fn add_source(&mut self, source: Source) {
+        self.sources.push(source);
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    pub fn providers(&self) -> &[ProviderInfo] {
+        &self.providers
+    }
+
+    pub fn model(&self, id: ModelId) -> &ModelEntry {
+        &self.models[id.0 as usize]
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = (ModelId, &ModelEntry)> {
+        self.models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (ModelId(i as u32), m))
+    }
+
+    /// The price period in effect on `day`: the last one whose effective date
+    /// is on or before `day` (the earliest if `day` precedes them all). With
+    /// no day, the period in effect on the catalog's version date when the
+    /// version is a date (so announced future changes are not applied early),
+    /// else the last period.
+    pub fn period(&self, id: ModelId, day: Option<NaiveDate>) -> &PricePeriod {
+        let periods = &self.model(id).periods;
+        let day = day.or_else(|| NaiveDate::parse_from_str(&self.version, "%Y-%m-%d").ok());
+        let chosen = match day {
+            Some(day) => periods
+                .iter()
+                .rev()
+                .find(|p| p.effective.is_none_or(|e| e <= day)),
+            None => periods.last(),
+        };
+        chosen.unwrap_or(&periods[0])
+    }
+
+    /// Prices one call of model `id` made on `day` (`None`: latest prices).
+    pub fn price(&self, id: ModelId, day: Option<NaiveDate>, usage: &Usage, batch: bool) -> Priced {
+        let model = self.model(id);
+        let period = self.period(id, day);
+        let tier = period
+            .tiers
+            .iter()
+            .rev()
+            .find(|t| usage.input > t.above_input_tokens);
+        let mut rates = match tier {
+            Some(t) => t.rates.or(&period.rates),
+            None => period.rates,
+        };
+        let batch_priced = match (batch, model.batch_multiplier) {
+            (true, Some(m)) => {
+                rates = rates.map(|r| m.apply(r));
+                true
+            }
+            _ => false,
+        };
+        let input = rates.input.unwrap_or(Money::ZERO);
+        let output = rates.output.unwrap_or(Money::ZERO);
+        let cached = rates.cached_read.unwrap_or(input);
+        let write_5m = rates.cache_write_5m.unwrap_or(input);
+        let write_1h = rates.cache_write_1h.unwrap_or(write_5m);
+        let reasoning = rates.reasoning.unwrap_or(output);
+        let cache_write_1h = usage.cache_write_1h.min(usage.cache_write);
+        let cost = CostBreakdown {
+            input: input * usage.uncached_input(),
+            cached_read: cached * usage.cached_read,
+            cache_write: write_5m * (usage.cache_write - cache_write_1h)
+                + write_1h * cache_write_1h,
+            output: output * usage.visible_output(),
+            reasoning: reasoning * usage.reasoning.min(usage.output),
+        };
+        Priced {
+            cost,
+            effective: period.effective,
+            tier_threshold: tier.map(|t| t.above_input_tokens),
+            batch_priced,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Model name resolution: from a name as users log it to a catalog model.
+//!
+//! Logged names carry routing noise around the model id: provider prefixes
+//! (`openai/gpt-4o`, `openrouter/anthropic/…`, `models/gemini-…`,
+//! `publishers/google/models/…`), Bedrock inference-profile and vendor
+//! prefixes with version suffixes (`us.anthropic.claude-…-v1:0`), Vertex
+//! `@version` suffixes and dated snapshots. Resolution builds the candidate
+//! spellings of the name, collects provider hints (the logged provider, path
+//! segments, a Bedrock-shaped id), and scores every model's match rules (see
+//! `matching`). Within a hinted provider the best match wins; otherwise the
+//! best match overall wins, a first-party provider breaking ties over hosts.
+//!
+//! Resolution scans the catalog (a few hundred models), so callers that
+//! resolve many records memoize by distinct `(provider, model)` pair.
+
+use super::matching::KIND;
+use super::{Catalog, ModelId, ProviderKind};
+
+/// Bedrock cross-region inference-profile prefixes.
+const BEDROCK_REGIONS: &[&str] = &[
+    "us.", "eu.", "apac.", "au.", "jp.", "ca.", "us-gov.", "global.",
+];
+/// Bedrock model-vendor prefixes.
+const BEDROCK_VENDORS: &[&str] = &[
+    "anthropic.",
+    "meta.",
+    "amazon.",
+    "mistral.",
+    "cohere.",
+    "ai21.",
+    "deepseek.",
+    "openai.",
+    "qwen.",
+    "writer.",
+    "google.",
+    "nvidia.",
+    "moonshot.",
+    "minimax.",
+];
+
+/// The spellings of `name` (lowercase) to try, most literal first, and
+/// whether it looks like a Bedrock model id.
+pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
+    let mut out: Vec<String> = Vec::new();
+    let mut segments = Vec::new();
+    let push = |out: &mut Vec<String>, s: &str| {
+        if !s.is_empty() && !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    };
+    push(&mut out, name);
+    for (i, _) in name.match_indices('/') {
+        push(&mut out, &name[i + 1..]);
+    }
+    if let Some(i) = name.rfind('/') {
+        segments = name[..i].split('/').map(str::to_owned).collect();
+    }
+    let mut bedrock = false;
+    let mut i = 0;
+    while i < out.len() {
+        let c = out[i].clone();
+        if let Some(at) = c.find('@') {
+            push(&mut out, &c.replacen('@', "-", 1));
+            push(&mut out, &c[..at]);
+        }
+        let no_region = BEDROCK_REGIONS
+            .iter()
+            .find_map(|r| c.strip_prefix(r))
+            .unwrap_or(&c);
+        if let Some(bare) = BEDROCK_VENDORS
+            .iter()
+            .find_map(|v| no_region.strip_prefix(v))
+        {
+            bedrock = true;
+            push(&mut out, no_region);
+            push(&mut out, strip_bedrock_version(bare));
+        }
+        i += 1;
+    }
+    (out, segments, bedrock)
+}
+
+/// `claude-3-5-sonnet-20240620-v1:0` → `claude-3-5-sonnet-20240620`.
+fn strip_bedrock_version(id: &str) -> &str {
+    let base = match id.rfind(':') {
+        Some(i) if id[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &id[..i],
+        _ => id,
+    };
+    match base.rfind("-v") {
+        Some(i) if i + 2 < base.len() && base[i + 2..].bytes().all(|b| b.is_ascii_digit()) => {
+            &base[..i]
+        }
+        _ => base,
+    }
+}
+
+impl Catalog {
+    /// The provider(s) a logged provider name or path segment means.
+    fn providers_for_hint(&self, word: &str) -> Option<usize> {
+        let word = word.trim().to_lowercase();
+        if word.is_empty() {
+            return None;
+        }
+        self.providers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let score = if p.id.to_lowercase() == word {
+                    Some(u32::MAX)
+                } else {
+                    p.hint.as_ref().and_then(|h| h.score(&word))
+                };
+                score.map(|s| (s, std::cmp::Reverse(i)))
+            })
+            .max()
+            .map(|(_, std::cmp::Reverse(i))| i)
+    }
+
+    /// The best-matching model among those `keep` accepts: by rule kind,
+    /// then first-party over host, then rule length, then catalog order.
+    pub(super) fn best_match(
+        &self,
+        names: &[String],
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<ModelId> {
+        // (rule kind, first party, rule length, earlier provider), model index
+        type Key = (u32, bool, u32, std::cmp::Reverse<usize>);
+        let mut best: Option<(Key, usize)> = None;
+        for (i, m) in self.models.iter().enumerate() {
+            let p = self.model_provider[i];
+            if !keep(p) {
+                continue;
+            }
+            let id = m.id.to_lowercase();
+            let score = names
+                .iter()
+                .filter_map(|n| {
+                    let own = (*n == id).then_some(3 * KIND + KIND - 1);
+                    let rule = m.match_rule.as_ref().and_then(|r| r.score(n));
+                    own.max(rule)
+                })
+                .max();
+            let Some(score) = score else { continue };
+            let first_party = self.providers[p].kind == ProviderKind::FirstParty;
+            let key = (
+                score / KIND,
+                first_party,
+                score % KIND,
+                std::cmp::Reverse(p),
+            );
+            if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                best = Some((key, i));
+            }
+        }
+        best.map(|(_, i)| ModelId(i as u32))
+    }
+
+    /// Finds the model a logged name means. `provider` is the provider as
+    /// logged, if any; it is preferred when several providers list the model.
+    /// Case-insensitive. `None` if nothing matches.
+    pub fn resolve(&self, provider: Option<&str>, logged_model: &str) -> Option<ModelId> {
+        let name = logged_model.trim().to_lowercase();
+        if name.is_empty() {
+            return None;
+        }
+        let (names, segments, bedrock) = candidates(&name);
+        let primary = (1 + name.matches('/').count()).min(names.len());
+        let mut hints: Vec<usize> = Vec::new();
+        let words = provider.into_iter().map(str::to_owned).chain(segments);
+        let words = words.chain(bedrock.then(|| "bedrock".to_owned()));
+        for word in words {
+            if let Some(p) = self.providers_for_hint(&word) {
+                if !hints.contains(&p) {
+                    hints.push(p);
+                }
+            }
+        }
+        // Literal spellings (the name and its path suffixes) first; the
+        // derived ones (Bedrock prefixes and versions stripped, Vertex `@`)
+        // only when no literal spelling matches, so a rule written for
+        // `global.anthropic.…` is not beaten by one for `anthropic.…`.
+        let literal = &names[..primary];
+        for &p in &hints {
+            let id = self.best_match(literal, |q| q == p);
+            if let Some(id) = id.or_else(|| self.best_match(&names, |q| q == p)) {
+                return Some(id);
+            }
+        }
+        self.best_match(literal, |_| true)
+            .or_else(|| self.best_match(&names, |_| true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_spellings() {
+        let (c, segs, bedrock) = candidates("bedrock/us.anthropic.claude-3-5-sonnet-20240620-v1:0");
+        assert!(bedrock);
+        assert_eq!(segs, ["bedrock"]);
+        assert!(c.contains(&"anthropic.claude-3-5-sonnet-20240620-v1:0".to_owned()));
+        assert!(c.contains(&"claude-3-5-sonnet-20240620".to_owned()));
+        let (c, _, bedrock) = candidates("claude-3-5-sonnet-v2@20241022");
+        assert!(!bedrock);
+        assert!(c.contains(&"claude-3-5-sonnet-v2".to_owned()));
+        assert_eq!(
+            strip_bedrock_version("llama3-1-70b-instruct-v1:0"),
+            "llama3-1-70b-instruct"
+        );
+        assert_eq!(strip_bedrock_version("gpt-oss-120b-1:0"), "gpt-oss-120b-1");
+    }
+}

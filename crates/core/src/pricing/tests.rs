@@ -1,0 +1,593 @@
+//! Engine and resolution tests. Expected costs are computed by hand in the
+//! comments (rates in $ per million tokens, so `n × r / 1e6` dollars), never
+//! copied from the program's output.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::money::Money;
+use crate::record::Usage;
+
+const TEST_CATALOG: &str = r#"{
+  "schema": 1,
+  "version": "2026-01-01",
+  "providers": [
+    {"id": "acme", "kind": "first_party", "match": {"equals": "acme-ai"}},
+    {"id": "cloud", "kind": "host"}
+  ],
+  "models": [
+    {"provider": "acme", "id": "sonnet", "batch_multiplier": "0.5",
+     "match": {"starts_with": "sonnet-"},
+     "prices": [{"input": "3", "output": "15", "cached_read": "0.3",
+                 "cache_write_5m": "3.75", "cache_write_1h": "6",
+                 "tiers": [{"above_input_tokens": 200000, "input": "6", "output": "22.5",
+                            "cached_read": "0.6", "cache_write_5m": "7.5", "cache_write_1h": "12"}]}]},
+    {"provider": "acme", "id": "reasoner",
+     "prices": [{"input": "1.1", "output": "4.4", "reasoning": "2"}]},
+    {"provider": "acme", "id": "writer5m",
+     "prices": [{"input": 1, "output": 2, "cache_write_5m": "1.25"}]},
+    {"provider": "acme", "id": "o3", "batch_multiplier": "0.5",
+     "prices": [{"input": "10", "output": "40", "cached_read": "0.5"},
+                {"effective": "2025-06-10", "input": "2", "output": "8", "cached_read": "0.5"},
+                {"effective": "2027-01-01", "input": "1", "output": "4"}]},
+    {"provider": "cloud", "id": "sonnet", "match": {"equals": "sonnet"},
+     "prices": [{"input": "3.3", "output": "16.5"}]}
+  ]
+}"#;
+
+fn test_catalog() -> Catalog {
+    Catalog::from_json_str(TEST_CATALOG).unwrap()
+}
+
+fn usd(text: &str) -> Money {
+    Money::parse_usd(text).unwrap()
+}
+
+fn id(c: &Catalog, provider: &str, model: &str) -> ModelId {
+    c.models()
+        .find(|(_, m)| m.provider == provider && m.id == model)
+        .unwrap()
+        .0
+}
+
+fn day(s: &str) -> Option<NaiveDate> {
+    Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+}
+
+#[test]
+fn cached_reads_are_billed_once_at_the_cached_rate() {
+    let c = test_catalog();
+    let u = Usage {
+        input: 10_000,
+        cached_read: 8_000,
+        output: 500,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "sonnet"), None, &u, false);
+    // uncached 2000 × 3 = 0.006; cached 8000 × 0.3 = 0.0024; output 500 × 15 = 0.0075
+    assert_eq!(p.cost.input, usd("0.006"));
+    assert_eq!(p.cost.cached_read, usd("0.0024"));
+    assert_eq!(p.cost.total(), usd("0.0159"));
+    assert_eq!((p.tier_threshold, p.batch_priced), (None, false));
+}
+
+#[test]
+fn five_minute_and_one_hour_cache_writes_have_their_own_rates() {
+    let c = test_catalog();
+    let u = Usage {
+        input: 5_000,
+        cache_write: 4_000,
+        cache_write_1h: 1_000,
+        output: 100,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "sonnet"), None, &u, false);
+    // uncached 1000 × 3 = 0.003; 5m 3000 × 3.75 = 0.01125; 1h 1000 × 6 = 0.006;
+    // output 100 × 15 = 0.0015; total 0.02175
+    assert_eq!(p.cost.cache_write, usd("0.01725"));
+    assert_eq!(p.cost.total(), usd("0.02175"));
+}
+
+#[test]
+fn missing_rates_fall_back_to_input_then_5m_and_reasoning_has_its_rate() {
+    let c = test_catalog();
+    // No cached or cache-write rate: both billed at input (1.1).
+    let u = Usage {
+        input: 1_000,
+        cached_read: 400,
+        cache_write: 100,
+        cache_write_1h: 50,
+        output: 300,
+        reasoning: 200,
+    };
+    let p = c.price(id(&c, "acme", "reasoner"), None, &u, false);
+    // uncached 500 × 1.1 = 0.00055; cached 400 × 1.1 = 0.00044; writes 100 × 1.1 = 0.00011;
+    // visible output 100 × 4.4 = 0.00044; reasoning 200 × 2 = 0.0004; total 0.00194
+    assert_eq!(p.cost.reasoning, usd("0.0004"));
+    assert_eq!(p.cost.total(), usd("0.00194"));
+
+    // A 5-minute rate but no 1-hour rate: 1-hour writes at the 5-minute rate.
+    let u = Usage {
+        input: 100,
+        cache_write: 100,
+        cache_write_1h: 60,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "writer5m"), None, &u, false);
+    // 100 × 1.25 = 0.000125
+    assert_eq!(p.cost.total(), usd("0.000125"));
+}
+
+#[test]
+fn reasoning_defaults_to_the_output_rate() {
+    let c = test_catalog();
+    let u = Usage {
+        input: 0,
+        output: 1_000,
+        reasoning: 400,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "sonnet"), None, &u, false);
+    // 600 × 15 = 0.009 visible; 400 × 15 = 0.006 reasoning
+    assert_eq!(p.cost.output, usd("0.009"));
+    assert_eq!(p.cost.reasoning, usd("0.006"));
+    assert_eq!(p.cost.total(), usd("0.015"));
+}
+
+#[test]
+fn long_context_tier_bills_the_whole_request_once_total_input_exceeds_it() {
+    let c = test_catalog();
+    let sonnet = id(&c, "acme", "sonnet");
+    // 250k input of which 50k cached: the total (not the uncached part) decides.
+    let u = Usage {
+        input: 250_000,
+        cached_read: 50_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    let p = c.price(sonnet, None, &u, false);
+    // uncached 200000 × 6 = 1.2; cached 50000 × 0.6 = 0.03; output 1000 × 22.5 = 0.0225
+    assert_eq!(p.cost.total(), usd("1.2525"));
+    assert_eq!(p.tier_threshold, Some(200_000));
+    // Exactly at the threshold is not above it: 200000 × 3 = 0.6
+    let u = Usage {
+        input: 200_000,
+        ..Usage::default()
+    };
+    let p = c.price(sonnet, None, &u, false);
+    assert_eq!(p.cost.total(), usd("0.6"));
+    assert_eq!(p.tier_threshold, None);
+}
+
+#[test]
+fn batch_uses_batch_rates_only_where_the_model_has_them() {
+    let c = test_catalog();
+    let u = Usage {
+        input: 1_000,
+        cached_read: 200,
+        output: 1_000,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "sonnet"), None, &u, true);
+    // every rate halved: 800 × 1.5 = 0.0012; 200 × 0.15 = 0.00003; 1000 × 7.5 = 0.0075
+    assert_eq!(p.cost.total(), usd("0.00873"));
+    assert!(p.batch_priced);
+    // No batch price in the sources: normal rates, and the flag says so.
+    let u = Usage {
+        input: 1_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    let p = c.price(id(&c, "acme", "reasoner"), None, &u, true);
+    // 1000 × 1.1 + 1000 × 4.4 = 0.0055
+    assert_eq!(p.cost.total(), usd("0.0055"));
+    assert!(!p.batch_priced);
+}
+
+#[test]
+fn batch_multiplier_rounds_the_rate_once() {
+    // $0.000003/Mtok = 3 pico per token; half is 1.5 → 2 (half away from zero).
+    let m = Multiplier::parse("0.5").unwrap();
+    assert_eq!(m.apply(Money::from_picos(3)), Money::from_picos(2));
+    assert_eq!(
+        m.apply(Money::from_picos(3_000_000)),
+        Money::from_picos(1_500_000)
+    );
+    assert_eq!(m.to_string(), "0.5");
+}
+
+#[test]
+fn price_periods_follow_the_call_date() {
+    let c = test_catalog();
+    let o3 = id(&c, "acme", "o3");
+    let u = Usage {
+        input: 1_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    // Before the change: 1000 × 10 + 1000 × 40 = 0.05
+    let before = c.price(o3, day("2025-06-09"), &u, false);
+    assert_eq!(before.cost.total(), usd("0.05"));
+    assert_eq!(before.effective, None);
+    // From the change: 1000 × 2 + 1000 × 8 = 0.01
+    let after = c.price(o3, day("2025-06-10"), &u, false);
+    assert_eq!(after.cost.total(), usd("0.01"));
+    assert_eq!(after.effective, day("2025-06-10"));
+    // No date: the price in effect on the catalog's version date (2026-01-01),
+    // not the announced 2027 change.
+    assert_eq!(c.price(o3, None, &u, false).cost.total(), usd("0.01"));
+    // After the announced change: 1000 × 1 + 1000 × 4 = 0.005
+    assert_eq!(
+        c.price(o3, day("2027-02-01"), &u, false).cost.total(),
+        usd("0.005")
+    );
+}
+
+#[test]
+fn cost_breakdown_adds() {
+    let mut a = CostBreakdown {
+        input: usd("1"),
+        output: usd("2"),
+        ..CostBreakdown::default()
+    };
+    a += CostBreakdown {
+        input: usd("0.5"),
+        reasoning: usd("0.25"),
+        ..CostBreakdown::default()
+    };
+    assert_eq!(a.total(), usd("3.75"));
+}
+
+#[test]
+fn resolution_in_the_test_catalog() {
+    let c = test_catalog();
+    let name = |p: Option<&str>, m: &str| {
+        c.resolve(p, m)
+            .map(|i| format!("{}/{}", c.model(i).provider, c.model(i).id))
+    };
+    assert_eq!(name(None, "SONNET-2025").as_deref(), Some("acme/sonnet"));
+    // Exact name on a host and first-party; first-party preferred without a hint…
+    assert_eq!(name(None, "sonnet").as_deref(), Some("acme/sonnet"));
+    // …and the hint wins when given, by id or by the provider's match rule.
+    assert_eq!(
+        name(Some("cloud"), "sonnet").as_deref(),
+        Some("cloud/sonnet")
+    );
+    assert_eq!(name(None, "cloud/sonnet").as_deref(), Some("cloud/sonnet"));
+    assert_eq!(
+        name(Some("acme-ai"), "sonnet").as_deref(),
+        Some("acme/sonnet")
+    );
+    assert_eq!(name(None, "unknown-model"), None);
+    assert_eq!(name(None, "  "), None);
+}
+
+#[test]
+fn round_trips_and_overlays() {
+    let c = test_catalog();
+    let text = c.to_json_string();
+    let again = Catalog::from_json_str(&text).unwrap();
+    assert_eq!(again.to_json_string(), text);
+
+    let mut base = test_catalog();
+    let user = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "mine", "models": [
+            {"provider": "acme", "id": "sonnet", "prices": [{"input": "1", "output": "1"}]},
+            {"provider": "inhouse", "id": "llama-ft", "prices": [{"input": "0.1", "output": "0.2"}]}]}"#,
+    )
+    .unwrap();
+    let before = base.models().count();
+    base.overlay(user);
+    assert_eq!(base.models().count(), before + 1);
+    assert_eq!(base.version(), "2026-01-01+mine");
+    // Whole entries are replaced: the user entry has no `match` rule of its own.
+    assert_eq!(base.resolve(None, "sonnet-x"), None);
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    assert_eq!(
+        base.model(sonnet).periods[0].rates.input,
+        Some(usd("0.000001"))
+    );
+    assert_eq!(base.model(sonnet).batch_multiplier, None);
+    assert!(base.resolve(Some("inhouse"), "llama-ft").is_some());
+}
+
+#[test]
+fn bad_files_name_the_problem() {
+    let err = Catalog::from_json_str(r#"{"schema": 2, "version": "x", "models": []}"#).unwrap_err();
+    assert!(err.to_string().contains("schema 2"));
+    let err = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "models": [{"provider": "a", "id": "m", "prices": [{"input": "abc"}]}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("a/m") && err.to_string().contains("input"),
+        "{err}"
+    );
+    let err = Catalog::from_json_str(r#"{"schema": 1, "version": "x", "models": [], "extra": 1}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("extra"));
+}
+
+#[test]
+fn builtin_catalog_parses_and_covers_the_main_providers() {
+    let c = Catalog::builtin();
+    assert_eq!(
+        Catalog::from_json_str(&c.to_json_string())
+            .unwrap()
+            .to_json_string(),
+        c.to_json_string()
+    );
+    for p in [
+        "openai",
+        "anthropic",
+        "google",
+        "mistral",
+        "deepseek",
+        "x-ai",
+        "cohere",
+        "aws",
+        "groq",
+        "together",
+    ] {
+        assert!(
+            c.models().filter(|(_, m)| m.provider == p).count() >= 5,
+            "{p}"
+        );
+    }
+}
+
+/// ~40 spellings from real logs → (provider, canonical id).
+#[test]
+fn builtin_resolves_real_world_spellings() {
+    let c = Catalog::builtin();
+    type Case<'a> = (Option<&'a str>, &'a str, Option<(&'a str, &'a str)>);
+    let cases: &[Case] = &[
+        (None, "gpt-4o", Some(("openai", "gpt-4o"))),
+        (None, "GPT-4o-2024-08-06", Some(("openai", "gpt-4o"))),
+        (None, "gpt-4o-mini", Some(("openai", "gpt-4o-mini"))),
+        (
+            None,
+            "gpt-4o-mini-2024-07-18",
+            Some(("openai", "gpt-4o-mini")),
+        ),
+        (None, "openai/gpt-4o", Some(("openai", "gpt-4o"))),
+        (
+            Some("openai"),
+            "gpt-4.1-nano-2025-04-14",
+            Some(("openai", "gpt-4.1-nano")),
+        ),
+        (None, "o1", Some(("openai", "o1"))),
+        (None, "o1-mini", Some(("openai", "o1-mini"))),
+        (None, "o3-2025-04-16", Some(("openai", "o3"))),
+        (Some("azure"), "o1-mini", Some(("azure", "o1-mini"))),
+        (None, "azure/gpt-4o", Some(("openai", "gpt-4o"))),
+        (
+            None,
+            "openrouter/openai/gpt-4o-mini",
+            Some(("openai", "gpt-4o-mini")),
+        ),
+        (
+            None,
+            "claude-3-5-sonnet-20241022",
+            Some(("anthropic", "claude-3-5-sonnet")),
+        ),
+        (
+            None,
+            "claude-3-5-sonnet-latest",
+            Some(("anthropic", "claude-3-5-sonnet")),
+        ),
+        (
+            None,
+            "anthropic/claude-sonnet-4-5-20250929",
+            Some(("anthropic", "claude-sonnet-4-5")),
+        ),
+        (
+            Some("anthropic"),
+            "claude-opus-4-1-20250805",
+            Some(("anthropic", "claude-opus-4-1")),
+        ),
+        (
+            None,
+            "claude-sonnet-4-20250514",
+            Some(("anthropic", "claude-sonnet-4-0")),
+        ),
+        (
+            None,
+            "claude-3-7-sonnet-20250219",
+            Some(("anthropic", "claude-3-7-sonnet-latest")),
+        ),
+        (
+            None,
+            "Claude-Haiku-4-5",
+            Some(("anthropic", "claude-haiku-4-5")),
+        ),
+        (
+            None,
+            "openrouter/anthropic/claude-3.5-sonnet",
+            Some(("anthropic", "claude-3-5-sonnet")),
+        ),
+        (
+            None,
+            "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            Some(("aws", "regional.anthropic.claude-3-5-sonnet-20240620-v1:0")),
+        ),
+        (
+            None,
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            Some(("aws", "regional.anthropic.claude-sonnet-4-20250514-v1:0")),
+        ),
+        (
+            None,
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            Some(("aws", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")),
+        ),
+        (
+            Some("bedrock"),
+            "meta.llama3-1-70b-instruct-v1:0",
+            Some(("aws", "meta.llama3-1-70b-instruct-v1:0")),
+        ),
+        (
+            None,
+            "bedrock/meta.llama3-3-70b-instruct-v1:0",
+            Some(("aws", "meta.llama3-3-70b-instruct-v1:0")),
+        ),
+        (
+            Some("aws"),
+            "amazon.nova-pro-v1:0",
+            Some(("aws", "amazon.nova-pro-v1:0")),
+        ),
+        (
+            Some("vertex_ai"),
+            "claude-3-5-sonnet-v2@20241022",
+            Some(("google", "claude-3-5-sonnet")),
+        ),
+        (
+            None,
+            "vertex_ai/claude-3-5-sonnet-v2@20241022",
+            Some(("google", "claude-3-5-sonnet")),
+        ),
+        (None, "gemini-2.5-pro", Some(("google", "gemini-2.5-pro"))),
+        (
+            None,
+            "models/gemini-2.5-flash",
+            Some(("google", "gemini-2.5-flash")),
+        ),
+        (
+            None,
+            "gemini/gemini-2.5-pro-preview-06-05",
+            Some(("google", "gemini-2.5-pro")),
+        ),
+        (
+            None,
+            "publishers/google/models/gemini-1.5-pro-002",
+            Some(("google", "gemini-1.5-pro")),
+        ),
+        (
+            None,
+            "gemini-2.5-flash-lite",
+            Some(("google", "gemini-2.5-flash-lite")),
+        ),
+        (
+            None,
+            "mistral-large-latest",
+            Some(("mistral", "mistral-large")),
+        ),
+        (
+            None,
+            "mistral/mistral-small-latest",
+            Some(("mistral", "mistral-small-latest")),
+        ),
+        (None, "deepseek-chat", Some(("deepseek", "deepseek-chat"))),
+        (
+            Some("deepseek"),
+            "deepseek-reasoner",
+            Some(("deepseek", "deepseek-reasoner")),
+        ),
+        (None, "xai/grok-4.3-20260115", Some(("x-ai", "grok-4.3"))),
+        (None, "grok-3-mini", Some(("x-ai", "grok-3-mini"))),
+        (
+            None,
+            "command-r-plus-08-2024",
+            Some(("cohere", "command-r-plus")),
+        ),
+        (
+            Some("groq"),
+            "llama-3.3-70b-versatile",
+            Some(("groq", "llama-3.3-70b-versatile")),
+        ),
+        (
+            None,
+            "groq/llama-3.1-8b-instant",
+            Some(("groq", "llama-3.1-8b-instant")),
+        ),
+        (
+            None,
+            "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            Some(("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo")),
+        ),
+        (
+            Some("fireworks_ai"),
+            "accounts/fireworks/models/llama-v3p1-8b-instruct",
+            Some(("fireworks", "llama-v3p1-8b-instruct")),
+        ),
+        (None, "my-company-finetune-v3", None),
+        (None, "gpt-9-ultra", None),
+    ];
+    let mut failures = Vec::new();
+    for (provider, logged, expected) in cases {
+        let got = c
+            .resolve(*provider, logged)
+            .map(|i| (c.model(i).provider.as_str(), c.model(i).id.as_str()));
+        if got != *expected {
+            failures.push(format!(
+                "{provider:?} {logged:?}: expected {expected:?}, got {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn imports_genai_prices_history_tiers_and_rules() {
+    let json = r#"[{"id": "anthropic", "name": "Anthropic", "provider_match": {"contains": "anthropic"},
+      "models": [
+        {"id": "claude-x", "match": {"or": [{"starts_with": "claude-x"}, {"regex": "^cx-\\d{8}$"}]},
+         "prices": [
+           {"prices": {"input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]}, "output_mtok": 15,
+                       "cache_write_mtok": 3.75, "cache_write_1h_mtok": 6, "web_searches_kcount": 10}},
+           {"constraint": {"start_date": "2026-03-13"}, "prices": {"input_mtok": 0.135, "output_mtok": 0.55}}]},
+        {"id": "broken", "match": {"regex": "(a|b)"}, "prices": {"input_mtok": 1}},
+        {"id": "free", "match": {"equals": "free"}, "prices": {"requests_kcount": 1}}]}]"#;
+    let (c, report) = import_genai_prices(json).unwrap();
+    assert_eq!(report.imported, 1);
+    assert_eq!(report.skipped.len(), 2);
+    let m = c.resolve(None, "cx-20260101").unwrap();
+    let m = c.model(m);
+    assert_eq!(m.periods.len(), 2);
+    let first = &m.periods[0];
+    assert_eq!(first.rates.input, Some(usd("0.000003")));
+    assert_eq!(first.rates.cache_write_5m, Some(usd("0.00000375")));
+    assert_eq!(first.tiers[0].above_input_tokens, 200_000);
+    assert_eq!(first.tiers[0].rates.input, Some(usd("0.000006")));
+    // 0.135 $/Mtok is exactly 135000 pico-dollars per token.
+    assert_eq!(m.periods[1].rates.input, Some(Money::from_picos(135_000)));
+    assert_eq!(m.periods[1].effective, day("2026-03-13"));
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.contains("web_searches_kcount")));
+}
+
+#[test]
+fn imports_litellm_floats_exactly_with_batch_and_tiers() {
+    let json = r#"{
+      "sample_spec": {"input_cost_per_token": 0.0},
+      "gemini/gemini-x": {"litellm_provider": "gemini", "mode": "chat",
+        "input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05,
+        "cache_read_input_token_cost": 1.25e-07,
+        "input_cost_per_token_above_200k_tokens": 2.5e-06, "output_cost_per_token_above_200k_tokens": 1.5e-05,
+        "input_cost_per_token_batches": 6.25e-07, "output_cost_per_token_batches": 5e-06,
+        "input_cost_per_token_priority": 2.25e-06},
+      "odd-batch": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 3e-06,
+        "output_cost_per_token": 1.5e-05, "input_cost_per_token_batches": 1.5e-06, "output_cost_per_token_batches": 1e-05},
+      "dall-e": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_pixel": 1e-08}
+    }"#;
+    let (c, report) = import_litellm(json).unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(
+        report.skipped_by_reason(),
+        vec![("not priced per token (image_generation)".to_owned(), 1)]
+    );
+    let g = c.resolve(Some("gemini"), "gemini-x").unwrap();
+    assert_eq!(c.model(g).provider, "google");
+    assert_eq!(c.model(g).batch_multiplier, Multiplier::parse("0.5"));
+    let u = Usage {
+        input: 300_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    // tier above 200k: 300000 × 2.5 = 0.75; 1000 × 15 = 0.015; batch halves: 0.3825
+    assert_eq!(c.price(g, None, &u, true).cost.total(), usd("0.3825"));
+    let odd = c.resolve(None, "odd-batch").unwrap();
+    assert_eq!(c.model(odd).batch_multiplier, None);
+}

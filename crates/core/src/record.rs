@@ -1,0 +1,320 @@
+//! The canonical call record: one row per API call, whatever shape the log had.
+//!
+//! Every reader maps its source onto this one struct, and everything after
+//! ingest (pricing, attribution, detectors, reports) reads only this struct.
+//! Fields a log lacks stay `None`; the audit counts which fields were present so
+//! the report can say which analyses the input could not support.
+//!
+//! Strings borrow from the input line where they can (`Cow`), so the common case
+//! parses without allocating.
+//!
+//! ## Token convention
+//! All readers normalise usage, once, into this convention (see `Usage`):
+//! `input` is the **total** prompt tokens of the request, *including* cached
+//! reads and cache writes; `cached_read` and `cache_write` are parts of `input`;
+//! `output` is the total generated tokens *including* reasoning tokens, and
+//! `reasoning` is a part of `output`. OpenAI-style sources already count this
+//! way; Anthropic's `input_tokens` excludes cache reads and writes, so its
+//! reader adds them.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::money::Money;
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallStatus {
+    Ok,
+    Error,
+    Cancelled,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Ok => "ok",
+            CallStatus::Error => "error",
+            CallStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads the many ways logs spell a status: `ok`, `success`, `succeeded`,
+    /// `completed`, `200`, `error`, `failed`, `failure`, `timeout`, `cancelled`,
+    /// `canceled`, `aborted`, `expired`…
+    pub fn parse(text: &str) -> Option<CallStatus> {
+        let t = text.trim();
+        if let Ok(code) = t.parse::<u16>() {
+            return Some(CallStatus::from_http(code));
+        }
+        let lower = t.to_ascii_lowercase();
+        match lower.as_str() {
+            "ok" | "success" | "succeeded" | "successful" | "completed" | "complete" | "done"
+            | "finished" | "default" => Some(CallStatus::Ok),
+            "error" | "errored" | "failed" | "failure" | "fail" | "timeout" | "timed_out"
+            | "rate_limited" | "exception" => Some(CallStatus::Error),
+            "cancelled" | "canceled" | "aborted" | "expired" | "interrupted" => {
+                Some(CallStatus::Cancelled)
+            }
+            _ => None,
+        }
+    }
+
+    /// 2xx is ok, 499 (client closed request) is cancelled, anything else an error.
+    pub fn from_http(code: u16) -> CallStatus {
+        match code {
+            200..=299 => CallStatus::Ok,
+            499 => CallStatus::Cancelled,
+            _ => CallStatus::Error,
+        }
+    }
+}
+
+/// Token usage of one call, in the canonical convention (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Total prompt tokens, including `cached_read` and `cache_write`.
+    pub input: u64,
+    /// Prompt tokens read from the provider's prompt cache (part of `input`).
+    pub cached_read: u64,
+    /// Prompt tokens written to the provider's prompt cache (part of `input`).
+    pub cache_write: u64,
+    /// Of `cache_write`, the tokens written with a 1-hour TTL; the rest are
+    /// 5-minute writes (Anthropic prices the two differently).
+    pub cache_write_1h: u64,
+    /// Total generated tokens, including `reasoning`.
+    pub output: u64,
+    /// Reasoning ("thinking") tokens (part of `output`).
+    pub reasoning: u64,
+}
+
+impl Usage {
+    /// Prompt tokens billed at the plain input rate.
+    pub fn uncached_input(&self) -> u64 {
+        self.input
+            .saturating_sub(self.cached_read)
+            .saturating_sub(self.cache_write)
+    }
+
+    /// Output tokens that are not reasoning tokens.
+    pub fn visible_output(&self) -> u64 {
+        self.output.saturating_sub(self.reasoning)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.input + self.output
+    }
+
+    /// Checks the parts are within their wholes; readers call this after
+    /// normalising so a convention mix-up is rejected rather than mispriced.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.cached_read + self.cache_write > self.input {
+            return Err("cached and cache-write tokens exceed total input tokens");
+        }
+        if self.cache_write_1h > self.cache_write {
+            return Err("1-hour cache-write tokens exceed cache-write tokens");
+        }
+        if self.reasoning > self.output {
+            return Err("reasoning tokens exceed output tokens");
+        }
+        Ok(())
+    }
+}
+
+/// One API call. See the module docs for the token convention.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallRecord<'a> {
+    /// When the call was made (UTC).
+    pub timestamp: Option<DateTime<Utc>>,
+    pub request_id: Option<Cow<'a, str>>,
+    /// Provider as logged (`openai`, `anthropic`, `bedrock`…), if logged.
+    pub provider: Option<Cow<'a, str>>,
+    /// Model as logged. Required: a line without a model is rejected.
+    pub model: Cow<'a, str>,
+    pub feature: Option<Cow<'a, str>>,
+    pub route: Option<Cow<'a, str>>,
+    pub team: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub session: Option<Cow<'a, str>>,
+    /// Turn number within the session, when logged.
+    pub turn: Option<u32>,
+    pub status: Option<CallStatus>,
+    pub error_kind: Option<Cow<'a, str>>,
+    pub http_status: Option<u16>,
+    /// 1 for a first attempt, 2 for the first retry…
+    pub attempt: Option<u32>,
+    /// Request id of the call this one retries.
+    pub retry_of: Option<Cow<'a, str>>,
+    pub usage: Usage,
+    pub latency_ms: Option<u64>,
+    pub ttft_ms: Option<u64>,
+    /// Sent through a provider's batch API (billed at batch prices).
+    pub batch: Option<bool>,
+    pub finish_reason: Option<Cow<'a, str>>,
+    pub max_tokens: Option<u32>,
+    /// Fingerprint of the whole prompt (hash; never the text).
+    pub prompt_fp: Option<u64>,
+    /// Fingerprint of the static prefix (system prompt).
+    pub prefix_fp: Option<u64>,
+    /// Tokens in that prefix, when logged.
+    pub prefix_tokens: Option<u64>,
+    /// The cost the log itself carries, if any.
+    pub logged_cost: Option<Money>,
+    /// Free-form tags (`key`, `value`), in log order.
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl CallRecord<'_> {
+    /// The status to use when the log gave none: an HTTP status or an error
+    /// kind imply one; otherwise the call is assumed to have succeeded.
+    pub fn effective_status(&self) -> CallStatus {
+        if let Some(s) = self.status {
+            return s;
+        }
+        if let Some(code) = self.http_status {
+            return CallStatus::from_http(code);
+        }
+        if self.error_kind.is_some() {
+            return CallStatus::Error;
+        }
+        CallStatus::Ok
+    }
+
+    pub fn is_batch(&self) -> bool {
+        self.batch.unwrap_or(false)
+    }
+}
+
+/// The canonical fields, for coverage reports ("which fields did the input
+/// lack, and which analyses does that prevent").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Timestamp,
+    RequestId,
+    Provider,
+    Feature,
+    Route,
+    Team,
+    User,
+    Session,
+    Turn,
+    Status,
+    ErrorKind,
+    HttpStatus,
+    Attempt,
+    RetryOf,
+    CachedRead,
+    CacheWrite,
+    Reasoning,
+    Latency,
+    Ttft,
+    Batch,
+    FinishReason,
+    MaxTokens,
+    PromptFingerprint,
+    PrefixFingerprint,
+    PrefixTokens,
+    LoggedCost,
+    Tags,
+}
+
+impl Field {
+    pub const ALL: [Field; 27] = [
+        Field::Timestamp,
+        Field::RequestId,
+        Field::Provider,
+        Field::Feature,
+        Field::Route,
+        Field::Team,
+        Field::User,
+        Field::Session,
+        Field::Turn,
+        Field::Status,
+        Field::ErrorKind,
+        Field::HttpStatus,
+        Field::Attempt,
+        Field::RetryOf,
+        Field::CachedRead,
+        Field::CacheWrite,
+        Field::Reasoning,
+        Field::Latency,
+        Field::Ttft,
+        Field::Batch,
+        Field::FinishReason,
+        Field::MaxTokens,
+        Field::PromptFingerprint,
+        Field::PrefixFingerprint,
+        Field::PrefixTokens,
+        Field::LoggedCost,
+        Field::Tags,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Timestamp => "timestamp",
+            Field::RequestId => "request_id",
+            Field::Provider => "provider",
+            Field::Feature => "feature",
+            Field::Route => "route",
+            Field::Team => "team",
+            Field::User => "user",
+            Field::Session => "session",
+            Field::Turn => "turn",
+            Field::Status => "status",
+            Field::ErrorKind => "error_kind",
+            Field::HttpStatus => "http_status",
+            Field::Attempt => "attempt",
+            Field::RetryOf => "retry_of",
+            Field::CachedRead => "cached_read_tokens",
+            Field::CacheWrite => "cache_write_tokens",
+            Field::Reasoning => "reasoning_tokens",
+            Field::Latency => "latency_ms",
+            Field::Ttft => "ttft_ms",
+            Field::Batch => "batch",
+            Field::FinishReason => "finish_reason",
+            Field::MaxTokens => "max_tokens",
+            Field::PromptFingerprint => "prompt_fingerprint",
+            Field::PrefixFingerprint => "prefix_fingerprint",
+            Field::PrefixTokens => "prefix_tokens",
+            Field::LoggedCost => "logged_cost",
+            Field::Tags => "tags",
+        }
+    }
+
+    /// What cannot be analysed when no record carries this field.
+    pub fn impact(self) -> &'static str {
+        match self {
+            Field::Timestamp => "no daily series, no --since/--until filtering, no date-effective pricing (today's prices are used), no spike or drift detection",
+            Field::RequestId => "findings cannot cite sample requests; retries cannot be linked",
+            Field::Provider => "attribution by provider falls back to the catalog's provider for the model",
+            Field::Feature => "no attribution by feature; cost per feature and per-feature findings are unavailable",
+            Field::Route => "no attribution by route",
+            Field::Team => "no attribution by team",
+            Field::User => "no attribution by user; retry chains cannot be tied to a user",
+            Field::Session => "no conversation-growth analysis; no attribution by session",
+            Field::Turn => "conversation growth is inferred from timestamps only",
+            Field::Status => "all calls count as successful unless an HTTP status or error says otherwise",
+            Field::ErrorKind => "failures cannot be broken down by kind",
+            Field::HttpStatus => "failures are known only from the status field",
+            Field::Attempt => "retry chains are inferred, not read",
+            Field::RetryOf => "retry chains are inferred, not read",
+            Field::CachedRead => "cached reads cannot be priced at the cached rate; cache analysis is unavailable",
+            Field::CacheWrite => "cache writes are priced as plain input",
+            Field::Reasoning => "reasoning tokens cannot be shown apart from output",
+            Field::Latency => "no latency figures",
+            Field::Ttft => "no time-to-first-token figures",
+            Field::Batch => "all calls are priced at real-time (non-batch) rates",
+            Field::FinishReason => "output truncation (length limit) cannot be detected",
+            Field::MaxTokens => "missing max_tokens limits cannot be detected",
+            Field::PromptFingerprint => "no duplicate-request (response cache) analysis",
+            Field::PrefixFingerprint => "no repeated-system-prompt (prompt cache) analysis",
+            Field::PrefixTokens => "prompt-cache savings are estimated without the prefix size",
+            Field::LoggedCost => "no reconciliation against the cost the log carries",
+            Field::Tags => "no attribution by tag",
+        }
+    }
+}

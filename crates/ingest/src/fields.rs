@@ -1,0 +1,684 @@
+//! Lenient readers for single JSON values, and the shared last step of every
+//! reader: turning raw, source-convention fields into a checked [`CallRecord`].
+//!
+//! The value readers never fail the whole line on a wrong type: they report
+//! what they saw ([`Lenient`]), so the reader can reject the line with a
+//! precise reason (`wrong_type` on `usage.prompt_tokens`) instead of a generic
+//! parse error. Numbers written as strings (`"123"`) are accepted, as are
+//! integral floats (`123.0`), because real exporters write both.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use tokenaudit_core::{CallRecord, Money, Usage};
+
+use crate::rejects::{Reject, RejectReason};
+
+/// Token counts above this are rejected as absurd: no model has a context
+/// window anywhere near 100 million tokens.
+pub const MAX_TOKENS: u64 = 100_000_000;
+
+/// What a lenient reader found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Lenient<T> {
+    #[default]
+    Missing,
+    Value(T),
+    Negative,
+    WrongType,
+}
+
+impl<T> Lenient<T> {
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Lenient::Missing)
+    }
+}
+
+/// Records the first problem seen on a line; later ones are ignored.
+#[derive(Debug, Default)]
+pub struct Problems(pub Option<Reject>);
+
+impl Problems {
+    pub fn add(&mut self, reason: RejectReason, field: &str) {
+        if self.0.is_none() {
+            self.0 = Some(Reject::new(reason, field.to_string()));
+        }
+    }
+
+    /// Unwraps a token count, noting negative or mistyped values.
+    pub fn tokens(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) if *v > MAX_TOKENS => {
+                self.add(RejectReason::AbsurdTokens, field);
+                None
+            }
+            Lenient::Value(v) => Some(*v),
+            Lenient::Negative => {
+                self.add(RejectReason::NegativeTokens, field);
+                None
+            }
+            Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
+    /// Unwraps any other integer field (negative counts as wrong type).
+    pub fn int(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(*v),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
+    pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &str) -> Option<T> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(v.clone()),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+}
+
+/// A non-negative integer: JSON integers, integral floats, digit strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LU64(pub Lenient<u64>);
+
+impl<'de> Deserialize<'de> for LU64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LU64, D::Error> {
+        d.deserialize_any(U64Visitor).map(LU64)
+    }
+}
+
+struct U64Visitor;
+
+impl<'de> Visitor<'de> for U64Visitor {
+    type Value = Lenient<u64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a non-negative integer")
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Value(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(if v < 0 {
+            Lenient::Negative
+        } else {
+            Lenient::Value(v as u64)
+        })
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(float_to_count(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        let t = v.trim();
+        if let Ok(n) = t.parse::<u64>() {
+            Ok(Lenient::Value(n))
+        } else if let Ok(f) = t.parse::<f64>() {
+            Ok(float_to_count(f))
+        } else {
+            Ok(Lenient::WrongType)
+        }
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::WrongType)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+}
+
+fn float_to_count(v: f64) -> Lenient<u64> {
+    if !v.is_finite() || v.fract() != 0.0 {
+        Lenient::WrongType
+    } else if v < 0.0 {
+        Lenient::Negative
+    } else if v > u64::MAX as f64 {
+        Lenient::Value(u64::MAX)
+    } else {
+        Lenient::Value(v as u64)
+    }
+}
+
+/// A label: strings (borrowed when unescaped), numbers and booleans as text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for LStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LStr<'de>, D::Error> {
+        d.deserialize_any(StrVisitor).map(LStr)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Lenient<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(non_empty(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(non_empty(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(non_empty(Cow::Owned(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::Value(Cow::Borrowed(if v { "true" } else { "false" })))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+}
+
+fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
+    if s.trim().is_empty() {
+        Lenient::Missing
+    } else {
+        Lenient::Value(s)
+    }
+}
+
+/// A boolean: JSON booleans, `"true"`/`"false"`/`"yes"`/`"no"`, `0`/`1`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LBool(pub Lenient<bool>);
+
+impl<'de> Deserialize<'de> for LBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LBool, D::Error> {
+        let s = LStr::deserialize(d)?;
+        Ok(LBool(match s.0 {
+            Lenient::Value(v) => match parse_bool(&v) {
+                Some(b) => Lenient::Value(b),
+                None => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        }))
+    }
+}
+
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" | "t" => Some(true),
+        "false" | "no" | "0" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// A dollar amount from a number or a decimal string, read exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LMoney(pub Lenient<Money>);
+
+impl<'de> Deserialize<'de> for LMoney {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LMoney, D::Error> {
+        // The string form keeps the log's own digits (serde_json formats
+        // floats in their shortest round-trip form).
+        let s = LStr::deserialize(d)?;
+        Ok(LMoney(match s.0 {
+            Lenient::Value(v) => match Money::parse_usd(&v) {
+                Some(m) => Lenient::Value(m),
+                None => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        }))
+    }
+}
+
+/// A timestamp: RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC), a date,
+/// or a Unix epoch number in seconds, milliseconds, microseconds or
+/// nanoseconds (told apart by magnitude).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LTime(pub Lenient<DateTime<Utc>>);
+
+impl<'de> Deserialize<'de> for LTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LTime, D::Error> {
+        d.deserialize_any(TimeVisitor).map(LTime)
+    }
+}
+
+struct TimeVisitor;
+
+impl<'de> Visitor<'de> for TimeVisitor {
+    type Value = Lenient<DateTime<Utc>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a timestamp")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match parse_timestamp(v) {
+            Some(t) => Lenient::Value(t),
+            None => Lenient::WrongType,
+        })
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(epoch_to_time(v as f64).map_or(Lenient::WrongType, Lenient::Value))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(epoch_to_time(v as f64).map_or(Lenient::WrongType, Lenient::Value))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(epoch_to_time(v).map_or(Lenient::WrongType, Lenient::Value))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::WrongType)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Lenient::WrongType)
+    }
+}
+
+/// Converts a Unix epoch number, guessing its unit from its magnitude:
+/// below 10¹¹ seconds, below 10¹⁴ milliseconds, below 10¹⁷ microseconds,
+/// else nanoseconds. (10¹¹ seconds is the year 5138; 10¹¹ ms is 1973.)
+pub fn epoch_to_time(v: f64) -> Option<DateTime<Utc>> {
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let nanos: f64 = if v < 1e11 {
+        v * 1e9
+    } else if v < 1e14 {
+        v * 1e6
+    } else if v < 1e17 {
+        v * 1e3
+    } else {
+        v
+    };
+    if nanos > i64::MAX as f64 {
+        return None;
+    }
+    Some(Utc.timestamp_nanos(nanos as i64))
+}
+
+/// Parses the timestamp spellings logs use. Numeric strings are epochs.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if let Some(fast) = parse_rfc3339_utc_fast(t.as_bytes()) {
+        return Some(fast);
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f UTC",
+        "%Y/%m/%d %H:%M:%S%.f",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(n.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
+    }
+    if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return t.parse::<f64>().ok().and_then(epoch_to_time);
+    }
+    None
+}
+
+/// The common case, `2026-10-01T08:00:00.123Z`, without chrono's general parser.
+fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut n = 0u32;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + (c - b'0') as u32;
+        }
+        Some(n)
+    };
+    let year = num(0..4)? as i32;
+    let (month, day) = (num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut nanos = 0u32;
+    let rest = &b[19..b.len() - 1];
+    if !rest.is_empty() {
+        if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
+            return None;
+        }
+        let digits = &rest[1..];
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            nanos = nanos * 10 + (c - b'0') as u32;
+        }
+        nanos *= 10u32.pow(9 - digits.len() as u32);
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    Some(NaiveDateTime::new(date, time).and_utc())
+}
+
+/// A fingerprint from a logged hash or text: up to 16 hex digits are read as
+/// the number they spell (so fingerprints match the log's own); anything else
+/// is hashed with xxh3.
+pub fn fingerprint(text: &str) -> u64 {
+    let t = text.trim();
+    if !t.is_empty() && t.len() <= 16 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(v) = u64::from_str_radix(t, 16) {
+            return v;
+        }
+    }
+    xxhash_rust::xxh3::xxh3_64(t.as_bytes())
+}
+
+/// Token fields as the source spelled them, before normalisation into the
+/// canonical convention. Which names are present decides the convention.
+#[derive(Clone, Debug, Default)]
+pub struct RawUsage {
+    /// OpenAI chat / LiteLLM: `prompt_tokens` (includes cached reads and writes).
+    pub prompt_tokens: Lenient<u64>,
+    pub completion_tokens: Lenient<u64>,
+    /// `prompt_tokens_details.cached_tokens` / `input_tokens_details.cached_tokens`.
+    pub cached_tokens: Lenient<u64>,
+    /// `*_tokens_details.reasoning_tokens`.
+    pub reasoning_tokens: Lenient<u64>,
+    /// Anthropic / OpenAI Responses: `input_tokens`, `output_tokens`.
+    pub input_tokens: Lenient<u64>,
+    pub output_tokens: Lenient<u64>,
+    /// Set when `input_tokens_details` was seen: OpenAI Responses, whose
+    /// `input_tokens` includes cached tokens.
+    pub responses_style: bool,
+    /// Anthropic: `cache_read_input_tokens`, `cache_creation_input_tokens`
+    /// and its TTL split.
+    pub cache_read_input_tokens: Lenient<u64>,
+    pub cache_creation_input_tokens: Lenient<u64>,
+    pub cache_write_5m: Lenient<u64>,
+    pub cache_write_1h: Lenient<u64>,
+    /// Gemini `usageMetadata`.
+    pub prompt_token_count: Lenient<u64>,
+    pub candidates_token_count: Lenient<u64>,
+    pub cached_content_token_count: Lenient<u64>,
+    pub thoughts_token_count: Lenient<u64>,
+}
+
+impl RawUsage {
+    /// Normalises into the canonical convention (total input including cache
+    /// reads and writes; output including reasoning). Returns `None` when no
+    /// token field was present at all.
+    ///
+    /// - `prompt_tokens` present (OpenAI chat, LiteLLM): input = prompt_tokens,
+    ///   which already includes cached reads and, for LiteLLM's Anthropic
+    ///   responses, cache writes; cached reads are counted once even when both
+    ///   `cached_tokens` and `cache_read_input_tokens` give them.
+    /// - Gemini counts: input = promptTokenCount (includes cached content);
+    ///   output = candidates + thoughts, because Gemini reports thoughts beside,
+    ///   not inside, the candidates.
+    /// - `input_tokens` with `input_tokens_details` (OpenAI Responses):
+    ///   inclusive, like chat.
+    /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
+    ///   input_tokens + cache reads + cache writes.
+    pub fn normalise(&self, p: &mut Problems) -> Option<Usage> {
+        let prompt = p.tokens(&self.prompt_tokens, "prompt_tokens");
+        let completion = p.tokens(&self.completion_tokens, "completion_tokens");
+        let cached = p.tokens(&self.cached_tokens, "cached_tokens");
+        let reasoning = p.tokens(&self.reasoning_tokens, "reasoning_tokens");
+        let input = p.tokens(&self.input_tokens, "input_tokens");
+        let output = p.tokens(&self.output_tokens, "output_tokens");
+        let cache_read = p.tokens(&self.cache_read_input_tokens, "cache_read_input_tokens");
+        let cache_creation =
+            p.tokens(&self.cache_creation_input_tokens, "cache_creation_input_tokens");
+        let cw_5m = p.tokens(&self.cache_write_5m, "ephemeral_5m_input_tokens");
+        let cw_1h = p.tokens(&self.cache_write_1h, "ephemeral_1h_input_tokens");
+        let g_prompt = p.tokens(&self.prompt_token_count, "promptTokenCount");
+        let g_cand = p.tokens(&self.candidates_token_count, "candidatesTokenCount");
+        let g_cached = p.tokens(&self.cached_content_token_count, "cachedContentTokenCount");
+        let g_thoughts = p.tokens(&self.thoughts_token_count, "thoughtsTokenCount");
+
+        // Cache writes: the total if given, else the sum of the TTL split.
+        let split = match (cw_5m, cw_1h) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        let cache_write = cache_creation.or(split).unwrap_or(0);
+        let cache_write_1h = cw_1h.unwrap_or(0);
+
+        let usage = if prompt.is_some() || completion.is_some() {
+            Usage {
+                input: prompt.or(input).unwrap_or(0),
+                cached_read: cached.max(cache_read).unwrap_or(0),
+                cache_write,
+                cache_write_1h,
+                output: completion.or(output).unwrap_or(0),
+                reasoning: reasoning.unwrap_or(0),
+            }
+        } else if g_prompt.is_some() || g_cand.is_some() {
+            let thoughts = g_thoughts.unwrap_or(0);
+            Usage {
+                input: g_prompt.unwrap_or(0),
+                cached_read: g_cached.unwrap_or(0),
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: g_cand.unwrap_or(0) + thoughts,
+                reasoning: thoughts,
+            }
+        } else if input.is_some() || output.is_some() {
+            if self.responses_style || (cached.is_some() && cache_read.is_none()) {
+                Usage {
+                    input: input.unwrap_or(0),
+                    cached_read: cached.unwrap_or(0),
+                    cache_write,
+                    cache_write_1h,
+                    output: output.unwrap_or(0),
+                    reasoning: reasoning.unwrap_or(0),
+                }
+            } else {
+                let read = cache_read.unwrap_or(0);
+                Usage {
+                    input: input.unwrap_or(0) + read + cache_write,
+                    cached_read: read,
+                    cache_write,
+                    cache_write_1h,
+                    output: output.unwrap_or(0),
+                    reasoning: reasoning.unwrap_or(0),
+                }
+            }
+        } else if cache_read.is_some() || cache_write > 0 {
+            // Only cache fields: count them, with no plain input.
+            let read = cache_read.unwrap_or(0);
+            Usage {
+                input: read + cache_write,
+                cached_read: read,
+                cache_write,
+                cache_write_1h,
+                output: 0,
+                reasoning: 0,
+            }
+        } else {
+            return None;
+        };
+        Some(usage)
+    }
+}
+
+/// Final checks shared by every reader: a model is required; a successful
+/// call needs usage; the usage parts must fit in their wholes.
+pub fn finish<'a>(
+    mut record: CallRecord<'a>,
+    usage: Option<Usage>,
+    mut problems: Problems,
+) -> Result<CallRecord<'a>, Reject> {
+    if let Some(reject) = problems.0.take() {
+        return Err(reject);
+    }
+    if record.model.trim().is_empty() {
+        return Err(Reject::new(RejectReason::MissingModel, "model"));
+    }
+    match usage {
+        Some(u) => {
+            u.check()
+                .map_err(|msg| Reject::new(RejectReason::InconsistentUsage, msg))?;
+            record.usage = u;
+        }
+        None => {
+            if record.effective_status() == tokenaudit_core::CallStatus::Ok {
+                return Err(Reject::new(
+                    RejectReason::MissingUsage,
+                    "no token usage on a successful call",
+                ));
+            }
+        }
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        let want = Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, 0).unwrap();
+        for text in [
+            "2026-10-01T08:00:00Z",
+            "2026-10-01T08:00:00.000Z",
+            "2026-10-01T10:00:00+02:00",
+            "2026-10-01 08:00:00",
+            "2026-10-01 08:00:00.0000000",
+            "1790841600",
+            "1790841600000",
+        ] {
+            assert_eq!(parse_timestamp(text), Some(want), "{text}");
+        }
+        assert_eq!(epoch_to_time(1790841600123.0).unwrap().timestamp_millis(), 1790841600123);
+        assert_eq!(epoch_to_time(1790841600.5e9).unwrap().timestamp_millis(), 1790841600500);
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
+        let fast = parse_timestamp("2026-10-01T08:00:00.123456Z").unwrap();
+        assert_eq!(fast.timestamp_subsec_micros(), 123456);
+    }
+
+    #[test]
+    fn fingerprints_read_hex_and_hash_the_rest() {
+        assert_eq!(fingerprint("00000000000000ff"), 255);
+        assert_eq!(fingerprint("ff"), 255);
+        assert_ne!(fingerprint("You are a helpful assistant."), 0);
+        assert_eq!(fingerprint("abc xyz"), fingerprint(" abc xyz "));
+    }
+
+    fn usage(json: &str) -> Result<Option<Usage>, Reject> {
+        let raw = crate::gateway::parse_usage_for_test(json);
+        let mut p = Problems::default();
+        let u = raw.normalise(&mut p);
+        match p.0 {
+            Some(r) => Err(r),
+            None => Ok(u),
+        }
+    }
+
+    // Each convention, with a case that would double count if read wrongly.
+    #[test]
+    fn openai_chat_counts_cached_inside_prompt() {
+        let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
+        assert_eq!(u, Usage { input: 1000, cached_read: 600, cache_write: 0, cache_write_1h: 0, output: 200, reasoning: 50 });
+        assert_eq!(u.uncached_input(), 400);
+    }
+
+    #[test]
+    fn anthropic_adds_cache_reads_and_writes_to_input() {
+        let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
+        assert_eq!(u, Usage { input: 5400, cached_read: 5000, cache_write: 300, cache_write_1h: 200, output: 20, reasoning: 0 });
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn litellm_prompt_tokens_already_include_anthropic_cache() {
+        // LiteLLM: prompt_tokens = uncached 100 + cache read 5000 + cache write 300.
+        let u = usage(r#"{"prompt_tokens":5400,"completion_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"prompt_tokens_details":{"cached_tokens":5000}}"#).unwrap().unwrap();
+        assert_eq!(u.input, 5400);
+        assert_eq!(u.cached_read, 5000);
+        assert_eq!(u.cache_write, 300);
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn openai_responses_input_includes_cached() {
+        let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
+        assert_eq!(u, Usage { input: 1000, cached_read: 800, cache_write: 0, cache_write_1h: 0, output: 300, reasoning: 100 });
+    }
+
+    #[test]
+    fn gemini_thoughts_are_added_to_candidates() {
+        let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
+        assert_eq!(u, Usage { input: 2000, cached_read: 1500, cache_write: 0, cache_write_1h: 0, output: 500, reasoning: 400 });
+    }
+
+    #[test]
+    fn bad_token_values_are_named() {
+        assert_eq!(usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason, RejectReason::WrongType);
+        assert_eq!(usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason, RejectReason::NegativeTokens);
+        assert_eq!(usage(r#"{"prompt_tokens":1000000000000}"#).unwrap_err().reason, RejectReason::AbsurdTokens);
+        assert_eq!(usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#).unwrap().unwrap().input, 12);
+        assert_eq!(usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason, RejectReason::WrongType);
+        assert_eq!(usage(r#"{}"#).unwrap(), None);
+    }
+}

@@ -1,0 +1,864 @@
+//! The generic gateway reader: JSON lines carrying a `model` and a usage
+//! object, with the field names gateways and in-house wrappers commonly use.
+//!
+//! It is the default reader and the fast path, so it is a hand-written serde
+//! visitor over the raw line: strings borrow from the line, unknown keys are
+//! skipped without being built, and a value of the wrong type is noted (and
+//! the line rejected with the field's name) instead of aborting the parse.
+//!
+//! Recognised, at the top level or inside `request`, `response` or `metadata`
+//! objects (so logged request/response pairs work too):
+//! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
+//!   `request_created_at`, `created` (epoch numbers in s/ms/µs/ns or text);
+//! - ids: `request_id`, `requestId`, `id`; `retry_of`, `retry_of_request_id`;
+//! - `provider`, `custom_llm_provider`, `llm_provider`; `model`, `model_name`;
+//! - attribution: `feature`, `use_case`; `route`, `endpoint`; `team`,
+//!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
+//!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
+//! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
+//!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
+//!   `finish_reason`, `stop_reason`; `max_tokens`, `max_output_tokens`,
+//!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
+//!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
+//! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
+//!   `usageMetadata` (Gemini), or the same token keys at the top level;
+//! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
+//!   `prefix_hash`, `system_prompt_tokens`/`prefix_tokens`; or, when the log
+//!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
+//!   which are hashed and never kept;
+//! - `cost`, `cost_usd`, `spend`, `response_cost`, `total_cost`;
+//! - `tags` (object or list) and any other `metadata` key become tags.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use xxhash_rust::xxh3::xxh3_64;
+
+use tokenaudit_core::{CallRecord, CallStatus};
+
+use crate::fields::{
+    finish, fingerprint, LBool, LMoney, LStr, LTime, LU64, Lenient, Problems, RawUsage,
+};
+use crate::rejects::{Reject, RejectReason};
+
+/// The raw fields of one line, as the source spelled them.
+#[derive(Debug, Default)]
+pub struct RawLine<'a> {
+    pub timestamp: LTime,
+    pub request_id: LStr<'a>,
+    pub provider: LStr<'a>,
+    pub model: LStr<'a>,
+    pub feature: LStr<'a>,
+    pub route: LStr<'a>,
+    pub team: LStr<'a>,
+    pub user: LStr<'a>,
+    pub session: LStr<'a>,
+    pub turn: LU64,
+    pub status: LStr<'a>,
+    pub error_kind: LStr<'a>,
+    pub http_status: LU64,
+    pub attempt: LU64,
+    pub retry_of: LStr<'a>,
+    pub usage: RawUsage,
+    pub latency_ms: LNum,
+    pub ttft_ms: LNum,
+    pub batch: LBool,
+    pub service_tier: LStr<'a>,
+    pub finish_reason: LStr<'a>,
+    pub max_tokens: LU64,
+    pub prompt_hash: LStr<'a>,
+    pub prefix_hash: LStr<'a>,
+    pub prefix_tokens: LU64,
+    pub prompt_text_fp: Option<u64>,
+    pub prefix_text_fp: Option<u64>,
+    pub cost: LMoney,
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+/// A number read leniently as `f64` (latencies may be fractional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LNum(pub Lenient<f64>);
+
+impl<'de> Deserialize<'de> for LNum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LNum, D::Error> {
+        let LStr(s) = LStr::deserialize(d)?;
+        Ok(LNum(match s {
+            Lenient::Value(v) => match v.trim().parse::<f64>() {
+                Ok(f) if f.is_finite() && f >= 0.0 => Lenient::Value(f),
+                Ok(f) if f.is_finite() => Lenient::Negative,
+                _ => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        }))
+    }
+}
+
+/// Which object a key was found in decides what unknown keys mean.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Top,
+    /// `request` / `response` of a logged pair: unknown keys are ignored.
+    Nested,
+    /// `metadata`: unknown keys become tags.
+    Metadata,
+}
+
+/// Fills `slot` with the next value unless an earlier key already did.
+fn fill<'de, A, T>(map: &mut A, slot: &mut T, present: bool) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    if present {
+        map.next_value::<IgnoredAny>()?;
+    } else {
+        *slot = map.next_value()?;
+    }
+    Ok(())
+}
+
+struct LineSeed<'b, 'a> {
+    line: &'b mut RawLine<'a>,
+    scope: Scope,
+    depth: u8,
+}
+
+impl<'de, 'b> DeserializeSeed<'de> for LineSeed<'b, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    // Nested `request`/`response`/`metadata` values that are not objects are
+    // ignored; a top-level non-object is caught before we get here.
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let l = self.line;
+        while let Some(key) = map.next_key::<LStr<'de>>()? {
+            let key = match key.0 {
+                Lenient::Value(k) => k,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            match key.as_ref() {
+                "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
+                | "request_created_at" | "created" | "@timestamp" => {
+                    let p = l.timestamp.0.is_present();
+                    fill(&mut map, &mut l.timestamp, p)?
+                }
+                "request_id" | "requestId" | "id" | "x_request_id" => {
+                    let p = l.request_id.0.is_present();
+                    fill(&mut map, &mut l.request_id, p)?
+                }
+                "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => {
+                    let p = l.provider.0.is_present();
+                    fill(&mut map, &mut l.provider, p)?
+                }
+                "model" | "model_name" | "model_id" => {
+                    let p = l.model.0.is_present();
+                    fill(&mut map, &mut l.model, p)?
+                }
+                "feature" | "feature_name" | "use_case" => {
+                    let p = l.feature.0.is_present();
+                    fill(&mut map, &mut l.feature, p)?
+                }
+                "route" | "endpoint" | "api_route" => {
+                    let p = l.route.0.is_present();
+                    fill(&mut map, &mut l.route, p)?
+                }
+                "team" | "team_id" | "team_name" | "team_alias" => {
+                    let p = l.team.0.is_present();
+                    fill(&mut map, &mut l.team, p)?
+                }
+                "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" => {
+                    let p = l.user.0.is_present();
+                    fill(&mut map, &mut l.user, p)?
+                }
+                "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => {
+                    let p = l.session.0.is_present();
+                    fill(&mut map, &mut l.session, p)?
+                }
+                "turn" | "turn_index" | "turn_number" => {
+                    let p = l.turn.0.is_present();
+                    fill(&mut map, &mut l.turn, p)?
+                }
+                "status" => {
+                    if l.status.0.is_present() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let v: LStr<'de> = map.next_value()?;
+                        if let Lenient::Value(text) = &v.0 {
+                            if let Ok(code) = text.trim().parse::<u64>() {
+                                if !l.http_status.0.is_present() {
+                                    l.http_status = LU64(Lenient::Value(code));
+                                }
+                                continue;
+                            }
+                        }
+                        l.status = v;
+                    }
+                }
+                "http_status" | "status_code" | "http_status_code" | "response_status" => {
+                    let p = l.http_status.0.is_present();
+                    fill(&mut map, &mut l.http_status, p)?
+                }
+                "error" => {
+                    let v: ErrorField<'de> = map.next_value()?;
+                    if !l.error_kind.0.is_present() {
+                        l.error_kind = v.0;
+                    }
+                }
+                "error_type" | "error_kind" | "error_code" => {
+                    let p = l.error_kind.0.is_present();
+                    fill(&mut map, &mut l.error_kind, p)?
+                }
+                "attempt" | "attempt_number" | "retry_attempt" => {
+                    let p = l.attempt.0.is_present();
+                    fill(&mut map, &mut l.attempt, p)?
+                }
+                "retry_of" | "retry_of_request_id" | "retried_request_id" => {
+                    let p = l.retry_of.0.is_present();
+                    fill(&mut map, &mut l.retry_of, p)?
+                }
+                "usage" | "usageMetadata" | "usage_metadata" => {
+                    map.next_value_seed(UsageSeed(&mut l.usage))?;
+                }
+                "prompt_tokens" | "completion_tokens" | "input_tokens" | "output_tokens"
+                | "cache_read_input_tokens" | "cache_creation_input_tokens"
+                | "cached_tokens" | "reasoning_tokens" | "promptTokenCount"
+                | "candidatesTokenCount" | "cachedContentTokenCount" | "thoughtsTokenCount" => {
+                    let v: LU64 = map.next_value()?;
+                    set_usage_key(&mut l.usage, key.as_ref(), v.0);
+                }
+                "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
+                    let p = l.latency_ms.0.is_present();
+                    fill(&mut map, &mut l.latency_ms, p)?
+                }
+                "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => {
+                    let p = l.ttft_ms.0.is_present();
+                    fill(&mut map, &mut l.ttft_ms, p)?
+                }
+                "batch" | "is_batch" => {
+                    let p = l.batch.0.is_present();
+                    fill(&mut map, &mut l.batch, p)?
+                }
+                "service_tier" => {
+                    let p = l.service_tier.0.is_present();
+                    fill(&mut map, &mut l.service_tier, p)?
+                }
+                "finish_reason" | "stop_reason" => {
+                    let p = l.finish_reason.0.is_present();
+                    fill(&mut map, &mut l.finish_reason, p)?
+                }
+                "max_tokens" | "max_output_tokens" | "max_completion_tokens" => {
+                    let p = l.max_tokens.0.is_present();
+                    fill(&mut map, &mut l.max_tokens, p)?
+                }
+                "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => {
+                    let p = l.prompt_hash.0.is_present();
+                    fill(&mut map, &mut l.prompt_hash, p)?
+                }
+                "system_prompt_hash" | "prefix_hash" | "prefix_fingerprint" => {
+                    let p = l.prefix_hash.0.is_present();
+                    fill(&mut map, &mut l.prefix_hash, p)?
+                }
+                "system_prompt_tokens" | "prefix_tokens" => {
+                    let p = l.prefix_tokens.0.is_present();
+                    fill(&mut map, &mut l.prefix_tokens, p)?
+                }
+                "messages" => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        if l.prompt_text_fp.is_none() {
+                            l.prompt_text_fp = Some(xxh3_64(raw.get().as_bytes()));
+                        }
+                        if l.prefix_text_fp.is_none() {
+                            l.prefix_text_fp = system_message_fp(raw);
+                        }
+                    }
+                }
+                "prompt" | "input" => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        if l.prompt_text_fp.is_none() && raw.get() != "null" {
+                            l.prompt_text_fp = Some(xxh3_64(raw.get().as_bytes()));
+                        }
+                    }
+                }
+                "system" | "instructions" | "system_prompt" => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        if l.prefix_text_fp.is_none() && raw.get() != "null" {
+                            l.prefix_text_fp = Some(xxh3_64(raw.get().as_bytes()));
+                        }
+                    }
+                }
+                "cost" | "cost_usd" | "spend" | "response_cost" | "total_cost" | "costUSD" => {
+                    let p = l.cost.0.is_present();
+                    fill(&mut map, &mut l.cost, p)?
+                }
+                "tags" | "request_tags" | "labels" => {
+                    map.next_value_seed(TagsSeed(&mut l.tags))?;
+                }
+                "metadata" | "meta" if self.depth < 3 => {
+                    map.next_value_seed(LineSeed {
+                        line: l,
+                        scope: Scope::Metadata,
+                        depth: self.depth + 1,
+                    })?;
+                }
+                "request" | "response" | "body" if self.depth < 3 => {
+                    map.next_value_seed(LineSeed {
+                        line: l,
+                        scope: Scope::Nested,
+                        depth: self.depth + 1,
+                    })?;
+                }
+                _ if self.scope == Scope::Metadata => {
+                    let v: LStr<'de> = map.next_value()?;
+                    if let Lenient::Value(v) = v.0 {
+                        l.tags.push((key, v));
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fingerprint of the first system (or developer) message's content.
+fn system_message_fp(raw: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Msg<'a> {
+        #[serde(borrow, default)]
+        role: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        content: Option<&'a RawValue>,
+    }
+    let msgs: Vec<Msg> = serde_json::from_str(raw.get()).ok()?;
+    let first = msgs.first()?;
+    match first.role.as_deref() {
+        Some("system") | Some("developer") => {
+            first.content.map(|c| xxh3_64(c.get().as_bytes()))
+        }
+        _ => None,
+    }
+}
+
+fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
+    let slot = match key {
+        "prompt_tokens" => &mut u.prompt_tokens,
+        "completion_tokens" => &mut u.completion_tokens,
+        "input_tokens" => &mut u.input_tokens,
+        "output_tokens" => &mut u.output_tokens,
+        "cache_read_input_tokens" => &mut u.cache_read_input_tokens,
+        "cache_creation_input_tokens" => &mut u.cache_creation_input_tokens,
+        "cached_tokens" => &mut u.cached_tokens,
+        "reasoning_tokens" => &mut u.reasoning_tokens,
+        "promptTokenCount" => &mut u.prompt_token_count,
+        "candidatesTokenCount" => &mut u.candidates_token_count,
+        "cachedContentTokenCount" => &mut u.cached_content_token_count,
+        "thoughtsTokenCount" => &mut u.thoughts_token_count,
+        "ephemeral_5m_input_tokens" => &mut u.cache_write_5m,
+        "ephemeral_1h_input_tokens" => &mut u.cache_write_1h,
+        _ => return,
+    };
+    if !slot.is_present() {
+        *slot = v;
+    }
+}
+
+/// Reads a usage object (any provider's spelling) into `RawUsage`.
+struct UsageSeed<'b>(&'b mut RawUsage);
+
+impl<'de> DeserializeSeed<'de> for UsageSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsageSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage object")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let u = self.0;
+        while let Some(key) = map.next_key::<LStr<'de>>()? {
+            let Lenient::Value(key) = key.0 else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            match key.as_ref() {
+                "prompt_tokens_details" | "input_tokens_details" | "completion_tokens_details"
+                | "output_tokens_details" | "cache_creation" => {
+                    if key.as_ref() == "input_tokens_details" {
+                        u.responses_style = true;
+                    }
+                    map.next_value_seed(UsageSeed(u))?;
+                }
+                k => {
+                    let v: LU64 = map.next_value()?;
+                    set_usage_key(u, k, v.0);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `error`: a short text, or an object whose `type` or `code` names the kind.
+struct ErrorField<'a>(LStr<'a>);
+
+impl<'de> Deserialize<'de> for ErrorField<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ErrorField<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an error")
+            }
+            fn visit_unit<E>(self) -> Result<LStr<'de>, E> {
+                Ok(LStr(Lenient::Missing))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<LStr<'de>, E> {
+                Ok(LStr(if v {
+                    Lenient::Value(Cow::Borrowed("error"))
+                } else {
+                    Lenient::Missing
+                }))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<LStr<'de>, E> {
+                Ok(LStr(Lenient::Value(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<LStr<'de>, E> {
+                Ok(LStr(Lenient::Value(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<LStr<'de>, E> {
+                Ok(LStr(Lenient::Value(Cow::Borrowed("error"))))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<LStr<'de>, E> {
+                Ok(LStr(short_kind(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<LStr<'de>, E> {
+                Ok(LStr(short_kind(Cow::Owned(v.to_string()))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LStr<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LStr(Lenient::Value(Cow::Borrowed("error"))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LStr<'de>, A::Error> {
+                let mut kind = LStr(Lenient::Missing);
+                while let Some(key) = map.next_key::<LStr<'de>>()? {
+                    let is_kind = matches!(&key.0, Lenient::Value(k) if k == "type" || k == "code");
+                    if is_kind && !kind.0.is_present() {
+                        kind = map.next_value()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                if !kind.0.is_present() {
+                    kind = LStr(Lenient::Value(Cow::Borrowed("error")));
+                }
+                Ok(kind)
+            }
+        }
+        d.deserialize_any(V).map(ErrorField)
+    }
+}
+
+/// Error messages are free text (they can quote user input); only short,
+/// identifier-like ones are kept as the error kind.
+fn short_kind(v: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
+    let t = v.trim();
+    if t.is_empty() {
+        Lenient::Missing
+    } else if t.len() <= 48 && !t.contains(char::is_whitespace) {
+        Lenient::Value(v)
+    } else {
+        Lenient::Value(Cow::Borrowed("error"))
+    }
+}
+
+/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`).
+struct TagsSeed<'b, 'a>(&'b mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de> DeserializeSeed<'de> for TagsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("tags")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        // Some exporters store tags as a JSON-encoded string.
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(v) {
+            push_value_tags(self.0, &value);
+        }
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(v) {
+            push_value_tags(self.0, &value);
+        }
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<LStr<'de>>()? {
+            if let Lenient::Value(v) = v.0 {
+                self.0.push((Cow::Borrowed("tag"), v));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<LStr<'de>>()? {
+            let v: LStr<'de> = map.next_value()?;
+            if let (Lenient::Value(k), Lenient::Value(v)) = (key.0, v.0) {
+                self.0.push((k, v));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => continue,
+                };
+                out.push((Cow::Owned(k.clone()), Cow::Owned(text)));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                if let serde_json::Value::String(s) = item {
+                    out.push((Cow::Borrowed("tag"), Cow::Owned(s.clone())));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parses one line into its raw fields. Fails only when the line is not a
+/// JSON object at all.
+pub fn parse_raw(line: &[u8]) -> Result<RawLine<'_>, Reject> {
+    let first = line.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        // Tell "valid JSON but not an object" from garbage.
+        return Err(match serde_json::from_slice::<IgnoredAny>(line) {
+            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
+            Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
+        });
+    }
+    let mut raw = RawLine::default();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    LineSeed {
+        line: &mut raw,
+        scope: Scope::Top,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|_| de.end())
+    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    Ok(raw)
+}
+
+/// serde_json's message without any quoted input.
+fn short_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "line ends before the JSON value does (truncated?)",
+        Category::Syntax => "invalid JSON syntax",
+        Category::Data => "unexpected JSON value",
+        Category::Io => "read error",
+    };
+    format!("{what} at column {}", e.column())
+}
+
+impl<'a> RawLine<'a> {
+    /// Normalises and checks the raw fields into a call record.
+    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
+        let mut p = Problems::default();
+        let status_text = p.take(&self.status.0, "status");
+        let status = status_text.as_deref().and_then(CallStatus::parse);
+        let http_status = p
+            .int(&self.http_status.0, "http_status")
+            .and_then(|c| u16::try_from(c).ok());
+        let usage = self.usage.normalise(&mut p);
+        let ms = |p: &mut Problems, v: &LNum, field: &str| -> Option<u64> {
+            match v.0 {
+                Lenient::Value(f) => Some(f.round() as u64),
+                Lenient::Missing => None,
+                _ => {
+                    p.add(RejectReason::WrongType, field);
+                    None
+                }
+            }
+        };
+        let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
+        let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
+        let batch = p.take(&self.batch.0, "batch").or_else(|| {
+            match &self.service_tier.0 {
+                Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
+                _ => None,
+            }
+        });
+        let timestamp = match self.timestamp.0 {
+            Lenient::Value(t) => Some(t),
+            Lenient::Missing => None,
+            _ => {
+                p.add(RejectReason::BadTimestamp, "timestamp");
+                None
+            }
+        };
+        let record = CallRecord {
+            timestamp,
+            request_id: p.take(&self.request_id.0, "request_id"),
+            provider: p.take(&self.provider.0, "provider"),
+            model: match &self.model.0 {
+                Lenient::Value(m) => m.clone(),
+                Lenient::Missing => Cow::Borrowed(""),
+                _ => {
+                    p.add(RejectReason::WrongType, "model");
+                    Cow::Borrowed("")
+                }
+            },
+            feature: p.take(&self.feature.0, "feature"),
+            route: p.take(&self.route.0, "route"),
+            team: p.take(&self.team.0, "team"),
+            user: p.take(&self.user.0, "user"),
+            session: p.take(&self.session.0, "session"),
+            turn: p.int(&self.turn.0, "turn").and_then(|v| u32::try_from(v).ok()),
+            status,
+            error_kind: p.take(&self.error_kind.0, "error"),
+            http_status,
+            attempt: p.int(&self.attempt.0, "attempt").and_then(|v| u32::try_from(v).ok()),
+            retry_of: p.take(&self.retry_of.0, "retry_of"),
+            usage: Default::default(),
+            latency_ms,
+            ttft_ms,
+            batch,
+            finish_reason: p.take(&self.finish_reason.0, "finish_reason"),
+            max_tokens: p
+                .int(&self.max_tokens.0, "max_tokens")
+                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+            prompt_fp: p
+                .take(&self.prompt_hash.0, "prompt_hash")
+                .map(|h| fingerprint(&h))
+                .or(self.prompt_text_fp),
+            prefix_fp: p
+                .take(&self.prefix_hash.0, "system_prompt_hash")
+                .map(|h| fingerprint(&h))
+                .or(self.prefix_text_fp),
+            prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
+            logged_cost: p.take(&self.cost.0, "cost"),
+            tags: self.tags,
+        };
+        finish(record, usage, p)
+    }
+}
+
+/// Parses one gateway line into a call record.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    parse_raw(line)?.into_record()
+}
+
+#[cfg(test)]
+pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
+    let mut u = RawUsage::default();
+    let mut de = serde_json::Deserializer::from_str(json);
+    UsageSeed(&mut u).deserialize(&mut de).unwrap();
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenaudit_core::{Money, Usage};
+
+    fn rec(line: &str) -> CallRecord<'_> {
+        parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"))
+    }
+
+    fn rej(line: &str) -> RejectReason {
+        parse_line(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn reads_a_full_gateway_line() {
+        let r = rec(r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o-2024-08-06","feature":"support-chat","route":"/v1/chat","team":"support","user":"u_42","session":"s_1","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"req_0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00000000000000ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3},"unknown":{"deep":[1,2,{"x":null}]}}"#);
+        assert_eq!(r.model, "gpt-4o-2024-08-06");
+        assert!(matches!(r.model, Cow::Borrowed(_)), "unescaped strings borrow");
+        assert_eq!(r.timestamp.unwrap().timestamp_millis(), 1790841600123);
+        assert_eq!(r.request_id.as_deref(), Some("req_1"));
+        assert_eq!(r.feature.as_deref(), Some("support-chat"));
+        assert_eq!(r.session.as_deref(), Some("s_1"));
+        assert_eq!(r.turn, Some(3));
+        assert_eq!(r.status, Some(CallStatus::Ok));
+        assert_eq!(r.attempt, Some(2));
+        assert_eq!(r.retry_of.as_deref(), Some("req_0"));
+        assert_eq!(r.latency_ms, Some(1234));
+        assert_eq!(r.max_tokens, Some(1024));
+        assert_eq!(r.prompt_fp, Some(255));
+        assert_eq!(r.prefix_fp, Some(16));
+        assert_eq!(r.prefix_tokens, Some(1200));
+        assert_eq!(r.logged_cost, Money::parse_usd("0.00123"));
+        assert_eq!(r.usage, Usage { input: 1500, cached_read: 1200, cache_write: 0, cache_write_1h: 0, output: 80, reasoning: 0 });
+        assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod")), (Cow::Borrowed("tier"), Cow::Owned("3".to_string()))]);
+    }
+
+    #[test]
+    fn metadata_and_nested_pairs() {
+        let r = rec(r#"{"created":1790841600,"request":{"model":"claude-sonnet-4-5","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}},"metadata":{"feature":"chat","user_id":"u1","env":"prod"}}"#);
+        assert_eq!(r.model, "claude-sonnet-4-5");
+        assert_eq!(r.request_id.as_deref(), Some("msg_1"));
+        assert_eq!(r.max_tokens, Some(512));
+        assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
+        assert_eq!(r.feature.as_deref(), Some("chat"));
+        assert_eq!(r.user.as_deref(), Some("u1"));
+        assert_eq!(r.usage.input, 110);
+        assert_eq!(r.usage.cached_read, 100);
+        assert!(r.prompt_fp.is_some() && r.prefix_fp.is_some());
+        assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod"))]);
+    }
+
+    #[test]
+    fn same_system_prompt_same_prefix_fingerprint() {
+        let a = rec(r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a"}]}"#);
+        let b = rec(r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"b"}]}"#);
+        assert_eq!(a.prefix_fp, b.prefix_fp);
+        assert_ne!(a.prompt_fp, b.prompt_fp);
+    }
+
+    #[test]
+    fn failed_calls_need_no_usage() {
+        let r = rec(r#"{"model":"gpt-4o","status":429,"error":{"type":"rate_limit_error","message":"slow down"}}"#);
+        assert_eq!(r.http_status, Some(429));
+        assert_eq!(r.effective_status(), CallStatus::Error);
+        assert_eq!(r.error_kind.as_deref(), Some("rate_limit_error"));
+        assert_eq!(r.usage, Usage::default());
+        let r = rec(r#"{"model":"gpt-4o","error":"The prompt mentioned something long and private"}"#);
+        assert_eq!(r.error_kind.as_deref(), Some("error"), "free-text messages are not kept");
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1"#), RejectReason::MalformedJson);
+        assert_eq!(rej("not json at all"), RejectReason::MalformedJson);
+        assert_eq!(rej("\u{0}\u{1}\u{2}binary"), RejectReason::MalformedJson);
+        assert_eq!(rej("[1,2,3]"), RejectReason::NotAnObject);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":"many","completion_tokens":1}}"#), RejectReason::WrongType);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":1}}"#), RejectReason::NegativeTokens);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000000000000,"completion_tokens":1}}"#), RejectReason::AbsurdTokens);
+        assert_eq!(rej(r#"{"usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::MissingModel);
+        assert_eq!(rej(r#"{"model":"","usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::MissingModel);
+        assert_eq!(rej(r#"{"model":"gpt-4o"}"#), RejectReason::MissingUsage);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":20}}}"#), RejectReason::InconsistentUsage);
+        assert_eq!(rej(r#"{"model":"gpt-4o","timestamp":"last tuesday","usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::BadTimestamp);
+        assert_eq!(rej(r#"{"model":{"name":"x"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::WrongType);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":"lots"}"#), RejectReason::WrongType);
+        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}} trailing"#), RejectReason::MalformedJson);
+    }
+
+    #[test]
+    fn escaped_strings_are_owned_and_correct() {
+        let r = rec(r#"{"model":"gpt\u002d4o","feature":"a\"b","usage":{"prompt_tokens":1,"completion_tokens":1}}"#);
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.feature.as_deref(), Some("a\"b"));
+    }
+}

@@ -1,0 +1,24 @@
+//! Reading call logs into canonical call records.
+//!
+//! The path of a log line: [`source`] finds inputs and opens them with
+//! transparent decompression; [`pipeline`] splits each stream into chunks on
+//! line boundaries and parses the chunks in parallel on rayon's pool; a
+//! [`format::Format`] chosen per file (the gateway reader, or a user mapping)
+//! turns each line into a [`tokenaudit_core::CallRecord`], or into a counted
+//! [`rejects::Reject`]; the records go to a caller-supplied [`pipeline::RecordSink`].
+//! Memory is bounded by the chunk size times the number of chunks in flight,
+//! whatever the size of the input.
+
+pub mod fields;
+pub mod format;
+pub mod gateway;
+pub mod mapping;
+pub mod parquet;
+pub mod pipeline;
+pub mod rejects;
+pub mod source;
+
+pub use format::Format;
+pub use pipeline::{ingest, IngestOptions, IngestSummary, Location, RecordSink};
+pub use rejects::{Reject, RejectReason, RejectSample, Rejects};
+pub use source::Source;

@@ -1,0 +1,550 @@
+//! The parallel, streaming ingest engine.
+//!
+//! Producer threads (one per file being read, up to the thread count) read
+//! and decompress their inputs, cut the stream into chunks that end on line
+//! boundaries, number the lines, and send the chunks over a bounded channel.
+//! Worker tasks on rayon's pool parse the chunks, each into its own sink, so
+//! one large file is parsed in parallel as well as many files. At most a few
+//! chunks per thread are in flight, so memory does not grow with the input.
+//!
+//! Sinks receive records in no particular order; they must merge
+//! order-independently (exact sums, or collections sorted on output) so the
+//! result is the same on every run.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use tokenaudit_core::CallRecord;
+
+use crate::format::{self, Format};
+use crate::mapping::Mapping;
+use crate::rejects::{RejectReason, RejectSample, Rejects};
+use crate::source::{self, Encoding, Source};
+
+/// Where a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Index into the source list.
+    pub source: usize,
+    /// 1-based line (or Parquet row) number.
+    pub line: u64,
+}
+
+/// Receives the records parsed by one worker.
+pub trait RecordSink: Send {
+    fn record(&mut self, record: CallRecord<'_>, at: Location);
+}
+
+/// Live counters for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read from disk (compressed bytes for compressed files).
+    pub bytes: AtomicU64,
+    /// Lines parsed so far.
+    pub lines: AtomicU64,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Target chunk size in bytes.
+    pub chunk_bytes: usize,
+    /// Longest line accepted; longer lines are skipped and counted.
+    pub max_line_bytes: usize,
+    /// A user mapping, applied to every file.
+    pub mapping: Option<Arc<Mapping>>,
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            threads: 0,
+            chunk_bytes: 4 << 20,
+            max_line_bytes: 64 << 20,
+            mapping: None,
+            progress: None,
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceSummary {
+    pub name: String,
+    /// `plain`, `gzip`, `zstd`, `parquet`.
+    pub encoding: String,
+    /// The reader used, or `none` when the format was not recognised.
+    pub format: String,
+    /// Non-blank lines (or Parquet rows) seen.
+    pub lines: u64,
+    pub records: u64,
+    pub rejected: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IngestSummary {
+    pub sources: Vec<SourceSummary>,
+    pub rejects: Rejects,
+    pub lines: u64,
+    pub records: u64,
+}
+
+struct Chunk {
+    source: usize,
+    format: Arc<Format>,
+    first_line: u64,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct WorkerCounts {
+    per_source: Vec<(u64, u64, u64)>,
+}
+
+impl WorkerCounts {
+    fn bump(&mut self, source: usize, lines: u64, records: u64, rejected: u64) {
+        if self.per_source.len() <= source {
+            self.per_source.resize(source + 1, (0, 0, 0));
+        }
+        let e = &mut self.per_source[source];
+        e.0 += lines;
+        e.1 += records;
+        e.2 += rejected;
+    }
+}
+
+/// Reads every source and feeds each record to a sink made by `make_sink`
+/// (one per worker). Returns the sinks, to be merged by the caller, and what
+/// was read and rejected.
+pub fn ingest<S, F>(sources: &[Source], options: &IngestOptions, make_sink: F) -> (Vec<S>, IngestSummary)
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        options.threads
+    };
+    let (tx, rx) = bounded::<Chunk>(threads * 2);
+    let next_source = AtomicUsize::new(0);
+    let producer_rejects = Mutex::new(Rejects::default());
+    let meta: Mutex<Vec<SourceSummary>> = Mutex::new(
+        sources
+            .iter()
+            .map(|s| SourceSummary {
+                name: s.display(),
+                ..Default::default()
+            })
+            .collect(),
+    );
+    let producers = threads.min(sources.len()).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool can be built");
+
+    let mut results: Vec<(S, Rejects, WorkerCounts)> = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..producers {
+            let tx = tx.clone();
+            let (next_source, producer_rejects, meta) = (&next_source, &producer_rejects, &meta);
+            scope.spawn(move || loop {
+                let i = next_source.fetch_add(1, Ordering::SeqCst);
+                if i >= sources.len() {
+                    break;
+                }
+                let mut rejects = Rejects::default();
+                let (encoding, format) = produce(i, &sources[i], options, &tx, &mut rejects);
+                {
+                    let mut m = meta.lock().expect("no panics while holding the lock");
+                    m[i].encoding = encoding.to_string();
+                    m[i].format = format;
+                }
+                producer_rejects
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .merge(rejects);
+            });
+        }
+        drop(tx);
+        results = pool.install(|| {
+            use rayon::prelude::*;
+            (0..threads)
+                .into_par_iter()
+                .map(|_| consume(&rx, &make_sink, options.progress.as_deref()))
+                .collect()
+        });
+    });
+
+    let mut summary = IngestSummary {
+        sources: meta.into_inner().expect("producers are done"),
+        rejects: producer_rejects.into_inner().expect("producers are done"),
+        ..Default::default()
+    };
+    // File-level rejects count against their source too.
+    for sample in summary.rejects.samples() {
+        if let Some(s) = summary.sources.iter_mut().find(|s| s.name == sample.file) {
+            if sample.reason == RejectReason::LineTooLong {
+                s.lines += 1;
+                s.rejected += 1;
+            }
+        }
+    }
+    let mut sinks = Vec::with_capacity(results.len());
+    for (sink, rejects, counts) in results {
+        summary.rejects.merge(rejects);
+        for (i, (lines, records, rejected)) in counts.per_source.into_iter().enumerate() {
+            let s = &mut summary.sources[i];
+            s.lines += lines;
+            s.records += records;
+            s.rejected += rejected;
+        }
+        sinks.push(sink);
+    }
+    // Samples carry source indices; give them their names.
+    summary.lines = summary.sources.iter().map(|s| s.lines).sum();
+    summary.records = summary.sources.iter().map(|s| s.records).sum();
+    let names: Vec<String> = sources.iter().map(Source::display).collect();
+    summary.rejects.name_sources(&names);
+    (sinks, summary)
+}
+
+fn consume<S: RecordSink>(
+    rx: &Receiver<Chunk>,
+    make_sink: &(impl Fn() -> S + Sync),
+    progress: Option<&Progress>,
+) -> (S, Rejects, WorkerCounts) {
+    let mut sink = make_sink();
+    let mut rejects = Rejects::default();
+    let mut counts = WorkerCounts::default();
+    for chunk in rx.iter() {
+        let mut line_no = chunk.first_line;
+        let (mut lines, mut records, mut rejected) = (0u64, 0u64, 0u64);
+        for raw in chunk.data.split(|&b| b == b'\n') {
+            let this_line = line_no;
+            line_no += 1;
+            let line = match raw.last() {
+                Some(b'\r') => &raw[..raw.len() - 1],
+                _ => raw,
+            };
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            lines += 1;
+            match chunk.format.parse_line(line) {
+                Ok(record) => {
+                    records += 1;
+                    sink.record(
+                        record,
+                        Location {
+                            source: chunk.source,
+                            line: this_line,
+                        },
+                    );
+                }
+                Err(reject) => {
+                    rejected += 1;
+                    rejects.add(
+                        chunk.source,
+                        RejectSample {
+                            file: String::new(),
+                            line: this_line,
+                            reason: reject.reason,
+                            detail: reject.detail,
+                        },
+                    );
+                }
+            }
+        }
+        counts.bump(chunk.source, lines, records, rejected);
+        if let Some(p) = progress {
+            p.lines.fetch_add(lines, Ordering::Relaxed);
+        }
+    }
+    (sink, rejects, counts)
+}
+
+/// Counts bytes read from the underlying file, for progress.
+struct Counting<R> {
+    inner: R,
+    progress: Option<Arc<Progress>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = &self.progress {
+            p.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+fn file_reject(rejects: &mut Rejects, source: usize, line: u64, reason: RejectReason, detail: String) {
+    rejects.add(
+        source,
+        RejectSample {
+            file: String::new(),
+            line,
+            reason,
+            detail,
+        },
+    );
+}
+
+/// Reads one source into chunks. Returns its encoding and format names.
+fn produce(
+    index: usize,
+    source: &Source,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) -> (&'static str, String) {
+    let (encoding, stream) = match source::open(source) {
+        Ok(opened) => opened,
+        Err(e) => {
+            file_reject(rejects, index, 0, RejectReason::UnreadableFile, format!("cannot open: {e}"));
+            return ("unknown", "none".into());
+        }
+    };
+    let encoding_name = match encoding {
+        Encoding::Plain => "plain",
+        Encoding::Gzip => "gzip",
+        Encoding::Zstd => "zstd",
+        Encoding::Parquet => "parquet",
+    };
+    if encoding == Encoding::Parquet {
+        drop(stream);
+        let name = match source {
+            Source::File(path) => produce_parquet(index, path, options, tx, rejects),
+            Source::Stdin => {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    "Parquet cannot be read from stdin; pass the file's path".into(),
+                );
+                "none".into()
+            }
+        };
+        return (encoding_name, name);
+    }
+    // Count compressed bytes for files (stdin's size is unknown anyway).
+    let stream: Box<dyn Read + Send> = match (source, &options.progress) {
+        (Source::File(p), Some(progress)) if encoding != Encoding::Plain => {
+            // Re-open through a counter so progress follows the compressed file.
+            match std::fs::File::open(p) {
+                Ok(f) => {
+                    let counted = Counting {
+                        inner: f,
+                        progress: Some(progress.clone()),
+                    };
+                    let buffered = std::io::BufReader::with_capacity(1 << 20, counted);
+                    match encoding {
+                        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+                        _ => match zstd::stream::read::Decoder::with_buffer(buffered) {
+                            Ok(d) => Box::new(d),
+                            Err(_) => stream,
+                        },
+                    }
+                }
+                Err(_) => stream,
+            }
+        }
+        (_, Some(progress)) => Box::new(Counting {
+            inner: stream,
+            progress: Some(progress.clone()),
+        }),
+        _ => stream,
+    };
+    let format = read_chunks(index, stream, options, tx, rejects);
+    (encoding_name, format)
+}
+
+/// Cuts a byte stream into line-aligned chunks and sends them.
+fn read_chunks(
+    index: usize,
+    mut stream: Box<dyn Read + Send>,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) -> String {
+    let chunk_bytes = options.chunk_bytes.max(1024);
+    // Grows (up to max_line_bytes) while a single line is longer than a chunk.
+    let mut target = chunk_bytes;
+    let mut format: Option<Arc<Format>> = None;
+    let mut format_name = String::from("none");
+    let mut unrecognized = false;
+    let mut next_line: u64 = 1;
+    let mut carry: Vec<u8> = Vec::new();
+    // While skipping an over-long line, bytes are dropped until its newline.
+    let mut skipping = false;
+    loop {
+        let mut buf = std::mem::take(&mut carry);
+        buf.reserve(target.saturating_sub(buf.len()) + 1);
+        let mut eof = false;
+        let mut read_error: Option<std::io::Error> = None;
+        while buf.len() < target {
+            let start = buf.len();
+            buf.resize(target.max(start + 64 * 1024), 0);
+            match stream.read(&mut buf[start..]) {
+                Ok(0) => {
+                    buf.truncate(start);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => buf.truncate(start + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
+                Err(e) => {
+                    buf.truncate(start);
+                    read_error = Some(e);
+                    eof = true;
+                    break;
+                }
+            }
+        }
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    next_line += 1;
+                    skipping = false;
+                }
+                None => {
+                    buf.clear();
+                }
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => {
+                    if buf.len() >= options.max_line_bytes {
+                        target = chunk_bytes;
+                        file_reject(
+                            rejects,
+                            index,
+                            next_line,
+                            RejectReason::LineTooLong,
+                            format!("line longer than {} bytes", options.max_line_bytes),
+                        );
+                        skipping = true;
+                        continue;
+                    }
+                    // Keep reading: the chunk must hold at least one whole line.
+                    carry = buf;
+                    target = (carry.len() * 2).min(options.max_line_bytes);
+                    continue;
+                }
+            }
+        };
+        carry = buf.split_off(cut);
+        target = chunk_bytes;
+        if format.is_none() && !unrecognized {
+            match format::detect(&buf, options.mapping.as_ref()) {
+                Ok(f) => {
+                    format_name = f.name().to_string();
+                    format = Some(Arc::new(f));
+                }
+                Err(reason) => {
+                    file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
+                    unrecognized = true;
+                }
+            }
+        }
+        let lines_in_chunk = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        let first_line = next_line;
+        next_line += lines_in_chunk;
+        if let Some(f) = &format {
+            if !buf.is_empty()
+                && tx
+                    .send(Chunk {
+                        source: index,
+                        format: f.clone(),
+                        first_line,
+                        data: buf,
+                    })
+                    .is_err()
+            {
+                return format_name;
+            }
+        }
+        if let Some(e) = read_error {
+            file_reject(
+                rejects,
+                index,
+                next_line,
+                RejectReason::TruncatedFile,
+                format!("input ends early or is corrupt after line {}: {e}", next_line.saturating_sub(1)),
+            );
+            return format_name;
+        }
+        if eof && carry.is_empty() {
+            return format_name;
+        }
+    }
+}
+
+/// Reads a Parquet file by row group: each batch of rows becomes JSON lines,
+/// so every reader works on Parquet too.
+fn produce_parquet(
+    index: usize,
+    path: &Path,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) -> String {
+    let mut format: Option<Arc<Format>> = None;
+    let mut unrecognized = false;
+    let result = crate::parquet::read_parquet(path, 16 * 1024, |batch| {
+        let mut data = Vec::with_capacity(batch.rows.len() * 256);
+        for row in &batch.rows {
+            // Serializing a Value cannot fail.
+            serde_json::to_writer(&mut data, row).expect("a JSON value serializes");
+            data.push(b'\n');
+        }
+        if let Some(p) = &options.progress {
+            p.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        }
+        if format.is_none() {
+            match format::detect(&data, options.mapping.as_ref()) {
+                Ok(f) => format = Some(Arc::new(f)),
+                Err(reason) => {
+                    file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
+                    unrecognized = true;
+                    return false;
+                }
+            }
+        }
+        let f = format.clone().expect("set above");
+        tx.send(Chunk {
+            source: index,
+            format: f,
+            first_line: batch.first_row + 1,
+            data,
+        })
+        .is_ok()
+    });
+    if let Err(e) = result {
+        let reason = if format.is_some() {
+            RejectReason::TruncatedFile
+        } else {
+            RejectReason::UnreadableFile
+        };
+        file_reject(rejects, index, 0, reason, e.to_string());
+    }
+    match (&format, unrecognized) {
+        (Some(f), _) => f.name().to_string(),
+        _ => "none".into(),
+    }
+}

@@ -1,0 +1,189 @@
+//! Typed counters of what ingest could not use.
+//!
+//! Nothing a user logged disappears silently: every line that cannot become a
+//! call record is counted under a [`RejectReason`], and the first few are kept
+//! with their file and line so the report can point at them. `--strict` turns
+//! any of them into an error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Why a line (or a whole file) was not turned into a call record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Not valid JSON (syntax error, truncated line, invalid UTF-8, binary data).
+    MalformedJson,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// A known field holds a value of the wrong type (`"prompt_tokens": "many"`).
+    WrongType,
+    /// A token count below zero.
+    NegativeTokens,
+    /// A token count no real request can have (over 100 million).
+    AbsurdTokens,
+    /// Parts of the usage exceed their whole (cached > input, reasoning > output).
+    InconsistentUsage,
+    /// No model name.
+    MissingModel,
+    /// A successful call without any token usage.
+    MissingUsage,
+    /// A timestamp that cannot be read.
+    BadTimestamp,
+    /// A line longer than the reader's limit.
+    LineTooLong,
+    /// A compressed stream or Parquet file that ends early or is corrupt; the
+    /// lines before the damage were kept.
+    TruncatedFile,
+    /// A file that cannot be opened or read.
+    UnreadableFile,
+    /// A file whose format is not recognised (no mapping given for it).
+    UnrecognizedFormat,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 13] = [
+        RejectReason::MalformedJson,
+        RejectReason::NotAnObject,
+        RejectReason::WrongType,
+        RejectReason::NegativeTokens,
+        RejectReason::AbsurdTokens,
+        RejectReason::InconsistentUsage,
+        RejectReason::MissingModel,
+        RejectReason::MissingUsage,
+        RejectReason::BadTimestamp,
+        RejectReason::LineTooLong,
+        RejectReason::TruncatedFile,
+        RejectReason::UnreadableFile,
+        RejectReason::UnrecognizedFormat,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::MalformedJson => "malformed_json",
+            RejectReason::NotAnObject => "not_an_object",
+            RejectReason::WrongType => "wrong_type",
+            RejectReason::NegativeTokens => "negative_tokens",
+            RejectReason::AbsurdTokens => "absurd_tokens",
+            RejectReason::InconsistentUsage => "inconsistent_usage",
+            RejectReason::MissingModel => "missing_model",
+            RejectReason::MissingUsage => "missing_usage",
+            RejectReason::BadTimestamp => "bad_timestamp",
+            RejectReason::LineTooLong => "line_too_long",
+            RejectReason::TruncatedFile => "truncated_file",
+            RejectReason::UnreadableFile => "unreadable_file",
+            RejectReason::UnrecognizedFormat => "unrecognized_format",
+        }
+    }
+
+    /// File-level reasons describe a whole file (or its tail), not one line.
+    pub fn is_file_level(self) -> bool {
+        matches!(
+            self,
+            RejectReason::TruncatedFile
+                | RejectReason::UnreadableFile
+                | RejectReason::UnrecognizedFormat
+        )
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A reason plus the detail that helps fix it (the field name, the parser's
+/// message). Never contains log content beyond field names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub reason: RejectReason,
+    pub detail: String,
+}
+
+impl Reject {
+    pub fn new(reason: RejectReason, detail: impl Into<String>) -> Reject {
+        Reject {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// One rejected line (or file), located.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RejectSample {
+    /// The input's display name (path, or `<stdin>`).
+    pub file: String,
+    /// 1-based line (or Parquet row) number; 0 for file-level rejects.
+    pub line: u64,
+    pub reason: RejectReason,
+    pub detail: String,
+}
+
+/// Counts per reason and the first samples, in input order.
+#[derive(Clone, Debug, Default)]
+pub struct Rejects {
+    counts: BTreeMap<RejectReason, u64>,
+    samples: Vec<(usize, RejectSample)>,
+}
+
+/// How many located samples a report keeps.
+pub const MAX_SAMPLES: usize = 20;
+
+impl Rejects {
+    pub fn add(&mut self, source_index: usize, sample: RejectSample) {
+        *self.counts.entry(sample.reason).or_insert(0) += 1;
+        // Keep only the first samples by (source, line). Insertion arrives
+        // roughly in order per worker; we trim after sorting on merge.
+        self.samples.push((source_index, sample));
+        if self.samples.len() > MAX_SAMPLES * 4 {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.samples
+            .sort_by(|a, b| (a.0, a.1.line).cmp(&(b.0, b.1.line)));
+        self.samples.truncate(MAX_SAMPLES);
+    }
+
+    pub fn merge(&mut self, other: Rejects) {
+        for (reason, n) in other.counts {
+            *self.counts.entry(reason).or_insert(0) += n;
+        }
+        self.samples.extend(other.samples);
+        self.trim();
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    pub fn counts(&self) -> &BTreeMap<RejectReason, u64> {
+        &self.counts
+    }
+
+    pub fn count(&self, reason: RejectReason) -> u64 {
+        self.counts.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Fills in the file names of samples from their source indices.
+    pub fn name_sources(&mut self, names: &[String]) {
+        for (i, sample) in &mut self.samples {
+            if let Some(name) = names.get(*i) {
+                sample.file.clone_from(name);
+            }
+        }
+    }
+
+    /// The first samples in input order (file order, then line).
+    pub fn samples(&self) -> Vec<RejectSample> {
+        let mut samples = self.samples.clone();
+        samples.sort_by(|a, b| (a.0, a.1.line).cmp(&(b.0, b.1.line)));
+        samples.truncate(MAX_SAMPLES);
+        samples.into_iter().map(|(_, s)| s).collect()
+    }
+}
