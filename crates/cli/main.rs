@@ -1,1 +1,66 @@
-fn main() {}
+//! The `tokenaudit` command: parses flags, calls the library crates, prints,
+//! and sets the exit code (0 success, 2 error). Only this crate writes to
+//! stdout and stderr.
+
+mod audit;
+mod config;
+mod formats;
+mod output;
+mod prices;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Audit what your company spends on LLM APIs, from the call logs it already exports.
+///
+/// tokenaudit reads JSONL (plain, .gz, .zst) and Parquet call logs, prices
+/// every call exactly from a versioned price catalog shipped in the binary,
+/// and attributes the spend by feature, model, provider, route, team, user,
+/// session, day and tag.
+///
+/// Start with:
+///   tokenaudit audit sample-logs/ --out reports/sample
+#[derive(Debug, Parser)]
+#[command(
+    name = "tokenaudit",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read call logs, price every call, and write the cost report.
+    Audit(audit::AuditArgs),
+    /// Inspect the price catalog, or import LiteLLM's or genai-prices' catalogs.
+    #[command(subcommand)]
+    Prices(prices::PricesCommand),
+    /// List the log formats tokenaudit reads and print an example mapping file.
+    Formats,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Audit(args) => audit::run(args),
+        Command::Prices(cmd) => prices::run(cmd, &tokenaudit_core::pricing::Catalog::builtin())
+            .map(|_| ExitCode::SUCCESS),
+        Command::Formats => formats::run().map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if output::is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

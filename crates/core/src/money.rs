@@ -137,7 +137,11 @@ pub fn parse_decimal_scaled(text: &str, scale: u32) -> Option<i128> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     // All digits as one integer, with the decimal point `shift` places from the right.
@@ -157,7 +161,11 @@ pub fn parse_decimal_scaled(text: &str, scale: u32) -> Option<i128> {
             0
         } else {
             let (kept, dropped) = digits.split_at(digits.len() - shift);
-            let base: i128 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
+            let base: i128 = if kept.is_empty() {
+                0
+            } else {
+                kept.parse().ok()?
+            };
             if dropped.as_bytes()[0] >= b'5' {
                 base + 1
             } else {
@@ -244,7 +252,10 @@ mod tests {
     fn parses_exact_decimals() {
         assert_eq!(Money::parse_usd("1").unwrap().picos(), PICOS_PER_USD);
         assert_eq!(Money::parse_usd("0.000001").unwrap().picos(), 1_000_000);
-        assert_eq!(Money::parse_usd("-2.5").unwrap().picos(), -2_500_000_000_000);
+        assert_eq!(
+            Money::parse_usd("-2.5").unwrap().picos(),
+            -2_500_000_000_000
+        );
         assert_eq!(Money::parse_usd("3e-6").unwrap().picos(), 3_000_000);
         assert_eq!(Money::parse_usd("1.25E-07").unwrap().picos(), 125_000);
         assert_eq!(Money::parse_usd("0.0000000000004").unwrap().picos(), 0);
@@ -267,11 +278,20 @@ mod tests {
         let m = Money::from_picos(1_234_567_890_123_456);
         assert_eq!(m.to_decimal_string(), "1234.567890123456");
         assert_eq!(m.to_cents_string(), "$1,234.57");
-        assert_eq!(Money::from_picos(375_000).to_decimal_string(), "0.000000375");
+        assert_eq!(
+            Money::from_picos(375_000).to_decimal_string(),
+            "0.000000375"
+        );
         assert_eq!(Money::ZERO.to_decimal_string(), "0.00");
-        assert_eq!(Money::from_picos(-5_000_000_000).to_cents_string(), "-$0.01");
+        assert_eq!(
+            Money::from_picos(-5_000_000_000).to_cents_string(),
+            "-$0.01"
+        );
         assert_eq!(Money::from_picos(-4_000_000_000).to_cents_string(), "$0.00");
-        assert_eq!(Money::from_picos(999_995_000_000_000).to_cents_string(), "$1,000.00");
+        assert_eq!(
+            Money::from_picos(999_995_000_000_000).to_cents_string(),
+            "$1,000.00"
+        );
     }
 
     #[test]

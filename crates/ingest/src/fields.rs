@@ -199,7 +199,11 @@ impl<'de> Visitor<'de> for StrVisitor {
         Ok(Lenient::Value(Cow::Owned(v.to_string())))
     }
     fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(Cow::Borrowed(if v { "true" } else { "false" })))
+        Ok(Lenient::Value(Cow::Borrowed(if v {
+            "true"
+        } else {
+            "false"
+        })))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Lenient::Missing)
@@ -485,8 +489,10 @@ impl RawUsage {
         let input = p.tokens(&self.input_tokens, "input_tokens");
         let output = p.tokens(&self.output_tokens, "output_tokens");
         let cache_read = p.tokens(&self.cache_read_input_tokens, "cache_read_input_tokens");
-        let cache_creation =
-            p.tokens(&self.cache_creation_input_tokens, "cache_creation_input_tokens");
+        let cache_creation = p.tokens(
+            &self.cache_creation_input_tokens,
+            "cache_creation_input_tokens",
+        );
         let cw_5m = p.tokens(&self.cache_write_5m, "ephemeral_5m_input_tokens");
         let cw_1h = p.tokens(&self.cache_write_1h, "ephemeral_1h_input_tokens");
         let g_prompt = p.tokens(&self.prompt_token_count, "promptTokenCount");
@@ -609,8 +615,14 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(text), Some(want), "{text}");
         }
-        assert_eq!(epoch_to_time(1790841600123.0).unwrap().timestamp_millis(), 1790841600123);
-        assert_eq!(epoch_to_time(1790841600.5e9).unwrap().timestamp_millis(), 1790841600500);
+        assert_eq!(
+            epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
+            1790841600123
+        );
+        assert_eq!(
+            epoch_to_time(1790841600.5e9).unwrap().timestamp_millis(),
+            1790841600500
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
         let fast = parse_timestamp("2026-10-01T08:00:00.123456Z").unwrap();
@@ -639,14 +651,34 @@ mod tests {
     #[test]
     fn openai_chat_counts_cached_inside_prompt() {
         let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
-        assert_eq!(u, Usage { input: 1000, cached_read: 600, cache_write: 0, cache_write_1h: 0, output: 200, reasoning: 50 });
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 600,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 200,
+                reasoning: 50
+            }
+        );
         assert_eq!(u.uncached_input(), 400);
     }
 
     #[test]
     fn anthropic_adds_cache_reads_and_writes_to_input() {
         let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
-        assert_eq!(u, Usage { input: 5400, cached_read: 5000, cache_write: 300, cache_write_1h: 200, output: 20, reasoning: 0 });
+        assert_eq!(
+            u,
+            Usage {
+                input: 5400,
+                cached_read: 5000,
+                cache_write: 300,
+                cache_write_1h: 200,
+                output: 20,
+                reasoning: 0
+            }
+        );
         assert_eq!(u.uncached_input(), 100);
     }
 
@@ -663,22 +695,62 @@ mod tests {
     #[test]
     fn openai_responses_input_includes_cached() {
         let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
-        assert_eq!(u, Usage { input: 1000, cached_read: 800, cache_write: 0, cache_write_1h: 0, output: 300, reasoning: 100 });
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 800,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 300,
+                reasoning: 100
+            }
+        );
     }
 
     #[test]
     fn gemini_thoughts_are_added_to_candidates() {
         let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
-        assert_eq!(u, Usage { input: 2000, cached_read: 1500, cache_write: 0, cache_write_1h: 0, output: 500, reasoning: 400 });
+        assert_eq!(
+            u,
+            Usage {
+                input: 2000,
+                cached_read: 1500,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 500,
+                reasoning: 400
+            }
+        );
     }
 
     #[test]
     fn bad_token_values_are_named() {
-        assert_eq!(usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason, RejectReason::WrongType);
-        assert_eq!(usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason, RejectReason::NegativeTokens);
-        assert_eq!(usage(r#"{"prompt_tokens":1000000000000}"#).unwrap_err().reason, RejectReason::AbsurdTokens);
-        assert_eq!(usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#).unwrap().unwrap().input, 12);
-        assert_eq!(usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason, RejectReason::WrongType);
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason,
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1000000000000}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#)
+                .unwrap()
+                .unwrap()
+                .input,
+            12
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
         assert_eq!(usage(r#"{}"#).unwrap(), None);
     }
 }

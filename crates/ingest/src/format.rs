@@ -63,12 +63,18 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         match gateway::parse_line(line) {
             Ok(_) => return Ok(Format::Gateway),
             Err(Reject { reason, .. }) => {
-                if matches!(reason, RejectReason::MalformedJson | RejectReason::NotAnObject) {
+                if matches!(
+                    reason,
+                    RejectReason::MalformedJson | RejectReason::NotAnObject
+                ) {
                     continue;
                 }
                 objects += 1;
                 // Rejections for bad values mean the shape was recognised.
-                if !matches!(reason, RejectReason::MissingModel | RejectReason::MissingUsage) {
+                if !matches!(
+                    reason,
+                    RejectReason::MissingModel | RejectReason::MissingUsage
+                ) {
                     return Ok(Format::Gateway);
                 }
                 if first_keys.is_none() {
@@ -95,7 +101,8 @@ mod tests {
 
     #[test]
     fn detects_gateway_and_refuses_to_guess() {
-        let gw = b"{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n";
+        let gw =
+            b"{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n";
         assert!(matches!(detect(gw, None), Ok(Format::Gateway)));
         let garbage = b"\x00\x01\x02\nnot json\n";
         assert!(matches!(detect(garbage, None), Ok(Format::Gateway)));

@@ -40,7 +40,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::fields::{
-    finish, fingerprint, LBool, LMoney, LStr, LTime, LU64, Lenient, Problems, RawUsage,
+    fingerprint, finish, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage, LU64,
 };
 use crate::rejects::{Reject, RejectReason};
 
@@ -259,10 +259,18 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 "usage" | "usageMetadata" | "usage_metadata" => {
                     map.next_value_seed(UsageSeed(&mut l.usage))?;
                 }
-                "prompt_tokens" | "completion_tokens" | "input_tokens" | "output_tokens"
-                | "cache_read_input_tokens" | "cache_creation_input_tokens"
-                | "cached_tokens" | "reasoning_tokens" | "promptTokenCount"
-                | "candidatesTokenCount" | "cachedContentTokenCount" | "thoughtsTokenCount" => {
+                "prompt_tokens"
+                | "completion_tokens"
+                | "input_tokens"
+                | "output_tokens"
+                | "cache_read_input_tokens"
+                | "cache_creation_input_tokens"
+                | "cached_tokens"
+                | "reasoning_tokens"
+                | "promptTokenCount"
+                | "candidatesTokenCount"
+                | "cachedContentTokenCount"
+                | "thoughtsTokenCount" => {
                     let v: LU64 = map.next_value()?;
                     set_usage_key(&mut l.usage, key.as_ref(), v.0);
                 }
@@ -377,9 +385,7 @@ fn system_message_fp(raw: &RawValue) -> Option<u64> {
     let msgs: Vec<Msg> = serde_json::from_str(raw.get()).ok()?;
     let first = msgs.first()?;
     match first.role.as_deref() {
-        Some("system") | Some("developer") => {
-            first.content.map(|c| xxh3_64(c.get().as_bytes()))
-        }
+        Some("system") | Some("developer") => first.content.map(|c| xxh3_64(c.get().as_bytes())),
         _ => None,
     }
 }
@@ -458,8 +464,11 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 continue;
             };
             match key.as_ref() {
-                "prompt_tokens_details" | "input_tokens_details" | "completion_tokens_details"
-                | "output_tokens_details" | "cache_creation" => {
+                "prompt_tokens_details"
+                | "input_tokens_details"
+                | "completion_tokens_details"
+                | "output_tokens_details"
+                | "cache_creation" => {
                     if key.as_ref() == "input_tokens_details" {
                         u.responses_style = true;
                     }
@@ -692,12 +701,12 @@ impl<'a> RawLine<'a> {
         };
         let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
         let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
-        let batch = p.take(&self.batch.0, "batch").or_else(|| {
-            match &self.service_tier.0 {
+        let batch = p
+            .take(&self.batch.0, "batch")
+            .or_else(|| match &self.service_tier.0 {
                 Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
                 _ => None,
-            }
-        });
+            });
         let timestamp = match self.timestamp.0 {
             Lenient::Value(t) => Some(t),
             Lenient::Missing => None,
@@ -723,11 +732,15 @@ impl<'a> RawLine<'a> {
             team: p.take(&self.team.0, "team"),
             user: p.take(&self.user.0, "user"),
             session: p.take(&self.session.0, "session"),
-            turn: p.int(&self.turn.0, "turn").and_then(|v| u32::try_from(v).ok()),
+            turn: p
+                .int(&self.turn.0, "turn")
+                .and_then(|v| u32::try_from(v).ok()),
             status,
             error_kind: p.take(&self.error_kind.0, "error"),
             http_status,
-            attempt: p.int(&self.attempt.0, "attempt").and_then(|v| u32::try_from(v).ok()),
+            attempt: p
+                .int(&self.attempt.0, "attempt")
+                .and_then(|v| u32::try_from(v).ok()),
             retry_of: p.take(&self.retry_of.0, "retry_of"),
             usage: Default::default(),
             latency_ms,
@@ -781,9 +794,14 @@ mod tests {
 
     #[test]
     fn reads_a_full_gateway_line() {
-        let r = rec(r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o-2024-08-06","feature":"support-chat","route":"/v1/chat","team":"support","user":"u_42","session":"s_1","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"req_0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00000000000000ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3},"unknown":{"deep":[1,2,{"x":null}]}}"#);
+        let r = rec(
+            r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o-2024-08-06","feature":"support-chat","route":"/v1/chat","team":"support","user":"u_42","session":"s_1","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"req_0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00000000000000ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3},"unknown":{"deep":[1,2,{"x":null}]}}"#,
+        );
         assert_eq!(r.model, "gpt-4o-2024-08-06");
-        assert!(matches!(r.model, Cow::Borrowed(_)), "unescaped strings borrow");
+        assert!(
+            matches!(r.model, Cow::Borrowed(_)),
+            "unescaped strings borrow"
+        );
         assert_eq!(r.timestamp.unwrap().timestamp_millis(), 1790841600123);
         assert_eq!(r.request_id.as_deref(), Some("req_1"));
         assert_eq!(r.feature.as_deref(), Some("support-chat"));
@@ -798,13 +816,31 @@ mod tests {
         assert_eq!(r.prefix_fp, Some(16));
         assert_eq!(r.prefix_tokens, Some(1200));
         assert_eq!(r.logged_cost, Money::parse_usd("0.00123"));
-        assert_eq!(r.usage, Usage { input: 1500, cached_read: 1200, cache_write: 0, cache_write_1h: 0, output: 80, reasoning: 0 });
-        assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod")), (Cow::Borrowed("tier"), Cow::Owned("3".to_string()))]);
+        assert_eq!(
+            r.usage,
+            Usage {
+                input: 1500,
+                cached_read: 1200,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 80,
+                reasoning: 0
+            }
+        );
+        assert_eq!(
+            r.tags,
+            vec![
+                (Cow::Borrowed("env"), Cow::Borrowed("prod")),
+                (Cow::Borrowed("tier"), Cow::Owned("3".to_string()))
+            ]
+        );
     }
 
     #[test]
     fn metadata_and_nested_pairs() {
-        let r = rec(r#"{"created":1790841600,"request":{"model":"claude-sonnet-4-5","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}},"metadata":{"feature":"chat","user_id":"u1","env":"prod"}}"#);
+        let r = rec(
+            r#"{"created":1790841600,"request":{"model":"claude-sonnet-4-5","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}},"metadata":{"feature":"chat","user_id":"u1","env":"prod"}}"#,
+        );
         assert_eq!(r.model, "claude-sonnet-4-5");
         assert_eq!(r.request_id.as_deref(), Some("msg_1"));
         assert_eq!(r.max_tokens, Some(512));
@@ -819,45 +855,97 @@ mod tests {
 
     #[test]
     fn same_system_prompt_same_prefix_fingerprint() {
-        let a = rec(r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a"}]}"#);
-        let b = rec(r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"b"}]}"#);
+        let a = rec(
+            r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a"}]}"#,
+        );
+        let b = rec(
+            r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"b"}]}"#,
+        );
         assert_eq!(a.prefix_fp, b.prefix_fp);
         assert_ne!(a.prompt_fp, b.prompt_fp);
     }
 
     #[test]
     fn failed_calls_need_no_usage() {
-        let r = rec(r#"{"model":"gpt-4o","status":429,"error":{"type":"rate_limit_error","message":"slow down"}}"#);
+        let r = rec(
+            r#"{"model":"gpt-4o","status":429,"error":{"type":"rate_limit_error","message":"slow down"}}"#,
+        );
         assert_eq!(r.http_status, Some(429));
         assert_eq!(r.effective_status(), CallStatus::Error);
         assert_eq!(r.error_kind.as_deref(), Some("rate_limit_error"));
         assert_eq!(r.usage, Usage::default());
-        let r = rec(r#"{"model":"gpt-4o","error":"The prompt mentioned something long and private"}"#);
-        assert_eq!(r.error_kind.as_deref(), Some("error"), "free-text messages are not kept");
+        let r =
+            rec(r#"{"model":"gpt-4o","error":"The prompt mentioned something long and private"}"#);
+        assert_eq!(
+            r.error_kind.as_deref(),
+            Some("error"),
+            "free-text messages are not kept"
+        );
     }
 
     #[test]
     fn rejects_with_reasons() {
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1"#), RejectReason::MalformedJson);
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1"#),
+            RejectReason::MalformedJson
+        );
         assert_eq!(rej("not json at all"), RejectReason::MalformedJson);
         assert_eq!(rej("\u{0}\u{1}\u{2}binary"), RejectReason::MalformedJson);
         assert_eq!(rej("[1,2,3]"), RejectReason::NotAnObject);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":"many","completion_tokens":1}}"#), RejectReason::WrongType);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":1}}"#), RejectReason::NegativeTokens);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000000000000,"completion_tokens":1}}"#), RejectReason::AbsurdTokens);
-        assert_eq!(rej(r#"{"usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::MissingModel);
-        assert_eq!(rej(r#"{"model":"","usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::MissingModel);
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":"many","completion_tokens":1}}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":1}}"#),
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000000000000,"completion_tokens":1}}"#
+            ),
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            rej(r#"{"usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::MissingModel
+        );
+        assert_eq!(
+            rej(r#"{"model":"","usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::MissingModel
+        );
         assert_eq!(rej(r#"{"model":"gpt-4o"}"#), RejectReason::MissingUsage);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":20}}}"#), RejectReason::InconsistentUsage);
-        assert_eq!(rej(r#"{"model":"gpt-4o","timestamp":"last tuesday","usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::BadTimestamp);
-        assert_eq!(rej(r#"{"model":{"name":"x"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#), RejectReason::WrongType);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":"lots"}"#), RejectReason::WrongType);
-        assert_eq!(rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}} trailing"#), RejectReason::MalformedJson);
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":20}}}"#
+            ),
+            RejectReason::InconsistentUsage
+        );
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","timestamp":"last tuesday","usage":{"prompt_tokens":1,"completion_tokens":1}}"#
+            ),
+            RejectReason::BadTimestamp
+        );
+        assert_eq!(
+            rej(r#"{"model":{"name":"x"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":"lots"}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}} trailing"#),
+            RejectReason::MalformedJson
+        );
     }
 
     #[test]
     fn escaped_strings_are_owned_and_correct() {
-        let r = rec(r#"{"model":"gpt\u002d4o","feature":"a\"b","usage":{"prompt_tokens":1,"completion_tokens":1}}"#);
+        let r = rec(
+            r#"{"model":"gpt\u002d4o","feature":"a\"b","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        );
         assert_eq!(r.model, "gpt-4o");
         assert_eq!(r.feature.as_deref(), Some("a\"b"));
     }

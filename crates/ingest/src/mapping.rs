@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, LU64, Lenient};
+use crate::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
 use crate::gateway::{self, LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
@@ -326,11 +326,16 @@ impl Mapping {
             (Some(n), Some(origin)) => {
                 // Relative to the origin; without a unit, milliseconds.
                 let nanos = unit_nanos(n).unwrap_or(n * 1e6);
-                LTime(Lenient::Value(origin + chrono::Duration::nanoseconds(nanos as i64)))
+                LTime(Lenient::Value(
+                    origin + chrono::Duration::nanoseconds(nanos as i64),
+                ))
             }
             (Some(n), None) if self.config.timestamp_unit.is_some() => {
                 let nanos = unit_nanos(n).unwrap_or(n);
-                LTime(Lenient::Value(chrono::TimeZone::timestamp_nanos(&Utc, nanos as i64)))
+                LTime(Lenient::Value(chrono::TimeZone::timestamp_nanos(
+                    &Utc,
+                    nanos as i64,
+                )))
             }
             _ => LTime::deserialize(x).unwrap_or_default(),
         }
@@ -344,11 +349,36 @@ impl MappingConfig {
             ($($f:ident),*) => { $( if let Some(p) = &self.$f { out.push((stringify!($f), p)); } )* };
         }
         p!(
-            timestamp, request_id, provider, model, feature, route, team, user, session, turn,
-            status, error_kind, http_status, attempt, retry_of, latency_ms, ttft_ms, batch,
-            finish_reason, max_tokens, prompt_fingerprint, prefix_fingerprint, prefix_tokens,
-            cost, input_tokens, cached_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-            output_tokens, reasoning_tokens
+            timestamp,
+            request_id,
+            provider,
+            model,
+            feature,
+            route,
+            team,
+            user,
+            session,
+            turn,
+            status,
+            error_kind,
+            http_status,
+            attempt,
+            retry_of,
+            latency_ms,
+            ttft_ms,
+            batch,
+            finish_reason,
+            max_tokens,
+            prompt_fingerprint,
+            prefix_fingerprint,
+            prefix_tokens,
+            cost,
+            input_tokens,
+            cached_read_tokens,
+            cache_write_tokens,
+            cache_write_1h_tokens,
+            output_tokens,
+            reasoning_tokens
         );
         out
     }
@@ -365,7 +395,10 @@ fn owned(s: LStr<'_>) -> LStr<'static> {
 
 /// The first path that resolves to a non-null value.
 fn find<'v>(v: &'v Value, paths: &Paths) -> Option<&'v Value> {
-    paths.iter().find_map(|p| lookup(v, p)).filter(|x| !x.is_null())
+    paths
+        .iter()
+        .find_map(|p| lookup(v, p))
+        .filter(|x| !x.is_null())
 }
 
 /// Resolves a dotted path, preferring whole keys that contain dots.
@@ -437,7 +470,17 @@ mod tests {
         assert_eq!(r.feature.as_deref(), Some("search"));
         assert_eq!(r.provider.as_deref(), Some("openai"));
         assert_eq!(r.timestamp.unwrap().timestamp(), 1790841600);
-        assert_eq!(r.usage, Usage { input: 1000, cached_read: 400, cache_write: 0, cache_write_1h: 0, output: 50, reasoning: 0 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                input: 1000,
+                cached_read: 400,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 50,
+                reasoning: 0
+            }
+        );
         assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod"))]);
     }
 
@@ -455,7 +498,9 @@ mod tests {
             model = "claude-sonnet-4-5"
             "#,
         );
-        let r = m.parse_line(br#"{"in":10,"cr":1000,"cw":200,"out":5}"#).unwrap();
+        let r = m
+            .parse_line(br#"{"in":10,"cr":1000,"cw":200,"out":5}"#)
+            .unwrap();
         assert_eq!(r.usage.input, 1210);
         assert_eq!(r.usage.uncached_input(), 10);
         assert_eq!(r.model, "claude-sonnet-4-5");
@@ -476,10 +521,17 @@ mod tests {
             "#,
         );
         let r = m.parse_line(br#"{"timestamp": 61000, "input_length": 6758, "output_length": 500, "hash_ids": [0, 1]}"#).unwrap();
-        assert_eq!(r.timestamp.unwrap().to_rfc3339(), "2025-01-01T00:01:01+00:00");
+        assert_eq!(
+            r.timestamp.unwrap().to_rfc3339(),
+            "2025-01-01T00:01:01+00:00"
+        );
         assert_eq!(r.usage.input, 6758);
-        let v: Value = serde_json::from_str(r#"{"gen_ai.usage.input_tokens":5,"a":{"b":[{"c":7}]}}"#).unwrap();
-        assert_eq!(lookup(&v, "gen_ai.usage.input_tokens"), Some(&Value::from(5)));
+        let v: Value =
+            serde_json::from_str(r#"{"gen_ai.usage.input_tokens":5,"a":{"b":[{"c":7}]}}"#).unwrap();
+        assert_eq!(
+            lookup(&v, "gen_ai.usage.input_tokens"),
+            Some(&Value::from(5))
+        );
         assert_eq!(lookup(&v, "a.b.0.c"), Some(&Value::from(7)));
         assert_eq!(lookup(&v, "a.b.1.c"), None);
     }

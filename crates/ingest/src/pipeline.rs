@@ -122,7 +122,11 @@ impl WorkerCounts {
 /// Reads every source and feeds each record to a sink made by `make_sink`
 /// (one per worker). Returns the sinks, to be merged by the caller, and what
 /// was read and rejected.
-pub fn ingest<S, F>(sources: &[Source], options: &IngestOptions, make_sink: F) -> (Vec<S>, IngestSummary)
+pub fn ingest<S, F>(
+    sources: &[Source],
+    options: &IngestOptions,
+    make_sink: F,
+) -> (Vec<S>, IngestSummary)
 where
     S: RecordSink,
     F: Fn() -> S + Sync,
@@ -287,7 +291,13 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn file_reject(rejects: &mut Rejects, source: usize, line: u64, reason: RejectReason, detail: String) {
+fn file_reject(
+    rejects: &mut Rejects,
+    source: usize,
+    line: u64,
+    reason: RejectReason,
+    detail: String,
+) {
     rejects.add(
         source,
         RejectSample {
@@ -310,7 +320,13 @@ fn produce(
     let (encoding, stream) = match source::open(source) {
         Ok(opened) => opened,
         Err(e) => {
-            file_reject(rejects, index, 0, RejectReason::UnreadableFile, format!("cannot open: {e}"));
+            file_reject(
+                rejects,
+                index,
+                0,
+                RejectReason::UnreadableFile,
+                format!("cannot open: {e}"),
+            );
             return ("unknown", "none".into());
         }
     };
@@ -485,7 +501,10 @@ fn read_chunks(
                 index,
                 next_line,
                 RejectReason::TruncatedFile,
-                format!("input ends early or is corrupt after line {}: {e}", next_line.saturating_sub(1)),
+                format!(
+                    "input ends early or is corrupt after line {}: {e}",
+                    next_line.saturating_sub(1)
+                ),
             );
             return format_name;
         }

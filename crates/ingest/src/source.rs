@@ -50,8 +50,15 @@ fn is_log_candidate(path: &Path) -> bool {
     }
     let lower = name.to_ascii_lowercase();
     const EXTENSIONS: [&str; 9] = [
-        ".jsonl", ".ndjson", ".json", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".json.zst",
-        ".parquet", ".log",
+        ".jsonl",
+        ".ndjson",
+        ".json",
+        ".jsonl.gz",
+        ".jsonl.zst",
+        ".json.gz",
+        ".json.zst",
+        ".parquet",
+        ".log",
     ];
     EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
         || lower.ends_with(".gz")
@@ -188,7 +195,10 @@ mod tests {
     #[test]
     fn sniffs_magic_bytes() {
         assert_eq!(Encoding::sniff(&[0x1f, 0x8b, 8]), Encoding::Gzip);
-        assert_eq!(Encoding::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]), Encoding::Zstd);
+        assert_eq!(
+            Encoding::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Encoding::Zstd
+        );
         assert_eq!(Encoding::sniff(b"PAR1xxxx"), Encoding::Parquet);
         assert_eq!(Encoding::sniff(b"{\"a\":1}"), Encoding::Plain);
         assert_eq!(Encoding::sniff(b""), Encoding::Plain);
@@ -199,7 +209,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("a/b");
         std::fs::create_dir_all(&sub).unwrap();
-        for name in ["x.jsonl", "a/y.jsonl.gz", "a/b/z.parquet", "a/notes.txt", ".hidden.jsonl"] {
+        for name in [
+            "x.jsonl",
+            "a/y.jsonl.gz",
+            "a/b/z.parquet",
+            "a/notes.txt",
+            ".hidden.jsonl",
+        ] {
             std::fs::write(dir.path().join(name), b"").unwrap();
         }
         let root = dir.path().to_str().unwrap().to_string();

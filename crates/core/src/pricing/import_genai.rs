@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use super::format::{per_mtok, value_text};
 use super::{
-    Catalog, ImportError, Source, ImportReport, MatchRule, ModelEntry, PricePeriod, ProviderInfo,
-    ProviderKind, Rates, SkipReason, Tier,
+    Catalog, ImportError, ImportReport, MatchRule, ModelEntry, PricePeriod, ProviderInfo,
+    ProviderKind, Rates, SkipReason, Source, Tier,
 };
 use crate::money::Money;
 
@@ -140,7 +140,9 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 url: Some("https://github.com/pydantic/genai-prices".to_owned()),
                 license: Some("MIT".to_owned()),
             }],
-            infos, models),
+            infos,
+            models,
+        ),
         report,
     ))
 }

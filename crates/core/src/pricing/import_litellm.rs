@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 use super::format::value_text;
 use super::import_genai::{provider_hint, FIRST_PARTY};
 use super::{
-    Catalog, ImportError, Source, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
-    ProviderInfo, ProviderKind, Rates, SkipReason, Tier,
+    Catalog, ImportError, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
+    ProviderInfo, ProviderKind, Rates, SkipReason, Source, Tier,
 };
 use crate::money::{parse_decimal_scaled, Money};
 
@@ -163,7 +163,9 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 url: Some("https://github.com/BerriAI/litellm".to_owned()),
                 license: Some("MIT".to_owned()),
             }],
-            providers, models),
+            providers,
+            models,
+        ),
         report,
     ))
 }

@@ -40,9 +40,9 @@ use chrono::NaiveDate;
 use crate::money::Money;
 use crate::record::Usage;
 
+pub use format::mtok_text;
 pub use import_genai::import_genai_prices;
 pub use import_litellm::import_litellm;
-pub use format::mtok_text;
 pub use matching::{MatchRule, Pattern};
 
 /// The catalog format version this build reads and writes.

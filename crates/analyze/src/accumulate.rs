@@ -1,0 +1,420 @@
+//! The per-worker sink that prices each record and folds it into attribution
+//! tables.
+//!
+//! Each ingest worker owns one [`Accumulator`]; they are merged at the end.
+//! Every table is keyed by text and holds additive [`Stats`], so the merge is
+//! order-independent and the result identical on every run. Memory grows with
+//! the number of distinct keys (features, models, users, sessions, days), not
+//! with the number of calls.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rustc_hash::FxHashMap;
+
+use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::{CallRecord, Field, Money, Usage};
+use tokenaudit_ingest::{Location, RecordSink};
+
+use crate::stats::{CostParts, Stats};
+
+/// What the audit looks at.
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeConfig {
+    /// Only calls at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Only calls before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The label used for a dimension a record does not carry.
+pub const NONE: &str = "(none)";
+
+/// The single-key dimensions attribution reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    Feature,
+    Model,
+    Provider,
+    Route,
+    Team,
+    User,
+    Session,
+}
+
+impl Dim {
+    pub const ALL: [Dim; 7] = [
+        Dim::Feature,
+        Dim::Model,
+        Dim::Provider,
+        Dim::Route,
+        Dim::Team,
+        Dim::User,
+        Dim::Session,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Feature => "feature",
+            Dim::Model => "model",
+            Dim::Provider => "provider",
+            Dim::Route => "route",
+            Dim::Team => "team",
+            Dim::User => "user",
+            Dim::Session => "session",
+        }
+    }
+}
+
+/// A text-keyed table of stats.
+pub type Table = FxHashMap<Box<str>, Stats>;
+
+#[inline]
+fn bump<'t>(table: &'t mut Table, key: &str) -> &'t mut Stats {
+    // Look up by &str first so the common case does not allocate.
+    if !table.contains_key(key) {
+        table.insert(key.into(), Stats::default());
+    }
+    table.get_mut(key).expect("inserted above")
+}
+
+/// Per logged model name: how it resolved and how often.
+#[derive(Clone, Debug, Default)]
+pub struct LoggedModel {
+    pub resolved: Option<ModelId>,
+    pub stats: Stats,
+}
+
+/// Logged versus computed cost over the calls that carry a logged cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reconcile {
+    pub calls: u64,
+    pub logged: Money,
+    pub computed: Money,
+}
+
+/// One worker's partial results.
+pub struct Accumulator<'c> {
+    catalog: &'c Catalog,
+    config: &'c AnalyzeConfig,
+    resolve_cache: FxHashMap<Box<str>, FxHashMap<Box<str>, Option<ModelId>>>,
+    key_buf: String,
+    pub(crate) totals: Stats,
+    pub(crate) cost_parts: CostParts,
+    pub(crate) dims: [Table; 7],
+    pub(crate) feature_model: Table,
+    pub(crate) day: FxHashMap<NaiveDate, Stats>,
+    pub(crate) day_model: FxHashMap<NaiveDate, Table>,
+    pub(crate) day_feature: FxHashMap<NaiveDate, Table>,
+    pub(crate) tags: Table,
+    pub(crate) error_kinds: Table,
+    /// Keyed by logged provider (`""` when absent), then logged model.
+    pub(crate) logged_models: FxHashMap<Box<str>, FxHashMap<Box<str>, LoggedModel>>,
+    pub(crate) reconcile: FxHashMap<Box<str>, Reconcile>,
+    pub(crate) coverage: [u64; Field::ALL.len()],
+    pub(crate) first: Option<DateTime<Utc>>,
+    pub(crate) last: Option<DateTime<Utc>>,
+    pub(crate) outside_window: u64,
+    pub(crate) batch_at_full_price: u64,
+    pub(crate) long_context_calls: u64,
+    pub(crate) most_expensive: Vec<ExpensiveCall>,
+}
+
+/// One of the most expensive single calls (ids and figures only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpensiveCall {
+    pub cost: Money,
+    pub at: Location,
+    pub request_id: Option<String>,
+    pub model: String,
+    pub feature: String,
+    pub usage: Usage,
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// How many of the most expensive calls are kept.
+pub const TOP_CALLS: usize = 20;
+
+impl<'c> Accumulator<'c> {
+    pub fn new(catalog: &'c Catalog, config: &'c AnalyzeConfig) -> Accumulator<'c> {
+        Accumulator {
+            catalog,
+            config,
+            resolve_cache: FxHashMap::default(),
+            key_buf: String::new(),
+            totals: Stats::default(),
+            cost_parts: CostParts::default(),
+            dims: Default::default(),
+            feature_model: Table::default(),
+            day: FxHashMap::default(),
+            day_model: FxHashMap::default(),
+            day_feature: FxHashMap::default(),
+            tags: Table::default(),
+            error_kinds: Table::default(),
+            logged_models: FxHashMap::default(),
+            reconcile: FxHashMap::default(),
+            coverage: [0; Field::ALL.len()],
+            first: None,
+            last: None,
+            outside_window: 0,
+            batch_at_full_price: 0,
+            long_context_calls: 0,
+            most_expensive: Vec::new(),
+        }
+    }
+
+    pub fn catalog(&self) -> &'c Catalog {
+        self.catalog
+    }
+
+    fn resolve(&mut self, provider: Option<&str>, model: &str) -> Option<ModelId> {
+        // Two levels keyed by &str, so a hit allocates nothing.
+        let p = provider.unwrap_or("");
+        if let Some(hit) = self.resolve_cache.get(p).and_then(|m| m.get(model)) {
+            return *hit;
+        }
+        let id = self.catalog.resolve(provider, model);
+        if !self.resolve_cache.contains_key(p) {
+            self.resolve_cache.insert(p.into(), FxHashMap::default());
+        }
+        self.resolve_cache
+            .get_mut(p)
+            .expect("inserted above")
+            .insert(model.into(), id);
+        id
+    }
+
+    fn count_coverage(&mut self, r: &CallRecord<'_>) {
+        let present = [
+            r.timestamp.is_some(),
+            r.request_id.is_some(),
+            r.provider.is_some(),
+            r.feature.is_some(),
+            r.route.is_some(),
+            r.team.is_some(),
+            r.user.is_some(),
+            r.session.is_some(),
+            r.turn.is_some(),
+            r.status.is_some(),
+            r.error_kind.is_some(),
+            r.http_status.is_some(),
+            r.attempt.is_some(),
+            r.retry_of.is_some(),
+            r.usage.cached_read > 0,
+            r.usage.cache_write > 0,
+            r.usage.reasoning > 0,
+            r.latency_ms.is_some(),
+            r.ttft_ms.is_some(),
+            r.batch.is_some(),
+            r.finish_reason.is_some(),
+            r.max_tokens.is_some(),
+            r.prompt_fp.is_some(),
+            r.prefix_fp.is_some(),
+            r.prefix_tokens.is_some(),
+            r.logged_cost.is_some(),
+            !r.tags.is_empty(),
+        ];
+        for (slot, p) in self.coverage.iter_mut().zip(present) {
+            *slot += p as u64;
+        }
+    }
+
+    /// Merges another worker's results into this one.
+    pub fn merge(&mut self, o: Accumulator<'c>) {
+        self.totals.merge(&o.totals);
+        self.cost_parts.merge(&o.cost_parts);
+        for (mine, theirs) in self.dims.iter_mut().zip(o.dims) {
+            merge_table(mine, theirs);
+        }
+        merge_table(&mut self.feature_model, o.feature_model);
+        merge_table(&mut self.tags, o.tags);
+        merge_table(&mut self.error_kinds, o.error_kinds);
+        for (k, v) in o.day {
+            self.day.entry(k).or_default().merge(&v);
+        }
+        for (k, v) in o.day_model {
+            merge_table(self.day_model.entry(k).or_default(), v);
+        }
+        for (k, v) in o.day_feature {
+            merge_table(self.day_feature.entry(k).or_default(), v);
+        }
+        for (p, models) in o.logged_models {
+            let mine = self.logged_models.entry(p).or_default();
+            for (m, v) in models {
+                let e = mine.entry(m).or_default();
+                e.resolved = v.resolved;
+                e.stats.merge(&v.stats);
+            }
+        }
+        for (k, v) in o.reconcile {
+            let e = self.reconcile.entry(k).or_default();
+            e.calls += v.calls;
+            e.logged += v.logged;
+            e.computed += v.computed;
+        }
+        for (a, b) in self.coverage.iter_mut().zip(o.coverage) {
+            *a += b;
+        }
+        self.first = min_opt(self.first, o.first);
+        self.last = self.last.max(o.last);
+        self.outside_window += o.outside_window;
+        self.batch_at_full_price += o.batch_at_full_price;
+        self.long_context_calls += o.long_context_calls;
+        self.most_expensive.extend(o.most_expensive);
+        sort_expensive(&mut self.most_expensive);
+        self.most_expensive.truncate(TOP_CALLS);
+    }
+}
+
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// Most expensive first; ties broken by input position so the order is stable.
+pub(crate) fn sort_expensive(v: &mut [ExpensiveCall]) {
+    v.sort_by(|a, b| b.cost.cmp(&a.cost).then(a.at.cmp(&b.at)));
+}
+
+fn merge_table(mine: &mut Table, theirs: Table) {
+    for (k, v) in theirs {
+        match mine.get_mut(&k) {
+            Some(s) => s.merge(&v),
+            None => {
+                mine.insert(k, v);
+            }
+        }
+    }
+}
+
+fn label<'a>(v: &'a Option<Cow<'_, str>>) -> &'a str {
+    v.as_deref().unwrap_or(NONE)
+}
+
+impl RecordSink for Accumulator<'_> {
+    fn record(&mut self, r: CallRecord<'_>, at: Location) {
+        if let Some(t) = r.timestamp {
+            if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
+            {
+                self.outside_window += 1;
+                return;
+            }
+        } else if self.config.since.is_some() || self.config.until.is_some() {
+            // A window was asked for and this call cannot be placed in it.
+            self.outside_window += 1;
+            return;
+        }
+        self.count_coverage(&r);
+        let status = r.effective_status();
+        let id = self.resolve(r.provider.as_deref(), &r.model);
+        let day = r.timestamp.map(|t| t.date_naive());
+        let cost = id.map(|id| {
+            let priced = self.catalog.price(id, day, &r.usage, r.is_batch());
+            if r.is_batch() && !priced.batch_priced {
+                self.batch_at_full_price += 1;
+            }
+            if priced.tier_threshold.is_some() {
+                self.long_context_calls += 1;
+            }
+            self.cost_parts.add(&priced.cost);
+            priced.cost.total()
+        });
+        let catalog = self.catalog;
+        let model_key: &str = match id {
+            Some(id) => &catalog.model(id).id,
+            None => &r.model,
+        };
+        let provider_key: &str = match (&r.provider, id) {
+            (Some(p), _) => p,
+            (None, Some(id)) => &catalog.model(id).provider,
+            (None, None) => NONE,
+        };
+
+        self.totals.add(status, &r.usage, cost);
+        let keys = [
+            label(&r.feature),
+            model_key,
+            provider_key,
+            label(&r.route),
+            label(&r.team),
+            label(&r.user),
+            label(&r.session),
+        ];
+        for (table, key) in self.dims.iter_mut().zip(keys) {
+            bump(table, key).add(status, &r.usage, cost);
+        }
+        self.key_buf.clear();
+        self.key_buf.push_str(keys[0]);
+        self.key_buf.push('\u{1f}');
+        self.key_buf.push_str(model_key);
+        bump(&mut self.feature_model, &self.key_buf).add(status, &r.usage, cost);
+        for (k, v) in &r.tags {
+            self.key_buf.clear();
+            self.key_buf.push_str(k);
+            self.key_buf.push('=');
+            self.key_buf.push_str(v);
+            bump(&mut self.tags, &self.key_buf).add(status, &r.usage, cost);
+        }
+        if status != tokenaudit_core::CallStatus::Ok {
+            let kind = r
+                .error_kind
+                .as_deref()
+                .map(str::to_string)
+                .or_else(|| r.http_status.map(|c| format!("http_{c}")))
+                .unwrap_or_else(|| status.as_str().to_string());
+            bump(&mut self.error_kinds, &kind).add(status, &r.usage, cost);
+        }
+        if let Some(d) = day {
+            self.day.entry(d).or_default().add(status, &r.usage, cost);
+            bump(self.day_model.entry(d).or_default(), model_key).add(status, &r.usage, cost);
+            bump(self.day_feature.entry(d).or_default(), keys[0]).add(status, &r.usage, cost);
+        }
+        let p = r.provider.as_deref().unwrap_or("");
+        if !self.logged_models.contains_key(p) {
+            self.logged_models.insert(p.into(), FxHashMap::default());
+        }
+        let by_model = self.logged_models.get_mut(p).expect("inserted above");
+        if !by_model.contains_key(r.model.as_ref()) {
+            by_model.insert(r.model.as_ref().into(), LoggedModel::default());
+        }
+        let lm = by_model.get_mut(r.model.as_ref()).expect("inserted above");
+        lm.resolved = id;
+        lm.stats.add(status, &r.usage, cost);
+        if let (Some(logged), Some(computed)) = (r.logged_cost, cost) {
+            let e = match self.reconcile.get_mut(model_key) {
+                Some(e) => e,
+                None => self.reconcile.entry(model_key.into()).or_default(),
+            };
+            e.calls += 1;
+            e.logged += logged;
+            e.computed += computed;
+        }
+        if let Some(t) = r.timestamp {
+            self.first = min_opt(self.first, Some(t));
+            self.last = self.last.max(Some(t));
+        }
+        if let Some(c) = cost {
+            let threshold = if self.most_expensive.len() < TOP_CALLS {
+                None
+            } else {
+                self.most_expensive.last().map(|e| e.cost)
+            };
+            if threshold.is_none_or(|t| c > t) {
+                self.most_expensive.push(ExpensiveCall {
+                    cost: c,
+                    at,
+                    request_id: r.request_id.as_deref().map(str::to_string),
+                    model: model_key.to_string(),
+                    feature: keys[0].to_string(),
+                    usage: r.usage,
+                    timestamp: r.timestamp,
+                });
+                sort_expensive(&mut self.most_expensive);
+                self.most_expensive.truncate(TOP_CALLS);
+            }
+        }
+    }
+}

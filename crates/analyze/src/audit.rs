@@ -1,0 +1,392 @@
+//! The finished audit: attribution tables sorted for reading, plus what the
+//! input lacked. Built once from the merged accumulators.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use tokenaudit_core::pricing::Catalog;
+use tokenaudit_core::{Field, Money};
+use tokenaudit_ingest::pipeline::SourceSummary;
+use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
+
+use crate::accumulate::{Accumulator, AnalyzeConfig, Dim, ExpensiveCall, Table};
+use crate::stats::{CostParts, Stats};
+
+/// One key's stats.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    pub key: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// A dimension's table, most expensive first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DimTable {
+    pub dimension: &'static str,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PairRow {
+    pub feature: String,
+    pub model: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayRow {
+    pub day: NaiveDate,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayKeyRow {
+    pub day: NaiveDate,
+    pub key: String,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// How a logged model name resolved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelNameRow {
+    pub logged_model: String,
+    pub logged_provider: Option<String>,
+    /// `provider/id` in the catalog, or `None` when unknown.
+    pub resolved: Option<String>,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// Logged cost against computed cost, for one model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReconcileRow {
+    pub model: String,
+    pub calls: u64,
+    pub logged: Money,
+    pub computed: Money,
+    /// logged − computed.
+    pub difference: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoverageRow {
+    pub field: &'static str,
+    /// Calls carrying the field.
+    pub present: u64,
+    /// What cannot be analysed without it (set when no call carries it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lacking_prevents: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExpensiveRow {
+    pub cost: Money,
+    pub file: String,
+    pub line: u64,
+    pub request_id: Option<String>,
+    pub timestamp: Option<DateTime<Utc>>,
+    pub model: String,
+    pub feature: String,
+    pub input_tokens: u64,
+    pub cached_read_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// What was read and what was rejected.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputReport {
+    pub files: Vec<FileRow>,
+    pub lines: u64,
+    pub records: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// The first rejected lines, in input order.
+    pub rejected_samples: Vec<RejectSample>,
+    /// Calls outside `--since`/`--until` (or without a timestamp when a
+    /// window was given).
+    pub outside_window: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileRow {
+    pub file: String,
+    pub encoding: String,
+    pub format: String,
+    pub lines: u64,
+    pub records: u64,
+    pub rejected: u64,
+}
+
+impl From<&SourceSummary> for FileRow {
+    fn from(s: &SourceSummary) -> FileRow {
+        FileRow {
+            file: s.name.clone(),
+            encoding: s.encoding.clone(),
+            format: s.format.clone(),
+            lines: s.lines,
+            records: s.records,
+            rejected: s.rejected,
+        }
+    }
+}
+
+/// The whole result of an audit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Audit {
+    pub catalog_version: String,
+    /// First and last call timestamps seen.
+    pub first_call: Option<DateTime<Utc>>,
+    pub last_call: Option<DateTime<Utc>>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub totals: Stats,
+    pub cost_by_token_kind: CostParts,
+    pub cost_per_call: Money,
+    /// Total spend divided by successful calls.
+    pub cost_per_success: Option<Money>,
+    /// Batch calls priced at real-time rates because the model has no batch price.
+    pub batch_calls_at_full_price: u64,
+    /// Calls priced at a long-context tier.
+    pub long_context_calls: u64,
+    pub by: Vec<DimTable>,
+    pub feature_model: Vec<PairRow>,
+    pub tags: Vec<Row>,
+    pub failures: Vec<Row>,
+    pub daily: Vec<DayRow>,
+    pub daily_by_model: Vec<DayKeyRow>,
+    pub daily_by_feature: Vec<DayKeyRow>,
+    pub model_names: Vec<ModelNameRow>,
+    pub unknown_models: Vec<ModelNameRow>,
+    pub reconciliation: Vec<ReconcileRow>,
+    pub coverage: Vec<CoverageRow>,
+    pub most_expensive_calls: Vec<ExpensiveRow>,
+    pub input: InputReport,
+}
+
+impl Audit {
+    /// The table of one dimension.
+    pub fn dim(&self, name: &str) -> &[Row] {
+        self.by
+            .iter()
+            .find(|t| t.dimension == name)
+            .map_or(&[], |t| &t.rows)
+    }
+
+    /// Fields no call carried.
+    pub fn missing_fields(&self) -> impl Iterator<Item = &CoverageRow> {
+        self.coverage.iter().filter(|c| c.present == 0)
+    }
+}
+
+fn by_cost(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        b.stats
+            .cost
+            .cmp(&a.stats.cost)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+fn rows(table: Table) -> Vec<Row> {
+    let mut v: Vec<Row> = table
+        .into_iter()
+        .map(|(k, stats)| Row {
+            key: k.into(),
+            stats,
+        })
+        .collect();
+    by_cost(&mut v);
+    v
+}
+
+fn day_rows(map: rustc_hash::FxHashMap<NaiveDate, Table>) -> Vec<DayKeyRow> {
+    let mut v: Vec<DayKeyRow> = map
+        .into_iter()
+        .flat_map(|(day, t)| {
+            t.into_iter().map(move |(k, stats)| DayKeyRow {
+                day,
+                key: k.into(),
+                stats,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        a.day
+            .cmp(&b.day)
+            .then_with(|| b.stats.cost.cmp(&a.stats.cost))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    v
+}
+
+impl Accumulator<'_> {
+    /// Turns merged partial results into the finished audit.
+    pub fn finish(self, summary: &IngestSummary, config: &AnalyzeConfig) -> Audit {
+        let catalog = self.catalog();
+        let mut by = Vec::new();
+        for (dim, table) in Dim::ALL.iter().zip(self.dims) {
+            by.push(DimTable {
+                dimension: dim.name(),
+                rows: rows(table),
+            });
+        }
+        let mut feature_model: Vec<PairRow> = self
+            .feature_model
+            .into_iter()
+            .map(|(k, stats)| {
+                let (f, m) = k.split_once('\u{1f}').unwrap_or((&k, ""));
+                PairRow {
+                    feature: f.to_string(),
+                    model: m.to_string(),
+                    stats,
+                }
+            })
+            .collect();
+        feature_model.sort_by(|a, b| {
+            b.stats
+                .cost
+                .cmp(&a.stats.cost)
+                .then_with(|| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)))
+        });
+        let mut daily: Vec<DayRow> = self
+            .day
+            .into_iter()
+            .map(|(day, stats)| DayRow { day, stats })
+            .collect();
+        daily.sort_by_key(|d| d.day);
+        let mut model_names: Vec<ModelNameRow> = self
+            .logged_models
+            .into_iter()
+            .flat_map(|(p, models)| {
+                models.into_iter().map(move |(m, lm)| ModelNameRow {
+                    logged_model: m.into(),
+                    logged_provider: if p.is_empty() {
+                        None
+                    } else {
+                        Some(p.to_string())
+                    },
+                    resolved: lm.resolved.map(|id| {
+                        let e = catalog.model(id);
+                        format!("{}/{}", e.provider, e.id)
+                    }),
+                    stats: lm.stats,
+                })
+            })
+            .collect();
+        model_names.sort_by(|a, b| {
+            b.stats.calls.cmp(&a.stats.calls).then_with(|| {
+                (&a.logged_model, &a.logged_provider).cmp(&(&b.logged_model, &b.logged_provider))
+            })
+        });
+        let unknown_models = model_names
+            .iter()
+            .filter(|m| m.resolved.is_none())
+            .cloned()
+            .collect();
+        let mut reconciliation: Vec<ReconcileRow> = self
+            .reconcile
+            .into_iter()
+            .map(|(m, r)| ReconcileRow {
+                model: m.into(),
+                calls: r.calls,
+                logged: r.logged,
+                computed: r.computed,
+                difference: r.logged - r.computed,
+            })
+            .collect();
+        reconciliation.sort_by(|a, b| {
+            b.difference
+                .abs()
+                .cmp(&a.difference.abs())
+                .then_with(|| a.model.cmp(&b.model))
+        });
+        let coverage = Field::ALL
+            .iter()
+            .zip(self.coverage)
+            .map(|(f, present)| CoverageRow {
+                field: f.name(),
+                present,
+                lacking_prevents: (present == 0).then(|| f.impact()),
+            })
+            .collect();
+        let names: Vec<&str> = summary.sources.iter().map(|s| s.name.as_str()).collect();
+        let most_expensive_calls = self
+            .most_expensive
+            .iter()
+            .map(|e: &ExpensiveCall| ExpensiveRow {
+                cost: e.cost,
+                file: names.get(e.at.source).unwrap_or(&"").to_string(),
+                line: e.at.line,
+                request_id: e.request_id.clone(),
+                timestamp: e.timestamp,
+                model: e.model.clone(),
+                feature: e.feature.clone(),
+                input_tokens: e.usage.input,
+                cached_read_tokens: e.usage.cached_read,
+                output_tokens: e.usage.output,
+            })
+            .collect();
+        let input = InputReport {
+            files: summary.sources.iter().map(FileRow::from).collect(),
+            lines: summary.lines,
+            records: summary.records,
+            rejected: summary.rejects.total(),
+            rejected_by_reason: summary
+                .rejects
+                .counts()
+                .iter()
+                .map(|(r, n)| (r.code().to_string(), *n))
+                .collect(),
+            rejected_samples: summary.rejects.samples(),
+            outside_window: self.outside_window,
+        };
+        Audit {
+            catalog_version: catalog.version().to_string(),
+            first_call: self.first,
+            last_call: self.last,
+            since: config.since,
+            until: config.until,
+            cost_per_call: self.totals.cost_per_call(),
+            cost_per_success: self.totals.cost_per_success(),
+            totals: self.totals,
+            cost_by_token_kind: self.cost_parts,
+            batch_calls_at_full_price: self.batch_at_full_price,
+            long_context_calls: self.long_context_calls,
+            by,
+            feature_model,
+            tags: rows(self.tags),
+            failures: rows(self.error_kinds),
+            daily,
+            daily_by_model: day_rows(self.day_model),
+            daily_by_feature: day_rows(self.day_feature),
+            model_names,
+            unknown_models,
+            reconciliation,
+            coverage,
+            most_expensive_calls,
+            input,
+        }
+    }
+}
+
+/// Reads, prices and attributes every call in `sources`.
+pub fn run(
+    sources: &[Source],
+    options: &IngestOptions,
+    catalog: &Catalog,
+    config: &AnalyzeConfig,
+) -> (Audit, IngestSummary) {
+    let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
+    let mut merged = Accumulator::new(catalog, config);
+    for sink in sinks {
+        merged.merge(sink);
+    }
+    let audit = merged.finish(&summary, config);
+    (audit, summary)
+}

@@ -1,0 +1,304 @@
+//! `tokenaudit audit`: the main job.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Args;
+
+use tokenaudit_analyze::{AnalyzeConfig, Audit};
+use tokenaudit_core::pricing::Catalog;
+use tokenaudit_ingest::mapping::Mapping;
+use tokenaudit_ingest::pipeline::Progress;
+use tokenaudit_ingest::source::{expand_inputs, Source};
+use tokenaudit_ingest::IngestOptions;
+use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
+
+use crate::output::print;
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  tokenaudit audit sample-logs/ --out reports/sample
+  tokenaudit audit 'logs/2026-10-*.jsonl.gz' --since 2026-10-01 --until 2026-10-31
+  zcat today.jsonl.gz | tokenaudit audit - --format json --out /tmp/audit
+  tokenaudit audit exports/ --config tokenaudit.toml --prices our-prices.json --strict")]
+pub struct AuditArgs {
+    /// Log files, directories (read recursively), globs, or `-` for stdin.
+    /// JSONL (plain, .gz, .zst) and Parquet; the encoding is sniffed.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Folder to write the reports into (created if missing). Only
+    /// tokenaudit's own files (audit.md, audit.json, audit-*.csv) are
+    /// replaced; anything else in the folder is left alone.
+    #[arg(long, short, default_value = "reports", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Report formats, comma-separated: md, json, csv.
+    #[arg(
+        long,
+        short,
+        default_value = "md,json,csv",
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub format: Vec<String>,
+
+    /// A price catalog file in tokenaudit's format (see `tokenaudit prices
+    /// import`) whose models add to or replace the built-in ones. Repeatable;
+    /// later files win.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Vec<PathBuf>,
+
+    /// Config file (TOML): a [mapping] table for logs in your own shape.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Only calls at or after this date (YYYY-MM-DD, UTC) or instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Only calls up to this date, inclusive (YYYY-MM-DD, UTC), or before this
+    /// instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Fail (exit 2, no report written) if any line or file was rejected.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no summary on stdout.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let d = if end_of_day {
+            d.succ_opt().unwrap_or(d)
+        } else {
+            d
+        };
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    bail!(
+        "{flag} {text:?}: expected a date like 2026-10-31 or an instant like 2026-10-31T12:00:00Z"
+    )
+}
+
+fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
+    let mut out = Vec::new();
+    for f in list {
+        match ReportFormat::parse(f) {
+            Some(f) if !out.contains(&f) => out.push(f),
+            Some(_) => {}
+            None => bail!("--format {f:?}: expected md, json or csv (comma-separated)"),
+        }
+    }
+    Ok(out)
+}
+
+fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
+    let mut catalog = Catalog::builtin();
+    for p in paths {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("--prices: cannot read {}", p.display()))?;
+        let extra = Catalog::from_json_str(&text).with_context(|| {
+            format!(
+                "--prices {}: not a tokenaudit price catalog (convert LiteLLM or genai-prices files with `tokenaudit prices import`)",
+                p.display()
+            )
+        })?;
+        catalog.overlay(extra);
+    }
+    Ok(catalog)
+}
+
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    let formats = formats(&args.format)?;
+    let config = match &args.config {
+        Some(p) => crate::config::load(p)?,
+        None => Default::default(),
+    };
+    let mapping = match config.mapping {
+        Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
+            format!(
+                "config file {}",
+                args.config
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )
+        })?)),
+        None => None,
+    };
+    let analyze = AnalyzeConfig {
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_instant(s, "--since", false))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_instant(s, "--until", true))
+            .transpose()?,
+    };
+    if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
+        if s >= u {
+            bail!("--since must be before --until");
+        }
+    }
+    let catalog = catalog(&args.prices)?;
+    let sources = expand_inputs(&args.paths)?;
+    let total_bytes: u64 = sources
+        .iter()
+        .map(|s| match s {
+            Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Source::Stdin => 0,
+        })
+        .sum();
+
+    let progress = Arc::new(Progress::default());
+    let options = IngestOptions {
+        threads: args.threads,
+        mapping,
+        progress: Some(progress.clone()),
+        ..Default::default()
+    };
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (audit, summary) = std::thread::scope(|scope| {
+        let bar_thread = show_bar.then(|| {
+            let (progress, done) = (&progress, &done);
+            scope.spawn(move || draw_progress(progress, done, total_bytes))
+        });
+        let result = tokenaudit_analyze::run(&sources, &options, &catalog, &analyze);
+        done.store(true, Ordering::SeqCst);
+        if let Some(t) = bar_thread {
+            let _ = t.join();
+        }
+        result
+    });
+
+    if args.strict && summary.rejects.total() > 0 {
+        let mut msg = format!(
+            "--strict: {} input lines or files were rejected; no report written.\n",
+            summary.rejects.total()
+        );
+        for s in summary.rejects.samples().iter().take(10) {
+            let at = if s.line == 0 {
+                String::new()
+            } else {
+                format!(":{}", s.line)
+            };
+            msg.push_str(&format!("  {}{at}: {} ({})\n", s.file, s.reason, s.detail));
+        }
+        bail!("{}", msg.trim_end());
+    }
+
+    let info = RunInfo {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: args.paths.clone(),
+    };
+    let written = write_reports(&args.out, &audit, &formats, &info)?;
+    if !args.quiet {
+        print(&summary_text(&audit, &written))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, total_bytes: u64) {
+    let bar = if total_bytes > 0 {
+        indicatif::ProgressBar::new(total_bytes)
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let start = std::time::Instant::now();
+    while !done.load(Ordering::SeqCst) {
+        let lines = progress.lines.load(Ordering::Relaxed);
+        bar.set_position(progress.bytes.load(Ordering::Relaxed));
+        let secs = start.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!("{lines} lines, {:.0} lines/s", lines as f64 / secs));
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    bar.finish_and_clear();
+}
+
+fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
+    let t = &a.totals;
+    let mut s = format!(
+        "Spend {} over {} calls ({} successful); {} per call, {} per successful call.\n",
+        t.cost.to_cents_string(),
+        t.calls,
+        t.ok_calls,
+        a.cost_per_call.to_rounded_string(4),
+        a.cost_per_success
+            .map_or("–".into(), |m| m.to_rounded_string(4)),
+    );
+    let features = a.dim("feature");
+    if !features.is_empty() {
+        s.push_str("Top features: ");
+        let top: Vec<String> = features
+            .iter()
+            .take(3)
+            .map(|r| format!("{} {}", r.key, r.stats.cost.to_cents_string()))
+            .collect();
+        s.push_str(&top.join(", "));
+        s.push('\n');
+    }
+    if a.input.rejected > 0 {
+        s.push_str(&format!(
+            "{} lines rejected (see Data quality in the report; --strict makes this an error).\n",
+            a.input.rejected
+        ));
+    }
+    if !a.unknown_models.is_empty() {
+        let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
+        s.push_str(&format!(
+            "{} calls to {} models not in the price catalog were not priced: {}.\n",
+            calls,
+            a.unknown_models.len(),
+            a.unknown_models
+                .iter()
+                .take(5)
+                .map(|m| m.logged_model.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for w in written
+        .iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".csv"))
+    {
+        s.push_str(&format!("Wrote {}\n", w.display()));
+    }
+    let csvs = written
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".csv"))
+        .count();
+    if csvs > 0 {
+        if let Some(dir) = written[0].parent() {
+            s.push_str(&format!("Wrote {csvs} CSV tables to {}\n", dir.display()));
+        }
+    }
+    s
+}

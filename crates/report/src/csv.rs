@@ -1,0 +1,130 @@
+//! CSV tables, one file per table, with a header row. Money is an exact
+//! decimal of US dollars. Cells that a spreadsheet would run as a formula
+//! (starting with `=`, `+`, `-`, `@`) are prefixed with `'`, because log
+//! fields are untrusted.
+
+use tokenaudit_analyze::audit::{DayKeyRow, Row};
+use tokenaudit_analyze::{Audit, Stats};
+
+fn cell(text: &str) -> String {
+    let guarded =
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+const STATS_HEADER: &str = "calls,ok_calls,failed_calls,input_tokens,cached_read_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd,failed_cost_usd,unpriced_calls";
+
+fn stats(s: &Stats) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        s.calls,
+        s.ok_calls,
+        s.failed_calls,
+        s.input_tokens,
+        s.cached_read_tokens,
+        s.cache_write_tokens,
+        s.output_tokens,
+        s.reasoning_tokens,
+        s.cost.to_decimal_string(),
+        s.failed_cost.to_decimal_string(),
+        s.unpriced_calls
+    )
+}
+
+fn key_table(key: &str, rows: &[Row]) -> String {
+    let mut out = format!("{key},{STATS_HEADER}\n");
+    for r in rows {
+        out.push_str(&format!("{},{}\n", cell(&r.key), stats(&r.stats)));
+    }
+    out
+}
+
+fn day_key_table(key: &str, rows: &[DayKeyRow]) -> String {
+    let mut out = format!("day,{key},{STATS_HEADER}\n");
+    for r in rows {
+        out.push_str(&format!("{},{},{}\n", r.day, cell(&r.key), stats(&r.stats)));
+    }
+    out
+}
+
+/// Every table as `(name, contents)`.
+pub fn tables(a: &Audit) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in &a.by {
+        out.push((
+            format!("by-{}", t.dimension),
+            key_table(t.dimension, &t.rows),
+        ));
+    }
+    let mut fm = format!("feature,model,{STATS_HEADER}\n");
+    for r in &a.feature_model {
+        fm.push_str(&format!(
+            "{},{},{}\n",
+            cell(&r.feature),
+            cell(&r.model),
+            stats(&r.stats)
+        ));
+    }
+    out.push(("by-feature-model".into(), fm));
+    out.push(("by-tag".into(), key_table("tag", &a.tags)));
+    out.push(("failures".into(), key_table("failure", &a.failures)));
+    let mut daily = format!("day,{STATS_HEADER}\n");
+    for d in &a.daily {
+        daily.push_str(&format!("{},{}\n", d.day, stats(&d.stats)));
+    }
+    out.push(("daily".into(), daily));
+    out.push((
+        "daily-by-model".into(),
+        day_key_table("model", &a.daily_by_model),
+    ));
+    out.push((
+        "daily-by-feature".into(),
+        day_key_table("feature", &a.daily_by_feature),
+    ));
+    let mut models = format!("logged_model,logged_provider,resolved,{STATS_HEADER}\n");
+    for m in &a.model_names {
+        models.push_str(&format!(
+            "{},{},{},{}\n",
+            cell(&m.logged_model),
+            cell(m.logged_provider.as_deref().unwrap_or("")),
+            cell(m.resolved.as_deref().unwrap_or("")),
+            stats(&m.stats)
+        ));
+    }
+    out.push(("model-names".into(), models));
+    let mut rejected = String::from("file,line,reason,detail\n");
+    for s in &a.input.rejected_samples {
+        rejected.push_str(&format!(
+            "{},{},{},{}\n",
+            cell(&s.file),
+            s.line,
+            s.reason,
+            cell(&s.detail)
+        ));
+    }
+    out.push(("rejected-samples".into(), rejected));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_are_quoted_and_formula_safe() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("-12.5"), "-12.5");
+        assert_eq!(cell("@cmd"), "'@cmd");
+    }
+}

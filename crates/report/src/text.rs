@@ -1,0 +1,66 @@
+//! Small text helpers shared by the writers.
+
+use tokenaudit_analyze::Stats;
+
+/// Escapes log-derived text for a Markdown table cell: pipes, HTML
+/// metacharacters, backticks and line breaks, so a feature named
+/// `<script>` or `a|b` renders as the text it is.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push_str("\\`"),
+            '*' => out.push_str("\\*"),
+            '_' => out.push_str("\\_"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An integer with thousands separators.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A share as a percentage with one decimal.
+pub fn pct(part: f64, whole: f64) -> String {
+    if whole <= 0.0 {
+        "–".to_string()
+    } else {
+        format!("{:.1}%", 100.0 * part / whole)
+    }
+}
+
+/// Tokens in a compact human form (1.2M, 35.4k).
+pub fn tokens(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        format!("{:.2}B", n as f64 / 1e9)
+    } else if n >= 1_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else if n >= 10_000 {
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        int(n)
+    }
+}
+
+pub fn success_rate(s: &Stats) -> String {
+    pct(s.ok_calls as f64, s.calls as f64)
+}
