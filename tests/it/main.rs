@@ -1,1 +1,8 @@
+//! End-to-end tests: the real `tokenaudit` binary on fixtures written in
+//! each test, with every expected figure computed by hand in the test.
 
+mod util;
+
+mod golden;
+mod inputs;
+mod sample;

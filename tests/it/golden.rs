@@ -1,0 +1,299 @@
+//! Golden costs: small fixtures whose every dollar figure is computed by hand
+//! here from the catalog's published per-million-token prices.
+//!
+//! Prices used (from the shipped catalog, genai-prices 47df840a):
+//! - openai/gpt-4o: input $2.50, cached $1.25, output $10, batch ×0.5
+//! - anthropic/claude-sonnet-4-5: input $3, cached $0.30, 5m write $3.75,
+//!   1h write $6, output $15; above 200k input: $6 / $0.60 / $7.50 / $12 / $22.50
+//! - openai/o3-mini: input $1.10, cached $0.55, output $4.40 (reasoning billed as output)
+//! - openai/o3: $10/$40 until 2025-06-09, $2/$8 from 2025-06-10
+
+use serde_json::Value;
+
+use crate::util::{row, usd, Env};
+
+fn line(fields: &str) -> String {
+    format!("{{{fields}}}\n")
+}
+
+#[test]
+fn cached_tokens_are_billed_once_at_the_cached_rate() {
+    let env = Env::new();
+    // 10,000 prompt tokens of which 8,000 cached; 500 output.
+    // uncached 2,000 × $2.50/M = $0.005; cached 8,000 × $1.25/M = $0.01;
+    // output 500 × $10/M = $0.005. Total $0.02.
+    env.write(
+        "a.jsonl",
+        line(r#""model":"gpt-4o","feature":"f","usage":{"prompt_tokens":10000,"completion_tokens":500,"prompt_tokens_details":{"cached_tokens":8000}}"#),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02");
+    assert_eq!(usd(&r["audit"]["cost_by_token_kind"]["input"]), "0.005");
+    assert_eq!(
+        usd(&r["audit"]["cost_by_token_kind"]["cached_read"]),
+        "0.01"
+    );
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 10000);
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 8000);
+}
+
+#[test]
+fn anthropic_cache_writes_by_ttl_and_reads() {
+    let env = Env::new();
+    // Anthropic counts input without the cache: 1,000 plain + 20,000 read +
+    // 3,000 written (1,000 at 5m, 2,000 at 1h). Output 400.
+    // plain 1,000 × $3/M = $0.003; read 20,000 × $0.30/M = $0.006;
+    // 5m 1,000 × $3.75/M = $0.00375; 1h 2,000 × $6/M = $0.012;
+    // output 400 × $15/M = $0.006. Total $0.03075.
+    env.write(
+        "a.jsonl",
+        line(r#""model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1000,"output_tokens":400,"cache_read_input_tokens":20000,"cache_creation_input_tokens":3000,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000}}"#),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.03075");
+    assert_eq!(
+        usd(&r["audit"]["cost_by_token_kind"]["cache_write"]),
+        "0.01575"
+    );
+    // Canonical total input includes reads and writes: 24,000.
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 24000);
+}
+
+#[test]
+fn litellm_prompt_tokens_are_not_double_counted() {
+    let env = Env::new();
+    // The same call as above, as a LiteLLM proxy logs it: prompt_tokens already
+    // includes the 20,000 read and 3,000 written (no TTL split: all 5-minute).
+    // plain 1,000 × $3/M = $0.003; read $0.006; write 3,000 × $3.75/M = $0.01125;
+    // output $0.006. Total $0.02625.
+    env.write(
+        "a.jsonl",
+        line(r#""model":"anthropic/claude-sonnet-4-5","usage":{"prompt_tokens":24000,"completion_tokens":400,"cache_read_input_tokens":20000,"cache_creation_input_tokens":3000,"prompt_tokens_details":{"cached_tokens":20000}}"#),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02625");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 24000);
+}
+
+#[test]
+fn long_context_tier_prices_the_whole_request() {
+    let env = Env::new();
+    // 250,000 input (50,000 cached) crosses 200k: everything at tier rates.
+    // plain 200,000 × $6/M = $1.20; cached 50,000 × $0.60/M = $0.03;
+    // output 1,000 × $22.50/M = $0.0225. Total $1.2525.
+    // A second call at exactly 200,000 input stays at base rates:
+    // 200,000 × $3/M = $0.60 + 1,000 × $15/M = $0.015 → $0.615.
+    env.write(
+        "a.jsonl",
+        [
+            line(r#""model":"claude-sonnet-4-5","feature":"long","usage":{"input_tokens":200000,"output_tokens":1000,"cache_read_input_tokens":50000}"#),
+            line(r#""model":"claude-sonnet-4-5","feature":"edge","usage":{"input_tokens":200000,"output_tokens":1000}"#),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&row(&r, "feature", "long")["cost"]), "1.2525");
+    assert_eq!(usd(&row(&r, "feature", "edge")["cost"]), "0.615");
+    assert_eq!(r["audit"]["long_context_calls"], 1);
+}
+
+#[test]
+fn batch_calls_get_the_batch_price() {
+    let env = Env::new();
+    // gpt-4o batch: half of every rate. 100,000 input × $1.25/M = $0.125;
+    // 10,000 output × $5/M = $0.05. Total $0.175. The same call in real time: $0.35.
+    env.write(
+        "a.jsonl",
+        [
+            line(r#""model":"gpt-4o","feature":"batch","batch":true,"usage":{"prompt_tokens":100000,"completion_tokens":10000}"#),
+            line(r#""model":"gpt-4o","feature":"realtime","usage":{"prompt_tokens":100000,"completion_tokens":10000}"#),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&row(&r, "feature", "batch")["cost"]), "0.175");
+    assert_eq!(usd(&row(&r, "feature", "realtime")["cost"]), "0.35");
+}
+
+#[test]
+fn reasoning_tokens_are_billed_as_output() {
+    let env = Env::new();
+    // o3-mini: 2,000 input × $1.10/M = $0.0022; 3,000 output (2,500 of them
+    // reasoning, inside completion_tokens) × $4.40/M = $0.0132. Total $0.0154.
+    env.write(
+        "a.jsonl",
+        line(r#""model":"o3-mini-2025-01-31","usage":{"prompt_tokens":2000,"completion_tokens":3000,"completion_tokens_details":{"reasoning_tokens":2500}}"#),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0154");
+    assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 2500);
+    assert_eq!(r["audit"]["totals"]["output_tokens"], 3000);
+}
+
+#[test]
+fn a_price_change_mid_month_prices_each_day_by_its_own_price() {
+    let env = Env::new();
+    // o3 dropped from $10/$40 to $2/$8 on 2025-06-10. The same call
+    // (1M input, 100k output) on the 9th: $10 + $4 = $14; on the 10th: $2 + $0.80 = $2.80.
+    let call = r#""model":"o3","usage":{"prompt_tokens":1000000,"completion_tokens":100000}"#;
+    env.write(
+        "a.jsonl",
+        [
+            line(&format!(r#""timestamp":"2025-06-09T23:59:59Z",{call}"#)),
+            line(&format!(r#""timestamp":"2025-06-10T00:00:00Z",{call}"#)),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    let daily = r["audit"]["daily"].as_array().unwrap();
+    assert_eq!(daily[0]["day"], "2025-06-09");
+    assert_eq!(usd(&daily[0]["cost"]), "14.00");
+    assert_eq!(daily[1]["day"], "2025-06-10");
+    assert_eq!(usd(&daily[1]["cost"]), "2.80");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "16.80");
+}
+
+#[test]
+fn user_prices_override_and_date_effective_prices() {
+    let env = Env::new();
+    // A private model with a price change on 2026-10-16:
+    // before: $1/M input, $2/M output; from the 16th: $0.50 and $1.
+    // Oct 15: 1M in + 1M out = $3.00; Oct 16: $1.50. And gpt-4o overridden to
+    // $5/M input, $20/M output: 1M + 1M = $25.
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-1","models":[
+            {"provider":"acme","id":"acme-llm-7b","prices":[
+                {"input":"1","output":"2"},
+                {"effective":"2026-10-16","input":"0.5","output":"1"}]},
+            {"provider":"openai","id":"gpt-4o","prices":[{"input":"5","output":"20"}]}]}"#,
+    );
+    let call = r#""usage":{"prompt_tokens":1000000,"completion_tokens":1000000}"#;
+    env.write(
+        "a.jsonl",
+        [
+            line(&format!(r#""timestamp":"2026-10-15T12:00:00Z","model":"acme-llm-7b","feature":"before",{call}"#)),
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"acme-llm-7b","feature":"after",{call}"#)),
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o","feature":"override",{call}"#)),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl", "--prices", "prices.json"]);
+    assert_eq!(usd(&row(&r, "feature", "before")["cost"]), "3.00");
+    assert_eq!(usd(&row(&r, "feature", "after")["cost"]), "1.50");
+    assert_eq!(usd(&row(&r, "feature", "override")["cost"]), "25.00");
+    assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn unknown_models_are_listed_never_priced_as_zero_silently() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        [
+            line(r#""model":"acme-llm-7b","provider":"acme","usage":{"prompt_tokens":1200,"completion_tokens":30}"#),
+            line(r#""model":"acme-llm-7b","provider":"acme","usage":{"prompt_tokens":800,"completion_tokens":20}"#),
+            line(r#""model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100}"#),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    let unknown = r["audit"]["unknown_models"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["logged_model"], "acme-llm-7b");
+    assert_eq!(unknown[0]["calls"], 2);
+    assert_eq!(unknown[0]["input_tokens"], 2000);
+    assert_eq!(unknown[0]["output_tokens"], 50);
+    assert_eq!(r["audit"]["totals"]["unpriced_calls"], 2);
+    // Only gpt-4o is priced: 1,000 × $2.50/M + 100 × $10/M = $0.0035.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0035");
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("Models not in the price catalog"), "{md}");
+    assert!(md.contains("acme-llm-7b"));
+}
+
+#[test]
+fn logged_cost_is_reconciled_per_model() {
+    let env = Env::new();
+    // Computed: 10,000 × $2.50/M + 1,000 × $10/M = $0.035 per call; the log says $0.04.
+    let l =
+        r#""model":"gpt-4o","cost":0.04,"usage":{"prompt_tokens":10000,"completion_tokens":1000}"#;
+    env.write("a.jsonl", [line(l), line(l)].concat());
+    let r = env.audit(&["a.jsonl"]);
+    let rec = &r["audit"]["reconciliation"][0];
+    assert_eq!(rec["model"], "gpt-4o");
+    assert_eq!(rec["calls"], 2);
+    assert_eq!(usd(&rec["logged"]), "0.08");
+    assert_eq!(usd(&rec["computed"]), "0.07");
+    assert_eq!(usd(&rec["difference"]), "0.01");
+}
+
+#[test]
+fn attribution_cost_per_success_and_failures() {
+    let env = Env::new();
+    // Three gpt-4o calls of 1,000 in / 100 out = $0.0035 each; one failed (500).
+    // feature "chat": 2 calls (1 failed) = $0.007, per success $0.007.
+    // feature "search": 1 call = $0.0035. Tag env=prod on all.
+    let u = r#""usage":{"prompt_tokens":1000,"completion_tokens":100},"tags":{"env":"prod"}"#;
+    env.write(
+        "a.jsonl",
+        [
+            line(&format!(r#""timestamp":"2026-10-01T01:00:00Z","model":"gpt-4o","feature":"chat","team":"t1","user":"u1","session":"s1",{u}"#)),
+            line(&format!(r#""timestamp":"2026-10-01T02:00:00Z","model":"gpt-4o","feature":"chat","team":"t1","user":"u1","session":"s1","status":"error","http_status":500,{u}"#)),
+            line(&format!(r#""timestamp":"2026-10-02T01:00:00Z","model":"gpt-4o","feature":"search","team":"t2","user":"u2","route":"/search",{u}"#)),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    let chat = row(&r, "feature", "chat");
+    assert_eq!(chat["calls"], 2);
+    assert_eq!(chat["failed_calls"], 1);
+    assert_eq!(usd(&chat["cost"]), "0.007");
+    assert_eq!(usd(&chat["failed_cost"]), "0.0035");
+    assert_eq!(usd(&row(&r, "team", "t2")["cost"]), "0.0035");
+    assert_eq!(usd(&row(&r, "session", "s1")["cost"]), "0.007");
+    assert_eq!(usd(&row(&r, "route", "(none)")["cost"]), "0.007");
+    let tag = &r["audit"]["tags"][0];
+    assert_eq!(tag["key"], "env=prod");
+    assert_eq!(usd(&tag["cost"]), "0.0105");
+    // Cost per success: $0.0105 / 2 successful calls = $0.00525.
+    assert_eq!(usd(&r["audit"]["cost_per_success"]), "0.00525");
+    assert_eq!(usd(&r["audit"]["cost_per_call"]), "0.0035");
+    assert_eq!(r["audit"]["failures"][0]["key"], "http_500");
+    let daily: Vec<&Value> = r["audit"]["daily"].as_array().unwrap().iter().collect();
+    assert_eq!(daily.len(), 2);
+    assert_eq!(usd(&daily[0]["cost"]), "0.007");
+}
+
+#[test]
+fn since_and_until_select_whole_days() {
+    let env = Env::new();
+    let u = r#""model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100}"#;
+    env.write(
+        "a.jsonl",
+        [
+            line(&format!(r#""timestamp":"2026-09-30T23:59:59Z",{u}"#)),
+            line(&format!(r#""timestamp":"2026-10-01T00:00:00Z",{u}"#)),
+            line(&format!(r#""timestamp":"2026-10-31T23:59:59Z",{u}"#)),
+            line(&format!(r#""timestamp":"2026-11-01T00:00:00Z",{u}"#)),
+            line(u),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl", "--since", "2026-10-01", "--until", "2026-10-31"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["outside_window"], 3);
+}
+
+#[test]
+fn money_is_exact_over_many_calls() {
+    let env = Env::new();
+    // 300,000 calls of 7 input + 3 output tokens on gpt-4o-mini ($0.15/M in,
+    // $0.60/M out): each costs 7 × 0.00000015 + 3 × 0.0000006 = $0.00000285.
+    // Total 300,000 × $0.00000285 = $0.855 exactly (f64 summation drifts).
+    let l = line(r#""model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}"#);
+    env.write("a.jsonl", l.repeat(300_000));
+    let r = env.audit(&["a.jsonl", "--threads", "2"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 300_000);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.855");
+}

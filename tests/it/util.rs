@@ -1,0 +1,99 @@
+//! Shared test helpers: a temp dir, writing fixtures, running the binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    pub fn write_gz(&self, name: &str, contents: &str) -> PathBuf {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(contents.as_bytes()).unwrap();
+        self.write(name, enc.finish().unwrap())
+    }
+
+    pub fn write_zst(&self, name: &str, contents: &str) -> PathBuf {
+        self.write(name, zstd::encode_all(contents.as_bytes(), 3).unwrap())
+    }
+
+    /// A `tokenaudit` command running in the temp dir.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("tokenaudit").unwrap();
+        c.current_dir(self.dir.path());
+        c
+    }
+
+    /// Runs `tokenaudit audit ARGS --out out --quiet` and returns the JSON report.
+    pub fn audit(&self, args: &[&str]) -> Value {
+        let out = self
+            .cmd()
+            .arg("audit")
+            .args(args)
+            .args(["--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "audit failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.report()
+    }
+
+    pub fn report(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("out/audit.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
+
+/// Exact dollars from the report's decimal strings.
+pub fn usd(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a money string: {v}"))
+        .to_string()
+}
+
+/// The row of `dimension` whose key is `key`.
+pub fn row<'a>(report: &'a Value, dimension: &str, key: &str) -> &'a Value {
+    report["audit"]["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["dimension"] == dimension)
+        .unwrap_or_else(|| panic!("no dimension {dimension}"))["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no {dimension} row {key}"))
+}
