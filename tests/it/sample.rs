@@ -1,1 +1,175 @@
+//! The shipped sample logs: the audit's sums equal the generator's own ground
+//! truth (written when the sample was generated), and a rerun reproduces the
+//! committed example report byte for byte.
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::util::Env;
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Default, Debug, PartialEq)]
+struct Sums {
+    calls: u64,
+    ok: u64,
+    failed: u64,
+    input: u64,
+    cached: u64,
+    write: u64,
+    output: u64,
+    reasoning: u64,
+}
+
+fn add(s: &mut Sums, v: &Value, truth: bool) {
+    let n = |k: &str| v[k].as_u64().unwrap();
+    let (ok, failed, input, cached, write, output, reasoning) = if truth {
+        (
+            "ok_calls",
+            "failed_calls",
+            "input",
+            "cached_read",
+            "cache_write",
+            "output",
+            "reasoning",
+        )
+    } else {
+        (
+            "ok_calls",
+            "failed_calls",
+            "input_tokens",
+            "cached_read_tokens",
+            "cache_write_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+        )
+    };
+    s.calls += n("calls");
+    s.ok += n(ok);
+    s.failed += n(failed);
+    s.input += n(input);
+    s.cached += n(cached);
+    s.write += n(write);
+    s.output += n(output);
+    s.reasoning += n(reasoning);
+}
+
+#[test]
+fn audit_sums_equal_the_generators_ground_truth() {
+    let env = Env::new();
+    let logs = root().join("sample-logs");
+    let r = env.audit(&[logs.to_str().unwrap(), "--threads", "2"]);
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/sample-ground-truth.json")).unwrap(),
+    )
+    .unwrap();
+
+    // Per feature, and per logged model name.
+    let mut want_feature: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut want_model: BTreeMap<String, Sums> = BTreeMap::new();
+    for (key, v) in truth["by_feature_model"].as_object().unwrap() {
+        let (feature, model) = key.split_once('|').unwrap();
+        add(want_feature.entry(feature.into()).or_default(), v, true);
+        add(want_model.entry(model.into()).or_default(), v, true);
+    }
+    let mut got_feature: BTreeMap<String, Sums> = BTreeMap::new();
+    for row in r["audit"]["by"][0]["rows"].as_array().unwrap() {
+        assert_eq!(r["audit"]["by"][0]["dimension"], "feature");
+        add(
+            got_feature
+                .entry(row["key"].as_str().unwrap().into())
+                .or_default(),
+            row,
+            false,
+        );
+    }
+    let mut got_model: BTreeMap<String, Sums> = BTreeMap::new();
+    for row in r["audit"]["model_names"].as_array().unwrap() {
+        add(
+            got_model
+                .entry(row["logged_model"].as_str().unwrap().into())
+                .or_default(),
+            row,
+            false,
+        );
+    }
+    assert_eq!(got_feature, want_feature);
+    assert_eq!(got_model, want_model);
+    assert_eq!(r["audit"]["totals"]["calls"], truth["calls"]);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], truth["failed_calls"]);
+
+    // Every planted bad line is reported at its file and line, and only those.
+    let planted: Vec<(String, u64)> = truth["bad_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                b["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let reported: Vec<(String, u64)> = r["audit"]["input"]["rejected_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                s["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reported, planted);
+    assert_eq!(r["audit"]["input"]["lines"], truth["lines"]);
+
+    // The one unknown model is listed with its calls.
+    let unknown = r["audit"]["unknown_models"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["logged_model"], "acme-llm-7b");
+    assert_eq!(unknown[0]["calls"], want_model["acme-llm-7b"].calls);
+}
+
+#[test]
+fn rerun_reproduces_the_committed_example_report() {
+    // The README's first command writes reports/sample-audit; the committed
+    // copy must be what the current code produces (run from the repo root, so
+    // file names in the report match).
+    let env = Env::new();
+    let out = env.path("out");
+    let status = env
+        .cmd()
+        .current_dir(root())
+        .args(["audit", "sample-logs/", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    for name in [
+        "audit.md",
+        "audit.json",
+        "audit-by-feature.csv",
+        "audit-daily.csv",
+    ] {
+        let fresh = std::fs::read_to_string(out.join(name)).unwrap();
+        let committed =
+            std::fs::read_to_string(root().join("reports/sample-audit").join(name)).unwrap();
+        assert!(fresh == committed, "{name} differs from reports/sample-audit/{name}: regenerate it with the README's first command");
+    }
+}

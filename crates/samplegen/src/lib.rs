@@ -1,1 +1,873 @@
-//! placeholder
+//! A deterministic generator of realistic gateway call logs with planted
+//! waste, and the ground truth of what it wrote.
+//!
+//! Same seed, same bytes. Each kind of waste lives in its own feature so the
+//! detectors (and their tests) can find it:
+//!
+//! | feature | model | planted |
+//! |---|---|---|
+//! | `ticket-classifier` | gpt-4o | a premium model classifying: 1–5 output tokens |
+//! | `support-chat` | claude-sonnet-4 | sessions of 5–30 turns whose input grows each turn (history resent) |
+//! | `doc-qa` | gpt-4.1 | the same 3,200-token system prompt on every call, never cached |
+//! | `agent-planner` | claude-3-5-haiku | a system prompt whose hash changes every call (a timestamp in it) |
+//! | `code-review` | gpt-4o | retry storms: 3–6 attempts within a second after 429/500 |
+//! | `faq-bot` | gpt-4o-mini | the same 40 questions asked again within minutes |
+//! | `nightly-summaries` | gemini-2.5-flash | a 02:00–03:00 UTC burst, `user_facing=false`, real-time priced |
+//! | `report-writer` | o3-mini | outputs cut at the length limit; no max_tokens; a 6× spend spike on day 18 |
+//! | `search-summarize` | gpt-4o-mini → gpt-4o | model-mix drift halfway through |
+//! | `autocomplete` | deepseek-chat | healthy: prompt caching working (80% cached) |
+//! | `translate` | mistral-large-latest | logs its own cost at a 10% markup (reconciliation) |
+//! | `contract-review` | anthropic/claude-opus-4-1 | 1-hour cache writes and reads |
+//! | `internal-tools` | acme-llm-7b | a model no catalog knows |
+//!
+//! About 2% of calls fail (errors with their input billed, or 429s with no
+//! usage).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct GenConfig {
+    pub seed: u64,
+    pub start: NaiveDate,
+    pub days: u32,
+    /// Traffic events per day (a session or a retry storm is one event).
+    pub events_per_day: u32,
+    /// Malformed lines to plant in the gateway output.
+    pub bad_lines: u32,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        GenConfig {
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid date"),
+            days: 31,
+            events_per_day: 700,
+            bad_lines: 0,
+        }
+    }
+}
+
+/// Sums of what was written for one (feature, logged model).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Sums {
+    pub calls: u64,
+    pub ok_calls: u64,
+    pub failed_calls: u64,
+    /// Canonical total input (including cached reads and cache writes).
+    pub input: u64,
+    pub cached_read: u64,
+    pub cache_write: u64,
+    pub output: u64,
+    pub reasoning: u64,
+}
+
+/// A malformed line the generator planted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BadLine {
+    pub file: String,
+    pub line: u64,
+    pub kind: &'static str,
+}
+
+/// Exactly what the generator wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GroundTruth {
+    pub lines: u64,
+    pub calls: u64,
+    pub ok_calls: u64,
+    pub failed_calls: u64,
+    /// Keyed `feature|logged model`.
+    pub by_feature_model: BTreeMap<String, Sums>,
+    pub bad_lines: Vec<BadLine>,
+    pub planted: BTreeMap<&'static str, &'static str>,
+}
+
+/// splitmix64: tiny, fast, and the same everywhere.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+/// Token usage in the provider's own convention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    OpenAi,
+    Anthropic,
+}
+
+/// One call, as the gateway logs it.
+#[derive(Clone, Debug)]
+struct Call {
+    ms: i64,
+    feature: &'static str,
+    model: &'static str,
+    provider: &'static str,
+    shape: Shape,
+    team: &'static str,
+    route: &'static str,
+    user: u32,
+    session: Option<(u32, u32)>,
+    turn: Option<u32>,
+    /// Canonical totals; written in `shape`'s convention.
+    input: u64,
+    cached: u64,
+    cache_write: u64,
+    cache_write_1h: u64,
+    output: u64,
+    reasoning: u64,
+    error: Option<(&'static str, u16)>,
+    attempt: u32,
+    retry_of: Option<u64>,
+    finish: &'static str,
+    max_tokens: Option<u32>,
+    prompt_hash: u64,
+    prefix_hash: Option<u64>,
+    prefix_tokens: Option<u64>,
+    batch_tag: bool,
+    cost_markup: bool,
+    usage_missing: bool,
+}
+
+/// Where lines go.
+pub trait Sink {
+    /// The output file for a call of `feature` on `day` (index into files).
+    fn file_for(&self, feature: &str, day: u32) -> usize;
+    fn files(&mut self) -> &mut [Output];
+}
+
+/// One output file being written.
+pub struct Output {
+    pub name: String,
+    pub writer: Box<dyn Write>,
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+struct Gen<'a> {
+    cfg: &'a GenConfig,
+    rng: Rng,
+    truth: GroundTruth,
+    next_id: u64,
+    buf: Vec<u8>,
+    catalog: tokenaudit_core::pricing::Catalog,
+    bad_every: u64,
+    bad_kind: usize,
+}
+
+const BAD_KINDS: [(&str, &str); 6] = [
+    ("truncated_json", "{\"timestamp\":\"2026-10-01T00:00:00Z\",\"model\":\"gpt-4o\",\"usage\":{\"prompt_tok"),
+    ("not_json", "ERROR 2026-10-01 gateway restarted"),
+    ("wrong_type", "{\"model\":\"gpt-4o\",\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":\"many\",\"completion_tokens\":3}}"),
+    ("negative_tokens", "{\"model\":\"gpt-4o\",\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":-40,\"completion_tokens\":3}}"),
+    ("missing_model", "{\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":40,\"completion_tokens\":3}}"),
+    ("absurd_tokens", "{\"model\":\"gpt-4o\",\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":1000000000000,\"completion_tokens\":3}}"),
+];
+
+fn hex(v: u64) -> String {
+    format!("{v:016x}")
+}
+
+impl Gen<'_> {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// A time of day in ms, busier during working hours (UTC).
+    fn diurnal_ms(&mut self) -> i64 {
+        let hour = loop {
+            let h = self.rng.range(0, 23);
+            let w = if (8..=19).contains(&h) { 1.0 } else { 0.25 };
+            if self.rng.chance(w) {
+                break h;
+            }
+        };
+        (hour * 3_600_000 + self.rng.range(0, 3_599_999)) as i64
+    }
+
+    fn base(
+        &mut self,
+        day_ms: i64,
+        feature: &'static str,
+        model: &'static str,
+        provider: &'static str,
+        shape: Shape,
+    ) -> Call {
+        let ms = day_ms + self.diurnal_ms();
+        let user = self.rng.range(1, 400) as u32;
+        Call {
+            ms,
+            feature,
+            model,
+            provider,
+            shape,
+            team: "platform",
+            route: "/v1/chat/completions",
+            user,
+            session: None,
+            turn: None,
+            input: 0,
+            cached: 0,
+            cache_write: 0,
+            cache_write_1h: 0,
+            output: 0,
+            reasoning: 0,
+            error: None,
+            attempt: 1,
+            retry_of: None,
+            finish: "stop",
+            max_tokens: Some(1024),
+            prompt_hash: self.rng.next(),
+            prefix_hash: None,
+            prefix_tokens: None,
+            batch_tag: false,
+            cost_markup: false,
+            usage_missing: false,
+        }
+    }
+
+    /// Random failures: 1.5% server errors with input billed, 0.5% 429s.
+    fn maybe_fail(&mut self, c: &mut Call) {
+        if c.error.is_some() {
+            return;
+        }
+        if self.rng.chance(0.015) {
+            c.error = Some(("server_error", 500));
+            c.output = 0;
+            c.reasoning = 0;
+            c.finish = "error";
+        } else if self.rng.chance(0.005) {
+            c.error = Some(("rate_limit", 429));
+            c.usage_missing = true;
+            c.finish = "error";
+        }
+    }
+
+    fn event(&mut self, day: u32, day_ms: i64, sink: &mut dyn Sink) -> io::Result<()> {
+        let r = self.rng.range(0, 999);
+        let half = day >= self.cfg.days / 2;
+        let mut calls: Vec<Call> = Vec::new();
+        match r {
+            0..=149 => {
+                let mut c = self.base(
+                    day_ms,
+                    "ticket-classifier",
+                    "gpt-4o-2024-08-06",
+                    "openai",
+                    Shape::OpenAi,
+                );
+                c.team = "support";
+                c.input = self.rng.range(300, 800);
+                c.output = self.rng.range(1, 5);
+                c.max_tokens = Some(5);
+                calls.push(c);
+            }
+            150..=169 => {
+                // One support conversation: history resent every turn.
+                let mut c = self.base(
+                    day_ms,
+                    "support-chat",
+                    "claude-sonnet-4-20250514",
+                    "anthropic",
+                    Shape::Anthropic,
+                );
+                let turns = self.rng.range(5, 30) as u32;
+                let session = (day, self.rng.range(0, 9_999_999) as u32);
+                let system = self.rng.next();
+                let mut history = 1500u64;
+                for t in 1..=turns {
+                    let mut call = c.clone();
+                    call.team = "support";
+                    call.session = Some(session);
+                    call.turn = Some(t);
+                    call.prefix_hash = Some(system);
+                    call.prefix_tokens = Some(1500);
+                    call.prompt_hash = self.rng.next();
+                    let user_msg = self.rng.range(30, 200);
+                    call.input = history + user_msg;
+                    call.output = self.rng.range(80, 400);
+                    history += user_msg + call.output;
+                    call.ms = c.ms;
+                    c.ms += self.rng.range(20_000, 90_000) as i64;
+                    calls.push(call);
+                }
+            }
+            170..=289 => {
+                let mut c = self.base(day_ms, "doc-qa", "gpt-4.1", "openai", Shape::OpenAi);
+                c.team = "knowledge";
+                c.prefix_hash = Some(0x0d0c_0a00_5e57_e301);
+                c.prefix_tokens = Some(3200);
+                c.input = 3200 + self.rng.range(300, 2800);
+                c.output = self.rng.range(100, 500);
+                calls.push(c);
+            }
+            290..=349 => {
+                let mut c = self.base(
+                    day_ms,
+                    "agent-planner",
+                    "claude-3-5-haiku-20241022",
+                    "anthropic",
+                    Shape::Anthropic,
+                );
+                c.team = "agents";
+                c.prefix_hash = Some(self.rng.next());
+                c.prefix_tokens = Some(2500);
+                c.input = 2500 + self.rng.range(200, 1500);
+                c.output = self.rng.range(150, 600);
+                calls.push(c);
+            }
+            350..=429 => {
+                let mut c = self.base(day_ms, "code-review", "gpt-4o", "openai", Shape::OpenAi);
+                c.team = "devex";
+                c.route = "/v1/responses";
+                c.input = self.rng.range(2000, 9000);
+                c.output = self.rng.range(200, 900);
+                if self.rng.chance(0.12) {
+                    // A storm: failed attempts faster than any backoff, then success.
+                    let attempts = self.rng.range(3, 6) as u32;
+                    let mut prev: Option<u64> = None;
+                    for a in 1..=attempts {
+                        let mut call = c.clone();
+                        call.attempt = a;
+                        call.retry_of = prev;
+                        call.ms = c.ms + (a as i64 - 1) * self.rng.range(50, 250) as i64;
+                        if a < attempts {
+                            if self.rng.chance(0.5) {
+                                call.error = Some(("rate_limit", 429));
+                                call.usage_missing = true;
+                            } else {
+                                call.error = Some(("server_error", 500));
+                                call.output = 0;
+                            }
+                            call.finish = "error";
+                        }
+                        // `write` numbers calls in order, so this call's id is known.
+                        prev = Some(self.next_id + a as u64);
+                        calls.push(call);
+                    }
+                } else {
+                    calls.push(c);
+                }
+            }
+            430..=549 => {
+                let mut c = self.base(day_ms, "faq-bot", "gpt-4o-mini", "openai", Shape::OpenAi);
+                c.team = "support";
+                let q = self.rng.range(0, 39);
+                c.prompt_hash = 0xfa00_0000_0000_0000 | q;
+                c.input = 400 + q * 7;
+                c.output = 60 + q;
+                calls.push(c);
+            }
+            550..=629 => {
+                let mut c = self.base(
+                    day_ms,
+                    "nightly-summaries",
+                    "gemini-2.5-flash",
+                    "google",
+                    Shape::OpenAi,
+                );
+                c.team = "data";
+                c.route = "/v1/batch-jobs";
+                c.ms = day_ms + 2 * 3_600_000 + self.rng.range(0, 3_599_999) as i64;
+                c.batch_tag = true;
+                c.input = self.rng.range(4000, 12000);
+                c.output = self.rng.range(300, 800);
+                calls.push(c);
+            }
+            630..=679 => {
+                let spike = day == 17;
+                let n = if spike { 6 } else { 1 };
+                for _ in 0..n {
+                    let mut c =
+                        self.base(day_ms, "report-writer", "o3-mini", "openai", Shape::OpenAi);
+                    c.team = "finance";
+                    c.input = self.rng.range(1500, 4000);
+                    if self.rng.chance(0.2) {
+                        c.max_tokens = Some(4096);
+                        c.output = 4096;
+                        c.finish = "length";
+                    } else {
+                        c.max_tokens = None;
+                        c.output = self.rng.range(2000, 8000);
+                    }
+                    c.reasoning = c.output / 2;
+                    calls.push(c);
+                }
+            }
+            680..=779 => {
+                let model = if half { "gpt-4o" } else { "gpt-4o-mini" };
+                let mut c = self.base(day_ms, "search-summarize", model, "openai", Shape::OpenAi);
+                c.team = "search";
+                c.input = self.rng.range(1000, 3000);
+                c.output = self.rng.range(100, 300);
+                calls.push(c);
+            }
+            780..=919 => {
+                let mut c = self.base(
+                    day_ms,
+                    "autocomplete",
+                    "deepseek-chat",
+                    "deepseek",
+                    Shape::OpenAi,
+                );
+                c.team = "devex";
+                c.input = self.rng.range(1000, 2000);
+                c.cached = c.input * 8 / 10;
+                c.output = self.rng.range(10, 60);
+                calls.push(c);
+            }
+            920..=959 => {
+                let mut c = self.base(
+                    day_ms,
+                    "translate",
+                    "mistral-large-latest",
+                    "mistral",
+                    Shape::OpenAi,
+                );
+                c.team = "growth";
+                c.input = self.rng.range(200, 1200);
+                c.output = self.rng.range(200, 1200);
+                c.cost_markup = true;
+                calls.push(c);
+            }
+            960..=979 => {
+                let mut c = self.base(
+                    day_ms,
+                    "contract-review",
+                    "anthropic/claude-opus-4-1",
+                    "anthropic",
+                    Shape::Anthropic,
+                );
+                c.team = "legal";
+                c.prefix_hash = Some(0xc0_47a4c7);
+                c.prefix_tokens = Some(8000);
+                if self.rng.chance(0.1) {
+                    c.cache_write = 8000;
+                    c.cache_write_1h = 8000;
+                } else {
+                    c.cached = 8000;
+                }
+                c.input = 8000 + self.rng.range(1000, 5000);
+                c.output = self.rng.range(300, 1500);
+                calls.push(c);
+            }
+            _ => {
+                let mut c = self.base(
+                    day_ms,
+                    "internal-tools",
+                    "acme-llm-7b",
+                    "acme",
+                    Shape::OpenAi,
+                );
+                c.team = "platform";
+                c.input = self.rng.range(100, 900);
+                c.output = self.rng.range(20, 200);
+                calls.push(c);
+            }
+        }
+        let storm = calls
+            .first()
+            .is_some_and(|c| c.attempt == 1 && calls.len() > 1 && calls[1].attempt == 2);
+        for mut c in calls {
+            if !storm {
+                self.maybe_fail(&mut c);
+            }
+            self.write(day, c, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the next malformed line into the day's main gateway file.
+    fn plant(&mut self, day: u32, sink: &mut dyn Sink) -> io::Result<()> {
+        let (kind, text) = BAD_KINDS[self.bad_kind % BAD_KINDS.len()];
+        self.bad_kind += 1;
+        let fi = sink.file_for("faq-bot", day);
+        let out = &mut sink.files()[fi];
+        writeln!(out.writer, "{text}")?;
+        out.lines += 1;
+        out.bytes += text.len() as u64 + 1;
+        self.truth.bad_lines.push(BadLine {
+            file: out.name.clone(),
+            line: out.lines,
+            kind,
+        });
+        self.truth.lines += 1;
+        Ok(())
+    }
+
+    fn write(&mut self, day: u32, c: Call, sink: &mut dyn Sink) -> io::Result<()> {
+        let id = self.id();
+        let fi = sink.file_for(c.feature, day);
+        let b = &mut self.buf;
+        b.clear();
+        let ts = chrono::DateTime::from_timestamp_millis(c.ms).expect("in range");
+        write!(b, "{{\"timestamp\":\"{}\",\"request_id\":\"req_{id:09}\",\"provider\":\"{}\",\"model\":\"{}\",\"feature\":\"{}\",\"route\":\"{}\",\"team\":\"{}\",\"user\":\"u_{:04}\"",
+            ts.format("%Y-%m-%dT%H:%M:%S%.3fZ"), c.provider, c.model, c.feature, c.route, c.team, c.user)?;
+        if let Some((d, s)) = c.session {
+            write!(b, ",\"session\":\"s_{d:03}_{s:07}\"")?;
+        }
+        if let Some(t) = c.turn {
+            write!(b, ",\"turn\":{t}")?;
+        }
+        match c.error {
+            Some((kind, code)) => write!(
+                b,
+                ",\"status\":\"error\",\"http_status\":{code},\"error_type\":\"{kind}\""
+            )?,
+            None => write!(b, ",\"status\":\"ok\",\"http_status\":200")?,
+        }
+        write!(b, ",\"attempt\":{}", c.attempt)?;
+        if let Some(prev) = c.retry_of {
+            write!(b, ",\"retry_of\":\"req_{prev:09}\"")?;
+        }
+        let latency = 200 + c.output * 12 + c.input / 50;
+        write!(
+            b,
+            ",\"latency_ms\":{latency},\"ttft_ms\":{},\"finish_reason\":\"{}\"",
+            150 + c.input / 40,
+            c.finish
+        )?;
+        if let Some(m) = c.max_tokens {
+            write!(b, ",\"max_tokens\":{m}")?;
+        }
+        write!(b, ",\"prompt_hash\":\"{}\"", hex(c.prompt_hash))?;
+        if let Some(p) = c.prefix_hash {
+            write!(b, ",\"system_prompt_hash\":\"{}\"", hex(p))?;
+        }
+        if let Some(t) = c.prefix_tokens {
+            write!(b, ",\"system_prompt_tokens\":{t}")?;
+        }
+        if !c.usage_missing {
+            match c.shape {
+                Shape::OpenAi => write!(b, ",\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"prompt_tokens_details\":{{\"cached_tokens\":{}}},\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}}}",
+                    c.input, c.output, c.cached, c.reasoning)?,
+                Shape::Anthropic => {
+                    // Anthropic's input_tokens excludes cache reads and writes.
+                    let plain = c.input - c.cached - c.cache_write;
+                    write!(b, ",\"usage\":{{\"input_tokens\":{plain},\"output_tokens\":{},\"cache_read_input_tokens\":{},\"cache_creation_input_tokens\":{}",
+                        c.output, c.cached, c.cache_write)?;
+                    if c.cache_write > 0 {
+                        write!(b, ",\"cache_creation\":{{\"ephemeral_5m_input_tokens\":{},\"ephemeral_1h_input_tokens\":{}}}", c.cache_write - c.cache_write_1h, c.cache_write_1h)?;
+                    }
+                    b.push(b'}');
+                }
+            }
+        }
+        if c.cost_markup && !c.usage_missing {
+            let usage = tokenaudit_core::Usage {
+                input: c.input,
+                cached_read: c.cached,
+                cache_write: c.cache_write,
+                cache_write_1h: c.cache_write_1h,
+                output: c.output,
+                reasoning: c.reasoning,
+            };
+            if let Some(id) = self.catalog.resolve(Some(c.provider), c.model) {
+                let cost = self
+                    .catalog
+                    .price(id, Some(ts.date_naive()), &usage, false)
+                    .cost
+                    .total();
+                // The gateway's own (marked-up) price, as a float like gateways log.
+                write!(b, ",\"cost\":{:.8}", cost.to_f64() * 1.1)?;
+            }
+        }
+        let user_facing = if c.batch_tag { "false" } else { "true" };
+        write!(
+            b,
+            ",\"tags\":{{\"env\":\"prod\",\"user_facing\":\"{user_facing}\"}}}}\n"
+        )?;
+
+        let out = &mut sink.files()[fi];
+        out.writer.write_all(b)?;
+        out.lines += 1;
+        out.bytes += b.len() as u64;
+        let t = &mut self.truth;
+        t.lines += 1;
+        t.calls += 1;
+        let failed = c.error.is_some();
+        if failed {
+            t.failed_calls += 1
+        } else {
+            t.ok_calls += 1
+        }
+        let s = t
+            .by_feature_model
+            .entry(format!("{}|{}", c.feature, c.model))
+            .or_default();
+        s.calls += 1;
+        if failed {
+            s.failed_calls += 1
+        } else {
+            s.ok_calls += 1
+        }
+        if !c.usage_missing {
+            s.input += c.input;
+            s.cached_read += c.cached;
+            s.cache_write += c.cache_write;
+            s.output += c.output;
+            s.reasoning += c.reasoning;
+        }
+        Ok(())
+    }
+}
+
+/// Generates `cfg.days` days into `sink`; with `max_bytes`, keeps going day
+/// after day until that many bytes are written.
+pub fn generate(
+    cfg: &GenConfig,
+    sink: &mut dyn Sink,
+    max_bytes: Option<u64>,
+) -> io::Result<GroundTruth> {
+    let events = cfg.days as u64 * cfg.events_per_day as u64;
+    let mut g = Gen {
+        cfg,
+        rng: Rng::new(cfg.seed),
+        truth: GroundTruth::default(),
+        next_id: 0,
+        buf: Vec::with_capacity(1024),
+        catalog: tokenaudit_core::pricing::Catalog::builtin(),
+        bad_every: if cfg.bad_lines > 0 {
+            (events / (cfg.bad_lines as u64 + 1)).max(1)
+        } else {
+            0
+        },
+        bad_kind: 0,
+    };
+    let mut day = 0u32;
+    loop {
+        let date = cfg.start + Duration::days(day as i64);
+        let day_ms = date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_millis();
+        for e in 0..cfg.events_per_day {
+            let n = day as u64 * cfg.events_per_day as u64 + e as u64;
+            if g.bad_every > 0
+                && n > 0
+                && n % g.bad_every == 0
+                && (g.truth.bad_lines.len() as u32) < cfg.bad_lines
+            {
+                g.plant(day, sink)?;
+            }
+            g.event(day, day_ms, sink)?;
+        }
+        day += 1;
+        match max_bytes {
+            Some(max) => {
+                let written: u64 = sink.files().iter().map(|f| f.bytes).sum();
+                if written >= max {
+                    break;
+                }
+            }
+            None if day >= cfg.days => break,
+            None => {}
+        }
+    }
+    for f in sink.files() {
+        f.writer.flush()?;
+    }
+    g.truth.planted = BTreeMap::from([
+        (
+            "ticket-classifier",
+            "premium model (gpt-4o) for 1-5 token classifications",
+        ),
+        ("support-chat", "conversation history resent every turn"),
+        (
+            "doc-qa",
+            "3,200-token system prompt repeated without caching",
+        ),
+        ("agent-planner", "system prompt hash changes every call"),
+        ("code-review", "retry storms after 429/500"),
+        ("faq-bot", "40 questions repeated (exact duplicates)"),
+        (
+            "nightly-summaries",
+            "batch-eligible nightly burst at real-time prices",
+        ),
+        (
+            "report-writer",
+            "length-limited outputs, no max_tokens, 6x spike on day 18",
+        ),
+        (
+            "search-summarize",
+            "model-mix drift gpt-4o-mini to gpt-4o halfway",
+        ),
+        ("internal-tools", "unknown model acme-llm-7b"),
+        ("translate", "logged cost 10% above list price"),
+    ]);
+    Ok(g.truth)
+}
+
+/// The layout of the committed sample: days 1–15 plain, the rest gzip, the
+/// nightly batch feature in its own zstd file.
+pub struct SampleLayout {
+    pub files: Vec<Output>,
+    pub split_day: u32,
+}
+
+impl Sink for SampleLayout {
+    fn file_for(&self, feature: &str, day: u32) -> usize {
+        if feature == "nightly-summaries" {
+            2
+        } else if day < self.split_day {
+            0
+        } else {
+            1
+        }
+    }
+    fn files(&mut self) -> &mut [Output] {
+        &mut self.files
+    }
+}
+
+/// Everything into one writer.
+pub struct SingleFile(pub Vec<Output>);
+
+impl Sink for SingleFile {
+    fn file_for(&self, _: &str, _: u32) -> usize {
+        0
+    }
+    fn files(&mut self) -> &mut [Output] {
+        &mut self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen_to_memory(cfg: &GenConfig) -> (Vec<u8>, GroundTruth) {
+        let shared = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        struct W(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for W {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut sink = SingleFile(vec![Output {
+            name: "mem".into(),
+            writer: Box::new(W(shared.clone())),
+            lines: 0,
+            bytes: 0,
+        }]);
+        let truth = generate(cfg, &mut sink, None).unwrap();
+        drop(sink);
+        let bytes = shared.borrow().clone();
+        (bytes, truth)
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let cfg = GenConfig {
+            days: 3,
+            events_per_day: 200,
+            ..Default::default()
+        };
+        let (a, ta) = gen_to_memory(&cfg);
+        let (b, tb) = gen_to_memory(&cfg);
+        assert_eq!(a, b);
+        assert_eq!(ta, tb);
+        let (c, _) = gen_to_memory(&GenConfig { seed: 7, ..cfg });
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn truth_matches_an_independent_reparse() {
+        let cfg = GenConfig {
+            days: 4,
+            events_per_day: 300,
+            bad_lines: 6,
+            ..Default::default()
+        };
+        let (bytes, truth) = gen_to_memory(&cfg);
+        let text = String::from_utf8(bytes).unwrap();
+        let mut sums: BTreeMap<String, Sums> = BTreeMap::new();
+        let mut bad = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let v: serde_json::Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(_) => {
+                    bad.push(i as u64 + 1);
+                    continue;
+                }
+            };
+            if v.get("feature").is_none()
+                || v["model"].is_null()
+                || v["usage"]["prompt_tokens"].is_string()
+                || v["usage"]["prompt_tokens"]
+                    .as_i64()
+                    .is_some_and(|n| n < 0 || n > 1_000_000_000)
+            {
+                bad.push(i as u64 + 1);
+                continue;
+            }
+            let key = format!(
+                "{}|{}",
+                v["feature"].as_str().unwrap(),
+                v["model"].as_str().unwrap()
+            );
+            let s = sums.entry(key).or_default();
+            s.calls += 1;
+            if v["status"] == "ok" {
+                s.ok_calls += 1
+            } else {
+                s.failed_calls += 1
+            }
+            let u = &v["usage"];
+            let n = |x: &serde_json::Value| x.as_u64().unwrap_or(0);
+            if u.get("prompt_tokens").is_some() {
+                s.input += n(&u["prompt_tokens"]);
+                s.cached_read += n(&u["prompt_tokens_details"]["cached_tokens"]);
+                s.output += n(&u["completion_tokens"]);
+                s.reasoning += n(&u["completion_tokens_details"]["reasoning_tokens"]);
+            } else if u.get("input_tokens").is_some() {
+                // Anthropic: total input = input + cache reads + cache writes.
+                let (i, r, w) = (
+                    n(&u["input_tokens"]),
+                    n(&u["cache_read_input_tokens"]),
+                    n(&u["cache_creation_input_tokens"]),
+                );
+                s.input += i + r + w;
+                s.cached_read += r;
+                s.cache_write += w;
+                s.output += n(&u["output_tokens"]);
+            }
+        }
+        assert_eq!(sums, truth.by_feature_model);
+        assert_eq!(
+            bad,
+            truth.bad_lines.iter().map(|b| b.line).collect::<Vec<_>>()
+        );
+        assert_eq!(truth.bad_lines.len(), 6);
+        assert_eq!(truth.lines, text.lines().count() as u64);
+    }
+}
