@@ -9,11 +9,11 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
-use tokenaudit_core::{CallRecord, Field, Money, Usage};
+use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{Location, RecordSink};
 
 use crate::stats::{CostParts, Stats};
@@ -69,20 +69,42 @@ impl Dim {
 /// A text-keyed table of stats.
 pub type Table = FxHashMap<Box<str>, Stats>;
 
+/// Adds one call to `table[key]`; looks up by `&str` so a hit does not
+/// allocate, and only once.
 #[inline]
-fn bump<'t>(table: &'t mut Table, key: &str) -> &'t mut Stats {
-    // Look up by &str first so the common case does not allocate.
-    if !table.contains_key(key) {
-        table.insert(key.into(), Stats::default());
+fn bump(table: &mut Table, key: &str, status: CallStatus, usage: &Usage, cost: Option<Money>) {
+    match table.get_mut(key) {
+        Some(s) => s.add(status, usage, cost),
+        None => {
+            let mut s = Stats::default();
+            s.add(status, usage, cost);
+            table.insert(key.into(), s);
+        }
     }
-    table.get_mut(key).expect("inserted above")
 }
 
-/// Per logged model name: how it resolved and how often.
+/// One group of calls sharing provider, model, feature, route, team and day.
 #[derive(Clone, Debug, Default)]
-pub struct LoggedModel {
+pub struct Group {
     pub resolved: Option<ModelId>,
     pub stats: Stats,
+}
+
+/// The parts of a group key, in order, separated by `SEP`.
+pub(crate) const SEP: char = '\u{1f}';
+
+/// A day as text in group keys; empty when the call has no timestamp.
+fn push_day(buf: &mut String, day: Option<NaiveDate>) {
+    use std::fmt::Write;
+    if let Some(d) = day {
+        let _ = write!(buf, "{}", d.num_days_from_ce());
+    }
+}
+
+pub(crate) fn parse_day(text: &str) -> Option<NaiveDate> {
+    text.parse::<i32>()
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
 /// Logged versus computed cost over the calls that carry a logged cost.
@@ -97,19 +119,18 @@ pub struct Reconcile {
 pub struct Accumulator<'c> {
     catalog: &'c Catalog,
     config: &'c AnalyzeConfig,
-    resolve_cache: FxHashMap<Box<str>, FxHashMap<Box<str>, Option<ModelId>>>,
     key_buf: String,
+    /// The hot table: one entry per distinct (logged provider, logged model,
+    /// feature, route, team, day). One lookup per call finds the group and
+    /// its cached model resolution; the per-dimension tables are rolled up
+    /// from the groups at the end.
+    pub(crate) groups: FxHashMap<Box<str>, Group>,
     pub(crate) totals: Stats,
     pub(crate) cost_parts: CostParts,
-    pub(crate) dims: [Table; 7],
-    pub(crate) feature_model: Table,
-    pub(crate) day: FxHashMap<NaiveDate, Stats>,
-    pub(crate) day_model: FxHashMap<NaiveDate, Table>,
-    pub(crate) day_feature: FxHashMap<NaiveDate, Table>,
+    pub(crate) users: Table,
+    pub(crate) sessions: Table,
     pub(crate) tags: Table,
     pub(crate) error_kinds: Table,
-    /// Keyed by logged provider (`""` when absent), then logged model.
-    pub(crate) logged_models: FxHashMap<Box<str>, FxHashMap<Box<str>, LoggedModel>>,
     pub(crate) reconcile: FxHashMap<Box<str>, Reconcile>,
     pub(crate) coverage: [u64; Field::ALL.len()],
     pub(crate) first: Option<DateTime<Utc>>,
@@ -140,18 +161,14 @@ impl<'c> Accumulator<'c> {
         Accumulator {
             catalog,
             config,
-            resolve_cache: FxHashMap::default(),
             key_buf: String::new(),
+            groups: FxHashMap::default(),
             totals: Stats::default(),
             cost_parts: CostParts::default(),
-            dims: Default::default(),
-            feature_model: Table::default(),
-            day: FxHashMap::default(),
-            day_model: FxHashMap::default(),
-            day_feature: FxHashMap::default(),
+            users: Table::default(),
+            sessions: Table::default(),
             tags: Table::default(),
             error_kinds: Table::default(),
-            logged_models: FxHashMap::default(),
             reconcile: FxHashMap::default(),
             coverage: [0; Field::ALL.len()],
             first: None,
@@ -165,23 +182,6 @@ impl<'c> Accumulator<'c> {
 
     pub fn catalog(&self) -> &'c Catalog {
         self.catalog
-    }
-
-    fn resolve(&mut self, provider: Option<&str>, model: &str) -> Option<ModelId> {
-        // Two levels keyed by &str, so a hit allocates nothing.
-        let p = provider.unwrap_or("");
-        if let Some(hit) = self.resolve_cache.get(p).and_then(|m| m.get(model)) {
-            return *hit;
-        }
-        let id = self.catalog.resolve(provider, model);
-        if !self.resolve_cache.contains_key(p) {
-            self.resolve_cache.insert(p.into(), FxHashMap::default());
-        }
-        self.resolve_cache
-            .get_mut(p)
-            .expect("inserted above")
-            .insert(model.into(), id);
-        id
     }
 
     fn count_coverage(&mut self, r: &CallRecord<'_>) {
@@ -223,29 +223,18 @@ impl<'c> Accumulator<'c> {
     pub fn merge(&mut self, o: Accumulator<'c>) {
         self.totals.merge(&o.totals);
         self.cost_parts.merge(&o.cost_parts);
-        for (mine, theirs) in self.dims.iter_mut().zip(o.dims) {
-            merge_table(mine, theirs);
-        }
-        merge_table(&mut self.feature_model, o.feature_model);
-        merge_table(&mut self.tags, o.tags);
-        merge_table(&mut self.error_kinds, o.error_kinds);
-        for (k, v) in o.day {
-            self.day.entry(k).or_default().merge(&v);
-        }
-        for (k, v) in o.day_model {
-            merge_table(self.day_model.entry(k).or_default(), v);
-        }
-        for (k, v) in o.day_feature {
-            merge_table(self.day_feature.entry(k).or_default(), v);
-        }
-        for (p, models) in o.logged_models {
-            let mine = self.logged_models.entry(p).or_default();
-            for (m, v) in models {
-                let e = mine.entry(m).or_default();
-                e.resolved = v.resolved;
-                e.stats.merge(&v.stats);
+        for (k, g) in o.groups {
+            match self.groups.get_mut(&k) {
+                Some(mine) => mine.stats.merge(&g.stats),
+                None => {
+                    self.groups.insert(k, g);
+                }
             }
         }
+        merge_table(&mut self.users, o.users);
+        merge_table(&mut self.sessions, o.sessions);
+        merge_table(&mut self.tags, o.tags);
+        merge_table(&mut self.error_kinds, o.error_kinds);
         for (k, v) in o.reconcile {
             let e = self.reconcile.entry(k).or_default();
             e.calls += v.calls;
@@ -309,10 +298,41 @@ impl RecordSink for Accumulator<'_> {
         }
         self.count_coverage(&r);
         let status = r.effective_status();
-        let id = self.resolve(r.provider.as_deref(), &r.model);
         let day = r.timestamp.map(|t| t.date_naive());
+        let logged_provider = r.provider.as_deref().unwrap_or("");
+        let feature = label(&r.feature);
+        {
+            let k = &mut self.key_buf;
+            k.clear();
+            for part in [
+                logged_provider,
+                &r.model,
+                feature,
+                label(&r.route),
+                label(&r.team),
+            ] {
+                k.push_str(part);
+                k.push(SEP);
+            }
+            push_day(k, day);
+        }
+        let catalog = self.catalog;
+        let id = match self.groups.get(self.key_buf.as_str()) {
+            Some(g) => g.resolved,
+            None => {
+                let id = catalog.resolve(r.provider.as_deref(), &r.model);
+                self.groups.insert(
+                    self.key_buf.as_str().into(),
+                    Group {
+                        resolved: id,
+                        stats: Stats::default(),
+                    },
+                );
+                id
+            }
+        };
         let cost = id.map(|id| {
-            let priced = self.catalog.price(id, day, &r.usage, r.is_batch());
+            let priced = catalog.price(id, day, &r.usage, r.is_batch());
             if r.is_batch() && !priced.batch_priced {
                 self.batch_at_full_price += 1;
             }
@@ -322,67 +342,40 @@ impl RecordSink for Accumulator<'_> {
             self.cost_parts.add(&priced.cost);
             priced.cost.total()
         });
-        let catalog = self.catalog;
+        self.groups
+            .get_mut(self.key_buf.as_str())
+            .expect("found or inserted above")
+            .stats
+            .add(status, &r.usage, cost);
         let model_key: &str = match id {
             Some(id) => &catalog.model(id).id,
             None => &r.model,
         };
-        let provider_key: &str = match (&r.provider, id) {
-            (Some(p), _) => p,
-            (None, Some(id)) => &catalog.model(id).provider,
-            (None, None) => NONE,
-        };
-
         self.totals.add(status, &r.usage, cost);
-        let keys = [
-            label(&r.feature),
-            model_key,
-            provider_key,
-            label(&r.route),
-            label(&r.team),
-            label(&r.user),
+        bump(&mut self.users, label(&r.user), status, &r.usage, cost);
+        bump(
+            &mut self.sessions,
             label(&r.session),
-        ];
-        for (table, key) in self.dims.iter_mut().zip(keys) {
-            bump(table, key).add(status, &r.usage, cost);
-        }
-        self.key_buf.clear();
-        self.key_buf.push_str(keys[0]);
-        self.key_buf.push('\u{1f}');
-        self.key_buf.push_str(model_key);
-        bump(&mut self.feature_model, &self.key_buf).add(status, &r.usage, cost);
+            status,
+            &r.usage,
+            cost,
+        );
         for (k, v) in &r.tags {
             self.key_buf.clear();
             self.key_buf.push_str(k);
             self.key_buf.push('=');
             self.key_buf.push_str(v);
-            bump(&mut self.tags, &self.key_buf).add(status, &r.usage, cost);
+            bump(&mut self.tags, &self.key_buf, status, &r.usage, cost);
         }
-        if status != tokenaudit_core::CallStatus::Ok {
+        if status != CallStatus::Ok {
             let kind = r
                 .error_kind
                 .as_deref()
                 .map(str::to_string)
                 .or_else(|| r.http_status.map(|c| format!("http_{c}")))
                 .unwrap_or_else(|| status.as_str().to_string());
-            bump(&mut self.error_kinds, &kind).add(status, &r.usage, cost);
+            bump(&mut self.error_kinds, &kind, status, &r.usage, cost);
         }
-        if let Some(d) = day {
-            self.day.entry(d).or_default().add(status, &r.usage, cost);
-            bump(self.day_model.entry(d).or_default(), model_key).add(status, &r.usage, cost);
-            bump(self.day_feature.entry(d).or_default(), keys[0]).add(status, &r.usage, cost);
-        }
-        let p = r.provider.as_deref().unwrap_or("");
-        if !self.logged_models.contains_key(p) {
-            self.logged_models.insert(p.into(), FxHashMap::default());
-        }
-        let by_model = self.logged_models.get_mut(p).expect("inserted above");
-        if !by_model.contains_key(r.model.as_ref()) {
-            by_model.insert(r.model.as_ref().into(), LoggedModel::default());
-        }
-        let lm = by_model.get_mut(r.model.as_ref()).expect("inserted above");
-        lm.resolved = id;
-        lm.stats.add(status, &r.usage, cost);
         if let (Some(logged), Some(computed)) = (r.logged_cost, cost) {
             let e = match self.reconcile.get_mut(model_key) {
                 Some(e) => e,
@@ -408,7 +401,7 @@ impl RecordSink for Accumulator<'_> {
                     at,
                     request_id: r.request_id.as_deref().map(str::to_string),
                     model: model_key.to_string(),
-                    feature: keys[0].to_string(),
+                    feature: feature.to_string(),
                     usage: r.usage,
                     timestamp: r.timestamp,
                 });

@@ -11,7 +11,11 @@ use tokenaudit_core::{Field, Money};
 use tokenaudit_ingest::pipeline::SourceSummary;
 use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
 
-use crate::accumulate::{Accumulator, AnalyzeConfig, Dim, ExpensiveCall, Table};
+use rustc_hash::FxHashMap;
+
+use crate::accumulate::{
+    parse_day, Accumulator, AnalyzeConfig, Dim, ExpensiveCall, Table, NONE, SEP,
+};
 use crate::stats::{CostParts, Stats};
 
 /// One key's stats.
@@ -184,6 +188,15 @@ impl Audit {
     }
 }
 
+fn add_to(table: &mut Table, key: &str, stats: &Stats) {
+    match table.get_mut(key) {
+        Some(s) => s.merge(stats),
+        None => {
+            table.insert(key.into(), *stats);
+        }
+    }
+}
+
 fn by_cost(rows: &mut [Row]) {
     rows.sort_by(|a, b| {
         b.stats
@@ -229,18 +242,64 @@ impl Accumulator<'_> {
     /// Turns merged partial results into the finished audit.
     pub fn finish(self, summary: &IngestSummary, config: &AnalyzeConfig) -> Audit {
         let catalog = self.catalog();
+        // Roll the groups up into every table they feed.
+        let mut dims: [Table; 5] = Default::default();
+        let mut feature_model = Table::default();
+        let mut day: FxHashMap<NaiveDate, Stats> = FxHashMap::default();
+        let mut day_model: FxHashMap<NaiveDate, Table> = FxHashMap::default();
+        let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
+        let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
+        for (key, g) in &self.groups {
+            let mut parts = key.splitn(6, SEP);
+            let mut next = || parts.next().unwrap_or("");
+            let (lp, lm, feature, route, team, day_text) =
+                (next(), next(), next(), next(), next(), next());
+            let entry = g.resolved.map(|id| catalog.model(id));
+            let model = entry.map_or(lm, |e| e.id.as_str());
+            let provider = match (lp, entry) {
+                ("", Some(e)) => e.provider.as_str(),
+                ("", None) => NONE,
+                (p, _) => p,
+            };
+            for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
+                add_to(table, k, &g.stats);
+            }
+            add_to(
+                &mut feature_model,
+                &format!("{feature}{SEP}{model}"),
+                &g.stats,
+            );
+            if let Some(d) = parse_day(day_text) {
+                day.entry(d).or_default().merge(&g.stats);
+                add_to(day_model.entry(d).or_default(), model, &g.stats);
+                add_to(day_feature.entry(d).or_default(), feature, &g.stats);
+            }
+            let resolved = entry.map(|e| format!("{}/{}", e.provider, e.id));
+            let l = logged
+                .entry((lp.to_string(), lm.to_string()))
+                .or_insert((resolved, Stats::default()));
+            l.1.merge(&g.stats);
+        }
+        let [d_feature, d_model, d_provider, d_route, d_team] = dims;
         let mut by = Vec::new();
-        for (dim, table) in Dim::ALL.iter().zip(self.dims) {
+        for (dim, table) in Dim::ALL.iter().zip([
+            d_feature,
+            d_model,
+            d_provider,
+            d_route,
+            d_team,
+            self.users,
+            self.sessions,
+        ]) {
             by.push(DimTable {
                 dimension: dim.name(),
                 rows: rows(table),
             });
         }
-        let mut feature_model: Vec<PairRow> = self
-            .feature_model
+        let mut feature_model: Vec<PairRow> = feature_model
             .into_iter()
             .map(|(k, stats)| {
-                let (f, m) = k.split_once('\u{1f}').unwrap_or((&k, ""));
+                let (f, m) = k.split_once(SEP).unwrap_or((&k, ""));
                 PairRow {
                     feature: f.to_string(),
                     model: m.to_string(),
@@ -254,29 +313,18 @@ impl Accumulator<'_> {
                 .cmp(&a.stats.cost)
                 .then_with(|| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)))
         });
-        let mut daily: Vec<DayRow> = self
-            .day
+        let mut daily: Vec<DayRow> = day
             .into_iter()
             .map(|(day, stats)| DayRow { day, stats })
             .collect();
         daily.sort_by_key(|d| d.day);
-        let mut model_names: Vec<ModelNameRow> = self
-            .logged_models
+        let mut model_names: Vec<ModelNameRow> = logged
             .into_iter()
-            .flat_map(|(p, models)| {
-                models.into_iter().map(move |(m, lm)| ModelNameRow {
-                    logged_model: m.into(),
-                    logged_provider: if p.is_empty() {
-                        None
-                    } else {
-                        Some(p.to_string())
-                    },
-                    resolved: lm.resolved.map(|id| {
-                        let e = catalog.model(id);
-                        format!("{}/{}", e.provider, e.id)
-                    }),
-                    stats: lm.stats,
-                })
+            .map(|((p, m), (resolved, stats))| ModelNameRow {
+                logged_model: m,
+                logged_provider: if p.is_empty() { None } else { Some(p) },
+                resolved,
+                stats,
             })
             .collect();
         model_names.sort_by(|a, b| {
@@ -363,8 +411,8 @@ impl Accumulator<'_> {
             tags: rows(self.tags),
             failures: rows(self.error_kinds),
             daily,
-            daily_by_model: day_rows(self.day_model),
-            daily_by_feature: day_rows(self.day_feature),
+            daily_by_model: day_rows(day_model),
+            daily_by_feature: day_rows(day_feature),
             model_names,
             unknown_models,
             reconciliation,

@@ -222,7 +222,16 @@ impl<'de> Visitor<'de> for StrVisitor {
 }
 
 fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
-    if s.trim().is_empty() {
+    // Only strings that start or end with whitespace need the full trim.
+    let b = s.as_bytes();
+    let blank = match (b.first(), b.last()) {
+        (None, _) => true,
+        (Some(f), Some(l)) if f.is_ascii_whitespace() || l.is_ascii_whitespace() => {
+            s.trim().is_empty()
+        }
+        _ => false,
+    };
+    if blank {
         Lenient::Missing
     } else {
         Lenient::Value(s)
@@ -427,8 +436,22 @@ fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
 /// is hashed with xxh3.
 pub fn fingerprint(text: &str) -> u64 {
     let t = text.trim();
-    if !t.is_empty() && t.len() <= 16 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if let Ok(v) = u64::from_str_radix(t, 16) {
+    if !t.is_empty() && t.len() <= 16 {
+        let mut v = 0u64;
+        let mut hex = true;
+        for &b in t.as_bytes() {
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => {
+                    hex = false;
+                    break;
+                }
+            };
+            v = (v << 4) | d as u64;
+        }
+        if hex {
             return v;
         }
     }

@@ -37,6 +37,14 @@ impl Format {
             Format::Mapped(m) => m.parse_line(line),
         }
     }
+
+    /// The same for a line already validated as UTF-8 (the fast path).
+    pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        match self {
+            Format::Gateway => gateway::parse_line_str(line),
+            Format::Mapped(m) => m.parse_line(line.as_bytes()),
+        }
+    }
 }
 
 /// How many non-blank lines detection looks at.

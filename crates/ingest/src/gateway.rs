@@ -646,9 +646,34 @@ fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serd
 /// Parses one line into its raw fields. Fails only when the line is not a
 /// JSON object at all.
 pub fn parse_raw(line: &[u8]) -> Result<RawLine<'_>, Reject> {
+    match std::str::from_utf8(line) {
+        Ok(text) => parse_raw_str(text),
+        Err(_) => parse_raw_slice(line),
+    }
+}
+
+/// Parses a line already known to be UTF-8: serde_json then skips
+/// re-validating every string.
+pub fn parse_raw_str(line: &str) -> Result<RawLine<'_>, Reject> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return parse_raw_slice(line.as_bytes());
+    }
+    let mut raw = RawLine::default();
+    let mut de = serde_json::Deserializer::from_str(line);
+    LineSeed {
+        line: &mut raw,
+        scope: Scope::Top,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|_| de.end())
+    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    Ok(raw)
+}
+
+fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     let first = line.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
-        // Tell "valid JSON but not an object" from garbage.
         return Err(match serde_json::from_slice::<IgnoredAny>(line) {
             Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
             Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
@@ -769,6 +794,11 @@ impl<'a> RawLine<'a> {
 /// Parses one gateway line into a call record.
 pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
     parse_raw(line)?.into_record()
+}
+
+/// Parses one gateway line known to be UTF-8.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    parse_raw_str(line)?.into_record()
 }
 
 #[cfg(test)]

@@ -232,6 +232,8 @@ impl Mapping {
         for (key, paths) in &c.tags {
             if let Some(x) = find(v, paths) {
                 if let Lenient::Value(text) = owned(LStr::deserialize(x).unwrap_or_default()).0 {
+                    // A mapped tag replaces one of the same name found by the heuristics.
+                    raw.tags.retain(|(k, _)| k != key);
                     raw.tags.push((Cow::Owned(key.clone()), text));
                 }
             }

@@ -137,6 +137,9 @@ where
         options.threads
     };
     let (tx, rx) = bounded::<Chunk>(threads * 2);
+    // Chunk buffers go back to the producers for reuse, so steady state
+    // allocates (and page-faults) nothing.
+    let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4 + 4);
     let next_source = AtomicUsize::new(0);
     let producer_rejects = Mutex::new(Rejects::default());
     let meta: Mutex<Vec<SourceSummary>> = Mutex::new(
@@ -158,6 +161,7 @@ where
     std::thread::scope(|scope| {
         for _ in 0..producers {
             let tx = tx.clone();
+            let free_rx = free_rx.clone();
             let (next_source, producer_rejects, meta) = (&next_source, &producer_rejects, &meta);
             scope.spawn(move || loop {
                 let i = next_source.fetch_add(1, Ordering::SeqCst);
@@ -165,7 +169,8 @@ where
                     break;
                 }
                 let mut rejects = Rejects::default();
-                let (encoding, format) = produce(i, &sources[i], options, &tx, &mut rejects);
+                let (encoding, format) =
+                    produce(i, &sources[i], options, &tx, &free_rx, &mut rejects);
                 {
                     let mut m = meta.lock().expect("no panics while holding the lock");
                     m[i].encoding = encoding.to_string();
@@ -182,7 +187,7 @@ where
             use rayon::prelude::*;
             (0..threads)
                 .into_par_iter()
-                .map(|_| consume(&rx, &make_sink, options.progress.as_deref()))
+                .map(|_| consume(&rx, &free_tx, &make_sink, options.progress.as_deref()))
                 .collect()
         });
     });
@@ -222,6 +227,7 @@ where
 
 fn consume<S: RecordSink>(
     rx: &Receiver<Chunk>,
+    free: &Sender<Vec<u8>>,
     make_sink: &(impl Fn() -> S + Sync),
     progress: Option<&Progress>,
 ) -> (S, Rejects, WorkerCounts) {
@@ -229,20 +235,36 @@ fn consume<S: RecordSink>(
     let mut rejects = Rejects::default();
     let mut counts = WorkerCounts::default();
     for chunk in rx.iter() {
-        let mut line_no = chunk.first_line;
         let (mut lines, mut records, mut rejected) = (0u64, 0u64, 0u64);
-        for raw in chunk.data.split(|&b| b == b'\n') {
+        // One UTF-8 check per chunk (the common case) lets every line be
+        // parsed as &str, which spares serde_json a check per string.
+        let text = std::str::from_utf8(&chunk.data).ok();
+        let data = &chunk.data[..];
+        let mut start = 0usize;
+        let mut line_no = chunk.first_line;
+        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+        for end in ends {
+            if start > data.len() {
+                break;
+            }
             let this_line = line_no;
             line_no += 1;
-            let line = match raw.last() {
-                Some(b'\r') => &raw[..raw.len() - 1],
-                _ => raw,
-            };
-            if line.iter().all(u8::is_ascii_whitespace) {
+            let mut stop = end;
+            if stop > start && data[stop - 1] == b'\r' {
+                stop -= 1;
+            }
+            let line_start = start;
+            let raw = &data[line_start..stop];
+            start = end + 1;
+            if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             lines += 1;
-            match chunk.format.parse_line(line) {
+            let parsed = match text {
+                Some(t) => chunk.format.parse_line_str(&t[line_start..stop]),
+                None => chunk.format.parse_line(raw),
+            };
+            match parsed {
                 Ok(record) => {
                     records += 1;
                     sink.record(
@@ -268,6 +290,9 @@ fn consume<S: RecordSink>(
             }
         }
         counts.bump(chunk.source, lines, records, rejected);
+        let mut data = chunk.data;
+        data.clear();
+        let _ = free.try_send(data);
         if let Some(p) = progress {
             p.lines.fetch_add(lines, Ordering::Relaxed);
         }
@@ -315,6 +340,7 @@ fn produce(
     source: &Source,
     options: &IngestOptions,
     tx: &Sender<Chunk>,
+    free: &Receiver<Vec<u8>>,
     rejects: &mut Rejects,
 ) -> (&'static str, String) {
     let (encoding, stream) = match source::open(source) {
@@ -381,7 +407,7 @@ fn produce(
         }),
         _ => stream,
     };
-    let format = read_chunks(index, stream, options, tx, rejects);
+    let format = read_chunks(index, stream, options, tx, free, rejects);
     (encoding_name, format)
 }
 
@@ -391,6 +417,7 @@ fn read_chunks(
     mut stream: Box<dyn Read + Send>,
     options: &IngestOptions,
     tx: &Sender<Chunk>,
+    free: &Receiver<Vec<u8>>,
     rejects: &mut Rejects,
 ) -> String {
     let chunk_bytes = options.chunk_bytes.max(1024);
@@ -404,26 +431,24 @@ fn read_chunks(
     // While skipping an over-long line, bytes are dropped until its newline.
     let mut skipping = false;
     loop {
-        let mut buf = std::mem::take(&mut carry);
-        buf.reserve(target.saturating_sub(buf.len()) + 1);
+        let mut buf = free.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        carry.clear();
         let mut eof = false;
         let mut read_error: Option<std::io::Error> = None;
-        while buf.len() < target {
-            let start = buf.len();
-            buf.resize(target.max(start + 64 * 1024), 0);
-            match stream.read(&mut buf[start..]) {
-                Ok(0) => {
-                    buf.truncate(start);
-                    eof = true;
-                    break;
-                }
-                Ok(n) => buf.truncate(start + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
+        if buf.len() < target {
+            // `take` stops early only at the end of the stream, so a short
+            // read means end of input. read_to_end fills spare capacity
+            // without zeroing it first.
+            let want = (target - buf.len()) as u64;
+            buf.reserve(want as usize);
+            match (&mut stream).take(want).read_to_end(&mut buf) {
+                Ok(n) if (n as u64) < want => eof = true,
+                Ok(_) => {}
                 Err(e) => {
-                    buf.truncate(start);
                     read_error = Some(e);
                     eof = true;
-                    break;
                 }
             }
         }
@@ -458,13 +483,14 @@ fn read_chunks(
                         continue;
                     }
                     // Keep reading: the chunk must hold at least one whole line.
-                    carry = buf;
+                    carry.extend_from_slice(&buf);
                     target = (carry.len() * 2).min(options.max_line_bytes);
                     continue;
                 }
             }
         };
-        carry = buf.split_off(cut);
+        carry.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
         target = chunk_bytes;
         if format.is_none() && !unrecognized {
             match format::detect(&buf, options.mapping.as_ref()) {
