@@ -241,14 +241,11 @@ fn consume<S: RecordSink>(
         let text = std::str::from_utf8(&chunk.data).ok();
         let data = &chunk.data[..];
         let mut start = 0usize;
-        let mut line_no = chunk.first_line;
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-        for end in ends {
+        for (this_line, end) in (chunk.first_line..).zip(ends) {
             if start > data.len() {
                 break;
             }
-            let this_line = line_no;
-            line_no += 1;
             let mut stop = end;
             if stop > start && data[stop - 1] == b'\r' {
                 stop -= 1;

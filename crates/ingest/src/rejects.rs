@@ -145,8 +145,7 @@ impl Rejects {
     }
 
     fn trim(&mut self) {
-        self.samples
-            .sort_by(|a, b| (a.0, a.1.line).cmp(&(b.0, b.1.line)));
+        self.samples.sort_by_key(|a| (a.0, a.1.line));
         self.samples.truncate(MAX_SAMPLES);
     }
 
@@ -182,7 +181,7 @@ impl Rejects {
     /// The first samples in input order (file order, then line).
     pub fn samples(&self) -> Vec<RejectSample> {
         let mut samples = self.samples.clone();
-        samples.sort_by(|a, b| (a.0, a.1.line).cmp(&(b.0, b.1.line)));
+        samples.sort_by_key(|a| (a.0, a.1.line));
         samples.truncate(MAX_SAMPLES);
         samples.into_iter().map(|(_, s)| s).collect()
     }

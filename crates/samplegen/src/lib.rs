@@ -96,7 +96,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -105,10 +105,10 @@ impl Rng {
     }
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        lo + self.next_u64() % (hi - lo + 1)
     }
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 }
 
@@ -241,7 +241,7 @@ impl Gen<'_> {
             retry_of: None,
             finish: "stop",
             max_tokens: Some(1024),
-            prompt_hash: self.rng.next(),
+            prompt_hash: self.rng.next_u64(),
             prefix_hash: None,
             prefix_tokens: None,
             batch_tag: false,
@@ -297,7 +297,7 @@ impl Gen<'_> {
                 );
                 let turns = self.rng.range(5, 30) as u32;
                 let session = (day, self.rng.range(0, 9_999_999) as u32);
-                let system = self.rng.next();
+                let system = self.rng.next_u64();
                 let mut history = 1500u64;
                 for t in 1..=turns {
                     let mut call = c.clone();
@@ -306,7 +306,7 @@ impl Gen<'_> {
                     call.turn = Some(t);
                     call.prefix_hash = Some(system);
                     call.prefix_tokens = Some(1500);
-                    call.prompt_hash = self.rng.next();
+                    call.prompt_hash = self.rng.next_u64();
                     let user_msg = self.rng.range(30, 200);
                     call.input = history + user_msg;
                     call.output = self.rng.range(80, 400);
@@ -334,7 +334,7 @@ impl Gen<'_> {
                     Shape::Anthropic,
                 );
                 c.team = "agents";
-                c.prefix_hash = Some(self.rng.next());
+                c.prefix_hash = Some(self.rng.next_u64());
                 c.prefix_tokens = Some(2500);
                 c.input = 2500 + self.rng.range(200, 1500);
                 c.output = self.rng.range(150, 600);
@@ -597,9 +597,9 @@ impl Gen<'_> {
             }
         }
         let user_facing = if c.batch_tag { "false" } else { "true" };
-        write!(
+        writeln!(
             b,
-            ",\"tags\":{{\"env\":\"prod\",\"user_facing\":\"{user_facing}\"}}}}\n"
+            ",\"tags\":{{\"env\":\"prod\",\"user_facing\":\"{user_facing}\"}}}}"
         )?;
 
         let out = &mut sink.files()[fi];
@@ -670,7 +670,7 @@ pub fn generate(
             let n = day as u64 * cfg.events_per_day as u64 + e as u64;
             if g.bad_every > 0
                 && n > 0
-                && n % g.bad_every == 0
+                && n.is_multiple_of(g.bad_every)
                 && (g.truth.bad_lines.len() as u32) < cfg.bad_lines
             {
                 g.plant(day, sink)?;
@@ -825,7 +825,7 @@ mod tests {
                 || v["usage"]["prompt_tokens"].is_string()
                 || v["usage"]["prompt_tokens"]
                     .as_i64()
-                    .is_some_and(|n| n < 0 || n > 1_000_000_000)
+                    .is_some_and(|n| !(0..=1_000_000_000).contains(&n))
             {
                 bad.push(i as u64 + 1);
                 continue;
