@@ -1,19 +1,32 @@
 //! Reading: every kind of bad input is counted with its reason, file and
-//! line, never crashes and never silently disappears; every input mechanism
-//! (directories, globs, stdin, compression, Parquet, mappings) works.
+//! line (1-based), never crashes and never silently disappears; every input
+//! mechanism (directories, globs, stdin, compression, Parquet, mappings) works.
 //!
-//! Good lines here are gpt-4o calls of 1,000 input / 100 output tokens:
-//! 1,000 × $2.50/M + 100 × $10/M = $0.0035 each.
+//! Prices used (shipped catalog): gpt-4o $2.50/M input, $1.25/M cached,
+//! $10/M output; gpt-4o-mini $0.15/M input, $0.60/M output.
+//!
+//! `GOOD` is a gpt-4o call of 1,000 input / 100 output tokens:
+//! 1,000 × $2.50/M + 100 × $10/M = $0.0025 + $0.001 = $0.0035 each.
 
+use std::io::Read;
+use std::path::Path;
 use std::process::Output;
 
-use crate::util::{usd, Env};
+use serde_json::{json, Value};
+use tokenaudit_core::Money;
+
+use crate::util::{row, usd, Env};
 
 const GOOD: &str =
     r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
 
 fn good(n: usize) -> String {
     format!("{GOOD}\n").repeat(n)
+}
+
+/// `n` × $0.0035, as the report writes it.
+fn good_cost(n: u64) -> String {
+    (Money::parse_usd("0.0035").unwrap() * n).to_decimal_string()
 }
 
 fn run(env: &Env, args: &[&str]) -> Output {
@@ -25,236 +38,651 @@ fn run(env: &Env, args: &[&str]) -> Output {
         .unwrap()
 }
 
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `(file, line, reason)` of every rejected sample, in report order.
+fn samples(r: &Value) -> Vec<(String, u64, String)> {
+    r["audit"]["input"]["rejected_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_string(),
+                s["line"].as_u64().unwrap(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn at(file: &str, line: u64, reason: &str) -> (String, u64, String) {
+    (file.to_string(), line, reason.to_string())
+}
+
+/// `(file, encoding, format, lines, records, rejected)` of one input file.
+type FileRow = (String, String, String, u64, u64, u64);
+
+/// Every input file's row, in report order.
+fn files(r: &Value) -> Vec<FileRow> {
+    r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["encoding"].as_str().unwrap().to_string(),
+                f["format"].as_str().unwrap().to_string(),
+                f["lines"].as_u64().unwrap(),
+                f["records"].as_u64().unwrap(),
+                f["rejected"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn file(
+    name: &str,
+    encoding: &str,
+    format: &str,
+    lines: u64,
+    records: u64,
+    rejected: u64,
+) -> FileRow {
+    (
+        name.to_string(),
+        encoding.to_string(),
+        format.to_string(),
+        lines,
+        records,
+        rejected,
+    )
+}
+
+/// The per-file figures add up to the input totals.
+fn assert_files_add_up(r: &Value) {
+    let input = &r["audit"]["input"];
+    let fs = files(r);
+    let sum = |f: fn(&FileRow) -> u64| -> u64 { fs.iter().map(f).sum() };
+    assert_eq!(input["lines"], sum(|f| f.3), "lines: {input}");
+    assert_eq!(input["records"], sum(|f| f.4), "records: {input}");
+    assert_eq!(input["rejected"], sum(|f| f.5), "rejected: {input}");
+    let by_reason: u64 = input["rejected_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(input["rejected"], by_reason);
+}
+
+// 1. Every kind of bad line, mixed with good ones in one file.
+
 #[test]
 fn each_bad_line_is_counted_with_reason_and_line() {
     let env = Env::new();
     let lines = [
-        GOOD,                                                                                  // 1
+        GOOD,                                                                           // 1
         r#"{"model":"gpt-4o","usage":{"prompt_tokens":10"#, // 2 malformed_json
         "[1, 2, 3]",                                        // 3 not_an_object
         r#"{"model":"gpt-4o","usage":{"prompt_tokens":"many","completion_tokens":1}}"#, // 4 wrong_type
         GOOD,                                                                           // 5
         r#"{"model":"gpt-4o","usage":{"prompt_tokens":-3,"completion_tokens":1}}"#, // 6 negative_tokens
-        r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000000000000,"completion_tokens":1}}"#, // 7 absurd_tokens
+        r#"{"model":"gpt-4o","usage":{"prompt_tokens":1e12,"completion_tokens":1}}"#, // 7 absurd_tokens
         r#"{"usage":{"prompt_tokens":5,"completion_tokens":1}}"#, // 8 missing_model
         r#"{"model":"gpt-4o","status":"ok"}"#,                    // 9 missing_usage
         r#"{"model":"gpt-4o","timestamp":"soon","usage":{"prompt_tokens":5,"completion_tokens":1}}"#, // 10 bad_timestamp
         r#"{"model":"gpt-4o","usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":9}}}"#, // 11 inconsistent_usage
-        GOOD, // 12
+        // 12: a failed call without usage is a record (free), not a reject.
+        r#"{"model":"gpt-4o","feature":"f","status":"error","error":"rate_limited"}"#,
+        // 13: 2,000 prompt of which 500 cached, 300 output.
+        r#"{"model":"gpt-4o","feature":"g","usage":{"prompt_tokens":2000,"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":500}}}"#,
     ];
     env.write("a.jsonl", lines.join("\n") + "\n");
     let r = env.audit(&["a.jsonl"]);
     let input = &r["audit"]["input"];
-    assert_eq!(input["lines"], 12);
-    assert_eq!(input["records"], 3);
+    assert_eq!(input["lines"], 13);
+    assert_eq!(input["records"], 4);
     assert_eq!(input["rejected"], 9);
-    let want = [
-        (2, "malformed_json"),
-        (3, "not_an_object"),
-        (4, "wrong_type"),
-        (6, "negative_tokens"),
-        (7, "absurd_tokens"),
-        (8, "missing_model"),
-        (9, "missing_usage"),
-        (10, "bad_timestamp"),
-        (11, "inconsistent_usage"),
-    ];
-    let samples = input["rejected_samples"].as_array().unwrap();
-    let got: Vec<(u64, &str)> = samples
+    assert_eq!(
+        input["rejected_by_reason"],
+        json!({
+            "malformed_json": 1, "not_an_object": 1, "wrong_type": 1,
+            "negative_tokens": 1, "absurd_tokens": 1, "missing_model": 1,
+            "missing_usage": 1, "bad_timestamp": 1, "inconsistent_usage": 1,
+        })
+    );
+    assert_eq!(
+        samples(&r),
+        [
+            at("a.jsonl", 2, "malformed_json"),
+            at("a.jsonl", 3, "not_an_object"),
+            at("a.jsonl", 4, "wrong_type"),
+            at("a.jsonl", 6, "negative_tokens"),
+            at("a.jsonl", 7, "absurd_tokens"),
+            at("a.jsonl", 8, "missing_model"),
+            at("a.jsonl", 9, "missing_usage"),
+            at("a.jsonl", 10, "bad_timestamp"),
+            at("a.jsonl", 11, "inconsistent_usage"),
+        ]
+    );
+    // Details name the field at fault.
+    let details: Vec<&str> = input["rejected_samples"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|s| (s["line"].as_u64().unwrap(), s["reason"].as_str().unwrap()))
+        .map(|s| s["detail"].as_str().unwrap())
         .collect();
     assert_eq!(
-        got,
-        want.iter()
-            .map(|(l, r)| (*l as u64, *r))
-            .collect::<Vec<_>>()
+        details[2..=5],
+        ["prompt_tokens", "prompt_tokens", "prompt_tokens", "model"]
     );
-    for (_, reason) in want {
-        assert_eq!(input["rejected_by_reason"][reason], 1, "{reason}");
-    }
-    assert_eq!(samples[2]["detail"], "prompt_tokens");
-    // The three good lines: 3 × $0.0035.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+    assert_eq!(details[7], "timestamp");
+    assert_eq!(files(&r), [file("a.jsonl", "plain", "gateway", 13, 4, 9)]);
+    assert_files_add_up(&r);
+    // Good lines 1 and 5: 2 × $0.0035 = $0.007. Line 12: $0.
+    // Line 13: uncached 1,500 × $2.50/M = $0.00375; cached 500 × $1.25/M =
+    // $0.000625; output 300 × $10/M = $0.003 → $0.007375. Total $0.014375.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.014375");
+    assert_eq!(usd(&row(&r, "feature", "f")["cost"]), "0.007");
+    assert_eq!(usd(&row(&r, "feature", "g")["cost"]), "0.007375");
+    assert_eq!(r["audit"]["totals"]["calls"], 4);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
 }
+
+// 2. Blank lines and CRLF.
 
 #[test]
 fn blank_lines_and_crlf_are_not_rejects_and_keep_line_numbers() {
     let env = Env::new();
-    env.write(
-        "a.jsonl",
-        format!("{GOOD}\r\n\r\n   \n{GOOD}\r\nnot json\r\n"),
-    );
+    let text = [
+        format!("{GOOD}\r\n"),                                           // 1
+        "\r\n".to_string(),                                              // 2 blank
+        "   \n".to_string(),                                             // 3 blank
+        "\t\r\n".to_string(),                                            // 4 blank
+        format!("{GOOD}\r\n"),                                           // 5
+        "not json\r\n".to_string(),                                      // 6 malformed_json
+        "\n".to_string(),                                                // 7 blank
+        r#"{"usage":{"prompt_tokens":5,"completion_tokens":1}}"#.into(), // 8 missing_model
+        "\r\n".to_string(),
+        GOOD.to_string(), // 9, no final newline
+    ]
+    .concat();
+    env.write("a.jsonl", text);
     let r = env.audit(&["a.jsonl"]);
-    assert_eq!(r["audit"]["input"]["records"], 2);
-    assert_eq!(r["audit"]["input"]["rejected"], 1);
-    assert_eq!(r["audit"]["input"]["rejected_samples"][0]["line"], 5);
+    let input = &r["audit"]["input"];
+    // Non-blank lines: 1, 5, 6, 8, 9.
+    assert_eq!(input["lines"], 5);
+    assert_eq!(input["records"], 3);
+    assert_eq!(input["rejected"], 2);
+    assert_eq!(
+        input["rejected_by_reason"],
+        json!({"malformed_json": 1, "missing_model": 1})
+    );
+    assert_eq!(
+        samples(&r),
+        [
+            at("a.jsonl", 6, "malformed_json"),
+            at("a.jsonl", 8, "missing_model")
+        ]
+    );
+    // 3 × $0.0035, all under one feature (no stray "\r" in keys).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+    assert_eq!(row(&r, "feature", "f")["calls"], 3);
+}
+
+// 3. Empty files, blank-only files and binary garbage.
+
+/// Deterministic pseudo-random bytes (xorshift64).
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
 }
 
 #[test]
 fn empty_files_and_binary_garbage_never_crash() {
     let env = Env::new();
     env.write("empty.jsonl", "");
-    let mut garbage: Vec<u8> = (0..4000u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
-        .collect();
-    garbage.extend_from_slice(b"\n\xff\xfe\x00\n");
+    env.write("blank.jsonl", "\n  \r\n\n");
+    // 200 garbage lines (random bytes, each with a NUL and invalid UTF-8),
+    // with one good line in the middle, at line 101.
+    let mut garbage = Vec::new();
+    for i in 0..200u64 {
+        let mut l = vec![0u8];
+        l.extend(
+            noise(i + 1, 1 + (i as usize * 37) % 300)
+                .into_iter()
+                .filter(|&b| b != b'\n'),
+        );
+        l.extend_from_slice(b"\xff\xfe");
+        garbage.extend_from_slice(&l);
+        garbage.push(b'\n');
+        if i == 99 {
+            garbage.extend_from_slice(GOOD.as_bytes());
+            garbage.push(b'\n');
+        }
+    }
     env.write("garbage.jsonl", &garbage);
     env.write("good.jsonl", good(2));
-    let r = env.audit(&["empty.jsonl", "garbage.jsonl", "good.jsonl"]);
+    let r = env.audit(&["empty.jsonl", "blank.jsonl", "garbage.jsonl", "good.jsonl"]);
     let input = &r["audit"]["input"];
-    assert_eq!(input["records"], 2);
-    let garbage_lines = garbage
-        .split(|&b| b == b'\n')
-        .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-        .count() as u64;
-    assert_eq!(input["rejected_by_reason"]["malformed_json"], garbage_lines);
-    assert_eq!(input["files"][0]["lines"], 0);
+    assert_eq!(input["records"], 3);
+    assert_eq!(input["rejected"], 200);
+    assert_eq!(input["rejected_by_reason"], json!({"malformed_json": 200}));
+    assert_eq!(
+        files(&r),
+        [
+            file("empty.jsonl", "plain", "gateway", 0, 0, 0),
+            file("blank.jsonl", "plain", "gateway", 0, 0, 0),
+            file("garbage.jsonl", "plain", "gateway", 201, 1, 200),
+            file("good.jsonl", "plain", "gateway", 2, 2, 0),
+        ]
+    );
+    // The first 20 samples: garbage lines 1..=20.
+    let want: Vec<_> = (1..=20)
+        .map(|l| at("garbage.jsonl", l, "malformed_json"))
+        .collect();
+    assert_eq!(samples(&r), want);
+    assert_files_add_up(&r);
+    // The good line inside the garbage file still counts: 3 × $0.0035.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+}
+
+// 4. Truncated compressed files.
+
+/// Distinct good lines, all priced $0.0035.
+fn numbered_good(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"model":"gpt-4o","feature":"f","request_id":"req-{i}","usage":{{"prompt_tokens":1000,"completion_tokens":100}}}}"#
+            ) + "\n"
+        })
+        .collect()
+}
+
+/// What a decoder yields before failing on a truncated stream.
+fn decodable_prefix(mut decoder: impl Read) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => panic!("the cut stream decoded to the end without an error"),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => return out,
+        }
+    }
+}
+
+/// Audits a compressed file cut in half; `prefix` is what its decoder yields.
+fn check_truncated(name: &str, encoding: &str, cut: &[u8], prefix: &[u8]) {
+    let env = Env::new();
+    env.write(name, cut);
+    // The lines complete before the cut, and a partial line after them.
+    let complete = prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+    let tail = &prefix[prefix
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)..];
+    let partial = u64::from(!tail.is_empty());
+    assert!(
+        complete > 1_000 && complete < 20_000,
+        "{name}: the cut should fall mid-stream ({complete} lines)"
+    );
+
+    let out = run(&env, &[name]);
+    assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    let r = env.report();
+    let input = &r["audit"]["input"];
+    assert_eq!(input["records"], complete, "{name}");
+    assert_eq!(input["rejected_by_reason"]["truncated_file"], 1, "{name}");
+    // A line cut in the middle is rejected as malformed, at the line after
+    // the last complete one, where the truncation is reported too.
+    assert_eq!(
+        input["rejected_by_reason"]["malformed_json"]
+            .as_u64()
+            .unwrap_or(0),
+        partial,
+        "{name}"
+    );
+    assert_eq!(input["rejected"], 1 + partial, "{name}");
+    let mut want = vec![at(name, complete + 1, "truncated_file")];
+    if partial == 1 {
+        want.push(at(name, complete + 1, "malformed_json"));
+    }
+    assert_eq!(samples(&r), want, "{name}");
+    assert!(
+        input["rejected_samples"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("after line {complete}")),
+        "{name}: {}",
+        input["rejected_samples"][0]
+    );
+    assert_eq!(
+        files(&r),
+        [file(
+            name,
+            encoding,
+            "gateway",
+            complete + partial,
+            complete,
+            1 + partial
+        )],
+        "{name}"
+    );
+    assert_files_add_up(&r);
+    // Every kept call is a whole one: exactly complete × $0.0035.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(complete));
+    // --strict refuses it.
+    assert_eq!(run(&env, &[name, "--strict"]).status.code(), Some(2));
 }
 
 #[test]
-fn truncated_gzip_and_zstd_keep_the_lines_before_the_cut() {
-    for (name, bytes) in [
-        ("a.jsonl.gz", {
-            use std::io::Write;
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(good(20_000).as_bytes()).unwrap();
-            e.finish().unwrap()
-        }),
-        (
-            "a.jsonl.zst",
-            zstd::encode_all(good(20_000).as_bytes(), 1).unwrap(),
-        ),
-    ] {
-        let env = Env::new();
-        env.write(name, &bytes[..bytes.len() / 2]);
-        let out = run(&env, &[name]);
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r = env.report();
-        let input = &r["audit"]["input"];
-        assert_eq!(input["rejected_by_reason"]["truncated_file"], 1, "{name}");
-        let records = input["records"].as_u64().unwrap();
-        // About half the lines decompress; all of them complete calls.
-        assert!(records > 2_000 && records < 20_000, "{name}: {records}");
-        // A cut inside a line leaves at most one partial line, rejected as malformed.
-        let malformed = input["rejected_by_reason"]["malformed_json"]
-            .as_u64()
-            .unwrap_or(0);
-        assert!(malformed <= 1, "{name}: {malformed}");
-        assert_eq!(input["files"][0]["records"], records);
-        // Every kept call is a whole one: cost is exactly records × $0.0035.
-        let cost = usd(&r["audit"]["totals"]["cost"]);
-        let want = tokenaudit_core::Money::parse_usd("0.0035").unwrap() * records;
-        assert_eq!(cost, want.to_decimal_string(), "{name}");
-    }
+fn truncated_gzip_keeps_the_lines_before_the_cut() {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(numbered_good(20_000).as_bytes()).unwrap();
+    let bytes = e.finish().unwrap();
+    let cut = &bytes[..bytes.len() / 2];
+    let prefix = decodable_prefix(flate2::read::MultiGzDecoder::new(cut));
+    check_truncated("a.jsonl.gz", "gzip", cut, &prefix);
 }
+
+#[test]
+fn truncated_zstd_keeps_the_lines_before_the_cut() {
+    let bytes = zstd::encode_all(numbered_good(20_000).as_bytes(), 1).unwrap();
+    let cut = &bytes[..bytes.len() / 2];
+    let prefix = decodable_prefix(zstd::stream::read::Decoder::new(cut).unwrap());
+    check_truncated("a.jsonl.zst", "zstd", cut, &prefix);
+}
+
+// 5. --strict.
 
 #[test]
 fn strict_fails_on_any_reject_and_writes_nothing() {
     let env = Env::new();
-    env.write("a.jsonl", format!("{GOOD}\nnot json\n"));
+    // A first, lenient run leaves a report behind (1 call).
+    env.write("a.jsonl", format!("{GOOD}\nnot json\n{GOOD}\n"));
+    env.write("b.jsonl", good(1));
+    let first = run(&env, &["b.jsonl"]);
+    assert_eq!(first.status.code(), Some(0));
+    let before = std::fs::read(env.path("out/audit.json")).unwrap();
+
     let out = run(&env, &["a.jsonl", "--strict"]);
     assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
-        stderr.contains("a.jsonl:2") && stderr.contains("malformed_json"),
-        "{stderr}"
+        err.contains("a.jsonl:2") && err.contains("malformed_json"),
+        "{err}"
     );
-    assert!(!env.path("out/audit.json").exists());
-    env.write("b.jsonl", good(3));
-    assert_eq!(run(&env, &["b.jsonl", "--strict"]).status.code(), Some(0));
+    // Nothing written: the earlier report is untouched.
+    assert_eq!(std::fs::read(env.path("out/audit.json")).unwrap(), before);
+    // In a fresh folder, no report at all.
+    let out = env
+        .cmd()
+        .args(["audit", "a.jsonl", "--strict", "--quiet", "--out", "fresh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!env.path("fresh/audit.json").exists());
+    assert!(!env.path("fresh/audit.md").exists());
+
+    // Clean input passes.
+    env.write("c.jsonl", good(3));
+    let out = run(&env, &["c.jsonl", "--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.report()["audit"]["totals"]["calls"], 3);
 }
+
+// 6. Long lines.
 
 #[test]
 fn a_line_longer_than_a_chunk_is_parsed() {
     let env = Env::new();
+    // 10 MB, more than twice the 4 MB chunk.
     let padding = "x".repeat(10 << 20);
     let long = format!(
-        r#"{{"model":"gpt-4o","padding":"{padding}","usage":{{"prompt_tokens":1000,"completion_tokens":100}}}}"#
+        r#"{{"model":"gpt-4o","feature":"f","padding":"{padding}","usage":{{"prompt_tokens":1000,"completion_tokens":100}}}}"#
     );
-    env.write("a.jsonl", format!("{}{long}\n{}", good(5), good(5)));
+    // Lines 1-5 good, 6 long, 7-11 good, 12 malformed, 13-15 good.
+    env.write(
+        "a.jsonl",
+        format!("{}{long}\n{}not json\n{}", good(5), good(5), good(3)),
+    );
     let r = env.audit(&["a.jsonl", "--threads", "2"]);
-    assert_eq!(r["audit"]["input"]["records"], 11);
-    assert_eq!(r["audit"]["input"]["rejected"], 0);
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0385");
+    let input = &r["audit"]["input"];
+    assert_eq!(input["lines"], 15);
+    assert_eq!(input["records"], 14);
+    assert_eq!(input["rejected"], 1);
+    assert_eq!(samples(&r), [at("a.jsonl", 12, "malformed_json")]);
+    // 14 × $0.0035.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.049");
 }
 
 #[test]
-fn directories_globs_stdin_and_duplicates() {
+fn a_line_over_the_limit_is_rejected_and_counted_against_its_file() {
     let env = Env::new();
+    // 65 MB: over the 64 MiB line limit. Lines: 1 good, 2 too long, 3 good,
+    // 4 malformed, 5 good.
+    let padding = "x".repeat(65 << 20);
+    let long = format!(r#"{{"model":"gpt-4o","padding":"{padding}"}}"#);
+    env.write(
+        "a.jsonl",
+        format!("{GOOD}\n{long}\n{GOOD}\nnot json\n{GOOD}\n"),
+    );
+    let r = env.audit(&["a.jsonl", "--threads", "2"]);
+    let input = &r["audit"]["input"];
+    assert_eq!(
+        samples(&r),
+        [
+            at("a.jsonl", 2, "line_too_long"),
+            at("a.jsonl", 4, "malformed_json")
+        ]
+    );
+    assert_eq!(input["records"], 3);
+    assert_eq!(input["rejected"], 2);
+    // The skipped line is a line of the file, and a reject of the file.
+    assert_eq!(input["lines"], 5);
+    assert_eq!(files(&r), [file("a.jsonl", "plain", "gateway", 5, 3, 2)]);
+    assert_files_add_up(&r);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+}
+
+// 7. Input mechanisms.
+
+fn write_logs(env: &Env) {
     env.write("logs/a.jsonl", good(1));
     env.write_gz("logs/sub/b.jsonl.gz", &good(2));
     env.write_zst("logs/sub/deeper/c.jsonl.zst", &good(4));
-    env.write("logs/notes.txt", "not a log");
+    // Not a log name: ignored by the walk even though its lines are calls.
+    env.write("logs/notes.txt", good(8));
+}
+
+#[test]
+fn a_directory_is_walked_recursively_for_log_files() {
+    let env = Env::new();
+    write_logs(&env);
     let r = env.audit(&["logs"]);
-    assert_eq!(r["audit"]["totals"]["calls"], 7);
-    let encodings: Vec<&str> = r["audit"]["input"]["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["encoding"].as_str().unwrap())
-        .collect();
-    assert_eq!(encodings, ["plain", "gzip", "zstd"]);
-
-    let r = env.audit(&["logs/**/*.gz", "logs/a.jsonl", "logs/a.jsonl"]);
     assert_eq!(
-        r["audit"]["totals"]["calls"], 3,
-        "a file named twice is read once"
+        files(&r),
+        [
+            file("logs/a.jsonl", "plain", "gateway", 1, 1, 0),
+            file("logs/sub/b.jsonl.gz", "gzip", "gateway", 2, 2, 0),
+            file("logs/sub/deeper/c.jsonl.zst", "zstd", "gateway", 4, 4, 0),
+        ]
     );
+    // 7 × $0.0035.
+    assert_eq!(r["audit"]["totals"]["calls"], 7);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0245");
+}
 
-    // stdin, plain and gzip (sniffed).
-    let out = env
-        .cmd()
-        .args(["audit", "-", "--out", "out", "--quiet"])
-        .write_stdin(good(3))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(env.report()["audit"]["totals"]["calls"], 3);
-    let gz = std::fs::read(env.path("logs/sub/b.jsonl.gz")).unwrap();
-    let out = env
-        .cmd()
-        .args(["audit", "-", "--out", "out", "--quiet"])
-        .write_stdin(gz)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(env.report()["audit"]["totals"]["calls"], 2);
+#[test]
+fn globs_and_duplicates_read_each_file_once() {
+    let env = Env::new();
+    write_logs(&env);
+    let r = env.audit(&[
+        "logs/**/*.gz",
+        "logs/a.jsonl",
+        "logs/a.jsonl",
+        "./logs/a.jsonl",
+    ]);
+    assert_eq!(
+        files(&r),
+        [
+            file("logs/sub/b.jsonl.gz", "gzip", "gateway", 2, 2, 0),
+            file("logs/a.jsonl", "plain", "gateway", 1, 1, 0),
+        ]
+    );
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
 
-    let out = run(&env, &["nowhere/x.jsonl"]);
+    // A directory and a glob covering the same files: 7 calls, not 9.
+    let r = env.audit(&["logs", "logs/sub/*.gz"]);
+    assert_eq!(r["audit"]["input"]["files"].as_array().unwrap().len(), 3);
+    assert_eq!(r["audit"]["totals"]["calls"], 7);
+
+    // A glob matching nothing is an error naming it.
+    let out = run(&env, &["logs/*.parquet"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere/x.jsonl"));
+    assert!(stderr(&out).contains("logs/*.parquet"), "{}", stderr(&out));
+}
+
+#[test]
+fn stdin_is_read_plain_gzip_or_zstd() {
+    let env = Env::new();
+    let text = format!("{GOOD}\nnot json\n{GOOD}\n{GOOD}\n");
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let zst = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    for (encoding, bytes) in [
+        ("plain", text.as_bytes().to_vec()),
+        ("gzip", gz),
+        ("zstd", zst),
+    ] {
+        let out = env
+            .cmd()
+            .args(["audit", "-", "--out", "out", "--quiet"])
+            .write_stdin(bytes)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{encoding}: {}", stderr(&out));
+        let r = env.report();
+        assert_eq!(
+            files(&r),
+            [file("<stdin>", encoding, "gateway", 4, 3, 1)],
+            "{encoding}"
+        );
+        assert_eq!(samples(&r), [at("<stdin>", 2, "malformed_json")]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105", "{encoding}");
+    }
+}
+
+#[test]
+fn a_missing_path_is_an_error_naming_it() {
+    let env = Env::new();
+    env.write("a.jsonl", good(1));
+    let out = run(&env, &["a.jsonl", "nowhere/x.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nowhere/x.jsonl"), "{}", stderr(&out));
+    assert!(!env.path("out/audit.json").exists());
+}
+
+// 8. Parquet.
+
+fn write_parquet(path: &Path, columns: Vec<polars::prelude::Column>) {
+    use polars::prelude::*;
+    let mut df = DataFrame::new_infer_height(columns).unwrap();
+    let f = std::fs::File::create(path).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
 }
 
 #[test]
 fn parquet_rows_price_like_the_same_jsonl() {
     use polars::prelude::*;
     let env = Env::new();
-    let prompt = Series::new("prompt_tokens".into(), &[1000u64, 2000, 1000]);
-    let completion = Series::new("completion_tokens".into(), &[100u64, 50, 100]);
-    let usage = StructChunked::from_series("usage".into(), 3, [&prompt, &completion].into_iter())
-        .unwrap()
-        .into_series();
-    let model = Series::new("model".into(), &["gpt-4o", "gpt-4o", "gpt-4o-mini"]);
-    let feature = Series::new("feature".into(), &["a", "b", "a"]);
-    let mut df = DataFrame::new_infer_height(vec![
-        model.into_column(),
-        feature.into_column(),
-        usage.into_column(),
-    ])
-    .unwrap();
-    let file = std::fs::File::create(env.path("calls.parquet")).unwrap();
-    ParquetWriter::new(file).finish(&mut df).unwrap();
-    let r = env.audit(&["calls.parquet"]);
-    // gpt-4o: $0.0035 + (2,000 × $2.50/M + 50 × $10/M = $0.0055);
-    // gpt-4o-mini: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021. Total $0.00921.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00921");
-    assert_eq!(r["audit"]["input"]["files"][0]["encoding"], "parquet");
+    let models = ["gpt-4o", "gpt-4o", "gpt-4o-mini"];
+    let features = ["a", "b", "a"];
+    let prompt = [1000u64, 2000, 1000];
+    let completion = [100u64, 50, 100];
+    let flat = || {
+        vec![
+            Series::new("model".into(), &models).into_column(),
+            Series::new("feature".into(), &features).into_column(),
+        ]
+    };
+    // A `usage` struct column.
+    let usage = StructChunked::from_series(
+        "usage".into(),
+        3,
+        [
+            &Series::new("prompt_tokens".into(), &prompt),
+            &Series::new("completion_tokens".into(), &completion),
+        ]
+        .into_iter(),
+    )
+    .unwrap()
+    .into_series();
+    let mut cols = flat();
+    cols.push(usage.into_column());
+    write_parquet(&env.path("nested.parquet"), cols);
+    // Flat token columns.
+    let mut cols = flat();
+    cols.push(Series::new("prompt_tokens".into(), &prompt).into_column());
+    cols.push(Series::new("completion_tokens".into(), &completion).into_column());
+    write_parquet(&env.path("flat.parquet"), cols);
+    // The same calls as JSONL.
+    let jsonl: String = (0..3)
+        .map(|i| {
+            format!(
+                r#"{{"model":"{}","feature":"{}","usage":{{"prompt_tokens":{},"completion_tokens":{}}}}}"#,
+                models[i], features[i], prompt[i], completion[i]
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", jsonl);
+
+    // gpt-4o/a: $0.0035; gpt-4o/b: 2,000 × $2.50/M + 50 × $10/M = $0.0055;
+    // gpt-4o-mini/a: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021.
+    // Feature a $0.00371, b $0.0055; total $0.00921.
+    let mut costs = Vec::new();
+    for (name, encoding) in [
+        ("nested.parquet", "parquet"),
+        ("flat.parquet", "parquet"),
+        ("calls.jsonl", "plain"),
+    ] {
+        let r = env.audit(&[name]);
+        assert_eq!(
+            files(&r),
+            [file(name, encoding, "gateway", 3, 3, 0)],
+            "{name}"
+        );
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00921", "{name}");
+        assert_eq!(usd(&row(&r, "feature", "a")["cost"]), "0.00371", "{name}");
+        assert_eq!(usd(&row(&r, "feature", "b")["cost"]), "0.0055", "{name}");
+        costs.push((
+            r["audit"]["by"].clone(),
+            r["audit"]["cost_by_token_kind"].clone(),
+        ));
+    }
+    assert_eq!(costs[0], costs[2], "nested Parquet vs JSONL");
+    assert_eq!(costs[1], costs[2], "flat Parquet vs JSONL");
 }
+
+// 9. Unrecognised shapes and mappings.
 
 #[test]
 fn unknown_shapes_are_reported_not_guessed_and_a_mapping_reads_them() {
@@ -266,82 +694,181 @@ fn unknown_shapes_are_reported_not_guessed_and_a_mapping_reads_them() {
 "#,
     );
     let r = env.audit(&["trace.jsonl"]);
-    let s = &r["audit"]["input"]["rejected_samples"][0];
-    assert_eq!(s["reason"], "unrecognized_format");
-    assert!(s["detail"].as_str().unwrap().contains("input_length"));
+    let input = &r["audit"]["input"];
+    assert_eq!(samples(&r), [at("trace.jsonl", 0, "unrecognized_format")]);
+    let detail = input["rejected_samples"][0]["detail"].as_str().unwrap();
+    for key in ["timestamp", "input_length", "output_length"] {
+        assert!(detail.contains(key), "{key} not in {detail}");
+    }
+    assert_eq!(
+        input["rejected_by_reason"],
+        json!({"unrecognized_format": 1})
+    );
+    assert_eq!(files(&r), [file("trace.jsonl", "plain", "none", 0, 0, 1)]);
+    assert_files_add_up(&r);
     assert_eq!(r["audit"]["totals"]["calls"], 0);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00");
 
-    env.write("map.toml", "[mapping]\ninput_tokens = \"input_length\"\noutput_tokens = \"output_length\"\n[mapping.defaults]\nmodel = \"gpt-4o\"\n");
+    env.write(
+        "map.toml",
+        "[mapping]\ninput_tokens = \"input_length\"\noutput_tokens = \"output_length\"\n\
+         [mapping.defaults]\nmodel = \"gpt-4o\"\n",
+    );
     let r = env.audit(&["trace.jsonl", "--config", "map.toml"]);
-    // $0.0035 + (3,000 × $2.50/M + 10 × $10/M = $0.0076) = $0.0111.
+    assert_eq!(files(&r), [file("trace.jsonl", "plain", "mapped", 2, 2, 0)]);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    // 1,000 × $2.50/M + 100 × $10/M = $0.0035;
+    // 3,000 × $2.50/M + 10 × $10/M = $0.0075 + $0.0001 = $0.0076. Total $0.0111.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0111");
-
-    env.write("bad.toml", "[mapping]\nmodell = \"x\"\n");
-    let out = run(&env, &["trace.jsonl", "--config", "bad.toml"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("modell"));
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 4000);
+    assert_eq!(r["audit"]["totals"]["output_tokens"], 110);
 }
+
+// 10. The output folder.
 
 #[test]
-fn the_output_folder_keeps_other_files() {
+fn the_output_folder_keeps_other_files_and_replaces_its_own() {
     let env = Env::new();
-    env.write("a.jsonl", good(1));
     env.write("out/notes.md", "mine");
+    env.write("out/data.csv", "a,b\n");
+    env.write("out/sub/keep.jsonl", GOOD);
+    env.write("a.jsonl", good(1));
     env.audit(&["a.jsonl"]);
+    let md1 = std::fs::read(env.path("out/audit.md")).unwrap();
     env.write("a.jsonl", good(2));
     let r = env.audit(&["a.jsonl"]);
+    // The second run replaced the report.
     assert_eq!(r["audit"]["totals"]["calls"], 2);
-    assert_eq!(
-        std::fs::read_to_string(env.path("out/notes.md")).unwrap(),
-        "mine"
-    );
-    let leftovers: Vec<_> = std::fs::read_dir(env.path("out"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert_ne!(std::fs::read(env.path("out/audit.md")).unwrap(), md1);
+    for (name, contents) in [
+        ("out/notes.md", "mine"),
+        ("out/data.csv", "a,b\n"),
+        ("out/sub/keep.jsonl", GOOD),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(env.path(name)).unwrap(),
+            contents,
+            "{name}"
+        );
+    }
+    // Only our own names besides the user's files; no temporaries left.
+    for e in std::fs::read_dir(env.path("out")).unwrap().flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let ours = n == "audit.md"
+            || n == "audit.json"
+            || (n.starts_with("audit-") && n.ends_with(".csv"));
+        let theirs = ["notes.md", "data.csv", "sub"].contains(&n.as_str());
+        assert!(ours || theirs, "unexpected file in out/: {n}");
+    }
+    assert!(env.path("out/audit.json").exists());
 }
+
+// 11. Parallel determinism.
 
 #[test]
 fn output_is_identical_whatever_the_thread_count() {
     let env = Env::new();
+    let models = [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "claude-sonnet-4-5",
+        "o3-mini",
+        "acme-x",
+    ];
     let mut text = String::new();
-    let models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "acme-x"];
-    for i in 0..120_000u64 {
-        let m = models[(i % 4) as usize];
+    let mut garbage = Vec::new();
+    let mut line = 0u64;
+    for i in 0..200_000u64 {
+        let m = models[(i % 5) as usize];
+        let cached = if i % 3 == 0 {
+            format!(r#","prompt_tokens_details":{{"cached_tokens":{}}}"#, i % 90)
+        } else {
+            String::new()
+        };
+        let status = if i % 101 == 0 { "error" } else { "ok" };
         text.push_str(&format!(
-            r#"{{"timestamp":"2026-10-{:02}T{:02}:00:00Z","model":"{m}","feature":"f{}","user":"u{}","session":"s{}","usage":{{"prompt_tokens":{},"completion_tokens":{}}}}}"#,
-            1 + i % 28, i % 24, i % 7, i % 97, i % 1009, 100 + i % 5000, 1 + i % 300
+            r#"{{"timestamp":"2026-10-{:02}T{:02}:{:02}:00Z","model":"{m}","feature":"f{}","team":"t{}","user":"u{}","session":"s{}","status":"{status}","tags":{{"env":"e{}"}},"usage":{{"prompt_tokens":{},"completion_tokens":{}{cached}}}}}"#,
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            i % 7,
+            i % 3,
+            i % 97,
+            i % 1009,
+            i % 2,
+            100 + i % 5000,
+            1 + i % 300
         ));
         text.push('\n');
-        if i % 10_007 == 0 {
+        line += 1;
+        if i % 7_001 == 0 {
             text.push_str("garbage line\n");
+            line += 1;
+            garbage.push(line);
         }
     }
     env.write("a.jsonl", &text);
     let run_with = |threads: &str| {
+        let out_dir = format!("out{threads}");
         let out = env
             .cmd()
-            .args([
-                "audit",
-                "a.jsonl",
-                "--quiet",
-                "--threads",
-                threads,
-                "--out",
-                &format!("out{threads}"),
-            ])
+            .args(["audit", "a.jsonl", "--quiet", "--threads", threads])
+            .args(["--out", &out_dir])
             .output()
             .unwrap();
-        assert!(out.status.success());
-        (
-            std::fs::read(env.path(&format!("out{threads}/audit.json"))).unwrap(),
-            std::fs::read(env.path(&format!("out{threads}/audit.md"))).unwrap(),
-        )
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(env.path(&out_dir))
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
     };
     let one = run_with("1");
     let two = run_with("2");
-    assert!(one.0 == two.0, "audit.json differs between 1 and 2 threads");
-    assert!(one.1 == two.1, "audit.md differs between 1 and 2 threads");
+    let names: Vec<&String> = one.iter().map(|f| &f.0).collect();
+    assert!(names.iter().any(|n| *n == "audit.json") && names.iter().any(|n| *n == "audit.md"));
+    assert_eq!(names, two.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for (a, b) in one.iter().zip(&two) {
+        assert!(a.1 == b.1, "{} differs between 1 and 2 threads", a.0);
+    }
+    let r: Value =
+        serde_json::from_slice(&one.iter().find(|f| f.0 == "audit.json").unwrap().1).unwrap();
+    let input = &r["audit"]["input"];
+    // 200,000 calls and 29 garbage lines (i = 0, 7,001, …, 196,028).
+    assert_eq!(garbage.len(), 29);
+    assert_eq!(input["records"], 200_000);
+    assert_eq!(input["rejected"], 29);
+    assert_eq!(input["lines"], 200_029);
+    // The samples are the first 20 garbage lines, in file order.
+    let want: Vec<_> = garbage[..20]
+        .iter()
+        .map(|&l| at("a.jsonl", l, "malformed_json"))
+        .collect();
+    assert_eq!(samples(&r), want);
+}
+
+// 12. Config errors.
+
+#[test]
+fn config_with_an_unknown_key_is_an_error_naming_it() {
+    let env = Env::new();
+    env.write("a.jsonl", good(1));
+    for (toml, key) in [
+        ("colour = \"red\"\n", "colour"),
+        ("[mapping]\nmodell = \"x\"\n", "modell"),
+    ] {
+        env.write("bad.toml", toml);
+        let out = run(&env, &["a.jsonl", "--config", "bad.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        assert!(stderr(&out).contains(key), "{key}: {}", stderr(&out));
+        assert!(stderr(&out).contains("bad.toml"), "{}", stderr(&out));
+        assert!(!env.path("out/audit.json").exists());
+    }
 }

@@ -97,6 +97,32 @@ impl<'de> Deserialize<'de> for LNum {
     }
 }
 
+/// An object key, borrowed from the line when it has no escapes. Cheaper
+/// than `LStr`: keys are always strings and need no emptiness check.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// Which object a key was found in decides what unknown keys mean.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -168,14 +194,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let l = self.line;
-        while let Some(key) = map.next_key::<LStr<'de>>()? {
-            let key = match key.0 {
-                Lenient::Value(k) => k,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
                 | "request_created_at" | "created" | "@timestamp" => {
@@ -458,11 +477,7 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let u = self.0;
-        while let Some(key) = map.next_key::<LStr<'de>>()? {
-            let Lenient::Value(key) = key.0 else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "prompt_tokens_details"
                 | "input_tokens_details"

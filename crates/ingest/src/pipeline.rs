@@ -175,6 +175,10 @@ where
                     let mut m = meta.lock().expect("no panics while holding the lock");
                     m[i].encoding = encoding.to_string();
                     m[i].format = format;
+                    // Rejects found while reading (file-level ones, and lines
+                    // skipped for being too long) count against their source.
+                    m[i].rejected += rejects.total();
+                    m[i].lines += rejects.count(RejectReason::LineTooLong);
                 }
                 producer_rejects
                     .lock()
@@ -197,15 +201,6 @@ where
         rejects: producer_rejects.into_inner().expect("producers are done"),
         ..Default::default()
     };
-    // File-level rejects count against their source too.
-    for sample in summary.rejects.samples() {
-        if let Some(s) = summary.sources.iter_mut().find(|s| s.name == sample.file) {
-            if sample.reason == RejectReason::LineTooLong {
-                s.lines += 1;
-                s.rejected += 1;
-            }
-        }
-    }
     let mut sinks = Vec::with_capacity(results.len());
     for (sink, rejects, counts) in results {
         summary.rejects.merge(rejects);
