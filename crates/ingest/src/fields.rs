@@ -110,44 +110,33 @@ impl<'de> Visitor<'de> for U64Visitor {
         f.write_str("a non-negative integer")
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(v))
+        Ok(Scalar::U64(v).count())
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(if v < 0 {
-            Lenient::Negative
-        } else {
-            Lenient::Value(v as u64)
-        })
+        Ok(Scalar::I64(v).count())
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(float_to_count(v))
+        Ok(Scalar::F64(v).count())
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        let t = v.trim();
-        if let Ok(n) = t.parse::<u64>() {
-            Ok(Lenient::Value(n))
-        } else if let Ok(f) = t.parse::<f64>() {
-            Ok(float_to_count(f))
-        } else {
-            Ok(Lenient::WrongType)
-        }
+        Ok(Scalar::Str(Cow::Borrowed(v)).count())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Lenient::WrongType)
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v).count())
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.count())
     }
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.count())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.count())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.count())
     }
 }
 
@@ -181,47 +170,109 @@ impl<'de> Visitor<'de> for StrVisitor {
         f.write_str("a string")
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(non_empty(Cow::Borrowed(v)))
+        Ok(Scalar::Str(Cow::Borrowed(v)).label())
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(non_empty(Cow::Owned(v.to_string())))
+        Ok(Scalar::Str(Cow::Owned(v.to_string())).label())
     }
     fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(non_empty(Cow::Owned(v)))
+        Ok(Scalar::Str(Cow::Owned(v)).label())
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+        Ok(Scalar::U64(v).label())
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+        Ok(Scalar::I64(v).label())
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(Cow::Owned(v.to_string())))
+        Ok(Scalar::F64(v).label())
     }
     fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Lenient::Value(Cow::Borrowed(if v {
-            "true"
-        } else {
-            "false"
-        })))
+        Ok(Scalar::Bool(v).label())
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.label())
     }
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.label())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.label())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.label())
     }
 }
 
-fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
+/// One JSON value as the lenient readers see it: scalars parsed, arrays and
+/// objects only noted (no scalar reader uses their content). Both the serde
+/// visitors and the gateway's scanner convert through it, so they cannot
+/// disagree on what a value means.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(Cow<'a, str>),
+    /// An array or object.
+    Container,
+}
+
+impl<'a> Scalar<'a> {
+    /// As a count: integers, integral floats and digit strings.
+    pub fn count(self) -> Lenient<u64> {
+        match self {
+            Scalar::U64(v) => Lenient::Value(v),
+            Scalar::I64(v) if v < 0 => Lenient::Negative,
+            Scalar::I64(v) => Lenient::Value(v as u64),
+            Scalar::F64(v) => float_to_count(v),
+            Scalar::Str(v) => {
+                let t = v.trim();
+                if let Ok(n) = t.parse::<u64>() {
+                    Lenient::Value(n)
+                } else if let Ok(f) = t.parse::<f64>() {
+                    float_to_count(f)
+                } else {
+                    Lenient::WrongType
+                }
+            }
+            Scalar::Null => Lenient::Missing,
+            Scalar::Bool(_) | Scalar::Container => Lenient::WrongType,
+        }
+    }
+
+    /// As a label: strings, and numbers and booleans as text; blank is missing.
+    pub fn label(self) -> Lenient<Cow<'a, str>> {
+        match self {
+            Scalar::Str(v) => non_empty(v),
+            Scalar::U64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::I64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::F64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::Bool(v) => Lenient::Value(Cow::Borrowed(if v { "true" } else { "false" })),
+            Scalar::Null => Lenient::Missing,
+            Scalar::Container => Lenient::WrongType,
+        }
+    }
+
+    /// As a timestamp: text (see [`parse_timestamp`]) or an epoch number.
+    pub fn time(self) -> Lenient<DateTime<Utc>> {
+        let t = match self {
+            Scalar::Str(v) => parse_timestamp(&v),
+            Scalar::U64(v) => epoch_to_time(v as f64),
+            Scalar::I64(v) => epoch_to_time(v as f64),
+            Scalar::F64(v) => epoch_to_time(v),
+            Scalar::Null => return Lenient::Missing,
+            Scalar::Bool(_) | Scalar::Container => None,
+        };
+        t.map_or(Lenient::WrongType, Lenient::Value)
+    }
+}
+
+pub fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
     // Only strings that start or end with whitespace need the full trim.
     let b = s.as_bytes();
     let blank = match (b.first(), b.last()) {
@@ -244,15 +295,21 @@ pub struct LBool(pub Lenient<bool>);
 
 impl<'de> Deserialize<'de> for LBool {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LBool, D::Error> {
-        let s = LStr::deserialize(d)?;
-        Ok(LBool(match s.0 {
+        Ok(LBool::from_label(LStr::deserialize(d)?.0))
+    }
+}
+
+impl LBool {
+    /// Reads a boolean from a label (see [`Scalar::label`]).
+    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LBool {
+        LBool(match label {
             Lenient::Value(v) => match parse_bool(&v) {
                 Some(b) => Lenient::Value(b),
                 None => Lenient::WrongType,
             },
             Lenient::Missing => Lenient::Missing,
             _ => Lenient::WrongType,
-        }))
+        })
     }
 }
 
@@ -272,15 +329,21 @@ impl<'de> Deserialize<'de> for LMoney {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LMoney, D::Error> {
         // The string form keeps the log's own digits (serde_json formats
         // floats in their shortest round-trip form).
-        let s = LStr::deserialize(d)?;
-        Ok(LMoney(match s.0 {
+        Ok(LMoney::from_label(LStr::deserialize(d)?.0))
+    }
+}
+
+impl LMoney {
+    /// Reads an amount from a label (see [`Scalar::label`]).
+    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LMoney {
+        LMoney(match label {
             Lenient::Value(v) => match Money::parse_usd(&v) {
                 Some(m) => Lenient::Value(m),
                 None => Lenient::WrongType,
             },
             Lenient::Missing => Lenient::Missing,
             _ => Lenient::WrongType,
-        }))
+        })
     }
 }
 
@@ -304,36 +367,33 @@ impl<'de> Visitor<'de> for TimeVisitor {
         f.write_str("a timestamp")
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(match parse_timestamp(v) {
-            Some(t) => Lenient::Value(t),
-            None => Lenient::WrongType,
-        })
+        Ok(Scalar::Str(Cow::Borrowed(v)).time())
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(epoch_to_time(v as f64).map_or(Lenient::WrongType, Lenient::Value))
+        Ok(Scalar::U64(v).time())
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(epoch_to_time(v as f64).map_or(Lenient::WrongType, Lenient::Value))
+        Ok(Scalar::I64(v).time())
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(epoch_to_time(v).map_or(Lenient::WrongType, Lenient::Value))
+        Ok(Scalar::F64(v).time())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Lenient::WrongType)
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v).time())
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.time())
     }
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Lenient::Missing)
+        Ok(Scalar::Null.time())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.time())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Lenient::WrongType)
+        Ok(Scalar::Container.time())
     }
 }
 

@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod parquet;
 pub mod pipeline;
 pub mod rejects;
+pub mod scan;
 pub mod source;
 
 pub use format::Format;
