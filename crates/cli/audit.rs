@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
-use tokenaudit_analyze::{AnalyzeConfig, Audit};
+use tokenaudit_analyze::{AnalyzeConfig, Audit, Profile};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
@@ -28,10 +28,8 @@ use crate::output::print;
   zcat today.jsonl.gz | tokenaudit audit - --format json --out /tmp/audit
   tokenaudit audit exports/ --config tokenaudit.toml --prices our-prices.json --strict")]
 pub struct AuditArgs {
-    /// Log files, directories (read recursively), globs, or `-` for stdin.
-    /// JSONL (plain, .gz, .zst) and Parquet; the encoding is sniffed.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Folder to write the reports into (created if missing). Only
     /// tokenaudit's own files (audit.md, audit.json, audit-*.csv) are
@@ -48,6 +46,15 @@ pub struct AuditArgs {
         value_name = "LIST"
     )]
     pub format: Vec<String>,
+}
+
+/// What to read and how: shared by `audit`, `whatif` and `rules`' siblings.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Log files, directories (read recursively), globs, or `-` for stdin.
+    /// JSONL (plain, .gz, .zst) and Parquet; the encoding is sniffed.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
 
     /// A price catalog file in tokenaudit's format (see `tokenaudit prices
     /// import`) whose models add to or replace the built-in ones. Repeatable;
@@ -55,7 +62,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub prices: Vec<PathBuf>,
 
-    /// Config file (TOML): a [mapping] table for logs in your own shape.
+    /// Config file (TOML): [mapping] for logs in your own shape, [detect]
+    /// and [rules.CODE] for detector thresholds, [[budget]] for budgets.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -126,94 +134,132 @@ fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// Everything read from the command line and config, ready to analyse.
+pub struct Prepared {
+    pub sources: Vec<Source>,
+    pub options: IngestOptions,
+    pub catalog: Catalog,
+    pub analyze: AnalyzeConfig,
+    total_bytes: u64,
+    show_bar: bool,
+    strict: bool,
+}
+
+impl InputArgs {
+    /// Reads the config and price files and expands the inputs.
+    pub fn prepare(&self) -> Result<Prepared> {
+        let config = match &self.config {
+            Some(p) => crate::config::load(p)?,
+            None => Default::default(),
+        };
+        let detect = config.detect_config(self.config.as_deref())?;
+        let mapping = match config.mapping {
+            Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
+                format!(
+                    "config file {}",
+                    self.config
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string())
+                )
+            })?)),
+            None => None,
+        };
+        let analyze = AnalyzeConfig {
+            since: self
+                .since
+                .as_deref()
+                .map(|s| parse_instant(s, "--since", false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_instant(s, "--until", true))
+                .transpose()?,
+            detect,
+        };
+        if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
+            if s >= u {
+                bail!("--since must be before --until");
+            }
+        }
+        let catalog = catalog(&self.prices)?;
+        let sources = expand_inputs(&self.paths)?;
+        let total_bytes: u64 = sources
+            .iter()
+            .map(|s| match s {
+                Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                Source::Stdin => 0,
+            })
+            .sum();
+        let options = IngestOptions {
+            threads: self.threads,
+            mapping,
+            ..Default::default()
+        };
+        Ok(Prepared {
+            sources,
+            options,
+            catalog,
+            analyze,
+            total_bytes,
+            show_bar: !self.quiet && std::io::stderr().is_terminal(),
+            strict: self.strict,
+        })
+    }
+}
+
+impl Prepared {
+    /// Runs the audit with a progress bar on a terminal; with `--strict`,
+    /// fails on any rejected input.
+    pub fn run(mut self) -> Result<(Audit, Profile, Catalog)> {
+        let progress = Arc::new(Progress::default());
+        self.options.progress = Some(progress.clone());
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let (audit, profile, summary) = std::thread::scope(|scope| {
+            let bar_thread = self.show_bar.then(|| {
+                let (progress, done, total) = (&progress, &done, self.total_bytes);
+                scope.spawn(move || draw_progress(progress, done, total))
+            });
+            let result = tokenaudit_analyze::run_with_profile(
+                &self.sources,
+                &self.options,
+                &self.catalog,
+                &self.analyze,
+            );
+            done.store(true, Ordering::SeqCst);
+            if let Some(t) = bar_thread {
+                let _ = t.join();
+            }
+            result
+        });
+        if self.strict && summary.rejects.total() > 0 {
+            let mut msg = format!(
+                "--strict: {} input lines or files were rejected; no report written.\n",
+                summary.rejects.total()
+            );
+            for s in summary.rejects.samples().iter().take(10) {
+                let at = if s.line == 0 {
+                    String::new()
+                } else {
+                    format!(":{}", s.line)
+                };
+                msg.push_str(&format!("  {}{at}: {} ({})\n", s.file, s.reason, s.detail));
+            }
+            bail!("{}", msg.trim_end());
+        }
+        Ok((audit, profile, self.catalog))
+    }
+}
+
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let formats = formats(&args.format)?;
-    let config = match &args.config {
-        Some(p) => crate::config::load(p)?,
-        None => Default::default(),
-    };
-    let mapping = match config.mapping {
-        Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
-            format!(
-                "config file {}",
-                args.config
-                    .as_ref()
-                    .map_or(String::new(), |p| p.display().to_string())
-            )
-        })?)),
-        None => None,
-    };
-    let analyze = AnalyzeConfig {
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_instant(s, "--since", false))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_instant(s, "--until", true))
-            .transpose()?,
-    };
-    if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
-        if s >= u {
-            bail!("--since must be before --until");
-        }
-    }
-    let catalog = catalog(&args.prices)?;
-    let sources = expand_inputs(&args.paths)?;
-    let total_bytes: u64 = sources
-        .iter()
-        .map(|s| match s {
-            Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-            Source::Stdin => 0,
-        })
-        .sum();
-
-    let progress = Arc::new(Progress::default());
-    let options = IngestOptions {
-        threads: args.threads,
-        mapping,
-        progress: Some(progress.clone()),
-        ..Default::default()
-    };
-    let show_bar = !args.quiet && std::io::stderr().is_terminal();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let (audit, summary) = std::thread::scope(|scope| {
-        let bar_thread = show_bar.then(|| {
-            let (progress, done) = (&progress, &done);
-            scope.spawn(move || draw_progress(progress, done, total_bytes))
-        });
-        let result = tokenaudit_analyze::run(&sources, &options, &catalog, &analyze);
-        done.store(true, Ordering::SeqCst);
-        if let Some(t) = bar_thread {
-            let _ = t.join();
-        }
-        result
-    });
-
-    if args.strict && summary.rejects.total() > 0 {
-        let mut msg = format!(
-            "--strict: {} input lines or files were rejected; no report written.\n",
-            summary.rejects.total()
-        );
-        for s in summary.rejects.samples().iter().take(10) {
-            let at = if s.line == 0 {
-                String::new()
-            } else {
-                format!(":{}", s.line)
-            };
-            msg.push_str(&format!("  {}{at}: {} ({})\n", s.file, s.reason, s.detail));
-        }
-        bail!("{}", msg.trim_end());
-    }
-
+    let (audit, _, _) = args.input.prepare()?.run()?;
     let info = RunInfo {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: args.paths.clone(),
+        inputs: args.input.paths.clone(),
     };
     let written = write_reports(&args.out, &audit, &formats, &info)?;
-    if !args.quiet {
+    if !args.input.quiet {
         print(&summary_text(&audit, &written))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -264,6 +310,25 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
             .collect();
         s.push_str(&top.join(", "));
         s.push('\n');
+    }
+    if !a.findings.is_empty() {
+        let high = a
+            .findings
+            .iter()
+            .filter(|f| f.severity == tokenaudit_analyze::detect::Severity::High)
+            .count();
+        s.push_str(&format!(
+            "{} findings ({high} high severity)",
+            a.findings.len()
+        ));
+        if let Some(w) = a.savings.as_ref().filter(|w| w.total_savings.picos() > 0) {
+            s.push_str(&format!(
+                "; fixing them would have saved {} of {} over this period",
+                w.total_savings.to_cents_string(),
+                w.spend.to_cents_string()
+            ));
+        }
+        s.push_str(".\n");
     }
     if a.input.rejected > 0 {
         s.push_str(&format!(

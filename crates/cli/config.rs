@@ -1,12 +1,26 @@
 //! The config file (`--config FILE`, TOML). Each table belongs to one stage;
 //! unknown keys are errors that name the key, so a typo never silently does
 //! nothing.
+//!
+//! ```toml
+//! [mapping]            # your own log shape (see `tokenaudit formats`)
+//! [detect]             # high_savings, medium_savings, min_savings (USD a month)
+//! [rules.TA109]        # a rule's options (see `tokenaudit rules TA109`)
+//! ttl_minutes = 30
+//! [rules.TA101]
+//! enabled = false
+//! [[budget]]           # feature = "name" or "*"; daily, monthly, per_call (USD)
+//! feature = "support-chat"
+//! daily = 50
+//! ```
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use tokenaudit_analyze::detect::{BudgetFile, DetectConfig, DetectFile};
 use tokenaudit_ingest::mapping::MappingConfig;
 
 #[derive(Debug, Default, Deserialize)]
@@ -14,6 +28,26 @@ use tokenaudit_ingest::mapping::MappingConfig;
 pub struct Config {
     /// Field mapping for logs in a shape of your own (see `tokenaudit formats`).
     pub mapping: Option<MappingConfig>,
+    /// Severity thresholds and the smallest saving worth a finding.
+    pub detect: Option<DetectFile>,
+    /// Per-rule options, keyed by rule code.
+    #[serde(default)]
+    pub rules: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Budgets per feature.
+    #[serde(default)]
+    pub budget: Vec<BudgetFile>,
+}
+
+impl Config {
+    /// The detector settings this file gives.
+    pub fn detect_config(&self, path: Option<&Path>) -> Result<DetectConfig> {
+        DetectConfig::from_file(self.detect.as_ref(), &self.rules, &self.budget).map_err(|e| {
+            anyhow::anyhow!(
+                "config file {}: {e}",
+                path.map_or(String::new(), |p| p.display().to_string())
+            )
+        })
+    }
 }
 
 pub fn load(path: &Path) -> Result<Config> {

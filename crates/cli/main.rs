@@ -7,6 +7,8 @@ mod config;
 mod formats;
 mod output;
 mod prices;
+mod rules;
+mod whatif;
 
 use std::process::ExitCode;
 
@@ -16,11 +18,14 @@ use clap::{Parser, Subcommand};
 ///
 /// tokenaudit reads JSONL (plain, .gz, .zst) and Parquet call logs, prices
 /// every call exactly from a versioned price catalog shipped in the binary,
-/// and attributes the spend by feature, model, provider, route, team, user,
-/// session, day and tag.
+/// attributes the spend by feature, model, provider, route, team, user,
+/// session, day and tag, finds waste (`tokenaudit rules`) and estimates what
+/// fixing it would save, compounded so savings are never counted twice.
 ///
 /// Start with:
 ///   tokenaudit audit sample-logs/ --out reports/sample
+///   tokenaudit rules
+///   tokenaudit whatif sample-logs/ --route ticket-classifier=gpt-4.1-nano
 #[derive(Debug, Parser)]
 #[command(
     name = "tokenaudit",
@@ -43,6 +48,11 @@ enum Command {
     Prices(prices::PricesCommand),
     /// List the log formats tokenaudit reads and print an example mapping file.
     Formats,
+    /// List the waste detectors, or explain one: `tokenaudit rules TA109`.
+    Rules(rules::RulesArgs),
+    /// Re-price the logged traffic under changes (routing, caching, batch,
+    /// output caps) and compare the bill with self-hosting.
+    Whatif(whatif::WhatifArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +62,8 @@ fn main() -> ExitCode {
         Command::Prices(cmd) => prices::run(cmd, &tokenaudit_core::pricing::Catalog::builtin())
             .map(|_| ExitCode::SUCCESS),
         Command::Formats => formats::run().map(|_| ExitCode::SUCCESS),
+        Command::Rules(args) => rules::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Whatif(args) => whatif::run(args),
     };
     match result {
         Ok(code) => code,

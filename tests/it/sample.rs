@@ -156,7 +156,14 @@ fn rerun_reproduces_the_committed_example_report() {
     let status = env
         .cmd()
         .current_dir(root())
-        .args(["audit", "sample-logs/", "--quiet", "--out"])
+        .args([
+            "audit",
+            "sample-logs/",
+            "--config",
+            "sample-logs/tokenaudit.toml",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();

@@ -16,6 +16,8 @@ use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{Location, RecordSink};
 
+use crate::detect::DetectConfig;
+use crate::observe::{key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs};
 use crate::stats::{CostParts, Stats};
 
 /// What the audit looks at.
@@ -25,6 +27,8 @@ pub struct AnalyzeConfig {
     pub since: Option<DateTime<Utc>>,
     /// Only calls before this instant.
     pub until: Option<DateTime<Utc>>,
+    /// Detector thresholds and budgets.
+    pub detect: DetectConfig,
 }
 
 /// The label used for a dimension a record does not carry.
@@ -83,11 +87,41 @@ fn bump(table: &mut Table, key: &str, status: CallStatus, usage: &Usage, cost: O
     }
 }
 
-/// One group of calls sharing provider, model, feature, route, team and day.
+/// One group of calls sharing provider, model, feature, route, team, day
+/// and batch flag: the unit of attribution and of what-if re-pricing.
 #[derive(Clone, Debug, Default)]
 pub struct Group {
     pub resolved: Option<ModelId>,
     pub stats: Stats,
+    /// Usage of the group's failed calls (part of `stats`).
+    pub failed: Usage,
+    /// Σ 1-hour cache writes (part of `stats.cache_write_tokens`).
+    pub cache_write_1h: u64,
+    /// Index into the accumulator's cells (not stable across workers).
+    pub(crate) cell: u32,
+}
+
+/// One (feature, model) pair and what the detectors observed of it.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub feature: Box<str>,
+    /// `provider/id` in the catalog, or the model as logged when unknown.
+    pub model: Box<str>,
+    pub resolved: Option<ModelId>,
+    /// Hash of (feature, model): the cell's identity across workers.
+    pub key: u64,
+    pub(crate) call_budget: Option<Money>,
+    pub obs: CellObs,
+}
+
+/// Adds `b` to `a`, field by field.
+pub fn add_usage(a: &mut Usage, b: &Usage) {
+    a.input += b.input;
+    a.cached_read += b.cached_read;
+    a.cache_write += b.cache_write;
+    a.cache_write_1h += b.cache_write_1h;
+    a.output += b.output;
+    a.reasoning += b.reasoning;
 }
 
 /// The parts of a group key, in order, separated by `SEP`.
@@ -125,6 +159,9 @@ pub struct Accumulator<'c> {
     /// its cached model resolution; the per-dimension tables are rolled up
     /// from the groups at the end.
     pub(crate) groups: FxHashMap<Box<str>, Group>,
+    pub(crate) cells: Vec<Cell>,
+    cell_index: FxHashMap<Box<str>, u32>,
+    pub(crate) keyed: Keyed,
     pub(crate) totals: Stats,
     pub(crate) cost_parts: CostParts,
     pub(crate) users: Table,
@@ -163,6 +200,9 @@ impl<'c> Accumulator<'c> {
             config,
             key_buf: String::new(),
             groups: FxHashMap::default(),
+            cells: Vec::new(),
+            cell_index: FxHashMap::default(),
+            keyed: Keyed::default(),
             totals: Stats::default(),
             cost_parts: CostParts::default(),
             users: Table::default(),
@@ -223,14 +263,38 @@ impl<'c> Accumulator<'c> {
     pub fn merge(&mut self, o: Accumulator<'c>) {
         self.totals.merge(&o.totals);
         self.cost_parts.merge(&o.cost_parts);
-        for (k, g) in o.groups {
+        // Cells first: the other side's groups point at its own cell indices.
+        let mut remap = Vec::with_capacity(o.cells.len());
+        for c in o.cells {
+            let label = cell_label(&c.feature, &c.model);
+            let i = match self.cell_index.get(label.as_str()) {
+                Some(&i) => {
+                    self.cells[i as usize].obs.merge(c.obs);
+                    i
+                }
+                None => {
+                    let i = self.cells.len() as u32;
+                    self.cell_index.insert(label.into(), i);
+                    self.cells.push(c);
+                    i
+                }
+            };
+            remap.push(i);
+        }
+        for (k, mut g) in o.groups {
+            g.cell = remap[g.cell as usize];
             match self.groups.get_mut(&k) {
-                Some(mine) => mine.stats.merge(&g.stats),
+                Some(mine) => {
+                    mine.stats.merge(&g.stats);
+                    add_usage(&mut mine.failed, &g.failed);
+                    mine.cache_write_1h += g.cache_write_1h;
+                }
                 None => {
                     self.groups.insert(k, g);
                 }
             }
         }
+        self.keyed.merge(o.keyed);
         merge_table(&mut self.users, o.users);
         merge_table(&mut self.sessions, o.sessions);
         merge_table(&mut self.tags, o.tags);
@@ -283,6 +347,110 @@ fn label<'a>(v: &'a Option<Cow<'_, str>>) -> &'a str {
     v.as_deref().unwrap_or(NONE)
 }
 
+fn cell_label(feature: &str, model: &str) -> String {
+    format!("{feature}{SEP}{model}")
+}
+
+impl Accumulator<'_> {
+    /// The cell of (feature, model), created on first sight. Only called when
+    /// a group is created, so it costs nothing per call.
+    fn cell_for(&mut self, feature: &str, logged_model: &str, id: Option<ModelId>) -> u32 {
+        let model = match id {
+            Some(id) => {
+                let m = self.catalog.model(id);
+                format!("{}/{}", m.provider, m.id)
+            }
+            None => logged_model.to_string(),
+        };
+        let label = cell_label(feature, &model);
+        if let Some(&i) = self.cell_index.get(label.as_str()) {
+            return i;
+        }
+        let i = self.cells.len() as u32;
+        self.cells.push(Cell {
+            key: key_of(&[feature.as_bytes(), model.as_bytes()]),
+            call_budget: self.config.detect.call_budget(feature),
+            feature: feature.into(),
+            model: model.into(),
+            resolved: id,
+            obs: CellObs::default(),
+        });
+        self.cell_index.insert(label.into(), i);
+        i
+    }
+}
+
+impl Accumulator<'_> {
+    /// Feeds one call to the detectors' observations.
+    fn observe(
+        &mut self,
+        r: &CallRecord<'_>,
+        status: CallStatus,
+        priced: Option<&tokenaudit_core::pricing::CostBreakdown>,
+        cell: u32,
+        at: Location,
+    ) {
+        let cell = &mut self.cells[cell as usize];
+        let call = Call {
+            record: r,
+            status,
+            cost: priced.map(|p| p.total()),
+            cell: cell.key,
+            millis: r.timestamp.map(|t| t.timestamp_millis()),
+        };
+        cell.obs
+            .observe(&call, || format!("@{}:{}", at.source, at.line));
+        if let Some(b) = cell.call_budget {
+            cell.obs.over_budget(&call, b);
+        }
+        let keyed = &mut self.keyed;
+        if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
+            keyed.session_calls += 1;
+            let key = key_of(&[&cell.key.to_le_bytes(), session.as_bytes()]);
+            if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
+                let input_cost =
+                    priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
+                s.add(&call, turn.max(1), input_cost);
+            }
+        }
+        if let (Some(fp), CallStatus::Ok) = (r.prompt_fp, status) {
+            keyed.prompt_calls += 1;
+            let key = key_of(&[&cell.key.to_le_bytes(), &fp.to_le_bytes()]);
+            if let Some(p) = keyed.prompts.entry(key, || PromptObs {
+                cell: call.cell,
+                calls: Vec::new(),
+                request_id: r.request_id.as_deref().map(Into::into),
+            }) {
+                p.calls.push((call.millis.unwrap_or(0), call.cost_picos()));
+            }
+        }
+        let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
+        if let Some(fp) = r.prompt_fp {
+            let key = key_of(&[
+                label(&r.feature).as_bytes(),
+                label(&r.user).as_bytes(),
+                &fp.to_le_bytes(),
+            ]);
+            let attempt = || Attempt {
+                millis: call.millis.unwrap_or(0),
+                ok: status == CallStatus::Ok,
+                cell: call.cell,
+                cost: call.cost_picos(),
+                attempt: r.attempt,
+                request_id: r.request_id.as_deref().map(Into::into),
+            };
+            if status != CallStatus::Ok || retried {
+                if let Some(c) = keyed.chains.entry(key, ChainObs::default) {
+                    c.attempts.push(attempt());
+                }
+            } else if let Some(c) = keyed.chains.get_mut(key) {
+                // A success after failures of the same prompt ends the chain.
+                c.attempts.push(attempt());
+            }
+        }
+    }
+}
+
 impl RecordSink for Accumulator<'_> {
     fn record(&mut self, r: CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
@@ -315,23 +483,29 @@ impl RecordSink for Accumulator<'_> {
                 k.push(SEP);
             }
             push_day(k, day);
+            if r.is_batch() {
+                k.push(SEP);
+                k.push('b');
+            }
         }
         let catalog = self.catalog;
-        let id = match self.groups.get(self.key_buf.as_str()) {
-            Some(g) => g.resolved,
+        let (id, cell) = match self.groups.get(self.key_buf.as_str()) {
+            Some(g) => (g.resolved, g.cell),
             None => {
                 let id = catalog.resolve(r.provider.as_deref(), &r.model);
+                let cell = self.cell_for(feature, &r.model, id);
                 self.groups.insert(
                     self.key_buf.as_str().into(),
                     Group {
                         resolved: id,
-                        stats: Stats::default(),
+                        cell,
+                        ..Group::default()
                     },
                 );
-                id
+                (id, cell)
             }
         };
-        let cost = id.map(|id| {
+        let priced = id.map(|id| {
             let priced = catalog.price(id, day, &r.usage, r.is_batch());
             if r.is_batch() && !priced.batch_priced {
                 self.batch_at_full_price += 1;
@@ -340,13 +514,21 @@ impl RecordSink for Accumulator<'_> {
                 self.long_context_calls += 1;
             }
             self.cost_parts.add(&priced.cost);
-            priced.cost.total()
+            priced.cost
         });
-        self.groups
-            .get_mut(self.key_buf.as_str())
-            .expect("found or inserted above")
-            .stats
-            .add(status, &r.usage, cost);
+        let cost = priced.map(|p| p.total());
+        {
+            let g = self
+                .groups
+                .get_mut(self.key_buf.as_str())
+                .expect("found or inserted above");
+            g.stats.add(status, &r.usage, cost);
+            g.cache_write_1h += r.usage.cache_write_1h;
+            if status != CallStatus::Ok {
+                add_usage(&mut g.failed, &r.usage);
+            }
+        }
+        self.observe(&r, status, priced.as_ref(), cell, at);
         let model_key: &str = match id {
             Some(id) => &catalog.model(id).id,
             None => &r.model,

@@ -14,9 +14,12 @@ use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Sour
 use rustc_hash::FxHashMap;
 
 use crate::accumulate::{
-    parse_day, Accumulator, AnalyzeConfig, Dim, ExpensiveCall, Table, NONE, SEP,
+    parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
 };
+use crate::detect::{Context, Finding, GroupRow};
+use crate::observe::Keyed;
 use crate::stats::{CostParts, Stats};
+use crate::whatif::Waterfall;
 
 /// One key's stats.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -171,6 +174,49 @@ pub struct Audit {
     pub coverage: Vec<CoverageRow>,
     pub most_expensive_calls: Vec<ExpensiveRow>,
     pub input: InputReport,
+    /// Waste findings, most monthly savings first.
+    pub findings: Vec<Finding>,
+    /// The findings' savings, compounded in lever order.
+    pub savings: Option<Waterfall>,
+    /// How much of the keyed analyses ran on a sample (large inputs).
+    pub sampling: Sampling,
+}
+
+/// Whether per-key analyses (duplicates, retry chains, sessions) saw every
+/// key or a coordinated hash sample of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Sampling {
+    /// 1 when exact; else each sampled key stands for this many.
+    pub sessions_scale: u64,
+    pub prompts_scale: u64,
+    pub chains_scale: u64,
+}
+
+/// What the detectors and what-if re-pricing work on besides the audit.
+pub struct Profile {
+    pub groups: Vec<GroupRow>,
+    /// Sorted by (feature, model).
+    pub cells: Vec<Cell>,
+    pub keyed: Keyed,
+}
+
+impl Profile {
+    /// The detectors' view of this profile and `audit`.
+    pub fn context<'a>(
+        &'a self,
+        audit: &'a Audit,
+        catalog: &'a Catalog,
+        config: &'a AnalyzeConfig,
+    ) -> Context<'a> {
+        Context {
+            audit,
+            catalog,
+            groups: &self.groups,
+            cells: &self.cells,
+            keyed: &self.keyed,
+            config: &config.detect,
+        }
+    }
 }
 
 impl Audit {
@@ -239,9 +285,12 @@ fn day_rows(map: rustc_hash::FxHashMap<NaiveDate, Table>) -> Vec<DayKeyRow> {
 }
 
 impl Accumulator<'_> {
-    /// Turns merged partial results into the finished audit.
-    pub fn finish(self, summary: &IngestSummary, config: &AnalyzeConfig) -> Audit {
+    /// Turns merged partial results into the finished audit (without
+    /// findings) and the profile the detectors read.
+    pub fn finish(mut self, summary: &IngestSummary, config: &AnalyzeConfig) -> (Audit, Profile) {
         let catalog = self.catalog();
+        let names: Vec<&str> = summary.sources.iter().map(|s| s.name.as_str()).collect();
+        let profile = self.take_profile(&names);
         // Roll the groups up into every table they feed.
         let mut dims: [Table; 5] = Default::default();
         let mut feature_model = Table::default();
@@ -363,7 +412,6 @@ impl Accumulator<'_> {
                 lacking_prevents: (present == 0).then(|| f.impact()),
             })
             .collect();
-        let names: Vec<&str> = summary.sources.iter().map(|s| s.name.as_str()).collect();
         let most_expensive_calls = self
             .most_expensive
             .iter()
@@ -394,7 +442,7 @@ impl Accumulator<'_> {
             rejected_samples: summary.rejects.samples(),
             outside_window: self.outside_window,
         };
-        Audit {
+        let audit = Audit {
             catalog_version: catalog.version().to_string(),
             first_call: self.first,
             last_call: self.last,
@@ -419,22 +467,135 @@ impl Accumulator<'_> {
             coverage,
             most_expensive_calls,
             input,
+            findings: Vec::new(),
+            savings: None,
+            sampling: Sampling {
+                sessions_scale: profile.keyed.sessions.scale(),
+                prompts_scale: profile.keyed.prompts.scale(),
+                chains_scale: profile.keyed.chains.scale(),
+            },
+        };
+        (audit, profile)
+    }
+
+    /// Moves the detectors' inputs out of the accumulator, decoding the group
+    /// keys (the groups themselves stay for the attribution roll-up).
+    fn take_profile(&mut self, names: &[&str]) -> Profile {
+        let catalog = self.catalog();
+        let mut cells = std::mem::take(&mut self.cells);
+        let index: Vec<u64> = cells.iter().map(|c| c.key).collect();
+        for c in &mut cells {
+            for (_, id) in c.obs.top.iter_mut() {
+                if let Some(at) = id.strip_prefix('@') {
+                    let (src, line) = at.split_once(':').unwrap_or((at, ""));
+                    let file = src
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| names.get(i))
+                        .unwrap_or(&"");
+                    *id = format!("{file}:{line}").into();
+                }
+            }
+        }
+        let mut groups: Vec<GroupRow> = self
+            .groups
+            .iter()
+            .map(|(key, g)| {
+                let mut parts = key.split(SEP);
+                let mut next = || parts.next().unwrap_or("");
+                let (lp, lm, feature, route, team, day_text) =
+                    (next(), next(), next(), next(), next(), next());
+                let batch = next() == "b";
+                let entry = g.resolved.map(|id| catalog.model(id));
+                let s = &g.stats;
+                GroupRow {
+                    provider: match (lp, entry) {
+                        ("", Some(e)) => e.provider.clone(),
+                        ("", None) => NONE.to_string(),
+                        (p, _) => p.to_string(),
+                    },
+                    model: entry.map_or(lm.to_string(), |e| format!("{}/{}", e.provider, e.id)),
+                    resolved: g.resolved,
+                    feature: feature.to_string(),
+                    route: route.to_string(),
+                    team: team.to_string(),
+                    day: parse_day(day_text),
+                    batch,
+                    stats: g.stats,
+                    usage: tokenaudit_core::Usage {
+                        input: s.input_tokens,
+                        cached_read: s.cached_read_tokens,
+                        cache_write: s.cache_write_tokens,
+                        cache_write_1h: g.cache_write_1h,
+                        output: s.output_tokens,
+                        reasoning: s.reasoning_tokens,
+                    },
+                    failed: g.failed,
+                    cell: index[g.cell as usize],
+                }
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            (
+                &a.feature,
+                &a.model,
+                &a.provider,
+                &a.route,
+                &a.team,
+                a.day,
+                a.batch,
+            )
+                .cmp(&(
+                    &b.feature,
+                    &b.model,
+                    &b.provider,
+                    &b.route,
+                    &b.team,
+                    b.day,
+                    b.batch,
+                ))
+        });
+        cells.sort_by(|a, b| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)));
+        Profile {
+            groups,
+            cells,
+            keyed: std::mem::take(&mut self.keyed),
         }
     }
 }
 
-/// Reads, prices and attributes every call in `sources`.
+/// Reads, prices and attributes every call in `sources`, runs the
+/// detectors and builds the savings waterfall.
 pub fn run(
     sources: &[Source],
     options: &IngestOptions,
     catalog: &Catalog,
     config: &AnalyzeConfig,
 ) -> (Audit, IngestSummary) {
+    let (audit, _, summary) = run_with_profile(sources, options, catalog, config);
+    (audit, summary)
+}
+
+/// [`run`], also returning the profile (for what-if re-pricing).
+pub fn run_with_profile(
+    sources: &[Source],
+    options: &IngestOptions,
+    catalog: &Catalog,
+    config: &AnalyzeConfig,
+) -> (Audit, Profile, IngestSummary) {
     let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
     let mut merged = Accumulator::new(catalog, config);
     for sink in sinks {
         merged.merge(sink);
     }
-    let audit = merged.finish(&summary, config);
-    (audit, summary)
+    let (mut audit, profile) = merged.finish(&summary, config);
+    let findings = crate::detect::run(&profile.context(&audit, catalog, config));
+    audit.savings = Some(crate::whatif::waterfall(
+        catalog,
+        &profile.groups,
+        &profile.cells,
+        &findings,
+    ));
+    audit.findings = findings;
+    (audit, profile, summary)
 }

@@ -75,6 +75,52 @@ pub fn tables(a: &Audit) -> Vec<(String, String)> {
     }
     out.push(("by-feature-model".into(), fm));
     out.push(("by-tag".into(), key_table("tag", &a.tags)));
+    let mut findings = String::from(
+        "fingerprint,rule,name,severity,confidence,title,scope,monthly_savings,observed_savings,savings_method,recommendation,sample_requests\n",
+    );
+    for f in &a.findings {
+        let scope: Vec<String> = f.scope.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let (monthly, observed, method) =
+            f.savings
+                .as_ref()
+                .map_or((String::new(), String::new(), String::new()), |s| {
+                    (
+                        s.monthly.to_decimal_string(),
+                        s.observed.to_decimal_string(),
+                        s.method.clone(),
+                    )
+                });
+        findings.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            f.fingerprint,
+            f.rule,
+            f.name,
+            f.severity.as_str(),
+            format!("{:?}", f.confidence).to_lowercase(),
+            cell(&f.title),
+            cell(&scope.join("; ")),
+            monthly,
+            observed,
+            cell(&method),
+            cell(&f.recommendation),
+            cell(&f.sample_requests.join(" "))
+        ));
+    }
+    out.push(("findings".into(), findings));
+    if let Some(w) = &a.savings {
+        let mut t = String::from("step,lever,savings,remaining,findings\n");
+        for (i, s) in w.steps.iter().enumerate() {
+            t.push_str(&format!(
+                "{},{},{},{},{}\n",
+                i + 1,
+                s.label,
+                s.savings.to_decimal_string(),
+                s.remaining.to_decimal_string(),
+                s.findings.join(" ")
+            ));
+        }
+        out.push(("savings".into(), t));
+    }
     out.push(("failures".into(), key_table("failure", &a.failures)));
     let mut daily = format!("day,{STATS_HEADER}\n");
     for d in &a.daily {

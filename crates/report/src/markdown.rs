@@ -160,6 +160,9 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         pct(t.cached_read_tokens as f64, t.input_tokens as f64)
     );
 
+    savings_section(&mut o, a);
+    findings_section(&mut o, a);
+
     if let Some(f) = dim(a, "feature") {
         let _ = writeln!(o, "## Spend by feature\n");
         stats_table(&mut o, "feature", &f.rows, t, TOP);
@@ -405,4 +408,93 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     }
     let _ = writeln!(o, "Model names as logged and how they resolved are in `audit-model-names.csv`; every table in full is in the CSV files and `audit.json`.");
     o
+}
+
+/// The compounding savings waterfall.
+fn savings_section(o: &mut String, a: &Audit) {
+    let Some(w) = &a.savings else { return };
+    if w.total_savings <= tokenaudit_core::Money::ZERO {
+        return;
+    }
+    let _ = writeln!(o, "## Savings\n");
+    let _ = writeln!(
+        o,
+        "Acting on the findings below would have saved **{}** of {} ({}) over this period. \
+         Each lever is applied to what the levers before it left, so overlapping savings \
+         are counted once.\n",
+        w.total_savings.to_cents_string(),
+        w.spend.to_cents_string(),
+        pct(w.total_savings.to_f64(), w.spend.to_f64())
+    );
+    let _ = writeln!(
+        o,
+        "| lever | saves | spend left | findings |\n|---|---:|---:|---:|"
+    );
+    let _ = writeln!(o, "| *spend* | | {} | |", w.spend.to_cents_string());
+    for s in &w.steps {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            s.label,
+            s.savings.to_cents_string(),
+            s.remaining.to_cents_string(),
+            s.findings.len()
+        );
+    }
+    for n in &w.notes {
+        let _ = writeln!(o, "\nNote: {}", md(n));
+    }
+    let _ = writeln!(o);
+}
+
+/// The findings as a checklist, most savings first.
+fn findings_section(o: &mut String, a: &Audit) {
+    if a.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "## Findings\n");
+    let _ = writeln!(
+        o,
+        "{} findings; `tokenaudit rules CODE` explains each rule. Savings are per 30-day month.\n",
+        a.findings.len()
+    );
+    for f in &a.findings {
+        let saving = f.savings.as_ref().map_or(String::new(), |s| {
+            format!(" — saves ~{}/month", s.monthly.to_cents_string())
+        });
+        let _ = writeln!(
+            o,
+            "- [ ] **{}** {} ({}){saving}  \n  `{}` · severity {} · confidence {:?}  \n  {}",
+            f.rule,
+            md(&f.title),
+            f.name,
+            f.fingerprint,
+            f.severity.as_str(),
+            f.confidence,
+            md(&f.recommendation)
+        );
+        if let Some(s) = &f.savings {
+            let _ = writeln!(o, "  *Estimate:* {}.", md(&s.method));
+        }
+        if !f.evidence.is_empty() {
+            let figures: Vec<String> = f
+                .evidence
+                .iter()
+                .filter(|(_, v)| !v.is_array() && !v.is_object())
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    format!("{k} {}", md(&v))
+                })
+                .collect();
+            let _ = writeln!(o, "  *Evidence:* {}.", figures.join(", "));
+        }
+        if !f.sample_requests.is_empty() {
+            let ids: Vec<String> = f.sample_requests.iter().map(|r| md(r)).collect();
+            let _ = writeln!(o, "  *Sample requests:* {}.", ids.join(", "));
+        }
+    }
+    let _ = writeln!(o);
 }

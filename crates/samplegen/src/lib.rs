@@ -8,16 +8,16 @@
 //! |---|---|---|
 //! | `ticket-classifier` | gpt-4o | a premium model classifying: 1–5 output tokens |
 //! | `support-chat` | claude-sonnet-4 | sessions of 5–30 turns whose input grows each turn (history resent) |
-//! | `doc-qa` | gpt-4.1 | the same 3,200-token system prompt on every call, never cached |
-//! | `agent-planner` | claude-3-5-haiku | a system prompt whose hash changes every call (a timestamp in it) |
+//! | `doc-qa` | gpt-4.1 | the same 3,200-token system prompt on every call, never cached; input growing ~450 tokens a week |
+//! | `agent-planner` | claude-3-5-haiku | agent runs of 3–8 steps seconds apart, each with a system prompt whose hash changes (a timestamp in it) |
 //! | `code-review` | gpt-4o | retry storms: 3–6 attempts within a second after 429/500 |
-//! | `faq-bot` | gpt-4o-mini | the same 40 questions asked again within minutes |
+//! | `faq-bot` | gpt-4.1-mini | the same 40 questions, half of them asked again 1–10 minutes later |
 //! | `nightly-summaries` | gemini-2.5-flash | a 02:00–03:00 UTC burst, `user_facing=false`, real-time priced |
 //! | `report-writer` | o3-mini | outputs cut at the length limit; no max_tokens; a 6× spend spike on day 18 |
 //! | `search-summarize` | gpt-4o-mini → gpt-4o | model-mix drift halfway through |
 //! | `autocomplete` | deepseek-chat | healthy: prompt caching working (80% cached) |
-//! | `translate` | mistral-large-latest | logs its own cost at a 10% markup (reconciliation) |
-//! | `contract-review` | anthropic/claude-opus-4-1 | 1-hour cache writes and reads |
+//! | `translate` | mistral-large-latest | logs its own cost at a 10% markup (reconciliation); 8% of calls paste a whole document (oversized context) |
+//! | `contract-review` | anthropic/claude-opus-4-1 | 1-hour cache writes and reads until day 21, when the cached prefix breaks (cache-hit collapse) |
 //! | `internal-tools` | acme-llm-7b | a model no catalog knows |
 //!
 //! About 2% of calls fail (errors with their input billed, or 429s with no
@@ -321,7 +321,8 @@ impl Gen<'_> {
                 c.team = "knowledge";
                 c.prefix_hash = Some(0x0d0c_0a00_5e57_e301);
                 c.prefix_tokens = Some(3200);
-                c.input = 3200 + self.rng.range(300, 2800);
+                // Retrieved context grows week by week (more chunks each release).
+                c.input = 3200 + self.rng.range(300, 2800) + (day as u64 / 7) * 450;
                 c.output = self.rng.range(100, 500);
                 calls.push(c);
             }
@@ -334,11 +335,18 @@ impl Gen<'_> {
                     Shape::Anthropic,
                 );
                 c.team = "agents";
-                c.prefix_hash = Some(self.rng.next_u64());
                 c.prefix_tokens = Some(2500);
-                c.input = 2500 + self.rng.range(200, 1500);
-                c.output = self.rng.range(150, 600);
-                calls.push(c);
+                // One agent run: several steps seconds apart, each with the
+                // current time in its system prompt.
+                for _ in 0..self.rng.range(3, 8) {
+                    let mut step = c.clone();
+                    step.prefix_hash = Some(self.rng.next_u64());
+                    step.prompt_hash = self.rng.next_u64();
+                    step.input = 2500 + self.rng.range(200, 1500);
+                    step.output = self.rng.range(150, 600);
+                    calls.push(step);
+                    c.ms += self.rng.range(5_000, 40_000) as i64;
+                }
             }
             350..=429 => {
                 let mut c = self.base(day_ms, "code-review", "gpt-4o", "openai", Shape::OpenAi);
@@ -374,13 +382,22 @@ impl Gen<'_> {
                 }
             }
             430..=549 => {
-                let mut c = self.base(day_ms, "faq-bot", "gpt-4o-mini", "openai", Shape::OpenAi);
+                let mut c = self.base(day_ms, "faq-bot", "gpt-4.1-mini", "openai", Shape::OpenAi);
                 c.team = "support";
                 let q = self.rng.range(0, 39);
                 c.prompt_hash = 0xfa00_0000_0000_0000 | q;
-                c.input = 400 + q * 7;
+                // The question and its retrieved help-centre articles.
+                c.input = 1600 + q * 40;
                 c.output = 60 + q;
+                // Often asked again (another user, a refresh) minutes later.
+                let again = self.rng.chance(0.5);
+                let mut repeat = c.clone();
                 calls.push(c);
+                if again {
+                    repeat.ms += self.rng.range(60_000, 600_000) as i64;
+                    repeat.user = self.rng.range(0, 299) as u32;
+                    calls.push(repeat);
+                }
             }
             550..=629 => {
                 let mut c = self.base(
@@ -451,6 +468,10 @@ impl Gen<'_> {
                 c.team = "growth";
                 c.input = self.rng.range(200, 1200);
                 c.output = self.rng.range(200, 1200);
+                // Now and then a whole document pasted in.
+                if self.rng.chance(0.08) {
+                    c.input = self.rng.range(8_000, 20_000);
+                }
                 c.cost_markup = true;
                 calls.push(c);
             }
@@ -465,7 +486,13 @@ impl Gen<'_> {
                 c.team = "legal";
                 c.prefix_hash = Some(0xc0_47a4c7);
                 c.prefix_tokens = Some(8000);
-                if self.rng.chance(0.1) {
+                if day >= 20 {
+                    // A template change on day 21 broke the cached prefix:
+                    // every call now writes the cache and none reads it.
+                    c.prefix_hash = Some(self.rng.next_u64());
+                    c.cache_write = 8000;
+                    c.cache_write_1h = 8000;
+                } else if self.rng.chance(0.1) {
                     c.cache_write = 8000;
                     c.cache_write_1h = 8000;
                 } else {
@@ -700,7 +727,7 @@ pub fn generate(
         ("support-chat", "conversation history resent every turn"),
         (
             "doc-qa",
-            "3,200-token system prompt repeated without caching",
+            "3,200-token system prompt repeated without caching; retrieved context growing week by week",
         ),
         ("agent-planner", "system prompt hash changes every call"),
         ("code-review", "retry storms after 429/500"),
@@ -718,7 +745,14 @@ pub fn generate(
             "model-mix drift gpt-4o-mini to gpt-4o halfway",
         ),
         ("internal-tools", "unknown model acme-llm-7b"),
-        ("translate", "logged cost 10% above list price"),
+        (
+            "translate",
+            "logged cost 10% above list price; whole documents pasted into 8% of prompts",
+        ),
+        (
+            "contract-review",
+            "prompt cache breaks on day 21 (hit-rate collapse)",
+        ),
     ]);
     Ok(g.truth)
 }

@@ -471,12 +471,37 @@ impl Catalog {
 
     /// Prices one call of model `id` made on `day` (`None`: latest prices).
     pub fn price(&self, id: ModelId, day: Option<NaiveDate>, usage: &Usage, batch: bool) -> Priced {
+        self.price_with(id, day, usage, batch, true)
+    }
+
+    /// Prices `usage` at the base rates of the period, never at a
+    /// long-context tier: for re-pricing usage summed over many calls, where
+    /// the summed input says nothing about any one request's size.
+    pub fn price_base(
+        &self,
+        id: ModelId,
+        day: Option<NaiveDate>,
+        usage: &Usage,
+        batch: bool,
+    ) -> Priced {
+        self.price_with(id, day, usage, batch, false)
+    }
+
+    fn price_with(
+        &self,
+        id: ModelId,
+        day: Option<NaiveDate>,
+        usage: &Usage,
+        batch: bool,
+        tiers: bool,
+    ) -> Priced {
         let model = self.model(id);
         let period = self.period(id, day);
         let tier = period
             .tiers
             .iter()
             .rev()
+            .filter(|_| tiers)
             .find(|t| usage.input > t.above_input_tokens);
         let mut rates = match tier {
             Some(t) => t.rates.or(&period.rates),

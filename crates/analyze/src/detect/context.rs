@@ -1,0 +1,126 @@
+//! The read-only view the rules get: the finished audit, the attribution
+//! groups with their keys decoded, the per-(feature, model) observations and
+//! the keyed samples, plus helpers every rule needs (monthly scaling,
+//! severity, pricing a usage).
+
+use chrono::NaiveDate;
+
+use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::{Money, Usage};
+
+use crate::accumulate::Cell;
+use crate::audit::Audit;
+use crate::observe::Keyed;
+use crate::stats::Stats;
+
+use super::{DetectConfig, Severity};
+
+/// One attribution group with its key decoded.
+#[derive(Clone, Debug)]
+pub struct GroupRow {
+    pub provider: String,
+    /// `provider/id` when the catalog knows the model, else the logged name
+    /// (the same label as the cell's).
+    pub model: String,
+    pub resolved: Option<ModelId>,
+    pub feature: String,
+    pub route: String,
+    pub team: String,
+    pub day: Option<NaiveDate>,
+    pub batch: bool,
+    pub stats: Stats,
+    /// Σ usage of all calls (canonical convention).
+    pub usage: Usage,
+    /// Σ usage of the failed calls.
+    pub failed: Usage,
+    /// The cell's key (feature, model).
+    pub cell: u64,
+}
+
+/// What the rules read.
+pub struct Context<'a> {
+    pub audit: &'a Audit,
+    pub catalog: &'a Catalog,
+    pub groups: &'a [GroupRow],
+    /// Sorted by (feature, model).
+    pub cells: &'a [Cell],
+    pub keyed: &'a Keyed,
+    pub config: &'a DetectConfig,
+}
+
+/// Days in the month savings are scaled to.
+pub const MONTH_DAYS: f64 = 30.0;
+
+impl Context<'_> {
+    /// Length of the audited period in days (at least one): from the first
+    /// to the last call, or the `--since`/`--until` window when given.
+    pub fn period_days(&self) -> f64 {
+        crate::period_days(self.audit)
+    }
+
+    /// Scales an amount seen over the audited period to a 30-day month.
+    pub fn monthly(&self, observed: Money) -> Money {
+        scale(observed, MONTH_DAYS / self.period_days())
+    }
+
+    pub fn severity(&self, monthly: Money) -> Severity {
+        self.config.severity(monthly)
+    }
+
+    /// Whether a finding saving `monthly` is worth reporting.
+    pub fn worth_reporting(&self, monthly: Money) -> bool {
+        monthly >= self.config.min_savings && monthly > Money::ZERO
+    }
+
+    /// The cell with this key.
+    pub fn cell(&self, key: u64) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.key == key)
+    }
+
+    /// The groups of one cell.
+    pub fn groups_of(&self, cell: u64) -> impl Iterator<Item = &GroupRow> {
+        self.groups.iter().filter(move |g| g.cell == cell)
+    }
+
+    /// Prices `usage` of model `id` on `day` at base (non-tier) rates.
+    pub fn price(&self, id: ModelId, day: Option<NaiveDate>, usage: &Usage, batch: bool) -> Money {
+        self.catalog.price_base(id, day, usage, batch).cost.total()
+    }
+
+    /// The display name of a cell's model (`gpt-4o`, without provider).
+    pub fn model_name(&self, cell: &Cell) -> String {
+        match cell.resolved {
+            Some(id) => self.catalog.model(id).id.clone(),
+            None => cell.model.to_string(),
+        }
+    }
+}
+
+/// A model's per-token rates on a day, with the engine's fallbacks applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EffectiveRates {
+    pub input: Money,
+    pub cached_read: Money,
+    pub cache_write_5m: Money,
+    pub output: Money,
+}
+
+impl Context<'_> {
+    /// The base rates of model `id` on `day` (the last audited day if none).
+    pub fn rates(&self, id: ModelId, day: Option<NaiveDate>) -> EffectiveRates {
+        let day = day.or(self.audit.last_call.map(|t| t.date_naive()));
+        let r = self.catalog.period(id, day).rates;
+        let input = r.input.unwrap_or(Money::ZERO);
+        EffectiveRates {
+            input,
+            cached_read: r.cached_read.unwrap_or(input),
+            cache_write_5m: r.cache_write_5m.unwrap_or(input),
+            output: r.output.unwrap_or(Money::ZERO),
+        }
+    }
+}
+
+/// `m × factor`, rounded to a whole pico-dollar.
+pub fn scale(m: Money, factor: f64) -> Money {
+    Money::from_picos((m.picos() as f64 * factor).round() as i128)
+}

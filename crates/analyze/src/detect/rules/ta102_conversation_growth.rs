@@ -1,0 +1,181 @@
+//! TA102 conversation-growth
+//!
+//! ## What it finds
+//! Sessions whose input tokens grow with every turn because the whole history
+//! is sent again: per (feature, model), the sessions with at least
+//! `min_turns` turns whose input grows by at least `min_growth` tokens per
+//! turn (least-squares slope over the turn numbers).
+//!
+//! ## Why it costs money
+//! Turn *n* of such a conversation pays for turns 1…n−1 again. Over a
+//! 30-turn session that is 15× the tokens the last question needed; the
+//! input bill of chat features grows with the square of session length.
+//!
+//! ## Example
+//! `support-chat × claude-sonnet-4`: 1,120 sessions, 8.4 turns on average,
+//! input growing by 310 tokens a turn. Keeping only the last 6 turns would
+//! have sent 21% fewer input tokens: $1,940 a month.
+//!
+//! ## How to fix
+//! Send a sliding window of the last N turns, or replace older turns with a
+//! running summary; cache the stable part of the history with the provider's
+//! prompt caching.
+//!
+//! ## Options
+//! - `window` (6): turns kept by the sliding window the saving assumes.
+//! - `min_turns` (4): shortest session considered.
+//! - `min_growth` (100): tokens per turn a session must grow by.
+//! - `min_sessions` (5): fewest growing sessions for a finding.
+//!
+//! The saving of a session of n turns growing by g tokens a turn is
+//! g × (n−N)(n−N+1)/2 tokens (the history beyond the window, turn by turn),
+//! priced at the session's own average input rate.
+
+use tokenaudit_core::Money;
+
+use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "window",
+        default: 6.0,
+        doc: "turns kept by the sliding window",
+    },
+    Opt {
+        name: "min_turns",
+        default: 4.0,
+        doc: "shortest session considered",
+    },
+    Opt {
+        name: "min_growth",
+        default: 100.0,
+        doc: "input tokens per turn a session must grow by",
+    },
+    Opt {
+        name: "min_sessions",
+        default: 5.0,
+        doc: "fewest growing sessions for a finding",
+    },
+];
+
+#[derive(Default)]
+struct PerCell {
+    sessions: u64,
+    growing: u64,
+    turns: u64,
+    slope_sum: f64,
+    saved_tokens: f64,
+    saved: f64,
+    max_turn: u32,
+    ids: Vec<String>,
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let window = o.get("window").max(1.0);
+    let scale = ctx.keyed.sessions.scale() as f64;
+    let mut per: std::collections::BTreeMap<u64, PerCell> = Default::default();
+    for (_, s) in ctx.keyed.sessions.sorted() {
+        let p = per.entry(s.cell).or_default();
+        p.sessions += 1;
+        let turns = s.max_turn as f64;
+        let slope = s.slope();
+        if (s.calls as f64) < o.get("min_turns") || slope < o.get("min_growth") {
+            continue;
+        }
+        p.growing += 1;
+        p.turns += s.calls;
+        p.slope_sum += slope;
+        p.max_turn = p.max_turn.max(s.max_turn);
+        if turns > window {
+            let beyond = turns - window;
+            let tokens = slope * beyond * (beyond + 1.0) / 2.0;
+            let tokens = tokens.min(s.input as f64);
+            p.saved_tokens += tokens;
+            if s.input > 0 {
+                p.saved += s.input_cost.picos() as f64 * tokens / s.input as f64;
+            }
+            if p.ids.len() < 3 {
+                if let Some(id) = &s.request_id {
+                    p.ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    for (key, p) in per {
+        let Some(cell) = ctx.cell(key) else { continue };
+        if (p.growing as f64) < o.get("min_sessions") {
+            continue;
+        }
+        let observed = Money::from_picos((p.saved * scale).round() as i128);
+        let monthly = ctx.monthly(observed);
+        let cell_input = cell.obs.input.sum() as f64;
+        let fraction = if cell_input > 0.0 {
+            (p.saved_tokens * scale / cell_input).min(1.0)
+        } else {
+            0.0
+        };
+        let model = ctx.model_name(cell);
+        let mut f = Finding::new(
+            "TA102",
+            format!(
+                "{}: conversations resend their history ({:.0} more input tokens each turn on {})",
+                cell.feature,
+                p.slope_sum / p.growing as f64,
+                model
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("sessions", p.sessions * scale as u64)
+        .with("growing_sessions", p.growing * scale as u64)
+        .with("mean_turns", round1(p.turns as f64 / p.growing as f64))
+        .with("max_turn", p.max_turn)
+        .with(
+            "mean_growth_tokens_per_turn",
+            round1(p.slope_sum / p.growing as f64),
+        )
+        .with("window_turns", window as u64)
+        .with(
+            "input_tokens_saved",
+            (p.saved_tokens * scale).round() as u64,
+        )
+        .with("input_share_saved", round4(fraction));
+        f.sample_requests = p.ids;
+        f.confidence = if scale > 1.0 {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
+        if ctx.worth_reporting(monthly) {
+            f.severity = ctx.severity(monthly);
+            f.savings = Some(crate::detect::Savings {
+                observed,
+                monthly,
+                method: format!(
+                    "history beyond a {}-turn window, g×(n−N)(n−N+1)/2 tokens per session, at each session's input rate",
+                    window as u64
+                ),
+            });
+            f.lever = Some(Lever::TrimInput {
+                feature: cell.feature.to_string(),
+                model: Some(cell.model.to_string()),
+                fraction,
+            });
+        } else {
+            continue;
+        }
+        f.recommendation = format!(
+            "Send only the last {} turns (or a running summary of older ones) in {}.",
+            window as u64, cell.feature
+        );
+        out.push(f);
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

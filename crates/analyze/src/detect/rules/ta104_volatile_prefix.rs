@@ -1,0 +1,138 @@
+//! TA104 volatile-prefix
+//!
+//! ## What it finds
+//! A feature whose system-prompt prefix fingerprint changes on (nearly)
+//! every call although the prefix is long: something variable — a
+//! timestamp, a request id, the user's name — sits inside what was meant to
+//! be a static, cacheable prefix.
+//!
+//! ## Why it costs money
+//! Prompt caching matches prefixes byte for byte. One changing character near
+//! the start of a 2,500-token system prompt makes every call a cache miss, so
+//! the whole prefix is billed at the full input rate every time, even with
+//! caching switched on.
+//!
+//! ## Example
+//! `agent-planner × claude-3-5-haiku`: 9,800 calls carried 9,800 distinct
+//! prefixes of 2,500 tokens on average.
+//!
+//! ## How to fix
+//! Move the variable part (date, ids, user details) out of the system prompt
+//! to the end of the prompt; keep the prefix byte-identical across calls.
+//!
+//! ## Options
+//! - `min_calls` (50): fewest calls with a prefix fingerprint.
+//! - `min_tokens` (1024): smallest mean prefix length, in tokens.
+//! - `distinct_share` (0.5): distinct prefixes per call at or above which the
+//!   prefix counts as volatile.
+//!
+//! The saving is that of caching the prefix once it is stable, computed as
+//! TA103 does (a cache write in every 5-minute window with calls, hits for
+//! the rest). The finding is reported even when that saving is small: a
+//! volatile prefix also defeats every later caching effort.
+
+use tokenaudit_core::Money;
+
+use crate::detect::rules::ta103_uncached_repeated_prefix::{cache_saving, writes_and_hits};
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "min_calls",
+        default: 50.0,
+        doc: "fewest calls with a prefix fingerprint",
+    },
+    Opt {
+        name: "min_tokens",
+        default: 1024.0,
+        doc: "smallest mean prefix length in tokens",
+    },
+    Opt {
+        name: "distinct_share",
+        default: 0.5,
+        doc: "distinct prefixes per call that make the prefix volatile",
+    },
+];
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    for cell in ctx.cells {
+        let obs = &cell.obs;
+        let calls = obs.prefixed_calls;
+        if (calls as f64) < o.get("min_calls") {
+            continue;
+        }
+        let distinct = obs.distinct_prefix_estimate().min(calls);
+        let share = distinct as f64 / calls as f64;
+        if share < o.get("distinct_share") {
+            continue;
+        }
+        let (mut tokens, mut with) = (obs.other_prefix_tokens, 0u64);
+        for p in obs.prefixes.values() {
+            tokens += p.prefix_tokens;
+            with += p.with_tokens;
+        }
+        // Calls counted together after the table filled carry tokens too; their
+        // count is known, not whether each logged its token count: take them as
+        // logged when the tracked ones all were.
+        if with == obs.prefixes.values().map(|p| p.calls).sum::<u64>() {
+            with += obs.other_prefix_calls;
+        }
+        if with == 0 {
+            continue;
+        }
+        let mean = tokens as f64 / with as f64;
+        if mean < o.get("min_tokens") {
+            continue;
+        }
+        let Some(id) = cell.resolved else { continue };
+        let rates = ctx.rates(id, None);
+        let (writes, hits) = writes_and_hits(calls, obs.prefix_bucket_count());
+        let saved = cache_saving(&rates, mean, writes, hits);
+        let model = ctx.model_name(cell);
+        let input = obs.input.sum() as f64;
+        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
+        let after = if input > 0.0 {
+            ((cached as f64 + mean * hits as f64) / input).min(1.0)
+        } else {
+            0.0
+        };
+        let mut f = Finding::new(
+            "TA104",
+            format!(
+                "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
+                cell.feature,
+                mean,
+                share * 100.0,
+                model
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls", calls)
+        .with("distinct_prefixes", distinct)
+        .with("distinct_per_call", round_to(share, 4))
+        .with("mean_prefix_tokens", mean.round() as u64)
+        .with("cached_share_after", round_to(after, 4));
+        f.confidence = if share > 0.95 {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        f.recommendation = format!(
+            "Move what varies (timestamps, ids, user details) out of {}'s system prompt to the end of the prompt so the prefix is byte-identical and cacheable.",
+            cell.feature
+        );
+        let lever = Lever::PromptCache {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            share: after,
+        };
+        let method = "the prefix priced as cached once stable: hits at the input minus cached rate, less a cache write in every 5-minute window with calls";
+        if saved > Money::ZERO {
+            f.set_savings(ctx, saved, method, Some(lever));
+        } else {
+            f.severity = crate::detect::Severity::Low;
+        }
+        out.push(f);
+    }
+}

@@ -1,0 +1,183 @@
+//! TA106 prompt-size-drift
+//!
+//! ## What it finds
+//! Prompts of a (feature, model) that grow over the weeks — the median input
+//! tokens of the last full week at least `growth` above the first week's —
+//! and oversized contexts, where the p95 input is at least `p95_ratio` times
+//! the median.
+//!
+//! ## Why it costs money
+//! Prompts accrete: another instruction, more retrieved chunks, a longer
+//! few-shot list. Each is small; together they raise every call's input
+//! bill, unnoticed because no single change looked expensive. A p95 far
+//! above the median means some requests stuff whole documents or histories
+//! into the context where a retrieval step or truncation would do.
+//!
+//! ## Example
+//! `doc-qa × gpt-4.1`: median input 3,900 tokens in the week of 2026-09-28,
+//! 5,100 in the week of 2026-10-26 (+31%).
+//!
+//! ## How to fix
+//! Review what was added to the prompt template; trim retrieved context to
+//! the top chunks; set a token budget for the context builder.
+//!
+//! ## Options
+//! - `growth` (0.25): relative rise of the weekly median that counts as drift.
+//! - `p95_ratio` (4): p95 / median input that counts as oversized.
+//! - `min_calls` (50): fewest calls in each compared week (or overall, for
+//!   the p95 check).
+//!
+//! The drift saving is bringing the calls after the first week back to the
+//! first week's median: their input tokens × (1 − first/last median), priced
+//! at the input rate. The oversized saving is capping input at 2× the median
+//! on the calls above it (the excess tokens, at the input rate).
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "growth",
+        default: 0.25,
+        doc: "relative rise of the weekly median input that counts as drift",
+    },
+    Opt {
+        name: "p95_ratio",
+        default: 4.0,
+        doc: "p95 / median input that counts as oversized",
+    },
+    Opt {
+        name: "min_calls",
+        default: 50.0,
+        doc: "fewest calls per compared week",
+    },
+];
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let min_calls = o.get("min_calls");
+    for cell in ctx.cells {
+        let Some(id) = cell.resolved else { continue };
+        let rates = ctx.rates(id, None);
+        let model = ctx.model_name(cell);
+        let total_input = cell.obs.input.sum() as f64;
+        let weeks: Vec<_> = cell
+            .obs
+            .weekly_input
+            .iter()
+            .filter(|(_, h)| h.count() as f64 >= min_calls)
+            .collect();
+        if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
+            let (m0, m1) = (first.1.quantile(0.5) as f64, last.1.quantile(0.5) as f64);
+            if weeks.len() >= 2 && m0 > 0.0 && m1 >= m0 * (1.0 + o.get("growth")) {
+                let later: f64 = cell
+                    .obs
+                    .weekly_input
+                    .iter()
+                    .filter(|(w, _)| *w > first.0)
+                    .map(|(_, h)| h.sum() as f64)
+                    .sum();
+                let cut = 1.0 - m0 / m1;
+                let tokens = later * cut;
+                let saved =
+                    Money::from_picos((tokens * rates.input.picos() as f64).round() as i128);
+                let week = |w: i32| {
+                    chrono::NaiveDate::from_num_days_from_ce_opt(w)
+                        .map_or(String::new(), |d| d.to_string())
+                };
+                let mut f = Finding::new(
+                    "TA106",
+                    format!(
+                        "{}: median prompt grew {:.0}% from the week of {} to the week of {} on {}",
+                        cell.feature,
+                        (m1 / m0 - 1.0) * 100.0,
+                        week(first.0),
+                        week(last.0),
+                        model
+                    ),
+                    scope([
+                        ("feature", &cell.feature),
+                        ("model", &cell.model),
+                        ("kind", "drift"),
+                    ]),
+                )
+                .with("first_week", week(first.0))
+                .with("last_week", week(last.0))
+                .with("first_week_median_input", m0 as u64)
+                .with("last_week_median_input", m1 as u64)
+                .with("growth", round_to(m1 / m0 - 1.0, 4))
+                .with("weeks", weeks.len());
+                f.confidence = Confidence::Medium;
+                f.recommendation = format!(
+                    "Review what was added to {}'s prompt since the week of {}; trim it back to what the task needs.",
+                    cell.feature,
+                    week(first.0)
+                );
+                let lever = (total_input > 0.0).then(|| Lever::TrimInput {
+                    feature: cell.feature.to_string(),
+                    model: Some(cell.model.to_string()),
+                    fraction: (tokens / total_input).min(1.0),
+                });
+                if f.set_savings(
+                    ctx,
+                    saved,
+                    "input after the first week brought back to the first week's median, at the input rate",
+                    lever,
+                ) {
+                    out.push(f);
+                }
+            }
+        }
+        let h = &cell.obs.input;
+        if (h.count() as f64) < min_calls {
+            continue;
+        }
+        let (p50, p95) = (h.quantile(0.5), h.quantile(0.95));
+        if p50 == 0 || (p95 as f64) < o.get("p95_ratio") * p50 as f64 {
+            continue;
+        }
+        let cap = 2 * p50;
+        let (over, excess) = h.excess_over(cap);
+        let saved = Money::from_picos((excess as f64 * rates.input.picos() as f64).round() as i128);
+        let mut f = Finding::new(
+            "TA106",
+            format!(
+                "{}: oversized contexts, p95 input {} tokens is {:.1}× the median {} on {}",
+                cell.feature,
+                p95,
+                p95 as f64 / p50 as f64,
+                p50,
+                model
+            ),
+            scope([
+                ("feature", &cell.feature),
+                ("model", &cell.model),
+                ("kind", "oversized"),
+            ]),
+        )
+        .with("median_input", p50)
+        .with("p95_input", p95)
+        .with("max_input", h.max())
+        .with("calls_over_2x_median", over)
+        .with("excess_tokens", excess as u64);
+        f.confidence = Confidence::Low;
+        f.recommendation = format!(
+            "Bound {}'s context: retrieve fewer chunks, truncate long documents and histories to a token budget (about {} tokens).",
+            cell.feature, cap
+        );
+        let lever = (total_input > 0.0).then(|| Lever::TrimInput {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            fraction: (excess as f64 / total_input).min(1.0),
+        });
+        if f.set_savings(
+            ctx,
+            saved,
+            "input above 2× the median cut on the calls above it, at the input rate",
+            lever,
+        ) {
+            out.push(f);
+        }
+    }
+}

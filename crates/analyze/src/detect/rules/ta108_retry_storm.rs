@@ -1,0 +1,197 @@
+//! TA108 retry-storm
+//!
+//! ## What it finds
+//! Retry chains — the same prompt from the same user and feature sent again
+//! after a failure, or calls marked as retries (`attempt` > 1, `retry_of`) —
+//! and among them *storms*: chains of at least `storm_attempts` attempts
+//! whose attempts come faster than any backoff (median gap under
+//! `storm_gap_ms`), and *fallbacks*, chains that moved to another model.
+//!
+//! ## Why it costs money
+//! Every failed attempt that processed input is billed. Retrying at once
+//! into a rate limit or an overloaded model multiplies the failures: a
+//! six-attempt storm pays for five failed calls and makes the outage worse
+//! for everyone sharing the quota.
+//!
+//! ## Example
+//! `code-review`: 410 retry chains, 160 of them storms of 3–6 attempts 200 ms
+//! apart after 429s; the failed attempts of the storms cost $96.
+//!
+//! ## How to fix
+//! Exponential backoff with jitter, honour `retry-after`, cap attempts at 3,
+//! and use a circuit breaker; fall back to another model only after backing
+//! off.
+//!
+//! ## Options
+//! - `storm_attempts` (3): fewest attempts in a storm.
+//! - `storm_gap_ms` (1000): median gap between attempts under which the
+//!   chain is a storm.
+//! - `min_chains` (5): fewest chains for a finding.
+//!
+//! The saving is the cost of the failed attempts of storms beyond the first
+//! (with backoff, the first failure is unavoidable; the rest are not).
+
+use std::collections::BTreeMap;
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "storm_attempts",
+        default: 3.0,
+        doc: "fewest attempts in a storm",
+    },
+    Opt {
+        name: "storm_gap_ms",
+        default: 1000.0,
+        doc: "median gap between attempts under which a chain is a storm",
+    },
+    Opt {
+        name: "min_chains",
+        default: 5.0,
+        doc: "fewest chains for a finding",
+    },
+];
+
+#[derive(Default)]
+struct PerFeature {
+    chains: u64,
+    storms: u64,
+    fallbacks: u64,
+    attempts: u64,
+    failed_attempts: u64,
+    failed_cost: i128,
+    storm_waste: i128,
+    max_attempts: usize,
+    gaps: Vec<i64>,
+    ids: Vec<String>,
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let scale = ctx.keyed.chains.scale();
+    let mut per: BTreeMap<&str, PerFeature> = BTreeMap::new();
+    for (_, chain) in ctx.keyed.chains.sorted() {
+        let mut a = chain.attempts.clone();
+        a.sort();
+        // A chain is a failure followed by at least one more attempt, or
+        // attempts marked as retries.
+        let marked = a.iter().any(|x| x.attempt.is_some_and(|n| n > 1));
+        let failed_first = a.first().is_some_and(|x| !x.ok);
+        if a.len() < 2 || !(marked || failed_first) {
+            continue;
+        }
+        let Some(cell) = ctx.cell(a[0].cell) else {
+            continue;
+        };
+        let p = per.entry(&cell.feature).or_default();
+        p.chains += 1;
+        p.attempts += a.len() as u64;
+        p.max_attempts = p.max_attempts.max(a.len());
+        let mut gaps: Vec<i64> = a.windows(2).map(|w| w[1].millis - w[0].millis).collect();
+        gaps.sort_unstable();
+        let median_gap = gaps[gaps.len() / 2];
+        p.gaps.push(median_gap);
+        let failed: Vec<_> = a.iter().filter(|x| !x.ok).collect();
+        p.failed_attempts += failed.len() as u64;
+        p.failed_cost += failed.iter().map(|x| x.cost as i128).sum::<i128>();
+        if a.iter().any(|x| x.cell != a[0].cell) {
+            p.fallbacks += 1;
+        }
+        if a.len() as f64 >= o.get("storm_attempts") && (median_gap as f64) < o.get("storm_gap_ms")
+        {
+            p.storms += 1;
+            p.storm_waste += failed.iter().skip(1).map(|x| x.cost as i128).sum::<i128>();
+            if p.ids.len() < 3 {
+                if let Some(id) = &a[0].request_id {
+                    p.ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    for (feature, p) in per {
+        if (p.chains as f64) < o.get("min_chains") {
+            continue;
+        }
+        let mut gaps = p.gaps.clone();
+        gaps.sort_unstable();
+        let median_gap = gaps.get(gaps.len() / 2).copied().unwrap_or(0);
+        let saved = Money::from_picos(p.storm_waste * scale as i128);
+        let failed_cost: Money = ctx
+            .audit
+            .dim("feature")
+            .iter()
+            .find(|r| r.key == feature)
+            .map_or(Money::ZERO, |r| r.stats.failed_cost);
+        let fraction = if failed_cost > Money::ZERO {
+            (saved.picos() as f64 / failed_cost.picos() as f64).min(1.0)
+        } else {
+            0.0
+        };
+        let s = scale;
+        let mut f = Finding::new(
+            "TA108",
+            if p.storms > 0 {
+                format!(
+                    "{feature}: {} retry storms ({} chains, up to {} attempts, median gap {} ms)",
+                    p.storms * s,
+                    p.chains * s,
+                    p.max_attempts,
+                    median_gap
+                )
+            } else {
+                format!("{feature}: {} retry chains", p.chains * s)
+            },
+            scope([("feature", feature)]),
+        )
+        .with("chains", p.chains * s)
+        .with("storms", p.storms * s)
+        .with("fallback_chains", p.fallbacks * s)
+        .with("attempts", p.attempts * s)
+        .with(
+            "mean_attempts",
+            round_to(p.attempts as f64 / p.chains as f64, 2),
+        )
+        .with("max_attempts", p.max_attempts)
+        .with("failed_attempts", p.failed_attempts * s)
+        .with(
+            "failed_attempts_cost",
+            Money::from_picos(p.failed_cost * s as i128).to_decimal_string(),
+        )
+        .with("median_gap_ms", median_gap);
+        f.sample_requests = p.ids;
+        f.confidence = if s > 1 {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
+        f.recommendation = format!(
+            "Retry {feature}'s calls with exponential backoff and jitter, honour retry-after, and cap attempts at 3{}.",
+            if p.fallbacks > 0 {
+                "; fall back to another model only after backing off"
+            } else {
+                ""
+            }
+        );
+        let lever = (fraction > 0.0).then(|| Lever::AvoidFailures {
+            feature: feature.to_string(),
+            model: None,
+            fraction,
+        });
+        if saved > Money::ZERO {
+            if f.set_savings(
+                ctx,
+                saved,
+                "the failed attempts of storms after the first, at their logged usage",
+                lever,
+            ) {
+                out.push(f);
+            }
+        } else if p.storms > 0 || p.fallbacks > 0 {
+            f.severity = crate::detect::Severity::Info;
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! TA109 duplicate-requests
+//!
+//! ## What it finds
+//! The same prompt (same prompt fingerprint) sent to the same model again
+//! within `ttl_minutes`: the calls an exact-match response cache would have
+//! answered, the hit rate it would have had, and what those calls cost.
+//!
+//! ## Why it costs money
+//! Each repeat is billed in full although its answer was already paid for
+//! minutes earlier: FAQ bots, dashboards refreshing the same summary, users
+//! pressing "regenerate", clients retrying successful calls.
+//!
+//! ## Example
+//! `faq-bot × gpt-4o-mini`: 3,100 of 7,400 calls repeated a prompt seen in
+//! the previous hour (42% hit rate), $41 a month.
+//!
+//! ## How to fix
+//! Put an exact-match response cache (keyed by model, parameters and the
+//! normalised prompt) in front of the feature with this TTL; skip it for
+//! prompts that must be fresh (temperature > 0 creative tasks).
+//!
+//! ## Options
+//! - `ttl_minutes` (60): lifetime of a cached response.
+//! - `min_hits` (20): fewest cache hits for a finding.
+//! - `min_hit_rate` (0.05): lowest hit rate for a finding.
+//!
+//! The simulation replays each prompt's calls in time order: a call more than
+//! the TTL after the one that filled the cache (or the first) is a miss and
+//! refills it; the others are hits, and their cost is the saving. Only
+//! successful calls are replayed: a failed call leaves nothing to cache, and
+//! a retry after a failure is TA108's business. Calls without a timestamp
+//! count as simultaneous.
+
+use std::collections::BTreeMap;
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "ttl_minutes",
+        default: 60.0,
+        doc: "lifetime of a cached response",
+    },
+    Opt {
+        name: "min_hits",
+        default: 20.0,
+        doc: "fewest cache hits for a finding",
+    },
+    Opt {
+        name: "min_hit_rate",
+        default: 0.05,
+        doc: "lowest hit rate for a finding",
+    },
+];
+
+/// Hits and their cost for one prompt's calls `(millis, cost picos)`.
+pub fn simulate(calls: &mut [(i64, i64)], ttl_ms: i64) -> (u64, i128) {
+    calls.sort_unstable();
+    let (mut hits, mut saved) = (0u64, 0i128);
+    let mut filled: Option<i64> = None;
+    for &(t, cost) in calls.iter() {
+        match filled {
+            Some(f) if t - f <= ttl_ms => {
+                hits += 1;
+                saved += cost as i128;
+            }
+            _ => filled = Some(t),
+        }
+    }
+    (hits, saved)
+}
+
+#[derive(Default)]
+struct PerCell {
+    prompts: u64,
+    repeated: u64,
+    calls: u64,
+    hits: u64,
+    saved: i128,
+    ids: Vec<String>,
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
+    let s = ctx.keyed.prompts.scale();
+    let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
+    for (_, p) in ctx.keyed.prompts.sorted() {
+        let c = per.entry(p.cell).or_default();
+        c.prompts += 1;
+        c.calls += p.calls.len() as u64;
+        if p.calls.len() < 2 {
+            continue;
+        }
+        let mut calls = p.calls.clone();
+        let (hits, saved) = simulate(&mut calls, ttl_ms);
+        if hits > 0 {
+            c.repeated += 1;
+            c.hits += hits;
+            c.saved += saved;
+            if c.ids.len() < 3 {
+                if let Some(id) = &p.request_id {
+                    c.ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    for (key, p) in per {
+        let Some(cell) = ctx.cell(key) else { continue };
+        let rate = p.hits as f64 / p.calls.max(1) as f64;
+        if ((p.hits * s) as f64) < o.get("min_hits") || rate < o.get("min_hit_rate") {
+            continue;
+        }
+        let saved = Money::from_picos(p.saved * s as i128);
+        let model = ctx.model_name(cell);
+        let mut f = Finding::new(
+            "TA109",
+            format!(
+                "{}: {:.0}% of calls to {} repeat a prompt sent in the previous {} minutes",
+                cell.feature,
+                rate * 100.0,
+                model,
+                o.get("ttl_minutes")
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls_with_fingerprint", p.calls * s)
+        .with("distinct_prompts", p.prompts * s)
+        .with("repeated_prompts", p.repeated * s)
+        .with("cache_hits", p.hits * s)
+        .with("hit_rate", round_to(rate, 4))
+        .with("ttl_minutes", o.get("ttl_minutes"));
+        f.sample_requests = p.ids;
+        f.confidence = if s > 1 {
+            Confidence::Medium
+        } else {
+            Confidence::High
+        };
+        f.recommendation = format!(
+            "Put an exact-match response cache with a {}-minute TTL in front of {}.",
+            o.get("ttl_minutes"),
+            cell.feature
+        );
+        // The lever's hit rate is over the cell's priced calls, so calls
+        // without a fingerprint are assumed not to hit.
+        let all = cell.obs.input.count().max(1) as f64;
+        let lever = Lever::ResponseCache {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            hit_rate: ((p.hits * s) as f64 / all).min(1.0),
+        };
+        if f.set_savings(
+            ctx,
+            saved,
+            "the logged cost of the calls a response cache with this TTL would have answered (replayed in time order)",
+            Some(lever),
+        ) {
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! TA111 premium-model-for-small-task
+//!
+//! ## What it finds
+//! A premium model doing work a small model does as well: per (feature,
+//! model), calls whose outputs are tiny (p95 output at most `max_output`
+//! tokens: classification, extraction, yes/no, routing) or whose prompts are
+//! short and outputs small, on a model that costs at least `min_ratio` times
+//! the cheapest model of its provider family.
+//!
+//! ## Why it costs money
+//! Flagship models cost 10–30× their small siblings per token. Labelling a
+//! ticket with one of five categories does not need them; the price
+//! difference is paid on every call.
+//!
+//! ## Example
+//! `ticket-classifier × gpt-4o`: p95 output 4 tokens over 12,000 calls;
+//! gpt-4.1-nano would have cost $38 instead of $402 a month.
+//!
+//! ## How to fix
+//! Route the feature to the smaller model, after an offline evaluation on a
+//! sample of its real traffic; keep the premium model as a fallback for
+//! low-confidence answers.
+//!
+//! ## Options
+//! - `max_output` (16): p95 output tokens at or under which outputs are tiny.
+//! - `short_input` (1000): p95 input tokens under which prompts are short
+//!   (then outputs up to 4 × `max_output` qualify).
+//! - `min_ratio` (4): the model must cost at least this many times the
+//!   target (blended 3:1 input:output price).
+//! - `min_calls` (100): fewest calls.
+//!
+//! The target is the cheapest of the model's own smaller variants (`gpt-4o`
+//! → `gpt-4o-mini`) or, when it has none, the cheapest chat model of the same
+//! provider whose id starts with the same family word (`gpt`, `claude`,
+//! `gemini`, `mistral`…), skipping embedding, audio, image, search,
+//! realtime, instruct and open-weight models.
+//! The saving re-prices the cell's actual tokens at the target's rates.
+
+use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "max_output",
+        default: 16.0,
+        doc: "p95 output tokens at or under which outputs are tiny",
+    },
+    Opt {
+        name: "short_input",
+        default: 1000.0,
+        doc: "p95 input tokens under which prompts are short",
+    },
+    Opt {
+        name: "min_ratio",
+        default: 4.0,
+        doc: "price ratio of the model to the target",
+    },
+    Opt {
+        name: "min_calls",
+        default: 100.0,
+        doc: "fewest calls",
+    },
+];
+
+const NOT_CHAT: &[&str] = &[
+    "embed",
+    "audio",
+    "tts",
+    "whisper",
+    "transcribe",
+    "image",
+    "dall",
+    "search",
+    "realtime",
+    "instruct",
+    "moderation",
+    "vision",
+    "computer-use",
+    "deep-research",
+    "babbage",
+    "davinci",
+    "codex",
+    "live",
+    "oss",
+];
+
+/// Blended price of a model on a day: (3 × input + output) / 4 per token.
+pub fn blended(catalog: &Catalog, id: ModelId, day: Option<chrono::NaiveDate>) -> Option<i128> {
+    let r = catalog.period(id, day).rates;
+    let (i, o) = (r.input?, r.output?);
+    Some((3 * i.picos() + o.picos()) / 4)
+}
+
+/// The family word of a model id (`gpt-4o-mini` → `gpt`).
+pub fn family(id: &str) -> &str {
+    let id = id.rsplit('/').next().unwrap_or(id);
+    id.split(['-', '.', '_']).next().unwrap_or(id)
+}
+
+/// The cheapest chat model of the same provider and family, by blended price.
+pub fn cheapest_sibling(
+    catalog: &Catalog,
+    id: ModelId,
+    day: Option<chrono::NaiveDate>,
+) -> Option<ModelId> {
+    let me = catalog.model(id);
+    let fam = family(&me.id);
+    // Prefer the model's own small variants (gpt-4o → gpt-4o-mini).
+    let own = format!("{}-", me.id);
+    let variants = |m: &tokenaudit_core::pricing::ModelEntry| m.id.starts_with(&own);
+    let has_variant = catalog.models().any(|(o, m)| {
+        o != id
+            && m.provider == me.provider
+            && variants(m)
+            && !NOT_CHAT.iter().any(|w| m.id.contains(w))
+    });
+    catalog
+        .models()
+        .filter(|(other, m)| {
+            *other != id
+                && m.provider == me.provider
+                && if has_variant {
+                    variants(m)
+                } else {
+                    family(&m.id) == fam
+                }
+                && !NOT_CHAT.iter().any(|w| m.id.contains(w))
+        })
+        .filter_map(|(other, m)| {
+            let p = blended(catalog, other, day)?;
+            (p > 0).then_some((p, m.id.as_str(), other))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, _, other)| other)
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let day = ctx.audit.last_call.map(|t| t.date_naive());
+    for cell in ctx.cells {
+        let Some(id) = cell.resolved else { continue };
+        let obs = &cell.obs;
+        if (obs.output.count() as f64) < o.get("min_calls") {
+            continue;
+        }
+        let (out95, in95) = (obs.output.quantile(0.95), obs.input.quantile(0.95));
+        let tiny = out95 as f64 <= o.get("max_output");
+        let short =
+            (in95 as f64) < o.get("short_input") && out95 as f64 <= 4.0 * o.get("max_output");
+        if !(tiny || short) {
+            continue;
+        }
+        let Some(target) = cheapest_sibling(ctx.catalog, id, day) else {
+            continue;
+        };
+        let (Some(mine), Some(theirs)) = (
+            blended(ctx.catalog, id, day),
+            blended(ctx.catalog, target, day),
+        ) else {
+            continue;
+        };
+        if theirs <= 0 || (mine as f64) < o.get("min_ratio") * theirs as f64 {
+            continue;
+        }
+        let (mut before, mut after) = (Money::ZERO, Money::ZERO);
+        for g in ctx.groups_of(cell.key) {
+            before += ctx.price(id, g.day, &g.usage, g.batch);
+            after += ctx.price(target, g.day, &g.usage, g.batch);
+        }
+        let t = ctx.catalog.model(target);
+        let to = format!("{}/{}", t.provider, t.id);
+        let model = ctx.model_name(cell);
+        let mut f = Finding::new(
+            "TA111",
+            format!(
+                "{}: {} answers with {} tokens at p95; {} costs {:.0}× less",
+                cell.feature,
+                model,
+                out95,
+                t.id,
+                mine as f64 / theirs as f64
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls", obs.output.count())
+        .with("p95_output_tokens", out95)
+        .with("p95_input_tokens", in95)
+        .with("target_model", to.clone())
+        .with("price_ratio", round_to(mine as f64 / theirs as f64, 2))
+        .with("cost_now", before.to_decimal_string())
+        .with("cost_on_target", after.to_decimal_string());
+        f.confidence = if tiny {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
+        f.recommendation = format!(
+            "Evaluate {} on a sample of {}'s traffic and route it there if quality holds; keep {} as a fallback.",
+            t.id, cell.feature, model
+        );
+        let lever = Lever::Route {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            to,
+        };
+        if f.set_savings(
+            ctx,
+            before - after,
+            "the cell's actual tokens re-priced at the target model's rates",
+            Some(lever),
+        ) {
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! TA112 output-bloat
+//!
+//! ## What it finds
+//! Outputs longer than they need to be, per (feature, model): calls that
+//! stopped on the length limit (`finish_reason` `length` / `max_tokens`),
+//! calls sent with no `max_tokens` whose longest outputs run far past the
+//! feature's norm (p99 at least `tail_ratio` × the median), and the tokens
+//! those outputs spent above the p95.
+//!
+//! ## Why it costs money
+//! Output tokens cost 4–8× input tokens. A response cut at the limit is
+//! usually thrown away and asked for again — paid twice; a model without a
+//! limit that rambles on one call in a hundred pays for pages nobody reads.
+//!
+//! ## Example
+//! `report-writer × o3-mini`: 12% of calls stopped at the length limit; no
+//! max_tokens on any call, p99 output 7,900 tokens against a median of 900.
+//!
+//! ## How to fix
+//! Set `max_tokens` near the feature's p95 output; ask for concise output
+//! (format, length) in the prompt; for truncated answers, raise the limit
+//! deliberately or split the task rather than retrying blind.
+//!
+//! ## Options
+//! - `min_capped_share` (0.05): share of length-capped calls that makes a finding.
+//! - `tail_ratio` (5): p99 / median output that counts as a runaway tail.
+//! - `min_calls` (50): fewest calls.
+//!
+//! The saving caps output at the p95 of the calls without `max_tokens`
+//! (tokens above it, at the output rate), plus half the cost of the
+//! length-capped calls (assumed retried after truncation).
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "min_capped_share",
+        default: 0.05,
+        doc: "share of length-capped calls that makes a finding",
+    },
+    Opt {
+        name: "tail_ratio",
+        default: 5.0,
+        doc: "p99 / median output that counts as a runaway tail",
+    },
+    Opt {
+        name: "min_calls",
+        default: 50.0,
+        doc: "fewest calls",
+    },
+];
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    for cell in ctx.cells {
+        let Some(id) = cell.resolved else { continue };
+        let obs = &cell.obs;
+        let calls = obs.output.count();
+        if (calls as f64) < o.get("min_calls") {
+            continue;
+        }
+        let capped = &obs.length_capped;
+        let capped_share = capped.calls as f64 / calls as f64;
+        let h = &obs.no_max_output;
+        let (p50, p95, p99) = (h.quantile(0.5), h.quantile(0.95), h.quantile(0.99));
+        let tail = h.count() as f64 >= o.get("min_calls")
+            && p50 > 0
+            && p99 as f64 >= o.get("tail_ratio") * p50 as f64;
+        let capped_hit = capped_share >= o.get("min_capped_share");
+        if !(tail || capped_hit) {
+            continue;
+        }
+        let rates = ctx.rates(id, None);
+        let (over, excess) = if tail { h.excess_over(p95) } else { (0, 0) };
+        let trimmed =
+            Money::from_picos((excess as f64 * rates.output.picos() as f64).round() as i128);
+        let retried = if capped_hit {
+            scale(capped.cost, 0.5)
+        } else {
+            Money::ZERO
+        };
+        let model = ctx.model_name(cell);
+        let mut what = Vec::new();
+        if capped_hit {
+            what.push(format!(
+                "{:.0}% of calls cut at the length limit",
+                capped_share * 100.0
+            ));
+        }
+        if tail {
+            what.push(format!(
+                "no max_tokens and p99 output {} tokens vs median {}",
+                p99, p50
+            ));
+        }
+        let mut f = Finding::new(
+            "TA112",
+            format!("{}: {} on {}", cell.feature, what.join("; "), model),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls", calls)
+        .with("length_capped_calls", capped.calls)
+        .with("length_capped_share", round_to(capped_share, 4))
+        .with("length_capped_cost", capped.cost.to_decimal_string())
+        .with("calls_without_max_tokens", obs.no_max_tokens.calls)
+        .with("median_output_uncapped", p50)
+        .with("p95_output_uncapped", p95)
+        .with("p99_output_uncapped", p99)
+        .with("calls_above_p95", over)
+        .with("output_tokens_above_p95", excess as u64);
+        f.sample_requests = obs.length_capped_ids.ids();
+        f.confidence = Confidence::Medium;
+        f.recommendation = if tail {
+            format!(
+                "Set max_tokens to about {} on {} and ask for concise output{}.",
+                p95.max(1),
+                cell.feature,
+                if capped_hit {
+                    "; for answers cut at the limit, raise it deliberately or split the task instead of retrying"
+                } else {
+                    ""
+                }
+            )
+        } else {
+            format!(
+                "{}'s answers are cut at the length limit: raise max_tokens deliberately or ask for shorter output, instead of retrying truncated answers.",
+                cell.feature
+            )
+        };
+        let lever = tail.then(|| Lever::MaxOutput {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            tokens: p95.max(1),
+        });
+        if f.set_savings(
+            ctx,
+            trimmed + retried,
+            "output above the p95 of uncapped calls at the output rate, plus half the cost of length-capped calls (retried)",
+            lever,
+        ) {
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! TA113 batch-eligible
+//!
+//! ## What it finds
+//! Traffic nobody waits for, paid at real-time prices: per (feature, model),
+//! calls tagged as not user-facing (`user_facing=false`, `interactive=false`,
+//! `background=true`), or — when untagged — calls that arrive in a narrow
+//! daily burst (at least `burst_share` of them within `burst_hours`
+//! consecutive hours), sent to a model that has a batch price but not
+//! through the batch API.
+//!
+//! ## Why it costs money
+//! OpenAI's, Anthropic's and Google's batch APIs charge half price for work
+//! finished within 24 hours. Nightly summaries, evaluations, backfills and
+//! enrichment jobs rarely need an answer within seconds.
+//!
+//! ## Example
+//! `nightly-summaries × gemini-2.5-flash`: 100% of calls tagged
+//! `user_facing=false`, 97% between 02:00 and 03:00 UTC; batch pricing saves
+//! $22 a month.
+//!
+//! ## How to fix
+//! Submit the job through the provider's batch API (or flex / service tier),
+//! and collect results when they are ready.
+//!
+//! ## Options
+//! - `burst_share` (0.8): share of untagged calls within the burst window.
+//! - `burst_hours` (3): width of the burst window, in hours.
+//! - `min_calls` (50): fewest calls.
+//!
+//! The saving re-prices the cell's real-time tokens at the model's batch
+//! rates.
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "burst_share",
+        default: 0.8,
+        doc: "share of untagged calls within the burst window",
+    },
+    Opt {
+        name: "burst_hours",
+        default: 3.0,
+        doc: "width of the burst window in hours",
+    },
+    Opt {
+        name: "min_calls",
+        default: 50.0,
+        doc: "fewest calls",
+    },
+];
+
+/// The densest window of `width` consecutive hours (wrapping midnight):
+/// (first hour, calls in it).
+pub fn densest_window(hours: &[u64; 24], width: usize) -> (usize, u64) {
+    let width = width.clamp(1, 24);
+    (0..24)
+        .map(|start| {
+            (
+                start,
+                (0..width).map(|k| hours[(start + k) % 24]).sum::<u64>(),
+            )
+        })
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .unwrap_or((0, 0))
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    for cell in ctx.cells {
+        let Some(id) = cell.resolved else { continue };
+        if ctx.catalog.model(id).batch_multiplier.is_none() {
+            continue;
+        }
+        let obs = &cell.obs;
+        let calls = obs.output.count();
+        if (calls as f64) < o.get("min_calls") || obs.batch_calls >= calls {
+            continue;
+        }
+        let tagged = obs.user_facing + obs.not_user_facing;
+        let by_tag =
+            tagged > 0 && obs.not_user_facing as f64 >= 0.9 * tagged as f64 && obs.user_facing == 0;
+        let width = o.get("burst_hours").round() as usize;
+        let (start, in_window) = densest_window(&obs.hours, width);
+        let timed: u64 = obs.hours.iter().sum();
+        let burst_share = if timed > 0 {
+            in_window as f64 / timed as f64
+        } else {
+            0.0
+        };
+        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.get("burst_share");
+        if !(by_tag || by_burst) {
+            continue;
+        }
+        let (mut before, mut after) = (Money::ZERO, Money::ZERO);
+        for g in ctx.groups_of(cell.key).filter(|g| !g.batch) {
+            before += ctx.price(id, g.day, &g.usage, false);
+            after += ctx.price(id, g.day, &g.usage, true);
+        }
+        let model = ctx.model_name(cell);
+        let reason = if by_tag {
+            format!(
+                "{} of {} tagged calls not user-facing",
+                obs.not_user_facing, tagged
+            )
+        } else {
+            format!(
+                "{:.0}% of calls between {:02}:00 and {:02}:00 UTC",
+                burst_share * 100.0,
+                start,
+                (start + width.clamp(1, 24)) % 24
+            )
+        };
+        let mut f = Finding::new(
+            "TA113",
+            format!(
+                "{}: background traffic on {} paid at real-time prices ({reason})",
+                cell.feature, model
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls", calls)
+        .with("not_user_facing_calls", obs.not_user_facing)
+        .with("user_facing_calls", obs.user_facing)
+        .with("burst_start_hour_utc", start)
+        .with("burst_share", round_to(burst_share, 4))
+        .with(
+            "batch_multiplier",
+            ctx.catalog
+                .model(id)
+                .batch_multiplier
+                .map_or(String::new(), |m| m.to_string()),
+        )
+        .with("realtime_cost", before.to_decimal_string())
+        .with("batch_cost", after.to_decimal_string());
+        f.confidence = if by_tag {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        f.recommendation = format!(
+            "Send {}'s calls through {}'s batch API and collect the results when ready.",
+            cell.feature,
+            ctx.catalog.model(id).provider
+        );
+        let lever = Lever::Batch {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+        };
+        if f.set_savings(
+            ctx,
+            before - after,
+            "the cell's real-time tokens re-priced at the model's batch rates",
+            Some(lever),
+        ) {
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! TA114 spend-spike
+//!
+//! ## What it finds
+//! A day whose spend for a feature or a model breaks from its trailing
+//! baseline: above the median of the previous `baseline_days` days by more
+//! than `mads` median absolute deviations, and at least `min_ratio` × that
+//! median. Robust statistics, so one earlier spike does not hide the next.
+//!
+//! ## Why it costs money
+//! A loop in an agent, a retry bug, a batch job run twice or a prompt that
+//! suddenly includes a whole document shows up first as one expensive day.
+//! Caught the next morning it costs a day; caught at the end of the month it
+//! costs thirty.
+//!
+//! ## Example
+//! `report-writer` spent $412 on 2026-10-18 against a median of $64 over the
+//! previous 7 days (6.4×).
+//!
+//! ## How to fix
+//! Look at that day's most expensive calls and its deploys; add a daily
+//! budget (`[[budget]] daily`) so the next spike alerts the same day.
+//!
+//! ## Options
+//! - `baseline_days` (7): days in the trailing baseline.
+//! - `min_baseline_days` (5): fewest earlier days before a day is judged.
+//! - `mads` (5): median absolute deviations above the median.
+//! - `min_ratio` (2): the day must be at least this many times the median.
+//! - `min_excess` (1): smallest excess over the median, in USD.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "baseline_days",
+        default: 7.0,
+        doc: "days in the trailing baseline",
+    },
+    Opt {
+        name: "min_baseline_days",
+        default: 5.0,
+        doc: "fewest earlier days before a day is judged",
+    },
+    Opt {
+        name: "mads",
+        default: 5.0,
+        doc: "median absolute deviations above the median",
+    },
+    Opt {
+        name: "min_ratio",
+        default: 2.0,
+        doc: "times the median a spike must reach",
+    },
+    Opt {
+        name: "min_excess",
+        default: 1.0,
+        doc: "smallest excess over the median in USD",
+    },
+];
+
+fn median(v: &mut [i128]) -> i128 {
+    v.sort_unstable();
+    let n = v.len();
+    if n == 0 {
+        0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    }
+}
+
+/// Spikes in a daily series: (day, spend, baseline median, MAD).
+pub fn spikes(
+    series: &BTreeMap<NaiveDate, i128>,
+    o: &RuleOptions,
+) -> Vec<(NaiveDate, i128, i128, i128)> {
+    let first = match series.keys().next() {
+        Some(d) => *d,
+        None => return Vec::new(),
+    };
+    let last = *series.keys().next_back().unwrap_or(&first);
+    // Days without calls spent zero.
+    let days: Vec<(NaiveDate, i128)> = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| (d, series.get(&d).copied().unwrap_or(0)))
+        .collect();
+    let n = o.get("baseline_days").max(1.0) as usize;
+    let min_n = o.get("min_baseline_days").max(1.0) as usize;
+    let min_excess = Money::from_usd_f64(o.get("min_excess"))
+        .unwrap_or(Money::ZERO)
+        .picos();
+    let mut found = Vec::new();
+    for i in min_n..days.len() {
+        let mut base: Vec<i128> = days[i.saturating_sub(n)..i].iter().map(|d| d.1).collect();
+        let m = median(&mut base);
+        let mut dev: Vec<i128> = base.iter().map(|v| (v - m).abs()).collect();
+        let mad = median(&mut dev);
+        let v = days[i].1;
+        // A MAD of zero (flat baseline) is floored at 5% of the median.
+        let spread = mad.max(m / 20);
+        if m > 0
+            && v as f64 >= o.get("min_ratio") * m as f64
+            && (v - m) as f64 > o.get("mads") * spread as f64
+            && v - m >= min_excess
+        {
+            found.push((days[i].0, v, m, mad));
+        }
+    }
+    found
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let mut by: BTreeMap<(&'static str, &str), BTreeMap<NaiveDate, i128>> = BTreeMap::new();
+    for g in ctx.groups {
+        if let Some(d) = g.day {
+            let c = g.stats.cost.picos();
+            *by.entry(("feature", &g.feature))
+                .or_default()
+                .entry(d)
+                .or_default() += c;
+            *by.entry(("model", &g.model))
+                .or_default()
+                .entry(d)
+                .or_default() += c;
+        }
+    }
+    for ((dim, key), series) in by {
+        for (day, v, m, mad) in spikes(&series, o) {
+            let excess = Money::from_picos(v - m);
+            let mut f = Finding::new(
+                "TA114",
+                format!(
+                    "{dim} {key}: spend of {} on {day} is {:.1}× its trailing median {}",
+                    Money::from_picos(v).to_cents_string(),
+                    v as f64 / m as f64,
+                    Money::from_picos(m).to_cents_string()
+                ),
+                scope([(dim, key), ("day", &day.to_string())]),
+            )
+            .with("day", day.to_string())
+            .with("spend", Money::from_picos(v).to_decimal_string())
+            .with("baseline_median", Money::from_picos(m).to_decimal_string())
+            .with("baseline_mad", Money::from_picos(mad).to_decimal_string())
+            .with("ratio", round_to(v as f64 / m as f64, 2))
+            .with("excess", excess.to_decimal_string());
+            f.severity = if ctx.monthly(excess) >= ctx.config.medium {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            f.confidence = Confidence::High;
+            f.recommendation = format!(
+                "Look at {key}'s calls and deploys on {day} (the most expensive calls table), and set a daily budget to be alerted the same day."
+            );
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! TA115 model-mix-drift
+//!
+//! ## What it finds
+//! A feature whose calls moved to a pricier model during the period: the
+//! share of its calls on its most expensive model (by cost per call) rose by
+//! at least `min_rise` between the first and the last `window_days` days.
+//!
+//! ## Why it costs money
+//! A config change, a fallback that never switched back, or an experiment
+//! left at 100% moves traffic to a model that costs several times more per
+//! call, without anyone deciding the feature should cost more.
+//!
+//! ## Example
+//! `search-summarize`: gpt-4o took 8% of calls in the first week and 91% in
+//! the last; the shift costs $270 a month more than the old mix.
+//!
+//! ## How to fix
+//! Check the routing config and the experiment flags of the feature; if the
+//! move was deliberate, record it so the next review expects it.
+//!
+//! ## Options
+//! - `window_days` (7): days at each end of the period that are compared.
+//! - `min_rise` (0.3): rise of the premium model's call share.
+//! - `min_calls` (50): fewest calls in each window.
+//!
+//! The figure is the extra spend of the last window over the same calls at
+//! the first window's mix (per-call cost of each model over the period).
+
+use std::collections::BTreeMap;
+
+use tokenaudit_core::Money;
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "window_days",
+        default: 7.0,
+        doc: "days at each end of the period that are compared",
+    },
+    Opt {
+        name: "min_rise",
+        default: 0.3,
+        doc: "rise of the premium model's call share",
+    },
+    Opt {
+        name: "min_calls",
+        default: 50.0,
+        doc: "fewest calls in each window",
+    },
+];
+
+#[derive(Default, Clone, Copy)]
+struct Mix {
+    calls: u64,
+    cost: i128,
+    first: u64,
+    last: u64,
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let (Some(first), Some(last)) = (ctx.audit.first_call, ctx.audit.last_call) else {
+        return;
+    };
+    let (first, last) = (first.date_naive(), last.date_naive());
+    let w = o.get("window_days").max(1.0) as i64;
+    if (last - first).num_days() + 1 < 2 * w {
+        return;
+    }
+    let early_end = first + chrono::Duration::days(w);
+    let late_start = last - chrono::Duration::days(w - 1);
+    let mut by: BTreeMap<&str, BTreeMap<&str, Mix>> = BTreeMap::new();
+    for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
+        let Some(d) = g.day else { continue };
+        let m = by
+            .entry(&g.feature)
+            .or_default()
+            .entry(&g.model)
+            .or_default();
+        m.calls += g.stats.calls;
+        m.cost += g.stats.cost.picos();
+        if d < early_end {
+            m.first += g.stats.calls;
+        }
+        if d >= late_start {
+            m.last += g.stats.calls;
+        }
+    }
+    for (feature, models) in by {
+        if models.len() < 2 {
+            continue;
+        }
+        let n_first: u64 = models.values().map(|m| m.first).sum();
+        let n_last: u64 = models.values().map(|m| m.last).sum();
+        if (n_first as f64) < o.get("min_calls") || (n_last as f64) < o.get("min_calls") {
+            continue;
+        }
+        let per_call = |m: &Mix| m.cost as f64 / m.calls.max(1) as f64;
+        let Some((premium, pm)) = models
+            .iter()
+            .max_by(|a, b| per_call(a.1).total_cmp(&per_call(b.1)).then(b.0.cmp(a.0)))
+        else {
+            continue;
+        };
+        let (s0, s1) = (
+            pm.first as f64 / n_first as f64,
+            pm.last as f64 / n_last as f64,
+        );
+        if s1 - s0 < o.get("min_rise") {
+            continue;
+        }
+        // Extra spend of the last window against the first window's mix.
+        let mix_cost = |share_of: &dyn Fn(&Mix) -> f64| -> f64 {
+            models
+                .values()
+                .map(|m| share_of(m) * per_call(m))
+                .sum::<f64>()
+        };
+        let late = mix_cost(&|m: &Mix| m.last as f64 / n_last as f64);
+        let early = mix_cost(&|m: &Mix| m.first as f64 / n_first as f64);
+        let extra = Money::from_picos(((late - early) * n_last as f64).round() as i128);
+        let name = premium.rsplit('/').next().unwrap_or(premium);
+        let mut f = Finding::new(
+            "TA115",
+            format!(
+                "{feature}: {name}'s share of calls rose from {:.0}% to {:.0}%",
+                s0 * 100.0,
+                s1 * 100.0
+            ),
+            scope([("feature", feature), ("model", premium)]),
+        )
+        .with("premium_model", premium.to_string())
+        .with("share_first_window", round_to(s0, 4))
+        .with("share_last_window", round_to(s1, 4))
+        .with("window_days", w)
+        .with("extra_spend_last_window", extra.to_decimal_string());
+        f.confidence = Confidence::Medium;
+        f.recommendation = format!(
+            "Check {feature}'s routing and experiment flags: was the move to {name} deliberate? If not, route back."
+        );
+        // Scaled from the last window to a month; no lever (the target mix is
+        // a decision, not a measurement).
+        let observed = crate::detect::scale(extra, ctx.period_days() / w as f64);
+        if extra > Money::ZERO && f.set_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! TA116 budget-overrun
+//!
+//! ## What it finds
+//! Spend above the budgets set in the config file (`[[budget]]`): each day a
+//! feature (or, with `feature = "*"`, the whole spend) went over its daily
+//! budget, each calendar month over its monthly budget, and the calls that
+//! cost more than the per-call budget, with the day and the amount over.
+//!
+//! ## Why it costs money
+//! A budget is the team's own statement of what a feature is worth; an
+//! overrun is spend nobody agreed to, and usually the first sign of a bug
+//! (a loop, a retry storm, a prompt that grew).
+//!
+//! ## Example
+//! `report-writer`: daily budget $50; over on 2026-10-18 by $362.
+//!
+//! ## How to fix
+//! Find the cause of the overrun (see the spend-spike and retry findings for
+//! the same days); raise the budget only if the spend was meant.
+//!
+//! ## Options
+//! None: budgets are set per feature in `[[budget]]` tables:
+//! `feature` (a name or `*`), `daily`, `monthly`, `per_call` (USD).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use tokenaudit_core::Money;
+
+use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+
+pub const OPTIONS: &[Opt] = &[];
+
+pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
+    for b in &ctx.config.budgets {
+        let all = b.feature == "*";
+        let mut days: BTreeMap<NaiveDate, Money> = BTreeMap::new();
+        for g in ctx.groups.iter().filter(|g| all || g.feature == b.feature) {
+            if let Some(d) = g.day {
+                *days.entry(d).or_default() += g.stats.cost;
+            }
+        }
+        let label = if all {
+            "all features"
+        } else {
+            b.feature.as_str()
+        };
+        if let Some(limit) = b.daily {
+            let over: Vec<(NaiveDate, Money)> = days
+                .iter()
+                .filter(|(_, s)| **s > limit)
+                .map(|(d, s)| (*d, *s - limit))
+                .collect();
+            if !over.is_empty() {
+                let total: Money = over.iter().map(|o| o.1).sum();
+                let worst = over
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                    .copied();
+                let mut f = Finding::new(
+                    "TA116",
+                    format!(
+                        "{label}: over its daily budget of {} on {} days (by {} in all)",
+                        limit.to_cents_string(),
+                        over.len(),
+                        total.to_cents_string()
+                    ),
+                    scope([("feature", &b.feature), ("budget", "daily")]),
+                )
+                .with("budget", limit.to_decimal_string())
+                .with("days_over", over.len())
+                .with("total_over", total.to_decimal_string())
+                .with(
+                    "overruns",
+                    over.iter()
+                        .map(|(d, m)| serde_json::json!({"day": d.to_string(), "over_by": m.to_decimal_string()}))
+                        .collect::<Vec<_>>(),
+                );
+                if let Some((d, m)) = worst {
+                    f = f
+                        .with("worst_day", d.to_string())
+                        .with("worst_over_by", m.to_decimal_string());
+                }
+                f.severity = Severity::High;
+                f.confidence = Confidence::High;
+                f.recommendation = format!(
+                    "Find the cause of {label}'s overruns (see spend-spike and retry findings for those days); raise the budget only if the spend was meant."
+                );
+                out.push(f);
+            }
+        }
+        if let Some(limit) = b.monthly {
+            let mut months: BTreeMap<(i32, u32), Money> = BTreeMap::new();
+            for (d, s) in &days {
+                *months.entry((d.year(), d.month())).or_default() += *s;
+            }
+            for ((y, m), s) in months.into_iter().filter(|(_, s)| *s > limit) {
+                let month = format!("{y:04}-{m:02}");
+                let mut f = Finding::new(
+                    "TA116",
+                    format!(
+                        "{label}: spent {} in {month}, over its monthly budget of {} by {}",
+                        s.to_cents_string(),
+                        limit.to_cents_string(),
+                        (s - limit).to_cents_string()
+                    ),
+                    scope([
+                        ("feature", &b.feature),
+                        ("budget", "monthly"),
+                        ("month", &month),
+                    ]),
+                )
+                .with("budget", limit.to_decimal_string())
+                .with("month", month.clone())
+                .with("spend", s.to_decimal_string())
+                .with("over_by", (s - limit).to_decimal_string());
+                f.severity = Severity::High;
+                f.confidence = Confidence::High;
+                f.recommendation = format!("Review {label}'s spend in {month} against its budget.");
+                out.push(f);
+            }
+        }
+        if b.per_call.is_some() {
+            let (mut calls, mut excess) = (0u64, Money::ZERO);
+            let mut ids = crate::observe::Samples::default();
+            for c in ctx.cells.iter().filter(|c| all || *c.feature == *b.feature) {
+                if ctx.config.call_budget(&c.feature) != b.per_call {
+                    continue; // a feature's own budget wins over `*`
+                }
+                calls += c.obs.over_call_budget.calls;
+                excess += c.obs.over_call_budget_excess;
+                ids.merge(&c.obs.over_call_budget_ids);
+            }
+            if calls > 0 {
+                let limit = b.per_call.unwrap_or(Money::ZERO);
+                let mut f = Finding::new(
+                    "TA116",
+                    format!(
+                        "{label}: {calls} calls cost more than the per-call budget of {}",
+                        limit.to_rounded_string(4)
+                    ),
+                    scope([("feature", &b.feature), ("budget", "per_call")]),
+                )
+                .with("budget", limit.to_decimal_string())
+                .with("calls_over", calls)
+                .with("total_over", excess.to_decimal_string());
+                f.sample_requests = ids.ids();
+                f.severity = Severity::Medium;
+                f.confidence = Confidence::High;
+                f.recommendation = format!(
+                    "Look at {label}'s calls over budget (sample requests): bound their input and max_tokens."
+                );
+                out.push(f);
+            }
+        }
+    }
+}

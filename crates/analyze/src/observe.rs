@@ -1,0 +1,557 @@
+//! What the detectors need to know about individual calls, gathered while the
+//! calls stream past, in bounded memory.
+//!
+//! Attribution tables (`accumulate.rs`) answer "how much, on what". The
+//! detectors also ask about *shapes*: how cost per call is distributed, how
+//! input grows within a session, which prompts repeat within minutes, how
+//! retries follow errors. Those answers are gathered here, per worker, and
+//! merged by addition like everything else:
+//!
+//! - [`CellObs`], one per (feature, model): histograms of cost, input and
+//!   output per call, input per week, calls per hour of day, length-capped
+//!   and uncapped outputs, user-facing tags, the costliest calls, and the
+//!   heavy system-prompt prefixes.
+//! - keyed samples ([`HashSample`]) of sessions, repeated prompts and retry
+//!   chains: exact while small, coordinated hash samples when large.
+//!
+//! Nothing here keeps prompt text; only fingerprints, counts, tokens, costs,
+//! times and a few request ids as evidence.
+
+use rustc_hash::FxHashMap;
+
+use tokenaudit_core::{CallRecord, CallStatus, Money};
+
+use crate::sketch::{HashSample, LogHist};
+
+/// Request ids kept per sample list (evidence for a finding).
+pub const SAMPLE_IDS: usize = 3;
+/// The costliest calls kept per cell.
+pub const TOP_PER_CELL: usize = 5;
+/// Distinct system-prompt prefixes tracked per cell; further prefixes are
+/// counted together.
+pub const PREFIXES_PER_CELL: usize = 256;
+
+/// The view of one call the observers get: the record plus what pricing and
+/// attribution already worked out.
+pub struct Call<'a, 'r> {
+    pub record: &'a CallRecord<'r>,
+    pub status: CallStatus,
+    /// `None` for a model the catalog does not know.
+    pub cost: Option<Money>,
+    /// The (feature, model) cell's key hash (stable across workers).
+    pub cell: u64,
+    /// Milliseconds since the epoch, when the call has a timestamp.
+    pub millis: Option<i64>,
+}
+
+impl Call<'_, '_> {
+    pub fn cost_picos(&self) -> i64 {
+        self.cost
+            .map_or(0, |c| c.picos().clamp(0, i64::MAX as i128) as i64)
+    }
+}
+
+/// A few request ids, the first seen in input order per worker (then the
+/// smallest after merging, so the choice is deterministic).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Samples(pub Vec<Box<str>>);
+
+impl Samples {
+    #[inline]
+    pub fn offer(&mut self, id: Option<&str>) {
+        if let Some(id) = id {
+            if self.0.len() < SAMPLE_IDS {
+                self.0.push(id.into());
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Samples) {
+        self.0.extend(o.0.iter().cloned());
+        self.0.sort();
+        self.0.dedup();
+        self.0.truncate(SAMPLE_IDS);
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.0.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+}
+
+/// Calls, tokens and cost of a subset of a cell's calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub calls: u64,
+    pub input: u64,
+    pub output: u64,
+    pub cost: Money,
+}
+
+impl Tally {
+    #[inline]
+    pub fn add(&mut self, c: &Call<'_, '_>) {
+        self.calls += 1;
+        self.input += c.record.usage.input;
+        self.output += c.record.usage.output;
+        self.cost += c.cost.unwrap_or(Money::ZERO);
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        self.calls += o.calls;
+        self.input += o.input;
+        self.output += o.output;
+        self.cost += o.cost;
+    }
+}
+
+/// Five minutes, the shortest provider prompt-cache lifetime.
+pub const CACHE_BUCKET_MS: i64 = 5 * 60 * 1000;
+/// Distinct 5-minute buckets tracked exactly per prefix (a month has 8,928).
+const BUCKETS_EXACT: usize = 16_384;
+
+/// One system-prompt prefix within a cell.
+#[derive(Clone, Debug)]
+pub struct PrefixObs {
+    pub calls: u64,
+    /// Calls that read some tokens from the provider's prompt cache.
+    pub cached_calls: u64,
+    /// Σ prefix tokens over the calls (when logged).
+    pub prefix_tokens: u64,
+    /// Calls whose prefix token count was logged.
+    pub with_tokens: u64,
+    pub cached_read: u64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    /// Distinct 5-minute buckets with calls: the cache writes a prompt
+    /// cache would need (the other calls would hit).
+    pub buckets: HashSample<()>,
+}
+
+impl Default for PrefixObs {
+    fn default() -> Self {
+        PrefixObs {
+            calls: 0,
+            cached_calls: 0,
+            prefix_tokens: 0,
+            with_tokens: 0,
+            cached_read: 0,
+            first_ms: i64::MAX,
+            last_ms: i64::MIN,
+            buckets: HashSample::with_capacity(BUCKETS_EXACT),
+        }
+    }
+}
+
+impl PrefixObs {
+    /// Estimated distinct 5-minute buckets.
+    pub fn bucket_count(&self) -> u64 {
+        self.buckets.len() as u64 * self.buckets.scale()
+    }
+
+    fn merge(&mut self, p: PrefixObs) {
+        self.calls += p.calls;
+        self.cached_calls += p.cached_calls;
+        self.prefix_tokens += p.prefix_tokens;
+        self.with_tokens += p.with_tokens;
+        self.cached_read += p.cached_read;
+        self.first_ms = self.first_ms.min(p.first_ms);
+        self.last_ms = self.last_ms.max(p.last_ms);
+        self.buckets.merge(p.buckets, |_, _| {});
+    }
+}
+
+/// Everything observed about one (feature, model) cell.
+#[derive(Clone, Debug, Default)]
+pub struct CellObs {
+    /// Cost per priced call, in pico-dollars.
+    pub cost: LogHist,
+    pub input: LogHist,
+    pub output: LogHist,
+    /// Input tokens per call, by ISO week (Monday's day number since CE).
+    pub weekly_input: Vec<(i32, LogHist)>,
+    /// Calls by hour of day (UTC).
+    pub hours: [u64; 24],
+    /// Calls that stopped on the output-length limit.
+    pub length_capped: Tally,
+    pub length_capped_ids: Samples,
+    /// Calls sent without max_tokens (when the log records max_tokens at all).
+    pub no_max_tokens: Tally,
+    /// Output per call of the calls without max_tokens.
+    pub no_max_output: LogHist,
+    /// Calls tagged user-facing (`user_facing`/`interactive` true) / not.
+    pub user_facing: u64,
+    pub not_user_facing: u64,
+    /// Calls sent through a batch API.
+    pub batch_calls: u64,
+    /// The costliest calls: (cost picos, request id or `file:line`).
+    pub top: Vec<(i64, Box<str>)>,
+    /// Heavy system-prompt prefixes; `other_prefix_calls` counts calls whose
+    /// prefix arrived after the table was full.
+    pub prefixes: FxHashMap<u64, PrefixObs>,
+    pub other_prefix_calls: u64,
+    pub other_prefix_tokens: u64,
+    /// Calls that carried a prefix fingerprint.
+    pub prefixed_calls: u64,
+    /// Distinct prefixes, for the "changes every call" check.
+    pub distinct_prefixes: HashSample<()>,
+    /// Distinct 5-minute buckets of the calls with a prefix (the writes one
+    /// stable prefix would need).
+    pub prefix_buckets: HashSample<()>,
+    /// Calls above the per-call budget and by how much in total.
+    pub over_call_budget: Tally,
+    pub over_call_budget_excess: Money,
+    pub over_call_budget_ids: Samples,
+}
+
+/// The ISO week of a day: the day number (since CE) of its Monday.
+pub fn week_of(day: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    day.num_days_from_ce() - day.weekday().num_days_from_monday() as i32
+}
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" => Some(true),
+        "false" | "no" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether the call's tags say it serves a user waiting for it.
+pub fn user_facing(r: &CallRecord<'_>) -> Option<bool> {
+    for (k, v) in &r.tags {
+        match k.as_ref() {
+            "user_facing" | "interactive" | "userFacing" => return truthy(v),
+            "background" | "offline" => return truthy(v).map(|b| !b),
+            _ => {}
+        }
+    }
+    None
+}
+
+impl CellObs {
+    #[inline]
+    pub fn observe(&mut self, c: &Call<'_, '_>, location: impl FnOnce() -> String) {
+        let r = c.record;
+        let u = &r.usage;
+        if c.cost.is_some() {
+            self.cost.add(c.cost_picos() as u64);
+        }
+        self.input.add(u.input);
+        self.output.add(u.output);
+        if let Some(t) = r.timestamp {
+            use chrono::Timelike;
+            self.hours[t.hour() as usize] += 1;
+            let w = week_of(t.date_naive());
+            match self.weekly_input.iter_mut().find(|(wk, _)| *wk == w) {
+                Some((_, h)) => h.add(u.input),
+                None => {
+                    let mut h = LogHist::default();
+                    h.add(u.input);
+                    self.weekly_input.push((w, h));
+                }
+            }
+        }
+        if let Some(reason) = r.finish_reason.as_deref() {
+            if is_length_stop(reason) {
+                self.length_capped.add(c);
+                self.length_capped_ids.offer(r.request_id.as_deref());
+            }
+        }
+        if r.max_tokens.is_none() {
+            self.no_max_tokens.add(c);
+            self.no_max_output.add(u.output);
+        }
+        match user_facing(r) {
+            Some(true) => self.user_facing += 1,
+            Some(false) => self.not_user_facing += 1,
+            None => {}
+        }
+        if r.is_batch() {
+            self.batch_calls += 1;
+        }
+        let cost = c.cost_picos();
+        if c.cost.is_some()
+            && (self.top.len() < TOP_PER_CELL || self.top.last().is_some_and(|t| cost > t.0))
+        {
+            let id: Box<str> = match r.request_id.as_deref() {
+                Some(id) => id.into(),
+                None => location().into(),
+            };
+            self.top.push((cost, id));
+            sort_top(&mut self.top);
+            self.top.truncate(TOP_PER_CELL);
+        }
+        if let Some(fp) = r.prefix_fp {
+            self.prefixed_calls += 1;
+            self.distinct_prefixes.entry(fp, || ());
+            if let Some(ms) = c.millis {
+                self.prefix_buckets.entry(bucket_key(ms), || ());
+            }
+            let full = self.prefixes.len() >= PREFIXES_PER_CELL;
+            let entry = match self.prefixes.get_mut(&fp) {
+                Some(e) => Some(e),
+                None if !full => Some(self.prefixes.entry(fp).or_default()),
+                None => None,
+            };
+            match entry {
+                Some(e) => {
+                    e.calls += 1;
+                    if u.cached_read > 0 {
+                        e.cached_calls += 1;
+                    }
+                    e.cached_read += u.cached_read;
+                    if let Some(t) = r.prefix_tokens {
+                        e.prefix_tokens += t;
+                        e.with_tokens += 1;
+                    }
+                    if let Some(ms) = c.millis {
+                        e.first_ms = e.first_ms.min(ms);
+                        e.last_ms = e.last_ms.max(ms);
+                        e.buckets.entry(bucket_key(ms), || ());
+                    }
+                }
+                None => {
+                    self.other_prefix_calls += 1;
+                    self.other_prefix_tokens += r.prefix_tokens.unwrap_or(0);
+                }
+            }
+        }
+    }
+
+    /// Counts a call above the per-call budget.
+    pub fn over_budget(&mut self, c: &Call<'_, '_>, budget: Money) {
+        if let Some(cost) = c.cost {
+            if cost > budget {
+                self.over_call_budget.add(c);
+                self.over_call_budget_excess += cost - budget;
+                self.over_call_budget_ids
+                    .offer(c.record.request_id.as_deref());
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: CellObs) {
+        self.cost.merge(&o.cost);
+        self.input.merge(&o.input);
+        self.output.merge(&o.output);
+        for (w, h) in o.weekly_input {
+            match self.weekly_input.iter_mut().find(|(wk, _)| *wk == w) {
+                Some((_, mine)) => mine.merge(&h),
+                None => self.weekly_input.push((w, h)),
+            }
+        }
+        self.weekly_input.sort_by_key(|(w, _)| *w);
+        for (a, b) in self.hours.iter_mut().zip(o.hours) {
+            *a += b;
+        }
+        self.length_capped.merge(&o.length_capped);
+        self.length_capped_ids.merge(&o.length_capped_ids);
+        self.no_max_tokens.merge(&o.no_max_tokens);
+        self.no_max_output.merge(&o.no_max_output);
+        self.user_facing += o.user_facing;
+        self.not_user_facing += o.not_user_facing;
+        self.batch_calls += o.batch_calls;
+        self.top.extend(o.top);
+        sort_top(&mut self.top);
+        self.top.truncate(TOP_PER_CELL);
+        for (fp, p) in o.prefixes {
+            let full = self.prefixes.len() >= PREFIXES_PER_CELL;
+            match self.prefixes.get_mut(&fp) {
+                Some(e) => e.merge(p),
+                None if !full => {
+                    self.prefixes.insert(fp, p);
+                }
+                None => {
+                    self.other_prefix_calls += p.calls;
+                    self.other_prefix_tokens += p.prefix_tokens;
+                }
+            }
+        }
+        self.other_prefix_calls += o.other_prefix_calls;
+        self.other_prefix_tokens += o.other_prefix_tokens;
+        self.prefixed_calls += o.prefixed_calls;
+        self.distinct_prefixes.merge(o.distinct_prefixes, |_, _| {});
+        self.prefix_buckets.merge(o.prefix_buckets, |_, _| {});
+        self.over_call_budget.merge(&o.over_call_budget);
+        self.over_call_budget_excess += o.over_call_budget_excess;
+        self.over_call_budget_ids.merge(&o.over_call_budget_ids);
+    }
+
+    /// Estimated distinct 5-minute buckets of the calls with a prefix.
+    pub fn prefix_bucket_count(&self) -> u64 {
+        self.prefix_buckets.len() as u64 * self.prefix_buckets.scale()
+    }
+
+    /// Estimated distinct prefixes.
+    pub fn distinct_prefix_estimate(&self) -> u64 {
+        self.distinct_prefixes.len() as u64 * self.distinct_prefixes.scale()
+    }
+}
+
+/// The key of a time's 5-minute bucket.
+#[inline]
+fn bucket_key(ms: i64) -> u64 {
+    ms.div_euclid(CACHE_BUCKET_MS) as u64
+}
+
+/// Whether a finish reason means "stopped on the output-length limit"
+/// (OpenAI `length`, Anthropic `max_tokens`, Gemini `MAX_TOKENS`, Responses
+/// `max_output_tokens`).
+pub fn is_length_stop(reason: &str) -> bool {
+    matches!(
+        reason.to_ascii_lowercase().as_str(),
+        "length" | "max_tokens" | "max_output_tokens" | "token_limit" | "max_length"
+    )
+}
+
+/// Most expensive first, then by id, so merges are deterministic.
+fn sort_top(v: &mut [(i64, Box<str>)]) {
+    v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+}
+
+/// Turn-by-turn input of one session, as least-squares sums (additive, so
+/// partial sessions from different workers merge exactly).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SessionObs {
+    pub cell: u64,
+    pub calls: u64,
+    /// Σ turn, Σ turn², Σ input, Σ turn·input (turns from 1).
+    pub s_t: f64,
+    pub s_tt: f64,
+    pub s_x: f64,
+    pub s_tx: f64,
+    pub max_turn: u32,
+    /// Input tokens of the first turn seen (lowest turn number).
+    pub first_turn: u32,
+    pub first_input: u64,
+    pub input: u64,
+    pub input_cost: Money,
+    pub cost: Money,
+    pub request_id: Option<Box<str>>,
+}
+
+impl SessionObs {
+    pub fn add(&mut self, c: &Call<'_, '_>, turn: u32, input_cost: Money) {
+        let (t, x) = (turn as f64, c.record.usage.input as f64);
+        self.cell = c.cell;
+        self.calls += 1;
+        self.s_t += t;
+        self.s_tt += t * t;
+        self.s_x += x;
+        self.s_tx += t * x;
+        self.max_turn = self.max_turn.max(turn);
+        if self.first_turn == 0 || turn < self.first_turn {
+            self.first_turn = turn;
+            self.first_input = c.record.usage.input;
+        }
+        self.input += c.record.usage.input;
+        self.input_cost += input_cost;
+        self.cost += c.cost.unwrap_or(Money::ZERO);
+        if self.request_id.is_none() {
+            self.request_id = c.record.request_id.as_deref().map(Into::into);
+        }
+    }
+
+    pub fn merge(&mut self, o: SessionObs) {
+        self.calls += o.calls;
+        self.s_t += o.s_t;
+        self.s_tt += o.s_tt;
+        self.s_x += o.s_x;
+        self.s_tx += o.s_tx;
+        self.max_turn = self.max_turn.max(o.max_turn);
+        if o.first_turn != 0 && (self.first_turn == 0 || o.first_turn < self.first_turn) {
+            self.first_turn = o.first_turn;
+            self.first_input = o.first_input;
+        }
+        self.input += o.input;
+        self.input_cost += o.input_cost;
+        self.cost += o.cost;
+        if o.request_id < self.request_id || self.request_id.is_none() {
+            self.request_id = o.request_id.or(self.request_id.take());
+        }
+    }
+
+    /// Least-squares slope of input tokens per turn.
+    pub fn slope(&self) -> f64 {
+        let n = self.calls as f64;
+        let den = n * self.s_tt - self.s_t * self.s_t;
+        if self.calls < 2 || den.abs() < f64::EPSILON {
+            0.0
+        } else {
+            (n * self.s_tx - self.s_t * self.s_x) / den
+        }
+    }
+}
+
+/// The calls of one (cell, prompt fingerprint): when they came and what
+/// they cost, for the response-cache simulation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PromptObs {
+    pub cell: u64,
+    /// (millis, cost picos), unsorted until read.
+    pub calls: Vec<(i64, i64)>,
+    pub request_id: Option<Box<str>>,
+}
+
+impl PromptObs {
+    pub fn merge(&mut self, o: PromptObs) {
+        self.calls.extend(o.calls);
+        if o.request_id.is_some() && (self.request_id.is_none() || o.request_id < self.request_id) {
+            self.request_id = o.request_id;
+        }
+    }
+}
+
+/// One attempt in a retry chain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Attempt {
+    pub millis: i64,
+    pub ok: bool,
+    pub cell: u64,
+    pub cost: i64,
+    pub attempt: Option<u32>,
+    pub request_id: Option<Box<str>>,
+}
+
+/// The attempts of one logical request (same feature, user and prompt),
+/// keeping only calls that failed or were retries (first attempts that
+/// succeeded are not part of any chain).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChainObs {
+    pub attempts: Vec<Attempt>,
+}
+
+/// The keyed samples the detectors read.
+#[derive(Clone, Debug, Default)]
+pub struct Keyed {
+    pub sessions: HashSample<SessionObs>,
+    pub prompts: HashSample<PromptObs>,
+    pub chains: HashSample<ChainObs>,
+    /// Calls that carried a session and a turn / a prompt fingerprint.
+    pub session_calls: u64,
+    pub prompt_calls: u64,
+}
+
+impl Keyed {
+    pub fn merge(&mut self, o: Keyed) {
+        self.sessions.merge(o.sessions, |a, b| a.merge(b));
+        self.prompts.merge(o.prompts, |a, b| a.merge(b));
+        self.chains
+            .merge(o.chains, |a, b| a.attempts.extend(b.attempts));
+        self.session_calls += o.session_calls;
+        self.prompt_calls += o.prompt_calls;
+    }
+}
+
+/// A 64-bit key of text parts (xxh3 over the parts with separators).
+pub fn key_of(parts: &[&[u8]]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for p in parts {
+        h.update(p);
+        h.update(&[0x1f]);
+    }
+    h.digest()
+}

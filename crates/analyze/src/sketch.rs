@@ -1,0 +1,451 @@
+//! Bounded-memory summaries of distributions and keyed streams, used by the
+//! detectors so that the audit's memory does not grow with the number of
+//! calls.
+//!
+//! - [`LogHist`]: a log-linear histogram (HDR-style) of non-negative
+//!   integers. Values below 64 are counted exactly; above, each power of two
+//!   is split into 32 buckets, so a bucket spans at most 1/32 (3.1%) of its
+//!   values. Each bucket keeps its count and the exact sum of its values, so
+//!   means and "tokens above a cap" are exact up to the one bucket that
+//!   straddles the cap. Merging is bucket-wise addition.
+//! - [`HashSample`]: a keyed map that keeps every key while it is small and,
+//!   once it passes its capacity, keeps only keys whose hash falls under a
+//!   threshold that halves each time the map fills again. All the calls of one
+//!   key are in or out together (the sample is *coordinated* by key), so
+//!   per-key analyses (duplicates, retry chains, sessions) stay exact on the
+//!   sampled keys and scale up by [`HashSample::scale`]. Below capacity it is
+//!   exact and `scale` is 1.
+
+use rustc_hash::FxHashMap;
+
+/// Sub-buckets per power of two (2^5).
+const SUB_BITS: u32 = 5;
+const SUB: u64 = 1 << SUB_BITS;
+/// Values below this are their own bucket.
+const LINEAR: u64 = 2 * SUB;
+
+/// A log-linear histogram of `u64` values; see the module docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogHist {
+    /// Index of `buckets[0]`.
+    offset: u32,
+    buckets: Vec<Bucket>,
+    count: u64,
+    sum: u128,
+    max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Bucket {
+    count: u64,
+    sum: u128,
+}
+
+fn index_of(v: u64) -> u32 {
+    if v < LINEAR {
+        v as u32
+    } else {
+        let e = 63 - v.leading_zeros(); // e >= SUB_BITS + 1
+        let mantissa = (v >> (e - SUB_BITS)) & (SUB - 1);
+        (LINEAR + (e - SUB_BITS - 1) as u64 * SUB + mantissa) as u32
+    }
+}
+
+/// The smallest value in bucket `i`.
+fn lower_of(i: u32) -> u64 {
+    let i = i as u64;
+    if i < LINEAR {
+        i
+    } else {
+        let e = (i - LINEAR) / SUB + SUB_BITS as u64 + 1;
+        let mantissa = (i - LINEAR) % SUB;
+        (1u64 << e) | (mantissa << (e - SUB_BITS as u64))
+    }
+}
+
+/// The largest value in bucket `i`.
+fn upper_of(i: u32) -> u64 {
+    if i as u64 + 1 >= index_of(u64::MAX) as u64 + 1 {
+        u64::MAX
+    } else {
+        lower_of(i + 1) - 1
+    }
+}
+
+impl LogHist {
+    #[inline]
+    pub fn add(&mut self, v: u64) {
+        let i = index_of(v);
+        if self.buckets.is_empty() {
+            self.offset = i;
+        } else if i < self.offset {
+            let grow = (self.offset - i) as usize;
+            self.buckets
+                .splice(0..0, std::iter::repeat_n(Bucket::default(), grow));
+            self.offset = i;
+        }
+        let at = (i - self.offset) as usize;
+        if at >= self.buckets.len() {
+            self.buckets.resize(at + 1, Bucket::default());
+        }
+        let b = &mut self.buckets[at];
+        b.count += 1;
+        b.sum += v as u128;
+        self.count += 1;
+        self.sum += v as u128;
+        self.max = self.max.max(v);
+    }
+
+    pub fn merge(&mut self, o: &LogHist) {
+        for (k, b) in o.buckets.iter().enumerate() {
+            if b.count == 0 {
+                continue;
+            }
+            let i = o.offset + k as u32;
+            // Re-insert bucket by bucket (cheap: histograms are small).
+            if self.buckets.is_empty() {
+                self.offset = i;
+            } else if i < self.offset {
+                let grow = (self.offset - i) as usize;
+                self.buckets
+                    .splice(0..0, std::iter::repeat_n(Bucket::default(), grow));
+                self.offset = i;
+            }
+            let at = (i - self.offset) as usize;
+            if at >= self.buckets.len() {
+                self.buckets.resize(at + 1, Bucket::default());
+            }
+            self.buckets[at].count += b.count;
+            self.buckets[at].sum += b.sum;
+        }
+        self.count += o.count;
+        self.sum += o.sum;
+        self.max = self.max.max(o.max);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn sum(&self) -> u128 {
+        self.sum
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.count as f64
+        }
+    }
+
+    /// The `q`-quantile (0..=1), by the nearest-rank method: the value of the
+    /// call at rank ⌈q·n⌉. Exact below 64; above, the value is interpolated
+    /// within its bucket (error under 3.1%).
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.count == 0 {
+            return 0;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
+        let mut seen = 0u64;
+        for (k, b) in self.buckets.iter().enumerate() {
+            if b.count == 0 {
+                continue;
+            }
+            if seen + b.count >= rank {
+                let i = self.offset + k as u32;
+                let (lo, hi) = (lower_of(i), upper_of(i).min(self.max));
+                if lo >= hi || b.count == 1 {
+                    return if b.count == 1 {
+                        (b.sum as u64).clamp(lo, hi.max(lo))
+                    } else {
+                        lo
+                    };
+                }
+                // Spread the bucket's calls evenly between its bounds.
+                let within = (rank - seen) as f64 / b.count as f64;
+                return lo + ((hi - lo) as f64 * within).round() as u64;
+            }
+            seen += b.count;
+        }
+        self.max
+    }
+
+    /// How many values exceed `cap`, and by how much in total (`Σ max(0, v −
+    /// cap)`). Exact except in the bucket holding `cap`, where its values are
+    /// taken as spread evenly.
+    pub fn excess_over(&self, cap: u64) -> (u64, u128) {
+        let mut calls = 0u64;
+        let mut excess = 0u128;
+        for (k, b) in self.buckets.iter().enumerate() {
+            if b.count == 0 {
+                continue;
+            }
+            let i = self.offset + k as u32;
+            let (lo, hi) = (lower_of(i), upper_of(i));
+            if lo > cap {
+                calls += b.count;
+                excess += b.sum - b.count as u128 * cap as u128;
+            } else if hi > cap {
+                // The straddling bucket: the share of its range above cap.
+                let share = (hi - cap) as f64 / (hi - lo + 1) as f64;
+                let n = (b.count as f64 * share).round() as u64;
+                calls += n;
+                excess += (n as f64 * (hi - cap) as f64 / 2.0).round() as u128;
+            }
+        }
+        (calls, excess)
+    }
+
+    /// How many values are at most `v`.
+    pub fn count_at_most(&self, v: u64) -> u64 {
+        let cut = index_of(v);
+        self.buckets
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| self.offset + *k as u32 <= cut)
+            .map(|(_, b)| b.count)
+            .sum()
+    }
+}
+
+/// Default capacity of a [`HashSample`].
+pub const SAMPLE_CAPACITY: usize = 200_000;
+
+/// A coordinated hash sample of keyed entries; see the module docs.
+#[derive(Clone, Debug)]
+pub struct HashSample<V> {
+    map: FxHashMap<u64, V>,
+    /// Keys are kept when `mix(key) >> shift == 0`... expressed as a level:
+    /// a key is kept when its mixed hash has `level` leading zero bits.
+    level: u32,
+    capacity: usize,
+}
+
+impl<V> Default for HashSample<V> {
+    fn default() -> Self {
+        HashSample::with_capacity(SAMPLE_CAPACITY)
+    }
+}
+
+/// A strong 64-bit mix so that sampling does not depend on how keys were made.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl<V> HashSample<V> {
+    pub fn with_capacity(capacity: usize) -> HashSample<V> {
+        HashSample {
+            map: FxHashMap::default(),
+            level: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    #[inline]
+    fn keeps(level: u32, key: u64) -> bool {
+        level == 0 || mix(key).leading_zeros() >= level
+    }
+
+    /// The entry for `key`, created with `make` if the key is in the sample;
+    /// `None` if the key is sampled out.
+    #[inline]
+    pub fn entry(&mut self, key: u64, make: impl FnOnce() -> V) -> Option<&mut V> {
+        if !Self::keeps(self.level, key) {
+            return None;
+        }
+        if !self.map.contains_key(&key) {
+            if self.map.len() >= self.capacity {
+                self.raise_level();
+                if !Self::keeps(self.level, key) {
+                    return None;
+                }
+            }
+            self.map.insert(key, make());
+        }
+        self.map.get_mut(&key)
+    }
+
+    /// The entry for `key` if it is already kept.
+    #[inline]
+    pub fn get_mut(&mut self, key: u64) -> Option<&mut V> {
+        if self.map.is_empty() {
+            return None;
+        }
+        self.map.get_mut(&key)
+    }
+
+    fn raise_level(&mut self) {
+        while self.map.len() >= self.capacity {
+            self.level += 1;
+            let level = self.level;
+            self.map.retain(|k, _| Self::keeps(level, *k));
+        }
+    }
+
+    /// Merges `o` into `self` (entries of equal keys with `merge_value`), at
+    /// the coarser of the two sampling levels.
+    pub fn merge(&mut self, o: HashSample<V>, mut merge_value: impl FnMut(&mut V, V)) {
+        let level = self.level.max(o.level);
+        if level > self.level {
+            self.level = level;
+            self.map.retain(|k, _| Self::keeps(level, *k));
+        }
+        for (k, v) in o.map {
+            if !Self::keeps(self.level, k) {
+                continue;
+            }
+            match self.map.get_mut(&k) {
+                Some(mine) => merge_value(mine, v),
+                None => {
+                    self.map.insert(k, v);
+                }
+            }
+        }
+        if self.map.len() > self.capacity {
+            self.raise_level();
+        }
+    }
+
+    /// What each kept entry stands for: 2^level (1 when nothing was dropped).
+    pub fn scale(&self) -> u64 {
+        1u64 << self.level
+    }
+
+    /// Whether the sample kept every key.
+    pub fn is_exact(&self) -> bool {
+        self.level == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Entries in key order (deterministic whatever the merge order).
+    pub fn sorted(&self) -> Vec<(u64, &V)> {
+        let mut v: Vec<(u64, &V)> = self.map.iter().map(|(k, v)| (*k, v)).collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_value_once() {
+        let mut prev_upper = None;
+        for i in 0..index_of(1 << 40) {
+            let (lo, hi) = (lower_of(i), upper_of(i));
+            assert!(lo <= hi, "bucket {i}: {lo}..{hi}");
+            assert_eq!(index_of(lo), i);
+            assert_eq!(index_of(hi), i);
+            if let Some(p) = prev_upper {
+                assert_eq!(lo, p + 1, "gap before bucket {i}");
+            }
+            prev_upper = Some(hi);
+        }
+        assert_eq!(index_of(u64::MAX), index_of(u64::MAX - 1));
+    }
+
+    #[test]
+    fn small_values_are_exact() {
+        let mut h = LogHist::default();
+        for v in [5, 1, 3, 3, 60] {
+            h.add(v);
+        }
+        assert_eq!(h.count(), 5);
+        assert_eq!(h.sum(), 72);
+        assert_eq!(h.quantile(0.5), 3);
+        assert_eq!(h.quantile(0.0), 1);
+        assert_eq!(h.quantile(1.0), 60);
+        assert_eq!(h.max(), 60);
+        // 60 − 4 + 5 − 4 over 4.
+        assert_eq!(h.excess_over(4), (2, 57));
+        assert_eq!(h.count_at_most(3), 3);
+    }
+
+    #[test]
+    fn large_quantiles_within_bucket_error() {
+        let mut h = LogHist::default();
+        for v in 1..=10_000u64 {
+            h.add(v * 100);
+        }
+        for (q, want) in [(0.5, 500_000.0), (0.95, 950_000.0), (0.99, 990_000.0)] {
+            let got = h.quantile(q) as f64;
+            assert!((got - want).abs() / want < 0.032, "q{q}: {got} vs {want}");
+        }
+        let (n, excess) = h.excess_over(900_000);
+        assert!((n as i64 - 1000).abs() <= 20, "{n}");
+        let want: u128 = (9001..=10_000u128).map(|v| v * 100 - 900_000).sum();
+        assert!((excess as f64 - want as f64).abs() / (want as f64) < 0.03);
+    }
+
+    #[test]
+    fn merge_equals_adding_everything() {
+        let (mut a, mut b, mut all) = (LogHist::default(), LogHist::default(), LogHist::default());
+        for v in [1u64, 70, 5_000, 1_000_000, 3] {
+            a.add(v);
+            all.add(v);
+        }
+        for v in [2u64, 9_999_999, 64, 65] {
+            b.add(v);
+            all.add(v);
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
+    }
+
+    #[test]
+    fn hash_sample_is_exact_under_capacity_and_bounded_over_it() {
+        let mut s: HashSample<u32> = HashSample::with_capacity(100);
+        for k in 0..100u64 {
+            *s.entry(k, || 0).expect("kept") += 1;
+        }
+        assert!(s.is_exact());
+        assert_eq!(s.len(), 100);
+        for k in 0..10_000u64 {
+            if let Some(v) = s.entry(k, || 0) {
+                *v += 1;
+            }
+        }
+        assert!(s.len() <= 100);
+        assert!(!s.is_exact());
+        let est = s.len() as u64 * s.scale();
+        assert!((2_000..=40_000).contains(&est), "estimate {est}");
+        // Kept keys saw every one of their calls.
+        for (k, v) in s.sorted() {
+            assert_eq!(*v, if k < 100 { 2 } else { 1 });
+        }
+    }
+
+    #[test]
+    fn hash_sample_merge_takes_coarser_level() {
+        let mut a: HashSample<u32> = HashSample::with_capacity(50);
+        let mut b: HashSample<u32> = HashSample::with_capacity(50);
+        for k in 0..1000u64 {
+            *a.entry(k, || 0).unwrap_or(&mut 0) += 1;
+        }
+        for k in 0..10u64 {
+            *b.entry(k, || 0).expect("kept") += 1;
+        }
+        let level_a = a.scale();
+        a.merge(b, |x, y| *x += y);
+        assert!(a.scale() >= level_a);
+        for (k, v) in a.sorted() {
+            assert_eq!(*v, if k < 10 { 2 } else { 1 });
+        }
+    }
+}

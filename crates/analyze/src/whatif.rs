@@ -1,0 +1,517 @@
+//! What-if re-pricing of the actual traffic, and the savings waterfall.
+//!
+//! A [`Lever`] is one change to how a feature's traffic is served: route it
+//! to another model, cache its prompts, trim its context, send it through a
+//! batch API, cap its output, stop wasting failed calls. [`reprice`] applies
+//! a set of levers to every attribution group they touch and prices the
+//! result; groups no lever touches keep their exact cost. The detectors
+//! attach a lever to each finding whose saving they estimate, and the
+//! [`Waterfall`] applies the findings' levers in a fixed order (routing →
+//! caching → context → batch → retries and output), each step re-pricing
+//! with every lever so far, so a step's saving is what it saves on what the
+//! steps before it left: overlapping savings are never counted twice, and the
+//! total is exactly the what-if re-pricing of all the levers together.
+//!
+//! Re-pricing works on summed usage, so it uses each model's base rates (a
+//! long-context tier cannot be told from summed tokens); the change is taken
+//! as a difference of base-rate prices and applied to the group's exact cost.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::{Money, Usage};
+
+use crate::accumulate::Cell;
+use crate::detect::{Finding, GroupRow};
+
+/// The order levers are applied in the waterfall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Routing,
+    Caching,
+    Context,
+    Batch,
+    RetryOutput,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::Routing,
+        Category::Caching,
+        Category::Context,
+        Category::Batch,
+        Category::RetryOutput,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Routing => "model routing",
+            Category::Caching => "caching",
+            Category::Context => "prompt and context trimming",
+            Category::Batch => "batch API",
+            Category::RetryOutput => "retry and output fixes",
+        }
+    }
+}
+
+/// One change to a feature's traffic (optionally only its calls to one
+/// model: `model` is the cell's model label, `provider/id`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Lever {
+    /// Send the traffic to another catalog model (`provider/id`).
+    Route {
+        feature: String,
+        model: Option<String>,
+        to: String,
+    },
+    /// Provider prompt caching: at least `share` of input tokens read from
+    /// the cache.
+    PromptCache {
+        feature: String,
+        model: Option<String>,
+        share: f64,
+    },
+    /// A response cache: `hit_rate` of calls answered without calling the
+    /// model.
+    ResponseCache {
+        feature: String,
+        model: Option<String>,
+        hit_rate: f64,
+    },
+    /// Send `fraction` fewer input tokens (history window, summary,
+    /// shorter prompt).
+    TrimInput {
+        feature: String,
+        model: Option<String>,
+        fraction: f64,
+    },
+    /// Send the traffic through the provider's batch API.
+    Batch {
+        feature: String,
+        model: Option<String>,
+    },
+    /// Cap output at `tokens` per call.
+    MaxOutput {
+        feature: String,
+        model: Option<String>,
+        tokens: u64,
+    },
+    /// Avoid `fraction` of the failed calls' spend (backoff, no retry
+    /// storms, validate before sending).
+    AvoidFailures {
+        feature: String,
+        model: Option<String>,
+        fraction: f64,
+    },
+}
+
+impl Lever {
+    pub fn category(&self) -> Category {
+        match self {
+            Lever::Route { .. } => Category::Routing,
+            Lever::PromptCache { .. } | Lever::ResponseCache { .. } => Category::Caching,
+            Lever::TrimInput { .. } => Category::Context,
+            Lever::Batch { .. } => Category::Batch,
+            Lever::MaxOutput { .. } | Lever::AvoidFailures { .. } => Category::RetryOutput,
+        }
+    }
+
+    fn scope(&self) -> (&str, Option<&str>) {
+        match self {
+            Lever::Route { feature, model, .. }
+            | Lever::PromptCache { feature, model, .. }
+            | Lever::ResponseCache { feature, model, .. }
+            | Lever::TrimInput { feature, model, .. }
+            | Lever::Batch { feature, model }
+            | Lever::MaxOutput { feature, model, .. }
+            | Lever::AvoidFailures { feature, model, .. } => (feature, model.as_deref()),
+        }
+    }
+
+    fn applies_to(&self, g: &GroupRow) -> bool {
+        let (feature, model) = self.scope();
+        feature == g.feature && model.is_none_or(|m| m == g.model)
+    }
+}
+
+/// Usage with fractional token counts while levers are applied.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tokens {
+    uncached: f64,
+    cached: f64,
+    write_5m: f64,
+    write_1h: f64,
+    visible_out: f64,
+    reasoning: f64,
+}
+
+impl Tokens {
+    fn of(u: &Usage) -> Tokens {
+        let w1h = u.cache_write_1h.min(u.cache_write);
+        Tokens {
+            uncached: u.uncached_input() as f64,
+            cached: u.cached_read as f64,
+            write_5m: (u.cache_write - w1h) as f64,
+            write_1h: w1h as f64,
+            visible_out: u.visible_output() as f64,
+            reasoning: u.reasoning.min(u.output) as f64,
+        }
+    }
+
+    fn minus(self, o: Tokens, f: f64) -> Tokens {
+        Tokens {
+            uncached: (self.uncached - o.uncached * f).max(0.0),
+            cached: (self.cached - o.cached * f).max(0.0),
+            write_5m: (self.write_5m - o.write_5m * f).max(0.0),
+            write_1h: (self.write_1h - o.write_1h * f).max(0.0),
+            visible_out: (self.visible_out - o.visible_out * f).max(0.0),
+            reasoning: (self.reasoning - o.reasoning * f).max(0.0),
+        }
+    }
+
+    fn scale_input(&mut self, f: f64) {
+        self.uncached *= f;
+        self.cached *= f;
+        self.write_5m *= f;
+        self.write_1h *= f;
+    }
+
+    fn scale_output(&mut self, f: f64) {
+        self.visible_out *= f;
+        self.reasoning *= f;
+    }
+
+    fn input(&self) -> f64 {
+        self.uncached + self.cached + self.write_5m + self.write_1h
+    }
+
+    fn usage(&self) -> Usage {
+        let r = |x: f64| x.round().max(0.0) as u64;
+        let (uncached, cached, w5, w1) = (
+            r(self.uncached),
+            r(self.cached),
+            r(self.write_5m),
+            r(self.write_1h),
+        );
+        let (vis, reasoning) = (r(self.visible_out), r(self.reasoning));
+        Usage {
+            input: uncached + cached + w5 + w1,
+            cached_read: cached,
+            cache_write: w5 + w1,
+            cache_write_1h: w1,
+            output: vis + reasoning,
+            reasoning,
+        }
+    }
+}
+
+/// Before and after of one feature.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FeatureDelta {
+    pub feature: String,
+    pub before: Money,
+    pub after: Money,
+}
+
+/// The result of re-pricing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Repriced {
+    pub before: Money,
+    pub after: Money,
+    /// Features a lever touched, most saved first.
+    pub features: Vec<FeatureDelta>,
+    /// Levers that could not be applied, with why.
+    pub notes: Vec<String>,
+}
+
+/// Re-prices the traffic under `levers`. See the module docs.
+pub fn reprice(
+    catalog: &Catalog,
+    groups: &[GroupRow],
+    cells: &[Cell],
+    levers: &[Lever],
+) -> Repriced {
+    let mut notes = Vec::new();
+    let mut targets: BTreeMap<&str, Option<ModelId>> = BTreeMap::new();
+    for l in levers {
+        if let Lever::Route { to, .. } = l {
+            let id = resolve_label(catalog, to);
+            if id.is_none() {
+                notes.push(format!(
+                    "route to {to}: not a model in the price catalog; ignored"
+                ));
+            }
+            targets.insert(to, id);
+        }
+    }
+    let mut per_feature: BTreeMap<&str, (Money, Money)> = BTreeMap::new();
+    let (mut before, mut after) = (Money::ZERO, Money::ZERO);
+    for g in groups {
+        let cost = g.stats.cost;
+        before += cost;
+        let mine: Vec<&Lever> = levers.iter().filter(|l| l.applies_to(g)).collect();
+        let Some(id) = g.resolved.filter(|_| !mine.is_empty()) else {
+            after += cost;
+            continue;
+        };
+        let cell = cells.iter().find(|c| c.key == g.cell);
+        let orig = Tokens::of(&g.usage);
+        let mut t = orig;
+        let (mut model, mut batch) = (id, g.batch);
+        // A fixed order of application; the result depends only on the set.
+        // Overlapping estimates of the same failures: the largest wins.
+        let avoid = mine
+            .iter()
+            .filter_map(|l| match l {
+                Lever::AvoidFailures { fraction, .. } => Some(fraction.clamp(0.0, 1.0)),
+                _ => None,
+            })
+            .fold(0.0, f64::max);
+        if avoid > 0.0 {
+            t = t.minus(Tokens::of(&g.failed), avoid);
+        }
+        for l in &mine {
+            if let Lever::ResponseCache { hit_rate, .. } = l {
+                let keep = 1.0 - hit_rate.clamp(0.0, 1.0);
+                t.scale_input(keep);
+                t.scale_output(keep);
+            }
+        }
+        for l in &mine {
+            if let Lever::TrimInput { fraction, .. } = l {
+                t.scale_input(1.0 - fraction.clamp(0.0, 1.0));
+            }
+        }
+        let share = mine
+            .iter()
+            .filter_map(|l| match l {
+                Lever::PromptCache { share, .. } => Some(share.clamp(0.0, 1.0)),
+                _ => None,
+            })
+            .fold(None, |a: Option<f64>, s| Some(a.map_or(s, |a| a.max(s))));
+        if let Some(share) = share {
+            let want = share * t.input();
+            if t.cached < want {
+                let moved = (want - t.cached).min(t.uncached);
+                t.uncached -= moved;
+                t.cached += moved;
+            }
+        }
+        let cap = mine
+            .iter()
+            .filter_map(|l| match l {
+                Lever::MaxOutput { tokens, .. } => Some(*tokens),
+                _ => None,
+            })
+            .min();
+        if let (Some(cap), Some(cell)) = (cap, cell) {
+            let total = cell.obs.output.sum() as f64;
+            if total > 0.0 {
+                let (_, excess) = cell.obs.output.excess_over(cap);
+                t.scale_output(1.0 - (excess as f64 / total).clamp(0.0, 1.0));
+            }
+        }
+        for l in &mine {
+            match l {
+                Lever::Route { to, .. } => {
+                    if let Some(Some(to)) = targets.get(to.as_str()) {
+                        model = *to;
+                    }
+                }
+                Lever::Batch { .. } => batch = true,
+                _ => {}
+            }
+        }
+        let old = catalog
+            .price_base(id, g.day, &orig.usage(), g.batch)
+            .cost
+            .total();
+        let new = catalog
+            .price_base(model, g.day, &t.usage(), batch)
+            .cost
+            .total();
+        let changed = (cost - (old - new)).max(Money::ZERO);
+        after += changed;
+        let e = per_feature.entry(&g.feature).or_default();
+        e.0 += cost;
+        e.1 += changed;
+    }
+    let mut features: Vec<FeatureDelta> = per_feature
+        .into_iter()
+        .map(|(f, (b, a))| FeatureDelta {
+            feature: f.to_string(),
+            before: b,
+            after: a,
+        })
+        .collect();
+    features.sort_by(|a, b| {
+        (b.before - b.after)
+            .cmp(&(a.before - a.after))
+            .then_with(|| a.feature.cmp(&b.feature))
+    });
+    Repriced {
+        before,
+        after,
+        features,
+        notes,
+    }
+}
+
+/// A model label (`provider/id`, or anything the catalog resolves).
+pub fn resolve_label(catalog: &Catalog, label: &str) -> Option<ModelId> {
+    if let Some((p, m)) = label.split_once('/') {
+        if let Some((id, _)) = catalog.models().find(|(_, e)| e.provider == p && e.id == m) {
+            return Some(id);
+        }
+    }
+    catalog.resolve(None, label)
+}
+
+/// One step of the waterfall.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub category: Category,
+    pub label: &'static str,
+    /// Saved by this step on what the steps before it left.
+    pub savings: Money,
+    /// Spend left after this step.
+    pub remaining: Money,
+    /// Findings whose levers this step applies (fingerprints).
+    pub findings: Vec<String>,
+}
+
+/// The compounding savings waterfall of a set of findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Waterfall {
+    pub spend: Money,
+    pub steps: Vec<Step>,
+    pub total_savings: Money,
+    pub remaining: Money,
+    pub notes: Vec<String>,
+}
+
+/// Builds the waterfall from the findings' levers.
+pub fn waterfall(
+    catalog: &Catalog,
+    groups: &[GroupRow],
+    cells: &[Cell],
+    findings: &[Finding],
+) -> Waterfall {
+    let mut levers: Vec<Lever> = Vec::new();
+    let mut steps = Vec::new();
+    let base = reprice(catalog, groups, cells, &[]);
+    let mut previous = base.after;
+    let mut notes = Vec::new();
+    for cat in Category::ALL {
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.lever.as_ref().is_some_and(|l| l.category() == cat))
+            .collect();
+        levers.extend(mine.iter().filter_map(|f| f.lever.clone()));
+        let r = reprice(catalog, groups, cells, &levers);
+        for n in r.notes {
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        steps.push(Step {
+            category: cat,
+            label: cat.label(),
+            savings: previous - r.after,
+            remaining: r.after,
+            findings: mine.iter().map(|f| f.fingerprint.clone()).collect(),
+        });
+        previous = r.after;
+    }
+    Waterfall {
+        spend: base.before,
+        total_savings: base.before - previous,
+        remaining: previous,
+        steps,
+        notes,
+    }
+}
+
+/// What self-hosting would take: the price of a GPU-hour and how many
+/// tokens (input + output) one GPU serves per second at the user's batch
+/// sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SelfHost {
+    pub gpu_hour: Money,
+    pub tokens_per_second: f64,
+    /// GPUs kept running all month whatever the load (0: pay per use).
+    pub min_gpus: u32,
+}
+
+/// Self-hosting against the API bill, per month.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BreakEven {
+    pub monthly_tokens: u64,
+    pub api_monthly: Money,
+    pub gpu_hours: f64,
+    pub self_host_monthly: Money,
+    /// API spend per million tokens today.
+    pub api_per_mtok: Money,
+    /// Self-hosted cost per million tokens at full utilisation.
+    pub self_host_per_mtok: Money,
+    /// Monthly tokens above which self-hosting is cheaper (`None` when the
+    /// API is cheaper per token at any volume).
+    pub break_even_tokens: Option<u64>,
+    pub self_host_cheaper: bool,
+}
+
+/// Hours in a 30-day month.
+pub const MONTH_HOURS: f64 = 720.0;
+
+/// Compares the API bill with self-hosting for `tokens` over `days`, which
+/// cost `spend` on the API.
+pub fn break_even(tokens: u64, spend: Money, days: f64, host: SelfHost) -> BreakEven {
+    let factor = crate::detect::MONTH_DAYS / days.max(1.0);
+    let monthly_tokens = (tokens as f64 * factor).round() as u64;
+    let api_monthly = crate::detect::scale(spend, factor);
+    let tps = host.tokens_per_second.max(f64::MIN_POSITIVE);
+    let busy_hours = monthly_tokens as f64 / (tps * 3600.0);
+    let gpu_hours = busy_hours.max(host.min_gpus as f64 * MONTH_HOURS);
+    let self_host_monthly = crate::detect::scale(host.gpu_hour, gpu_hours);
+    let per_mtok = |m: Money, t: f64| {
+        if t > 0.0 {
+            crate::detect::scale(m, 1e6 / t)
+        } else {
+            Money::ZERO
+        }
+    };
+    let api_per_mtok = per_mtok(api_monthly, monthly_tokens as f64);
+    let self_host_per_mtok = crate::detect::scale(host.gpu_hour, 1e6 / (tps * 3600.0));
+    // API cost grows with tokens at api_per_mtok; self-hosting at its
+    // per-token rate above the always-on floor.
+    let floor = crate::detect::scale(host.gpu_hour, host.min_gpus as f64 * MONTH_HOURS);
+    let break_even_tokens = if api_per_mtok > self_host_per_mtok {
+        let api_rate = api_per_mtok.picos() as f64 / 1e6;
+        let host_rate = self_host_per_mtok.picos() as f64 / 1e6;
+        let floor_tokens = host.min_gpus as f64 * MONTH_HOURS * tps * 3600.0;
+        // Below the floor's capacity self-hosting costs the floor.
+        let t_floor = floor.picos() as f64 / api_rate;
+        Some(if t_floor <= floor_tokens {
+            t_floor.round() as u64
+        } else {
+            // Never reached for a consistent floor; kept for clarity.
+            (floor.picos() as f64 / (api_rate - host_rate)).round() as u64
+        })
+    } else {
+        None
+    };
+    BreakEven {
+        monthly_tokens,
+        api_monthly,
+        gpu_hours,
+        self_host_monthly,
+        api_per_mtok,
+        self_host_per_mtok,
+        break_even_tokens,
+        self_host_cheaper: self_host_monthly < api_monthly,
+    }
+}

@@ -1,0 +1,44 @@
+//! `tokenaudit rules [CODE]`: lists the waste detectors, or explains one
+//! (its doc comment, straight from its source file, and its options).
+
+use anyhow::{bail, Result};
+use clap::Args;
+
+use tokenaudit_analyze::detect::{rule, RULES};
+
+use crate::output::print;
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  tokenaudit rules              # every rule: code, name, what it finds
+  tokenaudit rules TA109        # one rule: what, why, example, fix, options
+  tokenaudit rules retry-storm  # by name")]
+pub struct RulesArgs {
+    /// A rule code (TA109) or name (duplicate-requests) to explain.
+    pub rule: Option<String>,
+}
+
+pub fn run(args: RulesArgs) -> Result<()> {
+    let Some(which) = args.rule else {
+        let mut s = String::new();
+        for r in RULES {
+            s.push_str(&format!("{}  {:<30} {}\n", r.code, r.name, r.summary));
+        }
+        s.push_str(
+            "\n`tokenaudit rules CODE` explains one; set options in the config file's [rules.CODE] table.\n",
+        );
+        return print(&s);
+    };
+    let Some(r) = rule(&which) else {
+        bail!("no rule {which:?}: `tokenaudit rules` lists them");
+    };
+    let mut s = r.doc();
+    if !r.options.is_empty() {
+        s.push_str("\nDefaults, as a config file table:\n\n");
+        s.push_str(&format!("[rules.{}]\n", r.code));
+        for o in r.options {
+            s.push_str(&format!("{} = {}    # {}\n", o.name, o.default, o.doc));
+        }
+    }
+    print(&s)
+}

@@ -1,0 +1,264 @@
+//! `tokenaudit whatif`: re-prices the actual logged traffic under changes
+//! (routing, caching, batch, output caps…) and prints before/after by
+//! feature; optionally compares the bill with self-hosting.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use tokenaudit_analyze::whatif::{break_even, reprice, resolve_label, Lever, SelfHost};
+use tokenaudit_core::Money;
+
+use crate::audit::InputArgs;
+use crate::output::print;
+
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "Each change applies to one feature's traffic (FEATURE=VALUE); \
+repeat a flag for several features. Changes compose: the traffic is re-priced once with all of them.
+
+Examples:
+  tokenaudit whatif logs/ --route ticket-classifier=gpt-4.1-nano
+  tokenaudit whatif logs/ --cache-hit doc-qa=0.8 --batch nightly-summaries
+  tokenaudit whatif logs/ --max-output report-writer=2000 --response-cache faq-bot=0.4
+  tokenaudit whatif logs/ --self-host-gpu-hour 2.50 --self-host-tokens-per-sec 2500"
+)]
+pub struct WhatifArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Route a feature to another model: FEATURE=MODEL (a catalog id,
+    /// `provider/id`, or a name as logged).
+    #[arg(long, value_name = "FEATURE=MODEL")]
+    pub route: Vec<String>,
+
+    /// Provider prompt caching: at least this share of the feature's input
+    /// tokens read from the cache. FEATURE=SHARE (0–1).
+    #[arg(long, value_name = "FEATURE=SHARE")]
+    pub cache_hit: Vec<String>,
+
+    /// A response cache answering this share of the feature's calls.
+    /// FEATURE=RATE (0–1).
+    #[arg(long, value_name = "FEATURE=RATE")]
+    pub response_cache: Vec<String>,
+
+    /// Send this share fewer input tokens (history window, shorter prompt).
+    /// FEATURE=SHARE (0–1).
+    #[arg(long, value_name = "FEATURE=SHARE")]
+    pub trim_input: Vec<String>,
+
+    /// Send the feature through the provider's batch API.
+    #[arg(long, value_name = "FEATURE")]
+    pub batch: Vec<String>,
+
+    /// Cap output tokens per call. FEATURE=N.
+    #[arg(long, value_name = "FEATURE=N")]
+    pub max_output: Vec<String>,
+
+    /// Avoid this share of the feature's failed-call spend. FEATURE=SHARE.
+    #[arg(long, value_name = "FEATURE=SHARE")]
+    pub avoid_failures: Vec<String>,
+
+    /// Self-hosting: price of one GPU-hour in USD.
+    #[arg(long, value_name = "USD", requires = "self_host_tokens_per_sec")]
+    pub self_host_gpu_hour: Option<f64>,
+
+    /// Self-hosting: tokens (input + output) one GPU serves per second.
+    #[arg(long, value_name = "N", requires = "self_host_gpu_hour")]
+    pub self_host_tokens_per_sec: Option<f64>,
+
+    /// Self-hosting: GPUs kept running all month whatever the load.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub self_host_min_gpus: u32,
+}
+
+fn pair<'a>(flag: &str, v: &'a str) -> Result<(&'a str, &'a str)> {
+    v.split_once('=')
+        .filter(|(f, x)| !f.is_empty() && !x.is_empty())
+        .with_context(|| format!("--{flag} {v:?}: expected FEATURE=VALUE"))
+}
+
+fn share(flag: &str, v: &str) -> Result<(String, f64)> {
+    let (f, x) = pair(flag, v)?;
+    let s: f64 = x
+        .parse()
+        .ok()
+        .filter(|s: &f64| (0.0..=1.0).contains(s))
+        .with_context(|| format!("--{flag} {v:?}: {x} is not a share between 0 and 1"))?;
+    Ok((f.to_string(), s))
+}
+
+impl WhatifArgs {
+    fn levers(&self, catalog: &tokenaudit_core::pricing::Catalog) -> Result<Vec<Lever>> {
+        let mut levers = Vec::new();
+        for v in &self.route {
+            let (f, m) = pair("route", v)?;
+            let Some(id) = resolve_label(catalog, m) else {
+                bail!("--route {v:?}: {m:?} is not a model in the price catalog (`tokenaudit prices list`)");
+            };
+            let e = catalog.model(id);
+            levers.push(Lever::Route {
+                feature: f.to_string(),
+                model: None,
+                to: format!("{}/{}", e.provider, e.id),
+            });
+        }
+        for v in &self.cache_hit {
+            let (feature, share) = share("cache-hit", v)?;
+            levers.push(Lever::PromptCache {
+                feature,
+                model: None,
+                share,
+            });
+        }
+        for v in &self.response_cache {
+            let (feature, hit_rate) = share("response-cache", v)?;
+            levers.push(Lever::ResponseCache {
+                feature,
+                model: None,
+                hit_rate,
+            });
+        }
+        for v in &self.trim_input {
+            let (feature, fraction) = share("trim-input", v)?;
+            levers.push(Lever::TrimInput {
+                feature,
+                model: None,
+                fraction,
+            });
+        }
+        for f in &self.batch {
+            levers.push(Lever::Batch {
+                feature: f.clone(),
+                model: None,
+            });
+        }
+        for v in &self.max_output {
+            let (f, n) = pair("max-output", v)?;
+            let tokens: u64 = n
+                .parse()
+                .with_context(|| format!("--max-output {v:?}: {n} is not a token count"))?;
+            levers.push(Lever::MaxOutput {
+                feature: f.to_string(),
+                model: None,
+                tokens,
+            });
+        }
+        for v in &self.avoid_failures {
+            let (feature, fraction) = share("avoid-failures", v)?;
+            levers.push(Lever::AvoidFailures {
+                feature,
+                model: None,
+                fraction,
+            });
+        }
+        Ok(levers)
+    }
+}
+
+fn pct(before: Money, after: Money) -> String {
+    if before <= Money::ZERO {
+        "–".into()
+    } else {
+        format!(
+            "{:+.1}%",
+            (after - before).to_f64() / before.to_f64() * 100.0
+        )
+    }
+}
+
+pub fn run(args: WhatifArgs) -> Result<ExitCode> {
+    let prepared = args.input.prepare()?;
+    let levers = args.levers(&prepared.catalog)?;
+    let self_host = match (args.self_host_gpu_hour, args.self_host_tokens_per_sec) {
+        (Some(h), Some(t)) => {
+            if !(h.is_finite() && h > 0.0 && t.is_finite() && t > 0.0) {
+                bail!(
+                    "--self-host-gpu-hour and --self-host-tokens-per-sec must be positive numbers"
+                );
+            }
+            Some(SelfHost {
+                gpu_hour: Money::from_usd_f64(h).context("--self-host-gpu-hour")?,
+                tokens_per_second: t,
+                min_gpus: args.self_host_min_gpus,
+            })
+        }
+        _ => None,
+    };
+    if levers.is_empty() && self_host.is_none() {
+        bail!("give at least one change (--route, --cache-hit, --batch, --max-output, …) or --self-host-gpu-hour; see `tokenaudit whatif --help`");
+    }
+    let (audit, profile, catalog) = prepared.run()?;
+    let known: Vec<&str> = audit
+        .dim("feature")
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
+    let mut s = String::new();
+    if !levers.is_empty() {
+        for l in &levers {
+            let f = match l {
+                Lever::Route { feature, .. }
+                | Lever::PromptCache { feature, .. }
+                | Lever::ResponseCache { feature, .. }
+                | Lever::TrimInput { feature, .. }
+                | Lever::Batch { feature, .. }
+                | Lever::MaxOutput { feature, .. }
+                | Lever::AvoidFailures { feature, .. } => feature,
+            };
+            if !known.contains(&f.as_str()) {
+                s.push_str(&format!(
+                    "warning: no calls of feature {f:?} in the input\n"
+                ));
+            }
+        }
+        let r = reprice(&catalog, &profile.groups, &profile.cells, &levers);
+        s.push_str(&format!(
+            "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
+            "feature", "before", "after", "saved", "change"
+        ));
+        for f in &r.features {
+            s.push_str(&format!(
+                "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
+                f.feature,
+                f.before.to_cents_string(),
+                f.after.to_cents_string(),
+                (f.before - f.after).to_cents_string(),
+                pct(f.before, f.after)
+            ));
+        }
+        s.push_str(&format!(
+            "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
+            "all traffic",
+            r.before.to_cents_string(),
+            r.after.to_cents_string(),
+            (r.before - r.after).to_cents_string(),
+            pct(r.before, r.after)
+        ));
+        for n in &r.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+    }
+    if let Some(host) = self_host {
+        let t = &audit.totals;
+        let days = tokenaudit_analyze::period_days(&audit);
+        let b = break_even(t.input_tokens + t.output_tokens, t.cost, days, host);
+        s.push_str(&format!(
+            "\nSelf-hosting, per 30-day month at the observed volume ({} tokens):\n  API bill:        {}  ({} per million tokens)\n  self-hosted:     {}  ({:.0} GPU-hours; {} per million tokens at full load)\n",
+            b.monthly_tokens,
+            b.api_monthly.to_cents_string(),
+            b.api_per_mtok.to_rounded_string(4),
+            b.self_host_monthly.to_cents_string(),
+            b.gpu_hours,
+            b.self_host_per_mtok.to_rounded_string(4),
+        ));
+        s.push_str(&match (b.self_host_cheaper, b.break_even_tokens) {
+            (true, _) => "  Self-hosting is cheaper at this volume (before engineering and operations time).\n".to_string(),
+            (false, Some(t)) => format!("  The API is cheaper; self-hosting breaks even at about {t} tokens a month.\n"),
+            (false, None) => "  The API is cheaper per token than self-hosting at any volume.\n".to_string(),
+        });
+    }
+    print(&s)?;
+    Ok(ExitCode::SUCCESS)
+}
