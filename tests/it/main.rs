@@ -5,4 +5,5 @@ mod util;
 
 mod golden;
 mod inputs;
+mod rules;
 mod sample;

@@ -97,3 +97,37 @@ pub fn row<'a>(report: &'a Value, dimension: &str, key: &str) -> &'a Value {
         .find(|r| r["key"] == key)
         .unwrap_or_else(|| panic!("no {dimension} row {key}"))
 }
+
+/// The findings of rule `code` in a JSON report.
+pub fn findings<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == code)
+        .collect()
+}
+
+/// One JSON line of a gateway log (OpenAI-shaped usage) with the given
+/// fields; `extra` is merged in last (it may override anything).
+pub fn gw_line(
+    ts: &str,
+    feature: &str,
+    model: &str,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    extra: Value,
+) -> String {
+    let mut v = serde_json::json!({
+        "timestamp": ts,
+        "model": model,
+        "feature": feature,
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
+    });
+    if let (Some(obj), Some(more)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, x) in more {
+            obj.insert(k.clone(), x.clone());
+        }
+    }
+    v.to_string()
+}
