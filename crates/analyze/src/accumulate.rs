@@ -18,6 +18,7 @@ use tokenaudit_ingest::{Location, RecordSink};
 
 use crate::detect::DetectConfig;
 use crate::observe::{key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs};
+use crate::spill::SpillTable;
 use crate::stats::{CostParts, Stats};
 
 /// What the audit looks at.
@@ -164,8 +165,10 @@ pub struct Accumulator<'c> {
     pub(crate) keyed: Keyed,
     pub(crate) totals: Stats,
     pub(crate) cost_parts: CostParts,
-    pub(crate) users: Table,
-    pub(crate) sessions: Table,
+    /// Users and sessions grow with the input: exact, spilled to disk past
+    /// a bound (see `spill.rs`).
+    pub(crate) users: SpillTable,
+    pub(crate) sessions: SpillTable,
     pub(crate) tags: Table,
     pub(crate) error_kinds: Table,
     pub(crate) reconcile: FxHashMap<Box<str>, Reconcile>,
@@ -205,8 +208,8 @@ impl<'c> Accumulator<'c> {
             keyed: Keyed::default(),
             totals: Stats::default(),
             cost_parts: CostParts::default(),
-            users: Table::default(),
-            sessions: Table::default(),
+            users: SpillTable::default(),
+            sessions: SpillTable::default(),
             tags: Table::default(),
             error_kinds: Table::default(),
             reconcile: FxHashMap::default(),
@@ -295,8 +298,8 @@ impl<'c> Accumulator<'c> {
             }
         }
         self.keyed.merge(o.keyed);
-        merge_table(&mut self.users, o.users);
-        merge_table(&mut self.sessions, o.sessions);
+        self.users.merge(o.users);
+        self.sessions.merge(o.sessions);
         merge_table(&mut self.tags, o.tags);
         merge_table(&mut self.error_kinds, o.error_kinds);
         for (k, v) in o.reconcile {
@@ -534,14 +537,8 @@ impl RecordSink for Accumulator<'_> {
             None => &r.model,
         };
         self.totals.add(status, &r.usage, cost);
-        bump(&mut self.users, label(&r.user), status, &r.usage, cost);
-        bump(
-            &mut self.sessions,
-            label(&r.session),
-            status,
-            &r.usage,
-            cost,
-        );
+        self.users.add(label(&r.user), status, &r.usage, cost);
+        self.sessions.add(label(&r.session), status, &r.usage, cost);
         for (k, v) in &r.tags {
             self.key_buf.clear();
             self.key_buf.push_str(k);

@@ -33,7 +33,13 @@ pub struct Row {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DimTable {
     pub dimension: &'static str,
+    /// Most expensive first; for users and sessions only the top
+    /// [`TOP_ROWS`](crate::spill::TOP_ROWS).
     pub rows: Vec<Row>,
+    /// Distinct keys (rows kept plus rows omitted).
+    pub distinct: u64,
+    /// The stats of the keys not in `rows`.
+    pub omitted: Stats,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -331,18 +337,31 @@ impl Accumulator<'_> {
         }
         let [d_feature, d_model, d_provider, d_route, d_team] = dims;
         let mut by = Vec::new();
-        for (dim, table) in Dim::ALL.iter().zip([
-            d_feature,
-            d_model,
-            d_provider,
-            d_route,
-            d_team,
-            self.users,
-            self.sessions,
-        ]) {
+        for (dim, table) in Dim::ALL
+            .iter()
+            .zip([d_feature, d_model, d_provider, d_route, d_team])
+        {
+            let rows = rows(table);
             by.push(DimTable {
                 dimension: dim.name(),
-                rows: rows(table),
+                distinct: rows.len() as u64,
+                rows,
+                omitted: Stats::default(),
+            });
+        }
+        for (dim, table) in [(Dim::User, self.users), (Dim::Session, self.sessions)] {
+            // Reading back a spilled run can only fail if the temporary file
+            // vanished under us; the audit then reports what it has.
+            let top = table.finish(crate::spill::TOP_ROWS).unwrap_or_default();
+            by.push(DimTable {
+                dimension: dim.name(),
+                rows: top
+                    .rows
+                    .into_iter()
+                    .map(|(key, stats)| Row { key, stats })
+                    .collect(),
+                distinct: top.distinct,
+                omitted: top.rest,
             });
         }
         let mut feature_model: Vec<PairRow> = feature_model

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod detect;
 pub mod observe;
 pub mod sketch;
+pub mod spill;
 pub mod stats;
 pub mod whatif;
 

@@ -17,6 +17,18 @@ fn money_or_dash(m: Option<tokenaudit_core::Money>) -> String {
 }
 
 fn stats_table(out: &mut String, key_title: &str, rows: &[Row], total: &Stats, limit: usize) {
+    stats_table_with(out, key_title, rows, total, limit, None);
+}
+
+/// `omitted`: keys the audit did not keep rows for (count and stats).
+fn stats_table_with(
+    out: &mut String,
+    key_title: &str,
+    rows: &[Row],
+    total: &Stats,
+    limit: usize,
+    omitted: Option<(u64, &Stats)>,
+) {
     let _ = writeln!(
         out,
         "| {key_title} | calls | spend | share | per call | per success | failed spend | success |"
@@ -37,15 +49,21 @@ fn stats_table(out: &mut String, key_title: &str, rows: &[Row], total: &Stats, l
             success_rate(s),
         );
     }
-    if rows.len() > limit {
-        let rest: Stats = rows[limit..].iter().fold(Stats::default(), |mut acc, r| {
-            acc.merge(&r.stats);
-            acc
-        });
+    let none = Stats::default();
+    let (more_keys, more_stats) = omitted.unwrap_or((0, &none));
+    if rows.len() > limit || more_keys > 0 {
+        let mut rest: Stats =
+            rows[limit.min(rows.len())..]
+                .iter()
+                .fold(Stats::default(), |mut acc, r| {
+                    acc.merge(&r.stats);
+                    acc
+                });
+        rest.merge(more_stats);
         let _ = writeln!(
             out,
             "| *{} more* | {} | {} | {} | | | {} | |",
-            rows.len() - limit,
+            rows.len().saturating_sub(limit) as u64 + more_keys,
             int(rest.calls),
             rest.cost.to_cents_string(),
             pct(rest.cost.to_f64(), total.cost.to_f64()),
@@ -232,7 +250,8 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
                 continue;
             }
             let _ = writeln!(o, "## {title}\n");
-            stats_table(&mut o, name, &d.rows, t, limit);
+            let omitted = d.distinct.saturating_sub(d.rows.len() as u64);
+            stats_table_with(&mut o, name, &d.rows, t, limit, Some((omitted, &d.omitted)));
         }
     }
     if !a.tags.is_empty() {
