@@ -1,3 +1,4 @@
 //! One test module per detector rule: a fixture where the planted waste is
 //! found with the figures computed by hand in the test, and a clean fixture
 //! where the rule finds nothing.
+mod ta109;

@@ -1,0 +1,143 @@
+//! TA109 duplicate-requests: the same prompt to the same model within the
+//! TTL, and what an exact-match response cache would have saved.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! output $10 per million tokens. Every call here sends 1,000 input and 100
+//! output tokens: 1,000 × $2.50/M + 100 × $10/M = $0.0025 + $0.001 = $0.0035.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2026-10-01 at `minute` minutes after 08:00 UTC.
+fn at(minute: u32) -> String {
+    format!("2026-10-01T{:02}:{:02}:00Z", 8 + minute / 60, minute % 60)
+}
+
+fn call(minute: u32, id: &str, prompt: u64, extra: Value) -> String {
+    let mut fields = json!({"request_id": id, "prompt_hash": format!("{prompt:016x}")});
+    if let (Some(o), Some(more)) = (fields.as_object_mut(), extra.as_object()) {
+        o.extend(more.clone());
+    }
+    gw_line(&at(minute), "faq-bot", "gpt-4o", 1000, 100, fields) + "\n"
+}
+
+/// Three prompts each sent ten times, five minutes apart (prompt k starting
+/// at 08:00 + 2k hours): nine hits each within the 60-minute TTL. Prompt 0
+/// comes once more 61 minutes after the call that filled the cache: a miss.
+/// A failed call of prompt 1 is not replayed. 33 one-off prompts never hit.
+fn duplicates() -> String {
+    let mut s = String::new();
+    for k in 0..3u32 {
+        for i in 0..10u32 {
+            s += &call(
+                k * 120 + i * 5,
+                &format!("dup-{k}-{i}"),
+                100 + k as u64,
+                json!({}),
+            );
+        }
+    }
+    s += &call(61, "dup-0-late", 100, json!({}));
+    s += &call(
+        121,
+        "dup-1-failed",
+        101,
+        json!({"http_status": 500, "usage": {"prompt_tokens": 1000, "completion_tokens": 0}}),
+    );
+    for u in 0..33u32 {
+        s += &call(u * 7, &format!("one-{u:02}"), 1000 + u as u64, json!({}));
+    }
+    s
+}
+
+#[test]
+fn repeated_prompts_within_the_ttl_are_found_with_the_cache_saving() {
+    let env = Env::new();
+    env.write("calls.jsonl", duplicates());
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA109");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "faq-bot", "model": "openai/gpt-4o"})
+    );
+    // Successful calls with a fingerprint: 30 + 1 late + 33 one-offs = 64
+    // (the failed call is not replayed); 3 + 33 distinct prompts.
+    let e = &f["evidence"];
+    assert_eq!(e["calls_with_fingerprint"], 64);
+    assert_eq!(e["distinct_prompts"], 36);
+    assert_eq!(e["repeated_prompts"], 3);
+    // Nine hits per prompt; the late call is 61 minutes after the fill.
+    assert_eq!(e["cache_hits"], 27);
+    // 27 / 64 = 0.421875 → 0.4219.
+    assert_eq!(e["hit_rate"], json!(0.4219));
+    assert_eq!(e["ttl_minutes"], json!(60.0));
+    // 27 hits × $0.0035 = $0.0945 over a period under a day (counted as
+    // one): × 30 = $2.835 a month; low severity (under $50).
+    assert_eq!(f["savings"]["observed"], "0.0945");
+    assert_eq!(f["savings"]["monthly"], "2.835");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["confidence"], "high");
+    // One request id per repeated prompt: its first call.
+    let mut ids: Vec<&str> = f["sample_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["dup-0-0", "dup-1-0", "dup-2-0"]);
+    // The lever's hit rate is over all the cell's calls, the failed one
+    // included: 27 / 65.
+    assert_eq!(f["lever"]["kind"], "response_cache");
+    assert_eq!(f["lever"]["feature"], "faq-bot");
+    assert_eq!(f["lever"]["model"], "openai/gpt-4o");
+    assert_eq!(f["lever"]["hit_rate"], json!(27.0 / 65.0));
+}
+
+#[test]
+fn repeats_further_apart_than_the_ttl_are_not_duplicates() {
+    let env = Env::new();
+    // The same three prompts, ten times each, but 61 minutes apart: every
+    // call refills the cache and none hits.
+    let mut s = String::new();
+    for k in 0..3u32 {
+        for i in 0..10u32 {
+            s += &call(
+                k * 20 + i * 61,
+                &format!("r-{k}-{i}"),
+                100 + k as u64,
+                json!({}),
+            );
+        }
+    }
+    env.write("calls.jsonl", s);
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA109").is_empty());
+}
+
+#[test]
+fn a_longer_ttl_option_turns_the_late_repeat_into_a_hit() {
+    let env = Env::new();
+    env.write("calls.jsonl", duplicates());
+    let cfg = env.write("cfg.toml", "[rules.TA109]\nttl_minutes = 90\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA109");
+    assert_eq!(f.len(), 1);
+    // The late call of prompt 0 is 61 minutes after the fill: a hit now.
+    // 28 hits × $0.0035 = $0.098; × 30 = $2.94.
+    assert_eq!(f[0]["evidence"]["cache_hits"], 28);
+    assert_eq!(f[0]["evidence"]["ttl_minutes"], json!(90.0));
+    assert_eq!(f[0]["savings"]["observed"], "0.098");
+    assert_eq!(f[0]["savings"]["monthly"], "2.94");
+
+    // And a min_hits above the hits found drops the finding.
+    let env = Env::new();
+    env.write("calls.jsonl", duplicates());
+    let cfg = env.write("cfg.toml", "[rules.TA109]\nmin_hits = 28\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA109").is_empty());
+}
