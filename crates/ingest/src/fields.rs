@@ -495,21 +495,21 @@ fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
 /// the number they spell (so fingerprints match the log's own); anything else
 /// is hashed with xxh3.
 pub fn fingerprint(text: &str) -> u64 {
-    let t = text.trim();
+    // Text that starts and ends with a visible ASCII byte has nothing to
+    // trim (every whitespace character is an ASCII control, a space or
+    // non-ASCII), which is the usual case: a hex digest.
+    let visible = |b: &u8| b.is_ascii_graphic();
+    let t = match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(f), Some(l)) if visible(f) && visible(l) => text,
+        _ => text.trim(),
+    };
     if !t.is_empty() && t.len() <= 16 {
         let mut v = 0u64;
         let mut hex = true;
         for &b in t.as_bytes() {
-            let d = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => {
-                    hex = false;
-                    break;
-                }
-            };
-            v = (v << 4) | d as u64;
+            let d = HEX_DIGIT[b as usize];
+            hex &= d < 16;
+            v = (v << 4) | u64::from(d & 15);
         }
         if hex {
             return v;
@@ -517,6 +517,23 @@ pub fn fingerprint(text: &str) -> u64 {
     }
     xxhash_rust::xxh3::xxh3_64(t.as_bytes())
 }
+
+/// The value of each hex digit byte; 255 for every other byte.
+static HEX_DIGIT: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Token fields as the source spelled them, before normalisation into the
 /// canonical convention. Which names are present decides the convention.
@@ -718,6 +735,19 @@ mod tests {
         assert_eq!(fingerprint("ff"), 255);
         assert_ne!(fingerprint("You are a helpful assistant."), 0);
         assert_eq!(fingerprint("abc xyz"), fingerprint(" abc xyz "));
+        assert_eq!(fingerprint(" ff\n"), 255);
+        assert_eq!(
+            fingerprint("\u{a0}ff"),
+            255,
+            "unicode whitespace is trimmed"
+        );
+        assert_eq!(
+            fingerprint("0123456789abcdefABCDEF"),
+            xxhash_rust::xxh3::xxh3_64(b"0123456789abcdefABCDEF")
+        );
+        assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
+        assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
+        assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
     }
 
     fn usage(json: &str) -> Result<Option<Usage>, Reject> {

@@ -393,13 +393,16 @@ fn produce(
                 Err(_) => stream,
             }
         }
-        (_, Some(progress)) => Box::new(Counting {
-            inner: stream,
-            progress: Some(progress.clone()),
-        }),
+        // Plain files and stdin: `read_chunks` counts what it reads. (A
+        // `Counting` wrapper here would hide the file's `read_buf`, and
+        // std's default `read_buf` zero-fills every chunk before reading.)
+        (_, Some(progress)) => {
+            let format = read_chunks(index, stream, Some(progress), options, tx, free, rejects);
+            return (encoding_name, format);
+        }
         _ => stream,
     };
-    let format = read_chunks(index, stream, options, tx, free, rejects);
+    let format = read_chunks(index, stream, None, options, tx, free, rejects);
     (encoding_name, format)
 }
 
@@ -407,6 +410,7 @@ fn produce(
 fn read_chunks(
     index: usize,
     mut stream: Box<dyn Read + Send>,
+    count: Option<&Progress>,
     options: &IngestOptions,
     tx: &Sender<Chunk>,
     free: &Receiver<Vec<u8>>,
@@ -435,7 +439,13 @@ fn read_chunks(
             // without zeroing it first.
             let want = (target - buf.len()) as u64;
             buf.reserve(want as usize);
-            match (&mut stream).take(want).read_to_end(&mut buf) {
+            let before = buf.len();
+            let result = (&mut stream).take(want).read_to_end(&mut buf);
+            if let Some(p) = count {
+                p.bytes
+                    .fetch_add((buf.len() - before) as u64, Ordering::Relaxed);
+            }
+            match result {
                 Ok(n) if (n as u64) < want => eof = true,
                 Ok(_) => {}
                 Err(e) => {
