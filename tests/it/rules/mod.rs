@@ -2,3 +2,6 @@
 //! found with the figures computed by hand in the test, and a clean fixture
 //! where the rule finds nothing.
 mod ta109;
+mod ta111;
+mod ta112;
+mod ta113;

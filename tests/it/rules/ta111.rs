@@ -1,0 +1,114 @@
+//! TA111 premium-model-for-small-task: a premium model giving tiny answers
+//! that its small sibling would give for a fraction of the price.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show gpt-4o` / `gpt-4o-mini`),
+//! USD per million tokens: gpt-4o input $2.50, output $10; gpt-4o-mini input
+//! $0.15, output $0.60. Blended 3:1 (input:output): gpt-4o (3 × 2.5 + 10) / 4
+//! = $4.375, gpt-4o-mini (3 × 0.15 + 0.6) / 4 = $0.2625, a ratio of 16.67.
+
+use serde_json::json;
+
+use crate::util::{findings, gw_line, Env};
+
+/// `minute` minutes after 2026-10-01T00:00 UTC.
+fn at(minute: u32) -> String {
+    let (day, rest) = (1 + minute / 1440, minute % 1440);
+    format!("2026-10-{day:02}T{:02}:{:02}:00Z", rest / 60, rest % 60)
+}
+
+/// 121 calls of 512 input and `output` output tokens on gpt-4o, 24 minutes
+/// apart: exactly two days from the first to the last. (512 is the lower
+/// bound of its histogram bucket, so its p95 is exact.)
+fn classifier(output: u64) -> String {
+    (0..121u32)
+        .map(|i| {
+            gw_line(
+                &at(i * 24),
+                "ticket-classifier",
+                "gpt-4o",
+                512,
+                output,
+                json!({"request_id": format!("c-{i:03}")}),
+            ) + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn tiny_outputs_on_a_premium_model_are_routed_to_its_small_sibling() {
+    let env = Env::new();
+    env.write("calls.jsonl", classifier(4));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA111");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "ticket-classifier", "model": "openai/gpt-4o"})
+    );
+    assert_eq!(
+        f["title"],
+        "ticket-classifier: gpt-4o answers with 4 tokens at p95; gpt-4o-mini costs 17× less"
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["calls"], 121);
+    assert_eq!(e["p95_output_tokens"], 4);
+    assert_eq!(e["p95_input_tokens"], 512);
+    assert_eq!(e["target_model"], "openai/gpt-4o-mini");
+    assert_eq!(e["price_ratio"], json!(16.67));
+    // Per call on gpt-4o: 512 × $2.50/M + 4 × $10/M = $0.00128 + $0.00004
+    // = $0.00132; × 121 = $0.15972.
+    assert_eq!(e["cost_now"], "0.15972");
+    // On gpt-4o-mini: 512 × $0.15/M + 4 × $0.60/M = $0.0000768 +
+    // $0.0000024 = $0.0000792; × 121 = $0.0095832.
+    assert_eq!(e["cost_on_target"], "0.0095832");
+    // Saving $0.15972 − $0.0095832 = $0.1501368 over 2 days; × 30 / 2 =
+    // $2.252052 a month.
+    assert_eq!(f["savings"]["observed"], "0.1501368");
+    assert_eq!(f["savings"]["monthly"], "2.252052");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["confidence"], "medium");
+    assert_eq!(f["sample_requests"], json!([]));
+    assert_eq!(
+        f["lever"],
+        json!({"kind": "route", "feature": "ticket-classifier", "model": "openai/gpt-4o", "to": "openai/gpt-4o-mini"})
+    );
+}
+
+#[test]
+fn long_answers_on_a_premium_model_are_not_flagged() {
+    let env = Env::new();
+    // p95 output 200: neither tiny (≤ 16) nor short-prompt small (≤ 64).
+    env.write("calls.jsonl", classifier(200));
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA111").is_empty());
+}
+
+#[test]
+fn options_change_what_counts_as_a_small_task_and_a_premium_price() {
+    // max_output = 50: prompts are short (p95 512 < 1000) and outputs up to
+    // 4 × 50 = 200 tokens now qualify, at low confidence.
+    let env = Env::new();
+    env.write("calls.jsonl", classifier(200));
+    let cfg = env.write("cfg.toml", "[rules.TA111]\nmax_output = 50\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA111");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["confidence"], "low");
+    assert_eq!(f[0]["evidence"]["p95_output_tokens"], 200);
+    // gpt-4o: $0.00128 + 200 × $10/M = $0.00328 a call, × 121 = $0.39688;
+    // gpt-4o-mini: $0.0000768 + 200 × $0.60/M = $0.0001968, × 121 =
+    // $0.0238128. Saving $0.3730672; × 15 = $5.596008 a month.
+    assert_eq!(f[0]["evidence"]["cost_now"], "0.39688");
+    assert_eq!(f[0]["evidence"]["cost_on_target"], "0.0238128");
+    assert_eq!(f[0]["savings"]["observed"], "0.3730672");
+    assert_eq!(f[0]["savings"]["monthly"], "5.596008");
+
+    // min_ratio = 20: gpt-4o is only 16.67× its sibling.
+    let env = Env::new();
+    env.write("calls.jsonl", classifier(4));
+    let cfg = env.write("cfg.toml", "[rules.TA111]\nmin_ratio = 20\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA111").is_empty());
+}

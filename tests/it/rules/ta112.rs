@@ -1,0 +1,146 @@
+//! TA112 output-bloat: answers cut at the length limit, and runaway outputs
+//! on calls sent without max_tokens.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! output $10 per million tokens. Output counts stay under 64, where the
+//! output histogram is exact, so every quantile here is exact.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2026-10-01 at `minute` minutes after 00:00 UTC.
+fn at(minute: u32) -> String {
+    format!("2026-10-01T{:02}:{:02}:00Z", minute / 60, minute % 60)
+}
+
+fn call(i: u32, id: String, input: u64, output: u64, extra: Value) -> String {
+    let mut fields = json!({"request_id": id});
+    if let (Some(o), Some(more)) = (fields.as_object_mut(), extra.as_object()) {
+        o.extend(more.clone());
+    }
+    gw_line(&at(i * 5), "report-writer", "gpt-4o", input, output, fields) + "\n"
+}
+
+/// 90 calls without max_tokens (1,000 input each): 80 answer in 10 tokens,
+/// 6 in 12 and 4 run away to 60. Ten calls with max_tokens 50 (20,000 input
+/// each) stop on the limit at 50 tokens.
+fn bloated() -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    for (n, output) in [(80, 10), (6, 12), (4, 60)] {
+        for _ in 0..n {
+            s += &call(i, format!("free-{i:03}"), 1000, output, json!({}));
+            i += 1;
+        }
+    }
+    for k in 0..10 {
+        s += &call(
+            i,
+            format!("cap-{k:02}"),
+            20_000,
+            50,
+            json!({"max_tokens": 50, "finish_reason": "length"}),
+        );
+        i += 1;
+    }
+    s
+}
+
+#[test]
+fn capped_and_runaway_outputs_are_found_with_their_saving() {
+    let env = Env::new();
+    env.write("calls.jsonl", bloated());
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "report-writer", "model": "openai/gpt-4o"})
+    );
+    assert_eq!(
+        f["title"],
+        "report-writer: 10% of calls cut at the length limit; no max_tokens and p99 output 60 tokens vs median 10 on gpt-4o"
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["calls"], 100);
+    assert_eq!(e["length_capped_calls"], 10);
+    assert_eq!(e["length_capped_share"], json!(0.1));
+    // A capped call: 20,000 × $2.50/M + 50 × $10/M = $0.05 + $0.0005 =
+    // $0.0505; ten of them $0.505.
+    assert_eq!(e["length_capped_cost"], "0.505");
+    assert_eq!(e["calls_without_max_tokens"], 90);
+    // Nearest rank over the 90 uncapped outputs: p50 rank 45 → 10, p95 rank
+    // ⌈85.5⌉ = 86 → 12, p99 rank ⌈89.1⌉ = 90 → 60 (≥ 5 × 10: a tail).
+    assert_eq!(e["median_output_uncapped"], 10);
+    assert_eq!(e["p95_output_uncapped"], 12);
+    assert_eq!(e["p99_output_uncapped"], 60);
+    // Above the p95: the 4 runaway calls, (60 − 12) × 4 = 192 tokens.
+    assert_eq!(e["calls_above_p95"], 4);
+    assert_eq!(e["output_tokens_above_p95"], 192);
+    // 192 × $10/M = $0.00192, plus half the capped calls' $0.505 = $0.2525:
+    // $0.25442 in one day (a period under a day counts as one); × 30 =
+    // $7.6326 a month.
+    assert_eq!(f["savings"]["observed"], "0.25442");
+    assert_eq!(f["savings"]["monthly"], "7.6326");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["confidence"], "medium");
+    assert_eq!(f["sample_requests"], json!(["cap-00", "cap-01", "cap-02"]));
+    assert_eq!(
+        f["lever"],
+        json!({"kind": "max_output", "feature": "report-writer", "model": "openai/gpt-4o", "tokens": 12})
+    );
+}
+
+#[test]
+fn bounded_outputs_that_finish_are_not_bloat() {
+    let env = Env::new();
+    // Every call sets max_tokens and stops on its own, with outputs from 10
+    // to 60 tokens.
+    let s: String = (0..100u32)
+        .map(|i| {
+            call(
+                i,
+                format!("ok-{i:03}"),
+                1000,
+                10 + (i % 51) as u64,
+                json!({"max_tokens": 200, "finish_reason": "stop"}),
+            )
+        })
+        .collect();
+    env.write("calls.jsonl", s);
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA112").is_empty());
+}
+
+#[test]
+fn a_higher_tail_ratio_leaves_only_the_capped_calls() {
+    let env = Env::new();
+    env.write("calls.jsonl", bloated());
+    let cfg = env.write("cfg.toml", "[rules.TA112]\ntail_ratio = 7\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // p99 60 < 7 × 10: no tail, so no output cap and no lever; the saving
+    // is half the capped calls: $0.2525, × 30 = $7.575 a month.
+    assert_eq!(
+        f[0]["title"],
+        "report-writer: 10% of calls cut at the length limit on gpt-4o"
+    );
+    assert_eq!(f[0]["evidence"]["output_tokens_above_p95"], 0);
+    assert_eq!(f[0]["savings"]["observed"], "0.2525");
+    assert_eq!(f[0]["savings"]["monthly"], "7.575");
+    assert!(f[0].get("lever").is_none());
+
+    // And with a capped share above 10% too, nothing is left.
+    let env = Env::new();
+    env.write("calls.jsonl", bloated());
+    let cfg = env.write(
+        "cfg.toml",
+        "[rules.TA112]\ntail_ratio = 7\nmin_capped_share = 0.2\n",
+    );
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA112").is_empty());
+}

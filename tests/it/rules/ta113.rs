@@ -1,0 +1,138 @@
+//! TA113 batch-eligible: background traffic paid at real-time prices.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! output $10 per million tokens, batch: every rate × 0.5. Every call here
+//! sends 10,000 input and 1,000 output tokens: $0.025 + $0.01 = $0.035 in
+//! real time, $0.0175 through the batch API.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+fn at(day: u32, minute: u32) -> String {
+    format!(
+        "2026-10-{day:02}T{:02}:{:02}:00Z",
+        minute / 60,
+        minute % 60
+    )
+}
+
+/// A nightly job: on each of October 1–4, 15 calls from 02:00 to 02:56,
+/// and one more on October 5 at 02:00 — 61 calls over exactly four days,
+/// all in the 02:00 hour.
+fn nightly(extra: Value) -> String {
+    let mut times: Vec<(u32, u32)> = (1..=4)
+        .flat_map(|d| (0..15).map(move |j| (d, 120 + j * 4)))
+        .collect();
+    times.push((5, 120));
+    times
+        .iter()
+        .enumerate()
+        .map(|(i, (d, m))| {
+            let mut fields = json!({"request_id": format!("n-{i:02}")});
+            if let (Some(o), Some(more)) = (fields.as_object_mut(), extra.as_object()) {
+                o.extend(more.clone());
+            }
+            gw_line(&at(*d, *m), "nightly-summaries", "gpt-4o", 10_000, 1_000, fields) + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn traffic_tagged_not_user_facing_is_priced_at_batch_rates() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        nightly(json!({"tags": {"user_facing": "false"}})),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "nightly-summaries", "model": "openai/gpt-4o"})
+    );
+    assert_eq!(
+        f["title"],
+        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (61 of 61 tagged calls not user-facing)"
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["calls"], 61);
+    assert_eq!(e["not_user_facing_calls"], 61);
+    assert_eq!(e["user_facing_calls"], 0);
+    // Every call is in the 02:00 hour; the densest 3-hour windows (00–03,
+    // 01–04, 02–05) tie and the earliest wins.
+    assert_eq!(e["burst_start_hour_utc"], 0);
+    assert_eq!(e["burst_share"], json!(1.0));
+    assert_eq!(e["batch_multiplier"], "0.5");
+    // 61 × $0.035 = $2.135 in real time; 61 × $0.0175 = $1.0675 in batch.
+    assert_eq!(e["realtime_cost"], "2.135");
+    assert_eq!(e["batch_cost"], "1.0675");
+    // Saving $1.0675 over 4 days; × 30 / 4 = $8.00625 a month.
+    assert_eq!(f["savings"]["observed"], "1.0675");
+    assert_eq!(f["savings"]["monthly"], "8.00625");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["confidence"], "high");
+    assert_eq!(
+        f["lever"],
+        json!({"kind": "batch", "feature": "nightly-summaries", "model": "openai/gpt-4o"})
+    );
+}
+
+#[test]
+fn an_untagged_nightly_burst_is_batch_eligible() {
+    let env = Env::new();
+    env.write("calls.jsonl", nightly(json!({})));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0]["title"],
+        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (100% of calls between 00:00 and 03:00 UTC)"
+    );
+    assert_eq!(f[0]["confidence"], "medium");
+    assert_eq!(f[0]["evidence"]["not_user_facing_calls"], 0);
+    assert_eq!(f[0]["savings"]["observed"], "1.0675");
+    assert_eq!(f[0]["savings"]["monthly"], "8.00625");
+}
+
+#[test]
+fn interactive_traffic_and_batch_traffic_are_not_flagged() {
+    let env = Env::new();
+    // Untagged calls every 48 minutes around the clock for two days: the
+    // densest 3 hours hold about an eighth of them.
+    let spread: String = (0..61u32)
+        .map(|i| {
+            let m = i * 48;
+            gw_line(&at(1 + m / 1440, m % 1440), "chat", "gpt-4o", 10_000, 1_000, json!({}))
+                + "\n"
+        })
+        .collect();
+    // The nightly job tagged user-facing, and one already sent as batch.
+    let mut s = spread;
+    s += &nightly(json!({"feature": "live", "tags": {"user_facing": "true"}}));
+    s += &nightly(json!({"feature": "batched", "batch": true}));
+    env.write("calls.jsonl", s);
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA113").is_empty(), "{:#?}", findings(&r, "TA113"));
+}
+
+#[test]
+fn burst_options_decide_what_counts_as_a_burst() {
+    // A 1-hour window still holds every nightly call…
+    let env = Env::new();
+    env.write("calls.jsonl", nightly(json!({})));
+    let cfg = env.write("cfg.toml", "[rules.TA113]\nburst_hours = 1\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["evidence"]["burst_start_hour_utc"], 2);
+    // …but 61 calls are fewer than min_calls = 100.
+    let env = Env::new();
+    env.write("calls.jsonl", nightly(json!({})));
+    let cfg = env.write("cfg.toml", "[rules.TA113]\nmin_calls = 100\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA113").is_empty());
+}
