@@ -5,3 +5,6 @@ mod ta109;
 mod ta111;
 mod ta112;
 mod ta113;
+mod ta114;
+mod ta115;
+mod ta116;

@@ -1,0 +1,114 @@
+//! TA114 spend-spike: a day whose spend breaks from its trailing median.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! output $10 per million tokens. Every call here sends 10,000 input and
+//! 1,000 output tokens: $0.025 + $0.01 = $0.035.
+
+use serde_json::json;
+
+use crate::util::{findings, gw_line, Env};
+
+/// `n` calls of `feature` on gpt-4o on 2026-10-`day`, from 10:00, a minute
+/// apart.
+fn day(feature: &str, day: u32, n: u32) -> String {
+    (0..n)
+        .map(|j| {
+            let ts = format!("2026-10-{day:02}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
+            gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n"
+        })
+        .collect()
+}
+
+/// `report-writer` makes 10 calls ($0.35) a day for seven days, then
+/// `spike_calls` on October 8; `chat` makes 10 calls a day throughout.
+fn fixture(spike_calls: u32) -> String {
+    let mut s = String::new();
+    for d in 1..=8 {
+        s += &day("report-writer", d, if d == 8 { spike_calls } else { 10 });
+        s += &day("chat", d, 10);
+    }
+    s
+}
+
+#[test]
+fn a_day_far_above_its_trailing_median_is_a_spike() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(100));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA114");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    let by_scope = |k: &str| {
+        *f.iter()
+            .find(|x| x["scope"].get(k).is_some())
+            .unwrap_or_else(|| panic!("no {k} spike"))
+    };
+    // Feature report-writer: 100 × $0.035 = $3.50 on October 8 against a
+    // flat $0.35 median (MAD 0, floored at 5% of the median, $0.0175):
+    // 10× and $3.15 above it.
+    let feat = by_scope("feature");
+    assert_eq!(
+        feat["scope"],
+        json!({"feature": "report-writer", "day": "2026-10-08"})
+    );
+    assert_eq!(
+        feat["title"],
+        "feature report-writer: spend of $3.50 on 2026-10-08 is 10.0× its trailing median $0.35"
+    );
+    assert_eq!(
+        feat["evidence"],
+        json!({
+            "day": "2026-10-08",
+            "spend": "3.50",
+            "baseline_median": "0.35",
+            "baseline_mad": "0.00",
+            "ratio": 10.0,
+            "excess": "3.15",
+        })
+    );
+    // $3.15 × 30 / 7 days ≈ $13.50 a month, under the $50 medium threshold:
+    // medium severity (spikes are never low), no savings figure.
+    assert_eq!(feat["severity"], "medium");
+    assert_eq!(feat["confidence"], "high");
+    assert!(feat["savings"].is_null());
+    assert_eq!(feat["sample_requests"], json!([]));
+    // Model gpt-4o carries both features: $3.50 + $0.35 = $3.85 against a
+    // median of $0.70: 5.5×, $3.15 above.
+    let model = by_scope("model");
+    assert_eq!(
+        model["scope"],
+        json!({"model": "openai/gpt-4o", "day": "2026-10-08"})
+    );
+    assert_eq!(model["evidence"]["spend"], "3.85");
+    assert_eq!(model["evidence"]["baseline_median"], "0.70");
+    assert_eq!(model["evidence"]["ratio"], json!(5.5));
+    assert_eq!(model["evidence"]["excess"], "3.15");
+}
+
+#[test]
+fn a_day_under_twice_the_median_is_not_a_spike() {
+    let env = Env::new();
+    // 19 calls on October 8: $0.665, 1.9× the median.
+    env.write("calls.jsonl", fixture(19));
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA114").is_empty(), "{:#?}", findings(&r, "TA114"));
+}
+
+#[test]
+fn min_ratio_and_baseline_options_change_what_is_a_spike() {
+    // min_ratio = 6: the feature's 10× stays, the model's 5.5× goes.
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(100));
+    let cfg = env.write("cfg.toml", "[rules.TA114]\nmin_ratio = 6\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA114");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["scope"]["feature"], "report-writer");
+
+    // min_baseline_days = 8: October 8 has only seven earlier days.
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(100));
+    let cfg = env.write("cfg.toml", "[rules.TA114]\nmin_baseline_days = 8\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(findings(&r, "TA114").is_empty());
+}
