@@ -20,7 +20,9 @@
 //!
 //! ## Options
 //! None: budgets are set per feature in `[[budget]]` tables:
-//! `feature` (a name or `*`), `daily`, `monthly`, `per_call` (USD).
+//! `feature` (a name or `*`), `daily`, `monthly`, `per_call` (USD). A
+//! feature's own `per_call` budget wins over the `*` one: each call is judged
+//! by one per-call budget only.
 
 use std::collections::BTreeMap;
 
@@ -124,8 +126,20 @@ pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
             let (mut calls, mut excess) = (0u64, Money::ZERO);
             let mut ids = crate::observe::Samples::default();
             for c in ctx.cells.iter().filter(|c| all || *c.feature == *b.feature) {
+                // A feature's own per-call budget wins over `*`: the `*`
+                // budget judges only the features without one (comparing
+                // amounts would count a feature twice when both budgets
+                // happen to be equal).
+                let own = ctx
+                    .config
+                    .budgets
+                    .iter()
+                    .any(|o| o.feature == *c.feature && o.per_call.is_some());
+                if all && own {
+                    continue;
+                }
                 if ctx.config.call_budget(&c.feature) != b.per_call {
-                    continue; // a feature's own budget wins over `*`
+                    continue; // an earlier budget of the same feature wins
                 }
                 calls += c.obs.over_call_budget.calls;
                 excess += c.obs.over_call_budget_excess;
