@@ -180,3 +180,80 @@ fn rerun_reproduces_the_committed_example_report() {
         assert!(fresh == committed, "{name} differs from reports/sample-audit/{name}: regenerate it with the README's first command");
     }
 }
+
+#[test]
+fn sample_logs_produce_every_rule_on_its_planted_feature() {
+    // Each kind of waste the generator plants (crates/samplegen) must be
+    // found by its rule, on the feature it was planted in.
+    let env = Env::new();
+    let logs = root().join("sample-logs");
+    let config = logs.join("tokenaudit.toml");
+    let report = env.audit(&[logs.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+    let findings = report["audit"]["findings"].as_array().unwrap();
+    let found = |rule: &str, feature: &str| {
+        findings
+            .iter()
+            .any(|f| f["rule"] == rule && f["scope"]["feature"] == feature)
+    };
+    for (rule, feature) in [
+        ("TA102", "support-chat"),
+        ("TA103", "doc-qa"),
+        ("TA104", "agent-planner"),
+        ("TA105", "contract-review"),
+        ("TA106", "doc-qa"),
+        ("TA106", "translate"),
+        ("TA107", "code-review"),
+        ("TA108", "code-review"),
+        ("TA109", "faq-bot"),
+        ("TA110", "faq-bot"),
+        ("TA111", "ticket-classifier"),
+        ("TA112", "report-writer"),
+        ("TA113", "nightly-summaries"),
+        ("TA114", "report-writer"),
+        ("TA115", "search-summarize"),
+        ("TA116", "report-writer"),
+    ] {
+        assert!(found(rule, feature), "{rule} did not fire on {feature}");
+    }
+    // TA101 is global; the spike is on the planted day.
+    assert!(findings.iter().any(|f| f["rule"] == "TA101"));
+    assert!(findings.iter().any(|f| f["rule"] == "TA114"
+        && f["scope"]["feature"] == "report-writer"
+        && f["scope"]["day"] == "2026-10-18"));
+    // The healthy feature stays clean.
+    assert!(!findings
+        .iter()
+        .any(|f| f["scope"]["feature"] == "autocomplete"));
+    // Every rule in the registry fired at least once.
+    let listed = env.cmd().arg("rules").output().unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    for code in listed.lines().filter_map(|l| l.split_whitespace().next()) {
+        if code.starts_with("TA") {
+            assert!(
+                findings.iter().any(|f| f["rule"] == code),
+                "{code} never fires on the sample logs"
+            );
+        }
+    }
+    // The waterfall never exceeds the spend and its steps add up.
+    let w = &report["audit"]["savings"];
+    let picos = |v: &serde_json::Value| -> i128 {
+        let s = v.as_str().unwrap();
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let frac = format!("{frac:0<12}");
+        int.parse::<i128>().unwrap() * 1_000_000_000_000 + frac[..12].parse::<i128>().unwrap()
+    };
+    let steps: i128 = w["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| picos(&s["savings"]))
+        .sum();
+    assert_eq!(steps, picos(&w["total_savings"]));
+    assert!(picos(&w["total_savings"]) > 0);
+    assert!(picos(&w["total_savings"]) <= picos(&w["spend"]));
+    assert_eq!(
+        picos(&w["spend"]),
+        picos(&report["audit"]["totals"]["cost"])
+    );
+}

@@ -17,7 +17,9 @@ use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{Location, RecordSink};
 
 use crate::detect::DetectConfig;
-use crate::observe::{key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs};
+use crate::observe::{
+    key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
+};
 use crate::spill::SpillTable;
 use crate::stats::{CostParts, Stats};
 
@@ -422,10 +424,28 @@ impl Accumulator<'_> {
             if let Some(p) = keyed.prompts.entry(key, || PromptObs {
                 cell: call.cell,
                 calls: Vec::new(),
-                request_id: r.request_id.as_deref().map(Into::into),
+                request_id: None,
             }) {
                 p.calls.push((call.millis.unwrap_or(0), call.cost_picos()));
+                if let Some(id) = r.request_id.as_deref() {
+                    if p.request_id.as_deref().is_none_or(|mine| id < mine) {
+                        p.request_id = Some(id.into());
+                    }
+                }
             }
+        }
+        if let (Some(sig), Some(ms), CallStatus::Ok) = (r.prompt_minhash, call.millis, status) {
+            keyed.texts.add(
+                call.cell,
+                ms.div_euclid(86_400_000),
+                TextCall {
+                    millis: ms,
+                    sig,
+                    prompt_fp: r.prompt_fp.unwrap_or(0),
+                    cost: call.cost_picos(),
+                    request_id: r.request_id.as_deref().map(Into::into),
+                },
+            );
         }
         let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
         if let Some(fp) = r.prompt_fp {

@@ -27,9 +27,9 @@ use crate::sketch::{HashSample, LogHist};
 pub const SAMPLE_IDS: usize = 3;
 /// The costliest calls kept per cell.
 pub const TOP_PER_CELL: usize = 5;
-/// Distinct system-prompt prefixes tracked per cell; further prefixes are
-/// counted together.
-pub const PREFIXES_PER_CELL: usize = 256;
+/// Distinct system-prompt prefixes tracked per cell; past it, a coordinated
+/// hash sample of prefixes is kept (see `HashSample`).
+pub const PREFIXES_PER_CELL: usize = 2_048;
 
 /// The view of one call the observers get: the record plus what pricing and
 /// attribution already worked out.
@@ -57,13 +57,20 @@ impl Call<'_, '_> {
 pub struct Samples(pub Vec<Box<str>>);
 
 impl Samples {
+    /// Keeps the smallest ids seen, so the choice does not depend on the
+    /// order calls arrive in.
     #[inline]
     pub fn offer(&mut self, id: Option<&str>) {
-        if let Some(id) = id {
-            if self.0.len() < SAMPLE_IDS {
-                self.0.push(id.into());
-            }
+        let Some(id) = id else { return };
+        if self.0.len() == SAMPLE_IDS && self.0.last().is_some_and(|l| &**l <= id) {
+            return;
         }
+        if self.0.iter().any(|x| &**x == id) {
+            return;
+        }
+        let at = self.0.partition_point(|x| &**x < id);
+        self.0.insert(at, id.into());
+        self.0.truncate(SAMPLE_IDS);
     }
 
     pub fn merge(&mut self, o: &Samples) {
@@ -109,7 +116,7 @@ impl Tally {
 /// Five minutes, the shortest provider prompt-cache lifetime.
 pub const CACHE_BUCKET_MS: i64 = 5 * 60 * 1000;
 /// Distinct 5-minute buckets tracked exactly per prefix (a month has 8,928).
-const BUCKETS_EXACT: usize = 16_384;
+const BUCKETS_EXACT: usize = 9_000;
 
 /// One system-prompt prefix within a cell.
 #[derive(Clone, Debug)]
@@ -150,7 +157,7 @@ impl PrefixObs {
         self.buckets.len() as u64 * self.buckets.scale()
     }
 
-    fn merge(&mut self, p: PrefixObs) {
+    pub fn merge(&mut self, p: PrefixObs) {
         self.calls += p.calls;
         self.cached_calls += p.cached_calls;
         self.prefix_tokens += p.prefix_tokens;
@@ -187,11 +194,9 @@ pub struct CellObs {
     pub batch_calls: u64,
     /// The costliest calls: (cost picos, request id or `file:line`).
     pub top: Vec<(i64, Box<str>)>,
-    /// Heavy system-prompt prefixes; `other_prefix_calls` counts calls whose
-    /// prefix arrived after the table was full.
-    pub prefixes: FxHashMap<u64, PrefixObs>,
-    pub other_prefix_calls: u64,
-    pub other_prefix_tokens: u64,
+    /// System-prompt prefixes (a coordinated sample past
+    /// [`PREFIXES_PER_CELL`]; each kept prefix stands for `prefixes.scale()`).
+    pub prefixes: HashSample<PrefixObs>,
     /// Calls that carried a prefix fingerprint.
     pub prefixed_calls: u64,
     /// Distinct prefixes, for the "changes every call" check.
@@ -290,14 +295,8 @@ impl CellObs {
             if let Some(ms) = c.millis {
                 self.prefix_buckets.entry(bucket_key(ms), || ());
             }
-            let full = self.prefixes.len() >= PREFIXES_PER_CELL;
-            let entry = match self.prefixes.get_mut(&fp) {
-                Some(e) => Some(e),
-                None if !full => Some(self.prefixes.entry(fp).or_default()),
-                None => None,
-            };
-            match entry {
-                Some(e) => {
+            if let Some(e) = self.prefixes.entry(fp, PrefixObs::default) {
+                {
                     e.calls += 1;
                     if u.cached_read > 0 {
                         e.cached_calls += 1;
@@ -312,10 +311,6 @@ impl CellObs {
                         e.last_ms = e.last_ms.max(ms);
                         e.buckets.entry(bucket_key(ms), || ());
                     }
-                }
-                None => {
-                    self.other_prefix_calls += 1;
-                    self.other_prefix_tokens += r.prefix_tokens.unwrap_or(0);
                 }
             }
         }
@@ -357,21 +352,7 @@ impl CellObs {
         self.top.extend(o.top);
         sort_top(&mut self.top);
         self.top.truncate(TOP_PER_CELL);
-        for (fp, p) in o.prefixes {
-            let full = self.prefixes.len() >= PREFIXES_PER_CELL;
-            match self.prefixes.get_mut(&fp) {
-                Some(e) => e.merge(p),
-                None if !full => {
-                    self.prefixes.insert(fp, p);
-                }
-                None => {
-                    self.other_prefix_calls += p.calls;
-                    self.other_prefix_tokens += p.prefix_tokens;
-                }
-            }
-        }
-        self.other_prefix_calls += o.other_prefix_calls;
-        self.other_prefix_tokens += o.other_prefix_tokens;
+        self.prefixes.merge(o.prefixes, |a, b| a.merge(b));
         self.prefixed_calls += o.prefixed_calls;
         self.distinct_prefixes.merge(o.distinct_prefixes, |_, _| {});
         self.prefix_buckets.merge(o.prefix_buckets, |_, _| {});
@@ -414,15 +395,16 @@ fn sort_top(v: &mut [(i64, Box<str>)]) {
 
 /// Turn-by-turn input of one session, as least-squares sums (additive, so
 /// partial sessions from different workers merge exactly).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionObs {
     pub cell: u64,
     pub calls: u64,
-    /// Σ turn, Σ turn², Σ input, Σ turn·input (turns from 1).
-    pub s_t: f64,
-    pub s_tt: f64,
-    pub s_x: f64,
-    pub s_tx: f64,
+    /// Σ turn, Σ turn², Σ input, Σ turn·input (turns from 1), exact
+    /// integers so that merge order cannot change a bit of the result.
+    pub s_t: u128,
+    pub s_tt: u128,
+    pub s_x: u128,
+    pub s_tx: u128,
     pub max_turn: u32,
     /// Input tokens of the first turn seen (lowest turn number).
     pub first_turn: u32,
@@ -435,7 +417,7 @@ pub struct SessionObs {
 
 impl SessionObs {
     pub fn add(&mut self, c: &Call<'_, '_>, turn: u32, input_cost: Money) {
-        let (t, x) = (turn as f64, c.record.usage.input as f64);
+        let (t, x) = (turn as u128, c.record.usage.input as u128);
         self.cell = c.cell;
         self.calls += 1;
         self.s_t += t;
@@ -450,8 +432,10 @@ impl SessionObs {
         self.input += c.record.usage.input;
         self.input_cost += input_cost;
         self.cost += c.cost.unwrap_or(Money::ZERO);
-        if self.request_id.is_none() {
-            self.request_id = c.record.request_id.as_deref().map(Into::into);
+        if let Some(id) = c.record.request_id.as_deref() {
+            if self.request_id.as_deref().is_none_or(|mine| id < mine) {
+                self.request_id = Some(id.into());
+            }
         }
     }
 
@@ -469,19 +453,19 @@ impl SessionObs {
         self.input += o.input;
         self.input_cost += o.input_cost;
         self.cost += o.cost;
-        if o.request_id < self.request_id || self.request_id.is_none() {
-            self.request_id = o.request_id.or(self.request_id.take());
+        if o.request_id.is_some() && (self.request_id.is_none() || o.request_id < self.request_id) {
+            self.request_id = o.request_id;
         }
     }
 
     /// Least-squares slope of input tokens per turn.
     pub fn slope(&self) -> f64 {
-        let n = self.calls as f64;
-        let den = n * self.s_tt - self.s_t * self.s_t;
-        if self.calls < 2 || den.abs() < f64::EPSILON {
+        let n = self.calls as i128;
+        let den = n * self.s_tt as i128 - (self.s_t * self.s_t) as i128;
+        if self.calls < 2 || den == 0 {
             0.0
         } else {
-            (n * self.s_tx - self.s_t * self.s_x) / den
+            (n * self.s_tx as i128 - (self.s_t * self.s_x) as i128) as f64 / den as f64
         }
     }
 }
@@ -524,12 +508,101 @@ pub struct ChainObs {
     pub attempts: Vec<Attempt>,
 }
 
+/// One successful call whose prompt text was logged, for the
+/// near-duplicate (semantic cache) simulation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextCall {
+    pub millis: i64,
+    pub sig: tokenaudit_core::MinHash,
+    pub prompt_fp: u64,
+    pub cost: i64,
+    pub request_id: Option<Box<str>>,
+}
+
+/// Entries kept by [`TextSample`] before it samples days.
+pub const TEXT_CAPACITY: usize = 200_000;
+
+/// The text-carrying calls, grouped by (cell, day) and sampled by day: all
+/// calls of a kept (cell, day) are kept, so near-duplicates within a day are
+/// found exactly on the kept days; past [`TEXT_CAPACITY`] entries, half the
+/// days are dropped (by hash) each time, and `scale` says how many days each
+/// kept one stands for.
+#[derive(Clone, Debug, Default)]
+pub struct TextSample {
+    pub groups: FxHashMap<u64, (u64, Vec<TextCall>)>,
+    level: u32,
+    entries: usize,
+}
+
+impl TextSample {
+    fn keeps(level: u32, key: u64) -> bool {
+        level == 0 || crate::sketch::mix(key).leading_zeros() >= level
+    }
+
+    pub fn add(&mut self, cell: u64, day: i64, call: TextCall) {
+        let key = key_of(&[&cell.to_le_bytes(), &day.to_le_bytes()]);
+        if !Self::keeps(self.level, key) {
+            return;
+        }
+        self.groups
+            .entry(key)
+            .or_insert_with(|| (cell, Vec::new()))
+            .1
+            .push(call);
+        self.entries += 1;
+        self.shrink();
+    }
+
+    fn shrink(&mut self) {
+        while self.entries > TEXT_CAPACITY {
+            self.level += 1;
+            let level = self.level;
+            self.groups.retain(|k, _| Self::keeps(level, *k));
+            self.entries = self.groups.values().map(|g| g.1.len()).sum();
+        }
+    }
+
+    pub fn merge(&mut self, o: TextSample) {
+        if o.level > self.level {
+            self.level = o.level;
+            let level = self.level;
+            self.groups.retain(|k, _| Self::keeps(level, *k));
+        }
+        for (k, (cell, calls)) in o.groups {
+            if !Self::keeps(self.level, k) {
+                continue;
+            }
+            self.entries += calls.len();
+            self.groups
+                .entry(k)
+                .or_insert_with(|| (cell, Vec::new()))
+                .1
+                .extend(calls);
+        }
+        self.entries = self.groups.values().map(|g| g.1.len()).sum();
+        self.shrink();
+    }
+
+    pub fn scale(&self) -> u64 {
+        1u64 << self.level
+    }
+
+    /// The (cell, calls) groups in key order.
+    pub fn sorted(&self) -> Vec<(&u64, &Vec<TextCall>)> {
+        let mut v: Vec<(u64, &(u64, Vec<TextCall>))> =
+            self.groups.iter().map(|(k, g)| (*k, g)).collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v.into_iter().map(|(_, g)| (&g.0, &g.1)).collect()
+    }
+}
+
 /// The keyed samples the detectors read.
 #[derive(Clone, Debug, Default)]
 pub struct Keyed {
     pub sessions: HashSample<SessionObs>,
     pub prompts: HashSample<PromptObs>,
     pub chains: HashSample<ChainObs>,
+    pub texts: TextSample,
     /// Calls that carried a session and a turn / a prompt fingerprint.
     pub session_calls: u64,
     pub prompt_calls: u64,
@@ -541,6 +614,7 @@ impl Keyed {
         self.prompts.merge(o.prompts, |a, b| a.merge(b));
         self.chains
             .merge(o.chains, |a, b| a.attempts.extend(b.attempts));
+        self.texts.merge(o.texts);
         self.session_calls += o.session_calls;
         self.prompt_calls += o.prompt_calls;
     }

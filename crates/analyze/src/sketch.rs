@@ -234,7 +234,7 @@ impl<V> Default for HashSample<V> {
 
 /// A strong 64-bit mix so that sampling does not depend on how keys were made.
 #[inline]
-fn mix(mut z: u64) -> u64 {
+pub fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -262,13 +262,13 @@ impl<V> HashSample<V> {
             return None;
         }
         if !self.map.contains_key(&key) {
-            if self.map.len() >= self.capacity {
+            self.map.insert(key, make());
+            if self.map.len() > self.capacity {
                 self.raise_level();
                 if !Self::keeps(self.level, key) {
                     return None;
                 }
             }
-            self.map.insert(key, make());
         }
         self.map.get_mut(&key)
     }
@@ -282,8 +282,12 @@ impl<V> HashSample<V> {
         self.map.get_mut(&key)
     }
 
+    /// Raises the level until at most `capacity` keys remain. The final
+    /// level is the lowest at which the keys seen fit, whatever the order
+    /// they came in or how they were split between workers: the sample is
+    /// deterministic.
     fn raise_level(&mut self) {
-        while self.map.len() >= self.capacity {
+        while self.map.len() > self.capacity {
             self.level += 1;
             let level = self.level;
             self.map.retain(|k, _| Self::keeps(level, *k));
@@ -422,6 +426,21 @@ mod tests {
             }
         }
         assert!(s.len() <= 100);
+        // The same keys in another order, split in two, give the same sample.
+        let (mut x, mut y): (HashSample<u32>, HashSample<u32>) = (
+            HashSample::with_capacity(100),
+            HashSample::with_capacity(100),
+        );
+        for k in (0..10_000u64).rev() {
+            let t = if k % 3 == 0 { &mut x } else { &mut y };
+            if let Some(v) = t.entry(k, || 0) {
+                *v += 1;
+            }
+        }
+        x.merge(y, |a, b| *a += b);
+        let keys = |h: &HashSample<u32>| h.sorted().iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        assert_eq!(keys(&x), keys(&s));
+        assert_eq!(x.scale(), s.scale());
         assert!(!s.is_exact());
         let est = s.len() as u64 * s.scale();
         assert!((2_000..=40_000).contains(&est), "estimate {est}");

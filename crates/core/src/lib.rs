@@ -10,5 +10,5 @@ pub mod money;
 pub mod record;
 
 pub use money::Money;
-pub use record::{CallRecord, CallStatus, Field, Usage};
+pub use record::{minhash_similarity, CallRecord, CallStatus, Field, MinHash, Usage, MINHASH_LEN};
 pub mod pricing;

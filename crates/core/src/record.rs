@@ -124,6 +124,19 @@ impl Usage {
     }
 }
 
+/// Number of hash functions in a [`MinHash`] signature.
+pub const MINHASH_LEN: usize = 16;
+
+/// A MinHash signature: per hash function, the minimum hash over the text's
+/// word shingles. The share of equal positions estimates the Jaccard
+/// similarity of two texts' shingle sets.
+pub type MinHash = [u32; MINHASH_LEN];
+
+/// Estimated Jaccard similarity of two signatures.
+pub fn minhash_similarity(a: &MinHash, b: &MinHash) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / MINHASH_LEN as f64
+}
+
 /// One API call. See the module docs for the token convention.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallRecord<'a> {
@@ -163,6 +176,10 @@ pub struct CallRecord<'a> {
     pub prefix_tokens: Option<u64>,
     /// The cost the log itself carries, if any.
     pub logged_cost: Option<Money>,
+    /// MinHash signature of the prompt's normalised text (the last user
+    /// message), when the log carries the text: for near-duplicate
+    /// detection. Never the text itself.
+    pub prompt_minhash: Option<MinHash>,
     /// Free-form tags (`key`, `value`), in log order.
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }

@@ -867,3 +867,116 @@ mod tests {
         assert_eq!(usage(r#"{}"#).unwrap(), None);
     }
 }
+
+/// The MinHash signature of a text, for near-duplicate detection: the text
+/// is lower-cased, cut into words of letters and digits, and shingled as
+/// words and word pairs; each of the signature's hash functions keeps its
+/// minimum over the shingles. `None` for a text without words.
+pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
+    use tokenaudit_core::MINHASH_LEN;
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut sig = [u32::MAX; MINHASH_LEN];
+    let mut feed = |h: u64| {
+        // Hash i is a cheap 64-bit mix of the shingle hash with seed i.
+        for (i, slot) in sig.iter_mut().enumerate() {
+            let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let v = (z ^ (z >> 31)) as u32;
+            if v < *slot {
+                *slot = v;
+            }
+        }
+    };
+    for w in &words {
+        feed(xxhash_rust::xxh3::xxh3_64(w.as_bytes()));
+    }
+    for pair in words.windows(2) {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(pair[0].as_bytes());
+        h.update(b" ");
+        h.update(pair[1].as_bytes());
+        feed(h.digest());
+    }
+    Some(sig)
+}
+
+/// The text a near-duplicate check compares, from the raw JSON of a
+/// `messages` array (the last user message's content, text parts joined) or
+/// of a `prompt`/`input` value (a string, or the last user message of a list).
+pub fn prompt_text(raw: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+    fn content_text(c: &serde_json::Value) -> Option<String> {
+        match c {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(parts) => {
+                let texts: Vec<&str> = parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        serde_json::Value::String(s) => Some(s.as_str()),
+                        other => other.get("text").and_then(|t| t.as_str()),
+                    })
+                    .collect();
+                (!texts.is_empty()).then(|| texts.join("\n"))
+            }
+            _ => None,
+        }
+    }
+    match &v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(items) => {
+            let last_user = items
+                .iter()
+                .rev()
+                .find(|m| m.get("role").and_then(|r| r.as_str()) == Some("user"));
+            match last_user {
+                Some(m) => m.get("content").and_then(content_text),
+                None => content_text(&v),
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod minhash_tests {
+    use super::*;
+    use tokenaudit_core::minhash_similarity;
+
+    #[test]
+    fn paraphrases_are_similar_and_other_questions_are_not() {
+        let a = minhash("How do I reset my password?").unwrap();
+        let b = minhash("how do i reset my password, please").unwrap();
+        let c = minhash("What is the refund policy for annual plans?").unwrap();
+        assert_eq!(a, minhash("HOW do I reset my   password").unwrap());
+        assert!(
+            minhash_similarity(&a, &b) >= 0.5,
+            "{}",
+            minhash_similarity(&a, &b)
+        );
+        assert!(
+            minhash_similarity(&a, &c) <= 0.25,
+            "{}",
+            minhash_similarity(&a, &c)
+        );
+        assert_eq!(minhash("  ,;  "), None);
+    }
+
+    #[test]
+    fn prompt_text_takes_the_last_user_message() {
+        let raw = r#"[{"role":"system","content":"be brief"},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"second"},{"type":"text","text":"part"}]}]"#;
+        assert_eq!(prompt_text(raw).as_deref(), Some("second\npart"));
+        assert_eq!(
+            prompt_text(r#""just a prompt""#).as_deref(),
+            Some("just a prompt")
+        );
+        assert_eq!(prompt_text("42"), None);
+    }
+}

@@ -75,6 +75,7 @@ pub struct RawLine<'a> {
     pub prefix_tokens: LU64,
     pub prompt_text_fp: Option<u64>,
     pub prefix_text_fp: Option<u64>,
+    pub prompt_minhash: Option<tokenaudit_core::MinHash>,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
@@ -695,6 +696,10 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
             if l.prompt_text_fp.is_none() {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
             }
+            if l.prompt_minhash.is_none() {
+                l.prompt_minhash =
+                    crate::fields::prompt_text(raw).and_then(|t| crate::fields::minhash(&t));
+            }
             if l.prefix_text_fp.is_none() {
                 l.prefix_text_fp = system_message_fp(raw);
             }
@@ -702,6 +707,10 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+            }
+            if l.prompt_minhash.is_none() && raw != "null" {
+                l.prompt_minhash =
+                    crate::fields::prompt_text(raw).and_then(|t| crate::fields::minhash(&t));
             }
         }
         _ => {
@@ -1331,6 +1340,7 @@ impl<'a> RawLine<'a> {
                 .or(self.prefix_text_fp),
             prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
             logged_cost: p.take(&self.cost.0, "cost"),
+            prompt_minhash: self.prompt_minhash,
             tags: self.tags,
         };
         finish(record, usage, p)

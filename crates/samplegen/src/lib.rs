@@ -11,7 +11,7 @@
 //! | `doc-qa` | gpt-4.1 | the same 3,200-token system prompt on every call, never cached; input growing ~450 tokens a week |
 //! | `agent-planner` | claude-3-5-haiku | agent runs of 3–8 steps seconds apart, each with a system prompt whose hash changes (a timestamp in it) |
 //! | `code-review` | gpt-4o | retry storms: 3–6 attempts within a second after 429/500 |
-//! | `faq-bot` | gpt-4.1-mini | the same 40 questions, half of them asked again 1–10 minutes later |
+//! | `faq-bot` | gpt-4.1-mini | 10 questions in 4 wordings (logged as `messages`); half asked again word for word 1–10 minutes later, 30% in other words (near duplicates) |
 //! | `nightly-summaries` | gemini-2.5-flash | a 02:00–03:00 UTC burst, `user_facing=false`, real-time priced |
 //! | `report-writer` | o3-mini | outputs cut at the length limit; no max_tokens; a 6× spend spike on day 18 |
 //! | `search-summarize` | gpt-4o-mini → gpt-4o | model-mix drift halfway through |
@@ -150,7 +150,54 @@ struct Call {
     batch_tag: bool,
     cost_markup: bool,
     usage_missing: bool,
+    /// The user's question, logged as `messages` (faq-bot only).
+    question: Option<&'static str>,
 }
+
+/// The faq-bot's questions: 10 topics, each in 4 wordings (index `topic +
+/// 10 × wording`).
+const QUESTIONS: [&str; 40] = [
+    "How do I reset my password?",
+    "What is the refund policy for annual plans?",
+    "How can I export my invoices as PDF?",
+    "Which payment methods do you accept?",
+    "How do I add a teammate to my workspace?",
+    "Can I change the billing currency of my account?",
+    "Where do I find my API key?",
+    "How do I delete my account and all my data?",
+    "Why was my card declined at checkout?",
+    "How do I enable two-factor authentication?",
+    "how do i reset my password please",
+    "What's the refund policy on annual plans?",
+    "How can I export invoices as PDF files?",
+    "What payment methods do you accept?",
+    "How do I add a new teammate to the workspace?",
+    "Can I change my account's billing currency?",
+    "Where can I find my API key?",
+    "How can I delete my account and my data?",
+    "Why was my card declined at the checkout?",
+    "How can I enable two-factor authentication?",
+    "I forgot my password, how do I reset my password?",
+    "refund policy for annual plans?",
+    "export my invoices as PDF - how?",
+    "Which payment methods do you accept for plans?",
+    "How to add a teammate to my workspace",
+    "Can I change the billing currency of my account later?",
+    "Where do I find the API key?",
+    "How do I delete my account and all data?",
+    "Why was my credit card declined at checkout?",
+    "How do I turn on two-factor authentication?",
+    "Password reset: how do I reset my password?",
+    "What is your refund policy for annual plans?",
+    "How can I export all my invoices as PDF?",
+    "Which payment methods do you accept today?",
+    "How do I add a teammate to our workspace?",
+    "Is it possible to change the billing currency of my account?",
+    "Where do I find my API key in the dashboard?",
+    "How do I delete my account and all my personal data?",
+    "Why was my card declined at checkout today?",
+    "How do I enable two-factor authentication on my account?",
+];
 
 /// Where lines go.
 pub trait Sink {
@@ -247,6 +294,7 @@ impl Gen<'_> {
             batch_tag: false,
             cost_markup: false,
             usage_missing: false,
+            question: None,
         }
     }
 
@@ -386,17 +434,30 @@ impl Gen<'_> {
                 c.team = "support";
                 let q = self.rng.range(0, 39);
                 c.prompt_hash = 0xfa00_0000_0000_0000 | q;
+                c.question = Some(QUESTIONS[q as usize]);
                 // The question and its retrieved help-centre articles.
                 c.input = 1600 + q * 40;
                 c.output = 60 + q;
-                // Often asked again (another user, a refresh) minutes later.
+                // Often asked again (another user, a refresh) minutes later,
+                // word for word or in other words.
                 let again = self.rng.chance(0.5);
+                let reworded = self.rng.chance(0.3);
                 let mut repeat = c.clone();
+                let mut other = c.clone();
                 calls.push(c);
                 if again {
                     repeat.ms += self.rng.range(60_000, 600_000) as i64;
                     repeat.user = self.rng.range(0, 299) as u32;
                     calls.push(repeat);
+                }
+                if reworded {
+                    let q2 = (q + 10 * self.rng.range(1, 3)) % 40;
+                    other.prompt_hash = 0xfa00_0000_0000_0000 | q2;
+                    other.question = Some(QUESTIONS[q2 as usize]);
+                    other.input = 1600 + q2 * 40;
+                    other.ms += self.rng.range(60_000, 1_200_000) as i64;
+                    other.user = self.rng.range(0, 299) as u32;
+                    calls.push(other);
                 }
             }
             550..=629 => {
@@ -582,6 +643,13 @@ impl Gen<'_> {
             write!(b, ",\"max_tokens\":{m}")?;
         }
         write!(b, ",\"prompt_hash\":\"{}\"", hex(c.prompt_hash))?;
+        if let Some(q) = c.question {
+            // Plain ASCII without quotes or backslashes: no escaping needed.
+            write!(
+                b,
+                ",\"messages\":[{{\"role\":\"user\",\"content\":\"{q}\"}}]"
+            )?;
+        }
         if let Some(p) = c.prefix_hash {
             write!(b, ",\"system_prompt_hash\":\"{}\"", hex(p))?;
         }
@@ -731,7 +799,10 @@ pub fn generate(
         ),
         ("agent-planner", "system prompt hash changes every call"),
         ("code-review", "retry storms after 429/500"),
-        ("faq-bot", "40 questions repeated (exact duplicates)"),
+        (
+            "faq-bot",
+            "questions repeated word for word (exact duplicates) and reworded (near duplicates)",
+        ),
         (
             "nightly-summaries",
             "batch-eligible nightly burst at real-time prices",

@@ -218,6 +218,12 @@ pub static RULES: &[RuleInfo] = &[
         "The same prompt to the same model within a TTL: what a response cache would save."
     ),
     rule!(
+        "TA110",
+        "near-duplicate-requests",
+        ta110_near_duplicate_requests,
+        "Reworded repeats of a recent prompt: what a semantic cache would save (needs prompt text)."
+    ),
+    rule!(
         "TA111",
         "premium-model-for-small-task",
         ta111_premium_model_for_small_task,

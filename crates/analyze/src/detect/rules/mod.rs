@@ -10,6 +10,7 @@ pub mod ta106_prompt_size_drift;
 pub mod ta107_failed_call_spend;
 pub mod ta108_retry_storm;
 pub mod ta109_duplicate_requests;
+pub mod ta110_near_duplicate_requests;
 pub mod ta111_premium_model_for_small_task;
 pub mod ta112_output_bloat;
 pub mod ta113_batch_eligible;

@@ -83,9 +83,11 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: nothing to gain
         }
-        let mut prefixes: Vec<(&u64, &crate::observe::PrefixObs)> =
-            cell.obs.prefixes.iter().collect();
-        prefixes.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(b.0)));
+        // Each kept prefix stands for `scale` (1 unless the cell had more
+        // distinct prefixes than are tracked).
+        let scale = cell.obs.prefixes.scale();
+        let mut prefixes = cell.obs.prefixes.sorted();
+        prefixes.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
         let (mut saved, mut tokens_saved, mut calls, mut n) = (Money::ZERO, 0f64, 0u64, 0u64);
         let mut largest: Option<(u64, f64)> = None;
         for (fp, p) in prefixes {
@@ -108,9 +110,11 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             calls += p.calls;
             n += 1;
             if largest.is_none_or(|(_, m)| mean > m) {
-                largest = Some((*fp, mean));
+                largest = Some((fp, mean));
             }
         }
+        let saved = crate::detect::scale(saved, scale as f64);
+        let (tokens_saved, calls, n) = (tokens_saved * scale as f64, calls * scale, n * scale);
         if n == 0 {
             continue;
         }

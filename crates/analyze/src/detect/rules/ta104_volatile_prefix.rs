@@ -67,16 +67,12 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         if share < o.get("distinct_share") {
             continue;
         }
-        let (mut tokens, mut with) = (obs.other_prefix_tokens, 0u64);
-        for p in obs.prefixes.values() {
+        // The mean prefix length over the tracked prefixes (a coordinated
+        // sample when there are many: an unbiased mean).
+        let (mut tokens, mut with) = (0u64, 0u64);
+        for (_, p) in obs.prefixes.sorted() {
             tokens += p.prefix_tokens;
             with += p.with_tokens;
-        }
-        // Calls counted together after the table filled carry tokens too; their
-        // count is known, not whether each logged its token count: take them as
-        // logged when the tracked ones all were.
-        if with == obs.prefixes.values().map(|p| p.calls).sum::<u64>() {
-            with += obs.other_prefix_calls;
         }
         if with == 0 {
             continue;

@@ -1,0 +1,158 @@
+//! TA110 near-duplicate-requests
+//!
+//! ## What it finds
+//! Prompts that are not byte-identical but say the same thing — "How do I
+//! reset my password?" and "how do i reset my password please" — sent to the
+//! same model within `ttl_minutes`: the calls a semantic cache (answering
+//! similar questions from one cached answer) would have served, reported
+//! apart from exact duplicates (TA109) and with lower confidence. Needs the
+//! prompt text in the log (`messages`, `prompt`, `input`); only a MinHash
+//! signature of it is kept.
+//!
+//! ## Why it costs money
+//! Users ask the same questions in different words. Each rewording is a full
+//! call although a cached answer to its twin was minutes old.
+//!
+//! ## Example
+//! `faq-bot × gpt-4.1-mini`: 18% of calls closely match (similarity ≥ 0.6)
+//! a question answered in the previous hour; a semantic cache would have
+//! saved $31 a month.
+//!
+//! ## How to fix
+//! A semantic cache keyed by an embedding of the normalised question, with
+//! a similarity threshold validated on real traffic (wrong hits cost
+//! quality), in front of the feature.
+//!
+//! ## Options
+//! - `ttl_minutes` (60): lifetime of a cached answer.
+//! - `min_similarity` (0.6): estimated Jaccard similarity of the prompts'
+//!   word and word-pair sets (MinHash, 16 hashes) that counts as a match.
+//! - `min_hits` (20): fewest semantic-cache hits for a finding.
+//!
+//! The simulation replays each (feature, model, day)'s successful calls in
+//! time order; a call that matches a cached prompt (not byte-identical: those
+//! are TA109's) is a hit and its cost the saving; otherwise it fills the
+//! cache. On very large inputs it runs on a sample of days and scales up.
+
+use std::collections::BTreeMap;
+
+use tokenaudit_core::{minhash_similarity, Money};
+
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::observe::TextCall;
+use crate::whatif::Lever;
+
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        name: "ttl_minutes",
+        default: 60.0,
+        doc: "lifetime of a cached answer",
+    },
+    Opt {
+        name: "min_similarity",
+        default: 0.6,
+        doc: "estimated Jaccard similarity that counts as a match",
+    },
+    Opt {
+        name: "min_hits",
+        default: 20.0,
+        doc: "fewest semantic-cache hits for a finding",
+    },
+];
+
+/// Near hits and their cost among one day's calls.
+pub fn simulate(calls: &[TextCall], ttl_ms: i64, min_similarity: f64) -> (u64, i128, Vec<String>) {
+    let mut order: Vec<&TextCall> = calls.iter().collect();
+    order.sort_by(|a, b| {
+        (a.millis, a.prompt_fp, &a.request_id).cmp(&(b.millis, b.prompt_fp, &b.request_id))
+    });
+    let mut cache: Vec<&TextCall> = Vec::new();
+    let (mut hits, mut saved, mut ids) = (0u64, 0i128, Vec::new());
+    for c in order {
+        cache.retain(|e| c.millis - e.millis <= ttl_ms);
+        if cache
+            .iter()
+            .any(|e| e.prompt_fp == c.prompt_fp && c.prompt_fp != 0)
+        {
+            continue; // an exact duplicate: TA109's
+        }
+        if cache
+            .iter()
+            .any(|e| minhash_similarity(&e.sig, &c.sig) >= min_similarity)
+        {
+            hits += 1;
+            saved += c.cost as i128;
+            if ids.len() < 3 {
+                if let Some(id) = &c.request_id {
+                    ids.push(id.to_string());
+                }
+            }
+        } else {
+            cache.push(c);
+        }
+    }
+    (hits, saved, ids)
+}
+
+pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+    let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
+    let s = ctx.keyed.texts.scale();
+    let mut per: BTreeMap<u64, (u64, u64, i128, Vec<String>)> = BTreeMap::new();
+    for (cell, calls) in ctx.keyed.texts.sorted() {
+        let (hits, saved, ids) = simulate(calls, ttl_ms, o.get("min_similarity"));
+        let e = per.entry(*cell).or_default();
+        e.0 += calls.len() as u64;
+        e.1 += hits;
+        e.2 += saved;
+        for id in ids {
+            if e.3.len() < 3 {
+                e.3.push(id);
+            }
+        }
+    }
+    for (key, (calls, hits, saved, ids)) in per {
+        let Some(cell) = ctx.cell(key) else { continue };
+        if ((hits * s) as f64) < o.get("min_hits") {
+            continue;
+        }
+        let rate = hits as f64 / calls.max(1) as f64;
+        let model = ctx.model_name(cell);
+        let mut f = Finding::new(
+            "TA110",
+            format!(
+                "{}: {:.0}% of calls to {} closely match a prompt answered in the previous {} minutes",
+                cell.feature,
+                rate * 100.0,
+                model,
+                o.get("ttl_minutes")
+            ),
+            scope([("feature", &cell.feature), ("model", &cell.model)]),
+        )
+        .with("calls_with_text", calls * s)
+        .with("semantic_cache_hits", hits * s)
+        .with("hit_rate", round_to(rate, 4))
+        .with("min_similarity", o.get("min_similarity"))
+        .with("ttl_minutes", o.get("ttl_minutes"))
+        .with("sampled_days_scale", s);
+        f.sample_requests = ids;
+        f.confidence = Confidence::Low;
+        f.recommendation = format!(
+            "Try a semantic cache in front of {}: validate its similarity threshold on a sample of real questions before serving cached answers.",
+            cell.feature
+        );
+        let all = cell.obs.input.count().max(1) as f64;
+        let lever = Lever::ResponseCache {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            hit_rate: ((hits * s) as f64 / all).min(1.0),
+        };
+        if f.set_savings(
+            ctx,
+            Money::from_picos(saved * s as i128),
+            "the cost of the calls a semantic cache with this TTL and threshold would have answered (replayed in time order, exact duplicates excluded)",
+            Some(lever),
+        ) {
+            out.push(f);
+        }
+    }
+}
