@@ -169,7 +169,9 @@ fn pct(before: Money, after: Money) -> String {
 }
 
 pub fn run(args: WhatifArgs) -> Result<ExitCode> {
-    let prepared = args.input.prepare()?;
+    let mut prepared = args.input.prepare()?;
+    // Output caps are re-priced from the observed output distribution.
+    prepared.analyze.attribution_only = false;
     let levers = args.levers(&prepared.catalog)?;
     let self_host = match (args.self_host_gpu_hour, args.self_host_tokens_per_sec) {
         (Some(h), Some(t)) => {

@@ -32,6 +32,8 @@ pub struct AnalyzeConfig {
     pub until: Option<DateTime<Utc>>,
     /// Detector thresholds and budgets.
     pub detect: DetectConfig,
+    /// Attribution only: no observations, no findings, no savings (faster).
+    pub attribution_only: bool,
 }
 
 /// The label used for a dimension a record does not carry.
@@ -551,7 +553,9 @@ impl RecordSink for Accumulator<'_> {
                 add_usage(&mut g.failed, &r.usage);
             }
         }
-        self.observe(&r, status, priced.as_ref(), cell, at);
+        if !self.config.attribution_only {
+            self.observe(&r, status, priced.as_ref(), cell, at);
+        }
         let model_key: &str = match id {
             Some(id) => &catalog.model(id).id,
             None => &r.model,

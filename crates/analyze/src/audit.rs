@@ -608,6 +608,9 @@ pub fn run_with_profile(
         merged.merge(sink);
     }
     let (mut audit, profile) = merged.finish(&summary, config);
+    if config.attribution_only {
+        return (audit, profile, summary);
+    }
     let findings = crate::detect::run(&profile.context(&audit, catalog, config));
     audit.savings = Some(crate::whatif::waterfall(
         catalog,
