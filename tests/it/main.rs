@@ -3,7 +3,9 @@
 
 mod util;
 
+mod fingerprints;
 mod golden;
 mod inputs;
 mod rules;
 mod sample;
+mod whatif;

@@ -1,0 +1,467 @@
+//! `tokenaudit whatif` and the savings waterfall end to end: re-pricing by
+//! hand, the waterfall against the what-if re-pricing of the same levers,
+//! self-hosting break-even, flag errors, and the `rules` command.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show gpt-4o` / `gpt-4o-mini`),
+//! USD per million tokens: gpt-4o input $2.50, cached read $1.25, output
+//! $10, batch × 0.5; gpt-4o-mini input $0.15, output $0.60.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// `n` calls of `feature` on `model` on 2026-10-01 from 10:00, a minute
+/// apart.
+fn calls(feature: &str, model: &str, n: u32, input: u64, output: u64) -> String {
+    (0..n)
+        .map(|j| {
+            let ts = format!("2026-10-01T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
+            gw_line(&ts, feature, model, input, output, json!({})) + "\n"
+        })
+        .collect()
+}
+
+/// One row of the what-if table, as the command prints it.
+fn row(feature: &str, before: &str, after: &str, saved: &str, change: &str) -> String {
+    format!("{feature:<32} {before:>14} {after:>14} {saved:>14} {change:>8}\n")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// Five features on gpt-4o, 100 calls each, on one day:
+/// - classify, doc-qa, nightly, other: 10,000 in and 100 out a call,
+///   $0.025 + $0.001 = $0.026, $2.60 each;
+/// - writer: 1,000 in a call; 90 answers of 500 tokens and 10 of 3,000
+///   (75,000 out): $0.25 + $0.75 = $1.00.
+fn five_features() -> String {
+    let mut s = String::new();
+    for f in ["classify", "doc-qa", "nightly", "other"] {
+        s += &calls(f, "gpt-4o", 100, 10_000, 100);
+    }
+    s += &calls("writer", "gpt-4o", 90, 1_000, 500);
+    s += &calls("writer", "gpt-4o", 10, 1_000, 3_000);
+    s
+}
+
+#[test]
+fn whatif_reprices_each_feature_under_its_change() {
+    let env = Env::new();
+    env.write("calls.jsonl", five_features());
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--route",
+            "classify=gpt-4o-mini",
+            "--cache-hit",
+            "doc-qa=0.5",
+            "--batch",
+            "nightly",
+            "--max-output",
+            "writer=1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // classify on gpt-4o-mini: 1,000,000 × $0.15/M + 10,000 × $0.60/M =
+    //   $0.15 + $0.006 = $0.156 (saved $2.444, −94.0%).
+    // nightly through the batch API: half of $2.60 = $1.30 (−50.0%).
+    // doc-qa with half its input read from the cache: 500,000 × $2.50/M +
+    //   500,000 × $1.25/M + 10,000 × $10/M = $1.25 + $0.625 + $0.10 =
+    //   $1.975 (saved $0.625, −24.0%).
+    // writer capped at 1,000 output tokens: the 10 long answers lose 2,000
+    //   each, 75,000 → 55,000 tokens: $0.25 + $0.55 = $0.80 (−20.0%).
+    // All traffic: $11.40 before; $0.156 + $1.30 + $1.975 + $0.80 + $2.60
+    //   (other, untouched) = $6.831 after; saved $4.569, −40.1%.
+    let want = [
+        row("feature", "before", "after", "saved", "change"),
+        row("classify", "$2.60", "$0.16", "$2.44", "-94.0%"),
+        row("nightly", "$2.60", "$1.30", "$1.30", "-50.0%"),
+        row("doc-qa", "$2.60", "$1.98", "$0.63", "-24.0%"),
+        row("writer", "$1.00", "$0.80", "$0.20", "-20.0%"),
+        row("all traffic", "$11.40", "$6.83", "$4.57", "-40.1%"),
+    ]
+    .concat();
+    assert_eq!(stdout(&out), want);
+}
+
+#[test]
+fn whatif_warns_about_a_feature_with_no_calls() {
+    let env = Env::new();
+    env.write("calls.jsonl", five_features());
+    let out = env
+        .cmd()
+        .args(["whatif", "calls.jsonl", "--batch", "nosuch"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("warning: no calls of feature \"nosuch\" in the input\n"),
+        "{text}"
+    );
+    assert!(text.contains(&row("all traffic", "$11.40", "$11.40", "$0.00", "+0.0%")));
+}
+
+/// Exact pico-dollars from a decimal string.
+fn picos(v: &Value) -> i128 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    assert!(frac.len() <= 12, "{s}");
+    let frac: i128 = format!("{frac:0<12}").parse().unwrap();
+    whole.parse::<i128>().unwrap() * 1_000_000_000_000 + frac
+}
+
+/// Pico-dollars as the CLI prints them: whole cents, half away from zero.
+fn cents(p: i128) -> String {
+    let c = (p + 5_000_000_000) / 10_000_000_000;
+    format!("${}.{:02}", c / 100, c % 100)
+}
+
+/// A premium model on tiny answers (TA111, a route lever) and a nightly job
+/// tagged not user-facing (TA113, a batch lever), each on one model.
+fn routed_and_batched() -> String {
+    let mut s = String::new();
+    // ticket-classifier: 121 calls of 512 in and 4 out on gpt-4o, 24 minutes
+    // apart from October 1 00:00: $0.00128 + $0.00004 = $0.00132 each,
+    // $0.15972; on gpt-4o-mini $0.0000768 + $0.0000024 = $0.0000792 each,
+    // $0.0095832.
+    for i in 0..121u32 {
+        let m = i * 24;
+        let ts = format!(
+            "2026-10-{:02}T{:02}:{:02}:00Z",
+            1 + m / 1440,
+            m % 1440 / 60,
+            m % 60
+        );
+        s += &(gw_line(&ts, "ticket-classifier", "gpt-4o", 512, 4, json!({})) + "\n");
+    }
+    // nightly-summaries: 61 calls of 10,000 in and 1,000 out on gpt-4o,
+    // tagged user_facing=false: $0.035 each, $2.135; batch $1.0675.
+    for i in 0..61u32 {
+        let ts = format!("2026-10-{:02}T02:{:02}:00Z", 1 + i / 15, i % 15 * 4);
+        s += &(gw_line(
+            &ts,
+            "nightly-summaries",
+            "gpt-4o",
+            10_000,
+            1_000,
+            json!({"tags": {"user_facing": "false"}}),
+        ) + "\n");
+    }
+    s
+}
+
+#[test]
+fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
+    let env = Env::new();
+    env.write("calls.jsonl", routed_and_batched());
+    let r = env.audit(&["calls.jsonl"]);
+    let w = &r["audit"]["savings"];
+
+    // By hand: spend $0.15972 + $2.135 = $2.29472; routing saves $0.15972 −
+    // $0.0095832 = $0.1501368; batch saves $2.135 − $1.0675 = $1.0675; the
+    // other steps nothing. Total $1.2176368, remaining $1.0770832.
+    assert_eq!(w["spend"], "2.29472");
+    let steps = w["steps"].as_array().unwrap();
+    let cats: Vec<&str> = steps.iter().map(|s| s["category"].as_str().unwrap()).collect();
+    assert_eq!(cats, ["routing", "caching", "context", "batch", "retry_output"]);
+    let saved: Vec<&str> = steps.iter().map(|s| s["savings"].as_str().unwrap()).collect();
+    assert_eq!(saved, ["0.1501368", "0.00", "0.00", "1.0675", "0.00"]);
+    assert_eq!(steps[0]["remaining"], "2.1445832");
+    assert_eq!(steps[3]["remaining"], "1.0770832");
+    assert_eq!(w["total_savings"], "1.2176368");
+    assert_eq!(w["remaining"], "1.0770832");
+    assert_eq!(
+        steps[0]["findings"],
+        json!([findings(&r, "TA111")[0]["fingerprint"]])
+    );
+    assert_eq!(
+        steps[3]["findings"],
+        json!([findings(&r, "TA113")[0]["fingerprint"]])
+    );
+
+    // The invariants, exactly: steps sum to the total, the total never
+    // exceeds the spend, and spend − total = remaining.
+    let total = picos(&w["total_savings"]);
+    assert_eq!(steps.iter().map(|s| picos(&s["savings"])).sum::<i128>(), total);
+    assert!(total <= picos(&w["spend"]));
+    assert_eq!(picos(&w["spend"]) - total, picos(&w["remaining"]));
+
+    // The findings' levers as whatif flags. whatif applies a change to a
+    // whole feature, so each lever's model must be null or the feature's
+    // only model.
+    let mut args = vec!["whatif".to_string(), "calls.jsonl".to_string()];
+    let all = r["audit"]["findings"].as_array().unwrap();
+    let levers: Vec<&Value> = all.iter().filter_map(|f| f.get("lever")).collect();
+    assert_eq!(levers.len(), 2, "{levers:#?}");
+    for l in levers {
+        let feature = l["feature"].as_str().unwrap();
+        let models: Vec<&Value> = r["audit"]["feature_model"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["feature"] == feature)
+            .collect();
+        // (The table names the model by its catalog id, the lever by
+        // `provider/id`.)
+        let only = |m: &str| {
+            models.len() == 1 && m.rsplit('/').next() == models[0]["model"].as_str()
+        };
+        assert!(
+            l["model"].as_str().is_none_or(only),
+            "lever {l} is narrower than its feature: {models:#?}"
+        );
+        match l["kind"].as_str().unwrap() {
+            "route" => {
+                args.push("--route".into());
+                args.push(format!("{feature}={}", l["to"].as_str().unwrap()));
+            }
+            "batch" => {
+                args.push("--batch".into());
+                args.push(feature.into());
+            }
+            other => panic!("a lever whatif has no flag for here: {other}"),
+        }
+    }
+    let out = env.cmd().args(&args).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let spend = picos(&w["spend"]);
+    let want = row(
+        "all traffic",
+        &cents(spend),
+        &cents(spend - total),
+        &cents(total),
+        "-53.1%",
+    );
+    // $2.29472 → $1.0770832: saved $1.2176368, −53.06%.
+    assert_eq!(want, row("all traffic", "$2.29", "$1.08", "$1.22", "-53.1%"));
+    assert!(text.contains(&want), "{text}");
+}
+
+#[test]
+fn self_hosting_break_even_is_computed_from_the_observed_volume() {
+    let env = Env::new();
+    // 100 calls of 10,000 in and 100 out on gpt-4o in one day: 1,010,000
+    // tokens and $2.60. A month (30 days): 30,300,000 tokens and $78.00,
+    // $78 / 30.3 = $2.5743 per million tokens.
+    env.write("calls.jsonl", calls("f", "gpt-4o", 100, 10_000, 100));
+    // $2 a GPU-hour at 1,000 tokens a second: 3.6M tokens an hour, so
+    // $2 / 3.6 = $0.5556 per million; 30.3M / 3.6M = 8.4167 GPU-hours a
+    // month, $16.83.
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--self-host-gpu-hour",
+            "2",
+            "--self-host-tokens-per-sec",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "\nSelf-hosting, per 30-day month at the observed volume (30300000 tokens):\n  \
+         API bill:        $78.00  ($2.5743 per million tokens)\n  \
+         self-hosted:     $16.83  (8 GPU-hours; $0.5556 per million tokens at full load)\n  \
+         Self-hosting is cheaper at this volume (before engineering and operations time).\n"
+    );
+
+    // One GPU kept running all month: 720 GPU-hours, $1,440.00. The API is
+    // cheaper; the floor buys $1,440 / ($78 / 30.3M tokens) = 559,384,615.4
+    // tokens of API calls.
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--self-host-gpu-hour",
+            "2",
+            "--self-host-tokens-per-sec",
+            "1000",
+            "--self-host-min-gpus",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("  self-hosted:     $1,440.00  (720 GPU-hours; $0.5556 per million tokens at full load)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  The API is cheaper; self-hosting breaks even at about 559384615 tokens a month.\n"
+        ),
+        "{text}"
+    );
+
+    // $100 a GPU-hour at 10 tokens a second: $2,777.78 per million tokens,
+    // dearer than the API at any volume.
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--self-host-gpu-hour",
+            "100",
+            "--self-host-tokens-per-sec",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("$2,777.7778 per million tokens at full load"), "{text}");
+    assert!(
+        text.contains("  The API is cheaper per token than self-hosting at any volume.\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_whatif_flags_are_errors_that_name_them() {
+    let env = Env::new();
+    env.write("calls.jsonl", calls("f", "gpt-4o", 3, 1_000, 10));
+    let cases: &[(&[&str], &str)] = &[
+        (&["--route", "f"], "--route \"f\": expected FEATURE=VALUE"),
+        (&["--route", "=gpt-4o"], "--route \"=gpt-4o\": expected FEATURE=VALUE"),
+        (
+            &["--route", "f=no-such-model"],
+            "\"no-such-model\" is not a model in the price catalog",
+        ),
+        (
+            &["--cache-hit", "f=1.5"],
+            "--cache-hit \"f=1.5\": 1.5 is not a share between 0 and 1",
+        ),
+        (
+            &["--response-cache", "f=x"],
+            "--response-cache \"f=x\": x is not a share between 0 and 1",
+        ),
+        (
+            &["--max-output", "f=lots"],
+            "--max-output \"f=lots\": lots is not a token count",
+        ),
+        (&[], "give at least one change"),
+        (
+            &["--self-host-gpu-hour", "0", "--self-host-tokens-per-sec", "100"],
+            "must be positive numbers",
+        ),
+        (&["--self-host-gpu-hour", "2"], "--self-host-tokens-per-sec"),
+    ];
+    for (flags, message) in cases {
+        let out = env
+            .cmd()
+            .arg("whatif")
+            .arg("calls.jsonl")
+            .args(*flags)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(
+            stderr(&out).contains(message),
+            "{flags:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn rules_lists_every_rule_and_explains_one() {
+    let env = Env::new();
+    let out = env.cmd().arg("rules").output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for code in (101..=116).filter(|c| *c != 110) {
+        assert!(text.contains(&format!("TA{code}  ")), "TA{code} missing:\n{text}");
+    }
+    assert!(text.contains("TA109  duplicate-requests"), "{text}");
+
+    // One rule: its source file's leading doc comment, then its options.
+    let out = env.cmd().args(["rules", "TA109"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/analyze/src/detect/rules/ta109_duplicate_requests.rs"
+    ))
+    .unwrap();
+    let doc: String = source
+        .lines()
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
+        .collect();
+    assert!(doc.starts_with("TA109 duplicate-requests\n\n## What it finds\n"));
+    assert_eq!(
+        text,
+        format!(
+            "{doc}\nDefaults, as a config file table:\n\n[rules.TA109]\n\
+             ttl_minutes = 60    # lifetime of a cached response\n\
+             min_hits = 20    # fewest cache hits for a finding\n\
+             min_hit_rate = 0.05    # lowest hit rate for a finding\n"
+        )
+    );
+    // By name, and case-insensitively by code.
+    let by_name = env.cmd().args(["rules", "duplicate-requests"]).output().unwrap();
+    assert_eq!(stdout(&by_name), text);
+    let lower = env.cmd().args(["rules", "ta109"]).output().unwrap();
+    assert_eq!(stdout(&lower), text);
+
+    let out = env.cmd().args(["rules", "TA999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule \"TA999\""), "{}", stderr(&out));
+}
+
+#[test]
+fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
+    let env = Env::new();
+    env.write("calls.jsonl", calls("f", "gpt-4o", 3, 1_000, 10));
+    let cases = [
+        (
+            "[rules.TA999]\nenabled = false\n",
+            "[rules.TA999]: no such rule",
+        ),
+        (
+            "[rules.TA109]\nttl = 30\n",
+            "[rules.TA109] ttl: unknown option (this rule takes: enabled, ttl_minutes, min_hits, min_hit_rate)",
+        ),
+        (
+            "[rules.TA116]\nmonthly = 3\n",
+            "[rules.TA116] monthly: unknown option (this rule takes: enabled)",
+        ),
+        (
+            "[rules.TA109]\nttl_minutes = \"soon\"\n",
+            "[rules.TA109] ttl_minutes: expected a number",
+        ),
+        (
+            "[[budget]]\nfeature = \"f\"\n",
+            "[[budget]] #1 (f): give at least one of daily, monthly, per_call",
+        ),
+        ("[detect]\nmin_saving = 1\n", "min_saving"),
+    ];
+    for (toml, message) in cases {
+        let cfg = env.write("cfg.toml", toml);
+        let out = env
+            .cmd()
+            .args(["audit", "calls.jsonl", "--out", "out", "--quiet", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = stderr(&out);
+        assert!(err.contains(message), "{toml}: {err}");
+        assert!(err.contains("cfg.toml"), "{toml}: the file is not named: {err}");
+    }
+}
