@@ -69,7 +69,12 @@ pub struct WhatifArgs {
     pub self_host_tokens_per_sec: Option<f64>,
 
     /// Self-hosting: GPUs kept running all month whatever the load.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "self_host_gpu_hour"
+    )]
     pub self_host_min_gpus: u32,
 }
 

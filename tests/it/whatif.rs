@@ -360,6 +360,11 @@ fn bad_whatif_flags_are_errors_that_name_them() {
             "must be positive numbers",
         ),
         (&["--self-host-gpu-hour", "2"], "--self-host-tokens-per-sec"),
+        // Without the other self-host flags it would do nothing.
+        (
+            &["--batch", "f", "--self-host-min-gpus", "2"],
+            "--self-host-gpu-hour",
+        ),
     ];
     for (flags, message) in cases {
         let out = env
