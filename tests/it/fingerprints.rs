@@ -112,8 +112,10 @@ fn fingerprints_and_figures_do_not_depend_on_order_or_files() {
     let two = env2.audit(&["a.jsonl", "b.jsonl", "--config", c.to_str().unwrap()]);
 
     let (f1, f2) = (by_fingerprint(&one), by_fingerprint(&two));
-    let rules: std::collections::BTreeSet<&str> =
-        f1.iter().map(|(_, f)| f["rule"].as_str().unwrap()).collect();
+    let rules: std::collections::BTreeSet<&str> = f1
+        .iter()
+        .map(|(_, f)| f["rule"].as_str().unwrap())
+        .collect();
     for code in ["TA109", "TA111", "TA112", "TA113", "TA114", "TA116"] {
         assert!(rules.contains(code), "{code} not planted: {rules:?}");
     }

@@ -171,9 +171,18 @@ fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
     // other steps nothing. Total $1.2176368, remaining $1.0770832.
     assert_eq!(w["spend"], "2.29472");
     let steps = w["steps"].as_array().unwrap();
-    let cats: Vec<&str> = steps.iter().map(|s| s["category"].as_str().unwrap()).collect();
-    assert_eq!(cats, ["routing", "caching", "context", "batch", "retry_output"]);
-    let saved: Vec<&str> = steps.iter().map(|s| s["savings"].as_str().unwrap()).collect();
+    let cats: Vec<&str> = steps
+        .iter()
+        .map(|s| s["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cats,
+        ["routing", "caching", "context", "batch", "retry_output"]
+    );
+    let saved: Vec<&str> = steps
+        .iter()
+        .map(|s| s["savings"].as_str().unwrap())
+        .collect();
     assert_eq!(saved, ["0.1501368", "0.00", "0.00", "1.0675", "0.00"]);
     assert_eq!(steps[0]["remaining"], "2.1445832");
     assert_eq!(steps[3]["remaining"], "1.0770832");
@@ -191,7 +200,10 @@ fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
     // The invariants, exactly: steps sum to the total, the total never
     // exceeds the spend, and spend − total = remaining.
     let total = picos(&w["total_savings"]);
-    assert_eq!(steps.iter().map(|s| picos(&s["savings"])).sum::<i128>(), total);
+    assert_eq!(
+        steps.iter().map(|s| picos(&s["savings"])).sum::<i128>(),
+        total
+    );
     assert!(total <= picos(&w["spend"]));
     assert_eq!(picos(&w["spend"]) - total, picos(&w["remaining"]));
 
@@ -212,9 +224,8 @@ fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
             .collect();
         // (The table names the model by its catalog id, the lever by
         // `provider/id`.)
-        let only = |m: &str| {
-            models.len() == 1 && m.rsplit('/').next() == models[0]["model"].as_str()
-        };
+        let only =
+            |m: &str| models.len() == 1 && m.rsplit('/').next() == models[0]["model"].as_str();
         assert!(
             l["model"].as_str().is_none_or(only),
             "lever {l} is narrower than its feature: {models:#?}"
@@ -243,7 +254,10 @@ fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
         "-53.1%",
     );
     // $2.29472 → $1.0770832: saved $1.2176368, −53.06%.
-    assert_eq!(want, row("all traffic", "$2.29", "$1.08", "$1.22", "-53.1%"));
+    assert_eq!(
+        want,
+        row("all traffic", "$2.29", "$1.08", "$1.22", "-53.1%")
+    );
     assert!(text.contains(&want), "{text}");
 }
 
@@ -324,7 +338,10 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("$2,777.7778 per million tokens at full load"), "{text}");
+    assert!(
+        text.contains("$2,777.7778 per million tokens at full load"),
+        "{text}"
+    );
     assert!(
         text.contains("  The API is cheaper per token than self-hosting at any volume.\n"),
         "{text}"
@@ -337,7 +354,10 @@ fn bad_whatif_flags_are_errors_that_name_them() {
     env.write("calls.jsonl", calls("f", "gpt-4o", 3, 1_000, 10));
     let cases: &[(&[&str], &str)] = &[
         (&["--route", "f"], "--route \"f\": expected FEATURE=VALUE"),
-        (&["--route", "=gpt-4o"], "--route \"=gpt-4o\": expected FEATURE=VALUE"),
+        (
+            &["--route", "=gpt-4o"],
+            "--route \"=gpt-4o\": expected FEATURE=VALUE",
+        ),
         (
             &["--route", "f=no-such-model"],
             "\"no-such-model\" is not a model in the price catalog",
@@ -356,7 +376,12 @@ fn bad_whatif_flags_are_errors_that_name_them() {
         ),
         (&[], "give at least one change"),
         (
-            &["--self-host-gpu-hour", "0", "--self-host-tokens-per-sec", "100"],
+            &[
+                "--self-host-gpu-hour",
+                "0",
+                "--self-host-tokens-per-sec",
+                "100",
+            ],
             "must be positive numbers",
         ),
         (&["--self-host-gpu-hour", "2"], "--self-host-tokens-per-sec"),
@@ -390,7 +415,10 @@ fn rules_lists_every_rule_and_explains_one() {
     assert!(out.status.success());
     let text = stdout(&out);
     for code in (101..=116).filter(|c| *c != 110) {
-        assert!(text.contains(&format!("TA{code}  ")), "TA{code} missing:\n{text}");
+        assert!(
+            text.contains(&format!("TA{code}  ")),
+            "TA{code} missing:\n{text}"
+        );
     }
     assert!(text.contains("TA109  duplicate-requests"), "{text}");
 
@@ -419,14 +447,22 @@ fn rules_lists_every_rule_and_explains_one() {
         )
     );
     // By name, and case-insensitively by code.
-    let by_name = env.cmd().args(["rules", "duplicate-requests"]).output().unwrap();
+    let by_name = env
+        .cmd()
+        .args(["rules", "duplicate-requests"])
+        .output()
+        .unwrap();
     assert_eq!(stdout(&by_name), text);
     let lower = env.cmd().args(["rules", "ta109"]).output().unwrap();
     assert_eq!(stdout(&lower), text);
 
     let out = env.cmd().args(["rules", "TA999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no rule \"TA999\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no rule \"TA999\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -460,13 +496,23 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
         let cfg = env.write("cfg.toml", toml);
         let out = env
             .cmd()
-            .args(["audit", "calls.jsonl", "--out", "out", "--quiet", "--config"])
+            .args([
+                "audit",
+                "calls.jsonl",
+                "--out",
+                "out",
+                "--quiet",
+                "--config",
+            ])
             .arg(&cfg)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{toml}");
         let err = stderr(&out);
         assert!(err.contains(message), "{toml}: {err}");
-        assert!(err.contains("cfg.toml"), "{toml}: the file is not named: {err}");
+        assert!(
+            err.contains("cfg.toml"),
+            "{toml}: the file is not named: {err}"
+        );
     }
 }

@@ -10,11 +10,7 @@ use serde_json::{json, Value};
 use crate::util::{findings, gw_line, Env};
 
 fn at(day: u32, minute: u32) -> String {
-    format!(
-        "2026-10-{day:02}T{:02}:{:02}:00Z",
-        minute / 60,
-        minute % 60
-    )
+    format!("2026-10-{day:02}T{:02}:{:02}:00Z", minute / 60, minute % 60)
 }
 
 /// A nightly job: on each of October 1–4, 15 calls from 02:00 to 02:56,
@@ -33,7 +29,14 @@ fn nightly(extra: Value) -> String {
             if let (Some(o), Some(more)) = (fields.as_object_mut(), extra.as_object()) {
                 o.extend(more.clone());
             }
-            gw_line(&at(*d, *m), "nightly-summaries", "gpt-4o", 10_000, 1_000, fields) + "\n"
+            gw_line(
+                &at(*d, *m),
+                "nightly-summaries",
+                "gpt-4o",
+                10_000,
+                1_000,
+                fields,
+            ) + "\n"
         })
         .collect()
 }
@@ -105,8 +108,14 @@ fn interactive_traffic_and_batch_traffic_are_not_flagged() {
     let spread: String = (0..61u32)
         .map(|i| {
             let m = i * 48;
-            gw_line(&at(1 + m / 1440, m % 1440), "chat", "gpt-4o", 10_000, 1_000, json!({}))
-                + "\n"
+            gw_line(
+                &at(1 + m / 1440, m % 1440),
+                "chat",
+                "gpt-4o",
+                10_000,
+                1_000,
+                json!({}),
+            ) + "\n"
         })
         .collect();
     // The nightly job tagged user-facing, and one already sent as batch.
@@ -116,7 +125,11 @@ fn interactive_traffic_and_batch_traffic_are_not_flagged() {
     env.write("calls.jsonl", s);
     let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
-    assert!(findings(&r, "TA113").is_empty(), "{:#?}", findings(&r, "TA113"));
+    assert!(
+        findings(&r, "TA113").is_empty(),
+        "{:#?}",
+        findings(&r, "TA113")
+    );
 }
 
 #[test]

@@ -91,7 +91,11 @@ fn a_day_under_twice_the_median_is_not_a_spike() {
     env.write("calls.jsonl", fixture(19));
     let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
-    assert!(findings(&r, "TA114").is_empty(), "{:#?}", findings(&r, "TA114"));
+    assert!(
+        findings(&r, "TA114").is_empty(),
+        "{:#?}",
+        findings(&r, "TA114")
+    );
 }
 
 #[test]

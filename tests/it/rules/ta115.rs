@@ -19,7 +19,11 @@ fn fixture(premium: impl Fn(u32) -> u32) -> String {
         for j in 0..10u32 {
             let minute = 600 + j * 5 - if d == 14 { 45 } else { 0 };
             let ts = format!("2026-10-{d:02}T{:02}:{:02}:00Z", minute / 60, minute % 60);
-            let model = if j < premium(d) { "gpt-4o" } else { "gpt-4o-mini" };
+            let model = if j < premium(d) {
+                "gpt-4o"
+            } else {
+                "gpt-4o-mini"
+            };
             s += &(gw_line(&ts, "search-summarize", model, 10_000, 1_000, json!({})) + "\n");
         }
     }

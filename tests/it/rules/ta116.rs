@@ -143,7 +143,11 @@ fn spend_within_budget_or_without_budgets_is_not_an_overrun() {
         "[[budget]]\nfeature = \"report-writer\"\ndaily = 1.40\nper_call = 0.26\n\n[[budget]]\nfeature = \"*\"\nmonthly = 3.25\n",
     );
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
-    assert!(findings(&r, "TA116").is_empty(), "{:#?}", findings(&r, "TA116"));
+    assert!(
+        findings(&r, "TA116").is_empty(),
+        "{:#?}",
+        findings(&r, "TA116")
+    );
 }
 
 #[test]
@@ -188,7 +192,10 @@ fn a_feature_budget_wins_over_the_star_budget_per_call() {
     assert_eq!(f[0]["evidence"]["calls_over"], 2);
 
     // `enabled = false` turns the rule off whatever the budgets.
-    let cfg = env.write("off.toml", format!("{BUDGETS}\n[rules.TA116]\nenabled = false\n"));
+    let cfg = env.write(
+        "off.toml",
+        format!("{BUDGETS}\n[rules.TA116]\nenabled = false\n"),
+    );
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA116").is_empty());
 }
