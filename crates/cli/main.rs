@@ -1,9 +1,11 @@
 //! The `tokenaudit` command: parses flags, calls the library crates, prints,
-//! and sets the exit code (0 success, 2 error). Only this crate writes to
+//! and sets the exit code (0 success, 1 findings at or above `--fail-on`,
+//! 2 error). Only this crate writes to
 //! stdout and stderr.
 
 mod audit;
 mod config;
+mod findings;
 mod formats;
 mod output;
 mod prices;
@@ -48,6 +50,9 @@ enum Command {
     Prices(prices::PricesCommand),
     /// List the log formats tokenaudit reads and print an example mapping file.
     Formats,
+    /// Write the findings as ticket records (JSON lines, GitHub issues, CSV),
+    /// marked against a previous run; exit 1 on --fail-on.
+    Findings(findings::FindingsArgs),
     /// List the waste detectors, or explain one: `tokenaudit rules TA109`.
     Rules(rules::RulesArgs),
     /// Re-price the logged traffic under changes (routing, caching, batch,
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
         Command::Prices(cmd) => prices::run(cmd, &tokenaudit_core::pricing::Catalog::builtin())
             .map(|_| ExitCode::SUCCESS),
         Command::Formats => formats::run().map(|_| ExitCode::SUCCESS),
+        Command::Findings(args) => findings::run(args),
         Command::Rules(args) => rules::run(args).map(|_| ExitCode::SUCCESS),
         Command::Whatif(args) => whatif::run(args),
     };

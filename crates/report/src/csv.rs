@@ -6,7 +6,7 @@
 use tokenaudit_analyze::audit::{DayKeyRow, Row};
 use tokenaudit_analyze::{Audit, Stats};
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     let guarded =
         if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
             format!("'{text}")

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod json;
 pub mod markdown;
 mod text;
+pub mod tickets;
 
 use std::fs;
 use std::io::Write;

@@ -1,0 +1,130 @@
+//! `tokenaudit findings`: the audit's findings as ticket records (JSON
+//! lines, GitHub issues, CSV), marked against a previous run, with an exit
+//! code for CI and cron jobs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use tokenaudit_report::tickets::{self, FailOn, Record};
+
+use crate::audit::InputArgs;
+use crate::output::print;
+
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "Exit codes: 0 success, 1 a finding met --fail-on, 2 error.
+
+Examples:
+  tokenaudit findings logs/ --format jsonl > findings.jsonl
+  tokenaudit findings logs/ --baseline yesterday.jsonl --format github --out new-issues.jsonl
+  tokenaudit findings logs/ --baseline reports/2026-10/audit.json --fail-on high
+  tokenaudit findings logs/ --fail-on 'savings>=100'"
+)]
+pub struct FindingsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// jsonl (one record per finding), github (issue title, Markdown body and
+    /// labels per finding, as JSON lines) or csv.
+    #[arg(long, short, default_value = "jsonl", value_name = "FORMAT")]
+    pub format: String,
+
+    /// A previous run's findings (an audit.json or this command's jsonl
+    /// output): each finding is marked new, persisting, worse or resolved.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline, a persisting finding whose monthly savings grew by
+    /// more than this share is `worse`.
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    pub worse_by: f64,
+
+    /// With --baseline, write only new and worse findings (and resolved ones,
+    /// so their tickets can be closed).
+    #[arg(long, requires = "baseline")]
+    pub changed_only: bool,
+
+    /// Exit 1 when a (not resolved) finding is at or above a severity
+    /// (info, low, medium, high) or saves at least an amount a month
+    /// (`savings>=100`).
+    #[arg(long, value_name = "CONDITION")]
+    pub fail_on: Option<String>,
+
+    /// Write to this file instead of stdout (not overwritten unless --force).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: FindingsArgs) -> Result<ExitCode> {
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(|t| {
+            FailOn::parse(t).with_context(|| {
+                format!("--fail-on {t:?}: expected info, low, medium, high or savings>=AMOUNT")
+            })
+        })
+        .transpose()?;
+    let render: fn(&[Record]) -> String = match args.format.as_str() {
+        "jsonl" | "json" => tickets::jsonl,
+        "github" => tickets::github,
+        "csv" => tickets::csv,
+        other => bail!("--format {other:?}: expected jsonl, github or csv"),
+    };
+    if !(args.worse_by.is_finite() && args.worse_by >= 0.0) {
+        bail!("--worse-by must be a non-negative share (0.2 = 20%)");
+    }
+    if let Some(out) = &args.out {
+        if out.exists() && !args.force {
+            bail!("{} exists: pass --force to overwrite it", out.display());
+        }
+    }
+    let baseline = match &args.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--baseline: cannot read {}", p.display()))?;
+            Some(
+                tickets::read_baseline(&text)
+                    .with_context(|| format!("--baseline {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let (audit, _, _) = args.input.prepare()?.run()?;
+    let mut records: Vec<Record> = audit.findings.iter().map(Record::from_finding).collect();
+    if let Some(b) = &baseline {
+        records = tickets::diff(records, b, args.worse_by);
+        if args.changed_only {
+            records.retain(|r| r.status != Some(tickets::Status::Persisting));
+        }
+    }
+    let text = render(&records);
+    match &args.out {
+        Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
+        None => print(&text)?,
+    }
+    if let Some(cond) = fail_on {
+        let hits = cond.matching(&records);
+        if !hits.is_empty() {
+            eprintln!(
+                "{} findings meet --fail-on {}: {}",
+                hits.len(),
+                args.fail_on.as_deref().unwrap_or(""),
+                hits.iter()
+                    .take(5)
+                    .map(|r| format!("{} {}", r.rule, r.fingerprint))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,368 @@
+//! Findings as tickets: one record per finding, in JSON lines, as GitHub
+//! issues (title, Markdown body, labels) or CSV; compared with a previous
+//! run's findings so a nightly job files only what is new and closes what is
+//! gone.
+//!
+//! A finding's identity is its fingerprint (rule + scope), so a baseline
+//! comparison is a join on fingerprints: present now and not before is
+//! `new`; present in both is `persisting`, or `worse` when its monthly
+//! savings grew by more than the threshold; present before and not now is
+//! `resolved`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use tokenaudit_analyze::detect::{Finding, Severity};
+use tokenaudit_core::Money;
+
+use crate::text::md;
+
+/// A finding's state against the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Persisting,
+    Worse,
+    Resolved,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Persisting => "persisting",
+            Status::Worse => "worse",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+/// One ticket record (the `jsonl` format; also what a baseline file holds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub fingerprint: String,
+    /// Absent without a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    pub rule: String,
+    pub name: String,
+    pub severity: String,
+    pub title: String,
+    pub scope: BTreeMap<String, String>,
+    /// Monthly savings, exact decimal USD, when estimated.
+    #[serde(default)]
+    pub monthly_savings: Option<String>,
+    #[serde(default)]
+    pub savings_method: Option<String>,
+    #[serde(default)]
+    pub confidence: String,
+    #[serde(default)]
+    pub evidence: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub sample_requests: Vec<String>,
+    #[serde(default)]
+    pub recommendation: String,
+    /// The baseline's monthly savings, for `worse` and `resolved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_monthly_savings: Option<String>,
+}
+
+impl Record {
+    pub fn from_finding(f: &Finding) -> Record {
+        Record {
+            fingerprint: f.fingerprint.clone(),
+            status: None,
+            rule: f.rule.to_string(),
+            name: f.name.to_string(),
+            severity: f.severity.as_str().to_string(),
+            title: f.title.clone(),
+            scope: f
+                .scope
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            monthly_savings: f.savings.as_ref().map(|s| s.monthly.to_decimal_string()),
+            savings_method: f.savings.as_ref().map(|s| s.method.clone()),
+            confidence: format!("{:?}", f.confidence).to_lowercase(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            sample_requests: f.sample_requests.clone(),
+            recommendation: f.recommendation.clone(),
+            previous_monthly_savings: None,
+        }
+    }
+
+    fn monthly(&self) -> Money {
+        self.monthly_savings
+            .as_deref()
+            .and_then(Money::parse_usd)
+            .unwrap_or(Money::ZERO)
+    }
+
+    pub fn severity(&self) -> Severity {
+        Severity::parse(&self.severity).unwrap_or(Severity::Info)
+    }
+}
+
+/// Why a baseline file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("not an audit.json report nor findings JSON lines (line {line}: {message})")]
+    Parse { line: usize, message: String },
+}
+
+/// Reads a baseline: an `audit.json` report (its `audit.findings`) or the
+/// JSON lines `tokenaudit findings --format jsonl` wrote.
+pub fn read_baseline(text: &str) -> Result<Vec<Record>, BaselineError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            if let Some(list) = v.pointer("/audit/findings").and_then(|f| f.as_array()) {
+                let mut out = Vec::new();
+                for (i, f) in list.iter().enumerate() {
+                    out.push(record_from_report(f).ok_or_else(|| BaselineError::Parse {
+                        line: 0,
+                        message: format!("audit.findings[{i}] is not a finding"),
+                    })?);
+                }
+                return Ok(out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: Record = serde_json::from_str(line).map_err(|e| BaselineError::Parse {
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        // A resolved record in a baseline is history, not a current finding.
+        if r.status != Some(Status::Resolved) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+fn record_from_report(f: &serde_json::Value) -> Option<Record> {
+    let s = |k: &str| f.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Some(Record {
+        fingerprint: s("fingerprint")?,
+        status: None,
+        rule: s("rule")?,
+        name: s("name").unwrap_or_default(),
+        severity: s("severity").unwrap_or_default(),
+        title: s("title").unwrap_or_default(),
+        scope: serde_json::from_value(f.get("scope")?.clone()).ok()?,
+        monthly_savings: f
+            .pointer("/savings/monthly")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        savings_method: f
+            .pointer("/savings/method")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        confidence: s("confidence").unwrap_or_default(),
+        evidence: f
+            .get("evidence")
+            .and_then(|e| serde_json::from_value(e.clone()).ok())
+            .unwrap_or_default(),
+        sample_requests: f
+            .get("sample_requests")
+            .and_then(|e| serde_json::from_value(e.clone()).ok())
+            .unwrap_or_default(),
+        recommendation: s("recommendation").unwrap_or_default(),
+        previous_monthly_savings: None,
+    })
+}
+
+/// Marks `current` against `baseline` and appends the resolved ones.
+/// `worse_by` is the relative growth of monthly savings that makes a
+/// persisting finding `worse` (0.2: grew by more than 20%).
+pub fn diff(current: Vec<Record>, baseline: &[Record], worse_by: f64) -> Vec<Record> {
+    let before: BTreeMap<&str, &Record> = baseline
+        .iter()
+        .map(|r| (r.fingerprint.as_str(), r))
+        .collect();
+    let mut out: Vec<Record> = Vec::with_capacity(current.len());
+    for mut r in current {
+        r.status = Some(match before.get(r.fingerprint.as_str()) {
+            None => Status::New,
+            Some(b) => {
+                let (old, now) = (b.monthly(), r.monthly());
+                r.previous_monthly_savings = b.monthly_savings.clone();
+                if now.to_f64() > old.to_f64() * (1.0 + worse_by) && now > old {
+                    Status::Worse
+                } else {
+                    Status::Persisting
+                }
+            }
+        });
+        out.push(r);
+    }
+    let now: std::collections::BTreeSet<String> =
+        out.iter().map(|r| r.fingerprint.clone()).collect();
+    for b in baseline {
+        if !now.contains(&b.fingerprint) {
+            let mut r = b.clone();
+            r.status = Some(Status::Resolved);
+            r.previous_monthly_savings = b.monthly_savings.clone();
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// JSON lines, one record per line.
+pub fn jsonl(records: &[Record]) -> String {
+    let mut s = String::new();
+    for r in records {
+        s.push_str(&serde_json::to_string(r).expect("records serialize"));
+        s.push('\n');
+    }
+    s
+}
+
+/// A GitHub issue per finding: `{title, body, labels}` JSON lines, ready
+/// for `gh issue create --title … --body …` or a tracker's import. Resolved
+/// findings carry the `resolved` label (close the issue whose body has the
+/// fingerprint).
+pub fn github(records: &[Record]) -> String {
+    let mut s = String::new();
+    for r in records {
+        let mut body = String::new();
+        body.push_str(&format!(
+            "**{}** {}{} · severity **{}** · confidence {}\n\n",
+            r.rule,
+            md(&r.name),
+            r.status
+                .map_or(String::new(), |s| format!(" ({})", s.as_str())),
+            r.severity,
+            r.confidence
+        ));
+        if let Some(m) = &r.monthly_savings {
+            body.push_str(&format!(
+                "Estimated savings: **${}/month** — {}\n\n",
+                round_cents(m),
+                md(r.savings_method.as_deref().unwrap_or(""))
+            ));
+        }
+        if let Some(p) = &r.previous_monthly_savings {
+            body.push_str(&format!("Previous run: ${}/month\n\n", round_cents(p)));
+        }
+        body.push_str(&format!(
+            "### Recommendation\n\n{}\n\n",
+            md(&r.recommendation)
+        ));
+        body.push_str("### Scope\n\n");
+        for (k, v) in &r.scope {
+            body.push_str(&format!("- {}: {}\n", md(k), md(v)));
+        }
+        body.push_str("\n### Evidence\n\n| figure | value |\n|---|---|\n");
+        for (k, v) in &r.evidence {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            body.push_str(&format!("| {} | {} |\n", md(k), md(&v)));
+        }
+        if !r.sample_requests.is_empty() {
+            let ids: Vec<String> = r.sample_requests.iter().map(|i| md(i)).collect();
+            body.push_str(&format!("\nSample requests: {}\n", ids.join(", ")));
+        }
+        body.push_str(&format!(
+            "\n`tokenaudit rules {}` explains the rule.\n\n<!-- tokenaudit-fingerprint: {} -->\n",
+            r.rule, r.fingerprint
+        ));
+        let mut labels = vec![
+            "tokenaudit".to_string(),
+            format!("severity:{}", r.severity),
+            r.rule.clone(),
+        ];
+        if let Some(s) = r.status {
+            labels.push(s.as_str().to_string());
+        }
+        let issue = serde_json::json!({
+            "fingerprint": r.fingerprint,
+            "title": format!("[{}] {}", r.rule, r.title),
+            "body": body,
+            "labels": labels,
+        });
+        s.push_str(&issue.to_string());
+        s.push('\n');
+    }
+    s
+}
+
+fn round_cents(decimal: &str) -> String {
+    Money::parse_usd(decimal).map_or(decimal.to_string(), |m| {
+        m.to_cents_string().trim_start_matches('$').to_string()
+    })
+}
+
+/// CSV, one row per finding.
+pub fn csv(records: &[Record]) -> String {
+    let mut s = String::from(
+        "fingerprint,status,rule,name,severity,confidence,title,scope,monthly_savings,previous_monthly_savings,recommendation,sample_requests\n",
+    );
+    for r in records {
+        let scope: Vec<String> = r.scope.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let row = [
+            r.fingerprint.clone(),
+            r.status.map_or(String::new(), |s| s.as_str().to_string()),
+            r.rule.clone(),
+            r.name.clone(),
+            r.severity.clone(),
+            r.confidence.clone(),
+            r.title.clone(),
+            scope.join("; "),
+            r.monthly_savings.clone().unwrap_or_default(),
+            r.previous_monthly_savings.clone().unwrap_or_default(),
+            r.recommendation.clone(),
+            r.sample_requests.join(" "),
+        ];
+        let cells: Vec<String> = row.iter().map(|c| crate::csv::cell(c)).collect();
+        s.push_str(&cells.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+/// A `--fail-on` condition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FailOn {
+    /// Any finding at or above this severity.
+    Severity(Severity),
+    /// Any finding whose monthly savings are at least this.
+    Savings(Money),
+}
+
+impl FailOn {
+    /// Parses `high`, `medium`, `low`, `info` or `savings>=AMOUNT`.
+    pub fn parse(text: &str) -> Option<FailOn> {
+        let t = text.trim();
+        if let Some(amount) = t.strip_prefix("savings>=") {
+            return Money::parse_usd(amount.trim().trim_start_matches('$')).map(FailOn::Savings);
+        }
+        Severity::parse(t).map(FailOn::Severity)
+    }
+
+    /// The records (not resolved) that meet the condition.
+    pub fn matching<'a>(&self, records: &'a [Record]) -> Vec<&'a Record> {
+        records
+            .iter()
+            .filter(|r| r.status != Some(Status::Resolved))
+            .filter(|r| match self {
+                FailOn::Severity(s) => r.severity() >= *s,
+                FailOn::Savings(m) => r.monthly() >= *m,
+            })
+            .collect()
+    }
+}
