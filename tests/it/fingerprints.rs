@@ -1,6 +1,6 @@
 //! Finding fingerprints identify a problem, not a run: the same calls in a
-//! different order, split across files, give the same fingerprints and the
-//! same figures.
+//! different order, split across files, give the same fingerprints, the
+//! same figures and the same sample request ids.
 
 use serde_json::{json, Value};
 
@@ -71,17 +71,14 @@ fn lines() -> Vec<String> {
     v
 }
 
-/// Each finding without its sample request ids, keyed by fingerprint.
+/// Each finding (sample request ids included: the smallest ids are kept,
+/// whatever the order), keyed by fingerprint.
 fn by_fingerprint(report: &Value) -> Vec<(String, Value)> {
     let mut v: Vec<(String, Value)> = report["audit"]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            let mut f = f.clone();
-            f.as_object_mut().unwrap().remove("sample_requests");
-            (f["fingerprint"].as_str().unwrap().to_string(), f)
-        })
+        .map(|f| (f["fingerprint"].as_str().unwrap().to_string(), f.clone()))
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
