@@ -8,4 +8,5 @@ mod golden;
 mod inputs;
 mod rules;
 mod sample;
+mod tickets;
 mod whatif;

@@ -1,0 +1,157 @@
+//! `tokenaudit findings`: ticket records, baseline diffs and --fail-on.
+
+use serde_json::{json, Value};
+
+use crate::util::{gw_line, Env};
+
+const CONFIG: &str = "[detect]\nmin_savings = 0\n\n\
+[[budget]]\nfeature = \"gone\"\ndaily = 0.01\n\n\
+[[budget]]\nfeature = \"steady\"\ndaily = 0.01\n\n\
+[[budget]]\nfeature = \"fresh\"\ndaily = 0.01\n";
+
+/// `classifier_calls` tiny-output gpt-4o calls (TA111), and one $0.025 call
+/// (1,000 input + 2,250 output tokens of gpt-4o: 0.0025 + 0.0225) for each
+/// budgeted feature listed, all on 2026-10-01.
+fn logs(classifier_calls: usize, over_budget: &[&str]) -> String {
+    let mut s = String::new();
+    for i in 0..classifier_calls {
+        let ts = format!("2026-10-01T{:02}:{:02}:00Z", i / 60 % 24, i % 60);
+        s.push_str(&gw_line(&ts, "classifier", "gpt-4o", 500, 2, json!({"request_id": format!("c{i}")})));
+        s.push('\n');
+    }
+    for f in over_budget {
+        s.push_str(&gw_line("2026-10-01T12:00:00Z", f, "gpt-4o", 1000, 2250, json!({})));
+        s.push('\n');
+    }
+    s
+}
+
+fn findings(env: &Env, args: &[&str]) -> (i32, String) {
+    let out = env
+        .cmd()
+        .arg("findings")
+        .args(args)
+        .args(["--config", "cfg.toml", "--quiet"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn records(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn status_of<'a>(records: &'a [Value], rule: &str, feature: &str) -> &'a str {
+    records
+        .iter()
+        .find(|r| r["rule"] == rule && r["scope"]["feature"] == feature)
+        .unwrap_or_else(|| panic!("no {rule} on {feature}: {records:?}"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn baseline_marks_new_persisting_worse_and_resolved() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day1.jsonl", logs(200, &["gone", "steady"]));
+    env.write("day2.jsonl", logs(400, &["steady", "fresh"]));
+    let (code, first) = findings(&env, &["day1.jsonl", "--format", "jsonl"]);
+    assert_eq!(code, 0);
+    env.write("base.jsonl", &first);
+    let first = records(&first);
+    // Without a baseline there is no status.
+    assert!(first.iter().all(|r| r.get("status").is_none()));
+    let (code, second) = findings(&env, &["day2.jsonl", "--baseline", "base.jsonl"]);
+    assert_eq!(code, 0);
+    let second = records(&second);
+    assert_eq!(status_of(&second, "TA116", "steady"), "persisting");
+    assert_eq!(status_of(&second, "TA116", "fresh"), "new");
+    assert_eq!(status_of(&second, "TA116", "gone"), "resolved");
+    // Twice the traffic, twice the routing saving: worse.
+    assert_eq!(status_of(&second, "TA111", "classifier"), "worse");
+    let c1 = first.iter().find(|r| r["rule"] == "TA111").unwrap();
+    let c2 = second.iter().find(|r| r["rule"] == "TA111").unwrap();
+    assert_eq!(c1["fingerprint"], c2["fingerprint"]);
+    assert_eq!(c2["previous_monthly_savings"], c1["monthly_savings"]);
+    // The same baseline as an audit.json works the same way.
+    env.cmd()
+        .args(["audit", "day1.jsonl", "--config", "cfg.toml", "--out", "r1", "--quiet"])
+        .assert()
+        .success();
+    let (_, third) = findings(&env, &["day2.jsonl", "--baseline", "r1/audit.json", "--changed-only"]);
+    let third = records(&third);
+    assert_eq!(status_of(&third, "TA116", "gone"), "resolved");
+    assert_eq!(status_of(&third, "TA116", "fresh"), "new");
+    assert!(!third.iter().any(|r| r["status"] == "persisting"));
+}
+
+#[test]
+fn fail_on_sets_exit_code_one() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day.jsonl", logs(0, &["steady"]));
+    // TA116 budget overruns are high severity.
+    let (code, _) = findings(&env, &["day.jsonl", "--fail-on", "high"]);
+    assert_eq!(code, 1);
+    // No finding saves anything here.
+    let (code, _) = findings(&env, &["day.jsonl", "--fail-on", "savings>=0.01"]);
+    assert_eq!(code, 0);
+    let out = env
+        .cmd()
+        .args(["findings", "day.jsonl", "--fail-on", "urgent", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fail-on"));
+}
+
+#[test]
+fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
+    let env = Env::new();
+    env.write(
+        "cfg.toml",
+        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"<script>alert(1)</script>|x\"\ndaily = 0.01\n",
+    );
+    env.write("day.jsonl", logs(0, &["<script>alert(1)</script>|x"]));
+    let (code, text) = findings(&env, &["day.jsonl", "--format", "github"]);
+    assert_eq!(code, 0);
+    let issues = records(&text);
+    assert_eq!(issues.len(), 1);
+    let body = issues[0]["body"].as_str().unwrap();
+    assert!(!body.contains("<script>"), "{body}");
+    assert!(body.contains("&lt;script&gt;"));
+    let fp = issues[0]["fingerprint"].as_str().unwrap();
+    assert!(body.contains(&format!("tokenaudit-fingerprint: {fp}")));
+    assert!(issues[0]["title"].as_str().unwrap().starts_with("[TA116] "));
+    let labels: Vec<&str> = issues[0]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["tokenaudit", "severity:high", "TA116"]);
+}
+
+#[test]
+fn out_file_is_not_overwritten_without_force() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day.jsonl", logs(0, &["steady"]));
+    env.write("mine.txt", "keep me");
+    let out = env
+        .cmd()
+        .args(["findings", "day.jsonl", "--out", "mine.txt", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(env.path("mine.txt")).unwrap(), "keep me");
+    env.cmd()
+        .args(["findings", "day.jsonl", "--out", "mine.txt", "--force", "--quiet", "--config", "cfg.toml"])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(env.path("mine.txt")).unwrap().contains("TA116"));
+}
