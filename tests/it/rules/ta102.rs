@@ -1,0 +1,131 @@
+//! TA102 conversation-growth: sessions whose input grows every turn because
+//! the whole history is resent.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50 per
+//! million tokens. Calls here have no output, so all of a session's cost is
+//! input at $2.50/M.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2025-03-01 at `minute` minutes after midnight UTC.
+fn at(minute: u32) -> String {
+    format!("2025-03-01T{:02}:{:02}:00Z", minute / 60, minute % 60)
+}
+
+/// A session of `turns` turns whose turn t sends `input(t)` tokens; turn t
+/// has request id `{session}-tNN`.
+fn session(s: &mut String, start: u32, session: &str, turns: u32, input: impl Fn(u64) -> u64) {
+    for t in 1..=turns {
+        let extra = json!({
+            "request_id": format!("{session}-t{t:02}"),
+            "session_id": session,
+            "turn": t,
+        });
+        *s += &(gw_line(
+            &at(start + t),
+            "support-chat",
+            "gpt-4o",
+            input(t as u64),
+            0,
+            extra,
+        ) + "\n");
+    }
+}
+
+/// Three 10-turn and two 5-turn sessions whose turn t sends
+/// `base + growth × t` tokens, and one 8-turn session with a flat
+/// 2,000-token input.
+fn fixture(base: u64, growth: u64) -> String {
+    let mut s = String::new();
+    for (k, name) in ["L1", "L2", "L3"].iter().enumerate() {
+        session(&mut s, 20 * k as u32, name, 10, |t| base + growth * t);
+    }
+    for (k, name) in ["S1", "S2"].iter().enumerate() {
+        session(&mut s, 100 + 20 * k as u32, name, 5, |t| base + growth * t);
+    }
+    session(&mut s, 200, "F1", 8, |_| 2_000);
+    s
+}
+
+#[test]
+fn growing_sessions_are_found_with_the_window_saving() {
+    let env = Env::new();
+    // Turn t sends 1,000 × t tokens: the history grows by 1,000 a turn.
+    env.write("calls.jsonl", fixture(0, 1_000));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "support-chat", "model": "openai/gpt-4o"})
+    );
+    let e = &f["evidence"];
+    // Six sessions; the flat one does not grow.
+    assert_eq!(e["sessions"], 6);
+    assert_eq!(e["growing_sessions"], 5);
+    // (3 × 10 + 2 × 5) / 5 = 8 turns.
+    assert_eq!(e["mean_turns"], json!(8.0));
+    assert_eq!(e["max_turn"], 10);
+    assert_eq!(e["mean_growth_tokens_per_turn"], json!(1000.0));
+    assert_eq!(e["window_turns"], 6);
+    // A 10-turn session beyond a 6-turn window: g × (n−N)(n−N+1)/2 =
+    // 1,000 × 4 × 5 / 2 = 10,000 tokens; 5-turn sessions fit the window.
+    assert_eq!(e["input_tokens_saved"], 30_000);
+    // Cell input: 3 × 55,000 + 2 × 15,000 + 8 × 2,000 = 211,000;
+    // 30,000 / 211,000 = 0.14218… → 0.1422.
+    assert_eq!(e["input_share_saved"], json!(0.1422));
+    // 30,000 tokens × $2.50/M = $0.075 over less than a day (one day):
+    // × 30 = $2.25 a month.
+    assert_eq!(f["savings"]["observed"], "0.075");
+    assert_eq!(f["savings"]["monthly"], "2.25");
+    assert_eq!(f["severity"], "low");
+    // One request id per session that would save (the long ones).
+    let mut ids: Vec<&str> = f["sample_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["L1-t01", "L2-t01", "L3-t01"]);
+    assert_eq!(f["lever"]["kind"], "trim_input");
+}
+
+#[test]
+fn sessions_growing_less_than_min_growth_are_not_reported() {
+    let env = Env::new();
+    // Turn t sends 2,000 + 99 × t tokens: 99 a turn, under the default 100.
+    env.write("calls.jsonl", fixture(2_000, 99));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+}
+
+#[test]
+fn window_option_changes_the_saving() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(0, 1_000));
+    // An 8-turn window: 1,000 × 2 × 3 / 2 = 3,000 tokens per 10-turn
+    // session, 9,000 in all: 9,000 × $2.50/M = $0.0225, × 30 = $0.675 a
+    // month, under the default $1 minimum...
+    env.write("window.toml", "[rules.TA102]\nwindow = 8\n");
+    let r = env.audit(&["calls.jsonl", "--config", "window.toml"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+    // ... and reported once the minimum is lifted.
+    env.write(
+        "all.toml",
+        "[detect]\nmin_savings = 0\n\n[rules.TA102]\nwindow = 8\n",
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "all.toml"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["window_turns"], 8);
+    assert_eq!(e["input_tokens_saved"], 9_000);
+    // 9,000 / 211,000 = 0.042654… → 0.0427.
+    assert_eq!(e["input_share_saved"], json!(0.0427));
+    assert_eq!(f[0]["savings"]["observed"], "0.0225");
+    assert_eq!(f[0]["savings"]["monthly"], "0.675");
+}

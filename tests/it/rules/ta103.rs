@@ -1,0 +1,170 @@
+//! TA103 uncached-repeated-prefix: a long system prompt sent again and again
+//! without reading anything from the provider's prompt cache.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show MODEL`), per million
+//! tokens:
+//! - gpt-4o: input $2.50, cached read $1.25, no cache-write price (writes
+//!   are billed as input);
+//! - claude-sonnet-4-5: input $3, cached read $0.30, 5-minute cache write
+//!   $3.75.
+//!
+//! The saving assumes a cache write in every 5-minute window with calls and
+//! cache hits for the other calls: per prefix token, hits × (input − cached)
+//! − writes × (write − input).
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2025-03-01 at `minute` minutes after midnight UTC (midnight starts a
+/// 5-minute window).
+fn at(minute: u32) -> String {
+    format!("2025-03-01T{:02}:{:02}:00Z", minute / 60, minute % 60)
+}
+
+const PREFIX_A: &str = "00000000000000a1";
+const PREFIX_B: &str = "00000000000000b2";
+
+/// `n` calls of `doc-qa` on `model`, one a minute from `start`, each with
+/// 3,000 input and 100 output tokens, of which the first `prefix_tokens` are
+/// the system prompt `prefix`, and `cached` input tokens read from the cache.
+#[allow(clippy::too_many_arguments)]
+fn calls(
+    s: &mut String,
+    model: &str,
+    start: u32,
+    n: u32,
+    prefix: &str,
+    prefix_tokens: u64,
+    cached: u64,
+    id: &str,
+) {
+    for i in 0..n {
+        let extra = json!({
+            "request_id": format!("{id}-{i:02}"),
+            "prefix_hash": prefix,
+            "prefix_tokens": prefix_tokens,
+            "usage": {
+                "prompt_tokens": 3_000,
+                "completion_tokens": 100,
+                "prompt_tokens_details": {"cached_tokens": cached},
+            },
+        });
+        *s += &(gw_line(&at(start + i), "doc-qa", model, 3_000, 100, extra) + "\n");
+    }
+}
+
+/// On gpt-4o: 40 calls with prefix A of `tokens` tokens, never cached, in
+/// minutes 0–39 (8 five-minute windows); 30 calls with prefix B, all reading
+/// 2,000 tokens from the cache. On claude-sonnet-4-5: 40 calls with prefix A,
+/// never cached, in minutes 200–239 (8 windows).
+fn fixture(tokens: u64) -> String {
+    let mut s = String::new();
+    calls(&mut s, "gpt-4o", 0, 40, PREFIX_A, tokens, 0, "oa");
+    calls(&mut s, "gpt-4o", 100, 30, PREFIX_B, 2_000, 2_000, "ob");
+    calls(
+        &mut s,
+        "claude-sonnet-4-5",
+        200,
+        40,
+        PREFIX_A,
+        tokens,
+        0,
+        "an",
+    );
+    s
+}
+
+fn of_model<'a>(f: &[&'a Value], model: &str) -> &'a Value {
+    let v: Vec<_> = f
+        .iter()
+        .copied()
+        .filter(|f| f["scope"]["model"] == model)
+        .collect();
+    assert_eq!(v.len(), 1, "{f:#?}");
+    v[0]
+}
+
+#[test]
+fn an_uncached_repeated_prefix_is_found_with_the_caching_saving() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(2_000));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(f.len(), 2, "{f:#?}");
+
+    // gpt-4o: prefix B is cached on every call and is not counted. Prefix A:
+    // 8 writes, 32 hits; 2,000 tokens × 32 × ($2.50 − $1.25)/M = $0.08 (a
+    // write costs the input rate: nothing extra). Over less than a day (one
+    // day): × 30 = $2.40 a month.
+    let o = of_model(&f, "openai/gpt-4o");
+    assert_eq!(
+        o["scope"],
+        json!({"feature": "doc-qa", "model": "openai/gpt-4o"})
+    );
+    let e = &o["evidence"];
+    assert_eq!(e["prefixes"], 1);
+    assert_eq!(e["calls"], 40);
+    assert_eq!(e["largest_prefix"], PREFIX_A);
+    assert_eq!(e["largest_prefix_tokens"], 2_000);
+    assert_eq!(e["input_rate_per_mtok"], "2.50");
+    assert_eq!(e["cached_rate_per_mtok"], "1.25");
+    assert_eq!(e["cacheable_tokens"], 64_000);
+    // Cached now 30 × 2,000 = 60,000, plus 64,000, of 70 × 3,000 = 210,000
+    // input: 0.590476… → 0.5905.
+    assert_eq!(e["cached_share_after"], json!(0.5905));
+    assert_eq!(o["savings"]["observed"], "0.08");
+    assert_eq!(o["savings"]["monthly"], "2.40");
+    assert_eq!(o["severity"], "low");
+    assert_eq!(o["confidence"], "high");
+    assert_eq!(o["lever"]["kind"], "prompt_cache");
+    assert_eq!(o["lever"]["share"], json!(124_000.0 / 210_000.0));
+
+    // claude-sonnet-4-5: 2,000 × (32 × ($3 − $0.30) − 8 × ($3.75 − $3))/M =
+    // 2,000 × $80.40/M = $0.1608; × 30 = $4.824 a month.
+    let a = of_model(&f, "anthropic/claude-sonnet-4-5");
+    let e = &a["evidence"];
+    assert_eq!(e["calls"], 40);
+    assert_eq!(e["input_rate_per_mtok"], "3.00");
+    assert_eq!(e["cached_rate_per_mtok"], "0.30");
+    assert_eq!(e["cacheable_tokens"], 64_000);
+    // 64,000 / 120,000 = 0.5333.
+    assert_eq!(e["cached_share_after"], json!(0.5333));
+    assert_eq!(a["savings"]["observed"], "0.1608");
+    assert_eq!(a["savings"]["monthly"], "4.824");
+    assert!(
+        a["recommendation"]
+            .as_str()
+            .unwrap()
+            .contains("cache_control"),
+        "{a:#?}"
+    );
+}
+
+#[test]
+fn a_prefix_just_under_min_tokens_is_not_reported() {
+    let env = Env::new();
+    // 1,023 tokens: under the default 1,024 (the provider minimum).
+    env.write("calls.jsonl", fixture(1_023));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA103"), Vec::<&Value>::new());
+}
+
+#[test]
+fn min_tokens_option_reports_a_shorter_prefix() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(1_023));
+    env.write("cfg.toml", "[rules.TA103]\nmin_tokens = 1000\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    // gpt-4o: 1,023 × 32 × $1.25/M = $0.04092; × 30 = $1.2276.
+    let o = of_model(&f, "openai/gpt-4o");
+    assert_eq!(o["evidence"]["largest_prefix_tokens"], 1_023);
+    assert_eq!(o["savings"]["observed"], "0.04092");
+    assert_eq!(o["savings"]["monthly"], "1.2276");
+    // claude: 1,023 × $80.40/M = $0.0822492; × 30 = $2.467476.
+    let a = of_model(&f, "anthropic/claude-sonnet-4-5");
+    assert_eq!(a["savings"]["observed"], "0.0822492");
+    assert_eq!(a["savings"]["monthly"], "2.467476");
+}

@@ -1,0 +1,104 @@
+//! TA104 volatile-prefix: a long system prompt whose fingerprint changes on
+//! (nearly) every call, so it can never be cached.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! cached read $1.25 per million tokens, no cache-write price (writes are
+//! billed as input). The saving is TA103's: once the prefix is stable, a
+//! cache write in every 5-minute window with calls and hits for the rest.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2025-03-01 at `minute` minutes after midnight UTC (midnight starts a
+/// 5-minute window).
+fn at(minute: u32) -> String {
+    format!("2025-03-01T{:02}:{:02}:00Z", minute / 60, minute % 60)
+}
+
+/// 60 calls of `agent-planner × gpt-4o`, call i at minute `i × every`, each
+/// with 3,000 input tokens (2,000 of them the system prompt) and 100 output;
+/// call i's prefix is number `i % distinct`.
+fn fixture(distinct: u32, every: u32) -> String {
+    let mut s = String::new();
+    for i in 0..60 {
+        let extra = json!({
+            "request_id": format!("plan-{i:02}"),
+            "prefix_hash": format!("{:016x}", 0x1000 + i % distinct),
+            "prefix_tokens": 2_000,
+        });
+        s += &(gw_line(&at(i * every), "agent-planner", "gpt-4o", 3_000, 100, extra) + "\n");
+    }
+    s
+}
+
+#[test]
+fn a_prefix_changing_on_every_call_is_found() {
+    let env = Env::new();
+    // A different prefix on each of 60 calls, one a minute: 12 windows.
+    env.write("calls.jsonl", fixture(60, 1));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "agent-planner", "model": "openai/gpt-4o"})
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["calls"], 60);
+    assert_eq!(e["distinct_prefixes"], 60);
+    assert_eq!(e["distinct_per_call"], json!(1.0));
+    assert_eq!(e["mean_prefix_tokens"], 2_000);
+    // Stable, it would be written 12 times and hit 48 times:
+    // 48 × 2,000 = 96,000 cached of 60 × 3,000 = 180,000 input → 0.5333.
+    assert_eq!(e["cached_share_after"], json!(0.5333));
+    // 96,000 × ($2.50 − $1.25)/M = $0.12; × 30 (under a day) = $3.60.
+    assert_eq!(f["savings"]["observed"], "0.12");
+    assert_eq!(f["savings"]["monthly"], "3.60");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["confidence"], "high");
+    assert_eq!(f["lever"]["kind"], "prompt_cache");
+    // No single prefix repeats: TA103 has nothing to say.
+    assert_eq!(findings(&r, "TA103"), Vec::<&Value>::new());
+}
+
+#[test]
+fn a_volatile_prefix_is_reported_even_without_a_saving() {
+    let env = Env::new();
+    // One call every 5 minutes: each window would need its own write, so
+    // caching saves nothing; the finding still stands, without savings.
+    env.write("calls.jsonl", fixture(60, 5));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["savings"], Value::Null);
+    assert_eq!(f[0]["severity"], "low");
+    assert_eq!(f[0]["evidence"]["cached_share_after"], json!(0.0));
+}
+
+#[test]
+fn a_prefix_changing_on_under_half_the_calls_is_not_volatile() {
+    let env = Env::new();
+    // 29 distinct prefixes over 60 calls: 0.483 per call, under 0.5.
+    env.write("calls.jsonl", fixture(29, 1));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA104"), Vec::<&Value>::new());
+}
+
+#[test]
+fn distinct_share_option_lowers_the_bar() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(29, 1));
+    env.write("cfg.toml", "[rules.TA104]\ndistinct_share = 0.4\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["distinct_prefixes"], 29);
+    // 29 / 60 = 0.48333… → 0.4833.
+    assert_eq!(e["distinct_per_call"], json!(0.4833));
+    assert_eq!(f[0]["confidence"], "medium");
+    // The same 12 windows: the same $0.12.
+    assert_eq!(f[0]["savings"]["observed"], "0.12");
+}

@@ -1,0 +1,97 @@
+//! TA105 cache-hit-collapse: a feature's prompt-cache hit rate dropping
+//! sharply from one day to the next.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
+//! cached read $1.25 per million tokens; a lost cache hit costs $1.25/M more.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 10 days (2025-03-01 … 03-10) of `autocomplete × gpt-4o`, 10 calls a day
+/// at 00:00 … 09:00, each with 40,000 input tokens (no output): 400,000 a
+/// day. Days 1–7 read 32,000 tokens per call from the cache (80%); days 8–10
+/// read `after` per call.
+///
+/// The period runs from 03-01 00:00 to 03-10 09:00: 9.375 days, so a month
+/// is 30 / 9.375 = 3.2 periods.
+fn fixture(after: u64) -> String {
+    let mut s = String::new();
+    for day in 1..=10u32 {
+        let cached = if day <= 7 { 32_000 } else { after };
+        for h in 0..10u32 {
+            let extra = json!({
+                "request_id": format!("ac-{day:02}-{h}"),
+                "usage": {
+                    "prompt_tokens": 40_000,
+                    "completion_tokens": 0,
+                    "prompt_tokens_details": {"cached_tokens": cached},
+                },
+            });
+            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
+            s += &(gw_line(&ts, "autocomplete", "gpt-4o", 40_000, 0, extra) + "\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
+    let env = Env::new();
+    // From 03-08 on, 2,000 cached per call: 5%, under half of 80%.
+    env.write("calls.jsonl", fixture(2_000));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(f["scope"], json!({"feature": "autocomplete"}));
+    let e = &f["evidence"];
+    assert_eq!(e["first_day"], "2025-03-08");
+    assert_eq!(e["collapsed_days"], 3);
+    assert_eq!(e["days"], json!(["2025-03-08", "2025-03-09", "2025-03-10"]));
+    assert_eq!(e["baseline_cached_share"], json!(0.8));
+    // 20,000 / 400,000.
+    assert_eq!(e["cached_share_after"], json!(0.05));
+    // Each collapsed day: 0.8 × 400,000 − 20,000 = 300,000 lost hits.
+    assert_eq!(e["lost_cached_tokens"], 900_000);
+    // 900,000 × $1.25/M = $1.125; × 3.2 = $3.60 a month.
+    assert_eq!(f["savings"]["observed"], "1.125");
+    assert_eq!(f["savings"]["monthly"], "3.60");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(
+        f["lever"],
+        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8})
+    );
+}
+
+#[test]
+fn a_drop_to_just_over_half_the_baseline_is_not_a_collapse() {
+    let env = Env::new();
+    // 16,400 cached per call: 41%, just over half of 80%.
+    env.write("calls.jsonl", fixture(16_400));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA105"), Vec::<&Value>::new());
+    // A steady 80% all along: nothing either.
+    env.write("steady.jsonl", fixture(32_000));
+    let r = env.audit(&["steady.jsonl"]);
+    assert_eq!(findings(&r, "TA105"), Vec::<&Value>::new());
+}
+
+#[test]
+fn drop_option_makes_a_smaller_fall_a_collapse() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(16_400));
+    env.write("cfg.toml", "[rules.TA105]\ndrop = 0.6\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    // 41% is under 0.6 × 80% = 48%.
+    assert_eq!(e["collapsed_days"], 3);
+    assert_eq!(e["cached_share_after"], json!(0.41));
+    // Each day: 320,000 − 164,000 = 156,000 lost hits; 468,000 in all.
+    assert_eq!(e["lost_cached_tokens"], 468_000);
+    // 468,000 × $1.25/M = $0.585; × 3.2 = $1.872 a month.
+    assert_eq!(f[0]["savings"]["observed"], "0.585");
+    assert_eq!(f[0]["savings"]["monthly"], "1.872");
+}

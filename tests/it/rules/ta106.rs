@@ -1,0 +1,152 @@
+//! TA106 prompt-size-drift: prompts growing week over week, and contexts far
+//! above the median.
+//!
+//! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50 per
+//! million tokens. Calls here have no output.
+//!
+//! Medians and p95s come from a log-linear histogram whose buckets span 1/32
+//! of their values; the token counts here are chosen so the figures the rule
+//! reports are exact: a bucket's lower bound (2,048, 32,768 = 2^15, 39,936 =
+//! 2^15 + 7 × 1,024, 49,152 = 2^15 + 16 × 1,024 …) that is also the largest
+//! value seen, or a value alone in its bucket.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+fn line(ts: &str, feature: &str, id: String, input: u64) -> String {
+    gw_line(ts, feature, "gpt-4o", input, 0, json!({"request_id": id})) + "\n"
+}
+
+/// `doc-qa × gpt-4o`: 50 calls of 32,768 input tokens in the week of
+/// Monday 2025-03-03 (from 03-03 00:00, one a minute), then 50 calls of
+/// `later` tokens in the week of 2025-03-10 (one a minute, the last at
+/// 03-13 00:00). The period is exactly 10 days: a month is 3 periods.
+fn drift(later: u64) -> String {
+    let mut s = String::new();
+    for i in 0..50u32 {
+        let ts = format!("2025-03-03T{:02}:{:02}:00Z", i / 60, i % 60);
+        s += &line(&ts, "doc-qa", format!("w1-{i:02}"), 32_768);
+    }
+    for i in 0..50u32 {
+        let ts = if i < 49 {
+            format!("2025-03-12T23:{:02}:00Z", 11 + i)
+        } else {
+            "2025-03-13T00:00:00Z".to_string()
+        };
+        s += &line(&ts, "doc-qa", format!("w2-{i:02}"), later);
+    }
+    s
+}
+
+/// `rag × gpt-4o`: 100 calls on 2025-03-04, one a minute: 49 of 1,024
+/// input tokens, one of 2,048 (the median, rank 50), 40 of 3,072 and 10 of
+/// `big` (the p95, rank 95).
+fn oversized(big: u64) -> String {
+    let mut s = String::new();
+    for i in 0..100u32 {
+        let input = match i {
+            0..=48 => 1_024,
+            49 => 2_048,
+            50..=89 => 3_072,
+            _ => big,
+        };
+        let ts = format!("2025-03-04T{:02}:{:02}:00Z", i / 60, i % 60);
+        s += &line(&ts, "rag", format!("rag-{i:02}"), input);
+    }
+    s
+}
+
+#[test]
+fn weekly_prompt_growth_is_found_with_the_trim_saving() {
+    let env = Env::new();
+    // 32,768 → 49,152 tokens: +50%, above the default 25%.
+    env.write("calls.jsonl", drift(49_152));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "doc-qa", "model": "openai/gpt-4o", "kind": "drift"})
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["first_week"], "2025-03-03");
+    assert_eq!(e["last_week"], "2025-03-10");
+    assert_eq!(e["first_week_median_input"], 32_768);
+    assert_eq!(e["last_week_median_input"], 49_152);
+    assert_eq!(e["growth"], json!(0.5));
+    assert_eq!(e["weeks"], 2);
+    // The second week's 50 × 49,152 = 2,457,600 tokens cut by 1 − 2/3:
+    // 819,200 tokens × $2.50/M = $2.048; × 3 = $6.144 a month.
+    assert_eq!(f["savings"]["observed"], "2.048");
+    assert_eq!(f["savings"]["monthly"], "6.144");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["lever"]["kind"], "trim_input");
+}
+
+#[test]
+fn oversized_contexts_are_found_with_the_cap_saving() {
+    let env = Env::new();
+    // p95 16,384 = 8 × the 2,048 median, above the default 4×.
+    env.write("calls.jsonl", oversized(16_384));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "rag", "model": "openai/gpt-4o", "kind": "oversized"})
+    );
+    let e = &f["evidence"];
+    assert_eq!(e["median_input"], 2_048);
+    assert_eq!(e["p95_input"], 16_384);
+    assert_eq!(e["max_input"], 16_384);
+    // Capped at 2 × 2,048 = 4,096: 10 calls over it by 12,288 each.
+    assert_eq!(e["calls_over_2x_median"], 10);
+    assert_eq!(e["excess_tokens"], 122_880);
+    // 122,880 × $2.50/M = $0.3072 over under a day: × 30 = $9.216.
+    assert_eq!(f["savings"]["observed"], "0.3072");
+    assert_eq!(f["savings"]["monthly"], "9.216");
+    assert_eq!(f["confidence"], "low");
+}
+
+#[test]
+fn growth_and_p95_just_under_the_thresholds_are_not_reported() {
+    let env = Env::new();
+    // 32,768 → 39,936: +21.9%, under 25%.
+    env.write("drift.jsonl", drift(39_936));
+    let r = env.audit(&["drift.jsonl"]);
+    assert_eq!(findings(&r, "TA106"), Vec::<&Value>::new());
+    // p95 8,064 = 3.94 × the median, under 4×.
+    env.write("rag.jsonl", oversized(8_064));
+    let r = env.audit(&["rag.jsonl"]);
+    assert_eq!(findings(&r, "TA106"), Vec::<&Value>::new());
+}
+
+#[test]
+fn growth_and_p95_ratio_options_change_the_outcome() {
+    let env = Env::new();
+    env.write("cfg.toml", "[rules.TA106]\ngrowth = 0.2\np95_ratio = 3\n");
+    env.write("drift.jsonl", drift(39_936));
+    let r = env.audit(&["drift.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // 39,936 / 32,768 − 1 = 0.21875 → 0.2188.
+    assert_eq!(f[0]["evidence"]["growth"], json!(0.2188));
+    // 50 × 39,936 × (1 − 32,768 / 39,936) = 50 × 7,168 = 358,400 tokens ×
+    // $2.50/M = $0.896; × 3 = $2.688.
+    assert_eq!(f[0]["savings"]["observed"], "0.896");
+    assert_eq!(f[0]["savings"]["monthly"], "2.688");
+
+    env.write("rag.jsonl", oversized(8_064));
+    let r = env.audit(&["rag.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // 10 calls × (8,064 − 4,096) = 39,680 tokens × $2.50/M = $0.0992; × 30 =
+    // $2.976.
+    assert_eq!(f[0]["evidence"]["p95_input"], 8_064);
+    assert_eq!(f[0]["evidence"]["excess_tokens"], 39_680);
+    assert_eq!(f[0]["savings"]["observed"], "0.0992");
+    assert_eq!(f[0]["savings"]["monthly"], "2.976");
+}
