@@ -8,6 +8,7 @@ mod ta104;
 mod ta105;
 mod ta106;
 mod ta107;
+mod ta108;
 mod ta109;
 mod ta111;
 mod ta112;

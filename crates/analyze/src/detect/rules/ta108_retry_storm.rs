@@ -6,6 +6,8 @@
 //! and among them *storms*: chains of at least `storm_attempts` attempts
 //! whose attempts come faster than any backoff (median gap under
 //! `storm_gap_ms`), and *fallbacks*, chains that moved to another model.
+//! A chain ends at its first success: the same prompt asked again later is
+//! not one of its attempts.
 //!
 //! ## Why it costs money
 //! Every failed attempt that processed input is billed. Retrying at once
@@ -36,6 +38,7 @@ use std::collections::BTreeMap;
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::observe::Attempt;
 use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
@@ -70,12 +73,51 @@ struct PerFeature {
     ids: Vec<String>,
 }
 
+/// Splits the attempts seen for one (feature, user, prompt) into chains, in
+/// time order. A chain starts at a failure or a marked retry and takes the
+/// attempts that follow until its first success; a retry numbered `n > 1`
+/// joins the current chain unless the chain already has an attempt `n`
+/// (logged times can be out of order within a second), and a failure marked
+/// as attempt 1 starts a new chain. A plain success after the chain has
+/// succeeded is the prompt asked again, not an attempt: the observations keep
+/// every call of a prompt once it has failed, so without this a question
+/// repeated hours later would join the chain and hide a storm behind its long
+/// gaps.
+fn split_chains(attempts: &[Attempt]) -> Vec<Vec<Attempt>> {
+    let mut sorted = attempts.to_vec();
+    sorted.sort();
+    let mut chains: Vec<Vec<Attempt>> = Vec::new();
+    // Whether the current (last) chain has had its success.
+    let mut done = true;
+    for x in sorted {
+        let retry = x.attempt.is_some_and(|n| n > 1);
+        let joins = match chains.last() {
+            None => false,
+            Some(c) if retry => !c.iter().any(|y| y.attempt == x.attempt),
+            Some(_) => !done && x.attempt != Some(1),
+        };
+        if joins {
+            chains.last_mut().expect("a chain to join").push(x.clone());
+            done |= x.ok;
+        } else if !x.ok || retry {
+            done = x.ok;
+            chains.push(vec![x.clone()]);
+        }
+    }
+    chains
+}
+
 pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     let scale = ctx.keyed.chains.scale();
     let mut per: BTreeMap<&str, PerFeature> = BTreeMap::new();
-    for (_, chain) in ctx.keyed.chains.sorted() {
-        let mut a = chain.attempts.clone();
-        a.sort();
+    let all: Vec<Vec<Attempt>> = ctx
+        .keyed
+        .chains
+        .sorted()
+        .into_iter()
+        .flat_map(|(_, c)| split_chains(&c.attempts))
+        .collect();
+    for a in all {
         // A chain is a failure followed by at least one more attempt, or
         // attempts marked as retries.
         let marked = a.iter().any(|x| x.attempt.is_some_and(|n| n > 1));

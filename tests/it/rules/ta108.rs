@@ -1,0 +1,264 @@
+//! TA108 retry-storm: retry chains, storms of attempts faster than any
+//! backoff, and fallbacks to another model.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show MODEL`), per million
+//! tokens: gpt-4o input $2.50, output $10; gpt-4o-mini input $0.15, output
+//! $0.60. A failed attempt here is billed for its 10,000 input tokens:
+//! $0.025 on gpt-4o.
+
+use serde_json::{json, Value};
+
+use crate::util::{findings, gw_line, Env};
+
+/// 2025-03-01 at `ms` milliseconds after midnight UTC.
+fn at(ms: u64) -> String {
+    format!(
+        "2025-03-01T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1_000 % 60,
+        ms % 1_000
+    )
+}
+
+const MINUTE: u64 = 60_000;
+
+/// One attempt of `code-review` by user `u1` for prompt `prompt`.
+fn attempt(ms: u64, id: &str, prompt: u64, model: &str, n: Option<u32>, ok: bool) -> String {
+    let mut extra = json!({
+        "request_id": id,
+        "user": "u1",
+        "prompt_hash": format!("{prompt:016x}"),
+    });
+    if let Some(n) = n {
+        extra["attempt"] = json!(n);
+    }
+    if !ok {
+        extra["http_status"] = json!(500);
+    }
+    let output = if ok { 500 } else { 0 };
+    gw_line(&at(ms), "code-review", model, 10_000, output, extra) + "\n"
+}
+
+struct Fixture {
+    /// Gap between the attempts of a chain.
+    gap_ms: u64,
+    /// Add a chain that falls back from gpt-4o to gpt-4o-mini.
+    fallback: bool,
+    /// Send every chain's prompt again, successfully, an hour later (three
+    /// times, a minute apart), as a user repeating a question would.
+    repeats: bool,
+    /// Log attempts 2–4 out of order (at 2, 1 and 1.5 gaps after the first),
+    /// as concurrent writers do.
+    shuffled: bool,
+}
+
+/// Five chains (prompts 1–5, chain k starting at minute 10k): three failed
+/// attempts on gpt-4o `gap_ms` apart, then a fourth that succeeds; and 20
+/// one-off successful calls (prompts 100–119).
+fn fixture(o: Fixture) -> String {
+    let mut s = String::new();
+    for k in 0..5u64 {
+        let start = 10 * k * MINUTE;
+        let offsets = if o.shuffled {
+            [0, 2 * o.gap_ms, o.gap_ms, 3 * o.gap_ms / 2]
+        } else {
+            [0, o.gap_ms, 2 * o.gap_ms, 3 * o.gap_ms]
+        };
+        for (a, offset) in offsets.into_iter().enumerate() {
+            let id = format!("c{k}-a{}", a + 1);
+            let ok = a == 3;
+            s += &attempt(start + offset, &id, k + 1, "gpt-4o", Some(a as u32 + 1), ok);
+        }
+        if o.repeats {
+            for r in 0..3u64 {
+                let t = start + 60 * MINUTE + r * MINUTE;
+                s += &attempt(t, &format!("c{k}-again{r}"), k + 1, "gpt-4o", None, true);
+            }
+        }
+    }
+    if o.fallback {
+        // Attempt 1 fails on gpt-4o; 5 s later attempt 2 succeeds on
+        // gpt-4o-mini.
+        s += &attempt(200 * MINUTE, "fb-a1", 50, "gpt-4o", Some(1), false);
+        s += &attempt(
+            200 * MINUTE + 5_000,
+            "fb-a2",
+            50,
+            "gpt-4o-mini",
+            Some(2),
+            true,
+        );
+    }
+    for i in 0..20u64 {
+        s += &attempt(
+            300 * MINUTE + i * MINUTE,
+            &format!("one-{i:02}"),
+            100 + i,
+            "gpt-4o",
+            None,
+            true,
+        );
+    }
+    s
+}
+
+fn ids(f: &Value) -> Vec<String> {
+    f["sample_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The first attempt of chains 0–4.
+fn first_attempts() -> Vec<String> {
+    (0..5).map(|k| format!("c{k}-a1")).collect()
+}
+
+#[test]
+fn retry_storms_and_a_fallback_are_found() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        fixture(Fixture {
+            gap_ms: 200,
+            fallback: true,
+            repeats: false,
+            shuffled: false,
+        }),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(f["scope"], json!({"feature": "code-review"}));
+    let e = &f["evidence"];
+    // Five 4-attempt storms 200 ms apart and a 2-attempt fallback chain.
+    assert_eq!(e["chains"], 6);
+    assert_eq!(e["storms"], 5);
+    assert_eq!(e["fallback_chains"], 1);
+    assert_eq!(e["attempts"], 22);
+    // 22 / 6 = 3.666… → 3.67.
+    assert_eq!(e["mean_attempts"], json!(3.67));
+    assert_eq!(e["max_attempts"], 4);
+    // 5 × 3 + 1 failed attempts × $0.025 = $0.40.
+    assert_eq!(e["failed_attempts"], 16);
+    assert_eq!(e["failed_attempts_cost"], "0.40");
+    // Chains' median gaps: 200 (five times) and 5,000 → 200.
+    assert_eq!(e["median_gap_ms"], 200);
+    // Each storm's failures after the first: 2 × $0.025; 5 storms: $0.25,
+    // over less than a day (one day): × 30 = $7.50 a month.
+    assert_eq!(f["savings"]["observed"], "0.25");
+    assert_eq!(f["savings"]["monthly"], "7.50");
+    assert_eq!(f["severity"], "low");
+    // $0.25 of the feature's $0.40 failed spend.
+    assert_eq!(
+        f["lever"],
+        json!({"kind": "avoid_failures", "feature": "code-review", "model": null, "fraction": 0.625})
+    );
+    let ids = ids(f);
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(
+        ids.iter().all(|id| first_attempts().contains(id)),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_later_repeat_of_the_prompt_does_not_hide_the_storm() {
+    let env = Env::new();
+    // The same storms, each prompt asked again (successfully) an hour later:
+    // those calls are not attempts of the storm's chain.
+    env.write(
+        "calls.jsonl",
+        fixture(Fixture {
+            gap_ms: 200,
+            fallback: false,
+            repeats: true,
+            shuffled: false,
+        }),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["chains"], 5);
+    assert_eq!(e["storms"], 5);
+    assert_eq!(e["attempts"], 20);
+    assert_eq!(e["max_attempts"], 4);
+    assert_eq!(e["median_gap_ms"], 200);
+    assert_eq!(f[0]["savings"]["observed"], "0.25");
+}
+
+#[test]
+fn attempts_logged_out_of_order_stay_one_chain() {
+    let env = Env::new();
+    // Attempts at 0, 400, 200 and 300 ms: the success (attempt 4) is logged
+    // before attempt 2.
+    env.write(
+        "calls.jsonl",
+        fixture(Fixture {
+            gap_ms: 200,
+            fallback: false,
+            repeats: false,
+            shuffled: true,
+        }),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["chains"], 5);
+    assert_eq!(e["storms"], 5);
+    assert_eq!(e["attempts"], 20);
+    // Gaps in time order: 200, 100, 100 → median 100.
+    assert_eq!(e["median_gap_ms"], 100);
+    assert_eq!(f[0]["savings"]["observed"], "0.25");
+}
+
+#[test]
+fn retries_with_backoff_and_no_fallback_are_not_reported() {
+    let env = Env::new();
+    // Attempts 1,000 ms apart: the median gap is not under the default
+    // 1,000 ms, so no storm, and no chain changes model.
+    env.write(
+        "calls.jsonl",
+        fixture(Fixture {
+            gap_ms: 1_000,
+            fallback: false,
+            repeats: false,
+            shuffled: false,
+        }),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA108"), Vec::<&Value>::new());
+}
+
+#[test]
+fn storm_gap_option_makes_slower_retries_a_storm() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        fixture(Fixture {
+            gap_ms: 1_000,
+            fallback: false,
+            repeats: false,
+            shuffled: false,
+        }),
+    );
+    env.write("cfg.toml", "[rules.TA108]\nstorm_gap_ms = 1500\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["chains"], 5);
+    assert_eq!(e["storms"], 5);
+    assert_eq!(e["fallback_chains"], 0);
+    assert_eq!(e["median_gap_ms"], 1_000);
+    // 5 × 2 × $0.025 = $0.25 of $0.375 failed: fraction 2/3.
+    assert_eq!(f[0]["savings"]["observed"], "0.25");
+    assert_eq!(f[0]["savings"]["monthly"], "7.50");
+    assert_eq!(f[0]["lever"]["fraction"], json!(0.25 / 0.375));
+}
