@@ -65,7 +65,7 @@ fn lower_of(i: u32) -> u64 {
 
 /// The largest value in bucket `i`.
 fn upper_of(i: u32) -> u64 {
-    if i as u64 + 1 >= index_of(u64::MAX) as u64 + 1 {
+    if i >= index_of(u64::MAX) {
         u64::MAX
     } else {
         lower_of(i + 1) - 1
@@ -261,8 +261,8 @@ impl<V> HashSample<V> {
         if !Self::keeps(self.level, key) {
             return None;
         }
-        if !self.map.contains_key(&key) {
-            self.map.insert(key, make());
+        if let std::collections::hash_map::Entry::Vacant(e) = self.map.entry(key) {
+            e.insert(make());
             if self.map.len() > self.capacity {
                 self.raise_level();
                 if !Self::keeps(self.level, key) {

@@ -132,7 +132,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.get("ttl_minutes"));
-        f.sample_requests = p.ids;
+        let mut ids = p.ids;
+        ids.sort();
+        f.sample_requests = ids;
         f.confidence = if s > 1 {
             Confidence::Medium
         } else {
