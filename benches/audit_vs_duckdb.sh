@@ -6,18 +6,23 @@
 #
 #   benches/audit_vs_duckdb.sh               # 1 GB file
 #   BENCH_4GB=1 benches/audit_vs_duckdb.sh   # also audit a 4 GB file (RSS check)
+#   TOKENAUDIT_BIN=/tmp/old/tokenaudit benches/audit_vs_duckdb.sh  # time another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT="${REPEAT:-3}"
+TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
 DATA=benches/data
 mkdir -p "$DATA"
 
-cargo build --release -q -p tokenaudit -p tokenaudit-samplegen
+# A given TOKENAUDIT_BIN is timed as it is (the tree need not build).
+if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q -p tokenaudit; fi
 command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 
 gen() { # size file
-  [ -s "$2" ] || target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
+  [ -s "$2" ] && return
+  cargo build --release -q -p tokenaudit-samplegen
+  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
 }
 gen 1GB "$DATA/gateway-1GB.jsonl"
 [ "${BENCH_4GB:-0}" = 1 ] && gen 4GB "$DATA/gateway-4GB.jsonl"
@@ -67,21 +72,21 @@ FILE="$DATA/gateway-1GB.jsonl"
 OUT=$(mktemp -d)
 ta_t=(); ta_m=(); dd_t=(); dd_m=()
 for i in $(seq "$REPEAT"); do
-  read -r t m < <(run target/release/tokenaudit audit "$FILE" --out "$OUT" --quiet); ta_t+=("$t"); ta_m+=("$m")
+  read -r t m < <(run "$TA" audit "$FILE" --out "$OUT" --quiet); ta_t+=("$t"); ta_m+=("$m")
   read -r t m < <(run python3 "$DATA/duckdb_query.py" "$FILE"); dd_t+=("$t"); dd_m+=("$m")
 done
 TA_T=$(printf '%s\n' "${ta_t[@]}" | median); TA_M=$(printf '%s\n' "${ta_m[@]}" | sort -n | tail -1)
 DD_T=$(printf '%s\n' "${dd_t[@]}" | median); DD_M=$(printf '%s\n' "${dd_m[@]}" | sort -n | tail -1)
 SIZE=$(du -m "$FILE" | cut -f1)
 echo
-echo "file: $FILE (${SIZE} MB), $REPEAT runs each, alternating; median wall time, max peak RSS"
+echo "file: $FILE (${SIZE} MB), $REPEAT runs each, alternating; median wall time, max peak RSS; tokenaudit: $TA"
 printf '%-34s %10s %14s\n' "" "seconds" "peak RSS MB"
 printf '%-34s %10s %14s\n' "tokenaudit audit (whole audit)" "$TA_T" "$((TA_M / 1024))"
 printf '%-34s %10s %14s\n' "duckdb read_json query (2 threads)" "$DD_T" "$((DD_M / 1024))"
 awk -v a="$TA_T" -v d="$DD_T" 'BEGIN { printf "ratio duckdb/tokenaudit: %.2fx (above 1 means tokenaudit is faster)\n", d / a }'
 
 if [ "${BENCH_4GB:-0}" = 1 ]; then
-  read -r t m < <(run target/release/tokenaudit audit "$DATA/gateway-4GB.jsonl" --out "$OUT" --quiet)
+  read -r t m < <(run "$TA" audit "$DATA/gateway-4GB.jsonl" --out "$OUT" --quiet)
   printf '%-34s %10s %14s\n' "tokenaudit audit, 4 GB file" "$t" "$((m / 1024))"
 fi
 rm -rf "$OUT"
