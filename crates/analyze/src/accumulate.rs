@@ -36,6 +36,9 @@ pub struct AnalyzeConfig {
     pub attribution_only: bool,
 }
 
+/// Attempts kept per retry chain (a storm longer than this is still a storm).
+const MAX_ATTEMPTS: usize = 64;
+
 /// The label used for a dimension a record does not carry.
 pub const NONE: &str = "(none)";
 
@@ -417,7 +420,9 @@ impl Accumulator<'_> {
             if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
                 let input_cost =
                     priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
-                s.add(&call, turn.max(1), input_cost);
+                // Stored from 1 whether the log counts turns from 0 or 1
+                // (the slope and the number of turns do not change).
+                s.add(&call, turn.saturating_add(1), input_cost);
             }
         }
         if let (Some(fp), CallStatus::Ok) = (r.prompt_fp, status) {
@@ -466,11 +471,16 @@ impl Accumulator<'_> {
             };
             if status != CallStatus::Ok || retried {
                 if let Some(c) = keyed.chains.entry(key, ChainObs::default) {
-                    c.attempts.push(attempt());
+                    if c.attempts.len() < MAX_ATTEMPTS {
+                        c.attempts.push(attempt());
+                    }
                 }
             } else if let Some(c) = keyed.chains.get_mut(key) {
-                // A success after failures of the same prompt ends the chain.
-                c.attempts.push(attempt());
+                // A success after failures of the same prompt ends the chain;
+                // later repeats are not part of it, so a chain stays short.
+                if c.attempts.len() < MAX_ATTEMPTS && c.attempts.last().is_some_and(|a| !a.ok) {
+                    c.attempts.push(attempt());
+                }
             }
         }
     }

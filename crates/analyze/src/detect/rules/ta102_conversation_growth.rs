@@ -78,7 +78,13 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     for (_, s) in ctx.keyed.sessions.sorted() {
         let p = per.entry(s.cell).or_default();
         p.sessions += 1;
-        let turns = s.max_turn as f64;
+        // Turns are stored as logged + 1 (see accumulate). A session whose
+        // first logged turn is 0 counts from 0; otherwise turns count from 1.
+        let turns = if s.first_turn == 1 {
+            s.max_turn
+        } else {
+            s.max_turn.saturating_sub(1)
+        } as f64;
         let slope = s.slope();
         if (s.calls as f64) < o.get("min_turns") || slope < o.get("min_growth") {
             continue;
@@ -86,7 +92,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         p.growing += 1;
         p.turns += s.calls;
         p.slope_sum += slope;
-        p.max_turn = p.max_turn.max(s.max_turn);
+        p.max_turn = p.max_turn.max(turns as u32);
         if turns > window {
             let beyond = turns - window;
             let tokens = slope * beyond * (beyond + 1.0) / 2.0;
@@ -140,7 +146,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             (p.saved_tokens * scale).round() as u64,
         )
         .with("input_share_saved", round4(fraction));
-        f.sample_requests = p.ids;
+        let mut ids = p.ids;
+        ids.sort();
+        f.sample_requests = ids;
         f.confidence = if scale > 1.0 {
             Confidence::Low
         } else {

@@ -83,6 +83,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let Some(id) = cell.resolved else { continue };
         let rates = ctx.rates(id, None);
+        if rates.cached_read >= rates.input {
+            continue; // no cheaper cached rate: a stable prefix would not help
+        }
         let (writes, hits) = writes_and_hits(calls, obs.prefix_bucket_count());
         let saved = cache_saving(&rates, mean, writes, hits);
         let model = ctx.model_name(cell);

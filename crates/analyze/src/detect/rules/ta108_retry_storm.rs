@@ -203,7 +203,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             Money::from_picos(p.failed_cost * s as i128).to_decimal_string(),
         )
         .with("median_gap_ms", median_gap);
-        f.sample_requests = p.ids;
+        let mut ids = p.ids;
+        ids.sort();
+        f.sample_requests = ids;
         f.confidence = if s > 1 {
             Confidence::Low
         } else {
