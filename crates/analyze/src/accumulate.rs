@@ -416,7 +416,7 @@ impl Accumulator<'_> {
         let keyed = &mut self.keyed;
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
             keyed.session_calls += 1;
-            let key = key_of(&[&cell.key.to_le_bytes(), session.as_bytes()]);
+            let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
             if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
                 let input_cost =
                     priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
@@ -427,13 +427,16 @@ impl Accumulator<'_> {
         }
         if let (Some(fp), CallStatus::Ok) = (r.prompt_fp, status) {
             keyed.prompt_calls += 1;
-            let key = key_of(&[&cell.key.to_le_bytes(), &fp.to_le_bytes()]);
-            if let Some(p) = keyed.prompts.entry(key, || PromptObs {
-                cell: call.cell,
-                calls: Vec::new(),
-                request_id: None,
+            let key = crate::sketch::mix(cell.key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ fp);
+            let this = (call.millis.unwrap_or(0), call.cost_picos());
+            let mut fresh = false;
+            if let Some(p) = keyed.prompts.entry(key, || {
+                fresh = true;
+                PromptObs::new(call.cell, this)
             }) {
-                p.calls.push((call.millis.unwrap_or(0), call.cost_picos()));
+                if !fresh {
+                    p.more.push(this);
+                }
                 if let Some(id) = r.request_id.as_deref() {
                     if p.request_id.as_deref().is_none_or(|mine| id < mine) {
                         p.request_id = Some(id.into());
@@ -456,11 +459,10 @@ impl Accumulator<'_> {
         }
         let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
         if let Some(fp) = r.prompt_fp {
-            let key = key_of(&[
-                label(&r.feature).as_bytes(),
+            let key = xxhash_rust::xxh3::xxh3_64_with_seed(
                 label(&r.user).as_bytes(),
-                &fp.to_le_bytes(),
-            ]);
+                fp ^ xxhash_rust::xxh3::xxh3_64(label(&r.feature).as_bytes()),
+            );
             let attempt = || Attempt {
                 millis: call.millis.unwrap_or(0),
                 ok: status == CallStatus::Ok,

@@ -475,14 +475,43 @@ impl SessionObs {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PromptObs {
     pub cell: u64,
-    /// (millis, cost picos), unsorted until read.
-    pub calls: Vec<(i64, i64)>,
+    /// The first call seen (millis, cost picos), kept inline: most prompts
+    /// are sent once, and then nothing is allocated for their calls.
+    pub first: (i64, i64),
+    /// The other calls, unsorted until read.
+    pub more: Vec<(i64, i64)>,
     pub request_id: Option<Box<str>>,
 }
 
 impl PromptObs {
+    pub fn new(cell: u64, call: (i64, i64)) -> PromptObs {
+        PromptObs {
+            cell,
+            first: call,
+            more: Vec::new(),
+            request_id: None,
+        }
+    }
+
+    /// Every call (millis, cost picos).
+    pub fn calls(&self) -> Vec<(i64, i64)> {
+        let mut v = Vec::with_capacity(1 + self.more.len());
+        v.push(self.first);
+        v.extend_from_slice(&self.more);
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
     pub fn merge(&mut self, o: PromptObs) {
-        self.calls.extend(o.calls);
+        self.more.push(o.first);
+        self.more.extend(o.more);
         if o.request_id.is_some() && (self.request_id.is_none() || o.request_id < self.request_id) {
             self.request_id = o.request_id;
         }

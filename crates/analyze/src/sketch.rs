@@ -214,7 +214,7 @@ impl LogHist {
 }
 
 /// Default capacity of a [`HashSample`].
-pub const SAMPLE_CAPACITY: usize = 100_000;
+pub const SAMPLE_CAPACITY: usize = 50_000;
 
 /// A coordinated hash sample of keyed entries; see the module docs.
 #[derive(Clone, Debug)]
@@ -261,16 +261,22 @@ impl<V> HashSample<V> {
         if !Self::keeps(self.level, key) {
             return None;
         }
-        if let std::collections::hash_map::Entry::Vacant(e) = self.map.entry(key) {
-            e.insert(make());
-            if self.map.len() > self.capacity {
+        // One lookup in the common case: below capacity, or a key already in.
+        if self.map.len() < self.capacity {
+            return Some(self.map.entry(key).or_insert_with(make));
+        }
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(make());
                 self.raise_level();
-                if !Self::keeps(self.level, key) {
-                    return None;
+                if Self::keeps(self.level, key) {
+                    self.map.get_mut(&key)
+                } else {
+                    None
                 }
             }
         }
-        self.map.get_mut(&key)
     }
 
     /// The entry for `key` if it is already kept.

@@ -90,11 +90,11 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     for (_, p) in ctx.keyed.prompts.sorted() {
         let c = per.entry(p.cell).or_default();
         c.prompts += 1;
-        c.calls += p.calls.len() as u64;
-        if p.calls.len() < 2 {
+        c.calls += p.len() as u64;
+        if p.len() < 2 {
             continue;
         }
-        let mut calls = p.calls.clone();
+        let mut calls = p.calls();
         let (hits, saved) = simulate(&mut calls, ttl_ms);
         if hits > 0 {
             c.repeated += 1;
