@@ -261,21 +261,16 @@ impl<V> HashSample<V> {
         if !Self::keeps(self.level, key) {
             return None;
         }
-        // One lookup in the common case: below capacity, or a key already in.
-        if self.map.len() < self.capacity {
+        // One lookup while below capacity; two once full.
+        if self.map.len() < self.capacity || self.map.contains_key(&key) {
             return Some(self.map.entry(key).or_insert_with(make));
         }
-        match self.map.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(make());
-                self.raise_level();
-                if Self::keeps(self.level, key) {
-                    self.map.get_mut(&key)
-                } else {
-                    None
-                }
-            }
+        self.map.insert(key, make());
+        self.raise_level();
+        if Self::keeps(self.level, key) {
+            self.map.get_mut(&key)
+        } else {
+            None
         }
     }
 
