@@ -549,7 +549,7 @@ pub struct TextCall {
 }
 
 /// Entries kept by [`TextSample`] before it samples days.
-pub const TEXT_CAPACITY: usize = 200_000;
+pub const TEXT_CAPACITY: usize = 50_000;
 
 /// The text-carrying calls, grouped by (cell, day) and sampled by day: all
 /// calls of a kept (cell, day) are kept, so near-duplicates within a day are
@@ -625,8 +625,12 @@ impl TextSample {
     }
 }
 
+/// Distinct prompts kept exactly before the prompt sample thins out: most
+/// prompts are sent once, so this is about the calls of a busy day or two.
+pub const PROMPT_CAPACITY: usize = 50_000;
+
 /// The keyed samples the detectors read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Keyed {
     pub sessions: HashSample<SessionObs>,
     pub prompts: HashSample<PromptObs>,
@@ -635,6 +639,19 @@ pub struct Keyed {
     /// Calls that carried a session and a turn / a prompt fingerprint.
     pub session_calls: u64,
     pub prompt_calls: u64,
+}
+
+impl Default for Keyed {
+    fn default() -> Self {
+        Keyed {
+            sessions: HashSample::default(),
+            prompts: HashSample::with_capacity(PROMPT_CAPACITY),
+            chains: HashSample::default(),
+            texts: TextSample::default(),
+            session_calls: 0,
+            prompt_calls: 0,
+        }
+    }
 }
 
 impl Keyed {

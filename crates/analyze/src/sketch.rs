@@ -214,7 +214,7 @@ impl LogHist {
 }
 
 /// Default capacity of a [`HashSample`].
-pub const SAMPLE_CAPACITY: usize = 50_000;
+pub const SAMPLE_CAPACITY: usize = 20_000;
 
 /// A coordinated hash sample of keyed entries; see the module docs.
 #[derive(Clone, Debug)]
