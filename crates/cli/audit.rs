@@ -16,7 +16,7 @@ use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
 use tokenaudit_ingest::source::{expand_inputs, Source};
-use tokenaudit_ingest::IngestOptions;
+use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
 use crate::output::print;
@@ -32,16 +32,17 @@ pub struct AuditArgs {
     pub input: InputArgs,
 
     /// Folder to write the reports into (created if missing). Only
-    /// tokenaudit's own files (audit.md, audit.json, audit-*.csv) are
-    /// replaced; anything else in the folder is left alone.
+    /// tokenaudit's own files (audit.md, audit.json, audit-*.csv,
+    /// audit.html) are replaced; anything else in the folder is left alone.
     #[arg(long, short, default_value = "reports", value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Report formats, comma-separated: md, json, csv.
+    /// Report formats, comma-separated: md, json, csv, html (one
+    /// self-contained page with charts, for reading and printing).
     #[arg(
         long,
         short,
-        default_value = "md,json,csv",
+        default_value = "md,json,csv,html",
         value_delimiter = ',',
         value_name = "LIST"
     )]
@@ -75,6 +76,12 @@ pub struct InputArgs {
     /// instant (RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+
+    /// Read every input as this built-in format instead of detecting it per
+    /// file: gateway, openai-batch, anthropic-batch, otlp-json (see
+    /// `tokenaudit formats`). A [mapping] in --config takes precedence.
+    #[arg(long, value_name = "NAME")]
+    pub input_format: Option<String>,
 
     /// Fail (exit 2, no report written) if any line or file was rejected.
     #[arg(long)]
@@ -117,7 +124,7 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
         match ReportFormat::parse(f) {
             Some(f) if !out.contains(&f) => out.push(f),
             Some(_) => {}
-            None => bail!("--format {f:?}: expected md, json or csv (comma-separated)"),
+            None => bail!("--format {f:?}: expected md, json, csv or html (comma-separated)"),
         }
     }
     Ok(out)
@@ -197,9 +204,23 @@ impl InputArgs {
                 Source::Stdin => 0,
             })
             .sum();
+        let input_format = match &self.input_format {
+            Some(name) => Some(Format::from_name(name).with_context(|| {
+                let names: Vec<&str> = tokenaudit_ingest::format::BUILTIN
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                format!(
+                    "--input-format {name:?}: not a built-in format; expected one of {} (see `tokenaudit formats`)",
+                    names.join(", ")
+                )
+            })?),
+            None => None,
+        };
         let options = IngestOptions {
             threads: self.threads,
             mapping,
+            input_format,
             ..Default::default()
         };
         Ok(Prepared {

@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use crate::output::print;
 
-const TEXT: &str = r#"Built-in log formats (detected per file from its first lines):
+const TEXT: &str = r#"Built-in log formats (detected per file from its first lines; force one with
+--input-format NAME):
 
   gateway   JSON lines with a model and a usage object: OpenAI chat/Responses
             `usage` (prompt_tokens, prompt_tokens_details.cached_tokens,
@@ -13,10 +14,33 @@ const TEXT: &str = r#"Built-in log formats (detected per file from its first lin
             cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,
             Gemini `usageMetadata`, or the same keys at the top level; logged
             request/response pairs ({"request": {...}, "response": {...}}).
+            Also read as they are: OpenAI chat completion and Responses
+            objects, Anthropic Messages responses, Gemini/Vertex
+            generateContent responses (modelVersion, createTime), and LiteLLM
+            spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,
+            metadata.user_api_key_alias, request_tags, status).
             Common names for the other fields: timestamp/created_at/ts,
             feature, route/endpoint, team, user/user_id, session/session_id,
             status/http_status/error, attempt, retry_of, latency_ms, cost,
             tags and metadata.* (see the docs of the gateway reader).
+
+  openai-batch
+            OpenAI Batch API output files ({id, custom_id, response: {status_code,
+            body}, error}): priced at batch rates; requests that did not run
+            (expired, cancelled, refused) are counted as not_billed.
+
+  anthropic-batch
+            Anthropic Message Batches results ({custom_id, result: {type,
+            message}}): priced at batch rates; errored, canceled and expired
+            results are counted as not_billed.
+
+  otlp-json OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...),
+            one record per model-call span: gen_ai.request.model /
+            gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),
+            gen_ai.usage.input_tokens (includes cached), cache_read /
+            cache_creation input tokens, output_tokens, error.type, span
+            times; resource attributes and other span attributes as tags.
+            A line without a model-call span is counted as no_genai_spans.
 
   mapped    Any JSON lines shape, through a [mapping] table in --config.
 

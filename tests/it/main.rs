@@ -4,6 +4,7 @@
 mod util;
 
 mod fingerprints;
+mod formats;
 mod golden;
 mod inputs;
 mod rules;

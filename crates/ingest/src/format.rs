@@ -13,27 +13,91 @@ use tokenaudit_core::CallRecord;
 use crate::gateway;
 use crate::mapping::Mapping;
 use crate::rejects::{Reject, RejectReason};
+use crate::{otel, provider};
 
 /// How to read the lines of one file.
 #[derive(Clone, Debug)]
 pub enum Format {
-    /// The generic gateway shape (see [`crate::gateway`]).
+    /// The generic gateway shape (see [`crate::gateway`]); also provider
+    /// responses (OpenAI chat and Responses objects, Anthropic messages,
+    /// Gemini `generateContent` responses) and LiteLLM spend logs.
     Gateway,
+    /// OpenAI Batch API output lines (see [`crate::provider`]).
+    OpenAiBatch,
+    /// Anthropic Message Batches results (see [`crate::provider`]).
+    AnthropicBatch,
+    /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::otel`]):
+    /// one line can hold many records.
+    OtlpJson,
     /// The gateway reader with a user mapping on top.
     Mapped(Arc<Mapping>),
 }
+
+/// The built-in formats `--input-format` accepts, with what each reads.
+pub const BUILTIN: [(&str, &str); 4] = [
+    (
+        "gateway",
+        "gateway JSON lines; OpenAI, Anthropic and Gemini responses; LiteLLM spend logs",
+    ),
+    ("openai-batch", "OpenAI Batch API output files"),
+    ("anthropic-batch", "Anthropic Message Batches results files"),
+    ("otlp-json", "OpenTelemetry GenAI spans, OTLP JSON lines"),
+];
 
 impl Format {
     pub fn name(&self) -> &'static str {
         match self {
             Format::Gateway => "gateway",
+            Format::OpenAiBatch => "openai-batch",
+            Format::AnthropicBatch => "anthropic-batch",
+            Format::OtlpJson => "otlp-json",
             Format::Mapped(_) => "mapped",
         }
     }
 
+    /// A built-in format by its name (see [`BUILTIN`]).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "gateway" => Some(Format::Gateway),
+            "openai-batch" => Some(Format::OpenAiBatch),
+            "anthropic-batch" => Some(Format::AnthropicBatch),
+            "otlp-json" | "otlp" | "otel" => Some(Format::OtlpJson),
+            _ => None,
+        }
+    }
+
+    /// Reads one line, passing each record (or reject) to `emit`: once for
+    /// every format but OTLP, whose lines hold many spans. `text` is the line
+    /// when the chunk is valid UTF-8 (the fast path), `raw` its bytes.
+    #[inline]
+    pub fn read_line<'a>(
+        &self,
+        text: Option<&'a str>,
+        raw: &'a [u8],
+        mut emit: impl FnMut(Result<CallRecord<'a>, Reject>),
+    ) {
+        match (self, text) {
+            (Format::OtlpJson, Some(t)) => otel::parse_line_each(t, &mut emit),
+            (Format::OtlpJson, None) => match std::str::from_utf8(raw) {
+                Ok(t) => otel::parse_line_each(t, &mut emit),
+                Err(_) => emit(Err(Reject::new(
+                    RejectReason::MalformedJson,
+                    "invalid UTF-8",
+                ))),
+            },
+            (_, Some(t)) => emit(self.parse_line_str(t)),
+            (_, None) => emit(self.parse_line(raw)),
+        }
+    }
+
+    /// Reads a line that holds one record. For OTLP lines, which can hold
+    /// many, this is the first record (use [`Format::read_line`]).
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
         match self {
             Format::Gateway => gateway::parse_line(line),
+            Format::OpenAiBatch => provider::parse_openai_batch(line),
+            Format::AnthropicBatch => provider::parse_anthropic_batch(line),
+            Format::OtlpJson => first_record(self, None, line),
             Format::Mapped(m) => m.parse_line(line),
         }
     }
@@ -42,8 +106,49 @@ impl Format {
     pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
         match self {
             Format::Gateway => gateway::parse_line_str(line),
+            Format::OpenAiBatch => provider::parse_openai_batch_str(line),
+            Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
+            Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Mapped(m) => m.parse_line(line.as_bytes()),
         }
+    }
+}
+
+fn first_record<'a>(
+    format: &Format,
+    text: Option<&'a str>,
+    raw: &'a [u8],
+) -> Result<CallRecord<'a>, Reject> {
+    let mut first = None;
+    format.read_line(text, raw, |r| {
+        if first.is_none() {
+            first = Some(r);
+        }
+    });
+    first.unwrap_or_else(|| Err(Reject::new(RejectReason::NoGenAiSpans, "no spans")))
+}
+
+/// Recognises the provider and OpenTelemetry shapes from the first JSON
+/// object line: these have keys no gateway line has together.
+fn detect_shape(head: &[u8]) -> Option<Format> {
+    let line = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .find(|l| l.first() == Some(&b'{'))?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(line).ok()?;
+    if map.contains_key("resourceSpans") {
+        Some(Format::OtlpJson)
+    } else if map.contains_key("custom_id") && map.contains_key("result") {
+        Some(Format::AnthropicBatch)
+    } else if map.contains_key("custom_id")
+        && matches!(
+            map.get("response"),
+            Some(serde_json::Value::Object(_) | serde_json::Value::Null)
+        )
+    {
+        Some(Format::OpenAiBatch)
+    } else {
+        None
     }
 }
 
@@ -52,7 +157,10 @@ const SAMPLE_LINES: usize = 50;
 
 /// Picks the format for a file from its first lines.
 ///
-/// With a mapping, the mapping is used. Otherwise the gateway reader is used
+/// With a mapping, the mapping is used. A first JSON object line with
+/// `resourceSpans` is OTLP JSON; with `custom_id` and `result`, an Anthropic
+/// batch result; with `custom_id` and a `response` object (or null), an OpenAI
+/// batch output line. Otherwise the gateway reader is used
 /// if any sampled line yields a record, or if no sampled line is a JSON object
 /// at all (then each line is rejected and counted as malformed). A file whose
 /// lines are JSON objects but none has a model and usage is unrecognised: the
@@ -60,6 +168,9 @@ const SAMPLE_LINES: usize = 50;
 pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, String> {
     if let Some(m) = mapping {
         return Ok(Format::Mapped(m.clone()));
+    }
+    if let Some(f) = detect_shape(head) {
+        return Ok(f);
     }
     let mut objects = 0;
     let mut first_keys: Option<Vec<String>> = None;

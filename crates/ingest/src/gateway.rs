@@ -9,9 +9,12 @@
 //! Recognised, at the top level or inside `request`, `response` or `metadata`
 //! objects (so logged request/response pairs work too):
 //! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
-//!   `request_created_at`, `created` (epoch numbers in s/ms/µs/ns or text);
-//! - ids: `request_id`, `requestId`, `id`; `retry_of`, `retry_of_request_id`;
-//! - `provider`, `custom_llm_provider`, `llm_provider`; `model`, `model_name`;
+//!   `request_created_at`, `created`, `createTime` (epoch numbers in
+//!   s/ms/µs/ns or text);
+//! - ids: `request_id`, `requestId`, `id`, `responseId`; `retry_of`,
+//!   `retry_of_request_id`;
+//! - `provider`, `custom_llm_provider`, `llm_provider`; `model`, `model_name`,
+//!   `modelVersion` (Gemini responses);
 //! - attribution: `feature`, `use_case`; `route`, `endpoint`; `team`,
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
@@ -508,6 +511,8 @@ fn field(key: &str) -> Field {
             "team_alias" => Field::Team,
             "session_id" => Field::Session,
             "turn_index" => Field::Turn,
+            "createTime" => Field::Timestamp,
+            "responseId" => Field::RequestId,
             "error_type" => Field::ErrorKind,
             "error_kind" => Field::ErrorKind,
             "error_code" => Field::ErrorKind,
@@ -528,6 +533,7 @@ fn field(key: &str) -> Field {
         },
         12 => match key {
             "x_request_id" => Field::RequestId,
+            "modelVersion" => Field::Model,
             "llm_provider" => Field::Provider,
             "feature_name" => Field::Feature,
             "input_tokens" => Field::UsageKey,
@@ -616,10 +622,10 @@ fn field(key: &str) -> Field {
 fn field_by_meaning(key: &str) -> Field {
     match key {
         "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
-        | "request_created_at" | "created" | "@timestamp" => Field::Timestamp,
-        "request_id" | "requestId" | "id" | "x_request_id" => Field::RequestId,
+        | "request_created_at" | "created" | "@timestamp" | "createTime" => Field::Timestamp,
+        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" => Field::RequestId,
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
-        "model" | "model_name" | "model_id" => Field::Model,
+        "model" | "model_name" | "model_id" | "modelVersion" => Field::Model,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
@@ -691,6 +697,12 @@ fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 /// Prompt text (`messages`, `prompt`, `system` …) as its raw JSON: only
 /// fingerprints are kept.
 fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
+    // No prompt at all: LiteLLM's spend logs write `"messages": {}` on every
+    // row when prompts are not stored, which must not read as one prompt
+    // repeated on every call.
+    if matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"") {
+        return;
+    }
     match which {
         Field::Messages => {
             if l.prompt_text_fp.is_none() {
@@ -1455,6 +1467,17 @@ mod tests {
         );
         assert_eq!(a.prefix_fp, b.prefix_fp);
         assert_ne!(a.prompt_fp, b.prompt_fp);
+    }
+
+    #[test]
+    fn empty_prompt_values_are_no_prompt() {
+        for v in ["{}", "[]", "null", "\"\""] {
+            let line = format!(
+                r#"{{"model":"m","messages":{v},"prompt":{v},"usage":{{"prompt_tokens":1,"completion_tokens":1}}}}"#
+            );
+            let r = rec(&line);
+            assert_eq!((r.prompt_fp, r.prefix_fp), (None, None), "{line}");
+        }
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct IngestOptions {
     pub max_line_bytes: usize,
     /// A user mapping, applied to every file.
     pub mapping: Option<Arc<Mapping>>,
+    /// A built-in format for every file, instead of detecting it per file
+    /// (`--input-format`). A mapping, if given, wins.
+    pub input_format: Option<Format>,
     pub progress: Option<Arc<Progress>>,
 }
 
@@ -68,6 +71,7 @@ impl Default for IngestOptions {
             chunk_bytes: 4 << 20,
             max_line_bytes: 64 << 20,
             mapping: None,
+            input_format: None,
             progress: None,
         }
     }
@@ -252,11 +256,11 @@ fn consume<S: RecordSink>(
                 continue;
             }
             lines += 1;
-            let parsed = match text {
-                Some(t) => chunk.format.parse_line_str(&t[line_start..stop]),
-                None => chunk.format.parse_line(raw),
-            };
-            match parsed {
+            // Once per line for every format but OTLP, whose lines hold many
+            // spans: a line is then several records, or one counted reject
+            // when none of its spans is a model call.
+            let text = text.map(|t| &t[line_start..stop]);
+            chunk.format.read_line(text, raw, |parsed| match parsed {
                 Ok(record) => {
                     records += 1;
                     sink.record(
@@ -279,7 +283,7 @@ fn consume<S: RecordSink>(
                         },
                     );
                 }
-            }
+            });
         }
         counts.bump(chunk.source, lines, records, rejected);
         let mut data = chunk.data;
@@ -290,6 +294,15 @@ fn consume<S: RecordSink>(
         }
     }
     (sink, rejects, counts)
+}
+
+/// The format of a file: the mapping's, the one forced by `--input-format`,
+/// or the one detected from the file's first lines.
+fn choose_format(head: &[u8], options: &IngestOptions) -> Result<Format, String> {
+    match (&options.mapping, &options.input_format) {
+        (None, Some(f)) => Ok(f.clone()),
+        _ => format::detect(head, options.mapping.as_ref()),
+    }
 }
 
 /// Counts bytes read from the underlying file, for progress.
@@ -495,7 +508,7 @@ fn read_chunks(
         buf.truncate(cut);
         target = chunk_bytes;
         if format.is_none() && !unrecognized {
-            match format::detect(&buf, options.mapping.as_ref()) {
+            match choose_format(&buf, options) {
                 Ok(f) => {
                     format_name = f.name().to_string();
                     format = Some(Arc::new(f));
@@ -564,7 +577,7 @@ fn produce_parquet(
             p.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
         if format.is_none() {
-            match format::detect(&data, options.mapping.as_ref()) {
+            match choose_format(&data, options) {
                 Ok(f) => format = Some(Arc::new(f)),
                 Err(reason) => {
                     file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);

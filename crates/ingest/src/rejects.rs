@@ -41,10 +41,16 @@ pub enum RejectReason {
     UnreadableFile,
     /// A file whose format is not recognised (no mapping given for it).
     UnrecognizedFormat,
+    /// A batch result for a request the provider did not run (expired,
+    /// cancelled, refused): no tokens were used and nothing was billed.
+    NotBilled,
+    /// An OpenTelemetry line whose spans include no GenAI call (no span with
+    /// a `gen_ai.*` model or token attribute).
+    NoGenAiSpans,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -58,6 +64,8 @@ impl RejectReason {
         RejectReason::TruncatedFile,
         RejectReason::UnreadableFile,
         RejectReason::UnrecognizedFormat,
+        RejectReason::NotBilled,
+        RejectReason::NoGenAiSpans,
     ];
 
     pub fn code(self) -> &'static str {
@@ -75,6 +83,8 @@ impl RejectReason {
             RejectReason::TruncatedFile => "truncated_file",
             RejectReason::UnreadableFile => "unreadable_file",
             RejectReason::UnrecognizedFormat => "unrecognized_format",
+            RejectReason::NotBilled => "not_billed",
+            RejectReason::NoGenAiSpans => "no_genai_spans",
         }
     }
 

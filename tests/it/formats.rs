@@ -1,0 +1,303 @@
+//! Conformance: each built-in format read from `tests/fixtures/formats/`,
+//! lines shaped exactly as their producers write them, with every cost and
+//! token figure computed by hand here from the catalog's rates (USD per
+//! million tokens, `tokenaudit prices show MODEL`; batch is every rate × 0.5):
+//! - openai/gpt-4o-mini: input 0.15, cached 0.075, output 0.60
+//! - openai/gpt-4o: input 2.50, cached 1.25, output 10
+//! - openai/o4-mini: input 1.10, cached 0.275, output 4.40
+//! - anthropic/claude-sonnet-4-5: input 3, cached 0.30, 5m write 3.75,
+//!   1h write 6, output 15
+//! - anthropic/claude-haiku-4-5: input 1, cached 0.10, 5m write 1.25, output 5
+//! - google/gemini-2.5-flash: input 0.30, cached 0.03, output 2.50
+//! - google/gemini-2.5-pro: input 1.25, output 10
+//!
+//! Each test also checks the token convention through the totals, so a
+//! double-counted cache or reasoning count shows as a wrong token total.
+
+use serde_json::Value;
+
+use crate::util::{row, usd, Env};
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/formats/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Audits one fixture folder and checks which reader each file got.
+fn audit(name: &str, format: &str) -> Value {
+    let env = Env::new();
+    let r = env.audit(&[&fixture(name)]);
+    for f in r["audit"]["input"]["files"].as_array().unwrap() {
+        assert_eq!(f["format"], format, "{f}");
+    }
+    r
+}
+
+fn totals(r: &Value) -> (String, u64, u64, u64, u64, u64) {
+    let t = &r["audit"]["totals"];
+    let n = |k: &str| t[k].as_u64().unwrap();
+    (
+        usd(&t["cost"]),
+        n("calls"),
+        n("input_tokens"),
+        n("cached_read_tokens"),
+        n("output_tokens"),
+        n("reasoning_tokens"),
+    )
+}
+
+fn rejected(r: &Value) -> &Value {
+    &r["audit"]["input"]["rejected_by_reason"]
+}
+
+#[test]
+fn openai_chat_completions_bare_and_as_logged_pairs() {
+    let r = audit("openai-chat", "gateway");
+    // Pair: gpt-4o-mini (the request's model), 2,000 prompt of which 1,024
+    // cached, 300 output: 976 × 0.15 = $0.0001464; 1,024 × 0.075 =
+    // $0.0000768; 300 × 0.60 = $0.00018. Total $0.0004032, feature from the
+    // request's `metadata`.
+    assert_eq!(usd(&row(&r, "feature", "summarise")["cost"]), "0.0004032");
+    // Bare object: gpt-4o, 1,000 in, 100 out: $0.0025 + $0.001 = $0.0035.
+    assert_eq!(usd(&row(&r, "model", "gpt-4o")["cost"]), "0.0035");
+    // Cached tokens are inside prompt_tokens: input 3,000, not 4,024.
+    assert_eq!(totals(&r), ("0.0039032".into(), 2, 3000, 1024, 400, 0));
+}
+
+#[test]
+fn openai_responses_object() {
+    let r = audit("openai-responses", "gateway");
+    // o4-mini: 5,000 in (4,096 cached) and 1,200 out (1,000 of them
+    // reasoning, inside output_tokens): 904 × 1.10 = $0.0009944; 4,096 ×
+    // 0.275 = $0.0011264; 1,200 × 4.40 = $0.00528. Total $0.0074008.
+    assert_eq!(totals(&r), ("0.0074008".into(), 1, 5000, 4096, 1200, 1000));
+    assert_eq!(
+        usd(&row(&r, "feature", "billing-agent")["cost"]),
+        "0.0074008"
+    );
+}
+
+#[test]
+fn openai_batch_output_is_batch_priced_and_unrun_requests_are_counted() {
+    let r = audit("openai-batch", "openai-batch");
+    // At batch rates (half): chat body 10,000 in × 0.075 = $0.00075 +
+    // 1,000 out × 0.30 = $0.0003; Responses body 20,000 × 0.075 = $0.0015 +
+    // 500 × 0.30 = $0.00015. Total $0.0027 (real time would be $0.0054).
+    assert_eq!(totals(&r), ("0.0027".into(), 2, 30000, 0, 1500, 0));
+    // The refused (400) and the expired request ran nowhere and cost nothing.
+    assert_eq!(rejected(&r)["not_billed"], 2);
+    assert_eq!(r["audit"]["input"]["lines"], 4);
+}
+
+#[test]
+fn anthropic_messages_with_ttl_cache_writes() {
+    let r = audit("anthropic-messages", "gateway");
+    // Sonnet 4.5: 100 plain + 20,000 read + 3,000 written (1,000 5m, 2,000
+    // 1h), 400 out: 100 × 3 = $0.0003; 20,000 × 0.30 = $0.006; 1,000 × 3.75 =
+    // $0.00375; 2,000 × 6 = $0.012; 400 × 15 = $0.006. Total $0.02805.
+    assert_eq!(
+        usd(&row(&r, "model", "claude-sonnet-4-5")["cost"]),
+        "0.02805"
+    );
+    // Haiku 4.5 in a logged pair: 2,095 × 1 = $0.002095 + 503 × 5 =
+    // $0.002515 = $0.00461; the user from the request's metadata.user_id.
+    assert_eq!(
+        usd(&row(&r, "model", "claude-haiku-4-5")["cost"]),
+        "0.00461"
+    );
+    assert_eq!(usd(&row(&r, "user", "u-123")["cost"]), "0.00461");
+    // Anthropic's input excludes the cache: canonical input is
+    // 100 + 20,000 + 3,000 + 2,095 = 25,195.
+    assert_eq!(totals(&r), ("0.03266".into(), 2, 25195, 20000, 903, 0));
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 3000);
+}
+
+#[test]
+fn anthropic_batch_results_are_batch_priced_and_unrun_ones_counted() {
+    let r = audit("anthropic-batch", "anthropic-batch");
+    // Batch rates (half): Haiku 10,000 × 0.50 = $0.005 + 2,000 × 2.50 =
+    // $0.005 → $0.01; Sonnet 1,000 × 1.50 = $0.0015 + 50,000 read × 0.15 =
+    // $0.0075 + 500 × 7.50 = $0.00375 → $0.01275. Total $0.02275.
+    assert_eq!(usd(&row(&r, "model", "claude-haiku-4-5")["cost"]), "0.01");
+    assert_eq!(
+        usd(&row(&r, "model", "claude-sonnet-4-5")["cost"]),
+        "0.01275"
+    );
+    // Input 10,000 + 1,000 + 50,000 read = 61,000 (the read added once).
+    assert_eq!(totals(&r), ("0.02275".into(), 2, 61000, 50000, 2500, 0));
+    // errored, expired, canceled: not run, not billed, each counted.
+    assert_eq!(rejected(&r)["not_billed"], 3);
+}
+
+#[test]
+fn gemini_usage_metadata_with_thoughts_and_cached_content() {
+    let r = audit("gemini", "gateway");
+    // Flash: 8,000 prompt incl. 6,000 cached; 200 candidates + 800 thoughts
+    // (billed as output, beside the candidates): 2,000 × 0.30 = $0.0006;
+    // 6,000 × 0.03 = $0.00018; 1,000 × 2.50 = $0.0025. Total $0.00328.
+    assert_eq!(
+        usd(&row(&r, "model", "gemini-2.5-flash")["cost"]),
+        "0.00328"
+    );
+    // Pro (Vertex, with createTime): 1,000 × 1.25 = $0.00125 + 100 × 10 =
+    // $0.001 = $0.00225.
+    assert_eq!(usd(&row(&r, "model", "gemini-2.5-pro")["cost"]), "0.00225");
+    // Output 200 + 800 + 100 = 1,100 with 800 reasoning; input 9,000.
+    assert_eq!(totals(&r), ("0.00553".into(), 2, 9000, 6000, 1100, 800));
+    let days = r["audit"]["daily"].as_array().unwrap();
+    assert_eq!(days[0]["day"], "2026-10-01", "createTime is the time");
+}
+
+#[test]
+fn otlp_genai_spans_one_record_per_model_call() {
+    let r = audit("otlp-json", "otlp-json");
+    // Line 1: gpt-4o-mini chat, 12,000 in incl. 10,000 cache read, 800 out:
+    // 2,000 × 0.15 = $0.0003 + 10,000 × 0.075 = $0.00075 + 800 × 0.60 =
+    // $0.00048 = $0.00153. The HTTP span and the invoke_agent span (whose
+    // usage repeats its child's) are not calls. Sonnet chat, 1,000 in incl.
+    // 600 read, 200 out: 400 × 3 = $0.0012 + 600 × 0.30 = $0.00018 + 200 × 15
+    // = $0.003 = $0.00438. A rate-limited call: a failure, no cost.
+    // Line 2: only an HTTP span: one no_genai_spans reject.
+    // Line 3: Haiku from an instrumentation passing Anthropic's exclusive
+    // input (100, with 5,000 read and 300 written: parts above the whole):
+    // read as 5,400 in: 100 × 1 = $0.0001 + 5,000 × 0.10 = $0.0005 + 300 ×
+    // 1.25 = $0.000375 + 50 × 5 = $0.00025 = $0.001225.
+    assert_eq!(totals(&r), ("0.007135".into(), 4, 18400, 15600, 1050, 0));
+    assert_eq!(usd(&row(&r, "model", "gpt-4o-mini")["cost"]), "0.00153");
+    assert_eq!(
+        usd(&row(&r, "model", "claude-sonnet-4-5")["cost"]),
+        "0.00438"
+    );
+    assert_eq!(
+        usd(&row(&r, "model", "claude-haiku-4-5")["cost"]),
+        "0.001225"
+    );
+    assert_eq!(usd(&row(&r, "session", "conv-7")["cost"]), "0.00438");
+    assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 1);
+    let input = &r["audit"]["input"];
+    assert_eq!((&input["lines"], &input["records"]), (&3.into(), &4.into()));
+    assert_eq!(rejected(&r)["no_genai_spans"], 1);
+    // Resource attributes are tags; span attributes naming servers are not.
+    let tags: Vec<(String, String)> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap().to_string(), usd(&t["cost"])))
+        .collect();
+    assert!(tags.contains(&("service.name=support-bot".into(), "0.00591".into())));
+    assert!(tags.contains(&("service.name=batch-worker".into(), "0.001225".into())));
+    assert!(
+        !tags.iter().any(|(k, _)| k.starts_with("server.")),
+        "{tags:?}"
+    );
+}
+
+#[test]
+fn litellm_spend_logs_read_by_the_gateway_reader() {
+    let r = audit("litellm-spend-logs", "gateway");
+    // gpt-4o-mini 2,500 × 0.15 = $0.000375 + 500 × 0.60 = $0.0003 =
+    // $0.000675; Haiku 4,000 × 1 = $0.004 + 100 × 5 = $0.0005 = $0.0045; a
+    // failed call with no tokens. Total $0.005175.
+    assert_eq!(totals(&r), ("0.005175".into(), 3, 6500, 0, 600, 0));
+    assert_eq!(usd(&row(&r, "team", "team-support")["cost"]), "0.005175");
+    assert_eq!(usd(&row(&r, "user", "internal-user-7")["cost"]), "0.005175");
+    assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 1);
+    let tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        tags.contains(&"user_api_key_alias=support-bot-key"),
+        "{tags:?}"
+    );
+    assert!(tags.contains(&"tag=feature:classify"), "{tags:?}");
+    // The logged spend agrees with the catalog's price.
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+    }
+}
+
+#[test]
+fn mixed_folder_detects_each_file_and_input_format_overrides() {
+    let env = Env::new();
+    for (dir, file) in [
+        ("openai-batch", "batch_output.jsonl"),
+        ("anthropic-batch", "results.jsonl"),
+        ("otlp-json", "traces.jsonl"),
+        ("gemini", "generate_content.jsonl"),
+    ] {
+        let text = std::fs::read_to_string(format!("{}/{file}", fixture(dir))).unwrap();
+        env.write(&format!("mixed/{dir}.jsonl"), text);
+    }
+    env.write(
+        "mixed/unknown.jsonl",
+        "{\"input_length\":5,\"output_length\":7}\n",
+    );
+    let r = env.audit(&["mixed"]);
+    let formats: Vec<(String, String)> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["file"].as_str().unwrap();
+            let base = name.rsplit('/').next().unwrap().to_string();
+            (base, f["format"].as_str().unwrap().to_string())
+        })
+        .collect();
+    for (file, format) in [
+        ("openai-batch.jsonl", "openai-batch"),
+        ("anthropic-batch.jsonl", "anthropic-batch"),
+        ("otlp-json.jsonl", "otlp-json"),
+        ("gemini.jsonl", "gateway"),
+        ("unknown.jsonl", "none"),
+    ] {
+        assert!(
+            formats.contains(&(file.to_string(), format.to_string())),
+            "{formats:?}"
+        );
+    }
+    // $0.0027 + $0.02275 + $0.007135 + $0.00553 = $0.038115.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.038115");
+    assert_eq!(rejected(&r)["unrecognized_format"], 1);
+
+    // Forced: the batch file read as plain gateway lines is real-time priced
+    // ($0.0054), and an unknown name is an error naming the choices.
+    let r = env.audit(&[
+        &format!("{}/batch_output.jsonl", fixture("openai-batch")),
+        "--input-format",
+        "gateway",
+    ]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0054");
+    let out = env
+        .cmd()
+        .args(["audit", "mixed", "--input-format", "csv", "--out", "o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--input-format") && err.contains("otlp-json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn formats_command_lists_every_builtin_format() {
+    let env = Env::new();
+    let out = env.cmd().arg("formats").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "gateway",
+        "openai-batch",
+        "anthropic-batch",
+        "otlp-json",
+        "mapped",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+}
