@@ -756,6 +756,7 @@ fn the_output_folder_keeps_other_files_and_replaces_its_own() {
         let n = e.file_name().to_string_lossy().into_owned();
         let ours = n == "audit.md"
             || n == "audit.json"
+            || n == "audit.html"
             || (n.starts_with("audit-") && n.ends_with(".csv"));
         let theirs = ["notes.md", "data.csv", "sub"].contains(&n.as_str());
         assert!(ours || theirs, "unexpected file in out/: {n}");

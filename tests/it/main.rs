@@ -6,6 +6,7 @@ mod util;
 mod fingerprints;
 mod formats;
 mod golden;
+mod html;
 mod inputs;
 mod rules;
 mod sample;

@@ -173,6 +173,7 @@ fn rerun_reproduces_the_committed_example_report() {
         "audit.json",
         "audit-by-feature.csv",
         "audit-daily.csv",
+        "audit.html",
     ] {
         let fresh = std::fs::read_to_string(out.join(name)).unwrap();
         let committed =

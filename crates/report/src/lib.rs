@@ -1,4 +1,5 @@
-//! Writing audit results: Markdown for people, JSON (versioned schema) for
+//! Writing audit results: Markdown for people, a self-contained HTML page
+//! with charts for people who read reports, JSON (versioned schema) for
 //! tools, CSV tables for spreadsheets.
 //!
 //! Every file is written under a temporary name in the output folder and
@@ -7,6 +8,7 @@
 //! gives byte-identical files (no clock is read here).
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 mod text;
@@ -24,6 +26,7 @@ pub enum ReportFormat {
     Markdown,
     Json,
     Csv,
+    Html,
 }
 
 impl ReportFormat {
@@ -32,6 +35,7 @@ impl ReportFormat {
             "md" | "markdown" => Some(ReportFormat::Markdown),
             "json" => Some(ReportFormat::Json),
             "csv" => Some(ReportFormat::Csv),
+            "html" => Some(ReportFormat::Html),
             _ => None,
         }
     }
@@ -86,7 +90,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Writes the requested formats into `dir` and returns the files written.
 /// Only tokenaudit's own file names (`audit.md`, `audit.json`,
-/// `audit-*.csv`) are replaced.
+/// `audit-*.csv`, `audit.html`) are replaced.
 pub fn write_reports(
     dir: &Path,
     audit: &Audit,
@@ -116,6 +120,11 @@ pub fn write_reports(
                     write_atomic(&path, body.as_bytes())?;
                     written.push(path);
                 }
+            }
+            ReportFormat::Html => {
+                let path = dir.join("audit.html");
+                write_atomic(&path, html::render(audit, info).as_bytes())?;
+                written.push(path);
             }
         }
     }

@@ -1,0 +1,391 @@
+//! The HTML report: every chart is on the sample report, log-derived text is
+//! escaped everywhere (SVG labels included), nothing loads from elsewhere,
+//! and the bytes are the same on every run. When Debian's `chromium` is
+//! installed, the page is also opened headless and checked as rendered.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::util::{gw_line, Env};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The charts the report draws: (figure id, title).
+const CHARTS: [(&str, &str); 7] = [
+    ("chart-waterfall", "Savings waterfall"),
+    ("chart-daily", "Daily spend by model"),
+    ("chart-feature", "Spend by feature"),
+    ("chart-pareto", "Pareto curve of spend"),
+    ("chart-models", "Model mix"),
+    ("chart-cache", "Cache hit rate over time"),
+    ("chart-routes", "Tokens by route"),
+];
+
+/// Runs the audit of the sample logs from the repo root into `out` and
+/// returns audit.html.
+fn sample_html(env: &Env, out: &Path, threads: &str) -> String {
+    let status = env
+        .cmd()
+        .current_dir(root())
+        .args([
+            "audit",
+            "sample-logs/",
+            "--config",
+            "sample-logs/tokenaudit.toml",
+            "--format",
+            "html,json",
+            "--threads",
+            threads,
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    std::fs::read_to_string(out.join("audit.html")).unwrap()
+}
+
+/// Every tag name in the page, lowercased (`!doctype` and closing tags too).
+fn tag_names(html: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>')
+            .collect();
+        names.push(name.trim_start_matches('/').to_ascii_lowercase());
+    }
+    names
+}
+
+/// The tags the report writes (HTML, and the SVG that plotters draws). A
+/// log field that became markup would add another.
+const ALLOWED_TAGS: &[&str] = &[
+    "!doctype",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "header",
+    "nav",
+    "section",
+    "article",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "a",
+    "div",
+    "span",
+    "em",
+    "strong",
+    "code",
+    "i",
+    "ul",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "figure",
+    "figcaption",
+    "svg",
+    "rect",
+    "text",
+    "polyline",
+    "polygon",
+    "circle",
+    "line",
+    "path",
+];
+
+/// Nothing on the page can load a resource: no URL, no element or CSS that
+/// fetches, in-page links only, and only the tags the writer uses (escaped
+/// log text holds no `"` or `<`, so an attribute or tag in it would show).
+fn assert_loads_nothing(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for bad in [
+        "http://",
+        "https://",
+        "<script",
+        "<link",
+        "<img",
+        "<iframe",
+        "<object",
+        "<embed",
+        "url(",
+        "@import",
+        "src=\"",
+        "src='",
+        "xlink:href",
+    ] {
+        assert!(!lower.contains(bad), "the report contains {bad:?}");
+    }
+    // In-page anchors only.
+    for (i, _) in lower.match_indices("href=\"") {
+        assert_eq!(
+            &lower[i + 6..i + 7],
+            "#",
+            "a link leaves the page: {}",
+            &html[i..(i + 60).min(html.len())]
+        );
+    }
+    for name in tag_names(html) {
+        assert!(
+            ALLOWED_TAGS.contains(&name.as_str()),
+            "unexpected tag <{name}>"
+        );
+    }
+}
+
+#[test]
+fn sample_report_has_every_chart_and_section() {
+    let env = Env::new();
+    let out = env.path("out");
+    let html = sample_html(&env, &out, "2");
+    assert_eq!(html.matches("<svg").count(), CHARTS.len());
+    for (id, title) in CHARTS {
+        assert!(
+            html.contains(&format!("<figure class=\"chart\" id=\"{id}\">")),
+            "no figure {id}"
+        );
+        assert!(
+            html.contains(&format!("<title id=\"{id}-t\">{title}</title>")),
+            "chart {id} has no title {title:?}"
+        );
+    }
+    for section in [
+        "summary",
+        "savings",
+        "spend",
+        "tables",
+        "findings",
+        "data-quality",
+    ] {
+        assert!(html.contains(&format!("id=\"{section}\"")), "no {section}");
+    }
+    for heading in [
+        "Total spend",
+        "Cost per request",
+        "Cost per successful call",
+        "Features",
+        "Models",
+        "Users",
+        "Most expensive calls",
+        "Rejected lines",
+        "Missing fields",
+        "Models not in the price catalog",
+    ] {
+        assert!(html.contains(heading), "no {heading:?}");
+    }
+    // Figures from the JSON report of the same run appear on the page.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap();
+    let a = &report["audit"];
+    for f in a["findings"].as_array().unwrap() {
+        let fp = f["fingerprint"].as_str().unwrap();
+        assert!(html.contains(&format!("id=\"f-{fp}\"")), "finding {fp}");
+    }
+    assert!(!a["findings"].as_array().unwrap().is_empty());
+    // Rejected lines at their file and line, and the unknown model.
+    for s in a["input"]["rejected_samples"].as_array().unwrap() {
+        let at = format!("{}:{}", s["file"].as_str().unwrap(), s["line"]);
+        assert!(html.contains(&at), "no rejected line {at}");
+    }
+    assert!(html.contains("acme-llm-7b"));
+    // The most expensive call is listed with its request id.
+    let top = &a["most_expensive_calls"][0];
+    assert!(html.contains(top["request_id"].as_str().unwrap()));
+    // Money on chart axes is in dollars.
+    assert!(html.contains(">\n$0\n</text>"));
+    assert_loads_nothing(&html);
+}
+
+#[test]
+fn the_report_is_the_same_bytes_on_every_run() {
+    let env = Env::new();
+    let one = sample_html(&env, &env.path("one"), "1");
+    let two = sample_html(&env, &env.path("two"), "2");
+    assert!(one == two, "audit.html differs between runs");
+}
+
+const HOSTILE_FEATURE: &str = "<script>alert(1)</script>";
+const HOSTILE_MODEL: &str = "<img src=x onerror=alert(2)>";
+const HOSTILE_USER: &str = "\"><svg onload=alert(3)>";
+const HOSTILE_ROUTE: &str = "</text><script>alert(4)</script>";
+
+/// Logs over three days where every log-derived field that reaches the
+/// page is hostile, plus one bad line (a rejected sample with its file).
+fn hostile_env() -> (Env, String) {
+    let env = Env::new();
+    let mut logs = String::new();
+    for day in 1..=3 {
+        for i in 0..4 {
+            let ts = format!("2026-10-0{day}T1{i}:00:00Z");
+            logs.push_str(&gw_line(
+                &ts,
+                HOSTILE_FEATURE,
+                "gpt-4o",
+                1000 * (i + 1),
+                200,
+                json!({"user": HOSTILE_USER, "route": HOSTILE_ROUTE,
+                       "request_id": format!("<b>r{day}{i}</b>")}),
+            ));
+            logs.push('\n');
+            logs.push_str(&gw_line(
+                &ts,
+                "plain",
+                HOSTILE_MODEL,
+                500,
+                50,
+                json!({"user": "u1", "route": "/v1/chat"}),
+            ));
+            logs.push('\n');
+        }
+    }
+    logs.push_str("{\"timestamp\": \"<script>\n");
+    let name = "logs <i>x</i>.jsonl";
+    env.write(name, logs);
+    // A daily budget the hostile feature overruns, so a finding's title and
+    // evidence carry its name.
+    env.write(
+        "cfg.toml",
+        format!(
+            "[detect]\nmin_savings = 0\n[[budget]]\nfeature = {}\ndaily = 0.001\n",
+            serde_json::to_string(HOSTILE_FEATURE).unwrap()
+        ),
+    );
+    (env, name.to_string())
+}
+
+#[test]
+fn log_text_is_escaped_everywhere_including_chart_labels() {
+    let (env, name) = hostile_env();
+    let out = env
+        .cmd()
+        .args(["audit", &name, "--config", "cfg.toml", "--quiet"])
+        .args(["--format", "html,json", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    let report = env.report();
+    // The fixture did reach every part of the page it is meant to test.
+    assert_eq!(report["audit"]["input"]["rejected"], 1);
+    assert!(report["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["title"].as_str().unwrap().contains(HOSTILE_FEATURE)));
+
+    let lower = html.to_ascii_lowercase();
+    assert!(!lower.contains("<script"), "a <script> tag got through");
+    assert!(!lower.contains("<img"));
+    assert!(!lower.contains("<svg onload"));
+    assert!(!lower.contains("<b>r"));
+    assert!(!lower.contains("<i>x"));
+    assert_loads_nothing(&html);
+
+    let feature = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    assert!(html.contains(feature));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;svg onload=alert(3)&gt;"));
+    assert!(html.contains("&lt;b&gt;r11&lt;/b&gt;"));
+    assert!(html.contains("logs &lt;i&gt;x&lt;/i&gt;.jsonl"));
+    // Inside the charts too: the feature bar's label and the route's.
+    let chart = |id: &str| {
+        let start = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id}"));
+        let end = start + html[start..].find("</figure>").unwrap();
+        html[start..end].to_string()
+    };
+    assert!(chart("chart-feature").contains(&format!(">\n{feature}\n</text>")));
+    assert!(chart("chart-routes").contains("&lt;/text&gt;&lt;script&gt;alert(4)&lt;/script&gt;"));
+    // The hostile model is unknown: listed under data quality, as text.
+    assert!(html.contains("<td>&lt;img src=x onerror=alert(2)&gt;</td>"));
+}
+
+/// Opens the sample report in headless Chromium when it is installed:
+/// the page renders with every chart, and the DOM holds no script element.
+#[test]
+fn chromium_renders_the_sample_report() {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("note: chromium is not installed; skipping the headless rendering check (apt-get install chromium)");
+        return;
+    };
+    let env = Env::new();
+    let out = env.path("out");
+    sample_html(&env, &out, "2");
+    let page = format!("file://{}", out.join("audit.html").display());
+    let headless = |extra: &[&str]| {
+        std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--hide-scrollbars",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                env.path("chromium-profile").display()
+            ))
+            .args(extra)
+            .arg(&page)
+            .output()
+            .unwrap()
+    };
+    let dom = headless(&["--dump-dom"]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "{dom}");
+    for (id, _) in CHARTS {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} not rendered");
+    }
+    assert!(!dom.to_ascii_lowercase().contains("<script"));
+    let shot = env.path("shot.png");
+    let out = headless(&[
+        "--window-size=1280,2000",
+        &format!("--screenshot={}", shot.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000);
+}
