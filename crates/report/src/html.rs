@@ -971,7 +971,7 @@ h3 { font-size: 16px; margin: 0 0 6px; }
 .meta { color: var(--muted); margin: 0 0 4px; }
 nav { margin: 12px 0 0; font-size: 14px; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; margin: 18px 0 8px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 18px 0 8px; }
 .card { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .card .label { color: var(--muted); font-size: 13px; }
 .card .value { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
