@@ -14,7 +14,8 @@ use tokenaudit_samplegen::{generate, GenConfig, Output, SampleLayout, SingleFile
 /// Generate realistic LLM gateway logs with planted waste (deterministic).
 ///
 /// Without --size: a month of logs into OUT as a folder (gateway/ plain and
-/// gzip, batch/ zstd). With --size: one JSONL file of about that size at OUT.
+/// gzip, batch/ zstd). With --size: one JSONL file of about that size at OUT,
+/// covering about the same month (traffic per day scales with the size).
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -85,9 +86,13 @@ fn main() -> Result<()> {
             lines: 0,
             bytes: 0,
         }]);
+        // About a month whatever the size: more traffic per day, not more
+        // days, so that bigger files test more calls (not longer daily
+        // series). An event writes about 950 bytes on average.
+        let per_day = (max / (cfg.days.max(1) as u64 * 950)).clamp(1, u32::MAX as u64) as u32;
         generate(
             &GenConfig {
-                events_per_day: a.events_per_day.max(20_000),
+                events_per_day: a.events_per_day.max(per_day),
                 ..cfg
             },
             &mut sink,
