@@ -16,11 +16,25 @@ fn logs(classifier_calls: usize, over_budget: &[&str]) -> String {
     let mut s = String::new();
     for i in 0..classifier_calls {
         let ts = format!("2026-10-01T{:02}:{:02}:00Z", i / 60 % 24, i % 60);
-        s.push_str(&gw_line(&ts, "classifier", "gpt-4o", 500, 2, json!({"request_id": format!("c{i}")})));
+        s.push_str(&gw_line(
+            &ts,
+            "classifier",
+            "gpt-4o",
+            500,
+            2,
+            json!({"request_id": format!("c{i}")}),
+        ));
         s.push('\n');
     }
     for f in over_budget {
-        s.push_str(&gw_line("2026-10-01T12:00:00Z", f, "gpt-4o", 1000, 2250, json!({})));
+        s.push_str(&gw_line(
+            "2026-10-01T12:00:00Z",
+            f,
+            "gpt-4o",
+            1000,
+            2250,
+            json!({}),
+        ));
         s.push('\n');
     }
     s
@@ -41,7 +55,9 @@ fn findings(env: &Env, args: &[&str]) -> (i32, String) {
 }
 
 fn records(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn status_of<'a>(records: &'a [Value], rule: &str, feature: &str) -> &'a str {
@@ -79,10 +95,26 @@ fn baseline_marks_new_persisting_worse_and_resolved() {
     assert_eq!(c2["previous_monthly_savings"], c1["monthly_savings"]);
     // The same baseline as an audit.json works the same way.
     env.cmd()
-        .args(["audit", "day1.jsonl", "--config", "cfg.toml", "--out", "r1", "--quiet"])
+        .args([
+            "audit",
+            "day1.jsonl",
+            "--config",
+            "cfg.toml",
+            "--out",
+            "r1",
+            "--quiet",
+        ])
         .assert()
         .success();
-    let (_, third) = findings(&env, &["day2.jsonl", "--baseline", "r1/audit.json", "--changed-only"]);
+    let (_, third) = findings(
+        &env,
+        &[
+            "day2.jsonl",
+            "--baseline",
+            "r1/audit.json",
+            "--changed-only",
+        ],
+    );
     let third = records(&third);
     assert_eq!(status_of(&third, "TA116", "gone"), "resolved");
     assert_eq!(status_of(&third, "TA116", "fresh"), "new");
@@ -148,10 +180,24 @@ fn out_file_is_not_overwritten_without_force() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(std::fs::read_to_string(env.path("mine.txt")).unwrap(), "keep me");
+    assert_eq!(
+        std::fs::read_to_string(env.path("mine.txt")).unwrap(),
+        "keep me"
+    );
     env.cmd()
-        .args(["findings", "day.jsonl", "--out", "mine.txt", "--force", "--quiet", "--config", "cfg.toml"])
+        .args([
+            "findings",
+            "day.jsonl",
+            "--out",
+            "mine.txt",
+            "--force",
+            "--quiet",
+            "--config",
+            "cfg.toml",
+        ])
         .assert()
         .success();
-    assert!(std::fs::read_to_string(env.path("mine.txt")).unwrap().contains("TA116"));
+    assert!(std::fs::read_to_string(env.path("mine.txt"))
+        .unwrap()
+        .contains("TA116"));
 }
