@@ -25,7 +25,11 @@ use tokenaudit_core::{CallStatus, Money, Usage};
 use crate::stats::Stats;
 
 /// Keys held in memory per table before a run is written.
-pub const SPILL_CAPACITY: usize = 32_768;
+pub const SPILL_CAPACITY: usize = 8_192;
+
+/// Runs kept before they are merged into one (bounds open files and the
+/// final merge's read buffers however long the input).
+const MAX_RUNS: usize = 16;
 
 /// The rows a report keeps of a high-cardinality dimension.
 pub const TOP_ROWS: usize = 1_000;
@@ -107,11 +111,48 @@ impl SpillTable {
         match result {
             Ok(file) => {
                 self.runs.push(file);
+                if self.runs.len() >= MAX_RUNS {
+                    self.compact()?;
+                }
                 Ok(())
             }
             Err(e) => {
                 // Keep the data: put it back in memory.
                 self.map.extend(entries);
+                Err(e)
+            }
+        }
+    }
+
+    /// Merges every run into one, in key order, summing equal keys. On an
+    /// error the runs are kept as they were.
+    fn compact(&mut self) -> io::Result<()> {
+        let mut file = tempfile::tempfile()?;
+        let mut sources: Vec<Source> = std::mem::take(&mut self.runs)
+            .into_iter()
+            .map(|f| Source::Run(BufReader::with_capacity(1 << 16, f)))
+            .collect();
+        let result = (|| {
+            let mut w = BufWriter::with_capacity(1 << 16, &mut file);
+            merge_sorted(&mut sources, |k, s| write_entry(&mut w, &k, &s))?;
+            w.flush()?;
+            drop(w);
+            file.seek(SeekFrom::Start(0))?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                self.runs.push(file);
+                Ok(())
+            }
+            Err(e) => {
+                for s in sources {
+                    if let Source::Run(r) = s {
+                        let mut f = r.into_inner();
+                        f.seek(SeekFrom::Start(0))?;
+                        self.runs.push(f);
+                    }
+                }
                 Err(e)
             }
         }
@@ -144,41 +185,54 @@ impl SpillTable {
         for f in self.runs {
             sources.push(Source::Run(BufReader::with_capacity(1 << 16, f)));
         }
-        let mut heap = BinaryHeap::new();
-        for (i, s) in sources.iter_mut().enumerate() {
-            if let Some((k, v)) = s.next()? {
-                heap.push(Head {
-                    key: k,
-                    stats: v,
-                    source: i,
-                });
-            }
-        }
         let mut out = TopKeeper::new(top);
-        let mut current: Option<(Box<str>, Stats)> = None;
-        while let Some(Head { key, stats, source }) = heap.pop() {
-            if let Some((k, v)) = sources[source].next()? {
-                heap.push(Head {
-                    key: k,
-                    stats: v,
-                    source,
-                });
-            }
-            match &mut current {
-                Some((k, s)) if *k == key => s.merge(&stats),
-                _ => {
-                    if let Some((k, s)) = current.take() {
-                        out.offer(k, s);
-                    }
-                    current = Some((key, stats));
-                }
-            }
-        }
-        if let Some((k, s)) = current {
+        merge_sorted(&mut sources, |k, s| {
             out.offer(k, s);
-        }
+            Ok(())
+        })?;
         Ok(out.finish())
     }
+}
+
+/// A k-way merge of sorted sources: calls `sink` once per key, in key
+/// order, with the key's stats summed over every source.
+fn merge_sorted(
+    sources: &mut [Source],
+    mut sink: impl FnMut(Box<str>, Stats) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut heap = BinaryHeap::new();
+    for (i, s) in sources.iter_mut().enumerate() {
+        if let Some((k, v)) = s.next()? {
+            heap.push(Head {
+                key: k,
+                stats: v,
+                source: i,
+            });
+        }
+    }
+    let mut current: Option<(Box<str>, Stats)> = None;
+    while let Some(Head { key, stats, source }) = heap.pop() {
+        if let Some((k, v)) = sources[source].next()? {
+            heap.push(Head {
+                key: k,
+                stats: v,
+                source,
+            });
+        }
+        match &mut current {
+            Some((k, s)) if *k == key => s.merge(&stats),
+            _ => {
+                if let Some((k, s)) = current.take() {
+                    sink(k, s)?;
+                }
+                current = Some((key, stats));
+            }
+        }
+    }
+    if let Some((k, s)) = current {
+        sink(k, s)?;
+    }
+    Ok(())
 }
 
 /// Keeps the `n` most expensive keys seen, summing the others.
@@ -389,6 +443,8 @@ mod tests {
             plain.entry(key).or_default().add(status, &usage(i), cost);
         }
         assert!(a.spilled() && b.spilled());
+        // Capacity 7 over 113 keys wrote more than MAX_RUNS runs: compacted.
+        assert!(a.runs.len() < MAX_RUNS && b.runs.len() < MAX_RUNS);
         a.merge(b);
         let top = a.finish(10).unwrap();
         assert_eq!(top.distinct, 113);
