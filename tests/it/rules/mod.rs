@@ -10,6 +10,7 @@ mod ta106;
 mod ta107;
 mod ta108;
 mod ta109;
+mod ta110;
 mod ta111;
 mod ta112;
 mod ta113;
