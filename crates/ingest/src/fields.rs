@@ -156,8 +156,8 @@ fn float_to_count(v: f64) -> Lenient<u64> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for LStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LStr<'de>, D::Error> {
+impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LStr<'a>, D::Error> {
         d.deserialize_any(StrVisitor).map(LStr)
     }
 }

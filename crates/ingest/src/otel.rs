@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
-use crate::fields::{finish, Lenient, Problems, RawUsage, Scalar};
+use crate::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
 use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize)]
@@ -64,11 +64,11 @@ struct ScopeSpans<'a> {
 #[derive(Deserialize)]
 struct Span<'a> {
     #[serde(rename = "spanId", borrow, default)]
-    span_id: Text<'a>,
+    span_id: LStr<'a>,
     #[serde(rename = "startTimeUnixNano", borrow, default)]
-    start: Text<'a>,
+    start: LStr<'a>,
     #[serde(rename = "endTimeUnixNano", borrow, default)]
-    end: Text<'a>,
+    end: LStr<'a>,
     #[serde(borrow, default)]
     attributes: Vec<KeyValue<'a>>,
     #[serde(borrow, default)]
@@ -79,7 +79,7 @@ struct Span<'a> {
 struct Status<'a> {
     /// `2` / `"STATUS_CODE_ERROR"` is an error.
     #[serde(borrow, default)]
-    code: Text<'a>,
+    code: LStr<'a>,
 }
 
 #[derive(Deserialize)]
@@ -95,13 +95,13 @@ struct KeyValue<'a> {
 #[derive(Default, Deserialize)]
 struct AnyValue<'a> {
     #[serde(rename = "stringValue", borrow, default)]
-    string: Text<'a>,
+    string: LStr<'a>,
     #[serde(rename = "intValue", borrow, default)]
-    int: Text<'a>,
+    int: LStr<'a>,
     #[serde(rename = "doubleValue", borrow, default)]
-    double: Text<'a>,
+    double: LStr<'a>,
     #[serde(rename = "boolValue", borrow, default)]
-    boolean: Text<'a>,
+    boolean: LStr<'a>,
     #[serde(rename = "arrayValue", borrow, default)]
     array: Option<ArrayValue<'a>>,
     #[serde(rename = "kvlistValue", default)]
@@ -319,8 +319,8 @@ fn span_record<'a>(
             tags.push((kv.key.clone(), t));
         }
     }
-    let start = p.int(&span.start.count(), "startTimeUnixNano");
-    let end = p.int(&span.end.count(), "endTimeUnixNano");
+    let start = p.int(&count(&span.start), "startTimeUnixNano");
+    let end = p.int(&count(&span.end), "endTimeUnixNano");
     let timestamp = start
         .filter(|&n| n > 0)
         .and_then(|n| i64::try_from(n).ok())
@@ -388,65 +388,11 @@ fn inclusive_usage(mut u: RawUsage) -> RawUsage {
     u
 }
 
-/// A scalar JSON value as text (numbers and booleans written out), read
-/// like [`Scalar::label`]: blank is missing, a container is the wrong type.
-#[derive(Default)]
-struct Text<'a>(Lenient<Cow<'a, str>>);
-
-impl<'a> Text<'a> {
-    fn count(&self) -> Lenient<u64> {
-        match &self.0 {
-            Lenient::Value(t) => Scalar::Str(Cow::Borrowed(t)).count(),
-            Lenient::Missing => Lenient::Missing,
-            _ => Lenient::WrongType,
-        }
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text<'a>, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Lenient<Cow<'de, str>>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a scalar")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar::Str(Cow::Borrowed(v)).label())
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Scalar::Str(Cow::Owned(v.to_string())).label())
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar::U64(v).label())
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar::I64(v).label())
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Scalar::F64(v).label())
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Scalar::Bool(v).label())
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Lenient::WrongType)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Lenient::WrongType)
-            }
-        }
-        d.deserialize_any(V).map(Text)
+/// A label (see [`LStr`]) read as a token count.
+fn count(t: &LStr<'_>) -> Lenient<u64> {
+    match &t.0 {
+        Lenient::Value(t) => Scalar::Str(Cow::Borrowed(t)).count(),
+        Lenient::Missing => Lenient::Missing,
+        _ => Lenient::WrongType,
     }
 }
