@@ -415,7 +415,6 @@ impl Accumulator<'_> {
         }
         let keyed = &mut self.keyed;
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
-            keyed.session_calls += 1;
             let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
             if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
                 let input_cost =
@@ -426,7 +425,6 @@ impl Accumulator<'_> {
             }
         }
         if let (Some(fp), CallStatus::Ok) = (r.prompt_fp, status) {
-            keyed.prompt_calls += 1;
             let key = crate::sketch::mix(cell.key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ fp);
             let this = (call.millis.unwrap_or(0), call.cost_picos());
             let mut fresh = false;

@@ -27,9 +27,6 @@ use crate::sketch::{HashSample, LogHist};
 pub const SAMPLE_IDS: usize = 3;
 /// The costliest calls kept per cell.
 pub const TOP_PER_CELL: usize = 5;
-/// Distinct system-prompt prefixes tracked per cell; past it, a coordinated
-/// hash sample of prefixes is kept (see `HashSample`).
-pub const PREFIXES_PER_CELL: usize = 2_048;
 
 /// The view of one call the observers get: the record plus what pricing and
 /// attribution already worked out.
@@ -195,7 +192,8 @@ pub struct CellObs {
     /// The costliest calls: (cost picos, request id or `file:line`).
     pub top: Vec<(i64, Box<str>)>,
     /// System-prompt prefixes (a coordinated sample past
-    /// [`PREFIXES_PER_CELL`]; each kept prefix stands for `prefixes.scale()`).
+    /// [`SAMPLE_CAPACITY`](crate::sketch::SAMPLE_CAPACITY); each kept prefix
+    /// stands for `prefixes.scale()`).
     pub prefixes: HashSample<PrefixObs>,
     /// Calls that carried a prefix fingerprint.
     pub prefixed_calls: u64,
@@ -636,9 +634,6 @@ pub struct Keyed {
     pub prompts: HashSample<PromptObs>,
     pub chains: HashSample<ChainObs>,
     pub texts: TextSample,
-    /// Calls that carried a session and a turn / a prompt fingerprint.
-    pub session_calls: u64,
-    pub prompt_calls: u64,
 }
 
 impl Default for Keyed {
@@ -648,8 +643,6 @@ impl Default for Keyed {
             prompts: HashSample::with_capacity(PROMPT_CAPACITY),
             chains: HashSample::default(),
             texts: TextSample::default(),
-            session_calls: 0,
-            prompt_calls: 0,
         }
     }
 }
@@ -661,8 +654,6 @@ impl Keyed {
         self.chains
             .merge(o.chains, |a, b| a.attempts.extend(b.attempts));
         self.texts.merge(o.texts);
-        self.session_calls += o.session_calls;
-        self.prompt_calls += o.prompt_calls;
     }
 }
 
