@@ -23,7 +23,7 @@ use tokenaudit_analyze::audit::Row;
 use tokenaudit_analyze::{Audit, Stats, NONE};
 use tokenaudit_core::Money;
 
-use crate::text::{int, pct, success_rate, tokens};
+use crate::text::{calls_period, int, pct, success_rate, tokens, window};
 use crate::RunInfo;
 
 /// Rows shown per table; the CSV and JSON outputs have them all.
@@ -1032,14 +1032,7 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     // Nothing may load from elsewhere, even if a log field slipped through.
     o.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
     o.push_str("<meta name=\"generator\" content=\"tokenaudit\">\n");
-    let period = match (a.first_call, a.last_call) {
-        (Some(f), Some(l)) => format!(
-            "{} to {}",
-            f.format("%Y-%m-%d %H:%M UTC"),
-            l.format("%Y-%m-%d %H:%M UTC")
-        ),
-        _ => "unknown (no timestamps)".to_string(),
-    };
+    let period = calls_period(a);
     let short_period = match (a.first_call, a.last_call) {
         (Some(f), Some(l)) => format!("{} to {}", f.format("%Y-%m-%d"), l.format("%Y-%m-%d")),
         _ => String::new(),
@@ -1050,13 +1043,8 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     // Header and headline figures.
     o.push_str("<header>\n<h1>AI cost audit</h1>\n");
     let _ = writeln!(o, "<p class=\"meta\">Calls from {}.", esc(&period));
-    if a.since.is_some() || a.until.is_some() {
-        let f = |d: Option<chrono::DateTime<chrono::Utc>>| {
-            d.map_or("…".to_string(), |d| {
-                d.format("%Y-%m-%d %H:%M").to_string()
-            })
-        };
-        let _ = write!(o, " Window {} to {} (UTC).", f(a.since), f(a.until));
+    if let Some(w) = window(a) {
+        let _ = write!(o, " Window {w} (UTC).");
     }
     let _ = writeln!(
         o,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use tokenaudit_analyze::audit::{DimTable, Row};
 use tokenaudit_analyze::{Audit, Stats};
 
-use crate::text::{int, md, pct, success_rate, tokens};
+use crate::text::{calls_period, int, md, pct, success_rate, tokens, window};
 use crate::RunInfo;
 
 /// Rows shown per table; the CSV and JSON outputs have them all.
@@ -81,22 +81,10 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     let mut o = String::new();
     let t = &a.totals;
     let _ = writeln!(o, "# AI cost audit\n");
-    let period = match (a.first_call, a.last_call) {
-        (Some(f), Some(l)) => format!(
-            "{} to {}",
-            f.format("%Y-%m-%d %H:%M UTC"),
-            l.format("%Y-%m-%d %H:%M UTC")
-        ),
-        _ => "unknown (no timestamps)".to_string(),
-    };
+    let period = calls_period(a);
     let _ = writeln!(o, "- **Calls from** {period}");
-    if a.since.is_some() || a.until.is_some() {
-        let f = |d: Option<chrono::DateTime<chrono::Utc>>| {
-            d.map_or("…".to_string(), |d| {
-                d.format("%Y-%m-%d %H:%M").to_string()
-            })
-        };
-        let _ = writeln!(o, "- **Window** {} to {} (UTC)", f(a.since), f(a.until));
+    if let Some(w) = window(a) {
+        let _ = writeln!(o, "- **Window** {w} (UTC)");
     }
     let _ = writeln!(
         o,

@@ -64,3 +64,30 @@ pub fn tokens(n: u64) -> String {
 pub fn success_rate(s: &Stats) -> String {
     pct(s.ok_calls as f64, s.calls as f64)
 }
+
+/// The audited calls' time span: "first to last" in UTC, or a note when the
+/// calls carried no timestamps.
+pub fn calls_period(a: &tokenaudit_analyze::Audit) -> String {
+    match (a.first_call, a.last_call) {
+        (Some(f), Some(l)) => format!(
+            "{} to {}",
+            f.format("%Y-%m-%d %H:%M UTC"),
+            l.format("%Y-%m-%d %H:%M UTC")
+        ),
+        _ => "unknown (no timestamps)".to_string(),
+    }
+}
+
+/// The `--since`/`--until` window as "from to to" (… for an open end), or
+/// `None` when none was asked for.
+pub fn window(a: &tokenaudit_analyze::Audit) -> Option<String> {
+    if a.since.is_none() && a.until.is_none() {
+        return None;
+    }
+    let f = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map_or("…".to_string(), |d| {
+            d.format("%Y-%m-%d %H:%M").to_string()
+        })
+    };
+    Some(format!("{} to {}", f(a.since), f(a.until)))
+}
