@@ -205,16 +205,8 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     let mut s = String::new();
     if !levers.is_empty() {
         for l in &levers {
-            let f = match l {
-                Lever::Route { feature, .. }
-                | Lever::PromptCache { feature, .. }
-                | Lever::ResponseCache { feature, .. }
-                | Lever::TrimInput { feature, .. }
-                | Lever::Batch { feature, .. }
-                | Lever::MaxOutput { feature, .. }
-                | Lever::AvoidFailures { feature, .. } => feature,
-            };
-            if !known.contains(&f.as_str()) {
+            let (f, _) = l.scope();
+            if !known.contains(&f) {
                 s.push_str(&format!(
                     "warning: no calls of feature {f:?} in the input\n"
                 ));

@@ -120,7 +120,8 @@ impl Lever {
         }
     }
 
-    fn scope(&self) -> (&str, Option<&str>) {
+    /// The feature the lever changes, and the model when it is limited to one.
+    pub fn scope(&self) -> (&str, Option<&str>) {
         match self {
             Lever::Route { feature, model, .. }
             | Lever::PromptCache { feature, model, .. }
