@@ -31,7 +31,7 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -84,10 +84,10 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         )
         .with("groups", priced.len())
         .with("pareto_groups", set.len())
-        .with("pareto_share", round4(share_of(acc)))
+        .with("pareto_share", round_to(share_of(acc), 4))
         .with("pareto_set", set.clone())
         .with("top_20pct_groups", top_n)
-        .with("top_20pct_share", round4(share_of(top)))
+        .with("top_20pct_share", round_to(share_of(top), 4))
         .with("total_spend", total.to_decimal_string());
         f.severity = Severity::Info;
         f.confidence = Confidence::High;
@@ -139,8 +139,4 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             .to_string();
         out.push(f);
     }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }

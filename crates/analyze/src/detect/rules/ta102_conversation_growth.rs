@@ -33,7 +33,7 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
@@ -134,18 +134,18 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         )
         .with("sessions", p.sessions * scale as u64)
         .with("growing_sessions", p.growing * scale as u64)
-        .with("mean_turns", round1(p.turns as f64 / p.growing as f64))
+        .with("mean_turns", round_to(p.turns as f64 / p.growing as f64, 1))
         .with("max_turn", p.max_turn)
         .with(
             "mean_growth_tokens_per_turn",
-            round1(p.slope_sum / p.growing as f64),
+            round_to(p.slope_sum / p.growing as f64, 1),
         )
         .with("window_turns", window as u64)
         .with(
             "input_tokens_saved",
             (p.saved_tokens * scale).round() as u64,
         )
-        .with("input_share_saved", round4(fraction));
+        .with("input_share_saved", round_to(fraction, 4));
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
@@ -178,12 +178,4 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         );
         out.push(f);
     }
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
