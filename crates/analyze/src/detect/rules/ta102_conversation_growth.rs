@@ -114,7 +114,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             continue;
         }
         let observed = Money::from_picos((p.saved * scale).round() as i128);
-        let monthly = ctx.monthly(observed);
         let cell_input = cell.obs.input.sum() as f64;
         let fraction = if cell_input > 0.0 {
             (p.saved_tokens * scale / cell_input).min(1.0)
@@ -154,28 +153,21 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         } else {
             Confidence::Medium
         };
-        if ctx.worth_reporting(monthly) {
-            f.severity = ctx.severity(monthly);
-            f.savings = Some(crate::detect::Savings {
-                observed,
-                monthly,
-                method: format!(
-                    "history beyond a {}-turn window, g×(n−N)(n−N+1)/2 tokens per session, at each session's input rate",
-                    window as u64
-                ),
-            });
-            f.lever = Some(Lever::TrimInput {
-                feature: cell.feature.to_string(),
-                model: Some(cell.model.to_string()),
-                fraction,
-            });
-        } else {
-            continue;
-        }
         f.recommendation = format!(
             "Send only the last {} turns (or a running summary of older ones) in {}.",
             window as u64, cell.feature
         );
-        out.push(f);
+        let method = format!(
+            "history beyond a {}-turn window, g×(n−N)(n−N+1)/2 tokens per session, at each session's input rate",
+            window as u64
+        );
+        let lever = Lever::TrimInput {
+            feature: cell.feature.to_string(),
+            model: Some(cell.model.to_string()),
+            fraction,
+        };
+        if f.set_savings(ctx, observed, method, Some(lever)) {
+            out.push(f);
+        }
     }
 }
