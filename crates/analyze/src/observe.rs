@@ -214,11 +214,16 @@ pub fn week_of(day: chrono::NaiveDate) -> i32 {
     day.num_days_from_ce() - day.weekday().num_days_from_monday() as i32
 }
 
+/// Reads yes/no words, in any case (no allocation: this runs per call).
 fn truthy(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "y" => Some(true),
-        "false" | "no" | "0" | "n" => Some(false),
-        _ => None,
+    let v = v.trim();
+    let any = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+    if any(&["true", "yes", "1", "y"]) {
+        Some(true)
+    } else if any(&["false", "no", "0", "n"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -380,10 +385,15 @@ fn bucket_key(ms: i64) -> u64 {
 /// (OpenAI `length`, Anthropic `max_tokens`, Gemini `MAX_TOKENS`, Responses
 /// `max_output_tokens`).
 pub fn is_length_stop(reason: &str) -> bool {
-    matches!(
-        reason.to_ascii_lowercase().as_str(),
-        "length" | "max_tokens" | "max_output_tokens" | "token_limit" | "max_length"
-    )
+    [
+        "length",
+        "max_tokens",
+        "max_output_tokens",
+        "token_limit",
+        "max_length",
+    ]
+    .iter()
+    .any(|w| reason.eq_ignore_ascii_case(w))
 }
 
 /// Most expensive first, then by id, so merges are deterministic.
