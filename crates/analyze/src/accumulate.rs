@@ -118,6 +118,8 @@ pub struct Cell {
     pub resolved: Option<ModelId>,
     /// Hash of (feature, model): the cell's identity across workers.
     pub key: u64,
+    /// Hash of the feature alone (retry chains may cross models).
+    pub(crate) feature_key: u64,
     pub(crate) call_budget: Option<Money>,
     pub obs: CellObs,
 }
@@ -379,6 +381,7 @@ impl Accumulator<'_> {
         let i = self.cells.len() as u32;
         self.cells.push(Cell {
             key: key_of(&[feature.as_bytes(), model.as_bytes()]),
+            feature_key: xxhash_rust::xxh3::xxh3_64(feature.as_bytes()),
             call_budget: self.config.detect.call_budget(feature),
             feature: feature.into(),
             model: model.into(),
@@ -401,6 +404,7 @@ impl Accumulator<'_> {
         at: Location,
     ) {
         let cell = &mut self.cells[cell as usize];
+        let feature_key = cell.feature_key;
         let call = Call {
             record: r,
             status,
@@ -457,10 +461,8 @@ impl Accumulator<'_> {
         }
         let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
         if let Some(fp) = r.prompt_fp {
-            let key = xxhash_rust::xxh3::xxh3_64_with_seed(
-                label(&r.user).as_bytes(),
-                fp ^ xxhash_rust::xxh3::xxh3_64(label(&r.feature).as_bytes()),
-            );
+            let key =
+                xxhash_rust::xxh3::xxh3_64_with_seed(label(&r.user).as_bytes(), fp ^ feature_key);
             let attempt = || Attempt {
                 millis: call.millis.unwrap_or(0),
                 ok: status == CallStatus::Ok,
