@@ -288,7 +288,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: args.input.paths.clone(),
     };
+    let mut clock = tokenaudit_analyze::timings::Clock::start();
     let written = write_reports(&args.out, &audit, &formats, &info)?;
+    clock.lap("reports");
     if !args.input.quiet {
         print(&summary_text(&audit, &written))?;
     }

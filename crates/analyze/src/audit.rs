@@ -602,22 +602,28 @@ pub fn run_with_profile(
     catalog: &Catalog,
     config: &AnalyzeConfig,
 ) -> (Audit, Profile, IngestSummary) {
+    let mut clock = crate::timings::Clock::start();
     let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
+    clock.lap("ingest");
     let mut merged = Accumulator::new(catalog, config);
     for sink in sinks {
         merged.merge(sink);
     }
+    clock.lap("merge");
     let (mut audit, profile) = merged.finish(&summary, config);
+    clock.lap("finish");
     if config.attribution_only {
         return (audit, profile, summary);
     }
     let findings = crate::detect::run(&profile.context(&audit, catalog, config));
+    clock.lap("detect");
     audit.savings = Some(crate::whatif::waterfall(
         catalog,
         &profile.groups,
         &profile.cells,
         &findings,
     ));
+    clock.lap("waterfall");
     audit.findings = findings;
     (audit, profile, summary)
 }

@@ -14,6 +14,7 @@ pub mod observe;
 pub mod sketch;
 pub mod spill;
 pub mod stats;
+pub mod timings;
 pub mod whatif;
 
 pub use accumulate::{Accumulator, AnalyzeConfig, NONE};
