@@ -4,6 +4,7 @@
 mod util;
 
 mod fingerprints;
+mod focus;
 mod formats;
 mod golden;
 mod html;
