@@ -9,6 +9,7 @@ mod formats;
 mod golden;
 mod html;
 mod inputs;
+mod review;
 mod rules;
 mod sample;
 mod tickets;

@@ -8,6 +8,7 @@
 //! in the folder are never touched. Output is deterministic: the same audit
 //! gives byte-identical files (no clock is read here).
 
+pub mod change;
 pub mod csv;
 pub mod focus;
 pub mod html;
