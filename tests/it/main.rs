@@ -12,5 +12,6 @@ mod inputs;
 mod review;
 mod rules;
 mod sample;
+mod schema;
 mod tickets;
 mod whatif;
