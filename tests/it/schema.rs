@@ -72,7 +72,10 @@ fn schema_id_is_the_json_reports_schema() {
     let text = std::fs::read_to_string(root().join("docs/report-json.schema.json")).unwrap();
     let schema: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(schema["$id"], "tokenaudit.audit/1");
-    assert_eq!(schema["properties"]["schema"]["const"], "tokenaudit.audit/1");
+    assert_eq!(
+        schema["properties"]["schema"]["const"],
+        "tokenaudit.audit/1"
+    );
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(schema["$defs"]["audit"]["additionalProperties"], false);
 }
@@ -88,13 +91,35 @@ fn sample_and_review_reports_validate_and_mutations_do_not() {
     // A review (with its `previous` period) and findings-free plain audit.
     let env = Env::new();
     let lines = [
-        gw_line("2026-09-10T00:00:00Z", "chat", "gpt-4o", 1000, 100, json!({})),
-        gw_line("2026-10-10T00:00:00Z", "chat", "gpt-4o", 2000, 100, json!({"status": "error"})),
+        gw_line(
+            "2026-09-10T00:00:00Z",
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            json!({}),
+        ),
+        gw_line(
+            "2026-10-10T00:00:00Z",
+            "chat",
+            "gpt-4o",
+            2000,
+            100,
+            json!({"status": "error"}),
+        ),
         "{not json".to_string(),
     ];
     env.write("calls.jsonl", lines.join("\n") + "\n");
     env.cmd()
-        .args(["review", "--month", "2026-10", "calls.jsonl", "--out", "review", "--quiet"])
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "review",
+            "--quiet",
+        ])
         .assert()
         .success();
     let review = env.path("review/audit.json");
