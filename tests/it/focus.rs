@@ -234,3 +234,58 @@ fn focus_cells_from_logs_are_guarded_against_formulas() {
     let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
     assert_eq!(total, money("0.000035"));
 }
+
+#[test]
+fn reasoning_gets_its_own_row_only_when_priced_apart() {
+    let env = Env::new();
+    // acme-think prices reasoning apart: $1/M input, $2/M output, $8/M
+    // reasoning. gpt-4o bills reasoning as output.
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-1","models":[
+            {"provider":"acme","id":"acme-think","prices":[{"input":"1","output":"2","reasoning":"8"}]}]}"#,
+    );
+    env.write(
+        "a.jsonl",
+        [
+            r#"{"timestamp":"2026-10-01T00:00:00Z","model":"acme-think","feature":"a","usage":{"prompt_tokens":1000000,"completion_tokens":1000000,"completion_tokens_details":{"reasoning_tokens":250000}}}"#,
+            r#"{"timestamp":"2026-10-01T00:00:00Z","model":"gpt-4o","feature":"b","usage":{"prompt_tokens":0,"completion_tokens":500,"completion_tokens_details":{"reasoning_tokens":100}}}"#,
+        ]
+        .join("\n")
+            + "\n",
+    );
+    let r = env.audit(&[
+        "a.jsonl",
+        "--prices",
+        "prices.json",
+        "--format",
+        "json,focus",
+    ]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["x_Feature"].as_str(),
+                r["x_TokenType"].as_str(),
+                r["ConsumedQuantity"].as_str(),
+                r["EffectiveCost"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // 1,000,000 × $1 = $1.00; visible 750,000 × $2 = $1.50;
+            // reasoning 250,000 × $8 = $2.00.
+            ("a", "input", "1000000", "1.00"),
+            ("a", "output", "750000", "1.50"),
+            ("a", "reasoning", "250000", "2.00"),
+            // 500 output tokens (reasoning included) × $10 = $0.005.
+            ("b", "output", "500", "0.005"),
+        ]
+    );
+    let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
+    assert_eq!(total, money("4.505"));
+    assert_eq!(total, money(r["audit"]["totals"]["cost"].as_str().unwrap()));
+}

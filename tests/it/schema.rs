@@ -130,7 +130,8 @@ fn sample_and_review_reports_validate_and_mutations_do_not() {
     // Mutations the schema must catch.
     let sample_doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&sample).unwrap()).unwrap();
-    let mutations: [(&str, fn(&mut Value)); 5] = [
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: [Mutation; 5] = [
         ("renamed key", |d| {
             let totals = d["audit"]["totals"].as_object_mut().unwrap();
             let cost = totals.remove("cost").unwrap();

@@ -437,10 +437,10 @@ pub fn to_parquet(rows: &[FocusRow]) -> PolarsResult<Vec<u8>> {
             .iter()
             .map(|r| f(r).map(|t| t.timestamp_micros()))
             .collect();
-        Ok(Column::new("".into(), v).cast(&DataType::Datetime(
+        Column::new("".into(), v).cast(&DataType::Datetime(
             TimeUnit::Microseconds,
             Some(TimeZone::UTC),
-        ))?)
+        ))
     };
     let bools = |f: fn(&FocusRow) -> bool| -> Vec<bool> { rows.iter().map(f).collect() };
     let mut columns = Vec::with_capacity(COLUMNS.len());
