@@ -38,7 +38,9 @@ pub struct AuditArgs {
     pub out: PathBuf,
 
     /// Report formats, comma-separated: md, json, csv, html (one
-    /// self-contained page with charts, for reading and printing).
+    /// self-contained page with charts, for reading and printing), focus
+    /// (FinOps FOCUS cost rows by day, model and token type: focus.csv and
+    /// focus.parquet; not in the default set).
     #[arg(
         long,
         short,
@@ -124,7 +126,9 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
         match ReportFormat::parse(f) {
             Some(f) if !out.contains(&f) => out.push(f),
             Some(_) => {}
-            None => bail!("--format {f:?}: expected md, json, csv or html (comma-separated)"),
+            None => {
+                bail!("--format {f:?}: expected md, json, csv, html or focus (comma-separated)")
+            }
         }
     }
     Ok(out)
@@ -189,6 +193,8 @@ impl InputArgs {
                 .transpose()?,
             detect,
             attribution_only: self.no_findings,
+            list_costs: false,
+            previous: None,
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {
@@ -279,19 +285,46 @@ impl Prepared {
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let formats = formats(&args.format)?;
-    let (audit, profile, _) = args.input.prepare()?.run()?;
+    let prepared = args.input.prepare()?;
+    write(
+        prepared,
+        Reports {
+            out: &args.out,
+            formats: &args.format,
+            inputs: &args.input.paths,
+            quiet: args.input.quiet,
+        },
+    )
+}
+
+/// Where and what to write (shared by `audit` and `review`).
+pub struct Reports<'a> {
+    pub out: &'a std::path::Path,
+    pub formats: &'a [String],
+    pub inputs: &'a [String],
+    pub quiet: bool,
+}
+
+/// Runs the prepared audit and writes the reports.
+pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
+    let formats = formats(to.formats)?;
+    let want_focus = formats.contains(&ReportFormat::Focus);
+    prepared.analyze.list_costs = want_focus;
+    let (audit, profile, catalog) = prepared.run()?;
+    let focus =
+        want_focus.then(|| tokenaudit_report::focus::rows(&audit, &profile.groups, &catalog));
     // The process ends right after the reports are written: freeing millions
     // of small observations one by one would only make it end later.
     std::mem::forget(profile);
     let info = RunInfo {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: args.input.paths.clone(),
+        inputs: to.inputs.to_vec(),
+        focus,
     };
     let mut clock = tokenaudit_analyze::timings::Clock::start();
-    let written = write_reports(&args.out, &audit, &formats, &info)?;
+    let written = write_reports(to.out, &audit, &formats, &info)?;
     clock.lap("reports");
-    if !args.input.quiet {
+    if !to.quiet {
         print(&summary_text(&audit, &written))?;
     }
     Ok(ExitCode::SUCCESS)

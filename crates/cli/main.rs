@@ -9,6 +9,7 @@ mod findings;
 mod formats;
 mod output;
 mod prices;
+mod review;
 mod rules;
 mod whatif;
 
@@ -45,6 +46,9 @@ struct Cli {
 enum Command {
     /// Read call logs, price every call, and write the cost report.
     Audit(audit::AuditArgs),
+    /// Review one calendar month: the audit of that month with its changes
+    /// against the month before.
+    Review(review::ReviewArgs),
     /// Inspect the price catalog, or import LiteLLM's or genai-prices' catalogs.
     #[command(subcommand)]
     Prices(prices::PricesCommand),
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Review(args) => review::run(args),
         Command::Prices(cmd) => prices::run(cmd, &tokenaudit_core::pricing::Catalog::builtin())
             .map(|_| ExitCode::SUCCESS),
         Command::Formats => formats::run().map(|_| ExitCode::SUCCESS),

@@ -4,11 +4,14 @@
 mod util;
 
 mod fingerprints;
+mod focus;
 mod formats;
 mod golden;
 mod html;
 mod inputs;
+mod review;
 mod rules;
 mod sample;
+mod schema;
 mod tickets;
 mod whatif;

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
-use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{Location, RecordSink};
 
@@ -34,6 +34,16 @@ pub struct AnalyzeConfig {
     pub detect: DetectConfig,
     /// Attribution only: no observations, no findings, no savings (faster).
     pub attribution_only: bool,
+    /// Also price every call at list price (no batch or cache-read discount)
+    /// into [`Group::list_cost`], for exports that report list cost (FOCUS).
+    /// Off by default: it prices calls with cached reads or batch rates a
+    /// second time.
+    pub list_costs: bool,
+    /// A period before the audited one (`[start, end)`, e.g. the previous
+    /// month of a monthly review) whose calls are not audited but priced and
+    /// summed per feature and model, for period-over-period changes in the
+    /// same pass. They still count as outside the window.
+    pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// Attempts kept per retry chain (a storm longer than this is still a storm).
@@ -105,6 +115,11 @@ pub struct Group {
     pub failed: Usage,
     /// Σ 1-hour cache writes (part of `stats.cache_write_tokens`).
     pub cache_write_1h: u64,
+    /// `stats.cost` split by token kind (exact: the parts add up to it).
+    pub cost: CostParts,
+    /// The same calls at list price, by token kind (only with
+    /// [`AnalyzeConfig::list_costs`]; zero otherwise). See [`list_cost`].
+    pub list_cost: CostParts,
     /// Index into the accumulator's cells (not stable across workers).
     pub(crate) cell: u32,
 }
@@ -151,6 +166,38 @@ pub(crate) fn parse_day(text: &str) -> Option<NaiveDate> {
         .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
+/// One call's cost at list price, by token kind: what it would have cost
+/// with no batch discount and with its cached reads billed at the plain
+/// input rate (the price period and long-context tier stay those of the
+/// call; cache writes stay at their own rate, a premium rather than a
+/// discount). `priced` is the call's real price. Exact: the cached-read part
+/// is the input rate times the cached tokens, computed as the difference of
+/// two pricings of the same request.
+pub fn list_cost(
+    catalog: &Catalog,
+    id: ModelId,
+    day: Option<NaiveDate>,
+    usage: &Usage,
+    priced: &Priced,
+) -> CostBreakdown {
+    let full = if priced.batch_priced {
+        catalog.price(id, day, usage, false).cost
+    } else {
+        priced.cost
+    };
+    let mut list = full;
+    if usage.cached_read > 0 {
+        // Same request with its cached reads counted as plain input: the
+        // total input (which picks the tier) does not change.
+        let uncached = Usage {
+            cached_read: 0,
+            ..*usage
+        };
+        list.cached_read = catalog.price(id, day, &uncached, false).cost.input - full.input;
+    }
+    list
+}
+
 /// Logged versus computed cost over the calls that carry a logged cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reconcile {
@@ -188,6 +235,28 @@ pub struct Accumulator<'c> {
     pub(crate) batch_at_full_price: u64,
     pub(crate) long_context_calls: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
+    /// Calls of [`AnalyzeConfig::previous`], when asked for.
+    pub(crate) previous: Option<Previous>,
+}
+
+/// The previous period's sums: totals, and spend per feature and per model
+/// (catalog id, or the logged name when unknown).
+#[derive(Default)]
+pub(crate) struct Previous {
+    pub(crate) totals: Stats,
+    pub(crate) features: Table,
+    pub(crate) models: Table,
+    /// Model resolution by logged (provider, model): one catalog lookup per
+    /// distinct name, as the groups do for the audited period.
+    resolved: FxHashMap<Box<str>, Option<ModelId>>,
+}
+
+impl Previous {
+    fn merge(&mut self, o: Previous) {
+        self.totals.merge(&o.totals);
+        merge_table(&mut self.features, o.features);
+        merge_table(&mut self.models, o.models);
+    }
 }
 
 /// One of the most expensive single calls (ids and figures only).
@@ -229,6 +298,7 @@ impl<'c> Accumulator<'c> {
             batch_at_full_price: 0,
             long_context_calls: 0,
             most_expensive: Vec::new(),
+            previous: config.previous.map(|_| Previous::default()),
         }
     }
 
@@ -300,6 +370,8 @@ impl<'c> Accumulator<'c> {
                     mine.stats.merge(&g.stats);
                     add_usage(&mut mine.failed, &g.failed);
                     mine.cache_write_1h += g.cache_write_1h;
+                    mine.cost.merge(&g.cost);
+                    mine.list_cost.merge(&g.list_cost);
                 }
                 None => {
                     self.groups.insert(k, g);
@@ -325,6 +397,11 @@ impl<'c> Accumulator<'c> {
         self.outside_window += o.outside_window;
         self.batch_at_full_price += o.batch_at_full_price;
         self.long_context_calls += o.long_context_calls;
+        match (&mut self.previous, o.previous) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
         self.most_expensive.extend(o.most_expensive);
         sort_expensive(&mut self.most_expensive);
         self.most_expensive.truncate(TOP_CALLS);
@@ -488,12 +565,55 @@ impl Accumulator<'_> {
     }
 }
 
+impl Accumulator<'_> {
+    /// Prices a call of the previous period and adds it to its sums.
+    fn record_previous(&mut self, r: &CallRecord<'_>) {
+        let catalog = self.catalog;
+        let Some(prev) = self.previous.as_mut() else {
+            return;
+        };
+        let k = &mut self.key_buf;
+        k.clear();
+        k.push_str(r.provider.as_deref().unwrap_or(""));
+        k.push(SEP);
+        k.push_str(&r.model);
+        let id = match prev.resolved.get(k.as_str()) {
+            Some(id) => *id,
+            None => {
+                let id = catalog.resolve(r.provider.as_deref(), &r.model);
+                prev.resolved.insert(k.as_str().into(), id);
+                id
+            }
+        };
+        let day = r.timestamp.map(|t| t.date_naive());
+        let cost = id.map(|id| catalog.price(id, day, &r.usage, r.is_batch()).cost.total());
+        let status = r.effective_status();
+        let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);
+        prev.totals.add(status, &r.usage, cost);
+        bump(
+            &mut prev.features,
+            label(&r.feature),
+            status,
+            &r.usage,
+            cost,
+        );
+        bump(&mut prev.models, model, status, &r.usage, cost);
+    }
+}
+
 impl RecordSink for Accumulator<'_> {
     fn record(&mut self, r: CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
             {
                 self.outside_window += 1;
+                if self
+                    .config
+                    .previous
+                    .is_some_and(|(from, to)| from <= t && t < to)
+                {
+                    self.record_previous(&r);
+                }
                 return;
             }
         } else if self.config.since.is_some() || self.config.until.is_some() {
@@ -542,6 +662,7 @@ impl RecordSink for Accumulator<'_> {
                 (id, cell)
             }
         };
+        let mut list = None;
         let priced = id.map(|id| {
             let priced = catalog.price(id, day, &r.usage, r.is_batch());
             if r.is_batch() && !priced.batch_priced {
@@ -549,6 +670,9 @@ impl RecordSink for Accumulator<'_> {
             }
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;
+            }
+            if self.config.list_costs {
+                list = Some(list_cost(catalog, id, day, &r.usage, &priced));
             }
             self.cost_parts.add(&priced.cost);
             priced.cost
@@ -561,6 +685,12 @@ impl RecordSink for Accumulator<'_> {
                 .expect("found or inserted above");
             g.stats.add(status, &r.usage, cost);
             g.cache_write_1h += r.usage.cache_write_1h;
+            if let Some(p) = &priced {
+                g.cost.add(p);
+            }
+            if let Some(l) = &list {
+                g.list_cost.add(l);
+            }
             if status != CallStatus::Ok {
                 add_usage(&mut g.failed, &r.usage);
             }

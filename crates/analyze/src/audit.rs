@@ -186,6 +186,25 @@ pub struct Audit {
     pub savings: Option<Waterfall>,
     /// How much of the keyed analyses ran on a sample (large inputs).
     pub sampling: Sampling,
+    /// The period before this one, when asked for (`tokenaudit review`):
+    /// its totals and spend per feature and model, for the changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousPeriod>,
+}
+
+/// The sums of the period before the audited one (its calls are priced the
+/// same way, but not audited: no findings, no other tables).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PreviousPeriod {
+    /// `[since, until)`.
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub totals: Stats,
+    pub cost_per_call: Money,
+    pub cost_per_success: Option<Money>,
+    /// Most expensive first.
+    pub by_feature: Vec<Row>,
+    pub by_model: Vec<Row>,
 }
 
 /// Whether per-key analyses (duplicates, retry chains, sessions) saw every
@@ -493,6 +512,18 @@ impl Accumulator<'_> {
                 prompts_scale: profile.keyed.prompts.scale(),
                 chains_scale: profile.keyed.chains.scale(),
             },
+            previous: config
+                .previous
+                .zip(self.previous)
+                .map(|((since, until), p)| PreviousPeriod {
+                    since,
+                    until,
+                    cost_per_call: p.totals.cost_per_call(),
+                    cost_per_success: p.totals.cost_per_success(),
+                    totals: p.totals,
+                    by_feature: rows(p.features),
+                    by_model: rows(p.models),
+                }),
         };
         (audit, profile)
     }
@@ -551,6 +582,8 @@ impl Accumulator<'_> {
                     },
                     failed: g.failed,
                     cell: index[g.cell as usize],
+                    cost: g.cost,
+                    list_cost: g.list_cost,
                 }
             })
             .collect();

@@ -157,6 +157,25 @@ pub fn tables(a: &Audit) -> Vec<(String, String)> {
         ));
     }
     out.push(("rejected-samples".into(), rejected));
+    if let Some(p) = &a.previous {
+        // Exact spend per feature and model in both periods (review only).
+        let mut t = "dimension,key,calls,previous_calls,cost_usd,previous_cost_usd,change_usd\n"
+            .to_string();
+        for (dimension, rows) in crate::change::tables(a, p) {
+            for r in rows {
+                t.push_str(&format!(
+                    "{dimension},{},{},{},{},{},{}\n",
+                    cell(&r.key),
+                    r.calls_now,
+                    r.calls_before,
+                    r.now.to_decimal_string(),
+                    r.before.to_decimal_string(),
+                    (r.now - r.before).to_decimal_string()
+                ));
+            }
+        }
+        out.push(("change".into(), t));
+    }
     out
 }
 

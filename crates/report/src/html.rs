@@ -19,10 +19,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use tokenaudit_analyze::audit::Row;
+use tokenaudit_analyze::audit::{PreviousPeriod, Row};
 use tokenaudit_analyze::{Audit, Stats, NONE};
 use tokenaudit_core::Money;
 
+use crate::change;
 use crate::text::{calls_period, int, pct, success_rate, tokens, window};
 use crate::RunInfo;
 
@@ -1121,6 +1122,9 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         );
     }
     o.push_str("</div>\n");
+    if let Some(p) = &a.previous {
+        previous_headline(&mut o, a, p);
+    }
     let c = &a.cost_by_token_kind;
     let parts = token_parts(t);
     let costs = [c.input, c.cached_read, c.cache_write, c.output, c.reasoning];
@@ -1226,6 +1230,9 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     }
     o.push_str("</section>\n");
 
+    if let Some(p) = &a.previous {
+        change_section(&mut o, a, p);
+    }
     tables_section(&mut o, a);
     findings_section(&mut o, a);
     data_quality_section(&mut o, a);
@@ -1238,6 +1245,109 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     );
     o.push_str("</main>\n</body>\n</html>\n");
     o
+}
+
+fn previous_span(p: &PreviousPeriod) -> String {
+    format!(
+        "{} to {}",
+        p.since.format("%Y-%m-%d"),
+        (p.until - chrono::Duration::seconds(1)).format("%Y-%m-%d")
+    )
+}
+
+/// The headline's "change against the previous period": spend, cost per
+/// request and per successful request.
+fn previous_headline(o: &mut String, a: &Audit, p: &PreviousPeriod) {
+    let _ = writeln!(
+        o,
+        "<h3 id=\"change\">Change against the previous period ({})</h3>",
+        previous_span(p)
+    );
+    if p.totals.calls == 0 {
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">{}.</p>",
+            esc(&change::no_previous_calls(p))
+        );
+        return;
+    }
+    let word = change::period_word(p);
+    let rows = change::headline(a, p)
+        .iter()
+        .map(|h| {
+            let show =
+                |m: Option<Money>| m.map_or("–".to_string(), |m| m.to_rounded_string(h.decimals));
+            vec![
+                h.label.to_string(),
+                show(h.now),
+                show(h.before),
+                esc(&h.change()),
+            ]
+        })
+        .collect();
+    let (this, before) = (format!("this {word}"), format!("previous {word}"));
+    table(
+        o,
+        &[
+            ("", false),
+            (&this, true),
+            (&before, true),
+            ("change", true),
+        ],
+        rows,
+    );
+}
+
+/// Month over month (or period over period) per feature and per model.
+fn change_section(o: &mut String, a: &Audit, p: &PreviousPeriod) {
+    let word = change::period_word(p);
+    let title = if word == "month" {
+        "Month over month"
+    } else {
+        "Change against the previous period"
+    };
+    let _ = writeln!(o, "<section id=\"month-over-month\">\n<h2>{title}</h2>");
+    if p.totals.calls == 0 {
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">{}.</p>",
+            esc(&change::no_previous_calls(p))
+        );
+    } else {
+        let (this, before) = (format!("this {word}"), format!("previous {word}"));
+        for (dimension, rows) in change::tables(a, p) {
+            let more = rows.len().saturating_sub(TOP);
+            let body = rows
+                .iter()
+                .take(TOP)
+                .map(|r| {
+                    vec![
+                        esc(&r.key),
+                        r.now.to_cents_string(),
+                        r.before.to_cents_string(),
+                        esc(&r.change()),
+                    ]
+                })
+                .collect();
+            table(
+                o,
+                &[
+                    (dimension, false),
+                    (&this, true),
+                    (&before, true),
+                    ("change", true),
+                ],
+                body,
+            );
+            if more > 0 {
+                let _ = writeln!(
+                    o,
+                    "<p class=\"note\">{more} more in <code>audit-change.csv</code>.</p>"
+                );
+            }
+        }
+    }
+    o.push_str("</section>\n");
 }
 
 fn tables_section(o: &mut String, a: &Audit) {

@@ -1,13 +1,16 @@
 //! Writing audit results: Markdown for people, a self-contained HTML page
 //! with charts for people who read reports, JSON (versioned schema) for
-//! tools, CSV tables for spreadsheets.
+//! tools, CSV tables for spreadsheets, and FinOps FOCUS cost rows (CSV and
+//! Parquet) for FinOps tools.
 //!
 //! Every file is written under a temporary name in the output folder and
 //! renamed into place, so a crash never leaves half a report and other files
 //! in the folder are never touched. Output is deterministic: the same audit
 //! gives byte-identical files (no clock is read here).
 
+pub mod change;
 pub mod csv;
+pub mod focus;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -27,6 +30,8 @@ pub enum ReportFormat {
     Json,
     Csv,
     Html,
+    /// FinOps FOCUS rows: `focus.csv` and `focus.parquet`.
+    Focus,
 }
 
 impl ReportFormat {
@@ -36,6 +41,7 @@ impl ReportFormat {
             "json" => Some(ReportFormat::Json),
             "csv" => Some(ReportFormat::Csv),
             "html" => Some(ReportFormat::Html),
+            "focus" => Some(ReportFormat::Focus),
             _ => None,
         }
     }
@@ -47,6 +53,9 @@ pub struct RunInfo {
     pub tool_version: String,
     /// The inputs as given on the command line.
     pub inputs: Vec<String>,
+    /// The FOCUS rows ([`focus::rows`], built from the profile's groups,
+    /// which the audit does not hold); needed for [`ReportFormat::Focus`].
+    pub focus: Option<Vec<focus::FocusRow>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +65,10 @@ pub enum ReportError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the FOCUS export needs its rows (tokenaudit_report::focus::rows)")]
+    FocusRowsMissing,
+    #[error("cannot encode {path}: {message}")]
+    Encode { path: String, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,
@@ -90,7 +103,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Writes the requested formats into `dir` and returns the files written.
 /// Only tokenaudit's own file names (`audit.md`, `audit.json`,
-/// `audit-*.csv`, `audit.html`) are replaced.
+/// `audit-*.csv`, `audit.html`, `focus.csv`, `focus.parquet`) are replaced.
 pub fn write_reports(
     dir: &Path,
     audit: &Audit,
@@ -124,6 +137,19 @@ pub fn write_reports(
             ReportFormat::Html => {
                 let path = dir.join("audit.html");
                 write_atomic(&path, html::render(audit, info).as_bytes())?;
+                written.push(path);
+            }
+            ReportFormat::Focus => {
+                let rows = info.focus.as_deref().ok_or(ReportError::FocusRowsMissing)?;
+                let path = dir.join("focus.csv");
+                write_atomic(&path, focus::to_csv(rows).as_bytes())?;
+                written.push(path);
+                let path = dir.join("focus.parquet");
+                let bytes = focus::to_parquet(rows).map_err(|e| ReportError::Encode {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                write_atomic(&path, &bytes)?;
                 written.push(path);
             }
         }

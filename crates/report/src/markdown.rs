@@ -3,9 +3,12 @@
 
 use std::fmt::Write;
 
-use tokenaudit_analyze::audit::{DimTable, Row};
+use tokenaudit_analyze::audit::{DimTable, PreviousPeriod, Row};
 use tokenaudit_analyze::{Audit, Stats};
 
+use tokenaudit_core::Money;
+
+use crate::change;
 use crate::text::{calls_period, int, md, pct, success_rate, tokens, window};
 use crate::RunInfo;
 
@@ -135,6 +138,9 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         );
     }
     let _ = writeln!(o);
+    if let Some(p) = &a.previous {
+        previous_headline(&mut o, a, p);
+    }
     let c = &a.cost_by_token_kind;
     let _ = writeln!(
         o,
@@ -166,6 +172,9 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         pct(t.cached_read_tokens as f64, t.input_tokens as f64)
     );
 
+    if let Some(p) = &a.previous {
+        change_section(&mut o, a, p);
+    }
     savings_section(&mut o, a);
     findings_section(&mut o, a);
 
@@ -504,4 +513,83 @@ fn findings_section(o: &mut String, a: &Audit) {
         }
     }
     let _ = writeln!(o);
+}
+
+fn previous_span(p: &PreviousPeriod) -> String {
+    format!(
+        "{} to {}",
+        p.since.format("%Y-%m-%d"),
+        (p.until - chrono::Duration::seconds(1)).format("%Y-%m-%d")
+    )
+}
+
+/// "Change against the previous period": spend, cost per request and per
+/// successful request, this period against the one before.
+fn previous_headline(o: &mut String, a: &Audit, p: &PreviousPeriod) {
+    let _ = writeln!(
+        o,
+        "### Change against the previous period ({})\n",
+        previous_span(p)
+    );
+    if p.totals.calls == 0 {
+        let _ = writeln!(o, "{}.\n", change::no_previous_calls(p));
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "| | this {w} | previous {w} | change |\n|---|---:|---:|---:|",
+        w = change::period_word(p)
+    );
+    for h in change::headline(a, p) {
+        let show =
+            |m: Option<Money>| m.map_or("–".to_string(), |m| m.to_rounded_string(h.decimals));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            h.label,
+            show(h.now),
+            show(h.before),
+            h.change()
+        );
+    }
+    let _ = writeln!(o);
+}
+
+/// Month over month (or period over period) per feature and per model.
+fn change_section(o: &mut String, a: &Audit, p: &PreviousPeriod) {
+    let word = change::period_word(p);
+    let title = if word == "month" {
+        "Month over month"
+    } else {
+        "Change against the previous period"
+    };
+    let _ = writeln!(o, "## {title}\n");
+    if p.totals.calls == 0 {
+        let _ = writeln!(o, "{}.\n", change::no_previous_calls(p));
+        return;
+    }
+    for (dimension, rows) in change::tables(a, p) {
+        let _ = writeln!(
+            o,
+            "| {dimension} | this {word} | previous {word} | change |\n|---|---:|---:|---:|"
+        );
+        for r in rows.iter().take(TOP) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                md(&r.key),
+                r.now.to_cents_string(),
+                r.before.to_cents_string(),
+                r.change()
+            );
+        }
+        if rows.len() > TOP {
+            let _ = writeln!(
+                o,
+                "| *{} more (audit-change.csv)* | | | |",
+                rows.len() - TOP
+            );
+        }
+        let _ = writeln!(o);
+    }
 }

@@ -35,6 +35,10 @@ pub struct GroupRow {
     pub failed: Usage,
     /// The cell's key (feature, model).
     pub cell: u64,
+    /// `stats.cost` by token kind.
+    pub cost: crate::stats::CostParts,
+    /// The same calls at list price (zero unless `AnalyzeConfig::list_costs`).
+    pub list_cost: crate::stats::CostParts,
 }
 
 /// What the rules read.

@@ -1,0 +1,174 @@
+//! Changes against the previous period (`tokenaudit review`): the headline
+//! figures and the spend per feature and per model, this period against the
+//! one before, computed once here for the Markdown, HTML and CSV writers.
+//!
+//! Amounts are exact differences of exact sums; only the percentages are
+//! floating point, and they are for reading.
+
+use tokenaudit_analyze::audit::{PreviousPeriod, Row};
+use tokenaudit_analyze::Audit;
+use tokenaudit_core::Money;
+
+/// Said instead of a change when the inputs hold no call of the previous
+/// period.
+pub fn no_previous_calls(p: &PreviousPeriod) -> String {
+    format!("n/a — no calls in the previous {}", period_word(p))
+}
+
+/// "month" when the previous period is a calendar month, else "period".
+pub fn period_word(p: &PreviousPeriod) -> &'static str {
+    use chrono::Datelike;
+    let (s, u) = (p.since.date_naive(), p.until.date_naive());
+    let whole_days =
+        p.since.time() == chrono::NaiveTime::MIN && p.until.time() == chrono::NaiveTime::MIN;
+    let next_month = s
+        .with_day(1)
+        .filter(|first| *first == s)
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)));
+    if whole_days && next_month == Some(u) {
+        "month"
+    } else {
+        "period"
+    }
+}
+
+/// `now − before` as text: `+$1.50 (+25.0%)`, `-$0.20 (-10.0%)`, `+$3.00
+/// (new)` when there was nothing before, `±$0.00` when equal.
+pub fn delta(now: Money, before: Money, decimals: u32) -> String {
+    let d = now - before;
+    let amount = if d > Money::ZERO {
+        format!("+{}", d.to_rounded_string(decimals))
+    } else if d < Money::ZERO {
+        d.to_rounded_string(decimals)
+    } else {
+        format!("±{}", d.to_rounded_string(decimals))
+    };
+    if before == Money::ZERO {
+        if now == Money::ZERO {
+            amount
+        } else {
+            format!("{amount} (new)")
+        }
+    } else {
+        let rate = d.to_f64() / before.to_f64() * 100.0;
+        format!("{amount} ({rate:+.1}%)")
+    }
+}
+
+/// One headline figure: label, this period, the previous one.
+pub struct Headline {
+    pub label: &'static str,
+    pub now: Option<Money>,
+    pub before: Option<Money>,
+    /// Decimals shown (cents for spend, four for per-call figures).
+    pub decimals: u32,
+}
+
+impl Headline {
+    pub fn change(&self) -> String {
+        match (self.now, self.before) {
+            (Some(n), Some(b)) => delta(n, b, self.decimals),
+            _ => "–".to_string(),
+        }
+    }
+}
+
+/// Spend, cost per request and cost per successful request, now and before.
+pub fn headline(a: &Audit, p: &PreviousPeriod) -> [Headline; 3] {
+    [
+        Headline {
+            label: "Spend",
+            now: Some(a.totals.cost),
+            before: Some(p.totals.cost),
+            decimals: 2,
+        },
+        Headline {
+            label: "Cost per request",
+            now: Some(a.cost_per_call),
+            before: Some(p.cost_per_call),
+            decimals: 4,
+        },
+        Headline {
+            label: "Cost per successful request",
+            now: a.cost_per_success,
+            before: p.cost_per_success,
+            decimals: 4,
+        },
+    ]
+}
+
+/// A key's spend in both periods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub key: String,
+    pub now: Money,
+    pub before: Money,
+    pub calls_now: u64,
+    pub calls_before: u64,
+}
+
+impl ChangeRow {
+    pub fn change(&self) -> String {
+        delta(self.now, self.before, 2)
+    }
+}
+
+/// Every key of either period with its spend in both, largest spend this
+/// period first (then largest before, then by key).
+pub fn rows(now: &[Row], before: &[Row]) -> Vec<ChangeRow> {
+    let mut map: std::collections::BTreeMap<&str, ChangeRow> = std::collections::BTreeMap::new();
+    for r in now {
+        let e = map.entry(&r.key).or_insert_with(|| empty(&r.key));
+        e.now += r.stats.cost;
+        e.calls_now += r.stats.calls;
+    }
+    for r in before {
+        let e = map.entry(&r.key).or_insert_with(|| empty(&r.key));
+        e.before += r.stats.cost;
+        e.calls_before += r.stats.calls;
+    }
+    let mut v: Vec<ChangeRow> = map.into_values().collect();
+    v.sort_by(|a, b| {
+        b.now
+            .cmp(&a.now)
+            .then(b.before.cmp(&a.before))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    v
+}
+
+fn empty(key: &str) -> ChangeRow {
+    ChangeRow {
+        key: key.to_string(),
+        now: Money::ZERO,
+        before: Money::ZERO,
+        calls_now: 0,
+        calls_before: 0,
+    }
+}
+
+/// The per-feature and per-model change tables: `(dimension, rows)`.
+pub fn tables(a: &Audit, p: &PreviousPeriod) -> [(&'static str, Vec<ChangeRow>); 2] {
+    [
+        ("feature", rows(a.dim("feature"), &p.by_feature)),
+        ("model", rows(a.dim("model"), &p.by_model)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(text: &str) -> Money {
+        Money::parse_usd(text).unwrap()
+    }
+
+    #[test]
+    fn delta_says_sign_share_and_new() {
+        assert_eq!(delta(usd("12.5"), usd("10"), 2), "+$2.50 (+25.0%)");
+        assert_eq!(delta(usd("9"), usd("10"), 2), "-$1.00 (-10.0%)");
+        assert_eq!(delta(usd("3"), Money::ZERO, 2), "+$3.00 (new)");
+        assert_eq!(delta(usd("1"), usd("1"), 2), "±$0.00 (+0.0%)");
+        assert_eq!(delta(Money::ZERO, usd("4"), 2), "-$4.00 (-100.0%)");
+    }
+}

@@ -1,0 +1,472 @@
+//! The FinOps FOCUS export (`--format focus`): the audited spend as
+//! FOCUS-shaped cost rows, so LLM spend lands beside the cloud bill in
+//! FinOps tools. Written as `focus.csv` (exact decimals) and `focus.parquet`.
+//!
+//! One row per attribution group (day, provider, model, feature, route,
+//! team, batch flag) and token type: uncached input, cached read, cache
+//! write, output, and reasoning when the model's price period gives reasoning
+//! its own rate (otherwise reasoning tokens are billed as output and stay in
+//! the output row). Columns follow FOCUS 1.2's column ids (`docs/focus.md`
+//! lists them with their sources); tokenaudit's own dimensions are `x_`
+//! columns, as the spec requires of custom columns.
+//!
+//! Money stays exact: a row's `EffectiveCost` is the exact sum of the
+//! per-call costs of that token type (the pricing engine splits every call's
+//! cost by token type and the accumulator adds the parts per group), so the
+//! rows of a group add up to the group's cost and all rows to the audit's
+//! spend, to the pico-dollar, with no rounding and no remainder to
+//! distribute. `ListCost` is priced per call too (see
+//! `tokenaudit_analyze::accumulate::list_cost`). The CSV carries the exact
+//! decimals; Parquet carries them as Float64 (see [`to_parquet`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use polars::prelude::*;
+
+use tokenaudit_analyze::detect::GroupRow;
+use tokenaudit_analyze::{Audit, NONE};
+use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::{Money, Usage};
+
+use crate::csv::cell;
+
+/// The token types a FOCUS row is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TokenType {
+    /// Prompt tokens billed at the plain input rate.
+    Input,
+    CachedRead,
+    /// 5-minute and 1-hour cache writes.
+    CacheWrite,
+    /// Generated tokens (reasoning included unless it has its own row).
+    Output,
+    Reasoning,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Input => "input",
+            TokenType::CachedRead => "cached_read",
+            TokenType::CacheWrite => "cache_write",
+            TokenType::Output => "output",
+            TokenType::Reasoning => "reasoning",
+        }
+    }
+
+    /// `ConsumedUnit`: what `ConsumedQuantity` counts.
+    fn unit(self) -> &'static str {
+        match self {
+            TokenType::Input => "Input Tokens",
+            TokenType::CachedRead => "Cached Input Tokens",
+            TokenType::CacheWrite => "Cache Write Tokens",
+            TokenType::Output => "Output Tokens",
+            TokenType::Reasoning => "Reasoning Tokens",
+        }
+    }
+}
+
+/// One FOCUS cost row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FocusRow {
+    /// UTC day bounds; `None` only when no call of the audit had a timestamp.
+    pub charge_period_start: Option<DateTime<Utc>>,
+    pub charge_period_end: Option<DateTime<Utc>>,
+    pub provider_name: String,
+    /// The maker of the model (the catalog model's provider).
+    pub publisher_name: String,
+    pub service_name: String,
+    /// `provider/id` in the catalog, or the model as logged when unknown.
+    pub sku_id: String,
+    pub sku_price_id: String,
+    /// JSON object (FOCUS KeyValueFormat).
+    pub sku_price_details: String,
+    pub token_type: TokenType,
+    pub consumed_quantity: u64,
+    pub billed_cost: Money,
+    pub effective_cost: Money,
+    pub list_cost: Money,
+    /// JSON object (FOCUS KeyValueFormat).
+    pub tags: String,
+    pub feature: String,
+    pub route: String,
+    pub team: String,
+    pub batch: bool,
+    /// False when the model is not in the catalog: the costs are zero and
+    /// the calls are not in the audit's spend either (they are listed under
+    /// unknown models).
+    pub priced: bool,
+}
+
+/// The CSV and Parquet columns, in order.
+pub const COLUMNS: [&str; 26] = [
+    "BilledCost",
+    "BillingCurrency",
+    "ChargeCategory",
+    "ChargeDescription",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "EffectiveCost",
+    "ListCost",
+    "ProviderName",
+    "PublisherName",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "SkuPriceDetails",
+    "Tags",
+    "x_TokenType",
+    "x_Feature",
+    "x_Route",
+    "x_Team",
+    "x_Batch",
+    "x_CostIsEstimate",
+    "x_Priced",
+    "x_Tool",
+];
+
+const SERVICE_CATEGORY: &str = "AI and Machine Learning";
+
+/// Builds the rows from the profile's groups. `audit` gives the charge
+/// period of groups whose calls carry no timestamp (its window, or its
+/// first to last call's days). Rows are in the groups' order (feature,
+/// model, provider, route, team, day, batch), then token type.
+pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusRow> {
+    let fallback = fallback_period(audit);
+    let mut out = Vec::new();
+    for g in groups {
+        let (start, end) = match g.day {
+            Some(d) => (Some(day_start(d)), d.succ_opt().map(day_start)),
+            None => fallback,
+        };
+        let provider_name = provider_display(catalog, &g.provider);
+        let publisher_name = g.resolved.map_or_else(
+            || provider_name.clone(),
+            |id| provider_display(catalog, &catalog.model(id).provider),
+        );
+        let separate_reasoning = g
+            .resolved
+            .is_some_and(|id| reasoning_priced_apart(catalog, id, g.day));
+        let u = &g.usage;
+        let (c, l) = (&g.cost, &g.list_cost);
+        let mut parts = vec![
+            (TokenType::Input, u.uncached_input(), c.input, l.input),
+            (
+                TokenType::CachedRead,
+                u.cached_read,
+                c.cached_read,
+                l.cached_read,
+            ),
+            (
+                TokenType::CacheWrite,
+                u.cache_write,
+                c.cache_write,
+                l.cache_write,
+            ),
+        ];
+        if separate_reasoning {
+            parts.push((TokenType::Output, u.visible_output(), c.output, l.output));
+            parts.push((
+                TokenType::Reasoning,
+                u.reasoning.min(u.output),
+                c.reasoning,
+                l.reasoning,
+            ));
+        } else {
+            parts.push((
+                TokenType::Output,
+                u.output,
+                c.output + c.reasoning,
+                l.output + l.reasoning,
+            ));
+        }
+        for (kind, tokens, effective, list) in parts {
+            if tokens == 0 && effective == Money::ZERO {
+                continue;
+            }
+            let (price_id, details) = match g.resolved {
+                Some(id) => sku_price(catalog, id, g.day, g.batch, kind),
+                None => (
+                    format!("{}:{}", g.model, kind.as_str()),
+                    serde_json::json!({ "TokenType": kind.as_str(), "Priced": false }).to_string(),
+                ),
+            };
+            out.push(FocusRow {
+                charge_period_start: start,
+                charge_period_end: end,
+                provider_name: provider_name.clone(),
+                publisher_name: publisher_name.clone(),
+                service_name: format!("{provider_name} API"),
+                sku_id: g.model.clone(),
+                sku_price_id: price_id,
+                sku_price_details: details,
+                token_type: kind,
+                consumed_quantity: tokens,
+                billed_cost: effective,
+                effective_cost: effective,
+                list_cost: list,
+                tags: tags(g),
+                feature: g.feature.clone(),
+                route: g.route.clone(),
+                team: g.team.clone(),
+                batch: g.batch,
+                priced: g.resolved.is_some(),
+            });
+        }
+    }
+    out
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+}
+
+/// The period of calls without a timestamp: the `--since`/`--until` window
+/// when given, else the days of the first and last timestamped calls.
+fn fallback_period(a: &Audit) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let start = a
+        .since
+        .or_else(|| a.first_call.map(|t| day_start(t.date_naive())));
+    let end = a.until.or_else(|| {
+        a.last_call
+            .and_then(|t| t.date_naive().succ_opt())
+            .map(day_start)
+    });
+    (start, end)
+}
+
+/// The catalog's display name for a provider id (`openai` → `OpenAI`), or
+/// the provider as logged.
+fn provider_display(catalog: &Catalog, provider: &str) -> String {
+    catalog
+        .providers()
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(provider))
+        .map_or_else(|| provider.to_string(), |p| p.name.clone())
+}
+
+/// Whether the pricing engine bills reasoning tokens at a rate of their own
+/// for this model on this day (base rates or any long-context tier).
+fn reasoning_priced_apart(catalog: &Catalog, id: ModelId, day: Option<NaiveDate>) -> bool {
+    let period = catalog.period(id, day);
+    period.rates.reasoning.is_some() || period.tiers.iter().any(|t| t.rates.reasoning.is_some())
+}
+
+const MTOK: u64 = 1_000_000;
+
+/// The price of a million tokens of `kind` at the period's base rates, by
+/// asking the pricing engine itself (so its fallbacks apply: a cached read
+/// without a rate of its own costs the input rate, and so on).
+fn per_mtok(
+    catalog: &Catalog,
+    id: ModelId,
+    day: Option<NaiveDate>,
+    batch: bool,
+    kind: TokenType,
+    one_hour: bool,
+) -> Money {
+    let usage = match kind {
+        TokenType::Input => Usage {
+            input: MTOK,
+            ..Usage::default()
+        },
+        TokenType::CachedRead => Usage {
+            input: MTOK,
+            cached_read: MTOK,
+            ..Usage::default()
+        },
+        TokenType::CacheWrite => Usage {
+            input: MTOK,
+            cache_write: MTOK,
+            cache_write_1h: if one_hour { MTOK } else { 0 },
+            ..Usage::default()
+        },
+        TokenType::Output => Usage {
+            output: MTOK,
+            ..Usage::default()
+        },
+        TokenType::Reasoning => Usage {
+            output: MTOK,
+            reasoning: MTOK,
+            ..Usage::default()
+        },
+    };
+    catalog.price_base(id, day, &usage, batch).cost.total()
+}
+
+/// `SkuPriceId` and `SkuPriceDetails` of one model, day, batch flag and
+/// token type: the price point (its period, batch rate, base rate per
+/// million tokens and long-context tiers).
+fn sku_price(
+    catalog: &Catalog,
+    id: ModelId,
+    day: Option<NaiveDate>,
+    batch: bool,
+    kind: TokenType,
+) -> (String, String) {
+    let model = catalog.model(id);
+    let period = catalog.period(id, day);
+    let batch_priced = batch && model.batch_multiplier.is_some();
+    let mut price_id = format!("{}/{}:{}", model.provider, model.id, kind.as_str());
+    if batch_priced {
+        price_id.push_str(":batch");
+    }
+    if let Some(e) = period.effective {
+        price_id.push_str(&format!("@{e}"));
+    }
+    let mut details = serde_json::Map::new();
+    details.insert("TokenType".into(), kind.as_str().into());
+    details.insert("BatchPricing".into(), batch_priced.into());
+    details.insert(
+        "PricePeriodStart".into(),
+        period.effective.map(|e| e.to_string()).into(),
+    );
+    let rate = |one_hour| per_mtok(catalog, id, day, batch, kind, one_hour).to_decimal_string();
+    details.insert("UsdPerMillionTokens".into(), rate(false).into());
+    if kind == TokenType::CacheWrite {
+        details.insert("UsdPerMillionTokens1hTtl".into(), rate(true).into());
+    }
+    if !period.tiers.is_empty() {
+        details.insert(
+            "LongContextTiersAboveInputTokens".into(),
+            period
+                .tiers
+                .iter()
+                .map(|t| t.above_input_tokens)
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    (price_id, serde_json::Value::Object(details).to_string())
+}
+
+/// `Tags`: the group's feature, route and team (those it has), as a JSON
+/// object with tokenaudit-prefixed keys.
+fn tags(g: &GroupRow) -> String {
+    let mut map = BTreeMap::new();
+    for (k, v) in [
+        ("tokenaudit/feature", &g.feature),
+        ("tokenaudit/route", &g.route),
+        ("tokenaudit/team", &g.team),
+    ] {
+        if v != NONE {
+            map.insert(k, v.as_str());
+        }
+    }
+    serde_json::to_string(&map).expect("strings serialize")
+}
+
+fn instant(t: Option<DateTime<Utc>>) -> String {
+    t.map_or(String::new(), |t| {
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    })
+}
+
+fn description(r: &FocusRow) -> String {
+    format!(
+        "{} {} of {} (tokenaudit estimate)",
+        r.consumed_quantity,
+        r.token_type.unit().to_ascii_lowercase(),
+        r.sku_id
+    )
+}
+
+/// Every column of a row as text, in [`COLUMNS`] order (money exact).
+fn fields(r: &FocusRow) -> [String; 26] {
+    [
+        r.billed_cost.to_decimal_string(),
+        "USD".into(),
+        "Usage".into(),
+        description(r),
+        instant(r.charge_period_start),
+        instant(r.charge_period_end),
+        r.consumed_quantity.to_string(),
+        r.token_type.unit().into(),
+        r.effective_cost.to_decimal_string(),
+        r.list_cost.to_decimal_string(),
+        r.provider_name.clone(),
+        r.publisher_name.clone(),
+        SERVICE_CATEGORY.into(),
+        r.service_name.clone(),
+        r.sku_id.clone(),
+        r.sku_price_id.clone(),
+        r.sku_price_details.clone(),
+        r.tags.clone(),
+        r.token_type.as_str().into(),
+        r.feature.clone(),
+        r.route.clone(),
+        r.team.clone(),
+        r.batch.to_string(),
+        "true".into(),
+        r.priced.to_string(),
+        "tokenaudit".into(),
+    ]
+}
+
+/// `focus.csv`: a header row, then one line per row; every text cell goes
+/// through the CSV writer's formula guard (log fields are untrusted).
+pub fn to_csv(rows: &[FocusRow]) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    for r in rows {
+        let line: Vec<String> = fields(r).iter().map(|f| cell(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// `focus.parquet`, with polars' writer (the Arrow implementation the
+/// Parquet reader already uses). Money columns are Float64 US dollars:
+/// FOCUS calls them Decimal, but polars' decimal type would pull in a second
+/// JSON stack and a rebuild of polars for one export; `focus.csv` keeps the
+/// exact decimals. Charge periods are UTC timestamps (microseconds),
+/// `ConsumedQuantity` is an unsigned integer, flags are booleans, the rest
+/// text, in [`COLUMNS`] order.
+pub fn to_parquet(rows: &[FocusRow]) -> PolarsResult<Vec<u8>> {
+    let all: Vec<[String; 26]> = rows.iter().map(fields).collect();
+    let text = |i: usize| -> Vec<String> { all.iter().map(|f| f[i].clone()).collect() };
+    let money =
+        |f: fn(&FocusRow) -> Money| -> Vec<f64> { rows.iter().map(|r| f(r).to_f64()).collect() };
+    let micros = |f: fn(&FocusRow) -> Option<DateTime<Utc>>| -> PolarsResult<Column> {
+        let v: Vec<Option<i64>> = rows
+            .iter()
+            .map(|r| f(r).map(|t| t.timestamp_micros()))
+            .collect();
+        Column::new("".into(), v).cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+    };
+    let bools = |f: fn(&FocusRow) -> bool| -> Vec<bool> { rows.iter().map(f).collect() };
+    let mut columns = Vec::with_capacity(COLUMNS.len());
+    for (i, id) in COLUMNS.iter().enumerate() {
+        let name: PlSmallStr = (*id).into();
+        let column = match *id {
+            "BilledCost" => Column::new(name, money(|r| r.billed_cost)),
+            "EffectiveCost" => Column::new(name, money(|r| r.effective_cost)),
+            "ListCost" => Column::new(name, money(|r| r.list_cost)),
+            "ChargePeriodStart" => micros(|r| r.charge_period_start)?.with_name(name),
+            "ChargePeriodEnd" => micros(|r| r.charge_period_end)?.with_name(name),
+            "ConsumedQuantity" => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| r.consumed_quantity)
+                    .collect::<Vec<u64>>(),
+            ),
+            "x_Batch" => Column::new(name, bools(|r| r.batch)),
+            "x_CostIsEstimate" => Column::new(name, vec![true; rows.len()]),
+            "x_Priced" => Column::new(name, bools(|r| r.priced)),
+            _ => Column::new(name, text(i)),
+        };
+        columns.push(column);
+    }
+    let mut df = DataFrame::new(rows.len(), columns)?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut df)?;
+    Ok(bytes)
+}

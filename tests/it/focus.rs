@@ -1,0 +1,291 @@
+//! The FinOps FOCUS export (`audit --format focus`): rows per day, model and
+//! token type whose costs are computed here by hand, list cost against
+//! effective cost (cache and batch discounts), the exact sum to the audit's
+//! spend, and the Parquet file read back.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show`):
+//! - openai/gpt-4o: input $2.50, cached $1.25, output $10 per million; batch ×0.5
+//! - anthropic/claude-sonnet-4-5: input $3, cached $0.30, 5m write $3.75,
+//!   1h write $6, output $15 per million
+
+use std::collections::BTreeMap;
+
+use tokenaudit_core::Money;
+
+use crate::util::Env;
+
+/// A minimal RFC 4180 reader (quoted cells may hold commas, quotes, newlines).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    assert!(
+        row.is_empty() && cell.is_empty(),
+        "CSV ends without a newline"
+    );
+    rows
+}
+
+/// The CSV as one map per row, column name → cell.
+fn records(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut rows = parse_csv(text).into_iter();
+    let header = rows.next().expect("a header row");
+    rows.map(|r| {
+        assert_eq!(r.len(), header.len(), "ragged row {r:?}");
+        header.iter().cloned().zip(r).collect()
+    })
+    .collect()
+}
+
+fn money(text: &str) -> Money {
+    Money::parse_usd(text).unwrap_or_else(|| panic!("not money: {text:?}"))
+}
+
+fn fixture(env: &Env) {
+    let lines = [
+        // gpt-4o, real time: 10,000 prompt tokens, 8,000 of them cached; 500 out.
+        r#"{"timestamp":"2026-10-01T09:00:00Z","model":"gpt-4o","feature":"chat","route":"/v1/chat","team":"core","usage":{"prompt_tokens":10000,"completion_tokens":500,"prompt_tokens_details":{"cached_tokens":8000}}}"#,
+        // gpt-4o, batch: 100,000 prompt, 10,000 out.
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","feature":"chat","route":"/v1/chat","team":"core","batch":true,"usage":{"prompt_tokens":100000,"completion_tokens":10000}}"#,
+        // gpt-4o, batch with cached reads: 4,000 prompt, 2,000 cached, no output.
+        r#"{"timestamp":"2026-10-01T23:59:59Z","model":"gpt-4o","feature":"chat","route":"/v1/chat","team":"core","batch":true,"usage":{"prompt_tokens":4000,"completion_tokens":0,"prompt_tokens_details":{"cached_tokens":2000}}}"#,
+        // Claude: 1,000 plain + 20,000 read + 3,000 written (1,000 5m, 2,000 1h); 400 out.
+        r#"{"timestamp":"2026-10-02T08:00:00Z","model":"claude-sonnet-4-5-20250929","feature":"docs","usage":{"input_tokens":1000,"output_tokens":400,"cache_read_input_tokens":20000,"cache_creation_input_tokens":3000,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000}}}"#,
+        // A model the catalog does not know: listed, never priced.
+        r#"{"timestamp":"2026-10-02T09:00:00Z","model":"mystery-model-9","feature":"misc","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    ];
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+}
+
+#[test]
+fn focus_rows_split_list_and_effective_cost_by_token_type() {
+    let env = Env::new();
+    fixture(&env);
+    let report = env.audit(&["calls.jsonl", "--format", "json,focus"]);
+    let csv = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    let rows = records(&csv);
+
+    // (feature, batch, token type) → (tokens, EffectiveCost, ListCost).
+    let got: Vec<(String, String, String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["x_Feature"].clone(),
+                r["x_Batch"].clone(),
+                r["x_TokenType"].clone(),
+                r["ConsumedQuantity"].clone(),
+                r["EffectiveCost"].clone(),
+                r["ListCost"].clone(),
+            )
+        })
+        .collect();
+    let want = |f: &str, b: &str, t: &str, q: &str, e: &str, l: &str| {
+        (
+            f.to_string(),
+            b.to_string(),
+            t.to_string(),
+            q.to_string(),
+            e.to_string(),
+            l.to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            // Real time: uncached 2,000 × $2.50 = $0.005 (list the same);
+            // cached 8,000 × $1.25 = $0.01, at list 8,000 × $2.50 = $0.02;
+            // output 500 × $10 = $0.005.
+            want("chat", "false", "input", "2000", "0.005", "0.005"),
+            want("chat", "false", "cached_read", "8000", "0.01", "0.02"),
+            want("chat", "false", "output", "500", "0.005", "0.005"),
+            // Batch (half price): uncached 100,000 + 2,000 at $1.25 =
+            // $0.1275, at list $2.50 = $0.255; cached 2,000 × $0.625 =
+            // $0.00125, at list $2.50 = $0.005; output 10,000 × $5 = $0.05,
+            // at list $10 = $0.10.
+            want("chat", "true", "input", "102000", "0.1275", "0.255"),
+            want("chat", "true", "cached_read", "2000", "0.00125", "0.005"),
+            want("chat", "true", "output", "10000", "0.05", "0.10"),
+            // Claude: plain 1,000 × $3 = $0.003; read 20,000 × $0.30 =
+            // $0.006, at list 20,000 × $3 = $0.06; writes 1,000 × $3.75 +
+            // 2,000 × $6 = $0.01575 (a premium, not a discount: list the
+            // same); output 400 × $15 = $0.006.
+            want("docs", "false", "input", "1000", "0.003", "0.003"),
+            want("docs", "false", "cached_read", "20000", "0.006", "0.06"),
+            want("docs", "false", "cache_write", "3000", "0.01575", "0.01575"),
+            want("docs", "false", "output", "400", "0.006", "0.006"),
+            // Unknown model: its tokens are exported, its cost is not known.
+            want("misc", "false", "input", "1000", "0.00", "0.00"),
+            want("misc", "false", "output", "100", "0.00", "0.00"),
+        ]
+    );
+
+    // EffectiveCost sums exactly to the audit's spend:
+    // 0.02 + 0.1275 + 0.00125 + 0.05 + 0.03075 = 0.2295.
+    let effective: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
+    let list: Money = rows.iter().map(|r| money(&r["ListCost"])).sum();
+    assert_eq!(effective, money("0.2295"));
+    assert_eq!(
+        effective,
+        money(report["audit"]["totals"]["cost"].as_str().unwrap())
+    );
+    // List: 0.03 + 0.36 + 0.08475 = 0.47475.
+    assert_eq!(list, money("0.47475"));
+    for r in &rows {
+        assert_eq!(r["BilledCost"], r["EffectiveCost"]);
+        assert_eq!(r["ServiceCategory"], "AI and Machine Learning");
+        assert_eq!(r["ChargeCategory"], "Usage");
+        assert_eq!(r["BillingCurrency"], "USD");
+        assert_eq!(r["x_CostIsEstimate"], "true");
+    }
+
+    // Day bounds in UTC, the catalog model as SkuId, the price point.
+    let first = &rows[0];
+    assert_eq!(first["ChargePeriodStart"], "2026-10-01T00:00:00Z");
+    assert_eq!(first["ChargePeriodEnd"], "2026-10-02T00:00:00Z");
+    assert_eq!(first["SkuId"], "openai/gpt-4o");
+    assert_eq!(first["x_Route"], "/v1/chat");
+    assert_eq!(first["x_Team"], "core");
+    assert_eq!(first["ConsumedUnit"], "Input Tokens");
+    let details: serde_json::Value = serde_json::from_str(&rows[1]["SkuPriceDetails"]).unwrap();
+    assert_eq!(details["TokenType"], "cached_read");
+    assert_eq!(details["UsdPerMillionTokens"], "1.25");
+    assert_eq!(details["BatchPricing"], false);
+    let batch: serde_json::Value = serde_json::from_str(&rows[4]["SkuPriceDetails"]).unwrap();
+    assert_eq!(batch["UsdPerMillionTokens"], "0.625");
+    assert_eq!(batch["BatchPricing"], true);
+    assert!(rows[4]["SkuPriceId"].starts_with("openai/gpt-4o:cached_read:batch"));
+    let tags: serde_json::Value = serde_json::from_str(&first["Tags"]).unwrap();
+    assert_eq!(
+        tags,
+        serde_json::json!({"tokenaudit/feature": "chat", "tokenaudit/route": "/v1/chat", "tokenaudit/team": "core"})
+    );
+    // A dimension the call lacks is not a tag.
+    let docs_tags: serde_json::Value = serde_json::from_str(&rows[6]["Tags"]).unwrap();
+    assert_eq!(docs_tags, serde_json::json!({"tokenaudit/feature": "docs"}));
+    assert_eq!(rows[6]["ChargePeriodStart"], "2026-10-02T00:00:00Z");
+    assert_eq!(rows[10]["x_Priced"], "false");
+    assert_eq!(rows[10]["SkuId"], "mystery-model-9");
+
+    // The Parquet file holds the same rows.
+    use polars::prelude::*;
+    let file = std::fs::File::open(env.path("out/focus.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.height(), rows.len());
+    let header = parse_csv(&csv).remove(0);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, header);
+    for (i, r) in rows.iter().enumerate() {
+        for name in &header {
+            let v = df.column(name).unwrap().get(i).unwrap();
+            let csv_cell = &r[name];
+            match v {
+                AnyValue::Float64(x) => assert_eq!(x, money(csv_cell).to_f64(), "{name} row {i}"),
+                AnyValue::UInt64(x) => assert_eq!(x.to_string(), *csv_cell, "{name} row {i}"),
+                AnyValue::Boolean(x) => assert_eq!(x.to_string(), *csv_cell, "{name} row {i}"),
+                AnyValue::String(s) => assert_eq!(s, csv_cell, "{name} row {i}"),
+                AnyValue::StringOwned(s) => assert_eq!(s.as_str(), csv_cell, "{name} row {i}"),
+                AnyValue::Datetime(us, TimeUnit::Microseconds, _) => {
+                    let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
+                    assert_eq!(t.format("%Y-%m-%dT%H:%M:%SZ").to_string(), *csv_cell);
+                }
+                other => panic!("{name}: unexpected Parquet value {other:?}"),
+            }
+        }
+    }
+    // Only what was asked for is written.
+    assert!(!env.path("out/audit.md").exists());
+}
+
+#[test]
+fn focus_cells_from_logs_are_guarded_against_formulas() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        r#"{"timestamp":"2026-10-01T09:00:00Z","model":"gpt-4o","feature":"=HYPERLINK(\"http://x\")","usage":{"prompt_tokens":10,"completion_tokens":1}}"#.to_string() + "\n",
+    );
+    env.audit(&["a.jsonl", "--format", "json,focus"]);
+    let csv = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    let rows = records(&csv);
+    assert_eq!(rows[0]["x_Feature"], "'=HYPERLINK(\"http://x\")");
+    // 10 × $2.50/M + 1 × $10/M = $0.000035.
+    let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
+    assert_eq!(total, money("0.000035"));
+}
+
+#[test]
+fn reasoning_gets_its_own_row_only_when_priced_apart() {
+    let env = Env::new();
+    // acme-think prices reasoning apart: $1/M input, $2/M output, $8/M
+    // reasoning. gpt-4o bills reasoning as output.
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-1","models":[
+            {"provider":"acme","id":"acme-think","prices":[{"input":"1","output":"2","reasoning":"8"}]}]}"#,
+    );
+    env.write(
+        "a.jsonl",
+        [
+            r#"{"timestamp":"2026-10-01T00:00:00Z","model":"acme-think","feature":"a","usage":{"prompt_tokens":1000000,"completion_tokens":1000000,"completion_tokens_details":{"reasoning_tokens":250000}}}"#,
+            r#"{"timestamp":"2026-10-01T00:00:00Z","model":"gpt-4o","feature":"b","usage":{"prompt_tokens":0,"completion_tokens":500,"completion_tokens_details":{"reasoning_tokens":100}}}"#,
+        ]
+        .join("\n")
+            + "\n",
+    );
+    let r = env.audit(&[
+        "a.jsonl",
+        "--prices",
+        "prices.json",
+        "--format",
+        "json,focus",
+    ]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["x_Feature"].as_str(),
+                r["x_TokenType"].as_str(),
+                r["ConsumedQuantity"].as_str(),
+                r["EffectiveCost"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // 1,000,000 × $1 = $1.00; visible 750,000 × $2 = $1.50;
+            // reasoning 250,000 × $8 = $2.00.
+            ("a", "input", "1000000", "1.00"),
+            ("a", "output", "750000", "1.50"),
+            ("a", "reasoning", "250000", "2.00"),
+            // 500 output tokens (reasoning included) × $10 = $0.005.
+            ("b", "output", "500", "0.005"),
+        ]
+    );
+    let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
+    assert_eq!(total, money("4.505"));
+    assert_eq!(total, money(r["audit"]["totals"]["cost"].as_str().unwrap()));
+}

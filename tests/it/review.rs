@@ -1,0 +1,216 @@
+//! `tokenaudit review --month`: the audit of one calendar month with its
+//! changes against the month before, every figure computed here by hand.
+//!
+//! Prices (shipped catalog, `tokenaudit prices show`): openai/gpt-4o input
+//! $2.50, output $10 per million; openai/gpt-4o-mini input $0.15, output $0.60.
+
+use serde_json::json;
+
+use crate::util::{gw_line, usd, Env};
+
+fn two_months(env: &Env) {
+    let lines = [
+        // August and November: in neither month.
+        gw_line("2026-08-31T23:59:59Z", "chat", "gpt-4o", 1000, 0, json!({})),
+        gw_line("2026-11-01T00:00:00Z", "chat", "gpt-4o", 1000, 0, json!({})),
+        // September (the previous month): chat 2 × (100,000 × $2.50 +
+        // 10,000 × $10)/M = 2 × $0.35 = $0.70; search, failed, 1,000,000 ×
+        // $0.15 + 100,000 × $0.60 = $0.21. Spend $0.91 over 3 calls, 2 ok.
+        gw_line(
+            "2026-09-01T00:00:00Z",
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ),
+        gw_line(
+            "2026-09-30T23:59:59Z",
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ),
+        gw_line(
+            "2026-09-15T12:00:00Z",
+            "search",
+            "gpt-4o-mini",
+            1_000_000,
+            100_000,
+            json!({"status": "error"}),
+        ),
+        // October: chat $0.35; search 2 × $0.21 = $0.42; summaries
+        // 2,000,000 × $0.15 = $0.30. Spend $1.07 over 4 calls, all ok.
+        gw_line(
+            "2026-10-01T00:00:00Z",
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ),
+        gw_line(
+            "2026-10-10T08:00:00Z",
+            "search",
+            "gpt-4o-mini",
+            1_000_000,
+            100_000,
+            json!({}),
+        ),
+        gw_line(
+            "2026-10-20T08:00:00Z",
+            "search",
+            "gpt-4o-mini",
+            1_000_000,
+            100_000,
+            json!({}),
+        ),
+        gw_line(
+            "2026-10-31T23:59:59Z",
+            "summaries",
+            "gpt-4o-mini",
+            2_000_000,
+            0,
+            json!({}),
+        ),
+    ];
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+}
+
+#[test]
+fn review_of_a_month_with_month_over_month_changes() {
+    let env = Env::new();
+    two_months(&env);
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let r = env.report();
+    let a = &r["audit"];
+    assert_eq!(usd(&a["totals"]["cost"]), "1.07");
+    assert_eq!(a["totals"]["calls"], 4);
+    assert_eq!(a["since"], "2026-10-01T00:00:00Z");
+    assert_eq!(a["until"], "2026-11-01T00:00:00Z");
+    // September's 3 calls, August's and November's.
+    assert_eq!(a["input"]["outside_window"], 5);
+    let p = &a["previous"];
+    assert_eq!(p["since"], "2026-09-01T00:00:00Z");
+    assert_eq!(usd(&p["totals"]["cost"]), "0.91");
+    assert_eq!(p["totals"]["calls"], 3);
+    assert_eq!(p["totals"]["ok_calls"], 2);
+    // $0.91 / 3 = $0.303333333333 (truncated to the pico-dollar); / 2 = $0.455.
+    assert_eq!(usd(&p["cost_per_call"]), "0.303333333333");
+    assert_eq!(usd(&p["cost_per_success"]), "0.455");
+    assert_eq!(p["by_feature"][0]["key"], "chat");
+    assert_eq!(usd(&p["by_feature"][0]["cost"]), "0.70");
+    assert_eq!(p["by_model"][0]["key"], "gpt-4o");
+
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    for line in [
+        "### Change against the previous period (2026-09-01 to 2026-09-30)",
+        "| | this month | previous month | change |",
+        // +$0.16 = 0.16 / 0.91 = +17.6%.
+        "| Spend | $1.07 | $0.91 | +$0.16 (+17.6%) |",
+        // $1.07 / 4 = $0.2675 against $0.303333…: −$0.035833… (−11.8%).
+        "| Cost per request | $0.2675 | $0.3033 | -$0.0358 (-11.8%) |",
+        // $0.2675 against $0.455: −$0.1875 (−41.2%).
+        "| Cost per successful request | $0.2675 | $0.4550 | -$0.1875 (-41.2%) |",
+        "## Month over month",
+        "| search | $0.42 | $0.21 | +$0.21 (+100.0%) |",
+        "| chat | $0.35 | $0.70 | -$0.35 (-50.0%) |",
+        "| summaries | $0.30 | $0.00 | +$0.30 (new) |",
+        // Models: mini $0.42 + $0.30 = $0.72 against $0.21: +$0.51 (+242.9%).
+        "| gpt-4o-mini | $0.72 | $0.21 | +$0.51 (+242.9%) |",
+        "| gpt-4o | $0.35 | $0.70 | -$0.35 (-50.0%) |",
+    ] {
+        assert!(md.lines().any(|l| l == line), "missing {line:?} in\n{md}");
+    }
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(html.contains("Change against the previous period (2026-09-01 to 2026-09-30)"));
+    assert!(html.contains("<td class=\"n\">+$0.16 (+17.6%)</td>"));
+    assert!(html.contains("<h2>Month over month</h2>"));
+    let csv = std::fs::read_to_string(env.path("out/audit-change.csv")).unwrap();
+    assert!(
+        csv.contains("\nfeature,search,2,1,0.42,0.21,0.21\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nfeature,chat,1,2,0.35,0.70,-0.35\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nmodel,gpt-4o-mini,3,1,0.72,0.21,0.51\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn review_without_the_previous_month_says_so() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        gw_line(
+            "2026-10-05T00:00:00Z",
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ) + "\n",
+    );
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let r = env.report();
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.35");
+    assert_eq!(r["audit"]["previous"]["totals"]["calls"], 0);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("n/a — no calls in the previous month."));
+    assert!(!md.contains("| Spend |"));
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(html.contains("n/a — no calls in the previous month."));
+    // A plain audit has no previous period at all.
+    env.audit(&["calls.jsonl"]);
+    assert!(env.report()["audit"].get("previous").is_none());
+}
+
+#[test]
+fn review_rejects_a_bad_month_and_a_second_window() {
+    let env = Env::new();
+    env.write("calls.jsonl", "");
+    env.cmd()
+        .args(["review", "--month", "2026-13", "calls.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--month \"2026-13\""));
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "--since",
+            "2026-10-02",
+            "calls.jsonl",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("drop --since/--until"));
+}
