@@ -50,17 +50,37 @@ impl CallStatus {
         if let Ok(code) = t.parse::<u16>() {
             return Some(CallStatus::from_http(code));
         }
-        let lower = t.to_ascii_lowercase();
-        match lower.as_str() {
-            "ok" | "success" | "succeeded" | "successful" | "completed" | "complete" | "done"
-            | "finished" | "default" => Some(CallStatus::Ok),
-            "error" | "errored" | "failed" | "failure" | "fail" | "timeout" | "timed_out"
-            | "rate_limited" | "exception" => Some(CallStatus::Error),
-            "cancelled" | "canceled" | "aborted" | "expired" | "interrupted" => {
-                Some(CallStatus::Cancelled)
-            }
-            _ => None,
-        }
+        // Compared case-insensitively in place: this runs once per call, and
+        // a lowercase copy would allocate.
+        const WORDS: [(&str, CallStatus); 23] = [
+            ("ok", CallStatus::Ok),
+            ("success", CallStatus::Ok),
+            ("succeeded", CallStatus::Ok),
+            ("successful", CallStatus::Ok),
+            ("completed", CallStatus::Ok),
+            ("complete", CallStatus::Ok),
+            ("done", CallStatus::Ok),
+            ("finished", CallStatus::Ok),
+            ("default", CallStatus::Ok),
+            ("error", CallStatus::Error),
+            ("errored", CallStatus::Error),
+            ("failed", CallStatus::Error),
+            ("failure", CallStatus::Error),
+            ("fail", CallStatus::Error),
+            ("timeout", CallStatus::Error),
+            ("timed_out", CallStatus::Error),
+            ("rate_limited", CallStatus::Error),
+            ("exception", CallStatus::Error),
+            ("cancelled", CallStatus::Cancelled),
+            ("canceled", CallStatus::Cancelled),
+            ("aborted", CallStatus::Cancelled),
+            ("expired", CallStatus::Cancelled),
+            ("interrupted", CallStatus::Cancelled),
+        ];
+        WORDS
+            .iter()
+            .find(|(w, _)| w.len() == t.len() && w.eq_ignore_ascii_case(t))
+            .map(|&(_, s)| s)
     }
 
     /// 2xx is ok, 499 (client closed request) is cancelled, anything else an error.
