@@ -874,14 +874,11 @@ mod tests {
 /// minimum over the shingles. `None` for a text without words.
 pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
     use tokenaudit_core::MINHASH_LEN;
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect();
-    if words.is_empty() {
-        return None;
-    }
+    // The lower-cased words, one space apart, in one buffer: a word is a
+    // range of it and a word pair the range from one word's start to the
+    // next one's end, so no shingle needs a string of its own.
+    let mut buf = String::with_capacity(text.len() + 8);
+    let mut prev: Option<usize> = None;
     let mut sig = [u32::MAX; MINHASH_LEN];
     let mut feed = |h: u64| {
         // Hash i is a cheap 64-bit mix of the shingle hash with seed i.
@@ -895,17 +892,82 @@ pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
             }
         }
     };
-    for w in &words {
-        feed(xxhash_rust::xxh3::xxh3_64(w.as_bytes()));
+    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !buf.is_empty() {
+            buf.push(' ');
+        }
+        let start = buf.len();
+        if w.is_ascii() {
+            buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            // Unicode lower-casing depends on the whole word (final sigma).
+            buf.push_str(&w.to_lowercase());
+        }
+        feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]));
+        if let Some(p) = prev {
+            feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
+        }
+        prev = Some(start);
     }
-    for pair in words.windows(2) {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(pair[0].as_bytes());
-        h.update(b" ");
-        h.update(pair[1].as_bytes());
-        feed(h.digest());
+    prev.map(|_| sig)
+}
+
+/// The first message of a `messages` array, read without copying its
+/// content (for the system prompt's fingerprint).
+#[derive(serde::Deserialize)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    content: Option<&'a serde_json::value::RawValue>,
+}
+
+/// A `messages` array read once for both what the near-duplicate check
+/// compares ([`prompt_text`]) and the fingerprint of the first system (or
+/// developer) message's raw content.
+pub fn read_messages(raw: &str) -> (Option<String>, Option<u64>) {
+    let Ok(msgs) = serde_json::from_str::<Vec<Message>>(raw) else {
+        // Not a list of objects with string roles: the general reader decides.
+        return (prompt_text(raw), None);
+    };
+    let system = msgs.first().and_then(|m| match m.role.as_deref() {
+        Some("system") | Some("developer") => m
+            .content
+            .map(|c| xxhash_rust::xxh3::xxh3_64(c.get().as_bytes())),
+        _ => None,
+    });
+    let text = match msgs.iter().rev().find(|m| m.role.as_deref() == Some("user")) {
+        Some(m) => m.content.and_then(|c| {
+            let c = c.get();
+            if c.starts_with('"') {
+                serde_json::from_str::<String>(c).ok()
+            } else {
+                serde_json::from_str::<serde_json::Value>(c)
+                    .ok()
+                    .and_then(|v| content_text(&v))
+            }
+        }),
+        None => prompt_text(raw),
+    };
+    (text, system)
+}
+
+/// A message's content as text: a string, or its text parts joined.
+fn content_text(c: &serde_json::Value) -> Option<String> {
+    match c {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(parts) => {
+            let texts: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    serde_json::Value::String(s) => Some(s.as_str()),
+                    other => other.get("text").and_then(|t| t.as_str()),
+                })
+                .collect();
+            (!texts.is_empty()).then(|| texts.join("\n"))
+        }
+        _ => None,
     }
-    Some(sig)
 }
 
 /// The text a near-duplicate check compares, from the raw JSON of a
@@ -913,22 +975,6 @@ pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
 /// of a `prompt`/`input` value (a string, or the last user message of a list).
 pub fn prompt_text(raw: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(raw).ok()?;
-    fn content_text(c: &serde_json::Value) -> Option<String> {
-        match c {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Array(parts) => {
-                let texts: Vec<&str> = parts
-                    .iter()
-                    .filter_map(|p| match p {
-                        serde_json::Value::String(s) => Some(s.as_str()),
-                        other => other.get("text").and_then(|t| t.as_str()),
-                    })
-                    .collect();
-                (!texts.is_empty()).then(|| texts.join("\n"))
-            }
-            _ => None,
-        }
-    }
     match &v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Array(items) => {

@@ -708,12 +708,15 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
             if l.prompt_text_fp.is_none() {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
             }
-            if l.prompt_minhash.is_none() {
-                l.prompt_minhash =
-                    crate::fields::prompt_text(raw).and_then(|t| crate::fields::minhash(&t));
-            }
-            if l.prefix_text_fp.is_none() {
-                l.prefix_text_fp = system_message_fp(raw);
+            if l.prompt_minhash.is_none() || l.prefix_text_fp.is_none() {
+                // One parse of the array serves both.
+                let (text, system) = crate::fields::read_messages(raw);
+                if l.prompt_minhash.is_none() {
+                    l.prompt_minhash = text.and_then(|t| crate::fields::minhash(&t));
+                }
+                if l.prefix_text_fp.is_none() {
+                    l.prefix_text_fp = system;
+                }
             }
         }
         Field::Prompt => {
@@ -730,23 +733,6 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
                 l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
             }
         }
-    }
-}
-
-/// The fingerprint of the first system (or developer) message's content.
-fn system_message_fp(raw: &str) -> Option<u64> {
-    #[derive(Deserialize)]
-    struct Msg<'a> {
-        #[serde(borrow, default)]
-        role: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        content: Option<&'a RawValue>,
-    }
-    let msgs: Vec<Msg> = serde_json::from_str(raw).ok()?;
-    let first = msgs.first()?;
-    match first.role.as_deref() {
-        Some("system") | Some("developer") => first.content.map(|c| xxh3_64(c.get().as_bytes())),
-        _ => None,
     }
 }
 
