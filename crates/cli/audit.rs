@@ -259,10 +259,10 @@ impl Prepared {
             }
             result
         });
-        if self.strict && summary.rejects.total() > 0 {
+        if self.strict && summary.rejects.bad_input() > 0 {
             let mut msg = format!(
                 "--strict: {} input lines or files were rejected; no report written.\n",
-                summary.rejects.total()
+                summary.rejects.bad_input()
             );
             for s in summary.rejects.samples().iter().take(10) {
                 let at = if s.line == 0 {
