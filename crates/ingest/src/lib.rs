@@ -12,6 +12,8 @@
 pub mod fields;
 pub mod format;
 pub mod gateway;
+pub mod helicone;
+pub mod langfuse;
 pub mod mapping;
 pub mod otel;
 pub mod parquet;
