@@ -9,6 +9,7 @@
 //! Memory is bounded by the chunk size times the number of chunks in flight,
 //! whatever the size of the input.
 
+pub mod container;
 pub mod fields;
 pub mod format;
 pub mod gateway;
