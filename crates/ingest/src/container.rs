@@ -466,7 +466,10 @@ mod tests {
             vec![r#"{   "a": "x,]}\"",   "b": [1, 2] }"#, r#"{"c": {}}"#]
         );
         let docs = "{\n \"x\": 1\n}\n{\"y\": 2}{\"z\": 3}\n";
-        assert_eq!(lines(docs), vec![r#"{  "x": 1 }"#, r#"{"y": 2}"#, r#"{"z": 3}"#]);
+        assert_eq!(
+            lines(docs),
+            vec![r#"{  "x": 1 }"#, r#"{"y": 2}"#, r#"{"z": 3}"#]
+        );
         // A broken element stays one line (rejected later); the next is kept.
         let broken = "[{\"a\": tru}, 7, \"s\", {\"b\": 1}, {\"cut\": ";
         assert_eq!(

@@ -46,8 +46,14 @@ pub const BUILTIN: [(&str, &str); 6] = [
     ("openai-batch", "OpenAI Batch API output files"),
     ("anthropic-batch", "Anthropic Message Batches results files"),
     ("otlp-json", "OpenTelemetry GenAI spans, OTLP JSON lines"),
-    ("langfuse", "Langfuse observation exports (UI, API, blob storage)"),
-    ("helicone", "Helicone request exports (JSON, JSON lines, CSV)"),
+    (
+        "langfuse",
+        "Langfuse observation exports (UI, API, blob storage)",
+    ),
+    (
+        "helicone",
+        "Helicone request exports (JSON, JSON lines, CSV)",
+    ),
 ];
 
 impl Format {

@@ -57,11 +57,7 @@ struct Observation<'a> {
     level: LStr<'a>,
     #[serde(borrow)]
     model: LStr<'a>,
-    #[serde(
-        rename = "providedModelName",
-        alias = "provided_model_name",
-        borrow
-    )]
+    #[serde(rename = "providedModelName", alias = "provided_model_name", borrow)]
     provided_model: LStr<'a>,
     #[serde(rename = "modelParameters", alias = "model_parameters")]
     model_parameters: Option<serde_json::Value>,
@@ -180,10 +176,7 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 }
 
 /// Milliseconds from `a` to `b`, when `b` is not before `a`.
-fn millis_between(
-    a: chrono::DateTime<chrono::Utc>,
-    b: chrono::DateTime<chrono::Utc>,
-) -> LNum {
+fn millis_between(a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>) -> LNum {
     let ms = (b - a).num_microseconds().map(|us| us as f64 / 1000.0);
     match ms {
         Some(ms) if ms >= 0.0 => LNum(Lenient::Value(ms)),
