@@ -42,11 +42,34 @@ const TEXT: &str = r#"Built-in log formats (detected per file from its first lin
             times; resource attributes and other span attributes as tags.
             A line without a model-call span is counted as no_genai_spans.
 
-  mapped    Any JSON lines shape, through a [mapping] table in --config.
+  langfuse  Langfuse observation exports (UI/API camelCase or blob-storage
+            snake_case): GENERATION and EMBEDDING observations are calls;
+            usageDetails parts (input is uncached; cache_read_input_tokens,
+            input_cached_tokens, cache_creation_input_tokens,
+            output_reasoning_tokens) are added up once; totalCost is the
+            logged cost; level ERROR is a failure; userId, sessionId, tags,
+            traceName (feature), metadata. Spans, events and other
+            observations are counted as not_a_call (not an error for --strict).
 
-Encodings: plain, gzip (.gz) and zstd (.zst) JSON lines, and Parquet (rows are
-read like JSON objects; struct columns become nested objects). Sniffed from the
-file's first bytes. Inputs: files, directories (recursive), globs, `-` (stdin).
+  helicone  Helicone request exports (JSON, JSON lines, CSV): prompt_tokens
+            (uncached) + prompt_cache_read_tokens + prompt_cache_write_tokens,
+            completion_tokens, cost, response_status, delay_ms,
+            time_to_first_token, request_user_id, properties as tags (a
+            `feature` property is the feature, Helicone-Session-Id the
+            session). Requests answered from Helicone's cache
+            (cache_reference_id) were not billed: counted as not_a_call.
+
+  mapped    Any JSON lines or CSV shape, through a [mapping] table in --config.
+
+Encodings: plain, gzip (.gz) and zstd (.zst), and Parquet (rows are read like
+JSON objects; struct columns become nested objects). Sniffed from the file's
+first bytes. Inputs: files, directories (recursive), globs, `-` (stdin).
+
+Layouts: JSON lines; a JSON array or pretty-printed/concatenated JSON
+documents (told from the first bytes; locations are element numbers); CSV
+with a header (.csv, .csv.gz, .csv.zst; each row an object keyed by the
+header, numbers as numbers, locations are the CSV's lines). A CSV needs a
+[mapping] unless it is a known export (Helicone's).
 
 Token convention after reading: input = all prompt tokens including cached
 reads and cache writes; output includes reasoning tokens. Anthropic-style
@@ -77,6 +100,17 @@ provider = "openai"
 
 [mapping.tags]                   # extra attribution dimensions
 env = "labels.env"
+
+Example mapping for a CSV (the paths name header columns), e.g. a trace with
+TIMESTAMP,ContextTokens,GeneratedTokens and no model:
+
+[mapping]
+timestamp = "TIMESTAMP"
+input_tokens = "ContextTokens"
+output_tokens = "GeneratedTokens"
+
+[mapping.defaults]
+model = "gpt-4o-mini"            # the model the traffic ran on
 "#;
 
 pub fn run() -> Result<()> {

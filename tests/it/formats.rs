@@ -301,3 +301,213 @@ fn formats_command_lists_every_builtin_format() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }
+
+// Langfuse, Helicone, CSV and JSON-document files (issue 5, items 6 and 8).
+// Rates as above; claude-haiku-4-5 cache write 5m 1.25.
+
+#[test]
+fn langfuse_observations_generations_are_calls_spans_are_not() {
+    let r = audit("langfuse", "langfuse");
+    // Sonnet: usageDetails input 100 (uncached) + cache read 2,000 + cache
+    // write 300 = 2,400 in: 100 × 3 = $0.0003 + 2,000 × 0.30 = $0.0006 +
+    // 300 × 3.75 = $0.001125 + 50 out × 15 = $0.00075 = $0.002775.
+    // gpt-4o-mini: input 976 + input_cached_tokens 1,024 = 2,000 in: 976 ×
+    // 0.15 = $0.0001464 + 1,024 × 0.075 = $0.0000768 + 300 × 0.60 = $0.00018
+    // = $0.0004032. o4-mini, level ERROR: 500 × 1.10 = $0.00055.
+    assert_eq!(totals(&r), ("0.0037282".into(), 3, 4900, 3024, 350, 0));
+    assert_eq!(usd(&row(&r, "feature", "support-chat")["cost"]), "0.002775");
+    assert_eq!(usd(&row(&r, "feature", "summarise")["cost"]), "0.0004032");
+    assert_eq!(usd(&row(&r, "session", "sess-1001")["cost"]), "0.002775");
+    assert_eq!(usd(&row(&r, "team", "growth")["cost"]), "0.0004032");
+    assert_eq!(row(&r, "model", "o4-mini")["failed_calls"], 1);
+    // The SPAN and the EVENT: counted, not calls, no samples.
+    assert_eq!(rejected(&r)["not_a_call"], 2);
+    assert_eq!(
+        r["audit"]["input"]["rejected_samples"],
+        serde_json::json!([])
+    );
+    // totalCost agrees with the catalog on every call.
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+    }
+    // Not bad input: --strict still writes the report.
+    let env = Env::new();
+    let r = env.audit(&[&fixture("langfuse"), "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0037282");
+}
+
+#[test]
+fn helicone_requests_add_the_cache_to_prompt_tokens_once() {
+    let r = audit("helicone", "helicone");
+    // Haiku: prompt_tokens 200 (uncached) + 5,000 read + 1,000 written =
+    // 6,200 in: 200 × 1 = $0.0002 + 5,000 × 0.10 = $0.0005 + 1,000 × 1.25 =
+    // $0.00125 + 100 out × 5 = $0.0005 = $0.00245. gpt-4o-mini: 1,500 + 500
+    // read = 2,000 in: 1,500 × 0.15 = $0.000225 + 500 × 0.075 = $0.0000375 +
+    // 200 × 0.60 = $0.00012 = $0.0003825. A 429 and a request with no
+    // response (status -1): failures, no tokens. The cache hit (a
+    // cache_reference_id) was not billed: not a call.
+    assert_eq!(totals(&r), ("0.0028325".into(), 4, 8200, 5500, 300, 0));
+    assert_eq!(rejected(&r)["not_a_call"], 1);
+    assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 2);
+    assert_eq!(usd(&row(&r, "feature", "doc-qa")["cost"]), "0.00245");
+    assert_eq!(usd(&row(&r, "session", "sess-77")["cost"]), "0.00245");
+    assert_eq!(usd(&row(&r, "provider", "anthropic")["cost"]), "0.00245");
+    assert_eq!(usd(&row(&r, "user", "user-12")["cost"]), "0.0028325");
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+    }
+}
+
+#[test]
+fn json_arrays_documents_and_csv_side_by_side() {
+    let env = Env::new();
+    let r = env.audit(&[&fixture("mixed")]);
+    let files: Vec<(String, String, u64)> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["file"].as_str().unwrap().rsplit('/').next().unwrap();
+            let n = f["records"].as_u64().unwrap();
+            (name.into(), f["format"].as_str().unwrap().into(), n)
+        })
+        .collect();
+    let want = [
+        ("helicone-export.json", "helicone (JSON documents)", 2),
+        ("helicone-output.csv", "helicone (CSV)", 2),
+        ("langfuse-export.json", "langfuse (JSON documents)", 1),
+        ("notes.csv", "none", 0),
+        ("otlp-pretty.json", "otlp-json (JSON documents)", 1),
+    ];
+    let want: Vec<(String, String, u64)> = want
+        .iter()
+        .map(|(a, b, n)| (a.to_string(), b.to_string(), *n))
+        .collect();
+    assert_eq!(files, want);
+    // Helicone's pretty array (with the export tool's trailing comma):
+    // $0.00245 + $0.0003825. Its CSV has no cache columns, so the
+    // gpt-4o-mini row is 1,500 uncached in and 200 out: $0.000225 + $0.00012
+    // = $0.000345, and the 429 costs nothing. The Langfuse one-line array:
+    // the span (not a call) and the Sonnet generation, $0.002775. The
+    // indented OTLP document: Haiku, 5,400 in (5,000 read, 300 written):
+    // $0.001225; the second document has no GenAI span.
+    assert_eq!(totals(&r), ("0.0071775".into(), 6, 17500, 12500, 600, 0));
+    // The CSV's properties cell (escaped twice by the export tool) still
+    // gives the feature: $0.0003825 (JSON) + $0.000345 (CSV).
+    assert_eq!(
+        usd(&row(&r, "feature", "ticket-triage")["cost"]),
+        "0.0007275"
+    );
+    // Element numbers locate records in JSON documents; a CSV without a
+    // mapping is reported with its header, not guessed.
+    let samples = r["audit"]["input"]["rejected_samples"].as_array().unwrap();
+    let otlp = samples
+        .iter()
+        .find(|s| s["file"].as_str().unwrap().ends_with("otlp-pretty.json"))
+        .unwrap();
+    assert_eq!(
+        (&otlp["line"], &otlp["reason"]),
+        (&2.into(), &"no_gen_ai_spans".into())
+    );
+    let notes = samples
+        .iter()
+        .find(|s| s["file"].as_str().unwrap().ends_with("notes.csv"))
+        .unwrap();
+    assert_eq!(notes["reason"], "unrecognized_format");
+    assert!(
+        notes["detail"]
+            .as_str()
+            .unwrap()
+            .contains("date, hours, team"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn csv_through_a_mapping_with_quoting_and_line_numbers() {
+    let env = Env::new();
+    let config = format!("{}/tokenaudit.toml", fixture("csv"));
+    let r = env.audit(&[&fixture("csv"), "--config", &config]);
+    // gpt-4o: 10,000 in incl. 4,000 cached: 6,000 × 2.5 = $0.015 + 4,000 ×
+    // 1.25 = $0.005 + 500 × 10 = $0.005 = $0.025, feature "search, ranking"
+    // (a quoted comma). gpt-4o-mini: 2,000 × 0.15 = $0.0003 + 100 × 0.60 =
+    // $0.00006 = $0.00036; its quoted note spans lines 3-4, so the row with
+    // "many" tokens is line 5 of the file.
+    assert_eq!(totals(&r), ("0.02536".into(), 2, 12000, 4000, 600, 0));
+    assert_eq!(usd(&row(&r, "feature", "search, ranking")["cost"]), "0.025");
+    let s = &r["audit"]["input"]["rejected_samples"][0];
+    assert_eq!(
+        (&s["line"], &s["reason"]),
+        (&5.into(), &"wrong_type".into())
+    );
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "mapped (CSV)");
+}
+
+/// Sums two integer columns of a CSV with a header, read here without the
+/// csv crate (the trace has no quoting).
+fn column_sums(path: &str, a: &str, b: &str) -> (u64, u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let ia = header.iter().position(|h| *h == a).unwrap();
+    let ib = header.iter().position(|h| *h == b).unwrap();
+    let (mut rows, mut sa, mut sb) = (0, 0, 0);
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        sa += cells[ia].trim().parse::<u64>().unwrap();
+        sb += cells[ib].trim().parse::<u64>().unwrap();
+        rows += 1;
+    }
+    (rows, sa, sb)
+}
+
+#[test]
+fn real_azure_trace_csv_with_a_default_model() {
+    let dir = format!(
+        "{}/../shared/data/real/azure-llm-inference-2023",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let code = format!("{dir}/AzureLLMInferenceTrace_code.csv");
+    let conv = format!("{dir}/AzureLLMInferenceTrace_conv.csv");
+    let env = Env::new();
+    env.write(
+        "azure.toml",
+        "[mapping]\ntimestamp = \"TIMESTAMP\"\ninput_tokens = \"ContextTokens\"\n\
+         output_tokens = \"GeneratedTokens\"\n[mapping.defaults]\nmodel = \"gpt-4o-mini\"\n",
+    );
+    let r = env.audit(&[&code, &conv, "--config", "azure.toml", "--strict"]);
+    let (mut calls, mut input, mut output) = (0, 0, 0);
+    for f in [&code, &conv] {
+        let (n, i, o) = column_sums(f, "ContextTokens", "GeneratedTokens");
+        (calls, input, output) = (calls + n, input + i, output + o);
+    }
+    // gpt-4o-mini: $0.15 and $0.60 per million tokens, i.e. 150,000 and
+    // 600,000 pico-dollars per token.
+    let picos = u128::from(input) * 150_000 + u128::from(output) * 600_000;
+    let cost = format!(
+        "{}.{:012}",
+        picos / 1_000_000_000_000,
+        picos % 1_000_000_000_000
+    );
+    let cost = cost.trim_end_matches('0').trim_end_matches('.').to_string();
+    assert_eq!(totals(&r), (cost, calls, input, 0, output, 0));
+    // The rows the data's README gives: 8,819 (code) and 19,366 (conv).
+    assert_eq!(calls, 8_819 + 19_366);
+}
+
+#[test]
+fn langfuse_and_helicone_are_builtin_names() {
+    let env = Env::new();
+    let out = env.cmd().arg("formats").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["langfuse", "helicone", "input_tokens = \"ContextTokens\""] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    // Forced on a file detection would also get right, and on the CSV.
+    let r = env.audit(&[
+        &format!("{}/helicone-output.csv", fixture("mixed")),
+        "--input-format",
+        "helicone",
+    ]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.000345");
+}

@@ -13,7 +13,7 @@ use tokenaudit_core::CallRecord;
 use crate::gateway;
 use crate::mapping::Mapping;
 use crate::rejects::{Reject, RejectReason};
-use crate::{otel, provider};
+use crate::{helicone, langfuse, otel, provider};
 
 /// How to read the lines of one file.
 #[derive(Clone, Debug)]
@@ -29,12 +29,16 @@ pub enum Format {
     /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::otel`]):
     /// one line can hold many records.
     OtlpJson,
+    /// Langfuse observation exports (see [`crate::langfuse`]).
+    Langfuse,
+    /// Helicone request exports (see [`crate::helicone`]).
+    Helicone,
     /// The gateway reader with a user mapping on top.
     Mapped(Arc<Mapping>),
 }
 
 /// The built-in formats `--input-format` accepts, with what each reads.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     (
         "gateway",
         "gateway JSON lines; OpenAI, Anthropic and Gemini responses; LiteLLM spend logs",
@@ -42,6 +46,14 @@ pub const BUILTIN: [(&str, &str); 4] = [
     ("openai-batch", "OpenAI Batch API output files"),
     ("anthropic-batch", "Anthropic Message Batches results files"),
     ("otlp-json", "OpenTelemetry GenAI spans, OTLP JSON lines"),
+    (
+        "langfuse",
+        "Langfuse observation exports (UI, API, blob storage)",
+    ),
+    (
+        "helicone",
+        "Helicone request exports (JSON, JSON lines, CSV)",
+    ),
 ];
 
 impl Format {
@@ -51,6 +63,8 @@ impl Format {
             Format::OpenAiBatch => "openai-batch",
             Format::AnthropicBatch => "anthropic-batch",
             Format::OtlpJson => "otlp-json",
+            Format::Langfuse => "langfuse",
+            Format::Helicone => "helicone",
             Format::Mapped(_) => "mapped",
         }
     }
@@ -62,6 +76,8 @@ impl Format {
             "openai-batch" => Some(Format::OpenAiBatch),
             "anthropic-batch" => Some(Format::AnthropicBatch),
             "otlp-json" | "otlp" | "otel" => Some(Format::OtlpJson),
+            "langfuse" => Some(Format::Langfuse),
+            "helicone" => Some(Format::Helicone),
             _ => None,
         }
     }
@@ -98,6 +114,8 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
+            Format::Langfuse => langfuse::parse_line(line),
+            Format::Helicone => helicone::parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
         }
     }
@@ -109,6 +127,8 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch_str(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
+            Format::Langfuse => langfuse::parse_line_str(line),
+            Format::Helicone => helicone::parse_line_str(line),
             Format::Mapped(m) => m.parse_line(line.as_bytes()),
         }
     }
@@ -136,8 +156,14 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
         .map(|l| l.trim_ascii())
         .find(|l| l.first() == Some(&b'{'))?;
     let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(line).ok()?;
+    let has = |k: &str| map.contains_key(k);
     if map.contains_key("resourceSpans") {
         Some(Format::OtlpJson)
+    } else if (has("traceId") || has("trace_id")) && has("type") {
+        // Langfuse observations: the trace id and observation type together.
+        Some(Format::Langfuse)
+    } else if has("request_created_at") && has("response_status") {
+        Some(Format::Helicone)
     } else if map.contains_key("custom_id") && map.contains_key("result") {
         Some(Format::AnthropicBatch)
     } else if map.contains_key("custom_id")
@@ -158,7 +184,9 @@ const SAMPLE_LINES: usize = 50;
 /// Picks the format for a file from its first lines.
 ///
 /// With a mapping, the mapping is used. A first JSON object line with
-/// `resourceSpans` is OTLP JSON; with `custom_id` and `result`, an Anthropic
+/// `resourceSpans` is OTLP JSON; with `traceId` (or `trace_id`) and `type`, a
+/// Langfuse observation; with `request_created_at` and `response_status`, a
+/// Helicone request; with `custom_id` and `result`, an Anthropic
 /// batch result; with `custom_id` and a `response` object (or null), an OpenAI
 /// batch output line. Otherwise the gateway reader is used
 /// if any sampled line yields a record, or if no sampled line is a JSON object

@@ -1246,7 +1246,7 @@ fn scan_tags<'a>(s: &mut Scanner<'a>, out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)
 }
 
 /// serde_json's message without any quoted input.
-fn short_error(e: &serde_json::Error) -> String {
+pub(crate) fn short_error(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let what = match e.classify() {
         Category::Eof => "line ends before the JSON value does (truncated?)",

@@ -1,7 +1,8 @@
 //! Reading call logs into canonical call records.
 //!
 //! The path of a log line: [`source`] finds inputs and opens them with
-//! transparent decompression; [`pipeline`] splits each stream into chunks on
+//! transparent decompression; [`container`] turns JSON arrays, multi-line
+//! documents and CSV into JSON lines; [`pipeline`] splits each stream into chunks on
 //! line boundaries and parses the chunks in parallel on rayon's pool; a
 //! [`format::Format`] chosen per file (the gateway reader, or a user mapping)
 //! turns each line into a [`tokenaudit_core::CallRecord`], or into a counted
@@ -9,9 +10,12 @@
 //! Memory is bounded by the chunk size times the number of chunks in flight,
 //! whatever the size of the input.
 
+pub mod container;
 pub mod fields;
 pub mod format;
 pub mod gateway;
+pub mod helicone;
+pub mod langfuse;
 pub mod mapping;
 pub mod otel;
 pub mod parquet;

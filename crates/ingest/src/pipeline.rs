@@ -20,6 +20,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use tokenaudit_core::CallRecord;
 
+use crate::container::{self, CsvRecords, JsonRecords, Layout};
 use crate::format::{self, Format};
 use crate::mapping::Mapping;
 use crate::rejects::{RejectReason, RejectSample, Rejects};
@@ -384,6 +385,12 @@ fn produce(
         };
         return (encoding_name, name);
     }
+    // CSV is told by the file's name; JSON arrays and documents by the
+    // first bytes (`read_chunks`).
+    let layout = match source {
+        Source::File(p) if container::is_csv_path(p) => Some(Layout::Csv),
+        _ => None,
+    };
     // Count compressed bytes for files (stdin's size is unknown anyway).
     let stream: Box<dyn Read + Send> = match (source, &options.progress) {
         (Source::File(p), Some(progress)) if encoding != Encoding::Plain => {
@@ -410,25 +417,38 @@ fn produce(
         // `Counting` wrapper here would hide the file's `read_buf`, and
         // std's default `read_buf` zero-fills every chunk before reading.)
         (_, Some(progress)) => {
-            let format = read_chunks(index, stream, Some(progress), options, tx, free, rejects);
+            let format = read_chunks(
+                index,
+                stream,
+                Some(progress),
+                options,
+                (tx, free),
+                rejects,
+                layout,
+            );
             return (encoding_name, format);
         }
         _ => stream,
     };
-    let format = read_chunks(index, stream, None, options, tx, free, rejects);
+    let format = read_chunks(index, stream, None, options, (tx, free), rejects, layout);
     (encoding_name, format)
 }
 
-/// Cuts a byte stream into line-aligned chunks and sends them.
+/// Cuts a byte stream into line-aligned chunks and sends them. With no
+/// `layout`, the first bytes tell JSON lines from a JSON array or multi-line
+/// documents, which go through [`JsonRecords`] (see [`crate::container`]).
 fn read_chunks(
     index: usize,
     mut stream: Box<dyn Read + Send>,
     count: Option<&Progress>,
     options: &IngestOptions,
-    tx: &Sender<Chunk>,
-    free: &Receiver<Vec<u8>>,
+    (tx, free): (&Sender<Chunk>, &Receiver<Vec<u8>>),
     rejects: &mut Rejects,
+    mut layout: Option<Layout>,
 ) -> String {
+    if layout == Some(Layout::Csv) {
+        stream = Box::new(CsvRecords::new(stream));
+    }
     let chunk_bytes = options.chunk_bytes.max(1024);
     // Grows (up to max_line_bytes) while a single line is longer than a chunk.
     let mut target = chunk_bytes;
@@ -466,6 +486,22 @@ fn read_chunks(
                     eof = true;
                 }
             }
+        }
+        if layout.is_none() {
+            // Once per file, on its first bytes.
+            if container::is_json_documents(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                return read_chunks(
+                    index,
+                    Box::new(JsonRecords::new(rest)),
+                    count,
+                    options,
+                    (tx, free),
+                    rejects,
+                    Some(Layout::JsonDocuments),
+                );
+            }
+            layout = Some(Layout::Lines);
         }
         if skipping {
             match memchr::memchr(b'\n', &buf) {
@@ -510,7 +546,7 @@ fn read_chunks(
         if format.is_none() && !unrecognized {
             match choose_format(&buf, options) {
                 Ok(f) => {
-                    format_name = f.name().to_string();
+                    format_name = format!("{}{}", f.name(), layout.map_or("", Layout::suffix));
                     format = Some(Arc::new(f));
                 }
                 Err(reason) => {

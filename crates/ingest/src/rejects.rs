@@ -47,10 +47,15 @@ pub enum RejectReason {
     /// An OpenTelemetry line whose spans include no GenAI call (no span with
     /// a `gen_ai.*` model or token attribute).
     NoGenAiSpans,
+    /// A valid entry that is not a billed model call: a Langfuse span, event
+    /// or other non-generation observation, a request Helicone answered from
+    /// its own cache. Counted so nothing disappears, but not bad input:
+    /// `--strict` does not fail on it and no sample is kept.
+    NotACall,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 15] = [
+    pub const ALL: [RejectReason; 16] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -66,6 +71,7 @@ impl RejectReason {
         RejectReason::UnrecognizedFormat,
         RejectReason::NotBilled,
         RejectReason::NoGenAiSpans,
+        RejectReason::NotACall,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,7 +91,15 @@ impl RejectReason {
             RejectReason::UnrecognizedFormat => "unrecognized_format",
             RejectReason::NotBilled => "not_billed",
             RejectReason::NoGenAiSpans => "no_genai_spans",
+            RejectReason::NotACall => "not_a_call",
         }
+    }
+
+    /// Whether this reason marks bad input, which `--strict` fails on. Only
+    /// [`RejectReason::NotACall`] does not: those entries are valid and
+    /// simply not calls.
+    pub fn is_bad_input(self) -> bool {
+        self != RejectReason::NotACall
     }
 
     /// File-level reasons describe a whole file (or its tail), not one line.
@@ -146,6 +160,11 @@ pub const MAX_SAMPLES: usize = 20;
 impl Rejects {
     pub fn add(&mut self, source_index: usize, sample: RejectSample) {
         *self.counts.entry(sample.reason).or_insert(0) += 1;
+        if !sample.reason.is_bad_input() {
+            // Counted only: in a trace export they can be most lines, and
+            // the samples are there to point at problems.
+            return;
+        }
         // Keep only the first samples by (source, line). Insertion arrives
         // roughly in order per worker; we trim after sorting on merge.
         self.samples.push((source_index, sample));
@@ -169,6 +188,16 @@ impl Rejects {
 
     pub fn total(&self) -> u64 {
         self.counts.values().sum()
+    }
+
+    /// Rejects that are bad input (see [`RejectReason::is_bad_input`]):
+    /// what `--strict` fails on.
+    pub fn bad_input(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(r, _)| r.is_bad_input())
+            .map(|(_, n)| n)
+            .sum()
     }
 
     pub fn counts(&self) -> &BTreeMap<RejectReason, u64> {

@@ -49,7 +49,7 @@ fn is_log_candidate(path: &Path) -> bool {
         return false;
     }
     let lower = name.to_ascii_lowercase();
-    const EXTENSIONS: [&str; 9] = [
+    const EXTENSIONS: [&str; 10] = [
         ".jsonl",
         ".ndjson",
         ".json",
@@ -59,6 +59,7 @@ fn is_log_candidate(path: &Path) -> bool {
         ".json.zst",
         ".parquet",
         ".log",
+        ".csv",
     ];
     EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
         || lower.ends_with(".gz")
@@ -69,7 +70,7 @@ fn is_log_candidate(path: &Path) -> bool {
 ///
 /// Files named explicitly are read whatever their extension; directories are
 /// walked recursively for log-like files (`.jsonl`, `.json`, `.ndjson`, `.log`,
-/// `.parquet`, and `.gz`/`.zst` of those); arguments with `*`, `?` or `[` are
+/// `.parquet`, `.csv`, and `.gz`/`.zst` of those); arguments with `*`, `?` or `[` are
 /// globs. Directory and glob results are sorted so every run reads the same
 /// files in the same order.
 pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {

@@ -1,0 +1,518 @@
+//! Files that are not one JSON object per line: a JSON array (what export
+//! buttons write), pretty-printed or concatenated JSON documents (an OTLP
+//! export written with indentation), and CSV with a header.
+//!
+//! Each is turned into JSON lines by a [`Read`] adapter, once, at the file's
+//! opening, so the chunker, the format detection and every reader stay the
+//! same; plain JSON-lines files never pass through here. Memory stays
+//! bounded: the adapters hold one input block and the element being copied.
+//!
+//! - [`JsonRecords`] copies each top-level value onto a line of its own; a
+//!   top-level array is unwrapped into its elements. It only tracks strings
+//!   and brackets, so a broken element becomes a broken line (a counted
+//!   `malformed_json` reject) and the elements after it are still read. In
+//!   these files a record's "line" is its element number (1-based), as a
+//!   Parquet record's is its row number.
+//! - [`CsvRecords`] reads CSV with the `csv` crate (quoting, embedded
+//!   newlines) and writes each row as an object keyed by the header's names;
+//!   empty cells are null and cells that are JSON numbers stay numbers. Each
+//!   row lands on the line where it starts in the file, so rejects point at
+//!   the CSV's own line numbers.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::de::IgnoredAny;
+
+/// How a file's records are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One JSON value per line (JSON lines), the default.
+    Lines,
+    /// A JSON array, or JSON documents spanning lines.
+    JsonDocuments,
+    /// CSV with a header row.
+    Csv,
+}
+
+impl Layout {
+    /// What the per-file summary adds to the format name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Layout::Lines => "",
+            Layout::JsonDocuments => " (JSON documents)",
+            Layout::Csv => " (CSV)",
+        }
+    }
+}
+
+/// Whether a path names a CSV file (`.csv`, also compressed: `.csv.gz`,
+/// `.csv.zst`). CSV is told by its name: its content has no marker.
+pub fn is_csv_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [".csv", ".csv.gz", ".csv.gzip", ".csv.zst", ".csv.zstd"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Whether the start of a (decompressed) file is a JSON array or a JSON
+/// document spanning several lines rather than JSON lines: its first
+/// non-blank byte is `[`, or it is `{` and the first line is not a whole
+/// value while the text from there parses as one (or runs past `head`). A
+/// JSON-lines file whose first line is merely broken fails that parse where
+/// the next line starts, so it stays JSON lines.
+pub fn is_json_documents(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let rest = &head[start..];
+    match rest[0] {
+        b'[' => true,
+        b'{' => {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                return false;
+            };
+            if serde_json::from_slice::<IgnoredAny>(&rest[..end]).is_ok() {
+                return false;
+            }
+            let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<IgnoredAny>();
+            match values.next() {
+                Some(Ok(_)) => true,
+                Some(Err(e)) => e.is_eof(),
+                None => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// How much input the adapters read at a time.
+const BLOCK: usize = 64 * 1024;
+
+/// Where the splitter is between two bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Between values.
+    Between,
+    /// Inside an object or array, at this bracket depth.
+    Nested(u32),
+    /// Inside a string that is itself a top-level value.
+    TopString,
+    /// Inside a bare top-level token (a number, `true`, or garbage).
+    Token,
+}
+
+/// JSON values, one per output line, from a JSON array or concatenated
+/// (possibly pretty-printed) documents. See the module docs.
+pub struct JsonRecords<R> {
+    inner: R,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    state: State,
+    in_string: bool,
+    escaped: bool,
+    /// Inside a top-level array, whose elements are the values.
+    in_array: bool,
+    /// Past the byte-order mark, if any.
+    started: bool,
+    done: bool,
+}
+
+impl<R: Read> JsonRecords<R> {
+    pub fn new(inner: R) -> JsonRecords<R> {
+        JsonRecords {
+            inner,
+            input: vec![0; BLOCK],
+            out: Vec::with_capacity(BLOCK),
+            pos: 0,
+            state: State::Between,
+            in_string: false,
+            escaped: false,
+            in_array: false,
+            started: false,
+            done: false,
+        }
+    }
+
+    fn end_value(&mut self) {
+        self.out.push(b'\n');
+        self.state = State::Between;
+    }
+
+    /// Copies string bytes; newlines (which valid JSON never has inside a
+    /// string) become tabs, which keep the value invalid but on one line.
+    fn string_byte(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.in_string = false;
+        }
+        self.out
+            .push(if b == b'\n' || b == b'\r' { b'\t' } else { b });
+        !self.in_string
+    }
+
+    fn feed(&mut self, n: usize) {
+        for i in 0..n {
+            let b = self.input[i];
+            match self.state {
+                State::Between => self.start(b),
+                State::TopString => {
+                    if self.string_byte(b) {
+                        self.end_value();
+                    }
+                }
+                State::Token => {
+                    if b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'[' | b'{') {
+                        self.end_value();
+                        self.start(b);
+                    } else {
+                        self.out.push(b);
+                    }
+                }
+                State::Nested(depth) => {
+                    if self.in_string {
+                        self.string_byte(b);
+                        continue;
+                    }
+                    match b {
+                        b'"' => self.in_string = true,
+                        b'{' | b'[' => self.state = State::Nested(depth + 1),
+                        b'}' | b']' => self.state = State::Nested(depth - 1),
+                        _ => {}
+                    }
+                    self.out
+                        .push(if b == b'\n' || b == b'\r' { b' ' } else { b });
+                    if self.state == State::Nested(0) {
+                        self.end_value();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A byte between values: a separator, the array's brackets, or the
+    /// start of a value.
+    fn start(&mut self, b: u8) {
+        let started = self.started;
+        self.started = true;
+        match b {
+            _ if b.is_ascii_whitespace() => {}
+            // A byte-order mark at the start of the file.
+            0xef | 0xbb | 0xbf if !started => self.started = b != 0xbf,
+            b'[' if !self.in_array => self.in_array = true,
+            b']' if self.in_array => self.in_array = false,
+            // Element separators; a trailing comma (which some exporters
+            // write before `]`) is harmless.
+            b',' if self.in_array => {}
+            b'{' | b'[' => {
+                self.out.push(b);
+                self.state = State::Nested(1);
+            }
+            b'"' => {
+                self.out.push(b);
+                self.in_string = true;
+                self.state = State::TopString;
+            }
+            _ => {
+                self.out.push(b);
+                self.state = State::Token;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for JsonRecords<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            if self.done {
+                return Ok(0);
+            }
+            let n = match self.inner.read(&mut self.input) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                // A value cut off by the end of the file still ends its line,
+                // to be rejected as malformed.
+                if self.state != State::Between {
+                    self.end_value();
+                }
+                self.done = true;
+            } else {
+                self.feed(n);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// CSV rows as JSON objects keyed by the header, each on the line where the
+/// row starts in the file. See the module docs.
+pub struct CsvRecords<R> {
+    reader: csv::Reader<R>,
+    headers: Vec<String>,
+    record: csv::StringRecord,
+    out: Vec<u8>,
+    pos: usize,
+    /// The next output line's number.
+    line: u64,
+    done: bool,
+}
+
+impl<R: Read> CsvRecords<R> {
+    pub fn new(inner: R) -> CsvRecords<R> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(inner);
+        CsvRecords {
+            reader,
+            headers: Vec::new(),
+            record: csv::StringRecord::new(),
+            out: Vec::with_capacity(BLOCK),
+            pos: 0,
+            line: 1,
+            done: false,
+        }
+    }
+
+    /// Pads with blank lines (which the chunker skips without counting) so
+    /// the next line written is the file's line `at`.
+    fn pad_to(&mut self, at: u64) {
+        while self.line < at {
+            self.out.push(b'\n');
+            self.line += 1;
+        }
+    }
+
+    /// Reads the next row into `out`; false at the end of the file.
+    fn next_row(&mut self) -> io::Result<bool> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(false),
+            Ok(true) => {
+                let at = self.record.position().map_or(self.line, |p| p.line());
+                self.pad_to(at);
+                if self.headers.is_empty() {
+                    self.set_headers();
+                } else {
+                    self.write_row();
+                }
+                self.out.push(b'\n');
+                self.line += 1;
+                Ok(true)
+            }
+            Err(e) => {
+                let at = e.position().map_or(self.line, |p| p.line());
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(io::Error::other(e.to_string()));
+                }
+                // A row that cannot be read (invalid UTF-8) becomes a line
+                // that is not JSON, rejected and counted at its line.
+                self.pad_to(at);
+                self.out.extend_from_slice(b"!unreadable CSV row\n");
+                self.line += 1;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Takes the header row; repeated names get `_2`, `_3`… so every key
+    /// of a row's object is distinct.
+    fn set_headers(&mut self) {
+        for (i, name) in self.record.iter().enumerate() {
+            let mut name = name.trim().to_string();
+            if i == 0 {
+                name = name.trim_start_matches('\u{feff}').to_string();
+            }
+            if name.is_empty() {
+                name = format!("column_{}", i + 1);
+            }
+            let base = name.clone();
+            let mut n = 1;
+            while self.headers.contains(&name) {
+                n += 1;
+                name = format!("{base}_{n}");
+            }
+            self.headers.push(name);
+        }
+    }
+
+    fn write_row(&mut self) {
+        self.out.push(b'{');
+        let mut first = true;
+        for (i, cell) in self.record.iter().enumerate() {
+            let key = match self.headers.get(i) {
+                Some(k) => k.as_str(),
+                // Cells past the header: named by position, never dropped.
+                None => {
+                    let name = format!("column_{}", i + 1);
+                    self.headers.push(name);
+                    self.headers.last().map(String::as_str).unwrap_or_default()
+                }
+            };
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            // Writing a str to a Vec cannot fail.
+            serde_json::to_writer(&mut self.out, key).expect("a string serializes");
+            self.out.push(b':');
+            let cell = cell.trim();
+            if cell.is_empty() {
+                self.out.extend_from_slice(b"null");
+            } else if is_json_number(cell) {
+                self.out.extend_from_slice(cell.as_bytes());
+            } else {
+                serde_json::to_writer(&mut self.out, cell).expect("a string serializes");
+            }
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// Whether a cell is a JSON number as written (`-12`, `0.5`, `3e-6`) and
+/// not an identifier that merely looks numeric (`007`).
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_len = i - int_start;
+    if int_len == 0 || (int_len > 1 && b[int_start] == b'0') {
+        return false;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let frac = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == frac {
+            return false;
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let exp = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl<R: Read> Read for CsvRecords<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            if self.done {
+                return Ok(0);
+            }
+            while self.out.len() < BLOCK {
+                if !self.next_row()? {
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &str) -> Vec<String> {
+        let mut out = String::new();
+        JsonRecords::new(input.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        out.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn arrays_and_pretty_documents_become_one_value_per_line() {
+        // Helicone's export tool writes a trailing comma before `]`.
+        let array = "[\n{\n  \"a\": \"x,]}\\\"\",\n  \"b\": [1, 2]\n},\n{\"c\": {}},\n]\n";
+        assert_eq!(
+            lines(array),
+            vec![r#"{   "a": "x,]}\"",   "b": [1, 2] }"#, r#"{"c": {}}"#]
+        );
+        let docs = "{\n \"x\": 1\n}\n{\"y\": 2}{\"z\": 3}\n";
+        assert_eq!(
+            lines(docs),
+            vec![r#"{  "x": 1 }"#, r#"{"y": 2}"#, r#"{"z": 3}"#]
+        );
+        // A broken element stays one line (rejected later); the next is kept.
+        let broken = "[{\"a\": tru}, 7, \"s\", {\"b\": 1}, {\"cut\": ";
+        assert_eq!(
+            lines(broken),
+            vec![r#"{"a": tru}"#, "7", r#""s""#, r#"{"b": 1}"#, r#"{"cut": "#]
+        );
+        // A newline inside a string keeps the value invalid.
+        assert_eq!(lines("[\"a\nb\"]"), vec!["\"a\tb\""]);
+    }
+
+    #[test]
+    fn sniffs_documents_but_not_json_lines() {
+        assert!(is_json_documents(b"  [\n{\"a\":1}]"));
+        assert!(is_json_documents(b"{\n  \"resourceSpans\": []\n}\n"));
+        // Longer than the head: still a document.
+        assert!(is_json_documents(b"{\n  \"resourceSpans\": [\n"));
+        assert!(!is_json_documents(b"{\"a\":1}\n{\"a\":2}\n"));
+        // A broken first line followed by good ones is JSON lines.
+        assert!(!is_json_documents(b"{\"a\":\"b\n{\"a\":2}\n"));
+        assert!(!is_json_documents(b"{\"a\":1,\n{\"a\":2}\n"));
+        assert!(!is_json_documents(b"not json\n"));
+    }
+
+    #[test]
+    fn csv_rows_become_objects_on_their_own_lines() {
+        let csv = "id,model,tokens,cost,note\n007,gpt-4o,12,0.5,\"two\nlines, \"\"quoted\"\"\"\nx,,3e2,-1,\n";
+        let mut out = String::new();
+        CsvRecords::new(csv.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        let got: Vec<&str> = out.split('\n').collect();
+        assert_eq!(got[0], "", "the header's line is blank");
+        assert_eq!(
+            got[1],
+            r#"{"id":"007","model":"gpt-4o","tokens":12,"cost":0.5,"note":"two\nlines, \"quoted\""}"#
+        );
+        // The quoted cell spans lines 2-3, so the next row is line 4.
+        assert_eq!(got[2], "");
+        assert_eq!(
+            got[3],
+            r#"{"id":"x","model":null,"tokens":3e2,"cost":-1,"note":null}"#
+        );
+        assert!(is_csv_path(Path::new("a/B.CSV.gz")));
+        assert!(!is_csv_path(Path::new("a/b.jsonl")));
+    }
+}
