@@ -47,10 +47,21 @@ pub enum RejectReason {
     /// An OpenTelemetry line whose spans include no GenAI call (no span with
     /// a `gen_ai.*` model or token attribute).
     NoGenAiSpans,
+    /// A line of an agent session log that records no model call (a user
+    /// prompt, a tool result, a summary, a settings event). Skipped, not
+    /// rejected: see [`RejectReason::is_skip`].
+    NotACall,
+    /// A message Claude Code wrote itself (model `<synthetic>`), not an API
+    /// call. Skipped.
+    Synthetic,
+    /// A call the log records more than once (Claude Code writes a message
+    /// once per content block and replays it in resumed sessions and
+    /// sidechains): only the most complete copy is counted. Skipped.
+    Duplicate,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 15] = [
+    pub const ALL: [RejectReason; 18] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -66,6 +77,9 @@ impl RejectReason {
         RejectReason::UnrecognizedFormat,
         RejectReason::NotBilled,
         RejectReason::NoGenAiSpans,
+        RejectReason::NotACall,
+        RejectReason::Synthetic,
+        RejectReason::Duplicate,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +99,9 @@ impl RejectReason {
             RejectReason::UnrecognizedFormat => "unrecognized_format",
             RejectReason::NotBilled => "not_billed",
             RejectReason::NoGenAiSpans => "no_genai_spans",
+            RejectReason::NotACall => "not_a_call",
+            RejectReason::Synthetic => "synthetic",
+            RejectReason::Duplicate => "duplicate",
         }
     }
 
@@ -95,6 +112,19 @@ impl RejectReason {
             RejectReason::TruncatedFile
                 | RejectReason::UnreadableFile
                 | RejectReason::UnrecognizedFormat
+        )
+    }
+}
+
+impl RejectReason {
+    /// Skips are lines that are fine but are not (new) API calls: they are
+    /// counted by reason and reported, but they are not rejects (`total`
+    /// leaves them out, so `--strict` does not fail on them) and no sample
+    /// is kept for them.
+    pub fn is_skip(self) -> bool {
+        matches!(
+            self,
+            RejectReason::NotACall | RejectReason::Synthetic | RejectReason::Duplicate
         )
     }
 }
@@ -146,6 +176,9 @@ pub const MAX_SAMPLES: usize = 20;
 impl Rejects {
     pub fn add(&mut self, source_index: usize, sample: RejectSample) {
         *self.counts.entry(sample.reason).or_insert(0) += 1;
+        if sample.reason.is_skip() {
+            return;
+        }
         // Keep only the first samples by (source, line). Insertion arrives
         // roughly in order per worker; we trim after sorting on merge.
         self.samples.push((source_index, sample));
@@ -167,8 +200,29 @@ impl Rejects {
         self.trim();
     }
 
+    /// Rejected lines and files (skips left out).
     pub fn total(&self) -> u64 {
-        self.counts.values().sum()
+        self.counts
+            .iter()
+            .filter(|(r, _)| !r.is_skip())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Skipped lines (see [`RejectReason::is_skip`]).
+    pub fn skipped(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(r, _)| r.is_skip())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Counts a skip without a sample.
+    pub fn skip(&mut self, reason: RejectReason, n: u64) {
+        if n > 0 {
+            *self.counts.entry(reason).or_insert(0) += n;
+        }
     }
 
     pub fn counts(&self) -> &BTreeMap<RejectReason, u64> {
