@@ -13,7 +13,7 @@ use tokenaudit_core::CallRecord;
 use crate::gateway;
 use crate::mapping::Mapping;
 use crate::rejects::{Reject, RejectReason};
-use crate::{otel, provider};
+use crate::{claude_code, codex, otel, provider};
 
 /// How to read the lines of one file.
 #[derive(Clone, Debug)]
@@ -29,12 +29,18 @@ pub enum Format {
     /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::otel`]):
     /// one line can hold many records.
     OtlpJson,
+    /// Claude Code session logs (see [`crate::claude_code`]): records are
+    /// deduplicated across files by the pipeline.
+    ClaudeCode,
+    /// Codex session logs (see [`crate::codex`]): read in order, one file
+    /// per chunk, since a line's model is in an earlier line.
+    Codex,
     /// The gateway reader with a user mapping on top.
     Mapped(Arc<Mapping>),
 }
 
 /// The built-in formats `--input-format` accepts, with what each reads.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     (
         "gateway",
         "gateway JSON lines; OpenAI, Anthropic and Gemini responses; LiteLLM spend logs",
@@ -42,6 +48,8 @@ pub const BUILTIN: [(&str, &str); 4] = [
     ("openai-batch", "OpenAI Batch API output files"),
     ("anthropic-batch", "Anthropic Message Batches results files"),
     ("otlp-json", "OpenTelemetry GenAI spans, OTLP JSON lines"),
+    ("claude-code", "Claude Code session logs (~/.claude/projects/**/*.jsonl)"),
+    ("codex", "Codex session logs (~/.codex/sessions/**/rollout-*.jsonl)"),
 ];
 
 impl Format {
@@ -51,6 +59,8 @@ impl Format {
             Format::OpenAiBatch => "openai-batch",
             Format::AnthropicBatch => "anthropic-batch",
             Format::OtlpJson => "otlp-json",
+            Format::ClaudeCode => "claude-code",
+            Format::Codex => "codex",
             Format::Mapped(_) => "mapped",
         }
     }
@@ -62,6 +72,8 @@ impl Format {
             "openai-batch" => Some(Format::OpenAiBatch),
             "anthropic-batch" => Some(Format::AnthropicBatch),
             "otlp-json" | "otlp" | "otel" => Some(Format::OtlpJson),
+            "claude-code" | "claude" => Some(Format::ClaudeCode),
+            "codex" => Some(Format::Codex),
             _ => None,
         }
     }
@@ -90,6 +102,11 @@ impl Format {
         }
     }
 
+    /// Whether a file of this format must be read in order as one chunk.
+    pub fn whole_file(&self) -> bool {
+        matches!(self, Format::Codex)
+    }
+
     /// Reads a line that holds one record. For OTLP lines, which can hold
     /// many, this is the first record (use [`Format::read_line`]).
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
@@ -98,6 +115,8 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
+            Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
         }
     }
@@ -109,6 +128,8 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch_str(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
+            Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line_str(line),
             Format::Mapped(m) => m.parse_line(line.as_bytes()),
         }
     }
@@ -131,6 +152,9 @@ fn first_record<'a>(
 /// Recognises the provider and OpenTelemetry shapes from the first JSON
 /// object line: these have keys no gateway line has together.
 fn detect_shape(head: &[u8]) -> Option<Format> {
+    if let Some(f) = detect_agent_log(head) {
+        return Some(f);
+    }
     let line = head
         .split(|&b| b == b'\n')
         .map(|l| l.trim_ascii())
@@ -152,6 +176,38 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
     }
 }
 
+/// Recognises Claude Code and Codex session logs from any of the first
+/// lines: their files can open with bookkeeping lines of kinds added in
+/// later versions. Only lines naming their marker keys are parsed.
+fn detect_agent_log(head: &[u8]) -> Option<Format> {
+    let finder = |k: &'static [u8]| memchr::memmem::Finder::new(k);
+    let markers = [
+        finder(b"\"sessionId\""),
+        finder(b"\"leafUuid\""),
+        finder(b"\"payload\""),
+    ];
+    for line in head
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| l.first() == Some(&b'{'))
+        .take(SAMPLE_LINES)
+    {
+        if !markers.iter().any(|m| m.find(line).is_some()) {
+            continue;
+        }
+        let Ok(map) = serde_json::from_slice::<serde_json::Map<_, _>>(line) else {
+            continue;
+        };
+        if claude_code::looks_like(&map) {
+            return Some(Format::ClaudeCode);
+        }
+        if codex::looks_like(&map) {
+            return Some(Format::Codex);
+        }
+    }
+    None
+}
+
 /// How many non-blank lines detection looks at.
 const SAMPLE_LINES: usize = 50;
 
@@ -160,7 +216,9 @@ const SAMPLE_LINES: usize = 50;
 /// With a mapping, the mapping is used. A first JSON object line with
 /// `resourceSpans` is OTLP JSON; with `custom_id` and `result`, an Anthropic
 /// batch result; with `custom_id` and a `response` object (or null), an OpenAI
-/// batch output line. Otherwise the gateway reader is used
+/// batch output line; a Claude Code or Codex session line (see
+/// `claude_code::looks_like`, `codex::looks_like`), that agent's log.
+/// Otherwise the gateway reader is used
 /// if any sampled line yields a record, or if no sampled line is a JSON object
 /// at all (then each line is rejected and counted as malformed). A file whose
 /// lines are JSON objects but none has a model and usage is unrecognised: the
@@ -228,5 +286,13 @@ mod tests {
         let trace = b"{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500}\n";
         let err = detect(trace, None).unwrap_err();
         assert!(err.contains("input_length"), "{err}");
+    }
+
+    #[test]
+    fn detects_agent_logs_past_unknown_first_lines() {
+        let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
+        assert!(matches!(detect(claude, None), Ok(Format::ClaudeCode)));
+        let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
+        assert!(matches!(detect(codex, None), Ok(Format::Codex)));
     }
 }
