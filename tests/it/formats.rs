@@ -391,7 +391,11 @@ fn claude_code_dedup_does_not_depend_on_threads_or_strict() {
             .output()
             .unwrap();
         // Skips (duplicates, synthetic and non-call lines) are not rejects.
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         outs.push(std::fs::read(env.path(&format!("t{threads}/audit.json"))).unwrap());
     }
     assert!(outs[0] == outs[1], "--threads 1 and 2 differ");
@@ -460,7 +464,11 @@ fn ccusage_daily(args: &[&str], env_var: &str, dir: &str) -> Option<Vec<(String,
             return None;
         }
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let n = |d: &Value, k: &str| d[k].as_u64().unwrap_or_else(|| panic!("no {k} in {d}"));
     Some(
@@ -518,8 +526,14 @@ fn per_day_tokens_match_ccusage() {
         // The hand-computed figures both agree with, so a shared mistake
         // cannot pass either.
         let want: &[(&str, [u64; 4])] = match format {
-            "codex" => &[("2025-10-01", [10000, 1300, 0, 20000]), ("2025-10-02", [6000, 500, 0, 3000])],
-            _ => &[("2025-10-01", [1208, 950, 7000, 29000]), ("2025-10-02", [108, 650, 1000, 20000])],
+            "codex" => &[
+                ("2025-10-01", [10000, 1300, 0, 20000]),
+                ("2025-10-02", [6000, 500, 0, 3000]),
+            ],
+            _ => &[
+                ("2025-10-01", [1208, 950, 7000, 29000]),
+                ("2025-10-02", [108, 650, 1000, 20000]),
+            ],
         };
         let want: Vec<(String, [u64; 4])> = want.iter().map(|(d, t)| (d.to_string(), *t)).collect();
         assert_eq!(ours, want, "{format}");

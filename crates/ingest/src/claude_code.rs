@@ -215,7 +215,7 @@ fn not_a_call(kind: &LStr<'_>) -> Reject {
 /// (`/home/me/src/shop` → `shop`; Windows separators too).
 pub fn project_name<'a>(cwd: &Cow<'a, str>) -> Cow<'a, str> {
     match cwd {
-        Cow::Borrowed(s) => Cow::Borrowed(last_component(*s)),
+        Cow::Borrowed(s) => Cow::Borrowed(last_component(s)),
         Cow::Owned(s) => Cow::Owned(last_component(s).to_string()),
     }
 }
@@ -235,8 +235,7 @@ pub fn last_component(path: &str) -> &str {
 /// (`summary` with `leafUuid`, `file-history-snapshot` with `messageId`).
 pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
     let kind = map.get("type").and_then(|t| t.as_str());
-    (map.contains_key("sessionId")
-        && (map.contains_key("uuid") || map.contains_key("parentUuid")))
+    (map.contains_key("sessionId") && (map.contains_key("uuid") || map.contains_key("parentUuid")))
         || (kind == Some("summary") && map.contains_key("leafUuid"))
         || (kind == Some("file-history-snapshot") && map.contains_key("messageId"))
 }

@@ -68,6 +68,10 @@ impl DedupKey {
     }
 }
 
+/// The surviving records, in input order, and the copies dropped per
+/// source.
+pub type Finished = (Vec<(CallRecord<'static>, Location)>, Vec<(usize, u64)>);
+
 struct Kept {
     key: DedupKey,
     at: Location,
@@ -138,7 +142,7 @@ impl Dedup {
 
     /// The surviving records in input order, and the number of copies that
     /// were dropped per source.
-    pub fn finish(mut self) -> (Vec<(CallRecord<'static>, Location)>, Vec<(usize, u64)>) {
+    pub fn finish(mut self) -> Finished {
         // Messages whose main-chain copy survived: their sidechain copies
         // (with another requestId) are replays.
         let main: HashSet<u128> = self

@@ -48,8 +48,14 @@ pub const BUILTIN: [(&str, &str); 6] = [
     ("openai-batch", "OpenAI Batch API output files"),
     ("anthropic-batch", "Anthropic Message Batches results files"),
     ("otlp-json", "OpenTelemetry GenAI spans, OTLP JSON lines"),
-    ("claude-code", "Claude Code session logs (~/.claude/projects/**/*.jsonl)"),
-    ("codex", "Codex session logs (~/.codex/sessions/**/rollout-*.jsonl)"),
+    (
+        "claude-code",
+        "Claude Code session logs (~/.claude/projects/**/*.jsonl)",
+    ),
+    (
+        "codex",
+        "Codex session logs (~/.codex/sessions/**/rollout-*.jsonl)",
+    ),
 ];
 
 impl Format {

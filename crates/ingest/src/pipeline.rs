@@ -22,10 +22,10 @@ use tokenaudit_core::CallRecord;
 
 use crate::dedup::Dedup;
 use crate::format::{self, Format};
-use crate::{claude_code, codex};
 use crate::mapping::Mapping;
 use crate::rejects::{RejectReason, RejectSample, Rejects};
 use crate::source::{self, Encoding, Source};
+use crate::{claude_code, codex};
 
 /// Where a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
