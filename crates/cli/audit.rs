@@ -16,7 +16,7 @@ use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
 use tokenaudit_ingest::source::{expand_inputs, Source};
-use tokenaudit_ingest::{Format, IngestOptions, RejectReason};
+use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
 use crate::output::print;
@@ -265,10 +265,10 @@ impl Prepared {
             }
             result
         });
-        if self.strict && summary.rejects.bad_input() > 0 {
+        if self.strict && summary.rejects.total() > 0 {
             let mut msg = format!(
                 "--strict: {} input lines or files were rejected; no report written.\n",
-                summary.rejects.bad_input()
+                summary.rejects.total()
             );
             for s in summary.rejects.samples().iter().take(10) {
                 let at = if s.line == 0 {
@@ -395,23 +395,25 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         }
         s.push_str(".\n");
     }
-    // Entries that are valid but not calls (Langfuse spans, Helicone cache
-    // hits) are counted apart: --strict does not fail on them.
-    let not_calls = a
-        .input
-        .rejected_by_reason
-        .get(RejectReason::NotACall.code())
-        .copied()
-        .unwrap_or(0);
-    if a.input.rejected > not_calls {
+    if a.input.rejected > 0 {
         s.push_str(&format!(
             "{} lines rejected (see Data quality in the report; --strict makes this an error).\n",
-            a.input.rejected - not_calls
+            a.input.rejected
         ));
     }
-    if not_calls > 0 {
+    // Entries that are valid but not (new) calls: Langfuse spans, Helicone
+    // cache hits, agent-log bookkeeping and repeats. --strict ignores them.
+    if a.input.skipped > 0 {
+        let reasons: Vec<String> = a
+            .input
+            .skipped_by_reason
+            .iter()
+            .map(|(code, n)| format!("{n} {code}"))
+            .collect();
         s.push_str(&format!(
-            "{not_calls} entries were not model calls (not_a_call: spans, events, cache hits).\n"
+            "{} entries were skipped as not new model calls ({}).\n",
+            a.input.skipped,
+            reasons.join(", ")
         ));
     }
     if !a.unknown_models.is_empty() {

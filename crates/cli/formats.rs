@@ -51,6 +51,24 @@ const TEXT: &str = r#"Built-in log formats (detected per file from its first lin
             traceName (feature), metadata. Spans, events and other
             observations are counted as not_a_call (not an error for --strict).
 
+  claude-code
+            Claude Code session logs (~/.claude/projects/<project>/<session>.jsonl,
+            or $CLAUDE_CONFIG_DIR/projects): one record per assistant message
+            with message.usage (Anthropic convention, 5m/1h cache writes),
+            counted once per (message.id, requestId) across all files, keeping
+            the most complete copy; sidechain replays of a main-chain message
+            are dropped. Session: sessionId; feature: the project (last part
+            of cwd); tags project=<cwd>, sidechain=true. isApiErrorMessage
+            lines are failed calls. Skipped, counted, not errors: lines with
+            no call (not_a_call), <synthetic> messages, copies (duplicate).
+
+  codex     Codex session logs (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl):
+            event_msg token_count events, usage from info.last_token_usage
+            (or the change in total_token_usage; cached inside input), the
+            model from the latest turn_context, the session from session_meta.
+            A token_count repeating the previous total is a duplicate; info
+            null and other lines are not_a_call.
+
   helicone  Helicone request exports (JSON, JSON lines, CSV): prompt_tokens
             (uncached) + prompt_cache_read_tokens + prompt_cache_write_tokens,
             completion_tokens, cost, response_status, delay_ms,

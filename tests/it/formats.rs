@@ -321,7 +321,7 @@ fn langfuse_observations_generations_are_calls_spans_are_not() {
     assert_eq!(usd(&row(&r, "team", "growth")["cost"]), "0.0004032");
     assert_eq!(row(&r, "model", "o4-mini")["failed_calls"], 1);
     // The SPAN and the EVENT: counted, not calls, no samples.
-    assert_eq!(rejected(&r)["not_a_call"], 2);
+    assert_eq!(skipped(&r)["not_a_call"], 2);
     assert_eq!(
         r["audit"]["input"]["rejected_samples"],
         serde_json::json!([])
@@ -347,7 +347,7 @@ fn helicone_requests_add_the_cache_to_prompt_tokens_once() {
     // response (status -1): failures, no tokens. The cache hit (a
     // cache_reference_id) was not billed: not a call.
     assert_eq!(totals(&r), ("0.0028325".into(), 4, 8200, 5500, 300, 0));
-    assert_eq!(rejected(&r)["not_a_call"], 1);
+    assert_eq!(skipped(&r)["not_a_call"], 1);
     assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 2);
     assert_eq!(usd(&row(&r, "feature", "doc-qa")["cost"]), "0.00245");
     assert_eq!(usd(&row(&r, "session", "sess-77")["cost"]), "0.00245");
@@ -510,4 +510,242 @@ fn langfuse_and_helicone_are_builtin_names() {
         "helicone",
     ]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.000345");
+}
+
+// Agent session logs (Claude Code, Codex), at the catalog's rates (USD per
+// million tokens):
+// - anthropic/claude-sonnet-4-5: input 3, cached 0.30, 5m write 3.75,
+//   1h write 6, output 15; claude-haiku-4-5: input 1, output 5;
+//   claude-opus-4-1: input 15, output 75
+// - openai/gpt-5 (`gpt-5-codex` resolves to it): input 1.25, cached 0.125,
+//   output 10
+
+fn skipped(r: &Value) -> &Value {
+    &r["audit"]["input"]["skipped_by_reason"]
+}
+
+fn cost_of(r: &Value, dimension: &str, key: &str) -> String {
+    usd(&row(r, dimension, key)["cost"])
+}
+
+#[test]
+fn claude_code_sessions_count_each_message_once() {
+    let r = audit("claude-code", "claude-code");
+    // Kept, one per (message.id, requestId), the most complete copy:
+    // - msg_01A1 (Sonnet 4.5, 10-01): 3 in + 12,000 read + 5,000 5m write,
+    //   250 out (its first line said 12 out; a sidechain replay under
+    //   req_011A9 and a resumed copy in the second file say it again):
+    //   3 × 3 = $0.000009; 12,000 × 0.30 = $0.0036; 5,000 × 3.75 =
+    //   $0.01875; 250 × 15 = $0.00375 → $0.026109.
+    // - msg_01A2 (Sonnet, 10-01, also copied): 5 in + 17,000 read + 2,000 1h
+    //   write, 400 out: $0.000015 + $0.0051 + 2,000 × 6 = $0.012 + $0.006
+    //   → $0.023115.
+    // - msg_01A3 (Haiku 4.5, a sidechain's own call, 10-01): 1,200 × 1 =
+    //   $0.0012 + 300 × 5 = $0.0015 → $0.0027.
+    // - the rate-limit API error (10-01): a failed call, no tokens, $0.
+    // - msg_01B1 (Sonnet, 10-02, two streamed lines, 1 then 600 out): 8 in +
+    //   20,000 read + 1,000 5m write: $0.000024 + $0.006 + $0.00375 + 600 ×
+    //   15 = $0.009 → $0.018774.
+    // - msg_01C1 (Opus 4.1, 10-02): 100 × 15 = $0.0015 + 50 × 75 =
+    //   $0.00375 → $0.00525.
+    // Total $0.075948. Input includes the cache once: 17,003 + 19,005 +
+    // 1,200 + 21,008 + 100 = 58,316.
+    assert_eq!(totals(&r), ("0.075948".into(), 6, 58316, 49000, 1600, 0));
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["cache_write_tokens"], 8000);
+    assert_eq!(t["failed_calls"], 1);
+    // Projects are features (the cwd's last component).
+    assert_eq!(cost_of(&r, "feature", "shop"), "0.070698");
+    assert_eq!(cost_of(&r, "feature", "api"), "0.00525");
+    // Sessions: the copies in the resumed session's file are not its calls.
+    assert_eq!(
+        cost_of(&r, "session", "3a6e1c52-7b1d-4f0e-9c8a-2d5b6e7f8a91"),
+        "0.051924"
+    );
+    assert_eq!(
+        cost_of(&r, "session", "9d04b2f1-5c3e-4a7b-8f61-0e2d3c4b5a69"),
+        "0.018774"
+    );
+    let tag = |key: &str| {
+        r["audit"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == key)
+            .unwrap_or_else(|| panic!("no tag {key}"))
+            .clone()
+    };
+    assert_eq!(usd(&tag("sidechain=true")["cost"]), "0.0027");
+    assert_eq!(usd(&tag("project=/home/dev/api")["cost"]), "0.00525");
+    // 19 lines: 6 calls; 5 copies (a streamed partial of A1 and of B1, the
+    // sidechain replay, 2 resumed copies); 1 synthetic message; 7 lines that
+    // are no call (6 user lines, one of them a resumed copy, and a summary).
+    assert_eq!(r["audit"]["input"]["lines"], 19);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    assert_eq!(skipped(&r)["duplicate"], 5);
+    assert_eq!(skipped(&r)["synthetic"], 1);
+    assert_eq!(skipped(&r)["not_a_call"], 7);
+    assert_eq!(r["audit"]["input"]["skipped"], 13);
+}
+
+#[test]
+fn claude_code_dedup_does_not_depend_on_threads_or_strict() {
+    let env = Env::new();
+    let dir = fixture("claude-code");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = env
+            .cmd()
+            .args(["audit", &dir, "--format", "json", "--quiet", "--strict"])
+            .args(["--threads", threads, "--out", &format!("t{threads}")])
+            .output()
+            .unwrap();
+        // Skips (duplicates, synthetic and non-call lines) are not rejects.
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outs.push(std::fs::read(env.path(&format!("t{threads}/audit.json"))).unwrap());
+    }
+    assert!(outs[0] == outs[1], "--threads 1 and 2 differ");
+}
+
+#[test]
+fn codex_rollouts_read_token_counts_with_the_turn_model() {
+    let r = audit("codex", "codex");
+    // Session 1 (10-01, /home/dev/api):
+    // - gpt-5-codex: 12,000 in (8,000 cached), 500 out (200 reasoning):
+    //   4,000 × 1.25 = $0.005; 8,000 × 0.125 = $0.001; 500 × 10 = $0.005
+    //   → $0.011. The same token_count again right after is a repeat.
+    // - after the turn_context switches to gpt-5, last_token_usage 18,000
+    //   in (12,000 cached), 800 out (400 reasoning): $0.0075 + $0.0015 +
+    //   $0.008 → $0.017.
+    // Session 2 (10-02, /home/dev/web), gpt-5-codex: 5,000 in (1,000
+    // cached), 200 out: $0.005 + $0.000125 + $0.002 → $0.007125; then
+    // 4,000 in (2,000 cached), 300 out (100 reasoning): $0.0025 + $0.00025
+    // + $0.003 → $0.00575.
+    // Cached inside input, reasoning inside output (no double count).
+    assert_eq!(totals(&r), ("0.040875".into(), 4, 39000, 23000, 1800, 700));
+    assert_eq!(cost_of(&r, "feature", "api"), "0.028");
+    assert_eq!(cost_of(&r, "feature", "web"), "0.012875");
+    assert_eq!(
+        cost_of(&r, "session", "0199a6c7-d8e9-7f0a-9b1c-2d3e4f5a6b7c"),
+        "0.012875"
+    );
+    // 18 lines: 4 calls, 1 repeated token_count, 13 lines that are no call
+    // (session_meta, turn_context, response items, messages, and the two
+    // token_counts with info null).
+    assert_eq!(r["audit"]["input"]["lines"], 18);
+    assert_eq!(skipped(&r)["duplicate"], 1);
+    assert_eq!(skipped(&r)["not_a_call"], 13);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}
+
+#[test]
+fn agent_formats_can_be_forced_by_name() {
+    let env = Env::new();
+    let r = env.audit(&[&fixture("codex"), "--input-format", "codex"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.040875");
+    let r = env.audit(&[&fixture("claude-code"), "--input-format", "claude-code"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.075948");
+}
+
+/// Per-day tokens of `ccusage` (npm, 20.0.24) on the same logs: input
+/// (uncached), output, cache writes, cache reads.
+fn ccusage_daily(args: &[&str], env_var: &str, dir: &str) -> Option<Vec<(String, [u64; 4])>> {
+    let home = tempfile::tempdir().unwrap();
+    let out = match std::process::Command::new("ccusage")
+        .args(args)
+        .args(["daily", "--json", "--offline", "-z", "UTC"])
+        .env(env_var, dir)
+        .env("HOME", home.path())
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but ccusage cannot be run ({e}); install it with `npm i -g ccusage@20.0.24`"
+            );
+            eprintln!("skipping the ccusage comparison: ccusage not found ({e})");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = |d: &Value, k: &str| d[k].as_u64().unwrap_or_else(|| panic!("no {k} in {d}"));
+    Some(
+        v["daily"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["date"].as_str().unwrap().to_string(),
+                    [
+                        n(d, "inputTokens"),
+                        n(d, "outputTokens"),
+                        n(d, "cacheCreationTokens"),
+                        n(d, "cacheReadTokens"),
+                    ],
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The same from tokenaudit's daily table (its input includes the cache).
+fn tokenaudit_daily(r: &Value) -> Vec<(String, [u64; 4])> {
+    r["audit"]["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let n = |k: &str| d[k].as_u64().unwrap();
+            let (input, read, write) = (
+                n("input_tokens"),
+                n("cached_read_tokens"),
+                n("cache_write_tokens"),
+            );
+            (
+                d["day"].as_str().unwrap().to_string(),
+                [input - read - write, n("output_tokens"), write, read],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn per_day_tokens_match_ccusage() {
+    for (format, sub, var) in [
+        ("claude-code", "claude", "CLAUDE_CONFIG_DIR"),
+        ("codex", "codex", "CODEX_HOME"),
+    ] {
+        let Some(theirs) = ccusage_daily(&[sub], var, &fixture(format)) else {
+            return;
+        };
+        let ours = tokenaudit_daily(&audit(format, format));
+        assert_eq!(ours, theirs, "{format}: tokenaudit vs ccusage per day");
+        // The hand-computed figures both agree with, so a shared mistake
+        // cannot pass either.
+        let want: &[(&str, [u64; 4])] = match format {
+            "codex" => &[
+                ("2025-10-01", [10000, 1300, 0, 20000]),
+                ("2025-10-02", [6000, 500, 0, 3000]),
+            ],
+            _ => &[
+                ("2025-10-01", [1208, 950, 7000, 29000]),
+                ("2025-10-02", [108, 650, 1000, 20000]),
+            ],
+        };
+        let want: Vec<(String, [u64; 4])> = want.iter().map(|(d, t)| (d.to_string(), *t)).collect();
+        assert_eq!(ours, want, "{format}");
+    }
 }

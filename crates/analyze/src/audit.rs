@@ -119,6 +119,11 @@ pub struct InputReport {
     pub records: u64,
     pub rejected: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Lines that are fine but are not (new) calls: agent-log lines that
+    /// record no model call (`not_a_call`), `synthetic` messages, calls
+    /// logged again (`duplicate`). Not rejects: `--strict` ignores them.
+    pub skipped: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines, in input order.
     pub rejected_samples: Vec<RejectSample>,
     /// Calls outside `--since`/`--until` (or without a timestamp when a
@@ -475,6 +480,15 @@ impl Accumulator<'_> {
                 .rejects
                 .counts()
                 .iter()
+                .filter(|(r, _)| !r.is_skip())
+                .map(|(r, n)| (r.code().to_string(), *n))
+                .collect(),
+            skipped: summary.rejects.skipped(),
+            skipped_by_reason: summary
+                .rejects
+                .counts()
+                .iter()
+                .filter(|(r, _)| r.is_skip())
                 .map(|(r, n)| (r.code().to_string(), *n))
                 .collect(),
             rejected_samples: summary.rejects.samples(),

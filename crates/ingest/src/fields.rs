@@ -892,7 +892,10 @@ pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
             }
         }
     };
-    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !buf.is_empty() {
             buf.push(' ');
         }
@@ -936,7 +939,11 @@ pub fn read_messages(raw: &str) -> (Option<String>, Option<u64>) {
             .map(|c| xxhash_rust::xxh3::xxh3_64(c.get().as_bytes())),
         _ => None,
     });
-    let text = match msgs.iter().rev().find(|m| m.role.as_deref() == Some("user")) {
+    let text = match msgs
+        .iter()
+        .rev()
+        .find(|m| m.role.as_deref() == Some("user"))
+    {
         Some(m) => m.content.and_then(|c| {
             let c = c.get();
             if c.starts_with('"') {

@@ -13,7 +13,7 @@ use tokenaudit_core::CallRecord;
 use crate::gateway;
 use crate::mapping::Mapping;
 use crate::rejects::{Reject, RejectReason};
-use crate::{helicone, langfuse, otel, provider};
+use crate::{claude_code, codex, helicone, langfuse, otel, provider};
 
 /// How to read the lines of one file.
 #[derive(Clone, Debug)]
@@ -33,12 +33,18 @@ pub enum Format {
     Langfuse,
     /// Helicone request exports (see [`crate::helicone`]).
     Helicone,
+    /// Claude Code session logs (see [`crate::claude_code`]): records are
+    /// deduplicated across files by the pipeline.
+    ClaudeCode,
+    /// Codex session logs (see [`crate::codex`]): read in order, one file
+    /// per chunk, since a line's model is in an earlier line.
+    Codex,
     /// The gateway reader with a user mapping on top.
     Mapped(Arc<Mapping>),
 }
 
 /// The built-in formats `--input-format` accepts, with what each reads.
-pub const BUILTIN: [(&str, &str); 6] = [
+pub const BUILTIN: [(&str, &str); 8] = [
     (
         "gateway",
         "gateway JSON lines; OpenAI, Anthropic and Gemini responses; LiteLLM spend logs",
@@ -54,6 +60,14 @@ pub const BUILTIN: [(&str, &str); 6] = [
         "helicone",
         "Helicone request exports (JSON, JSON lines, CSV)",
     ),
+    (
+        "claude-code",
+        "Claude Code session logs (~/.claude/projects/**/*.jsonl)",
+    ),
+    (
+        "codex",
+        "Codex session logs (~/.codex/sessions/**/rollout-*.jsonl)",
+    ),
 ];
 
 impl Format {
@@ -65,6 +79,8 @@ impl Format {
             Format::OtlpJson => "otlp-json",
             Format::Langfuse => "langfuse",
             Format::Helicone => "helicone",
+            Format::ClaudeCode => "claude-code",
+            Format::Codex => "codex",
             Format::Mapped(_) => "mapped",
         }
     }
@@ -78,6 +94,8 @@ impl Format {
             "otlp-json" | "otlp" | "otel" => Some(Format::OtlpJson),
             "langfuse" => Some(Format::Langfuse),
             "helicone" => Some(Format::Helicone),
+            "claude-code" | "claude" => Some(Format::ClaudeCode),
+            "codex" => Some(Format::Codex),
             _ => None,
         }
     }
@@ -106,6 +124,11 @@ impl Format {
         }
     }
 
+    /// Whether a file of this format must be read in order as one chunk.
+    pub fn whole_file(&self) -> bool {
+        matches!(self, Format::Codex)
+    }
+
     /// Reads a line that holds one record. For OTLP lines, which can hold
     /// many, this is the first record (use [`Format::read_line`]).
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
@@ -116,6 +139,8 @@ impl Format {
             Format::OtlpJson => first_record(self, None, line),
             Format::Langfuse => langfuse::parse_line(line),
             Format::Helicone => helicone::parse_line(line),
+            Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
         }
     }
@@ -129,6 +154,8 @@ impl Format {
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Langfuse => langfuse::parse_line_str(line),
             Format::Helicone => helicone::parse_line_str(line),
+            Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line_str(line),
             Format::Mapped(m) => m.parse_line(line.as_bytes()),
         }
     }
@@ -151,6 +178,9 @@ fn first_record<'a>(
 /// Recognises the provider and OpenTelemetry shapes from the first JSON
 /// object line: these have keys no gateway line has together.
 fn detect_shape(head: &[u8]) -> Option<Format> {
+    if let Some(f) = detect_agent_log(head) {
+        return Some(f);
+    }
     let line = head
         .split(|&b| b == b'\n')
         .map(|l| l.trim_ascii())
@@ -178,6 +208,38 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
     }
 }
 
+/// Recognises Claude Code and Codex session logs from any of the first
+/// lines: their files can open with bookkeeping lines of kinds added in
+/// later versions. Only lines naming their marker keys are parsed.
+fn detect_agent_log(head: &[u8]) -> Option<Format> {
+    let finder = |k: &'static [u8]| memchr::memmem::Finder::new(k);
+    let markers = [
+        finder(b"\"sessionId\""),
+        finder(b"\"leafUuid\""),
+        finder(b"\"payload\""),
+    ];
+    for line in head
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| l.first() == Some(&b'{'))
+        .take(SAMPLE_LINES)
+    {
+        if !markers.iter().any(|m| m.find(line).is_some()) {
+            continue;
+        }
+        let Ok(map) = serde_json::from_slice::<serde_json::Map<_, _>>(line) else {
+            continue;
+        };
+        if claude_code::looks_like(&map) {
+            return Some(Format::ClaudeCode);
+        }
+        if codex::looks_like(&map) {
+            return Some(Format::Codex);
+        }
+    }
+    None
+}
+
 /// How many non-blank lines detection looks at.
 const SAMPLE_LINES: usize = 50;
 
@@ -188,7 +250,9 @@ const SAMPLE_LINES: usize = 50;
 /// Langfuse observation; with `request_created_at` and `response_status`, a
 /// Helicone request; with `custom_id` and `result`, an Anthropic
 /// batch result; with `custom_id` and a `response` object (or null), an OpenAI
-/// batch output line. Otherwise the gateway reader is used
+/// batch output line; a Claude Code or Codex session line (see
+/// `claude_code::looks_like`, `codex::looks_like`), that agent's log.
+/// Otherwise the gateway reader is used
 /// if any sampled line yields a record, or if no sampled line is a JSON object
 /// at all (then each line is rejected and counted as malformed). A file whose
 /// lines are JSON objects but none has a model and usage is unrecognised: the
@@ -256,5 +320,13 @@ mod tests {
         let trace = b"{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500}\n";
         let err = detect(trace, None).unwrap_err();
         assert!(err.contains("input_length"), "{err}");
+    }
+
+    #[test]
+    fn detects_agent_logs_past_unknown_first_lines() {
+        let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
+        assert!(matches!(detect(claude, None), Ok(Format::ClaudeCode)));
+        let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
+        assert!(matches!(detect(codex, None), Ok(Format::Codex)));
     }
 }

@@ -10,7 +10,10 @@
 //! Memory is bounded by the chunk size times the number of chunks in flight,
 //! whatever the size of the input.
 
+pub mod claude_code;
+pub mod codex;
 pub mod container;
+pub mod dedup;
 pub mod fields;
 pub mod format;
 pub mod gateway;

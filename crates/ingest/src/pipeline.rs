@@ -21,10 +21,12 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use tokenaudit_core::CallRecord;
 
 use crate::container::{self, CsvRecords, JsonRecords, Layout};
+use crate::dedup::Dedup;
 use crate::format::{self, Format};
 use crate::mapping::Mapping;
 use crate::rejects::{RejectReason, RejectSample, Rejects};
 use crate::source::{self, Encoding, Source};
+use crate::{claude_code, codex};
 
 /// Where a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,6 +92,8 @@ pub struct SourceSummary {
     pub lines: u64,
     pub records: u64,
     pub rejected: u64,
+    /// Lines that are not (new) calls: see [`RejectReason::is_skip`].
+    pub skipped: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -109,18 +113,18 @@ struct Chunk {
 
 #[derive(Default)]
 struct WorkerCounts {
-    per_source: Vec<(u64, u64, u64)>,
+    /// Per source: lines, records, rejected, skipped.
+    per_source: Vec<[u64; 4]>,
 }
 
 impl WorkerCounts {
-    fn bump(&mut self, source: usize, lines: u64, records: u64, rejected: u64) {
+    fn bump(&mut self, source: usize, counts: [u64; 4]) {
         if self.per_source.len() <= source {
-            self.per_source.resize(source + 1, (0, 0, 0));
+            self.per_source.resize(source + 1, [0; 4]);
         }
-        let e = &mut self.per_source[source];
-        e.0 += lines;
-        e.1 += records;
-        e.2 += rejected;
+        for (e, n) in self.per_source[source].iter_mut().zip(counts) {
+            *e += n;
+        }
     }
 }
 
@@ -162,7 +166,7 @@ where
         .build()
         .expect("a rayon pool can be built");
 
-    let mut results: Vec<(S, Rejects, WorkerCounts)> = Vec::new();
+    let mut results: Vec<(S, Rejects, WorkerCounts, Dedup)> = Vec::new();
     std::thread::scope(|scope| {
         for _ in 0..producers {
             let tx = tx.clone();
@@ -207,15 +211,33 @@ where
         ..Default::default()
     };
     let mut sinks = Vec::with_capacity(results.len());
-    for (sink, rejects, counts) in results {
+    let mut dedup = Dedup::default();
+    for (sink, rejects, counts, worker_dedup) in results {
         summary.rejects.merge(rejects);
-        for (i, (lines, records, rejected)) in counts.per_source.into_iter().enumerate() {
+        for (i, [lines, records, rejected, skipped]) in counts.per_source.into_iter().enumerate() {
             let s = &mut summary.sources[i];
             s.lines += lines;
             s.records += records;
             s.rejected += rejected;
+            s.skipped += skipped;
         }
+        dedup.merge(worker_dedup);
         sinks.push(sink);
+    }
+    // Calls logged more than once: the surviving copies go to one sink
+    // (sinks merge by addition, so which one does not matter).
+    if !dedup.is_empty() {
+        let (kept, lost) = dedup.finish();
+        if let Some(sink) = sinks.first_mut() {
+            for (record, at) in kept {
+                summary.sources[at.source].records += 1;
+                sink.record(record, at);
+            }
+        }
+        for (source, n) in lost {
+            summary.sources[source].skipped += n;
+            summary.rejects.skip(RejectReason::Duplicate, n);
+        }
     }
     // Samples carry source indices; give them their names.
     summary.lines = summary.sources.iter().map(|s| s.lines).sum();
@@ -230,16 +252,22 @@ fn consume<S: RecordSink>(
     free: &Sender<Vec<u8>>,
     make_sink: &(impl Fn() -> S + Sync),
     progress: Option<&Progress>,
-) -> (S, Rejects, WorkerCounts) {
-    let mut sink = make_sink();
-    let mut rejects = Rejects::default();
+) -> (S, Rejects, WorkerCounts, Dedup) {
+    let mut w = Worker {
+        sink: make_sink(),
+        rejects: Rejects::default(),
+        dedup: Dedup::default(),
+        counts: [0; 4],
+    };
     let mut counts = WorkerCounts::default();
     for chunk in rx.iter() {
-        let (mut lines, mut records, mut rejected) = (0u64, 0u64, 0u64);
+        w.counts = [0; 4];
         // One UTF-8 check per chunk (the common case) lets every line be
         // parsed as &str, which spares serde_json a check per string.
         let text = std::str::from_utf8(&chunk.data).ok();
         let data = &chunk.data[..];
+        // A Codex chunk is a whole file, read in order (see `read_chunks`).
+        let mut codex_state = codex::State::default();
         let mut start = 0usize;
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         for (this_line, end) in (chunk.first_line..).zip(ends) {
@@ -256,45 +284,79 @@ fn consume<S: RecordSink>(
             if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            lines += 1;
+            w.counts[0] += 1;
+            let at = Location {
+                source: chunk.source,
+                line: this_line,
+            };
             // Once per line for every format but OTLP, whose lines hold many
             // spans: a line is then several records, or one counted reject
             // when none of its spans is a model call.
             let text = text.map(|t| &t[line_start..stop]);
-            chunk.format.read_line(text, raw, |parsed| match parsed {
-                Ok(record) => {
-                    records += 1;
-                    sink.record(
-                        record,
-                        Location {
-                            source: chunk.source,
-                            line: this_line,
-                        },
-                    );
+            match &*chunk.format {
+                Format::ClaudeCode => {
+                    let parsed = match text {
+                        Some(t) => claude_code::parse_line_str(t),
+                        None => claude_code::parse_line(raw),
+                    };
+                    match parsed {
+                        Ok((record, Some(key))) => w.dedup.offer(key, record, at),
+                        Ok((record, None)) => w.take(Ok(record), at),
+                        Err(reject) => w.take(Err(reject), at),
+                    }
                 }
-                Err(reject) => {
-                    rejected += 1;
-                    rejects.add(
-                        chunk.source,
-                        RejectSample {
-                            file: String::new(),
-                            line: this_line,
-                            reason: reject.reason,
-                            detail: reject.detail,
-                        },
-                    );
+                Format::Codex => {
+                    let parsed = match text {
+                        Some(t) => codex_state.parse_line_str(t),
+                        None => codex_state.parse_line(raw),
+                    };
+                    w.take(parsed, at);
                 }
-            });
+                format => format.read_line(text, raw, |parsed| w.take(parsed, at)),
+            }
         }
-        counts.bump(chunk.source, lines, records, rejected);
+        counts.bump(chunk.source, w.counts);
         let mut data = chunk.data;
         data.clear();
         let _ = free.try_send(data);
         if let Some(p) = progress {
-            p.lines.fetch_add(lines, Ordering::Relaxed);
+            p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
         }
     }
-    (sink, rejects, counts)
+    (w.sink, w.rejects, counts, w.dedup)
+}
+
+/// One worker's sink and tallies.
+struct Worker<S> {
+    sink: S,
+    rejects: Rejects,
+    /// Records held back until every file is read (see [`crate::dedup`]).
+    dedup: Dedup,
+    /// This chunk's lines, records, rejected, skipped.
+    counts: [u64; 4],
+}
+
+impl<S: RecordSink> Worker<S> {
+    fn take(&mut self, parsed: Result<CallRecord<'_>, crate::Reject>, at: Location) {
+        match parsed {
+            Ok(record) => {
+                self.counts[1] += 1;
+                self.sink.record(record, at);
+            }
+            Err(reject) => {
+                self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
+                self.rejects.add(
+                    at.source,
+                    RejectSample {
+                        file: String::new(),
+                        line: at.line,
+                        reason: reject.reason,
+                        detail: reject.detail,
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// The format of a file: the mapping's, the one forced by `--input-format`,
@@ -540,11 +602,8 @@ fn read_chunks(
                 }
             }
         };
-        carry.extend_from_slice(&buf[cut..]);
-        buf.truncate(cut);
-        target = chunk_bytes;
         if format.is_none() && !unrecognized {
-            match choose_format(&buf, options) {
+            match choose_format(&buf[..cut], options) {
                 Ok(f) => {
                     format_name = format!("{}{}", f.name(), layout.map_or("", Layout::suffix));
                     format = Some(Arc::new(f));
@@ -555,6 +614,20 @@ fn read_chunks(
                 }
             }
         }
+        // A format read in order gets the whole file as one chunk (up to
+        // the longest line accepted; past it the file is cut, and lines
+        // that need what an earlier chunk said are counted as rejects).
+        if !eof
+            && format.as_deref().is_some_and(Format::whole_file)
+            && buf.len() < options.max_line_bytes
+        {
+            carry.extend_from_slice(&buf);
+            target = (carry.len() * 2).min(options.max_line_bytes);
+            continue;
+        }
+        carry.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
+        target = chunk_bytes;
         let lines_in_chunk = memchr::memchr_iter(b'\n', &buf).count() as u64;
         let first_line = next_line;
         next_line += lines_in_chunk;

@@ -47,15 +47,23 @@ pub enum RejectReason {
     /// An OpenTelemetry line whose spans include no GenAI call (no span with
     /// a `gen_ai.*` model or token attribute).
     NoGenAiSpans,
-    /// A valid entry that is not a billed model call: a Langfuse span, event
-    /// or other non-generation observation, a request Helicone answered from
-    /// its own cache. Counted so nothing disappears, but not bad input:
-    /// `--strict` does not fail on it and no sample is kept.
+    /// A valid entry that records no billed model call: a line of an agent
+    /// session log with no call (a user prompt, a tool result, a summary), a
+    /// Langfuse span, event or other non-generation observation, a request
+    /// Helicone answered from its own cache. Skipped, not rejected: see
+    /// [`RejectReason::is_skip`].
     NotACall,
+    /// A message Claude Code wrote itself (model `<synthetic>`), not an API
+    /// call. Skipped.
+    Synthetic,
+    /// A call the log records more than once (Claude Code writes a message
+    /// once per content block and replays it in resumed sessions and
+    /// sidechains): only the most complete copy is counted. Skipped.
+    Duplicate,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 16] = [
+    pub const ALL: [RejectReason; 18] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -72,6 +80,8 @@ impl RejectReason {
         RejectReason::NotBilled,
         RejectReason::NoGenAiSpans,
         RejectReason::NotACall,
+        RejectReason::Synthetic,
+        RejectReason::Duplicate,
     ];
 
     pub fn code(self) -> &'static str {
@@ -92,14 +102,9 @@ impl RejectReason {
             RejectReason::NotBilled => "not_billed",
             RejectReason::NoGenAiSpans => "no_genai_spans",
             RejectReason::NotACall => "not_a_call",
+            RejectReason::Synthetic => "synthetic",
+            RejectReason::Duplicate => "duplicate",
         }
-    }
-
-    /// Whether this reason marks bad input, which `--strict` fails on. Only
-    /// [`RejectReason::NotACall`] does not: those entries are valid and
-    /// simply not calls.
-    pub fn is_bad_input(self) -> bool {
-        self != RejectReason::NotACall
     }
 
     /// File-level reasons describe a whole file (or its tail), not one line.
@@ -109,6 +114,19 @@ impl RejectReason {
             RejectReason::TruncatedFile
                 | RejectReason::UnreadableFile
                 | RejectReason::UnrecognizedFormat
+        )
+    }
+}
+
+impl RejectReason {
+    /// Skips are lines that are fine but are not (new) API calls: they are
+    /// counted by reason and reported, but they are not rejects (`total`
+    /// leaves them out, so `--strict` does not fail on them) and no sample
+    /// is kept for them.
+    pub fn is_skip(self) -> bool {
+        matches!(
+            self,
+            RejectReason::NotACall | RejectReason::Synthetic | RejectReason::Duplicate
         )
     }
 }
@@ -160,9 +178,7 @@ pub const MAX_SAMPLES: usize = 20;
 impl Rejects {
     pub fn add(&mut self, source_index: usize, sample: RejectSample) {
         *self.counts.entry(sample.reason).or_insert(0) += 1;
-        if !sample.reason.is_bad_input() {
-            // Counted only: in a trace export they can be most lines, and
-            // the samples are there to point at problems.
+        if sample.reason.is_skip() {
             return;
         }
         // Keep only the first samples by (source, line). Insertion arrives
@@ -186,18 +202,29 @@ impl Rejects {
         self.trim();
     }
 
+    /// Rejected lines and files (skips left out).
     pub fn total(&self) -> u64 {
-        self.counts.values().sum()
-    }
-
-    /// Rejects that are bad input (see [`RejectReason::is_bad_input`]):
-    /// what `--strict` fails on.
-    pub fn bad_input(&self) -> u64 {
         self.counts
             .iter()
-            .filter(|(r, _)| r.is_bad_input())
+            .filter(|(r, _)| !r.is_skip())
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// Skipped lines (see [`RejectReason::is_skip`]).
+    pub fn skipped(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(r, _)| r.is_skip())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Counts a skip without a sample.
+    pub fn skip(&mut self, reason: RejectReason, n: u64) {
+        if n > 0 {
+            *self.counts.entry(reason).or_insert(0) += n;
+        }
     }
 
     pub fn counts(&self) -> &BTreeMap<RejectReason, u64> {

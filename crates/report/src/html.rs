@@ -1673,6 +1673,17 @@ fn data_quality_section(o: &mut String, a: &Audit) {
             rows,
         );
     }
+    if a.input.skipped > 0 {
+        let _ = write!(
+            o,
+            "<p>{} lines skipped as not new calls (not errors):",
+            int(a.input.skipped)
+        );
+        for (reason, n) in &a.input.skipped_by_reason {
+            let _ = write!(o, " <code>{}</code> {}", esc(reason), int(*n));
+        }
+        o.push_str("</p>\n");
+    }
     if a.input.outside_window > 0 {
         let _ = writeln!(
             o,

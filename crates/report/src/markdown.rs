@@ -388,6 +388,17 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         }
         let _ = writeln!(o);
     }
+    if a.input.skipped > 0 {
+        let _ = writeln!(
+            o,
+            "{} lines skipped as not new calls (not errors):\n",
+            int(a.input.skipped)
+        );
+        for (reason, n) in &a.input.skipped_by_reason {
+            let _ = writeln!(o, "- `{reason}`: {}", int(*n));
+        }
+        let _ = writeln!(o);
+    }
     if a.input.outside_window > 0 {
         let _ = writeln!(
             o,
