@@ -1075,7 +1075,10 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
 /// Reads a line into `raw` (which is left half-filled on a bail).
 fn scan_line<'a>(line: &'a str, raw: &mut RawLine<'a>) -> Scan<()> {
     let mut s = Scanner::new(line);
-    scan_map(&mut s, raw, Scope::Top, 0)?;
+    SHAPE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut shape) => scan_map(&mut s, raw, Scope::Top, 0, Some(&mut shape)),
+        Err(_) => scan_map(&mut s, raw, Scope::Top, 0, None),
+    })?;
     if !s.at_end() {
         return Err(Bail);
     }
@@ -1097,11 +1100,124 @@ fn scan_fill<'a, T>(
     }
 }
 
-fn scan_map<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
+thread_local! {
+    /// Each worker thread's [`Shape`]: the keys of the last line it read.
+    static SHAPE: std::cell::RefCell<Shape> = std::cell::RefCell::default();
+}
+
+/// The top-level keys of the last line, in order, each as the exact bytes
+/// that led to it (the comma before it, its quotes, the colon) with its
+/// [`Field`]. Log writers repeat the same keys in the same order line after
+/// line, so checking that the next bytes equal the key expected at this
+/// position (or the one after it, when a line lacks an optional key) replaces
+/// reading the key and looking it up. A miss reads the key as usual and
+/// learns it. Only keys without escapes are learned, so a hit always yields
+/// the key's own text.
+#[derive(Default)]
+struct Shape {
+    keys: Vec<ShapeKey>,
+}
+
+#[derive(Clone, Copy)]
+struct ShapeKey {
+    raw: [u8; SHAPE_KEY_BYTES],
+    len: u8,
+    /// Whether the key came first in its object (then there is no comma).
+    first: bool,
+    /// The key's text within `raw`.
+    key: (u8, u8),
+    field: Field,
+}
+
+/// Longer keys (with the bytes around them) are read the ordinary way.
+const SHAPE_KEY_BYTES: usize = 40;
+
+impl Shape {
+    /// The key at `slot` (or the next one) if the line continues with it;
+    /// also the slot it was found at.
+    #[inline]
+    fn predict<'a>(
+        &self,
+        s: &mut Scanner<'a>,
+        slot: usize,
+        first: bool,
+    ) -> Option<(Cow<'a, str>, Field, usize)> {
+        for at in [slot, slot + 1] {
+            let k = self.keys.get(at)?;
+            if k.first != first {
+                continue;
+            }
+            if let Some(start) = s.eat(&k.raw[..k.len as usize]) {
+                let key = s.slice(start + k.key.0 as usize, start + k.key.1 as usize);
+                return Some((Cow::Borrowed(key), k.field, at));
+            }
+        }
+        None
+    }
+
+    /// Remembers the key just read at `slot` from the bytes `raw` that led
+    /// to it (`first`: it opened its object).
+    fn learn(&mut self, slot: usize, raw: &str, key: &Cow<'_, str>, field: Field, first: bool) {
+        let Cow::Borrowed(text) = key else { return };
+        if raw.len() > SHAPE_KEY_BYTES || slot > self.keys.len() {
+            return;
+        }
+        // The key borrows from the line, inside `raw`.
+        let off = (text.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+        if off > raw.len() || off + text.len() > raw.len() {
+            return;
+        }
+        let mut k = ShapeKey {
+            raw: [0; SHAPE_KEY_BYTES],
+            len: raw.len() as u8,
+            first,
+            key: (off as u8, (off + text.len()) as u8),
+            field,
+        };
+        k.raw[..raw.len()].copy_from_slice(raw.as_bytes());
+        if slot == self.keys.len() {
+            self.keys.push(k);
+        } else {
+            self.keys[slot] = k;
+        }
+    }
+}
+
+fn scan_map<'a>(
+    s: &mut Scanner<'a>,
+    l: &mut RawLine<'a>,
+    scope: Scope,
+    depth: u8,
+    mut shape: Option<&mut Shape>,
+) -> Scan<()> {
     s.begin_object()?;
     let mut first = true;
-    while let Some(key) = s.next_key(&mut first)? {
-        let f = field(&key);
+    let mut slot = 0usize;
+    loop {
+        let predicted = match shape.as_deref() {
+            Some(sh) => sh.predict(s, slot, first),
+            None => None,
+        };
+        let (key, f) = match predicted {
+            Some((key, f, at)) => {
+                slot = at;
+                (key, f)
+            }
+            None => {
+                let start = s.pos();
+                let was_first = first;
+                let Some(key) = s.next_key(&mut first)? else {
+                    break;
+                };
+                let f = field(&key);
+                if let Some(sh) = shape.as_deref_mut() {
+                    sh.learn(slot, s.since(start), &key, f, was_first);
+                }
+                (key, f)
+            }
+        };
+        first = false;
+        slot += 1;
         match f {
             Field::Timestamp => scan_fill(s, &mut l.timestamp.0, Scalar::time)?,
             Field::RequestId => scan_fill(s, &mut l.request_id.0, Scalar::label)?,
@@ -1169,7 +1285,7 @@ fn scan_map<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u
 /// else is read and ignored.
 fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
     if s.peek()? == b'{' {
-        scan_map(s, l, scope, depth)
+        scan_map(s, l, scope, depth, None)
     } else {
         s.scalar().map(|_| ())
     }
@@ -1621,6 +1737,34 @@ mod tests {
         // serde_json lets pass; the scanner leaves it to serde_json), and a
         // number out of range where it is read.
         assert_eq!(bailed.len(), 6, "{bailed:#?}");
+    }
+
+    /// The scanner predicts each key from the previous line's (see
+    /// [`Shape`]): every line must read the same whatever line came before
+    /// it, including lines with other keys, orders, escapes and spacing.
+    #[test]
+    fn predicted_keys_read_like_serde_whatever_line_came_before() {
+        let mut fast = 0;
+        for before in TRICKY {
+            for line in TRICKY {
+                agree(before);
+                if agree(line) {
+                    fast += 1;
+                }
+            }
+        }
+        // The same lines take the fast path as without a previous line.
+        let alone = TRICKY.iter().filter(|l| agree(l)).count();
+        assert_eq!(fast, alone * TRICKY.len());
+        // And a hit yields the key's own text: the same line twice, the
+        // second time read entirely from the prediction.
+        let line = r#"{"model":"gpt-4o","feature":"a","team":"t","usage":{"prompt_tokens":1,"completion_tokens":2}}"#;
+        assert!(agree(line) && agree(line));
+        let r = parse_line_str(line).unwrap();
+        assert_eq!(
+            (r.feature.as_deref(), r.team.as_deref()),
+            (Some("a"), Some("t"))
+        );
     }
 
     #[test]

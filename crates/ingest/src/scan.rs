@@ -65,6 +65,39 @@ impl<'a> Scanner<'a> {
         self.bytes().get(self.pos).copied().ok_or(Bail)
     }
 
+    /// The cursor's byte offset in the line.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The line's text from `start` to the cursor.
+    #[inline]
+    pub fn since(&self, start: usize) -> &'a str {
+        &self.text[start..self.pos]
+    }
+
+    /// Steps over `lit` when the line continues with exactly these bytes
+    /// (no whitespace skipped): how a key predicted from the previous line
+    /// is checked. A literal is only ever bytes the scanner itself accepted
+    /// at the same point of a line (see `gateway::Shape`).
+    #[inline]
+    pub fn eat(&mut self, lit: &[u8]) -> Option<usize> {
+        let at = self.pos;
+        if starts_with(&self.bytes()[at..], lit) {
+            self.pos += lit.len();
+            Some(at)
+        } else {
+            None
+        }
+    }
+
+    /// The line's text between two offsets.
+    #[inline]
+    pub fn slice(&self, start: usize, end: usize) -> &'a str {
+        &self.text[start..end]
+    }
+
     /// True when only whitespace is left.
     pub fn at_end(&mut self) -> bool {
         self.skip_ws();
@@ -368,6 +401,27 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// `hay.starts_with(lit)` for the short literals of predicted keys, compared
+/// eight bytes at a time (the last word overlapping) instead of by a call to
+/// `memcmp`.
+#[inline]
+fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
+    let n = lit.len();
+    let (Some(hay), true) = (hay.get(..n), n >= 8) else {
+        return hay.starts_with(lit);
+    };
+    let word =
+        |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+    let mut i = 0;
+    while i + 8 < n {
+        if word(hay, i) != word(lit, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(hay, n - 8) == word(lit, n - 8)
 }
 
 #[inline]
