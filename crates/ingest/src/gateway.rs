@@ -1156,9 +1156,9 @@ impl Shape {
     }
 
     /// Remembers the key just read at `slot` from the bytes `raw` that led
-    /// to it (`first`: it opened its object).
-    fn learn(&mut self, slot: usize, raw: &str, key: &Cow<'_, str>, field: Field, first: bool) {
-        let Cow::Borrowed(text) = key else { return };
+    /// to it (`first`: it opened its object). `text` is the key as it
+    /// borrows from the line (a key with escapes is not learned).
+    fn learn(&mut self, slot: usize, raw: &str, text: &str, field: Field, first: bool) {
         if raw.len() > SHAPE_KEY_BYTES || slot > self.keys.len() {
             return;
         }
@@ -1210,8 +1210,8 @@ fn scan_map<'a>(
                     break;
                 };
                 let f = field(&key);
-                if let Some(sh) = shape.as_deref_mut() {
-                    sh.learn(slot, s.since(start), &key, f, was_first);
+                if let (Some(sh), Cow::Borrowed(text)) = (shape.as_deref_mut(), &key) {
+                    sh.learn(slot, s.since(start), text, f, was_first);
                 }
                 (key, f)
             }
