@@ -24,6 +24,7 @@ use crate::output::print;
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
   tokenaudit audit sample-logs/ --out reports/sample
+  tokenaudit audit logs/ --format md,html,png --out reports/2026-10
   tokenaudit audit 'logs/2026-10-*.jsonl.gz' --since 2026-10-01 --until 2026-10-31
   zcat today.jsonl.gz | tokenaudit audit - --format json --out /tmp/audit
   tokenaudit audit exports/ --config tokenaudit.toml --prices our-prices.json --strict")]
@@ -33,14 +34,16 @@ pub struct AuditArgs {
 
     /// Folder to write the reports into (created if missing). Only
     /// tokenaudit's own files (audit.md, audit.json, audit-*.csv,
-    /// audit.html) are replaced; anything else in the folder is left alone.
+    /// audit.html, audit-chart-*.png) are replaced; anything else in the
+    /// folder is left alone.
     #[arg(long, short, default_value = "reports", value_name = "DIR")]
     pub out: PathBuf,
 
     /// Report formats, comma-separated: md, json, csv, html (one
     /// self-contained page with charts, for reading and printing), focus
     /// (FinOps FOCUS cost rows by day, model and token type: focus.csv and
-    /// focus.parquet; not in the default set).
+    /// focus.parquet; not in the default set), png (the HTML report's charts
+    /// as audit-chart-*.png images; not in the default set).
     #[arg(
         long,
         short,
@@ -127,7 +130,9 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
             Some(f) if !out.contains(&f) => out.push(f),
             Some(_) => {}
             None => {
-                bail!("--format {f:?}: expected md, json, csv, html or focus (comma-separated)")
+                bail!(
+                    "--format {f:?}: expected md, json, csv, html, focus or png (comma-separated)"
+                )
             }
         }
     }

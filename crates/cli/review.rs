@@ -30,7 +30,7 @@ pub struct ReviewArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Report formats, comma-separated: md, json, csv, html, focus.
+    /// Report formats, comma-separated: md, json, csv, html, focus, png.
     #[arg(
         long,
         short,

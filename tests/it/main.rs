@@ -9,6 +9,7 @@ mod formats;
 mod golden;
 mod html;
 mod inputs;
+mod png;
 mod review;
 mod rules;
 mod sample;

@@ -2,7 +2,8 @@
 //! on screen or printed, and can forward as a single file.
 //!
 //! The page is self-contained: CSS and the charts (SVG drawn by plotters'
-//! SVG backend into strings) are inline; it loads nothing, runs no script
+//! SVG backend into strings; the same drawing code makes the PNG charts in
+//! [`crate::png`]) are inline; it loads nothing, runs no script
 //! and names no external font. Every log-derived string (feature, model,
 //! user and file names, finding titles and evidence) is escaped with [`esc`]
 //! before it reaches the page; text handed to plotters is escaped by its SVG
@@ -46,7 +47,7 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0x17, 0xbe, 0xcf),
 ];
 const OTHER: RGBColor = RGBColor(0xb4, 0xb4, 0xb4);
-const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
+pub(crate) const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
 const GRID: RGBColor = RGBColor(0xe8, 0xe8, 0xe8);
 const AXIS: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const SAVED: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
@@ -55,10 +56,10 @@ const LEFT: RGBColor = RGBColor(0x6b, 0xa3, 0xd0);
 const MARK: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 
 /// Chart width in SVG units; the page scales it to fit.
-const WIDTH: u32 = 960;
+pub(crate) const WIDTH: u32 = 960;
 /// plotters divides font sizes by 1.24 in SVG: 15 gives 12px text.
-const FONT: f64 = 15.0;
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT: f64 = 15.0;
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
 /// Escapes text for HTML content and attribute values. Control characters
 /// other than tab and line breaks are dropped (they are not valid HTML).
@@ -81,7 +82,7 @@ pub fn esc(text: &str) -> String {
 
 /// At most `max` characters, with an ellipsis when cut (chart labels only;
 /// tables show names in full).
-fn short(text: &str, max: usize) -> String {
+pub(crate) fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -136,36 +137,88 @@ fn segments(n: usize) -> SegmentedCoord<RangedCoordi32> {
     (0..(n as i32 - 1).max(1)).into_segmented()
 }
 
-/// A drawn chart with what the page shows around it.
-struct Chart {
-    id: &'static str,
-    title: &'static str,
-    svg: String,
+/// A chart with what the page shows around it. The drawing is kept as data
+/// ([`Plot`]) so the page's SVG and the PNG files ([`crate::png`]) come from
+/// the same drawing code on either plotters backend.
+pub(crate) struct Chart {
+    /// The figure's id in the page, also the PNG's name (`audit-{id}.png`).
+    pub(crate) id: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) plot: Plot,
     /// Series names (log-derived: escaped when written) and their colors.
-    legend: Vec<(String, RGBColor)>,
+    pub(crate) legend: Vec<(String, RGBColor)>,
     /// A sentence under the chart, already HTML.
     note: String,
 }
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-/// Draws with plotters into an SVG string and rewrites its root element:
-/// plotters' own carries an `xmlns` URL (inline SVG in HTML needs none), and
-/// ours adds a title for screen readers. `None` if drawing failed (it only
-/// writes to a string, so it does not).
-fn draw_svg(
-    id: &str,
-    title: &str,
-    height: u32,
-    draw: impl FnOnce(&Area<'_>) -> Drawn,
-) -> Option<String> {
+/// What a chart draws, independent of the backend it is drawn on.
+pub(crate) enum Plot {
+    /// Horizontal bars, with `extra` units of height below them.
+    Bars {
+        bars: HBars,
+        extra: u32,
+    },
+    Daily(Daily),
+    Pareto(Pareto),
+    Cache(Cache),
+}
+
+impl Plot {
+    /// Height in SVG units (pixels in a PNG); the width is [`WIDTH`].
+    pub(crate) fn height(&self) -> u32 {
+        match self {
+            Plot::Bars { bars, extra } => bars.height() + extra,
+            Plot::Daily(_) => 380,
+            Plot::Pareto(_) => 360,
+            Plot::Cache(_) => 320,
+        }
+    }
+
+    /// Draws the chart on `root`, which is [`WIDTH`] by [`Plot::height`].
+    pub(crate) fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Plot::Bars { bars, .. } => bars.draw(root),
+            Plot::Daily(d) => d.draw(root),
+            Plot::Pareto(p) => p.draw(root),
+            Plot::Cache(c) => c.draw(root),
+        }
+    }
+}
+
+/// Registers the embedded font as plotters' `sans-serif` (once per
+/// process). plotters lays out text with it on every backend (the SVG's
+/// label areas are sized by it) and draws bitmap text with it, so it must
+/// be registered before anything is drawn. DejaVu Sans (Bitstream Vera
+/// license, `crates/report/fonts/LICENSE-DejaVu`) is embedded so the output
+/// never depends on the fonts the machine has.
+pub(crate) fn register_font() -> bool {
+    static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()
+    })
+}
+
+/// Draws a chart with plotters into an SVG string and rewrites its root
+/// element: plotters' own carries an `xmlns` URL (inline SVG in HTML needs
+/// none), and ours adds a title for screen readers. `None` if drawing failed
+/// (it only writes to a string, so it does not once the font is registered).
+fn draw_svg(c: &Chart) -> Option<String> {
+    if !register_font() {
+        return None;
+    }
+    let (id, height) = (c.id, c.plot.height());
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, height)).into_drawing_area();
         let drawn: Drawn = (|| {
             root.fill(&WHITE)?;
-            draw(&root)?;
+            c.plot.draw(&root)?;
             root.present()?;
             Ok(())
         })();
@@ -174,7 +227,7 @@ fn draw_svg(
     let (_, body) = buf.split_once('\n')?;
     Some(format!(
         "<svg viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-labelledby=\"{id}-t\">\n<title id=\"{id}-t\">{}</title>\n{body}",
-        esc(title)
+        esc(c.title)
     ))
 }
 
@@ -222,24 +275,27 @@ type Bar = (String, f64, String);
 
 /// Shared shape of the horizontal-bar charts: `rows` top to bottom, each a
 /// list of stacked `(value, color)` segments, and a text after the bar.
-struct HBars<'l> {
+pub(crate) struct HBars {
     labels: Vec<String>,
     segments: Vec<Vec<(f64, RGBColor)>>,
     ends: Vec<String>,
     /// Where each bar starts (a waterfall's floating steps); else 0.
     starts: Vec<f64>,
-    x_desc: &'l str,
+    x_desc: &'static str,
     x_fmt: fn(f64) -> String,
     /// The end of the x axis.
     max: f64,
 }
 
-impl HBars<'_> {
+impl HBars {
     fn height(&self) -> u32 {
         60 + 34 * self.labels.len() as u32
     }
 
-    fn draw(&self, root: &Area<'_>) -> Drawn {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
         let n = self.labels.len() as i32;
         let labels: Vec<String> = self.labels.iter().map(|l| short(l, 32)).collect();
         let max = if self.max > 0.0 { self.max } else { 1.0 };
@@ -305,13 +361,7 @@ impl HBars<'_> {
     }
 }
 
-fn bar_chart(
-    id: &'static str,
-    title: &'static str,
-    bars: &[Bar],
-    color: RGBColor,
-    x_desc: &str,
-) -> Option<String> {
+fn bar_chart(bars: &[Bar], color: RGBColor, x_desc: &'static str) -> Plot {
     let h = HBars {
         labels: bars.iter().map(|b| b.0.clone()).collect(),
         segments: bars.iter().map(|b| vec![(b.1, color)]).collect(),
@@ -322,7 +372,7 @@ fn bar_chart(
         // Room after the longest bar for its text.
         max: bars.iter().map(|b| b.1).fold(0.0, f64::max) * 1.25,
     };
-    draw_svg(id, title, h.height(), |root| h.draw(root))
+    Plot::Bars { bars: h, extra: 0 }
 }
 
 /// The savings waterfall: spend, each lever's saving on what the levers
@@ -360,12 +410,10 @@ fn waterfall_chart(a: &Audit) -> Option<Chart> {
         x_fmt: usd_axis,
         max: spend * 1.3,
     };
-    let title = "Savings waterfall";
-    let svg = draw_svg("chart-waterfall", title, h.height(), |root| h.draw(root))?;
     Some(Chart {
         id: "chart-waterfall",
-        title,
-        svg,
+        title: "Savings waterfall",
+        plot: Plot::Bars { bars: h, extra: 0 },
         legend: vec![
             ("spend".into(), SPEND),
             ("saved by the lever".into(), SAVED),
@@ -387,17 +435,20 @@ fn day_axis_label(days: &[NaiveDate], v: &SegmentValue<i32>) -> String {
     }
 }
 
-type DayChart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
+type DayChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
 
 /// A chart over the days with a y axis from 0 to `max`.
-fn day_chart<'a, 'b>(
-    root: &'a Area<'b>,
+fn day_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
     days: &[NaiveDate],
     max: f64,
     y_desc: &str,
     y_fmt: &dyn Fn(&f64) -> String,
-) -> Result<DayChart<'a, 'b>, Box<dyn std::error::Error>> {
+) -> Result<DayChart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     let mut chart = ChartBuilder::on(root)
         .margin(12)
         .margin_right(24)
@@ -444,31 +495,13 @@ fn daily_chart(a: &Audit) -> Option<Chart> {
         .fold(0.0, f64::max);
     let max = if max > 0.0 { max * 1.1 } else { 1.0 };
     let margin = if days.len() <= 62 { 2 } else { 0 };
-    let title = "Daily spend by model";
-    let svg = draw_svg("chart-daily", title, 380, |root| {
-        let y_fmt = |v: &f64| usd_axis(*v);
-        let mut chart = day_chart(root, &days, max, "spend per day", &y_fmt)?;
-        for (d, row) in cells.iter().enumerate() {
-            let mut below = Money::ZERO;
-            for (s, cost) in row.iter().enumerate() {
-                if *cost <= Money::ZERO {
-                    continue;
-                }
-                let top_of = below + *cost;
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(d as i32), below.to_f64()),
-                        (SegmentValue::Exact(d as i32 + 1), top_of.to_f64()),
-                    ],
-                    series_color(s, top.len()).filled(),
-                );
-                bar.set_margin(0, 0, margin, margin);
-                chart.draw_series(std::iter::once(bar))?;
-                below = top_of;
-            }
-        }
-        Ok(())
-    })?;
+    let plot = Plot::Daily(Daily {
+        days: days.clone(),
+        cells,
+        top: top.len(),
+        max,
+        margin,
+    });
     let mut legend: Vec<(String, RGBColor)> = top
         .iter()
         .enumerate()
@@ -493,11 +526,53 @@ fn daily_chart(a: &Audit) -> Option<Chart> {
     });
     Some(Chart {
         id: "chart-daily",
-        title,
-        svg,
+        title: "Daily spend by model",
+        plot,
         legend,
         note,
     })
+}
+
+/// Daily spend stacked by series: `cells[day][series]`, the last series
+/// being "other models".
+pub(crate) struct Daily {
+    days: Vec<NaiveDate>,
+    cells: Vec<Vec<Money>>,
+    /// The number of named series.
+    top: usize,
+    max: f64,
+    /// Pixels between a day's bar and the next.
+    margin: u32,
+}
+
+impl Daily {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let y_fmt = |v: &f64| usd_axis(*v);
+        let mut chart = day_chart(root, &self.days, self.max, "spend per day", &y_fmt)?;
+        for (d, row) in self.cells.iter().enumerate() {
+            let mut below = Money::ZERO;
+            for (s, cost) in row.iter().enumerate() {
+                if *cost <= Money::ZERO {
+                    continue;
+                }
+                let top_of = below + *cost;
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(d as i32), below.to_f64()),
+                        (SegmentValue::Exact(d as i32 + 1), top_of.to_f64()),
+                    ],
+                    series_color(s, self.top).filled(),
+                );
+                bar.set_margin(0, 0, self.margin, self.margin);
+                chart.draw_series(std::iter::once(bar))?;
+                below = top_of;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Rows of a dimension as bars, the rest summed into one "N more" bar.
@@ -533,13 +608,11 @@ fn feature_chart(a: &Audit) -> Option<Chart> {
     if rows.is_empty() {
         return None;
     }
-    let title = "Spend by feature";
     let bars = dim_bars(rows, &a.totals);
-    let svg = bar_chart("chart-feature", title, &bars, PALETTE[0], "spend")?;
     Some(Chart {
         id: "chart-feature",
-        title,
-        svg,
+        title: "Spend by feature",
+        plot: bar_chart(&bars, PALETTE[0], "spend"),
         legend: Vec::new(),
         note: String::new(),
     })
@@ -561,14 +634,43 @@ fn pareto_chart(a: &Audit) -> Option<Chart> {
     }
     let n = groups.len();
     let k80 = points.iter().position(|p| p.1 >= 80.0 - 1e-9).unwrap_or(n);
-    let title = "Pareto curve of spend";
-    let svg = draw_svg("chart-pareto", title, 360, |root| {
+    let head: Vec<String> = groups
+        .iter()
+        .take(k80.min(5))
+        .map(|g| format!("{} on {}", esc(&g.feature), esc(&g.model)))
+        .collect();
+    Some(Chart {
+        id: "chart-pareto",
+        title: "Pareto curve of spend",
+        plot: Plot::Pareto(Pareto { points, n, k80 }),
+        legend: Vec::new(),
+        note: format!(
+            "{k80} of {n} feature × model groups make 80% of spend{}{}.",
+            if head.is_empty() { "" } else { ", led by " },
+            head.join(", ")
+        ),
+    })
+}
+
+/// The Pareto curve's points (groups, cumulative %), the number of groups
+/// and how many make 80% of spend.
+pub(crate) struct Pareto {
+    points: Vec<(f64, f64)>,
+    n: usize,
+    k80: usize,
+}
+
+impl Pareto {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(24)
             .x_label_area_size(44)
             .y_label_area_size(72)
-            .build_cartesian_2d(0f64..n as f64, 0f64..105.0)?;
+            .build_cartesian_2d(0f64..self.n as f64, 0f64..105.0)?;
         let x_fmt = |v: &f64| {
             if (v - v.round()).abs() < 1e-9 {
                 format!("{v:.0}")
@@ -579,7 +681,7 @@ fn pareto_chart(a: &Audit) -> Option<Chart> {
         let y_fmt = |v: &f64| format!("{v:.0}%");
         chart
             .configure_mesh()
-            .x_labels(n.clamp(2, 12))
+            .x_labels(self.n.clamp(2, 12))
             .x_label_formatter(&x_fmt)
             .y_labels(6)
             .y_label_formatter(&y_fmt)
@@ -592,51 +694,35 @@ fn pareto_chart(a: &Audit) -> Option<Chart> {
             .axis_style(AXIS)
             .draw()?;
         chart.draw_series(
-            AreaSeries::new(points.iter().copied(), 0.0, PALETTE[0].mix(0.12))
+            AreaSeries::new(self.points.iter().copied(), 0.0, PALETTE[0].mix(0.12))
                 .border_style(PALETTE[0].stroke_width(2)),
         )?;
-        if n <= 80 {
+        if self.n <= 80 {
             chart.draw_series(
-                points
+                self.points
                     .iter()
                     .skip(1)
                     .map(|p| Circle::new(*p, 3, PALETTE[0].filled())),
             )?;
         }
         chart.draw_series(LineSeries::new(
-            [(0.0, 80.0), (n as f64, 80.0)],
+            [(0.0, 80.0), (self.n as f64, 80.0)],
             MARK.mix(0.7).stroke_width(1),
         ))?;
         chart.draw_series(LineSeries::new(
-            [(k80 as f64, 0.0), (k80 as f64, 80.0)],
+            [(self.k80 as f64, 0.0), (self.k80 as f64, 80.0)],
             MARK.mix(0.7).stroke_width(1),
         ))?;
         chart.draw_series(std::iter::once(
-            EmptyElement::at((k80 as f64, 80.0))
+            EmptyElement::at((self.k80 as f64, 80.0))
                 + Text::new(
-                    format!("80% of spend: {k80} of {n} groups"),
+                    format!("80% of spend: {} of {} groups", self.k80, self.n),
                     (6, 4),
                     small_font().pos(Pos::new(HPos::Left, VPos::Top)),
                 ),
         ))?;
         Ok(())
-    })?;
-    let head: Vec<String> = groups
-        .iter()
-        .take(k80.min(5))
-        .map(|g| format!("{} on {}", esc(&g.feature), esc(&g.model)))
-        .collect();
-    Some(Chart {
-        id: "chart-pareto",
-        title,
-        svg,
-        legend: Vec::new(),
-        note: format!(
-            "{k80} of {n} feature × model groups make 80% of spend{}{}.",
-            if head.is_empty() { "" } else { ", led by " },
-            head.join(", ")
-        ),
-    })
+    }
 }
 
 /// The model mix: each model's share of calls, tokens and spend, as 100%
@@ -691,11 +777,6 @@ fn model_mix_chart(a: &Audit) -> Option<Chart> {
         x_fmt: |v| format!("{v:.0}%"),
         max: 100.0,
     };
-    let title = "Model mix";
-    let svg = draw_svg("chart-models", title, h.height() + 20, |root| {
-        h.draw(root)?;
-        Ok(())
-    })?;
     let mut legend: Vec<(String, RGBColor)> = top
         .iter()
         .enumerate()
@@ -706,8 +787,8 @@ fn model_mix_chart(a: &Audit) -> Option<Chart> {
     }
     Some(Chart {
         id: "chart-models",
-        title,
-        svg,
+        title: "Model mix",
+        plot: Plot::Bars { bars: h, extra: 20 },
         legend,
         note: "A model whose share of spend is far above its share of calls is where a cheaper route pays most.".into(),
     })
@@ -726,8 +807,35 @@ fn cache_chart(a: &Audit) -> Option<Chart> {
         .collect();
     let peak = rates.iter().flatten().copied().fold(0.0, f64::max);
     let max = (peak * 1.25).clamp(1.0, 100.0);
-    let title = "Cache hit rate over time";
-    let svg = draw_svg("chart-cache", title, 320, |root| {
+    Some(Chart {
+        id: "chart-cache",
+        title: "Cache hit rate over time",
+        plot: Plot::Cache(Cache { days, rates, max }),
+        legend: Vec::new(),
+        note: format!(
+            "Over the period {} of input tokens were read from the provider's cache (cached reads cost a fraction of fresh input).",
+            pct(
+                a.totals.cached_read_tokens as f64,
+                a.totals.input_tokens as f64
+            )
+        ),
+    })
+}
+
+/// Daily cache hit rates in percent (`None` on days without input), on a y
+/// axis from 0 to `max`.
+pub(crate) struct Cache {
+    days: Vec<NaiveDate>,
+    rates: Vec<Option<f64>>,
+    max: f64,
+}
+
+impl Cache {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        let max = self.max;
         let y_fmt = |v: &f64| {
             if max < 5.0 {
                 format!("{v:.1}%")
@@ -735,8 +843,9 @@ fn cache_chart(a: &Audit) -> Option<Chart> {
                 format!("{v:.0}%")
             }
         };
-        let mut chart = day_chart(root, &days, max, "cached share of input", &y_fmt)?;
-        let points: Vec<(SegmentValue<i32>, f64)> = rates
+        let mut chart = day_chart(root, &self.days, max, "cached share of input", &y_fmt)?;
+        let points: Vec<(SegmentValue<i32>, f64)> = self
+            .rates
             .iter()
             .enumerate()
             .filter_map(|(i, r)| r.map(|r| (SegmentValue::CenterOf(i as i32), r)))
@@ -751,20 +860,7 @@ fn cache_chart(a: &Audit) -> Option<Chart> {
                 .map(|p| Circle::new(p.clone(), 3, PALETTE[7].filled())),
         )?;
         Ok(())
-    })?;
-    Some(Chart {
-        id: "chart-cache",
-        title,
-        svg,
-        legend: Vec::new(),
-        note: format!(
-            "Over the period {} of input tokens were read from the provider's cache (cached reads cost a fraction of fresh input).",
-            pct(
-                a.totals.cached_read_tokens as f64,
-                a.totals.input_tokens as f64
-            )
-        ),
-    })
+    }
 }
 
 const TOKEN_KINDS: [(&str, RGBColor); 5] = [
@@ -838,12 +934,10 @@ fn route_chart(a: &Audit) -> Option<Chart> {
             .fold(0.0, f64::max)
             * 1.3,
     };
-    let title = "Tokens by route";
-    let svg = draw_svg("chart-routes", title, h.height(), |root| h.draw(root))?;
     Some(Chart {
         id: "chart-routes",
-        title,
-        svg,
+        title: "Tokens by route",
+        plot: Plot::Bars { bars: h, extra: 0 },
         legend: TOKEN_KINDS
             .iter()
             .map(|(n, c)| (n.to_string(), *c))
@@ -852,10 +946,36 @@ fn route_chart(a: &Audit) -> Option<Chart> {
     })
 }
 
+/// The charts of where the money goes, in page order.
+fn spend_charts(a: &Audit) -> Vec<Chart> {
+    [
+        daily_chart(a),
+        feature_chart(a),
+        pareto_chart(a),
+        model_mix_chart(a),
+        cache_chart(a),
+        route_chart(a),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every chart the page draws, in page order: the savings waterfall (when
+/// there are savings) and the charts of where the money goes.
+pub(crate) fn charts(a: &Audit) -> Vec<Chart> {
+    let mut all: Vec<Chart> = waterfall_chart(a).into_iter().collect();
+    all.extend(spend_charts(a));
+    all
+}
+
 fn figure(o: &mut String, c: &Chart) {
+    let Some(svg) = draw_svg(c) else {
+        return;
+    };
     let _ = writeln!(o, "<figure class=\"chart\" id=\"{}\">", c.id);
     let _ = writeln!(o, "<figcaption>{}</figcaption>", esc(c.title));
-    o.push_str(&c.svg);
+    o.push_str(&svg);
     if !c.legend.is_empty() {
         o.push_str("<ul class=\"legend\">");
         for (name, color) in &c.legend {
@@ -1212,16 +1332,8 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
 
     // Charts of where the money goes.
     o.push_str("<section id=\"spend\">\n<h2>Where the money goes</h2>\n");
-    let charts = [
-        daily_chart(a),
-        feature_chart(a),
-        pareto_chart(a),
-        model_mix_chart(a),
-        cache_chart(a),
-        route_chart(a),
-    ];
-    for c in charts.iter().flatten() {
-        figure(&mut o, c);
+    for c in spend_charts(a) {
+        figure(&mut o, &c);
     }
     if a.daily.is_empty() {
         o.push_str(

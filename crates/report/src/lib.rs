@@ -1,7 +1,7 @@
 //! Writing audit results: Markdown for people, a self-contained HTML page
 //! with charts for people who read reports, JSON (versioned schema) for
-//! tools, CSV tables for spreadsheets, and FinOps FOCUS cost rows (CSV and
-//! Parquet) for FinOps tools.
+//! tools, CSV tables for spreadsheets, FinOps FOCUS cost rows (CSV and
+//! Parquet) for FinOps tools, and on request the page's charts as PNG files.
 //!
 //! Every file is written under a temporary name in the output folder and
 //! renamed into place, so a crash never leaves half a report and other files
@@ -14,6 +14,7 @@ pub mod focus;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod png;
 mod text;
 pub mod tickets;
 
@@ -32,6 +33,8 @@ pub enum ReportFormat {
     Html,
     /// FinOps FOCUS rows: `focus.csv` and `focus.parquet`.
     Focus,
+    /// The HTML report's charts as `audit-chart-*.png`.
+    Png,
 }
 
 impl ReportFormat {
@@ -42,6 +45,7 @@ impl ReportFormat {
             "csv" => Some(ReportFormat::Csv),
             "html" => Some(ReportFormat::Html),
             "focus" => Some(ReportFormat::Focus),
+            "png" => Some(ReportFormat::Png),
             _ => None,
         }
     }
@@ -103,7 +107,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Writes the requested formats into `dir` and returns the files written.
 /// Only tokenaudit's own file names (`audit.md`, `audit.json`,
-/// `audit-*.csv`, `audit.html`, `focus.csv`, `focus.parquet`) are replaced.
+/// `audit-*.csv`, `audit.html`, `audit-chart-*.png`, `focus.csv`,
+/// `focus.parquet`) are replaced.
 pub fn write_reports(
     dir: &Path,
     audit: &Audit,
@@ -151,6 +156,17 @@ pub fn write_reports(
                 })?;
                 write_atomic(&path, &bytes)?;
                 written.push(path);
+            }
+            ReportFormat::Png => {
+                let charts = png::render(audit).map_err(|message| ReportError::Encode {
+                    path: dir.join("audit-chart-*.png").display().to_string(),
+                    message,
+                })?;
+                for (name, bytes) in charts {
+                    let path = dir.join(name);
+                    write_atomic(&path, &bytes)?;
+                    written.push(path);
+                }
             }
         }
     }
