@@ -9,6 +9,7 @@ mod formats;
 mod golden;
 mod html;
 mod inputs;
+mod prompts;
 mod review;
 mod rules;
 mod sample;

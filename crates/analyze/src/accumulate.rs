@@ -534,7 +534,10 @@ impl Accumulator<'_> {
                     }
                 }
                 if include_prompts && p.excerpt.is_none() {
-                    p.excerpt = r.prompt_raw.and_then(fields::prompt_excerpt).map(Into::into);
+                    p.excerpt = r
+                        .prompt_raw
+                        .and_then(fields::prompt_excerpt)
+                        .map(Into::into);
                 }
             }
         }
@@ -549,7 +552,9 @@ impl Accumulator<'_> {
                     cost: call.cost_picos(),
                     request_id: r.request_id.as_deref().map(Into::into),
                     excerpt: if include_prompts {
-                        r.prompt_raw.and_then(fields::prompt_excerpt).map(Into::into)
+                        r.prompt_raw
+                            .and_then(fields::prompt_excerpt)
+                            .map(Into::into)
                     } else {
                         None
                     },

@@ -1059,13 +1059,22 @@ mod excerpt_tests {
     fn prompt_and_system_excerpts_read_the_logged_shapes() {
         let msgs = r#"[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"last <b>"}]}]"#;
         assert_eq!(prompt_excerpt(msgs).as_deref(), Some("last <b>"));
-        assert_eq!(system_excerpt(Some(msgs), None).as_deref(), Some("You are terse."));
+        assert_eq!(
+            system_excerpt(Some(msgs), None).as_deref(),
+            Some("You are terse.")
+        );
         assert_eq!(
             system_excerpt(Some(msgs), Some(r#""Be brief.""#)).as_deref(),
             Some("Be brief.")
         );
-        assert_eq!(prompt_excerpt(r#""plain prompt""#).as_deref(), Some("plain prompt"));
-        assert_eq!(system_excerpt(Some(r#"[{"role":"user","content":"hi"}]"#), None), None);
+        assert_eq!(
+            prompt_excerpt(r#""plain prompt""#).as_deref(),
+            Some("plain prompt")
+        );
+        assert_eq!(
+            system_excerpt(Some(r#"[{"role":"user","content":"hi"}]"#), None),
+            None
+        );
     }
 }
 

@@ -84,7 +84,7 @@ struct PerCell {
     saved: i128,
     ids: Vec<String>,
     /// Excerpts of repeated prompts (`--include-prompts` only).
-    prompts: Vec<String>,
+    texts: Vec<String>,
 }
 
 pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
@@ -110,7 +110,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                 }
             }
             if let Some(e) = &p.excerpt {
-                c.prompts.push(e.to_string());
+                c.texts.push(e.to_string());
             }
         }
     }
@@ -142,7 +142,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
-        f.sample_prompts = sample_prompts(p.prompts.iter().map(String::as_str));
+        f.sample_prompts = sample_prompts(p.texts.iter().map(String::as_str));
         f.confidence = if s > 1 {
             Confidence::Medium
         } else {

@@ -104,24 +104,42 @@ pub fn simulate(
     (hits, saved, ids, prompts)
 }
 
+/// A cell's days, summed.
+#[derive(Default)]
+struct PerCell {
+    calls: u64,
+    hits: u64,
+    saved: i128,
+    ids: Vec<String>,
+    /// Excerpts of near-duplicate prompts (`--include-prompts` only).
+    texts: Vec<String>,
+}
+
 pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
     let s = ctx.keyed.texts.scale();
-    let mut per: BTreeMap<u64, (u64, u64, i128, Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
     for (cell, calls) in ctx.keyed.texts.sorted() {
-        let (hits, saved, ids, prompts) = simulate(calls, ttl_ms, o.get("min_similarity"));
+        let (hits, saved, ids, texts) = simulate(calls, ttl_ms, o.get("min_similarity"));
         let e = per.entry(*cell).or_default();
-        e.0 += calls.len() as u64;
-        e.1 += hits;
-        e.2 += saved;
+        e.calls += calls.len() as u64;
+        e.hits += hits;
+        e.saved += saved;
         for id in ids {
-            if e.3.len() < 3 {
-                e.3.push(id);
+            if e.ids.len() < 3 {
+                e.ids.push(id);
             }
         }
-        e.4.extend(prompts);
+        e.texts.extend(texts);
     }
-    for (key, (calls, hits, saved, ids, prompts)) in per {
+    for (key, p) in per {
+        let PerCell {
+            calls,
+            hits,
+            saved,
+            ids,
+            texts,
+        } = p;
         let Some(cell) = ctx.cell(key) else { continue };
         if ((hits * s) as f64) < o.get("min_hits") {
             continue;
@@ -146,7 +164,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         .with("ttl_minutes", o.get("ttl_minutes"))
         .with("sampled_days_scale", s);
         f.sample_requests = ids;
-        f.sample_prompts = crate::detect::sample_prompts(prompts.iter().map(String::as_str));
+        f.sample_prompts = crate::detect::sample_prompts(texts.iter().map(String::as_str));
         f.confidence = Confidence::Low;
         f.recommendation = format!(
             "Try a semantic cache in front of {}: validate its similarity threshold on a sample of real questions before serving cached answers.",
