@@ -104,6 +104,13 @@ pub struct InputArgs {
     /// (a little faster on very large inputs).
     #[arg(long)]
     pub no_findings: bool,
+
+    /// Show up to 3 excerpts (200 characters each) of the prompts behind the
+    /// duplicate-request and system-prompt findings (TA103, TA104, TA109,
+    /// TA110) in every report. Off by default: reports carry no prompt text,
+    /// only fingerprints, so they can be shared without leaking user input.
+    #[arg(long)]
+    pub include_prompts: bool,
 }
 
 fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Utc>> {
@@ -200,6 +207,7 @@ impl InputArgs {
             attribution_only: self.no_findings,
             list_costs: false,
             previous: None,
+            include_prompts: self.include_prompts,
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {

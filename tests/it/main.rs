@@ -10,6 +10,7 @@ mod golden;
 mod html;
 mod inputs;
 mod png;
+mod prompts;
 mod review;
 mod rules;
 mod sample;

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
-use tokenaudit_ingest::{Location, RecordSink};
+use tokenaudit_ingest::{fields, Location, RecordSink};
 
 use crate::detect::DetectConfig;
 use crate::observe::{
@@ -44,6 +44,10 @@ pub struct AnalyzeConfig {
     /// summed per feature and model, for period-over-period changes in the
     /// same pass. They still count as outside the window.
     pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Keep a short excerpt of the prompt (or system prompt) of the few
+    /// calls the prompt findings show (`--include-prompts`). Off by default:
+    /// no prompt text reaches a report unless asked for.
+    pub include_prompts: bool,
 }
 
 /// Attempts kept per retry chain (a storm longer than this is still a storm).
@@ -480,6 +484,7 @@ impl Accumulator<'_> {
         cell: u32,
         at: Location,
     ) {
+        let include_prompts = self.config.include_prompts;
         let cell = &mut self.cells[cell as usize];
         let feature_key = cell.feature_key;
         let call = Call {
@@ -493,6 +498,13 @@ impl Accumulator<'_> {
             .observe(&call, || format!("@{}:{}", at.source, at.line));
         if let Some(b) = cell.call_budget {
             cell.obs.over_budget(&call, b);
+        }
+        if include_prompts {
+            if let Some(p) = r.prefix_fp.and_then(|fp| cell.obs.prefixes.get_mut(fp)) {
+                if p.excerpt.is_none() {
+                    p.excerpt = fields::system_excerpt(r.prompt_raw, r.system_raw).map(Into::into);
+                }
+            }
         }
         let keyed = &mut self.keyed;
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
@@ -521,6 +533,12 @@ impl Accumulator<'_> {
                         p.request_id = Some(id.into());
                     }
                 }
+                if include_prompts && p.excerpt.is_none() {
+                    p.excerpt = r
+                        .prompt_raw
+                        .and_then(fields::prompt_excerpt)
+                        .map(Into::into);
+                }
             }
         }
         if let (Some(sig), Some(ms), CallStatus::Ok) = (r.prompt_minhash, call.millis, status) {
@@ -533,6 +551,13 @@ impl Accumulator<'_> {
                     prompt_fp: r.prompt_fp.unwrap_or(0),
                     cost: call.cost_picos(),
                     request_id: r.request_id.as_deref().map(Into::into),
+                    excerpt: if include_prompts {
+                        r.prompt_raw
+                            .and_then(fields::prompt_excerpt)
+                            .map(Into::into)
+                    } else {
+                        None
+                    },
                 },
             );
         }

@@ -14,8 +14,12 @@
 //! - keyed samples ([`HashSample`]) of sessions, repeated prompts and retry
 //!   chains: exact while small, coordinated hash samples when large.
 //!
-//! Nothing here keeps prompt text; only fingerprints, counts, tokens, costs,
-//! times and a few request ids as evidence.
+//! Nothing here keeps prompt text by default; only fingerprints, counts,
+//! tokens, costs, times and a few request ids as evidence. With
+//! `--include-prompts` ([`AnalyzeConfig::include_prompts`](crate::AnalyzeConfig)),
+//! the entries that already keep a sample request id (a repeated prompt, a
+//! near-duplicate candidate, a system-prompt prefix) also keep one short
+//! excerpt of their text, so memory stays bounded by those samples.
 
 use rustc_hash::FxHashMap;
 
@@ -131,6 +135,8 @@ pub struct PrefixObs {
     /// Distinct 5-minute buckets with calls: the cache writes a prompt
     /// cache would need (the other calls would hit).
     pub buckets: HashSample<()>,
+    /// An excerpt of the prefix's text (`--include-prompts` only).
+    pub excerpt: Option<Box<str>>,
 }
 
 impl Default for PrefixObs {
@@ -144,6 +150,7 @@ impl Default for PrefixObs {
             first_ms: i64::MAX,
             last_ms: i64::MIN,
             buckets: HashSample::with_capacity(BUCKETS_EXACT),
+            excerpt: None,
         }
     }
 }
@@ -163,6 +170,7 @@ impl PrefixObs {
         self.first_ms = self.first_ms.min(p.first_ms);
         self.last_ms = self.last_ms.max(p.last_ms);
         self.buckets.merge(p.buckets, |_, _| {});
+        merge_excerpt(&mut self.excerpt, p.excerpt);
     }
 }
 
@@ -489,6 +497,8 @@ pub struct PromptObs {
     /// The other calls, unsorted until read.
     pub more: Vec<(i64, i64)>,
     pub request_id: Option<Box<str>>,
+    /// An excerpt of the prompt's text (`--include-prompts` only).
+    pub excerpt: Option<Box<str>>,
 }
 
 impl PromptObs {
@@ -498,6 +508,7 @@ impl PromptObs {
             first: call,
             more: Vec::new(),
             request_id: None,
+            excerpt: None,
         }
     }
 
@@ -522,6 +533,19 @@ impl PromptObs {
         self.more.extend(o.more);
         if o.request_id.is_some() && (self.request_id.is_none() || o.request_id < self.request_id) {
             self.request_id = o.request_id;
+        }
+        merge_excerpt(&mut self.excerpt, o.excerpt);
+    }
+}
+
+/// Keeps the smaller of two excerpts: the calls of one entry share their
+/// text (its fingerprint), so they are normally equal, and when a logged
+/// hash groups different texts the choice still does not depend on the
+/// order workers merge in.
+fn merge_excerpt(mine: &mut Option<Box<str>>, other: Option<Box<str>>) {
+    if let Some(o) = other {
+        if mine.as_ref().is_none_or(|m| o < *m) {
+            *mine = Some(o);
         }
     }
 }
@@ -554,6 +578,8 @@ pub struct TextCall {
     pub prompt_fp: u64,
     pub cost: i64,
     pub request_id: Option<Box<str>>,
+    /// An excerpt of the prompt's text (`--include-prompts` only).
+    pub excerpt: Option<Box<str>>,
 }
 
 /// Entries kept by [`TextSample`] before it samples days.

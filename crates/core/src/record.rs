@@ -200,6 +200,12 @@ pub struct CallRecord<'a> {
     /// message), when the log carries the text: for near-duplicate
     /// detection. Never the text itself.
     pub prompt_minhash: Option<MinHash>,
+    /// The prompt as the log wrote it (the raw JSON of `messages` or
+    /// `prompt`), borrowed from the line, never copied: read only by
+    /// `--include-prompts`, for the excerpts some findings show.
+    pub prompt_raw: Option<&'a str>,
+    /// The raw JSON of a separate `system` field, borrowed likewise.
+    pub system_raw: Option<&'a str>,
     /// Free-form tags (`key`, `value`), in log order.
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }

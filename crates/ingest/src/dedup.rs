@@ -206,6 +206,9 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         prefix_tokens: r.prefix_tokens,
         logged_cost: r.logged_cost,
         prompt_minhash: r.prompt_minhash,
+        // Agent logs carry no prompt text the record could borrow past the line.
+        prompt_raw: None,
+        system_raw: None,
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
     }
 }

@@ -998,6 +998,86 @@ pub fn prompt_text(raw: &str) -> Option<String> {
     }
 }
 
+/// Longest excerpt of a prompt a report shows, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// Cuts a text to [`EXCERPT_CHARS`] characters (on a character boundary),
+/// with "…" when it was longer; surrounding whitespace is dropped.
+pub fn excerpt(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => Some(format!("{}…", &t[..end])),
+        None => Some(t.to_string()),
+    }
+}
+
+/// An excerpt of the prompt a call sent (the last user message's text),
+/// from the raw JSON of its `messages` or `prompt`. Only `--include-prompts`
+/// reads it, for the few calls a finding shows.
+pub fn prompt_excerpt(raw: &str) -> Option<String> {
+    excerpt(&read_messages(raw).0?)
+}
+
+/// An excerpt of a call's system prompt: a separate `system` field's text,
+/// or else the content of a leading system (or developer) message.
+pub fn system_excerpt(prompt_raw: Option<&str>, system_raw: Option<&str>) -> Option<String> {
+    let text_of = |raw: &str| {
+        serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| content_text(&v))
+    };
+    if let Some(text) = system_raw.and_then(text_of) {
+        return excerpt(&text);
+    }
+    let msgs = serde_json::from_str::<Vec<Message>>(prompt_raw?).ok()?;
+    let first = msgs.first()?;
+    match first.role.as_deref() {
+        Some("system") | Some("developer") => excerpt(&text_of(first.content?.get())?),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_on_a_char_boundary_and_mark_the_cut() {
+        let long = "é".repeat(250);
+        let e = excerpt(&long).unwrap();
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(e, format!("{}…", "é".repeat(200)));
+        assert_eq!(excerpt("  short  ").as_deref(), Some("short"));
+        assert_eq!(excerpt(&"a".repeat(200)), Some("a".repeat(200)));
+        assert_eq!(excerpt("   "), None);
+    }
+
+    #[test]
+    fn prompt_and_system_excerpts_read_the_logged_shapes() {
+        let msgs = r#"[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"last <b>"}]}]"#;
+        assert_eq!(prompt_excerpt(msgs).as_deref(), Some("last <b>"));
+        assert_eq!(
+            system_excerpt(Some(msgs), None).as_deref(),
+            Some("You are terse.")
+        );
+        assert_eq!(
+            system_excerpt(Some(msgs), Some(r#""Be brief.""#)).as_deref(),
+            Some("Be brief.")
+        );
+        assert_eq!(
+            prompt_excerpt(r#""plain prompt""#).as_deref(),
+            Some("plain prompt")
+        );
+        assert_eq!(
+            system_excerpt(Some(r#"[{"role":"user","content":"hi"}]"#), None),
+            None
+        );
+    }
+}
+
 #[cfg(test)]
 mod minhash_tests {
     use super::*;

@@ -79,6 +79,9 @@ pub struct RawLine<'a> {
     pub prompt_text_fp: Option<u64>,
     pub prefix_text_fp: Option<u64>,
     pub prompt_minhash: Option<tokenaudit_core::MinHash>,
+    /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
+    pub prompt_raw: Option<&'a str>,
+    pub system_raw: Option<&'a str>,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
@@ -695,8 +698,9 @@ fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 }
 
 /// Prompt text (`messages`, `prompt`, `system` …) as its raw JSON: only
-/// fingerprints are kept.
-fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
+/// fingerprints are kept, and the borrowed raw JSON itself (a pointer and a
+/// length, no copy) for `--include-prompts`.
+fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
     // No prompt at all: LiteLLM's spend logs write `"messages": {}` on every
     // row when prompts are not stored, which must not read as one prompt
     // repeated on every call.
@@ -707,6 +711,7 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
         Field::Messages => {
             if l.prompt_text_fp.is_none() {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prompt_raw = Some(raw);
             }
             if l.prompt_minhash.is_none() || l.prefix_text_fp.is_none() {
                 // One parse of the array serves both.
@@ -722,6 +727,7 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prompt_raw = Some(raw);
             }
             if l.prompt_minhash.is_none() && raw != "null" {
                 l.prompt_minhash =
@@ -731,6 +737,7 @@ fn set_text(l: &mut RawLine<'_>, which: Field, raw: &str) {
         _ => {
             if l.prefix_text_fp.is_none() && raw != "null" {
                 l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.system_raw = Some(raw);
             }
         }
     }
@@ -1455,6 +1462,8 @@ impl<'a> RawLine<'a> {
             prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
             logged_cost: p.take(&self.cost.0, "cost"),
             prompt_minhash: self.prompt_minhash,
+            prompt_raw: self.prompt_raw,
+            system_raw: self.system_raw,
             tags: self.tags,
         };
         finish(record, usage, p)

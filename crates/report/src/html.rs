@@ -1716,6 +1716,13 @@ fn findings_section(o: &mut String, a: &Audit) {
                 .collect();
             let _ = writeln!(o, "<p>Sample requests: {}</p>", ids.join(" "));
         }
+        if !f.sample_prompts.is_empty() {
+            o.push_str("<p>Sample prompts:</p>\n<ul class=\"prompts\">\n");
+            for t in &f.sample_prompts {
+                let _ = writeln!(o, "<li><q>{}</q></li>", esc(t));
+            }
+            o.push_str("</ul>\n");
+        }
         o.push_str("</article>\n");
     }
     o.push_str("</section>\n");

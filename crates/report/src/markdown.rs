@@ -522,6 +522,16 @@ fn findings_section(o: &mut String, a: &Audit) {
             let ids: Vec<String> = f.sample_requests.iter().map(|r| md(r)).collect();
             let _ = writeln!(o, "  *Sample requests:* {}.", ids.join(", "));
         }
+        if !f.sample_prompts.is_empty() {
+            // Prompt text is the most untrusted text of all: escaped like a
+            // table cell, on one line, in quotes.
+            let texts: Vec<String> = f
+                .sample_prompts
+                .iter()
+                .map(|t| format!("\"{}\"", md(t)))
+                .collect();
+            let _ = writeln!(o, "  *Sample prompts:* {}.", texts.join("; "));
+        }
     }
     let _ = writeln!(o);
 }

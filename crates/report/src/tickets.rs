@@ -62,6 +62,9 @@ pub struct Record {
     pub evidence: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     pub sample_requests: Vec<String>,
+    /// Prompt excerpts, only with `--include-prompts` (omitted when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_prompts: Vec<String>,
     #[serde(default)]
     pub recommendation: String,
     /// The baseline's monthly savings, for `worse` and `resolved`.
@@ -92,6 +95,7 @@ impl Record {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             sample_requests: f.sample_requests.clone(),
+            sample_prompts: f.sample_prompts.clone(),
             recommendation: f.recommendation.clone(),
             previous_monthly_savings: None,
         }
@@ -176,6 +180,10 @@ fn record_from_report(f: &serde_json::Value) -> Option<Record> {
             .unwrap_or_default(),
         sample_requests: f
             .get("sample_requests")
+            .and_then(|e| serde_json::from_value(e.clone()).ok())
+            .unwrap_or_default(),
+        sample_prompts: f
+            .get("sample_prompts")
             .and_then(|e| serde_json::from_value(e.clone()).ok())
             .unwrap_or_default(),
         recommendation: s("recommendation").unwrap_or_default(),
@@ -276,6 +284,12 @@ pub fn github(records: &[Record]) -> String {
         if !r.sample_requests.is_empty() {
             let ids: Vec<String> = r.sample_requests.iter().map(|i| md(i)).collect();
             body.push_str(&format!("\nSample requests: {}\n", ids.join(", ")));
+        }
+        if !r.sample_prompts.is_empty() {
+            body.push_str("\nSample prompts:\n\n");
+            for t in &r.sample_prompts {
+                body.push_str(&format!("- \"{}\"\n", md(t)));
+            }
         }
         body.push_str(&format!(
             "\n`tokenaudit rules {}` explains the rule.\n\n<!-- tokenaudit-fingerprint: {} -->\n",

@@ -85,6 +85,23 @@ pub struct Savings {
 /// A figure of evidence: a name and a value (numbers stay numbers in JSON).
 pub type Evidence = BTreeMap<&'static str, serde_json::Value>;
 
+/// Prompt excerpts a finding shows at most.
+pub const SAMPLE_PROMPTS: usize = 3;
+
+/// Up to [`SAMPLE_PROMPTS`] distinct excerpts, in the order given.
+pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in excerpts {
+        if out.len() == SAMPLE_PROMPTS {
+            break;
+        }
+        if !out.iter().any(|o| o == e) {
+            out.push(e.to_string());
+        }
+    }
+    out
+}
+
 /// One finding, ready to become a ticket.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
@@ -98,6 +115,11 @@ pub struct Finding {
     pub evidence: Evidence,
     /// A few request ids as examples (never prompt text).
     pub sample_requests: Vec<String>,
+    /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
+    /// the finding is about; only with `--include-prompts`, else empty and
+    /// left out of the JSON.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sample_prompts: Vec<String>,
     pub savings: Option<Savings>,
     pub confidence: Confidence,
     pub recommendation: String,
@@ -314,6 +336,7 @@ impl Finding {
             scope,
             evidence: Evidence::new(),
             sample_requests: Vec::new(),
+            sample_prompts: Vec::new(),
             savings: None,
             confidence: Confidence::Medium,
             recommendation: String::new(),

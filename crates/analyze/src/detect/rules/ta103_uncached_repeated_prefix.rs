@@ -90,6 +90,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         prefixes.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
         let (mut saved, mut tokens_saved, mut calls, mut n) = (Money::ZERO, 0f64, 0u64, 0u64);
         let mut largest: Option<(u64, f64)> = None;
+        // Excerpts of the qualifying prefixes, most used first (only with
+        // `--include-prompts`).
+        let mut texts: Vec<&str> = Vec::new();
         for (fp, p) in prefixes {
             if (p.calls as f64) < o.get("min_calls") || p.with_tokens == 0 {
                 continue;
@@ -109,6 +112,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             tokens_saved += mean * hits as f64;
             calls += p.calls;
             n += 1;
+            texts.extend(p.excerpt.as_deref());
             if largest.is_none_or(|(_, m)| mean > m) {
                 largest = Some((fp, mean));
             }
@@ -155,6 +159,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         )
         .with("cacheable_tokens", tokens_saved.round() as u64)
         .with("cached_share_after", round_to(share, 4));
+        f.sample_prompts = crate::detect::sample_prompts(texts);
         f.confidence = Confidence::High;
         f.recommendation = format!(
             "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",

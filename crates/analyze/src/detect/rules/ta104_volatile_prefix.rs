@@ -70,9 +70,13 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         // The mean prefix length over the tracked prefixes (a coordinated
         // sample when there are many: an unbiased mean).
         let (mut tokens, mut with) = (0u64, 0u64);
+        let mut texts: Vec<&str> = Vec::new();
         for (_, p) in obs.prefixes.sorted() {
             tokens += p.prefix_tokens;
             with += p.with_tokens;
+            // A few of the variants side by side show what changes (only
+            // with `--include-prompts`).
+            texts.extend(p.excerpt.as_deref());
         }
         if with == 0 {
             continue;
@@ -112,6 +116,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         .with("distinct_per_call", round_to(share, 4))
         .with("mean_prefix_tokens", mean.round() as u64)
         .with("cached_share_after", round_to(after, 4));
+        f.sample_prompts = crate::detect::sample_prompts(texts);
         f.confidence = if share > 0.95 {
             Confidence::High
         } else {

@@ -35,7 +35,9 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{
+    round_to, sample_prompts, scope, Confidence, Context, Finding, Opt, RuleOptions,
+};
 use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
@@ -81,6 +83,8 @@ struct PerCell {
     hits: u64,
     saved: i128,
     ids: Vec<String>,
+    /// Excerpts of repeated prompts (`--include-prompts` only).
+    texts: Vec<String>,
 }
 
 pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
@@ -104,6 +108,9 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                 if let Some(id) = &p.request_id {
                     c.ids.push(id.to_string());
                 }
+            }
+            if let Some(e) = &p.excerpt {
+                c.texts.push(e.to_string());
             }
         }
     }
@@ -135,6 +142,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
+        f.sample_prompts = sample_prompts(p.texts.iter().map(String::as_str));
         f.confidence = if s > 1 {
             Confidence::Medium
         } else {

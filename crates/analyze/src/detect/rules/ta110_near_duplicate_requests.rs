@@ -60,14 +60,19 @@ pub const OPTIONS: &[Opt] = &[
     },
 ];
 
-/// Near hits and their cost among one day's calls.
-pub fn simulate(calls: &[TextCall], ttl_ms: i64, min_similarity: f64) -> (u64, i128, Vec<String>) {
+/// Near hits and their cost among one day's calls, with the request ids
+/// and prompt excerpts (when kept) of the first three hits.
+pub fn simulate(
+    calls: &[TextCall],
+    ttl_ms: i64,
+    min_similarity: f64,
+) -> (u64, i128, Vec<String>, Vec<String>) {
     let mut order: Vec<&TextCall> = calls.iter().collect();
     order.sort_by(|a, b| {
         (a.millis, a.prompt_fp, &a.request_id).cmp(&(b.millis, b.prompt_fp, &b.request_id))
     });
     let mut cache: Vec<&TextCall> = Vec::new();
-    let (mut hits, mut saved, mut ids) = (0u64, 0i128, Vec::new());
+    let (mut hits, mut saved, mut ids, mut prompts) = (0u64, 0i128, Vec::new(), Vec::new());
     for c in order {
         cache.retain(|e| c.millis - e.millis <= ttl_ms);
         if cache
@@ -87,30 +92,54 @@ pub fn simulate(calls: &[TextCall], ttl_ms: i64, min_similarity: f64) -> (u64, i
                     ids.push(id.to_string());
                 }
             }
+            if prompts.len() < 3 {
+                if let Some(e) = &c.excerpt {
+                    prompts.push(e.to_string());
+                }
+            }
         } else {
             cache.push(c);
         }
     }
-    (hits, saved, ids)
+    (hits, saved, ids, prompts)
+}
+
+/// A cell's days, summed.
+#[derive(Default)]
+struct PerCell {
+    calls: u64,
+    hits: u64,
+    saved: i128,
+    ids: Vec<String>,
+    /// Excerpts of near-duplicate prompts (`--include-prompts` only).
+    texts: Vec<String>,
 }
 
 pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
     let s = ctx.keyed.texts.scale();
-    let mut per: BTreeMap<u64, (u64, u64, i128, Vec<String>)> = BTreeMap::new();
+    let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
     for (cell, calls) in ctx.keyed.texts.sorted() {
-        let (hits, saved, ids) = simulate(calls, ttl_ms, o.get("min_similarity"));
+        let (hits, saved, ids, texts) = simulate(calls, ttl_ms, o.get("min_similarity"));
         let e = per.entry(*cell).or_default();
-        e.0 += calls.len() as u64;
-        e.1 += hits;
-        e.2 += saved;
+        e.calls += calls.len() as u64;
+        e.hits += hits;
+        e.saved += saved;
         for id in ids {
-            if e.3.len() < 3 {
-                e.3.push(id);
+            if e.ids.len() < 3 {
+                e.ids.push(id);
             }
         }
+        e.texts.extend(texts);
     }
-    for (key, (calls, hits, saved, ids)) in per {
+    for (key, p) in per {
+        let PerCell {
+            calls,
+            hits,
+            saved,
+            ids,
+            texts,
+        } = p;
         let Some(cell) = ctx.cell(key) else { continue };
         if ((hits * s) as f64) < o.get("min_hits") {
             continue;
@@ -135,6 +164,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         .with("ttl_minutes", o.get("ttl_minutes"))
         .with("sampled_days_scale", s);
         f.sample_requests = ids;
+        f.sample_prompts = crate::detect::sample_prompts(texts.iter().map(String::as_str));
         f.confidence = Confidence::Low;
         f.recommendation = format!(
             "Try a semantic cache in front of {}: validate its similarity threshold on a sample of real questions before serving cached answers.",
