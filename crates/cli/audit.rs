@@ -78,7 +78,8 @@ pub struct InputArgs {
     pub since: Option<String>,
 
     /// Only calls up to this date, inclusive (YYYY-MM-DD, UTC), or before this
-    /// instant (RFC 3339).
+    /// instant (RFC 3339). With --since too, the reports compare the window
+    /// with the span of the same length just before it.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
@@ -192,7 +193,7 @@ impl InputArgs {
             })?)),
             None => None,
         };
-        let analyze = AnalyzeConfig {
+        let mut analyze = AnalyzeConfig {
             since: self
                 .since
                 .as_deref()
@@ -213,6 +214,9 @@ impl InputArgs {
             if s >= u {
                 bail!("--since must be before --until");
             }
+            // A whole window is compared with the span of the same length
+            // just before it (`review` sets the previous month instead).
+            analyze.previous = Some((s - (u - s), s));
         }
         let catalog = catalog(&self.prices)?;
         let sources = expand_inputs(&self.paths)?;

@@ -214,3 +214,36 @@ fn review_rejects_a_bad_month_and_a_second_window() {
         .code(2)
         .stderr(predicates::str::contains("drop --since/--until"));
 }
+
+#[test]
+fn an_audit_window_is_compared_with_the_span_just_before_it() {
+    let env = Env::new();
+    two_months(&env);
+    // --until is inclusive: the window is [Oct 1, Nov 1), 31 days, so the
+    // previous period is [Aug 31, Oct 1): September's $0.91 over 3 calls
+    // plus August 31st's 1,000 × $2.50/M = $0.0025: $0.9125 over 4 calls,
+    // 3 of them ok.
+    env.audit(&[
+        "calls.jsonl",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-31",
+    ]);
+    let r = env.report();
+    let a = &r["audit"];
+    assert_eq!(usd(&a["totals"]["cost"]), "1.07");
+    let p = &a["previous"];
+    assert_eq!(p["since"], "2026-08-31T00:00:00Z");
+    assert_eq!(p["until"], "2026-10-01T00:00:00Z");
+    assert_eq!(usd(&p["totals"]["cost"]), "0.9125");
+    assert_eq!(
+        (&p["totals"]["calls"], &p["totals"]["ok_calls"]),
+        (&json!(4), &json!(3))
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // +$0.1575 against $0.9125: +17.3%.
+    let line = "| Spend | $1.07 | $0.91 | +$0.16 (+17.3%) |";
+    assert!(md.lines().any(|l| l == line), "missing {line:?} in\n{md}");
+    assert!(md.contains("### Change against the previous period (2026-08-31 to 2026-09-30)"));
+}
