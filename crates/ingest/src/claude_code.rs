@@ -106,21 +106,7 @@ fn value<'a>(s: &LStr<'a>) -> Option<Cow<'a, str>> {
 /// Reads one line: a record and its dedup key (when it has a `message.id`),
 /// or a reject (skips included).
 pub fn parse_line_str(line: &str) -> Result<(CallRecord<'_>, Option<DedupKey>), Reject> {
-    if line.trim_start().as_bytes().first() != Some(&b'{') {
-        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(line) {
-            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-            Err(e) => Reject::new(
-                RejectReason::MalformedJson,
-                format!("invalid JSON at column {}", e.column()),
-            ),
-        });
-    }
-    let parsed: Line<'_> = serde_json::from_str(line).map_err(|e| {
-        Reject::new(
-            RejectReason::MalformedJson,
-            format!("invalid JSON at column {}", e.column()),
-        )
-    })?;
+    let parsed: Line<'_> = crate::fields::json_object(line)?;
     let api_error = matches!(parsed.is_api_error.0, Lenient::Value(true));
     let Some(message) = parsed.message else {
         return Err(not_a_call(&parsed.kind));

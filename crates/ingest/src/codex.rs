@@ -129,21 +129,7 @@ impl State {
 
     /// Reads one line of the file, in order.
     pub fn parse_line_str<'a>(&mut self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
-        if line.trim_start().as_bytes().first() != Some(&b'{') {
-            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(line) {
-                Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-                Err(e) => Reject::new(
-                    RejectReason::MalformedJson,
-                    format!("invalid JSON at column {}", e.column()),
-                ),
-            });
-        }
-        let parsed: Line<'a> = serde_json::from_str(line).map_err(|e| {
-            Reject::new(
-                RejectReason::MalformedJson,
-                format!("invalid JSON at column {}", e.column()),
-            )
-        })?;
+        let parsed: Line<'a> = crate::fields::json_object(line)?;
         let kind = value(&parsed.kind);
         let payload = parsed.payload.unwrap_or_default();
         let payload_kind = value(&payload.kind);

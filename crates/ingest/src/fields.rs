@@ -697,6 +697,25 @@ pub fn finish<'a>(
     Ok(record)
 }
 
+/// Parses a line as one JSON object of type `T`, with the gateway reader's
+/// wording for lines that are not JSON or not an object.
+pub(crate) fn json_object<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, Reject> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return Err(match serde_json::from_str::<IgnoredAny>(line) {
+            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
+            Err(e) => Reject::new(RejectReason::MalformedJson, crate::gateway::short_error(&e)),
+        });
+    }
+    serde_json::from_str(line).map_err(|e| {
+        let reason = if e.is_data() {
+            RejectReason::WrongType
+        } else {
+            RejectReason::MalformedJson
+        };
+        Reject::new(reason, crate::gateway::short_error(&e))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,13 +23,12 @@
 
 use std::borrow::Cow;
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
 use crate::fields::{LMoney, LStr, LTime, Lenient, LU64};
-use crate::gateway::{self, LNum, RawLine};
+use crate::gateway::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize, Default)]
@@ -78,7 +77,7 @@ pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
 
 /// The same for a line already validated as UTF-8.
 pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let r: Request<'_> = json_object(line)?;
+    let r: Request<'_> = crate::fields::json_object(line)?;
     if let Lenient::Value(id) = &r.cache_reference_id.0 {
         if id.bytes().any(|b| b != b'0' && b != b'-') {
             return Err(Reject::new(
@@ -156,25 +155,6 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
         }
     }
     raw.into_record()
-}
-
-/// Parses a line as one JSON object of type `T`, with the gateway reader's
-/// wording for lines that are not JSON or not an object.
-pub(crate) fn json_object<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, Reject> {
-    if line.trim_start().as_bytes().first() != Some(&b'{') {
-        return Err(match serde_json::from_str::<IgnoredAny>(line) {
-            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-            Err(e) => Reject::new(RejectReason::MalformedJson, gateway::short_error(&e)),
-        });
-    }
-    serde_json::from_str(line).map_err(|e| {
-        let reason = if e.is_data() {
-            RejectReason::WrongType
-        } else {
-            RejectReason::MalformedJson
-        };
-        Reject::new(reason, gateway::short_error(&e))
-    })
 }
 
 /// Longest metadata or property value kept as a tag: longer ones are text,

@@ -91,7 +91,7 @@ pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
 
 /// The same for a line already validated as UTF-8.
 pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let o: Observation<'_> = crate::helicone::json_object(line)?;
+    let o: Observation<'_> = crate::fields::json_object(line)?;
     if let Lenient::Value(kind) = &o.kind.0 {
         if !kind.eq_ignore_ascii_case("GENERATION") && !kind.eq_ignore_ascii_case("EMBEDDING") {
             return Err(Reject::new(

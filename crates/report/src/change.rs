@@ -9,6 +9,15 @@ use tokenaudit_analyze::audit::{PreviousPeriod, Row};
 use tokenaudit_analyze::Audit;
 use tokenaudit_core::Money;
 
+/// The previous period's first and last day, e.g. "2026-09-01 to 2026-09-30".
+pub fn previous_span(p: &PreviousPeriod) -> String {
+    format!(
+        "{} to {}",
+        p.since.format("%Y-%m-%d"),
+        (p.until - chrono::Duration::seconds(1)).format("%Y-%m-%d")
+    )
+}
+
 /// Said instead of a change when the inputs hold no call of the previous
 /// period.
 pub fn no_previous_calls(p: &PreviousPeriod) -> String {

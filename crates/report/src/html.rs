@@ -1359,21 +1359,13 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
     o
 }
 
-fn previous_span(p: &PreviousPeriod) -> String {
-    format!(
-        "{} to {}",
-        p.since.format("%Y-%m-%d"),
-        (p.until - chrono::Duration::seconds(1)).format("%Y-%m-%d")
-    )
-}
-
 /// The headline's "change against the previous period": spend, cost per
 /// request and per successful request.
 fn previous_headline(o: &mut String, a: &Audit, p: &PreviousPeriod) {
     let _ = writeln!(
         o,
         "<h3 id=\"change\">Change against the previous period ({})</h3>",
-        previous_span(p)
+        change::previous_span(p)
     );
     if p.totals.calls == 0 {
         let _ = writeln!(

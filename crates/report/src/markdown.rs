@@ -536,21 +536,13 @@ fn findings_section(o: &mut String, a: &Audit) {
     let _ = writeln!(o);
 }
 
-fn previous_span(p: &PreviousPeriod) -> String {
-    format!(
-        "{} to {}",
-        p.since.format("%Y-%m-%d"),
-        (p.until - chrono::Duration::seconds(1)).format("%Y-%m-%d")
-    )
-}
-
 /// "Change against the previous period": spend, cost per request and per
 /// successful request, this period against the one before.
 fn previous_headline(o: &mut String, a: &Audit, p: &PreviousPeriod) {
     let _ = writeln!(
         o,
         "### Change against the previous period ({})\n",
-        previous_span(p)
+        change::previous_span(p)
     );
     if p.totals.calls == 0 {
         let _ = writeln!(o, "{}.\n", change::no_previous_calls(p));
