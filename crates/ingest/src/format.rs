@@ -156,7 +156,7 @@ impl Format {
             Format::Helicone => helicone::parse_line_str(line),
             Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line_str(line),
-            Format::Mapped(m) => m.parse_line(line.as_bytes()),
+            Format::Mapped(m) => m.parse_line_str(line),
         }
     }
 }

@@ -137,6 +137,11 @@ fn default_true() -> bool {
 pub struct Mapping {
     config: MappingConfig,
     origin: Option<DateTime<Utc>>,
+    /// The hashes of the top-level keys any path can start with (see
+    /// [`lookup`]), sorted: only those keys are built into a JSON tree; the
+    /// rest of a line is stepped over. (A hash collision only builds one
+    /// more value; lookups compare the keys themselves.)
+    top_keys: Vec<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +163,27 @@ impl Mapping {
                 return Err(MappingError::EmptyPath(name.to_string()));
             }
         }
-        Ok(Mapping { config, origin })
+        let mut top_keys: Vec<u64> = ["timestamp", "ts", "time"].map(key_hash).into();
+        let paths = config
+            .named_paths()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(config.tags.values());
+        for path in paths.flat_map(Paths::iter) {
+            // A path's first key can be the whole path (keys may contain
+            // dots) or any of its prefixes at a dot.
+            top_keys.push(key_hash(path));
+            for (i, _) in path.match_indices('.') {
+                top_keys.push(key_hash(&path[..i]));
+            }
+        }
+        top_keys.sort_unstable();
+        top_keys.dedup();
+        Ok(Mapping {
+            config,
+            origin,
+            top_keys,
+        })
     }
 
     pub fn config(&self) -> &MappingConfig {
@@ -168,11 +193,36 @@ impl Mapping {
     /// Reads one line: the gateway heuristics first, then the mapping's paths
     /// and defaults on top.
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
-        let mut raw = gateway::parse_raw(line)?;
-        let value: Value = serde_json::from_slice(line)
-            .map_err(|_| Reject::new(RejectReason::MalformedJson, "invalid JSON"))?;
-        self.apply(&mut raw, &value);
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_line_str(text),
+            Err(_) => {
+                let mut raw = gateway::parse_raw(line)?;
+                let mut de = serde_json::Deserializer::from_slice(line);
+                self.read(&mut raw, &mut de)?;
+                raw.into_record()
+            }
+        }
+    }
+
+    /// The same for a line already known to be UTF-8 (the fast path).
+    pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        let mut raw = gateway::parse_raw_str(line)?;
+        let mut de = serde_json::Deserializer::from_str(line);
+        self.read(&mut raw, &mut de)?;
         raw.into_record()
+    }
+
+    /// Builds the line's tree of mapped keys and applies the mapping.
+    fn read<'de, R: serde_json::de::Read<'de>>(
+        &self,
+        raw: &mut RawLine<'_>,
+        de: &mut serde_json::Deserializer<R>,
+    ) -> Result<(), Reject> {
+        let value = serde::de::DeserializeSeed::deserialize(Pruned(&self.top_keys), &mut *de)
+            .and_then(|v| de.end().map(|_| v))
+            .map_err(|_| Reject::new(RejectReason::MalformedJson, "invalid JSON"))?;
+        self.apply(raw, &value);
+        Ok(())
     }
 
     fn apply(&self, raw: &mut RawLine<'_>, v: &Value) {
@@ -386,6 +436,66 @@ impl MappingConfig {
     }
 }
 
+/// Reads a line's object into a JSON tree of only the keys in the set,
+/// stepping over the other values without building them (a line's prompt,
+/// for one, is usually its largest part and rarely mapped). Later duplicate
+/// keys win, as in a full `serde_json::Value`.
+struct Pruned<'k>(&'k [u64]);
+
+fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if self.0.binary_search(&key_hash(&key)).is_ok() {
+                out.insert(key.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// An object key, borrowed from the line unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 fn owned(s: LStr<'_>) -> LStr<'static> {
     LStr(match s.0 {
         Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
@@ -536,6 +646,38 @@ mod tests {
         );
         assert_eq!(lookup(&v, "a.b.0.c"), Some(&Value::from(7)));
         assert_eq!(lookup(&v, "a.b.1.c"), None);
+    }
+
+    /// Only the keys a path can start with are built into the tree; the
+    /// result is the same as reading the whole line.
+    #[test]
+    fn a_line_is_read_like_its_whole_tree() {
+        let m = mapping(
+            r#"
+            [mapping]
+            model = "m\u0065ta.model"
+            feature = "a.b.feature"
+            input_tokens = "tok.in"
+            output_tokens = "tok.out"
+            [mapping.tags]
+            kind = "k"
+            "#,
+        );
+        // TOML decodes the path to `meta.model`; the line writes the key
+        // `meta` with a JSON escape, which the reader must decode to match.
+        let line = br#"{"messages":[{"role":"user","content":"long"}],"k":"first","m\u0065ta":{"model":"gpt-4o"},"a.b":{"feature":"whole-key"},"a":{"b":{"feature":"nested"}},"tok":{"in":10,"out":2},"k":"last"}"#;
+        let r = m.parse_line(line).unwrap();
+        let full: Value = serde_json::from_slice(line).unwrap();
+        let mut raw = gateway::parse_raw(line).unwrap();
+        m.apply(&mut raw, &full);
+        let want = raw.into_record().unwrap();
+        assert_eq!(format!("{r:?}"), format!("{want:?}"));
+        // The first key on the path that leads somewhere wins (`a`, then
+        // `b.feature`, before the whole key `a.b`); later duplicates win.
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.feature.as_deref(), Some("nested"));
+        assert!(r.tags.iter().any(|(k, v)| k == "kind" && v == "last"));
+        assert_eq!((r.usage.input, r.usage.output), (10, 2));
     }
 
     #[test]
