@@ -48,11 +48,12 @@ pub enum Paths {
 
 impl Paths {
     fn iter(&self) -> impl Iterator<Item = &str> {
-        let v: Vec<&str> = match self {
-            Paths::One(p) => vec![p.as_str()],
-            Paths::Many(ps) => ps.iter().map(String::as_str).collect(),
+        // Without collecting: this runs for every mapped field of every line.
+        let (one, many): (Option<&str>, &[String]) = match self {
+            Paths::One(p) => (Some(p.as_str()), &[]),
+            Paths::Many(ps) => (None, ps.as_slice()),
         };
-        v.into_iter()
+        one.into_iter().chain(many.iter().map(String::as_str))
     }
 }
 
