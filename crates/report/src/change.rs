@@ -41,6 +41,15 @@ pub fn period_word(p: &PreviousPeriod) -> &'static str {
     }
 }
 
+/// The title of the per-feature and per-model change section.
+pub fn section_title(p: &PreviousPeriod) -> &'static str {
+    if period_word(p) == "month" {
+        "Month over month"
+    } else {
+        "Change against the previous period"
+    }
+}
+
 /// `now − before` as text: `+$1.50 (+25.0%)`, `-$0.20 (-10.0%)`, `+$3.00
 /// (new)` when there was nothing before, `±$0.00` when equal.
 pub fn delta(now: Money, before: Money, decimals: u32) -> String {

@@ -1404,12 +1404,7 @@ fn previous_headline(o: &mut String, a: &Audit, p: &PreviousPeriod) {
 
 /// Month over month (or period over period) per feature and per model.
 fn change_section(o: &mut String, a: &Audit, p: &PreviousPeriod) {
-    let word = change::period_word(p);
-    let title = if word == "month" {
-        "Month over month"
-    } else {
-        "Change against the previous period"
-    };
+    let (word, title) = (change::period_word(p), change::section_title(p));
     let _ = writeln!(o, "<section id=\"month-over-month\">\n<h2>{title}</h2>");
     if p.totals.calls == 0 {
         let _ = writeln!(
