@@ -264,7 +264,9 @@ fn consume<S: RecordSink>(
         w.counts = [0; 4];
         // One UTF-8 check per chunk (the common case) lets every line be
         // parsed as &str, which spares serde_json a check per string.
-        let text = std::str::from_utf8(&chunk.data).ok();
+        // (simdutf8: several times faster than std on the ASCII that logs
+        // mostly are; same answer.)
+        let text = simdutf8::basic::from_utf8(&chunk.data).ok();
         let data = &chunk.data[..];
         // A Codex chunk is a whole file, read in order (see `read_chunks`).
         let mut codex_state = codex::State::default();
