@@ -303,6 +303,33 @@ impl<'a> Scanner<'a> {
     /// Reads a number as serde_json's `deserialize_any` would see it.
     #[inline]
     pub fn number(&mut self) -> Scan<Scalar<'a>> {
+        // The common case in one pass: a plain integer of 1 to 19 digits
+        // (no sign, no leading zero, no fraction or exponent after it).
+        let b = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        let mut v = 0u64;
+        while let Some(&c) = b.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        let n = i - start;
+        if (n == 1 || (2..=19).contains(&n) && b[start] != b'0')
+            && !matches!(b.get(i), Some(b'.' | b'e' | b'E'))
+        {
+            self.pos = i;
+            return Ok(Scalar::U64(v));
+        }
+        self.number_general()
+    }
+
+    /// [`Scanner::number`] for every other number (and every invalid one).
+    #[inline(never)]
+    fn number_general(&mut self) -> Scan<Scalar<'a>> {
         let (start, plain) = self.number_span()?;
         let text = &self.text.as_bytes()[start..self.pos];
         if plain {
