@@ -128,6 +128,31 @@ pub struct Group {
     pub(crate) cell: u32,
 }
 
+/// The groups, keyed by their joined key, in insertion order: one hash
+/// lookup finds a call's slot, which is then indexed.
+#[derive(Clone, Debug, Default)]
+pub struct GroupTable {
+    index: FxHashMap<Box<str>, u32>,
+    pub(crate) list: Vec<(Box<str>, Group)>,
+}
+
+impl GroupTable {
+    pub(crate) fn find(&self, key: &str) -> Option<usize> {
+        self.index.get(key).map(|&i| i as usize)
+    }
+
+    pub(crate) fn push(&mut self, key: Box<str>, group: Group) -> usize {
+        let i = self.list.len();
+        self.index.insert(key.clone(), i as u32);
+        self.list.push((key, group));
+        i
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Group)> {
+        self.list.iter().map(|(k, g)| (&**k, g))
+    }
+}
+
 /// One (feature, model) pair and what the detectors observed of it.
 #[derive(Clone, Debug)]
 pub struct Cell {
@@ -157,11 +182,26 @@ pub fn add_usage(a: &mut Usage, b: &Usage) {
 pub(crate) const SEP: char = '\u{1f}';
 
 /// A day as text in group keys; empty when the call has no timestamp.
+/// The day as its number of days from the common era, in decimal (what
+/// [`parse_day`] reads back), without the formatting machinery: once a call.
 fn push_day(buf: &mut String, day: Option<NaiveDate>) {
-    use std::fmt::Write;
-    if let Some(d) = day {
-        let _ = write!(buf, "{}", d.num_days_from_ce());
+    let Some(d) = day else { return };
+    let n = d.num_days_from_ce();
+    if n < 0 {
+        buf.push('-');
     }
+    let mut n = n.unsigned_abs();
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 pub(crate) fn parse_day(text: &str) -> Option<NaiveDate> {
@@ -219,7 +259,7 @@ pub struct Accumulator<'c> {
     /// feature, route, team, day). One lookup per call finds the group and
     /// its cached model resolution; the per-dimension tables are rolled up
     /// from the groups at the end.
-    pub(crate) groups: FxHashMap<Box<str>, Group>,
+    pub(crate) groups: GroupTable,
     pub(crate) cells: Vec<Cell>,
     cell_index: FxHashMap<Box<str>, u32>,
     pub(crate) keyed: Keyed,
@@ -284,7 +324,7 @@ impl<'c> Accumulator<'c> {
             catalog,
             config,
             key_buf: String::new(),
-            groups: FxHashMap::default(),
+            groups: GroupTable::default(),
             cells: Vec::new(),
             cell_index: FxHashMap::default(),
             keyed: Keyed::default(),
@@ -367,10 +407,11 @@ impl<'c> Accumulator<'c> {
             };
             remap.push(i);
         }
-        for (k, mut g) in o.groups {
+        for (k, mut g) in o.groups.list {
             g.cell = remap[g.cell as usize];
-            match self.groups.get_mut(&k) {
-                Some(mine) => {
+            match self.groups.find(&k) {
+                Some(i) => {
+                    let mine = &mut self.groups.list[i].1;
                     mine.stats.merge(&g.stats);
                     add_usage(&mut mine.failed, &g.failed);
                     mine.cache_write_1h += g.cache_write_1h;
@@ -378,7 +419,7 @@ impl<'c> Accumulator<'c> {
                     mine.list_cost.merge(&g.list_cost);
                 }
                 None => {
-                    self.groups.insert(k, g);
+                    self.groups.push(k, g);
                 }
             }
         }
@@ -671,21 +712,25 @@ impl RecordSink for Accumulator<'_> {
             }
         }
         let catalog = self.catalog;
-        let (id, cell) = match self.groups.get(self.key_buf.as_str()) {
-            Some(g) => (g.resolved, g.cell),
+        // One lookup per call: the group's slot is then indexed.
+        let gi = match self.groups.find(&self.key_buf) {
+            Some(i) => i,
             None => {
                 let id = catalog.resolve(r.provider.as_deref(), &r.model);
                 let cell = self.cell_for(feature, &r.model, id);
-                self.groups.insert(
+                self.groups.push(
                     self.key_buf.as_str().into(),
                     Group {
                         resolved: id,
                         cell,
                         ..Group::default()
                     },
-                );
-                (id, cell)
+                )
             }
+        };
+        let (id, cell) = {
+            let g = &self.groups.list[gi].1;
+            (g.resolved, g.cell)
         };
         let mut list = None;
         let priced = id.map(|id| {
@@ -704,10 +749,7 @@ impl RecordSink for Accumulator<'_> {
         });
         let cost = priced.map(|p| p.total());
         {
-            let g = self
-                .groups
-                .get_mut(self.key_buf.as_str())
-                .expect("found or inserted above");
+            let g = &mut self.groups.list[gi].1;
             g.stats.add(status, &r.usage, cost);
             g.cache_write_1h += r.usage.cache_write_1h;
             if let Some(p) = &priced {

@@ -328,7 +328,7 @@ impl Accumulator<'_> {
         let mut day_model: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
-        for (key, g) in &self.groups {
+        for (key, g) in self.groups.iter() {
             let mut parts = key.splitn(6, SEP);
             let mut next = || parts.next().unwrap_or("");
             let (lp, lm, feature, route, team, day_text) =

@@ -11,6 +11,7 @@ pub mod accumulate;
 pub mod audit;
 pub mod detect;
 pub mod observe;
+pub mod short;
 pub mod sketch;
 pub mod spill;
 pub mod stats;

@@ -428,7 +428,7 @@ pub struct SessionObs {
     pub input: u64,
     pub input_cost: Money,
     pub cost: Money,
-    pub request_id: Option<Box<str>>,
+    pub request_id: Option<crate::short::ShortStr>,
 }
 
 impl SessionObs {
@@ -496,7 +496,7 @@ pub struct PromptObs {
     pub first: (i64, i64),
     /// The other calls, unsorted until read.
     pub more: Vec<(i64, i64)>,
-    pub request_id: Option<Box<str>>,
+    pub request_id: Option<crate::short::ShortStr>,
     /// An excerpt of the prompt's text (`--include-prompts` only).
     pub excerpt: Option<Box<str>>,
 }
@@ -558,7 +558,7 @@ pub struct Attempt {
     pub cell: u64,
     pub cost: i64,
     pub attempt: Option<u32>,
-    pub request_id: Option<Box<str>>,
+    pub request_id: Option<crate::short::ShortStr>,
 }
 
 /// The attempts of one logical request (same feature, user and prompt),
@@ -577,7 +577,7 @@ pub struct TextCall {
     pub sig: tokenaudit_core::MinHash,
     pub prompt_fp: u64,
     pub cost: i64,
-    pub request_id: Option<Box<str>>,
+    pub request_id: Option<crate::short::ShortStr>,
     /// An excerpt of the prompt's text (`--include-prompts` only).
     pub excerpt: Option<Box<str>>,
 }

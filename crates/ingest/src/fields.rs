@@ -461,15 +461,15 @@ fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let mut n = 0u32;
         for &c in &b[r] {
-            if !c.is_ascii_digit() {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
                 return None;
             }
-            n = n * 10 + (c - b'0') as u32;
+            n = n * 10 + u32::from(d);
         }
         Some(n)
     };
-    let year = num(0..4)? as i32;
-    let (month, day) = (num(5..7)?, num(8..10)?);
+    let date = cached_date(b)?;
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let mut nanos = 0u32;
     let rest = &b[19..b.len() - 1];
@@ -478,17 +478,40 @@ fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
             return None;
         }
         let digits = &rest[1..];
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            nanos = nanos * 10 + (c - b'0') as u32;
-        }
+        nanos = num(20..20 + digits.len())?;
         nanos *= 10u32.pow(9 - digits.len() as u32);
     }
-    let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
     Some(NaiveDateTime::new(date, time).and_utc())
+}
+
+thread_local! {
+    /// The last `YYYY-MM-DD` read and its date: log lines come in time
+    /// order, so most share the previous line's day.
+    static LAST_DATE: std::cell::Cell<([u8; 10], NaiveDate)> =
+        const { std::cell::Cell::new(([0; 10], NaiveDate::MIN)) };
+}
+
+/// The date of `b[..10]` (`YYYY-MM-DD`, dashes already checked).
+fn cached_date(b: &[u8]) -> Option<NaiveDate> {
+    let head: [u8; 10] = b[..10].try_into().ok()?;
+    let (last, date) = LAST_DATE.get();
+    if last == head {
+        return Some(date);
+    }
+    let mut n = [0u32; 3];
+    for (slot, r) in n.iter_mut().zip([0..4, 5..7, 8..10]) {
+        for &c in &head[r] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            *slot = *slot * 10 + u32::from(d);
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])?;
+    LAST_DATE.set((head, date));
+    Some(date)
 }
 
 /// A fingerprint from a logged hash or text: up to 16 hex digits are read as
