@@ -134,7 +134,7 @@ pub struct PrefixObs {
     pub last_ms: i64,
     /// Distinct 5-minute buckets with calls: the cache writes a prompt
     /// cache would need (the other calls would hit).
-    pub buckets: HashSample<()>,
+    pub buckets: Buckets,
     /// An excerpt of the prefix's text (`--include-prompts` only).
     pub excerpt: Option<Box<str>>,
 }
@@ -149,7 +149,7 @@ impl Default for PrefixObs {
             cached_read: 0,
             first_ms: i64::MAX,
             last_ms: i64::MIN,
-            buckets: HashSample::with_capacity(BUCKETS_EXACT),
+            buckets: Buckets::default(),
             excerpt: None,
         }
     }
@@ -158,7 +158,7 @@ impl Default for PrefixObs {
 impl PrefixObs {
     /// Estimated distinct 5-minute buckets.
     pub fn bucket_count(&self) -> u64 {
-        self.buckets.len() as u64 * self.buckets.scale()
+        self.buckets.count()
     }
 
     pub fn merge(&mut self, p: PrefixObs) {
@@ -169,8 +169,67 @@ impl PrefixObs {
         self.cached_read += p.cached_read;
         self.first_ms = self.first_ms.min(p.first_ms);
         self.last_ms = self.last_ms.max(p.last_ms);
-        self.buckets.merge(p.buckets, |_, _| {});
+        self.buckets.merge(p.buckets);
         merge_excerpt(&mut self.excerpt, p.excerpt);
+    }
+}
+
+/// A prefix's distinct 5-minute buckets: a [`HashSample`] of capacity
+/// [`BUCKETS_EXACT`], except that a prefix seen in one bucket only (most of
+/// them) keeps it inline instead of allocating a map. Counts are the same
+/// as the sample's.
+#[derive(Clone, Debug, Default)]
+pub enum Buckets {
+    #[default]
+    None,
+    One(u64),
+    Many(HashSample<()>),
+}
+
+impl Buckets {
+    #[inline]
+    pub fn add(&mut self, key: u64) {
+        match self {
+            Buckets::None => *self = Buckets::One(key),
+            Buckets::One(k) if *k == key => {}
+            Buckets::One(k) => {
+                let mut m = HashSample::with_capacity(BUCKETS_EXACT);
+                m.entry(*k, || ());
+                m.entry(key, || ());
+                *self = Buckets::Many(m);
+            }
+            Buckets::Many(m) => {
+                m.entry(key, || ());
+            }
+        }
+    }
+
+    /// Estimated distinct buckets.
+    pub fn count(&self) -> u64 {
+        match self {
+            Buckets::None => 0,
+            Buckets::One(_) => 1,
+            Buckets::Many(m) => m.len() as u64 * m.scale(),
+        }
+    }
+
+    pub fn merge(&mut self, o: Buckets) {
+        match (std::mem::take(self), o) {
+            (a, Buckets::None) => *self = a,
+            (Buckets::None, b) => *self = b,
+            (Buckets::Many(mut a), Buckets::Many(b)) => {
+                a.merge(b, |_, _| {});
+                *self = Buckets::Many(a);
+            }
+            (Buckets::Many(m), Buckets::One(k)) | (Buckets::One(k), Buckets::Many(m)) => {
+                *self = Buckets::Many(m);
+                self.add(k);
+            }
+            (Buckets::One(a), Buckets::One(b)) => {
+                *self = Buckets::One(a);
+                self.add(b);
+            }
+        }
     }
 }
 
@@ -205,8 +264,6 @@ pub struct CellObs {
     pub prefixes: HashSample<PrefixObs>,
     /// Calls that carried a prefix fingerprint.
     pub prefixed_calls: u64,
-    /// Distinct prefixes, for the "changes every call" check.
-    pub distinct_prefixes: HashSample<()>,
     /// Distinct 5-minute buckets of the calls with a prefix (the writes one
     /// stable prefix would need).
     pub prefix_buckets: HashSample<()>,
@@ -302,7 +359,6 @@ impl CellObs {
         }
         if let Some(fp) = r.prefix_fp {
             self.prefixed_calls += 1;
-            self.distinct_prefixes.entry(fp, || ());
             if let Some(ms) = c.millis {
                 self.prefix_buckets.entry(bucket_key(ms), || ());
             }
@@ -320,7 +376,7 @@ impl CellObs {
                     if let Some(ms) = c.millis {
                         e.first_ms = e.first_ms.min(ms);
                         e.last_ms = e.last_ms.max(ms);
-                        e.buckets.entry(bucket_key(ms), || ());
+                        e.buckets.add(bucket_key(ms));
                     }
                 }
             }
@@ -365,7 +421,6 @@ impl CellObs {
         self.top.truncate(TOP_PER_CELL);
         self.prefixes.merge(o.prefixes, |a, b| a.merge(b));
         self.prefixed_calls += o.prefixed_calls;
-        self.distinct_prefixes.merge(o.distinct_prefixes, |_, _| {});
         self.prefix_buckets.merge(o.prefix_buckets, |_, _| {});
         self.over_call_budget.merge(&o.over_call_budget);
         self.over_call_budget_excess += o.over_call_budget_excess;
@@ -377,9 +432,11 @@ impl CellObs {
         self.prefix_buckets.len() as u64 * self.prefix_buckets.scale()
     }
 
-    /// Estimated distinct prefixes.
+    /// Estimated distinct prefixes: the prefix sample's keys, scaled (it
+    /// sees every prefixed call's key, so it is also the distinct count's
+    /// coordinated sample).
     pub fn distinct_prefix_estimate(&self) -> u64 {
-        self.distinct_prefixes.len() as u64 * self.distinct_prefixes.scale()
+        self.prefixes.len() as u64 * self.prefixes.scale()
     }
 }
 
