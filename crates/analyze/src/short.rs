@@ -112,7 +112,7 @@ mod tests {
             "a",
             "req_000000001",
             "exactly-twenty-two-b22",
-            "twenty-three-bytes-x23",
+            "twenty-three-bytes-xx23",
             "chatcmpl-9f8e7d6c5b4a39281706f5e4d3c2b1a0",
             "héllo wörld ✓",
         ];
@@ -132,7 +132,7 @@ mod tests {
             Repr::Inline { .. }
         ));
         assert!(matches!(
-            ShortStr::from("twenty-three-bytes-x23").0,
+            ShortStr::from("twenty-three-bytes-xx23").0,
             Repr::Heap(_)
         ));
     }

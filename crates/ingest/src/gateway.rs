@@ -43,7 +43,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::fields::{
-    fingerprint, finish, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage, Scalar, LU64,
+    fingerprint, finish, non_empty, parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, Problems,
+    RawUsage, Scalar, LU64,
 };
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
@@ -1151,6 +1152,51 @@ fn scan_fill<'a, T>(
     }
 }
 
+/// [`scan_fill`] with [`Scalar::label`], a plain string read directly.
+#[inline]
+fn scan_label<'a>(s: &mut Scanner<'a>, slot: &mut Lenient<Cow<'a, str>>) -> Scan<()> {
+    if slot.is_present() {
+        return s.skip_value();
+    }
+    *slot = match s.plain_string() {
+        Some(text) => non_empty(Cow::Borrowed(text)),
+        None => s.scalar()?.label(),
+    };
+    Ok(())
+}
+
+/// [`scan_fill`] with [`Scalar::time`], a plain string read directly.
+#[inline]
+fn scan_time(s: &mut Scanner<'_>, slot: &mut Lenient<chrono::DateTime<chrono::Utc>>) -> Scan<()> {
+    if slot.is_present() {
+        return s.skip_value();
+    }
+    *slot = match s.plain_string() {
+        Some(text) => parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value),
+        None => s.scalar()?.time(),
+    };
+    Ok(())
+}
+
+/// [`scan_fill`] with [`Scalar::count`], a plain integer read directly.
+#[inline]
+fn scan_count(s: &mut Scanner<'_>, slot: &mut Lenient<u64>) -> Scan<()> {
+    if slot.is_present() {
+        return s.skip_value();
+    }
+    *slot = scan_count_value(s)?;
+    Ok(())
+}
+
+/// The next value as [`Scalar::count`] reads it.
+#[inline]
+fn scan_count_value(s: &mut Scanner<'_>) -> Scan<Lenient<u64>> {
+    Ok(match s.plain_u64() {
+        Some(v) => Lenient::Value(v),
+        None => s.scalar()?.count(),
+    })
+}
+
 thread_local! {
     /// Each worker thread's [`Shapes`]: the keys of the last lines it read.
     static SHAPE: std::cell::RefCell<Shapes> = std::cell::RefCell::default();
@@ -1206,6 +1252,26 @@ struct ShapeKey<F> {
 /// Longer keys (with the bytes around them) are read the ordinary way.
 const SHAPE_KEY_BYTES: usize = 40;
 
+/// Where a predicted key's text is in the line: most fields never need it,
+/// so it is sliced only when asked for.
+#[derive(Clone, Copy)]
+struct KeySpan(usize, usize);
+
+/// A key as [`scan_map`] has it: predicted (its text not yet sliced) or read.
+enum KeyText<'a> {
+    Span(KeySpan),
+    Read(Cow<'a, str>),
+}
+
+impl<'a> KeyText<'a> {
+    fn text(self, s: &Scanner<'a>) -> Cow<'a, str> {
+        match self {
+            KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(a, b)),
+            KeyText::Read(key) => key,
+        }
+    }
+}
+
 impl<F: Copy> Shape<F> {
     /// The key at `slot` (or the next one) if the line continues with it;
     /// also the slot it was found at.
@@ -1215,15 +1281,15 @@ impl<F: Copy> Shape<F> {
         s: &mut Scanner<'a>,
         slot: usize,
         first: bool,
-    ) -> Option<(Cow<'a, str>, F, usize)> {
+    ) -> Option<(F, usize, KeySpan)> {
         for at in [slot, slot + 1] {
             let k = self.keys.get(at)?;
             if k.first != first {
                 continue;
             }
             if let Some(start) = s.eat(&k.raw[..k.len as usize]) {
-                let key = s.slice(start + k.key.0 as usize, start + k.key.1 as usize);
-                return Some((Cow::Borrowed(key), k.field, at));
+                let span = KeySpan(start + k.key.0 as usize, start + k.key.1 as usize);
+                return Some((k.field, at, span));
             }
         }
         None
@@ -1273,9 +1339,9 @@ fn scan_map<'a>(
             None => None,
         };
         let (key, f) = match predicted {
-            Some((key, f, at)) => {
+            Some((f, at, span)) => {
                 slot = at;
-                (key, f)
+                (KeyText::Span(span), f)
             }
             None => {
                 let start = s.pos();
@@ -1287,22 +1353,22 @@ fn scan_map<'a>(
                 if let (Some(sh), Cow::Borrowed(text)) = (shapes.as_deref_mut(), &key) {
                     sh.top.learn(slot, s.since(start), text, f, was_first);
                 }
-                (key, f)
+                (KeyText::Read(key), f)
             }
         };
         first = false;
         slot += 1;
         match f {
-            Field::Timestamp => scan_fill(s, &mut l.timestamp.0, Scalar::time)?,
-            Field::RequestId => scan_fill(s, &mut l.request_id.0, Scalar::label)?,
-            Field::Provider => scan_fill(s, &mut l.provider.0, Scalar::label)?,
-            Field::Model => scan_fill(s, &mut l.model.0, Scalar::label)?,
-            Field::Feature => scan_fill(s, &mut l.feature.0, Scalar::label)?,
-            Field::Route => scan_fill(s, &mut l.route.0, Scalar::label)?,
-            Field::Team => scan_fill(s, &mut l.team.0, Scalar::label)?,
-            Field::User => scan_fill(s, &mut l.user.0, Scalar::label)?,
-            Field::Session => scan_fill(s, &mut l.session.0, Scalar::label)?,
-            Field::Turn => scan_fill(s, &mut l.turn.0, Scalar::count)?,
+            Field::Timestamp => scan_time(s, &mut l.timestamp.0)?,
+            Field::RequestId => scan_label(s, &mut l.request_id.0)?,
+            Field::Provider => scan_label(s, &mut l.provider.0)?,
+            Field::Model => scan_label(s, &mut l.model.0)?,
+            Field::Feature => scan_label(s, &mut l.feature.0)?,
+            Field::Route => scan_label(s, &mut l.route.0)?,
+            Field::Team => scan_label(s, &mut l.team.0)?,
+            Field::User => scan_label(s, &mut l.user.0)?,
+            Field::Session => scan_label(s, &mut l.session.0)?,
+            Field::Turn => scan_count(s, &mut l.turn.0)?,
             Field::Status => {
                 if l.status.0.is_present() {
                     s.skip_value()?;
@@ -1311,33 +1377,33 @@ fn scan_map<'a>(
                     set_status(l, v);
                 }
             }
-            Field::HttpStatus => scan_fill(s, &mut l.http_status.0, Scalar::count)?,
+            Field::HttpStatus => scan_count(s, &mut l.http_status.0)?,
             Field::Error => {
                 let v = scan_error(s)?;
                 if !l.error_kind.0.is_present() {
                     l.error_kind = LStr(v);
                 }
             }
-            Field::ErrorKind => scan_fill(s, &mut l.error_kind.0, Scalar::label)?,
-            Field::Attempt => scan_fill(s, &mut l.attempt.0, Scalar::count)?,
-            Field::RetryOf => scan_fill(s, &mut l.retry_of.0, Scalar::label)?,
+            Field::ErrorKind => scan_label(s, &mut l.error_kind.0)?,
+            Field::Attempt => scan_count(s, &mut l.attempt.0)?,
+            Field::RetryOf => scan_label(s, &mut l.retry_of.0)?,
             Field::Usage => match shapes.as_deref_mut() {
                 Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
                 None => scan_usage(s, &mut l.usage)?,
             },
             Field::UsageKey => {
-                let v = s.scalar()?.count();
-                set_usage_key(&mut l.usage, &key, v);
+                let v = scan_count_value(s)?;
+                set_usage_key(&mut l.usage, &key.text(s), v);
             }
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
-            Field::ServiceTier => scan_fill(s, &mut l.service_tier.0, Scalar::label)?,
-            Field::FinishReason => scan_fill(s, &mut l.finish_reason.0, Scalar::label)?,
-            Field::MaxTokens => scan_fill(s, &mut l.max_tokens.0, Scalar::count)?,
-            Field::PromptHash => scan_fill(s, &mut l.prompt_hash.0, Scalar::label)?,
-            Field::PrefixHash => scan_fill(s, &mut l.prefix_hash.0, Scalar::label)?,
-            Field::PrefixTokens => scan_fill(s, &mut l.prefix_tokens.0, Scalar::count)?,
+            Field::ServiceTier => scan_label(s, &mut l.service_tier.0)?,
+            Field::FinishReason => scan_label(s, &mut l.finish_reason.0)?,
+            Field::MaxTokens => scan_count(s, &mut l.max_tokens.0)?,
+            Field::PromptHash => scan_label(s, &mut l.prompt_hash.0)?,
+            Field::PrefixHash => scan_label(s, &mut l.prefix_hash.0)?,
+            Field::PrefixTokens => scan_count(s, &mut l.prefix_tokens.0)?,
             Field::Messages | Field::Prompt | Field::System => {
                 if let Some(raw) = s.raw_value()? {
                     set_text(l, f, raw);
@@ -1348,6 +1414,7 @@ fn scan_map<'a>(
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => scan_nested(s, l, Scope::Nested, depth + 1)?,
             _ if scope == Scope::Metadata => {
+                let key = key.text(s);
                 if let Lenient::Value(v) = s.scalar()?.label() {
                     l.tags.push((key, v));
                 }
@@ -1413,7 +1480,7 @@ fn scan_usage_shaped(s: &mut Scanner<'_>, u: &mut RawUsage, shapes: &mut UsageSh
     let mut pending = None;
     let mut which = None;
     for (i, shape) in shapes.shapes.iter().enumerate() {
-        if let Some((_, f, at)) = shape.predict(s, 0, true) {
+        if let Some((f, at, _)) = shape.predict(s, 0, true) {
             pending = Some((f, at));
             which = Some(i);
             break;
@@ -1442,7 +1509,7 @@ fn usage_object(
     loop {
         let predicted = pending
             .take()
-            .or_else(|| shape.predict(s, *slot, first).map(|(_, f, at)| (f, at)));
+            .or_else(|| shape.predict(s, *slot, first).map(|(f, at, _)| (f, at)));
         let k = match predicted {
             Some((k, at)) => {
                 *slot = at;
@@ -1471,7 +1538,7 @@ fn usage_object(
                 }
             }
             k => {
-                let v = s.scalar()?.count();
+                let v = scan_count_value(s)?;
                 set_usage(u, k, v);
             }
         }

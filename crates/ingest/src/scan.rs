@@ -303,8 +303,17 @@ impl<'a> Scanner<'a> {
     /// Reads a number as serde_json's `deserialize_any` would see it.
     #[inline]
     pub fn number(&mut self) -> Scan<Scalar<'a>> {
-        // The common case in one pass: a plain integer of 1 to 19 digits
-        // (no sign, no leading zero, no fraction or exponent after it).
+        match self.plain_u64() {
+            Some(v) => Ok(Scalar::U64(v)),
+            None => self.number_general(),
+        }
+    }
+
+    /// The common case of a number, in one pass: a plain integer of 1 to 19
+    /// digits right at the cursor (no sign, no leading zero, no fraction or
+    /// exponent after it). `None` (the cursor unmoved) for anything else.
+    #[inline]
+    pub fn plain_u64(&mut self) -> Option<u64> {
         let b = self.bytes();
         let start = self.pos;
         let mut i = start;
@@ -322,9 +331,30 @@ impl<'a> Scanner<'a> {
             && !matches!(b.get(i), Some(b'.' | b'e' | b'E'))
         {
             self.pos = i;
-            return Ok(Scalar::U64(v));
+            Some(v)
+        } else {
+            None
         }
-        self.number_general()
+    }
+
+    /// The common case of a string, in one pass: one without escapes right
+    /// at the cursor, borrowed. `None` (the cursor unmoved) for anything
+    /// else, which [`Scanner::scalar`] then reads.
+    #[inline]
+    pub fn plain_string(&mut self) -> Option<&'a str> {
+        let b = self.bytes();
+        if b.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = find_special(b, start);
+        if b.get(end) != Some(&b'"') {
+            return None;
+        }
+        // Both ends are next to ASCII quotes, so on char boundaries.
+        let text = self.text.get(start..end)?;
+        self.pos = end + 1;
+        Some(text)
     }
 
     /// [`Scanner::number`] for every other number (and every invalid one).
