@@ -80,6 +80,19 @@ impl Problems {
         }
     }
 
+    /// [`Problems::take`] for a value the caller owns: moved, not cloned.
+    #[inline]
+    pub fn own<T>(&mut self, value: Lenient<T>, field: &str) -> Option<T> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(v),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
     pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &str) -> Option<T> {
         match value {
             Lenient::Missing => None,

@@ -1643,49 +1643,49 @@ impl<'a> RawLine<'a> {
         };
         let record = CallRecord {
             timestamp,
-            request_id: p.take(&self.request_id.0, "request_id"),
-            provider: p.take(&self.provider.0, "provider"),
-            model: match &self.model.0 {
-                Lenient::Value(m) => m.clone(),
+            request_id: p.own(self.request_id.0, "request_id"),
+            provider: p.own(self.provider.0, "provider"),
+            model: match self.model.0 {
+                Lenient::Value(m) => m,
                 Lenient::Missing => Cow::Borrowed(""),
                 _ => {
                     p.add(RejectReason::WrongType, "model");
                     Cow::Borrowed("")
                 }
             },
-            feature: p.take(&self.feature.0, "feature"),
-            route: p.take(&self.route.0, "route"),
-            team: p.take(&self.team.0, "team"),
-            user: p.take(&self.user.0, "user"),
-            session: p.take(&self.session.0, "session"),
+            feature: p.own(self.feature.0, "feature"),
+            route: p.own(self.route.0, "route"),
+            team: p.own(self.team.0, "team"),
+            user: p.own(self.user.0, "user"),
+            session: p.own(self.session.0, "session"),
             turn: p
                 .int(&self.turn.0, "turn")
                 .and_then(|v| u32::try_from(v).ok()),
             status,
-            error_kind: p.take(&self.error_kind.0, "error"),
+            error_kind: p.own(self.error_kind.0, "error"),
             http_status,
             attempt: p
                 .int(&self.attempt.0, "attempt")
                 .and_then(|v| u32::try_from(v).ok()),
-            retry_of: p.take(&self.retry_of.0, "retry_of"),
+            retry_of: p.own(self.retry_of.0, "retry_of"),
             usage: Default::default(),
             latency_ms,
             ttft_ms,
             batch,
-            finish_reason: p.take(&self.finish_reason.0, "finish_reason"),
+            finish_reason: p.own(self.finish_reason.0, "finish_reason"),
             max_tokens: p
                 .int(&self.max_tokens.0, "max_tokens")
                 .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
             prompt_fp: p
-                .take(&self.prompt_hash.0, "prompt_hash")
+                .own(self.prompt_hash.0, "prompt_hash")
                 .map(|h| fingerprint(&h))
                 .or(self.prompt_text_fp),
             prefix_fp: p
-                .take(&self.prefix_hash.0, "system_prompt_hash")
+                .own(self.prefix_hash.0, "system_prompt_hash")
                 .map(|h| fingerprint(&h))
                 .or(self.prefix_text_fp),
             prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
-            logged_cost: p.take(&self.cost.0, "cost"),
+            logged_cost: p.own(self.cost.0, "cost"),
             prompt_minhash: self.prompt_minhash,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
