@@ -225,6 +225,7 @@ impl Mapping {
     }
 
     /// The paths compiled for the scanner's pass, if they could be.
+    #[cfg(test)]
     pub(crate) fn compiled(&self) -> Option<&Compiled> {
         self.compiled.as_ref()
     }

@@ -188,6 +188,11 @@ impl Slot {
     }
 }
 
+/// A mapped field as [`Compiled::new`] lists them: its paths, slot, the
+/// gateway meaning of the same field, the meanings that write it, and the
+/// check on the gateway's reading.
+type Plan<'c> = (&'c Option<Paths>, Slot, Field, &'static [Field], Check);
+
 fn bit(f: Field) -> u64 {
     1u64 << (f as u32)
 }
@@ -238,7 +243,7 @@ impl Compiled {
             tokens: None,
         };
         use Field as F;
-        let table: [(&Option<Paths>, Slot, Field, &[Field], Check); 23] = [
+        let table: [Plan<'_>; 23] = [
             (
                 &c.request_id,
                 Slot::RequestId,
@@ -815,14 +820,12 @@ impl<'a> Reader<'_, 'a> {
         if parent == 0 && !self.c.eager[node] && !self.sc.rescanned {
             self.rescan()?;
         }
-        if parent != 0 {
-            if self.sc.expanded[parent] != self.sc.generation {
-                let Some(at) = self.resolve(parent)? else {
-                    return Ok(None);
-                };
-                self.expand(parent, at)?;
-                self.sc.expanded[parent] = self.sc.generation;
-            }
+        if parent != 0 && self.sc.expanded[parent] != self.sc.generation {
+            let Some(at) = self.resolve(parent)? else {
+                return Ok(None);
+            };
+            self.expand(parent, at)?;
+            self.sc.expanded[parent] = self.sc.generation;
         }
         Ok(self.sc.is_found(node).then(|| self.sc.at[node]))
     }
