@@ -430,8 +430,8 @@ impl Compiled {
     }
 
     /// Marks the top-level keys that are looked up on every line: those of
-    /// every lookup not covered by a [`Same`] or [`SameTags`], the keys `R.T`
-    /// a [`SameTags`] checks for, and the timestamp origin's keys.
+    /// every lookup not covered by a [`Same`] or by `same_tags`, the keys `R.T`
+    /// `same_tags` checks for, and the timestamp origin's keys.
     fn mark_eager(&mut self) {
         let mut ends: Vec<usize> = Vec::new();
         let mut all = |lookup: &Lookup| ends.extend(lookup.paths.iter().flatten());
