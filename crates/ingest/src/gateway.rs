@@ -388,7 +388,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
 /// What a key means to the gateway reader. The scanner and the serde visitor
 /// both dispatch through this one table, so they recognise the same keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
+pub(crate) enum Field {
     Timestamp,
     RequestId,
     Provider,
@@ -428,7 +428,7 @@ enum Field {
     Other,
 }
 
-fn field(key: &str) -> Field {
+pub(crate) fn field(key: &str) -> Field {
     // Grouped by length, so a key is compared only with the few of its own
     // length (a chain of all ~90 comparisons showed up in profiles).
     match key.len() {
@@ -1126,10 +1126,45 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
 
 /// Reads a line into `raw` (which is left half-filled on a bail).
 fn scan_line<'a>(line: &'a str, raw: &mut RawLine<'a>) -> Scan<()> {
+    scan_line_keys(line, raw, &mut NoKeys)
+}
+
+/// Told each top-level key of a line as the scanner reads it: how a user
+/// mapping (`mapping_scan.rs`) finds its paths in the gateway reader's own
+/// pass instead of reading the line a second time.
+pub(crate) trait TopKeys {
+    /// Whether anyone listens: when not, a predicted key's text is never
+    /// sliced for [`TopKeys::key`].
+    const LISTENS: bool = true;
+    /// `key` (decoded), its meaning to the gateway reader, and the byte
+    /// offset in the line where its value starts (whitespace may precede it).
+    fn key(&mut self, key: &str, field: Field, value_at: usize);
+}
+
+/// Nobody listening: compiled away, so the plain reader pays nothing.
+struct NoKeys;
+
+impl TopKeys for NoKeys {
+    const LISTENS: bool = false;
+    #[inline(always)]
+    fn key(&mut self, _: &str, _: Field, _: usize) {}
+}
+
+/// The scanner half of [`parse_raw_str`], telling `keys` each top-level key.
+/// A bail (then `raw` is half-filled) leaves the line to the caller.
+pub(crate) fn scan_raw_keys<'a, K: TopKeys>(
+    line: &'a str,
+    raw: &mut RawLine<'a>,
+    keys: &mut K,
+) -> Scan<()> {
+    scan_line_keys(line, raw, keys)
+}
+
+fn scan_line_keys<'a, K: TopKeys>(line: &'a str, raw: &mut RawLine<'a>, keys: &mut K) -> Scan<()> {
     let mut s = Scanner::new(line);
     SHAPE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut shapes) => scan_map(&mut s, raw, Scope::Top, 0, Some(&mut shapes)),
-        Err(_) => scan_map(&mut s, raw, Scope::Top, 0, None),
+        Ok(mut shapes) => scan_map(&mut s, raw, Scope::Top, 0, Some(&mut shapes), keys),
+        Err(_) => scan_map(&mut s, raw, Scope::Top, 0, None, keys),
     })?;
     if !s.at_end() {
         return Err(Bail);
@@ -1264,6 +1299,13 @@ enum KeyText<'a> {
 }
 
 impl<'a> KeyText<'a> {
+    fn as_str<'k>(&'k self, s: &Scanner<'a>) -> Cow<'k, str> {
+        match self {
+            KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(*a, *b)),
+            KeyText::Read(key) => Cow::Borrowed(key),
+        }
+    }
+
     fn text(self, s: &Scanner<'a>) -> Cow<'a, str> {
         match self {
             KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(a, b)),
@@ -1275,7 +1317,9 @@ impl<'a> KeyText<'a> {
 impl<F: Copy> Shape<F> {
     /// The key at `slot` (or the next one) if the line continues with it;
     /// also the slot it was found at.
-    #[inline]
+    // Always: with two `scan_map`s (see `TopKeys`) the compiler would
+    // otherwise call it, on every key of every line.
+    #[inline(always)]
     fn predict<'a>(
         &self,
         s: &mut Scanner<'a>,
@@ -1323,12 +1367,13 @@ impl<F: Copy> Shape<F> {
     }
 }
 
-fn scan_map<'a>(
+fn scan_map<'a, K: TopKeys>(
     s: &mut Scanner<'a>,
     l: &mut RawLine<'a>,
     scope: Scope,
     depth: u8,
     mut shapes: Option<&mut Shapes>,
+    keys: &mut K,
 ) -> Scan<()> {
     s.begin_object()?;
     let mut first = true;
@@ -1358,6 +1403,9 @@ fn scan_map<'a>(
         };
         first = false;
         slot += 1;
+        if K::LISTENS {
+            keys.key(&key.as_str(s), f, s.pos());
+        }
         match f {
             Field::Timestamp => scan_time(s, &mut l.timestamp.0)?,
             Field::RequestId => scan_label(s, &mut l.request_id.0)?,
@@ -1429,7 +1477,7 @@ fn scan_map<'a>(
 /// else is read and ignored.
 fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
     if s.peek()? == b'{' {
-        scan_map(s, l, scope, depth, None)
+        scan_map(s, l, scope, depth, None, &mut NoKeys)
     } else {
         s.scalar().map(|_| ())
     }

@@ -20,6 +20,7 @@ pub mod gateway;
 pub mod helicone;
 pub mod langfuse;
 pub mod mapping;
+mod mapping_scan;
 pub mod otel;
 pub mod parquet;
 pub mod pipeline;

@@ -36,6 +36,7 @@ use tokenaudit_core::CallRecord;
 
 use crate::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
 use crate::gateway::{self, LNum, RawLine};
+use crate::mapping_scan::Compiled;
 use crate::rejects::{Reject, RejectReason};
 
 /// One path, or several tried in order.
@@ -47,7 +48,7 @@ pub enum Paths {
 }
 
 impl Paths {
-    fn iter(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         // Without collecting: this runs for every mapped field of every line.
         let (one, many): (Option<&str>, &[String]) = match self {
             Paths::One(p) => (Some(p.as_str()), &[]),
@@ -143,6 +144,9 @@ pub struct Mapping {
     /// rest of a line is stepped over. (A hash collision only builds one
     /// more value; lookups compare the keys themselves.)
     top_keys: Vec<u64>,
+    /// The paths compiled for the scanner's pass (`mapping_scan.rs`); `None`
+    /// when a path is beyond it, and then every line is read through a tree.
+    compiled: Option<Compiled>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,10 +184,12 @@ impl Mapping {
         }
         top_keys.sort_unstable();
         top_keys.dedup();
+        let compiled = Compiled::new(&config, origin.is_some());
         Ok(Mapping {
             config,
             origin,
             top_keys,
+            compiled,
         })
     }
 
@@ -205,8 +211,28 @@ impl Mapping {
         }
     }
 
-    /// The same for a line already known to be UTF-8 (the fast path).
+    /// The same for a line already known to be UTF-8 (the fast path): the
+    /// compiled paths read in the gateway scanner's pass, or, for what they
+    /// do not handle, the tree.
     pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        if let Some(c) = &self.compiled {
+            let mut raw = RawLine::default();
+            if c.read(self, line, &mut raw) {
+                return raw.into_record();
+            }
+        }
+        self.parse_line_str_tree(line)
+    }
+
+    /// The paths compiled for the scanner's pass, if they could be.
+    #[cfg(test)]
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        self.compiled.as_ref()
+    }
+
+    /// The reference implementation: the gateway reader, then a JSON tree
+    /// of the line's mapped keys.
+    pub fn parse_line_str_tree<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
         let mut raw = gateway::parse_raw_str(line)?;
         let mut de = serde_json::Deserializer::from_str(line);
         self.read(&mut raw, &mut de)?;
@@ -283,14 +309,37 @@ impl Mapping {
         for (key, paths) in &c.tags {
             if let Some(x) = find(v, paths) {
                 if let Lenient::Value(text) = owned(LStr::deserialize(x).unwrap_or_default()).0 {
-                    // A mapped tag replaces one of the same name found by the heuristics.
-                    raw.tags.retain(|(k, _)| k != key);
-                    raw.tags.push((Cow::Owned(key.clone()), text));
+                    self.set_tag(raw, key, text);
                 }
             }
         }
         self.apply_tokens(raw, v);
-        let d = &c.defaults;
+        self.apply_defaults(raw);
+    }
+
+    pub(crate) fn origin(&self) -> Option<DateTime<Utc>> {
+        self.origin
+    }
+
+    /// A mapped tag replaces one of the same name found by the heuristics.
+    pub(crate) fn set_tag<'a>(&self, raw: &mut RawLine<'a>, key: &str, text: Cow<'a, str>) {
+        // The name of a tag it replaces is the same text, usually borrowed
+        // from the line: reused, it saves copying the name on every line.
+        let mut name = None;
+        raw.tags.retain(|(k, _)| {
+            let keep = k != key;
+            if !keep && name.is_none() {
+                name = Some(k.clone());
+            }
+            keep
+        });
+        let name = name.unwrap_or_else(|| Cow::Owned(key.to_string()));
+        raw.tags.push((name, text));
+    }
+
+    /// The `[mapping.defaults]` for fields still missing.
+    pub(crate) fn apply_defaults(&self, raw: &mut RawLine<'_>) {
+        let d = &self.config.defaults;
         let default = |slot: &mut LStr<'_>, value: &Option<String>| {
             if let (false, Some(text)) = (slot.0.is_present(), value) {
                 slot.0 = Lenient::Value(Cow::Owned(text.clone()));
@@ -329,12 +378,23 @@ impl Mapping {
                 None => Lenient::Missing,
             }
         };
-        let input = get(&c.input_tokens);
-        let cached = get(&c.cached_read_tokens);
-        let write = get(&c.cache_write_tokens);
-        let write_1h = get(&c.cache_write_1h_tokens);
-        let mut output = get(&c.output_tokens);
-        let reasoning = get(&c.reasoning_tokens);
+        let values = [
+            get(&c.input_tokens),
+            get(&c.cached_read_tokens),
+            get(&c.cache_write_tokens),
+            get(&c.cache_write_1h_tokens),
+            get(&c.output_tokens),
+            get(&c.reasoning_tokens),
+        ];
+        self.set_tokens(raw, values);
+    }
+
+    /// The mapped token counts (input, cached read, cache write, 1-hour
+    /// cache write, output, reasoning; missing when unmapped or not found)
+    /// replace the heuristics' usage, in the mapping's convention.
+    pub(crate) fn set_tokens(&self, raw: &mut RawLine<'_>, values: [Lenient<u64>; 6]) {
+        let c = &self.config;
+        let [input, cached, write, write_1h, mut output, reasoning] = values;
         if !c.output_includes_reasoning {
             if let (Lenient::Value(o), Lenient::Value(r)) = (&output, &reasoning) {
                 output = Lenient::Value(o + r);
@@ -362,6 +422,18 @@ impl Mapping {
     }
 
     fn timestamp(&self, x: &Value) -> LTime {
+        let number = match x {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        self.timestamp_of(number, || LTime::deserialize(x).unwrap_or_default())
+    }
+
+    /// A mapped timestamp: `number` is the value as a number (a JSON number,
+    /// or a string that parses as one), converted by the mapping's unit and
+    /// origin; otherwise `read` reads it as any timestamp.
+    pub(crate) fn timestamp_of(&self, number: Option<f64>, read: impl FnOnce() -> LTime) -> LTime {
         let unit_nanos = |n: f64| -> Option<f64> {
             Some(match self.config.timestamp_unit? {
                 TimeUnit::S => n * 1e9,
@@ -369,11 +441,6 @@ impl Mapping {
                 TimeUnit::Us => n * 1e3,
                 TimeUnit::Ns => n,
             })
-        };
-        let number = match x {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
         };
         match (number, self.origin) {
             (Some(n), Some(origin)) => {
@@ -390,7 +457,7 @@ impl Mapping {
                     nanos as i64,
                 )))
             }
-            _ => LTime::deserialize(x).unwrap_or_default(),
+            _ => read(),
         }
     }
 }
