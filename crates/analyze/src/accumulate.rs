@@ -668,7 +668,7 @@ impl Accumulator<'_> {
 }
 
 impl RecordSink for Accumulator<'_> {
-    fn record(&mut self, r: CallRecord<'_>, at: Location) {
+    fn record(&mut self, r: &CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
             {

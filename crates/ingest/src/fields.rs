@@ -37,6 +37,34 @@ impl<T> Lenient<T> {
     }
 }
 
+/// A record's tags.
+pub type Tags<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+thread_local! {
+    /// An emptied tag list whose allocation the next line can reuse: most
+    /// lines have tags, and a fresh `Vec` for each was a malloc and a free
+    /// per call.
+    static SPARE_TAGS: std::cell::Cell<Tags<'static>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// An empty tag list, with the capacity of a recycled one when there is one.
+#[inline]
+pub fn fresh_tags<'a>() -> Tags<'a> {
+    SPARE_TAGS.take()
+}
+
+/// Keeps `tags`' allocation (emptied) for [`fresh_tags`].
+#[inline]
+pub fn recycle_tags(tags: Tags<'_>) {
+    if tags.capacity() == 0 {
+        return;
+    }
+    // Emptied into a list of another lifetime: the same layout, so the
+    // allocation is kept (std collects in place).
+    let empty: Tags<'static> = tags.into_iter().filter_map(|_| None).collect();
+    SPARE_TAGS.set(empty);
+}
+
 /// Records the first problem seen on a line; later ones are ignored.
 #[derive(Debug, Default)]
 pub struct Problems(pub Option<Reject>);

@@ -1752,7 +1752,10 @@ pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
 pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
     // Filled in place: a `RawLine` is about a kilobyte, and moving it
     // through `Result`s costs copies on every line.
-    let mut raw = RawLine::default();
+    let mut raw = RawLine {
+        tags: crate::fields::fresh_tags(),
+        ..RawLine::default()
+    };
     match scan_line(line, &mut raw) {
         Ok(()) => raw.into_record(),
         Err(Bail) => parse_raw_serde(line)?.into_record(),

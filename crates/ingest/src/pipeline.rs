@@ -39,7 +39,9 @@ pub struct Location {
 
 /// Receives the records parsed by one worker.
 pub trait RecordSink: Send {
-    fn record(&mut self, record: CallRecord<'_>, at: Location);
+    /// Borrowed, so that the pipeline can reuse the record's buffers (see
+    /// [`crate::fields::recycle_tags`]).
+    fn record(&mut self, record: &CallRecord<'_>, at: Location);
 }
 
 /// Live counters for a progress display.
@@ -231,7 +233,7 @@ where
         if let Some(sink) = sinks.first_mut() {
             for (record, at) in kept {
                 summary.sources[at.source].records += 1;
-                sink.record(record, at);
+                sink.record(&record, at);
             }
         }
         for (source, n) in lost {
@@ -343,7 +345,8 @@ impl<S: RecordSink> Worker<S> {
         match parsed {
             Ok(record) => {
                 self.counts[1] += 1;
-                self.sink.record(record, at);
+                self.sink.record(&record, at);
+                crate::fields::recycle_tags(record.tags);
             }
             Err(reject) => {
                 self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
