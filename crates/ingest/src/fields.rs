@@ -1011,7 +1011,88 @@ struct Message<'a> {
 /// A `messages` array read once for both what the near-duplicate check
 /// compares ([`prompt_text`]) and the fingerprint of the first system (or
 /// developer) message's raw content.
-pub fn read_messages(raw: &str) -> (Option<String>, Option<u64>) {
+pub fn read_messages(raw: &str) -> (Option<Cow<'_, str>>, Option<u64>) {
+    match scan_messages(raw) {
+        Ok(read) => read,
+        Err(crate::scan::Bail) => {
+            let (text, system) = read_messages_serde(raw);
+            (text.map(Cow::Owned), system)
+        }
+    }
+}
+
+/// [`read_messages`] with the scanner, for the common case: an array of
+/// objects whose `role` is a string (or null) and whose last user message's
+/// `content` is a string; nothing is allocated unless that string has
+/// escapes. Anything else (a duplicated `role` or `content`, which serde
+/// refuses; non-string contents; invalid JSON) bails to the serde reader,
+/// which has the final word.
+fn scan_messages(raw: &str) -> crate::scan::Scan<(Option<Cow<'_, str>>, Option<u64>)> {
+    use crate::scan::{Bail, Scanner};
+    let mut s = Scanner::new(raw);
+    s.begin_array()?;
+    let mut system = None;
+    let mut user_content: Option<Option<&str>> = None;
+    let mut first_element = true;
+    let mut index = 0usize;
+    while s.next_element(&mut first_element)? {
+        s.begin_object()?;
+        let (mut role, mut content): (Option<Option<Cow<'_, str>>>, Option<Option<&str>>) =
+            (None, None);
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            match &*key {
+                "role" => {
+                    if role.is_some() {
+                        return Err(Bail);
+                    }
+                    role = Some(match s.peek()? {
+                        b'"' => Some(s.string()?),
+                        b'n' => {
+                            s.skip_value()?;
+                            None
+                        }
+                        _ => return Err(Bail),
+                    });
+                }
+                "content" => {
+                    if content.is_some() {
+                        return Err(Bail);
+                    }
+                    content = Some(s.raw_value()?);
+                }
+                _ => s.skip_value()?,
+            }
+        }
+        let role = role.flatten();
+        let content = content.flatten();
+        if index == 0 && matches!(role.as_deref(), Some("system" | "developer")) {
+            system = content.map(|c| xxhash_rust::xxh3::xxh3_64(c.as_bytes()));
+        }
+        if role.as_deref() == Some("user") {
+            user_content = Some(content);
+        }
+        index += 1;
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    let text = match user_content {
+        // No user message: the general reader decides.
+        None => return Err(Bail),
+        Some(None) => None,
+        Some(Some(c)) if c.starts_with('"') => {
+            let mut cs = Scanner::new(c);
+            Some(cs.string()?)
+        }
+        // Parts or other values: the serde reader's `content_text`.
+        Some(Some(_)) => return Err(Bail),
+    };
+    Ok((text, system))
+}
+
+/// The reference reader of [`read_messages`] (and its fallback).
+fn read_messages_serde(raw: &str) -> (Option<String>, Option<u64>) {
     let Ok(msgs) = serde_json::from_str::<Vec<Message>>(raw) else {
         // Not a list of objects with string roles: the general reader decides.
         return (prompt_text(raw), None);
@@ -1194,5 +1275,70 @@ mod minhash_tests {
             Some("just a prompt")
         );
         assert_eq!(prompt_text("42"), None);
+    }
+}
+
+#[cfg(test)]
+mod messages_tests {
+    use super::*;
+
+    /// The scanner's reading of a `messages` array equals the serde
+    /// reader's whenever the scanner does not bail; and the cases it must
+    /// leave to serde do bail.
+    #[test]
+    fn scanned_messages_read_like_serde() {
+        let cases = [
+            (
+                r#"[{"role":"user","content":"How to add a teammate"}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi \"there\"\n\u00e9"}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"developer","content":{"x":1}},{"role":"assistant","content":"a"},{"role":"user","content":"b","name":"n"}]"#,
+                true,
+            ),
+            (
+                r#" [ { "content" : "x" , "role" : "user" } , {"role":null,"content":"y"} ] "#,
+                true,
+            ),
+            (r#"[{"role":"user","content":null}]"#, true),
+            (
+                r#"[{"role":"user"},{"role":"system","content":"late system"}]"#,
+                true,
+            ),
+            (r#"[{"role":"us\u0065r","content":"escaped role"}]"#, true),
+            // Left to serde: a duplicated key, parts, no user message,
+            // a role of another type, a lone surrogate, not an array.
+            (r#"[{"role":"user","role":"user","content":"dup"}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"parts"}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"assistant","content":"no user"}]"#, false),
+            (r#"[{"role":5,"content":"x"}]"#, false),
+            (r#"[{"role":"user","content":"lone \ud83d"}]"#, false),
+            (r#"[["system","tuple"]]"#, false),
+            (r#"[{"role":"user","content":"x"}] trailing"#, false),
+        ];
+        for (raw, fast) in cases {
+            let scanned = scan_messages(raw);
+            assert_eq!(scanned.is_ok(), fast, "{raw}");
+            let (text, system) = read_messages_serde(raw);
+            if let Ok((t, sys)) = scanned {
+                assert_eq!(
+                    (t.map(Cow::into_owned), sys),
+                    (text.clone(), system),
+                    "{raw}"
+                );
+            }
+            let (t, sys) = read_messages(raw);
+            assert_eq!((t.map(Cow::into_owned), sys), (text, system), "{raw}");
+        }
+        // A plain content is borrowed, not copied.
+        let (text, _) = read_messages(r#"[{"role":"user","content":"plain"}]"#);
+        assert!(matches!(text, Some(Cow::Borrowed("plain"))));
     }
 }
