@@ -1244,6 +1244,7 @@ thread_local! {
 struct Shapes {
     top: Shape<Field>,
     usage: UsageShapes,
+    tags: Shape<()>,
 }
 
 const USAGE_SHAPES: usize = 3;
@@ -1458,7 +1459,7 @@ fn scan_map<'a, K: TopKeys>(
                 }
             }
             Field::Cost => scan_fill(s, &mut l.cost.0, |v| LMoney::from_label(v.label()).0)?,
-            Field::Tags => scan_tags(s, &mut l.tags)?,
+            Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => scan_nested(s, l, Scope::Nested, depth + 1)?,
             _ if scope == Scope::Metadata => {
@@ -1611,14 +1612,44 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
     Ok(error_object_kind(kind))
 }
 
-fn scan_tags<'a>(s: &mut Scanner<'a>, out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Scan<()> {
+fn scan_tags<'a>(
+    s: &mut Scanner<'a>,
+    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    mut shape: Option<&mut Shape<()>>,
+) -> Scan<()> {
     match s.peek()? {
         b'{' => {
             s.begin_object()?;
             let mut first = true;
-            while let Some(key) = s.next_key(&mut first)? {
-                let key = Scalar::Str(key).label();
-                if let (Lenient::Value(k), Lenient::Value(v)) = (key, s.scalar()?.label()) {
+            let mut slot = 0;
+            loop {
+                // Tag keys repeat line after line too: predicted as the
+                // top level's are.
+                let predicted = shape.as_deref().and_then(|sh| sh.predict(s, slot, first));
+                let key = match predicted {
+                    Some(((), at, KeySpan(a, b))) => {
+                        slot = at;
+                        Cow::Borrowed(s.slice(a, b))
+                    }
+                    None => {
+                        let start = s.pos();
+                        let was_first = first;
+                        let Some(key) = s.next_key(&mut first)? else {
+                            break;
+                        };
+                        if let (Some(sh), Cow::Borrowed(text)) = (shape.as_deref_mut(), &key) {
+                            sh.learn(slot, s.since(start), text, (), was_first);
+                        }
+                        key
+                    }
+                };
+                first = false;
+                slot += 1;
+                let value = match s.plain_string() {
+                    Some(text) => non_empty(Cow::Borrowed(text)),
+                    None => s.scalar()?.label(),
+                };
+                if let (Lenient::Value(k), Lenient::Value(v)) = (non_empty(key), value) {
                     out.push((k, v));
                 }
             }
@@ -2001,6 +2032,10 @@ mod tests {
         r#"{"model":"x","usage":{"prompt_tokens":12345678901234567890,"completion_tokens":1234567890123456789,"cached_tokens":0}}"#,
         r#"{"model":"x","usage":{"prompt_tokens":0.0,"completion_tokens":1E2,"cached_tokens":0e0,"reasoning_tokens":10.0}}"#,
         r#"{"model":"x","usage":{"prompt_tokens_x":5,"prompt_tokens":6,"completion_tokens":1}}"#,
+        // Tag objects of several shapes (their keys are predicted too).
+        r#"{"model":"x","tags":{"env":"prod","user_facing":"true"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":{"env":"prod","env":"dev","k\u0065y":"v"," ":"blank key","user_facing":" ","n":7},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":{ "env" : "prod" ,"user_facing":true},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
     ];
 
     /// Reads a line both ways. When the scanner accepts it, serde_json must
