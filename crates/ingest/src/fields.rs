@@ -70,6 +70,7 @@ pub fn recycle_tags(tags: Tags<'_>) {
 pub struct Problems(pub Option<Reject>);
 
 impl Problems {
+    #[cold]
     pub fn add(&mut self, reason: RejectReason, field: &str) {
         if self.0.is_none() {
             self.0 = Some(Reject::new(reason, field.to_string()));
@@ -77,6 +78,7 @@ impl Problems {
     }
 
     /// Unwraps a token count, noting negative or mistyped values.
+    #[inline]
     pub fn tokens(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
         match value {
             Lenient::Missing => None,
@@ -97,6 +99,7 @@ impl Problems {
     }
 
     /// Unwraps any other integer field (negative counts as wrong type).
+    #[inline]
     pub fn int(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
         match value {
             Lenient::Missing => None,
@@ -121,6 +124,7 @@ impl Problems {
         }
     }
 
+    #[inline]
     pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &str) -> Option<T> {
         match value {
             Lenient::Missing => None,
