@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod provider;
 pub mod rejects;
 pub mod scan;
+pub(crate) mod scan_value;
 pub mod source;
 
 pub use format::Format;

@@ -34,6 +34,8 @@ use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
 use crate::rejects::{Reject, RejectReason};
+use crate::scan::{Bail, Scan, Scanner};
+use crate::scan_value::once;
 
 #[derive(Deserialize)]
 struct Export<'a> {
@@ -117,18 +119,38 @@ struct ArrayValue<'a> {
 }
 
 impl<'a> AnyValue<'a> {
-    /// The scalar as text (strings, integers, doubles, booleans).
-    fn text(&self) -> Option<&Cow<'a, str>> {
-        [&self.string, &self.int, &self.double, &self.boolean]
+    /// What the reader uses of the value.
+    fn attr(&self) -> Attr<'a> {
+        let text = [&self.string, &self.int, &self.double, &self.boolean]
             .into_iter()
             .find_map(|v| match &v.0 {
-                Lenient::Value(t) => Some(t),
+                Lenient::Value(t) => Some(t.clone()),
                 _ => None,
-            })
+            });
+        let array = self.array.as_ref().map(|a| {
+            a.values
+                .iter()
+                .map(|v| v.attr().label())
+                .find(Lenient::is_present)
+                .unwrap_or(Lenient::Missing)
+        });
+        Attr { text, array }
     }
+}
 
+/// An attribute value as the reader uses it, however it was read: the
+/// scalar as text (the first of `stringValue`, `intValue`, `doubleValue`,
+/// `boolValue` that is set) and, for an `arrayValue`, its first item's
+/// label (the first that is not missing).
+#[derive(Default)]
+struct Attr<'a> {
+    text: Option<Cow<'a, str>>,
+    array: Option<Lenient<Cow<'a, str>>>,
+}
+
+impl<'a> Attr<'a> {
     fn label(&self) -> Lenient<Cow<'a, str>> {
-        match self.text() {
+        match &self.text {
             Some(t) => Lenient::Value(t.clone()),
             None if self.array.is_some() => Lenient::WrongType,
             None => Lenient::Missing,
@@ -136,7 +158,7 @@ impl<'a> AnyValue<'a> {
     }
 
     fn count(&self) -> Lenient<u64> {
-        match self.text() {
+        match &self.text {
             Some(t) => Scalar::Str(Cow::Borrowed(t)).count(),
             None if self.array.is_some() => Lenient::WrongType,
             None => Lenient::Missing,
@@ -146,14 +168,14 @@ impl<'a> AnyValue<'a> {
     /// The first string of an array value, or the scalar itself.
     fn first(&self) -> Lenient<Cow<'a, str>> {
         match &self.array {
-            Some(a) => a
-                .values
-                .iter()
-                .map(AnyValue::label)
-                .find(Lenient::is_present)
-                .unwrap_or(Lenient::Missing),
+            Some(first) => first.clone(),
             None => self.label(),
         }
+    }
+
+    /// The value as a tag: scalars up to [`MAX_TAG_VALUE`] bytes.
+    fn tag(self) -> Option<Cow<'a, str>> {
+        self.text.filter(|t| t.len() <= MAX_TAG_VALUE)
     }
 }
 
@@ -189,13 +211,10 @@ fn is_untaggable(key: &str) -> bool {
 /// Longer string values are text, not labels, and are not kept as tags.
 const MAX_TAG_VALUE: usize = 128;
 
-fn tag_value<'a>(v: &AnyValue<'a>) -> Option<Cow<'a, str>> {
-    v.text().filter(|t| t.len() <= MAX_TAG_VALUE).cloned()
-}
-
 /// Reads one OTLP JSON line into a record per GenAI span. `emit` receives
 /// each record or per-span reject; a line that is not an export, or has no
-/// GenAI span, gives one reject.
+/// GenAI span, gives one reject. The line is read with the scanner, or, when
+/// it bails, with serde_json, which then decides and words the result.
 pub fn parse_line_each<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
     if line.trim_start().as_bytes().first() != Some(&b'{') {
         let reject = match serde_json::from_str::<IgnoredAny>(line) {
@@ -207,6 +226,14 @@ pub fn parse_line_each<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord
         };
         return emit(Err(reject));
     }
+    match scan_line(line) {
+        Ok(lines) => lines.emit(emit),
+        Err(Bail) => parse_line_serde(line, emit),
+    }
+}
+
+/// The serde_json path: the reference the scanner path must agree with.
+fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
     let export: Export<'a> = match serde_json::from_str(line) {
         Ok(e) => e,
         Err(e) => {
@@ -219,106 +246,170 @@ pub fn parse_line_each<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord
             )))
         }
     };
-    let mut spans = 0u64;
-    let mut calls = 0u64;
+    let mut out = Spans::default();
     for rs in &export.resource_spans {
         let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+        let resource_tags: Vec<_> = resource
+            .iter()
+            .filter_map(|kv| kv.value.attr().tag().map(|t| (kv.key.clone(), t)))
+            .collect();
         for ss in &rs.scope_spans {
             for span in &ss.spans {
-                spans += 1;
-                if let Some(result) = span_record(resource, span) {
-                    calls += 1;
-                    emit(result);
+                let mut attrs = SpanAttrs::default();
+                for kv in &span.attributes {
+                    attrs.add(kv.key.clone(), kv.value.attr());
                 }
+                let fields = SpanFields {
+                    span_id: span.span_id.0.clone(),
+                    start: span.start.0.clone(),
+                    end: span.end.0.clone(),
+                    error: span
+                        .status
+                        .as_ref()
+                        .is_some_and(|s| is_error_code(&s.code.0)),
+                };
+                out.push(span_record(attrs, fields, &resource_tags));
             }
         }
     }
-    if calls == 0 {
-        emit(Err(Reject::new(
-            RejectReason::NoGenAiSpans,
-            format!(
-                "{spans} span(s), none a GenAI model call (no gen_ai.request.model, \
-                 gen_ai.response.model or gen_ai.usage.* attribute)"
-            ),
-        )));
+    out.emit(emit)
+}
+
+/// A line's spans: the records (and per-span rejects) of its GenAI spans,
+/// and how many spans it had.
+#[derive(Default)]
+struct Spans<'a> {
+    spans: u64,
+    results: Vec<Result<CallRecord<'a>, Reject>>,
+}
+
+impl<'a> Spans<'a> {
+    fn push(&mut self, result: Option<Result<CallRecord<'a>, Reject>>) {
+        self.spans += 1;
+        self.results.extend(result);
+    }
+
+    /// Emits the results, or the line's one reject when it had no GenAI span.
+    fn emit(self, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
+        if self.results.is_empty() {
+            return emit(Err(Reject::new(
+                RejectReason::NoGenAiSpans,
+                format!(
+                    "{} span(s), none a GenAI model call (no gen_ai.request.model, \
+                     gen_ai.response.model or gen_ai.usage.* attribute)",
+                    self.spans
+                ),
+            )));
+        }
+        self.results.into_iter().for_each(emit);
     }
 }
 
-/// The record of one span, or `None` when it is not a GenAI model call.
-fn span_record<'a>(
-    resource: &[KeyValue<'a>],
-    span: &Span<'a>,
-) -> Option<Result<CallRecord<'a>, Reject>> {
-    let mut p = Problems::default();
-    let mut u = RawUsage::default();
-    let (mut request_model, mut response_model) = (Lenient::Missing, Lenient::Missing);
-    let (mut provider, mut system) = (Lenient::Missing, Lenient::Missing);
-    let (mut response_id, mut session, mut user) =
-        (Lenient::Missing, Lenient::Missing, Lenient::Missing);
-    let (mut finish_reason, mut error_type) = (Lenient::Missing, Lenient::Missing);
-    let (mut max_tokens, mut cost) = (Lenient::Missing, Lenient::Missing);
-    let mut genai = false;
-    let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
-    for kv in &span.attributes {
-        let v = &kv.value;
-        match kv.key.as_ref() {
+/// `status.code`: `2` / `"STATUS_CODE_ERROR"` is an error.
+fn is_error_code(code: &Lenient<Cow<'_, str>>) -> bool {
+    matches!(code, Lenient::Value(c) if c == "2" || c.eq_ignore_ascii_case("STATUS_CODE_ERROR"))
+}
+
+/// A span's attributes, read in list order by [`SpanAttrs::add`].
+#[derive(Default)]
+struct SpanAttrs<'a> {
+    u: RawUsage,
+    request_model: Lenient<Cow<'a, str>>,
+    response_model: Lenient<Cow<'a, str>>,
+    provider: Lenient<Cow<'a, str>>,
+    system: Lenient<Cow<'a, str>>,
+    response_id: Lenient<Cow<'a, str>>,
+    session: Lenient<Cow<'a, str>>,
+    user: Lenient<Cow<'a, str>>,
+    finish_reason: Lenient<Cow<'a, str>>,
+    error_type: Lenient<Cow<'a, str>>,
+    max_tokens: Lenient<u64>,
+    cost: Lenient<Cow<'a, str>>,
+    /// A model or token attribute was seen.
+    genai: bool,
+    /// An agent or tool operation: not a call (later attributes unread).
+    grouping: bool,
+    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> SpanAttrs<'a> {
+    fn add(&mut self, key: Cow<'a, str>, v: Attr<'a>) {
+        if self.grouping {
+            return;
+        }
+        let u = &mut self.u;
+        match key.as_ref() {
             "gen_ai.operation.name" => {
-                if let Some(op) = v.text() {
-                    if is_grouping_operation(op) {
-                        return None;
-                    }
+                if let Some(op) = &v.text {
+                    self.grouping = is_grouping_operation(op);
                 }
             }
             "gen_ai.request.model" => {
-                genai = true;
-                request_model = v.label();
+                self.genai = true;
+                self.request_model = v.label();
             }
             "gen_ai.response.model" => {
-                genai = true;
-                response_model = v.label();
+                self.genai = true;
+                self.response_model = v.label();
             }
-            "gen_ai.provider.name" => provider = v.label(),
-            "gen_ai.system" => system = v.label(),
+            "gen_ai.provider.name" => self.provider = v.label(),
+            "gen_ai.system" => self.system = v.label(),
             "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => {
-                genai = true;
+                self.genai = true;
                 u.prompt_tokens = v.count();
             }
             "gen_ai.usage.output_tokens" | "gen_ai.usage.completion_tokens" => {
-                genai = true;
+                self.genai = true;
                 u.completion_tokens = v.count();
             }
             "gen_ai.usage.cache_read.input_tokens" => u.cached_tokens = v.count(),
             "gen_ai.usage.cache_creation.input_tokens" => u.cache_creation_input_tokens = v.count(),
             "gen_ai.usage.reasoning.output_tokens" => u.reasoning_tokens = v.count(),
-            "gen_ai.response.id" => response_id = v.label(),
-            "gen_ai.conversation.id" => session = v.label(),
-            "session.id" if !session.is_present() => session = v.label(),
-            "user.id" => user = v.label(),
-            "gen_ai.response.finish_reasons" => finish_reason = v.first(),
-            "gen_ai.request.max_tokens" => max_tokens = v.count(),
-            "gen_ai.usage.cost" => cost = v.label(),
-            "error.type" => error_type = v.label(),
-            key if !is_untaggable(key) => {
-                if let Some(t) = tag_value(v) {
-                    tags.push((kv.key.clone(), t));
+            "gen_ai.response.id" => self.response_id = v.label(),
+            "gen_ai.conversation.id" => self.session = v.label(),
+            "session.id" if !self.session.is_present() => self.session = v.label(),
+            "user.id" => self.user = v.label(),
+            "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
+            "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
+            "gen_ai.usage.cost" => self.cost = v.label(),
+            "error.type" => self.error_type = v.label(),
+            k if !is_untaggable(k) => {
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
                 }
             }
             _ => {}
         }
     }
-    if !genai {
+}
+
+/// The span's own fields the record needs.
+struct SpanFields<'a> {
+    span_id: Lenient<Cow<'a, str>>,
+    start: Lenient<Cow<'a, str>>,
+    end: Lenient<Cow<'a, str>>,
+    /// `status.code` says error.
+    error: bool,
+}
+
+/// The record of one span, or `None` when it is not a GenAI model call;
+/// both paths end here.
+fn span_record<'a>(
+    a: SpanAttrs<'a>,
+    span: SpanFields<'a>,
+    resource_tags: &[(Cow<'a, str>, Cow<'a, str>)],
+) -> Option<Result<CallRecord<'a>, Reject>> {
+    if a.grouping || !a.genai {
         return None;
     }
+    let mut p = Problems::default();
     // The conventions say input_tokens includes cached tokens. Instrumentations
     // that pass Anthropic's own input_tokens (which excludes them) give parts
     // larger than the whole, which no inclusive count can: read those as
     // exclusive rather than rejecting the call.
-    u = inclusive_usage(u);
-    for kv in resource {
-        if let Some(t) = tag_value(&kv.value) {
-            tags.push((kv.key.clone(), t));
-        }
-    }
+    let u = inclusive_usage(a.u);
+    let mut tags = a.tags;
+    tags.extend(resource_tags.iter().cloned());
     let start = p.int(&count(&span.start), "startTimeUnixNano");
     let end = p.int(&count(&span.end), "endTimeUnixNano");
     let timestamp = start
@@ -329,34 +420,33 @@ fn span_record<'a>(
         (Some(s), Some(e)) if s > 0 && e >= s => Some((e - s + 500_000) / 1_000_000),
         _ => None,
     };
-    let span_error = matches!(&span.status, Some(s) if matches!(&s.code.0,
-        Lenient::Value(c) if c == "2" || c.eq_ignore_ascii_case("STATUS_CODE_ERROR")));
-    let error_kind = p.take(&error_type, "error.type");
+    let span_error = span.error;
+    let error_kind = p.take(&a.error_type, "error.type");
     let status = (error_kind.is_some() || span_error).then_some(CallStatus::Error);
     let model = p
-        .take(&response_model, "gen_ai.response.model")
-        .or_else(|| p.take(&request_model, "gen_ai.request.model"))
+        .take(&a.response_model, "gen_ai.response.model")
+        .or_else(|| p.take(&a.request_model, "gen_ai.request.model"))
         .unwrap_or(Cow::Borrowed(""));
     let usage = u.normalise(&mut p);
     let record = CallRecord {
         timestamp,
         request_id: p
-            .take(&response_id, "gen_ai.response.id")
-            .or_else(|| p.take(&span.span_id.0, "spanId")),
+            .take(&a.response_id, "gen_ai.response.id")
+            .or_else(|| p.take(&span.span_id, "spanId")),
         provider: p
-            .take(&provider, "gen_ai.provider.name")
-            .or_else(|| p.take(&system, "gen_ai.system")),
+            .take(&a.provider, "gen_ai.provider.name")
+            .or_else(|| p.take(&a.system, "gen_ai.system")),
         model,
-        session: p.take(&session, "gen_ai.conversation.id"),
-        user: p.take(&user, "user.id"),
+        session: p.take(&a.session, "gen_ai.conversation.id"),
+        user: p.take(&a.user, "user.id"),
         status,
         error_kind: error_kind.or_else(|| span_error.then_some(Cow::Borrowed("span_error"))),
         latency_ms,
-        finish_reason: p.take(&finish_reason, "gen_ai.response.finish_reasons"),
+        finish_reason: p.take(&a.finish_reason, "gen_ai.response.finish_reasons"),
         max_tokens: p
-            .int(&max_tokens, "gen_ai.request.max_tokens")
+            .int(&a.max_tokens, "gen_ai.request.max_tokens")
             .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
-        logged_cost: match p.take(&cost, "gen_ai.usage.cost") {
+        logged_cost: match p.take(&a.cost, "gen_ai.usage.cost") {
             Some(c) => match tokenaudit_core::Money::parse_usd(&c) {
                 Some(m) => Some(m),
                 None => {
@@ -370,6 +460,246 @@ fn span_record<'a>(
         ..CallRecord::default()
     };
     Some(finish(record, usage, p))
+}
+
+// The fast path: the same structs read with the scanner, strings borrowed,
+// unused fields (`traceId`, `name`, events, links, …) stepped over unbuilt.
+// Where the serde structs would fail or could read otherwise it bails: a
+// duplicate field, `null` or another type where a list or struct is
+// required, an attribute without a string `key`, a `resource` after the
+// `scopeSpans` whose records it tags.
+
+/// Reads the whole line (its records are only handed on once it is known
+/// to be valid, as the serde path parses it whole first).
+fn scan_line(line: &str) -> Scan<Spans<'_>> {
+    let mut s = Scanner::new(line);
+    let mut out = Spans::default();
+    let mut seen = 0u64;
+    scan_object(&mut s, |s, key| {
+        if key != "resourceSpans" {
+            return s.skip_value();
+        }
+        once(&mut seen, 0)?;
+        scan_list(s, |s| scan_resource_spans(s, &mut out))
+    })?;
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    Ok(out)
+}
+
+/// An object, each key handed to `entry` (which reads its value); anything
+/// else bails.
+fn scan_object<'a>(
+    s: &mut Scanner<'a>,
+    mut entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
+) -> Scan<()> {
+    s.begin_object()?;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        entry(s, key)?;
+    }
+    Ok(())
+}
+
+/// An array (a `Vec` field: `null` is an error there), each item read by `item`.
+fn scan_list<'a>(
+    s: &mut Scanner<'a>,
+    mut item: impl FnMut(&mut Scanner<'a>) -> Scan<()>,
+) -> Scan<()> {
+    s.begin_array()?;
+    let mut first = true;
+    while s.next_element(&mut first)? {
+        item(s)?;
+    }
+    Ok(())
+}
+
+/// `Option<Struct>`: `null` is none (false), an object is read (true).
+fn scan_optional<'a>(
+    s: &mut Scanner<'a>,
+    entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
+) -> Scan<bool> {
+    if s.peek()? == b'n' {
+        s.skip_value()?;
+        return Ok(false);
+    }
+    scan_object(s, entry).map(|_| true)
+}
+
+fn scan_resource_spans<'a>(s: &mut Scanner<'a>, out: &mut Spans<'a>) -> Scan<()> {
+    let mut seen = 0u64;
+    let mut resource_tags = Vec::new();
+    scan_object(s, |s, key| match key.as_ref() {
+        "resource" => {
+            // Its tags go on the records of the spans before it too.
+            if seen & 2 != 0 {
+                return Err(Bail);
+            }
+            once(&mut seen, 0)?;
+            let mut attrs_seen = 0u64;
+            scan_optional(s, |s, key| {
+                if key != "attributes" {
+                    return s.skip_value();
+                }
+                once(&mut attrs_seen, 0)?;
+                scan_list(s, |s| {
+                    let (key, v) = scan_key_value(s)?;
+                    if let Some(t) = v.tag() {
+                        resource_tags.push((key, t));
+                    }
+                    Ok(())
+                })
+            })
+            .map(|_| ())
+        }
+        "scopeSpans" => {
+            once(&mut seen, 1)?;
+            scan_list(s, |s| {
+                let mut scope_seen = 0u64;
+                scan_object(s, |s, key| {
+                    if key != "spans" {
+                        return s.skip_value();
+                    }
+                    once(&mut scope_seen, 0)?;
+                    scan_list(s, |s| {
+                        let record = scan_span(s, &resource_tags)?;
+                        out.push(record);
+                        Ok(())
+                    })
+                })
+            })
+        }
+        _ => s.skip_value(),
+    })
+}
+
+fn scan_span<'a>(
+    s: &mut Scanner<'a>,
+    resource_tags: &[(Cow<'a, str>, Cow<'a, str>)],
+) -> Scan<Option<Result<CallRecord<'a>, Reject>>> {
+    let mut seen = 0u64;
+    let mut attrs = SpanAttrs::default();
+    let mut fields = SpanFields {
+        span_id: Lenient::Missing,
+        start: Lenient::Missing,
+        end: Lenient::Missing,
+        error: false,
+    };
+    scan_object(s, |s, key| {
+        match key.as_ref() {
+            "spanId" => {
+                once(&mut seen, 0)?;
+                fields.span_id = s.scalar()?.label();
+            }
+            "startTimeUnixNano" => {
+                once(&mut seen, 1)?;
+                fields.start = s.scalar()?.label();
+            }
+            "endTimeUnixNano" => {
+                once(&mut seen, 2)?;
+                fields.end = s.scalar()?.label();
+            }
+            "attributes" => {
+                once(&mut seen, 3)?;
+                scan_list(s, |s| {
+                    let (key, v) = scan_key_value(s)?;
+                    attrs.add(key, v);
+                    Ok(())
+                })?;
+            }
+            "status" => {
+                once(&mut seen, 4)?;
+                let mut code_seen = 0u64;
+                scan_optional(s, |s, key| {
+                    if key != "code" {
+                        return s.skip_value();
+                    }
+                    once(&mut code_seen, 0)?;
+                    fields.error = is_error_code(&s.scalar()?.label());
+                    Ok(())
+                })?;
+            }
+            _ => s.skip_value()?,
+        }
+        Ok(())
+    })?;
+    Ok(span_record(attrs, fields, resource_tags))
+}
+
+/// A `KeyValue`: a string `key` (required) and an `AnyValue` object.
+fn scan_key_value<'a>(s: &mut Scanner<'a>) -> Scan<(Cow<'a, str>, Attr<'a>)> {
+    let mut seen = 0u64;
+    let (mut key, mut value) = (None, Attr::default());
+    scan_object(s, |s, k| {
+        match k.as_ref() {
+            "key" => {
+                once(&mut seen, 0)?;
+                match s.scalar()? {
+                    Scalar::Str(k) => key = Some(k),
+                    _ => return Err(Bail),
+                }
+            }
+            "value" => {
+                once(&mut seen, 1)?;
+                value = scan_any_value(s)?;
+            }
+            _ => s.skip_value()?,
+        }
+        Ok(())
+    })?;
+    Ok((key.ok_or(Bail)?, value))
+}
+
+/// An `AnyValue` object (see [`AnyValue::attr`]).
+fn scan_any_value<'a>(s: &mut Scanner<'a>) -> Scan<Attr<'a>> {
+    let mut seen = 0u64;
+    // stringValue, intValue, doubleValue, boolValue: the first set wins.
+    let mut scalars: [Lenient<Cow<'a, str>>; 4] = Default::default();
+    let mut array = None;
+    scan_object(s, |s, key| {
+        let slot = match key.as_ref() {
+            "stringValue" => 0,
+            "intValue" => 1,
+            "doubleValue" => 2,
+            "boolValue" => 3,
+            "arrayValue" => {
+                once(&mut seen, 4)?;
+                let mut first = None;
+                let mut values_seen = 0u64;
+                let present = scan_optional(s, |s, key| {
+                    if key != "values" {
+                        return s.skip_value();
+                    }
+                    once(&mut values_seen, 0)?;
+                    scan_list(s, |s| {
+                        let label = scan_any_value(s)?.label();
+                        if first.is_none() && label.is_present() {
+                            first = Some(label);
+                        }
+                        Ok(())
+                    })
+                })?;
+                if present {
+                    array = Some(first.unwrap_or(Lenient::Missing));
+                }
+                return Ok(());
+            }
+            "kvlistValue" | "bytesValue" => {
+                once(&mut seen, if key == "kvlistValue" { 5 } else { 6 })?;
+                return s.skip_value();
+            }
+            _ => return s.skip_value(),
+        };
+        once(&mut seen, slot)?;
+        scalars[slot as usize] = s.scalar()?.label();
+        Ok(())
+    })?;
+    let text = scalars.into_iter().find_map(|v| match v {
+        Lenient::Value(t) => Some(t),
+        _ => None,
+    });
+    Ok(Attr { text, array })
 }
 
 /// See the comment at the call: parts larger than the whole mean the input
@@ -389,10 +719,157 @@ fn inclusive_usage(mut u: RawUsage) -> RawUsage {
 }
 
 /// A label (see [`LStr`]) read as a token count.
-fn count(t: &LStr<'_>) -> Lenient<u64> {
-    match &t.0 {
+fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
+    match t {
         Lenient::Value(t) => Scalar::Str(Cow::Borrowed(t)).count(),
         Lenient::Missing => Lenient::Missing,
         _ => Lenient::WrongType,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds an export line from one resource's attributes and spans.
+    fn export(resource: &str, spans: &str) -> String {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{resource}]}},"scopeSpans":[{{"scope":{{"name":"x"}},"spans":[{spans}]}}]}}]}}"#
+        )
+    }
+
+    fn tricky() -> Vec<String> {
+        let res = r#"{"key":"service.name","value":{"stringValue":"svc"}},{"key":"env","value":{"stringValue":"prod"}},{"key":"n","value":{"intValue":"3"}},{"key":"long","value":{"stringValue":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#;
+        let full = r#"{"traceId":"t","spanId":"0000000000000001","name":"chat m","kind":3,"startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880368129000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"anthropic"}},{"key":"gen_ai.request.model","value":{"stringValue":"claude-3-5-haiku-20241022"}},{"key":"gen_ai.response.model","value":{"stringValue":"claude-3-5-haiku-20241022"}},{"key":"gen_ai.response.id","value":{"stringValue":"req_1"}},{"key":"user.id","value":{"stringValue":"u_1"}},{"key":"gen_ai.response.finish_reasons","value":{"arrayValue":{"values":[{"stringValue":"stop"}]}}},{"key":"gen_ai.request.max_tokens","value":{"intValue":"1024"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"2967"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"385"}},{"key":"feature","value":{"stringValue":"planner"}},{"key":"server.address","value":{"stringValue":"api.anthropic.com"}}],"status":{}}"#;
+        let span = |attrs: &str, rest: &str| {
+            format!(
+                r#"{{"spanId":"s1","startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880368129000000","attributes":[{attrs}]{rest}}}"#
+            )
+        };
+        let model = r#"{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}"#;
+        let tokens = r#"{"key":"gen_ai.usage.input_tokens","value":{"intValue":10}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"2"}}"#;
+        let mt = format!("{model},{tokens}");
+        let mut lines = vec![
+            export(res, full),
+            export(res, &format!("{full},{full},{}", span(&mt, r#","status":{"code":2}"#))),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.operation.name\",\"value\":{{\"stringValue\":\"invoke_agent\"}}}}"), "")),
+            export("", &span(r#"{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"5"}}"#, "")),
+            export("", &span(r#"{"key":"http.method","value":{"stringValue":"GET"}}"#, "")),
+            export("", ""),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.cache_read.input_tokens\",\"value\":{{\"intValue\":\"50\"}}}},{{\"key\":\"gen_ai.usage.cache_creation.input_tokens\",\"value\":{{\"intValue\":\"7\"}}}},{{\"key\":\"gen_ai.usage.reasoning.output_tokens\",\"value\":{{\"intValue\":\"1\"}}}}"), r#","status":{"code":"STATUS_CODE_ERROR","message":"x"}"#)),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.cost\",\"value\":{{\"doubleValue\":0.25}}}},{{\"key\":\"error.type\",\"value\":{{\"stringValue\":\"timeout\"}}}},{{\"key\":\"gen_ai.conversation.id\",\"value\":{{\"stringValue\":\"c\"}}}},{{\"key\":\"session.id\",\"value\":{{\"stringValue\":\"s\"}}}}"), "")),
+            export("", &span(&format!("{{\"key\":\"session.id\",\"value\":{{\"stringValue\":\"s\"}}}},{mt},{{\"key\":\"gen_ai.usage.cost\",\"value\":{{\"stringValue\":\"abc\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{{\"intValue\":\"-3\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.request.max_tokens\",\"value\":{{\"arrayValue\":{{}}}}}},{{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{{\"arrayValue\":{{\"values\":[{{}},{{\"arrayValue\":{{}}}},{{\"stringValue\":\"x\"}}]}}}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{{\"arrayValue\":null}}}},{{\"key\":\"b\",\"value\":{{\"boolValue\":true}}}},{{\"key\":\"d\",\"value\":{{\"doubleValue\":1.5,\"stringValue\":\"first\"}}}},{{\"key\":\"k\",\"value\":{{\"kvlistValue\":{{\"values\":[]}}}}}},{{\"key\":\"y\",\"value\":{{\"bytesValue\":\"AAE=\"}}}},{{\"key\":\"e\",\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.response.model\",\"value\":{{\"intValue\":7}}}},{{\"key\":\"gen_ai.response.id\",\"value\":{{\"stringValue\":\"\"}}}}"), "")),
+            export("", &span(&mt, "").replace("\"startTimeUnixNano\":\"1790880363250000000\"", "\"startTimeUnixNano\":1790880363250000000")),
+            export("", &span(&mt, "").replace("\"endTimeUnixNano\":\"1790880368129000000\"", "\"endTimeUnixNano\":\"soon\"")),
+            export("", &span(&mt, "").replace("\"startTimeUnixNano\":\"1790880363250000000\",", "")),
+            export("", &span(&format!("{{\"k\\u0065y\":\"gen_ai.request.model\",\"value\":{{\"stringValue\":\"gpt\\u002d4o\"}}}},{tokens},{{\"key\":\"t\\\"ag\",\"value\":{{\"stringValue\":\"caf\\u00e9\"}}}}"), "")),
+            // Shapes that bail: duplicates, nulls and wrong types where serde
+            // requires a list or struct, a key missing or not a string, a
+            // resource after its spans, out-of-range numbers where read.
+            export("", &span(&mt, "").replace("\"spanId\":\"s1\"", "\"spanId\":\"s1\",\"spanId\":\"s2\"")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"key\":\"b\",\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"stringValue\":\"x\",\"stringValue\":\"y\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"value\":{{\"stringValue\":\"x\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":7,\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":null}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"arrayValue\":{{\"values\":null}}}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"intValue\":1e400}}}}"), "")),
+            export("", &span(&mt, r#","status":{"code":2,"code":1}"#)),
+            export("", &span(&mt, r#","status":[2]"#)),
+            export("", &span(&mt, r#","status":null,"events":[{"x":1e400}]"#)),
+            format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}],"resource":{{"attributes":[{res}]}}}}]}}"#, span(&mt, "")),
+            format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}},{{"resource":null,"scopeSpans":[]}},{{}}],"other":{{"a":[1]}}}}"#, span(&mt, "")),
+            r#"{"resourceSpans":null}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":null}]}]}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[]}]}],"resourceSpans":[]}"#.to_string(),
+            r#"{"resourceSpans":[]} trailing"#.to_string(),
+            r#"{}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"lone \ud83d"}]}]}]}"#.to_string(),
+        ];
+        lines.push("[1]".to_string());
+        lines.push("not json".to_string());
+        lines
+    }
+
+    fn collect_serde(line: &str) -> Vec<Result<CallRecord<'_>, Reject>> {
+        let mut out = Vec::new();
+        parse_line_serde(line, &mut |r| out.push(r));
+        out
+    }
+
+    /// Reads a line both ways; when the scanner accepts it, what is emitted
+    /// must be what the serde path emits. Returns whether it accepted it.
+    fn agree(line: &str) -> bool {
+        if line.trim_start().as_bytes().first() != Some(&b'{') {
+            return false;
+        }
+        let slow = collect_serde(line);
+        match scan_line(line) {
+            Ok(spans) => {
+                let mut fast = Vec::new();
+                spans.emit(&mut |r| fast.push(r));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+                true
+            }
+            Err(Bail) => false,
+        }
+    }
+
+    #[test]
+    fn scanner_reads_tricky_lines_like_serde() {
+        let lines = tricky();
+        let bailed: Vec<usize> = (0..lines.len()).filter(|&i| !agree(&lines[i])).collect();
+        // From the first of the shapes that bail (17) on, all but three
+        // (27: `null` status and a skipped out-of-range number; 29: missing
+        // and null optional parts; 34: `{}`); the last two lines are not
+        // objects.
+        let want: Vec<usize> = (17..lines.len())
+            .filter(|i| ![27, 29, 34].contains(i))
+            .collect();
+        assert_eq!(bailed, want);
+        // What the fast lines read: one record per GenAI span, resource tags last.
+        let r = collect_serde(&lines[0]);
+        let rec = r[0].as_ref().unwrap();
+        assert_eq!(rec.model, "claude-3-5-haiku-20241022");
+        assert_eq!(rec.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(
+            rec.tags,
+            vec![
+                (Cow::from("feature"), Cow::from("planner")),
+                (Cow::from("service.name"), Cow::from("svc")),
+                (Cow::from("env"), Cow::from("prod")),
+                (Cow::from("n"), Cow::from("3")),
+            ]
+        );
+        assert_eq!(collect_serde(&lines[1]).len(), 3);
+        assert_eq!(
+            collect_serde(&lines[2])[0].as_ref().unwrap_err().reason,
+            RejectReason::NoGenAiSpans
+        );
+    }
+
+    #[test]
+    fn scanner_reads_the_fixtures_like_serde() {
+        let mut n = 0;
+        for file in ["otlp-json/traces.jsonl", "mixed/otlp-pretty.json"] {
+            for line in crate::scan_value::fixture_lines(file) {
+                assert!(agree(&line), "the fast path bailed on {file}: {line}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn scanner_never_disagrees_with_serde_on_broken_lines() {
+        let lines = tricky();
+        let variants = crate::scan_value::broken_variants(&[lines[0].as_str()]);
+        let fast = variants.iter().filter(|l| agree(l)).count();
+        assert!(variants.len() > 30_000, "{}", variants.len());
+        assert!(fast > 1_000, "{fast}");
     }
 }

@@ -23,9 +23,11 @@ use serde_json::value::RawValue;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
-use crate::fields::{LBool, Lenient};
+use crate::fields::{LBool, Lenient, Scalar};
 use crate::gateway::{self, RawLine};
 use crate::rejects::{Reject, RejectReason};
+use crate::scan::{Bail, Scan, Scanner};
+use crate::scan_value::once;
 
 /// Reads one line of an OpenAI Batch API output file.
 pub fn parse_openai_batch(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
@@ -81,7 +83,9 @@ pub fn parse_anthropic_batch(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
     }
 }
 
-/// The same for a line already validated as UTF-8.
+/// The same for a line already validated as UTF-8: the envelope is read
+/// with the scanner (or, when it bails, with serde_json, which then decides
+/// and words the result), and the message by the gateway reader.
 pub fn parse_anthropic_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
     if line.trim_start().as_bytes().first() != Some(&b'{') {
         // Let the gateway reader word the error (malformed or not an object).
@@ -92,18 +96,90 @@ pub fn parse_anthropic_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
             ))
         });
     }
+    match scan_anthropic(line) {
+        Ok(result) => result,
+        Err(Bail) => anthropic_batch_serde(line),
+    }
+}
+
+/// The fast path. The message is read once, by the gateway reader: the
+/// envelope's scan takes it as the text up to the line's last two braces
+/// without checking it ([`scan_anthropic_line`]), and a JSON object's extent
+/// is fixed by its start, so the gateway reader accepting that text as an
+/// object (or, for a record that does not read the message, the scanner
+/// stepping over exactly that text) proves it is the whole message. Any
+/// other outcome bails, and serde_json reads the line.
+fn scan_anthropic(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
+    let (parts, guessed) = scan_anthropic_line(line)?;
+    if let (Some((kind, Some(message))), true) = (&parts, guessed) {
+        if reads_message(kind.as_deref()) {
+            // An error here may mean the text was not the message.
+            let mut raw = gateway::parse_raw_str(message).map_err(|_| Bail)?;
+            raw.batch = LBool(Lenient::Value(true));
+            return Ok(raw.into_record());
+        }
+        let mut m = Scanner::new(message);
+        m.skip_value()?;
+        if !m.at_end() {
+            return Err(Bail);
+        }
+    }
+    Ok(anthropic_record(parts))
+}
+
+/// Where a message starting at `start` ends if it is the last value of
+/// `result` and `result` the last of the line: before the line's last two
+/// closing braces (and the whitespace around them).
+fn message_by_extent(line: &str, start: usize) -> Option<usize> {
+    let b = line.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut end = b.len();
+    for _ in 0..2 {
+        while end > start && ws(b[end - 1]) {
+            end -= 1;
+        }
+        if end <= start || b[end - 1] != b'}' {
+            return None;
+        }
+        end -= 1;
+    }
+    while end > start && ws(b[end - 1]) {
+        end -= 1;
+    }
+    (end > start).then_some(end)
+}
+
+/// Whether a result of this `type` is read from its message.
+fn reads_message(kind: Option<&str>) -> bool {
+    matches!(kind, Some("succeeded") | None)
+}
+
+/// The serde_json path: the reference the scanner path must agree with.
+fn anthropic_batch_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
     let parsed: AnthropicLine<'_> = serde_json::from_str(line).map_err(|e| {
         Reject::new(
             RejectReason::MalformedJson,
             format!("invalid JSON at column {}", e.column()),
         )
     })?;
-    let Some(result) = parsed.result else {
+    anthropic_record(
+        parsed
+            .result
+            .map(|r| (r.kind, r.message.map(RawValue::get))),
+    )
+}
+
+/// `result` read from the line: its `type` and the raw JSON of its `message`.
+type AnthropicResultParts<'a> = Option<(Option<Cow<'a, str>>, Option<&'a str>)>;
+
+/// The record (or reject) of a results line; both paths end here.
+fn anthropic_record(result: AnthropicResultParts<'_>) -> Result<CallRecord<'_>, Reject> {
+    let Some((kind, message)) = result else {
         return Err(Reject::new(RejectReason::MissingModel, "no result object"));
     };
-    match (result.kind.as_deref(), result.message) {
-        (Some("succeeded") | None, Some(message)) => {
-            let mut raw = gateway::parse_raw_str(message.get())?;
+    match (kind.as_deref(), message) {
+        (k, Some(message)) if reads_message(k) => {
+            let mut raw = gateway::parse_raw_str(message)?;
             raw.batch = LBool(Lenient::Value(true));
             raw.into_record()
         }
@@ -116,6 +192,65 @@ pub fn parse_anthropic_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
             "result has no message (result.type is not succeeded)",
         )),
     }
+}
+
+/// The envelope with the scanner: `result.type` and `result.message`'s
+/// text, everything else stepped over. An object message is taken
+/// unchecked up to the line's last two braces (results files write it last;
+/// see [`scan_anthropic`] for how it is then proven), any other message is
+/// checked and stepped over. Bails where the serde structs could read
+/// otherwise or fail: a duplicate field, a `result` or `type` of another
+/// type, trailing text.
+/// Also says whether the message was taken unchecked.
+fn scan_anthropic_line(line: &str) -> Scan<(AnthropicResultParts<'_>, bool)> {
+    let mut s = Scanner::new(line);
+    s.begin_object()?;
+    let (mut first, mut seen) = (true, 0u64);
+    let (mut result, mut guessed) = (None, false);
+    while let Some(key) = s.next_key(&mut first)? {
+        if key != "result" {
+            s.skip_value()?;
+            continue;
+        }
+        once(&mut seen, 0)?;
+        if s.peek()? == b'n' {
+            s.skip_value()?;
+            continue;
+        }
+        s.begin_object()?;
+        let (mut kind, mut message) = (None, None);
+        let mut first = true;
+        while let Some(key) = s.next_key(&mut first)? {
+            match key.as_ref() {
+                "type" => {
+                    once(&mut seen, 1)?;
+                    kind = match s.scalar()? {
+                        Scalar::Str(k) => Some(k),
+                        Scalar::Null => None,
+                        _ => return Err(Bail),
+                    };
+                }
+                "message" => {
+                    once(&mut seen, 2)?;
+                    message = match (s.peek()?, message_by_extent(line, s.pos())) {
+                        (b'{', Some(end)) => {
+                            let text = s.slice(s.pos(), end);
+                            s.eat(text.as_bytes());
+                            guessed = true;
+                            Some(text)
+                        }
+                        _ => s.raw_value()?,
+                    };
+                }
+                _ => s.skip_value()?,
+            }
+        }
+        result = Some((kind, message));
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    Ok((result, guessed))
 }
 
 #[cfg(test)]
@@ -182,5 +317,107 @@ mod tests {
                 .reason,
             RejectReason::MalformedJson
         );
+    }
+
+    /// Lines for the scanner-versus-serde checks of the envelope.
+    const TRICKY: &[&str] = &[
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"id":"msg_1","type":"message","model":"claude-haiku-4-5-20251001","content":[{"type":"text","text":"ok \"quoted\" \u00e9"}],"usage":{"input_tokens":100,"cache_read_input_tokens":1000,"cache_creation_input_tokens":50,"output_tokens":7,"service_tier":"batch"}}}}"#,
+        r#"{"result":{"message":{"id":"m","model":"claude-x","usage":{"input_tokens":1,"output_tokens":1}},"type":null},"custom_id":7}"#,
+        r#"{"custom_id":"x","result":{"type":"errored","error":{"type":"invalid_request_error","message":"bad"}}}"#,
+        r#"{"custom_id":"x","result":{"type":"canceled","message":{"model":"m"}}}"#,
+        r#"{"custom_id":"x","result":{"type":"expired"}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded"}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":null}}"#,
+        r#"{"custom_id":"x","result":{"type":"other","message":{"model":"m","usage":{"input_tokens":1}}}}"#,
+        r#"{"custom_id":"x","result":{"type":"succ\u0065eded","message":{"model":"m","usage":{"input_tokens":"2","output_tokens":-1}}}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":"not an object"}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":[1,2]}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1e400}}}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":{"model":"m","extra":1e400,"usage":{"input_tokens":1,"output_tokens":1}}}}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1}} }, "extra": {"deep":[1,{"a":null}]}}"#,
+        r#"{"custom_id":"x","result":null}"#,
+        r#"{"result":{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"type":"errored"},"custom_id":"x"}"#,
+        r#"{"result":{"message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"type":"succeeded"}}"#,
+        r#"{"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"x":{"y":1}}}"#,
+        r#"{"result":{"type":"errored","message":{"model":"m"},"x":{}}}"#,
+        r#"{"result":{"type":"errored","message":{"model":"m","bad":1e400}}}"#,
+        r#"{"result":{"type":"errored","message":{"model":"m","bad":[1,]}}}"#,
+        r#"{"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}	}  "#,
+        r#"{"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}}}"#,
+        r#"{"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}},"message":{}}}"#,
+        r#"{"result":{"type":"succeeded","message":{}}}"#,
+        r#"{"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}"#,
+        r#"{"custom_id":"x"}"#,
+        r#"{}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded"},"result":null}"#,
+        r#"{"custom_id":"x","result":{"type":"succeeded","type":"errored"}}"#,
+        r#"{"custom_id":"x","result":{"message":{},"message":{}}}"#,
+        r#"{"custom_id":"x","result":{"type":5}}"#,
+        r#"{"custom_id":"x","result":[1]}"#,
+        r#"{"custom_id":"x","result":"succeeded"}"#,
+        r#"{"custom_id":"x","result":{"type":"expired"}} trailing"#,
+        r#"{"custom_id":"lone \ud83d","result":{"type":"expired"}}"#,
+        "  {\"custom_id\" : \"x\" ,\t\"result\" :\r\n{ \"type\" : \"expired\" } }  ",
+        r#"{"custom_id":"x""#,
+        r#"[1]"#,
+        r#"not json"#,
+    ];
+
+    /// Reads a line both ways; when the scanner accepts the envelope, the
+    /// result must be the serde path's. Returns whether it accepted it.
+    fn agree(line: &str) -> bool {
+        if line.trim_start().as_bytes().first() != Some(&b'{') {
+            return false;
+        }
+        let slow = anthropic_batch_serde(line);
+        match scan_anthropic(line) {
+            Ok(fast) => {
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+                true
+            }
+            Err(Bail) => false,
+        }
+    }
+
+    #[test]
+    fn anthropic_scanner_reads_tricky_lines_like_serde() {
+        let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
+        // The usual shapes, messages that are not objects or not read, and
+        // the gateway reader's own rejects take the fast path (a line not
+        // ending in `}}` has its message checked in place: 1 and 15).
+        let fast = [
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 19, 21, 24, 26, 27, 36,
+        ];
+        let fast: Vec<&str> = fast.iter().map(|&i| TRICKY[i]).collect();
+        // Bailing: a message the gateway reader rejects after it was taken
+        // by extent (`1e400` read as a token count), messages not last in
+        // `result` or followed by more text, a broken message, duplicate
+        // fields, `result` or `type` of another type, trailing text and
+        // extra braces, a lone surrogate, truncated lines, and the lines
+        // that are not objects.
+        let want: Vec<&str> = TRICKY
+            .iter()
+            .copied()
+            .filter(|l| !fast.contains(l))
+            .collect();
+        assert_eq!(bailed, want);
+        assert_eq!(bailed.len(), 20);
+    }
+
+    #[test]
+    fn anthropic_scanner_reads_the_fixture_like_serde() {
+        let lines = crate::scan_value::fixture_lines("anthropic-batch/results.jsonl");
+        for line in &lines {
+            assert!(agree(line), "the fast path bailed: {line}");
+        }
+        assert_eq!(lines.len(), 5);
+    }
+
+    #[test]
+    fn anthropic_scanner_never_disagrees_with_serde_on_broken_lines() {
+        let variants = crate::scan_value::broken_variants(&TRICKY[..2]);
+        let fast = variants.iter().filter(|l| agree(l)).count();
+        assert!(variants.len() > 10_000, "{}", variants.len());
+        assert!(fast > 1_000, "{fast}");
     }
 }
