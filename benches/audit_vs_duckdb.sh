@@ -15,13 +15,13 @@ DATA=benches/data
 mkdir -p "$DATA"
 
 # A given TOKENAUDIT_BIN is timed as it is (the tree need not build).
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q -p tokenaudit; fi
+if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
 command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 
 gen() { # size file
   [ -s "$2" ] && return
-  cargo build --release -q -p tokenaudit-samplegen
+  cargo build --release -q --workspace
   target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
 }
 gen 1GB "$DATA/gateway-1GB.jsonl"
@@ -77,7 +77,7 @@ for i in $(seq "$REPEAT"); do
 done
 TA_T=$(printf '%s\n' "${ta_t[@]}" | median); TA_M=$(printf '%s\n' "${ta_m[@]}" | sort -n | tail -1)
 DD_T=$(printf '%s\n' "${dd_t[@]}" | median); DD_M=$(printf '%s\n' "${dd_m[@]}" | sort -n | tail -1)
-SIZE=$(du -m "$FILE" | cut -f1)
+SIZE=$(du -mL "$FILE" | cut -f1)
 echo
 echo "file: $FILE (${SIZE} MB), $REPEAT runs each, alternating; median wall time, max peak RSS; tokenaudit: $TA"
 printf '%-34s %10s %14s\n' "" "seconds" "peak RSS MB"

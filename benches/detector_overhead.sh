@@ -12,11 +12,11 @@ REPEAT="${REPEAT:-3}"
 TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
 DATA=benches/data
 mkdir -p "$DATA"
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q -p tokenaudit; fi
+if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
 command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 gen() { # size file
   [ -s "$2" ] && return
-  cargo build --release -q -p tokenaudit-samplegen
+  cargo build --release -q --workspace
   target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
 }
 run() { # prints "seconds max_rss_kb"
@@ -36,7 +36,7 @@ bench() { # file
   A_T=$(printf '%s\n' "${a_t[@]}" | median); F_T=$(printf '%s\n' "${f_t[@]}" | median)
   A_M=$(printf '%s\n' "${a_m[@]}" | sort -n | tail -1); F_M=$(printf '%s\n' "${f_m[@]}" | sort -n | tail -1)
   echo
-  echo "file: $1 ($(du -m "$1" | cut -f1) MB), $REPEAT runs each, alternating; median wall time, max peak RSS"
+  echo "file: $1 ($(du -mL "$1" | cut -f1) MB), $REPEAT runs each, alternating; median wall time, max peak RSS"
   printf '%-36s %10s %14s\n' "" "seconds" "peak RSS MB"
   printf '%-36s %10s %14s\n' "audit --no-findings (attribution)" "$A_T" "$((A_M / 1024))"
   printf '%-36s %10s %14s\n' "audit (attribution + detectors)" "$F_T" "$((F_M / 1024))"

@@ -18,11 +18,11 @@ MB="${SLICE_MB:-200}"
 TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
 DATA=benches/data
 mkdir -p "$DATA"
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q -p tokenaudit; fi
+if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
 command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 gen() { # size file
   [ -s "$2" ] && return
-  cargo build --release -q -p tokenaudit-samplegen
+  cargo build --release -q --workspace
   target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
 }
 gen 1GB "$DATA/gateway-1GB.jsonl"
@@ -60,7 +60,7 @@ print(a["totals"]["cost"], a["input"]["lines"], a["input"]["records"], a["input"
 # and no logged cost, so they are compared with batchref (the slice's ok calls
 # in gateway form, "batch": true, no logged cost).
 echo
-echo "cost check (audit.totals.cost; slice: $GW, $(du -m "$GW" | cut -f1) MB)"
+echo "cost check (audit.totals.cost; slice: $GW, $(du -mL "$GW" | cut -f1) MB)"
 audit "$GW" >/dev/null; read -r GW_COST GW_LINES _ _ < <(totals)
 audit "$DATA/batchref-${MB}MB.jsonl" >/dev/null; read -r REF_COST _ _ _ < <(totals)
 audit "$GW" --config "$MAP" >/dev/null; read -r MAP_COST _ _ _ < <(totals)
@@ -102,7 +102,7 @@ echo
 echo "per-format speed: audit FILE --format json --quiet --no-findings; $REPEAT runs each, each paired"
 echo "with a run on the gateway slice; median wall time (peak RSS: largest); tokenaudit: $TA"
 printf '%-16s %8s %9s %8s %8s %10s %8s %9s %9s\n' format "file MB" calls seconds "MB/s" "calls/s" "RSS MB" "x gw/MB" "x gw/call"
-GW_BYTES=$(stat -c %s "$GW")
+GW_BYTES=$(stat -L -c %s "$GW")
 row() { # name bytes calls seconds gw_seconds rss_kb
   awk -v n="$1" -v b="$2" -v c="$3" -v t="$4" -v g="$5" -v m="$6" -v gb="$GW_BYTES" -v gc="$GW_LINES" 'BEGIN {
     if (t <= 0) t = 0.005; if (g <= 0) g = 0.005
@@ -117,7 +117,7 @@ for n in "${FORMATS[@]}"; do
   t=$(echo "${T[$n]}" | tr ' ' '\n' | grep . | median)
   g=$(echo "${G[$n]}" | tr ' ' '\n' | grep . | median)
   m=$(echo "${M[$n]}" | tr ' ' '\n' | grep . | sort -n | tail -1)
-  row "$n" "$(stat -c %s "$DATA/$n-${MB}MB.jsonl")" "${LINES[$n]}" "$t" "$g" "$m"
+  row "$n" "$(stat -L -c %s "$DATA/$n-${MB}MB.jsonl")" "${LINES[$n]}" "$t" "$g" "$m"
 done
 echo "(x gw: the format's MB/s or calls/s over its paired gateway runs'; above 1 is faster than the gateway reader)"
 
