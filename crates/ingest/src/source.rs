@@ -5,7 +5,7 @@
 //! trusted from the extension, so a `.log` that is really gzip still reads.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -174,20 +174,31 @@ impl Encoding {
 /// Parquet files are returned unopened (`Encoding::Parquet`): they are read by
 /// row group, not as a byte stream.
 pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
-    let raw: Box<dyn Read + Send> = match source {
+    let mut raw: Box<dyn Read + Send> = match source {
         Source::Stdin => Box::new(io::stdin()),
         Source::File(p) => Box::new(File::open(p)?),
     };
-    let mut reader = BufReader::with_capacity(1 << 20, raw);
-    let head = reader.fill_buf()?;
-    let encoding = Encoding::sniff(head);
+    // The magic bytes, read ahead and put back in front of the stream.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut raw).take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    let encoding = Encoding::sniff(&head);
+    let whole = io::Cursor::new(head).chain(raw);
     let stream: Box<dyn Read + Send> = match encoding {
-        Encoding::Plain | Encoding::Parquet => Box::new(reader),
-        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
-        Encoding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader)?),
+        // Plain bytes are read straight into the pipeline's chunks: a
+        // buffer in between would copy them once more.
+        Encoding::Plain | Encoding::Parquet => Box::new(whole),
+        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 20, whole),
+        )),
+        Encoding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
+            BufReader::with_capacity(1 << 20, whole),
+        )?),
     };
     Ok((encoding, stream))
 }
+
+/// Enough for every magic number [`Encoding::sniff`] knows.
+const SNIFF_BYTES: usize = 8;
 
 #[cfg(test)]
 mod tests {
