@@ -564,21 +564,22 @@ impl Accumulator<'_> {
             let mut fresh = false;
             if let Some(p) = keyed.prompts.entry(key, || {
                 fresh = true;
-                PromptObs::new(call.cell, this)
+                PromptObs::new(call.cell, this, r.request_id.as_deref().map(Into::into))
             }) {
                 if !fresh {
-                    p.more.push(this);
-                }
-                if let Some(id) = r.request_id.as_deref() {
-                    if p.request_id.as_deref().is_none_or(|mine| id < mine) {
-                        p.request_id = Some(id.into());
+                    p.push(this);
+                    if let Some(id) = r.request_id.as_deref() {
+                        if p.request_id.as_deref().is_none_or(|mine| id < mine) {
+                            p.request_id = Some(id.into());
+                        }
                     }
                 }
-                if include_prompts && p.excerpt.is_none() {
-                    p.excerpt = r
-                        .prompt_raw
-                        .and_then(fields::prompt_excerpt)
-                        .map(Into::into);
+                if include_prompts {
+                    p.offer_excerpt(|| {
+                        r.prompt_raw
+                            .and_then(fields::prompt_excerpt)
+                            .map(Into::into)
+                    });
                 }
             }
         }

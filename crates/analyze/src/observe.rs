@@ -544,54 +544,85 @@ impl SessionObs {
 }
 
 /// The calls of one (cell, prompt fingerprint): when they came and what
-/// they cost, for the response-cache simulation.
+/// they cost, for the response-cache simulation. Most prompts are sent
+/// once: the first call is inline and the rest boxed, so an entry of the
+/// sample's table is one cache line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PromptObs {
     pub cell: u64,
-    /// The first call seen (millis, cost picos), kept inline: most prompts
-    /// are sent once, and then nothing is allocated for their calls.
+    /// The first call seen (millis, cost picos).
     pub first: (i64, i64),
-    /// The other calls, unsorted until read.
-    pub more: Vec<(i64, i64)>,
     pub request_id: Option<crate::short::ShortStr>,
+    rest: Option<Box<PromptRest>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct PromptRest {
+    /// The other calls, unsorted until read.
+    more: Vec<(i64, i64)>,
     /// An excerpt of the prompt's text (`--include-prompts` only).
-    pub excerpt: Option<Box<str>>,
+    excerpt: Option<Box<str>>,
 }
 
 impl PromptObs {
-    pub fn new(cell: u64, call: (i64, i64)) -> PromptObs {
+    pub fn new(
+        cell: u64,
+        call: (i64, i64),
+        request_id: Option<crate::short::ShortStr>,
+    ) -> PromptObs {
         PromptObs {
             cell,
             first: call,
-            more: Vec::new(),
-            request_id: None,
-            excerpt: None,
+            request_id,
+            rest: None,
         }
+    }
+
+    /// Adds a later call.
+    pub fn push(&mut self, call: (i64, i64)) {
+        self.rest.get_or_insert_default().more.push(call);
     }
 
     /// Every call (millis, cost picos).
     pub fn calls(&self) -> Vec<(i64, i64)> {
-        let mut v = Vec::with_capacity(1 + self.more.len());
+        let more = self.rest.as_ref().map_or(&[][..], |r| &r.more);
+        let mut v = Vec::with_capacity(1 + more.len());
         v.push(self.first);
-        v.extend_from_slice(&self.more);
+        v.extend_from_slice(more);
         v
     }
 
     pub fn len(&self) -> usize {
-        1 + self.more.len()
+        1 + self.rest.as_ref().map_or(0, |r| r.more.len())
     }
 
     pub fn is_empty(&self) -> bool {
         false
     }
 
+    pub fn excerpt(&self) -> Option<&str> {
+        self.rest.as_ref()?.excerpt.as_deref()
+    }
+
+    /// Sets the excerpt unless there is one.
+    pub fn offer_excerpt(&mut self, excerpt: impl FnOnce() -> Option<Box<str>>) {
+        if self.excerpt().is_none() {
+            if let Some(e) = excerpt() {
+                self.rest.get_or_insert_default().excerpt = Some(e);
+            }
+        }
+    }
+
     pub fn merge(&mut self, o: PromptObs) {
-        self.more.push(o.first);
-        self.more.extend(o.more);
         if o.request_id.is_some() && (self.request_id.is_none() || o.request_id < self.request_id) {
             self.request_id = o.request_id;
         }
-        merge_excerpt(&mut self.excerpt, o.excerpt);
+        let rest = self.rest.get_or_insert_default();
+        rest.more.push(o.first);
+        if let Some(other) = o.rest {
+            rest.more.extend(other.more);
+            merge_excerpt(&mut rest.excerpt, other.excerpt);
+        }
     }
 }
 

@@ -109,7 +109,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                     c.ids.push(id.to_string());
                 }
             }
-            if let Some(e) = &p.excerpt {
+            if let Some(e) = p.excerpt() {
                 c.texts.push(e.to_string());
             }
         }
