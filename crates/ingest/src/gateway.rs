@@ -1136,9 +1136,10 @@ pub(crate) trait TopKeys {
     /// Whether anyone listens: when not, a predicted key's text is never
     /// sliced for [`TopKeys::key`].
     const LISTENS: bool = true;
-    /// `key` (decoded), its meaning to the gateway reader, and the byte
-    /// offset in the line where its value starts (whitespace may precede it).
-    fn key(&mut self, key: &str, field: Field, value_at: usize);
+    /// `key` (decoded, as bytes), its meaning to the gateway reader, and the
+    /// byte offset in the line where its value starts (whitespace may
+    /// precede it).
+    fn key(&mut self, key: &[u8], field: Field, value_at: usize);
 }
 
 /// Nobody listening: compiled away, so the plain reader pays nothing.
@@ -1147,7 +1148,7 @@ struct NoKeys;
 impl TopKeys for NoKeys {
     const LISTENS: bool = false;
     #[inline(always)]
-    fn key(&mut self, _: &str, _: Field, _: usize) {}
+    fn key(&mut self, _: &[u8], _: Field, _: usize) {}
 }
 
 /// The scanner half of [`parse_raw_str`], telling `keys` each top-level key.
@@ -1300,10 +1301,10 @@ enum KeyText<'a> {
 }
 
 impl<'a> KeyText<'a> {
-    fn as_str<'k>(&'k self, s: &Scanner<'a>) -> Cow<'k, str> {
+    fn as_bytes<'k>(&'k self, s: &Scanner<'a>) -> &'k [u8] {
         match self {
-            KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(*a, *b)),
-            KeyText::Read(key) => Cow::Borrowed(key),
+            KeyText::Span(KeySpan(a, b)) => s.slice_bytes(*a, *b),
+            KeyText::Read(key) => key.as_bytes(),
         }
     }
 
@@ -1405,7 +1406,7 @@ fn scan_map<'a, K: TopKeys>(
         first = false;
         slot += 1;
         if K::LISTENS {
-            keys.key(&key.as_str(s), f, s.pos());
+            keys.key(key.as_bytes(s), f, s.pos());
         }
         match f {
             Field::Timestamp => scan_time(s, &mut l.timestamp.0)?,

@@ -633,7 +633,7 @@ struct Keys<'c> {
 
 impl TopKeys for Keys<'_> {
     #[inline]
-    fn key(&mut self, key: &str, field: Field, value_at: usize) {
+    fn key(&mut self, key: &[u8], field: Field, value_at: usize) {
         let b = bit(field);
         self.sc.repeated |= self.sc.seen & b;
         self.sc.seen |= b;
@@ -642,7 +642,7 @@ impl TopKeys for Keys<'_> {
         }
         let (from, to) = self.c.by_field[field as usize];
         for (k, id) in &self.c.root_keys[usize::from(from)..usize::from(to)] {
-            if same_key(k, key.as_bytes()) {
+            if same_key(k, key) {
                 self.sc.found(*id, value_at);
                 break;
             }

@@ -98,6 +98,12 @@ impl<'a> Scanner<'a> {
         &self.text[start..end]
     }
 
+    /// The line's bytes between two offsets (no character-boundary check).
+    #[inline]
+    pub fn slice_bytes(&self, start: usize, end: usize) -> &'a [u8] {
+        &self.bytes()[start..end]
+    }
+
     /// True when only whitespace is left.
     pub fn at_end(&mut self) -> bool {
         self.skip_ws();
