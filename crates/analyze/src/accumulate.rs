@@ -679,7 +679,7 @@ impl RecordSink for Accumulator<'_> {
                     .previous
                     .is_some_and(|(from, to)| from <= t && t < to)
                 {
-                    self.record_previous(&r);
+                    self.record_previous(r);
                 }
                 return;
             }
@@ -688,7 +688,7 @@ impl RecordSink for Accumulator<'_> {
             self.outside_window += 1;
             return;
         }
-        self.count_coverage(&r);
+        self.count_coverage(r);
         let status = r.effective_status();
         let day = r.timestamp.map(|t| t.date_naive());
         let logged_provider = r.provider.as_deref().unwrap_or("");
@@ -764,7 +764,7 @@ impl RecordSink for Accumulator<'_> {
             }
         }
         if !self.config.attribution_only {
-            self.observe(&r, status, priced.as_ref(), cell, at);
+            self.observe(r, status, priced.as_ref(), cell, at);
         }
         let model_key: &str = match id {
             Some(id) => &catalog.model(id).id,
