@@ -1348,3 +1348,26 @@ mod messages_tests {
         assert!(matches!(text, Some(Cow::Borrowed("plain"))));
     }
 }
+
+#[cfg(test)]
+mod tags_tests {
+    use super::*;
+
+    /// A recycled tag list comes back empty with its allocation (the point
+    /// of recycling; std collects in place into a same-layout `Vec`).
+    #[test]
+    fn recycled_tags_come_back_empty_with_their_capacity() {
+        let owned = String::from("prod");
+        let mut tags = fresh_tags();
+        tags.push((Cow::Borrowed("env"), Cow::Borrowed(owned.as_str())));
+        tags.push((Cow::Borrowed("team"), Cow::Owned("a".into())));
+        let capacity = tags.capacity();
+        recycle_tags(tags);
+        drop(owned);
+        let again = fresh_tags();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), capacity);
+        // Taken: the next one starts without an allocation.
+        assert_eq!(fresh_tags().capacity(), 0);
+    }
+}
