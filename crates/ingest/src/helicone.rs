@@ -274,31 +274,31 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
             };
             once(&mut seen, f as u32)?;
             match f {
-                Field::RequestId => r.request_id = LStr(s.scalar()?.label()),
-                Field::ResponseId => r.response_id = LStr(s.scalar()?.label()),
-                Field::CreatedAt => r.request_created_at = LTime(s.scalar()?.time()),
-                Field::ResponseStatus => r.response_status = LStr(s.scalar()?.label()),
+                Field::RequestId => r.request_id = LStr(s.label()?),
+                Field::ResponseId => r.response_id = LStr(s.label()?),
+                Field::CreatedAt => r.request_created_at = LTime(s.time()?),
+                Field::ResponseStatus => r.response_status = LStr(s.label()?),
                 Field::DelayMs => r.delay_ms = LNum::from_scalar(s.scalar()?),
                 Field::Latency => r.latency = LNum::from_scalar(s.scalar()?),
                 Field::Ttft => r.time_to_first_token = LNum::from_scalar(s.scalar()?),
-                Field::Model => r.model = LStr(s.scalar()?.label()),
-                Field::ResponseModel => r.response_model = LStr(s.scalar()?.label()),
-                Field::RequestModel => r.request_model = LStr(s.scalar()?.label()),
-                Field::Provider => r.provider = LStr(s.scalar()?.label()),
-                Field::PromptTokens => r.prompt_tokens = LU64(s.scalar()?.count()),
-                Field::CompletionTokens => r.completion_tokens = LU64(s.scalar()?.count()),
-                Field::CacheReadTokens => r.prompt_cache_read_tokens = LU64(s.scalar()?.count()),
-                Field::CacheWriteTokens => r.prompt_cache_write_tokens = LU64(s.scalar()?.count()),
-                Field::Cost => r.cost = LMoney::from_label(s.scalar()?.label()),
-                Field::CostUsd => r.cost_usd = LMoney::from_label(s.scalar()?.label()),
-                Field::UserId => r.request_user_id = LStr(s.scalar()?.label()),
+                Field::Model => r.model = LStr(s.label()?),
+                Field::ResponseModel => r.response_model = LStr(s.label()?),
+                Field::RequestModel => r.request_model = LStr(s.label()?),
+                Field::Provider => r.provider = LStr(s.label()?),
+                Field::PromptTokens => r.prompt_tokens = LU64(s.count()?),
+                Field::CompletionTokens => r.completion_tokens = LU64(s.count()?),
+                Field::CacheReadTokens => r.prompt_cache_read_tokens = LU64(s.count()?),
+                Field::CacheWriteTokens => r.prompt_cache_write_tokens = LU64(s.count()?),
+                Field::Cost => r.cost = LMoney::from_label(s.label()?),
+                Field::CostUsd => r.cost_usd = LMoney::from_label(s.label()?),
+                Field::UserId => r.request_user_id = LStr(s.label()?),
                 Field::Properties => {
                     props = scan_tag_value(&mut s, &mut props_pairs, MAX_TAG_VALUE)?
                 }
                 Field::RequestProperties => {
                     req_props = scan_tag_value(&mut s, &mut req_pairs, MAX_TAG_VALUE)?
                 }
-                Field::CacheReferenceId => r.cache_reference_id = LStr(s.scalar()?.label()),
+                Field::CacheReferenceId => r.cache_reference_id = LStr(s.label()?),
             }
         }
         Ok(())

@@ -310,31 +310,31 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
             };
             once(&mut seen, f as u32)?;
             match f {
-                Field::Id => o.id = LStr(s.scalar()?.label()),
-                Field::Kind => o.kind = LStr(s.scalar()?.label()),
-                Field::Name => o.name = LStr(s.scalar()?.label()),
-                Field::Start => o.start = LTime(s.scalar()?.time()),
-                Field::End => o.end = LTime(s.scalar()?.time()),
-                Field::CompletionStart => o.completion_start = LTime(s.scalar()?.time()),
-                Field::Level => o.level = LStr(s.scalar()?.label()),
-                Field::Model => o.model = LStr(s.scalar()?.label()),
-                Field::ProvidedModel => o.provided_model = LStr(s.scalar()?.label()),
+                Field::Id => o.id = LStr(s.label()?),
+                Field::Kind => o.kind = LStr(s.label()?),
+                Field::Name => o.name = LStr(s.label()?),
+                Field::Start => o.start = LTime(s.time()?),
+                Field::End => o.end = LTime(s.time()?),
+                Field::CompletionStart => o.completion_start = LTime(s.time()?),
+                Field::Level => o.level = LStr(s.label()?),
+                Field::Model => o.model = LStr(s.label()?),
+                Field::ProvidedModel => o.provided_model = LStr(s.label()?),
                 Field::ModelParameters => max_tokens = scan_model_parameters(&mut s)?,
                 Field::UsageDetails => scan_object(&mut s, |s, key| {
-                    let v = s.scalar()?.count();
+                    let v = s.count()?;
                     details.insert(key, v)
                 })?,
                 Field::CostDetails => scan_object(&mut s, |s, key| {
-                    let v = s.scalar()?.label();
+                    let v = s.label()?;
                     if key == "total" {
                         cost_total = v;
                     }
                     Ok(())
                 })?,
-                Field::TotalCost => o.total_cost = LMoney::from_label(s.scalar()?.label()),
-                Field::User => o.user = LStr(s.scalar()?.label()),
-                Field::Session => o.session = LStr(s.scalar()?.label()),
-                Field::TraceName => o.trace_name = LStr(s.scalar()?.label()),
+                Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
+                Field::User => o.user = LStr(s.label()?),
+                Field::Session => o.session = LStr(s.label()?),
+                Field::TraceName => o.trace_name = LStr(s.label()?),
                 Field::Tags => tags = scan_tag_value(&mut s, &mut tag_pairs, MAX_TAG_VALUE)?,
                 Field::Metadata => metadata = scan_tag_value(&mut s, &mut meta, MAX_TAG_VALUE)?,
             }

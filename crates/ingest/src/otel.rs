@@ -590,15 +590,15 @@ fn scan_span<'a>(
         match key.as_ref() {
             "spanId" => {
                 once(&mut seen, 0)?;
-                fields.span_id = s.scalar()?.label();
+                fields.span_id = s.label()?;
             }
             "startTimeUnixNano" => {
                 once(&mut seen, 1)?;
-                fields.start = s.scalar()?.label();
+                fields.start = s.label()?;
             }
             "endTimeUnixNano" => {
                 once(&mut seen, 2)?;
-                fields.end = s.scalar()?.label();
+                fields.end = s.label()?;
             }
             "attributes" => {
                 once(&mut seen, 3)?;
@@ -616,7 +616,7 @@ fn scan_span<'a>(
                         return s.skip_value();
                     }
                     once(&mut code_seen, 0)?;
-                    fields.error = is_error_code(&s.scalar()?.label());
+                    fields.error = is_error_code(&s.label()?);
                     Ok(())
                 })?;
             }
@@ -692,7 +692,7 @@ fn scan_any_value<'a>(s: &mut Scanner<'a>) -> Scan<Attr<'a>> {
             _ => return s.skip_value(),
         };
         once(&mut seen, slot)?;
-        scalars[slot as usize] = s.scalar()?.label();
+        scalars[slot as usize] = s.label()?;
         Ok(())
     })?;
     let text = scalars.into_iter().find_map(|v| match v {

@@ -400,6 +400,39 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The next value as [`Scalar::label`] reads it, a plain string
+    /// borrowed directly (no `Scalar` in between: the common case).
+    #[inline]
+    pub fn label(&mut self) -> Scan<crate::fields::Lenient<Cow<'a, str>>> {
+        match self.plain_string() {
+            Some(text) => Ok(crate::fields::non_empty(Cow::Borrowed(text))),
+            None => Ok(self.scalar()?.label()),
+        }
+    }
+
+    /// The next value as [`Scalar::count`] reads it, a plain integer
+    /// directly.
+    #[inline]
+    pub fn count(&mut self) -> Scan<crate::fields::Lenient<u64>> {
+        match self.plain_u64() {
+            Some(v) => Ok(crate::fields::Lenient::Value(v)),
+            None => Ok(self.scalar()?.count()),
+        }
+    }
+
+    /// The next value as [`Scalar::time`] reads it, a plain string
+    /// directly.
+    #[inline]
+    pub fn time(&mut self) -> Scan<crate::fields::Lenient<chrono::DateTime<chrono::Utc>>> {
+        use crate::fields::Lenient;
+        match self.plain_string() {
+            Some(text) => {
+                Ok(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
+            }
+            None => Ok(self.scalar()?.time()),
+        }
+    }
+
     /// Reads any value: scalars are parsed (as a lenient reader needs them),
     /// arrays and objects are checked and skipped.
     #[inline]
