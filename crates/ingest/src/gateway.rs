@@ -48,6 +48,7 @@ use crate::fields::{
 };
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
+use crate::scan_value::{KeyShape, KeySpan};
 
 /// The raw fields of one line, as the source spelled them.
 #[derive(Debug, Default)]
@@ -1243,56 +1244,19 @@ thread_local! {
 /// the lines around them do not).
 #[derive(Default)]
 struct Shapes {
-    top: Shape<Field>,
+    top: KeyShape<Field>,
     usage: UsageShapes,
-    tags: Shape<()>,
+    tags: KeyShape<()>,
 }
 
 const USAGE_SHAPES: usize = 3;
 
 #[derive(Default)]
 struct UsageShapes {
-    shapes: [Shape<UsageKey>; USAGE_SHAPES],
+    shapes: [KeyShape<UsageKey>; USAGE_SHAPES],
     /// The one to forget when an object starts like none of them.
     next: usize,
 }
-
-/// The top-level keys of the last line, in order, each as the exact bytes
-/// that led to it (the comma before it, its quotes, the colon) with its
-/// [`Field`]. Log writers repeat the same keys in the same order line after
-/// line, so checking that the next bytes equal the key expected at this
-/// position (or the one after it, when a line lacks an optional key) replaces
-/// reading the key and looking it up. A miss reads the key as usual and
-/// learns it. Only keys without escapes are learned, so a hit always yields
-/// the key's own text.
-struct Shape<F> {
-    keys: Vec<ShapeKey<F>>,
-}
-
-impl<F> Default for Shape<F> {
-    fn default() -> Self {
-        Shape { keys: Vec::new() }
-    }
-}
-
-#[derive(Clone, Copy)]
-struct ShapeKey<F> {
-    raw: [u8; SHAPE_KEY_BYTES],
-    len: u8,
-    /// Whether the key came first in its object (then there is no comma).
-    first: bool,
-    /// The key's text within `raw`.
-    key: (u8, u8),
-    field: F,
-}
-
-/// Longer keys (with the bytes around them) are read the ordinary way.
-const SHAPE_KEY_BYTES: usize = 40;
-
-/// Where a predicted key's text is in the line: most fields never need it,
-/// so it is sliced only when asked for.
-#[derive(Clone, Copy)]
-struct KeySpan(usize, usize);
 
 /// A key as [`scan_map`] has it: predicted (its text not yet sliced) or read.
 enum KeyText<'a> {
@@ -1312,59 +1276,6 @@ impl<'a> KeyText<'a> {
         match self {
             KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(a, b)),
             KeyText::Read(key) => key,
-        }
-    }
-}
-
-impl<F: Copy> Shape<F> {
-    /// The key at `slot` (or the next one) if the line continues with it;
-    /// also the slot it was found at.
-    // Always: with two `scan_map`s (see `TopKeys`) the compiler would
-    // otherwise call it, on every key of every line.
-    #[inline(always)]
-    fn predict<'a>(
-        &self,
-        s: &mut Scanner<'a>,
-        slot: usize,
-        first: bool,
-    ) -> Option<(F, usize, KeySpan)> {
-        for at in [slot, slot + 1] {
-            let k = self.keys.get(at)?;
-            if k.first != first {
-                continue;
-            }
-            if let Some(start) = s.eat(&k.raw[..k.len as usize]) {
-                let span = KeySpan(start + k.key.0 as usize, start + k.key.1 as usize);
-                return Some((k.field, at, span));
-            }
-        }
-        None
-    }
-
-    /// Remembers the key just read at `slot` from the bytes `raw` that led
-    /// to it (`first`: it opened its object). `text` is the key as it
-    /// borrows from the line (a key with escapes is not learned).
-    fn learn(&mut self, slot: usize, raw: &str, text: &str, field: F, first: bool) {
-        if raw.len() > SHAPE_KEY_BYTES || slot > self.keys.len() {
-            return;
-        }
-        // The key borrows from the line, inside `raw`.
-        let off = (text.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
-        if off > raw.len() || off + text.len() > raw.len() {
-            return;
-        }
-        let mut k = ShapeKey {
-            raw: [0; SHAPE_KEY_BYTES],
-            len: raw.len() as u8,
-            first,
-            key: (off as u8, (off + text.len()) as u8),
-            field,
-        };
-        k.raw[..raw.len()].copy_from_slice(raw.as_bytes());
-        if slot == self.keys.len() {
-            self.keys.push(k);
-        } else {
-            self.keys[slot] = k;
         }
     }
 }
@@ -1539,7 +1450,7 @@ fn scan_usage_shaped(s: &mut Scanner<'_>, u: &mut RawUsage, shapes: &mut UsageSh
     let i = which.unwrap_or_else(|| {
         let i = shapes.next;
         shapes.next = (i + 1) % USAGE_SHAPES;
-        shapes.shapes[i].keys.clear();
+        shapes.shapes[i].clear();
         i
     });
     let mut slot = 0;
@@ -1551,7 +1462,7 @@ fn scan_usage_shaped(s: &mut Scanner<'_>, u: &mut RawUsage, shapes: &mut UsageSh
 fn usage_object(
     s: &mut Scanner<'_>,
     u: &mut RawUsage,
-    shape: &mut Shape<UsageKey>,
+    shape: &mut KeyShape<UsageKey>,
     slot: &mut usize,
     mut pending: Option<(UsageKey, usize)>,
 ) -> Scan<()> {
@@ -1616,7 +1527,7 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
 fn scan_tags<'a>(
     s: &mut Scanner<'a>,
     out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    mut shape: Option<&mut Shape<()>>,
+    mut shape: Option<&mut KeyShape<()>>,
 ) -> Scan<()> {
     match s.peek()? {
         b'{' => {
@@ -2069,7 +1980,7 @@ mod tests {
     }
 
     /// The scanner predicts each key from the previous line's (see
-    /// [`Shape`]): every line must read the same whatever line came before
+    /// [`KeyShape`]): every line must read the same whatever line came before
     /// it, including lines with other keys, orders, escapes and spacing.
     #[test]
     fn predicted_keys_read_like_serde_whatever_line_came_before() {

@@ -80,7 +80,7 @@ impl<'a> Scanner<'a> {
     /// Steps over `lit` when the line continues with exactly these bytes
     /// (no whitespace skipped): how a key predicted from the previous line
     /// is checked. A literal is only ever bytes the scanner itself accepted
-    /// at the same point of a line (see `gateway::Shape`).
+    /// at the same point of a line (see `scan_value::KeyShape`).
     #[inline]
     pub fn eat(&mut self, lit: &[u8]) -> Option<usize> {
         let at = self.pos;

@@ -219,15 +219,14 @@ pub(crate) fn scan_tag_value<'a>(
     }
 }
 
-/// The keys of the last object read at one place (a line's top level), in
-/// order, each as the exact bytes that led to it (the comma before it, its
-/// quotes, the colon) with what it means (`T`): exports repeat the same keys
-/// in the same order line after line, so checking that the next bytes equal
-/// the key expected at this position (or the next one, when a line lacks an
-/// optional key) replaces reading the key and looking it up. A miss reads
-/// the key as usual and learns it. Only keys without escapes are learned, so
-/// a hit yields the key's own text. The same idea as `gateway::Shape`, for
-/// any reader's key table.
+/// The keys of the last object read at one place (a line's top level, a
+/// usage or tag object), in order, each as the exact bytes that led to it
+/// (the comma before it, its quotes, the colon) with what it means (`T`):
+/// exports repeat the same keys in the same order line after line, so
+/// checking that the next bytes equal the key expected at this position (or
+/// the next one, when a line lacks an optional key) replaces reading the key
+/// and looking it up. A miss reads the key as usual and learns it. Only keys
+/// without escapes are learned, so a hit yields the key's own text.
 pub(crate) struct KeyShape<T> {
     keys: Vec<ShapeKey<T>>,
 }
@@ -252,7 +251,36 @@ struct ShapeKey<T> {
 /// Longer keys (with the bytes around them) are read the ordinary way.
 const SHAPE_KEY_BYTES: usize = 40;
 
+/// Where a predicted key's text is in the line (byte offsets): a reader
+/// that never needs the text does not slice it.
+#[derive(Clone, Copy)]
+pub(crate) struct KeySpan(pub(crate) usize, pub(crate) usize);
+
 impl<T: Copy> KeyShape<T> {
+    /// The key at `slot` (or the next one) if the line continues with it
+    /// (eaten); its meaning, the slot it was found at and where its text is.
+    // Always: the gateway reader's two `scan_map`s (see `TopKeys`) would
+    // otherwise call it, on every key of every line.
+    #[inline(always)]
+    pub(crate) fn predict(
+        &self,
+        s: &mut Scanner<'_>,
+        slot: usize,
+        first: bool,
+    ) -> Option<(T, usize, KeySpan)> {
+        for at in [slot, slot + 1] {
+            let k = self.keys.get(at)?;
+            if k.first != first {
+                continue;
+            }
+            if let Some(start) = s.eat(&k.raw[..k.len as usize]) {
+                let span = KeySpan(start + k.key.0 as usize, start + k.key.1 as usize);
+                return Some((k.meaning, at, span));
+            }
+        }
+        None
+    }
+
     /// [`Scanner::next_key`] with the key's meaning (`classify` of it, or
     /// the prediction's). `slot` counts the object's keys so far (start at 0).
     #[inline]
@@ -263,17 +291,10 @@ impl<T: Copy> KeyShape<T> {
         slot: &mut usize,
         classify: impl FnOnce(&str) -> T,
     ) -> Scan<Option<(Cow<'a, str>, T)>> {
-        for at in [*slot, *slot + 1] {
-            let Some(k) = self.keys.get(at) else { break };
-            if k.first != *first {
-                continue;
-            }
-            if let Some(start) = s.eat(&k.raw[..k.len as usize]) {
-                let key = s.slice(start + k.key.0 as usize, start + k.key.1 as usize);
-                *first = false;
-                *slot = at + 1;
-                return Ok(Some((Cow::Borrowed(key), k.meaning)));
-            }
+        if let Some((meaning, at, KeySpan(a, b))) = self.predict(s, *slot, *first) {
+            *first = false;
+            *slot = at + 1;
+            return Ok(Some((Cow::Borrowed(s.slice(a, b)), meaning)));
         }
         let start = s.pos();
         let was_first = *first;
@@ -288,7 +309,10 @@ impl<T: Copy> KeyShape<T> {
         Ok(Some((key, meaning)))
     }
 
-    fn learn(&mut self, slot: usize, raw: &str, text: &str, meaning: T, first: bool) {
+    /// Remembers the key just read at `slot` from the bytes `raw` that led
+    /// to it (`first`: it opened its object). `text` is the key as it
+    /// borrows from the line (a key with escapes is not learned).
+    pub(crate) fn learn(&mut self, slot: usize, raw: &str, text: &str, meaning: T, first: bool) {
         if raw.len() > SHAPE_KEY_BYTES || slot > self.keys.len() {
             return;
         }
@@ -310,6 +334,11 @@ impl<T: Copy> KeyShape<T> {
         } else {
             self.keys[slot] = k;
         }
+    }
+
+    /// Forgets every key.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
     }
 }
 
