@@ -32,7 +32,7 @@ use crate::fields::{LMoney, LStr, LTime, Lenient, LU64};
 use crate::gateway::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{once, scan_tag_value, KeyShape, Pairs, TagValue};
+use crate::scan_value::{scan_fields, scan_tag_value, KeyShape, Pairs, TagValue};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -257,22 +257,15 @@ thread_local! {
 /// anything the serde path might read otherwise (see [`crate::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     let mut s = Scanner::new(line);
-    s.begin_object()?;
     let mut r = Request::default();
-    let mut seen = 0u64;
     let (mut props, mut props_pairs) = (TagValue::Absent, Pairs::default());
     let (mut req_props, mut req_pairs) = (TagValue::Absent, Pairs::default());
-    let (mut first, mut slot) = (true, 0);
-    let mut own = KeyShape::default();
-    SHAPE.with(|cell| {
-        let mut shared = cell.try_borrow_mut();
-        let shape = shared.as_deref_mut().unwrap_or(&mut own);
-        while let Some((_, f)) = shape.next_key(&mut s, &mut first, &mut slot, field)? {
-            let Some(f) = f else {
-                s.skip_value()?;
-                continue;
-            };
-            once(&mut seen, f as u32)?;
+    scan_fields(
+        &SHAPE,
+        &mut s,
+        field,
+        |f| f as u32,
+        |s, f| {
             match f {
                 Field::RequestId => r.request_id = LStr(s.label()?),
                 Field::ResponseId => r.response_id = LStr(s.label()?),
@@ -292,20 +285,15 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
                 Field::Cost => r.cost = LMoney::from_label(s.label()?),
                 Field::CostUsd => r.cost_usd = LMoney::from_label(s.label()?),
                 Field::UserId => r.request_user_id = LStr(s.label()?),
-                Field::Properties => {
-                    props = scan_tag_value(&mut s, &mut props_pairs, MAX_TAG_VALUE)?
-                }
+                Field::Properties => props = scan_tag_value(s, &mut props_pairs, MAX_TAG_VALUE)?,
                 Field::RequestProperties => {
-                    req_props = scan_tag_value(&mut s, &mut req_pairs, MAX_TAG_VALUE)?
+                    req_props = scan_tag_value(s, &mut req_pairs, MAX_TAG_VALUE)?
                 }
                 Field::CacheReferenceId => r.cache_reference_id = LStr(s.label()?),
             }
-        }
-        Ok(())
-    })?;
-    if !s.at_end() {
-        return Err(Bail);
-    }
+            Ok(())
+        },
+    )?;
     let mut tags = Vec::new();
     if props.is_present() {
         push_tag_value(&mut tags, props, &mut props_pairs, "property");

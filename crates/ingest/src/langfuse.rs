@@ -41,7 +41,7 @@ use crate::helicone::MAX_TAG_VALUE;
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
 use crate::scan_value::{
-    check_value, once, scan_tag_value, value_scalar, KeyShape, Pairs, TagValue,
+    check_value, scan_fields, scan_tag_value, value_scalar, KeyShape, Pairs, TagValue,
 };
 
 #[derive(Deserialize, Default)]
@@ -290,25 +290,18 @@ thread_local! {
 /// anything the serde path might read otherwise (see [`crate::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     let mut s = Scanner::new(line);
-    s.begin_object()?;
     let mut o = Observation::default();
-    let mut seen = 0u64;
     let mut max_tokens = Lenient::Missing;
     let mut cost_total = Lenient::Missing;
     let mut details: Pairs<'_, Lenient<u64>> = Pairs::default();
     let (mut tags, mut tag_pairs) = (TagValue::Absent, Pairs::default());
     let (mut metadata, mut meta) = (TagValue::Absent, Pairs::default());
-    let (mut first, mut slot) = (true, 0);
-    let mut own = KeyShape::default();
-    SHAPE.with(|cell| {
-        let mut shared = cell.try_borrow_mut();
-        let shape = shared.as_deref_mut().unwrap_or(&mut own);
-        while let Some((_, f)) = shape.next_key(&mut s, &mut first, &mut slot, field)? {
-            let Some(f) = f else {
-                s.skip_value()?;
-                continue;
-            };
-            once(&mut seen, f as u32)?;
+    scan_fields(
+        &SHAPE,
+        &mut s,
+        field,
+        |f| f as u32,
+        |s, f| {
             match f {
                 Field::Id => o.id = LStr(s.label()?),
                 Field::Kind => o.kind = LStr(s.label()?),
@@ -319,12 +312,12 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
                 Field::Level => o.level = LStr(s.label()?),
                 Field::Model => o.model = LStr(s.label()?),
                 Field::ProvidedModel => o.provided_model = LStr(s.label()?),
-                Field::ModelParameters => max_tokens = scan_model_parameters(&mut s)?,
-                Field::UsageDetails => scan_object(&mut s, |s, key| {
+                Field::ModelParameters => max_tokens = scan_model_parameters(s)?,
+                Field::UsageDetails => scan_object(s, |s, key| {
                     let v = s.count()?;
                     details.insert(key, v)
                 })?,
-                Field::CostDetails => scan_object(&mut s, |s, key| {
+                Field::CostDetails => scan_object(s, |s, key| {
                     let v = s.label()?;
                     if key == "total" {
                         cost_total = v;
@@ -335,15 +328,12 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
                 Field::User => o.user = LStr(s.label()?),
                 Field::Session => o.session = LStr(s.label()?),
                 Field::TraceName => o.trace_name = LStr(s.label()?),
-                Field::Tags => tags = scan_tag_value(&mut s, &mut tag_pairs, MAX_TAG_VALUE)?,
-                Field::Metadata => metadata = scan_tag_value(&mut s, &mut meta, MAX_TAG_VALUE)?,
+                Field::Tags => tags = scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?,
+                Field::Metadata => metadata = scan_tag_value(s, &mut meta, MAX_TAG_VALUE)?,
             }
-        }
-        Ok(())
-    })?;
-    if !s.at_end() {
-        return Err(Bail);
-    }
+            Ok(())
+        },
+    )?;
     let mut tag_list = Vec::new();
     crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
     if !matches!(metadata, TagValue::Object) {
