@@ -9,21 +9,10 @@
 #   TOKENAUDIT_BIN=/tmp/old/tokenaudit benches/audit_vs_duckdb.sh  # time another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPEAT="${REPEAT:-3}"
-TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
-DATA=benches/data
-mkdir -p "$DATA"
+. benches/lib.sh
 
-# A given TOKENAUDIT_BIN is timed as it is (the tree need not build).
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
-command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 
-gen() { # size file
-  [ -s "$2" ] && return
-  cargo build --release -q --workspace
-  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
-}
 gen 1GB "$DATA/gateway-1GB.jsonl"
 [ "${BENCH_4GB:-0}" = 1 ] && gen 4GB "$DATA/gateway-4GB.jsonl"
 
@@ -60,13 +49,6 @@ FROM calls GROUP BY ALL ORDER BY cost DESC
 print(len(rows), "groups; top:", rows[0][:3], file=sys.stderr)
 PY
 
-# run NAME CMD... : prints "seconds max_rss_kb"
-run() {
-  local log; log=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>/dev/null
-  cat "$log"; rm -f "$log"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 FILE="$DATA/gateway-1GB.jsonl"
 OUT=$(mktemp -d)

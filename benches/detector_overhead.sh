@@ -8,23 +8,7 @@
 #   BENCH_4GB=1 benches/detector_overhead.sh # also the 4 GB file (RSS flat?)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPEAT="${REPEAT:-3}"
-TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
-DATA=benches/data
-mkdir -p "$DATA"
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
-command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
-gen() { # size file
-  [ -s "$2" ] && return
-  cargo build --release -q --workspace
-  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
-}
-run() { # prints "seconds max_rss_kb"
-  local log; log=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>/dev/null
-  cat "$log"; rm -f "$log"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. benches/lib.sh
 OUT=$(mktemp -d)
 bench() { # file
   local a_t=() a_m=() f_t=() f_m=()

@@ -13,18 +13,8 @@
 #   TOKENAUDIT_BIN=/tmp/old/tokenaudit benches/formats_speed.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPEAT="${REPEAT:-3}"
+. benches/lib.sh
 MB="${SLICE_MB:-200}"
-TA="${TOKENAUDIT_BIN:-target/release/tokenaudit}"
-DATA=benches/data
-mkdir -p "$DATA"
-if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
-command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
-gen() { # size file
-  [ -s "$2" ] && return
-  cargo build --release -q --workspace
-  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
-}
 gen 1GB "$DATA/gateway-1GB.jsonl"
 
 FORMATS=(openai-batch anthropic-batch langfuse helicone otlp-json)
@@ -42,12 +32,6 @@ fi
 
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-run() { # prints "seconds max_rss_kb"
-  local log; log=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>/dev/null
-  cat "$log"; rm -f "$log"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 audit() { "$TA" audit "$@" --out "$OUT" --format json --quiet --no-findings; }
 # totals of the last audit: "cost lines records rejected"
 totals() {
