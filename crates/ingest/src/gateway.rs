@@ -43,8 +43,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::fields::{
-    fingerprint, finish, non_empty, parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, Problems,
-    RawUsage, Scalar, LU64,
+    fingerprint, finish, non_empty, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage,
+    Scalar, LU64,
 };
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
@@ -1189,49 +1189,19 @@ fn scan_fill<'a, T>(
     }
 }
 
-/// [`scan_fill`] with [`Scalar::label`], a plain string read directly.
+/// Fills `slot` from the next value (read by one of [`Scanner::label`],
+/// [`Scanner::count`], [`Scanner::time`]) unless an earlier key already did.
 #[inline]
-fn scan_label<'a>(s: &mut Scanner<'a>, slot: &mut Lenient<Cow<'a, str>>) -> Scan<()> {
+fn scan_read<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Lenient<T>,
+    read: impl FnOnce(&mut Scanner<'a>) -> Scan<Lenient<T>>,
+) -> Scan<()> {
     if slot.is_present() {
         return s.skip_value();
     }
-    *slot = match s.plain_string() {
-        Some(text) => non_empty(Cow::Borrowed(text)),
-        None => s.scalar()?.label(),
-    };
+    *slot = read(s)?;
     Ok(())
-}
-
-/// [`scan_fill`] with [`Scalar::time`], a plain string read directly.
-#[inline]
-fn scan_time(s: &mut Scanner<'_>, slot: &mut Lenient<chrono::DateTime<chrono::Utc>>) -> Scan<()> {
-    if slot.is_present() {
-        return s.skip_value();
-    }
-    *slot = match s.plain_string() {
-        Some(text) => parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value),
-        None => s.scalar()?.time(),
-    };
-    Ok(())
-}
-
-/// [`scan_fill`] with [`Scalar::count`], a plain integer read directly.
-#[inline]
-fn scan_count(s: &mut Scanner<'_>, slot: &mut Lenient<u64>) -> Scan<()> {
-    if slot.is_present() {
-        return s.skip_value();
-    }
-    *slot = scan_count_value(s)?;
-    Ok(())
-}
-
-/// The next value as [`Scalar::count`] reads it.
-#[inline]
-fn scan_count_value(s: &mut Scanner<'_>) -> Scan<Lenient<u64>> {
-    Ok(match s.plain_u64() {
-        Some(v) => Lenient::Value(v),
-        None => s.scalar()?.count(),
-    })
 }
 
 thread_local! {
@@ -1320,16 +1290,16 @@ fn scan_map<'a, K: TopKeys>(
             keys.key(key.as_bytes(s), f, s.pos());
         }
         match f {
-            Field::Timestamp => scan_time(s, &mut l.timestamp.0)?,
-            Field::RequestId => scan_label(s, &mut l.request_id.0)?,
-            Field::Provider => scan_label(s, &mut l.provider.0)?,
-            Field::Model => scan_label(s, &mut l.model.0)?,
-            Field::Feature => scan_label(s, &mut l.feature.0)?,
-            Field::Route => scan_label(s, &mut l.route.0)?,
-            Field::Team => scan_label(s, &mut l.team.0)?,
-            Field::User => scan_label(s, &mut l.user.0)?,
-            Field::Session => scan_label(s, &mut l.session.0)?,
-            Field::Turn => scan_count(s, &mut l.turn.0)?,
+            Field::Timestamp => scan_read(s, &mut l.timestamp.0, Scanner::time)?,
+            Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
+            Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
+            Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
+            Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
+            Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
+            Field::Team => scan_read(s, &mut l.team.0, Scanner::label)?,
+            Field::User => scan_read(s, &mut l.user.0, Scanner::label)?,
+            Field::Session => scan_read(s, &mut l.session.0, Scanner::label)?,
+            Field::Turn => scan_read(s, &mut l.turn.0, Scanner::count)?,
             Field::Status => {
                 if l.status.0.is_present() {
                     s.skip_value()?;
@@ -1338,33 +1308,33 @@ fn scan_map<'a, K: TopKeys>(
                     set_status(l, v);
                 }
             }
-            Field::HttpStatus => scan_count(s, &mut l.http_status.0)?,
+            Field::HttpStatus => scan_read(s, &mut l.http_status.0, Scanner::count)?,
             Field::Error => {
                 let v = scan_error(s)?;
                 if !l.error_kind.0.is_present() {
                     l.error_kind = LStr(v);
                 }
             }
-            Field::ErrorKind => scan_label(s, &mut l.error_kind.0)?,
-            Field::Attempt => scan_count(s, &mut l.attempt.0)?,
-            Field::RetryOf => scan_label(s, &mut l.retry_of.0)?,
+            Field::ErrorKind => scan_read(s, &mut l.error_kind.0, Scanner::label)?,
+            Field::Attempt => scan_read(s, &mut l.attempt.0, Scanner::count)?,
+            Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
             Field::Usage => match shapes.as_deref_mut() {
                 Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
                 None => scan_usage(s, &mut l.usage)?,
             },
             Field::UsageKey => {
-                let v = scan_count_value(s)?;
+                let v = s.count()?;
                 set_usage_key(&mut l.usage, &key.text(s), v);
             }
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
-            Field::ServiceTier => scan_label(s, &mut l.service_tier.0)?,
-            Field::FinishReason => scan_label(s, &mut l.finish_reason.0)?,
-            Field::MaxTokens => scan_count(s, &mut l.max_tokens.0)?,
-            Field::PromptHash => scan_label(s, &mut l.prompt_hash.0)?,
-            Field::PrefixHash => scan_label(s, &mut l.prefix_hash.0)?,
-            Field::PrefixTokens => scan_count(s, &mut l.prefix_tokens.0)?,
+            Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
+            Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
+            Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
+            Field::PromptHash => scan_read(s, &mut l.prompt_hash.0, Scanner::label)?,
+            Field::PrefixHash => scan_read(s, &mut l.prefix_hash.0, Scanner::label)?,
+            Field::PrefixTokens => scan_read(s, &mut l.prefix_tokens.0, Scanner::count)?,
             Field::Messages | Field::Prompt | Field::System => {
                 if let Some(raw) = s.raw_value()? {
                     set_text(l, f, raw);
@@ -1499,7 +1469,7 @@ fn usage_object(
                 }
             }
             k => {
-                let v = scan_count_value(s)?;
+                let v = s.count()?;
                 set_usage(u, k, v);
             }
         }
@@ -1557,10 +1527,7 @@ fn scan_tags<'a>(
                 };
                 first = false;
                 slot += 1;
-                let value = match s.plain_string() {
-                    Some(text) => non_empty(Cow::Borrowed(text)),
-                    None => s.scalar()?.label(),
-                };
+                let value = s.label()?;
                 if let (Lenient::Value(k), Lenient::Value(v)) = (non_empty(key), value) {
                     out.push((k, v));
                 }

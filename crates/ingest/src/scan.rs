@@ -402,7 +402,7 @@ impl<'a> Scanner<'a> {
 
     /// The next value as [`Scalar::label`] reads it, a plain string
     /// borrowed directly (no `Scalar` in between: the common case).
-    #[inline]
+    #[inline(always)]
     pub fn label(&mut self) -> Scan<crate::fields::Lenient<Cow<'a, str>>> {
         match self.plain_string() {
             Some(text) => Ok(crate::fields::non_empty(Cow::Borrowed(text))),
@@ -412,7 +412,7 @@ impl<'a> Scanner<'a> {
 
     /// The next value as [`Scalar::count`] reads it, a plain integer
     /// directly.
-    #[inline]
+    #[inline(always)]
     pub fn count(&mut self) -> Scan<crate::fields::Lenient<u64>> {
         match self.plain_u64() {
             Some(v) => Ok(crate::fields::Lenient::Value(v)),
@@ -422,7 +422,7 @@ impl<'a> Scanner<'a> {
 
     /// The next value as [`Scalar::time`] reads it, a plain string
     /// directly.
-    #[inline]
+    #[inline(always)]
     pub fn time(&mut self) -> Scan<crate::fields::Lenient<chrono::DateTime<chrono::Utc>>> {
         use crate::fields::Lenient;
         match self.plain_string() {
