@@ -583,25 +583,33 @@ impl Accumulator<'_> {
                 }
             }
         }
-        if let (Some(sig), Some(ms), CallStatus::Ok) = (r.prompt_minhash, call.millis, status) {
-            keyed.texts.add(
-                call.cell,
-                ms.div_euclid(86_400_000),
-                TextCall {
-                    millis: ms,
-                    sig,
-                    prompt_fp: r.prompt_fp.unwrap_or(0),
-                    cost: call.cost_picos(),
-                    request_id: r.request_id.as_deref().map(Into::into),
-                    excerpt: if include_prompts {
-                        r.prompt_raw
-                            .and_then(fields::prompt_excerpt)
-                            .map(Into::into)
-                    } else {
-                        None
-                    },
-                },
-            );
+        if let (Some(text), Some(ms), CallStatus::Ok) =
+            (r.prompt_text.as_deref(), call.millis, status)
+        {
+            // The signature is the costly part: only for a day the sample keeps.
+            let day = ms.div_euclid(86_400_000);
+            if let Some(group) = keyed.texts.admits(call.cell, day) {
+                if let Some(sig) = fields::minhash(text) {
+                    keyed.texts.add(
+                        group,
+                        call.cell,
+                        TextCall {
+                            millis: ms,
+                            sig,
+                            prompt_fp: r.prompt_fp.unwrap_or(0),
+                            cost: call.cost_picos(),
+                            request_id: r.request_id.as_deref().map(Into::into),
+                            excerpt: if include_prompts {
+                                r.prompt_raw
+                                    .and_then(fields::prompt_excerpt)
+                                    .map(Into::into)
+                            } else {
+                                None
+                            },
+                        },
+                    );
+                }
+            }
         }
         let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
         if let Some(fp) = r.prompt_fp {

@@ -670,6 +670,10 @@ pub struct TextCall {
     pub excerpt: Option<Box<str>>,
 }
 
+/// A (cell, day) group of a [`TextSample`], from [`TextSample::admits`].
+#[derive(Clone, Copy, Debug)]
+pub struct TextGroup(u64);
+
 /// Entries kept by [`TextSample`] before it samples days.
 pub const TEXT_CAPACITY: usize = 50_000;
 
@@ -690,11 +694,14 @@ impl TextSample {
         level == 0 || crate::sketch::mix(key).leading_zeros() >= level
     }
 
-    pub fn add(&mut self, cell: u64, day: i64, call: TextCall) {
+    /// The group a call of `cell` on `day` goes to, if the sample keeps
+    /// that day; a call is then given to [`add`](Self::add).
+    pub fn admits(&self, cell: u64, day: i64) -> Option<TextGroup> {
         let key = key_of(&[&cell.to_le_bytes(), &day.to_le_bytes()]);
-        if !Self::keeps(self.level, key) {
-            return;
-        }
+        Self::keeps(self.level, key).then_some(TextGroup(key))
+    }
+
+    pub fn add(&mut self, TextGroup(key): TextGroup, cell: u64, call: TextCall) {
         self.groups
             .entry(key)
             .or_insert_with(|| (cell, Vec::new()))

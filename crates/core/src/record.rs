@@ -196,10 +196,11 @@ pub struct CallRecord<'a> {
     pub prefix_tokens: Option<u64>,
     /// The cost the log itself carries, if any.
     pub logged_cost: Option<Money>,
-    /// MinHash signature of the prompt's normalised text (the last user
-    /// message), when the log carries the text: for near-duplicate
-    /// detection. Never the text itself.
-    pub prompt_minhash: Option<MinHash>,
+    /// The prompt's text as near-duplicate detection compares it (the last
+    /// user message), when the log carries it; borrowed from the line where
+    /// it has no escapes. Its MinHash signature is computed only for the
+    /// calls the near-duplicate sample keeps. Never written to a report.
+    pub prompt_text: Option<Cow<'a, str>>,
     /// The prompt as the log wrote it (the raw JSON of `messages` or
     /// `prompt`), borrowed from the line, never copied: read only by
     /// `--include-prompts`, for the excerpts some findings show.

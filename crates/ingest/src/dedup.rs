@@ -205,7 +205,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         prefix_fp: r.prefix_fp,
         prefix_tokens: r.prefix_tokens,
         logged_cost: r.logged_cost,
-        prompt_minhash: r.prompt_minhash,
+        prompt_text: own_opt(r.prompt_text),
         // Agent logs carry no prompt text the record could borrow past the line.
         prompt_raw: None,
         system_raw: None,

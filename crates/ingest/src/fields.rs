@@ -957,6 +957,12 @@ mod tests {
     }
 }
 
+/// Whether [`minhash`] finds a word in `text` (it is `Some` exactly then):
+/// a cheap test, so a record keeps only texts that have a signature.
+pub fn has_word(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
 /// The MinHash signature of a text, for near-duplicate detection: the text
 /// is lower-cased, cut into words of letters and digits, and shingled as
 /// words and word pairs; each of the signature's hash functions keeps its

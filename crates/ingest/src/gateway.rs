@@ -80,7 +80,9 @@ pub struct RawLine<'a> {
     pub prefix_tokens: LU64,
     pub prompt_text_fp: Option<u64>,
     pub prefix_text_fp: Option<u64>,
-    pub prompt_minhash: Option<tokenaudit_core::MinHash>,
+    /// The text near-duplicate detection compares (see
+    /// [`CallRecord::prompt_text`]); only a text with a word is kept.
+    pub prompt_text: Option<Cow<'a, str>>,
     /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
     pub prompt_raw: Option<&'a str>,
     pub system_raw: Option<&'a str>,
@@ -715,11 +717,11 @@ fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
                 l.prompt_raw = Some(raw);
             }
-            if l.prompt_minhash.is_none() || l.prefix_text_fp.is_none() {
+            if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
                 // One parse of the array serves both.
                 let (text, system) = crate::fields::read_messages(raw);
-                if l.prompt_minhash.is_none() {
-                    l.prompt_minhash = text.and_then(|t| crate::fields::minhash(&t));
+                if l.prompt_text.is_none() {
+                    l.prompt_text = text.filter(|t| crate::fields::has_word(t));
                 }
                 if l.prefix_text_fp.is_none() {
                     l.prefix_text_fp = system;
@@ -731,9 +733,10 @@ fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
                 l.prompt_raw = Some(raw);
             }
-            if l.prompt_minhash.is_none() && raw != "null" {
-                l.prompt_minhash =
-                    crate::fields::prompt_text(raw).and_then(|t| crate::fields::minhash(&t));
+            if l.prompt_text.is_none() && raw != "null" {
+                l.prompt_text = crate::fields::prompt_text(raw)
+                    .filter(|t| crate::fields::has_word(t))
+                    .map(Cow::Owned);
             }
         }
         _ => {
@@ -1644,7 +1647,7 @@ impl<'a> RawLine<'a> {
                 .or(self.prefix_text_fp),
             prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
             logged_cost: p.own(self.cost.0, "cost"),
-            prompt_minhash: self.prompt_minhash,
+            prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
             tags: self.tags,
