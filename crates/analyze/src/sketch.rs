@@ -277,7 +277,9 @@ impl<V> HashSample<V> {
     /// The entry for `key` if it is already kept.
     #[inline]
     pub fn get_mut(&mut self, key: u64) -> Option<&mut V> {
-        if self.map.is_empty() {
+        // Every kept key passes `keeps`: a key that does not is not looked
+        // up (a probe into a table this size is a cache miss).
+        if self.map.is_empty() || !Self::keeps(self.level, key) {
             return None;
         }
         self.map.get_mut(&key)
