@@ -341,12 +341,14 @@ struct Worker<S> {
 }
 
 impl<S: RecordSink> Worker<S> {
-    fn take(&mut self, parsed: Result<CallRecord<'_>, crate::Reject>, at: Location) {
-        match parsed {
+    fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::Reject>, at: Location) {
+        match &mut parsed {
+            // Borrowed where it lies: moving a record out of the `Result`
+            // copied its ~600 bytes on every line.
             Ok(record) => {
                 self.counts[1] += 1;
-                self.sink.record(&record, at);
-                crate::fields::recycle_tags(record.tags);
+                self.sink.record(record, at);
+                crate::fields::recycle_tags(std::mem::take(&mut record.tags));
             }
             Err(reject) => {
                 self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
@@ -356,7 +358,7 @@ impl<S: RecordSink> Worker<S> {
                         file: String::new(),
                         line: at.line,
                         reason: reject.reason,
-                        detail: reject.detail,
+                        detail: std::mem::take(&mut reject.detail),
                     },
                 );
             }
