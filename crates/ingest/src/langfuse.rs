@@ -446,8 +446,10 @@ fn same_day_base(at: chrono::DateTime<chrono::Utc>, text: &str) -> Option<(&str,
 /// [`millis_between`] the start (`start`, its time of day `start_nanos`) and
 /// `text`, when `text` is on the start's date (the same ten bytes, so the
 /// fields' parser reads the same date) in the shape [`time_of_day`] reads.
+#[inline]
 fn same_day_millis(start: &str, start_nanos: i64, text: &str) -> Option<LNum> {
-    if start.as_bytes().get(..10)? != text.as_bytes().get(..10)? {
+    let day = |t: &str| -> Option<[u8; 10]> { t.as_bytes().get(..10)?.try_into().ok() };
+    if day(start)? != day(text)? {
         return None;
     }
     let nanos = time_of_day(text.as_bytes())?;
@@ -464,26 +466,23 @@ fn same_day_millis(start: &str, start_nanos: i64, text: &str) -> Option<LNum> {
 /// time, checked exactly as the fields' fast parser checks the time half
 /// (`fields::parse_rfc3339_utc_fast`: whatever passes here it reads, with
 /// its date from the first ten bytes, when that is a date).
+#[inline]
 fn time_of_day(b: &[u8]) -> Option<i64> {
     let n = b.len();
-    if !(20..=30).contains(&n) || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+    let head: &[u8; 20] = b.get(..20)?.try_into().ok()?;
+    if n > 30 || head[4] != b'-' || head[7] != b'-' || head[10] != b'T' {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' || b[n - 1] != b'Z' {
+    if head[13] != b':' || head[16] != b':' || b[n - 1] != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let mut v = 0i64;
-        for &c in &b[r] {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            v = v * 10 + i64::from(d);
-        }
-        Some(v)
-    };
-    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let d = |i: usize| i64::from(head[i].wrapping_sub(b'0'));
+    let digits = [d(11), d(12), d(14), d(15), d(17), d(18)];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let [h1, h2, m1, m2, s1, s2] = digits;
+    let (h, m, sec) = (h1 * 10 + h2, m1 * 10 + m2, s1 * 10 + s2);
     if h > 23 || m > 59 || sec > 59 {
         return None;
     }
@@ -493,7 +492,14 @@ fn time_of_day(b: &[u8]) -> Option<i64> {
         if b[19] != b'.' || n < 22 {
             return None;
         }
-        nanos = num(20..n - 1)? * 10i64.pow(9 - (n - 21) as u32);
+        for &c in &b[20..n - 1] {
+            let x = c.wrapping_sub(b'0');
+            if x > 9 {
+                return None;
+            }
+            nanos = nanos * 10 + i64::from(x);
+        }
+        nanos *= 10i64.pow(9 - (n - 21) as u32);
     }
     Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
 }
