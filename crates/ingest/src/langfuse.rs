@@ -403,18 +403,19 @@ impl Times<'_> {
     /// Parses the times into `o` (as [`Scanner::time`] would have) and
     /// returns the latency and the time to first token. A time on the start's
     /// day, written as the fields' fast parser reads it, is not parsed: its
-    /// difference from the start is taken from the times of day.
+    /// difference from the start is taken from the times of day (and the
+    /// start itself is the last start's date plus its time of day, when on
+    /// that date: see [`start_time`]).
     fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
         let parse = |text: &str| {
             LTime(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
         };
+        let mut start_tod = None;
         if let Some(start) = self.start {
-            o.start = parse(start);
+            let (at, tod) = start_time(start);
+            o.start = LTime(at);
+            start_tod = tod.map(|nanos| (start, nanos));
         }
-        let start_tod = match (&o.start.0, self.start) {
-            (Lenient::Value(at), Some(text)) => same_day_base(*at, text),
-            _ => None,
-        };
         let since_start = |text: Option<&str>, slot: &mut LTime| {
             if let (Some(text), Some((start, nanos))) = (text, start_tod) {
                 if let Some(ms) = same_day_millis(start, nanos, text) {
@@ -432,15 +433,44 @@ impl Times<'_> {
     }
 }
 
-/// For a start time `at` read from `text`: `text` and its time of day in
-/// nanoseconds, when `text` has the shape [`time_of_day`] reads and `at`
-/// is that time of day (so `at` is its date plus it).
-fn same_day_base(at: chrono::DateTime<chrono::Utc>, text: &str) -> Option<(&str, i64)> {
+thread_local! {
+    /// The date of the last start time parsed in full, with its ten bytes:
+    /// observations come in time order, so most start on the same day.
+    static LAST_DAY: std::cell::Cell<Option<([u8; 10], chrono::NaiveDate)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A start time as [`Scanner::time`] reads the text (`parse_timestamp`),
+/// and its time of day in nanoseconds when it has the shape
+/// [`time_of_day`] reads and is that time of day (then it is its date plus
+/// that). On the date of the last start parsed in full, it is built from
+/// that date without parsing.
+fn start_time(text: &str) -> (Lenient<chrono::DateTime<chrono::Utc>>, Option<i64>) {
     use chrono::Timelike;
-    let nanos = time_of_day(text.as_bytes())?;
+    let tod = time_of_day(text.as_bytes());
+    let day: Option<[u8; 10]> = text.as_bytes().get(..10).and_then(|d| d.try_into().ok());
+    if let (Some(nanos), Some(day), Some((last, date))) = (tod, day, LAST_DAY.get()) {
+        if day == last {
+            let (secs, sub) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
+            if let Some(time) =
+                chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, sub as u32)
+            {
+                return (Lenient::Value(date.and_time(time).and_utc()), tod);
+            }
+        }
+    }
+    let Some(at) = crate::fields::parse_timestamp(text) else {
+        return (Lenient::WrongType, None);
+    };
     let parsed =
         i64::from(at.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(at.nanosecond());
-    (parsed == nanos).then_some((text, nanos))
+    match (tod, day) {
+        (Some(nanos), Some(day)) if nanos == parsed => {
+            LAST_DAY.set(Some((day, at.date_naive())));
+            (Lenient::Value(at), tod)
+        }
+        _ => (Lenient::Value(at), None),
+    }
 }
 
 /// [`millis_between`] the start (`start`, its time of day `start_nanos`) and
@@ -1060,11 +1090,11 @@ mod tests {
                 }
                 .read(&mut o);
                 assert_eq!(format!("{got:?}"), format!("{want:?}"), "{a} -> {b}");
-                if let Lenient::Value(at) = parse(a) {
-                    if let Some((_, n)) = same_day_base(at, a) {
-                        fast += usize::from(same_day_millis(a, n, b).is_some());
-                    }
+                if let (_, Some(n)) = start_time(a) {
+                    fast += usize::from(same_day_millis(a, n, b).is_some());
                 }
+                // The start, whether its date came from the last one or not.
+                assert_eq!(format!("{:?}", start_time(a).0), format!("{:?}", parse(a)), "{a}");
             }
         }
         assert!(fast > 60, "{fast}");
