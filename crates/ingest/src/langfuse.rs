@@ -35,13 +35,13 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, LU64};
+use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
 use crate::gateway::{LNum, RawLine};
 use crate::helicone::MAX_TAG_VALUE;
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
 use crate::scan_value::{
-    check_value, scan_fields, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
+    check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
 };
 
 #[derive(Deserialize, Default)]
@@ -283,35 +283,34 @@ fn field(key: &str) -> Option<Field> {
 
 thread_local! {
     /// Each worker thread's prediction of the next line's keys.
-    static SHAPE: RefCell<KeyShape<Option<Field>>> = RefCell::default();
-    /// And of the keys of its nested objects.
-    static NESTED: RefCell<NestedShapes> = RefCell::default();
+    static SHAPES: RefCell<Shapes> = RefCell::default();
 }
 
-/// The keys of the last `usageDetails` and `metadata` objects a worker read,
-/// each with its kind (the same every line, so classified once).
+/// The keys of the last line a worker read, and of its `usageDetails` and
+/// `metadata` objects, each with its meaning (the same every line, so
+/// classified once).
 #[derive(Default)]
-struct NestedShapes {
+struct Shapes {
+    top: KeyShape<Option<Field>>,
     usage: KeyShape<UsageKind>,
     metadata: KeyShape<MetaKind>,
+    /// `modelParameters`' keys, each with its place in [`MAX_TOKEN_KEYS`].
+    parameters: KeyShape<Option<usize>>,
 }
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
 /// `input`, `output` and other unused values stepped over unbuilt. Bails on
 /// anything the serde path might read otherwise (see [`crate::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
-    NESTED.with(|cell| {
+    SHAPES.with(|cell| {
         // Another reader on this thread's stack (none today) gets fresh ones.
-        let mut own = NestedShapes::default();
+        let mut own = Shapes::default();
         let mut shared = cell.try_borrow_mut();
         scan_line_with(line, shared.as_deref_mut().unwrap_or(&mut own))
     })
 }
 
-fn scan_line_with<'a>(
-    line: &'a str,
-    nested: &mut NestedShapes,
-) -> Scan<Result<CallRecord<'a>, Reject>> {
+fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRecord<'a>, Reject>> {
     let mut s = Scanner::new(line);
     let mut o = Observation::default();
     let mut max_tokens = Lenient::Missing;
@@ -322,57 +321,67 @@ fn scan_line_with<'a>(
     // Times that are plain strings, parsed after the line is read (the
     // latencies of one day's times need no second parse: see `Times`).
     let mut times = Times::default();
-    scan_fields(
-        &SHAPE,
-        &mut s,
-        field,
-        |f| f as u32,
-        |s, f| {
-            match f {
-                Field::Id => o.id = LStr(s.label()?),
-                Field::Kind => o.kind = LStr(s.label()?),
-                Field::Name => o.name = LStr(s.label()?),
-                Field::Start => match s.plain_string() {
-                    Some(text) => times.start = Some(text),
-                    None => o.start = LTime(s.time()?),
-                },
-                Field::End => match s.plain_string() {
-                    Some(text) => times.end = Some(text),
-                    None => o.end = LTime(s.time()?),
-                },
-                Field::CompletionStart => match s.plain_string() {
-                    Some(text) => times.first = Some(text),
-                    None => o.completion_start = LTime(s.time()?),
-                },
-                Field::Level => o.level = LStr(s.label()?),
-                Field::Model => o.model = LStr(s.label()?),
-                Field::ProvidedModel => o.provided_model = LStr(s.label()?),
-                Field::ModelParameters => max_tokens = scan_model_parameters(s)?,
-                Field::UsageDetails => usage = scan_usage(s, &mut nested.usage)?,
-                Field::CostDetails => scan_object(s, |s, key| {
-                    let v = s.label()?;
-                    if key == "total" {
-                        cost_total = v;
-                    }
-                    Ok(())
-                })?,
-                Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
-                Field::User => o.user = LStr(s.label()?),
-                Field::Session => o.session = LStr(s.label()?),
-                Field::TraceName => o.trace_name = LStr(s.label()?),
-                Field::Tags => {
-                    tags = if s.eat(b"[]").is_some() {
-                        tag_pairs.drain().for_each(drop);
-                        TagValue::Array
-                    } else {
-                        scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?
-                    }
-                }
-                Field::Metadata => scan_metadata(s, &mut nested.metadata, &mut meta)?,
+    // `scan_value::scan_fields`' loop, written out so that the fields'
+    // reads are inlined into it (through a closure, they were a call each).
+    s.begin_object()?;
+    let (mut first, mut slot, mut seen) = (true, 0, 0u64);
+    let s = &mut s;
+    while let Some((_, f)) = shapes.top.next_key(s, &mut first, &mut slot, field)? {
+        let Some(f) = f else {
+            if s.eat(b"null").is_none() {
+                s.skip_value()?;
             }
-            Ok(())
-        },
-    )?;
+            continue;
+        };
+        once(&mut seen, f as u32)?;
+        match f {
+            Field::Id => o.id = LStr(s.label()?),
+            Field::Kind => o.kind = LStr(s.label()?),
+            Field::Name => o.name = LStr(s.label()?),
+            Field::Start => match s.plain_string() {
+                Some(text) => times.start = Some(text),
+                None => o.start = LTime(s.time()?),
+            },
+            Field::End => match s.plain_string() {
+                Some(text) => times.end = Some(text),
+                None => o.end = LTime(s.time()?),
+            },
+            Field::CompletionStart => match s.plain_string() {
+                Some(text) => times.first = Some(text),
+                None => o.completion_start = LTime(s.time()?),
+            },
+            Field::Level => o.level = LStr(s.label()?),
+            Field::Model => o.model = LStr(s.label()?),
+            Field::ProvidedModel => o.provided_model = LStr(s.label()?),
+            Field::ModelParameters => {
+                max_tokens = scan_model_parameters(s, &mut shapes.parameters)?
+            }
+            Field::UsageDetails => usage = scan_usage(s, &mut shapes.usage)?,
+            Field::CostDetails => scan_object(s, |s, key| {
+                let v = s.label()?;
+                if key == "total" {
+                    cost_total = v;
+                }
+                Ok(())
+            })?,
+            Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
+            Field::User => o.user = LStr(s.label()?),
+            Field::Session => o.session = LStr(s.label()?),
+            Field::TraceName => o.trace_name = LStr(s.label()?),
+            Field::Tags => {
+                tags = if s.eat(b"[]").is_some() {
+                    tag_pairs.drain().for_each(drop);
+                    TagValue::Array
+                } else {
+                    scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?
+                }
+            }
+            Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
+        }
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
     let (latency_ms, ttft_ms) = times.read(&mut o);
     let mut tag_list = crate::fields::fresh_tags();
     crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
@@ -685,25 +694,51 @@ fn meta_kind(key: &str) -> MetaKind {
 }
 
 /// `modelParameters` (a `serde_json::Value` in the serde struct): the first
-/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count.
-fn scan_model_parameters(s: &mut Scanner<'_>) -> Scan<Lenient<u64>> {
+/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count. Keys are
+/// predicted (`shape`), and a string of digits, as exports write the limit,
+/// is read without `Scalar::count`'s parse.
+fn scan_model_parameters(
+    s: &mut Scanner<'_>,
+    shape: &mut KeyShape<Option<usize>>,
+) -> Scan<Lenient<u64>> {
     if s.peek()? != b'{' {
         check_value(s)?;
         return Ok(Lenient::Missing);
     }
     s.begin_object()?;
     let mut found: [Lenient<u64>; 3] = Default::default();
-    let mut first = true;
-    while let Some(key) = s.next_key(&mut first)? {
-        match MAX_TOKEN_KEYS.iter().position(|k| *k == key) {
-            Some(i) => found[i] = value_scalar(s)?.count(),
-            None => check_value(s)?,
-        }
+    let (mut first, mut slot) = (true, 0);
+    let which = |key: &str| MAX_TOKEN_KEYS.iter().position(|k| *k == key);
+    while let Some((_, at)) = shape.next_key(s, &mut first, &mut slot, which)? {
+        let Some(i) = at else {
+            check_value(s)?;
+            continue;
+        };
+        found[i] = match s.plain_string() {
+            Some(text) => match digits(text) {
+                Some(n) => Lenient::Value(n),
+                None => Scalar::Str(Cow::Borrowed(text)).count(),
+            },
+            None => value_scalar(s)?.count(),
+        };
     }
     Ok(found
         .into_iter()
         .find(|v| matches!(v, Lenient::Value(_)))
         .unwrap_or(Lenient::Missing))
+}
+
+/// One to nineteen ASCII digits (always a `u64`) as their number: what
+/// `Scalar::count` reads from such a string.
+#[inline]
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, c| {
+        let d = c.wrapping_sub(b'0');
+        (d <= 9).then(|| n * 10 + u64::from(d))
+    })
 }
 
 /// Milliseconds from `a` to `b`, when both are times and `b` is not before `a`.
@@ -943,6 +978,10 @@ mod tests {
         r#"{"id":"o59","type":"GENERATION","startTime":"2026-10-01T08:00:02Z","endTime":"2026-10-01T08:00:01.999Z","completionStartTime":"2026-10-01 08:00:03Z","model":"m","usageDetails":{"input":1}}"#,
         r#"{"id":"o60","type":"GENERATION","startTime":" 2026-10-01T08:00:00Z","endTime":"2026-10-01T08:00:01Z","completionStartTime":"2026-10-01T08:00:0aZ","model":"m","usageDetails":{"input":1}}"#,
         r#"{"id":"o61","type":"GENERATION","startTime":"2026-10-01T08:00:00Z","endTime":1790841600,"completionStartTime":"2026-10-01T08:00:00.5\u005a","model":"m","usageDetails":{"input":1}}"#,
+        // Token limits as digit strings, and strings that only `count` reads.
+        r#"{"id":"o62","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"99999999999999999999","max_output_tokens":"0042","max_completion_tokens":"1"}}"#,
+        r#"{"id":"o63","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"","max_output_tokens":" 7","max_completion_tokens":"+8"}}"#,
+        r#"{"id":"o64","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"1e3","max_tokens":"-1","max_output_tokens":"12345678901234567890","m\u0061x_completion_tokens":"5"}}"#,
         r#"{}"#,
         r#"[1,2,3]"#,
         r#""just a string""#,
@@ -1032,12 +1071,12 @@ mod tests {
             .iter()
             .copied()
             .filter(|l| {
-                ["\"o44\"", "\"o45\"", "\"o50\"", "\"o54\""]
+                ["\"o44\"", "\"o45\"", "\"o50\"", "\"o54\"", "\"o62\""]
                     .iter()
                     .any(|id| l.contains(id))
             })
             .collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 5);
         let variants = crate::scan_value::broken_variants(&lines);
         let mut fast = 0;
         for line in &variants {
@@ -1094,7 +1133,11 @@ mod tests {
                     fast += usize::from(same_day_millis(a, n, b).is_some());
                 }
                 // The start, whether its date came from the last one or not.
-                assert_eq!(format!("{:?}", start_time(a).0), format!("{:?}", parse(a)), "{a}");
+                assert_eq!(
+                    format!("{:?}", start_time(a).0),
+                    format!("{:?}", parse(a)),
+                    "{a}"
+                );
             }
         }
         assert!(fast > 60, "{fast}");

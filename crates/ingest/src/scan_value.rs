@@ -46,6 +46,14 @@ impl<'a, V> Default for Pairs<'a, V> {
 impl<'a, V> Pairs<'a, V> {
     /// Inserts in key order; a key already present gets the new value.
     pub(crate) fn insert(&mut self, key: Cow<'a, str>, value: V) -> Scan<()> {
+        // Keys in order (the common case) go after the last one.
+        let after_last = match self.len.checked_sub(1).map(|i| &self.items[i]) {
+            Some(Some((last, _))) => last.as_ref() < key.as_ref(),
+            _ => true,
+        };
+        if after_last {
+            return self.push(key, value);
+        }
         let mut at = self.len;
         for (i, item) in self.items[..self.len].iter_mut().enumerate() {
             let Some((k, v)) = item else { continue };
