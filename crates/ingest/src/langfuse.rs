@@ -35,13 +35,13 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, LU64};
+use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
 use crate::gateway::{LNum, RawLine};
 use crate::helicone::MAX_TAG_VALUE;
 use crate::rejects::{Reject, RejectReason};
 use crate::scan::{Bail, Scan, Scanner};
 use crate::scan_value::{
-    check_value, scan_fields, scan_tag_value, value_scalar, KeyShape, Pairs, TagValue,
+    check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
 };
 
 #[derive(Deserialize, Default)]
@@ -104,18 +104,24 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
     }
 }
 
-/// What the observation's object-valued fields contribute, however read.
-struct Parts<'a, U, M> {
+/// What the observation's object-valued fields and its times contribute,
+/// however read.
+struct Parts<'a> {
     /// The first readable of `modelParameters`' token limits.
     max_tokens: Lenient<u64>,
     /// `costDetails.total`, as a label.
     cost_total: Lenient<Cow<'a, str>>,
-    /// `usageDetails`' entries, sorted by key (as a `BTreeMap` iterates).
-    usage: U,
-    /// Tags from `tags`.
+    /// `usageDetails` summed by kind, or the reject of its first bad entry
+    /// in key order.
+    usage: Result<UsageSums, Reject>,
+    /// Tags from `tags`, then `metadata`'s tag entries in key order.
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    /// `metadata`'s entries with a short scalar value, sorted by key.
-    metadata: M,
+    /// `metadata.feature` and `metadata.team`, when short scalars.
+    feature: Option<Cow<'a, str>>,
+    team: Option<Cow<'a, str>>,
+    /// Milliseconds from `startTime` to `endTime` and to `completionStartTime`.
+    latency_ms: LNum,
+    ttft_ms: LNum,
 }
 
 /// The serde_json path: the reference the scanner path must agree with.
@@ -138,23 +144,36 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
         Some(total) => total.0.clone(),
         None => Lenient::Missing,
     };
-    let mut tags = Vec::new();
+    let mut tags = crate::fields::fresh_tags();
     if let Some(t) = &o.tags {
         crate::helicone::push_tags(&mut tags, t, "tag");
     }
     let details = o.usage_details.take().unwrap_or_default();
-    let metadata = match o.metadata.take() {
-        Some(serde_json::Value::Object(meta)) => meta,
-        _ => serde_json::Map::new(),
-    };
+    let mut p = Problems::default();
+    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), &v.0)), &mut p);
+    let (mut feature, mut team) = (None, None);
+    if let Some(serde_json::Value::Object(meta)) = o.metadata.take() {
+        for (k, v) in &meta {
+            let Some(text) = crate::helicone::short_scalar(v) else {
+                continue;
+            };
+            match meta_kind(k) {
+                MetaKind::Feature => feature = Some(Cow::Owned(text)),
+                MetaKind::Team => team = Some(Cow::Owned(text)),
+                MetaKind::Text => {}
+                MetaKind::Tag => tags.push((Cow::Owned(k.clone()), Cow::Owned(text))),
+            }
+        }
+    }
     let parts = Parts {
         max_tokens,
         cost_total,
-        usage: details.iter().map(|(k, v)| (k.as_ref(), &v.0)),
+        usage: p.0.map_or(Ok(sums), Err),
         tags,
-        metadata: metadata.iter().filter_map(|(k, v)| {
-            crate::helicone::short_scalar(v).map(|t| (Cow::Owned(k.clone()), Cow::Owned(t)))
-        }),
+        feature,
+        team,
+        latency_ms: millis_between(&o.start.0, &o.end.0),
+        ttft_ms: millis_between(&o.start.0, &o.completion_start.0),
     };
     build(o, parts)
 }
@@ -164,11 +183,7 @@ const MAX_TOKEN_KEYS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_compl
 
 /// The record from the observation's scalar fields and its [`Parts`]; both
 /// paths end here.
-fn build<'a, 'u, U, M>(o: Observation<'a>, parts: Parts<'a, U, M>) -> Result<CallRecord<'a>, Reject>
-where
-    U: Iterator<Item = (&'u str, &'u Lenient<u64>)>,
-    M: Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
-{
+fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Reject> {
     if let Lenient::Value(kind) = &o.kind.0 {
         if !kind.eq_ignore_ascii_case("GENERATION") && !kind.eq_ignore_ascii_case("EMBEDDING") {
             return Err(Reject::new(
@@ -178,7 +193,7 @@ where
         }
     }
     let mut raw = RawLine {
-        timestamp: o.start.clone(),
+        timestamp: o.start,
         request_id: o.id,
         model: if o.model.0.is_present() {
             o.model
@@ -193,6 +208,8 @@ where
         } else {
             LMoney::from_label(parts.cost_total)
         },
+        latency_ms: parts.latency_ms,
+        ttft_ms: parts.ttft_ms,
         ..RawLine::default()
     };
     if let Lenient::Value(level) = &o.level.0 {
@@ -200,31 +217,15 @@ where
             raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
         }
     }
-    if let (Lenient::Value(start), Lenient::Value(end)) = (&o.start.0, &o.end.0) {
-        raw.latency_ms = millis_between(*start, *end);
-    }
-    if let (Lenient::Value(start), Lenient::Value(first)) = (&o.start.0, &o.completion_start.0) {
-        raw.ttft_ms = millis_between(*start, *first);
-    }
     if let Lenient::Value(n) = parts.max_tokens {
         raw.max_tokens = LU64(Lenient::Value(n));
     }
-    let mut p = Problems::default();
-    usage(parts.usage, &mut raw, &mut p);
-    if let Some(reject) = p.0 {
-        return Err(reject);
-    }
+    parts.usage?.apply(&mut raw);
     raw.tags = parts.tags;
-    let mut feature = None;
-    for (k, text) in parts.metadata {
-        match k.as_ref() {
-            "feature" => feature = Some(text),
-            "team" => raw.team = LStr(Lenient::Value(text)),
-            _ if crate::helicone::is_text_key(&k) => {}
-            _ => raw.tags.push((k, text)),
-        }
+    if let Some(team) = parts.team {
+        raw.team = LStr(Lenient::Value(team));
     }
-    raw.feature = match feature {
+    raw.feature = match parts.feature {
         Some(f) => LStr(Lenient::Value(f)),
         None => o.trace_name,
     };
@@ -282,71 +283,264 @@ fn field(key: &str) -> Option<Field> {
 
 thread_local! {
     /// Each worker thread's prediction of the next line's keys.
-    static SHAPE: RefCell<KeyShape<Option<Field>>> = RefCell::default();
+    static SHAPES: RefCell<Shapes> = RefCell::default();
+}
+
+/// The keys of the last line a worker read, and of its `usageDetails` and
+/// `metadata` objects, each with its meaning (the same every line, so
+/// classified once).
+#[derive(Default)]
+struct Shapes {
+    top: KeyShape<Option<Field>>,
+    usage: KeyShape<UsageKind>,
+    metadata: KeyShape<MetaKind>,
+    /// `modelParameters`' keys, each with its place in [`MAX_TOKEN_KEYS`].
+    parameters: KeyShape<Option<usize>>,
 }
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
 /// `input`, `output` and other unused values stepped over unbuilt. Bails on
 /// anything the serde path might read otherwise (see [`crate::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
+    SHAPES.with(|cell| {
+        // Another reader on this thread's stack (none today) gets fresh ones.
+        let mut own = Shapes::default();
+        let mut shared = cell.try_borrow_mut();
+        scan_line_with(line, shared.as_deref_mut().unwrap_or(&mut own))
+    })
+}
+
+fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRecord<'a>, Reject>> {
     let mut s = Scanner::new(line);
     let mut o = Observation::default();
     let mut max_tokens = Lenient::Missing;
     let mut cost_total = Lenient::Missing;
-    let mut details: Pairs<'_, Lenient<u64>> = Pairs::default();
+    let mut usage = Ok(UsageSums::default());
     let (mut tags, mut tag_pairs) = (TagValue::Absent, Pairs::default());
-    let (mut metadata, mut meta) = (TagValue::Absent, Pairs::default());
-    scan_fields(
-        &SHAPE,
-        &mut s,
-        field,
-        |f| f as u32,
-        |s, f| {
-            match f {
-                Field::Id => o.id = LStr(s.label()?),
-                Field::Kind => o.kind = LStr(s.label()?),
-                Field::Name => o.name = LStr(s.label()?),
-                Field::Start => o.start = LTime(s.time()?),
-                Field::End => o.end = LTime(s.time()?),
-                Field::CompletionStart => o.completion_start = LTime(s.time()?),
-                Field::Level => o.level = LStr(s.label()?),
-                Field::Model => o.model = LStr(s.label()?),
-                Field::ProvidedModel => o.provided_model = LStr(s.label()?),
-                Field::ModelParameters => max_tokens = scan_model_parameters(s)?,
-                Field::UsageDetails => scan_object(s, |s, key| {
-                    let v = s.count()?;
-                    details.insert(key, v)
-                })?,
-                Field::CostDetails => scan_object(s, |s, key| {
-                    let v = s.label()?;
-                    if key == "total" {
-                        cost_total = v;
-                    }
-                    Ok(())
-                })?,
-                Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
-                Field::User => o.user = LStr(s.label()?),
-                Field::Session => o.session = LStr(s.label()?),
-                Field::TraceName => o.trace_name = LStr(s.label()?),
-                Field::Tags => tags = scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?,
-                Field::Metadata => metadata = scan_tag_value(s, &mut meta, MAX_TAG_VALUE)?,
+    let mut meta = Metadata::default();
+    // Times that are plain strings, parsed after the line is read (the
+    // latencies of one day's times need no second parse: see `Times`).
+    let mut times = Times::default();
+    // `scan_value::scan_fields`' loop, written out so that the fields'
+    // reads are inlined into it (through a closure, they were a call each).
+    s.begin_object()?;
+    let (mut first, mut slot, mut seen) = (true, 0, 0u64);
+    let s = &mut s;
+    while let Some((_, f)) = shapes.top.next_key(s, &mut first, &mut slot, field)? {
+        let Some(f) = f else {
+            if s.eat(b"null").is_none() {
+                s.skip_value()?;
             }
-            Ok(())
-        },
-    )?;
-    let mut tag_list = Vec::new();
-    crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
-    if !matches!(metadata, TagValue::Object) {
-        meta.drain().for_each(drop);
+            continue;
+        };
+        once(&mut seen, f as u32)?;
+        match f {
+            Field::Id => o.id = LStr(s.label()?),
+            Field::Kind => o.kind = LStr(s.label()?),
+            Field::Name => o.name = LStr(s.label()?),
+            Field::Start => match s.plain_string() {
+                Some(text) => times.start = Some(text),
+                None => o.start = LTime(s.time()?),
+            },
+            Field::End => match s.plain_string() {
+                Some(text) => times.end = Some(text),
+                None => o.end = LTime(s.time()?),
+            },
+            Field::CompletionStart => match s.plain_string() {
+                Some(text) => times.first = Some(text),
+                None => o.completion_start = LTime(s.time()?),
+            },
+            Field::Level => o.level = LStr(s.label()?),
+            Field::Model => o.model = LStr(s.label()?),
+            Field::ProvidedModel => o.provided_model = LStr(s.label()?),
+            Field::ModelParameters => {
+                max_tokens = scan_model_parameters(s, &mut shapes.parameters)?
+            }
+            Field::UsageDetails => usage = scan_usage(s, &mut shapes.usage)?,
+            Field::CostDetails => scan_object(s, |s, key| {
+                let v = s.label()?;
+                if key == "total" {
+                    cost_total = v;
+                }
+                Ok(())
+            })?,
+            Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
+            Field::User => o.user = LStr(s.label()?),
+            Field::Session => o.session = LStr(s.label()?),
+            Field::TraceName => o.trace_name = LStr(s.label()?),
+            Field::Tags => {
+                tags = if s.eat(b"[]").is_some() {
+                    tag_pairs.drain().for_each(drop);
+                    TagValue::Array
+                } else {
+                    scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?
+                }
+            }
+            Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
+        }
     }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    let (latency_ms, ttft_ms) = times.read(&mut o);
+    let mut tag_list = crate::fields::fresh_tags();
+    crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
+    tag_list.extend(meta.tags.drain().filter_map(|(k, t)| t.map(|t| (k, t))));
     let parts = Parts {
         max_tokens,
         cost_total,
-        usage: details.iter().map(|(k, v)| (k.as_ref(), v)),
+        usage,
         tags: tag_list,
-        metadata: meta.drain().filter_map(|(k, t)| t.map(|t| (k, t))),
+        feature: meta.feature,
+        team: meta.team,
+        latency_ms,
+        ttft_ms,
     };
     Ok(build(o, parts))
+}
+
+/// `startTime`, `endTime` and `completionStartTime` as the line has them,
+/// when plain strings.
+#[derive(Default)]
+struct Times<'a> {
+    start: Option<&'a str>,
+    end: Option<&'a str>,
+    first: Option<&'a str>,
+}
+
+impl Times<'_> {
+    /// Parses the times into `o` (as [`Scanner::time`] would have) and
+    /// returns the latency and the time to first token. A time on the start's
+    /// day, written as the fields' fast parser reads it, is not parsed: its
+    /// difference from the start is taken from the times of day (and the
+    /// start itself is the last start's date plus its time of day, when on
+    /// that date: see [`start_time`]).
+    fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
+        let parse = |text: &str| {
+            LTime(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
+        };
+        let mut start_tod = None;
+        if let Some(start) = self.start {
+            let (at, tod) = start_time(start);
+            o.start = LTime(at);
+            start_tod = tod.map(|nanos| (start, nanos));
+        }
+        let since_start = |text: Option<&str>, slot: &mut LTime| {
+            if let (Some(text), Some((start, nanos))) = (text, start_tod) {
+                if let Some(ms) = same_day_millis(start, nanos, text) {
+                    return ms;
+                }
+            }
+            if let Some(text) = text {
+                *slot = parse(text);
+            }
+            millis_between(&o.start.0, &slot.0)
+        };
+        let latency = since_start(self.end, &mut o.end);
+        let ttft = since_start(self.first, &mut o.completion_start);
+        (latency, ttft)
+    }
+}
+
+thread_local! {
+    /// The date of the last start time parsed in full, with its ten bytes:
+    /// observations come in time order, so most start on the same day.
+    static LAST_DAY: std::cell::Cell<Option<([u8; 10], chrono::NaiveDate)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A start time as [`Scanner::time`] reads the text (`parse_timestamp`),
+/// and its time of day in nanoseconds when it has the shape
+/// [`time_of_day`] reads and is that time of day (then it is its date plus
+/// that). On the date of the last start parsed in full, it is built from
+/// that date without parsing.
+fn start_time(text: &str) -> (Lenient<chrono::DateTime<chrono::Utc>>, Option<i64>) {
+    use chrono::Timelike;
+    let tod = time_of_day(text.as_bytes());
+    let day: Option<[u8; 10]> = text.as_bytes().get(..10).and_then(|d| d.try_into().ok());
+    if let (Some(nanos), Some(day), Some((last, date))) = (tod, day, LAST_DAY.get()) {
+        if day == last {
+            let (secs, sub) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
+            if let Some(time) =
+                chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, sub as u32)
+            {
+                return (Lenient::Value(date.and_time(time).and_utc()), tod);
+            }
+        }
+    }
+    let Some(at) = crate::fields::parse_timestamp(text) else {
+        return (Lenient::WrongType, None);
+    };
+    let parsed =
+        i64::from(at.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(at.nanosecond());
+    match (tod, day) {
+        (Some(nanos), Some(day)) if nanos == parsed => {
+            LAST_DAY.set(Some((day, at.date_naive())));
+            (Lenient::Value(at), tod)
+        }
+        _ => (Lenient::Value(at), None),
+    }
+}
+
+/// [`millis_between`] the start (`start`, its time of day `start_nanos`) and
+/// `text`, when `text` is on the start's date (the same ten bytes, so the
+/// fields' parser reads the same date) in the shape [`time_of_day`] reads.
+#[inline]
+fn same_day_millis(start: &str, start_nanos: i64, text: &str) -> Option<LNum> {
+    let day = |t: &str| -> Option<[u8; 10]> { t.as_bytes().get(..10)?.try_into().ok() };
+    if day(start)? != day(text)? {
+        return None;
+    }
+    let nanos = time_of_day(text.as_bytes())?;
+    // `TimeDelta::num_microseconds` truncates toward zero, as `/` does.
+    let ms = ((nanos - start_nanos) / 1000) as f64 / 1000.0;
+    Some(if ms >= 0.0 {
+        LNum(Lenient::Value(ms))
+    } else {
+        LNum::default()
+    })
+}
+
+/// The time of day, in nanoseconds, of a `2026-10-01T08:00:00.123Z`-shaped
+/// time, checked exactly as the fields' fast parser checks the time half
+/// (`fields::parse_rfc3339_utc_fast`: whatever passes here it reads, with
+/// its date from the first ten bytes, when that is a date).
+#[inline]
+fn time_of_day(b: &[u8]) -> Option<i64> {
+    let n = b.len();
+    let head: &[u8; 20] = b.get(..20)?.try_into().ok()?;
+    if n > 30 || head[4] != b'-' || head[7] != b'-' || head[10] != b'T' {
+        return None;
+    }
+    if head[13] != b':' || head[16] != b':' || b[n - 1] != b'Z' {
+        return None;
+    }
+    let d = |i: usize| i64::from(head[i].wrapping_sub(b'0'));
+    let digits = [d(11), d(12), d(14), d(15), d(17), d(18)];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let [h1, h2, m1, m2, s1, s2] = digits;
+    let (h, m, sec) = (h1 * 10 + h2, m1 * 10 + m2, s1 * 10 + s2);
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut nanos = 0;
+    if n > 20 {
+        // `.` and one to nine digits.
+        if b[19] != b'.' || n < 22 {
+            return None;
+        }
+        for &c in &b[20..n - 1] {
+            let x = c.wrapping_sub(b'0');
+            if x > 9 {
+                return None;
+            }
+            nanos = nanos * 10 + i64::from(x);
+        }
+        nanos *= 10i64.pow(9 - (n - 21) as u32);
+    }
+    Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
 }
 
 /// A field the serde struct holds as `Option<BTreeMap<..>>`: `null` is
@@ -370,21 +564,163 @@ fn scan_object<'a>(
     }
 }
 
+/// `usageDetails`: an object of plain counts (the common case) summed as it
+/// is read, its keys predicted; anything else (another value, a duplicate
+/// key, a count that is not a plain integer or is over the limit) is read
+/// again into a [`Pairs`], sorted as the serde map is, and summed from there.
+fn scan_usage<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<UsageKind>,
+) -> Scan<Result<UsageSums, Reject>> {
+    let at = s.clone();
+    if s.peek()? == b'{' {
+        if let Some(sums) = scan_usage_plain(s, shape)? {
+            return Ok(Ok(sums));
+        }
+        *s = at;
+    }
+    let mut details: Pairs<'_, Lenient<u64>> = Pairs::default();
+    scan_object(s, |s, key| {
+        let v = s.count()?;
+        details.insert(key, v)
+    })?;
+    let mut p = Problems::default();
+    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), v)), &mut p);
+    Ok(p.0.map_or(Ok(sums), Err))
+}
+
+/// [`scan_usage`]'s common case: `None` when the object is not one.
+fn scan_usage_plain<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<UsageKind>,
+) -> Scan<Option<UsageSums>> {
+    s.begin_object()?;
+    let (mut first, mut slot) = (true, 0);
+    let mut sums = UsageSums::default();
+    // The counted keys so far: a repeated one (the serde map keeps its last
+    // value) is left to the general path. Other keys add nothing.
+    let mut counted: [(UsageKind, &str); 8] = [(UsageKind::Other, ""); 8];
+    let mut n = 0;
+    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, usage_kind)? {
+        let (Cow::Borrowed(key), Some(v)) = (key, s.plain_u64()) else {
+            return Ok(None);
+        };
+        if v > crate::fields::MAX_TOKENS {
+            return Ok(None);
+        }
+        if kind != UsageKind::Other {
+            if n == counted.len() || counted[..n].iter().any(|&(k, t)| k == kind && t == key) {
+                return Ok(None);
+            }
+            counted[n] = (kind, key);
+            n += 1;
+        }
+        sums.add(kind, v);
+    }
+    Ok(Some(sums))
+}
+
+/// What `metadata` contributes (see [`Parts`]), its tag entries sorted by
+/// key as the serde map holds them, each with its tag text if any.
+#[derive(Default)]
+struct Metadata<'a> {
+    feature: Option<Cow<'a, str>>,
+    team: Option<Cow<'a, str>>,
+    tags: Pairs<'a, Option<Cow<'a, str>>>,
+}
+
+/// `metadata` (a `serde_json::Value` in the serde struct): an object's
+/// entries with short scalar values; anything else contributes nothing.
+/// Keys are predicted and classified once ([`MetaKind`]); tag entries are
+/// kept in key order, the last of a repeated key winning, as in the serde
+/// map, whose filtering (a value that is no short scalar is dropped after
+/// it replaced an earlier one) this follows.
+fn scan_metadata<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<MetaKind>,
+    meta: &mut Metadata<'a>,
+) -> Scan<()> {
+    (meta.feature, meta.team) = (None, None);
+    meta.tags.drain().for_each(drop);
+    if s.peek()? != b'{' {
+        check_value(s)?;
+        return Ok(());
+    }
+    s.begin_object()?;
+    let (mut first, mut slot) = (true, 0);
+    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, meta_kind)? {
+        let text = match s.plain_string() {
+            Some(text) => short_str(text),
+            None => short_text(value_scalar(s)?, MAX_TAG_VALUE),
+        };
+        match kind {
+            MetaKind::Feature => meta.feature = text,
+            MetaKind::Team => meta.team = text,
+            MetaKind::Text => {}
+            MetaKind::Tag => meta.tags.insert(key, text)?,
+        }
+    }
+    Ok(())
+}
+
+/// [`short_text`] of a plain string, without `trim` when its first byte
+/// shows it is not blank.
+#[inline]
+fn short_str(text: &str) -> Option<Cow<'_, str>> {
+    let blank = match text.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => text.trim().is_empty(),
+    };
+    (!blank && text.len() <= MAX_TAG_VALUE).then_some(Cow::Borrowed(text))
+}
+
+/// How `metadata`'s entries are used, by key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum MetaKind {
+    Feature,
+    Team,
+    /// Could hold prompt text: never a tag.
+    Text,
+    Tag,
+}
+
+fn meta_kind(key: &str) -> MetaKind {
+    match key {
+        "feature" => MetaKind::Feature,
+        "team" => MetaKind::Team,
+        _ if crate::helicone::is_text_key(key) => MetaKind::Text,
+        _ => MetaKind::Tag,
+    }
+}
+
 /// `modelParameters` (a `serde_json::Value` in the serde struct): the first
-/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count.
-fn scan_model_parameters(s: &mut Scanner<'_>) -> Scan<Lenient<u64>> {
+/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count. Keys are
+/// predicted (`shape`), and a string of digits, as exports write the limit,
+/// is read without `Scalar::count`'s parse.
+fn scan_model_parameters(
+    s: &mut Scanner<'_>,
+    shape: &mut KeyShape<Option<usize>>,
+) -> Scan<Lenient<u64>> {
     if s.peek()? != b'{' {
         check_value(s)?;
         return Ok(Lenient::Missing);
     }
     s.begin_object()?;
     let mut found: [Lenient<u64>; 3] = Default::default();
-    let mut first = true;
-    while let Some(key) = s.next_key(&mut first)? {
-        match MAX_TOKEN_KEYS.iter().position(|k| *k == key) {
-            Some(i) => found[i] = value_scalar(s)?.count(),
-            None => check_value(s)?,
-        }
+    let (mut first, mut slot) = (true, 0);
+    let which = |key: &str| MAX_TOKEN_KEYS.iter().position(|k| *k == key);
+    while let Some((_, at)) = shape.next_key(s, &mut first, &mut slot, which)? {
+        let Some(i) = at else {
+            check_value(s)?;
+            continue;
+        };
+        found[i] = match s.plain_string() {
+            Some(text) => match digits(text) {
+                Some(n) => Lenient::Value(n),
+                None => Scalar::Str(Cow::Borrowed(text)).count(),
+            },
+            None => value_scalar(s)?.count(),
+        };
     }
     Ok(found
         .into_iter()
@@ -392,64 +728,141 @@ fn scan_model_parameters(s: &mut Scanner<'_>) -> Scan<Lenient<u64>> {
         .unwrap_or(Lenient::Missing))
 }
 
-/// Milliseconds from `a` to `b`, when `b` is not before `a`.
-fn millis_between(a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>) -> LNum {
-    let ms = (b - a).num_microseconds().map(|us| us as f64 / 1000.0);
+/// One to nineteen ASCII digits (always a `u64`) as their number: what
+/// `Scalar::count` reads from such a string.
+#[inline]
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, c| {
+        let d = c.wrapping_sub(b'0');
+        (d <= 9).then(|| n * 10 + u64::from(d))
+    })
+}
+
+/// Milliseconds from `a` to `b`, when both are times and `b` is not before `a`.
+fn millis_between(
+    a: &Lenient<chrono::DateTime<chrono::Utc>>,
+    b: &Lenient<chrono::DateTime<chrono::Utc>>,
+) -> LNum {
+    let (Lenient::Value(a), Lenient::Value(b)) = (a, b) else {
+        return LNum::default();
+    };
+    let ms = (*b - *a).num_microseconds().map(|us| us as f64 / 1000.0);
     match ms {
         Some(ms) if ms >= 0.0 => LNum(Lenient::Value(ms)),
         _ => LNum::default(),
     }
 }
 
-/// Sorts Langfuse's usage keys into the parts of an Anthropic-style
-/// (exclusive) usage, which [`crate::fields::RawUsage::normalise`] then adds
-/// up: see the module docs.
+/// Which part of an Anthropic-style (exclusive) usage a Langfuse usage key
+/// is (see the module docs); [`crate::fields::RawUsage::normalise`] then
+/// adds the parts up.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum UsageKind {
+    Input,
+    CacheRead,
+    CacheWrite,
+    /// A cache write kept for an hour (also a cache write).
+    CacheWrite1h,
+    Output,
+    /// Reasoning (also output).
+    Reasoning,
+    /// Anything else (`total`): read, checked, not added.
+    Other,
+}
+
+fn usage_kind(key: &str) -> UsageKind {
+    // Case-insensitive, without a lower-cased copy of the key.
+    let has = |w: &str| crate::helicone::contains_ignore_ascii_case(key, w);
+    if has("input") || has("prompt") {
+        if has("cache_read") || has("cached") || has("cache_hit") {
+            UsageKind::CacheRead
+        } else if has("cache_creation") || has("cache_write") {
+            if has("1h") {
+                UsageKind::CacheWrite1h
+            } else {
+                UsageKind::CacheWrite
+            }
+        } else {
+            UsageKind::Input
+        }
+    } else if has("output") || has("completion") {
+        if has("reasoning") || has("thought") {
+            UsageKind::Reasoning
+        } else {
+            UsageKind::Output
+        }
+    } else {
+        UsageKind::Other
+    }
+}
+
+/// `usageDetails`' counts added up by [`UsageKind`] (in any order: sums).
+#[derive(Default, Clone, Copy, Debug)]
+struct UsageSums {
+    input: Option<u64>,
+    read: u64,
+    write: u64,
+    write_1h: u64,
+    output: Option<u64>,
+    reasoning: u64,
+}
+
+impl UsageSums {
+    #[inline]
+    fn add(&mut self, kind: UsageKind, n: u64) {
+        let add = |slot: &mut Option<u64>, n: u64| *slot = Some(slot.unwrap_or(0) + n);
+        match kind {
+            UsageKind::Input => add(&mut self.input, n),
+            UsageKind::CacheRead => self.read += n,
+            UsageKind::CacheWrite => self.write += n,
+            UsageKind::CacheWrite1h => {
+                self.write += n;
+                self.write_1h += n;
+            }
+            UsageKind::Output => add(&mut self.output, n),
+            UsageKind::Reasoning => {
+                self.reasoning += n;
+                add(&mut self.output, n);
+            }
+            UsageKind::Other => {}
+        }
+    }
+
+    /// Sets the record's usage from the sums.
+    fn apply(self, raw: &mut RawLine<'_>) {
+        let u = &mut raw.usage;
+        let some = |n: u64| Lenient::Value(n);
+        if self.input.is_some() || self.read > 0 || self.write > 0 {
+            u.input_tokens = some(self.input.unwrap_or(0));
+            u.cache_read_input_tokens = some(self.read);
+            u.cache_creation_input_tokens = some(self.write);
+            if self.write_1h > 0 {
+                u.cache_write_1h = some(self.write_1h);
+            }
+        }
+        if let Some(out) = self.output {
+            u.output_tokens = some(out);
+            u.reasoning_tokens = some(self.reasoning);
+        }
+    }
+}
+
+/// Adds up usage entries (in key order, so the first problem noted is the
+/// serde map's first).
 fn usage<'u>(
     details: impl Iterator<Item = (&'u str, &'u Lenient<u64>)>,
-    raw: &mut RawLine<'_>,
     p: &mut Problems,
-) {
-    let (mut input, mut read, mut write, mut write_1h) = (None, 0u64, 0u64, 0u64);
-    let (mut output, mut reasoning) = (None, 0u64);
-    let add = |slot: &mut Option<u64>, n: u64| *slot = Some(slot.unwrap_or(0) + n);
+) -> UsageSums {
+    let mut sums = UsageSums::default();
     for (key, value) in details {
-        let Some(n) = p.tokens(value, key) else {
-            continue;
-        };
-        // Case-insensitive, without a lower-cased copy of the key.
-        let has = |w: &str| crate::helicone::contains_ignore_ascii_case(key, w);
-        if has("input") || has("prompt") {
-            if has("cache_read") || has("cached") || has("cache_hit") {
-                read += n;
-            } else if has("cache_creation") || has("cache_write") {
-                write += n;
-                if has("1h") {
-                    write_1h += n;
-                }
-            } else {
-                add(&mut input, n);
-            }
-        } else if has("output") || has("completion") {
-            if has("reasoning") || has("thought") {
-                reasoning += n;
-            }
-            add(&mut output, n);
+        if let Some(n) = p.tokens(value, key) {
+            sums.add(usage_kind(key), n);
         }
     }
-    let u = &mut raw.usage;
-    let some = |n: u64| Lenient::Value(n);
-    if input.is_some() || read > 0 || write > 0 {
-        u.input_tokens = some(input.unwrap_or(0));
-        u.cache_read_input_tokens = some(read);
-        u.cache_creation_input_tokens = some(write);
-        if write_1h > 0 {
-            u.cache_write_1h = some(write_1h);
-        }
-    }
-    if let Some(out) = output {
-        u.output_tokens = some(out);
-        u.reasoning_tokens = some(reasoning);
-    }
+    sums
 }
 
 #[cfg(test)]
@@ -530,7 +943,8 @@ mod tests {
         r#"{"id":"o32","type":"GENERATION","model":"gpt-4o","startTime":{"s":1},"usageDetails":{"input":1,"output":1}}"#,
         r#"{"id":"o33","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"unknown":{"deep":[1,2,{"x":null}],"big":1e400}}"#,
         r#"{"id":"o34","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"tags":[1e400]}"#,
-        r#"{"id":"o35","type":"GENERATION","model":"gpt-4o","usageDetails":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"input":1}}"#,
+        r#"{"id":"o35","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"q":1}}"#,
+        r#"{"id":"o35b","type":"GENERATION","model":"gpt-4o","usageDetails":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"input":1}}"#,
         r#"{"id":"o36","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"level":"ERROR","endTime":"2026-10-01T08:00:00Z"}"#,
         r#"{"id":"o37","type":"GENERATION","model":"","usageDetails":{"input":1,"output":1}}"#,
         r#"{"id":"o38","type":"GENERATION","model":"gpt-4o"}"#,
@@ -539,6 +953,35 @@ mod tests {
         r#"{"id":"o41","type":"GENERATION","model":"lone \ud83d surrogate","usageDetails":{"input":1,"output":1}}"#,
         r#"{"id":"o42","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1e400,"output":1}}"#,
         r#"{"id":"o43","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"metadata":{"x":"lone \udc00"}}"#,
+        // Usage objects of plain counts, read as they come, and the cases
+        // that go back to the sorted map: repeated keys, two keys of one
+        // kind, counts over the limit, whitespace before a count.
+        r#"{"id":"o44","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5,"output":1,"input":7,"total":3,"total":4}}"#,
+        r#"{"id":"o45","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5,"prompt_tokens":7,"output":1,"completion_tokens":2,"output_reasoning":3,"thoughts_output":4,"input_cache_read":8,"cached_input":9,"input_cache_write_1h":10,"input_cache_creation":11}}"#,
+        r#"{"id":"o46","type":"GENERATION","model":"gpt-4o","usageDetails":{"total":100000001,"input":1,"output":1}}"#,
+        r#"{"id":"o47","type":"GENERATION","model":"gpt-4o","usageDetails":{"input": 5,"output":1}}"#,
+        r#"{"id":"o48","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":0,"output":0,"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9}}"#,
+        r#"{"id":"o49","type":"GENERATION","model":"gpt-4o","usageDetails":{"in\u0070ut":5,"input":6,"output":1}}"#,
+        // Metadata: repeated keys (the last wins, then is filtered), keys
+        // out of order, values that are no tag.
+        r#"{"id":"o50","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"zeta":"1","alpha":"2","feature":"f","feature":{"x":1},"team":"t","team":7,"env":"a","env":"b","zeta":[],"user_input":"secret","blank":" ","tab":"\tx"},"tags":["t1"]}"#,
+        r#"{"id":"o51","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"feature":"","team":"  ","x":"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy","y":true,"z":null,"w":-1.5e3,"\u00e9":"\u00e9"},"tags":[]}"#,
+        r#"{"id":"o52","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"prompt":1e400}}"#,
+        r#"{"id":"o53","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"output":{"deep":[1e300]},"feature":null},"traceName":"from-trace","tags": []}"#,
+        // Times: the start's day or another, shapes the fast parser reads
+        // or not, an invalid date or time, latencies below a microsecond.
+        r#"{"id":"o54","type":"GENERATION","startTime":"2026-10-01T08:00:00.000000500Z","endTime":"2026-10-01T08:00:00Z","completionStartTime":"2026-10-01T08:00:00.0000011Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o55","type":"GENERATION","startTime":"2026-10-01T23:59:59.9Z","endTime":"2026-10-02T00:00:00.1Z","completionStartTime":"2026-10-01T23:59:60Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o56","type":"GENERATION","startTime":"2026-10-01T08:00:00+00:00","endTime":"2026-10-01T08:00:01.5Z","completionStartTime":"2026-10-01T08:00:00.25+01:00","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o57","type":"GENERATION","startTime":"2026-02-30T08:00:00Z","endTime":"2026-02-30T08:00:01Z","completionStartTime":"2026-10-01T24:00:00Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o58","type":"GENERATION","startTime":"2026-10-01T08:00:00.123456789Z","endTime":"2026-10-01T08:00:00.1234567891Z","completionStartTime":"2026-10-01T08:00:00.Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o59","type":"GENERATION","startTime":"2026-10-01T08:00:02Z","endTime":"2026-10-01T08:00:01.999Z","completionStartTime":"2026-10-01 08:00:03Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o60","type":"GENERATION","startTime":" 2026-10-01T08:00:00Z","endTime":"2026-10-01T08:00:01Z","completionStartTime":"2026-10-01T08:00:0aZ","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o61","type":"GENERATION","startTime":"2026-10-01T08:00:00Z","endTime":1790841600,"completionStartTime":"2026-10-01T08:00:00.5\u005a","model":"m","usageDetails":{"input":1}}"#,
+        // Token limits as digit strings, and strings that only `count` reads.
+        r#"{"id":"o62","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"99999999999999999999","max_output_tokens":"0042","max_completion_tokens":"1"}}"#,
+        r#"{"id":"o63","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"","max_output_tokens":" 7","max_completion_tokens":"+8"}}"#,
+        r#"{"id":"o64","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"1e3","max_tokens":"-1","max_output_tokens":"12345678901234567890","m\u0061x_completion_tokens":"5"}}"#,
         r#"{}"#,
         r#"[1,2,3]"#,
         r#""just a string""#,
@@ -565,11 +1008,12 @@ mod tests {
         let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
         // Duplicate fields (o24, o25), containers where serde wants a map
         // (o26, o28, o29), out-of-range numbers where a value is built
-        // (o17, o34, o42; not o11, where serde skips it), an object over the stack's capacity (o35),
-        // trailing text, lone surrogates, and the lines that are not objects.
+        // (o17, o34, o42, o52; not o11, where serde skips it), metadata over
+        // the stack's capacity (o35), trailing text, lone surrogates, and the
+        // lines that are not objects.
         let want = [
             "\"o17\"", "\"o24\"", "\"o25\"", "\"o26\"", "\"o28\"", "\"o29\"", "\"o34\"", "\"o35\"",
-            "\"o40\"", "\"o41\"", "\"o42\"", "\"o43\"",
+            "\"o40\"", "\"o41\"", "\"o42\"", "\"o43\"", "\"o52\"",
         ];
         for w in want {
             assert!(bailed.iter().any(|l| l.contains(w)), "{w} should bail");
@@ -617,5 +1061,85 @@ mod tests {
         }
         assert!(variants.len() > 20_000, "{}", variants.len());
         assert!(fast > 1_000, "{fast}");
+    }
+
+    /// The same for the usage, metadata and time readings that skip the
+    /// sorted map or the second parse.
+    #[test]
+    fn fast_usage_metadata_and_times_never_disagree_on_broken_lines() {
+        let lines: Vec<&str> = TRICKY
+            .iter()
+            .copied()
+            .filter(|l| {
+                ["\"o44\"", "\"o45\"", "\"o50\"", "\"o54\"", "\"o62\""]
+                    .iter()
+                    .any(|id| l.contains(id))
+            })
+            .collect();
+        assert_eq!(lines.len(), 5);
+        let variants = crate::scan_value::broken_variants(&lines);
+        let mut fast = 0;
+        for line in &variants {
+            // Each after a line that taught the shapes its keys.
+            agree(TRICKY[0]);
+            fast += usize::from(agree(line));
+        }
+        assert!(variants.len() > 30_000, "{}", variants.len());
+        assert!(fast > 5_000, "{fast}");
+    }
+
+    /// A latency taken from the times of day is the one of the two parsed
+    /// times, for every pair of a set of times around one day's edges.
+    #[test]
+    fn same_day_latencies_match_the_parsed_times() {
+        let times = [
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T00:00:00.000000001Z",
+            "2026-10-01T08:00:00.0000005Z",
+            "2026-10-01T08:00:00.000001Z",
+            "2026-10-01T08:00:00.5Z",
+            "2026-10-01T08:00:00.999999999Z",
+            "2026-10-01T08:00:01Z",
+            "2026-10-01T23:59:59.999Z",
+            "2026-10-01T23:59:60Z",
+            "2026-10-01T24:00:00Z",
+            "2026-10-01T08:60:00Z",
+            "2026-10-01T08:00:00.Z",
+            "2026-10-01T08:00:00.1234567890Z",
+            "2026-10-01T08:00:00+00:00",
+            "2026-10-01T08:00:00.5+02:00",
+            "2026-10-01 08:00:00Z",
+            "2026-10-02T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2028-02-29T12:00:00.25Z",
+            "2026-1x-01T08:00:00Z",
+            " 2026-10-01T08:00:00Z",
+        ];
+        let parse =
+            |t: &str| crate::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value);
+        let mut fast = 0;
+        for a in times {
+            for b in times {
+                let want = millis_between(&parse(a), &parse(b));
+                let mut o = Observation::default();
+                let (got, _) = Times {
+                    start: Some(a),
+                    end: Some(b),
+                    first: None,
+                }
+                .read(&mut o);
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{a} -> {b}");
+                if let (_, Some(n)) = start_time(a) {
+                    fast += usize::from(same_day_millis(a, n, b).is_some());
+                }
+                // The start, whether its date came from the last one or not.
+                assert_eq!(
+                    format!("{:?}", start_time(a).0),
+                    format!("{:?}", parse(a)),
+                    "{a}"
+                );
+            }
+        }
+        assert!(fast > 60, "{fast}");
     }
 }

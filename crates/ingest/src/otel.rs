@@ -629,6 +629,44 @@ fn scan_span<'a>(
 
 /// A `KeyValue`: a string `key` (required) and an `AnyValue` object.
 fn scan_key_value<'a>(s: &mut Scanner<'a>) -> Scan<(Cow<'a, str>, Attr<'a>)> {
+    let at = s.clone();
+    if let Some(kv) = scan_key_value_plain(s) {
+        return Ok(kv);
+    }
+    *s = at;
+    scan_key_value_general(s)
+}
+
+/// The attributes' common case, read as literal bytes instead of keys:
+/// `{"key":"k","value":{"stringValue":"v"}}` with no whitespace, no escape,
+/// and one of the four scalar kinds, each held as a string (as the
+/// collector's JSON writes them). `None` (the cursor anywhere) for
+/// anything else, which [`scan_key_value_general`] then reads.
+#[inline]
+fn scan_key_value_plain<'a>(s: &mut Scanner<'a>) -> Option<(Cow<'a, str>, Attr<'a>)> {
+    s.eat(b"{\"key\":")?;
+    let key = s.plain_string()?;
+    s.eat(b",\"value\":{\"")?;
+    // Only the kinds `scan_any_value` reads as a scalar label.
+    [
+        &b"stringValue\":"[..],
+        b"intValue\":",
+        b"doubleValue\":",
+        b"boolValue\":",
+    ]
+    .into_iter()
+    .find_map(|kind| s.eat(kind))?;
+    let value = s.plain_string()?;
+    s.eat(b"}}")?;
+    let text = match crate::fields::non_empty(Cow::Borrowed(value)) {
+        Lenient::Value(text) => Some(text),
+        _ => None,
+    };
+    Some((Cow::Borrowed(key), Attr { text, array: None }))
+}
+
+/// [`scan_key_value`] of any `KeyValue` object.
+fn scan_key_value_general<'a>(s: &mut Scanner<'a>) -> Scan<(Cow<'a, str>, Attr<'a>)> {
     let mut seen = 0u64;
     let (mut key, mut value) = (None, Attr::default());
     scan_object(s, |s, k| {
@@ -767,6 +805,9 @@ mod tests {
             export("", &span(&mt, "").replace("\"endTimeUnixNano\":\"1790880368129000000\"", "\"endTimeUnixNano\":\"soon\"")),
             export("", &span(&mt, "").replace("\"startTimeUnixNano\":\"1790880363250000000\",", "")),
             export("", &span(&format!("{{\"k\\u0065y\":\"gen_ai.request.model\",\"value\":{{\"stringValue\":\"gpt\\u002d4o\"}}}},{tokens},{{\"key\":\"t\\\"ag\",\"value\":{{\"stringValue\":\"caf\\u00e9\"}}}}"), "")),
+            // Attributes the literal fast path reads, and near misses it
+            // leaves to the key-by-key path.
+            export("", &span(&format!("{mt},{{\"key\":\"\",\"value\":{{\"stringValue\":\" \"}}}},{{\"key\":\"b\",\"value\":{{\"boolValue\":\"true\"}}}},{{\"key\":\"x\",\"value\":{{\"stringValue\":\"v\"}},\"extra\":1}},{{\"key\":\"y\",\"value\":{{\"stringValue\":\"v\",\"intValue\":\"1\"}}}},{{\"key\":\"z\", \"value\":{{\"doubleValue\":\"2.5\"}}}},{{\"key\":\"w\",\"value\":{{\"bytesValue\":\"AAE=\"}}}},{{\"key\":\"v\",\"value\":{{\"stringValue\":\"\"}}}}"), "")),
             // Shapes that bail: duplicates, nulls and wrong types where serde
             // requires a list or struct, a key missing or not a string, a
             // resource after its spans, out-of-range numbers where read.
@@ -823,12 +864,12 @@ mod tests {
     fn scanner_reads_tricky_lines_like_serde() {
         let lines = tricky();
         let bailed: Vec<usize> = (0..lines.len()).filter(|&i| !agree(&lines[i])).collect();
-        // From the first of the shapes that bail (17) on, all but three
-        // (27: `null` status and a skipped out-of-range number; 29: missing
-        // and null optional parts; 34: `{}`); the last two lines are not
+        // From the first of the shapes that bail (18) on, all but three
+        // (28: `null` status and a skipped out-of-range number; 30: missing
+        // and null optional parts; 35: `{}`); the last two lines are not
         // objects.
-        let want: Vec<usize> = (17..lines.len())
-            .filter(|i| ![27, 29, 34].contains(i))
+        let want: Vec<usize> = (18..lines.len())
+            .filter(|i| ![28, 30, 35].contains(i))
             .collect();
         assert_eq!(bailed, want);
         // What the fast lines read: one record per GenAI span, resource tags last.

@@ -28,7 +28,8 @@ pub type Scan<T> = Result<T, Bail>;
 /// Nesting deeper than this is left to serde_json (whose own limit is 128).
 pub const MAX_DEPTH: u32 = 64;
 
-/// A cursor over one line of JSON.
+/// A cursor over one line of JSON (a clone is a saved position to go back to).
+#[derive(Clone)]
 pub struct Scanner<'a> {
     text: &'a str,
     pos: usize,
