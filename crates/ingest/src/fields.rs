@@ -1278,6 +1278,30 @@ mod minhash_tests {
         assert_eq!(minhash("  ,;  "), None);
     }
 
+    /// A record keeps a prompt's text only when `has_word`, and signs it
+    /// later: the two must agree on which texts have a signature.
+    #[test]
+    fn has_word_is_exactly_when_there_is_a_signature() {
+        for text in [
+            "",
+            " ",
+            "  ,;  ",
+            "?!",
+            "\n\t",
+            "a",
+            " 7 ",
+            "é",
+            "—…—",
+            "日本",
+            "x-y",
+            "\u{200b}",
+            "🙂",
+            "🙂 ok",
+        ] {
+            assert_eq!(has_word(text), minhash(text).is_some(), "{text:?}");
+        }
+    }
+
     #[test]
     fn prompt_text_takes_the_last_user_message() {
         let raw = r#"[{"role":"system","content":"be brief"},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"second"},{"type":"text","text":"part"}]}]"#;
