@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_core::{Field, Money};
 use tokenaudit_ingest::pipeline::SourceSummary;
-use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
+use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, Location, RejectSample, Source};
 
 use rustc_hash::FxHashMap;
 
@@ -320,7 +320,7 @@ impl Accumulator<'_> {
     pub fn finish(mut self, summary: &IngestSummary, config: &AnalyzeConfig) -> (Audit, Profile) {
         let catalog = self.catalog();
         let names: Vec<&str> = summary.sources.iter().map(|s| s.name.as_str()).collect();
-        let profile = self.take_profile(&names);
+        let profile = self.take_profile(&names, summary);
         // Roll the groups up into every table they feed.
         let mut dims: [Table; 5] = Default::default();
         let mut feature_model = Table::default();
@@ -461,7 +461,7 @@ impl Accumulator<'_> {
             .map(|e: &ExpensiveCall| ExpensiveRow {
                 cost: e.cost,
                 file: names.get(e.at.source).unwrap_or(&"").to_string(),
-                line: e.at.line,
+                line: summary.line(e.at),
                 request_id: e.request_id.clone(),
                 timestamp: e.timestamp,
                 model: e.model.clone(),
@@ -544,7 +544,7 @@ impl Accumulator<'_> {
 
     /// Moves the detectors' inputs out of the accumulator, decoding the group
     /// keys (the groups themselves stay for the attribution roll-up).
-    fn take_profile(&mut self, names: &[&str]) -> Profile {
+    fn take_profile(&mut self, names: &[&str], summary: &IngestSummary) -> Profile {
         let catalog = self.catalog();
         let mut cells = std::mem::take(&mut self.cells);
         let index: Vec<u64> = cells.iter().map(|c| c.key).collect();
@@ -552,11 +552,13 @@ impl Accumulator<'_> {
             for (_, id) in c.obs.top.iter_mut() {
                 if let Some(at) = id.strip_prefix('@') {
                     let (src, line) = at.split_once(':').unwrap_or((at, ""));
-                    let file = src
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| names.get(i))
-                        .unwrap_or(&"");
+                    let source = src.parse::<usize>().ok();
+                    let file = source.and_then(|i| names.get(i)).unwrap_or(&"");
+                    // Made while reading: the line may be pending.
+                    let line = match (source, line.parse::<u64>()) {
+                        (Some(source), Ok(line)) => summary.line(Location { source, line }),
+                        _ => 0,
+                    };
                     *id = format!("{file}:{line}").into();
                 }
             }

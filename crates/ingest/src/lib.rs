@@ -19,6 +19,7 @@ pub mod format;
 pub mod gateway;
 pub mod helicone;
 pub mod langfuse;
+pub mod lines;
 pub mod mapping;
 mod mapping_scan;
 pub mod otel;

@@ -2,10 +2,13 @@
 //!
 //! Producer threads (one per file being read, up to the thread count) read
 //! and decompress their inputs, cut the stream into chunks that end on line
-//! boundaries, number the lines, and send the chunks over a bounded channel.
+//! boundaries, number the chunks, and send them over a bounded channel.
 //! Worker tasks on rayon's pool parse the chunks, each into its own sink, so
 //! one large file is parsed in parallel as well as many files. At most a few
 //! chunks per thread are in flight, so memory does not grow with the input.
+//!
+//! Lines are numbered after the fact (see [`crate::lines`]): a location
+//! handed to a sink may be pending until [`IngestSummary::line`] resolves it.
 //!
 //! Sinks receive records in no particular order; they must merge
 //! order-independently (exact sums, or collections sorted on output) so the
@@ -23,6 +26,7 @@ use tokenaudit_core::CallRecord;
 use crate::container::{self, CsvRecords, JsonRecords, Layout};
 use crate::dedup::Dedup;
 use crate::format::{self, Format};
+use crate::lines::{self, LineMap};
 use crate::mapping::Mapping;
 use crate::rejects::{RejectReason, RejectSample, Rejects};
 use crate::source::{self, Encoding, Source};
@@ -33,7 +37,8 @@ use crate::{claude_code, codex};
 pub struct Location {
     /// Index into the source list.
     pub source: usize,
-    /// 1-based line (or Parquet row) number.
+    /// 1-based line (or Parquet row) number; while reading, possibly
+    /// pending (see [`crate::lines`]): resolve with [`IngestSummary::line`].
     pub line: u64,
 }
 
@@ -104,19 +109,51 @@ pub struct IngestSummary {
     pub rejects: Rejects,
     pub lines: u64,
     pub records: u64,
+    /// Resolves the locations sinks were given (see [`crate::lines`]).
+    pub line_map: LineMap,
+}
+
+impl IngestSummary {
+    /// The line (or Parquet row) number of a location a sink was given.
+    pub fn line(&self, at: Location) -> u64 {
+        self.line_map.resolve(at.source, at.line)
+    }
 }
 
 struct Chunk {
     source: usize,
     format: Arc<Format>,
-    first_line: u64,
+    numbering: Numbering,
     data: Vec<u8>,
+}
+
+/// How a chunk's lines are numbered.
+#[derive(Clone, Copy, Debug)]
+enum Numbering {
+    /// The rows of a Parquet batch: the first one's number is known.
+    From(u64),
+    /// Lines of a stream: the chunk's place in its source and how many lines
+    /// the reader dropped just before it (over-long ones). Its lines get
+    /// pending numbers; the worker reports how many there are.
+    Counted { seq: u32, dropped: u64 },
+}
+
+impl Numbering {
+    /// The location's line for the chunk's line `i` (from 0).
+    fn line(self, i: u64) -> u64 {
+        match self {
+            Numbering::From(first) => first + i,
+            Numbering::Counted { seq, dropped } => lines::pending(seq, dropped + i),
+        }
+    }
 }
 
 #[derive(Default)]
 struct WorkerCounts {
     /// Per source: lines, records, rejected, skipped.
     per_source: Vec<[u64; 4]>,
+    /// (source, chunk seq, lines the chunk accounts for) of counted chunks.
+    chunk_lines: Vec<(usize, u32, u64)>,
 }
 
 impl WorkerCounts {
@@ -214,8 +251,10 @@ where
     };
     let mut sinks = Vec::with_capacity(results.len());
     let mut dedup = Dedup::default();
-    for (sink, rejects, counts, worker_dedup) in results {
+    let mut chunk_lines = Vec::new();
+    for (sink, rejects, mut counts, worker_dedup) in results {
         summary.rejects.merge(rejects);
+        chunk_lines.append(&mut counts.chunk_lines);
         for (i, [lines, records, rejected, skipped]) in counts.per_source.into_iter().enumerate() {
             let s = &mut summary.sources[i];
             s.lines += lines;
@@ -241,6 +280,8 @@ where
             summary.rejects.skip(RejectReason::Duplicate, n);
         }
     }
+    summary.line_map = LineMap::new(sources.len(), chunk_lines);
+    summary.rejects.resolve_lines(&summary.line_map);
     // Samples carry source indices; give them their names.
     summary.lines = summary.sources.iter().map(|s| s.lines).sum();
     summary.records = summary.sources.iter().map(|s| s.records).sum();
@@ -274,10 +315,13 @@ fn consume<S: RecordSink>(
         let mut codex_state = codex::State::default();
         let mut start = 0usize;
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-        for (this_line, end) in (chunk.first_line..).zip(ends) {
+        // The newlines seen: the chunk's lines, for the line map.
+        let mut newlines = 0u64;
+        for (i, end) in (0u64..).zip(ends) {
             if start > data.len() {
                 break;
             }
+            newlines = i;
             let mut stop = end;
             if stop > start && data[stop - 1] == b'\r' {
                 stop -= 1;
@@ -291,7 +335,7 @@ fn consume<S: RecordSink>(
             w.counts[0] += 1;
             let at = Location {
                 source: chunk.source,
-                line: this_line,
+                line: chunk.numbering.line(i),
             };
             // Once per line for every format but OTLP, whose lines hold many
             // spans: a line is then several records, or one counted reject
@@ -320,6 +364,11 @@ fn consume<S: RecordSink>(
             }
         }
         counts.bump(chunk.source, w.counts);
+        if let Numbering::Counted { seq, dropped } = chunk.numbering {
+            counts
+                .chunk_lines
+                .push((chunk.source, seq, dropped + newlines));
+        }
         let mut data = chunk.data;
         data.clear();
         let _ = free.try_send(data);
@@ -524,7 +573,10 @@ fn read_chunks(
     let mut format: Option<Arc<Format>> = None;
     let mut format_name = String::from("none");
     let mut unrecognized = false;
-    let mut next_line: u64 = 1;
+    // Chunks sent so far, and lines dropped since the last one (see
+    // `Numbering::Counted`): what a location made here is pending on.
+    let mut seq: u32 = 0;
+    let mut dropped: u64 = 0;
     let mut carry: Vec<u8> = Vec::new();
     // While skipping an over-long line, bytes are dropped until its newline.
     let mut skipping = false;
@@ -576,7 +628,7 @@ fn read_chunks(
             match memchr::memchr(b'\n', &buf) {
                 Some(i) => {
                     buf.drain(..=i);
-                    next_line += 1;
+                    dropped += 1;
                     skipping = false;
                 }
                 None => {
@@ -595,7 +647,7 @@ fn read_chunks(
                         file_reject(
                             rejects,
                             index,
-                            next_line,
+                            lines::pending(seq, dropped),
                             RejectReason::LineTooLong,
                             format!("line longer than {} bytes", options.max_line_bytes),
                         );
@@ -635,33 +687,30 @@ fn read_chunks(
         carry.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
         target = chunk_bytes;
-        let lines_in_chunk = memchr::memchr_iter(b'\n', &buf).count() as u64;
-        let first_line = next_line;
-        next_line += lines_in_chunk;
         if let Some(f) = &format {
-            if !buf.is_empty()
-                && tx
-                    .send(Chunk {
-                        source: index,
-                        format: f.clone(),
-                        first_line,
-                        data: buf,
-                    })
-                    .is_err()
-            {
-                return format_name;
+            if !buf.is_empty() {
+                let numbering = Numbering::Counted { seq, dropped };
+                (seq, dropped) = (seq + 1, 0);
+                let chunk = Chunk {
+                    source: index,
+                    format: f.clone(),
+                    numbering,
+                    data: buf,
+                };
+                if tx.send(chunk).is_err() {
+                    return format_name;
+                }
             }
         }
         if let Some(e) = read_error {
+            // The line after the last one read; `Rejects::resolve_lines`
+            // says which in the detail once it is known.
             file_reject(
                 rejects,
                 index,
-                next_line,
+                lines::pending(seq, dropped),
                 RejectReason::TruncatedFile,
-                format!(
-                    "input ends early or is corrupt after line {}: {e}",
-                    next_line.saturating_sub(1)
-                ),
+                e.to_string(),
             );
             return format_name;
         }
@@ -706,7 +755,7 @@ fn produce_parquet(
         tx.send(Chunk {
             source: index,
             format: f,
-            first_line: batch.first_row + 1,
+            numbering: Numbering::From(batch.first_row + 1),
             data,
         })
         .is_ok()
@@ -722,5 +771,129 @@ fn produce_parquet(
     match (&format, unrecognized) {
         (Some(f), _) => f.name().to_string(),
         _ => "none".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Keeps each record's request id and location.
+    struct Seen(Vec<(String, Location)>);
+
+    impl RecordSink for Seen {
+        fn record(&mut self, r: &CallRecord<'_>, at: Location) {
+            let id = r.request_id.as_deref().unwrap_or_default().to_string();
+            self.0.push((id, at));
+        }
+    }
+
+    /// Line `n` of a test log: a call whose request id is its line number,
+    /// or, every so often, a malformed line or a blank one, and (if `long`)
+    /// line 1500 over the length limit.
+    fn line(n: u64, long: bool) -> String {
+        match n {
+            _ if n % 97 == 0 => "{not json\n".into(),
+            1500 if long => format!(
+                "{{\"model\":\"gpt-4o\",\"pad\":\"{}\"}}\n",
+                "x".repeat(5000)
+            ),
+            _ if n % 50 == 0 => "\n".into(),
+            _ => format!(
+                "{{\"model\":\"gpt-4o\",\"request_id\":\"r{n}\",\
+                 \"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n"
+            ),
+        }
+    }
+
+    /// Lines are numbered after the fact (`crate::lines`): with 1 KiB
+    /// chunks over two workers, every record, reject and truncation still
+    /// gets its own line, per file.
+    #[test]
+    fn line_numbers_hold_across_small_chunks_long_lines_and_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = (1..=3000).map(|n| line(n, true)).collect();
+        let a = dir.path().join("a.jsonl");
+        std::fs::write(&a, &text).unwrap();
+        let b = dir.path().join("b.jsonl");
+        std::fs::write(&b, (1..=300).map(|n| line(n, true)).collect::<String>()).unwrap();
+        let text: String = (1..=3000).map(|n| line(n, false)).collect();
+        // A gzip file cut in the middle: the lines before the cut survive.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let c = dir.path().join("c.jsonl.gz");
+        std::fs::write(&c, &gz[..gz.len() / 2]).unwrap();
+        let mut prefix = Vec::new();
+        let _ = flate2::read::GzDecoder::new(&gz[..gz.len() / 2]).read_to_end(&mut prefix);
+        let complete = prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+        assert!(complete > 500 && complete < 2900, "{complete}");
+
+        let options = IngestOptions {
+            threads: 2,
+            chunk_bytes: 1024,
+            max_line_bytes: 4096,
+            ..IngestOptions::default()
+        };
+        let sources = [Source::File(a), Source::File(b), Source::File(c)];
+        let (sinks, summary) = ingest(&sources, &options, || Seen(Vec::new()));
+
+        let mut seen: Vec<(usize, u64)> = Vec::new();
+        for (id, at) in sinks.into_iter().flat_map(|s| s.0) {
+            let n = summary.line(at);
+            assert_eq!(id, format!("r{n}"), "source {}", at.source);
+            seen.push((at.source, n));
+        }
+        seen.sort_unstable();
+        let calls = |n: u64| (1..=n).filter(|&n| n % 97 != 0 && n % 50 != 0);
+        let want: Vec<(usize, u64)> = calls(3000)
+            .filter(|&n| n != 1500)
+            .map(|n| (0, n))
+            .chain(calls(300).map(|n| (1, n)))
+            // A cut line is a reject, not a record.
+            .chain(calls(complete).map(|n| (2, n)))
+            .collect();
+        assert_eq!(seen, want);
+
+        let rejects: Vec<(String, u64, RejectReason)> = summary
+            .rejects
+            .samples()
+            .into_iter()
+            .map(|s| {
+                (
+                    s.file.rsplit('/').next().unwrap().to_string(),
+                    s.line,
+                    s.reason,
+                )
+            })
+            .collect();
+        let mut expected: Vec<(String, u64, RejectReason)> = (1..=3000u64)
+            .filter(|n| n % 97 == 0)
+            .map(|n| ("a.jsonl".to_string(), n, RejectReason::MalformedJson))
+            .collect();
+        expected.push(("a.jsonl".into(), 1500, RejectReason::LineTooLong));
+        expected.sort_by_key(|e| e.1);
+        expected.truncate(crate::rejects::MAX_SAMPLES);
+        assert_eq!(rejects, expected);
+        assert_eq!(summary.rejects.count(RejectReason::LineTooLong), 1);
+        assert_eq!(summary.rejects.count(RejectReason::TruncatedFile), 1);
+
+        // Only the first samples are kept; the truncation is read alone.
+        let (_, summary) = ingest(&sources[2..], &options, || Seen(Vec::new()));
+        let cut = summary
+            .rejects
+            .samples()
+            .into_iter()
+            .find(|s| s.reason == RejectReason::TruncatedFile)
+            .unwrap();
+        assert_eq!(cut.line, complete + 1);
+        assert!(
+            cut.detail.starts_with(&format!(
+                "input ends early or is corrupt after line {complete}: "
+            )),
+            "{}",
+            cut.detail
+        );
     }
 }

@@ -172,6 +172,12 @@ pub struct Rejects {
     samples: Vec<(usize, RejectSample)>,
 }
 
+/// Samples in input order: by file, then line; at one line (a stream cut in
+/// the middle of it) the file's own problem first.
+fn sample_order(a: &(usize, RejectSample)) -> (usize, u64, bool) {
+    (a.0, a.1.line, !a.1.reason.is_file_level())
+}
+
 /// How many located samples a report keeps.
 pub const MAX_SAMPLES: usize = 20;
 
@@ -190,7 +196,7 @@ impl Rejects {
     }
 
     fn trim(&mut self) {
-        self.samples.sort_by_key(|a| (a.0, a.1.line));
+        self.samples.sort_by_key(sample_order);
         self.samples.truncate(MAX_SAMPLES);
     }
 
@@ -235,6 +241,25 @@ impl Rejects {
         self.counts.get(&reason).copied().unwrap_or(0)
     }
 
+    /// Gives pending sample lines their numbers (see [`crate::lines`]). A
+    /// stream that ended early was reported at the line after the last one
+    /// read; its detail now says which line that was.
+    pub fn resolve_lines(&mut self, map: &crate::lines::LineMap) {
+        for (source, sample) in &mut self.samples {
+            if !crate::lines::is_pending(sample.line) {
+                continue;
+            }
+            sample.line = map.resolve(*source, sample.line);
+            if sample.reason == RejectReason::TruncatedFile {
+                sample.detail = format!(
+                    "input ends early or is corrupt after line {}: {}",
+                    sample.line.saturating_sub(1),
+                    sample.detail
+                );
+            }
+        }
+    }
+
     /// Fills in the file names of samples from their source indices.
     pub fn name_sources(&mut self, names: &[String]) {
         for (i, sample) in &mut self.samples {
@@ -247,7 +272,7 @@ impl Rejects {
     /// The first samples in input order (file order, then line).
     pub fn samples(&self) -> Vec<RejectSample> {
         let mut samples = self.samples.clone();
-        samples.sort_by_key(|a| (a.0, a.1.line));
+        samples.sort_by_key(sample_order);
         samples.truncate(MAX_SAMPLES);
         samples.into_iter().map(|(_, s)| s).collect()
     }
