@@ -56,6 +56,10 @@ pub(crate) struct Compiled {
     /// of its meaning.
     root_keys: Vec<(Box<[u8]>, usize)>,
     by_field: [(u16, u16); 64],
+    /// The meanings the hook does more than count: those with a group in
+    /// `root_keys`, and tags (whose value's offset is kept). Every other
+    /// key is only counted in [`Scratch::seen`] and never sliced.
+    noted: u64,
     /// Every child of the root, for a line where a key that is not looked
     /// up eagerly turns out to be needed.
     all_root_keys: Vec<(Box<[u8]>, usize)>,
@@ -65,6 +69,13 @@ pub(crate) struct Compiled {
     /// needed, the top level is scanned again for them.
     eager: Vec<bool>,
     fields: Vec<FieldPlan>,
+    /// The indexes in `fields` of the plans [`Compiled::read`] checks on a
+    /// line where no key repeats among `plain_sources` and no
+    /// `metadata`-like object is there: on such a line every other plan
+    /// (a [`Same`] with one source and no check) finds the gateway already
+    /// holds its value.
+    checked: Vec<usize>,
+    plain_sources: u64,
     timestamp: Option<(Lookup, Option<Same>)>,
     /// `timestamp`, `ts`, `time` at the top level, when a timestamp origin
     /// applies to the gateway's own timestamp (see `Mapping::apply`).
@@ -233,9 +244,12 @@ impl Compiled {
             }],
             root_keys: Vec::new(),
             by_field: [(0, 0); 64],
+            noted: bit(Field::Tags),
             all_root_keys: Vec::new(),
             eager: Vec::new(),
             fields: Vec::new(),
+            checked: Vec::new(),
+            plain_sources: 0,
             timestamp: None,
             origin_keys: Vec::new(),
             tags: Vec::new(),
@@ -362,6 +376,12 @@ impl Compiled {
             let Some(paths) = paths else { continue };
             let lookup = t.lookup(paths)?;
             let same = Compiled::same(paths, &lookup, field, sources, check);
+            match same {
+                Some(s) if s.check == Check::None && s.sources.is_power_of_two() => {
+                    t.plain_sources |= s.sources;
+                }
+                _ => t.checked.push(t.fields.len()),
+            }
             t.fields.push(FieldPlan { slot, lookup, same });
         }
         if let Some(paths) = &c.timestamp {
@@ -419,6 +439,7 @@ impl Compiled {
                 range.0 = i as u16;
             }
             range.1 = i as u16 + 1;
+            t.noted |= 1u64 << f;
             t.root_keys.push((t.nodes[id].key.as_bytes().into(), id));
         }
         t.all_root_keys = t.nodes[0]
@@ -633,10 +654,20 @@ struct Keys<'c> {
 
 impl TopKeys for Keys<'_> {
     #[inline]
-    fn key(&mut self, key: &[u8], field: Field, value_at: usize) {
+    fn key<'k>(&mut self, key: impl FnOnce() -> &'k [u8], field: Field, value_at: usize) {
         let b = bit(field);
         self.sc.repeated |= self.sc.seen & b;
         self.sc.seen |= b;
+        if self.c.noted & b != 0 {
+            self.note(key(), field, value_at);
+        }
+    }
+}
+
+impl Keys<'_> {
+    /// A key whose meaning the mapping looks at: tags, or a mapped key's.
+    #[inline(never)]
+    fn note(&mut self, key: &[u8], field: Field, value_at: usize) {
         if field == Field::Tags {
             self.sc.tags_at = value_at;
         }
@@ -662,12 +693,14 @@ impl<'a> Reader<'_, 'a> {
         let c = self.c;
         // Whether the gateway kept a status, before the mapping sets one.
         let status_kept = raw.status.0.is_present();
-        for plan in &c.fields {
-            if self.gateway_has(plan.same, status_kept) {
-                continue;
+        let sc = &*self.sc;
+        if sc.seen & nested_bits() == 0 && sc.repeated & c.plain_sources == 0 {
+            for &i in &c.checked {
+                self.apply_plan(&c.fields[i], status_kept, raw)?;
             }
-            if let Some(x) = self.find(&plan.lookup)? {
-                plan.slot.set(raw, x);
+        } else {
+            for plan in &c.fields {
+                self.apply_plan(plan, status_kept, raw)?;
             }
         }
         if let Some((lookup, same)) = &c.timestamp {
@@ -699,6 +732,22 @@ impl<'a> Reader<'_, 'a> {
             m.set_tokens(raw, values);
         }
         m.apply_defaults(raw);
+        Ok(())
+    }
+
+    /// One mapped field, unless the gateway already holds it.
+    #[inline]
+    fn apply_plan(
+        &mut self,
+        plan: &FieldPlan,
+        status_kept: bool,
+        raw: &mut RawLine<'a>,
+    ) -> Scan<()> {
+        if !self.gateway_has(plan.same, status_kept) {
+            if let Some(x) = self.find(&plan.lookup)? {
+                plan.slot.set(raw, x);
+            }
+        }
         Ok(())
     }
 
