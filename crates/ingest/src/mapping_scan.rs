@@ -575,12 +575,16 @@ impl Compiled {
             };
             sc.begin(self.nodes.len());
             let mut keys = Keys {
+                seen: 0,
+                repeated: 0,
+                noted: self.noted,
                 c: self,
                 sc: &mut sc,
             };
             if gateway::scan_raw_keys(line, raw, &mut keys).is_err() {
                 return false;
             }
+            (sc.seen, sc.repeated) = (keys.seen, keys.repeated);
             let mut r = Reader {
                 c: self,
                 sc: &mut sc,
@@ -648,6 +652,12 @@ thread_local! {
 
 /// Notes the top-level keys the gateway scanner reads.
 struct Keys<'c> {
+    /// [`Scratch::seen`] and [`Scratch::repeated`] as they are built, and
+    /// [`Compiled::noted`]: kept here, next to each other, they are a few
+    /// instructions a key.
+    seen: u64,
+    repeated: u64,
+    noted: u64,
     c: &'c Compiled,
     sc: &'c mut Scratch,
 }
@@ -656,9 +666,9 @@ impl TopKeys for Keys<'_> {
     #[inline]
     fn key<'k>(&mut self, key: impl FnOnce() -> &'k [u8], field: Field, value_at: usize) {
         let b = bit(field);
-        self.sc.repeated |= self.sc.seen & b;
-        self.sc.seen |= b;
-        if self.c.noted & b != 0 {
+        self.repeated |= self.seen & b;
+        self.seen |= b;
+        if self.noted & b != 0 {
             self.note(key(), field, value_at);
         }
     }
@@ -696,11 +706,16 @@ impl<'a> Reader<'_, 'a> {
         let sc = &*self.sc;
         if sc.seen & nested_bits() == 0 && sc.repeated & c.plain_sources == 0 {
             for &i in &c.checked {
-                self.apply_plan(&c.fields[i], status_kept, raw)?;
+                let plan = &c.fields[i];
+                if !self.gateway_has(plan.same, status_kept) {
+                    self.apply_plan(plan, raw)?;
+                }
             }
         } else {
             for plan in &c.fields {
-                self.apply_plan(plan, status_kept, raw)?;
+                if !self.gateway_has(plan.same, status_kept) {
+                    self.apply_plan(plan, raw)?;
+                }
             }
         }
         if let Some((lookup, same)) = &c.timestamp {
@@ -735,18 +750,10 @@ impl<'a> Reader<'_, 'a> {
         Ok(())
     }
 
-    /// One mapped field, unless the gateway already holds it.
-    #[inline]
-    fn apply_plan(
-        &mut self,
-        plan: &FieldPlan,
-        status_kept: bool,
-        raw: &mut RawLine<'a>,
-    ) -> Scan<()> {
-        if !self.gateway_has(plan.same, status_kept) {
-            if let Some(x) = self.find(&plan.lookup)? {
-                plan.slot.set(raw, x);
-            }
+    /// One mapped field the gateway does not already hold.
+    fn apply_plan(&mut self, plan: &FieldPlan, raw: &mut RawLine<'a>) -> Scan<()> {
+        if let Some(x) = self.find(&plan.lookup)? {
+            plan.slot.set(raw, x);
         }
         Ok(())
     }
@@ -767,7 +774,7 @@ impl<'a> Reader<'_, 'a> {
 
     /// Whether the gateway already read exactly what the plan would (see
     /// [`Same`]).
-    #[inline]
+    #[inline(always)]
     fn gateway_has(&self, same: Option<Same>, status_kept: bool) -> bool {
         let Some(same) = same else {
             return false;
