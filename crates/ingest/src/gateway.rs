@@ -1140,10 +1140,10 @@ pub(crate) trait TopKeys {
     /// Whether anyone listens: when not, a predicted key's text is never
     /// sliced for [`TopKeys::key`].
     const LISTENS: bool = true;
-    /// `key` (decoded, as bytes), its meaning to the gateway reader, and the
-    /// byte offset in the line where its value starts (whitespace may
-    /// precede it).
-    fn key(&mut self, key: &[u8], field: Field, value_at: usize);
+    /// `key` (decoded, as bytes, sliced only if called), its meaning to the
+    /// gateway reader, and the byte offset in the line where its value
+    /// starts (whitespace may precede it).
+    fn key<'k>(&mut self, key: impl FnOnce() -> &'k [u8], field: Field, value_at: usize);
 }
 
 /// Nobody listening: compiled away, so the plain reader pays nothing.
@@ -1152,7 +1152,7 @@ struct NoKeys;
 impl TopKeys for NoKeys {
     const LISTENS: bool = false;
     #[inline(always)]
-    fn key(&mut self, _: &[u8], _: Field, _: usize) {}
+    fn key<'k>(&mut self, _: impl FnOnce() -> &'k [u8], _: Field, _: usize) {}
 }
 
 /// The scanner half of [`parse_raw_str`], telling `keys` each top-level key.
@@ -1290,7 +1290,8 @@ fn scan_map<'a, K: TopKeys>(
         first = false;
         slot += 1;
         if K::LISTENS {
-            keys.key(key.as_bytes(s), f, s.pos());
+            let at = s.pos();
+            keys.key(|| key.as_bytes(s), f, at);
         }
         match f {
             Field::Timestamp => scan_read(s, &mut l.timestamp.0, Scanner::time)?,

@@ -216,7 +216,10 @@ impl Mapping {
     /// do not handle, the tree.
     pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
         if let Some(c) = &self.compiled {
-            let mut raw = RawLine::default();
+            let mut raw = RawLine {
+                tags: crate::fields::fresh_tags(),
+                ..RawLine::default()
+            };
             if c.read(self, line, &mut raw) {
                 return raw.into_record();
             }

@@ -56,6 +56,10 @@ pub(crate) struct Compiled {
     /// of its meaning.
     root_keys: Vec<(Box<[u8]>, usize)>,
     by_field: [(u16, u16); 64],
+    /// The meanings the hook does more than count: those with a group in
+    /// `root_keys`, and tags (whose value's offset is kept). Every other
+    /// key is only counted in [`Scratch::seen`] and never sliced.
+    noted: u64,
     /// Every child of the root, for a line where a key that is not looked
     /// up eagerly turns out to be needed.
     all_root_keys: Vec<(Box<[u8]>, usize)>,
@@ -65,6 +69,13 @@ pub(crate) struct Compiled {
     /// needed, the top level is scanned again for them.
     eager: Vec<bool>,
     fields: Vec<FieldPlan>,
+    /// The indexes in `fields` of the plans [`Compiled::read`] checks on a
+    /// line where no key repeats among `plain_sources` and no
+    /// `metadata`-like object is there: on such a line every other plan
+    /// (a [`Same`] with one source and no check) finds the gateway already
+    /// holds its value.
+    checked: Vec<usize>,
+    plain_sources: u64,
     timestamp: Option<(Lookup, Option<Same>)>,
     /// `timestamp`, `ts`, `time` at the top level, when a timestamp origin
     /// applies to the gateway's own timestamp (see `Mapping::apply`).
@@ -233,9 +244,12 @@ impl Compiled {
             }],
             root_keys: Vec::new(),
             by_field: [(0, 0); 64],
+            noted: bit(Field::Tags),
             all_root_keys: Vec::new(),
             eager: Vec::new(),
             fields: Vec::new(),
+            checked: Vec::new(),
+            plain_sources: 0,
             timestamp: None,
             origin_keys: Vec::new(),
             tags: Vec::new(),
@@ -362,6 +376,12 @@ impl Compiled {
             let Some(paths) = paths else { continue };
             let lookup = t.lookup(paths)?;
             let same = Compiled::same(paths, &lookup, field, sources, check);
+            match same {
+                Some(s) if s.check == Check::None && s.sources.is_power_of_two() => {
+                    t.plain_sources |= s.sources;
+                }
+                _ => t.checked.push(t.fields.len()),
+            }
             t.fields.push(FieldPlan { slot, lookup, same });
         }
         if let Some(paths) = &c.timestamp {
@@ -419,6 +439,7 @@ impl Compiled {
                 range.0 = i as u16;
             }
             range.1 = i as u16 + 1;
+            t.noted |= 1u64 << f;
             t.root_keys.push((t.nodes[id].key.as_bytes().into(), id));
         }
         t.all_root_keys = t.nodes[0]
@@ -554,12 +575,16 @@ impl Compiled {
             };
             sc.begin(self.nodes.len());
             let mut keys = Keys {
+                seen: 0,
+                repeated: 0,
+                noted: self.noted,
                 c: self,
                 sc: &mut sc,
             };
             if gateway::scan_raw_keys(line, raw, &mut keys).is_err() {
                 return false;
             }
+            (sc.seen, sc.repeated) = (keys.seen, keys.repeated);
             let mut r = Reader {
                 c: self,
                 sc: &mut sc,
@@ -627,16 +652,32 @@ thread_local! {
 
 /// Notes the top-level keys the gateway scanner reads.
 struct Keys<'c> {
+    /// [`Scratch::seen`] and [`Scratch::repeated`] as they are built, and
+    /// [`Compiled::noted`]: kept here, next to each other, they are a few
+    /// instructions a key.
+    seen: u64,
+    repeated: u64,
+    noted: u64,
     c: &'c Compiled,
     sc: &'c mut Scratch,
 }
 
 impl TopKeys for Keys<'_> {
     #[inline]
-    fn key(&mut self, key: &[u8], field: Field, value_at: usize) {
+    fn key<'k>(&mut self, key: impl FnOnce() -> &'k [u8], field: Field, value_at: usize) {
         let b = bit(field);
-        self.sc.repeated |= self.sc.seen & b;
-        self.sc.seen |= b;
+        self.repeated |= self.seen & b;
+        self.seen |= b;
+        if self.noted & b != 0 {
+            self.note(key(), field, value_at);
+        }
+    }
+}
+
+impl Keys<'_> {
+    /// A key whose meaning the mapping looks at: tags, or a mapped key's.
+    #[inline(never)]
+    fn note(&mut self, key: &[u8], field: Field, value_at: usize) {
         if field == Field::Tags {
             self.sc.tags_at = value_at;
         }
@@ -662,12 +703,19 @@ impl<'a> Reader<'_, 'a> {
         let c = self.c;
         // Whether the gateway kept a status, before the mapping sets one.
         let status_kept = raw.status.0.is_present();
-        for plan in &c.fields {
-            if self.gateway_has(plan.same, status_kept) {
-                continue;
+        let sc = &*self.sc;
+        if sc.seen & nested_bits() == 0 && sc.repeated & c.plain_sources == 0 {
+            for &i in &c.checked {
+                let plan = &c.fields[i];
+                if !self.gateway_has(plan.same, status_kept) {
+                    self.apply_plan(plan, raw)?;
+                }
             }
-            if let Some(x) = self.find(&plan.lookup)? {
-                plan.slot.set(raw, x);
+        } else {
+            for plan in &c.fields {
+                if !self.gateway_has(plan.same, status_kept) {
+                    self.apply_plan(plan, raw)?;
+                }
             }
         }
         if let Some((lookup, same)) = &c.timestamp {
@@ -702,6 +750,14 @@ impl<'a> Reader<'_, 'a> {
         Ok(())
     }
 
+    /// One mapped field the gateway does not already hold.
+    fn apply_plan(&mut self, plan: &FieldPlan, raw: &mut RawLine<'a>) -> Scan<()> {
+        if let Some(x) = self.find(&plan.lookup)? {
+            plan.slot.set(raw, x);
+        }
+        Ok(())
+    }
+
     /// Relative numeric timestamps found by the gateway get the origin too.
     fn origin_timestamp(&mut self, m: &Mapping, raw: &mut RawLine<'a>) -> Scan<()> {
         if let (Some(_), Lenient::Value(_)) = (m.origin(), &raw.timestamp.0) {
@@ -718,7 +774,7 @@ impl<'a> Reader<'_, 'a> {
 
     /// Whether the gateway already read exactly what the plan would (see
     /// [`Same`]).
-    #[inline]
+    #[inline(always)]
     fn gateway_has(&self, same: Option<Same>, status_kept: bool) -> bool {
         let Some(same) = same else {
             return false;

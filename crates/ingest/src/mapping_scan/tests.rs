@@ -805,3 +805,50 @@ fn groupings_follow_lookup_order() {
     assert_eq!(groupings(&["x"]), vec![vec!["x".to_string()]]);
     assert_eq!(groupings(&["a", "b", "c", "d", "e"]).len(), 16);
 }
+
+/// The benchmark's mapping: only the plans with a check or two sources are
+/// looked at on a plain line, the others only when a key of theirs repeats
+/// or a `metadata`-like object is there; and the hook slices only the keys
+/// of the meanings it notes.
+#[test]
+fn plain_plans_are_skipped_only_on_plain_lines() {
+    let m = mapping(BENCH);
+    let c = m.compiled().expect("compiled");
+    let checked: Vec<String> = c
+        .checked
+        .iter()
+        .map(|&i| format!("{:?}", c.fields[i].slot))
+        .collect();
+    assert_eq!(checked, ["Status", "ErrorKind", "HttpStatus"]);
+    assert_eq!(c.plain_sources & bit(Field::Model), bit(Field::Model));
+    assert_eq!(c.plain_sources & bit(Field::Error), 0);
+    assert_eq!(c.noted & bit(Field::Model), 0);
+    assert_ne!(c.noted & bit(Field::Tags), 0);
+    let usage = r#""usage":{"prompt_tokens":1,"completion_tokens":1}"#;
+    let lines: Vec<String> = [
+        // Plain.
+        r#""model":"gpt-4o","team":"a","tags":{"env":"prod","user_facing":"true"}"#,
+        // A plain key twice: the last one wins in the mapping.
+        r#""model":"gpt-4o","team":"a","model":"gpt-4o-mini""#,
+        r#""team":"a","model":"gpt-4o","team":"b""#,
+        // A repeated key no plain plan reads from, then both error keys.
+        r#""model":"gpt-4o","error":"timeout","error":"overloaded""#,
+        r#""model":"gpt-4o","error":"timeout","error_type":"overloaded""#,
+        // A metadata-like object that holds a mapped field.
+        r#""model":"gpt-4o","metadata":{"team":"inner"},"team":"outer""#,
+        r#""request":{"model":"gpt-4o-mini"},"model":"gpt-4o""#,
+        // A top-level `tags.env`, which the mapped tag prefers.
+        r#""model":"gpt-4o","tags.env":"whole","tags":{"env":"prod"}"#,
+        r#""model":"gpt-4o","status":"ok","status":429,"http_status":200"#,
+    ]
+    .iter()
+    .map(|body| format!("{{{body},{usage}}}"))
+    .collect();
+    assert_eq!(agree_all(&m, &lines), lines.len());
+    let r = m.parse_line_str(&lines[1]).unwrap();
+    assert_eq!(r.model, "gpt-4o-mini");
+    let r = m.parse_line_str(&lines[2]).unwrap();
+    assert_eq!(r.team.as_deref(), Some("b"));
+    let r = m.parse_line_str(&lines[5]).unwrap();
+    assert_eq!(r.team.as_deref(), Some("outer"));
+}
