@@ -110,7 +110,10 @@ pub fn parse_anthropic_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 /// stepping over exactly that text) proves it is the whole message. Any
 /// other outcome bails, and serde_json reads the line.
 fn scan_anthropic(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
-    let (parts, guessed) = scan_anthropic_line(line)?;
+    let (parts, guessed) = match scan_anthropic_plain(line) {
+        Some(envelope) => envelope,
+        None => scan_anthropic_line(line)?,
+    };
     if let (Some((kind, Some(message))), true) = (&parts, guessed) {
         if reads_message(kind.as_deref()) {
             // An error here may mean the text was not the message.
@@ -192,6 +195,26 @@ fn anthropic_record(result: AnthropicResultParts<'_>) -> Result<CallRecord<'_>, 
             "result has no message (result.type is not succeeded)",
         )),
     }
+}
+
+/// The envelope as results files write it, read as literal bytes instead of
+/// keys: `{"custom_id":"…","result":{"type":"succeeded","message":{…}}}`
+/// with no whitespace before the message and a `custom_id` with no escape
+/// (a string [`Scanner::plain_string`] takes is valid JSON as it stands).
+/// The message is taken by extent, as [`scan_anthropic_line`] takes it, and
+/// proven the same way by [`scan_anthropic`]. `None` for anything else,
+/// which [`scan_anthropic_line`] then reads key by key.
+#[inline]
+fn scan_anthropic_plain(line: &str) -> Option<(AnthropicResultParts<'_>, bool)> {
+    let mut s = Scanner::new(line);
+    s.eat(b"{\"custom_id\":")?;
+    s.plain_string()?;
+    s.eat(b",\"result\":{\"type\":\"succeeded\",\"message\":")?;
+    let start = s.pos();
+    s.eat(b"{")?;
+    let end = message_by_extent(line, start)?;
+    let kind = Some(Cow::Borrowed("succeeded"));
+    Some((Some((kind, Some(&line[start..end]))), true))
 }
 
 /// The envelope with the scanner: `result.type` and `result.message`'s
@@ -411,6 +434,64 @@ mod tests {
             assert!(agree(line), "the fast path bailed: {line}");
         }
         assert_eq!(lines.len(), 5);
+    }
+
+    /// Lines of the results files' own shape, which the literal envelope
+    /// reads, and near misses of it, which it must leave to the key-by-key
+    /// reader or which the message's proof must send to serde.
+    const PLAIN: &[&str] = &[
+        r#"{"custom_id":"req_1","result":{"type":"succeeded","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2967,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":385,"service_tier":"batch"}}}}"#,
+        r#"{"custom_id":"é ☃","result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}} "#,
+        r#"{"custom_id":"","result":{"type":"succeeded","message":{}}}"#,
+        r#"{"custom_id":"a\"b","result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}}"#,
+        r#"{"custom_id":7,"result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}}"#,
+        r#"{"custom_id":"a", "result":{"type":"succeeded","message":{"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message": {"model":"m","usage":{"input_tokens":1,"output_tokens":1}}}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"model":"m"},"x":1}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"model":"m"}},"result":{"type":"x"}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"model":"m"},"message":{"model":"n"}}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"model":"m"}}}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":{"model":"m"}}"#,
+        r#"{"custom_id":"a","result":{"type":"succeeded","message":null}}"#,
+        r#"{"custom_id":"a","result":{"type":"errored","message":{"model":"m"}}}"#,
+    ];
+
+    #[test]
+    fn anthropic_plain_envelope_reads_like_serde() {
+        let plain: Vec<bool> = PLAIN
+            .iter()
+            .map(|l| scan_anthropic_plain(l).is_some())
+            .collect();
+        let want = [
+            true, true, true, false, false, false, false, true, true, true, true, true, false,
+            false,
+        ];
+        assert_eq!(plain, want);
+        let fast: Vec<bool> = PLAIN.iter().map(|l| agree(l)).collect();
+        // The literal envelope's lines are read fast unless the text taken
+        // by extent is not one object (7 to 11: serde decides); the near
+        // misses are read key by key, fast.
+        let want = [
+            true, true, true, true, true, true, true, false, false, false, false, false, true, true,
+        ];
+        assert_eq!(fast, want);
+        for line in crate::scan_value::fixture_lines("anthropic-batch/results.jsonl") {
+            if line.contains("\"succeeded\"") {
+                assert!(scan_anthropic_plain(&line).is_some(), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn anthropic_plain_envelope_never_disagrees_with_serde_on_broken_lines() {
+        let variants = crate::scan_value::broken_variants(&PLAIN[1..3]);
+        let plain = variants
+            .iter()
+            .filter(|l| scan_anthropic_plain(l).is_some())
+            .count();
+        let fast = variants.iter().filter(|l| agree(l)).count();
+        assert!(variants.len() > 5_000, "{}", variants.len());
+        assert!(plain > 1_000 && fast > 1_000, "{plain} {fast}");
     }
 
     #[test]
