@@ -209,10 +209,17 @@ pub struct ModelEntry {
     pub periods: Vec<PricePeriod>,
 }
 
+fn version_date(version: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(version, "%Y-%m-%d").ok()
+}
+
 /// A pricing catalog. See the module docs.
 #[derive(Clone, Debug)]
 pub struct Catalog {
     version: String,
+    /// `version` read as a date, when it is one: the day a call without a
+    /// timestamp is priced on (parsed once, not per call).
+    version_date: Option<NaiveDate>,
     sources: Vec<Source>,
     /// In priority order: earlier providers win ties.
     providers: Vec<ProviderInfo>,
@@ -380,6 +387,7 @@ impl Catalog {
             model_provider.push(idx);
         }
         Catalog {
+            version_date: version_date(&version),
             version,
             sources,
             providers,
@@ -422,6 +430,7 @@ impl Catalog {
     /// Sets the version string (importers leave a placeholder).
     pub fn set_version(&mut self, version: impl Into<String>) {
         self.version = version.into();
+        self.version_date = version_date(&self.version);
     }
 
     pub fn add_source(&mut self, source: Source) {
@@ -458,7 +467,7 @@ impl Catalog {
     /// else the last period.
     pub fn period(&self, id: ModelId, day: Option<NaiveDate>) -> &PricePeriod {
         let periods = &self.model(id).periods;
-        let day = day.or_else(|| NaiveDate::parse_from_str(&self.version, "%Y-%m-%d").ok());
+        let day = day.or(self.version_date);
         let chosen = match day {
             Some(day) => periods
                 .iter()
