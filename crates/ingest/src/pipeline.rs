@@ -794,12 +794,12 @@ mod tests {
     /// line 1500 over the length limit.
     fn line(n: u64, long: bool) -> String {
         match n {
-            _ if n % 97 == 0 => "{not json\n".into(),
+            _ if n.is_multiple_of(97) => "{not json\n".into(),
             1500 if long => format!(
                 "{{\"model\":\"gpt-4o\",\"pad\":\"{}\"}}\n",
                 "x".repeat(5000)
             ),
-            _ if n % 50 == 0 => "\n".into(),
+            _ if n.is_multiple_of(50) => "\n".into(),
             _ => format!(
                 "{{\"model\":\"gpt-4o\",\"request_id\":\"r{n}\",\
                  \"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n"
