@@ -91,7 +91,7 @@ row() { # name bytes calls seconds gw_seconds rss_kb
   awk -v n="$1" -v b="$2" -v c="$3" -v t="$4" -v g="$5" -v m="$6" -v gb="$GW_BYTES" -v gc="$GW_LINES" 'BEGIN {
     if (t <= 0) t = 0.005; if (g <= 0) g = 0.005
     mbs = b / 1e6 / t; gmbs = gb / 1e6 / g; cs = c / t; gcs = gc / g
-    printf "%-16s %8.0f %9d %8.2f %8.0f %10.0f %8d %9.2f %9.2f\n", n, b / 1e6, c, t, mbs, cs, m / 1024, mbs / gmbs, cs / gcs }'
+    printf "%-16s %8.0f %9d %8.3f %8.0f %10.0f %8d %9.2f %9.2f\n", n, b / 1e6, c, t, mbs, cs, m / 1024, mbs / gmbs, cs / gcs }'
 }
 ALL_G=""
 for n in "${FORMATS[@]}"; do ALL_G+="${G[$n]}"; done
