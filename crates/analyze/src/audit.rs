@@ -551,6 +551,13 @@ impl Accumulator<'_> {
         for c in &mut cells {
             for (_, id) in c.obs.top.iter_mut() {
                 if let Some(at) = id.strip_prefix('@') {
+                    if at.starts_with('@') {
+                        // A logged request id that starts with '@' (see
+                        // `CellObs::observe`).
+                        let logged: Box<str> = at.into();
+                        *id = logged;
+                        continue;
+                    }
                     let (src, line) = at.split_once(':').unwrap_or((at, ""));
                     let source = src.parse::<usize>().ok();
                     let file = source.and_then(|i| names.get(i)).unwrap_or(&"");

@@ -350,6 +350,10 @@ impl CellObs {
             && (self.top.len() < TOP_PER_CELL || self.top.last().is_some_and(|t| cost > t.0))
         {
             let id: Box<str> = match r.request_id.as_deref() {
+                // A logged id that starts with '@' is told from a location
+                // (`@source:line`) by a second '@', which `take_profile`
+                // removes.
+                Some(id) if id.starts_with('@') => format!("@{id}").into(),
                 Some(id) => id.into(),
                 None => location().into(),
             };

@@ -173,3 +173,37 @@ fn share_and_tail_ratio_options_change_the_findings() {
     assert_eq!(e["pareto_set"], json!(["chat × gpt-4o"]));
     assert_eq!(e["pareto_share"], json!(0.6659));
 }
+
+/// A costly call without a request id is named by its file and line; a
+/// logged id that looks like such a location is kept as it was logged.
+#[test]
+fn sample_requests_keep_ids_that_look_like_locations() {
+    let env = Env::new();
+    let s: String = fixture(true)
+        .lines()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            match v["request_id"].as_str() {
+                // The costliest call ($0.25), line 100.
+                Some("rep-100") => v["request_id"] = json!("@100:1"),
+                // The next ($0.10), line 99.
+                Some("rep-099") => {
+                    v.as_object_mut().unwrap().remove("request_id");
+                }
+                _ => {}
+            }
+            v.to_string() + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let all = findings(&r, "TA101");
+    let t = with_scope(&all, json!({"feature": "report"}));
+    assert_eq!(t.len(), 1, "{all:#?}");
+    let ids = t[0]["sample_requests"].as_array().unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[0], "@100:1");
+    let located = ids[1].as_str().unwrap();
+    assert!(located.ends_with("calls.jsonl:99"), "{located}");
+    assert_eq!(ids[2], "rep-096");
+}
