@@ -415,6 +415,38 @@ pub(crate) fn broken_variants(lines: &[&str]) -> Vec<String> {
     out
 }
 
+/// A differential test's check of one line: whether the scanner path
+/// (`fast`) accepted it; when it did, its result must print exactly as the
+/// serde reference's (records and rejects, reasons and messages).
+#[cfg(test)]
+pub(crate) fn agrees<F: std::fmt::Debug, S: std::fmt::Debug>(
+    line: &str,
+    fast: crate::scan::Scan<F>,
+    slow: S,
+) -> bool {
+    match fast {
+        Ok(fast) => {
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            true
+        }
+        Err(crate::scan::Bail) => false,
+    }
+}
+
+/// Checks that `agree` takes the fast path on every line of the fixture
+/// `files` (see [`fixture_lines`]); returns how many lines there were.
+#[cfg(test)]
+pub(crate) fn fixtures_read_fast(files: &[&str], agree: impl Fn(&str) -> bool) -> usize {
+    let mut n = 0;
+    for file in files {
+        for line in fixture_lines(file) {
+            assert!(agree(&line), "the fast path bailed on {file}: {line}");
+            n += 1;
+        }
+    }
+    n
+}
+
 /// The JSON lines the readers see for a fixture file: plain JSON lines as
 /// they are, JSON documents and CSV through the container readers.
 #[cfg(test)]
