@@ -535,8 +535,7 @@ impl Accumulator<'_> {
             cell: cell.key,
             millis: r.timestamp.map(|t| t.timestamp_millis()),
         };
-        cell.obs
-            .observe(&call, || format!("@{}:{}", at.source, at.line));
+        cell.obs.observe(&call, at);
         if let Some(b) = cell.call_budget {
             cell.obs.over_budget(&call, b);
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_core::{Field, Money};
 use tokenaudit_ingest::pipeline::SourceSummary;
-use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, Location, RejectSample, Source};
+use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
 
 use rustc_hash::FxHashMap;
 
@@ -17,7 +17,7 @@ use crate::accumulate::{
     parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
 };
 use crate::detect::{Context, Finding, GroupRow};
-use crate::observe::Keyed;
+use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
 use crate::whatif::Waterfall;
 
@@ -550,23 +550,9 @@ impl Accumulator<'_> {
         let index: Vec<u64> = cells.iter().map(|c| c.key).collect();
         for c in &mut cells {
             for (_, id) in c.obs.top.iter_mut() {
-                if let Some(at) = id.strip_prefix('@') {
-                    if at.starts_with('@') {
-                        // A logged request id that starts with '@' (see
-                        // `CellObs::observe`).
-                        let logged: Box<str> = at.into();
-                        *id = logged;
-                        continue;
-                    }
-                    let (src, line) = at.split_once(':').unwrap_or((at, ""));
-                    let source = src.parse::<usize>().ok();
-                    let file = source.and_then(|i| names.get(i)).unwrap_or(&"");
-                    // Made while reading: the line may be pending.
-                    let line = match (source, line.parse::<u64>()) {
-                        (Some(source), Ok(line)) => summary.line(Location { source, line }),
-                        _ => 0,
-                    };
-                    *id = format!("{file}:{line}").into();
+                if let CallId::At(at) = *id {
+                    let file = names.get(at.source).unwrap_or(&"");
+                    *id = CallId::Logged(format!("{file}:{}", summary.line(at)).into());
                 }
             }
         }

@@ -24,6 +24,7 @@
 use rustc_hash::FxHashMap;
 
 use tokenaudit_core::{CallRecord, CallStatus, Money};
+use tokenaudit_ingest::Location;
 
 use crate::sketch::{HashSample, LogHist};
 
@@ -256,8 +257,8 @@ pub struct CellObs {
     pub not_user_facing: u64,
     /// Calls sent through a batch API.
     pub batch_calls: u64,
-    /// The costliest calls: (cost picos, request id or `file:line`).
-    pub top: Vec<(i64, Box<str>)>,
+    /// The costliest calls: (cost picos, which call).
+    pub top: Vec<(i64, CallId)>,
     /// System-prompt prefixes (a coordinated sample past
     /// [`SAMPLE_CAPACITY`](crate::sketch::SAMPLE_CAPACITY); each kept prefix
     /// stands for `prefixes.scale()`).
@@ -306,7 +307,7 @@ pub fn user_facing(r: &CallRecord<'_>) -> Option<bool> {
 
 impl CellObs {
     #[inline]
-    pub fn observe(&mut self, c: &Call<'_, '_>, location: impl FnOnce() -> String) {
+    pub fn observe(&mut self, c: &Call<'_, '_>, at: Location) {
         let r = c.record;
         let u = &r.usage;
         if c.cost.is_some() {
@@ -349,13 +350,9 @@ impl CellObs {
         if c.cost.is_some()
             && (self.top.len() < TOP_PER_CELL || self.top.last().is_some_and(|t| cost > t.0))
         {
-            let id: Box<str> = match r.request_id.as_deref() {
-                // A logged id that starts with '@' is told from a location
-                // (`@source:line`) by a second '@', which `take_profile`
-                // removes.
-                Some(id) if id.starts_with('@') => format!("@{id}").into(),
-                Some(id) => id.into(),
-                None => location().into(),
+            let id = match r.request_id.as_deref() {
+                Some(id) => CallId::Logged(id.into()),
+                None => CallId::At(at),
             };
             self.top.push((cost, id));
             sort_top(&mut self.top);
@@ -466,7 +463,28 @@ pub fn is_length_stop(reason: &str) -> bool {
 }
 
 /// Most expensive first, then by id, so merges are deterministic.
-fn sort_top(v: &mut [(i64, Box<str>)]) {
+/// Names one of a cell's costliest calls: its logged request id, or, for a
+/// call that logged none, where it was read. `take_profile` turns the
+/// latter into `file:line` ids once file names and line numbers are known,
+/// so the detectors only see logged ones.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CallId {
+    Logged(Box<str>),
+    At(Location),
+}
+
+impl CallId {
+    /// The id as findings show it ("" for a location not yet named, which
+    /// the detectors never see).
+    pub fn as_str(&self) -> &str {
+        match self {
+            CallId::Logged(id) => id,
+            CallId::At(_) => "",
+        }
+    }
+}
+
+fn sort_top(v: &mut [(i64, CallId)]) {
     v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
 }
 

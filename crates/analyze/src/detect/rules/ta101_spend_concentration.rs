@@ -105,7 +105,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let mut top: Vec<(i64, &str)> = Vec::new();
         for c in ctx.cells.iter().filter(|c| &*c.feature == feature) {
             hist.merge(&c.obs.cost);
-            top.extend(c.obs.top.iter().map(|(p, id)| (*p, &**id)));
+            top.extend(c.obs.top.iter().map(|(p, id)| (*p, id.as_str())));
         }
         if (hist.count() as f64) < o.get("min_calls") {
             continue;
