@@ -492,7 +492,7 @@ impl Accumulator<'_> {
                 .map(|(r, n)| (r.code().to_string(), *n))
                 .collect(),
             rejected_samples: summary.rejects.samples(),
-            outside_window: self.outside_window,
+            outside_window: self.outside_window + summary.outside_window,
         };
         let audit = Audit {
             catalog_version: catalog.version().to_string(),
@@ -644,8 +644,31 @@ pub fn run_with_profile(
     catalog: &Catalog,
     config: &AnalyzeConfig,
 ) -> (Audit, Profile, IngestSummary) {
+    let read = |make: &(dyn Fn() -> Accumulator<'_> + Sync)| {
+        Ok::<_, std::convert::Infallible>(ingest(sources, options, make))
+    };
+    match run_with_reader(catalog, config, read) {
+        Ok(done) => done,
+        Err(never) => match never {},
+    }
+}
+
+/// [`run_with_profile`] over records from any reader: `read` is given the
+/// accumulator factory and returns one accumulator per worker with the
+/// summary of what it read (the ingest pipeline over logs, or the store's
+/// scan).
+pub fn run_with_reader<'c, R, E>(
+    catalog: &'c Catalog,
+    config: &'c AnalyzeConfig,
+    read: R,
+) -> Result<(Audit, Profile, IngestSummary), E>
+where
+    R: FnOnce(
+        &(dyn Fn() -> Accumulator<'c> + Sync),
+    ) -> Result<(Vec<Accumulator<'c>>, IngestSummary), E>,
+{
     let mut clock = crate::timings::Clock::start();
-    let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
+    let (sinks, summary) = read(&|| Accumulator::new(catalog, config))?;
     clock.lap("ingest");
     let mut merged = Accumulator::new(catalog, config);
     for sink in sinks {
@@ -655,7 +678,7 @@ pub fn run_with_profile(
     let (mut audit, profile) = merged.finish(&summary, config);
     clock.lap("finish");
     if config.attribution_only {
-        return (audit, profile, summary);
+        return Ok((audit, profile, summary));
     }
     let findings = crate::detect::run(&profile.context(&audit, catalog, config));
     clock.lap("detect");
@@ -667,5 +690,5 @@ pub fn run_with_profile(
     ));
     clock.lap("waterfall");
     audit.findings = findings;
-    (audit, profile, summary)
+    Ok((audit, profile, summary))
 }

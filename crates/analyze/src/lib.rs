@@ -19,7 +19,7 @@ pub mod timings;
 pub mod whatif;
 
 pub use accumulate::{Accumulator, AnalyzeConfig, NONE};
-pub use audit::{run, run_with_profile, Audit, PreviousPeriod, Profile, Row};
+pub use audit::{run, run_with_profile, run_with_reader, Audit, PreviousPeriod, Profile, Row};
 pub use stats::{CostParts, Stats};
 
 /// Length of an audit's period in days (at least one): from the first to the
