@@ -603,47 +603,51 @@ fn a_missing_path_is_an_error_naming_it() {
 
 // 8. Parquet.
 
-fn write_parquet(path: &Path, columns: Vec<polars::prelude::Column>) {
-    use polars::prelude::*;
-    let mut df = DataFrame::new_infer_height(columns).unwrap();
+fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).unwrap();
     let f = std::fs::File::create(path).unwrap();
-    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
 }
 
 #[test]
 fn parquet_rows_price_like_the_same_jsonl() {
-    use polars::prelude::*;
+    use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
     let env = Env::new();
     let models = ["gpt-4o", "gpt-4o", "gpt-4o-mini"];
     let features = ["a", "b", "a"];
     let prompt = [1000u64, 2000, 1000];
     let completion = [100u64, 50, 100];
-    let flat = || {
-        vec![
-            Series::new("model".into(), &models).into_column(),
-            Series::new("feature".into(), &features).into_column(),
-        ]
-    };
+    let text = |v: &[&str]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+    let count = |v: &[u64]| -> ArrayRef { Arc::new(UInt64Array::from(v.to_vec())) };
     // A `usage` struct column.
-    let usage = StructChunked::from_series(
-        "usage".into(),
-        3,
-        [
-            &Series::new("prompt_tokens".into(), &prompt),
-            &Series::new("completion_tokens".into(), &completion),
-        ]
-        .into_iter(),
-    )
-    .unwrap()
-    .into_series();
-    let mut cols = flat();
-    cols.push(usage.into_column());
-    write_parquet(&env.path("nested.parquet"), cols);
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            ("prompt_tokens", count(&prompt)),
+            ("completion_tokens", count(&completion)),
+        ])
+        .unwrap(),
+    );
+    write_parquet(
+        &env.path("nested.parquet"),
+        vec![
+            ("model", text(&models)),
+            ("feature", text(&features)),
+            ("usage", usage),
+        ],
+    );
     // Flat token columns.
-    let mut cols = flat();
-    cols.push(Series::new("prompt_tokens".into(), &prompt).into_column());
-    cols.push(Series::new("completion_tokens".into(), &completion).into_column());
-    write_parquet(&env.path("flat.parquet"), cols);
+    write_parquet(
+        &env.path("flat.parquet"),
+        vec![
+            ("model", text(&models)),
+            ("feature", text(&features)),
+            ("prompt_tokens", count(&prompt)),
+            ("completion_tokens", count(&completion)),
+        ],
+    );
     // The same calls as JSONL.
     let jsonl: String = (0..3)
         .map(|i| {
