@@ -27,6 +27,7 @@
 //! map, struct fields with the same name twice. [`ColumnPlan::new`] says why.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
@@ -90,8 +91,8 @@ pub(crate) struct ColumnPlan {
     columns: Vec<Vec<String>>,
     /// In the gateway reader's key order: (index in `columns`, target).
     entries: Vec<(usize, Target)>,
-    mapped: Option<MappedPlan>,
-    mapping: Option<std::sync::Arc<Mapping>>,
+    /// A `[mapping]` on top, and its fields' columns.
+    mapped: Option<(Arc<Mapping>, MappedPlan)>,
     /// The Parquet leaf columns to decode, sorted.
     leaves: Vec<usize>,
 }
@@ -193,7 +194,7 @@ impl Builder {
                 continue; // never a value
             }
             let name = node.field.name();
-            let path = [prefix, &[name.clone()]].concat();
+            let path = [prefix, std::slice::from_ref(name)].concat();
             let metadata = scope == Scope::Metadata;
             let key = |field| Target::Key {
                 field,
@@ -262,7 +263,7 @@ impl Builder {
             if is_binary(dtype) || dtype == &DataType::Null {
                 continue;
             }
-            let path = [prefix, &[node.field.name().clone()]].concat();
+            let path = [prefix, std::slice::from_ref(node.field.name())].concat();
             match gateway::usage_key(node.field.name()) {
                 k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
                     let responses = k == UsageKey::ResponsesDetail;
@@ -413,22 +414,21 @@ impl ColumnPlan {
     /// given), or why the file has to be read as JSON lines instead.
     pub(crate) fn new(
         schema: &Schema,
-        mapping: Option<std::sync::Arc<Mapping>>,
+        mapping: Option<Arc<Mapping>>,
     ) -> Result<ColumnPlan, String> {
         let mut b = Builder {
             plan: ColumnPlan {
                 columns: Vec::new(),
                 entries: Vec::new(),
                 mapped: None,
-                mapping: None,
                 leaves: Vec::new(),
             },
         };
         b.object(schema.fields(), 0, &[], Scope::Top, 0)?;
-        if let Some(m) = &mapping {
-            b.plan.mapped = Some(b.mapped(schema, m)?);
+        if let Some(m) = mapping {
+            let fields = b.mapped(schema, &m)?;
+            b.plan.mapped = Some((m, fields));
         }
-        b.plan.mapping = mapping;
         b.plan.leaves.sort_unstable();
         b.plan.leaves.dedup();
         Ok(b.plan)
@@ -548,8 +548,8 @@ impl ColumnPlan {
                     }
                 }
             }
-            if let (Some(m), Some(mp)) = (&self.mapping, &self.mapped) {
-                apply_mapping(m, mp, &values, row, &mut raw);
+            if let Some((m, fields)) = &self.mapped {
+                apply_mapping(m, fields, &values, row, &mut raw);
             }
             emit(row, raw.into_record());
         }

@@ -734,11 +734,12 @@ fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>
                         return Value::Null;
                     }
                     let mut obj = Map::new();
-                    for j in offsets[i] as usize..offsets[i + 1] as usize {
+                    let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+                    for (j, value) in values.iter().enumerate().take(end).skip(start) {
                         let key = keys.get(j).map(|k| k.into_scalar().label());
                         if let Some(crate::fields::Lenient::Value(k)) = key {
-                            if !values[j].is_null() {
-                                obj.insert(k.into_owned(), values[j].clone());
+                            if !value.is_null() {
+                                obj.insert(k.into_owned(), value.clone());
                             }
                         }
                     }

@@ -323,9 +323,7 @@ fn consume<S: RecordSink>(
         let buf = match chunk.body {
             Body::Lines(buf) => buf,
             Body::RowGroup { file, plan, index } => {
-                let Numbering::From(first) = chunk.numbering else {
-                    unreachable!("row groups are numbered from their first row")
-                };
+                let first = chunk.numbering.line(0);
                 w.read_row_group(chunk.source, &file, &plan, index, first);
                 counts.bump(chunk.source, w.counts);
                 if let Some(p) = progress {
