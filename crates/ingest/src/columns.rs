@@ -380,14 +380,7 @@ impl Builder {
         for (key, paths) in &c.tags {
             tags.push((key.clone(), self.candidates(schema, paths)?));
         }
-        let token_paths = [
-            &c.input_tokens,
-            &c.cached_read_tokens,
-            &c.cache_write_tokens,
-            &c.cache_write_1h_tokens,
-            &c.output_tokens,
-            &c.reasoning_tokens,
-        ];
+        let token_paths = c.token_paths();
         let tokens = if token_paths.iter().any(|p| p.is_some()) {
             let mut out: [Vec<usize>; 6] = Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {

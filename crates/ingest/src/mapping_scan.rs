@@ -420,14 +420,7 @@ impl Compiled {
             t.tags.push((key.clone(), lookup));
         }
         t.same_tags = Compiled::same_tags(c);
-        let token_paths = [
-            &c.input_tokens,
-            &c.cached_read_tokens,
-            &c.cache_write_tokens,
-            &c.cache_write_1h_tokens,
-            &c.output_tokens,
-            &c.reasoning_tokens,
-        ];
+        let token_paths = c.token_paths();
         if token_paths.iter().any(|p| p.is_some()) {
             let mut out: [Lookup; 6] = Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {
