@@ -102,6 +102,10 @@ pub struct CostParts {
     pub input: Money,
     pub cached_read: Money,
     pub cache_write: Money,
+    /// Of `cache_write`, the 1-hour writes (FOCUS gives them rows of their
+    /// own); not in [`CostParts::total`], nor in the JSON report.
+    #[serde(skip)]
+    pub cache_write_1h: Money,
     pub output: Money,
     pub reasoning: Money,
 }
@@ -111,6 +115,7 @@ impl CostParts {
         self.input += c.input;
         self.cached_read += c.cached_read;
         self.cache_write += c.cache_write;
+        self.cache_write_1h += c.cache_write_1h;
         self.output += c.output;
         self.reasoning += c.reasoning;
     }
@@ -119,6 +124,7 @@ impl CostParts {
         self.input += o.input;
         self.cached_read += o.cached_read;
         self.cache_write += o.cache_write;
+        self.cache_write_1h += o.cache_write_1h;
         self.output += o.output;
         self.reasoning += o.reasoning;
     }

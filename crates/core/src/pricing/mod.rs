@@ -313,6 +313,9 @@ pub struct CostBreakdown {
     pub cached_read: Money,
     /// 5-minute and 1-hour cache writes.
     pub cache_write: Money,
+    /// Of `cache_write`, the 1-hour writes (not counted again in
+    /// [`CostBreakdown::total`]).
+    pub cache_write_1h: Money,
     /// Output tokens other than reasoning.
     pub output: Money,
     pub reasoning: Money,
@@ -329,6 +332,7 @@ impl AddAssign for CostBreakdown {
         self.input += rhs.input;
         self.cached_read += rhs.cached_read;
         self.cache_write += rhs.cache_write;
+        self.cache_write_1h += rhs.cache_write_1h;
         self.output += rhs.output;
         self.reasoning += rhs.reasoning;
     }
@@ -535,6 +539,7 @@ impl Catalog {
             cached_read: cached * usage.cached_read,
             cache_write: write_5m * (usage.cache_write - cache_write_1h)
                 + write_1h * cache_write_1h,
+            cache_write_1h: write_1h * cache_write_1h,
             output: output * usage.visible_output(),
             reasoning: reasoning * usage.reasoning.min(usage.output),
         };
