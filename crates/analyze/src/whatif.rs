@@ -473,23 +473,23 @@ pub const MONTH_HOURS: f64 = 720.0;
 pub fn break_even(tokens: u64, spend: Money, days: f64, host: SelfHost) -> BreakEven {
     let factor = crate::detect::MONTH_DAYS / days.max(1.0);
     let monthly_tokens = (tokens as f64 * factor).round() as u64;
-    let api_monthly = crate::detect::scale(spend, factor);
+    let api_monthly = spend.scale(factor);
     let tps = host.tokens_per_second.max(f64::MIN_POSITIVE);
     let busy_hours = monthly_tokens as f64 / (tps * 3600.0);
     let gpu_hours = busy_hours.max(host.min_gpus as f64 * MONTH_HOURS);
-    let self_host_monthly = crate::detect::scale(host.gpu_hour, gpu_hours);
+    let self_host_monthly = host.gpu_hour.scale(gpu_hours);
     let per_mtok = |m: Money, t: f64| {
         if t > 0.0 {
-            crate::detect::scale(m, 1e6 / t)
+            m.scale(1e6 / t)
         } else {
             Money::ZERO
         }
     };
     let api_per_mtok = per_mtok(api_monthly, monthly_tokens as f64);
-    let self_host_per_mtok = crate::detect::scale(host.gpu_hour, 1e6 / (tps * 3600.0));
+    let self_host_per_mtok = host.gpu_hour.scale(1e6 / (tps * 3600.0));
     // API cost grows with tokens at api_per_mtok; self-hosting at its
     // per-token rate above the always-on floor.
-    let floor = crate::detect::scale(host.gpu_hour, host.min_gpus as f64 * MONTH_HOURS);
+    let floor = host.gpu_hour.scale(host.min_gpus as f64 * MONTH_HOURS);
     let break_even_tokens = if api_per_mtok > self_host_per_mtok {
         let api_rate = api_per_mtok.picos() as f64 / 1e6;
         let host_rate = self_host_per_mtok.picos() as f64 / 1e6;

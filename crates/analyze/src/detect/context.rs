@@ -64,7 +64,7 @@ impl Context<'_> {
 
     /// Scales an amount seen over the audited period to a 30-day month.
     pub fn monthly(&self, observed: Money) -> Money {
-        scale(observed, MONTH_DAYS / self.period_days())
+        observed.scale(MONTH_DAYS / self.period_days())
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {
@@ -122,9 +122,4 @@ impl Context<'_> {
             output: r.output.unwrap_or(Money::ZERO),
         }
     }
-}
-
-/// `m × factor`, rounded to a whole pico-dollar.
-pub fn scale(m: Money, factor: f64) -> Money {
-    Money::from_picos((m.picos() as f64 * factor).round() as i128)
 }

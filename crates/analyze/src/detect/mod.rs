@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokenaudit_core::Money;
 
 pub use config::{Budget, BudgetFile, DetectConfig, DetectFile, Opt, RuleOptions};
-pub use context::{scale, Context, EffectiveRates, GroupRow, MONTH_DAYS};
+pub use context::{Context, EffectiveRates, GroupRow, MONTH_DAYS};
 
 use crate::whatif::Lever;
 

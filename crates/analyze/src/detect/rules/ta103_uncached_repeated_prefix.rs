@@ -117,7 +117,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                 largest = Some((fp, mean));
             }
         }
-        let saved = crate::detect::scale(saved, scale as f64);
+        let saved = saved.scale(scale as f64);
         let (tokens_saved, calls, n) = (tokens_saved * scale as f64, calls * scale, n * scale);
         if n == 0 {
             continue;

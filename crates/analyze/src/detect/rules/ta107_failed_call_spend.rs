@@ -29,7 +29,7 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
@@ -56,7 +56,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             continue;
         }
         let avoidable = o.get("avoidable").clamp(0.0, 1.0);
-        let saved = scale(s.failed_cost, avoidable);
+        let saved = s.failed_cost.scale(avoidable);
         let per_call = s.cost_per_call();
         let per_success = s.cost_per_success();
         let mut f = Finding::new(

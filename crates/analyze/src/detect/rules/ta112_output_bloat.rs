@@ -32,7 +32,7 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
@@ -77,7 +77,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let trimmed =
             Money::from_picos((excess as f64 * rates.output.picos() as f64).round() as i128);
         let retried = if capped_hit {
-            scale(capped.cost, 0.5)
+            capped.cost.scale(0.5)
         } else {
             Money::ZERO
         };

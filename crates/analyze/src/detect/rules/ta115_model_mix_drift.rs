@@ -140,7 +140,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         );
         // Scaled from the last window to a month; no lever (the target mix is
         // a decision, not a measurement).
-        let observed = crate::detect::scale(extra, ctx.period_days() / w as f64);
+        let observed = extra.scale(ctx.period_days() / w as f64);
         if extra > Money::ZERO && f.set_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
             out.push(f);
         }
