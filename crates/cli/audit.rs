@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
+use tokenaudit_analyze::detect::DetectConfig;
 use tokenaudit_analyze::{AnalyzeConfig, Audit, Profile};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
@@ -169,6 +170,7 @@ pub struct Prepared {
     pub options: IngestOptions,
     pub catalog: Catalog,
     pub analyze: AnalyzeConfig,
+    pub detect: DetectConfig,
     total_bytes: u64,
     show_bar: bool,
     strict: bool,
@@ -182,6 +184,7 @@ impl InputArgs {
             None => Default::default(),
         };
         let detect = config.detect_config(self.config.as_deref())?;
+        let budgets = config.budgets(self.config.as_deref())?;
         let mapping = match config.mapping {
             Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
                 format!(
@@ -204,7 +207,7 @@ impl InputArgs {
                 .as_deref()
                 .map(|s| parse_instant(s, "--until", true))
                 .transpose()?,
-            detect,
+            budgets,
             attribution_only: self.no_findings,
             list_costs: false,
             previous: None,
@@ -251,6 +254,7 @@ impl InputArgs {
             options,
             catalog,
             analyze,
+            detect,
             total_bytes,
             show_bar: !self.quiet && std::io::stderr().is_terminal(),
             strict: self.strict,
@@ -275,6 +279,7 @@ impl Prepared {
                 &self.options,
                 &self.catalog,
                 &self.analyze,
+                &self.detect,
             );
             done.store(true, Ordering::SeqCst);
             if let Some(t) = bar_thread {

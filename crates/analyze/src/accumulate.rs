@@ -16,7 +16,7 @@ use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
-use crate::detect::DetectConfig;
+use crate::budget::{call_budget, Budget};
 use crate::observe::{
     key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
 };
@@ -30,8 +30,9 @@ pub struct AnalyzeConfig {
     pub since: Option<DateTime<Utc>>,
     /// Only calls before this instant.
     pub until: Option<DateTime<Utc>>,
-    /// Detector thresholds and budgets.
-    pub detect: DetectConfig,
+    /// The `[[budget]]`s: calls over their feature's per-call budget are
+    /// counted as they pass (the budget rule reads them and the totals).
+    pub budgets: Vec<Budget>,
     /// Attribution only: no observations, no findings, no savings (faster).
     pub attribution_only: bool,
     /// Also price every call at list price (no batch or cache-read discount)
@@ -504,7 +505,7 @@ impl Accumulator<'_> {
         self.cells.push(Cell {
             key: key_of(&[feature.as_bytes(), model.as_bytes()]),
             feature_key: xxhash_rust::xxh3::xxh3_64(feature.as_bytes()),
-            call_budget: self.config.detect.call_budget(feature),
+            call_budget: call_budget(&self.config.budgets, feature),
             feature: feature.into(),
             model: model.into(),
             resolved: id,

@@ -1,7 +1,8 @@
-//! Detector settings: severity thresholds, each rule's options with their
-//! documented defaults, and budgets. Read from the config file's `[detect]`,
-//! `[rules.CODE]` and `[[budget]]` tables; an unknown rule or option is an
-//! error that names it.
+//! Detector settings: severity thresholds and each rule's options with their
+//! documented defaults. Read from the config file's `[detect]` and
+//! `[rules.CODE]` tables; an unknown rule or option is an error that names
+//! it. (Budgets, `[[budget]]`, are read by `crate::budget`: accumulation
+//! needs them too.)
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use tokenaudit_core::Money;
 
 use super::{rule, Severity, RULES};
+use crate::budget::usd;
 
 /// One option a rule takes: its name, default and meaning.
 #[derive(Clone, Copy, Debug)]
@@ -37,15 +39,6 @@ impl RuleOptions {
     }
 }
 
-/// A spending limit for a feature (or `*`: all spend).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Budget {
-    pub feature: String,
-    pub daily: Option<Money>,
-    pub monthly: Option<Money>,
-    pub per_call: Option<Money>,
-}
-
 /// Everything the detectors are told.
 #[derive(Clone, Debug)]
 pub struct DetectConfig {
@@ -56,7 +49,6 @@ pub struct DetectConfig {
     /// Findings whose monthly savings are below this are dropped (findings
     /// without a savings figure are kept).
     pub min_savings: Money,
-    pub budgets: Vec<Budget>,
     rules: BTreeMap<&'static str, RuleOptions>,
 }
 
@@ -79,7 +71,6 @@ impl Default for DetectConfig {
             high: Money::from_usd_f64(500.0).unwrap_or(Money::ZERO),
             medium: Money::from_usd_f64(50.0).unwrap_or(Money::ZERO),
             min_savings: Money::from_usd_f64(1.0).unwrap_or(Money::ZERO),
-            budgets: Vec::new(),
             rules,
         }
     }
@@ -97,37 +88,12 @@ pub struct DetectFile {
     pub min_savings: Option<f64>,
 }
 
-/// One `[[budget]]` entry.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BudgetFile {
-    /// A feature name, or `*` for the whole spend.
-    pub feature: String,
-    /// USD per day.
-    pub daily: Option<f64>,
-    /// USD per calendar month.
-    pub monthly: Option<f64>,
-    /// USD per call.
-    pub per_call: Option<f64>,
-}
-
-fn usd(v: Option<f64>, what: &str) -> Result<Option<Money>, String> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && x >= 0.0 => Money::from_usd_f64(x)
-            .map(Some)
-            .ok_or_else(|| format!("{what}: {x} is not an amount in USD")),
-        Some(x) => Err(format!("{what}: {x} must be a non-negative amount in USD")),
-    }
-}
-
 impl DetectConfig {
     /// Builds the settings from the config file's tables; errors name the
     /// table and key.
     pub fn from_file(
         detect: Option<&DetectFile>,
         rules: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-        budgets: &[BudgetFile],
     ) -> Result<DetectConfig, String> {
         let mut c = DetectConfig::default();
         if let Some(d) = detect {
@@ -167,26 +133,6 @@ impl DetectConfig {
                 opts.values.insert(o.name, v);
             }
         }
-        for (i, b) in budgets.iter().enumerate() {
-            let at = format!("[[budget]] #{} ({})", i + 1, b.feature);
-            if b.feature.is_empty() {
-                return Err(format!(
-                    "{at}: feature is required (a feature name or \"*\")"
-                ));
-            }
-            let budget = Budget {
-                feature: b.feature.clone(),
-                daily: usd(b.daily, &format!("{at} daily"))?,
-                monthly: usd(b.monthly, &format!("{at} monthly"))?,
-                per_call: usd(b.per_call, &format!("{at} per_call"))?,
-            };
-            if budget.daily.is_none() && budget.monthly.is_none() && budget.per_call.is_none() {
-                return Err(format!(
-                    "{at}: give at least one of daily, monthly, per_call"
-                ));
-            }
-            c.budgets.push(budget);
-        }
         Ok(c)
     }
 
@@ -218,20 +164,6 @@ impl DetectConfig {
         if let Some(r) = self.rules.get_mut(code) {
             r.enabled = enabled;
         }
-    }
-
-    /// The per-call budget of a feature, if any (a feature's own budget wins
-    /// over `*`).
-    pub fn call_budget(&self, feature: &str) -> Option<Money> {
-        self.budgets
-            .iter()
-            .find(|b| b.feature == feature && b.per_call.is_some())
-            .or_else(|| {
-                self.budgets
-                    .iter()
-                    .find(|b| b.feature == "*" && b.per_call.is_some())
-            })
-            .and_then(|b| b.per_call)
     }
 
     /// The severity of a finding saving `monthly` per month.

@@ -17,129 +17,20 @@ mod config;
 mod context;
 pub mod rules;
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
 use tokenaudit_core::Money;
 
-pub use config::{Budget, BudgetFile, DetectConfig, DetectFile, Opt, RuleOptions};
-pub use context::{Context, EffectiveRates, GroupRow, MONTH_DAYS};
+pub use config::{DetectConfig, DetectFile, Opt, RuleOptions};
+pub use context::{Context, EffectiveRates};
 
-use crate::whatif::Lever;
-
-/// How urgent a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "info" => Some(Severity::Info),
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            _ => None,
-        }
-    }
-}
-
-/// How far the savings estimate can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// What a finding applies to: dimension → value (`feature` → `doc-qa`).
-pub type Scope = BTreeMap<&'static str, String>;
-
-/// The estimated saving of acting on a finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Savings {
-    /// Over the audited period.
-    pub observed: Money,
-    /// Scaled to a 30-day month from the audited period's length.
-    pub monthly: Money,
-    /// How the figure was computed, in one sentence.
-    pub method: String,
-}
-
-/// A figure of evidence: a name and a value (numbers stay numbers in JSON).
-pub type Evidence = BTreeMap<&'static str, serde_json::Value>;
-
-/// Prompt excerpts a finding shows at most.
-pub const SAMPLE_PROMPTS: usize = 3;
-
-/// Up to [`SAMPLE_PROMPTS`] distinct excerpts, in the order given.
-pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for e in excerpts {
-        if out.len() == SAMPLE_PROMPTS {
-            break;
-        }
-        if !out.iter().any(|o| o == e) {
-            out.push(e.to_string());
-        }
-    }
-    out
-}
-
-/// One finding, ready to become a ticket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    /// Stable id: a hash of the rule code and the scope.
-    pub fingerprint: String,
-    pub rule: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub title: String,
-    pub scope: Scope,
-    pub evidence: Evidence,
-    /// A few request ids as examples (never prompt text).
-    pub sample_requests: Vec<String>,
-    /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
-    /// the finding is about; only with `--include-prompts`, else empty and
-    /// left out of the JSON.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sample_prompts: Vec<String>,
-    pub savings: Option<Savings>,
-    pub confidence: Confidence,
-    pub recommendation: String,
-    /// The change the savings estimate assumes, as a what-if lever.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lever: Option<Lever>,
-}
-
-/// The fingerprint of (rule, scope): 16 hex digits of xxh3.
-pub fn fingerprint(rule: &str, scope: &Scope) -> String {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(rule.as_bytes());
-    for (k, v) in scope {
-        h.update(&[0x1e]);
-        h.update(k.as_bytes());
-        h.update(&[0x1f]);
-        h.update(v.as_bytes());
-    }
-    format!("{:016x}", h.digest())
-}
+// The finding types live in the leaf module `finding`; re-exported here,
+// where rules and callers have always found them.
+pub use crate::audit::GroupRow;
+pub use crate::budget::{Budget, BudgetFile};
+use crate::finding::Lever;
+pub use crate::finding::{
+    fingerprint, sample_prompts, scope, Confidence, Evidence, Finding, Savings, Scope, Severity,
+    MONTH_DAYS, SAMPLE_PROMPTS,
+};
 
 /// What a rule is: its code, name, category, and its source (for the doc).
 #[derive(Clone, Copy, Debug)]
@@ -301,7 +192,8 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         let mut found = Vec::new();
         (r.check)(ctx, &options, &mut found);
         for f in &mut found {
-            debug_assert_eq!(f.rule, r.code);
+            f.rule = r.code;
+            f.name = r.name;
             f.fingerprint = fingerprint(r.code, &f.scope);
         }
         all.extend(found);
@@ -320,34 +212,6 @@ pub fn sort_findings(v: &mut [Finding]) {
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-}
-
-/// Helpers for rules.
-impl Finding {
-    /// A finding with its fixed parts; the fingerprint is set by [`run`].
-    pub fn new(rule: &'static str, title: String, scope: Scope) -> Finding {
-        let name = RULES.iter().find(|r| r.code == rule).map_or("", |r| r.name);
-        Finding {
-            fingerprint: String::new(),
-            rule,
-            name,
-            severity: Severity::Info,
-            title,
-            scope,
-            evidence: Evidence::new(),
-            sample_requests: Vec::new(),
-            sample_prompts: Vec::new(),
-            savings: None,
-            confidence: Confidence::Medium,
-            recommendation: String::new(),
-            lever: None,
-        }
-    }
-
-    pub fn with(mut self, key: &'static str, value: impl Into<serde_json::Value>) -> Finding {
-        self.evidence.insert(key, value.into());
-        self
-    }
 }
 
 impl Finding {
@@ -381,9 +245,4 @@ pub fn round_to(x: f64, digits: i32) -> f64 {
 /// A per-token rate as dollars per million tokens (for evidence).
 pub fn per_mtok(rate: Money) -> String {
     (rate * 1_000_000u64).to_decimal_string()
-}
-
-/// A scope from pairs.
-pub fn scope<const N: usize>(pairs: [(&'static str, &str); N]) -> Scope {
-    pairs.into_iter().map(|(k, v)| (k, v.to_string())).collect()
 }

@@ -73,7 +73,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let top: Money = priced.iter().take(top_n).map(|p| p.stats.cost).sum();
         let share_of = |m: Money| m.picos() as f64 / total.picos() as f64;
         let mut f = Finding::new(
-            "TA101",
             format!(
                 "{} of {} feature × model groups make {:.0}% of spend",
                 set.len(),
@@ -117,7 +116,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let money = |p: u64| Money::from_picos(p as i128);
         let mut f = Finding::new(
-            "TA101",
             format!(
                 "{feature}: the p99 request costs {:.0}× the median ({} vs {})",
                 p99 as f64 / p50 as f64,

@@ -34,7 +34,7 @@
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -122,7 +122,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA102",
             format!(
                 "{}: conversations resend their history ({:.0} more input tokens each turn on {})",
                 cell.feature,

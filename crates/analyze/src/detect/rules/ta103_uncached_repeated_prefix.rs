@@ -34,7 +34,7 @@
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -132,7 +132,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA103",
             format!(
                 "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
                 cell.feature,

@@ -35,7 +35,7 @@ use tokenaudit_core::Money;
 
 use crate::detect::rules::ta103_uncached_repeated_prefix::{cache_saving, writes_and_hits};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -100,9 +100,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         } else {
             0.0
         };
-        let mut f = Finding::new(
-            "TA104",
-            format!(
+        let mut f = Finding::new(format!(
                 "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
                 cell.feature,
                 mean,

@@ -35,7 +35,7 @@ use chrono::NaiveDate;
 use tokenaudit_core::{Money, Usage};
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -145,7 +145,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let first = collapsed[0];
         let mut f = Finding::new(
-            "TA105",
             format!(
                 "{feature}: prompt-cache hit rate fell from {:.0}% to {:.0}% on {}",
                 baseline_at_first * 100.0,

@@ -35,7 +35,7 @@
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -87,7 +87,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                         .map_or(String::new(), |d| d.to_string())
                 };
                 let mut f = Finding::new(
-                    "TA106",
                     format!(
                         "{}: median prompt grew {:.0}% from the week of {} to the week of {} on {}",
                         cell.feature,
@@ -141,7 +140,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let (over, excess) = h.excess_over(cap);
         let saved = Money::from_picos((excess as f64 * rates.input.picos() as f64).round() as i128);
         let mut f = Finding::new(
-            "TA106",
             format!(
                 "{}: oversized contexts, p95 input {} tokens is {:.1}× the median {} on {}",
                 cell.feature,

@@ -30,7 +30,7 @@
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -60,7 +60,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let per_call = s.cost_per_call();
         let per_success = s.cost_per_success();
         let mut f = Finding::new(
-            "TA107",
             format!(
                 "{}: {:.1}% of spend went to {} failed calls",
                 row.key,

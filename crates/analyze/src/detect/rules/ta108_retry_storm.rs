@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::finding::Lever;
 use crate::observe::Attempt;
-use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -174,7 +174,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let s = scale;
         let mut f = Finding::new(
-            "TA108",
             if p.storms > 0 {
                 format!(
                     "{feature}: {} retry storms ({} chains, up to {} attempts, median gap {} ms)",

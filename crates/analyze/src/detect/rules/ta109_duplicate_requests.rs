@@ -38,7 +38,7 @@ use tokenaudit_core::Money;
 use crate::detect::{
     round_to, sample_prompts, scope, Confidence, Context, Finding, Opt, RuleOptions,
 };
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -123,7 +123,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let saved = Money::from_picos(p.saved * s as i128);
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA109",
             format!(
                 "{}: {:.0}% of calls to {} repeat a prompt sent in the previous {} minutes",
                 cell.feature,

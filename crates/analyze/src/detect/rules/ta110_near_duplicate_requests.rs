@@ -39,8 +39,8 @@ use std::collections::BTreeMap;
 use tokenaudit_core::{minhash_similarity, Money};
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::finding::Lever;
 use crate::observe::TextCall;
-use crate::whatif::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -146,9 +146,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let rate = hits as f64 / calls.max(1) as f64;
         let model = ctx.model_name(cell);
-        let mut f = Finding::new(
-            "TA110",
-            format!(
+        let mut f = Finding::new(format!(
                 "{}: {:.0}% of calls to {} closely match a prompt answered in the previous {} minutes",
                 cell.feature,
                 rate * 100.0,

@@ -40,7 +40,7 @@ use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -173,7 +173,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let to = format!("{}/{}", t.provider, t.id);
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA111",
             format!(
                 "{}: {} answers with {} tokens at p95; {} costs {:.0}× less",
                 cell.feature,

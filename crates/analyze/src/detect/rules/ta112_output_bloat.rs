@@ -33,7 +33,7 @@
 use tokenaudit_core::Money;
 
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::finding::Lever;
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -96,7 +96,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             ));
         }
         let mut f = Finding::new(
-            "TA112",
             format!("{}: {} on {}", cell.feature, what.join("; "), model),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )

@@ -134,7 +134,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         for (day, v, m, mad) in spikes(&series, o) {
             let excess = Money::from_picos(v - m);
             let mut f = Finding::new(
-                "TA114",
                 format!(
                     "{dim} {key}: spend of {} on {day} is {:.1}× its trailing median {}",
                     Money::from_picos(v).to_cents_string(),

@@ -121,7 +121,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let extra = Money::from_picos(((late - early) * n_last as f64).round() as i128);
         let name = premium.rsplit('/').next().unwrap_or(premium);
         let mut f = Finding::new(
-            "TA115",
             format!(
                 "{feature}: {name}'s share of calls rose from {:.0}% to {:.0}%",
                 s0 * 100.0,
