@@ -12,7 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
 use tokenaudit_analyze::detect::DetectConfig;
-use tokenaudit_analyze::{AnalyzeConfig, Audit, Profile};
+use tokenaudit_analyze::timings::Timings;
+use tokenaudit_analyze::{AnalyzeConfig, Audit, Outcome, Profile};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
@@ -20,7 +21,7 @@ use tokenaudit_ingest::source::{expand_inputs, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
-use crate::output::print;
+use crate::output::{print, print_timings};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -269,7 +270,7 @@ impl Prepared {
         let progress = Arc::new(Progress::default());
         self.options.progress = Some(progress.clone());
         let done = std::sync::atomic::AtomicBool::new(false);
-        let (audit, profile, summary) = std::thread::scope(|scope| {
+        let outcome = std::thread::scope(|scope| {
             let bar_thread = self.show_bar.then(|| {
                 let (progress, done, total) = (&progress, &done, self.total_bytes);
                 scope.spawn(move || draw_progress(progress, done, total))
@@ -287,6 +288,13 @@ impl Prepared {
             }
             result
         });
+        print_timings(&outcome.timings);
+        let Outcome {
+            audit,
+            profile,
+            summary,
+            ..
+        } = outcome;
         if self.strict && summary.rejects.total() > 0 {
             let mut msg = format!(
                 "--strict: {} input lines or files were rejected; no report written.\n",
@@ -343,9 +351,10 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
         inputs: to.inputs.to_vec(),
         focus,
     };
-    let mut clock = tokenaudit_analyze::timings::Clock::start();
+    let mut timings = Timings::start();
     let written = write_reports(to.out, &audit, &formats, &info)?;
-    clock.lap("reports");
+    timings.lap("reports");
+    print_timings(&timings);
     if !to.quiet {
         print(&summary_text(&audit, &written))?;
     }

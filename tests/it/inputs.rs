@@ -873,3 +873,46 @@ fn config_with_an_unknown_key_is_an_error_naming_it() {
         assert!(!env.path("out/audit.json").exists());
     }
 }
+
+#[test]
+fn stage_timings_go_to_stderr_only_when_asked() {
+    let env = Env::new();
+    env.write("calls.jsonl", good(3));
+    let stages = |out: &Output| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter_map(|l| l.strip_prefix("timing "))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    let quiet = run(&env, &["calls.jsonl"]);
+    assert!(quiet.status.success());
+    assert_eq!(stages(&quiet), Vec::<String>::new());
+    let timed = env
+        .cmd()
+        .env("TOKENAUDIT_TIMINGS", "1")
+        .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(timed.status.success());
+    assert_eq!(
+        stages(&timed),
+        [
+            "ingest",
+            "merge",
+            "finish",
+            "detect",
+            "waterfall",
+            "reports"
+        ]
+    );
+    // The reports do not change.
+    assert_eq!(row(&env.report(), "feature", "f")["cost"], good_cost(3));
+    let off = env
+        .cmd()
+        .env("TOKENAUDIT_TIMINGS", "0")
+        .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(stages(&off), Vec::<String>::new());
+}
