@@ -348,7 +348,8 @@ impl Accumulator<'_> {
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
         for (key, g) in self.groups.iter() {
-            let mut parts = key.splitn(6, SEP);
+            // (After the day comes the batch mark, which the tables ignore.)
+            let mut parts = key.split(SEP);
             let mut next = || parts.next().unwrap_or("");
             let (lp, lm, feature, route, team, day_text) =
                 (next(), next(), next(), next(), next(), next());
