@@ -13,9 +13,7 @@ use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
 
-use crate::accumulate::{
-    parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
-};
+use crate::accumulate::{Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE};
 use crate::finding::{Finding, Waterfall};
 use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
@@ -342,17 +340,15 @@ impl Accumulator<'_> {
         let profile = self.take_profile(&names, summary);
         // Roll the groups up into every table they feed.
         let mut dims: [Table; 5] = Default::default();
-        let mut feature_model = Table::default();
+        let mut feature_model: FxHashMap<(&str, &str), Stats> = FxHashMap::default();
         let mut day: FxHashMap<NaiveDate, Stats> = FxHashMap::default();
         let mut day_model: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
+        let labels = &self.labels;
         for (key, g) in self.groups.iter() {
-            // (After the day comes the batch mark, which the tables ignore.)
-            let mut parts = key.split(SEP);
-            let mut next = || parts.next().unwrap_or("");
-            let (lp, lm, feature, route, team, day_text) =
-                (next(), next(), next(), next(), next(), next());
+            let [lp, lm, feature, route, team] =
+                [key.provider, key.model, key.feature, key.route, key.team].map(|l| labels.name(l));
             let entry = g.resolved.map(|id| catalog.model(id));
             let model = entry.map_or(lm, |e| e.id.as_str());
             let provider = match (lp, entry) {
@@ -363,12 +359,11 @@ impl Accumulator<'_> {
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);
             }
-            add_to(
-                &mut feature_model,
-                &format!("{feature}{SEP}{model}"),
-                &g.stats,
-            );
-            if let Some(d) = parse_day(day_text) {
+            feature_model
+                .entry((feature, model))
+                .or_default()
+                .merge(&g.stats);
+            if let Some(d) = key.day {
                 day.entry(d).or_default().merge(&g.stats);
                 add_to(day_model.entry(d).or_default(), model, &g.stats);
                 add_to(day_feature.entry(d).or_default(), feature, &g.stats);
@@ -410,13 +405,10 @@ impl Accumulator<'_> {
         }
         let mut feature_model: Vec<PairRow> = feature_model
             .into_iter()
-            .map(|(k, stats)| {
-                let (f, m) = k.split_once(SEP).unwrap_or((&k, ""));
-                PairRow {
-                    feature: f.to_string(),
-                    model: m.to_string(),
-                    stats,
-                }
+            .map(|((feature, model), stats)| PairRow {
+                feature: feature.to_string(),
+                model: model.to_string(),
+                stats,
             })
             .collect();
         feature_model.sort_by(|a, b| {
@@ -580,11 +572,9 @@ impl Accumulator<'_> {
             .groups
             .iter()
             .map(|(key, g)| {
-                let mut parts = key.split(SEP);
-                let mut next = || parts.next().unwrap_or("");
-                let (lp, lm, feature, route, team, day_text) =
-                    (next(), next(), next(), next(), next(), next());
-                let batch = next() == "b";
+                let [lp, lm, feature, route, team] =
+                    [key.provider, key.model, key.feature, key.route, key.team]
+                        .map(|l| self.labels.name(l));
                 let entry = g.resolved.map(|id| catalog.model(id));
                 let s = &g.stats;
                 GroupRow {
@@ -598,8 +588,8 @@ impl Accumulator<'_> {
                     feature: feature.to_string(),
                     route: route.to_string(),
                     team: team.to_string(),
-                    day: parse_day(day_text),
-                    batch,
+                    day: key.day,
+                    batch: key.batch,
                     stats: g.stats,
                     usage: Usage {
                         input: s.input_tokens,
