@@ -33,7 +33,7 @@ pub struct Config {
     pub detect: Option<DetectFile>,
     /// Per-rule options, keyed by rule code.
     #[serde(default)]
-    pub rules: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    pub rules: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Budgets per feature.
     #[serde(default)]
     pub budget: Vec<BudgetFile>,

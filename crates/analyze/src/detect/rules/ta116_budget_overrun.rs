@@ -1,5 +1,3 @@
-//! TA116 budget-overrun
-//!
 //! ## What it finds
 //! Spend above the budgets set in the config file (`[[budget]]`): each day a
 //! feature (or, with `feature = "*"`, the whole spend) went over its daily
@@ -30,11 +28,11 @@ use chrono::{Datelike, NaiveDate};
 use tokenaudit_core::Money;
 
 use crate::budget::call_budget;
-use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+use crate::detect::{rule_options, scope, Confidence, Context, Finding, Severity};
 
-pub const OPTIONS: &[Opt] = &[];
+rule_options! {}
 
-pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
     for b in ctx.budgets {
         let all = b.feature == "*";
         let mut days: BTreeMap<NaiveDate, Money> = BTreeMap::new();
