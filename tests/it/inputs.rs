@@ -885,18 +885,21 @@ fn stage_timings_go_to_stderr_only_when_asked() {
             .map(|l| l.split_whitespace().next().unwrap().to_string())
             .collect()
     };
-    let quiet = run(&env, &["calls.jsonl"]);
-    assert!(quiet.status.success());
-    assert_eq!(stages(&quiet), Vec::<String>::new());
-    let timed = env
-        .cmd()
-        .env("TOKENAUDIT_TIMINGS", "1")
-        .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(timed.status.success());
+    let audit = |timings: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(v) = timings {
+            cmd.env("TOKENAUDIT_TIMINGS", v);
+        }
+        let out = cmd
+            .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out
+    };
+    assert_eq!(stages(&audit(None)), Vec::<String>::new());
     assert_eq!(
-        stages(&timed),
+        stages(&audit(Some("1"))),
         [
             "ingest",
             "merge",
@@ -908,11 +911,5 @@ fn stage_timings_go_to_stderr_only_when_asked() {
     );
     // The reports do not change.
     assert_eq!(row(&env.report(), "feature", "f")["cost"], good_cost(3));
-    let off = env
-        .cmd()
-        .env("TOKENAUDIT_TIMINGS", "0")
-        .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
-        .output()
-        .unwrap();
-    assert_eq!(stages(&off), Vec::<String>::new());
+    assert_eq!(stages(&audit(Some("0"))), Vec::<String>::new());
 }

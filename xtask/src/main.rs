@@ -15,31 +15,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use sha2::{Digest, Sha256};
 
-use tokenaudit_core::pricing::{build_builtin, import_genai_prices, import_litellm, Source};
-
-/// Providers shipped, in resolution priority order (first-party makers,
-/// then the main hosts).
-const SHIPPED: &[&str] = &[
-    "openai",
-    "anthropic",
-    "google",
-    "mistral",
-    "deepseek",
-    "x-ai",
-    "cohere",
-    "moonshotai",
-    "zhipuai",
-    "zai",
-    "minimax",
-    "perplexity",
-    "voyageai",
-    "aws",
-    "azure",
-    "groq",
-    "together",
-    "fireworks",
-    "cerebras",
-];
+use tokenaudit_core::pricing::{
+    build_builtin, import_genai_prices, import_litellm, shipped_providers, Source,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "tokenaudit's development tasks")]
@@ -111,24 +89,30 @@ fn catalog(args: CatalogArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.genai.display()))?;
     let (litellm, _) = import_litellm(&litellm_text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.litellm.display()))?;
+    let source = |name: &str, version: String, url: &str, text: &str| Source {
+        name: name.into(),
+        version,
+        url: Some(url.into()),
+        license: Some("MIT".into()),
+        sha256: Some(sha256(text)),
+    };
     let sources = vec![
-        Source {
-            name: "genai-prices".into(),
-            version: genai_version,
-            url: Some("https://github.com/pydantic/genai-prices".into()),
-            license: Some("MIT".into()),
-            sha256: Some(sha256(&genai_text)),
-        },
-        Source {
-            name: "litellm model_prices_and_context_window.json (batch prices only)".into(),
-            version: litellm_version,
-            url: Some("https://github.com/BerriAI/litellm".into()),
-            license: Some("MIT".into()),
-            sha256: Some(sha256(&litellm_text)),
-        },
+        source(
+            "genai-prices",
+            genai_version,
+            "https://github.com/pydantic/genai-prices",
+            &genai_text,
+        ),
+        source(
+            "litellm model_prices_and_context_window.json (batch prices only)",
+            litellm_version,
+            "https://github.com/BerriAI/litellm",
+            &litellm_text,
+        ),
     ];
-    let (catalog, report) = build_builtin(&genai, &litellm, SHIPPED, &args.date, sources)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.genai.display()))?;
+    let (catalog, report) =
+        build_builtin(&genai, &litellm, &shipped_providers(), &args.date, sources)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.genai.display()))?;
     let out = args.out.unwrap_or_else(|| {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
         workspace

@@ -28,7 +28,7 @@ pub struct OptDoc {
 
 /// A rule's options: a struct read from its `[rules.CODE]` table, which
 /// knows its defaults and documents its fields. Implemented by
-/// [`rule_options!`], never by hand.
+/// `rule_options!`, never by hand.
 pub trait RuleOptions: DeserializeOwned + Default + fmt::Debug + Send + Sync + 'static {
     /// Each option with its default and meaning, in declaration order.
     fn describe() -> Vec<OptDoc>;
@@ -39,7 +39,7 @@ pub trait RuleOptions: DeserializeOwned + Default + fmt::Debug + Send + Sync + '
 /// type and default. The struct is read from the rule's `[rules.CODE]`
 /// table (a missing key keeps its default; an unknown key is an error).
 ///
-/// ```ignore
+/// ```text
 /// rule_options! {
 ///     /// fewest calls for a finding
 ///     min_calls: u64 = 50,

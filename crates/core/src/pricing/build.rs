@@ -6,8 +6,19 @@
 
 use std::collections::BTreeMap;
 
+use super::import_genai::FIRST_PARTY;
 use super::resolve::candidates;
 use super::{Catalog, ModelEntry, Multiplier, ProviderInfo, Source};
+
+/// The hosts the builtin catalog ships after the model makers, in
+/// resolution priority order.
+const HOSTS: &[&str] = &["aws", "azure", "groq", "together", "fireworks", "cerebras"];
+
+/// The providers the builtin catalog ships, in resolution priority order:
+/// the model makers (the first-party providers), then the main hosts.
+pub fn shipped_providers() -> Vec<&'static str> {
+    FIRST_PARTY.iter().chain(HOSTS).copied().collect()
+}
 
 /// What a build did, for the person running it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

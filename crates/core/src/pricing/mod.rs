@@ -35,7 +35,7 @@ use chrono::NaiveDate;
 use crate::money::Money;
 use crate::record::Usage;
 
-pub use build::{build_builtin, BuildReport};
+pub use build::{build_builtin, shipped_providers, BuildReport};
 pub use format::mtok_text;
 pub use import_genai::import_genai_prices;
 pub use import_litellm::import_litellm;

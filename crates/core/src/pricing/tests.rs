@@ -679,6 +679,9 @@ fn the_builtin_catalog_records_the_upstream_files_it_was_built_from() {
             ),
         ]
     );
+    // Built from the shipped providers, in their order.
+    let providers: Vec<&str> = c.providers().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(providers, shipped_providers());
     for s in c.sources() {
         let digest = s.sha256.as_deref().unwrap_or("");
         assert!(
