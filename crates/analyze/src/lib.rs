@@ -137,7 +137,12 @@ mod module_graph {
                 continue;
             };
             for name in uses(&std::fs::read_to_string(path).unwrap()) {
-                if name != *module && !allowed.contains(&name.as_str()) {
+                if name.is_empty() {
+                    wrong.push(format!(
+                        "{}: `crate::{{…}}`: write one `use crate::module::…` per module (this check reads them)",
+                        path.display()
+                    ));
+                } else if name != *module && !allowed.contains(&name.as_str()) {
                     wrong.push(format!(
                         "{}: `{module}` uses `crate::{name}`, which its row does not allow{}",
                         path.display(),

@@ -31,8 +31,9 @@ use config::{default_options, parse_options, AnyOptions};
 pub use config::{DetectConfig, DetectFile, OptDoc, RuleOptions};
 pub use context::{Context, EffectiveRates};
 
-// The finding types live in the leaf module `finding`; re-exported here,
-// where rules and callers have always found them.
+// Types that moved out (the finding types to the leaf `finding`, groups to
+// `audit`, budgets to `budget`) stay reachable where rules and callers have
+// always found them.
 pub use crate::audit::GroupRow;
 pub use crate::budget::{Budget, BudgetFile};
 use crate::finding::Lever;
@@ -52,7 +53,7 @@ pub struct RuleInfo {
     pub summary: &'static str,
     /// Each option with its default and meaning (from the rule's `Options`).
     pub options: fn() -> Vec<OptDoc>,
-    /// The rule's `check`, given its `Options` (erased: see [`rule!`]).
+    /// The rule's `check`, given its `Options` (erased: see `rule!`).
     check: fn(&Context<'_>, &(dyn Any + Send + Sync), &mut Vec<Finding>),
     default_options: fn() -> AnyOptions,
     parse_options:
