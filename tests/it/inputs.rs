@@ -930,3 +930,43 @@ fn config_with_an_unknown_key_is_an_error_naming_it() {
         assert!(!env.path("out/audit.json").exists());
     }
 }
+
+#[test]
+fn stage_timings_go_to_stderr_only_when_asked() {
+    let env = Env::new();
+    env.write("calls.jsonl", good(3));
+    let stages = |out: &Output| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter_map(|l| l.strip_prefix("timing "))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    let audit = |timings: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(v) = timings {
+            cmd.env("TOKENAUDIT_TIMINGS", v);
+        }
+        let out = cmd
+            .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out
+    };
+    assert_eq!(stages(&audit(None)), Vec::<String>::new());
+    assert_eq!(
+        stages(&audit(Some("1"))),
+        [
+            "ingest",
+            "merge",
+            "finish",
+            "detect",
+            "waterfall",
+            "reports"
+        ]
+    );
+    // The reports do not change.
+    assert_eq!(row(&env.report(), "feature", "f")["cost"], good_cost(3));
+    assert_eq!(stages(&audit(Some("0"))), Vec::<String>::new());
+}

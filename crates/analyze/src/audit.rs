@@ -6,20 +6,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use tokenaudit_core::pricing::Catalog;
-use tokenaudit_core::{Field, Money};
+use tokenaudit_core::pricing::ModelId;
+use tokenaudit_core::{Field, Money, Usage};
 use tokenaudit_ingest::pipeline::SourceSummary;
-use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
+use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
 
-use crate::accumulate::{
-    parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
-};
-use crate::detect::{Context, Finding, GroupRow};
+use crate::accumulate::{Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE};
+use crate::finding::{Finding, Waterfall};
 use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
-use crate::whatif::Waterfall;
 
 /// One key's stats.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -222,31 +219,38 @@ pub struct Sampling {
     pub chains_scale: u64,
 }
 
+/// One attribution group with its key decoded.
+#[derive(Clone, Debug)]
+pub struct GroupRow {
+    pub provider: String,
+    /// `provider/id` when the catalog knows the model, else the logged name
+    /// (the same label as the cell's).
+    pub model: String,
+    pub resolved: Option<ModelId>,
+    pub feature: String,
+    pub route: String,
+    pub team: String,
+    pub day: Option<NaiveDate>,
+    pub batch: bool,
+    pub stats: Stats,
+    /// Σ usage of all calls (canonical convention).
+    pub usage: Usage,
+    /// Σ usage of the failed calls.
+    pub failed: Usage,
+    /// The cell's key (feature, model).
+    pub cell: u64,
+    /// `stats.cost` by token kind.
+    pub cost: CostParts,
+    /// The same calls at list price (zero unless `AnalyzeConfig::list_costs`).
+    pub list_cost: CostParts,
+}
+
 /// What the detectors and what-if re-pricing work on besides the audit.
 pub struct Profile {
     pub groups: Vec<GroupRow>,
     /// Sorted by (feature, model).
     pub cells: Vec<Cell>,
     pub keyed: Keyed,
-}
-
-impl Profile {
-    /// The detectors' view of this profile and `audit`.
-    pub fn context<'a>(
-        &'a self,
-        audit: &'a Audit,
-        catalog: &'a Catalog,
-        config: &'a AnalyzeConfig,
-    ) -> Context<'a> {
-        Context {
-            audit,
-            catalog,
-            groups: &self.groups,
-            cells: &self.cells,
-            keyed: &self.keyed,
-            config: &config.detect,
-        }
-    }
 }
 
 impl Audit {
@@ -261,6 +265,19 @@ impl Audit {
     /// Fields no call carried.
     pub fn missing_fields(&self) -> impl Iterator<Item = &CoverageRow> {
         self.coverage.iter().filter(|c| c.present == 0)
+    }
+
+    /// Length of the period in days (at least one): from the first to the
+    /// last call, or the `--since`/`--until` window when given.
+    pub fn period_days(&self) -> f64 {
+        let (from, to) = match (
+            self.since.or(self.first_call),
+            self.until.or(self.last_call),
+        ) {
+            (Some(f), Some(t)) => (f, t),
+            _ => return 1.0,
+        };
+        ((to - from).num_seconds().max(0) as f64 / 86_400.0).max(1.0)
     }
 }
 
@@ -323,16 +340,15 @@ impl Accumulator<'_> {
         let profile = self.take_profile(&names, summary);
         // Roll the groups up into every table they feed.
         let mut dims: [Table; 5] = Default::default();
-        let mut feature_model = Table::default();
+        let mut feature_model: FxHashMap<(&str, &str), Stats> = FxHashMap::default();
         let mut day: FxHashMap<NaiveDate, Stats> = FxHashMap::default();
         let mut day_model: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
+        let labels = &self.labels;
         for (key, g) in self.groups.iter() {
-            let mut parts = key.splitn(6, SEP);
-            let mut next = || parts.next().unwrap_or("");
-            let (lp, lm, feature, route, team, day_text) =
-                (next(), next(), next(), next(), next(), next());
+            let [lp, lm, feature, route, team] =
+                [key.provider, key.model, key.feature, key.route, key.team].map(|l| labels.name(l));
             let entry = g.resolved.map(|id| catalog.model(id));
             let model = entry.map_or(lm, |e| e.id.as_str());
             let provider = match (lp, entry) {
@@ -343,12 +359,11 @@ impl Accumulator<'_> {
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);
             }
-            add_to(
-                &mut feature_model,
-                &format!("{feature}{SEP}{model}"),
-                &g.stats,
-            );
-            if let Some(d) = parse_day(day_text) {
+            feature_model
+                .entry((feature, model))
+                .or_default()
+                .merge(&g.stats);
+            if let Some(d) = key.day {
                 day.entry(d).or_default().merge(&g.stats);
                 add_to(day_model.entry(d).or_default(), model, &g.stats);
                 add_to(day_feature.entry(d).or_default(), feature, &g.stats);
@@ -390,13 +405,10 @@ impl Accumulator<'_> {
         }
         let mut feature_model: Vec<PairRow> = feature_model
             .into_iter()
-            .map(|(k, stats)| {
-                let (f, m) = k.split_once(SEP).unwrap_or((&k, ""));
-                PairRow {
-                    feature: f.to_string(),
-                    model: m.to_string(),
-                    stats,
-                }
+            .map(|((feature, model), stats)| PairRow {
+                feature: feature.to_string(),
+                model: model.to_string(),
+                stats,
             })
             .collect();
         feature_model.sort_by(|a, b| {
@@ -560,11 +572,9 @@ impl Accumulator<'_> {
             .groups
             .iter()
             .map(|(key, g)| {
-                let mut parts = key.split(SEP);
-                let mut next = || parts.next().unwrap_or("");
-                let (lp, lm, feature, route, team, day_text) =
-                    (next(), next(), next(), next(), next(), next());
-                let batch = next() == "b";
+                let [lp, lm, feature, route, team] =
+                    [key.provider, key.model, key.feature, key.route, key.team]
+                        .map(|l| self.labels.name(l));
                 let entry = g.resolved.map(|id| catalog.model(id));
                 let s = &g.stats;
                 GroupRow {
@@ -578,10 +588,10 @@ impl Accumulator<'_> {
                     feature: feature.to_string(),
                     route: route.to_string(),
                     team: team.to_string(),
-                    day: parse_day(day_text),
-                    batch,
+                    day: key.day,
+                    batch: key.batch,
                     stats: g.stats,
-                    usage: tokenaudit_core::Usage {
+                    usage: Usage {
                         input: s.input_tokens,
                         cached_read: s.cached_read_tokens,
                         cache_write: s.cache_write_tokens,
@@ -623,49 +633,4 @@ impl Accumulator<'_> {
             keyed: std::mem::take(&mut self.keyed),
         }
     }
-}
-
-/// Reads, prices and attributes every call in `sources`, runs the
-/// detectors and builds the savings waterfall.
-pub fn run(
-    sources: &[Source],
-    options: &IngestOptions,
-    catalog: &Catalog,
-    config: &AnalyzeConfig,
-) -> (Audit, IngestSummary) {
-    let (audit, _, summary) = run_with_profile(sources, options, catalog, config);
-    (audit, summary)
-}
-
-/// [`run`], also returning the profile (for what-if re-pricing).
-pub fn run_with_profile(
-    sources: &[Source],
-    options: &IngestOptions,
-    catalog: &Catalog,
-    config: &AnalyzeConfig,
-) -> (Audit, Profile, IngestSummary) {
-    let mut clock = crate::timings::Clock::start();
-    let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
-    clock.lap("ingest");
-    let mut merged = Accumulator::new(catalog, config);
-    for sink in sinks {
-        merged.merge(sink);
-    }
-    clock.lap("merge");
-    let (mut audit, profile) = merged.finish(&summary, config);
-    clock.lap("finish");
-    if config.attribution_only {
-        return (audit, profile, summary);
-    }
-    let findings = crate::detect::run(&profile.context(&audit, catalog, config));
-    clock.lap("detect");
-    audit.savings = Some(crate::whatif::waterfall(
-        catalog,
-        &profile.groups,
-        &profile.cells,
-        &findings,
-    ));
-    clock.lap("waterfall");
-    audit.findings = findings;
-    (audit, profile, summary)
 }

@@ -112,6 +112,13 @@ impl Money {
     pub fn abs(self) -> Money {
         Money(self.0.abs())
     }
+
+    /// `self × factor`, computed in `f64` and rounded to a whole pico-dollar
+    /// (half away from zero). For estimates only (a saving scaled to a
+    /// month, a rate times fractional hours), never for sums.
+    pub fn scale(self, factor: f64) -> Money {
+        Money((self.0 as f64 * factor).round() as i128)
+    }
 }
 
 /// Parses a decimal (optionally with an exponent) into an integer scaled by
@@ -292,6 +299,18 @@ mod tests {
             Money::from_picos(999_995_000_000_000).to_cents_string(),
             "$1,000.00"
         );
+    }
+
+    #[test]
+    fn scale_rounds_once_to_the_nearest_pico() {
+        let m = Money::from_picos(1_000);
+        assert_eq!(m.scale(1.5), Money::from_picos(1_500));
+        assert_eq!(Money::from_picos(3).scale(0.5), Money::from_picos(2));
+        assert_eq!(Money::from_picos(-3).scale(0.5), Money::from_picos(-2));
+        assert_eq!(Money::from_picos(7).scale(1.0 / 3.0), Money::from_picos(2));
+        // $10 over 10 days, scaled to a 30-day month.
+        let ten = Money::parse_usd("10").unwrap();
+        assert_eq!(ten.scale(30.0 / 10.0), Money::parse_usd("30").unwrap());
     }
 
     #[test]
