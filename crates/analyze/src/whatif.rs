@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
@@ -27,7 +28,7 @@ use crate::accumulate::Cell;
 use crate::detect::{Finding, GroupRow};
 
 /// The order levers are applied in the waterfall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Routing,
@@ -59,7 +60,8 @@ impl Category {
 
 /// One change to a feature's traffic (optionally only its calls to one
 /// model: `model` is the cell's model label, `provider/id`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Lever {
     /// Send the traffic to another catalog model (`provider/id`).
@@ -373,9 +375,13 @@ pub fn resolve_label(catalog: &Catalog, label: &str) -> Option<ModelId> {
 }
 
 /// One step of the waterfall.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Step {
+    /// The levers' category; steps come in the order `routing`, `caching`,
+    /// `context`, `batch`, `retry_output`.
     pub category: Category,
+    /// The category in words.
     pub label: &'static str,
     /// Saved by this step on what the steps before it left.
     pub savings: Money,
@@ -386,12 +392,18 @@ pub struct Step {
 }
 
 /// The compounding savings waterfall of a set of findings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Waterfall {
+    /// Spend over the audited period.
     pub spend: Money,
+    /// One step per lever category, in order.
     pub steps: Vec<Step>,
+    /// The steps' savings added up: `spend` − `remaining`.
     pub total_savings: Money,
+    /// Spend left after every step.
     pub remaining: Money,
+    /// Caveats about the estimate, in words.
     pub notes: Vec<String>,
 }
 

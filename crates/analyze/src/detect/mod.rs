@@ -19,6 +19,7 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::Money;
@@ -29,7 +30,7 @@ pub use context::{scale, Context, EffectiveRates, GroupRow, MONTH_DAYS};
 use crate::whatif::Lever;
 
 /// How urgent a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -60,7 +61,7 @@ impl Severity {
 }
 
 /// How far the savings estimate can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -72,7 +73,8 @@ pub enum Confidence {
 pub type Scope = BTreeMap<&'static str, String>;
 
 /// The estimated saving of acting on a finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Savings {
     /// Over the audited period.
     pub observed: Money,
@@ -103,25 +105,38 @@ pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<St
 }
 
 /// One finding, ready to become a ticket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Finding {
-    /// Stable id: a hash of the rule code and the scope.
+    /// 16 hex digits derived from `rule` and `scope` only: stable across runs
+    /// while the figures change.
     pub fingerprint: String,
+    /// The rule's code (`tokenaudit rules CODE` explains it).
     pub rule: &'static str,
+    /// The rule's kebab-case name.
     pub name: &'static str,
+    /// By monthly savings against the `[detect]` thresholds, or by rule.
     pub severity: Severity,
+    /// One line; log-derived text included (escape it when rendering).
     pub title: String,
+    /// What the finding applies to, `{dimension: value}`: `feature`, `model`
+    /// (`provider/id`), `day`, `budget`, `kind`…
     pub scope: Scope,
+    /// The figures behind it, `{name: value}`: numbers stay numbers, money is a
+    /// decimal string.
     pub evidence: Evidence,
-    /// A few request ids as examples (never prompt text).
+    /// Up to 3 request ids (or `file:line`) as examples; never prompt text.
     pub sample_requests: Vec<String>,
     /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
     /// the finding is about; only with `--include-prompts`, else empty and
     /// left out of the JSON.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample_prompts: Vec<String>,
+    /// The estimated saving, or null.
     pub savings: Option<Savings>,
+    /// How far the savings estimate can be trusted.
     pub confidence: Confidence,
+    /// What to do.
     pub recommendation: String,
     /// The change the savings estimate assumes, as a what-if lever.
     #[serde(skip_serializing_if = "Option::is_none")]

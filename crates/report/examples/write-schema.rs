@@ -1,0 +1,19 @@
+//! Writes `docs/report-json.schema.json`, the JSON report's schema derived
+//! from the types it serializes:
+//!
+//! ```text
+//! cargo run -p tokenaudit-report --example write-schema
+//! ```
+//!
+//! `tests/it/schema.rs` fails while the checked-in file differs from the
+//! derived one, so a key added to the report reaches the schema in the same
+//! change.
+
+use std::path::Path;
+
+fn main() -> std::io::Result<()> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report-json.schema.json");
+    std::fs::write(&path, tokenaudit_report::json::schema())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
