@@ -7,7 +7,9 @@
 //!
 //! `tests/it/schema.rs` fails while the checked-in file differs from the
 //! derived one, so a key added to the report reaches the schema in the same
-//! change.
+//! change. After `cargo test --workspace`, `target/debug/examples/write-schema`
+//! is this program already built (a `-p` build unifies dependency features
+//! differently and can rebuild polars).
 
 use std::path::Path;
 

@@ -165,3 +165,33 @@ fn finding(o: &mut String, f: &Finding) {
         let _ = writeln!(o, "  *Sample prompts:* {}.", texts.join("; "));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Table};
+
+    #[test]
+    fn table_cells_are_escaped_and_blank_cells_one_space_wide() {
+        let column = |title: &'static str, numeric| Column {
+            title: title.into(),
+            numeric,
+        };
+        let t = Table {
+            columns: vec![column("", false), column("spend", true)],
+            rows: vec![
+                vec![
+                    vec![Inline::Label("a|b <i>".into())],
+                    vec![Inline::Strong(vec![Inline::Count(1234)])],
+                ],
+                vec![vec![Inline::Emphasis(vec![Inline::plain("spend")])], vec![]],
+            ],
+        };
+        let mut o = String::new();
+        table(&mut o, &t);
+        assert_eq!(
+            o,
+            "| | spend |\n|---|---:|\n| a\\|b &lt;i&gt; | **1,234** |\n| *spend* | |\n\n"
+        );
+    }
+}

@@ -1286,3 +1286,52 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd_cents(cents: i128) -> Money {
+        Money::from_picos(cents * 10_000_000_000)
+    }
+
+    fn stats(calls: u64, cents: i128) -> Stats {
+        Stats {
+            calls,
+            ok_calls: calls,
+            cost: usd_cents(cents),
+            ..Stats::default()
+        }
+    }
+
+    #[test]
+    fn stats_table_closes_with_the_rows_and_keys_not_shown() {
+        let row = |key: &str, calls, cents| Row {
+            key: key.into(),
+            stats: stats(calls, cents),
+        };
+        let rows = [row("a", 3, 100), row("b", 1, 50), row("c", 2, 25)];
+        // Two rows shown; "c" and four keys the audit kept no row for
+        // (5 calls, $2.00) are summed in the closing row.
+        let total = stats(11, 375);
+        let t = stats_table("feature", &rows, &total, 2, (4, stats(5, 200)));
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[0][0], cell(Inline::Label("a".into())));
+        let more = &t.rows[2];
+        assert_eq!(
+            more[0],
+            cell(Inline::Emphasis(vec![
+                Inline::Count(5),
+                Inline::plain(" more")
+            ]))
+        );
+        assert_eq!(more[1], cell(Inline::Count(7)));
+        assert_eq!(more[2], cell(Inline::Money(usd_cents(225), 2)));
+        assert_eq!(more[3], cell(Inline::Share(2.25, 3.75)));
+        assert!(more[4].is_empty() && more[5].is_empty() && more[7].is_empty());
+        // Nothing left out: no closing row.
+        let t = stats_table("feature", &rows, &total, 3, (0, Stats::default()));
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[2][0], cell(Inline::Label("c".into())));
+    }
+}
