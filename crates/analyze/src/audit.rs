@@ -37,9 +37,10 @@ pub struct Row {
 #[schemars(deny_unknown_fields)]
 pub struct DimTable {
     /// `feature`, `model`, `provider`, `route`, `team`, `user` or `session`.
+    #[schemars(extend("enum" = ["feature", "model", "provider", "route", "team", "user", "session"]))]
     pub dimension: &'static str,
-    /// Most expensive first; for users and sessions only the top
-    /// [`TOP_ROWS`](crate::spill::TOP_ROWS).
+    /// Most expensive first; for users and sessions only the top 1,000
+    /// (`spill::TOP_ROWS`).
     pub rows: Vec<Row>,
     /// Distinct keys (rows kept plus rows omitted).
     pub distinct: u64,
@@ -310,10 +311,13 @@ pub struct PreviousPeriod {
 #[schemars(deny_unknown_fields)]
 pub struct Sampling {
     /// 1 when exact; else each sampled key stands for this many.
+    #[schemars(range(min = 1))]
     pub sessions_scale: u64,
     /// Likewise for repeated prompts.
+    #[schemars(range(min = 1))]
     pub prompts_scale: u64,
     /// Likewise for retry chains.
+    #[schemars(range(min = 1))]
     pub chains_scale: u64,
 }
 

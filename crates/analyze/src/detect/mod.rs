@@ -110,10 +110,13 @@ pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<St
 pub struct Finding {
     /// 16 hex digits derived from `rule` and `scope` only: stable across runs
     /// while the figures change.
+    #[schemars(pattern(r"^[0-9a-f]{16}$"))]
     pub fingerprint: String,
     /// The rule's code (`tokenaudit rules CODE` explains it).
+    #[schemars(pattern(r"^[A-Z]+[0-9]{3}$"))]
     pub rule: &'static str,
     /// The rule's kebab-case name.
+    #[schemars(pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub name: &'static str,
     /// By monthly savings against the `[detect]` thresholds, or by rule.
     pub severity: Severity,
@@ -127,10 +130,13 @@ pub struct Finding {
     pub evidence: Evidence,
     /// Up to 3 request ids (or `file:line`) as examples; never prompt text.
     pub sample_requests: Vec<String>,
-    /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
-    /// the finding is about; only with `--include-prompts`, else empty and
-    /// left out of the JSON.
+    /// Up to 3 excerpts (`SAMPLE_PROMPTS`), at most 200 characters each,
+    /// of the prompts the finding is about (the last user message for TA109
+    /// and TA110, the system prompt for TA103 and TA104); only with
+    /// `--include-prompts`, else empty and left out of the JSON. Raw log
+    /// text: escape it when rendering.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 3))]
     pub sample_prompts: Vec<String>,
     /// The estimated saving, or null.
     pub savings: Option<Savings>,
