@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::pricing::ModelId;
@@ -19,19 +20,24 @@ use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
 
 /// One key's stats.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Row {
+    /// The dimension's value (`(none)` for calls without the field).
     pub key: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
 /// A dimension's table, most expensive first.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DimTable {
+    /// `feature`, `model`, `provider`, `route`, `team`, `user` or `session`.
+    #[schemars(extend("enum" = ["feature", "model", "provider", "route", "team", "user", "session"]))]
     pub dimension: &'static str,
-    /// Most expensive first; for users and sessions only the top
-    /// [`TOP_ROWS`](crate::spill::TOP_ROWS).
+    /// Most expensive first; for users and sessions only the top 1,000
+    /// (`spill::TOP_ROWS`).
     pub rows: Vec<Row>,
     /// Distinct keys (rows kept plus rows omitted).
     pub distinct: u64,
@@ -39,33 +45,44 @@ pub struct DimTable {
     pub omitted: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PairRow {
+    /// The feature.
     pub feature: String,
+    /// The model (catalog id, or the logged name when unknown).
     pub model: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DayRow {
+    /// The day (UTC).
     pub day: NaiveDate,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DayKeyRow {
+    /// The day (UTC).
     pub day: NaiveDate,
+    /// The model (`daily_by_model`) or feature (`daily_by_feature`).
     pub key: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
 /// How a logged model name resolved.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ModelNameRow {
+    /// The model name as logged.
     pub logged_model: String,
+    /// The provider as logged, if any.
     pub logged_provider: Option<String>,
     /// `provider/id` in the catalog, or `None` when unknown.
     pub resolved: Option<String>,
@@ -74,18 +91,25 @@ pub struct ModelNameRow {
 }
 
 /// Logged cost against computed cost, for one model.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReconcileRow {
+    /// The model (catalog id).
     pub model: String,
+    /// Calls that carry a logged cost.
     pub calls: u64,
+    /// The sum of their logged costs.
     pub logged: Money,
+    /// Their cost computed from the catalog.
     pub computed: Money,
     /// logged − computed.
     pub difference: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CoverageRow {
+    /// A canonical field name.
     pub field: &'static str,
     /// Calls carrying the field.
     pub present: u64,
@@ -94,32 +118,50 @@ pub struct CoverageRow {
     pub lacking_prevents: Option<&'static str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ExpensiveRow {
+    /// The call's exact cost.
     pub cost: Money,
+    /// The input it was read from.
     pub file: String,
+    /// 1-based line (or row) in `file`.
     pub line: u64,
+    /// The logged request id, if any.
     pub request_id: Option<String>,
+    /// When the call was made, if logged.
     pub timestamp: Option<DateTime<Utc>>,
+    /// The model (catalog id, or the logged name when unknown).
     pub model: String,
+    /// The feature.
     pub feature: String,
+    /// Input tokens, cached reads and cache writes included.
     pub input_tokens: u64,
+    /// Input tokens read from the provider's cache.
     pub cached_read_tokens: u64,
+    /// Output tokens, reasoning included.
     pub output_tokens: u64,
 }
 
 /// What was read and what was rejected.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct InputReport {
+    /// One row per input file.
     pub files: Vec<FileRow>,
+    /// Lines read (elements of a JSON array, rows of a CSV file).
     pub lines: u64,
+    /// Calls read.
     pub records: u64,
+    /// Lines rejected.
     pub rejected: u64,
+    /// Rejected lines per reason code.
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
     /// logged again (`duplicate`). Not rejects: `--strict` ignores them.
     pub skipped: u64,
+    /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`.
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines, in input order.
     pub rejected_samples: Vec<RejectSample>,
@@ -128,13 +170,20 @@ pub struct InputReport {
     pub outside_window: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FileRow {
+    /// The input's display name (path, or `<stdin>`).
     pub file: String,
+    /// How it was stored: `plain`, `gzip`, `zstd`, …
     pub encoding: String,
+    /// The log format it was read as.
     pub format: String,
+    /// Lines read from it.
     pub lines: u64,
+    /// Calls read from it.
     pub records: u64,
+    /// Lines of it rejected.
     pub rejected: u64,
 }
 
@@ -152,70 +201,120 @@ impl From<&SourceSummary> for FileRow {
 }
 
 /// The whole result of an audit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Audit {
+    /// Version of the price catalog used (built-in, or the last `--prices`
+    /// file's).
     pub catalog_version: String,
-    /// First and last call timestamps seen.
+    /// Timestamp of the earliest call read (null without timestamps).
     pub first_call: Option<DateTime<Utc>>,
+    /// Timestamp of the latest call read (null without timestamps).
     pub last_call: Option<DateTime<Utc>>,
+    /// The start of the window asked for (`--since`), or null.
     pub since: Option<DateTime<Utc>>,
+    /// The end of the window asked for (`--until`, exclusive), or null.
     pub until: Option<DateTime<Utc>>,
+    /// Stats over every call.
     pub totals: Stats,
+    /// Spend by token kind: `input` is uncached input; `output` excludes
+    /// reasoning.
     pub cost_by_token_kind: CostParts,
+    /// Spend divided by priced calls.
     pub cost_per_call: Money,
-    /// Total spend divided by successful calls.
+    /// All spend (failed calls included) divided by successful priced calls;
+    /// null if none.
     pub cost_per_success: Option<Money>,
     /// Batch calls priced at real-time rates because the model has no batch price.
     pub batch_calls_at_full_price: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
+    /// One table per dimension (`feature`, `model`, `provider`, `route`,
+    /// `team`, `user`, `session`), rows most expensive first. `user` and
+    /// `session` keep the 1,000 most expensive rows (exact: summed out of
+    /// core); a call without the field counts under the key `(none)`. `model`
+    /// keys are catalog ids (the logged name when unknown); `provider` is the
+    /// logged provider, else the catalog's.
     pub by: Vec<DimTable>,
+    /// Stats per (feature, model), most expensive first.
     pub feature_model: Vec<PairRow>,
+    /// Stats per tag (`key` is `name=value`).
     pub tags: Vec<Row>,
+    /// Failed calls by kind (`error_kind`, else `http_<code>`, else the
+    /// status).
     pub failures: Vec<Row>,
+    /// Stats per day, ascending.
     pub daily: Vec<DayRow>,
+    /// Stats per day and model.
     pub daily_by_model: Vec<DayKeyRow>,
+    /// Stats per day and feature.
     pub daily_by_feature: Vec<DayKeyRow>,
+    /// Every logged (model, provider) with how it resolved and its Stats.
     pub model_names: Vec<ModelNameRow>,
+    /// The `model_names` rows that did not resolve: counted, never priced.
     pub unknown_models: Vec<ModelNameRow>,
+    /// Per model, over calls that carry a logged cost: logged against computed
+    /// cost.
     pub reconciliation: Vec<ReconcileRow>,
+    /// Per canonical field: the calls carrying it, and what its absence
+    /// prevents.
     pub coverage: Vec<CoverageRow>,
+    /// Up to 20 of the most expensive calls, most expensive first.
     pub most_expensive_calls: Vec<ExpensiveRow>,
+    /// What was read and what was rejected.
     pub input: InputReport,
     /// Waste findings, most monthly savings first.
     pub findings: Vec<Finding>,
-    /// The findings' savings, compounded in lever order.
+    /// The compounding savings waterfall of the findings' levers (null without
+    /// findings): a step's `savings` is what it saves on what the steps before
+    /// it left, so `total_savings` = Σ steps = `spend` − `remaining`, as
+    /// `tokenaudit whatif` with the same levers.
     pub savings: Option<Waterfall>,
     /// How much of the keyed analyses ran on a sample (large inputs).
     pub sampling: Sampling,
-    /// The period before this one, when asked for (`tokenaudit review`):
-    /// its totals and spend per feature and model, for the changes.
+    /// The period before this one (`tokenaudit review`, or `audit` with both
+    /// `--since` and `--until`: the span of the same length just before the
+    /// window): its totals and spend per feature and model. Its calls are
+    /// priced like the audited ones but not audited, and count in
+    /// `input.outside_window`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousPeriod>,
 }
 
 /// The sums of the period before the audited one (its calls are priced the
 /// same way, but not audited: no findings, no other tables).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PreviousPeriod {
-    /// `[since, until)`.
+    /// The start of the previous period.
     pub since: DateTime<Utc>,
+    /// Its end (exclusive).
     pub until: DateTime<Utc>,
+    /// Stats over its calls.
     pub totals: Stats,
+    /// Its spend divided by priced calls.
     pub cost_per_call: Money,
+    /// Its spend divided by successful priced calls; null if none.
     pub cost_per_success: Option<Money>,
     /// Most expensive first.
     pub by_feature: Vec<Row>,
+    /// Most expensive first.
     pub by_model: Vec<Row>,
 }
 
 /// Whether per-key analyses (duplicates, retry chains, sessions) saw every
 /// key or a coordinated hash sample of them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Sampling {
     /// 1 when exact; else each sampled key stands for this many.
+    #[schemars(range(min = 1))]
     pub sessions_scale: u64,
+    /// Likewise for repeated prompts.
+    #[schemars(range(min = 1))]
     pub prompts_scale: u64,
+    /// Likewise for retry chains.
+    #[schemars(range(min = 1))]
     pub chains_scale: u64,
 }
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::Money;
@@ -16,7 +17,7 @@ use tokenaudit_core::Money;
 pub const MONTH_DAYS: f64 = 30.0;
 
 /// How urgent a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -47,7 +48,7 @@ impl Severity {
 }
 
 /// How far the savings estimate can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -64,7 +65,8 @@ pub fn scope<const N: usize>(pairs: [(&'static str, &str); N]) -> Scope {
 }
 
 /// The estimated saving of acting on a finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Savings {
     /// Over the audited period.
     pub observed: Money,
@@ -95,25 +97,44 @@ pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<St
 }
 
 /// One finding, ready to become a ticket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Finding {
-    /// Stable id: a hash of the rule code and the scope.
+    /// 16 hex digits derived from `rule` and `scope` only: stable across runs
+    /// while the figures change.
+    #[schemars(pattern(r"^[0-9a-f]{16}$"))]
     pub fingerprint: String,
+    /// The rule's code (`tokenaudit rules CODE` explains it).
+    #[schemars(pattern(r"^[A-Z]+[0-9]{3}$"))]
     pub rule: &'static str,
+    /// The rule's kebab-case name.
+    #[schemars(pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub name: &'static str,
+    /// By monthly savings against the `[detect]` thresholds, or by rule.
     pub severity: Severity,
+    /// One line; log-derived text included (escape it when rendering).
     pub title: String,
+    /// What the finding applies to, `{dimension: value}`: `feature`, `model`
+    /// (`provider/id`), `day`, `budget`, `kind`…
     pub scope: Scope,
+    /// The figures behind it, `{name: value}`: numbers stay numbers, money is a
+    /// decimal string.
     pub evidence: Evidence,
-    /// A few request ids as examples (never prompt text).
+    /// Up to 3 request ids (or `file:line`) as examples; never prompt text.
     pub sample_requests: Vec<String>,
-    /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
-    /// the finding is about; only with `--include-prompts`, else empty and
-    /// left out of the JSON.
+    /// Up to 3 excerpts (`SAMPLE_PROMPTS`), at most 200 characters each,
+    /// of the prompts the finding is about (the last user message for TA109
+    /// and TA110, the system prompt for TA103 and TA104); only with
+    /// `--include-prompts`, else empty and left out of the JSON. Raw log
+    /// text: escape it when rendering.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 3))]
     pub sample_prompts: Vec<String>,
+    /// The estimated saving, or null.
     pub savings: Option<Savings>,
+    /// How far the savings estimate can be trusted.
     pub confidence: Confidence,
+    /// What to do.
     pub recommendation: String,
     /// The change the savings estimate assumes, as a what-if lever.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,7 +183,7 @@ pub fn fingerprint(rule: &str, scope: &Scope) -> String {
 }
 
 /// The order levers are applied in the waterfall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Routing,
@@ -194,7 +215,8 @@ impl Category {
 
 /// One change to a feature's traffic (optionally only its calls to one
 /// model: `model` is the cell's model label, `provider/id`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Lever {
     /// Send the traffic to another catalog model (`provider/id`).
@@ -270,9 +292,13 @@ impl Lever {
 }
 
 /// One step of the waterfall.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Step {
+    /// The levers' category; steps come in the order `routing`, `caching`,
+    /// `context`, `batch`, `retry_output`.
     pub category: Category,
+    /// The category in words.
     pub label: &'static str,
     /// Saved by this step on what the steps before it left.
     pub savings: Money,
@@ -282,13 +308,18 @@ pub struct Step {
     pub findings: Vec<String>,
 }
 
-/// The compounding savings waterfall of a set of findings (built by
-/// `whatif::waterfall`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The compounding savings waterfall of a set of findings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Waterfall {
+    /// Spend over the audited period.
     pub spend: Money,
+    /// One step per lever category, in order.
     pub steps: Vec<Step>,
+    /// The steps' savings added up: `spend` − `remaining`.
     pub total_savings: Money,
+    /// Spend left after every step.
     pub remaining: Money,
+    /// Caveats about the estimate, in words.
     pub notes: Vec<String>,
 }

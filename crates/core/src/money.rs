@@ -251,6 +251,21 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In the JSON Schema, the decimal string [`Money`] serializes as.
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+\\.[0-9]{2,12}$",
+            "description": "Exact US dollars as a decimal string (up to 12 decimals, at least 2), e.g. \"12.345678901234\". Parse it as a decimal, not a float, if you sum it."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
