@@ -847,6 +847,15 @@ pub fn generate(
     Ok(g.truth)
 }
 
+/// Writes `cfg`'s days into one file at `path` (compressed as its name
+/// says, see [`Output::create`]) and returns what it wrote.
+pub fn write_file(cfg: &GenConfig, path: &Path) -> io::Result<GroundTruth> {
+    let mut sink = SingleFile(vec![Output::create(path)?]);
+    let truth = generate(cfg, &mut sink, None)?;
+    drop(sink);
+    Ok(truth)
+}
+
 /// The layout of the committed sample: days 1–15 plain, the rest gzip, the
 /// nightly batch feature in its own zstd file.
 pub struct SampleLayout {

@@ -7,7 +7,9 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
 
-use tokenaudit_samplegen::{generate, GenConfig, LogShape, Output, SampleLayout, SingleFile};
+use tokenaudit_samplegen::{
+    generate, write_file, GenConfig, LogShape, Output, SampleLayout, SingleFile,
+};
 
 /// Generate realistic LLM call logs with planted waste (deterministic).
 ///
@@ -76,15 +78,21 @@ fn parse_size(s: &str) -> Result<u64> {
     Ok((num.trim().parse::<f64>().context("--size number")? * mult as f64) as u64)
 }
 
-/// One output file, compressed as its name says; an existing file is
-/// replaced only with --force.
-fn create(path: &Path, force: bool) -> Result<Output> {
+/// Makes room for an output file: an existing file is replaced only with
+/// --force.
+fn prepare(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!("{} exists; pass --force to replace it", path.display());
     }
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p)?;
     }
+    Ok(())
+}
+
+/// One output file, compressed as its name says.
+fn create(path: &Path, force: bool) -> Result<Output> {
+    prepare(path, force)?;
     Output::create(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
@@ -150,10 +158,8 @@ fn main() -> Result<()> {
             Some(max),
         )?
     } else if one_file {
-        let mut sink = SingleFile(vec![create(&out, a.force)?]);
-        let t = generate(&cfg, &mut sink, None)?;
-        drop(sink);
-        t
+        prepare(&out, a.force)?;
+        write_file(&cfg, &out).with_context(|| format!("cannot write {}", out.display()))?
     } else {
         let split = a.days.div_ceil(2);
         let end = |d: u32| a.start + chrono::Duration::days(d as i64);
