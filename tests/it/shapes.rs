@@ -315,6 +315,15 @@ fn check(shape: LogShape) {
         "{name}: per logged model"
     );
     assert_eq!(a["totals"]["cost"], ra["totals"]["cost"], "{name}");
+    // Timestamps: the same calls on the same days. (Not the same instants
+    // to the nanosecond: epoch-millisecond numbers, in the flat and
+    // envelope shapes, are read through an f64 today, 12:00:00.801 reading
+    // as 12:00:00.800999936.)
+    assert_eq!(
+        rows(&a["daily"], "day"),
+        rows(&ra["daily"], "day"),
+        "{name}"
+    );
 
     // The spend the shape or the reader drops, by hand.
     let full = Env::new();

@@ -9,11 +9,13 @@
 //! characters, repeated verbatim on every call that sends it); a volatile
 //! one starts with the current time; a conversation resends its whole
 //! history, every earlier turn word for word; a retry or an exact duplicate
-//! repeats the prompt. Filler is prose of random common words, so unrelated
-//! prompts share few word shingles (no accidental near duplicates).
+//! repeats the prompt. Filler is sentences drawn from a pool of a thousand,
+//! so unrelated prompts share few sentences (no accidental near duplicates).
 //!
 //! Text is plain ASCII letters, spaces, commas and periods (the faq-bot's
 //! questions add `'`, `?` and `-`): it never needs escaping in JSON.
+
+use std::sync::OnceLock;
 
 use crate::{mix, name_key, Call, Rng};
 
@@ -102,33 +104,48 @@ fn prose(key: u64, tokens: u64) -> String {
     s
 }
 
-/// Appends about `tokens` tokens of sentences of common words to `out`.
+/// Appends about `tokens` tokens of prose to `out`: sentences drawn from a
+/// pool, so text compresses like real text does (the committed samples stay
+/// small) while two unrelated prompts share only a few of their sentences.
 fn filler(out: &mut String, key: u64, tokens: u64) {
+    let pool = sentences();
     let mut rng = Rng::new(key);
     let end = out.len() + (tokens * CHARS_PER_TOKEN) as usize;
-    let mut sentence_left = 0;
     while out.len() < end {
-        let word = WORDS[(rng.next_u64() % WORDS.len() as u64) as usize];
-        if sentence_left == 0 {
-            if !out.is_empty() && !out.ends_with(' ') {
-                out.push_str(". ");
-            }
-            sentence_left = rng.range(6, 16);
-            let mut chars = word.chars();
-            if let Some(first) = chars.next() {
-                out.push(first.to_ascii_uppercase());
-                out.push_str(chars.as_str());
-            }
-        } else {
+        if !out.is_empty() && !out.ends_with(' ') {
             out.push(' ');
-            out.push_str(word);
-            if sentence_left == 4 && rng.chance(0.2) {
-                out.push(',');
-            }
         }
-        sentence_left -= 1;
+        out.push_str(&pool[(rng.next_u64() % pool.len() as u64) as usize]);
     }
-    out.push('.');
+}
+
+/// 1,024 sentences of 6 to 16 common words, the same on every run.
+fn sentences() -> &'static [String] {
+    static POOL: OnceLock<Vec<String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        (0..1024)
+            .map(|i| {
+                let mut rng = Rng::new(0x5e47_e4ce ^ i);
+                let n = rng.range(6, 16);
+                let mut s = String::new();
+                for w in 0..n {
+                    let word = WORDS[(rng.next_u64() % WORDS.len() as u64) as usize];
+                    if w == 0 {
+                        s.push(word.as_bytes()[0].to_ascii_uppercase() as char);
+                        s.push_str(&word[1..]);
+                    } else {
+                        s.push(' ');
+                        s.push_str(word);
+                        if w == n / 2 && rng.chance(0.2) {
+                            s.push(',');
+                        }
+                    }
+                }
+                s.push('.');
+                s
+            })
+            .collect()
+    })
 }
 
 /// The short instruction of each feature whose gateway log has no prefix.
