@@ -390,23 +390,12 @@ impl Obj {
 /// `[{"role":…,"content":…},…]`, with the system prompt first unless it is
 /// sent apart.
 fn messages_json(p: &Prompt, with_system: bool) -> String {
-    let mut s = String::from("[");
     let system = with_system.then_some(("system", &p.system));
-    for (i, (role, text)) in system
+    let messages = system
         .into_iter()
         .chain(p.messages.iter().map(|(r, t)| (*r, t)))
-        .enumerate()
-    {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&format!(
-            "{{\"role\":\"{role}\",\"content\":{}}}",
-            json_str(text)
-        ));
-    }
-    s.push(']');
-    s
+        .map(|(role, text)| format!("{{\"role\":\"{role}\",\"content\":{}}}", json_str(text)));
+    format!("[{}]", messages.collect::<Vec<_>>().join(","))
 }
 
 /// An extra object gateways add that no reader needs.
@@ -960,17 +949,17 @@ fn otel(l: &Line, b: &mut Vec<u8>) -> io::Result<()> {
         "[{{\"type\":\"text\",\"content\":{}}}]",
         json_str(&prompt.system)
     );
-    let mut input = String::from("[");
-    for (i, (role, text)) in prompt.messages.iter().enumerate() {
-        if i > 0 {
-            input.push(',');
-        }
-        input.push_str(&format!(
-            "{{\"role\":\"{role}\",\"parts\":[{{\"type\":\"text\",\"content\":{}}}]}}",
-            json_str(text)
-        ));
-    }
-    input.push(']');
+    let input: Vec<String> = prompt
+        .messages
+        .iter()
+        .map(|(role, text)| {
+            format!(
+                "{{\"role\":\"{role}\",\"parts\":[{{\"type\":\"text\",\"content\":{}}}]}}",
+                json_str(text)
+            )
+        })
+        .collect();
+    let input = format!("[{}]", input.join(","));
 
     let mut a = vec![
         kv_str("gen_ai.operation.name", "chat"),
