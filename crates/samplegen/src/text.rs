@@ -85,7 +85,7 @@ fn system_prompt(c: &Call, salt: u64) -> String {
         let ts = chrono::DateTime::from_timestamp_millis(c.ms).expect("in range");
         s.push_str(&format!(
             "Current time: {}. ",
-            ts.format("%Y-%m-%d %H:%M:%S")
+            ts.format("%Y-%m-%dT%H:%M:%S%.3fZ")
         ));
         name_key(c.feature)
     };
