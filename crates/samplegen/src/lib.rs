@@ -550,7 +550,7 @@ impl Gen<'_> {
                 calls.push(c);
             }
             630..=679 => {
-                let spike = day == 17;
+                let spike = day == truth::SPIKE_DAY;
                 let n = if spike { 6 } else { 1 };
                 for _ in 0..n {
                     let mut c = self.base(
@@ -631,7 +631,7 @@ impl Gen<'_> {
                 c.team = "legal";
                 c.prefix_hash = Some(text::CONTRACT_PREFIX);
                 c.prefix_tokens = Some(8000);
-                if day >= 20 {
+                if day >= truth::BREAK_DAY {
                     // A template change on day 21 broke the cached prefix:
                     // every call now writes the cache and none reads it.
                     c.prefix_hash = Some(self.rng.next_u64());

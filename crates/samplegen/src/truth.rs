@@ -308,7 +308,8 @@ fn cache_tokens(shape: LogShape) -> Seen {
         LogShape::Langfuse => "usageDetails cache_read_input_tokens, cache_creation_input_tokens",
         LogShape::Otel => "gen_ai.usage.cache_read.input_tokens, gen_ai.usage.cache_creation.input_tokens",
         LogShape::Helicone => "prompt_cache_read_tokens, prompt_cache_write_tokens",
-        _ => "usage cache_read_input_tokens, cache_creation_input_tokens",
+        LogShape::GatewayAltEnvelope => "response.usage: cache_read_input_tokens, cache_creation_input_tokens (Anthropic), prompt_tokens_details.cached_tokens (OpenAI)",
+        _ => "usage: cache_read_input_tokens, cache_creation_input_tokens (Anthropic), prompt_tokens_details.cached_tokens (OpenAI)",
     })
 }
 
