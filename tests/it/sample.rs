@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::util::Env;
+use crate::util::{picos, Env};
 
 fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -305,12 +305,6 @@ fn sample_logs_produce_every_rule_on_its_planted_feature() {
     }
     // The waterfall never exceeds the spend and its steps add up.
     let w = &report["audit"]["savings"];
-    let picos = |v: &serde_json::Value| -> i128 {
-        let s = v.as_str().unwrap();
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        let frac = format!("{frac:0<12}");
-        int.parse::<i128>().unwrap() * 1_000_000_000_000 + frac[..12].parse::<i128>().unwrap()
-    };
     let steps: i128 = w["steps"]
         .as_array()
         .unwrap()

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 use tokenaudit_samplegen::{write_file, GenConfig, GroundTruth, LogShape};
 
-use crate::util::Env;
+use crate::util::{picos, Env};
 
 /// How today's readers price a shape against the gateway rendering.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -167,13 +167,6 @@ fn generate(env: &Env, cfg: &GenConfig, name: &str) -> (PathBuf, GroundTruth) {
     let path = env.path(name);
     let truth = write_file(cfg, &path).unwrap();
     (path, truth)
-}
-
-fn picos(v: &Value) -> i128 {
-    let s = v.as_str().unwrap();
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let frac = format!("{frac:0<12}");
-    int.parse::<i128>().unwrap() * 1_000_000_000_000 + frac[..12].parse::<i128>().unwrap()
 }
 
 /// Rewrites a gateway line's usage to say only what `spend` keeps.
