@@ -420,6 +420,11 @@ fn client_info(l: &Line) -> String {
 // ---------------------------------------------------------------------------
 // The gateway's variants.
 
+/// The gateway's tags object.
+fn gateway_tags(c: &Call) -> String {
+    format!("{{\"env\":\"prod\",\"user_facing\":\"{}\"}}", !c.batch_tag)
+}
+
 fn gateway_minimal(l: &Line, b: &mut Vec<u8>) -> io::Result<()> {
     let c = l.call;
     let mut o = Obj::default();
@@ -540,10 +545,7 @@ fn gateway_alt_flat(l: &Line, b: &mut Vec<u8>) -> io::Result<()> {
         }
     }
     o.opt_num("cost_usd", l.cost.map(|x| format!("{x:.8}")))
-        .raw(
-            "labels",
-            format!("{{\"env\":\"prod\",\"user_facing\":\"{}\"}}", !c.batch_tag),
-        )
+        .raw("labels", gateway_tags(c))
         .str("gateway_host", &format!("gw-{}", l.id % 4))
         .raw(
             "trace",
@@ -593,10 +595,7 @@ fn gateway_alt_shuffled(l: &Line, b: &mut Vec<u8>) -> io::Result<()> {
             },
         )
         .opt_num("cost", l.cost.map(|x| format!("{x:.8}")))
-        .raw(
-            "tags",
-            format!("{{\"env\":\"prod\",\"user_facing\":\"{}\"}}", !c.batch_tag),
-        )
+        .raw("tags", gateway_tags(c))
         .raw("client", client_info(l))
         .null("cache");
     // Fisher-Yates with the line's own generator: every line its own order.
@@ -662,10 +661,7 @@ fn gateway_alt_envelope(l: &Line, b: &mut Vec<u8>) -> io::Result<()> {
     if let Some(cost) = l.cost {
         o.num("cost", format!("{cost:.8}"));
     }
-    o.raw(
-        "tags",
-        format!("{{\"env\":\"prod\",\"user_facing\":\"{}\"}}", !c.batch_tag),
-    );
+    o.raw("tags", gateway_tags(c));
     o.line(b)
 }
 
