@@ -15,5 +15,6 @@ mod review;
 mod rules;
 mod sample;
 mod schema;
+mod shapes;
 mod tickets;
 mod whatif;

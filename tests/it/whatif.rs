@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{findings, gw_line, Env};
+use crate::util::{findings, gw_line, picos, Env};
 
 /// `n` calls of `feature` on `model` on 2026-10-01 from 10:00, a minute
 /// apart.
@@ -108,15 +108,6 @@ fn whatif_warns_about_a_feature_with_no_calls() {
         "{text}"
     );
     assert!(text.contains(&row("all traffic", "$11.40", "$11.40", "$0.00", "+0.0%")));
-}
-
-/// Exact pico-dollars from a decimal string.
-fn picos(v: &Value) -> i128 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    assert!(frac.len() <= 12, "{s}");
-    let frac: i128 = format!("{frac:0<12}").parse().unwrap();
-    whole.parse::<i128>().unwrap() * 1_000_000_000_000 + frac
 }
 
 /// Pico-dollars as the CLI prints them: whole cents, half away from zero.
