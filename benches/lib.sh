@@ -11,10 +11,10 @@ mkdir -p "$DATA"
 if [ -z "${TOKENAUDIT_BIN:-}" ]; then cargo build --release -q --workspace; fi
 command -v /usr/bin/time >/dev/null || { apt-get update -q && apt-get install -y -q time; }
 
-gen() { # size file: the generated gateway log, unless it is there
+gen() { # size file [shape]: the generated log (gateway shape by default), unless it is there
   [ -s "$2" ] && return
   cargo build --release -q --workspace
-  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force
+  target/release/tokenaudit-samplegen --size "$1" --out "$2" --force ${3:+--shape "$3"}
 }
 
 run() { # CMD...: prints "seconds max_rss_kb"; seconds to the millisecond

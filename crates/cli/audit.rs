@@ -11,7 +11,9 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
-use tokenaudit_analyze::{AnalyzeConfig, Audit, Profile};
+use tokenaudit_analyze::detect::DetectConfig;
+use tokenaudit_analyze::timings::Timings;
+use tokenaudit_analyze::{AnalyzeConfig, Audit, Outcome, Profile};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
@@ -19,7 +21,7 @@ use tokenaudit_ingest::source::{expand_inputs, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
-use crate::output::print;
+use crate::output::{print, print_timings};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -181,6 +183,7 @@ pub struct Prepared {
     pub options: IngestOptions,
     pub catalog: Catalog,
     pub analyze: AnalyzeConfig,
+    pub detect: DetectConfig,
     total_bytes: u64,
     show_bar: bool,
     strict: bool,
@@ -194,6 +197,7 @@ impl InputArgs {
             None => Default::default(),
         };
         let detect = config.detect_config(self.config.as_deref())?;
+        let budgets = config.budgets(self.config.as_deref())?;
         let mapping = match config.mapping {
             Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
                 format!(
@@ -216,7 +220,7 @@ impl InputArgs {
                 .as_deref()
                 .map(|s| parse_instant(s, "--until", true))
                 .transpose()?,
-            detect,
+            budgets,
             attribution_only: self.no_findings,
             list_costs: false,
             previous: None,
@@ -274,6 +278,7 @@ impl InputArgs {
             options,
             catalog,
             analyze,
+            detect,
             total_bytes,
             show_bar: !self.quiet && std::io::stderr().is_terminal(),
             strict: self.strict,
@@ -288,7 +293,7 @@ impl Prepared {
         let progress = Arc::new(Progress::default());
         self.options.progress = Some(progress.clone());
         let done = std::sync::atomic::AtomicBool::new(false);
-        let (audit, profile, summary) = std::thread::scope(|scope| {
+        let outcome = std::thread::scope(|scope| {
             let bar_thread = self.show_bar.then(|| {
                 let (progress, done, total) = (&progress, &done, self.total_bytes);
                 scope.spawn(move || draw_progress(progress, done, total))
@@ -299,12 +304,18 @@ impl Prepared {
                     &self.options,
                     &self.catalog,
                     &self.analyze,
+                    &self.detect,
                 )),
                 Input::Store(store) => {
                     let query = store_query(&self.analyze, &self.options);
-                    tokenaudit_analyze::run_with_reader(&self.catalog, &self.analyze, |make| {
-                        tokenaudit_store::scan::scan(store.root(), store.state(), &query, make)
-                    })
+                    tokenaudit_analyze::run_with_reader(
+                        &self.catalog,
+                        &self.analyze,
+                        &self.detect,
+                        |make| {
+                            tokenaudit_store::scan::scan(store.root(), store.state(), &query, make)
+                        },
+                    )
                     .with_context(|| format!("reading the store {}", store.root().display()))
                 }
             };
@@ -314,6 +325,13 @@ impl Prepared {
             }
             result
         })?;
+        print_timings(&outcome.timings);
+        let Outcome {
+            audit,
+            profile,
+            summary,
+            ..
+        } = outcome;
         if self.strict && summary.rejects.total() > 0 {
             let mut msg = format!(
                 "--strict: {} input lines or files were rejected; no report written.\n",
@@ -394,9 +412,10 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
         inputs: to.inputs.to_vec(),
         focus,
     };
-    let mut clock = tokenaudit_analyze::timings::Clock::start();
+    let mut timings = Timings::start();
     let written = write_reports(to.out, &audit, &formats, &info)?;
-    clock.lap("reports");
+    timings.lap("reports");
+    print_timings(&timings);
     if !to.quiet {
         print(&summary_text(&audit, &written))?;
     }

@@ -20,7 +20,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use tokenaudit_analyze::detect::{BudgetFile, DetectConfig, DetectFile};
+use tokenaudit_analyze::budget::{Budget, BudgetFile};
+use tokenaudit_analyze::detect::{DetectConfig, DetectFile};
 use tokenaudit_ingest::mapping::MappingConfig;
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,7 +33,7 @@ pub struct Config {
     pub detect: Option<DetectFile>,
     /// Per-rule options, keyed by rule code.
     #[serde(default)]
-    pub rules: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    pub rules: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Budgets per feature.
     #[serde(default)]
     pub budget: Vec<BudgetFile>,
@@ -41,13 +42,20 @@ pub struct Config {
 impl Config {
     /// The detector settings this file gives.
     pub fn detect_config(&self, path: Option<&Path>) -> Result<DetectConfig> {
-        DetectConfig::from_file(self.detect.as_ref(), &self.rules, &self.budget).map_err(|e| {
-            anyhow::anyhow!(
-                "config file {}: {e}",
-                path.map_or(String::new(), |p| p.display().to_string())
-            )
-        })
+        DetectConfig::from_file(self.detect.as_ref(), &self.rules).map_err(|e| in_file(path, e))
     }
+
+    /// The budgets this file gives.
+    pub fn budgets(&self, path: Option<&Path>) -> Result<Vec<Budget>> {
+        Budget::from_file(&self.budget).map_err(|e| in_file(path, e))
+    }
+}
+
+fn in_file(path: Option<&Path>, e: String) -> anyhow::Error {
+    anyhow::anyhow!(
+        "config file {}: {e}",
+        path.map_or(String::new(), |p| p.display().to_string())
+    )
 }
 
 pub fn load(path: &Path) -> Result<Config> {

@@ -87,7 +87,10 @@ pub struct IngestArgs {
 /// Parses `K/N` (1 ≤ K ≤ N).
 fn parse_shard(text: &str) -> Result<(usize, usize)> {
     let parsed = text.split_once('/').and_then(|(k, n)| {
-        let (k, n) = (k.trim().parse::<usize>().ok()?, n.trim().parse::<usize>().ok()?);
+        let (k, n) = (
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        );
         (1 <= k && k <= n).then_some((k, n))
     });
     parsed.with_context(|| format!("--shard {text:?}: expected K/N with 1 <= K <= N, such as 2/3"))
@@ -121,8 +124,8 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             .map(|(_, s)| s)
             .collect();
     }
-    let mut store = Store::create(&args.store)
-        .with_context(|| format!("--store {}", args.store.display()))?;
+    let mut store =
+        Store::create(&args.store).with_context(|| format!("--store {}", args.store.display()))?;
     let r = &store.recovered;
     if !args.quiet && r.completed + r.deleted + r.orphans > 0 {
         eprintln!(

@@ -33,10 +33,11 @@ pub fn run(args: RulesArgs) -> Result<()> {
         bail!("no rule {which:?}: `tokenaudit rules` lists them");
     };
     let mut s = r.doc();
-    if !r.options.is_empty() {
+    let options = (r.options)();
+    if !options.is_empty() {
         s.push_str("\nDefaults, as a config file table:\n\n");
         s.push_str(&format!("[rules.{}]\n", r.code));
-        for o in r.options {
+        for o in options {
             s.push_str(&format!("{} = {}    # {}\n", o.name, o.default, o.doc));
         }
     }

@@ -39,7 +39,7 @@ pub enum StoreCommand {
     },
 }
 
-fn open(dir: &PathBuf) -> Result<Store> {
+fn open(dir: &std::path::Path) -> Result<Store> {
     Store::open(dir).with_context(|| format!("--store {}", dir.display()))
 }
 

@@ -56,6 +56,12 @@ fn records(text: &str) -> Vec<BTreeMap<String, String>> {
     .collect()
 }
 
+/// The file's one batch (the writer writes a single row group).
+fn one_batch(batches: &[arrow_array::RecordBatch]) -> arrow_array::RecordBatch {
+    assert_eq!(batches.len(), 1, "one batch");
+    batches[0].clone()
+}
+
 fn money(text: &str) -> Money {
     Money::parse_usd(text).unwrap_or_else(|| panic!("not money: {text:?}"))
 }
@@ -125,12 +131,21 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
             want("chat", "true", "cached_read", "2000", "0.00125", "0.005"),
             want("chat", "true", "output", "10000", "0.05", "0.10"),
             // Claude: plain 1,000 × $3 = $0.003; read 20,000 × $0.30 =
-            // $0.006, at list 20,000 × $3 = $0.06; writes 1,000 × $3.75 +
-            // 2,000 × $6 = $0.01575 (a premium, not a discount: list the
-            // same); output 400 × $15 = $0.006.
+            // $0.006, at list 20,000 × $3 = $0.06; writes, each TTL its own
+            // row: 1,000 × $3.75 = $0.00375 and 2,000 × $6 = $0.012 (a
+            // premium, not a discount: list the same); output 400 × $15 =
+            // $0.006.
             want("docs", "false", "input", "1000", "0.003", "0.003"),
             want("docs", "false", "cached_read", "20000", "0.006", "0.06"),
-            want("docs", "false", "cache_write", "3000", "0.01575", "0.01575"),
+            want(
+                "docs",
+                "false",
+                "cache_write_5m",
+                "1000",
+                "0.00375",
+                "0.00375"
+            ),
+            want("docs", "false", "cache_write_1h", "2000", "0.012", "0.012"),
             want("docs", "false", "output", "400", "0.006", "0.006"),
             // Unknown model: its tokens are exported, its cost is not known.
             want("misc", "false", "input", "1000", "0.00", "0.00"),
@@ -182,37 +197,52 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
     let docs_tags: serde_json::Value = serde_json::from_str(&rows[6]["Tags"]).unwrap();
     assert_eq!(docs_tags, serde_json::json!({"tokenaudit/feature": "docs"}));
     assert_eq!(rows[6]["ChargePeriodStart"], "2026-10-02T00:00:00Z");
-    assert_eq!(rows[10]["x_Priced"], "false");
-    assert_eq!(rows[10]["SkuId"], "mystery-model-9");
+    assert_eq!(rows[11]["x_Priced"], "false");
+    assert_eq!(rows[11]["SkuId"], "mystery-model-9");
+    // Each cache write TTL at its own rate.
+    for (i, ttl, rate) in [(8, "5m", "3.75"), (9, "1h", "6.00")] {
+        let d: serde_json::Value = serde_json::from_str(&rows[i]["SkuPriceDetails"]).unwrap();
+        assert_eq!(d["TokenType"], format!("cache_write_{ttl}"));
+        assert_eq!(d["UsdPerMillionTokens"], rate);
+    }
+    assert_eq!(rows[9]["ConsumedUnit"], "1-Hour Cache Write Tokens");
 
-    // The Parquet file holds the same rows.
-    use polars::prelude::*;
+    // The Parquet file holds the same rows: money as exact decimals.
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Decimal128Type, TimestampMicrosecondType, UInt64Type};
+    use arrow_schema::{DataType, TimeUnit};
     let file = std::fs::File::open(env.path("out/focus.parquet")).unwrap();
-    let df = ParquetReader::new(file).finish().unwrap();
-    assert_eq!(df.height(), rows.len());
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<arrow_array::RecordBatch> = reader.map(Result::unwrap).collect();
+    let batch = one_batch(&batches);
+    assert_eq!(batch.num_rows(), rows.len());
     let header = parse_csv(&csv).remove(0);
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    assert_eq!(names, header);
-    for (i, r) in rows.iter().enumerate() {
-        for name in &header {
-            let v = df.column(name).unwrap().get(i).unwrap();
+    let schema = batch.schema();
+    let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+    assert_eq!(names, header.iter().collect::<Vec<_>>());
+    for (name, column) in header.iter().zip(batch.columns()) {
+        for (i, r) in rows.iter().enumerate() {
             let csv_cell = &r[name];
-            match v {
-                AnyValue::Float64(x) => assert_eq!(x, money(csv_cell).to_f64(), "{name} row {i}"),
-                AnyValue::UInt64(x) => assert_eq!(x.to_string(), *csv_cell, "{name} row {i}"),
-                AnyValue::Boolean(x) => assert_eq!(x.to_string(), *csv_cell, "{name} row {i}"),
-                AnyValue::String(s) => assert_eq!(s, csv_cell, "{name} row {i}"),
-                AnyValue::StringOwned(s) => assert_eq!(s.as_str(), csv_cell, "{name} row {i}"),
-                AnyValue::Datetime(us, TimeUnit::Microseconds, _) => {
-                    let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
-                    assert_eq!(t.format("%Y-%m-%dT%H:%M:%SZ").to_string(), *csv_cell);
+            let cell = match column.data_type() {
+                DataType::Decimal128(38, 12) => {
+                    let picos = column.as_primitive::<Decimal128Type>().value(i);
+                    assert_eq!(picos, money(csv_cell).picos(), "{name} row {i}");
+                    continue;
                 }
-                other => panic!("{name}: unexpected Parquet value {other:?}"),
-            }
+                DataType::UInt64 => column.as_primitive::<UInt64Type>().value(i).to_string(),
+                DataType::Boolean => column.as_boolean().value(i).to_string(),
+                DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
+                DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if &**tz == "UTC" => {
+                    let us = column.as_primitive::<TimestampMicrosecondType>().value(i);
+                    let t = chrono::DateTime::from_timestamp_micros(us).unwrap();
+                    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                }
+                other => panic!("{name}: unexpected Parquet type {other:?}"),
+            };
+            assert_eq!(&cell, csv_cell, "{name} row {i}");
         }
     }
     // Only what was asked for is written.

@@ -116,6 +116,41 @@ fn batch_calls_get_the_batch_price() {
 }
 
 #[test]
+fn batch_calls_count_in_the_daily_tables() {
+    let env = Env::new();
+    // The calls above on one day: $0.175 in batch + $0.35 in real time.
+    env.write(
+        "a.jsonl",
+        [
+            line(r#""timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","feature":"batch","batch":true,"usage":{"prompt_tokens":100000,"completion_tokens":10000}"#),
+            line(r#""timestamp":"2026-10-01T11:00:00Z","model":"gpt-4o","feature":"realtime","usage":{"prompt_tokens":100000,"completion_tokens":10000}"#),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    let daily = r["audit"]["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 1);
+    assert_eq!(daily[0]["calls"], 2);
+    assert_eq!(usd(&daily[0]["cost"]), "0.525");
+    let by_model = r["audit"]["daily_by_model"].as_array().unwrap();
+    assert_eq!(by_model.len(), 1);
+    assert_eq!(usd(&by_model[0]["cost"]), "0.525");
+    let by_feature: Vec<(&str, String)> = r["audit"]["daily_by_feature"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["key"].as_str().unwrap(), usd(&d["cost"])))
+        .collect();
+    assert_eq!(
+        by_feature,
+        [
+            ("realtime", "0.35".to_string()),
+            ("batch", "0.175".to_string())
+        ]
+    );
+}
+
+#[test]
 fn reasoning_tokens_are_billed_as_output() {
     let env = Env::new();
     // o3-mini: 2,000 input × $1.10/M = $0.0022; 3,000 output (2,500 of them

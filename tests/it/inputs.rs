@@ -603,47 +603,104 @@ fn a_missing_path_is_an_error_naming_it() {
 
 // 8. Parquet.
 
-fn write_parquet(path: &Path, columns: Vec<polars::prelude::Column>) {
-    use polars::prelude::*;
-    let mut df = DataFrame::new_infer_height(columns).unwrap();
+fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    write_parquet_groups(path, columns, 1 << 20);
+}
+
+/// Writes `columns` with at most `rows` rows per row group.
+fn write_parquet_groups(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>, rows: usize) {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).unwrap();
     let f = std::fs::File::create(path).unwrap();
-    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Row groups are read by several workers at once: a rejected row is
+/// still reported with its own row number, and a mapped file is read
+/// through its struct columns.
+#[test]
+fn parquet_row_groups_in_parallel_keep_row_numbers_and_mappings() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    // 10 rows in row groups of 3; rows 3 and 9 have no model.
+    let model: Vec<Option<&str>> = (1..=10)
+        .map(|i| (i % 3 != 0 || i == 6).then_some("gpt-4o"))
+        .collect();
+    let tokens: ArrayRef = Arc::new(Int64Array::from_iter_values(1..=10));
+    let llm: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            ("name", Arc::new(StringArray::from(model)) as ArrayRef),
+            ("tokens_in", tokens.clone()),
+            ("tokens_out", tokens),
+        ])
+        .unwrap(),
+    );
+    write_parquet_groups(&env.path("calls.parquet"), vec![("llm", llm)], 3);
+    env.write(
+        "map.toml",
+        "[mapping]\nmodel = \"llm.name\"\ninput_tokens = \"llm.tokens_in\"\n\
+         output_tokens = \"llm.tokens_out\"\n",
+    );
+    let r = env.audit(&["calls.parquet", "--config", "map.toml", "--threads", "2"]);
+    assert_eq!(
+        samples(&r),
+        [
+            at("calls.parquet", 3, "missing_model"),
+            at("calls.parquet", 9, "missing_model")
+        ]
+    );
+    assert_eq!(
+        files(&r),
+        [file("calls.parquet", "parquet", "mapped", 10, 8, 2)]
+    );
+    // Rows 1, 2, 4, 5, 6, 7, 8, 10: 43 tokens in and out, at $2.50 and
+    // $10 per million: $0.0001075 + $0.00043 = $0.0005375.
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 43);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0005375");
 }
 
 #[test]
 fn parquet_rows_price_like_the_same_jsonl() {
-    use polars::prelude::*;
+    use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
     let env = Env::new();
     let models = ["gpt-4o", "gpt-4o", "gpt-4o-mini"];
     let features = ["a", "b", "a"];
     let prompt = [1000u64, 2000, 1000];
     let completion = [100u64, 50, 100];
-    let flat = || {
-        vec![
-            Series::new("model".into(), &models).into_column(),
-            Series::new("feature".into(), &features).into_column(),
-        ]
-    };
+    let text = |v: &[&str]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
+    let count = |v: &[u64]| -> ArrayRef { Arc::new(UInt64Array::from(v.to_vec())) };
     // A `usage` struct column.
-    let usage = StructChunked::from_series(
-        "usage".into(),
-        3,
-        [
-            &Series::new("prompt_tokens".into(), &prompt),
-            &Series::new("completion_tokens".into(), &completion),
-        ]
-        .into_iter(),
-    )
-    .unwrap()
-    .into_series();
-    let mut cols = flat();
-    cols.push(usage.into_column());
-    write_parquet(&env.path("nested.parquet"), cols);
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            ("prompt_tokens", count(&prompt)),
+            ("completion_tokens", count(&completion)),
+        ])
+        .unwrap(),
+    );
+    write_parquet(
+        &env.path("nested.parquet"),
+        vec![
+            ("model", text(&models)),
+            ("feature", text(&features)),
+            ("usage", usage),
+        ],
+    );
     // Flat token columns.
-    let mut cols = flat();
-    cols.push(Series::new("prompt_tokens".into(), &prompt).into_column());
-    cols.push(Series::new("completion_tokens".into(), &completion).into_column());
-    write_parquet(&env.path("flat.parquet"), cols);
+    write_parquet(
+        &env.path("flat.parquet"),
+        vec![
+            ("model", text(&models)),
+            ("feature", text(&features)),
+            ("prompt_tokens", count(&prompt)),
+            ("completion_tokens", count(&completion)),
+        ],
+    );
     // The same calls as JSONL.
     let jsonl: String = (0..3)
         .map(|i| {
@@ -872,4 +929,44 @@ fn config_with_an_unknown_key_is_an_error_naming_it() {
         assert!(stderr(&out).contains("bad.toml"), "{}", stderr(&out));
         assert!(!env.path("out/audit.json").exists());
     }
+}
+
+#[test]
+fn stage_timings_go_to_stderr_only_when_asked() {
+    let env = Env::new();
+    env.write("calls.jsonl", good(3));
+    let stages = |out: &Output| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter_map(|l| l.strip_prefix("timing "))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    let audit = |timings: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(v) = timings {
+            cmd.env("TOKENAUDIT_TIMINGS", v);
+        }
+        let out = cmd
+            .args(["audit", "calls.jsonl", "--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out
+    };
+    assert_eq!(stages(&audit(None)), Vec::<String>::new());
+    assert_eq!(
+        stages(&audit(Some("1"))),
+        [
+            "ingest",
+            "merge",
+            "finish",
+            "detect",
+            "waterfall",
+            "reports"
+        ]
+    );
+    // The reports do not change.
+    assert_eq!(row(&env.report(), "feature", "f")["cost"], good_cost(3));
+    assert_eq!(stages(&audit(Some("0"))), Vec::<String>::new());
 }

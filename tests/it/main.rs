@@ -15,6 +15,7 @@ mod review;
 mod rules;
 mod sample;
 mod schema;
+mod shapes;
 mod store;
 mod tickets;
 mod whatif;

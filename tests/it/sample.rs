@@ -1,12 +1,17 @@
 //! The shipped sample logs: the audit's sums equal the generator's own ground
 //! truth (written when the sample was generated), and a rerun reproduces the
 //! committed example report byte for byte.
+//!
+//! `sample-logs/` holds three generated logs (see its README), each with its
+//! truth under `tests/fixtures/`: the gateway's month (`gateway/`, `batch/`),
+//! a LiteLLM spend-log export with prompts stored (`litellm/`, seed 43) and a
+//! Langfuse observation export (`langfuse/`, seed 44).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::util::Env;
+use crate::util::{picos, Env};
 
 fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,6 +27,31 @@ struct Sums {
     write: u64,
     output: u64,
     reasoning: u64,
+}
+
+/// What today's readers take from each generated log's calls.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// Everything the truth counts, under the logged feature (the gateway's
+    /// `feature`, Langfuse's `traceName`).
+    All,
+    /// LiteLLM spend logs: the feature only as a `feature:<name>` request
+    /// tag, so every call is in feature "(none)"; cache reads and writes and
+    /// reasoning only in `metadata.additional_usage_values`, which is not
+    /// read, so they count 0 (the input stays whole: LiteLLM's
+    /// `prompt_tokens` includes the cache).
+    LiteLlmToday,
+}
+
+const LOGS: [(&str, Read); 3] = [
+    ("sample-ground-truth.json", Read::All),
+    ("sample-ground-truth-langfuse.json", Read::All),
+    ("sample-ground-truth-litellm.json", Read::LiteLlmToday),
+];
+
+fn truth(name: &str) -> Value {
+    let path = root().join("tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn add(s: &mut Sums, v: &Value, truth: bool) {
@@ -62,18 +92,33 @@ fn audit_sums_equal_the_generators_ground_truth() {
     let env = Env::new();
     let logs = root().join("sample-logs");
     let r = env.audit(&[logs.to_str().unwrap(), "--threads", "2"]);
-    let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("tests/fixtures/sample-ground-truth.json")).unwrap(),
-    )
-    .unwrap();
 
-    // Per feature, and per logged model name.
+    // Per feature, and per logged model name, over the three logs.
     let mut want_feature: BTreeMap<String, Sums> = BTreeMap::new();
     let mut want_model: BTreeMap<String, Sums> = BTreeMap::new();
-    for (key, v) in truth["by_feature_model"].as_object().unwrap() {
-        let (feature, model) = key.split_once('|').unwrap();
-        add(want_feature.entry(feature.into()).or_default(), v, true);
-        add(want_model.entry(model.into()).or_default(), v, true);
+    let (mut calls, mut failed, mut lines, mut skipped) = (0, 0, 0, 0);
+    for (name, read) in LOGS {
+        let truth = truth(name);
+        for (key, v) in truth["by_feature_model"].as_object().unwrap() {
+            let (feature, model) = key.split_once('|').unwrap();
+            let mut v = v.clone();
+            let feature = match read {
+                Read::All => feature,
+                Read::LiteLlmToday => {
+                    for k in ["cached_read", "cache_write", "reasoning"] {
+                        v[k] = 0.into();
+                    }
+                    "(none)"
+                }
+            };
+            add(want_feature.entry(feature.into()).or_default(), &v, true);
+            add(want_model.entry(model.into()).or_default(), &v, true);
+        }
+        let n = |k: &str| truth[k].as_u64().unwrap();
+        calls += n("calls");
+        failed += n("failed_calls");
+        lines += n("lines");
+        skipped += n("not_call_lines");
     }
     let mut got_feature: BTreeMap<String, Sums> = BTreeMap::new();
     for row in r["audit"]["by"][0]["rows"].as_array().unwrap() {
@@ -98,10 +143,25 @@ fn audit_sums_equal_the_generators_ground_truth() {
     }
     assert_eq!(got_feature, want_feature);
     assert_eq!(got_model, want_model);
-    assert_eq!(r["audit"]["totals"]["calls"], truth["calls"]);
-    assert_eq!(r["audit"]["totals"]["failed_calls"], truth["failed_calls"]);
+    assert_eq!(r["audit"]["totals"]["calls"], calls);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], failed);
+    // Langfuse's SPAN lines are counted as skipped, not as calls.
+    assert_eq!(r["audit"]["input"]["skipped"], skipped);
+    let formats: BTreeMap<String, String> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let dir = f["file"].as_str().unwrap().rsplit('/').nth(1).unwrap();
+            (dir.to_string(), f["format"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(formats["litellm"], "gateway");
+    assert_eq!(formats["langfuse"], "langfuse");
 
-    // Every planted bad line is reported at its file and line, and only those.
+    // Every planted bad line (all in the gateway log) is reported at its
+    // file and line, and only those.
+    let truth = truth(LOGS[0].0);
     let planted: Vec<(String, u64)> = truth["bad_lines"]
         .as_array()
         .unwrap()
@@ -137,13 +197,20 @@ fn audit_sums_equal_the_generators_ground_truth() {
         })
         .collect();
     assert_eq!(reported, planted);
-    assert_eq!(r["audit"]["input"]["lines"], truth["lines"]);
+    assert_eq!(r["audit"]["input"]["lines"], lines);
 
-    // The one unknown model is listed with its calls.
+    // The one unknown model is listed with its calls, once per logged
+    // provider: `acme` in the gateway log, `openai` in LiteLLM's (an
+    // OpenAI-compatible server), none in Langfuse's.
     let unknown = r["audit"]["unknown_models"].as_array().unwrap();
-    assert_eq!(unknown.len(), 1);
-    assert_eq!(unknown[0]["logged_model"], "acme-llm-7b");
-    assert_eq!(unknown[0]["calls"], want_model["acme-llm-7b"].calls);
+    let providers: Vec<Option<&str>> = unknown
+        .iter()
+        .map(|u| u["logged_provider"].as_str())
+        .collect();
+    assert_eq!(providers, [Some("acme"), Some("openai"), None]);
+    assert!(unknown.iter().all(|u| u["logged_model"] == "acme-llm-7b"));
+    let unknown_calls: u64 = unknown.iter().map(|u| u["calls"].as_u64().unwrap()).sum();
+    assert_eq!(unknown_calls, want_model["acme-llm-7b"].calls);
 }
 
 #[test]
@@ -238,12 +305,6 @@ fn sample_logs_produce_every_rule_on_its_planted_feature() {
     }
     // The waterfall never exceeds the spend and its steps add up.
     let w = &report["audit"]["savings"];
-    let picos = |v: &serde_json::Value| -> i128 {
-        let s = v.as_str().unwrap();
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        let frac = format!("{frac:0<12}");
-        int.parse::<i128>().unwrap() * 1_000_000_000_000 + frac[..12].parse::<i128>().unwrap()
-    };
     let steps: i128 = w["steps"]
         .as_array()
         .unwrap()

@@ -1,6 +1,8 @@
-//! `docs/report-json.schema.json` against real reports: the committed sample
-//! report and a monthly review validate; a renamed key, a mistyped value and
-//! an unknown key do not.
+//! `docs/report-json.schema.json`: it is the schema derived from the
+//! report's types (`tokenaudit_report::json::schema`), and real reports
+//! validate against it: the committed sample report and a monthly review
+//! do; a renamed key, a mistyped value and an unknown key do not (which
+//! also catches a derived schema that does not match what serde writes).
 //!
 //! The validator is Python's `jsonschema` (Draft 2020-12, formats checked),
 //! which `.ci/run` installs: the Rust `jsonschema` crate turns on features of
@@ -77,7 +79,33 @@ fn schema_id_is_the_json_reports_schema() {
         "tokenaudit.audit/1"
     );
     assert_eq!(schema["additionalProperties"], false);
-    assert_eq!(schema["$defs"]["audit"]["additionalProperties"], false);
+    assert_eq!(schema["$defs"]["Audit"]["additionalProperties"], false);
+}
+
+/// The checked-in schema is the one derived from the report's types, so a
+/// key added to the report cannot be missing from it.
+#[test]
+fn checked_in_schema_is_the_one_derived_from_the_types() {
+    let path = root().join("docs/report-json.schema.json");
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    let derived = tokenaudit_report::json::schema();
+    if checked_in != derived {
+        let (line, (was, is)) = checked_in
+            .lines()
+            .zip(derived.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .unwrap_or((
+                checked_in.lines().count().min(derived.lines().count()),
+                ("…", "…"),
+            ));
+        panic!(
+            "{} is not the schema derived from the report's types (first difference at line {}: {was:?} against {is:?}); \
+             regenerate it with `cargo run -p tokenaudit-report --example write-schema` and review the diff",
+            path.display(),
+            line + 1
+        );
+    }
 }
 
 #[test]

@@ -78,7 +78,11 @@ fn the_audit_of_the_store_is_the_audit_of_the_logs() {
         .args(["store", "check", "--store", "store"])
         .output()
         .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     assert!(String::from_utf8_lossy(&check.stdout).contains("No problems found."));
 }
 
@@ -90,7 +94,10 @@ fn three_nights_read_only_what_is_new() {
     env.write("logs/a.jsonl", &a1);
     env.write("logs/b.jsonl", call(1, 3, "search", 4000, 0, "b1"));
     let said = ingest(&env, &["logs"]);
-    assert!(said.contains("read 2 new, 0 grown and 0 changed files"), "{said}");
+    assert!(
+        said.contains("read 2 new, 0 grown and 0 changed files"),
+        "{said}"
+    );
     // (1000+2000+4000)·2.5 + (100+200)·10 µ$ = $0.0205.
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&s["totals"]["cost"]), "0.0205");
@@ -102,7 +109,10 @@ fn three_nights_read_only_what_is_new() {
     env.write("logs/a.jsonl", &a2);
     env.write("logs/c.jsonl", call(2, 5, "summary", 1000, 1000, "c1"));
     let said = ingest(&env, &["logs"]);
-    assert!(said.contains("read 1 new, 1 grown and 0 changed files"), "{said}");
+    assert!(
+        said.contains("read 1 new, 1 grown and 0 changed files"),
+        "{said}"
+    );
     assert!(said.contains("Skipped 1 files"), "{said}");
     // Only the appended bytes were read: a3 and the broken line.
     let log = commit(&env, 2);
@@ -130,7 +140,10 @@ fn three_nights_read_only_what_is_new() {
     // row is replaced, not added to.
     env.write("logs/b.jsonl", call(1, 3, "search", 8000, 10, "b1"));
     let said = ingest(&env, &["logs"]);
-    assert!(said.contains("read 0 new, 0 grown and 1 changed files"), "{said}");
+    assert!(
+        said.contains("read 0 new, 0 grown and 1 changed files"),
+        "{said}"
+    );
     assert!(said.contains("1 rows replaced"), "{said}");
     // b1 now costs 8000·2.5 + 10·10 = 20,100 µ$ instead of 10,000.
     let s = audit_of(&env, &["--store", "store"]);
@@ -140,8 +153,7 @@ fn three_nights_read_only_what_is_new() {
 }
 
 fn commit(env: &Env, n: u64) -> Value {
-    let text =
-        std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
+    let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -150,7 +162,14 @@ fn many_files(env: &Env, dir: &str, n: u32) {
     for i in 0..n {
         let mut text = String::new();
         for j in 0..20 {
-            text += &call(1 + (i % 28), j % 24, "f", 100 + u64::from(i), 10, &format!("{i}-{j}"));
+            text += &call(
+                1 + (i % 28),
+                j % 24,
+                "f",
+                100 + u64::from(i),
+                10,
+                &format!("{i}-{j}"),
+            );
         }
         env.write(&format!("{dir}/f{i:03}.jsonl"), text);
     }
@@ -189,7 +208,11 @@ fn concurrent_ingests_and_shards_count_every_file_once() {
         .args(["store", "check", "--store", "store"])
         .output()
         .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]
@@ -238,7 +261,10 @@ fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
         }
         // The next nightly run brings it up to date either way.
         ingest(&env, &["logs"]);
-        assert_eq!(audit_of(&env, &["--store", "store"]), audit_of(&env, &["logs"]));
+        assert_eq!(
+            audit_of(&env, &["--store", "store"]),
+            audit_of(&env, &["logs"])
+        );
         // No temporary part is left.
         let leftovers: Vec<_> = walk(&env.path("store/calls"))
             .into_iter()
@@ -263,7 +289,9 @@ fn a_full_disk_commits_nothing_and_says_so_once() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
-    assert!(!env.path("store/_commits/00000000000000000002.json").exists());
+    assert!(!env
+        .path("store/_commits/00000000000000000002.json")
+        .exists());
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 1);
     assert!(walk(&env.path("store/calls"))
@@ -314,7 +342,14 @@ fn compact_and_prune_keep_the_audit_honest() {
     // Drop October 1 and 2: the calls of d1 and d2 (1000 + 2000 tokens).
     let out = env
         .cmd()
-        .args(["store", "prune", "--store", "store", "--before", "2026-10-03"])
+        .args([
+            "store",
+            "prune",
+            "--store",
+            "store",
+            "--before",
+            "2026-10-03",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -330,7 +365,11 @@ fn compact_and_prune_keep_the_audit_honest() {
         .args(["store", "check", "--store", "store"])
         .output()
         .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
 
 #[test]
@@ -348,11 +387,21 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     let run = |args: &[&str]| {
         let out = env
             .cmd()
-            .args(["findings", "--store", "store", "--config", "tokenaudit.toml"])
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -379,7 +428,9 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     assert!(statuses.contains(&("search", "new")), "{statuses:?}");
     assert!(!statuses.iter().any(|(f, _)| *f == "chat"), "{statuses:?}");
     // The ledger holds both nights.
-    assert!(env.path("store/_findings/00000000000000000002.json").exists());
+    assert!(env
+        .path("store/_findings/00000000000000000002.json")
+        .exists());
 }
 
 /// Runs a Python snippet; fails (never skips) when Python or its package is
@@ -419,7 +470,7 @@ fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
     let glob = format!("{}/**/*.parquet", calls.display());
     let duck = python(
         &format!(
-            "import duckdb; print(duckdb.sql(\"SELECT count(*), sum(cost_usd), sum(input_tokens), count(*) FILTER (WHERE day IS NULL) FROM read_parquet('{glob}', hive_partitioning = true)\").fetchone())"
+            "import duckdb; print(duckdb.sql(\"SELECT count(*), sum(cost_usd), sum(input_tokens), count(*) FILTER (WHERE day IS NULL) FROM read_parquet('{glob}', hive_partitioning = true)\").fetchall()[0])"
         ),
         "duckdb",
     );
@@ -437,9 +488,11 @@ fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
 fn the_nightly_recipe_runs_three_nights() {
     let env = Env::new();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
+    // One planted finding: a chat call over its per-call budget (the
+    // concentration rule, which two calls trip, is switched off).
     env.write(
         "tokenaudit.toml",
-        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
     );
     let night = |today: &str| {
         let out = std::process::Command::new("bash")
@@ -469,10 +522,25 @@ fn the_nightly_recipe_runs_three_nights() {
     };
     // Night of Oct 31: the exports of Oct 29 and 30 (a chat call over its
     // per-call budget on the 30th).
-    env.write("logs/2026-10-29.jsonl", call(29, 9, "search", 1000, 10, "s1"));
-    env.write("logs/2026-10-30.jsonl", call(30, 9, "chat", 10_000, 1000, "c1"));
+    env.write(
+        "logs/2026-10-29.jsonl",
+        call(29, 9, "search", 1000, 10, "s1"),
+    );
+    env.write(
+        "logs/2026-10-30.jsonl",
+        call(30, 9, "chat", 10_000, 1000, "c1"),
+    );
     night("2026-10-31");
-    let month = env.audit(&["--store", "store", "--since", "2026-10-01", "--until", "2026-10-30"]);
+    let month = env.audit(&[
+        "--store",
+        "store",
+        "--config",
+        "tokenaudit.toml",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-30",
+    ]);
     let written: Value = serde_json::from_str(
         &std::fs::read_to_string(env.path("reports/2026-10/audit.json")).unwrap(),
     )
@@ -485,7 +553,10 @@ fn the_nightly_recipe_runs_three_nights() {
     assert!(t[0]["labels"].as_array().unwrap().contains(&json!("new")));
     assert!(!env.path("reports/review-2026-10").exists());
     // Night of Nov 1: Oct 31's export arrives; the review of October is written.
-    env.write("logs/2026-10-31.jsonl", call(31, 9, "search", 2000, 10, "s2"));
+    env.write(
+        "logs/2026-10-31.jsonl",
+        call(31, 9, "search", 2000, 10, "s2"),
+    );
     night("2026-11-01");
     let review: Value = serde_json::from_str(
         &std::fs::read_to_string(env.path("reports/review-2026-10/audit.json")).unwrap(),
@@ -496,10 +567,15 @@ fn the_nightly_recipe_runs_three_nights() {
     assert!(tickets("2026-11-01").is_empty());
     // Night of Nov 2: the chat budget holds again on Nov 1, and the over-budget
     // call of Oct 30 is still in the 30-day window: persisting, not reported.
-    env.write("logs/2026-11-01.jsonl", call(1, 9, "chat", 100, 10, "c2").replace("2026-10-01", "2026-11-01"));
+    env.write(
+        "logs/2026-11-01.jsonl",
+        call(1, 9, "chat", 100, 10, "c2").replace("2026-10-01", "2026-11-01"),
+    );
     night("2026-11-02");
     assert!(tickets("2026-11-02").is_empty());
     assert!(env.path("reports/2026-11/audit.json").exists());
     // The ledger holds the three nights.
-    assert!(env.path("store/_findings/00000000000000000003.json").exists());
+    assert!(env
+        .path("store/_findings/00000000000000000003.json")
+        .exists());
 }

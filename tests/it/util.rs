@@ -83,6 +83,15 @@ pub fn usd(v: &Value) -> String {
         .to_string()
 }
 
+/// Exact pico-dollars from a decimal string.
+pub fn picos(v: &Value) -> i128 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    assert!(frac.len() <= 12, "{s}");
+    let frac: i128 = format!("{frac:0<12}").parse().unwrap();
+    whole.parse::<i128>().unwrap() * 1_000_000_000_000 + frac
+}
+
 /// The row of `dimension` whose key is `key`.
 pub fn row<'a>(report: &'a Value, dimension: &str, key: &str) -> &'a Value {
     report["audit"]["by"]

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{findings, gw_line, Env};
+use crate::util::{findings, gw_line, picos, Env};
 
 /// `n` calls of `feature` on `model` on 2026-10-01 from 10:00, a minute
 /// apart.
@@ -108,15 +108,6 @@ fn whatif_warns_about_a_feature_with_no_calls() {
         "{text}"
     );
     assert!(text.contains(&row("all traffic", "$11.40", "$11.40", "$0.00", "+0.0%")));
-}
-
-/// Exact pico-dollars from a decimal string.
-fn picos(v: &Value) -> i128 {
-    let s = v.as_str().unwrap_or_else(|| panic!("not money: {v}"));
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    assert!(frac.len() <= 12, "{s}");
-    let frac: i128 = format!("{frac:0<12}").parse().unwrap();
-    whole.parse::<i128>().unwrap() * 1_000_000_000_000 + frac
 }
 
 /// Pico-dollars as the CLI prints them: whole cents, half away from zero.
@@ -422,7 +413,9 @@ fn rules_lists_every_rule_and_explains_one() {
     }
     assert!(text.contains("TA109  duplicate-requests"), "{text}");
 
-    // One rule: its source file's leading doc comment, then its options.
+    // One rule: its code and name (written once, in the registry), its
+    // source file's leading doc comment, then its options (from the rule's
+    // `Options` struct: names, defaults, doc comments).
     let out = env.cmd().args(["rules", "TA109"]).output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
@@ -436,11 +429,11 @@ fn rules_lists_every_rule_and_explains_one() {
         .map_while(|l| l.strip_prefix("//!"))
         .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
         .collect();
-    assert!(doc.starts_with("TA109 duplicate-requests\n\n## What it finds\n"));
+    assert!(doc.starts_with("## What it finds\n"));
     assert_eq!(
         text,
         format!(
-            "{doc}\nDefaults, as a config file table:\n\n[rules.TA109]\n\
+            "TA109 duplicate-requests\n\n{doc}\nDefaults, as a config file table:\n\n[rules.TA109]\n\
              ttl_minutes = 60    # lifetime of a cached response\n\
              min_hits = 20    # fewest cache hits for a finding\n\
              min_hit_rate = 0.05    # lowest hit rate for a finding\n"
@@ -484,7 +477,15 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
         ),
         (
             "[rules.TA109]\nttl_minutes = \"soon\"\n",
-            "[rules.TA109] ttl_minutes: expected a number",
+            "[rules.TA109] ttl_minutes: invalid type: string \"soon\", expected f64",
+        ),
+        (
+            "[rules.TA109]\nmin_hits = 2.5\n",
+            "[rules.TA109] min_hits: invalid type: floating point `2.5`, expected u64",
+        ),
+        (
+            "[rules.TA101]\nenabled = \"no\"\n",
+            "[rules.TA101] enabled: expected true or false",
         ),
         (
             "[[budget]]\nfeature = \"f\"\n",

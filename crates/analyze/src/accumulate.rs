@@ -2,21 +2,24 @@
 //! tables.
 //!
 //! Each ingest worker owns one [`Accumulator`]; they are merged at the end.
-//! Every table is keyed by text and holds additive [`Stats`], so the merge is
+//! Every table holds additive [`Stats`] under a key that is text, or, for
+//! the hot group table, a [`GroupKey`] of labels interned per worker (the
+//! merge maps the other worker's labels to its own), so the merge is
 //! order-independent and the result identical on every run. Memory grows with
 //! the number of distinct keys (features, models, users, sessions, days), not
 //! with the number of calls.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
-use crate::detect::DetectConfig;
+use crate::budget::{call_budget, Budget};
 use crate::observe::{
     key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
 };
@@ -30,8 +33,9 @@ pub struct AnalyzeConfig {
     pub since: Option<DateTime<Utc>>,
     /// Only calls before this instant.
     pub until: Option<DateTime<Utc>>,
-    /// Detector thresholds and budgets.
-    pub detect: DetectConfig,
+    /// The `[[budget]]`s: calls over their feature's per-call budget are
+    /// counted as they pass (the budget rule reads them and the totals).
+    pub budgets: Vec<Budget>,
     /// Attribution only: no observations, no findings, no savings (faster).
     pub attribution_only: bool,
     /// Also price every call at list price (no batch or cache-read discount)
@@ -128,28 +132,160 @@ pub struct Group {
     pub(crate) cell: u32,
 }
 
-/// The groups, keyed by their joined key, in insertion order: one hash
-/// lookup finds a call's slot, which is then indexed.
+/// A label (feature, model, provider, route, team) interned in one
+/// accumulator's [`Labels`]. Only meaningful there: merging remaps ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(u32);
+
+/// One accumulator's interned labels: each distinct text stored once, named
+/// by a [`Label`].
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    index: FxHashMap<Box<str>, Label>,
+    names: Vec<Box<str>>,
+}
+
+impl Labels {
+    /// The label of `text`, added on first sight.
+    pub fn intern(&mut self, text: &str) -> Label {
+        if let Some(&l) = self.index.get(text) {
+            return l;
+        }
+        let l = Label(self.names.len() as u32);
+        self.names.push(text.into());
+        self.index.insert(text.into(), l);
+        l
+    }
+
+    pub fn name(&self, label: Label) -> &str {
+        &self.names[label.0 as usize]
+    }
+
+    /// For each of `other`'s labels, by id, the same text's label here.
+    fn remap(&mut self, other: &Labels) -> Vec<Label> {
+        other.names.iter().map(|n| self.intern(n)).collect()
+    }
+}
+
+/// What makes a group: the call's logged provider (`""` when the record has
+/// none) and logged model, its feature, route and team ([`NONE`] when
+/// absent), its day and whether it went through a batch API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GroupKey {
+    pub provider: Label,
+    pub model: Label,
+    pub feature: Label,
+    pub route: Label,
+    pub team: Label,
+    pub day: Option<NaiveDate>,
+    pub batch: bool,
+}
+
+/// A group key as text, borrowed from a record: what the table is hashed
+/// by, so that finding a call's group needs no interning.
+#[derive(Hash)]
+struct KeyText<'a> {
+    provider: &'a str,
+    model: &'a str,
+    feature: &'a str,
+    route: &'a str,
+    team: &'a str,
+    day: Option<NaiveDate>,
+    batch: bool,
+}
+
+impl KeyText<'_> {
+    fn hash(&self) -> u64 {
+        rustc_hash::FxBuildHasher.hash_one(self)
+    }
+
+    fn matches(&self, key: &GroupKey, labels: &Labels) -> bool {
+        self.day == key.day
+            && self.batch == key.batch
+            && self.model == labels.name(key.model)
+            && self.feature == labels.name(key.feature)
+            && self.provider == labels.name(key.provider)
+            && self.route == labels.name(key.route)
+            && self.team == labels.name(key.team)
+    }
+
+    fn intern(&self, labels: &mut Labels) -> GroupKey {
+        GroupKey {
+            provider: labels.intern(self.provider),
+            model: labels.intern(self.model),
+            feature: labels.intern(self.feature),
+            route: labels.intern(self.route),
+            team: labels.intern(self.team),
+            day: self.day,
+            batch: self.batch,
+        }
+    }
+}
+
+impl GroupKey {
+    fn text<'l>(&self, labels: &'l Labels) -> KeyText<'l> {
+        KeyText {
+            provider: labels.name(self.provider),
+            model: labels.name(self.model),
+            feature: labels.name(self.feature),
+            route: labels.name(self.route),
+            team: labels.name(self.team),
+            day: self.day,
+            batch: self.batch,
+        }
+    }
+
+    fn remapped(&self, to: &[Label]) -> GroupKey {
+        let m = |l: Label| to[l.0 as usize];
+        GroupKey {
+            provider: m(self.provider),
+            model: m(self.model),
+            feature: m(self.feature),
+            route: m(self.route),
+            team: m(self.team),
+            ..*self
+        }
+    }
+}
+
+/// No group in a hash chain.
+const END: u32 = u32::MAX;
+
+/// The groups in insertion order, found by the hash of their key's text:
+/// one hash of the record's labels and one probe find a call's slot (then
+/// indexed), with no interning and no key built on the hot path. Keys whose
+/// hashes collide are chained.
 #[derive(Clone, Debug, Default)]
 pub struct GroupTable {
-    index: FxHashMap<Box<str>, u32>,
-    pub(crate) list: Vec<(Box<str>, Group)>,
+    /// The last group pushed with each hash.
+    heads: FxHashMap<u64, u32>,
+    /// Per group: the previous group with the same hash, or [`END`].
+    next: Vec<u32>,
+    pub(crate) list: Vec<(GroupKey, Group)>,
 }
 
 impl GroupTable {
-    pub(crate) fn find(&self, key: &str) -> Option<usize> {
-        self.index.get(key).map(|&i| i as usize)
+    fn find(&self, hash: u64, mut is: impl FnMut(&GroupKey) -> bool) -> Option<usize> {
+        let mut i = *self.heads.get(&hash)?;
+        while i != END {
+            if is(&self.list[i as usize].0) {
+                return Some(i as usize);
+            }
+            i = self.next[i as usize];
+        }
+        None
     }
 
-    pub(crate) fn push(&mut self, key: Box<str>, group: Group) -> usize {
+    fn push(&mut self, hash: u64, key: GroupKey, group: Group) -> usize {
         let i = self.list.len();
-        self.index.insert(key.clone(), i as u32);
+        self.next
+            .push(self.heads.insert(hash, i as u32).unwrap_or(END));
         self.list.push((key, group));
         i
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Group)> {
-        self.list.iter().map(|(k, g)| (&**k, g))
+    pub fn iter(&self) -> impl Iterator<Item = (&GroupKey, &Group)> {
+        self.list.iter().map(|(k, g)| (k, g))
     }
 }
 
@@ -176,38 +312,6 @@ pub fn add_usage(a: &mut Usage, b: &Usage) {
     a.cache_write_1h += b.cache_write_1h;
     a.output += b.output;
     a.reasoning += b.reasoning;
-}
-
-/// The parts of a group key, in order, separated by `SEP`.
-pub(crate) const SEP: char = '\u{1f}';
-
-/// A day as text in group keys; empty when the call has no timestamp.
-/// The day as its number of days from the common era, in decimal (what
-/// [`parse_day`] reads back), without the formatting machinery: once a call.
-fn push_day(buf: &mut String, day: Option<NaiveDate>) {
-    let Some(d) = day else { return };
-    let n = d.num_days_from_ce();
-    if n < 0 {
-        buf.push('-');
-    }
-    let mut n = n.unsigned_abs();
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend(digits[i..].iter().map(|&d| char::from(d)));
-}
-
-pub(crate) fn parse_day(text: &str) -> Option<NaiveDate> {
-    text.parse::<i32>()
-        .ok()
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
 /// One call's cost at list price, by token kind: what it would have cost
@@ -254,14 +358,18 @@ pub struct Reconcile {
 pub struct Accumulator<'c> {
     catalog: &'c Catalog,
     config: &'c AnalyzeConfig,
+    /// Scratch text for tag keys (`key=value`).
     key_buf: String,
+    /// The labels of the group keys, the cells and the previous period.
+    pub(crate) labels: Labels,
     /// The hot table: one entry per distinct (logged provider, logged model,
-    /// feature, route, team, day). One lookup per call finds the group and
-    /// its cached model resolution; the per-dimension tables are rolled up
-    /// from the groups at the end.
+    /// feature, route, team, day, batch). One lookup per call finds the group
+    /// and its cached model resolution; the per-dimension tables are rolled
+    /// up from the groups at the end.
     pub(crate) groups: GroupTable,
     pub(crate) cells: Vec<Cell>,
-    cell_index: FxHashMap<Box<str>, u32>,
+    /// Cells by (feature, model label: `provider/id`, or as logged).
+    cell_index: FxHashMap<(Label, Label), u32>,
     pub(crate) keyed: Keyed,
     pub(crate) totals: Stats,
     pub(crate) cost_parts: CostParts,
@@ -291,8 +399,9 @@ pub(crate) struct Previous {
     pub(crate) features: Table,
     pub(crate) models: Table,
     /// Model resolution by logged (provider, model): one catalog lookup per
-    /// distinct name, as the groups do for the audited period.
-    resolved: FxHashMap<Box<str>, Option<ModelId>>,
+    /// distinct name, as the groups do for the audited period. Labels of the
+    /// accumulator's [`Labels`]; not merged (a cache).
+    resolved: FxHashMap<(Label, Label), Option<ModelId>>,
 }
 
 impl Previous {
@@ -324,6 +433,7 @@ impl<'c> Accumulator<'c> {
             catalog,
             config,
             key_buf: String::new(),
+            labels: Labels::default(),
             groups: GroupTable::default(),
             cells: Vec::new(),
             cell_index: FxHashMap::default(),
@@ -392,24 +502,29 @@ impl<'c> Accumulator<'c> {
         // Cells first: the other side's groups point at its own cell indices.
         let mut remap = Vec::with_capacity(o.cells.len());
         for c in o.cells {
-            let label = cell_label(&c.feature, &c.model);
-            let i = match self.cell_index.get(label.as_str()) {
+            let key = (self.labels.intern(&c.feature), self.labels.intern(&c.model));
+            let i = match self.cell_index.get(&key) {
                 Some(&i) => {
                     self.cells[i as usize].obs.merge(c.obs);
                     i
                 }
                 None => {
                     let i = self.cells.len() as u32;
-                    self.cell_index.insert(label.into(), i);
+                    self.cell_index.insert(key, i);
                     self.cells.push(c);
                     i
                 }
             };
             remap.push(i);
         }
+        // The other side's group keys name its own labels: translated to
+        // ours, then found by the hash of their text, as on the hot path.
+        let labels = self.labels.remap(&o.labels);
         for (k, mut g) in o.groups.list {
             g.cell = remap[g.cell as usize];
-            match self.groups.find(&k) {
+            let k = k.remapped(&labels);
+            let hash = k.text(&self.labels).hash();
+            match self.groups.find(hash, |mine| *mine == k) {
                 Some(i) => {
                     let mine = &mut self.groups.list[i].1;
                     mine.stats.merge(&g.stats);
@@ -419,7 +534,7 @@ impl<'c> Accumulator<'c> {
                     mine.list_cost.merge(&g.list_cost);
                 }
                 None => {
-                    self.groups.push(k, g);
+                    self.groups.push(hash, k, g);
                 }
             }
         }
@@ -481,10 +596,6 @@ fn label<'a>(v: &'a Option<Cow<'_, str>>) -> &'a str {
     v.as_deref().unwrap_or(NONE)
 }
 
-fn cell_label(feature: &str, model: &str) -> String {
-    format!("{feature}{SEP}{model}")
-}
-
 impl Accumulator<'_> {
     /// The cell of (feature, model), created on first sight. Only called when
     /// a group is created, so it costs nothing per call.
@@ -496,21 +607,21 @@ impl Accumulator<'_> {
             }
             None => logged_model.to_string(),
         };
-        let label = cell_label(feature, &model);
-        if let Some(&i) = self.cell_index.get(label.as_str()) {
+        let key = (self.labels.intern(feature), self.labels.intern(&model));
+        if let Some(&i) = self.cell_index.get(&key) {
             return i;
         }
         let i = self.cells.len() as u32;
         self.cells.push(Cell {
             key: key_of(&[feature.as_bytes(), model.as_bytes()]),
             feature_key: xxhash_rust::xxh3::xxh3_64(feature.as_bytes()),
-            call_budget: self.config.detect.call_budget(feature),
+            call_budget: call_budget(&self.config.budgets, feature),
             feature: feature.into(),
             model: model.into(),
             resolved: id,
             obs: CellObs::default(),
         });
-        self.cell_index.insert(label.into(), i);
+        self.cell_index.insert(key, i);
         i
     }
 }
@@ -652,19 +763,14 @@ impl Accumulator<'_> {
         let Some(prev) = self.previous.as_mut() else {
             return;
         };
-        let k = &mut self.key_buf;
-        k.clear();
-        k.push_str(r.provider.as_deref().unwrap_or(""));
-        k.push(SEP);
-        k.push_str(&r.model);
-        let id = match prev.resolved.get(k.as_str()) {
-            Some(id) => *id,
-            None => {
-                let id = catalog.resolve(r.provider.as_deref(), &r.model);
-                prev.resolved.insert(k.as_str().into(), id);
-                id
-            }
-        };
+        let logged = (
+            self.labels.intern(r.provider.as_deref().unwrap_or("")),
+            self.labels.intern(&r.model),
+        );
+        let id = *prev
+            .resolved
+            .entry(logged)
+            .or_insert_with(|| catalog.resolve(r.provider.as_deref(), &r.model));
         let day = r.timestamp.map(|t| t.date_naive());
         let cost = id.map(|id| catalog.price(id, day, &r.usage, r.is_batch()).cost.total());
         let status = r.effective_status();
@@ -704,36 +810,29 @@ impl RecordSink for Accumulator<'_> {
         self.count_coverage(r);
         let status = r.effective_status();
         let day = r.timestamp.map(|t| t.date_naive());
-        let logged_provider = r.provider.as_deref().unwrap_or("");
         let feature = label(&r.feature);
-        {
-            let k = &mut self.key_buf;
-            k.clear();
-            for part in [
-                logged_provider,
-                &r.model,
-                feature,
-                label(&r.route),
-                label(&r.team),
-            ] {
-                k.push_str(part);
-                k.push(SEP);
-            }
-            push_day(k, day);
-            if r.is_batch() {
-                k.push(SEP);
-                k.push('b');
-            }
-        }
+        let text = KeyText {
+            provider: r.provider.as_deref().unwrap_or(""),
+            model: &r.model,
+            feature,
+            route: label(&r.route),
+            team: label(&r.team),
+            day,
+            batch: r.is_batch(),
+        };
+        let hash = text.hash();
         let catalog = self.catalog;
         // One lookup per call: the group's slot is then indexed.
-        let gi = match self.groups.find(&self.key_buf) {
+        let labels = &self.labels;
+        let gi = match self.groups.find(hash, |k| text.matches(k, labels)) {
             Some(i) => i,
             None => {
                 let id = catalog.resolve(r.provider.as_deref(), &r.model);
                 let cell = self.cell_for(feature, &r.model, id);
+                let key = text.intern(&mut self.labels);
                 self.groups.push(
-                    self.key_buf.as_str().into(),
+                    hash,
+                    key,
                     Group {
                         resolved: id,
                         cell,
@@ -835,5 +934,116 @@ impl RecordSink for Accumulator<'_> {
                 self.most_expensive.truncate(TOP_CALLS);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call<'a>(
+        feature: &'a str,
+        model: &'a str,
+        team: Option<&'a str>,
+        batch: bool,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            model: model.into(),
+            feature: Some(feature.into()),
+            team: team.map(Into::into),
+            batch: batch.then_some(true),
+            usage: Usage {
+                input: 1_000,
+                output: 100,
+                ..Usage::default()
+            },
+            ..CallRecord::default()
+        }
+    }
+
+    /// Each group as text, with its number of calls, sorted.
+    fn groups(a: &Accumulator<'_>) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = a
+            .groups
+            .iter()
+            .map(|(k, g)| {
+                let t = k.text(&a.labels);
+                let text = format!(
+                    "{}|{}|{}|{}|{}|{:?}|{}",
+                    t.provider, t.model, t.feature, t.route, t.team, t.day, t.batch
+                );
+                (text, g.stats.calls)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_merge_maps_the_other_workers_labels_to_its_own() {
+        let catalog = Catalog::builtin();
+        let config = AnalyzeConfig::default();
+        let at = Location { source: 0, line: 1 };
+        // The two workers meet the labels in different orders, so their ids
+        // differ: `chat` is 0 in one and 2 in the other.
+        let mut a = Accumulator::new(&catalog, &config);
+        a.record(&call("chat", "gpt-4o", None, false), at);
+        a.record(&call("search", "gpt-4o", Some("core"), false), at);
+        let mut b = Accumulator::new(&catalog, &config);
+        b.record(&call("search", "gpt-4o", Some("core"), false), at);
+        b.record(&call("chat", "gpt-4o", None, true), at);
+        b.record(&call("chat", "gpt-4o", None, false), at);
+        b.record(&call("chat", "gpt-4o", None, false), at);
+        a.merge(b);
+        assert_eq!(
+            groups(&a),
+            [
+                ("|gpt-4o|chat|(none)|(none)|None|false".to_string(), 3),
+                ("|gpt-4o|chat|(none)|(none)|None|true".to_string(), 1),
+                ("|gpt-4o|search|(none)|core|None|false".to_string(), 2),
+            ]
+        );
+        // One cell per (feature, model), whoever saw it first.
+        let mut cells: Vec<(&str, &str)> =
+            a.cells.iter().map(|c| (&*c.feature, &*c.model)).collect();
+        cells.sort();
+        assert_eq!(
+            cells,
+            [("chat", "openai/gpt-4o"), ("search", "openai/gpt-4o")]
+        );
+        // The merged table still finds a call's group by its text.
+        a.record(&call("search", "gpt-4o", Some("core"), false), at);
+        assert_eq!(groups(&a)[2].1, 3);
+        assert_eq!(a.groups.list.len(), 3);
+    }
+
+    #[test]
+    fn keys_whose_hashes_collide_are_chained() {
+        let mut labels = Labels::default();
+        let key = |labels: &mut Labels, feature: &str| GroupKey {
+            provider: labels.intern(""),
+            model: labels.intern("m"),
+            feature: labels.intern(feature),
+            route: labels.intern(NONE),
+            team: labels.intern(NONE),
+            day: None,
+            batch: false,
+        };
+        let (x, y, z) = (
+            key(&mut labels, "x"),
+            key(&mut labels, "y"),
+            key(&mut labels, "z"),
+        );
+        let mut t = GroupTable::default();
+        // The same hash for all three, as if they collided.
+        for k in [x, y, z] {
+            t.push(7, k, Group::default());
+        }
+        assert_eq!(t.find(7, |k| *k == x), Some(0));
+        assert_eq!(t.find(7, |k| *k == y), Some(1));
+        assert_eq!(t.find(7, |k| *k == z), Some(2));
+        assert_eq!(t.find(8, |k| *k == x), None);
+        let w = key(&mut labels, "w");
+        assert_eq!(t.find(7, |k| *k == w), None);
     }
 }

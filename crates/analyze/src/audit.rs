@@ -4,37 +4,40 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use tokenaudit_core::pricing::Catalog;
-use tokenaudit_core::{Field, Money};
+use tokenaudit_core::pricing::ModelId;
+use tokenaudit_core::{Field, Money, Usage};
 use tokenaudit_ingest::pipeline::SourceSummary;
-use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Source};
+use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
 
-use crate::accumulate::{
-    parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
-};
-use crate::detect::{Context, Finding, GroupRow};
+use crate::accumulate::{Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE};
+use crate::finding::{Finding, Waterfall};
 use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
-use crate::whatif::Waterfall;
 
 /// One key's stats.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Row {
+    /// The dimension's value (`(none)` for calls without the field).
     pub key: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
 /// A dimension's table, most expensive first.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DimTable {
+    /// `feature`, `model`, `provider`, `route`, `team`, `user` or `session`.
+    #[schemars(extend("enum" = ["feature", "model", "provider", "route", "team", "user", "session"]))]
     pub dimension: &'static str,
-    /// Most expensive first; for users and sessions only the top
-    /// [`TOP_ROWS`](crate::spill::TOP_ROWS).
+    /// Most expensive first; for users and sessions only the top 1,000
+    /// (`spill::TOP_ROWS`).
     pub rows: Vec<Row>,
     /// Distinct keys (rows kept plus rows omitted).
     pub distinct: u64,
@@ -42,33 +45,44 @@ pub struct DimTable {
     pub omitted: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PairRow {
+    /// The feature.
     pub feature: String,
+    /// The model (catalog id, or the logged name when unknown).
     pub model: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DayRow {
+    /// The day (UTC).
     pub day: NaiveDate,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DayKeyRow {
+    /// The day (UTC).
     pub day: NaiveDate,
+    /// The model (`daily_by_model`) or feature (`daily_by_feature`).
     pub key: String,
     #[serde(flatten)]
     pub stats: Stats,
 }
 
 /// How a logged model name resolved.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ModelNameRow {
+    /// The model name as logged.
     pub logged_model: String,
+    /// The provider as logged, if any.
     pub logged_provider: Option<String>,
     /// `provider/id` in the catalog, or `None` when unknown.
     pub resolved: Option<String>,
@@ -77,18 +91,25 @@ pub struct ModelNameRow {
 }
 
 /// Logged cost against computed cost, for one model.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReconcileRow {
+    /// The model (catalog id).
     pub model: String,
+    /// Calls that carry a logged cost.
     pub calls: u64,
+    /// The sum of their logged costs.
     pub logged: Money,
+    /// Their cost computed from the catalog.
     pub computed: Money,
     /// logged − computed.
     pub difference: Money,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CoverageRow {
+    /// A canonical field name.
     pub field: &'static str,
     /// Calls carrying the field.
     pub present: u64,
@@ -97,32 +118,50 @@ pub struct CoverageRow {
     pub lacking_prevents: Option<&'static str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ExpensiveRow {
+    /// The call's exact cost.
     pub cost: Money,
+    /// The input it was read from.
     pub file: String,
+    /// 1-based line (or row) in `file`.
     pub line: u64,
+    /// The logged request id, if any.
     pub request_id: Option<String>,
+    /// When the call was made, if logged.
     pub timestamp: Option<DateTime<Utc>>,
+    /// The model (catalog id, or the logged name when unknown).
     pub model: String,
+    /// The feature.
     pub feature: String,
+    /// Input tokens, cached reads and cache writes included.
     pub input_tokens: u64,
+    /// Input tokens read from the provider's cache.
     pub cached_read_tokens: u64,
+    /// Output tokens, reasoning included.
     pub output_tokens: u64,
 }
 
 /// What was read and what was rejected.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct InputReport {
+    /// One row per input file.
     pub files: Vec<FileRow>,
+    /// Lines read (elements of a JSON array, rows of a CSV file).
     pub lines: u64,
+    /// Calls read.
     pub records: u64,
+    /// Lines rejected.
     pub rejected: u64,
+    /// Rejected lines per reason code.
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
     /// logged again (`duplicate`). Not rejects: `--strict` ignores them.
     pub skipped: u64,
+    /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`.
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines, in input order.
     pub rejected_samples: Vec<RejectSample>,
@@ -131,13 +170,20 @@ pub struct InputReport {
     pub outside_window: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FileRow {
+    /// The input's display name (path, or `<stdin>`).
     pub file: String,
+    /// How it was stored: `plain`, `gzip`, `zstd`, …
     pub encoding: String,
+    /// The log format it was read as.
     pub format: String,
+    /// Lines read from it.
     pub lines: u64,
+    /// Calls read from it.
     pub records: u64,
+    /// Lines of it rejected.
     pub rejected: u64,
 }
 
@@ -155,71 +201,147 @@ impl From<&SourceSummary> for FileRow {
 }
 
 /// The whole result of an audit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Audit {
+    /// Version of the price catalog used (built-in, or the last `--prices`
+    /// file's).
     pub catalog_version: String,
-    /// First and last call timestamps seen.
+    /// Timestamp of the earliest call read (null without timestamps).
     pub first_call: Option<DateTime<Utc>>,
+    /// Timestamp of the latest call read (null without timestamps).
     pub last_call: Option<DateTime<Utc>>,
+    /// The start of the window asked for (`--since`), or null.
     pub since: Option<DateTime<Utc>>,
+    /// The end of the window asked for (`--until`, exclusive), or null.
     pub until: Option<DateTime<Utc>>,
+    /// Stats over every call.
     pub totals: Stats,
+    /// Spend by token kind: `input` is uncached input; `output` excludes
+    /// reasoning.
     pub cost_by_token_kind: CostParts,
+    /// Spend divided by priced calls.
     pub cost_per_call: Money,
-    /// Total spend divided by successful calls.
+    /// All spend (failed calls included) divided by successful priced calls;
+    /// null if none.
     pub cost_per_success: Option<Money>,
     /// Batch calls priced at real-time rates because the model has no batch price.
     pub batch_calls_at_full_price: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
+    /// One table per dimension (`feature`, `model`, `provider`, `route`,
+    /// `team`, `user`, `session`), rows most expensive first. `user` and
+    /// `session` keep the 1,000 most expensive rows (exact: summed out of
+    /// core); a call without the field counts under the key `(none)`. `model`
+    /// keys are catalog ids (the logged name when unknown); `provider` is the
+    /// logged provider, else the catalog's.
     pub by: Vec<DimTable>,
+    /// Stats per (feature, model), most expensive first.
     pub feature_model: Vec<PairRow>,
+    /// Stats per tag (`key` is `name=value`).
     pub tags: Vec<Row>,
+    /// Failed calls by kind (`error_kind`, else `http_<code>`, else the
+    /// status).
     pub failures: Vec<Row>,
+    /// Stats per day, ascending.
     pub daily: Vec<DayRow>,
+    /// Stats per day and model.
     pub daily_by_model: Vec<DayKeyRow>,
+    /// Stats per day and feature.
     pub daily_by_feature: Vec<DayKeyRow>,
+    /// Every logged (model, provider) with how it resolved and its Stats.
     pub model_names: Vec<ModelNameRow>,
+    /// The `model_names` rows that did not resolve: counted, never priced.
     pub unknown_models: Vec<ModelNameRow>,
+    /// Per model, over calls that carry a logged cost: logged against computed
+    /// cost.
     pub reconciliation: Vec<ReconcileRow>,
+    /// Per canonical field: the calls carrying it, and what its absence
+    /// prevents.
     pub coverage: Vec<CoverageRow>,
+    /// Up to 20 of the most expensive calls, most expensive first.
     pub most_expensive_calls: Vec<ExpensiveRow>,
+    /// What was read and what was rejected.
     pub input: InputReport,
     /// Waste findings, most monthly savings first.
     pub findings: Vec<Finding>,
-    /// The findings' savings, compounded in lever order.
+    /// The compounding savings waterfall of the findings' levers (null without
+    /// findings): a step's `savings` is what it saves on what the steps before
+    /// it left, so `total_savings` = Σ steps = `spend` − `remaining`, as
+    /// `tokenaudit whatif` with the same levers.
     pub savings: Option<Waterfall>,
     /// How much of the keyed analyses ran on a sample (large inputs).
     pub sampling: Sampling,
-    /// The period before this one, when asked for (`tokenaudit review`):
-    /// its totals and spend per feature and model, for the changes.
+    /// The period before this one (`tokenaudit review`, or `audit` with both
+    /// `--since` and `--until`: the span of the same length just before the
+    /// window): its totals and spend per feature and model. Its calls are
+    /// priced like the audited ones but not audited, and count in
+    /// `input.outside_window`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousPeriod>,
 }
 
 /// The sums of the period before the audited one (its calls are priced the
 /// same way, but not audited: no findings, no other tables).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PreviousPeriod {
-    /// `[since, until)`.
+    /// The start of the previous period.
     pub since: DateTime<Utc>,
+    /// Its end (exclusive).
     pub until: DateTime<Utc>,
+    /// Stats over its calls.
     pub totals: Stats,
+    /// Its spend divided by priced calls.
     pub cost_per_call: Money,
+    /// Its spend divided by successful priced calls; null if none.
     pub cost_per_success: Option<Money>,
     /// Most expensive first.
     pub by_feature: Vec<Row>,
+    /// Most expensive first.
     pub by_model: Vec<Row>,
 }
 
 /// Whether per-key analyses (duplicates, retry chains, sessions) saw every
 /// key or a coordinated hash sample of them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Sampling {
     /// 1 when exact; else each sampled key stands for this many.
+    #[schemars(range(min = 1))]
     pub sessions_scale: u64,
+    /// Likewise for repeated prompts.
+    #[schemars(range(min = 1))]
     pub prompts_scale: u64,
+    /// Likewise for retry chains.
+    #[schemars(range(min = 1))]
     pub chains_scale: u64,
+}
+
+/// One attribution group with its key decoded.
+#[derive(Clone, Debug)]
+pub struct GroupRow {
+    pub provider: String,
+    /// `provider/id` when the catalog knows the model, else the logged name
+    /// (the same label as the cell's).
+    pub model: String,
+    pub resolved: Option<ModelId>,
+    pub feature: String,
+    pub route: String,
+    pub team: String,
+    pub day: Option<NaiveDate>,
+    pub batch: bool,
+    pub stats: Stats,
+    /// Σ usage of all calls (canonical convention).
+    pub usage: Usage,
+    /// Σ usage of the failed calls.
+    pub failed: Usage,
+    /// The cell's key (feature, model).
+    pub cell: u64,
+    /// `stats.cost` by token kind.
+    pub cost: CostParts,
+    /// The same calls at list price (zero unless `AnalyzeConfig::list_costs`).
+    pub list_cost: CostParts,
 }
 
 /// What the detectors and what-if re-pricing work on besides the audit.
@@ -228,25 +350,6 @@ pub struct Profile {
     /// Sorted by (feature, model).
     pub cells: Vec<Cell>,
     pub keyed: Keyed,
-}
-
-impl Profile {
-    /// The detectors' view of this profile and `audit`.
-    pub fn context<'a>(
-        &'a self,
-        audit: &'a Audit,
-        catalog: &'a Catalog,
-        config: &'a AnalyzeConfig,
-    ) -> Context<'a> {
-        Context {
-            audit,
-            catalog,
-            groups: &self.groups,
-            cells: &self.cells,
-            keyed: &self.keyed,
-            config: &config.detect,
-        }
-    }
 }
 
 impl Audit {
@@ -261,6 +364,19 @@ impl Audit {
     /// Fields no call carried.
     pub fn missing_fields(&self) -> impl Iterator<Item = &CoverageRow> {
         self.coverage.iter().filter(|c| c.present == 0)
+    }
+
+    /// Length of the period in days (at least one): from the first to the
+    /// last call, or the `--since`/`--until` window when given.
+    pub fn period_days(&self) -> f64 {
+        let (from, to) = match (
+            self.since.or(self.first_call),
+            self.until.or(self.last_call),
+        ) {
+            (Some(f), Some(t)) => (f, t),
+            _ => return 1.0,
+        };
+        ((to - from).num_seconds().max(0) as f64 / 86_400.0).max(1.0)
     }
 }
 
@@ -323,16 +439,15 @@ impl Accumulator<'_> {
         let profile = self.take_profile(&names, summary);
         // Roll the groups up into every table they feed.
         let mut dims: [Table; 5] = Default::default();
-        let mut feature_model = Table::default();
+        let mut feature_model: FxHashMap<(&str, &str), Stats> = FxHashMap::default();
         let mut day: FxHashMap<NaiveDate, Stats> = FxHashMap::default();
         let mut day_model: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
+        let labels = &self.labels;
         for (key, g) in self.groups.iter() {
-            let mut parts = key.splitn(6, SEP);
-            let mut next = || parts.next().unwrap_or("");
-            let (lp, lm, feature, route, team, day_text) =
-                (next(), next(), next(), next(), next(), next());
+            let [lp, lm, feature, route, team] =
+                [key.provider, key.model, key.feature, key.route, key.team].map(|l| labels.name(l));
             let entry = g.resolved.map(|id| catalog.model(id));
             let model = entry.map_or(lm, |e| e.id.as_str());
             let provider = match (lp, entry) {
@@ -343,12 +458,11 @@ impl Accumulator<'_> {
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);
             }
-            add_to(
-                &mut feature_model,
-                &format!("{feature}{SEP}{model}"),
-                &g.stats,
-            );
-            if let Some(d) = parse_day(day_text) {
+            feature_model
+                .entry((feature, model))
+                .or_default()
+                .merge(&g.stats);
+            if let Some(d) = key.day {
                 day.entry(d).or_default().merge(&g.stats);
                 add_to(day_model.entry(d).or_default(), model, &g.stats);
                 add_to(day_feature.entry(d).or_default(), feature, &g.stats);
@@ -390,13 +504,10 @@ impl Accumulator<'_> {
         }
         let mut feature_model: Vec<PairRow> = feature_model
             .into_iter()
-            .map(|(k, stats)| {
-                let (f, m) = k.split_once(SEP).unwrap_or((&k, ""));
-                PairRow {
-                    feature: f.to_string(),
-                    model: m.to_string(),
-                    stats,
-                }
+            .map(|((feature, model), stats)| PairRow {
+                feature: feature.to_string(),
+                model: model.to_string(),
+                stats,
             })
             .collect();
         feature_model.sort_by(|a, b| {
@@ -560,11 +671,9 @@ impl Accumulator<'_> {
             .groups
             .iter()
             .map(|(key, g)| {
-                let mut parts = key.split(SEP);
-                let mut next = || parts.next().unwrap_or("");
-                let (lp, lm, feature, route, team, day_text) =
-                    (next(), next(), next(), next(), next(), next());
-                let batch = next() == "b";
+                let [lp, lm, feature, route, team] =
+                    [key.provider, key.model, key.feature, key.route, key.team]
+                        .map(|l| self.labels.name(l));
                 let entry = g.resolved.map(|id| catalog.model(id));
                 let s = &g.stats;
                 GroupRow {
@@ -578,10 +687,10 @@ impl Accumulator<'_> {
                     feature: feature.to_string(),
                     route: route.to_string(),
                     team: team.to_string(),
-                    day: parse_day(day_text),
-                    batch,
+                    day: key.day,
+                    batch: key.batch,
                     stats: g.stats,
-                    usage: tokenaudit_core::Usage {
+                    usage: Usage {
                         input: s.input_tokens,
                         cached_read: s.cached_read_tokens,
                         cache_write: s.cache_write_tokens,
@@ -623,72 +732,4 @@ impl Accumulator<'_> {
             keyed: std::mem::take(&mut self.keyed),
         }
     }
-}
-
-/// Reads, prices and attributes every call in `sources`, runs the
-/// detectors and builds the savings waterfall.
-pub fn run(
-    sources: &[Source],
-    options: &IngestOptions,
-    catalog: &Catalog,
-    config: &AnalyzeConfig,
-) -> (Audit, IngestSummary) {
-    let (audit, _, summary) = run_with_profile(sources, options, catalog, config);
-    (audit, summary)
-}
-
-/// [`run`], also returning the profile (for what-if re-pricing).
-pub fn run_with_profile(
-    sources: &[Source],
-    options: &IngestOptions,
-    catalog: &Catalog,
-    config: &AnalyzeConfig,
-) -> (Audit, Profile, IngestSummary) {
-    let read = |make: &(dyn Fn() -> Accumulator<'_> + Sync)| {
-        Ok::<_, std::convert::Infallible>(ingest(sources, options, make))
-    };
-    match run_with_reader(catalog, config, read) {
-        Ok(done) => done,
-        Err(never) => match never {},
-    }
-}
-
-/// [`run_with_profile`] over records from any reader: `read` is given the
-/// accumulator factory and returns one accumulator per worker with the
-/// summary of what it read (the ingest pipeline over logs, or the store's
-/// scan).
-pub fn run_with_reader<'c, R, E>(
-    catalog: &'c Catalog,
-    config: &'c AnalyzeConfig,
-    read: R,
-) -> Result<(Audit, Profile, IngestSummary), E>
-where
-    R: FnOnce(
-        &(dyn Fn() -> Accumulator<'c> + Sync),
-    ) -> Result<(Vec<Accumulator<'c>>, IngestSummary), E>,
-{
-    let mut clock = crate::timings::Clock::start();
-    let (sinks, summary) = read(&|| Accumulator::new(catalog, config))?;
-    clock.lap("ingest");
-    let mut merged = Accumulator::new(catalog, config);
-    for sink in sinks {
-        merged.merge(sink);
-    }
-    clock.lap("merge");
-    let (mut audit, profile) = merged.finish(&summary, config);
-    clock.lap("finish");
-    if config.attribution_only {
-        return Ok((audit, profile, summary));
-    }
-    let findings = crate::detect::run(&profile.context(&audit, catalog, config));
-    clock.lap("detect");
-    audit.savings = Some(crate::whatif::waterfall(
-        catalog,
-        &profile.groups,
-        &profile.cells,
-        &findings,
-    ));
-    clock.lap("waterfall");
-    audit.findings = findings;
-    Ok((audit, profile, summary))
 }

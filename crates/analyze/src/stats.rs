@@ -1,5 +1,6 @@
 //! Additive statistics of a group of calls.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::pricing::CostBreakdown;
@@ -8,17 +9,26 @@ use tokenaudit_core::{CallStatus, Money, Usage};
 /// Calls, tokens and exact cost of a group of calls. Merging two `Stats` is
 /// plain addition, so parallel partial results merge in any order to the same
 /// total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Stats {
+    /// Calls in the group.
     pub calls: u64,
+    /// Calls that succeeded.
     pub ok_calls: u64,
     /// Calls that ended in an error or were cancelled.
     pub failed_calls: u64,
+    /// All prompt tokens, including cached reads and cache writes.
     pub input_tokens: u64,
+    /// Input tokens read from the provider's cache (part of `input_tokens`).
     pub cached_read_tokens: u64,
+    /// Input tokens written to the provider's cache (part of `input_tokens`).
     pub cache_write_tokens: u64,
+    /// All generated tokens, including `reasoning_tokens`.
     pub output_tokens: u64,
+    /// Reasoning tokens (part of `output_tokens`).
     pub reasoning_tokens: u64,
+    /// Exact cost of the priced calls.
     pub cost: Money,
     /// The part of `cost` spent on failed calls.
     pub failed_cost: Money,
@@ -97,12 +107,23 @@ impl Stats {
 }
 
 /// Cost split by token kind, merged additively.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CostParts {
+    /// Uncached input.
     pub input: Money,
+    /// Input read from the provider's cache.
     pub cached_read: Money,
+    /// Input written to the provider's cache.
     pub cache_write: Money,
+    /// Of `cache_write`, the 1-hour writes (FOCUS gives them rows of their
+    /// own); not in [`CostParts::total`], nor in the JSON report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub cache_write_1h: Money,
+    /// Visible output (reasoning excluded).
     pub output: Money,
+    /// Reasoning output.
     pub reasoning: Money,
 }
 
@@ -111,6 +132,7 @@ impl CostParts {
         self.input += c.input;
         self.cached_read += c.cached_read;
         self.cache_write += c.cache_write;
+        self.cache_write_1h += c.cache_write_1h;
         self.output += c.output;
         self.reasoning += c.reasoning;
     }
@@ -119,6 +141,7 @@ impl CostParts {
         self.input += o.input;
         self.cached_read += o.cached_read;
         self.cache_write += o.cache_write;
+        self.cache_write_1h += o.cache_write_1h;
         self.output += o.output;
         self.reasoning += o.reasoning;
     }

@@ -1,29 +1,30 @@
-//! Phase timings on stderr, for profiling: set `TOKENAUDIT_TIMINGS=1`.
+//! How long each stage of a run took: measured here, handed to the caller
+//! in [`Outcome`](crate::pipeline::Outcome), printed (or not) by the CLI.
 //!
-//! Off by default and free when off (one environment lookup per run).
+//! A lap is one clock read, a handful per run, so stages are always timed.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Prints the time since the previous lap, when timings are on.
-pub struct Clock {
-    last: Option<Instant>,
+/// Stages and their wall-clock durations, in the order they ran.
+#[derive(Clone, Debug)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+    last: Instant,
 }
 
-impl Clock {
-    /// A clock that prints only when `TOKENAUDIT_TIMINGS` is set.
-    pub fn start() -> Clock {
-        let on = std::env::var_os("TOKENAUDIT_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
-        Clock {
-            last: on.then(Instant::now),
+impl Timings {
+    /// Starts the clock: the first lap measures from here.
+    pub fn start() -> Timings {
+        Timings {
+            stages: Vec::new(),
+            last: Instant::now(),
         }
     }
 
-    /// Prints `name` and the seconds since the last lap (or the start).
-    pub fn lap(&mut self, name: &str) {
-        if let Some(last) = self.last {
-            let now = Instant::now();
-            eprintln!("timing {name:<10} {:>8.3} s", (now - last).as_secs_f64());
-            self.last = Some(now);
-        }
+    /// Records `stage` as the time since the previous lap (or the start).
+    pub fn lap(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        self.stages.push((stage, now - self.last));
+        self.last = now;
     }
 }

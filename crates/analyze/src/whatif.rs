@@ -24,119 +24,15 @@ use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
-use crate::detect::{Finding, GroupRow};
+use crate::audit::GroupRow;
+// The lever and waterfall types live in the leaf module `finding`.
+pub use crate::finding::{Category, Lever, Step, Waterfall};
+use crate::finding::{Finding, MONTH_DAYS};
 
-/// The order levers are applied in the waterfall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Routing,
-    Caching,
-    Context,
-    Batch,
-    RetryOutput,
-}
-
-impl Category {
-    pub const ALL: [Category; 5] = [
-        Category::Routing,
-        Category::Caching,
-        Category::Context,
-        Category::Batch,
-        Category::RetryOutput,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Category::Routing => "model routing",
-            Category::Caching => "caching",
-            Category::Context => "prompt and context trimming",
-            Category::Batch => "batch API",
-            Category::RetryOutput => "retry and output fixes",
-        }
-    }
-}
-
-/// One change to a feature's traffic (optionally only its calls to one
-/// model: `model` is the cell's model label, `provider/id`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Lever {
-    /// Send the traffic to another catalog model (`provider/id`).
-    Route {
-        feature: String,
-        model: Option<String>,
-        to: String,
-    },
-    /// Provider prompt caching: at least `share` of input tokens read from
-    /// the cache.
-    PromptCache {
-        feature: String,
-        model: Option<String>,
-        share: f64,
-    },
-    /// A response cache: `hit_rate` of calls answered without calling the
-    /// model.
-    ResponseCache {
-        feature: String,
-        model: Option<String>,
-        hit_rate: f64,
-    },
-    /// Send `fraction` fewer input tokens (history window, summary,
-    /// shorter prompt).
-    TrimInput {
-        feature: String,
-        model: Option<String>,
-        fraction: f64,
-    },
-    /// Send the traffic through the provider's batch API.
-    Batch {
-        feature: String,
-        model: Option<String>,
-    },
-    /// Cap output at `tokens` per call.
-    MaxOutput {
-        feature: String,
-        model: Option<String>,
-        tokens: u64,
-    },
-    /// Avoid `fraction` of the failed calls' spend (backoff, no retry
-    /// storms, validate before sending).
-    AvoidFailures {
-        feature: String,
-        model: Option<String>,
-        fraction: f64,
-    },
-}
-
-impl Lever {
-    pub fn category(&self) -> Category {
-        match self {
-            Lever::Route { .. } => Category::Routing,
-            Lever::PromptCache { .. } | Lever::ResponseCache { .. } => Category::Caching,
-            Lever::TrimInput { .. } => Category::Context,
-            Lever::Batch { .. } => Category::Batch,
-            Lever::MaxOutput { .. } | Lever::AvoidFailures { .. } => Category::RetryOutput,
-        }
-    }
-
-    /// The feature the lever changes, and the model when it is limited to one.
-    pub fn scope(&self) -> (&str, Option<&str>) {
-        match self {
-            Lever::Route { feature, model, .. }
-            | Lever::PromptCache { feature, model, .. }
-            | Lever::ResponseCache { feature, model, .. }
-            | Lever::TrimInput { feature, model, .. }
-            | Lever::Batch { feature, model }
-            | Lever::MaxOutput { feature, model, .. }
-            | Lever::AvoidFailures { feature, model, .. } => (feature, model.as_deref()),
-        }
-    }
-
-    fn applies_to(&self, g: &GroupRow) -> bool {
-        let (feature, model) = self.scope();
-        feature == g.feature && model.is_none_or(|m| m == g.model)
-    }
+/// Whether `lever` changes group `g`'s traffic.
+fn applies_to(lever: &Lever, g: &GroupRow) -> bool {
+    let (feature, model) = lever.scope();
+    feature == g.feature && model.is_none_or(|m| m == g.model)
 }
 
 /// Usage with fractional token counts while levers are applied.
@@ -254,7 +150,7 @@ pub fn reprice(
     for g in groups {
         let cost = g.stats.cost;
         before += cost;
-        let mine: Vec<&Lever> = levers.iter().filter(|l| l.applies_to(g)).collect();
+        let mine: Vec<&Lever> = levers.iter().filter(|l| applies_to(l, g)).collect();
         let Some(id) = g.resolved.filter(|_| !mine.is_empty()) else {
             after += cost;
             continue;
@@ -372,29 +268,6 @@ pub fn resolve_label(catalog: &Catalog, label: &str) -> Option<ModelId> {
     catalog.resolve(None, label)
 }
 
-/// One step of the waterfall.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Step {
-    pub category: Category,
-    pub label: &'static str,
-    /// Saved by this step on what the steps before it left.
-    pub savings: Money,
-    /// Spend left after this step.
-    pub remaining: Money,
-    /// Findings whose levers this step applies (fingerprints).
-    pub findings: Vec<String>,
-}
-
-/// The compounding savings waterfall of a set of findings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Waterfall {
-    pub spend: Money,
-    pub steps: Vec<Step>,
-    pub total_savings: Money,
-    pub remaining: Money,
-    pub notes: Vec<String>,
-}
-
 /// Builds the waterfall from the findings' levers.
 pub fn waterfall(
     catalog: &Catalog,
@@ -471,25 +344,25 @@ pub const MONTH_HOURS: f64 = 720.0;
 /// Compares the API bill with self-hosting for `tokens` over `days`, which
 /// cost `spend` on the API.
 pub fn break_even(tokens: u64, spend: Money, days: f64, host: SelfHost) -> BreakEven {
-    let factor = crate::detect::MONTH_DAYS / days.max(1.0);
+    let factor = MONTH_DAYS / days.max(1.0);
     let monthly_tokens = (tokens as f64 * factor).round() as u64;
-    let api_monthly = crate::detect::scale(spend, factor);
+    let api_monthly = spend.scale(factor);
     let tps = host.tokens_per_second.max(f64::MIN_POSITIVE);
     let busy_hours = monthly_tokens as f64 / (tps * 3600.0);
     let gpu_hours = busy_hours.max(host.min_gpus as f64 * MONTH_HOURS);
-    let self_host_monthly = crate::detect::scale(host.gpu_hour, gpu_hours);
+    let self_host_monthly = host.gpu_hour.scale(gpu_hours);
     let per_mtok = |m: Money, t: f64| {
         if t > 0.0 {
-            crate::detect::scale(m, 1e6 / t)
+            m.scale(1e6 / t)
         } else {
             Money::ZERO
         }
     };
     let api_per_mtok = per_mtok(api_monthly, monthly_tokens as f64);
-    let self_host_per_mtok = crate::detect::scale(host.gpu_hour, 1e6 / (tps * 3600.0));
+    let self_host_per_mtok = host.gpu_hour.scale(1e6 / (tps * 3600.0));
     // API cost grows with tokens at api_per_mtok; self-hosting at its
     // per-token rate above the always-on floor.
-    let floor = crate::detect::scale(host.gpu_hour, host.min_gpus as f64 * MONTH_HOURS);
+    let floor = host.gpu_hour.scale(host.min_gpus as f64 * MONTH_HOURS);
     let break_even_tokens = if api_per_mtok > self_host_per_mtok {
         let api_rate = api_per_mtok.picos() as f64 / 1e6;
         let host_rate = self_host_per_mtok.picos() as f64 / 1e6;

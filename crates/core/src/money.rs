@@ -112,6 +112,13 @@ impl Money {
     pub fn abs(self) -> Money {
         Money(self.0.abs())
     }
+
+    /// `self × factor`, computed in `f64` and rounded to a whole pico-dollar
+    /// (half away from zero). For estimates only (a saving scaled to a
+    /// month, a rate times fractional hours), never for sums.
+    pub fn scale(self, factor: f64) -> Money {
+        Money((self.0 as f64 * factor).round() as i128)
+    }
 }
 
 /// Parses a decimal (optionally with an exponent) into an integer scaled by
@@ -244,6 +251,21 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In the JSON Schema, the decimal string [`Money`] serializes as.
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+\\.[0-9]{2,12}$",
+            "description": "Exact US dollars as a decimal string (up to 12 decimals, at least 2), e.g. \"12.345678901234\". Parse it as a decimal, not a float, if you sum it."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +314,18 @@ mod tests {
             Money::from_picos(999_995_000_000_000).to_cents_string(),
             "$1,000.00"
         );
+    }
+
+    #[test]
+    fn scale_rounds_once_to_the_nearest_pico() {
+        let m = Money::from_picos(1_000);
+        assert_eq!(m.scale(1.5), Money::from_picos(1_500));
+        assert_eq!(Money::from_picos(3).scale(0.5), Money::from_picos(2));
+        assert_eq!(Money::from_picos(-3).scale(0.5), Money::from_picos(-2));
+        assert_eq!(Money::from_picos(7).scale(1.0 / 3.0), Money::from_picos(2));
+        // $10 over 10 days, scaled to a 30-day month.
+        let ten = Money::parse_usd("10").unwrap();
+        assert_eq!(ten.scale(30.0 / 10.0), Money::parse_usd("30").unwrap());
     }
 
     #[test]

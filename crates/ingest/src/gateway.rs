@@ -160,8 +160,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// Which object a key was found in decides what unknown keys mean.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
     Top,
     /// `request` / `response` of a logged pair: unknown keys are ignored.
     Nested,
@@ -682,7 +682,7 @@ fn field_by_meaning(key: &str) -> Field {
 
 /// `status`: text, or an HTTP code (as a number or digits) that goes to
 /// `http_status` unless that is already set.
-fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
+pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
     if let Lenient::Value(text) = &v {
         // Only text starting with a digit, `+` or possible whitespace (an
         // ASCII control or space, or any non-ASCII byte) can trim to a
@@ -704,7 +704,7 @@ fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 /// Prompt text (`messages`, `prompt`, `system` …) as its raw JSON: only
 /// fingerprints are kept, and the borrowed raw JSON itself (a pointer and a
 /// length, no copy) for `--include-prompts`.
-fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
+pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
     // No prompt at all: LiteLLM's spend logs write `"messages": {}` on every
     // row when prompts are not stored, which must not read as one prompt
     // repeated on every call.
@@ -755,7 +755,7 @@ fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
 /// What a key inside a usage object is: a token count's slot, a nested
 /// object of more counts (`*_details`, `cache_creation`), or neither.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UsageKey {
+pub(crate) enum UsageKey {
     PromptTokens,
     CompletionTokens,
     InputTokens,
@@ -777,7 +777,7 @@ enum UsageKey {
     Other,
 }
 
-fn usage_key(key: &str) -> UsageKey {
+pub(crate) fn usage_key(key: &str) -> UsageKey {
     match key {
         "prompt_tokens" => UsageKey::PromptTokens,
         "completion_tokens" => UsageKey::CompletionTokens,
@@ -803,7 +803,7 @@ fn usage_key(key: &str) -> UsageKey {
 }
 
 /// Fills the count's slot unless an earlier key already did.
-fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
+pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
     let slot = match key {
         UsageKey::PromptTokens => &mut u.prompt_tokens,
         UsageKey::CompletionTokens => &mut u.completion_tokens,
@@ -940,7 +940,7 @@ impl<'de> Deserialize<'de> for ErrorField<'de> {
 }
 
 /// The error kind of an `error` that is not an object.
-fn error_kind(v: Scalar<'_>) -> Lenient<Cow<'_, str>> {
+pub(crate) fn error_kind(v: Scalar<'_>) -> Lenient<Cow<'_, str>> {
     match v {
         Scalar::Null | Scalar::Bool(false) => Lenient::Missing,
         Scalar::Bool(true) | Scalar::F64(_) | Scalar::Container => {
@@ -958,7 +958,7 @@ fn is_error_kind_key(key: &Lenient<Cow<'_, str>>) -> bool {
 }
 
 /// An `error` object without a usable `type`/`code` is still an error.
-fn error_object_kind(kind: Lenient<Cow<'_, str>>) -> Lenient<Cow<'_, str>> {
+pub(crate) fn error_object_kind(kind: Lenient<Cow<'_, str>>) -> Lenient<Cow<'_, str>> {
     if kind.is_present() {
         kind
     } else {
@@ -1033,7 +1033,7 @@ impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
 }
 
 /// Some exporters store tags as a JSON-encoded string.
-fn push_text_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, text: &str) {
+pub(crate) fn push_text_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, text: &str) {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
         push_value_tags(out, &value);
     }
@@ -1367,6 +1367,83 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
         scan_map(s, l, scope, depth, None, &mut NoKeys)
     } else {
         s.scalar().map(|_| ())
+    }
+}
+
+/// What the gateway reader does with one scalar value of a key whose
+/// meaning is `f` (in a `metadata` object when `metadata`): the arms of
+/// [`scan_map`] for a value already read, for readers that get values one
+/// at a time (the Parquet column reader, [`crate::columns`]). Containers
+/// arrive as [`Scalar::Container`]; `usage`, `error`, `tags` and prompt
+/// objects, whose content matters, are the caller's.
+pub(crate) fn set_field<'a>(
+    l: &mut RawLine<'a>,
+    f: Field,
+    key: &'a str,
+    v: Scalar<'a>,
+    metadata: bool,
+) {
+    fn first<T>(slot: &mut Lenient<T>, read: impl FnOnce() -> Lenient<T>) {
+        if !slot.is_present() {
+            *slot = read();
+        }
+    }
+    match f {
+        Field::Timestamp => first(&mut l.timestamp.0, || v.time()),
+        Field::RequestId => first(&mut l.request_id.0, || v.label()),
+        Field::Provider => first(&mut l.provider.0, || v.label()),
+        Field::Model => first(&mut l.model.0, || v.label()),
+        Field::Feature => first(&mut l.feature.0, || v.label()),
+        Field::Route => first(&mut l.route.0, || v.label()),
+        Field::Team => first(&mut l.team.0, || v.label()),
+        Field::User => first(&mut l.user.0, || v.label()),
+        Field::Session => first(&mut l.session.0, || v.label()),
+        Field::Turn => first(&mut l.turn.0, || v.count()),
+        Field::Status => {
+            if !l.status.0.is_present() {
+                set_status(l, v.label());
+            }
+        }
+        Field::HttpStatus => first(&mut l.http_status.0, || v.count()),
+        Field::Error => {
+            let kind = error_kind(v);
+            if !l.error_kind.0.is_present() {
+                l.error_kind = LStr(kind);
+            }
+        }
+        Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
+        Field::Attempt => first(&mut l.attempt.0, || v.count()),
+        Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
+        Field::Usage => {
+            if v != Scalar::Null {
+                l.usage.prompt_tokens = Lenient::WrongType;
+            }
+        }
+        Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
+        Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
+        Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
+        Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
+        Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
+        Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
+        Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
+        Field::PromptHash => first(&mut l.prompt_hash.0, || v.label()),
+        Field::PrefixHash => first(&mut l.prefix_hash.0, || v.label()),
+        Field::PrefixTokens => first(&mut l.prefix_tokens.0, || v.count()),
+        Field::Cost => first(&mut l.cost.0, || LMoney::from_label(v.label()).0),
+        Field::Tags => {
+            if let Scalar::Str(text) = v {
+                push_text_tags(&mut l.tags, &text);
+            }
+        }
+        // Prompt values are kept as raw JSON: the caller's (`set_text`).
+        Field::Messages | Field::Prompt | Field::System => {}
+        Field::Metadata | Field::Nested | Field::Other => {
+            if metadata {
+                if let Lenient::Value(v) = v.label() {
+                    l.tags.push((Cow::Borrowed(key), v));
+                }
+            }
+        }
     }
 }
 

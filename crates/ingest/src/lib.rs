@@ -12,6 +12,7 @@
 
 pub mod claude_code;
 pub mod codex;
+pub(crate) mod columns;
 pub mod container;
 pub mod dedup;
 pub mod fields;

@@ -362,16 +362,7 @@ impl Mapping {
     /// in the convention the mapping declares.
     fn apply_tokens(&self, raw: &mut RawLine<'_>, v: &Value) {
         let c = &self.config;
-        let any = [
-            &c.input_tokens,
-            &c.cached_read_tokens,
-            &c.cache_write_tokens,
-            &c.cache_write_1h_tokens,
-            &c.output_tokens,
-            &c.reasoning_tokens,
-        ]
-        .iter()
-        .any(|p| p.is_some());
+        let any = c.token_paths().iter().any(|p| p.is_some());
         if !any {
             return;
         }
@@ -381,14 +372,7 @@ impl Mapping {
                 None => Lenient::Missing,
             }
         };
-        let values = [
-            get(&c.input_tokens),
-            get(&c.cached_read_tokens),
-            get(&c.cache_write_tokens),
-            get(&c.cache_write_1h_tokens),
-            get(&c.output_tokens),
-            get(&c.reasoning_tokens),
-        ];
+        let values = c.token_paths().map(get);
         self.set_tokens(raw, values);
     }
 
@@ -466,6 +450,19 @@ impl Mapping {
 }
 
 impl MappingConfig {
+    /// The token paths, in the order of [`Mapping::set_tokens`]: input,
+    /// cached read, cache write, 1-hour cache write, output, reasoning.
+    pub(crate) fn token_paths(&self) -> [&Option<Paths>; 6] {
+        [
+            &self.input_tokens,
+            &self.cached_read_tokens,
+            &self.cache_write_tokens,
+            &self.cache_write_1h_tokens,
+            &self.output_tokens,
+            &self.reasoning_tokens,
+        ]
+    }
+
     fn named_paths(&self) -> Vec<(&'static str, &Paths)> {
         let mut out = Vec::new();
         macro_rules! p {

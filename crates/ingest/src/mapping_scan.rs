@@ -130,7 +130,7 @@ struct Same {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Check {
+pub(crate) enum Check {
     None,
     /// `status`: the gateway moves a numeric status to `http_status`, the
     /// mapping does not; equal only when the gateway kept it as the status.
@@ -143,7 +143,7 @@ enum Check {
 /// The raw field a mapped value goes to, and its conversion (those of
 /// `Mapping::apply`).
 #[derive(Clone, Copy, Debug)]
-enum Slot {
+pub(crate) enum Slot {
     RequestId,
     Provider,
     Model,
@@ -170,7 +170,7 @@ enum Slot {
 }
 
 impl Slot {
-    fn set<'a>(self, raw: &mut RawLine<'a>, x: Scalar<'a>) {
+    pub(crate) fn set<'a>(self, raw: &mut RawLine<'a>, x: Scalar<'a>) {
         match self {
             Slot::RequestId => raw.request_id = LStr(x.label()),
             Slot::Provider => raw.provider = LStr(x.label()),
@@ -202,7 +202,7 @@ impl Slot {
 /// A mapped field as [`Compiled::new`] lists them: its paths, slot, the
 /// gateway meaning of the same field, the meanings that write it, and the
 /// check on the gateway's reading.
-type Plan<'c> = (&'c Option<Paths>, Slot, Field, &'static [Field], Check);
+pub(crate) type Plan<'c> = (&'c Option<Paths>, Slot, Field, &'static [Field], Check);
 
 fn bit(f: Field) -> u64 {
     1u64 << (f as u32)
@@ -219,7 +219,7 @@ fn nested_bits() -> u64 {
 }
 
 /// The ways of grouping `segs` into keys, in the order `lookup` tries them.
-fn groupings(segs: &[&str]) -> Vec<Vec<String>> {
+pub(crate) fn groupings(segs: &[&str]) -> Vec<Vec<String>> {
     let mut out = vec![vec![segs.join(".")]];
     for k in 1..segs.len() {
         let head = segs[..k].join(".");
@@ -229,6 +229,128 @@ fn groupings(segs: &[&str]) -> Vec<Vec<String>> {
         }
     }
     out
+}
+
+/// The mapped fields with a slot of their own, each with its paths, slot,
+/// gateway meaning, the meanings that write it, and the check on the
+/// gateway's reading.
+pub(crate) fn table(c: &MappingConfig) -> [Plan<'_>; 23] {
+    use Field as F;
+    [
+        (
+            &c.request_id,
+            Slot::RequestId,
+            F::RequestId,
+            &[F::RequestId],
+            Check::None,
+        ),
+        (
+            &c.provider,
+            Slot::Provider,
+            F::Provider,
+            &[F::Provider],
+            Check::None,
+        ),
+        (&c.model, Slot::Model, F::Model, &[F::Model], Check::None),
+        (
+            &c.feature,
+            Slot::Feature,
+            F::Feature,
+            &[F::Feature],
+            Check::None,
+        ),
+        (&c.route, Slot::Route, F::Route, &[F::Route], Check::None),
+        (&c.team, Slot::Team, F::Team, &[F::Team], Check::None),
+        (&c.user, Slot::User, F::User, &[F::User], Check::None),
+        (
+            &c.session,
+            Slot::Session,
+            F::Session,
+            &[F::Session],
+            Check::None,
+        ),
+        (&c.turn, Slot::Turn, F::Turn, &[F::Turn], Check::None),
+        (
+            &c.status,
+            Slot::Status,
+            F::Status,
+            &[F::Status],
+            Check::StatusKept,
+        ),
+        (
+            &c.error_kind,
+            Slot::ErrorKind,
+            F::ErrorKind,
+            &[F::ErrorKind, F::Error],
+            Check::None,
+        ),
+        (
+            &c.http_status,
+            Slot::HttpStatus,
+            F::HttpStatus,
+            &[F::HttpStatus],
+            Check::StatusNotCode,
+        ),
+        (
+            &c.attempt,
+            Slot::Attempt,
+            F::Attempt,
+            &[F::Attempt],
+            Check::None,
+        ),
+        (
+            &c.retry_of,
+            Slot::RetryOf,
+            F::RetryOf,
+            &[F::RetryOf],
+            Check::None,
+        ),
+        (
+            &c.finish_reason,
+            Slot::FinishReason,
+            F::FinishReason,
+            &[F::FinishReason],
+            Check::None,
+        ),
+        (
+            &c.max_tokens,
+            Slot::MaxTokens,
+            F::MaxTokens,
+            &[F::MaxTokens],
+            Check::None,
+        ),
+        (
+            &c.prompt_fingerprint,
+            Slot::PromptHash,
+            F::PromptHash,
+            &[F::PromptHash],
+            Check::None,
+        ),
+        (
+            &c.prefix_fingerprint,
+            Slot::PrefixHash,
+            F::PrefixHash,
+            &[F::PrefixHash],
+            Check::None,
+        ),
+        (
+            &c.prefix_tokens,
+            Slot::PrefixTokens,
+            F::PrefixTokens,
+            &[F::PrefixTokens],
+            Check::None,
+        ),
+        (
+            &c.latency_ms,
+            Slot::Latency,
+            F::Latency,
+            &[F::Latency],
+            Check::None,
+        ),
+        (&c.ttft_ms, Slot::Ttft, F::Ttft, &[F::Ttft], Check::None),
+        (&c.batch, Slot::Batch, F::Batch, &[F::Batch], Check::None),
+        (&c.cost, Slot::Cost, F::Cost, &[F::Cost], Check::None),
+    ]
 }
 
 impl Compiled {
@@ -256,122 +378,7 @@ impl Compiled {
             same_tags: false,
             tokens: None,
         };
-        use Field as F;
-        let table: [Plan<'_>; 23] = [
-            (
-                &c.request_id,
-                Slot::RequestId,
-                F::RequestId,
-                &[F::RequestId],
-                Check::None,
-            ),
-            (
-                &c.provider,
-                Slot::Provider,
-                F::Provider,
-                &[F::Provider],
-                Check::None,
-            ),
-            (&c.model, Slot::Model, F::Model, &[F::Model], Check::None),
-            (
-                &c.feature,
-                Slot::Feature,
-                F::Feature,
-                &[F::Feature],
-                Check::None,
-            ),
-            (&c.route, Slot::Route, F::Route, &[F::Route], Check::None),
-            (&c.team, Slot::Team, F::Team, &[F::Team], Check::None),
-            (&c.user, Slot::User, F::User, &[F::User], Check::None),
-            (
-                &c.session,
-                Slot::Session,
-                F::Session,
-                &[F::Session],
-                Check::None,
-            ),
-            (&c.turn, Slot::Turn, F::Turn, &[F::Turn], Check::None),
-            (
-                &c.status,
-                Slot::Status,
-                F::Status,
-                &[F::Status],
-                Check::StatusKept,
-            ),
-            (
-                &c.error_kind,
-                Slot::ErrorKind,
-                F::ErrorKind,
-                &[F::ErrorKind, F::Error],
-                Check::None,
-            ),
-            (
-                &c.http_status,
-                Slot::HttpStatus,
-                F::HttpStatus,
-                &[F::HttpStatus],
-                Check::StatusNotCode,
-            ),
-            (
-                &c.attempt,
-                Slot::Attempt,
-                F::Attempt,
-                &[F::Attempt],
-                Check::None,
-            ),
-            (
-                &c.retry_of,
-                Slot::RetryOf,
-                F::RetryOf,
-                &[F::RetryOf],
-                Check::None,
-            ),
-            (
-                &c.finish_reason,
-                Slot::FinishReason,
-                F::FinishReason,
-                &[F::FinishReason],
-                Check::None,
-            ),
-            (
-                &c.max_tokens,
-                Slot::MaxTokens,
-                F::MaxTokens,
-                &[F::MaxTokens],
-                Check::None,
-            ),
-            (
-                &c.prompt_fingerprint,
-                Slot::PromptHash,
-                F::PromptHash,
-                &[F::PromptHash],
-                Check::None,
-            ),
-            (
-                &c.prefix_fingerprint,
-                Slot::PrefixHash,
-                F::PrefixHash,
-                &[F::PrefixHash],
-                Check::None,
-            ),
-            (
-                &c.prefix_tokens,
-                Slot::PrefixTokens,
-                F::PrefixTokens,
-                &[F::PrefixTokens],
-                Check::None,
-            ),
-            (
-                &c.latency_ms,
-                Slot::Latency,
-                F::Latency,
-                &[F::Latency],
-                Check::None,
-            ),
-            (&c.ttft_ms, Slot::Ttft, F::Ttft, &[F::Ttft], Check::None),
-            (&c.batch, Slot::Batch, F::Batch, &[F::Batch], Check::None),
-            (&c.cost, Slot::Cost, F::Cost, &[F::Cost], Check::None),
-        ];
+        let table = table(c);
         for (paths, slot, field, sources, check) in table {
             let Some(paths) = paths else { continue };
             let lookup = t.lookup(paths)?;
@@ -390,7 +397,15 @@ impl Compiled {
             // them it reads a timestamp as the gateway does.
             let plain = c.timestamp_unit.is_none() && !has_origin;
             let same = plain
-                .then(|| Compiled::same(paths, &lookup, F::Timestamp, &[F::Timestamp], Check::None))
+                .then(|| {
+                    Compiled::same(
+                        paths,
+                        &lookup,
+                        Field::Timestamp,
+                        &[Field::Timestamp],
+                        Check::None,
+                    )
+                })
                 .flatten();
             t.timestamp = Some((lookup, same));
         }
@@ -405,14 +420,7 @@ impl Compiled {
             t.tags.push((key.clone(), lookup));
         }
         t.same_tags = Compiled::same_tags(c);
-        let token_paths = [
-            &c.input_tokens,
-            &c.cached_read_tokens,
-            &c.cache_write_tokens,
-            &c.cache_write_1h_tokens,
-            &c.output_tokens,
-            &c.reasoning_tokens,
-        ];
+        let token_paths = c.token_paths();
         if token_paths.iter().any(|p| p.is_some()) {
             let mut out: [Lookup; 6] = Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {
@@ -978,7 +986,7 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// `Mapping::timestamp` for a scanned value.
-fn time(m: &Mapping, x: Scalar<'_>) -> LTime {
+pub(crate) fn time(m: &Mapping, x: Scalar<'_>) -> LTime {
     let number = match &x {
         Scalar::U64(n) => Some(*n as f64),
         Scalar::I64(n) => Some(*n as f64),

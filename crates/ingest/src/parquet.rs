@@ -1,59 +1,48 @@
-//! Streaming Parquet reader: turns a Parquet file into batches of JSON objects, in bounded memory.
+//! Parquet files, read with arrow-rs: opening, the cell values every reader
+//! sees, and the conversion of rows to JSON objects.
 //!
-//! # Why rows become `serde_json::Value`
-//! The rest of the ingest crate maps one log row, given as a JSON object, onto the canonical call
-//! record; JSONL lines are parsed into the same shape. So a Parquet row must come out exactly like
-//! the equivalent JSON object: strings stay strings, integers stay exact (`u64`/`i64`), a struct
-//! column becomes a nested object (so `usage.prompt_tokens` paths work), a list becomes an array,
-//! and null values are *omitted* (a missing key and a null are the same to the mapper). Column
-//! names containing dots stay literal keys. Full conversion table: see [`read_parquet`].
+//! Two readers share this module. The column reader
+//! ([`crate::columns`]) decodes only the columns a plan names and fills the
+//! gateway reader's staging record straight from the Arrow arrays; it reads
+//! gateway-shaped and `[mapping]`ed files. Every other file (a Langfuse,
+//! Helicone or OTLP export written as Parquet, or a file whose shape the
+//! plan cannot follow) goes through [`read_parquet`], which turns rows into
+//! JSON objects for the line readers. Both convert a value through
+//! [`Values::get`], so a cell means the same to both (the conversion table
+//! is on [`read_parquet`]).
 //!
-//! # How memory stays bounded
-//! We do not use `ParquetReader::finish` (it memory-maps the whole file and concatenates every
-//! row group into one `DataFrame`), nor `ParquetReader::with_slice` per batch (it re-reads the
-//! footer on every call and, depending on the parallel strategy, decodes every earlier row group
-//! with an empty range). polars 0.55 has no batched Parquet reader in `polars-io` any more (the
-//! streaming engine lives behind the heavy `lazy`/`new_streaming` features). Instead:
-//!
-//! 1. Check the `PAR1` magic bytes ourselves, so a non-Parquet or truncated file gets a precise
-//!    error, then let polars parse the footer (`ParquetReader::get_metadata`/`schema`).
-//! 2. Plan every column once from the Arrow schema: which JSON conversion it gets, which Arrow
-//!    type to ask the decoder for, and whether it is skipped (binary) or unsupported (error
-//!    *before* any data is decoded, naming the column).
-//! 3. For each row group, `seek` + read only the byte ranges of the column chunks we need (skipped
-//!    binary columns are never read), decode them with polars' own page decoder
-//!    (`polars_io::parquet::read::_internal::to_deserializer`, the same function
-//!    `ParquetReader` uses internally) into one `Series` per column.
-//! 4. Slice that row group into windows of at most `batch_rows` rows and convert each window
-//!    column-wise (each `Series` is downcast once per batch, no per-cell `AnyValue`) into JSON
-//!    objects, then hand the batch to the callback, which may stop the read early.
-//!
-//! Peak memory is therefore one row group's compressed chunks + its decoded columns + one batch
-//! of JSON objects, independent of the number of row groups in the file. (The footer metadata,
-//! a few hundred bytes per column chunk, is the only thing that grows with the file.) A single
-//! huge row group is decoded in one piece: Parquet pages cannot be decoded from the middle of a
-//! column chunk through polars' public API, so the row group is the decoding unit; only the much
-//! larger JSON form is bounded by `batch_rows`.
-//!
-//! # Types and polars features
-//! The workspace builds polars with only `parquet`, `dtype-slim` and `dtype-struct`. Instead of
-//! enabling more polars dtypes (each one recompiles all of polars), the planner asks the decoder
-//! for a wider physical type where that is lossless: `Int8`/`Int16` are decoded as `Int32`,
-//! `UInt8`/`UInt16` as `UInt32`, `Time32`/`Time64`/`Duration` as plain integers (the unit is kept
-//! in the plan), dictionary-encoded (categorical) columns as their value type, extension types
-//! as their storage type. What cannot be represented without more polars features (decimals,
-//! which need `dtype-decimal`; 128-bit integers; intervals; unions) is rejected with
-//! [`ParquetError::UnsupportedColumn`] before any data is read.
+//! # Memory
+//! A row group is decoded in batches of rows over the projected columns
+//! only (`ProjectionMask::leaves`): one batch of decoded columns, plus the
+//! compressed chunks of the row group's projected columns, per reader. The
+//! footer metadata is the only thing that grows with the file.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use polars::io::parquet::read::_internal::to_deserializer;
-use polars::prelude::{
-    ArrowDataType, ArrowField, ArrowTimeUnit, DataType, ParquetReader, SerReader, Series, TimeUnit,
+use ::parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
 };
+use ::parquet::arrow::ProjectionMask;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Decimal256Type, DurationMicrosecondType,
+    DurationMillisecondType, DurationNanosecondType, DurationSecondType, Float16Type, Float32Type,
+    Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, Time32MillisecondType,
+    Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
+
+use crate::fields::Scalar;
 
 /// One batch of rows handed to the `on_batch` callback of [`read_parquet`].
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +79,11 @@ pub enum ParquetError {
     #[error("{}: truncated or corrupt parquet footer ({reason}); the file was probably cut off while being written or copied, re-export or re-download it", .path.display())]
     CorruptFooter { path: PathBuf, reason: String },
 
-    /// The footer is fine but the data of a column chunk could not be read or decoded.
-    #[error("{}: corrupt parquet data in row group {row_group}, column '{column}' ({reason}); re-export the file", .path.display())]
+    /// The footer is fine but the data of a row group could not be read or decoded.
+    #[error("{}: corrupt parquet data in row group {row_group} ({reason}); re-export the file", .path.display())]
     CorruptData {
         path: PathBuf,
         row_group: usize,
-        column: String,
         reason: String,
     },
 
@@ -116,177 +104,113 @@ pub enum ParquetError {
     },
 }
 
-/// Reads a Parquet file in bounded memory (one row group, or a slice of at most `batch_rows` rows, at a time)
-/// and hands each batch of rows, converted to JSON objects, to `on_batch`. Stops early if on_batch returns false.
-///
-/// Batches never straddle row groups, so a batch may be shorter than `batch_rows`; a
-/// `batch_rows` of 0 is treated as 1. Batches arrive in file order and `first_row` is the file
-/// row index of the first row. Rows with every value null are still delivered, as `{}`.
-///
-/// Conversion (null values are omitted from objects, but kept as `null` inside arrays):
-///
-/// | Parquet / Arrow type                   | JSON                                            |
-/// |----------------------------------------|-------------------------------------------------|
-/// | string, categorical / dictionary       | string                                          |
-/// | int8..int64, uint8..uint64             | number (exact)                                  |
-/// | float, double                          | number; NaN and ±inf become null                |
-/// | bool                                   | bool                                            |
-/// | timestamp (any unit, with or without tz) | RFC 3339 UTC string, e.g. `2024-05-01T12:00:00.5Z` |
-/// | date                                   | `"YYYY-MM-DD"`                                  |
-/// | time of day                            | `"HH:MM:SS[.fraction]"`                         |
-/// | duration                               | integer milliseconds (truncated toward zero)    |
-/// | struct                                 | nested object                                   |
-/// | list, fixed-size list, map             | array (a map is an array of `{key, value}`)     |
-/// | binary, fixed-size binary              | skipped, listed in [`ParquetStats::skipped_columns`] |
-/// | decimal, int128, interval              | [`ParquetError::UnsupportedColumn`]             |
-///
-/// Timestamps with a time zone are stored in Parquet as UTC instants, so they are rendered in
-/// UTC without shifting; timestamps without a time zone are rendered as if they were UTC.
-/// Timestamps and dates outside chrono's range become null.
-pub fn read_parquet(
-    path: &Path,
-    batch_rows: usize,
-    mut on_batch: impl FnMut(ParquetBatch) -> bool,
-) -> Result<ParquetStats, ParquetError> {
-    let batch_rows = batch_rows.max(1);
-    let io_err = |source| ParquetError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::open(path).map_err(io_err)?;
-    let file_len = file.metadata().map_err(io_err)?.len();
-    check_magic(path, &mut file, file_len)?;
+/// An opened Parquet file: its path and footer, parsed once and shared by
+/// every reader of its row groups.
+#[derive(Clone, Debug)]
+pub struct ParquetFile {
+    path: PathBuf,
+    meta: ArrowReaderMetadata,
+}
 
-    let footer_err = |e: polars::prelude::PolarsError| ParquetError::CorruptFooter {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let (metadata, schema) = {
-        let mut reader = ParquetReader::new(&mut file);
-        let metadata = reader.get_metadata().map_err(footer_err)?.clone();
-        let schema = reader.schema().map_err(footer_err)?;
-        (metadata, schema)
-    };
-
-    // Plan every column before decoding anything, so unsupported types fail fast.
-    let mut stats = ParquetStats::default();
-    let mut columns: Vec<PlannedColumn> = Vec::new();
-    for field in schema.iter_values() {
-        let name = field.name.to_string();
-        let planned = plan(&field.dtype, &name, &mut stats.skipped_columns).map_err(|dtype| {
-            ParquetError::UnsupportedColumn {
+impl ParquetFile {
+    /// Checks the magic bytes (so a non-Parquet or cut file gets a precise
+    /// error) and parses the footer.
+    pub fn open(path: &Path) -> Result<ParquetFile, ParquetError> {
+        let mut file = File::open(path).map_err(|e| io_error(path, e))?;
+        let len = file.metadata().map_err(|e| io_error(path, e))?.len();
+        check_magic(path, &mut file, len)?;
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| {
+            ParquetError::CorruptFooter {
                 path: path.to_path_buf(),
-                column: name.clone(),
-                dtype,
+                reason: e.to_string(),
             }
         })?;
-        match planned {
-            None => stats.skipped_columns.push(name),
-            Some((target, plan)) => {
-                stats.columns.push(name.clone());
-                columns.push(PlannedColumn {
-                    key: name,
-                    field: ArrowField::new(field.name.clone(), target, field.is_nullable),
-                    plan,
-                });
-            }
-        }
+        Ok(ParquetFile {
+            path: path.to_path_buf(),
+            meta,
+        })
     }
 
-    let mut first_row: u64 = 0;
-    for (rg_idx, rg) in metadata.row_groups.iter().enumerate() {
-        let n_rows = rg.num_rows();
-        stats.row_groups += 1;
-        if n_rows == 0 {
-            continue;
-        }
-
-        // Decode the row group, one Series per planned column.
-        let mut decoded: Vec<(&PlannedColumn, Series)> = Vec::with_capacity(columns.len());
-        for col in &columns {
-            let data_err = |reason: String| ParquetError::CorruptData {
-                path: path.to_path_buf(),
-                row_group: rg_idx,
-                column: col.key.clone(),
-                reason,
-            };
-            let Some(chunks) = rg.columns_under_root_iter(col.field.name.as_str()) else {
-                continue; // column absent from this row group: all null, i.e. omitted
-            };
-            let mut buffers = Vec::new();
-            for chunk in chunks {
-                let range = chunk.byte_range();
-                if range.end > file_len || range.start > range.end {
-                    return Err(data_err(format!(
-                        "column chunk at bytes {}..{} lies outside the {file_len}-byte file",
-                        range.start, range.end
-                    )));
-                }
-                let mut bytes = Vec::with_capacity((range.end - range.start) as usize);
-                file.seek(SeekFrom::Start(range.start))
-                    .and_then(|_| {
-                        (&mut file)
-                            .take(range.end - range.start)
-                            .read_to_end(&mut bytes)
-                    })
-                    .map_err(io_err)?;
-                if bytes.len() as u64 != range.end - range.start {
-                    return Err(data_err("file ended inside a column chunk".into()));
-                }
-                buffers.push((chunk, bytes.into()));
-            }
-            let field = col.field.clone();
-            // polars' decoders may panic on malformed pages; turn that into an error.
-            let arrays = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                to_deserializer(buffers, field, None).map(|(arrays, _)| arrays)
-            }))
-            .map_err(|_| data_err("the page decoder panicked on malformed data".into()))?
-            .map_err(|e| data_err(e.to_string()))?;
-            let column =
-                Series::try_from((&col.field, arrays)).map_err(|e| data_err(e.to_string()))?;
-            if column.len() != n_rows {
-                return Err(data_err(format!(
-                    "decoded {} values, the footer says {n_rows} rows",
-                    column.len()
-                )));
-            }
-            decoded.push((col, column));
-        }
-
-        // Hand it out in windows of at most batch_rows rows, converting column-wise.
-        let mut offset = 0usize;
-        while offset < n_rows {
-            let len = batch_rows.min(n_rows - offset);
-            let mut rows: Vec<Map<String, Value>> = (0..len).map(|_| Map::new()).collect();
-            for (col, column) in &decoded {
-                let values =
-                    convert(&column.slice(offset as i64, len), &col.plan).map_err(|reason| {
-                        ParquetError::CorruptData {
-                            path: path.to_path_buf(),
-                            row_group: rg_idx,
-                            column: col.key.clone(),
-                            reason,
-                        }
-                    })?;
-                for (row, value) in rows.iter_mut().zip(values) {
-                    if !value.is_null() {
-                        row.insert(col.key.clone(), value);
-                    }
-                }
-            }
-            let batch = ParquetBatch {
-                first_row: first_row + offset as u64,
-                rows: rows.into_iter().map(Value::Object).collect(),
-            };
-            stats.rows += len as u64;
-            offset += len;
-            if !on_batch(batch) {
-                return Ok(stats);
-            }
-        }
-        first_row += n_rows as u64;
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    Ok(stats)
+
+    /// The Arrow schema of the file's columns.
+    pub fn schema(&self) -> &SchemaRef {
+        self.meta.schema()
+    }
+
+    /// Each row group's row count and compressed size, in file order.
+    pub fn row_groups(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.meta.metadata().row_groups().iter().map(|rg| {
+            (
+                rg.num_rows().max(0) as u64,
+                rg.compressed_size().max(0) as u64,
+            )
+        })
+    }
+
+    /// A reader of one row group over the given Parquet leaf columns,
+    /// `batch_rows` rows at a time. It opens the file anew: the decoders of
+    /// several row groups run on several threads, and a cloned `File`
+    /// would share one read position.
+    pub fn row_group(
+        &self,
+        row_group: usize,
+        leaves: &[usize],
+        batch_rows: usize,
+    ) -> Result<RowGroupReader<'_>, ParquetError> {
+        let file = File::open(&self.path).map_err(|e| io_error(&self.path, e))?;
+        let mask = ProjectionMask::leaves(self.meta.parquet_schema(), leaves.iter().copied());
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+            .with_projection(mask)
+            .with_row_groups(vec![row_group])
+            .with_batch_size(batch_rows.max(1))
+            .build()
+            .map_err(|e| self.corrupt(row_group, e.to_string()))?;
+        Ok(RowGroupReader {
+            reader,
+            row_group,
+            file: self,
+        })
+    }
+
+    fn corrupt(&self, row_group: usize, reason: String) -> ParquetError {
+        ParquetError::CorruptData {
+            path: self.path.clone(),
+            row_group,
+            reason,
+        }
+    }
+}
+
+/// The decoded batches of one row group (see [`ParquetFile::row_group`]).
+pub struct RowGroupReader<'f> {
+    reader: ParquetRecordBatchReader,
+    row_group: usize,
+    file: &'f ParquetFile,
+}
+
+impl Iterator for RowGroupReader<'_> {
+    type Item = Result<RecordBatch, ParquetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // A decoder that panics on malformed pages is an error, not a crash.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.reader.next()))
+            .unwrap_or_else(|_| {
+                Some(Err(arrow_schema::ArrowError::ParquetError(
+                    "the page decoder panicked on malformed data".into(),
+                )))
+            })?;
+        Some(next.map_err(|e| self.file.corrupt(self.row_group, e.to_string())))
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> ParquetError {
+    ParquetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Distinguishes "not Parquet" from "Parquet, but cut off" using the 4-byte magic at both ends.
@@ -296,19 +220,15 @@ fn check_magic(path: &Path, file: &mut File, file_len: u64) -> Result<(), Parque
         path: path.to_path_buf(),
         reason,
     };
-    let io_err = |source| ParquetError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let mut head = [0u8; 4];
     let mut tail = [0u8; 4];
     if file_len >= 4 {
         file.seek(SeekFrom::Start(0))
             .and_then(|_| file.read_exact(&mut head))
-            .map_err(io_err)?;
+            .map_err(|e| io_error(path, e))?;
         file.seek(SeekFrom::End(-4))
             .and_then(|_| file.read_exact(&mut tail))
-            .map_err(io_err)?;
+            .map_err(|e| io_error(path, e))?;
     }
     if &head != MAGIC {
         return Err(not_parquet(if file_len < 4 {
@@ -334,637 +254,667 @@ fn check_magic(path: &Path, file: &mut File, file_len: u64) -> Result<(), Parque
     Ok(())
 }
 
-/// A top-level column we convert: its JSON key, the Arrow field we ask the decoder for, and how
-/// to turn the decoded values into JSON.
-struct PlannedColumn {
-    key: String,
-    field: ArrowField,
-    plan: Plan,
-}
-
-/// How decoded values become JSON. Decided once per file from the Arrow schema.
-#[derive(Debug, Clone)]
-enum Plan {
-    /// Arrow `Null` type: every value is null.
-    Null,
-    Bool,
-    /// Signed integers, decoded as Int32 or Int64.
-    Int,
-    /// Unsigned integers, decoded as UInt32 or UInt64.
-    UInt,
-    Float,
-    Str,
-    /// Days since the epoch (polars `Date`).
-    Date,
-    /// polars `Datetime`, any unit; rendered as RFC 3339 UTC.
-    Datetime,
-    /// Integer duration in the given unit, rendered as integer milliseconds.
-    Duration(ArrowTimeUnit),
-    /// Integer time of day in the given unit, rendered as `HH:MM:SS[.fraction]`.
-    Time(ArrowTimeUnit),
-    /// Binary nested in a struct: decoded (Parquet needs all leaves) but omitted.
-    Skip,
-    Struct(Vec<(String, Plan)>),
-    List(Box<Plan>),
-}
-
-/// Plans one Arrow type. Returns the Arrow type to request from the decoder and the conversion,
-/// `Ok(None)` if the value should be skipped (binary), or `Err(type description)` if unsupported.
-/// Nested skipped fields are appended to `skipped` as dotted paths.
-fn plan(
-    dtype: &ArrowDataType,
-    path: &str,
-    skipped: &mut Vec<String>,
-) -> Result<Option<(ArrowDataType, Plan)>, String> {
-    use ArrowDataType as A;
-    let planned = match dtype {
-        A::Null => (A::Null, Plan::Null),
-        A::Boolean => (A::Boolean, Plan::Bool),
-        A::Int8 | A::Int16 | A::Int32 => (A::Int32, Plan::Int),
-        A::Int64 => (A::Int64, Plan::Int),
-        A::UInt8 | A::UInt16 | A::UInt32 => (A::UInt32, Plan::UInt),
-        A::UInt64 => (A::UInt64, Plan::UInt),
-        A::Float32 => (A::Float32, Plan::Float),
-        A::Float64 => (A::Float64, Plan::Float),
-        A::Utf8 | A::LargeUtf8 | A::Utf8View => (A::Utf8View, Plan::Str),
-        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => return Ok(None),
-        A::Date32 => (A::Date32, Plan::Date),
-        A::Date64 => (A::Date64, Plan::Datetime),
-        // The zone is display metadata only: Parquet stores tz-aware timestamps as UTC instants.
-        A::Timestamp(unit, _tz) => (A::Timestamp(*unit, None), Plan::Datetime),
-        A::Duration(unit) => (A::Int64, Plan::Duration(*unit)),
-        A::Time32(unit) => (A::Int32, Plan::Time(*unit)),
-        A::Time64(unit) => (A::Int64, Plan::Time(*unit)),
-        A::Dictionary(_, values, _) => return plan(values, path, skipped),
-        A::Extension(ext) => return plan(&ext.inner, path, skipped),
-        A::List(inner) | A::LargeList(inner) | A::FixedSizeList(inner, _) => {
-            // A list of binary is skipped as a whole.
-            let Some((inner_target, inner_plan)) = plan(&inner.dtype, path, skipped)? else {
-                return Ok(None);
-            };
-            let inner_field = ArrowField::new(inner.name.clone(), inner_target, inner.is_nullable);
-            (
-                A::LargeList(Box::new(inner_field)),
-                Plan::List(Box::new(inner_plan)),
-            )
-        }
-        A::Struct(fields) => {
-            let mut targets = Vec::with_capacity(fields.len());
-            let mut plans = Vec::with_capacity(fields.len());
-            for f in fields {
-                let sub_path = format!("{path}.{}", f.name);
-                match plan(&f.dtype, &sub_path, skipped)? {
-                    Some((target, p)) => {
-                        targets.push(ArrowField::new(f.name.clone(), target, f.is_nullable));
-                        plans.push((f.name.to_string(), p));
-                    }
-                    None => {
-                        // Parquet decodes a struct from all its leaves, so keep decoding the
-                        // binary field but never emit it.
-                        let keep = match &f.dtype {
-                            A::FixedSizeBinary(n) => A::FixedSizeBinary(*n),
-                            _ => A::BinaryView,
-                        };
-                        if !matches!(
-                            f.dtype,
-                            A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_)
-                        ) {
-                            // e.g. a list of binary: we cannot decode it without its real shape.
-                            return Err(format!(
-                                "{} (field '{}' is a nested binary list)",
-                                describe(dtype),
-                                f.name
-                            ));
-                        }
-                        skipped.push(sub_path);
-                        targets.push(ArrowField::new(f.name.clone(), keep, f.is_nullable));
-                        plans.push((f.name.to_string(), Plan::Skip));
-                    }
-                }
-            }
-            (A::Struct(targets), Plan::Struct(plans))
-        }
-        other => return Err(describe(other)),
-    };
-    Ok(Some(planned))
-}
-
-fn describe(dtype: &ArrowDataType) -> String {
-    format!("{dtype:?}").to_lowercase()
-}
-
-/// Converts one column window to JSON values, one per row; nulls are `Value::Null`.
-fn convert(s: &Series, plan: &Plan) -> Result<Vec<Value>, String> {
-    let e = |err: polars::prelude::PolarsError| err.to_string();
-    if s.is_empty() {
-        return Ok(Vec::new());
+/// How many Parquet leaf columns an Arrow type spans (the leaves of a
+/// file's schema are its Arrow fields' leaves in depth-first order).
+pub(crate) fn leaf_count(dtype: &DataType) -> usize {
+    match dtype {
+        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+        | DataType::Map(f, _) => leaf_count(f.data_type()),
+        _ => 1,
     }
-    let values = match plan {
-        Plan::Null | Plan::Skip => vec![Value::Null; s.len()],
-        Plan::Bool => s.bool().map_err(e)?.iter().map(opt(Value::Bool)).collect(),
-        Plan::Int => match s.dtype() {
-            DataType::Int32 => s.i32().map_err(e)?.iter().map(opt(Value::from)).collect(),
-            _ => s.i64().map_err(e)?.iter().map(opt(Value::from)).collect(),
-        },
-        Plan::UInt => match s.dtype() {
-            DataType::UInt32 => s.u32().map_err(e)?.iter().map(opt(Value::from)).collect(),
-            _ => s.u64().map_err(e)?.iter().map(opt(Value::from)).collect(),
-        },
-        Plan::Float => match s.dtype() {
-            // Go through the shortest decimal form so 0.1f32 becomes 0.1, not 0.10000000149.
-            DataType::Float32 => s
-                .f32()
-                .map_err(e)?
-                .iter()
-                .map(|v| {
-                    v.map_or(Value::Null, |v| {
-                        float(v.to_string().parse().unwrap_or(f64::NAN))
-                    })
-                })
-                .collect(),
-            _ => s
-                .f64()
-                .map_err(e)?
-                .iter()
-                .map(|v| v.map_or(Value::Null, float))
-                .collect(),
-        },
-        Plan::Str => s
-            .str()
-            .map_err(e)?
-            .iter()
-            .map(|v| v.map_or(Value::Null, |v| Value::String(v.to_owned())))
-            .collect(),
-        Plan::Date => s
-            .date()
-            .map_err(e)?
-            .physical()
-            .iter()
-            .map(|v| {
-                v.and_then(|days| {
-                    chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
-                })
-                .map_or(Value::Null, |d| Value::String(d.to_string()))
-            })
-            .collect(),
-        Plan::Datetime => {
-            let ca = s.datetime().map_err(e)?;
-            let unit = ca.time_unit();
-            ca.physical()
-                .iter()
-                .map(|v| {
-                    v.and_then(|v| datetime(v, unit))
-                        .map_or(Value::Null, Value::String)
-                })
-                .collect()
+}
+
+/// Whether values of this type are never read (binary blobs: request
+/// bodies, embeddings).
+pub(crate) fn is_binary(dtype: &DataType) -> bool {
+    match dtype {
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => true,
+        DataType::Dictionary(_, v) => is_binary(v),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            is_binary(f.data_type())
         }
-        Plan::Duration(unit) => {
-            let to_ms = |v: i64| match unit {
-                ArrowTimeUnit::Second => v.checked_mul(1000),
-                ArrowTimeUnit::Millisecond => Some(v),
-                ArrowTimeUnit::Microsecond => Some(v / 1_000),
-                ArrowTimeUnit::Nanosecond => Some(v / 1_000_000),
-            };
-            s.i64()
-                .map_err(e)?
-                .iter()
-                .map(|v| v.and_then(to_ms).map_or(Value::Null, Value::from))
-                .collect()
+        _ => false,
+    }
+}
+
+/// One value as the readers see it: a [`Scalar`], or an instant (a
+/// timestamp column), which the column reader takes as it is and the JSON
+/// form writes as RFC 3339 text that reads back to the same instant.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Scalar(Scalar<'a>),
+    Instant(DateTime<Utc>),
+}
+
+impl<'a> Cell<'a> {
+    pub(crate) fn into_scalar(self) -> Scalar<'a> {
+        match self {
+            Cell::Scalar(s) => s,
+            Cell::Instant(t) => Scalar::Str(Cow::Owned(rfc3339(t))),
         }
-        Plan::Time(unit) => {
-            let ints: Vec<Option<i64>> = match s.dtype() {
-                DataType::Int32 => s
-                    .i32()
-                    .map_err(e)?
-                    .iter()
-                    .map(|v| v.map(i64::from))
-                    .collect(),
-                _ => s.i64().map_err(e)?.iter().collect(),
-            };
-            ints.into_iter()
-                .map(|v| {
-                    v.and_then(|v| time_of_day(v, *unit))
-                        .map_or(Value::Null, Value::String)
-                })
-                .collect()
+    }
+
+    fn into_json(self) -> Value {
+        match self.into_scalar() {
+            Scalar::Null | Scalar::Container => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::U64(n) => Value::from(n),
+            Scalar::I64(n) => Value::from(n),
+            Scalar::F64(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Scalar::Str(s) => Value::String(s.into_owned()),
         }
-        Plan::Struct(fields) => {
-            let ca = s.struct_().map_err(e)?;
-            let mut field_values = Vec::with_capacity(fields.len());
-            for (series, (name, plan)) in ca.fields_as_series().iter().zip(fields) {
-                if !matches!(plan, Plan::Skip) {
-                    field_values.push((name, convert(series, plan)?.into_iter()));
-                }
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A column's values, downcast once per batch, with the validity of the
+/// column and of every struct it is nested in.
+pub(crate) struct Values<'a> {
+    nulls: Option<NullBuffer>,
+    col: Col<'a>,
+}
+
+enum Col<'a> {
+    /// Never read: the `Null` type, binary blobs.
+    Absent,
+    Bool(&'a arrow_array::BooleanArray),
+    I8(&'a PrimitiveArray<Int8Type>),
+    I16(&'a PrimitiveArray<Int16Type>),
+    I32(&'a PrimitiveArray<Int32Type>),
+    I64(&'a PrimitiveArray<Int64Type>),
+    U8(&'a PrimitiveArray<UInt8Type>),
+    U16(&'a PrimitiveArray<UInt16Type>),
+    U32(&'a PrimitiveArray<UInt32Type>),
+    U64(&'a PrimitiveArray<UInt64Type>),
+    F16(&'a PrimitiveArray<Float16Type>),
+    F32(&'a PrimitiveArray<Float32Type>),
+    F64(&'a PrimitiveArray<Float64Type>),
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    Utf8View(&'a arrow_array::StringViewArray),
+    /// Dictionary-encoded: each row's index into `values`.
+    Dict(Vec<usize>, Box<Values<'a>>),
+    Decimal128(&'a PrimitiveArray<Decimal128Type>, i8),
+    Decimal256(&'a PrimitiveArray<Decimal256Type>, i8),
+    /// Integers in a time unit: timestamps, durations, times of day.
+    Timestamp(&'a [i64], TimeUnit),
+    Duration(&'a [i64], TimeUnit),
+    Time32(&'a [i32], TimeUnit),
+    Time64(&'a [i64], TimeUnit),
+    Date32(&'a PrimitiveArray<Date32Type>),
+    Date64(&'a PrimitiveArray<Date64Type>),
+    /// Struct, list, map: an object or array, as far as a scalar goes.
+    Nested,
+}
+
+impl<'a> Values<'a> {
+    /// The values of `array`, nested in structs whose combined validity is
+    /// `parents`. An `Err` describes a type no reader can convert.
+    pub(crate) fn new(array: &'a dyn Array, parents: Option<&NullBuffer>) -> Result<Self, String> {
+        use DataType as D;
+        let nulls = NullBuffer::union(parents, array.logical_nulls().as_ref());
+        let unit_values = |unit: &TimeUnit| -> &'a [i64] {
+            match unit {
+                TimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+                TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().values(),
+                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().values(),
+                TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().values(),
             }
-            let valid = s.is_not_null();
-            valid
-                .iter()
-                .map(|is_valid| {
-                    let mut obj = Map::new();
-                    for (name, values) in field_values.iter_mut() {
-                        let v = values.next().unwrap_or(Value::Null);
-                        if !v.is_null() {
-                            obj.insert((*name).clone(), v);
-                        }
+        };
+        let col = match array.data_type() {
+            D::Null => Col::Absent,
+            dt if is_binary(dt) => Col::Absent,
+            D::Boolean => Col::Bool(array.as_boolean()),
+            D::Int8 => Col::I8(array.as_primitive()),
+            D::Int16 => Col::I16(array.as_primitive()),
+            D::Int32 => Col::I32(array.as_primitive()),
+            D::Int64 => Col::I64(array.as_primitive()),
+            D::UInt8 => Col::U8(array.as_primitive()),
+            D::UInt16 => Col::U16(array.as_primitive()),
+            D::UInt32 => Col::U32(array.as_primitive()),
+            D::UInt64 => Col::U64(array.as_primitive()),
+            D::Float16 => Col::F16(array.as_primitive()),
+            D::Float32 => Col::F32(array.as_primitive()),
+            D::Float64 => Col::F64(array.as_primitive()),
+            D::Utf8 => Col::Utf8(array.as_string()),
+            D::LargeUtf8 => Col::LargeUtf8(array.as_string()),
+            D::Utf8View => Col::Utf8View(array.as_string_view()),
+            D::Dictionary(_, _) => {
+                let dict = array
+                    .as_any_dictionary_opt()
+                    .ok_or_else(|| describe(array.data_type()))?;
+                let values = Values::new(dict.values().as_ref(), None)?;
+                // `normalized_keys` clamps a null key to 0: the
+                // dictionary's own validity (in `nulls`) covers it.
+                Col::Dict(dict.normalized_keys(), Box::new(values))
+            }
+            D::Decimal128(_, scale) => Col::Decimal128(array.as_primitive(), *scale),
+            D::Decimal256(_, scale) => Col::Decimal256(array.as_primitive(), *scale),
+            D::Timestamp(unit, _) => Col::Timestamp(unit_values(unit), *unit),
+            D::Duration(unit) => Col::Duration(
+                match unit {
+                    TimeUnit::Second => array.as_primitive::<DurationSecondType>().values(),
+                    TimeUnit::Millisecond => {
+                        array.as_primitive::<DurationMillisecondType>().values()
                     }
-                    if is_valid == Some(true) {
-                        Value::Object(obj)
-                    } else {
-                        Value::Null
+                    TimeUnit::Microsecond => {
+                        array.as_primitive::<DurationMicrosecondType>().values()
                     }
-                })
-                .collect()
+                    TimeUnit::Nanosecond => array.as_primitive::<DurationNanosecondType>().values(),
+                },
+                *unit,
+            ),
+            D::Time32(unit) => Col::Time32(
+                match unit {
+                    TimeUnit::Second => array.as_primitive::<Time32SecondType>().values(),
+                    _ => array.as_primitive::<Time32MillisecondType>().values(),
+                },
+                *unit,
+            ),
+            D::Time64(unit) => Col::Time64(
+                match unit {
+                    TimeUnit::Microsecond => array.as_primitive::<Time64MicrosecondType>().values(),
+                    _ => array.as_primitive::<Time64NanosecondType>().values(),
+                },
+                *unit,
+            ),
+            D::Date32 => Col::Date32(array.as_primitive()),
+            D::Date64 => Col::Date64(array.as_primitive()),
+            D::Struct(_) | D::List(_) | D::LargeList(_) | D::FixedSizeList(_, _) | D::Map(_, _) => {
+                Col::Nested
+            }
+            other => return Err(describe(other)),
+        };
+        Ok(Values { nulls, col })
+    }
+
+    /// A column that is not there: every value is missing.
+    pub(crate) fn absent() -> Values<'static> {
+        Values {
+            nulls: None,
+            col: Col::Absent,
         }
-        Plan::List(inner_plan) => {
-            let ca = s.list().map_err(e)?.rechunk();
-            let arr = ca.downcast_as_array();
-            let offsets = arr.offsets().as_slice();
-            let start = offsets.first().copied().unwrap_or(0);
-            let end = offsets.last().copied().unwrap_or(0);
-            let inner = ca.get_inner().slice(start, (end - start) as usize);
-            let mut inner_values = convert(&inner, inner_plan)?.into_iter();
-            let valid = s.is_not_null();
-            offsets
-                .windows(2)
-                .zip(valid.iter())
-                .map(|(w, is_valid)| {
-                    let items: Vec<Value> =
-                        inner_values.by_ref().take((w[1] - w[0]) as usize).collect();
-                    if is_valid == Some(true) {
-                        Value::Array(items)
-                    } else {
-                        Value::Null
-                    }
-                })
-                .collect()
+    }
+
+    /// Whether row `i` holds a value (it and every struct around it are
+    /// valid), whatever its type.
+    #[inline]
+    pub(crate) fn is_valid(&self, i: usize) -> bool {
+        !matches!(self.col, Col::Absent) && self.nulls.as_ref().is_none_or(|n| n.is_valid(i))
+    }
+
+    /// Row `i`'s value; `None` where the JSON form omits the key (null, a
+    /// NaN or infinite float, a timestamp out of range, a binary blob).
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<Cell<'a>> {
+        if !self.is_valid(i) {
+            return None;
         }
+        let s = |v: Scalar<'a>| Some(Cell::Scalar(v));
+        let signed = |v: i64| {
+            Some(Cell::Scalar(if v >= 0 {
+                Scalar::U64(v as u64)
+            } else {
+                Scalar::I64(v)
+            }))
+        };
+        match &self.col {
+            Col::Absent => None,
+            Col::Bool(a) => s(Scalar::Bool(a.value(i))),
+            Col::I8(a) => signed(a.value(i).into()),
+            Col::I16(a) => signed(a.value(i).into()),
+            Col::I32(a) => signed(a.value(i).into()),
+            Col::I64(a) => signed(a.value(i)),
+            Col::U8(a) => s(Scalar::U64(a.value(i).into())),
+            Col::U16(a) => s(Scalar::U64(a.value(i).into())),
+            Col::U32(a) => s(Scalar::U64(a.value(i).into())),
+            Col::U64(a) => s(Scalar::U64(a.value(i))),
+            Col::F16(a) => float32(a.value(i).to_f32()),
+            Col::F32(a) => float32(a.value(i)),
+            Col::F64(a) => float(a.value(i)),
+            Col::Utf8(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
+            Col::LargeUtf8(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
+            Col::Utf8View(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
+            Col::Dict(keys, values) => values.get(keys[i]),
+            Col::Decimal128(a, scale) => s(Scalar::Str(Cow::Owned(decimal(
+                a.value(i).to_string(),
+                *scale,
+            )))),
+            Col::Decimal256(a, scale) => s(Scalar::Str(Cow::Owned(decimal(
+                a.value(i).to_string(),
+                *scale,
+            )))),
+            Col::Timestamp(v, unit) => instant(v[i], *unit).map(Cell::Instant),
+            Col::Duration(v, unit) => {
+                let ms = match unit {
+                    TimeUnit::Second => v[i].checked_mul(1000)?,
+                    TimeUnit::Millisecond => v[i],
+                    TimeUnit::Microsecond => v[i] / 1_000,
+                    TimeUnit::Nanosecond => v[i] / 1_000_000,
+                };
+                signed(ms)
+            }
+            Col::Time32(v, unit) => time_of_day(v[i].into(), *unit).map(text),
+            Col::Time64(v, unit) => time_of_day(v[i], *unit).map(text),
+            Col::Date32(a) => {
+                let day =
+                    chrono::NaiveDate::from_num_days_from_ce_opt(a.value(i).checked_add(719_163)?)?;
+                Some(text(day.to_string()))
+            }
+            Col::Date64(a) => instant(a.value(i), TimeUnit::Millisecond).map(Cell::Instant),
+            Col::Nested => s(Scalar::Container),
+        }
+    }
+}
+
+fn text(s: String) -> Cell<'static> {
+    Cell::Scalar(Scalar::Str(Cow::Owned(s)))
+}
+
+/// Finite floats; NaN and infinities are null.
+fn float(v: f64) -> Option<Cell<'static>> {
+    v.is_finite().then_some(Cell::Scalar(Scalar::F64(v)))
+}
+
+/// Through the shortest decimal form, so 0.1f32 is 0.1, not 0.10000000149.
+fn float32(v: f32) -> Option<Cell<'static>> {
+    float(v.to_string().parse().unwrap_or(f64::NAN))
+}
+
+/// An unscaled decimal integer's digits with the point put back: exact.
+fn decimal(digits: String, scale: i8) -> String {
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", digits.as_str()),
     };
-    Ok(values)
+    if scale <= 0 {
+        let zeros = "0".repeat(usize::from(scale.unsigned_abs()));
+        return format!("{sign}{digits}{zeros}");
+    }
+    let scale = usize::from(scale.unsigned_abs());
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
 }
 
-fn opt<T>(f: impl Fn(T) -> Value) -> impl Fn(Option<T>) -> Value {
-    move |v| v.map_or(Value::Null, &f)
+fn instant(v: i64, unit: TimeUnit) -> Option<DateTime<Utc>> {
+    match unit {
+        TimeUnit::Second => DateTime::from_timestamp(v, 0),
+        TimeUnit::Millisecond => DateTime::from_timestamp_millis(v),
+        TimeUnit::Microsecond => DateTime::from_timestamp_micros(v),
+        TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(v)),
+    }
 }
 
-/// Finite floats become numbers, NaN and infinities become null.
-fn float(v: f64) -> Value {
-    Number::from_f64(v).map_or(Value::Null, Value::Number)
-}
-
-fn datetime(v: i64, unit: TimeUnit) -> Option<String> {
-    let dt = match unit {
-        TimeUnit::Nanoseconds => chrono::DateTime::from_timestamp_nanos(v),
-        TimeUnit::Microseconds => chrono::DateTime::from_timestamp_micros(v)?,
-        TimeUnit::Milliseconds => chrono::DateTime::from_timestamp_millis(v)?,
-    };
-    Some(dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-}
-
-fn time_of_day(v: i64, unit: ArrowTimeUnit) -> Option<String> {
+fn time_of_day(v: i64, unit: TimeUnit) -> Option<String> {
     let per_sec: i64 = match unit {
-        ArrowTimeUnit::Second => 1,
-        ArrowTimeUnit::Millisecond => 1_000,
-        ArrowTimeUnit::Microsecond => 1_000_000,
-        ArrowTimeUnit::Nanosecond => 1_000_000_000,
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
     };
     let secs = u32::try_from(v.div_euclid(per_sec)).ok()?;
     let nanos = u32::try_from(v.rem_euclid(per_sec) * (1_000_000_000 / per_sec)).ok()?;
     chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos).map(|t| t.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use std::fs;
+fn describe(dtype: &DataType) -> String {
+    format!("{dtype:?}").to_lowercase()
+}
 
-    use polars::prelude::{
-        DataFrame, IntoColumn, IntoSeries, ListChunked, NamedFrom, ParquetWriter, StructChunked,
-        TimeZone,
-    };
-    use serde_json::json;
-
-    use super::*;
-
-    fn write(dir: &Path, name: &str, mut df: DataFrame, row_group_size: Option<usize>) -> PathBuf {
-        let path = dir.join(name);
-        let file = File::create(&path).unwrap();
-        ParquetWriter::new(file)
-            .with_row_group_size(row_group_size)
-            .finish(&mut df)
-            .unwrap();
-        path
+/// Checks that every value of a type can be converted, nested ones too.
+/// Binary leaves are left out of the projection and listed in `skipped`.
+fn plan_json(
+    dtype: &DataType,
+    path: &str,
+    first_leaf: usize,
+    leaves: &mut Vec<usize>,
+    skipped: &mut Vec<String>,
+) -> Result<(), String> {
+    use DataType as D;
+    if is_binary(dtype) {
+        skipped.push(path.to_string());
+        return Ok(());
     }
-
-    fn frame(columns: Vec<Series>) -> DataFrame {
-        DataFrame::new_infer_height(columns.into_iter().map(|s| s.into_column()).collect()).unwrap()
-    }
-
-    fn read_all(path: &Path, batch_rows: usize) -> (Vec<ParquetBatch>, ParquetStats) {
-        let mut batches = Vec::new();
-        let stats = read_parquet(path, batch_rows, |b| {
-            batches.push(b);
-            true
-        })
-        .unwrap();
-        (batches, stats)
-    }
-
-    #[test]
-    fn flat_columns_of_every_type() {
-        let dir = tempfile::tempdir().unwrap();
-        let df = frame(vec![
-            Series::new("model".into(), &[Some("gpt-4o"), None, Some("")]),
-            Series::new("i64".into(), &[Some(i64::MIN), Some(-1), None]),
-            Series::new("i32".into(), &[Some(7i32), None, Some(-7)]),
-            Series::new("u64".into(), &[Some(u64::MAX), None, Some(0)]),
-            Series::new(
-                "f64".into(),
-                &[Some(1.5f64), Some(f64::NAN), Some(f64::INFINITY)],
-            ),
-            Series::new("f32".into(), &[Some(0.1f32), None, Some(-2.0)]),
-            Series::new("ok".into(), &[Some(true), Some(false), None]),
-            polars::prelude::Int64Chunked::new(
-                "ts_ms".into(),
-                &[Some(1_714_564_800_500i64), None, Some(0)],
-            )
-            .into_datetime(TimeUnit::Milliseconds, None)
-            .into_series(),
-            // Stored as UTC instants; the zone must not shift the output.
-            polars::prelude::Int64Chunked::new(
-                "ts_tz".into(),
-                &[Some(1_714_564_800_000_001i64), None, None],
-            )
-            .into_datetime(
-                TimeUnit::Microseconds,
-                TimeZone::opt_try_new(Some("Europe/Berlin")).unwrap(),
-            )
-            .into_series(),
-            polars::prelude::Int64Chunked::new(
-                "ts_ns".into(),
-                &[Some(1_714_564_800_123_456_789i64), None, None],
-            )
-            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-            .into_series(),
-            polars::prelude::Int32Chunked::new("day".into(), &[Some(19_844i32), None, Some(-1)])
-                .into_date()
-                .into_series(),
-            polars::prelude::Int64Chunked::new(
-                "latency".into(),
-                &[Some(1_234_567i64), None, Some(-1_500)],
-            )
-            .into_duration(TimeUnit::Microseconds)
-            .into_series(),
-            Series::new(
-                "raw".into(),
-                &[Some(&b"\x00\x01"[..]), None, Some(&b"x"[..])],
-            ),
-            Series::new("usage.total_tokens".into(), &[Some(10u64), None, Some(3)]),
-            Series::new("nothing".into(), &[None::<i64>, None, None]),
-        ]);
-        let path = write(dir.path(), "flat.parquet", df, None);
-        let (batches, stats) = read_all(&path, 100);
-
-        assert_eq!(batches.len(), 1);
-        assert_eq!(batches[0].first_row, 0);
-        assert_eq!(
-            batches[0].rows,
-            vec![
-                json!({
-                    "model": "gpt-4o", "i64": i64::MIN, "i32": 7, "u64": u64::MAX, "f64": 1.5,
-                    "f32": 0.1, "ok": true, "ts_ms": "2024-05-01T12:00:00.500Z",
-                    "ts_tz": "2024-05-01T12:00:00.000001Z",
-                    "ts_ns": "2024-05-01T12:00:00.123456789Z", "day": "2024-05-01",
-                    "latency": 1234, "usage.total_tokens": 10
-                }),
-                json!({"i64": -1, "ok": false}),
-                json!({
-                    "model": "", "i32": -7, "u64": 0, "f32": -2.0,
-                    "ts_ms": "1970-01-01T00:00:00Z", "day": "1969-12-31", "latency": -1,
-                    "usage.total_tokens": 3
-                }),
-            ]
-        );
-        assert_eq!(stats.rows, 3);
-        assert_eq!(stats.row_groups, 1);
-        assert_eq!(stats.skipped_columns, vec!["raw".to_string()]);
-        assert_eq!(
-            stats.columns,
-            [
-                "model",
-                "i64",
-                "i32",
-                "u64",
-                "f64",
-                "f32",
-                "ok",
-                "ts_ms",
-                "ts_tz",
-                "ts_ns",
-                "day",
-                "latency",
-                "usage.total_tokens",
-                "nothing"
-            ]
-            .map(String::from)
-        );
-        // Exactness: u64::MAX and i64::MIN survive as integers, not floats.
-        assert!(batches[0].rows[0]["u64"].is_u64());
-        assert!(batches[0].rows[0]["i64"].is_i64());
-    }
-
-    #[test]
-    fn struct_and_list_columns_nest() {
-        let dir = tempfile::tempdir().unwrap();
-        let prompt = Series::new(
-            "prompt_tokens".into(),
-            &[Some(100u64), Some(5), None, Some(1)],
-        );
-        let completion = Series::new(
-            "completion_tokens".into(),
-            &[Some(20u64), None, None, Some(2)],
-        );
-        let body = Series::new("body".into(), &[Some(&b"ab"[..]), None, None, None]);
-        let usage = StructChunked::from_series(
-            "usage".into(),
-            4,
-            [&prompt, &completion, &body].into_iter(),
-        )
-        .unwrap()
-        .into_series();
-        let tags: ListChunked = vec![
-            Some(Series::new("".into(), &[Some("a"), None])),
-            Some(Series::new("".into(), Vec::<&str>::new())),
-            None,
-            Some(Series::new("".into(), &["b"])),
-        ]
-        .into_iter()
-        .collect();
-        let nums: ListChunked = vec![
-            Some(Series::new("".into(), &[1i64, 2])),
-            None,
-            Some(Series::new("".into(), &[3i64])),
-            Some(Series::new("".into(), &[4i64, 5, 6])),
-        ]
-        .into_iter()
-        .collect();
-        let df = frame(vec![
-            Series::new("id".into(), &[0i64, 1, 2, 3]),
-            usage,
-            tags.with_name("tags".into()).into_series(),
-            nums.with_name("nums".into()).into_series(),
-        ]);
-        let path = write(dir.path(), "nested.parquet", df, None);
-
-        let expected = vec![
-            json!({"id": 0, "usage": {"prompt_tokens": 100, "completion_tokens": 20}, "tags": ["a", null], "nums": [1, 2]}),
-            json!({"id": 1, "usage": {"prompt_tokens": 5}, "tags": []}),
-            json!({"id": 2, "usage": {}, "nums": [3]}),
-            json!({"id": 3, "usage": {"prompt_tokens": 1, "completion_tokens": 2}, "tags": ["b"], "nums": [4, 5, 6]}),
-        ];
-        // Whole row group at once, and sliced into windows (exercises sliced struct/list arrays).
-        for batch_rows in [10, 3, 1] {
-            let (batches, stats) = read_all(&path, batch_rows);
-            let rows: Vec<Value> = batches.into_iter().flat_map(|b| b.rows).collect();
-            assert_eq!(rows, expected, "batch_rows = {batch_rows}");
-            assert_eq!(stats.skipped_columns, vec!["usage.body".to_string()]);
-        }
-    }
-
-    #[test]
-    fn row_groups_arrive_in_order_in_bounded_batches() {
-        let dir = tempfile::tempdir().unwrap();
-        let n = 1000u64;
-        let ids: Vec<u64> = (0..n).collect();
-        let names: Vec<String> = (0..n).map(|i| format!("req-{i}")).collect();
-        let df = frame(vec![
-            Series::new("id".into(), &ids),
-            Series::new("name".into(), &names),
-        ]);
-        let path = write(dir.path(), "groups.parquet", df, Some(100));
-
-        let (batches, stats) = read_all(&path, 30);
-        assert_eq!(
-            stats.row_groups, 10,
-            "writer should have produced 10 row groups"
-        );
-        assert_eq!(stats.rows, n);
-        // 100 rows per group in windows of 30: 30, 30, 30, 10, never straddling a group.
-        assert_eq!(batches.len(), 40);
-        let mut next = 0u64;
-        for b in &batches {
-            assert!(!b.rows.is_empty() && b.rows.len() <= 30);
-            assert_eq!(b.first_row, next);
-            assert_eq!(
-                b.first_row / 100,
-                (b.first_row + b.rows.len() as u64 - 1) / 100
-            );
-            for (k, row) in b.rows.iter().enumerate() {
-                let i = b.first_row + k as u64;
-                assert_eq!(row, &json!({"id": i, "name": format!("req-{i}")}));
+    match dtype {
+        D::Struct(fields) => {
+            let mut leaf = first_leaf;
+            for f in fields {
+                plan_json(
+                    f.data_type(),
+                    &format!("{path}.{}", f.name()),
+                    leaf,
+                    leaves,
+                    skipped,
+                )?;
+                leaf += leaf_count(f.data_type());
             }
-            next += b.rows.len() as u64;
+            Ok(())
         }
-        assert_eq!(next, n);
-
-        // batch_rows larger than a row group: one batch per row group.
-        let (batches, _) = read_all(&path, 1_000_000);
-        assert_eq!(
-            batches.iter().map(|b| b.rows.len()).collect::<Vec<_>>(),
-            vec![100; 10]
-        );
-    }
-
-    #[test]
-    fn early_stop() {
-        let dir = tempfile::tempdir().unwrap();
-        let ids: Vec<i64> = (0..500).collect();
-        let df = frame(vec![Series::new("id".into(), &ids)]);
-        let path = write(dir.path(), "stop.parquet", df, Some(100));
-        let mut calls = 0;
-        let stats = read_parquet(&path, 40, |b| {
-            calls += 1;
-            assert_eq!(b.first_row, 40 * (calls - 1));
-            calls < 2
-        })
-        .unwrap();
-        assert_eq!(calls, 2);
-        assert_eq!(stats.rows, 80);
-        assert_eq!(stats.row_groups, 1);
-    }
-
-    #[test]
-    fn not_parquet_truncated_and_corrupt_files_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let never = |_: ParquetBatch| -> bool { panic!("no batch expected") };
-
-        let text = dir.path().join("calls.jsonl");
-        fs::write(&text, "{\"model\":\"gpt-4o\"}\n").unwrap();
-        let err = read_parquet(&text, 10, never).unwrap_err();
-        assert!(matches!(err, ParquetError::NotParquet { .. }), "{err:?}");
-        let msg = err.to_string();
-        assert!(
-            msg.contains("calls.jsonl") && msg.contains("not a parquet file"),
-            "{msg}"
-        );
-
-        let empty = dir.path().join("empty.parquet");
-        fs::write(&empty, "").unwrap();
-        let err = read_parquet(&empty, 10, never).unwrap_err();
-        assert!(matches!(err, ParquetError::NotParquet { .. }), "{err:?}");
-
-        let ids: Vec<i64> = (0..2000).collect();
-        let good = write(
-            dir.path(),
-            "good.parquet",
-            frame(vec![Series::new("id".into(), &ids)]),
-            Some(500),
-        );
-        let bytes = fs::read(&good).unwrap();
-
-        let truncated = dir.path().join("truncated.parquet");
-        fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-        let err = read_parquet(&truncated, 10, never).unwrap_err();
-        assert!(matches!(err, ParquetError::CorruptFooter { .. }), "{err:?}");
-        assert!(err.to_string().contains("truncated"), "{err}");
-
-        // Magic bytes intact but the footer itself is garbage.
-        let mut garbage = b"PAR1".to_vec();
-        garbage.extend_from_slice(&[0xff; 64]);
-        garbage.extend_from_slice(&40u32.to_le_bytes());
-        garbage.extend_from_slice(b"PAR1");
-        let bad_footer = dir.path().join("bad_footer.parquet");
-        fs::write(&bad_footer, &garbage).unwrap();
-        let err = read_parquet(&bad_footer, 10, never).unwrap_err();
-        assert!(matches!(err, ParquetError::CorruptFooter { .. }), "{err:?}");
-
-        // Footer intact, data pages overwritten: an error (or garbage values), never a panic.
-        let mut smashed = bytes.clone();
-        for b in &mut smashed[4..bytes.len() / 2] {
-            *b = 0xA5;
+        D::List(f) | D::LargeList(f) | D::FixedSizeList(f, _) | D::Map(f, _) => {
+            plan_json(f.data_type(), path, first_leaf, leaves, skipped)
         }
-        let smashed_path = dir.path().join("smashed.parquet");
-        fs::write(&smashed_path, &smashed).unwrap();
-        let result = std::panic::catch_unwind(|| read_parquet(&smashed_path, 10, |_| true));
-        match result {
-            Ok(Err(ParquetError::CorruptData {
-                row_group, column, ..
-            })) => {
-                assert_eq!((row_group, column.as_str()), (0, "id"));
-            }
-            other => panic!("expected CorruptData, got {other:?}"),
+        D::Dictionary(_, values) => {
+            check_scalar(values)?;
+            leaves.push(first_leaf);
+            Ok(())
         }
-
-        let missing = dir.path().join("missing.parquet");
-        let err = read_parquet(&missing, 10, never).unwrap_err();
-        assert!(matches!(err, ParquetError::Io { .. }), "{err:?}");
-    }
-
-    #[test]
-    fn time_of_day_formatting() {
-        assert_eq!(
-            time_of_day(3_723_500, ArrowTimeUnit::Millisecond).unwrap(),
-            "01:02:03.500"
-        );
-        assert_eq!(time_of_day(0, ArrowTimeUnit::Second).unwrap(), "00:00:00");
-        assert_eq!(time_of_day(-1, ArrowTimeUnit::Second), None);
+        other => {
+            check_scalar(other)?;
+            leaves.push(first_leaf);
+            Ok(())
+        }
     }
 }
+
+fn check_scalar(dtype: &DataType) -> Result<(), String> {
+    use DataType as D;
+    match dtype {
+        D::Null
+        | D::Boolean
+        | D::Int8
+        | D::Int16
+        | D::Int32
+        | D::Int64
+        | D::UInt8
+        | D::UInt16
+        | D::UInt32
+        | D::UInt64
+        | D::Float16
+        | D::Float32
+        | D::Float64
+        | D::Utf8
+        | D::LargeUtf8
+        | D::Utf8View
+        | D::Decimal128(_, _)
+        | D::Decimal256(_, _)
+        | D::Timestamp(_, _)
+        | D::Duration(_)
+        | D::Time32(_)
+        | D::Time64(_)
+        | D::Date32
+        | D::Date64 => Ok(()),
+        other => Err(describe(other)),
+    }
+}
+
+/// The JSON form of every row of `array` (nested in structs of validity
+/// `parents`); nulls are `Value::Null`.
+fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>, String> {
+    let n = array.len();
+    let nulls = NullBuffer::union(parents, array.logical_nulls().as_ref());
+    let valid = |i: usize| nulls.as_ref().is_none_or(|b| b.is_valid(i));
+    let nested = |children: Vec<(String, Vec<Value>)>| -> Vec<Value> {
+        let mut columns: Vec<_> = children
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter()))
+            .collect();
+        (0..n)
+            .map(|i| {
+                let mut obj = Map::new();
+                for (name, values) in columns.iter_mut() {
+                    let v = values.next().unwrap_or(Value::Null);
+                    if !v.is_null() {
+                        obj.insert(name.clone(), v);
+                    }
+                }
+                if valid(i) {
+                    Value::Object(obj)
+                } else {
+                    Value::Null
+                }
+            })
+            .collect()
+    };
+    let lists = |offsets: Vec<usize>, items: Vec<Value>| -> Vec<Value> {
+        let mut items = items.into_iter();
+        let mut skip = offsets.first().copied().unwrap_or(0);
+        offsets
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let _ = items.by_ref().take(skip).count();
+                skip = 0;
+                let row: Vec<Value> = items.by_ref().take(w[1] - w[0]).collect();
+                if valid(i) {
+                    Value::Array(row)
+                } else {
+                    Value::Null
+                }
+            })
+            .collect()
+    };
+    Ok(match array.data_type() {
+        DataType::Struct(_) => {
+            let s = array.as_struct();
+            let mut children = Vec::new();
+            for (field, child) in s.fields().iter().zip(s.columns()) {
+                if !is_binary(field.data_type()) {
+                    children.push((field.name().clone(), to_json(child, nulls.as_ref())?));
+                }
+            }
+            nested(children)
+        }
+        DataType::List(_) => {
+            let l = array.as_list::<i32>();
+            let offsets = l.offsets().iter().map(|&o| o as usize).collect();
+            lists(offsets, to_json(l.values(), None)?)
+        }
+        DataType::LargeList(_) => {
+            let l = array.as_list::<i64>();
+            let offsets = l.offsets().iter().map(|&o| o as usize).collect();
+            lists(offsets, to_json(l.values(), None)?)
+        }
+        DataType::FixedSizeList(_, size) => {
+            let l = array.as_fixed_size_list();
+            let size = usize::try_from(*size).unwrap_or(0);
+            let offsets = (0..=n).map(|i| (i + l.offset()) * size).collect();
+            lists(offsets, to_json(l.values(), None)?)
+        }
+        DataType::Map(_, _) => {
+            // An object; a later duplicate key wins, as in a JSON object.
+            let m = array.as_map();
+            let keys = Values::new(m.keys().as_ref(), None)?;
+            let values = to_json(m.values(), None)?;
+            let offsets = m.value_offsets();
+            (0..n)
+                .map(|i| {
+                    if !valid(i) {
+                        return Value::Null;
+                    }
+                    let mut obj = Map::new();
+                    let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+                    for (j, value) in values.iter().enumerate().take(end).skip(start) {
+                        let key = keys.get(j).map(|k| k.into_scalar().label());
+                        if let Some(crate::fields::Lenient::Value(k)) = key {
+                            if !value.is_null() {
+                                obj.insert(k.into_owned(), value.clone());
+                            }
+                        }
+                    }
+                    Value::Object(obj)
+                })
+                .collect()
+        }
+        _ => {
+            let values = Values::new(array, parents)?;
+            (0..n)
+                .map(|i| values.get(i).map_or(Value::Null, Cell::into_json))
+                .collect()
+        }
+    })
+}
+
+/// The JSON text of each row of one column (`None` for a null), for the
+/// readers that keep a value's raw JSON (prompts).
+pub(crate) fn json_texts(array: &dyn Array, parents: Option<&NullBuffer>) -> Vec<Option<String>> {
+    match to_json(array, parents) {
+        Ok(values) => values
+            .into_iter()
+            .map(|v| (!v.is_null()).then(|| v.to_string()))
+            .collect(),
+        Err(_) => vec![None; array.len()],
+    }
+}
+
+/// Which columns the JSON form reads: every top-level column but binary
+/// ones, every leaf but binary ones. An unsupported type anywhere is an
+/// error naming its column, before any data is read.
+fn json_projection(file: &ParquetFile) -> Result<(Vec<usize>, ParquetStats), ParquetError> {
+    let mut stats = ParquetStats::default();
+    let mut leaves = Vec::new();
+    let mut first_leaf = 0;
+    for field in file.schema().fields() {
+        let name = field.name().clone();
+        let dtype = field.data_type();
+        if is_binary(dtype) {
+            stats.skipped_columns.push(name);
+        } else {
+            let mut nested_skipped = Vec::new();
+            plan_json(dtype, &name, first_leaf, &mut leaves, &mut nested_skipped).map_err(
+                |dtype| ParquetError::UnsupportedColumn {
+                    path: file.path.clone(),
+                    column: name.clone(),
+                    dtype,
+                },
+            )?;
+            stats.skipped_columns.append(&mut nested_skipped);
+            stats.columns.push(name);
+        }
+        first_leaf += leaf_count(dtype);
+    }
+    Ok((leaves, stats))
+}
+
+/// Converts one decoded batch to JSON objects, one per row.
+fn batch_rows_json(batch: &RecordBatch) -> Result<Vec<Value>, String> {
+    let mut rows: Vec<Map<String, Value>> = (0..batch.num_rows()).map(|_| Map::new()).collect();
+    let schema = batch.schema();
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if is_binary(field.data_type()) {
+            continue;
+        }
+        for (row, value) in rows.iter_mut().zip(to_json(column.as_ref(), None)?) {
+            if !value.is_null() {
+                row.insert(field.name().clone(), value);
+            }
+        }
+    }
+    Ok(rows.into_iter().map(Value::Object).collect())
+}
+
+/// The first `n` rows of the file as JSON lines (for format detection).
+pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, ParquetError> {
+    let (leaves, _) = json_projection(file)?;
+    let mut out = Vec::new();
+    let mut left = n;
+    for (rg, (rows, _)) in file.row_groups().enumerate() {
+        if left == 0 {
+            break;
+        }
+        if rows == 0 {
+            continue;
+        }
+        if let Some(batch) = file.row_group(rg, &leaves, left)?.next() {
+            let batch = batch?;
+            let rows = batch_rows_json(&batch).map_err(|e| file.corrupt(rg, e))?;
+            left -= rows.len().min(left);
+            for row in rows {
+                serde_json::to_writer(&mut out, &row).expect("a JSON value serializes");
+                out.push(b'\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a Parquet file in bounded memory (one row group, a batch of at most `batch_rows` rows at
+/// a time) and hands each batch of rows, converted to JSON objects, to `on_batch`. Stops early if
+/// `on_batch` returns false.
+///
+/// Batches never straddle row groups, so a batch may be shorter than `batch_rows`; a
+/// `batch_rows` of 0 is treated as 1. Batches arrive in file order and `first_row` is the file
+/// row index of the first row. Rows with every value null are still delivered, as `{}`.
+///
+/// Conversion (null values are omitted from objects, but kept as `null` inside arrays); the
+/// column reader ([`crate::columns`]) reads each value the same way:
+///
+/// | Parquet / Arrow type                   | JSON                                            |
+/// |----------------------------------------|-------------------------------------------------|
+/// | string, dictionary-encoded string      | string                                          |
+/// | int8..int64, uint8..uint64             | number (exact)                                  |
+/// | half, float, double                    | number; NaN and ±inf become null                |
+/// | decimal (128 and 256 bits)             | string of the exact decimal, e.g. `"0.001230"`  |
+/// | bool                                   | bool                                            |
+/// | timestamp (any unit, with or without tz) | RFC 3339 UTC string, e.g. `2024-05-01T12:00:00.5Z` |
+/// | date                                   | `"YYYY-MM-DD"` (date64: a timestamp)            |
+/// | time of day                            | `"HH:MM:SS[.fraction]"`                         |
+/// | duration                               | integer milliseconds (truncated toward zero)    |
+/// | struct                                 | nested object                                   |
+/// | list, fixed-size list                  | array                                           |
+/// | map                                    | object (keys as text; a later duplicate wins)   |
+/// | binary, fixed-size binary              | skipped, listed in [`ParquetStats::skipped_columns`] |
+/// | interval, union, …                     | [`ParquetError::UnsupportedColumn`]             |
+///
+/// Timestamps with a time zone are stored in Parquet as UTC instants, so they are rendered in
+/// UTC without shifting; timestamps without a time zone are rendered as if they were UTC.
+/// Timestamps and dates outside chrono's range become null.
+pub fn read_parquet(
+    path: &Path,
+    batch_rows: usize,
+    mut on_batch: impl FnMut(ParquetBatch) -> bool,
+) -> Result<ParquetStats, ParquetError> {
+    let file = ParquetFile::open(path)?;
+    let (leaves, mut stats) = json_projection(&file)?;
+    let mut first_row = 0u64;
+    let row_groups: Vec<(u64, u64)> = file.row_groups().collect();
+    for (rg, (rows, _)) in row_groups.into_iter().enumerate() {
+        stats.row_groups += 1;
+        if rows == 0 {
+            continue;
+        }
+        for batch in file.row_group(rg, &leaves, batch_rows)? {
+            let batch = batch?;
+            let rows = batch_rows_json(&batch).map_err(|e| file.corrupt(rg, e))?;
+            let n = rows.len() as u64;
+            stats.rows += n;
+            let go_on = on_batch(ParquetBatch { first_row, rows });
+            first_row += n;
+            if !go_on {
+                return Ok(stats);
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// A column of a batch found by its path through structs, with the
+/// validity of the structs around it.
+pub(crate) fn column_at<'b>(
+    batch: &'b RecordBatch,
+    path: &[String],
+) -> Option<(&'b ArrayRef, Option<NullBuffer>)> {
+    let (first, rest) = path.split_first()?;
+    let mut column = batch.column_by_name(first)?;
+    let mut parents: Option<NullBuffer> = None;
+    for name in rest {
+        let s = column.as_struct_opt()?;
+        parents = NullBuffer::union(parents.as_ref(), s.nulls());
+        column = s.column_by_name(name)?;
+    }
+    Some((column, parents))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

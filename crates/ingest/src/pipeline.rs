@@ -23,11 +23,13 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use tokenaudit_core::CallRecord;
 
+use crate::columns::ColumnPlan;
 use crate::container::{self, CsvRecords, JsonRecords, Layout};
 use crate::dedup::Dedup;
 use crate::format::{self, Format};
 use crate::lines::{self, LineMap};
 use crate::mapping::Mapping;
+use crate::parquet::{ParquetError, ParquetFile};
 use crate::rejects::{RejectReason, RejectSample, Rejects};
 use crate::source::{self, Encoding, Source};
 use crate::{claude_code, codex};
@@ -151,7 +153,20 @@ struct Chunk {
     source: usize,
     format: Arc<Format>,
     numbering: Numbering,
-    data: Vec<u8>,
+    body: Body,
+}
+
+/// What a worker reads.
+enum Body {
+    /// Lines of text.
+    Lines(Vec<u8>),
+    /// A Parquet row group, decoded by the worker (so row groups decode in
+    /// parallel) and read column by column (see [`crate::columns`]).
+    RowGroup {
+        file: Arc<ParquetFile>,
+        plan: Arc<ColumnPlan>,
+        index: usize,
+    },
 }
 
 /// How a chunk's lines are numbered.
@@ -343,12 +358,24 @@ fn consume<S: RecordSink>(
     let mut counts = WorkerCounts::default();
     for chunk in rx.iter() {
         w.counts = [0; 4];
+        let buf = match chunk.body {
+            Body::Lines(buf) => buf,
+            Body::RowGroup { file, plan, index } => {
+                let first = chunk.numbering.line(0);
+                w.read_row_group(chunk.source, &file, &plan, index, first);
+                counts.bump(chunk.source, w.counts);
+                if let Some(p) = progress {
+                    p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
+                }
+                continue;
+            }
+        };
         // One UTF-8 check per chunk (the common case) lets every line be
         // parsed as &str, which spares serde_json a check per string.
         // (simdutf8: several times faster than std on the ASCII that logs
         // mostly are; same answer.)
-        let text = simdutf8::basic::from_utf8(&chunk.data).ok();
-        let data = &chunk.data[..];
+        let text = simdutf8::basic::from_utf8(&buf).ok();
+        let data = &buf[..];
         // A Codex chunk is a whole file, read in order (see `read_chunks`).
         let mut codex_state = codex::State::default();
         let mut start = 0usize;
@@ -407,9 +434,9 @@ fn consume<S: RecordSink>(
                 .chunk_lines
                 .push((chunk.source, seq, dropped + newlines));
         }
-        let mut data = chunk.data;
-        data.clear();
-        let _ = free.try_send(data);
+        let mut buf = buf;
+        buf.clear();
+        let _ = free.try_send(buf);
         if let Some(p) = progress {
             p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
         }
@@ -428,6 +455,44 @@ struct Worker<S> {
 }
 
 impl<S: RecordSink> Worker<S> {
+    /// Decodes one row group (its rows numbered from `first`) and reads its
+    /// rows. A decoding error is one reject for the file; the row group's
+    /// rows after it are not read.
+    fn read_row_group(
+        &mut self,
+        source: usize,
+        file: &ParquetFile,
+        plan: &ColumnPlan,
+        index: usize,
+        first: u64,
+    ) {
+        let mut next = first;
+        let mut read = || -> Result<(), ParquetError> {
+            for batch in file.row_group(index, plan.leaves(), BATCH_ROWS)? {
+                let batch = batch?;
+                plan.read_batch(&batch, |i, parsed| {
+                    self.counts[0] += 1;
+                    let line = next + i as u64;
+                    self.take(parsed, Location { source, line });
+                });
+                next += batch.num_rows() as u64;
+            }
+            Ok(())
+        };
+        if let Err(e) = read() {
+            self.counts[2] += 1;
+            self.rejects.add(
+                source,
+                RejectSample {
+                    file: String::new(),
+                    line: 0,
+                    reason: RejectReason::TruncatedFile,
+                    detail: e.to_string(),
+                },
+            );
+        }
+    }
+
     fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::Reject>, at: Location) {
         match &mut parsed {
             // Borrowed where it lies: moving a record out of the `Result`
@@ -521,9 +586,8 @@ fn produce(
                     progress,
                     options,
                     (tx, free),
-                    rejects,
+                    (rejects, next_line),
                     Some(Layout::Lines),
-                    next_line,
                 );
                 ("plain", format)
             }
@@ -613,9 +677,8 @@ fn produce(
                 Some(progress),
                 options,
                 (tx, free),
-                rejects,
+                (rejects, next_line),
                 layout,
-                next_line,
             );
             return (encoding_name, format);
         }
@@ -627,9 +690,8 @@ fn produce(
         None,
         options,
         (tx, free),
-        rejects,
+        (rejects, next_line),
         layout,
-        next_line,
     );
     (encoding_name, format)
 }
@@ -653,9 +715,10 @@ fn read_chunks(
     count: Option<&Progress>,
     options: &IngestOptions,
     (tx, free): (&Sender<Chunk>, &Receiver<Vec<u8>>),
-    rejects: &mut Rejects,
+    // What reading finds besides records: rejects, and (eager numbering)
+    // where the next line's number is.
+    (rejects, next_line): (&mut Rejects, &mut u64),
     mut layout: Option<Layout>,
-    next_line: &mut u64,
 ) -> String {
     if layout == Some(Layout::Csv) {
         stream = Box::new(CsvRecords::new(stream));
@@ -721,9 +784,8 @@ fn read_chunks(
                     count,
                     options,
                     (tx, free),
-                    rejects,
+                    (rejects, next_line),
                     Some(Layout::JsonDocuments),
-                    next_line,
                 );
             }
             layout = Some(Layout::Lines);
@@ -806,7 +868,7 @@ fn read_chunks(
                     source: index,
                     format: f.clone(),
                     numbering,
-                    data: buf,
+                    body: Body::Lines(buf),
                 };
                 if tx.send(chunk).is_err() {
                     return format_name;
@@ -831,8 +893,19 @@ fn read_chunks(
     }
 }
 
-/// Reads a Parquet file by row group: each batch of rows becomes JSON lines,
-/// so every reader works on Parquet too.
+/// Rows per decoded batch of a row group.
+const BATCH_ROWS: usize = 8 * 1024;
+
+/// Rows whose JSON form detection looks at (as many as it reads of a
+/// text file, see `format::detect`).
+const DETECT_ROWS: usize = 50;
+
+/// Reads a Parquet file. Its format is detected on its first rows' JSON
+/// form, as for any file. A gateway-shaped or mapped file is read column by
+/// column ([`crate::columns`]): its row groups go to the workers, which
+/// decode them in parallel. Any other file (or one the column plan cannot
+/// follow) is read as JSON lines made from its rows, so every reader works
+/// on Parquet too.
 fn produce_parquet(
     index: usize,
     path: &Path,
@@ -840,8 +913,80 @@ fn produce_parquet(
     tx: &Sender<Chunk>,
     rejects: &mut Rejects,
 ) -> String {
-    let mut format: Option<Arc<Format>> = None;
-    let mut unrecognized = false;
+    let opened = ParquetFile::open(path).and_then(|file| {
+        let head = crate::parquet::head_json(&file, DETECT_ROWS)?;
+        Ok((file, head))
+    });
+    let (file, head) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            file_reject(
+                rejects,
+                index,
+                0,
+                RejectReason::UnreadableFile,
+                e.to_string(),
+            );
+            return "none".into();
+        }
+    };
+    if head.is_empty() {
+        return "none".into(); // no rows
+    }
+    let format = match choose_format(&head, options) {
+        Ok(f) => Arc::new(f),
+        Err(reason) => {
+            file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
+            return "none".into();
+        }
+    };
+    let name = format.name().to_string();
+    let plan = match &*format {
+        Format::Gateway => ColumnPlan::new(file.schema(), None).ok(),
+        Format::Mapped(m) => ColumnPlan::new(file.schema(), Some(m.clone())).ok(),
+        _ => None,
+    };
+    let Some(plan) = plan else {
+        produce_parquet_lines(index, path, format, options, tx, rejects);
+        return name;
+    };
+    let (file, plan) = (Arc::new(file), Arc::new(plan));
+    let row_groups: Vec<(u64, u64)> = file.row_groups().collect();
+    let mut first_row = 0u64;
+    for (i, (rows, bytes)) in row_groups.into_iter().enumerate() {
+        if rows > 0 {
+            if let Some(p) = &options.progress {
+                p.bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
+            let chunk = Chunk {
+                source: index,
+                format: format.clone(),
+                numbering: Numbering::From(first_row + 1),
+                body: Body::RowGroup {
+                    file: file.clone(),
+                    plan: plan.clone(),
+                    index: i,
+                },
+            };
+            if tx.send(chunk).is_err() {
+                break;
+            }
+        }
+        first_row += rows;
+    }
+    name
+}
+
+/// The fallback: each batch of rows becomes JSON lines for `format`'s
+/// line reader.
+fn produce_parquet_lines(
+    index: usize,
+    path: &Path,
+    format: Arc<Format>,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) {
     let result = crate::parquet::read_parquet(path, 16 * 1024, |batch| {
         let mut data = Vec::with_capacity(batch.rows.len() * 256);
         for row in &batch.rows {
@@ -852,36 +997,22 @@ fn produce_parquet(
         if let Some(p) = &options.progress {
             p.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
-        if format.is_none() {
-            match choose_format(&data, options) {
-                Ok(f) => format = Some(Arc::new(f)),
-                Err(reason) => {
-                    file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
-                    unrecognized = true;
-                    return false;
-                }
-            }
-        }
-        let f = format.clone().expect("set above");
         tx.send(Chunk {
             source: index,
-            format: f,
+            format: format.clone(),
             numbering: Numbering::From(batch.first_row + 1),
-            data,
+            body: Body::Lines(data),
         })
         .is_ok()
     });
     if let Err(e) = result {
-        let reason = if format.is_some() {
-            RejectReason::TruncatedFile
-        } else {
-            RejectReason::UnreadableFile
-        };
-        file_reject(rejects, index, 0, reason, e.to_string());
-    }
-    match (&format, unrecognized) {
-        (Some(f), _) => f.name().to_string(),
-        _ => "none".into(),
+        file_reject(
+            rejects,
+            index,
+            0,
+            RejectReason::TruncatedFile,
+            e.to_string(),
+        );
     }
 }
 

@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Why a line (or a whole file) was not turned into a call record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     /// Not valid JSON (syntax error, truncated line, invalid UTF-8, binary data).
@@ -160,13 +161,16 @@ impl Reject {
 }
 
 /// One rejected line (or file), located.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RejectSample {
     /// The input's display name (path, or `<stdin>`).
     pub file: String,
     /// 1-based line (or Parquet row) number; 0 for file-level rejects.
     pub line: u64,
+    /// Why it was rejected.
     pub reason: RejectReason,
+    /// What was wrong, in words.
     pub detail: String,
 }
 

@@ -3,8 +3,8 @@
 //! FinOps tools. Written as `focus.csv` (exact decimals) and `focus.parquet`.
 //!
 //! One row per attribution group (day, provider, model, feature, route,
-//! team, batch flag) and token type: uncached input, cached read, cache
-//! write, output, and reasoning when the model's price period gives reasoning
+//! team, batch flag) and token type: uncached input, cached read, 5-minute
+//! and 1-hour cache writes (each at its own rate), output, and reasoning when the model's price period gives reasoning
 //! its own rate (otherwise reasoning tokens are billed as output and stay in
 //! the output row). Columns follow FOCUS 1.2's column ids (`docs/focus.md`
 //! lists them with their sources); tokenaudit's own dimensions are `x_`
@@ -17,12 +17,23 @@
 //! spend, to the pico-dollar, with no rounding and no remainder to
 //! distribute. `ListCost` is priced per call too (see
 //! `tokenaudit_analyze::accumulate::list_cost`). The CSV carries the exact
-//! decimals; Parquet carries them as Float64 (see [`to_parquet`]).
+//! decimals; Parquet carries them as exact `Decimal128(38, 12)` dollars
+//! (see [`to_parquet`]).
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, BooleanArray, Decimal128Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt64Array,
+};
+use arrow_schema::{Field, Schema};
 use chrono::{DateTime, NaiveDate, Utc};
-use polars::prelude::*;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::properties::WriterProperties;
 
 use tokenaudit_analyze::detect::GroupRow;
 use tokenaudit_analyze::{Audit, NONE};
@@ -37,8 +48,10 @@ pub enum TokenType {
     /// Prompt tokens billed at the plain input rate.
     Input,
     CachedRead,
-    /// 5-minute and 1-hour cache writes.
-    CacheWrite,
+    /// Cache writes with the 5-minute TTL (the default).
+    CacheWrite5m,
+    /// Cache writes with the 1-hour TTL, at their own rate.
+    CacheWrite1h,
     /// Generated tokens (reasoning included unless it has its own row).
     Output,
     Reasoning,
@@ -49,7 +62,8 @@ impl TokenType {
         match self {
             TokenType::Input => "input",
             TokenType::CachedRead => "cached_read",
-            TokenType::CacheWrite => "cache_write",
+            TokenType::CacheWrite5m => "cache_write_5m",
+            TokenType::CacheWrite1h => "cache_write_1h",
             TokenType::Output => "output",
             TokenType::Reasoning => "reasoning",
         }
@@ -60,7 +74,8 @@ impl TokenType {
         match self {
             TokenType::Input => "Input Tokens",
             TokenType::CachedRead => "Cached Input Tokens",
-            TokenType::CacheWrite => "Cache Write Tokens",
+            TokenType::CacheWrite5m => "5-Minute Cache Write Tokens",
+            TokenType::CacheWrite1h => "1-Hour Cache Write Tokens",
             TokenType::Output => "Output Tokens",
             TokenType::Reasoning => "Reasoning Tokens",
         }
@@ -162,10 +177,16 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 l.cached_read,
             ),
             (
-                TokenType::CacheWrite,
-                u.cache_write,
-                c.cache_write,
-                l.cache_write,
+                TokenType::CacheWrite5m,
+                u.cache_write - u.cache_write_1h.min(u.cache_write),
+                c.cache_write - c.cache_write_1h,
+                l.cache_write - l.cache_write_1h,
+            ),
+            (
+                TokenType::CacheWrite1h,
+                u.cache_write_1h.min(u.cache_write),
+                c.cache_write_1h,
+                l.cache_write_1h,
             ),
         ];
         if separate_reasoning {
@@ -267,7 +288,6 @@ fn per_mtok(
     day: Option<NaiveDate>,
     batch: bool,
     kind: TokenType,
-    one_hour: bool,
 ) -> Money {
     let usage = match kind {
         TokenType::Input => Usage {
@@ -279,10 +299,15 @@ fn per_mtok(
             cached_read: MTOK,
             ..Usage::default()
         },
-        TokenType::CacheWrite => Usage {
+        TokenType::CacheWrite5m => Usage {
             input: MTOK,
             cache_write: MTOK,
-            cache_write_1h: if one_hour { MTOK } else { 0 },
+            ..Usage::default()
+        },
+        TokenType::CacheWrite1h => Usage {
+            input: MTOK,
+            cache_write: MTOK,
+            cache_write_1h: MTOK,
             ..Usage::default()
         },
         TokenType::Output => Usage {
@@ -325,11 +350,8 @@ fn sku_price(
         "PricePeriodStart".into(),
         period.effective.map(|e| e.to_string()).into(),
     );
-    let rate = |one_hour| per_mtok(catalog, id, day, batch, kind, one_hour).to_decimal_string();
-    details.insert("UsdPerMillionTokens".into(), rate(false).into());
-    if kind == TokenType::CacheWrite {
-        details.insert("UsdPerMillionTokens1hTtl".into(), rate(true).into());
-    }
+    let rate = per_mtok(catalog, id, day, batch, kind).to_decimal_string();
+    details.insert("UsdPerMillionTokens".into(), rate.into());
     if !period.tiers.is_empty() {
         details.insert(
             "LongContextTiersAboveInputTokens".into(),
@@ -420,53 +442,69 @@ pub fn to_csv(rows: &[FocusRow]) -> String {
     out
 }
 
-/// `focus.parquet`, with polars' writer (the Arrow implementation the
-/// Parquet reader already uses). Money columns are Float64 US dollars:
-/// FOCUS calls them Decimal, but polars' decimal type would pull in a second
-/// JSON stack and a rebuild of polars for one export; `focus.csv` keeps the
-/// exact decimals. Charge periods are UTC timestamps (microseconds),
-/// `ConsumedQuantity` is an unsigned integer, flags are booleans, the rest
-/// text, in [`COLUMNS`] order.
-pub fn to_parquet(rows: &[FocusRow]) -> PolarsResult<Vec<u8>> {
+/// Money columns: `Decimal128(38, 12)`, exact dollars with 12 decimal
+/// places, i.e. the integer pico-dollars themselves.
+pub const MONEY_PRECISION: u8 = 38;
+pub const MONEY_SCALE: i8 = 12;
+
+/// `focus.parquet`, written with arrow-rs (zstd). Money columns are
+/// `Decimal128(38, 12)` ([`MONEY_SCALE`]), exact: the pico-dollars themselves. Charge periods are
+/// UTC timestamps (microseconds), `ConsumedQuantity` an unsigned integer,
+/// flags booleans, the rest text, in [`COLUMNS`] order.
+pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
     let all: Vec<[String; 26]> = rows.iter().map(fields).collect();
-    let text = |i: usize| -> Vec<String> { all.iter().map(|f| f[i].clone()).collect() };
-    let money =
-        |f: fn(&FocusRow) -> Money| -> Vec<f64> { rows.iter().map(|r| f(r).to_f64()).collect() };
-    let micros = |f: fn(&FocusRow) -> Option<DateTime<Utc>>| -> PolarsResult<Column> {
-        let v: Vec<Option<i64>> = rows
-            .iter()
-            .map(|r| f(r).map(|t| t.timestamp_micros()))
-            .collect();
-        Column::new("".into(), v).cast(&DataType::Datetime(
-            TimeUnit::Microseconds,
-            Some(TimeZone::UTC),
+    let text = |i: usize| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(
+            all.iter().map(|f| f[i].as_str()),
         ))
     };
-    let bools = |f: fn(&FocusRow) -> bool| -> Vec<bool> { rows.iter().map(f).collect() };
+    let money = |f: fn(&FocusRow) -> Money| -> Result<ArrayRef, ParquetError> {
+        let picos = Decimal128Array::from_iter_values(rows.iter().map(|r| f(r).picos()));
+        Ok(Arc::new(
+            picos.with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?,
+        ))
+    };
+    let micros = |f: fn(&FocusRow) -> Option<DateTime<Utc>>| -> ArrayRef {
+        let v = TimestampMicrosecondArray::from_iter(
+            rows.iter().map(|r| f(r).map(|t| t.timestamp_micros())),
+        );
+        Arc::new(v.with_timezone("UTC"))
+    };
+    let bools = |f: fn(&FocusRow) -> bool| -> ArrayRef {
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(f(r)))))
+    };
     let mut columns = Vec::with_capacity(COLUMNS.len());
     for (i, id) in COLUMNS.iter().enumerate() {
-        let name: PlSmallStr = (*id).into();
         let column = match *id {
-            "BilledCost" => Column::new(name, money(|r| r.billed_cost)),
-            "EffectiveCost" => Column::new(name, money(|r| r.effective_cost)),
-            "ListCost" => Column::new(name, money(|r| r.list_cost)),
-            "ChargePeriodStart" => micros(|r| r.charge_period_start)?.with_name(name),
-            "ChargePeriodEnd" => micros(|r| r.charge_period_end)?.with_name(name),
-            "ConsumedQuantity" => Column::new(
-                name,
-                rows.iter()
-                    .map(|r| r.consumed_quantity)
-                    .collect::<Vec<u64>>(),
-            ),
-            "x_Batch" => Column::new(name, bools(|r| r.batch)),
-            "x_CostIsEstimate" => Column::new(name, vec![true; rows.len()]),
-            "x_Priced" => Column::new(name, bools(|r| r.priced)),
-            _ => Column::new(name, text(i)),
+            "BilledCost" => money(|r| r.billed_cost)?,
+            "EffectiveCost" => money(|r| r.effective_cost)?,
+            "ListCost" => money(|r| r.list_cost)?,
+            "ChargePeriodStart" => micros(|r| r.charge_period_start),
+            "ChargePeriodEnd" => micros(|r| r.charge_period_end),
+            "ConsumedQuantity" => Arc::new(UInt64Array::from_iter_values(
+                rows.iter().map(|r| r.consumed_quantity),
+            )),
+            "x_Batch" => bools(|r| r.batch),
+            "x_CostIsEstimate" => bools(|_| true),
+            "x_Priced" => bools(|r| r.priced),
+            _ => text(i),
         };
         columns.push(column);
     }
-    let mut df = DataFrame::new(rows.len(), columns)?;
+    let schema = Schema::new(
+        COLUMNS
+            .iter()
+            .zip(&columns)
+            .map(|(id, c)| Field::new(*id, c.data_type().clone(), c.null_count() > 0))
+            .collect::<Vec<_>>(),
+    );
+    let batch = RecordBatch::try_new(Arc::new(schema), columns)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build();
     let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes).finish(&mut df)?;
+    let mut writer = ArrowWriter::try_new(&mut bytes, batch.schema(), Some(props))?;
+    writer.write(&batch)?;
+    writer.close()?;
     Ok(bytes)
 }

@@ -9,11 +9,13 @@
 //! gives byte-identical files (no clock is read here).
 
 pub mod change;
+mod chart;
 pub mod csv;
 pub mod focus;
 pub mod html;
 pub mod json;
 pub mod markdown;
+mod model;
 pub mod png;
 mod text;
 pub mod tickets;

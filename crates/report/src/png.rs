@@ -1,13 +1,13 @@
 //! PNG versions of the HTML report's charts (`--format png`), for slides,
 //! chat and tickets, where an SVG inside a page does not travel.
 //!
-//! Each chart is drawn by the same code as the page's SVG ([`Plot::draw`],
+//! Each chart is drawn by the same code as the page's SVG (`Plot::draw`,
 //! generic over plotters' backends), here on plotters' bitmap backend into
 //! an RGB buffer, with the chart's title above it and its legend below (the
 //! page writes those as HTML around the SVG). Text is drawn with the embedded
-//! DejaVu Sans ([`html::register_font`]), so the pixels do not depend on the
+//! DejaVu Sans ([`chart::register_font`]), so the pixels do not depend on the
 //! machine's fonts. Log-derived names are drawn as pixels, so there is
-//! nothing to escape; the page's notes (HTML) are not drawn, and no prompt
+//! nothing to escape; the charts' notes are not drawn, and no prompt
 //! text reaches a chart.
 //!
 //! The encoder is ours and small: one IHDR, one zlib IDAT (flate2, already a
@@ -21,7 +21,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use tokenaudit_analyze::Audit;
 
-use crate::html::{self, Chart, FONT, FONT_FAMILY, INK, WIDTH};
+use crate::chart::{self, Chart, FONT, FONT_FAMILY, INK, WIDTH};
 
 /// Height of the title band above the chart.
 pub const TITLE_HEIGHT: u32 = 36;
@@ -47,10 +47,10 @@ pub fn size(plot_height: u32, legend_entries: usize) -> (u32, u32) {
 /// order; file names are `audit-{id}.png` (`audit-chart-daily.png`). Charts
 /// the page leaves out (no savings, no timestamps) have no file.
 pub fn render(a: &Audit) -> Result<Vec<(String, Vec<u8>)>, String> {
-    if !html::register_font() {
+    if !chart::register_font() {
         return Err("the embedded chart font could not be loaded".into());
     }
-    html::charts(a)
+    chart::charts(a)
         .iter()
         .map(|c| {
             let png = draw(c).map_err(|e| format!("chart {}: {e}", c.id))?;
@@ -99,7 +99,7 @@ where
             color.filled(),
         ))?;
         area.draw(&Text::new(
-            html::short(name, 30),
+            chart::short(name, 30),
             (x + 20, y + 12),
             (FONT_FAMILY, FONT)
                 .into_font()

@@ -1,7 +1,5 @@
 //! Small text helpers shared by the writers.
 
-use tokenaudit_analyze::Stats;
-
 /// Escapes log-derived text for a Markdown table cell: pipes, HTML
 /// metacharacters, backticks and line breaks, so a feature named
 /// `<script>` or `a|b` renders as the text it is.
@@ -59,10 +57,6 @@ pub fn tokens(n: u64) -> String {
     } else {
         int(n)
     }
-}
-
-pub fn success_rate(s: &Stats) -> String {
-    pct(s.ok_calls as f64, s.calls as f64)
 }
 
 /// The audited calls' time span: "first to last" in UTC, or a note when the

@@ -22,12 +22,27 @@
 //!
 //! About 2% of calls fail (errors with their input billed, or 429s with no
 //! usage).
+//!
+//! The traffic is drawn once; [`LogShape`] says how it is written: the
+//! gateway's own lines (the default), or the shapes other producers export
+//! (LiteLLM, Langfuse, OpenTelemetry, Helicone, gateways with other field
+//! names; see [`shapes`]). A shape's randomness (key order, texts, ids) never
+//! draws from the traffic's generator, so the same seed gives the same calls
+//! in every shape, and the ground truth ([`truth`]) says what each shape
+//! shows of them.
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
-use serde::Serialize;
+
+pub mod shapes;
+mod text;
+pub mod truth;
+
+pub use shapes::LogShape;
+pub use truth::{BadLine, GroundTruth, Planted, Sums};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -37,8 +52,10 @@ pub struct GenConfig {
     pub days: u32,
     /// Traffic events per day (a session or a retry storm is one event).
     pub events_per_day: u32,
-    /// Malformed lines to plant in the gateway output.
+    /// Malformed lines to plant.
     pub bad_lines: u32,
+    /// How to write the calls.
+    pub shape: LogShape,
 }
 
 impl Default for GenConfig {
@@ -49,43 +66,9 @@ impl Default for GenConfig {
             days: 31,
             events_per_day: 700,
             bad_lines: 0,
+            shape: LogShape::Gateway,
         }
     }
-}
-
-/// Sums of what was written for one (feature, logged model).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Sums {
-    pub calls: u64,
-    pub ok_calls: u64,
-    pub failed_calls: u64,
-    /// Canonical total input (including cached reads and cache writes).
-    pub input: u64,
-    pub cached_read: u64,
-    pub cache_write: u64,
-    pub output: u64,
-    pub reasoning: u64,
-}
-
-/// A malformed line the generator planted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BadLine {
-    pub file: String,
-    pub line: u64,
-    pub kind: &'static str,
-}
-
-/// Exactly what the generator wrote.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct GroundTruth {
-    pub lines: u64,
-    pub calls: u64,
-    pub ok_calls: u64,
-    pub failed_calls: u64,
-    /// Keyed `feature|logged model`.
-    pub by_feature_model: BTreeMap<String, Sums>,
-    pub bad_lines: Vec<BadLine>,
-    pub planted: BTreeMap<&'static str, &'static str>,
 }
 
 /// splitmix64: tiny, fast, and the same everywhere.
@@ -112,9 +95,21 @@ impl Rng {
     }
 }
 
+/// A key for a name (a feature's prompt template, model ids, API key
+/// hashes).
+fn name_key(name: &str) -> u64 {
+    name.bytes().fold(0, |k, b| mix(k, b as u64))
+}
+
+/// A well-mixed key from two numbers (for the shapes' ids and texts, which
+/// must not draw from the traffic's generator).
+fn mix(a: u64, b: u64) -> u64 {
+    Rng::new(a ^ b.rotate_left(32).wrapping_mul(0xD6E8_FEB8_6659_FD93)).next_u64()
+}
+
 /// Token usage in the provider's own convention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
+enum Convention {
     OpenAi,
     Anthropic,
 }
@@ -126,13 +121,13 @@ struct Call {
     feature: &'static str,
     model: &'static str,
     provider: &'static str,
-    shape: Shape,
+    convention: Convention,
     team: &'static str,
     route: &'static str,
     user: u32,
     session: Option<(u32, u32)>,
     turn: Option<u32>,
-    /// Canonical totals; written in `shape`'s convention.
+    /// Canonical totals; written in `convention`.
     input: u64,
     cached: u64,
     cache_write: u64,
@@ -152,6 +147,19 @@ struct Call {
     usage_missing: bool,
     /// The user's question, logged as `messages` (faq-bot only).
     question: Option<&'static str>,
+    /// The conversation's earlier turns, (user, assistant) tokens each
+    /// (support-chat only): the shapes with prompt text resend them.
+    history: Vec<(u32, u32)>,
+    /// How a faq-bot call repeats an earlier question.
+    repeat: Repeat,
+}
+
+/// A faq-bot question asked again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repeat {
+    No,
+    WordForWord,
+    Reworded,
 }
 
 /// The faq-bot's questions: 10 topics, each in 4 wordings (index `topic +
@@ -214,6 +222,55 @@ pub struct Output {
     pub bytes: u64,
 }
 
+impl Output {
+    /// A new file at `path` (replacing any file there), gzip-compressed
+    /// when its name ends in `.gz`, zstd when in `.zst` (best compression:
+    /// these are committed samples).
+    pub fn create(path: &Path) -> io::Result<Output> {
+        let f = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let name = path.display().to_string();
+        let writer: Box<dyn Write> = if name.ends_with(".gz") {
+            Box::new(GzFinish(Some(flate2::write::GzEncoder::new(
+                f,
+                flate2::Compression::best(),
+            ))))
+        } else if name.ends_with(".zst") {
+            Box::new(zstd::stream::write::Encoder::new(f, 19)?.auto_finish())
+        } else {
+            Box::new(f)
+        };
+        Ok(Output {
+            name,
+            writer,
+            lines: 0,
+            bytes: 0,
+        })
+    }
+}
+
+/// flate2's encoder finishes on drop only through `finish`; this wrapper does
+/// it on drop so a boxed writer closes the gzip stream properly.
+struct GzFinish(Option<flate2::write::GzEncoder<BufWriter<File>>>);
+
+impl Write for GzFinish {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.as_mut().expect("open until drop").write(b)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.as_mut().expect("open until drop").flush()
+    }
+}
+
+impl Drop for GzFinish {
+    fn drop(&mut self) {
+        if let Some(e) = self.0.take() {
+            if let Ok(mut inner) = e.finish() {
+                let _ = inner.flush();
+            }
+        }
+    }
+}
+
 struct Gen<'a> {
     cfg: &'a GenConfig,
     rng: Rng,
@@ -223,6 +280,7 @@ struct Gen<'a> {
     catalog: tokenaudit_core::pricing::Catalog,
     bad_every: u64,
     bad_kind: usize,
+    counters: truth::Counters,
 }
 
 const BAD_KINDS: [(&str, &str); 6] = [
@@ -233,10 +291,6 @@ const BAD_KINDS: [(&str, &str); 6] = [
     ("missing_model", "{\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":40,\"completion_tokens\":3}}"),
     ("absurd_tokens", "{\"model\":\"gpt-4o\",\"feature\":\"faq-bot\",\"usage\":{\"prompt_tokens\":1000000000000,\"completion_tokens\":3}}"),
 ];
-
-fn hex(v: u64) -> String {
-    format!("{v:016x}")
-}
 
 impl Gen<'_> {
     fn id(&mut self) -> u64 {
@@ -262,7 +316,7 @@ impl Gen<'_> {
         feature: &'static str,
         model: &'static str,
         provider: &'static str,
-        shape: Shape,
+        convention: Convention,
     ) -> Call {
         let ms = day_ms + self.diurnal_ms();
         let user = self.rng.range(1, 400) as u32;
@@ -271,7 +325,7 @@ impl Gen<'_> {
             feature,
             model,
             provider,
-            shape,
+            convention,
             team: "platform",
             route: "/v1/chat/completions",
             user,
@@ -295,6 +349,8 @@ impl Gen<'_> {
             cost_markup: false,
             usage_missing: false,
             question: None,
+            history: Vec::new(),
+            repeat: Repeat::No,
         }
     }
 
@@ -326,7 +382,7 @@ impl Gen<'_> {
                     "ticket-classifier",
                     "gpt-4o-2024-08-06",
                     "openai",
-                    Shape::OpenAi,
+                    Convention::OpenAi,
                 );
                 c.team = "support";
                 c.input = self.rng.range(300, 800);
@@ -341,12 +397,13 @@ impl Gen<'_> {
                     "support-chat",
                     "claude-sonnet-4-20250514",
                     "anthropic",
-                    Shape::Anthropic,
+                    Convention::Anthropic,
                 );
                 let turns = self.rng.range(5, 30) as u32;
                 let session = (day, self.rng.range(0, 9_999_999) as u32);
                 let system = self.rng.next_u64();
                 let mut history = 1500u64;
+                let mut earlier = Vec::new();
                 for t in 1..=turns {
                     let mut call = c.clone();
                     call.team = "support";
@@ -358,6 +415,8 @@ impl Gen<'_> {
                     let user_msg = self.rng.range(30, 200);
                     call.input = history + user_msg;
                     call.output = self.rng.range(80, 400);
+                    call.history.clone_from(&earlier);
+                    earlier.push((user_msg as u32, call.output as u32));
                     history += user_msg + call.output;
                     call.ms = c.ms;
                     c.ms += self.rng.range(20_000, 90_000) as i64;
@@ -365,9 +424,9 @@ impl Gen<'_> {
                 }
             }
             170..=289 => {
-                let mut c = self.base(day_ms, "doc-qa", "gpt-4.1", "openai", Shape::OpenAi);
+                let mut c = self.base(day_ms, "doc-qa", "gpt-4.1", "openai", Convention::OpenAi);
                 c.team = "knowledge";
-                c.prefix_hash = Some(0x0d0c_0a00_5e57_e301);
+                c.prefix_hash = Some(text::DOC_QA_PREFIX);
                 c.prefix_tokens = Some(3200);
                 // Retrieved context grows week by week (more chunks each release).
                 c.input = 3200 + self.rng.range(300, 2800) + (day as u64 / 7) * 450;
@@ -380,7 +439,7 @@ impl Gen<'_> {
                     "agent-planner",
                     "claude-3-5-haiku-20241022",
                     "anthropic",
-                    Shape::Anthropic,
+                    Convention::Anthropic,
                 );
                 c.team = "agents";
                 c.prefix_tokens = Some(2500);
@@ -397,7 +456,13 @@ impl Gen<'_> {
                 }
             }
             350..=429 => {
-                let mut c = self.base(day_ms, "code-review", "gpt-4o", "openai", Shape::OpenAi);
+                let mut c = self.base(
+                    day_ms,
+                    "code-review",
+                    "gpt-4o",
+                    "openai",
+                    Convention::OpenAi,
+                );
                 c.team = "devex";
                 c.route = "/v1/responses";
                 c.input = self.rng.range(2000, 9000);
@@ -430,7 +495,13 @@ impl Gen<'_> {
                 }
             }
             430..=549 => {
-                let mut c = self.base(day_ms, "faq-bot", "gpt-4.1-mini", "openai", Shape::OpenAi);
+                let mut c = self.base(
+                    day_ms,
+                    "faq-bot",
+                    "gpt-4.1-mini",
+                    "openai",
+                    Convention::OpenAi,
+                );
                 c.team = "support";
                 let q = self.rng.range(0, 39);
                 c.prompt_hash = 0xfa00_0000_0000_0000 | q;
@@ -446,12 +517,14 @@ impl Gen<'_> {
                 let mut other = c.clone();
                 calls.push(c);
                 if again {
+                    repeat.repeat = Repeat::WordForWord;
                     repeat.ms += self.rng.range(60_000, 600_000) as i64;
                     repeat.user = self.rng.range(0, 299) as u32;
                     calls.push(repeat);
                 }
                 if reworded {
                     let q2 = (q + 10 * self.rng.range(1, 3)) % 40;
+                    other.repeat = Repeat::Reworded;
                     other.prompt_hash = 0xfa00_0000_0000_0000 | q2;
                     other.question = Some(QUESTIONS[q2 as usize]);
                     other.input = 1600 + q2 * 40;
@@ -466,7 +539,7 @@ impl Gen<'_> {
                     "nightly-summaries",
                     "gemini-2.5-flash",
                     "google",
-                    Shape::OpenAi,
+                    Convention::OpenAi,
                 );
                 c.team = "data";
                 c.route = "/v1/batch-jobs";
@@ -477,11 +550,16 @@ impl Gen<'_> {
                 calls.push(c);
             }
             630..=679 => {
-                let spike = day == 17;
+                let spike = day == truth::SPIKE_DAY;
                 let n = if spike { 6 } else { 1 };
                 for _ in 0..n {
-                    let mut c =
-                        self.base(day_ms, "report-writer", "o3-mini", "openai", Shape::OpenAi);
+                    let mut c = self.base(
+                        day_ms,
+                        "report-writer",
+                        "o3-mini",
+                        "openai",
+                        Convention::OpenAi,
+                    );
                     c.team = "finance";
                     c.input = self.rng.range(1500, 4000);
                     if self.rng.chance(0.2) {
@@ -498,7 +576,13 @@ impl Gen<'_> {
             }
             680..=779 => {
                 let model = if half { "gpt-4o" } else { "gpt-4o-mini" };
-                let mut c = self.base(day_ms, "search-summarize", model, "openai", Shape::OpenAi);
+                let mut c = self.base(
+                    day_ms,
+                    "search-summarize",
+                    model,
+                    "openai",
+                    Convention::OpenAi,
+                );
                 c.team = "search";
                 c.input = self.rng.range(1000, 3000);
                 c.output = self.rng.range(100, 300);
@@ -510,7 +594,7 @@ impl Gen<'_> {
                     "autocomplete",
                     "deepseek-chat",
                     "deepseek",
-                    Shape::OpenAi,
+                    Convention::OpenAi,
                 );
                 c.team = "devex";
                 c.input = self.rng.range(1000, 2000);
@@ -524,7 +608,7 @@ impl Gen<'_> {
                     "translate",
                     "mistral-large-latest",
                     "mistral",
-                    Shape::OpenAi,
+                    Convention::OpenAi,
                 );
                 c.team = "growth";
                 c.input = self.rng.range(200, 1200);
@@ -542,12 +626,12 @@ impl Gen<'_> {
                     "contract-review",
                     "anthropic/claude-opus-4-1",
                     "anthropic",
-                    Shape::Anthropic,
+                    Convention::Anthropic,
                 );
                 c.team = "legal";
-                c.prefix_hash = Some(0xc0_47a4c7);
+                c.prefix_hash = Some(text::CONTRACT_PREFIX);
                 c.prefix_tokens = Some(8000);
-                if day >= 20 {
+                if day >= truth::BREAK_DAY {
                     // A template change on day 21 broke the cached prefix:
                     // every call now writes the cache and none reads it.
                     c.prefix_hash = Some(self.rng.next_u64());
@@ -569,7 +653,7 @@ impl Gen<'_> {
                     "internal-tools",
                     "acme-llm-7b",
                     "acme",
-                    Shape::OpenAi,
+                    Convention::OpenAi,
                 );
                 c.team = "platform";
                 c.input = self.rng.range(100, 900);
@@ -589,9 +673,16 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Writes the next malformed line into the day's main gateway file.
+    /// Writes the next malformed line into the day's main file: any of the
+    /// gateway's kinds in its own shapes, otherwise a line that is not a JSON
+    /// object (the other readers' kinds of bad field differ).
     fn plant(&mut self, day: u32, sink: &mut dyn Sink) -> io::Result<()> {
-        let (kind, text) = BAD_KINDS[self.bad_kind % BAD_KINDS.len()];
+        let kinds = if self.cfg.shape.is_gateway() {
+            &BAD_KINDS[..]
+        } else {
+            &BAD_KINDS[..2]
+        };
+        let (kind, text) = kinds[self.bad_kind % kinds.len()];
         self.bad_kind += 1;
         let fi = sink.file_for("faq-bot", day);
         let out = &mut sink.files()[fi];
@@ -607,102 +698,58 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// The cost the producer logs with the call (see [`shapes::Line::cost`]):
+    /// the list price, marked up 10% for `translate`.
+    fn logged_cost(&self, c: &Call) -> Option<f64> {
+        let markup = c.cost_markup && !c.usage_missing;
+        if !markup && !self.cfg.shape.logs_cost() {
+            return None;
+        }
+        let id = self.catalog.resolve(Some(c.provider), c.model)?;
+        if c.usage_missing {
+            return Some(0.0);
+        }
+        let usage = tokenaudit_core::Usage {
+            input: c.input,
+            cached_read: c.cached,
+            cache_write: c.cache_write,
+            cache_write_1h: c.cache_write_1h,
+            output: c.output,
+            reasoning: c.reasoning,
+        };
+        let date = chrono::DateTime::from_timestamp_millis(c.ms)
+            .expect("in range")
+            .date_naive();
+        let cost = self
+            .catalog
+            .price(id, Some(date), &usage, false)
+            .cost
+            .total()
+            .to_f64();
+        Some(if c.cost_markup { cost * 1.1 } else { cost })
+    }
+
     fn write(&mut self, day: u32, c: Call, sink: &mut dyn Sink) -> io::Result<()> {
         let id = self.id();
         let fi = sink.file_for(c.feature, day);
-        let b = &mut self.buf;
-        b.clear();
-        let ts = chrono::DateTime::from_timestamp_millis(c.ms).expect("in range");
-        write!(b, "{{\"timestamp\":\"{}\",\"request_id\":\"req_{id:09}\",\"provider\":\"{}\",\"model\":\"{}\",\"feature\":\"{}\",\"route\":\"{}\",\"team\":\"{}\",\"user\":\"u_{:04}\"",
-            ts.format("%Y-%m-%dT%H:%M:%S%.3fZ"), c.provider, c.model, c.feature, c.route, c.team, c.user)?;
-        if let Some((d, s)) = c.session {
-            write!(b, ",\"session\":\"s_{d:03}_{s:07}\"")?;
-        }
-        if let Some(t) = c.turn {
-            write!(b, ",\"turn\":{t}")?;
-        }
-        match c.error {
-            Some((kind, code)) => write!(
-                b,
-                ",\"status\":\"error\",\"http_status\":{code},\"error_type\":\"{kind}\""
-            )?,
-            None => write!(b, ",\"status\":\"ok\",\"http_status\":200")?,
-        }
-        write!(b, ",\"attempt\":{}", c.attempt)?;
-        if let Some(prev) = c.retry_of {
-            write!(b, ",\"retry_of\":\"req_{prev:09}\"")?;
-        }
-        let latency = 200 + c.output * 12 + c.input / 50;
-        write!(
-            b,
-            ",\"latency_ms\":{latency},\"ttft_ms\":{},\"finish_reason\":\"{}\"",
-            150 + c.input / 40,
-            c.finish
-        )?;
-        if let Some(m) = c.max_tokens {
-            write!(b, ",\"max_tokens\":{m}")?;
-        }
-        write!(b, ",\"prompt_hash\":\"{}\"", hex(c.prompt_hash))?;
-        if let Some(q) = c.question {
-            // Plain ASCII without quotes or backslashes: no escaping needed.
-            write!(
-                b,
-                ",\"messages\":[{{\"role\":\"user\",\"content\":\"{q}\"}}]"
-            )?;
-        }
-        if let Some(p) = c.prefix_hash {
-            write!(b, ",\"system_prompt_hash\":\"{}\"", hex(p))?;
-        }
-        if let Some(t) = c.prefix_tokens {
-            write!(b, ",\"system_prompt_tokens\":{t}")?;
-        }
-        if !c.usage_missing {
-            match c.shape {
-                Shape::OpenAi => write!(b, ",\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"prompt_tokens_details\":{{\"cached_tokens\":{}}},\"completion_tokens_details\":{{\"reasoning_tokens\":{}}}}}",
-                    c.input, c.output, c.cached, c.reasoning)?,
-                Shape::Anthropic => {
-                    // Anthropic's input_tokens excludes cache reads and writes.
-                    let plain = c.input - c.cached - c.cache_write;
-                    write!(b, ",\"usage\":{{\"input_tokens\":{plain},\"output_tokens\":{},\"cache_read_input_tokens\":{},\"cache_creation_input_tokens\":{}",
-                        c.output, c.cached, c.cache_write)?;
-                    if c.cache_write > 0 {
-                        write!(b, ",\"cache_creation\":{{\"ephemeral_5m_input_tokens\":{},\"ephemeral_1h_input_tokens\":{}}}", c.cache_write - c.cache_write_1h, c.cache_write_1h)?;
-                    }
-                    b.push(b'}');
-                }
-            }
-        }
-        if c.cost_markup && !c.usage_missing {
-            let usage = tokenaudit_core::Usage {
-                input: c.input,
-                cached_read: c.cached,
-                cache_write: c.cache_write,
-                cache_write_1h: c.cache_write_1h,
-                output: c.output,
-                reasoning: c.reasoning,
-            };
-            if let Some(id) = self.catalog.resolve(Some(c.provider), c.model) {
-                let cost = self
-                    .catalog
-                    .price(id, Some(ts.date_naive()), &usage, false)
-                    .cost
-                    .total();
-                // The gateway's own (marked-up) price, as a float like gateways log.
-                write!(b, ",\"cost\":{:.8}", cost.to_f64() * 1.1)?;
-            }
-        }
-        let user_facing = if c.batch_tag { "false" } else { "true" };
-        writeln!(
-            b,
-            ",\"tags\":{{\"env\":\"prod\",\"user_facing\":\"{user_facing}\"}}}}"
-        )?;
-
+        let shape = self.cfg.shape;
+        let line = shapes::Line {
+            call: &c,
+            id,
+            seed: self.cfg.seed,
+            cost: self.logged_cost(&c),
+        };
+        self.buf.clear();
+        shapes::render(shape, &line, &mut self.buf)?;
         let out = &mut sink.files()[fi];
-        out.writer.write_all(b)?;
-        out.lines += 1;
-        out.bytes += b.len() as u64;
+        out.writer.write_all(&self.buf)?;
+        out.lines += shape.lines_per_call();
+        out.bytes += self.buf.len() as u64;
+
+        self.counters.add(day, &c);
         let t = &mut self.truth;
-        t.lines += 1;
+        t.lines += shape.lines_per_call();
+        t.not_call_lines += shape.lines_per_call() - 1;
         t.calls += 1;
         let failed = c.error.is_some();
         if failed {
@@ -724,8 +771,13 @@ impl Gen<'_> {
             s.input += c.input;
             s.cached_read += c.cached;
             s.cache_write += c.cache_write;
+            if shape.carries_1h_cache_writes() {
+                s.cache_write_1h += c.cache_write_1h;
+            }
             s.output += c.output;
-            s.reasoning += c.reasoning;
+            if shape.carries_reasoning() {
+                s.reasoning += c.reasoning;
+            }
         }
         Ok(())
     }
@@ -752,6 +804,7 @@ pub fn generate(
             0
         },
         bad_kind: 0,
+        counters: truth::Counters::default(),
     };
     let mut day = 0u32;
     loop {
@@ -787,45 +840,20 @@ pub fn generate(
     for f in sink.files() {
         f.writer.flush()?;
     }
-    g.truth.planted = BTreeMap::from([
-        (
-            "ticket-classifier",
-            "premium model (gpt-4o) for 1-5 token classifications",
-        ),
-        ("support-chat", "conversation history resent every turn"),
-        (
-            "doc-qa",
-            "3,200-token system prompt repeated without caching; retrieved context growing week by week",
-        ),
-        ("agent-planner", "system prompt hash changes every call"),
-        ("code-review", "retry storms after 429/500"),
-        (
-            "faq-bot",
-            "questions repeated word for word (exact duplicates) and reworded (near duplicates)",
-        ),
-        (
-            "nightly-summaries",
-            "batch-eligible nightly burst at real-time prices",
-        ),
-        (
-            "report-writer",
-            "length-limited outputs, no max_tokens, 6x spike on day 18",
-        ),
-        (
-            "search-summarize",
-            "model-mix drift gpt-4o-mini to gpt-4o halfway",
-        ),
-        ("internal-tools", "unknown model acme-llm-7b"),
-        (
-            "translate",
-            "logged cost 10% above list price; whole documents pasted into 8% of prompts",
-        ),
-        (
-            "contract-review",
-            "prompt cache breaks on day 21 (hit-rate collapse)",
-        ),
-    ]);
+    let t = &mut g.truth;
+    t.shape = cfg.shape.name();
+    t.seed = cfg.seed;
+    t.planted = truth::planted(cfg.shape, cfg.start, day, &g.counters, &t.by_feature_model);
     Ok(g.truth)
+}
+
+/// Writes `cfg`'s days into one file at `path` (compressed as its name
+/// says, see [`Output::create`]) and returns what it wrote.
+pub fn write_file(cfg: &GenConfig, path: &Path) -> io::Result<GroundTruth> {
+    let mut sink = SingleFile(vec![Output::create(path)?]);
+    let truth = generate(cfg, &mut sink, None)?;
+    drop(sink);
+    Ok(truth)
 }
 
 /// The layout of the committed sample: days 1–15 plain, the rest gzip, the
@@ -864,9 +892,15 @@ impl Sink for SingleFile {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn gen_to_memory(cfg: &GenConfig) -> (Vec<u8>, GroundTruth) {
+        gen_to_memory_up_to(cfg, None)
+    }
+
+    fn gen_to_memory_up_to(cfg: &GenConfig, max: Option<u64>) -> (Vec<u8>, GroundTruth) {
         let shared = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         struct W(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
         impl Write for W {
@@ -884,7 +918,7 @@ mod tests {
             lines: 0,
             bytes: 0,
         }]);
-        let truth = generate(cfg, &mut sink, None).unwrap();
+        let truth = generate(cfg, &mut sink, max).unwrap();
         drop(sink);
         let bytes = shared.borrow().clone();
         (bytes, truth)
@@ -903,6 +937,179 @@ mod tests {
         assert_eq!(ta, tb);
         let (c, _) = gen_to_memory(&GenConfig { seed: 7, ..cfg });
         assert_ne!(a, c);
+    }
+
+    /// A cheap fingerprint of bytes (FNV-1a).
+    fn fnv(b: &[u8]) -> u64 {
+        b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+            (h ^ x as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+
+    #[test]
+    fn the_gateway_shape_never_changes() {
+        // The committed sample logs and the benchmark files are this shape:
+        // rendering the other shapes must not change a byte of it. The
+        // figures are those of `tokenaudit-samplegen --size 1MB` before the
+        // shapes came (the first 1 MB day of the benchmark files).
+        let (bytes, truth) = gen_to_memory_up_to(&GenConfig::default(), Some(1 << 20));
+        assert_eq!((truth.lines, bytes.len()), (2539, 1_485_915));
+        assert_eq!(fnv(&bytes), 0x8138_f8a6_4380_4208);
+    }
+
+    #[test]
+    fn every_shape_writes_the_same_calls() {
+        let cfg = GenConfig {
+            days: 4,
+            events_per_day: 80,
+            bad_lines: 4,
+            ..Default::default()
+        };
+        let (_, gateway) = gen_to_memory(&cfg);
+        for shape in LogShape::ALL {
+            let (bytes, t) = gen_to_memory(&GenConfig {
+                shape,
+                ..cfg.clone()
+            });
+            let text = String::from_utf8(bytes).unwrap();
+            assert_eq!(t.shape, shape.name());
+            assert_eq!(
+                (t.calls, t.ok_calls, t.failed_calls),
+                (gateway.calls, gateway.ok_calls, gateway.failed_calls),
+                "{}",
+                shape.name()
+            );
+            assert_eq!(t.lines, text.lines().count() as u64);
+            assert_eq!(
+                t.lines,
+                t.calls * shape.lines_per_call() + t.bad_lines.len() as u64
+            );
+            assert_eq!(t.not_call_lines, t.calls * (shape.lines_per_call() - 1));
+            // Every line but the planted ones is one JSON object.
+            let bad: Vec<u64> = t.bad_lines.iter().map(|b| b.line).collect();
+            for (i, line) in text.lines().enumerate() {
+                let parsed = serde_json::from_str::<serde_json::Value>(line);
+                let is_object = parsed.is_ok_and(|v| v.is_object());
+                let planted = bad.contains(&(i as u64 + 1));
+                // Some planted gateway lines are valid JSON with a bad field.
+                assert!(is_object || planted, "{} line {}", shape.name(), i + 1);
+                if !shape.is_gateway() {
+                    assert_eq!(is_object, !planted, "{} line {}", shape.name(), i + 1);
+                }
+            }
+            // The same sums, less what the shape cannot count.
+            for (key, want) in &gateway.by_feature_model {
+                let mut want = want.clone();
+                if !shape.carries_1h_cache_writes() {
+                    want.cache_write_1h = 0;
+                }
+                if !shape.carries_reasoning() {
+                    want.reasoning = 0;
+                }
+                assert_eq!(&t.by_feature_model[key], &want, "{} {key}", shape.name());
+            }
+            // The same planted waste, in the shape's terms.
+            let figures = |t: &GroundTruth| -> Vec<_> {
+                t.planted
+                    .iter()
+                    .map(|p| (p.rule, p.feature, p.figures.clone()))
+                    .collect()
+            };
+            assert_eq!(figures(&t), figures(&gateway), "{}", shape.name());
+        }
+    }
+
+    #[test]
+    fn prompt_text_repeats_exactly_when_the_gateways_hashes_do() {
+        // Zip the gateway's lines with each text shape's: a prompt's text
+        // (and a system prompt's) must map one to one onto the hashes, or
+        // the text shapes would plant duplicates the gateway does not have,
+        // or hide the ones it has.
+        let cfg = GenConfig {
+            days: 22,
+            events_per_day: 30,
+            ..Default::default()
+        };
+        let (gateway, _) = gen_to_memory(&cfg);
+        let gateway = String::from_utf8(gateway).unwrap();
+        for shape in [
+            LogShape::LiteLlmMessages,
+            LogShape::Otel,
+            LogShape::GatewayAltShuffled,
+        ] {
+            let (bytes, _) = gen_to_memory(&GenConfig {
+                shape,
+                ..cfg.clone()
+            });
+            let text = String::from_utf8(bytes).unwrap();
+            let mut by_hash: BTreeMap<(String, String), String> = BTreeMap::new();
+            let mut by_text: BTreeMap<String, (String, String)> = BTreeMap::new();
+            let mut by_prefix: BTreeMap<String, String> = BTreeMap::new();
+            let mut by_system: BTreeMap<String, String> = BTreeMap::new();
+            for (g, line) in gateway.lines().zip(text.lines()) {
+                let g: serde_json::Value = serde_json::from_str(g).unwrap();
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let (system, messages) = match shape {
+                    LogShape::Otel => {
+                        let attrs =
+                            &v["resourceSpans"][0]["scopeSpans"][1]["spans"][0]["attributes"];
+                        let attr = |k: &str| {
+                            attrs
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .find(|a| a["key"] == k)
+                                .unwrap()["value"]["stringValue"]
+                                .as_str()
+                                .unwrap()
+                                .to_string()
+                        };
+                        (
+                            attr("gen_ai.system_instructions"),
+                            attr("gen_ai.input.messages"),
+                        )
+                    }
+                    _ => {
+                        let m = v["messages"].as_array().unwrap();
+                        (
+                            m[0].to_string(),
+                            serde_json::Value::from(m[1..].to_vec()).to_string(),
+                        )
+                    }
+                };
+                // A prompt is its hash within the model (the gateway's
+                // duplicates are per model).
+                let key = (g["model"].to_string(), g["prompt_hash"].to_string());
+                let whole = format!("{system}{messages}");
+                assert_eq!(by_hash.entry(key.clone()).or_insert(whole.clone()), &whole);
+                assert_eq!(by_text.entry(whole).or_insert(key.clone()), &key);
+                let prefix = g["system_prompt_hash"].to_string();
+                if prefix != "null" {
+                    assert_eq!(
+                        by_prefix.entry(prefix.clone()).or_insert(system.clone()),
+                        &system
+                    );
+                    assert_eq!(by_system.entry(system).or_insert(prefix.clone()), &prefix);
+                }
+            }
+            // Repeats happened: retries, duplicates and stable prompts.
+            assert!(by_hash.len() < gateway.lines().count(), "{}", shape.name());
+            assert!(by_prefix.len() > 10);
+        }
+    }
+
+    #[test]
+    fn the_shuffled_shape_orders_keys_differently_on_each_line() {
+        let (bytes, _) = gen_to_memory(&GenConfig {
+            days: 1,
+            events_per_day: 50,
+            shape: LogShape::GatewayAltShuffled,
+            ..Default::default()
+        });
+        let text = String::from_utf8(bytes).unwrap();
+        let firsts: std::collections::BTreeSet<&str> =
+            text.lines().map(|l| l.split(':').next().unwrap()).collect();
+        assert!(firsts.len() > 10, "{firsts:?}");
     }
 
     #[test]
@@ -964,6 +1171,7 @@ mod tests {
                 s.input += i + r + w;
                 s.cached_read += r;
                 s.cache_write += w;
+                s.cache_write_1h += n(&u["cache_creation"]["ephemeral_1h_input_tokens"]);
                 s.output += n(&u["output_tokens"]);
             }
         }

@@ -1,27 +1,40 @@
 //! `tokenaudit-samplegen`: writes the committed sample logs, or a large
 //! benchmark file.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
 
-use tokenaudit_samplegen::{generate, GenConfig, Output, SampleLayout, SingleFile};
+use tokenaudit_samplegen::{
+    generate, write_file, GenConfig, LogShape, Output, SampleLayout, SingleFile,
+};
 
-/// Generate realistic LLM gateway logs with planted waste (deterministic).
+/// Generate realistic LLM call logs with planted waste (deterministic).
 ///
 /// Without --size: a month of logs into OUT as a folder (gateway/ plain and
-/// gzip, batch/ zstd). With --size: one JSONL file of about that size at OUT,
-/// covering about the same month (traffic per day scales with the size).
+/// gzip, batch/ zstd), or into one file when OUT ends in .jsonl, .jsonl.gz or
+/// .jsonl.zst (compressed to match). With --size: one JSONL file of about
+/// that size at OUT, covering about the same month (traffic per day scales
+/// with the size).
+///
+/// --shape writes the same calls as another producer would (see
+/// `tokenaudit-samplegen --list-shapes`).
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Output folder (sample mode) or file (--size mode).
+    /// Output folder (sample mode) or file (--size mode, or a .jsonl[.gz|.zst] name).
+    #[arg(long, required_unless_present = "list_shapes")]
+    out: Option<PathBuf>,
+    /// How to write the calls: gateway (default), gateway-minimal,
+    /// gateway-alt-{nested,flat,shuffled,envelope}, litellm,
+    /// litellm-messages, langfuse, otel, helicone.
+    #[arg(long, default_value = "gateway", value_parser = parse_shape)]
+    shape: LogShape,
+    /// List the shapes and exit.
     #[arg(long)]
-    out: PathBuf,
+    list_shapes: bool,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// First day (UTC).
@@ -46,6 +59,13 @@ struct Args {
     force: bool,
 }
 
+fn parse_shape(s: &str) -> Result<LogShape, String> {
+    LogShape::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = LogShape::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown shape {s:?}; use one of: {}", names.join(", "))
+    })
+}
+
 fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim().to_ascii_uppercase();
     let (num, mult) = if let Some(n) = t.strip_suffix("GB") {
@@ -58,38 +78,77 @@ fn parse_size(s: &str) -> Result<u64> {
     Ok((num.trim().parse::<f64>().context("--size number")? * mult as f64) as u64)
 }
 
-fn create(path: &PathBuf, force: bool) -> Result<File> {
+/// Makes room for an output file: an existing file is replaced only with
+/// --force.
+fn prepare(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!("{} exists; pass --force to replace it", path.display());
     }
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p)?;
     }
-    File::create(path).with_context(|| format!("cannot create {}", path.display()))
+    Ok(())
+}
+
+/// One output file, compressed as its name says.
+fn create(path: &Path, force: bool) -> Result<Output> {
+    prepare(path, force)?;
+    Output::create(path).with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// The average bytes an event writes in `cfg.shape`: 950 for the gateway
+/// shape (the figure the benchmark files were sized with), measured on a
+/// day of 2,000 events for the others (prompt text makes lines ten times
+/// longer).
+fn bytes_per_event(cfg: &GenConfig) -> Result<u64> {
+    if cfg.shape == LogShape::Gateway {
+        return Ok(950);
+    }
+    let events = 2_000;
+    let mut sink = SingleFile(vec![Output {
+        name: "(sizing)".into(),
+        writer: Box::new(std::io::sink()),
+        lines: 0,
+        bytes: 0,
+    }]);
+    let probe = GenConfig {
+        days: 1,
+        events_per_day: events,
+        bad_lines: 0,
+        ..cfg.clone()
+    };
+    generate(&probe, &mut sink, None)?;
+    Ok((sink.0[0].bytes / events as u64).max(1))
 }
 
 fn main() -> Result<()> {
     let a = Args::parse();
+    if a.list_shapes {
+        for s in LogShape::ALL {
+            println!("{}", s.name());
+        }
+        return Ok(());
+    }
+    let out = a.out.clone().expect("clap requires --out");
     let cfg = GenConfig {
         seed: a.seed,
         start: a.start,
         days: a.days,
         events_per_day: a.events_per_day,
         bad_lines: a.bad_lines,
+        shape: a.shape,
     };
+    let one_file = [".jsonl", ".jsonl.gz", ".jsonl.zst"]
+        .iter()
+        .any(|ext| out.to_string_lossy().ends_with(ext));
     let truth = if let Some(size) = &a.size {
         let max = parse_size(size)?;
-        let f = create(&a.out, a.force)?;
-        let mut sink = SingleFile(vec![Output {
-            name: a.out.display().to_string(),
-            writer: Box::new(BufWriter::with_capacity(1 << 20, f)),
-            lines: 0,
-            bytes: 0,
-        }]);
+        let mut sink = SingleFile(vec![create(&out, a.force)?]);
         // About a month whatever the size: more traffic per day, not more
         // days, so that bigger files test more calls (not longer daily
-        // series). An event writes about 950 bytes on average.
-        let per_day = (max / (cfg.days.max(1) as u64 * 950)).clamp(1, u32::MAX as u64) as u32;
+        // series).
+        let per_day = (max / (cfg.days.max(1) as u64 * bytes_per_event(&cfg)?))
+            .clamp(1, u32::MAX as u64) as u32;
         generate(
             &GenConfig {
                 events_per_day: a.events_per_day.max(per_day),
@@ -98,9 +157,13 @@ fn main() -> Result<()> {
             &mut sink,
             Some(max),
         )?
+    } else if one_file {
+        prepare(&out, a.force)?;
+        write_file(&cfg, &out).with_context(|| format!("cannot write {}", out.display()))?
     } else {
         let split = a.days.div_ceil(2);
         let end = |d: u32| a.start + chrono::Duration::days(d as i64);
+        let out = &out;
         let names = [
             format!("gateway/{}..{}.jsonl", a.start, end(split - 1).format("%d")),
             format!(
@@ -110,24 +173,10 @@ fn main() -> Result<()> {
             ),
             format!("batch/nightly-{}.jsonl.zst", a.start.format("%Y-%m")),
         ];
-        let mut files = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            let f = BufWriter::new(create(&a.out.join(n), a.force)?);
-            let writer: Box<dyn std::io::Write> = match i {
-                0 => Box::new(f),
-                1 => Box::new(
-                    flate2::write::GzEncoder::new(f, flate2::Compression::best())
-                        .auto_finish_wrapper(),
-                ),
-                _ => Box::new(zstd::stream::write::Encoder::new(f, 19)?.auto_finish()),
-            };
-            files.push(Output {
-                name: a.out.join(n).display().to_string(),
-                writer,
-                lines: 0,
-                bytes: 0,
-            });
-        }
+        let files = names
+            .iter()
+            .map(|n| create(&out.join(n), a.force))
+            .collect::<Result<Vec<_>>>()?;
         let mut sink = SampleLayout {
             files,
             split_day: split,
@@ -148,37 +197,4 @@ fn main() -> Result<()> {
         truth.bad_lines.len()
     );
     Ok(())
-}
-
-/// flate2's encoder finishes on drop only through `finish`; this wrapper does
-/// it on drop so a boxed writer closes the gzip stream properly.
-trait AutoFinish {
-    fn auto_finish_wrapper(self) -> GzFinish;
-}
-
-impl AutoFinish for flate2::write::GzEncoder<BufWriter<File>> {
-    fn auto_finish_wrapper(self) -> GzFinish {
-        GzFinish(Some(self))
-    }
-}
-
-struct GzFinish(Option<flate2::write::GzEncoder<BufWriter<File>>>);
-
-impl std::io::Write for GzFinish {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.as_mut().expect("open until drop").write(b)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.as_mut().expect("open until drop").flush()
-    }
-}
-
-impl Drop for GzFinish {
-    fn drop(&mut self) {
-        if let Some(e) = self.0.take() {
-            if let Ok(mut inner) = e.finish() {
-                let _ = std::io::Write::flush(&mut inner);
-            }
-        }
-    }
 }

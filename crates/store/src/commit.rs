@@ -187,7 +187,11 @@ pub fn read_log(store: &Path) -> Result<Vec<Commit>> {
     let mut numbers = Vec::new();
     for entry in std::fs::read_dir(&dir).map_err(StoreError::io(&dir))? {
         let entry = entry.map_err(StoreError::io(&dir))?;
-        if let Some(n) = entry.file_name().to_str().and_then(layout::parse_commit_file) {
+        if let Some(n) = entry
+            .file_name()
+            .to_str()
+            .and_then(layout::parse_commit_file)
+        {
             numbers.push(n);
         }
     }
@@ -256,7 +260,7 @@ pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(StoreError::Io {
             path: path.to_path_buf(),
-            source: e,
+            error: e,
         }),
     }
 }

@@ -8,8 +8,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    /// The OS error is in the message, not a `source`: printing the chain
+    /// would say it twice.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
     #[error("{} is not a tokenaudit store (no _commits/ folder); create one with `tokenaudit ingest LOGS --store {}`", path.display(), path.display())]
     NotAStore { path: PathBuf },
     #[error("{}: unreadable commit file: {message}", path.display())]
@@ -31,10 +33,12 @@ pub enum StoreError {
 impl StoreError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> StoreError {
         let path = path.into();
-        move |source| StoreError::Io { path, source }
+        move |error| StoreError::Io { path, error }
     }
 
-    pub(crate) fn parquet(path: impl Into<PathBuf>) -> impl FnOnce(parquet::errors::ParquetError) -> StoreError {
+    pub(crate) fn parquet(
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(parquet::errors::ParquetError) -> StoreError {
         let path = path.into();
         move |e| StoreError::Parquet {
             path,

@@ -90,7 +90,10 @@ mod tests {
         assert_eq!(parse_commit_file("00000000000000000042.json"), Some(42));
         assert_eq!(parse_commit_file("42.json"), None);
         assert_eq!(parse_commit_file(".tmp-x"), None);
-        assert_eq!(temp_ingest("part-20261001t1-99-00007.parquet.tmp"), Some("20261001t1-99"));
+        assert_eq!(
+            temp_ingest("part-20261001t1-99-00007.parquet.tmp"),
+            Some("20261001t1-99")
+        );
         assert_eq!(temp_ingest("part-abc-00007.parquet"), None);
         let t = temp_path(Path::new("/s"), &part_path(d, "abc", 7));
         assert_eq!(

@@ -17,7 +17,12 @@ fn numbers(root: &Path) -> Result<Vec<u64>> {
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(StoreError::Io { path: dir, source: e }),
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: dir,
+                error: e,
+            })
+        }
     };
     for e in entries {
         let e = e.map_err(StoreError::io(&dir))?;

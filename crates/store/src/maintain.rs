@@ -65,16 +65,15 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         let builder = match ParquetRecordBatchReaderBuilder::try_new(file) {
             Ok(b) => b,
             Err(e) => {
-                r.problems.push(format!("{}: not a readable Parquet file: {e}", p.path));
+                r.problems
+                    .push(format!("{}: not a readable Parquet file: {e}", p.path));
                 continue;
             }
         };
         let rows = builder.metadata().file_metadata().num_rows() as u64;
         if rows != p.rows {
-            r.problems.push(format!(
-                "{}: {rows} rows, the log says {}",
-                p.path, p.rows
-            ));
+            r.problems
+                .push(format!("{}: {rows} rows, the log says {}", p.path, p.rows));
         }
         let Some(i) = builder
             .schema()
@@ -213,13 +212,26 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
             let len = COMPACT_ROWS.min(all.num_rows() - offset);
             let seq = shared_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let name = layout::part_path(date, &ingest, seq);
-            added.push(write::write_part(&root, &name, date, &all.slice(offset, len))?);
+            added.push(write::write_part(
+                &root,
+                &name,
+                date,
+                &all.slice(offset, len),
+            )?);
             offset += len;
         }
         removed.extend(parts.iter().map(|p| p.path.clone()));
     }
     let rows = added.iter().map(|p: &PartEntry| p.rows).sum();
-    let commit = rewrite_commit(store, &ingest, "compact", tool_version, added, removed, vec![])?;
+    let commit = rewrite_commit(
+        store,
+        &ingest,
+        "compact",
+        tool_version,
+        added,
+        removed,
+        vec![],
+    )?;
     Ok(Rewrite { rows, ..commit })
 }
 
@@ -236,7 +248,7 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
     let remaining: BTreeSet<&str> = state
         .parts
         .values()
-        .filter(|p| !p.day.as_deref().is_some_and(|d| d < cut.as_str()))
+        .filter(|p| p.day.as_deref().is_none_or(|d| d >= cut.as_str()))
         .flat_map(|p| p.sources.iter().map(String::as_str))
         .collect();
     let touched: BTreeSet<&str> = removed
@@ -255,7 +267,15 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
     let rows = removed.iter().map(|p| p.rows).sum();
     let removed: Vec<String> = removed.iter().map(|p| p.path.clone()).collect();
     let ingest = format!("prune{}", std::process::id());
-    let commit = rewrite_commit(store, &ingest, "prune", tool_version, vec![], removed, pruned)?;
+    let commit = rewrite_commit(
+        store,
+        &ingest,
+        "prune",
+        tool_version,
+        vec![],
+        removed,
+        pruned,
+    )?;
     Ok(Rewrite { rows, ..commit })
 }
 

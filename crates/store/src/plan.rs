@@ -160,7 +160,8 @@ pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
                 continue;
             }
             if size > prev.size && resumable(prev) {
-                let (old_head, old_tail) = ends(&mut file, prev.size).map_err(StoreError::io(path))?;
+                let (old_head, old_tail) =
+                    ends(&mut file, prev.size).map_err(StoreError::io(path))?;
                 if old_head == prev.head
                     && old_tail == prev.tail
                     && ends_line_at(&mut file, prev.size).map_err(StoreError::io(path))?

@@ -167,7 +167,10 @@ where
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break };
                         if let Err(e) = read_unit(root, unit, query, &index, &mut sink) {
-                            failure.lock().expect("no panic holding it").get_or_insert(e);
+                            failure
+                                .lock()
+                                .expect("no panic holding it")
+                                .get_or_insert(e);
                             next.store(units.len(), Ordering::Relaxed);
                         }
                     }

@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{ArrayBuilder, 
-    BooleanBuilder, Decimal128Builder, FixedSizeBinaryBuilder, StringBuilder,
+use arrow_array::builder::{
+    ArrayBuilder, BooleanBuilder, Decimal128Builder, FixedSizeBinaryBuilder, StringBuilder,
     TimestampNanosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{
@@ -393,7 +393,12 @@ pub struct Rows {
     logged_cost: Option<Decimal128Array>,
     cost: Option<Decimal128Array>,
     minhash: Option<FixedSizeBinaryArray>,
-    tags: Option<(OffsetBuffer<i32>, Option<NullBuffer>, StringArray, StringArray)>,
+    tags: Option<(
+        OffsetBuffer<i32>,
+        Option<NullBuffer>,
+        StringArray,
+        StringArray,
+    )>,
     line: Option<UInt64Array>,
 }
 
@@ -403,9 +408,8 @@ fn column<T: Array + Clone + 'static>(batch: &RecordBatch, name: &str) -> Option
         .and_then(|c| c.as_any().downcast_ref::<T>().cloned())
 }
 
-fn string_at<'a>(a: &'a Option<StringArray>, i: usize) -> Option<&'a str> {
-    a.as_ref()
-        .and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
+fn string_at(a: &Option<StringArray>, i: usize) -> Option<&str> {
+    a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
 }
 
 fn value_at<T: arrow_array::ArrowPrimitiveType>(
@@ -439,8 +443,16 @@ impl Rows {
         ];
         let tags = column::<ListArray>(batch, TAGS).and_then(|l| {
             let values = l.values().as_any().downcast_ref::<StructArray>()?.clone();
-            let keys = values.column(0).as_any().downcast_ref::<StringArray>()?.clone();
-            let vals = values.column(1).as_any().downcast_ref::<StringArray>()?.clone();
+            let keys = values
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()?
+                .clone();
+            let vals = values
+                .column(1)
+                .as_any()
+                .downcast_ref::<StringArray>()?
+                .clone();
             Some((l.offsets().clone(), l.nulls().cloned(), keys, vals))
         });
         Rows {
@@ -450,8 +462,15 @@ impl Rows {
             turn: column(batch, TURN),
             http_status: column(batch, HTTP_STATUS),
             attempt: column(batch, ATTEMPT),
-            tokens: [INPUT, CACHED_READ, CACHE_WRITE, CACHE_WRITE_1H, OUTPUT, REASONING]
-                .map(|n| column(batch, n)),
+            tokens: [
+                INPUT,
+                CACHED_READ,
+                CACHE_WRITE,
+                CACHE_WRITE_1H,
+                OUTPUT,
+                REASONING,
+            ]
+            .map(|n| column(batch, n)),
             latency: column(batch, LATENCY),
             ttft: column(batch, TTFT),
             batch: column(batch, BATCH),

@@ -141,7 +141,7 @@ fn rename(from: &Path, to: &Path) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && to.exists() => Ok(false),
         Err(e) => Err(StoreError::Io {
             path: from.to_path_buf(),
-            source: e,
+            error: e,
         }),
     }
 }
@@ -152,7 +152,7 @@ fn remove(path: &Path) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(StoreError::Io {
             path: path.to_path_buf(),
-            source: e,
+            error: e,
         }),
     }
 }
@@ -208,14 +208,15 @@ impl Store {
 
     fn recover(&self, log: &[Commit]) -> Result<Recovery> {
         let mut r = Recovery::default();
-        // A claimed commit's renames and deletions, finished.
-        for c in log {
-            for p in &c.added {
-                let fin = self.root.join(&p.path);
-                if !fin.exists() && rename(&layout::temp_path(&self.root, &p.path), &fin)? {
-                    r.completed += 1;
-                }
+        // A claimed commit's renames and deletions, finished: every live
+        // part in place, every removed one gone.
+        for p in self.state.parts.values() {
+            let fin = self.root.join(&p.path);
+            if !fin.exists() && rename(&layout::temp_path(&self.root, &p.path), &fin)? {
+                r.completed += 1;
             }
+        }
+        for c in log {
             for p in &c.removed {
                 if remove(&self.root.join(p))? {
                     r.deleted += 1;
@@ -343,12 +344,14 @@ impl Store {
                 fault::point("claimed").map_err(StoreError::io(&self.root))?;
                 self.publish(&commit)?;
                 report.commit = Some(commit.number);
-                report.rows_added = commit.added.iter().map(|p| p.rows).sum();
-                report.rows_removed = commit
-                    .removed
+                // The rows read now, and the earlier rows of the sources
+                // read again (parts rewritten around them are neither).
+                report.rows_added = parts.iter().map(|p| p.rows).sum();
+                report.rows_removed = entries
                     .iter()
-                    .filter_map(|p| self.state.parts.get(p))
-                    .map(|p| p.rows)
+                    .filter(|e| e.action == Action::Changed)
+                    .filter_map(|e| self.state.sources.get(&e.key))
+                    .map(|prev| prev.records)
                     .sum();
                 report.parts_added = commit.added.len();
                 report.parts_removed = commit.removed.len();
@@ -425,11 +428,7 @@ impl Store {
     /// For the changed sources among `entries`: the live parts holding
     /// their earlier rows (to remove) and those parts' other rows, written
     /// anew (to add).
-    fn replace(
-        &self,
-        shared: &Shared<'_>,
-        entries: &[SourceEntry],
-    ) -> Result<Replaced> {
+    fn replace(&self, shared: &Shared<'_>, entries: &[SourceEntry]) -> Result<Replaced> {
         let changed: BTreeSet<String> = entries
             .iter()
             .filter(|e| e.action == Action::Changed)
@@ -455,7 +454,8 @@ impl Store {
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
             if let Some(batch) = kept {
                 let name = shared.next_part(day);
-                out.added.push(write::write_part(&self.root, &name, day, &batch)?);
+                out.added
+                    .push(write::write_part(&self.root, &name, day, &batch)?);
             }
         }
         Ok(out)
@@ -470,10 +470,7 @@ struct Replaced {
 }
 
 /// The rows of a part whose source is not in `drop` (`None`: none left).
-fn filter_part(
-    path: &Path,
-    drop: &BTreeSet<String>,
-) -> Result<Option<arrow_array::RecordBatch>> {
+fn filter_part(path: &Path, drop: &BTreeSet<String>) -> Result<Option<arrow_array::RecordBatch>> {
     let file = File::open(path).map_err(StoreError::io(path))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(StoreError::parquet(path))?

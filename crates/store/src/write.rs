@@ -14,8 +14,8 @@ use arrow_array::{Array, RecordBatch, StringArray, TimestampNanosecondArray, UIn
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::{CallRecord, CallStatus};
@@ -178,11 +178,7 @@ impl RecordSink for PartSink<'_, '_> {
             }
             _ => None,
         };
-        let source = self
-            .shared
-            .keys
-            .get(at.source)
-            .map_or("", String::as_str);
+        let source = self.shared.keys.get(at.source).map_or("", String::as_str);
         let rows = self.days.entry(day).or_default();
         rows.push(
             r,

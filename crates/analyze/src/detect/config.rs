@@ -1,49 +1,138 @@
-//! Detector settings: severity thresholds, each rule's options with their
-//! documented defaults, and budgets. Read from the config file's `[detect]`,
-//! `[rules.CODE]` and `[[budget]]` tables; an unknown rule or option is an
-//! error that names it.
+//! Detector settings: severity thresholds and each rule's options with their
+//! documented defaults. Read from the config file's `[detect]` and
+//! `[rules.CODE]` tables; an unknown rule or option is an error that names
+//! it. (Budgets, `[[budget]]`, are read by `crate::budget`: accumulation
+//! needs them too.)
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use tokenaudit_core::Money;
 
 use super::{rule, Severity, RULES};
+use crate::budget::usd;
 
-/// One option a rule takes: its name, default and meaning.
-#[derive(Clone, Copy, Debug)]
-pub struct Opt {
+/// One option a rule takes, as `tokenaudit rules CODE` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptDoc {
     pub name: &'static str,
-    pub default: f64,
+    /// The default, as it would be written in the config file.
+    pub default: String,
     pub doc: &'static str,
 }
 
-/// A rule's options as set for this run.
-#[derive(Clone, Debug)]
-pub struct RuleOptions {
-    pub enabled: bool,
-    values: BTreeMap<&'static str, f64>,
+/// A rule's options: a struct read from its `[rules.CODE]` table, which
+/// knows its defaults and documents its fields. Implemented by
+/// `rule_options!`, never by hand.
+pub trait RuleOptions: DeserializeOwned + Default + fmt::Debug + Send + Sync + 'static {
+    /// Each option with its default and meaning, in declaration order.
+    fn describe() -> Vec<OptDoc>;
 }
 
-impl RuleOptions {
-    /// The value of a declared option. An undeclared name is a bug in the
-    /// rule (its `OPTIONS` table lacks it), caught by the rule tests.
-    pub fn get(&self, name: &str) -> f64 {
-        match self.values.get(name) {
-            Some(v) => *v,
-            None => panic!("rule option {name:?} is not declared in the rule's OPTIONS"),
+/// Declares a rule's `Options`: one line per option, its doc comment (one
+/// line: what `tokenaudit rules CODE` prints after the default), its name,
+/// type and default. The struct is read from the rule's `[rules.CODE]`
+/// table (a missing key keeps its default; an unknown key is an error).
+///
+/// ```text
+/// rule_options! {
+///     /// fewest calls for a finding
+///     min_calls: u64 = 50,
+/// }
+/// ```
+macro_rules! rule_options {
+    ($(
+        #[doc = $doc:literal]
+        $field:ident: $ty:ty = $default:expr,
+    )*) => {
+        /// The rule's options: its `[rules.CODE]` table (see `## Options`).
+        #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Options {
+            $(
+                #[doc = $doc]
+                pub $field: $ty,
+            )*
         }
-    }
+
+        impl Default for Options {
+            fn default() -> Options {
+                Options {
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl $crate::detect::RuleOptions for Options {
+            fn describe() -> Vec<$crate::detect::OptDoc> {
+                #[allow(unused_variables)]
+                let defaults = Options::default();
+                vec![$($crate::detect::OptDoc {
+                    name: stringify!($field),
+                    default: defaults.$field.to_string(),
+                    doc: $doc.trim(),
+                },)*]
+            }
+        }
+    };
+}
+pub(crate) use rule_options;
+
+/// Any rule's options behind one type, so that one table holds them all;
+/// the registry pairs each rule with its own options type (see `rule!`).
+pub(crate) type AnyOptions = Arc<dyn Any + Send + Sync>;
+
+/// The defaults of `O`, erased.
+pub(crate) fn default_options<O: RuleOptions>() -> AnyOptions {
+    Arc::new(O::default())
 }
 
-/// A spending limit for a feature (or `*`: all spend).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Budget {
-    pub feature: String,
-    pub daily: Option<Money>,
-    pub monthly: Option<Money>,
-    pub per_call: Option<Money>,
+/// Reads a rule's `[rules.CODE]` table (less `enabled`) into its options;
+/// errors name the rule and the key.
+pub(crate) fn parse_options<O: RuleOptions>(
+    code: &str,
+    table: &serde_json::Map<String, serde_json::Value>,
+) -> Result<AnyOptions, String> {
+    let known = O::describe();
+    for (key, value) in table {
+        if !known.iter().any(|o| o.name == key) {
+            let names: Vec<&str> = known.iter().map(|o| o.name).collect();
+            return Err(format!(
+                "[rules.{code}] {key}: unknown option (this rule takes: enabled{}{})",
+                if names.is_empty() { "" } else { ", " },
+                names.join(", ")
+            ));
+        }
+        // Each key on its own first: serde's message for a wrong value
+        // does not say which key it was.
+        let one = serde_json::Map::from_iter([(key.clone(), value.clone())]);
+        O::deserialize(serde_json::Value::Object(one))
+            .map_err(|e| format!("[rules.{code}] {key}: {e}"))?;
+    }
+    let options = O::deserialize(serde_json::Value::Object(table.clone()))
+        .map_err(|e| format!("[rules.{code}]: {e}"))?;
+    Ok(Arc::new(options))
+}
+
+/// One rule's settings for this run.
+#[derive(Clone)]
+pub(crate) struct RuleSettings {
+    pub(crate) enabled: bool,
+    /// The rule's `Options` (the type its registry entry names).
+    pub(crate) options: AnyOptions,
+}
+
+impl fmt::Debug for RuleSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSettings")
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything the detectors are told.
@@ -56,8 +145,7 @@ pub struct DetectConfig {
     /// Findings whose monthly savings are below this are dropped (findings
     /// without a savings figure are kept).
     pub min_savings: Money,
-    pub budgets: Vec<Budget>,
-    rules: BTreeMap<&'static str, RuleOptions>,
+    rules: BTreeMap<&'static str, RuleSettings>,
 }
 
 impl Default for DetectConfig {
@@ -65,21 +153,17 @@ impl Default for DetectConfig {
         let rules = RULES
             .iter()
             .map(|r| {
-                let values = r.options.iter().map(|o| (o.name, o.default)).collect();
-                (
-                    r.code,
-                    RuleOptions {
-                        enabled: true,
-                        values,
-                    },
-                )
+                let settings = RuleSettings {
+                    enabled: true,
+                    options: (r.default_options)(),
+                };
+                (r.code, settings)
             })
             .collect();
         DetectConfig {
             high: Money::from_usd_f64(500.0).unwrap_or(Money::ZERO),
             medium: Money::from_usd_f64(50.0).unwrap_or(Money::ZERO),
             min_savings: Money::from_usd_f64(1.0).unwrap_or(Money::ZERO),
-            budgets: Vec::new(),
             rules,
         }
     }
@@ -97,37 +181,12 @@ pub struct DetectFile {
     pub min_savings: Option<f64>,
 }
 
-/// One `[[budget]]` entry.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BudgetFile {
-    /// A feature name, or `*` for the whole spend.
-    pub feature: String,
-    /// USD per day.
-    pub daily: Option<f64>,
-    /// USD per calendar month.
-    pub monthly: Option<f64>,
-    /// USD per call.
-    pub per_call: Option<f64>,
-}
-
-fn usd(v: Option<f64>, what: &str) -> Result<Option<Money>, String> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && x >= 0.0 => Money::from_usd_f64(x)
-            .map(Some)
-            .ok_or_else(|| format!("{what}: {x} is not an amount in USD")),
-        Some(x) => Err(format!("{what}: {x} must be a non-negative amount in USD")),
-    }
-}
-
 impl DetectConfig {
     /// Builds the settings from the config file's tables; errors name the
     /// table and key.
     pub fn from_file(
         detect: Option<&DetectFile>,
-        rules: &BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-        budgets: &[BudgetFile],
+        rules: &BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     ) -> Result<DetectConfig, String> {
         let mut c = DetectConfig::default();
         if let Some(d) = detect {
@@ -142,96 +201,40 @@ impl DetectConfig {
             }
         }
         for (code, table) in rules {
-            let info = rule(code).ok_or_else(|| {
-                format!("[rules.{code}]: no such rule (`tokenaudit rules` lists them)")
-            })?;
-            let opts = c.rules.get_mut(info.code).expect("every rule has options");
-            for (key, value) in table {
-                if key == "enabled" {
-                    opts.enabled = value
-                        .as_bool()
-                        .ok_or_else(|| format!("[rules.{code}] enabled: expected true or false"))?;
-                    continue;
-                }
-                let Some(o) = info.options.iter().find(|o| o.name == key) else {
-                    let known: Vec<&str> = info.options.iter().map(|o| o.name).collect();
-                    return Err(format!(
-                        "[rules.{code}] {key}: unknown option (this rule takes: enabled{}{})",
-                        if known.is_empty() { "" } else { ", " },
-                        known.join(", ")
-                    ));
-                };
-                let v = value
-                    .as_f64()
-                    .ok_or_else(|| format!("[rules.{code}] {key}: expected a number"))?;
-                opts.values.insert(o.name, v);
-            }
-        }
-        for (i, b) in budgets.iter().enumerate() {
-            let at = format!("[[budget]] #{} ({})", i + 1, b.feature);
-            if b.feature.is_empty() {
-                return Err(format!(
-                    "{at}: feature is required (a feature name or \"*\")"
-                ));
-            }
-            let budget = Budget {
-                feature: b.feature.clone(),
-                daily: usd(b.daily, &format!("{at} daily"))?,
-                monthly: usd(b.monthly, &format!("{at} monthly"))?,
-                per_call: usd(b.per_call, &format!("{at} per_call"))?,
-            };
-            if budget.daily.is_none() && budget.monthly.is_none() && budget.per_call.is_none() {
-                return Err(format!(
-                    "{at}: give at least one of daily, monthly, per_call"
-                ));
-            }
-            c.budgets.push(budget);
+            c.configure(code, table)?;
         }
         Ok(c)
     }
 
-    /// A rule's options (defaults for a code no rule has).
-    pub fn options(&self, code: &str) -> RuleOptions {
-        self.rules.get(code).cloned().unwrap_or(RuleOptions {
-            enabled: true,
-            values: BTreeMap::new(),
-        })
+    /// Sets a rule's options (and `enabled`) from its `[rules.CODE]` table,
+    /// as the config file gives it; keys it lacks keep their defaults.
+    /// Errors name the rule and the key.
+    pub fn configure(
+        &mut self,
+        code: &str,
+        table: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        let info = rule(code).ok_or_else(|| {
+            format!("[rules.{code}]: no such rule (`tokenaudit rules` lists them)")
+        })?;
+        let mut options = table.clone();
+        let enabled = match options.remove("enabled") {
+            None => true,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| format!("[rules.{code}] enabled: expected true or false"))?,
+        };
+        let settings = RuleSettings {
+            enabled,
+            options: (info.parse_options)(info.code, &options)?,
+        };
+        self.rules.insert(info.code, settings);
+        Ok(())
     }
 
-    /// Sets one option (for tests and the API).
-    pub fn set(&mut self, code: &str, name: &str, value: f64) {
-        let info = rule(code).expect("known rule");
-        let o = info
-            .options
-            .iter()
-            .find(|o| o.name == name)
-            .expect("declared option");
-        self.rules
-            .get_mut(info.code)
-            .expect("rule has options")
-            .values
-            .insert(o.name, value);
-    }
-
-    /// Turns a rule on or off.
-    pub fn enable(&mut self, code: &str, enabled: bool) {
-        if let Some(r) = self.rules.get_mut(code) {
-            r.enabled = enabled;
-        }
-    }
-
-    /// The per-call budget of a feature, if any (a feature's own budget wins
-    /// over `*`).
-    pub fn call_budget(&self, feature: &str) -> Option<Money> {
-        self.budgets
-            .iter()
-            .find(|b| b.feature == feature && b.per_call.is_some())
-            .or_else(|| {
-                self.budgets
-                    .iter()
-                    .find(|b| b.feature == "*" && b.per_call.is_some())
-            })
-            .and_then(|b| b.per_call)
+    /// A rule's settings (those of a known rule are always there).
+    pub(crate) fn settings(&self, code: &str) -> Option<&RuleSettings> {
+        self.rules.get(code)
     }
 
     /// The severity of a finding saving `monthly` per month.

@@ -9,37 +9,12 @@ use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
-use crate::audit::Audit;
+use crate::audit::{Audit, GroupRow, Profile};
+use crate::budget::Budget;
+use crate::finding::{Severity, MONTH_DAYS};
 use crate::observe::Keyed;
-use crate::stats::Stats;
 
-use super::{DetectConfig, Severity};
-
-/// One attribution group with its key decoded.
-#[derive(Clone, Debug)]
-pub struct GroupRow {
-    pub provider: String,
-    /// `provider/id` when the catalog knows the model, else the logged name
-    /// (the same label as the cell's).
-    pub model: String,
-    pub resolved: Option<ModelId>,
-    pub feature: String,
-    pub route: String,
-    pub team: String,
-    pub day: Option<NaiveDate>,
-    pub batch: bool,
-    pub stats: Stats,
-    /// Σ usage of all calls (canonical convention).
-    pub usage: Usage,
-    /// Σ usage of the failed calls.
-    pub failed: Usage,
-    /// The cell's key (feature, model).
-    pub cell: u64,
-    /// `stats.cost` by token kind.
-    pub cost: crate::stats::CostParts,
-    /// The same calls at list price (zero unless `AnalyzeConfig::list_costs`).
-    pub list_cost: crate::stats::CostParts,
-}
+use super::DetectConfig;
 
 /// What the rules read.
 pub struct Context<'a> {
@@ -50,21 +25,41 @@ pub struct Context<'a> {
     pub cells: &'a [Cell],
     pub keyed: &'a Keyed,
     pub config: &'a DetectConfig,
+    /// The `[[budget]]`s (for TA116).
+    pub budgets: &'a [Budget],
 }
 
-/// Days in the month savings are scaled to.
-pub const MONTH_DAYS: f64 = 30.0;
+impl<'a> Context<'a> {
+    /// The rules' view of a finished audit and its profile.
+    pub fn new(
+        audit: &'a Audit,
+        profile: &'a Profile,
+        catalog: &'a Catalog,
+        config: &'a DetectConfig,
+        budgets: &'a [Budget],
+    ) -> Context<'a> {
+        Context {
+            audit,
+            catalog,
+            groups: &profile.groups,
+            cells: &profile.cells,
+            keyed: &profile.keyed,
+            config,
+            budgets,
+        }
+    }
+}
 
 impl Context<'_> {
     /// Length of the audited period in days (at least one): from the first
     /// to the last call, or the `--since`/`--until` window when given.
     pub fn period_days(&self) -> f64 {
-        crate::period_days(self.audit)
+        self.audit.period_days()
     }
 
     /// Scales an amount seen over the audited period to a 30-day month.
     pub fn monthly(&self, observed: Money) -> Money {
-        scale(observed, MONTH_DAYS / self.period_days())
+        observed.scale(MONTH_DAYS / self.period_days())
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {
@@ -122,9 +117,4 @@ impl Context<'_> {
             output: r.output.unwrap_or(Money::ZERO),
         }
     }
-}
-
-/// `m × factor`, rounded to a whole pico-dollar.
-pub fn scale(m: Money, factor: f64) -> Money {
-    Money::from_picos((m.picos() as f64 * factor).round() as i128)
 }

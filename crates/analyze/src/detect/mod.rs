@@ -4,10 +4,15 @@
 //!
 //! One rule per file under `rules/`, ruff's shape: the file opens with a doc
 //! comment (`## What it finds`, `## Why it costs money`, `## Example`,
-//! `## How to fix`, `## Options`), then the rule's options, then its
-//! `check` function. [`RULES`] is the one table that lists them;
-//! `tokenaudit rules CODE` prints a rule's doc comment straight from its
-//! source file, so the docs and the code cannot drift.
+//! `## How to fix`, `## Options`), then the rule's `Options` (declared with
+//! `rule_options!`: a struct read from the config file's `[rules.CODE]`
+//! table, with its defaults and a doc line per option), then its `check`
+//! function, which gets them typed. [`RULES`] is the one table that lists
+//! the rules and the only place a rule's code and name are written (the
+//! runner stamps them on its findings); `tokenaudit rules CODE` prints the
+//! code and name, the doc comment straight from the source file and the
+//! options from the struct, so the docs and the code cannot drift (a test
+//! checks that each doc's `## Options` matches its struct).
 //!
 //! A finding's [`Finding::fingerprint`] is derived from the rule and its
 //! scope only, so the same problem keeps the same id from one nightly run to
@@ -17,148 +22,51 @@ mod config;
 mod context;
 pub mod rules;
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use std::any::Any;
 
 use tokenaudit_core::Money;
 
-pub use config::{Budget, BudgetFile, DetectConfig, DetectFile, Opt, RuleOptions};
-pub use context::{scale, Context, EffectiveRates, GroupRow, MONTH_DAYS};
+pub(crate) use config::rule_options;
+use config::{default_options, parse_options, AnyOptions};
+pub use config::{DetectConfig, DetectFile, OptDoc, RuleOptions};
+pub use context::{Context, EffectiveRates};
 
-use crate::whatif::Lever;
+// Types that moved out (the finding types to the leaf `finding`, groups to
+// `audit`, budgets to `budget`) stay reachable where rules and callers have
+// always found them.
+pub use crate::audit::GroupRow;
+pub use crate::budget::{Budget, BudgetFile};
+use crate::finding::Lever;
+pub use crate::finding::{
+    fingerprint, sample_prompts, scope, Confidence, Evidence, Finding, Savings, Scope, Severity,
+    MONTH_DAYS, SAMPLE_PROMPTS,
+};
 
-/// How urgent a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "info" => Some(Severity::Info),
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            _ => None,
-        }
-    }
-}
-
-/// How far the savings estimate can be trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// What a finding applies to: dimension → value (`feature` → `doc-qa`).
-pub type Scope = BTreeMap<&'static str, String>;
-
-/// The estimated saving of acting on a finding.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Savings {
-    /// Over the audited period.
-    pub observed: Money,
-    /// Scaled to a 30-day month from the audited period's length.
-    pub monthly: Money,
-    /// How the figure was computed, in one sentence.
-    pub method: String,
-}
-
-/// A figure of evidence: a name and a value (numbers stay numbers in JSON).
-pub type Evidence = BTreeMap<&'static str, serde_json::Value>;
-
-/// Prompt excerpts a finding shows at most.
-pub const SAMPLE_PROMPTS: usize = 3;
-
-/// Up to [`SAMPLE_PROMPTS`] distinct excerpts, in the order given.
-pub fn sample_prompts<'e>(excerpts: impl IntoIterator<Item = &'e str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for e in excerpts {
-        if out.len() == SAMPLE_PROMPTS {
-            break;
-        }
-        if !out.iter().any(|o| o == e) {
-            out.push(e.to_string());
-        }
-    }
-    out
-}
-
-/// One finding, ready to become a ticket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    /// Stable id: a hash of the rule code and the scope.
-    pub fingerprint: String,
-    pub rule: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub title: String,
-    pub scope: Scope,
-    pub evidence: Evidence,
-    /// A few request ids as examples (never prompt text).
-    pub sample_requests: Vec<String>,
-    /// Up to [`SAMPLE_PROMPTS`] excerpts of the prompts (or system prompts)
-    /// the finding is about; only with `--include-prompts`, else empty and
-    /// left out of the JSON.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sample_prompts: Vec<String>,
-    pub savings: Option<Savings>,
-    pub confidence: Confidence,
-    pub recommendation: String,
-    /// The change the savings estimate assumes, as a what-if lever.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lever: Option<Lever>,
-}
-
-/// The fingerprint of (rule, scope): 16 hex digits of xxh3.
-pub fn fingerprint(rule: &str, scope: &Scope) -> String {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(rule.as_bytes());
-    for (k, v) in scope {
-        h.update(&[0x1e]);
-        h.update(k.as_bytes());
-        h.update(&[0x1f]);
-        h.update(v.as_bytes());
-    }
-    format!("{:016x}", h.digest())
-}
-
-/// What a rule is: its code, name, category, and its source (for the doc).
+/// What a rule is: its code, name, summary, options and check, and its
+/// source (for the doc). The code and name are given here only: the runner
+/// stamps them on the rule's findings.
 #[derive(Clone, Copy, Debug)]
 pub struct RuleInfo {
     pub code: &'static str,
     pub name: &'static str,
     /// One line: what it finds.
     pub summary: &'static str,
-    pub check: fn(&Context<'_>, &RuleOptions, &mut Vec<Finding>),
-    /// The options the rule takes, with defaults.
-    pub options: &'static [Opt],
+    /// Each option with its default and meaning (from the rule's `Options`).
+    pub options: fn() -> Vec<OptDoc>,
+    /// The rule's `check`, given its `Options` (erased: see `rule!`).
+    check: fn(&Context<'_>, &(dyn Any + Send + Sync), &mut Vec<Finding>),
+    default_options: fn() -> AnyOptions,
+    parse_options:
+        fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<AnyOptions, String>,
     /// The rule's source file, whose leading `//!` comment is its doc.
     source: &'static str,
 }
 
 impl RuleInfo {
-    /// The rule's documentation: its source file's leading `//!` comment.
+    /// The rule's documentation: its code and name, then its source file's
+    /// leading `//!` comment.
     pub fn doc(&self) -> String {
-        let mut out = String::new();
+        let mut out = format!("{} {}\n\n", self.code, self.name);
         for line in self.source.lines() {
             let Some(rest) = line.strip_prefix("//!") else {
                 break;
@@ -170,14 +78,24 @@ impl RuleInfo {
     }
 }
 
+/// A registry entry. Its options, defaults and check all come from the
+/// rule's module, so the options a rule gets are always of the type it
+/// declares: the downcast in `check` cannot fail.
 macro_rules! rule {
     ($code:literal, $name:literal, $module:ident, $summary:literal) => {
         RuleInfo {
             code: $code,
             name: $name,
             summary: $summary,
-            check: rules::$module::check,
-            options: rules::$module::OPTIONS,
+            options: <rules::$module::Options as RuleOptions>::describe,
+            check: |ctx, options, out| {
+                let options = options
+                    .downcast_ref()
+                    .expect("a rule's options are of its own Options type");
+                rules::$module::check(ctx, options, out)
+            },
+            default_options: default_options::<rules::$module::Options>,
+            parse_options: parse_options::<rules::$module::Options>,
             source: include_str!(concat!("rules/", stringify!($module), ".rs")),
         }
     };
@@ -294,14 +212,14 @@ pub fn rule(code_or_name: &str) -> Option<&'static RuleInfo> {
 pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
     let mut all = Vec::new();
     for r in RULES {
-        let options = ctx.config.options(r.code);
-        if !options.enabled {
+        let Some(settings) = ctx.config.settings(r.code).filter(|s| s.enabled) else {
             continue;
-        }
+        };
         let mut found = Vec::new();
-        (r.check)(ctx, &options, &mut found);
+        (r.check)(ctx, &*settings.options, &mut found);
         for f in &mut found {
-            debug_assert_eq!(f.rule, r.code);
+            f.rule = r.code;
+            f.name = r.name;
             f.fingerprint = fingerprint(r.code, &f.scope);
         }
         all.extend(found);
@@ -320,34 +238,6 @@ pub fn sort_findings(v: &mut [Finding]) {
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-}
-
-/// Helpers for rules.
-impl Finding {
-    /// A finding with its fixed parts; the fingerprint is set by [`run`].
-    pub fn new(rule: &'static str, title: String, scope: Scope) -> Finding {
-        let name = RULES.iter().find(|r| r.code == rule).map_or("", |r| r.name);
-        Finding {
-            fingerprint: String::new(),
-            rule,
-            name,
-            severity: Severity::Info,
-            title,
-            scope,
-            evidence: Evidence::new(),
-            sample_requests: Vec::new(),
-            sample_prompts: Vec::new(),
-            savings: None,
-            confidence: Confidence::Medium,
-            recommendation: String::new(),
-            lever: None,
-        }
-    }
-
-    pub fn with(mut self, key: &'static str, value: impl Into<serde_json::Value>) -> Finding {
-        self.evidence.insert(key, value.into());
-        self
-    }
 }
 
 impl Finding {
@@ -383,7 +273,80 @@ pub fn per_mtok(rate: Money) -> String {
     (rate * 1_000_000u64).to_decimal_string()
 }
 
-/// A scope from pairs.
-pub fn scope<const N: usize>(pairs: [(&'static str, &str); N]) -> Scope {
-    pairs.into_iter().map(|(k, v)| (k, v.to_string())).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `## Options` section of each rule's doc lists its options in
+    /// order, with the defaults of its `Options` struct.
+    #[test]
+    fn each_rules_doc_lists_its_options_with_their_defaults() {
+        for r in RULES {
+            let doc = r.doc();
+            let section = doc
+                .split("## Options\n")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{}: no ## Options section", r.code));
+            let options = (r.options)();
+            if options.is_empty() {
+                assert!(section.starts_with("None"), "{}: {section}", r.code);
+                continue;
+            }
+            let listed: Vec<&str> = section
+                .lines()
+                .filter_map(|l| l.strip_prefix("- "))
+                .map(|l| l.split(':').next().unwrap_or(l))
+                .collect();
+            let declared: Vec<String> = options
+                .iter()
+                .map(|o| format!("`{}` ({})", o.name, o.default))
+                .collect();
+            assert_eq!(listed, declared, "{}", r.code);
+        }
+    }
+
+    #[test]
+    fn a_rules_table_sets_its_typed_options_and_keeps_the_other_defaults() {
+        let mut config = DetectConfig::default();
+        let table = |json: serde_json::Value| json.as_object().cloned().unwrap();
+        config
+            .configure(
+                "ta109",
+                &table(serde_json::json!({"min_hits": 3, "ttl_minutes": 1})),
+            )
+            .unwrap();
+        config
+            .configure("retry-storm", &table(serde_json::json!({"enabled": false})))
+            .unwrap();
+        let ta109 = config.settings("TA109").unwrap();
+        assert!(ta109.enabled);
+        let o: &rules::ta109_duplicate_requests::Options = ta109.options.downcast_ref().unwrap();
+        assert_eq!(
+            *o,
+            rules::ta109_duplicate_requests::Options {
+                ttl_minutes: 1.0,
+                min_hits: 3,
+                min_hit_rate: 0.05,
+            }
+        );
+        let ta108 = config.settings("TA108").unwrap();
+        assert!(!ta108.enabled);
+        let o: &rules::ta108_retry_storm::Options = ta108.options.downcast_ref().unwrap();
+        assert_eq!(*o, rules::ta108_retry_storm::Options::default());
+        // A bad table leaves the rule as it was.
+        let err = config
+            .configure("TA109", &table(serde_json::json!({"min_hits": -1})))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "[rules.TA109] min_hits: invalid value: integer `-1`, expected u64"
+        );
+        let o: &rules::ta109_duplicate_requests::Options = config
+            .settings("TA109")
+            .unwrap()
+            .options
+            .downcast_ref()
+            .unwrap();
+        assert_eq!(o.min_hits, 3);
+    }
 }

@@ -139,6 +139,7 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 version: "imported file".to_owned(),
                 url: Some("https://github.com/pydantic/genai-prices".to_owned()),
                 license: Some("MIT".to_owned()),
+                sha256: None,
             }],
             infos,
             models,

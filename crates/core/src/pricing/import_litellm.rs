@@ -162,6 +162,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 version: "imported file".to_owned(),
                 url: Some("https://github.com/BerriAI/litellm".to_owned()),
                 license: Some("MIT".to_owned()),
+                sha256: None,
             }],
             providers,
             models,

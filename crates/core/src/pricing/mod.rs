@@ -17,6 +17,7 @@
 //! batch rates only where a source gives them; and the price period is the
 //! one in effect on the call's date.
 
+mod build;
 mod format;
 mod import_genai;
 mod import_litellm;
@@ -26,12 +27,6 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
-use resolve::candidates as resolve_names_for_build;
-#[cfg(test)]
-#[path = "../../data/build_catalog.rs"]
-mod build_catalog;
-
 use std::fmt;
 use std::ops::AddAssign;
 
@@ -40,6 +35,7 @@ use chrono::NaiveDate;
 use crate::money::Money;
 use crate::record::Usage;
 
+pub use build::{build_builtin, shipped_providers, BuildReport};
 pub use format::mtok_text;
 pub use import_genai::import_genai_prices;
 pub use import_litellm::import_litellm;
@@ -65,6 +61,10 @@ pub struct Source {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// SHA-256 (hex) of the upstream file the catalog was generated from,
+    /// so anyone can tell which file a release read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// Whether a provider makes its models (preferred when a name matches models
@@ -313,6 +313,9 @@ pub struct CostBreakdown {
     pub cached_read: Money,
     /// 5-minute and 1-hour cache writes.
     pub cache_write: Money,
+    /// Of `cache_write`, the 1-hour writes (not counted again in
+    /// [`CostBreakdown::total`]).
+    pub cache_write_1h: Money,
     /// Output tokens other than reasoning.
     pub output: Money,
     pub reasoning: Money,
@@ -329,6 +332,7 @@ impl AddAssign for CostBreakdown {
         self.input += rhs.input;
         self.cached_read += rhs.cached_read;
         self.cache_write += rhs.cache_write;
+        self.cache_write_1h += rhs.cache_write_1h;
         self.output += rhs.output;
         self.reasoning += rhs.reasoning;
     }
@@ -535,6 +539,7 @@ impl Catalog {
             cached_read: cached * usage.cached_read,
             cache_write: write_5m * (usage.cache_write - cache_write_1h)
                 + write_1h * cache_write_1h,
+            cache_write_1h: write_1h * cache_write_1h,
             output: output * usage.visible_output(),
             reasoning: reasoning * usage.reasoning.min(usage.output),
         };

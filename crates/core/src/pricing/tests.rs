@@ -591,3 +591,103 @@ fn imports_litellm_floats_exactly_with_batch_and_tiers() {
     let odd = c.resolve(None, "odd-batch").unwrap();
     assert_eq!(c.model(odd).batch_multiplier, None);
 }
+
+#[test]
+fn the_builtin_build_keeps_the_shipped_providers_and_takes_only_uniform_batch_prices() {
+    // genai-prices' side: three providers, one of them not shipped.
+    let genai = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x",
+            "providers": [{"id": "acme", "kind": "first_party"}, {"id": "cloud"}, {"id": "other"}],
+            "models": [
+              {"provider": "acme", "id": "fast", "match": {"starts_with": "fast-"},
+               "prices": [{"input": "1", "output": "2"}]},
+              {"provider": "acme", "id": "slow", "prices": [{"input": "4", "output": "8"}]},
+              {"provider": "cloud", "id": "fast", "prices": [{"input": "1.1", "output": "2.2"}]},
+              {"provider": "other", "id": "x", "prices": [{"input": "9"}]}]}"#,
+    )
+    .unwrap();
+    // LiteLLM's side: batch prices under names the models' rules match.
+    // Two names for `slow` disagree (0.5 and 0.6): it gets none.
+    let litellm = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "y",
+            "models": [
+              {"provider": "acme", "id": "fast-2025-01-01", "batch_multiplier": "0.5",
+               "prices": [{"input": "1"}]},
+              {"provider": "acme", "id": "fast-latest", "batch_multiplier": "0.5",
+               "prices": [{"input": "1"}]},
+              {"provider": "acme", "id": "slow", "batch_multiplier": "0.5", "prices": [{"input": "4"}]},
+              {"provider": "acme", "id": "acme/slow", "batch_multiplier": "0.6", "prices": [{"input": "4"}]},
+              {"provider": "cloud", "id": "unknown", "batch_multiplier": "0.5", "prices": [{"input": "1"}]}]}"#,
+    )
+    .unwrap();
+    let source = Source {
+        name: "s".into(),
+        version: "1".into(),
+        url: None,
+        license: None,
+        sha256: Some("ab".into()),
+    };
+    let (built, report) = build_builtin(
+        &genai,
+        &litellm,
+        &["cloud", "acme"],
+        "2026-11-22",
+        vec![source.clone()],
+    )
+    .unwrap();
+    assert_eq!(built.version(), "2026-11-22");
+    assert_eq!(built.sources(), [source]);
+    let providers: Vec<&str> = built.providers().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(providers, ["cloud", "acme"]);
+    let models: Vec<(String, Option<String>)> = built
+        .models()
+        .map(|(_, m)| {
+            (
+                format!("{}/{}", m.provider, m.id),
+                m.batch_multiplier.map(|b| b.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        models,
+        [
+            ("cloud/fast".to_string(), None),
+            ("acme/fast".to_string(), Some("0.5".to_string())),
+            ("acme/slow".to_string(), None),
+        ]
+    );
+    assert_eq!(report.batch_conflicts, ["acme/slow"]);
+    let err = build_builtin(&genai, &litellm, &["acme", "nope"], "d", Vec::new()).unwrap_err();
+    assert_eq!(err, "provider \"nope\" is not in genai-prices");
+}
+
+#[test]
+fn the_builtin_catalog_records_the_upstream_files_it_was_built_from() {
+    let c = Catalog::builtin();
+    let sources: Vec<(&str, &str)> = c
+        .sources()
+        .iter()
+        .map(|s| (s.name.as_str(), s.version.as_str()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("genai-prices", "47df840a (2026-08-21)"),
+            (
+                "litellm model_prices_and_context_window.json (batch prices only)",
+                "1.109.1"
+            ),
+        ]
+    );
+    // Built from the shipped providers, in their order.
+    let providers: Vec<&str> = c.providers().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(providers, shipped_providers());
+    for s in c.sources() {
+        let digest = s.sha256.as_deref().unwrap_or("");
+        assert!(
+            digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{}: {digest:?}",
+            s.name
+        );
+    }
+}

@@ -1,5 +1,3 @@
-//! TA101 spend-concentration
-//!
 //! ## What it finds
 //! The smallest set of feature × model groups that together make 80% of the
 //! spend (the Pareto set), the share of spend taken by the top 20% of groups,
@@ -31,31 +29,22 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding, Severity};
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "share",
-        default: 0.8,
-        doc: "spend share the Pareto set must reach",
-    },
-    Opt {
-        name: "tail_ratio",
-        default: 20.0,
-        doc: "p99 / p50 cost per request that makes a long tail",
-    },
-    Opt {
-        name: "min_calls",
-        default: 100.0,
-        doc: "fewest priced calls for a tail finding",
-    },
-];
+rule_options! {
+    /// spend share the Pareto set must reach
+    share: f64 = 0.8,
+    /// p99 / p50 cost per request that makes a long tail
+    tail_ratio: f64 = 20.0,
+    /// fewest priced calls for a tail finding
+    min_calls: u64 = 100,
+}
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let total = ctx.audit.totals.cost;
     let pairs = &ctx.audit.feature_model; // most expensive first
     if total > Money::ZERO && pairs.len() >= 2 {
-        let want = Money::from_picos((total.picos() as f64 * o.get("share")).ceil() as i128);
+        let want = Money::from_picos((total.picos() as f64 * o.share).ceil() as i128);
         let mut acc = Money::ZERO;
         let mut set = Vec::new();
         for p in pairs {
@@ -73,7 +62,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let top: Money = priced.iter().take(top_n).map(|p| p.stats.cost).sum();
         let share_of = |m: Money| m.picos() as f64 / total.picos() as f64;
         let mut f = Finding::new(
-            "TA101",
             format!(
                 "{} of {} feature × model groups make {:.0}% of spend",
                 set.len(),
@@ -107,17 +95,16 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             hist.merge(&c.obs.cost);
             top.extend(c.obs.top.iter().map(|(p, id)| (*p, id.as_str())));
         }
-        if (hist.count() as f64) < o.get("min_calls") {
+        if hist.count() < o.min_calls {
             continue;
         }
         let (p50, p95, p99) = (hist.quantile(0.5), hist.quantile(0.95), hist.quantile(0.99));
-        if p50 == 0 || (p99 as f64) < o.get("tail_ratio") * p50 as f64 {
+        if p50 == 0 || (p99 as f64) < o.tail_ratio * p50 as f64 {
             continue;
         }
         top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let money = |p: u64| Money::from_picos(p as i128);
         let mut f = Finding::new(
-            "TA101",
             format!(
                 "{feature}: the p99 request costs {:.0}× the median ({} vs {})",
                 p99 as f64 / p50 as f64,

@@ -1,5 +1,3 @@
-//! TA102 conversation-growth
-//!
 //! ## What it finds
 //! Sessions whose input tokens grow with every turn because the whole history
 //! is sent again: per (feature, model), the sessions with at least
@@ -33,31 +31,19 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "window",
-        default: 6.0,
-        doc: "turns kept by the sliding window",
-    },
-    Opt {
-        name: "min_turns",
-        default: 4.0,
-        doc: "shortest session considered",
-    },
-    Opt {
-        name: "min_growth",
-        default: 100.0,
-        doc: "input tokens per turn a session must grow by",
-    },
-    Opt {
-        name: "min_sessions",
-        default: 5.0,
-        doc: "fewest growing sessions for a finding",
-    },
-];
+rule_options! {
+    /// turns kept by the sliding window
+    window: u64 = 6,
+    /// shortest session considered
+    min_turns: u64 = 4,
+    /// input tokens per turn a session must grow by
+    min_growth: f64 = 100.0,
+    /// fewest growing sessions for a finding
+    min_sessions: u64 = 5,
+}
 
 #[derive(Default)]
 struct PerCell {
@@ -71,8 +57,8 @@ struct PerCell {
     ids: Vec<String>,
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
-    let window = o.get("window").max(1.0);
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let window = o.window.max(1) as f64;
     let scale = ctx.keyed.sessions.scale() as f64;
     let mut per: std::collections::BTreeMap<u64, PerCell> = Default::default();
     for (_, s) in ctx.keyed.sessions.sorted() {
@@ -86,7 +72,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             s.max_turn.saturating_sub(1)
         } as f64;
         let slope = s.slope();
-        if (s.calls as f64) < o.get("min_turns") || slope < o.get("min_growth") {
+        if s.calls < o.min_turns || slope < o.min_growth {
             continue;
         }
         p.growing += 1;
@@ -110,7 +96,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     }
     for (key, p) in per {
         let Some(cell) = ctx.cell(key) else { continue };
-        if (p.growing as f64) < o.get("min_sessions") {
+        if p.growing < o.min_sessions {
             continue;
         }
         let observed = Money::from_picos((p.saved * scale).round() as i128);
@@ -122,7 +108,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA102",
             format!(
                 "{}: conversations resend their history ({:.0} more input tokens each turn on {})",
                 cell.feature,

@@ -1,5 +1,3 @@
-//! TA103 uncached-repeated-prefix
-//!
 //! ## What it finds
 //! The same system-prompt prefix (same prefix fingerprint) of many tokens
 //! sent again and again without any tokens read from the provider's prompt
@@ -33,26 +31,17 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "min_calls",
-        default: 20.0,
-        doc: "fewest calls with the prefix",
-    },
-    Opt {
-        name: "min_tokens",
-        default: 1024.0,
-        doc: "smallest mean prefix length in tokens",
-    },
-    Opt {
-        name: "max_cached_share",
-        default: 0.1,
-        doc: "share of calls reading the cache below which the prefix is uncached",
-    },
-];
+rule_options! {
+    /// fewest calls with the prefix
+    min_calls: u64 = 20,
+    /// smallest mean prefix length in tokens
+    min_tokens: u64 = 1024,
+    /// share of calls reading the cache below which the prefix is uncached
+    max_cached_share: f64 = 0.1,
+}
 
 /// Cache writes and hits for `calls` calls that fell into `buckets`
 /// distinct 5-minute buckets: a write in each bucket, hits for the rest.
@@ -76,7 +65,7 @@ pub fn cache_saving(
     )
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let rates = ctx.rates(id, None);
@@ -94,12 +83,12 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         // `--include-prompts`).
         let mut texts: Vec<&str> = Vec::new();
         for (fp, p) in prefixes {
-            if (p.calls as f64) < o.get("min_calls") || p.with_tokens == 0 {
+            if p.calls < o.min_calls || p.with_tokens == 0 {
                 continue;
             }
             let mean = p.prefix_tokens as f64 / p.with_tokens as f64;
-            if mean < o.get("min_tokens")
-                || p.cached_calls as f64 > o.get("max_cached_share") * p.calls as f64
+            if mean < o.min_tokens as f64
+                || p.cached_calls as f64 > o.max_cached_share * p.calls as f64
             {
                 continue;
             }
@@ -117,7 +106,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                 largest = Some((fp, mean));
             }
         }
-        let saved = crate::detect::scale(saved, scale as f64);
+        let saved = saved.scale(scale as f64);
         let (tokens_saved, calls, n) = (tokens_saved * scale as f64, calls * scale, n * scale);
         if n == 0 {
             continue;
@@ -132,7 +121,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA103",
             format!(
                 "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
                 cell.feature,

@@ -1,5 +1,3 @@
-//! TA104 volatile-prefix
-//!
 //! ## What it finds
 //! A feature whose system-prompt prefix fingerprint changes on (nearly)
 //! every call although the prefix is long: something variable — a
@@ -34,37 +32,28 @@
 use tokenaudit_core::Money;
 
 use crate::detect::rules::ta103_uncached_repeated_prefix::{cache_saving, writes_and_hits};
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "min_calls",
-        default: 50.0,
-        doc: "fewest calls with a prefix fingerprint",
-    },
-    Opt {
-        name: "min_tokens",
-        default: 1024.0,
-        doc: "smallest mean prefix length in tokens",
-    },
-    Opt {
-        name: "distinct_share",
-        default: 0.5,
-        doc: "distinct prefixes per call that make the prefix volatile",
-    },
-];
+rule_options! {
+    /// fewest calls with a prefix fingerprint
+    min_calls: u64 = 50,
+    /// smallest mean prefix length in tokens
+    min_tokens: u64 = 1024,
+    /// distinct prefixes per call that make the prefix volatile
+    distinct_share: f64 = 0.5,
+}
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for cell in ctx.cells {
         let obs = &cell.obs;
         let calls = obs.prefixed_calls;
-        if (calls as f64) < o.get("min_calls") {
+        if calls < o.min_calls {
             continue;
         }
         let distinct = obs.distinct_prefix_estimate().min(calls);
         let share = distinct as f64 / calls as f64;
-        if share < o.get("distinct_share") {
+        if share < o.distinct_share {
             continue;
         }
         // The mean prefix length over the tracked prefixes (a coordinated
@@ -82,7 +71,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             continue;
         }
         let mean = tokens as f64 / with as f64;
-        if mean < o.get("min_tokens") {
+        if mean < o.min_tokens as f64 {
             continue;
         }
         let Some(id) = cell.resolved else { continue };
@@ -100,9 +89,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         } else {
             0.0
         };
-        let mut f = Finding::new(
-            "TA104",
-            format!(
+        let mut f = Finding::new(format!(
                 "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
                 cell.feature,
                 mean,

@@ -1,5 +1,3 @@
-//! TA105 cache-hit-collapse
-//!
 //! ## What it finds
 //! A feature whose share of input tokens read from the provider's prompt
 //! cache drops sharply from one day to the next: the day's cached share is
@@ -34,31 +32,19 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::{Money, Usage};
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "min_baseline",
-        default: 0.3,
-        doc: "trailing median cached share that makes a baseline",
-    },
-    Opt {
-        name: "drop",
-        default: 0.5,
-        doc: "fraction of the baseline below which a day has collapsed",
-    },
-    Opt {
-        name: "baseline_days",
-        default: 7.0,
-        doc: "days in the trailing median",
-    },
-    Opt {
-        name: "min_input_tokens",
-        default: 100_000.0,
-        doc: "days with less input are ignored",
-    },
-];
+rule_options! {
+    /// trailing median cached share that makes a baseline
+    min_baseline: f64 = 0.3,
+    /// fraction of the baseline below which a day has collapsed
+    drop: f64 = 0.5,
+    /// days in the trailing median
+    baseline_days: usize = 7,
+    /// days with less input are ignored
+    min_input_tokens: u64 = 100_000,
+}
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -72,7 +58,7 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     // feature → day → (input, cached)
     let mut days: BTreeMap<&str, BTreeMap<NaiveDate, (u64, u64)>> = BTreeMap::new();
     for g in ctx.groups {
@@ -82,11 +68,11 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             e.1 += g.usage.cached_read;
         }
     }
-    let n_base = o.get("baseline_days").max(1.0) as usize;
+    let n_base = o.baseline_days.max(1);
     for (feature, series) in days {
         let series: Vec<(NaiveDate, f64, u64)> = series
             .into_iter()
-            .filter(|(_, (input, _))| *input as f64 >= o.get("min_input_tokens"))
+            .filter(|(_, (input, _))| *input >= o.min_input_tokens)
             .map(|(d, (input, cached))| (d, cached as f64 / input as f64, input))
             .collect();
         let mut collapsed: Vec<(NaiveDate, f64, f64)> = Vec::new();
@@ -102,14 +88,14 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             if base.is_empty() {
                 // Still collapsed: keep the baseline from before the collapse.
                 if let Some(&(_, _, b)) = collapsed.last() {
-                    if series[i].1 < o.get("drop") * b {
+                    if series[i].1 < o.drop * b {
                         collapsed.push((series[i].0, series[i].1, b));
                     }
                 }
                 continue;
             }
             let b = median(&mut base);
-            if b >= o.get("min_baseline") && series[i].1 < o.get("drop") * b {
+            if b >= o.min_baseline && series[i].1 < o.drop * b {
                 if collapsed.is_empty() {
                     baseline_at_first = b;
                 }
@@ -145,7 +131,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let first = collapsed[0];
         let mut f = Finding::new(
-            "TA105",
             format!(
                 "{feature}: prompt-cache hit rate fell from {:.0}% to {:.0}% on {}",
                 baseline_at_first * 100.0,

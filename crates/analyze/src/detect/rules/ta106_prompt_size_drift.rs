@@ -1,5 +1,3 @@
-//! TA106 prompt-size-drift
-//!
 //! ## What it finds
 //! Prompts of a (feature, model) that grow over the weeks — the median input
 //! tokens of the last full week at least `growth` above the first week's —
@@ -34,29 +32,20 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "growth",
-        default: 0.25,
-        doc: "relative rise of the weekly median input that counts as drift",
-    },
-    Opt {
-        name: "p95_ratio",
-        default: 4.0,
-        doc: "p95 / median input that counts as oversized",
-    },
-    Opt {
-        name: "min_calls",
-        default: 50.0,
-        doc: "fewest calls per compared week",
-    },
-];
+rule_options! {
+    /// relative rise of the weekly median input that counts as drift
+    growth: f64 = 0.25,
+    /// p95 / median input that counts as oversized
+    p95_ratio: f64 = 4.0,
+    /// fewest calls per compared week
+    min_calls: u64 = 50,
+}
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
-    let min_calls = o.get("min_calls");
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let min_calls = o.min_calls;
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let rates = ctx.rates(id, None);
@@ -66,11 +55,11 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             .obs
             .weekly_input
             .iter()
-            .filter(|(_, h)| h.count() as f64 >= min_calls)
+            .filter(|(_, h)| h.count() >= min_calls)
             .collect();
         if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
             let (m0, m1) = (first.1.quantile(0.5) as f64, last.1.quantile(0.5) as f64);
-            if weeks.len() >= 2 && m0 > 0.0 && m1 >= m0 * (1.0 + o.get("growth")) {
+            if weeks.len() >= 2 && m0 > 0.0 && m1 >= m0 * (1.0 + o.growth) {
                 let later: f64 = cell
                     .obs
                     .weekly_input
@@ -87,7 +76,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
                         .map_or(String::new(), |d| d.to_string())
                 };
                 let mut f = Finding::new(
-                    "TA106",
                     format!(
                         "{}: median prompt grew {:.0}% from the week of {} to the week of {} on {}",
                         cell.feature,
@@ -130,18 +118,17 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             }
         }
         let h = &cell.obs.input;
-        if (h.count() as f64) < min_calls {
+        if h.count() < min_calls {
             continue;
         }
         let (p50, p95) = (h.quantile(0.5), h.quantile(0.95));
-        if p50 == 0 || (p95 as f64) < o.get("p95_ratio") * p50 as f64 {
+        if p50 == 0 || (p95 as f64) < o.p95_ratio * p50 as f64 {
             continue;
         }
         let cap = 2 * p50;
         let (over, excess) = h.excess_over(cap);
         let saved = Money::from_picos((excess as f64 * rates.input.picos() as f64).round() as i128);
         let mut f = Finding::new(
-            "TA106",
             format!(
                 "{}: oversized contexts, p95 input {} tokens is {:.1}× the median {} on {}",
                 cell.feature,

@@ -1,5 +1,3 @@
-//! TA107 failed-call-spend
-//!
 //! ## What it finds
 //! Features that pay for calls that failed: errors and cancellations that
 //! were still billed (their input was processed), their share of the
@@ -29,38 +27,31 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "min_share",
-        default: 0.02,
-        doc: "failed share of a feature's spend that makes a finding",
-    },
-    Opt {
-        name: "avoidable",
-        default: 0.5,
-        doc: "share of failed spend the saving assumes avoidable",
-    },
-];
+rule_options! {
+    /// failed share of a feature's spend that makes a finding
+    min_share: f64 = 0.02,
+    /// share of failed spend the saving assumes avoidable
+    avoidable: f64 = 0.5,
+}
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for row in ctx.audit.dim("feature") {
         let s = &row.stats;
         if s.cost <= Money::ZERO || s.failed_cost <= Money::ZERO {
             continue;
         }
         let share = s.failed_cost.picos() as f64 / s.cost.picos() as f64;
-        if share < o.get("min_share") {
+        if share < o.min_share {
             continue;
         }
-        let avoidable = o.get("avoidable").clamp(0.0, 1.0);
-        let saved = scale(s.failed_cost, avoidable);
+        let avoidable = o.avoidable.clamp(0.0, 1.0);
+        let saved = s.failed_cost.scale(avoidable);
         let per_call = s.cost_per_call();
         let per_success = s.cost_per_success();
         let mut f = Finding::new(
-            "TA107",
             format!(
                 "{}: {:.1}% of spend went to {} failed calls",
                 row.key,

@@ -1,5 +1,3 @@
-//! TA108 retry-storm
-//!
 //! ## What it finds
 //! Retry chains — the same prompt from the same user and feature sent again
 //! after a failure, or calls marked as retries (`attempt` > 1, `retry_of`) —
@@ -37,27 +35,18 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 use crate::observe::Attempt;
-use crate::whatif::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "storm_attempts",
-        default: 3.0,
-        doc: "fewest attempts in a storm",
-    },
-    Opt {
-        name: "storm_gap_ms",
-        default: 1000.0,
-        doc: "median gap between attempts under which a chain is a storm",
-    },
-    Opt {
-        name: "min_chains",
-        default: 5.0,
-        doc: "fewest chains for a finding",
-    },
-];
+rule_options! {
+    /// fewest attempts in a storm
+    storm_attempts: usize = 3,
+    /// median gap between attempts under which a chain is a storm
+    storm_gap_ms: i64 = 1000,
+    /// fewest chains for a finding
+    min_chains: u64 = 5,
+}
 
 #[derive(Default)]
 struct PerFeature {
@@ -107,7 +96,7 @@ fn split_chains(attempts: &[Attempt]) -> Vec<Vec<Attempt>> {
     chains
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let scale = ctx.keyed.chains.scale();
     let mut per: BTreeMap<&str, PerFeature> = BTreeMap::new();
     let all: Vec<Vec<Attempt>> = ctx
@@ -142,8 +131,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         if a.iter().any(|x| x.cell != a[0].cell) {
             p.fallbacks += 1;
         }
-        if a.len() as f64 >= o.get("storm_attempts") && (median_gap as f64) < o.get("storm_gap_ms")
-        {
+        if a.len() >= o.storm_attempts && median_gap < o.storm_gap_ms {
             p.storms += 1;
             p.storm_waste += failed.iter().skip(1).map(|x| x.cost as i128).sum::<i128>();
             if p.ids.len() < 3 {
@@ -154,7 +142,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
     }
     for (feature, p) in per {
-        if (p.chains as f64) < o.get("min_chains") {
+        if p.chains < o.min_chains {
             continue;
         }
         let mut gaps = p.gaps.clone();
@@ -174,7 +162,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         let s = scale;
         let mut f = Finding::new(
-            "TA108",
             if p.storms > 0 {
                 format!(
                     "{feature}: {} retry storms ({} chains, up to {} attempts, median gap {} ms)",

@@ -1,5 +1,3 @@
-//! TA109 duplicate-requests
-//!
 //! ## What it finds
 //! The same prompt (same prompt fingerprint) sent to the same model again
 //! within `ttl_minutes`: the calls an exact-match response cache would have
@@ -35,28 +33,17 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
-use crate::detect::{
-    round_to, sample_prompts, scope, Confidence, Context, Finding, Opt, RuleOptions,
-};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, sample_prompts, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "ttl_minutes",
-        default: 60.0,
-        doc: "lifetime of a cached response",
-    },
-    Opt {
-        name: "min_hits",
-        default: 20.0,
-        doc: "fewest cache hits for a finding",
-    },
-    Opt {
-        name: "min_hit_rate",
-        default: 0.05,
-        doc: "lowest hit rate for a finding",
-    },
-];
+rule_options! {
+    /// lifetime of a cached response
+    ttl_minutes: f64 = 60.0,
+    /// fewest cache hits for a finding
+    min_hits: u64 = 20,
+    /// lowest hit rate for a finding
+    min_hit_rate: f64 = 0.05,
+}
 
 /// Hits and their cost for one prompt's calls `(millis, cost picos)`.
 pub fn simulate(calls: &mut [(i64, i64)], ttl_ms: i64) -> (u64, i128) {
@@ -87,8 +74,8 @@ struct PerCell {
     texts: Vec<String>,
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
-    let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let ttl_ms = (o.ttl_minutes * 60_000.0) as i64;
     let s = ctx.keyed.prompts.scale();
     let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
     for (_, p) in ctx.keyed.prompts.sorted() {
@@ -117,19 +104,18 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
     for (key, p) in per {
         let Some(cell) = ctx.cell(key) else { continue };
         let rate = p.hits as f64 / p.calls.max(1) as f64;
-        if ((p.hits * s) as f64) < o.get("min_hits") || rate < o.get("min_hit_rate") {
+        if p.hits * s < o.min_hits || rate < o.min_hit_rate {
             continue;
         }
         let saved = Money::from_picos(p.saved * s as i128);
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA109",
             format!(
                 "{}: {:.0}% of calls to {} repeat a prompt sent in the previous {} minutes",
                 cell.feature,
                 rate * 100.0,
                 model,
-                o.get("ttl_minutes")
+                o.ttl_minutes
             ),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
@@ -138,7 +124,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         .with("repeated_prompts", p.repeated * s)
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
-        .with("ttl_minutes", o.get("ttl_minutes"));
+        .with("ttl_minutes", o.ttl_minutes);
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
@@ -150,8 +136,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         };
         f.recommendation = format!(
             "Put an exact-match response cache with a {}-minute TTL in front of {}.",
-            o.get("ttl_minutes"),
-            cell.feature
+            o.ttl_minutes, cell.feature
         );
         // The lever's hit rate is over the cell's priced calls, so calls
         // without a fingerprint are assumed not to hit.

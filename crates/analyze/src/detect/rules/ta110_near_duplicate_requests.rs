@@ -1,5 +1,3 @@
-//! TA110 near-duplicate-requests
-//!
 //! ## What it finds
 //! Prompts that are not byte-identical but say the same thing — "How do I
 //! reset my password?" and "how do i reset my password please" — sent to the
@@ -38,27 +36,18 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::{minhash_similarity, Money};
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 use crate::observe::TextCall;
-use crate::whatif::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "ttl_minutes",
-        default: 60.0,
-        doc: "lifetime of a cached answer",
-    },
-    Opt {
-        name: "min_similarity",
-        default: 0.6,
-        doc: "estimated Jaccard similarity that counts as a match",
-    },
-    Opt {
-        name: "min_hits",
-        default: 20.0,
-        doc: "fewest semantic-cache hits for a finding",
-    },
-];
+rule_options! {
+    /// lifetime of a cached answer
+    ttl_minutes: f64 = 60.0,
+    /// estimated Jaccard similarity that counts as a match
+    min_similarity: f64 = 0.6,
+    /// fewest semantic-cache hits for a finding
+    min_hits: u64 = 20,
+}
 
 /// Near hits and their cost among one day's calls, with the request ids
 /// and prompt excerpts (when kept) of the first three hits.
@@ -115,12 +104,12 @@ struct PerCell {
     texts: Vec<String>,
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
-    let ttl_ms = (o.get("ttl_minutes") * 60_000.0) as i64;
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let ttl_ms = (o.ttl_minutes * 60_000.0) as i64;
     let s = ctx.keyed.texts.scale();
     let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
     for (cell, calls) in ctx.keyed.texts.sorted() {
-        let (hits, saved, ids, texts) = simulate(calls, ttl_ms, o.get("min_similarity"));
+        let (hits, saved, ids, texts) = simulate(calls, ttl_ms, o.min_similarity);
         let e = per.entry(*cell).or_default();
         e.calls += calls.len() as u64;
         e.hits += hits;
@@ -141,27 +130,25 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             texts,
         } = p;
         let Some(cell) = ctx.cell(key) else { continue };
-        if ((hits * s) as f64) < o.get("min_hits") {
+        if hits * s < o.min_hits {
             continue;
         }
         let rate = hits as f64 / calls.max(1) as f64;
         let model = ctx.model_name(cell);
-        let mut f = Finding::new(
-            "TA110",
-            format!(
+        let mut f = Finding::new(format!(
                 "{}: {:.0}% of calls to {} closely match a prompt answered in the previous {} minutes",
                 cell.feature,
                 rate * 100.0,
                 model,
-                o.get("ttl_minutes")
+                o.ttl_minutes
             ),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("calls_with_text", calls * s)
         .with("semantic_cache_hits", hits * s)
         .with("hit_rate", round_to(rate, 4))
-        .with("min_similarity", o.get("min_similarity"))
-        .with("ttl_minutes", o.get("ttl_minutes"))
+        .with("min_similarity", o.min_similarity)
+        .with("ttl_minutes", o.ttl_minutes)
         .with("sampled_days_scale", s);
         f.sample_requests = ids;
         f.sample_prompts = crate::detect::sample_prompts(texts.iter().map(String::as_str));

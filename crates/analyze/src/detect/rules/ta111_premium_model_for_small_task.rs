@@ -1,5 +1,3 @@
-//! TA111 premium-model-for-small-task
-//!
 //! ## What it finds
 //! A premium model doing work a small model does as well: per (feature,
 //! model), calls whose outputs are tiny (p95 output at most `max_output`
@@ -39,31 +37,19 @@
 use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "max_output",
-        default: 16.0,
-        doc: "p95 output tokens at or under which outputs are tiny",
-    },
-    Opt {
-        name: "short_input",
-        default: 1000.0,
-        doc: "p95 input tokens under which prompts are short",
-    },
-    Opt {
-        name: "min_ratio",
-        default: 4.0,
-        doc: "price ratio of the model to the target",
-    },
-    Opt {
-        name: "min_calls",
-        default: 100.0,
-        doc: "fewest calls",
-    },
-];
+rule_options! {
+    /// p95 output tokens at or under which outputs are tiny
+    max_output: u64 = 16,
+    /// p95 input tokens under which prompts are short
+    short_input: u64 = 1000,
+    /// price ratio of the model to the target
+    min_ratio: f64 = 4.0,
+    /// fewest calls
+    min_calls: u64 = 100,
+}
 
 const NOT_CHAT: &[&str] = &[
     "embed",
@@ -137,18 +123,17 @@ pub fn cheapest_sibling(
         .map(|(_, _, other)| other)
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let day = ctx.audit.last_call.map(|t| t.date_naive());
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let obs = &cell.obs;
-        if (obs.output.count() as f64) < o.get("min_calls") {
+        if obs.output.count() < o.min_calls {
             continue;
         }
         let (out95, in95) = (obs.output.quantile(0.95), obs.input.quantile(0.95));
-        let tiny = out95 as f64 <= o.get("max_output");
-        let short =
-            (in95 as f64) < o.get("short_input") && out95 as f64 <= 4.0 * o.get("max_output");
+        let tiny = out95 <= o.max_output;
+        let short = in95 < o.short_input && out95 <= o.max_output.saturating_mul(4);
         if !(tiny || short) {
             continue;
         }
@@ -161,7 +146,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         ) else {
             continue;
         };
-        if theirs <= 0 || (mine as f64) < o.get("min_ratio") * theirs as f64 {
+        if theirs <= 0 || (mine as f64) < o.min_ratio * theirs as f64 {
             continue;
         }
         let (mut before, mut after) = (Money::ZERO, Money::ZERO);
@@ -173,7 +158,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let to = format!("{}/{}", t.provider, t.id);
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
-            "TA111",
             format!(
                 "{}: {} answers with {} tokens at p95; {} costs {:.0}× less",
                 cell.feature,

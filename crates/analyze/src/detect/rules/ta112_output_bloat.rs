@@ -1,5 +1,3 @@
-//! TA112 output-bloat
-//!
 //! ## What it finds
 //! Outputs longer than they need to be, per (feature, model): calls that
 //! stopped on the length limit (`finish_reason` `length` / `max_tokens`),
@@ -32,43 +30,32 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "min_capped_share",
-        default: 0.05,
-        doc: "share of length-capped calls that makes a finding",
-    },
-    Opt {
-        name: "tail_ratio",
-        default: 5.0,
-        doc: "p99 / median output that counts as a runaway tail",
-    },
-    Opt {
-        name: "min_calls",
-        default: 50.0,
-        doc: "fewest calls",
-    },
-];
+rule_options! {
+    /// share of length-capped calls that makes a finding
+    min_capped_share: f64 = 0.05,
+    /// p99 / median output that counts as a runaway tail
+    tail_ratio: f64 = 5.0,
+    /// fewest calls
+    min_calls: u64 = 50,
+}
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let obs = &cell.obs;
         let calls = obs.output.count();
-        if (calls as f64) < o.get("min_calls") {
+        if calls < o.min_calls {
             continue;
         }
         let capped = &obs.length_capped;
         let capped_share = capped.calls as f64 / calls as f64;
         let h = &obs.no_max_output;
         let (p50, p95, p99) = (h.quantile(0.5), h.quantile(0.95), h.quantile(0.99));
-        let tail = h.count() as f64 >= o.get("min_calls")
-            && p50 > 0
-            && p99 as f64 >= o.get("tail_ratio") * p50 as f64;
-        let capped_hit = capped_share >= o.get("min_capped_share");
+        let tail = h.count() >= o.min_calls && p50 > 0 && p99 as f64 >= o.tail_ratio * p50 as f64;
+        let capped_hit = capped_share >= o.min_capped_share;
         if !(tail || capped_hit) {
             continue;
         }
@@ -77,7 +64,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let trimmed =
             Money::from_picos((excess as f64 * rates.output.picos() as f64).round() as i128);
         let retried = if capped_hit {
-            scale(capped.cost, 0.5)
+            capped.cost.scale(0.5)
         } else {
             Money::ZERO
         };
@@ -96,7 +83,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             ));
         }
         let mut f = Finding::new(
-            "TA112",
             format!("{}: {} on {}", cell.feature, what.join("; "), model),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )

@@ -1,5 +1,3 @@
-//! TA113 batch-eligible
-//!
 //! ## What it finds
 //! Traffic nobody waits for, paid at real-time prices: per (feature, model),
 //! calls tagged as not user-facing (`user_facing=false`, `interactive=false`,
@@ -32,26 +30,17 @@
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
-use crate::whatif::Lever;
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::finding::Lever;
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "burst_share",
-        default: 0.8,
-        doc: "share of untagged calls within the burst window",
-    },
-    Opt {
-        name: "burst_hours",
-        default: 3.0,
-        doc: "width of the burst window in hours",
-    },
-    Opt {
-        name: "min_calls",
-        default: 50.0,
-        doc: "fewest calls",
-    },
-];
+rule_options! {
+    /// share of untagged calls within the burst window
+    burst_share: f64 = 0.8,
+    /// width of the burst window in hours
+    burst_hours: usize = 3,
+    /// fewest calls
+    min_calls: u64 = 50,
+}
 
 /// The densest window of `width` consecutive hours (wrapping midnight):
 /// (first hour, calls in it).
@@ -68,7 +57,7 @@ pub fn densest_window(hours: &[u64; 24], width: usize) -> (usize, u64) {
         .unwrap_or((0, 0))
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         if ctx.catalog.model(id).batch_multiplier.is_none() {
@@ -76,13 +65,13 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let obs = &cell.obs;
         let calls = obs.output.count();
-        if (calls as f64) < o.get("min_calls") || obs.batch_calls >= calls {
+        if calls < o.min_calls || obs.batch_calls >= calls {
             continue;
         }
         let tagged = obs.user_facing + obs.not_user_facing;
         let by_tag =
             tagged > 0 && obs.not_user_facing as f64 >= 0.9 * tagged as f64 && obs.user_facing == 0;
-        let width = o.get("burst_hours").round() as usize;
+        let width = o.burst_hours;
         let (start, in_window) = densest_window(&obs.hours, width);
         let timed: u64 = obs.hours.iter().sum();
         let burst_share = if timed > 0 {
@@ -90,7 +79,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         } else {
             0.0
         };
-        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.get("burst_share");
+        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.burst_share;
         if !(by_tag || by_burst) {
             continue;
         }
@@ -114,7 +103,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             )
         };
         let mut f = Finding::new(
-            "TA113",
             format!(
                 "{}: background traffic on {} paid at real-time prices ({reason})",
                 cell.feature, model

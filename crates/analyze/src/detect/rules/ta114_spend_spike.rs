@@ -1,5 +1,3 @@
-//! TA114 spend-spike
-//!
 //! ## What it finds
 //! A day whose spend for a feature or a model breaks from its trailing
 //! baseline: above the median of the previous `baseline_days` days by more
@@ -32,35 +30,20 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding, Severity};
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "baseline_days",
-        default: 7.0,
-        doc: "days in the trailing baseline",
-    },
-    Opt {
-        name: "min_baseline_days",
-        default: 5.0,
-        doc: "fewest earlier days before a day is judged",
-    },
-    Opt {
-        name: "mads",
-        default: 5.0,
-        doc: "median absolute deviations above the median",
-    },
-    Opt {
-        name: "min_ratio",
-        default: 2.0,
-        doc: "times the median a spike must reach",
-    },
-    Opt {
-        name: "min_excess",
-        default: 1.0,
-        doc: "smallest excess over the median in USD",
-    },
-];
+rule_options! {
+    /// days in the trailing baseline
+    baseline_days: usize = 7,
+    /// fewest earlier days before a day is judged
+    min_baseline_days: usize = 5,
+    /// median absolute deviations above the median
+    mads: f64 = 5.0,
+    /// times the median a spike must reach
+    min_ratio: f64 = 2.0,
+    /// smallest excess over the median in USD
+    min_excess: f64 = 1.0,
+}
 
 fn median(v: &mut [i128]) -> i128 {
     v.sort_unstable();
@@ -77,7 +60,7 @@ fn median(v: &mut [i128]) -> i128 {
 /// Spikes in a daily series: (day, spend, baseline median, MAD).
 pub fn spikes(
     series: &BTreeMap<NaiveDate, i128>,
-    o: &RuleOptions,
+    o: &Options,
 ) -> Vec<(NaiveDate, i128, i128, i128)> {
     let first = match series.keys().next() {
         Some(d) => *d,
@@ -90,9 +73,9 @@ pub fn spikes(
         .take_while(|d| *d <= last)
         .map(|d| (d, series.get(&d).copied().unwrap_or(0)))
         .collect();
-    let n = o.get("baseline_days").max(1.0) as usize;
-    let min_n = o.get("min_baseline_days").max(1.0) as usize;
-    let min_excess = Money::from_usd_f64(o.get("min_excess"))
+    let n = o.baseline_days.max(1);
+    let min_n = o.min_baseline_days.max(1);
+    let min_excess = Money::from_usd_f64(o.min_excess)
         .unwrap_or(Money::ZERO)
         .picos();
     let mut found = Vec::new();
@@ -105,8 +88,8 @@ pub fn spikes(
         // A MAD of zero (flat baseline) is floored at 5% of the median.
         let spread = mad.max(m / 20);
         if m > 0
-            && v as f64 >= o.get("min_ratio") * m as f64
-            && (v - m) as f64 > o.get("mads") * spread as f64
+            && v as f64 >= o.min_ratio * m as f64
+            && (v - m) as f64 > o.mads * spread as f64
             && v - m >= min_excess
         {
             found.push((days[i].0, v, m, mad));
@@ -115,7 +98,7 @@ pub fn spikes(
     found
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let mut by: BTreeMap<(&'static str, &str), BTreeMap<NaiveDate, i128>> = BTreeMap::new();
     for g in ctx.groups {
         if let Some(d) = g.day {
@@ -134,7 +117,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         for (day, v, m, mad) in spikes(&series, o) {
             let excess = Money::from_picos(v - m);
             let mut f = Finding::new(
-                "TA114",
                 format!(
                     "{dim} {key}: spend of {} on {day} is {:.1}× its trailing median {}",
                     Money::from_picos(v).to_cents_string(),

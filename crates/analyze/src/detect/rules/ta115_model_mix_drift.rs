@@ -1,5 +1,3 @@
-//! TA115 model-mix-drift
-//!
 //! ## What it finds
 //! A feature whose calls moved to a pricier model during the period: the
 //! share of its calls on its most expensive model (by cost per call) rose by
@@ -30,25 +28,16 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 
-pub const OPTIONS: &[Opt] = &[
-    Opt {
-        name: "window_days",
-        default: 7.0,
-        doc: "days at each end of the period that are compared",
-    },
-    Opt {
-        name: "min_rise",
-        default: 0.3,
-        doc: "rise of the premium model's call share",
-    },
-    Opt {
-        name: "min_calls",
-        default: 50.0,
-        doc: "fewest calls in each window",
-    },
-];
+rule_options! {
+    /// days at each end of the period that are compared
+    window_days: u64 = 7,
+    /// rise of the premium model's call share
+    min_rise: f64 = 0.3,
+    /// fewest calls in each window
+    min_calls: u64 = 50,
+}
 
 #[derive(Default, Clone, Copy)]
 struct Mix {
@@ -58,12 +47,13 @@ struct Mix {
     last: u64,
 }
 
-pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let (Some(first), Some(last)) = (ctx.audit.first_call, ctx.audit.last_call) else {
         return;
     };
     let (first, last) = (first.date_naive(), last.date_naive());
-    let w = o.get("window_days").max(1.0) as i64;
+    // Longer windows than any log return below; the cap keeps 2 × w in range.
+    let w = o.window_days.clamp(1, 100_000) as i64;
     if (last - first).num_days() + 1 < 2 * w {
         return;
     }
@@ -92,7 +82,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         }
         let n_first: u64 = models.values().map(|m| m.first).sum();
         let n_last: u64 = models.values().map(|m| m.last).sum();
-        if (n_first as f64) < o.get("min_calls") || (n_last as f64) < o.get("min_calls") {
+        if n_first < o.min_calls || n_last < o.min_calls {
             continue;
         }
         let per_call = |m: &Mix| m.cost as f64 / m.calls.max(1) as f64;
@@ -106,7 +96,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             pm.first as f64 / n_first as f64,
             pm.last as f64 / n_last as f64,
         );
-        if s1 - s0 < o.get("min_rise") {
+        if s1 - s0 < o.min_rise {
             continue;
         }
         // Extra spend of the last window against the first window's mix.
@@ -121,7 +111,6 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         let extra = Money::from_picos(((late - early) * n_last as f64).round() as i128);
         let name = premium.rsplit('/').next().unwrap_or(premium);
         let mut f = Finding::new(
-            "TA115",
             format!(
                 "{feature}: {name}'s share of calls rose from {:.0}% to {:.0}%",
                 s0 * 100.0,
@@ -140,7 +129,7 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
         );
         // Scaled from the last window to a month; no lever (the target mix is
         // a decision, not a measurement).
-        let observed = crate::detect::scale(extra, ctx.period_days() / w as f64);
+        let observed = extra.scale(ctx.period_days() / w as f64);
         if extra > Money::ZERO && f.set_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
             out.push(f);
         }

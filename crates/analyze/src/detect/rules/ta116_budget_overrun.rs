@@ -1,5 +1,3 @@
-//! TA116 budget-overrun
-//!
 //! ## What it finds
 //! Spend above the budgets set in the config file (`[[budget]]`): each day a
 //! feature (or, with `feature = "*"`, the whole spend) went over its daily
@@ -29,12 +27,13 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use tokenaudit_core::Money;
 
-use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+use crate::budget::call_budget;
+use crate::detect::{rule_options, scope, Confidence, Context, Finding, Severity};
 
-pub const OPTIONS: &[Opt] = &[];
+rule_options! {}
 
-pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
-    for b in &ctx.config.budgets {
+pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
+    for b in ctx.budgets {
         let all = b.feature == "*";
         let mut days: BTreeMap<NaiveDate, Money> = BTreeMap::new();
         for g in ctx.groups.iter().filter(|g| all || g.feature == b.feature) {
@@ -59,9 +58,7 @@ pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
                     .iter()
                     .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
                     .copied();
-                let mut f = Finding::new(
-                    "TA116",
-                    format!(
+                let mut f = Finding::new(format!(
                         "{label}: over its daily budget of {} on {} days (by {} in all)",
                         limit.to_cents_string(),
                         over.len(),
@@ -99,7 +96,6 @@ pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
             for ((y, m), s) in months.into_iter().filter(|(_, s)| *s > limit) {
                 let month = format!("{y:04}-{m:02}");
                 let mut f = Finding::new(
-                    "TA116",
                     format!(
                         "{label}: spent {} in {month}, over its monthly budget of {} by {}",
                         s.to_cents_string(),
@@ -131,14 +127,13 @@ pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
                 // amounts would count a feature twice when both budgets
                 // happen to be equal).
                 let own = ctx
-                    .config
                     .budgets
                     .iter()
                     .any(|o| o.feature == *c.feature && o.per_call.is_some());
                 if all && own {
                     continue;
                 }
-                if ctx.config.call_budget(&c.feature) != b.per_call {
+                if call_budget(ctx.budgets, &c.feature) != b.per_call {
                     continue; // an earlier budget of the same feature wins
                 }
                 calls += c.obs.over_call_budget.calls;
@@ -148,7 +143,6 @@ pub fn check(ctx: &Context<'_>, _o: &RuleOptions, out: &mut Vec<Finding>) {
             if calls > 0 {
                 let limit = b.per_call.unwrap_or(Money::ZERO);
                 let mut f = Finding::new(
-                    "TA116",
                     format!(
                         "{label}: {calls} calls cost more than the per-call budget of {}",
                         limit.to_rounded_string(4)

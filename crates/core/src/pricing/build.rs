@@ -1,0 +1,90 @@
+//! tokenaudit's builtin catalog (`data/catalog.json`), built from the two
+//! maintained public catalogs, already imported with our own importers:
+//! genai-prices gives the models, match rules, dated prices and tiers of the
+//! shipped providers; LiteLLM adds batch multipliers. Pure: `cargo xtask
+//! catalog` reads the files, records their versions and writes the result.
+
+use std::collections::BTreeMap;
+
+use super::import_genai::FIRST_PARTY;
+use super::resolve::candidates;
+use super::{Catalog, ModelEntry, Multiplier, ProviderInfo, Source};
+
+/// The hosts the builtin catalog ships after the model makers, in
+/// resolution priority order.
+const HOSTS: &[&str] = &["aws", "azure", "groq", "together", "fireworks", "cerebras"];
+
+/// The providers the builtin catalog ships, in resolution priority order:
+/// the model makers (the first-party providers), then the main hosts.
+pub fn shipped_providers() -> Vec<&'static str> {
+    FIRST_PARTY.iter().chain(HOSTS).copied().collect()
+}
+
+/// What a build did, for the person running it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildReport {
+    /// Models whose batch prices LiteLLM gives inconsistently (several
+    /// matching names with different multipliers): left without one.
+    pub batch_conflicts: Vec<String>,
+}
+
+/// The catalog of the `shipped` providers (in that priority order) with
+/// their models as genai-prices gives them (`genai`), each with a batch
+/// multiplier when LiteLLM (`litellm`) lists, on the same provider, a name
+/// that the model's own rules match with batch prices that are one uniform
+/// fraction of its normal prices, and all such names agree. Errors name a
+/// shipped provider that genai-prices lacks.
+pub fn build_builtin(
+    genai: &Catalog,
+    litellm: &Catalog,
+    shipped: &[&str],
+    version: &str,
+    sources: Vec<Source>,
+) -> Result<(Catalog, BuildReport), String> {
+    let providers: Vec<ProviderInfo> = shipped
+        .iter()
+        .map(|id| {
+            genai
+                .providers
+                .iter()
+                .find(|p| p.id == *id)
+                .cloned()
+                .ok_or_else(|| format!("provider {id:?} is not in genai-prices"))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut models: Vec<ModelEntry> = Vec::new();
+    for id in shipped {
+        models.extend(genai.models.iter().filter(|m| m.provider == *id).cloned());
+    }
+    let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
+
+    // Batch multipliers from LiteLLM, per shipped model.
+    let mut batch: BTreeMap<usize, Vec<Multiplier>> = BTreeMap::new();
+    for (_, lm) in litellm.models() {
+        let Some(mult) = lm.batch_multiplier else {
+            continue;
+        };
+        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
+            continue;
+        };
+        let (names, _, _) = candidates(&lm.id.to_lowercase());
+        if let Some(target) = shipped.best_match(&names, |q| q == pi) {
+            batch.entry(target.0 as usize).or_default().push(mult);
+        }
+    }
+    let mut models = shipped.models;
+    let mut report = BuildReport::default();
+    for (i, mults) in batch {
+        if mults.iter().all(|m| *m == mults[0]) {
+            models[i].batch_multiplier = Some(mults[0]);
+        } else {
+            report
+                .batch_conflicts
+                .push(format!("{}/{}", models[i].provider, models[i].id));
+        }
+    }
+    Ok((
+        Catalog::new(version.into(), sources, providers, models),
+        report,
+    ))
+}

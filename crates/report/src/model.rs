@@ -1,0 +1,1337 @@
+//! The report as a document, built once from the `Audit`: sections of
+//! headings, paragraphs, lists, tables of typed cells, charts and findings.
+//! `markdown.rs` and `html.rs` only render it (hyperfine's exporters have
+//! this shape), and `png.rs` draws its charts. Nothing here knows a format:
+//! a cell says it holds money, a count, a share, log-derived text or an
+//! in-page link, and each renderer writes and escapes it its own way.
+//!
+//! The Markdown report and the HTML page say different things in different
+//! orders (the page leads with cards and charts and leaves some tables to
+//! the Markdown and CSV files), so there are two layouts, [`text`] and
+//! [`page`], made of the same builders: a table both show is built here
+//! once.
+
+use std::borrow::Cow;
+
+use tokenaudit_analyze::audit::{PreviousPeriod, Row};
+use tokenaudit_analyze::detect::Finding;
+use tokenaudit_analyze::whatif::{Step, Waterfall};
+use tokenaudit_analyze::{Audit, Stats, NONE};
+use tokenaudit_core::Money;
+
+use crate::change;
+use crate::chart::{self, Chart};
+use crate::text::{calls_period, window};
+use crate::RunInfo;
+
+/// Rows shown per table; the CSV and JSON outputs have them all.
+const TOP: usize = 15;
+
+/// A run of text in a paragraph or a table cell, typed by what it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Inline {
+    /// tokenaudit's own words.
+    Plain(Cow<'static, str>),
+    /// Text from the logs (names, titles, details): escaped for each format.
+    Label(String),
+    /// An identifier from the logs (a request id): code where the format
+    /// can quote untrusted text safely (HTML), a label where it cannot.
+    Id(String),
+    /// tokenaudit's own code words: commands, flags, field and file names.
+    Code(Cow<'static, str>),
+    /// Dollars rounded to this many decimals (`$1,234.57`).
+    Money(Money, u32),
+    /// An integer with thousands separators.
+    Count(u64),
+    /// Tokens in a compact form (`1.2M`).
+    Tokens(u64),
+    /// `part` of `whole` as a percentage with one decimal.
+    Share(f64, f64),
+    Strong(Vec<Inline>),
+    Emphasis(Vec<Inline>),
+    /// A link to a finding further down the page (`#f-<fingerprint>`).
+    FindingLink {
+        fingerprint: String,
+        rule: &'static str,
+    },
+    /// A finding's severity (a colored badge on the page).
+    Severity(&'static str),
+}
+
+impl Inline {
+    pub(crate) fn plain(text: impl Into<Cow<'static, str>>) -> Inline {
+        Inline::Plain(text.into())
+    }
+
+    pub(crate) fn code(text: impl Into<Cow<'static, str>>) -> Inline {
+        Inline::Code(text.into())
+    }
+}
+
+/// A table cell: runs of text; empty for a blank cell.
+pub(crate) type Cell = Vec<Inline>;
+
+/// A column header; numbers are right-aligned.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Column {
+    pub(crate) title: Cow<'static, str>,
+    pub(crate) numeric: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Table {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A table with these `(title, numeric)` columns and no rows.
+    fn new(columns: &[(&'static str, bool)]) -> Table {
+        Table {
+            columns: columns
+                .iter()
+                .map(|(title, numeric)| Column {
+                    title: Cow::Borrowed(title),
+                    numeric: *numeric,
+                })
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// A headline figure on the page.
+pub(crate) struct Card {
+    pub(crate) label: &'static str,
+    pub(crate) value: Vec<Inline>,
+    pub(crate) sub: Vec<Inline>,
+    /// A figure to be glad of (savings).
+    pub(crate) good: bool,
+}
+
+pub(crate) enum Block<'a> {
+    /// A heading under the section's; `id` is an anchor on the page.
+    Heading {
+        id: Option<&'static str>,
+        text: Cow<'static, str>,
+    },
+    Paragraph(Vec<Inline>),
+    /// A paragraph set apart as a remark (muted on the page).
+    Note(Vec<Inline>),
+    List(Vec<Vec<Inline>>),
+    Table(Table),
+    Cards(Vec<Card>),
+    Chart(Chart),
+    /// The findings in full, most savings first.
+    Findings(&'a [Finding]),
+}
+
+pub(crate) struct Section<'a> {
+    /// The anchor of the section on the page, if it has one.
+    pub(crate) id: Option<&'static str>,
+    pub(crate) title: Cow<'static, str>,
+    pub(crate) blocks: Vec<Block<'a>>,
+}
+
+impl<'a> Section<'a> {
+    fn new(id: Option<&'static str>, title: impl Into<Cow<'static, str>>) -> Section<'a> {
+        Section {
+            id,
+            title: title.into(),
+            blocks: Vec::new(),
+        }
+    }
+}
+
+pub(crate) struct Report<'a> {
+    pub(crate) title: &'static str,
+    /// The calls' first and last day (`2026-10-01 to 2026-10-31`), or empty.
+    pub(crate) dates: String,
+    /// What the run read, under the title.
+    pub(crate) head: Vec<Block<'a>>,
+    /// In-page links to sections: `(section id, label)`.
+    pub(crate) nav: Vec<(&'static str, &'static str)>,
+    pub(crate) sections: Vec<Section<'a>>,
+    pub(crate) footer: Vec<Inline>,
+}
+
+/// One inline as a cell.
+fn cell(i: Inline) -> Cell {
+    vec![i]
+}
+
+/// Money rounded to `decimals`, or a dash when there is none.
+fn money_or_dash(m: Option<Money>, decimals: u32) -> Inline {
+    m.map_or(Inline::plain("–"), |m| Inline::Money(m, decimals))
+}
+
+/// A finding's evidence value as text: strings as they are, numbers and
+/// other JSON as JSON.
+pub(crate) fn evidence_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The page's link to a finding.
+pub(crate) fn finding_anchor(fingerprint: &str) -> String {
+    format!("f-{fingerprint}")
+}
+
+/// A dimension's rows, the first `limit` of them, closed by one row that
+/// sums the rest and the `omitted` keys the audit kept no row for.
+fn stats_table(
+    key_title: &'static str,
+    rows: &[Row],
+    total: &Stats,
+    limit: usize,
+    omitted: (u64, Stats),
+) -> Table {
+    let mut table = Table::new(&[
+        (key_title, false),
+        ("calls", true),
+        ("spend", true),
+        ("share", true),
+        ("per call", true),
+        ("per success", true),
+        ("failed spend", true),
+        ("success", true),
+    ]);
+    let share = |s: &Stats| Inline::Share(s.cost.to_f64(), total.cost.to_f64());
+    for r in rows.iter().take(limit) {
+        let s = &r.stats;
+        table.rows.push(vec![
+            cell(Inline::Label(r.key.clone())),
+            cell(Inline::Count(s.calls)),
+            cell(Inline::Money(s.cost, 2)),
+            cell(share(s)),
+            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(money_or_dash(s.cost_per_success(), 4)),
+            cell(Inline::Money(s.failed_cost, 2)),
+            cell(Inline::Share(s.ok_calls as f64, s.calls as f64)),
+        ]);
+    }
+    let (more_keys, mut rest) = omitted;
+    if rows.len() > limit || more_keys > 0 {
+        for r in rows.iter().skip(limit) {
+            rest.merge(&r.stats);
+        }
+        let more = rows.len().saturating_sub(limit) as u64 + more_keys;
+        table.rows.push(vec![
+            cell(Inline::Emphasis(vec![
+                Inline::Count(more),
+                Inline::plain(" more"),
+            ])),
+            cell(Inline::Count(rest.calls)),
+            cell(Inline::Money(rest.cost, 2)),
+            cell(share(&rest)),
+            Vec::new(),
+            Vec::new(),
+            cell(Inline::Money(rest.failed_cost, 2)),
+            Vec::new(),
+        ]);
+    }
+    table
+}
+
+/// A dimension's table (`limit` rows), closed by the keys not shown.
+fn dim_table(a: &Audit, name: &'static str, limit: usize) -> Option<Table> {
+    let d = a.by.iter().find(|d| d.dimension == name)?;
+    let omitted = d.distinct.saturating_sub(d.rows.len() as u64);
+    Some(stats_table(
+        name,
+        &d.rows,
+        &a.totals,
+        limit,
+        (omitted, d.omitted),
+    ))
+}
+
+/// Whether no call carried a dimension (its only key is "(none)"): such a
+/// dimension is reported under data quality instead of as a table.
+fn unused(rows: &[Row]) -> bool {
+    rows.len() == 1 && rows[0].key == NONE
+}
+
+fn model_table(a: &Audit) -> Table {
+    let t = &a.totals;
+    let mut table = Table::new(&[
+        ("model", false),
+        ("calls", true),
+        ("share of calls", true),
+        ("spend", true),
+        ("share of spend", true),
+        ("per call", true),
+        ("cache hit rate", true),
+    ]);
+    for r in a.dim("model").iter().take(TOP) {
+        let s = &r.stats;
+        let spend = if s.unpriced_calls == s.calls && s.calls > 0 {
+            Inline::Strong(vec![Inline::plain("unpriced")])
+        } else {
+            Inline::Money(s.cost, 2)
+        };
+        table.rows.push(vec![
+            cell(Inline::Label(r.key.clone())),
+            cell(Inline::Count(s.calls)),
+            cell(Inline::Share(s.calls as f64, t.calls as f64)),
+            cell(spend),
+            cell(Inline::Share(s.cost.to_f64(), t.cost.to_f64())),
+            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(Inline::Share(
+                s.cached_read_tokens as f64,
+                s.input_tokens as f64,
+            )),
+        ]);
+    }
+    table
+}
+
+fn feature_model_table(a: &Audit) -> Table {
+    let mut table = Table::new(&[
+        ("feature", false),
+        ("model", false),
+        ("calls", true),
+        ("spend", true),
+        ("share", true),
+        ("per call", true),
+        ("avg input", true),
+        ("avg output", true),
+    ]);
+    for r in a.feature_model.iter().take(TOP) {
+        let s = &r.stats;
+        let n = s.calls.max(1);
+        table.rows.push(vec![
+            cell(Inline::Label(r.feature.clone())),
+            cell(Inline::Label(r.model.clone())),
+            cell(Inline::Count(s.calls)),
+            cell(Inline::Money(s.cost, 2)),
+            cell(Inline::Share(s.cost.to_f64(), a.totals.cost.to_f64())),
+            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(Inline::Count(s.input_tokens / n)),
+            cell(Inline::Count(s.output_tokens / n)),
+        ]);
+    }
+    table
+}
+
+fn failures_table(a: &Audit) -> Table {
+    let mut table = Table::new(&[("failure", false), ("calls", true), ("spend", true)]);
+    for r in a.failures.iter().take(TOP) {
+        table.rows.push(vec![
+            cell(Inline::Label(r.key.clone())),
+            cell(Inline::Count(r.stats.calls)),
+            cell(Inline::Money(r.stats.cost, 2)),
+        ]);
+    }
+    table
+}
+
+/// The ten most expensive calls; `with_time` adds when each was made.
+fn expensive_table(a: &Audit, with_time: bool) -> Table {
+    let mut columns = vec![
+        ("cost", true),
+        ("request", false),
+        ("feature", false),
+        ("model", false),
+        ("input", true),
+        ("cached", true),
+        ("output", true),
+    ];
+    if with_time {
+        columns.push(("when (UTC)", false));
+    }
+    columns.push(("where", false));
+    let mut table = Table::new(&columns);
+    for e in a.most_expensive_calls.iter().take(10) {
+        let mut row = vec![
+            cell(Inline::Money(e.cost, 4)),
+            cell(Inline::Id(
+                e.request_id.clone().unwrap_or_else(|| "–".to_string()),
+            )),
+            cell(Inline::Label(e.feature.clone())),
+            cell(Inline::Label(e.model.clone())),
+            cell(Inline::Count(e.input_tokens)),
+            cell(Inline::Count(e.cached_read_tokens)),
+            cell(Inline::Count(e.output_tokens)),
+        ];
+        if with_time {
+            row.push(cell(Inline::plain(
+                e.timestamp
+                    .map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            )));
+        }
+        row.push(vec![
+            Inline::Label(e.file.clone()),
+            Inline::plain(format!(":{}", e.line)),
+        ]);
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Tokens and their cost by kind; `names` are the five kinds' row labels.
+fn token_table(a: &Audit, names: [&'static str; 5]) -> Table {
+    let t = &a.totals;
+    let c = &a.cost_by_token_kind;
+    let costs = [c.input, c.cached_read, c.cache_write, c.output, c.reasoning];
+    let mut table = Table::new(&[
+        ("tokens", false),
+        ("count", true),
+        ("spend", true),
+        ("share of spend", true),
+    ]);
+    for ((name, count), cost) in names.into_iter().zip(chart::token_parts(t)).zip(costs) {
+        table.rows.push(vec![
+            cell(Inline::plain(name)),
+            cell(Inline::Tokens(count)),
+            cell(Inline::Money(cost, 2)),
+            cell(Inline::Share(cost.to_f64(), t.cost.to_f64())),
+        ]);
+    }
+    table
+}
+
+/// The headline figures against the previous period: spend, cost per
+/// request and per successful request.
+fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
+    let heading = Block::Heading {
+        id: Some("change"),
+        text: format!(
+            "Change against the previous period ({})",
+            change::previous_span(p)
+        )
+        .into(),
+    };
+    if p.totals.calls == 0 {
+        return vec![heading, no_previous_calls(p)];
+    }
+    let word = change::period_word(p);
+    let mut table = Table::new(&[("", false)]);
+    table.columns.extend(period_columns(word));
+    for h in change::headline(a, p) {
+        table.rows.push(vec![
+            cell(Inline::plain(h.label)),
+            cell(money_or_dash(h.now, h.decimals)),
+            cell(money_or_dash(h.before, h.decimals)),
+            cell(Inline::plain(h.change())),
+        ]);
+    }
+    vec![heading, Block::Table(table)]
+}
+
+fn no_previous_calls<'a>(p: &PreviousPeriod) -> Block<'a> {
+    Block::Note(vec![Inline::plain(format!(
+        "{}.",
+        change::no_previous_calls(p)
+    ))])
+}
+
+/// "this month", "previous month", "change".
+fn period_columns(word: &str) -> [Column; 3] {
+    let numeric = |title: String| Column {
+        title: title.into(),
+        numeric: true,
+    };
+    [
+        numeric(format!("this {word}")),
+        numeric(format!("previous {word}")),
+        numeric("change".into()),
+    ]
+}
+
+/// Month over month (or period over period) per feature and per model;
+/// `more` says how many rows a table leaves out, in the table or in a
+/// block after it.
+fn change_section<'a>(
+    a: &Audit,
+    p: &PreviousPeriod,
+    more: impl Fn(&mut Table, usize) -> Option<Block<'a>>,
+) -> Section<'a> {
+    let mut s = Section::new(Some("month-over-month"), change::section_title(p));
+    if p.totals.calls == 0 {
+        s.blocks.push(no_previous_calls(p));
+        return s;
+    }
+    let word = change::period_word(p);
+    for (dimension, rows) in change::tables(a, p) {
+        let mut table = Table::new(&[(dimension, false)]);
+        table.columns.extend(period_columns(word));
+        for r in rows.iter().take(TOP) {
+            table.rows.push(vec![
+                cell(Inline::Label(r.key.clone())),
+                cell(Inline::Money(r.now, 2)),
+                cell(Inline::Money(r.before, 2)),
+                cell(Inline::plain(r.change())),
+            ]);
+        }
+        let omitted = rows.len().saturating_sub(TOP);
+        let after = (omitted > 0).then(|| more(&mut table, omitted)).flatten();
+        s.blocks.push(Block::Table(table));
+        s.blocks.extend(after);
+    }
+    s
+}
+
+/// The waterfall's steps, after a first row with the spend they start
+/// from; `findings` is the last column, `findings_cell` fills it.
+fn savings_table(
+    w: &Waterfall,
+    findings: (&'static str, bool),
+    findings_cell: impl Fn(&Step) -> Cell,
+) -> Table {
+    let mut table = Table::new(&[
+        ("lever", false),
+        ("saves", true),
+        ("spend left", true),
+        findings,
+    ]);
+    table.rows.push(vec![
+        cell(Inline::Emphasis(vec![Inline::plain("spend")])),
+        Vec::new(),
+        cell(Inline::Money(w.spend, 2)),
+        Vec::new(),
+    ]);
+    for s in &w.steps {
+        table.rows.push(vec![
+            cell(Inline::plain(s.label)),
+            cell(Inline::Money(s.savings, 2)),
+            cell(Inline::Money(s.remaining, 2)),
+            findings_cell(s),
+        ]);
+    }
+    table
+}
+
+/// The waterfall when the findings save anything.
+fn savings(a: &Audit) -> Option<&Waterfall> {
+    a.savings.as_ref().filter(|w| w.total_savings > Money::ZERO)
+}
+
+/// "{lead}**$X** of $Y (Z%{tail}": what the levers save of the spend.
+fn savings_sentence(w: &Waterfall, lead: &'static str, tail: &'static str) -> Vec<Inline> {
+    vec![
+        Inline::plain(lead),
+        Inline::Strong(vec![Inline::Money(w.total_savings, 2)]),
+        Inline::plain(" of "),
+        Inline::Money(w.spend, 2),
+        Inline::plain(" ("),
+        Inline::Share(w.total_savings.to_f64(), w.spend.to_f64()),
+        Inline::plain(tail),
+    ]
+}
+
+fn savings_notes<'a>(w: &Waterfall) -> impl Iterator<Item = Block<'a>> + '_ {
+    w.notes
+        .iter()
+        .map(|n| Block::Note(vec![Inline::plain("Note: "), Inline::Label(n.clone())]))
+}
+
+fn files_table(a: &Audit) -> Table {
+    let mut table = Table::new(&[
+        ("file", false),
+        ("encoding", false),
+        ("format", false),
+        ("lines", true),
+        ("calls", true),
+        ("rejected", true),
+    ]);
+    for f in &a.input.files {
+        table.rows.push(vec![
+            cell(Inline::Label(f.file.clone())),
+            cell(Inline::plain(f.encoding.clone())),
+            cell(Inline::plain(f.format.clone())),
+            cell(Inline::Count(f.lines)),
+            cell(Inline::Count(f.records)),
+            cell(Inline::Count(f.rejected)),
+        ]);
+    }
+    table
+}
+
+/// Counts per reason code: "`code`: n".
+fn reason_list<'a>(counts: &std::collections::BTreeMap<String, u64>) -> Block<'a> {
+    Block::List(
+        counts
+            .iter()
+            .map(|(reason, n)| {
+                vec![
+                    Inline::code(reason.clone()),
+                    Inline::plain(": "),
+                    Inline::Count(*n),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The data quality section's opening: the files read, and how many
+/// lines were rejected, for what (under `heading`, if given).
+fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
+    let mut s = Section::new(Some("data-quality"), "Data quality");
+    s.blocks.push(Block::Table(files_table(a)));
+    if a.input.rejected == 0 {
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+            "No line was rejected.",
+        )]));
+        return s;
+    }
+    if let Some(text) = heading {
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: text.into(),
+        });
+    }
+    s.blocks.push(Block::Paragraph(vec![
+        Inline::Strong(vec![
+            Inline::Count(a.input.rejected),
+            Inline::plain(" lines rejected"),
+        ]),
+        Inline::plain(" ("),
+        Inline::code("--strict"),
+        Inline::plain(" makes this an error):"),
+    ]));
+    s.blocks.push(reason_list(&a.input.rejected_by_reason));
+    s
+}
+
+fn outside_window<'a>(a: &Audit) -> Option<Block<'a>> {
+    (a.input.outside_window > 0).then(|| {
+        Block::Paragraph(vec![
+            Inline::Count(a.input.outside_window),
+            Inline::plain(" calls fell outside the time window and were left out."),
+        ])
+    })
+}
+
+fn unknown_models_table(a: &Audit) -> Table {
+    let mut table = Table::new(&[
+        ("logged model", false),
+        ("provider", false),
+        ("calls", true),
+        ("input tokens", true),
+        ("output tokens", true),
+    ]);
+    for m in &a.unknown_models {
+        table.rows.push(vec![
+            cell(Inline::Label(m.logged_model.clone())),
+            cell(Inline::Label(
+                m.logged_provider.clone().unwrap_or_else(|| "–".into()),
+            )),
+            cell(Inline::Count(m.stats.calls)),
+            cell(Inline::Count(m.stats.input_tokens)),
+            cell(Inline::Count(m.stats.output_tokens)),
+        ]);
+    }
+    table
+}
+
+fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
+    (a.batch_calls_at_full_price > 0).then(|| {
+        Block::Paragraph(vec![
+            Inline::Count(a.batch_calls_at_full_price),
+            Inline::plain(
+                " batch calls were priced at real-time rates: the catalog has no batch price for their model.",
+            ),
+        ])
+    })
+}
+
+/// The fields no call carried and what each prevents; `None` if none.
+fn missing_fields<'a>(a: &Audit) -> Option<Block<'a>> {
+    let items: Vec<Vec<Inline>> = a
+        .missing_fields()
+        .map(|c| {
+            vec![
+                Inline::code(c.field),
+                Inline::plain(": "),
+                Inline::plain(c.lacking_prevents.unwrap_or("")),
+            ]
+        })
+        .collect();
+    (!items.is_empty()).then_some(Block::List(items))
+}
+
+fn input_line(a: &Audit) -> Vec<Inline> {
+    vec![
+        Inline::plain(format!("{} files, ", a.input.files.len())),
+        Inline::Count(a.input.lines),
+        Inline::plain(" lines, "),
+        Inline::Count(a.input.records),
+        Inline::plain(" calls read, "),
+        Inline::Count(a.input.rejected),
+        Inline::plain(" lines rejected"),
+    ]
+}
+
+fn dates(a: &Audit) -> String {
+    match (a.first_call, a.last_call) {
+        (Some(f), Some(l)) => format!("{} to {}", f.format("%Y-%m-%d"), l.format("%Y-%m-%d")),
+        _ => String::new(),
+    }
+}
+
+/// The Markdown report: every table, most of them in full up to [`TOP`]
+/// rows, and the findings as a checklist.
+pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
+    let t = &a.totals;
+    let mut head = vec![vec![
+        Inline::Strong(vec![Inline::plain("Calls from")]),
+        Inline::plain(" "),
+        Inline::plain(calls_period(a)),
+    ]];
+    if let Some(w) = window(a) {
+        head.push(vec![
+            Inline::Strong(vec![Inline::plain("Window")]),
+            Inline::plain(format!(" {w} (UTC)")),
+        ]);
+    }
+    let mut input = vec![
+        Inline::Strong(vec![Inline::plain("Input")]),
+        Inline::plain(" "),
+    ];
+    input.extend(input_line(a));
+    head.push(input);
+    head.push(vec![
+        Inline::Strong(vec![Inline::plain("Prices")]),
+        Inline::plain(" tokenaudit catalog "),
+        Inline::Label(a.catalog_version.clone()),
+        Inline::plain(" (tokenaudit "),
+        Inline::Label(info.tool_version.clone()),
+        Inline::plain(")"),
+    ]);
+    let mut sections = Vec::new();
+
+    let mut summary = Section::new(Some("summary"), "Summary");
+    let mut figures = Table::new(&[("", false), ("", true)]);
+    let mut figure = |label: &'static str, value: Vec<Inline>| {
+        figures.rows.push(vec![cell(Inline::plain(label)), value]);
+    };
+    figure(
+        "Total spend",
+        vec![Inline::Strong(vec![Inline::Money(t.cost, 2)])],
+    );
+    figure("Calls", vec![Inline::Count(t.calls)]);
+    figure(
+        "Successful calls",
+        vec![
+            Inline::Count(t.ok_calls),
+            Inline::plain(" ("),
+            Inline::Share(t.ok_calls as f64, t.calls as f64),
+            Inline::plain(")"),
+        ],
+    );
+    figure("Cost per call", vec![Inline::Money(a.cost_per_call, 4)]);
+    figure(
+        "Cost per successful call",
+        vec![money_or_dash(a.cost_per_success, 4)],
+    );
+    figure(
+        "Spend on failed calls",
+        vec![
+            Inline::Money(t.failed_cost, 2),
+            Inline::plain(" ("),
+            Inline::Share(t.failed_cost.to_f64(), t.cost.to_f64()),
+            Inline::plain(")"),
+        ],
+    );
+    if t.unpriced_calls > 0 {
+        figure(
+            "Calls not priced (unknown model)",
+            vec![
+                Inline::Strong(vec![Inline::Count(t.unpriced_calls)]),
+                Inline::plain(" — see Data quality"),
+            ],
+        );
+    }
+    summary.blocks.push(Block::Table(figures));
+    if let Some(p) = &a.previous {
+        summary.blocks.extend(previous_headline(a, p));
+    }
+    summary.blocks.push(Block::Table(token_table(
+        a,
+        [
+            "Input, uncached",
+            "Input, cached read",
+            "Input, cache write",
+            "Output (visible)",
+            "Output, reasoning",
+        ],
+    )));
+    summary.blocks.push(Block::Paragraph(vec![
+        Inline::plain("Cached reads are "),
+        Inline::Share(t.cached_read_tokens as f64, t.input_tokens as f64),
+        Inline::plain(" of input tokens."),
+    ]));
+    sections.push(summary);
+
+    if let Some(p) = &a.previous {
+        // Rows past the first ones are counted in a closing row.
+        sections.push(change_section(a, p, |table, more| {
+            let mut row = vec![cell(Inline::Emphasis(vec![Inline::plain(format!(
+                "{more} more (audit-change.csv)"
+            ))]))];
+            row.resize(4, Vec::new());
+            table.rows.push(row);
+            None
+        }));
+    }
+
+    if let Some(w) = savings(a) {
+        let mut s = Section::new(Some("savings"), "Savings");
+        s.blocks.push(Block::Paragraph(savings_sentence(
+            w,
+            "Acting on the findings below would have saved ",
+            ") over this period. Each lever is applied to what the levers before it left, \
+             so overlapping savings are counted once.",
+        )));
+        s.blocks
+            .push(Block::Table(savings_table(w, ("findings", true), |s| {
+                cell(Inline::plain(s.findings.len().to_string()))
+            })));
+        s.blocks.extend(savings_notes(w));
+        sections.push(s);
+    }
+
+    if !a.findings.is_empty() {
+        let mut s = Section::new(Some("findings"), "Findings");
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::plain(format!("{} findings; ", a.findings.len())),
+            Inline::code("tokenaudit rules CODE"),
+            Inline::plain(" explains each rule. Savings are per 30-day month."),
+        ]));
+        s.blocks.push(Block::Findings(&a.findings));
+        sections.push(s);
+    }
+
+    let mut table_section = |title: &'static str, table: Table| {
+        let mut s = Section::new(None, title);
+        s.blocks.push(Block::Table(table));
+        sections.push(s);
+    };
+    if let Some(table) = dim_table(a, "feature", TOP) {
+        table_section("Spend by feature", table);
+    }
+    // Titled even when empty, as the Markdown report always was.
+    if a.by.iter().any(|d| d.dimension == "model") {
+        table_section("Model mix", model_table(a));
+    }
+    if !a.feature_model.is_empty() {
+        table_section("Feature × model", feature_model_table(a));
+    }
+    for (name, title, limit) in [
+        ("provider", "Spend by provider", TOP),
+        ("team", "Spend by team", TOP),
+        ("route", "Spend by route", TOP),
+        ("user", "Top users", 10),
+        ("session", "Top sessions", 10),
+    ] {
+        if unused(a.dim(name)) {
+            continue;
+        }
+        if let Some(table) = dim_table(a, name, limit) {
+            table_section(title, table);
+        }
+    }
+    if !a.tags.is_empty() {
+        table_section(
+            "Spend by tag",
+            stats_table("tag", &a.tags, t, TOP, (0, Stats::default())),
+        );
+    }
+    if !a.daily.is_empty() {
+        let mut table = Table::new(&[
+            ("day", false),
+            ("calls", true),
+            ("spend", true),
+            ("failed spend", true),
+            ("top model that day", false),
+        ]);
+        for d in &a.daily {
+            let top = a.daily_by_model.iter().find(|r| r.day == d.day);
+            table.rows.push(vec![
+                cell(Inline::plain(d.day.to_string())),
+                cell(Inline::Count(d.stats.calls)),
+                cell(Inline::Money(d.stats.cost, 2)),
+                cell(Inline::Money(d.stats.failed_cost, 2)),
+                top.map_or(cell(Inline::plain("")), |r| {
+                    vec![
+                        Inline::Label(r.key.clone()),
+                        Inline::plain(" ("),
+                        Inline::Money(r.stats.cost, 2),
+                        Inline::plain(")"),
+                    ]
+                }),
+            ]);
+        }
+        table_section("Daily spend", table);
+    }
+    if !a.failures.is_empty() {
+        table_section("Failed calls", failures_table(a));
+    }
+    if !a.most_expensive_calls.is_empty() {
+        table_section("Most expensive calls", expensive_table(a, false));
+    }
+    if !a.reconciliation.is_empty() {
+        let mut table = Table::new(&[
+            ("model", false),
+            ("calls", true),
+            ("logged", true),
+            ("computed", true),
+            ("difference", true),
+        ]);
+        for r in &a.reconciliation {
+            table.rows.push(vec![
+                cell(Inline::Label(r.model.clone())),
+                cell(Inline::Count(r.calls)),
+                cell(Inline::Money(r.logged, 4)),
+                cell(Inline::Money(r.computed, 4)),
+                vec![
+                    Inline::Money(r.difference, 4),
+                    Inline::plain(" ("),
+                    Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
+                    Inline::plain(")"),
+                ],
+            ]);
+        }
+        let mut s = Section::new(None, "Logged cost against computed cost");
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+            "For calls whose log carries its own cost. A difference means the logger's prices or token reading differ from the catalog's.",
+        )]));
+        s.blocks.push(Block::Table(table));
+        sections.push(s);
+    }
+
+    let mut s = data_quality(a, None);
+    if a.input.rejected > 0 {
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+            "First rejected lines:",
+        )]));
+        s.blocks.push(Block::List(
+            a.input
+                .rejected_samples
+                .iter()
+                .map(|r| {
+                    let at = if r.line == 0 {
+                        String::new()
+                    } else {
+                        format!(":{}", r.line)
+                    };
+                    vec![
+                        Inline::Label(r.file.clone()),
+                        Inline::plain(format!("{at} — ")),
+                        Inline::code(r.reason.to_string()),
+                        Inline::plain(": "),
+                        Inline::Label(r.detail.clone()),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    if a.input.skipped > 0 {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Count(a.input.skipped),
+            Inline::plain(" lines skipped as not new calls (not errors):"),
+        ]));
+        s.blocks.push(reason_list(&a.input.skipped_by_reason));
+    }
+    s.blocks.extend(outside_window(a));
+    if !a.unknown_models.is_empty() {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Models not in the price catalog")]),
+            Inline::plain(" — their calls are counted but not priced (add them with "),
+            Inline::code("--prices FILE"),
+            Inline::plain("):"),
+        ]));
+        s.blocks.push(Block::Table(unknown_models_table(a)));
+    }
+    s.blocks.extend(batch_at_full_price(a));
+    if let Some(list) = missing_fields(a) {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Fields no call carried")]),
+            Inline::plain(", and what that prevents:"),
+        ]));
+        s.blocks.push(list);
+    }
+    s.blocks.push(Block::Paragraph(vec![
+        Inline::plain("Model names as logged and how they resolved are in "),
+        Inline::code("audit-model-names.csv"),
+        Inline::plain("; every table in full is in the CSV files and "),
+        Inline::code("audit.json"),
+        Inline::plain("."),
+    ]));
+    sections.push(s);
+
+    Report {
+        title: "AI cost audit",
+        dates: dates(a),
+        head: vec![Block::List(head)],
+        nav: Vec::new(),
+        sections,
+        footer: Vec::new(),
+    }
+}
+
+/// The HTML page: headline cards, the savings waterfall, the charts of
+/// where the money goes, the top rows of the main tables, the findings in
+/// full and the data quality.
+pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
+    let t = &a.totals;
+    let dates = dates(a);
+    let mut meta = vec![Inline::plain(format!("Calls from {}.\n", calls_period(a)))];
+    if let Some(w) = window(a) {
+        meta.push(Inline::plain(format!(" Window {w} (UTC).")));
+    }
+    meta.push(Inline::plain(" "));
+    meta.extend(input_line(a));
+    meta.extend([
+        Inline::plain(". Prices: tokenaudit catalog "),
+        Inline::Label(a.catalog_version.clone()),
+        Inline::plain(" (tokenaudit "),
+        Inline::Label(info.tool_version.clone()),
+        Inline::plain(")."),
+    ]);
+    let mut sections = Vec::new();
+
+    let mut summary = Section::new(Some("summary"), "Summary");
+    let mut cards = vec![
+        Card {
+            label: "Total spend",
+            value: vec![Inline::Money(t.cost, 2)],
+            sub: if t.unpriced_calls > 0 {
+                vec![
+                    Inline::Count(t.unpriced_calls),
+                    Inline::plain(" calls not priced"),
+                ]
+            } else {
+                vec![Inline::plain(dates.clone())]
+            },
+            good: false,
+        },
+        Card {
+            label: "Calls",
+            value: vec![Inline::Count(t.calls)],
+            sub: vec![
+                Inline::Share(t.ok_calls as f64, t.calls as f64),
+                Inline::plain(" successful"),
+            ],
+            good: false,
+        },
+        Card {
+            label: "Cost per request",
+            value: vec![Inline::Money(a.cost_per_call, 4)],
+            sub: vec![Inline::plain("spend ÷ priced calls")],
+            good: false,
+        },
+        Card {
+            label: "Cost per successful call",
+            value: vec![money_or_dash(a.cost_per_success, 4)],
+            sub: vec![Inline::plain("failures included")],
+            good: false,
+        },
+        Card {
+            label: "Spend on failed calls",
+            value: vec![Inline::Money(t.failed_cost, 2)],
+            sub: vec![
+                Inline::Share(t.failed_cost.to_f64(), t.cost.to_f64()),
+                Inline::plain(" of spend"),
+            ],
+            good: false,
+        },
+    ];
+    if let Some(w) = savings(a) {
+        cards.push(Card {
+            label: "Avoidable spend",
+            value: vec![Inline::Money(w.total_savings, 2)],
+            sub: vec![
+                Inline::Share(w.total_savings.to_f64(), w.spend.to_f64()),
+                Inline::plain(format!(" of spend, {} findings", a.findings.len())),
+            ],
+            good: true,
+        });
+    }
+    summary.blocks.push(Block::Cards(cards));
+    if let Some(p) = &a.previous {
+        summary.blocks.extend(previous_headline(a, p));
+    }
+    summary.blocks.push(Block::Table(token_table(
+        a,
+        chart::TOKEN_KINDS.map(|k| k.0),
+    )));
+    sections.push(summary);
+
+    if let (Some(w), Some(chart)) = (savings(a), chart::waterfall(a)) {
+        let mut s = Section::new(Some("savings"), "Savings");
+        s.blocks.push(Block::Paragraph(savings_sentence(
+            w,
+            "Acting on the findings would have saved ",
+            ") over this period.",
+        )));
+        s.blocks.push(Block::Chart(chart));
+        s.blocks
+            .push(Block::Table(savings_table(w, ("findings", false), |s| {
+                let mut links = Vec::new();
+                for fp in &s.findings {
+                    if !links.is_empty() {
+                        links.push(Inline::plain(" "));
+                    }
+                    let rule = a
+                        .findings
+                        .iter()
+                        .find(|f| &f.fingerprint == fp)
+                        .map_or("finding", |f| f.rule);
+                    links.push(Inline::FindingLink {
+                        fingerprint: fp.clone(),
+                        rule,
+                    });
+                }
+                links
+            })));
+        s.blocks.extend(savings_notes(w));
+        sections.push(s);
+    }
+
+    let mut s = Section::new(Some("spend"), "Where the money goes");
+    s.blocks
+        .extend(chart::spend_charts(a).into_iter().map(Block::Chart));
+    if a.daily.is_empty() {
+        s.blocks.push(Block::Note(vec![Inline::plain(
+            "No call carried a timestamp, so there is no daily series.",
+        )]));
+    }
+    sections.push(s);
+
+    if let Some(p) = &a.previous {
+        // Rows past the first ones are counted in a note under the table.
+        sections.push(change_section(a, p, |_, more| {
+            Some(Block::Note(vec![
+                Inline::plain(format!("{more} more in ")),
+                Inline::code("audit-change.csv"),
+                Inline::plain("."),
+            ]))
+        }));
+    }
+
+    let mut s = Section::new(Some("tables"), "Top features, models, users and calls");
+    let mut sub_table = |title: &'static str, table: Table| {
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: title.into(),
+        });
+        s.blocks.push(Block::Table(table));
+    };
+    if let Some(table) = dim_table(a, "feature", TOP) {
+        sub_table("Features", table);
+    }
+    if !a.dim("model").is_empty() {
+        sub_table("Models", model_table(a));
+    }
+    if !a.feature_model.is_empty() {
+        sub_table("Feature × model", feature_model_table(a));
+    }
+    if !(a.dim("user").is_empty() || unused(a.dim("user"))) {
+        // The table closes with every user not shown.
+        if let Some(table) = dim_table(a, "user", 10) {
+            sub_table("Users", table);
+        }
+    }
+    if !a.most_expensive_calls.is_empty() {
+        sub_table("Most expensive calls", expensive_table(a, true));
+    }
+    if !a.failures.is_empty() {
+        sub_table("Failed calls", failures_table(a));
+    }
+    sections.push(s);
+
+    let mut s = Section::new(Some("findings"), "Findings");
+    if a.findings.is_empty() {
+        s.blocks
+            .push(Block::Paragraph(vec![Inline::plain("No waste found.")]));
+    } else {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::plain(format!(
+                "{} findings, most savings first. Savings are per 30-day month; ",
+                a.findings.len()
+            )),
+            Inline::code("tokenaudit rules CODE"),
+            Inline::plain(" explains each rule."),
+        ]));
+        let mut table = Table::new(&[
+            ("rule", false),
+            ("severity", false),
+            ("finding", false),
+            ("saves / month", true),
+        ]);
+        for f in &a.findings {
+            table.rows.push(vec![
+                cell(Inline::FindingLink {
+                    fingerprint: f.fingerprint.clone(),
+                    rule: f.rule,
+                }),
+                cell(Inline::Severity(f.severity.as_str())),
+                cell(Inline::Label(f.title.clone())),
+                cell(money_or_dash(f.savings.as_ref().map(|s| s.monthly), 2)),
+            ]);
+        }
+        s.blocks.push(Block::Table(table));
+        s.blocks.push(Block::Findings(&a.findings));
+    }
+    sections.push(s);
+
+    let mut s = data_quality(a, Some("Rejected lines"));
+    if a.input.rejected > 0 {
+        let mut table = Table::new(&[("where", false), ("reason", false), ("detail", false)]);
+        for r in &a.input.rejected_samples {
+            let mut at = cell(Inline::Label(r.file.clone()));
+            if r.line != 0 {
+                at.push(Inline::plain(format!(":{}", r.line)));
+            }
+            table.rows.push(vec![
+                at,
+                cell(Inline::code(r.reason.to_string())),
+                cell(Inline::Label(r.detail.clone())),
+            ]);
+        }
+        s.blocks.push(Block::Table(table));
+    }
+    if a.input.skipped > 0 {
+        let mut line = vec![
+            Inline::Count(a.input.skipped),
+            Inline::plain(" lines skipped as not new calls (not errors):"),
+        ];
+        for (reason, n) in &a.input.skipped_by_reason {
+            line.extend([
+                Inline::plain(" "),
+                Inline::code(reason.clone()),
+                Inline::plain(" "),
+                Inline::Count(*n),
+            ]);
+        }
+        s.blocks.push(Block::Paragraph(line));
+    }
+    s.blocks.extend(outside_window(a));
+    if !a.unknown_models.is_empty() {
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: "Models not in the price catalog".into(),
+        });
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::plain("Their calls are counted but not priced; add them with "),
+            Inline::code("--prices FILE"),
+            Inline::plain("."),
+        ]));
+        s.blocks.push(Block::Table(unknown_models_table(a)));
+    }
+    s.blocks.extend(batch_at_full_price(a));
+    if let Some(list) = missing_fields(a) {
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: "Missing fields".into(),
+        });
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+            "No call carried these fields, and that prevents:",
+        )]));
+        s.blocks.push(list);
+    }
+    if !a.coverage.is_empty() && t.calls > 0 {
+        let mut table = Table::new(&[
+            ("field", false),
+            ("calls carrying it", true),
+            ("share", true),
+        ]);
+        for c in &a.coverage {
+            table.rows.push(vec![
+                cell(Inline::code(c.field)),
+                cell(Inline::Count(c.present)),
+                cell(Inline::Share(c.present as f64, t.calls as f64)),
+            ]);
+        }
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: "Field coverage".into(),
+        });
+        s.blocks.push(Block::Table(table));
+    }
+    let sampling = &a.sampling;
+    if sampling.sessions_scale > 1 || sampling.prompts_scale > 1 || sampling.chains_scale > 1 {
+        s.blocks.push(Block::Note(vec![Inline::plain(format!(
+            "Per-key analyses ran on a hash sample (sessions 1 in {}, prompts 1 in {}, retry chains 1 in {}); their figures are scaled estimates.",
+            sampling.sessions_scale, sampling.prompts_scale, sampling.chains_scale
+        ))]));
+    }
+    sections.push(s);
+
+    Report {
+        title: "AI cost audit",
+        dates,
+        head: vec![Block::Paragraph(meta)],
+        nav: vec![
+            ("summary", "Summary"),
+            ("savings", "Savings"),
+            ("spend", "Where it goes"),
+            ("tables", "Tables"),
+            ("findings", "Findings"),
+            ("data-quality", "Data quality"),
+        ],
+        sections,
+        footer: vec![
+            Inline::plain("Written by tokenaudit "),
+            Inline::Label(info.tool_version.clone()),
+            Inline::plain(" with price catalog "),
+            Inline::Label(a.catalog_version.clone()),
+            Inline::plain(". Money is computed exactly and rounded here for reading; "),
+            Inline::code("audit.json"),
+            Inline::plain(" and the CSV files carry exact figures and every row."),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd_cents(cents: i128) -> Money {
+        Money::from_picos(cents * 10_000_000_000)
+    }
+
+    fn stats(calls: u64, cents: i128) -> Stats {
+        Stats {
+            calls,
+            ok_calls: calls,
+            cost: usd_cents(cents),
+            ..Stats::default()
+        }
+    }
+
+    #[test]
+    fn stats_table_closes_with_the_rows_and_keys_not_shown() {
+        let row = |key: &str, calls, cents| Row {
+            key: key.into(),
+            stats: stats(calls, cents),
+        };
+        let rows = [row("a", 3, 100), row("b", 1, 50), row("c", 2, 25)];
+        // Two rows shown; "c" and four keys the audit kept no row for
+        // (5 calls, $2.00) are summed in the closing row.
+        let total = stats(11, 375);
+        let t = stats_table("feature", &rows, &total, 2, (4, stats(5, 200)));
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[0][0], cell(Inline::Label("a".into())));
+        let more = &t.rows[2];
+        assert_eq!(
+            more[0],
+            cell(Inline::Emphasis(vec![
+                Inline::Count(5),
+                Inline::plain(" more")
+            ]))
+        );
+        assert_eq!(more[1], cell(Inline::Count(7)));
+        assert_eq!(more[2], cell(Inline::Money(usd_cents(225), 2)));
+        assert_eq!(more[3], cell(Inline::Share(2.25, 3.75)));
+        assert!(more[4].is_empty() && more[5].is_empty() && more[7].is_empty());
+        // Nothing left out: no closing row.
+        let t = stats_table("feature", &rows, &total, 3, (0, Stats::default()));
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[2][0], cell(Inline::Label("c".into())));
+    }
+}
