@@ -16,5 +16,6 @@ mod rules;
 mod sample;
 mod schema;
 mod shapes;
+mod store;
 mod tickets;
 mod whatif;

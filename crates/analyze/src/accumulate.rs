@@ -693,13 +693,19 @@ impl Accumulator<'_> {
                 }
             }
         }
-        if let (Some(text), Some(ms), CallStatus::Ok) =
-            (r.prompt_text.as_deref(), call.millis, status)
-        {
-            // The signature is the costly part: only for a day the sample keeps.
+        if let (true, Some(ms), CallStatus::Ok) = (
+            r.prompt_text.is_some() || r.minhash.is_some(),
+            call.millis,
+            status,
+        ) {
+            // The signature is the costly part: only for a day the sample
+            // keeps (a record read from the store brings its own).
             let day = ms.div_euclid(86_400_000);
             if let Some(group) = keyed.texts.admits(call.cell, day) {
-                if let Some(sig) = fields::minhash(text) {
+                let sig = r
+                    .minhash
+                    .or_else(|| r.prompt_text.as_deref().and_then(fields::minhash));
+                if let Some(sig) = sig {
                     keyed.texts.add(
                         group,
                         call.cell,

@@ -207,6 +207,10 @@ pub struct CallRecord<'a> {
     pub prompt_raw: Option<&'a str>,
     /// The raw JSON of a separate `system` field, borrowed likewise.
     pub system_raw: Option<&'a str>,
+    /// The near-duplicate signature of `prompt_text`, when it was computed
+    /// before the record was made: the store keeps the signature, not the
+    /// text, so records read back from it carry this instead.
+    pub minhash: Option<MinHash>,
     /// Free-form tags (`key`, `value`), in log order.
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }

@@ -1728,6 +1728,7 @@ impl<'a> RawLine<'a> {
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
+            minhash: None,
             tags: self.tags,
         };
         finish(record, usage, p)
