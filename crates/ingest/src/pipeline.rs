@@ -633,6 +633,13 @@ fn read_chunks(
                 }
                 None => {
                     buf.clear();
+                    // All of it was the over-long line: read on. (Falling
+                    // through would set the next read's size from an empty
+                    // carry, to zero, and spin forever on a line more than
+                    // a chunk past the limit.)
+                    if !eof {
+                        continue;
+                    }
                 }
             }
         }
