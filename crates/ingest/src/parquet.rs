@@ -129,7 +129,7 @@ pub enum ParquetError {
 /// |----------------------------------------|-------------------------------------------------|
 /// | string, categorical / dictionary       | string                                          |
 /// | int8..int64, uint8..uint64             | number (exact)                                  |
-/// | float, double                          | number; NaN and ±inf become null                |
+/// | float, double                          | number; NaN and ±inf the strings `"NaN"`, `"inf"`, `"-inf"` |
 /// | bool                                   | bool                                            |
 /// | timestamp (any unit, with or without tz) | RFC 3339 UTC string, e.g. `2024-05-01T12:00:00.5Z` |
 /// | date                                   | `"YYYY-MM-DD"`                                  |
@@ -606,9 +606,12 @@ fn opt<T>(f: impl Fn(T) -> Value) -> impl Fn(Option<T>) -> Value {
     move |v| v.map_or(Value::Null, &f)
 }
 
-/// Finite floats become numbers, NaN and infinities become null.
+/// Finite floats become numbers. NaN and infinities, which JSON has no
+/// number for, become the strings `"NaN"`, `"inf"` and `"-inf"`: a reader
+/// that wants a number then rejects the row (`wrong_type`) instead of
+/// taking the value as missing (a token count of NaN is not zero tokens).
 fn float(v: f64) -> Value {
-    Number::from_f64(v).map_or(Value::Null, Value::Number)
+    Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
 }
 
 fn datetime(v: i64, unit: TimeUnit) -> Option<String> {
