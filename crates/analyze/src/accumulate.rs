@@ -180,6 +180,59 @@ pub fn add_usage(a: &mut Usage, b: &Usage) {
 
 /// The parts of a group key, in order, separated by `SEP`.
 pub(crate) const SEP: char = '\u{1f}';
+/// Escapes `SEP` (as `ESC 1`) and itself (`ESC 0`) inside a key part, so a
+/// label holding either still splits back whole and two groups never share
+/// a key. Labels hardly ever do: keys are escaped only when one does.
+const ESC: char = '\u{1e}';
+
+/// Appends `part` to a key, `SEP` and `ESC` escaped.
+fn push_escaped(k: &mut String, part: &str) {
+    for c in part.chars() {
+        match c {
+            ESC => k.push_str("\u{1e}0"),
+            SEP => k.push_str("\u{1e}1"),
+            c => k.push(c),
+        }
+    }
+}
+
+/// A key part as the label it was made from (see [`ESC`]).
+pub(crate) fn unescape(part: &str) -> Cow<'_, str> {
+    if !part.contains(ESC) {
+        return Cow::Borrowed(part);
+    }
+    let mut out = String::with_capacity(part.len());
+    let mut chars = part.chars();
+    while let Some(c) = chars.next() {
+        if c == ESC {
+            out.push(if chars.next() == Some('0') { ESC } else { SEP });
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Appends `parts`, each followed by `SEP`, escaping them only when one
+/// holds `SEP` or `ESC` (told by counting both bytes once over the key).
+fn push_parts(k: &mut String, parts: &[&str]) {
+    let start = k.len();
+    for part in parts {
+        k.push_str(part);
+        k.push(SEP);
+    }
+    let marks = k.as_bytes()[start..]
+        .iter()
+        .filter(|&&b| b & 0xfe == 0x1e)
+        .count();
+    if marks != parts.len() {
+        k.truncate(start);
+        for part in parts {
+            push_escaped(k, part);
+            k.push(SEP);
+        }
+    }
+}
 
 /// A day as text in group keys; empty when the call has no timestamp.
 /// The day as its number of days from the common era, in decimal (what
@@ -482,7 +535,9 @@ fn label<'a>(v: &'a Option<Cow<'_, str>>) -> &'a str {
 }
 
 fn cell_label(feature: &str, model: &str) -> String {
-    format!("{feature}{SEP}{model}")
+    let mut k = String::with_capacity(feature.len() + model.len() + 2);
+    push_parts(&mut k, &[feature, model]);
+    k
 }
 
 impl Accumulator<'_> {
@@ -703,16 +758,16 @@ impl RecordSink for Accumulator<'_> {
         {
             let k = &mut self.key_buf;
             k.clear();
-            for part in [
-                logged_provider,
-                &r.model,
-                feature,
-                label(&r.route),
-                label(&r.team),
-            ] {
-                k.push_str(part);
-                k.push(SEP);
-            }
+            push_parts(
+                k,
+                &[
+                    logged_provider,
+                    &r.model,
+                    feature,
+                    label(&r.route),
+                    label(&r.team),
+                ],
+            );
             push_day(k, day);
             if r.is_batch() {
                 k.push(SEP);
@@ -829,5 +884,46 @@ impl RecordSink for Accumulator<'_> {
                 self.most_expensive.truncate(TOP_CALLS);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels holding the separator or the escape get keys of their own,
+    /// which split back into the labels.
+    #[test]
+    fn key_parts_split_back_whole_and_never_collide() {
+        let sets: [[&str; 3]; 6] = [
+            ["a\u{1f}b", "r", ""],
+            ["a", "b\u{1f}r", ""],
+            ["a", "b", "r"],
+            ["a\u{1e}1b", "r", ""],
+            ["a\u{1e}", "\u{1e}0", "\u{1f}\u{1f}"],
+            ["plain", "é", "(none)"],
+        ];
+        let keys: Vec<String> = sets
+            .iter()
+            .map(|parts| {
+                let mut k = String::new();
+                push_parts(&mut k, parts);
+                k
+            })
+            .collect();
+        for (parts, key) in sets.iter().zip(&keys) {
+            let back: Vec<String> = key
+                .split(SEP)
+                .take(3)
+                .map(|p| unescape(p).into_owned())
+                .collect();
+            assert_eq!(back, parts, "{key:?}");
+        }
+        let mut distinct = keys.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        // Labels without either are not escaped.
+        assert_eq!(keys[5], "plain\u{1f}é\u{1f}(none)\u{1f}");
     }
 }

@@ -14,7 +14,7 @@ use tokenaudit_ingest::{ingest, IngestOptions, IngestSummary, RejectSample, Sour
 use rustc_hash::FxHashMap;
 
 use crate::accumulate::{
-    parse_day, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
+    parse_day, unescape, Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE, SEP,
 };
 use crate::detect::{Context, Finding, GroupRow};
 use crate::observe::{CallId, Keyed};
@@ -331,9 +331,25 @@ impl Accumulator<'_> {
         for (key, g) in self.groups.iter() {
             let mut parts = key.splitn(6, SEP);
             let mut next = || parts.next().unwrap_or("");
-            let (lp, lm, feature, route, team, day_text) =
+            let (lp, lm, feature_part, route, team, day_text) =
                 (next(), next(), next(), next(), next(), next());
             let entry = g.resolved.map(|id| catalog.model(id));
+            // The (feature, model) table keeps both escaped: it is split
+            // back below.
+            let model_part = entry.map_or(lm, |e| e.id.as_str());
+            add_to(
+                &mut feature_model,
+                &format!("{feature_part}{SEP}{model_part}"),
+                &g.stats,
+            );
+            let (lp, lm, feature, route, team) = (
+                unescape(lp),
+                unescape(lm),
+                unescape(feature_part),
+                unescape(route),
+                unescape(team),
+            );
+            let (lp, lm, feature, route, team) = (&*lp, &*lm, &*feature, &*route, &*team);
             let model = entry.map_or(lm, |e| e.id.as_str());
             let provider = match (lp, entry) {
                 ("", Some(e)) => e.provider.as_str(),
@@ -343,11 +359,6 @@ impl Accumulator<'_> {
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);
             }
-            add_to(
-                &mut feature_model,
-                &format!("{feature}{SEP}{model}"),
-                &g.stats,
-            );
             if let Some(d) = parse_day(day_text) {
                 day.entry(d).or_default().merge(&g.stats);
                 add_to(day_model.entry(d).or_default(), model, &g.stats);
@@ -393,8 +404,8 @@ impl Accumulator<'_> {
             .map(|(k, stats)| {
                 let (f, m) = k.split_once(SEP).unwrap_or((&k, ""));
                 PairRow {
-                    feature: f.to_string(),
-                    model: m.to_string(),
+                    feature: unescape(f).into_owned(),
+                    model: unescape(m).into_owned(),
                     stats,
                 }
             })
@@ -564,6 +575,9 @@ impl Accumulator<'_> {
                 let mut next = || parts.next().unwrap_or("");
                 let (lp, lm, feature, route, team, day_text) =
                     (next(), next(), next(), next(), next(), next());
+                let (lp, lm) = (unescape(lp), unescape(lm));
+                let (lp, lm) = (&*lp, &*lm);
+                let (feature, route, team) = (unescape(feature), unescape(route), unescape(team));
                 let batch = next() == "b";
                 let entry = g.resolved.map(|id| catalog.model(id));
                 let s = &g.stats;
