@@ -73,16 +73,17 @@ pub fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => {}
+            c if c.is_control() => crate::text::push_control(&mut out, c),
             c => out.push(c),
         }
     }
     out
 }
 
-/// At most `max` characters, with an ellipsis when cut (chart labels only;
-/// tables show names in full).
+/// At most `max` characters, with an ellipsis when cut, and control
+/// characters shown (chart labels only; tables show names in full).
 pub(crate) fn short(text: &str, max: usize) -> String {
+    let text = crate::text::visible(text);
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -1883,10 +1884,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_drops_controls() {
+    fn escapes_markup_and_shows_controls() {
         assert_eq!(
-            esc("<script>alert('x')</script> & \"q\"\u{7}"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+            esc("<script>alert('x')</script> & \"q\"\u{7}\u{1f}\u{85}"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;␇␟\\u{85}"
         );
     }
 
@@ -1906,5 +1907,6 @@ mod tests {
     fn short_cuts_on_characters() {
         assert_eq!(short("ééééé", 3), "éé…");
         assert_eq!(short("abc", 3), "abc");
+        assert_eq!(short("a\u{1f}b", 3), "a␟b");
     }
 }
