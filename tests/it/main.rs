@@ -11,6 +11,7 @@ mod html;
 mod inputs;
 mod png;
 mod prompts;
+mod report_set;
 mod review;
 mod rules;
 mod sample;
