@@ -738,9 +738,9 @@ mod tests {
                     "ts_ns": "2024-05-01T12:00:00.123456789Z", "day": "2024-05-01",
                     "latency": 1234, "usage.total_tokens": 10
                 }),
-                json!({"i64": -1, "ok": false}),
+                json!({"i64": -1, "ok": false, "f64": "NaN"}),
                 json!({
-                    "model": "", "i32": -7, "u64": 0, "f32": -2.0,
+                    "model": "", "i32": -7, "u64": 0, "f64": "inf", "f32": -2.0,
                     "ts_ms": "1970-01-01T00:00:00Z", "day": "1969-12-31", "latency": -1,
                     "usage.total_tokens": 3
                 }),
