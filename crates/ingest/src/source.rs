@@ -153,10 +153,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
                 continue;
             }
             walk(&path, out)?;
-        } else if is_log_candidate(&path) {
-            if is_file_or_broken_link(&path) {
-                out.push(path);
-            }
+        } else if is_log_candidate(&path) && is_file_or_broken_link(&path) {
+            out.push(path);
         }
     }
     Ok(())
