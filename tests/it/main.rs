@@ -3,6 +3,7 @@
 
 mod util;
 
+mod bad_input;
 mod fingerprints;
 mod focus;
 mod formats;
@@ -11,6 +12,7 @@ mod html;
 mod inputs;
 mod png;
 mod prompts;
+mod report_set;
 mod review;
 mod rules;
 mod sample;

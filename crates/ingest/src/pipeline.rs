@@ -24,7 +24,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use tokenaudit_core::CallRecord;
 
 use crate::columns::ColumnPlan;
-use crate::container::{self, CsvRecords, JsonRecords, Layout};
+use crate::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
 use crate::dedup::Dedup;
 use crate::format::{self, Format};
 use crate::lines::{self, LineMap};
@@ -775,7 +775,25 @@ fn read_chunks(
             }
         }
         if layout.is_none() {
-            // Once per file, on its first bytes.
+            // Once per file, on its first bytes. UTF-16 text is read as
+            // UTF-8 from here on (its mark becomes UTF-8's); a UTF-8
+            // byte-order mark is not part of the first line (CSV's is
+            // dropped from the header by `CsvRecords`).
+            if let Some(big_endian) = container::utf16_bom(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                return read_chunks(
+                    index,
+                    Box::new(Utf16Text::new(rest, big_endian)),
+                    count,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    None,
+                );
+            }
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                buf.drain(..3);
+            }
             if container::is_json_documents(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
                 return read_chunks(
@@ -799,6 +817,13 @@ fn read_chunks(
                 }
                 None => {
                     buf.clear();
+                    // All of it was the over-long line: read on. (Falling
+                    // through would set the next read's size from an empty
+                    // carry, to zero, and spin forever on a line more than
+                    // a chunk past the limit.)
+                    if !eof {
+                        continue;
+                    }
                 }
             }
         }
