@@ -9,7 +9,8 @@
 //!
 //! Modules depend on each other in one direction only (a test holds them to
 //! it, see `module_graph` below):
-//! `stats`, `short`, `sketch`, `budget`, `finding`, `timings` (leaves) ←
+//! `wire` (the leaf of leaves: binary forms) ← `stats`, `short`, `sketch`,
+//! `budget`, `finding`, `timings` ←
 //! `spill`, `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
 //! `pipeline`.
 
@@ -26,6 +27,7 @@ pub mod spill;
 pub mod stats;
 pub mod timings;
 pub mod whatif;
+pub mod wire;
 
 pub use accumulate::{Accumulator, AnalyzeConfig, NONE};
 pub use audit::{Audit, PreviousPeriod, Profile, Row};
@@ -49,17 +51,18 @@ mod module_graph {
 
     /// Each module and the modules it may use.
     const ALLOWED: &[(&str, &[&str])] = &[
-        ("stats", &[]),
-        ("short", &[]),
-        ("sketch", &[]),
+        ("stats", &["wire"]),
+        ("short", &["wire"]),
+        ("sketch", &["wire"]),
         ("budget", &[]),
         ("finding", &[]),
         ("timings", &[]),
-        ("spill", &["stats"]),
-        ("observe", &["sketch", "short"]),
+        ("wire", &[]),
+        ("spill", &["stats", "wire"]),
+        ("observe", &["sketch", "short", "wire"]),
         (
             "accumulate",
-            &["budget", "observe", "sketch", "spill", "stats"],
+            &["budget", "observe", "sketch", "spill", "stats", "wire"],
         ),
         (
             "audit",

@@ -28,6 +28,8 @@ use tokenaudit_ingest::Location;
 
 use crate::sketch::{HashSample, LogHist};
 
+mod wire;
+
 /// Request ids kept per sample list (evidence for a finding).
 pub const SAMPLE_IDS: usize = 3;
 /// The costliest calls kept per cell.
