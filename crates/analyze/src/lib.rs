@@ -9,7 +9,9 @@
 
 pub mod accumulate;
 pub mod audit;
+pub mod cachesim;
 pub mod detect;
+pub mod infer;
 pub mod observe;
 pub mod short;
 pub mod sketch;
