@@ -182,6 +182,7 @@ impl InputArgs {
             None => Default::default(),
         };
         let detect = config.detect_config(self.config.as_deref())?;
+        let feature_from = config.feature_from(self.config.as_deref())?;
         let mapping = match config.mapping {
             Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
                 format!(
@@ -209,6 +210,7 @@ impl InputArgs {
             list_costs: false,
             previous: None,
             include_prompts: self.include_prompts,
+            feature_from,
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {

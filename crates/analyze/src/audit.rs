@@ -183,6 +183,9 @@ pub struct Audit {
     pub unknown_models: Vec<ModelNameRow>,
     pub reconciliation: Vec<ReconcileRow>,
     pub coverage: Vec<CoverageRow>,
+    /// Per rule: whether the input let it run, and on which sources of its
+    /// inputs (generated from the rules' declarations, `coverage.rs`).
+    pub rule_coverage: Vec<crate::coverage::RuleCoverage>,
     pub most_expensive_calls: Vec<ExpensiveRow>,
     pub input: InputReport,
     /// Waste findings, most monthly savings first.
@@ -220,6 +223,12 @@ pub struct Sampling {
     pub sessions_scale: u64,
     pub prompts_scale: u64,
     pub chains_scale: u64,
+    /// The timelines of sessions without turn numbers (turn inference).
+    pub timelines_scale: u64,
+    /// Calls of those timelines past the first
+    /// [`MAX_CALLS`](crate::infer::timeline::MAX_CALLS) of theirs, left out
+    /// of turn inference.
+    pub timeline_calls_dropped: u64,
 }
 
 /// What the detectors and what-if re-pricing work on besides the audit.
@@ -517,6 +526,11 @@ impl Accumulator<'_> {
             unknown_models,
             reconciliation,
             coverage,
+            rule_coverage: if config.attribution_only {
+                Vec::new()
+            } else {
+                crate::coverage::coverage(&self.via, |code| config.detect.options(code).enabled)
+            },
             most_expensive_calls,
             input,
             findings: Vec::new(),
@@ -525,6 +539,8 @@ impl Accumulator<'_> {
                 sessions_scale: profile.keyed.sessions.scale(),
                 prompts_scale: profile.keyed.prompts.scale(),
                 chains_scale: profile.keyed.chains.scale(),
+                timelines_scale: profile.keyed.timelines.scale(),
+                timeline_calls_dropped: profile.keyed.timelines.dropped_calls(),
             },
             previous: config
                 .previous
@@ -547,6 +563,8 @@ impl Accumulator<'_> {
     fn take_profile(&mut self, names: &[&str], summary: &IngestSummary) -> Profile {
         let catalog = self.catalog();
         let mut cells = std::mem::take(&mut self.cells);
+        let mut keyed = std::mem::take(&mut self.keyed);
+        self.infer(&mut cells, &mut keyed);
         let index: Vec<u64> = cells.iter().map(|c| c.key).collect();
         for c in &mut cells {
             for (_, id) in c.obs.top.iter_mut() {
@@ -620,7 +638,72 @@ impl Accumulator<'_> {
         Profile {
             groups,
             cells,
-            keyed: std::mem::take(&mut self.keyed),
+            keyed,
+        }
+    }
+
+    /// The inferences made once, at the end: timelines sorted for turn
+    /// inference, each prefix's size estimated from what is known of it;
+    /// each source counted for the rules' coverage where it is chosen.
+    fn infer(&mut self, cells: &mut [Cell], keyed: &mut Keyed) {
+        use crate::coverage::Via;
+        use crate::infer::prefix::PrefixSource;
+        use crate::infer::sessions::{turns_from, TurnSource};
+        use crate::infer::timeline::Grouping;
+        let catalog = self.catalog();
+        let via = &mut self.via;
+        keyed.timelines.sort_all();
+        let scale = keyed.timelines.scale();
+        for (_, t) in keyed.timelines.sorted() {
+            let calls = t.calls.len() as u64 * scale;
+            via.add(
+                match t.grouping {
+                    Grouping::Session => Via::Session,
+                    Grouping::UserDay => Via::SessionByGap,
+                },
+                calls,
+            );
+            via.add(
+                match turns_from(&t.calls) {
+                    TurnSource::Messages => Via::TurnFromMessages,
+                    TurnSource::Order | TurnSource::Logged => Via::TurnFromOrder,
+                },
+                calls,
+            );
+        }
+        for c in cells.iter_mut() {
+            let provider = c
+                .resolved
+                .map_or("", |id| catalog.model(id).provider.as_str());
+            let scale = c.obs.prefixes.scale();
+            for p in c.obs.prefixes.values_mut() {
+                p.size = crate::infer::prefix::estimate(&p.facts(provider));
+                if let Some(size) = p.size {
+                    let v = match size.source {
+                        PrefixSource::Logged => Via::PrefixTokens,
+                        PrefixSource::Text => Via::PrefixFromText,
+                        PrefixSource::Blocks => Via::PrefixFromChain,
+                        PrefixSource::MinInput => Via::PrefixMinInput,
+                    };
+                    via.add(v, p.calls * scale);
+                }
+            }
+            via.add(
+                Via::UserFacingTag,
+                c.obs.user_facing + c.obs.not_user_facing,
+            );
+        }
+        // The sources that are a field as logged.
+        for (field, v) in [
+            (Field::Timestamp, Via::Timestamp),
+            (Field::PrefixFingerprint, Via::PrefixFingerprint),
+            (Field::PromptFingerprint, Via::PromptFingerprint),
+            (Field::CachedRead, Via::CachedRead),
+            (Field::FinishReason, Via::FinishReason),
+            (Field::MaxTokens, Via::MaxTokens),
+        ] {
+            let i = Field::ALL.iter().position(|f| *f == field).unwrap_or(0);
+            via.add(v, self.coverage[i]);
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod accumulate;
 pub mod audit;
 pub mod cachesim;
+pub mod coverage;
 pub mod detect;
 pub mod infer;
 pub mod observe;

@@ -26,6 +26,10 @@ use tokenaudit_core::{Money, Usage};
 use crate::accumulate::Cell;
 use crate::detect::{Finding, GroupRow};
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// The order levers are applied in the waterfall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,11 +73,17 @@ pub enum Lever {
         to: String,
     },
     /// Provider prompt caching: at least `share` of input tokens read from
-    /// the cache.
+    /// the cache, and `write_share` of them written to it at the 5-minute
+    /// (or, with `write_1h`, the 1-hour) cache-write rate, where writes cost
+    /// more than input (the prompt-cache simulation's writes).
     PromptCache {
         feature: String,
         model: Option<String>,
         share: f64,
+        #[serde(skip_serializing_if = "is_zero")]
+        write_share: f64,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        write_1h: bool,
     },
     /// A response cache: `hit_rate` of calls answered without calling the
     /// model.
@@ -287,19 +297,41 @@ pub fn reprice(
                 t.scale_input(1.0 - fraction.clamp(0.0, 1.0));
             }
         }
-        let share = mine
+        // Overlapping prompt-cache levers: the largest share wins, with its
+        // writes.
+        let cache = mine
             .iter()
             .filter_map(|l| match l {
-                Lever::PromptCache { share, .. } => Some(share.clamp(0.0, 1.0)),
+                Lever::PromptCache {
+                    share,
+                    write_share,
+                    write_1h,
+                    ..
+                } => Some((
+                    share.clamp(0.0, 1.0),
+                    write_share.clamp(0.0, 1.0),
+                    *write_1h,
+                )),
                 _ => None,
             })
-            .fold(None, |a: Option<f64>, s| Some(a.map_or(s, |a| a.max(s))));
-        if let Some(share) = share {
-            let want = share * t.input();
+            .fold(None, |a: Option<(f64, f64, bool)>, l| match a {
+                Some(a) if a.0 >= l.0 => Some(a),
+                _ => Some(l),
+            });
+        if let Some((share, write_share, write_1h)) = cache {
+            let input = t.input();
+            let want = share * input;
             if t.cached < want {
                 let moved = (want - t.cached).min(t.uncached);
                 t.uncached -= moved;
                 t.cached += moved;
+            }
+            let written = (write_share * input).min(t.uncached);
+            t.uncached -= written;
+            if write_1h {
+                t.write_1h += written;
+            } else {
+                t.write_5m += written;
             }
         }
         let cap = mine

@@ -1844,6 +1844,33 @@ fn data_quality_section(o: &mut String, a: &Audit) {
         }
         o.push_str("</ul>\n");
     }
+    {
+        use tokenaudit_analyze::coverage::Status;
+        let notable: Vec<_> = a
+            .rule_coverage
+            .iter()
+            .filter(|r| matches!(r.status, Status::RanOnEstimates | Status::CouldNotRun))
+            .collect();
+        if !notable.is_empty() {
+            o.push_str("<h3>Rule coverage</h3>\n<p>Rules that ran on estimated inputs, or could not run on this input:</p>\n<ul class=\"plain\">\n");
+            for r in notable {
+                let what = match r.status {
+                    Status::CouldNotRun => {
+                        format!("could not run: {}", r.missing.as_deref().unwrap_or(""))
+                    }
+                    _ => format!("ran on estimated inputs: {}", r.estimates().join("; ")),
+                };
+                let _ = writeln!(
+                    o,
+                    "<li><code>{}</code> {}: {}.</li>",
+                    esc(r.rule),
+                    esc(r.name),
+                    esc(&what)
+                );
+            }
+            o.push_str("</ul>\n");
+        }
+    }
     if !a.coverage.is_empty() && a.totals.calls > 0 {
         o.push_str("<h3>Field coverage</h3>\n");
         let rows = a

@@ -433,8 +433,52 @@ pub fn render(a: &Audit, info: &RunInfo) -> String {
         }
         let _ = writeln!(o);
     }
+    rule_coverage(&mut o, a);
     let _ = writeln!(o, "Model names as logged and how they resolved are in `audit-model-names.csv`; every table in full is in the CSV files and `audit.json`.");
     o
+}
+
+/// The rules that ran on estimated inputs or could not run, from the rules'
+/// own declarations (`audit.rule_coverage`: our own text, no log field, so
+/// written as Markdown).
+fn rule_coverage(o: &mut String, a: &Audit) {
+    use tokenaudit_analyze::coverage::Status;
+    let notable: Vec<_> = a
+        .rule_coverage
+        .iter()
+        .filter(|r| matches!(r.status, Status::RanOnEstimates | Status::CouldNotRun))
+        .collect();
+    if notable.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "**Rule coverage** — rules that ran on estimated inputs, or could not run on this input:
+"
+    );
+    for r in notable {
+        match r.status {
+            Status::CouldNotRun => {
+                let _ = writeln!(
+                    o,
+                    "- {} {}: could not run: {}.",
+                    r.rule,
+                    r.name,
+                    r.missing.as_deref().unwrap_or("")
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "- {} {}: ran on estimated inputs: {}.",
+                    r.rule,
+                    r.name,
+                    r.estimates().join("; ")
+                );
+            }
+        }
+    }
+    let _ = writeln!(o);
 }
 
 /// The compounding savings waterfall.

@@ -52,6 +52,9 @@ pub struct Policy {
     pub step: u64,
     /// The lifetimes on offer, the default first.
     pub lifetimes: &'static [Lifetime],
+    /// Whose rules these are, as findings name them (no URL: reports link
+    /// nowhere).
+    pub name: &'static str,
     /// Where these facts come from.
     pub source: &'static str,
 }
@@ -172,6 +175,7 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
             min_tokens: anthropic_min(model),
             step: 1,
             lifetimes: ANTHROPIC,
+            name: "Anthropic prompt caching",
             source: ANTHROPIC_SOURCE,
         });
     }
@@ -181,6 +185,7 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
             min_tokens,
             step: 1,
             lifetimes: GEMINI,
+            name: "Gemini implicit caching",
             source: GEMINI_SOURCE,
         });
     }
@@ -191,6 +196,7 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
             min_tokens: 1_024,
             step: 128,
             lifetimes: if extended { OPENAI_EXTENDED } else { OPENAI },
+            name: "OpenAI prompt caching",
             source: OPENAI_SOURCE,
         });
     }
@@ -199,6 +205,7 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
         min_tokens: 1_024,
         step: 1,
         lifetimes: GEMINI,
+        name: "assumed automatic caching (from 1,024 tokens, 5 minutes)",
         source: OTHER_SOURCE,
     })
 }

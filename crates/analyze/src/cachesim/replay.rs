@@ -56,6 +56,13 @@ impl Replayed {
     }
 }
 
+impl Default for Runs {
+    /// Runs five minutes apart: the shortest lifetime any provider offers.
+    fn default() -> Runs {
+        Runs::new(5 * 60 * 1000)
+    }
+}
+
 impl Runs {
     pub fn new(gap_ms: i64) -> Runs {
         Runs {

@@ -151,6 +151,9 @@ pub struct RuleInfo {
     pub check: fn(&Context<'_>, &RuleOptions, &mut Vec<Finding>),
     /// The options the rule takes, with defaults.
     pub options: &'static [Opt],
+    /// The inputs the rule reads, each with its sources best first: the
+    /// report's rule coverage is generated from these (`coverage.rs`).
+    pub inputs: &'static [crate::coverage::Input],
     /// The rule's source file, whose leading `//!` comment is its doc.
     source: &'static str,
 }
@@ -178,6 +181,7 @@ macro_rules! rule {
             summary: $summary,
             check: rules::$module::check,
             options: rules::$module::OPTIONS,
+            inputs: rules::$module::INPUTS,
             source: include_str!(concat!("rules/", stringify!($module), ".rs")),
         }
     };

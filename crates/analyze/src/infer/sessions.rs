@@ -5,7 +5,7 @@
 //! turns are worked out from what they have, best source first:
 //!
 //! 1. the number of user messages in the logged `messages` (turn *n* carries
-//!    *n* user messages), when every call of the session has it;
+//!    *n* user messages), when every call of the timeline has it;
 //! 2. time order: the calls sorted by time, each call a new turn unless it
 //!    retries the one before it: it says so (`attempt` > 1, `retry_of`), or
 //!    it repeats the previous call's prompt fingerprint within
@@ -81,23 +81,20 @@ pub struct Turned<'a> {
 }
 
 impl Turned<'_> {
-    /// The share of turn-to-turn steps whose input grew: the first call of
-    /// each turn against the first call of the turn before. A conversation
-    /// that resends its history grows at (nearly) every step; sizes that
-    /// merely vary grow at about half of them.
-    pub fn growing_share(&self) -> f64 {
+    /// The steps from one turn to the next whose input grew, and all
+    /// steps: the first call of each turn against the first call of the
+    /// turn before. A conversation that resends its history grows at
+    /// (nearly) every step; sizes that merely vary grow at about half.
+    pub fn growth_steps(&self) -> (u32, u32) {
         let mut firsts = Vec::new();
         for (i, c) in self.calls.iter().enumerate() {
             if i == 0 || self.turns[i] != self.turns[i - 1] {
                 firsts.push(c.input);
             }
         }
-        let steps = firsts.len().saturating_sub(1);
-        if steps == 0 {
-            return 0.0;
-        }
-        let grew = firsts.windows(2).filter(|w| w[1] > w[0]).count();
-        grew as f64 / steps as f64
+        let steps = firsts.len().saturating_sub(1) as u32;
+        let grew = firsts.windows(2).filter(|w| w[1] > w[0]).count() as u32;
+        (grew, steps)
     }
 }
 
@@ -118,10 +115,19 @@ pub fn split_by_gap(calls: &[TurnCall], gap_ms: i64) -> Vec<&[TurnCall]> {
     out
 }
 
-/// Numbers the turns of one session's time-sorted calls (see the module
-/// docs for the sources and their order).
-pub fn number_turns(calls: &[TurnCall]) -> (Vec<u32>, TurnSource) {
+/// Whether every call has a user-message count (then they are the turns).
+pub fn turns_from(calls: &[TurnCall]) -> TurnSource {
     if !calls.is_empty() && calls.iter().all(|c| c.user_messages > 0) {
+        TurnSource::Messages
+    } else {
+        TurnSource::Order
+    }
+}
+
+/// Numbers the turns of one session's time-sorted calls from `source`
+/// (see the module docs).
+pub fn number_turns(calls: &[TurnCall], source: TurnSource) -> (Vec<u32>, TurnSource) {
+    if source == TurnSource::Messages {
         return (
             calls.iter().map(|c| c.user_messages).collect(),
             TurnSource::Messages,
@@ -147,8 +153,10 @@ pub fn number_turns(calls: &[TurnCall]) -> (Vec<u32>, TurnSource) {
 }
 
 /// The sessions of one timeline (time-sorted calls): the whole timeline
-/// when it is one logged session, else cut by `gap_ms`; each with its turns.
+/// when it is one logged session, else cut by `gap_ms`; each with its turns,
+/// numbered from the timeline's source ([`turns_from`]).
 pub fn sessions(calls: &[TurnCall], gap_ms: Option<i64>) -> Vec<Turned<'_>> {
+    let source = turns_from(calls);
     let parts = match gap_ms {
         Some(gap) => split_by_gap(calls, gap),
         None if calls.is_empty() => Vec::new(),
@@ -157,7 +165,7 @@ pub fn sessions(calls: &[TurnCall], gap_ms: Option<i64>) -> Vec<Turned<'_>> {
     parts
         .into_iter()
         .map(|calls| {
-            let (turns, source) = number_turns(calls);
+            let (turns, source) = number_turns(calls, source);
             Turned {
                 calls,
                 turns,
@@ -183,7 +191,7 @@ mod tests {
     #[test]
     fn each_call_in_time_order_is_a_turn() {
         let calls = [call(0, 100), call(60, 550), call(120, 1000)];
-        let (turns, source) = number_turns(&calls);
+        let (turns, source) = number_turns(&calls, turns_from(&calls));
         assert_eq!(turns, [1, 2, 3]);
         assert_eq!(source, TurnSource::Order);
     }
@@ -215,7 +223,7 @@ mod tests {
             // A different prompt right after a failure: a new turn.
             again(325, 10),
         ];
-        let (turns, _) = number_turns(&calls);
+        let (turns, _) = number_turns(&calls, TurnSource::Order);
         assert_eq!(turns, [1, 2, 2, 2, 3, 4, 5]);
     }
 
@@ -228,12 +236,16 @@ mod tests {
         // A retry repeats the message count; a skipped logged turn stays.
         let calls = [with(0, 1), with(10, 2), with(12, 2), with(30, 4)];
         assert_eq!(
-            number_turns(&calls),
+            number_turns(&calls, turns_from(&calls)),
             (vec![1, 2, 2, 4], TurnSource::Messages)
         );
         // One call without it: time order decides for the whole session.
         let mixed = [with(0, 1), call(10, 100), with(30, 3)];
-        assert_eq!(number_turns(&mixed), (vec![1, 2, 3], TurnSource::Order));
+        assert_eq!(turns_from(&mixed), TurnSource::Order);
+        assert_eq!(
+            number_turns(&mixed, TurnSource::Order),
+            (vec![1, 2, 3], TurnSource::Order)
+        );
     }
 
     #[test]
@@ -259,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn growing_share_counts_steps_between_turns() {
+    fn growth_steps_are_counted_between_turns() {
         // Inputs by turn: 100, 550, 500 (a retry of turn 3 at 900 is not a
         // step), 1000: steps 100→550 up, 550→500 down, 500→1000 up: 2 of 3.
         let calls = [
@@ -274,12 +286,12 @@ mod tests {
             turns: vec![1, 2, 3, 3, 4],
             source: TurnSource::Order,
         };
-        assert!((t.growing_share() - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(t.growth_steps(), (2, 3));
         let one = Turned {
             calls: &calls[..1],
             turns: vec![1],
             source: TurnSource::Order,
         };
-        assert_eq!(one.growing_share(), 0.0);
+        assert_eq!(one.growth_steps(), (0, 0));
     }
 }

@@ -145,6 +145,11 @@ impl Timelines {
         self.shrink();
     }
 
+    /// Calls left out by the per-timeline cap, scaled.
+    pub fn dropped_calls(&self) -> u64 {
+        self.map.values().map(Timeline::dropped).sum::<u64>() * self.scale()
+    }
+
     /// What each kept timeline stands for: 2^level.
     pub fn scale(&self) -> u64 {
         1u64 << self.level
@@ -154,17 +159,18 @@ impl Timelines {
         self.map.is_empty()
     }
 
-    /// The timelines in key order, each sorted by time and cut to
-    /// [`MAX_CALLS`].
-    pub fn into_sorted(self) -> Vec<(u64, Timeline)> {
-        let mut v: Vec<(u64, Timeline)> = self
-            .map
-            .into_iter()
-            .map(|(k, mut t)| {
-                t.trim();
-                (k, t)
-            })
-            .collect();
+    /// Sorts every timeline by time and cuts it to [`MAX_CALLS`] (once, at
+    /// the end: [`sorted`](Self::sorted) then reads them).
+    pub fn sort_all(&mut self) {
+        for t in self.map.values_mut() {
+            t.trim();
+        }
+    }
+
+    /// The timelines in key order (sorted by time after
+    /// [`sort_all`](Self::sort_all)).
+    pub fn sorted(&self) -> Vec<(u64, &Timeline)> {
+        let mut v: Vec<(u64, &Timeline)> = self.map.iter().map(|(k, t)| (*k, t)).collect();
         v.sort_unstable_by_key(|(k, _)| *k);
         v
     }
@@ -198,8 +204,9 @@ mod tests {
             w.add(1, 7, Grouping::Session, at(j));
         }
         split.0.merge(split.1);
-        let a = forward.into_sorted();
-        let b = split.0.into_sorted();
+        forward.sort_all();
+        split.0.sort_all();
+        let (a, b) = (forward.sorted(), split.0.sorted());
         assert_eq!(a, b);
         let t = &a[0].1;
         assert_eq!(t.calls.len(), MAX_CALLS);
@@ -228,7 +235,9 @@ mod tests {
         two.0.merge(two.1);
         assert!(one.scale() > 1);
         assert_eq!(one.scale(), two.0.scale());
-        let (a, b) = (one.into_sorted(), two.0.into_sorted());
+        one.sort_all();
+        two.0.sort_all();
+        let (a, b) = (one.sorted(), two.0.sorted());
         assert_eq!(a, b);
         // Kept timelines are whole, and fit.
         assert!(a

@@ -31,7 +31,12 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::PRICED, inputs::FEATURE];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

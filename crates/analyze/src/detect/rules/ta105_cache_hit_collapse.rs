@@ -34,8 +34,21 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::{Money, Usage};
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "cached_read_tokens",
+        required: true,
+        sources: &[logged(Via::CachedRead, "cached-read tokens in the usage")],
+    },
+    inputs::TIMESTAMP,
+    inputs::PRICED,
+];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {
@@ -175,6 +188,8 @@ pub fn check(ctx: &Context<'_>, o: &RuleOptions, out: &mut Vec<Finding>) {
             feature: feature.to_string(),
             model: None,
             share: baseline_at_first,
+            write_share: 0.0,
+            write_1h: false,
         };
         if f.set_savings(
             ctx,

@@ -34,8 +34,13 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::TIMESTAMP];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

@@ -29,8 +29,13 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, scale, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::FAILURES, inputs::PRICED];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

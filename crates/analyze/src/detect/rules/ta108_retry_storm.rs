@@ -37,9 +37,26 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::observe::Attempt;
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    inputs::PROMPT_FINGERPRINT,
+    inputs::FAILURES,
+    Input {
+        name: "attempt",
+        required: false,
+        sources: &[logged(
+            Via::Attempt,
+            "an `attempt` number or a `retry_of` id",
+        )],
+    },
+    inputs::TIMESTAMP_OPTIONAL,
+];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

@@ -38,9 +38,25 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::{minhash_similarity, Money};
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::observe::TextCall;
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "prompt_text",
+        required: true,
+        sources: &[logged(
+            Via::PromptText,
+            "the prompt's text (`messages`, `prompt`)",
+        )],
+    },
+    inputs::TIMESTAMP,
+    inputs::PRICED,
+];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

@@ -32,8 +32,26 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::whatif::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "background signal",
+        required: true,
+        sources: &[
+            logged(
+                Via::UserFacingTag,
+                "a `user_facing`, `interactive` or `background` tag",
+            ),
+            logged(Via::Timestamp, "a `timestamp` (nightly bursts)"),
+        ],
+    },
+    inputs::PRICED,
+];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

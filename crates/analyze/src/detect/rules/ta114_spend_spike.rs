@@ -32,7 +32,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::TIMESTAMP, inputs::PRICED];
 
 pub const OPTIONS: &[Opt] = &[
     Opt {

@@ -29,7 +29,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{scope, Confidence, Context, Finding, Opt, RuleOptions, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::PRICED, inputs::TIMESTAMP_OPTIONAL];
 
 pub const OPTIONS: &[Opt] = &[];
 

@@ -1,0 +1,412 @@
+//! Which rules the input let run, and on what: the report's rule coverage,
+//! generated from the rules' own declarations.
+//!
+//! Each rule declares the inputs it reads ([`Input`]) and, for each, where
+//! it can come from, best first ([`Source`]: logged, derived from other
+//! logged fields, or estimated). Every source is a [`Via`], and the code
+//! that takes an input from a source counts the calls it took it for, at
+//! the place where it does so (the accumulator for fields and turns, the
+//! end of the run for sessions cut by a gap and for prefix sizes). The
+//! coverage of a rule is then a function of its declaration and those
+//! counts ([`coverage`]): it *ran*, *ran on estimated inputs* (which, for
+//! how many calls, and what that costs in confidence) or *could not run*
+//! (which input no call had, and what in a log would give it). It cannot
+//! claim an inference the code did not make: a source no call used is not
+//! listed.
+
+use serde::Serialize;
+
+use crate::detect::{Confidence, RULES};
+
+/// One place an input can come from; see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The model is in the price catalog (the call has a cost).
+    Priced,
+    Timestamp,
+    FeatureField,
+    /// A `feature` tag (LiteLLM's `feature:NAME` request tags).
+    FeatureTag,
+    /// Another dimension, chosen by `[attribution] feature`.
+    FeatureChosen,
+    /// A logged session id with a logged turn number.
+    SessionTurn,
+    /// A logged session id; turns inferred.
+    Session,
+    /// A user (or API key) id, cut into sessions by an inactivity gap.
+    SessionByGap,
+    TurnFromMessages,
+    TurnFromOrder,
+    PrefixFingerprint,
+    PrefixTokens,
+    PrefixFromText,
+    PrefixFromChain,
+    PrefixMinInput,
+    PromptFingerprint,
+    PromptText,
+    CachedRead,
+    Status,
+    Attempt,
+    FinishReason,
+    MaxTokens,
+    UserFacingTag,
+}
+
+impl Via {
+    pub const COUNT: usize = Via::UserFacingTag as usize + 1;
+}
+
+/// How far an input taken from a source can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Read from a field the log carries.
+    Logged,
+    /// Worked out exactly from other logged fields.
+    Derived,
+    /// Estimated: the finding's confidence is lower.
+    Estimated,
+}
+
+impl RuleCoverage {
+    /// The sources of its inputs that were not logged, as a phrase per
+    /// input: `turn from time order (`timestamp`), retries folded in (1,200
+    /// calls, medium confidence)`.
+    pub fn estimates(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in &self.inputs {
+            for s in i.sources.iter().filter(|s| s.kind != Kind::Logged) {
+                out.push(format!(
+                    "{} from {} ({} calls, {} confidence)",
+                    i.input,
+                    s.from,
+                    s.calls,
+                    match s.confidence {
+                        Confidence::High => "high",
+                        Confidence::Medium => "medium",
+                        Confidence::Low => "low",
+                    }
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl Kind {
+    /// The highest confidence a finding built on this source can have.
+    pub fn confidence(self) -> Confidence {
+        match self {
+            Kind::Logged => Confidence::High,
+            Kind::Derived => Confidence::Medium,
+            Kind::Estimated => Confidence::Low,
+        }
+    }
+}
+
+/// One source of an input.
+#[derive(Clone, Copy, Debug)]
+pub struct Source {
+    pub via: Via,
+    pub kind: Kind,
+    /// What in a log gives it, for the "could not run" line.
+    pub from: &'static str,
+}
+
+/// One input a rule reads, with its sources best first.
+#[derive(Clone, Copy, Debug)]
+pub struct Input {
+    pub name: &'static str,
+    /// The rule cannot run without it (else it only limits what it finds).
+    pub required: bool,
+    pub sources: &'static [Source],
+}
+
+/// Shorthands for declarations.
+pub const fn logged(via: Via, from: &'static str) -> Source {
+    Source {
+        via,
+        kind: Kind::Logged,
+        from,
+    }
+}
+
+pub const fn derived(via: Via, from: &'static str) -> Source {
+    Source {
+        via,
+        kind: Kind::Derived,
+        from,
+    }
+}
+
+pub const fn estimated(via: Via, from: &'static str) -> Source {
+    Source {
+        via,
+        kind: Kind::Estimated,
+        from,
+    }
+}
+
+/// Inputs several rules share.
+pub mod inputs {
+    use super::*;
+
+    pub const TIMESTAMP: Input = Input {
+        name: "timestamp",
+        required: true,
+        sources: &[logged(Via::Timestamp, "a `timestamp`")],
+    };
+    pub const TIMESTAMP_OPTIONAL: Input = Input {
+        required: false,
+        ..TIMESTAMP
+    };
+    pub const PRICED: Input = Input {
+        name: "cost",
+        required: true,
+        sources: &[logged(
+            Via::Priced,
+            "a model the price catalog knows (or `--prices`)",
+        )],
+    };
+    pub const FEATURE: Input = Input {
+        name: "feature",
+        required: false,
+        sources: &[
+            logged(Via::FeatureField, "a `feature` field"),
+            derived(
+                Via::FeatureTag,
+                "a `feature` tag (`feature:NAME` request tags)",
+            ),
+            derived(
+                Via::FeatureChosen,
+                "the dimension `[attribution] feature` names",
+            ),
+        ],
+    };
+    pub const PREFIX_FINGERPRINT: Input = Input {
+        name: "system_prompt_fingerprint",
+        required: true,
+        sources: &[logged(
+            Via::PrefixFingerprint,
+            "a `system_prompt_hash`, or the system prompt in `messages` or `system`",
+        )],
+    };
+    pub const PREFIX_SIZE: Input = Input {
+        name: "system_prompt_tokens",
+        required: true,
+        sources: &[
+            logged(Via::PrefixTokens, "a `system_prompt_tokens` count"),
+            estimated(
+                Via::PrefixFromText,
+                "the system prompt's text (characters per token)",
+            ),
+            estimated(
+                Via::PrefixFromChain,
+                "a prefix hash chain with its block size",
+            ),
+            estimated(
+                Via::PrefixMinInput,
+                "the smallest input of the calls sharing the prefix (an upper bound)",
+            ),
+        ],
+    };
+    pub const PROMPT_FINGERPRINT: Input = Input {
+        name: "prompt_fingerprint",
+        required: true,
+        sources: &[logged(
+            Via::PromptFingerprint,
+            "a `prompt_hash`, or the prompt in `messages` or `prompt`",
+        )],
+    };
+    pub const FAILURES: Input = Input {
+        name: "status",
+        required: true,
+        sources: &[logged(Via::Status, "a `status`, `http_status` or `error`")],
+    };
+}
+
+/// A rule's coverage status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ran,
+    RanOnEstimates,
+    CouldNotRun,
+    Disabled,
+}
+
+/// The calls one source gave an input for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceUse {
+    pub via: Via,
+    /// What in the log it came from.
+    pub from: &'static str,
+    pub kind: Kind,
+    pub calls: u64,
+    pub confidence: Confidence,
+}
+
+/// One input of a rule and the sources it came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputUse {
+    pub input: &'static str,
+    pub required: bool,
+    /// The sources some call used, best first.
+    pub sources: Vec<SourceUse>,
+}
+
+/// One rule's line of the coverage section.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleCoverage {
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub status: Status,
+    pub inputs: Vec<InputUse>,
+    /// For a rule that could not run: the required input no call had, and
+    /// what in a log would give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+/// Calls per source, added up like every other count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts(pub [u64; Via::COUNT]);
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts([0; Via::COUNT])
+    }
+}
+
+impl Counts {
+    #[inline]
+    pub fn add(&mut self, via: Via, n: u64) {
+        self.0[via as usize] += n;
+    }
+
+    pub fn get(&self, via: Via) -> u64 {
+        self.0[via as usize]
+    }
+
+    pub fn merge(&mut self, o: &Counts) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+    }
+}
+
+/// The coverage of one rule's `inputs` given `counts`.
+pub fn rule_coverage(
+    rule: &'static str,
+    name: &'static str,
+    inputs: &[Input],
+    enabled: bool,
+    counts: &Counts,
+) -> RuleCoverage {
+    let uses: Vec<InputUse> = inputs
+        .iter()
+        .map(|i| InputUse {
+            input: i.name,
+            required: i.required,
+            sources: i
+                .sources
+                .iter()
+                .filter(|s| counts.get(s.via) > 0)
+                .map(|s| SourceUse {
+                    via: s.via,
+                    from: s.from,
+                    kind: s.kind,
+                    calls: counts.get(s.via),
+                    confidence: s.kind.confidence(),
+                })
+                .collect(),
+        })
+        .collect();
+    let missing = inputs
+        .iter()
+        .zip(&uses)
+        .find(|(i, u)| i.required && u.sources.is_empty())
+        .map(|(i, _)| {
+            let from: Vec<&str> = i.sources.iter().map(|s| s.from).collect();
+            format!(
+                "no call had {}; it comes from {}",
+                i.name,
+                from.join(", or ")
+            )
+        });
+    let status = if !enabled {
+        Status::Disabled
+    } else if missing.is_some() {
+        Status::CouldNotRun
+    } else if uses
+        .iter()
+        .any(|u| u.sources.iter().any(|s| s.kind != Kind::Logged))
+    {
+        Status::RanOnEstimates
+    } else {
+        Status::Ran
+    };
+    RuleCoverage {
+        rule,
+        name,
+        status,
+        inputs: uses,
+        missing,
+    }
+}
+
+/// Every rule's coverage, in code order.
+pub fn coverage(counts: &Counts, enabled: impl Fn(&str) -> bool) -> Vec<RuleCoverage> {
+    RULES
+        .iter()
+        .map(|r| rule_coverage(r.code, r.name, r.inputs, enabled(r.code), counts))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inputs::*;
+    use super::*;
+
+    #[test]
+    fn status_follows_the_sources_used() {
+        let mut c = Counts::default();
+        let ins = [PREFIX_FINGERPRINT, PREFIX_SIZE, TIMESTAMP_OPTIONAL];
+        // Nothing: the first required input is missing.
+        let r = rule_coverage("TA103", "x", &ins, true, &c);
+        assert_eq!(r.status, Status::CouldNotRun);
+        assert!(r.missing.as_deref().unwrap().starts_with(
+            "no call had system_prompt_fingerprint; it comes from a `system_prompt_hash`"
+        ));
+        // A fingerprint, sizes from the smallest input: estimates.
+        c.add(Via::PrefixFingerprint, 10);
+        c.add(Via::PrefixMinInput, 10);
+        let r = rule_coverage("TA103", "x", &ins, true, &c);
+        assert_eq!(r.status, Status::RanOnEstimates);
+        assert_eq!(
+            r.inputs[1].sources,
+            [SourceUse {
+                via: Via::PrefixMinInput,
+                from: "the smallest input of the calls sharing the prefix (an upper bound)",
+                kind: Kind::Estimated,
+                calls: 10,
+                confidence: Confidence::Low
+            }]
+        );
+        // The optional timestamp being absent changes nothing.
+        assert!(r.inputs[2].sources.is_empty());
+        // Logged sizes for all: ran.
+        let mut logged = Counts::default();
+        logged.add(Via::PrefixFingerprint, 10);
+        logged.add(Via::PrefixTokens, 10);
+        assert_eq!(
+            rule_coverage("TA103", "x", &ins, true, &logged).status,
+            Status::Ran
+        );
+        assert_eq!(
+            rule_coverage("TA103", "x", &ins, false, &logged).status,
+            Status::Disabled
+        );
+    }
+}
