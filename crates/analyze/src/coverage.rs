@@ -192,24 +192,33 @@ pub mod inputs {
             "a `system_prompt_hash`, or the system prompt in `messages` or `system`",
         )],
     };
+    const PREFIX_TOKENS: Source = logged(Via::PrefixTokens, "a `system_prompt_tokens` count");
+    const PREFIX_TEXT: Source = estimated(
+        Via::PrefixFromText,
+        "the system prompt's text (characters per token)",
+    );
+    const PREFIX_CHAIN: Source = estimated(
+        Via::PrefixFromChain,
+        "a prefix hash chain with its block size",
+    );
+    /// A prefix's size, measured or bounded by the smallest input.
     pub const PREFIX_SIZE: Input = Input {
         name: "system_prompt_tokens",
         required: true,
         sources: &[
-            logged(Via::PrefixTokens, "a `system_prompt_tokens` count"),
-            estimated(
-                Via::PrefixFromText,
-                "the system prompt's text (characters per token)",
-            ),
-            estimated(
-                Via::PrefixFromChain,
-                "a prefix hash chain with its block size",
-            ),
+            PREFIX_TOKENS,
+            PREFIX_TEXT,
+            PREFIX_CHAIN,
             estimated(
                 Via::PrefixMinInput,
                 "the smallest input of the calls sharing the prefix (an upper bound)",
             ),
         ],
+    };
+    /// A prefix's size, measured only (no bound).
+    pub const PREFIX_SIZE_MEASURED: Input = Input {
+        sources: &[PREFIX_TOKENS, PREFIX_TEXT, PREFIX_CHAIN],
+        ..PREFIX_SIZE
     };
     pub const PROMPT_FINGERPRINT: Input = Input {
         name: "prompt_fingerprint",

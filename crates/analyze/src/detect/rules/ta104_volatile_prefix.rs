@@ -37,7 +37,7 @@
 use tokenaudit_core::Money;
 
 use crate::cachesim::policy::policy;
-use crate::coverage::{estimated, inputs, logged, Input, Via};
+use crate::coverage::{inputs, Input};
 use crate::detect::rules::ta103_uncached_repeated_prefix::replay;
 use crate::detect::{round_to, scope, Confidence, Context, Finding, Opt, RuleOptions};
 use crate::infer::prefix::PrefixSource;
@@ -47,21 +47,7 @@ use crate::whatif::Lever;
 /// coverage).
 pub const INPUTS: &[Input] = &[
     inputs::PREFIX_FINGERPRINT,
-    Input {
-        name: "system_prompt_tokens",
-        required: true,
-        sources: &[
-            logged(Via::PrefixTokens, "a `system_prompt_tokens` count"),
-            estimated(
-                Via::PrefixFromText,
-                "the system prompt's text (characters per token)",
-            ),
-            estimated(
-                Via::PrefixFromChain,
-                "a prefix hash chain with its block size",
-            ),
-        ],
-    },
+    inputs::PREFIX_SIZE_MEASURED,
     inputs::PRICED,
     inputs::TIMESTAMP_OPTIONAL,
 ];
