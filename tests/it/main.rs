@@ -3,6 +3,7 @@
 
 mod util;
 
+mod coverage;
 mod fingerprints;
 mod focus;
 mod formats;

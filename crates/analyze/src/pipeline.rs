@@ -67,6 +67,7 @@ pub fn run_with_profile(
         ));
         timings.lap("waterfall");
         audit.findings = findings;
+        audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }
     Outcome {
         audit,

@@ -3,8 +3,9 @@
 //!
 //! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
 //! cached read $1.25 per million tokens, no cache-write price (writes are
-//! billed as input). The saving is TA103's: once the prefix is stable, a
-//! cache write in every 5-minute window with calls and hits for the rest.
+//! billed as input). The saving is TA103's: once the prefix is stable, the
+//! calls replayed under OpenAI's rules (an entry lives 5 minutes after its
+//! last use and at most an hour; 1,024 tokens and 128-token steps).
 
 use serde_json::{json, Value};
 
@@ -35,7 +36,7 @@ fn fixture(distinct: u32, every: u32) -> String {
 #[test]
 fn a_prefix_changing_on_every_call_is_found() {
     let env = Env::new();
-    // A different prefix on each of 60 calls, one a minute: 12 windows.
+    // A different prefix on each of 60 calls, one a minute for 59 minutes.
     env.write("calls.jsonl", fixture(60, 1));
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
@@ -50,12 +51,14 @@ fn a_prefix_changing_on_every_call_is_found() {
     assert_eq!(e["distinct_prefixes"], 60);
     assert_eq!(e["distinct_per_call"], json!(1.0));
     assert_eq!(e["mean_prefix_tokens"], 2_000);
-    // Stable, it would be written 12 times and hit 48 times:
-    // 48 × 2,000 = 96,000 cached of 60 × 3,000 = 180,000 input → 0.5333.
-    assert_eq!(e["cached_share_after"], json!(0.5333));
-    // 96,000 × ($2.50 − $1.25)/M = $0.12; × 30 (under a day) = $3.60.
-    assert_eq!(f["savings"]["observed"], "0.12");
-    assert_eq!(f["savings"]["monthly"], "3.60");
+    // Stable, it would be written once and hit 59 times, each hit reading
+    // 1,024 + 7 × 128 = 1,920 tokens: 113,280 cached of 60 × 3,000 =
+    // 180,000 input → 0.629333… → 0.6293.
+    assert_eq!(e["cached_share_after"], json!(0.6293));
+    assert_eq!(e["prefix_tokens_from"], "logged");
+    // 113,280 × ($2.50 − $1.25)/M = $0.1416; × 30 (under a day) = $4.248.
+    assert_eq!(f["savings"]["observed"], "0.1416");
+    assert_eq!(f["savings"]["monthly"], "4.248");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "high");
     assert_eq!(f["lever"]["kind"], "prompt_cache");
@@ -66,9 +69,10 @@ fn a_prefix_changing_on_every_call_is_found() {
 #[test]
 fn a_volatile_prefix_is_reported_even_without_a_saving() {
     let env = Env::new();
-    // One call every 5 minutes: each window would need its own write, so
-    // caching saves nothing; the finding still stands, without savings.
-    env.write("calls.jsonl", fixture(60, 5));
+    // One call every 6 minutes: each would find the entry expired and write
+    // it again, so caching saves nothing; the finding still stands, without
+    // savings.
+    env.write("calls.jsonl", fixture(60, 6));
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
@@ -99,6 +103,6 @@ fn distinct_share_option_lowers_the_bar() {
     // 29 / 60 = 0.48333… → 0.4833.
     assert_eq!(e["distinct_per_call"], json!(0.4833));
     assert_eq!(f[0]["confidence"], "medium");
-    // The same 12 windows: the same $0.12.
-    assert_eq!(f[0]["savings"]["observed"], "0.12");
+    // The same replay: the same $0.1416.
+    assert_eq!(f[0]["savings"]["observed"], "0.1416");
 }
