@@ -61,8 +61,14 @@ pub struct AuditArgs {
 pub struct InputArgs {
     /// Log files, directories (read recursively), globs, or `-` for stdin.
     /// JSONL (plain, .gz, .zst) and Parquet; the encoding is sniffed.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "store", value_name = "PATH")]
     pub paths: Vec<String>,
+
+    /// Read the calls from a store that `tokenaudit ingest` keeps, instead
+    /// of log files: only the days the window needs are read, and the
+    /// result is the audit of the logs the store was fed.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub store: Option<PathBuf>,
 
     /// A price catalog file in tokenaudit's format (see `tokenaudit prices
     /// import`) whose models add to or replace the built-in ones. Repeatable;
@@ -166,9 +172,15 @@ fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// Where the calls come from.
+pub enum Input {
+    Logs(Vec<Source>),
+    Store(tokenaudit_store::Store),
+}
+
 /// Everything read from the command line and config, ready to analyse.
 pub struct Prepared {
-    pub sources: Vec<Source>,
+    pub input: Input,
     pub options: IngestOptions,
     pub catalog: Catalog,
     pub analyze: AnalyzeConfig,
@@ -226,14 +238,25 @@ impl InputArgs {
             analyze.previous = Some((s - (u - s), s));
         }
         let catalog = catalog(&self.prices)?;
-        let sources = expand_inputs(&self.paths)?;
-        let total_bytes: u64 = sources
-            .iter()
-            .map(|s| match s {
-                Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-                Source::Stdin => 0,
-            })
-            .sum();
+        let (input, total_bytes) = match &self.store {
+            Some(dir) => {
+                let store = tokenaudit_store::Store::open(dir)
+                    .with_context(|| format!("--store {}", dir.display()))?;
+                let bytes = store.state().parts.values().map(|p| p.bytes).sum();
+                (Input::Store(store), bytes)
+            }
+            None => {
+                let sources = expand_inputs(&self.paths)?;
+                let bytes = sources
+                    .iter()
+                    .map(|s| match s {
+                        Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                        Source::Stdin => 0,
+                    })
+                    .sum();
+                (Input::Logs(sources), bytes)
+            }
+        };
         let input_format = match &self.input_format {
             Some(name) => Some(Format::from_name(name).with_context(|| {
                 let names: Vec<&str> = tokenaudit_ingest::format::BUILTIN
@@ -254,7 +277,7 @@ impl InputArgs {
             ..Default::default()
         };
         Ok(Prepared {
-            sources,
+            input,
             options,
             catalog,
             analyze,
@@ -278,19 +301,33 @@ impl Prepared {
                 let (progress, done, total) = (&progress, &done, self.total_bytes);
                 scope.spawn(move || draw_progress(progress, done, total))
             });
-            let result = tokenaudit_analyze::run_with_profile(
-                &self.sources,
-                &self.options,
-                &self.catalog,
-                &self.analyze,
-                &self.detect,
-            );
+            let result = match &self.input {
+                Input::Logs(sources) => Ok(tokenaudit_analyze::run_with_profile(
+                    sources,
+                    &self.options,
+                    &self.catalog,
+                    &self.analyze,
+                    &self.detect,
+                )),
+                Input::Store(store) => {
+                    let query = store_query(&self.analyze, &self.options);
+                    tokenaudit_analyze::run_with_reader(
+                        &self.catalog,
+                        &self.analyze,
+                        &self.detect,
+                        |make| {
+                            tokenaudit_store::scan::scan(store.root(), store.state(), &query, make)
+                        },
+                    )
+                    .with_context(|| format!("reading the store {}", store.root().display()))
+                }
+            };
             done.store(true, Ordering::SeqCst);
             if let Some(t) = bar_thread {
                 let _ = t.join();
             }
             result
-        });
+        })?;
         print_timings(&outcome.timings);
         let Outcome {
             audit,
@@ -314,6 +351,30 @@ impl Prepared {
             bail!("{}", msg.trim_end());
         }
         Ok((audit, profile, self.catalog))
+    }
+}
+
+/// The days of the store a run needs: its window and, for a comparison,
+/// the period before it (`None`: all).
+fn store_query(analyze: &AnalyzeConfig, options: &IngestOptions) -> tokenaudit_store::scan::Query {
+    let from = match (analyze.since, analyze.previous) {
+        (Some(s), Some((p, _))) => Some(s.min(p)),
+        (s, _) => s,
+    };
+    let days = match (from, analyze.until) {
+        (None, None) => None,
+        (from, until) => Some((
+            from.map_or(NaiveDate::MIN, |t| t.date_naive()),
+            // `until` is exclusive.
+            until.map_or(NaiveDate::MAX, |t| {
+                (t - chrono::Duration::nanoseconds(1)).date_naive()
+            }),
+        )),
+    };
+    tokenaudit_store::scan::Query {
+        days,
+        prompts: analyze.include_prompts,
+        threads: options.threads,
     }
 }
 
@@ -364,7 +425,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, total_bytes: u64) {
+pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, total_bytes: u64) {
     let bar = if total_bytes > 0 {
         indicatif::ProgressBar::new(total_bytes)
     } else {

@@ -21,7 +21,12 @@ Examples:
   tokenaudit findings logs/ --format jsonl > findings.jsonl
   tokenaudit findings logs/ --baseline yesterday.jsonl --format github --out new-issues.jsonl
   tokenaudit findings logs/ --baseline reports/2026-10/audit.json --fail-on high
-  tokenaudit findings logs/ --fail-on 'savings>=100'"
+  tokenaudit findings logs/ --fail-on 'savings>=100'
+  tokenaudit findings --store store/ --changed-only --format github   # nightly: vs the night before
+
+With --store (and no --baseline), each run is recorded in the store's
+findings ledger and marked against the run before it, so a nightly job keeps
+no baseline file of its own."
 )]
 pub struct FindingsArgs {
     #[command(flatten)]
@@ -42,9 +47,9 @@ pub struct FindingsArgs {
     #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
     pub worse_by: f64,
 
-    /// With --baseline, write only new and worse findings (and resolved ones,
-    /// so their tickets can be closed).
-    #[arg(long, requires = "baseline")]
+    /// With --baseline (or --store's ledger), write only new and worse
+    /// findings (and resolved ones, so their tickets can be closed).
+    #[arg(long)]
     pub changed_only: bool,
 
     /// Exit 1 when a (not resolved) finding is at or above a severity
@@ -86,8 +91,14 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
             bail!("{} exists: pass --force to overwrite it", out.display());
         }
     }
-    let baseline = match &args.baseline {
-        Some(p) => {
+    // With --store and no --baseline, the ledger's last night is the
+    // baseline and this run becomes its next entry.
+    let ledger = match (&args.baseline, &args.input.store) {
+        (None, Some(dir)) => Some(dir.clone()),
+        _ => None,
+    };
+    let baseline = match (&args.baseline, &ledger) {
+        (Some(p), _) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("--baseline: cannot read {}", p.display()))?;
             Some(
@@ -95,12 +106,26 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                     .with_context(|| format!("--baseline {}", p.display()))?,
             )
         }
-        None => None,
+        (None, Some(dir)) => match tokenaudit_store::ledger::latest(dir)? {
+            Some((n, text)) => Some(tickets::read_baseline(&text).with_context(|| {
+                format!("the findings ledger of {} (entry {n})", dir.display())
+            })?),
+            // The first night: everything is new.
+            None => Some(Vec::new()),
+        },
+        (None, None) => None,
     };
+    if args.changed_only && baseline.is_none() {
+        bail!("--changed-only needs something to compare with: --baseline FILE, or --store DIR (its findings ledger)");
+    }
     let (audit, _, _) = args.input.prepare()?.run()?;
     let mut records: Vec<Record> = audit.findings.iter().map(Record::from_finding).collect();
     if let Some(b) = &baseline {
         records = tickets::diff(records, b, args.worse_by);
+        if let Some(dir) = &ledger {
+            tokenaudit_store::ledger::append(dir, &tickets::jsonl(&records))
+                .with_context(|| format!("recording the findings in {}", dir.display()))?;
+        }
         if args.changed_only {
             records.retain(|r| r.status != Some(tickets::Status::Persisting));
         }

@@ -7,10 +7,12 @@ mod audit;
 mod config;
 mod findings;
 mod formats;
+mod ingest;
 mod output;
 mod prices;
 mod review;
 mod rules;
+mod store;
 mod whatif;
 
 use std::process::ExitCode;
@@ -62,6 +64,13 @@ enum Command {
     /// Re-price the logged traffic under changes (routing, caching, batch,
     /// output caps) and compare the bill with self-hosting.
     Whatif(whatif::WhatifArgs),
+    /// Add what is new in the logs to a store (a day-partitioned Parquet
+    /// dataset) that `audit`, `review`, `findings` and `whatif` read with
+    /// `--store`.
+    Ingest(ingest::IngestArgs),
+    /// Check a store, merge its small parts, or drop old days.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +84,8 @@ fn main() -> ExitCode {
         Command::Findings(args) => findings::run(args),
         Command::Rules(args) => rules::run(args).map(|_| ExitCode::SUCCESS),
         Command::Whatif(args) => whatif::run(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Store(cmd) => store::run(cmd),
     };
     match result {
         Ok(code) => code,
@@ -82,7 +93,7 @@ fn main() -> ExitCode {
             if output::is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::error_text(&e));
             ExitCode::from(2)
         }
     }

@@ -1,6 +1,7 @@
 //! Writing to stdout without panicking when the reader goes away
-//! (`tokenaudit … | head`): a closed pipe ends the command quietly. And
-//! the stages' timings on stderr, for profiling.
+//! (`tokenaudit … | head`): a closed pipe ends the command quietly; the
+//! one line an error is printed as; and the stages' timings on stderr, for
+//! profiling.
 
 use std::io::Write;
 
@@ -30,5 +31,41 @@ pub fn print_timings(timings: &Timings) {
         for (stage, took) in &timings.stages {
             eprintln!("timing {stage:<10} {:>8.3} s", took.as_secs_f64());
         }
+    }
+}
+
+/// The error and its causes, joined by ": ", each said once. Library errors
+/// name their cause in their own message too (`cannot write audit.md: No
+/// space left on device`), so a cause the text already holds is left out.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_text_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device");
+        let e = anyhow::Error::new(tokenaudit_report::ReportError::Write {
+            path: "out/audit.md".into(),
+            source: io,
+        })
+        .context("writing the reports");
+        assert_eq!(
+            error_text(&e),
+            "writing the reports: cannot write out/audit.md: no space left on device"
+        );
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&e), "outer: inner");
     }
 }

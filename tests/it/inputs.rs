@@ -17,15 +17,15 @@ use tokenaudit_core::Money;
 
 use crate::util::{row, usd, Env};
 
-const GOOD: &str =
+pub(crate) const GOOD: &str =
     r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
 
-fn good(n: usize) -> String {
+pub(crate) fn good(n: usize) -> String {
     format!("{GOOD}\n").repeat(n)
 }
 
 /// `n` × $0.0035, as the report writes it.
-fn good_cost(n: u64) -> String {
+pub(crate) fn good_cost(n: u64) -> String {
     (Money::parse_usd("0.0035").unwrap() * n).to_decimal_string()
 }
 
@@ -38,12 +38,12 @@ fn run(env: &Env, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `(file, line, reason)` of every rejected sample, in report order.
-fn samples(r: &Value) -> Vec<(String, u64, String)> {
+pub(crate) fn samples(r: &Value) -> Vec<(String, u64, String)> {
     r["audit"]["input"]["rejected_samples"]
         .as_array()
         .unwrap()
@@ -58,15 +58,15 @@ fn samples(r: &Value) -> Vec<(String, u64, String)> {
         .collect()
 }
 
-fn at(file: &str, line: u64, reason: &str) -> (String, u64, String) {
+pub(crate) fn at(file: &str, line: u64, reason: &str) -> (String, u64, String) {
     (file.to_string(), line, reason.to_string())
 }
 
 /// `(file, encoding, format, lines, records, rejected)` of one input file.
-type FileRow = (String, String, String, u64, u64, u64);
+pub(crate) type FileRow = (String, String, String, u64, u64, u64);
 
 /// Every input file's row, in report order.
-fn files(r: &Value) -> Vec<FileRow> {
+pub(crate) fn files(r: &Value) -> Vec<FileRow> {
     r["audit"]["input"]["files"]
         .as_array()
         .unwrap()
@@ -84,7 +84,7 @@ fn files(r: &Value) -> Vec<FileRow> {
         .collect()
 }
 
-fn file(
+pub(crate) fn file(
     name: &str,
     encoding: &str,
     format: &str,
@@ -103,7 +103,7 @@ fn file(
 }
 
 /// The per-file figures add up to the input totals.
-fn assert_files_add_up(r: &Value) {
+pub(crate) fn assert_files_add_up(r: &Value) {
     let input = &r["audit"]["input"];
     let fs = files(r);
     let sum = |f: fn(&FileRow) -> u64| -> u64 { fs.iter().map(f).sum() };
@@ -301,7 +301,7 @@ fn empty_files_and_binary_garbage_never_crash() {
 // 4. Truncated compressed files.
 
 /// Distinct good lines, all priced $0.0035.
-fn numbered_good(n: usize) -> String {
+pub(crate) fn numbered_good(n: usize) -> String {
     (0..n)
         .map(|i| {
             format!(
@@ -312,7 +312,7 @@ fn numbered_good(n: usize) -> String {
 }
 
 /// What a decoder yields before failing on a truncated stream.
-fn decodable_prefix(mut decoder: impl Read) -> Vec<u8> {
+pub(crate) fn decodable_prefix(mut decoder: impl Read) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -603,7 +603,7 @@ fn a_missing_path_is_an_error_naming_it() {
 
 // 8. Parquet.
 
-fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+pub(crate) fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
     write_parquet_groups(path, columns, 1 << 20);
 }
 

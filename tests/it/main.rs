@@ -3,6 +3,7 @@
 
 mod util;
 
+mod bad_input;
 mod coverage;
 mod fingerprints;
 mod focus;
@@ -12,10 +13,12 @@ mod html;
 mod inputs;
 mod png;
 mod prompts;
+mod report_set;
 mod review;
 mod rules;
 mod sample;
 mod schema;
 mod shapes;
+mod store;
 mod tickets;
 mod whatif;

@@ -168,3 +168,13 @@ pub fn gw_line(
     }
     v.to_string()
 }
+
+/// Fails the test, naming the external tool it needs and how to install it:
+/// a test that needs a tool never passes without running it. `.ci/run`
+/// installs every tool the tests use.
+pub fn missing_tool(tool: &str, error: impl std::fmt::Display, install: &str) -> ! {
+    panic!(
+        "this test needs {tool}, which cannot be run here ({error}); install it with \
+         `{install}` (.ci/run installs every tool the tests need)"
+    )
+}

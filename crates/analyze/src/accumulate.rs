@@ -523,7 +523,7 @@ impl<'c> Accumulator<'c> {
         self.catalog
     }
 
-    fn count_coverage(&mut self, r: &CallRecord<'_>) {
+    fn count_coverage(&mut self, r: &CallRecord<'_>, status: CallStatus) {
         let present = [
             r.timestamp.is_some(),
             r.request_id.is_some(),
@@ -567,7 +567,13 @@ impl<'c> Accumulator<'c> {
         if r.attempt.is_some() || r.retry_of.is_some() {
             v.add(Via::Attempt, 1);
         }
-        if r.prompt_text.is_some() {
+        // Only the calls the near-duplicate check compares: successful, with
+        // a time (a record read from the store has the text's signature
+        // instead, kept for exactly those).
+        if (r.prompt_text.is_some() || r.minhash.is_some())
+            && r.timestamp.is_some()
+            && status == CallStatus::Ok
+        {
             v.add(Via::PromptText, 1);
         }
         let from = &self.config.feature_from;
@@ -819,13 +825,19 @@ impl Accumulator<'_> {
                 }
             }
         }
-        if let (Some(text), Some(ms), CallStatus::Ok) =
-            (r.prompt_text.as_deref(), call.millis, status)
-        {
-            // The signature is the costly part: only for a day the sample keeps.
+        if let (true, Some(ms), CallStatus::Ok) = (
+            r.prompt_text.is_some() || r.minhash.is_some(),
+            call.millis,
+            status,
+        ) {
+            // The signature is the costly part: only for a day the sample
+            // keeps (a record read from the store brings its own).
             let day = ms.div_euclid(86_400_000);
             if let Some(group) = keyed.texts.admits(call.cell, day) {
-                if let Some(sig) = fields::minhash(text) {
+                let sig = r
+                    .minhash
+                    .or_else(|| r.prompt_text.as_deref().and_then(fields::minhash));
+                if let Some(sig) = sig {
                     keyed.texts.add(
                         group,
                         call.cell,
@@ -922,8 +934,8 @@ impl RecordSink for Accumulator<'_> {
             self.outside_window += 1;
             return;
         }
-        self.count_coverage(r);
         let status = r.effective_status();
+        self.count_coverage(r, status);
         let day = r.timestamp.map(|t| t.date_naive());
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         let text = KeyText {

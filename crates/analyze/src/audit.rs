@@ -621,7 +621,7 @@ impl Accumulator<'_> {
                 .map(|(r, n)| (r.code().to_string(), *n))
                 .collect(),
             rejected_samples: summary.rejects.samples(),
-            outside_window: self.outside_window,
+            outside_window: self.outside_window + summary.outside_window,
         };
         let audit = Audit {
             catalog_version: catalog.version().to_string(),

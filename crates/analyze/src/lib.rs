@@ -32,7 +32,7 @@ pub mod whatif;
 
 pub use accumulate::{Accumulator, AnalyzeConfig, NONE};
 pub use audit::{Audit, PreviousPeriod, Profile, Row};
-pub use pipeline::{run, run_with_profile, Outcome};
+pub use pipeline::{run, run_with_profile, run_with_reader, Outcome};
 pub use stats::{CostParts, Stats};
 
 /// Length of an audit's period in days (at least one): from the first to the

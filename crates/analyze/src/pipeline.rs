@@ -38,15 +38,39 @@ pub fn run(
 
 /// [`run`], also returning the profile (for what-if re-pricing) and the
 /// stages' timings.
-pub fn run_with_profile(
+pub fn run_with_profile<'c>(
     sources: &[Source],
     options: &IngestOptions,
-    catalog: &Catalog,
-    config: &AnalyzeConfig,
+    catalog: &'c Catalog,
+    config: &'c AnalyzeConfig,
     detect: &DetectConfig,
 ) -> Outcome {
+    let read = |make: &(dyn Fn() -> Accumulator<'c> + Sync)| {
+        Ok::<_, std::convert::Infallible>(ingest(sources, options, make))
+    };
+    match run_with_reader(catalog, config, detect, read) {
+        Ok(outcome) => outcome,
+        Err(never) => match never {},
+    }
+}
+
+/// [`run_with_profile`] over records from any reader: `read` is given the
+/// accumulator factory and returns one accumulator per worker with the
+/// summary of what it read (the ingest pipeline over logs, or the store's
+/// scan).
+pub fn run_with_reader<'c, R, E>(
+    catalog: &'c Catalog,
+    config: &'c AnalyzeConfig,
+    detect: &DetectConfig,
+    read: R,
+) -> Result<Outcome, E>
+where
+    R: FnOnce(
+        &(dyn Fn() -> Accumulator<'c> + Sync),
+    ) -> Result<(Vec<Accumulator<'c>>, IngestSummary), E>,
+{
     let mut timings = Timings::start();
-    let (sinks, summary) = ingest(sources, options, || Accumulator::new(catalog, config));
+    let (sinks, summary) = read(&|| Accumulator::new(catalog, config))?;
     timings.lap("ingest");
     let mut merged = Accumulator::new(catalog, config);
     for sink in sinks {
@@ -69,10 +93,10 @@ pub fn run_with_profile(
         audit.findings = findings;
         audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }
-    Outcome {
+    Ok(Outcome {
         audit,
         profile,
         summary,
         timings,
-    }
+    })
 }

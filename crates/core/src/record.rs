@@ -213,6 +213,10 @@ pub struct CallRecord<'a> {
     /// The length of the system prompt's text as logged (its JSON, quotes
     /// aside), for an estimate of its tokens when they are not logged.
     pub prefix_chars: Option<u64>,
+    /// The near-duplicate signature of `prompt_text`, when it was computed
+    /// before the record was made: the store keeps the signature, not the
+    /// text, so records read back from it carry this instead.
+    pub minhash: Option<MinHash>,
     /// Free-form tags (`key`, `value`), in log order.
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }

@@ -18,6 +18,8 @@
 //!   empty cells are null and cells that are JSON numbers stay numbers. Each
 //!   row lands on the line where it starts in the file, so rejects point at
 //!   the CSV's own line numbers.
+//! - [`Utf16Text`] reads UTF-16 text that starts with its byte-order mark
+//!   as UTF-8, before any of the above.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -65,7 +67,6 @@ pub fn is_csv_path(path: &Path) -> bool {
 /// JSON-lines file whose first line is merely broken fails that parse where
 /// the next line starts, so it stays JSON lines.
 pub fn is_json_documents(head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
         return false;
     };
@@ -118,8 +119,6 @@ pub struct JsonRecords<R> {
     escaped: bool,
     /// Inside a top-level array, whose elements are the values.
     in_array: bool,
-    /// Past the byte-order mark, if any.
-    started: bool,
     done: bool,
 }
 
@@ -134,7 +133,6 @@ impl<R: Read> JsonRecords<R> {
             in_string: false,
             escaped: false,
             in_array: false,
-            started: false,
             done: false,
         }
     }
@@ -201,12 +199,8 @@ impl<R: Read> JsonRecords<R> {
     /// A byte between values: a separator, the array's brackets, or the
     /// start of a value.
     fn start(&mut self, b: u8) {
-        let started = self.started;
-        self.started = true;
         match b {
             _ if b.is_ascii_whitespace() => {}
-            // A byte-order mark at the start of the file.
-            0xef | 0xbb | 0xbf if !started => self.started = b != 0xbf,
             b'[' if !self.in_array => self.in_array = true,
             b']' if self.in_array => self.in_array = false,
             // Element separators; a trailing comma (which some exporters
@@ -445,6 +439,114 @@ impl<R: Read> Read for CsvRecords<R> {
     }
 }
 
+/// Whether a file starts with a UTF-16 byte-order mark, and if so whether
+/// big-endian.
+pub fn utf16_bom(head: &[u8]) -> Option<bool> {
+    match head {
+        [0xff, 0xfe, ..] => Some(false),
+        [0xfe, 0xff, ..] => Some(true),
+        _ => None,
+    }
+}
+
+/// UTF-16 text (told by its byte-order mark, see [`utf16_bom`]) as UTF-8:
+/// what Windows tools write (PowerShell 5's `>` and `Out-File`). An
+/// unpaired surrogate or a dangling byte becomes U+FFFD, so its line is
+/// still read, and rejected if that breaks it.
+pub struct Utf16Text<R> {
+    inner: R,
+    big_endian: bool,
+    input: Vec<u8>,
+    /// The first byte of a code unit split between two reads.
+    odd: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
+    out: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: Read> Utf16Text<R> {
+    pub fn new(inner: R, big_endian: bool) -> Utf16Text<R> {
+        Utf16Text {
+            inner,
+            big_endian,
+            input: vec![0; BLOCK],
+            odd: None,
+            high: None,
+            out: Vec::with_capacity(BLOCK * 3 / 2),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        let mut utf8 = [0; 4];
+        self.out
+            .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+    }
+
+    fn unit(&mut self, u: u16) {
+        if let Some(high) = self.high.take() {
+            if (0xdc00..0xe000).contains(&u) {
+                let c = 0x10000 + ((u32::from(high) - 0xd800) << 10) + (u32::from(u) - 0xdc00);
+                self.push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+                return;
+            }
+            self.push(char::REPLACEMENT_CHARACTER);
+        }
+        match u {
+            0xd800..=0xdbff => self.high = Some(u),
+            _ => self.push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER)),
+        }
+    }
+
+    fn feed(&mut self, n: usize) {
+        for i in 0..n {
+            let b = self.input[i];
+            let Some(first) = self.odd.take() else {
+                self.odd = Some(b);
+                continue;
+            };
+            let pair = [first, b];
+            self.unit(if self.big_endian {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            });
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16Text<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            if self.done {
+                return Ok(0);
+            }
+            let n = match self.inner.read(&mut self.input) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                if self.odd.take().is_some() || self.high.take().is_some() {
+                    self.push(char::REPLACEMENT_CHARACTER);
+                }
+                self.done = true;
+            } else {
+                self.feed(n);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,6 +580,55 @@ mod tests {
         );
         // A newline inside a string keeps the value invalid.
         assert_eq!(lines("[\"a\nb\"]"), vec!["\"a\tb\""]);
+    }
+
+    /// A reader that hands out one byte per read.
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(slot)) => {
+                    *slot = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn utf16_text_reads_as_utf8() {
+        let text = "{\"f\":\"caf\u{e9} \u{1f600}\"}\r\n";
+        for big_endian in [false, true] {
+            let mut bytes = if big_endian {
+                vec![0xfe, 0xff]
+            } else {
+                vec![0xff, 0xfe]
+            };
+            for u in text.encode_utf16() {
+                bytes.extend(if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            assert_eq!(utf16_bom(&bytes), Some(big_endian));
+            // Read a byte at a time, so units and surrogate pairs are split.
+            let mut out = String::new();
+            Utf16Text::new(OneByte(&bytes), big_endian)
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, format!("\u{feff}{text}"));
+        }
+        // A lone surrogate and a dangling byte.
+        let mut out = String::new();
+        Utf16Text::new(&[0xff, 0xfe, 0x00, 0xd8, b'a', 0, b'b'][..], false)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "\u{feff}\u{fffd}a\u{fffd}");
+        assert_eq!(utf16_bom(b"\xef\xbb\xbf{"), None);
     }
 
     #[test]

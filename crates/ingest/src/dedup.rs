@@ -211,6 +211,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         system_raw: None,
         user_messages: r.user_messages,
         prefix_chars: r.prefix_chars,
+        minhash: r.minhash,
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
     }
 }

@@ -1739,6 +1739,7 @@ impl<'a> RawLine<'a> {
             system_raw: self.system_raw,
             user_messages: self.user_messages,
             prefix_chars: self.prefix_chars,
+            minhash: None,
             tags: self.tags,
         };
         finish(record, usage, p)

@@ -455,7 +455,7 @@ impl<'a> Values<'a> {
     }
 
     /// Row `i`'s value; `None` where the JSON form omits the key (null, a
-    /// NaN or infinite float, a timestamp out of range, a binary blob).
+    /// timestamp out of range, a binary blob).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<Cell<'a>> {
         if !self.is_valid(i) {
@@ -522,9 +522,19 @@ fn text(s: String) -> Cell<'static> {
     Cell::Scalar(Scalar::Str(Cow::Owned(s)))
 }
 
-/// Finite floats; NaN and infinities are null.
+/// Finite floats as numbers; NaN and infinities as the strings `"NaN"`,
+/// `"inf"`, `"-inf"`, which no field reads as a number: a NaN token count
+/// is a wrong type, not a missing (zero) one.
 fn float(v: f64) -> Option<Cell<'static>> {
-    v.is_finite().then_some(Cell::Scalar(Scalar::F64(v)))
+    Some(if v.is_finite() {
+        Cell::Scalar(Scalar::F64(v))
+    } else if v.is_nan() {
+        text("NaN".into())
+    } else if v > 0.0 {
+        text("inf".into())
+    } else {
+        text("-inf".into())
+    })
 }
 
 /// Through the shortest decimal form, so 0.1f32 is 0.1, not 0.10000000149.
@@ -854,7 +864,7 @@ pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, Parquet
 /// |----------------------------------------|-------------------------------------------------|
 /// | string, dictionary-encoded string      | string                                          |
 /// | int8..int64, uint8..uint64             | number (exact)                                  |
-/// | half, float, double                    | number; NaN and ±inf become null                |
+/// | half, float, double                    | number; NaN and ±inf the strings `"NaN"`, `"inf"`, `"-inf"` |
 /// | decimal (128 and 256 bits)             | string of the exact decimal, e.g. `"0.001230"`  |
 /// | bool                                   | bool                                            |
 /// | timestamp (any unit, with or without tz) | RFC 3339 UTC string, e.g. `2024-05-01T12:00:00.5Z` |

@@ -24,7 +24,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use tokenaudit_core::CallRecord;
 
 use crate::columns::ColumnPlan;
-use crate::container::{self, CsvRecords, JsonRecords, Layout};
+use crate::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
 use crate::dedup::Dedup;
 use crate::format::{self, Format};
 use crate::lines::{self, LineMap};
@@ -74,6 +74,23 @@ pub struct IngestOptions {
     /// (`--input-format`). A mapping, if given, wins.
     pub input_format: Option<Format>,
     pub progress: Option<Arc<Progress>>,
+    /// Number lines as they are read (each chunk's newlines counted by its
+    /// reader), so a sink gets final line numbers instead of pending ones
+    /// (see [`crate::lines`]): for sinks that write locations out before
+    /// the whole input is read, such as the store's.
+    pub eager_lines: bool,
+    /// Per source index, where to start reading (a file that grew since it
+    /// was last read): empty, or `None`, for the beginning.
+    pub starts: Vec<Option<Start>>,
+}
+
+/// Where to resume reading a plain JSON-lines file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// Bytes to skip (the size the file had when it was last read).
+    pub offset: u64,
+    /// The number of the first line read from there.
+    pub first_line: u64,
 }
 
 impl Default for IngestOptions {
@@ -85,6 +102,8 @@ impl Default for IngestOptions {
             mapping: None,
             input_format: None,
             progress: None,
+            eager_lines: false,
+            starts: Vec::new(),
         }
     }
 }
@@ -103,6 +122,10 @@ pub struct SourceSummary {
     pub rejected: u64,
     /// Lines that are not (new) calls: see [`RejectReason::is_skip`].
     pub skipped: u64,
+    /// With [`IngestOptions::eager_lines`], the number the line after the
+    /// last one read would have (where a later read of more appended lines
+    /// goes on); else 0.
+    pub next_line: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -113,6 +136,10 @@ pub struct IngestSummary {
     pub records: u64,
     /// Resolves the locations sinks were given (see [`crate::lines`]).
     pub line_map: LineMap,
+    /// Calls a reader knew to be outside the analysed window without
+    /// passing them on (the store skips whole days); counted with the ones
+    /// the sinks saw.
+    pub outside_window: u64,
 }
 
 impl IngestSummary {
@@ -232,12 +259,23 @@ where
                     break;
                 }
                 let mut rejects = Rejects::default();
-                let (encoding, format) =
-                    produce(i, &sources[i], options, &tx, &free_rx, &mut rejects);
+                let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
+                let (encoding, format) = produce(
+                    i,
+                    &sources[i],
+                    options,
+                    &tx,
+                    &free_rx,
+                    &mut rejects,
+                    &mut next_line,
+                );
                 {
                     let mut m = meta.lock().expect("no panics while holding the lock");
                     m[i].encoding = encoding.to_string();
                     m[i].format = format;
+                    if options.eager_lines {
+                        m[i].next_line = next_line;
+                    }
                     // Rejects found while reading (file-level ones, and lines
                     // skipped for being too long) count against their source.
                     m[i].rejected += rejects.total();
@@ -292,7 +330,7 @@ where
         }
         for (source, n) in lost {
             summary.sources[source].skipped += n;
-            summary.rejects.skip(RejectReason::Duplicate, n);
+            summary.rejects.skip_in(source, RejectReason::Duplicate, n);
         }
     }
     summary.line_map = LineMap::new(sources.len(), chunk_lines);
@@ -531,7 +569,40 @@ fn produce(
     tx: &Sender<Chunk>,
     free: &Receiver<Vec<u8>>,
     rejects: &mut Rejects,
+    next_line: &mut u64,
 ) -> (&'static str, String) {
+    if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
+        // The rest of a plain JSON-lines file read before: no sniffing (its
+        // middle has no magic bytes), and the lines go on where they ended.
+        use std::io::{Seek, SeekFrom};
+        let opened = std::fs::File::open(path)
+            .and_then(|mut f| f.seek(SeekFrom::Start(start.offset)).map(|_| f));
+        return match opened {
+            Ok(f) => {
+                let progress = options.progress.as_deref();
+                let format = read_chunks(
+                    index,
+                    Box::new(f),
+                    progress,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    Some(Layout::Lines),
+                );
+                ("plain", format)
+            }
+            Err(e) => {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    format!("cannot open: {e}"),
+                );
+                ("unknown", "none".into())
+            }
+        };
+    }
     let (encoding, stream) = match source::open(source) {
         Ok(opened) => opened,
         Err(e) => {
@@ -606,15 +677,33 @@ fn produce(
                 Some(progress),
                 options,
                 (tx, free),
-                rejects,
+                (rejects, next_line),
                 layout,
             );
             return (encoding_name, format);
         }
         _ => stream,
     };
-    let format = read_chunks(index, stream, None, options, (tx, free), rejects, layout);
+    let format = read_chunks(
+        index,
+        stream,
+        None,
+        options,
+        (tx, free),
+        (rejects, next_line),
+        layout,
+    );
     (encoding_name, format)
+}
+
+/// Where source `index` is to be read from, if not from its beginning.
+fn start_of(options: &IngestOptions, index: usize) -> Option<Start> {
+    options
+        .starts
+        .get(index)
+        .copied()
+        .flatten()
+        .filter(|s| s.offset > 0 || s.first_line > 1)
 }
 
 /// Cuts a byte stream into line-aligned chunks and sends them. With no
@@ -626,7 +715,9 @@ fn read_chunks(
     count: Option<&Progress>,
     options: &IngestOptions,
     (tx, free): (&Sender<Chunk>, &Receiver<Vec<u8>>),
-    rejects: &mut Rejects,
+    // What reading finds besides records: rejects, and (eager numbering)
+    // where the next line's number is.
+    (rejects, next_line): (&mut Rejects, &mut u64),
     mut layout: Option<Layout>,
 ) -> String {
     if layout == Some(Layout::Csv) {
@@ -642,6 +733,16 @@ fn read_chunks(
     // `Numbering::Counted`): what a location made here is pending on.
     let mut seq: u32 = 0;
     let mut dropped: u64 = 0;
+    // With `eager_lines`, `next_line` is the number of the next chunk's
+    // first line, less the lines dropped just before it.
+    let eager = options.eager_lines;
+    let here = |seq: u32, dropped: u64, next_line: u64| {
+        if eager {
+            next_line + dropped
+        } else {
+            lines::pending(seq, dropped)
+        }
+    };
     let mut carry: Vec<u8> = Vec::new();
     // While skipping an over-long line, bytes are dropped until its newline.
     let mut skipping = false;
@@ -674,7 +775,25 @@ fn read_chunks(
             }
         }
         if layout.is_none() {
-            // Once per file, on its first bytes.
+            // Once per file, on its first bytes. UTF-16 text is read as
+            // UTF-8 from here on (its mark becomes UTF-8's); a UTF-8
+            // byte-order mark is not part of the first line (CSV's is
+            // dropped from the header by `CsvRecords`).
+            if let Some(big_endian) = container::utf16_bom(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                return read_chunks(
+                    index,
+                    Box::new(Utf16Text::new(rest, big_endian)),
+                    count,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    None,
+                );
+            }
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                buf.drain(..3);
+            }
             if container::is_json_documents(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
                 return read_chunks(
@@ -683,7 +802,7 @@ fn read_chunks(
                     count,
                     options,
                     (tx, free),
-                    rejects,
+                    (rejects, next_line),
                     Some(Layout::JsonDocuments),
                 );
             }
@@ -698,6 +817,13 @@ fn read_chunks(
                 }
                 None => {
                     buf.clear();
+                    // All of it was the over-long line: read on. (Falling
+                    // through would set the next read's size from an empty
+                    // carry, to zero, and spin forever on a line more than
+                    // a chunk past the limit.)
+                    if !eof {
+                        continue;
+                    }
                 }
             }
         }
@@ -712,7 +838,7 @@ fn read_chunks(
                         file_reject(
                             rejects,
                             index,
-                            lines::pending(seq, dropped),
+                            here(seq, dropped, *next_line),
                             RejectReason::LineTooLong,
                             format!("line longer than {} bytes", options.max_line_bytes),
                         );
@@ -754,7 +880,14 @@ fn read_chunks(
         target = chunk_bytes;
         if let Some(f) = &format {
             if !buf.is_empty() {
-                let numbering = Numbering::Counted { seq, dropped };
+                let numbering = if eager {
+                    let first = *next_line + dropped;
+                    let newlines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    *next_line = first + newlines + u64::from(buf.last() != Some(&b'\n'));
+                    Numbering::From(first)
+                } else {
+                    Numbering::Counted { seq, dropped }
+                };
                 (seq, dropped) = (seq + 1, 0);
                 let chunk = Chunk {
                     source: index,
@@ -770,13 +903,13 @@ fn read_chunks(
         if let Some(e) = read_error {
             // The line after the last one read; `Rejects::resolve_lines`
             // says which in the detail once it is known.
-            file_reject(
-                rejects,
-                index,
-                lines::pending(seq, dropped),
-                RejectReason::TruncatedFile,
-                e.to_string(),
-            );
+            let line = here(seq, dropped, *next_line);
+            let detail = if eager {
+                crate::rejects::truncated_detail(line, &e.to_string())
+            } else {
+                e.to_string()
+            };
+            file_reject(rejects, index, line, RejectReason::TruncatedFile, detail);
             return format_name;
         }
         if eof && carry.is_empty() {

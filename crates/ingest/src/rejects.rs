@@ -108,6 +108,11 @@ impl RejectReason {
         }
     }
 
+    /// The reason of a [`RejectReason::code`].
+    pub fn from_code(code: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     /// File-level reasons describe a whole file (or its tail), not one line.
     pub fn is_file_level(self) -> bool {
         matches!(
@@ -169,11 +174,28 @@ pub struct RejectSample {
     pub detail: String,
 }
 
+/// The detail of a stream that ended early at `line` (the line after the
+/// last one read).
+pub fn truncated_detail(line: u64, error: &str) -> String {
+    format!(
+        "input ends early or is corrupt after line {}: {error}",
+        line.saturating_sub(1)
+    )
+}
+
 /// Counts per reason and the first samples, in input order.
 #[derive(Clone, Debug, Default)]
 pub struct Rejects {
     counts: BTreeMap<RejectReason, u64>,
+    /// The same counts per source index, where the source is known (the
+    /// store keeps each source's rejects with it).
+    per_source: BTreeMap<(usize, RejectReason), u64>,
+    /// The first samples of each source (the report shows the first
+    /// [`MAX_SAMPLES`] of all; the store keeps each source's own).
     samples: Vec<(usize, RejectSample)>,
+    /// Samples kept after the last trim: the next trim waits until there
+    /// are many more, so trimming stays rare however many sources there are.
+    kept: usize,
 }
 
 /// Samples in input order: by file, then line; at one line (a stream cut in
@@ -188,28 +210,80 @@ pub const MAX_SAMPLES: usize = 20;
 impl Rejects {
     pub fn add(&mut self, source_index: usize, sample: RejectSample) {
         *self.counts.entry(sample.reason).or_insert(0) += 1;
+        *self
+            .per_source
+            .entry((source_index, sample.reason))
+            .or_insert(0) += 1;
         if sample.reason.is_skip() {
             return;
         }
         // Keep only the first samples by (source, line). Insertion arrives
         // roughly in order per worker; we trim after sorting on merge.
         self.samples.push((source_index, sample));
-        if self.samples.len() > MAX_SAMPLES * 4 {
+        if self.samples.len() > 2 * self.kept + MAX_SAMPLES * 4 {
             self.trim();
         }
     }
 
+    /// Keeps the first [`MAX_SAMPLES`] samples of each source.
     fn trim(&mut self) {
         self.samples.sort_by_key(sample_order);
-        self.samples.truncate(MAX_SAMPLES);
+        let mut run = (usize::MAX, 0usize);
+        self.samples.retain(|(source, _)| {
+            if run.0 != *source {
+                run = (*source, 0);
+            }
+            run.1 += 1;
+            run.1 <= MAX_SAMPLES
+        });
+        self.kept = self.samples.len();
     }
 
     pub fn merge(&mut self, other: Rejects) {
         for (reason, n) in other.counts {
             *self.counts.entry(reason).or_insert(0) += n;
         }
+        for (key, n) in other.per_source {
+            *self.per_source.entry(key).or_insert(0) += n;
+        }
         self.samples.extend(other.samples);
         self.trim();
+    }
+
+    /// One source's counts by reason and its first samples, in line order.
+    pub fn of_source(&self, source: usize) -> (BTreeMap<RejectReason, u64>, Vec<RejectSample>) {
+        let counts = self
+            .per_source
+            .range((source, RejectReason::ALL[0])..)
+            .take_while(|((s, _), _)| *s == source)
+            .map(|((_, r), n)| (*r, *n))
+            .collect();
+        let mut samples: Vec<&(usize, RejectSample)> =
+            self.samples.iter().filter(|(s, _)| *s == source).collect();
+        samples.sort_by_key(|s| sample_order(s));
+        let samples = samples
+            .into_iter()
+            .take(MAX_SAMPLES)
+            .map(|(_, s)| s.clone())
+            .collect();
+        (counts, samples)
+    }
+
+    /// Counts `n` lines of a source under `reason` with no sample: what the
+    /// store restores of the rejects it keeps per source.
+    pub fn add_count(&mut self, source: usize, reason: RejectReason, n: u64) {
+        if n > 0 {
+            *self.counts.entry(reason).or_insert(0) += n;
+            *self.per_source.entry((source, reason)).or_insert(0) += n;
+        }
+    }
+
+    /// Keeps a located sample without counting it (its count comes with
+    /// [`Rejects::add_count`]).
+    pub fn add_sample(&mut self, source: usize, sample: RejectSample) {
+        if !sample.reason.is_skip() {
+            self.samples.push((source, sample));
+        }
     }
 
     /// Rejected lines and files (skips left out).
@@ -237,6 +311,11 @@ impl Rejects {
         }
     }
 
+    /// Counts skips of one source without a sample.
+    pub fn skip_in(&mut self, source: usize, reason: RejectReason, n: u64) {
+        self.add_count(source, reason, n);
+    }
+
     pub fn counts(&self) -> &BTreeMap<RejectReason, u64> {
         &self.counts
     }
@@ -255,11 +334,7 @@ impl Rejects {
             }
             sample.line = map.resolve(*source, sample.line);
             if sample.reason == RejectReason::TruncatedFile {
-                sample.detail = format!(
-                    "input ends early or is corrupt after line {}: {}",
-                    sample.line.saturating_sub(1),
-                    sample.detail
-                );
+                sample.detail = truncated_detail(sample.line, &sample.detail);
             }
         }
     }

@@ -86,7 +86,9 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
             walk(path, &mut files)?;
             files.sort();
             out.extend(files.into_iter().map(Source::File));
-        } else if path.exists() {
+        } else if path.symlink_metadata().is_ok() {
+            // It exists, even if it cannot be read (a symbolic link to
+            // nothing or in a loop, no permission): reading it reports why.
             out.push(Source::File(path.to_path_buf()));
         } else if input.contains(['*', '?', '[']) {
             let paths = glob::glob(input).map_err(|e| SourceError::BadGlob {
@@ -97,7 +99,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
             for entry in paths.flatten() {
                 if entry.is_dir() {
                     walk(&entry, &mut files)?;
-                } else {
+                } else if is_file_or_broken_link(&entry) {
                     files.push(entry);
                 }
             }
@@ -119,6 +121,18 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
     Ok(out)
 }
 
+/// Whether a file found by a walk or a glob is read: a regular file, or a
+/// symbolic link to one or to nowhere (a loop, a missing target), whose
+/// reading then reports why. FIFOs, sockets and devices are not log files
+/// and are skipped (opening a FIFO with no writer would wait forever);
+/// named explicitly, they are read.
+fn is_file_or_broken_link(path: &Path) -> bool {
+    std::fs::metadata(path).map_or(true, |m| m.is_file())
+}
+
+/// Collects the log files under `dir` (see [`is_file_or_broken_link`]).
+/// Symbolic links to directories are not followed, so a link loop cannot
+/// trap the walk.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     let entries = std::fs::read_dir(dir).map_err(|source| SourceError::ReadDir {
         path: dir.display().to_string(),
@@ -139,7 +153,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
                 continue;
             }
             walk(&path, out)?;
-        } else if is_log_candidate(&path) {
+        } else if is_log_candidate(&path) && is_file_or_broken_link(&path) {
             out.push(path);
         }
     }
@@ -214,6 +228,30 @@ mod tests {
         assert_eq!(Encoding::sniff(b"PAR1xxxx"), Encoding::Parquet);
         assert_eq!(Encoding::sniff(b"{\"a\":1}"), Encoding::Plain);
         assert_eq!(Encoding::sniff(b""), Encoding::Plain);
+    }
+
+    #[test]
+    fn walks_take_files_and_broken_links_but_not_sockets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        std::fs::write(p("a.jsonl"), b"").unwrap();
+        std::os::unix::fs::symlink("a.jsonl", p("link.jsonl")).unwrap();
+        std::os::unix::fs::symlink("loop.jsonl", p("loop.jsonl")).unwrap();
+        std::os::unix::fs::symlink(".", p("self")).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(p("socket.jsonl")).unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        for args in [vec![root.clone()], vec![format!("{root}/*.jsonl")]] {
+            // The link and its target are one file, read once.
+            assert_eq!(
+                expand_inputs(&args).unwrap(),
+                [Source::File(p("a.jsonl")), Source::File(p("loop.jsonl"))],
+                "{args:?}"
+            );
+        }
+        // Named, a link loop is an input (reported unreadable when read),
+        // not a missing one.
+        let named = expand_inputs(&[format!("{root}/loop.jsonl")]).unwrap();
+        assert_eq!(named, [Source::File(p("loop.jsonl"))]);
     }
 
     #[test]

@@ -53,9 +53,10 @@ pub(crate) const WIDTH: u32 = 960;
 pub(crate) const FONT: f64 = 15.0;
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
-/// At most `max` characters, with an ellipsis when cut (chart labels only;
-/// tables show names in full).
+/// At most `max` characters, with an ellipsis when cut, and control
+/// characters shown (chart labels only; tables show names in full).
 pub(crate) fn short(text: &str, max: usize) -> String {
+    let text = crate::text::visible(text);
     if text.chars().count() <= max {
         text.to_string()
     } else {

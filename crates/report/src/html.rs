@@ -328,14 +328,23 @@ fn finding(f: &Finding) -> Markup {
 }
 
 /// Text for the page: maud escapes it; control characters other than tab
-/// and line breaks are dropped first (they are not valid HTML).
+/// and line breaks (not valid HTML) are shown as visible symbols first
+/// (`␟` for U+001F), so labels that differ only by one stay apart.
 struct Text<'a>(&'a str);
 
 impl Render for Text<'_> {
     fn render_to(&self, buffer: &mut String) {
-        let dropped = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-        let text: Cow<str> = if self.0.chars().any(dropped) {
-            self.0.chars().filter(|c| !dropped(*c)).collect()
+        let hidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+        let text: Cow<str> = if self.0.chars().any(hidden) {
+            let mut out = String::with_capacity(self.0.len() + 8);
+            for c in self.0.chars() {
+                if hidden(c) {
+                    crate::text::push_control(&mut out, c);
+                } else {
+                    out.push(c);
+                }
+            }
+            out.into()
         } else {
             self.0.into()
         };

@@ -3,9 +3,10 @@
 //! tools, CSV tables for spreadsheets, FinOps FOCUS cost rows (CSV and
 //! Parquet) for FinOps tools, and on request the page's charts as PNG files.
 //!
-//! Every file is written under a temporary name in the output folder and
-//! renamed into place, so a crash never leaves half a report and other files
-//! in the folder are never touched. Output is deterministic: the same audit
+//! A run's files are written under temporary names in the output folder and
+//! renamed into place together ([`ReportSet`]), so a crash or a full disk
+//! leaves the previous complete set, never half a report or a mix of two
+//! runs, and other files in the folder are never touched. Output is deterministic: the same audit
 //! gives byte-identical files (no clock is read here).
 
 pub mod change;
@@ -16,15 +17,16 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 mod model;
+mod output;
 pub mod png;
 mod text;
 pub mod tickets;
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use tokenaudit_analyze::Audit;
+
+pub use output::{write_atomic, ReportSet};
 
 /// The report formats `--format` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,31 +84,6 @@ pub enum ReportError {
     },
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder,
-/// then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("report");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let err = |source| ReportError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(err)
-}
-
 /// Writes the requested formats into `dir` and returns the files written.
 /// Only tokenaudit's own file names (`audit.md`, `audit.json`,
 /// `audit-*.csv`, `audit.html`, `audit-chart-*.png`, `focus.csv`,
@@ -117,47 +94,27 @@ pub fn write_reports(
     formats: &[ReportFormat],
     info: &RunInfo,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    let mut written = Vec::new();
+    let mut set = ReportSet::new(dir)?;
     for format in formats {
         match format {
             ReportFormat::Markdown => {
-                let path = dir.join("audit.md");
-                write_atomic(&path, markdown::render(audit, info).as_bytes())?;
-                written.push(path);
+                set.add("audit.md", markdown::render(audit, info).as_bytes())?
             }
-            ReportFormat::Json => {
-                let path = dir.join("audit.json");
-                write_atomic(&path, json::render(audit, info).as_bytes())?;
-                written.push(path);
-            }
+            ReportFormat::Json => set.add("audit.json", json::render(audit, info).as_bytes())?,
             ReportFormat::Csv => {
                 for (name, body) in csv::tables(audit) {
-                    let path = dir.join(format!("audit-{name}.csv"));
-                    write_atomic(&path, body.as_bytes())?;
-                    written.push(path);
+                    set.add(&format!("audit-{name}.csv"), body.as_bytes())?;
                 }
             }
-            ReportFormat::Html => {
-                let path = dir.join("audit.html");
-                write_atomic(&path, html::render(audit, info).as_bytes())?;
-                written.push(path);
-            }
+            ReportFormat::Html => set.add("audit.html", html::render(audit, info).as_bytes())?,
             ReportFormat::Focus => {
                 let rows = info.focus.as_deref().ok_or(ReportError::FocusRowsMissing)?;
-                let path = dir.join("focus.csv");
-                write_atomic(&path, focus::to_csv(rows).as_bytes())?;
-                written.push(path);
-                let path = dir.join("focus.parquet");
+                set.add("focus.csv", focus::to_csv(rows).as_bytes())?;
                 let bytes = focus::to_parquet(rows).map_err(|e| ReportError::Encode {
-                    path: path.display().to_string(),
+                    path: dir.join("focus.parquet").display().to_string(),
                     message: e.to_string(),
                 })?;
-                write_atomic(&path, &bytes)?;
-                written.push(path);
+                set.add("focus.parquet", &bytes)?;
             }
             ReportFormat::Png => {
                 let charts = png::render(audit).map_err(|message| ReportError::Encode {
@@ -165,12 +122,10 @@ pub fn write_reports(
                     message,
                 })?;
                 for (name, bytes) in charts {
-                    let path = dir.join(name);
-                    write_atomic(&path, &bytes)?;
-                    written.push(path);
+                    set.add(&name, &bytes)?;
                 }
             }
         }
     }
-    Ok(written)
+    set.commit()
 }

@@ -16,12 +16,40 @@ pub fn md(text: &str) -> String {
             '_' => out.push_str("\\_"),
             '[' => out.push_str("\\["),
             ']' => out.push_str("\\]"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => push_control(&mut out, c),
             c => out.push(c),
         }
     }
     out
+}
+
+/// A control character as visible text: its Unicode control picture for
+/// C0 and DEL (`␟` for U+001F), `\u{85}` for the others. Dropped, it would
+/// make labels that differ only by it look the same.
+pub fn push_control(out: &mut String, c: char) {
+    match c as u32 {
+        n @ 0..=0x1f => out.push(char::from_u32(0x2400 + n).unwrap_or('\u{fffd}')),
+        0x7f => out.push('\u{2421}'),
+        n => out.push_str(&format!("\\u{{{n:x}}}")),
+    }
+}
+
+/// `text` with every control character shown (see [`push_control`]), for
+/// chart labels, which the chart library escapes but does not filter.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            push_control(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 /// An integer with thousands separators.

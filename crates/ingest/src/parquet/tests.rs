@@ -155,9 +155,9 @@ fn flat_columns_of_every_type() {
                 "ts_ns": "2024-05-01T12:00:00.123456789Z", "day": "2024-05-01",
                 "latency": 1234, "usage.total_tokens": 10, "cost": "0.123000"
             }),
-            json!({"i64": -1, "ok": false}),
+            json!({"i64": -1, "f64": "NaN", "ok": false}),
             json!({
-                "model": "", "i32": -7, "u64": 0, "f32": -2.0,
+                "model": "", "i32": -7, "u64": 0, "f64": "inf", "f32": -2.0,
                 "ts_ms": "1970-01-01T00:00:00Z", "day": "1969-12-31", "latency": -1,
                 "usage.total_tokens": 3, "cost": "-0.000005"
             }),

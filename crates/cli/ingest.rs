@@ -1,0 +1,236 @@
+//! `tokenaudit ingest PATH... --store DIR`: adds what is new in the logs to
+//! the store (see `docs/store.md`), so nightly audits read only the store.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use tokenaudit_ingest::pipeline::Progress;
+use tokenaudit_ingest::source::expand_inputs;
+use tokenaudit_store::commit::Action;
+use tokenaudit_store::{Store, StoreIngest};
+
+use crate::output::print;
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "What is read:
+  a file the store has not seen           whole
+  a file with the same size and time      not at all (not even opened)
+  a JSON-lines file that grew (its earlier bytes unchanged)
+                                          only what was appended
+  a file that changed                     whole, and its earlier rows are replaced
+
+Examples:
+  tokenaudit ingest logs/ --store store/            # nightly: only what is new
+  tokenaudit audit --store store/ --since 2026-10-01 --until 2026-10-31
+  tokenaudit review --month 2026-10 --store store/
+  tokenaudit findings --store store/ --changed-only --format github
+  tokenaudit ingest 'exports/*.jsonl.gz' --store s3-mirror/ --config tokenaudit.toml
+
+Several ingests may run at once on one store (on disjoint files, from several
+processes or machines sharing the folder); a file two of them read at once is
+kept once. See docs/store.md for the layout, the schema and the commit log.")]
+pub struct IngestArgs {
+    /// Log files, directories (read recursively) or globs.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The store folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+
+    /// A price catalog file whose models add to or replace the built-in ones
+    /// (the `cost_usd` column; audits price again with their own --prices).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Vec<PathBuf>,
+
+    /// Config file (TOML): its [mapping] tells how to read logs in your own
+    /// shape.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read every input as this built-in format (see `tokenaudit formats`).
+    #[arg(long, value_name = "NAME")]
+    pub input_format: Option<String>,
+
+    /// Also keep the prompt text the logs carry (off by default: the store
+    /// keeps fingerprints and similarity signatures, never prompt text).
+    #[arg(long)]
+    pub include_prompts: bool,
+
+    /// Commit nothing (exit 2) if any line or file was rejected.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Read only shard K of N (1-based) of the sorted file list: files
+    /// 1+(K-1), 1+(K-1)+N, … Run N ingests with K = 1…N at once, from as many
+    /// processes or machines (a Kubernetes indexed Job, an Airflow task per
+    /// shard): each commits to the same store, and together they read every
+    /// file once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+}
+
+/// Parses `K/N` (1 ≤ K ≤ N).
+fn parse_shard(text: &str) -> Result<(usize, usize)> {
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        let (k, n) = (
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        );
+        (1 <= k && k <= n).then_some((k, n))
+    });
+    parsed.with_context(|| format!("--shard {text:?}: expected K/N with 1 <= K <= N, such as 2/3"))
+}
+
+pub fn run(args: IngestArgs) -> Result<ExitCode> {
+    // The same reading setup as `audit` (mapping, format, prices).
+    let input = crate::audit::InputArgs {
+        paths: args.paths.clone(),
+        store: None,
+        prices: args.prices.clone(),
+        config: args.config.clone(),
+        since: None,
+        until: None,
+        input_format: args.input_format.clone(),
+        strict: args.strict,
+        quiet: args.quiet,
+        threads: args.threads,
+        no_findings: true,
+        include_prompts: args.include_prompts,
+    };
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let prepared = input.prepare()?;
+    let mut sources = expand_inputs(&args.paths)?;
+    if let Some((k, n)) = shard {
+        sources.sort();
+        sources = sources
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, s)| s)
+            .collect();
+    }
+    let mut store =
+        Store::create(&args.store).with_context(|| format!("--store {}", args.store.display()))?;
+    let r = &store.recovered;
+    if !args.quiet && r.completed + r.deleted + r.orphans > 0 {
+        eprintln!(
+            "store: finished an interrupted commit ({} parts renamed, {} replaced parts deleted) and removed {} orphaned parts",
+            r.completed, r.deleted, r.orphans
+        );
+    }
+    let progress = Arc::new(Progress::default());
+    let mut options = prepared.options.clone();
+    options.progress = Some(progress.clone());
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let catalog = &prepared.catalog;
+    let report = std::thread::scope(|scope| {
+        let bar = show_bar.then(|| {
+            let (progress, done) = (&progress, &done);
+            let total = sources
+                .iter()
+                .map(|s| match s {
+                    tokenaudit_ingest::Source::File(p) => {
+                        std::fs::metadata(p).map_or(0, |m| m.len())
+                    }
+                    tokenaudit_ingest::Source::Stdin => 0,
+                })
+                .sum();
+            scope.spawn(move || crate::audit::draw_progress(progress, done, total))
+        });
+        let result = store.ingest(StoreIngest {
+            sources,
+            options,
+            catalog,
+            include_prompts: args.include_prompts,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            strict: args.strict,
+        });
+        done.store(true, Ordering::SeqCst);
+        if let Some(t) = bar {
+            let _ = t.join();
+        }
+        result
+    })
+    .with_context(|| format!("ingest into {}", args.store.display()))?;
+    if args.strict && report.summary.rejects.total() > 0 {
+        let mut msg = format!(
+            "--strict: {} input lines or files were rejected; nothing committed.\n",
+            report.summary.rejects.total()
+        );
+        for s in report.summary.rejects.samples().iter().take(10) {
+            let at = if s.line == 0 {
+                String::new()
+            } else {
+                format!(":{}", s.line)
+            };
+            msg.push_str(&format!("  {}{at}: {} ({})\n", s.file, s.reason, s.detail));
+        }
+        bail!("{}", msg.trim_end());
+    }
+    if !args.quiet {
+        print(&summary(&report, &store))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
+    let mut s = String::new();
+    let count = |a: Action| r.plan.read.iter().filter(|p| p.action == a).count();
+    match r.commit {
+        Some(n) => s.push_str(&format!(
+            "Commit {n}: read {} new, {} grown and {} changed files ({} bytes): {} rows added, {} rows replaced.\n",
+            count(Action::New),
+            count(Action::Grown),
+            count(Action::Changed),
+            r.plan.bytes(),
+            r.rows_added,
+            r.rows_removed,
+        )),
+        None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
+        None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
+    }
+    if !r.plan.unchanged.is_empty() {
+        s.push_str(&format!(
+            "Skipped {} files already in the store as they are.\n",
+            r.plan.unchanged.len()
+        ));
+    }
+    if !r.raced.is_empty() {
+        s.push_str(&format!(
+            "{} files were committed by another ingest running at the same time; their rows were kept once: {}.\n",
+            r.raced.len(),
+            r.raced.join(", ")
+        ));
+    }
+    let rejected = r.summary.rejects.total();
+    if rejected > 0 {
+        s.push_str(&format!(
+            "{rejected} lines rejected (the audit's Data quality section lists them; --strict makes this an error).\n"
+        ));
+    }
+    let st = store.state();
+    s.push_str(&format!(
+        "The store holds {} calls from {} files over {} days in {} parts.\n",
+        st.rows(),
+        st.sources.len(),
+        st.days().iter().filter(|d| d.is_some()).count(),
+        st.parts.len()
+    ));
+    s
+}

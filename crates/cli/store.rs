@@ -1,0 +1,108 @@
+//! `tokenaudit store check | compact | prune`: the store's upkeep.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::Subcommand;
+
+use tokenaudit_store::{maintain, Store};
+
+use crate::output::print;
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Check that every committed part is there and readable, holds the rows
+    /// and sources the commit log says, that each file's rows add up to the
+    /// calls its ingests counted, and that calls/ holds nothing else. Exit 2
+    /// on any problem.
+    Check {
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+    },
+    /// Merge each day's parts into as few files as possible (nightly ingests
+    /// add a few small ones a day), in one commit.
+    Compact {
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+    },
+    /// Drop the calls of the days before DATE (retention), in one commit.
+    /// Files whose calls are all dropped stay known, so an ingest of the same
+    /// logs does not read them again.
+    Prune {
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+        /// The first day to keep (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        before: String,
+    },
+}
+
+fn open(dir: &std::path::Path) -> Result<Store> {
+    Store::open(dir).with_context(|| format!("--store {}", dir.display()))
+}
+
+pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
+    let version = env!("CARGO_PKG_VERSION");
+    match cmd {
+        StoreCommand::Check { store } => {
+            let s = open(&store)?;
+            let r = maintain::check(&s)?;
+            let mut text = format!(
+                "{}: {} commits, {} calls from {} files over {} days in {} parts.\n",
+                store.display(),
+                r.commits,
+                r.rows,
+                r.sources,
+                r.days,
+                r.parts
+            );
+            let rec = &s.recovered;
+            if rec.completed + rec.deleted + rec.orphans > 0 {
+                text.push_str(&format!(
+                    "Repaired on opening: {} parts of an interrupted commit renamed into place, {} replaced parts deleted, {} orphaned parts removed.\n",
+                    rec.completed, rec.deleted, rec.orphans
+                ));
+            }
+            if r.problems.is_empty() {
+                text.push_str("No problems found.\n");
+                print(&text)?;
+                Ok(ExitCode::SUCCESS)
+            } else {
+                print(&text)?;
+                for p in &r.problems {
+                    eprintln!("problem: {p}");
+                }
+                eprintln!("{} problems found", r.problems.len());
+                Ok(ExitCode::from(2))
+            }
+        }
+        StoreCommand::Compact { store } => {
+            let mut s = open(&store)?;
+            let r = maintain::compact(&mut s, version)?;
+            match r.commit {
+                Some(n) => print(&format!(
+                    "Commit {n}: {} parts merged into {} ({} calls).\n",
+                    r.parts_removed, r.parts_added, r.rows
+                ))?,
+                None => print("Nothing to compact: every day is one part.\n")?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StoreCommand::Prune { store, before } => {
+            let date = NaiveDate::parse_from_str(&before, "%Y-%m-%d")
+                .with_context(|| format!("--before {before:?}: expected a date like 2026-10-01"))?;
+            let mut s = open(&store)?;
+            let r = maintain::prune(&mut s, date, version)?;
+            match r.commit {
+                Some(n) => print(&format!(
+                    "Commit {n}: dropped {} parts ({} calls) before {before}.\n",
+                    r.parts_removed, r.rows
+                ))?,
+                None => print(&format!("Nothing before {before}.\n"))?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

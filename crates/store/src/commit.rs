@@ -1,0 +1,351 @@
+//! The commit log: one JSON file per commit under `_commits/`, numbered from
+//! 1, each naming the sources it read (with their sizes, digests and
+//! offsets), the parts it added and the parts it removed. The live state of
+//! the store is the fold of the commits in order ([`State`]).
+//!
+//! A commit number is claimed by creating its file only if it is absent:
+//! the file is written completely under a temporary name, then hard-linked
+//! to its final name, which fails if another ingest took the number first
+//! (the loser re-reads the log and tries the next number). So a commit file
+//! is never seen half-written, and two ingests never share a number.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::layout;
+
+/// The version of the commit files and the part schema this build writes
+/// and reads. A store with a newer version is refused, not misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What an ingest did to a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// First seen: read whole.
+    New,
+    /// Appended to since the last ingest (its earlier bytes unchanged): read
+    /// from where it ended.
+    Grown,
+    /// Rewritten: read whole, and its earlier rows removed.
+    Changed,
+}
+
+/// Rejected or skipped lines of a source, as the report lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRejects {
+    /// Count per reason code (`malformed_json`…).
+    pub counts: BTreeMap<String, u64>,
+    /// The first located samples: (line, reason code, detail).
+    pub samples: Vec<(u64, String, String)>,
+}
+
+/// A source as of one commit: its identity and what reading it gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEntry {
+    /// The absolute path: what identifies the source from ingest to ingest.
+    pub key: String,
+    /// The name reports show (the path as the ingest was given it).
+    pub name: String,
+    pub action: Action,
+    /// Bytes read so far (the file's size when it was read).
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// xxh3-64 of the first [`DIGEST_SPAN`] bytes, and of the last
+    /// [`DIGEST_SPAN`] bytes before `size`: an append keeps both.
+    pub head: String,
+    pub tail: String,
+    /// Where this commit's reading started (0, or the previous `size`).
+    pub from_offset: u64,
+    /// The first line this commit read (1, or one past the earlier lines).
+    pub first_line: u64,
+    pub encoding: String,
+    pub format: String,
+    /// The number of the line after the last one read (where reading a
+    /// grown file goes on).
+    pub next_line: u64,
+    /// Totals over everything read of this source so far.
+    pub lines: u64,
+    pub records: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+    pub rejects: StoredRejects,
+    /// All its rows were pruned (`store prune`): it stays known, so an
+    /// ingest does not read it again, but reports leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pruned: bool,
+}
+
+/// Bytes hashed at each end of a source to recognise an append.
+pub const DIGEST_SPAN: u64 = 64 << 10;
+
+/// A Parquet part: where it is and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartEntry {
+    /// Relative to the store (`calls/day=…/part-….parquet`).
+    pub path: String,
+    /// `YYYY-MM-DD`, or `None` for calls without a timestamp.
+    pub day: Option<String>,
+    pub rows: u64,
+    pub bytes: u64,
+    /// The keys of the sources whose rows it holds.
+    pub sources: Vec<String>,
+}
+
+/// One commit file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Commit {
+    pub schema_version: u32,
+    pub number: u64,
+    /// Which ingest wrote it (also in its parts' names).
+    pub ingest: String,
+    pub tool_version: String,
+    /// The price catalog that priced the rows' `cost_usd`.
+    pub catalog_version: String,
+    /// What kind of change: `ingest`, `compact`, `prune`.
+    pub kind: String,
+    pub sources: Vec<SourceEntry>,
+    /// Sources whose rows this commit removed without reading them again
+    /// (`prune`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_sources: Vec<String>,
+    pub added: Vec<PartEntry>,
+    pub removed: Vec<String>,
+    /// Skips the ingest counted for no one source (repeated Claude Code
+    /// messages across files): reason code → count.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsourced_skips: BTreeMap<String, u64>,
+}
+
+/// The live store: the fold of every commit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    /// The last commit number (0 for an empty store).
+    pub head: u64,
+    /// Each source's latest entry, by key.
+    pub sources: BTreeMap<String, SourceEntry>,
+    /// Live parts by path.
+    pub parts: BTreeMap<String, PartEntry>,
+    /// Catalog versions that priced the live rows.
+    pub catalogs: Vec<String>,
+    /// Skips not tied to a source (see [`Commit::unsourced_skips`]).
+    pub unsourced_skips: BTreeMap<String, u64>,
+}
+
+impl State {
+    /// Applies one commit.
+    pub fn apply(&mut self, c: &Commit) {
+        self.head = c.number;
+        for p in &c.removed {
+            self.parts.remove(p);
+        }
+        for key in &c.dropped_sources {
+            self.sources.remove(key);
+        }
+        for p in &c.added {
+            self.parts.insert(p.path.clone(), p.clone());
+        }
+        for s in &c.sources {
+            self.sources.insert(s.key.clone(), s.clone());
+        }
+        if !c.added.is_empty() && !self.catalogs.contains(&c.catalog_version) {
+            self.catalogs.push(c.catalog_version.clone());
+        }
+        for (k, n) in &c.unsourced_skips {
+            *self.unsourced_skips.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    /// Live rows in all.
+    pub fn rows(&self) -> u64 {
+        self.parts.values().map(|p| p.rows).sum()
+    }
+
+    /// The days that hold rows (`None`: calls without a timestamp), sorted.
+    pub fn days(&self) -> Vec<Option<String>> {
+        let mut days: Vec<Option<String>> = self.parts.values().map(|p| p.day.clone()).collect();
+        days.sort();
+        days.dedup();
+        days
+    }
+}
+
+/// Reads every commit file in order. A gap in the numbers is an error (a
+/// commit file was deleted by hand), as is a file of a newer schema.
+pub fn read_log(store: &Path) -> Result<Vec<Commit>> {
+    let dir = store.join(layout::COMMITS);
+    if !dir.is_dir() {
+        return Err(StoreError::NotAStore {
+            path: store.to_path_buf(),
+        });
+    }
+    let mut numbers = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(StoreError::io(&dir))? {
+        let entry = entry.map_err(StoreError::io(&dir))?;
+        if let Some(n) = entry
+            .file_name()
+            .to_str()
+            .and_then(layout::parse_commit_file)
+        {
+            numbers.push(n);
+        }
+    }
+    numbers.sort_unstable();
+    let mut out = Vec::with_capacity(numbers.len());
+    for (i, n) in numbers.into_iter().enumerate() {
+        let path = layout::commit_file(store, n);
+        if n != i as u64 + 1 {
+            return Err(StoreError::BadCommit {
+                path,
+                message: format!("commit {} is missing before it", i + 1),
+            });
+        }
+        out.push(read_commit(&path)?);
+    }
+    Ok(out)
+}
+
+pub fn read_commit(path: &Path) -> Result<Commit> {
+    let text = std::fs::read_to_string(path).map_err(StoreError::io(path))?;
+    let c: Commit = serde_json::from_str(&text).map_err(|e| StoreError::BadCommit {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if c.schema_version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: c.schema_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(c)
+}
+
+/// The state after every commit.
+pub fn fold(commits: &[Commit]) -> State {
+    let mut s = State::default();
+    for c in commits {
+        s.apply(c);
+    }
+    s
+}
+
+/// Creates `path` with `bytes` only if no file is there: written and synced
+/// under a temporary name, then hard-linked into place. `Ok(false)` when the
+/// name was taken.
+pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let dir = path.parent().expect("a file in a folder");
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
+        f.write_all(bytes).map_err(StoreError::io(&tmp))?;
+        f.sync_all().map_err(StoreError::io(&tmp))?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(dir);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            error: e,
+        }),
+    }
+}
+
+/// Makes a folder's entries durable (best effort: not every filesystem
+/// allows opening a folder).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Tries to claim commit `number` with `commit`; `Ok(false)` if it is taken.
+pub fn claim(store: &Path, commit: &Commit) -> Result<bool> {
+    let bytes = serde_json::to_vec_pretty(commit).expect("a commit serializes");
+    create_exclusive(&layout::commit_file(store, commit.number), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(n: u64, added: &[&str], removed: &[&str]) -> Commit {
+        Commit {
+            schema_version: SCHEMA_VERSION,
+            number: n,
+            ingest: "t".into(),
+            tool_version: "0".into(),
+            catalog_version: "c1".into(),
+            kind: "ingest".into(),
+            sources: vec![],
+            dropped_sources: vec![],
+            added: added
+                .iter()
+                .map(|p| PartEntry {
+                    path: p.to_string(),
+                    day: Some("2026-10-01".into()),
+                    rows: 10,
+                    bytes: 100,
+                    sources: vec![],
+                })
+                .collect(),
+            removed: removed.iter().map(|s| s.to_string()).collect(),
+            unsourced_skips: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn numbers_are_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(layout::COMMITS)).unwrap();
+        assert!(claim(dir.path(), &commit(1, &["a"], &[])).unwrap());
+        // A second claim of the same number fails and leaves the first intact.
+        assert!(!claim(dir.path(), &commit(1, &["b"], &[])).unwrap());
+        assert!(claim(dir.path(), &commit(2, &["b"], &["a"])).unwrap());
+        let log = read_log(dir.path()).unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].added[0].path, "a");
+        let s = fold(&log);
+        assert_eq!(s.head, 2);
+        assert_eq!(s.parts.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(s.rows(), 10);
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join(layout::COMMITS))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2);
+    }
+
+    #[test]
+    fn a_gap_or_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(layout::COMMITS)).unwrap();
+        assert!(claim(dir.path(), &commit(2, &["a"], &[])).unwrap());
+        let e = read_log(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("commit 1 is missing"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(layout::COMMITS)).unwrap();
+        let mut c = commit(1, &[], &[]);
+        c.schema_version = SCHEMA_VERSION + 1;
+        assert!(claim(dir.path(), &c).unwrap());
+        let e = read_log(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("upgrade tokenaudit"), "{e}");
+        let e = read_log(&dir.path().join("nope")).unwrap_err().to_string();
+        assert!(e.contains("not a tokenaudit store"), "{e}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Where things are in a store directory (see the crate docs for the tree).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+/// The Hive partition value of calls without a timestamp: the name Hive,
+/// Spark and DuckDB read as NULL.
+pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// The extension of a part being written: readers that glob `*.parquet`
+/// never see it.
+pub const TEMP_SUFFIX: &str = ".parquet.tmp";
+
+pub const CALLS: &str = "calls";
+pub const COMMITS: &str = "_commits";
+pub const FINDINGS: &str = "_findings";
+pub const INFLIGHT: &str = "_inflight";
+
+/// The partition folder of a day (`None`: no timestamp), relative to the store.
+pub fn day_dir(day: Option<NaiveDate>) -> String {
+    match day {
+        Some(d) => format!("{CALLS}/day={}", d.format("%Y-%m-%d")),
+        None => format!("{CALLS}/day={NO_DAY}"),
+    }
+}
+
+/// Reads a partition folder's name (`day=2026-10-01`) back.
+pub fn parse_day_dir(name: &str) -> Option<Option<NaiveDate>> {
+    let value = name.strip_prefix("day=")?;
+    if value == NO_DAY {
+        return Some(None);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().map(Some)
+}
+
+/// A part's final path, relative to the store. Names do not depend on the
+/// commit number, so an ingest that loses a race for a number keeps its
+/// parts as they are and tries the next one.
+pub fn part_path(day: Option<NaiveDate>, ingest: &str, seq: u32) -> String {
+    format!("{}/part-{ingest}-{seq:05}.parquet", day_dir(day))
+}
+
+/// Where a part is written before its commit.
+pub fn temp_path(store: &Path, part: &str) -> PathBuf {
+    let mut p = store.join(part).into_os_string();
+    p.push(".tmp");
+    PathBuf::from(p)
+}
+
+/// The commit file of a commit number.
+pub fn commit_file(store: &Path, number: u64) -> PathBuf {
+    store.join(COMMITS).join(format!("{number:020}.json"))
+}
+
+/// A commit number from its file name.
+pub fn parse_commit_file(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".json")?;
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// The ledger entry of a night.
+pub fn ledger_file(store: &Path, number: u64) -> PathBuf {
+    store.join(FINDINGS).join(format!("{number:020}.json"))
+}
+
+/// The ingest id hidden in a temporary part's name, if it is one.
+pub fn temp_ingest(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(TEMP_SUFFIX)?.strip_prefix("part-")?;
+    let (ingest, seq) = stem.rsplit_once('-')?;
+    (seq.len() == 5 && seq.bytes().all(|b| b.is_ascii_digit())).then_some(ingest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2026, 10, 1);
+        assert_eq!(
+            part_path(d, "abc", 7),
+            "calls/day=2026-10-01/part-abc-00007.parquet"
+        );
+        assert_eq!(parse_day_dir("day=2026-10-01"), Some(d));
+        assert_eq!(parse_day_dir(&format!("day={NO_DAY}")), Some(None));
+        assert_eq!(parse_day_dir("day=yesterday"), None);
+        assert_eq!(parse_commit_file("00000000000000000042.json"), Some(42));
+        assert_eq!(parse_commit_file("42.json"), None);
+        assert_eq!(parse_commit_file(".tmp-x"), None);
+        assert_eq!(
+            temp_ingest("part-20261001t1-99-00007.parquet.tmp"),
+            Some("20261001t1-99")
+        );
+        assert_eq!(temp_ingest("part-abc-00007.parquet"), None);
+        let t = temp_path(Path::new("/s"), &part_path(d, "abc", 7));
+        assert_eq!(
+            t,
+            Path::new("/s/calls/day=2026-10-01/part-abc-00007.parquet.tmp")
+        );
+    }
+}

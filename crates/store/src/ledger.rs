@@ -1,0 +1,72 @@
+//! The findings ledger: each night's findings, marked new, persisting,
+//! worse or resolved against the night before, kept in the store under
+//! `_findings/` so a nightly job needs no baseline file of its own. An entry
+//! is the ticket records as JSON lines (what `tokenaudit findings --format
+//! jsonl` prints), numbered like commits and created only if absent.
+
+use std::path::Path;
+
+use crate::commit::create_exclusive;
+use crate::error::{Result, StoreError};
+use crate::layout;
+
+/// Entry numbers present, ascending.
+fn numbers(root: &Path) -> Result<Vec<u64>> {
+    let dir = root.join(layout::FINDINGS);
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: dir,
+                error: e,
+            })
+        }
+    };
+    for e in entries {
+        let e = e.map_err(StoreError::io(&dir))?;
+        if let Some(n) = e.file_name().to_str().and_then(layout::parse_commit_file) {
+            out.push(n);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The last entry: its number and text.
+pub fn latest(root: &Path) -> Result<Option<(u64, String)>> {
+    let Some(&n) = numbers(root)?.last() else {
+        return Ok(None);
+    };
+    let path = layout::ledger_file(root, n);
+    let text = std::fs::read_to_string(&path).map_err(StoreError::io(&path))?;
+    Ok(Some((n, text)))
+}
+
+/// Appends an entry; returns its number.
+pub fn append(root: &Path, text: &str) -> Result<u64> {
+    let dir = root.join(layout::FINDINGS);
+    std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
+    let mut n = numbers(root)?.last().copied().unwrap_or(0) + 1;
+    loop {
+        if create_exclusive(&layout::ledger_file(root, n), text.as_bytes())? {
+            return Ok(n);
+        }
+        n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_follow_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(latest(dir.path()).unwrap(), None);
+        assert_eq!(append(dir.path(), "a\n").unwrap(), 1);
+        assert_eq!(append(dir.path(), "b\n").unwrap(), 2);
+        assert_eq!(latest(dir.path()).unwrap(), Some((2, "b\n".to_string())));
+    }
+}

@@ -1,0 +1,196 @@
+//! What an ingest must read: each input compared with what the store last
+//! read of it.
+//!
+//! - not in the store: **new**, read whole;
+//! - same size and modification time: **unchanged**, not opened at all (so
+//!   a nightly run with nothing new costs a `stat` per file);
+//! - same size, other time, same content digest: unchanged (touched);
+//! - larger, a plain JSON-lines file whose first and last
+//!   [`DIGEST_SPAN`] bytes before the old end are as they were, ending in a
+//!   newline there: **grown**, read from where it ended;
+//! - anything else: **changed**, read whole, its earlier rows replaced.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use tokenaudit_ingest::pipeline::Start;
+use tokenaudit_ingest::Source;
+
+use crate::commit::{Action, SourceEntry, State, DIGEST_SPAN};
+use crate::error::{Result, StoreError};
+
+/// A source to read, with what identifies it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    pub path: PathBuf,
+    pub key: String,
+    pub name: String,
+    pub action: Action,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub head: String,
+    pub tail: String,
+    /// Where to start (grown files only).
+    pub start: Option<Start>,
+    /// What the store knew of it.
+    pub previous: Option<SourceEntry>,
+}
+
+/// The inputs of one ingest, sorted into what to read and what to skip.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub read: Vec<Planned>,
+    /// Names of the inputs already in the store as they are.
+    pub unchanged: Vec<String>,
+}
+
+impl Plan {
+    /// Bytes this ingest will read.
+    pub fn bytes(&self) -> u64 {
+        self.read
+            .iter()
+            .map(|p| p.size - p.start.map_or(0, |s| s.offset))
+            .sum()
+    }
+}
+
+/// The absolute path that identifies a source from ingest to ingest.
+pub fn key_of(path: &Path) -> String {
+    let abs = path
+        .canonicalize()
+        .unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(path));
+    abs.to_string_lossy().into_owned()
+}
+
+fn hex(v: u64) -> String {
+    format!("{v:016x}")
+}
+
+/// xxh3-64 of `len` bytes of `file` from `offset`.
+fn digest_range(file: &mut File, offset: u64, len: u64) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut h = Xxh3::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut left = len;
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = file.read(&mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(h.digest())
+}
+
+/// The head and tail digests of the first `size` bytes of a file.
+pub fn ends(file: &mut File, size: u64) -> std::io::Result<(String, String)> {
+    let span = size.min(DIGEST_SPAN);
+    let head = digest_range(file, 0, span)?;
+    let tail = digest_range(file, size - span, span)?;
+    Ok((hex(head), hex(tail)))
+}
+
+/// Whether the byte before `offset` is a newline.
+fn ends_line_at(file: &mut File, offset: u64) -> std::io::Result<bool> {
+    if offset == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::Start(offset - 1))?;
+    let mut b = [0u8; 1];
+    file.read_exact(&mut b)?;
+    Ok(b[0] == b'\n')
+}
+
+/// Whether a source's format reads each line on its own, so the rest of a
+/// grown file can be read alone (Codex needs earlier lines for the model,
+/// Claude Code's repeats can straddle the old end; arrays, documents and CSV
+/// are not lines).
+fn resumable(previous: &SourceEntry) -> bool {
+    previous.encoding == "plain"
+        && !previous.format.contains(' ')
+        && !matches!(previous.format.as_str(), "codex" | "claude-code" | "none")
+}
+
+/// Sorts `sources` against the store's `state`. Only files can be planned:
+/// stdin has no identity to compare with.
+pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
+    let mut out = Plan::default();
+    for source in sources {
+        let path = match source {
+            Source::File(p) => p,
+            Source::Stdin => {
+                return Err(StoreError::Invalid(
+                    "the store reads files, not stdin: save the input to a file first (a store keeps each source's identity to know what is new)".into(),
+                ))
+            }
+        };
+        let meta = std::fs::metadata(path).map_err(StoreError::io(path))?;
+        let size = meta.len();
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        let key = key_of(path);
+        let name = source.display();
+        let previous = state.sources.get(&key).cloned();
+        if let Some(prev) = &previous {
+            if prev.size == size && prev.mtime_ns == mtime_ns {
+                out.unchanged.push(name);
+                continue;
+            }
+        }
+        let mut file = File::open(path).map_err(StoreError::io(path))?;
+        let (head, tail) = ends(&mut file, size).map_err(StoreError::io(path))?;
+        let mut action = Action::New;
+        let mut start = None;
+        if let Some(prev) = &previous {
+            action = Action::Changed;
+            if prev.size == size && prev.head == head && prev.tail == tail {
+                // Touched, not changed: same bytes at both ends and the same
+                // size. (A rewrite that keeps both 64 KiB ends and the size
+                // is not told apart; restated exports change their size.)
+                out.unchanged.push(name);
+                continue;
+            }
+            if size > prev.size && resumable(prev) {
+                let (old_head, old_tail) =
+                    ends(&mut file, prev.size).map_err(StoreError::io(path))?;
+                if old_head == prev.head
+                    && old_tail == prev.tail
+                    && ends_line_at(&mut file, prev.size).map_err(StoreError::io(path))?
+                {
+                    action = Action::Grown;
+                    start = Some(Start {
+                        offset: prev.size,
+                        first_line: prev.next_line,
+                    });
+                }
+            }
+        }
+        out.read.push(Planned {
+            path: path.clone(),
+            key,
+            name,
+            action,
+            size,
+            mtime_ns,
+            head,
+            tail,
+            start,
+            previous,
+        });
+    }
+    Ok(out)
+}
+
+/// xxh3 of a small byte string, as hex (for ids).
+pub fn short_digest(bytes: &[u8]) -> String {
+    hex(xxh3_64(bytes))
+}

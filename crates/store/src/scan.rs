@@ -1,0 +1,261 @@
+//! Reading the store back: the live parts of the days a command asks for,
+//! row group by row group on every core, each row a [`CallRecord`] handed to
+//! a sink exactly as the ingest pipeline hands records read from logs. The
+//! [`IngestSummary`] it returns is the one the original ingests gave (files,
+//! line counts, rejects with their lines), so a report from the store says
+//! what a report from the logs says.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+use tokenaudit_ingest::pipeline::SourceSummary;
+use tokenaudit_ingest::{IngestSummary, Location, RecordSink, RejectReason, RejectSample, Rejects};
+
+use crate::commit::{PartEntry, SourceEntry, State};
+use crate::error::{Result, StoreError};
+use crate::schema::{self, Rows, PROMPT_COLUMNS};
+
+/// What to read.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    /// Only days in this range, inclusive (`None`: every day, and the calls
+    /// without a timestamp).
+    pub days: Option<(NaiveDate, NaiveDate)>,
+    /// Read the prompt text columns too (`--include-prompts`).
+    pub prompts: bool,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+}
+
+impl Query {
+    fn wants(&self, part: &PartEntry) -> bool {
+        let Some((from, to)) = self.days else {
+            return true;
+        };
+        match part
+            .day
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        {
+            Some(d) => from <= d && d <= to,
+            None => false,
+        }
+    }
+}
+
+/// The store's sources in the order reports list them (by name, as a
+/// directory walk sorts paths), each with its index.
+pub fn ordered_sources(state: &State) -> Vec<&SourceEntry> {
+    let mut v: Vec<&SourceEntry> = state.sources.values().filter(|s| !s.pruned).collect();
+    v.sort_by(|a, b| {
+        std::path::Path::new(&a.name)
+            .cmp(std::path::Path::new(&b.name))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    v
+}
+
+/// The summary the ingests of these sources gave.
+pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
+    let mut rejects = Rejects::default();
+    let mut out = Vec::with_capacity(sources.len());
+    for (i, s) in sources.iter().enumerate() {
+        for (code, n) in &s.rejects.counts {
+            if let Some(reason) = RejectReason::from_code(code) {
+                rejects.add_count(i, reason, *n);
+            }
+        }
+        for (line, code, detail) in &s.rejects.samples {
+            if let Some(reason) = RejectReason::from_code(code) {
+                rejects.add_sample(
+                    i,
+                    RejectSample {
+                        file: s.name.clone(),
+                        line: *line,
+                        reason,
+                        detail: detail.clone(),
+                    },
+                );
+            }
+        }
+        out.push(SourceSummary {
+            name: s.name.clone(),
+            encoding: s.encoding.clone(),
+            format: s.format.clone(),
+            lines: s.lines,
+            records: s.records,
+            rejected: s.rejected,
+            skipped: s.skipped,
+            next_line: 0,
+        });
+    }
+    for (code, n) in &state.unsourced_skips {
+        if let Some(reason) = RejectReason::from_code(code) {
+            rejects.skip(reason, *n);
+        }
+    }
+    IngestSummary {
+        lines: out.iter().map(|s| s.lines).sum(),
+        records: out.iter().map(|s| s.records).sum(),
+        sources: out,
+        rejects,
+        ..Default::default()
+    }
+}
+
+/// One unit of reading: a row group of a part.
+struct Unit<'p> {
+    part: &'p PartEntry,
+    row_group: usize,
+}
+
+/// Reads the rows `query` selects into sinks made by `make_sink` (one per
+/// worker). Rows of days the query leaves out are counted in the summary's
+/// `outside_window`, as the audit of the logs counts calls outside its
+/// window, but not read.
+pub fn scan<S, F>(
+    root: &std::path::Path,
+    state: &State,
+    query: &Query,
+    make_sink: F,
+) -> Result<(Vec<S>, IngestSummary)>
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
+    let sources = ordered_sources(state);
+    let index: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let mut summary = summary(state, &sources);
+    let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
+        state.parts.values().partition(|p| query.wants(p));
+    summary.outside_window = left.iter().map(|p| p.rows).sum();
+
+    // Plan the units: each wanted part's row groups (from its footer).
+    let mut units = Vec::new();
+    for part in &wanted {
+        let path = root.join(&part.path);
+        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
+        for row_group in 0..builder.metadata().num_row_groups() {
+            units.push(Unit { part, row_group });
+        }
+    }
+    let threads = if query.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        query.threads
+    };
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<StoreError>> = Mutex::new(None);
+    let sinks: Vec<S> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(units.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut sink = make_sink();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(unit) = units.get(i) else { break };
+                        if let Err(e) = read_unit(root, unit, query, &index, &mut sink) {
+                            failure
+                                .lock()
+                                .expect("no panic holding it")
+                                .get_or_insert(e);
+                            next.store(units.len(), Ordering::Relaxed);
+                        }
+                    }
+                    sink
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reader thread does not panic"))
+            .collect()
+    });
+    if let Some(e) = failure.into_inner().expect("no panic holding it") {
+        return Err(e);
+    }
+    Ok((sinks, summary))
+}
+
+fn read_unit<S: RecordSink>(
+    root: &std::path::Path,
+    unit: &Unit<'_>,
+    query: &Query,
+    index: &HashMap<&str, usize>,
+    sink: &mut S,
+) -> Result<()> {
+    let path = root.join(&unit.part.path);
+    let file = File::open(&path).map_err(StoreError::io(&path))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
+    // Every column but the ones this read does not use: the stored cost
+    // and resolution (the audit prices again, so `--prices` applies) and,
+    // unless asked for, the prompt text.
+    let schema = builder.parquet_schema();
+    let wanted: Vec<usize> = schema::schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            let n = f.name().as_str();
+            n != schema::col::COST
+                && n != schema::col::MODEL_ID
+                && (query.prompts || !PROMPT_COLUMNS.contains(&n))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(schema, wanted);
+    let reader = builder
+        .with_projection(mask)
+        .with_row_groups(vec![unit.row_group])
+        .with_batch_size(8192)
+        .build()
+        .map_err(StoreError::parquet(&path))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| StoreError::Parquet {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let rows = Rows::new(&batch);
+        // Rows of a source come in runs: compare with the last key before
+        // hashing it.
+        let mut last: (&str, usize) = ("", usize::MAX);
+        for i in 0..rows.len() {
+            let key = rows.source(i);
+            let source = if key == last.0 {
+                last.1
+            } else {
+                let s = index.get(key).copied().unwrap_or(usize::MAX);
+                last = (key, s);
+                s
+            };
+            if source == usize::MAX {
+                return Err(StoreError::Invalid(format!(
+                    "{}: a row names source {key:?}, which no commit lists; run `tokenaudit store check`",
+                    path.display()
+                )));
+            }
+            let record = rows.record(i);
+            sink.record(
+                &record,
+                Location {
+                    source,
+                    line: rows.line(i),
+                },
+            );
+        }
+    }
+    Ok(())
+}

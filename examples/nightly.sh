@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The nightly job: ingest what is new into the store, audit the month to
+# date, review last month on the 1st, and turn what changed in the findings
+# into GitHub issues. Run it from cron once a night, e.g.
+#
+#   LOGS=/exports/llm STORE=/data/tokenaudit REPORTS=/srv/reports examples/nightly.sh
+#
+# Settings (environment):
+#   LOGS        the exported call logs (file, directory or glob)       required
+#   STORE       the store folder (created on the first night)          required
+#   REPORTS     where reports go                          default: reports
+#   TODAY       the night's date, YYYY-MM-DD (UTC)        default: today
+#   CONFIG      a tokenaudit.toml (budgets, mapping, rule options)  optional
+#   TOKENAUDIT  the binary                                default: tokenaudit
+#   GH_REPO     owner/name: file the new findings as issues with `gh`; else
+#               they are only written to $REPORTS/tickets-$TODAY.jsonl
+set -euo pipefail
+: "${LOGS:?set LOGS to the exported logs}" "${STORE:?set STORE to the store folder}"
+REPORTS=${REPORTS:-reports}
+TODAY=${TODAY:-$(date -u +%F)}
+TA=${TOKENAUDIT:-tokenaudit}
+config=()
+[ -n "${CONFIG:-}" ] && config=(--config "$CONFIG")
+
+# 1. Only what is new: files already ingested as they are are not even opened.
+"$TA" ingest "$LOGS" --store "$STORE" "${config[@]}" --quiet
+
+# 2. The month to date (the day before today is the last whole day).
+yesterday=$(date -u -d "$TODAY -1 day" +%F)
+month=${yesterday:0:7}
+"$TA" audit --store "$STORE" "${config[@]}" --since "$month-01" --until "$yesterday" \
+    --out "$REPORTS/$month" --quiet
+
+# 3. On the 1st: the review of the month that just ended, against the one before.
+if [ "${TODAY:8:2}" = 01 ]; then
+    "$TA" review --month "$month" --store "$STORE" "${config[@]}" \
+        --out "$REPORTS/review-$month" --quiet
+fi
+
+# 4. Findings over the last 30 days, marked against last night's (the store
+#    keeps the ledger): only what is new, worse or resolved becomes a ticket.
+since=$(date -u -d "$TODAY -30 days" +%F)
+tickets="$REPORTS/tickets-$TODAY.jsonl"
+"$TA" findings --store "$STORE" "${config[@]}" --since "$since" --until "$yesterday" \
+    --changed-only --format github --out "$tickets" --force --quiet
+if [ -n "${GH_REPO:-}" ] && [ -s "$tickets" ]; then
+    # One issue per new or worse finding; resolved ones are listed for closing.
+    python3 - "$tickets" "$GH_REPO" <<'PY'
+import json, subprocess, sys
+path, repo = sys.argv[1], sys.argv[2]
+for line in open(path):
+    t = json.loads(line)
+    if "resolved" in t.get("labels", []):
+        print(f"resolved: {t['title']} ({t['fingerprint']}): close its issue")
+        continue
+    cmd = ["gh", "issue", "create", "--repo", repo, "--title", t["title"], "--body", t["body"]]
+    for label in t.get("labels", []):
+        cmd += ["--label", label]
+    subprocess.run(cmd, check=True)
+PY
+fi
+echo "nightly $TODAY: reports in $REPORTS, tickets in $tickets"

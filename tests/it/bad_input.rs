@@ -1,0 +1,973 @@
+//! Broken and hostile input, kind by kind: none crashes or hangs the audit,
+//! every bad line is counted with its reason, file and line, and every good
+//! line planted beside the bad ones is kept.
+//!
+//! Most kinds are one row of [`CASES`]: a function writes the input into a
+//! temp dir and says what the audit must make of it; the test runs the real
+//! binary on each (with a timeout, so a hang fails) and lists every case
+//! that went wrong. Kinds that need a thread feeding the input, or that
+//! check more than the counts, are tests of their own below the table.
+//!
+//! Every good call is `GOOD` (gpt-4o, 1,000 input and 100 output tokens:
+//! $0.0035), so the kept calls must cost exactly `records` × $0.0035.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, UInt32Array, UInt64Array,
+};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::inputs::{
+    assert_files_add_up, decodable_prefix, files, good, good_cost, numbered_good, samples, stderr,
+    write_parquet, GOOD,
+};
+use crate::util::{missing_tool, row, usd, Env};
+
+/// Longer than any case takes on a loaded machine with a debug build.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the audit must make of one case's input.
+struct Want {
+    /// Inputs and flags (`--out out --quiet` are added).
+    args: Vec<String>,
+    /// Bytes fed to stdin, when an input is `-`.
+    stdin: Option<Vec<u8>>,
+    /// Good calls kept, each `GOOD`.
+    records: u64,
+    /// Every reject, in report order: (file, line, reason). Line 0 is a
+    /// whole file.
+    rejects: Vec<(String, u64, String)>,
+}
+
+impl Want {
+    fn new(args: &[&str], records: u64, rejects: &[(&str, u64, &str)]) -> Want {
+        Want {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            stdin: None,
+            records,
+            rejects: rejects
+                .iter()
+                .map(|(f, l, r)| (f.to_string(), *l, r.to_string()))
+                .collect(),
+        }
+    }
+
+    fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Want {
+        self.stdin = Some(bytes.into());
+        self
+    }
+}
+
+/// Runs one case; `Err` says what differs.
+fn check(case: fn(&Env) -> Want) -> Result<(), String> {
+    let env = Env::new();
+    let want = case(&env);
+    let mut cmd = env.cmd();
+    cmd.arg("audit")
+        .args(&want.args)
+        .args(["--out", "out", "--quiet"])
+        .timeout(TIMEOUT);
+    if let Some(bytes) = want.stdin {
+        cmd.write_stdin(bytes);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("did not finish within {TIMEOUT:?}: {e}"))?;
+    if out.status.code() != Some(0) {
+        return Err(format!("exit {:?}: {}", out.status.code(), stderr(&out)));
+    }
+    let r = env.report();
+    let input = &r["audit"]["input"];
+    let mut by_reason = serde_json::Map::new();
+    for (_, _, reason) in &want.rejects {
+        let n = by_reason.get(reason).and_then(Value::as_u64).unwrap_or(0);
+        by_reason.insert(reason.clone(), (n + 1).into());
+    }
+    let got = (
+        input["records"].as_u64(),
+        samples(&r),
+        &input["rejected_by_reason"],
+        usd(&r["audit"]["totals"]["cost"]),
+    );
+    let wanted = (
+        Some(want.records),
+        want.rejects,
+        &Value::Object(by_reason),
+        good_cost(want.records),
+    );
+    if got != wanted {
+        return Err(format!(
+            "(records, rejects, by reason, cost)\n  got  {got:?}\n  want {wanted:?}"
+        ));
+    }
+    assert_files_add_up(&r);
+    Ok(())
+}
+
+/// Lines, each ended by a newline.
+fn lines(parts: &[&str]) -> String {
+    parts.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `GOOD` with its prompt token count written as `value`.
+fn prompt_tokens(value: &str) -> String {
+    GOOD.replace(
+        "\"prompt_tokens\":1000",
+        &format!("\"prompt_tokens\":{value}"),
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 1).unwrap()
+}
+
+const BOM: &str = "\u{feff}";
+
+/// A compressed file cut in half: the lines its decoder yields before the
+/// cut are kept, a line cut in two is malformed, and the cut is reported
+/// at the line after the last whole one.
+fn truncated(env: &Env, name: &str, whole: &[u8], decoded: fn(&[u8]) -> Vec<u8>) -> Want {
+    let cut = &whole[..whole.len() / 2];
+    env.write(name, cut);
+    let prefix = decoded(cut);
+    let complete = prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(complete > 100, "{name}: the cut should fall mid-stream");
+    let mut rejects = vec![(name, complete + 1, "truncated_file")];
+    if prefix.last() != Some(&b'\n') {
+        rejects.push((name, complete + 1, "malformed_json"));
+    }
+    Want::new(&[name], complete, &rejects)
+}
+
+/// A Parquet file of `model` and `feature` columns plus `columns`.
+fn parquet(env: &Env, name: &str, rows: usize, columns: Vec<(&'static str, ArrayRef)>) {
+    let mut all: Vec<(&str, ArrayRef)> = vec![
+        ("model", Arc::new(StringArray::from(vec!["gpt-4o"; rows]))),
+        ("feature", Arc::new(StringArray::from(vec!["f"; rows]))),
+    ];
+    all.extend(columns);
+    write_parquet(&env.path(name), all);
+}
+
+/// A column of any type the cases use.
+fn col<T: Column>(name: &'static str, values: &[T]) -> (&'static str, ArrayRef) {
+    (name, T::array(values))
+}
+
+trait Column: Sized {
+    fn array(values: &[Self]) -> ArrayRef;
+}
+
+macro_rules! column {
+    ($($t:ty => $a:ty),* $(,)?) => {$(
+        impl Column for $t {
+            fn array(values: &[Self]) -> ArrayRef {
+                Arc::new(<$a>::from(values.to_vec()))
+            }
+        }
+    )*};
+}
+
+column!(
+    u64 => UInt64Array,
+    i64 => Int64Array,
+    u32 => UInt32Array,
+    f64 => Float64Array,
+    bool => BooleanArray,
+    &str => StringArray,
+);
+
+/// Runs `mkfifo`, which the standard library has no call for.
+fn mkfifo(path: &Path) {
+    let out = StdCommand::new("mkfifo")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| missing_tool("mkfifo", e, "apt-get install coreutils"));
+    assert!(out.status.success(), "mkfifo: {}", stderr(&out));
+}
+
+fn symlink(target: &str, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+type Case = (&'static str, fn(&Env) -> Want);
+
+const CASES: &[Case] = &[
+    ("truncated gzip", |env| {
+        let whole = gzip(numbered_good(4000).as_bytes());
+        truncated(env, "a.jsonl.gz", &whole, |cut| {
+            decodable_prefix(flate2::read::MultiGzDecoder::new(cut))
+        })
+    }),
+    ("truncated zstd", |env| {
+        let whole = zstd(numbered_good(4000).as_bytes());
+        truncated(env, "a.jsonl.zst", &whole, |cut| {
+            decodable_prefix(zstd::stream::read::Decoder::new(cut).unwrap())
+        })
+    }),
+    ("gzip with garbage after its last member", |env| {
+        let mut bytes = gzip(good(2).as_bytes());
+        bytes.extend_from_slice(b"\x1f\x8bgarbage");
+        env.write("a.jsonl.gz", bytes);
+        Want::new(&["a.jsonl.gz"], 2, &[("a.jsonl.gz", 3, "truncated_file")])
+    }),
+    ("zstd with garbage after its frame", |env| {
+        let mut bytes = zstd(good(2).as_bytes());
+        bytes.extend_from_slice(b"garbage!");
+        env.write("a.jsonl.zst", bytes);
+        Want::new(&["a.jsonl.zst"], 2, &[("a.jsonl.zst", 3, "truncated_file")])
+    }),
+    ("concatenated gzip members", |env| {
+        let mut bytes = gzip(good(1).as_bytes());
+        bytes.extend(gzip(good(2).as_bytes()));
+        env.write("a.jsonl.gz", bytes);
+        Want::new(&["a.jsonl.gz"], 3, &[])
+    }),
+    (
+        "compressed, named as plain text, and the other way round",
+        |env| {
+            env.write("gzip.jsonl", gzip(good(2).as_bytes()));
+            env.write("plain.jsonl.gz", good(1));
+            Want::new(&["gzip.jsonl", "plain.jsonl.gz"], 3, &[])
+        },
+    ),
+    ("truncated Parquet", |env| {
+        parquet(
+            env,
+            "whole.parquet",
+            3,
+            vec![
+                col("prompt_tokens", &[1000u64; 3]),
+                col("completion_tokens", &[100u64; 3]),
+            ],
+        );
+        let bytes = std::fs::read(env.path("whole.parquet")).unwrap();
+        env.write("cut.parquet", &bytes[..bytes.len() / 2]);
+        Want::new(
+            &["cut.parquet", "whole.parquet"],
+            3,
+            &[("cut.parquet", 0, "unreadable_file")],
+        )
+    }),
+    ("Parquet magic bytes with no Parquet behind them", |env| {
+        env.write("fake.parquet", b"PAR1 this is not parquet at all");
+        env.write("good.jsonl", good(1));
+        Want::new(
+            &["fake.parquet", "good.jsonl"],
+            1,
+            &[("fake.parquet", 0, "unreadable_file")],
+        )
+    }),
+    (
+        "Parquet float token counts: fractional, NaN, infinite, negative, huge",
+        |env| {
+            let prompt = [1000.0, 1.5, f64::NAN, f64::INFINITY, -3.0, 1e12, 1000.0];
+            parquet(
+                env,
+                "floats.parquet",
+                prompt.len(),
+                vec![
+                    col("prompt_tokens", &prompt),
+                    col("completion_tokens", &[100i64; 7]),
+                ],
+            );
+            let f = "floats.parquet";
+            Want::new(
+                &[f],
+                2,
+                &[
+                    (f, 2, "wrong_type"),
+                    (f, 3, "wrong_type"),
+                    (f, 4, "wrong_type"),
+                    (f, 5, "negative_tokens"),
+                    (f, 6, "absurd_tokens"),
+                ],
+            )
+        },
+    ),
+    ("Parquet token counts as text and as booleans", |env| {
+        parquet(
+            env,
+            "text.parquet",
+            3,
+            vec![
+                col("prompt_tokens", &["1000", "many", " 1000 "]),
+                col("completion_tokens", &["100", "100", "100"]),
+            ],
+        );
+        parquet(
+            env,
+            "bool.parquet",
+            2,
+            vec![
+                col("prompt_tokens", &[1000u32, 1000]),
+                col("completion_tokens", &[true, false]),
+            ],
+        );
+        Want::new(
+            &["text.parquet", "bool.parquet"],
+            2,
+            &[
+                ("text.parquet", 2, "wrong_type"),
+                ("bool.parquet", 1, "wrong_type"),
+                ("bool.parquet", 2, "wrong_type"),
+            ],
+        )
+    }),
+    (
+        "duplicate keys: the first one wins (the gateway reader's rule)",
+        |env| {
+            let text = lines(&[
+                r#"{"model":"gpt-4o","feature":"f","model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+                r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":1000,"completion_tokens":100},"usage":{"prompt_tokens":7,"completion_tokens":1}}"#,
+                r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens":7}}"#,
+            ]);
+            env.write("a.jsonl", &text);
+            // One invalid byte elsewhere sends the chunk down the bytes path:
+            // the same rule there.
+            let mut bytes = b"\xff\n".to_vec();
+            bytes.extend_from_slice(text.as_bytes());
+            env.write("b.jsonl", bytes);
+            Want::new(
+                &["a.jsonl", "b.jsonl"],
+                6,
+                &[("b.jsonl", 1, "malformed_json")],
+            )
+        },
+    ),
+    (
+        "100,000 levels of nesting in a field no reader uses",
+        |env| {
+            let deep = format!(
+                r#"{{"model":"gpt-4o","feature":"f","x":{}{},"usage":{{"prompt_tokens":1000,"completion_tokens":100}}}}"#,
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            );
+            env.write("a.jsonl", lines(&[GOOD, &deep, GOOD]));
+            // Valid JSON: serde_json steps over an unused value without
+            // recursing (its 128-level limit is for values it builds).
+            Want::new(&["a.jsonl"], 3, &[])
+        },
+    ),
+    ("100 levels of nesting", |env| {
+        let nested = format!(
+            r#"{{"model":"gpt-4o","feature":"f","x":{}1{},"usage":{{"prompt_tokens":1000,"completion_tokens":100}}}}"#,
+            "[{\"a\":".repeat(50),
+            "}]".repeat(50)
+        );
+        env.write("a.jsonl", lines(&[GOOD, &nested, GOOD]));
+        Want::new(&["a.jsonl"], 3, &[])
+    }),
+    ("deep unclosed brackets as whole lines", |env| {
+        let open = "{\"a\":[".repeat(100_000);
+        let close = "]}".repeat(100_000);
+        env.write("a.jsonl", lines(&[GOOD, &open, &close, GOOD]));
+        Want::new(
+            &["a.jsonl"],
+            2,
+            &[
+                ("a.jsonl", 2, "malformed_json"),
+                ("a.jsonl", 3, "malformed_json"),
+            ],
+        )
+    }),
+    ("NaN, Infinity and 1e400 as JSON numbers", |env| {
+        let text = lines(&[
+            GOOD,
+            &prompt_tokens("NaN"),
+            &prompt_tokens("Infinity"),
+            &prompt_tokens("-Infinity"),
+            &prompt_tokens("1e400"),
+            GOOD,
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            2,
+            &[
+                ("a.jsonl", 2, "malformed_json"),
+                ("a.jsonl", 3, "malformed_json"),
+                ("a.jsonl", 4, "malformed_json"),
+                ("a.jsonl", 5, "malformed_json"),
+            ],
+        )
+    }),
+    ("NaN, Infinity and 1e400 as strings", |env| {
+        let text = lines(&[
+            &prompt_tokens("\"NaN\""),
+            &prompt_tokens("\"Infinity\""),
+            &prompt_tokens("\"1e400\""),
+            &prompt_tokens("\"1000\""),
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            1,
+            &[
+                ("a.jsonl", 1, "wrong_type"),
+                ("a.jsonl", 2, "wrong_type"),
+                ("a.jsonl", 3, "wrong_type"),
+            ],
+        )
+    }),
+    ("negative token counts", |env| {
+        let text = lines(&[
+            &prompt_tokens("-3"),
+            &prompt_tokens("\"-3\""),
+            &prompt_tokens("-3.0"),
+            GOOD,
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            1,
+            &[
+                ("a.jsonl", 1, "negative_tokens"),
+                ("a.jsonl", 2, "negative_tokens"),
+                ("a.jsonl", 3, "negative_tokens"),
+            ],
+        )
+    }),
+    ("token counts that overflow u64", |env| {
+        let text = lines(&[
+            &prompt_tokens("18446744073709551615"),
+            &prompt_tokens("18446744073709551616"),
+            &prompt_tokens("99999999999999999999999999999"),
+            &prompt_tokens("\"18446744073709551616\""),
+            GOOD,
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            1,
+            &[
+                ("a.jsonl", 1, "absurd_tokens"),
+                ("a.jsonl", 2, "absurd_tokens"),
+                ("a.jsonl", 3, "absurd_tokens"),
+                ("a.jsonl", 4, "absurd_tokens"),
+            ],
+        )
+    }),
+    (
+        "fractional token counts (an integral float is a count)",
+        |env| {
+            let text = lines(&[
+                &prompt_tokens("1.5"),
+                &prompt_tokens("1000.0"),
+                &prompt_tokens("1e3"),
+            ]);
+            env.write("a.jsonl", text);
+            Want::new(&["a.jsonl"], 2, &[("a.jsonl", 1, "wrong_type")])
+        },
+    ),
+    ("token counts of the wrong type", |env| {
+        let text = lines(&[
+            &prompt_tokens("true"),
+            &prompt_tokens("[1000]"),
+            &prompt_tokens("{\"n\":1000}"),
+            &prompt_tokens("\"many\""),
+            GOOD,
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            1,
+            &[
+                ("a.jsonl", 1, "wrong_type"),
+                ("a.jsonl", 2, "wrong_type"),
+                ("a.jsonl", 3, "wrong_type"),
+                ("a.jsonl", 4, "wrong_type"),
+            ],
+        )
+    }),
+    ("timestamps out of range", |env| {
+        let at = |t: &str| GOOD.replacen('{', &format!("{{\"timestamp\":{t},"), 1);
+        let text = lines(&[
+            &at("\"99999-01-01T00:00:00Z\""),
+            &at("1e30"),
+            &at("\"2026-02-30T00:00:00Z\""),
+            &at("\"2026-10-01T00:00:00Z\""),
+        ]);
+        env.write("a.jsonl", text);
+        Want::new(
+            &["a.jsonl"],
+            1,
+            &[
+                ("a.jsonl", 1, "bad_timestamp"),
+                ("a.jsonl", 2, "bad_timestamp"),
+                ("a.jsonl", 3, "bad_timestamp"),
+            ],
+        )
+    }),
+    ("JSON values that are not objects", |env| {
+        let text = lines(&[GOOD, "\"text\"", "42", "null", "true", "[1, 2]", GOOD]);
+        env.write("a.jsonl", text);
+        let a = "a.jsonl";
+        Want::new(
+            &[a],
+            2,
+            &[
+                (a, 2, "not_an_object"),
+                (a, 3, "not_an_object"),
+                (a, 4, "not_an_object"),
+                (a, 5, "not_an_object"),
+                (a, 6, "not_an_object"),
+            ],
+        )
+    }),
+    ("an object pretty-printed inside JSON lines", |env| {
+        let text = lines(&[GOOD, "{", "  \"model\": \"gpt-4o\"", "}", GOOD]);
+        env.write("a.jsonl", text);
+        let a = "a.jsonl";
+        Want::new(
+            &[a],
+            2,
+            &[
+                (a, 2, "malformed_json"),
+                (a, 3, "malformed_json"),
+                (a, 4, "malformed_json"),
+            ],
+        )
+    }),
+    ("a last line cut in the middle", |env| {
+        env.write(
+            "a.jsonl",
+            format!("{}{}", good(2), r#"{"model":"gpt-4o","usage":{"prompt_tok"#),
+        );
+        Want::new(&["a.jsonl"], 2, &[("a.jsonl", 3, "malformed_json")])
+    }),
+    ("a byte-order mark, plain", |env| {
+        env.write("a.jsonl", format!("{BOM}{}", good(2)));
+        Want::new(&["a.jsonl"], 2, &[])
+    }),
+    ("a byte-order mark, gzip", |env| {
+        env.write("a.jsonl.gz", gzip(format!("{BOM}{}", good(2)).as_bytes()));
+        Want::new(&["a.jsonl.gz"], 2, &[])
+    }),
+    ("a byte-order mark, zstd", |env| {
+        env.write("a.jsonl.zst", zstd(format!("{BOM}{}", good(2)).as_bytes()));
+        Want::new(&["a.jsonl.zst"], 2, &[])
+    }),
+    ("a byte-order mark, JSON array", |env| {
+        env.write("a.json", format!("{BOM}[{GOOD},\n{GOOD},\n{{\"oops\"}}]"));
+        Want::new(&["a.json"], 2, &[("a.json", 3, "malformed_json")])
+    }),
+    ("a byte-order mark, CSV", |env| {
+        env.write(
+            "a.csv",
+            format!("{BOM}model,feature,prompt_tokens,completion_tokens\ngpt-4o,f,1000,100\ngpt-4o,f,x,100\n"),
+        );
+        Want::new(&["a.csv"], 1, &[("a.csv", 3, "wrong_type")])
+    }),
+    ("a byte-order mark on stdin", |_| {
+        Want::new(&["-"], 2, &[]).stdin(format!("{BOM}{}", good(2)))
+    }),
+    ("a byte-order mark that is not at the start", |env| {
+        env.write("a.jsonl", format!("{GOOD}\n{BOM}{GOOD}\n{GOOD}\n"));
+        Want::new(&["a.jsonl"], 2, &[("a.jsonl", 2, "malformed_json")])
+    }),
+    (
+        "UTF-16 text, little- and big-endian, with its byte-order mark",
+        |env| {
+            let utf16 = |text: &str, big_endian: bool| {
+                let mut bytes = Vec::new();
+                for u in format!("{BOM}{text}").encode_utf16() {
+                    bytes.extend(if big_endian {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    });
+                }
+                bytes
+            };
+            env.write("le.jsonl", utf16(&lines(&[GOOD, "not json", GOOD]), false));
+            env.write("be.jsonl", utf16(&good(1), true));
+            Want::new(
+                &["le.jsonl", "be.jsonl"],
+                3,
+                &[("le.jsonl", 2, "malformed_json")],
+            )
+        },
+    ),
+    ("Latin-1 bytes in a label", |env| {
+        let mut bytes = good(1).into_bytes();
+        bytes.extend_from_slice(b"{\"model\":\"gpt-4o\",\"feature\":\"caf\xe9\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100}}\n");
+        bytes.extend(good(2).into_bytes());
+        env.write("a.jsonl", bytes);
+        Want::new(&["a.jsonl"], 3, &[("a.jsonl", 2, "malformed_json")])
+    }),
+    ("binary garbage", |env| {
+        let mut bytes = good(1).into_bytes();
+        // Every byte value but the newline, on one line.
+        bytes.extend((0u8..=255).filter(|&b| b != b'\n'));
+        bytes.push(b'\n');
+        bytes.extend(good(1).into_bytes());
+        env.write("a.jsonl", bytes);
+        Want::new(&["a.jsonl"], 2, &[("a.jsonl", 2, "malformed_json")])
+    }),
+    ("CRLF line ends", |env| {
+        env.write("a.jsonl", format!("{GOOD}\r\nnot json\r\n\r\n{GOOD}\r\n"));
+        Want::new(&["a.jsonl"], 2, &[("a.jsonl", 2, "malformed_json")])
+    }),
+    (
+        "CR-only line ends (classic Mac): one line that is not JSON",
+        |env| {
+            env.write("a.jsonl", format!("{GOOD}\n{GOOD}\r{GOOD}\r\n{GOOD}\n"));
+            Want::new(&["a.jsonl"], 2, &[("a.jsonl", 2, "malformed_json")])
+        },
+    ),
+    (
+        "NUL bytes: a line of them, one inside a string, a zeroed tail",
+        |env| {
+            let mut bytes = lines(&[GOOD, "\0\0\0"]).into_bytes();
+            bytes.extend_from_slice(b"{\"model\":\"gpt-4o\0\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n");
+            bytes.extend(good(1).into_bytes());
+            bytes.extend(vec![0u8; 4096]);
+            env.write("a.jsonl", bytes);
+            let a = "a.jsonl";
+            Want::new(
+                &[a],
+                2,
+                &[
+                    (a, 2, "malformed_json"),
+                    (a, 3, "malformed_json"),
+                    (a, 5, "malformed_json"),
+                ],
+            )
+        },
+    ),
+    ("a raw control character inside a string", |env| {
+        let text = lines(&[GOOD, &GOOD.replace("\"f\"", "\"a\u{1f}b\""), GOOD]);
+        env.write("a.jsonl", text);
+        Want::new(&["a.jsonl"], 2, &[("a.jsonl", 2, "malformed_json")])
+    }),
+    ("a 1 MB label", |env| {
+        let big = GOOD.replace("\"f\"", &format!("\"{}\"", "x".repeat(1 << 20)));
+        env.write("a.jsonl", lines(&[GOOD, &big, GOOD]));
+        Want::new(&["a.jsonl"], 3, &[])
+    }),
+    ("an object with 100,000 keys", |env| {
+        let keys: String = (0..100_000).map(|i| format!("\"k{i}\":{i},")).collect();
+        let wide = GOOD.replacen('{', &format!("{{{keys}"), 1);
+        env.write("a.jsonl", lines(&[GOOD, &wide, GOOD]));
+        Want::new(&["a.jsonl"], 3, &[])
+    }),
+    ("a JSON array cut off", |env| {
+        env.write(
+            "a.json",
+            format!("[{GOOD},\n{GOOD},\n{{\"model\":\"gpt-4o\",\"usa"),
+        );
+        Want::new(&["a.json"], 2, &[("a.json", 3, "malformed_json")])
+    }),
+    ("a JSON array with a broken element", |env| {
+        env.write("a.json", format!("[{GOOD}, {{\"model\": tru}}, 7, {GOOD}]"));
+        Want::new(
+            &["a.json"],
+            2,
+            &[
+                ("a.json", 2, "malformed_json"),
+                ("a.json", 3, "not_an_object"),
+            ],
+        )
+    }),
+    ("CSV with ragged rows and invalid UTF-8", |env| {
+        let mut bytes = b"model,feature,prompt_tokens,completion_tokens\n".to_vec();
+        bytes.extend_from_slice(b"gpt-4o,f,1000,100\n");
+        bytes.extend_from_slice(b"gpt-4o,caf\xe9,1000,100\n");
+        bytes.extend_from_slice(b"gpt-4o,f,1000,100,extra,cells\n");
+        bytes.extend_from_slice(b"gpt-4o,f\n");
+        env.write("a.csv", bytes);
+        Want::new(
+            &["a.csv"],
+            2,
+            &[
+                ("a.csv", 3, "malformed_json"),
+                ("a.csv", 5, "missing_usage"),
+            ],
+        )
+    }),
+    ("empty and blank files", |env| {
+        env.write("empty.jsonl", "");
+        env.write("blank.jsonl", "\n \r\n\t\n");
+        env.write("good.jsonl", good(1));
+        Want::new(&["empty.jsonl", "blank.jsonl", "good.jsonl"], 1, &[])
+    }),
+    ("empty stdin", |_| {
+        Want::new(&["-"], 0, &[]).stdin(Vec::new())
+    }),
+    ("a symbolic link in a loop, named", |env| {
+        symlink("loop.jsonl", &env.path("loop.jsonl"));
+        env.write("good.jsonl", good(1));
+        Want::new(
+            &["loop.jsonl", "good.jsonl"],
+            1,
+            &[("loop.jsonl", 0, "unreadable_file")],
+        )
+    }),
+    (
+        "symbolic links in a walked folder: loops, dangling, to a file",
+        |env| {
+            env.write("logs/a.jsonl", good(1));
+            env.write("elsewhere.jsonl", good(2));
+            symlink(".", &env.path("logs/self"));
+            symlink("..", &env.path("logs/up"));
+            symlink("loop.jsonl", &env.path("logs/loop.jsonl"));
+            symlink("nowhere.jsonl", &env.path("logs/gone.jsonl"));
+            symlink("../elsewhere.jsonl", &env.path("logs/link.jsonl"));
+            Want::new(
+                &["logs"],
+                3,
+                &[
+                    ("logs/gone.jsonl", 0, "unreadable_file"),
+                    ("logs/loop.jsonl", 0, "unreadable_file"),
+                ],
+            )
+        },
+    ),
+    ("a FIFO and a socket in a walked folder", |env| {
+        env.write("logs/a.jsonl", good(1));
+        mkfifo(&env.path("logs/fifo.jsonl"));
+        let socket = std::os::unix::net::UnixListener::bind(env.path("logs/socket.jsonl"));
+        std::mem::forget(socket.unwrap());
+        Want::new(&["logs"], 1, &[])
+    }),
+    ("a folder named like a log file", |env| {
+        env.write("logs/x.jsonl/y.jsonl", good(2));
+        Want::new(&["logs"], 2, &[])
+    }),
+];
+
+#[test]
+fn every_kind_of_bad_input_is_counted_and_every_good_line_kept() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|(kind, case)| check(*case).err().map(|e| format!("{kind}: {e}")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} kinds failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+// Kinds with a test of their own.
+
+/// Runs the audit on `-` with `feed` writing stdin from a thread; fails
+/// after `limit` rather than hang.
+fn audit_stdin(env: &Env, limit: Duration, feed: impl FnOnce(&mut dyn Write) + Send + 'static) {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.dir.path())
+        .args(["audit", "-", "--out", "out", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || feed(&mut stdin));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the audit did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    writer.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{status}: {err}");
+}
+
+/// A 1 GiB line between good ones, streamed through stdin (never held in
+/// memory here): rejected as over the 64 MiB line limit, in bounded memory
+/// (the reader drops it as it comes), and its neighbours kept.
+#[test]
+fn a_one_gigabyte_line_is_rejected_and_the_lines_around_it_kept() {
+    let env = Env::new();
+    audit_stdin(&env, Duration::from_secs(300), |w| {
+        let block = vec![b'x'; 1 << 20];
+        w.write_all(format!("{GOOD}\n{GOOD}\n{{\"model\":\"gpt-4o\",\"pad\":\"").as_bytes())
+            .unwrap();
+        for _ in 0..1024 {
+            w.write_all(&block).unwrap();
+        }
+        w.write_all(format!("\"}}\n{GOOD}\nnot json\n").as_bytes())
+            .unwrap();
+    });
+    let r = env.report();
+    assert_eq!(
+        samples(&r),
+        [
+            ("<stdin>".to_string(), 3, "line_too_long".to_string()),
+            ("<stdin>".to_string(), 5, "malformed_json".to_string()),
+        ]
+    );
+    assert_eq!(r["audit"]["input"]["records"], 3);
+    assert_eq!(r["audit"]["input"]["lines"], 5);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(3));
+}
+
+/// A FIFO named as an input is read as it is written.
+#[test]
+fn a_fifo_named_as_input_is_read_while_written() {
+    let env = Env::new();
+    let fifo = env.path("pipe.jsonl");
+    mkfifo(&fifo);
+    let writer = std::thread::spawn(move || {
+        // Opening blocks until the audit opens the other end.
+        let mut w = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+        w.write_all(format!("{}not json\n{}", good(2), good(1)).as_bytes())
+            .unwrap();
+    });
+    let out = env
+        .cmd()
+        .args(["audit", "pipe.jsonl", "--out", "out", "--quiet"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(
+        samples(&r),
+        [("pipe.jsonl".to_string(), 3, "malformed_json".to_string())]
+    );
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(3));
+}
+
+/// A file without read permission is counted as unreadable, and the audit
+/// goes on. Root reads it anyway (permissions do not bind root), so there
+/// the file must simply be read.
+#[test]
+fn a_file_without_read_permission_is_counted_or_read_by_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let locked = env.write("logs/locked.jsonl", good(2));
+    env.write("logs/open.jsonl", good(1));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let root = std::fs::read(&locked).is_ok();
+    let r = env.audit(&["logs"]);
+    if root {
+        assert_eq!(r["audit"]["input"]["rejected"], 0);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(3));
+    } else {
+        assert_eq!(
+            samples(&r),
+            [(
+                "logs/locked.jsonl".to_string(),
+                0,
+                "unreadable_file".to_string()
+            )]
+        );
+        assert!(r["audit"]["input"]["rejected_samples"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ermission denied"));
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(1));
+    }
+}
+
+/// A folder of 100,000 one-line files is read in full, and not slowly: the
+/// per-file overhead stays small.
+#[test]
+fn a_folder_of_a_hundred_thousand_tiny_files_is_read_in_full() {
+    let env = Env::new();
+    let dir = env.path("many");
+    std::fs::create_dir(&dir).unwrap();
+    let line = format!("{GOOD}\n");
+    for i in 0..100_000 {
+        std::fs::write(dir.join(format!("{i:06}.jsonl")), &line).unwrap();
+    }
+    std::fs::write(dir.join("bad.jsonl"), "not json\n").unwrap();
+    let start = Instant::now();
+    let out = env
+        .cmd()
+        .args([
+            "audit", "many", "--out", "out", "--quiet", "--format", "json",
+        ])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["input"]["records"], 100_000);
+    assert_eq!(
+        samples(&r),
+        [(
+            "many/bad.jsonl".to_string(),
+            1,
+            "malformed_json".to_string()
+        )]
+    );
+    assert_eq!(files(&r).len(), 100_001);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(100_000));
+    eprintln!("100,001 files: {took:?}");
+}
+
+/// Control characters in labels come out intact (JSON, CSV) or visibly
+/// escaped (Markdown, HTML), and U+001F, which joins the parts of a group's
+/// key, never merges or splits groups.
+#[test]
+fn control_characters_in_labels_keep_groups_apart_in_every_format() {
+    let env = Env::new();
+    let call = |extra: &str| GOOD.replacen("\"feature\":\"f\"", extra, 1);
+    let text = lines(&[
+        // A feature and route that would make the same key as the next
+        // line's if U+001F were not escaped in it.
+        &call(r#""feature":"a\u001fb","route":"r""#),
+        &call(r#""feature":"a","route":"b\u001fr""#),
+        // A feature `a` with a team `b`.
+        &call(r#""feature":"a","team":"b""#),
+        &call(r#""feature":"bell\u0007 del\u007f c1\u0085 nul\u0000 esc\u001e""#),
+    ]);
+    env.write("a.jsonl", text);
+    let r = env.audit(&["a.jsonl", "--format", "md,json,csv,html"]);
+    let calls = |dim: &str, key: &str| row(&r, dim, key)["calls"].as_u64().unwrap();
+    let weird = "bell\u{7} del\u{7f} c1\u{85} nul\u{0} esc\u{1e}";
+    assert_eq!(calls("feature", "a\u{1f}b"), 1);
+    assert_eq!(calls("feature", "a"), 2);
+    assert_eq!(calls("feature", weird), 1);
+    assert_eq!(calls("route", "r"), 1);
+    assert_eq!(calls("route", "b\u{1f}r"), 1);
+    assert_eq!(calls("route", "(none)"), 2);
+    assert_eq!(calls("team", "b"), 1);
+    assert_eq!(calls("team", "(none)"), 3);
+    let features: Vec<&Value> = r["audit"]["feature_model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(features.len(), 3, "{features:?}");
+    let read = |name: &str| std::fs::read_to_string(env.path(&format!("out/{name}"))).unwrap();
+    // CSV keeps them as they are (quoted only for commas, quotes, newlines).
+    let csv = read("audit-by-feature.csv");
+    assert!(csv.contains("\na\u{1f}b,1,"), "{csv:?}");
+    assert!(csv.contains(&format!("\n{weird},1,")), "{csv:?}");
+    // Markdown and HTML show each as a visible character.
+    let shown = "bell␇ del␡ c1\\u{85} nul␀ esc␞";
+    for name in ["audit.md", "audit.html"] {
+        let text = read(name);
+        assert!(text.contains("a␟b"), "{name}");
+        assert!(text.contains(shown), "{name}");
+        assert!(!text.contains('\u{1f}'), "{name}");
+    }
+}

@@ -1,0 +1,581 @@
+//! The store: nightly ingest of only what is new, audits from the store equal
+//! to audits of the logs, crash and concurrency safety, upkeep, the findings
+//! ledger, and other engines reading the dataset.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::util::{gw_line, usd, Env};
+
+/// gpt-4o at $2.50 / $10 per million: `prompt` input and `completion`
+/// output tokens cost (2.5·prompt + 10·completion) µ$.
+fn call(day: u32, hour: u32, feature: &str, prompt: u64, completion: u64, id: &str) -> String {
+    gw_line(
+        &format!("2026-10-{day:02}T{hour:02}:00:00Z"),
+        feature,
+        "gpt-4o",
+        prompt,
+        completion,
+        json!({"request_id": id}),
+    ) + "\n"
+}
+
+fn ingest(env: &Env, args: &[&str]) -> String {
+    let out = env
+        .cmd()
+        .arg("ingest")
+        .args(args)
+        .args(["--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ingest failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The audit part of a report (the run's inputs differ between a store and
+/// its logs; everything the audit found must not).
+fn audit_of(env: &Env, args: &[&str]) -> Value {
+    env.audit(args)["audit"].clone()
+}
+
+fn sample_logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+#[test]
+fn the_audit_of_the_store_is_the_audit_of_the_logs() {
+    let env = Env::new();
+    // The shipped sample logs: plain, gzip and zstd files, broken lines,
+    // every waste rule firing.
+    let logs = sample_logs();
+    let logs = logs.to_str().unwrap();
+    let config = format!("{logs}/tokenaudit.toml");
+    let said = ingest(&env, &[logs, "--config", &config]);
+    assert!(said.contains("Commit 1: read "), "{said}");
+    let raw = audit_of(&env, &[logs, "--config", &config]);
+    let stored = audit_of(&env, &["--store", "store", "--config", &config]);
+    assert!(raw["findings"].as_array().unwrap().len() >= 16);
+    assert_eq!(stored, raw);
+    // A window: the store reads only its days, the result is the same.
+    let w = ["--since", "2026-10-08", "--until", "2026-10-14"];
+    let raw = audit_of(&env, &[&[logs, "--config", &config][..], &w].concat());
+    let stored = audit_of(
+        &env,
+        &[&["--store", "store", "--config", &config][..], &w].concat(),
+    );
+    assert!(raw["input"]["outside_window"].as_u64().unwrap() > 0);
+    assert_eq!(stored, raw);
+    // Nothing new: no commit, nothing read.
+    let said = ingest(&env, &[logs, "--config", &config]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+    let check = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("No problems found."));
+}
+
+#[test]
+fn three_nights_read_only_what_is_new() {
+    let env = Env::new();
+    // Night 1: two files.
+    let a1 = call(1, 1, "chat", 1000, 100, "a1") + &call(1, 2, "chat", 2000, 200, "a2");
+    env.write("logs/a.jsonl", &a1);
+    env.write("logs/b.jsonl", call(1, 3, "search", 4000, 0, "b1"));
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("read 2 new, 0 grown and 0 changed files"),
+        "{said}"
+    );
+    // (1000+2000+4000)·2.5 + (100+200)·10 µ$ = $0.0205.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0205");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+
+    // Night 2: a.jsonl grows by a line (and a broken one), c.jsonl is new,
+    // b.jsonl is untouched.
+    let a2 = a1.clone() + &call(2, 1, "chat", 3000, 300, "a3") + "{broken\n";
+    env.write("logs/a.jsonl", &a2);
+    env.write("logs/c.jsonl", call(2, 5, "summary", 1000, 1000, "c1"));
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("read 1 new, 1 grown and 0 changed files"),
+        "{said}"
+    );
+    assert!(said.contains("Skipped 1 files"), "{said}");
+    // Only the appended bytes were read: a3 and the broken line.
+    let log = commit(&env, 2);
+    let a = log["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "logs/a.jsonl")
+        .unwrap();
+    assert_eq!(a["action"], "grown");
+    assert_eq!(a["from_offset"], a1.len());
+    assert_eq!(a["first_line"], 3);
+    assert_eq!(a["lines"], 4);
+    assert_eq!(a["records"], 3);
+    assert_eq!(a["rejected"], 1);
+    // + 3000·2.5 + 300·10 + 1000·2.5 + 1000·10 µ$ = $0.0205 + $0.023.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0435");
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(s, raw);
+    // The broken line is reported at its line in the file.
+    assert_eq!(s["input"]["rejected_samples"][0]["line"], 4);
+
+    // Night 3: b.jsonl is restated (rewritten with other figures): its old
+    // row is replaced, not added to.
+    env.write("logs/b.jsonl", call(1, 3, "search", 8000, 10, "b1"));
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("read 0 new, 0 grown and 1 changed files"),
+        "{said}"
+    );
+    assert!(said.contains("1 rows replaced"), "{said}");
+    // b1 now costs 8000·2.5 + 10·10 = 20,100 µ$ instead of 10,000.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0536");
+    assert_eq!(s["totals"]["calls"], 5);
+    assert_eq!(s, audit_of(&env, &["logs"]));
+}
+
+fn commit(env: &Env, n: u64) -> Value {
+    let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Writes `n` files of calls into `dir`.
+fn many_files(env: &Env, dir: &str, n: u32) {
+    for i in 0..n {
+        let mut text = String::new();
+        for j in 0..20 {
+            text += &call(
+                1 + (i % 28),
+                j % 24,
+                "f",
+                100 + u64::from(i),
+                10,
+                &format!("{i}-{j}"),
+            );
+        }
+        env.write(&format!("{dir}/f{i:03}.jsonl"), text);
+    }
+}
+
+#[test]
+fn concurrent_ingests_and_shards_count_every_file_once() {
+    let env = Env::new();
+    many_files(&env, "logs", 24);
+    // Three shards at once, and a fourth ingest of everything racing them.
+    let spawn = |args: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+            .current_dir(env.dir.path())
+            .arg("ingest")
+            .arg("logs")
+            .args(["--store", "store", "--quiet", "--threads", "1"])
+            .args(args)
+            .spawn()
+            .unwrap()
+    };
+    let mut children = vec![
+        spawn(&["--shard", "1/3"]),
+        spawn(&["--shard", "2/3"]),
+        spawn(&["--shard", "3/3"]),
+        spawn(&[]),
+    ];
+    for c in &mut children {
+        assert!(c.wait().unwrap().success());
+    }
+    let s = audit_of(&env, &["--store", "store"]);
+    // 24 files × 20 calls, each counted once.
+    assert_eq!(s["totals"]["calls"], 480);
+    assert_eq!(s, audit_of(&env, &["logs"]));
+    let check = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
+    for step in [
+        "parts-written",
+        "before-claim",
+        "claimed",
+        "renamed-one",
+        "renamed-all",
+        "removed",
+    ] {
+        let env = Env::new();
+        env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+        env.write("logs/b.jsonl", call(2, 1, "chat", 2000, 100, "b1"));
+        ingest(&env, &["logs"]);
+        let before = audit_of(&env, &["--store", "store"]);
+        // Night 2: a new file and a restated one, killed at `step`.
+        env.write("logs/c.jsonl", call(3, 1, "chat", 3000, 100, "c1"));
+        env.write("logs/b.jsonl", call(2, 1, "chat", 5000, 100, "b1"));
+        let out = env
+            .cmd()
+            .args(["ingest", "logs", "--store", "store", "--quiet"])
+            .env("TOKENAUDIT_FAULT", step)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{step}: the fault did not fire");
+        // The next command that opens the store completes or undoes it.
+        let check = env
+            .cmd()
+            .args(["store", "check", "--store", "store"])
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{step}: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let now = audit_of(&env, &["--store", "store"]);
+        let claimed = !matches!(step, "parts-written" | "before-claim");
+        if claimed {
+            assert_eq!(now, audit_of(&env, &["logs"]), "{step}");
+        } else {
+            assert_eq!(now, before, "{step}");
+        }
+        // The next nightly run brings it up to date either way.
+        ingest(&env, &["logs"]);
+        assert_eq!(
+            audit_of(&env, &["--store", "store"]),
+            audit_of(&env, &["logs"])
+        );
+        // No temporary part is left.
+        let leftovers: Vec<_> = walk(&env.path("store/calls"))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
+    }
+}
+
+#[test]
+fn a_full_disk_commits_nothing_and_says_so_once() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    ingest(&env, &["logs"]);
+    env.write("logs/b.jsonl", call(2, 1, "chat", 2000, 100, "b1"));
+    let out = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "store", "--quiet"])
+        .env("TOKENAUDIT_FAULT", "parts-written:enospc")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
+    assert!(!env
+        .path("store/_commits/00000000000000000002.json")
+        .exists());
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 1);
+    assert!(walk(&env.path("store/calls"))
+        .iter()
+        .all(|p| !p.to_string_lossy().ends_with(".tmp")));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn compact_and_prune_keep_the_audit_honest() {
+    let env = Env::new();
+    // Four nights of one file each: four small parts.
+    for d in 1..=4 {
+        env.write(
+            &format!("logs/d{d}.jsonl"),
+            call(d, 1, "chat", 1000 * u64::from(d), 0, &format!("r{d}")),
+        );
+        ingest(&env, &["logs"]);
+    }
+    let before = audit_of(&env, &["--store", "store"]);
+    // Two ingests of day 4's calls: another file of the same day.
+    env.write("logs/d4b.jsonl", call(4, 2, "chat", 500, 0, "r4b"));
+    ingest(&env, &["logs"]);
+    let out = env
+        .cmd()
+        .args(["store", "compact", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 parts merged into 1"));
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(audit_of(&env, &["--store", "store"]), raw);
+    assert_ne!(before, raw);
+    // Drop October 1 and 2: the calls of d1 and d2 (1000 + 2000 tokens).
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--store",
+            "store",
+            "--before",
+            "2026-10-03",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3);
+    // (3000 + 4000 + 500) × $2.50/M.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.01875");
+    // The pruned files stay known: the same logs bring nothing new.
+    let said = ingest(&env, &["logs"]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+    let check = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn the_findings_ledger_marks_each_night_against_the_last() {
+    let env = Env::new();
+    // Night 1: a retry storm in `chat` (TA108 needs failures followed by a
+    // success of the same prompt) is not needed here: a budget overrun is
+    // the simplest finding to plant.
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n[[budget]]\nfeature = \"search\"\nper_call = 0.001\n",
+    );
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs"]);
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let night1 = run(&[]);
+    let over: Vec<_> = night1.iter().filter(|r| r["rule"] == "TA116").collect();
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0]["status"], "new");
+    // Night 2: the search feature goes over budget too.
+    env.write("logs/b.jsonl", call(2, 1, "search", 10_000, 1000, "b1"));
+    ingest(&env, &["logs"]);
+    let night2 = run(&["--changed-only"]);
+    let statuses: Vec<(&str, &str)> = night2
+        .iter()
+        .map(|r| {
+            (
+                r["scope"]["feature"].as_str().unwrap_or(""),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(statuses.contains(&("search", "new")), "{statuses:?}");
+    assert!(!statuses.iter().any(|(f, _)| *f == "chat"), "{statuses:?}");
+    // The ledger holds both nights.
+    assert!(env
+        .path("store/_findings/00000000000000000002.json")
+        .exists());
+}
+
+/// Runs a Python snippet; fails (never skips) when Python or its package is
+/// missing, naming what to install.
+fn python(code: &str, package: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", code])
+        .output()
+        .unwrap_or_else(|e| panic!("python3 cannot be run ({e}); .ci/run installs it"));
+    assert!(
+        out.status.success(),
+        "python3 with {package} failed (install it with `pip install {package}`; .ci/run does): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
+    let env = Env::new();
+    env.write(
+        "logs/a.jsonl",
+        call(1, 1, "chat", 1000, 100, "a1") + &call(2, 1, "chat", 2000, 200, "a2"),
+    );
+    // A call without a timestamp lands in the NULL day partition.
+    env.write(
+        "logs/b.jsonl",
+        r#"{"model":"gpt-4o","feature":"search","usage":{"prompt_tokens":4000,"completion_tokens":0}}"#
+            .to_string()
+            + "\n",
+    );
+    ingest(&env, &["logs"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    // (1000 + 2000 + 4000) × 2.5 + 300 × 10 µ$.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0205");
+    let calls = env.path("store/calls");
+    let glob = format!("{}/**/*.parquet", calls.display());
+    let duck = python(
+        &format!(
+            "import duckdb; print(duckdb.sql(\"SELECT count(*), sum(cost_usd), sum(input_tokens), count(*) FILTER (WHERE day IS NULL) FROM read_parquet('{glob}', hive_partitioning = true)\").fetchall()[0])"
+        ),
+        "duckdb",
+    );
+    assert_eq!(duck, "(3, Decimal('0.020500000000'), 7000, 1)");
+    let polars = python(
+        &format!(
+            "import polars as pl; df = pl.scan_parquet('{glob}', hive_partitioning=True).select(pl.len(), pl.col('cost_usd').sum(), pl.col('input_tokens').sum()).collect(); print(df.row(0))"
+        ),
+        "polars",
+    );
+    assert_eq!(polars, "(3, Decimal('0.020500000000'), 7000)");
+}
+
+#[test]
+fn the_nightly_recipe_runs_three_nights() {
+    let env = Env::new();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
+    // One planted finding: a chat call over its per-call budget (the
+    // concentration rule, which two calls trip, is switched off).
+    env.write(
+        "tokenaudit.toml",
+        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    let night = |today: &str| {
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .current_dir(env.dir.path())
+            .env("LOGS", "logs")
+            .env("STORE", "store")
+            .env("REPORTS", "reports")
+            .env("CONFIG", "tokenaudit.toml")
+            .env("TODAY", today)
+            .env("TOKENAUDIT", assert_cmd::cargo::cargo_bin("tokenaudit"))
+            .env_remove("GH_REPO")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "night {today}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let tickets = |today: &str| -> Vec<Value> {
+        std::fs::read_to_string(env.path(&format!("reports/tickets-{today}.jsonl")))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // Night of Oct 31: the exports of Oct 29 and 30 (a chat call over its
+    // per-call budget on the 30th).
+    env.write(
+        "logs/2026-10-29.jsonl",
+        call(29, 9, "search", 1000, 10, "s1"),
+    );
+    env.write(
+        "logs/2026-10-30.jsonl",
+        call(30, 9, "chat", 10_000, 1000, "c1"),
+    );
+    night("2026-10-31");
+    let month = env.audit(&[
+        "--store",
+        "store",
+        "--config",
+        "tokenaudit.toml",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-30",
+    ]);
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path("reports/2026-10/audit.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(written["audit"], month["audit"]);
+    // 1000·2.5 + 10·10 + 10,000·2.5 + 1000·10 µ$.
+    assert_eq!(usd(&written["audit"]["totals"]["cost"]), "0.0376");
+    let t = tickets("2026-10-31");
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert!(t[0]["labels"].as_array().unwrap().contains(&json!("new")));
+    assert!(!env.path("reports/review-2026-10").exists());
+    // Night of Nov 1: Oct 31's export arrives; the review of October is written.
+    env.write(
+        "logs/2026-10-31.jsonl",
+        call(31, 9, "search", 2000, 10, "s2"),
+    );
+    night("2026-11-01");
+    let review: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path("reports/review-2026-10/audit.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(review["audit"]["totals"]["calls"], 3);
+    // Nothing changed in the findings: no ticket.
+    assert!(tickets("2026-11-01").is_empty());
+    // Night of Nov 2: the chat budget holds again on Nov 1, and the over-budget
+    // call of Oct 30 is still in the 30-day window: persisting, not reported.
+    env.write(
+        "logs/2026-11-01.jsonl",
+        call(1, 9, "chat", 100, 10, "c2").replace("2026-10-01", "2026-11-01"),
+    );
+    night("2026-11-02");
+    assert!(tickets("2026-11-02").is_empty());
+    assert!(env.path("reports/2026-11/audit.json").exists());
+    // The ledger holds the three nights.
+    assert!(env
+        .path("store/_findings/00000000000000000003.json")
+        .exists());
+}
