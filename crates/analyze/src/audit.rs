@@ -765,7 +765,7 @@ impl Accumulator<'_> {
         let via = &mut self.via;
         keyed.timelines.sort_all();
         let scale = keyed.timelines.scale();
-        for (_, t) in keyed.timelines.sorted() {
+        for (_, t) in keyed.timelines.iter() {
             let calls = t.calls.len() as u64 * scale;
             via.add(
                 match t.grouping {

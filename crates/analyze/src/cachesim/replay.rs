@@ -88,22 +88,28 @@ impl Runs {
     #[inline]
     pub fn add(&mut self, ms: i64) {
         // Calls mostly come in time order: extend or append at the end.
-        if let Some(last) = self.runs.last_mut() {
-            if ms >= last.start {
-                if ms - last.end <= self.gap_ms {
-                    last.end = last.end.max(ms);
-                    last.calls += 1;
-                    return;
-                }
-                if ms > last.end {
-                    self.runs.push(Run {
-                        start: ms,
-                        end: ms,
-                        calls: 1,
-                    });
-                    self.cap();
-                    return;
-                }
+        let Some(last) = self.runs.last_mut() else {
+            self.runs.push(Run {
+                start: ms,
+                end: ms,
+                calls: 1,
+            });
+            return;
+        };
+        if ms >= last.start {
+            if ms - last.end <= self.gap_ms {
+                last.end = last.end.max(ms);
+                last.calls += 1;
+                return;
+            }
+            if ms > last.end {
+                self.runs.push(Run {
+                    start: ms,
+                    end: ms,
+                    calls: 1,
+                });
+                self.cap();
+                return;
             }
         }
         self.insert(Run {

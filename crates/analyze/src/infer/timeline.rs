@@ -121,6 +121,11 @@ impl Timelines {
     }
 
     pub fn merge(&mut self, o: Timelines) {
+        if self.map.is_empty() && o.level >= self.level {
+            // Into an empty sample (a fresh accumulator): nothing to join.
+            *self = o;
+            return;
+        }
         if o.level > self.level {
             self.level = o.level;
             let level = self.level;
@@ -165,6 +170,11 @@ impl Timelines {
         for t in self.map.values_mut() {
             t.trim();
         }
+    }
+
+    /// The timelines with their keys, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Timeline)> {
+        self.map.iter().map(|(k, t)| (*k, t))
     }
 
     /// The timelines in key order (sorted by time after

@@ -170,7 +170,28 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     // the sessions) inferred from the calls in time order.
     let gap_ms = (o.session_gap_minutes * 60_000.0) as i64;
     let scale = ctx.keyed.timelines.scale();
-    for (_, t) in ctx.keyed.timelines.sorted() {
+    let mut long = Vec::new();
+    for (key, t) in ctx.keyed.timelines.iter() {
+        if (t.calls.len() as u64) < o.min_turns {
+            // No session of it can be long enough to count as growing:
+            // only counted (most timelines are a call or two).
+            let cuts = if t.grouping == Grouping::UserDay {
+                t.calls
+                    .windows(2)
+                    .filter(|w| w[1].millis - w[0].millis > gap_ms)
+                    .count() as u64
+            } else {
+                0
+            };
+            per.entry(t.cell).or_default().sessions += (1 + cuts) * scale;
+        } else {
+            long.push((key, t));
+        }
+    }
+    // In key order: the sums below are of floats, and the sample ids the
+    // first ones met.
+    long.sort_unstable_by_key(|(key, _)| *key);
+    for (_, t) in long {
         let by_gap = t.grouping == Grouping::UserDay;
         for session in sessions(&t.calls, by_gap.then_some(gap_ms)) {
             let mut s = SessionObs {
