@@ -67,14 +67,48 @@ fn without_a_prefix_size_the_smallest_input_bounds_it() {
     assert_eq!(e["cacheable_tokens"], 114_816);
     assert_eq!(f[0]["savings"]["observed"], "0.14352");
     assert_eq!(f[0]["confidence"], "low");
-    // TA104 does not take the bound (each variant of a volatile prefix is
-    // its own smallest input): it could not run, and says why.
+    // TA104 takes the feature's smallest input as its bound: it ran on it,
+    // and found nothing (one prefix, not a volatile one).
     let cov = rule(&r, "TA104");
-    assert_eq!(cov["status"], "could_not_run");
-    assert!(cov["missing"]
-        .as_str()
-        .unwrap()
-        .starts_with("no call had system_prompt_tokens"));
+    assert_eq!(cov["status"], "ran_on_estimates");
+    assert_eq!(
+        cov["inputs"][1]["sources"][0]["from"],
+        "the smallest input of the feature's calls with a system prompt (an upper bound)"
+    );
+    assert!(findings(&r, "TA104").is_empty());
+}
+
+#[test]
+fn a_call_without_usage_does_not_bound_the_prefix() {
+    // The 40 calls above and a 41st refused with a 429 that logged no
+    // usage (as gateway-minimal logs them): its input reads as 0, which
+    // says nothing of the prefix's size. The bound stays 3,000 tokens
+    // (2,944 cacheable); the refused call is one more call of the prefix
+    // (in the same minute as the first): 1 write, 40 hits, 117,760 tokens
+    // × $1.25/M = $0.1472.
+    let env = Env::new();
+    let refused = json!({
+        "timestamp": at(0),
+        "request_id": "q-40",
+        "model": "gpt-4o",
+        "feature": "doc-qa",
+        "http_status": 429,
+        "system_prompt_hash": "00000000000000a1",
+    });
+    env.write(
+        "calls.jsonl",
+        prefixed(true, false) + &refused.to_string() + "\n",
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    assert_consistent(&r);
+    let f = findings(&r, "TA103");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["prefix_tokens_from"], "min_input");
+    assert_eq!(e["largest_prefix_tokens"], 3_000);
+    assert_eq!(e["calls"], 41);
+    assert_eq!(e["cacheable_tokens"], 117_760);
+    assert_eq!(f[0]["savings"]["observed"], "0.1472");
 }
 
 #[test]

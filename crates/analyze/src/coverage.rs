@@ -206,9 +206,19 @@ pub mod inputs {
             ),
         ],
     };
-    /// A prefix's size, measured only (no bound).
-    pub const PREFIX_SIZE_MEASURED: Input = Input {
-        sources: &[PREFIX_TOKENS, PREFIX_TEXT, PREFIX_CHAIN],
+    /// A volatile prefix's size (TA104): measured, or bounded by the
+    /// smallest input of the feature's prefixed calls (each variant is
+    /// sent once, so its own calls bound nothing).
+    pub const VOLATILE_PREFIX_SIZE: Input = Input {
+        sources: &[
+            PREFIX_TOKENS,
+            PREFIX_TEXT,
+            PREFIX_CHAIN,
+            estimated(
+                Via::PrefixMinInput,
+                "the smallest input of the feature's calls with a system prompt (an upper bound)",
+            ),
+        ],
         ..PREFIX_SIZE
     };
     pub const PROMPT_FINGERPRINT: Input = Input {

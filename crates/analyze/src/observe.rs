@@ -239,6 +239,10 @@ pub struct CellObs {
     pub prefixes: HashSample<PrefixObs>,
     /// Calls that carried a prefix fingerprint.
     pub prefixed_calls: u64,
+    /// The smallest input of those calls that logged any (0: none did): a
+    /// bound on the size of a volatile prefix, whose variants are each sent
+    /// once (TA104).
+    pub prefixed_min_input: u64,
     /// The times of the calls with a prefix, as runs (the writes one stable
     /// prefix would need).
     pub prefix_runs: Runs,
@@ -334,6 +338,7 @@ impl CellObs {
         }
         if let Some(fp) = r.prefix_fp {
             self.prefixed_calls += 1;
+            self.prefixed_min_input = min_logged(self.prefixed_min_input, u.input);
             if let Some(ms) = c.millis {
                 self.prefix_runs.add(ms);
             }
@@ -344,7 +349,11 @@ impl CellObs {
                 }
                 e.cached_read += u.cached_read;
                 e.cache_write += u.cache_write;
-                e.min_input = e.min_input.min(u.input);
+                // A call that logged no usage (a request refused with a
+                // 429, say) says nothing of the prefix's size.
+                if u.input > 0 {
+                    e.min_input = e.min_input.min(u.input);
+                }
                 if let Some(t) = r.prefix_tokens {
                     e.prefix_tokens += t;
                     e.with_tokens += 1;
@@ -400,6 +409,7 @@ impl CellObs {
         self.top.truncate(TOP_PER_CELL);
         self.prefixes.merge(o.prefixes, |a, b| a.merge(b));
         self.prefixed_calls += o.prefixed_calls;
+        self.prefixed_min_input = min_logged(self.prefixed_min_input, o.prefixed_min_input);
         self.prefix_runs.merge(o.prefix_runs);
         self.over_call_budget.merge(&o.over_call_budget);
         self.over_call_budget_excess += o.over_call_budget_excess;
@@ -411,6 +421,14 @@ impl CellObs {
     /// coordinated sample).
     pub fn distinct_prefix_estimate(&self) -> u64 {
         self.prefixes.len() as u64 * self.prefixes.scale()
+    }
+}
+
+/// The smaller of two input counts where 0 means "none logged".
+fn min_logged(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, x) | (x, 0) => x,
+        (a, b) => a.min(b),
     }
 }
 

@@ -106,3 +106,46 @@ fn distinct_share_option_lowers_the_bar() {
     // The same replay: the same $0.1416.
     assert_eq!(f[0]["savings"]["observed"], "0.1416");
 }
+
+#[test]
+fn without_a_prefix_size_the_features_smallest_input_bounds_it() {
+    let env = Env::new();
+    // The fixture's 60 variants, one a minute, with no size logged and no
+    // text (as gateway-minimal logs them); call i sends 3,000 + 10 × i
+    // tokens. Each variant's own smallest input is its one call, which
+    // bounds nothing; the feature's smallest input, 3,000 (call 0), bounds
+    // every variant, which differ in a few characters: the size is taken as
+    // 3,000 tokens (the real 2,000 is below; an upper bound, so the
+    // confidence is low).
+    let mut s = String::new();
+    for i in 0..60 {
+        let extra = json!({
+            "request_id": format!("plan-{i:02}"),
+            "system_prompt_hash": format!("{:016x}", 0x1000 + i),
+        });
+        s += &(gw_line(
+            &at(i),
+            "agent-planner",
+            "gpt-4o",
+            3_000 + 10 * i as u64,
+            100,
+            extra,
+        ) + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["mean_prefix_tokens"], 3_000);
+    assert_eq!(e["prefix_tokens_from"], "min_input");
+    assert_eq!(f[0]["confidence"], "low");
+    // 1,024 + 15 × 128 = 2,944 tokens cached on 59 hits: 173,696 of
+    // 197,700 input tokens (0.87858… → 0.8786), × ($2.50 − $1.25)/M =
+    // $0.21712.
+    assert_eq!(e["cached_share_after"], json!(0.8786));
+    assert_eq!(f[0]["savings"]["observed"], "0.21712");
+    let cov = crate::util::rule_coverage(&r, "TA104");
+    assert_eq!(cov["status"], "ran_on_estimates");
+    assert_eq!(cov["inputs"][1]["sources"][0]["via"], "prefix_min_input");
+}

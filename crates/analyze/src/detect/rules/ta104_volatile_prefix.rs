@@ -27,10 +27,14 @@
 //! The saving is that of caching the prefix once it is stable, computed as
 //! TA103 does: the feature's calls replayed in time order under the
 //! provider's prompt-cache rules, as if they all shared one prefix. The
-//! prefix's size is logged or estimated from its text; the smallest input
-//! bound TA103 falls back on says nothing here (each variant is sent once).
-//! The finding is reported even when that saving is small: a volatile
-//! prefix also defeats every later caching effort.
+//! prefix's size is logged or estimated from its text; without either, it
+//! is bounded by the smallest input of the feature's calls with a prefix
+//! (each variant is part of its call's input, and the variants of a
+//! volatile prefix differ in a few characters), with low confidence. (The
+//! bound TA103 takes, the smallest input sharing one prefix, says nothing
+//! here: each variant is sent once.) The finding is reported even when
+//! that saving is small: a volatile prefix also defeats every later
+//! caching effort.
 
 use tokenaudit_core::Money;
 
@@ -45,7 +49,7 @@ use crate::infer::prefix::PrefixSource;
 /// coverage).
 pub const INPUTS: &[Input] = &[
     inputs::PREFIX_FINGERPRINT,
-    inputs::PREFIX_SIZE_MEASURED,
+    inputs::VOLATILE_PREFIX_SIZE,
     inputs::PRICED,
     inputs::TIMESTAMP_OPTIONAL,
 ];
@@ -87,10 +91,14 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             // with `--include-prompts`).
             texts.extend(p.excerpt.as_deref());
         }
-        if with == 0 {
+        let mean = if with > 0 {
+            tokens / with as f64
+        } else if obs.prefixed_min_input > 0 {
+            worst = PrefixSource::MinInput;
+            obs.prefixed_min_input as f64
+        } else {
             continue;
-        }
-        let mean = tokens / with as f64;
+        };
         if mean < o.min_tokens as f64 {
             continue;
         }
