@@ -232,6 +232,17 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
     let window = ["--since", "2026-10-08", "--until", "2026-10-14"];
     let raw_window = audit_of(&env, &[&[logs, "--config", &config][..], &window].concat());
     assert!(raw_window["input"]["outside_window"].as_u64().unwrap() > 0);
+    // The feature taken from the route (`[attribution]`): the executors
+    // accumulate with the client's choice.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let route_config = env.write(
+        "by-route.toml",
+        format!("{text}\n[attribution]\nfeature = \"route\"\n"),
+    );
+    let route_config = route_config.to_str().unwrap();
+    let raw_route = audit_of(&env, &[logs, "--config", route_config]);
+    assert_ne!(raw_route["daily_by_feature"], raw["daily_by_feature"]);
+    let by_route = ["--store", "store", "--config", route_config];
 
     // DataFusion in this process (the default with --store), then Ballista
     // standalone.
@@ -252,6 +263,8 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
         raw_window
     );
 
+    assert_eq!(audit_of(&env, &by_route), raw_route);
+
     // The object-store path: the store as a file:// URL.
     let url = file_url(&env.path("store"));
     let by_url = ["--store", url.as_str(), "--config", &config];
@@ -260,8 +273,8 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
     // A scheduler and two executor processes.
     let cluster = Cluster::start(2, 2);
     let engine = cluster.url();
-    let on_cluster = |extra: &[&str]| {
-        let args = [&store[..], extra, &["--engine", engine.as_str()]].concat();
+    let on_cluster = |args: &[&str]| {
+        let args = [args, &["--engine", engine.as_str()]].concat();
         let out = env
             .cmd()
             .arg("audit")
@@ -277,8 +290,9 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
         );
         env.report()["audit"].clone()
     };
-    assert_eq!(on_cluster(&[]), raw);
-    assert_eq!(on_cluster(&window), raw_window);
+    assert_eq!(on_cluster(&store), raw);
+    assert_eq!(on_cluster(&[&store[..], &window].concat()), raw_window);
+    assert_eq!(on_cluster(&by_route), raw_route);
     // Both executors ran tasks of these jobs.
     for i in 0..2 {
         let log = cluster.log(&format!("executor-{i}.log"));

@@ -6,6 +6,7 @@ mod util;
 mod bad_input;
 #[cfg(feature = "cluster")]
 mod cluster;
+mod coverage;
 mod fingerprints;
 mod focus;
 mod formats;

@@ -10,15 +10,18 @@
 //! Modules depend on each other in one direction only (a test holds them to
 //! it, see `module_graph` below):
 //! `wire` (the leaf of leaves: binary forms) ← `stats`, `short`, `sketch`,
-//! `budget`, `finding`, `timings` ←
-//! `spill`, `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
+//! `budget`, `finding`, `timings`, `cachesim` ← `coverage`, `infer`,
+//! `spill` ← `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
 //! `pipeline`.
 
 pub mod accumulate;
 pub mod audit;
 pub mod budget;
+pub mod cachesim;
+pub mod coverage;
 pub mod detect;
 pub mod finding;
+pub mod infer;
 pub mod observe;
 pub mod pipeline;
 pub mod short;
@@ -58,15 +61,28 @@ mod module_graph {
         ("finding", &[]),
         ("timings", &[]),
         ("wire", &[]),
+        ("cachesim", &["wire"]),
+        ("coverage", &["finding"]),
+        ("infer", &["finding", "sketch", "wire"]),
         ("spill", &["stats", "wire"]),
-        ("observe", &["sketch", "short", "wire"]),
+        ("observe", &["cachesim", "infer", "sketch", "short", "wire"]),
         (
             "accumulate",
-            &["budget", "observe", "sketch", "spill", "stats", "wire"],
+            &[
+                "budget", "coverage", "infer", "observe", "sketch", "spill", "stats", "wire",
+            ],
         ),
         (
             "audit",
-            &["accumulate", "finding", "observe", "spill", "stats"],
+            &[
+                "accumulate",
+                "coverage",
+                "finding",
+                "infer",
+                "observe",
+                "spill",
+                "stats",
+            ],
         ),
         (
             "detect",
@@ -74,7 +90,10 @@ mod module_graph {
                 "accumulate",
                 "audit",
                 "budget",
+                "cachesim",
+                "coverage",
                 "finding",
+                "infer",
                 "observe",
                 "sketch",
                 "stats",

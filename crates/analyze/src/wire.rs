@@ -174,6 +174,17 @@ impl Wire for usize {
     }
 }
 
+/// Its bits: exact, NaN and infinities included.
+impl Wire for f64 {
+    fn put(&self, w: &mut Vec<u8>) {
+        w.extend_from_slice(&self.to_bits().to_le_bytes());
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        let b: [u8; 8] = r.take(8)?.try_into().expect("eight bytes taken");
+        Ok(f64::from_bits(u64::from_le_bytes(b)))
+    }
+}
+
 impl Wire for bool {
     fn put(&self, w: &mut Vec<u8>) {
         w.push(u8::from(*self));

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use tokenaudit_analyze::accumulate::FeatureFrom;
 use tokenaudit_analyze::budget::Budget;
 use tokenaudit_analyze::detect::DetectConfig;
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
@@ -50,12 +51,29 @@ fn an_audit_through_encode_and_decode_is_the_same_audit() {
     let direct = audit_json(&plain, false);
     assert_eq!(audit_json(&plain, true), direct);
     // The sample logs hold findings: the detectors' observations went
-    // through too.
+    // through too, issue 12's among them: turns inferred from timelines
+    // (sessions without turn numbers, users' days), prefixes replayed under
+    // prompt-cache rules from their runs, sizes from logged user messages
+    // and system prompt texts, the rules' coverage from the source counts.
     assert!(direct.contains("\"TA109\""), "{direct}");
+    let audit: serde_json::Value = serde_json::from_str(&direct).unwrap();
+    assert!(direct.contains("\"sessions_with_inferred_turns\": 12"));
+    assert!(direct.contains("replayed in time order under the provider's prompt-cache rules"));
+    let present = |field: &str| {
+        audit["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .and_then(|f| f["present"].as_u64())
+    };
+    assert_eq!(present("user_messages"), Some(5687));
+    assert_eq!(present("system_prompt_text"), Some(1111));
+    assert!(!audit["rule_coverage"].as_array().unwrap().is_empty());
 
     // With every option that changes what is accumulated: a window with
-    // the period before it, budgets, list costs, prompt excerpts.
-    let audit: serde_json::Value = serde_json::from_str(&direct).unwrap();
+    // the period before it, budgets, list costs, prompt excerpts, the
+    // feature taken from another field.
     let at = |k: &str| audit[k].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
     let (first, last) = (at("first_call"), at("last_call"));
     let middle = first + (last - first) / 2;
@@ -72,6 +90,7 @@ fn an_audit_through_encode_and_decode_is_the_same_audit() {
         list_costs: true,
         include_prompts: true,
         attribution_only: false,
+        feature_from: FeatureFrom::Route,
     };
     let windowed = audit_json(&config, false);
     assert_eq!(audit_json(&config, true), windowed);

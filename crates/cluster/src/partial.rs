@@ -28,6 +28,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_expr::expressions::Literal;
 use serde::{Deserialize, Serialize};
 
+use tokenaudit_analyze::accumulate::FeatureFrom;
 use tokenaudit_analyze::budget::Budget;
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
 use tokenaudit_core::pricing::Catalog;
@@ -72,6 +73,20 @@ pub struct AnalyzeOptions {
     pub list_costs: bool,
     pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub include_prompts: bool,
+    /// `[attribution] feature`, as the config file writes it.
+    pub feature_from: String,
+}
+
+/// `[attribution] feature`'s text for `f` ([`FeatureFrom::parse`] reads it
+/// back).
+fn feature_from_text(f: &FeatureFrom) -> String {
+    match f {
+        FeatureFrom::Feature => "feature".into(),
+        FeatureFrom::Tag(key) => format!("tag:{key}"),
+        FeatureFrom::Route => "route".into(),
+        FeatureFrom::Team => "team".into(),
+        FeatureFrom::User => "user".into(),
+    }
 }
 
 impl From<&AnalyzeConfig> for AnalyzeOptions {
@@ -86,6 +101,7 @@ impl From<&AnalyzeConfig> for AnalyzeOptions {
             list_costs,
             previous,
             include_prompts,
+            feature_from,
         } = c;
         AnalyzeOptions {
             since: *since,
@@ -98,13 +114,16 @@ impl From<&AnalyzeConfig> for AnalyzeOptions {
             list_costs: *list_costs,
             previous: *previous,
             include_prompts: *include_prompts,
+            feature_from: feature_from_text(feature_from),
         }
     }
 }
 
-impl From<&AnalyzeOptions> for AnalyzeConfig {
-    fn from(o: &AnalyzeOptions) -> AnalyzeConfig {
-        AnalyzeConfig {
+impl TryFrom<&AnalyzeOptions> for AnalyzeConfig {
+    type Error = anyhow::Error;
+
+    fn try_from(o: &AnalyzeOptions) -> anyhow::Result<AnalyzeConfig> {
+        Ok(AnalyzeConfig {
             since: o.since,
             until: o.until,
             budgets: o
@@ -121,7 +140,9 @@ impl From<&AnalyzeOptions> for AnalyzeConfig {
             list_costs: o.list_costs,
             previous: o.previous,
             include_prompts: o.include_prompts,
-        }
+            feature_from: FeatureFrom::parse(&o.feature_from)
+                .map_err(|e| anyhow::anyhow!("the job's feature_from: {e}"))?,
+        })
     }
 }
 
@@ -174,7 +195,7 @@ impl Job {
         static CONFIGS: Mutex<Option<HashMap<String, &'static AnalyzeConfig>>> = Mutex::new(None);
         let catalog = interned(&CATALOGS, &self.prices, || catalog(&self.prices))?;
         let key = serde_json::to_string(&self.analyze)?;
-        let config = interned(&CONFIGS, &key, || Ok(AnalyzeConfig::from(&self.analyze)))?;
+        let config = interned(&CONFIGS, &key, || AnalyzeConfig::try_from(&self.analyze))?;
         let sources = cached_source_index(&StoreUrl::parse(&self.store)?, self.head)?;
         let schema = tokenaudit_store::schema::schema();
         let fields: Vec<FieldRef> = self

@@ -80,6 +80,10 @@ pub struct RawLine<'a> {
     pub prefix_tokens: LU64,
     pub prompt_text_fp: Option<u64>,
     pub prefix_text_fp: Option<u64>,
+    /// The length of the system prompt's text (see [`CallRecord::prefix_chars`]).
+    pub prefix_chars: Option<u64>,
+    /// User messages in `messages` (see [`CallRecord::user_messages`]).
+    pub user_messages: Option<u32>,
     /// The text near-duplicate detection compares (see
     /// [`CallRecord::prompt_text`]); only a text with a word is kept.
     pub prompt_text: Option<Cow<'a, str>>,
@@ -718,13 +722,17 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
                 l.prompt_raw = Some(raw);
             }
             if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
-                // One parse of the array serves both.
-                let (text, system) = crate::fields::read_messages(raw);
+                // One parse of the array serves all of them.
+                let m = crate::fields::read_messages(raw);
                 if l.prompt_text.is_none() {
-                    l.prompt_text = text.filter(|t| crate::fields::has_word(t));
+                    l.prompt_text = m.text.filter(|t| crate::fields::has_word(t));
                 }
                 if l.prefix_text_fp.is_none() {
-                    l.prefix_text_fp = system;
+                    l.prefix_text_fp = m.system;
+                    l.prefix_chars = m.system_chars;
+                }
+                if m.user_messages > 0 {
+                    l.user_messages = Some(m.user_messages);
                 }
             }
         }
@@ -742,6 +750,7 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
         _ => {
             if l.prefix_text_fp.is_none() && raw != "null" {
                 l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prefix_chars = Some(crate::fields::content_chars(raw));
                 l.system_raw = Some(raw);
             }
         }
@@ -1728,6 +1737,8 @@ impl<'a> RawLine<'a> {
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
+            user_messages: self.user_messages,
+            prefix_chars: self.prefix_chars,
             minhash: None,
             tags: self.tags,
         };

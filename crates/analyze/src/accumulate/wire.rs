@@ -15,11 +15,14 @@ use super::{
     Accumulator, AnalyzeConfig, Cell, ExpensiveCall, Group, GroupKey, GroupTable, Label, Labels,
     Previous, Reconcile,
 };
+use crate::coverage::Counts;
 use crate::spill::SpillTable;
 
 /// The first bytes of every state, then the format's version.
 const MAGIC: &[u8; 4] = b"TAac";
-const FORMAT: u32 = 1;
+/// 2: issue 12's observations (prefix runs and sizes, timelines, inferred
+/// sessions, rule coverage counts).
+const FORMAT: u32 = 2;
 
 wire_struct!(Group {
     resolved,
@@ -131,6 +134,7 @@ impl<'c> Accumulator<'c> {
             error_kinds,
             reconcile,
             coverage,
+            via,
             first,
             last,
             outside_window,
@@ -154,6 +158,7 @@ impl<'c> Accumulator<'c> {
         error_kinds.put(&mut w);
         reconcile.put(&mut w);
         coverage.put(&mut w);
+        via.0.put(&mut w);
         first.put(&mut w);
         last.put(&mut w);
         outside_window.put(&mut w);
@@ -232,6 +237,7 @@ impl<'c> Accumulator<'c> {
             error_kinds: Wire::get(&mut r)?,
             reconcile: Wire::get(&mut r)?,
             coverage: Wire::get(&mut r)?,
+            via: Counts(Wire::get(&mut r)?),
             first: Wire::get(&mut r)?,
             last: Wire::get(&mut r)?,
             outside_window: Wire::get(&mut r)?,

@@ -1,10 +1,12 @@
 //! The binary form of the observations (see `crate::wire`): each type's
 //! fields in order, private ones included.
 
+use crate::infer::prefix::{PrefixSize, PrefixSource};
+use crate::infer::sessions::TurnSource;
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
 use super::{
-    Attempt, Buckets, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest, Samples,
+    Attempt, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest, Samples,
     SessionObs, Tally, TextCall, TextSample,
 };
 
@@ -30,32 +32,53 @@ wire_struct!(PrefixObs {
     prefix_tokens,
     with_tokens,
     cached_read,
+    cache_write,
     first_ms,
     last_ms,
-    buckets,
+    runs,
+    text_chars,
+    text_calls,
+    min_input,
+    size,
     excerpt,
 });
 
-impl Wire for Buckets {
+wire_struct!(PrefixSize { tokens, source });
+
+impl Wire for PrefixSource {
     fn put(&self, w: &mut Vec<u8>) {
-        match self {
-            Buckets::None => w.push(0),
-            Buckets::One(k) => {
-                w.push(1);
-                k.put(w);
-            }
-            Buckets::Many(m) => {
-                w.push(2);
-                m.put(w);
-            }
-        }
+        w.push(match self {
+            PrefixSource::Logged => 0,
+            PrefixSource::Text => 1,
+            PrefixSource::Blocks => 2,
+            PrefixSource::MinInput => 3,
+        });
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
         match u8::get(r)? {
-            0 => Ok(Buckets::None),
-            1 => Wire::get(r).map(Buckets::One),
-            2 => Wire::get(r).map(Buckets::Many),
-            t => Err(WireError(format!("bucket set of kind {t}"))),
+            0 => Ok(PrefixSource::Logged),
+            1 => Ok(PrefixSource::Text),
+            2 => Ok(PrefixSource::Blocks),
+            3 => Ok(PrefixSource::MinInput),
+            t => Err(WireError(format!("prefix size source of kind {t}"))),
+        }
+    }
+}
+
+impl Wire for TurnSource {
+    fn put(&self, w: &mut Vec<u8>) {
+        w.push(match self {
+            TurnSource::Logged => 0,
+            TurnSource::Messages => 1,
+            TurnSource::Order => 2,
+        });
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        match u8::get(r)? {
+            0 => Ok(TurnSource::Logged),
+            1 => Ok(TurnSource::Messages),
+            2 => Ok(TurnSource::Order),
+            t => Err(WireError(format!("turn source of kind {t}"))),
         }
     }
 }
@@ -76,7 +99,8 @@ wire_struct!(CellObs {
     top,
     prefixes,
     prefixed_calls,
-    prefix_buckets,
+    prefixed_min_input,
+    prefix_runs,
     over_call_budget,
     over_call_budget_excess,
     over_call_budget_ids,
@@ -118,6 +142,9 @@ wire_struct!(SessionObs {
     input_cost,
     cost,
     request_id,
+    inferred,
+    grew,
+    steps,
 });
 
 wire_struct!(PromptObs {
@@ -157,6 +184,7 @@ wire_struct!(TextSample {
 
 wire_struct!(Keyed {
     sessions,
+    timelines,
     prompts,
     chains,
     texts,
