@@ -12,36 +12,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::store::{audit_of, ingest, sample_logs};
 use crate::util::Env;
 
 /// `file:///abs/dir/` (the temp dirs' paths need no escaping).
 fn file_url(dir: &Path) -> String {
     format!("file://{}/", dir.display())
-}
-
-fn sample_logs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
-fn ingest(env: &Env, args: &[&str]) {
-    let out = env
-        .cmd()
-        .arg("ingest")
-        .args(args)
-        .args(["--store", "store", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ingest failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The audit part of a JSON report (the inputs it names differ between a
-/// store and its logs).
-fn audit_of(env: &Env, args: &[&str]) -> Value {
-    env.audit(args)["audit"].clone()
 }
 
 /// A port nothing listens on now (the child binds it a moment later).

@@ -67,14 +67,22 @@ pub struct Job {
 pub struct AnalyzeOptions {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-    /// (feature, daily, monthly, per call).
-    pub budgets: Vec<(String, Option<Money>, Option<Money>, Option<Money>)>,
+    pub budgets: Vec<BudgetLimits>,
     pub attribution_only: bool,
     pub list_costs: bool,
     pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub include_prompts: bool,
     /// `[attribution] feature`, as the config file writes it.
     pub feature_from: String,
+}
+
+/// A `[[budget]]`: its feature and limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetLimits {
+    pub feature: String,
+    pub daily: Option<Money>,
+    pub monthly: Option<Money>,
+    pub per_call: Option<Money>,
 }
 
 /// `[attribution] feature`'s text for `f` ([`FeatureFrom::parse`] reads it
@@ -108,7 +116,12 @@ impl From<&AnalyzeConfig> for AnalyzeOptions {
             until: *until,
             budgets: budgets
                 .iter()
-                .map(|b| (b.feature.clone(), b.daily, b.monthly, b.per_call))
+                .map(|b| BudgetLimits {
+                    feature: b.feature.clone(),
+                    daily: b.daily,
+                    monthly: b.monthly,
+                    per_call: b.per_call,
+                })
                 .collect(),
             attribution_only: *attribution_only,
             list_costs: *list_costs,
@@ -129,11 +142,11 @@ impl TryFrom<&AnalyzeOptions> for AnalyzeConfig {
             budgets: o
                 .budgets
                 .iter()
-                .map(|(feature, daily, monthly, per_call)| Budget {
-                    feature: feature.clone(),
-                    daily: *daily,
-                    monthly: *monthly,
-                    per_call: *per_call,
+                .map(|b| Budget {
+                    feature: b.feature.clone(),
+                    daily: b.daily,
+                    monthly: b.monthly,
+                    per_call: b.per_call,
                 })
                 .collect(),
             attribution_only: o.attribution_only,
