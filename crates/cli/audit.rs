@@ -72,9 +72,10 @@ pub struct InputArgs {
 
     /// Run the audit of --store on a Ballista cluster (df://HOST:PORT, a
     /// `tokenaudit cluster scheduler`), on Ballista inside this process
-    /// (standalone), or on DataFusion in this process (datafusion, the
-    /// default). --store may then also be s3://bucket/prefix or
-    /// file:///dir. See docs/cluster.md.
+    /// (standalone), on DataFusion in this process (datafusion, the
+    /// default), or with the store's own reader (reader: no DataFusion, as
+    /// a build without the feature). --store may then also be
+    /// s3://bucket/prefix or file:///dir. See docs/cluster.md.
     #[cfg(feature = "cluster")]
     #[arg(long, value_name = "ENGINE", requires = "store")]
     pub engine: Option<String>,
@@ -266,6 +267,12 @@ impl InputArgs {
         let (input, total_bytes) = match &self.store {
             #[cfg(feature = "cluster")]
             Some(url) if crate::cluster::is_url(url) => {
+                if self.engine.as_deref() == Some("reader") {
+                    bail!(
+                        "--store {}: --engine reader reads a store directory; give a DataFusion engine for a URL",
+                        url.display()
+                    );
+                }
                 let (url, state) = crate::cluster::open(url)?;
                 let bytes = state.parts.values().map(|p| p.bytes).sum();
                 (Input::StoreUrl(url, state), bytes)
@@ -344,13 +351,12 @@ impl Prepared {
                     &self.detect,
                 )),
                 #[cfg(feature = "cluster")]
-                Input::Store(store) => {
+                Input::Store(store) if self.engine != tokenaudit_cluster::Engine::Reader => {
                     tokenaudit_cluster::StoreUrl::parse(&store.root().to_string_lossy())
                         .and_then(|url| crate::cluster::audit(&self, &url, store.state()))
                 }
                 #[cfg(feature = "cluster")]
                 Input::StoreUrl(url, state) => crate::cluster::audit(&self, url, state),
-                #[cfg(not(feature = "cluster"))]
                 Input::Store(store) => {
                     let query = store_query(&self.analyze, &self.options);
                     tokenaudit_analyze::run_with_reader(

@@ -220,6 +220,19 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
     assert_ne!(raw_route["daily_by_feature"], raw["daily_by_feature"]);
     let by_route = ["--store", "store", "--config", route_config];
 
+    // The plain store audit (the store's own reader, no DataFusion) is the
+    // logs' audit: each engine below is held to both.
+    let reader = ["--engine", "reader"];
+    assert_eq!(audit_of(&env, &[&store[..], &reader].concat()), raw);
+    assert_eq!(
+        audit_of(&env, &[&store[..], &window, &reader].concat()),
+        raw_window
+    );
+    assert_eq!(
+        audit_of(&env, &[&by_route[..], &reader].concat()),
+        raw_route
+    );
+
     // DataFusion in this process (the default with --store), then Ballista
     // standalone.
     assert_eq!(audit_of(&env, &store), raw);
@@ -305,7 +318,8 @@ fn an_executor_killed_mid_job_leaves_the_audit_complete_and_the_same() {
     std::fs::create_dir_all(env.path("logs")).unwrap();
     tokenaudit_samplegen::write_file(&cfg, &env.path("logs/month.jsonl")).unwrap();
     ingest(&env, &["logs"]);
-    let expected = audit_of(&env, &["--store", "store"]);
+    // The plain store audit.
+    let expected = audit_of(&env, &["--store", "store", "--engine", "reader"]);
     assert!(expected["totals"]["calls"].as_u64().unwrap() > 40_000);
 
     // One task slot per executor, and as many input partitions as days:
@@ -477,6 +491,16 @@ fn a_store_url_is_read_as_of_its_log_and_never_written() {
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("not a store"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "--store", &url, "--engine", "reader", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reads a store directory"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

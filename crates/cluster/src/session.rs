@@ -28,6 +28,9 @@ pub enum Engine {
     Standalone,
     /// A Ballista scheduler (`--engine df://HOST:PORT`).
     Remote(String),
+    /// No DataFusion: the store's own reader, as in a build without the
+    /// feature (`--engine reader`, audits of a store directory only).
+    Reader,
 }
 
 impl Engine {
@@ -35,9 +38,10 @@ impl Engine {
         match text {
             "datafusion" => Ok(Engine::InProcess),
             "standalone" => Ok(Engine::Standalone),
+            "reader" => Ok(Engine::Reader),
             url if url.starts_with("df://") => Ok(Engine::Remote(url.to_string())),
             other => bail!(
-                "--engine {other:?}: expected df://HOST:PORT (a Ballista scheduler), datafusion (in this process) or standalone (a Ballista scheduler and executor in this process)"
+                "--engine {other:?}: expected df://HOST:PORT (a Ballista scheduler), datafusion (in this process), standalone (a Ballista scheduler and executor in this process) or reader (the store's own reader)"
             ),
         }
     }
@@ -91,6 +95,9 @@ pub async fn context(engine: &Engine, parts: usize) -> Result<SessionContext> {
         Engine::Remote(url) => SessionContext::remote_with_state(url, state)
             .await
             .with_context(|| format!("connecting to the Ballista scheduler {url}"))?,
+        Engine::Reader => {
+            bail!("--engine reader runs no SQL: give datafusion, standalone or df://HOST:PORT")
+        }
     };
     // Ballista's session replaces the aggregate functions with its own list:
     // the client's planner needs ours again (to plan SQL that names it).
