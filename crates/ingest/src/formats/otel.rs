@@ -32,10 +32,11 @@ use serde::Deserialize;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
-use crate::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::once;
+use crate::record::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::once;
 
 #[derive(Deserialize)]
 struct Export<'a> {
@@ -658,7 +659,7 @@ fn scan_key_value_plain<'a>(s: &mut Scanner<'a>) -> Option<(Cow<'a, str>, Attr<'
     .find_map(|kind| s.eat(kind))?;
     let value = s.plain_string()?;
     s.eat(b"}}")?;
-    let text = match crate::fields::non_empty(Cow::Borrowed(value)) {
+    let text = match crate::record::fields::non_empty(Cow::Borrowed(value)) {
         Lenient::Value(text) => Some(text),
         _ => None,
     };
@@ -765,6 +766,26 @@ fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
     }
 }
 
+/// Whether a file's first JSON object line is an OTLP export.
+pub fn looks_like(map: &JsonObject) -> bool {
+    map.contains_key("resourceSpans")
+}
+
+/// The `otlp-json` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "otlp-json",
+    aliases: &["otlp", "otel"],
+    format: Format::OtlpJson,
+    detect: Detect::FirstLine(looks_like),
+    doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...),\n\
+         one record per model-call span: gen_ai.request.model /\n\
+         gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
+         gen_ai.usage.input_tokens (includes cached), cache_read /\n\
+         cache_creation input tokens, output_tokens, error.type, span\n\
+         times; resource attributes and other span attributes as tags.\n\
+         A line without a model-call span is counted as no_genai_spans.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -854,7 +875,7 @@ mod tests {
             spans.emit(&mut |r| records.push(r));
             records
         });
-        crate::scan_value::agrees(line, fast, slow)
+        crate::json::scan_value::agrees(line, fast, slow)
     }
 
     #[test]
@@ -893,13 +914,16 @@ mod tests {
     #[test]
     fn scanner_reads_the_fixtures_like_serde() {
         let files = ["otlp-json/traces.jsonl", "mixed/otlp-pretty.json"];
-        assert_eq!(crate::scan_value::fixtures_read_fast(&files, agree), 5);
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            5
+        );
     }
 
     #[test]
     fn scanner_never_disagrees_with_serde_on_broken_lines() {
         let lines = tricky();
-        let variants = crate::scan_value::broken_variants(&[lines[0].as_str()]);
+        let variants = crate::json::scan_value::broken_variants(&[lines[0].as_str()]);
         let fast = variants.iter().filter(|l| agree(l)).count();
         assert!(variants.len() > 30_000, "{}", variants.len());
         assert!(fast > 1_000, "{fast}");

@@ -40,98 +40,14 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::xxh3_64;
 
-use tokenaudit_core::{CallRecord, CallStatus};
+use tokenaudit_core::CallRecord;
 
-use crate::fields::{
-    fingerprint, finish, non_empty, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage,
-    Scalar, LU64,
-};
+use crate::formats::{Builtin, Detect, Format};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{KeyShape, KeySpan};
+use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
+use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{KeyShape, KeySpan};
-
-/// The raw fields of one line, as the source spelled them.
-#[derive(Debug, Default)]
-pub struct RawLine<'a> {
-    pub timestamp: LTime,
-    pub request_id: LStr<'a>,
-    pub provider: LStr<'a>,
-    pub model: LStr<'a>,
-    pub feature: LStr<'a>,
-    pub route: LStr<'a>,
-    pub team: LStr<'a>,
-    pub user: LStr<'a>,
-    pub session: LStr<'a>,
-    pub turn: LU64,
-    pub status: LStr<'a>,
-    pub error_kind: LStr<'a>,
-    pub http_status: LU64,
-    pub attempt: LU64,
-    pub retry_of: LStr<'a>,
-    pub usage: RawUsage,
-    pub latency_ms: LNum,
-    pub ttft_ms: LNum,
-    pub batch: LBool,
-    pub service_tier: LStr<'a>,
-    pub finish_reason: LStr<'a>,
-    pub max_tokens: LU64,
-    pub prompt_hash: LStr<'a>,
-    pub prefix_hash: LStr<'a>,
-    pub prefix_tokens: LU64,
-    pub prompt_text_fp: Option<u64>,
-    pub prefix_text_fp: Option<u64>,
-    /// The text near-duplicate detection compares (see
-    /// [`CallRecord::prompt_text`]); only a text with a word is kept.
-    pub prompt_text: Option<Cow<'a, str>>,
-    /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
-    pub prompt_raw: Option<&'a str>,
-    pub system_raw: Option<&'a str>,
-    pub cost: LMoney,
-    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-}
-
-/// A number read leniently as `f64` (latencies may be fractional).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LNum(pub Lenient<f64>);
-
-impl<'de> Deserialize<'de> for LNum {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LNum, D::Error> {
-        Ok(LNum::from_label(LStr::deserialize(d)?.0))
-    }
-}
-
-impl LNum {
-    /// Reads a number from a JSON value: the same as
-    /// `LNum::from_label(v.label())`, without formatting a number as text to
-    /// parse it back (`n as f64` and parsing `n`'s digits round alike, and an
-    /// `f64`'s text parses back to itself).
-    pub fn from_scalar(v: Scalar<'_>) -> LNum {
-        let f = match v {
-            Scalar::U64(n) => n as f64,
-            Scalar::I64(n) => n as f64,
-            Scalar::F64(f) if f.is_finite() => f,
-            other => return LNum::from_label(other.label()),
-        };
-        LNum(if f >= 0.0 {
-            Lenient::Value(f)
-        } else {
-            Lenient::Negative
-        })
-    }
-
-    /// Reads a number from a label (see [`Scalar::label`]).
-    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LNum {
-        LNum(match label {
-            Lenient::Value(v) => match v.trim().parse::<f64>() {
-                Ok(f) if f.is_finite() && f >= 0.0 => Lenient::Value(f),
-                Ok(f) if f.is_finite() => Lenient::Negative,
-                _ => Lenient::WrongType,
-            },
-            Lenient::Missing => Lenient::Missing,
-            _ => Lenient::WrongType,
-        })
-    }
-}
 
 /// An object key, borrowed from the line when it has no escapes. Cheaper
 /// than `LStr`: keys are always strings and need no emptiness check.
@@ -719,9 +635,9 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
             }
             if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
                 // One parse of the array serves both.
-                let (text, system) = crate::fields::read_messages(raw);
+                let (text, system) = crate::record::fields::read_messages(raw);
                 if l.prompt_text.is_none() {
-                    l.prompt_text = text.filter(|t| crate::fields::has_word(t));
+                    l.prompt_text = text.filter(|t| crate::record::fields::has_word(t));
                 }
                 if l.prefix_text_fp.is_none() {
                     l.prefix_text_fp = system;
@@ -734,8 +650,8 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
                 l.prompt_raw = Some(raw);
             }
             if l.prompt_text.is_none() && raw != "null" {
-                l.prompt_text = crate::fields::prompt_text(raw)
-                    .filter(|t| crate::fields::has_word(t))
+                l.prompt_text = crate::record::fields::prompt_text(raw)
+                    .filter(|t| crate::record::fields::has_word(t))
                     .map(Cow::Owned);
             }
         }
@@ -1097,7 +1013,12 @@ fn parse_raw_serde(line: &str) -> Result<RawLine<'_>, Reject> {
     }
     .deserialize(&mut de)
     .and_then(|_| de.end())
-    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
     Ok(raw)
 }
 
@@ -1106,7 +1027,10 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     if first != Some(&b'{') {
         return Err(match serde_json::from_slice::<IgnoredAny>(line) {
             Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-            Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
+            Err(e) => Reject::new(
+                RejectReason::MalformedJson,
+                crate::record::fields::short_error(&e),
+            ),
         });
     }
     let mut raw = RawLine::default();
@@ -1118,7 +1042,12 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     }
     .deserialize(&mut de)
     .and_then(|_| de.end())
-    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
     Ok(raw)
 }
 
@@ -1373,7 +1302,7 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
 /// What the gateway reader does with one scalar value of a key whose
 /// meaning is `f` (in a `metadata` object when `metadata`): the arms of
 /// [`scan_map`] for a value already read, for readers that get values one
-/// at a time (the Parquet column reader, [`crate::columns`]). Containers
+/// at a time (the Parquet column reader, [`crate::parquet::columns`]). Containers
 /// arrive as [`Scalar::Container`]; `usage`, `error`, `tags` and prompt
 /// objects, whose content matters, are the caller's.
 pub(crate) fn set_field<'a>(
@@ -1632,109 +1561,6 @@ fn scan_tags<'a>(
     Ok(())
 }
 
-/// serde_json's message without any quoted input.
-pub(crate) fn short_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Eof => "line ends before the JSON value does (truncated?)",
-        Category::Syntax => "invalid JSON syntax",
-        Category::Data => "unexpected JSON value",
-        Category::Io => "read error",
-    };
-    format!("{what} at column {}", e.column())
-}
-
-impl<'a> RawLine<'a> {
-    /// Normalises and checks the raw fields into a call record.
-    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
-        let mut p = Problems::default();
-        let status_text = p.take(&self.status.0, "status");
-        let status = status_text.as_deref().and_then(CallStatus::parse);
-        let http_status = p
-            .int(&self.http_status.0, "http_status")
-            .and_then(|c| u16::try_from(c).ok());
-        let usage = self.usage.normalise(&mut p);
-        let ms = |p: &mut Problems, v: &LNum, field: &str| -> Option<u64> {
-            match v.0 {
-                Lenient::Value(f) => Some(f.round() as u64),
-                Lenient::Missing => None,
-                _ => {
-                    p.add(RejectReason::WrongType, field);
-                    None
-                }
-            }
-        };
-        let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
-        let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
-        let batch = p
-            .take(&self.batch.0, "batch")
-            .or_else(|| match &self.service_tier.0 {
-                Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
-                _ => None,
-            });
-        let timestamp = match self.timestamp.0 {
-            Lenient::Value(t) => Some(t),
-            Lenient::Missing => None,
-            _ => {
-                p.add(RejectReason::BadTimestamp, "timestamp");
-                None
-            }
-        };
-        let record = CallRecord {
-            timestamp,
-            request_id: p.own(self.request_id.0, "request_id"),
-            provider: p.own(self.provider.0, "provider"),
-            model: match self.model.0 {
-                Lenient::Value(m) => m,
-                Lenient::Missing => Cow::Borrowed(""),
-                _ => {
-                    p.add(RejectReason::WrongType, "model");
-                    Cow::Borrowed("")
-                }
-            },
-            feature: p.own(self.feature.0, "feature"),
-            route: p.own(self.route.0, "route"),
-            team: p.own(self.team.0, "team"),
-            user: p.own(self.user.0, "user"),
-            session: p.own(self.session.0, "session"),
-            turn: p
-                .int(&self.turn.0, "turn")
-                .and_then(|v| u32::try_from(v).ok()),
-            status,
-            error_kind: p.own(self.error_kind.0, "error"),
-            http_status,
-            attempt: p
-                .int(&self.attempt.0, "attempt")
-                .and_then(|v| u32::try_from(v).ok()),
-            retry_of: p.own(self.retry_of.0, "retry_of"),
-            usage: Default::default(),
-            latency_ms,
-            ttft_ms,
-            batch,
-            finish_reason: p.own(self.finish_reason.0, "finish_reason"),
-            max_tokens: p
-                .int(&self.max_tokens.0, "max_tokens")
-                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
-            prompt_fp: p
-                .own(self.prompt_hash.0, "prompt_hash")
-                .map(|h| fingerprint(&h))
-                .or(self.prompt_text_fp),
-            prefix_fp: p
-                .own(self.prefix_hash.0, "system_prompt_hash")
-                .map(|h| fingerprint(&h))
-                .or(self.prefix_text_fp),
-            prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
-            logged_cost: p.own(self.cost.0, "cost"),
-            prompt_text: self.prompt_text,
-            prompt_raw: self.prompt_raw,
-            system_raw: self.system_raw,
-            minhash: None,
-            tags: self.tags,
-        };
-        finish(record, usage, p)
-    }
-}
-
 /// Parses one gateway line into a call record.
 pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
     parse_raw(line)?.into_record()
@@ -1745,7 +1571,7 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
     // Filled in place: a `RawLine` is about a kilobyte, and moving it
     // through `Result`s costs copies on every line.
     let mut raw = RawLine {
-        tags: crate::fields::fresh_tags(),
+        tags: crate::record::fields::fresh_tags(),
         ..RawLine::default()
     };
     match scan_line(line, &mut raw) {
@@ -1762,10 +1588,34 @@ pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
     u
 }
 
+/// The `gateway` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "gateway",
+    aliases: &[],
+    format: Format::Gateway,
+    detect: Detect::Fallback,
+    doc: "JSON lines with a model and a usage object: OpenAI chat/Responses\n\
+         `usage` (prompt_tokens, prompt_tokens_details.cached_tokens,\n\
+         completion_tokens_details.reasoning_tokens), Anthropic `usage`\n\
+         (input_tokens, cache_read_input_tokens, cache_creation_input_tokens,\n\
+         cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,\n\
+         Gemini `usageMetadata`, or the same keys at the top level; logged\n\
+         request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
+         Also read as they are: OpenAI chat completion and Responses\n\
+         objects, Anthropic Messages responses, Gemini/Vertex\n\
+         generateContent responses (modelVersion, createTime), and LiteLLM\n\
+         spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
+         metadata.user_api_key_alias, request_tags, status).\n\
+         Common names for the other fields: timestamp/created_at/ts,\n\
+         feature, route/endpoint, team, user/user_id, session/session_id,\n\
+         status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
+         tags and metadata.* (see the docs of the gateway reader).",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenaudit_core::{Money, Usage};
+    use tokenaudit_core::{CallStatus, Money, Usage};
 
     fn rec(line: &str) -> CallRecord<'_> {
         parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"))
@@ -2174,5 +2024,130 @@ mod tests {
         );
         assert_eq!(r.model, "gpt-4o");
         assert_eq!(r.feature.as_deref(), Some("a\"b"));
+    }
+}
+
+/// The usage conventions, read through the gateway's usage reader.
+#[cfg(test)]
+mod usage_tests {
+    use super::*;
+    use crate::record::fields::Problems;
+    use tokenaudit_core::Usage;
+
+    fn usage(json: &str) -> Result<Option<Usage>, Reject> {
+        let raw = super::parse_usage_for_test(json);
+        let mut p = Problems::default();
+        let u = raw.normalise(&mut p);
+        match p.0 {
+            Some(r) => Err(r),
+            None => Ok(u),
+        }
+    }
+
+    // Each convention, with a case that would double count if read wrongly.
+    #[test]
+    fn openai_chat_counts_cached_inside_prompt() {
+        let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 600,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 200,
+                reasoning: 50
+            }
+        );
+        assert_eq!(u.uncached_input(), 400);
+    }
+
+    #[test]
+    fn anthropic_adds_cache_reads_and_writes_to_input() {
+        let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 5400,
+                cached_read: 5000,
+                cache_write: 300,
+                cache_write_1h: 200,
+                output: 20,
+                reasoning: 0
+            }
+        );
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn litellm_prompt_tokens_already_include_anthropic_cache() {
+        // LiteLLM: prompt_tokens = uncached 100 + cache read 5000 + cache write 300.
+        let u = usage(r#"{"prompt_tokens":5400,"completion_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"prompt_tokens_details":{"cached_tokens":5000}}"#).unwrap().unwrap();
+        assert_eq!(u.input, 5400);
+        assert_eq!(u.cached_read, 5000);
+        assert_eq!(u.cache_write, 300);
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn openai_responses_input_includes_cached() {
+        let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 800,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 300,
+                reasoning: 100
+            }
+        );
+    }
+
+    #[test]
+    fn gemini_thoughts_are_added_to_candidates() {
+        let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 2000,
+                cached_read: 1500,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 500,
+                reasoning: 400
+            }
+        );
+    }
+
+    #[test]
+    fn bad_token_values_are_named() {
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason,
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1000000000000}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#)
+                .unwrap()
+                .unwrap()
+                .input,
+            12
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(usage(r#"{}"#).unwrap(), None);
     }
 }

@@ -35,14 +35,15 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
-use crate::gateway::{LNum, RawLine};
-use crate::helicone::MAX_TAG_VALUE;
-use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{
     check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
 };
+use crate::record::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::record::tags::MAX_TAG_VALUE;
+use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -126,7 +127,7 @@ struct Parts<'a> {
 
 /// The serde_json path: the reference the scanner path must agree with.
 fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let mut o: Observation<'_> = crate::fields::json_object(line)?;
+    let mut o: Observation<'_> = crate::record::fields::json_object(line)?;
     let mut max_tokens = Lenient::Missing;
     if let Some(serde_json::Value::Object(params)) = &o.model_parameters {
         // Parameters are free-form (`"Infinity"`, strings); an unreadable one
@@ -144,9 +145,9 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
         Some(total) => total.0.clone(),
         None => Lenient::Missing,
     };
-    let mut tags = crate::fields::fresh_tags();
+    let mut tags = crate::record::fields::fresh_tags();
     if let Some(t) = &o.tags {
-        crate::helicone::push_tags(&mut tags, t, "tag");
+        crate::record::tags::push_tags(&mut tags, t, "tag");
     }
     let details = o.usage_details.take().unwrap_or_default();
     let mut p = Problems::default();
@@ -154,7 +155,7 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
     let (mut feature, mut team) = (None, None);
     if let Some(serde_json::Value::Object(meta)) = o.metadata.take() {
         for (k, v) in &meta {
-            let Some(text) = crate::helicone::short_scalar(v) else {
+            let Some(text) = crate::record::tags::short_scalar(v) else {
                 continue;
             };
             match meta_kind(k) {
@@ -300,7 +301,7 @@ struct Shapes {
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
 /// `input`, `output` and other unused values stepped over unbuilt. Bails on
-/// anything the serde path might read otherwise (see [`crate::scan_value`]).
+/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     SHAPES.with(|cell| {
         // Another reader on this thread's stack (none today) gets fresh ones.
@@ -383,8 +384,8 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
         return Err(Bail);
     }
     let (latency_ms, ttft_ms) = times.read(&mut o);
-    let mut tag_list = crate::fields::fresh_tags();
-    crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
+    let mut tag_list = crate::record::fields::fresh_tags();
+    crate::record::tags::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
     tag_list.extend(meta.tags.drain().filter_map(|(k, t)| t.map(|t| (k, t))));
     let parts = Parts {
         max_tokens,
@@ -417,7 +418,10 @@ impl Times<'_> {
     /// that date: see [`start_time`]).
     fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
         let parse = |text: &str| {
-            LTime(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
+            LTime(
+                crate::record::fields::parse_timestamp(text)
+                    .map_or(Lenient::WrongType, Lenient::Value),
+            )
         };
         let mut start_tod = None;
         if let Some(start) = self.start {
@@ -468,7 +472,7 @@ fn start_time(text: &str) -> (Lenient<chrono::DateTime<chrono::Utc>>, Option<i64
             }
         }
     }
-    let Some(at) = crate::fields::parse_timestamp(text) else {
+    let Some(at) = crate::record::fields::parse_timestamp(text) else {
         return (Lenient::WrongType, None);
     };
     let parsed =
@@ -605,7 +609,7 @@ fn scan_usage_plain<'a>(
         let (Cow::Borrowed(key), Some(v)) = (key, s.plain_u64()) else {
             return Ok(None);
         };
-        if v > crate::fields::MAX_TOKENS {
+        if v > crate::record::fields::MAX_TOKENS {
             return Ok(None);
         }
         if kind != UsageKind::Other {
@@ -688,7 +692,7 @@ fn meta_kind(key: &str) -> MetaKind {
     match key {
         "feature" => MetaKind::Feature,
         "team" => MetaKind::Team,
-        _ if crate::helicone::is_text_key(key) => MetaKind::Text,
+        _ if crate::record::tags::is_text_key(key) => MetaKind::Text,
         _ => MetaKind::Tag,
     }
 }
@@ -757,7 +761,7 @@ fn millis_between(
 }
 
 /// Which part of an Anthropic-style (exclusive) usage a Langfuse usage key
-/// is (see the module docs); [`crate::fields::RawUsage::normalise`] then
+/// is (see the module docs); [`crate::record::fields::RawUsage::normalise`] then
 /// adds the parts up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum UsageKind {
@@ -775,7 +779,7 @@ enum UsageKind {
 
 fn usage_kind(key: &str) -> UsageKind {
     // Case-insensitive, without a lower-cased copy of the key.
-    let has = |w: &str| crate::helicone::contains_ignore_ascii_case(key, w);
+    let has = |w: &str| crate::record::tags::contains_ignore_ascii_case(key, w);
     if has("input") || has("prompt") {
         if has("cache_read") || has("cached") || has("cache_hit") {
             UsageKind::CacheRead
@@ -864,6 +868,28 @@ fn usage<'u>(
     }
     sums
 }
+
+/// Whether a file's first JSON object line is a Langfuse observation: the
+/// trace id and the observation type together.
+pub fn looks_like(map: &JsonObject) -> bool {
+    (map.contains_key("traceId") || map.contains_key("trace_id")) && map.contains_key("type")
+}
+
+/// The `langfuse` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "langfuse",
+    aliases: &[],
+    format: Format::Langfuse,
+    detect: Detect::FirstLine(looks_like),
+    doc: "Langfuse observation exports (UI/API camelCase or blob-storage\n\
+         snake_case): GENERATION and EMBEDDING observations are calls;\n\
+         usageDetails parts (input is uncached; cache_read_input_tokens,\n\
+         input_cached_tokens, cache_creation_input_tokens,\n\
+         output_reasoning_tokens) are added up once; totalCost is the\n\
+         logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
+         traceName (feature), metadata. Spans, events and other\n\
+         observations are counted as not_a_call (not an error for --strict).",
+};
 
 #[cfg(test)]
 mod tests {
@@ -994,7 +1020,7 @@ mod tests {
     /// Returns whether the scanner accepted it.
     fn agree(line: &str) -> bool {
         let slow = parse_line_serde(line);
-        crate::scan_value::agrees(line, scan_line(line), slow)
+        crate::json::scan_value::agrees(line, scan_line(line), slow)
     }
 
     #[test]
@@ -1037,13 +1063,16 @@ mod tests {
     #[test]
     fn scanner_reads_the_fixtures_like_serde() {
         let files = ["langfuse/observations.jsonl", "mixed/langfuse-export.json"];
-        assert_eq!(crate::scan_value::fixtures_read_fast(&files, agree), 7);
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            7
+        );
     }
 
     #[test]
     fn scanner_never_disagrees_with_serde_on_broken_lines() {
         let mut fast = 0;
-        let variants = crate::scan_value::broken_variants(&TRICKY[..2]);
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[..2]);
         for line in &variants {
             fast += usize::from(agree(line));
         }
@@ -1065,7 +1094,7 @@ mod tests {
             })
             .collect();
         assert_eq!(lines.len(), 5);
-        let variants = crate::scan_value::broken_variants(&lines);
+        let variants = crate::json::scan_value::broken_variants(&lines);
         let mut fast = 0;
         for line in &variants {
             // Each after a line that taught the shapes its keys.
@@ -1103,8 +1132,9 @@ mod tests {
             "2026-1x-01T08:00:00Z",
             " 2026-10-01T08:00:00Z",
         ];
-        let parse =
-            |t: &str| crate::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value);
+        let parse = |t: &str| {
+            crate::record::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value)
+        };
         let mut fast = 0;
         for a in times {
             for b in times {
