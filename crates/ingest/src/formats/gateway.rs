@@ -634,13 +634,17 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
                 l.prompt_raw = Some(raw);
             }
             if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
-                // One parse of the array serves both.
-                let (text, system) = crate::record::fields::read_messages(raw);
+                // One parse of the array serves all of them.
+                let m = crate::record::fields::read_messages(raw);
                 if l.prompt_text.is_none() {
-                    l.prompt_text = text.filter(|t| crate::record::fields::has_word(t));
+                    l.prompt_text = m.text.filter(|t| crate::record::fields::has_word(t));
                 }
                 if l.prefix_text_fp.is_none() {
-                    l.prefix_text_fp = system;
+                    l.prefix_text_fp = m.system;
+                    l.prefix_chars = m.system_chars;
+                }
+                if m.user_messages > 0 {
+                    l.user_messages = Some(m.user_messages);
                 }
             }
         }
@@ -658,6 +662,7 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
         _ => {
             if l.prefix_text_fp.is_none() && raw != "null" {
                 l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prefix_chars = Some(crate::record::fields::content_chars(raw));
                 l.system_raw = Some(raw);
             }
         }

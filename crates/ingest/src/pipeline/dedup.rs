@@ -182,6 +182,8 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         // Agent logs carry no prompt text the record could borrow past the line.
         prompt_raw: None,
         system_raw: None,
+        user_messages: r.user_messages,
+        prefix_chars: r.prefix_chars,
         minhash: r.minhash,
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
     }

@@ -635,16 +635,39 @@ struct Message<'a> {
     content: Option<&'a serde_json::value::RawValue>,
 }
 
-/// A `messages` array read once for both what the near-duplicate check
-/// compares ([`prompt_text`]) and the fingerprint of the first system (or
-/// developer) message's raw content.
-pub fn read_messages(raw: &str) -> (Option<Cow<'_, str>>, Option<u64>) {
+/// What one read of a `messages` array gives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Messages<'a> {
+    /// What the near-duplicate check compares ([`prompt_text`]).
+    pub text: Option<Cow<'a, str>>,
+    /// The fingerprint of the first system (or developer) message's raw
+    /// content.
+    pub system: Option<u64>,
+    /// The length of that content's JSON text, for an estimate of the
+    /// system prompt's tokens.
+    pub system_chars: Option<u64>,
+    /// Messages whose role is `user`: the turn of a conversation that
+    /// resends its history.
+    pub user_messages: u32,
+}
+
+/// A `messages` array read once for everything the record takes from it
+/// ([`Messages`]).
+pub fn read_messages(raw: &str) -> Messages<'_> {
     match scan_messages(raw) {
         Ok(read) => read,
-        Err(crate::json::scan::Bail) => {
-            let (text, system) = read_messages_serde(raw);
-            (text.map(Cow::Owned), system)
-        }
+        Err(crate::json::scan::Bail) => read_messages_serde(raw),
+    }
+}
+
+/// The length of a message content's text: a JSON string without its
+/// quotes, anything else (a list of parts) as written.
+pub(crate) fn content_chars(raw: &str) -> u64 {
+    let n = raw.len() as u64;
+    if raw.starts_with('"') {
+        n.saturating_sub(2)
+    } else {
+        n
     }
 }
 
@@ -654,11 +677,13 @@ pub fn read_messages(raw: &str) -> (Option<Cow<'_, str>>, Option<u64>) {
 /// escapes. Anything else (a duplicated `role` or `content`, which serde
 /// refuses; non-string contents; invalid JSON) bails to the serde reader,
 /// which has the final word.
-fn scan_messages(raw: &str) -> crate::json::scan::Scan<(Option<Cow<'_, str>>, Option<u64>)> {
+fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
     use crate::json::scan::{Bail, Scanner};
     let mut s = Scanner::new(raw);
     s.begin_array()?;
     let mut system = None;
+    let mut system_chars = None;
+    let mut user_messages = 0u32;
     let mut user_content: Option<Option<&str>> = None;
     let mut first_element = true;
     let mut index = 0usize;
@@ -695,9 +720,11 @@ fn scan_messages(raw: &str) -> crate::json::scan::Scan<(Option<Cow<'_, str>>, Op
         let content = content.flatten();
         if index == 0 && matches!(role.as_deref(), Some("system" | "developer")) {
             system = content.map(|c| xxhash_rust::xxh3::xxh3_64(c.as_bytes()));
+            system_chars = content.map(content_chars);
         }
         if role.as_deref() == Some("user") {
             user_content = Some(content);
+            user_messages += 1;
         }
         index += 1;
     }
@@ -715,21 +742,32 @@ fn scan_messages(raw: &str) -> crate::json::scan::Scan<(Option<Cow<'_, str>>, Op
         // Parts or other values: the serde reader's `content_text`.
         Some(Some(_)) => return Err(Bail),
     };
-    Ok((text, system))
+    Ok(Messages {
+        text,
+        system,
+        system_chars,
+        user_messages,
+    })
 }
 
 /// The reference reader of [`read_messages`] (and its fallback).
-fn read_messages_serde(raw: &str) -> (Option<String>, Option<u64>) {
+fn read_messages_serde(raw: &str) -> Messages<'static> {
     let Ok(msgs) = serde_json::from_str::<Vec<Message>>(raw) else {
         // Not a list of objects with string roles: the general reader decides.
-        return (prompt_text(raw), None);
+        return Messages {
+            text: prompt_text(raw).map(Cow::Owned),
+            ..Messages::default()
+        };
     };
-    let system = msgs.first().and_then(|m| match m.role.as_deref() {
-        Some("system") | Some("developer") => m
-            .content
-            .map(|c| xxhash_rust::xxh3::xxh3_64(c.get().as_bytes())),
+    let system_content = msgs.first().and_then(|m| match m.role.as_deref() {
+        Some("system") | Some("developer") => m.content.map(|c| c.get()),
         _ => None,
     });
+    let system = system_content.map(|c| xxhash_rust::xxh3::xxh3_64(c.as_bytes()));
+    let user_messages = msgs
+        .iter()
+        .filter(|m| m.role.as_deref() == Some("user"))
+        .count() as u32;
     let text = match msgs
         .iter()
         .rev()
@@ -747,7 +785,12 @@ fn read_messages_serde(raw: &str) -> (Option<String>, Option<u64>) {
         }),
         None => prompt_text(raw),
     };
-    (text, system)
+    Messages {
+        text: text.map(Cow::Owned),
+        system,
+        system_chars: system_content.map(content_chars),
+        user_messages,
+    }
 }
 
 /// A message's content as text: a string, or its text parts joined.
@@ -809,7 +852,7 @@ pub fn excerpt(text: &str) -> Option<String> {
 /// from the raw JSON of its `messages` or `prompt`. Only `--include-prompts`
 /// reads it, for the few calls a finding shows.
 pub fn prompt_excerpt(raw: &str) -> Option<String> {
-    excerpt(&read_messages(raw).0?)
+    excerpt(&read_messages(raw).text?)
 }
 
 /// An excerpt of a call's system prompt: a separate `system` field's text,
@@ -977,20 +1020,20 @@ mod messages_tests {
         for (raw, fast) in cases {
             let scanned = scan_messages(raw);
             assert_eq!(scanned.is_ok(), fast, "{raw}");
-            let (text, system) = read_messages_serde(raw);
-            if let Ok((t, sys)) = scanned {
-                assert_eq!(
-                    (t.map(Cow::into_owned), sys),
-                    (text.clone(), system),
-                    "{raw}"
-                );
+            let reference = read_messages_serde(raw);
+            if let Ok(m) = scanned {
+                assert_eq!(m, reference, "{raw}");
             }
-            let (t, sys) = read_messages(raw);
-            assert_eq!((t.map(Cow::into_owned), sys), (text, system), "{raw}");
+            assert_eq!(read_messages(raw), reference, "{raw}");
         }
         // A plain content is borrowed, not copied.
-        let (text, _) = read_messages(r#"[{"role":"user","content":"plain"}]"#);
-        assert!(matches!(text, Some(Cow::Borrowed("plain"))));
+        let m = read_messages(r#"[{"role":"user","content":"plain"}]"#);
+        assert!(matches!(m.text, Some(Cow::Borrowed("plain"))));
+        // Two user messages (turn 2), and the system prompt's length.
+        let m = read_messages(
+            r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]"#,
+        );
+        assert_eq!((m.user_messages, m.system_chars), (2, Some(9)));
     }
 }
 

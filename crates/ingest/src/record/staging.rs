@@ -44,6 +44,10 @@ pub struct RawLine<'a> {
     pub prefix_tokens: LU64,
     pub prompt_text_fp: Option<u64>,
     pub prefix_text_fp: Option<u64>,
+    /// The length of the system prompt's text (see [`CallRecord::prefix_chars`]).
+    pub prefix_chars: Option<u64>,
+    /// User messages in `messages` (see [`CallRecord::user_messages`]).
+    pub user_messages: Option<u32>,
     /// The text near-duplicate detection compares (see
     /// [`CallRecord::prompt_text`]); only a text with a word is kept.
     pub prompt_text: Option<Cow<'a, str>>,
@@ -181,6 +185,8 @@ impl<'a> RawLine<'a> {
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
+            user_messages: self.user_messages,
+            prefix_chars: self.prefix_chars,
             minhash: None,
             tags: self.tags,
         };
