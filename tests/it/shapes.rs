@@ -45,8 +45,8 @@ enum Spend {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Feature {
     Attributed,
-    /// Everything in feature "(none)": LiteLLM's `feature:<name>` request
-    /// tags and OTel's `service.name` are not yet read as the feature.
+    /// Everything in feature "(none)": OTel's `service.name` is not yet
+    /// read as the feature.
     NotYet,
 }
 
@@ -107,13 +107,13 @@ const EXPECT: [Expect; 11] = [
     expect(
         LogShape::LiteLlm,
         "gateway",
-        Feature::NotYet,
+        Feature::Attributed,
         Spend::CacheUnread,
     ),
     expect(
         LogShape::LiteLlmMessages,
         "gateway",
-        Feature::NotYet,
+        Feature::Attributed,
         Spend::CacheUnread,
     ),
     expect(

@@ -30,7 +30,8 @@
 //!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
 //!   which are hashed and never kept;
 //! - `cost`, `cost_usd`, `spend`, `response_cost`, `total_cost`;
-//! - `tags` (object or list) and any other `metadata` key become tags.
+//! - `tags` (object or list) and any other `metadata` key become tags; a
+//!   list's `key:value` items (LiteLLM's `request_tags`) are tags `key`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -47,6 +48,7 @@ use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::{KeyShape, KeySpan};
 use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
 use crate::record::staging::{LNum, RawLine};
+use crate::record::tags::list_tag;
 use crate::rejects::{Reject, RejectReason};
 
 /// An object key, borrowed from the line when it has no escapes. Cheaper
@@ -900,7 +902,8 @@ fn short_kind(v: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
     }
 }
 
-/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`).
+/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`,
+/// or `KEY=VALUE` for a `KEY:VALUE` item, see [`list_tag`]).
 struct TagsSeed<'b, 'a>(&'b mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'de> DeserializeSeed<'de> for TagsSeed<'_, 'de> {
@@ -937,7 +940,7 @@ impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(v) = seq.next_element::<LStr<'de>>()? {
             if let Lenient::Value(v) = v.0 {
-                self.0.push((Cow::Borrowed("tag"), v));
+                self.0.push(list_tag(v));
             }
         }
         Ok(())
@@ -976,7 +979,7 @@ fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serd
         serde_json::Value::Array(items) => {
             for item in items {
                 if let serde_json::Value::String(s) = item {
-                    out.push((Cow::Borrowed("tag"), Cow::Owned(s.clone())));
+                    out.push(list_tag(Cow::Owned(s.clone())));
                 }
             }
         }
@@ -1553,7 +1556,7 @@ fn scan_tags<'a>(
             let mut first = true;
             while s.next_element(&mut first)? {
                 if let Lenient::Value(v) = s.scalar()?.label() {
-                    out.push((Cow::Borrowed("tag"), v));
+                    out.push(list_tag(v));
                 }
             }
         }
@@ -1614,7 +1617,10 @@ pub static BUILTIN: Builtin = Builtin {
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
          status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
-         tags and metadata.* (see the docs of the gateway reader).",
+         tags and metadata.* (see the docs of the gateway reader).\n\
+         Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
+         list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
+         the tag key=value.",
 };
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::{column_at, is_binary, json_texts, leaf_count, Cell, Values};
 use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
 use crate::record::staging::RawLine;
+use crate::record::tags::list_tag;
 use crate::rejects::Reject;
 
 /// What a column's values are for.
@@ -713,7 +714,7 @@ impl<'a> TagsColumn<'a> {
                 }
                 for j in offsets[row]..offsets[row + 1] {
                     if let Some(Lenient::Value(v)) = items.get(j).map(|c| c.into_scalar().label()) {
-                        out.push((Cow::Borrowed("tag"), v));
+                        out.push(list_tag(v));
                     }
                 }
             }

@@ -141,3 +141,61 @@ pub fn last_component(path: &str) -> &str {
         _ => path,
     }
 }
+
+/// A tag from an item of a tag list: `key:value` (LiteLLM's `request_tags`,
+/// e.g. `feature:support-assistant`) is the tag `key` = `value` when `key`
+/// is a plain name (letters, digits, `_`, `-`, `.`) and `value` is not
+/// blank (nor a URL's `//…`); anything else is the tag `tag` = the item.
+pub fn list_tag(item: Cow<'_, str>) -> (Cow<'_, str>, Cow<'_, str>) {
+    let split = item.split_once(':').filter(|(key, value)| {
+        !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !value.trim().is_empty()
+            && !value.starts_with("//")
+    });
+    let Some((key, _)) = split else {
+        return (Cow::Borrowed("tag"), item);
+    };
+    let at = key.len();
+    match item {
+        Cow::Borrowed(t) => (Cow::Borrowed(&t[..at]), Cow::Borrowed(&t[at + 1..])),
+        Cow::Owned(t) => (
+            Cow::Owned(t[..at].to_string()),
+            Cow::Owned(t[at + 1..].to_string()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_items_of_the_form_key_value_are_tags_of_that_key() {
+        let tag = |s: &str| {
+            let (k, v) = list_tag(Cow::Borrowed(s));
+            (k.into_owned(), v.into_owned())
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            tag("feature:support-assistant"),
+            pair("feature", "support-assistant")
+        );
+        assert_eq!(tag("env:prod:eu"), pair("env", "prod:eu"));
+        assert_eq!(tag("user_facing:false"), pair("user_facing", "false"));
+        for whole in [
+            "prod",
+            "feature:",
+            "feature: ",
+            ":x",
+            "a b:c",
+            "https://x.io",
+        ] {
+            assert_eq!(tag(whole), pair("tag", whole), "{whole}");
+        }
+        let (k, v) = list_tag(Cow::Owned("team:search".to_string()));
+        assert_eq!((k.as_ref(), v.as_ref()), ("team", "search"));
+    }
+}
