@@ -23,6 +23,8 @@
 //!   `finish_reason`, `stop_reason`; `max_tokens`, `max_output_tokens`,
 //!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
 //!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
+//!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
+//!   counted as `not_a_call`);
 //! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
 //!   `usageMetadata` (Gemini), or the same token keys at the top level;
 //! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
@@ -240,6 +242,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.batch.0.is_present();
                     fill(&mut map, &mut l.batch, p)?
                 }
+                Field::CacheHit => {
+                    let p = l.cache_hit.0.is_present();
+                    fill(&mut map, &mut l.cache_hit, p)?
+                }
                 Field::ServiceTier => {
                     let p = l.service_tier.0.is_present();
                     fill(&mut map, &mut l.service_tier, p)?
@@ -332,6 +338,8 @@ pub(crate) enum Field {
     Latency,
     Ttft,
     Batch,
+    /// LiteLLM's `cache_hit`: answered from LiteLLM's own cache.
+    CacheHit,
     ServiceTier,
     FinishReason,
     MaxTokens,
@@ -418,6 +426,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         9 => match key {
             "timestamp" => Field::Timestamp,
+            "cache_hit" => Field::CacheHit,
             "startTime" => Field::Timestamp,
             "requestId" => Field::RequestId,
             "api_route" => Field::Route,
@@ -581,6 +590,7 @@ fn field_by_meaning(key: &str) -> Field {
         }
         "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
         "batch" | "is_batch" => Field::Batch,
+        "cache_hit" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" => Field::FinishReason,
         "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
@@ -1270,6 +1280,9 @@ fn scan_map<'a, K: TopKeys>(
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
+            Field::CacheHit => {
+                scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
+            }
             Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
             Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
             Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
@@ -1360,6 +1373,7 @@ pub(crate) fn set_field<'a>(
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
+        Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
         Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
         Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
         Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
@@ -1617,7 +1631,9 @@ pub static BUILTIN: Builtin = Builtin {
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
          status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
-         tags and metadata.* (see the docs of the gateway reader).\n\
+         tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
+         rows with cache_hit true were answered from LiteLLM's cache and not\n\
+         billed: counted as not_a_call.\n\
          Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
          list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
          the tag key=value.",
@@ -1858,7 +1874,40 @@ mod tests {
         r#"{"model":"x","tags":{"env":"prod","user_facing":"true"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","tags":{"env":"prod","env":"dev","k\u0065y":"v"," ":"blank key","user_facing":" ","n":7},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","tags":{ "env" : "prod" ,"user_facing":true},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // LiteLLM: `key:value` request tags, and cache hits.
+        r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
     ];
+
+    #[test]
+    fn litellm_tags_give_the_feature_tag_and_cache_hits_are_not_calls() {
+        let line = r#"{"request_id":"r1","model":"gpt-4o-mini","spend":0.0,"cache_hit":"False","request_tags":["feature:support-assistant","prod"],"metadata":{"tags":["env:eu"]},"usage":{"prompt_tokens":10,"completion_tokens":2}}"#;
+        let r = parse_line_str(line).unwrap();
+        let tags: Vec<(&str, &str)> = r
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("feature", "support-assistant"),
+                ("tag", "prod"),
+                ("env", "eu")
+            ]
+        );
+        assert_eq!(r.feature, None, "the feature is the analysis's to take");
+        for hit in [r#""cache_hit":"True""#, r#""cache_hit":true"#] {
+            let line = line.replace(r#""cache_hit":"False""#, hit);
+            for reject in [parse_line_str(&line), parse_line(line.as_bytes())] {
+                assert_eq!(reject.unwrap_err().reason, RejectReason::NotACall, "{hit}");
+            }
+            assert!(RejectReason::NotACall.is_skip());
+        }
+        // A value that is not a boolean is no hit (LiteLLM writes "None").
+        let none = line.replace(r#""cache_hit":"False""#, r#""cache_hit":"None""#);
+        assert!(parse_line_str(&none).is_ok());
+    }
 
     /// Reads a line both ways. When the scanner accepts it, serde_json must
     /// accept it too and read the same fields; a bail is always allowed.

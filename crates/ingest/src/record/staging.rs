@@ -36,6 +36,9 @@ pub struct RawLine<'a> {
     pub latency_ms: LNum,
     pub ttft_ms: LNum,
     pub batch: LBool,
+    /// LiteLLM's `cache_hit`: a call answered from LiteLLM's own cache,
+    /// which the provider did not bill.
+    pub cache_hit: LBool,
     pub service_tier: LStr<'a>,
     pub finish_reason: LStr<'a>,
     pub max_tokens: LU64,
@@ -104,6 +107,12 @@ impl LNum {
 impl<'a> RawLine<'a> {
     /// Normalises and checks the raw fields into a call record.
     pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
+        if self.cache_hit.0 == Lenient::Value(true) {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "cache_hit: answered from LiteLLM's cache, not billed by the provider",
+            ));
+        }
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
         let status = status_text.as_deref().and_then(CallStatus::parse);
