@@ -16,7 +16,9 @@
 //! tokens, as the conventions say; `cache_read.input_tokens`,
 //! `cache_creation.input_tokens`, `output_tokens`, `reasoning.output_tokens`),
 //! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
-//! `user.id`, `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
+//! `user.id`, the feature (a `feature` attribute, read as a tag by the
+//! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
+//! `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
 //! `gen_ai.usage.cost`, `error.type` and the span status; time and latency
 //! from `startTimeUnixNano`/`endTimeUnixNano`. Resource attributes and the
 //! span's other scalar attributes become tags, except those that can carry
@@ -322,6 +324,7 @@ struct SpanAttrs<'a> {
     response_id: Lenient<Cow<'a, str>>,
     session: Lenient<Cow<'a, str>>,
     user: Lenient<Cow<'a, str>>,
+    agent: Lenient<Cow<'a, str>>,
     finish_reason: Lenient<Cow<'a, str>>,
     error_type: Lenient<Cow<'a, str>>,
     max_tokens: Lenient<u64>,
@@ -370,6 +373,7 @@ impl<'a> SpanAttrs<'a> {
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
             "user.id" => self.user = v.label(),
+            "gen_ai.agent.name" => self.agent = v.label(),
             "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
             "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
             "gen_ai.usage.cost" => self.cost = v.label(),
@@ -429,6 +433,18 @@ fn span_record<'a>(
         .or_else(|| p.take(&a.request_model, "gen_ai.request.model"))
         .unwrap_or(Cow::Borrowed(""));
     let usage = u.normalise(&mut p);
+    // The feature: a `feature` attribute stays a tag, which the analysis
+    // reads as the feature; else the agent, else the service.
+    let agent = p.take(&a.agent, "gen_ai.agent.name");
+    let feature = if tags.iter().any(|(k, _)| k == "feature") {
+        None
+    } else {
+        agent.or_else(|| {
+            tags.iter()
+                .find(|(k, _)| k == "service.name")
+                .map(|(_, v)| v.clone())
+        })
+    };
     let record = CallRecord {
         timestamp,
         request_id: p
@@ -438,6 +454,7 @@ fn span_record<'a>(
             .take(&a.provider, "gen_ai.provider.name")
             .or_else(|| p.take(&a.system, "gen_ai.system")),
         model,
+        feature,
         session: p.take(&a.session, "gen_ai.conversation.id"),
         user: p.take(&a.user, "user.id"),
         status,
@@ -783,6 +800,8 @@ pub static BUILTIN: Builtin = Builtin {
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
          cache_creation input tokens, output_tokens, error.type, span\n\
          times; resource attributes and other span attributes as tags.\n\
+         Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
+         resource's service.name; session: gen_ai.conversation.id.\n\
          A line without a model-call span is counted as no_genai_spans.",
 };
 
@@ -876,6 +895,26 @@ mod tests {
             records
         });
         crate::json::scan_value::agrees(line, fast, slow)
+    }
+
+    #[test]
+    fn feature_is_the_agent_else_the_service_unless_a_feature_attribute_is_logged() {
+        let feature = |line: &str| {
+            assert!(agree(line), "{line}");
+            let r = collect_serde(line);
+            r[0].as_ref().unwrap().feature.clone().map(Cow::into_owned)
+        };
+        let line = &tricky()[0];
+        // The `feature` attribute is a tag; the analysis reads it.
+        assert_eq!(feature(line), None);
+        let attr = r#"{"key":"feature","value":{"stringValue":"planner"}},"#;
+        let unnamed = line.replace(attr, "");
+        assert_eq!(feature(&unnamed).as_deref(), Some("svc"));
+        let agent = unnamed.replace(
+            r#"{"key":"user.id""#,
+            r#"{"key":"gen_ai.agent.name","value":{"stringValue":"triage"}},{"key":"user.id""#,
+        );
+        assert_eq!(feature(&agent).as_deref(), Some("triage"));
     }
 
     #[test]
