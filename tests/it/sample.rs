@@ -289,7 +289,8 @@ fn sample_logs_produce_every_rule_on_its_planted_feature() {
     // inferred sessions (the features without session ids log a user), and
     // TA103 and TA104 partly on system-prompt sizes estimated from their
     // text: the LiteLLM export's 1,111 rows carry the system prompt in
-    // `messages` but no token count for it (the gateway's do); and TA101
+    // `messages`, and the Langfuse export's 1,117 generations in `input`,
+    // but no token count for it (the gateway's do); and TA101
     // partly on features derived from a tag (those rows' `feature:<name>`
     // request tags).
     crate::util::assert_consistent(&report);
@@ -309,7 +310,7 @@ fn sample_logs_produce_every_rule_on_its_planted_feature() {
         .find(|c| c["rule"] == "TA103")
         .unwrap();
     assert_eq!(ta103["inputs"][1]["sources"][1]["via"], "prefix_from_text");
-    assert_eq!(ta103["inputs"][1]["sources"][1]["calls"], 1_111);
+    assert_eq!(ta103["inputs"][1]["sources"][1]["calls"], 1_111 + 1_117);
     // TA101 is global; the spike is on the planted day.
     assert!(findings.iter().any(|f| f["rule"] == "TA101"));
     assert!(findings.iter().any(|f| f["rule"] == "TA114"

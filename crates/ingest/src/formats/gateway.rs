@@ -49,7 +49,7 @@ use crate::formats::{Builtin, Detect, Format};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::{KeyShape, KeySpan};
 use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
-use crate::record::staging::{LNum, RawLine};
+use crate::record::staging::{is_no_prompt, LNum, RawLine};
 use crate::record::tags::list_tag;
 use crate::rejects::{Reject, RejectReason};
 
@@ -633,33 +633,11 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 /// fingerprints are kept, and the borrowed raw JSON itself (a pointer and a
 /// length, no copy) for `--include-prompts`.
 pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
-    // No prompt at all: LiteLLM's spend logs write `"messages": {}` on every
-    // row when prompts are not stored, which must not read as one prompt
-    // repeated on every call.
-    if matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"") {
+    if is_no_prompt(raw) {
         return;
     }
     match which {
-        Field::Messages => {
-            if l.prompt_text_fp.is_none() {
-                l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
-                l.prompt_raw = Some(raw);
-            }
-            if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
-                // One parse of the array serves all of them.
-                let m = crate::record::fields::read_messages(raw);
-                if l.prompt_text.is_none() {
-                    l.prompt_text = m.text.filter(|t| crate::record::fields::has_word(t));
-                }
-                if l.prefix_text_fp.is_none() {
-                    l.prefix_text_fp = m.system;
-                    l.prefix_chars = m.system_chars;
-                }
-                if m.user_messages > 0 {
-                    l.user_messages = Some(m.user_messages);
-                }
-            }
-        }
+        Field::Messages => l.set_messages(raw),
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));

@@ -24,14 +24,19 @@
 //! `totalCost` (or `costDetails.total`) as the logged cost, and the trace's
 //! `userId`, `sessionId`, `tags`, `traceName` (the feature unless
 //! `metadata.feature` is set) and short scalar `metadata` values as tags. The
-//! observation's `name` is the route. `input`, `output` and `statusMessage`
-//! are never read: they carry prompt and completion text.
+//! observation's `name` is the route. When `input` holds chat messages (a
+//! list, or an object's `messages` list), they are read as the gateway
+//! reader reads `messages` ([`RawLine::set_messages`]): the prompt and
+//! system-prompt fingerprints, the text near-duplicate detection compares
+//! (in no report without `--include-prompts`), the system prompt's length
+//! and the user messages. `output` and `statusMessage` are never read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use tokenaudit_core::CallRecord;
 
@@ -86,6 +91,8 @@ struct Observation<'a> {
     trace_name: LStr<'a>,
     tags: Option<serde_json::Value>,
     metadata: Option<serde_json::Value>,
+    #[serde(borrow)]
+    input: Option<&'a RawValue>,
 }
 
 /// Reads one Langfuse observation.
@@ -123,6 +130,8 @@ struct Parts<'a> {
     /// Milliseconds from `startTime` to `endTime` and to `completionStartTime`.
     latency_ms: LNum,
     ttft_ms: LNum,
+    /// The raw JSON of `input`.
+    input: Option<&'a str>,
 }
 
 /// The serde_json path: the reference the scanner path must agree with.
@@ -175,6 +184,7 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
         team,
         latency_ms: millis_between(&o.start.0, &o.end.0),
         ttft_ms: millis_between(&o.start.0, &o.completion_start.0),
+        input: o.input.map(RawValue::get),
     };
     build(o, parts)
 }
@@ -230,7 +240,29 @@ fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Rej
         Some(f) => LStr(Lenient::Value(f)),
         None => o.trace_name,
     };
+    if let Some(messages) = parts.input.and_then(input_messages) {
+        raw.set_messages(messages);
+    }
     raw.into_record()
+}
+
+/// The messages an observation's `input` holds: the input itself when it is
+/// a list (of chat messages), or an object's `messages` list
+/// (`{"messages": [...]}`); other inputs (a string, other objects) hold none.
+fn input_messages(raw: &str) -> Option<&str> {
+    match raw.as_bytes().first()? {
+        b'[' => Some(raw),
+        b'{' => {
+            #[derive(Deserialize)]
+            struct Input<'a> {
+                #[serde(borrow)]
+                messages: Option<&'a RawValue>,
+            }
+            let input: Input<'_> = serde_json::from_str(raw).ok()?;
+            Some(input.messages?.get()).filter(|m| m.starts_with('['))
+        }
+        _ => None,
+    }
 }
 
 /// Observation keys the reader uses (aliases are the same field, as serde
@@ -255,6 +287,7 @@ enum Field {
     TraceName,
     Tags,
     Metadata,
+    Input,
 }
 
 /// The serde struct's renames and aliases, as one table.
@@ -278,6 +311,7 @@ fn field(key: &str) -> Option<Field> {
         "traceName" | "trace_name" => Field::TraceName,
         "tags" => Field::Tags,
         "metadata" => Field::Metadata,
+        "input" => Field::Input,
         _ => return None,
     })
 }
@@ -300,7 +334,7 @@ struct Shapes {
 }
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
-/// `input`, `output` and other unused values stepped over unbuilt. Bails on
+/// `output` and other unused values stepped over unbuilt. Bails on
 /// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     SHAPES.with(|cell| {
@@ -322,6 +356,7 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
     // Times that are plain strings, parsed after the line is read (the
     // latencies of one day's times need no second parse: see `Times`).
     let mut times = Times::default();
+    let mut input = None;
     // `scan_value::scan_fields`' loop, written out so that the fields'
     // reads are inlined into it (through a closure, they were a call each).
     s.begin_object()?;
@@ -378,6 +413,7 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
                 }
             }
             Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
+            Field::Input => input = s.raw_value()?,
         }
     }
     if !s.at_end() {
@@ -396,6 +432,7 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
         team: meta.team,
         latency_ms,
         ttft_ms,
+        input,
     };
     Ok(build(o, parts))
 }
@@ -887,7 +924,9 @@ pub static BUILTIN: Builtin = Builtin {
          input_cached_tokens, cache_creation_input_tokens,\n\
          output_reasoning_tokens) are added up once; totalCost is the\n\
          logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
-         traceName (feature), metadata. Spans, events and other\n\
+         traceName (feature, unless metadata.feature), metadata; chat\n\
+         messages in `input` give the prompt and system-prompt fingerprints\n\
+         (as a gateway line's `messages`). Spans, events and other\n\
          observations are counted as not_a_call (not an error for --strict).",
 };
 
@@ -1021,6 +1060,58 @@ mod tests {
     fn agree(line: &str) -> bool {
         let slow = parse_line_serde(line);
         crate::json::scan_value::agrees(line, scan_line(line), slow)
+    }
+
+    #[test]
+    fn input_messages_are_read_as_the_gateway_reads_messages() {
+        let messages = r#"[{"role":"system","content":"Answer briefly."},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let gateway = format!(
+            r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":1}},"messages":{messages}}}"#
+        );
+        let want = crate::formats::gateway::parse_line_str(&gateway).unwrap();
+        let read = |input: &str| {
+            let line = format!(
+                r#"{{"id":"o1","type":"GENERATION","model":"gpt-4o","usageDetails":{{"input":1,"output":1}},"input":{input}}}"#
+            );
+            assert!(agree(&line), "{line}");
+            let r = parse_line_str(&line).unwrap();
+            let text = r.prompt_text.map(Cow::into_owned);
+            (
+                r.prompt_fp,
+                r.prefix_fp,
+                r.prefix_chars,
+                r.user_messages,
+                text,
+            )
+        };
+        let expected = (
+            Some(xxhash_rust::xxh3::xxh3_64(messages.as_bytes())),
+            Some(xxhash_rust::xxh3::xxh3_64(br#""Answer briefly.""#)),
+            Some(15),
+            Some(1),
+            Some("What is a prompt cache?".to_string()),
+        );
+        let gateway_read = (
+            want.prompt_fp,
+            want.prefix_fp,
+            want.prefix_chars,
+            want.user_messages,
+            want.prompt_text.map(Cow::into_owned),
+        );
+        assert_eq!(gateway_read, expected);
+        assert_eq!(read(messages), expected);
+        assert_eq!(
+            read(&format!(r#"{{"temperature":0,"messages":{messages}}}"#)),
+            expected
+        );
+        for none in [
+            r#""What is a prompt cache?""#,
+            r#"{"text":"x"}"#,
+            "null",
+            "[]",
+        ] {
+            assert_eq!(read(none), (None, None, None, None, None), "{none}");
+        }
     }
 
     #[test]

@@ -6,11 +6,13 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer};
+use xxhash_rust::xxh3::xxh3_64;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::record::fields::{
-    fingerprint, finish, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage, Scalar, LU64,
+    fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Problems,
+    RawUsage, Scalar, LU64,
 };
 use crate::rejects::{Reject, RejectReason};
 
@@ -104,7 +106,42 @@ impl LNum {
     }
 }
 
+/// Whether a logged prompt's raw JSON is no prompt at all: LiteLLM's spend
+/// logs write `"messages": {}` on every row when prompts are not stored,
+/// which must not read as one prompt repeated on every call.
+pub fn is_no_prompt(raw: &str) -> bool {
+    matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"")
+}
+
 impl<'a> RawLine<'a> {
+    /// Takes what the record needs from the raw JSON of a `messages` array,
+    /// each part unless already set: the prompt fingerprint (of the whole
+    /// text), the text near-duplicate detection compares, the system
+    /// prompt's fingerprint and length, and the number of user messages.
+    pub fn set_messages(&mut self, raw: &'a str) {
+        if is_no_prompt(raw) {
+            return;
+        }
+        if self.prompt_text_fp.is_none() {
+            self.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+            self.prompt_raw = Some(raw);
+        }
+        if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
+            // One parse of the array serves all of them.
+            let m = read_messages(raw);
+            if self.prompt_text.is_none() {
+                self.prompt_text = m.text.filter(|t| has_word(t));
+            }
+            if self.prefix_text_fp.is_none() {
+                self.prefix_text_fp = m.system;
+                self.prefix_chars = m.system_chars;
+            }
+            if m.user_messages > 0 {
+                self.user_messages = Some(m.user_messages);
+            }
+        }
+    }
+
     /// Normalises and checks the raw fields into a call record.
     pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
         if self.cache_hit.0 == Lenient::Value(true) {
