@@ -18,7 +18,9 @@
 //! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
 //! `user.id`, the feature (a `feature` attribute, read as a tag by the
 //! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
-//! `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
+//! the captured messages (`gen_ai.input.messages`: the prompt's
+//! fingerprint and user messages; `gen_ai.system_instructions`: the system
+//! prompt's fingerprint and length), `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
 //! `gen_ai.usage.cost`, `error.type` and the span status; time and latency
 //! from `startTimeUnixNano`/`endTimeUnixNano`. Resource attributes and the
 //! span's other scalar attributes become tags, except those that can carry
@@ -31,13 +33,17 @@ use std::borrow::Cow;
 use chrono::{TimeZone, Utc};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::formats::{Builtin, Detect, Format, JsonObject};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::once;
-use crate::record::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
+use crate::record::fields::{
+    content_chars, finish, has_word, read_messages, LStr, Lenient, Problems, RawUsage, Scalar,
+};
+use crate::record::staging::is_no_prompt;
 use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize)]
@@ -325,6 +331,9 @@ struct SpanAttrs<'a> {
     session: Lenient<Cow<'a, str>>,
     user: Lenient<Cow<'a, str>>,
     agent: Lenient<Cow<'a, str>>,
+    /// `gen_ai.input.messages` and `gen_ai.system_instructions`: JSON text.
+    input_messages: Option<Cow<'a, str>>,
+    system_instructions: Option<Cow<'a, str>>,
     finish_reason: Lenient<Cow<'a, str>>,
     error_type: Lenient<Cow<'a, str>>,
     max_tokens: Lenient<u64>,
@@ -374,6 +383,8 @@ impl<'a> SpanAttrs<'a> {
             "session.id" if !self.session.is_present() => self.session = v.label(),
             "user.id" => self.user = v.label(),
             "gen_ai.agent.name" => self.agent = v.label(),
+            "gen_ai.input.messages" => self.input_messages = v.text,
+            "gen_ai.system_instructions" => self.system_instructions = v.text,
             "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
             "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
             "gen_ai.usage.cost" => self.cost = v.label(),
@@ -445,6 +456,7 @@ fn span_record<'a>(
                 .map(|(_, v)| v.clone())
         })
     };
+    let prompt = Prompt::read(a.input_messages, a.system_instructions);
     let record = CallRecord {
         timestamp,
         request_id: p
@@ -474,10 +486,52 @@ fn span_record<'a>(
             },
             None => None,
         },
+        prompt_fp: prompt.fp,
+        prefix_fp: prompt.prefix_fp,
+        prefix_chars: prompt.prefix_chars,
+        user_messages: prompt.user_messages,
+        prompt_text: prompt.text,
         tags,
         ..CallRecord::default()
     };
     Some(finish(record, usage, p))
+}
+
+/// What a span's captured messages give the record (the prompt's text only
+/// where messages carry a `content` string; OTel's `parts` are not read).
+#[derive(Default)]
+struct Prompt<'a> {
+    fp: Option<u64>,
+    prefix_fp: Option<u64>,
+    prefix_chars: Option<u64>,
+    user_messages: Option<u32>,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Prompt<'a> {
+    /// From `gen_ai.input.messages` (the prompt's fingerprint is its JSON
+    /// text's, as a gateway line's `messages`) and
+    /// `gen_ai.system_instructions` (the system prompt's, as a gateway line's
+    /// `system`; else a system message among the input messages).
+    fn read(messages: Option<Cow<'a, str>>, system: Option<Cow<'a, str>>) -> Prompt<'a> {
+        let mut prompt = Prompt::default();
+        if let Some(m) = messages.filter(|m| !is_no_prompt(m)) {
+            prompt.fp = Some(xxh3_64(m.as_bytes()));
+            let read = read_messages(&m);
+            prompt.text = read
+                .text
+                .filter(|t| has_word(t))
+                .map(|t| Cow::Owned(t.into_owned()));
+            prompt.prefix_fp = read.system;
+            prompt.prefix_chars = read.system_chars;
+            prompt.user_messages = (read.user_messages > 0).then_some(read.user_messages);
+        }
+        if let Some(s) = system.filter(|s| !is_no_prompt(s)) {
+            prompt.prefix_fp = Some(xxh3_64(s.as_bytes()));
+            prompt.prefix_chars = Some(content_chars(&s));
+        }
+        prompt
+    }
 }
 
 // The fast path: the same structs read with the scanner, strings borrowed,
@@ -802,6 +856,8 @@ pub static BUILTIN: Builtin = Builtin {
          times; resource attributes and other span attributes as tags.\n\
          Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
          resource's service.name; session: gen_ai.conversation.id.\n\
+         Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
+         the prompt and system-prompt fingerprints.\n\
          A line without a model-call span is counted as no_genai_spans.",
 };
 
@@ -915,6 +971,42 @@ mod tests {
             r#"{"key":"gen_ai.agent.name","value":{"stringValue":"triage"}},{"key":"user.id""#,
         );
         assert_eq!(feature(&agent).as_deref(), Some("triage"));
+    }
+
+    #[test]
+    fn captured_messages_give_the_prompt_and_system_prompt_fingerprints() {
+        let messages = r#"[{"role":"user","parts":[{"type":"text","content":"Hi"}]},{"role":"assistant","parts":[]},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let system = r#"[{"type":"text","content":"Answer briefly."}]"#;
+        let attr = |key: &str, text: &str| {
+            format!(
+                r#"{{"key":"{key}","value":{{"stringValue":{}}}}},"#,
+                serde_json::to_string(text).unwrap()
+            )
+        };
+        let plain = &tricky()[0];
+        let line = plain.replace(
+            r#"{"key":"user.id""#,
+            &format!(
+                r#"{}{}{{"key":"user.id""#,
+                attr("gen_ai.input.messages", messages),
+                attr("gen_ai.system_instructions", system)
+            ),
+        );
+        assert!(agree(&line), "{line}");
+        let r = collect_serde(&line);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(r.prompt_fp, Some(xxh3_64(messages.as_bytes())));
+        assert_eq!(r.prefix_fp, Some(xxh3_64(system.as_bytes())));
+        assert_eq!(r.prefix_chars, Some(system.len() as u64));
+        assert_eq!(r.user_messages, Some(2));
+        assert_eq!(r.prompt_text.as_deref(), Some("What is a prompt cache?"));
+        // Without them, none of it.
+        let r = collect_serde(plain);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(
+            (r.prompt_fp, r.prefix_fp, r.user_messages),
+            (None, None, None)
+        );
     }
 
     #[test]
