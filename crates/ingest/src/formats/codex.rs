@@ -260,7 +260,8 @@ pub static BUILTIN: Builtin = Builtin {
     doc: "Codex session logs (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl):\n\
          event_msg token_count events, usage from info.last_token_usage\n\
          (or the change in total_token_usage; cached inside input), the\n\
-         model from the latest turn_context, the session from session_meta.\n\
+         model from the latest turn_context, the session from session_meta,\n\
+         the feature: the project (last part of the session's cwd).\n\
          A token_count repeating the previous total is a duplicate; info\n\
          null and other lines are not_a_call.",
 };

@@ -301,7 +301,8 @@ pub static ANTHROPIC_BATCH: Builtin = Builtin {
     detect: Detect::FirstLine(looks_like_anthropic_batch),
     doc: "Anthropic Message Batches results ({custom_id, result: {type,\n\
          message}}): priced at batch rates; errored, canceled and expired\n\
-         results are counted as not_billed.",
+         results are counted as not_billed. Feature: as the gateway reader\n\
+         finds it in the message, else [attribution] feature in --config.",
 };
 
 /// The `openai-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
@@ -312,7 +313,9 @@ pub static OPENAI_BATCH: Builtin = Builtin {
     detect: Detect::FirstLine(looks_like_openai_batch),
     doc: "OpenAI Batch API output files ({id, custom_id, response: {status_code,\n\
          body}, error}): priced at batch rates; requests that did not run\n\
-         (expired, cancelled, refused) are counted as not_billed.",
+         (expired, cancelled, refused) are counted as not_billed. Feature:\n\
+         as the gateway reader finds it in the body (a Responses object's\n\
+         metadata.feature), else [attribution] feature in --config.",
 };
 
 #[cfg(test)]
