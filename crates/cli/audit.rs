@@ -297,9 +297,9 @@ impl InputArgs {
         };
         let input_format = match &self.input_format {
             Some(name) => Some(Format::from_name(name).with_context(|| {
-                let names: Vec<&str> = tokenaudit_ingest::format::BUILTIN
+                let names: Vec<&str> = tokenaudit_ingest::formats::REGISTRY
                     .iter()
-                    .map(|(n, _)| *n)
+                    .map(|b| b.name)
                     .collect();
                 format!(
                     "--input-format {name:?}: not a built-in format; expected one of {} (see `tokenaudit formats`)",

@@ -66,10 +66,9 @@ pub struct AnalyzeConfig {
 /// tag or a route needs no mapping.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum FeatureFrom {
-    /// The logged `feature` field, else a tag named `feature`, else none.
-    /// (A list of tags such as LiteLLM's `request_tags:
-    /// ["feature:support-assistant"]` is read as tags named `tag`, so it
-    /// gives no feature.)
+    /// The logged `feature` field, else a tag named `feature` (LiteLLM's
+    /// `request_tags: ["feature:support-assistant"]` is read as that tag),
+    /// else none.
     #[default]
     Feature,
     /// The value of one tag (`tag:product`).

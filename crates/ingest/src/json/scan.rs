@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use crate::fields::Scalar;
+use crate::json::value::Scalar;
 
 /// The scanner gave up on the line; the serde_json path decides instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,9 +404,9 @@ impl<'a> Scanner<'a> {
     /// The next value as [`Scalar::label`] reads it, a plain string
     /// borrowed directly (no `Scalar` in between: the common case).
     #[inline(always)]
-    pub fn label(&mut self) -> Scan<crate::fields::Lenient<Cow<'a, str>>> {
+    pub fn label(&mut self) -> Scan<crate::json::value::Lenient<Cow<'a, str>>> {
         match self.plain_string() {
-            Some(text) => Ok(crate::fields::non_empty(Cow::Borrowed(text))),
+            Some(text) => Ok(crate::json::value::non_empty(Cow::Borrowed(text))),
             None => Ok(self.scalar()?.label()),
         }
     }
@@ -414,9 +414,9 @@ impl<'a> Scanner<'a> {
     /// The next value as [`Scalar::count`] reads it, a plain integer
     /// directly.
     #[inline(always)]
-    pub fn count(&mut self) -> Scan<crate::fields::Lenient<u64>> {
+    pub fn count(&mut self) -> Scan<crate::json::value::Lenient<u64>> {
         match self.plain_u64() {
-            Some(v) => Ok(crate::fields::Lenient::Value(v)),
+            Some(v) => Ok(crate::json::value::Lenient::Value(v)),
             None => Ok(self.scalar()?.count()),
         }
     }
@@ -424,12 +424,11 @@ impl<'a> Scanner<'a> {
     /// The next value as [`Scalar::time`] reads it, a plain string
     /// directly.
     #[inline(always)]
-    pub fn time(&mut self) -> Scan<crate::fields::Lenient<chrono::DateTime<chrono::Utc>>> {
-        use crate::fields::Lenient;
+    pub fn time(&mut self) -> Scan<crate::json::value::Lenient<chrono::DateTime<chrono::Utc>>> {
+        use crate::json::value::Lenient;
         match self.plain_string() {
-            Some(text) => {
-                Ok(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
-            }
+            Some(text) => Ok(crate::json::value::parse_timestamp(text)
+                .map_or(Lenient::WrongType, Lenient::Value)),
             None => Ok(self.scalar()?.time()),
         }
     }

@@ -32,9 +32,10 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::claude_code::last_component;
-use crate::fields::{LStr, LTime, Lenient, LU64};
-use crate::gateway::RawLine;
+use crate::formats::{Builtin, Detect, Format};
+use crate::record::fields::{LStr, LTime, Lenient, LU64};
+use crate::record::staging::RawLine;
+use crate::record::tags::last_component;
 use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize)]
@@ -87,7 +88,7 @@ type Counts = [u64; 4];
 impl TokenUsage {
     fn counts(&self) -> Result<Counts, Reject> {
         let read = |v: &LU64, field: &str| match v.0 {
-            Lenient::Value(n) if n <= crate::fields::MAX_TOKENS => Ok(n),
+            Lenient::Value(n) if n <= crate::record::fields::MAX_TOKENS => Ok(n),
             Lenient::Value(_) => Err(Reject::new(RejectReason::AbsurdTokens, field)),
             Lenient::Missing => Ok(0),
             Lenient::Negative => Err(Reject::new(RejectReason::NegativeTokens, field)),
@@ -129,7 +130,7 @@ impl State {
 
     /// Reads one line of the file, in order.
     pub fn parse_line_str<'a>(&mut self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
-        let parsed: Line<'a> = crate::fields::json_object(line)?;
+        let parsed: Line<'a> = crate::record::fields::json_object(line)?;
         let kind = value(&parsed.kind);
         let payload = parsed.payload.unwrap_or_default();
         let payload_kind = value(&payload.kind);
@@ -246,6 +247,24 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
             Some("session_meta" | "turn_context" | "response_item" | "event_msg" | "compacted")
         )
 }
+
+/// The `codex` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "codex",
+    aliases: &[],
+    format: Format::Codex,
+    detect: Detect::AnyLine {
+        markers: &["\"payload\""],
+        looks_like,
+    },
+    doc: "Codex session logs (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl):\n\
+         event_msg token_count events, usage from info.last_token_usage\n\
+         (or the change in total_token_usage; cached inside input), the\n\
+         model from the latest turn_context, the session from session_meta,\n\
+         the feature: the project (last part of the session's cwd).\n\
+         A token_count repeating the previous total is a duplicate; info\n\
+         null and other lines are not_a_call.",
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! scanner's own pass over the line, with no JSON tree and no copies.
 //!
 //! At config load, each mapped dotted path is compiled into a small key trie
-//! ([`Compiled`]). A path means what [`crate::mapping::lookup`] makes of it:
+//! ([`Compiled`]). A path means what [`crate::formats::mapping::lookup`] makes of it:
 //! at an object, the whole rest of the path as one key first, then each
 //! prefix at a dot (shortest first) followed by the rest; at an array, the
 //! first segment as an index. So a path of `n` segments is the `2^(n-1)`
@@ -27,17 +27,18 @@
 //! mapping would, and the field is left as it is: that is what makes a
 //! mapping nearly free.
 //!
-//! Whatever this path does not handle (the scanner's [`crate::scan::Bail`]:
+//! Whatever this path does not handle (the scanner's [`crate::json::scan::Bail`]:
 //! invalid JSON, deep nesting, lone surrogates; paths of more than
 //! [`MAX_SEGMENTS`] segments) is read by the tree implementation in
 //! `mapping.rs`, which stays the reference; tests compare the two.
 
 use std::cell::RefCell;
 
-use crate::fields::{LBool, LMoney, LStr, LTime, Lenient, Scalar, LU64};
-use crate::gateway::{self, Field, LNum, RawLine, TopKeys};
-use crate::mapping::{Mapping, MappingConfig, Paths};
-use crate::scan::{Scan, Scanner};
+use crate::formats::gateway::{self, Field, TopKeys};
+use crate::formats::mapping::{Mapping, MappingConfig, Paths};
+use crate::json::scan::{Scan, Scanner};
+use crate::record::fields::{LBool, LMoney, LStr, LTime, Lenient, Scalar, LU64};
+use crate::record::staging::{LNum, RawLine};
 
 /// Paths with more dot-separated segments than this (whose groupings double
 /// with each segment) are left to the tree implementation.

@@ -2,7 +2,7 @@
 //! sees, and the conversion of rows to JSON objects.
 //!
 //! Two readers share this module. The column reader
-//! ([`crate::columns`]) decodes only the columns a plan names and fills the
+//! ([`crate::parquet::columns`]) decodes only the columns a plan names and fills the
 //! gateway reader's staging record straight from the Arrow arrays; it reads
 //! gateway-shaped and `[mapping]`ed files. Every other file (a Langfuse,
 //! Helicone or OTLP export written as Parquet, or a file whose shape the
@@ -16,6 +16,8 @@
 //! only (`ProjectionMask::leaves`): one batch of decoded columns, plus the
 //! compressed chunks of the row group's projected columns, per reader. The
 //! footer metadata is the only thing that grows with the file.
+
+pub(crate) mod columns;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -42,7 +44,7 @@ use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
 
-use crate::fields::Scalar;
+use crate::record::fields::Scalar;
 
 /// One batch of rows handed to the `on_batch` callback of [`read_parquet`].
 #[derive(Debug, Clone, PartialEq)]
@@ -747,7 +749,7 @@ fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>
                     let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
                     for (j, value) in values.iter().enumerate().take(end).skip(start) {
                         let key = keys.get(j).map(|k| k.into_scalar().label());
-                        if let Some(crate::fields::Lenient::Value(k)) = key {
+                        if let Some(crate::record::fields::Lenient::Value(k)) = key {
                             if !value.is_null() {
                                 obj.insert(k.into_owned(), value.clone());
                             }
@@ -858,7 +860,7 @@ pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, Parquet
 /// row index of the first row. Rows with every value null are still delivered, as `{}`.
 ///
 /// Conversion (null values are omitted from objects, but kept as `null` inside arrays); the
-/// column reader ([`crate::columns`]) reads each value the same way:
+/// column reader ([`crate::parquet::columns`]) reads each value the same way:
 ///
 /// | Parquet / Arrow type                   | JSON                                            |
 /// |----------------------------------------|-------------------------------------------------|

@@ -34,9 +34,10 @@ use serde_json::Value;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
-use crate::gateway::{self, LNum, RawLine};
-use crate::mapping_scan::Compiled;
+use crate::formats::gateway;
+use crate::formats::mapping_scan::Compiled;
+use crate::record::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
 /// One path, or several tried in order.
@@ -217,7 +218,7 @@ impl Mapping {
     pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
         if let Some(c) = &self.compiled {
             let mut raw = RawLine {
-                tags: crate::fields::fresh_tags(),
+                tags: crate::record::fields::fresh_tags(),
                 ..RawLine::default()
             };
             if c.read(self, line, &mut raw) {
@@ -387,7 +388,7 @@ impl Mapping {
                 output = Lenient::Value(o + r);
             }
         }
-        let mut u = crate::fields::RawUsage {
+        let mut u = crate::record::fields::RawUsage {
             completion_tokens: output,
             reasoning_tokens: reasoning,
             cache_creation_input_tokens: write,

@@ -15,14 +15,14 @@
 //! `costUSD` (the logged cost), `message.id`, `message.model`,
 //! `message.usage` in Anthropic's convention (`input_tokens` excludes the
 //! cache; `cache_creation.ephemeral_{5m,1h}_input_tokens` split the writes),
-//! normalised by [`crate::fields::RawUsage::normalise`]. No prompt text is
+//! normalised by [`crate::record::fields::RawUsage::normalise`]. No prompt text is
 //! kept.
 //!
 //! Claude Code writes one assistant message several times (a line per
 //! content block while it streams, and again when a session is resumed into
 //! a new file or replayed in a sidechain), so each record comes with a
 //! [`DedupKey`]: the pipeline keeps one record per (`message.id`,
-//! `requestId`) across all files of the run (see [`crate::dedup`]).
+//! `requestId`) across all files of the run (see [`crate::pipeline::dedup`]).
 
 use std::borrow::Cow;
 
@@ -30,9 +30,11 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::dedup::DedupKey;
-use crate::fields::{LBool, LMoney, LStr, LTime, Lenient, LU64};
-use crate::gateway::RawLine;
+use crate::formats::{Builtin, Detect, Format};
+use crate::record::dedup_key::DedupKey;
+use crate::record::fields::{LBool, LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::staging::RawLine;
+use crate::record::tags::last_component;
 use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize, Default)]
@@ -106,7 +108,7 @@ fn value<'a>(s: &LStr<'a>) -> Option<Cow<'a, str>> {
 /// Reads one line: a record and its dedup key (when it has a `message.id`),
 /// or a reject (skips included).
 pub fn parse_line_str(line: &str) -> Result<(CallRecord<'_>, Option<DedupKey>), Reject> {
-    let parsed: Line<'_> = crate::fields::json_object(line)?;
+    let parsed: Line<'_> = crate::record::fields::json_object(line)?;
     let api_error = matches!(parsed.is_api_error.0, Lenient::Value(true));
     let Some(message) = parsed.message else {
         return Err(not_a_call(&parsed.kind));
@@ -206,15 +208,6 @@ pub fn project_name<'a>(cwd: &Cow<'a, str>) -> Cow<'a, str> {
     }
 }
 
-/// The last path component of `path`, or `path` itself when it has none.
-pub fn last_component(path: &str) -> &str {
-    let trimmed = path.trim_end_matches(['/', '\\']);
-    match trimmed.rsplit(['/', '\\']).next() {
-        Some(name) if !name.is_empty() => name,
-        _ => path,
-    }
-}
-
 /// Whether a parsed JSON object looks like a Claude Code session log line:
 /// a conversation line (`sessionId` with `uuid` or `parentUuid`), or one of
 /// the bookkeeping lines Claude Code writes at the top of a session file
@@ -225,6 +218,26 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
         || (kind == Some("summary") && map.contains_key("leafUuid"))
         || (kind == Some("file-history-snapshot") && map.contains_key("messageId"))
 }
+
+/// The `claude-code` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "claude-code",
+    aliases: &["claude"],
+    format: Format::ClaudeCode,
+    detect: Detect::AnyLine {
+        markers: &["\"sessionId\"", "\"leafUuid\""],
+        looks_like,
+    },
+    doc: "Claude Code session logs (~/.claude/projects/<project>/<session>.jsonl,\n\
+         or $CLAUDE_CONFIG_DIR/projects): one record per assistant message\n\
+         with message.usage (Anthropic convention, 5m/1h cache writes),\n\
+         counted once per (message.id, requestId) across all files, keeping\n\
+         the most complete copy; sidechain replays of a main-chain message\n\
+         are dropped. Session: sessionId; feature: the project (last part\n\
+         of cwd); tags project=<cwd>, sidechain=true. isApiErrorMessage\n\
+         lines are failed calls. Skipped, counted, not errors: lines with\n\
+         no call (not_a_call), <synthetic> messages, copies (duplicate).",
+};
 
 #[cfg(test)]
 mod tests {

@@ -24,25 +24,31 @@
 //! `totalCost` (or `costDetails.total`) as the logged cost, and the trace's
 //! `userId`, `sessionId`, `tags`, `traceName` (the feature unless
 //! `metadata.feature` is set) and short scalar `metadata` values as tags. The
-//! observation's `name` is the route. `input`, `output` and `statusMessage`
-//! are never read: they carry prompt and completion text.
+//! observation's `name` is the route. When `input` holds chat messages (a
+//! list, or an object's `messages` list), they are read as the gateway
+//! reader reads `messages` ([`RawLine::set_messages`]): the prompt and
+//! system-prompt fingerprints, the text near-duplicate detection compares
+//! (in no report without `--include-prompts`), the system prompt's length
+//! and the user messages. `output` and `statusMessage` are never read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
-use crate::gateway::{LNum, RawLine};
-use crate::helicone::MAX_TAG_VALUE;
-use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{
     check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
 };
+use crate::record::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::record::tags::MAX_TAG_VALUE;
+use crate::rejects::{Reject, RejectReason};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -85,6 +91,8 @@ struct Observation<'a> {
     trace_name: LStr<'a>,
     tags: Option<serde_json::Value>,
     metadata: Option<serde_json::Value>,
+    #[serde(borrow)]
+    input: Option<&'a RawValue>,
 }
 
 /// Reads one Langfuse observation.
@@ -122,11 +130,13 @@ struct Parts<'a> {
     /// Milliseconds from `startTime` to `endTime` and to `completionStartTime`.
     latency_ms: LNum,
     ttft_ms: LNum,
+    /// The raw JSON of `input`.
+    input: Option<&'a str>,
 }
 
 /// The serde_json path: the reference the scanner path must agree with.
 fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let mut o: Observation<'_> = crate::fields::json_object(line)?;
+    let mut o: Observation<'_> = crate::record::fields::json_object(line)?;
     let mut max_tokens = Lenient::Missing;
     if let Some(serde_json::Value::Object(params)) = &o.model_parameters {
         // Parameters are free-form (`"Infinity"`, strings); an unreadable one
@@ -144,9 +154,9 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
         Some(total) => total.0.clone(),
         None => Lenient::Missing,
     };
-    let mut tags = crate::fields::fresh_tags();
+    let mut tags = crate::record::fields::fresh_tags();
     if let Some(t) = &o.tags {
-        crate::helicone::push_tags(&mut tags, t, "tag");
+        crate::record::tags::push_tags(&mut tags, t, "tag");
     }
     let details = o.usage_details.take().unwrap_or_default();
     let mut p = Problems::default();
@@ -154,7 +164,7 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
     let (mut feature, mut team) = (None, None);
     if let Some(serde_json::Value::Object(meta)) = o.metadata.take() {
         for (k, v) in &meta {
-            let Some(text) = crate::helicone::short_scalar(v) else {
+            let Some(text) = crate::record::tags::short_scalar(v) else {
                 continue;
             };
             match meta_kind(k) {
@@ -174,6 +184,7 @@ fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
         team,
         latency_ms: millis_between(&o.start.0, &o.end.0),
         ttft_ms: millis_between(&o.start.0, &o.completion_start.0),
+        input: o.input.map(RawValue::get),
     };
     build(o, parts)
 }
@@ -229,7 +240,29 @@ fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Rej
         Some(f) => LStr(Lenient::Value(f)),
         None => o.trace_name,
     };
+    if let Some(messages) = parts.input.and_then(input_messages) {
+        raw.set_messages(messages);
+    }
     raw.into_record()
+}
+
+/// The messages an observation's `input` holds: the input itself when it is
+/// a list (of chat messages), or an object's `messages` list
+/// (`{"messages": [...]}`); other inputs (a string, other objects) hold none.
+fn input_messages(raw: &str) -> Option<&str> {
+    match raw.as_bytes().first()? {
+        b'[' => Some(raw),
+        b'{' => {
+            #[derive(Deserialize)]
+            struct Input<'a> {
+                #[serde(borrow)]
+                messages: Option<&'a RawValue>,
+            }
+            let input: Input<'_> = serde_json::from_str(raw).ok()?;
+            Some(input.messages?.get()).filter(|m| m.starts_with('['))
+        }
+        _ => None,
+    }
 }
 
 /// Observation keys the reader uses (aliases are the same field, as serde
@@ -254,6 +287,7 @@ enum Field {
     TraceName,
     Tags,
     Metadata,
+    Input,
 }
 
 /// The serde struct's renames and aliases, as one table.
@@ -277,6 +311,7 @@ fn field(key: &str) -> Option<Field> {
         "traceName" | "trace_name" => Field::TraceName,
         "tags" => Field::Tags,
         "metadata" => Field::Metadata,
+        "input" => Field::Input,
         _ => return None,
     })
 }
@@ -299,8 +334,8 @@ struct Shapes {
 }
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
-/// `input`, `output` and other unused values stepped over unbuilt. Bails on
-/// anything the serde path might read otherwise (see [`crate::scan_value`]).
+/// `output` and other unused values stepped over unbuilt. Bails on
+/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     SHAPES.with(|cell| {
         // Another reader on this thread's stack (none today) gets fresh ones.
@@ -321,6 +356,7 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
     // Times that are plain strings, parsed after the line is read (the
     // latencies of one day's times need no second parse: see `Times`).
     let mut times = Times::default();
+    let mut input = None;
     // `scan_value::scan_fields`' loop, written out so that the fields'
     // reads are inlined into it (through a closure, they were a call each).
     s.begin_object()?;
@@ -377,14 +413,15 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
                 }
             }
             Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
+            Field::Input => input = s.raw_value()?,
         }
     }
     if !s.at_end() {
         return Err(Bail);
     }
     let (latency_ms, ttft_ms) = times.read(&mut o);
-    let mut tag_list = crate::fields::fresh_tags();
-    crate::helicone::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
+    let mut tag_list = crate::record::fields::fresh_tags();
+    crate::record::tags::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
     tag_list.extend(meta.tags.drain().filter_map(|(k, t)| t.map(|t| (k, t))));
     let parts = Parts {
         max_tokens,
@@ -395,6 +432,7 @@ fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRec
         team: meta.team,
         latency_ms,
         ttft_ms,
+        input,
     };
     Ok(build(o, parts))
 }
@@ -417,7 +455,10 @@ impl Times<'_> {
     /// that date: see [`start_time`]).
     fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
         let parse = |text: &str| {
-            LTime(crate::fields::parse_timestamp(text).map_or(Lenient::WrongType, Lenient::Value))
+            LTime(
+                crate::record::fields::parse_timestamp(text)
+                    .map_or(Lenient::WrongType, Lenient::Value),
+            )
         };
         let mut start_tod = None;
         if let Some(start) = self.start {
@@ -468,7 +509,7 @@ fn start_time(text: &str) -> (Lenient<chrono::DateTime<chrono::Utc>>, Option<i64
             }
         }
     }
-    let Some(at) = crate::fields::parse_timestamp(text) else {
+    let Some(at) = crate::record::fields::parse_timestamp(text) else {
         return (Lenient::WrongType, None);
     };
     let parsed =
@@ -605,7 +646,7 @@ fn scan_usage_plain<'a>(
         let (Cow::Borrowed(key), Some(v)) = (key, s.plain_u64()) else {
             return Ok(None);
         };
-        if v > crate::fields::MAX_TOKENS {
+        if v > crate::record::fields::MAX_TOKENS {
             return Ok(None);
         }
         if kind != UsageKind::Other {
@@ -688,7 +729,7 @@ fn meta_kind(key: &str) -> MetaKind {
     match key {
         "feature" => MetaKind::Feature,
         "team" => MetaKind::Team,
-        _ if crate::helicone::is_text_key(key) => MetaKind::Text,
+        _ if crate::record::tags::is_text_key(key) => MetaKind::Text,
         _ => MetaKind::Tag,
     }
 }
@@ -757,7 +798,7 @@ fn millis_between(
 }
 
 /// Which part of an Anthropic-style (exclusive) usage a Langfuse usage key
-/// is (see the module docs); [`crate::fields::RawUsage::normalise`] then
+/// is (see the module docs); [`crate::record::fields::RawUsage::normalise`] then
 /// adds the parts up.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum UsageKind {
@@ -775,7 +816,7 @@ enum UsageKind {
 
 fn usage_kind(key: &str) -> UsageKind {
     // Case-insensitive, without a lower-cased copy of the key.
-    let has = |w: &str| crate::helicone::contains_ignore_ascii_case(key, w);
+    let has = |w: &str| crate::record::tags::contains_ignore_ascii_case(key, w);
     if has("input") || has("prompt") {
         if has("cache_read") || has("cached") || has("cache_hit") {
             UsageKind::CacheRead
@@ -864,6 +905,30 @@ fn usage<'u>(
     }
     sums
 }
+
+/// Whether a file's first JSON object line is a Langfuse observation: the
+/// trace id and the observation type together.
+pub fn looks_like(map: &JsonObject) -> bool {
+    (map.contains_key("traceId") || map.contains_key("trace_id")) && map.contains_key("type")
+}
+
+/// The `langfuse` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "langfuse",
+    aliases: &[],
+    format: Format::Langfuse,
+    detect: Detect::FirstLine(looks_like),
+    doc: "Langfuse observation exports (UI/API camelCase or blob-storage\n\
+         snake_case): GENERATION and EMBEDDING observations are calls;\n\
+         usageDetails parts (input is uncached; cache_read_input_tokens,\n\
+         input_cached_tokens, cache_creation_input_tokens,\n\
+         output_reasoning_tokens) are added up once; totalCost is the\n\
+         logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
+         traceName (feature, unless metadata.feature), metadata; chat\n\
+         messages in `input` give the prompt and system-prompt fingerprints\n\
+         (as a gateway line's `messages`). Spans, events and other\n\
+         observations are counted as not_a_call (not an error for --strict).",
+};
 
 #[cfg(test)]
 mod tests {
@@ -994,7 +1059,59 @@ mod tests {
     /// Returns whether the scanner accepted it.
     fn agree(line: &str) -> bool {
         let slow = parse_line_serde(line);
-        crate::scan_value::agrees(line, scan_line(line), slow)
+        crate::json::scan_value::agrees(line, scan_line(line), slow)
+    }
+
+    #[test]
+    fn input_messages_are_read_as_the_gateway_reads_messages() {
+        let messages = r#"[{"role":"system","content":"Answer briefly."},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let gateway = format!(
+            r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":1}},"messages":{messages}}}"#
+        );
+        let want = crate::formats::gateway::parse_line_str(&gateway).unwrap();
+        let read = |input: &str| {
+            let line = format!(
+                r#"{{"id":"o1","type":"GENERATION","model":"gpt-4o","usageDetails":{{"input":1,"output":1}},"input":{input}}}"#
+            );
+            assert!(agree(&line), "{line}");
+            let r = parse_line_str(&line).unwrap();
+            let text = r.prompt_text.map(Cow::into_owned);
+            (
+                r.prompt_fp,
+                r.prefix_fp,
+                r.prefix_chars,
+                r.user_messages,
+                text,
+            )
+        };
+        let expected = (
+            Some(xxhash_rust::xxh3::xxh3_64(messages.as_bytes())),
+            Some(xxhash_rust::xxh3::xxh3_64(br#""Answer briefly.""#)),
+            Some(15),
+            Some(1),
+            Some("What is a prompt cache?".to_string()),
+        );
+        let gateway_read = (
+            want.prompt_fp,
+            want.prefix_fp,
+            want.prefix_chars,
+            want.user_messages,
+            want.prompt_text.map(Cow::into_owned),
+        );
+        assert_eq!(gateway_read, expected);
+        assert_eq!(read(messages), expected);
+        assert_eq!(
+            read(&format!(r#"{{"temperature":0,"messages":{messages}}}"#)),
+            expected
+        );
+        for none in [
+            r#""What is a prompt cache?""#,
+            r#"{"text":"x"}"#,
+            "null",
+            "[]",
+        ] {
+            assert_eq!(read(none), (None, None, None, None, None), "{none}");
+        }
     }
 
     #[test]
@@ -1037,13 +1154,16 @@ mod tests {
     #[test]
     fn scanner_reads_the_fixtures_like_serde() {
         let files = ["langfuse/observations.jsonl", "mixed/langfuse-export.json"];
-        assert_eq!(crate::scan_value::fixtures_read_fast(&files, agree), 7);
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            7
+        );
     }
 
     #[test]
     fn scanner_never_disagrees_with_serde_on_broken_lines() {
         let mut fast = 0;
-        let variants = crate::scan_value::broken_variants(&TRICKY[..2]);
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[..2]);
         for line in &variants {
             fast += usize::from(agree(line));
         }
@@ -1065,7 +1185,7 @@ mod tests {
             })
             .collect();
         assert_eq!(lines.len(), 5);
-        let variants = crate::scan_value::broken_variants(&lines);
+        let variants = crate::json::scan_value::broken_variants(&lines);
         let mut fast = 0;
         for line in &variants {
             // Each after a line that taught the shapes its keys.
@@ -1103,8 +1223,9 @@ mod tests {
             "2026-1x-01T08:00:00Z",
             " 2026-10-01T08:00:00Z",
         ];
-        let parse =
-            |t: &str| crate::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value);
+        let parse = |t: &str| {
+            crate::record::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value)
+        };
         let mut fast = 0;
         for a in times {
             for b in times {

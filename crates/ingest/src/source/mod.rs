@@ -4,6 +4,9 @@
 //! The encoding is sniffed from the first bytes (gzip, zstd, Parquet), not
 //! trusted from the extension, so a `.log` that is really gzip still reads.
 
+pub mod container;
+pub mod lines;
+
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};

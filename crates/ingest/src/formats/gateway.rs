@@ -23,6 +23,8 @@
 //!   `finish_reason`, `stop_reason`; `max_tokens`, `max_output_tokens`,
 //!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
 //!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
+//!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
+//!   counted as `not_a_call`);
 //! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
 //!   `usageMetadata` (Gemini), or the same token keys at the top level;
 //! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
@@ -30,7 +32,8 @@
 //!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
 //!   which are hashed and never kept;
 //! - `cost`, `cost_usd`, `spend`, `response_cost`, `total_cost`;
-//! - `tags` (object or list) and any other `metadata` key become tags.
+//! - `tags` (object or list) and any other `metadata` key become tags; a
+//!   list's `key:value` items (LiteLLM's `request_tags`) are tags `key`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,102 +43,15 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::xxh3_64;
 
-use tokenaudit_core::{CallRecord, CallStatus};
+use tokenaudit_core::CallRecord;
 
-use crate::fields::{
-    fingerprint, finish, non_empty, LBool, LMoney, LStr, LTime, Lenient, Problems, RawUsage,
-    Scalar, LU64,
-};
+use crate::formats::{Builtin, Detect, Format};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{KeyShape, KeySpan};
+use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
+use crate::record::staging::{is_no_prompt, LNum, RawLine};
+use crate::record::tags::list_tag;
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{KeyShape, KeySpan};
-
-/// The raw fields of one line, as the source spelled them.
-#[derive(Debug, Default)]
-pub struct RawLine<'a> {
-    pub timestamp: LTime,
-    pub request_id: LStr<'a>,
-    pub provider: LStr<'a>,
-    pub model: LStr<'a>,
-    pub feature: LStr<'a>,
-    pub route: LStr<'a>,
-    pub team: LStr<'a>,
-    pub user: LStr<'a>,
-    pub session: LStr<'a>,
-    pub turn: LU64,
-    pub status: LStr<'a>,
-    pub error_kind: LStr<'a>,
-    pub http_status: LU64,
-    pub attempt: LU64,
-    pub retry_of: LStr<'a>,
-    pub usage: RawUsage,
-    pub latency_ms: LNum,
-    pub ttft_ms: LNum,
-    pub batch: LBool,
-    pub service_tier: LStr<'a>,
-    pub finish_reason: LStr<'a>,
-    pub max_tokens: LU64,
-    pub prompt_hash: LStr<'a>,
-    pub prefix_hash: LStr<'a>,
-    pub prefix_tokens: LU64,
-    pub prompt_text_fp: Option<u64>,
-    pub prefix_text_fp: Option<u64>,
-    /// The length of the system prompt's text (see [`CallRecord::prefix_chars`]).
-    pub prefix_chars: Option<u64>,
-    /// User messages in `messages` (see [`CallRecord::user_messages`]).
-    pub user_messages: Option<u32>,
-    /// The text near-duplicate detection compares (see
-    /// [`CallRecord::prompt_text`]); only a text with a word is kept.
-    pub prompt_text: Option<Cow<'a, str>>,
-    /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
-    pub prompt_raw: Option<&'a str>,
-    pub system_raw: Option<&'a str>,
-    pub cost: LMoney,
-    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-}
-
-/// A number read leniently as `f64` (latencies may be fractional).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LNum(pub Lenient<f64>);
-
-impl<'de> Deserialize<'de> for LNum {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LNum, D::Error> {
-        Ok(LNum::from_label(LStr::deserialize(d)?.0))
-    }
-}
-
-impl LNum {
-    /// Reads a number from a JSON value: the same as
-    /// `LNum::from_label(v.label())`, without formatting a number as text to
-    /// parse it back (`n as f64` and parsing `n`'s digits round alike, and an
-    /// `f64`'s text parses back to itself).
-    pub fn from_scalar(v: Scalar<'_>) -> LNum {
-        let f = match v {
-            Scalar::U64(n) => n as f64,
-            Scalar::I64(n) => n as f64,
-            Scalar::F64(f) if f.is_finite() => f,
-            other => return LNum::from_label(other.label()),
-        };
-        LNum(if f >= 0.0 {
-            Lenient::Value(f)
-        } else {
-            Lenient::Negative
-        })
-    }
-
-    /// Reads a number from a label (see [`Scalar::label`]).
-    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LNum {
-        LNum(match label {
-            Lenient::Value(v) => match v.trim().parse::<f64>() {
-                Ok(f) if f.is_finite() && f >= 0.0 => Lenient::Value(f),
-                Ok(f) if f.is_finite() => Lenient::Negative,
-                _ => Lenient::WrongType,
-            },
-            Lenient::Missing => Lenient::Missing,
-            _ => Lenient::WrongType,
-        })
-    }
-}
 
 /// An object key, borrowed from the line when it has no escapes. Cheaper
 /// than `LStr`: keys are always strings and need no emptiness check.
@@ -326,6 +242,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.batch.0.is_present();
                     fill(&mut map, &mut l.batch, p)?
                 }
+                Field::CacheHit => {
+                    let p = l.cache_hit.0.is_present();
+                    fill(&mut map, &mut l.cache_hit, p)?
+                }
                 Field::ServiceTier => {
                     let p = l.service_tier.0.is_present();
                     fill(&mut map, &mut l.service_tier, p)?
@@ -418,6 +338,8 @@ pub(crate) enum Field {
     Latency,
     Ttft,
     Batch,
+    /// LiteLLM's `cache_hit`: answered from LiteLLM's own cache.
+    CacheHit,
     ServiceTier,
     FinishReason,
     MaxTokens,
@@ -504,6 +426,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         9 => match key {
             "timestamp" => Field::Timestamp,
+            "cache_hit" => Field::CacheHit,
             "startTime" => Field::Timestamp,
             "requestId" => Field::RequestId,
             "api_route" => Field::Route,
@@ -667,6 +590,7 @@ fn field_by_meaning(key: &str) -> Field {
         }
         "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
         "batch" | "is_batch" => Field::Batch,
+        "cache_hit" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" => Field::FinishReason,
         "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
@@ -709,48 +633,26 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 /// fingerprints are kept, and the borrowed raw JSON itself (a pointer and a
 /// length, no copy) for `--include-prompts`.
 pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
-    // No prompt at all: LiteLLM's spend logs write `"messages": {}` on every
-    // row when prompts are not stored, which must not read as one prompt
-    // repeated on every call.
-    if matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"") {
+    if is_no_prompt(raw) {
         return;
     }
     match which {
-        Field::Messages => {
-            if l.prompt_text_fp.is_none() {
-                l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
-                l.prompt_raw = Some(raw);
-            }
-            if l.prompt_text.is_none() || l.prefix_text_fp.is_none() {
-                // One parse of the array serves all of them.
-                let m = crate::fields::read_messages(raw);
-                if l.prompt_text.is_none() {
-                    l.prompt_text = m.text.filter(|t| crate::fields::has_word(t));
-                }
-                if l.prefix_text_fp.is_none() {
-                    l.prefix_text_fp = m.system;
-                    l.prefix_chars = m.system_chars;
-                }
-                if m.user_messages > 0 {
-                    l.user_messages = Some(m.user_messages);
-                }
-            }
-        }
+        Field::Messages => l.set_messages(raw),
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
                 l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
                 l.prompt_raw = Some(raw);
             }
             if l.prompt_text.is_none() && raw != "null" {
-                l.prompt_text = crate::fields::prompt_text(raw)
-                    .filter(|t| crate::fields::has_word(t))
+                l.prompt_text = crate::record::fields::prompt_text(raw)
+                    .filter(|t| crate::record::fields::has_word(t))
                     .map(Cow::Owned);
             }
         }
         _ => {
             if l.prefix_text_fp.is_none() && raw != "null" {
                 l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
-                l.prefix_chars = Some(crate::fields::content_chars(raw));
+                l.prefix_chars = Some(crate::record::fields::content_chars(raw));
                 l.system_raw = Some(raw);
             }
         }
@@ -988,7 +890,8 @@ fn short_kind(v: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
     }
 }
 
-/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`).
+/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`,
+/// or `KEY=VALUE` for a `KEY:VALUE` item, see [`list_tag`]).
 struct TagsSeed<'b, 'a>(&'b mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'de> DeserializeSeed<'de> for TagsSeed<'_, 'de> {
@@ -1025,7 +928,7 @@ impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(v) = seq.next_element::<LStr<'de>>()? {
             if let Lenient::Value(v) = v.0 {
-                self.0.push((Cow::Borrowed("tag"), v));
+                self.0.push(list_tag(v));
             }
         }
         Ok(())
@@ -1064,7 +967,7 @@ fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serd
         serde_json::Value::Array(items) => {
             for item in items {
                 if let serde_json::Value::String(s) = item {
-                    out.push((Cow::Borrowed("tag"), Cow::Owned(s.clone())));
+                    out.push(list_tag(Cow::Owned(s.clone())));
                 }
             }
         }
@@ -1106,7 +1009,12 @@ fn parse_raw_serde(line: &str) -> Result<RawLine<'_>, Reject> {
     }
     .deserialize(&mut de)
     .and_then(|_| de.end())
-    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
     Ok(raw)
 }
 
@@ -1115,7 +1023,10 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     if first != Some(&b'{') {
         return Err(match serde_json::from_slice::<IgnoredAny>(line) {
             Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-            Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
+            Err(e) => Reject::new(
+                RejectReason::MalformedJson,
+                crate::record::fields::short_error(&e),
+            ),
         });
     }
     let mut raw = RawLine::default();
@@ -1127,7 +1038,12 @@ fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     }
     .deserialize(&mut de)
     .and_then(|_| de.end())
-    .map_err(|e| Reject::new(RejectReason::MalformedJson, short_error(&e)))?;
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
     Ok(raw)
 }
 
@@ -1342,6 +1258,9 @@ fn scan_map<'a, K: TopKeys>(
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
+            Field::CacheHit => {
+                scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
+            }
             Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
             Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
             Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
@@ -1382,7 +1301,7 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
 /// What the gateway reader does with one scalar value of a key whose
 /// meaning is `f` (in a `metadata` object when `metadata`): the arms of
 /// [`scan_map`] for a value already read, for readers that get values one
-/// at a time (the Parquet column reader, [`crate::columns`]). Containers
+/// at a time (the Parquet column reader, [`crate::parquet::columns`]). Containers
 /// arrive as [`Scalar::Container`]; `usage`, `error`, `tags` and prompt
 /// objects, whose content matters, are the caller's.
 pub(crate) fn set_field<'a>(
@@ -1432,6 +1351,7 @@ pub(crate) fn set_field<'a>(
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
+        Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
         Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
         Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
         Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
@@ -1628,7 +1548,7 @@ fn scan_tags<'a>(
             let mut first = true;
             while s.next_element(&mut first)? {
                 if let Lenient::Value(v) = s.scalar()?.label() {
-                    out.push((Cow::Borrowed("tag"), v));
+                    out.push(list_tag(v));
                 }
             }
         }
@@ -1641,111 +1561,6 @@ fn scan_tags<'a>(
     Ok(())
 }
 
-/// serde_json's message without any quoted input.
-pub(crate) fn short_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Eof => "line ends before the JSON value does (truncated?)",
-        Category::Syntax => "invalid JSON syntax",
-        Category::Data => "unexpected JSON value",
-        Category::Io => "read error",
-    };
-    format!("{what} at column {}", e.column())
-}
-
-impl<'a> RawLine<'a> {
-    /// Normalises and checks the raw fields into a call record.
-    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
-        let mut p = Problems::default();
-        let status_text = p.take(&self.status.0, "status");
-        let status = status_text.as_deref().and_then(CallStatus::parse);
-        let http_status = p
-            .int(&self.http_status.0, "http_status")
-            .and_then(|c| u16::try_from(c).ok());
-        let usage = self.usage.normalise(&mut p);
-        let ms = |p: &mut Problems, v: &LNum, field: &str| -> Option<u64> {
-            match v.0 {
-                Lenient::Value(f) => Some(f.round() as u64),
-                Lenient::Missing => None,
-                _ => {
-                    p.add(RejectReason::WrongType, field);
-                    None
-                }
-            }
-        };
-        let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
-        let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
-        let batch = p
-            .take(&self.batch.0, "batch")
-            .or_else(|| match &self.service_tier.0 {
-                Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
-                _ => None,
-            });
-        let timestamp = match self.timestamp.0 {
-            Lenient::Value(t) => Some(t),
-            Lenient::Missing => None,
-            _ => {
-                p.add(RejectReason::BadTimestamp, "timestamp");
-                None
-            }
-        };
-        let record = CallRecord {
-            timestamp,
-            request_id: p.own(self.request_id.0, "request_id"),
-            provider: p.own(self.provider.0, "provider"),
-            model: match self.model.0 {
-                Lenient::Value(m) => m,
-                Lenient::Missing => Cow::Borrowed(""),
-                _ => {
-                    p.add(RejectReason::WrongType, "model");
-                    Cow::Borrowed("")
-                }
-            },
-            feature: p.own(self.feature.0, "feature"),
-            route: p.own(self.route.0, "route"),
-            team: p.own(self.team.0, "team"),
-            user: p.own(self.user.0, "user"),
-            session: p.own(self.session.0, "session"),
-            turn: p
-                .int(&self.turn.0, "turn")
-                .and_then(|v| u32::try_from(v).ok()),
-            status,
-            error_kind: p.own(self.error_kind.0, "error"),
-            http_status,
-            attempt: p
-                .int(&self.attempt.0, "attempt")
-                .and_then(|v| u32::try_from(v).ok()),
-            retry_of: p.own(self.retry_of.0, "retry_of"),
-            usage: Default::default(),
-            latency_ms,
-            ttft_ms,
-            batch,
-            finish_reason: p.own(self.finish_reason.0, "finish_reason"),
-            max_tokens: p
-                .int(&self.max_tokens.0, "max_tokens")
-                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
-            prompt_fp: p
-                .own(self.prompt_hash.0, "prompt_hash")
-                .map(|h| fingerprint(&h))
-                .or(self.prompt_text_fp),
-            prefix_fp: p
-                .own(self.prefix_hash.0, "system_prompt_hash")
-                .map(|h| fingerprint(&h))
-                .or(self.prefix_text_fp),
-            prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
-            logged_cost: p.own(self.cost.0, "cost"),
-            prompt_text: self.prompt_text,
-            prompt_raw: self.prompt_raw,
-            system_raw: self.system_raw,
-            user_messages: self.user_messages,
-            prefix_chars: self.prefix_chars,
-            minhash: None,
-            tags: self.tags,
-        };
-        finish(record, usage, p)
-    }
-}
-
 /// Parses one gateway line into a call record.
 pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
     parse_raw(line)?.into_record()
@@ -1756,7 +1571,7 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
     // Filled in place: a `RawLine` is about a kilobyte, and moving it
     // through `Result`s costs copies on every line.
     let mut raw = RawLine {
-        tags: crate::fields::fresh_tags(),
+        tags: crate::record::fields::fresh_tags(),
         ..RawLine::default()
     };
     match scan_line(line, &mut raw) {
@@ -1773,10 +1588,39 @@ pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
     u
 }
 
+/// The `gateway` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "gateway",
+    aliases: &[],
+    format: Format::Gateway,
+    detect: Detect::Fallback,
+    doc: "JSON lines with a model and a usage object: OpenAI chat/Responses\n\
+         `usage` (prompt_tokens, prompt_tokens_details.cached_tokens,\n\
+         completion_tokens_details.reasoning_tokens), Anthropic `usage`\n\
+         (input_tokens, cache_read_input_tokens, cache_creation_input_tokens,\n\
+         cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,\n\
+         Gemini `usageMetadata`, or the same keys at the top level; logged\n\
+         request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
+         Also read as they are: OpenAI chat completion and Responses\n\
+         objects, Anthropic Messages responses, Gemini/Vertex\n\
+         generateContent responses (modelVersion, createTime), and LiteLLM\n\
+         spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
+         metadata.user_api_key_alias, request_tags, status).\n\
+         Common names for the other fields: timestamp/created_at/ts,\n\
+         feature, route/endpoint, team, user/user_id, session/session_id,\n\
+         status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
+         tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
+         rows with cache_hit true were answered from LiteLLM's cache and not\n\
+         billed: counted as not_a_call.\n\
+         Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
+         list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
+         the tag key=value.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenaudit_core::{Money, Usage};
+    use tokenaudit_core::{CallStatus, Money, Usage};
 
     fn rec(line: &str) -> CallRecord<'_> {
         parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"))
@@ -2008,7 +1852,40 @@ mod tests {
         r#"{"model":"x","tags":{"env":"prod","user_facing":"true"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","tags":{"env":"prod","env":"dev","k\u0065y":"v"," ":"blank key","user_facing":" ","n":7},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","tags":{ "env" : "prod" ,"user_facing":true},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // LiteLLM: `key:value` request tags, and cache hits.
+        r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
     ];
+
+    #[test]
+    fn litellm_tags_give_the_feature_tag_and_cache_hits_are_not_calls() {
+        let line = r#"{"request_id":"r1","model":"gpt-4o-mini","spend":0.0,"cache_hit":"False","request_tags":["feature:support-assistant","prod"],"metadata":{"tags":["env:eu"]},"usage":{"prompt_tokens":10,"completion_tokens":2}}"#;
+        let r = parse_line_str(line).unwrap();
+        let tags: Vec<(&str, &str)> = r
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("feature", "support-assistant"),
+                ("tag", "prod"),
+                ("env", "eu")
+            ]
+        );
+        assert_eq!(r.feature, None, "the feature is the analysis's to take");
+        for hit in [r#""cache_hit":"True""#, r#""cache_hit":true"#] {
+            let line = line.replace(r#""cache_hit":"False""#, hit);
+            for reject in [parse_line_str(&line), parse_line(line.as_bytes())] {
+                assert_eq!(reject.unwrap_err().reason, RejectReason::NotACall, "{hit}");
+            }
+            assert!(RejectReason::NotACall.is_skip());
+        }
+        // A value that is not a boolean is no hit (LiteLLM writes "None").
+        let none = line.replace(r#""cache_hit":"False""#, r#""cache_hit":"None""#);
+        assert!(parse_line_str(&none).is_ok());
+    }
 
     /// Reads a line both ways. When the scanner accepts it, serde_json must
     /// accept it too and read the same fields; a bail is always allowed.
@@ -2185,5 +2062,130 @@ mod tests {
         );
         assert_eq!(r.model, "gpt-4o");
         assert_eq!(r.feature.as_deref(), Some("a\"b"));
+    }
+}
+
+/// The usage conventions, read through the gateway's usage reader.
+#[cfg(test)]
+mod usage_tests {
+    use super::*;
+    use crate::record::fields::Problems;
+    use tokenaudit_core::Usage;
+
+    fn usage(json: &str) -> Result<Option<Usage>, Reject> {
+        let raw = super::parse_usage_for_test(json);
+        let mut p = Problems::default();
+        let u = raw.normalise(&mut p);
+        match p.0 {
+            Some(r) => Err(r),
+            None => Ok(u),
+        }
+    }
+
+    // Each convention, with a case that would double count if read wrongly.
+    #[test]
+    fn openai_chat_counts_cached_inside_prompt() {
+        let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 600,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 200,
+                reasoning: 50
+            }
+        );
+        assert_eq!(u.uncached_input(), 400);
+    }
+
+    #[test]
+    fn anthropic_adds_cache_reads_and_writes_to_input() {
+        let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 5400,
+                cached_read: 5000,
+                cache_write: 300,
+                cache_write_1h: 200,
+                output: 20,
+                reasoning: 0
+            }
+        );
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn litellm_prompt_tokens_already_include_anthropic_cache() {
+        // LiteLLM: prompt_tokens = uncached 100 + cache read 5000 + cache write 300.
+        let u = usage(r#"{"prompt_tokens":5400,"completion_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"prompt_tokens_details":{"cached_tokens":5000}}"#).unwrap().unwrap();
+        assert_eq!(u.input, 5400);
+        assert_eq!(u.cached_read, 5000);
+        assert_eq!(u.cache_write, 300);
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn openai_responses_input_includes_cached() {
+        let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 800,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 300,
+                reasoning: 100
+            }
+        );
+    }
+
+    #[test]
+    fn gemini_thoughts_are_added_to_candidates() {
+        let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 2000,
+                cached_read: 1500,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 500,
+                reasoning: 400
+            }
+        );
+    }
+
+    #[test]
+    fn bad_token_values_are_named() {
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason,
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1000000000000}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#)
+                .unwrap()
+                .unwrap()
+                .input,
+            12
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(usage(r#"{}"#).unwrap(), None);
     }
 }

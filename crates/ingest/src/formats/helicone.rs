@@ -28,11 +28,13 @@ use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{LMoney, LStr, LTime, Lenient, LU64};
-use crate::gateway::{LNum, RawLine};
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{scan_fields, scan_tag_value, KeyShape, Pairs, TagValue};
+use crate::record::fields::{LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::record::tags::{push_tag_value, push_tags, MAX_TAG_VALUE};
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::{scan_fields, scan_tag_value, KeyShape, Pairs, TagValue};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -89,7 +91,7 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 
 /// The serde_json path: the reference the scanner path must agree with.
 fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let mut r: Request<'_> = crate::fields::json_object(line)?;
+    let mut r: Request<'_> = crate::record::fields::json_object(line)?;
     // The API gives the properties twice (`properties` and
     // `request_properties`); the export tool's CSV only the second.
     let props = r.properties.take().or_else(|| r.request_properties.take());
@@ -254,7 +256,7 @@ thread_local! {
 
 /// The fast path: one pass of the scanner over the line, strings borrowed,
 /// the many columns the reader does not use stepped over unbuilt. Bails on
-/// anything the serde path might read otherwise (see [`crate::scan_value`]).
+/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
 fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     let mut s = Scanner::new(line);
     let mut r = Request::default();
@@ -303,133 +305,25 @@ fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
     Ok(build(r, tags))
 }
 
-/// Longest metadata or property value kept as a tag: longer ones are text,
-/// not labels, and could be prompt content.
-pub(crate) const MAX_TAG_VALUE: usize = 100;
-
-/// A short scalar as text (see [`MAX_TAG_VALUE`]).
-pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
-    let text = match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    (!text.trim().is_empty() && text.len() <= MAX_TAG_VALUE).then_some(text)
+/// Whether a file's first JSON object line is a Helicone request.
+pub fn looks_like(map: &JsonObject) -> bool {
+    map.contains_key("request_created_at") && map.contains_key("response_status")
 }
 
-/// Keys whose values are prompt or completion text, never tags (any case):
-/// keys containing `prompt`, `input`, `output`, `message`, `content`,
-/// `text`, `query`, `completion` or `response`.
-pub(crate) fn is_text_key(key: &str) -> bool {
-    let b = key.as_bytes();
-    // One pass: only positions whose byte starts one of the words are compared.
-    (0..b.len()).any(|i| {
-        let words: &[&str] = match b[i].to_ascii_lowercase() {
-            b'p' => &["prompt"],
-            b'i' => &["input"],
-            b'o' => &["output"],
-            b'm' => &["message"],
-            b'c' => &["content", "completion"],
-            b't' => &["text"],
-            b'q' => &["query"],
-            b'r' => &["response"],
-            _ => return false,
-        };
-        words.iter().any(|w| {
-            b.get(i..i + w.len())
-                .is_some_and(|s| s.eq_ignore_ascii_case(w.as_bytes()))
-        })
-    })
-}
-
-/// `hay.to_ascii_lowercase().contains(word)` for a lower-case ASCII `word`,
-/// without the lower-cased copy.
-pub(crate) fn contains_ignore_ascii_case(hay: &str, word: &str) -> bool {
-    hay.as_bytes()
-        .windows(word.len())
-        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-}
-
-/// Tags from an object of scalars (`key=value`), a list of strings
-/// (`list_key=value`), or either one written as JSON text (CSV cells).
-pub(crate) fn push_tags<'a>(
-    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    value: &serde_json::Value,
-    list_key: &'static str,
-) {
-    match value {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                if is_text_key(k) {
-                    continue;
-                }
-                if let Some(text) = short_scalar(v) {
-                    out.push((Cow::Owned(k.clone()), Cow::Owned(text)));
-                }
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for item in items {
-                if let Some(text) = short_scalar(item) {
-                    out.push((Cow::Borrowed(list_key), Cow::Owned(text)));
-                }
-            }
-        }
-        serde_json::Value::String(s) => push_text_tags(out, s, list_key),
-        _ => {}
-    }
-}
-
-/// [`push_tags`] of a string: tags when it is JSON text of an object or a list.
-fn push_text_tags<'a>(
-    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    s: &str,
-    list_key: &'static str,
-) {
-    if !s.trim_start().starts_with(['{', '[']) {
-        return;
-    }
-    // Helicone's export tool escapes an object's quotes twice in its
-    // CSV (`{""feature"":""x""}` once the CSV is read): undo that.
-    let parsed = serde_json::from_str::<serde_json::Value>(s).or_else(|e| {
-        if s.contains("\"\"") {
-            serde_json::from_str(&s.replace("\"\"", "\""))
-        } else {
-            Err(e)
-        }
-    });
-    if let Ok(v) = parsed {
-        push_tags(out, &v, list_key);
-    }
-}
-
-/// [`push_tags`] of a value read by the scanner (see [`TagValue`]).
-pub(crate) fn push_tag_value<'a>(
-    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    value: TagValue<'a>,
-    pairs: &mut Pairs<'a, Option<Cow<'a, str>>>,
-    list_key: &'static str,
-) {
-    match value {
-        TagValue::Object => {
-            for (k, text) in pairs.drain() {
-                if let (false, Some(text)) = (is_text_key(&k), text) {
-                    out.push((k, text));
-                }
-            }
-        }
-        TagValue::Array => {
-            for (_, text) in pairs.drain() {
-                if let Some(text) = text {
-                    out.push((Cow::Borrowed(list_key), text));
-                }
-            }
-        }
-        TagValue::Text(s) => push_text_tags(out, &s, list_key),
-        TagValue::Absent | TagValue::Other => {}
-    }
-}
+/// The `helicone` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "helicone",
+    aliases: &[],
+    format: Format::Helicone,
+    detect: Detect::FirstLine(looks_like),
+    doc: "Helicone request exports (JSON, JSON lines, CSV): prompt_tokens\n\
+         (uncached) + prompt_cache_read_tokens + prompt_cache_write_tokens,\n\
+         completion_tokens, cost, response_status, delay_ms,\n\
+         time_to_first_token, request_user_id, properties as tags (a\n\
+         `feature` property is the feature, Helicone-Session-Id the\n\
+         session). Requests answered from Helicone's cache\n\
+         (cache_reference_id) were not billed: counted as not_a_call.",
+};
 
 #[cfg(test)]
 mod tests {
@@ -510,7 +404,7 @@ mod tests {
     /// be the serde path's. Returns whether it accepted it.
     fn agree(line: &str) -> bool {
         let slow = parse_line_serde(line);
-        crate::scan_value::agrees(line, scan_line(line), slow)
+        crate::json::scan_value::agrees(line, scan_line(line), slow)
     }
 
     #[test]
@@ -551,12 +445,15 @@ mod tests {
             "mixed/helicone-export.json",
             "mixed/helicone-output.csv",
         ];
-        assert_eq!(crate::scan_value::fixtures_read_fast(&files, agree), 9);
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            9
+        );
     }
 
     #[test]
     fn scanner_never_disagrees_with_serde_on_broken_lines() {
-        let variants = crate::scan_value::broken_variants(&TRICKY[1..2]);
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[1..2]);
         let fast = variants.iter().filter(|l| agree(l)).count();
         assert!(variants.len() > 20_000, "{}", variants.len());
         assert!(fast > 1_000, "{fast}");

@@ -25,38 +25,11 @@
 use std::collections::{HashMap, HashSet};
 
 use tokenaudit_core::CallRecord;
-use xxhash_rust::xxh3::xxh3_128;
 
 use crate::pipeline::Location;
-
-/// What identifies a logged call, and how complete this copy is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DedupKey {
-    /// Hash of (`message.id`, `requestId`).
-    pub key: u128,
-    /// Hash of `message.id` alone (for sidechain replays).
-    pub message: u128,
-    pub sidechain: bool,
-    /// All tokens of the copy (input including the cache, and output).
-    pub tokens: u64,
-    pub output: u64,
-}
+use crate::record::dedup_key::DedupKey;
 
 impl DedupKey {
-    pub fn new(message_id: &str, request_id: &str, sidechain: bool, r: &CallRecord<'_>) -> Self {
-        let mut buf = Vec::with_capacity(message_id.len() + request_id.len() + 1);
-        buf.extend_from_slice(message_id.as_bytes());
-        buf.push(0);
-        buf.extend_from_slice(request_id.as_bytes());
-        DedupKey {
-            key: xxh3_128(&buf),
-            message: xxh3_128(message_id.as_bytes()),
-            sidechain,
-            tokens: r.usage.total(),
-            output: r.usage.output,
-        }
-    }
-
     /// The order copies are kept by: greater is better.
     fn rank(&self, at: Location) -> (bool, u64, u64, std::cmp::Reverse<Location>) {
         (

@@ -20,8 +20,8 @@
 
 use std::borrow::Cow;
 
-use crate::fields::Scalar;
-use crate::scan::{Bail, Scan, Scanner};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::value::Scalar;
 
 /// Entries of one object kept on the stack; a larger object bails.
 pub(crate) const PAIRS_CAP: usize = 16;
@@ -421,7 +421,7 @@ pub(crate) fn broken_variants(lines: &[&str]) -> Vec<String> {
 #[cfg(test)]
 pub(crate) fn agrees<F: std::fmt::Debug, S: std::fmt::Debug>(
     line: &str,
-    fast: crate::scan::Scan<F>,
+    fast: crate::json::scan::Scan<F>,
     slow: S,
 ) -> bool {
     match fast {
@@ -429,7 +429,7 @@ pub(crate) fn agrees<F: std::fmt::Debug, S: std::fmt::Debug>(
             assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
             true
         }
-        Err(crate::scan::Bail) => false,
+        Err(crate::json::scan::Bail) => false,
     }
 }
 
@@ -459,11 +459,11 @@ pub(crate) fn fixture_lines(relative: &str) -> Vec<String> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut text = String::new();
     if relative.ends_with(".csv") {
-        crate::container::CsvRecords::new(&bytes[..])
+        crate::source::container::CsvRecords::new(&bytes[..])
             .read_to_string(&mut text)
             .unwrap();
-    } else if crate::container::is_json_documents(&bytes) {
-        crate::container::JsonRecords::new(&bytes[..])
+    } else if crate::source::container::is_json_documents(&bytes) {
+        crate::source::container::JsonRecords::new(&bytes[..])
             .read_to_string(&mut text)
             .unwrap();
     } else {

@@ -23,11 +23,13 @@ use serde_json::value::RawValue;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
-use crate::fields::{LBool, Lenient, Scalar};
-use crate::gateway::{self, RawLine};
+use crate::formats::gateway;
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::once;
+use crate::record::fields::{LBool, Lenient, Scalar};
+use crate::record::staging::RawLine;
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::once;
 
 /// Reads one line of an OpenAI Batch API output file.
 pub fn parse_openai_batch(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
@@ -276,6 +278,46 @@ fn scan_anthropic_line(line: &str) -> Scan<(AnthropicResultParts<'_>, bool)> {
     Ok((result, guessed))
 }
 
+/// Whether a file's first JSON object line is an Anthropic batch result.
+pub fn looks_like_anthropic_batch(map: &JsonObject) -> bool {
+    map.contains_key("custom_id") && map.contains_key("result")
+}
+
+/// Whether a file's first JSON object line is an OpenAI batch output line:
+/// `custom_id` and a `response` object (or null).
+pub fn looks_like_openai_batch(map: &JsonObject) -> bool {
+    map.contains_key("custom_id")
+        && matches!(
+            map.get("response"),
+            Some(serde_json::Value::Object(_) | serde_json::Value::Null)
+        )
+}
+
+/// The `anthropic-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static ANTHROPIC_BATCH: Builtin = Builtin {
+    name: "anthropic-batch",
+    aliases: &[],
+    format: Format::AnthropicBatch,
+    detect: Detect::FirstLine(looks_like_anthropic_batch),
+    doc: "Anthropic Message Batches results ({custom_id, result: {type,\n\
+         message}}): priced at batch rates; errored, canceled and expired\n\
+         results are counted as not_billed. Feature: as the gateway reader\n\
+         finds it in the message, else [attribution] feature in --config.",
+};
+
+/// The `openai-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static OPENAI_BATCH: Builtin = Builtin {
+    name: "openai-batch",
+    aliases: &[],
+    format: Format::OpenAiBatch,
+    detect: Detect::FirstLine(looks_like_openai_batch),
+    doc: "OpenAI Batch API output files ({id, custom_id, response: {status_code,\n\
+         body}, error}): priced at batch rates; requests that did not run\n\
+         (expired, cancelled, refused) are counted as not_billed. Feature:\n\
+         as the gateway reader finds it in the body (a Responses object's\n\
+         metadata.feature), else [attribution] feature in --config.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,7 +435,7 @@ mod tests {
             return false;
         }
         let slow = anthropic_batch_serde(line);
-        crate::scan_value::agrees(line, scan_anthropic(line), slow)
+        crate::json::scan_value::agrees(line, scan_anthropic(line), slow)
     }
 
     #[test]
@@ -423,7 +465,7 @@ mod tests {
 
     #[test]
     fn anthropic_scanner_reads_the_fixture_like_serde() {
-        let lines = crate::scan_value::fixture_lines("anthropic-batch/results.jsonl");
+        let lines = crate::json::scan_value::fixture_lines("anthropic-batch/results.jsonl");
         for line in &lines {
             assert!(agree(line), "the fast path bailed: {line}");
         }
@@ -469,7 +511,7 @@ mod tests {
             true, true, true, true, true, true, true, false, false, false, false, false, true, true,
         ];
         assert_eq!(fast, want);
-        for line in crate::scan_value::fixture_lines("anthropic-batch/results.jsonl") {
+        for line in crate::json::scan_value::fixture_lines("anthropic-batch/results.jsonl") {
             if line.contains("\"succeeded\"") {
                 assert!(scan_anthropic_plain(&line).is_some(), "{line}");
             }
@@ -478,7 +520,7 @@ mod tests {
 
     #[test]
     fn anthropic_plain_envelope_never_disagrees_with_serde_on_broken_lines() {
-        let variants = crate::scan_value::broken_variants(&PLAIN[1..3]);
+        let variants = crate::json::scan_value::broken_variants(&PLAIN[1..3]);
         let plain = variants
             .iter()
             .filter(|l| scan_anthropic_plain(l).is_some())
@@ -490,7 +532,7 @@ mod tests {
 
     #[test]
     fn anthropic_scanner_never_disagrees_with_serde_on_broken_lines() {
-        let variants = crate::scan_value::broken_variants(&TRICKY[..2]);
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[..2]);
         let fast = variants.iter().filter(|l| agree(l)).count();
         assert!(variants.len() > 10_000, "{}", variants.len());
         assert!(fast > 1_000, "{fast}");

@@ -36,11 +36,13 @@ use arrow_schema::{DataType, Field as ArrowField, Fields, Schema};
 
 use tokenaudit_core::CallRecord;
 
-use crate::fields::{non_empty, LStr, Lenient, Scalar, LU64};
-use crate::gateway::{self, Field, RawLine, Scope, UsageKey};
-use crate::mapping::Mapping;
-use crate::mapping_scan::{self, Slot, MAX_SEGMENTS};
+use crate::formats::gateway::{self, Field, Scope, UsageKey};
+use crate::formats::mapping::Mapping;
+use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::{column_at, is_binary, json_texts, leaf_count, Cell, Values};
+use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
+use crate::record::staging::RawLine;
+use crate::record::tags::list_tag;
 use crate::rejects::Reject;
 
 /// What a column's values are for.
@@ -306,7 +308,7 @@ impl Builder {
     fn candidates(
         &mut self,
         schema: &Schema,
-        paths: &crate::mapping::Paths,
+        paths: &crate::formats::mapping::Paths,
     ) -> Result<Vec<usize>, String> {
         let mut out = Vec::new();
         for path in paths.iter() {
@@ -471,7 +473,7 @@ impl ColumnPlan {
         }
         for row in 0..batch.num_rows() {
             let mut raw = RawLine {
-                tags: crate::fields::fresh_tags(),
+                tags: crate::record::fields::fresh_tags(),
                 ..RawLine::default()
             };
             let (mut text, mut tag) = (texts.iter(), tags.iter());
@@ -712,7 +714,7 @@ impl<'a> TagsColumn<'a> {
                 }
                 for j in offsets[row]..offsets[row + 1] {
                     if let Some(Lenient::Value(v)) = items.get(j).map(|c| c.into_scalar().label()) {
-                        out.push((Cow::Borrowed("tag"), v));
+                        out.push(list_tag(v));
                     }
                 }
             }

@@ -10,32 +10,18 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use tokenaudit_core::{CallRecord, Money, Usage};
+
+pub use crate::json::value::{epoch_to_time, non_empty, parse_timestamp, Lenient, Scalar};
 
 use crate::rejects::{Reject, RejectReason};
 
 /// Token counts above this are rejected as absurd: no model has a context
 /// window anywhere near 100 million tokens.
 pub const MAX_TOKENS: u64 = 100_000_000;
-
-/// What a lenient reader found.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Lenient<T> {
-    #[default]
-    Missing,
-    Value(T),
-    Negative,
-    WrongType,
-}
-
-impl<T> Lenient<T> {
-    pub fn is_present(&self) -> bool {
-        !matches!(self, Lenient::Missing)
-    }
-}
 
 /// A record's tags.
 pub type Tags<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
@@ -187,18 +173,6 @@ impl<'de> Visitor<'de> for U64Visitor {
     }
 }
 
-fn float_to_count(v: f64) -> Lenient<u64> {
-    if !v.is_finite() || v.fract() != 0.0 {
-        Lenient::WrongType
-    } else if v < 0.0 {
-        Lenient::Negative
-    } else if v > u64::MAX as f64 {
-        Lenient::Value(u64::MAX)
-    } else {
-        Lenient::Value(v as u64)
-    }
-}
-
 /// A label: strings (borrowed when unescaped), numbers and booleans as text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
@@ -250,89 +224,6 @@ impl<'de> Visitor<'de> for StrVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Scalar::Container.label())
-    }
-}
-
-/// One JSON value as the lenient readers see it: scalars parsed, arrays and
-/// objects only noted (no scalar reader uses their content). Both the serde
-/// visitors and the gateway's scanner convert through it, so they cannot
-/// disagree on what a value means.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Scalar<'a> {
-    Null,
-    Bool(bool),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Str(Cow<'a, str>),
-    /// An array or object.
-    Container,
-}
-
-impl<'a> Scalar<'a> {
-    /// As a count: integers, integral floats and digit strings.
-    pub fn count(self) -> Lenient<u64> {
-        match self {
-            Scalar::U64(v) => Lenient::Value(v),
-            Scalar::I64(v) if v < 0 => Lenient::Negative,
-            Scalar::I64(v) => Lenient::Value(v as u64),
-            Scalar::F64(v) => float_to_count(v),
-            Scalar::Str(v) => {
-                let t = v.trim();
-                if let Ok(n) = t.parse::<u64>() {
-                    Lenient::Value(n)
-                } else if let Ok(f) = t.parse::<f64>() {
-                    float_to_count(f)
-                } else {
-                    Lenient::WrongType
-                }
-            }
-            Scalar::Null => Lenient::Missing,
-            Scalar::Bool(_) | Scalar::Container => Lenient::WrongType,
-        }
-    }
-
-    /// As a label: strings, and numbers and booleans as text; blank is missing.
-    pub fn label(self) -> Lenient<Cow<'a, str>> {
-        match self {
-            Scalar::Str(v) => non_empty(v),
-            Scalar::U64(v) => Lenient::Value(Cow::Owned(v.to_string())),
-            Scalar::I64(v) => Lenient::Value(Cow::Owned(v.to_string())),
-            Scalar::F64(v) => Lenient::Value(Cow::Owned(v.to_string())),
-            Scalar::Bool(v) => Lenient::Value(Cow::Borrowed(if v { "true" } else { "false" })),
-            Scalar::Null => Lenient::Missing,
-            Scalar::Container => Lenient::WrongType,
-        }
-    }
-
-    /// As a timestamp: text (see [`parse_timestamp`]) or an epoch number.
-    pub fn time(self) -> Lenient<DateTime<Utc>> {
-        let t = match self {
-            Scalar::Str(v) => parse_timestamp(&v),
-            Scalar::U64(v) => epoch_to_time(v as f64),
-            Scalar::I64(v) => epoch_to_time(v as f64),
-            Scalar::F64(v) => epoch_to_time(v),
-            Scalar::Null => return Lenient::Missing,
-            Scalar::Bool(_) | Scalar::Container => None,
-        };
-        t.map_or(Lenient::WrongType, Lenient::Value)
-    }
-}
-
-pub fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
-    // Only strings that start or end with whitespace need the full trim.
-    let b = s.as_bytes();
-    let blank = match (b.first(), b.last()) {
-        (None, _) => true,
-        (Some(f), Some(l)) if f.is_ascii_whitespace() || l.is_ascii_whitespace() => {
-            s.trim().is_empty()
-        }
-        _ => false,
-    };
-    if blank {
-        Lenient::Missing
-    } else {
-        Lenient::Value(s)
     }
 }
 
@@ -442,123 +333,6 @@ impl<'de> Visitor<'de> for TimeVisitor {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Scalar::Container.time())
     }
-}
-
-/// Converts a Unix epoch number, guessing its unit from its magnitude:
-/// below 10¹¹ seconds, below 10¹⁴ milliseconds, below 10¹⁷ microseconds,
-/// else nanoseconds. (10¹¹ seconds is the year 5138; 10¹¹ ms is 1973.)
-pub fn epoch_to_time(v: f64) -> Option<DateTime<Utc>> {
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    let nanos: f64 = if v < 1e11 {
-        v * 1e9
-    } else if v < 1e14 {
-        v * 1e6
-    } else if v < 1e17 {
-        v * 1e3
-    } else {
-        v
-    };
-    if nanos > i64::MAX as f64 {
-        return None;
-    }
-    Some(Utc.timestamp_nanos(nanos as i64))
-}
-
-/// Parses the timestamp spellings logs use. Numeric strings are epochs.
-pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Some(fast) = parse_rfc3339_utc_fast(t.as_bytes()) {
-        return Some(fast);
-    }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%:z") {
-        return Some(dt.with_timezone(&Utc));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f UTC",
-        "%Y/%m/%d %H:%M:%S%.f",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(n.and_utc());
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
-    }
-    if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return t.parse::<f64>().ok().and_then(epoch_to_time);
-    }
-    None
-}
-
-/// The common case, `2026-10-01T08:00:00.123Z`, without chrono's general parser.
-fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' || *b.last()? != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut n = 0u32;
-        for &c in &b[r] {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            n = n * 10 + u32::from(d);
-        }
-        Some(n)
-    };
-    let date = cached_date(b)?;
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut nanos = 0u32;
-    let rest = &b[19..b.len() - 1];
-    if !rest.is_empty() {
-        if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
-            return None;
-        }
-        let digits = &rest[1..];
-        nanos = num(20..20 + digits.len())?;
-        nanos *= 10u32.pow(9 - digits.len() as u32);
-    }
-    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
-    Some(NaiveDateTime::new(date, time).and_utc())
-}
-
-thread_local! {
-    /// The last `YYYY-MM-DD` read and its date: log lines come in time
-    /// order, so most share the previous line's day.
-    static LAST_DATE: std::cell::Cell<([u8; 10], NaiveDate)> =
-        const { std::cell::Cell::new(([0; 10], NaiveDate::MIN)) };
-}
-
-/// The date of `b[..10]` (`YYYY-MM-DD`, dashes already checked).
-fn cached_date(b: &[u8]) -> Option<NaiveDate> {
-    let head: [u8; 10] = b[..10].try_into().ok()?;
-    let (last, date) = LAST_DATE.get();
-    if last == head {
-        return Some(date);
-    }
-    let mut n = [0u32; 3];
-    for (slot, r) in n.iter_mut().zip([0..4, 5..7, 8..10]) {
-        for &c in &head[r] {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            *slot = *slot * 10 + u32::from(d);
-        }
-    }
-    let date = NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])?;
-    LAST_DATE.set((head, date));
-    Some(date)
 }
 
 /// A fingerprint from a logged hash or text: up to 16 hex digits are read as
@@ -767,13 +541,25 @@ pub fn finish<'a>(
     Ok(record)
 }
 
+/// serde_json's message without any quoted input.
+pub(crate) fn short_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "line ends before the JSON value does (truncated?)",
+        Category::Syntax => "invalid JSON syntax",
+        Category::Data => "unexpected JSON value",
+        Category::Io => "read error",
+    };
+    format!("{what} at column {}", e.column())
+}
+
 /// Parses a line as one JSON object of type `T`, with the gateway reader's
 /// wording for lines that are not JSON or not an object.
 pub(crate) fn json_object<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, Reject> {
     if line.trim_start().as_bytes().first() != Some(&b'{') {
         return Err(match serde_json::from_str::<IgnoredAny>(line) {
             Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
-            Err(e) => Reject::new(RejectReason::MalformedJson, crate::gateway::short_error(&e)),
+            Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
         });
     }
     serde_json::from_str(line).map_err(|e| {
@@ -782,179 +568,8 @@ pub(crate) fn json_object<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, Re
         } else {
             RejectReason::MalformedJson
         };
-        Reject::new(reason, crate::gateway::short_error(&e))
+        Reject::new(reason, short_error(&e))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps() {
-        let want = Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, 0).unwrap();
-        for text in [
-            "2026-10-01T08:00:00Z",
-            "2026-10-01T08:00:00.000Z",
-            "2026-10-01T10:00:00+02:00",
-            "2026-10-01 08:00:00",
-            "2026-10-01 08:00:00.0000000",
-            "1790841600",
-            "1790841600000",
-        ] {
-            assert_eq!(parse_timestamp(text), Some(want), "{text}");
-        }
-        assert_eq!(
-            epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
-            1790841600123
-        );
-        assert_eq!(
-            epoch_to_time(1790841600.5e9).unwrap().timestamp_millis(),
-            1790841600500
-        );
-        assert_eq!(parse_timestamp("yesterday"), None);
-        assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
-        let fast = parse_timestamp("2026-10-01T08:00:00.123456Z").unwrap();
-        assert_eq!(fast.timestamp_subsec_micros(), 123456);
-    }
-
-    #[test]
-    fn fingerprints_read_hex_and_hash_the_rest() {
-        assert_eq!(fingerprint("00000000000000ff"), 255);
-        assert_eq!(fingerprint("ff"), 255);
-        assert_ne!(fingerprint("You are a helpful assistant."), 0);
-        assert_eq!(fingerprint("abc xyz"), fingerprint(" abc xyz "));
-        assert_eq!(fingerprint(" ff\n"), 255);
-        assert_eq!(
-            fingerprint("\u{a0}ff"),
-            255,
-            "unicode whitespace is trimmed"
-        );
-        assert_eq!(
-            fingerprint("0123456789abcdefABCDEF"),
-            xxhash_rust::xxh3::xxh3_64(b"0123456789abcdefABCDEF")
-        );
-        assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
-        assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
-        assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
-    }
-
-    fn usage(json: &str) -> Result<Option<Usage>, Reject> {
-        let raw = crate::gateway::parse_usage_for_test(json);
-        let mut p = Problems::default();
-        let u = raw.normalise(&mut p);
-        match p.0 {
-            Some(r) => Err(r),
-            None => Ok(u),
-        }
-    }
-
-    // Each convention, with a case that would double count if read wrongly.
-    #[test]
-    fn openai_chat_counts_cached_inside_prompt() {
-        let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
-        assert_eq!(
-            u,
-            Usage {
-                input: 1000,
-                cached_read: 600,
-                cache_write: 0,
-                cache_write_1h: 0,
-                output: 200,
-                reasoning: 50
-            }
-        );
-        assert_eq!(u.uncached_input(), 400);
-    }
-
-    #[test]
-    fn anthropic_adds_cache_reads_and_writes_to_input() {
-        let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
-        assert_eq!(
-            u,
-            Usage {
-                input: 5400,
-                cached_read: 5000,
-                cache_write: 300,
-                cache_write_1h: 200,
-                output: 20,
-                reasoning: 0
-            }
-        );
-        assert_eq!(u.uncached_input(), 100);
-    }
-
-    #[test]
-    fn litellm_prompt_tokens_already_include_anthropic_cache() {
-        // LiteLLM: prompt_tokens = uncached 100 + cache read 5000 + cache write 300.
-        let u = usage(r#"{"prompt_tokens":5400,"completion_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"prompt_tokens_details":{"cached_tokens":5000}}"#).unwrap().unwrap();
-        assert_eq!(u.input, 5400);
-        assert_eq!(u.cached_read, 5000);
-        assert_eq!(u.cache_write, 300);
-        assert_eq!(u.uncached_input(), 100);
-    }
-
-    #[test]
-    fn openai_responses_input_includes_cached() {
-        let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
-        assert_eq!(
-            u,
-            Usage {
-                input: 1000,
-                cached_read: 800,
-                cache_write: 0,
-                cache_write_1h: 0,
-                output: 300,
-                reasoning: 100
-            }
-        );
-    }
-
-    #[test]
-    fn gemini_thoughts_are_added_to_candidates() {
-        let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
-        assert_eq!(
-            u,
-            Usage {
-                input: 2000,
-                cached_read: 1500,
-                cache_write: 0,
-                cache_write_1h: 0,
-                output: 500,
-                reasoning: 400
-            }
-        );
-    }
-
-    #[test]
-    fn bad_token_values_are_named() {
-        assert_eq!(
-            usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason,
-            RejectReason::WrongType
-        );
-        assert_eq!(
-            usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason,
-            RejectReason::NegativeTokens
-        );
-        assert_eq!(
-            usage(r#"{"prompt_tokens":1000000000000}"#)
-                .unwrap_err()
-                .reason,
-            RejectReason::AbsurdTokens
-        );
-        assert_eq!(
-            usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#)
-                .unwrap()
-                .unwrap()
-                .input,
-            12
-        );
-        assert_eq!(
-            usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason,
-            RejectReason::WrongType
-        );
-        assert_eq!(usage(r#"{}"#).unwrap(), None);
-    }
 }
 
 /// Whether [`minhash`] finds a word in `text` (it is `Some` exactly then):
@@ -1041,7 +656,7 @@ pub struct Messages<'a> {
 pub fn read_messages(raw: &str) -> Messages<'_> {
     match scan_messages(raw) {
         Ok(read) => read,
-        Err(crate::scan::Bail) => read_messages_serde(raw),
+        Err(crate::json::scan::Bail) => read_messages_serde(raw),
     }
 }
 
@@ -1062,8 +677,8 @@ pub(crate) fn content_chars(raw: &str) -> u64 {
 /// escapes. Anything else (a duplicated `role` or `content`, which serde
 /// refuses; non-string contents; invalid JSON) bails to the serde reader,
 /// which has the final word.
-fn scan_messages(raw: &str) -> crate::scan::Scan<Messages<'_>> {
-    use crate::scan::{Bail, Scanner};
+fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
+    use crate::json::scan::{Bail, Scanner};
     let mut s = Scanner::new(raw);
     s.begin_array()?;
     let mut system = None;
@@ -1442,5 +1057,31 @@ mod tags_tests {
         assert_eq!(again.capacity(), capacity);
         // Taken: the next one starts without an allocation.
         assert_eq!(fresh_tags().capacity(), 0);
+    }
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_read_hex_and_hash_the_rest() {
+        assert_eq!(fingerprint("00000000000000ff"), 255);
+        assert_eq!(fingerprint("ff"), 255);
+        assert_ne!(fingerprint("You are a helpful assistant."), 0);
+        assert_eq!(fingerprint("abc xyz"), fingerprint(" abc xyz "));
+        assert_eq!(fingerprint(" ff\n"), 255);
+        assert_eq!(
+            fingerprint("\u{a0}ff"),
+            255,
+            "unicode whitespace is trimmed"
+        );
+        assert_eq!(
+            fingerprint("0123456789abcdefABCDEF"),
+            xxhash_rust::xxh3::xxh3_64(b"0123456789abcdefABCDEF")
+        );
+        assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
+        assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
+        assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
     }
 }

@@ -7,12 +7,14 @@
 //! one large file is parsed in parallel as well as many files. At most a few
 //! chunks per thread are in flight, so memory does not grow with the input.
 //!
-//! Lines are numbered after the fact (see [`crate::lines`]): a location
+//! Lines are numbered after the fact (see [`crate::source::lines`]): a location
 //! handed to a sink may be pending until [`IngestSummary::line`] resolves it.
 //!
 //! Sinks receive records in no particular order; they must merge
 //! order-independently (exact sums, or collections sorted on output) so the
 //! result is the same on every run.
+
+pub mod dedup;
 
 use std::io::Read;
 use std::path::Path;
@@ -23,16 +25,15 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use tokenaudit_core::CallRecord;
 
-use crate::columns::ColumnPlan;
-use crate::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
-use crate::dedup::Dedup;
-use crate::format::{self, Format};
-use crate::lines::{self, LineMap};
-use crate::mapping::Mapping;
+use crate::formats::mapping::Mapping;
+use crate::formats::{self, claude_code, codex, Format};
+use crate::parquet::columns::ColumnPlan;
 use crate::parquet::{ParquetError, ParquetFile};
 use crate::rejects::{RejectReason, RejectSample, Rejects};
+use crate::source::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
+use crate::source::lines::{self, LineMap};
 use crate::source::{self, Encoding, Source};
-use crate::{claude_code, codex};
+use dedup::Dedup;
 
 /// Where a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,14 +41,14 @@ pub struct Location {
     /// Index into the source list.
     pub source: usize,
     /// 1-based line (or Parquet row) number; while reading, possibly
-    /// pending (see [`crate::lines`]): resolve with [`IngestSummary::line`].
+    /// pending (see [`crate::source::lines`]): resolve with [`IngestSummary::line`].
     pub line: u64,
 }
 
 /// Receives the records parsed by one worker.
 pub trait RecordSink: Send {
     /// Borrowed, so that the pipeline can reuse the record's buffers (see
-    /// [`crate::fields::recycle_tags`]).
+    /// [`crate::record::fields::recycle_tags`]).
     fn record(&mut self, record: &CallRecord<'_>, at: Location);
 }
 
@@ -76,7 +77,7 @@ pub struct IngestOptions {
     pub progress: Option<Arc<Progress>>,
     /// Number lines as they are read (each chunk's newlines counted by its
     /// reader), so a sink gets final line numbers instead of pending ones
-    /// (see [`crate::lines`]): for sinks that write locations out before
+    /// (see [`crate::source::lines`]): for sinks that write locations out before
     /// the whole input is read, such as the store's.
     pub eager_lines: bool,
     /// Per source index, where to start reading (a file that grew since it
@@ -134,7 +135,7 @@ pub struct IngestSummary {
     pub rejects: Rejects,
     pub lines: u64,
     pub records: u64,
-    /// Resolves the locations sinks were given (see [`crate::lines`]).
+    /// Resolves the locations sinks were given (see [`crate::source::lines`]).
     pub line_map: LineMap,
     /// Calls a reader knew to be outside the analysed window without
     /// passing them on (the store skips whole days); counted with the ones
@@ -161,7 +162,7 @@ enum Body {
     /// Lines of text.
     Lines(Vec<u8>),
     /// A Parquet row group, decoded by the worker (so row groups decode in
-    /// parallel) and read column by column (see [`crate::columns`]).
+    /// parallel) and read column by column (see [`crate::parquet::columns`]).
     RowGroup {
         file: Arc<ParquetFile>,
         plan: Arc<ColumnPlan>,
@@ -448,7 +449,7 @@ fn consume<S: RecordSink>(
 struct Worker<S> {
     sink: S,
     rejects: Rejects,
-    /// Records held back until every file is read (see [`crate::dedup`]).
+    /// Records held back until every file is read (see [`crate::pipeline::dedup`]).
     dedup: Dedup,
     /// This chunk's lines, records, rejected, skipped.
     counts: [u64; 4],
@@ -493,14 +494,14 @@ impl<S: RecordSink> Worker<S> {
         }
     }
 
-    fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::Reject>, at: Location) {
+    fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::rejects::Reject>, at: Location) {
         match &mut parsed {
             // Borrowed where it lies: moving a record out of the `Result`
             // copied its ~600 bytes on every line.
             Ok(record) => {
                 self.counts[1] += 1;
                 self.sink.record(record, at);
-                crate::fields::recycle_tags(std::mem::take(&mut record.tags));
+                crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));
             }
             Err(reject) => {
                 self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
@@ -523,7 +524,7 @@ impl<S: RecordSink> Worker<S> {
 fn choose_format(head: &[u8], options: &IngestOptions) -> Result<Format, String> {
     match (&options.mapping, &options.input_format) {
         (None, Some(f)) => Ok(f.clone()),
-        _ => format::detect(head, options.mapping.as_ref()),
+        _ => formats::detect(head, options.mapping.as_ref()),
     }
 }
 
@@ -708,7 +709,7 @@ fn start_of(options: &IngestOptions, index: usize) -> Option<Start> {
 
 /// Cuts a byte stream into line-aligned chunks and sends them. With no
 /// `layout`, the first bytes tell JSON lines from a JSON array or multi-line
-/// documents, which go through [`JsonRecords`] (see [`crate::container`]).
+/// documents, which go through [`JsonRecords`] (see [`crate::source::container`]).
 fn read_chunks(
     index: usize,
     mut stream: Box<dyn Read + Send>,
@@ -922,12 +923,12 @@ fn read_chunks(
 const BATCH_ROWS: usize = 8 * 1024;
 
 /// Rows whose JSON form detection looks at (as many as it reads of a
-/// text file, see `format::detect`).
+/// text file, see `formats::detect`).
 const DETECT_ROWS: usize = 50;
 
 /// Reads a Parquet file. Its format is detected on its first rows' JSON
 /// form, as for any file. A gateway-shaped or mapped file is read column by
-/// column ([`crate::columns`]): its row groups go to the workers, which
+/// column ([`crate::parquet::columns`]): its row groups go to the workers, which
 /// decode them in parallel. Any other file (or one the column plan cannot
 /// follow) is read as JSON lines made from its rows, so every reader works
 /// on Parquet too.
@@ -1074,7 +1075,7 @@ mod tests {
         }
     }
 
-    /// Lines are numbered after the fact (`crate::lines`): with 1 KiB
+    /// Lines are numbered after the fact (`crate::source::lines`): with 1 KiB
     /// chunks over two workers, every record, reject and truncation still
     /// gets its own line, per file.
     #[test]

@@ -3,7 +3,7 @@
 //! `lookup` and each shortcut, must give the same records and rejects.
 
 use super::*;
-use crate::mapping::{Mapping, MappingConfig};
+use crate::formats::mapping::{Mapping, MappingConfig};
 use crate::rejects::Reject;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -524,7 +524,7 @@ fn csv_lines() -> Vec<String> {
     );
     let file = std::fs::File::open(path).unwrap();
     let mut text = String::new();
-    crate::container::CsvRecords::new(file)
+    crate::source::container::CsvRecords::new(file)
         .read_to_string(&mut text)
         .unwrap();
     let lines: Vec<String> = text
@@ -725,7 +725,7 @@ fn tricky_lines_read_like_the_tree_with_known_values() {
     let e = m.parse_line_str(line).unwrap_err();
     assert_eq!(
         (e.reason, e.detail.as_str()),
-        (crate::RejectReason::WrongType, "attempt")
+        (crate::rejects::RejectReason::WrongType, "attempt")
     );
 
     let m = mapping(SAME);

@@ -16,8 +16,8 @@ use arrow_array::{
 use arrow_schema::{DataType, Field as ArrowField, Fields};
 
 use super::*;
-use crate::format::Format;
-use crate::mapping::MappingConfig;
+use crate::formats::mapping::MappingConfig;
+use crate::formats::Format;
 use crate::parquet::tests::write;
 use crate::parquet::{read_parquet, ParquetFile};
 

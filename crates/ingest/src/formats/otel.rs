@@ -16,7 +16,11 @@
 //! tokens, as the conventions say; `cache_read.input_tokens`,
 //! `cache_creation.input_tokens`, `output_tokens`, `reasoning.output_tokens`),
 //! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
-//! `user.id`, `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
+//! `user.id`, the feature (a `feature` attribute, read as a tag by the
+//! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
+//! the captured messages (`gen_ai.input.messages`: the prompt's
+//! fingerprint and user messages; `gen_ai.system_instructions`: the system
+//! prompt's fingerprint and length), `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
 //! `gen_ai.usage.cost`, `error.type` and the span status; time and latency
 //! from `startTimeUnixNano`/`endTimeUnixNano`. Resource attributes and the
 //! span's other scalar attributes become tags, except those that can carry
@@ -29,13 +33,18 @@ use std::borrow::Cow;
 use chrono::{TimeZone, Utc};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64;
 
 use tokenaudit_core::{CallRecord, CallStatus};
 
-use crate::fields::{finish, LStr, Lenient, Problems, RawUsage, Scalar};
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::once;
+use crate::record::fields::{
+    content_chars, finish, has_word, read_messages, LStr, Lenient, Problems, RawUsage, Scalar,
+};
+use crate::record::staging::is_no_prompt;
 use crate::rejects::{Reject, RejectReason};
-use crate::scan::{Bail, Scan, Scanner};
-use crate::scan_value::once;
 
 #[derive(Deserialize)]
 struct Export<'a> {
@@ -321,6 +330,10 @@ struct SpanAttrs<'a> {
     response_id: Lenient<Cow<'a, str>>,
     session: Lenient<Cow<'a, str>>,
     user: Lenient<Cow<'a, str>>,
+    agent: Lenient<Cow<'a, str>>,
+    /// `gen_ai.input.messages` and `gen_ai.system_instructions`: JSON text.
+    input_messages: Option<Cow<'a, str>>,
+    system_instructions: Option<Cow<'a, str>>,
     finish_reason: Lenient<Cow<'a, str>>,
     error_type: Lenient<Cow<'a, str>>,
     max_tokens: Lenient<u64>,
@@ -369,6 +382,9 @@ impl<'a> SpanAttrs<'a> {
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
             "user.id" => self.user = v.label(),
+            "gen_ai.agent.name" => self.agent = v.label(),
+            "gen_ai.input.messages" => self.input_messages = v.text,
+            "gen_ai.system_instructions" => self.system_instructions = v.text,
             "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
             "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
             "gen_ai.usage.cost" => self.cost = v.label(),
@@ -428,6 +444,19 @@ fn span_record<'a>(
         .or_else(|| p.take(&a.request_model, "gen_ai.request.model"))
         .unwrap_or(Cow::Borrowed(""));
     let usage = u.normalise(&mut p);
+    // The feature: a `feature` attribute stays a tag, which the analysis
+    // reads as the feature; else the agent, else the service.
+    let agent = p.take(&a.agent, "gen_ai.agent.name");
+    let feature = if tags.iter().any(|(k, _)| k == "feature") {
+        None
+    } else {
+        agent.or_else(|| {
+            tags.iter()
+                .find(|(k, _)| k == "service.name")
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let prompt = Prompt::read(a.input_messages, a.system_instructions);
     let record = CallRecord {
         timestamp,
         request_id: p
@@ -437,6 +466,7 @@ fn span_record<'a>(
             .take(&a.provider, "gen_ai.provider.name")
             .or_else(|| p.take(&a.system, "gen_ai.system")),
         model,
+        feature,
         session: p.take(&a.session, "gen_ai.conversation.id"),
         user: p.take(&a.user, "user.id"),
         status,
@@ -456,10 +486,52 @@ fn span_record<'a>(
             },
             None => None,
         },
+        prompt_fp: prompt.fp,
+        prefix_fp: prompt.prefix_fp,
+        prefix_chars: prompt.prefix_chars,
+        user_messages: prompt.user_messages,
+        prompt_text: prompt.text,
         tags,
         ..CallRecord::default()
     };
     Some(finish(record, usage, p))
+}
+
+/// What a span's captured messages give the record (the prompt's text only
+/// where messages carry a `content` string; OTel's `parts` are not read).
+#[derive(Default)]
+struct Prompt<'a> {
+    fp: Option<u64>,
+    prefix_fp: Option<u64>,
+    prefix_chars: Option<u64>,
+    user_messages: Option<u32>,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Prompt<'a> {
+    /// From `gen_ai.input.messages` (the prompt's fingerprint is its JSON
+    /// text's, as a gateway line's `messages`) and
+    /// `gen_ai.system_instructions` (the system prompt's, as a gateway line's
+    /// `system`; else a system message among the input messages).
+    fn read(messages: Option<Cow<'a, str>>, system: Option<Cow<'a, str>>) -> Prompt<'a> {
+        let mut prompt = Prompt::default();
+        if let Some(m) = messages.filter(|m| !is_no_prompt(m)) {
+            prompt.fp = Some(xxh3_64(m.as_bytes()));
+            let read = read_messages(&m);
+            prompt.text = read
+                .text
+                .filter(|t| has_word(t))
+                .map(|t| Cow::Owned(t.into_owned()));
+            prompt.prefix_fp = read.system;
+            prompt.prefix_chars = read.system_chars;
+            prompt.user_messages = (read.user_messages > 0).then_some(read.user_messages);
+        }
+        if let Some(s) = system.filter(|s| !is_no_prompt(s)) {
+            prompt.prefix_fp = Some(xxh3_64(s.as_bytes()));
+            prompt.prefix_chars = Some(content_chars(&s));
+        }
+        prompt
+    }
 }
 
 // The fast path: the same structs read with the scanner, strings borrowed,
@@ -658,7 +730,7 @@ fn scan_key_value_plain<'a>(s: &mut Scanner<'a>) -> Option<(Cow<'a, str>, Attr<'
     .find_map(|kind| s.eat(kind))?;
     let value = s.plain_string()?;
     s.eat(b"}}")?;
-    let text = match crate::fields::non_empty(Cow::Borrowed(value)) {
+    let text = match crate::record::fields::non_empty(Cow::Borrowed(value)) {
         Lenient::Value(text) => Some(text),
         _ => None,
     };
@@ -765,6 +837,30 @@ fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
     }
 }
 
+/// Whether a file's first JSON object line is an OTLP export.
+pub fn looks_like(map: &JsonObject) -> bool {
+    map.contains_key("resourceSpans")
+}
+
+/// The `otlp-json` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "otlp-json",
+    aliases: &["otlp", "otel"],
+    format: Format::OtlpJson,
+    detect: Detect::FirstLine(looks_like),
+    doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...),\n\
+         one record per model-call span: gen_ai.request.model /\n\
+         gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
+         gen_ai.usage.input_tokens (includes cached), cache_read /\n\
+         cache_creation input tokens, output_tokens, error.type, span\n\
+         times; resource attributes and other span attributes as tags.\n\
+         Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
+         resource's service.name; session: gen_ai.conversation.id.\n\
+         Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
+         the prompt and system-prompt fingerprints.\n\
+         A line without a model-call span is counted as no_genai_spans.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -854,7 +950,63 @@ mod tests {
             spans.emit(&mut |r| records.push(r));
             records
         });
-        crate::scan_value::agrees(line, fast, slow)
+        crate::json::scan_value::agrees(line, fast, slow)
+    }
+
+    #[test]
+    fn feature_is_the_agent_else_the_service_unless_a_feature_attribute_is_logged() {
+        let feature = |line: &str| {
+            assert!(agree(line), "{line}");
+            let r = collect_serde(line);
+            r[0].as_ref().unwrap().feature.clone().map(Cow::into_owned)
+        };
+        let line = &tricky()[0];
+        // The `feature` attribute is a tag; the analysis reads it.
+        assert_eq!(feature(line), None);
+        let attr = r#"{"key":"feature","value":{"stringValue":"planner"}},"#;
+        let unnamed = line.replace(attr, "");
+        assert_eq!(feature(&unnamed).as_deref(), Some("svc"));
+        let agent = unnamed.replace(
+            r#"{"key":"user.id""#,
+            r#"{"key":"gen_ai.agent.name","value":{"stringValue":"triage"}},{"key":"user.id""#,
+        );
+        assert_eq!(feature(&agent).as_deref(), Some("triage"));
+    }
+
+    #[test]
+    fn captured_messages_give_the_prompt_and_system_prompt_fingerprints() {
+        let messages = r#"[{"role":"user","parts":[{"type":"text","content":"Hi"}]},{"role":"assistant","parts":[]},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let system = r#"[{"type":"text","content":"Answer briefly."}]"#;
+        let attr = |key: &str, text: &str| {
+            format!(
+                r#"{{"key":"{key}","value":{{"stringValue":{}}}}},"#,
+                serde_json::to_string(text).unwrap()
+            )
+        };
+        let plain = &tricky()[0];
+        let line = plain.replace(
+            r#"{"key":"user.id""#,
+            &format!(
+                r#"{}{}{{"key":"user.id""#,
+                attr("gen_ai.input.messages", messages),
+                attr("gen_ai.system_instructions", system)
+            ),
+        );
+        assert!(agree(&line), "{line}");
+        let r = collect_serde(&line);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(r.prompt_fp, Some(xxh3_64(messages.as_bytes())));
+        assert_eq!(r.prefix_fp, Some(xxh3_64(system.as_bytes())));
+        assert_eq!(r.prefix_chars, Some(system.len() as u64));
+        assert_eq!(r.user_messages, Some(2));
+        assert_eq!(r.prompt_text.as_deref(), Some("What is a prompt cache?"));
+        // Without them, none of it.
+        let r = collect_serde(plain);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(
+            (r.prompt_fp, r.prefix_fp, r.user_messages),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -893,13 +1045,16 @@ mod tests {
     #[test]
     fn scanner_reads_the_fixtures_like_serde() {
         let files = ["otlp-json/traces.jsonl", "mixed/otlp-pretty.json"];
-        assert_eq!(crate::scan_value::fixtures_read_fast(&files, agree), 5);
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            5
+        );
     }
 
     #[test]
     fn scanner_never_disagrees_with_serde_on_broken_lines() {
         let lines = tricky();
-        let variants = crate::scan_value::broken_variants(&[lines[0].as_str()]);
+        let variants = crate::json::scan_value::broken_variants(&[lines[0].as_str()]);
         let fast = variants.iter().filter(|l| agree(l)).count();
         assert!(variants.len() > 30_000, "{}", variants.len());
         assert!(fast > 1_000, "{fast}");
