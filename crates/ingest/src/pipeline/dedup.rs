@@ -18,13 +18,19 @@
 //!   of a message whose main-chain copy survived are dropped, and the
 //!   survivors go to a sink. Everything else is counted as `duplicate`.
 //!
-//! Memory grows with the number of distinct messages in the session logs
-//! (one owned record each, a few hundred bytes), not with the number of
-//! lines, and not at all for other formats.
+//! Memory grows with the number of distinct messages in the session logs,
+//! not with the number of lines, and not at all for other formats. A held
+//! copy keeps only its numbers and, for its text, indices into the worker's
+//! table of strings, where each model, session, project and tag is stored
+//! once ([`Held`]); the survivors are rebuilt one at a time, borrowing from
+//! the table, as they go to the sink ([`Dedup::finish_each`]).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use tokenaudit_core::CallRecord;
+use chrono::{DateTime, Utc};
+use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money, Usage};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::pipeline::Location;
 use crate::record::dedup_key::DedupKey;
@@ -48,13 +54,181 @@ pub type Finished = (Vec<(CallRecord<'static>, Location)>, Vec<(usize, u64)>);
 struct Kept {
     key: DedupKey,
     at: Location,
-    record: CallRecord<'static>,
+    record: Held,
+}
+
+/// A string of the table ([`Strings`]), or none.
+type Str = u32;
+const NO_STR: Str = Str::MAX;
+
+/// A worker's strings, each stored once: held records name them by index.
+#[derive(Default)]
+struct Strings {
+    all: Vec<Box<str>>,
+    /// By hash; a colliding text is stored again, unindexed.
+    ids: HashMap<u64, Str>,
+}
+
+impl Strings {
+    fn add(&mut self, text: Option<&str>) -> Str {
+        let Some(text) = text else {
+            return NO_STR;
+        };
+        let next = self.all.len() as Str;
+        let id = *self.ids.entry(xxh3_64(text.as_bytes())).or_insert(next);
+        if id != next && *self.all[id as usize] == *text {
+            return id;
+        }
+        self.all.push(text.into());
+        next
+    }
+
+    fn get(&self, id: Str) -> Option<Cow<'_, str>> {
+        (id != NO_STR).then(|| Cow::Borrowed(&*self.all[id as usize]))
+    }
+}
+
+/// A held record: [`CallRecord`]'s fields, its text as [`Strings`] indices.
+/// (Prompt text is not held: agent logs carry none a record keeps, and
+/// into_owned dropped the raw prompt already.)
+struct Held {
+    timestamp: Option<DateTime<Utc>>,
+    /// request_id, provider, model, feature, route, team, user, session,
+    /// error_kind, retry_of, finish_reason, prompt_text.
+    text: [Str; 12],
+    turn: Option<u32>,
+    status: Option<CallStatus>,
+    http_status: Option<u16>,
+    attempt: Option<u32>,
+    usage: Usage,
+    latency_ms: Option<u64>,
+    ttft_ms: Option<u64>,
+    batch: Option<bool>,
+    max_tokens: Option<u32>,
+    prompt_fp: Option<u64>,
+    prefix_fp: Option<u64>,
+    prefix_tokens: Option<u64>,
+    logged_cost: Option<Money>,
+    user_messages: Option<u32>,
+    prefix_chars: Option<u64>,
+    minhash: Option<Box<MinHash>>,
+    tags: Box<[(Str, Str)]>,
+}
+
+impl Held {
+    fn new(r: &CallRecord<'_>, strings: &mut Strings) -> Held {
+        let mut text = [NO_STR; 12];
+        let fields = [
+            r.request_id.as_deref(),
+            r.provider.as_deref(),
+            Some(&*r.model),
+            r.feature.as_deref(),
+            r.route.as_deref(),
+            r.team.as_deref(),
+            r.user.as_deref(),
+            r.session.as_deref(),
+            r.error_kind.as_deref(),
+            r.retry_of.as_deref(),
+            r.finish_reason.as_deref(),
+            r.prompt_text.as_deref(),
+        ];
+        for (slot, field) in text.iter_mut().zip(fields) {
+            *slot = strings.add(field);
+        }
+        Held {
+            timestamp: r.timestamp,
+            text,
+            turn: r.turn,
+            status: r.status,
+            http_status: r.http_status,
+            attempt: r.attempt,
+            usage: r.usage,
+            latency_ms: r.latency_ms,
+            ttft_ms: r.ttft_ms,
+            batch: r.batch,
+            max_tokens: r.max_tokens,
+            prompt_fp: r.prompt_fp,
+            prefix_fp: r.prefix_fp,
+            prefix_tokens: r.prefix_tokens,
+            logged_cost: r.logged_cost,
+            user_messages: r.user_messages,
+            prefix_chars: r.prefix_chars,
+            minhash: r.minhash.map(Box::new),
+            tags: r
+                .tags
+                .iter()
+                .map(|(k, v)| (strings.add(Some(k)), strings.add(Some(v))))
+                .collect(),
+        }
+    }
+
+    /// The same held in another table.
+    fn moved(mut self, from: &Strings, to: &mut Strings) -> Held {
+        for id in self.text.iter_mut() {
+            *id = to.add(from.get(*id).as_deref());
+        }
+        for (k, v) in self.tags.iter_mut() {
+            *k = to.add(from.get(*k).as_deref());
+            *v = to.add(from.get(*v).as_deref());
+        }
+        self
+    }
+
+    /// The record, borrowing its text from the table.
+    fn record<'s>(&self, strings: &'s Strings) -> CallRecord<'s> {
+        let t = |i: usize| strings.get(self.text[i]);
+        CallRecord {
+            timestamp: self.timestamp,
+            request_id: t(0),
+            provider: t(1),
+            model: t(2).unwrap_or_default(),
+            feature: t(3),
+            route: t(4),
+            team: t(5),
+            user: t(6),
+            session: t(7),
+            turn: self.turn,
+            status: self.status,
+            error_kind: t(8),
+            http_status: self.http_status,
+            attempt: self.attempt,
+            retry_of: t(9),
+            usage: self.usage,
+            latency_ms: self.latency_ms,
+            ttft_ms: self.ttft_ms,
+            batch: self.batch,
+            finish_reason: t(10),
+            max_tokens: self.max_tokens,
+            prompt_fp: self.prompt_fp,
+            prefix_fp: self.prefix_fp,
+            prefix_tokens: self.prefix_tokens,
+            logged_cost: self.logged_cost,
+            prompt_text: t(11),
+            // Agent logs carry no prompt text the record could borrow past the line.
+            prompt_raw: None,
+            system_raw: None,
+            user_messages: self.user_messages,
+            prefix_chars: self.prefix_chars,
+            minhash: self.minhash.as_deref().copied(),
+            tags: self
+                .tags
+                .iter()
+                .map(|&(k, v)| {
+                    (
+                        strings.get(k).unwrap_or_default(),
+                        strings.get(v).unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One worker's best copy per key (see the module docs).
 #[derive(Default)]
 pub struct Dedup {
     kept: HashMap<u128, Kept>,
+    strings: Strings,
     /// Copies offered, to count the duplicates at the end.
     offered: u64,
     /// Per source, copies that lost (filled in at [`Dedup::finish`]).
@@ -69,11 +243,8 @@ impl Dedup {
     /// Offers a copy; it is kept if it beats the copy held for its key.
     pub fn offer(&mut self, key: DedupKey, record: CallRecord<'_>, at: Location) {
         self.offered += 1;
-        self.insert(Kept {
-            key,
-            at,
-            record: into_owned(record),
-        });
+        let record = Held::new(&record, &mut self.strings);
+        self.insert(Kept { key, at, record });
     }
 
     fn insert(&mut self, new: Kept) {
@@ -108,14 +279,18 @@ impl Dedup {
         for (source, n) in other.lost {
             self.lose_n(source, n);
         }
-        for (_, kept) in other.kept {
+        for (_, mut kept) in other.kept {
+            kept.record = kept.record.moved(&other.strings, &mut self.strings);
             self.insert(kept);
         }
     }
 
-    /// The surviving records in input order, and the number of copies that
-    /// were dropped per source.
-    pub fn finish(mut self) -> Finished {
+    /// Hands the surviving records to `each` in input order, and returns
+    /// the number of copies that were dropped per source.
+    pub fn finish_each(
+        mut self,
+        mut each: impl FnMut(&CallRecord<'_>, Location),
+    ) -> Vec<(usize, u64)> {
         // Messages whose main-chain copy survived: their sidechain copies
         // (with another requestId) are replays.
         let main: HashSet<u128> = self
@@ -126,19 +301,30 @@ impl Dedup {
             .collect();
         let mut out = Vec::with_capacity(self.kept.len());
         let mut replays = Vec::new();
-        for (_, k) in self.kept.drain() {
+        for (_, k) in std::mem::take(&mut self.kept) {
             if k.key.sidechain && main.contains(&k.key.message) {
                 replays.push(k.at);
             } else {
-                out.push((k.record, k.at));
+                out.push((k.at, k.record));
             }
         }
         for at in replays {
             self.lose(at);
         }
-        out.sort_by_key(|(_, at)| *at);
+        out.sort_unstable_by_key(|(at, _)| *at);
+        for (at, held) in out {
+            each(&held.record(&self.strings), at);
+        }
         self.lost.sort_unstable();
-        (out, self.lost)
+        self.lost
+    }
+
+    /// The surviving records in input order, and the number of copies that
+    /// were dropped per source.
+    pub fn finish(self) -> Finished {
+        let mut kept = Vec::new();
+        let lost = self.finish_each(|r, at| kept.push((into_owned(r.clone()), at)));
+        (kept, lost)
     }
 }
 
@@ -208,6 +394,70 @@ mod tests {
 
     fn at(source: usize, line: u64) -> Location {
         Location { source, line }
+    }
+
+    /// A held copy gives back the record it was offered, every field (but
+    /// the raw prompt texts, which agent logs do not have), however many
+    /// tables it went through.
+    #[test]
+    fn a_held_record_comes_back_whole() {
+        let full = CallRecord {
+            timestamp: chrono::DateTime::from_timestamp(1_790_000_000, 5),
+            request_id: Some("req_1".into()),
+            provider: Some("anthropic".into()),
+            model: "claude-sonnet-4-5".into(),
+            feature: Some("shop".into()),
+            route: Some("r".into()),
+            team: Some("t".into()),
+            user: Some("u".into()),
+            session: Some("s".into()),
+            turn: Some(3),
+            status: Some(CallStatus::Error),
+            error_kind: Some("overloaded".into()),
+            http_status: Some(529),
+            attempt: Some(2),
+            retry_of: Some("req_0".into()),
+            usage: Usage {
+                input: 10,
+                cached_read: 4,
+                cache_write: 3,
+                cache_write_1h: 1,
+                output: 7,
+                reasoning: 2,
+            },
+            latency_ms: Some(120),
+            ttft_ms: Some(40),
+            batch: Some(false),
+            finish_reason: Some("stop".into()),
+            max_tokens: Some(1024),
+            prompt_fp: Some(1),
+            prefix_fp: Some(2),
+            prefix_tokens: Some(300),
+            logged_cost: Money::parse_usd("0.25"),
+            prompt_text: Some("a question".into()),
+            prompt_raw: None,
+            system_raw: None,
+            user_messages: Some(4),
+            prefix_chars: Some(900),
+            minhash: Some([9; tokenaudit_core::MINHASH_LEN]),
+            tags: vec![
+                ("project".into(), "/home/dev/shop".into()),
+                ("sidechain".into(), "true".into()),
+                ("u".into(), "u".into()),
+            ],
+        };
+        let key = DedupKey::new("m1", "r1", false, &full);
+        let mut worker = Dedup::default();
+        // Strings the other table holds first, so the indices move.
+        let other = rec(1);
+        worker.offer(DedupKey::new("m0", "r0", false, &other), other, at(0, 0));
+        worker.offer(key, full.clone(), at(0, 1));
+        let mut merged = Dedup::default();
+        merged.offer(DedupKey::new("m9", "r9", false, &rec(2)), rec(2), at(1, 0));
+        merged.merge(worker);
+        let (kept, _) = merged.finish();
+        let back = kept.iter().find(|(_, l)| *l == at(0, 1)).unwrap();
+        assert_eq!(format!("{:?}", back.0), format!("{full:?}"));
     }
 
     /// Whatever the split between workers and the order of offers, the same

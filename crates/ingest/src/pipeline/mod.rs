@@ -322,13 +322,14 @@ where
     // Calls logged more than once: the surviving copies go to one sink
     // (sinks merge by addition, so which one does not matter).
     if !dedup.is_empty() {
-        let (kept, lost) = dedup.finish();
-        if let Some(sink) = sinks.first_mut() {
-            for (record, at) in kept {
-                summary.sources[at.source].records += 1;
-                sink.record(&record, at);
-            }
-        }
+        let sources = &mut summary.sources;
+        let lost = match sinks.first_mut() {
+            Some(sink) => dedup.finish_each(|record, at| {
+                sources[at.source].records += 1;
+                sink.record(record, at);
+            }),
+            None => dedup.finish_each(|_, _| {}),
+        };
         for (source, n) in lost {
             summary.sources[source].skipped += n;
             summary.rejects.skip_in(source, RejectReason::Duplicate, n);
