@@ -70,6 +70,16 @@ pub struct InputArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "paths")]
     pub store: Option<PathBuf>,
 
+    /// Run the audit of --store on a Ballista cluster (df://HOST:PORT, a
+    /// `tokenaudit cluster scheduler`), on Ballista inside this process
+    /// (standalone), on DataFusion in this process (datafusion, the
+    /// default), or with the store's own reader (reader: no DataFusion, as
+    /// a build without the feature). --store may then also be
+    /// s3://bucket/prefix or file:///dir. See docs/cluster.md.
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "ENGINE", requires = "store")]
+    pub engine: Option<String>,
+
     /// A price catalog file in tokenaudit's format (see `tokenaudit prices
     /// import`) whose models add to or replace the built-in ones. Repeatable;
     /// later files win.
@@ -156,8 +166,11 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
     Ok(out)
 }
 
-fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
+/// The built-in catalog with the `--prices` files overlaid, and the files'
+/// texts (a cluster's executors build the same catalog from them).
+fn catalog(paths: &[PathBuf]) -> Result<(Catalog, Vec<String>)> {
     let mut catalog = Catalog::builtin();
+    let mut texts = Vec::with_capacity(paths.len());
     for p in paths {
         let text = std::fs::read_to_string(p)
             .with_context(|| format!("--prices: cannot read {}", p.display()))?;
@@ -168,14 +181,21 @@ fn catalog(paths: &[PathBuf]) -> Result<Catalog> {
             )
         })?;
         catalog.overlay(extra);
+        texts.push(text);
     }
-    Ok(catalog)
+    Ok((catalog, texts))
 }
 
 /// Where the calls come from.
 pub enum Input {
     Logs(Vec<Source>),
     Store(tokenaudit_store::Store),
+    /// A store named by an object store URL (its state read from there).
+    #[cfg(feature = "cluster")]
+    StoreUrl(
+        tokenaudit_cluster::StoreUrl,
+        tokenaudit_store::commit::State,
+    ),
 }
 
 /// Everything read from the command line and config, ready to analyse.
@@ -183,11 +203,17 @@ pub struct Prepared {
     pub input: Input,
     pub options: IngestOptions,
     pub catalog: Catalog,
+    /// The `--prices` files' texts (a cluster's executors build the same
+    /// catalog from them).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub prices: Vec<String>,
     pub analyze: AnalyzeConfig,
     pub detect: DetectConfig,
     total_bytes: u64,
     show_bar: bool,
     strict: bool,
+    #[cfg(feature = "cluster")]
+    pub engine: tokenaudit_cluster::Engine,
 }
 
 impl InputArgs {
@@ -237,8 +263,20 @@ impl InputArgs {
             // just before it (`review` sets the previous month instead).
             analyze.previous = Some((s - (u - s), s));
         }
-        let catalog = catalog(&self.prices)?;
+        let (catalog, prices) = catalog(&self.prices)?;
         let (input, total_bytes) = match &self.store {
+            #[cfg(feature = "cluster")]
+            Some(url) if crate::cluster::is_url(url) => {
+                if self.engine.as_deref() == Some("reader") {
+                    bail!(
+                        "--store {}: --engine reader reads a store directory; give a DataFusion engine for a URL",
+                        url.display()
+                    );
+                }
+                let (url, state) = crate::cluster::open(url)?;
+                let bytes = state.parts.values().map(|p| p.bytes).sum();
+                (Input::StoreUrl(url, state), bytes)
+            }
             Some(dir) => {
                 let store = tokenaudit_store::Store::open(dir)
                     .with_context(|| format!("--store {}", dir.display()))?;
@@ -280,11 +318,14 @@ impl InputArgs {
             input,
             options,
             catalog,
+            prices,
             analyze,
             detect,
             total_bytes,
             show_bar: !self.quiet && std::io::stderr().is_terminal(),
             strict: self.strict,
+            #[cfg(feature = "cluster")]
+            engine: crate::cluster::engine(self.engine.as_deref())?,
         })
     }
 }
@@ -309,6 +350,13 @@ impl Prepared {
                     &self.analyze,
                     &self.detect,
                 )),
+                #[cfg(feature = "cluster")]
+                Input::Store(store) if self.engine != tokenaudit_cluster::Engine::Reader => {
+                    tokenaudit_cluster::StoreUrl::parse(&store.root().to_string_lossy())
+                        .and_then(|url| crate::cluster::audit(&self, &url, store.state()))
+                }
+                #[cfg(feature = "cluster")]
+                Input::StoreUrl(url, state) => crate::cluster::audit(&self, url, state),
                 Input::Store(store) => {
                     let query = store_query(&self.analyze, &self.options);
                     tokenaudit_analyze::run_with_reader(
@@ -356,7 +404,10 @@ impl Prepared {
 
 /// The days of the store a run needs: its window and, for a comparison,
 /// the period before it (`None`: all).
-fn store_query(analyze: &AnalyzeConfig, options: &IngestOptions) -> tokenaudit_store::scan::Query {
+pub fn store_query(
+    analyze: &AnalyzeConfig,
+    options: &IngestOptions,
+) -> tokenaudit_store::scan::Query {
     let from = match (analyze.since, analyze.previous) {
         (Some(s), Some((p, _))) => Some(s.min(p)),
         (s, _) => s,

@@ -94,6 +94,11 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     // With --store and no --baseline, the ledger's last night is the
     // baseline and this run becomes its next entry.
     let ledger = match (&args.baseline, &args.input.store) {
+        #[cfg(feature = "cluster")]
+        (None, Some(url)) if crate::cluster::is_url(url) => bail!(
+            "--store {}: the findings ledger is kept in a store directory; give --baseline FILE with a store URL",
+            url.display()
+        ),
         (None, Some(dir)) => Some(dir.clone()),
         _ => None,
     };

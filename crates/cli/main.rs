@@ -4,6 +4,8 @@
 //! stdout and stderr.
 
 mod audit;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod config;
 mod findings;
 mod formats;
@@ -71,6 +73,15 @@ enum Command {
     /// Check a store, merge its small parts, or drop old days.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Run a Ballista scheduler or executor that knows tokenaudit's
+    /// functions, for `--engine df://HOST:PORT` (docs/cluster.md).
+    #[cfg(feature = "cluster")]
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
+    /// Ad-hoc SQL over a store's calls (and its findings ledger), on
+    /// DataFusion or a Ballista cluster.
+    #[cfg(feature = "cluster")]
+    Sql(cluster::SqlArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +97,10 @@ fn main() -> ExitCode {
         Command::Whatif(args) => whatif::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Store(cmd) => store::run(cmd),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(cmd) => cluster::run(cmd),
+        #[cfg(feature = "cluster")]
+        Command::Sql(args) => cluster::sql(args),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,8 @@
 mod util;
 
 mod bad_input;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod coverage;
 mod fingerprints;
 mod focus;

@@ -21,7 +21,7 @@ fn call(day: u32, hour: u32, feature: &str, prompt: u64, completion: u64, id: &s
     ) + "\n"
 }
 
-fn ingest(env: &Env, args: &[&str]) -> String {
+pub(crate) fn ingest(env: &Env, args: &[&str]) -> String {
     let out = env
         .cmd()
         .arg("ingest")
@@ -39,11 +39,11 @@ fn ingest(env: &Env, args: &[&str]) -> String {
 
 /// The audit part of a report (the run's inputs differ between a store and
 /// its logs; everything the audit found must not).
-fn audit_of(env: &Env, args: &[&str]) -> Value {
+pub(crate) fn audit_of(env: &Env, args: &[&str]) -> Value {
     env.audit(args)["audit"].clone()
 }
 
-fn sample_logs() -> PathBuf {
+pub(crate) fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
 

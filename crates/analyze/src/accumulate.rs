@@ -29,6 +29,8 @@ use crate::observe::{
 use crate::spill::SpillTable;
 use crate::stats::{CostParts, Stats};
 
+mod wire;
+
 /// What the audit looks at.
 #[derive(Clone, Debug, Default)]
 pub struct AnalyzeConfig {

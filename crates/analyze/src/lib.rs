@@ -9,9 +9,10 @@
 //!
 //! Modules depend on each other in one direction only (a test holds them to
 //! it, see `module_graph` below):
-//! `stats`, `short`, `sketch`, `budget`, `finding`, `timings`, `cachesim`
-//! (leaves) ← `coverage`, `infer`, `spill` ← `observe` ← `accumulate` ←
-//! `audit` ← `detect`, `whatif` ← `pipeline`.
+//! `wire` (the leaf of leaves: binary forms) ← `stats`, `short`, `sketch`,
+//! `budget`, `finding`, `timings`, `cachesim` ← `coverage`, `infer`,
+//! `spill` ← `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
+//! `pipeline`.
 
 pub mod accumulate;
 pub mod audit;
@@ -29,6 +30,7 @@ pub mod spill;
 pub mod stats;
 pub mod timings;
 pub mod whatif;
+pub mod wire;
 
 pub use accumulate::{Accumulator, AnalyzeConfig, NONE};
 pub use audit::{Audit, PreviousPeriod, Profile, Row};
@@ -52,21 +54,22 @@ mod module_graph {
 
     /// Each module and the modules it may use.
     const ALLOWED: &[(&str, &[&str])] = &[
-        ("stats", &[]),
-        ("short", &[]),
-        ("sketch", &[]),
+        ("stats", &["wire"]),
+        ("short", &["wire"]),
+        ("sketch", &["wire"]),
         ("budget", &[]),
         ("finding", &[]),
         ("timings", &[]),
-        ("cachesim", &[]),
+        ("wire", &[]),
+        ("cachesim", &["wire"]),
         ("coverage", &["finding"]),
-        ("infer", &["finding", "sketch"]),
-        ("spill", &["stats"]),
-        ("observe", &["cachesim", "infer", "sketch", "short"]),
+        ("infer", &["finding", "sketch", "wire"]),
+        ("spill", &["stats", "wire"]),
+        ("observe", &["cachesim", "infer", "sketch", "short", "wire"]),
         (
             "accumulate",
             &[
-                "budget", "coverage", "infer", "observe", "sketch", "spill", "stats",
+                "budget", "coverage", "infer", "observe", "sketch", "spill", "stats", "wire",
             ],
         ),
         (

@@ -31,6 +31,8 @@ use crate::infer::prefix::PrefixSize;
 use crate::infer::timeline::Timelines;
 use crate::sketch::{HashSample, LogHist};
 
+mod wire;
+
 /// Request ids kept per sample list (evidence for a finding).
 pub const SAMPLE_IDS: usize = 3;
 /// The costliest calls kept per cell.

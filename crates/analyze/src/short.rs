@@ -101,6 +101,15 @@ impl fmt::Display for ShortStr {
     }
 }
 
+impl crate::wire::Wire for ShortStr {
+    fn put(&self, w: &mut Vec<u8>) {
+        crate::wire::put_str(w, self.as_str());
+    }
+    fn get(r: &mut crate::wire::Reader<'_>) -> crate::wire::Result<Self> {
+        crate::wire::get_str(r).map(ShortStr::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

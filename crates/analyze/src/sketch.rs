@@ -352,6 +352,36 @@ impl<V> HashSample<V> {
     }
 }
 
+crate::wire::wire_struct!(LogHist {
+    offset,
+    buckets,
+    count,
+    sum,
+    max,
+});
+
+crate::wire::wire_struct!(Bucket { count, sum });
+
+impl<V: crate::wire::Wire> crate::wire::Wire for HashSample<V> {
+    fn put(&self, w: &mut Vec<u8>) {
+        let HashSample {
+            map,
+            level,
+            capacity,
+        } = self;
+        crate::wire::Wire::put(map, w);
+        crate::wire::Wire::put(level, w);
+        crate::wire::Wire::put(capacity, w);
+    }
+    fn get(r: &mut crate::wire::Reader<'_>) -> crate::wire::Result<Self> {
+        Ok(HashSample {
+            map: crate::wire::Wire::get(r)?,
+            level: crate::wire::Wire::get(r)?,
+            capacity: crate::wire::Wire::get(r)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

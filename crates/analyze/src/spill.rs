@@ -194,6 +194,46 @@ impl SpillTable {
     }
 }
 
+impl SpillTable {
+    /// Appends the table's binary form (see `crate::wire`) to `w`: every
+    /// key, from memory and from the runs on disk, once, in key order with
+    /// its summed stats. I/O errors reading a run back are returned.
+    pub(crate) fn encode_into(self, w: &mut Vec<u8>) -> io::Result<()> {
+        use crate::wire::Wire;
+        self.capacity.put(w);
+        self.in_memory_only.put(w);
+        let mut memory: Vec<(Box<str>, Stats)> = self.map.into_iter().collect();
+        memory.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
+        sources.push(Source::Memory(memory.into_iter()));
+        for f in self.runs {
+            sources.push(Source::Run(BufReader::with_capacity(1 << 16, f)));
+        }
+        merge_sorted(&mut sources, |k, s| {
+            true.put(w);
+            k.put(w);
+            s.put(w);
+            Ok(())
+        })?;
+        false.put(w);
+        Ok(())
+    }
+
+    /// A table from its binary form: the keys go in as they were added, so
+    /// past its capacity the table spills again.
+    pub(crate) fn decode_from(r: &mut crate::wire::Reader<'_>) -> crate::wire::Result<SpillTable> {
+        use crate::wire::Wire;
+        let mut t = SpillTable::with_capacity(usize::get(r)?);
+        t.in_memory_only = bool::get(r)?;
+        while bool::get(r)? {
+            let key = Box::<str>::get(r)?;
+            let stats = Stats::get(r)?;
+            t.insert(key, stats);
+        }
+        Ok(t)
+    }
+}
+
 /// A k-way merge of sorted sources: calls `sink` once per key, in key
 /// order, with the key's stats summed over every source.
 fn merge_sorted(
@@ -415,6 +455,44 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<(Box<str>, Stats)>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_spilled_table_encodes_every_key_once_with_its_sums() {
+        use crate::wire::Reader;
+        let usage = Usage {
+            input: 10,
+            output: 1,
+            ..Usage::default()
+        };
+        // Capacity 4: 30 keys (each added twice, in two tables merged) go to
+        // disk in runs.
+        let mut a = SpillTable::with_capacity(4);
+        let mut b = SpillTable::with_capacity(4);
+        for i in 0..30 {
+            let key = format!("user-{i:02}");
+            a.add(&key, CallStatus::Ok, &usage, Some(Money::from_picos(i)));
+            b.add(&key, CallStatus::Ok, &usage, Some(Money::from_picos(100)));
+        }
+        a.merge(b);
+        assert!(a.spilled());
+        let mut bytes = Vec::new();
+        a.encode_into(&mut bytes).unwrap();
+        let back = SpillTable::decode_from(&mut Reader::new(&bytes)).unwrap();
+        assert!(
+            back.spilled(),
+            "past its capacity the decoded table spills too"
+        );
+        let rows = back.finish(100).unwrap();
+        assert_eq!(rows.distinct, 30);
+        assert_eq!(rows.rows.len(), 30);
+        // Most expensive first: user-29 at 29 + 100 picos, two calls.
+        assert_eq!(rows.rows[0].0, "user-29");
+        assert_eq!(rows.rows[0].1.calls, 2);
+        assert_eq!(rows.rows[0].1.cost, Money::from_picos(129));
+        assert_eq!(rows.rows[0].1.input_tokens, 20);
+        assert_eq!(rows.rows[29].0, "user-00");
+        assert_eq!(rows.rows[29].1.cost, Money::from_picos(100));
+    }
+
     use super::*;
 
     fn usage(i: u64) -> Usage {

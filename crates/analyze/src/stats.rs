@@ -150,3 +150,26 @@ impl CostParts {
         self.input + self.cached_read + self.cache_write + self.output + self.reasoning
     }
 }
+
+crate::wire::wire_struct!(Stats {
+    calls,
+    ok_calls,
+    failed_calls,
+    input_tokens,
+    cached_read_tokens,
+    cache_write_tokens,
+    output_tokens,
+    reasoning_tokens,
+    cost,
+    failed_cost,
+    unpriced_calls,
+});
+
+crate::wire::wire_struct!(CostParts {
+    input,
+    cached_read,
+    cache_write,
+    cache_write_1h,
+    output,
+    reasoning,
+});

@@ -211,8 +211,14 @@ pub fn read_log(store: &Path) -> Result<Vec<Commit>> {
 }
 
 pub fn read_commit(path: &Path) -> Result<Commit> {
-    let text = std::fs::read_to_string(path).map_err(StoreError::io(path))?;
-    let c: Commit = serde_json::from_str(&text).map_err(|e| StoreError::BadCommit {
+    let text = std::fs::read(path).map_err(StoreError::io(path))?;
+    parse_commit(&text, path)
+}
+
+/// A commit from its file's bytes (read from wherever the store is; `path`
+/// names it in errors).
+pub fn parse_commit(text: &[u8], path: &Path) -> Result<Commit> {
+    let c: Commit = serde_json::from_slice(text).map_err(|e| StoreError::BadCommit {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;

@@ -109,6 +109,71 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
     }
 }
 
+/// The live parts `query` reads, and the summary of the read: the one the
+/// ingests gave, with the rows of the days left out counted in
+/// `outside_window`, as the audit of the logs counts calls outside its
+/// window.
+pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestSummary) {
+    let mut summary = summary(state, &ordered_sources(state));
+    let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
+        state.parts.values().partition(|p| query.wants(p));
+    summary.outside_window = left.iter().map(|p| p.rows).sum();
+    (wanted, summary)
+}
+
+/// The columns an audit reads, in schema order: every one but the stored
+/// cost and resolution (the audit prices again, so `--prices` applies) and,
+/// unless asked for, the prompt text.
+pub fn columns(prompts: bool) -> Vec<String> {
+    schema::schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| {
+            n != schema::col::COST
+                && n != schema::col::MODEL_ID
+                && (prompts || !PROMPT_COLUMNS.contains(&n.as_str()))
+        })
+        .collect()
+}
+
+/// Hands each row of `batch` to `sink` as a record read at its source (found
+/// by `index`, from the row's file key) and line.
+pub fn feed<S: RecordSink>(
+    batch: &arrow_array::RecordBatch,
+    index: impl Fn(&str) -> Option<usize>,
+    sink: &mut S,
+) -> std::result::Result<(), String> {
+    let rows = Rows::new(batch);
+    // Rows of a source come in runs: compare with the last key before
+    // hashing it.
+    let mut last: (&str, usize) = ("", usize::MAX);
+    for i in 0..rows.len() {
+        let key = rows.source(i);
+        let source = if key == last.0 {
+            last.1
+        } else {
+            let s = index(key).unwrap_or(usize::MAX);
+            last = (key, s);
+            s
+        };
+        if source == usize::MAX {
+            return Err(format!(
+                "a row names source {key:?}, which no commit lists; run `tokenaudit store check`"
+            ));
+        }
+        let record = rows.record(i);
+        sink.record(
+            &record,
+            Location {
+                source,
+                line: rows.line(i),
+            },
+        );
+    }
+    Ok(())
+}
+
 /// One unit of reading: a row group of a part.
 struct Unit<'p> {
     part: &'p PartEntry,
@@ -135,10 +200,7 @@ where
         .enumerate()
         .map(|(i, s)| (s.key.as_str(), i))
         .collect();
-    let mut summary = summary(state, &sources);
-    let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
-        state.parts.values().partition(|p| query.wants(p));
-    summary.outside_window = left.iter().map(|p| p.rows).sum();
+    let (wanted, summary) = plan(state, query);
 
     // Plan the units: each wanted part's row groups (from its footer).
     let mut units = Vec::new();
@@ -200,20 +262,13 @@ fn read_unit<S: RecordSink>(
     let file = File::open(&path).map_err(StoreError::io(&path))?;
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
-    // Every column but the ones this read does not use: the stored cost
-    // and resolution (the audit prices again, so `--prices` applies) and,
-    // unless asked for, the prompt text.
     let schema = builder.parquet_schema();
+    let names = columns(query.prompts);
     let wanted: Vec<usize> = schema::schema()
         .fields()
         .iter()
         .enumerate()
-        .filter(|(_, f)| {
-            let n = f.name().as_str();
-            n != schema::col::COST
-                && n != schema::col::MODEL_ID
-                && (query.prompts || !PROMPT_COLUMNS.contains(&n))
-        })
+        .filter(|(_, f)| names.contains(f.name()))
         .map(|(i, _)| i)
         .collect();
     let mask = ProjectionMask::roots(schema, wanted);
@@ -228,34 +283,8 @@ fn read_unit<S: RecordSink>(
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let rows = Rows::new(&batch);
-        // Rows of a source come in runs: compare with the last key before
-        // hashing it.
-        let mut last: (&str, usize) = ("", usize::MAX);
-        for i in 0..rows.len() {
-            let key = rows.source(i);
-            let source = if key == last.0 {
-                last.1
-            } else {
-                let s = index.get(key).copied().unwrap_or(usize::MAX);
-                last = (key, s);
-                s
-            };
-            if source == usize::MAX {
-                return Err(StoreError::Invalid(format!(
-                    "{}: a row names source {key:?}, which no commit lists; run `tokenaudit store check`",
-                    path.display()
-                )));
-            }
-            let record = rows.record(i);
-            sink.record(
-                &record,
-                Location {
-                    source,
-                    line: rows.line(i),
-                },
-            );
-        }
+        feed(&batch, |key| index.get(key).copied(), sink)
+            .map_err(|m| StoreError::Invalid(format!("{}: {m}", path.display())))?;
     }
     Ok(())
 }

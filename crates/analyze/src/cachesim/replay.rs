@@ -21,6 +21,8 @@ use rustc_hash::FxHashMap;
 
 use super::policy::Policy;
 
+mod wire;
+
 /// Runs kept per prefix (a month of calls every 5 minutes and a bit).
 pub const MAX_RUNS: usize = 9_000;
 

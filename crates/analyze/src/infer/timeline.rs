@@ -22,6 +22,8 @@ use rustc_hash::FxHashMap;
 use super::sessions::TurnCall;
 use crate::sketch::mix;
 
+mod wire;
+
 /// Calls kept per timeline (the earliest).
 pub const MAX_CALLS: usize = 512;
 

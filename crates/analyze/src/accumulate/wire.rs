@@ -1,0 +1,290 @@
+//! An accumulator's binary form (see `crate::wire`): what an engine that
+//! runs the partial aggregation in other processes ships back to be merged.
+//! [`Accumulator::decode`]`(`[`Accumulator::encode`]`(a))` merges to the
+//! same audit as `a`; the lookup structures (label index, group hash chains,
+//! cell index) are rebuilt rather than sent, and the previous period's model
+//! resolutions, a cache, start empty.
+
+use std::io;
+
+use tokenaudit_core::pricing::Catalog;
+
+use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
+
+use super::{
+    Accumulator, AnalyzeConfig, Cell, ExpensiveCall, Group, GroupKey, GroupTable, Label, Labels,
+    Previous, Reconcile,
+};
+use crate::coverage::Counts;
+use crate::spill::SpillTable;
+
+/// The first bytes of every state, then the format's version.
+const MAGIC: &[u8; 4] = b"TAac";
+/// 2: issue 12's observations (prefix runs and sizes, timelines, inferred
+/// sessions, rule coverage counts).
+const FORMAT: u32 = 2;
+
+wire_struct!(Group {
+    resolved,
+    stats,
+    failed,
+    cache_write_1h,
+    cost,
+    list_cost,
+    cell,
+});
+
+impl Wire for Label {
+    fn put(&self, w: &mut Vec<u8>) {
+        self.0.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        u32::get(r).map(Label)
+    }
+}
+
+wire_struct!(GroupKey {
+    provider,
+    model,
+    feature,
+    route,
+    team,
+    day,
+    batch,
+});
+
+wire_struct!(Cell {
+    feature,
+    model,
+    resolved,
+    key,
+    feature_key,
+    call_budget,
+    obs,
+});
+
+wire_struct!(Reconcile {
+    calls,
+    logged,
+    computed,
+});
+
+wire_struct!(ExpensiveCall {
+    cost,
+    at,
+    request_id,
+    model,
+    feature,
+    usage,
+    timestamp,
+});
+
+impl Wire for Previous {
+    fn put(&self, w: &mut Vec<u8>) {
+        // `resolved` is a cache of catalog lookups: not sent.
+        let Previous {
+            totals,
+            features,
+            models,
+            resolved: _,
+        } = self;
+        totals.put(w);
+        features.put(w);
+        models.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Previous {
+            totals: Wire::get(r)?,
+            features: Wire::get(r)?,
+            models: Wire::get(r)?,
+            resolved: Default::default(),
+        })
+    }
+}
+
+/// What the state's model ids index: the decoder's catalog must be the
+/// same (built from the same price files).
+fn catalog_mark(catalog: &Catalog) -> (String, u64) {
+    (
+        catalog.version().to_string(),
+        catalog.models().count() as u64,
+    )
+}
+
+impl<'c> Accumulator<'c> {
+    /// The accumulator's whole state as bytes (users and sessions spilled to
+    /// disk included). I/O errors reading spilled runs back are returned.
+    pub fn encode(self) -> io::Result<Vec<u8>> {
+        // Every field named: one added to the accumulator and not here does
+        // not build.
+        let Accumulator {
+            catalog,
+            config: _,
+            key_buf: _,
+            labels,
+            groups,
+            cells,
+            cell_index: _,
+            keyed,
+            totals,
+            cost_parts,
+            users,
+            sessions,
+            tags,
+            error_kinds,
+            reconcile,
+            coverage,
+            via,
+            first,
+            last,
+            outside_window,
+            batch_at_full_price,
+            long_context_calls,
+            most_expensive,
+            previous,
+        } = self;
+        let mut w = MAGIC.to_vec();
+        FORMAT.put(&mut w);
+        catalog_mark(catalog).put(&mut w);
+        labels.names.put(&mut w);
+        groups.list.put(&mut w);
+        cells.put(&mut w);
+        keyed.put(&mut w);
+        totals.put(&mut w);
+        cost_parts.put(&mut w);
+        users.encode_into(&mut w)?;
+        sessions.encode_into(&mut w)?;
+        tags.put(&mut w);
+        error_kinds.put(&mut w);
+        reconcile.put(&mut w);
+        coverage.put(&mut w);
+        via.0.put(&mut w);
+        first.put(&mut w);
+        last.put(&mut w);
+        outside_window.put(&mut w);
+        batch_at_full_price.put(&mut w);
+        long_context_calls.put(&mut w);
+        most_expensive.put(&mut w);
+        previous.put(&mut w);
+        Ok(w)
+    }
+
+    /// An accumulator from [`encode`](Self::encode)'s bytes, for the same
+    /// catalog; `config` must be the one it was made with.
+    pub fn decode(
+        bytes: &[u8],
+        catalog: &'c Catalog,
+        config: &'c AnalyzeConfig,
+    ) -> Result<Accumulator<'c>> {
+        let mut r = Reader::new(bytes);
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(WireError("it does not start with the state's mark".into()));
+        }
+        let format = u32::get(&mut r)?;
+        if format != FORMAT {
+            return Err(WireError(format!(
+                "format {format}, this build reads format {FORMAT}"
+            )));
+        }
+        let mark = <(String, u64)>::get(&mut r)?;
+        if mark != catalog_mark(catalog) {
+            return Err(WireError(format!(
+                "made with price catalog {} ({} models), not {} ({} models): give every process the same --prices",
+                mark.0,
+                mark.1,
+                catalog.version(),
+                catalog.models().count()
+            )));
+        }
+        let mut labels = Labels::default();
+        for name in Vec::<Box<str>>::get(&mut r)? {
+            labels.intern(&name);
+        }
+        let list = Vec::<(GroupKey, Group)>::get(&mut r)?;
+        let cells = Vec::<Cell>::get(&mut r)?;
+        let mut groups = GroupTable::default();
+        for (k, g) in list {
+            let n = labels.names.len() as u32;
+            if [k.provider, k.model, k.feature, k.route, k.team]
+                .iter()
+                .any(|l| l.0 >= n)
+                || g.cell as usize >= cells.len()
+            {
+                return Err(WireError("a group names a label or cell it lacks".into()));
+            }
+            let hash = k.text(&labels).hash();
+            groups.push(hash, k, g);
+        }
+        let mut cell_index = rustc_hash::FxHashMap::default();
+        for (i, c) in cells.iter().enumerate() {
+            let key = (labels.intern(&c.feature), labels.intern(&c.model));
+            cell_index.insert(key, i as u32);
+        }
+        let a = Accumulator {
+            catalog,
+            config,
+            key_buf: String::new(),
+            labels,
+            groups,
+            cells,
+            cell_index,
+            keyed: Wire::get(&mut r)?,
+            totals: Wire::get(&mut r)?,
+            cost_parts: Wire::get(&mut r)?,
+            users: SpillTable::decode_from(&mut r)?,
+            sessions: SpillTable::decode_from(&mut r)?,
+            tags: Wire::get(&mut r)?,
+            error_kinds: Wire::get(&mut r)?,
+            reconcile: Wire::get(&mut r)?,
+            coverage: Wire::get(&mut r)?,
+            via: Counts(Wire::get(&mut r)?),
+            first: Wire::get(&mut r)?,
+            last: Wire::get(&mut r)?,
+            outside_window: Wire::get(&mut r)?,
+            batch_at_full_price: Wire::get(&mut r)?,
+            long_context_calls: Wire::get(&mut r)?,
+            most_expensive: Wire::get(&mut r)?,
+            previous: Wire::get(&mut r)?,
+        };
+        if !r.is_done() {
+            return Err(WireError("bytes left after the state".into()));
+        }
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokenaudit_core::pricing::Catalog;
+
+    use crate::accumulate::{Accumulator, AnalyzeConfig};
+
+    #[test]
+    fn bad_states_are_errors() {
+        let catalog = Catalog::builtin();
+        let config = AnalyzeConfig::default();
+        let bytes = Accumulator::new(&catalog, &config).encode().unwrap();
+        assert!(Accumulator::decode(&bytes, &catalog, &config).is_ok());
+        // Cut short, or with a byte too many, or not a state at all.
+        for bad in [
+            &bytes[..bytes.len() - 1],
+            &[bytes.as_slice(), &[0]].concat(),
+            b"{}",
+        ] {
+            assert!(Accumulator::decode(bad, &catalog, &config).is_err());
+        }
+        // Made with another catalog.
+        let mut other = Catalog::builtin();
+        other.overlay(
+            Catalog::from_json_str(
+                r#"{"schema": 1, "version": "mine", "models": [
+                    {"provider": "acme", "id": "m1", "prices": [{"input": "1", "output": "2"}]}]}"#,
+            )
+            .unwrap(),
+        );
+        let Err(err) = Accumulator::decode(&bytes, &other, &config) else {
+            panic!("decoded with another catalog");
+        };
+        assert!(err.to_string().contains("--prices"), "{err}");
+    }
+}

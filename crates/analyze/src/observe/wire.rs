@@ -1,0 +1,191 @@
+//! The binary form of the observations (see `crate::wire`): each type's
+//! fields in order, private ones included.
+
+use crate::infer::prefix::{PrefixSize, PrefixSource};
+use crate::infer::sessions::TurnSource;
+use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
+
+use super::{
+    Attempt, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest, Samples,
+    SessionObs, Tally, TextCall, TextSample,
+};
+
+impl Wire for Samples {
+    fn put(&self, w: &mut Vec<u8>) {
+        self.0.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        Wire::get(r).map(Samples)
+    }
+}
+
+wire_struct!(Tally {
+    calls,
+    input,
+    output,
+    cost,
+});
+
+wire_struct!(PrefixObs {
+    calls,
+    cached_calls,
+    prefix_tokens,
+    with_tokens,
+    cached_read,
+    cache_write,
+    first_ms,
+    last_ms,
+    runs,
+    text_chars,
+    text_calls,
+    min_input,
+    size,
+    excerpt,
+});
+
+wire_struct!(PrefixSize { tokens, source });
+
+impl Wire for PrefixSource {
+    fn put(&self, w: &mut Vec<u8>) {
+        w.push(match self {
+            PrefixSource::Logged => 0,
+            PrefixSource::Text => 1,
+            PrefixSource::Blocks => 2,
+            PrefixSource::MinInput => 3,
+        });
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        match u8::get(r)? {
+            0 => Ok(PrefixSource::Logged),
+            1 => Ok(PrefixSource::Text),
+            2 => Ok(PrefixSource::Blocks),
+            3 => Ok(PrefixSource::MinInput),
+            t => Err(WireError(format!("prefix size source of kind {t}"))),
+        }
+    }
+}
+
+impl Wire for TurnSource {
+    fn put(&self, w: &mut Vec<u8>) {
+        w.push(match self {
+            TurnSource::Logged => 0,
+            TurnSource::Messages => 1,
+            TurnSource::Order => 2,
+        });
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        match u8::get(r)? {
+            0 => Ok(TurnSource::Logged),
+            1 => Ok(TurnSource::Messages),
+            2 => Ok(TurnSource::Order),
+            t => Err(WireError(format!("turn source of kind {t}"))),
+        }
+    }
+}
+
+wire_struct!(CellObs {
+    cost,
+    input,
+    output,
+    weekly_input,
+    hours,
+    length_capped,
+    length_capped_ids,
+    no_max_tokens,
+    no_max_output,
+    user_facing,
+    not_user_facing,
+    batch_calls,
+    top,
+    prefixes,
+    prefixed_calls,
+    prefixed_min_input,
+    prefix_runs,
+    over_call_budget,
+    over_call_budget_excess,
+    over_call_budget_ids,
+});
+
+impl Wire for CallId {
+    fn put(&self, w: &mut Vec<u8>) {
+        match self {
+            CallId::Logged(id) => {
+                w.push(0);
+                id.put(w);
+            }
+            CallId::At(at) => {
+                w.push(1);
+                at.put(w);
+            }
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        match u8::get(r)? {
+            0 => Wire::get(r).map(CallId::Logged),
+            1 => Wire::get(r).map(CallId::At),
+            t => Err(WireError(format!("call id of kind {t}"))),
+        }
+    }
+}
+
+wire_struct!(SessionObs {
+    cell,
+    calls,
+    s_t,
+    s_tt,
+    s_x,
+    s_tx,
+    max_turn,
+    first_turn,
+    first_input,
+    input,
+    input_cost,
+    cost,
+    request_id,
+    inferred,
+    grew,
+    steps,
+});
+
+wire_struct!(PromptObs {
+    cell,
+    first,
+    request_id,
+    rest,
+});
+
+wire_struct!(PromptRest { more, excerpt });
+
+wire_struct!(Attempt {
+    millis,
+    ok,
+    cell,
+    cost,
+    attempt,
+    request_id,
+});
+
+wire_struct!(ChainObs { attempts });
+
+wire_struct!(TextCall {
+    millis,
+    sig,
+    prompt_fp,
+    cost,
+    request_id,
+    excerpt,
+});
+
+wire_struct!(TextSample {
+    groups,
+    level,
+    entries,
+});
+
+wire_struct!(Keyed {
+    sessions,
+    timelines,
+    prompts,
+    chains,
+    texts,
+});
