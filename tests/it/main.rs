@@ -13,6 +13,7 @@ mod formats;
 mod golden;
 mod html;
 mod inputs;
+mod matrix;
 mod png;
 mod prompts;
 mod report_set;
