@@ -94,10 +94,7 @@ const MATRIX: [Row; 11] = [
     },
     Row {
         shape: LogShape::Langfuse,
-        misses: &[(
-            "TA112",
-            Miss::Reader("the output limit in modelParameters.max_tokens"),
-        )],
+        misses: &[],
     },
     Row {
         shape: LogShape::Otel,

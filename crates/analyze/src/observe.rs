@@ -308,11 +308,17 @@ impl CellObs {
                 }
             }
         }
-        if let Some(reason) = r.finish_reason.as_deref() {
-            if is_length_stop(reason) {
-                self.length_capped.add(c);
-                self.length_capped_ids.offer(r.request_id.as_deref());
-            }
+        // Stopped on the length limit: as the finish reason says, or, where
+        // none is logged (Langfuse, most gateways), an output that reached
+        // the call's `max_tokens`.
+        let capped = match (r.finish_reason.as_deref(), r.max_tokens) {
+            (Some(reason), _) => is_length_stop(reason),
+            (None, Some(limit)) => limit > 0 && u.output >= u64::from(limit),
+            (None, None) => false,
+        };
+        if capped {
+            self.length_capped.add(c);
+            self.length_capped_ids.offer(r.request_id.as_deref());
         }
         if r.max_tokens.is_none() {
             self.no_max_tokens.add(c);

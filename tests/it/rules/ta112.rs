@@ -144,3 +144,33 @@ fn a_higher_tail_ratio_leaves_only_the_capped_calls() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA112").is_empty());
 }
+
+#[test]
+fn without_a_finish_reason_an_output_at_max_tokens_was_cut() {
+    // The same calls as a log with no finish reason writes them (Langfuse,
+    // most gateways): the ten capped calls carry only `max_tokens` 50 and an
+    // output of 50, which reached it; two more with max_tokens 50 answer in
+    // 49 and were not cut.
+    let env = Env::new();
+    let mut s = bloated().replace(r#","finish_reason":"length""#, "");
+    assert!(!s.contains("finish_reason"));
+    for k in 0..2 {
+        s += &call(
+            200 + k,
+            format!("under-{k}"),
+            20_000,
+            49,
+            json!({"max_tokens": 50}),
+        );
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["calls"], 102);
+    assert_eq!(e["length_capped_calls"], 10);
+    // 10 of 102 calls: 0.09803… → 0.098.
+    assert_eq!(e["length_capped_share"], json!(0.098));
+    assert_eq!(e["length_capped_cost"], "0.505");
+}

@@ -1,7 +1,8 @@
 //! ## What it finds
 //! Outputs longer than they need to be, per (feature, model): calls that
-//! stopped on the length limit (`finish_reason` `length` / `max_tokens`),
-//! calls sent with no `max_tokens` whose longest outputs run far past the
+//! stopped on the length limit (`finish_reason` `length` / `max_tokens`;
+//! where no finish reason is logged, an output that reached the call's
+//! `max_tokens`), calls sent with no `max_tokens` whose longest outputs run far past the
 //! feature's norm (p99 at least `tail_ratio` × the median), and the tokens
 //! those outputs spent above the p95.
 //!
@@ -42,7 +43,10 @@ pub const INPUTS: &[Input] = &[
         required: true,
         sources: &[
             logged(Via::FinishReason, "a `finish_reason`"),
-            logged(Via::MaxTokens, "a `max_tokens`"),
+            logged(
+                Via::MaxTokens,
+                "a `max_tokens` (without a finish reason, an output that reaches it was cut)",
+            ),
         ],
     },
     inputs::PRICED,
