@@ -98,10 +98,7 @@ const MATRIX: [Row; 11] = [
     },
     Row {
         shape: LogShape::Otel,
-        misses: &[(
-            "TA110",
-            Miss::Reader("the prompt text of gen_ai.input.messages is not kept"),
-        )],
+        misses: &[],
     },
     Row {
         shape: LogShape::Helicone,

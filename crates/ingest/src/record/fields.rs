@@ -633,6 +633,10 @@ struct Message<'a> {
     role: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     content: Option<&'a serde_json::value::RawValue>,
+    /// A list of parts instead of a `content` (OpenTelemetry GenAI's
+    /// captured messages, Gemini's `contents`).
+    #[serde(borrow, default)]
+    parts: Option<&'a serde_json::value::RawValue>,
 }
 
 /// What one read of a `messages` array gives.
@@ -713,6 +717,8 @@ fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
                     }
                     content = Some(s.raw_value()?);
                 }
+                // Parts instead of a content: the serde reader's.
+                "parts" => return Err(Bail),
                 _ => s.skip_value()?,
             }
         }
@@ -773,7 +779,7 @@ fn read_messages_serde(raw: &str) -> Messages<'static> {
         .rev()
         .find(|m| m.role.as_deref() == Some("user"))
     {
-        Some(m) => m.content.and_then(|c| {
+        Some(m) => m.content.or(m.parts).and_then(|c| {
             let c = c.get();
             if c.starts_with('"') {
                 serde_json::from_str::<String>(c).ok()
@@ -802,7 +808,19 @@ fn content_text(c: &serde_json::Value) -> Option<String> {
                 .iter()
                 .filter_map(|p| match p {
                     serde_json::Value::String(s) => Some(s.as_str()),
-                    other => other.get("text").and_then(|t| t.as_str()),
+                    // `{"type": "text", "text": …}` (OpenAI, Anthropic,
+                    // Gemini) or `{"type": "text", "content": …}`
+                    // (OpenTelemetry GenAI; its other parts, such as a
+                    // base64 `blob`, are not text).
+                    other => other
+                        .get("text")
+                        .or_else(|| {
+                            let kind = other.get("type").and_then(|t| t.as_str());
+                            matches!(kind, None | Some("text"))
+                                .then(|| other.get("content"))
+                                .flatten()
+                        })
+                        .and_then(|t| t.as_str()),
                 })
                 .collect();
             (!texts.is_empty()).then(|| texts.join("\n"))
@@ -824,7 +842,10 @@ pub fn prompt_text(raw: &str) -> Option<String> {
                 .rev()
                 .find(|m| m.get("role").and_then(|r| r.as_str()) == Some("user"));
             match last_user {
-                Some(m) => m.get("content").and_then(content_text),
+                Some(m) => m
+                    .get("content")
+                    .or_else(|| m.get("parts"))
+                    .and_then(content_text),
                 None => content_text(&v),
             }
         }
@@ -1016,6 +1037,10 @@ mod messages_tests {
             (r#"[{"role":"user","content":"lone \ud83d"}]"#, false),
             (r#"[["system","tuple"]]"#, false),
             (r#"[{"role":"user","content":"x"}] trailing"#, false),
+            (
+                r#"[{"role":"user","parts":[{"type":"text","content":"otel parts"}]}]"#,
+                false,
+            ),
         ];
         for (raw, fast) in cases {
             let scanned = scan_messages(raw);
@@ -1034,6 +1059,16 @@ mod messages_tests {
             r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]"#,
         );
         assert_eq!((m.user_messages, m.system_chars), (2, Some(9)));
+        // OpenTelemetry GenAI's captured messages: `parts` instead of a
+        // `content`; the text parts are the text, a blob is not.
+        let m = read_messages(
+            r#"[{"role":"user","parts":[{"type":"text","content":"first"}]},{"role":"assistant","parts":[{"type":"text","content":"ok"}]},{"role":"user","parts":[{"type":"blob","content":"aGk="},{"type":"text","content":"What is a prompt cache?"}]}]"#,
+        );
+        assert_eq!(m.text.as_deref(), Some("What is a prompt cache?"));
+        assert_eq!(m.user_messages, 2);
+        // Gemini's `contents`: parts with a `text`.
+        let m = read_messages(r#"[{"role":"user","parts":[{"text":"Summarise this"}]}]"#);
+        assert_eq!(m.text.as_deref(), Some("Summarise this"));
     }
 }
 
