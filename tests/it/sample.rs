@@ -29,25 +29,14 @@ struct Sums {
     reasoning: u64,
 }
 
-/// What today's readers take from each generated log's calls.
-#[derive(Clone, Copy, PartialEq)]
-enum Read {
-    /// Everything the truth counts, under the logged feature (the gateway's
-    /// `feature`, Langfuse's `traceName`).
-    All,
-    /// LiteLLM spend logs: the feature as a `feature:<name>` request tag,
-    /// which is read as the tag `feature` and so as the feature; cache
-    /// reads and writes and reasoning only in
-    /// `metadata.additional_usage_values`, which is not read, so they count
-    /// 0 (the input stays whole: LiteLLM's `prompt_tokens` includes the
-    /// cache).
-    LiteLlmToday,
-}
-
-const LOGS: [(&str, Read); 3] = [
-    ("sample-ground-truth.json", Read::All),
-    ("sample-ground-truth-langfuse.json", Read::All),
-    ("sample-ground-truth-litellm.json", Read::LiteLlmToday),
+/// The generated logs, each read whole: every figure its truth counts,
+/// under its feature (the gateway's `feature`, Langfuse's `traceName`,
+/// LiteLLM's `feature:<name>` request tag), LiteLLM's cache reads, writes
+/// and reasoning from `metadata.additional_usage_values`.
+const LOGS: [&str; 3] = [
+    "sample-ground-truth.json",
+    "sample-ground-truth-langfuse.json",
+    "sample-ground-truth-litellm.json",
 ];
 
 fn truth(name: &str) -> Value {
@@ -98,22 +87,12 @@ fn audit_sums_equal_the_generators_ground_truth() {
     let mut want_feature: BTreeMap<String, Sums> = BTreeMap::new();
     let mut want_model: BTreeMap<String, Sums> = BTreeMap::new();
     let (mut calls, mut failed, mut lines, mut skipped) = (0, 0, 0, 0);
-    for (name, read) in LOGS {
+    for name in LOGS {
         let truth = truth(name);
         for (key, v) in truth["by_feature_model"].as_object().unwrap() {
             let (feature, model) = key.split_once('|').unwrap();
-            let mut v = v.clone();
-            let feature = match read {
-                Read::All => feature,
-                Read::LiteLlmToday => {
-                    for k in ["cached_read", "cache_write", "reasoning"] {
-                        v[k] = 0.into();
-                    }
-                    feature
-                }
-            };
-            add(want_feature.entry(feature.into()).or_default(), &v, true);
-            add(want_model.entry(model.into()).or_default(), &v, true);
+            add(want_feature.entry(feature.into()).or_default(), v, true);
+            add(want_model.entry(model.into()).or_default(), v, true);
         }
         let n = |k: &str| truth[k].as_u64().unwrap();
         calls += n("calls");
@@ -162,7 +141,7 @@ fn audit_sums_equal_the_generators_ground_truth() {
 
     // Every planted bad line (all in the gateway log) is reported at its
     // file and line, and only those.
-    let truth = truth(LOGS[0].0);
+    let truth = truth(LOGS[0]);
     let planted: Vec<(String, u64)> = truth["bad_lines"]
         .as_array()
         .unwrap()

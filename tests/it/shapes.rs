@@ -9,9 +9,8 @@
 //! to say only that much, and the difference is also computed by hand from
 //! the generator's token sums and the catalog's rates (USD per million
 //! tokens, `tokenaudit prices show MODEL`):
-//! - anthropic/claude-opus-4-1: input 15, cached 1.5, 5m write 18.75,
-//!   1h write 30;
-//! - deepseek/deepseek-chat: input 0.27, cached 0.07.
+//! anthropic/claude-opus-4-1: input 15, cached 1.5, 5m write 18.75, 1h
+//! write 30.
 //!
 //! The logs use other seeds and sizes than `sample-logs/` (seed 42, 700
 //! events a day), so nothing here is tuned to the committed sample.
@@ -35,10 +34,6 @@ enum Spend {
     /// Helicone: that, and no reasoning count (the cost does not change:
     /// reasoning is inside the output).
     NoOneHourWritesNorReasoning,
-    /// LiteLLM spend logs keep cache reads and writes (and reasoning) in
-    /// `metadata.additional_usage_values`, which today's reader does not
-    /// read: every cached or cache-write token is priced as plain input.
-    CacheUnread,
 }
 
 struct Expect {
@@ -63,8 +58,8 @@ const EXPECT: [Expect; 11] = [
     expect(LogShape::GatewayAltFlat, "gateway", Spend::NoOneHourWrites),
     expect(LogShape::GatewayAltShuffled, "gateway", Spend::Same),
     expect(LogShape::GatewayAltEnvelope, "gateway", Spend::Same),
-    expect(LogShape::LiteLlm, "gateway", Spend::CacheUnread),
-    expect(LogShape::LiteLlmMessages, "gateway", Spend::CacheUnread),
+    expect(LogShape::LiteLlm, "gateway", Spend::NoOneHourWrites),
+    expect(LogShape::LiteLlmMessages, "gateway", Spend::NoOneHourWrites),
     expect(LogShape::Langfuse, "langfuse", Spend::NoOneHourWrites),
     expect(LogShape::Otel, "otlp-json", Spend::NoOneHourWrites),
     expect(
@@ -114,26 +109,9 @@ fn keep_only(line: &str, spend: Spend) -> String {
         if spend != Spend::Same {
             u.remove("cache_creation");
         }
-        if matches!(
-            spend,
-            Spend::NoOneHourWritesNorReasoning | Spend::CacheUnread
-        ) {
+        if spend == Spend::NoOneHourWritesNorReasoning {
             if let Some(d) = u.get_mut("completion_tokens_details") {
                 d["reasoning_tokens"] = 0.into();
-            }
-        }
-        if spend == Spend::CacheUnread {
-            if let Some(d) = u.get_mut("prompt_tokens_details") {
-                d["cached_tokens"] = 0.into();
-            }
-            if u.contains_key("input_tokens") {
-                let n = |k: &str| u[k].as_u64().unwrap();
-                let all = n("input_tokens")
-                    + n("cache_read_input_tokens")
-                    + n("cache_creation_input_tokens");
-                u.insert("input_tokens".into(), all.into());
-                u.insert("cache_read_input_tokens".into(), 0.into());
-                u.insert("cache_creation_input_tokens".into(), 0.into());
             }
         }
     }
@@ -168,7 +146,6 @@ fn rows(table: &Value, key: &str) -> BTreeMap<String, Vec<Value>> {
 fn dropped_by_hand(gateway: &GroundTruth, spend: Spend) -> i128 {
     let sums = |key: &str| gateway.by_feature_model[key].clone();
     let opus = sums("contract-review|anthropic/claude-opus-4-1");
-    let deepseek = sums("autocomplete|deepseek-chat");
     // Picos per token = USD per million tokens × 10^6.
     let per_mtok =
         |tokens: u64, usd_per_mtok_x100: i128| tokens as i128 * usd_per_mtok_x100 * 10_000;
@@ -177,15 +154,6 @@ fn dropped_by_hand(gateway: &GroundTruth, spend: Spend) -> i128 {
         // A 1-hour write priced as a 5-minute one: 30 − 18.75 = 11.25.
         Spend::NoOneHourWrites | Spend::NoOneHourWritesNorReasoning => {
             per_mtok(opus.cache_write_1h, 1125)
-        }
-        // Cached reads at the input rate: opus 15 − 1.5 = 13.5, deepseek
-        // 0.27 − 0.07 = 0.20; writes at the input rate instead of 18.75
-        // (5m) or 30 (1h). No other model reads or writes the cache.
-        Spend::CacheUnread => {
-            let five_min = opus.cache_write - opus.cache_write_1h;
-            -per_mtok(opus.cached_read, 1350) - per_mtok(deepseek.cached_read, 20)
-                + per_mtok(five_min, 375)
-                + per_mtok(opus.cache_write_1h, 1500)
         }
     }
 }

@@ -27,6 +27,8 @@
 //!   counted as `not_a_call`);
 //! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
 //!   `usageMetadata` (Gemini), or the same token keys at the top level;
+//!   LiteLLM's `metadata.additional_usage_values` (its cache reads and
+//!   writes, beside the top-level `prompt_tokens` that include them);
 //! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
 //!   `prefix_hash`, `system_prompt_tokens`/`prefix_tokens`; or, when the log
 //!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
@@ -542,6 +544,7 @@ pub(crate) fn field(key: &str) -> Field {
         23 => match key {
             "cache_read_input_tokens" => Field::UsageKey,
             "cachedContentTokenCount" => Field::UsageKey,
+            "additional_usage_values" => Field::Usage,
             _ => Field::Other,
         },
         27 => match key {
@@ -572,7 +575,7 @@ fn field_by_meaning(key: &str) -> Field {
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
         "retry_of" | "retry_of_request_id" | "retried_request_id" => Field::RetryOf,
-        "usage" | "usageMetadata" | "usage_metadata" => Field::Usage,
+        "usage" | "usageMetadata" | "usage_metadata" | "additional_usage_values" => Field::Usage,
         "prompt_tokens"
         | "completion_tokens"
         | "input_tokens"
@@ -1599,7 +1602,8 @@ pub static BUILTIN: Builtin = Builtin {
          completion_tokens_details.reasoning_tokens), Anthropic `usage`\n\
          (input_tokens, cache_read_input_tokens, cache_creation_input_tokens,\n\
          cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,\n\
-         Gemini `usageMetadata`, or the same keys at the top level; logged\n\
+         Gemini `usageMetadata`, or the same keys at the top level (LiteLLM's\n\
+         cache reads and writes from `metadata.additional_usage_values`); logged\n\
          request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\
