@@ -295,6 +295,12 @@ impl<V> HashSample<V> {
             let level = self.level;
             self.map.retain(|k, _| Self::keeps(level, *k));
         }
+        // `retain` leaves the removed entries as tombstones, which count
+        // as full until the table grows: without this, a sample refilled
+        // after a raise doubles its table (twice the memory for the same
+        // capacity). Rebuilt for the half of the keys that is left, it
+        // grows back to the size the capacity needs, and no further.
+        self.map.shrink_to_fit();
     }
 
     /// Merges `o` into `self` (entries of equal keys with `merge_value`), at
