@@ -363,6 +363,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sample_refilled_after_raises_keeps_its_table_size() {
+        // 100k keys through a sample of 1,500: the level rises again and
+        // again. The table holds at most 1,501 keys: 2,048 buckets, room
+        // for 1,792. Without a rebuild, the tombstones `retain` leaves
+        // use up that room before the sample refills, and the table
+        // doubles.
+        let mut s = HashSample::with_capacity(1_500);
+        for k in 0..100_000u64 {
+            s.entry(k, || ());
+        }
+        assert!(s.scale() > 1);
+        assert!(s.len() <= 1_500);
+        assert!(s.map.capacity() <= 1_792, "{}", s.map.capacity());
+    }
+
+    #[test]
     fn buckets_cover_every_value_once() {
         let mut prev_upper = None;
         for i in 0..index_of(1 << 40) {
