@@ -874,6 +874,11 @@ impl Accumulator<'_> {
             };
             if status != CallStatus::Ok || retried {
                 if let Some(c) = keyed.chains.entry(key, ChainObs::default) {
+                    if c.attempts.is_empty() {
+                        // Most chains are a failure and its retry: room
+                        // for two, not the four a first push makes.
+                        c.attempts.reserve_exact(2);
+                    }
                     if c.attempts.len() < MAX_ATTEMPTS {
                         c.attempts.push(attempt());
                     }

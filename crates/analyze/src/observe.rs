@@ -138,8 +138,6 @@ pub struct PrefixObs {
     pub cached_read: u64,
     /// Σ cache-write tokens of the calls.
     pub cache_write: u64,
-    pub first_ms: i64,
-    pub last_ms: i64,
     /// The calls' times as runs, for the prompt-cache replay.
     pub runs: Runs,
     /// Σ characters of the prefix's text and the calls that carried it.
@@ -163,8 +161,6 @@ impl Default for PrefixObs {
             with_tokens: 0,
             cached_read: 0,
             cache_write: 0,
-            first_ms: i64::MAX,
-            last_ms: i64::MIN,
             runs: Runs::new(CACHE_GAP_MS),
             text_chars: 0,
             text_calls: 0,
@@ -183,8 +179,6 @@ impl PrefixObs {
         self.with_tokens += p.with_tokens;
         self.cached_read += p.cached_read;
         self.cache_write += p.cache_write;
-        self.first_ms = self.first_ms.min(p.first_ms);
-        self.last_ms = self.last_ms.max(p.last_ms);
         self.runs.merge(p.runs);
         self.text_chars += p.text_chars;
         self.text_calls += p.text_calls;
@@ -371,8 +365,6 @@ impl CellObs {
                     e.text_calls += 1;
                 }
                 if let Some(ms) = c.millis {
-                    e.first_ms = e.first_ms.min(ms);
-                    e.last_ms = e.last_ms.max(ms);
                     e.runs.add(ms);
                 }
             }

@@ -72,7 +72,13 @@ where
     let mut timings = Timings::start();
     let (sinks, summary) = read(&|| Accumulator::new(catalog, config))?;
     timings.lap("ingest");
-    let mut merged = Accumulator::new(catalog, config);
+    // Into the first worker's accumulator, each other one dropped once
+    // merged: a fresh one would copy the first's tables while they are
+    // still alive (the audit's peak memory).
+    let mut sinks = sinks.into_iter();
+    let mut merged = sinks
+        .next()
+        .unwrap_or_else(|| Accumulator::new(catalog, config));
     for sink in sinks {
         merged.merge(sink);
     }

@@ -295,6 +295,12 @@ impl<V> HashSample<V> {
             let level = self.level;
             self.map.retain(|k, _| Self::keeps(level, *k));
         }
+        // `retain` leaves the removed entries as tombstones, which count
+        // as full until the table grows: without this, a sample refilled
+        // after a raise doubles its table (twice the memory for the same
+        // capacity). Rebuilt for the half of the keys that is left, it
+        // grows back to the size the capacity needs, and no further.
+        self.map.shrink_to_fit();
     }
 
     /// Merges `o` into `self` (entries of equal keys with `merge_value`), at
@@ -385,6 +391,22 @@ impl<V: crate::wire::Wire> crate::wire::Wire for HashSample<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sample_refilled_after_raises_keeps_its_table_size() {
+        // 100k keys through a sample of 1,500: the level rises again and
+        // again. The table holds at most 1,501 keys: 2,048 buckets, room
+        // for 1,792. Without a rebuild, the tombstones `retain` leaves
+        // use up that room before the sample refills, and the table
+        // doubles.
+        let mut s = HashSample::with_capacity(1_500);
+        for k in 0..100_000u64 {
+            s.entry(k, || ());
+        }
+        assert!(s.scale() > 1);
+        assert!(s.len() <= 1_500);
+        assert!(s.map.capacity() <= 1_792, "{}", s.map.capacity());
+    }
 
     #[test]
     fn buckets_cover_every_value_once() {

@@ -91,6 +91,10 @@ impl Runs {
     pub fn add(&mut self, ms: i64) {
         // Calls mostly come in time order: extend or append at the end.
         let Some(last) = self.runs.last_mut() else {
+            // Room for this run only: most prefixes have one (a `Vec`
+            // would make room for four, the bulk of a prefix sample's
+            // memory).
+            self.runs.reserve_exact(1);
             self.runs.push(Run {
                 start: ms,
                 end: ms,

@@ -227,7 +227,9 @@ where
     } else {
         options.threads
     };
-    let (tx, rx) = bounded::<Chunk>(threads * 2);
+    // One chunk waiting per worker: reading a chunk is much faster than
+    // parsing it, so a longer queue only holds more 4 MiB buffers.
+    let (tx, rx) = bounded::<Chunk>(threads);
     // Chunk buffers go back to the producers for reuse, so steady state
     // allocates (and page-faults) nothing.
     let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4 + 4);
