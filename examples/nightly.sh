@@ -19,6 +19,10 @@ set -euo pipefail
 REPORTS=${REPORTS:-reports}
 TODAY=${TODAY:-$(date -u +%F)}
 TA=${TOKENAUDIT:-tokenaudit}
+# glibc otherwise keeps ~30 MB of freed memory past a large free: with a
+# fixed trim threshold a 10 GB audit peaks at ~120 MB instead of ~150 MB
+# (benches/README.md, session 6).
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.trim_threshold=131072}
 config=()
 [ -n "${CONFIG:-}" ] && config=(--config "$CONFIG")
 
