@@ -21,8 +21,9 @@ use crate::spill::SpillTable;
 /// The first bytes of every state, then the format's version.
 const MAGIC: &[u8; 4] = b"TAac";
 /// 2: issue 12's observations (prefix runs and sizes, timelines, inferred
-/// sessions, rule coverage counts).
-const FORMAT: u32 = 2;
+/// sessions, rule coverage counts); 3: prefixes without their unread first
+/// and last times.
+const FORMAT: u32 = 3;
 
 wire_struct!(Group {
     resolved,

@@ -33,8 +33,6 @@ wire_struct!(PrefixObs {
     with_tokens,
     cached_read,
     cache_write,
-    first_ms,
-    last_ms,
     runs,
     text_chars,
     text_calls,
