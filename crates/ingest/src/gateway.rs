@@ -1762,6 +1762,27 @@ pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
     u
 }
 
+/// Reads a line both ways. When the scanner accepts it, serde_json must
+/// accept it too and read the same fields; a bail is always allowed.
+/// Returns whether the scanner accepted the line.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let mut fast = RawLine::default();
+    let scanned = scan_line(line, &mut fast);
+    let slow = parse_raw_serde(line);
+    match (scanned, slow) {
+        (Ok(()), Ok(slow)) => {
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            let (a, b) = (fast.into_record(), slow.into_record());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
+            true
+        }
+        (Ok(()), Err(e)) => panic!("scanner accepted what serde_json rejects ({e:?}): {line}"),
+        (Err(Bail), _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1998,25 +2019,6 @@ mod tests {
         r#"{"model":"x","tags":{"env":"prod","env":"dev","k\u0065y":"v"," ":"blank key","user_facing":" ","n":7},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","tags":{ "env" : "prod" ,"user_facing":true},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
     ];
-
-    /// Reads a line both ways. When the scanner accepts it, serde_json must
-    /// accept it too and read the same fields; a bail is always allowed.
-    /// Returns whether the scanner accepted the line.
-    fn agree(line: &str) -> bool {
-        let mut fast = RawLine::default();
-        let scanned = scan_line(line, &mut fast);
-        let slow = parse_raw_serde(line);
-        match (scanned, slow) {
-            (Ok(()), Ok(slow)) => {
-                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
-                let (a, b) = (fast.into_record(), slow.into_record());
-                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
-                true
-            }
-            (Ok(()), Err(e)) => panic!("scanner accepted what serde_json rejects ({e:?}): {line}"),
-            (Err(Bail), _) => false,
-        }
-    }
 
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {

@@ -431,6 +431,15 @@ pub(crate) fn push_tag_value<'a>(
     }
 }
 
+/// Reads a line both ways; when the scanner accepts it, the result must
+/// be the serde path's. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let slow = parse_line_serde(line);
+    crate::scan_value::agrees(line, scan_line(line), slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,13 +514,6 @@ mod tests {
         r#"[1]"#,
         r#"not json"#,
     ];
-
-    /// Reads a line both ways; when the scanner accepts it, the result must
-    /// be the serde path's. Returns whether it accepted it.
-    fn agree(line: &str) -> bool {
-        let slow = parse_line_serde(line);
-        crate::scan_value::agrees(line, scan_line(line), slow)
-    }
 
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {

@@ -865,6 +865,16 @@ fn usage<'u>(
     sums
 }
 
+/// Reads a line both ways; when the scanner accepts it, the result must
+/// be the serde path's (records and rejects, reasons and messages).
+/// Returns whether the scanner accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let slow = parse_line_serde(line);
+    crate::scan_value::agrees(line, scan_line(line), slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -988,14 +998,6 @@ mod tests {
         r#"not json"#,
         "",
     ];
-
-    /// Reads a line both ways; when the scanner accepts it, the result must
-    /// be the serde path's (records and rejects, reasons and messages).
-    /// Returns whether the scanner accepted it.
-    fn agree(line: &str) -> bool {
-        let slow = parse_line_serde(line);
-        crate::scan_value::agrees(line, scan_line(line), slow)
-    }
 
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {
