@@ -7,6 +7,7 @@ mod bad_input;
 mod fingerprints;
 mod focus;
 mod formats;
+mod fuzz_regressions;
 mod golden;
 mod html;
 mod inputs;
