@@ -27,9 +27,9 @@ OUT = ROOT / "fuzz" / "seeds"
 FIXTURES = ROOT / "tests" / "fixtures"
 
 # `--input-format` by the selector byte (tokenaudit_fuzz::builtin): the
-# order of `format::BUILTIN`, then detection.
-FORMATS = ["gateway", "openai-batch", "anthropic-batch", "otlp-json", "langfuse",
-           "helicone", "claude-code", "codex"]
+# order of `formats::REGISTRY`, then detection.
+FORMATS = ["gateway", "otlp-json", "langfuse", "helicone", "anthropic-batch",
+           "openai-batch", "claude-code", "codex"]
 DETECT = len(FORMATS)
 
 # Fixture folders and the format that reads them.
@@ -95,7 +95,7 @@ def lines_seeds(samples):
         fmt = name if name in FORMATS else "gateway"
         put("lines", bytes([FORMATS.index(fmt)]) + data)
     # The readers' tricky lines, from their differential tests.
-    src = ROOT / "crates" / "ingest" / "src"
+    src = ROOT / "crates" / "ingest" / "src" / "formats"
     for file, fmt in [("gateway.rs", "gateway"), ("langfuse.rs", "langfuse"),
                       ("helicone.rs", "helicone"), ("provider.rs", "anthropic-batch")]:
         tricky = rust_raw_strings(src / file, "const TRICKY")
@@ -121,7 +121,7 @@ def merge(a, b):
 
 
 def mapping_seeds(samples):
-    text = (ROOT / "crates" / "ingest" / "src" / "mapping_scan" / "tests.rs").read_text()
+    text = (ROOT / "crates" / "ingest" / "src" / "formats" / "mapping_scan" / "tests.rs").read_text()
     tomls = [t for t in re.findall(r'r#"(.*?)"#', text, re.S) if "[mapping]" in t]
     tomls.append((FIXTURES / "formats" / "csv" / "tokenaudit.toml").read_text())
     counts = {"input_tokens", "output_tokens", "cached_read_tokens", "cache_write_tokens",
@@ -207,6 +207,7 @@ def config_seeds():
     for path in [ROOT / "sample-logs" / "tokenaudit.toml",
                  FIXTURES / "formats" / "csv" / "tokenaudit.toml"]:
         put("config", path.read_text())
+    put("config", '[attribution]\nfeature = "tag:team"\n')
     for path in sorted((ROOT / "tests" / "it").rglob("*.rs")):
         text = path.read_text()
         for s in re.findall(r'"(\[(?:rules\.|detect\]|\[budget)(?:[^"\\]|\\.)*)"', text, re.S):

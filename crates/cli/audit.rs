@@ -77,7 +77,8 @@ pub struct InputArgs {
     pub prices: Vec<PathBuf>,
 
     /// Config file (TOML): [mapping] for logs in your own shape, [detect]
-    /// and [rules.CODE] for detector thresholds, [[budget]] for budgets.
+    /// and [rules.CODE] for detector thresholds, [[budget]] for budgets,
+    /// [attribution] for which field is the feature.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -198,6 +199,7 @@ impl InputArgs {
         };
         let detect = config.detect_config(self.config.as_deref())?;
         let budgets = config.budgets(self.config.as_deref())?;
+        let feature_from = config.feature_from(self.config.as_deref())?;
         let mapping = match config.mapping {
             Some(m) => Some(Arc::new(Mapping::new(m).with_context(|| {
                 format!(
@@ -225,6 +227,7 @@ impl InputArgs {
             list_costs: false,
             previous: None,
             include_prompts: self.include_prompts,
+            feature_from,
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {
@@ -256,9 +259,9 @@ impl InputArgs {
         };
         let input_format = match &self.input_format {
             Some(name) => Some(Format::from_name(name).with_context(|| {
-                let names: Vec<&str> = tokenaudit_ingest::format::BUILTIN
+                let names: Vec<&str> = tokenaudit_ingest::formats::REGISTRY
                     .iter()
-                    .map(|(n, _)| *n)
+                    .map(|b| b.name)
                     .collect();
                 format!(
                     "--input-format {name:?}: not a built-in format; expected one of {} (see `tokenaudit formats`)",

@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! [mapping]            # your own log shape (see `tokenaudit formats`)
+//! [attribution]        # feature = "tag:product" (or route, team, user)
 //! [detect]             # high_savings, medium_savings, min_savings (USD a month)
 //! [rules.TA109]        # a rule's options (see `tokenaudit rules TA109`)
 //! ttl_minutes = 30
@@ -20,6 +21,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use tokenaudit_analyze::accumulate::FeatureFrom;
 use tokenaudit_analyze::budget::{Budget, BudgetFile};
 use tokenaudit_analyze::detect::{DetectConfig, DetectFile};
 use tokenaudit_ingest::mapping::MappingConfig;
@@ -37,9 +39,29 @@ pub struct Config {
     /// Budgets per feature.
     #[serde(default)]
     pub budget: Vec<BudgetFile>,
+    /// Which dimension plays the feature.
+    pub attribution: Option<AttributionFile>,
+}
+
+/// The `[attribution]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionFile {
+    /// `feature` (the default: the logged field, else a `feature` tag),
+    /// `tag:KEY`, `route`, `team` or `user`.
+    pub feature: Option<String>,
 }
 
 impl Config {
+    /// Which dimension plays the feature (`[attribution] feature`).
+    pub fn feature_from(&self, path: Option<&Path>) -> Result<FeatureFrom> {
+        match self.attribution.as_ref().and_then(|a| a.feature.as_deref()) {
+            None => Ok(FeatureFrom::default()),
+            Some(text) => FeatureFrom::parse(text)
+                .map_err(|e| in_file(path, format!("[attribution] feature = {e}"))),
+        }
+    }
+
     /// The detector settings this file gives.
     pub fn detect_config(&self, path: Option<&Path>) -> Result<DetectConfig> {
         DetectConfig::from_file(self.detect.as_ref(), &self.rules).map_err(|e| in_file(path, e))

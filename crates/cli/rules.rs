@@ -1,9 +1,11 @@
 //! `tokenaudit rules [CODE]`: lists the waste detectors, or explains one
-//! (its doc comment, straight from its source file, and its options).
+//! (its doc comment, straight from its source file, its options and the
+//! inputs it reads).
 
 use anyhow::{bail, Result};
 use clap::Args;
 
+use tokenaudit_analyze::coverage::Kind;
 use tokenaudit_analyze::detect::{rule, RULES};
 
 use crate::output::print;
@@ -40,6 +42,27 @@ pub fn run(args: RulesArgs) -> Result<()> {
         for o in options {
             s.push_str(&format!("{} = {}    # {}\n", o.name, o.default, o.doc));
         }
+    }
+    s.push_str(
+        "\nWhat it reads, each input from the first of its sources a call has \
+         (the report's rule coverage says which a run used):\n\n",
+    );
+    for i in r.inputs {
+        let sources: Vec<String> = i
+            .sources
+            .iter()
+            .map(|src| match src.kind {
+                Kind::Logged => src.from.to_string(),
+                Kind::Derived => format!("{} (derived)", src.from),
+                Kind::Estimated => format!("{} (estimated)", src.from),
+            })
+            .collect();
+        s.push_str(&format!(
+            "- {}{}: {}\n",
+            i.name,
+            if i.required { " (required)" } else { "" },
+            sources.join("; or ")
+        ));
     }
     print(&s)
 }

@@ -115,6 +115,8 @@ impl WhatifArgs {
                 feature,
                 model: None,
                 share,
+                write_share: 0.0,
+                write_1h: false,
             });
         }
         for v in &self.response_cache {

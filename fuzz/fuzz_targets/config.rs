@@ -1,6 +1,7 @@
 //! The config file (`--config`, TOML) as the CLI reads it: its tables,
-//! then the detector settings with each rule's typed options, the budgets
-//! and the mapping compiled from it. Errors are fine; panics are not.
+//! then the attribution, the detector settings with each rule's typed
+//! options, the budgets and the mapping compiled from it. Errors are
+//! fine; panics are not.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(config) = toml::from_str::<config::Config>(text) else {
         return;
     };
+    let _ = config.feature_from(None);
     let _ = config.detect_config(None);
     let _ = config.budgets(None);
     if let Some(m) = config.mapping {

@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenaudit_fuzz::{check_record, format_and_rest, lines, read_line};
-use tokenaudit_ingest::format::detect;
-use tokenaudit_ingest::{codex, gateway, helicone, langfuse, otel, provider, Format};
+use tokenaudit_ingest::formats::{codex, detect, gateway, helicone, langfuse, otel, provider};
+use tokenaudit_ingest::Format;
 
 fuzz_target!(|data: &[u8]| {
     let Some((format, rest)) = format_and_rest(data) else {

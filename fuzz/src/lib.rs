@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokenaudit_core::CallRecord;
-use tokenaudit_ingest::format::BUILTIN;
+use tokenaudit_ingest::formats::REGISTRY;
 use tokenaudit_ingest::rejects::Reject;
 use tokenaudit_ingest::{ingest, Format, IngestOptions, Location, RecordSink, Source};
 
@@ -49,12 +49,11 @@ pub fn show(r: &Result<CallRecord<'_>, Reject>) -> String {
     format!("{r:?}")
 }
 
-/// A built-in format by a fuzzed byte, or `None` (detect it).
+/// A built-in format by a fuzzed byte (its place in the registry), or
+/// `None` (detect it).
 pub fn builtin(selector: u8) -> Option<Format> {
-    let i = usize::from(selector) % (BUILTIN.len() + 1);
-    BUILTIN
-        .get(i)
-        .map(|(name, _)| Format::from_name(name).expect("a built-in name"))
+    let i = usize::from(selector) % (REGISTRY.len() + 1);
+    REGISTRY.get(i).map(|b| b.format.clone())
 }
 
 /// Counts what the pipeline hands over and checks each record.

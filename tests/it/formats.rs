@@ -214,7 +214,12 @@ fn litellm_spend_logs_read_by_the_gateway_reader() {
         tags.contains(&"user_api_key_alias=support-bot-key"),
         "{tags:?}"
     );
-    assert!(tags.contains(&"tag=feature:classify"), "{tags:?}");
+    // LiteLLM's `feature:<name>` request tags are the feature tag, and so
+    // the feature: $0.000675 + a failed call for summarise, $0.0045 for
+    // classify.
+    assert!(tags.contains(&"feature=classify"), "{tags:?}");
+    assert_eq!(usd(&row(&r, "feature", "summarise")["cost"]), "0.000675");
+    assert_eq!(usd(&row(&r, "feature", "classify")["cost"]), "0.0045");
     // The logged spend agrees with the catalog's price.
     for rec in r["audit"]["reconciliation"].as_array().unwrap() {
         assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");

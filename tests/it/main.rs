@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod coverage;
 mod fingerprints;
 mod focus;
 mod formats;

@@ -41,97 +41,35 @@ enum Spend {
     CacheUnread,
 }
 
-/// Whether today's reader finds the feature.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Feature {
-    Attributed,
-    /// Everything in feature "(none)": LiteLLM's `feature:<name>` request
-    /// tags and OTel's `service.name` are not yet read as the feature.
-    NotYet,
-}
-
 struct Expect {
     shape: LogShape,
     /// The reader detection picks.
     format: &'static str,
-    feature: Feature,
     spend: Spend,
 }
 
-const fn expect(shape: LogShape, format: &'static str, feature: Feature, spend: Spend) -> Expect {
+const fn expect(shape: LogShape, format: &'static str, spend: Spend) -> Expect {
     Expect {
         shape,
         format,
-        feature,
         spend,
     }
 }
 
 const EXPECT: [Expect; 11] = [
-    expect(
-        LogShape::Gateway,
-        "gateway",
-        Feature::Attributed,
-        Spend::Same,
-    ),
-    expect(
-        LogShape::GatewayMinimal,
-        "gateway",
-        Feature::Attributed,
-        Spend::Same,
-    ),
-    expect(
-        LogShape::GatewayAltNested,
-        "gateway",
-        Feature::Attributed,
-        Spend::Same,
-    ),
-    expect(
-        LogShape::GatewayAltFlat,
-        "gateway",
-        Feature::Attributed,
-        Spend::NoOneHourWrites,
-    ),
-    expect(
-        LogShape::GatewayAltShuffled,
-        "gateway",
-        Feature::Attributed,
-        Spend::Same,
-    ),
-    expect(
-        LogShape::GatewayAltEnvelope,
-        "gateway",
-        Feature::Attributed,
-        Spend::Same,
-    ),
-    expect(
-        LogShape::LiteLlm,
-        "gateway",
-        Feature::NotYet,
-        Spend::CacheUnread,
-    ),
-    expect(
-        LogShape::LiteLlmMessages,
-        "gateway",
-        Feature::NotYet,
-        Spend::CacheUnread,
-    ),
-    expect(
-        LogShape::Langfuse,
-        "langfuse",
-        Feature::Attributed,
-        Spend::NoOneHourWrites,
-    ),
-    expect(
-        LogShape::Otel,
-        "otlp-json",
-        Feature::NotYet,
-        Spend::NoOneHourWrites,
-    ),
+    expect(LogShape::Gateway, "gateway", Spend::Same),
+    expect(LogShape::GatewayMinimal, "gateway", Spend::Same),
+    expect(LogShape::GatewayAltNested, "gateway", Spend::Same),
+    expect(LogShape::GatewayAltFlat, "gateway", Spend::NoOneHourWrites),
+    expect(LogShape::GatewayAltShuffled, "gateway", Spend::Same),
+    expect(LogShape::GatewayAltEnvelope, "gateway", Spend::Same),
+    expect(LogShape::LiteLlm, "gateway", Spend::CacheUnread),
+    expect(LogShape::LiteLlmMessages, "gateway", Spend::CacheUnread),
+    expect(LogShape::Langfuse, "langfuse", Spend::NoOneHourWrites),
+    expect(LogShape::Otel, "otlp-json", Spend::NoOneHourWrites),
     expect(
         LogShape::Helicone,
         "helicone",
-        Feature::Attributed,
         Spend::NoOneHourWritesNorReasoning,
     ),
 ];
@@ -339,18 +277,12 @@ fn check(shape: LogShape) {
         assert_eq!(t["reasoning_tokens"], sum(|s| s.reasoning), "{name}");
     }
 
-    // Features: where the reader finds them, per feature as the reference;
-    // elsewhere one feature "(none)".
+    // Features: every shape says them somewhere (LiteLLM in a
+    // `feature:<name>` request tag, OTel in `service.name`) and its reader
+    // finds them: per feature as the reference.
     let by_feature = |a: &Value| rows(&a["by"][0]["rows"], "key");
     assert_eq!(a["by"][0]["dimension"], "feature");
-    match e.feature {
-        Feature::Attributed => assert_eq!(by_feature(a), by_feature(ra), "{name}"),
-        Feature::NotYet => {
-            let features = by_feature(a);
-            assert_eq!(features.keys().collect::<Vec<_>>(), ["(none)"], "{name}");
-            assert_eq!(features["(none)"][0], truth.calls, "{name}");
-        }
-    }
+    assert_eq!(by_feature(a), by_feature(ra), "{name}");
 }
 
 #[test]

@@ -117,6 +117,34 @@ pub fn findings<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The line of rule `code` in a JSON report's rule coverage.
+pub fn rule_coverage<'a>(r: &'a Value, code: &str) -> &'a Value {
+    r["audit"]["rule_coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == code)
+        .unwrap()
+}
+
+/// Every rule that could not run found nothing, and every rule that found
+/// something ran.
+pub fn assert_consistent(r: &Value) {
+    for c in r["audit"]["rule_coverage"].as_array().unwrap() {
+        let code = c["rule"].as_str().unwrap();
+        let found = !findings(r, code).is_empty();
+        if c["status"] == "could_not_run" || c["status"] == "disabled" {
+            assert!(!found, "{code} found something but {c}");
+        }
+        if found {
+            assert!(
+                c["status"] == "ran" || c["status"] == "ran_on_estimates",
+                "{code}: {c}"
+            );
+        }
+    }
+}
+
 /// One JSON line of a gateway log (OpenAI-shaped usage) with the given
 /// fields; `extra` is merged in last (it may override anything).
 pub fn gw_line(

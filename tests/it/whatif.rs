@@ -415,7 +415,8 @@ fn rules_lists_every_rule_and_explains_one() {
 
     // One rule: its code and name (written once, in the registry), its
     // source file's leading doc comment, then its options (from the rule's
-    // `Options` struct: names, defaults, doc comments).
+    // `Options` struct: names, defaults, doc comments) and its inputs (from
+    // its `INPUTS`).
     let out = env.cmd().args(["rules", "TA109"]).output().unwrap();
     assert!(out.status.success());
     let text = stdout(&out);
@@ -436,7 +437,12 @@ fn rules_lists_every_rule_and_explains_one() {
             "TA109 duplicate-requests\n\n{doc}\nDefaults, as a config file table:\n\n[rules.TA109]\n\
              ttl_minutes = 60    # lifetime of a cached response\n\
              min_hits = 20    # fewest cache hits for a finding\n\
-             min_hit_rate = 0.05    # lowest hit rate for a finding\n"
+             min_hit_rate = 0.05    # lowest hit rate for a finding\n\
+             \nWhat it reads, each input from the first of its sources a call has \
+             (the report's rule coverage says which a run used):\n\n\
+             - prompt_fingerprint (required): a `prompt_hash`, or the prompt in `messages` or `prompt`\n\
+             - cost (required): a model the price catalog knows (or `--prices`)\n\
+             - timestamp: a `timestamp`\n"
         )
     );
     // By name, and case-insensitively by code.

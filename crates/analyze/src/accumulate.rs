@@ -20,6 +20,9 @@ use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
 use crate::budget::{call_budget, Budget};
+use crate::coverage::{Counts, Via};
+use crate::infer::sessions::TurnCall;
+use crate::infer::timeline::Grouping;
 use crate::observe::{
     key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
 };
@@ -52,6 +55,62 @@ pub struct AnalyzeConfig {
     /// calls the prompt findings show (`--include-prompts`). Off by default:
     /// no prompt text reaches a report unless asked for.
     pub include_prompts: bool,
+    /// Which dimension plays the feature (`[attribution] feature`).
+    pub feature_from: FeatureFrom,
+}
+
+/// Which of a call's dimensions is its feature: the config file's
+/// `[attribution] feature = "…"`, so that a log whose features live in a
+/// tag or a route needs no mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FeatureFrom {
+    /// The logged `feature` field, else a tag named `feature` (LiteLLM's
+    /// `request_tags: ["feature:support-assistant"]` is read as that tag),
+    /// else none.
+    #[default]
+    Feature,
+    /// The value of one tag (`tag:product`).
+    Tag(String),
+    Route,
+    Team,
+    User,
+}
+
+impl FeatureFrom {
+    /// Reads `feature`, `tag:KEY`, `route`, `team` or `user`.
+    pub fn parse(text: &str) -> Result<FeatureFrom, String> {
+        let t = text.trim();
+        match t {
+            "feature" => Ok(FeatureFrom::Feature),
+            "route" => Ok(FeatureFrom::Route),
+            "team" => Ok(FeatureFrom::Team),
+            "user" => Ok(FeatureFrom::User),
+            _ => match t.strip_prefix("tag:").map(str::trim) {
+                Some(key) if !key.is_empty() => Ok(FeatureFrom::Tag(key.to_string())),
+                _ => Err(format!(
+                    "{t:?}: expected feature, route, team, user or tag:KEY (e.g. tag:product)"
+                )),
+            },
+        }
+    }
+
+    /// The feature of `r`, if it has one.
+    #[inline]
+    pub fn of<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
+        let tag = |key: &str| {
+            r.tags
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_ref())
+        };
+        match self {
+            FeatureFrom::Feature => r.feature.as_deref().or_else(|| tag("feature")),
+            FeatureFrom::Tag(key) => tag(key),
+            FeatureFrom::Route => r.route.as_deref(),
+            FeatureFrom::Team => r.team.as_deref(),
+            FeatureFrom::User => r.user.as_deref(),
+        }
+    }
 }
 
 /// Attempts kept per retry chain (a storm longer than this is still a storm).
@@ -381,6 +440,8 @@ pub struct Accumulator<'c> {
     pub(crate) error_kinds: Table,
     pub(crate) reconcile: FxHashMap<Box<str>, Reconcile>,
     pub(crate) coverage: [u64; Field::ALL.len()],
+    /// Calls per input source, for the rules' coverage (`coverage.rs`).
+    pub(crate) via: Counts,
     pub(crate) first: Option<DateTime<Utc>>,
     pub(crate) last: Option<DateTime<Utc>>,
     pub(crate) outside_window: u64,
@@ -446,6 +507,7 @@ impl<'c> Accumulator<'c> {
             error_kinds: Table::default(),
             reconcile: FxHashMap::default(),
             coverage: [0; Field::ALL.len()],
+            via: Counts::default(),
             first: None,
             last: None,
             outside_window: 0,
@@ -460,7 +522,7 @@ impl<'c> Accumulator<'c> {
         self.catalog
     }
 
-    fn count_coverage(&mut self, r: &CallRecord<'_>) {
+    fn count_coverage(&mut self, r: &CallRecord<'_>, status: CallStatus) {
         let present = [
             r.timestamp.is_some(),
             r.request_id.is_some(),
@@ -489,9 +551,38 @@ impl<'c> Accumulator<'c> {
             r.prefix_tokens.is_some(),
             r.logged_cost.is_some(),
             !r.tags.is_empty(),
+            r.user_messages.is_some(),
+            r.prefix_chars.is_some(),
         ];
         for (slot, p) in self.coverage.iter_mut().zip(present) {
             *slot += p as u64;
+        }
+        // Sources the rules read that no single field says (the others are
+        // taken from the field counts at the end).
+        let v = &mut self.via;
+        if r.status.is_some() || r.http_status.is_some() || r.error_kind.is_some() {
+            v.add(Via::Status, 1);
+        }
+        if r.attempt.is_some() || r.retry_of.is_some() {
+            v.add(Via::Attempt, 1);
+        }
+        // Only the calls the near-duplicate check compares: successful, with
+        // a time (a record read from the store has the text's signature
+        // instead, kept for exactly those).
+        if (r.prompt_text.is_some() || r.minhash.is_some())
+            && r.timestamp.is_some()
+            && status == CallStatus::Ok
+        {
+            v.add(Via::PromptText, 1);
+        }
+        let from = &self.config.feature_from;
+        let feature = match from {
+            FeatureFrom::Feature if r.feature.is_some() => Some(Via::FeatureField),
+            FeatureFrom::Feature => from.of(r).map(|_| Via::FeatureTag),
+            other => other.of(r).map(|_| Via::FeatureChosen),
+        };
+        if let Some(via) = feature {
+            v.add(via, 1);
         }
     }
 
@@ -552,6 +643,7 @@ impl<'c> Accumulator<'c> {
         for (a, b) in self.coverage.iter_mut().zip(o.coverage) {
             *a += b;
         }
+        self.via.merge(&o.via);
         self.first = min_opt(self.first, o.first);
         self.last = self.last.max(o.last);
         self.outside_window += o.outside_window;
@@ -658,14 +750,53 @@ impl Accumulator<'_> {
             }
         }
         let keyed = &mut self.keyed;
+        let input_cost = || priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
+            self.via.add(Via::SessionTurn, 1);
             let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
             if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
-                let input_cost =
-                    priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
                 // Stored from 1 whether the log counts turns from 0 or 1
                 // (the slope and the number of turns do not change).
-                s.add(&call, turn.saturating_add(1), input_cost);
+                s.add(&call, turn.saturating_add(1), input_cost());
+            }
+        } else if let Some(ms) = call.millis {
+            // No turn number: the calls are kept in time order, per session
+            // or, without one, per user and day, and turns are inferred at
+            // the end (`infer::sessions`).
+            let timeline = match (r.session.as_deref(), r.user.as_deref()) {
+                (Some(session), _) => Some((
+                    xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key),
+                    Grouping::Session,
+                )),
+                (None, Some(user)) => {
+                    let day = ms.div_euclid(86_400_000) as u64;
+                    Some((
+                        xxhash_rust::xxh3::xxh3_64_with_seed(
+                            user.as_bytes(),
+                            cell.key ^ day.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        ),
+                        Grouping::UserDay,
+                    ))
+                }
+                (None, None) => None,
+            };
+            if let Some((key, grouping)) = timeline.filter(|(k, _)| keyed.timelines.admits(*k)) {
+                let retried = r.attempt.is_some_and(|a| a > 1) || r.retry_of.is_some();
+                keyed.timelines.add(
+                    key,
+                    cell.key,
+                    grouping,
+                    TurnCall {
+                        millis: ms,
+                        prompt_fp: r.prompt_fp.unwrap_or(0),
+                        input: r.usage.input,
+                        input_cost: input_cost().picos().clamp(0, i64::MAX as i128) as i64,
+                        cost: call.cost_picos(),
+                        user_messages: r.user_messages.unwrap_or(0),
+                        flags: (u8::from(status == CallStatus::Ok) * TurnCall::OK)
+                            | (u8::from(retried) * TurnCall::RETRY),
+                    },
+                );
             }
         }
         if let (Some(fp), CallStatus::Ok) = (r.prompt_fp, status) {
@@ -776,13 +907,8 @@ impl Accumulator<'_> {
         let status = r.effective_status();
         let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);
         prev.totals.add(status, &r.usage, cost);
-        bump(
-            &mut prev.features,
-            label(&r.feature),
-            status,
-            &r.usage,
-            cost,
-        );
+        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        bump(&mut prev.features, feature, status, &r.usage, cost);
         bump(&mut prev.models, model, status, &r.usage, cost);
     }
 }
@@ -807,10 +933,10 @@ impl RecordSink for Accumulator<'_> {
             self.outside_window += 1;
             return;
         }
-        self.count_coverage(r);
         let status = r.effective_status();
+        self.count_coverage(r, status);
         let day = r.timestamp.map(|t| t.date_naive());
-        let feature = label(&r.feature);
+        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         let text = KeyText {
             provider: r.provider.as_deref().unwrap_or(""),
             model: &r.model,
@@ -861,6 +987,9 @@ impl RecordSink for Accumulator<'_> {
             priced.cost
         });
         let cost = priced.map(|p| p.total());
+        if cost.is_some() {
+            self.via.add(Via::Priced, 1);
+        }
         {
             let g = &mut self.groups.list[gi].1;
             g.stats.add(status, &r.usage, cost);

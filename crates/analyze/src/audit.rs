@@ -15,7 +15,11 @@ use tokenaudit_ingest::{IngestSummary, RejectSample};
 use rustc_hash::FxHashMap;
 
 use crate::accumulate::{Accumulator, AnalyzeConfig, Cell, Dim, ExpensiveCall, Table, NONE};
+use crate::coverage::{Counts, RuleCoverage, Via};
 use crate::finding::{Finding, Waterfall};
+use crate::infer::prefix::{estimate, PrefixSource};
+use crate::infer::sessions::{turns_from, TurnSource};
+use crate::infer::timeline::Grouping;
 use crate::observe::{CallId, Keyed};
 use crate::stats::{CostParts, Stats};
 
@@ -259,6 +263,10 @@ pub struct Audit {
     /// Per canonical field: the calls carrying it, and what its absence
     /// prevents.
     pub coverage: Vec<CoverageRow>,
+    /// Per rule: whether the input let it run, and on which sources of its
+    /// inputs (generated from the rules' declarations, `coverage.rs`; empty
+    /// without findings).
+    pub rule_coverage: Vec<RuleCoverage>,
     /// Up to 20 of the most expensive calls, most expensive first.
     pub most_expensive_calls: Vec<ExpensiveRow>,
     /// What was read and what was rejected.
@@ -316,6 +324,13 @@ pub struct Sampling {
     /// Likewise for retry chains.
     #[schemars(range(min = 1))]
     pub chains_scale: u64,
+    /// Likewise for the timelines of sessions without turn numbers (turn
+    /// inference).
+    #[schemars(range(min = 1))]
+    pub timelines_scale: u64,
+    /// Calls of those timelines past the first 512 of theirs
+    /// (`infer::timeline::MAX_CALLS`), left out of turn inference.
+    pub timeline_calls_dropped: u64,
 }
 
 /// One attribution group with its key decoded.
@@ -350,6 +365,9 @@ pub struct Profile {
     /// Sorted by (feature, model).
     pub cells: Vec<Cell>,
     pub keyed: Keyed,
+    /// Calls per source of the rules' inputs, for the rule coverage
+    /// (`coverage.rs`).
+    pub sources: Counts,
 }
 
 impl Audit {
@@ -628,6 +646,7 @@ impl Accumulator<'_> {
             unknown_models,
             reconciliation,
             coverage,
+            rule_coverage: Vec::new(),
             most_expensive_calls,
             input,
             findings: Vec::new(),
@@ -636,6 +655,8 @@ impl Accumulator<'_> {
                 sessions_scale: profile.keyed.sessions.scale(),
                 prompts_scale: profile.keyed.prompts.scale(),
                 chains_scale: profile.keyed.chains.scale(),
+                timelines_scale: profile.keyed.timelines.scale(),
+                timeline_calls_dropped: profile.keyed.timelines.dropped_calls(),
             },
             previous: config
                 .previous
@@ -658,6 +679,8 @@ impl Accumulator<'_> {
     fn take_profile(&mut self, names: &[&str], summary: &IngestSummary) -> Profile {
         let catalog = self.catalog();
         let mut cells = std::mem::take(&mut self.cells);
+        let mut keyed = std::mem::take(&mut self.keyed);
+        self.infer(&mut cells, &mut keyed);
         let index: Vec<u64> = cells.iter().map(|c| c.key).collect();
         for c in &mut cells {
             for (_, id) in c.obs.top.iter_mut() {
@@ -729,7 +752,69 @@ impl Accumulator<'_> {
         Profile {
             groups,
             cells,
-            keyed: std::mem::take(&mut self.keyed),
+            keyed,
+            sources: self.via,
+        }
+    }
+
+    /// The inferences made once, at the end: timelines sorted for turn
+    /// inference, each prefix's size estimated from what is known of it;
+    /// each source counted for the rules' coverage where it is chosen.
+    fn infer(&mut self, cells: &mut [Cell], keyed: &mut Keyed) {
+        let catalog = self.catalog();
+        let via = &mut self.via;
+        keyed.timelines.sort_all();
+        let scale = keyed.timelines.scale();
+        for (_, t) in keyed.timelines.iter() {
+            let calls = t.calls.len() as u64 * scale;
+            via.add(
+                match t.grouping {
+                    Grouping::Session => Via::Session,
+                    Grouping::UserDay => Via::SessionByGap,
+                },
+                calls,
+            );
+            via.add(
+                match turns_from(&t.calls) {
+                    TurnSource::Messages => Via::TurnFromMessages,
+                    TurnSource::Order | TurnSource::Logged => Via::TurnFromOrder,
+                },
+                calls,
+            );
+        }
+        for c in cells.iter_mut() {
+            let provider = c
+                .resolved
+                .map_or("", |id| catalog.model(id).provider.as_str());
+            let scale = c.obs.prefixes.scale();
+            for p in c.obs.prefixes.values_mut() {
+                p.size = estimate(&p.facts(provider));
+                if let Some(size) = p.size {
+                    let v = match size.source {
+                        PrefixSource::Logged => Via::PrefixTokens,
+                        PrefixSource::Text => Via::PrefixFromText,
+                        PrefixSource::Blocks => Via::PrefixFromChain,
+                        PrefixSource::MinInput => Via::PrefixMinInput,
+                    };
+                    via.add(v, p.calls * scale);
+                }
+            }
+            via.add(
+                Via::UserFacingTag,
+                c.obs.user_facing + c.obs.not_user_facing,
+            );
+        }
+        // The sources that are a field as logged.
+        for (field, v) in [
+            (Field::Timestamp, Via::Timestamp),
+            (Field::PrefixFingerprint, Via::PrefixFingerprint),
+            (Field::PromptFingerprint, Via::PromptFingerprint),
+            (Field::CachedRead, Via::CachedRead),
+            (Field::FinishReason, Via::FinishReason),
+            (Field::MaxTokens, Via::MaxTokens),
+        ] {
+            let i = Field::ALL.iter().position(|f| *f == field).unwrap_or(0);
+            via.add(v, self.coverage[i]);
         }
     }
 }

@@ -182,6 +182,10 @@ pub fn fingerprint(rule: &str, scope: &Scope) -> String {
     format!("{:016x}", h.digest())
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// The order levers are applied in the waterfall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -226,11 +230,20 @@ pub enum Lever {
         to: String,
     },
     /// Provider prompt caching: at least `share` of input tokens read from
-    /// the cache.
+    /// the cache, and `write_share` of them written to it at the 5-minute
+    /// (or, with `write_1h`, the 1-hour) cache-write rate, where writes cost
+    /// more than input (the prompt-cache replay's writes).
     PromptCache {
         feature: String,
         model: Option<String>,
         share: f64,
+        /// The share of input tokens written to the cache at a premium
+        /// (absent when 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        write_share: f64,
+        /// The writes are at the 1-hour rate (absent when false).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        write_1h: bool,
     },
     /// A response cache: `hit_rate` of calls answered without calling the
     /// model.

@@ -9,15 +9,18 @@
 //!
 //! Modules depend on each other in one direction only (a test holds them to
 //! it, see `module_graph` below):
-//! `stats`, `short`, `sketch`, `budget`, `finding`, `timings` (leaves) ←
-//! `spill`, `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
-//! `pipeline`.
+//! `stats`, `short`, `sketch`, `budget`, `finding`, `timings`, `cachesim`
+//! (leaves) ← `coverage`, `infer`, `spill` ← `observe` ← `accumulate` ←
+//! `audit` ← `detect`, `whatif` ← `pipeline`.
 
 pub mod accumulate;
 pub mod audit;
 pub mod budget;
+pub mod cachesim;
+pub mod coverage;
 pub mod detect;
 pub mod finding;
+pub mod infer;
 pub mod observe;
 pub mod pipeline;
 pub mod short;
@@ -55,15 +58,28 @@ mod module_graph {
         ("budget", &[]),
         ("finding", &[]),
         ("timings", &[]),
+        ("cachesim", &[]),
+        ("coverage", &["finding"]),
+        ("infer", &["finding", "sketch"]),
         ("spill", &["stats"]),
-        ("observe", &["sketch", "short"]),
+        ("observe", &["cachesim", "infer", "sketch", "short"]),
         (
             "accumulate",
-            &["budget", "observe", "sketch", "spill", "stats"],
+            &[
+                "budget", "coverage", "infer", "observe", "sketch", "spill", "stats",
+            ],
         ),
         (
             "audit",
-            &["accumulate", "finding", "observe", "spill", "stats"],
+            &[
+                "accumulate",
+                "coverage",
+                "finding",
+                "infer",
+                "observe",
+                "spill",
+                "stats",
+            ],
         ),
         (
             "detect",
@@ -71,7 +87,10 @@ mod module_graph {
                 "accumulate",
                 "audit",
                 "budget",
+                "cachesim",
+                "coverage",
                 "finding",
+                "infer",
                 "observe",
                 "sketch",
                 "stats",

@@ -26,6 +26,9 @@ use rustc_hash::FxHashMap;
 use tokenaudit_core::{CallRecord, CallStatus, Money};
 use tokenaudit_ingest::Location;
 
+use crate::cachesim::replay::Runs;
+use crate::infer::prefix::PrefixSize;
+use crate::infer::timeline::Timelines;
 use crate::sketch::{HashSample, LogHist};
 
 /// Request ids kept per sample list (evidence for a finding).
@@ -115,10 +118,10 @@ impl Tally {
     }
 }
 
-/// Five minutes, the shortest provider prompt-cache lifetime.
-pub const CACHE_BUCKET_MS: i64 = 5 * 60 * 1000;
-/// Distinct 5-minute buckets tracked exactly per prefix (a month has 8,928).
-const BUCKETS_EXACT: usize = 9_000;
+/// Five minutes, the shortest provider prompt-cache lifetime: calls of a
+/// prefix are kept as runs no further apart than this (see
+/// [`Runs`]), which replays every longer lifetime exactly.
+pub const CACHE_GAP_MS: i64 = 5 * 60 * 1000;
 
 /// One system-prompt prefix within a cell.
 #[derive(Clone, Debug)]
@@ -131,11 +134,20 @@ pub struct PrefixObs {
     /// Calls whose prefix token count was logged.
     pub with_tokens: u64,
     pub cached_read: u64,
+    /// Σ cache-write tokens of the calls.
+    pub cache_write: u64,
     pub first_ms: i64,
     pub last_ms: i64,
-    /// Distinct 5-minute buckets with calls: the cache writes a prompt
-    /// cache would need (the other calls would hit).
-    pub buckets: Buckets,
+    /// The calls' times as runs, for the prompt-cache replay.
+    pub runs: Runs,
+    /// Σ characters of the prefix's text and the calls that carried it.
+    pub text_chars: u64,
+    pub text_calls: u64,
+    /// The smallest input of the calls (the prefix cannot be longer).
+    pub min_input: u64,
+    /// The prefix's size, estimated once at the end from the above
+    /// (`Accumulator::finish`), with where it came from.
+    pub size: Option<PrefixSize>,
     /// An excerpt of the prefix's text (`--include-prompts` only).
     pub excerpt: Option<Box<str>>,
 }
@@ -148,88 +160,50 @@ impl Default for PrefixObs {
             prefix_tokens: 0,
             with_tokens: 0,
             cached_read: 0,
+            cache_write: 0,
             first_ms: i64::MAX,
             last_ms: i64::MIN,
-            buckets: Buckets::default(),
+            runs: Runs::new(CACHE_GAP_MS),
+            text_chars: 0,
+            text_calls: 0,
+            min_input: u64::MAX,
+            size: None,
             excerpt: None,
         }
     }
 }
 
 impl PrefixObs {
-    /// Estimated distinct 5-minute buckets.
-    pub fn bucket_count(&self) -> u64 {
-        self.buckets.count()
-    }
-
     pub fn merge(&mut self, p: PrefixObs) {
         self.calls += p.calls;
         self.cached_calls += p.cached_calls;
         self.prefix_tokens += p.prefix_tokens;
         self.with_tokens += p.with_tokens;
         self.cached_read += p.cached_read;
+        self.cache_write += p.cache_write;
         self.first_ms = self.first_ms.min(p.first_ms);
         self.last_ms = self.last_ms.max(p.last_ms);
-        self.buckets.merge(p.buckets);
+        self.runs.merge(p.runs);
+        self.text_chars += p.text_chars;
+        self.text_calls += p.text_calls;
+        self.min_input = self.min_input.min(p.min_input);
         merge_excerpt(&mut self.excerpt, p.excerpt);
     }
-}
 
-/// A prefix's distinct 5-minute buckets: a [`HashSample`] of capacity
-/// [`BUCKETS_EXACT`], except that a prefix seen in one bucket only (most of
-/// them) keeps it inline instead of allocating a map. Counts are the same
-/// as the sample's.
-#[derive(Clone, Debug, Default)]
-pub enum Buckets {
-    #[default]
-    None,
-    One(u64),
-    Many(HashSample<()>),
-}
-
-impl Buckets {
-    #[inline]
-    pub fn add(&mut self, key: u64) {
-        match self {
-            Buckets::None => *self = Buckets::One(key),
-            Buckets::One(k) if *k == key => {}
-            Buckets::One(k) => {
-                let mut m = HashSample::with_capacity(BUCKETS_EXACT);
-                m.entry(*k, || ());
-                m.entry(key, || ());
-                *self = Buckets::Many(m);
-            }
-            Buckets::Many(m) => {
-                m.entry(key, || ());
-            }
-        }
-    }
-
-    /// Estimated distinct buckets.
-    pub fn count(&self) -> u64 {
-        match self {
-            Buckets::None => 0,
-            Buckets::One(_) => 1,
-            Buckets::Many(m) => m.len() as u64 * m.scale(),
-        }
-    }
-
-    pub fn merge(&mut self, o: Buckets) {
-        match (std::mem::take(self), o) {
-            (a, Buckets::None) => *self = a,
-            (Buckets::None, b) => *self = b,
-            (Buckets::Many(mut a), Buckets::Many(b)) => {
-                a.merge(b, |_, _| {});
-                *self = Buckets::Many(a);
-            }
-            (Buckets::Many(m), Buckets::One(k)) | (Buckets::One(k), Buckets::Many(m)) => {
-                *self = Buckets::Many(m);
-                self.add(k);
-            }
-            (Buckets::One(a), Buckets::One(b)) => {
-                *self = Buckets::One(a);
-                self.add(b);
-            }
+    /// What is known of the prefix's size, for [`crate::infer::prefix::estimate`].
+    pub fn facts<'a>(&self, provider: &'a str) -> crate::infer::prefix::PrefixFacts<'a> {
+        crate::infer::prefix::PrefixFacts {
+            logged_tokens: self.prefix_tokens,
+            logged_calls: self.with_tokens,
+            text_chars: self.text_chars,
+            text_calls: self.text_calls,
+            provider,
+            shared_blocks: None,
+            min_input: if self.min_input == u64::MAX {
+                0
+            } else {
+                self.min_input
+            },
         }
     }
 }
@@ -265,9 +239,13 @@ pub struct CellObs {
     pub prefixes: HashSample<PrefixObs>,
     /// Calls that carried a prefix fingerprint.
     pub prefixed_calls: u64,
-    /// Distinct 5-minute buckets of the calls with a prefix (the writes one
-    /// stable prefix would need).
-    pub prefix_buckets: HashSample<()>,
+    /// The smallest input of those calls that logged any (0: none did): a
+    /// bound on the size of a volatile prefix, whose variants are each sent
+    /// once (TA104).
+    pub prefixed_min_input: u64,
+    /// The times of the calls with a prefix, as runs (the writes one stable
+    /// prefix would need).
+    pub prefix_runs: Runs,
     /// Calls above the per-call budget and by how much in total.
     pub over_call_budget: Tally,
     pub over_call_budget_excess: Money,
@@ -360,25 +338,34 @@ impl CellObs {
         }
         if let Some(fp) = r.prefix_fp {
             self.prefixed_calls += 1;
+            self.prefixed_min_input = min_logged(self.prefixed_min_input, u.input);
             if let Some(ms) = c.millis {
-                self.prefix_buckets.entry(bucket_key(ms), || ());
+                self.prefix_runs.add(ms);
             }
             if let Some(e) = self.prefixes.entry(fp, PrefixObs::default) {
-                {
-                    e.calls += 1;
-                    if u.cached_read > 0 {
-                        e.cached_calls += 1;
-                    }
-                    e.cached_read += u.cached_read;
-                    if let Some(t) = r.prefix_tokens {
-                        e.prefix_tokens += t;
-                        e.with_tokens += 1;
-                    }
-                    if let Some(ms) = c.millis {
-                        e.first_ms = e.first_ms.min(ms);
-                        e.last_ms = e.last_ms.max(ms);
-                        e.buckets.add(bucket_key(ms));
-                    }
+                e.calls += 1;
+                if u.cached_read > 0 {
+                    e.cached_calls += 1;
+                }
+                e.cached_read += u.cached_read;
+                e.cache_write += u.cache_write;
+                // A call that logged no usage (a request refused with a
+                // 429, say) says nothing of the prefix's size.
+                if u.input > 0 {
+                    e.min_input = e.min_input.min(u.input);
+                }
+                if let Some(t) = r.prefix_tokens {
+                    e.prefix_tokens += t;
+                    e.with_tokens += 1;
+                }
+                if let Some(chars) = r.prefix_chars {
+                    e.text_chars += chars;
+                    e.text_calls += 1;
+                }
+                if let Some(ms) = c.millis {
+                    e.first_ms = e.first_ms.min(ms);
+                    e.last_ms = e.last_ms.max(ms);
+                    e.runs.add(ms);
                 }
             }
         }
@@ -422,15 +409,11 @@ impl CellObs {
         self.top.truncate(TOP_PER_CELL);
         self.prefixes.merge(o.prefixes, |a, b| a.merge(b));
         self.prefixed_calls += o.prefixed_calls;
-        self.prefix_buckets.merge(o.prefix_buckets, |_, _| {});
+        self.prefixed_min_input = min_logged(self.prefixed_min_input, o.prefixed_min_input);
+        self.prefix_runs.merge(o.prefix_runs);
         self.over_call_budget.merge(&o.over_call_budget);
         self.over_call_budget_excess += o.over_call_budget_excess;
         self.over_call_budget_ids.merge(&o.over_call_budget_ids);
-    }
-
-    /// Estimated distinct 5-minute buckets of the calls with a prefix.
-    pub fn prefix_bucket_count(&self) -> u64 {
-        self.prefix_buckets.len() as u64 * self.prefix_buckets.scale()
     }
 
     /// Estimated distinct prefixes: the prefix sample's keys, scaled (it
@@ -441,10 +424,12 @@ impl CellObs {
     }
 }
 
-/// The key of a time's 5-minute bucket.
-#[inline]
-fn bucket_key(ms: i64) -> u64 {
-    ms.div_euclid(CACHE_BUCKET_MS) as u64
+/// The smaller of two input counts where 0 means "none logged".
+fn min_logged(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, x) | (x, 0) => x,
+        (a, b) => a.min(b),
+    }
 }
 
 /// Whether a finish reason means "stopped on the output-length limit"
@@ -508,12 +493,35 @@ pub struct SessionObs {
     pub input_cost: Money,
     pub cost: Money,
     pub request_id: Option<crate::short::ShortStr>,
+    /// `None` for logged turns; else how the turns were inferred and
+    /// whether the session itself was (cut by an inactivity gap).
+    pub inferred: Option<(crate::infer::sessions::TurnSource, bool)>,
+    /// Of the steps from one turn to the next, those whose input grew
+    /// (inferred sessions only: a resent history grows at nearly every step).
+    pub grew: u32,
+    pub steps: u32,
 }
 
 impl SessionObs {
     pub fn add(&mut self, c: &Call<'_, '_>, turn: u32, input_cost: Money) {
-        let (t, x) = (turn as u128, c.record.usage.input as u128);
-        self.cell = c.cell;
+        self.add_turn(
+            c.cell,
+            turn,
+            c.record.usage.input,
+            input_cost,
+            c.cost.unwrap_or(Money::ZERO),
+        );
+        if let Some(id) = c.record.request_id.as_deref() {
+            if self.request_id.as_deref().is_none_or(|mine| id < mine) {
+                self.request_id = Some(id.into());
+            }
+        }
+    }
+
+    /// Adds one call of turn `turn` (from 1) of `input` tokens.
+    pub fn add_turn(&mut self, cell: u64, turn: u32, input: u64, input_cost: Money, cost: Money) {
+        let (t, x) = (turn as u128, input as u128);
+        self.cell = cell;
         self.calls += 1;
         self.s_t += t;
         self.s_tt += t * t;
@@ -522,16 +530,11 @@ impl SessionObs {
         self.max_turn = self.max_turn.max(turn);
         if self.first_turn == 0 || turn < self.first_turn {
             self.first_turn = turn;
-            self.first_input = c.record.usage.input;
+            self.first_input = input;
         }
-        self.input += c.record.usage.input;
+        self.input += input;
         self.input_cost += input_cost;
-        self.cost += c.cost.unwrap_or(Money::ZERO);
-        if let Some(id) = c.record.request_id.as_deref() {
-            if self.request_id.as_deref().is_none_or(|mine| id < mine) {
-                self.request_id = Some(id.into());
-            }
-        }
+        self.cost += cost;
     }
 
     pub fn merge(&mut self, o: SessionObs) {
@@ -784,6 +787,9 @@ pub const PROMPT_CAPACITY: usize = 50_000;
 #[derive(Clone, Debug)]
 pub struct Keyed {
     pub sessions: HashSample<SessionObs>,
+    /// Calls of sessions without turn numbers (and of users without
+    /// sessions), for turn inference (TA102, `infer::sessions`).
+    pub timelines: Timelines,
     pub prompts: HashSample<PromptObs>,
     pub chains: HashSample<ChainObs>,
     pub texts: TextSample,
@@ -793,6 +799,7 @@ impl Default for Keyed {
     fn default() -> Self {
         Keyed {
             sessions: HashSample::default(),
+            timelines: Timelines::default(),
             prompts: HashSample::with_capacity(PROMPT_CAPACITY),
             chains: HashSample::default(),
             texts: TextSample::default(),
@@ -803,6 +810,7 @@ impl Default for Keyed {
 impl Keyed {
     pub fn merge(&mut self, o: Keyed) {
         self.sessions.merge(o.sessions, |a, b| a.merge(b));
+        self.timelines.merge(o.timelines);
         self.prompts.merge(o.prompts, |a, b| a.merge(b));
         self.chains
             .merge(o.chains, |a, b| a.attempts.extend(b.attempts));

@@ -91,6 +91,7 @@ where
         ));
         timings.lap("waterfall");
         audit.findings = findings;
+        audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }
     Ok(Outcome {
         audit,

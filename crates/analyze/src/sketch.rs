@@ -339,6 +339,11 @@ impl<V> HashSample<V> {
         self.map.is_empty()
     }
 
+    /// The kept entries, in no particular order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.map.values_mut()
+    }
+
     /// Entries in key order (deterministic whatever the merge order).
     pub fn sorted(&self) -> Vec<(u64, &V)> {
         let mut v: Vec<(u64, &V)> = self.map.iter().map(|(k, v)| (*k, v)).collect();

@@ -183,19 +183,41 @@ pub fn reprice(
                 t.scale_input(1.0 - fraction.clamp(0.0, 1.0));
             }
         }
-        let share = mine
+        // Overlapping prompt-cache levers: the largest share wins, with its
+        // writes.
+        let cache = mine
             .iter()
             .filter_map(|l| match l {
-                Lever::PromptCache { share, .. } => Some(share.clamp(0.0, 1.0)),
+                Lever::PromptCache {
+                    share,
+                    write_share,
+                    write_1h,
+                    ..
+                } => Some((
+                    share.clamp(0.0, 1.0),
+                    write_share.clamp(0.0, 1.0),
+                    *write_1h,
+                )),
                 _ => None,
             })
-            .fold(None, |a: Option<f64>, s| Some(a.map_or(s, |a| a.max(s))));
-        if let Some(share) = share {
-            let want = share * t.input();
+            .fold(None, |a: Option<(f64, f64, bool)>, l| match a {
+                Some(a) if a.0 >= l.0 => Some(a),
+                _ => Some(l),
+            });
+        if let Some((share, write_share, write_1h)) = cache {
+            let input = t.input();
+            let want = share * input;
             if t.cached < want {
                 let moved = (want - t.cached).min(t.uncached);
                 t.uncached -= moved;
                 t.cached += moved;
+            }
+            let written = (write_share * input).min(t.uncached);
+            t.uncached -= written;
+            if write_1h {
+                t.write_1h += written;
+            } else {
+                t.write_5m += written;
             }
         }
         let cap = mine

@@ -207,6 +207,12 @@ pub struct CallRecord<'a> {
     pub prompt_raw: Option<&'a str>,
     /// The raw JSON of a separate `system` field, borrowed likewise.
     pub system_raw: Option<&'a str>,
+    /// User messages in the logged `messages`: the turn of a conversation
+    /// that resends its history, when no turn number is logged.
+    pub user_messages: Option<u32>,
+    /// The length of the system prompt's text as logged (its JSON, quotes
+    /// aside), for an estimate of its tokens when they are not logged.
+    pub prefix_chars: Option<u64>,
     /// The near-duplicate signature of `prompt_text`, when it was computed
     /// before the record was made: the store keeps the signature, not the
     /// text, so records read back from it carry this instead.
@@ -268,10 +274,12 @@ pub enum Field {
     PrefixTokens,
     LoggedCost,
     Tags,
+    UserMessages,
+    PrefixText,
 }
 
 impl Field {
-    pub const ALL: [Field; 27] = [
+    pub const ALL: [Field; 29] = [
         Field::Timestamp,
         Field::RequestId,
         Field::Provider,
@@ -299,6 +307,8 @@ impl Field {
         Field::PrefixTokens,
         Field::LoggedCost,
         Field::Tags,
+        Field::UserMessages,
+        Field::PrefixText,
     ];
 
     pub fn name(self) -> &'static str {
@@ -330,6 +340,8 @@ impl Field {
             Field::PrefixTokens => "prefix_tokens",
             Field::LoggedCost => "logged_cost",
             Field::Tags => "tags",
+            Field::UserMessages => "user_messages",
+            Field::PrefixText => "system_prompt_text",
         }
     }
 
@@ -343,8 +355,8 @@ impl Field {
             Field::Route => "no attribution by route",
             Field::Team => "no attribution by team",
             Field::User => "no attribution by user; retry chains cannot be tied to a user",
-            Field::Session => "no conversation-growth analysis; no attribution by session",
-            Field::Turn => "conversation growth is inferred from timestamps only",
+            Field::Session => "no attribution by session (rule coverage says what the rules infer instead)",
+            Field::Turn => "turns are inferred (rule coverage says how)",
             Field::Status => "all calls count as successful unless an HTTP status or error says otherwise",
             Field::ErrorKind => "failures cannot be broken down by kind",
             Field::HttpStatus => "failures are known only from the status field",
@@ -360,9 +372,11 @@ impl Field {
             Field::MaxTokens => "missing max_tokens limits cannot be detected",
             Field::PromptFingerprint => "no duplicate-request (response cache) analysis",
             Field::PrefixFingerprint => "no repeated-system-prompt (prompt cache) analysis",
-            Field::PrefixTokens => "prompt-cache savings are estimated without the prefix size",
+            Field::PrefixTokens => "system-prompt sizes are estimated (rule coverage says from what)",
             Field::LoggedCost => "no reconciliation against the cost the log carries",
             Field::Tags => "no attribution by tag",
+            Field::UserMessages => "turns cannot be read from the messages (rule coverage says how they are inferred)",
+            Field::PrefixText => "system-prompt sizes cannot be estimated from their text (rule coverage says from what)",
         }
     }
 }

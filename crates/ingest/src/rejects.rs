@@ -324,12 +324,12 @@ impl Rejects {
         self.counts.get(&reason).copied().unwrap_or(0)
     }
 
-    /// Gives pending sample lines their numbers (see [`crate::lines`]). A
+    /// Gives pending sample lines their numbers (see [`crate::source::lines`]). A
     /// stream that ended early was reported at the line after the last one
     /// read; its detail now says which line that was.
-    pub fn resolve_lines(&mut self, map: &crate::lines::LineMap) {
+    pub fn resolve_lines(&mut self, map: &crate::source::lines::LineMap) {
         for (source, sample) in &mut self.samples {
-            if !crate::lines::is_pending(sample.line) {
+            if !crate::source::lines::is_pending(sample.line) {
                 continue;
             }
             sample.line = map.resolve(*source, sample.line);

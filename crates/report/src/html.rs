@@ -390,11 +390,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_escaped_and_controls_dropped() {
+    fn text_is_escaped_and_controls_shown() {
+        // BEL (U+0007) is shown as its symbol (U+2407); a tab stays.
         let text = "<script>alert('x')</script> & \"q\"\u{7}\tok";
         assert_eq!(
             Text(text).render().into_string(),
-            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;q&quot;\tok"
+            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;q&quot;\u{2407}\tok"
         );
     }
 

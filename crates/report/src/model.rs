@@ -14,7 +14,8 @@
 use std::borrow::Cow;
 
 use tokenaudit_analyze::audit::{PreviousPeriod, Row};
-use tokenaudit_analyze::detect::Finding;
+use tokenaudit_analyze::coverage::{Kind, RuleCoverage, Status};
+use tokenaudit_analyze::detect::{Confidence, Finding};
 use tokenaudit_analyze::whatif::{Step, Waterfall};
 use tokenaudit_analyze::{Audit, Stats, NONE};
 use tokenaudit_core::Money;
@@ -653,6 +654,74 @@ fn missing_fields<'a>(a: &Audit) -> Option<Block<'a>> {
     (!items.is_empty()).then_some(Block::List(items))
 }
 
+/// tokenaudit's own words with `code` in backticks, as inlines.
+fn prose(text: &str) -> Vec<Inline> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, part)| !part.is_empty())
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                Inline::code(part.to_string())
+            } else {
+                Inline::plain(part.to_string())
+            }
+        })
+        .collect()
+}
+
+/// What one rule's coverage says, after its code and name: why it could
+/// not run, or the estimated sources it ran on.
+fn coverage_line(r: &RuleCoverage) -> Vec<Inline> {
+    let mut line = vec![Inline::plain(format!("{} {}: ", r.rule, r.name))];
+    if r.status == Status::CouldNotRun {
+        line.push(Inline::plain("could not run: "));
+        line.extend(prose(r.missing.as_deref().unwrap_or("")));
+        line.push(Inline::plain("."));
+        return line;
+    }
+    line.push(Inline::plain("ran on estimated inputs: "));
+    let mut first = true;
+    for i in &r.inputs {
+        for s in i.sources.iter().filter(|s| s.kind != Kind::Logged) {
+            if !first {
+                line.push(Inline::plain("; "));
+            }
+            first = false;
+            line.push(Inline::plain(format!("{} from ", i.input)));
+            line.extend(prose(s.from));
+            line.push(Inline::plain(" ("));
+            line.push(Inline::Count(s.calls));
+            line.push(Inline::plain(format!(
+                " calls, {} confidence)",
+                confidence(s.confidence)
+            )));
+        }
+    }
+    line.push(Inline::plain("."));
+    line
+}
+
+fn confidence(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "high",
+        Confidence::Medium => "medium",
+        Confidence::Low => "low",
+    }
+}
+
+/// The rules that ran on estimated inputs or could not run, from the
+/// rules' own declarations (`audit.rule_coverage`); `None` if every rule
+/// ran on logged inputs (or none was run).
+fn rule_coverage<'a>(a: &Audit) -> Option<Block<'a>> {
+    let items: Vec<Vec<Inline>> = a
+        .rule_coverage
+        .iter()
+        .filter(|r| matches!(r.status, Status::RanOnEstimates | Status::CouldNotRun))
+        .map(coverage_line)
+        .collect();
+    (!items.is_empty()).then_some(Block::List(items))
+}
+
 fn input_line(a: &Audit) -> Vec<Inline> {
     vec![
         Inline::plain(format!("{} files, ", a.input.files.len())),
@@ -954,6 +1023,13 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         ]));
         s.blocks.push(list);
     }
+    if let Some(list) = rule_coverage(a) {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Rule coverage")]),
+            Inline::plain(" — rules that ran on estimated inputs, or could not run on this input:"),
+        ]));
+        s.blocks.push(list);
+    }
     s.blocks.push(Block::Paragraph(vec![
         Inline::plain("Model names as logged and how they resolved are in "),
         Inline::code("audit-model-names.csv"),
@@ -1231,6 +1307,16 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         });
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
             "No call carried these fields, and that prevents:",
+        )]));
+        s.blocks.push(list);
+    }
+    if let Some(list) = rule_coverage(a) {
+        s.blocks.push(Block::Heading {
+            id: None,
+            text: "Rule coverage".into(),
+        });
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+            "Rules that ran on estimated inputs, or could not run on this input:",
         )]));
         s.blocks.push(list);
     }

@@ -59,6 +59,8 @@ pub mod col {
     pub const PROMPT_FP: &str = "prompt_fp";
     pub const PREFIX_FP: &str = "prefix_fp";
     pub const PREFIX_TOKENS: &str = "prefix_tokens";
+    pub const PREFIX_CHARS: &str = "prefix_chars";
+    pub const USER_MESSAGES: &str = "user_messages";
     pub const LOGGED_COST: &str = "logged_cost_usd";
     pub const COST: &str = "cost_usd";
     pub const MINHASH: &str = "minhash";
@@ -127,6 +129,8 @@ pub fn schema() -> SchemaRef {
                 u64f(PROMPT_FP, true),
                 u64f(PREFIX_FP, true),
                 u64f(PREFIX_TOKENS, true),
+                u64f(PREFIX_CHARS, true),
+                Field::new(USER_MESSAGES, DataType::UInt32, true),
                 Field::new(LOGGED_COST, MONEY, true),
                 Field::new(COST, MONEY, true),
                 Field::new(
@@ -170,6 +174,8 @@ pub struct RowsBuilder {
     batch: BooleanBuilder,
     max_tokens: UInt32Builder,
     fps: [UInt64Builder; 3],
+    prefix_chars: UInt64Builder,
+    user_messages: UInt32Builder,
     logged_cost: Decimal128Builder,
     cost: Decimal128Builder,
     minhash: FixedSizeBinaryBuilder,
@@ -213,6 +219,8 @@ impl Default for RowsBuilder {
             batch: BooleanBuilder::new(),
             max_tokens: UInt32Builder::new(),
             fps: std::array::from_fn(|_| UInt64Builder::new()),
+            prefix_chars: UInt64Builder::new(),
+            user_messages: UInt32Builder::new(),
             logged_cost: Decimal128Builder::new().with_data_type(MONEY),
             cost: Decimal128Builder::new().with_data_type(MONEY),
             minhash: FixedSizeBinaryBuilder::new(4 * MINHASH_LEN as i32),
@@ -287,6 +295,8 @@ impl RowsBuilder {
         self.fps[0].append_option(r.prompt_fp);
         self.fps[1].append_option(r.prefix_fp);
         self.fps[2].append_option(r.prefix_tokens);
+        self.prefix_chars.append_option(r.prefix_chars);
+        self.user_messages.append_option(r.user_messages);
         self.logged_cost.append_option(money(r.logged_cost));
         self.cost.append_option(money(x.cost));
         match x.minhash.or(r.minhash) {
@@ -360,6 +370,8 @@ impl RowsBuilder {
             Arc::new(self.fps[0].finish()),
             Arc::new(self.fps[1].finish()),
             Arc::new(self.fps[2].finish()),
+            Arc::new(self.prefix_chars.finish()),
+            Arc::new(self.user_messages.finish()),
             Arc::new(self.logged_cost.finish()),
             Arc::new(self.cost.finish()),
             Arc::new(self.minhash.finish()),
@@ -390,6 +402,8 @@ pub struct Rows {
     batch: Option<BooleanArray>,
     max_tokens: Option<UInt32Array>,
     fps: [Option<UInt64Array>; 3],
+    prefix_chars: Option<UInt64Array>,
+    user_messages: Option<UInt32Array>,
     logged_cost: Option<Decimal128Array>,
     cost: Option<Decimal128Array>,
     minhash: Option<FixedSizeBinaryArray>,
@@ -476,6 +490,8 @@ impl Rows {
             batch: column(batch, BATCH),
             max_tokens: column(batch, MAX_TOKENS),
             fps: [PROMPT_FP, PREFIX_FP, PREFIX_TOKENS].map(|n| column(batch, n)),
+            prefix_chars: column(batch, PREFIX_CHARS),
+            user_messages: column(batch, USER_MESSAGES),
             logged_cost: column(batch, LOGGED_COST),
             cost: column(batch, COST),
             minhash: column(batch, MINHASH),
@@ -561,6 +577,8 @@ impl Rows {
             prompt_fp: value_at(&self.fps[0], i),
             prefix_fp: value_at(&self.fps[1], i),
             prefix_tokens: value_at(&self.fps[2], i),
+            prefix_chars: value_at(&self.prefix_chars, i),
+            user_messages: value_at(&self.user_messages, i),
             logged_cost: self
                 .logged_cost
                 .as_ref()
@@ -622,6 +640,8 @@ mod tests {
             prompt_fp: Some(u64::MAX),
             prefix_fp: Some(1),
             prefix_tokens: Some(8000),
+            prefix_chars: Some(31_000),
+            user_messages: Some(2),
             logged_cost: Some(Money::from_picos(-5)),
             prompt_text: Some("hello there".into()),
             prompt_raw: Some("[{\"role\":\"user\"}]"),

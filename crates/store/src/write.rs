@@ -1,12 +1,14 @@
 //! Writing parts: a [`PartSink`] per ingest worker prices each record as the
-//! audit does, buffers it in Arrow builders per day, and writes a day's rows
-//! as a Parquet part (under a temporary name) once there are enough of them,
-//! or at the end. Rows are sorted by feature, model and time within a part,
-//! so row-group statistics prune well; memory is bounded by
-//! [`MAX_BUFFERED`] rows per worker.
+//! audit does, buffers it in Arrow builders per day, and writes a day's
+//! buffered rows as one row group of that day's open Parquet part (under a
+//! temporary name), which it closes at [`ROWS_PER_PART`] rows or at the end.
+//! Rows are sorted by feature, model and time within a row group, so
+//! row-group statistics prune well; memory is bounded by [`MAX_BUFFERED`]
+//! rows per worker, whatever the part size.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -26,12 +28,20 @@ use crate::error::{Result, StoreError};
 use crate::layout;
 use crate::schema::{self, col, Extra, RowsBuilder};
 
-/// Rows of one day a worker writes as one part.
+/// Rows of one day a worker writes as one part, at most.
 pub const ROWS_PER_PART: usize = 64 * 1024;
-/// Rows a worker holds across all days before it writes the largest day.
-pub const MAX_BUFFERED: usize = 96 * 1024;
-/// Rows per row group.
+/// Rows a worker holds in its builders, across all days, before it writes
+/// the largest day's as a row group. With [`MAX_OPEN`], this sets an
+/// ingest's memory: parts written whole from 96k buffered rows made a 10 GB
+/// ingest peak at 260 MB (`benches/rss_over_time.sh`).
+pub const MAX_BUFFERED: usize = 24 * 1024;
+/// Rows per row group, at most: a day's builder is written at this many.
 pub const ROW_GROUP: usize = 16 * 1024;
+/// Parts a worker keeps open at once (one per day it is writing); past
+/// this, the fullest is closed. An open part costs about 1.5 MB (the
+/// writer's state): 32 made a 1 GB ingest of 30 daily files peak at 142 MB,
+/// 8 at 120 MB (with 94 parts instead of 61), 4 at 97 MB (136 parts).
+const MAX_OPEN: usize = 8;
 
 /// What every worker of one ingest shares.
 pub struct Shared<'a> {
@@ -83,6 +93,8 @@ pub struct PartSink<'s, 'a> {
     shared: &'s Shared<'a>,
     days: HashMap<Option<NaiveDate>, RowsBuilder>,
     buffered: usize,
+    /// Each day's part being written.
+    open: HashMap<Option<NaiveDate>, OpenPart>,
     /// By `provider \0 model`.
     resolved: HashMap<Box<str>, Resolved>,
     key: String,
@@ -99,6 +111,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
             shared,
             days: HashMap::new(),
             buffered: 0,
+            open: HashMap::new(),
             resolved: HashMap::new(),
             key: String::new(),
             parts: Vec::new(),
@@ -125,7 +138,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
         hit
     }
 
-    /// Writes the buffered rows of `day` as a part.
+    /// Writes the buffered rows of `day` as a row group of its open part.
     fn flush(&mut self, day: Option<NaiveDate>) {
         let Some(mut rows) = self.days.remove(&day) else {
             return;
@@ -134,23 +147,68 @@ impl<'s, 'a> PartSink<'s, 'a> {
             return;
         }
         self.buffered -= rows.len();
-        let batch = rows.finish();
+        let batch = sort(&rows.finish());
         if self.error.is_some() {
             return;
         }
-        let path = self.shared.next_part(day);
-        match write_part(&self.shared.store, &path, day, &batch) {
-            Ok(entry) => self.parts.push(entry),
-            Err(e) => self.error = Some(e),
+        if !self.open.contains_key(&day) && self.open.len() >= MAX_OPEN {
+            let fullest = self
+                .open
+                .iter()
+                .max_by_key(|(d, p)| (p.rows, std::cmp::Reverse(**d)))
+                .map(|(d, _)| *d);
+            if let Some(d) = fullest {
+                self.close(d);
+            }
+        }
+        let part = match self.open.entry(day) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let path = self.shared.next_part(day);
+                match OpenPart::create(&self.shared.store, path) {
+                    Ok(p) => e.insert(p),
+                    Err(err) => {
+                        self.error = Some(err);
+                        return;
+                    }
+                }
+            }
+        };
+        if let Err(err) = part.append(&batch) {
+            self.error = Some(err);
+            return;
+        }
+        if part.rows >= ROWS_PER_PART as u64 {
+            self.close(day);
         }
     }
 
-    /// Writes every day still buffered, in day order.
+    /// Closes `day`'s open part.
+    fn close(&mut self, day: Option<NaiveDate>) {
+        let Some(part) = self.open.remove(&day) else {
+            return;
+        };
+        match part.close(day) {
+            Ok(entry) => self.parts.push(entry),
+            Err(e) => self.error = self.error.take().or(Some(e)),
+        }
+    }
+
+    /// Writes every day still buffered and closes every part, in day order;
+    /// after a failure, deletes the parts still open instead.
     pub fn finish(&mut self) {
         let mut days: Vec<Option<NaiveDate>> = self.days.keys().copied().collect();
+        days.extend(self.open.keys().copied());
         days.sort();
+        days.dedup();
         for d in days {
             self.flush(d);
+            if self.error.is_none() {
+                self.close(d);
+            }
+        }
+        for (_, part) in self.open.drain() {
+            let _ = std::fs::remove_file(&part.tmp);
         }
     }
 }
@@ -192,7 +250,7 @@ impl RecordSink for PartSink<'_, '_> {
             },
         );
         self.buffered += 1;
-        if rows.len() >= ROWS_PER_PART {
+        if rows.len() >= ROW_GROUP {
             self.flush(day);
         } else if self.buffered >= MAX_BUFFERED {
             let largest = self
@@ -251,38 +309,84 @@ pub fn properties() -> WriterProperties {
         .build()
 }
 
+/// A part being written, under its temporary name, one row group at a
+/// time.
+struct OpenPart {
+    path: String,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: u64,
+    sources: BTreeSet<String>,
+}
+
+impl OpenPart {
+    fn create(store: &Path, path: String) -> Result<OpenPart> {
+        let tmp = layout::temp_path(store, &path);
+        if let Some(dir) = tmp.parent() {
+            std::fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
+        }
+        let file = File::create(&tmp).map_err(StoreError::io(&tmp))?;
+        let writer = ArrowWriter::try_new(file, schema::schema(), Some(properties()))
+            .map_err(StoreError::parquet(&tmp))?;
+        Ok(OpenPart {
+            path,
+            tmp,
+            writer,
+            rows: 0,
+            sources: BTreeSet::new(),
+        })
+    }
+
+    /// Writes `batch` as the part's next row groups (the writer keeps
+    /// nothing of it buffered).
+    fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(StoreError::parquet(&self.tmp))?;
+        self.writer
+            .flush()
+            .map_err(StoreError::parquet(&self.tmp))?;
+        self.rows += batch.num_rows() as u64;
+        if let Some(a) = batch
+            .column_by_name(col::SOURCE)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        {
+            for key in a.iter().flatten() {
+                if !self.sources.contains(key) {
+                    self.sources.insert(key.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the file and syncs it.
+    fn close(self, day: Option<NaiveDate>) -> Result<PartEntry> {
+        let tmp = self.tmp;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(StoreError::parquet(&tmp))?;
+        file.sync_all().map_err(StoreError::io(&tmp))?;
+        let bytes = file.metadata().map_err(StoreError::io(&tmp))?.len();
+        Ok(PartEntry {
+            path: self.path,
+            day: day.map(|d| d.format("%Y-%m-%d").to_string()),
+            rows: self.rows,
+            bytes,
+            sources: self.sources.into_iter().collect(),
+        })
+    }
+}
+
 /// Writes `batch` (sorted) as part `path` under its temporary name, synced.
 pub fn write_part(
-    store: &std::path::Path,
+    store: &Path,
     path: &str,
     day: Option<NaiveDate>,
     batch: &RecordBatch,
 ) -> Result<PartEntry> {
-    let batch = sort(batch);
-    let tmp = layout::temp_path(store, path);
-    if let Some(dir) = tmp.parent() {
-        std::fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
-    }
-    let file = std::fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
-    let mut writer = ArrowWriter::try_new(file, schema::schema(), Some(properties()))
-        .map_err(StoreError::parquet(&tmp))?;
-    writer.write(&batch).map_err(StoreError::parquet(&tmp))?;
-    let file = writer.into_inner().map_err(StoreError::parquet(&tmp))?;
-    file.sync_all().map_err(StoreError::io(&tmp))?;
-    let bytes = file.metadata().map_err(StoreError::io(&tmp))?.len();
-    let sources = batch
-        .column_by_name(col::SOURCE)
-        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-        .map(|a| {
-            let keys: std::collections::BTreeSet<&str> = a.iter().flatten().collect();
-            keys.into_iter().map(str::to_string).collect()
-        })
-        .unwrap_or_default();
-    Ok(PartEntry {
-        path: path.to_string(),
-        day: day.map(|d| d.format("%Y-%m-%d").to_string()),
-        rows: batch.num_rows() as u64,
-        bytes,
-        sources,
-    })
+    let mut part = OpenPart::create(store, path.to_string())?;
+    part.append(&sort(batch))?;
+    part.close(day)
 }

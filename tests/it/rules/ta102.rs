@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{findings, gw_line, Env};
+use crate::util::{findings, gw_line, rule_coverage as rule, Env};
 
 /// 2025-03-01 at `minute` minutes after midnight UTC.
 fn at(minute: u32) -> String {
@@ -128,4 +128,165 @@ fn window_option_changes_the_saving() {
     assert_eq!(e["input_share_saved"], json!(0.0427));
     assert_eq!(f[0]["savings"]["observed"], "0.0225");
     assert_eq!(f[0]["savings"]["monthly"], "0.675");
+}
+
+/// The fixture's calls as a log without `turn`: `keep` says which of
+/// `session_id` and `user` (the session's name) each call keeps.
+fn without_turns(session_ids: bool, users: bool) -> String {
+    fixture(0, 1_000)
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("turn");
+            let session = o.remove("session_id").unwrap();
+            if session_ids {
+                o.insert("session_id".into(), session.clone());
+            }
+            if users {
+                o.insert("user".into(), session);
+            }
+            v.to_string() + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn turns_are_inferred_from_time_order_without_turn_numbers() {
+    let env = Env::new();
+    // Sessions logged, turns not: each call a minute after the last is the
+    // next turn, so the turns (and every figure) are those of the logged
+    // fixture above.
+    env.write("calls.jsonl", without_turns(true, false));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["sessions"], 6);
+    assert_eq!(e["growing_sessions"], 5);
+    assert_eq!(e["max_turn"], 10);
+    assert_eq!(e["input_tokens_saved"], 30_000);
+    assert_eq!(e["sessions_with_inferred_turns"], 5);
+    assert_eq!(e["sessions_cut_by_inactivity"], 0);
+    assert_eq!(f[0]["savings"]["observed"], "0.075");
+    assert_eq!(f[0]["confidence"], "medium");
+    let cov = rule(&r, "TA102");
+    assert_eq!(cov["status"], "ran_on_estimates");
+    // 48 calls in all, their turns from time order.
+    assert_eq!(
+        cov["inputs"][1]["sources"],
+        json!([{"via": "turn_from_order", "from": "time order (`timestamp`), retries folded in", "kind": "derived", "calls": 48, "confidence": "medium"}])
+    );
+}
+
+#[test]
+fn sessions_are_cut_from_a_users_calls_by_an_inactivity_gap() {
+    let env = Env::new();
+    // Neither turns nor sessions, but a user per conversation: each user's
+    // calls, no further apart than 30 minutes, make one session.
+    env.write("calls.jsonl", without_turns(false, true));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["sessions"], 6);
+    assert_eq!(e["growing_sessions"], 5);
+    assert_eq!(e["input_tokens_saved"], 30_000);
+    assert_eq!(e["sessions_cut_by_inactivity"], 5);
+    assert_eq!(f[0]["savings"]["observed"], "0.075");
+    // Inferred sessions cost the finding its confidence.
+    assert_eq!(f[0]["confidence"], "low");
+    assert_eq!(
+        rule(&r, "TA102")["inputs"][0]["sources"][0]["via"],
+        "session_by_gap"
+    );
+
+    // One user for all six conversations: L1 (minutes 1–10), L2 (21–30)
+    // and L3 (41–50) are under 30 minutes apart and make one 30-turn
+    // session; S1 and S2 (101–105, 121–125) one 10-turn session; F1 one
+    // more. Two growing sessions, under `min_sessions` (5): nothing. A
+    // 10-minute gap cuts the conversations apart again.
+    let one_user: String = without_turns(false, false)
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["user"] = json!("u1");
+            v.to_string() + "\n"
+        })
+        .collect();
+    env.write("one.jsonl", one_user);
+    let r = env.audit(&["one.jsonl"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+    env.write("gap.toml", "[rules.TA102]\nsession_gap_minutes = 10\n");
+    let r = env.audit(&["one.jsonl", "--config", "gap.toml"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["growing_sessions"], 5);
+    assert_eq!(f[0]["evidence"]["input_tokens_saved"], 30_000);
+}
+
+#[test]
+fn without_sessions_or_users_the_rule_says_it_could_not_run() {
+    let env = Env::new();
+    env.write("calls.jsonl", without_turns(false, false));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+    let cov = rule(&r, "TA102");
+    assert_eq!(cov["status"], "could_not_run");
+    assert!(
+        cov["missing"]
+            .as_str()
+            .unwrap()
+            .starts_with("no call had session; it comes from a `session_id` with a `turn`"),
+        "{cov:#?}"
+    );
+}
+
+#[test]
+fn turns_are_read_from_the_user_messages_when_logged() {
+    let env = Env::new();
+    // Five 8-turn conversations as LiteLLM stores them: a session id, no
+    // turn, the history resent in `messages` (turn t: t user messages) and
+    // 1,000 × t input tokens. Turn 3 of each fails and is sent again at
+    // once: the user-message count keeps the retry in turn 3.
+    let mut s = String::new();
+    for k in 0..5u32 {
+        let mut minute = 60 * k;
+        for t in 1..=8u64 {
+            let mut messages = Vec::new();
+            for i in 1..=t {
+                messages.push(json!({"role": "user", "content": format!("question {k}.{i}")}));
+                if i < t {
+                    messages.push(json!({"role": "assistant", "content": format!("answer {i}")}));
+                }
+            }
+            let tries: &[&str] = if t == 3 { &["error", "ok"] } else { &["ok"] };
+            for status in tries {
+                minute += 1;
+                let extra = json!({
+                    "request_id": format!("M{k}-t{t}-{status}"),
+                    "session_id": format!("M{k}"),
+                    "status": status,
+                    "messages": messages,
+                });
+                s += &(gw_line(&at(minute), "support-chat", "gpt-4o", 1_000 * t, 0, extra) + "\n");
+            }
+        }
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["growing_sessions"], 5);
+    assert_eq!(e["max_turn"], 8);
+    // Beyond the 6-turn window: 1,000 × 2 × 3 / 2 = 3,000 tokens a session,
+    // 15,000 in all; × $2.50/M = $0.0375, × 30 = $1.125 a month.
+    assert_eq!(e["input_tokens_saved"], 15_000);
+    assert_eq!(f[0]["savings"]["observed"], "0.0375");
+    assert_eq!(f[0]["savings"]["monthly"], "1.125");
+    assert_eq!(
+        rule(&r, "TA102")["inputs"][1]["sources"][0],
+        json!({"via": "turn_from_messages", "from": "the user messages in `messages`", "kind": "derived", "calls": 45, "confidence": "medium"})
+    );
 }

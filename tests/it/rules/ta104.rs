@@ -3,8 +3,9 @@
 //!
 //! Price (shipped catalog, `tokenaudit prices show gpt-4o`): input $2.50,
 //! cached read $1.25 per million tokens, no cache-write price (writes are
-//! billed as input). The saving is TA103's: once the prefix is stable, a
-//! cache write in every 5-minute window with calls and hits for the rest.
+//! billed as input). The saving is TA103's: once the prefix is stable, the
+//! calls replayed under OpenAI's rules (an entry lives 5 minutes after its
+//! last use and at most an hour; 1,024 tokens and 128-token steps).
 
 use serde_json::{json, Value};
 
@@ -35,7 +36,7 @@ fn fixture(distinct: u32, every: u32) -> String {
 #[test]
 fn a_prefix_changing_on_every_call_is_found() {
     let env = Env::new();
-    // A different prefix on each of 60 calls, one a minute: 12 windows.
+    // A different prefix on each of 60 calls, one a minute for 59 minutes.
     env.write("calls.jsonl", fixture(60, 1));
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
@@ -50,12 +51,14 @@ fn a_prefix_changing_on_every_call_is_found() {
     assert_eq!(e["distinct_prefixes"], 60);
     assert_eq!(e["distinct_per_call"], json!(1.0));
     assert_eq!(e["mean_prefix_tokens"], 2_000);
-    // Stable, it would be written 12 times and hit 48 times:
-    // 48 × 2,000 = 96,000 cached of 60 × 3,000 = 180,000 input → 0.5333.
-    assert_eq!(e["cached_share_after"], json!(0.5333));
-    // 96,000 × ($2.50 − $1.25)/M = $0.12; × 30 (under a day) = $3.60.
-    assert_eq!(f["savings"]["observed"], "0.12");
-    assert_eq!(f["savings"]["monthly"], "3.60");
+    // Stable, it would be written once and hit 59 times, each hit reading
+    // 1,024 + 7 × 128 = 1,920 tokens: 113,280 cached of 60 × 3,000 =
+    // 180,000 input → 0.629333… → 0.6293.
+    assert_eq!(e["cached_share_after"], json!(0.6293));
+    assert_eq!(e["prefix_tokens_from"], "logged");
+    // 113,280 × ($2.50 − $1.25)/M = $0.1416; × 30 (under a day) = $4.248.
+    assert_eq!(f["savings"]["observed"], "0.1416");
+    assert_eq!(f["savings"]["monthly"], "4.248");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "high");
     assert_eq!(f["lever"]["kind"], "prompt_cache");
@@ -66,9 +69,10 @@ fn a_prefix_changing_on_every_call_is_found() {
 #[test]
 fn a_volatile_prefix_is_reported_even_without_a_saving() {
     let env = Env::new();
-    // One call every 5 minutes: each window would need its own write, so
-    // caching saves nothing; the finding still stands, without savings.
-    env.write("calls.jsonl", fixture(60, 5));
+    // One call every 6 minutes: each would find the entry expired and write
+    // it again, so caching saves nothing; the finding still stands, without
+    // savings.
+    env.write("calls.jsonl", fixture(60, 6));
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
@@ -99,6 +103,49 @@ fn distinct_share_option_lowers_the_bar() {
     // 29 / 60 = 0.48333… → 0.4833.
     assert_eq!(e["distinct_per_call"], json!(0.4833));
     assert_eq!(f[0]["confidence"], "medium");
-    // The same 12 windows: the same $0.12.
-    assert_eq!(f[0]["savings"]["observed"], "0.12");
+    // The same replay: the same $0.1416.
+    assert_eq!(f[0]["savings"]["observed"], "0.1416");
+}
+
+#[test]
+fn without_a_prefix_size_the_features_smallest_input_bounds_it() {
+    let env = Env::new();
+    // The fixture's 60 variants, one a minute, with no size logged and no
+    // text (as gateway-minimal logs them); call i sends 3,000 + 10 × i
+    // tokens. Each variant's own smallest input is its one call, which
+    // bounds nothing; the feature's smallest input, 3,000 (call 0), bounds
+    // every variant, which differ in a few characters: the size is taken as
+    // 3,000 tokens (the real 2,000 is below; an upper bound, so the
+    // confidence is low).
+    let mut s = String::new();
+    for i in 0..60 {
+        let extra = json!({
+            "request_id": format!("plan-{i:02}"),
+            "system_prompt_hash": format!("{:016x}", 0x1000 + i),
+        });
+        s += &(gw_line(
+            &at(i),
+            "agent-planner",
+            "gpt-4o",
+            3_000 + 10 * i as u64,
+            100,
+            extra,
+        ) + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["mean_prefix_tokens"], 3_000);
+    assert_eq!(e["prefix_tokens_from"], "min_input");
+    assert_eq!(f[0]["confidence"], "low");
+    // 1,024 + 15 × 128 = 2,944 tokens cached on 59 hits: 173,696 of
+    // 197,700 input tokens (0.87858… → 0.8786), × ($2.50 − $1.25)/M =
+    // $0.21712.
+    assert_eq!(e["cached_share_after"], json!(0.8786));
+    assert_eq!(f[0]["savings"]["observed"], "0.21712");
+    let cov = crate::util::rule_coverage(&r, "TA104");
+    assert_eq!(cov["status"], "ran_on_estimates");
+    assert_eq!(cov["inputs"][1]["sources"][0]["via"], "prefix_min_input");
 }

@@ -101,6 +101,8 @@ pub struct EffectiveRates {
     pub input: Money,
     pub cached_read: Money,
     pub cache_write_5m: Money,
+    /// The 1-hour write rate (the 5-minute one where the catalog has none).
+    pub cache_write_1h: Money,
     pub output: Money,
 }
 
@@ -110,10 +112,12 @@ impl Context<'_> {
         let day = day.or(self.audit.last_call.map(|t| t.date_naive()));
         let r = self.catalog.period(id, day).rates;
         let input = r.input.unwrap_or(Money::ZERO);
+        let cache_write_5m = r.cache_write_5m.unwrap_or(input);
         EffectiveRates {
             input,
             cached_read: r.cached_read.unwrap_or(input),
-            cache_write_5m: r.cache_write_5m.unwrap_or(input),
+            cache_write_5m,
+            cache_write_1h: r.cache_write_1h.unwrap_or(cache_write_5m),
             output: r.output.unwrap_or(Money::ZERO),
         }
     }

@@ -4,14 +4,16 @@
 //!
 //! One rule per file under `rules/`, ruff's shape: the file opens with a doc
 //! comment (`## What it finds`, `## Why it costs money`, `## Example`,
-//! `## How to fix`, `## Options`), then the rule's `Options` (declared with
-//! `rule_options!`: a struct read from the config file's `[rules.CODE]`
-//! table, with its defaults and a doc line per option), then its `check`
-//! function, which gets them typed. [`RULES`] is the one table that lists
+//! `## How to fix`, `## Options`), then what the rule reads (`INPUTS`:
+//! each input's sources best first, from which the report's rule coverage
+//! is made, see [`coverage`]), its `Options` (declared with `rule_options!`:
+//! a struct read from the config file's `[rules.CODE]` table, with its
+//! defaults and a doc line per option), then its `check` function, which
+//! gets them typed. [`RULES`] is the one table that lists
 //! the rules and the only place a rule's code and name are written (the
 //! runner stamps them on its findings); `tokenaudit rules CODE` prints the
-//! code and name, the doc comment straight from the source file and the
-//! options from the struct, so the docs and the code cannot drift (a test
+//! code and name, the doc comment straight from the source file, the
+//! options from the struct and the inputs, so the docs and the code cannot drift (a test
 //! checks that each doc's `## Options` matches its struct).
 //!
 //! A finding's [`Finding::fingerprint`] is derived from the rule and its
@@ -30,6 +32,8 @@ pub(crate) use config::rule_options;
 use config::{default_options, parse_options, AnyOptions};
 pub use config::{DetectConfig, DetectFile, OptDoc, RuleOptions};
 pub use context::{Context, EffectiveRates};
+
+use crate::coverage::{rule_coverage, Counts, Input, RuleCoverage};
 
 // Types that moved out (the finding types to the leaf `finding`, groups to
 // `audit`, budgets to `budget`) stay reachable where rules and callers have
@@ -58,6 +62,9 @@ pub struct RuleInfo {
     default_options: fn() -> AnyOptions,
     parse_options:
         fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<AnyOptions, String>,
+    /// The inputs the rule reads, each with its sources best first: the
+    /// report's rule coverage is generated from these (`coverage.rs`).
+    pub inputs: &'static [Input],
     /// The rule's source file, whose leading `//!` comment is its doc.
     source: &'static str,
 }
@@ -96,6 +103,7 @@ macro_rules! rule {
             },
             default_options: default_options::<rules::$module::Options>,
             parse_options: parse_options::<rules::$module::Options>,
+            inputs: rules::$module::INPUTS,
             source: include_str!(concat!("rules/", stringify!($module), ".rs")),
         }
     };
@@ -206,6 +214,18 @@ pub fn rule(code_or_name: &str) -> Option<&'static RuleInfo> {
     RULES
         .iter()
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// Every rule's coverage in code order: whether this run's input let it
+/// run, and on which sources of its inputs (`crate::coverage`).
+pub fn coverage(counts: &Counts, config: &DetectConfig) -> Vec<RuleCoverage> {
+    RULES
+        .iter()
+        .map(|r| {
+            let enabled = config.settings(r.code).is_some_and(|s| s.enabled);
+            rule_coverage(r.code, r.name, r.inputs, enabled, counts)
+        })
+        .collect()
 }
 
 /// Runs every enabled rule and returns the findings, most savings first.

@@ -29,7 +29,12 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::PRICED, inputs::FEATURE];
 
 rule_options! {
     /// spend share the Pareto set must reach

@@ -24,6 +24,18 @@
 //! - `min_turns` (4): shortest session considered.
 //! - `min_growth` (100): tokens per turn a session must grow by.
 //! - `min_sessions` (5): fewest growing sessions for a finding.
+//! - `session_gap_minutes` (30): without a session id, a user's calls to a
+//!   feature are cut into sessions at pauses longer than this.
+//! - `min_growing_share` (0.75): a session whose turns were inferred must
+//!   also grow at this share of its turn-to-turn steps (sizes that merely
+//!   vary grow at about half).
+//!
+//! Turns come from a logged `turn`; else from the user messages in a logged
+//! `messages`; else from time order, a retry (`attempt` > 1, `retry_of`, or
+//! the same prompt within a minute of a failure) staying in the turn it
+//! retries. Without a session id, sessions are cut from a user's calls by
+//! the inactivity gap, and the finding's confidence is low
+//! (`infer::sessions`).
 //!
 //! The saving of a session of n turns growing by g tokens a turn is
 //! g × (n−N)(n−N+1)/2 tokens (the history beyond the window, turn by turn),
@@ -31,8 +43,42 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{derived, estimated, inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+use crate::infer::sessions::sessions;
+use crate::infer::timeline::Grouping;
+use crate::observe::SessionObs;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "session",
+        required: true,
+        sources: &[
+            logged(Via::SessionTurn, "a `session_id` with a `turn`"),
+            logged(Via::Session, "a `session_id`"),
+            estimated(
+                Via::SessionByGap,
+                "a `user`, cut into sessions at pauses longer than `session_gap_minutes`",
+            ),
+        ],
+    },
+    Input {
+        name: "turn",
+        required: true,
+        sources: &[
+            logged(Via::SessionTurn, "a `turn` number"),
+            derived(Via::TurnFromMessages, "the user messages in `messages`"),
+            derived(
+                Via::TurnFromOrder,
+                "time order (`timestamp`), retries folded in",
+            ),
+        ],
+    },
+    inputs::PRICED,
+];
 
 rule_options! {
     /// turns kept by the sliding window
@@ -43,6 +89,10 @@ rule_options! {
     min_growth: f64 = 100.0,
     /// fewest growing sessions for a finding
     min_sessions: u64 = 5,
+    /// pause that ends a session cut from a user's calls
+    session_gap_minutes: f64 = 30.0,
+    /// share of turn-to-turn steps an inferred session must grow at
+    min_growing_share: f64 = 0.75,
 }
 
 #[derive(Default)]
@@ -55,15 +105,18 @@ struct PerCell {
     saved: f64,
     max_turn: u32,
     ids: Vec<String>,
+    /// Growing sessions whose turns (or the sessions themselves) were
+    /// inferred, and whether any of them stands for several (a sample).
+    inferred_turns: u64,
+    inferred_sessions: u64,
+    sampled: bool,
 }
 
-pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    let window = o.window.max(1) as f64;
-    let scale = ctx.keyed.sessions.scale() as f64;
-    let mut per: std::collections::BTreeMap<u64, PerCell> = Default::default();
-    for (_, s) in ctx.keyed.sessions.sorted() {
-        let p = per.entry(s.cell).or_default();
-        p.sessions += 1;
+impl PerCell {
+    /// Adds one session standing for `scale` sessions.
+    fn add(&mut self, s: &SessionObs, scale: u64, o: &Options, window: f64) {
+        let w = scale as f64;
+        self.sessions += scale;
         // Turns are stored as logged + 1 (see accumulate). A session whose
         // first logged turn is 0 counts from 0; otherwise turns count from 1.
         let turns = if s.first_turn == 1 {
@@ -73,25 +126,89 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } as f64;
         let slope = s.slope();
         if s.calls < o.min_turns || slope < o.min_growth {
-            continue;
+            return;
         }
-        p.growing += 1;
-        p.turns += s.calls;
-        p.slope_sum += slope;
-        p.max_turn = p.max_turn.max(turns as u32);
+        if s.inferred.is_some()
+            && (s.steps == 0 || f64::from(s.grew) < o.min_growing_share * f64::from(s.steps))
+        {
+            return;
+        }
+        self.growing += scale;
+        self.sampled |= scale > 1;
+        if let Some((_, by_gap)) = s.inferred {
+            self.inferred_turns += scale;
+            self.inferred_sessions += u64::from(by_gap) * scale;
+        }
+        self.turns += s.calls * scale;
+        self.slope_sum += slope * w;
+        self.max_turn = self.max_turn.max(turns as u32);
         if turns > window {
             let beyond = turns - window;
             let tokens = slope * beyond * (beyond + 1.0) / 2.0;
             let tokens = tokens.min(s.input as f64);
-            p.saved_tokens += tokens;
+            self.saved_tokens += tokens * w;
             if s.input > 0 {
-                p.saved += s.input_cost.picos() as f64 * tokens / s.input as f64;
+                self.saved += s.input_cost.picos() as f64 * tokens / s.input as f64 * w;
             }
-            if p.ids.len() < 3 {
+            if self.ids.len() < 3 {
                 if let Some(id) = &s.request_id {
-                    p.ids.push(id.to_string());
+                    self.ids.push(id.to_string());
                 }
             }
+        }
+    }
+}
+
+pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let window = o.window.max(1) as f64;
+    let mut per: std::collections::BTreeMap<u64, PerCell> = Default::default();
+    let scale = ctx.keyed.sessions.scale();
+    for (_, s) in ctx.keyed.sessions.sorted() {
+        per.entry(s.cell).or_default().add(s, scale, o, window);
+    }
+    // Sessions without turn numbers: turns (and, without a session id,
+    // the sessions) inferred from the calls in time order.
+    let gap_ms = (o.session_gap_minutes * 60_000.0) as i64;
+    let scale = ctx.keyed.timelines.scale();
+    let mut long = Vec::new();
+    for (key, t) in ctx.keyed.timelines.iter() {
+        if (t.calls.len() as u64) < o.min_turns {
+            // No session of it can be long enough to count as growing:
+            // only counted (most timelines are a call or two).
+            let cuts = if t.grouping == Grouping::UserDay {
+                t.calls
+                    .windows(2)
+                    .filter(|w| w[1].millis - w[0].millis > gap_ms)
+                    .count() as u64
+            } else {
+                0
+            };
+            per.entry(t.cell).or_default().sessions += (1 + cuts) * scale;
+        } else {
+            long.push((key, t));
+        }
+    }
+    // In key order: the sums below are of floats, and the sample ids the
+    // first ones met.
+    long.sort_unstable_by_key(|(key, _)| *key);
+    for (_, t) in long {
+        let by_gap = t.grouping == Grouping::UserDay;
+        for session in sessions(&t.calls, by_gap.then_some(gap_ms)) {
+            let mut s = SessionObs {
+                inferred: Some((session.source, by_gap)),
+                ..SessionObs::default()
+            };
+            (s.grew, s.steps) = session.growth_steps();
+            for (c, turn) in session.calls.iter().zip(&session.turns) {
+                s.add_turn(
+                    t.cell,
+                    *turn,
+                    c.input,
+                    Money::from_picos(c.input_cost as i128),
+                    Money::from_picos(c.cost as i128),
+                );
+            }
+            per.entry(t.cell).or_default().add(&s, scale, o, window);
         }
     }
     for (key, p) in per {
@@ -99,10 +216,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if p.growing < o.min_sessions {
             continue;
         }
-        let observed = Money::from_picos((p.saved * scale).round() as i128);
+        let observed = Money::from_picos(p.saved.round() as i128);
         let cell_input = cell.obs.input.sum() as f64;
         let fraction = if cell_input > 0.0 {
-            (p.saved_tokens * scale / cell_input).min(1.0)
+            (p.saved_tokens / cell_input).min(1.0)
         } else {
             0.0
         };
@@ -116,8 +233,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             ),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
-        .with("sessions", p.sessions * scale as u64)
-        .with("growing_sessions", p.growing * scale as u64)
+        .with("sessions", p.sessions)
+        .with("growing_sessions", p.growing)
         .with("mean_turns", round_to(p.turns as f64 / p.growing as f64, 1))
         .with("max_turn", p.max_turn)
         .with(
@@ -125,15 +242,17 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             round_to(p.slope_sum / p.growing as f64, 1),
         )
         .with("window_turns", window as u64)
-        .with(
-            "input_tokens_saved",
-            (p.saved_tokens * scale).round() as u64,
-        )
+        .with("input_tokens_saved", p.saved_tokens.round() as u64)
         .with("input_share_saved", round_to(fraction, 4));
+        if p.inferred_turns > 0 {
+            f = f
+                .with("sessions_with_inferred_turns", p.inferred_turns)
+                .with("sessions_cut_by_inactivity", p.inferred_sessions);
+        }
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
-        f.confidence = if scale > 1.0 {
+        f.confidence = if p.sampled || p.inferred_sessions > 0 {
             Confidence::Low
         } else {
             Confidence::Medium

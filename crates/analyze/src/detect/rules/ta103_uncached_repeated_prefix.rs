@@ -21,53 +21,124 @@
 //!
 //! ## Options
 //! - `min_calls` (20): fewest calls with the prefix.
-//! - `min_tokens` (1024): smallest mean prefix length, in tokens.
+//! - `min_tokens` (1024): smallest prefix, in tokens (the provider's own
+//!   minimum cacheable length applies too).
 //! - `max_cached_share` (0.1): the prefix counts as uncached when at most
 //!   this share of its calls read anything from the cache.
 //!
-//! The saving assumes one cache write in every 5-minute window that had a
-//! call with the prefix (the shortest provider cache lifetime), priced at the
-//! model's cache-write rate, and cached reads for the other calls.
+//! The saving replays each prefix's calls in time order through the
+//! provider's prompt-cache rules (`cachesim`: minimum cacheable length,
+//! OpenAI's 128-token steps, each lifetime the provider sells — 5 minutes
+//! refreshed by each hit, Anthropic's 1 hour, OpenAI's 24 hours where
+//! offered): the hits' cacheable tokens at the input minus cached rate,
+//! less each write's premium at its lifetime's write rate (none where
+//! writes are free), less what the logs show was already cached; the best
+//! lifetime is recommended. Calls without a timestamp count as
+//! simultaneous. The prefix's size is logged, or estimated from its text,
+//! or bounded by the smallest input of its calls (`infer::prefix`); the
+//! confidence says which.
 
 use tokenaudit_core::Money;
 
-use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::cachesim::policy::{policy, Lifetime, Policy, WriteRate};
+use crate::cachesim::replay::Runs;
+use crate::coverage::{inputs, Input};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, EffectiveRates, Finding};
 use crate::finding::Lever;
+use crate::infer::prefix::PrefixSource;
+use crate::observe::PrefixObs;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    inputs::PREFIX_FINGERPRINT,
+    inputs::PREFIX_SIZE,
+    inputs::PRICED,
+    inputs::TIMESTAMP_OPTIONAL,
+];
 
 rule_options! {
     /// fewest calls with the prefix
     min_calls: u64 = 20,
-    /// smallest mean prefix length in tokens
+    /// smallest prefix in tokens
     min_tokens: u64 = 1024,
     /// share of calls reading the cache below which the prefix is uncached
     max_cached_share: f64 = 0.1,
 }
 
-/// Cache writes and hits for `calls` calls that fell into `buckets`
-/// distinct 5-minute buckets: a write in each bucket, hits for the rest.
-pub fn writes_and_hits(calls: u64, buckets: u64) -> (u64, u64) {
-    let writes = buckets.clamp(1, calls.max(1)).min(calls);
-    (writes, calls - writes)
+/// One prefix (or a cell's calls taken as one prefix) replayed under one
+/// lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replay {
+    pub lifetime: &'static str,
+    pub hits: u64,
+    pub writes: u64,
+    /// Tokens each hit reads from the cache (and each write writes).
+    pub cacheable: u64,
+    /// Hits' savings less the writes' premium.
+    pub saving: Money,
+    /// Tokens written at a premium over the input rate (0 where writes are
+    /// free).
+    pub written: u64,
+    pub write_1h: bool,
 }
 
-/// The saving of caching a prefix of `tokens` per call over `hits` hits and
-/// `writes` writes at `rates` (may be negative when writes cost more).
-pub fn cache_saving(
-    rates: &crate::detect::EffectiveRates,
-    tokens_per_call: f64,
-    writes: u64,
-    hits: u64,
-) -> Money {
-    let per_hit = (rates.input - rates.cached_read).picos() as f64;
-    let per_write = (rates.cache_write_5m - rates.input).picos() as f64;
-    Money::from_picos(
-        (tokens_per_call * (hits as f64 * per_hit - writes as f64 * per_write)).round() as i128,
-    )
+/// The write rate of a lifetime.
+fn write_rate(rates: &EffectiveRates, lt: &Lifetime) -> Money {
+    match lt.write {
+        WriteRate::Input => rates.input,
+        WriteRate::Write5m => rates.cache_write_5m,
+        WriteRate::Write1h => rates.cache_write_1h,
+    }
+}
+
+/// Replays `calls` calls of a `tokens`-token prefix, whose timed calls are
+/// `runs`, under each lifetime of `policy`; the best first.
+pub fn replay(
+    policy: &Policy,
+    rates: &EffectiveRates,
+    runs: &Runs,
+    calls: u64,
+    tokens: u64,
+) -> Option<Replay> {
+    let cacheable = policy.cacheable(tokens);
+    if cacheable == 0 || calls == 0 {
+        return None;
+    }
+    policy
+        .lifetimes
+        .iter()
+        .map(|lt| {
+            let r = runs.replay(lt.idle_ms, lt.max_ms);
+            // Untimed calls hit the first write (as if simultaneous).
+            let writes = r.writes.clamp(1, calls);
+            let hits = calls - writes;
+            let per_hit = rates.input - rates.cached_read;
+            let per_write = write_rate(rates, lt) - rates.input;
+            Replay {
+                lifetime: lt.name,
+                hits,
+                writes,
+                cacheable,
+                saving: per_hit * (hits * cacheable) - per_write * (writes * cacheable),
+                written: if lt.write == WriteRate::Input {
+                    0
+                } else {
+                    writes * cacheable
+                },
+                write_1h: lt.write == WriteRate::Write1h,
+            }
+        })
+        .max_by(|a, b| a.saving.cmp(&b.saving).then(b.lifetime.cmp(a.lifetime)))
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
+        let entry = ctx.catalog.model(id);
+        let Some(policy) = policy(&entry.provider, &entry.id) else {
+            continue;
+        };
         let rates = ctx.rates(id, None);
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: nothing to gain
@@ -75,85 +146,119 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // Each kept prefix stands for `scale` (1 unless the cell had more
         // distinct prefixes than are tracked).
         let scale = cell.obs.prefixes.scale();
-        let mut prefixes = cell.obs.prefixes.sorted();
+        let mut prefixes: Vec<(u64, &PrefixObs)> = cell.obs.prefixes.sorted();
         prefixes.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0)));
-        let (mut saved, mut tokens_saved, mut calls, mut n) = (Money::ZERO, 0f64, 0u64, 0u64);
-        let mut largest: Option<(u64, f64)> = None;
+        let (mut saved, mut cached_tokens, mut written, mut calls, mut n) =
+            (Money::ZERO, 0u64, 0u64, 0u64, 0u64);
+        let mut largest: Option<(u64, f64, PrefixSource)> = None;
+        let mut worst = PrefixSource::Logged;
+        let mut lifetimes: Vec<&'static str> = Vec::new();
+        let mut write_1h = false;
+        let mut exact = true;
         // Excerpts of the qualifying prefixes, most used first (only with
         // `--include-prompts`).
         let mut texts: Vec<&str> = Vec::new();
         for (fp, p) in prefixes {
-            if p.calls < o.min_calls || p.with_tokens == 0 {
-                continue;
-            }
-            let mean = p.prefix_tokens as f64 / p.with_tokens as f64;
-            if mean < o.min_tokens as f64
+            let Some(size) = p.size else { continue };
+            if p.calls < o.min_calls
+                || size.tokens < o.min_tokens as f64
                 || p.cached_calls as f64 > o.max_cached_share * p.calls as f64
             {
                 continue;
             }
-            let (writes, hits) = writes_and_hits(p.calls, p.bucket_count());
-            let s = cache_saving(&rates, mean, writes, hits);
+            let Some(r) = replay(
+                &policy,
+                &rates,
+                &p.runs,
+                p.calls,
+                size.tokens.round() as u64,
+            ) else {
+                continue;
+            };
+            // What the logs show was cached already is not saved again.
+            let had = (rates.input - rates.cached_read) * p.cached_read;
+            let s = r.saving - had;
             if s <= Money::ZERO {
                 continue;
             }
             saved += s;
-            tokens_saved += mean * hits as f64;
+            cached_tokens += r.hits * r.cacheable;
+            written += r.written;
             calls += p.calls;
             n += 1;
+            worst = worst.max(size.source);
+            exact &= p.runs.is_exact();
+            write_1h |= r.write_1h;
+            if !lifetimes.contains(&r.lifetime) {
+                lifetimes.push(r.lifetime);
+            }
             texts.extend(p.excerpt.as_deref());
-            if largest.is_none_or(|(_, m)| mean > m) {
-                largest = Some((fp, mean));
+            if largest.is_none_or(|(_, m, _)| size.tokens > m) {
+                largest = Some((fp, size.tokens, size.source));
             }
         }
-        let saved = saved.scale(scale as f64);
-        let (tokens_saved, calls, n) = (tokens_saved * scale as f64, calls * scale, n * scale);
         if n == 0 {
             continue;
         }
+        let saved = saved.scale(scale as f64);
+        let (cached_tokens, written, calls, n) = (
+            cached_tokens * scale,
+            written * scale,
+            calls * scale,
+            n * scale,
+        );
         let input = cell.obs.input.sum() as f64;
-        let share = if input > 0.0 {
+        let had: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
+        let (share, write_share) = if input > 0.0 {
             // Cached share the fix reaches: what is cached now plus the hits.
-            let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
-            ((cached as f64 + tokens_saved) / input).min(1.0)
+            (
+                ((had as f64 + cached_tokens as f64) / input).min(1.0),
+                (written as f64 / input).min(1.0),
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
         let model = ctx.model_name(cell);
+        let (largest_fp, largest_tokens, _) = largest.unwrap_or((0, 0.0, PrefixSource::Logged));
         let mut f = Finding::new(
             format!(
                 "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
-                cell.feature,
-                largest.map_or(0.0, |l| l.1),
-                calls,
-                model
+                cell.feature, largest_tokens, calls, model
             ),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("prefixes", n)
         .with("calls", calls)
-        .with(
-            "largest_prefix_tokens",
-            largest.map_or(0, |l| l.1.round() as u64),
-        )
-        .with(
-            "largest_prefix",
-            format!("{:016x}", largest.map_or(0, |l| l.0)),
-        )
+        .with("largest_prefix_tokens", largest_tokens.round() as u64)
+        .with("largest_prefix", format!("{largest_fp:016x}"))
+        .with("prefix_tokens_from", worst.as_str())
         .with("input_rate_per_mtok", crate::detect::per_mtok(rates.input))
         .with(
             "cached_rate_per_mtok",
             crate::detect::per_mtok(rates.cached_read),
         )
-        .with("cacheable_tokens", tokens_saved.round() as u64)
+        .with("cacheable_tokens", cached_tokens)
+        .with("cache_write_tokens", written)
+        .with("cached_tokens_logged", had)
+        .with("min_cacheable_tokens", policy.min_tokens)
+        .with("cache_lifetime", lifetimes.join(", "))
+        .with("cache_rules", policy.name)
         .with("cached_share_after", round_to(share, 4));
         f.sample_prompts = crate::detect::sample_prompts(texts);
-        f.confidence = Confidence::High;
+        f.confidence = if exact {
+            worst.confidence()
+        } else {
+            worst.confidence().min(Confidence::Medium)
+        };
         f.recommendation = format!(
             "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",
             cell.feature,
             if cell.model.starts_with("anthropic/") {
-                ", and mark it with cache_control"
+                if write_1h {
+                    ", and mark it with cache_control and a 1-hour ttl"
+                } else {
+                    ", and mark it with cache_control"
+                }
             } else {
                 ""
             }
@@ -162,11 +267,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
             share,
+            write_share,
+            write_1h,
         };
         if f.set_savings(
             ctx,
             saved,
-            "prefix tokens of cache hits at the input minus cached rate, less a cache write in every 5-minute window with calls",
+            "the prefix's calls replayed in time order under the provider's prompt-cache rules: hits' cacheable tokens at the input minus cached rate, less each write's premium and what was already cached",
             Some(lever),
         ) {
             out.push(f);

@@ -25,15 +25,34 @@
 //!   prefix counts as volatile.
 //!
 //! The saving is that of caching the prefix once it is stable, computed as
-//! TA103 does (a cache write in every 5-minute window with calls, hits for
-//! the rest). The finding is reported even when that saving is small: a
-//! volatile prefix also defeats every later caching effort.
+//! TA103 does: the feature's calls replayed in time order under the
+//! provider's prompt-cache rules, as if they all shared one prefix. The
+//! prefix's size is logged or estimated from its text; without either, it
+//! is bounded by the smallest input of the feature's calls with a prefix
+//! (each variant is part of its call's input, and the variants of a
+//! volatile prefix differ in a few characters), with low confidence. (The
+//! bound TA103 takes, the smallest input sharing one prefix, says nothing
+//! here: each variant is sent once.) The finding is reported even when
+//! that saving is small: a volatile prefix also defeats every later
+//! caching effort.
 
 use tokenaudit_core::Money;
 
-use crate::detect::rules::ta103_uncached_repeated_prefix::{cache_saving, writes_and_hits};
+use crate::cachesim::policy::policy;
+use crate::coverage::{inputs, Input};
+use crate::detect::rules::ta103_uncached_repeated_prefix::replay;
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+use crate::infer::prefix::PrefixSource;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    inputs::PREFIX_FINGERPRINT,
+    inputs::VOLATILE_PREFIX_SIZE,
+    inputs::PRICED,
+    inputs::TIMESTAMP_OPTIONAL,
+];
 
 rule_options! {
     /// fewest calls with a prefix fingerprint
@@ -57,37 +76,61 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             continue;
         }
         // The mean prefix length over the tracked prefixes (a coordinated
-        // sample when there are many: an unbiased mean).
-        let (mut tokens, mut with) = (0u64, 0u64);
+        // sample when there are many: an unbiased mean), from the sizes
+        // logged or estimated from the text.
+        let (mut tokens, mut with) = (0f64, 0u64);
+        let mut worst = PrefixSource::Logged;
         let mut texts: Vec<&str> = Vec::new();
         for (_, p) in obs.prefixes.sorted() {
-            tokens += p.prefix_tokens;
-            with += p.with_tokens;
+            if let Some(size) = p.size.filter(|s| s.source != PrefixSource::MinInput) {
+                tokens += size.tokens * p.calls as f64;
+                with += p.calls;
+                worst = worst.max(size.source);
+            }
             // A few of the variants side by side show what changes (only
             // with `--include-prompts`).
             texts.extend(p.excerpt.as_deref());
         }
-        if with == 0 {
+        let mean = if with > 0 {
+            tokens / with as f64
+        } else if obs.prefixed_min_input > 0 {
+            worst = PrefixSource::MinInput;
+            obs.prefixed_min_input as f64
+        } else {
             continue;
-        }
-        let mean = tokens as f64 / with as f64;
+        };
         if mean < o.min_tokens as f64 {
             continue;
         }
         let Some(id) = cell.resolved else { continue };
+        let entry = ctx.catalog.model(id);
+        let Some(policy) = policy(&entry.provider, &entry.id) else {
+            continue;
+        };
         let rates = ctx.rates(id, None);
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: a stable prefix would not help
         }
-        let (writes, hits) = writes_and_hits(calls, obs.prefix_bucket_count());
-        let saved = cache_saving(&rates, mean, writes, hits);
+        let r = replay(
+            &policy,
+            &rates,
+            &obs.prefix_runs,
+            calls,
+            mean.round() as u64,
+        );
+        let (saved, hits, written, write_1h) = r.map_or((Money::ZERO, 0, 0, false), |r| {
+            (r.saving, r.hits * r.cacheable, r.written, r.write_1h)
+        });
         let model = ctx.model_name(cell);
         let input = obs.input.sum() as f64;
         let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
-        let after = if input > 0.0 {
-            ((cached as f64 + mean * hits as f64) / input).min(1.0)
+        let (after, write_share) = if input > 0.0 {
+            (
+                ((cached as f64 + hits as f64) / input).min(1.0),
+                (written as f64 / input).min(1.0),
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
         let mut f = Finding::new(format!(
                 "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
@@ -102,12 +145,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("distinct_prefixes", distinct)
         .with("distinct_per_call", round_to(share, 4))
         .with("mean_prefix_tokens", mean.round() as u64)
+        .with("prefix_tokens_from", worst.as_str())
         .with("cached_share_after", round_to(after, 4));
         f.sample_prompts = crate::detect::sample_prompts(texts);
         f.confidence = if share > 0.95 {
-            Confidence::High
+            worst.confidence()
         } else {
-            Confidence::Medium
+            worst.confidence().min(Confidence::Medium)
         };
         f.recommendation = format!(
             "Move what varies (timestamps, ids, user details) out of {}'s system prompt to the end of the prompt so the prefix is byte-identical and cacheable.",
@@ -117,8 +161,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
             share: after,
+            write_share,
+            write_1h,
         };
-        let method = "the prefix priced as cached once stable: hits at the input minus cached rate, less a cache write in every 5-minute window with calls";
+        let method = "the prefix priced as cached once stable: the calls replayed in time order under the provider's prompt-cache rules, hits at the input minus cached rate less each write's premium";
         if saved > Money::ZERO {
             f.set_savings(ctx, saved, method, Some(lever));
         } else {

@@ -32,8 +32,21 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::{Money, Usage};
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "cached_read_tokens",
+        required: true,
+        sources: &[logged(Via::CachedRead, "cached-read tokens in the usage")],
+    },
+    inputs::TIMESTAMP,
+    inputs::PRICED,
+];
 
 rule_options! {
     /// trailing median cached share that makes a baseline
@@ -160,6 +173,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             feature: feature.to_string(),
             model: None,
             share: baseline_at_first,
+            write_share: 0.0,
+            write_1h: false,
         };
         if f.set_savings(
             ctx,

@@ -35,9 +35,26 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
 use crate::observe::Attempt;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    inputs::PROMPT_FINGERPRINT,
+    inputs::FAILURES,
+    Input {
+        name: "attempt",
+        required: false,
+        sources: &[logged(
+            Via::Attempt,
+            "an `attempt` number or a `retry_of` id",
+        )],
+    },
+    inputs::TIMESTAMP_OPTIONAL,
+];
 
 rule_options! {
     /// fewest attempts in a storm

@@ -22,6 +22,14 @@
 //! - `min_hits` (20): fewest cache hits for a finding.
 //! - `min_hit_rate` (0.05): lowest hit rate for a finding.
 //!
+//! The finding also replays the same calls at a sweep of TTLs (5 minutes,
+//! 1 hour, 1 day, 7 days: `ttl_sweep` in the evidence, hits and saving at
+//! each), names the shortest TTL that gets 90% of the best saving
+//! (`recommended_ttl_minutes`; answers cached for days may go stale, so
+//! weigh it against freshness), and counts the distinct prompts sent on
+//! more than one day (`prompts_recurring_across_days`): FAQ-style traffic
+//! asked once a day is a cache opportunity an hour-long TTL never sees.
+//!
 //! The simulation replays each prompt's calls in time order: a call more than
 //! the TTL after the one that filled the cache (or the first) is a miss and
 //! refills it; the others are hits, and their cost is the saving. Only
@@ -33,8 +41,18 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
+use crate::cachesim::response;
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, sample_prompts, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    inputs::PROMPT_FINGERPRINT,
+    inputs::PRICED,
+    inputs::TIMESTAMP_OPTIONAL,
+];
 
 rule_options! {
     /// lifetime of a cached response
@@ -48,18 +66,7 @@ rule_options! {
 /// Hits and their cost for one prompt's calls `(millis, cost picos)`.
 pub fn simulate(calls: &mut [(i64, i64)], ttl_ms: i64) -> (u64, i128) {
     calls.sort_unstable();
-    let (mut hits, mut saved) = (0u64, 0i128);
-    let mut filled: Option<i64> = None;
-    for &(t, cost) in calls.iter() {
-        match filled {
-            Some(f) if t - f <= ttl_ms => {
-                hits += 1;
-                saved += cost as i128;
-            }
-            _ => filled = Some(t),
-        }
-    }
-    (hits, saved)
+    response::replay(calls, ttl_ms)
 }
 
 #[derive(Default)]
@@ -78,6 +85,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let ttl_ms = (o.ttl_minutes * 60_000.0) as i64;
     let s = ctx.keyed.prompts.scale();
     let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
+    let mut sweeps: BTreeMap<u64, response::Sweep> = BTreeMap::new();
     for (_, p) in ctx.keyed.prompts.sorted() {
         let c = per.entry(p.cell).or_default();
         c.prompts += 1;
@@ -87,6 +95,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         }
         let mut calls = p.calls();
         let (hits, saved) = simulate(&mut calls, ttl_ms);
+        sweeps
+            .entry(p.cell)
+            .or_insert_with(|| response::Sweep::new(&response::SWEEP_MINUTES))
+            .add(&calls);
         if hits > 0 {
             c.repeated += 1;
             c.hits += hits;
@@ -125,6 +137,25 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
+        if let Some(sweep) = sweeps.get(&key) {
+            let points: Vec<serde_json::Value> = sweep
+                .points
+                .iter()
+                .map(|pt| {
+                    serde_json::json!({
+                        "ttl_minutes": pt.ttl_minutes,
+                        "cache_hits": pt.hits * s,
+                        "saved": Money::from_picos(pt.saved * s as i128).to_decimal_string(),
+                    })
+                })
+                .collect();
+            f = f
+                .with("ttl_sweep", points)
+                .with("prompts_recurring_across_days", sweep.recurring_prompts * s);
+            if let Some(i) = response::recommend(&sweep.points, u64::MAX) {
+                f = f.with("recommended_ttl_minutes", sweep.points[i].ttl_minutes);
+            }
+        }
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;

@@ -36,9 +36,25 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::{minhash_similarity, Money};
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
 use crate::observe::TextCall;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "prompt_text",
+        required: true,
+        sources: &[logged(
+            Via::PromptText,
+            "the prompt's text (`messages`, `prompt`)",
+        )],
+    },
+    inputs::TIMESTAMP,
+    inputs::PRICED,
+];
 
 rule_options! {
     /// lifetime of a cached answer

@@ -37,8 +37,13 @@
 use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::PRICED];
 
 rule_options! {
     /// p95 output tokens at or under which outputs are tiny

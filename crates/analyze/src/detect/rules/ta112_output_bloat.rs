@@ -30,8 +30,23 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "finish_reason or max_tokens",
+        required: true,
+        sources: &[
+            logged(Via::FinishReason, "a `finish_reason`"),
+            logged(Via::MaxTokens, "a `max_tokens`"),
+        ],
+    },
+    inputs::PRICED,
+];
 
 rule_options! {
     /// share of length-capped calls that makes a finding

@@ -30,8 +30,26 @@
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[
+    Input {
+        name: "background signal",
+        required: true,
+        sources: &[
+            logged(
+                Via::UserFacingTag,
+                "a `user_facing`, `interactive` or `background` tag",
+            ),
+            logged(Via::Timestamp, "a `timestamp` (nightly bursts)"),
+        ],
+    },
+    inputs::PRICED,
+];
 
 rule_options! {
     /// share of untagged calls within the burst window

@@ -30,7 +30,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::TIMESTAMP, inputs::PRICED];
 
 rule_options! {
     /// days in the trailing baseline

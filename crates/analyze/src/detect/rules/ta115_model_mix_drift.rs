@@ -28,7 +28,12 @@ use std::collections::BTreeMap;
 
 use tokenaudit_core::Money;
 
+use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::TIMESTAMP, inputs::PRICED];
 
 rule_options! {
     /// days at each end of the period that are compared

@@ -28,7 +28,12 @@ use chrono::{Datelike, NaiveDate};
 use tokenaudit_core::Money;
 
 use crate::budget::call_budget;
+use crate::coverage::{inputs, Input};
 use crate::detect::{rule_options, scope, Confidence, Context, Finding, Severity};
+
+/// What the rule reads (see `tokenaudit rules` and the report's rule
+/// coverage).
+pub const INPUTS: &[Input] = &[inputs::PRICED, inputs::TIMESTAMP_OPTIONAL];
 
 rule_options! {}
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The store's speed figures (issue 14), side by side in one run:
+#   1. ingest of the 1 GB log (31 daily files) into an empty store, against a
+#      plain audit of the same files (ingest should cost within 1.2x);
+#   2. a re-run with nothing new on that 30-day store (under a second);
+#   3. a nightly ingest of one more day (in proportion to the new bytes);
+#   4. the month's audit from the store, against re-reading the raw log and
+#      against DuckDB's single GROUP BY over the store's Parquet.
+# Alternating runs, REPEAT each, medians and peak RSS. See benches/README.md.
+#
+#   benches/store.sh
+#   REPEAT=5 benches/store.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benches/lib.sh
+
+python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
+
+gen 1GB "$DATA/gateway-1GB.jsonl"
+DAYS="$DATA/days-1GB"
+if [ ! -d "$DAYS" ]; then
+  # One file per day, as a nightly export would be: the line's date.
+  mkdir -p "$DAYS.tmp"
+  awk -v dir="$DAYS.tmp" '{
+      if (match($0, /"timestamp":"[0-9-]+/)) d = substr($0, RSTART + 13, 10); else d = "none";
+      print > (dir "/" d ".jsonl")
+    }' "$DATA/gateway-1GB.jsonl"
+  mv "$DAYS.tmp" "$DAYS"
+fi
+# The new night is the last whole day (the generated month ends with a few
+# calls on its last day).
+LAST=$(find "$DAYS" -name '20*.jsonl' -size +1M -printf '%f\n' | sort | tail -1)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/logs"
+for f in "$DAYS"/*.jsonl; do [ "$(basename "$f")" = "$LAST" ] || ln -s "$(realpath "$f")" "$WORK/logs/"; done
+
+med() { printf '%s\n' "$@" | median; }
+peak() { printf '%s\n' "$@" | sort -n | tail -1; }
+row() { printf '%-52s %9s %12s\n' "$1" "$2" "$(( $3 / 1024 ))"; }
+
+# 1. Ingest into an empty store vs a plain audit of the same 30 files.
+it=(); im=(); at=(); am=()
+for i in $(seq "$REPEAT"); do
+  rm -rf "$WORK/store"
+  read -r t m < <(run "$TA" ingest "$WORK/logs" --store "$WORK/store" --quiet); it+=("$t"); im+=("$m")
+  read -r t m < <(run "$TA" audit "$WORK/logs" --out "$WORK/out" --quiet); at+=("$t"); am+=("$m")
+done
+# 2. Nothing new.
+nt=(); nm=()
+for i in $(seq "$REPEAT"); do
+  read -r t m < <(run "$TA" ingest "$WORK/logs" --store "$WORK/store" --quiet); nt+=("$t"); nm+=("$m")
+done
+# 3. One more day (the store is copied back each time so the day is new).
+cp -a "$WORK/store" "$WORK/store-30"
+BYTES=$(du -sbL "$WORK/logs" | cut -f1); DAY=$(du -bL "$DAYS/$LAST" | cut -f1)
+ln -s "$(realpath "$DAYS/$LAST")" "$WORK/logs/"
+dt=(); dm=()
+for i in $(seq "$REPEAT"); do
+  rm -rf "$WORK/store"; cp -a "$WORK/store-30" "$WORK/store"
+  read -r t m < <(run "$TA" ingest "$WORK/logs" --store "$WORK/store" --quiet); dt+=("$t"); dm+=("$m")
+done
+# 4. The month from the store, from the raw log, and DuckDB over the store.
+cat > "$WORK/duck.py" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET threads=2")
+rows = con.execute("""
+SELECT feature, model, count(*), sum(input_tokens), sum(cached_read_tokens), sum(output_tokens), sum(cost_usd)
+FROM read_parquet(?, hive_partitioning = true) GROUP BY ALL
+""", [sys.argv[1] + "/calls/**/*.parquet"]).fetchall()
+print(len(rows), "groups", file=sys.stderr)
+PY
+st=(); sm=(); rt=(); rm_=(); qt=(); qm=()
+for i in $(seq "$REPEAT"); do
+  read -r t m < <(run "$TA" audit --store "$WORK/store" --out "$WORK/out" --quiet); st+=("$t"); sm+=("$m")
+  read -r t m < <(run "$TA" audit "$WORK/logs" --out "$WORK/out" --quiet); rt+=("$t"); rm_+=("$m")
+  read -r t m < <(run python3 "$WORK/duck.py" "$WORK/store"); qt+=("$t"); qm+=("$m")
+done
+
+STORE=$(du -sb "$WORK/store/calls" | cut -f1); PARTS=$(find "$WORK/store/calls" -name '*.parquet' | wc -l)
+echo
+echo "1 GB log as 31 daily files ($((BYTES / 1000000)) MB in the first 30 files, $((DAY / 1000000)) MB in the new night's, $LAST); store $((STORE / 1000000)) MB in $PARTS parts; $REPEAT runs each; tokenaudit: $TA"
+printf '%-52s %9s %12s\n' "" "seconds" "peak RSS MB"
+row "ingest 30 days into an empty store" "$(med "${it[@]}")" "$(peak "${im[@]}")"
+row "audit of the same 30 files (whole audit)" "$(med "${at[@]}")" "$(peak "${am[@]}")"
+row "ingest again, nothing new" "$(med "${nt[@]}")" "$(peak "${nm[@]}")"
+row "ingest one more night into the 30-file store" "$(med "${dt[@]}")" "$(peak "${dm[@]}")"
+row "audit of the month from the store" "$(med "${st[@]}")" "$(peak "${sm[@]}")"
+row "audit of the month from the raw files" "$(med "${rt[@]}")" "$(peak "${rm_[@]}")"
+row "duckdb GROUP BY over the store's Parquet" "$(med "${qt[@]}")" "$(peak "${qm[@]}")"
+awk -v i="$(med "${it[@]}")" -v d="$(med "${dt[@]}")" -v b="$BYTES" -v n="$DAY" -v a="$(med "${at[@]}")" -v s="$(med "${st[@]}")" -v r="$(med "${rt[@]}")" -v q="$(med "${qt[@]}")" \
+  'BEGIN { printf "ingest / audit: %.2fx; store audit / raw audit: %.2f; store audit / duckdb: %.2fx; one night: %.0f%% of the first ingest'"'"'s time for %.0f%% of its bytes\n", i / a, s / r, s / q, 100 * d / i, 100 * n / b }'

@@ -1,0 +1,329 @@
+//! Codex session logs ("rollouts"): `~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl`
+//! (also under `$CODEX_HOME/sessions`), one `RolloutLine` per line:
+//! `{timestamp, type, payload}` with `type` one of `session_meta`,
+//! `turn_context`, `response_item`, `event_msg`, `compacted` (the shapes of
+//! `codex-rs/protocol`).
+//!
+//! A call is an `event_msg` whose `payload.type` is `token_count`, with its
+//! usage in `payload.info` (`TokenUsageInfo`): `last_token_usage` is the
+//! last request's, `total_token_usage` the session's running total
+//! (`input_tokens`, `cached_input_tokens`, `output_tokens`,
+//! `reasoning_output_tokens`, `total_tokens`; OpenAI's convention: cached
+//! tokens are inside input, reasoning inside output). As Codex's usage tools
+//! do (ccusage), a token_count whose running total did not move repeats the
+//! previous one and is skipped as `duplicate`; otherwise the usage is
+//! `last_token_usage`, or the difference of successive totals when it is
+//! missing. `info: null` (a rate-limit update) is skipped as `not_a_call`,
+//! like every line that is not a token_count.
+//!
+//! The model is the one of the latest `turn_context` line before the event
+//! (`payload.model`), the session is `session_meta`'s `payload.id`, and the
+//! project is the working directory (`cwd`) of those lines: its last
+//! component is the feature, the whole path the tag `project`. A token_count
+//! before any model is rejected as `missing_model` rather than guessed.
+//!
+//! Reading needs the lines before, so a Codex file is read as one chunk, in
+//! order, by one worker (see [`crate::pipeline`]); [`State`] carries what
+//! the earlier lines said.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::{Builtin, Detect, Format};
+use crate::record::fields::{LStr, LTime, Lenient, LU64};
+use crate::record::staging::RawLine;
+use crate::record::tags::last_component;
+use crate::rejects::{Reject, RejectReason};
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(default)]
+    timestamp: LTime,
+    #[serde(rename = "type", borrow, default)]
+    kind: LStr<'a>,
+    #[serde(borrow, default)]
+    payload: Option<Payload<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: LStr<'a>,
+    #[serde(borrow, default)]
+    id: LStr<'a>,
+    #[serde(borrow, default)]
+    cwd: LStr<'a>,
+    #[serde(borrow, default)]
+    model: LStr<'a>,
+    #[serde(default)]
+    info: Option<Info>,
+}
+
+#[derive(Deserialize, Default)]
+struct Info {
+    #[serde(default)]
+    total_token_usage: Option<TokenUsage>,
+    #[serde(default)]
+    last_token_usage: Option<TokenUsage>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenUsage {
+    #[serde(default)]
+    input_tokens: LU64,
+    #[serde(default)]
+    cached_input_tokens: LU64,
+    #[serde(default)]
+    output_tokens: LU64,
+    #[serde(default)]
+    reasoning_output_tokens: LU64,
+}
+
+/// Input, cached input, output, reasoning.
+type Counts = [u64; 4];
+
+impl TokenUsage {
+    fn counts(&self) -> Result<Counts, Reject> {
+        let read = |v: &LU64, field: &str| match v.0 {
+            Lenient::Value(n) if n <= crate::record::fields::MAX_TOKENS => Ok(n),
+            Lenient::Value(_) => Err(Reject::new(RejectReason::AbsurdTokens, field)),
+            Lenient::Missing => Ok(0),
+            Lenient::Negative => Err(Reject::new(RejectReason::NegativeTokens, field)),
+            Lenient::WrongType => Err(Reject::new(RejectReason::WrongType, field)),
+        };
+        Ok([
+            read(&self.input_tokens, "input_tokens")?,
+            read(&self.cached_input_tokens, "cached_input_tokens")?,
+            read(&self.output_tokens, "output_tokens")?,
+            read(&self.reasoning_output_tokens, "reasoning_output_tokens")?,
+        ])
+    }
+}
+
+/// What the earlier lines of one file said.
+#[derive(Debug, Default)]
+pub struct State {
+    model: Option<String>,
+    session: Option<String>,
+    cwd: Option<String>,
+    previous_total: Option<Counts>,
+}
+
+fn value<'a>(s: &LStr<'a>) -> Option<Cow<'a, str>> {
+    match &s.0 {
+        Lenient::Value(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+impl State {
+    /// The same for raw bytes.
+    pub fn parse_line<'a>(&mut self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_line_str(text),
+            Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
+        }
+    }
+
+    /// Reads one line of the file, in order.
+    pub fn parse_line_str<'a>(&mut self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        let parsed: Line<'a> = crate::record::fields::json_object(line)?;
+        let kind = value(&parsed.kind);
+        let payload = parsed.payload.unwrap_or_default();
+        let payload_kind = value(&payload.kind);
+        match kind.as_deref() {
+            Some("session_meta") => {
+                if let Some(id) = value(&payload.id) {
+                    self.session = Some(id.into_owned());
+                }
+                if let Some(cwd) = value(&payload.cwd) {
+                    self.cwd = Some(cwd.into_owned());
+                }
+                return Err(not_a_call("session_meta"));
+            }
+            Some("turn_context") => {
+                if let Some(model) = value(&payload.model) {
+                    self.model = Some(model.into_owned());
+                }
+                if let Some(cwd) = value(&payload.cwd) {
+                    self.cwd = Some(cwd.into_owned());
+                }
+                return Err(not_a_call("turn_context"));
+            }
+            Some("event_msg") if payload_kind.as_deref() == Some("token_count") => {}
+            other => return Err(not_a_call(other.unwrap_or("(none)"))),
+        }
+        let Some(info) = payload.info else {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "token_count with info null: a rate-limit update, no usage",
+            ));
+        };
+        let total = info
+            .total_token_usage
+            .as_ref()
+            .map(TokenUsage::counts)
+            .transpose()?;
+        let last = info
+            .last_token_usage
+            .as_ref()
+            .map(TokenUsage::counts)
+            .transpose()?;
+        let advanced = total.is_none() || total != self.previous_total;
+        let usage = match (advanced, last, total) {
+            (true, Some(last), _) => Some(last),
+            (_, _, Some(total)) => {
+                let prev = self.previous_total.unwrap_or_default();
+                Some(std::array::from_fn(|i| total[i].saturating_sub(prev[i])))
+            }
+            _ => None,
+        };
+        if total.is_some() {
+            self.previous_total = total;
+        }
+        if !advanced {
+            return Err(Reject::new(
+                RejectReason::Duplicate,
+                "token_count repeating the previous total_token_usage",
+            ));
+        }
+        let usage = match usage {
+            Some(u) if u.iter().any(|&n| n > 0) => u,
+            _ => {
+                return Err(Reject::new(
+                    RejectReason::NotACall,
+                    "token_count without tokens",
+                ))
+            }
+        };
+        let Some(model) = value(&payload.model).or_else(|| self.model.clone().map(Cow::Owned))
+        else {
+            return Err(Reject::new(
+                RejectReason::MissingModel,
+                "token_count before any turn_context names the model",
+            ));
+        };
+        let mut raw = RawLine {
+            timestamp: parsed.timestamp,
+            provider: LStr(Lenient::Value(Cow::Borrowed("openai"))),
+            model: LStr(Lenient::Value(model)),
+            ..Default::default()
+        };
+        if let Some(s) = &self.session {
+            raw.session = LStr(Lenient::Value(Cow::Owned(s.clone())));
+        }
+        if let Some(cwd) = &self.cwd {
+            raw.feature = LStr(Lenient::Value(Cow::Owned(last_component(cwd).to_string())));
+            raw.tags
+                .push((Cow::Borrowed("project"), Cow::Owned(cwd.clone())));
+        }
+        let [input, cached, output, reasoning] = usage;
+        raw.usage.responses_style = true;
+        raw.usage.input_tokens = Lenient::Value(input);
+        raw.usage.cached_tokens = Lenient::Value(cached);
+        raw.usage.output_tokens = Lenient::Value(output);
+        raw.usage.reasoning_tokens = Lenient::Value(reasoning);
+        raw.into_record()
+    }
+}
+
+fn not_a_call(kind: &str) -> Reject {
+    Reject::new(
+        RejectReason::NotACall,
+        format!("type {kind}: not a token_count event"),
+    )
+}
+
+/// Whether a parsed JSON object looks like a Codex rollout line: a
+/// `timestamp`, a rollout item `type` and a `payload` object.
+pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
+    map.contains_key("timestamp")
+        && map.get("payload").is_some_and(|p| p.is_object())
+        && matches!(
+            map.get("type").and_then(|t| t.as_str()),
+            Some("session_meta" | "turn_context" | "response_item" | "event_msg" | "compacted")
+        )
+}
+
+/// The `codex` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "codex",
+    aliases: &[],
+    format: Format::Codex,
+    detect: Detect::AnyLine {
+        markers: &["\"payload\""],
+        looks_like,
+    },
+    doc: "Codex session logs (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl):\n\
+         event_msg token_count events, usage from info.last_token_usage\n\
+         (or the change in total_token_usage; cached inside input), the\n\
+         model from the latest turn_context, the session from session_meta,\n\
+         the feature: the project (last part of the session's cwd).\n\
+         A token_count repeating the previous total is a duplicate; info\n\
+         null and other lines are not_a_call.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = r#"{"timestamp":"2025-10-01T09:00:00.000Z","type":"session_meta","payload":{"id":"sess-1","timestamp":"2025-10-01T09:00:00.000Z","cwd":"/home/dev/api","originator":"codex_cli_rs","cli_version":"0.46.0","instructions":null}}"#;
+    const TURN: &str = r#"{"timestamp":"2025-10-01T09:00:01.000Z","type":"turn_context","payload":{"cwd":"/home/dev/api","approval_policy":"on-request","sandbox_policy":{"mode":"workspace-write"},"model":"gpt-5-codex","effort":"medium","summary":"auto"}}"#;
+
+    fn count(total: [u64; 4], last: [u64; 4]) -> String {
+        let u = |c: [u64; 4]| {
+            format!(
+                r#"{{"input_tokens":{},"cached_input_tokens":{},"output_tokens":{},"reasoning_output_tokens":{},"total_tokens":{}}}"#,
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[0] + c[2]
+            )
+        };
+        format!(
+            r#"{{"timestamp":"2025-10-01T09:00:05.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{},"last_token_usage":{},"model_context_window":272000}},"rate_limits":null}}}}"#,
+            u(total),
+            u(last)
+        )
+    }
+
+    #[test]
+    fn reads_token_counts_with_the_model_of_the_turn() {
+        let mut s = State::default();
+        let before = count([10, 0, 1, 0], [10, 0, 1, 0]);
+        assert_eq!(
+            s.parse_line_str(&before).unwrap_err().reason,
+            RejectReason::MissingModel
+        );
+        assert_eq!(
+            s.parse_line_str(META).unwrap_err().reason,
+            RejectReason::NotACall
+        );
+        assert_eq!(
+            s.parse_line_str(TURN).unwrap_err().reason,
+            RejectReason::NotACall
+        );
+        let first = count([1010, 800, 101, 40], [1000, 800, 100, 40]);
+        let r = s.parse_line_str(&first).unwrap();
+        assert_eq!(r.model, "gpt-5-codex");
+        assert_eq!(r.session.as_deref(), Some("sess-1"));
+        assert_eq!(r.feature.as_deref(), Some("api"));
+        // OpenAI convention: cached inside input, reasoning inside output.
+        assert_eq!((r.usage.input, r.usage.cached_read), (1000, 800));
+        assert_eq!((r.usage.output, r.usage.reasoning), (100, 40));
+        // The same totals again: a repeat, not a call.
+        assert_eq!(
+            s.parse_line_str(&first).unwrap_err().reason,
+            RejectReason::Duplicate
+        );
+        let null = r#"{"timestamp":"2025-10-01T09:00:06.000Z","type":"event_msg","payload":{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":5.0,"window_minutes":300}}}}"#;
+        assert_eq!(
+            s.parse_line_str(null).unwrap_err().reason,
+            RejectReason::NotACall
+        );
+    }
+}

@@ -1,0 +1,2193 @@
+//! The generic gateway reader: JSON lines carrying a `model` and a usage
+//! object, with the field names gateways and in-house wrappers commonly use.
+//!
+//! It is the default reader and the fast path, so it is a hand-written serde
+//! visitor over the raw line: strings borrow from the line, unknown keys are
+//! skipped without being built, and a value of the wrong type is noted (and
+//! the line rejected with the field's name) instead of aborting the parse.
+//!
+//! Recognised, at the top level or inside `request`, `response` or `metadata`
+//! objects (so logged request/response pairs work too):
+//! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
+//!   `request_created_at`, `created`, `createTime` (epoch numbers in
+//!   s/ms/µs/ns or text);
+//! - ids: `request_id`, `requestId`, `id`, `responseId`; `retry_of`,
+//!   `retry_of_request_id`;
+//! - `provider`, `custom_llm_provider`, `llm_provider`; `model`, `model_name`,
+//!   `modelVersion` (Gemini responses);
+//! - attribution: `feature`, `use_case`; `route`, `endpoint`; `team`,
+//!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
+//!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
+//! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
+//!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
+//!   `finish_reason`, `stop_reason`; `max_tokens`, `max_output_tokens`,
+//!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
+//!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
+//!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
+//!   counted as `not_a_call`);
+//! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
+//!   `usageMetadata` (Gemini), or the same token keys at the top level;
+//! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
+//!   `prefix_hash`, `system_prompt_tokens`/`prefix_tokens`; or, when the log
+//!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
+//!   which are hashed and never kept;
+//! - `cost`, `cost_usd`, `spend`, `response_cost`, `total_cost`;
+//! - `tags` (object or list) and any other `metadata` key become tags; a
+//!   list's `key:value` items (LiteLLM's `request_tags`) are tags `key`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use xxhash_rust::xxh3::xxh3_64;
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::{Builtin, Detect, Format};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{KeyShape, KeySpan};
+use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
+use crate::record::staging::{is_no_prompt, LNum, RawLine};
+use crate::record::tags::list_tag;
+use crate::rejects::{Reject, RejectReason};
+
+/// An object key, borrowed from the line when it has no escapes. Cheaper
+/// than `LStr`: keys are always strings and need no emptiness check.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Which object a key was found in decides what unknown keys mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Top,
+    /// `request` / `response` of a logged pair: unknown keys are ignored.
+    Nested,
+    /// `metadata`: unknown keys become tags.
+    Metadata,
+}
+
+/// Fills `slot` with the next value unless an earlier key already did.
+fn fill<'de, A, T>(map: &mut A, slot: &mut T, present: bool) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    if present {
+        map.next_value::<IgnoredAny>()?;
+    } else {
+        *slot = map.next_value()?;
+    }
+    Ok(())
+}
+
+struct LineSeed<'b, 'a> {
+    line: &'b mut RawLine<'a>,
+    scope: Scope,
+    depth: u8,
+}
+
+impl<'de, 'b> DeserializeSeed<'de> for LineSeed<'b, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    // Nested `request`/`response`/`metadata` values that are not objects are
+    // ignored; a top-level non-object is caught before we get here.
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let l = self.line;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let f = field(&key);
+            match f {
+                Field::Timestamp => {
+                    let p = l.timestamp.0.is_present();
+                    fill(&mut map, &mut l.timestamp, p)?
+                }
+                Field::RequestId => {
+                    let p = l.request_id.0.is_present();
+                    fill(&mut map, &mut l.request_id, p)?
+                }
+                Field::Provider => {
+                    let p = l.provider.0.is_present();
+                    fill(&mut map, &mut l.provider, p)?
+                }
+                Field::Model => {
+                    let p = l.model.0.is_present();
+                    fill(&mut map, &mut l.model, p)?
+                }
+                Field::Feature => {
+                    let p = l.feature.0.is_present();
+                    fill(&mut map, &mut l.feature, p)?
+                }
+                Field::Route => {
+                    let p = l.route.0.is_present();
+                    fill(&mut map, &mut l.route, p)?
+                }
+                Field::Team => {
+                    let p = l.team.0.is_present();
+                    fill(&mut map, &mut l.team, p)?
+                }
+                Field::User => {
+                    let p = l.user.0.is_present();
+                    fill(&mut map, &mut l.user, p)?
+                }
+                Field::Session => {
+                    let p = l.session.0.is_present();
+                    fill(&mut map, &mut l.session, p)?
+                }
+                Field::Turn => {
+                    let p = l.turn.0.is_present();
+                    fill(&mut map, &mut l.turn, p)?
+                }
+                Field::Status => {
+                    if l.status.0.is_present() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let v: LStr<'de> = map.next_value()?;
+                        set_status(l, v.0);
+                    }
+                }
+                Field::HttpStatus => {
+                    let p = l.http_status.0.is_present();
+                    fill(&mut map, &mut l.http_status, p)?
+                }
+                Field::Error => {
+                    let v: ErrorField<'de> = map.next_value()?;
+                    if !l.error_kind.0.is_present() {
+                        l.error_kind = v.0;
+                    }
+                }
+                Field::ErrorKind => {
+                    let p = l.error_kind.0.is_present();
+                    fill(&mut map, &mut l.error_kind, p)?
+                }
+                Field::Attempt => {
+                    let p = l.attempt.0.is_present();
+                    fill(&mut map, &mut l.attempt, p)?
+                }
+                Field::RetryOf => {
+                    let p = l.retry_of.0.is_present();
+                    fill(&mut map, &mut l.retry_of, p)?
+                }
+                Field::Usage => {
+                    map.next_value_seed(UsageSeed(&mut l.usage))?;
+                }
+                Field::UsageKey => {
+                    let v: LU64 = map.next_value()?;
+                    set_usage_key(&mut l.usage, key.as_ref(), v.0);
+                }
+                Field::Latency => {
+                    let p = l.latency_ms.0.is_present();
+                    fill(&mut map, &mut l.latency_ms, p)?
+                }
+                Field::Ttft => {
+                    let p = l.ttft_ms.0.is_present();
+                    fill(&mut map, &mut l.ttft_ms, p)?
+                }
+                Field::Batch => {
+                    let p = l.batch.0.is_present();
+                    fill(&mut map, &mut l.batch, p)?
+                }
+                Field::CacheHit => {
+                    let p = l.cache_hit.0.is_present();
+                    fill(&mut map, &mut l.cache_hit, p)?
+                }
+                Field::ServiceTier => {
+                    let p = l.service_tier.0.is_present();
+                    fill(&mut map, &mut l.service_tier, p)?
+                }
+                Field::FinishReason => {
+                    let p = l.finish_reason.0.is_present();
+                    fill(&mut map, &mut l.finish_reason, p)?
+                }
+                Field::MaxTokens => {
+                    let p = l.max_tokens.0.is_present();
+                    fill(&mut map, &mut l.max_tokens, p)?
+                }
+                Field::PromptHash => {
+                    let p = l.prompt_hash.0.is_present();
+                    fill(&mut map, &mut l.prompt_hash, p)?
+                }
+                Field::PrefixHash => {
+                    let p = l.prefix_hash.0.is_present();
+                    fill(&mut map, &mut l.prefix_hash, p)?
+                }
+                Field::PrefixTokens => {
+                    let p = l.prefix_tokens.0.is_present();
+                    fill(&mut map, &mut l.prefix_tokens, p)?
+                }
+                Field::Messages | Field::Prompt | Field::System => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        set_text(l, f, raw.get());
+                    }
+                }
+                Field::Cost => {
+                    let p = l.cost.0.is_present();
+                    fill(&mut map, &mut l.cost, p)?
+                }
+                Field::Tags => {
+                    map.next_value_seed(TagsSeed(&mut l.tags))?;
+                }
+                Field::Metadata if self.depth < 3 => {
+                    map.next_value_seed(LineSeed {
+                        line: l,
+                        scope: Scope::Metadata,
+                        depth: self.depth + 1,
+                    })?;
+                }
+                Field::Nested if self.depth < 3 => {
+                    map.next_value_seed(LineSeed {
+                        line: l,
+                        scope: Scope::Nested,
+                        depth: self.depth + 1,
+                    })?;
+                }
+                _ if self.scope == Scope::Metadata => {
+                    let v: LStr<'de> = map.next_value()?;
+                    if let Lenient::Value(v) = v.0 {
+                        l.tags.push((key, v));
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a key means to the gateway reader. The scanner and the serde visitor
+/// both dispatch through this one table, so they recognise the same keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Field {
+    Timestamp,
+    RequestId,
+    Provider,
+    Model,
+    Feature,
+    Route,
+    Team,
+    User,
+    Session,
+    Turn,
+    Status,
+    HttpStatus,
+    Error,
+    ErrorKind,
+    Attempt,
+    RetryOf,
+    Usage,
+    /// A token count outside a usage object (`prompt_tokens` at the top).
+    UsageKey,
+    Latency,
+    Ttft,
+    Batch,
+    /// LiteLLM's `cache_hit`: answered from LiteLLM's own cache.
+    CacheHit,
+    ServiceTier,
+    FinishReason,
+    MaxTokens,
+    PromptHash,
+    PrefixHash,
+    PrefixTokens,
+    Messages,
+    Prompt,
+    System,
+    Cost,
+    Tags,
+    Metadata,
+    /// `request` / `response` / `body` of a logged pair.
+    Nested,
+    Other,
+}
+
+pub(crate) fn field(key: &str) -> Field {
+    // Grouped by length, so a key is compared only with the few of its own
+    // length (a chain of all ~90 comparisons showed up in profiles).
+    match key.len() {
+        2 => match key {
+            "ts" => Field::Timestamp,
+            "id" => Field::RequestId,
+            _ => Field::Other,
+        },
+        4 => match key {
+            "time" => Field::Timestamp,
+            "team" => Field::Team,
+            "user" => Field::User,
+            "turn" => Field::Turn,
+            "cost" => Field::Cost,
+            "tags" => Field::Tags,
+            "meta" => Field::Metadata,
+            "body" => Field::Nested,
+            _ => Field::Other,
+        },
+        5 => match key {
+            "model" => Field::Model,
+            "route" => Field::Route,
+            "error" => Field::Error,
+            "usage" => Field::Usage,
+            "batch" => Field::Batch,
+            "input" => Field::Prompt,
+            "spend" => Field::Cost,
+            _ => Field::Other,
+        },
+        6 => match key {
+            "vendor" => Field::Provider,
+            "userId" => Field::User,
+            "status" => Field::Status,
+            "prompt" => Field::Prompt,
+            "system" => Field::System,
+            "labels" => Field::Tags,
+            _ => Field::Other,
+        },
+        7 => match key {
+            "created" => Field::Timestamp,
+            "feature" => Field::Feature,
+            "team_id" => Field::Team,
+            "user_id" => Field::User,
+            "session" => Field::Session,
+            "attempt" => Field::Attempt,
+            "latency" => Field::Latency,
+            "ttft_ms" => Field::Ttft,
+            "costUSD" => Field::Cost,
+            "request" => Field::Nested,
+            _ => Field::Other,
+        },
+        8 => match key {
+            "provider" => Field::Provider,
+            "model_id" => Field::Model,
+            "use_case" => Field::Feature,
+            "endpoint" => Field::Route,
+            "end_user" => Field::User,
+            "retry_of" => Field::RetryOf,
+            "delay_ms" => Field::Latency,
+            "is_batch" => Field::Batch,
+            "messages" => Field::Messages,
+            "cost_usd" => Field::Cost,
+            "metadata" => Field::Metadata,
+            "response" => Field::Nested,
+            _ => Field::Other,
+        },
+        9 => match key {
+            "timestamp" => Field::Timestamp,
+            "cache_hit" => Field::CacheHit,
+            "startTime" => Field::Timestamp,
+            "requestId" => Field::RequestId,
+            "api_route" => Field::Route,
+            "team_name" => Field::Team,
+            "sessionId" => Field::Session,
+            "thread_id" => Field::Session,
+            "prompt_fp" => Field::PromptHash,
+            _ => Field::Other,
+        },
+        10 => match key {
+            "created_at" => Field::Timestamp,
+            "start_time" => Field::Timestamp,
+            "@timestamp" => Field::Timestamp,
+            "request_id" => Field::RequestId,
+            "model_name" => Field::Model,
+            "team_alias" => Field::Team,
+            "session_id" => Field::Session,
+            "turn_index" => Field::Turn,
+            "createTime" => Field::Timestamp,
+            "responseId" => Field::RequestId,
+            "error_type" => Field::ErrorKind,
+            "error_kind" => Field::ErrorKind,
+            "error_code" => Field::ErrorKind,
+            "latency_ms" => Field::Latency,
+            "max_tokens" => Field::MaxTokens,
+            "total_cost" => Field::Cost,
+            _ => Field::Other,
+        },
+        11 => match key {
+            "turn_number" => Field::Turn,
+            "http_status" => Field::HttpStatus,
+            "status_code" => Field::HttpStatus,
+            "duration_ms" => Field::Latency,
+            "stop_reason" => Field::FinishReason,
+            "prompt_hash" => Field::PromptHash,
+            "prefix_hash" => Field::PrefixHash,
+            _ => Field::Other,
+        },
+        12 => match key {
+            "x_request_id" => Field::RequestId,
+            "modelVersion" => Field::Model,
+            "llm_provider" => Field::Provider,
+            "feature_name" => Field::Feature,
+            "input_tokens" => Field::UsageKey,
+            "service_tier" => Field::ServiceTier,
+            "instructions" => Field::System,
+            "request_tags" => Field::Tags,
+            _ => Field::Other,
+        },
+        13 => match key {
+            "retry_attempt" => Field::Attempt,
+            "usageMetadata" => Field::Usage,
+            "prompt_tokens" => Field::UsageKey,
+            "output_tokens" => Field::UsageKey,
+            "cached_tokens" => Field::UsageKey,
+            "finish_reason" => Field::FinishReason,
+            "prefix_tokens" => Field::PrefixTokens,
+            "system_prompt" => Field::System,
+            "response_cost" => Field::Cost,
+            _ => Field::Other,
+        },
+        14 => match key {
+            "attempt_number" => Field::Attempt,
+            "usage_metadata" => Field::Usage,
+            _ => Field::Other,
+        },
+        15 => match key {
+            "conversation_id" => Field::Session,
+            "response_status" => Field::HttpStatus,
+            _ => Field::Other,
+        },
+        16 => match key {
+            "http_status_code" => Field::HttpStatus,
+            "reasoning_tokens" => Field::UsageKey,
+            "promptTokenCount" => Field::UsageKey,
+            "response_time_ms" => Field::Latency,
+            _ => Field::Other,
+        },
+        17 => match key {
+            "completion_tokens" => Field::UsageKey,
+            "max_output_tokens" => Field::MaxTokens,
+            _ => Field::Other,
+        },
+        18 => match key {
+            "request_created_at" => Field::Timestamp,
+            "retried_request_id" => Field::RetryOf,
+            "thoughtsTokenCount" => Field::UsageKey,
+            "prompt_fingerprint" => Field::PromptHash,
+            "system_prompt_hash" => Field::PrefixHash,
+            "prefix_fingerprint" => Field::PrefixHash,
+            _ => Field::Other,
+        },
+        19 => match key {
+            "custom_llm_provider" => Field::Provider,
+            "retry_of_request_id" => Field::RetryOf,
+            "time_to_first_token" => Field::Ttft,
+            _ => Field::Other,
+        },
+        20 => match key {
+            "user_api_key_user_id" => Field::User,
+            "candidatesTokenCount" => Field::UsageKey,
+            "system_prompt_tokens" => Field::PrefixTokens,
+            _ => Field::Other,
+        },
+        21 => match key {
+            "max_completion_tokens" => Field::MaxTokens,
+            _ => Field::Other,
+        },
+        22 => match key {
+            "time_to_first_token_ms" => Field::Ttft,
+            _ => Field::Other,
+        },
+        23 => match key {
+            "cache_read_input_tokens" => Field::UsageKey,
+            "cachedContentTokenCount" => Field::UsageKey,
+            _ => Field::Other,
+        },
+        27 => match key {
+            "cache_creation_input_tokens" => Field::UsageKey,
+            _ => Field::Other,
+        },
+        _ => Field::Other,
+    }
+}
+
+#[cfg(test)]
+fn field_by_meaning(key: &str) -> Field {
+    match key {
+        "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
+        | "request_created_at" | "created" | "@timestamp" | "createTime" => Field::Timestamp,
+        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" => Field::RequestId,
+        "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
+        "model" | "model_name" | "model_id" | "modelVersion" => Field::Model,
+        "feature" | "feature_name" | "use_case" => Field::Feature,
+        "route" | "endpoint" | "api_route" => Field::Route,
+        "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
+        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" => Field::User,
+        "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
+        "turn" | "turn_index" | "turn_number" => Field::Turn,
+        "status" => Field::Status,
+        "http_status" | "status_code" | "http_status_code" | "response_status" => Field::HttpStatus,
+        "error" => Field::Error,
+        "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
+        "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
+        "retry_of" | "retry_of_request_id" | "retried_request_id" => Field::RetryOf,
+        "usage" | "usageMetadata" | "usage_metadata" => Field::Usage,
+        "prompt_tokens"
+        | "completion_tokens"
+        | "input_tokens"
+        | "output_tokens"
+        | "cache_read_input_tokens"
+        | "cache_creation_input_tokens"
+        | "cached_tokens"
+        | "reasoning_tokens"
+        | "promptTokenCount"
+        | "candidatesTokenCount"
+        | "cachedContentTokenCount"
+        | "thoughtsTokenCount" => Field::UsageKey,
+        "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
+            Field::Latency
+        }
+        "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
+        "batch" | "is_batch" => Field::Batch,
+        "cache_hit" => Field::CacheHit,
+        "service_tier" => Field::ServiceTier,
+        "finish_reason" | "stop_reason" => Field::FinishReason,
+        "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
+        "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => Field::PromptHash,
+        "system_prompt_hash" | "prefix_hash" | "prefix_fingerprint" => Field::PrefixHash,
+        "system_prompt_tokens" | "prefix_tokens" => Field::PrefixTokens,
+        "messages" => Field::Messages,
+        "prompt" | "input" => Field::Prompt,
+        "system" | "instructions" | "system_prompt" => Field::System,
+        "cost" | "cost_usd" | "spend" | "response_cost" | "total_cost" | "costUSD" => Field::Cost,
+        "tags" | "request_tags" | "labels" => Field::Tags,
+        "metadata" | "meta" => Field::Metadata,
+        "request" | "response" | "body" => Field::Nested,
+        _ => Field::Other,
+    }
+}
+
+/// `status`: text, or an HTTP code (as a number or digits) that goes to
+/// `http_status` unless that is already set.
+pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
+    if let Lenient::Value(text) = &v {
+        // Only text starting with a digit, `+` or possible whitespace (an
+        // ASCII control or space, or any non-ASCII byte) can trim to a
+        // number: `ok`, `error` … skip the trim and the parse.
+        let maybe_code = matches!(text.as_bytes().first(),
+            Some(&b) if b.is_ascii_digit() || b == b'+' || b <= b' ' || b >= 0x80);
+        if maybe_code {
+            if let Ok(code) = text.trim().parse::<u64>() {
+                if !l.http_status.0.is_present() {
+                    l.http_status = LU64(Lenient::Value(code));
+                }
+                return;
+            }
+        }
+    }
+    l.status = LStr(v);
+}
+
+/// Prompt text (`messages`, `prompt`, `system` …) as its raw JSON: only
+/// fingerprints are kept, and the borrowed raw JSON itself (a pointer and a
+/// length, no copy) for `--include-prompts`.
+pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
+    if is_no_prompt(raw) {
+        return;
+    }
+    match which {
+        Field::Messages => l.set_messages(raw),
+        Field::Prompt => {
+            if l.prompt_text_fp.is_none() && raw != "null" {
+                l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prompt_raw = Some(raw);
+            }
+            if l.prompt_text.is_none() && raw != "null" {
+                l.prompt_text = crate::record::fields::prompt_text(raw)
+                    .filter(|t| crate::record::fields::has_word(t))
+                    .map(Cow::Owned);
+            }
+        }
+        _ => {
+            if l.prefix_text_fp.is_none() && raw != "null" {
+                l.prefix_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prefix_chars = Some(crate::record::fields::content_chars(raw));
+                l.system_raw = Some(raw);
+            }
+        }
+    }
+}
+
+fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
+    set_usage(u, usage_key(key), v);
+}
+
+/// What a key inside a usage object is: a token count's slot, a nested
+/// object of more counts (`*_details`, `cache_creation`), or neither.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UsageKey {
+    PromptTokens,
+    CompletionTokens,
+    InputTokens,
+    OutputTokens,
+    CacheRead,
+    CacheCreation,
+    Cached,
+    Reasoning,
+    PromptTokenCount,
+    CandidatesTokenCount,
+    CachedContentTokenCount,
+    ThoughtsTokenCount,
+    CacheWrite5m,
+    CacheWrite1h,
+    /// An object of more counts; `input_tokens_details` also marks the
+    /// OpenAI Responses convention.
+    Detail,
+    ResponsesDetail,
+    Other,
+}
+
+pub(crate) fn usage_key(key: &str) -> UsageKey {
+    match key {
+        "prompt_tokens" => UsageKey::PromptTokens,
+        "completion_tokens" => UsageKey::CompletionTokens,
+        "input_tokens" => UsageKey::InputTokens,
+        "output_tokens" => UsageKey::OutputTokens,
+        "cache_read_input_tokens" => UsageKey::CacheRead,
+        "cache_creation_input_tokens" => UsageKey::CacheCreation,
+        "cached_tokens" => UsageKey::Cached,
+        "reasoning_tokens" => UsageKey::Reasoning,
+        "promptTokenCount" => UsageKey::PromptTokenCount,
+        "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
+        "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
+        "thoughtsTokenCount" => UsageKey::ThoughtsTokenCount,
+        "ephemeral_5m_input_tokens" => UsageKey::CacheWrite5m,
+        "ephemeral_1h_input_tokens" => UsageKey::CacheWrite1h,
+        "input_tokens_details" => UsageKey::ResponsesDetail,
+        "prompt_tokens_details"
+        | "completion_tokens_details"
+        | "output_tokens_details"
+        | "cache_creation" => UsageKey::Detail,
+        _ => UsageKey::Other,
+    }
+}
+
+/// Fills the count's slot unless an earlier key already did.
+pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
+    let slot = match key {
+        UsageKey::PromptTokens => &mut u.prompt_tokens,
+        UsageKey::CompletionTokens => &mut u.completion_tokens,
+        UsageKey::InputTokens => &mut u.input_tokens,
+        UsageKey::OutputTokens => &mut u.output_tokens,
+        UsageKey::CacheRead => &mut u.cache_read_input_tokens,
+        UsageKey::CacheCreation => &mut u.cache_creation_input_tokens,
+        UsageKey::Cached => &mut u.cached_tokens,
+        UsageKey::Reasoning => &mut u.reasoning_tokens,
+        UsageKey::PromptTokenCount => &mut u.prompt_token_count,
+        UsageKey::CandidatesTokenCount => &mut u.candidates_token_count,
+        UsageKey::CachedContentTokenCount => &mut u.cached_content_token_count,
+        UsageKey::ThoughtsTokenCount => &mut u.thoughts_token_count,
+        UsageKey::CacheWrite5m => &mut u.cache_write_5m,
+        UsageKey::CacheWrite1h => &mut u.cache_write_1h,
+        UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Other => return,
+    };
+    if !slot.is_present() {
+        *slot = v;
+    }
+}
+
+/// Reads a usage object (any provider's spelling) into `RawUsage`.
+struct UsageSeed<'b>(&'b mut RawUsage);
+
+impl<'de> DeserializeSeed<'de> for UsageSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsageSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage object")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.0.prompt_tokens = Lenient::WrongType;
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let u = self.0;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match usage_key(&key) {
+                k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
+                    u.responses_style |= k == UsageKey::ResponsesDetail;
+                    map.next_value_seed(UsageSeed(u))?;
+                }
+                k => {
+                    let v: LU64 = map.next_value()?;
+                    set_usage(u, k, v.0);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `error`: a short text, or an object whose `type` or `code` names the kind.
+struct ErrorField<'a>(LStr<'a>);
+
+impl<'de> Deserialize<'de> for ErrorField<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ErrorField<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Lenient<Cow<'de, str>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an error")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::Null))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::Bool(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::U64(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::I64(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::F64(v)))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(error_kind(Scalar::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(error_kind(Scalar::Container))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut kind = Lenient::Missing;
+                while let Some(key) = map.next_key::<LStr<'de>>()? {
+                    if is_error_kind_key(&key.0) && !kind.is_present() {
+                        kind = map.next_value::<LStr<'de>>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(error_object_kind(kind))
+            }
+        }
+        d.deserialize_any(V).map(|v| ErrorField(LStr(v)))
+    }
+}
+
+/// The error kind of an `error` that is not an object.
+pub(crate) fn error_kind(v: Scalar<'_>) -> Lenient<Cow<'_, str>> {
+    match v {
+        Scalar::Null | Scalar::Bool(false) => Lenient::Missing,
+        Scalar::Bool(true) | Scalar::F64(_) | Scalar::Container => {
+            Lenient::Value(Cow::Borrowed("error"))
+        }
+        Scalar::U64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+        Scalar::I64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+        Scalar::Str(v) => short_kind(v),
+    }
+}
+
+/// In an `error` object, `type` or `code` names the kind.
+fn is_error_kind_key(key: &Lenient<Cow<'_, str>>) -> bool {
+    matches!(key, Lenient::Value(k) if k == "type" || k == "code")
+}
+
+/// An `error` object without a usable `type`/`code` is still an error.
+pub(crate) fn error_object_kind(kind: Lenient<Cow<'_, str>>) -> Lenient<Cow<'_, str>> {
+    if kind.is_present() {
+        kind
+    } else {
+        Lenient::Value(Cow::Borrowed("error"))
+    }
+}
+
+/// Error messages are free text (they can quote user input); only short,
+/// identifier-like ones are kept as the error kind.
+fn short_kind(v: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
+    let t = v.trim();
+    if t.is_empty() {
+        Lenient::Missing
+    } else if t.len() <= 48 && !t.contains(char::is_whitespace) {
+        Lenient::Value(v)
+    } else {
+        Lenient::Value(Cow::Borrowed("error"))
+    }
+}
+
+/// `tags`: an object of scalars, or a list of strings (each becomes `tag=VALUE`,
+/// or `KEY=VALUE` for a `KEY:VALUE` item, see [`list_tag`]).
+struct TagsSeed<'b, 'a>(&'b mut Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de> DeserializeSeed<'de> for TagsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("tags")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        push_text_tags(self.0, v);
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<LStr<'de>>()? {
+            if let Lenient::Value(v) = v.0 {
+                self.0.push(list_tag(v));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<LStr<'de>>()? {
+            let v: LStr<'de> = map.next_value()?;
+            if let (Lenient::Value(k), Lenient::Value(v)) = (key.0, v.0) {
+                self.0.push((k, v));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Some exporters store tags as a JSON-encoded string.
+pub(crate) fn push_text_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, text: &str) {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        push_value_tags(out, &value);
+    }
+}
+
+fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => continue,
+                };
+                out.push((Cow::Owned(k.clone()), Cow::Owned(text)));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                if let serde_json::Value::String(s) = item {
+                    out.push(list_tag(Cow::Owned(s.clone())));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parses one line into its raw fields. Fails only when the line is not a
+/// JSON object at all.
+pub fn parse_raw(line: &[u8]) -> Result<RawLine<'_>, Reject> {
+    match std::str::from_utf8(line) {
+        Ok(text) => parse_raw_str(text),
+        Err(_) => parse_raw_slice(line),
+    }
+}
+
+/// Parses a line already known to be UTF-8: with the scanner, or, when the
+/// scanner bails (invalid JSON, rare shapes), with serde_json, which then
+/// decides the result and words the error.
+pub fn parse_raw_str(line: &str) -> Result<RawLine<'_>, Reject> {
+    let mut raw = RawLine::default();
+    match scan_line(line, &mut raw) {
+        Ok(()) => Ok(raw),
+        Err(Bail) => parse_raw_serde(line),
+    }
+}
+
+/// The serde_json path: the reference the scanner must agree with.
+fn parse_raw_serde(line: &str) -> Result<RawLine<'_>, Reject> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return parse_raw_slice(line.as_bytes());
+    }
+    let mut raw = RawLine::default();
+    let mut de = serde_json::Deserializer::from_str(line);
+    LineSeed {
+        line: &mut raw,
+        scope: Scope::Top,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|_| de.end())
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
+    Ok(raw)
+}
+
+fn parse_raw_slice(line: &[u8]) -> Result<RawLine<'_>, Reject> {
+    let first = line.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(match serde_json::from_slice::<IgnoredAny>(line) {
+            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
+            Err(e) => Reject::new(
+                RejectReason::MalformedJson,
+                crate::record::fields::short_error(&e),
+            ),
+        });
+    }
+    let mut raw = RawLine::default();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    LineSeed {
+        line: &mut raw,
+        scope: Scope::Top,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|_| de.end())
+    .map_err(|e| {
+        Reject::new(
+            RejectReason::MalformedJson,
+            crate::record::fields::short_error(&e),
+        )
+    })?;
+    Ok(raw)
+}
+
+// The fast path: the same fields as the serde visitor above, read with the
+// scanner. Each reader mirrors its serde counterpart and converts values
+// through the same `Scalar` functions; where serde_json reads a value (and
+// may fail on it) the scanner reads it too, and where serde_json skips one
+// the scanner skips it, so a line the scanner accepts reads the same both ways.
+
+/// Reads a line into `raw` (which is left half-filled on a bail).
+fn scan_line<'a>(line: &'a str, raw: &mut RawLine<'a>) -> Scan<()> {
+    scan_line_keys(line, raw, &mut NoKeys)
+}
+
+/// Told each top-level key of a line as the scanner reads it: how a user
+/// mapping (`mapping_scan.rs`) finds its paths in the gateway reader's own
+/// pass instead of reading the line a second time.
+pub(crate) trait TopKeys {
+    /// Whether anyone listens: when not, a predicted key's text is never
+    /// sliced for [`TopKeys::key`].
+    const LISTENS: bool = true;
+    /// `key` (decoded, as bytes, sliced only if called), its meaning to the
+    /// gateway reader, and the byte offset in the line where its value
+    /// starts (whitespace may precede it).
+    fn key<'k>(&mut self, key: impl FnOnce() -> &'k [u8], field: Field, value_at: usize);
+}
+
+/// Nobody listening: compiled away, so the plain reader pays nothing.
+struct NoKeys;
+
+impl TopKeys for NoKeys {
+    const LISTENS: bool = false;
+    #[inline(always)]
+    fn key<'k>(&mut self, _: impl FnOnce() -> &'k [u8], _: Field, _: usize) {}
+}
+
+/// The scanner half of [`parse_raw_str`], telling `keys` each top-level key.
+/// A bail (then `raw` is half-filled) leaves the line to the caller.
+pub(crate) fn scan_raw_keys<'a, K: TopKeys>(
+    line: &'a str,
+    raw: &mut RawLine<'a>,
+    keys: &mut K,
+) -> Scan<()> {
+    scan_line_keys(line, raw, keys)
+}
+
+fn scan_line_keys<'a, K: TopKeys>(line: &'a str, raw: &mut RawLine<'a>, keys: &mut K) -> Scan<()> {
+    let mut s = Scanner::new(line);
+    SHAPE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut shapes) => scan_map(&mut s, raw, Scope::Top, 0, Some(&mut shapes), keys),
+        Err(_) => scan_map(&mut s, raw, Scope::Top, 0, None, keys),
+    })?;
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    Ok(())
+}
+
+/// Fills `slot` from the next value unless an earlier key already did.
+#[inline]
+fn scan_fill<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Lenient<T>,
+    read: impl FnOnce(Scalar<'a>) -> Lenient<T>,
+) -> Scan<()> {
+    if slot.is_present() {
+        s.skip_value()
+    } else {
+        *slot = read(s.scalar()?);
+        Ok(())
+    }
+}
+
+/// Fills `slot` from the next value (read by one of [`Scanner::label`],
+/// [`Scanner::count`], [`Scanner::time`]) unless an earlier key already did.
+#[inline]
+fn scan_read<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Lenient<T>,
+    read: impl FnOnce(&mut Scanner<'a>) -> Scan<Lenient<T>>,
+) -> Scan<()> {
+    if slot.is_present() {
+        return s.skip_value();
+    }
+    *slot = read(s)?;
+    Ok(())
+}
+
+thread_local! {
+    /// Each worker thread's [`Shapes`]: the keys of the last lines it read.
+    static SHAPE: std::cell::RefCell<Shapes> = std::cell::RefCell::default();
+}
+
+/// A worker's remembered key orders: the top level's, and a few usage
+/// objects' (a file often mixes providers, whose usage objects differ while
+/// the lines around them do not).
+#[derive(Default)]
+struct Shapes {
+    top: KeyShape<Field>,
+    usage: UsageShapes,
+    tags: KeyShape<()>,
+}
+
+const USAGE_SHAPES: usize = 3;
+
+#[derive(Default)]
+struct UsageShapes {
+    shapes: [KeyShape<UsageKey>; USAGE_SHAPES],
+    /// The one to forget when an object starts like none of them.
+    next: usize,
+}
+
+/// A key as [`scan_map`] has it: predicted (its text not yet sliced) or read.
+enum KeyText<'a> {
+    Span(KeySpan),
+    Read(Cow<'a, str>),
+}
+
+impl<'a> KeyText<'a> {
+    fn as_bytes<'k>(&'k self, s: &Scanner<'a>) -> &'k [u8] {
+        match self {
+            KeyText::Span(KeySpan(a, b)) => s.slice_bytes(*a, *b),
+            KeyText::Read(key) => key.as_bytes(),
+        }
+    }
+
+    fn text(self, s: &Scanner<'a>) -> Cow<'a, str> {
+        match self {
+            KeyText::Span(KeySpan(a, b)) => Cow::Borrowed(s.slice(a, b)),
+            KeyText::Read(key) => key,
+        }
+    }
+}
+
+fn scan_map<'a, K: TopKeys>(
+    s: &mut Scanner<'a>,
+    l: &mut RawLine<'a>,
+    scope: Scope,
+    depth: u8,
+    mut shapes: Option<&mut Shapes>,
+    keys: &mut K,
+) -> Scan<()> {
+    s.begin_object()?;
+    let mut first = true;
+    let mut slot = 0usize;
+    loop {
+        let predicted = match shapes.as_deref() {
+            Some(sh) => sh.top.predict(s, slot, first),
+            None => None,
+        };
+        let (key, f) = match predicted {
+            Some((f, at, span)) => {
+                slot = at;
+                (KeyText::Span(span), f)
+            }
+            None => {
+                let start = s.pos();
+                let was_first = first;
+                let Some(key) = s.next_key(&mut first)? else {
+                    break;
+                };
+                let f = field(&key);
+                if let (Some(sh), Cow::Borrowed(text)) = (shapes.as_deref_mut(), &key) {
+                    sh.top.learn(slot, s.since(start), text, f, was_first);
+                }
+                (KeyText::Read(key), f)
+            }
+        };
+        first = false;
+        slot += 1;
+        if K::LISTENS {
+            let at = s.pos();
+            keys.key(|| key.as_bytes(s), f, at);
+        }
+        match f {
+            Field::Timestamp => scan_read(s, &mut l.timestamp.0, Scanner::time)?,
+            Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
+            Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
+            Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
+            Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
+            Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
+            Field::Team => scan_read(s, &mut l.team.0, Scanner::label)?,
+            Field::User => scan_read(s, &mut l.user.0, Scanner::label)?,
+            Field::Session => scan_read(s, &mut l.session.0, Scanner::label)?,
+            Field::Turn => scan_read(s, &mut l.turn.0, Scanner::count)?,
+            Field::Status => {
+                if l.status.0.is_present() {
+                    s.skip_value()?;
+                } else {
+                    let v = s.scalar()?.label();
+                    set_status(l, v);
+                }
+            }
+            Field::HttpStatus => scan_read(s, &mut l.http_status.0, Scanner::count)?,
+            Field::Error => {
+                let v = scan_error(s)?;
+                if !l.error_kind.0.is_present() {
+                    l.error_kind = LStr(v);
+                }
+            }
+            Field::ErrorKind => scan_read(s, &mut l.error_kind.0, Scanner::label)?,
+            Field::Attempt => scan_read(s, &mut l.attempt.0, Scanner::count)?,
+            Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
+            Field::Usage => match shapes.as_deref_mut() {
+                Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
+                None => scan_usage(s, &mut l.usage)?,
+            },
+            Field::UsageKey => {
+                let v = s.count()?;
+                set_usage_key(&mut l.usage, &key.text(s), v);
+            }
+            Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
+            Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
+            Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
+            Field::CacheHit => {
+                scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
+            }
+            Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
+            Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
+            Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
+            Field::PromptHash => scan_read(s, &mut l.prompt_hash.0, Scanner::label)?,
+            Field::PrefixHash => scan_read(s, &mut l.prefix_hash.0, Scanner::label)?,
+            Field::PrefixTokens => scan_read(s, &mut l.prefix_tokens.0, Scanner::count)?,
+            Field::Messages | Field::Prompt | Field::System => {
+                if let Some(raw) = s.raw_value()? {
+                    set_text(l, f, raw);
+                }
+            }
+            Field::Cost => scan_fill(s, &mut l.cost.0, |v| LMoney::from_label(v.label()).0)?,
+            Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
+            Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
+            Field::Nested if depth < 3 => scan_nested(s, l, Scope::Nested, depth + 1)?,
+            _ if scope == Scope::Metadata => {
+                let key = key.text(s);
+                if let Lenient::Value(v) = s.scalar()?.label() {
+                    l.tags.push((key, v));
+                }
+            }
+            _ => s.skip_value()?,
+        }
+    }
+    Ok(())
+}
+
+/// `request`/`response`/`metadata`: an object is read for fields; anything
+/// else is read and ignored.
+fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
+    if s.peek()? == b'{' {
+        scan_map(s, l, scope, depth, None, &mut NoKeys)
+    } else {
+        s.scalar().map(|_| ())
+    }
+}
+
+/// What the gateway reader does with one scalar value of a key whose
+/// meaning is `f` (in a `metadata` object when `metadata`): the arms of
+/// [`scan_map`] for a value already read, for readers that get values one
+/// at a time (the Parquet column reader, [`crate::parquet::columns`]). Containers
+/// arrive as [`Scalar::Container`]; `usage`, `error`, `tags` and prompt
+/// objects, whose content matters, are the caller's.
+pub(crate) fn set_field<'a>(
+    l: &mut RawLine<'a>,
+    f: Field,
+    key: &'a str,
+    v: Scalar<'a>,
+    metadata: bool,
+) {
+    fn first<T>(slot: &mut Lenient<T>, read: impl FnOnce() -> Lenient<T>) {
+        if !slot.is_present() {
+            *slot = read();
+        }
+    }
+    match f {
+        Field::Timestamp => first(&mut l.timestamp.0, || v.time()),
+        Field::RequestId => first(&mut l.request_id.0, || v.label()),
+        Field::Provider => first(&mut l.provider.0, || v.label()),
+        Field::Model => first(&mut l.model.0, || v.label()),
+        Field::Feature => first(&mut l.feature.0, || v.label()),
+        Field::Route => first(&mut l.route.0, || v.label()),
+        Field::Team => first(&mut l.team.0, || v.label()),
+        Field::User => first(&mut l.user.0, || v.label()),
+        Field::Session => first(&mut l.session.0, || v.label()),
+        Field::Turn => first(&mut l.turn.0, || v.count()),
+        Field::Status => {
+            if !l.status.0.is_present() {
+                set_status(l, v.label());
+            }
+        }
+        Field::HttpStatus => first(&mut l.http_status.0, || v.count()),
+        Field::Error => {
+            let kind = error_kind(v);
+            if !l.error_kind.0.is_present() {
+                l.error_kind = LStr(kind);
+            }
+        }
+        Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
+        Field::Attempt => first(&mut l.attempt.0, || v.count()),
+        Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
+        Field::Usage => {
+            if v != Scalar::Null {
+                l.usage.prompt_tokens = Lenient::WrongType;
+            }
+        }
+        Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
+        Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
+        Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
+        Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
+        Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
+        Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
+        Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
+        Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
+        Field::PromptHash => first(&mut l.prompt_hash.0, || v.label()),
+        Field::PrefixHash => first(&mut l.prefix_hash.0, || v.label()),
+        Field::PrefixTokens => first(&mut l.prefix_tokens.0, || v.count()),
+        Field::Cost => first(&mut l.cost.0, || LMoney::from_label(v.label()).0),
+        Field::Tags => {
+            if let Scalar::Str(text) = v {
+                push_text_tags(&mut l.tags, &text);
+            }
+        }
+        // Prompt values are kept as raw JSON: the caller's (`set_text`).
+        Field::Messages | Field::Prompt | Field::System => {}
+        Field::Metadata | Field::Nested | Field::Other => {
+            if metadata {
+                if let Lenient::Value(v) = v.label() {
+                    l.tags.push((Cow::Borrowed(key), v));
+                }
+            }
+        }
+    }
+}
+
+fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<()> {
+    if !usage_opens(s, u)? {
+        return Ok(());
+    }
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        match usage_key(&key) {
+            k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
+                u.responses_style |= k == UsageKey::ResponsesDetail;
+                scan_usage(s, u)?;
+            }
+            k => {
+                let v = s.scalar()?.count();
+                set_usage(u, k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Enters a usage object; anything else is read (a non-null value is a
+/// wrong type) and false is returned.
+#[inline]
+fn usage_opens(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<bool> {
+    if s.peek()? != b'{' {
+        if s.scalar()? != Scalar::Null {
+            u.prompt_tokens = Lenient::WrongType;
+        }
+        return Ok(false);
+    }
+    s.begin_object()?;
+    Ok(true)
+}
+
+/// [`scan_usage`] with the keys predicted from the usage objects of earlier
+/// lines: the object's first key picks the remembered shape it starts like
+/// (or the oldest is forgotten), and the keys of the object and its nested
+/// details are then one sequence of slots, predicted as the top level's.
+fn scan_usage_shaped(s: &mut Scanner<'_>, u: &mut RawUsage, shapes: &mut UsageShapes) -> Scan<()> {
+    if !usage_opens(s, u)? {
+        return Ok(());
+    }
+    let mut pending = None;
+    let mut which = None;
+    for (i, shape) in shapes.shapes.iter().enumerate() {
+        if let Some((f, at, _)) = shape.predict(s, 0, true) {
+            pending = Some((f, at));
+            which = Some(i);
+            break;
+        }
+    }
+    let i = which.unwrap_or_else(|| {
+        let i = shapes.next;
+        shapes.next = (i + 1) % USAGE_SHAPES;
+        shapes.shapes[i].clear();
+        i
+    });
+    let mut slot = 0;
+    usage_object(s, u, &mut shapes.shapes[i], &mut slot, pending)
+}
+
+/// The keys of an entered usage object (the first one possibly already
+/// predicted and eaten: `pending`), learning them into `shape` from `slot`.
+fn usage_object(
+    s: &mut Scanner<'_>,
+    u: &mut RawUsage,
+    shape: &mut KeyShape<UsageKey>,
+    slot: &mut usize,
+    mut pending: Option<(UsageKey, usize)>,
+) -> Scan<()> {
+    let mut first = true;
+    loop {
+        let predicted = pending
+            .take()
+            .or_else(|| shape.predict(s, *slot, first).map(|(f, at, _)| (f, at)));
+        let k = match predicted {
+            Some((k, at)) => {
+                *slot = at;
+                k
+            }
+            None => {
+                let start = s.pos();
+                let was_first = first;
+                let Some(key) = s.next_key(&mut first)? else {
+                    break;
+                };
+                let k = usage_key(&key);
+                if let Cow::Borrowed(text) = &key {
+                    shape.learn(*slot, s.since(start), text, k, was_first);
+                }
+                k
+            }
+        };
+        first = false;
+        *slot += 1;
+        match k {
+            UsageKey::Detail | UsageKey::ResponsesDetail => {
+                u.responses_style |= k == UsageKey::ResponsesDetail;
+                if usage_opens(s, u)? {
+                    usage_object(s, u, shape, slot, None)?;
+                }
+            }
+            k => {
+                let v = s.count()?;
+                set_usage(u, k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
+    if s.peek()? != b'{' {
+        return Ok(error_kind(s.scalar()?));
+    }
+    s.begin_object()?;
+    let mut kind = Lenient::Missing;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        if is_error_kind_key(&Scalar::Str(key).label()) && !kind.is_present() {
+            kind = s.scalar()?.label();
+        } else {
+            s.skip_value()?;
+        }
+    }
+    Ok(error_object_kind(kind))
+}
+
+fn scan_tags<'a>(
+    s: &mut Scanner<'a>,
+    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    mut shape: Option<&mut KeyShape<()>>,
+) -> Scan<()> {
+    match s.peek()? {
+        b'{' => {
+            s.begin_object()?;
+            let mut first = true;
+            let mut slot = 0;
+            loop {
+                // Tag keys repeat line after line too: predicted as the
+                // top level's are.
+                let predicted = shape.as_deref().and_then(|sh| sh.predict(s, slot, first));
+                let key = match predicted {
+                    Some(((), at, KeySpan(a, b))) => {
+                        slot = at;
+                        Cow::Borrowed(s.slice(a, b))
+                    }
+                    None => {
+                        let start = s.pos();
+                        let was_first = first;
+                        let Some(key) = s.next_key(&mut first)? else {
+                            break;
+                        };
+                        if let (Some(sh), Cow::Borrowed(text)) = (shape.as_deref_mut(), &key) {
+                            sh.learn(slot, s.since(start), text, (), was_first);
+                        }
+                        key
+                    }
+                };
+                first = false;
+                slot += 1;
+                let value = s.label()?;
+                if let (Lenient::Value(k), Lenient::Value(v)) = (non_empty(key), value) {
+                    out.push((k, v));
+                }
+            }
+        }
+        b'[' => {
+            s.begin_array()?;
+            let mut first = true;
+            while s.next_element(&mut first)? {
+                if let Lenient::Value(v) = s.scalar()?.label() {
+                    out.push(list_tag(v));
+                }
+            }
+        }
+        _ => {
+            if let Scalar::Str(text) = s.scalar()? {
+                push_text_tags(out, &text);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses one gateway line into a call record.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    parse_raw(line)?.into_record()
+}
+
+/// Parses one gateway line known to be UTF-8.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    // Filled in place: a `RawLine` is about a kilobyte, and moving it
+    // through `Result`s costs copies on every line.
+    let mut raw = RawLine {
+        tags: crate::record::fields::fresh_tags(),
+        ..RawLine::default()
+    };
+    match scan_line(line, &mut raw) {
+        Ok(()) => raw.into_record(),
+        Err(Bail) => parse_raw_serde(line)?.into_record(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
+    let mut u = RawUsage::default();
+    let mut de = serde_json::Deserializer::from_str(json);
+    UsageSeed(&mut u).deserialize(&mut de).unwrap();
+    u
+}
+
+/// The `gateway` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "gateway",
+    aliases: &[],
+    format: Format::Gateway,
+    detect: Detect::Fallback,
+    doc: "JSON lines with a model and a usage object: OpenAI chat/Responses\n\
+         `usage` (prompt_tokens, prompt_tokens_details.cached_tokens,\n\
+         completion_tokens_details.reasoning_tokens), Anthropic `usage`\n\
+         (input_tokens, cache_read_input_tokens, cache_creation_input_tokens,\n\
+         cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,\n\
+         Gemini `usageMetadata`, or the same keys at the top level; logged\n\
+         request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
+         Also read as they are: OpenAI chat completion and Responses\n\
+         objects, Anthropic Messages responses, Gemini/Vertex\n\
+         generateContent responses (modelVersion, createTime), and LiteLLM\n\
+         spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
+         metadata.user_api_key_alias, request_tags, status).\n\
+         Common names for the other fields: timestamp/created_at/ts,\n\
+         feature, route/endpoint, team, user/user_id, session/session_id,\n\
+         status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
+         tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
+         rows with cache_hit true were answered from LiteLLM's cache and not\n\
+         billed: counted as not_a_call.\n\
+         Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
+         list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
+         the tag key=value.",
+};
+
+/// Reads a line both ways. When the scanner accepts it, serde_json must
+/// accept it too and read the same fields; a bail is always allowed.
+/// Returns whether the scanner accepted the line.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let mut fast = RawLine::default();
+    let scanned = scan_line(line, &mut fast);
+    let slow = parse_raw_serde(line);
+    match (scanned, slow) {
+        (Ok(()), Ok(slow)) => {
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            let (a, b) = (fast.into_record(), slow.into_record());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
+            true
+        }
+        (Ok(()), Err(e)) => panic!("scanner accepted what serde_json rejects ({e:?}): {line}"),
+        (Err(Bail), _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenaudit_core::{CallStatus, Money, Usage};
+
+    fn rec(line: &str) -> CallRecord<'_> {
+        parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{line}: {e:?}"))
+    }
+
+    fn rej(line: &str) -> RejectReason {
+        parse_line(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn reads_a_full_gateway_line() {
+        let r = rec(
+            r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o-2024-08-06","feature":"support-chat","route":"/v1/chat","team":"support","user":"u_42","session":"s_1","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"req_0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00000000000000ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3},"unknown":{"deep":[1,2,{"x":null}]}}"#,
+        );
+        assert_eq!(r.model, "gpt-4o-2024-08-06");
+        assert!(
+            matches!(r.model, Cow::Borrowed(_)),
+            "unescaped strings borrow"
+        );
+        assert_eq!(r.timestamp.unwrap().timestamp_millis(), 1790841600123);
+        assert_eq!(r.request_id.as_deref(), Some("req_1"));
+        assert_eq!(r.feature.as_deref(), Some("support-chat"));
+        assert_eq!(r.session.as_deref(), Some("s_1"));
+        assert_eq!(r.turn, Some(3));
+        assert_eq!(r.status, Some(CallStatus::Ok));
+        assert_eq!(r.attempt, Some(2));
+        assert_eq!(r.retry_of.as_deref(), Some("req_0"));
+        assert_eq!(r.latency_ms, Some(1234));
+        assert_eq!(r.max_tokens, Some(1024));
+        assert_eq!(r.prompt_fp, Some(255));
+        assert_eq!(r.prefix_fp, Some(16));
+        assert_eq!(r.prefix_tokens, Some(1200));
+        assert_eq!(r.logged_cost, Money::parse_usd("0.00123"));
+        assert_eq!(
+            r.usage,
+            Usage {
+                input: 1500,
+                cached_read: 1200,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 80,
+                reasoning: 0
+            }
+        );
+        assert_eq!(
+            r.tags,
+            vec![
+                (Cow::Borrowed("env"), Cow::Borrowed("prod")),
+                (Cow::Borrowed("tier"), Cow::Owned("3".to_string()))
+            ]
+        );
+    }
+
+    #[test]
+    fn metadata_and_nested_pairs() {
+        let r = rec(
+            r#"{"created":1790841600,"request":{"model":"claude-sonnet-4-5","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}},"metadata":{"feature":"chat","user_id":"u1","env":"prod"}}"#,
+        );
+        assert_eq!(r.model, "claude-sonnet-4-5");
+        assert_eq!(r.request_id.as_deref(), Some("msg_1"));
+        assert_eq!(r.max_tokens, Some(512));
+        assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
+        assert_eq!(r.feature.as_deref(), Some("chat"));
+        assert_eq!(r.user.as_deref(), Some("u1"));
+        assert_eq!(r.usage.input, 110);
+        assert_eq!(r.usage.cached_read, 100);
+        assert!(r.prompt_fp.is_some() && r.prefix_fp.is_some());
+        assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod"))]);
+    }
+
+    #[test]
+    fn same_system_prompt_same_prefix_fingerprint() {
+        let a = rec(
+            r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a"}]}"#,
+        );
+        let b = rec(
+            r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"b"}]}"#,
+        );
+        assert_eq!(a.prefix_fp, b.prefix_fp);
+        assert_ne!(a.prompt_fp, b.prompt_fp);
+    }
+
+    #[test]
+    fn empty_prompt_values_are_no_prompt() {
+        for v in ["{}", "[]", "null", "\"\""] {
+            let line = format!(
+                r#"{{"model":"m","messages":{v},"prompt":{v},"usage":{{"prompt_tokens":1,"completion_tokens":1}}}}"#
+            );
+            let r = rec(&line);
+            assert_eq!((r.prompt_fp, r.prefix_fp), (None, None), "{line}");
+        }
+    }
+
+    #[test]
+    fn failed_calls_need_no_usage() {
+        let r = rec(
+            r#"{"model":"gpt-4o","status":429,"error":{"type":"rate_limit_error","message":"slow down"}}"#,
+        );
+        assert_eq!(r.http_status, Some(429));
+        assert_eq!(r.effective_status(), CallStatus::Error);
+        assert_eq!(r.error_kind.as_deref(), Some("rate_limit_error"));
+        assert_eq!(r.usage, Usage::default());
+        let r =
+            rec(r#"{"model":"gpt-4o","error":"The prompt mentioned something long and private"}"#);
+        assert_eq!(
+            r.error_kind.as_deref(),
+            Some("error"),
+            "free-text messages are not kept"
+        );
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1"#),
+            RejectReason::MalformedJson
+        );
+        assert_eq!(rej("not json at all"), RejectReason::MalformedJson);
+        assert_eq!(rej("\u{0}\u{1}\u{2}binary"), RejectReason::MalformedJson);
+        assert_eq!(rej("[1,2,3]"), RejectReason::NotAnObject);
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":"many","completion_tokens":1}}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":-1,"completion_tokens":1}}"#),
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000000000000,"completion_tokens":1}}"#
+            ),
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            rej(r#"{"usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::MissingModel
+        );
+        assert_eq!(
+            rej(r#"{"model":"","usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::MissingModel
+        );
+        assert_eq!(rej(r#"{"model":"gpt-4o"}"#), RejectReason::MissingUsage);
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":20}}}"#
+            ),
+            RejectReason::InconsistentUsage
+        );
+        assert_eq!(
+            rej(
+                r#"{"model":"gpt-4o","timestamp":"last tuesday","usage":{"prompt_tokens":1,"completion_tokens":1}}"#
+            ),
+            RejectReason::BadTimestamp
+        );
+        assert_eq!(
+            rej(r#"{"model":{"name":"x"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":"lots"}"#),
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}} trailing"#),
+            RejectReason::MalformedJson
+        );
+    }
+
+    /// Lines that touch every field reader and every shape the gateway
+    /// reader accepts, for the scanner-versus-serde_json checks below.
+    const TRICKY: &[&str] = &[
+        r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o","feature":"f","route":"/r","team":"t","user":"u","session":"s","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"r0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3,"":"x","n":null},"unknown":{"deep":[1,2,{"x":null}]}}"#,
+        r#"{"created":1790841600,"request":{"model":"claude","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-x","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":1,"ephemeral_1h_input_tokens":2}}},"metadata":{"feature":"chat","user_id":"u1","env":"prod","n":7,"f":1.5,"b":true,"z":null,"o":{},"metadata":{"team":"x","meta":{"deep":"y"}}}}"#,
+        r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be \"brief\".\n"},{"role":"user","content":[{"type":"text","text":"}]{["}]}],"prompt":null,"input":"x","instructions":{"a":[1]}}"#,
+        r#"{"model":"gpt-4o","status":429,"error":{"type":"rate_limit_error","message":"slow down","code":7}}"#,
+        r#"{"model":"gpt-4o","status":"503","error":"The prompt mentioned something long","error_type":"x"}"#,
+        r#"{"model":"gpt-4o","status":" 200 ","error":{"code":null,"type":"t"},"http_status":"201"}"#,
+        r#"{"model":"gpt-4o","error":true,"status":"error"}"#,
+        r#"{"model":"gpt-4o","error":12.5,"status":"failed"}"#,
+        r#"{"model":"gpt-4o","error":[1],"status":false}"#,
+        r#"{"model":"gpt-4o","error":-3}"#,
+        r#"{"model":"gpt\u002d4o","feature":"a\"b\\c\/d\u00e9\ud83d\ude00","usage":{"prompt_tokens":"12","completion_tokens":3.0}}"#,
+        r#"{"m\u006fdel":"x","usage":{"prompt_tokens":1e2,"completion_tokens":-0,"cached_tokens":-1,"reasoning_tokens":1.5}}"#,
+        r#"{"model":"x","usage":{"promptTokenCount":20,"candidatesTokenCount":10,"cachedContentTokenCount":5,"thoughtsTokenCount":4,"total":99}}"#,
+        r#"{"model":"x","usageMetadata":{"promptTokenCount":20},"prompt_tokens":5,"completion_tokens":"7","input_tokens":[1],"output_tokens":{"a":1}}"#,
+        r#"{"model":"x","usage":{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}}"#,
+        r#"{"model":"x","usage":"lots"}"#,
+        r#"{"model":"x","usage":[1,2]}"#,
+        r#"{"model":"x","usage":null,"status":"ok"}"#,
+        r#"{"model":"x","usage":{"prompt_tokens_details":5,"prompt_tokens":1}}"#,
+        r#"{"model":"x","model":"y","feature":null,"feature":"z","usage":{"prompt_tokens":1,"prompt_tokens":2,"completion_tokens":1}}"#,
+        r#"{"model":12,"feature":true,"team":1.25,"user":-4,"session":18446744073709551616,"turn":"2","attempt":-1,"max_tokens":9999999999999}"#,
+        r#"{"model":"x","latency_ms":"12.5","ttft_ms":-3,"batch":"yes","service_tier":"batch","cost":"0.10","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","latency":1e3,"time_to_first_token":null,"is_batch":1,"spend":1e-3,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","latency_ms":[1],"batch":"maybe","cost":{"usd":1},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","ts":1790841600123,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","time":"2026-10-01 08:00:00","startTime":"later","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","timestamp":1.7908416e9,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","timestamp":-5,"created_at":true,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","timestamp":{"s":1},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":["a","",null,1,["b"],"c"],"labels":"{\"k\":\"v\",\"n\":2,\"b\":false,\"o\":{}}","request_tags":"[\"x\",1]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":"not json","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":5,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","metadata":"flat","request":[1,{"model":"y"}],"response":null,"body":{"body":{"body":{"body":{"model":"deep"}}}}}"#,
+        r#"{"model":"x","prompt_hash":"not hex at all","prefix_hash":"ABCDEF0123456789","prompt_fingerprint":5,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","messages":[["system","tuple form"]],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","messages":[{"role":"system","role":"user","content":"dup"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","messages":[{"role":"developer","content":null}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","messages":"plain text","system":null,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        "  {\"model\" : \"x\" ,\t\"usage\" :\r\n{ \"prompt_tokens\" : 1 , \"completion_tokens\" : 1 } }  ",
+        r#"{}"#,
+        r#"[1,2,3]"#,
+        r#""just a string""#,
+        r#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}} trailing"#,
+        r#"{"model":"x","feature":"lone \ud83d surrogate","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","unknown":"lone \udc00 low","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","unknown":1e400,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","latency_ms":1e400,"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // Usage objects of several shapes in turn (each worker remembers a
+        // few), numbers at the edges of the one-pass integer read.
+        r#"{"model":"x","usage":{"prompt_tokens":7,"prompt_tokens_details":{"cached_tokens":3,"cached_tokens":4},"completion_tokens":2}}"#,
+        r#"{"model":"x","usage":{"cached_tokens":9,"prompt_tokens":10,"completion_tokens":1,"completion_tokens_details":{}}}"#,
+        r#"{"model":"x","usage":{"prompt_tokens":00,"completion_tokens":1}}"#,
+        r#"{"model":"x","usage":{"prompt_tokens":12345678901234567890,"completion_tokens":1234567890123456789,"cached_tokens":0}}"#,
+        r#"{"model":"x","usage":{"prompt_tokens":0.0,"completion_tokens":1E2,"cached_tokens":0e0,"reasoning_tokens":10.0}}"#,
+        r#"{"model":"x","usage":{"prompt_tokens_x":5,"prompt_tokens":6,"completion_tokens":1}}"#,
+        // Tag objects of several shapes (their keys are predicted too).
+        r#"{"model":"x","tags":{"env":"prod","user_facing":"true"},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":{"env":"prod","env":"dev","k\u0065y":"v"," ":"blank key","user_facing":" ","n":7},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","tags":{ "env" : "prod" ,"user_facing":true},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // LiteLLM: `key:value` request tags, and cache hits.
+        r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+    ];
+
+    #[test]
+    fn litellm_tags_give_the_feature_tag_and_cache_hits_are_not_calls() {
+        let line = r#"{"request_id":"r1","model":"gpt-4o-mini","spend":0.0,"cache_hit":"False","request_tags":["feature:support-assistant","prod"],"metadata":{"tags":["env:eu"]},"usage":{"prompt_tokens":10,"completion_tokens":2}}"#;
+        let r = parse_line_str(line).unwrap();
+        let tags: Vec<(&str, &str)> = r
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("feature", "support-assistant"),
+                ("tag", "prod"),
+                ("env", "eu")
+            ]
+        );
+        assert_eq!(r.feature, None, "the feature is the analysis's to take");
+        for hit in [r#""cache_hit":"True""#, r#""cache_hit":true"#] {
+            let line = line.replace(r#""cache_hit":"False""#, hit);
+            for reject in [parse_line_str(&line), parse_line(line.as_bytes())] {
+                assert_eq!(reject.unwrap_err().reason, RejectReason::NotACall, "{hit}");
+            }
+            assert!(RejectReason::NotACall.is_skip());
+        }
+        // A value that is not a boolean is no hit (LiteLLM writes "None").
+        let none = line.replace(r#""cache_hit":"False""#, r#""cache_hit":"None""#);
+        assert!(parse_line_str(&none).is_ok());
+    }
+
+    #[test]
+    fn scanner_reads_tricky_lines_like_serde() {
+        let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
+        // All but these take the fast path: two non-objects, trailing text,
+        // a lone surrogate in a read string and in a skipped one (which
+        // serde_json lets pass; the scanner leaves it to serde_json), and a
+        // number out of range where it is read, and `00`.
+        assert_eq!(bailed.len(), 7, "{bailed:#?}");
+    }
+
+    /// The scanner predicts each key from the previous line's (see
+    /// [`KeyShape`]): every line must read the same whatever line came before
+    /// it, including lines with other keys, orders, escapes and spacing.
+    #[test]
+    fn predicted_keys_read_like_serde_whatever_line_came_before() {
+        let mut fast = 0;
+        for before in TRICKY {
+            for line in TRICKY {
+                agree(before);
+                if agree(line) {
+                    fast += 1;
+                }
+            }
+        }
+        // The same lines take the fast path as without a previous line.
+        let alone = TRICKY.iter().filter(|l| agree(l)).count();
+        assert_eq!(fast, alone * TRICKY.len());
+        // And a hit yields the key's own text: the same line twice, the
+        // second time read entirely from the prediction.
+        let line = r#"{"model":"gpt-4o","feature":"a","team":"t","usage":{"prompt_tokens":1,"completion_tokens":2}}"#;
+        assert!(agree(line) && agree(line));
+        let r = parse_line_str(line).unwrap();
+        assert_eq!(
+            (r.feature.as_deref(), r.team.as_deref()),
+            (Some("a"), Some("t"))
+        );
+    }
+
+    /// The usage shapes remember more than the previous line: every line
+    /// reads the same after all the others, in several orders.
+    #[test]
+    fn predicted_usage_keys_read_like_serde_after_any_history() {
+        let alone = TRICKY.iter().filter(|l| agree(l)).count();
+        let mut order: Vec<&str> = TRICKY.to_vec();
+        for round in 0..6 {
+            match round % 3 {
+                0 => order.reverse(),
+                1 => order.rotate_left(7),
+                _ => {
+                    // A fixed interleaving: even positions, then odd ones.
+                    let (even, odd): (Vec<_>, Vec<_>) =
+                        order.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+                    order = even.into_iter().chain(odd).map(|(_, l)| *l).collect();
+                }
+            }
+            let fast = order.iter().filter(|l| agree(l)).count();
+            assert_eq!(fast, alone, "round {round}");
+        }
+    }
+
+    #[test]
+    fn scanner_reads_the_sample_logs_like_serde() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../sample-logs/gateway/2026-10-01..16.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in text.lines().take(3000) {
+            assert!(agree(line), "the fast path bailed on a sample line: {line}");
+        }
+    }
+
+    /// Every prefix of each tricky line and one-byte edits at every position:
+    /// the scanner never accepts a line serde_json rejects, nor reads one
+    /// differently.
+    #[test]
+    fn scanner_never_disagrees_with_serde_on_broken_lines() {
+        let subs = [
+            "\"", "\\", "{", "}", "[", "]", ",", ":", "0", "-", "e", ".", " ", "n", "\u{1}", "x",
+            "\\u", "1",
+        ];
+        let mut tried = 0usize;
+        for line in TRICKY {
+            for cut in 0..line.len() {
+                if let Some(prefix) = line.get(..cut) {
+                    agree(prefix);
+                    tried += 1;
+                }
+            }
+            for i in 0..line.len() {
+                for sub in subs {
+                    for end in [i, i + 1] {
+                        if let (Some(a), Some(b)) = (line.get(..i), line.get(end..)) {
+                            agree(&format!("{a}{sub}{b}"));
+                            tried += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(tried > 100_000, "{tried}");
+    }
+
+    #[test]
+    fn key_table_grouped_by_length_matches_the_table_by_meaning() {
+        let mut keys: Vec<String> = Vec::new();
+        for line in TRICKY {
+            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(line) {
+                keys.extend(m.keys().cloned());
+            }
+        }
+        // Every key the module doc lists, and near misses.
+        let doc = include_str!("gateway.rs");
+        for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@')) {
+            keys.push(word.to_string());
+            keys.push(format!("{word}x"));
+        }
+        let mut known = 0;
+        for key in &keys {
+            assert_eq!(field(key), field_by_meaning(key), "{key}");
+            known += usize::from(field(key) != Field::Other);
+        }
+        assert!(known > 200, "{known}");
+    }
+
+    #[test]
+    fn numeric_latencies_read_like_their_text() {
+        for v in [
+            Scalar::U64(0),
+            Scalar::U64(3369),
+            Scalar::U64(u64::MAX),
+            Scalar::U64(9_007_199_254_740_993),
+            Scalar::I64(-5),
+            Scalar::I64(i64::MIN),
+            Scalar::F64(1234.4),
+            Scalar::F64(-0.0),
+            Scalar::F64(-2.5),
+            Scalar::F64(1e300),
+            Scalar::Bool(true),
+            Scalar::Null,
+            Scalar::Container,
+            Scalar::Str(Cow::Borrowed(" 12.5 ")),
+        ] {
+            let want = LNum::from_label(v.clone().label());
+            let got = LNum::from_scalar(v.clone());
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn escaped_strings_are_owned_and_correct() {
+        let r = rec(
+            r#"{"model":"gpt\u002d4o","feature":"a\"b","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        );
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.feature.as_deref(), Some("a\"b"));
+    }
+}
+
+/// The usage conventions, read through the gateway's usage reader.
+#[cfg(test)]
+mod usage_tests {
+    use super::*;
+    use crate::record::fields::Problems;
+    use tokenaudit_core::Usage;
+
+    fn usage(json: &str) -> Result<Option<Usage>, Reject> {
+        let raw = super::parse_usage_for_test(json);
+        let mut p = Problems::default();
+        let u = raw.normalise(&mut p);
+        match p.0 {
+            Some(r) => Err(r),
+            None => Ok(u),
+        }
+    }
+
+    // Each convention, with a case that would double count if read wrongly.
+    #[test]
+    fn openai_chat_counts_cached_inside_prompt() {
+        let u = usage(r#"{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 600,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 200,
+                reasoning: 50
+            }
+        );
+        assert_eq!(u.uncached_input(), 400);
+    }
+
+    #[test]
+    fn anthropic_adds_cache_reads_and_writes_to_input() {
+        let u = usage(r#"{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 5400,
+                cached_read: 5000,
+                cache_write: 300,
+                cache_write_1h: 200,
+                output: 20,
+                reasoning: 0
+            }
+        );
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn litellm_prompt_tokens_already_include_anthropic_cache() {
+        // LiteLLM: prompt_tokens = uncached 100 + cache read 5000 + cache write 300.
+        let u = usage(r#"{"prompt_tokens":5400,"completion_tokens":20,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300,"prompt_tokens_details":{"cached_tokens":5000}}"#).unwrap().unwrap();
+        assert_eq!(u.input, 5400);
+        assert_eq!(u.cached_read, 5000);
+        assert_eq!(u.cache_write, 300);
+        assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn openai_responses_input_includes_cached() {
+        let u = usage(r#"{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 1000,
+                cached_read: 800,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 300,
+                reasoning: 100
+            }
+        );
+    }
+
+    #[test]
+    fn gemini_thoughts_are_added_to_candidates() {
+        let u = usage(r#"{"promptTokenCount":2000,"candidatesTokenCount":100,"cachedContentTokenCount":1500,"thoughtsTokenCount":400}"#).unwrap().unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                input: 2000,
+                cached_read: 1500,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 500,
+                reasoning: 400
+            }
+        );
+    }
+
+    #[test]
+    fn bad_token_values_are_named() {
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"many"}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":-5}"#).unwrap_err().reason,
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1000000000000}"#)
+                .unwrap_err()
+                .reason,
+            RejectReason::AbsurdTokens
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":"12","completion_tokens":3.0}"#)
+                .unwrap()
+                .unwrap()
+                .input,
+            12
+        );
+        assert_eq!(
+            usage(r#"{"prompt_tokens":1.5}"#).unwrap_err().reason,
+            RejectReason::WrongType
+        );
+        assert_eq!(usage(r#"{}"#).unwrap(), None);
+    }
+}

@@ -1,0 +1,1256 @@
+//! Langfuse observation exports: the UI's and API's observations (camelCase,
+//! `usageDetails`) and the blob-storage export's enriched observations
+//! (snake_case, `usage_details`), one JSON object per line or per array
+//! element.
+//!
+//! Only model calls are calls: observations of type `GENERATION` (and
+//! `EMBEDDING`, which Langfuse also prices). Spans, events, tools, agents and
+//! the other types are the trace's structure; each is counted under
+//! [`RejectReason::NotACall`], which `--strict` does not fail on.
+//!
+//! Token convention: Langfuse's usage keys are disjoint parts. Its SDK
+//! integrations subtract every `input_*` detail from `input` and every
+//! `output_*` detail from `output` (the Python SDK's usage parsing), and its
+//! UI sums every key containing `input` as input usage. So `input` is the
+//! uncached prompt tokens, cached reads (`cache_read_input_tokens`,
+//! `input_cached_tokens`, `input_cache_read`) and cache writes
+//! (`cache_creation_input_tokens`, `input_cache_creation`) are added to it,
+//! and reasoning (`output_reasoning_tokens`, `output_reasoning`) is added to
+//! `output`. `total` is ignored (it is the sum).
+//!
+//! Other fields: `id` (request id), `startTime` (time), `endTime` and
+//! `completionStartTime` (latency and time to first token), `level` `ERROR`
+//! (a failed call), `model` (or `providedModelName`), `modelParameters.max_tokens`,
+//! `totalCost` (or `costDetails.total`) as the logged cost, and the trace's
+//! `userId`, `sessionId`, `tags`, `traceName` (the feature unless
+//! `metadata.feature` is set) and short scalar `metadata` values as tags. The
+//! observation's `name` is the route. When `input` holds chat messages (a
+//! list, or an object's `messages` list), they are read as the gateway
+//! reader reads `messages` ([`RawLine::set_messages`]): the prompt and
+//! system-prompt fingerprints, the text near-duplicate detection compares
+//! (in no report without `--include-prompts`), the system prompt's length
+//! and the user messages. `output` and `statusMessage` are never read.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::{
+    check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
+};
+use crate::record::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::record::tags::MAX_TAG_VALUE;
+use crate::rejects::{Reject, RejectReason};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Observation<'a> {
+    #[serde(borrow)]
+    id: LStr<'a>,
+    #[serde(rename = "type", borrow)]
+    kind: LStr<'a>,
+    #[serde(borrow)]
+    name: LStr<'a>,
+    #[serde(rename = "startTime", alias = "start_time")]
+    start: LTime,
+    #[serde(rename = "endTime", alias = "end_time")]
+    end: LTime,
+    #[serde(rename = "completionStartTime", alias = "completion_start_time")]
+    completion_start: LTime,
+    #[serde(borrow)]
+    level: LStr<'a>,
+    #[serde(borrow)]
+    model: LStr<'a>,
+    #[serde(rename = "providedModelName", alias = "provided_model_name", borrow)]
+    provided_model: LStr<'a>,
+    #[serde(rename = "modelParameters", alias = "model_parameters")]
+    model_parameters: Option<serde_json::Value>,
+    #[serde(rename = "usageDetails", alias = "usage_details", borrow)]
+    usage_details: Option<BTreeMap<Cow<'a, str>, LU64>>,
+    #[serde(rename = "costDetails", alias = "cost_details", borrow)]
+    cost_details: Option<BTreeMap<Cow<'a, str>, LStr<'a>>>,
+    #[serde(
+        rename = "totalCost",
+        alias = "total_cost",
+        alias = "calculatedTotalCost"
+    )]
+    total_cost: LMoney,
+    #[serde(rename = "userId", alias = "user_id", borrow)]
+    user: LStr<'a>,
+    #[serde(rename = "sessionId", alias = "session_id", borrow)]
+    session: LStr<'a>,
+    #[serde(rename = "traceName", alias = "trace_name", borrow)]
+    trace_name: LStr<'a>,
+    tags: Option<serde_json::Value>,
+    metadata: Option<serde_json::Value>,
+    #[serde(borrow)]
+    input: Option<&'a RawValue>,
+}
+
+/// Reads one Langfuse observation.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    match std::str::from_utf8(line) {
+        Ok(text) => parse_line_str(text),
+        Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
+    }
+}
+
+/// The same for a line already validated as UTF-8: with the scanner, or,
+/// when it bails, with serde_json, which then decides and words the result.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    match scan_line(line) {
+        Ok(result) => result,
+        Err(Bail) => parse_line_serde(line),
+    }
+}
+
+/// What the observation's object-valued fields and its times contribute,
+/// however read.
+struct Parts<'a> {
+    /// The first readable of `modelParameters`' token limits.
+    max_tokens: Lenient<u64>,
+    /// `costDetails.total`, as a label.
+    cost_total: Lenient<Cow<'a, str>>,
+    /// `usageDetails` summed by kind, or the reject of its first bad entry
+    /// in key order.
+    usage: Result<UsageSums, Reject>,
+    /// Tags from `tags`, then `metadata`'s tag entries in key order.
+    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// `metadata.feature` and `metadata.team`, when short scalars.
+    feature: Option<Cow<'a, str>>,
+    team: Option<Cow<'a, str>>,
+    /// Milliseconds from `startTime` to `endTime` and to `completionStartTime`.
+    latency_ms: LNum,
+    ttft_ms: LNum,
+    /// The raw JSON of `input`.
+    input: Option<&'a str>,
+}
+
+/// The serde_json path: the reference the scanner path must agree with.
+fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
+    let mut o: Observation<'_> = crate::record::fields::json_object(line)?;
+    let mut max_tokens = Lenient::Missing;
+    if let Some(serde_json::Value::Object(params)) = &o.model_parameters {
+        // Parameters are free-form (`"Infinity"`, strings); an unreadable one
+        // is not a broken line.
+        for key in MAX_TOKEN_KEYS {
+            if let Some(v) = params.get(key) {
+                if let Ok(LU64(Lenient::Value(n))) = LU64::deserialize(v) {
+                    max_tokens = Lenient::Value(n);
+                    break;
+                }
+            }
+        }
+    }
+    let cost_total = match o.cost_details.as_ref().and_then(|c| c.get("total")) {
+        Some(total) => total.0.clone(),
+        None => Lenient::Missing,
+    };
+    let mut tags = crate::record::fields::fresh_tags();
+    if let Some(t) = &o.tags {
+        crate::record::tags::push_tags(&mut tags, t, "tag");
+    }
+    let details = o.usage_details.take().unwrap_or_default();
+    let mut p = Problems::default();
+    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), &v.0)), &mut p);
+    let (mut feature, mut team) = (None, None);
+    if let Some(serde_json::Value::Object(meta)) = o.metadata.take() {
+        for (k, v) in &meta {
+            let Some(text) = crate::record::tags::short_scalar(v) else {
+                continue;
+            };
+            match meta_kind(k) {
+                MetaKind::Feature => feature = Some(Cow::Owned(text)),
+                MetaKind::Team => team = Some(Cow::Owned(text)),
+                MetaKind::Text => {}
+                MetaKind::Tag => tags.push((Cow::Owned(k.clone()), Cow::Owned(text))),
+            }
+        }
+    }
+    let parts = Parts {
+        max_tokens,
+        cost_total,
+        usage: p.0.map_or(Ok(sums), Err),
+        tags,
+        feature,
+        team,
+        latency_ms: millis_between(&o.start.0, &o.end.0),
+        ttft_ms: millis_between(&o.start.0, &o.completion_start.0),
+        input: o.input.map(RawValue::get),
+    };
+    build(o, parts)
+}
+
+/// `modelParameters` keys read as the call's token limit, in order.
+const MAX_TOKEN_KEYS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
+
+/// The record from the observation's scalar fields and its [`Parts`]; both
+/// paths end here.
+fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Reject> {
+    if let Lenient::Value(kind) = &o.kind.0 {
+        if !kind.eq_ignore_ascii_case("GENERATION") && !kind.eq_ignore_ascii_case("EMBEDDING") {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                format!("langfuse {kind} observation (only generations are model calls)"),
+            ));
+        }
+    }
+    let mut raw = RawLine {
+        timestamp: o.start,
+        request_id: o.id,
+        model: if o.model.0.is_present() {
+            o.model
+        } else {
+            o.provided_model
+        },
+        route: o.name,
+        user: o.user,
+        session: o.session,
+        cost: if o.total_cost.0.is_present() {
+            o.total_cost
+        } else {
+            LMoney::from_label(parts.cost_total)
+        },
+        latency_ms: parts.latency_ms,
+        ttft_ms: parts.ttft_ms,
+        ..RawLine::default()
+    };
+    if let Lenient::Value(level) = &o.level.0 {
+        if level.eq_ignore_ascii_case("ERROR") {
+            raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
+        }
+    }
+    if let Lenient::Value(n) = parts.max_tokens {
+        raw.max_tokens = LU64(Lenient::Value(n));
+    }
+    parts.usage?.apply(&mut raw);
+    raw.tags = parts.tags;
+    if let Some(team) = parts.team {
+        raw.team = LStr(Lenient::Value(team));
+    }
+    raw.feature = match parts.feature {
+        Some(f) => LStr(Lenient::Value(f)),
+        None => o.trace_name,
+    };
+    if let Some(messages) = parts.input.and_then(input_messages) {
+        raw.set_messages(messages);
+    }
+    raw.into_record()
+}
+
+/// The messages an observation's `input` holds: the input itself when it is
+/// a list (of chat messages), or an object's `messages` list
+/// (`{"messages": [...]}`); other inputs (a string, other objects) hold none.
+fn input_messages(raw: &str) -> Option<&str> {
+    match raw.as_bytes().first()? {
+        b'[' => Some(raw),
+        b'{' => {
+            #[derive(Deserialize)]
+            struct Input<'a> {
+                #[serde(borrow)]
+                messages: Option<&'a RawValue>,
+            }
+            let input: Input<'_> = serde_json::from_str(raw).ok()?;
+            Some(input.messages?.get()).filter(|m| m.starts_with('['))
+        }
+        _ => None,
+    }
+}
+
+/// Observation keys the reader uses (aliases are the same field, as serde
+/// derives them: a second one is a duplicate).
+#[derive(Clone, Copy)]
+enum Field {
+    Id,
+    Kind,
+    Name,
+    Start,
+    End,
+    CompletionStart,
+    Level,
+    Model,
+    ProvidedModel,
+    ModelParameters,
+    UsageDetails,
+    CostDetails,
+    TotalCost,
+    User,
+    Session,
+    TraceName,
+    Tags,
+    Metadata,
+    Input,
+}
+
+/// The serde struct's renames and aliases, as one table.
+fn field(key: &str) -> Option<Field> {
+    Some(match key {
+        "id" => Field::Id,
+        "type" => Field::Kind,
+        "name" => Field::Name,
+        "startTime" | "start_time" => Field::Start,
+        "endTime" | "end_time" => Field::End,
+        "completionStartTime" | "completion_start_time" => Field::CompletionStart,
+        "level" => Field::Level,
+        "model" => Field::Model,
+        "providedModelName" | "provided_model_name" => Field::ProvidedModel,
+        "modelParameters" | "model_parameters" => Field::ModelParameters,
+        "usageDetails" | "usage_details" => Field::UsageDetails,
+        "costDetails" | "cost_details" => Field::CostDetails,
+        "totalCost" | "total_cost" | "calculatedTotalCost" => Field::TotalCost,
+        "userId" | "user_id" => Field::User,
+        "sessionId" | "session_id" => Field::Session,
+        "traceName" | "trace_name" => Field::TraceName,
+        "tags" => Field::Tags,
+        "metadata" => Field::Metadata,
+        "input" => Field::Input,
+        _ => return None,
+    })
+}
+
+thread_local! {
+    /// Each worker thread's prediction of the next line's keys.
+    static SHAPES: RefCell<Shapes> = RefCell::default();
+}
+
+/// The keys of the last line a worker read, and of its `usageDetails` and
+/// `metadata` objects, each with its meaning (the same every line, so
+/// classified once).
+#[derive(Default)]
+struct Shapes {
+    top: KeyShape<Option<Field>>,
+    usage: KeyShape<UsageKind>,
+    metadata: KeyShape<MetaKind>,
+    /// `modelParameters`' keys, each with its place in [`MAX_TOKEN_KEYS`].
+    parameters: KeyShape<Option<usize>>,
+}
+
+/// The fast path: one pass of the scanner over the line, strings borrowed,
+/// `output` and other unused values stepped over unbuilt. Bails on
+/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
+fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
+    SHAPES.with(|cell| {
+        // Another reader on this thread's stack (none today) gets fresh ones.
+        let mut own = Shapes::default();
+        let mut shared = cell.try_borrow_mut();
+        scan_line_with(line, shared.as_deref_mut().unwrap_or(&mut own))
+    })
+}
+
+fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRecord<'a>, Reject>> {
+    let mut s = Scanner::new(line);
+    let mut o = Observation::default();
+    let mut max_tokens = Lenient::Missing;
+    let mut cost_total = Lenient::Missing;
+    let mut usage = Ok(UsageSums::default());
+    let (mut tags, mut tag_pairs) = (TagValue::Absent, Pairs::default());
+    let mut meta = Metadata::default();
+    // Times that are plain strings, parsed after the line is read (the
+    // latencies of one day's times need no second parse: see `Times`).
+    let mut times = Times::default();
+    let mut input = None;
+    // `scan_value::scan_fields`' loop, written out so that the fields'
+    // reads are inlined into it (through a closure, they were a call each).
+    s.begin_object()?;
+    let (mut first, mut slot, mut seen) = (true, 0, 0u64);
+    let s = &mut s;
+    while let Some((_, f)) = shapes.top.next_key(s, &mut first, &mut slot, field)? {
+        let Some(f) = f else {
+            if s.eat(b"null").is_none() {
+                s.skip_value()?;
+            }
+            continue;
+        };
+        once(&mut seen, f as u32)?;
+        match f {
+            Field::Id => o.id = LStr(s.label()?),
+            Field::Kind => o.kind = LStr(s.label()?),
+            Field::Name => o.name = LStr(s.label()?),
+            Field::Start => match s.plain_string() {
+                Some(text) => times.start = Some(text),
+                None => o.start = LTime(s.time()?),
+            },
+            Field::End => match s.plain_string() {
+                Some(text) => times.end = Some(text),
+                None => o.end = LTime(s.time()?),
+            },
+            Field::CompletionStart => match s.plain_string() {
+                Some(text) => times.first = Some(text),
+                None => o.completion_start = LTime(s.time()?),
+            },
+            Field::Level => o.level = LStr(s.label()?),
+            Field::Model => o.model = LStr(s.label()?),
+            Field::ProvidedModel => o.provided_model = LStr(s.label()?),
+            Field::ModelParameters => {
+                max_tokens = scan_model_parameters(s, &mut shapes.parameters)?
+            }
+            Field::UsageDetails => usage = scan_usage(s, &mut shapes.usage)?,
+            Field::CostDetails => scan_object(s, |s, key| {
+                let v = s.label()?;
+                if key == "total" {
+                    cost_total = v;
+                }
+                Ok(())
+            })?,
+            Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
+            Field::User => o.user = LStr(s.label()?),
+            Field::Session => o.session = LStr(s.label()?),
+            Field::TraceName => o.trace_name = LStr(s.label()?),
+            Field::Tags => {
+                tags = if s.eat(b"[]").is_some() {
+                    tag_pairs.drain().for_each(drop);
+                    TagValue::Array
+                } else {
+                    scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?
+                }
+            }
+            Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
+            Field::Input => input = s.raw_value()?,
+        }
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    let (latency_ms, ttft_ms) = times.read(&mut o);
+    let mut tag_list = crate::record::fields::fresh_tags();
+    crate::record::tags::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
+    tag_list.extend(meta.tags.drain().filter_map(|(k, t)| t.map(|t| (k, t))));
+    let parts = Parts {
+        max_tokens,
+        cost_total,
+        usage,
+        tags: tag_list,
+        feature: meta.feature,
+        team: meta.team,
+        latency_ms,
+        ttft_ms,
+        input,
+    };
+    Ok(build(o, parts))
+}
+
+/// `startTime`, `endTime` and `completionStartTime` as the line has them,
+/// when plain strings.
+#[derive(Default)]
+struct Times<'a> {
+    start: Option<&'a str>,
+    end: Option<&'a str>,
+    first: Option<&'a str>,
+}
+
+impl Times<'_> {
+    /// Parses the times into `o` (as [`Scanner::time`] would have) and
+    /// returns the latency and the time to first token. A time on the start's
+    /// day, written as the fields' fast parser reads it, is not parsed: its
+    /// difference from the start is taken from the times of day (and the
+    /// start itself is the last start's date plus its time of day, when on
+    /// that date: see [`start_time`]).
+    fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
+        let parse = |text: &str| {
+            LTime(
+                crate::record::fields::parse_timestamp(text)
+                    .map_or(Lenient::WrongType, Lenient::Value),
+            )
+        };
+        let mut start_tod = None;
+        if let Some(start) = self.start {
+            let (at, tod) = start_time(start);
+            o.start = LTime(at);
+            start_tod = tod.map(|nanos| (start, nanos));
+        }
+        let since_start = |text: Option<&str>, slot: &mut LTime| {
+            if let (Some(text), Some((start, nanos))) = (text, start_tod) {
+                if let Some(ms) = same_day_millis(start, nanos, text) {
+                    return ms;
+                }
+            }
+            if let Some(text) = text {
+                *slot = parse(text);
+            }
+            millis_between(&o.start.0, &slot.0)
+        };
+        let latency = since_start(self.end, &mut o.end);
+        let ttft = since_start(self.first, &mut o.completion_start);
+        (latency, ttft)
+    }
+}
+
+thread_local! {
+    /// The date of the last start time parsed in full, with its ten bytes:
+    /// observations come in time order, so most start on the same day.
+    static LAST_DAY: std::cell::Cell<Option<([u8; 10], chrono::NaiveDate)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A start time as [`Scanner::time`] reads the text (`parse_timestamp`),
+/// and its time of day in nanoseconds when it has the shape
+/// [`time_of_day`] reads and is that time of day (then it is its date plus
+/// that). On the date of the last start parsed in full, it is built from
+/// that date without parsing.
+fn start_time(text: &str) -> (Lenient<chrono::DateTime<chrono::Utc>>, Option<i64>) {
+    use chrono::Timelike;
+    let tod = time_of_day(text.as_bytes());
+    let day: Option<[u8; 10]> = text.as_bytes().get(..10).and_then(|d| d.try_into().ok());
+    if let (Some(nanos), Some(day), Some((last, date))) = (tod, day, LAST_DAY.get()) {
+        if day == last {
+            let (secs, sub) = (nanos / 1_000_000_000, nanos % 1_000_000_000);
+            if let Some(time) =
+                chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, sub as u32)
+            {
+                return (Lenient::Value(date.and_time(time).and_utc()), tod);
+            }
+        }
+    }
+    let Some(at) = crate::record::fields::parse_timestamp(text) else {
+        return (Lenient::WrongType, None);
+    };
+    let parsed =
+        i64::from(at.num_seconds_from_midnight()) * 1_000_000_000 + i64::from(at.nanosecond());
+    match (tod, day) {
+        (Some(nanos), Some(day)) if nanos == parsed => {
+            LAST_DAY.set(Some((day, at.date_naive())));
+            (Lenient::Value(at), tod)
+        }
+        _ => (Lenient::Value(at), None),
+    }
+}
+
+/// [`millis_between`] the start (`start`, its time of day `start_nanos`) and
+/// `text`, when `text` is on the start's date (the same ten bytes, so the
+/// fields' parser reads the same date) in the shape [`time_of_day`] reads.
+#[inline]
+fn same_day_millis(start: &str, start_nanos: i64, text: &str) -> Option<LNum> {
+    let day = |t: &str| -> Option<[u8; 10]> { t.as_bytes().get(..10)?.try_into().ok() };
+    if day(start)? != day(text)? {
+        return None;
+    }
+    let nanos = time_of_day(text.as_bytes())?;
+    // `TimeDelta::num_microseconds` truncates toward zero, as `/` does.
+    let ms = ((nanos - start_nanos) / 1000) as f64 / 1000.0;
+    Some(if ms >= 0.0 {
+        LNum(Lenient::Value(ms))
+    } else {
+        LNum::default()
+    })
+}
+
+/// The time of day, in nanoseconds, of a `2026-10-01T08:00:00.123Z`-shaped
+/// time, checked exactly as the fields' fast parser checks the time half
+/// (`fields::parse_rfc3339_utc_fast`: whatever passes here it reads, with
+/// its date from the first ten bytes, when that is a date).
+#[inline]
+fn time_of_day(b: &[u8]) -> Option<i64> {
+    let n = b.len();
+    let head: &[u8; 20] = b.get(..20)?.try_into().ok()?;
+    if n > 30 || head[4] != b'-' || head[7] != b'-' || head[10] != b'T' {
+        return None;
+    }
+    if head[13] != b':' || head[16] != b':' || b[n - 1] != b'Z' {
+        return None;
+    }
+    let d = |i: usize| i64::from(head[i].wrapping_sub(b'0'));
+    let digits = [d(11), d(12), d(14), d(15), d(17), d(18)];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let [h1, h2, m1, m2, s1, s2] = digits;
+    let (h, m, sec) = (h1 * 10 + h2, m1 * 10 + m2, s1 * 10 + s2);
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut nanos = 0;
+    if n > 20 {
+        // `.` and one to nine digits.
+        if b[19] != b'.' || n < 22 {
+            return None;
+        }
+        for &c in &b[20..n - 1] {
+            let x = c.wrapping_sub(b'0');
+            if x > 9 {
+                return None;
+            }
+            nanos = nanos * 10 + i64::from(x);
+        }
+        nanos *= 10i64.pow(9 - (n - 21) as u32);
+    }
+    Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
+}
+
+/// A field the serde struct holds as `Option<BTreeMap<..>>`: `null` is
+/// none, an object has each entry read by `entry` (in line order; sorting
+/// is the caller's), anything else is an error serde words.
+fn scan_object<'a>(
+    s: &mut Scanner<'a>,
+    mut entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
+) -> Scan<()> {
+    match s.peek()? {
+        b'n' => s.scalar().map(|_| ()),
+        b'{' => {
+            s.begin_object()?;
+            let mut first = true;
+            while let Some(key) = s.next_key(&mut first)? {
+                entry(s, key)?;
+            }
+            Ok(())
+        }
+        _ => Err(Bail),
+    }
+}
+
+/// `usageDetails`: an object of plain counts (the common case) summed as it
+/// is read, its keys predicted; anything else (another value, a duplicate
+/// key, a count that is not a plain integer or is over the limit) is read
+/// again into a [`Pairs`], sorted as the serde map is, and summed from there.
+fn scan_usage<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<UsageKind>,
+) -> Scan<Result<UsageSums, Reject>> {
+    let at = s.clone();
+    if s.peek()? == b'{' {
+        if let Some(sums) = scan_usage_plain(s, shape)? {
+            return Ok(Ok(sums));
+        }
+        *s = at;
+    }
+    let mut details: Pairs<'_, Lenient<u64>> = Pairs::default();
+    scan_object(s, |s, key| {
+        let v = s.count()?;
+        details.insert(key, v)
+    })?;
+    let mut p = Problems::default();
+    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), v)), &mut p);
+    Ok(p.0.map_or(Ok(sums), Err))
+}
+
+/// [`scan_usage`]'s common case: `None` when the object is not one.
+fn scan_usage_plain<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<UsageKind>,
+) -> Scan<Option<UsageSums>> {
+    s.begin_object()?;
+    let (mut first, mut slot) = (true, 0);
+    let mut sums = UsageSums::default();
+    // The counted keys so far: a repeated one (the serde map keeps its last
+    // value) is left to the general path. Other keys add nothing.
+    let mut counted: [(UsageKind, &str); 8] = [(UsageKind::Other, ""); 8];
+    let mut n = 0;
+    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, usage_kind)? {
+        let (Cow::Borrowed(key), Some(v)) = (key, s.plain_u64()) else {
+            return Ok(None);
+        };
+        if v > crate::record::fields::MAX_TOKENS {
+            return Ok(None);
+        }
+        if kind != UsageKind::Other {
+            if n == counted.len() || counted[..n].iter().any(|&(k, t)| k == kind && t == key) {
+                return Ok(None);
+            }
+            counted[n] = (kind, key);
+            n += 1;
+        }
+        sums.add(kind, v);
+    }
+    Ok(Some(sums))
+}
+
+/// What `metadata` contributes (see [`Parts`]), its tag entries sorted by
+/// key as the serde map holds them, each with its tag text if any.
+#[derive(Default)]
+struct Metadata<'a> {
+    feature: Option<Cow<'a, str>>,
+    team: Option<Cow<'a, str>>,
+    tags: Pairs<'a, Option<Cow<'a, str>>>,
+}
+
+/// `metadata` (a `serde_json::Value` in the serde struct): an object's
+/// entries with short scalar values; anything else contributes nothing.
+/// Keys are predicted and classified once ([`MetaKind`]); tag entries are
+/// kept in key order, the last of a repeated key winning, as in the serde
+/// map, whose filtering (a value that is no short scalar is dropped after
+/// it replaced an earlier one) this follows.
+fn scan_metadata<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<MetaKind>,
+    meta: &mut Metadata<'a>,
+) -> Scan<()> {
+    (meta.feature, meta.team) = (None, None);
+    meta.tags.drain().for_each(drop);
+    if s.peek()? != b'{' {
+        check_value(s)?;
+        return Ok(());
+    }
+    s.begin_object()?;
+    let (mut first, mut slot) = (true, 0);
+    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, meta_kind)? {
+        let text = match s.plain_string() {
+            Some(text) => short_str(text),
+            None => short_text(value_scalar(s)?, MAX_TAG_VALUE),
+        };
+        match kind {
+            MetaKind::Feature => meta.feature = text,
+            MetaKind::Team => meta.team = text,
+            MetaKind::Text => {}
+            MetaKind::Tag => meta.tags.insert(key, text)?,
+        }
+    }
+    Ok(())
+}
+
+/// [`short_text`] of a plain string, without `trim` when its first byte
+/// shows it is not blank.
+#[inline]
+fn short_str(text: &str) -> Option<Cow<'_, str>> {
+    let blank = match text.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => text.trim().is_empty(),
+    };
+    (!blank && text.len() <= MAX_TAG_VALUE).then_some(Cow::Borrowed(text))
+}
+
+/// How `metadata`'s entries are used, by key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum MetaKind {
+    Feature,
+    Team,
+    /// Could hold prompt text: never a tag.
+    Text,
+    Tag,
+}
+
+fn meta_kind(key: &str) -> MetaKind {
+    match key {
+        "feature" => MetaKind::Feature,
+        "team" => MetaKind::Team,
+        _ if crate::record::tags::is_text_key(key) => MetaKind::Text,
+        _ => MetaKind::Tag,
+    }
+}
+
+/// `modelParameters` (a `serde_json::Value` in the serde struct): the first
+/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count. Keys are
+/// predicted (`shape`), and a string of digits, as exports write the limit,
+/// is read without `Scalar::count`'s parse.
+fn scan_model_parameters(
+    s: &mut Scanner<'_>,
+    shape: &mut KeyShape<Option<usize>>,
+) -> Scan<Lenient<u64>> {
+    if s.peek()? != b'{' {
+        check_value(s)?;
+        return Ok(Lenient::Missing);
+    }
+    s.begin_object()?;
+    let mut found: [Lenient<u64>; 3] = Default::default();
+    let (mut first, mut slot) = (true, 0);
+    let which = |key: &str| MAX_TOKEN_KEYS.iter().position(|k| *k == key);
+    while let Some((_, at)) = shape.next_key(s, &mut first, &mut slot, which)? {
+        let Some(i) = at else {
+            check_value(s)?;
+            continue;
+        };
+        found[i] = match s.plain_string() {
+            Some(text) => match digits(text) {
+                Some(n) => Lenient::Value(n),
+                None => Scalar::Str(Cow::Borrowed(text)).count(),
+            },
+            None => value_scalar(s)?.count(),
+        };
+    }
+    Ok(found
+        .into_iter()
+        .find(|v| matches!(v, Lenient::Value(_)))
+        .unwrap_or(Lenient::Missing))
+}
+
+/// One to nineteen ASCII digits (always a `u64`) as their number: what
+/// `Scalar::count` reads from such a string.
+#[inline]
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, c| {
+        let d = c.wrapping_sub(b'0');
+        (d <= 9).then(|| n * 10 + u64::from(d))
+    })
+}
+
+/// Milliseconds from `a` to `b`, when both are times and `b` is not before `a`.
+fn millis_between(
+    a: &Lenient<chrono::DateTime<chrono::Utc>>,
+    b: &Lenient<chrono::DateTime<chrono::Utc>>,
+) -> LNum {
+    let (Lenient::Value(a), Lenient::Value(b)) = (a, b) else {
+        return LNum::default();
+    };
+    let ms = (*b - *a).num_microseconds().map(|us| us as f64 / 1000.0);
+    match ms {
+        Some(ms) if ms >= 0.0 => LNum(Lenient::Value(ms)),
+        _ => LNum::default(),
+    }
+}
+
+/// Which part of an Anthropic-style (exclusive) usage a Langfuse usage key
+/// is (see the module docs); [`crate::record::fields::RawUsage::normalise`] then
+/// adds the parts up.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum UsageKind {
+    Input,
+    CacheRead,
+    CacheWrite,
+    /// A cache write kept for an hour (also a cache write).
+    CacheWrite1h,
+    Output,
+    /// Reasoning (also output).
+    Reasoning,
+    /// Anything else (`total`): read, checked, not added.
+    Other,
+}
+
+fn usage_kind(key: &str) -> UsageKind {
+    // Case-insensitive, without a lower-cased copy of the key.
+    let has = |w: &str| crate::record::tags::contains_ignore_ascii_case(key, w);
+    if has("input") || has("prompt") {
+        if has("cache_read") || has("cached") || has("cache_hit") {
+            UsageKind::CacheRead
+        } else if has("cache_creation") || has("cache_write") {
+            if has("1h") {
+                UsageKind::CacheWrite1h
+            } else {
+                UsageKind::CacheWrite
+            }
+        } else {
+            UsageKind::Input
+        }
+    } else if has("output") || has("completion") {
+        if has("reasoning") || has("thought") {
+            UsageKind::Reasoning
+        } else {
+            UsageKind::Output
+        }
+    } else {
+        UsageKind::Other
+    }
+}
+
+/// `usageDetails`' counts added up by [`UsageKind`] (in any order: sums).
+#[derive(Default, Clone, Copy, Debug)]
+struct UsageSums {
+    input: Option<u64>,
+    read: u64,
+    write: u64,
+    write_1h: u64,
+    output: Option<u64>,
+    reasoning: u64,
+}
+
+impl UsageSums {
+    #[inline]
+    fn add(&mut self, kind: UsageKind, n: u64) {
+        let add = |slot: &mut Option<u64>, n: u64| *slot = Some(slot.unwrap_or(0) + n);
+        match kind {
+            UsageKind::Input => add(&mut self.input, n),
+            UsageKind::CacheRead => self.read += n,
+            UsageKind::CacheWrite => self.write += n,
+            UsageKind::CacheWrite1h => {
+                self.write += n;
+                self.write_1h += n;
+            }
+            UsageKind::Output => add(&mut self.output, n),
+            UsageKind::Reasoning => {
+                self.reasoning += n;
+                add(&mut self.output, n);
+            }
+            UsageKind::Other => {}
+        }
+    }
+
+    /// Sets the record's usage from the sums.
+    fn apply(self, raw: &mut RawLine<'_>) {
+        let u = &mut raw.usage;
+        let some = |n: u64| Lenient::Value(n);
+        if self.input.is_some() || self.read > 0 || self.write > 0 {
+            u.input_tokens = some(self.input.unwrap_or(0));
+            u.cache_read_input_tokens = some(self.read);
+            u.cache_creation_input_tokens = some(self.write);
+            if self.write_1h > 0 {
+                u.cache_write_1h = some(self.write_1h);
+            }
+        }
+        if let Some(out) = self.output {
+            u.output_tokens = some(out);
+            u.reasoning_tokens = some(self.reasoning);
+        }
+    }
+}
+
+/// Adds up usage entries (in key order, so the first problem noted is the
+/// serde map's first).
+fn usage<'u>(
+    details: impl Iterator<Item = (&'u str, &'u Lenient<u64>)>,
+    p: &mut Problems,
+) -> UsageSums {
+    let mut sums = UsageSums::default();
+    for (key, value) in details {
+        if let Some(n) = p.tokens(value, key) {
+            sums.add(usage_kind(key), n);
+        }
+    }
+    sums
+}
+
+/// Whether a file's first JSON object line is a Langfuse observation: the
+/// trace id and the observation type together.
+pub fn looks_like(map: &JsonObject) -> bool {
+    (map.contains_key("traceId") || map.contains_key("trace_id")) && map.contains_key("type")
+}
+
+/// The `langfuse` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "langfuse",
+    aliases: &[],
+    format: Format::Langfuse,
+    detect: Detect::FirstLine(looks_like),
+    doc: "Langfuse observation exports (UI/API camelCase or blob-storage\n\
+         snake_case): GENERATION and EMBEDDING observations are calls;\n\
+         usageDetails parts (input is uncached; cache_read_input_tokens,\n\
+         input_cached_tokens, cache_creation_input_tokens,\n\
+         output_reasoning_tokens) are added up once; totalCost is the\n\
+         logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
+         traceName (feature, unless metadata.feature), metadata; chat\n\
+         messages in `input` give the prompt and system-prompt fingerprints\n\
+         (as a gateway line's `messages`). Spans, events and other\n\
+         observations are counted as not_a_call (not an error for --strict).",
+};
+
+/// Reads a line both ways; when the scanner accepts it, the result must
+/// be the serde path's (records and rejects, reasons and messages).
+/// Returns whether the scanner accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let slow = parse_line_serde(line);
+    crate::json::scan_value::agrees(line, scan_line(line), slow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_are_calls_and_usage_parts_add_up_once() {
+        let line = r#"{"id":"obs-1","traceId":"t-1","type":"GENERATION","name":"answer","startTime":"2026-10-01T08:00:00.000Z","endTime":"2026-10-01T08:00:01.250Z","completionStartTime":"2026-10-01T08:00:00.400Z","model":"claude-sonnet-4-5","modelParameters":{"max_tokens":"1024","temperature":"0.2"},"usageDetails":{"input":100,"cache_read_input_tokens":2000,"cache_creation_input_tokens":300,"output":50,"total":2450},"costDetails":{"total":0.0025},"totalCost":0.0025,"level":"DEFAULT","userId":"u-7","sessionId":"s-1","tags":["prod"],"traceName":"support-chat","input":{"messages":[{"role":"user","content":"secret"}]}}"#;
+        let r = parse_line_str(line).unwrap();
+        assert_eq!(r.model, "claude-sonnet-4-5");
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.cache_write),
+            (2400, 2000, 300)
+        );
+        assert_eq!(r.usage.output, 50);
+        assert_eq!((r.latency_ms, r.ttft_ms), (Some(1250), Some(400)));
+        assert_eq!(r.max_tokens, Some(1024));
+        assert_eq!(r.feature.as_deref(), Some("support-chat"));
+        assert_eq!(r.route.as_deref(), Some("answer"));
+        assert_eq!(r.tags, vec![(Cow::from("tag"), Cow::from("prod"))]);
+        // OpenAI through Langfuse: cached and reasoning are split out.
+        let openai = r#"{"id":"o2","type":"GENERATION","model":"o4-mini","usageDetails":{"input":904,"input_cached_tokens":4096,"output":200,"output_reasoning_tokens":1000},"level":"ERROR"}"#;
+        let r = parse_line_str(openai).unwrap();
+        assert_eq!((r.usage.input, r.usage.cached_read), (5000, 4096));
+        assert_eq!((r.usage.output, r.usage.reasoning), (1200, 1000));
+        assert_eq!(r.effective_status(), tokenaudit_core::CallStatus::Error);
+        let span = r#"{"id":"o3","type":"SPAN","name":"retrieve"}"#;
+        assert_eq!(
+            parse_line_str(span).unwrap_err().reason,
+            RejectReason::NotACall
+        );
+        let bad = r#"{"id":"o4","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":-1}}"#;
+        assert_eq!(
+            parse_line_str(bad).unwrap_err().reason,
+            RejectReason::NegativeTokens
+        );
+        assert_eq!(
+            parse_line_str("[1]").unwrap_err().reason,
+            RejectReason::NotAnObject
+        );
+    }
+
+    /// Lines for the scanner-versus-serde checks: every field, every alias,
+    /// and the shapes that must bail or read alike.
+    const TRICKY: &[&str] = &[
+        r#"{"id":"o1","type":"GENERATION","name":"answer","startTime":"2026-10-01T08:00:00.000Z","endTime":"2026-10-01T08:00:01.250Z","completionStartTime":"2026-10-01T08:00:00.400Z","model":"claude-sonnet-4-5","modelParameters":{"max_tokens":"1024","temperature":"0.2"},"usageDetails":{"input":100,"cache_read_input_tokens":2000,"cache_creation_input_tokens":300,"output":50,"total":2450},"costDetails":{"total":0.0025},"totalCost":0.0025,"level":"DEFAULT","userId":"u-7","sessionId":"s-1","tags":["prod","",null,3,1.5,true,{"a":1},["x"]],"traceName":"support-chat","input":{"messages":[{"role":"user","content":"secret"}]}}"#,
+        r#"{"id":"o2","type":"generation","model":null,"providedModelName":"o4-mini","usageDetails":{"input":904,"INPUT_CACHED_TOKENS":4096,"output":200,"output_reasoning_tokens":1000,"input_cache_creation_1h":7},"level":"error"}"#,
+        r#"{"id":"o3","type":"SPAN","name":"retrieve","usageDetails":{"input":-1}}"#,
+        r#"{"id":"o4","type":"EMBEDDING","model":"text-embedding-3-small","usageDetails":{"input":12}}"#,
+        r#"{"id":"o5","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":-1,"output":"x"}}"#,
+        r#"{"id":"o6","type":"GENERATION","model":"gpt-4o","usageDetails":{"zz":"x","aa":-1}}"#,
+        r#"{"id":"o7","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5,"input":7,"output":"3","output":2.0,"total":1e2}}"#,
+        r#"{"id":"o8","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5000000000,"output":1}}"#,
+        r#"{"id":"o9","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1.5,"output":1}}"#,
+        r#"{"id":"o10","type":"GENERATION","model":"gpt-4o","usage_details":{"prompt_tokens":10,"completion_tokens":2,"cached":{"a":1}},"start_time":"2026-10-01T08:00:01Z","end_time":"2026-10-01T08:00:00Z","completion_start_time":1790841600,"provided_model_name":"x","model_parameters":{"max_output_tokens":256},"cost_details":{"total":"0.5"},"user_id":"u","session_id":"s","trace_name":"t"}"#,
+        r#"{"id":"o11","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"totalCost":null,"costDetails":{"total":0.1,"total":"0.2","input":[1e400]}}"#,
+        r#"{"id":"o12","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"calculatedTotalCost":"abc","costDetails":{"total":null}}"#,
+        r#"{"id":"o13","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"total_cost":1e-3}"#,
+        r#"{"id":"o14","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"modelParameters":{"max_tokens":"Infinity","max_output_tokens":[1],"max_completion_tokens":2.0}}"#,
+        r#"{"id":"o15","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"modelParameters":{"max_tokens":5,"max_tokens":null,"max_completion_tokens":"9"}}"#,
+        r#"{"id":"o16","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"modelParameters":"max_tokens=5"}"#,
+        r#"{"id":"o17","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"modelParameters":{"temperature":1e400}}"#,
+        r#"{"id":"o18","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"metadata":{"team":"t1","feature":"f1","env":"prod","prompt_text":"secret","n":7,"f":2.5,"b":false,"z":null,"o":{"x":1},"long":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","env":"dev","  ":"blank key"," ":"   "},"traceName":"ignored"}"#,
+        r#"{"id":"o19","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"metadata":"flat","tags":"[\"a\",\"b\"]"}"#,
+        r#"{"id":"o20","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"metadata":[1],"tags":{"k":"v","Message":"x","n":1}}"#,
+        r#"{"id":"o21","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"tags":"{\"\"k\"\":\"\"v\"\"}"}"#,
+        r#"{"id":"o22","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"tags":7,"metadata":null}"#,
+        r#"{"i\u0064":"o\"23","typ\u0065":"GENER\u0041TION","model":"gpt\u002d4o","usageDetails":{"inp\u0075t":1,"output":1},"metadata":{"fe\u0061ture":"caf\u00e9 \ud83d\ude00","k\"ey":"v\\al"}}"#,
+        r#"{"id":"o24","type":"GENERATION","model":"gpt-4o","model":"other","usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o25","type":"GENERATION","startTime":"2026-10-01T08:00:00Z","start_time":"2026-10-01T08:00:00Z","model":"gpt-4o","usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o26","type":"GENERATION","model":"gpt-4o","usageDetails":[1,2]}"#,
+        r#"{"id":"o27","type":"GENERATION","model":"gpt-4o","usageDetails":null,"costDetails":null,"tags":null}"#,
+        r#"{"id":"o28","type":"GENERATION","model":"gpt-4o","usageDetails":"lots"}"#,
+        r#"{"id":"o29","type":"GENERATION","model":"gpt-4o","costDetails":5,"usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":12,"type":true,"model":7,"name":-1,"level":1.5,"userId":18446744073709551616,"usageDetails":{"input":"12","output":3.0}}"#,
+        r#"{"id":"o31","type":null,"model":"gpt-4o","startTime":"yesterday","usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o32","type":"GENERATION","model":"gpt-4o","startTime":{"s":1},"usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o33","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"unknown":{"deep":[1,2,{"x":null}],"big":1e400}}"#,
+        r#"{"id":"o34","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"tags":[1e400]}"#,
+        r#"{"id":"o35","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"q":1}}"#,
+        r#"{"id":"o35b","type":"GENERATION","model":"gpt-4o","usageDetails":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"input":1}}"#,
+        r#"{"id":"o36","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"level":"ERROR","endTime":"2026-10-01T08:00:00Z"}"#,
+        r#"{"id":"o37","type":"GENERATION","model":"","usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o38","type":"GENERATION","model":"gpt-4o"}"#,
+        "  {\"id\" : \"o39\" ,\t\"type\" :\"GENERATION\", \"model\":\"m\",\r\n\"usageDetails\" : { \"input\" : 1 } }  ",
+        r#"{"id":"o40","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1}} trailing"#,
+        r#"{"id":"o41","type":"GENERATION","model":"lone \ud83d surrogate","usageDetails":{"input":1,"output":1}}"#,
+        r#"{"id":"o42","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1e400,"output":1}}"#,
+        r#"{"id":"o43","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1,"output":1},"metadata":{"x":"lone \udc00"}}"#,
+        // Usage objects of plain counts, read as they come, and the cases
+        // that go back to the sorted map: repeated keys, two keys of one
+        // kind, counts over the limit, whitespace before a count.
+        r#"{"id":"o44","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5,"output":1,"input":7,"total":3,"total":4}}"#,
+        r#"{"id":"o45","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":5,"prompt_tokens":7,"output":1,"completion_tokens":2,"output_reasoning":3,"thoughts_output":4,"input_cache_read":8,"cached_input":9,"input_cache_write_1h":10,"input_cache_creation":11}}"#,
+        r#"{"id":"o46","type":"GENERATION","model":"gpt-4o","usageDetails":{"total":100000001,"input":1,"output":1}}"#,
+        r#"{"id":"o47","type":"GENERATION","model":"gpt-4o","usageDetails":{"input": 5,"output":1}}"#,
+        r#"{"id":"o48","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":0,"output":0,"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9}}"#,
+        r#"{"id":"o49","type":"GENERATION","model":"gpt-4o","usageDetails":{"in\u0070ut":5,"input":6,"output":1}}"#,
+        // Metadata: repeated keys (the last wins, then is filtered), keys
+        // out of order, values that are no tag.
+        r#"{"id":"o50","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"zeta":"1","alpha":"2","feature":"f","feature":{"x":1},"team":"t","team":7,"env":"a","env":"b","zeta":[],"user_input":"secret","blank":" ","tab":"\tx"},"tags":["t1"]}"#,
+        r#"{"id":"o51","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"feature":"","team":"  ","x":"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy","y":true,"z":null,"w":-1.5e3,"\u00e9":"\u00e9"},"tags":[]}"#,
+        r#"{"id":"o52","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"prompt":1e400}}"#,
+        r#"{"id":"o53","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":1},"metadata":{"output":{"deep":[1e300]},"feature":null},"traceName":"from-trace","tags": []}"#,
+        // Times: the start's day or another, shapes the fast parser reads
+        // or not, an invalid date or time, latencies below a microsecond.
+        r#"{"id":"o54","type":"GENERATION","startTime":"2026-10-01T08:00:00.000000500Z","endTime":"2026-10-01T08:00:00Z","completionStartTime":"2026-10-01T08:00:00.0000011Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o55","type":"GENERATION","startTime":"2026-10-01T23:59:59.9Z","endTime":"2026-10-02T00:00:00.1Z","completionStartTime":"2026-10-01T23:59:60Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o56","type":"GENERATION","startTime":"2026-10-01T08:00:00+00:00","endTime":"2026-10-01T08:00:01.5Z","completionStartTime":"2026-10-01T08:00:00.25+01:00","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o57","type":"GENERATION","startTime":"2026-02-30T08:00:00Z","endTime":"2026-02-30T08:00:01Z","completionStartTime":"2026-10-01T24:00:00Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o58","type":"GENERATION","startTime":"2026-10-01T08:00:00.123456789Z","endTime":"2026-10-01T08:00:00.1234567891Z","completionStartTime":"2026-10-01T08:00:00.Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o59","type":"GENERATION","startTime":"2026-10-01T08:00:02Z","endTime":"2026-10-01T08:00:01.999Z","completionStartTime":"2026-10-01 08:00:03Z","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o60","type":"GENERATION","startTime":" 2026-10-01T08:00:00Z","endTime":"2026-10-01T08:00:01Z","completionStartTime":"2026-10-01T08:00:0aZ","model":"m","usageDetails":{"input":1}}"#,
+        r#"{"id":"o61","type":"GENERATION","startTime":"2026-10-01T08:00:00Z","endTime":1790841600,"completionStartTime":"2026-10-01T08:00:00.5\u005a","model":"m","usageDetails":{"input":1}}"#,
+        // Token limits as digit strings, and strings that only `count` reads.
+        r#"{"id":"o62","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"99999999999999999999","max_output_tokens":"0042","max_completion_tokens":"1"}}"#,
+        r#"{"id":"o63","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"","max_output_tokens":" 7","max_completion_tokens":"+8"}}"#,
+        r#"{"id":"o64","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"1e3","max_tokens":"-1","max_output_tokens":"12345678901234567890","m\u0061x_completion_tokens":"5"}}"#,
+        r#"{}"#,
+        r#"[1,2,3]"#,
+        r#""just a string""#,
+        r#"not json"#,
+        "",
+    ];
+
+    #[test]
+    fn input_messages_are_read_as_the_gateway_reads_messages() {
+        let messages = r#"[{"role":"system","content":"Answer briefly."},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let gateway = format!(
+            r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":1}},"messages":{messages}}}"#
+        );
+        let want = crate::formats::gateway::parse_line_str(&gateway).unwrap();
+        let read = |input: &str| {
+            let line = format!(
+                r#"{{"id":"o1","type":"GENERATION","model":"gpt-4o","usageDetails":{{"input":1,"output":1}},"input":{input}}}"#
+            );
+            assert!(agree(&line), "{line}");
+            let r = parse_line_str(&line).unwrap();
+            let text = r.prompt_text.map(Cow::into_owned);
+            (
+                r.prompt_fp,
+                r.prefix_fp,
+                r.prefix_chars,
+                r.user_messages,
+                text,
+            )
+        };
+        let expected = (
+            Some(xxhash_rust::xxh3::xxh3_64(messages.as_bytes())),
+            Some(xxhash_rust::xxh3::xxh3_64(br#""Answer briefly.""#)),
+            Some(15),
+            Some(1),
+            Some("What is a prompt cache?".to_string()),
+        );
+        let gateway_read = (
+            want.prompt_fp,
+            want.prefix_fp,
+            want.prefix_chars,
+            want.user_messages,
+            want.prompt_text.map(Cow::into_owned),
+        );
+        assert_eq!(gateway_read, expected);
+        assert_eq!(read(messages), expected);
+        assert_eq!(
+            read(&format!(r#"{{"temperature":0,"messages":{messages}}}"#)),
+            expected
+        );
+        for none in [
+            r#""What is a prompt cache?""#,
+            r#"{"text":"x"}"#,
+            "null",
+            "[]",
+        ] {
+            assert_eq!(read(none), (None, None, None, None, None), "{none}");
+        }
+    }
+
+    #[test]
+    fn scanner_reads_tricky_lines_like_serde() {
+        let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
+        // Duplicate fields (o24, o25), containers where serde wants a map
+        // (o26, o28, o29), out-of-range numbers where a value is built
+        // (o17, o34, o42, o52; not o11, where serde skips it), metadata over
+        // the stack's capacity (o35), trailing text, lone surrogates, and the
+        // lines that are not objects.
+        let want = [
+            "\"o17\"", "\"o24\"", "\"o25\"", "\"o26\"", "\"o28\"", "\"o29\"", "\"o34\"", "\"o35\"",
+            "\"o40\"", "\"o41\"", "\"o42\"", "\"o43\"", "\"o52\"",
+        ];
+        for w in want {
+            assert!(bailed.iter().any(|l| l.contains(w)), "{w} should bail");
+        }
+        assert_eq!(bailed.len(), want.len() + 4, "{bailed:#?}");
+    }
+
+    /// Keys are predicted from the previous line's (see [`KeyShape`]): every
+    /// line must read the same whatever line came before it.
+    #[test]
+    fn predicted_keys_read_like_serde_whatever_line_came_before() {
+        let alone = TRICKY.iter().filter(|l| agree(l)).count();
+        let mut fast = 0;
+        for before in TRICKY {
+            for line in TRICKY {
+                agree(before);
+                fast += usize::from(agree(line));
+            }
+        }
+        assert_eq!(fast, alone * TRICKY.len());
+        // The same line twice: the second time read from the prediction.
+        assert!(agree(TRICKY[0]) && agree(TRICKY[0]));
+        let r = parse_line_str(TRICKY[0]).unwrap();
+        assert_eq!(r.feature.as_deref(), Some("support-chat"));
+    }
+
+    #[test]
+    fn scanner_reads_the_fixtures_like_serde() {
+        let files = ["langfuse/observations.jsonl", "mixed/langfuse-export.json"];
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            7
+        );
+    }
+
+    #[test]
+    fn scanner_never_disagrees_with_serde_on_broken_lines() {
+        let mut fast = 0;
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[..2]);
+        for line in &variants {
+            fast += usize::from(agree(line));
+        }
+        assert!(variants.len() > 20_000, "{}", variants.len());
+        assert!(fast > 1_000, "{fast}");
+    }
+
+    /// The same for the usage, metadata and time readings that skip the
+    /// sorted map or the second parse.
+    #[test]
+    fn fast_usage_metadata_and_times_never_disagree_on_broken_lines() {
+        let lines: Vec<&str> = TRICKY
+            .iter()
+            .copied()
+            .filter(|l| {
+                ["\"o44\"", "\"o45\"", "\"o50\"", "\"o54\"", "\"o62\""]
+                    .iter()
+                    .any(|id| l.contains(id))
+            })
+            .collect();
+        assert_eq!(lines.len(), 5);
+        let variants = crate::json::scan_value::broken_variants(&lines);
+        let mut fast = 0;
+        for line in &variants {
+            // Each after a line that taught the shapes its keys.
+            agree(TRICKY[0]);
+            fast += usize::from(agree(line));
+        }
+        assert!(variants.len() > 30_000, "{}", variants.len());
+        assert!(fast > 5_000, "{fast}");
+    }
+
+    /// A latency taken from the times of day is the one of the two parsed
+    /// times, for every pair of a set of times around one day's edges.
+    #[test]
+    fn same_day_latencies_match_the_parsed_times() {
+        let times = [
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T00:00:00.000000001Z",
+            "2026-10-01T08:00:00.0000005Z",
+            "2026-10-01T08:00:00.000001Z",
+            "2026-10-01T08:00:00.5Z",
+            "2026-10-01T08:00:00.999999999Z",
+            "2026-10-01T08:00:01Z",
+            "2026-10-01T23:59:59.999Z",
+            "2026-10-01T23:59:60Z",
+            "2026-10-01T24:00:00Z",
+            "2026-10-01T08:60:00Z",
+            "2026-10-01T08:00:00.Z",
+            "2026-10-01T08:00:00.1234567890Z",
+            "2026-10-01T08:00:00+00:00",
+            "2026-10-01T08:00:00.5+02:00",
+            "2026-10-01 08:00:00Z",
+            "2026-10-02T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2028-02-29T12:00:00.25Z",
+            "2026-1x-01T08:00:00Z",
+            " 2026-10-01T08:00:00Z",
+        ];
+        let parse = |t: &str| {
+            crate::record::fields::parse_timestamp(t).map_or(Lenient::WrongType, Lenient::Value)
+        };
+        let mut fast = 0;
+        for a in times {
+            for b in times {
+                let want = millis_between(&parse(a), &parse(b));
+                let mut o = Observation::default();
+                let (got, _) = Times {
+                    start: Some(a),
+                    end: Some(b),
+                    first: None,
+                }
+                .read(&mut o);
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{a} -> {b}");
+                if let (_, Some(n)) = start_time(a) {
+                    fast += usize::from(same_day_millis(a, n, b).is_some());
+                }
+                // The start, whether its date came from the last one or not.
+                assert_eq!(
+                    format!("{:?}", start_time(a).0),
+                    format!("{:?}", parse(a)),
+                    "{a}"
+                );
+            }
+        }
+        assert!(fast > 60, "{fast}");
+    }
+}

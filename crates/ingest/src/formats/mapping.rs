@@ -1,0 +1,762 @@
+//! User field mappings: point each canonical field at a dotted path in your
+//! own log shape.
+//!
+//! A mapping is the `[mapping]` table of the config file. Fields it does not
+//! name are still found by the gateway reader's heuristics, so a mapping only
+//! needs the fields whose names are unusual. Paths are dotted (`a.b.c`); a key
+//! that itself contains dots (`gen_ai.usage.input_tokens`) is matched whole
+//! first; numeric segments index arrays (`choices.0.finish_reason`).
+//!
+//! ```toml
+//! [mapping]
+//! model = "payload.llm.model_name"
+//! feature = ["labels.feature", "service"]
+//! input_tokens = "payload.llm.tokens_in"
+//! output_tokens = "payload.llm.tokens_out"
+//! cached_read_tokens = "payload.llm.tokens_cached"
+//! input_includes_cache = true        # the default; false for Anthropic-style counts
+//! timestamp = "ts"
+//! timestamp_unit = "ms"              # for numbers: "s", "ms", "us", "ns" (default: by magnitude)
+//!
+//! [mapping.defaults]                 # constants for fields the log lacks
+//! provider = "openai"
+//!
+//! [mapping.tags]
+//! env = "labels.env"
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::gateway;
+use crate::formats::mapping_scan::Compiled;
+use crate::record::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::rejects::{Reject, RejectReason};
+
+/// One path, or several tried in order.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Paths {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        // Without collecting: this runs for every mapped field of every line.
+        let (one, many): (Option<&str>, &[String]) = match self {
+            Paths::One(p) => (Some(p.as_str()), &[]),
+            Paths::Many(ps) => (None, ps.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+/// Constants for fields the log does not carry.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub feature: Option<String>,
+    pub route: Option<String>,
+    pub team: Option<String>,
+    pub batch: Option<bool>,
+}
+
+/// The `[mapping]` table.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MappingConfig {
+    pub timestamp: Option<Paths>,
+    pub request_id: Option<Paths>,
+    pub provider: Option<Paths>,
+    pub model: Option<Paths>,
+    pub feature: Option<Paths>,
+    pub route: Option<Paths>,
+    pub team: Option<Paths>,
+    pub user: Option<Paths>,
+    pub session: Option<Paths>,
+    pub turn: Option<Paths>,
+    pub status: Option<Paths>,
+    pub error_kind: Option<Paths>,
+    pub http_status: Option<Paths>,
+    pub attempt: Option<Paths>,
+    pub retry_of: Option<Paths>,
+    pub latency_ms: Option<Paths>,
+    pub ttft_ms: Option<Paths>,
+    pub batch: Option<Paths>,
+    pub finish_reason: Option<Paths>,
+    pub max_tokens: Option<Paths>,
+    pub prompt_fingerprint: Option<Paths>,
+    pub prefix_fingerprint: Option<Paths>,
+    pub prefix_tokens: Option<Paths>,
+    pub cost: Option<Paths>,
+    pub input_tokens: Option<Paths>,
+    pub cached_read_tokens: Option<Paths>,
+    pub cache_write_tokens: Option<Paths>,
+    pub cache_write_1h_tokens: Option<Paths>,
+    pub output_tokens: Option<Paths>,
+    pub reasoning_tokens: Option<Paths>,
+    /// Whether `input_tokens` already includes cached reads and cache writes
+    /// (OpenAI, Gemini, OpenTelemetry: yes; Anthropic: no).
+    #[serde(default = "default_true")]
+    pub input_includes_cache: bool,
+    /// Whether `output_tokens` already includes reasoning tokens (OpenAI: yes;
+    /// Gemini's candidates: no).
+    #[serde(default = "default_true")]
+    pub output_includes_reasoning: bool,
+    pub timestamp_unit: Option<TimeUnit>,
+    /// Added to numeric timestamps, for traces that count from their start.
+    pub timestamp_origin: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub tags: BTreeMap<String, Paths>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A validated mapping, ready to read lines.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    config: MappingConfig,
+    origin: Option<DateTime<Utc>>,
+    /// The hashes of the top-level keys any path can start with (see
+    /// [`lookup`]), sorted: only those keys are built into a JSON tree; the
+    /// rest of a line is stepped over. (A hash collision only builds one
+    /// more value; lookups compare the keys themselves.)
+    top_keys: Vec<u64>,
+    /// The paths compiled for the scanner's pass (`mapping_scan.rs`); `None`
+    /// when a path is beyond it, and then every line is read through a tree.
+    compiled: Option<Compiled>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("mapping.timestamp_origin: cannot read {0:?} as a timestamp (use RFC 3339, e.g. \"2025-01-01T00:00:00Z\")")]
+    BadOrigin(String),
+    #[error("mapping.{0}: empty path")]
+    EmptyPath(String),
+}
+
+impl Mapping {
+    pub fn new(config: MappingConfig) -> Result<Mapping, MappingError> {
+        let origin = match &config.timestamp_origin {
+            Some(t) => Some(parse_timestamp(t).ok_or_else(|| MappingError::BadOrigin(t.clone()))?),
+            None => None,
+        };
+        for (name, paths) in config.named_paths() {
+            if paths.iter().any(|p| p.trim().is_empty()) {
+                return Err(MappingError::EmptyPath(name.to_string()));
+            }
+        }
+        let mut top_keys: Vec<u64> = ["timestamp", "ts", "time"].map(key_hash).into();
+        let paths = config
+            .named_paths()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(config.tags.values());
+        for path in paths.flat_map(Paths::iter) {
+            // A path's first key can be the whole path (keys may contain
+            // dots) or any of its prefixes at a dot.
+            top_keys.push(key_hash(path));
+            for (i, _) in path.match_indices('.') {
+                top_keys.push(key_hash(&path[..i]));
+            }
+        }
+        top_keys.sort_unstable();
+        top_keys.dedup();
+        let compiled = Compiled::new(&config, origin.is_some());
+        Ok(Mapping {
+            config,
+            origin,
+            top_keys,
+            compiled,
+        })
+    }
+
+    pub fn config(&self) -> &MappingConfig {
+        &self.config
+    }
+
+    /// Reads one line: the gateway heuristics first, then the mapping's paths
+    /// and defaults on top.
+    pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_line_str(text),
+            Err(_) => {
+                let mut raw = gateway::parse_raw(line)?;
+                let mut de = serde_json::Deserializer::from_slice(line);
+                self.read(&mut raw, &mut de)?;
+                raw.into_record()
+            }
+        }
+    }
+
+    /// The same for a line already known to be UTF-8 (the fast path): the
+    /// compiled paths read in the gateway scanner's pass, or, for what they
+    /// do not handle, the tree.
+    pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        if let Some(c) = &self.compiled {
+            let mut raw = RawLine {
+                tags: crate::record::fields::fresh_tags(),
+                ..RawLine::default()
+            };
+            if c.read(self, line, &mut raw) {
+                return raw.into_record();
+            }
+        }
+        self.parse_line_str_tree(line)
+    }
+
+    /// The paths compiled for the scanner's pass, if they could be.
+    #[cfg(test)]
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        self.compiled.as_ref()
+    }
+
+    /// The reference implementation: the gateway reader, then a JSON tree
+    /// of the line's mapped keys.
+    pub fn parse_line_str_tree<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        let mut raw = gateway::parse_raw_str(line)?;
+        let mut de = serde_json::Deserializer::from_str(line);
+        self.read(&mut raw, &mut de)?;
+        raw.into_record()
+    }
+
+    /// Builds the line's tree of mapped keys and applies the mapping.
+    fn read<'de, R: serde_json::de::Read<'de>>(
+        &self,
+        raw: &mut RawLine<'_>,
+        de: &mut serde_json::Deserializer<R>,
+    ) -> Result<(), Reject> {
+        let value = serde::de::DeserializeSeed::deserialize(Pruned(&self.top_keys), &mut *de)
+            .and_then(|v| de.end().map(|_| v))
+            .map_err(|_| Reject::new(RejectReason::MalformedJson, "invalid JSON"))?;
+        self.apply(raw, &value);
+        Ok(())
+    }
+
+    fn apply(&self, raw: &mut RawLine<'_>, v: &Value) {
+        let c = &self.config;
+        let s = |paths: &Option<Paths>| -> Option<LStr<'static>> {
+            find(v, paths.as_ref()?).map(|x| owned(LStr::deserialize(x).unwrap_or_default()))
+        };
+        let n = |paths: &Option<Paths>| -> Option<LU64> {
+            find(v, paths.as_ref()?).map(|x| LU64::deserialize(x).unwrap_or_default())
+        };
+        macro_rules! set {
+            ($field:ident, $f:expr, $path:expr) => {
+                if let Some(x) = $f(&$path) {
+                    raw.$field = x;
+                }
+            };
+        }
+        set!(request_id, s, c.request_id);
+        set!(provider, s, c.provider);
+        set!(model, s, c.model);
+        set!(feature, s, c.feature);
+        set!(route, s, c.route);
+        set!(team, s, c.team);
+        set!(user, s, c.user);
+        set!(session, s, c.session);
+        set!(turn, n, c.turn);
+        set!(status, s, c.status);
+        set!(error_kind, s, c.error_kind);
+        set!(http_status, n, c.http_status);
+        set!(attempt, n, c.attempt);
+        set!(retry_of, s, c.retry_of);
+        set!(finish_reason, s, c.finish_reason);
+        set!(max_tokens, n, c.max_tokens);
+        set!(prompt_hash, s, c.prompt_fingerprint);
+        set!(prefix_hash, s, c.prefix_fingerprint);
+        set!(prefix_tokens, n, c.prefix_tokens);
+        if let Some(x) = c.latency_ms.as_ref().and_then(|p| find(v, p)) {
+            raw.latency_ms = LNum::deserialize(x).unwrap_or_default();
+        }
+        if let Some(x) = c.ttft_ms.as_ref().and_then(|p| find(v, p)) {
+            raw.ttft_ms = LNum::deserialize(x).unwrap_or_default();
+        }
+        if let Some(x) = c.batch.as_ref().and_then(|p| find(v, p)) {
+            raw.batch = LBool::deserialize(x).unwrap_or_default();
+        }
+        if let Some(x) = c.cost.as_ref().and_then(|p| find(v, p)) {
+            raw.cost = LMoney::deserialize(x).unwrap_or_default();
+        }
+        if let Some(x) = c.timestamp.as_ref().and_then(|p| find(v, p)) {
+            raw.timestamp = self.timestamp(x);
+        } else if let (Some(_), Lenient::Value(_)) = (self.origin, &raw.timestamp.0) {
+            // Relative numeric timestamps found by the heuristics get the origin too.
+            if let Some(x) = ["timestamp", "ts", "time"].iter().find_map(|k| v.get(*k)) {
+                raw.timestamp = self.timestamp(x);
+            }
+        }
+        for (key, paths) in &c.tags {
+            if let Some(x) = find(v, paths) {
+                if let Lenient::Value(text) = owned(LStr::deserialize(x).unwrap_or_default()).0 {
+                    self.set_tag(raw, key, text);
+                }
+            }
+        }
+        self.apply_tokens(raw, v);
+        self.apply_defaults(raw);
+    }
+
+    pub(crate) fn origin(&self) -> Option<DateTime<Utc>> {
+        self.origin
+    }
+
+    /// A mapped tag replaces one of the same name found by the heuristics.
+    pub(crate) fn set_tag<'a>(&self, raw: &mut RawLine<'a>, key: &str, text: Cow<'a, str>) {
+        // The name of a tag it replaces is the same text, usually borrowed
+        // from the line: reused, it saves copying the name on every line.
+        let mut name = None;
+        raw.tags.retain(|(k, _)| {
+            let keep = k != key;
+            if !keep && name.is_none() {
+                name = Some(k.clone());
+            }
+            keep
+        });
+        let name = name.unwrap_or_else(|| Cow::Owned(key.to_string()));
+        raw.tags.push((name, text));
+    }
+
+    /// The `[mapping.defaults]` for fields still missing.
+    pub(crate) fn apply_defaults(&self, raw: &mut RawLine<'_>) {
+        let d = &self.config.defaults;
+        let default = |slot: &mut LStr<'_>, value: &Option<String>| {
+            if let (false, Some(text)) = (slot.0.is_present(), value) {
+                slot.0 = Lenient::Value(Cow::Owned(text.clone()));
+            }
+        };
+        default(&mut raw.model, &d.model);
+        default(&mut raw.provider, &d.provider);
+        default(&mut raw.feature, &d.feature);
+        default(&mut raw.route, &d.route);
+        default(&mut raw.team, &d.team);
+        if let (false, Some(b)) = (raw.batch.0.is_present(), d.batch) {
+            raw.batch = LBool(Lenient::Value(b));
+        }
+    }
+
+    /// Mapped token paths replace whatever the heuristics found, and are read
+    /// in the convention the mapping declares.
+    fn apply_tokens(&self, raw: &mut RawLine<'_>, v: &Value) {
+        let c = &self.config;
+        let any = c.token_paths().iter().any(|p| p.is_some());
+        if !any {
+            return;
+        }
+        let get = |paths: &Option<Paths>| -> Lenient<u64> {
+            match paths.as_ref().and_then(|p| find(v, p)) {
+                Some(x) => LU64::deserialize(x).unwrap_or_default().0,
+                None => Lenient::Missing,
+            }
+        };
+        let values = c.token_paths().map(get);
+        self.set_tokens(raw, values);
+    }
+
+    /// The mapped token counts (input, cached read, cache write, 1-hour
+    /// cache write, output, reasoning; missing when unmapped or not found)
+    /// replace the heuristics' usage, in the mapping's convention.
+    pub(crate) fn set_tokens(&self, raw: &mut RawLine<'_>, values: [Lenient<u64>; 6]) {
+        let c = &self.config;
+        let [input, cached, write, write_1h, mut output, reasoning] = values;
+        if !c.output_includes_reasoning {
+            if let (Lenient::Value(o), Lenient::Value(r)) = (&output, &reasoning) {
+                output = Lenient::Value(o + r);
+            }
+        }
+        let mut u = crate::record::fields::RawUsage {
+            completion_tokens: output,
+            reasoning_tokens: reasoning,
+            cache_creation_input_tokens: write,
+            cache_write_1h: write_1h,
+            ..Default::default()
+        };
+        if c.input_includes_cache {
+            // Read as OpenAI-style counts: prompt_tokens includes the cache.
+            u.prompt_tokens = input;
+            u.cached_tokens = cached;
+        } else {
+            // Read as Anthropic-style counts: input excludes the cache.
+            u.input_tokens = input;
+            u.output_tokens = u.completion_tokens.clone();
+            u.completion_tokens = Lenient::Missing;
+            u.cache_read_input_tokens = cached;
+        }
+        raw.usage = u;
+    }
+
+    fn timestamp(&self, x: &Value) -> LTime {
+        let number = match x {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        self.timestamp_of(number, || LTime::deserialize(x).unwrap_or_default())
+    }
+
+    /// A mapped timestamp: `number` is the value as a number (a JSON number,
+    /// or a string that parses as one), converted by the mapping's unit and
+    /// origin; otherwise `read` reads it as any timestamp.
+    pub(crate) fn timestamp_of(&self, number: Option<f64>, read: impl FnOnce() -> LTime) -> LTime {
+        let unit_nanos = |n: f64| -> Option<f64> {
+            Some(match self.config.timestamp_unit? {
+                TimeUnit::S => n * 1e9,
+                TimeUnit::Ms => n * 1e6,
+                TimeUnit::Us => n * 1e3,
+                TimeUnit::Ns => n,
+            })
+        };
+        match (number, self.origin) {
+            (Some(n), Some(origin)) => {
+                // Relative to the origin; without a unit, milliseconds.
+                let nanos = unit_nanos(n).unwrap_or(n * 1e6);
+                LTime(Lenient::Value(
+                    origin + chrono::Duration::nanoseconds(nanos as i64),
+                ))
+            }
+            (Some(n), None) if self.config.timestamp_unit.is_some() => {
+                let nanos = unit_nanos(n).unwrap_or(n);
+                LTime(Lenient::Value(chrono::TimeZone::timestamp_nanos(
+                    &Utc,
+                    nanos as i64,
+                )))
+            }
+            _ => read(),
+        }
+    }
+}
+
+impl MappingConfig {
+    /// The token paths, in the order of [`Mapping::set_tokens`]: input,
+    /// cached read, cache write, 1-hour cache write, output, reasoning.
+    pub(crate) fn token_paths(&self) -> [&Option<Paths>; 6] {
+        [
+            &self.input_tokens,
+            &self.cached_read_tokens,
+            &self.cache_write_tokens,
+            &self.cache_write_1h_tokens,
+            &self.output_tokens,
+            &self.reasoning_tokens,
+        ]
+    }
+
+    fn named_paths(&self) -> Vec<(&'static str, &Paths)> {
+        let mut out = Vec::new();
+        macro_rules! p {
+            ($($f:ident),*) => { $( if let Some(p) = &self.$f { out.push((stringify!($f), p)); } )* };
+        }
+        p!(
+            timestamp,
+            request_id,
+            provider,
+            model,
+            feature,
+            route,
+            team,
+            user,
+            session,
+            turn,
+            status,
+            error_kind,
+            http_status,
+            attempt,
+            retry_of,
+            latency_ms,
+            ttft_ms,
+            batch,
+            finish_reason,
+            max_tokens,
+            prompt_fingerprint,
+            prefix_fingerprint,
+            prefix_tokens,
+            cost,
+            input_tokens,
+            cached_read_tokens,
+            cache_write_tokens,
+            cache_write_1h_tokens,
+            output_tokens,
+            reasoning_tokens
+        );
+        out
+    }
+}
+
+/// Reads a line's object into a JSON tree of only the keys in the set,
+/// stepping over the other values without building them (a line's prompt,
+/// for one, is usually its largest part and rarely mapped). Later duplicate
+/// keys win, as in a full `serde_json::Value`.
+struct Pruned<'k>(&'k [u64]);
+
+fn key_hash(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if self.0.binary_search(&key_hash(&key)).is_ok() {
+                out.insert(key.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// An object key, borrowed from the line unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+fn owned(s: LStr<'_>) -> LStr<'static> {
+    LStr(match s.0 {
+        Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
+        Lenient::Missing => Lenient::Missing,
+        Lenient::Negative => Lenient::Negative,
+        Lenient::WrongType => Lenient::WrongType,
+    })
+}
+
+/// The first path that resolves to a non-null value.
+fn find<'v>(v: &'v Value, paths: &Paths) -> Option<&'v Value> {
+    paths
+        .iter()
+        .find_map(|p| lookup(v, p))
+        .filter(|x| !x.is_null())
+}
+
+/// Resolves a dotted path, preferring whole keys that contain dots.
+pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    match v {
+        Value::Object(m) => {
+            if let Some(x) = m.get(path) {
+                return Some(x);
+            }
+            for (i, _) in path.match_indices('.') {
+                if let Some(x) = m.get(&path[..i]) {
+                    if let Some(found) = lookup(x, &path[i + 1..]) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        }
+        Value::Array(items) => {
+            let (head, rest) = match path.find('.') {
+                Some(i) => (&path[..i], Some(&path[i + 1..])),
+                None => (path, None),
+            };
+            let item = items.get(head.parse::<usize>().ok()?)?;
+            match rest {
+                Some(r) => lookup(item, r),
+                None => Some(item),
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenaudit_core::Usage;
+
+    fn mapping(toml_text: &str) -> Mapping {
+        #[derive(Deserialize)]
+        struct Wrap {
+            mapping: MappingConfig,
+        }
+        let w: Wrap = toml::from_str(toml_text).unwrap();
+        Mapping::new(w.mapping).unwrap()
+    }
+
+    #[test]
+    fn maps_custom_paths_and_defaults() {
+        let m = mapping(
+            r#"
+            [mapping]
+            model = "payload.llm.model_name"
+            feature = ["labels.feature", "service"]
+            input_tokens = "payload.llm.tokens_in"
+            output_tokens = "payload.llm.tokens_out"
+            cached_read_tokens = "payload.llm.tokens_cached"
+            timestamp = "ts"
+            timestamp_unit = "ms"
+            [mapping.defaults]
+            provider = "openai"
+            [mapping.tags]
+            env = "labels.env"
+            "#,
+        );
+        let line = br#"{"ts":1790841600000,"service":"search","labels":{"env":"prod"},"payload":{"llm":{"model_name":"gpt-4o","tokens_in":1000,"tokens_out":50,"tokens_cached":400}}}"#;
+        let r = m.parse_line(line).unwrap();
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.feature.as_deref(), Some("search"));
+        assert_eq!(r.provider.as_deref(), Some("openai"));
+        assert_eq!(r.timestamp.unwrap().timestamp(), 1790841600);
+        assert_eq!(
+            r.usage,
+            Usage {
+                input: 1000,
+                cached_read: 400,
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: 50,
+                reasoning: 0
+            }
+        );
+        assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod"))]);
+    }
+
+    #[test]
+    fn exclusive_input_convention_adds_cache() {
+        let m = mapping(
+            r#"
+            [mapping]
+            input_tokens = "in"
+            cached_read_tokens = "cr"
+            cache_write_tokens = "cw"
+            output_tokens = "out"
+            input_includes_cache = false
+            [mapping.defaults]
+            model = "claude-sonnet-4-5"
+            "#,
+        );
+        let r = m
+            .parse_line(br#"{"in":10,"cr":1000,"cw":200,"out":5}"#)
+            .unwrap();
+        assert_eq!(r.usage.input, 1210);
+        assert_eq!(r.usage.uncached_input(), 10);
+        assert_eq!(r.model, "claude-sonnet-4-5");
+    }
+
+    #[test]
+    fn relative_trace_timestamps_and_dotted_keys() {
+        // The Mooncake trace shape: ms from the start of the trace.
+        let m = mapping(
+            r#"
+            [mapping]
+            input_tokens = "input_length"
+            output_tokens = "output_length"
+            timestamp = "timestamp"
+            timestamp_origin = "2025-01-01T00:00:00Z"
+            [mapping.defaults]
+            model = "kimi-k2"
+            "#,
+        );
+        let r = m.parse_line(br#"{"timestamp": 61000, "input_length": 6758, "output_length": 500, "hash_ids": [0, 1]}"#).unwrap();
+        assert_eq!(
+            r.timestamp.unwrap().to_rfc3339(),
+            "2025-01-01T00:01:01+00:00"
+        );
+        assert_eq!(r.usage.input, 6758);
+        let v: Value =
+            serde_json::from_str(r#"{"gen_ai.usage.input_tokens":5,"a":{"b":[{"c":7}]}}"#).unwrap();
+        assert_eq!(
+            lookup(&v, "gen_ai.usage.input_tokens"),
+            Some(&Value::from(5))
+        );
+        assert_eq!(lookup(&v, "a.b.0.c"), Some(&Value::from(7)));
+        assert_eq!(lookup(&v, "a.b.1.c"), None);
+    }
+
+    /// Only the keys a path can start with are built into the tree; the
+    /// result is the same as reading the whole line.
+    #[test]
+    fn a_line_is_read_like_its_whole_tree() {
+        let m = mapping(
+            r#"
+            [mapping]
+            model = "m\u0065ta.model"
+            feature = "a.b.feature"
+            input_tokens = "tok.in"
+            output_tokens = "tok.out"
+            [mapping.tags]
+            kind = "k"
+            "#,
+        );
+        // TOML decodes the path to `meta.model`; the line writes the key
+        // `meta` with a JSON escape, which the reader must decode to match.
+        let line = br#"{"messages":[{"role":"user","content":"long"}],"k":"first","m\u0065ta":{"model":"gpt-4o"},"a.b":{"feature":"whole-key"},"a":{"b":{"feature":"nested"}},"tok":{"in":10,"out":2},"k":"last"}"#;
+        let r = m.parse_line(line).unwrap();
+        let full: Value = serde_json::from_slice(line).unwrap();
+        let mut raw = gateway::parse_raw(line).unwrap();
+        m.apply(&mut raw, &full);
+        let want = raw.into_record().unwrap();
+        assert_eq!(format!("{r:?}"), format!("{want:?}"));
+        // The first key on the path that leads somewhere wins (`a`, then
+        // `b.feature`, before the whole key `a.b`); later duplicates win.
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.feature.as_deref(), Some("nested"));
+        assert!(r.tags.iter().any(|(k, v)| k == "kind" && v == "last"));
+        assert_eq!((r.usage.input, r.usage.output), (10, 2));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Wrap {
+            mapping: MappingConfig,
+        }
+        let err = toml::from_str::<Wrap>("[mapping]\nmodell = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("modell"), "{err}");
+    }
+}

@@ -1,0 +1,402 @@
+//! The formats: one module per log format, and the registry that lists the
+//! built-in ones.
+//!
+//! Each built-in format's module defines a [`Builtin`]: its name for
+//! `--input-format`, how detection recognises it from a file's first lines,
+//! and what `tokenaudit formats` says of it; [`REGISTRY`] lists them, and
+//! `--input-format`'s values, `tokenaudit formats` and detection are all
+//! read from it. A [`Format`] chosen per file turns each line into a call
+//! record. A file whose shape is not recognised is reported with the reason,
+//! never guessed.
+//!
+//! Adding a format: a module here with its reader and its `Builtin`, a
+//! [`Format`] variant with its arms in [`Format::read_line`], and a line in
+//! [`REGISTRY`].
+
+pub mod claude_code;
+pub mod codex;
+pub mod gateway;
+pub mod helicone;
+pub mod langfuse;
+pub mod mapping;
+pub(crate) mod mapping_scan;
+pub mod otel;
+pub mod provider;
+
+use std::sync::Arc;
+
+use tokenaudit_core::CallRecord;
+
+use crate::rejects::{Reject, RejectReason};
+use mapping::Mapping;
+
+/// How to read the lines of one file.
+#[derive(Clone, Debug)]
+pub enum Format {
+    /// The generic gateway shape (see [`crate::formats::gateway`]); also provider
+    /// responses (OpenAI chat and Responses objects, Anthropic messages,
+    /// Gemini `generateContent` responses) and LiteLLM spend logs.
+    Gateway,
+    /// OpenAI Batch API output lines (see [`crate::formats::provider`]).
+    OpenAiBatch,
+    /// Anthropic Message Batches results (see [`crate::formats::provider`]).
+    AnthropicBatch,
+    /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::formats::otel`]):
+    /// one line can hold many records.
+    OtlpJson,
+    /// Langfuse observation exports (see [`crate::formats::langfuse`]).
+    Langfuse,
+    /// Helicone request exports (see [`crate::formats::helicone`]).
+    Helicone,
+    /// Claude Code session logs (see [`crate::formats::claude_code`]): records are
+    /// deduplicated across files by the pipeline.
+    ClaudeCode,
+    /// Codex session logs (see [`crate::formats::codex`]): read in order, one file
+    /// per chunk, since a line's model is in an earlier line.
+    Codex,
+    /// The gateway reader with a user mapping on top.
+    Mapped(Arc<Mapping>),
+}
+
+/// A built-in format: what `--input-format` calls it, how detection
+/// recognises it, and what `tokenaudit formats` says of it.
+pub struct Builtin {
+    /// Its `--input-format` value.
+    pub name: &'static str,
+    /// Other names `--input-format` accepts.
+    pub aliases: &'static [&'static str],
+    pub format: Format,
+    pub detect: Detect,
+    /// What `tokenaudit formats` prints after the name (each line indented
+    /// under the first).
+    pub doc: &'static str,
+}
+
+/// A JSON object line as detection sees it.
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// How detection recognises a format from a file's first lines.
+pub enum Detect {
+    /// The format of a file no other rule claims, if any sampled line reads
+    /// as a record (the gateway reader; see [`detect`]).
+    Fallback,
+    /// Keys of the first JSON object line.
+    FirstLine(fn(&JsonObject) -> bool),
+    /// Any of the first lines that names one of `markers` (agent logs can
+    /// open with bookkeeping lines of kinds added in later versions; only
+    /// lines with a marker are parsed).
+    AnyLine {
+        markers: &'static [&'static str],
+        looks_like: fn(&JsonObject) -> bool,
+    },
+}
+
+/// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
+/// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
+pub static REGISTRY: [&Builtin; 8] = [
+    &gateway::BUILTIN,
+    &otel::BUILTIN,
+    &langfuse::BUILTIN,
+    &helicone::BUILTIN,
+    &provider::ANTHROPIC_BATCH,
+    &provider::OPENAI_BATCH,
+    &claude_code::BUILTIN,
+    &codex::BUILTIN,
+];
+
+/// The built-in formats as `tokenaudit formats` lists them: each name, then
+/// its doc, indented under it.
+pub fn describe() -> String {
+    let mut out = String::new();
+    for b in REGISTRY {
+        let mut lines = b.doc.lines();
+        if b.name.len() < 10 {
+            out.push_str(&format!("  {:<9} {}\n", b.name, lines.next().unwrap_or("")));
+        } else {
+            out.push_str(&format!("  {}\n", b.name));
+        }
+        for line in lines {
+            out.push_str(&format!("            {line}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+impl Format {
+    /// Its name in the registry, or `mapped`.
+    pub fn name(&self) -> &'static str {
+        let kind = std::mem::discriminant(self);
+        REGISTRY
+            .iter()
+            .find(|b| std::mem::discriminant(&b.format) == kind)
+            .map_or("mapped", |b| b.name)
+    }
+
+    /// A built-in format by its name or one of its aliases (see [`REGISTRY`]).
+    pub fn from_name(name: &str) -> Option<Format> {
+        let name = name.trim().to_ascii_lowercase();
+        REGISTRY
+            .iter()
+            .find(|b| b.name == name || b.aliases.contains(&name.as_str()))
+            .map(|b| b.format.clone())
+    }
+
+    /// Reads one line, passing each record (or reject) to `emit`: once for
+    /// every format but OTLP, whose lines hold many spans. `text` is the line
+    /// when the chunk is valid UTF-8 (the fast path), `raw` its bytes.
+    #[inline]
+    pub fn read_line<'a>(
+        &self,
+        text: Option<&'a str>,
+        raw: &'a [u8],
+        mut emit: impl FnMut(Result<CallRecord<'a>, Reject>),
+    ) {
+        match (self, text) {
+            (Format::OtlpJson, Some(t)) => otel::parse_line_each(t, &mut emit),
+            (Format::OtlpJson, None) => match std::str::from_utf8(raw) {
+                Ok(t) => otel::parse_line_each(t, &mut emit),
+                Err(_) => emit(Err(Reject::new(
+                    RejectReason::MalformedJson,
+                    "invalid UTF-8",
+                ))),
+            },
+            (_, Some(t)) => emit(self.parse_line_str(t)),
+            (_, None) => emit(self.parse_line(raw)),
+        }
+    }
+
+    /// Whether a file of this format must be read in order as one chunk.
+    pub fn whole_file(&self) -> bool {
+        matches!(self, Format::Codex)
+    }
+
+    /// Reads a line that holds one record. For OTLP lines, which can hold
+    /// many, this is the first record (use [`Format::read_line`]).
+    pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
+        match self {
+            Format::Gateway => gateway::parse_line(line),
+            Format::OpenAiBatch => provider::parse_openai_batch(line),
+            Format::AnthropicBatch => provider::parse_anthropic_batch(line),
+            Format::OtlpJson => first_record(self, None, line),
+            Format::Langfuse => langfuse::parse_line(line),
+            Format::Helicone => helicone::parse_line(line),
+            Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line(line),
+            Format::Mapped(m) => m.parse_line(line),
+        }
+    }
+
+    /// The same for a line already validated as UTF-8 (the fast path).
+    pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        match self {
+            Format::Gateway => gateway::parse_line_str(line),
+            Format::OpenAiBatch => provider::parse_openai_batch_str(line),
+            Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
+            Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
+            Format::Langfuse => langfuse::parse_line_str(line),
+            Format::Helicone => helicone::parse_line_str(line),
+            Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
+            Format::Codex => codex::State::default().parse_line_str(line),
+            Format::Mapped(m) => m.parse_line_str(line),
+        }
+    }
+}
+
+fn first_record<'a>(
+    format: &Format,
+    text: Option<&'a str>,
+    raw: &'a [u8],
+) -> Result<CallRecord<'a>, Reject> {
+    let mut first = None;
+    format.read_line(text, raw, |r| {
+        if first.is_none() {
+            first = Some(r);
+        }
+    });
+    first.unwrap_or_else(|| Err(Reject::new(RejectReason::NoGenAiSpans, "no spans")))
+}
+
+/// The first lines' JSON object lines, at most [`SAMPLE_LINES`].
+fn object_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| l.first() == Some(&b'{'))
+}
+
+/// The format a [`Detect::AnyLine`] or [`Detect::FirstLine`] rule claims
+/// the file for.
+fn detect_shape(head: &[u8]) -> Option<Format> {
+    let any_line = || {
+        REGISTRY.iter().filter_map(|b| match b.detect {
+            Detect::AnyLine {
+                markers,
+                looks_like,
+            } => Some((b, markers, looks_like)),
+            _ => None,
+        })
+    };
+    let finders: Vec<_> = any_line()
+        .flat_map(|(_, markers, _)| markers.iter())
+        .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
+        .collect();
+    for line in object_lines(head).take(SAMPLE_LINES) {
+        if !finders.iter().any(|m| m.find(line).is_some()) {
+            continue;
+        }
+        let Ok(map) = serde_json::from_slice::<JsonObject>(line) else {
+            continue;
+        };
+        if let Some((b, ..)) = any_line().find(|(_, _, looks_like)| looks_like(&map)) {
+            return Some(b.format.clone());
+        }
+    }
+    let line = object_lines(head).next()?;
+    let map: JsonObject = serde_json::from_slice(line).ok()?;
+    REGISTRY
+        .iter()
+        .find(|b| matches!(b.detect, Detect::FirstLine(looks_like) if looks_like(&map)))
+        .map(|b| b.format.clone())
+}
+
+/// How many non-blank lines detection looks at.
+const SAMPLE_LINES: usize = 50;
+
+/// Picks the format for a file from its first lines.
+///
+/// With a mapping, the mapping is used. Otherwise the registry's rules are
+/// tried (see [`REGISTRY`]): a session line of an agent log among the first
+/// lines (Claude Code, Codex), then the keys of the first JSON object line
+/// (`resourceSpans`: OTLP JSON; `traceId` or `trace_id` with `type`: a
+/// Langfuse observation; `request_created_at` with `response_status`: a
+/// Helicone request; `custom_id` with `result`: an Anthropic batch result;
+/// `custom_id` with a `response` object or null: an OpenAI batch output).
+/// Otherwise the gateway reader is used
+/// if any sampled line yields a record, or if no sampled line is a JSON object
+/// at all (then each line is rejected and counted as malformed). A file whose
+/// lines are JSON objects but none has a model and usage is unrecognised: the
+/// error names the keys seen so the user can write a mapping.
+pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, String> {
+    if let Some(m) = mapping {
+        return Ok(Format::Mapped(m.clone()));
+    }
+    if let Some(f) = detect_shape(head) {
+        return Ok(f);
+    }
+    let mut objects = 0;
+    let mut first_keys: Option<Vec<String>> = None;
+    for line in head
+        .split(|&b| b == b'\n')
+        .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .take(SAMPLE_LINES)
+    {
+        match gateway::parse_line(line) {
+            Ok(_) => return Ok(Format::Gateway),
+            Err(Reject { reason, .. }) => {
+                if matches!(
+                    reason,
+                    RejectReason::MalformedJson | RejectReason::NotAnObject
+                ) {
+                    continue;
+                }
+                objects += 1;
+                // Rejections for bad values mean the shape was recognised.
+                if !matches!(
+                    reason,
+                    RejectReason::MissingModel | RejectReason::MissingUsage
+                ) {
+                    return Ok(Format::Gateway);
+                }
+                if first_keys.is_none() {
+                    if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(line) {
+                        first_keys = Some(m.keys().take(12).cloned().collect());
+                    }
+                }
+            }
+        }
+    }
+    if objects == 0 {
+        return Ok(Format::Gateway);
+    }
+    Err(format!(
+        "no line has both a model and token usage in a shape tokenaudit knows (keys seen: {}); \
+         describe the fields in a [mapping] table of --config (see `tokenaudit formats`)",
+        first_keys.unwrap_or_default().join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registry holds `--input-format`'s names, detection and
+    /// `tokenaudit formats` together: each built-in format is found by its
+    /// names, listed under its name, and detected on its fixture.
+    #[test]
+    fn each_builtin_is_named_listed_and_detected_from_the_registry() {
+        let fixtures = [
+            ("gateway", "openai-chat/pairs.jsonl"),
+            ("otlp-json", "otlp-json/traces.jsonl"),
+            ("langfuse", "langfuse/observations.jsonl"),
+            ("helicone", "helicone/requests.jsonl"),
+            ("anthropic-batch", "anthropic-batch/results.jsonl"),
+            ("openai-batch", "openai-batch/batch_output.jsonl"),
+            (
+                "claude-code",
+                "claude-code/projects/-home-dev-shop/9d04b2f1-5c3e-4a7b-8f61-0e2d3c4b5a69.jsonl",
+            ),
+            (
+                "codex",
+                "codex/sessions/2025/10/01/rollout-2025-10-01T09-00-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl",
+            ),
+        ];
+        let names: Vec<&str> = REGISTRY.iter().map(|b| b.name).collect();
+        assert_eq!(names, fixtures.map(|(n, _)| n), "one fixture per entry");
+        let text = describe();
+        for b in REGISTRY {
+            assert_eq!(b.format.name(), b.name);
+            for name in std::iter::once(&b.name).chain(b.aliases) {
+                let found = Format::from_name(&format!(" {} ", name.to_uppercase()));
+                assert_eq!(found.map(|f| f.name()), Some(b.name), "{name}");
+            }
+            let first_line = b.doc.lines().next().unwrap();
+            assert_eq!(
+                text.lines()
+                    .filter(|l| l.starts_with(&format!("  {}", b.name)))
+                    .count(),
+                1,
+                "{} listed once",
+                b.name
+            );
+            assert!(text.contains(first_line), "{}", b.name);
+            let (_, path) = fixtures.iter().find(|(n, _)| *n == b.name).unwrap();
+            let path = format!(
+                "{}/../../tests/fixtures/formats/{path}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let head = std::fs::read(&path).unwrap();
+            assert_eq!(detect(&head, None).map(|f| f.name()), Ok(b.name), "{path}");
+        }
+        assert_eq!(Format::from_name("mapped").map(|f| f.name()), None);
+    }
+
+    #[test]
+    fn detects_gateway_and_refuses_to_guess() {
+        let gw =
+            b"{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n";
+        assert!(matches!(detect(gw, None), Ok(Format::Gateway)));
+        let garbage = b"\x00\x01\x02\nnot json\n";
+        assert!(matches!(detect(garbage, None), Ok(Format::Gateway)));
+        let trace = b"{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500}\n";
+        let err = detect(trace, None).unwrap_err();
+        assert!(err.contains("input_length"), "{err}");
+    }
+
+    #[test]
+    fn detects_agent_logs_past_unknown_first_lines() {
+        let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
+        assert!(matches!(detect(claude, None), Ok(Format::ClaudeCode)));
+        let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
+        assert!(matches!(detect(codex, None), Ok(Format::Codex)));
+    }
+}

@@ -1,0 +1,1065 @@
+//! OpenTelemetry GenAI spans, exported as OTLP JSON lines (one
+//! `ExportTraceServiceRequest` per line, as the collector's file exporter
+//! writes them): `resourceSpans[].scopeSpans[].spans[]`.
+//!
+//! One line holds many spans, so this reader emits one record per GenAI span
+//! (a span with a `gen_ai.request.model`, `gen_ai.response.model` or
+//! `gen_ai.usage.*` attribute). A line with none is one counted
+//! [`RejectReason::NoGenAiSpans`], so every line still ends as records or a
+//! counted reject. Agent and tool spans (`gen_ai.operation.name` =
+//! `invoke_agent`, `create_agent`, `execute_tool`) are not calls: the usage
+//! they may carry sums their child model calls, which are spans of their own.
+//!
+//! Attributes read: the model (`gen_ai.response.model`, else
+//! `gen_ai.request.model`), the provider (`gen_ai.provider.name`, older
+//! `gen_ai.system`), tokens (`gen_ai.usage.input_tokens` including cached
+//! tokens, as the conventions say; `cache_read.input_tokens`,
+//! `cache_creation.input_tokens`, `output_tokens`, `reasoning.output_tokens`),
+//! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
+//! `user.id`, the feature (a `feature` attribute, read as a tag by the
+//! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
+//! the captured messages (`gen_ai.input.messages`: the prompt's
+//! fingerprint and user messages; `gen_ai.system_instructions`: the system
+//! prompt's fingerprint and length), `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
+//! `gen_ai.usage.cost`, `error.type` and the span status; time and latency
+//! from `startTimeUnixNano`/`endTimeUnixNano`. Resource attributes and the
+//! span's other scalar attributes become tags, except those that can carry
+//! prompt or completion text or are unique per call (`gen_ai.*`, `llm.*`,
+//! `traceloop.*`, `input.*`, `output.*`, URLs and the like), so no prompt text
+//! reaches a report and tag tables stay small.
+
+use std::borrow::Cow;
+
+use chrono::{TimeZone, Utc};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use tokenaudit_core::{CallRecord, CallStatus};
+
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::scan::{Bail, Scan, Scanner};
+use crate::json::scan_value::once;
+use crate::record::fields::{
+    content_chars, finish, has_word, read_messages, LStr, Lenient, Problems, RawUsage, Scalar,
+};
+use crate::record::staging::is_no_prompt;
+use crate::rejects::{Reject, RejectReason};
+
+#[derive(Deserialize)]
+struct Export<'a> {
+    #[serde(rename = "resourceSpans", borrow, default)]
+    resource_spans: Vec<ResourceSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ResourceSpans<'a> {
+    #[serde(borrow, default)]
+    resource: Option<Attributes<'a>>,
+    #[serde(rename = "scopeSpans", borrow, default)]
+    scope_spans: Vec<ScopeSpans<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Attributes<'a> {
+    #[serde(borrow, default)]
+    attributes: Vec<KeyValue<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ScopeSpans<'a> {
+    #[serde(borrow, default)]
+    spans: Vec<Span<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Span<'a> {
+    #[serde(rename = "spanId", borrow, default)]
+    span_id: LStr<'a>,
+    #[serde(rename = "startTimeUnixNano", borrow, default)]
+    start: LStr<'a>,
+    #[serde(rename = "endTimeUnixNano", borrow, default)]
+    end: LStr<'a>,
+    #[serde(borrow, default)]
+    attributes: Vec<KeyValue<'a>>,
+    #[serde(borrow, default)]
+    status: Option<Status<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Status<'a> {
+    /// `2` / `"STATUS_CODE_ERROR"` is an error.
+    #[serde(borrow, default)]
+    code: LStr<'a>,
+}
+
+#[derive(Deserialize)]
+struct KeyValue<'a> {
+    #[serde(borrow)]
+    key: Cow<'a, str>,
+    #[serde(borrow, default)]
+    value: AnyValue<'a>,
+}
+
+/// An OTLP `AnyValue`: one of its fields is set. 64-bit integers are JSON
+/// strings in OTLP JSON (some exporters write numbers); both are read.
+#[derive(Default, Deserialize)]
+struct AnyValue<'a> {
+    #[serde(rename = "stringValue", borrow, default)]
+    string: LStr<'a>,
+    #[serde(rename = "intValue", borrow, default)]
+    int: LStr<'a>,
+    #[serde(rename = "doubleValue", borrow, default)]
+    double: LStr<'a>,
+    #[serde(rename = "boolValue", borrow, default)]
+    boolean: LStr<'a>,
+    #[serde(rename = "arrayValue", borrow, default)]
+    array: Option<ArrayValue<'a>>,
+    #[serde(rename = "kvlistValue", default)]
+    _kvlist: Option<IgnoredAny>,
+    #[serde(rename = "bytesValue", default)]
+    _bytes: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ArrayValue<'a> {
+    #[serde(borrow, default)]
+    values: Vec<AnyValue<'a>>,
+}
+
+impl<'a> AnyValue<'a> {
+    /// What the reader uses of the value.
+    fn attr(&self) -> Attr<'a> {
+        let text = [&self.string, &self.int, &self.double, &self.boolean]
+            .into_iter()
+            .find_map(|v| match &v.0 {
+                Lenient::Value(t) => Some(t.clone()),
+                _ => None,
+            });
+        let array = self.array.as_ref().map(|a| {
+            a.values
+                .iter()
+                .map(|v| v.attr().label())
+                .find(Lenient::is_present)
+                .unwrap_or(Lenient::Missing)
+        });
+        Attr { text, array }
+    }
+}
+
+/// An attribute value as the reader uses it, however it was read: the
+/// scalar as text (the first of `stringValue`, `intValue`, `doubleValue`,
+/// `boolValue` that is set) and, for an `arrayValue`, its first item's
+/// label (the first that is not missing).
+#[derive(Default)]
+struct Attr<'a> {
+    text: Option<Cow<'a, str>>,
+    array: Option<Lenient<Cow<'a, str>>>,
+}
+
+impl<'a> Attr<'a> {
+    fn label(&self) -> Lenient<Cow<'a, str>> {
+        match &self.text {
+            Some(t) => Lenient::Value(t.clone()),
+            None if self.array.is_some() => Lenient::WrongType,
+            None => Lenient::Missing,
+        }
+    }
+
+    fn count(&self) -> Lenient<u64> {
+        match &self.text {
+            Some(t) => Scalar::Str(Cow::Borrowed(t)).count(),
+            None if self.array.is_some() => Lenient::WrongType,
+            None => Lenient::Missing,
+        }
+    }
+
+    /// The first string of an array value, or the scalar itself.
+    fn first(&self) -> Lenient<Cow<'a, str>> {
+        match &self.array {
+            Some(first) => first.clone(),
+            None => self.label(),
+        }
+    }
+
+    /// The value as a tag: scalars up to [`MAX_TAG_VALUE`] bytes.
+    fn tag(self) -> Option<Cow<'a, str>> {
+        self.text.filter(|t| t.len() <= MAX_TAG_VALUE)
+    }
+}
+
+/// Operations whose spans group model calls rather than being one.
+fn is_grouping_operation(op: &str) -> bool {
+    matches!(op, "invoke_agent" | "create_agent" | "execute_tool")
+}
+
+/// Span attribute keys that never become tags: the GenAI attributes (read
+/// into fields, or prompt and completion text), and namespaces that carry
+/// content or per-call identifiers.
+fn is_untaggable(key: &str) -> bool {
+    const PREFIXES: [&str; 14] = [
+        "gen_ai.",
+        "llm.",
+        "traceloop.",
+        "openinference.",
+        "input.",
+        "output.",
+        "http.",
+        "url.",
+        "server.",
+        "client.",
+        "network.",
+        "error.",
+        "exception.",
+        "code.",
+    ];
+    PREFIXES.iter().any(|p| key.starts_with(p))
+        || matches!(key, "user.id" | "session.id" | "thread.id" | "thread.name")
+}
+
+/// Longer string values are text, not labels, and are not kept as tags.
+const MAX_TAG_VALUE: usize = 128;
+
+/// Reads one OTLP JSON line into a record per GenAI span. `emit` receives
+/// each record or per-span reject; a line that is not an export, or has no
+/// GenAI span, gives one reject. The line is read with the scanner, or, when
+/// it bails, with serde_json, which then decides and words the result.
+pub fn parse_line_each<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        let reject = match serde_json::from_str::<IgnoredAny>(line) {
+            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
+            Err(e) => Reject::new(
+                RejectReason::MalformedJson,
+                format!("invalid JSON at column {}", e.column()),
+            ),
+        };
+        return emit(Err(reject));
+    }
+    match scan_line(line) {
+        Ok(lines) => lines.emit(emit),
+        Err(Bail) => parse_line_serde(line, emit),
+    }
+}
+
+/// The serde_json path: the reference the scanner path must agree with.
+fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
+    let export: Export<'a> = match serde_json::from_str(line) {
+        Ok(e) => e,
+        Err(e) => {
+            return emit(Err(Reject::new(
+                RejectReason::MalformedJson,
+                format!("not an OTLP JSON trace export: {e}")
+                    .chars()
+                    .take(160)
+                    .collect::<String>(),
+            )))
+        }
+    };
+    let mut out = Spans::default();
+    for rs in &export.resource_spans {
+        let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+        let resource_tags: Vec<_> = resource
+            .iter()
+            .filter_map(|kv| kv.value.attr().tag().map(|t| (kv.key.clone(), t)))
+            .collect();
+        for ss in &rs.scope_spans {
+            for span in &ss.spans {
+                let mut attrs = SpanAttrs::default();
+                for kv in &span.attributes {
+                    attrs.add(kv.key.clone(), kv.value.attr());
+                }
+                let fields = SpanFields {
+                    span_id: span.span_id.0.clone(),
+                    start: span.start.0.clone(),
+                    end: span.end.0.clone(),
+                    error: span
+                        .status
+                        .as_ref()
+                        .is_some_and(|s| is_error_code(&s.code.0)),
+                };
+                out.push(span_record(attrs, fields, &resource_tags));
+            }
+        }
+    }
+    out.emit(emit)
+}
+
+/// A line's spans: the records (and per-span rejects) of its GenAI spans,
+/// and how many spans it had.
+#[derive(Default)]
+struct Spans<'a> {
+    spans: u64,
+    results: Vec<Result<CallRecord<'a>, Reject>>,
+}
+
+impl<'a> Spans<'a> {
+    fn push(&mut self, result: Option<Result<CallRecord<'a>, Reject>>) {
+        self.spans += 1;
+        self.results.extend(result);
+    }
+
+    /// Emits the results, or the line's one reject when it had no GenAI span.
+    fn emit(self, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
+        if self.results.is_empty() {
+            return emit(Err(Reject::new(
+                RejectReason::NoGenAiSpans,
+                format!(
+                    "{} span(s), none a GenAI model call (no gen_ai.request.model, \
+                     gen_ai.response.model or gen_ai.usage.* attribute)",
+                    self.spans
+                ),
+            )));
+        }
+        self.results.into_iter().for_each(emit);
+    }
+}
+
+/// `status.code`: `2` / `"STATUS_CODE_ERROR"` is an error.
+fn is_error_code(code: &Lenient<Cow<'_, str>>) -> bool {
+    matches!(code, Lenient::Value(c) if c == "2" || c.eq_ignore_ascii_case("STATUS_CODE_ERROR"))
+}
+
+/// A span's attributes, read in list order by [`SpanAttrs::add`].
+#[derive(Default)]
+struct SpanAttrs<'a> {
+    u: RawUsage,
+    request_model: Lenient<Cow<'a, str>>,
+    response_model: Lenient<Cow<'a, str>>,
+    provider: Lenient<Cow<'a, str>>,
+    system: Lenient<Cow<'a, str>>,
+    response_id: Lenient<Cow<'a, str>>,
+    session: Lenient<Cow<'a, str>>,
+    user: Lenient<Cow<'a, str>>,
+    agent: Lenient<Cow<'a, str>>,
+    /// `gen_ai.input.messages` and `gen_ai.system_instructions`: JSON text.
+    input_messages: Option<Cow<'a, str>>,
+    system_instructions: Option<Cow<'a, str>>,
+    finish_reason: Lenient<Cow<'a, str>>,
+    error_type: Lenient<Cow<'a, str>>,
+    max_tokens: Lenient<u64>,
+    cost: Lenient<Cow<'a, str>>,
+    /// A model or token attribute was seen.
+    genai: bool,
+    /// An agent or tool operation: not a call (later attributes unread).
+    grouping: bool,
+    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> SpanAttrs<'a> {
+    fn add(&mut self, key: Cow<'a, str>, v: Attr<'a>) {
+        if self.grouping {
+            return;
+        }
+        let u = &mut self.u;
+        match key.as_ref() {
+            "gen_ai.operation.name" => {
+                if let Some(op) = &v.text {
+                    self.grouping = is_grouping_operation(op);
+                }
+            }
+            "gen_ai.request.model" => {
+                self.genai = true;
+                self.request_model = v.label();
+            }
+            "gen_ai.response.model" => {
+                self.genai = true;
+                self.response_model = v.label();
+            }
+            "gen_ai.provider.name" => self.provider = v.label(),
+            "gen_ai.system" => self.system = v.label(),
+            "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => {
+                self.genai = true;
+                u.prompt_tokens = v.count();
+            }
+            "gen_ai.usage.output_tokens" | "gen_ai.usage.completion_tokens" => {
+                self.genai = true;
+                u.completion_tokens = v.count();
+            }
+            "gen_ai.usage.cache_read.input_tokens" => u.cached_tokens = v.count(),
+            "gen_ai.usage.cache_creation.input_tokens" => u.cache_creation_input_tokens = v.count(),
+            "gen_ai.usage.reasoning.output_tokens" => u.reasoning_tokens = v.count(),
+            "gen_ai.response.id" => self.response_id = v.label(),
+            "gen_ai.conversation.id" => self.session = v.label(),
+            "session.id" if !self.session.is_present() => self.session = v.label(),
+            "user.id" => self.user = v.label(),
+            "gen_ai.agent.name" => self.agent = v.label(),
+            "gen_ai.input.messages" => self.input_messages = v.text,
+            "gen_ai.system_instructions" => self.system_instructions = v.text,
+            "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
+            "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
+            "gen_ai.usage.cost" => self.cost = v.label(),
+            "error.type" => self.error_type = v.label(),
+            k if !is_untaggable(k) => {
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The span's own fields the record needs.
+struct SpanFields<'a> {
+    span_id: Lenient<Cow<'a, str>>,
+    start: Lenient<Cow<'a, str>>,
+    end: Lenient<Cow<'a, str>>,
+    /// `status.code` says error.
+    error: bool,
+}
+
+/// The record of one span, or `None` when it is not a GenAI model call;
+/// both paths end here.
+fn span_record<'a>(
+    a: SpanAttrs<'a>,
+    span: SpanFields<'a>,
+    resource_tags: &[(Cow<'a, str>, Cow<'a, str>)],
+) -> Option<Result<CallRecord<'a>, Reject>> {
+    if a.grouping || !a.genai {
+        return None;
+    }
+    let mut p = Problems::default();
+    // The conventions say input_tokens includes cached tokens. Instrumentations
+    // that pass Anthropic's own input_tokens (which excludes them) give parts
+    // larger than the whole, which no inclusive count can: read those as
+    // exclusive rather than rejecting the call.
+    let u = inclusive_usage(a.u);
+    let mut tags = a.tags;
+    tags.extend(resource_tags.iter().cloned());
+    let start = p.int(&count(&span.start), "startTimeUnixNano");
+    let end = p.int(&count(&span.end), "endTimeUnixNano");
+    let timestamp = start
+        .filter(|&n| n > 0)
+        .and_then(|n| i64::try_from(n).ok())
+        .map(|n| Utc.timestamp_nanos(n));
+    let latency_ms = match (start, end) {
+        (Some(s), Some(e)) if s > 0 && e >= s => Some((e - s + 500_000) / 1_000_000),
+        _ => None,
+    };
+    let span_error = span.error;
+    let error_kind = p.take(&a.error_type, "error.type");
+    let status = (error_kind.is_some() || span_error).then_some(CallStatus::Error);
+    let model = p
+        .take(&a.response_model, "gen_ai.response.model")
+        .or_else(|| p.take(&a.request_model, "gen_ai.request.model"))
+        .unwrap_or(Cow::Borrowed(""));
+    let usage = u.normalise(&mut p);
+    // The feature: a `feature` attribute stays a tag, which the analysis
+    // reads as the feature; else the agent, else the service.
+    let agent = p.take(&a.agent, "gen_ai.agent.name");
+    let feature = if tags.iter().any(|(k, _)| k == "feature") {
+        None
+    } else {
+        agent.or_else(|| {
+            tags.iter()
+                .find(|(k, _)| k == "service.name")
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let prompt = Prompt::read(a.input_messages, a.system_instructions);
+    let record = CallRecord {
+        timestamp,
+        request_id: p
+            .take(&a.response_id, "gen_ai.response.id")
+            .or_else(|| p.take(&span.span_id, "spanId")),
+        provider: p
+            .take(&a.provider, "gen_ai.provider.name")
+            .or_else(|| p.take(&a.system, "gen_ai.system")),
+        model,
+        feature,
+        session: p.take(&a.session, "gen_ai.conversation.id"),
+        user: p.take(&a.user, "user.id"),
+        status,
+        error_kind: error_kind.or_else(|| span_error.then_some(Cow::Borrowed("span_error"))),
+        latency_ms,
+        finish_reason: p.take(&a.finish_reason, "gen_ai.response.finish_reasons"),
+        max_tokens: p
+            .int(&a.max_tokens, "gen_ai.request.max_tokens")
+            .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+        logged_cost: match p.take(&a.cost, "gen_ai.usage.cost") {
+            Some(c) => match tokenaudit_core::Money::parse_usd(&c) {
+                Some(m) => Some(m),
+                None => {
+                    p.add(RejectReason::WrongType, "gen_ai.usage.cost");
+                    None
+                }
+            },
+            None => None,
+        },
+        prompt_fp: prompt.fp,
+        prefix_fp: prompt.prefix_fp,
+        prefix_chars: prompt.prefix_chars,
+        user_messages: prompt.user_messages,
+        prompt_text: prompt.text,
+        tags,
+        ..CallRecord::default()
+    };
+    Some(finish(record, usage, p))
+}
+
+/// What a span's captured messages give the record (the prompt's text only
+/// where messages carry a `content` string; OTel's `parts` are not read).
+#[derive(Default)]
+struct Prompt<'a> {
+    fp: Option<u64>,
+    prefix_fp: Option<u64>,
+    prefix_chars: Option<u64>,
+    user_messages: Option<u32>,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Prompt<'a> {
+    /// From `gen_ai.input.messages` (the prompt's fingerprint is its JSON
+    /// text's, as a gateway line's `messages`) and
+    /// `gen_ai.system_instructions` (the system prompt's, as a gateway line's
+    /// `system`; else a system message among the input messages).
+    fn read(messages: Option<Cow<'a, str>>, system: Option<Cow<'a, str>>) -> Prompt<'a> {
+        let mut prompt = Prompt::default();
+        if let Some(m) = messages.filter(|m| !is_no_prompt(m)) {
+            prompt.fp = Some(xxh3_64(m.as_bytes()));
+            let read = read_messages(&m);
+            prompt.text = read
+                .text
+                .filter(|t| has_word(t))
+                .map(|t| Cow::Owned(t.into_owned()));
+            prompt.prefix_fp = read.system;
+            prompt.prefix_chars = read.system_chars;
+            prompt.user_messages = (read.user_messages > 0).then_some(read.user_messages);
+        }
+        if let Some(s) = system.filter(|s| !is_no_prompt(s)) {
+            prompt.prefix_fp = Some(xxh3_64(s.as_bytes()));
+            prompt.prefix_chars = Some(content_chars(&s));
+        }
+        prompt
+    }
+}
+
+// The fast path: the same structs read with the scanner, strings borrowed,
+// unused fields (`traceId`, `name`, events, links, …) stepped over unbuilt.
+// Where the serde structs would fail or could read otherwise it bails: a
+// duplicate field, `null` or another type where a list or struct is
+// required, an attribute without a string `key`, a `resource` after the
+// `scopeSpans` whose records it tags.
+
+/// Reads the whole line (its records are only handed on once it is known
+/// to be valid, as the serde path parses it whole first).
+fn scan_line(line: &str) -> Scan<Spans<'_>> {
+    let mut s = Scanner::new(line);
+    let mut out = Spans::default();
+    let mut seen = 0u64;
+    scan_object(&mut s, |s, key| {
+        if key != "resourceSpans" {
+            return s.skip_value();
+        }
+        once(&mut seen, 0)?;
+        scan_list(s, |s| scan_resource_spans(s, &mut out))
+    })?;
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    Ok(out)
+}
+
+/// An object, each key handed to `entry` (which reads its value); anything
+/// else bails.
+fn scan_object<'a>(
+    s: &mut Scanner<'a>,
+    mut entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
+) -> Scan<()> {
+    s.begin_object()?;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        entry(s, key)?;
+    }
+    Ok(())
+}
+
+/// An array (a `Vec` field: `null` is an error there), each item read by `item`.
+fn scan_list<'a>(
+    s: &mut Scanner<'a>,
+    mut item: impl FnMut(&mut Scanner<'a>) -> Scan<()>,
+) -> Scan<()> {
+    s.begin_array()?;
+    let mut first = true;
+    while s.next_element(&mut first)? {
+        item(s)?;
+    }
+    Ok(())
+}
+
+/// `Option<Struct>`: `null` is none (false), an object is read (true).
+fn scan_optional<'a>(
+    s: &mut Scanner<'a>,
+    entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
+) -> Scan<bool> {
+    if s.peek()? == b'n' {
+        s.skip_value()?;
+        return Ok(false);
+    }
+    scan_object(s, entry).map(|_| true)
+}
+
+fn scan_resource_spans<'a>(s: &mut Scanner<'a>, out: &mut Spans<'a>) -> Scan<()> {
+    let mut seen = 0u64;
+    let mut resource_tags = Vec::new();
+    scan_object(s, |s, key| match key.as_ref() {
+        "resource" => {
+            // Its tags go on the records of the spans before it too.
+            if seen & 2 != 0 {
+                return Err(Bail);
+            }
+            once(&mut seen, 0)?;
+            let mut attrs_seen = 0u64;
+            scan_optional(s, |s, key| {
+                if key != "attributes" {
+                    return s.skip_value();
+                }
+                once(&mut attrs_seen, 0)?;
+                scan_list(s, |s| {
+                    let (key, v) = scan_key_value(s)?;
+                    if let Some(t) = v.tag() {
+                        resource_tags.push((key, t));
+                    }
+                    Ok(())
+                })
+            })
+            .map(|_| ())
+        }
+        "scopeSpans" => {
+            once(&mut seen, 1)?;
+            scan_list(s, |s| {
+                let mut scope_seen = 0u64;
+                scan_object(s, |s, key| {
+                    if key != "spans" {
+                        return s.skip_value();
+                    }
+                    once(&mut scope_seen, 0)?;
+                    scan_list(s, |s| {
+                        let record = scan_span(s, &resource_tags)?;
+                        out.push(record);
+                        Ok(())
+                    })
+                })
+            })
+        }
+        _ => s.skip_value(),
+    })
+}
+
+fn scan_span<'a>(
+    s: &mut Scanner<'a>,
+    resource_tags: &[(Cow<'a, str>, Cow<'a, str>)],
+) -> Scan<Option<Result<CallRecord<'a>, Reject>>> {
+    let mut seen = 0u64;
+    let mut attrs = SpanAttrs::default();
+    let mut fields = SpanFields {
+        span_id: Lenient::Missing,
+        start: Lenient::Missing,
+        end: Lenient::Missing,
+        error: false,
+    };
+    scan_object(s, |s, key| {
+        match key.as_ref() {
+            "spanId" => {
+                once(&mut seen, 0)?;
+                fields.span_id = s.label()?;
+            }
+            "startTimeUnixNano" => {
+                once(&mut seen, 1)?;
+                fields.start = s.label()?;
+            }
+            "endTimeUnixNano" => {
+                once(&mut seen, 2)?;
+                fields.end = s.label()?;
+            }
+            "attributes" => {
+                once(&mut seen, 3)?;
+                scan_list(s, |s| {
+                    let (key, v) = scan_key_value(s)?;
+                    attrs.add(key, v);
+                    Ok(())
+                })?;
+            }
+            "status" => {
+                once(&mut seen, 4)?;
+                let mut code_seen = 0u64;
+                scan_optional(s, |s, key| {
+                    if key != "code" {
+                        return s.skip_value();
+                    }
+                    once(&mut code_seen, 0)?;
+                    fields.error = is_error_code(&s.label()?);
+                    Ok(())
+                })?;
+            }
+            _ => s.skip_value()?,
+        }
+        Ok(())
+    })?;
+    Ok(span_record(attrs, fields, resource_tags))
+}
+
+/// A `KeyValue`: a string `key` (required) and an `AnyValue` object.
+fn scan_key_value<'a>(s: &mut Scanner<'a>) -> Scan<(Cow<'a, str>, Attr<'a>)> {
+    let at = s.clone();
+    if let Some(kv) = scan_key_value_plain(s) {
+        return Ok(kv);
+    }
+    *s = at;
+    scan_key_value_general(s)
+}
+
+/// The attributes' common case, read as literal bytes instead of keys:
+/// `{"key":"k","value":{"stringValue":"v"}}` with no whitespace, no escape,
+/// and one of the four scalar kinds, each held as a string (as the
+/// collector's JSON writes them). `None` (the cursor anywhere) for
+/// anything else, which [`scan_key_value_general`] then reads.
+#[inline]
+fn scan_key_value_plain<'a>(s: &mut Scanner<'a>) -> Option<(Cow<'a, str>, Attr<'a>)> {
+    s.eat(b"{\"key\":")?;
+    let key = s.plain_string()?;
+    s.eat(b",\"value\":{\"")?;
+    // Only the kinds `scan_any_value` reads as a scalar label.
+    [
+        &b"stringValue\":"[..],
+        b"intValue\":",
+        b"doubleValue\":",
+        b"boolValue\":",
+    ]
+    .into_iter()
+    .find_map(|kind| s.eat(kind))?;
+    let value = s.plain_string()?;
+    s.eat(b"}}")?;
+    let text = match crate::record::fields::non_empty(Cow::Borrowed(value)) {
+        Lenient::Value(text) => Some(text),
+        _ => None,
+    };
+    Some((Cow::Borrowed(key), Attr { text, array: None }))
+}
+
+/// [`scan_key_value`] of any `KeyValue` object.
+fn scan_key_value_general<'a>(s: &mut Scanner<'a>) -> Scan<(Cow<'a, str>, Attr<'a>)> {
+    let mut seen = 0u64;
+    let (mut key, mut value) = (None, Attr::default());
+    scan_object(s, |s, k| {
+        match k.as_ref() {
+            "key" => {
+                once(&mut seen, 0)?;
+                match s.scalar()? {
+                    Scalar::Str(k) => key = Some(k),
+                    _ => return Err(Bail),
+                }
+            }
+            "value" => {
+                once(&mut seen, 1)?;
+                value = scan_any_value(s)?;
+            }
+            _ => s.skip_value()?,
+        }
+        Ok(())
+    })?;
+    Ok((key.ok_or(Bail)?, value))
+}
+
+/// An `AnyValue` object (see [`AnyValue::attr`]).
+fn scan_any_value<'a>(s: &mut Scanner<'a>) -> Scan<Attr<'a>> {
+    let mut seen = 0u64;
+    // stringValue, intValue, doubleValue, boolValue: the first set wins.
+    let mut scalars: [Lenient<Cow<'a, str>>; 4] = Default::default();
+    let mut array = None;
+    scan_object(s, |s, key| {
+        let slot = match key.as_ref() {
+            "stringValue" => 0,
+            "intValue" => 1,
+            "doubleValue" => 2,
+            "boolValue" => 3,
+            "arrayValue" => {
+                once(&mut seen, 4)?;
+                let mut first = None;
+                let mut values_seen = 0u64;
+                let present = scan_optional(s, |s, key| {
+                    if key != "values" {
+                        return s.skip_value();
+                    }
+                    once(&mut values_seen, 0)?;
+                    scan_list(s, |s| {
+                        let label = scan_any_value(s)?.label();
+                        if first.is_none() && label.is_present() {
+                            first = Some(label);
+                        }
+                        Ok(())
+                    })
+                })?;
+                if present {
+                    array = Some(first.unwrap_or(Lenient::Missing));
+                }
+                return Ok(());
+            }
+            "kvlistValue" | "bytesValue" => {
+                once(&mut seen, if key == "kvlistValue" { 5 } else { 6 })?;
+                return s.skip_value();
+            }
+            _ => return s.skip_value(),
+        };
+        once(&mut seen, slot)?;
+        scalars[slot as usize] = s.label()?;
+        Ok(())
+    })?;
+    let text = scalars.into_iter().find_map(|v| match v {
+        Lenient::Value(t) => Some(t),
+        _ => None,
+    });
+    Ok(Attr { text, array })
+}
+
+/// See the comment at the call: parts larger than the whole mean the input
+/// count excluded the cache.
+fn inclusive_usage(mut u: RawUsage) -> RawUsage {
+    let v = |l: &Lenient<u64>| match l {
+        Lenient::Value(n) => *n,
+        _ => 0,
+    };
+    if let Lenient::Value(input) = u.prompt_tokens {
+        let parts = v(&u.cached_tokens) + v(&u.cache_creation_input_tokens);
+        if parts > input {
+            u.prompt_tokens = Lenient::Value(input + parts);
+        }
+    }
+    u
+}
+
+/// A label (see [`LStr`]) read as a token count.
+fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
+    match t {
+        Lenient::Value(t) => Scalar::Str(Cow::Borrowed(t)).count(),
+        Lenient::Missing => Lenient::Missing,
+        _ => Lenient::WrongType,
+    }
+}
+
+/// Whether a file's first JSON object line is an OTLP export.
+pub fn looks_like(map: &JsonObject) -> bool {
+    map.contains_key("resourceSpans")
+}
+
+/// The `otlp-json` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "otlp-json",
+    aliases: &["otlp", "otel"],
+    format: Format::OtlpJson,
+    detect: Detect::FirstLine(looks_like),
+    doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...),\n\
+         one record per model-call span: gen_ai.request.model /\n\
+         gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
+         gen_ai.usage.input_tokens (includes cached), cache_read /\n\
+         cache_creation input tokens, output_tokens, error.type, span\n\
+         times; resource attributes and other span attributes as tags.\n\
+         Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
+         resource's service.name; session: gen_ai.conversation.id.\n\
+         Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
+         the prompt and system-prompt fingerprints.\n\
+         A line without a model-call span is counted as no_genai_spans.",
+};
+
+#[cfg(any(test, feature = "fuzzing"))]
+fn collect_serde(line: &str) -> Vec<Result<CallRecord<'_>, Reject>> {
+    let mut out = Vec::new();
+    parse_line_serde(line, &mut |r| out.push(r));
+    out
+}
+
+/// Reads a line both ways; when the scanner accepts it, what is emitted
+/// must be what the serde path emits. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return false;
+    }
+    let slow = collect_serde(line);
+    let fast = scan_line(line).map(|spans| {
+        let mut records = Vec::new();
+        spans.emit(&mut |r| records.push(r));
+        records
+    });
+    crate::json::scan_value::agrees(line, fast, slow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds an export line from one resource's attributes and spans.
+    fn export(resource: &str, spans: &str) -> String {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{resource}]}},"scopeSpans":[{{"scope":{{"name":"x"}},"spans":[{spans}]}}]}}]}}"#
+        )
+    }
+
+    fn tricky() -> Vec<String> {
+        let res = r#"{"key":"service.name","value":{"stringValue":"svc"}},{"key":"env","value":{"stringValue":"prod"}},{"key":"n","value":{"intValue":"3"}},{"key":"long","value":{"stringValue":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"#;
+        let full = r#"{"traceId":"t","spanId":"0000000000000001","name":"chat m","kind":3,"startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880368129000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"anthropic"}},{"key":"gen_ai.request.model","value":{"stringValue":"claude-3-5-haiku-20241022"}},{"key":"gen_ai.response.model","value":{"stringValue":"claude-3-5-haiku-20241022"}},{"key":"gen_ai.response.id","value":{"stringValue":"req_1"}},{"key":"user.id","value":{"stringValue":"u_1"}},{"key":"gen_ai.response.finish_reasons","value":{"arrayValue":{"values":[{"stringValue":"stop"}]}}},{"key":"gen_ai.request.max_tokens","value":{"intValue":"1024"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"2967"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"385"}},{"key":"feature","value":{"stringValue":"planner"}},{"key":"server.address","value":{"stringValue":"api.anthropic.com"}}],"status":{}}"#;
+        let span = |attrs: &str, rest: &str| {
+            format!(
+                r#"{{"spanId":"s1","startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880368129000000","attributes":[{attrs}]{rest}}}"#
+            )
+        };
+        let model = r#"{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}"#;
+        let tokens = r#"{"key":"gen_ai.usage.input_tokens","value":{"intValue":10}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"2"}}"#;
+        let mt = format!("{model},{tokens}");
+        let mut lines = vec![
+            export(res, full),
+            export(res, &format!("{full},{full},{}", span(&mt, r#","status":{"code":2}"#))),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.operation.name\",\"value\":{{\"stringValue\":\"invoke_agent\"}}}}"), "")),
+            export("", &span(r#"{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"5"}}"#, "")),
+            export("", &span(r#"{"key":"http.method","value":{"stringValue":"GET"}}"#, "")),
+            export("", ""),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.cache_read.input_tokens\",\"value\":{{\"intValue\":\"50\"}}}},{{\"key\":\"gen_ai.usage.cache_creation.input_tokens\",\"value\":{{\"intValue\":\"7\"}}}},{{\"key\":\"gen_ai.usage.reasoning.output_tokens\",\"value\":{{\"intValue\":\"1\"}}}}"), r#","status":{"code":"STATUS_CODE_ERROR","message":"x"}"#)),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.cost\",\"value\":{{\"doubleValue\":0.25}}}},{{\"key\":\"error.type\",\"value\":{{\"stringValue\":\"timeout\"}}}},{{\"key\":\"gen_ai.conversation.id\",\"value\":{{\"stringValue\":\"c\"}}}},{{\"key\":\"session.id\",\"value\":{{\"stringValue\":\"s\"}}}}"), "")),
+            export("", &span(&format!("{{\"key\":\"session.id\",\"value\":{{\"stringValue\":\"s\"}}}},{mt},{{\"key\":\"gen_ai.usage.cost\",\"value\":{{\"stringValue\":\"abc\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{{\"intValue\":\"-3\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.request.max_tokens\",\"value\":{{\"arrayValue\":{{}}}}}},{{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{{\"arrayValue\":{{\"values\":[{{}},{{\"arrayValue\":{{}}}},{{\"stringValue\":\"x\"}}]}}}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.response.finish_reasons\",\"value\":{{\"arrayValue\":null}}}},{{\"key\":\"b\",\"value\":{{\"boolValue\":true}}}},{{\"key\":\"d\",\"value\":{{\"doubleValue\":1.5,\"stringValue\":\"first\"}}}},{{\"key\":\"k\",\"value\":{{\"kvlistValue\":{{\"values\":[]}}}}}},{{\"key\":\"y\",\"value\":{{\"bytesValue\":\"AAE=\"}}}},{{\"key\":\"e\",\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"gen_ai.response.model\",\"value\":{{\"intValue\":7}}}},{{\"key\":\"gen_ai.response.id\",\"value\":{{\"stringValue\":\"\"}}}}"), "")),
+            export("", &span(&mt, "").replace("\"startTimeUnixNano\":\"1790880363250000000\"", "\"startTimeUnixNano\":1790880363250000000")),
+            export("", &span(&mt, "").replace("\"endTimeUnixNano\":\"1790880368129000000\"", "\"endTimeUnixNano\":\"soon\"")),
+            export("", &span(&mt, "").replace("\"startTimeUnixNano\":\"1790880363250000000\",", "")),
+            export("", &span(&format!("{{\"k\\u0065y\":\"gen_ai.request.model\",\"value\":{{\"stringValue\":\"gpt\\u002d4o\"}}}},{tokens},{{\"key\":\"t\\\"ag\",\"value\":{{\"stringValue\":\"caf\\u00e9\"}}}}"), "")),
+            // Attributes the literal fast path reads, and near misses it
+            // leaves to the key-by-key path.
+            export("", &span(&format!("{mt},{{\"key\":\"\",\"value\":{{\"stringValue\":\" \"}}}},{{\"key\":\"b\",\"value\":{{\"boolValue\":\"true\"}}}},{{\"key\":\"x\",\"value\":{{\"stringValue\":\"v\"}},\"extra\":1}},{{\"key\":\"y\",\"value\":{{\"stringValue\":\"v\",\"intValue\":\"1\"}}}},{{\"key\":\"z\", \"value\":{{\"doubleValue\":\"2.5\"}}}},{{\"key\":\"w\",\"value\":{{\"bytesValue\":\"AAE=\"}}}},{{\"key\":\"v\",\"value\":{{\"stringValue\":\"\"}}}}"), "")),
+            // Shapes that bail: duplicates, nulls and wrong types where serde
+            // requires a list or struct, a key missing or not a string, a
+            // resource after its spans, out-of-range numbers where read.
+            export("", &span(&mt, "").replace("\"spanId\":\"s1\"", "\"spanId\":\"s1\",\"spanId\":\"s2\"")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"key\":\"b\",\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"stringValue\":\"x\",\"stringValue\":\"y\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"value\":{{\"stringValue\":\"x\"}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":7,\"value\":{{}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":null}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"arrayValue\":{{\"values\":null}}}}}}"), "")),
+            export("", &span(&format!("{mt},{{\"key\":\"a\",\"value\":{{\"intValue\":1e400}}}}"), "")),
+            export("", &span(&mt, r#","status":{"code":2,"code":1}"#)),
+            export("", &span(&mt, r#","status":[2]"#)),
+            export("", &span(&mt, r#","status":null,"events":[{"x":1e400}]"#)),
+            format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}],"resource":{{"attributes":[{res}]}}}}]}}"#, span(&mt, "")),
+            format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}},{{"resource":null,"scopeSpans":[]}},{{}}],"other":{{"a":[1]}}}}"#, span(&mt, "")),
+            r#"{"resourceSpans":null}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":null}]}]}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[]}]}],"resourceSpans":[]}"#.to_string(),
+            r#"{"resourceSpans":[]} trailing"#.to_string(),
+            r#"{}"#.to_string(),
+            r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"lone \ud83d"}]}]}]}"#.to_string(),
+        ];
+        lines.push("[1]".to_string());
+        lines.push("not json".to_string());
+        lines
+    }
+
+    #[test]
+    fn feature_is_the_agent_else_the_service_unless_a_feature_attribute_is_logged() {
+        let feature = |line: &str| {
+            assert!(agree(line), "{line}");
+            let r = collect_serde(line);
+            r[0].as_ref().unwrap().feature.clone().map(Cow::into_owned)
+        };
+        let line = &tricky()[0];
+        // The `feature` attribute is a tag; the analysis reads it.
+        assert_eq!(feature(line), None);
+        let attr = r#"{"key":"feature","value":{"stringValue":"planner"}},"#;
+        let unnamed = line.replace(attr, "");
+        assert_eq!(feature(&unnamed).as_deref(), Some("svc"));
+        let agent = unnamed.replace(
+            r#"{"key":"user.id""#,
+            r#"{"key":"gen_ai.agent.name","value":{"stringValue":"triage"}},{"key":"user.id""#,
+        );
+        assert_eq!(feature(&agent).as_deref(), Some("triage"));
+    }
+
+    #[test]
+    fn captured_messages_give_the_prompt_and_system_prompt_fingerprints() {
+        let messages = r#"[{"role":"user","parts":[{"type":"text","content":"Hi"}]},{"role":"assistant","parts":[]},{"role":"user","content":"What is a prompt cache?"}]"#;
+        let system = r#"[{"type":"text","content":"Answer briefly."}]"#;
+        let attr = |key: &str, text: &str| {
+            format!(
+                r#"{{"key":"{key}","value":{{"stringValue":{}}}}},"#,
+                serde_json::to_string(text).unwrap()
+            )
+        };
+        let plain = &tricky()[0];
+        let line = plain.replace(
+            r#"{"key":"user.id""#,
+            &format!(
+                r#"{}{}{{"key":"user.id""#,
+                attr("gen_ai.input.messages", messages),
+                attr("gen_ai.system_instructions", system)
+            ),
+        );
+        assert!(agree(&line), "{line}");
+        let r = collect_serde(&line);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(r.prompt_fp, Some(xxh3_64(messages.as_bytes())));
+        assert_eq!(r.prefix_fp, Some(xxh3_64(system.as_bytes())));
+        assert_eq!(r.prefix_chars, Some(system.len() as u64));
+        assert_eq!(r.user_messages, Some(2));
+        assert_eq!(r.prompt_text.as_deref(), Some("What is a prompt cache?"));
+        // Without them, none of it.
+        let r = collect_serde(plain);
+        let r = r[0].as_ref().unwrap();
+        assert_eq!(
+            (r.prompt_fp, r.prefix_fp, r.user_messages),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn scanner_reads_tricky_lines_like_serde() {
+        let lines = tricky();
+        let bailed: Vec<usize> = (0..lines.len()).filter(|&i| !agree(&lines[i])).collect();
+        // From the first of the shapes that bail (18) on, all but three
+        // (28: `null` status and a skipped out-of-range number; 30: missing
+        // and null optional parts; 35: `{}`); the last two lines are not
+        // objects.
+        let want: Vec<usize> = (18..lines.len())
+            .filter(|i| ![28, 30, 35].contains(i))
+            .collect();
+        assert_eq!(bailed, want);
+        // What the fast lines read: one record per GenAI span, resource tags last.
+        let r = collect_serde(&lines[0]);
+        let rec = r[0].as_ref().unwrap();
+        assert_eq!(rec.model, "claude-3-5-haiku-20241022");
+        assert_eq!(rec.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(
+            rec.tags,
+            vec![
+                (Cow::from("feature"), Cow::from("planner")),
+                (Cow::from("service.name"), Cow::from("svc")),
+                (Cow::from("env"), Cow::from("prod")),
+                (Cow::from("n"), Cow::from("3")),
+            ]
+        );
+        assert_eq!(collect_serde(&lines[1]).len(), 3);
+        assert_eq!(
+            collect_serde(&lines[2])[0].as_ref().unwrap_err().reason,
+            RejectReason::NoGenAiSpans
+        );
+    }
+
+    #[test]
+    fn scanner_reads_the_fixtures_like_serde() {
+        let files = ["otlp-json/traces.jsonl", "mixed/otlp-pretty.json"];
+        assert_eq!(
+            crate::json::scan_value::fixtures_read_fast(&files, agree),
+            5
+        );
+    }
+
+    #[test]
+    fn scanner_never_disagrees_with_serde_on_broken_lines() {
+        let lines = tricky();
+        let variants = crate::json::scan_value::broken_variants(&[lines[0].as_str()]);
+        let fast = variants.iter().filter(|l| agree(l)).count();
+        assert!(variants.len() > 30_000, "{}", variants.len());
+        assert!(fast > 1_000, "{fast}");
+    }
+}

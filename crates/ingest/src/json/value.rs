@@ -1,0 +1,269 @@
+//! The lenient view of one JSON value: what a reader found ([`Lenient`]), a
+//! scalar as read ([`Scalar`]), and the conversions both the serde readers
+//! and the scanner use (counts, labels, timestamps), so they cannot disagree
+//! on what a value means.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// What a lenient reader found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Lenient<T> {
+    #[default]
+    Missing,
+    Value(T),
+    Negative,
+    WrongType,
+}
+
+impl<T> Lenient<T> {
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Lenient::Missing)
+    }
+}
+
+fn float_to_count(v: f64) -> Lenient<u64> {
+    if !v.is_finite() || v.fract() != 0.0 {
+        Lenient::WrongType
+    } else if v < 0.0 {
+        Lenient::Negative
+    } else if v > u64::MAX as f64 {
+        Lenient::Value(u64::MAX)
+    } else {
+        Lenient::Value(v as u64)
+    }
+}
+
+/// One JSON value as the lenient readers see it: scalars parsed, arrays and
+/// objects only noted (no scalar reader uses their content). Both the serde
+/// visitors and the gateway's scanner convert through it, so they cannot
+/// disagree on what a value means.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(Cow<'a, str>),
+    /// An array or object.
+    Container,
+}
+
+impl<'a> Scalar<'a> {
+    /// As a count: integers, integral floats and digit strings.
+    pub fn count(self) -> Lenient<u64> {
+        match self {
+            Scalar::U64(v) => Lenient::Value(v),
+            Scalar::I64(v) if v < 0 => Lenient::Negative,
+            Scalar::I64(v) => Lenient::Value(v as u64),
+            Scalar::F64(v) => float_to_count(v),
+            Scalar::Str(v) => {
+                let t = v.trim();
+                if let Ok(n) = t.parse::<u64>() {
+                    Lenient::Value(n)
+                } else if let Ok(f) = t.parse::<f64>() {
+                    float_to_count(f)
+                } else {
+                    Lenient::WrongType
+                }
+            }
+            Scalar::Null => Lenient::Missing,
+            Scalar::Bool(_) | Scalar::Container => Lenient::WrongType,
+        }
+    }
+
+    /// As a label: strings, and numbers and booleans as text; blank is missing.
+    pub fn label(self) -> Lenient<Cow<'a, str>> {
+        match self {
+            Scalar::Str(v) => non_empty(v),
+            Scalar::U64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::I64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::F64(v) => Lenient::Value(Cow::Owned(v.to_string())),
+            Scalar::Bool(v) => Lenient::Value(Cow::Borrowed(if v { "true" } else { "false" })),
+            Scalar::Null => Lenient::Missing,
+            Scalar::Container => Lenient::WrongType,
+        }
+    }
+
+    /// As a timestamp: text (see [`parse_timestamp`]) or an epoch number.
+    pub fn time(self) -> Lenient<DateTime<Utc>> {
+        let t = match self {
+            Scalar::Str(v) => parse_timestamp(&v),
+            Scalar::U64(v) => epoch_to_time(v as f64),
+            Scalar::I64(v) => epoch_to_time(v as f64),
+            Scalar::F64(v) => epoch_to_time(v),
+            Scalar::Null => return Lenient::Missing,
+            Scalar::Bool(_) | Scalar::Container => None,
+        };
+        t.map_or(Lenient::WrongType, Lenient::Value)
+    }
+}
+
+pub fn non_empty(s: Cow<'_, str>) -> Lenient<Cow<'_, str>> {
+    // Only strings that start or end with whitespace need the full trim.
+    let b = s.as_bytes();
+    let blank = match (b.first(), b.last()) {
+        (None, _) => true,
+        (Some(f), Some(l)) if f.is_ascii_whitespace() || l.is_ascii_whitespace() => {
+            s.trim().is_empty()
+        }
+        _ => false,
+    };
+    if blank {
+        Lenient::Missing
+    } else {
+        Lenient::Value(s)
+    }
+}
+
+/// Converts a Unix epoch number, guessing its unit from its magnitude:
+/// below 10¹¹ seconds, below 10¹⁴ milliseconds, below 10¹⁷ microseconds,
+/// else nanoseconds. (10¹¹ seconds is the year 5138; 10¹¹ ms is 1973.)
+pub fn epoch_to_time(v: f64) -> Option<DateTime<Utc>> {
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let nanos: f64 = if v < 1e11 {
+        v * 1e9
+    } else if v < 1e14 {
+        v * 1e6
+    } else if v < 1e17 {
+        v * 1e3
+    } else {
+        v
+    };
+    if nanos > i64::MAX as f64 {
+        return None;
+    }
+    Some(Utc.timestamp_nanos(nanos as i64))
+}
+
+/// Parses the timestamp spellings logs use. Numeric strings are epochs.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if let Some(fast) = parse_rfc3339_utc_fast(t.as_bytes()) {
+        return Some(fast);
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f UTC",
+        "%Y/%m/%d %H:%M:%S%.f",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(n.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
+    }
+    if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return t.parse::<f64>().ok().and_then(epoch_to_time);
+    }
+    None
+}
+
+/// The common case, `2026-10-01T08:00:00.123Z`, without chrono's general parser.
+fn parse_rfc3339_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut n = 0u32;
+        for &c in &b[r] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + u32::from(d);
+        }
+        Some(n)
+    };
+    let date = cached_date(b)?;
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut nanos = 0u32;
+    let rest = &b[19..b.len() - 1];
+    if !rest.is_empty() {
+        if rest[0] != b'.' || rest.len() < 2 || rest.len() > 10 {
+            return None;
+        }
+        let digits = &rest[1..];
+        nanos = num(20..20 + digits.len())?;
+        nanos *= 10u32.pow(9 - digits.len() as u32);
+    }
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
+    Some(NaiveDateTime::new(date, time).and_utc())
+}
+
+thread_local! {
+    /// The last `YYYY-MM-DD` read and its date: log lines come in time
+    /// order, so most share the previous line's day.
+    static LAST_DATE: std::cell::Cell<([u8; 10], NaiveDate)> =
+        const { std::cell::Cell::new(([0; 10], NaiveDate::MIN)) };
+}
+
+/// The date of `b[..10]` (`YYYY-MM-DD`, dashes already checked).
+fn cached_date(b: &[u8]) -> Option<NaiveDate> {
+    let head: [u8; 10] = b[..10].try_into().ok()?;
+    let (last, date) = LAST_DATE.get();
+    if last == head {
+        return Some(date);
+    }
+    let mut n = [0u32; 3];
+    for (slot, r) in n.iter_mut().zip([0..4, 5..7, 8..10]) {
+        for &c in &head[r] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            *slot = *slot * 10 + u32::from(d);
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])?;
+    LAST_DATE.set((head, date));
+    Some(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        let want = Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, 0).unwrap();
+        for text in [
+            "2026-10-01T08:00:00Z",
+            "2026-10-01T08:00:00.000Z",
+            "2026-10-01T10:00:00+02:00",
+            "2026-10-01 08:00:00",
+            "2026-10-01 08:00:00.0000000",
+            "1790841600",
+            "1790841600000",
+        ] {
+            assert_eq!(parse_timestamp(text), Some(want), "{text}");
+        }
+        assert_eq!(
+            epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
+            1790841600123
+        );
+        assert_eq!(
+            epoch_to_time(1790841600.5e9).unwrap().timestamp_millis(),
+            1790841600500
+        );
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
+        let fast = parse_timestamp("2026-10-01T08:00:00.123456Z").unwrap();
+        assert_eq!(fast.timestamp_subsec_micros(), 123456);
+    }
+}

@@ -1,0 +1,753 @@
+//! The column reader: a Parquet file read column by column into the gateway
+//! reader's staging record ([`RawLine`]), with no JSON in between.
+//!
+//! A [`ColumnPlan`] is made once per file from its Arrow schema: a list of
+//! (column path, [`Target`]) that says which leaf columns to decode and what
+//! each value is for. Struct fields are dotted paths (`usage.prompt_tokens`);
+//! a list, map or struct read whole (tags, an `error` object, prompts) is one
+//! entry. The plan comes from the gateway reader's key table
+//! ([`gateway::field`]), nested the way the gateway reader nests objects
+//! (`usage`/`usageMetadata` and their `*_details`; `request`, `response`,
+//! `body` and `metadata` scopes, where other `metadata` keys are tags), and,
+//! for a `[mapping]`, from its dotted paths resolved against the schema.
+//! Entries are in the order the gateway reader would meet the keys of the
+//! row's JSON form (keys sorted at every level, as `serde_json` objects are),
+//! so "the first key wins" picks the same value.
+//!
+//! Each value goes through the same conversions as in the JSON form
+//! ([`crate::parquet::Values`]) and the same field rules
+//! ([`gateway::set_field`], [`RawLine::into_record`]), so a row gives the
+//! record its JSON line would. A declarative format spec can later produce
+//! the same list of (path, target).
+//!
+//! What a plan cannot follow falls back to JSON lines
+//! ([`crate::parquet::read_parquet`]): any format but the gateway's (and a
+//! mapping on top of it), a `usage`, `metadata` or `error` column that is a
+//! map (its keys are only known per row), a mapped path through a list or
+//! map, struct fields with the same name twice. [`ColumnPlan::new`] says why.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, Field as ArrowField, Fields, Schema};
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::gateway::{self, Field, Scope, UsageKey};
+use crate::formats::mapping::Mapping;
+use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
+use crate::parquet::{column_at, is_binary, json_texts, leaf_count, Cell, Values};
+use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
+use crate::record::staging::RawLine;
+use crate::record::tags::list_tag;
+use crate::rejects::Reject;
+
+/// What a column's values are for.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Target {
+    /// A value under the key `key`, which the gateway reader reads into
+    /// `field` (see [`gateway::set_field`]); `metadata`: inside a
+    /// `metadata` object, where unknown keys are tags.
+    Key {
+        field: Field,
+        key: String,
+        metadata: bool,
+    },
+    /// A token count inside a usage object (or its `*_details`).
+    UsageCount(UsageKey),
+    /// A `*_details` or `cache_creation` value inside a usage object:
+    /// `input_tokens_details` marks the Responses convention; a value that
+    /// is not an object makes the usage a wrong type.
+    UsageDetail { responses: bool, object: bool },
+    /// An `error` object: its kind is the first of its `code` and `type`
+    /// (the plan's columns listed), else `error`.
+    ErrorObject(Vec<usize>),
+    /// `tags`: a map, a struct, a list of labels, or JSON text.
+    Tags,
+    /// `messages`, `prompt`, `system` …: fingerprinted from the value's JSON.
+    Text(Field),
+}
+
+/// A mapped field: its slot and the columns its paths can resolve to, in
+/// the order `mapping::lookup` tries them.
+#[derive(Clone, Debug)]
+struct MappedPlan {
+    fields: Vec<(Slot, Vec<usize>)>,
+    timestamp: Option<Vec<usize>>,
+    /// Top-level `timestamp`, `ts`, `time`: given the origin when mapped
+    /// fields leave the gateway's timestamp.
+    origin_keys: Vec<usize>,
+    tags: Vec<(String, Vec<usize>)>,
+    /// input, cached read, cache write, 1-hour cache write, output,
+    /// reasoning (see `Mapping::set_tokens`).
+    tokens: Option<[Vec<usize>; 6]>,
+}
+
+/// The columns a file is read from and what each value is for.
+#[derive(Clone, Debug)]
+pub(crate) struct ColumnPlan {
+    /// Column paths through structs, top-level name first.
+    columns: Vec<Vec<String>>,
+    /// In the gateway reader's key order: (index in `columns`, target).
+    entries: Vec<(usize, Target)>,
+    /// A `[mapping]` on top, and its fields' columns.
+    mapped: Option<(Arc<Mapping>, MappedPlan)>,
+    /// The Parquet leaf columns to decode, sorted.
+    leaves: Vec<usize>,
+}
+
+/// A field of the schema with the index of its first Parquet leaf.
+struct Node<'s> {
+    field: &'s ArrowField,
+    first_leaf: usize,
+}
+
+/// The fields of a struct (or of the schema), sorted by name as the keys of
+/// a JSON object are; a name used twice cannot be planned.
+fn sorted(fields: &Fields, first_leaf: usize) -> Result<Vec<Node<'_>>, String> {
+    let mut leaf = first_leaf;
+    let mut out: Vec<Node<'_>> = fields
+        .iter()
+        .map(|f| {
+            let node = Node {
+                field: f,
+                first_leaf: leaf,
+            };
+            leaf += leaf_count(f.data_type());
+            node
+        })
+        .collect();
+    out.sort_by(|a, b| a.field.name().cmp(b.field.name()));
+    if out
+        .windows(2)
+        .any(|w| w[0].field.name() == w[1].field.name())
+    {
+        return Err("a struct has two fields of the same name".into());
+    }
+    Ok(out)
+}
+
+fn has_map(dtype: &DataType) -> bool {
+    match dtype {
+        DataType::Map(_, _) => true,
+        DataType::Struct(fields) => fields.iter().any(|f| has_map(f.data_type())),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            has_map(f.data_type())
+        }
+        _ => false,
+    }
+}
+
+struct Builder {
+    plan: ColumnPlan,
+}
+
+impl Builder {
+    /// Adds a column whose values are read whole (`all`), or only for
+    /// whether they are there (their first leaf; all leaves of a map).
+    fn column(&mut self, path: Vec<String>, node: &Node<'_>, all: bool) -> Result<usize, String> {
+        let n = leaf_count(node.field.data_type());
+        if n == 0 {
+            return Err(format!("'{}' has no columns to read", path.join(".")));
+        }
+        let take = if all || has_map(node.field.data_type()) {
+            n
+        } else {
+            1
+        };
+        self.plan
+            .leaves
+            .extend(node.first_leaf..node.first_leaf + take);
+        if let Some(i) = self.plan.columns.iter().position(|c| *c == path) {
+            return Ok(i);
+        }
+        self.plan.columns.push(path);
+        Ok(self.plan.columns.len() - 1)
+    }
+
+    fn entry(
+        &mut self,
+        path: Vec<String>,
+        node: &Node<'_>,
+        all: bool,
+        target: Target,
+    ) -> Result<(), String> {
+        let i = self.column(path, node, all)?;
+        self.plan.entries.push((i, target));
+        Ok(())
+    }
+
+    /// The keys of an object the gateway reader reads for fields (see
+    /// `gateway::scan_map`).
+    fn object(
+        &mut self,
+        fields: &Fields,
+        first_leaf: usize,
+        prefix: &[String],
+        scope: Scope,
+        depth: u8,
+    ) -> Result<(), String> {
+        for node in sorted(fields, first_leaf)? {
+            let dtype = node.field.data_type();
+            if is_binary(dtype) || dtype == &DataType::Null {
+                continue; // never a value
+            }
+            let name = node.field.name();
+            let path = [prefix, std::slice::from_ref(name)].concat();
+            let metadata = scope == Scope::Metadata;
+            let key = |field| Target::Key {
+                field,
+                key: name.clone(),
+                metadata,
+            };
+            match (gateway::field(name), dtype) {
+                (Field::Usage, DataType::Struct(children)) => {
+                    self.usage(children, node.first_leaf, &path)?;
+                }
+                (
+                    Field::Usage | Field::Metadata | Field::Nested | Field::Error,
+                    DataType::Map(_, _),
+                ) => {
+                    return Err(format!("'{}' is a map", path.join(".")));
+                }
+                (f @ (Field::Metadata | Field::Nested), _) if depth < 3 => {
+                    if let DataType::Struct(children) = dtype {
+                        let scope = if f == Field::Metadata {
+                            Scope::Metadata
+                        } else {
+                            Scope::Nested
+                        };
+                        self.object(children, node.first_leaf, &path, scope, depth + 1)?;
+                    }
+                    // Any other value is read and ignored.
+                }
+                (Field::Error, DataType::Struct(children)) => {
+                    let mut parts = Vec::new();
+                    for child in sorted(children, node.first_leaf)? {
+                        let k = child.field.name();
+                        if (k == "code" || k == "type") && !is_binary(child.field.data_type()) {
+                            let child_path = [path.clone(), vec![k.clone()]].concat();
+                            parts.push(self.column(child_path, &child, false)?);
+                        }
+                    }
+                    let whole = self.column(path, &node, false)?;
+                    self.plan.entries.push((whole, Target::ErrorObject(parts)));
+                }
+                (Field::Tags, _) => self.entry(path, &node, true, Target::Tags)?,
+                (f @ (Field::Messages | Field::Prompt | Field::System), _) => {
+                    self.entry(path, &node, true, Target::Text(f))?;
+                }
+                (Field::Metadata | Field::Nested | Field::Other, _) => {
+                    // Unknown keys: tags inside `metadata` (a nested value
+                    // is no tag), else skipped.
+                    if metadata && !dtype.is_nested() {
+                        self.entry(path, &node, false, key(Field::Other))?;
+                    }
+                }
+                (f, _) => self.entry(path, &node, false, key(f))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A usage object's counts and details (see `gateway::scan_usage`).
+    fn usage(
+        &mut self,
+        fields: &Fields,
+        first_leaf: usize,
+        prefix: &[String],
+    ) -> Result<(), String> {
+        for node in sorted(fields, first_leaf)? {
+            let dtype = node.field.data_type();
+            if is_binary(dtype) || dtype == &DataType::Null {
+                continue;
+            }
+            let path = [prefix, std::slice::from_ref(node.field.name())].concat();
+            match gateway::usage_key(node.field.name()) {
+                k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
+                    let responses = k == UsageKey::ResponsesDetail;
+                    match dtype {
+                        DataType::Map(_, _) => {
+                            return Err(format!("'{}' is a map", path.join(".")))
+                        }
+                        DataType::Struct(children) => {
+                            self.entry(
+                                path.clone(),
+                                &node,
+                                false,
+                                Target::UsageDetail {
+                                    responses,
+                                    object: true,
+                                },
+                            )?;
+                            self.usage(children, node.first_leaf, &path)?;
+                        }
+                        _ => self.entry(
+                            path,
+                            &node,
+                            false,
+                            Target::UsageDetail {
+                                responses,
+                                object: false,
+                            },
+                        )?,
+                    }
+                }
+                UsageKey::Other => {}
+                k => self.entry(path, &node, false, Target::UsageCount(k))?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The columns a mapped path can resolve to, in `mapping::lookup`'s
+    /// order: every grouping of its segments into keys that names a column.
+    fn candidates(
+        &mut self,
+        schema: &Schema,
+        paths: &crate::formats::mapping::Paths,
+    ) -> Result<Vec<usize>, String> {
+        let mut out = Vec::new();
+        for path in paths.iter() {
+            let segs: Vec<&str> = path.split('.').collect();
+            if segs.len() > MAX_SEGMENTS {
+                return Err(format!("mapped path '{path}' is too long"));
+            }
+            for keys in mapping_scan::groupings(&segs) {
+                if let Some(i) = self.resolve(schema, &keys)? {
+                    out.push(i);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve(&mut self, schema: &Schema, keys: &[String]) -> Result<Option<usize>, String> {
+        let mut fields = schema.fields();
+        let mut first_leaf = 0;
+        for (depth, key) in keys.iter().enumerate() {
+            let Some(node) = sorted(fields, first_leaf)?
+                .into_iter()
+                .find(|n| n.field.name() == key)
+            else {
+                return Ok(None);
+            };
+            if depth + 1 == keys.len() {
+                if is_binary(node.field.data_type()) {
+                    return Ok(None);
+                }
+                return self.column(keys.to_vec(), &node, false).map(Some);
+            }
+            match node.field.data_type() {
+                DataType::Struct(children) => {
+                    fields = children;
+                    first_leaf = node.first_leaf;
+                }
+                DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(_, _)
+                | DataType::Map(_, _) => {
+                    return Err(format!("mapped path goes through the list or map '{key}'"))
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    fn mapped(&mut self, schema: &Schema, m: &Mapping) -> Result<MappedPlan, String> {
+        let c = m.config();
+        let mut fields = Vec::new();
+        for (paths, slot, ..) in mapping_scan::table(c) {
+            if let Some(paths) = paths {
+                fields.push((slot, self.candidates(schema, paths)?));
+            }
+        }
+        let timestamp = match &c.timestamp {
+            Some(p) => Some(self.candidates(schema, p)?),
+            None => None,
+        };
+        let mut origin_keys = Vec::new();
+        if m.origin().is_some() {
+            for k in ["timestamp", "ts", "time"] {
+                if let Some(i) = self.resolve(schema, &[k.to_string()])? {
+                    origin_keys.push(i);
+                }
+            }
+        }
+        let mut tags = Vec::new();
+        for (key, paths) in &c.tags {
+            tags.push((key.clone(), self.candidates(schema, paths)?));
+        }
+        let token_paths = c.token_paths();
+        let tokens = if token_paths.iter().any(|p| p.is_some()) {
+            let mut out: [Vec<usize>; 6] = Default::default();
+            for (slot, paths) in out.iter_mut().zip(token_paths) {
+                if let Some(p) = paths {
+                    *slot = self.candidates(schema, p)?;
+                }
+            }
+            Some(out)
+        } else {
+            None
+        };
+        Ok(MappedPlan {
+            fields,
+            timestamp,
+            origin_keys,
+            tags,
+            tokens,
+        })
+    }
+}
+
+impl ColumnPlan {
+    /// The plan for a gateway-shaped file (with `mapping` on top, when
+    /// given), or why the file has to be read as JSON lines instead.
+    pub(crate) fn new(
+        schema: &Schema,
+        mapping: Option<Arc<Mapping>>,
+    ) -> Result<ColumnPlan, String> {
+        let mut b = Builder {
+            plan: ColumnPlan {
+                columns: Vec::new(),
+                entries: Vec::new(),
+                mapped: None,
+                leaves: Vec::new(),
+            },
+        };
+        b.object(schema.fields(), 0, &[], Scope::Top, 0)?;
+        if let Some(m) = mapping {
+            let fields = b.mapped(schema, &m)?;
+            b.plan.mapped = Some((m, fields));
+        }
+        b.plan.leaves.sort_unstable();
+        b.plan.leaves.dedup();
+        Ok(b.plan)
+    }
+
+    /// The Parquet leaf columns to decode.
+    pub(crate) fn leaves(&self) -> &[usize] {
+        &self.leaves
+    }
+
+    /// The (column path, target) pairs, in the order they are applied.
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (String, &Target)> {
+        self.entries
+            .iter()
+            .map(|(i, t)| (self.columns[*i].join("."), t))
+    }
+
+    /// Reads each row of a decoded batch into a record (or a reject), and
+    /// hands it to `emit` with the row's index in the batch.
+    pub(crate) fn read_batch(
+        &self,
+        batch: &RecordBatch,
+        mut emit: impl for<'r> FnMut(usize, Result<CallRecord<'r>, Reject>),
+    ) {
+        let values: Vec<Values<'_>> = self
+            .columns
+            .iter()
+            .map(|path| match column_at(batch, path) {
+                Some((array, parents)) => Values::new(array.as_ref(), parents.as_ref())
+                    .unwrap_or_else(|_| Values::absent()),
+                None => Values::absent(),
+            })
+            .collect();
+        // Whole values: prompts as JSON text, tags by their shape.
+        let mut texts: Vec<Vec<Option<String>>> = Vec::new();
+        let mut tags: Vec<TagsColumn<'_>> = Vec::new();
+        for (i, target) in &self.entries {
+            match target {
+                Target::Text(_) => texts.push(match column_at(batch, &self.columns[*i]) {
+                    Some((array, parents)) => json_texts(array.as_ref(), parents.as_ref()),
+                    None => vec![None; batch.num_rows()],
+                }),
+                Target::Tags => tags.push(TagsColumn::new(batch, &self.columns[*i], &values[*i])),
+                _ => {}
+            }
+        }
+        for row in 0..batch.num_rows() {
+            let mut raw = RawLine {
+                tags: crate::record::fields::fresh_tags(),
+                ..RawLine::default()
+            };
+            let (mut text, mut tag) = (texts.iter(), tags.iter());
+            for (i, target) in &self.entries {
+                let v = &values[*i];
+                match target {
+                    Target::Key {
+                        field,
+                        key,
+                        metadata,
+                    } => {
+                        if let Some(cell) = v.get(row) {
+                            match (field, cell) {
+                                (Field::Timestamp, Cell::Instant(t)) => {
+                                    if !raw.timestamp.0.is_present() {
+                                        raw.timestamp.0 = Lenient::Value(t);
+                                    }
+                                }
+                                (f, cell) => gateway::set_field(
+                                    &mut raw,
+                                    *f,
+                                    key,
+                                    cell.into_scalar(),
+                                    *metadata,
+                                ),
+                            }
+                        }
+                    }
+                    Target::UsageCount(k) => {
+                        if let Some(cell) = v.get(row) {
+                            gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
+                        }
+                    }
+                    Target::UsageDetail { responses, object } => {
+                        if v.is_valid(row) {
+                            raw.usage.responses_style |= *responses;
+                            if !*object {
+                                raw.usage.prompt_tokens = Lenient::WrongType;
+                            }
+                        }
+                    }
+                    Target::ErrorObject(parts) => {
+                        if v.is_valid(row) {
+                            let mut kind = Lenient::Missing;
+                            for p in parts {
+                                if kind.is_present() {
+                                    break;
+                                }
+                                if let Some(cell) = values[*p].get(row) {
+                                    kind = cell.into_scalar().label();
+                                }
+                            }
+                            if !raw.error_kind.0.is_present() {
+                                raw.error_kind = LStr(gateway::error_object_kind(kind));
+                            }
+                        }
+                    }
+                    Target::Tags => {
+                        if let Some(t) = tag.next() {
+                            t.push(row, &mut raw.tags);
+                        }
+                    }
+                    Target::Text(f) => {
+                        if let Some(Some(json)) = text.next().map(|t| &t[row]) {
+                            gateway::set_text(&mut raw, *f, json);
+                        }
+                    }
+                }
+            }
+            if let Some((m, fields)) = &self.mapped {
+                apply_mapping(m, fields, &values, row, &mut raw);
+            }
+            emit(row, raw.into_record());
+        }
+    }
+}
+
+/// The first candidate column with a value in this row.
+fn find<'a>(values: &[Values<'a>], candidates: &[usize], row: usize) -> Option<Scalar<'a>> {
+    candidates
+        .iter()
+        .find_map(|&i| values[i].get(row))
+        .map(Cell::into_scalar)
+}
+
+/// `Mapping::apply`, reading the mapped values from the columns.
+fn apply_mapping<'a>(
+    m: &Mapping,
+    p: &MappedPlan,
+    values: &[Values<'a>],
+    row: usize,
+    raw: &mut RawLine<'a>,
+) {
+    for (slot, candidates) in &p.fields {
+        if let Some(x) = find(values, candidates, row) {
+            slot.set(raw, x);
+        }
+    }
+    match p.timestamp.as_deref().and_then(|c| find(values, c, row)) {
+        Some(x) => raw.timestamp = mapping_scan::time(m, x),
+        None => {
+            if let (Some(_), Lenient::Value(_)) = (m.origin(), &raw.timestamp.0) {
+                if let Some(x) = find(values, &p.origin_keys, row) {
+                    raw.timestamp = mapping_scan::time(m, x);
+                }
+            }
+        }
+    }
+    for (key, candidates) in &p.tags {
+        if let Some(x) = find(values, candidates, row) {
+            if let Lenient::Value(text) = x.label() {
+                m.set_tag(raw, key, text);
+            }
+        }
+    }
+    if let Some(tokens) = &p.tokens {
+        let mut counts: [Lenient<u64>; 6] = Default::default();
+        for (count, candidates) in counts.iter_mut().zip(tokens) {
+            if let Some(x) = find(values, candidates, row) {
+                *count = LU64(x.count()).0;
+            }
+        }
+        m.set_tokens(raw, counts);
+    }
+    m.apply_defaults(raw);
+}
+
+/// A `tags` column by its shape (see `gateway::scan_tags`).
+enum TagsColumn<'a> {
+    /// Text: JSON-encoded tags; other scalars are no tags.
+    Scalar(&'a Values<'a>),
+    /// A struct: each field is a tag, in name order.
+    Struct(Vec<(&'a str, Values<'a>)>, &'a Values<'a>),
+    /// A list: each label is a `tag=VALUE`.
+    List {
+        offsets: Vec<usize>,
+        items: Values<'a>,
+        whole: &'a Values<'a>,
+    },
+    /// A map: an object, keys sorted, a later duplicate winning.
+    Map {
+        offsets: Vec<usize>,
+        keys: Values<'a>,
+        items: Values<'a>,
+        whole: &'a Values<'a>,
+    },
+}
+
+impl<'a> TagsColumn<'a> {
+    fn new(batch: &'a RecordBatch, path: &[String], whole: &'a Values<'a>) -> TagsColumn<'a> {
+        let Some((array, parents)) = column_at(batch, path) else {
+            return TagsColumn::Scalar(whole);
+        };
+        let values = |a: &'a dyn Array, parents: Option<&NullBuffer>| {
+            Values::new(a, parents).unwrap_or_else(|_| Values::absent())
+        };
+        let n = array.len();
+        match array.data_type() {
+            DataType::Struct(_) => {
+                let s = array.as_struct();
+                let nulls = NullBuffer::union(parents.as_ref(), s.nulls());
+                let mut fields: Vec<(&'a str, Values<'a>)> = s
+                    .fields()
+                    .iter()
+                    .zip(s.columns())
+                    .filter(|(f, _)| !is_binary(f.data_type()))
+                    .map(|(f, c)| (f.name().as_str(), values(c.as_ref(), nulls.as_ref())))
+                    .collect();
+                fields.sort_by(|a, b| a.0.cmp(b.0));
+                TagsColumn::Struct(fields, whole)
+            }
+            DataType::List(_) => {
+                let l = array.as_list::<i32>();
+                TagsColumn::List {
+                    offsets: l.offsets().iter().map(|&o| o as usize).collect(),
+                    items: values(l.values().as_ref(), None),
+                    whole,
+                }
+            }
+            DataType::LargeList(_) => {
+                let l = array.as_list::<i64>();
+                TagsColumn::List {
+                    offsets: l.offsets().iter().map(|&o| o as usize).collect(),
+                    items: values(l.values().as_ref(), None),
+                    whole,
+                }
+            }
+            DataType::FixedSizeList(_, size) => {
+                let l = array.as_fixed_size_list();
+                let size = usize::try_from(*size).unwrap_or(0);
+                TagsColumn::List {
+                    offsets: (0..=n).map(|i| (i + l.offset()) * size).collect(),
+                    items: values(l.values().as_ref(), None),
+                    whole,
+                }
+            }
+            DataType::Map(_, _) => {
+                let m = array.as_map();
+                TagsColumn::Map {
+                    offsets: m.value_offsets().iter().map(|&o| o as usize).collect(),
+                    keys: values(m.keys().as_ref(), None),
+                    items: values(m.values().as_ref(), None),
+                    whole,
+                }
+            }
+            _ => TagsColumn::Scalar(whole),
+        }
+    }
+
+    fn push(&self, row: usize, out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>) {
+        match self {
+            TagsColumn::Scalar(v) => {
+                if let Some(Scalar::Str(text)) = v.get(row).map(Cell::into_scalar) {
+                    gateway::push_text_tags(out, &text);
+                }
+            }
+            TagsColumn::Struct(fields, whole) => {
+                if !whole.is_valid(row) {
+                    return;
+                }
+                for (name, v) in fields {
+                    if let Some(cell) = v.get(row) {
+                        if let (Lenient::Value(k), Lenient::Value(v)) =
+                            (non_empty(Cow::Borrowed(*name)), cell.into_scalar().label())
+                        {
+                            out.push((k, v));
+                        }
+                    }
+                }
+            }
+            TagsColumn::List {
+                offsets,
+                items,
+                whole,
+            } => {
+                if !whole.is_valid(row) {
+                    return;
+                }
+                for j in offsets[row]..offsets[row + 1] {
+                    if let Some(Lenient::Value(v)) = items.get(j).map(|c| c.into_scalar().label()) {
+                        out.push(list_tag(v));
+                    }
+                }
+            }
+            TagsColumn::Map {
+                offsets,
+                keys,
+                items,
+                whole,
+            } => {
+                if !whole.is_valid(row) {
+                    return;
+                }
+                // The JSON form's object: null values left out, keys
+                // sorted, the last of a duplicate kept.
+                let mut entries: Vec<(Cow<'a, str>, Scalar<'a>)> = Vec::new();
+                for j in offsets[row]..offsets[row + 1] {
+                    let key = keys.get(j).map(|k| k.into_scalar().label());
+                    if let (Some(Lenient::Value(k)), Some(v)) = (key, items.get(j)) {
+                        entries.push((k, v.into_scalar()));
+                    }
+                }
+                entries.reverse();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.dedup_by(|a, b| a.0 == b.0);
+                for (k, v) in entries {
+                    if let (Lenient::Value(k), Lenient::Value(v)) = (non_empty(k), v.label()) {
+                        out.push((k, v));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

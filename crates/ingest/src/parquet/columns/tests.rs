@@ -1,0 +1,656 @@
+//! The column reader against the JSON form: for each fixture, every row
+//! read column by column gives exactly the record (or reject) its JSON line
+//! gives the line reader.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    Int64Builder, ListBuilder, MapBuilder, StringBuilder, StringDictionaryBuilder, StructBuilder,
+};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, BooleanArray, Decimal128Array, Float32Array, Float64Array, Int32Array, Int64Array,
+    StringArray, StructArray, TimestampMicrosecondArray, TimestampMillisecondArray,
+    TimestampNanosecondArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field as ArrowField, Fields};
+
+use super::*;
+use crate::formats::mapping::MappingConfig;
+use crate::formats::Format;
+use crate::parquet::tests::write;
+use crate::parquet::{read_parquet, ParquetFile};
+
+fn arr(a: impl Array + 'static) -> ArrayRef {
+    Arc::new(a)
+}
+
+fn strings(v: &[Option<&str>]) -> ArrayRef {
+    arr(StringArray::from(v.to_vec()))
+}
+
+/// Reads the file both ways and checks they agree; returns the records'
+/// debug forms for checks of real values.
+fn agree(columns: Vec<(&str, ArrayRef)>, mapping: Option<&str>) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "f.parquet", columns, Some(3));
+    let mapping = mapping.map(|toml_text| {
+        let config: MappingConfig = toml::from_str(toml_text).unwrap();
+        Arc::new(Mapping::new(config).unwrap())
+    });
+    let format = match &mapping {
+        Some(m) => Format::Mapped(m.clone()),
+        None => Format::Gateway,
+    };
+    let mut want = Vec::new();
+    read_parquet(&path, 1000, |b| {
+        for row in b.rows {
+            let line = row.to_string();
+            want.push(format!("{:?}", format.parse_line_str(&line)));
+        }
+        true
+    })
+    .unwrap();
+
+    let file = ParquetFile::open(&path).unwrap();
+    let plan = ColumnPlan::new(file.schema(), mapping).unwrap();
+    let mut got = Vec::new();
+    let groups = file.row_groups().count();
+    assert!(groups > 1, "the fixture spans row groups");
+    for rg in 0..groups {
+        for batch in file.row_group(rg, plan.leaves(), 2).unwrap() {
+            plan.read_batch(&batch.unwrap(), |_, r| got.push(format!("{r:?}")));
+        }
+    }
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "row {i}");
+    }
+    got
+}
+
+#[test]
+fn flat_columns_of_many_types() {
+    let mut model = StringDictionaryBuilder::<Int32Type>::new();
+    for m in [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4o",
+        "claude-sonnet-4",
+        "gpt-4o",
+        "gpt-4o",
+    ] {
+        model.append_value(m);
+    }
+    let got = agree(
+        vec![
+            ("model", arr(model.finish())),
+            (
+                "provider",
+                strings(&[
+                    Some("openai"),
+                    None,
+                    Some(""),
+                    Some("anthropic"),
+                    Some(" "),
+                    Some("openai"),
+                ]),
+            ),
+            (
+                "timestamp",
+                arr(TimestampMillisecondArray::from(vec![
+                    Some(1_714_564_800_500),
+                    None,
+                    Some(0),
+                    Some(1),
+                    Some(2),
+                    Some(3),
+                ])),
+            ),
+            (
+                "prompt_tokens",
+                arr(Int32Array::from(vec![
+                    Some(1000),
+                    Some(5),
+                    None,
+                    Some(-3),
+                    Some(7),
+                    Some(8),
+                ])),
+            ),
+            (
+                "completion_tokens",
+                arr(Int64Array::from(vec![
+                    Some(100),
+                    Some(1),
+                    Some(2),
+                    Some(3),
+                    None,
+                    Some(4),
+                ])),
+            ),
+            (
+                "cached_tokens",
+                arr(UInt64Array::from(vec![
+                    Some(200),
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(u64::MAX),
+                ])),
+            ),
+            (
+                "cost",
+                arr(
+                    Decimal128Array::from(vec![Some(12_345), None, Some(1), None, None, Some(-1)])
+                        .with_precision_and_scale(18, 6)
+                        .unwrap(),
+                ),
+            ),
+            (
+                "latency_ms",
+                arr(Float64Array::from(vec![
+                    Some(12.5),
+                    Some(f64::NAN),
+                    None,
+                    Some(-1.0),
+                    Some(3.0),
+                    Some(1e300),
+                ])),
+            ),
+            (
+                "ttft_ms",
+                arr(Float32Array::from(vec![
+                    Some(0.1f32),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
+            (
+                "status",
+                strings(&[
+                    Some("ok"),
+                    Some("429"),
+                    Some("error"),
+                    None,
+                    Some(" 200 "),
+                    Some("success"),
+                ]),
+            ),
+            (
+                "user",
+                arr(UInt64Array::from(vec![
+                    Some(42),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
+            (
+                "batch",
+                arr(BooleanArray::from(vec![
+                    Some(true),
+                    Some(false),
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
+            (
+                "request_id",
+                strings(&[
+                    Some("r1"),
+                    None,
+                    Some("r3"),
+                    Some("r4"),
+                    Some("r5"),
+                    Some("r6"),
+                ]),
+            ),
+            (
+                "http_status",
+                arr(Int64Array::from(vec![
+                    None,
+                    Some(500),
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("model: \"gpt-4o\"") && got[0].contains("input: 1000"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("logged_cost: Some(Money(12345000000))"),
+        "{}",
+        got[0]
+    );
+    assert!(got[3].starts_with("Err("), "{}", got[3]);
+}
+
+/// The shape DuckDB writes from gateway JSON: struct columns.
+#[test]
+fn nested_struct_columns() {
+    let details = |name: &str, v: Vec<Option<u64>>| {
+        arr(StructArray::from(vec![(
+            Arc::new(ArrowField::new(name, DataType::UInt64, true)),
+            arr(UInt64Array::from(v)),
+        )]))
+    };
+    let usage = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("prompt_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![
+                Some(1000),
+                Some(10),
+                None,
+                Some(5),
+                Some(6),
+                Some(7),
+            ])),
+        ),
+        (
+            Arc::new(ArrowField::new("completion_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![
+                Some(50),
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+            ])),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "prompt_tokens_details",
+                DataType::Struct(Fields::from(vec![ArrowField::new(
+                    "cached_tokens",
+                    DataType::UInt64,
+                    true,
+                )])),
+                true,
+            )),
+            details(
+                "cached_tokens",
+                vec![Some(400), None, None, Some(1), None, None],
+            ),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "completion_tokens_details",
+                DataType::Struct(Fields::from(vec![ArrowField::new(
+                    "reasoning_tokens",
+                    DataType::UInt64,
+                    true,
+                )])),
+                true,
+            )),
+            details(
+                "reasoning_tokens",
+                vec![Some(20), None, None, None, None, Some(1)],
+            ),
+        ),
+    ]);
+    let metadata = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("user_id", DataType::Utf8, true)),
+            strings(&[Some("u1"), None, Some("u3"), None, None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new("env", DataType::Utf8, true)),
+            strings(&[Some("prod"), Some("dev"), None, None, Some(""), None]),
+        ),
+        (
+            Arc::new(ArrowField::new("feature", DataType::Utf8, true)),
+            strings(&[Some("chat"), None, None, None, None, None]),
+        ),
+    ]);
+    let error = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("message", DataType::Utf8, true)),
+            strings(&[None, Some("rate limited"), None, None, Some("x"), None]),
+        ),
+        (
+            Arc::new(ArrowField::new("type", DataType::Utf8, true)),
+            strings(&[None, Some("rate_limit_error"), None, None, None, None]),
+        ),
+    ]);
+    let error = StructArray::try_new(
+        error.fields().clone(),
+        error.columns().to_vec(),
+        Some(vec![false, true, false, false, true, false].into()),
+    )
+    .unwrap();
+    let mut tags = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for row in [
+        vec![("team", Some("core")), ("b", Some("2"))],
+        vec![],
+        vec![("a", Some("1")), ("a", Some("2"))],
+        vec![("k", None)],
+        vec![],
+        vec![("z", Some("last"))],
+    ] {
+        for (k, v) in row {
+            tags.keys().append_value(k);
+            match v {
+                Some(v) => tags.values().append_value(v),
+                None => tags.values().append_null(),
+            }
+        }
+        tags.append(true).unwrap();
+    }
+    let mut messages = ListBuilder::new(StructBuilder::from_fields(
+        vec![
+            ArrowField::new("role", DataType::Utf8, true),
+            ArrowField::new("content", DataType::Utf8, true),
+        ],
+        0,
+    ));
+    for (i, content) in [
+        Some("Hello there, how are you?"),
+        None,
+        Some("{}"),
+        None,
+        None,
+        Some("Hi again"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        if let Some(c) = content {
+            let s = messages.values();
+            s.field_builder::<StringBuilder>(0)
+                .unwrap()
+                .append_value(if i == 0 { "system" } else { "user" });
+            s.field_builder::<StringBuilder>(1).unwrap().append_value(c);
+            s.append(true);
+            messages.append(true);
+        } else {
+            messages.append(false);
+        }
+    }
+    let got = agree(
+        vec![
+            (
+                "model",
+                strings(&[
+                    Some("gpt-4o"),
+                    Some("gpt-4o"),
+                    Some("gpt-4o-mini"),
+                    None,
+                    Some("gpt-4o"),
+                    Some("o3"),
+                ]),
+            ),
+            (
+                "created_at",
+                arr(TimestampNanosecondArray::from(vec![
+                    Some(1_714_564_800_123_456_789),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ])
+                .with_timezone("UTC")),
+            ),
+            ("usage", arr(usage)),
+            ("metadata", arr(metadata)),
+            ("error", arr(error)),
+            ("tags", arr(tags.finish())),
+            ("messages", arr(messages.finish())),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("cached_read: 400") && got[0].contains("reasoning: 20"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("(\"env\", \"prod\")") && got[0].contains("(\"team\", \"core\")"),
+        "{}",
+        got[0]
+    );
+    assert!(got[1].contains("rate_limit_error"), "{}", got[1]);
+}
+
+/// Timestamps as strings, epoch integers and unzoned microseconds; tags as
+/// a list and as a struct; Anthropic-style counts with a 1-hour write.
+#[test]
+fn timestamps_tags_and_anthropic_counts() {
+    let mut labels = ListBuilder::new(StringBuilder::new());
+    labels.append_value([Some("a"), None, Some("b")]);
+    labels.append_null();
+    labels.append_value(Vec::<Option<&str>>::new());
+    labels.append_value([Some("c")]);
+    let cache_creation = StructArray::from(vec![(
+        Arc::new(ArrowField::new(
+            "ephemeral_1h_input_tokens",
+            DataType::Int64,
+            true,
+        )),
+        arr(Int64Array::from(vec![Some(100), None, None, Some(1)])),
+    )]);
+    let usage = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("input_tokens", DataType::Float64, true)),
+            arr(Float64Array::from(vec![
+                Some(10.0),
+                Some(1.5),
+                Some(3.0),
+                Some(4.0),
+            ])),
+        ),
+        (
+            Arc::new(ArrowField::new("output_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![Some(5), Some(1), None, Some(2)])),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "cache_creation_input_tokens",
+                DataType::Int64,
+                true,
+            )),
+            arr(Int64Array::from(vec![Some(300), None, None, Some(1)])),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "cache_creation",
+                cache_creation.data_type().clone(),
+                true,
+            )),
+            arr(cache_creation),
+        ),
+    ]);
+    let mut team = Int64Builder::new();
+    team.append_value(7);
+    team.append_null();
+    team.append_value(8);
+    team.append_value(9);
+    let got = agree(
+        vec![
+            (
+                "model",
+                strings(&[
+                    Some("claude-sonnet-4"),
+                    Some("claude-sonnet-4"),
+                    Some("x"),
+                    Some("claude-sonnet-4"),
+                ]),
+            ),
+            (
+                "timestamp",
+                strings(&[
+                    Some("2024-05-01T12:00:00Z"),
+                    Some("yesterday"),
+                    None,
+                    Some("2024-05-01 12:00:00"),
+                ]),
+            ),
+            (
+                "ts",
+                arr(Int64Array::from(vec![
+                    Some(1_714_564_800),
+                    Some(1_714_564_800_000),
+                    None,
+                    Some(-5),
+                ])),
+            ),
+            (
+                "start_time",
+                arr(TimestampMicrosecondArray::from(vec![
+                    None,
+                    None,
+                    Some(1_714_564_800_000_001),
+                    None,
+                ])),
+            ),
+            ("labels", arr(labels.finish())),
+            ("team_id", arr(team.finish())),
+            ("usage", arr(usage)),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("cache_write: 300, cache_write_1h: 100"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("(\"tag\", \"a\"), (\"tag\", \"b\")"),
+        "{}",
+        got[0]
+    );
+}
+
+#[test]
+fn a_mapped_file() {
+    let llm = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("model_name", DataType::Utf8, true)),
+            strings(&[Some("gpt-4o"), Some("gpt-4o-mini"), None, Some("gpt-4o")]),
+        ),
+        (
+            Arc::new(ArrowField::new("tokens_in", DataType::Int64, true)),
+            arr(Int64Array::from(vec![Some(1000), Some(20), Some(3), None])),
+        ),
+        (
+            Arc::new(ArrowField::new("tokens_out", DataType::UInt64, true)),
+            arr(UInt64Array::from(vec![Some(10), Some(2), Some(1), Some(4)])),
+        ),
+    ]);
+    let payload = StructArray::from(vec![(
+        Arc::new(ArrowField::new("llm", llm.data_type().clone(), true)),
+        arr(llm),
+    )]);
+    let got = agree(
+        vec![
+            ("payload", arr(payload)),
+            (
+                "when",
+                arr(Int64Array::from(vec![
+                    Some(1_714_564_800_000),
+                    None,
+                    Some(5),
+                    Some(6),
+                ])),
+            ),
+            (
+                "service",
+                strings(&[Some("search"), None, Some("chat"), None]),
+            ),
+            ("env", strings(&[Some("prod"), Some("dev"), None, None])),
+            (
+                "payload.llm.model_name",
+                strings(&[None, None, Some("dotted"), None]),
+            ),
+        ],
+        Some(
+            r#"
+            model = "payload.llm.model_name"
+            feature = ["labels.feature", "service"]
+            input_tokens = "payload.llm.tokens_in"
+            output_tokens = "payload.llm.tokens_out"
+            timestamp = "when"
+            timestamp_unit = "ms"
+            [defaults]
+            provider = "openai"
+            [tags]
+            env = "env"
+            "#,
+        ),
+    );
+    assert!(
+        got[0].contains("model: \"gpt-4o\"") && got[0].contains("feature: Some(\"search\")"),
+        "{}",
+        got[0]
+    );
+    assert!(got[2].contains("model: \"dotted\""), "{}", got[2]);
+}
+
+#[test]
+fn what_the_plan_cannot_follow_is_said() {
+    let mut meta = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    meta.append(true).unwrap();
+    let batch = RecordBatch::try_from_iter(vec![("metadata", arr(meta.finish()))]).unwrap();
+    let err = ColumnPlan::new(&batch.schema(), None).unwrap_err();
+    assert!(err.contains("'metadata' is a map"), "{err}");
+}
+
+#[test]
+fn a_plan_lists_only_the_columns_it_reads_in_key_order() {
+    let usage = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("prompt_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![1])),
+        ),
+        (
+            Arc::new(ArrowField::new("total_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![1])),
+        ),
+    ]);
+    let batch = RecordBatch::try_from_iter(vec![
+        ("zzz_unknown", strings(&[Some("x")])),
+        ("usage", arr(usage)),
+        ("model", strings(&[Some("gpt-4o")])),
+        ("messages", strings(&[Some("hi")])),
+    ])
+    .unwrap();
+    let plan = ColumnPlan::new(&batch.schema(), None).unwrap();
+    let entries: Vec<(String, Target)> = plan.entries().map(|(p, t)| (p, t.clone())).collect();
+    assert_eq!(
+        entries,
+        vec![
+            ("messages".into(), Target::Text(Field::Messages)),
+            (
+                "model".into(),
+                Target::Key {
+                    field: Field::Model,
+                    key: "model".into(),
+                    metadata: false
+                }
+            ),
+            (
+                "usage.prompt_tokens".into(),
+                Target::UsageCount(UsageKey::PromptTokens)
+            ),
+        ]
+    );
+    // Leaves in file order: zzz_unknown 0, usage.prompt_tokens 1,
+    // usage.total_tokens 2, model 3, messages 4.
+    assert_eq!(plan.leaves(), &[1, 3, 4]);
+}

@@ -1,0 +1,1172 @@
+//! The parallel, streaming ingest engine.
+//!
+//! Producer threads (one per file being read, up to the thread count) read
+//! and decompress their inputs, cut the stream into chunks that end on line
+//! boundaries, number the chunks, and send them over a bounded channel.
+//! Worker tasks on rayon's pool parse the chunks, each into its own sink, so
+//! one large file is parsed in parallel as well as many files. At most a few
+//! chunks per thread are in flight, so memory does not grow with the input.
+//!
+//! Lines are numbered after the fact (see [`crate::source::lines`]): a location
+//! handed to a sink may be pending until [`IngestSummary::line`] resolves it.
+//!
+//! Sinks receive records in no particular order; they must merge
+//! order-independently (exact sums, or collections sorted on output) so the
+//! result is the same on every run.
+
+pub mod dedup;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use tokenaudit_core::CallRecord;
+
+use crate::formats::mapping::Mapping;
+use crate::formats::{self, claude_code, codex, Format};
+use crate::parquet::columns::ColumnPlan;
+use crate::parquet::{ParquetError, ParquetFile};
+use crate::rejects::{RejectReason, RejectSample, Rejects};
+use crate::source::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
+use crate::source::lines::{self, LineMap};
+use crate::source::{self, Encoding, Source};
+use dedup::Dedup;
+
+/// Where a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Index into the source list.
+    pub source: usize,
+    /// 1-based line (or Parquet row) number; while reading, possibly
+    /// pending (see [`crate::source::lines`]): resolve with [`IngestSummary::line`].
+    pub line: u64,
+}
+
+/// Receives the records parsed by one worker.
+pub trait RecordSink: Send {
+    /// Borrowed, so that the pipeline can reuse the record's buffers (see
+    /// [`crate::record::fields::recycle_tags`]).
+    fn record(&mut self, record: &CallRecord<'_>, at: Location);
+}
+
+/// Live counters for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read from disk (compressed bytes for compressed files).
+    pub bytes: AtomicU64,
+    /// Lines parsed so far.
+    pub lines: AtomicU64,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Target chunk size in bytes.
+    pub chunk_bytes: usize,
+    /// Longest line accepted; longer lines are skipped and counted.
+    pub max_line_bytes: usize,
+    /// A user mapping, applied to every file.
+    pub mapping: Option<Arc<Mapping>>,
+    /// A built-in format for every file, instead of detecting it per file
+    /// (`--input-format`). A mapping, if given, wins.
+    pub input_format: Option<Format>,
+    pub progress: Option<Arc<Progress>>,
+    /// Number lines as they are read (each chunk's newlines counted by its
+    /// reader), so a sink gets final line numbers instead of pending ones
+    /// (see [`crate::source::lines`]): for sinks that write locations out before
+    /// the whole input is read, such as the store's.
+    pub eager_lines: bool,
+    /// Per source index, where to start reading (a file that grew since it
+    /// was last read): empty, or `None`, for the beginning.
+    pub starts: Vec<Option<Start>>,
+}
+
+/// Where to resume reading a plain JSON-lines file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// Bytes to skip (the size the file had when it was last read).
+    pub offset: u64,
+    /// The number of the first line read from there.
+    pub first_line: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            threads: 0,
+            chunk_bytes: 4 << 20,
+            max_line_bytes: 64 << 20,
+            mapping: None,
+            input_format: None,
+            progress: None,
+            eager_lines: false,
+            starts: Vec::new(),
+        }
+    }
+}
+
+/// What happened to one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceSummary {
+    pub name: String,
+    /// `plain`, `gzip`, `zstd`, `parquet`.
+    pub encoding: String,
+    /// The reader used, or `none` when the format was not recognised.
+    pub format: String,
+    /// Non-blank lines (or Parquet rows) seen.
+    pub lines: u64,
+    pub records: u64,
+    pub rejected: u64,
+    /// Lines that are not (new) calls: see [`RejectReason::is_skip`].
+    pub skipped: u64,
+    /// With [`IngestOptions::eager_lines`], the number the line after the
+    /// last one read would have (where a later read of more appended lines
+    /// goes on); else 0.
+    pub next_line: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct IngestSummary {
+    pub sources: Vec<SourceSummary>,
+    pub rejects: Rejects,
+    pub lines: u64,
+    pub records: u64,
+    /// Resolves the locations sinks were given (see [`crate::source::lines`]).
+    pub line_map: LineMap,
+    /// Calls a reader knew to be outside the analysed window without
+    /// passing them on (the store skips whole days); counted with the ones
+    /// the sinks saw.
+    pub outside_window: u64,
+}
+
+impl IngestSummary {
+    /// The line (or Parquet row) number of a location a sink was given.
+    pub fn line(&self, at: Location) -> u64 {
+        self.line_map.resolve(at.source, at.line)
+    }
+}
+
+struct Chunk {
+    source: usize,
+    format: Arc<Format>,
+    numbering: Numbering,
+    body: Body,
+}
+
+/// What a worker reads.
+enum Body {
+    /// Lines of text.
+    Lines(Vec<u8>),
+    /// A Parquet row group, decoded by the worker (so row groups decode in
+    /// parallel) and read column by column (see [`crate::parquet::columns`]).
+    RowGroup {
+        file: Arc<ParquetFile>,
+        plan: Arc<ColumnPlan>,
+        index: usize,
+    },
+}
+
+/// How a chunk's lines are numbered.
+#[derive(Clone, Copy, Debug)]
+enum Numbering {
+    /// The rows of a Parquet batch: the first one's number is known.
+    From(u64),
+    /// Lines of a stream: the chunk's place in its source and how many lines
+    /// the reader dropped just before it (over-long ones). Its lines get
+    /// pending numbers; the worker reports how many there are.
+    Counted { seq: u32, dropped: u64 },
+}
+
+impl Numbering {
+    /// The location's line for the chunk's line `i` (from 0).
+    fn line(self, i: u64) -> u64 {
+        match self {
+            Numbering::From(first) => first + i,
+            Numbering::Counted { seq, dropped } => lines::pending(seq, dropped + i),
+        }
+    }
+}
+
+#[derive(Default)]
+struct WorkerCounts {
+    /// Per source: lines, records, rejected, skipped.
+    per_source: Vec<[u64; 4]>,
+    /// (source, chunk seq, lines the chunk accounts for) of counted chunks.
+    chunk_lines: Vec<(usize, u32, u64)>,
+}
+
+impl WorkerCounts {
+    fn bump(&mut self, source: usize, counts: [u64; 4]) {
+        if self.per_source.len() <= source {
+            self.per_source.resize(source + 1, [0; 4]);
+        }
+        for (e, n) in self.per_source[source].iter_mut().zip(counts) {
+            *e += n;
+        }
+    }
+}
+
+/// Reads every source and feeds each record to a sink made by `make_sink`
+/// (one per worker). Returns the sinks, to be merged by the caller, and what
+/// was read and rejected.
+pub fn ingest<S, F>(
+    sources: &[Source],
+    options: &IngestOptions,
+    make_sink: F,
+) -> (Vec<S>, IngestSummary)
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        options.threads
+    };
+    let (tx, rx) = bounded::<Chunk>(threads * 2);
+    // Chunk buffers go back to the producers for reuse, so steady state
+    // allocates (and page-faults) nothing.
+    let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4 + 4);
+    let next_source = AtomicUsize::new(0);
+    let producer_rejects = Mutex::new(Rejects::default());
+    let meta: Mutex<Vec<SourceSummary>> = Mutex::new(
+        sources
+            .iter()
+            .map(|s| SourceSummary {
+                name: s.display(),
+                ..Default::default()
+            })
+            .collect(),
+    );
+    let producers = threads.min(sources.len()).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool can be built");
+
+    let mut results: Vec<(S, Rejects, WorkerCounts, Dedup)> = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..producers {
+            let tx = tx.clone();
+            let free_rx = free_rx.clone();
+            let (next_source, producer_rejects, meta) = (&next_source, &producer_rejects, &meta);
+            scope.spawn(move || loop {
+                let i = next_source.fetch_add(1, Ordering::SeqCst);
+                if i >= sources.len() {
+                    break;
+                }
+                let mut rejects = Rejects::default();
+                let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
+                let (encoding, format) = produce(
+                    i,
+                    &sources[i],
+                    options,
+                    &tx,
+                    &free_rx,
+                    &mut rejects,
+                    &mut next_line,
+                );
+                {
+                    let mut m = meta.lock().expect("no panics while holding the lock");
+                    m[i].encoding = encoding.to_string();
+                    m[i].format = format;
+                    if options.eager_lines {
+                        m[i].next_line = next_line;
+                    }
+                    // Rejects found while reading (file-level ones, and lines
+                    // skipped for being too long) count against their source.
+                    m[i].rejected += rejects.total();
+                    m[i].lines += rejects.count(RejectReason::LineTooLong);
+                }
+                producer_rejects
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .merge(rejects);
+            });
+        }
+        drop(tx);
+        results = pool.install(|| {
+            use rayon::prelude::*;
+            (0..threads)
+                .into_par_iter()
+                .map(|_| consume(&rx, &free_tx, &make_sink, options.progress.as_deref()))
+                .collect()
+        });
+    });
+
+    let mut summary = IngestSummary {
+        sources: meta.into_inner().expect("producers are done"),
+        rejects: producer_rejects.into_inner().expect("producers are done"),
+        ..Default::default()
+    };
+    let mut sinks = Vec::with_capacity(results.len());
+    let mut dedup = Dedup::default();
+    let mut chunk_lines = Vec::new();
+    for (sink, rejects, mut counts, worker_dedup) in results {
+        summary.rejects.merge(rejects);
+        chunk_lines.append(&mut counts.chunk_lines);
+        for (i, [lines, records, rejected, skipped]) in counts.per_source.into_iter().enumerate() {
+            let s = &mut summary.sources[i];
+            s.lines += lines;
+            s.records += records;
+            s.rejected += rejected;
+            s.skipped += skipped;
+        }
+        dedup.merge(worker_dedup);
+        sinks.push(sink);
+    }
+    // Calls logged more than once: the surviving copies go to one sink
+    // (sinks merge by addition, so which one does not matter).
+    if !dedup.is_empty() {
+        let (kept, lost) = dedup.finish();
+        if let Some(sink) = sinks.first_mut() {
+            for (record, at) in kept {
+                summary.sources[at.source].records += 1;
+                sink.record(&record, at);
+            }
+        }
+        for (source, n) in lost {
+            summary.sources[source].skipped += n;
+            summary.rejects.skip_in(source, RejectReason::Duplicate, n);
+        }
+    }
+    summary.line_map = LineMap::new(sources.len(), chunk_lines);
+    summary.rejects.resolve_lines(&summary.line_map);
+    // Samples carry source indices; give them their names.
+    summary.lines = summary.sources.iter().map(|s| s.lines).sum();
+    summary.records = summary.sources.iter().map(|s| s.records).sum();
+    let names: Vec<String> = sources.iter().map(Source::display).collect();
+    summary.rejects.name_sources(&names);
+    (sinks, summary)
+}
+
+fn consume<S: RecordSink>(
+    rx: &Receiver<Chunk>,
+    free: &Sender<Vec<u8>>,
+    make_sink: &(impl Fn() -> S + Sync),
+    progress: Option<&Progress>,
+) -> (S, Rejects, WorkerCounts, Dedup) {
+    let mut w = Worker {
+        sink: make_sink(),
+        rejects: Rejects::default(),
+        dedup: Dedup::default(),
+        counts: [0; 4],
+    };
+    let mut counts = WorkerCounts::default();
+    for chunk in rx.iter() {
+        w.counts = [0; 4];
+        let buf = match chunk.body {
+            Body::Lines(buf) => buf,
+            Body::RowGroup { file, plan, index } => {
+                let first = chunk.numbering.line(0);
+                w.read_row_group(chunk.source, &file, &plan, index, first);
+                counts.bump(chunk.source, w.counts);
+                if let Some(p) = progress {
+                    p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
+                }
+                continue;
+            }
+        };
+        // One UTF-8 check per chunk (the common case) lets every line be
+        // parsed as &str, which spares serde_json a check per string.
+        // (simdutf8: several times faster than std on the ASCII that logs
+        // mostly are; same answer.)
+        let text = simdutf8::basic::from_utf8(&buf).ok();
+        let data = &buf[..];
+        // A Codex chunk is a whole file, read in order (see `read_chunks`).
+        let mut codex_state = codex::State::default();
+        let mut start = 0usize;
+        let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+        // The newlines seen: the chunk's lines, for the line map.
+        let mut newlines = 0u64;
+        for (i, end) in (0u64..).zip(ends) {
+            if start > data.len() {
+                break;
+            }
+            newlines = i;
+            let mut stop = end;
+            if stop > start && data[stop - 1] == b'\r' {
+                stop -= 1;
+            }
+            let line_start = start;
+            let raw = &data[line_start..stop];
+            start = end + 1;
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            w.counts[0] += 1;
+            let at = Location {
+                source: chunk.source,
+                line: chunk.numbering.line(i),
+            };
+            // Once per line for every format but OTLP, whose lines hold many
+            // spans: a line is then several records, or one counted reject
+            // when none of its spans is a model call.
+            let text = text.map(|t| &t[line_start..stop]);
+            match &*chunk.format {
+                Format::ClaudeCode => {
+                    let parsed = match text {
+                        Some(t) => claude_code::parse_line_str(t),
+                        None => claude_code::parse_line(raw),
+                    };
+                    match parsed {
+                        Ok((record, Some(key))) => w.dedup.offer(key, record, at),
+                        Ok((record, None)) => w.take(Ok(record), at),
+                        Err(reject) => w.take(Err(reject), at),
+                    }
+                }
+                Format::Codex => {
+                    let parsed = match text {
+                        Some(t) => codex_state.parse_line_str(t),
+                        None => codex_state.parse_line(raw),
+                    };
+                    w.take(parsed, at);
+                }
+                format => format.read_line(text, raw, |parsed| w.take(parsed, at)),
+            }
+        }
+        counts.bump(chunk.source, w.counts);
+        if let Numbering::Counted { seq, dropped } = chunk.numbering {
+            counts
+                .chunk_lines
+                .push((chunk.source, seq, dropped + newlines));
+        }
+        let mut buf = buf;
+        buf.clear();
+        let _ = free.try_send(buf);
+        if let Some(p) = progress {
+            p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
+        }
+    }
+    (w.sink, w.rejects, counts, w.dedup)
+}
+
+/// One worker's sink and tallies.
+struct Worker<S> {
+    sink: S,
+    rejects: Rejects,
+    /// Records held back until every file is read (see [`crate::pipeline::dedup`]).
+    dedup: Dedup,
+    /// This chunk's lines, records, rejected, skipped.
+    counts: [u64; 4],
+}
+
+impl<S: RecordSink> Worker<S> {
+    /// Decodes one row group (its rows numbered from `first`) and reads its
+    /// rows. A decoding error is one reject for the file; the row group's
+    /// rows after it are not read.
+    fn read_row_group(
+        &mut self,
+        source: usize,
+        file: &ParquetFile,
+        plan: &ColumnPlan,
+        index: usize,
+        first: u64,
+    ) {
+        let mut next = first;
+        let mut read = || -> Result<(), ParquetError> {
+            for batch in file.row_group(index, plan.leaves(), BATCH_ROWS)? {
+                let batch = batch?;
+                plan.read_batch(&batch, |i, parsed| {
+                    self.counts[0] += 1;
+                    let line = next + i as u64;
+                    self.take(parsed, Location { source, line });
+                });
+                next += batch.num_rows() as u64;
+            }
+            Ok(())
+        };
+        if let Err(e) = read() {
+            self.counts[2] += 1;
+            self.rejects.add(
+                source,
+                RejectSample {
+                    file: String::new(),
+                    line: 0,
+                    reason: RejectReason::TruncatedFile,
+                    detail: e.to_string(),
+                },
+            );
+        }
+    }
+
+    fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::rejects::Reject>, at: Location) {
+        match &mut parsed {
+            // Borrowed where it lies: moving a record out of the `Result`
+            // copied its ~600 bytes on every line.
+            Ok(record) => {
+                self.counts[1] += 1;
+                self.sink.record(record, at);
+                crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));
+            }
+            Err(reject) => {
+                self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
+                self.rejects.add(
+                    at.source,
+                    RejectSample {
+                        file: String::new(),
+                        line: at.line,
+                        reason: reject.reason,
+                        detail: std::mem::take(&mut reject.detail),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The format of a file: the mapping's, the one forced by `--input-format`,
+/// or the one detected from the file's first lines.
+fn choose_format(head: &[u8], options: &IngestOptions) -> Result<Format, String> {
+    match (&options.mapping, &options.input_format) {
+        (None, Some(f)) => Ok(f.clone()),
+        _ => formats::detect(head, options.mapping.as_ref()),
+    }
+}
+
+/// Counts bytes read from the underlying file, for progress.
+struct Counting<R> {
+    inner: R,
+    progress: Option<Arc<Progress>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = &self.progress {
+            p.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+fn file_reject(
+    rejects: &mut Rejects,
+    source: usize,
+    line: u64,
+    reason: RejectReason,
+    detail: String,
+) {
+    rejects.add(
+        source,
+        RejectSample {
+            file: String::new(),
+            line,
+            reason,
+            detail,
+        },
+    );
+}
+
+/// Reads one source into chunks. Returns its encoding and format names.
+fn produce(
+    index: usize,
+    source: &Source,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    free: &Receiver<Vec<u8>>,
+    rejects: &mut Rejects,
+    next_line: &mut u64,
+) -> (&'static str, String) {
+    if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
+        // The rest of a plain JSON-lines file read before: no sniffing (its
+        // middle has no magic bytes), and the lines go on where they ended.
+        use std::io::{Seek, SeekFrom};
+        let opened = std::fs::File::open(path)
+            .and_then(|mut f| f.seek(SeekFrom::Start(start.offset)).map(|_| f));
+        return match opened {
+            Ok(f) => {
+                let progress = options.progress.as_deref();
+                let format = read_chunks(
+                    index,
+                    Box::new(f),
+                    progress,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    Some(Layout::Lines),
+                );
+                ("plain", format)
+            }
+            Err(e) => {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    format!("cannot open: {e}"),
+                );
+                ("unknown", "none".into())
+            }
+        };
+    }
+    let (encoding, stream) = match source::open(source) {
+        Ok(opened) => opened,
+        Err(e) => {
+            file_reject(
+                rejects,
+                index,
+                0,
+                RejectReason::UnreadableFile,
+                format!("cannot open: {e}"),
+            );
+            return ("unknown", "none".into());
+        }
+    };
+    let encoding_name = match encoding {
+        Encoding::Plain => "plain",
+        Encoding::Gzip => "gzip",
+        Encoding::Zstd => "zstd",
+        Encoding::Parquet => "parquet",
+    };
+    if encoding == Encoding::Parquet {
+        drop(stream);
+        let name = match source {
+            Source::File(path) => produce_parquet(index, path, options, tx, rejects),
+            Source::Stdin => {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    "Parquet cannot be read from stdin; pass the file's path".into(),
+                );
+                "none".into()
+            }
+        };
+        return (encoding_name, name);
+    }
+    // CSV is told by the file's name; JSON arrays and documents by the
+    // first bytes (`read_chunks`).
+    let layout = match source {
+        Source::File(p) if container::is_csv_path(p) => Some(Layout::Csv),
+        _ => None,
+    };
+    // Count compressed bytes for files (stdin's size is unknown anyway).
+    let stream: Box<dyn Read + Send> = match (source, &options.progress) {
+        (Source::File(p), Some(progress)) if encoding != Encoding::Plain => {
+            // Re-open through a counter so progress follows the compressed file.
+            match std::fs::File::open(p) {
+                Ok(f) => {
+                    let counted = Counting {
+                        inner: f,
+                        progress: Some(progress.clone()),
+                    };
+                    let buffered = std::io::BufReader::with_capacity(1 << 20, counted);
+                    match encoding {
+                        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+                        _ => match zstd::stream::read::Decoder::with_buffer(buffered) {
+                            Ok(d) => Box::new(d),
+                            Err(_) => stream,
+                        },
+                    }
+                }
+                Err(_) => stream,
+            }
+        }
+        // Plain files and stdin: `read_chunks` counts what it reads. (A
+        // `Counting` wrapper here would hide the file's `read_buf`, and
+        // std's default `read_buf` zero-fills every chunk before reading.)
+        (_, Some(progress)) => {
+            let format = read_chunks(
+                index,
+                stream,
+                Some(progress),
+                options,
+                (tx, free),
+                (rejects, next_line),
+                layout,
+            );
+            return (encoding_name, format);
+        }
+        _ => stream,
+    };
+    let format = read_chunks(
+        index,
+        stream,
+        None,
+        options,
+        (tx, free),
+        (rejects, next_line),
+        layout,
+    );
+    (encoding_name, format)
+}
+
+/// Where source `index` is to be read from, if not from its beginning.
+fn start_of(options: &IngestOptions, index: usize) -> Option<Start> {
+    options
+        .starts
+        .get(index)
+        .copied()
+        .flatten()
+        .filter(|s| s.offset > 0 || s.first_line > 1)
+}
+
+/// Cuts a byte stream into line-aligned chunks and sends them. With no
+/// `layout`, the first bytes tell JSON lines from a JSON array or multi-line
+/// documents, which go through [`JsonRecords`] (see [`crate::source::container`]).
+fn read_chunks(
+    index: usize,
+    mut stream: Box<dyn Read + Send>,
+    count: Option<&Progress>,
+    options: &IngestOptions,
+    (tx, free): (&Sender<Chunk>, &Receiver<Vec<u8>>),
+    // What reading finds besides records: rejects, and (eager numbering)
+    // where the next line's number is.
+    (rejects, next_line): (&mut Rejects, &mut u64),
+    mut layout: Option<Layout>,
+) -> String {
+    if layout == Some(Layout::Csv) {
+        stream = Box::new(CsvRecords::new(stream));
+    }
+    let chunk_bytes = options.chunk_bytes.max(1024);
+    // Grows (up to max_line_bytes) while a single line is longer than a chunk.
+    let mut target = chunk_bytes;
+    let mut format: Option<Arc<Format>> = None;
+    let mut format_name = String::from("none");
+    let mut unrecognized = false;
+    // Chunks sent so far, and lines dropped since the last one (see
+    // `Numbering::Counted`): what a location made here is pending on.
+    let mut seq: u32 = 0;
+    let mut dropped: u64 = 0;
+    // With `eager_lines`, `next_line` is the number of the next chunk's
+    // first line, less the lines dropped just before it.
+    let eager = options.eager_lines;
+    let here = |seq: u32, dropped: u64, next_line: u64| {
+        if eager {
+            next_line + dropped
+        } else {
+            lines::pending(seq, dropped)
+        }
+    };
+    let mut carry: Vec<u8> = Vec::new();
+    // While skipping an over-long line, bytes are dropped until its newline.
+    let mut skipping = false;
+    loop {
+        let mut buf = free.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        carry.clear();
+        let mut eof = false;
+        let mut read_error: Option<std::io::Error> = None;
+        if buf.len() < target {
+            // `take` stops early only at the end of the stream, so a short
+            // read means end of input. read_to_end fills spare capacity
+            // without zeroing it first.
+            let want = (target - buf.len()) as u64;
+            buf.reserve(want as usize);
+            let before = buf.len();
+            let result = (&mut stream).take(want).read_to_end(&mut buf);
+            if let Some(p) = count {
+                p.bytes
+                    .fetch_add((buf.len() - before) as u64, Ordering::Relaxed);
+            }
+            match result {
+                Ok(n) if (n as u64) < want => eof = true,
+                Ok(_) => {}
+                Err(e) => {
+                    read_error = Some(e);
+                    eof = true;
+                }
+            }
+        }
+        if layout.is_none() {
+            // Once per file, on its first bytes. UTF-16 text is read as
+            // UTF-8 from here on (its mark becomes UTF-8's); a UTF-8
+            // byte-order mark is not part of the first line (CSV's is
+            // dropped from the header by `CsvRecords`).
+            if let Some(big_endian) = container::utf16_bom(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                return read_chunks(
+                    index,
+                    Box::new(Utf16Text::new(rest, big_endian)),
+                    count,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    None,
+                );
+            }
+            if buf.starts_with(b"\xef\xbb\xbf") {
+                buf.drain(..3);
+            }
+            if container::is_json_documents(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                return read_chunks(
+                    index,
+                    Box::new(JsonRecords::new(rest)),
+                    count,
+                    options,
+                    (tx, free),
+                    (rejects, next_line),
+                    Some(Layout::JsonDocuments),
+                );
+            }
+            layout = Some(Layout::Lines);
+        }
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    dropped += 1;
+                    skipping = false;
+                    // The line ended the read: read on, as below (an empty
+                    // buffer would find no line and spin on a zero read).
+                    if buf.is_empty() && !eof {
+                        continue;
+                    }
+                }
+                None => {
+                    buf.clear();
+                    // All of it was the over-long line: read on. (Falling
+                    // through would set the next read's size from an empty
+                    // carry, to zero, and spin forever on a line more than
+                    // a chunk past the limit.)
+                    if !eof {
+                        continue;
+                    }
+                }
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => {
+                    if buf.len() >= options.max_line_bytes {
+                        target = chunk_bytes;
+                        file_reject(
+                            rejects,
+                            index,
+                            here(seq, dropped, *next_line),
+                            RejectReason::LineTooLong,
+                            format!("line longer than {} bytes", options.max_line_bytes),
+                        );
+                        skipping = true;
+                        continue;
+                    }
+                    // Keep reading: the chunk must hold at least one whole line.
+                    carry.extend_from_slice(&buf);
+                    target = (carry.len() * 2).min(options.max_line_bytes);
+                    continue;
+                }
+            }
+        };
+        if format.is_none() && !unrecognized {
+            match choose_format(&buf[..cut], options) {
+                Ok(f) => {
+                    format_name = format!("{}{}", f.name(), layout.map_or("", Layout::suffix));
+                    format = Some(Arc::new(f));
+                }
+                Err(reason) => {
+                    file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
+                    unrecognized = true;
+                }
+            }
+        }
+        // A format read in order gets the whole file as one chunk (up to
+        // the longest line accepted; past it the file is cut, and lines
+        // that need what an earlier chunk said are counted as rejects).
+        if !eof
+            && format.as_deref().is_some_and(Format::whole_file)
+            && buf.len() < options.max_line_bytes
+        {
+            carry.extend_from_slice(&buf);
+            target = (carry.len() * 2).min(options.max_line_bytes);
+            continue;
+        }
+        carry.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
+        target = chunk_bytes;
+        if let Some(f) = &format {
+            if !buf.is_empty() {
+                let numbering = if eager {
+                    let first = *next_line + dropped;
+                    let newlines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    *next_line = first + newlines + u64::from(buf.last() != Some(&b'\n'));
+                    Numbering::From(first)
+                } else {
+                    Numbering::Counted { seq, dropped }
+                };
+                (seq, dropped) = (seq + 1, 0);
+                let chunk = Chunk {
+                    source: index,
+                    format: f.clone(),
+                    numbering,
+                    body: Body::Lines(buf),
+                };
+                if tx.send(chunk).is_err() {
+                    return format_name;
+                }
+            }
+        }
+        if let Some(e) = read_error {
+            // The line after the last one read; `Rejects::resolve_lines`
+            // says which in the detail once it is known.
+            let line = here(seq, dropped, *next_line);
+            let detail = if eager {
+                crate::rejects::truncated_detail(line, &e.to_string())
+            } else {
+                e.to_string()
+            };
+            file_reject(rejects, index, line, RejectReason::TruncatedFile, detail);
+            return format_name;
+        }
+        if eof && carry.is_empty() {
+            return format_name;
+        }
+    }
+}
+
+/// Rows per decoded batch of a row group.
+const BATCH_ROWS: usize = 8 * 1024;
+
+/// Rows whose JSON form detection looks at (as many as it reads of a
+/// text file, see `formats::detect`).
+const DETECT_ROWS: usize = 50;
+
+/// Reads a Parquet file. Its format is detected on its first rows' JSON
+/// form, as for any file. A gateway-shaped or mapped file is read column by
+/// column ([`crate::parquet::columns`]): its row groups go to the workers, which
+/// decode them in parallel. Any other file (or one the column plan cannot
+/// follow) is read as JSON lines made from its rows, so every reader works
+/// on Parquet too.
+fn produce_parquet(
+    index: usize,
+    path: &Path,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) -> String {
+    let opened = ParquetFile::open(path).and_then(|file| {
+        let head = crate::parquet::head_json(&file, DETECT_ROWS)?;
+        Ok((file, head))
+    });
+    let (file, head) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            file_reject(
+                rejects,
+                index,
+                0,
+                RejectReason::UnreadableFile,
+                e.to_string(),
+            );
+            return "none".into();
+        }
+    };
+    if head.is_empty() {
+        return "none".into(); // no rows
+    }
+    let format = match choose_format(&head, options) {
+        Ok(f) => Arc::new(f),
+        Err(reason) => {
+            file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
+            return "none".into();
+        }
+    };
+    let name = format.name().to_string();
+    let plan = match &*format {
+        Format::Gateway => ColumnPlan::new(file.schema(), None).ok(),
+        Format::Mapped(m) => ColumnPlan::new(file.schema(), Some(m.clone())).ok(),
+        _ => None,
+    };
+    let Some(plan) = plan else {
+        produce_parquet_lines(index, path, format, options, tx, rejects);
+        return name;
+    };
+    let (file, plan) = (Arc::new(file), Arc::new(plan));
+    let row_groups: Vec<(u64, u64)> = file.row_groups().collect();
+    let mut first_row = 0u64;
+    for (i, (rows, bytes)) in row_groups.into_iter().enumerate() {
+        if rows > 0 {
+            if let Some(p) = &options.progress {
+                p.bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
+            let chunk = Chunk {
+                source: index,
+                format: format.clone(),
+                numbering: Numbering::From(first_row + 1),
+                body: Body::RowGroup {
+                    file: file.clone(),
+                    plan: plan.clone(),
+                    index: i,
+                },
+            };
+            if tx.send(chunk).is_err() {
+                break;
+            }
+        }
+        first_row += rows;
+    }
+    name
+}
+
+/// The fallback: each batch of rows becomes JSON lines for `format`'s
+/// line reader.
+fn produce_parquet_lines(
+    index: usize,
+    path: &Path,
+    format: Arc<Format>,
+    options: &IngestOptions,
+    tx: &Sender<Chunk>,
+    rejects: &mut Rejects,
+) {
+    let result = crate::parquet::read_parquet(path, 16 * 1024, |batch| {
+        let mut data = Vec::with_capacity(batch.rows.len() * 256);
+        for row in &batch.rows {
+            // Serializing a Value cannot fail.
+            serde_json::to_writer(&mut data, row).expect("a JSON value serializes");
+            data.push(b'\n');
+        }
+        if let Some(p) = &options.progress {
+            p.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        }
+        tx.send(Chunk {
+            source: index,
+            format: format.clone(),
+            numbering: Numbering::From(batch.first_row + 1),
+            body: Body::Lines(data),
+        })
+        .is_ok()
+    });
+    if let Err(e) = result {
+        file_reject(
+            rejects,
+            index,
+            0,
+            RejectReason::TruncatedFile,
+            e.to_string(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Keeps each record's request id and location.
+    struct Seen(Vec<(String, Location)>);
+
+    impl RecordSink for Seen {
+        fn record(&mut self, r: &CallRecord<'_>, at: Location) {
+            let id = r.request_id.as_deref().unwrap_or_default().to_string();
+            self.0.push((id, at));
+        }
+    }
+
+    /// Line `n` of a test log: a call whose request id is its line number,
+    /// or, every so often, a malformed line or a blank one, and (if `long`)
+    /// line 1500 over the length limit.
+    fn line(n: u64, long: bool) -> String {
+        match n {
+            _ if n.is_multiple_of(97) => "{not json\n".into(),
+            1500 if long => format!(
+                "{{\"model\":\"gpt-4o\",\"pad\":\"{}\"}}\n",
+                "x".repeat(5000)
+            ),
+            _ if n.is_multiple_of(50) => "\n".into(),
+            _ => format!(
+                "{{\"model\":\"gpt-4o\",\"request_id\":\"r{n}\",\
+                 \"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n"
+            ),
+        }
+    }
+
+    /// Lines are numbered after the fact (`crate::source::lines`): with 1 KiB
+    /// chunks over two workers, every record, reject and truncation still
+    /// gets its own line, per file.
+    #[test]
+    fn line_numbers_hold_across_small_chunks_long_lines_and_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = (1..=3000).map(|n| line(n, true)).collect();
+        let a = dir.path().join("a.jsonl");
+        std::fs::write(&a, &text).unwrap();
+        let b = dir.path().join("b.jsonl");
+        std::fs::write(&b, (1..=300).map(|n| line(n, true)).collect::<String>()).unwrap();
+        let text: String = (1..=3000).map(|n| line(n, false)).collect();
+        // A gzip file cut in the middle: the lines before the cut survive.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let c = dir.path().join("c.jsonl.gz");
+        std::fs::write(&c, &gz[..gz.len() / 2]).unwrap();
+        let mut prefix = Vec::new();
+        let _ = flate2::read::GzDecoder::new(&gz[..gz.len() / 2]).read_to_end(&mut prefix);
+        let complete = prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+        assert!(complete > 500 && complete < 2900, "{complete}");
+
+        let options = IngestOptions {
+            threads: 2,
+            chunk_bytes: 1024,
+            max_line_bytes: 4096,
+            ..IngestOptions::default()
+        };
+        let sources = [Source::File(a), Source::File(b), Source::File(c)];
+        let (sinks, summary) = ingest(&sources, &options, || Seen(Vec::new()));
+
+        let mut seen: Vec<(usize, u64)> = Vec::new();
+        for (id, at) in sinks.into_iter().flat_map(|s| s.0) {
+            let n = summary.line(at);
+            assert_eq!(id, format!("r{n}"), "source {}", at.source);
+            seen.push((at.source, n));
+        }
+        seen.sort_unstable();
+        let calls = |n: u64| (1..=n).filter(|&n| n % 97 != 0 && n % 50 != 0);
+        let want: Vec<(usize, u64)> = calls(3000)
+            .filter(|&n| n != 1500)
+            .map(|n| (0, n))
+            .chain(calls(300).map(|n| (1, n)))
+            // A cut line is a reject, not a record.
+            .chain(calls(complete).map(|n| (2, n)))
+            .collect();
+        assert_eq!(seen, want);
+
+        let rejects: Vec<(String, u64, RejectReason)> = summary
+            .rejects
+            .samples()
+            .into_iter()
+            .map(|s| {
+                (
+                    s.file.rsplit('/').next().unwrap().to_string(),
+                    s.line,
+                    s.reason,
+                )
+            })
+            .collect();
+        let mut expected: Vec<(String, u64, RejectReason)> = (1..=3000u64)
+            .filter(|n| n % 97 == 0)
+            .map(|n| ("a.jsonl".to_string(), n, RejectReason::MalformedJson))
+            .collect();
+        expected.push(("a.jsonl".into(), 1500, RejectReason::LineTooLong));
+        expected.sort_by_key(|e| e.1);
+        expected.truncate(crate::rejects::MAX_SAMPLES);
+        assert_eq!(rejects, expected);
+        assert_eq!(summary.rejects.count(RejectReason::LineTooLong), 1);
+        assert_eq!(summary.rejects.count(RejectReason::TruncatedFile), 1);
+
+        // Only the first samples are kept; the truncation is read alone.
+        let (_, summary) = ingest(&sources[2..], &options, || Seen(Vec::new()));
+        let cut = summary
+            .rejects
+            .samples()
+            .into_iter()
+            .find(|s| s.reason == RejectReason::TruncatedFile)
+            .unwrap();
+        assert_eq!(cut.line, complete + 1);
+        assert!(
+            cut.detail.starts_with(&format!(
+                "input ends early or is corrupt after line {complete}: "
+            )),
+            "{}",
+            cut.detail
+        );
+    }
+}

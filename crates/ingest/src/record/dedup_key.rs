@@ -1,0 +1,34 @@
+//! What identifies a Claude Code call across copies of it, kept per held-back
+//! record by the pipeline's deduplication (`crate::pipeline::dedup`).
+
+use tokenaudit_core::CallRecord;
+use xxhash_rust::xxh3::xxh3_128;
+
+/// What identifies a logged call, and how complete this copy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DedupKey {
+    /// Hash of (`message.id`, `requestId`).
+    pub key: u128,
+    /// Hash of `message.id` alone (for sidechain replays).
+    pub message: u128,
+    pub sidechain: bool,
+    /// All tokens of the copy (input including the cache, and output).
+    pub tokens: u64,
+    pub output: u64,
+}
+
+impl DedupKey {
+    pub fn new(message_id: &str, request_id: &str, sidechain: bool, r: &CallRecord<'_>) -> Self {
+        let mut buf = Vec::with_capacity(message_id.len() + request_id.len() + 1);
+        buf.extend_from_slice(message_id.as_bytes());
+        buf.push(0);
+        buf.extend_from_slice(request_id.as_bytes());
+        DedupKey {
+            key: xxh3_128(&buf),
+            message: xxh3_128(message_id.as_bytes()),
+            sidechain,
+            tokens: r.usage.total(),
+            output: r.usage.output,
+        }
+    }
+}

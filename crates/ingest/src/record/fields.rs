@@ -1,0 +1,1087 @@
+//! Lenient readers for single JSON values, and the shared last step of every
+//! reader: turning raw, source-convention fields into a checked [`CallRecord`].
+//!
+//! The value readers never fail the whole line on a wrong type: they report
+//! what they saw ([`Lenient`]), so the reader can reject the line with a
+//! precise reason (`wrong_type` on `usage.prompt_tokens`) instead of a generic
+//! parse error. Numbers written as strings (`"123"`) are accepted, as are
+//! integral floats (`123.0`), because real exporters write both.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use tokenaudit_core::{CallRecord, Money, Usage};
+
+pub use crate::json::value::{epoch_to_time, non_empty, parse_timestamp, Lenient, Scalar};
+
+use crate::rejects::{Reject, RejectReason};
+
+/// Token counts above this are rejected as absurd: no model has a context
+/// window anywhere near 100 million tokens.
+pub const MAX_TOKENS: u64 = 100_000_000;
+
+/// A record's tags.
+pub type Tags<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+thread_local! {
+    /// An emptied tag list whose allocation the next line can reuse: most
+    /// lines have tags, and a fresh `Vec` for each was a malloc and a free
+    /// per call.
+    static SPARE_TAGS: std::cell::Cell<Tags<'static>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// An empty tag list, with the capacity of a recycled one when there is one.
+#[inline]
+pub fn fresh_tags<'a>() -> Tags<'a> {
+    SPARE_TAGS.take()
+}
+
+/// Keeps `tags`' allocation (emptied) for [`fresh_tags`].
+#[inline]
+pub fn recycle_tags(tags: Tags<'_>) {
+    if tags.capacity() == 0 {
+        return;
+    }
+    // Emptied into a list of another lifetime: the same layout, so the
+    // allocation is kept (std collects in place). `filter` could not change
+    // the lifetime.
+    #[allow(clippy::unnecessary_filter_map)]
+    let empty: Tags<'static> = tags.into_iter().filter_map(|_| None).collect();
+    SPARE_TAGS.set(empty);
+}
+
+/// Records the first problem seen on a line; later ones are ignored.
+#[derive(Debug, Default)]
+pub struct Problems(pub Option<Reject>);
+
+impl Problems {
+    #[cold]
+    pub fn add(&mut self, reason: RejectReason, field: &str) {
+        if self.0.is_none() {
+            self.0 = Some(Reject::new(reason, field.to_string()));
+        }
+    }
+
+    /// Unwraps a token count, noting negative or mistyped values.
+    #[inline]
+    pub fn tokens(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) if *v > MAX_TOKENS => {
+                self.add(RejectReason::AbsurdTokens, field);
+                None
+            }
+            Lenient::Value(v) => Some(*v),
+            Lenient::Negative => {
+                self.add(RejectReason::NegativeTokens, field);
+                None
+            }
+            Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
+    /// Unwraps any other integer field (negative counts as wrong type).
+    #[inline]
+    pub fn int(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(*v),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
+    /// [`Problems::take`] for a value the caller owns: moved, not cloned.
+    #[inline]
+    pub fn own<T>(&mut self, value: Lenient<T>, field: &str) -> Option<T> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(v),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+
+    #[inline]
+    pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &str) -> Option<T> {
+        match value {
+            Lenient::Missing => None,
+            Lenient::Value(v) => Some(v.clone()),
+            Lenient::Negative | Lenient::WrongType => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
+        }
+    }
+}
+
+/// A non-negative integer: JSON integers, integral floats, digit strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LU64(pub Lenient<u64>);
+
+impl<'de> Deserialize<'de> for LU64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LU64, D::Error> {
+        d.deserialize_any(U64Visitor).map(LU64)
+    }
+}
+
+struct U64Visitor;
+
+impl<'de> Visitor<'de> for U64Visitor {
+    type Value = Lenient<u64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a non-negative integer")
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::U64(v).count())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::I64(v).count())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::F64(v).count())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)).count())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v).count())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.count())
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.count())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.count())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.count())
+    }
+}
+
+/// A label: strings (borrowed when unescaped), numbers and booleans as text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LStr<'a>, D::Error> {
+        d.deserialize_any(StrVisitor).map(LStr)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Lenient<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)).label())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())).label())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)).label())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::U64(v).label())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::I64(v).label())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::F64(v).label())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v).label())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.label())
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.label())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.label())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.label())
+    }
+}
+
+/// A boolean: JSON booleans, `"true"`/`"false"`/`"yes"`/`"no"`, `0`/`1`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LBool(pub Lenient<bool>);
+
+impl<'de> Deserialize<'de> for LBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LBool, D::Error> {
+        Ok(LBool::from_label(LStr::deserialize(d)?.0))
+    }
+}
+
+impl LBool {
+    /// Reads a boolean from a label (see [`Scalar::label`]).
+    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LBool {
+        LBool(match label {
+            Lenient::Value(v) => match parse_bool(&v) {
+                Some(b) => Lenient::Value(b),
+                None => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        })
+    }
+}
+
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" | "t" => Some(true),
+        "false" | "no" | "0" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// A dollar amount from a number or a decimal string, read exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LMoney(pub Lenient<Money>);
+
+impl<'de> Deserialize<'de> for LMoney {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LMoney, D::Error> {
+        // The string form keeps the log's own digits (serde_json formats
+        // floats in their shortest round-trip form).
+        Ok(LMoney::from_label(LStr::deserialize(d)?.0))
+    }
+}
+
+impl LMoney {
+    /// Reads an amount from a label (see [`Scalar::label`]).
+    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LMoney {
+        LMoney(match label {
+            Lenient::Value(v) => match Money::parse_usd(&v) {
+                Some(m) => Lenient::Value(m),
+                None => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        })
+    }
+}
+
+/// A timestamp: RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC), a date,
+/// or a Unix epoch number in seconds, milliseconds, microseconds or
+/// nanoseconds (told apart by magnitude).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LTime(pub Lenient<DateTime<Utc>>);
+
+impl<'de> Deserialize<'de> for LTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LTime, D::Error> {
+        d.deserialize_any(TimeVisitor).map(LTime)
+    }
+}
+
+struct TimeVisitor;
+
+impl<'de> Visitor<'de> for TimeVisitor {
+    type Value = Lenient<DateTime<Utc>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a timestamp")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)).time())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::U64(v).time())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::I64(v).time())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::F64(v).time())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v).time())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.time())
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null.time())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.time())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Container.time())
+    }
+}
+
+/// A fingerprint from a logged hash or text: up to 16 hex digits are read as
+/// the number they spell (so fingerprints match the log's own); anything else
+/// is hashed with xxh3.
+pub fn fingerprint(text: &str) -> u64 {
+    // Text that starts and ends with a visible ASCII byte has nothing to
+    // trim (every whitespace character is an ASCII control, a space or
+    // non-ASCII), which is the usual case: a hex digest.
+    let visible = |b: &u8| b.is_ascii_graphic();
+    let t = match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(f), Some(l)) if visible(f) && visible(l) => text,
+        _ => text.trim(),
+    };
+    if !t.is_empty() && t.len() <= 16 {
+        let mut v = 0u64;
+        let mut hex = true;
+        for &b in t.as_bytes() {
+            let d = HEX_DIGIT[b as usize];
+            hex &= d < 16;
+            v = (v << 4) | u64::from(d & 15);
+        }
+        if hex {
+            return v;
+        }
+    }
+    xxhash_rust::xxh3::xxh3_64(t.as_bytes())
+}
+
+/// The value of each hex digit byte; 255 for every other byte.
+static HEX_DIGIT: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Token fields as the source spelled them, before normalisation into the
+/// canonical convention. Which names are present decides the convention.
+#[derive(Clone, Debug, Default)]
+pub struct RawUsage {
+    /// OpenAI chat / LiteLLM: `prompt_tokens` (includes cached reads and writes).
+    pub prompt_tokens: Lenient<u64>,
+    pub completion_tokens: Lenient<u64>,
+    /// `prompt_tokens_details.cached_tokens` / `input_tokens_details.cached_tokens`.
+    pub cached_tokens: Lenient<u64>,
+    /// `*_tokens_details.reasoning_tokens`.
+    pub reasoning_tokens: Lenient<u64>,
+    /// Anthropic / OpenAI Responses: `input_tokens`, `output_tokens`.
+    pub input_tokens: Lenient<u64>,
+    pub output_tokens: Lenient<u64>,
+    /// Set when `input_tokens_details` was seen: OpenAI Responses, whose
+    /// `input_tokens` includes cached tokens.
+    pub responses_style: bool,
+    /// Anthropic: `cache_read_input_tokens`, `cache_creation_input_tokens`
+    /// and its TTL split.
+    pub cache_read_input_tokens: Lenient<u64>,
+    pub cache_creation_input_tokens: Lenient<u64>,
+    pub cache_write_5m: Lenient<u64>,
+    pub cache_write_1h: Lenient<u64>,
+    /// Gemini `usageMetadata`.
+    pub prompt_token_count: Lenient<u64>,
+    pub candidates_token_count: Lenient<u64>,
+    pub cached_content_token_count: Lenient<u64>,
+    pub thoughts_token_count: Lenient<u64>,
+}
+
+impl RawUsage {
+    /// Normalises into the canonical convention (total input including cache
+    /// reads and writes; output including reasoning). Returns `None` when no
+    /// token field was present at all.
+    ///
+    /// - `prompt_tokens` present (OpenAI chat, LiteLLM): input = prompt_tokens,
+    ///   which already includes cached reads and, for LiteLLM's Anthropic
+    ///   responses, cache writes; cached reads are counted once even when both
+    ///   `cached_tokens` and `cache_read_input_tokens` give them.
+    /// - Gemini counts: input = promptTokenCount (includes cached content);
+    ///   output = candidates + thoughts, because Gemini reports thoughts beside,
+    ///   not inside, the candidates.
+    /// - `input_tokens` with `input_tokens_details` (OpenAI Responses):
+    ///   inclusive, like chat.
+    /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
+    ///   input_tokens + cache reads + cache writes.
+    pub fn normalise(&self, p: &mut Problems) -> Option<Usage> {
+        let prompt = p.tokens(&self.prompt_tokens, "prompt_tokens");
+        let completion = p.tokens(&self.completion_tokens, "completion_tokens");
+        let cached = p.tokens(&self.cached_tokens, "cached_tokens");
+        let reasoning = p.tokens(&self.reasoning_tokens, "reasoning_tokens");
+        let input = p.tokens(&self.input_tokens, "input_tokens");
+        let output = p.tokens(&self.output_tokens, "output_tokens");
+        let cache_read = p.tokens(&self.cache_read_input_tokens, "cache_read_input_tokens");
+        let cache_creation = p.tokens(
+            &self.cache_creation_input_tokens,
+            "cache_creation_input_tokens",
+        );
+        let cw_5m = p.tokens(&self.cache_write_5m, "ephemeral_5m_input_tokens");
+        let cw_1h = p.tokens(&self.cache_write_1h, "ephemeral_1h_input_tokens");
+        let g_prompt = p.tokens(&self.prompt_token_count, "promptTokenCount");
+        let g_cand = p.tokens(&self.candidates_token_count, "candidatesTokenCount");
+        let g_cached = p.tokens(&self.cached_content_token_count, "cachedContentTokenCount");
+        let g_thoughts = p.tokens(&self.thoughts_token_count, "thoughtsTokenCount");
+
+        // Cache writes: the total if given, else the sum of the TTL split.
+        let split = match (cw_5m, cw_1h) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        let cache_write = cache_creation.or(split).unwrap_or(0);
+        let cache_write_1h = cw_1h.unwrap_or(0);
+
+        let usage = if prompt.is_some() || completion.is_some() {
+            Usage {
+                input: prompt.or(input).unwrap_or(0),
+                cached_read: cached.max(cache_read).unwrap_or(0),
+                cache_write,
+                cache_write_1h,
+                output: completion.or(output).unwrap_or(0),
+                reasoning: reasoning.unwrap_or(0),
+            }
+        } else if g_prompt.is_some() || g_cand.is_some() {
+            let thoughts = g_thoughts.unwrap_or(0);
+            Usage {
+                input: g_prompt.unwrap_or(0),
+                cached_read: g_cached.unwrap_or(0),
+                cache_write: 0,
+                cache_write_1h: 0,
+                output: g_cand.unwrap_or(0) + thoughts,
+                reasoning: thoughts,
+            }
+        } else if input.is_some() || output.is_some() {
+            if self.responses_style || (cached.is_some() && cache_read.is_none()) {
+                Usage {
+                    input: input.unwrap_or(0),
+                    cached_read: cached.unwrap_or(0),
+                    cache_write,
+                    cache_write_1h,
+                    output: output.unwrap_or(0),
+                    reasoning: reasoning.unwrap_or(0),
+                }
+            } else {
+                let read = cache_read.unwrap_or(0);
+                Usage {
+                    input: input.unwrap_or(0) + read + cache_write,
+                    cached_read: read,
+                    cache_write,
+                    cache_write_1h,
+                    output: output.unwrap_or(0),
+                    reasoning: reasoning.unwrap_or(0),
+                }
+            }
+        } else if cache_read.is_some() || cache_write > 0 {
+            // Only cache fields: count them, with no plain input.
+            let read = cache_read.unwrap_or(0);
+            Usage {
+                input: read + cache_write,
+                cached_read: read,
+                cache_write,
+                cache_write_1h,
+                output: 0,
+                reasoning: 0,
+            }
+        } else {
+            return None;
+        };
+        Some(usage)
+    }
+}
+
+/// Final checks shared by every reader: a model is required; a successful
+/// call needs usage; the usage parts must fit in their wholes.
+pub fn finish<'a>(
+    mut record: CallRecord<'a>,
+    usage: Option<Usage>,
+    mut problems: Problems,
+) -> Result<CallRecord<'a>, Reject> {
+    if let Some(reject) = problems.0.take() {
+        return Err(reject);
+    }
+    if record.model.trim().is_empty() {
+        return Err(Reject::new(RejectReason::MissingModel, "model"));
+    }
+    match usage {
+        Some(u) => {
+            u.check()
+                .map_err(|msg| Reject::new(RejectReason::InconsistentUsage, msg))?;
+            record.usage = u;
+        }
+        None => {
+            if record.effective_status() == tokenaudit_core::CallStatus::Ok {
+                return Err(Reject::new(
+                    RejectReason::MissingUsage,
+                    "no token usage on a successful call",
+                ));
+            }
+        }
+    }
+    Ok(record)
+}
+
+/// serde_json's message without any quoted input.
+pub(crate) fn short_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "line ends before the JSON value does (truncated?)",
+        Category::Syntax => "invalid JSON syntax",
+        Category::Data => "unexpected JSON value",
+        Category::Io => "read error",
+    };
+    format!("{what} at column {}", e.column())
+}
+
+/// Parses a line as one JSON object of type `T`, with the gateway reader's
+/// wording for lines that are not JSON or not an object.
+pub(crate) fn json_object<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, Reject> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return Err(match serde_json::from_str::<IgnoredAny>(line) {
+            Ok(_) => Reject::new(RejectReason::NotAnObject, "line is JSON but not an object"),
+            Err(e) => Reject::new(RejectReason::MalformedJson, short_error(&e)),
+        });
+    }
+    serde_json::from_str(line).map_err(|e| {
+        let reason = if e.is_data() {
+            RejectReason::WrongType
+        } else {
+            RejectReason::MalformedJson
+        };
+        Reject::new(reason, short_error(&e))
+    })
+}
+
+/// Whether [`minhash`] finds a word in `text` (it is `Some` exactly then):
+/// a cheap test, so a record keeps only texts that have a signature.
+pub fn has_word(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
+/// The MinHash signature of a text, for near-duplicate detection: the text
+/// is lower-cased, cut into words of letters and digits, and shingled as
+/// words and word pairs; each of the signature's hash functions keeps its
+/// minimum over the shingles. `None` for a text without words.
+pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
+    use tokenaudit_core::MINHASH_LEN;
+    // The lower-cased words, one space apart, in one buffer: a word is a
+    // range of it and a word pair the range from one word's start to the
+    // next one's end, so no shingle needs a string of its own.
+    let mut buf = String::with_capacity(text.len() + 8);
+    let mut prev: Option<usize> = None;
+    let mut sig = [u32::MAX; MINHASH_LEN];
+    let mut feed = |h: u64| {
+        // Hash i is a cheap 64-bit mix of the shingle hash with seed i.
+        for (i, slot) in sig.iter_mut().enumerate() {
+            let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let v = (z ^ (z >> 31)) as u32;
+            if v < *slot {
+                *slot = v;
+            }
+        }
+    };
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !buf.is_empty() {
+            buf.push(' ');
+        }
+        let start = buf.len();
+        if w.is_ascii() {
+            buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            // Unicode lower-casing depends on the whole word (final sigma).
+            buf.push_str(&w.to_lowercase());
+        }
+        feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]));
+        if let Some(p) = prev {
+            feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
+        }
+        prev = Some(start);
+    }
+    prev.map(|_| sig)
+}
+
+/// The first message of a `messages` array, read without copying its
+/// content (for the system prompt's fingerprint).
+#[derive(serde::Deserialize)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    content: Option<&'a serde_json::value::RawValue>,
+}
+
+/// What one read of a `messages` array gives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Messages<'a> {
+    /// What the near-duplicate check compares ([`prompt_text`]).
+    pub text: Option<Cow<'a, str>>,
+    /// The fingerprint of the first system (or developer) message's raw
+    /// content.
+    pub system: Option<u64>,
+    /// The length of that content's JSON text, for an estimate of the
+    /// system prompt's tokens.
+    pub system_chars: Option<u64>,
+    /// Messages whose role is `user`: the turn of a conversation that
+    /// resends its history.
+    pub user_messages: u32,
+}
+
+/// A `messages` array read once for everything the record takes from it
+/// ([`Messages`]).
+pub fn read_messages(raw: &str) -> Messages<'_> {
+    match scan_messages(raw) {
+        Ok(read) => read,
+        Err(crate::json::scan::Bail) => read_messages_serde(raw),
+    }
+}
+
+/// The length of a message content's text: a JSON string without its
+/// quotes, anything else (a list of parts) as written.
+pub(crate) fn content_chars(raw: &str) -> u64 {
+    let n = raw.len() as u64;
+    if raw.starts_with('"') {
+        n.saturating_sub(2)
+    } else {
+        n
+    }
+}
+
+/// [`read_messages`] with the scanner, for the common case: an array of
+/// objects whose `role` is a string (or null) and whose last user message's
+/// `content` is a string; nothing is allocated unless that string has
+/// escapes. Anything else (a duplicated `role` or `content`, which serde
+/// refuses; non-string contents; invalid JSON) bails to the serde reader,
+/// which has the final word.
+fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
+    use crate::json::scan::{Bail, Scanner};
+    let mut s = Scanner::new(raw);
+    s.begin_array()?;
+    let mut system = None;
+    let mut system_chars = None;
+    let mut user_messages = 0u32;
+    let mut user_content: Option<Option<&str>> = None;
+    let mut first_element = true;
+    let mut index = 0usize;
+    while s.next_element(&mut first_element)? {
+        s.begin_object()?;
+        let (mut role, mut content): (Option<Option<Cow<'_, str>>>, Option<Option<&str>>) =
+            (None, None);
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            match &*key {
+                "role" => {
+                    if role.is_some() {
+                        return Err(Bail);
+                    }
+                    role = Some(match s.peek()? {
+                        b'"' => Some(s.string()?),
+                        b'n' => {
+                            s.skip_value()?;
+                            None
+                        }
+                        _ => return Err(Bail),
+                    });
+                }
+                "content" => {
+                    if content.is_some() {
+                        return Err(Bail);
+                    }
+                    content = Some(s.raw_value()?);
+                }
+                _ => s.skip_value()?,
+            }
+        }
+        let role = role.flatten();
+        let content = content.flatten();
+        if index == 0 && matches!(role.as_deref(), Some("system" | "developer")) {
+            system = content.map(|c| xxhash_rust::xxh3::xxh3_64(c.as_bytes()));
+            system_chars = content.map(content_chars);
+        }
+        if role.as_deref() == Some("user") {
+            user_content = Some(content);
+            user_messages += 1;
+        }
+        index += 1;
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    let text = match user_content {
+        // No user message: the general reader decides.
+        None => return Err(Bail),
+        Some(None) => None,
+        Some(Some(c)) if c.starts_with('"') => {
+            let mut cs = Scanner::new(c);
+            Some(cs.string()?)
+        }
+        // Parts or other values: the serde reader's `content_text`.
+        Some(Some(_)) => return Err(Bail),
+    };
+    Ok(Messages {
+        text,
+        system,
+        system_chars,
+        user_messages,
+    })
+}
+
+/// The reference reader of [`read_messages`] (and its fallback).
+fn read_messages_serde(raw: &str) -> Messages<'static> {
+    let Ok(msgs) = serde_json::from_str::<Vec<Message>>(raw) else {
+        // Not a list of objects with string roles: the general reader decides.
+        return Messages {
+            text: prompt_text(raw).map(Cow::Owned),
+            ..Messages::default()
+        };
+    };
+    let system_content = msgs.first().and_then(|m| match m.role.as_deref() {
+        Some("system") | Some("developer") => m.content.map(|c| c.get()),
+        _ => None,
+    });
+    let system = system_content.map(|c| xxhash_rust::xxh3::xxh3_64(c.as_bytes()));
+    let user_messages = msgs
+        .iter()
+        .filter(|m| m.role.as_deref() == Some("user"))
+        .count() as u32;
+    let text = match msgs
+        .iter()
+        .rev()
+        .find(|m| m.role.as_deref() == Some("user"))
+    {
+        Some(m) => m.content.and_then(|c| {
+            let c = c.get();
+            if c.starts_with('"') {
+                serde_json::from_str::<String>(c).ok()
+            } else {
+                serde_json::from_str::<serde_json::Value>(c)
+                    .ok()
+                    .and_then(|v| content_text(&v))
+            }
+        }),
+        None => prompt_text(raw),
+    };
+    Messages {
+        text: text.map(Cow::Owned),
+        system,
+        system_chars: system_content.map(content_chars),
+        user_messages,
+    }
+}
+
+/// A message's content as text: a string, or its text parts joined.
+fn content_text(c: &serde_json::Value) -> Option<String> {
+    match c {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(parts) => {
+            let texts: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    serde_json::Value::String(s) => Some(s.as_str()),
+                    other => other.get("text").and_then(|t| t.as_str()),
+                })
+                .collect();
+            (!texts.is_empty()).then(|| texts.join("\n"))
+        }
+        _ => None,
+    }
+}
+
+/// The text a near-duplicate check compares, from the raw JSON of a
+/// `messages` array (the last user message's content, text parts joined) or
+/// of a `prompt`/`input` value (a string, or the last user message of a list).
+pub fn prompt_text(raw: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(raw).ok()?;
+    match &v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(items) => {
+            let last_user = items
+                .iter()
+                .rev()
+                .find(|m| m.get("role").and_then(|r| r.as_str()) == Some("user"));
+            match last_user {
+                Some(m) => m.get("content").and_then(content_text),
+                None => content_text(&v),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Longest excerpt of a prompt a report shows, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// Cuts a text to [`EXCERPT_CHARS`] characters (on a character boundary),
+/// with "…" when it was longer; surrounding whitespace is dropped.
+pub fn excerpt(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => Some(format!("{}…", &t[..end])),
+        None => Some(t.to_string()),
+    }
+}
+
+/// An excerpt of the prompt a call sent (the last user message's text),
+/// from the raw JSON of its `messages` or `prompt`. Only `--include-prompts`
+/// reads it, for the few calls a finding shows.
+pub fn prompt_excerpt(raw: &str) -> Option<String> {
+    excerpt(&read_messages(raw).text?)
+}
+
+/// An excerpt of a call's system prompt: a separate `system` field's text,
+/// or else the content of a leading system (or developer) message.
+pub fn system_excerpt(prompt_raw: Option<&str>, system_raw: Option<&str>) -> Option<String> {
+    let text_of = |raw: &str| {
+        serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| content_text(&v))
+    };
+    if let Some(text) = system_raw.and_then(text_of) {
+        return excerpt(&text);
+    }
+    let msgs = serde_json::from_str::<Vec<Message>>(prompt_raw?).ok()?;
+    let first = msgs.first()?;
+    match first.role.as_deref() {
+        Some("system") | Some("developer") => excerpt(&text_of(first.content?.get())?),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_on_a_char_boundary_and_mark_the_cut() {
+        let long = "é".repeat(250);
+        let e = excerpt(&long).unwrap();
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(e, format!("{}…", "é".repeat(200)));
+        assert_eq!(excerpt("  short  ").as_deref(), Some("short"));
+        assert_eq!(excerpt(&"a".repeat(200)), Some("a".repeat(200)));
+        assert_eq!(excerpt("   "), None);
+    }
+
+    #[test]
+    fn prompt_and_system_excerpts_read_the_logged_shapes() {
+        let msgs = r#"[{"role":"system","content":"You are terse."},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"last <b>"}]}]"#;
+        assert_eq!(prompt_excerpt(msgs).as_deref(), Some("last <b>"));
+        assert_eq!(
+            system_excerpt(Some(msgs), None).as_deref(),
+            Some("You are terse.")
+        );
+        assert_eq!(
+            system_excerpt(Some(msgs), Some(r#""Be brief.""#)).as_deref(),
+            Some("Be brief.")
+        );
+        assert_eq!(
+            prompt_excerpt(r#""plain prompt""#).as_deref(),
+            Some("plain prompt")
+        );
+        assert_eq!(
+            system_excerpt(Some(r#"[{"role":"user","content":"hi"}]"#), None),
+            None
+        );
+    }
+}
+
+#[cfg(test)]
+mod minhash_tests {
+    use super::*;
+    use tokenaudit_core::minhash_similarity;
+
+    #[test]
+    fn paraphrases_are_similar_and_other_questions_are_not() {
+        let a = minhash("How do I reset my password?").unwrap();
+        let b = minhash("how do i reset my password, please").unwrap();
+        let c = minhash("What is the refund policy for annual plans?").unwrap();
+        assert_eq!(a, minhash("HOW do I reset my   password").unwrap());
+        assert!(
+            minhash_similarity(&a, &b) >= 0.5,
+            "{}",
+            minhash_similarity(&a, &b)
+        );
+        assert!(
+            minhash_similarity(&a, &c) <= 0.25,
+            "{}",
+            minhash_similarity(&a, &c)
+        );
+        assert_eq!(minhash("  ,;  "), None);
+    }
+
+    /// A record keeps a prompt's text only when `has_word`, and signs it
+    /// later: the two must agree on which texts have a signature.
+    #[test]
+    fn has_word_is_exactly_when_there_is_a_signature() {
+        for text in [
+            "",
+            " ",
+            "  ,;  ",
+            "?!",
+            "\n\t",
+            "a",
+            " 7 ",
+            "é",
+            "—…—",
+            "日本",
+            "x-y",
+            "\u{200b}",
+            "🙂",
+            "🙂 ok",
+        ] {
+            assert_eq!(has_word(text), minhash(text).is_some(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn prompt_text_takes_the_last_user_message() {
+        let raw = r#"[{"role":"system","content":"be brief"},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"second"},{"type":"text","text":"part"}]}]"#;
+        assert_eq!(prompt_text(raw).as_deref(), Some("second\npart"));
+        assert_eq!(
+            prompt_text(r#""just a prompt""#).as_deref(),
+            Some("just a prompt")
+        );
+        assert_eq!(prompt_text("42"), None);
+    }
+}
+
+#[cfg(test)]
+mod messages_tests {
+    use super::*;
+
+    /// The scanner's reading of a `messages` array equals the serde
+    /// reader's whenever the scanner does not bail; and the cases it must
+    /// leave to serde do bail.
+    #[test]
+    fn scanned_messages_read_like_serde() {
+        let cases = [
+            (
+                r#"[{"role":"user","content":"How to add a teammate"}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi \"there\"\n\u00e9"}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"developer","content":{"x":1}},{"role":"assistant","content":"a"},{"role":"user","content":"b","name":"n"}]"#,
+                true,
+            ),
+            (
+                r#" [ { "content" : "x" , "role" : "user" } , {"role":null,"content":"y"} ] "#,
+                true,
+            ),
+            (r#"[{"role":"user","content":null}]"#, true),
+            (
+                r#"[{"role":"user"},{"role":"system","content":"late system"}]"#,
+                true,
+            ),
+            (r#"[{"role":"us\u0065r","content":"escaped role"}]"#, true),
+            // Left to serde: a duplicated key, parts, no user message,
+            // a role of another type, a lone surrogate, not an array.
+            (r#"[{"role":"user","role":"user","content":"dup"}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"type":"text","text":"parts"}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"assistant","content":"no user"}]"#, false),
+            (r#"[{"role":5,"content":"x"}]"#, false),
+            (r#"[{"role":"user","content":"lone \ud83d"}]"#, false),
+            (r#"[["system","tuple"]]"#, false),
+            (r#"[{"role":"user","content":"x"}] trailing"#, false),
+        ];
+        for (raw, fast) in cases {
+            let scanned = scan_messages(raw);
+            assert_eq!(scanned.is_ok(), fast, "{raw}");
+            let reference = read_messages_serde(raw);
+            if let Ok(m) = scanned {
+                assert_eq!(m, reference, "{raw}");
+            }
+            assert_eq!(read_messages(raw), reference, "{raw}");
+        }
+        // A plain content is borrowed, not copied.
+        let m = read_messages(r#"[{"role":"user","content":"plain"}]"#);
+        assert!(matches!(m.text, Some(Cow::Borrowed("plain"))));
+        // Two user messages (turn 2), and the system prompt's length.
+        let m = read_messages(
+            r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]"#,
+        );
+        assert_eq!((m.user_messages, m.system_chars), (2, Some(9)));
+    }
+}
+
+#[cfg(test)]
+mod tags_tests {
+    use super::*;
+
+    /// A recycled tag list comes back empty with its allocation (the point
+    /// of recycling; std collects in place into a same-layout `Vec`).
+    #[test]
+    fn recycled_tags_come_back_empty_with_their_capacity() {
+        let owned = String::from("prod");
+        let mut tags = fresh_tags();
+        tags.push((Cow::Borrowed("env"), Cow::Borrowed(owned.as_str())));
+        tags.push((Cow::Borrowed("team"), Cow::Owned("a".into())));
+        let capacity = tags.capacity();
+        recycle_tags(tags);
+        drop(owned);
+        let again = fresh_tags();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), capacity);
+        // Taken: the next one starts without an allocation.
+        assert_eq!(fresh_tags().capacity(), 0);
+    }
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_read_hex_and_hash_the_rest() {
+        assert_eq!(fingerprint("00000000000000ff"), 255);
+        assert_eq!(fingerprint("ff"), 255);
+        assert_ne!(fingerprint("You are a helpful assistant."), 0);
+        assert_eq!(fingerprint("abc xyz"), fingerprint(" abc xyz "));
+        assert_eq!(fingerprint(" ff\n"), 255);
+        assert_eq!(
+            fingerprint("\u{a0}ff"),
+            255,
+            "unicode whitespace is trimmed"
+        );
+        assert_eq!(
+            fingerprint("0123456789abcdefABCDEF"),
+            xxhash_rust::xxh3::xxh3_64(b"0123456789abcdefABCDEF")
+        );
+        assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
+        assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
+        assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
+    }
+}

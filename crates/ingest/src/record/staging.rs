@@ -1,0 +1,241 @@
+//! The staging type every JSON reader fills with one record's raw fields, as
+//! the source spelled them ([`RawLine`]), and its record builder
+//! ([`RawLine::into_record`]): normalising and checking the fields into a
+//! [`CallRecord`] the same way for every format.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
+use xxhash_rust::xxh3::xxh3_64;
+
+use tokenaudit_core::{CallRecord, CallStatus};
+
+use crate::record::fields::{
+    fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Problems,
+    RawUsage, Scalar, LU64,
+};
+use crate::rejects::{Reject, RejectReason};
+
+/// The raw fields of one line, as the source spelled them.
+#[derive(Debug, Default)]
+pub struct RawLine<'a> {
+    pub timestamp: LTime,
+    pub request_id: LStr<'a>,
+    pub provider: LStr<'a>,
+    pub model: LStr<'a>,
+    pub feature: LStr<'a>,
+    pub route: LStr<'a>,
+    pub team: LStr<'a>,
+    pub user: LStr<'a>,
+    pub session: LStr<'a>,
+    pub turn: LU64,
+    pub status: LStr<'a>,
+    pub error_kind: LStr<'a>,
+    pub http_status: LU64,
+    pub attempt: LU64,
+    pub retry_of: LStr<'a>,
+    pub usage: RawUsage,
+    pub latency_ms: LNum,
+    pub ttft_ms: LNum,
+    pub batch: LBool,
+    /// LiteLLM's `cache_hit`: a call answered from LiteLLM's own cache,
+    /// which the provider did not bill.
+    pub cache_hit: LBool,
+    pub service_tier: LStr<'a>,
+    pub finish_reason: LStr<'a>,
+    pub max_tokens: LU64,
+    pub prompt_hash: LStr<'a>,
+    pub prefix_hash: LStr<'a>,
+    pub prefix_tokens: LU64,
+    pub prompt_text_fp: Option<u64>,
+    pub prefix_text_fp: Option<u64>,
+    /// The length of the system prompt's text (see [`CallRecord::prefix_chars`]).
+    pub prefix_chars: Option<u64>,
+    /// User messages in `messages` (see [`CallRecord::user_messages`]).
+    pub user_messages: Option<u32>,
+    /// The text near-duplicate detection compares (see
+    /// [`CallRecord::prompt_text`]); only a text with a word is kept.
+    pub prompt_text: Option<Cow<'a, str>>,
+    /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
+    pub prompt_raw: Option<&'a str>,
+    pub system_raw: Option<&'a str>,
+    pub cost: LMoney,
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+/// A number read leniently as `f64` (latencies may be fractional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LNum(pub Lenient<f64>);
+
+impl<'de> Deserialize<'de> for LNum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LNum, D::Error> {
+        Ok(LNum::from_label(LStr::deserialize(d)?.0))
+    }
+}
+
+impl LNum {
+    /// Reads a number from a JSON value: the same as
+    /// `LNum::from_label(v.label())`, without formatting a number as text to
+    /// parse it back (`n as f64` and parsing `n`'s digits round alike, and an
+    /// `f64`'s text parses back to itself).
+    pub fn from_scalar(v: Scalar<'_>) -> LNum {
+        let f = match v {
+            Scalar::U64(n) => n as f64,
+            Scalar::I64(n) => n as f64,
+            Scalar::F64(f) if f.is_finite() => f,
+            other => return LNum::from_label(other.label()),
+        };
+        LNum(if f >= 0.0 {
+            Lenient::Value(f)
+        } else {
+            Lenient::Negative
+        })
+    }
+
+    /// Reads a number from a label (see [`Scalar::label`]).
+    pub fn from_label(label: Lenient<Cow<'_, str>>) -> LNum {
+        LNum(match label {
+            Lenient::Value(v) => match v.trim().parse::<f64>() {
+                Ok(f) if f.is_finite() && f >= 0.0 => Lenient::Value(f),
+                Ok(f) if f.is_finite() => Lenient::Negative,
+                _ => Lenient::WrongType,
+            },
+            Lenient::Missing => Lenient::Missing,
+            _ => Lenient::WrongType,
+        })
+    }
+}
+
+/// Whether a logged prompt's raw JSON is no prompt at all: LiteLLM's spend
+/// logs write `"messages": {}` on every row when prompts are not stored,
+/// which must not read as one prompt repeated on every call.
+pub fn is_no_prompt(raw: &str) -> bool {
+    matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"")
+}
+
+impl<'a> RawLine<'a> {
+    /// Takes what the record needs from the raw JSON of a `messages` array,
+    /// each part unless already set: the prompt fingerprint (of the whole
+    /// text), the text near-duplicate detection compares, the system
+    /// prompt's fingerprint and length, and the number of user messages.
+    pub fn set_messages(&mut self, raw: &'a str) {
+        if is_no_prompt(raw) {
+            return;
+        }
+        if self.prompt_text_fp.is_none() {
+            self.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+            self.prompt_raw = Some(raw);
+        }
+        if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
+            // One parse of the array serves all of them.
+            let m = read_messages(raw);
+            if self.prompt_text.is_none() {
+                self.prompt_text = m.text.filter(|t| has_word(t));
+            }
+            if self.prefix_text_fp.is_none() {
+                self.prefix_text_fp = m.system;
+                self.prefix_chars = m.system_chars;
+            }
+            if m.user_messages > 0 {
+                self.user_messages = Some(m.user_messages);
+            }
+        }
+    }
+
+    /// Normalises and checks the raw fields into a call record.
+    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
+        if self.cache_hit.0 == Lenient::Value(true) {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "cache_hit: answered from LiteLLM's cache, not billed by the provider",
+            ));
+        }
+        let mut p = Problems::default();
+        let status_text = p.take(&self.status.0, "status");
+        let status = status_text.as_deref().and_then(CallStatus::parse);
+        let http_status = p
+            .int(&self.http_status.0, "http_status")
+            .and_then(|c| u16::try_from(c).ok());
+        let usage = self.usage.normalise(&mut p);
+        let ms = |p: &mut Problems, v: &LNum, field: &str| -> Option<u64> {
+            match v.0 {
+                Lenient::Value(f) => Some(f.round() as u64),
+                Lenient::Missing => None,
+                _ => {
+                    p.add(RejectReason::WrongType, field);
+                    None
+                }
+            }
+        };
+        let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
+        let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
+        let batch = p
+            .take(&self.batch.0, "batch")
+            .or_else(|| match &self.service_tier.0 {
+                Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
+                _ => None,
+            });
+        let timestamp = match self.timestamp.0 {
+            Lenient::Value(t) => Some(t),
+            Lenient::Missing => None,
+            _ => {
+                p.add(RejectReason::BadTimestamp, "timestamp");
+                None
+            }
+        };
+        let record = CallRecord {
+            timestamp,
+            request_id: p.own(self.request_id.0, "request_id"),
+            provider: p.own(self.provider.0, "provider"),
+            model: match self.model.0 {
+                Lenient::Value(m) => m,
+                Lenient::Missing => Cow::Borrowed(""),
+                _ => {
+                    p.add(RejectReason::WrongType, "model");
+                    Cow::Borrowed("")
+                }
+            },
+            feature: p.own(self.feature.0, "feature"),
+            route: p.own(self.route.0, "route"),
+            team: p.own(self.team.0, "team"),
+            user: p.own(self.user.0, "user"),
+            session: p.own(self.session.0, "session"),
+            turn: p
+                .int(&self.turn.0, "turn")
+                .and_then(|v| u32::try_from(v).ok()),
+            status,
+            error_kind: p.own(self.error_kind.0, "error"),
+            http_status,
+            attempt: p
+                .int(&self.attempt.0, "attempt")
+                .and_then(|v| u32::try_from(v).ok()),
+            retry_of: p.own(self.retry_of.0, "retry_of"),
+            usage: Default::default(),
+            latency_ms,
+            ttft_ms,
+            batch,
+            finish_reason: p.own(self.finish_reason.0, "finish_reason"),
+            max_tokens: p
+                .int(&self.max_tokens.0, "max_tokens")
+                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+            prompt_fp: p
+                .own(self.prompt_hash.0, "prompt_hash")
+                .map(|h| fingerprint(&h))
+                .or(self.prompt_text_fp),
+            prefix_fp: p
+                .own(self.prefix_hash.0, "system_prompt_hash")
+                .map(|h| fingerprint(&h))
+                .or(self.prefix_text_fp),
+            prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
+            logged_cost: p.own(self.cost.0, "cost"),
+            prompt_text: self.prompt_text,
+            prompt_raw: self.prompt_raw,
+            system_raw: self.system_raw,
+            user_messages: self.user_messages,
+            prefix_chars: self.prefix_chars,
+            minhash: None,
+            tags: self.tags,
+        };
+        finish(record, usage, p)
+    }
+}

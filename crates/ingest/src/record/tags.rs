@@ -1,0 +1,201 @@
+//! Tags from the metadata and property objects readers find: short scalars
+//! only, never a key whose value is prompt or completion text.
+
+use std::borrow::Cow;
+
+use crate::json::scan_value::{Pairs, TagValue};
+
+/// Longest metadata or property value kept as a tag: longer ones are text,
+/// not labels, and could be prompt content.
+pub(crate) const MAX_TAG_VALUE: usize = 100;
+
+/// A short scalar as text (see [`MAX_TAG_VALUE`]).
+pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
+    let text = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!text.trim().is_empty() && text.len() <= MAX_TAG_VALUE).then_some(text)
+}
+
+/// Keys whose values are prompt or completion text, never tags (any case):
+/// keys containing `prompt`, `input`, `output`, `message`, `content`,
+/// `text`, `query`, `completion` or `response`.
+pub(crate) fn is_text_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    // One pass: only positions whose byte starts one of the words are compared.
+    (0..b.len()).any(|i| {
+        let words: &[&str] = match b[i].to_ascii_lowercase() {
+            b'p' => &["prompt"],
+            b'i' => &["input"],
+            b'o' => &["output"],
+            b'm' => &["message"],
+            b'c' => &["content", "completion"],
+            b't' => &["text"],
+            b'q' => &["query"],
+            b'r' => &["response"],
+            _ => return false,
+        };
+        words.iter().any(|w| {
+            b.get(i..i + w.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(w.as_bytes()))
+        })
+    })
+}
+
+/// `hay.to_ascii_lowercase().contains(word)` for a lower-case ASCII `word`,
+/// without the lower-cased copy.
+pub(crate) fn contains_ignore_ascii_case(hay: &str, word: &str) -> bool {
+    hay.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// Tags from an object of scalars (`key=value`), a list of strings
+/// (`list_key=value`), or either one written as JSON text (CSV cells).
+pub(crate) fn push_tags<'a>(
+    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    value: &serde_json::Value,
+    list_key: &'static str,
+) {
+    match value {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                if is_text_key(k) {
+                    continue;
+                }
+                if let Some(text) = short_scalar(v) {
+                    out.push((Cow::Owned(k.clone()), Cow::Owned(text)));
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                if let Some(text) = short_scalar(item) {
+                    out.push((Cow::Borrowed(list_key), Cow::Owned(text)));
+                }
+            }
+        }
+        serde_json::Value::String(s) => push_text_tags(out, s, list_key),
+        _ => {}
+    }
+}
+
+/// [`push_tags`] of a string: tags when it is JSON text of an object or a list.
+fn push_text_tags<'a>(
+    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    s: &str,
+    list_key: &'static str,
+) {
+    if !s.trim_start().starts_with(['{', '[']) {
+        return;
+    }
+    // Helicone's export tool escapes an object's quotes twice in its
+    // CSV (`{""feature"":""x""}` once the CSV is read): undo that.
+    let parsed = serde_json::from_str::<serde_json::Value>(s).or_else(|e| {
+        if s.contains("\"\"") {
+            serde_json::from_str(&s.replace("\"\"", "\""))
+        } else {
+            Err(e)
+        }
+    });
+    if let Ok(v) = parsed {
+        push_tags(out, &v, list_key);
+    }
+}
+
+/// [`push_tags`] of a value read by the scanner (see [`TagValue`]).
+pub(crate) fn push_tag_value<'a>(
+    out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    value: TagValue<'a>,
+    pairs: &mut Pairs<'a, Option<Cow<'a, str>>>,
+    list_key: &'static str,
+) {
+    match value {
+        TagValue::Object => {
+            for (k, text) in pairs.drain() {
+                if let (false, Some(text)) = (is_text_key(&k), text) {
+                    out.push((k, text));
+                }
+            }
+        }
+        TagValue::Array => {
+            for (_, text) in pairs.drain() {
+                if let Some(text) = text {
+                    out.push((Cow::Borrowed(list_key), text));
+                }
+            }
+        }
+        TagValue::Text(s) => push_text_tags(out, &s, list_key),
+        TagValue::Absent | TagValue::Other => {}
+    }
+}
+
+/// The last path component of `path`, or `path` itself when it has none.
+pub fn last_component(path: &str) -> &str {
+    let trimmed = path.trim_end_matches(['/', '\\']);
+    match trimmed.rsplit(['/', '\\']).next() {
+        Some(name) if !name.is_empty() => name,
+        _ => path,
+    }
+}
+
+/// A tag from an item of a tag list: `key:value` (LiteLLM's `request_tags`,
+/// e.g. `feature:support-assistant`) is the tag `key` = `value` when `key`
+/// is a plain name (letters, digits, `_`, `-`, `.`) and `value` is not
+/// blank (nor a URL's `//…`); anything else is the tag `tag` = the item.
+pub fn list_tag(item: Cow<'_, str>) -> (Cow<'_, str>, Cow<'_, str>) {
+    let split = item.split_once(':').filter(|(key, value)| {
+        !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !value.trim().is_empty()
+            && !value.starts_with("//")
+    });
+    let Some((key, _)) = split else {
+        return (Cow::Borrowed("tag"), item);
+    };
+    let at = key.len();
+    match item {
+        Cow::Borrowed(t) => (Cow::Borrowed(&t[..at]), Cow::Borrowed(&t[at + 1..])),
+        Cow::Owned(t) => (
+            Cow::Owned(t[..at].to_string()),
+            Cow::Owned(t[at + 1..].to_string()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_items_of_the_form_key_value_are_tags_of_that_key() {
+        let tag = |s: &str| {
+            let (k, v) = list_tag(Cow::Borrowed(s));
+            (k.into_owned(), v.into_owned())
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            tag("feature:support-assistant"),
+            pair("feature", "support-assistant")
+        );
+        assert_eq!(tag("env:prod:eu"), pair("env", "prod:eu"));
+        assert_eq!(tag("user_facing:false"), pair("user_facing", "false"));
+        for whole in [
+            "prod",
+            "feature:",
+            "feature: ",
+            ":x",
+            "a b:c",
+            "https://x.io",
+        ] {
+            assert_eq!(tag(whole), pair("tag", whole), "{whole}");
+        }
+        let (k, v) = list_tag(Cow::Owned("team:search".to_string()));
+        assert_eq!((k.as_ref(), v.as_ref()), ("team", "search"));
+    }
+}

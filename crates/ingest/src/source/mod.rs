@@ -1,0 +1,295 @@
+//! Finding inputs: files, directories (recursive), globs and stdin (`-`), and
+//! opening them with transparent decompression.
+//!
+//! The encoding is sniffed from the first bytes (gzip, zstd, Parquet), not
+//! trusted from the extension, so a `.log` that is really gzip still reads.
+
+pub mod container;
+pub mod lines;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// One input to read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// The name used in reports.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("input {0:?} does not exist (give a file, a directory, a glob such as 'logs/*.jsonl.gz', or '-' for stdin)")]
+    NotFound(String),
+    #[error("invalid glob pattern {pattern:?}: {message}")]
+    BadGlob { pattern: String, message: String },
+    #[error("cannot list directory {path}: {source}")]
+    ReadDir { path: String, source: io::Error },
+    #[error("no input files matched {0:?}")]
+    NothingMatched(String),
+}
+
+/// File names that are never call logs, skipped when walking directories.
+fn is_log_candidate(path: &Path) -> bool {
+    let name = match path.file_name().and_then(|n| n.to_str()) {
+        Some(n) => n,
+        None => return false,
+    };
+    if name.starts_with('.') {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    const EXTENSIONS: [&str; 10] = [
+        ".jsonl",
+        ".ndjson",
+        ".json",
+        ".jsonl.gz",
+        ".jsonl.zst",
+        ".json.gz",
+        ".json.zst",
+        ".parquet",
+        ".log",
+        ".csv",
+    ];
+    EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+        || lower.ends_with(".gz")
+        || lower.ends_with(".zst")
+}
+
+/// Expands the command-line inputs into a sorted, de-duplicated list of sources.
+///
+/// Files named explicitly are read whatever their extension; directories are
+/// walked recursively for log-like files (`.jsonl`, `.json`, `.ndjson`, `.log`,
+/// `.parquet`, `.csv`, and `.gz`/`.zst` of those); arguments with `*`, `?` or `[` are
+/// globs. Directory and glob results are sorted so every run reads the same
+/// files in the same order.
+pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let path = Path::new(input);
+        if path.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files)?;
+            files.sort();
+            out.extend(files.into_iter().map(Source::File));
+        } else if path.symlink_metadata().is_ok() {
+            // It exists, even if it cannot be read (a symbolic link to
+            // nothing or in a loop, no permission): reading it reports why.
+            out.push(Source::File(path.to_path_buf()));
+        } else if input.contains(['*', '?', '[']) {
+            let paths = glob::glob(input).map_err(|e| SourceError::BadGlob {
+                pattern: input.clone(),
+                message: e.to_string(),
+            })?;
+            let mut files: Vec<PathBuf> = Vec::new();
+            for entry in paths.flatten() {
+                if entry.is_dir() {
+                    walk(&entry, &mut files)?;
+                } else if is_file_or_broken_link(&entry) {
+                    files.push(entry);
+                }
+            }
+            if files.is_empty() {
+                return Err(SourceError::NothingMatched(input.clone()));
+            }
+            files.sort();
+            out.extend(files.into_iter().map(Source::File));
+        } else {
+            return Err(SourceError::NotFound(input.clone()));
+        }
+    }
+    // The same file named twice (or by a directory and a glob) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| match s {
+        Source::Stdin => true,
+        Source::File(p) => seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())),
+    });
+    Ok(out)
+}
+
+/// Whether a file found by a walk or a glob is read: a regular file, or a
+/// symbolic link to one or to nowhere (a loop, a missing target), whose
+/// reading then reports why. FIFOs, sockets and devices are not log files
+/// and are skipped (opening a FIFO with no writer would wait forever);
+/// named explicitly, they are read.
+fn is_file_or_broken_link(path: &Path) -> bool {
+    std::fs::metadata(path).map_or(true, |m| m.is_file())
+}
+
+/// Collects the log files under `dir` (see [`is_file_or_broken_link`]).
+/// Symbolic links to directories are not followed, so a link loop cannot
+/// trap the walk.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| SourceError::ReadDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        if file_type.is_dir() {
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+            {
+                continue;
+            }
+            walk(&path, out)?;
+        } else if is_log_candidate(&path) && is_file_or_broken_link(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// How a source's bytes are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Plain,
+    Gzip,
+    Zstd,
+    Parquet,
+}
+
+impl Encoding {
+    /// Sniffs the encoding from the first bytes.
+    pub fn sniff(head: &[u8]) -> Encoding {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Encoding::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Encoding::Zstd
+        } else if head.starts_with(b"PAR1") {
+            Encoding::Parquet
+        } else {
+            Encoding::Plain
+        }
+    }
+}
+
+/// Opens a source as a stream of decompressed bytes, with its encoding.
+/// Parquet files are returned unopened (`Encoding::Parquet`): they are read by
+/// row group, not as a byte stream.
+pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
+    let mut raw: Box<dyn Read + Send> = match source {
+        Source::Stdin => Box::new(io::stdin()),
+        Source::File(p) => Box::new(File::open(p)?),
+    };
+    // The magic bytes, read ahead and put back in front of the stream.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut raw).take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    let encoding = Encoding::sniff(&head);
+    let whole = io::Cursor::new(head).chain(raw);
+    let stream: Box<dyn Read + Send> = match encoding {
+        // Plain bytes are read straight into the pipeline's chunks: a
+        // buffer in between would copy them once more.
+        Encoding::Plain | Encoding::Parquet => Box::new(whole),
+        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 20, whole),
+        )),
+        Encoding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
+            BufReader::with_capacity(1 << 20, whole),
+        )?),
+    };
+    Ok((encoding, stream))
+}
+
+/// Enough for every magic number [`Encoding::sniff`] knows.
+const SNIFF_BYTES: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magic_bytes() {
+        assert_eq!(Encoding::sniff(&[0x1f, 0x8b, 8]), Encoding::Gzip);
+        assert_eq!(
+            Encoding::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Encoding::Zstd
+        );
+        assert_eq!(Encoding::sniff(b"PAR1xxxx"), Encoding::Parquet);
+        assert_eq!(Encoding::sniff(b"{\"a\":1}"), Encoding::Plain);
+        assert_eq!(Encoding::sniff(b""), Encoding::Plain);
+    }
+
+    #[test]
+    fn walks_take_files_and_broken_links_but_not_sockets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        std::fs::write(p("a.jsonl"), b"").unwrap();
+        std::os::unix::fs::symlink("a.jsonl", p("link.jsonl")).unwrap();
+        std::os::unix::fs::symlink("loop.jsonl", p("loop.jsonl")).unwrap();
+        std::os::unix::fs::symlink(".", p("self")).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(p("socket.jsonl")).unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        for args in [vec![root.clone()], vec![format!("{root}/*.jsonl")]] {
+            // The link and its target are one file, read once.
+            assert_eq!(
+                expand_inputs(&args).unwrap(),
+                [Source::File(p("a.jsonl")), Source::File(p("loop.jsonl"))],
+                "{args:?}"
+            );
+        }
+        // Named, a link loop is an input (reported unreadable when read),
+        // not a missing one.
+        let named = expand_inputs(&[format!("{root}/loop.jsonl")]).unwrap();
+        assert_eq!(named, [Source::File(p("loop.jsonl"))]);
+    }
+
+    #[test]
+    fn expands_dirs_globs_and_dedups() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        for name in [
+            "x.jsonl",
+            "a/y.jsonl.gz",
+            "a/b/z.parquet",
+            "a/notes.txt",
+            ".hidden.jsonl",
+        ] {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let root = dir.path().to_str().unwrap().to_string();
+        let got = expand_inputs(&[root.clone(), format!("{root}/x.jsonl")]).unwrap();
+        let names: Vec<String> = got
+            .iter()
+            .map(|s| match s {
+                Source::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
+                Source::Stdin => "-".into(),
+            })
+            .collect();
+        assert_eq!(names, ["a/b/z.parquet", "a/y.jsonl.gz", "x.jsonl"]);
+        let globbed = expand_inputs(&[format!("{root}/**/*.gz")]).unwrap();
+        assert_eq!(globbed.len(), 1);
+        assert!(matches!(
+            expand_inputs(&[format!("{root}/missing.jsonl")]),
+            Err(SourceError::NotFound(_))
+        ));
+        assert!(matches!(
+            expand_inputs(&[format!("{root}/*.nothing")]),
+            Err(SourceError::NothingMatched(_))
+        ));
+    }
+}
