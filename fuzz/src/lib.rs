@@ -3,9 +3,10 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use tokenaudit_core::CallRecord;
+use tokenaudit_core::pricing::{import_genai_prices, import_litellm, Catalog};
+use tokenaudit_core::{CallRecord, Usage};
 use tokenaudit_ingest::formats::REGISTRY;
 use tokenaudit_ingest::rejects::Reject;
 use tokenaudit_ingest::{ingest, Format, IngestOptions, Location, RecordSink, Source};
@@ -198,4 +199,55 @@ pub fn parquet(data: &[u8]) {
         format: None,
     };
     ingest_file(data, run);
+}
+
+/// The `prices` target: the first byte picks our catalog (0 mod 3),
+/// LiteLLM's (1) or genai-prices' (2), the rest is the JSON.
+pub fn prices(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let catalog = match first % 3 {
+        0 => Catalog::from_json_str(text).ok(),
+        1 => import_litellm(text).ok().map(|(c, _)| c),
+        _ => import_genai_prices(text).ok().map(|(c, _)| c),
+    };
+    let Some(catalog) = catalog else {
+        return;
+    };
+    let written = catalog.to_json_string();
+    let read = Catalog::from_json_str(&written)
+        .unwrap_or_else(|e| panic!("a catalog we wrote does not read back: {e}\n{written}"));
+    assert_eq!(
+        read.to_json_string(),
+        written,
+        "the catalog changed on a round trip"
+    );
+
+    // Any token count: rates are capped so that no price overflows.
+    let most = Usage {
+        input: u64::MAX,
+        cached_read: u64::MAX / 4,
+        cache_write: u64::MAX / 4,
+        cache_write_1h: u64::MAX / 8,
+        output: u64::MAX,
+        reasoning: u64::MAX / 2,
+    };
+    for (id, model) in catalog.models() {
+        let _ = catalog.resolve(Some(&model.provider), &model.id);
+        for batch in [false, true] {
+            catalog.price(id, None, &most, batch).cost.total();
+            catalog.price_base(id, None, &most, batch).cost.total();
+        }
+    }
+    let mut overlaid = builtin_catalog().clone();
+    overlaid.overlay(catalog);
+}
+
+fn builtin_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(Catalog::builtin)
 }

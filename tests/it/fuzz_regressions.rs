@@ -52,6 +52,7 @@ fn every_fuzz_finding_replays_cleanly() {
             "file" => fuzz_checks::file,
             "csv" => fuzz_checks::csv,
             "parquet" => fuzz_checks::parquet,
+            "prices" => fuzz_checks::prices,
             other => panic!("no replay for the fuzz target {other}"),
         };
         let mut inputs: Vec<_> = std::fs::read_dir(&dir)
@@ -70,7 +71,8 @@ fn every_fuzz_finding_replays_cleanly() {
         replayed,
         [
             "file/over-long-line-ends-a-read",
-            "parquet/negative-column-offset.parquet"
+            "parquet/negative-column-offset.parquet",
+            "prices/genai-output-rate-1.9e29",
         ]
     );
 }
