@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 60), one process at a time, from
+# Runs every fuzz target for SECONDS each (default 60), one at a time, from
 # its committed corpus (fuzz/corpus/TARGET, which grows with what it finds),
 # and prints each target's executions and rate. A crash stops that target
 # and leaves its input in fuzz/artifacts/TARGET/ (replay it with
-# `cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-…`), and the
-# script exits 1 after running the rest. Needs the nightly toolchain;
-# installs cargo-fuzz if missing. Not run by CI (.ci/run).
+# `cargo +nightly fuzz run -s none TARGET artifacts/TARGET/crash-…` in
+# fuzz/), and the script exits 1 after running the rest. Needs the nightly
+# toolchain; installs cargo-fuzz if missing. Not run by CI (.ci/run).
 #
 #   benches/fuzz.sh 600                # every target, 10 minutes each
 #   TARGETS="lines mapping" benches/fuzz.sh 60
+#
+# An input running longer than FUZZ_TIMEOUT seconds (default 300) counts
+# as a hang: generous, since on a shared machine a process can be paused
+# (SIGSTOP while benchmarks are timed) and libFuzzer counts wall time.
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
