@@ -10,6 +10,7 @@ mod coverage;
 mod fingerprints;
 mod focus;
 mod formats;
+mod fuzz_regressions;
 mod golden;
 mod html;
 mod inputs;

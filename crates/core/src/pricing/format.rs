@@ -118,10 +118,18 @@ pub(crate) fn value_text(value: &Value) -> Option<String> {
     }
 }
 
-/// Dollars per million tokens (text) → money per token.
+/// The highest rate a price file may give, in pico-dollars per token: $1 a
+/// token ($1,000,000 per million; the dearest model in the shipped catalog
+/// is $600 per million). Any token count, even summed over calls up to
+/// `u64::MAX`, times a rate up to this stays far inside `Money`'s range;
+/// an absurd rate would overflow it.
+pub(crate) const MAX_RATE_PICOS: i128 = 1_000_000_000_000;
+
+/// Dollars per million tokens (text) → money per token, at most
+/// [`MAX_RATE_PICOS`].
 pub(crate) fn per_mtok(text: &str) -> Option<Money> {
     parse_decimal_scaled(text, 6)
-        .filter(|v| *v >= 0)
+        .filter(|v| (0..=MAX_RATE_PICOS).contains(v))
         .map(Money::from_picos)
 }
 
@@ -138,7 +146,7 @@ fn rate(model: &str, field: &str, value: &Option<Value>) -> Result<Option<Money>
         .ok_or_else(|| CatalogError::Invalid {
             model: model.to_owned(),
             message: format!(
-                "`{field}` must be a non-negative decimal in USD per million tokens, got {value}"
+                "`{field}` must be a non-negative decimal in USD per million tokens, at most 1000000, got {value}"
             ),
         })
 }
@@ -218,7 +226,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
         let batch_multiplier = match &m.batch_multiplier {
             None => None,
             Some(v) => Some(value_text(v).and_then(|t| Multiplier::parse(&t)).ok_or_else(|| {
-                invalid(format!("`batch_multiplier` must be a positive decimal such as \"0.5\", got {v}"))
+                invalid(format!("`batch_multiplier` must be a positive decimal up to 1 such as \"0.5\", got {v}"))
             })?),
         };
         if m.prices.is_empty() {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::format::value_text;
+use super::format::{value_text, MAX_RATE_PICOS};
 use super::import_genai::{provider_hint, FIRST_PARTY};
 use super::{
     Catalog, ImportError, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
@@ -48,7 +48,7 @@ pub(crate) fn provider_id(litellm: &str) -> String {
 fn per_token(v: &Value) -> Option<Money> {
     value_text(v)
         .and_then(|t| parse_decimal_scaled(&t, 12))
-        .filter(|p| *p >= 0)
+        .filter(|p| (0..=MAX_RATE_PICOS).contains(p))
         .map(Money::from_picos)
 }
 

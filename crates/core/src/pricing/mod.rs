@@ -165,10 +165,12 @@ impl Multiplier {
     pub const fn millionths(self) -> i64 {
         self.0
     }
+    /// A discount: more than 0, at most 1 (so a batch rate is never
+    /// above the rate it discounts, nor past the highest rate).
     pub fn parse(text: &str) -> Option<Multiplier> {
         crate::money::parse_decimal_scaled(text, 6)
             .and_then(|v| i64::try_from(v).ok())
-            .filter(|v| *v > 0)
+            .filter(|v| (1..=1_000_000).contains(v))
             .map(Multiplier)
     }
     /// `rate × self`, rounded half away from zero to a whole pico-dollar per

@@ -691,3 +691,33 @@ fn the_builtin_catalog_records_the_upstream_files_it_was_built_from() {
         );
     }
 }
+
+/// A price file's rates are capped at $1,000,000 per million tokens and its
+/// batch multiplier at 1, so a price times any token count fits in `Money`
+/// (the prices fuzz target found `output_mtok: 1.9e29` overflowing it).
+#[test]
+fn absurd_rates_and_multipliers_are_invalid_and_the_highest_prices_any_count() {
+    let file = |price: &str, multiplier: &str| {
+        format!(
+            r#"{{"schema": 1, "version": "x", "models": [{{"provider": "a", "id": "m",
+                "batch_multiplier": "{multiplier}", "prices": [{{"input": "1", "output": "{price}"}}]}}]}}"#
+        )
+    };
+    let err = Catalog::from_json_str(&file("1000000.000001", "0.5")).unwrap_err();
+    assert!(err.to_string().contains("at most 1000000"), "{err}");
+    let err = Catalog::from_json_str(&file("190000000000800000000008352701", "0.5")).unwrap_err();
+    assert!(err.to_string().contains("`output`"), "{err}");
+    let err = Catalog::from_json_str(&file("15", "1.5")).unwrap_err();
+    assert!(err.to_string().contains("up to 1"), "{err}");
+
+    let c = Catalog::from_json_str(&file("1000000", "1")).unwrap();
+    let m = id(&c, "a", "m");
+    let most = Usage {
+        input: u64::MAX,
+        output: u64::MAX,
+        ..Usage::default()
+    };
+    // u64::MAX × ($1 + $0.000001) a token, in pico-dollars, exactly.
+    let want = i128::from(u64::MAX) * (1_000_000_000_000 + 1_000_000);
+    assert_eq!(c.price(m, None, &most, true).cost.total().picos(), want);
+}

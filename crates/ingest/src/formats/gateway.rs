@@ -1621,6 +1621,27 @@ pub static BUILTIN: Builtin = Builtin {
          the tag key=value.",
 };
 
+/// Reads a line both ways. When the scanner accepts it, serde_json must
+/// accept it too and read the same fields; a bail is always allowed.
+/// Returns whether the scanner accepted the line.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let mut fast = RawLine::default();
+    let scanned = scan_line(line, &mut fast);
+    let slow = parse_raw_serde(line);
+    match (scanned, slow) {
+        (Ok(()), Ok(slow)) => {
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            let (a, b) = (fast.into_record(), slow.into_record());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
+            true
+        }
+        (Ok(()), Err(e)) => panic!("scanner accepted what serde_json rejects ({e:?}): {line}"),
+        (Err(Bail), _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1889,25 +1910,6 @@ mod tests {
         // A value that is not a boolean is no hit (LiteLLM writes "None").
         let none = line.replace(r#""cache_hit":"False""#, r#""cache_hit":"None""#);
         assert!(parse_line_str(&none).is_ok());
-    }
-
-    /// Reads a line both ways. When the scanner accepts it, serde_json must
-    /// accept it too and read the same fields; a bail is always allowed.
-    /// Returns whether the scanner accepted the line.
-    fn agree(line: &str) -> bool {
-        let mut fast = RawLine::default();
-        let scanned = scan_line(line, &mut fast);
-        let slow = parse_raw_serde(line);
-        match (scanned, slow) {
-            (Ok(()), Ok(slow)) => {
-                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
-                let (a, b) = (fast.into_record(), slow.into_record());
-                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{line}");
-                true
-            }
-            (Ok(()), Err(e)) => panic!("scanner accepted what serde_json rejects ({e:?}): {line}"),
-            (Err(Bail), _) => false,
-        }
     }
 
     #[test]

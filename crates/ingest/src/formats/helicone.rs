@@ -325,6 +325,15 @@ pub static BUILTIN: Builtin = Builtin {
          (cache_reference_id) were not billed: counted as not_a_call.",
 };
 
+/// Reads a line both ways; when the scanner accepts it, the result must
+/// be the serde path's. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let slow = parse_line_serde(line);
+    crate::json::scan_value::agrees(line, scan_line(line), slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,13 +408,6 @@ mod tests {
         r#"[1]"#,
         r#"not json"#,
     ];
-
-    /// Reads a line both ways; when the scanner accepts it, the result must
-    /// be the serde path's. Returns whether it accepted it.
-    fn agree(line: &str) -> bool {
-        let slow = parse_line_serde(line);
-        crate::json::scan_value::agrees(line, scan_line(line), slow)
-    }
 
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {

@@ -930,6 +930,16 @@ pub static BUILTIN: Builtin = Builtin {
          observations are counted as not_a_call (not an error for --strict).",
 };
 
+/// Reads a line both ways; when the scanner accepts it, the result must
+/// be the serde path's (records and rejects, reasons and messages).
+/// Returns whether the scanner accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    let slow = parse_line_serde(line);
+    crate::json::scan_value::agrees(line, scan_line(line), slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1053,14 +1063,6 @@ mod tests {
         r#"not json"#,
         "",
     ];
-
-    /// Reads a line both ways; when the scanner accepts it, the result must
-    /// be the serde path's (records and rejects, reasons and messages).
-    /// Returns whether the scanner accepted it.
-    fn agree(line: &str) -> bool {
-        let slow = parse_line_serde(line);
-        crate::json::scan_value::agrees(line, scan_line(line), slow)
-    }
 
     #[test]
     fn input_messages_are_read_as_the_gateway_reads_messages() {

@@ -861,6 +861,30 @@ pub static BUILTIN: Builtin = Builtin {
          A line without a model-call span is counted as no_genai_spans.",
 };
 
+#[cfg(any(test, feature = "fuzzing"))]
+fn collect_serde(line: &str) -> Vec<Result<CallRecord<'_>, Reject>> {
+    let mut out = Vec::new();
+    parse_line_serde(line, &mut |r| out.push(r));
+    out
+}
+
+/// Reads a line both ways; when the scanner accepts it, what is emitted
+/// must be what the serde path emits. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return false;
+    }
+    let slow = collect_serde(line);
+    let fast = scan_line(line).map(|spans| {
+        let mut records = Vec::new();
+        spans.emit(&mut |r| records.push(r));
+        records
+    });
+    crate::json::scan_value::agrees(line, fast, slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -930,27 +954,6 @@ mod tests {
         lines.push("[1]".to_string());
         lines.push("not json".to_string());
         lines
-    }
-
-    fn collect_serde(line: &str) -> Vec<Result<CallRecord<'_>, Reject>> {
-        let mut out = Vec::new();
-        parse_line_serde(line, &mut |r| out.push(r));
-        out
-    }
-
-    /// Reads a line both ways; when the scanner accepts it, what is emitted
-    /// must be what the serde path emits. Returns whether it accepted it.
-    fn agree(line: &str) -> bool {
-        if line.trim_start().as_bytes().first() != Some(&b'{') {
-            return false;
-        }
-        let slow = collect_serde(line);
-        let fast = scan_line(line).map(|spans| {
-            let mut records = Vec::new();
-            spans.emit(&mut |r| records.push(r));
-            records
-        });
-        crate::json::scan_value::agrees(line, fast, slow)
     }
 
     #[test]

@@ -318,6 +318,18 @@ pub static OPENAI_BATCH: Builtin = Builtin {
          metadata.feature), else [attribution] feature in --config.",
 };
 
+/// Reads a line both ways; when the scanner accepts the envelope, the
+/// result must be the serde path's. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return false;
+    }
+    let slow = anthropic_batch_serde(line);
+    crate::json::scan_value::agrees(line, scan_anthropic(line), slow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,16 +439,6 @@ mod tests {
         r#"[1]"#,
         r#"not json"#,
     ];
-
-    /// Reads a line both ways; when the scanner accepts the envelope, the
-    /// result must be the serde path's. Returns whether it accepted it.
-    fn agree(line: &str) -> bool {
-        if line.trim_start().as_bytes().first() != Some(&b'{') {
-            return false;
-        }
-        let slow = anthropic_batch_serde(line);
-        crate::json::scan_value::agrees(line, scan_anthropic(line), slow)
-    }
 
     #[test]
     fn anthropic_scanner_reads_tricky_lines_like_serde() {

@@ -418,7 +418,7 @@ pub(crate) fn broken_variants(lines: &[&str]) -> Vec<String> {
 /// A differential test's check of one line: whether the scanner path
 /// (`fast`) accepted it; when it did, its result must print exactly as the
 /// serde reference's (records and rejects, reasons and messages).
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn agrees<F: std::fmt::Debug, S: std::fmt::Debug>(
     line: &str,
     fast: crate::json::scan::Scan<F>,

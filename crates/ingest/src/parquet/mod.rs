@@ -127,6 +127,7 @@ impl ParquetFile {
                 reason: e.to_string(),
             }
         })?;
+        check_chunks(path, &meta)?;
         Ok(ParquetFile {
             path: path.to_path_buf(),
             meta,
@@ -213,6 +214,27 @@ fn io_error(path: &Path, source: std::io::Error) -> ParquetError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Checks that no column chunk of the footer starts at a negative offset or
+/// has a negative size: arrow-rs asserts both (a panic) when it comes to read
+/// the chunk, and such a file is a corrupt footer, said as one.
+fn check_chunks(path: &Path, meta: &ArrowReaderMetadata) -> Result<(), ParquetError> {
+    for (g, group) in meta.metadata().row_groups().iter().enumerate() {
+        for (c, chunk) in group.columns().iter().enumerate() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let size = chunk.compressed_size();
+            if start < 0 || size < 0 {
+                return Err(ParquetError::CorruptFooter {
+                    path: path.to_path_buf(),
+                    reason: format!("row group {g}, column {c}: {size} bytes at offset {start}"),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Distinguishes "not Parquet" from "Parquet, but cut off" using the 4-byte magic at both ends.

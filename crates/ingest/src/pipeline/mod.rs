@@ -818,6 +818,11 @@ fn read_chunks(
                     buf.drain(..=i);
                     dropped += 1;
                     skipping = false;
+                    // The line ended the read: read on, as below (an empty
+                    // buffer would find no line and spin on a zero read).
+                    if buf.is_empty() && !eof {
+                        continue;
+                    }
                 }
                 None => {
                     buf.clear();
