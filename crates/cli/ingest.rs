@@ -199,13 +199,19 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             "Commit {n}: read {} new, {} grown and {} changed files ({} bytes): {} rows added, {} rows replaced.\n",
             count(Action::New),
             count(Action::Grown),
-            count(Action::Changed),
+            count(Action::Changed) - r.plan.read_again.len(),
             r.plan.bytes(),
             r.rows_added,
             r.rows_removed,
         )),
         None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
         None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
+    }
+    if !r.plan.read_again.is_empty() {
+        s.push_str(&format!(
+            "Read {} Claude Code files of the store again with them, so that a call the session logs repeat across files is counted once.\n",
+            r.plan.read_again.len()
+        ));
     }
     if !r.plan.unchanged.is_empty() {
         s.push_str(&format!(

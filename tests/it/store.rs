@@ -152,6 +152,69 @@ fn three_nights_read_only_what_is_new() {
     assert_eq!(s, audit_of(&env, &["logs"]));
 }
 
+/// Claude Code copies a session's history into a new file when it is
+/// resumed; an audit counts each call once across files. Rows stored on an
+/// earlier night take part: the store's Claude Code files are read again
+/// with a new one, so the store counts what one audit of all of them does,
+/// and keeps the copy that audit keeps.
+#[test]
+fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
+    let env = Env::new();
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/claude-code");
+    let shop = "3a6e1c52-7b1d-4f0e-9c8a-2d5b6e7f8a91";
+    let original =
+        std::fs::read_to_string(fixture.join(format!("projects/-home-dev-shop/{shop}.jsonl")))
+            .unwrap();
+    for f in walk(&fixture.join("projects")) {
+        let rel = f.strip_prefix(&fixture).unwrap().to_str().unwrap();
+        env.write(&format!("agents/{rel}"), std::fs::read(&f).unwrap());
+    }
+    env.write("gateway/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    let said = ingest(&env, &["agents", "gateway"]);
+    assert!(said.contains("read 4 new"), "{said}");
+    // The fixture's calls ($0.075948, tests/it/formats.rs) and the gateway
+    // call's 1000·2.5 + 100·10 µ$.
+    let night1 = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&night1["totals"]["cost"]), "0.079448");
+
+    // Night 2: the shop session resumed: its history copied into a new
+    // file under a new session id, named so that it is read first (the
+    // copy an audit keeps).
+    let resumed = original.replace(shop, "00000000-resumed");
+    env.write("agents/projects/-home-dev-shop/00-resumed.jsonl", &resumed);
+    let said = ingest(&env, &["agents", "gateway"]);
+    assert!(
+        said.contains("read 1 new, 0 grown and 0 changed files"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Read 3 Claude Code files of the store again"),
+        "{said}"
+    );
+    assert!(said.contains("Skipped 1 files"), "{said}");
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.079448");
+    assert_eq!(stored["totals"]["calls"], night1["totals"]["calls"]);
+    let raw = audit_of(&env, &["agents", "gateway"]);
+    assert_eq!(stored, raw);
+    // The repeated calls count for the session the audit keeps them in.
+    let by = stored["by"].as_array().unwrap();
+    let sessions = by.iter().find(|d| d["dimension"] == "session").unwrap();
+    let keys: Vec<&str> = sessions["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"00000000-resumed"), "{keys:?}");
+    assert!(!keys.contains(&shop), "{keys:?}");
+
+    // Night 3: nothing new, nothing read again.
+    let said = ingest(&env, &["agents", "gateway"]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+}
+
 fn commit(env: &Env, n: u64) -> Value {
     let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()

@@ -18,7 +18,7 @@ use std::time::UNIX_EPOCH;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use tokenaudit_ingest::pipeline::Start;
-use tokenaudit_ingest::Source;
+use tokenaudit_ingest::{Format, IngestOptions, Source};
 
 use crate::commit::{Action, SourceEntry, State, DIGEST_SPAN};
 use crate::error::{Result, StoreError};
@@ -46,6 +46,10 @@ pub struct Plan {
     pub read: Vec<Planned>,
     /// Names of the inputs already in the store as they are.
     pub unchanged: Vec<String>,
+    /// Names of the Claude Code files in the store read again, unchanged,
+    /// with a Claude Code file that is new or changed (also in `read`, as
+    /// changed; see [`read_agent_logs_together`]).
+    pub read_again: Vec<String>,
 }
 
 impl Plan {
@@ -132,11 +136,7 @@ pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
         };
         let meta = std::fs::metadata(path).map_err(StoreError::io(path))?;
         let size = meta.len();
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64);
+        let mtime_ns = mtime_ns(&meta);
         let key = key_of(path);
         let name = source.display();
         let previous = state.sources.get(&key).cloned();
@@ -188,6 +188,106 @@ pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
         });
     }
     Ok(out)
+}
+
+/// The format name of Claude Code session logs in the commit log.
+const CLAUDE_CODE: &str = "claude-code";
+
+/// Claude Code writes a call again in other files (a resumed session copies
+/// its history into a new file; sidechains replay messages), and an audit
+/// counts each call once across all the files it reads, keeping the most
+/// complete copy. Rows already in the store cannot take part in that, so
+/// when an ingest reads a Claude Code file, every other Claude Code file
+/// the store holds is read again with it and its rows replaced: the store
+/// then holds what one audit of them all counts. The cost: a night with a
+/// changed session file reads the agent logs whole (files gone since are
+/// kept as they were stored).
+pub fn read_agent_logs_together(
+    state: &State,
+    mut plan: Plan,
+    options: &IngestOptions,
+) -> Result<Plan> {
+    let mut any = false;
+    for p in &plan.read {
+        any |= is_claude_code(p, options)?;
+    }
+    if !any {
+        return Ok(plan);
+    }
+    let reading: std::collections::HashSet<String> =
+        plan.read.iter().map(|p| p.key.clone()).collect();
+    for entry in state.sources.values() {
+        if entry.pruned || entry.format != CLAUDE_CODE || reading.contains(&entry.key) {
+            continue;
+        }
+        let path = PathBuf::from(&entry.key);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mut file = File::open(&path).map_err(StoreError::io(&path))?;
+        let size = meta.len();
+        let (head, tail) = ends(&mut file, size).map_err(StoreError::io(&path))?;
+        plan.unchanged.retain(|n| n != &entry.name);
+        plan.read_again.push(entry.name.clone());
+        plan.read.push(Planned {
+            path,
+            key: entry.key.clone(),
+            name: entry.name.clone(),
+            action: Action::Changed,
+            size,
+            mtime_ns: mtime_ns(&meta),
+            head,
+            tail,
+            start: None,
+            previous: Some(entry.clone()),
+        });
+    }
+    // In the order an audit of them reads them (and the store lists them),
+    // so the copy kept of a repeated call is the one the audit keeps.
+    plan.read.sort_by(|a, b| {
+        Path::new(&a.name)
+            .cmp(Path::new(&b.name))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(plan)
+}
+
+/// Whether an input is read as Claude Code session logs: as it was last
+/// time, or as this ingest will detect it.
+fn is_claude_code(p: &Planned, options: &IngestOptions) -> Result<bool> {
+    if options.mapping.is_some() {
+        return Ok(false);
+    }
+    if let Some(f) = &options.input_format {
+        return Ok(matches!(f, Format::ClaudeCode));
+    }
+    if let Some(prev) = &p.previous {
+        if prev.format == CLAUDE_CODE {
+            return Ok(true);
+        }
+    }
+    let source = Source::File(p.path.clone());
+    let (encoding, stream) =
+        tokenaudit_ingest::source::open(&source).map_err(StoreError::io(&p.path))?;
+    if encoding == tokenaudit_ingest::source::Encoding::Parquet {
+        return Ok(false);
+    }
+    let mut head = Vec::with_capacity(64 << 10);
+    stream
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .map_err(StoreError::io(&p.path))?;
+    Ok(matches!(
+        tokenaudit_ingest::formats::detect(&head, None),
+        Ok(Format::ClaudeCode)
+    ))
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// xxh3 of a small byte string, as hex (for ids).

@@ -249,6 +249,7 @@ impl Store {
     /// Ingests what is new among `req.sources` and commits it.
     pub fn ingest(&mut self, req: StoreIngest<'_>) -> Result<IngestReport> {
         let plan = plan::plan(&self.state, &req.sources)?;
+        let plan = plan::read_agent_logs_together(&self.state, plan, &req.options)?;
         let mut report = IngestReport {
             plan,
             ..Default::default()
