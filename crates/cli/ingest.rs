@@ -31,14 +31,23 @@ Examples:
   tokenaudit review --month 2026-10 --store store/
   tokenaudit findings --store store/ --changed-only --format github
   tokenaudit ingest 'exports/*.jsonl.gz' --store s3-mirror/ --config tokenaudit.toml
+  aws s3 cp s3://logs/2026-10-31.jsonl.gz - | tokenaudit ingest - --stdin-name 2026-10-31 --store store/
 
 Several ingests may run at once on one store (on disjoint files, from several
 processes or machines sharing the folder); a file two of them read at once is
 kept once. See docs/store.md for the layout, the schema and the commit log.")]
 pub struct IngestArgs {
-    /// Log files, directories (read recursively) or globs.
+    /// Log files, directories (read recursively) or globs; `-` reads stdin
+    /// (saved to a temporary file first; see --stdin-name).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
+
+    /// What stdin is, from one ingest to the next (for example the export's
+    /// name): piped again under the same name, its earlier rows are
+    /// replaced. Without it, stdin is known by its content: the same bytes
+    /// piped again are skipped, any other bytes are a new source.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
 
     /// The store folder (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -162,6 +171,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             include_prompts: args.include_prompts,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             strict: args.strict,
+            stdin_name: args.stdin_name.clone(),
         });
         done.store(true, Ordering::SeqCst);
         if let Some(t) = bar {

@@ -215,6 +215,58 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
 }
 
+/// `tokenaudit ingest - --store DIR`, with `bytes` on stdin.
+fn ingest_stdin(env: &Env, bytes: &str, args: &[&str]) -> String {
+    let out = env
+        .cmd()
+        .args(["ingest", "-", "--store", "store"])
+        .args(args)
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Stdin is known by its content, or by --stdin-name: the same bytes piped
+/// twice count once, and a restated export piped under its name replaces
+/// its rows.
+#[test]
+fn stdin_is_known_by_its_content_or_its_name() {
+    let env = Env::new();
+    let a = call(1, 1, "chat", 1000, 100, "a1") + &call(1, 2, "chat", 2000, 200, "a2");
+    let said = ingest_stdin(&env, &a, &[]);
+    assert!(said.contains("read 1 new"), "{said}");
+    let said = ingest_stdin(&env, &a, &[]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+    // (1000+2000)·2.5 + (100+200)·10 µ$.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0105");
+
+    let day2 = call(2, 1, "chat", 4000, 0, "b1");
+    let said = ingest_stdin(&env, &day2, &["--stdin-name", "2026-10-02"]);
+    assert!(said.contains("read 1 new"), "{said}");
+    // Restated: b1 is now 8000 tokens; its row is replaced, not added to.
+    let restated = call(2, 1, "chat", 8000, 0, "b1");
+    let said = ingest_stdin(&env, &restated, &["--stdin-name", "2026-10-02"]);
+    assert!(said.contains("read 0 new, 0 grown and 1 changed"), "{said}");
+    assert!(said.contains("1 rows replaced"), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0305");
+    let files: Vec<&str> = s["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["<stdin:2026-10-02>", "<stdin>"]);
+}
+
 fn commit(env: &Env, n: u64) -> Value {
     let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()

@@ -50,6 +50,9 @@ pub struct Plan {
     /// with a Claude Code file that is new or changed (also in `read`, as
     /// changed; see [`read_agent_logs_together`]).
     pub read_again: Vec<String>,
+    /// Temporary files holding what was read from stdin, to delete when the
+    /// ingest is over.
+    pub spooled: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -121,17 +124,32 @@ fn resumable(previous: &SourceEntry) -> bool {
         && !matches!(previous.format.as_str(), "codex" | "claude-code" | "none")
 }
 
-/// Sorts `sources` against the store's `state`. Only files can be planned:
-/// stdin has no identity to compare with.
-pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
+/// Sorts `sources` against the store's `state`. Stdin is saved to a
+/// temporary file first (see [`spool_stdin`]) and then planned like a file
+/// whose identity is `stdin_name`, or else its content.
+pub fn plan(state: &State, sources: &[Source], stdin_name: Option<&str>) -> Result<Plan> {
     let mut out = Plan::default();
+    let result = plan_into(state, sources, stdin_name, &mut out);
+    if result.is_err() {
+        for f in &out.spooled {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+    result.map(|()| out)
+}
+
+fn plan_into(
+    state: &State,
+    sources: &[Source],
+    stdin_name: Option<&str>,
+    out: &mut Plan,
+) -> Result<()> {
     for source in sources {
         let path = match source {
             Source::File(p) => p,
             Source::Stdin => {
-                return Err(StoreError::Invalid(
-                    "the store reads files, not stdin: save the input to a file first (a store keeps each source's identity to know what is new)".into(),
-                ))
+                plan_stdin(state, stdin_name, out)?;
+                continue;
             }
         };
         let meta = std::fs::metadata(path).map_err(StoreError::io(path))?;
@@ -187,7 +205,78 @@ pub fn plan(state: &State, sources: &[Source]) -> Result<Plan> {
             previous,
         });
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Stdin has no path to find it by next time: its bytes are saved to a
+/// temporary file (outside the store: they may hold prompt text), and its
+/// identity is `stdin:NAME` with `--stdin-name NAME`, so that piping a
+/// restated export under the same name replaces its rows, or else
+/// `stdin:` and the digest of its content, so that the same bytes piped
+/// again are skipped.
+fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
+    let (path, size, digest) = spool_stdin()?;
+    out.spooled.push(path.clone());
+    let key = match name {
+        Some(n) => format!("stdin:{n}"),
+        None => format!("stdin:{}", hex(digest)),
+    };
+    let shown = name.map_or_else(|| "<stdin>".to_string(), |n| format!("<stdin:{n}>"));
+    let mut file = File::open(&path).map_err(StoreError::io(&path))?;
+    let (head, tail) = ends(&mut file, size).map_err(StoreError::io(&path))?;
+    let previous = state.sources.get(&key).cloned();
+    if let Some(prev) = &previous {
+        if prev.size == size && prev.head == head && prev.tail == tail {
+            out.unchanged.push(shown);
+            return Ok(());
+        }
+    }
+    out.read.push(Planned {
+        path,
+        key,
+        name: shown,
+        action: if previous.is_some() {
+            Action::Changed
+        } else {
+            Action::New
+        },
+        size,
+        mtime_ns: 0,
+        head,
+        tail,
+        start: None,
+        previous,
+    });
+    Ok(())
+}
+
+/// Copies stdin to a temporary file: its path, size and xxh3-64 digest.
+fn spool_stdin() -> Result<(PathBuf, u64, u64)> {
+    let tmp = std::env::temp_dir();
+    let mut file = tempfile::Builder::new()
+        .prefix("tokenaudit-stdin-")
+        .tempfile_in(&tmp)
+        .map_err(StoreError::io(&tmp))?;
+    let mut h = Xxh3::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StoreError::io(Path::new("<stdin>"))(e)),
+        };
+        h.update(&buf[..n]);
+        std::io::Write::write_all(&mut file, &buf[..n]).map_err(StoreError::io(file.path()))?;
+        size += n as u64;
+    }
+    let path = file
+        .into_temp_path()
+        .keep()
+        .map_err(|e| StoreError::io(&tmp)(e.error))?;
+    Ok((path, size, h.digest()))
 }
 
 /// The format name of Claude Code session logs in the commit log.

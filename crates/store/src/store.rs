@@ -65,6 +65,8 @@ pub struct StoreIngest<'a> {
     pub tool_version: String,
     /// Commit nothing if any line or file was rejected.
     pub strict: bool,
+    /// What identifies stdin from ingest to ingest (`--stdin-name`).
+    pub stdin_name: Option<String>,
 }
 
 /// What an ingest did.
@@ -248,8 +250,17 @@ impl Store {
 
     /// Ingests what is new among `req.sources` and commits it.
     pub fn ingest(&mut self, req: StoreIngest<'_>) -> Result<IngestReport> {
-        let plan = plan::plan(&self.state, &req.sources)?;
-        let plan = plan::read_agent_logs_together(&self.state, plan, &req.options)?;
+        let plan = plan::plan(&self.state, &req.sources, req.stdin_name.as_deref())?;
+        let spooled = plan.spooled.clone();
+        let result = plan::read_agent_logs_together(&self.state, plan, &req.options)
+            .and_then(|plan| self.ingest_planned(plan, req));
+        for f in spooled {
+            let _ = std::fs::remove_file(f);
+        }
+        result
+    }
+
+    fn ingest_planned(&mut self, plan: plan::Plan, req: StoreIngest<'_>) -> Result<IngestReport> {
         let mut report = IngestReport {
             plan,
             ..Default::default()
