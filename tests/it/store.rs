@@ -330,16 +330,23 @@ fn concurrent_ingests_and_shards_count_every_file_once() {
     );
 }
 
+/// Killed (`kill -9`) or failing (a full disk, an I/O error) at each step
+/// of a commit: the store is as before or as after, and the next command
+/// that opens it finishes what was claimed.
 #[test]
 fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
-    for step in [
+    let steps = [
         "parts-written",
         "before-claim",
         "claimed",
         "renamed-one",
         "renamed-all",
         "removed",
-    ] {
+    ];
+    for (step, fault) in steps
+        .iter()
+        .flat_map(|s| [(*s, s.to_string()), (*s, format!("{s}:enospc"))])
+    {
         let env = Env::new();
         env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
         env.write("logs/b.jsonl", call(2, 1, "chat", 2000, 100, "b1"));
@@ -351,10 +358,10 @@ fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
         let out = env
             .cmd()
             .args(["ingest", "logs", "--store", "store", "--quiet"])
-            .env("TOKENAUDIT_FAULT", step)
+            .env("TOKENAUDIT_FAULT", &fault)
             .output()
             .unwrap();
-        assert!(!out.status.success(), "{step}: the fault did not fire");
+        assert!(!out.status.success(), "{fault}: the fault did not fire");
         // The next command that opens the store completes or undoes it.
         let check = env
             .cmd()
@@ -363,16 +370,16 @@ fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
             .unwrap();
         assert!(
             check.status.success(),
-            "{step}: {}{}",
+            "{fault}: {}{}",
             String::from_utf8_lossy(&check.stdout),
             String::from_utf8_lossy(&check.stderr)
         );
         let now = audit_of(&env, &["--store", "store"]);
         let claimed = !matches!(step, "parts-written" | "before-claim");
         if claimed {
-            assert_eq!(now, audit_of(&env, &["logs"]), "{step}");
+            assert_eq!(now, audit_of(&env, &["logs"]), "{fault}");
         } else {
-            assert_eq!(now, before, "{step}");
+            assert_eq!(now, before, "{fault}");
         }
         // The next nightly run brings it up to date either way.
         ingest(&env, &["logs"]);
@@ -385,7 +392,7 @@ fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
             .into_iter()
             .filter(|p| p.to_string_lossy().ends_with(".tmp"))
             .collect();
-        assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
+        assert!(leftovers.is_empty(), "{fault}: {leftovers:?}");
     }
 }
 

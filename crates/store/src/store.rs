@@ -212,9 +212,13 @@ impl Store {
         let mut r = Recovery::default();
         // A claimed commit's renames and deletions, finished: every live
         // part in place, every removed one gone.
+        // A part under neither name (lost outside the store's protocol) is
+        // left for `store check` to name, so that it and every other
+        // command can still open the store.
         for p in self.state.parts.values() {
             let fin = self.root.join(&p.path);
-            if !fin.exists() && rename(&layout::temp_path(&self.root, &p.path), &fin)? {
+            let temp = layout::temp_path(&self.root, &p.path);
+            if !fin.exists() && temp.exists() && rename(&temp, &fin)? {
                 r.completed += 1;
             }
         }
@@ -283,8 +287,8 @@ impl Store {
         )
         .map_err(StoreError::io(&marker))?;
         let result = self.ingest_as(&ingest, req, &mut report);
-        if result.is_err() || report.commit.is_none() {
-            // Nothing committed: take back what was written.
+        if report.commit.is_none() {
+            // Nothing committed (nor claimed): take back what was written.
             remove_temps(&self.root, &ingest);
         }
         let _ = std::fs::remove_file(&marker);
@@ -353,9 +357,12 @@ impl Store {
             };
             fault::point("before-claim").map_err(StoreError::io(&self.root))?;
             if commit::claim(&self.root, &commit)? {
+                // Claimed: from here on its temporary parts are the commit's,
+                // never taken back (if publishing fails, the next opening of
+                // the store finishes it).
+                report.commit = Some(commit.number);
                 fault::point("claimed").map_err(StoreError::io(&self.root))?;
                 self.publish(&commit)?;
-                report.commit = Some(commit.number);
                 // The rows read now, and the earlier rows of the sources
                 // read again (parts rewritten around them are neither).
                 report.rows_added = parts.iter().map(|p| p.rows).sum();
