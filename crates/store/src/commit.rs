@@ -246,18 +246,18 @@ pub fn fold(commits: &[Commit]) -> State {
 /// name was taken.
 pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
     let dir = path.parent().expect("a file in a folder");
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-    ));
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
-        f.write_all(bytes).map_err(StoreError::io(&tmp))?;
-        f.sync_all().map_err(StoreError::io(&tmp))?;
-    }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
+    // A fresh random name: two writers (containers all run as process 1)
+    // never share the temporary file.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(StoreError::io(dir))?;
+    tmp.write_all(bytes).map_err(StoreError::io(tmp.path()))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(StoreError::io(tmp.path()))?;
+    let linked = std::fs::hard_link(tmp.path(), path);
+    drop(tmp);
     match linked {
         Ok(()) => {
             sync_dir(dir);

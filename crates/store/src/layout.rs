@@ -70,7 +70,8 @@ pub fn ledger_file(store: &Path, number: u64) -> PathBuf {
 pub fn temp_ingest(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(TEMP_SUFFIX)?.strip_prefix("part-")?;
     let (ingest, seq) = stem.rsplit_once('-')?;
-    (seq.len() == 5 && seq.bytes().all(|b| b.is_ascii_digit())).then_some(ingest)
+    // Five digits, or more past part 99,999.
+    (seq.len() >= 5 && seq.bytes().all(|b| b.is_ascii_digit())).then_some(ingest)
 }
 
 #[cfg(test)]
@@ -95,6 +96,7 @@ mod tests {
             Some("20261001t1-99")
         );
         assert_eq!(temp_ingest("part-abc-00007.parquet"), None);
+        assert_eq!(temp_ingest("part-abc-123456.parquet.tmp"), Some("abc"));
         let t = temp_path(Path::new("/s"), &part_path(d, "abc", 7));
         assert_eq!(
             t,

@@ -188,7 +188,11 @@ pub const COMPACT_ROWS: usize = 1 << 20;
 /// Merges each day's parts into as few as [`COMPACT_ROWS`] allows, sorted.
 /// Days that already are one part are left alone.
 pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
-    let ingest = format!("compact{}", std::process::id());
+    // Its own writer id and in-flight marker, as an ingest has: a reused
+    // id would name a new part as an old one it removes, and without the
+    // marker a concurrent opener deletes its parts as orphans.
+    let marker = crate::store::Marker::create(store.root())?;
+    let ingest = marker.id.clone();
     let mut by_day: BTreeMap<Option<String>, Vec<&PartEntry>> = BTreeMap::new();
     for p in store.state().parts.values() {
         by_day.entry(p.day.clone()).or_default().push(p);

@@ -122,18 +122,56 @@ fn ingest_alive(root: &Path, ingest: &str) -> bool {
     }
 }
 
-/// A new ingest id: time, process and a little randomness (no `-`).
+/// A new writer id: time, process and 32 bits mixing the host, the
+/// nanoseconds and a fresh temporary file's name (no `-`): containers all
+/// run as process 1, so the process alone does not tell two apart.
 fn new_ingest_id() -> String {
     let now = chrono::Utc::now();
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
+    let noise = tempfile::Builder::new()
+        .make(|_| Ok(()))
+        .map(|t| t.path().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mix = xxhash_rust::xxh3::xxh3_64(format!("{}{nanos}{noise}", host()).as_bytes());
     format!(
-        "{}p{}r{:04x}",
+        "{}p{}r{:08x}",
         now.format("%Y%m%dt%H%M%S"),
         std::process::id(),
-        nanos & 0xffff
+        mix as u32
     )
+}
+
+/// A writer's entry in `_inflight/` (see [`Inflight`]), removed when it
+/// is dropped: held by every command that writes parts (ingest, compact),
+/// so that a concurrent opener does not delete them as orphans.
+pub(crate) struct Marker {
+    pub(crate) id: String,
+    path: PathBuf,
+}
+
+impl Marker {
+    pub(crate) fn create(root: &Path) -> Result<Marker> {
+        let id = new_ingest_id();
+        let path = root.join(layout::INFLIGHT).join(format!("{id}.json"));
+        let inflight = Inflight {
+            pid: std::process::id(),
+            host: host(),
+        };
+        std::fs::write(
+            &path,
+            serde_json::to_vec(&inflight).expect("a marker serializes"),
+        )
+        .map_err(StoreError::io(&path))?;
+        Ok(Marker { id, path })
+    }
+}
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 fn rename(from: &Path, to: &Path) -> Result<bool> {
@@ -272,26 +310,12 @@ impl Store {
         if report.plan.read.is_empty() {
             return Ok(report);
         }
-        let ingest = new_ingest_id();
-        let marker = self
-            .root
-            .join(layout::INFLIGHT)
-            .join(format!("{ingest}.json"));
-        let inflight = Inflight {
-            pid: std::process::id(),
-            host: host(),
-        };
-        std::fs::write(
-            &marker,
-            serde_json::to_vec(&inflight).expect("a marker serializes"),
-        )
-        .map_err(StoreError::io(&marker))?;
-        let result = self.ingest_as(&ingest, req, &mut report);
+        let marker = Marker::create(&self.root)?;
+        let result = self.ingest_as(&marker.id, req, &mut report);
         if report.commit.is_none() {
             // Nothing committed (nor claimed): take back what was written.
-            remove_temps(&self.root, &ingest);
+            remove_temps(&self.root, &marker.id);
         }
-        let _ = std::fs::remove_file(&marker);
         result.map(|()| report)
     }
 
