@@ -331,6 +331,9 @@ impl Store {
         let mut options = req.options.clone();
         options.eager_lines = true;
         options.starts = read.iter().map(|p| p.start).collect();
+        // Up to the size planned (and recorded in the commit): what is
+        // appended while this ingest runs is read by the next one, once.
+        options.ends = read.iter().map(|p| Some(p.size)).collect();
         let shared = Shared::new(
             self.root.clone(),
             ingest.to_string(),

@@ -83,6 +83,11 @@ pub struct IngestOptions {
     /// Per source index, where to start reading (a file that grew since it
     /// was last read): empty, or `None`, for the beginning.
     pub starts: Vec<Option<Start>>,
+    /// Per source index, the bytes of the file to read at most (the size a
+    /// store planned: lines appended while the ingest runs are left for the
+    /// next one); empty, or `None`, for all. Plain files only: a growing
+    /// compressed file is read again whole next time anyway.
+    pub ends: Vec<Option<u64>>,
 }
 
 /// Where to resume reading a plain JSON-lines file.
@@ -105,6 +110,7 @@ impl Default for IngestOptions {
             progress: None,
             eager_lines: false,
             starts: Vec::new(),
+            ends: Vec::new(),
         }
     }
 }
@@ -584,9 +590,13 @@ fn produce(
         return match opened {
             Ok(f) => {
                 let progress = options.progress.as_deref();
+                let stream: Box<dyn Read + Send> = match end_of(options, index) {
+                    Some(end) => Box::new(f.take(end.saturating_sub(start.offset))),
+                    None => Box::new(f),
+                };
                 let format = read_chunks(
                     index,
-                    Box::new(f),
+                    stream,
                     progress,
                     options,
                     (tx, free),
@@ -608,6 +618,13 @@ fn produce(
         };
     }
     let (encoding, stream) = match source::open(source) {
+        Ok((Encoding::Plain, stream)) => match end_of(options, index) {
+            Some(end) => (
+                Encoding::Plain,
+                Box::new(stream.take(end)) as Box<dyn Read + Send>,
+            ),
+            None => (Encoding::Plain, stream),
+        },
         Ok(opened) => opened,
         Err(e) => {
             file_reject(
@@ -698,6 +715,11 @@ fn produce(
         layout,
     );
     (encoding_name, format)
+}
+
+/// How many bytes of source `index` to read at most, if not all.
+fn end_of(options: &IngestOptions, index: usize) -> Option<u64> {
+    options.ends.get(index).copied().flatten()
 }
 
 /// Where source `index` is to be read from, if not from its beginning.
@@ -1081,6 +1103,47 @@ mod tests {
                  \"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n"
             ),
         }
+    }
+
+    /// A store reads a file up to the size it planned, from where it ended
+    /// last time: lines appended meanwhile wait for the next ingest.
+    #[test]
+    fn reads_stop_at_the_planned_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.jsonl");
+        let text: String = (1..=10).map(|n| line(n, false)).collect();
+        std::fs::write(&a, &text).unwrap();
+        let cut = |n: usize| -> u64 { (1..=n as u64).map(|k| line(k, false).len() as u64).sum() };
+        let read = |start: Option<Start>, end: Option<u64>| {
+            let options = IngestOptions {
+                threads: 1,
+                starts: vec![start],
+                ends: vec![end],
+                ..Default::default()
+            };
+            let (sinks, summary) =
+                ingest(&[Source::File(a.clone())], &options, || Seen(Vec::new()));
+            let mut ids: Vec<String> = sinks
+                .into_iter()
+                .flat_map(|s| s.0)
+                .map(|(id, _)| id)
+                .collect();
+            ids.sort_by_key(|id| id[1..].parse::<u32>().unwrap());
+            (ids, summary.sources[0].lines)
+        };
+        assert_eq!(
+            read(None, Some(cut(4))),
+            (vec!["r1".into(), "r2".into(), "r3".into(), "r4".into()], 4)
+        );
+        let from = Some(Start {
+            offset: cut(4),
+            first_line: 5,
+        });
+        assert_eq!(
+            read(from, Some(cut(7))),
+            (vec!["r5".into(), "r6".into(), "r7".into()], 3)
+        );
+        assert_eq!(read(None, None).0.len(), 10);
     }
 
     /// Lines are numbered after the fact (`crate::source::lines`): with 1 KiB
