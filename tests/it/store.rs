@@ -267,6 +267,62 @@ fn stdin_is_known_by_its_content_or_its_name() {
     assert_eq!(files, ["<stdin:2026-10-02>", "<stdin>"]);
 }
 
+/// A UTF-16 file that grows is read again whole (its appended bytes are no
+/// UTF-8 lines to resume from).
+#[test]
+fn a_growing_utf16_file_is_read_again_whole() {
+    let utf16 = |text: &str| -> Vec<u8> {
+        let mut out = vec![0xff, 0xfe];
+        for u in text.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out
+    };
+    let env = Env::new();
+    let a1 = call(1, 1, "chat", 1000, 100, "a1");
+    env.write("logs/a.jsonl", utf16(&a1));
+    ingest(&env, &["logs"]);
+    let a2 = a1 + &call(2, 1, "chat", 2000, 100, "a2");
+    env.write("logs/a.jsonl", utf16(&a2));
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("read 0 new, 0 grown and 1 changed"), "{said}");
+    // 3000·2.5 + 200·10 µ$.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0095");
+    assert_eq!(s["input"]["files"][0]["format"], "gateway (UTF-16)");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+}
+
+/// The rest of a grown file is read as what its start was, even when its
+/// first appended lines alone would not tell the format: each is counted
+/// at its line, as an audit of the whole file counts it.
+#[test]
+fn the_rest_of_a_grown_file_is_read_as_its_start_was() {
+    let env = Env::new();
+    let a1 = call(1, 1, "chat", 1000, 100, "a1");
+    env.write("logs/a.jsonl", &a1);
+    ingest(&env, &["logs"]);
+    // Night 2: two lines with a model and no usage (no format can be told
+    // from them alone), then night 3 a call.
+    let a2 = a1 + "{\"model\":\"gpt-4o\",\"feature\":\"chat\"}\n{\"model\":\"gpt-4o\"}\n";
+    env.write("logs/a.jsonl", &a2);
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 grown"), "{said}");
+    let a3 = a2 + &call(3, 1, "chat", 2000, 100, "a3");
+    env.write("logs/a.jsonl", &a3);
+    ingest(&env, &["logs"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["input"]["rejected"], 2);
+    let lines: Vec<u64> = s["input"]["rejected_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3]);
+    assert_eq!(s, audit_of(&env, &["logs"]));
+}
+
 fn commit(env: &Env, n: u64) -> Value {
     let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::pipeline::{IngestOptions, Start};
-use tokenaudit_ingest::{IngestSummary, Source};
+use tokenaudit_ingest::{Format, IngestSummary, Source};
 
 use crate::commit::{
     self, sync_dir, Action, Commit, PartEntry, SourceEntry, State, StoredRejects, SCHEMA_VERSION,
@@ -334,6 +334,15 @@ impl Store {
         // Up to the size planned (and recorded in the commit): what is
         // appended while this ingest runs is read by the next one, once.
         options.ends = read.iter().map(|p| Some(p.size)).collect();
+        // The rest of a grown file is read as what its start was: its first
+        // appended lines alone may not tell.
+        options.formats = read
+            .iter()
+            .map(|p| {
+                let prev = p.previous.as_ref().filter(|_| p.start.is_some())?;
+                Format::from_name(&prev.format)
+            })
+            .collect();
         let shared = Shared::new(
             self.root.clone(),
             ingest.to_string(),

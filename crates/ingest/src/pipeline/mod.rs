@@ -88,6 +88,10 @@ pub struct IngestOptions {
     /// next one); empty, or `None`, for all. Plain files only: a growing
     /// compressed file is read again whole next time anyway.
     pub ends: Vec<Option<u64>>,
+    /// Per source index, the format to read it as instead of detecting it
+    /// (a store resuming a file reads the rest as what its start was);
+    /// `--input-format` and a mapping still win.
+    pub formats: Vec<Option<Format>>,
 }
 
 /// Where to resume reading a plain JSON-lines file.
@@ -111,6 +115,7 @@ impl Default for IngestOptions {
             eager_lines: false,
             starts: Vec::new(),
             ends: Vec::new(),
+            formats: Vec::new(),
         }
     }
 }
@@ -530,9 +535,10 @@ impl<S: RecordSink> Worker<S> {
 
 /// The format of a file: the mapping's, the one forced by `--input-format`,
 /// or the one detected from the file's first lines.
-fn choose_format(head: &[u8], options: &IngestOptions) -> Result<Format, String> {
-    match (&options.mapping, &options.input_format) {
-        (None, Some(f)) => Ok(f.clone()),
+fn choose_format(head: &[u8], options: &IngestOptions, index: usize) -> Result<Format, String> {
+    let known = options.formats.get(index).and_then(Option::as_ref);
+    match (&options.mapping, &options.input_format, known) {
+        (None, Some(f), _) | (None, None, Some(f)) => Ok(f.clone()),
         _ => formats::detect(head, options.mapping.as_ref()),
     }
 }
@@ -807,7 +813,7 @@ fn read_chunks(
             // dropped from the header by `CsvRecords`).
             if let Some(big_endian) = container::utf16_bom(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
-                return read_chunks(
+                let inner = read_chunks(
                     index,
                     Box::new(Utf16Text::new(rest, big_endian)),
                     count,
@@ -816,6 +822,12 @@ fn read_chunks(
                     (rejects, next_line),
                     None,
                 );
+                // Said in the format, so nobody (the store) takes its bytes
+                // for UTF-8 lines.
+                return match inner.as_str() {
+                    "none" => inner,
+                    _ => format!("{inner} (UTF-16)"),
+                };
             }
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
@@ -884,7 +896,7 @@ fn read_chunks(
             }
         };
         if format.is_none() && !unrecognized {
-            match choose_format(&buf[..cut], options) {
+            match choose_format(&buf[..cut], options, index) {
                 Ok(f) => {
                     format_name = format!("{}{}", f.name(), layout.map_or("", Layout::suffix));
                     format = Some(Arc::new(f));
@@ -989,7 +1001,7 @@ fn produce_parquet(
     if head.is_empty() {
         return "none".into(); // no rows
     }
-    let format = match choose_format(&head, options) {
+    let format = match choose_format(&head, options, index) {
         Ok(f) => Arc::new(f),
         Err(reason) => {
             file_reject(rejects, index, 0, RejectReason::UnrecognizedFormat, reason);
