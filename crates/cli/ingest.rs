@@ -137,6 +137,23 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     }
     let mut store =
         Store::create(&args.store).with_context(|| format!("--store {}", args.store.display()))?;
+    // A store inside an input folder is not a log: reading its parts and
+    // commit files as calls would add the store to itself every night.
+    if let Ok(root) = store.root().canonicalize() {
+        let before = sources.len();
+        sources.retain(|s| match s {
+            tokenaudit_ingest::Source::File(p) => {
+                !p.canonicalize().is_ok_and(|p| p.starts_with(&root))
+            }
+            tokenaudit_ingest::Source::Stdin => true,
+        });
+        if !args.quiet && sources.len() < before {
+            eprintln!(
+                "store: left out {} files of the store itself, which is inside an input",
+                before - sources.len()
+            );
+        }
+    }
     let r = &store.recovered;
     if !args.quiet && r.completed + r.deleted + r.orphans > 0 {
         eprintln!(

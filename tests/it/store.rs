@@ -323,6 +323,28 @@ fn the_rest_of_a_grown_file_is_read_as_its_start_was() {
     assert_eq!(s, audit_of(&env, &["logs"]));
 }
 
+/// A store kept inside the folder it ingests is not read as logs.
+#[test]
+fn a_store_inside_its_input_folder_is_not_read_as_logs() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    for _ in 0..2 {
+        let out = env
+            .cmd()
+            .args(["ingest", "logs", "--store", "logs/store"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let s = audit_of(&env, &["--store", "logs/store"]);
+    assert_eq!(s["totals"]["calls"], 1);
+    assert_eq!(s["input"]["files"].as_array().unwrap().len(), 1);
+}
+
 fn commit(env: &Env, n: u64) -> Value {
     let text = std::fs::read_to_string(env.path(&format!("store/_commits/{n:020}.json"))).unwrap();
     serde_json::from_str(&text).unwrap()
