@@ -38,6 +38,8 @@ pub struct Planned {
     pub start: Option<Start>,
     /// What the store knew of it.
     pub previous: Option<SourceEntry>,
+    /// Read as Claude Code session logs (set by [`read_agent_logs_together`]).
+    pub agent_log: bool,
 }
 
 /// The inputs of one ingest, sorted into what to read and what to skip.
@@ -53,6 +55,10 @@ pub struct Plan {
     /// Temporary files holding what was read from stdin, to delete when the
     /// ingest is over.
     pub spooled: Vec<PathBuf>,
+    /// The keys of the store's Claude Code sources whose files are gone
+    /// (Claude Code deletes old transcripts), when the others are read
+    /// again: their stored rows stay, less the calls read again now.
+    pub agent_logs_gone: Vec<String>,
 }
 
 impl Plan {
@@ -203,6 +209,7 @@ fn plan_into(
             tail,
             start,
             previous,
+            agent_log: false,
         });
     }
     Ok(())
@@ -246,6 +253,7 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
         tail,
         start: None,
         previous,
+        agent_log: false,
     });
     Ok(())
 }
@@ -289,16 +297,18 @@ const CLAUDE_CODE: &str = "claude-code";
 /// when an ingest reads a Claude Code file, every other Claude Code file
 /// the store holds is read again with it and its rows replaced: the store
 /// then holds what one audit of them all counts. The cost: a night with a
-/// changed session file reads the agent logs whole (files gone since are
-/// kept as they were stored).
+/// changed session file reads the agent logs whole. The rows of files
+/// gone since stay, less the calls read again from the files still there
+/// (see [`Plan::agent_logs_gone`]).
 pub fn read_agent_logs_together(
     state: &State,
     mut plan: Plan,
     options: &IngestOptions,
 ) -> Result<Plan> {
     let mut any = false;
-    for p in &plan.read {
-        any |= is_claude_code(p, options)?;
+    for p in &mut plan.read {
+        p.agent_log = is_claude_code(p, options)?;
+        any |= p.agent_log;
     }
     if !any {
         return Ok(plan);
@@ -311,6 +321,7 @@ pub fn read_agent_logs_together(
         }
         let path = PathBuf::from(&entry.key);
         let Ok(meta) = std::fs::metadata(&path) else {
+            plan.agent_logs_gone.push(entry.key.clone());
             continue;
         };
         let mut file = File::open(&path).map_err(StoreError::io(&path))?;
@@ -329,6 +340,7 @@ pub fn read_agent_logs_together(
             tail,
             start: None,
             previous: Some(entry.clone()),
+            agent_log: true,
         });
     }
     // In the order an audit of them reads them (and the store lists them),

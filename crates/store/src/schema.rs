@@ -513,6 +513,10 @@ impl Rows {
         string_at(&self.strings[S_SOURCE], i).unwrap_or("")
     }
 
+    pub fn request_id(&self, i: usize) -> Option<&str> {
+        string_at(&self.strings[S_REQUEST_ID], i)
+    }
+
     pub fn line(&self, i: usize) -> u64 {
         value_at(&self.line, i).unwrap_or(0)
     }

@@ -55,6 +55,7 @@ pub struct Recovery {
 }
 
 /// What an ingest is asked to do.
+#[derive(Clone)]
 pub struct StoreIngest<'a> {
     pub sources: Vec<Source>,
     /// The ordinary ingest options (mapping, format, threads, progress).
@@ -292,14 +293,32 @@ impl Store {
 
     /// Ingests what is new among `req.sources` and commits it.
     pub fn ingest(&mut self, req: StoreIngest<'_>) -> Result<IngestReport> {
-        let plan = plan::plan(&self.state, &req.sources, req.stdin_name.as_deref())?;
-        let spooled = plan.spooled.clone();
-        let result = plan::read_agent_logs_together(&self.state, plan, &req.options)
-            .and_then(|plan| self.ingest_planned(plan, req));
-        for f in spooled {
-            let _ = std::fs::remove_file(f);
+        // Claude Code files are read as one group (see
+        // `plan::read_agent_logs_together`): when another ingest commits
+        // some meanwhile, this one plans again on top of it (stdin, read
+        // once, cannot be).
+        let retries = if req.sources.contains(&Source::Stdin) {
+            0
+        } else {
+            5
+        };
+        let mut attempt = 0;
+        loop {
+            let plan = plan::plan(&self.state, &req.sources, req.stdin_name.as_deref())?;
+            let spooled = plan.spooled.clone();
+            let result = plan::read_agent_logs_together(&self.state, plan, &req.options)
+                .and_then(|plan| self.ingest_planned(plan, req.clone()));
+            for f in spooled {
+                let _ = std::fs::remove_file(f);
+            }
+            match result {
+                Err(StoreError::AgentLogsRaced) if attempt < retries => {
+                    attempt += 1;
+                    self.refresh()?;
+                }
+                other => return other,
+            }
         }
-        result
     }
 
     fn ingest_planned(&mut self, plan: plan::Plan, req: StoreIngest<'_>) -> Result<IngestReport> {
@@ -343,22 +362,32 @@ impl Store {
                 Format::from_name(&prev.format)
             })
             .collect();
-        let shared = Shared::new(
+        let mut shared = Shared::new(
             self.root.clone(),
             ingest.to_string(),
             req.catalog,
             keys,
             req.include_prompts,
         );
+        let gone = Gone {
+            keys: report.plan.agent_logs_gone.iter().cloned().collect(),
+            request_ids: Default::default(),
+        };
+        if !gone.keys.is_empty() {
+            shared.collect_ids = read.iter().map(|p| p.agent_log).collect();
+        }
         let (mut sinks, summary) =
             tokenaudit_ingest::ingest(&sources, &options, || PartSink::new(&shared));
         let mut parts: Vec<PartEntry> = Vec::new();
+        let mut gone = gone;
         for sink in &mut sinks {
             sink.finish();
             if let Some(e) = sink.error.take() {
                 return Err(e);
             }
             parts.append(&mut sink.parts);
+            gone.request_ids
+                .extend(std::mem::take(&mut sink.request_ids));
         }
         drop(sinks);
         parts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -376,7 +405,7 @@ impl Store {
         // Claim a commit number; on a lost race, adjust to the winner's
         // commits and try the next one.
         let mut entries = entries;
-        let mut replaced = self.replace(&shared, &entries)?;
+        let mut replaced = self.replace(&shared, &entries, &gone)?;
         for _attempt in 0..1000 {
             let commit = Commit {
                 schema_version: SCHEMA_VERSION,
@@ -385,7 +414,11 @@ impl Store {
                 tool_version: req.tool_version.clone(),
                 catalog_version: req.catalog.version().to_string(),
                 kind: "ingest".into(),
-                sources: entries.clone(),
+                sources: entries
+                    .iter()
+                    .cloned()
+                    .chain(gone_entries(&self.state, &replaced.repeats))
+                    .collect(),
                 dropped_sources: vec![],
                 added: parts.iter().chain(&replaced.added).cloned().collect(),
                 removed: replaced.removed.clone(),
@@ -421,6 +454,15 @@ impl Store {
                 .iter()
                 .flat_map(|c| c.sources.iter().map(|s| s.key.as_str()))
                 .collect();
+            let their_agent_logs = log[base as usize..]
+                .iter()
+                .flat_map(|c| &c.sources)
+                .any(|s| s.format == "claude-code");
+            if their_agent_logs && read.iter().any(|p| p.agent_log) {
+                // Their Claude Code calls and ours were not deduplicated
+                // together: plan again (see `Store::ingest`).
+                return Err(StoreError::AgentLogsRaced);
+            }
             let raced: BTreeSet<String> = entries
                 .iter()
                 .filter(|e| theirs.contains(e.key.as_str()))
@@ -446,7 +488,7 @@ impl Store {
                 for p in &replaced.added {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
                 }
-                replaced = self.replace(&shared, &entries)?;
+                replaced = self.replace(&shared, &entries, &gone)?;
             }
             if entries.is_empty() && parts.is_empty() {
                 return Ok(());
@@ -483,26 +525,41 @@ impl Store {
     /// For the changed sources among `entries`: the live parts holding
     /// their earlier rows (to remove) and those parts' other rows, written
     /// anew (to add).
-    fn replace(&self, shared: &Shared<'_>, entries: &[SourceEntry]) -> Result<Replaced> {
+    fn replace(
+        &self,
+        shared: &Shared<'_>,
+        entries: &[SourceEntry],
+        gone: &Gone,
+    ) -> Result<Replaced> {
         let changed: BTreeSet<String> = entries
             .iter()
             .filter(|e| e.action == Action::Changed)
             .map(|e| e.key.clone())
             .collect();
         let mut out = Replaced::default();
-        if changed.is_empty() {
+        let repeats = !gone.request_ids.is_empty();
+        if changed.is_empty() && !repeats {
             return Ok(out);
         }
         for part in self.state.parts.values() {
-            if !part.sources.iter().any(|s| changed.contains(s)) {
+            let touches = |set: &BTreeSet<String>| part.sources.iter().any(|s| set.contains(s));
+            let has_gone = repeats && touches(&gone.keys);
+            if !touches(&changed) && !has_gone {
                 continue;
             }
-            out.removed.push(part.path.clone());
-            if part.sources.iter().all(|s| changed.contains(s)) {
+            if !has_gone && part.sources.iter().all(|s| changed.contains(s)) {
+                out.removed.push(part.path.clone());
                 continue;
             }
             let path = self.root.join(&part.path);
-            let kept = filter_part(&path, &changed)?;
+            let (kept, dropped) = filter_part(&path, &changed, gone)?;
+            if dropped.is_empty() && !touches(&changed) {
+                continue; // a gone file's rows, none of them read again
+            }
+            out.removed.push(part.path.clone());
+            for (key, n) in dropped {
+                *out.repeats.entry(key).or_default() += n;
+            }
             let day = part
                 .day
                 .as_deref()
@@ -522,10 +579,44 @@ impl Store {
 struct Replaced {
     added: Vec<PartEntry>,
     removed: Vec<String>,
+    /// Per gone Claude Code source, its stored calls read again now from a
+    /// file still there (dropped as duplicates).
+    repeats: BTreeMap<String, u64>,
 }
 
-/// The rows of a part whose source is not in `drop` (`None`: none left).
-fn filter_part(path: &Path, drop: &BTreeSet<String>) -> Result<Option<arrow_array::RecordBatch>> {
+/// The store's Claude Code sources whose files are gone, and the request
+/// ids of the Claude Code calls this ingest read: a gone file's stored call
+/// that was read again is a copy, and the copy read now is kept.
+#[derive(Default)]
+struct Gone {
+    keys: BTreeSet<String>,
+    request_ids: std::collections::HashSet<String>,
+}
+
+/// The entries of gone sources whose repeated calls this commit drops:
+/// fewer records, as many more skipped as duplicates.
+fn gone_entries<'s>(
+    state: &'s State,
+    repeats: &'s BTreeMap<String, u64>,
+) -> impl Iterator<Item = SourceEntry> + 's {
+    repeats.iter().filter_map(|(key, n)| {
+        let mut e = state.sources.get(key)?.clone();
+        e.records = e.records.saturating_sub(*n);
+        e.skipped += n;
+        *e.rejects.counts.entry("duplicate".into()).or_default() += n;
+        Some(e)
+    })
+}
+
+/// The rows of a part whose source is not in `drop`, less the gone
+/// sources' calls read again (`None`: none left), and how many of those
+/// were dropped per gone source.
+fn filter_part(
+    path: &Path,
+    drop: &BTreeSet<String>,
+    gone: &Gone,
+) -> Result<(Option<arrow_array::RecordBatch>, BTreeMap<String, u64>)> {
+    let mut repeats: BTreeMap<String, u64> = BTreeMap::new();
     let file = File::open(path).map_err(StoreError::io(path))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(StoreError::parquet(path))?
@@ -539,7 +630,17 @@ fn filter_part(path: &Path, drop: &BTreeSet<String>) -> Result<Option<arrow_arra
         })?;
         let rows = Rows::new(&batch);
         let keep: arrow_array::BooleanArray = (0..rows.len())
-            .map(|i| Some(!drop.contains(rows.source(i))))
+            .map(|i| {
+                let source = rows.source(i);
+                let repeat = gone.keys.contains(source)
+                    && rows
+                        .request_id(i)
+                        .is_some_and(|id| gone.request_ids.contains(id));
+                if repeat {
+                    *repeats.entry(source.to_string()).or_default() += 1;
+                }
+                Some(!drop.contains(source) && !repeat)
+            })
             .collect();
         let b = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| {
             StoreError::Parquet {
@@ -552,10 +653,10 @@ fn filter_part(path: &Path, drop: &BTreeSet<String>) -> Result<Option<arrow_arra
         }
     }
     if kept.is_empty() {
-        return Ok(None);
+        return Ok((None, repeats));
     }
     arrow_select::concat::concat_batches(&crate::schema::schema(), &kept)
-        .map(Some)
+        .map(|b| (Some(b), repeats))
         .map_err(|e| StoreError::Parquet {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -577,7 +678,7 @@ fn drop_sources(
             continue;
         }
         let tmp = layout::temp_path(root, &p.path);
-        let kept = filter_part(&tmp, drop)?;
+        let (kept, _) = filter_part(&tmp, drop, &Gone::default())?;
         let _ = std::fs::remove_file(&tmp);
         if let Some(batch) = kept {
             let day = p

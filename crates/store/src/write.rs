@@ -53,6 +53,9 @@ pub struct Shared<'a> {
     pub keys: Vec<String>,
     /// Keep prompt text (`--include-prompts`).
     pub prompts: bool,
+    /// Per source index, whether to keep its rows' request ids (Claude Code
+    /// files read again while others are gone: [`PartSink::request_ids`]).
+    pub collect_ids: Vec<bool>,
     seq: AtomicU32,
 }
 
@@ -70,6 +73,7 @@ impl<'a> Shared<'a> {
             catalog,
             keys,
             prompts,
+            collect_ids: Vec::new(),
             seq: AtomicU32::new(0),
         }
     }
@@ -103,6 +107,9 @@ pub struct PartSink<'s, 'a> {
     /// The first failure (a full disk): the ingest reports it and commits
     /// nothing.
     pub error: Option<StoreError>,
+    /// The request ids of the rows of the sources `Shared::collect_ids`
+    /// names.
+    pub request_ids: std::collections::HashSet<String>,
 }
 
 impl<'s, 'a> PartSink<'s, 'a> {
@@ -116,6 +123,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
             key: String::new(),
             parts: Vec::new(),
             error: None,
+            request_ids: std::collections::HashSet::new(),
         }
     }
 
@@ -236,6 +244,11 @@ impl RecordSink for PartSink<'_, '_> {
             }
             _ => None,
         };
+        if self.shared.collect_ids.get(at.source) == Some(&true) {
+            if let Some(id) = r.request_id.as_deref() {
+                self.request_ids.insert(id.to_string());
+            }
+        }
         let source = self.shared.keys.get(at.source).map_or("", String::as_str);
         let rows = self.days.entry(day).or_default();
         rows.push(
