@@ -622,6 +622,66 @@ fn compact_and_prune_keep_the_audit_honest() {
     );
 }
 
+/// A prune that cuts a file's days: its records stay what it held, the
+/// dropped ones count outside the window, and an ingest of the file
+/// restated later does not bring the pruned days back.
+#[test]
+fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
+    let env = Env::new();
+    let days = |last: u32| -> String {
+        (1..=last)
+            .map(|d| call(d, 1, "chat", 1000 * u64::from(d), 0, &format!("r{d}")))
+            .collect()
+    };
+    env.write("logs/a.jsonl", days(4));
+    ingest(&env, &["logs"]);
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--store",
+            "store",
+            "--before",
+            "2026-10-03",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let check = |env: &Env| {
+        let out = env
+            .cmd()
+            .args(["store", "check", "--store", "store"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 2);
+    // Every call the file held is accounted for.
+    assert_eq!(s["input"]["records"], 4);
+    assert_eq!(s["input"]["outside_window"], 2);
+    // (3000 + 4000) × $2.50/M.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0175");
+
+    // Restated with a fifth day: read again whole, the pruned days stay out.
+    env.write("logs/a.jsonl", days(5).replace("\"r1\"", "\"r1x\""));
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 changed"), "{said}");
+    check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3);
+    assert_eq!(s["input"]["records"], 5);
+    assert_eq!(s["input"]["outside_window"], 2);
+    // + 5000 × $2.50/M.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.03");
+}
+
 #[test]
 fn the_findings_ledger_marks_each_night_against_the_last() {
     let env = Env::new();

@@ -79,6 +79,15 @@ pub struct SourceEntry {
     /// ingest does not read it again, but reports leave it out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pruned: bool,
+    /// Of its `records`, those whose days `store prune` dropped (or an
+    /// ingest after a prune left out): reports count them outside the
+    /// window.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pruned_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Bytes hashed at each end of a source to recognise an append.
@@ -120,6 +129,10 @@ pub struct Commit {
     /// messages across files): reason code → count.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unsourced_skips: BTreeMap<String, u64>,
+    /// `prune`: the first day kept (`YYYY-MM-DD`); later ingests leave out
+    /// the rows before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_before: Option<String>,
 }
 
 /// The live store: the fold of every commit.
@@ -135,6 +148,8 @@ pub struct State {
     pub catalogs: Vec<String>,
     /// Skips not tied to a source (see [`Commit::unsourced_skips`]).
     pub unsourced_skips: BTreeMap<String, u64>,
+    /// The latest prune's first day kept (see [`Commit::prune_before`]).
+    pub prune_before: Option<String>,
 }
 
 impl State {
@@ -158,6 +173,11 @@ impl State {
         }
         for (k, n) in &c.unsourced_skips {
             *self.unsourced_skips.entry(k.clone()).or_default() += n;
+        }
+        if let Some(d) = &c.prune_before {
+            if self.prune_before.as_ref().is_none_or(|old| d > old) {
+                self.prune_before = Some(d.clone());
+            }
         }
     }
 
@@ -311,6 +331,7 @@ mod tests {
                 .collect(),
             removed: removed.iter().map(|s| s.to_string()).collect(),
             unsourced_skips: BTreeMap::new(),
+            prune_before: None,
         }
     }
 

@@ -118,10 +118,11 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     }
     for s in state.sources.values().filter(|s| !s.pruned) {
         let rows = per_source.get(&s.key).copied().unwrap_or(0);
-        if rows != s.records {
+        let kept = s.records.saturating_sub(s.pruned_rows);
+        if rows != kept {
             r.problems.push(format!(
-                "{}: {rows} rows in the store, its ingests counted {} calls",
-                s.name, s.records
+                "{}: {rows} rows in the store, its ingests counted {kept} calls (after prunes)",
+                s.name
             ));
         }
     }
@@ -230,11 +231,13 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
     let commit = rewrite_commit(
         store,
         &ingest,
-        "compact",
         tool_version,
-        added,
-        removed,
-        vec![],
+        Change {
+            kind: "compact",
+            added,
+            removed,
+            ..Change::default()
+        },
     )?;
     Ok(Rewrite { rows, ..commit })
 }
@@ -259,12 +262,15 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
         .iter()
         .flat_map(|p| p.sources.iter().map(String::as_str))
         .collect();
+    // Each touched source's rows dropped: its records stay what its
+    // ingests counted, and reports count these outside the window.
+    let dropped = rows_per_source(store.root(), &removed)?;
     let pruned: Vec<SourceEntry> = touched
         .iter()
-        .filter(|k| !remaining.contains(*k))
         .filter_map(|k| state.sources.get(*k))
         .map(|s| SourceEntry {
-            pruned: true,
+            pruned: !remaining.contains(s.key.as_str()),
+            pruned_rows: s.pruned_rows + dropped.get(&s.key).copied().unwrap_or(0),
             ..s.clone()
         })
         .collect();
@@ -274,26 +280,82 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
     let commit = rewrite_commit(
         store,
         &ingest,
-        "prune",
         tool_version,
-        vec![],
-        removed,
-        pruned,
+        Change {
+            kind: "prune",
+            removed,
+            sources: pruned,
+            prune_before: Some(cut),
+            ..Change::default()
+        },
     )?;
     Ok(Rewrite { rows, ..commit })
 }
 
+/// The rows of `parts` per source key (their `source` column).
+fn rows_per_source(root: &std::path::Path, parts: &[&PartEntry]) -> Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for p in parts {
+        let path = root.join(&p.path);
+        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
+        let Some(i) = builder
+            .schema()
+            .fields()
+            .iter()
+            .position(|f| f.name() == crate::schema::col::SOURCE)
+        else {
+            return Err(StoreError::Invalid(format!(
+                "{}: no `source` column",
+                p.path
+            )));
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [i]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(StoreError::parquet(&path))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| StoreError::Parquet {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            if let Some(col) = batch.column(0).as_any().downcast_ref::<StringArray>() {
+                for key in col.iter().flatten() {
+                    *out.entry(key.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Commits a rewrite (parts added and removed, sources updated), retrying
 /// on a lost race as long as the parts it removes are still live.
-fn rewrite_commit(
-    store: &mut Store,
-    ingest: &str,
-    kind: &str,
-    tool_version: &str,
+/// What a compaction or a prune changes.
+#[derive(Default)]
+struct Change {
+    kind: &'static str,
     added: Vec<PartEntry>,
     removed: Vec<String>,
     sources: Vec<SourceEntry>,
+    prune_before: Option<String>,
+}
+
+fn rewrite_commit(
+    store: &mut Store,
+    ingest: &str,
+    tool_version: &str,
+    change: Change,
 ) -> Result<Rewrite> {
+    let Change {
+        kind,
+        added,
+        removed,
+        sources,
+        prune_before,
+    } = change;
     if added.is_empty() && removed.is_empty() {
         return Ok(Rewrite::default());
     }
@@ -320,6 +382,7 @@ fn rewrite_commit(
             added: added.clone(),
             removed: removed.clone(),
             unsourced_skips: BTreeMap::new(),
+            prune_before: prune_before.clone(),
         };
         if commit::claim(&root, &c)? {
             store.publish(&c)?;

@@ -117,7 +117,14 @@ pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestS
     let mut summary = summary(state, &ordered_sources(state));
     let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
         state.parts.values().partition(|p| query.wants(p));
-    summary.outside_window = left.iter().map(|p| p.rows).sum();
+    // And the rows a prune dropped from the sources it left in the store.
+    summary.outside_window = left.iter().map(|p| p.rows).sum::<u64>()
+        + state
+            .sources
+            .values()
+            .filter(|s| !s.pruned)
+            .map(|s| s.pruned_rows)
+            .sum::<u64>();
     (wanted, summary)
 }
 

@@ -376,10 +376,17 @@ impl Store {
         if !gone.keys.is_empty() {
             shared.collect_ids = read.iter().map(|p| p.agent_log).collect();
         }
+        // After a prune, rows before its first day kept stay out.
+        shared.drop_before = self
+            .state
+            .prune_before
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         let (mut sinks, summary) =
             tokenaudit_ingest::ingest(&sources, &options, || PartSink::new(&shared));
         let mut parts: Vec<PartEntry> = Vec::new();
         let mut gone = gone;
+        let mut pruned = vec![0u64; read.len()];
         for sink in &mut sinks {
             sink.finish();
             if let Some(e) = sink.error.take() {
@@ -388,13 +395,18 @@ impl Store {
             parts.append(&mut sink.parts);
             gone.request_ids
                 .extend(std::mem::take(&mut sink.request_ids));
+            for (i, n) in sink.pruned.iter().enumerate() {
+                if let Some(total) = pruned.get_mut(i) {
+                    *total += n;
+                }
+            }
         }
         drop(sinks);
         parts.sort_by(|a, b| a.path.cmp(&b.path));
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
-            .map(|(i, p)| source_entry(p, i, &summary))
+            .map(|(i, p)| source_entry(p, i, &summary, pruned[i]))
             .collect();
         report.summary = summary;
         if req.strict && report.summary.rejects.total() > 0 {
@@ -423,6 +435,7 @@ impl Store {
                 added: parts.iter().chain(&replaced.added).cloned().collect(),
                 removed: replaced.removed.clone(),
                 unsourced_skips: BTreeMap::new(),
+                prune_before: None,
             };
             fault::point("before-claim").map_err(StoreError::io(&self.root))?;
             if commit::claim(&self.root, &commit)? {
@@ -711,7 +724,12 @@ fn remove_temps(root: &Path, ingest: &str) {
 
 /// A source's entry after this ingest: what it read now, added to what
 /// earlier ingests read of a grown file.
-fn source_entry(p: &plan::Planned, index: usize, summary: &IngestSummary) -> SourceEntry {
+fn source_entry(
+    p: &plan::Planned,
+    index: usize,
+    summary: &IngestSummary,
+    pruned_now: u64,
+) -> SourceEntry {
     let s = &summary.sources[index];
     let (counts, samples) = summary.rejects.of_source(index);
     let mut rejects = StoredRejects {
@@ -727,7 +745,9 @@ fn source_entry(p: &plan::Planned, index: usize, summary: &IngestSummary) -> Sou
     let (mut lines, mut records, mut rejected, mut skipped) =
         (s.lines, s.records, s.rejected, s.skipped);
     let (mut encoding, mut format) = (s.encoding.clone(), s.format.clone());
+    let mut pruned_rows = pruned_now;
     if let (Action::Grown, Some(prev)) = (p.action, &p.previous) {
+        pruned_rows += prev.pruned_rows;
         lines += prev.lines;
         records += prev.records;
         rejected += prev.rejected;
@@ -759,6 +779,7 @@ fn source_entry(p: &plan::Planned, index: usize, summary: &IngestSummary) -> Sou
         rejected,
         skipped,
         rejects,
-        pruned: false,
+        pruned: records > 0 && pruned_rows >= records,
+        pruned_rows,
     }
 }

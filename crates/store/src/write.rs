@@ -56,6 +56,9 @@ pub struct Shared<'a> {
     /// Per source index, whether to keep its rows' request ids (Claude Code
     /// files read again while others are gone: [`PartSink::request_ids`]).
     pub collect_ids: Vec<bool>,
+    /// Rows of days before this one are left out (a prune dropped them):
+    /// counted per source in [`PartSink::pruned`].
+    pub drop_before: Option<NaiveDate>,
     seq: AtomicU32,
 }
 
@@ -74,6 +77,7 @@ impl<'a> Shared<'a> {
             keys,
             prompts,
             collect_ids: Vec::new(),
+            drop_before: None,
             seq: AtomicU32::new(0),
         }
     }
@@ -110,6 +114,8 @@ pub struct PartSink<'s, 'a> {
     /// The request ids of the rows of the sources `Shared::collect_ids`
     /// names.
     pub request_ids: std::collections::HashSet<String>,
+    /// Per source index, the rows left out as before the last prune.
+    pub pruned: Vec<u64>,
 }
 
 impl<'s, 'a> PartSink<'s, 'a> {
@@ -124,6 +130,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
             parts: Vec::new(),
             error: None,
             request_ids: std::collections::HashSet::new(),
+            pruned: Vec::new(),
         }
     }
 
@@ -227,6 +234,15 @@ impl RecordSink for PartSink<'_, '_> {
             return;
         }
         let day = r.timestamp.map(|t| t.date_naive());
+        if let (Some(d), Some(cut)) = (day, self.shared.drop_before) {
+            if d < cut {
+                if self.pruned.len() <= at.source {
+                    self.pruned.resize(at.source + 1, 0);
+                }
+                self.pruned[at.source] += 1;
+                return;
+            }
+        }
         let resolved = self.resolve(r);
         let cost = resolved.id.map(|id| {
             self.shared
