@@ -269,16 +269,18 @@ fn read_unit<S: RecordSink>(
     let file = File::open(&path).map_err(StoreError::io(&path))?;
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
-    let schema = builder.parquet_schema();
     let names = columns(query.prompts);
-    let wanted: Vec<usize> = schema::schema()
+    // By name in the part's own schema (a part of another schema version
+    // has its columns elsewhere; one it lacks reads as null).
+    let wanted: Vec<usize> = builder
+        .schema()
         .fields()
         .iter()
         .enumerate()
         .filter(|(_, f)| names.contains(f.name()))
         .map(|(i, _)| i)
         .collect();
-    let mask = ProjectionMask::roots(schema, wanted);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
     let reader = builder
         .with_projection(mask)
         .with_row_groups(vec![unit.row_group])
