@@ -128,8 +128,26 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     if let Some(b) = &baseline {
         records = tickets::diff(records, b, args.worse_by);
         if let Some(dir) = &ledger {
-            tokenaudit_store::ledger::append(dir, &tickets::jsonl(&records))
-                .with_context(|| format!("recording the findings in {}", dir.display()))?;
+            // Nights follow each other: a run over a window that ends
+            // before the last entry's (a look back at another month) is
+            // compared but not recorded, or it would be the next night's
+            // baseline.
+            let until = audit.until.map(|t| t.to_rfc3339()).unwrap_or_default();
+            let last = tokenaudit_store::ledger::latest_until(dir)?;
+            let later = match last.as_deref() {
+                None => true,
+                Some("") => until.is_empty(),
+                Some(last) => until.is_empty() || ends_after(&until, last),
+            };
+            if later {
+                tokenaudit_store::ledger::append(dir, &tickets::jsonl(&records), &until)
+                    .with_context(|| format!("recording the findings in {}", dir.display()))?;
+            } else {
+                eprintln!(
+                    "findings: not recorded in the ledger of {}: this window ends before its last entry's",
+                    dir.display()
+                );
+            }
         }
         if args.changed_only {
             records.retain(|r| r.status != Some(tickets::Status::Persisting));
@@ -157,4 +175,15 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the RFC 3339 instant `a` is at or after `b`.
+fn ends_after(a: &str, b: &str) -> bool {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => a >= b,
+        _ => true,
+    }
 }

@@ -741,6 +741,17 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     assert!(env
         .path("store/_findings/00000000000000000002.json")
         .exists());
+    // A look back at October 1 alone is compared, but not recorded: it
+    // would be the next night's baseline (and `search` would be new again).
+    let _ = run(&["--since", "2026-10-01", "--until", "2026-10-01"]);
+    assert!(!env
+        .path("store/_findings/00000000000000000003.json")
+        .exists());
+    let night3 = run(&["--changed-only"]);
+    assert!(night3.is_empty(), "{night3:?}");
+    assert!(env
+        .path("store/_findings/00000000000000000003.json")
+        .exists());
 }
 
 /// Runs a Python snippet; fails (never skips) when Python or its package is

@@ -44,16 +44,39 @@ pub fn latest(root: &Path) -> Result<Option<(u64, String)>> {
     Ok(Some((n, text)))
 }
 
-/// Appends an entry; returns its number.
-pub fn append(root: &Path, text: &str) -> Result<u64> {
+/// Appends an entry; returns its number. `until` is the end of the window
+/// its findings are of (RFC 3339; empty: open-ended), kept beside it (see
+/// [`latest_until`]).
+pub fn append(root: &Path, text: &str, until: &str) -> Result<u64> {
     let dir = root.join(layout::FINDINGS);
     std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
     let mut n = numbers(root)?.last().copied().unwrap_or(0) + 1;
     loop {
-        if create_exclusive(&layout::ledger_file(root, n), text.as_bytes())? {
+        let path = layout::ledger_file(root, n);
+        if create_exclusive(&path, text.as_bytes())? {
+            let side = path.with_extension("until");
+            std::fs::write(&side, until).map_err(StoreError::io(&side))?;
             return Ok(n);
         }
         n += 1;
+    }
+}
+
+/// The end of the last entry's window: `None` without entries,
+/// `Some("")` for an open-ended one (or an entry written before ends were
+/// kept).
+pub fn latest_until(root: &Path) -> Result<Option<String>> {
+    let Some(&n) = numbers(root)?.last() else {
+        return Ok(None);
+    };
+    let side = layout::ledger_file(root, n).with_extension("until");
+    match std::fs::read_to_string(&side) {
+        Ok(t) => Ok(Some(t.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(String::new())),
+        Err(e) => Err(StoreError::Io {
+            path: side,
+            error: e,
+        }),
     }
 }
 
@@ -65,8 +88,13 @@ mod tests {
     fn entries_follow_each_other() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(latest(dir.path()).unwrap(), None);
-        assert_eq!(append(dir.path(), "a\n").unwrap(), 1);
-        assert_eq!(append(dir.path(), "b\n").unwrap(), 2);
+        assert_eq!(latest_until(dir.path()).unwrap(), None);
+        assert_eq!(
+            append(dir.path(), "a\n", "2026-10-02T00:00:00Z").unwrap(),
+            1
+        );
+        assert_eq!(append(dir.path(), "b\n", "").unwrap(), 2);
         assert_eq!(latest(dir.path()).unwrap(), Some((2, "b\n".to_string())));
+        assert_eq!(latest_until(dir.path()).unwrap(), Some(String::new()));
     }
 }
