@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::{Array, StringArray};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
@@ -164,25 +164,6 @@ pub struct Rewrite {
     pub rows: u64,
 }
 
-fn read_all(root: &std::path::Path, parts: &[&PartEntry]) -> Result<Vec<RecordBatch>> {
-    let mut out = Vec::new();
-    for p in parts {
-        let path = root.join(&p.path);
-        let file = File::open(&path).map_err(StoreError::io(&path))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(StoreError::parquet(&path))?
-            .build()
-            .map_err(StoreError::parquet(&path))?;
-        for b in reader {
-            out.push(b.map_err(|e| StoreError::Parquet {
-                path: path.clone(),
-                message: e.to_string(),
-            })?);
-        }
-    }
-    Ok(out)
-}
-
 /// Rows per compacted part.
 pub const COMPACT_ROWS: usize = 1 << 20;
 
@@ -209,22 +190,32 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
         let date = day
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let batches = read_all(&root, &parts)?;
-        let all = arrow_select::concat::concat_batches(&crate::schema::schema(), &batches)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let mut offset = 0;
-        while offset < all.num_rows() {
-            let len = COMPACT_ROWS.min(all.num_rows() - offset);
+        // Streamed, part by part and batch by batch: memory stays a row
+        // group whatever the day's size.
+        let next = || {
             let seq = shared_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let name = layout::part_path(date, &ingest, seq);
-            added.push(write::write_part(
-                &root,
-                &name,
-                date,
-                &all.slice(offset, len),
-            )?);
-            offset += len;
+            write::PartWriter::new(&root, layout::part_path(date, &ingest, seq), date)
+        };
+        let mut writer = next();
+        for p in &parts {
+            let path = root.join(&p.path);
+            let file = File::open(&path).map_err(StoreError::io(&path))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(StoreError::parquet(&path))?
+                .build()
+                .map_err(StoreError::parquet(&path))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| StoreError::Parquet {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                writer.push(batch)?;
+                if writer.rows() >= COMPACT_ROWS as u64 {
+                    added.extend(std::mem::replace(&mut writer, next()).finish()?);
+                }
+            }
         }
+        added.extend(writer.finish()?);
         removed.extend(parts.iter().map(|p| p.path.clone()));
     }
     let rows = added.iter().map(|p: &PartEntry| p.rows).sum();

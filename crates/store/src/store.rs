@@ -565,23 +565,24 @@ impl Store {
                 continue;
             }
             let path = self.root.join(&part.path);
-            let (kept, dropped) = filter_part(&path, &changed, gone)?;
+            let day = part
+                .day
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let writer = write::PartWriter::new(&self.root, shared.next_part(day), day);
+            let (kept, dropped) = filter_part(&path, &changed, gone, writer)?;
             if dropped.is_empty() && !touches(&changed) {
-                continue; // a gone file's rows, none of them read again
+                // A gone file's rows, none of them read again: as it was.
+                if let Some(k) = kept {
+                    let _ = std::fs::remove_file(layout::temp_path(&self.root, &k.path));
+                }
+                continue;
             }
             out.removed.push(part.path.clone());
             for (key, n) in dropped {
                 *out.repeats.entry(key).or_default() += n;
             }
-            let day = part
-                .day
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            if let Some(batch) = kept {
-                let name = shared.next_part(day);
-                out.added
-                    .push(write::write_part(&self.root, &name, day, &batch)?);
-            }
+            out.added.extend(kept);
         }
         Ok(out)
     }
@@ -621,26 +622,29 @@ fn gone_entries<'s>(
     })
 }
 
-/// The rows of a part whose source is not in `drop`, less the gone
-/// sources' calls read again (`None`: none left), and how many of those
+/// Rewrites part `path` as `out` without the rows whose source is in
+/// `drop`, nor the gone sources' calls read again (streamed: one row group
+/// in memory); returns the part (`None`: no row left) and how many rows
 /// were dropped per gone source.
 fn filter_part(
     path: &Path,
     drop: &BTreeSet<String>,
     gone: &Gone,
-) -> Result<(Option<arrow_array::RecordBatch>, BTreeMap<String, u64>)> {
+    out: write::PartWriter,
+) -> Result<(Option<PartEntry>, BTreeMap<String, u64>)> {
     let mut repeats: BTreeMap<String, u64> = BTreeMap::new();
+    let mut out = out;
     let file = File::open(path).map_err(StoreError::io(path))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(StoreError::parquet(path))?
         .build()
         .map_err(StoreError::parquet(path))?;
-    let mut kept = Vec::new();
+    let parquet_error = |e: &dyn std::fmt::Display| StoreError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     for batch in reader {
-        let batch = batch.map_err(|e| StoreError::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let batch = batch.map_err(|e| parquet_error(&e))?;
         let rows = Rows::new(&batch);
         let keep: arrow_array::BooleanArray = (0..rows.len())
             .map(|i| {
@@ -655,25 +659,11 @@ fn filter_part(
                 Some(!drop.contains(source) && !repeat)
             })
             .collect();
-        let b = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| {
-            StoreError::Parquet {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
-        if b.num_rows() > 0 {
-            kept.push(b);
-        }
+        let b = arrow_select::filter::filter_record_batch(&batch, &keep)
+            .map_err(|e| parquet_error(&e))?;
+        out.push(b)?;
     }
-    if kept.is_empty() {
-        return Ok((None, repeats));
-    }
-    arrow_select::concat::concat_batches(&crate::schema::schema(), &kept)
-        .map(|b| (Some(b), repeats))
-        .map_err(|e| StoreError::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+    Ok((out.finish()?, repeats))
 }
 
 /// This ingest's parts without the rows of `drop`ped sources (rewritten
@@ -691,16 +681,14 @@ fn drop_sources(
             continue;
         }
         let tmp = layout::temp_path(root, &p.path);
-        let (kept, _) = filter_part(&tmp, drop, &Gone::default())?;
+        let day = p
+            .day
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let writer = write::PartWriter::new(root, shared.next_part(day), day);
+        let (kept, _) = filter_part(&tmp, drop, &Gone::default(), writer)?;
         let _ = std::fs::remove_file(&tmp);
-        if let Some(batch) = kept {
-            let day = p
-                .day
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let name = shared.next_part(day);
-            out.push(write::write_part(root, &name, day, &batch)?);
-        }
+        out.extend(kept);
     }
     Ok(out)
 }

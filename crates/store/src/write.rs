@@ -408,14 +408,72 @@ impl OpenPart {
     }
 }
 
-/// Writes `batch` (sorted) as part `path` under its temporary name, synced.
-pub fn write_part(
-    store: &Path,
-    path: &str,
+/// A part written batch by batch (compaction, rows rewritten around
+/// replaced sources), under its temporary name: rows are gathered into
+/// sorted row groups of about [`ROW_GROUP`] rows, so memory stays one row
+/// group whatever the part's size. Nothing is created until rows come.
+pub struct PartWriter {
+    store: PathBuf,
+    path: String,
     day: Option<NaiveDate>,
-    batch: &RecordBatch,
-) -> Result<PartEntry> {
-    let mut part = OpenPart::create(store, path.to_string())?;
-    part.append(&sort(batch))?;
-    part.close(day)
+    part: Option<OpenPart>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    written: u64,
+}
+
+impl PartWriter {
+    pub fn new(store: &Path, path: String, day: Option<NaiveDate>) -> PartWriter {
+        PartWriter {
+            store: store.to_path_buf(),
+            path,
+            day,
+            part: None,
+            pending: Vec::new(),
+            pending_rows: 0,
+            written: 0,
+        }
+    }
+
+    /// Rows pushed so far.
+    pub fn rows(&self) -> u64 {
+        self.written + self.pending_rows as u64
+    }
+
+    pub fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        if self.pending_rows >= ROW_GROUP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = arrow_select::concat::concat_batches(&schema::schema(), &self.pending)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        let part = match &mut self.part {
+            Some(p) => p,
+            None => self
+                .part
+                .insert(OpenPart::create(&self.store, self.path.clone())?),
+        };
+        part.append(&sort(&batch))?;
+        self.written += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Closes the part (synced); `None` if no row came.
+    pub fn finish(mut self) -> Result<Option<PartEntry>> {
+        self.flush()?;
+        self.part.take().map(|p| p.close(self.day)).transpose()
+    }
 }
