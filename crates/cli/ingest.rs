@@ -125,7 +125,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     };
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let prepared = input.prepare()?;
-    let mut sources = expand_inputs(&args.paths)?;
+    // The inputs `prepare` expanded (with no --store given, they are logs).
+    let mut sources = match &prepared.input {
+        crate::audit::Input::Logs(sources) => sources.clone(),
+        _ => expand_inputs(&args.paths)?,
+    };
     if let Some((k, n)) = shard {
         sources.sort();
         sources = sources
