@@ -101,13 +101,23 @@ fn host() -> String {
         .unwrap_or_default()
 }
 
-/// An orphan's ingest is dead when its marker is gone, names a process of
-/// this host that no longer runs, or is a day old.
+/// An orphan's ingest is dead when its marker is gone or unlocked (a
+/// running writer holds an exclusive lock on it, which the OS releases
+/// when the process dies, on any host sharing the folder); where the
+/// filesystem has no locks: when it names a process of this host that no
+/// longer runs, or is a day old.
 fn ingest_alive(root: &Path, ingest: &str) -> bool {
     let marker = root.join(layout::INFLIGHT).join(format!("{ingest}.json"));
     let Ok(text) = std::fs::read_to_string(&marker) else {
         return false;
     };
+    if let Ok(f) = File::open(&marker) {
+        match f.try_lock() {
+            Ok(()) => return false,
+            Err(std::fs::TryLockError::WouldBlock) => return true,
+            Err(std::fs::TryLockError::Error(_)) => {}
+        }
+    }
     let old = std::fs::metadata(&marker)
         .and_then(|m| m.modified())
         .ok()
@@ -150,6 +160,8 @@ fn new_ingest_id() -> String {
 pub(crate) struct Marker {
     pub(crate) id: String,
     path: PathBuf,
+    /// Held open with an exclusive lock while the writer runs.
+    _lock: Option<File>,
 }
 
 impl Marker {
@@ -165,7 +177,13 @@ impl Marker {
             serde_json::to_vec(&inflight).expect("a marker serializes"),
         )
         .map_err(StoreError::io(&path))?;
-        Ok(Marker { id, path })
+        // Best effort: without locks, liveness falls back to the process.
+        let lock = File::open(&path).ok().filter(|f| f.lock().is_ok());
+        Ok(Marker {
+            id,
+            path,
+            _lock: lock,
+        })
     }
 }
 
@@ -769,5 +787,31 @@ fn source_entry(
         rejects,
         pruned: records > 0 && pruned_rows >= records,
         pruned_rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A running writer's marker is locked; a marker left by a writer that
+    /// died (unlocked) is dead even when its pid is running here (pids are
+    /// reused; in containers every writer is process 1).
+    #[test]
+    fn a_writer_is_alive_while_it_holds_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(layout::INFLIGHT)).unwrap();
+        let marker = Marker::create(dir.path()).unwrap();
+        assert!(ingest_alive(dir.path(), &marker.id));
+        let left = dir.path().join(layout::INFLIGHT).join("dead.json");
+        let ours = Inflight {
+            pid: std::process::id(),
+            host: host(),
+        };
+        std::fs::write(&left, serde_json::to_vec(&ours).unwrap()).unwrap();
+        assert!(!ingest_alive(dir.path(), "dead"));
+        let id = marker.id.clone();
+        drop(marker);
+        assert!(!ingest_alive(dir.path(), &id));
     }
 }
