@@ -274,6 +274,9 @@ impl Store {
         if result.is_err() || report.commit.is_none() {
             // Nothing committed: take back what was written.
             remove_temps(&self.root, &ingest);
+        } else {
+            // The audit cache of the days it changed is stale.
+            crate::cache::sweep(self, false);
         }
         let _ = std::fs::remove_file(&marker);
         result.map(|()| report)

@@ -1,0 +1,550 @@
+//! The audit cache: each whole day's accumulator, encoded
+//! ([`Accumulator::encode`]), kept in `_cache/day=…/` so that an audit of a
+//! month merges thirty small states instead of reading and observing every
+//! row again.
+//!
+//! A day's file is named by two digests: of the day's data (its live parts,
+//! the commits that added them, and the sources they hold, numbered in the
+//! store's source order) and of everything else the accumulation depends
+//! on (the tool version and the state's format, the catalog and the
+//! `--prices` files' contents, the analysis options with the window
+//! replaced by the day's role: [`AnalyzeConfig::whole_day`]). Any change
+//! gives another name, so a file is never stale: it is used or ignored. A
+//! file starts with a mark and the xxh3-64 of the state it holds; one that
+//! is cut short, damaged or of another format is recomputed (with a
+//! warning). Days a window cuts are read row by row, as without the cache.
+//!
+//! Sources are numbered per day in the cache (the day's own sources, in the
+//! store's order) and renumbered as in the whole store when merged: a
+//! source that a later night adds does not invalidate the other days, and
+//! the order (which breaks ties between the costliest calls) is kept.
+//!
+//! It is derived data: deleting `_cache/` costs the next audit the full
+//! read. Writing it is best effort (a read-only store is audited without
+//! it, with one warning). Stale files are removed when a commit changes a
+//! day ([`sweep`], after ingest, compact and prune) and a day keeps at most
+//! [`VARIANTS`] option sets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use chrono::NaiveDate;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
+use tokenaudit_core::pricing::Catalog;
+use tokenaudit_ingest::IngestSummary;
+
+use crate::commit::{PartEntry, SourceEntry, State};
+use crate::error::{Result, StoreError};
+use crate::layout;
+use crate::scan::{self, Query};
+use crate::store::Store;
+
+/// The first bytes of a cache file; then the xxh3-64 of the rest (little
+/// endian), then the encoded accumulator.
+const MAGIC: &[u8; 4] = b"TAdc";
+const HEADER: usize = MAGIC.len() + 8;
+
+/// Option sets (say, with and without `--prices`) kept per day of data.
+pub const VARIANTS: usize = 4;
+
+/// Temporary files of a writer that died are removed after this long.
+const TEMP_AGE: Duration = Duration::from_secs(3600);
+
+/// What a day's accumulation depends on besides its rows.
+pub struct Spec<'c> {
+    pub catalog: &'c Catalog,
+    /// The `--prices` files' contents, in the order they were overlaid.
+    pub prices: &'c [String],
+    /// The run's analysis options.
+    pub config: &'c AnalyzeConfig,
+    /// The tool's version.
+    pub tool_version: &'c str,
+}
+
+/// How a read used the cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Days merged from their cache file.
+    pub loaded: usize,
+    /// Days read from their parts and accumulated whole (then written, if
+    /// the store could be written).
+    pub computed: usize,
+    /// Of those, days written to the cache.
+    pub written: usize,
+    /// Days a window cuts, read row by row.
+    pub cut: usize,
+    /// Each problem, in a line: an unreadable file, the cache not writable.
+    pub warnings: Vec<String>,
+}
+
+/// One whole day to merge.
+struct Day<'s> {
+    parts: Vec<&'s PartEntry>,
+    /// The day's sources in the store's order: the cache file's numbering.
+    sources: Vec<&'s SourceEntry>,
+    /// Each of those sources' number in the whole store.
+    to: Vec<usize>,
+    config: AnalyzeConfig,
+    dir: PathBuf,
+    name: String,
+}
+
+/// Reads what `query` selects as [`scan::scan`] does, each whole day from
+/// its cache file if it has one (and writing it if not): one accumulator per
+/// day and per worker, to merge, and the summary of the read.
+pub fn scan<'c>(
+    store: &Store,
+    query: &Query,
+    spec: &Spec<'c>,
+    make: &(dyn Fn() -> Accumulator<'c> + Sync),
+) -> Result<(Vec<Accumulator<'c>>, IngestSummary, CacheUse)> {
+    let (root, state) = (store.root(), store.state());
+    let index: HashMap<&str, usize> = scan::ordered_sources(state)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let (wanted, summary) = scan::plan(state, query);
+    let mut used = CacheUse::default();
+    // An empty accumulator of the run's own config first: the merge starts
+    // from it (a previous period with no day of its own still shows).
+    let mut out = vec![make()];
+    let mut cut = Vec::new();
+    let mut todo = Vec::new();
+    for (day, parts) in by_day(wanted) {
+        let config = parse_day(day).and_then(|d| spec.config.whole_day(d).map(|c| (d, c)));
+        let Some((date, config)) = config else {
+            used.cut += 1;
+            cut.extend(parts);
+            continue;
+        };
+        let sources = day_sources(state, &parts);
+        let name = file_name(
+            data_digest(state, day, &parts, &sources),
+            options_digest(spec, &config),
+        );
+        let to = sources
+            .iter()
+            .map(|s| index.get(s.key.as_str()).copied().unwrap_or(usize::MAX))
+            .collect();
+        let day = Day {
+            parts,
+            sources,
+            to,
+            config,
+            dir: root.join(layout::cache_dir(date)),
+            name,
+        };
+        match load(&day, spec) {
+            Ok(Some(acc)) => {
+                used.loaded += 1;
+                out.push(acc);
+            }
+            Ok(None) => todo.push(day),
+            Err(why) => {
+                used.warnings.push(format!(
+                    "{}: {why}; read from the parts again",
+                    day.dir.join(&day.name).display()
+                ));
+                todo.push(day);
+            }
+        }
+    }
+    used.computed = todo.len();
+    let (computed, written, warning) = compute(root, &todo, query, spec)?;
+    out.extend(computed);
+    used.written = written;
+    used.warnings.extend(warning);
+    if !cut.is_empty() {
+        out.extend(scan::read_parts(root, &cut, query, &index, make)?);
+    }
+    Ok((out, summary, used))
+}
+
+/// Parts by day, in day order.
+fn by_day(parts: Vec<&PartEntry>) -> BTreeMap<Option<&str>, Vec<&PartEntry>> {
+    let mut days: BTreeMap<Option<&str>, Vec<&PartEntry>> = BTreeMap::new();
+    for p in parts {
+        days.entry(p.day.as_deref()).or_default().push(p);
+    }
+    days
+}
+
+/// A part's day as a date (`Some(None)`: the calls without a timestamp;
+/// `None`: not a day this build names).
+fn parse_day(day: Option<&str>) -> Option<Option<NaiveDate>> {
+    match day {
+        None => Some(None),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().map(Some),
+    }
+}
+
+/// The sources whose rows `parts` hold, in the store's order.
+fn day_sources<'s>(state: &'s State, parts: &[&PartEntry]) -> Vec<&'s SourceEntry> {
+    let mut v: Vec<&SourceEntry> = parts
+        .iter()
+        .flat_map(|p| &p.sources)
+        .filter_map(|k| state.sources.get(k))
+        .filter(|s| !s.pruned)
+        .collect();
+    v.sort_by(|a, b| scan::source_order(a, b));
+    v.dedup_by(|a, b| a.key == b.key);
+    v
+}
+
+fn put(h: &mut Xxh3, text: &str) {
+    h.update(&(text.len() as u64).to_le_bytes());
+    h.update(text.as_bytes());
+}
+
+/// The digest of a day's data: its parts (path, rows, bytes, the commit
+/// that added them) and its sources as numbered in its cache file.
+fn data_digest(
+    state: &State,
+    day: Option<&str>,
+    parts: &[&PartEntry],
+    sources: &[&SourceEntry],
+) -> u128 {
+    let mut h = Xxh3::new();
+    put(&mut h, day.unwrap_or(layout::NO_DAY));
+    let mut parts = parts.to_vec();
+    parts.sort_by(|a, b| a.path.cmp(&b.path));
+    for p in parts {
+        put(&mut h, &p.path);
+        h.update(&p.rows.to_le_bytes());
+        h.update(&p.bytes.to_le_bytes());
+        let commit = state.added_in.get(&p.path).copied().unwrap_or(0);
+        h.update(&commit.to_le_bytes());
+    }
+    for s in sources {
+        put(&mut h, &s.key);
+        put(&mut h, &s.name);
+    }
+    h.digest128()
+}
+
+/// The digest of what else a day's accumulation depends on.
+fn options_digest(spec: &Spec<'_>, day_config: &AnalyzeConfig) -> u128 {
+    let mut h = Xxh3::new();
+    put(&mut h, spec.tool_version);
+    h.update(&Accumulator::FORMAT.to_le_bytes());
+    put(&mut h, spec.catalog.version());
+    h.update(&(spec.prices.len() as u64).to_le_bytes());
+    for text in spec.prices {
+        put(&mut h, text);
+    }
+    // Every option, whatever is added to them later (the window replaced
+    // by the day's role).
+    put(&mut h, &format!("{day_config:?}"));
+    h.digest128()
+}
+
+fn file_name(data: u128, options: u128) -> String {
+    format!("{data:032x}-{options:032x}.acc")
+}
+
+/// The data digest a cache file's name carries.
+fn name_data(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".acc")?;
+    let (data, options) = stem.split_once('-')?;
+    (data.len() == 32 && options.len() == 32).then_some(data)
+}
+
+/// The state a cache file holds, if its mark and checksum are right.
+fn payload(bytes: &[u8]) -> std::result::Result<&[u8], String> {
+    if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
+        return Err("not a tokenaudit cache file".into());
+    }
+    let sum = u64::from_le_bytes(bytes[MAGIC.len()..HEADER].try_into().expect("8 bytes"));
+    let state = &bytes[HEADER..];
+    if xxh3_64(state) != sum {
+        return Err("damaged (its checksum does not match)".into());
+    }
+    Ok(state)
+}
+
+/// The day's cached accumulator (`Ok(None)`: none kept).
+fn load<'c>(
+    day: &Day<'_>,
+    spec: &Spec<'c>,
+) -> std::result::Result<Option<Accumulator<'c>>, String> {
+    let bytes = match std::fs::read(day.dir.join(&day.name)) {
+        Ok(b) => b,
+        // No file, or no folder (`_cache` may even be a file).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let state = payload(&bytes)?;
+    let mut acc =
+        Accumulator::decode(state, spec.catalog, spec.config).map_err(|e| e.to_string())?;
+    acc.map_sources(&day.to).map_err(|e| e.to_string())?;
+    Ok(Some(acc))
+}
+
+/// Accumulates the days in `todo` from their parts (several days at once on
+/// the cores, or one day on all of them), writes their cache files, and
+/// returns them decoded for the run's config, the number written and the
+/// warning if the cache could not be written.
+fn compute<'c>(
+    root: &Path,
+    todo: &[Day<'_>],
+    query: &Query,
+    spec: &Spec<'c>,
+) -> Result<(Vec<Accumulator<'c>>, usize, Option<String>)> {
+    if todo.is_empty() {
+        return Ok((Vec::new(), 0, None));
+    }
+    let threads = if query.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        query.threads
+    };
+    let outer = threads.min(todo.len());
+    let inner = (threads / outer).max(1);
+    let next = AtomicUsize::new(0);
+    let written = AtomicUsize::new(0);
+    // The first write failure: later days are not tried.
+    let unwritable: Mutex<Option<String>> = Mutex::new(None);
+    let results: Vec<Result<Vec<Accumulator<'c>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..outer)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(day) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let bytes = accumulate(root, day, query, inner, spec)?;
+                        if unwritable.lock().expect("no panic holding it").is_none() {
+                            match write(day, &bytes) {
+                                Ok(()) => {
+                                    written.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Err(e) => {
+                                    unwritable
+                                        .lock()
+                                        .expect("no panic holding it")
+                                        .get_or_insert(e);
+                                }
+                            }
+                        }
+                        let mut acc =
+                            Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config)
+                                .map_err(|e| StoreError::Invalid(format!("a day's state: {e}")))?;
+                        acc.map_sources(&day.to)
+                            .map_err(|e| StoreError::Invalid(format!("a day's state: {e}")))?;
+                        mine.push(acc);
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a cache thread does not panic"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(todo.len());
+    for r in results {
+        out.extend(r?);
+    }
+    let warning = unwritable
+        .into_inner()
+        .expect("no panic holding it")
+        .map(|e| {
+            format!(
+                "the audit cache in {} cannot be written ({e}): this audit was not cached",
+                root.join(layout::CACHE).display()
+            )
+        });
+    Ok((out, written.into_inner(), warning))
+}
+
+/// A day's accumulator from its parts, as a cache file's bytes.
+fn accumulate(
+    root: &Path,
+    day: &Day<'_>,
+    query: &Query,
+    threads: usize,
+    spec: &Spec<'_>,
+) -> Result<Vec<u8>> {
+    let local: HashMap<&str, usize> = day
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let query = Query {
+        days: None,
+        prompts: query.prompts,
+        threads,
+    };
+    let sinks = scan::read_parts(root, &day.parts, &query, &local, || {
+        Accumulator::new(spec.catalog, &day.config)
+    })?;
+    let mut sinks = sinks.into_iter();
+    let mut acc = sinks
+        .next()
+        .unwrap_or_else(|| Accumulator::new(spec.catalog, &day.config));
+    for s in sinks {
+        acc.merge(s);
+    }
+    let state = acc.encode().map_err(StoreError::io(&day.dir))?;
+    let mut bytes = Vec::with_capacity(HEADER + state.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&xxh3_64(&state).to_le_bytes());
+    bytes.extend_from_slice(&state);
+    Ok(bytes)
+}
+
+/// Writes a day's cache file (aside, then renamed into place) and removes
+/// the day's files it makes stale.
+fn write(day: &Day<'_>, bytes: &[u8]) -> std::result::Result<(), String> {
+    let fail = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(&day.dir).map_err(fail)?;
+    let tmp = day
+        .dir
+        .join(format!("{}.tmp-{}", day.name, std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, day.dir.join(&day.name)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })?;
+    let data = name_data(&day.name).expect("a name this module made");
+    tidy(&day.dir, data, &day.name);
+    Ok(())
+}
+
+/// In a day's folder: removes the files of other data, and keeps the
+/// newest [`VARIANTS`] of `data`'s (always `keep`). Best effort.
+fn tidy(dir: &Path, data: &str, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut same = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        match name_data(&name) {
+            Some(d) if d != data => {
+                let _ = std::fs::remove_file(e.path());
+            }
+            Some(_) if name != keep => {
+                let age = e.metadata().and_then(|m| m.modified()).ok();
+                same.push((age, e.path()));
+            }
+            _ => {}
+        }
+    }
+    // Newest first; `keep` is one of the VARIANTS.
+    same.sort_by(|a, b| b.cmp(a));
+    for (_, path) in same.into_iter().skip(VARIANTS - 1) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// What [`sweep`] found in `_cache/`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Cache files kept.
+    pub kept: usize,
+    /// Each file removed, relative to the store, with why.
+    pub removed: Vec<String>,
+}
+
+/// Removes the cache files no audit can use any more: of days with no
+/// live parts or whose parts changed, temporary files of writers gone for
+/// an hour, and (with `verify`) files that are not intact. Files it does
+/// not name are left alone. Best effort: a file it cannot remove stays.
+pub fn sweep(store: &Store, verify: bool) -> Sweep {
+    let (root, state) = (store.root(), store.state());
+    let mut r = Sweep::default();
+    let Ok(days) = std::fs::read_dir(root.join(layout::CACHE)) else {
+        return r;
+    };
+    let live = by_day(state.parts.values().collect());
+    for day in days.flatten() {
+        let folder = day.file_name().to_string_lossy().into_owned();
+        let Some(date) = layout::parse_day_dir(&folder) else {
+            continue;
+        };
+        let key = date.map(|d| d.format("%Y-%m-%d").to_string());
+        let data = live.get(&key.as_deref()).map(|parts| {
+            let sources = day_sources(state, parts);
+            format!(
+                "{:032x}",
+                data_digest(state, key.as_deref(), parts, &sources)
+            )
+        });
+        let Ok(files) = std::fs::read_dir(day.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let why = match (name_data(&name), &data) {
+                (Some(_), None) => Some("its day has no calls left"),
+                (Some(d), Some(current)) if d != current => Some("its day's parts changed"),
+                (Some(_), Some(_)) if verify => std::fs::read(f.path())
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| payload(&b).map(|_| ()))
+                    .err()
+                    .map(|_| "unreadable"),
+                (None, _) if name.contains(".acc.tmp-") => f
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_some_and(|age| age > TEMP_AGE)
+                    .then_some("left by a writer that stopped"),
+                _ => None,
+            };
+            match why {
+                Some(why) if std::fs::remove_file(f.path()).is_ok() => r
+                    .removed
+                    .push(format!("{}/{folder}/{name}: {why}", layout::CACHE)),
+                _ if name_data(&name).is_some() => r.kept += 1,
+                _ => {}
+            }
+        }
+        // An emptied folder goes too (fails harmlessly if not empty).
+        let _ = std::fs::remove_dir(day.path());
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_used_only_if_intact() {
+        let state = b"any state".to_vec();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&xxh3_64(&state).to_le_bytes());
+        bytes.extend_from_slice(&state);
+        assert_eq!(payload(&bytes), Ok(&state[..]));
+        // Cut short, a byte changed, another kind of file.
+        assert!(payload(&bytes[..bytes.len() - 1]).is_err());
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(payload(&flipped).is_err());
+        assert!(payload(b"TAd").is_err());
+        assert!(payload(b"PAR1 and more bytes").is_err());
+    }
+
+    #[test]
+    fn names_carry_the_data_digest() {
+        let name = file_name(1, u128::MAX);
+        assert_eq!(name_data(&name), Some("00000000000000000000000000000001"));
+        assert_eq!(name_data(&format!("{name}.tmp-42")), None);
+        assert_eq!(name_data("notes.txt"), None);
+    }
+}
