@@ -475,9 +475,12 @@ fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
             + "\n",
     );
     ingest(&env, &["logs"]);
-    let s = audit_of(&env, &["--store", "store"]);
+    let (s, said) = cached_audit(&env, &[]);
     // (1000 + 2000 + 4000) × 2.5 + 300 × 10 µ$.
     assert_eq!(usd(&s["totals"]["cost"]), "0.0205");
+    // The audit cache (two days and the calls without a time) is beside
+    // calls/, not in it: the engines below do not see it.
+    assert_eq!(cache_use(&said), [0, 3, 3, 0], "{said}");
     let calls = env.path("store/calls");
     let glob = format!("{}/**/*.parquet", calls.display());
     let duck = python(
