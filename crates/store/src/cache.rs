@@ -95,8 +95,9 @@ struct Day<'s> {
 }
 
 /// Reads what `query` selects as [`scan::scan`] does, each whole day from
-/// its cache file if it has one (and writing it if not): one accumulator per
-/// day and per worker, to merge, and the summary of the read.
+/// its cache file if it has one (and writing it if not): accumulators to
+/// merge (one per worker, each the merge of the days it took), and the
+/// summary of the read.
 pub fn scan<'c>(
     store: &Store,
     query: &Query,
@@ -110,16 +111,13 @@ pub fn scan<'c>(
         .map(|(i, s)| (s.key.as_str(), i))
         .collect();
     let (wanted, summary) = scan::plan(state, query);
-    let mut used = CacheUse::default();
-    // An empty accumulator of the run's own config first: the merge starts
-    // from it (a previous period with no day of its own still shows).
-    let mut out = vec![make()];
     let mut cut = Vec::new();
-    let mut todo = Vec::new();
+    let mut days = Vec::new();
+    let mut cut_days = 0;
     for (day, parts) in by_day(wanted) {
         let config = parse_day(day).and_then(|d| spec.config.whole_day(d).map(|c| (d, c)));
         let Some((date, config)) = config else {
-            used.cut += 1;
+            cut_days += 1;
             cut.extend(parts);
             continue;
         };
@@ -132,38 +130,135 @@ pub fn scan<'c>(
             .iter()
             .map(|s| index.get(s.key.as_str()).copied().unwrap_or(usize::MAX))
             .collect();
-        let day = Day {
+        days.push(Day {
             parts,
             sources,
             to,
             config,
             dir: root.join(layout::cache_dir(date)),
             name,
-        };
-        match load(&day, spec) {
-            Ok(Some(acc)) => {
-                used.loaded += 1;
-                out.push(acc);
-            }
-            Ok(None) => todo.push(day),
-            Err(why) => {
-                used.warnings.push(format!(
-                    "{}: {why}; read from the parts again",
-                    day.dir.join(&day.name).display()
-                ));
-                todo.push(day);
-            }
-        }
+        });
     }
-    used.computed = todo.len();
-    let (computed, written, warning) = compute(root, &todo, query, spec)?;
-    out.extend(computed);
-    used.written = written;
-    used.warnings.extend(warning);
+    // An empty accumulator of the run's own config first: the merge starts
+    // from it (a previous period with no day of its own still shows).
+    let mut out = vec![make()];
+    let mut used = whole_days(root, &days, query, spec, &mut out)?;
+    used.cut = cut_days;
     if !cut.is_empty() {
         out.extend(scan::read_parts(root, &cut, query, &index, make)?);
     }
     Ok((out, summary, used))
+}
+
+/// Loads each of `days` from its cache file, or accumulates it from its
+/// parts and writes the file; several days at once on the cores (or one day
+/// on all of them), each worker merging the days it took into one
+/// accumulator, pushed to `out`.
+fn whole_days<'c>(
+    root: &Path,
+    days: &[Day<'_>],
+    query: &Query,
+    spec: &Spec<'c>,
+    out: &mut Vec<Accumulator<'c>>,
+) -> Result<CacheUse> {
+    if days.is_empty() {
+        return Ok(CacheUse::default());
+    }
+    let threads = if query.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        query.threads
+    };
+    let outer = threads.min(days.len());
+    let inner = (threads / outer).max(1);
+    let next = AtomicUsize::new(0);
+    let (loaded, computed, written) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let warnings: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    // The first write failure: later days are not tried.
+    let unwritable: Mutex<Option<String>> = Mutex::new(None);
+    let day_state = |day: &Day<'_>| -> Result<Accumulator<'c>> {
+        match load(day, spec) {
+            Ok(Some(acc)) => {
+                loaded.fetch_add(1, Ordering::Relaxed);
+                return Ok(acc);
+            }
+            Ok(None) => {}
+            Err(why) => warnings.lock().expect("no panic holding it").push(format!(
+                "{}: {why}; read from the parts again",
+                day.dir.join(&day.name).display()
+            )),
+        }
+        computed.fetch_add(1, Ordering::Relaxed);
+        let bytes = accumulate(root, day, query, inner, spec)?;
+        if unwritable.lock().expect("no panic holding it").is_none() {
+            match write(day, &bytes) {
+                Ok(()) => {
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    unwritable
+                        .lock()
+                        .expect("no panic holding it")
+                        .get_or_insert(e);
+                }
+            }
+        }
+        let invalid = |e: tokenaudit_analyze::wire::WireError| {
+            StoreError::Invalid(format!("a day's state as just encoded: {e}"))
+        };
+        let mut acc =
+            Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config).map_err(invalid)?;
+        acc.map_sources(&day.to).map_err(invalid)?;
+        Ok(acc)
+    };
+    let results: Vec<Result<Option<Accumulator<'c>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..outer)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine: Option<Accumulator<'c>> = None;
+                    while let Some(day) = days.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let acc = day_state(day)?;
+                        match &mut mine {
+                            Some(m) => m.merge(acc),
+                            None => mine = Some(acc),
+                        }
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a cache thread does not panic"))
+            .collect()
+    });
+    for r in results {
+        out.extend(r?);
+    }
+    let mut warnings = warnings.into_inner().expect("no panic holding it");
+    warnings.sort();
+    warnings.extend(
+        unwritable
+            .into_inner()
+            .expect("no panic holding it")
+            .map(|e| {
+                format!(
+                    "the audit cache in {} cannot be written ({e}): this audit was not cached",
+                    root.join(layout::CACHE).display()
+                )
+            }),
+    );
+    Ok(CacheUse {
+        loaded: loaded.into_inner(),
+        computed: computed.into_inner(),
+        written: written.into_inner(),
+        cut: 0,
+        warnings,
+    })
 }
 
 /// Parts by day, in day order.
@@ -291,82 +386,6 @@ fn load<'c>(
         Accumulator::decode(state, spec.catalog, spec.config).map_err(|e| e.to_string())?;
     acc.map_sources(&day.to).map_err(|e| e.to_string())?;
     Ok(Some(acc))
-}
-
-/// Accumulates the days in `todo` from their parts (several days at once on
-/// the cores, or one day on all of them), writes their cache files, and
-/// returns them decoded for the run's config, the number written and the
-/// warning if the cache could not be written.
-fn compute<'c>(
-    root: &Path,
-    todo: &[Day<'_>],
-    query: &Query,
-    spec: &Spec<'c>,
-) -> Result<(Vec<Accumulator<'c>>, usize, Option<String>)> {
-    if todo.is_empty() {
-        return Ok((Vec::new(), 0, None));
-    }
-    let threads = if query.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        query.threads
-    };
-    let outer = threads.min(todo.len());
-    let inner = (threads / outer).max(1);
-    let next = AtomicUsize::new(0);
-    let written = AtomicUsize::new(0);
-    // The first write failure: later days are not tried.
-    let unwritable: Mutex<Option<String>> = Mutex::new(None);
-    let results: Vec<Result<Vec<Accumulator<'c>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..outer)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    while let Some(day) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let bytes = accumulate(root, day, query, inner, spec)?;
-                        if unwritable.lock().expect("no panic holding it").is_none() {
-                            match write(day, &bytes) {
-                                Ok(()) => {
-                                    written.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Err(e) => {
-                                    unwritable
-                                        .lock()
-                                        .expect("no panic holding it")
-                                        .get_or_insert(e);
-                                }
-                            }
-                        }
-                        let mut acc =
-                            Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config)
-                                .map_err(|e| StoreError::Invalid(format!("a day's state: {e}")))?;
-                        acc.map_sources(&day.to)
-                            .map_err(|e| StoreError::Invalid(format!("a day's state: {e}")))?;
-                        mine.push(acc);
-                    }
-                    Ok(mine)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a cache thread does not panic"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(todo.len());
-    for r in results {
-        out.extend(r?);
-    }
-    let warning = unwritable
-        .into_inner()
-        .expect("no panic holding it")
-        .map(|e| {
-            format!(
-                "the audit cache in {} cannot be written ({e}): this audit was not cached",
-                root.join(layout::CACHE).display()
-            )
-        });
-    Ok((out, written.into_inner(), warning))
 }
 
 /// A day's accumulator from its parts, as a cache file's bytes.
