@@ -42,8 +42,16 @@ pub fn print_cache_use(used: &tokenaudit_store::cache::CacheUse) {
     }
     if timings_on() {
         eprintln!(
-            "cache      {} days loaded, {} computed, {} written, {} cut by the window",
-            used.loaded, used.computed, used.written, used.cut
+            "cache      {} days loaded, {} computed, {} written, {} cut by the window{}",
+            used.loaded,
+            used.computed,
+            used.written,
+            used.cut,
+            if used.merged {
+                " (merged, from one file)"
+            } else {
+                ""
+            }
         );
     }
 }

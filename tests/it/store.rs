@@ -648,18 +648,35 @@ fn the_audit_cache_gives_the_audit_of_the_logs_cold_and_warm() {
     let days = std::fs::read_dir(env.path("store/calls")).unwrap().count();
     assert!(days >= 30, "{days} day partitions");
     let raw = audit_of(&env, &[logs, "--config", &config]);
-    // Cold: every day read and its accumulator written; warm: every day
-    // merged from its file, which stays as it was.
+    // Cold: every day read and its accumulator written, and their merge;
+    // warm: the merge read back, and the files stay as they were.
     let (cold, said) = cached_audit(&env, &["--config", &config]);
     assert_eq!(cache_use(&said), [0, days, days, 0], "{said}");
     let files = cache_files(&env);
-    assert_eq!(files.len(), days);
+    assert_eq!(files.len(), days + 1);
+    let merged = walk(&env.path("store/_cache/merged"));
+    assert_eq!(merged.len(), 1);
     let (warm, said) = cached_audit(&env, &["--config", &config]);
     assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(said.contains("(merged, from one file)"), "{said}");
     assert_eq!(cache_files(&env), files);
     assert_eq!(cold, raw);
     assert_eq!(warm, raw);
     assert!(raw["findings"].as_array().unwrap().len() >= 16);
+    // Without the merged file (or with a damaged one), every day's own.
+    std::fs::remove_file(&merged[0]).unwrap();
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(!said.contains("merged"), "{said}");
+    assert_eq!(warm, raw);
+    std::fs::write(&merged[0], "TAdc but not a state").unwrap();
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(said.contains("merged from the days again"), "{said}");
+    assert_eq!(warm, raw);
+    assert!(cached_audit(&env, &["--config", &config])
+        .1
+        .contains("(merged"));
 
     // A week and the week before it: whole days of either role. The
     // week's days are accumulated as in the full audit (its files serve);
@@ -672,6 +689,7 @@ fn the_audit_cache_gives_the_audit_of_the_logs_cold_and_warm() {
     assert_eq!(cache_use(&said), [7, 7, 7, 0], "{said}");
     let (warm, said) = cached_audit(&env, &args);
     assert_eq!(cache_use(&said), [14, 0, 0, 0], "{said}");
+    assert!(said.contains("(merged, from one file)"), "{said}");
     assert_eq!(cold, raw);
     assert_eq!(warm, raw);
     // Half days at both ends: those are read row by row, the rest cached.
@@ -807,9 +825,12 @@ fn a_damaged_or_unwritable_audit_cache_is_read_around() {
     let raw = audit_of(&env, &["logs"]);
     let (s, _) = cached_audit(&env, &[]);
     assert_eq!(s, raw);
-    // One file cut short, one with a byte changed.
+    // One file cut short, one with a byte changed (and the merge of the
+    // three gone, else it would be read instead).
     let files: Vec<PathBuf> = cache_files(&env).into_iter().map(|(p, _)| p).collect();
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 4);
+    assert!(files[3].starts_with(env.path("store/_cache/merged")));
+    std::fs::remove_file(&files[3]).unwrap();
     let bytes = std::fs::read(&files[0]).unwrap();
     std::fs::write(&files[0], &bytes[..bytes.len() / 2]).unwrap();
     let mut bytes = std::fs::read(&files[1]).unwrap();
@@ -847,7 +868,8 @@ fn a_damaged_or_unwritable_audit_cache_is_read_around() {
     assert!(said.contains("its day's parts changed"), "{said}");
     assert!(said.contains(": unreadable"), "{said}");
     assert!(said.contains("No problems found."), "{said}");
-    assert_eq!(cache_files(&env).len(), 2);
+    // Two days' files and their merge (made after the last commit) stay.
+    assert_eq!(cache_files(&env).len(), 3);
 
     // A store whose cache cannot be written (here `_cache` is a file):
     // audited all the same, with one warning.

@@ -49,8 +49,12 @@ use crate::store::Store;
 const MAGIC: &[u8; 4] = b"TAdc";
 const HEADER: usize = MAGIC.len() + 8;
 
-/// Option sets (say, with and without `--prices`) kept per day of data.
+/// Option sets (say, with and without `--prices`) kept per day of data,
+/// and merged states kept.
 pub const VARIANTS: usize = 4;
+
+/// The folder of merged states, in `_cache/`.
+const MERGED: &str = "merged";
 
 /// Temporary files of a writer that died are removed after this long.
 const TEMP_AGE: Duration = Duration::from_secs(3600);
@@ -78,6 +82,9 @@ pub struct CacheUse {
     pub written: usize,
     /// Days a window cuts, read row by row.
     pub cut: usize,
+    /// The whole days came from one file holding their merged state (an
+    /// earlier run over the same days).
+    pub merged: bool,
     /// Each problem, in a line: an unreadable file, the cache not writable.
     pub warnings: Vec<String>,
 }
@@ -150,10 +157,9 @@ pub fn scan<'c>(
     Ok((out, summary, used))
 }
 
-/// Loads each of `days` from its cache file, or accumulates it from its
-/// parts and writes the file; several days at once on the cores (or one day
-/// on all of them), each worker merging the days it took into one
-/// accumulator, pushed to `out`.
+/// The whole days' accumulators, pushed to `out`: the merged state of
+/// exactly these days if a file holds it, else [`each_day`]'s, then merged
+/// and written as that file.
 fn whole_days<'c>(
     root: &Path,
     days: &[Day<'_>],
@@ -161,8 +167,79 @@ fn whole_days<'c>(
     spec: &Spec<'c>,
     out: &mut Vec<Accumulator<'c>>,
 ) -> Result<CacheUse> {
+    if days.len() < 2 {
+        let (accs, used, _) = each_day(root, days, query, spec)?;
+        out.extend(accs);
+        return Ok(used);
+    }
+    let (dir, name) = (root.join(layout::CACHE).join(MERGED), merged_name(days));
+    let mut warning = None;
+    match read_state(&dir.join(&name), spec) {
+        Ok(Some(acc)) => {
+            out.push(acc);
+            return Ok(CacheUse {
+                loaded: days.len(),
+                merged: true,
+                ..CacheUse::default()
+            });
+        }
+        Ok(None) => {}
+        Err(why) => {
+            warning = Some(format!(
+                "{}: {why}; merged from the days again",
+                dir.join(&name).display()
+            ));
+        }
+    }
+    let (mut accs, mut used, writable) = each_day(root, days, query, spec)?;
+    used.warnings.splice(0..0, warning);
+    // Merged and written only if the days could be (else `accs` is the
+    // result as it is).
+    let first = if writable { accs.pop() } else { None };
+    if let Some(mut all) = first {
+        for a in accs.drain(..) {
+            all.merge(a);
+        }
+        let state = all.encode().map_err(StoreError::io(&dir))?;
+        if write_file(&dir, &name, &file_bytes(&state)).is_ok() {
+            keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
+        }
+        accs.push(
+            Accumulator::decode(&state, spec.catalog, spec.config).map_err(|e| {
+                StoreError::Invalid(format!("the merged state as just encoded: {e}"))
+            })?,
+        );
+    }
+    out.extend(accs);
+    Ok(used)
+}
+
+/// The name of the merged state of `days`: their files' names and how
+/// their sources are numbered in the store.
+fn merged_name(days: &[Day<'_>]) -> String {
+    let mut h = Xxh3::new();
+    for d in days {
+        put(&mut h, &d.name);
+        h.update(&(d.to.len() as u64).to_le_bytes());
+        for &to in &d.to {
+            h.update(&(to as u64).to_le_bytes());
+        }
+    }
+    format!("{:032x}.acc", h.digest128())
+}
+
+/// Loads each of `days` from its cache file, or accumulates it from its
+/// parts and writes the file; several days at once on the cores (or one day
+/// on all of them), each worker merging the days it took into one
+/// accumulator; and whether the cache could be written.
+fn each_day<'c>(
+    root: &Path,
+    days: &[Day<'_>],
+    query: &Query,
+    spec: &Spec<'c>,
+) -> Result<(Vec<Accumulator<'c>>, CacheUse, bool)> {
     if days.is_empty() {
-        return Ok(CacheUse::default());
+        return Ok((Vec::new(), CacheUse::default(), true));
     }
     let threads = if query.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -236,29 +313,28 @@ fn whole_days<'c>(
             .map(|h| h.join().expect("a cache thread does not panic"))
             .collect()
     });
+    let mut out = Vec::with_capacity(outer);
     for r in results {
         out.extend(r?);
     }
     let mut warnings = warnings.into_inner().expect("no panic holding it");
     warnings.sort();
-    warnings.extend(
-        unwritable
-            .into_inner()
-            .expect("no panic holding it")
-            .map(|e| {
-                format!(
-                    "the audit cache in {} cannot be written ({e}): this audit was not cached",
-                    root.join(layout::CACHE).display()
-                )
-            }),
-    );
-    Ok(CacheUse {
+    let unwritable = unwritable.into_inner().expect("no panic holding it");
+    let writable = unwritable.is_none();
+    warnings.extend(unwritable.map(|e| {
+        format!(
+            "the audit cache in {} cannot be written ({e}): this audit was not cached",
+            root.join(layout::CACHE).display()
+        )
+    }));
+    let used = CacheUse {
         loaded: loaded.into_inner(),
         computed: computed.into_inner(),
         written: written.into_inner(),
-        cut: 0,
         warnings,
-    })
+        ..CacheUse::default()
+    };
+    Ok((out, used, writable))
 }
 
 /// Parts by day, in day order.
@@ -368,7 +444,19 @@ fn load<'c>(
     day: &Day<'_>,
     spec: &Spec<'c>,
 ) -> std::result::Result<Option<Accumulator<'c>>, String> {
-    let bytes = match std::fs::read(day.dir.join(&day.name)) {
+    let Some(mut acc) = read_state(&day.dir.join(&day.name), spec)? else {
+        return Ok(None);
+    };
+    acc.map_sources(&day.to).map_err(|e| e.to_string())?;
+    Ok(Some(acc))
+}
+
+/// The state a cache file holds (`Ok(None)`: no file).
+fn read_state<'c>(
+    path: &Path,
+    spec: &Spec<'c>,
+) -> std::result::Result<Option<Accumulator<'c>>, String> {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         // No file, or no folder (`_cache` may even be a file).
         Err(e)
@@ -382,10 +470,9 @@ fn load<'c>(
         Err(e) => return Err(e.to_string()),
     };
     let state = payload(&bytes)?;
-    let mut acc =
-        Accumulator::decode(state, spec.catalog, spec.config).map_err(|e| e.to_string())?;
-    acc.map_sources(&day.to).map_err(|e| e.to_string())?;
-    Ok(Some(acc))
+    Accumulator::decode(state, spec.catalog, spec.config)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// A day's accumulator from its parts, as a cache file's bytes.
@@ -418,54 +505,73 @@ fn accumulate(
         acc.merge(s);
     }
     let state = acc.encode().map_err(StoreError::io(&day.dir))?;
-    let mut bytes = Vec::with_capacity(HEADER + state.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&xxh3_64(&state).to_le_bytes());
-    bytes.extend_from_slice(&state);
-    Ok(bytes)
+    Ok(file_bytes(&state))
 }
 
 /// Writes a day's cache file (aside, then renamed into place) and removes
 /// the day's files it makes stale.
 fn write(day: &Day<'_>, bytes: &[u8]) -> std::result::Result<(), String> {
-    let fail = |e: std::io::Error| e.to_string();
-    std::fs::create_dir_all(&day.dir).map_err(fail)?;
-    let tmp = day
-        .dir
-        .join(format!("{}.tmp-{}", day.name, std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, day.dir.join(&day.name)).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })?;
+    write_file(&day.dir, &day.name, bytes)?;
     let data = name_data(&day.name).expect("a name this module made");
     tidy(&day.dir, data, &day.name);
     Ok(())
 }
 
+/// Writes `dir/name` aside, then renames it into place.
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), String> {
+    let fail = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+/// The bytes of a cache file holding `state`.
+fn file_bytes(state: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER + state.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&xxh3_64(state).to_le_bytes());
+    bytes.extend_from_slice(state);
+    bytes
+}
+
 /// In a day's folder: removes the files of other data, and keeps the
 /// newest [`VARIANTS`] of `data`'s (always `keep`). Best effort.
 fn tidy(dir: &Path, data: &str, keep: &str) {
+    keep_newest(dir, keep, |name| match name_data(name) {
+        Some(d) if d != data => Some(true),
+        Some(_) => Some(false),
+        None => None,
+    });
+}
+
+/// Among the files of `dir` that `verdict` names (`Some(stale)`), removes
+/// the stale ones and keeps the newest [`VARIANTS`] of the others, `keep`
+/// among them. Best effort.
+fn keep_newest(dir: &Path, keep: &str, verdict: impl Fn(&str) -> Option<bool>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut same = Vec::new();
+    let mut others = Vec::new();
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        match name_data(&name) {
-            Some(d) if d != data => {
+        match verdict(&name) {
+            Some(true) => {
                 let _ = std::fs::remove_file(e.path());
             }
-            Some(_) if name != keep => {
+            Some(false) if name != keep => {
                 let age = e.metadata().and_then(|m| m.modified()).ok();
-                same.push((age, e.path()));
+                others.push((age, e.path()));
             }
             _ => {}
         }
     }
     // Newest first; `keep` is one of the VARIANTS.
-    same.sort_by(|a, b| b.cmp(a));
-    for (_, path) in same.into_iter().skip(VARIANTS - 1) {
+    others.sort_by(|a, b| b.cmp(a));
+    for (_, path) in others.into_iter().skip(VARIANTS - 1) {
         let _ = std::fs::remove_file(path);
     }
 }
@@ -479,62 +585,82 @@ pub struct Sweep {
     pub removed: Vec<String>,
 }
 
+/// For a file's name and path: `None` if it is not a cache file, else why
+/// it goes (`Some(None)`: it stays).
+type Judge<'a> = dyn Fn(&str, &Path) -> Option<Option<&'static str>> + 'a;
+
 /// Removes the cache files no audit can use any more: of days with no
-/// live parts or whose parts changed, temporary files of writers gone for
-/// an hour, and (with `verify`) files that are not intact. Files it does
-/// not name are left alone. Best effort: a file it cannot remove stays.
+/// live parts or whose parts changed, merged states made before the last
+/// commit (which may have changed their days), temporary files of writers
+/// gone for an hour, and (with `verify`) files that are not intact. Files
+/// it does not name are left alone. Best effort: a file it cannot remove
+/// stays.
 pub fn sweep(store: &Store, verify: bool) -> Sweep {
     let (root, state) = (store.root(), store.state());
     let mut r = Sweep::default();
-    let Ok(days) = std::fs::read_dir(root.join(layout::CACHE)) else {
+    let Ok(folders) = std::fs::read_dir(root.join(layout::CACHE)) else {
         return r;
     };
     let live = by_day(state.parts.values().collect());
-    for day in days.flatten() {
-        let folder = day.file_name().to_string_lossy().into_owned();
-        let Some(date) = layout::parse_day_dir(&folder) else {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let last_commit = modified(&layout::commit_file(root, state.head));
+    for folder in folders.flatten() {
+        let folder_name = folder.file_name().to_string_lossy().into_owned();
+        let judge: Box<Judge> = if folder_name == MERGED {
+            Box::new(|name, path| {
+                name.ends_with(".acc").then(|| {
+                    (modified(path) < last_commit).then_some("made before the store's last commit")
+                })
+            })
+        } else if let Some(date) = layout::parse_day_dir(&folder_name) {
+            let key = date.map(|d| d.format("%Y-%m-%d").to_string());
+            let data = live.get(&key.as_deref()).map(|parts| {
+                let sources = day_sources(state, parts);
+                format!(
+                    "{:032x}",
+                    data_digest(state, key.as_deref(), parts, &sources)
+                )
+            });
+            Box::new(move |name, _| {
+                let d = name_data(name)?;
+                Some(match &data {
+                    None => Some("its day has no calls left"),
+                    Some(current) if d != current => Some("its day's parts changed"),
+                    Some(_) => None,
+                })
+            })
+        } else {
             continue;
         };
-        let key = date.map(|d| d.format("%Y-%m-%d").to_string());
-        let data = live.get(&key.as_deref()).map(|parts| {
-            let sources = day_sources(state, parts);
-            format!(
-                "{:032x}",
-                data_digest(state, key.as_deref(), parts, &sources)
-            )
-        });
-        let Ok(files) = std::fs::read_dir(day.path()) else {
+        let Ok(files) = std::fs::read_dir(folder.path()) else {
             continue;
         };
         for f in files.flatten() {
-            let name = f.file_name().to_string_lossy().into_owned();
-            let why = match (name_data(&name), &data) {
-                (Some(_), None) => Some("its day has no calls left"),
-                (Some(d), Some(current)) if d != current => Some("its day's parts changed"),
-                (Some(_), Some(_)) if verify => std::fs::read(f.path())
+            let (name, path) = (f.file_name().to_string_lossy().into_owned(), f.path());
+            let verdict = judge(&name, &path);
+            let why = match verdict {
+                Some(None) if verify => std::fs::read(&path)
                     .map_err(|e| e.to_string())
                     .and_then(|b| payload(&b).map(|_| ()))
                     .err()
                     .map(|_| "unreadable"),
-                (None, _) if name.contains(".acc.tmp-") => f
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
+                Some(why) => why,
+                None if name.contains(".acc.tmp-") => modified(&path)
                     .and_then(|t| SystemTime::now().duration_since(t).ok())
                     .is_some_and(|age| age > TEMP_AGE)
                     .then_some("left by a writer that stopped"),
-                _ => None,
+                None => None,
             };
             match why {
-                Some(why) if std::fs::remove_file(f.path()).is_ok() => r
+                Some(why) if std::fs::remove_file(&path).is_ok() => r
                     .removed
-                    .push(format!("{}/{folder}/{name}: {why}", layout::CACHE)),
-                _ if name_data(&name).is_some() => r.kept += 1,
+                    .push(format!("{}/{folder_name}/{name}: {why}", layout::CACHE)),
+                _ if verdict.is_some() => r.kept += 1,
                 _ => {}
             }
         }
         // An emptied folder goes too (fails harmlessly if not empty).
-        let _ = std::fs::remove_dir(day.path());
+        let _ = std::fs::remove_dir(folder.path());
     }
     r
 }
