@@ -359,11 +359,12 @@ impl Prepared {
                 Input::StoreUrl(url, state) => crate::cluster::audit(&self, url, state),
                 Input::Store(store) => {
                     let query = store_query(&self.analyze, &self.options);
+                    let build = build_id();
                     let spec = tokenaudit_store::cache::Spec {
                         catalog: &self.catalog,
                         prices: &self.prices,
                         config: &self.analyze,
-                        tool_version: env!("CARGO_PKG_VERSION"),
+                        tool_version: &build,
                     };
                     tokenaudit_analyze::run_with_reader(
                         &self.catalog,
@@ -412,6 +413,16 @@ impl Prepared {
             bail!("{}", msg.trim_end());
         }
         Ok((audit, profile, self.catalog))
+    }
+}
+
+/// This build, for the store's audit cache: the version, and the
+/// executable's size and time (a rebuilt binary may accumulate otherwise).
+fn build_id() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match std::env::current_exe().and_then(std::fs::metadata) {
+        Ok(m) => format!("{version} {} {:?}", m.len(), m.modified().ok()),
+        Err(_) => version.to_string(),
     }
 }
 

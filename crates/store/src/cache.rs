@@ -6,7 +6,7 @@
 //! A day's file is named by two digests: of the day's data (its live parts,
 //! the commits that added them, and the sources they hold, numbered in the
 //! store's source order) and of everything else the accumulation depends
-//! on (the tool version and the state's format, the catalog and the
+//! on (the tool's build and the state's format, the catalog and the
 //! `--prices` files' contents, the analysis options with the window
 //! replaced by the day's role: [`AnalyzeConfig::whole_day`]). Any change
 //! gives another name, so a file is never stale: it is used or ignored. A
@@ -19,11 +19,16 @@
 //! source that a later night adds does not invalidate the other days, and
 //! the order (which breaks ties between the costliest calls) is kept.
 //!
+//! The merge of a run's whole days is kept too, in `_cache/merged/`, named
+//! by its days' file names and their sources' numbers in the store: the
+//! same audit again (nothing new) reads one file instead of thirty.
+//!
 //! It is derived data: deleting `_cache/` costs the next audit the full
 //! read. Writing it is best effort (a read-only store is audited without
 //! it, with one warning). Stale files are removed when a commit changes a
-//! day ([`sweep`], after ingest, compact and prune) and a day keeps at most
-//! [`VARIANTS`] option sets.
+//! day ([`sweep`], after ingest, compact and prune; merged states made
+//! before the last commit with them); a day keeps at most [`VARIANTS`]
+//! option sets, and `merged/` as many states.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -66,7 +71,8 @@ pub struct Spec<'c> {
     pub prices: &'c [String],
     /// The run's analysis options.
     pub config: &'c AnalyzeConfig,
-    /// The tool's version.
+    /// The tool's build: its version, and whatever else tells builds
+    /// apart (the CLI adds its executable's size and time).
     pub tool_version: &'c str,
 }
 
