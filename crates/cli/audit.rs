@@ -21,7 +21,7 @@ use tokenaudit_ingest::source::{expand_inputs, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
-use crate::output::{print, print_timings};
+use crate::output::{print, print_cache_use, print_timings};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -204,8 +204,7 @@ pub struct Prepared {
     pub options: IngestOptions,
     pub catalog: Catalog,
     /// The `--prices` files' texts (a cluster's executors build the same
-    /// catalog from them).
-    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    /// catalog from them; the store's audit cache names them).
     pub prices: Vec<String>,
     pub analyze: AnalyzeConfig,
     pub detect: DetectConfig,
@@ -337,6 +336,7 @@ impl Prepared {
         let progress = Arc::new(Progress::default());
         self.options.progress = Some(progress.clone());
         let done = std::sync::atomic::AtomicBool::new(false);
+        let mut cache_use = None;
         let outcome = std::thread::scope(|scope| {
             let bar_thread = self.show_bar.then(|| {
                 let (progress, done, total) = (&progress, &done, self.total_bytes);
@@ -359,12 +359,22 @@ impl Prepared {
                 Input::StoreUrl(url, state) => crate::cluster::audit(&self, url, state),
                 Input::Store(store) => {
                     let query = store_query(&self.analyze, &self.options);
+                    let build = build_id();
+                    let spec = tokenaudit_store::cache::Spec {
+                        catalog: &self.catalog,
+                        prices: &self.prices,
+                        config: &self.analyze,
+                        tool_version: &build,
+                    };
                     tokenaudit_analyze::run_with_reader(
                         &self.catalog,
                         &self.analyze,
                         &self.detect,
                         |make| {
-                            tokenaudit_store::scan::scan(store.root(), store.state(), &query, make)
+                            let (sinks, summary, u) =
+                                tokenaudit_store::cache::scan(store, &query, &spec, make)?;
+                            cache_use = Some(u);
+                            Ok::<_, tokenaudit_store::StoreError>((sinks, summary))
                         },
                     )
                     .with_context(|| format!("reading the store {}", store.root().display()))
@@ -375,7 +385,11 @@ impl Prepared {
                 let _ = t.join();
             }
             result
-        })?;
+        });
+        if let Some(u) = &cache_use {
+            print_cache_use(u);
+        }
+        let outcome = outcome?;
         print_timings(&outcome.timings);
         let Outcome {
             audit,
@@ -399,6 +413,16 @@ impl Prepared {
             bail!("{}", msg.trim_end());
         }
         Ok((audit, profile, self.catalog))
+    }
+}
+
+/// This build, for the store's audit cache: the version, and the
+/// executable's size and time (a rebuilt binary may accumulate otherwise).
+fn build_id() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match std::env::current_exe().and_then(std::fs::metadata) {
+        Ok(m) => format!("{version} {} {:?}", m.len(), m.modified().ok()),
+        Err(_) => version.to_string(),
     }
 }
 

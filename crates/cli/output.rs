@@ -26,12 +26,38 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Prints each stage's time on stderr when `TOKENAUDIT_TIMINGS` is set (and
 /// not `0`): for profiling, never part of a report.
 pub fn print_timings(timings: &Timings) {
-    let on = std::env::var_os("TOKENAUDIT_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
-    if on {
+    if timings_on() {
         for (stage, took) in &timings.stages {
             eprintln!("timing {stage:<10} {:>8.3} s", took.as_secs_f64());
         }
     }
+}
+
+/// How an audit from the store used its cache: each warning on stderr,
+/// and, with `TOKENAUDIT_TIMINGS`, the days merged from it, computed (and
+/// written) and read row by row.
+pub fn print_cache_use(used: &tokenaudit_store::cache::CacheUse) {
+    for w in &used.warnings {
+        eprintln!("warning: {w}");
+    }
+    if timings_on() {
+        eprintln!(
+            "cache      {} days loaded, {} computed, {} written, {} cut by the window{}",
+            used.loaded,
+            used.computed,
+            used.written,
+            used.cut,
+            if used.merged {
+                " (merged, from one file)"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+fn timings_on() -> bool {
+    std::env::var_os("TOKENAUDIT_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// The error and its causes, joined by ": ", each said once. Library errors

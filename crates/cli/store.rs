@@ -16,7 +16,8 @@ pub enum StoreCommand {
     /// Check that every committed part is there and readable, holds the rows
     /// and sources the commit log says, that each file's rows add up to the
     /// calls its ingests counted, and that calls/ holds nothing else. Exit 2
-    /// on any problem.
+    /// on any problem. Removes the audit cache's stale or damaged files
+    /// (derived data: the next audit rebuilds them).
     Check {
         #[arg(long, value_name = "DIR")]
         store: PathBuf,
@@ -64,6 +65,15 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
                     "Repaired on opening: {} parts of an interrupted commit renamed into place, {} replaced parts deleted, {} orphaned parts removed.\n",
                     rec.completed, rec.deleted, rec.orphans
                 ));
+            }
+            if !r.cache.removed.is_empty() {
+                text.push_str(&format!(
+                    "Removed {} audit cache files (derived data, rebuilt by the next audit):\n",
+                    r.cache.removed.len()
+                ));
+                for f in &r.cache.removed {
+                    text.push_str(&format!("  {f}\n"));
+                }
             }
             if r.problems.is_empty() {
                 text.push_str("No problems found.\n");

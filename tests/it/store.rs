@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::util::{gw_line, usd, Env};
+use crate::util::{gw_line, row, usd, Env};
 
 /// gpt-4o at $2.50 / $10 per million: `prompt` input and `completion`
 /// output tokens cost (2.5·prompt + 10·completion) µ$.
@@ -575,10 +575,14 @@ fn compact_and_prune_keep_the_audit_honest() {
         );
         ingest(&env, &["logs"]);
     }
-    let before = audit_of(&env, &["--store", "store"]);
+    let (before, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [0, 4, 4, 0], "{said}");
     // Two ingests of day 4's calls: another file of the same day.
     env.write("logs/d4b.jsonl", call(4, 2, "chat", 500, 0, "r4b"));
     ingest(&env, &["logs"]);
+    let (_, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [3, 1, 1, 0], "{said}");
+    assert_eq!(walk(&env.path("store/_cache/day=2026-10-04")).len(), 1);
     let out = env
         .cmd()
         .args(["store", "compact", "--store", "store"])
@@ -586,8 +590,12 @@ fn compact_and_prune_keep_the_audit_honest() {
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 parts merged into 1"));
+    // Day 4's cache file went with its parts.
+    assert!(walk(&env.path("store/_cache/day=2026-10-04")).is_empty());
     let raw = audit_of(&env, &["logs"]);
-    assert_eq!(audit_of(&env, &["--store", "store"]), raw);
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [3, 1, 1, 0], "{said}");
+    assert_eq!(s, raw);
     assert_ne!(before, raw);
     // Drop October 1 and 2: the calls of d1 and d2 (1000 + 2000 tokens).
     let out = env
@@ -603,7 +611,11 @@ fn compact_and_prune_keep_the_audit_honest() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let s = audit_of(&env, &["--store", "store"]);
+    // The dropped days' cache files went with them.
+    assert!(!env.path("store/_cache/day=2026-10-01").exists());
+    assert!(!env.path("store/_cache/day=2026-10-02").exists());
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [2, 0, 0, 0], "{said}");
     assert_eq!(s["totals"]["calls"], 3);
     // (3000 + 4000 + 500) × $2.50/M.
     assert_eq!(usd(&s["totals"]["cost"]), "0.01875");
@@ -784,9 +796,12 @@ fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
             + "\n",
     );
     ingest(&env, &["logs"]);
-    let s = audit_of(&env, &["--store", "store"]);
+    let (s, said) = cached_audit(&env, &[]);
     // (1000 + 2000 + 4000) × 2.5 + 300 × 10 µ$.
     assert_eq!(usd(&s["totals"]["cost"]), "0.0205");
+    // The audit cache (two days and the calls without a time) is beside
+    // calls/, not in it: the engines below do not see it.
+    assert_eq!(cache_use(&said), [0, 3, 3, 0], "{said}");
     let calls = env.path("store/calls");
     let glob = format!("{}/**/*.parquet", calls.display());
     let duck = python(
@@ -899,4 +914,291 @@ fn the_nightly_recipe_runs_three_nights() {
     assert!(env
         .path("store/_findings/00000000000000000003.json")
         .exists());
+}
+
+/// `audit --store store ARGS` on the store's own reader (the one that keeps
+/// the audit cache; a `cluster` build defaults to DataFusion), with its
+/// stderr: the warnings, and the `cache` line `TOKENAUDIT_TIMINGS` adds.
+fn cached_audit(env: &Env, args: &[&str]) -> (Value, String) {
+    let mut cmd = env.cmd();
+    cmd.args(["audit", "--store", "store", "--out", "out", "--quiet"])
+        .args(args)
+        .env("TOKENAUDIT_TIMINGS", "1");
+    #[cfg(feature = "cluster")]
+    cmd.args(["--engine", "reader"]);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "audit failed: {stderr}");
+    (env.report()["audit"].clone(), stderr)
+}
+
+/// The cache line's counts: days loaded, computed, written, cut by the
+/// window.
+fn cache_use(stderr: &str) -> [usize; 4] {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("cache "))
+        .unwrap_or_else(|| panic!("no cache line in {stderr}"));
+    let n: Vec<usize> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    n.try_into().unwrap()
+}
+
+/// Every file under the store's `_cache/`, with its modification time.
+fn cache_files(env: &Env) -> Vec<(PathBuf, std::time::SystemTime)> {
+    let mut v: Vec<_> = walk(&env.path("store/_cache"))
+        .into_iter()
+        .map(|p| {
+            let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+            (p, t)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_audit_cache_gives_the_audit_of_the_logs_cold_and_warm() {
+    let env = Env::new();
+    let logs = sample_logs();
+    let logs = logs.to_str().unwrap();
+    let config = format!("{logs}/tokenaudit.toml");
+    ingest(&env, &[logs, "--config", &config]);
+    let days = std::fs::read_dir(env.path("store/calls")).unwrap().count();
+    assert!(days >= 30, "{days} day partitions");
+    let raw = audit_of(&env, &[logs, "--config", &config]);
+    // Cold: every day read and its accumulator written, and their merge;
+    // warm: the merge read back, and the files stay as they were.
+    let (cold, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [0, days, days, 0], "{said}");
+    let files = cache_files(&env);
+    assert_eq!(files.len(), days + 1);
+    let merged = walk(&env.path("store/_cache/merged"));
+    assert_eq!(merged.len(), 1);
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(said.contains("(merged, from one file)"), "{said}");
+    assert_eq!(cache_files(&env), files);
+    assert_eq!(cold, raw);
+    assert_eq!(warm, raw);
+    assert!(raw["findings"].as_array().unwrap().len() >= 16);
+    // Without the merged file (or with a damaged one), every day's own.
+    std::fs::remove_file(&merged[0]).unwrap();
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(!said.contains("merged"), "{said}");
+    assert_eq!(warm, raw);
+    std::fs::write(&merged[0], "TAdc but not a state").unwrap();
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
+    assert!(said.contains("merged from the days again"), "{said}");
+    assert_eq!(warm, raw);
+    assert!(cached_audit(&env, &["--config", &config])
+        .1
+        .contains("(merged"));
+
+    // A week and the week before it: whole days of either role. The
+    // week's days are accumulated as in the full audit (its files serve);
+    // the week before's, as a previous period, get their own.
+    let w = ["--since", "2026-10-08", "--until", "2026-10-14"];
+    let raw = audit_of(&env, &[&[logs, "--config", &config][..], &w].concat());
+    assert!(raw["input"]["outside_window"].as_u64().unwrap() > 0);
+    let args = [&["--config", &config][..], &w].concat();
+    let (cold, said) = cached_audit(&env, &args);
+    assert_eq!(cache_use(&said), [7, 7, 7, 0], "{said}");
+    let (warm, said) = cached_audit(&env, &args);
+    assert_eq!(cache_use(&said), [14, 0, 0, 0], "{said}");
+    assert!(said.contains("(merged, from one file)"), "{said}");
+    assert_eq!(cold, raw);
+    assert_eq!(warm, raw);
+    // Half days at both ends: those are read row by row, the rest cached.
+    let w = [
+        "--since",
+        "2026-10-08T12:00:00Z",
+        "--until",
+        "2026-10-14T06:00:00Z",
+    ];
+    let raw = audit_of(&env, &[&[logs, "--config", &config][..], &w].concat());
+    let (warm, said) = cached_audit(&env, &[&["--config", &config][..], &w].concat());
+    // The window's first and last day, and the previous period's (which
+    // ends on the window's first instant).
+    let [loaded, computed, _, cut] = cache_use(&said);
+    assert_eq!(cut, 3, "{said}");
+    assert_eq!(loaded + computed, 10, "{said}");
+    assert_eq!(warm, raw);
+    // Derived data: deleting it changes nothing but the time.
+    std::fs::remove_dir_all(env.path("store/_cache")).unwrap();
+    let (cold, said) = cached_audit(&env, &["--config", &config]);
+    assert_eq!(cache_use(&said), [0, days, days, 0], "{said}");
+    assert_eq!(cold, audit_of(&env, &[logs, "--config", &config]));
+}
+
+#[test]
+fn the_audit_cache_follows_new_nights_prices_and_config() {
+    let env = Env::new();
+    // Calls without a request id are named by file and line: the cache
+    // must keep naming the right file when a new one sorts before it.
+    let no_id = |day, prompt, completion| {
+        gw_line(
+            &format!("2026-10-{day:02}T09:00:00Z"),
+            "chat",
+            "gpt-4o",
+            prompt,
+            completion,
+            json!({}),
+        ) + "\n"
+    };
+    env.write(
+        "logs/b.jsonl",
+        call(1, 1, "chat", 1000, 100, "b1") + &no_id(1, 2000, 200) + &no_id(2, 3000, 300),
+    );
+    env.write("logs/c.jsonl", call(2, 5, "search", 500, 50, "c1"));
+    ingest(&env, &["logs"]);
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [0, 2, 2, 0], "{said}");
+    // 3,500 + 7,000 + 10,500 + 1,750 µ$.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.02275");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+
+    // Night 2: a.jsonl, a new day, sorts before b and c: only its day is
+    // read, the other two come from the cache, renumbered.
+    env.write("logs/a.jsonl", no_id(3, 4000, 400));
+    ingest(&env, &["logs"]);
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [2, 1, 1, 0], "{said}");
+    // + 14,000 µ$.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.03675");
+    let top = &s["most_expensive_calls"];
+    assert_eq!(
+        (&top[0]["file"], &top[0]["line"]),
+        (&json!("logs/a.jsonl"), &json!(1))
+    );
+    assert_eq!(
+        (&top[1]["file"], &top[1]["line"]),
+        (&json!("logs/b.jsonl"), &json!(3))
+    );
+    assert_eq!(s, audit_of(&env, &["logs"]));
+
+    // Night 3: c.jsonl restated (day 2 changes): day 2 is read again, and
+    // its old cache file is gone.
+    let day2 = || walk(&env.path("store/_cache/day=2026-10-02"));
+    let old = day2();
+    assert_eq!(old.len(), 1);
+    env.write("logs/c.jsonl", call(2, 5, "search", 900, 50, "c1"));
+    ingest(&env, &["logs"]);
+    assert!(day2().is_empty());
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [2, 1, 1, 0], "{said}");
+    // c1: 900·2.5 + 50·10 = 2,750 µ$ instead of 1,750.
+    assert_eq!(usd(&s["totals"]["cost"]), "0.03775");
+    assert_ne!(day2(), old);
+    assert_eq!(s, audit_of(&env, &["logs"]));
+
+    // Other prices: every day priced again ($5 / $20 per million).
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-1","models":[
+            {"provider":"openai","id":"gpt-4o","prices":[{"input":"5","output":"20"}]}]}"#,
+    );
+    let (s, said) = cached_audit(&env, &["--prices", "prices.json"]);
+    assert_eq!(cache_use(&said), [0, 3, 3, 0], "{said}");
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0755");
+    assert_eq!(s, audit_of(&env, &["logs", "--prices", "prices.json"]));
+    // The same file changed is other prices again.
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-1","models":[
+            {"provider":"openai","id":"gpt-4o","prices":[{"input":"10","output":"40"}]}]}"#,
+    );
+    let (s, said) = cached_audit(&env, &["--prices", "prices.json"]);
+    assert_eq!(cache_use(&said), [0, 3, 3, 0], "{said}");
+    assert_eq!(usd(&s["totals"]["cost"]), "0.151");
+    // Without them: the built-in catalog's files are still there.
+    let (_, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [3, 0, 0, 0], "{said}");
+
+    // A config that changes what is accumulated (the feature is the team).
+    env.write("team.toml", "[attribution]\nfeature = \"team\"\n");
+    let (s, said) = cached_audit(&env, &["--config", "team.toml"]);
+    assert_eq!(cache_use(&said), [0, 3, 3, 0], "{said}");
+    // No call names a team: all five under (none).
+    assert_eq!(
+        row(&json!({ "audit": s.clone() }), "feature", "(none)")["calls"],
+        5
+    );
+    assert_eq!(s, audit_of(&env, &["logs", "--config", "team.toml"]));
+    // A day keeps at most four option sets.
+    assert!(walk(&env.path("store/_cache/day=2026-10-01")).len() <= 4);
+}
+
+#[test]
+fn a_damaged_or_unwritable_audit_cache_is_read_around() {
+    let env = Env::new();
+    for d in 1..=3 {
+        env.write(
+            &format!("logs/d{d}.jsonl"),
+            call(d, 1, "chat", 1000 * u64::from(d), 0, &format!("r{d}")),
+        );
+    }
+    ingest(&env, &["logs"]);
+    let raw = audit_of(&env, &["logs"]);
+    let (s, _) = cached_audit(&env, &[]);
+    assert_eq!(s, raw);
+    // One file cut short, one with a byte changed (and the merge of the
+    // three gone, else it would be read instead).
+    let files: Vec<PathBuf> = cache_files(&env).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(files.len(), 4);
+    assert!(files[3].starts_with(env.path("store/_cache/merged")));
+    std::fs::remove_file(&files[3]).unwrap();
+    let bytes = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &bytes[..bytes.len() / 2]).unwrap();
+    let mut bytes = std::fs::read(&files[1]).unwrap();
+    *bytes.last_mut().unwrap() ^= 0x40;
+    std::fs::write(&files[1], &bytes).unwrap();
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [1, 2, 2, 0], "{said}");
+    assert_eq!(said.matches("warning: ").count(), 2, "{said}");
+    assert!(
+        said.contains("damaged (its checksum does not match)"),
+        "{said}"
+    );
+    assert_eq!(s, raw);
+    // Rewritten: the next audit loads all three.
+    let (_, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [3, 0, 0, 0], "{said}");
+
+    // `store check` removes what no audit can use: a stale file and a
+    // damaged one; it is not a problem of the store.
+    let stale = env.path(&format!(
+        "store/_cache/day=2026-10-01/{}-{}.acc",
+        "0".repeat(32),
+        "0".repeat(32)
+    ));
+    std::fs::write(&stale, "old").unwrap();
+    std::fs::write(&files[2], "not a state").unwrap();
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Removed 2 audit cache files"), "{said}");
+    assert!(said.contains("its day's parts changed"), "{said}");
+    assert!(said.contains(": unreadable"), "{said}");
+    assert!(said.contains("No problems found."), "{said}");
+    // Two days' files and their merge (made after the last commit) stay.
+    assert_eq!(cache_files(&env).len(), 3);
+
+    // A store whose cache cannot be written (here `_cache` is a file):
+    // audited all the same, with one warning.
+    std::fs::remove_dir_all(env.path("store/_cache")).unwrap();
+    std::fs::write(env.path("store/_cache"), "in the way").unwrap();
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [0, 3, 0, 0], "{said}");
+    assert_eq!(said.matches("warning: ").count(), 1, "{said}");
+    assert!(said.contains("cannot be written"), "{said}");
+    assert_eq!(s, raw);
 }

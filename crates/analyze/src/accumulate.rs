@@ -61,6 +61,55 @@ pub struct AnalyzeConfig {
     pub feature_from: FeatureFrom,
 }
 
+impl AnalyzeConfig {
+    /// The config that accumulates the calls of `day` (`None`: the calls
+    /// without a timestamp) exactly as this one does, with the window taken
+    /// out: `None` when the window or the previous period cuts the day, so
+    /// that which of its calls count depends on their time of day. A whole
+    /// day inside the window is accumulated with no window at all; one
+    /// wholly before or after it, with every call outside, and in the
+    /// previous period if that holds the day. The result depends on the
+    /// day's role, not on where the window lies, so a day's accumulator is
+    /// the same for every window that holds it whole (a store keeps it,
+    /// `tokenaudit_store::cache`).
+    pub fn whole_day(&self, day: Option<NaiveDate>) -> Option<AnalyzeConfig> {
+        let windowed = self.since.is_some() || self.until.is_some();
+        let (start, end) = match day {
+            // Without a time a call is audited only when no window is set.
+            None if windowed => return None,
+            None => (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC),
+            Some(d) => (
+                d.and_hms_opt(0, 0, 0)?.and_utc(),
+                d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc(),
+            ),
+        };
+        let inside = self.since.is_none_or(|s| s <= start) && self.until.is_none_or(|u| end <= u);
+        let outside =
+            self.since.is_some_and(|s| end <= s) || self.until.is_some_and(|u| u <= start);
+        let (until, previous) = if inside {
+            (None, None)
+        } else if outside {
+            let previous = match self.previous {
+                Some((from, to)) if from <= start && end <= to => {
+                    Some((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC))
+                }
+                Some((from, to)) if start < to && from < end => return None,
+                _ => None,
+            };
+            // Every call at or after the dawn of time is outside.
+            (Some(DateTime::<Utc>::MIN_UTC), previous)
+        } else {
+            return None;
+        };
+        Some(AnalyzeConfig {
+            since: None,
+            until,
+            previous,
+            ..self.clone()
+        })
+    }
+}
+
 /// Which of a call's dimensions is its feature: the config file's
 /// `[attribution] feature = "…"`, so that a log whose features live in a
 /// tag or a route needs no mapping.
@@ -586,6 +635,37 @@ impl<'c> Accumulator<'c> {
         if let Some(via) = feature {
             v.add(via, 1);
         }
+    }
+
+    /// Renumbers the sources the state names (where its costliest calls
+    /// were read): source `i` becomes `to[i]`. An accumulator made from a
+    /// part of the input, with the sources of that part numbered alone, is
+    /// merged with others once numbered as in the whole input; `to` must
+    /// keep the sources' order, which breaks ties between equal costs.
+    /// An index past `to` is an error (the state is not of that input).
+    pub fn map_sources(&mut self, to: &[usize]) -> Result<(), crate::wire::WireError> {
+        let map = |at: &mut Location| match to.get(at.source) {
+            Some(&s) => {
+                at.source = s;
+                Ok(())
+            }
+            None => Err(crate::wire::WireError(format!(
+                "source {} of {} sources",
+                at.source,
+                to.len()
+            ))),
+        };
+        for e in &mut self.most_expensive {
+            map(&mut e.at)?;
+        }
+        for c in &mut self.cells {
+            for (_, id) in &mut c.obs.top {
+                if let crate::observe::CallId::At(at) = id {
+                    map(at)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Merges another worker's results into this one.
@@ -1151,6 +1231,69 @@ mod tests {
         a.record(&call("search", "gpt-4o", Some("core"), false), at);
         assert_eq!(groups(&a)[2].1, 3);
         assert_eq!(a.groups.list.len(), 3);
+    }
+
+    #[test]
+    fn a_whole_day_is_accumulated_by_its_role_not_by_where_the_window_lies() {
+        let t = |d: u32, h: u32| {
+            NaiveDate::from_ymd_opt(2026, 10, d)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+                .and_utc()
+        };
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d);
+        let none = AnalyzeConfig::default();
+        // A week (8th to 14th) and the week before it.
+        let week = AnalyzeConfig {
+            since: Some(t(8, 0)),
+            until: Some(t(15, 0)),
+            previous: Some((t(1, 0), t(8, 0))),
+            list_costs: true,
+            ..AnalyzeConfig::default()
+        };
+        let inside = week.whole_day(day(10)).unwrap();
+        assert_eq!(
+            (inside.since, inside.until, inside.previous),
+            (None, None, None)
+        );
+        assert!(inside.list_costs);
+        // The same as with no window at all.
+        assert_eq!(
+            format!("{inside:?}"),
+            format!(
+                "{:?}",
+                AnalyzeConfig {
+                    list_costs: true,
+                    ..none.whole_day(day(10)).unwrap()
+                }
+            )
+        );
+        let before = week.whole_day(day(3)).unwrap();
+        assert_eq!(before.until, Some(DateTime::<Utc>::MIN_UTC));
+        assert!(before.previous.is_some());
+        // After the window, outside any previous period: all outside.
+        let after = week.whole_day(day(20)).unwrap();
+        assert_eq!(
+            (after.until, after.previous),
+            (Some(DateTime::<Utc>::MIN_UTC), None)
+        );
+        // Cut by the window or the previous period: none.
+        let cut = AnalyzeConfig {
+            since: Some(t(8, 12)),
+            until: Some(t(14, 6)),
+            previous: Some((t(2, 18), t(8, 12))),
+            ..AnalyzeConfig::default()
+        };
+        for d in [2, 8, 14] {
+            assert!(cut.whole_day(day(d)).is_none(), "day {d}");
+        }
+        for d in [3, 7, 9, 13] {
+            assert!(cut.whole_day(day(d)).is_some(), "day {d}");
+        }
+        // Calls without a time: only without a window.
+        assert!(none.whole_day(None).is_some());
+        assert!(week.whole_day(None).is_none());
     }
 
     #[test]

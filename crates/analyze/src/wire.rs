@@ -111,11 +111,26 @@ fn put_varint(w: &mut Vec<u8>, mut v: u128) {
     w.push(v as u8);
 }
 
+#[inline]
 fn get_varint(r: &mut Reader<'_>, bits: u32) -> Result<u128> {
+    // Most values are one byte: no loop, no checks past the end's.
+    if let Some(&b) = r.bytes.get(r.pos) {
+        if b < 0x80 {
+            r.pos += 1;
+            return Ok(u128::from(b));
+        }
+    }
+    get_varint_long(r, bits)
+}
+
+fn get_varint_long(r: &mut Reader<'_>, bits: u32) -> Result<u128> {
     let mut v: u128 = 0;
     let mut shift = 0;
     loop {
-        let b = r.take(1)?[0];
+        let Some(&b) = r.bytes.get(r.pos) else {
+            return Err(WireError(format!("truncated at byte {}", r.pos)));
+        };
+        r.pos += 1;
         let part = u128::from(b & 0x7f);
         // The bits left for this group: a value wider than the type is an
         // error, not a silent truncation.

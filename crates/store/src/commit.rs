@@ -144,6 +144,9 @@ pub struct State {
     pub sources: BTreeMap<String, SourceEntry>,
     /// Live parts by path.
     pub parts: BTreeMap<String, PartEntry>,
+    /// The commit that added each live part (what the audit cache's keys
+    /// name, with the part).
+    pub added_in: BTreeMap<String, u64>,
     /// Catalog versions that priced the live rows.
     pub catalogs: Vec<String>,
     /// Skips not tied to a source (see [`Commit::unsourced_skips`]).
@@ -158,12 +161,14 @@ impl State {
         self.head = c.number;
         for p in &c.removed {
             self.parts.remove(p);
+            self.added_in.remove(p);
         }
         for key in &c.dropped_sources {
             self.sources.remove(key);
         }
         for p in &c.added {
             self.parts.insert(p.path.clone(), p.clone());
+            self.added_in.insert(p.path.clone(), c.number);
         }
         for s in &c.sources {
             self.sources.insert(s.key.clone(), s.clone());

@@ -16,13 +16,24 @@ pub const CALLS: &str = "calls";
 pub const COMMITS: &str = "_commits";
 pub const FINDINGS: &str = "_findings";
 pub const INFLIGHT: &str = "_inflight";
+pub const CACHE: &str = "_cache";
+
+/// A day's partition name (`None`: no timestamp): `day=2026-10-01`.
+pub fn partition(day: Option<NaiveDate>) -> String {
+    match day {
+        Some(d) => format!("day={}", d.format("%Y-%m-%d")),
+        None => format!("day={NO_DAY}"),
+    }
+}
 
 /// The partition folder of a day (`None`: no timestamp), relative to the store.
 pub fn day_dir(day: Option<NaiveDate>) -> String {
-    match day {
-        Some(d) => format!("{CALLS}/day={}", d.format("%Y-%m-%d")),
-        None => format!("{CALLS}/day={NO_DAY}"),
-    }
+    format!("{CALLS}/{}", partition(day))
+}
+
+/// The audit cache's folder of a day, relative to the store.
+pub fn cache_dir(day: Option<NaiveDate>) -> String {
+    format!("{CACHE}/{}", partition(day))
 }
 
 /// Reads a partition folder's name (`day=2026-10-01`) back.
@@ -86,6 +97,8 @@ mod tests {
             "calls/day=2026-10-01/part-abc-00007.parquet"
         );
         assert_eq!(parse_day_dir("day=2026-10-01"), Some(d));
+        assert_eq!(cache_dir(d), "_cache/day=2026-10-01");
+        assert_eq!(cache_dir(None), format!("_cache/day={NO_DAY}"));
         assert_eq!(parse_day_dir(&format!("day={NO_DAY}")), Some(None));
         assert_eq!(parse_day_dir("day=yesterday"), None);
         assert_eq!(parse_commit_file("00000000000000000042.json"), Some(42));

@@ -8,6 +8,7 @@
 //!   _commits/00000000000000000001.json                 the commit log, created only if absent
 //!   _findings/00000000000000000001.json                the findings ledger, one entry a night
 //!   _inflight/<ingest>.json                            ingests under way (for recovery)
+//!   _cache/day=2026-10-01/<data>-<options>.acc         a whole day's accumulator, for audits
 //! ```
 //!
 //! The path of a call: [`ingest`] plans which sources are new, grown or
@@ -17,7 +18,8 @@
 //! next commit number ([`commit`]); then the temporary parts are renamed into
 //! place. [`scan`] reads the live parts of the days a command asks for back
 //! into [`tokenaudit_core::CallRecord`]s, so every command runs the same
-//! analysis on the store as on raw logs.
+//! analysis on the store as on raw logs; [`cache`] keeps each whole day's
+//! accumulator, so the next audit merges it instead.
 //!
 //! Invariants: `calls/**/*.parquet` holds exactly the rows of the committed
 //! parts once [`Store::open`] has run (it completes or rolls back an
@@ -26,6 +28,7 @@
 //! commit file is complete when it appears (written aside, then hard-linked
 //! into place, which fails if the number is taken).
 
+pub mod cache;
 pub mod commit;
 pub mod error;
 pub mod fault;

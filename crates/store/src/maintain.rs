@@ -27,12 +27,15 @@ pub struct CheckReport {
     pub days: usize,
     /// Each inconsistency, in words.
     pub problems: Vec<String>,
+    /// The audit cache's files kept and removed (stale, unreadable).
+    pub cache: crate::cache::Sweep,
 }
 
 /// Checks every live part against the log: there, readable, with the rows
 /// the log says, of the sources it says, and every source's rows adding up
 /// to the records its ingests counted; and no `.parquet` file in `calls/`
-/// that the log does not name.
+/// that the log does not name. Removes the audit cache's files that are
+/// stale or damaged ([`crate::cache::sweep`]): derived data, not a problem.
 pub fn check(store: &Store) -> Result<CheckReport> {
     let state = store.state();
     let root = store.root();
@@ -43,6 +46,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         sources: state.sources.values().filter(|s| !s.pruned).count(),
         days: state.days().iter().filter(|d| d.is_some()).count(),
         problems: Vec::new(),
+        cache: crate::cache::sweep(store, true),
     };
     let mut per_source: BTreeMap<String, u64> = BTreeMap::new();
     for p in state.parts.values() {
@@ -378,6 +382,8 @@ fn rewrite_commit(
         if commit::claim(&root, &c)? {
             store.publish(&c)?;
             store.apply(&c);
+            // The audit cache of the days it changed is stale.
+            crate::cache::sweep(store, false);
             return Ok(Rewrite {
                 commit: Some(c.number),
                 parts_removed: c.removed.len(),

@@ -53,12 +53,16 @@ impl Query {
 /// directory walk sorts paths), each with its index.
 pub fn ordered_sources(state: &State) -> Vec<&SourceEntry> {
     let mut v: Vec<&SourceEntry> = state.sources.values().filter(|s| !s.pruned).collect();
-    v.sort_by(|a, b| {
-        std::path::Path::new(&a.name)
-            .cmp(std::path::Path::new(&b.name))
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    v.sort_by(|a, b| source_order(a, b));
     v
+}
+
+/// The order of [`ordered_sources`]: a total order of the sources
+/// themselves, so any subset of them is numbered in the same order.
+pub fn source_order(a: &SourceEntry, b: &SourceEntry) -> std::cmp::Ordering {
+    std::path::Path::new(&a.name)
+        .cmp(std::path::Path::new(&b.name))
+        .then_with(|| a.key.cmp(&b.key))
 }
 
 /// The summary the ingests of these sources gave.
@@ -208,10 +212,27 @@ where
         .map(|(i, s)| (s.key.as_str(), i))
         .collect();
     let (wanted, summary) = plan(state, query);
+    let sinks = read_parts(root, &wanted, query, &index, make_sink)?;
+    Ok((sinks, summary))
+}
 
-    // Plan the units: each wanted part's row groups (from its footer).
+/// Reads the rows of `parts` into sinks made by `make_sink` (one per worker,
+/// `query.threads` of them), row group by row group; a row's source is
+/// numbered by `index` (from its key).
+pub fn read_parts<S, F>(
+    root: &std::path::Path,
+    parts: &[&PartEntry],
+    query: &Query,
+    index: &HashMap<&str, usize>,
+    make_sink: F,
+) -> Result<Vec<S>>
+where
+    S: RecordSink,
+    F: Fn() -> S + Sync,
+{
+    // Plan the units: each part's row groups (from its footer).
     let mut units = Vec::new();
-    for part in &wanted {
+    for part in parts {
         let path = root.join(&part.path);
         let file = File::open(&path).map_err(StoreError::io(&path))?;
         let builder =
@@ -235,7 +256,7 @@ where
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break };
-                        if let Err(e) = read_unit(root, unit, query, &index, &mut sink) {
+                        if let Err(e) = read_unit(root, unit, query, index, &mut sink) {
                             failure
                                 .lock()
                                 .expect("no panic holding it")
@@ -255,7 +276,7 @@ where
     if let Some(e) = failure.into_inner().expect("no panic holding it") {
         return Err(e);
     }
-    Ok((sinks, summary))
+    Ok(sinks)
 }
 
 fn read_unit<S: RecordSink>(

@@ -352,6 +352,9 @@ impl Store {
         if report.commit.is_none() {
             // Nothing committed (nor claimed): take back what was written.
             remove_temps(&self.root, &marker.id);
+        } else {
+            // The audit cache of the days it changed is stale.
+            crate::cache::sweep(self, false);
         }
         result.map(|()| report)
     }

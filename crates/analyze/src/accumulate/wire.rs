@@ -113,6 +113,10 @@ fn catalog_mark(catalog: &Catalog) -> (String, u64) {
 }
 
 impl<'c> Accumulator<'c> {
+    /// The version of [`encode`](Self::encode)'s format: a state is decoded
+    /// only by a build of the same format.
+    pub const FORMAT: u32 = FORMAT;
+
     /// The accumulator's whole state as bytes (users and sessions spilled to
     /// disk included). I/O errors reading spilled runs back are returned.
     pub fn encode(self) -> io::Result<Vec<u8>> {

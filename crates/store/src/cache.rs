@@ -1,0 +1,701 @@
+//! The audit cache: each whole day's accumulator, encoded
+//! ([`Accumulator::encode`]), kept in `_cache/day=…/` so that an audit of a
+//! month merges thirty small states instead of reading and observing every
+//! row again.
+//!
+//! A day's file is named by two digests: of the day's data (its live parts,
+//! the commits that added them, and the sources they hold, numbered in the
+//! store's source order) and of everything else the accumulation depends
+//! on (the tool's build and the state's format, the catalog and the
+//! `--prices` files' contents, the analysis options with the window
+//! replaced by the day's role: [`AnalyzeConfig::whole_day`]). Any change
+//! gives another name, so a file is never stale: it is used or ignored. A
+//! file starts with a mark and the xxh3-64 of the state it holds; one that
+//! is cut short, damaged or of another format is recomputed (with a
+//! warning). Days a window cuts are read row by row, as without the cache.
+//!
+//! Sources are numbered per day in the cache (the day's own sources, in the
+//! store's order) and renumbered as in the whole store when merged: a
+//! source that a later night adds does not invalidate the other days, and
+//! the order (which breaks ties between the costliest calls) is kept.
+//!
+//! The merge of a run's whole days is kept too, in `_cache/merged/`, named
+//! by its days' file names and their sources' numbers in the store: the
+//! same audit again (nothing new) reads one file instead of thirty.
+//!
+//! It is derived data: deleting `_cache/` costs the next audit the full
+//! read. Writing it is best effort (a read-only store is audited without
+//! it, with one warning). Stale files are removed when a commit changes a
+//! day ([`sweep`], after ingest, compact and prune; merged states made
+//! before the last commit with them); a day keeps at most [`VARIANTS`]
+//! option sets, and `merged/` as many states.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use chrono::NaiveDate;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
+use tokenaudit_core::pricing::Catalog;
+use tokenaudit_ingest::IngestSummary;
+
+use crate::commit::{PartEntry, SourceEntry, State};
+use crate::error::{Result, StoreError};
+use crate::layout;
+use crate::scan::{self, Query};
+use crate::store::Store;
+
+/// The first bytes of a cache file; then the xxh3-64 of the rest (little
+/// endian), then the encoded accumulator.
+const MAGIC: &[u8; 4] = b"TAdc";
+const HEADER: usize = MAGIC.len() + 8;
+
+/// Option sets (say, with and without `--prices`) kept per day of data,
+/// and merged states kept.
+pub const VARIANTS: usize = 4;
+
+/// The folder of merged states, in `_cache/`.
+const MERGED: &str = "merged";
+
+/// Temporary files of a writer that died are removed after this long.
+const TEMP_AGE: Duration = Duration::from_secs(3600);
+
+/// What a day's accumulation depends on besides its rows.
+pub struct Spec<'c> {
+    pub catalog: &'c Catalog,
+    /// The `--prices` files' contents, in the order they were overlaid.
+    pub prices: &'c [String],
+    /// The run's analysis options.
+    pub config: &'c AnalyzeConfig,
+    /// The tool's build: its version, and whatever else tells builds
+    /// apart (the CLI adds its executable's size and time).
+    pub tool_version: &'c str,
+}
+
+/// How a read used the cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Days merged from their cache file.
+    pub loaded: usize,
+    /// Days read from their parts and accumulated whole (then written, if
+    /// the store could be written).
+    pub computed: usize,
+    /// Of those, days written to the cache.
+    pub written: usize,
+    /// Days a window cuts, read row by row.
+    pub cut: usize,
+    /// The whole days came from one file holding their merged state (an
+    /// earlier run over the same days).
+    pub merged: bool,
+    /// Each problem, in a line: an unreadable file, the cache not writable.
+    pub warnings: Vec<String>,
+}
+
+/// One whole day to merge.
+struct Day<'s> {
+    parts: Vec<&'s PartEntry>,
+    /// The day's sources in the store's order: the cache file's numbering.
+    sources: Vec<&'s SourceEntry>,
+    /// Each of those sources' number in the whole store.
+    to: Vec<usize>,
+    config: AnalyzeConfig,
+    dir: PathBuf,
+    name: String,
+}
+
+/// Reads what `query` selects as [`scan::scan`] does, each whole day from
+/// its cache file if it has one (and writing it if not): accumulators to
+/// merge (one per worker, each the merge of the days it took), and the
+/// summary of the read.
+pub fn scan<'c>(
+    store: &Store,
+    query: &Query,
+    spec: &Spec<'c>,
+    make: &(dyn Fn() -> Accumulator<'c> + Sync),
+) -> Result<(Vec<Accumulator<'c>>, IngestSummary, CacheUse)> {
+    let (root, state) = (store.root(), store.state());
+    let index: HashMap<&str, usize> = scan::ordered_sources(state)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let (wanted, summary) = scan::plan(state, query);
+    let mut cut = Vec::new();
+    let mut days = Vec::new();
+    let mut cut_days = 0;
+    for (day, parts) in by_day(wanted) {
+        let config = parse_day(day).and_then(|d| spec.config.whole_day(d).map(|c| (d, c)));
+        let Some((date, config)) = config else {
+            cut_days += 1;
+            cut.extend(parts);
+            continue;
+        };
+        let sources = day_sources(state, &parts);
+        let name = file_name(
+            data_digest(state, day, &parts, &sources),
+            options_digest(spec, &config),
+        );
+        let to = sources
+            .iter()
+            .map(|s| index.get(s.key.as_str()).copied().unwrap_or(usize::MAX))
+            .collect();
+        days.push(Day {
+            parts,
+            sources,
+            to,
+            config,
+            dir: root.join(layout::cache_dir(date)),
+            name,
+        });
+    }
+    // An empty accumulator of the run's own config first: the merge starts
+    // from it (a previous period with no day of its own still shows).
+    let mut out = vec![make()];
+    let mut used = whole_days(root, &days, query, spec, &mut out)?;
+    used.cut = cut_days;
+    if !cut.is_empty() {
+        out.extend(scan::read_parts(root, &cut, query, &index, make)?);
+    }
+    Ok((out, summary, used))
+}
+
+/// The whole days' accumulators, pushed to `out`: the merged state of
+/// exactly these days if a file holds it, else [`each_day`]'s, then merged
+/// and written as that file.
+fn whole_days<'c>(
+    root: &Path,
+    days: &[Day<'_>],
+    query: &Query,
+    spec: &Spec<'c>,
+    out: &mut Vec<Accumulator<'c>>,
+) -> Result<CacheUse> {
+    if days.len() < 2 {
+        let (accs, used, _) = each_day(root, days, query, spec)?;
+        out.extend(accs);
+        return Ok(used);
+    }
+    let (dir, name) = (root.join(layout::CACHE).join(MERGED), merged_name(days));
+    let mut warning = None;
+    match read_state(&dir.join(&name), spec) {
+        Ok(Some(acc)) => {
+            out.push(acc);
+            return Ok(CacheUse {
+                loaded: days.len(),
+                merged: true,
+                ..CacheUse::default()
+            });
+        }
+        Ok(None) => {}
+        Err(why) => {
+            warning = Some(format!(
+                "{}: {why}; merged from the days again",
+                dir.join(&name).display()
+            ));
+        }
+    }
+    let (mut accs, mut used, writable) = each_day(root, days, query, spec)?;
+    used.warnings.splice(0..0, warning);
+    // Merged and written only if the days could be (else `accs` is the
+    // result as it is).
+    let first = if writable { accs.pop() } else { None };
+    if let Some(mut all) = first {
+        for a in accs.drain(..) {
+            all.merge(a);
+        }
+        let state = all.encode().map_err(StoreError::io(&dir))?;
+        if write_file(&dir, &name, &file_bytes(&state)).is_ok() {
+            keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
+        }
+        accs.push(
+            Accumulator::decode(&state, spec.catalog, spec.config).map_err(|e| {
+                StoreError::Invalid(format!("the merged state as just encoded: {e}"))
+            })?,
+        );
+    }
+    out.extend(accs);
+    Ok(used)
+}
+
+/// The name of the merged state of `days`: their files' names and how
+/// their sources are numbered in the store.
+fn merged_name(days: &[Day<'_>]) -> String {
+    let mut h = Xxh3::new();
+    for d in days {
+        put(&mut h, &d.name);
+        h.update(&(d.to.len() as u64).to_le_bytes());
+        for &to in &d.to {
+            h.update(&(to as u64).to_le_bytes());
+        }
+    }
+    format!("{:032x}.acc", h.digest128())
+}
+
+/// Loads each of `days` from its cache file, or accumulates it from its
+/// parts and writes the file; several days at once on the cores (or one day
+/// on all of them), each worker merging the days it took into one
+/// accumulator; and whether the cache could be written.
+fn each_day<'c>(
+    root: &Path,
+    days: &[Day<'_>],
+    query: &Query,
+    spec: &Spec<'c>,
+) -> Result<(Vec<Accumulator<'c>>, CacheUse, bool)> {
+    if days.is_empty() {
+        return Ok((Vec::new(), CacheUse::default(), true));
+    }
+    let threads = if query.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        query.threads
+    };
+    let outer = threads.min(days.len());
+    let inner = (threads / outer).max(1);
+    let next = AtomicUsize::new(0);
+    let (loaded, computed, written) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let warnings: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    // The first write failure: later days are not tried.
+    let unwritable: Mutex<Option<String>> = Mutex::new(None);
+    let day_state = |day: &Day<'_>| -> Result<Accumulator<'c>> {
+        match load(day, spec) {
+            Ok(Some(acc)) => {
+                loaded.fetch_add(1, Ordering::Relaxed);
+                return Ok(acc);
+            }
+            Ok(None) => {}
+            Err(why) => warnings.lock().expect("no panic holding it").push(format!(
+                "{}: {why}; read from the parts again",
+                day.dir.join(&day.name).display()
+            )),
+        }
+        computed.fetch_add(1, Ordering::Relaxed);
+        let bytes = accumulate(root, day, query, inner, spec)?;
+        if unwritable.lock().expect("no panic holding it").is_none() {
+            match write(day, &bytes) {
+                Ok(()) => {
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    unwritable
+                        .lock()
+                        .expect("no panic holding it")
+                        .get_or_insert(e);
+                }
+            }
+        }
+        let invalid = |e: tokenaudit_analyze::wire::WireError| {
+            StoreError::Invalid(format!("a day's state as just encoded: {e}"))
+        };
+        let mut acc =
+            Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config).map_err(invalid)?;
+        acc.map_sources(&day.to).map_err(invalid)?;
+        Ok(acc)
+    };
+    let results: Vec<Result<Option<Accumulator<'c>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..outer)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine: Option<Accumulator<'c>> = None;
+                    while let Some(day) = days.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let acc = day_state(day)?;
+                        match &mut mine {
+                            Some(m) => m.merge(acc),
+                            None => mine = Some(acc),
+                        }
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a cache thread does not panic"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(outer);
+    for r in results {
+        out.extend(r?);
+    }
+    let mut warnings = warnings.into_inner().expect("no panic holding it");
+    warnings.sort();
+    let unwritable = unwritable.into_inner().expect("no panic holding it");
+    let writable = unwritable.is_none();
+    warnings.extend(unwritable.map(|e| {
+        format!(
+            "the audit cache in {} cannot be written ({e}): this audit was not cached",
+            root.join(layout::CACHE).display()
+        )
+    }));
+    let used = CacheUse {
+        loaded: loaded.into_inner(),
+        computed: computed.into_inner(),
+        written: written.into_inner(),
+        warnings,
+        ..CacheUse::default()
+    };
+    Ok((out, used, writable))
+}
+
+/// Parts by day, in day order.
+fn by_day(parts: Vec<&PartEntry>) -> BTreeMap<Option<&str>, Vec<&PartEntry>> {
+    let mut days: BTreeMap<Option<&str>, Vec<&PartEntry>> = BTreeMap::new();
+    for p in parts {
+        days.entry(p.day.as_deref()).or_default().push(p);
+    }
+    days
+}
+
+/// A part's day as a date (`Some(None)`: the calls without a timestamp;
+/// `None`: not a day this build names).
+fn parse_day(day: Option<&str>) -> Option<Option<NaiveDate>> {
+    match day {
+        None => Some(None),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().map(Some),
+    }
+}
+
+/// The sources whose rows `parts` hold, in the store's order.
+fn day_sources<'s>(state: &'s State, parts: &[&PartEntry]) -> Vec<&'s SourceEntry> {
+    let mut v: Vec<&SourceEntry> = parts
+        .iter()
+        .flat_map(|p| &p.sources)
+        .filter_map(|k| state.sources.get(k))
+        .filter(|s| !s.pruned)
+        .collect();
+    v.sort_by(|a, b| scan::source_order(a, b));
+    v.dedup_by(|a, b| a.key == b.key);
+    v
+}
+
+fn put(h: &mut Xxh3, text: &str) {
+    h.update(&(text.len() as u64).to_le_bytes());
+    h.update(text.as_bytes());
+}
+
+/// The digest of a day's data: its parts (path, rows, bytes, the commit
+/// that added them) and its sources as numbered in its cache file.
+fn data_digest(
+    state: &State,
+    day: Option<&str>,
+    parts: &[&PartEntry],
+    sources: &[&SourceEntry],
+) -> u128 {
+    let mut h = Xxh3::new();
+    put(&mut h, day.unwrap_or(layout::NO_DAY));
+    let mut parts = parts.to_vec();
+    parts.sort_by(|a, b| a.path.cmp(&b.path));
+    for p in parts {
+        put(&mut h, &p.path);
+        h.update(&p.rows.to_le_bytes());
+        h.update(&p.bytes.to_le_bytes());
+        let commit = state.added_in.get(&p.path).copied().unwrap_or(0);
+        h.update(&commit.to_le_bytes());
+    }
+    for s in sources {
+        put(&mut h, &s.key);
+        put(&mut h, &s.name);
+    }
+    h.digest128()
+}
+
+/// The digest of what else a day's accumulation depends on.
+fn options_digest(spec: &Spec<'_>, day_config: &AnalyzeConfig) -> u128 {
+    let mut h = Xxh3::new();
+    put(&mut h, spec.tool_version);
+    h.update(&Accumulator::FORMAT.to_le_bytes());
+    put(&mut h, spec.catalog.version());
+    h.update(&(spec.prices.len() as u64).to_le_bytes());
+    for text in spec.prices {
+        put(&mut h, text);
+    }
+    // Every option, whatever is added to them later (the window replaced
+    // by the day's role).
+    put(&mut h, &format!("{day_config:?}"));
+    h.digest128()
+}
+
+fn file_name(data: u128, options: u128) -> String {
+    format!("{data:032x}-{options:032x}.acc")
+}
+
+/// The data digest a cache file's name carries.
+fn name_data(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".acc")?;
+    let (data, options) = stem.split_once('-')?;
+    (data.len() == 32 && options.len() == 32).then_some(data)
+}
+
+/// The state a cache file holds, if its mark and checksum are right.
+fn payload(bytes: &[u8]) -> std::result::Result<&[u8], String> {
+    if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
+        return Err("not a tokenaudit cache file".into());
+    }
+    let sum = u64::from_le_bytes(bytes[MAGIC.len()..HEADER].try_into().expect("8 bytes"));
+    let state = &bytes[HEADER..];
+    if xxh3_64(state) != sum {
+        return Err("damaged (its checksum does not match)".into());
+    }
+    Ok(state)
+}
+
+/// The day's cached accumulator (`Ok(None)`: none kept).
+fn load<'c>(
+    day: &Day<'_>,
+    spec: &Spec<'c>,
+) -> std::result::Result<Option<Accumulator<'c>>, String> {
+    let Some(mut acc) = read_state(&day.dir.join(&day.name), spec)? else {
+        return Ok(None);
+    };
+    acc.map_sources(&day.to).map_err(|e| e.to_string())?;
+    Ok(Some(acc))
+}
+
+/// The state a cache file holds (`Ok(None)`: no file).
+fn read_state<'c>(
+    path: &Path,
+    spec: &Spec<'c>,
+) -> std::result::Result<Option<Accumulator<'c>>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        // No file, or no folder (`_cache` may even be a file).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let state = payload(&bytes)?;
+    Accumulator::decode(state, spec.catalog, spec.config)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// A day's accumulator from its parts, as a cache file's bytes.
+fn accumulate(
+    root: &Path,
+    day: &Day<'_>,
+    query: &Query,
+    threads: usize,
+    spec: &Spec<'_>,
+) -> Result<Vec<u8>> {
+    let local: HashMap<&str, usize> = day
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let query = Query {
+        days: None,
+        prompts: query.prompts,
+        threads,
+    };
+    let sinks = scan::read_parts(root, &day.parts, &query, &local, || {
+        Accumulator::new(spec.catalog, &day.config)
+    })?;
+    let mut sinks = sinks.into_iter();
+    let mut acc = sinks
+        .next()
+        .unwrap_or_else(|| Accumulator::new(spec.catalog, &day.config));
+    for s in sinks {
+        acc.merge(s);
+    }
+    let state = acc.encode().map_err(StoreError::io(&day.dir))?;
+    Ok(file_bytes(&state))
+}
+
+/// Writes a day's cache file (aside, then renamed into place) and removes
+/// the day's files it makes stale.
+fn write(day: &Day<'_>, bytes: &[u8]) -> std::result::Result<(), String> {
+    write_file(&day.dir, &day.name, bytes)?;
+    let data = name_data(&day.name).expect("a name this module made");
+    tidy(&day.dir, data, &day.name);
+    Ok(())
+}
+
+/// Writes `dir/name` aside, then renames it into place.
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), String> {
+    let fail = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+/// The bytes of a cache file holding `state`.
+fn file_bytes(state: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER + state.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&xxh3_64(state).to_le_bytes());
+    bytes.extend_from_slice(state);
+    bytes
+}
+
+/// In a day's folder: removes the files of other data, and keeps the
+/// newest [`VARIANTS`] of `data`'s (always `keep`). Best effort.
+fn tidy(dir: &Path, data: &str, keep: &str) {
+    keep_newest(dir, keep, |name| match name_data(name) {
+        Some(d) if d != data => Some(true),
+        Some(_) => Some(false),
+        None => None,
+    });
+}
+
+/// Among the files of `dir` that `verdict` names (`Some(stale)`), removes
+/// the stale ones and keeps the newest [`VARIANTS`] of the others, `keep`
+/// among them. Best effort.
+fn keep_newest(dir: &Path, keep: &str, verdict: impl Fn(&str) -> Option<bool>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut others = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        match verdict(&name) {
+            Some(true) => {
+                let _ = std::fs::remove_file(e.path());
+            }
+            Some(false) if name != keep => {
+                let age = e.metadata().and_then(|m| m.modified()).ok();
+                others.push((age, e.path()));
+            }
+            _ => {}
+        }
+    }
+    // Newest first; `keep` is one of the VARIANTS.
+    others.sort_by(|a, b| b.cmp(a));
+    for (_, path) in others.into_iter().skip(VARIANTS - 1) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// What [`sweep`] found in `_cache/`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Cache files kept.
+    pub kept: usize,
+    /// Each file removed, relative to the store, with why.
+    pub removed: Vec<String>,
+}
+
+/// For a file's name and path: `None` if it is not a cache file, else why
+/// it goes (`Some(None)`: it stays).
+type Judge<'a> = dyn Fn(&str, &Path) -> Option<Option<&'static str>> + 'a;
+
+/// Removes the cache files no audit can use any more: of days with no
+/// live parts or whose parts changed, merged states made before the last
+/// commit (which may have changed their days), temporary files of writers
+/// gone for an hour, and (with `verify`) files that are not intact. Files
+/// it does not name are left alone. Best effort: a file it cannot remove
+/// stays.
+pub fn sweep(store: &Store, verify: bool) -> Sweep {
+    let (root, state) = (store.root(), store.state());
+    let mut r = Sweep::default();
+    let Ok(folders) = std::fs::read_dir(root.join(layout::CACHE)) else {
+        return r;
+    };
+    let live = by_day(state.parts.values().collect());
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let last_commit = modified(&layout::commit_file(root, state.head));
+    for folder in folders.flatten() {
+        let folder_name = folder.file_name().to_string_lossy().into_owned();
+        let judge: Box<Judge> = if folder_name == MERGED {
+            Box::new(|name, path| {
+                name.ends_with(".acc").then(|| {
+                    (modified(path) < last_commit).then_some("made before the store's last commit")
+                })
+            })
+        } else if let Some(date) = layout::parse_day_dir(&folder_name) {
+            let key = date.map(|d| d.format("%Y-%m-%d").to_string());
+            let data = live.get(&key.as_deref()).map(|parts| {
+                let sources = day_sources(state, parts);
+                format!(
+                    "{:032x}",
+                    data_digest(state, key.as_deref(), parts, &sources)
+                )
+            });
+            Box::new(move |name, _| {
+                let d = name_data(name)?;
+                Some(match &data {
+                    None => Some("its day has no calls left"),
+                    Some(current) if d != current => Some("its day's parts changed"),
+                    Some(_) => None,
+                })
+            })
+        } else {
+            continue;
+        };
+        let Ok(files) = std::fs::read_dir(folder.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let (name, path) = (f.file_name().to_string_lossy().into_owned(), f.path());
+            let verdict = judge(&name, &path);
+            let why = match verdict {
+                Some(None) if verify => std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| payload(&b).map(|_| ()))
+                    .err()
+                    .map(|_| "unreadable"),
+                Some(why) => why,
+                None if name.contains(".acc.tmp-") => modified(&path)
+                    .and_then(|t| SystemTime::now().duration_since(t).ok())
+                    .is_some_and(|age| age > TEMP_AGE)
+                    .then_some("left by a writer that stopped"),
+                None => None,
+            };
+            match why {
+                Some(why) if std::fs::remove_file(&path).is_ok() => r
+                    .removed
+                    .push(format!("{}/{folder_name}/{name}: {why}", layout::CACHE)),
+                _ if verdict.is_some() => r.kept += 1,
+                _ => {}
+            }
+        }
+        // An emptied folder goes too (fails harmlessly if not empty).
+        let _ = std::fs::remove_dir(folder.path());
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_used_only_if_intact() {
+        let state = b"any state".to_vec();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&xxh3_64(&state).to_le_bytes());
+        bytes.extend_from_slice(&state);
+        assert_eq!(payload(&bytes), Ok(&state[..]));
+        // Cut short, a byte changed, another kind of file.
+        assert!(payload(&bytes[..bytes.len() - 1]).is_err());
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(payload(&flipped).is_err());
+        assert!(payload(b"TAd").is_err());
+        assert!(payload(b"PAR1 and more bytes").is_err());
+    }
+
+    #[test]
+    fn names_carry_the_data_digest() {
+        let name = file_name(1, u128::MAX);
+        assert_eq!(name_data(&name), Some("00000000000000000000000000000001"));
+        assert_eq!(name_data(&format!("{name}.tmp-42")), None);
+        assert_eq!(name_data("notes.txt"), None);
+    }
+}
