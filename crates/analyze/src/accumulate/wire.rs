@@ -7,7 +7,7 @@
 
 use std::io;
 
-use tokenaudit_core::pricing::Catalog;
+use tokenaudit_core::pricing::{Catalog, ModelId};
 
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
@@ -207,6 +207,15 @@ impl<'c> Accumulator<'c> {
         }
         let list = Vec::<(GroupKey, Group)>::get(&mut r)?;
         let cells = Vec::<Cell>::get(&mut r)?;
+        // Model ids index the catalog: one past its end (a damaged state)
+        // is an error here, not a panic when the audit prices with it.
+        let models = catalog.models().count();
+        let known = |id: &Option<ModelId>| id.is_none_or(|m| (m.0 as usize) < models);
+        if !list.iter().all(|(_, g)| known(&g.resolved))
+            || !cells.iter().all(|c| known(&c.resolved))
+        {
+            return Err(WireError("a model id past the catalog's end".into()));
+        }
         let mut groups = GroupTable::default();
         for (k, g) in list {
             let n = labels.names.len() as u32;
