@@ -2,14 +2,24 @@
 //! run and whether a cap joined any, so a decoded sample replays and merges
 //! as the original.
 
-use crate::wire::wire_struct;
+use crate::wire::{wire_struct, Reader, Result, Wire};
 
 use super::{Run, Runs};
 
 wire_struct!(Run { start, end, calls });
 
-wire_struct!(Runs {
-    gap_ms,
-    runs,
-    exact,
-});
+impl Wire for Runs {
+    fn put(&self, w: &mut Vec<u8>) {
+        self.gap_ms.put(w);
+        self.runs.put(w);
+        self.exact.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Runs {
+            gap_ms: Wire::get(r)?,
+            runs: Wire::get(r)?,
+            exact: Wire::get(r)?,
+            hint: 0,
+        })
+    }
+}
