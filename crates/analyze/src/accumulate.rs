@@ -793,7 +793,6 @@ impl Accumulator<'_> {
                         prompt_fp: r.prompt_fp.unwrap_or(0),
                         input: r.usage.input,
                         input_cost: input_cost().picos().clamp(0, i64::MAX as i128) as i64,
-                        cost: call.cost_picos(),
                         user_messages: r.user_messages.unwrap_or(0),
                         flags: (u8::from(status == CallStatus::Ok) * TurnCall::OK)
                             | (u8::from(retried) * TurnCall::RETRY),

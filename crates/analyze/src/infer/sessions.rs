@@ -36,8 +36,6 @@ pub struct TurnCall {
     pub input: u64,
     /// Cost of the input tokens, in pico-dollars.
     pub input_cost: i64,
-    /// Cost of the call, in pico-dollars.
-    pub cost: i64,
     /// User messages in the logged `messages` (0 when not logged).
     pub user_messages: u32,
     /// [`TurnCall::OK`] and [`TurnCall::RETRY`].
@@ -86,14 +84,17 @@ impl Turned<'_> {
     /// turn before. A conversation that resends its history grows at
     /// (nearly) every step; sizes that merely vary grow at about half.
     pub fn growth_steps(&self) -> (u32, u32) {
-        let mut firsts = Vec::new();
+        let (mut grew, mut steps) = (0, 0);
+        let mut first: Option<u64> = None;
         for (i, c) in self.calls.iter().enumerate() {
             if i == 0 || self.turns[i] != self.turns[i - 1] {
-                firsts.push(c.input);
+                if let Some(before) = first {
+                    steps += 1;
+                    grew += u32::from(c.input > before);
+                }
+                first = Some(c.input);
             }
         }
-        let steps = firsts.len().saturating_sub(1) as u32;
-        let grew = firsts.windows(2).filter(|w| w[1] > w[0]).count() as u32;
         (grew, steps)
     }
 }

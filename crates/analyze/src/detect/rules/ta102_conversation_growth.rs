@@ -205,7 +205,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     *turn,
                     c.input,
                     Money::from_picos(c.input_cost as i128),
-                    Money::from_picos(c.cost as i128),
+                    // The session's cost is not read here.
+                    Money::ZERO,
                 );
             }
             per.entry(t.cell).or_default().add(&s, scale, o, window);
