@@ -18,6 +18,7 @@
 //! it; [`ChainCache`] replays a time-ordered stream of them.
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::policy::Policy;
 
@@ -38,8 +39,10 @@ pub struct Run {
 #[derive(Clone, Debug)]
 pub struct Runs {
     gap_ms: i64,
-    /// Sorted, each more than `gap_ms` after the one before.
-    runs: Vec<Run>,
+    /// Sorted, each more than `gap_ms` after the one before. Most
+    /// prefixes have one run, kept inline: a prefix sample of volatile
+    /// prompts (one call each) allocates nothing per prefix.
+    runs: SmallVec<[Run; 1]>,
     /// False once [`MAX_RUNS`] forced runs together.
     exact: bool,
     /// The run the last call joined: a log ordered by session sends a
@@ -82,7 +85,7 @@ impl Runs {
     pub fn new(gap_ms: i64) -> Runs {
         Runs {
             gap_ms,
-            runs: Vec::new(),
+            runs: SmallVec::new(),
             exact: true,
             hint: 0,
         }
@@ -105,10 +108,6 @@ impl Runs {
     pub fn add(&mut self, ms: i64) {
         // Calls mostly come in time order: extend or append at the end.
         let Some(last) = self.runs.last_mut() else {
-            // Room for this run only: most prefixes have one (a `Vec`
-            // would make room for four, the bulk of a prefix sample's
-            // memory).
-            self.runs.reserve_exact(1);
             self.runs.push(Run {
                 start: ms,
                 end: ms,
@@ -212,7 +211,7 @@ impl Runs {
         // Both sorted: one pass over the two, joining runs within the gap
         // (run by run insertion moved the tail of a long list each time).
         let mine = std::mem::take(&mut self.runs);
-        let mut out: Vec<Run> = Vec::with_capacity(mine.len() + o.runs.len());
+        let mut out: SmallVec<[Run; 1]> = SmallVec::with_capacity(mine.len() + o.runs.len());
         let (mut a, mut b) = (mine.into_iter().peekable(), o.runs.into_iter().peekable());
         loop {
             let r = match (a.peek(), b.peek()) {

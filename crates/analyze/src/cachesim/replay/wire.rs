@@ -11,13 +11,17 @@ wire_struct!(Run { start, end, calls });
 impl Wire for Runs {
     fn put(&self, w: &mut Vec<u8>) {
         self.gap_ms.put(w);
-        self.runs.put(w);
+        // As a `Vec` of them.
+        self.runs.len().put(w);
+        for run in &self.runs {
+            run.put(w);
+        }
         self.exact.put(w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Runs {
             gap_ms: Wire::get(r)?,
-            runs: Wire::get(r)?,
+            runs: Vec::<Run>::get(r)?.into(),
             exact: Wire::get(r)?,
             hint: 0,
         })
