@@ -99,6 +99,14 @@ impl FeatureFrom {
     /// The feature of `r`, if it has one.
     #[inline]
     pub fn of<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
+        // Every call asks: the usual answer first, without a call.
+        match (self, r.feature.as_deref()) {
+            (FeatureFrom::Feature, Some(f)) => Some(f),
+            _ => self.of_other(r),
+        }
+    }
+
+    fn of_other<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
         let tag = |key: &str| {
             r.tags
                 .iter()
