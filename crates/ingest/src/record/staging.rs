@@ -145,11 +145,24 @@ impl<'a> RawLine<'a> {
     /// Normalises and checks the raw fields into a call record.
     pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
         if self.cache_hit.0 == Lenient::Value(true) {
-            return Err(Reject::new(
-                RejectReason::NotACall,
-                "cache_hit: answered from LiteLLM's cache, not billed by the provider",
-            ));
+            // Not a call, but evidence for the caching findings: the call
+            // it answered, when the line reads as one.
+            let evidence = self
+                .read_record()
+                .ok()
+                .map(|r| Box::new(r.owned_without_text()));
+            return Err(Reject {
+                evidence,
+                ..Reject::new(
+                    RejectReason::NotACall,
+                    "cache_hit: answered from LiteLLM's cache, not billed by the provider",
+                )
+            });
         }
+        self.read_record()
+    }
+
+    fn read_record(self) -> Result<CallRecord<'a>, Reject> {
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
         let status = status_text.as_deref().and_then(CallStatus::parse);
