@@ -928,6 +928,29 @@ impl Accumulator<'_> {
 }
 
 impl RecordSink for Accumulator<'_> {
+    /// Counts a LiteLLM cache hit on its (feature, model) cell, as the
+    /// audited calls of the window are (never priced, never a call).
+    fn cache_hit(&mut self, r: &CallRecord<'_>, _at: Location) {
+        if self.config.attribution_only {
+            return;
+        }
+        let window = self.config.since.is_some() || self.config.until.is_some();
+        let inside = r.timestamp.map_or(!window, |t| {
+            self.config.since.is_none_or(|s| s <= t) && self.config.until.is_none_or(|u| t < u)
+        });
+        if !inside {
+            return;
+        }
+        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let id = self.catalog.resolve(r.provider.as_deref(), &r.model);
+        let cell = self.cell_for(feature, &r.model, id);
+        self.cells[cell as usize]
+            .obs
+            .litellm_cache_hits
+            .add(r.prompt_fp);
+        self.via.add(Via::LitellmCacheHit, 1);
+    }
+
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
