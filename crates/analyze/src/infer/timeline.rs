@@ -62,8 +62,8 @@ impl Timeline<'_> {
     }
 }
 
-/// What the sample knows of one kept timeline; its calls are in
-/// [`Timelines::calls`].
+/// What the sample knows of one kept timeline; its calls are in the
+/// sample's list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Meta {
     cell: u64,
