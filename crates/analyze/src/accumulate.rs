@@ -819,7 +819,10 @@ impl Accumulator<'_> {
                 if !fresh {
                     p.push(this);
                     if let Some(id) = r.request_id.as_deref() {
-                        if p.request_id.as_deref().is_none_or(|mine| id < mine) {
+                        if p.request_id
+                            .as_ref()
+                            .is_none_or(|mine| id.as_bytes() < mine.as_bytes())
+                        {
                             p.request_id = Some(id.into());
                         }
                     }

@@ -551,7 +551,11 @@ impl SessionObs {
             c.cost.unwrap_or(Money::ZERO),
         );
         if let Some(id) = c.record.request_id.as_deref() {
-            if self.request_id.as_deref().is_none_or(|mine| id < mine) {
+            if self
+                .request_id
+                .as_ref()
+                .is_none_or(|mine| id.as_bytes() < mine.as_bytes())
+            {
                 self.request_id = Some(id.into());
             }
         }
