@@ -442,7 +442,8 @@ fn rules_lists_every_rule_and_explains_one() {
              (the report's rule coverage says which a run used):\n\n\
              - prompt_fingerprint (required): a `prompt_hash`, or the prompt in `messages` or `prompt`\n\
              - cost (required): a model the price catalog knows (or `--prices`)\n\
-             - timestamp: a `timestamp`\n"
+             - timestamp: a `timestamp`\n\
+             - gateway_cache_hits: LiteLLM spend-log rows with `cache_hit` true (skipped, never priced)\n"
         )
     );
     // By name, and case-insensitively by code.

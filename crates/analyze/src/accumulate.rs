@@ -148,6 +148,14 @@ impl FeatureFrom {
     /// The feature of `r`, if it has one.
     #[inline]
     pub fn of<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
+        // Every call asks: the usual answer first, without a call.
+        match (self, r.feature.as_deref()) {
+            (FeatureFrom::Feature, Some(f)) => Some(f),
+            _ => self.of_other(r),
+        }
+    }
+
+    fn of_other<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
         let tag = |key: &str| {
             r.tags
                 .iter()
@@ -873,7 +881,6 @@ impl Accumulator<'_> {
                         prompt_fp: r.prompt_fp.unwrap_or(0),
                         input: r.usage.input,
                         input_cost: input_cost().picos().clamp(0, i64::MAX as i128) as i64,
-                        cost: call.cost_picos(),
                         user_messages: r.user_messages.unwrap_or(0),
                         flags: (u8::from(status == CallStatus::Ok) * TurnCall::OK)
                             | (u8::from(retried) * TurnCall::RETRY),
@@ -892,7 +899,10 @@ impl Accumulator<'_> {
                 if !fresh {
                     p.push(this);
                     if let Some(id) = r.request_id.as_deref() {
-                        if p.request_id.as_deref().is_none_or(|mine| id < mine) {
+                        if p.request_id
+                            .as_ref()
+                            .is_none_or(|mine| id.as_bytes() < mine.as_bytes())
+                        {
                             p.request_id = Some(id.into());
                         }
                     }
@@ -1001,6 +1011,29 @@ impl Accumulator<'_> {
 }
 
 impl RecordSink for Accumulator<'_> {
+    /// Counts a LiteLLM cache hit on its (feature, model) cell, as the
+    /// audited calls of the window are (never priced, never a call).
+    fn cache_hit(&mut self, r: &CallRecord<'_>, _at: Location) {
+        if self.config.attribution_only {
+            return;
+        }
+        let window = self.config.since.is_some() || self.config.until.is_some();
+        let inside = r.timestamp.map_or(!window, |t| {
+            self.config.since.is_none_or(|s| s <= t) && self.config.until.is_none_or(|u| t < u)
+        });
+        if !inside {
+            return;
+        }
+        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let id = self.catalog.resolve(r.provider.as_deref(), &r.model);
+        let cell = self.cell_for(feature, &r.model, id);
+        self.cells[cell as usize]
+            .obs
+            .litellm_cache_hits
+            .add(r.prompt_fp);
+        self.via.add(Via::LitellmCacheHit, 1);
+    }
+
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)

@@ -775,7 +775,7 @@ impl Accumulator<'_> {
                 calls,
             );
             via.add(
-                match turns_from(&t.calls) {
+                match turns_from(t.calls) {
                     TurnSource::Messages => Via::TurnFromMessages,
                     TurnSource::Order | TurnSource::Logged => Via::TurnFromOrder,
                 },

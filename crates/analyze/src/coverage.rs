@@ -70,10 +70,13 @@ pub enum Via {
     MaxTokens,
     /// A `user_facing`, `interactive` or `background` tag.
     UserFacingTag,
+    /// A LiteLLM row answered from LiteLLM's own cache (`cache_hit` true):
+    /// a skipped line, counted as evidence.
+    LitellmCacheHit,
 }
 
 impl Via {
-    pub const COUNT: usize = Via::UserFacingTag as usize + 1;
+    pub const COUNT: usize = Via::LitellmCacheHit as usize + 1;
 }
 
 /// How far an input taken from a source can be trusted.
@@ -227,6 +230,16 @@ pub mod inputs {
         sources: &[logged(
             Via::PromptFingerprint,
             "a `prompt_hash`, or the prompt in `messages` or `prompt`",
+        )],
+    };
+    /// Requests a gateway's response cache already answered: not needed,
+    /// but the response-caching findings say how many.
+    pub const GATEWAY_CACHE_HITS: Input = Input {
+        name: "gateway_cache_hits",
+        required: false,
+        sources: &[logged(
+            Via::LitellmCacheHit,
+            "LiteLLM spend-log rows with `cache_hit` true (skipped, never priced)",
         )],
     };
     pub const FAILURES: Input = Input {

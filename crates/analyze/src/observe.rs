@@ -246,6 +246,44 @@ pub struct CellObs {
     pub over_call_budget: Tally,
     pub over_call_budget_excess: Money,
     pub over_call_budget_ids: Samples,
+    /// Requests LiteLLM answered from its own cache (skipped, never
+    /// priced): evidence for the response-caching findings.
+    pub litellm_cache_hits: CacheHits,
+}
+
+/// Requests a gateway answered from its own response cache (LiteLLM's
+/// `cache_hit` rows): not calls, but the repeats a cache already caught.
+#[derive(Clone, Debug, Default)]
+pub struct CacheHits {
+    pub calls: u64,
+    /// Of those, the ones with a prompt fingerprint.
+    pub with_prompt: u64,
+    /// Hits per prompt fingerprint (a coordinated sample past its capacity).
+    pub prompts: HashSample<u64>,
+}
+
+impl CacheHits {
+    pub fn add(&mut self, prompt_fp: Option<u64>) {
+        self.calls += 1;
+        if let Some(fp) = prompt_fp {
+            self.with_prompt += 1;
+            if let Some(n) = self.prompts.entry(fp, || 0) {
+                *n += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: CacheHits) {
+        self.calls += o.calls;
+        self.with_prompt += o.with_prompt;
+        self.prompts.merge(o.prompts, |a, b| *a += b);
+    }
+
+    /// Distinct prompts among the hits with a fingerprint (estimated past
+    /// the sample's capacity).
+    pub fn distinct_prompts(&self) -> u64 {
+        self.prompts.len() as u64 * self.prompts.scale()
+    }
 }
 
 /// The ISO week of a day: the day number (since CE) of its Monday.
@@ -414,6 +452,7 @@ impl CellObs {
         self.over_call_budget.merge(&o.over_call_budget);
         self.over_call_budget_excess += o.over_call_budget_excess;
         self.over_call_budget_ids.merge(&o.over_call_budget_ids);
+        self.litellm_cache_hits.merge(o.litellm_cache_hits);
     }
 
     /// Estimated distinct prefixes: the prefix sample's keys, scaled (it
@@ -512,7 +551,11 @@ impl SessionObs {
             c.cost.unwrap_or(Money::ZERO),
         );
         if let Some(id) = c.record.request_id.as_deref() {
-            if self.request_id.as_deref().is_none_or(|mine| id < mine) {
+            if self
+                .request_id
+                .as_ref()
+                .is_none_or(|mine| id.as_bytes() < mine.as_bytes())
+            {
                 self.request_id = Some(id.into());
             }
         }

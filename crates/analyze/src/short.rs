@@ -32,7 +32,9 @@ impl ShortStr {
         }
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The text's bytes, without reading them back as text (comparing
+    /// these orders as `str` does).
+    pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
             Repr::Heap(s) => s.as_bytes(),

@@ -222,6 +222,50 @@ pub struct CallRecord<'a> {
 }
 
 impl CallRecord<'_> {
+    /// An owned copy without the prompt's text (raw or parsed): what a
+    /// skipped line keeps as evidence (LiteLLM's cache hits).
+    pub fn owned_without_text(&self) -> CallRecord<'static> {
+        let own = |v: &Option<Cow<'_, str>>| v.as_deref().map(|t| Cow::Owned(t.to_string()));
+        CallRecord {
+            timestamp: self.timestamp,
+            request_id: own(&self.request_id),
+            provider: own(&self.provider),
+            model: Cow::Owned(self.model.to_string()),
+            feature: own(&self.feature),
+            route: own(&self.route),
+            team: own(&self.team),
+            user: own(&self.user),
+            session: own(&self.session),
+            turn: self.turn,
+            status: self.status,
+            error_kind: own(&self.error_kind),
+            http_status: self.http_status,
+            attempt: self.attempt,
+            retry_of: own(&self.retry_of),
+            usage: self.usage,
+            latency_ms: self.latency_ms,
+            ttft_ms: self.ttft_ms,
+            batch: self.batch,
+            finish_reason: own(&self.finish_reason),
+            max_tokens: self.max_tokens,
+            prompt_fp: self.prompt_fp,
+            prefix_fp: self.prefix_fp,
+            prefix_tokens: self.prefix_tokens,
+            logged_cost: self.logged_cost,
+            prompt_text: None,
+            prompt_raw: None,
+            system_raw: None,
+            user_messages: self.user_messages,
+            prefix_chars: self.prefix_chars,
+            minhash: None,
+            tags: self
+                .tags
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.to_string()), Cow::Owned(v.to_string())))
+                .collect(),
+        }
+    }
+
     /// The status to use when the log gave none: an HTTP status or an error
     /// kind imply one; otherwise the call is assumed to have succeeded.
     pub fn effective_status(&self) -> CallStatus {

@@ -10,6 +10,7 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use tokenaudit_core::CallRecord;
 
 /// Why a line (or a whole file) was not turned into a call record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -145,10 +146,16 @@ impl fmt::Display for RejectReason {
 
 /// A reason plus the detail that helps fix it (the field name, the parser's
 /// message). Never contains log content beyond field names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Reject {
     pub reason: RejectReason,
     pub detail: String,
+    /// A skipped line that still says something about the calls: a
+    /// LiteLLM cache hit (answered from LiteLLM's own cache, never priced)
+    /// is evidence for the caching findings. The record it would have
+    /// been, without prompt text; the pipeline hands it to
+    /// [`RecordSink::cache_hit`](crate::RecordSink::cache_hit).
+    pub evidence: Option<Box<CallRecord<'static>>>,
 }
 
 impl Reject {
@@ -156,6 +163,7 @@ impl Reject {
         Reject {
             reason,
             detail: detail.into(),
+            evidence: None,
         }
     }
 }

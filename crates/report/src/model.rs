@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 
 use tokenaudit_analyze::audit::{PreviousPeriod, Row};
-use tokenaudit_analyze::coverage::{Kind, RuleCoverage, Status};
+use tokenaudit_analyze::coverage::{Kind, RuleCoverage, Status, Via};
 use tokenaudit_analyze::detect::{Confidence, Finding};
 use tokenaudit_analyze::whatif::{Step, Waterfall};
 use tokenaudit_analyze::{Audit, Stats, NONE};
@@ -722,6 +722,30 @@ fn rule_coverage<'a>(a: &Audit) -> Option<Block<'a>> {
     (!items.is_empty()).then_some(Block::List(items))
 }
 
+/// The requests LiteLLM's own cache answered (its `cache_hit` rows), when
+/// any: skipped, never priced, and the evidence the response-caching rules
+/// cite, counted where the rules' coverage counts its source.
+fn gateway_cache_hits<'a>(a: &Audit) -> Option<Block<'a>> {
+    let hits = a
+        .rule_coverage
+        .iter()
+        .flat_map(|r| &r.inputs)
+        .flat_map(|i| &i.sources)
+        .filter(|s| s.via == Via::LitellmCacheHit)
+        .map(|s| s.calls)
+        .max()
+        .filter(|n| *n > 0)?;
+    Some(Block::Paragraph(vec![
+        Inline::plain("LiteLLM's cache answered "),
+        Inline::Count(hits),
+        Inline::plain(" requests (rows with "),
+        Inline::code("cache_hit"),
+        Inline::plain(
+            " true: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed.",
+        ),
+    ]))
+}
+
 fn input_line(a: &Audit) -> Vec<Inline> {
     vec![
         Inline::plain(format!("{} files, ", a.input.files.len())),
@@ -1030,6 +1054,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         ]));
         s.blocks.push(list);
     }
+    s.blocks.extend(gateway_cache_hits(a));
     s.blocks.push(Block::Paragraph(vec![
         Inline::plain("Model names as logged and how they resolved are in "),
         Inline::code("audit-model-names.csv"),
@@ -1320,6 +1345,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         )]));
         s.blocks.push(list);
     }
+    s.blocks.extend(gateway_cache_hits(a));
     if !a.coverage.is_empty() && t.calls > 0 {
         let mut table = Table::new(&[
             ("field", false),

@@ -141,3 +141,137 @@ fn a_longer_ttl_option_turns_the_late_repeat_into_a_hit() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA109").is_empty());
 }
+
+/// One LiteLLM spend-log row for `faq-bot` (or `feature`) on gpt-4o at
+/// `minute`, its prompt in `messages` (the prompt fingerprint is taken from
+/// it), answered from LiteLLM's cache when `hit`.
+fn litellm_row(minute: u32, id: &str, feature: &str, prompt: &str, hit: bool) -> String {
+    let start = format!(
+        "2026-10-01T{:02}:{:02}:00.000000",
+        8 + minute / 60,
+        minute % 60
+    );
+    let (prompt_tokens, completion_tokens, spend) = if hit {
+        (0, 0, 0.0)
+    } else {
+        (1000, 100, 0.0035)
+    };
+    json!({
+        "request_id": id,
+        "call_type": "acompletion",
+        "spend": spend,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "startTime": start,
+        "endTime": start,
+        "model": "gpt-4o",
+        "custom_llm_provider": "openai",
+        "user": "u-1",
+        "cache_hit": if hit { "True" } else { "False" },
+        "cache_key": if hit { "7f3c" } else { "" },
+        "request_tags": [format!("feature:{feature}"), "env:prod"],
+        "messages": [{"role": "user", "content": prompt}],
+        "status": "success",
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
+    // The calls of `duplicates()` as LiteLLM rows that reached the
+    // provider: three prompts ten times each, five minutes apart, and 33
+    // one-off prompts. Besides them, eight rows LiteLLM answered from its
+    // own cache: prompt 0 four times and prompt 1 twice (between the
+    // provider's calls), a prompt the provider never saw, and one of
+    // another feature.
+    let env = Env::new();
+    let question = |k: u32| format!("What does plan {k} include, and how do I upgrade to it?");
+    let mut s = String::new();
+    for k in 0..3u32 {
+        for i in 0..10u32 {
+            s += &litellm_row(
+                k * 120 + i * 5,
+                &format!("dup-{k}-{i}"),
+                "faq-bot",
+                &question(k),
+                false,
+            );
+        }
+    }
+    for u in 0..33u32 {
+        s += &litellm_row(
+            u * 7,
+            &format!("one-{u:02}"),
+            "faq-bot",
+            &format!("A one-off question number {u}?"),
+            false,
+        );
+    }
+    for (minute, k) in [
+        (2, 0),
+        (7, 0),
+        (12, 0),
+        (17, 0),
+        (122, 1),
+        (127, 1),
+        (300, 9),
+    ] {
+        s += &litellm_row(
+            minute,
+            &format!("hit-{minute}"),
+            "faq-bot",
+            &question(k),
+            true,
+        );
+    }
+    s += &litellm_row(400, "hit-search", "search", &question(0), true);
+    env.write("spend_logs.jsonl", s);
+    let r = env.audit(&["spend_logs.jsonl"]);
+
+    // Skipped as not calls, never priced: 30 + 33 calls at $0.0035 =
+    // $0.2205.
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 8);
+    assert_eq!(r["audit"]["totals"]["calls"], 63);
+    assert_eq!(r["audit"]["totals"]["cost"], "0.2205");
+
+    let f = findings(&r, "TA109");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    // The repeats replayed are the provider's calls only: nine hits for
+    // each of the three prompts, as without LiteLLM's rows.
+    assert_eq!(e["calls_with_fingerprint"], 63);
+    assert_eq!(e["cache_hits"], 27);
+    // LiteLLM's hits of this cell: 7, of three prompts (0, 1 and 9); the
+    // search row is another cell's.
+    assert_eq!(e["litellm_cache_hits"], 7);
+    assert_eq!(e["litellm_cache_hit_prompts"], 3);
+    let rec = f[0]["recommendation"].as_str().unwrap();
+    assert!(
+        rec.starts_with(
+            "LiteLLM's cache already answered 7 requests of faq-bot on this model (3 distinct prompts); the repeats counted here are the ones it missed. Put an exact-match response cache"
+        ),
+        "{rec}"
+    );
+
+    // The rule coverage counts every cache hit once, from its source.
+    let cov = crate::util::rule_coverage(&r, "TA109");
+    let input = cov["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["input"] == "gateway_cache_hits")
+        .unwrap();
+    assert_eq!(input["required"], false);
+    assert_eq!(input["sources"][0]["via"], "litellm_cache_hit");
+    assert_eq!(input["sources"][0]["calls"], 8);
+    // And the report's coverage section says it.
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains(
+            "LiteLLM's cache answered 8 requests (rows with `cache_hit` true: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed."
+        ),
+        "{md}"
+    );
+}

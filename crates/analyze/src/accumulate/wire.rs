@@ -22,8 +22,9 @@ use crate::spill::SpillTable;
 const MAGIC: &[u8; 4] = b"TAac";
 /// 2: issue 12's observations (prefix runs and sizes, timelines, inferred
 /// sessions, rule coverage counts); 3: prefixes without their unread first
-/// and last times.
-const FORMAT: u32 = 3;
+/// and last times; 4: timelines as one list of calls with their keys, calls
+/// without their unread cost; 5: LiteLLM's cache hits per cell.
+const FORMAT: u32 = 5;
 
 wire_struct!(Group {
     resolved,

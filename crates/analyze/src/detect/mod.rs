@@ -38,6 +38,7 @@ use crate::coverage::{rule_coverage, Counts, Input, RuleCoverage};
 // Types that moved out (the finding types to the leaf `finding`, groups to
 // `audit`, budgets to `budget`) stay reachable where rules and callers have
 // always found them.
+use crate::accumulate::Cell;
 pub use crate::audit::GroupRow;
 pub use crate::budget::{Budget, BudgetFile};
 use crate::finding::Lever;
@@ -283,6 +284,47 @@ impl Finding {
 }
 
 /// `x` rounded to `digits` decimals (for evidence figures).
+/// What a gateway's own response cache already answered in a finding's
+/// cell (LiteLLM's `cache_hit` rows), for the response-caching findings:
+/// the counts in the evidence, and a sentence before the recommendation
+/// saying that the repeats found are the ones that cache missed.
+pub(crate) fn with_gateway_cache_hits(mut f: Finding, cell: &Cell) -> Finding {
+    let hits = &cell.obs.litellm_cache_hits;
+    if hits.calls == 0 {
+        return f;
+    }
+    f = f.with("litellm_cache_hits", hits.calls);
+    let prompts = if hits.with_prompt > 0 {
+        f = f.with("litellm_cache_hit_prompts", hits.distinct_prompts());
+        format!(
+            " ({} distinct prompts)",
+            group_digits(hits.distinct_prompts())
+        )
+    } else {
+        String::new()
+    };
+    f.recommendation = format!(
+        "LiteLLM's cache already answered {} requests of {} on this model{prompts}; the repeats counted here are the ones it missed. {}",
+        group_digits(hits.calls),
+        cell.feature,
+        f.recommendation
+    );
+    f
+}
+
+/// 1234567 as "1,234,567".
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn round_to(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (x * f).round() / f
@@ -296,6 +338,15 @@ pub fn per_mtok(rate: Money) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_in_sentences_group_their_digits() {
+        let g: Vec<String> = [0, 7, 999, 1_000, 12_345, 1_234_567]
+            .into_iter()
+            .map(group_digits)
+            .collect();
+        assert_eq!(g, ["0", "7", "999", "1,000", "12,345", "1,234,567"]);
+    }
 
     /// The `## Options` section of each rule's doc lists its options in
     /// order, with the defaults of its `Options` struct.

@@ -36,8 +36,6 @@ pub struct TurnCall {
     pub input: u64,
     /// Cost of the input tokens, in pico-dollars.
     pub input_cost: i64,
-    /// Cost of the call, in pico-dollars.
-    pub cost: i64,
     /// User messages in the logged `messages` (0 when not logged).
     pub user_messages: u32,
     /// [`TurnCall::OK`] and [`TurnCall::RETRY`].
@@ -71,12 +69,12 @@ pub enum TurnSource {
 }
 
 /// One session with a turn number for each of its calls.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Turned<'a> {
     /// Sorted by time.
     pub calls: &'a [TurnCall],
     /// `turns[i]` is the turn of `calls[i]`, counted from 1.
-    pub turns: Vec<u32>,
+    pub turns: &'a [u32],
     pub source: TurnSource,
 }
 
@@ -86,33 +84,37 @@ impl Turned<'_> {
     /// turn before. A conversation that resends its history grows at
     /// (nearly) every step; sizes that merely vary grow at about half.
     pub fn growth_steps(&self) -> (u32, u32) {
-        let mut firsts = Vec::new();
+        let (mut grew, mut steps) = (0, 0);
+        let mut first: Option<u64> = None;
         for (i, c) in self.calls.iter().enumerate() {
             if i == 0 || self.turns[i] != self.turns[i - 1] {
-                firsts.push(c.input);
+                if let Some(before) = first {
+                    steps += 1;
+                    grew += u32::from(c.input > before);
+                }
+                first = Some(c.input);
             }
         }
-        let steps = firsts.len().saturating_sub(1) as u32;
-        let grew = firsts.windows(2).filter(|w| w[1] > w[0]).count() as u32;
         (grew, steps)
     }
 }
 
 /// Cuts time-sorted calls into sessions wherever two calls are more than
 /// `gap_ms` apart.
-pub fn split_by_gap(calls: &[TurnCall], gap_ms: i64) -> Vec<&[TurnCall]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..calls.len() {
-        if calls[i].millis - calls[i - 1].millis > gap_ms {
-            out.push(&calls[start..i]);
-            start = i;
+pub fn split_by_gap(calls: &[TurnCall], gap_ms: i64) -> impl Iterator<Item = &[TurnCall]> {
+    let mut rest = calls;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-    }
-    if start < calls.len() {
-        out.push(&calls[start..]);
-    }
-    out
+        let end = rest
+            .windows(2)
+            .position(|w| w[1].millis - w[0].millis > gap_ms)
+            .map_or(rest.len(), |i| i + 1);
+        let (part, tail) = rest.split_at(end);
+        rest = tail;
+        Some(part)
+    })
 }
 
 /// Whether every call has a user-message count (then they are the turns).
@@ -125,15 +127,13 @@ pub fn turns_from(calls: &[TurnCall]) -> TurnSource {
 }
 
 /// Numbers the turns of one session's time-sorted calls from `source`
-/// (see the module docs).
-pub fn number_turns(calls: &[TurnCall], source: TurnSource) -> (Vec<u32>, TurnSource) {
+/// (see the module docs) into `turns` (cleared first).
+pub fn number_turns(calls: &[TurnCall], source: TurnSource, turns: &mut Vec<u32>) -> TurnSource {
+    turns.clear();
     if source == TurnSource::Messages {
-        return (
-            calls.iter().map(|c| c.user_messages).collect(),
-            TurnSource::Messages,
-        );
+        turns.extend(calls.iter().map(|c| c.user_messages));
+        return TurnSource::Messages;
     }
-    let mut turns = Vec::with_capacity(calls.len());
     let mut turn = 0u32;
     for (i, c) in calls.iter().enumerate() {
         let retry = i > 0 && {
@@ -149,30 +149,34 @@ pub fn number_turns(calls: &[TurnCall], source: TurnSource) -> (Vec<u32>, TurnSo
         }
         turns.push(turn.max(1));
     }
-    (turns, TurnSource::Order)
+    TurnSource::Order
 }
 
-/// The sessions of one timeline (time-sorted calls): the whole timeline
-/// when it is one logged session, else cut by `gap_ms`; each with its turns,
-/// numbered from the timeline's source ([`turns_from`]).
-pub fn sessions(calls: &[TurnCall], gap_ms: Option<i64>) -> Vec<Turned<'_>> {
+/// The sessions of one timeline (time-sorted calls), each given to `each`
+/// with its turns: the whole timeline when it is one logged session, else
+/// cut by `gap_ms`; turns numbered from the timeline's source
+/// ([`turns_from`]). `turns` is scratch room, reused from one timeline to
+/// the next (this runs for every sampled timeline).
+pub fn each_session(
+    calls: &[TurnCall],
+    gap_ms: Option<i64>,
+    turns: &mut Vec<u32>,
+    mut each: impl FnMut(Turned<'_>),
+) {
     let source = turns_from(calls);
-    let parts = match gap_ms {
-        Some(gap) => split_by_gap(calls, gap),
-        None if calls.is_empty() => Vec::new(),
-        None => vec![calls],
+    let mut one = |part: &[TurnCall]| {
+        let source = number_turns(part, source, turns);
+        each(Turned {
+            calls: part,
+            turns,
+            source,
+        });
     };
-    parts
-        .into_iter()
-        .map(|calls| {
-            let (turns, source) = number_turns(calls, source);
-            Turned {
-                calls,
-                turns,
-                source,
-            }
-        })
-        .collect()
+    match gap_ms {
+        Some(gap) => split_by_gap(calls, gap).for_each(&mut one),
+        None if calls.is_empty() => {}
+        None => one(calls),
+    }
 }
 
 #[cfg(test)]
@@ -191,7 +195,8 @@ mod tests {
     #[test]
     fn each_call_in_time_order_is_a_turn() {
         let calls = [call(0, 100), call(60, 550), call(120, 1000)];
-        let (turns, source) = number_turns(&calls, turns_from(&calls));
+        let mut turns = Vec::new();
+        let source = number_turns(&calls, turns_from(&calls), &mut turns);
         assert_eq!(turns, [1, 2, 3]);
         assert_eq!(source, TurnSource::Order);
     }
@@ -223,7 +228,8 @@ mod tests {
             // A different prompt right after a failure: a new turn.
             again(325, 10),
         ];
-        let (turns, _) = number_turns(&calls, TurnSource::Order);
+        let mut turns = Vec::new();
+        number_turns(&calls, TurnSource::Order, &mut turns);
         assert_eq!(turns, [1, 2, 2, 2, 3, 4, 5]);
     }
 
@@ -235,17 +241,20 @@ mod tests {
         };
         // A retry repeats the message count; a skipped logged turn stays.
         let calls = [with(0, 1), with(10, 2), with(12, 2), with(30, 4)];
+        let mut turns = Vec::new();
         assert_eq!(
-            number_turns(&calls, turns_from(&calls)),
-            (vec![1, 2, 2, 4], TurnSource::Messages)
+            number_turns(&calls, turns_from(&calls), &mut turns),
+            TurnSource::Messages
         );
+        assert_eq!(turns, [1, 2, 2, 4]);
         // One call without it: time order decides for the whole session.
         let mixed = [with(0, 1), call(10, 100), with(30, 3)];
         assert_eq!(turns_from(&mixed), TurnSource::Order);
         assert_eq!(
-            number_turns(&mixed, TurnSource::Order),
-            (vec![1, 2, 3], TurnSource::Order)
+            number_turns(&mixed, TurnSource::Order, &mut turns),
+            TurnSource::Order
         );
+        assert_eq!(turns, [1, 2, 3]);
     }
 
     #[test]
@@ -258,16 +267,23 @@ mod tests {
             // Exactly 30 minutes later: the same session.
             call(89 * 60 + 1, 4),
         ];
-        let parts = split_by_gap(&calls, DEFAULT_GAP_MS);
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0], &calls[..2]);
-        assert_eq!(parts[1], &calls[2..]);
-        let s = sessions(&calls, Some(DEFAULT_GAP_MS));
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[1].turns, [1, 2]);
+        let parts: Vec<&[TurnCall]> = split_by_gap(&calls, DEFAULT_GAP_MS).collect();
+        assert_eq!(parts, [&calls[..2], &calls[2..]]);
+        let sessions = |calls: &[TurnCall], gap| {
+            let mut out = Vec::new();
+            each_session(calls, gap, &mut Vec::new(), |s| {
+                out.push((s.calls.len(), s.turns.to_vec()))
+            });
+            out
+        };
+        assert_eq!(
+            sessions(&calls, Some(DEFAULT_GAP_MS)),
+            [(2, vec![1, 2]), (2, vec![1, 2])]
+        );
         // A logged session is not cut.
-        assert_eq!(sessions(&calls, None).len(), 1);
+        assert_eq!(sessions(&calls, None), [(4, vec![1, 2, 3, 4])]);
         assert!(sessions(&[], None).is_empty());
+        assert!(sessions(&[], Some(DEFAULT_GAP_MS)).is_empty());
     }
 
     #[test]
@@ -283,13 +299,13 @@ mod tests {
         ];
         let t = Turned {
             calls: &calls,
-            turns: vec![1, 2, 3, 3, 4],
+            turns: &[1, 2, 3, 3, 4],
             source: TurnSource::Order,
         };
         assert_eq!(t.growth_steps(), (2, 3));
         let one = Turned {
             calls: &calls[..1],
-            turns: vec![1],
+            turns: &[1],
             source: TurnSource::Order,
         };
         assert_eq!(one.growth_steps(), (0, 0));

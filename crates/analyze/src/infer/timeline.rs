@@ -4,12 +4,14 @@
 //!
 //! Calls reach the accumulators in any order, on several threads, so turn
 //! inference cannot run as they stream past. Each worker keeps its calls
-//! per timeline key here; workers merge by union; the lists are sorted once,
-//! at the end. Memory is bounded twice:
+//! here, in one list with their timeline keys, and counts them per key;
+//! workers merge by union; the calls are grouped by timeline and sorted
+//! once, at the end. Memory is bounded twice:
 //!
 //! - a timeline keeps at most [`MAX_CALLS`] calls, the earliest (by the
 //!   calls' total order, so the same ones whatever the arrival order); the
-//!   calls beyond are counted in [`Timeline::dropped`];
+//!   calls beyond are counted in [`Timeline::dropped`] (they are cut when
+//!   the list passes twice [`CAPACITY`], and at the end);
 //! - past [`CAPACITY`] calls in all, whole timelines are dropped by a hash
 //!   of their key (a coordinated sample, as in `sketch::HashSample`), so a
 //!   kept timeline has all its calls and stands for [`Timelines::scale`].
@@ -27,7 +29,8 @@ mod wire;
 /// Calls kept per timeline (the earliest).
 pub const MAX_CALLS: usize = 512;
 
-/// Calls kept in all before timelines are sampled (about 48 bytes each).
+/// Calls kept in all before timelines are sampled (48 bytes each, with
+/// their key).
 pub const CAPACITY: usize = 200_000;
 
 /// How a timeline's calls are grouped.
@@ -40,31 +43,40 @@ pub enum Grouping {
     UserDay,
 }
 
-/// The calls of one timeline key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Timeline {
+/// The calls of one timeline key, as [`Timelines::iter`] shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeline<'a> {
     /// The (feature, model) cell the calls belong to.
     pub cell: u64,
     pub grouping: Grouping,
-    /// At most [`MAX_CALLS`] between calls to [`Timelines::finish`]-style
-    /// reads (up to twice that while being filled).
-    pub calls: Vec<TurnCall>,
+    /// The earliest [`MAX_CALLS`], sorted by time.
+    pub calls: &'a [TurnCall],
     /// Calls seen in all (kept or dropped by the cap).
     pub seen: u64,
 }
 
-impl Timeline {
+impl Timeline<'_> {
     /// Calls seen but not kept (past [`MAX_CALLS`]).
     pub fn dropped(&self) -> u64 {
-        self.seen - self.calls.len().min(MAX_CALLS) as u64
+        self.seen - self.calls.len() as u64
     }
+}
 
-    /// Keeps the earliest [`MAX_CALLS`] calls, sorted.
-    fn trim(&mut self) {
-        self.calls.sort_unstable();
-        self.calls.truncate(MAX_CALLS);
-    }
+/// What the sample knows of one kept timeline; its calls are in the
+/// sample's list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Meta {
+    cell: u64,
+    grouping: Grouping,
+    /// Calls seen in all (kept or dropped by the cap).
+    seen: u64,
+    /// Its calls in the sample's list.
+    held: u32,
+    /// Where they start once grouped.
+    start: u32,
+}
 
+impl Meta {
     /// Calls this timeline counts against [`CAPACITY`]: a function of the
     /// calls seen only, so that the sample's level does not depend on when
     /// lists were trimmed.
@@ -74,11 +86,35 @@ impl Timeline {
 }
 
 /// The sample; see the module docs.
-#[derive(Clone, Debug, Default)]
+///
+/// The calls are one list (with their keys beside them), not a list per
+/// timeline: a call is a push, not a timeline's list growing, and most
+/// timelines are a call or two. [`sort_all`](Self::sort_all) groups them
+/// by timeline, each sorted by time and cut to [`MAX_CALLS`]; so does a
+/// list grown past twice [`CAPACITY`] (timelines longer than the cap).
+#[derive(Clone, Debug)]
 pub struct Timelines {
-    map: FxHashMap<u64, Timeline>,
+    map: FxHashMap<u64, Meta>,
+    /// The key of each call in `calls`.
+    keys: Vec<u64>,
+    calls: Vec<TurnCall>,
+    /// Whether `calls` is grouped by timeline (each `Meta::start`).
+    grouped: bool,
     level: u32,
     weight: usize,
+}
+
+impl Default for Timelines {
+    fn default() -> Self {
+        Timelines {
+            map: FxHashMap::default(),
+            keys: Vec::new(),
+            calls: Vec::new(),
+            grouped: true,
+            level: 0,
+            weight: 0,
+        }
+    }
 }
 
 impl Timelines {
@@ -93,33 +129,88 @@ impl Timelines {
     }
 
     /// Adds a call to the timeline `key` (of `cell`, grouped by `grouping`).
+    #[inline]
     pub fn add(&mut self, key: u64, cell: u64, grouping: Grouping, call: TurnCall) {
         if !self.admits(key) {
             return;
         }
-        let t = self.map.entry(key).or_insert_with(|| Timeline {
+        let m = self.map.entry(key).or_insert(Meta {
             cell,
             grouping,
-            calls: Vec::new(),
             seen: 0,
+            held: 0,
+            start: 0,
         });
-        let before = t.weight();
-        t.seen += 1;
-        t.calls.push(call);
-        if t.calls.len() >= 2 * MAX_CALLS {
-            t.trim();
+        let before = m.weight();
+        m.seen += 1;
+        m.held += 1;
+        self.weight += m.weight() - before;
+        self.keys.push(key);
+        self.calls.push(call);
+        self.grouped = false;
+        if self.weight > CAPACITY {
+            self.shrink();
         }
-        self.weight += t.weight() - before;
-        self.shrink();
+        if self.calls.len() > 2 * CAPACITY {
+            self.group();
+        }
     }
 
+    /// Raises the level until the kept timelines fit.
     fn shrink(&mut self) {
         while self.weight > CAPACITY {
             self.level += 1;
-            let level = self.level;
-            self.map.retain(|k, _| Self::keeps(level, *k));
-            self.weight = self.map.values().map(Timeline::weight).sum();
+            self.retain_level();
+            self.weight = self.map.values().map(Meta::weight).sum();
         }
+    }
+
+    /// Drops the timelines (and their calls) the level no longer keeps.
+    fn retain_level(&mut self) {
+        let level = self.level;
+        self.map.retain(|k, _| Self::keeps(level, *k));
+        let mut kept = 0;
+        for i in 0..self.keys.len() {
+            if Self::keeps(level, self.keys[i]) {
+                self.keys[kept] = self.keys[i];
+                self.calls[kept] = self.calls[i];
+                kept += 1;
+            }
+        }
+        self.keys.truncate(kept);
+        self.calls.truncate(kept);
+        self.grouped = false;
+    }
+
+    /// Groups the calls by timeline, each sorted and cut to its earliest
+    /// [`MAX_CALLS`] (by the calls' total order, so the same ones whatever
+    /// the arrival order).
+    fn group(&mut self) {
+        let mut at = 0u32;
+        for m in self.map.values_mut() {
+            m.start = at;
+            at += m.held;
+            m.held = 0;
+        }
+        let mut scattered = vec![TurnCall::default(); self.calls.len()];
+        for (k, c) in self.keys.iter().zip(&self.calls) {
+            if let Some(m) = self.map.get_mut(k) {
+                scattered[(m.start + m.held) as usize] = *c;
+                m.held += 1;
+            }
+        }
+        self.keys.clear();
+        self.calls.clear();
+        for (k, m) in self.map.iter_mut() {
+            let mine = &mut scattered[m.start as usize..(m.start + m.held) as usize];
+            mine.sort_unstable();
+            let kept = &mine[..mine.len().min(MAX_CALLS)];
+            m.start = self.calls.len() as u32;
+            m.held = kept.len() as u32;
+            self.keys.extend(std::iter::repeat_n(*k, kept.len()));
+            self.calls.extend_from_slice(kept);
+        }
+        self.grouped = true;
     }
 
     pub fn merge(&mut self, o: Timelines) {
@@ -130,31 +221,50 @@ impl Timelines {
         }
         if o.level > self.level {
             self.level = o.level;
-            let level = self.level;
-            self.map.retain(|k, _| Self::keeps(level, *k));
+            self.retain_level();
         }
+        let level = self.level;
         for (k, t) in o.map {
-            if !Self::keeps(self.level, k) {
+            if !Self::keeps(level, k) {
                 continue;
             }
             match self.map.get_mut(&k) {
                 Some(mine) => {
                     mine.seen += t.seen;
-                    mine.calls.extend(t.calls);
-                    mine.trim();
+                    mine.held += t.held;
                 }
                 None => {
                     self.map.insert(k, t);
                 }
             }
         }
-        self.weight = self.map.values().map(Timeline::weight).sum();
+        if o.level == level {
+            // Its calls passed this level when they were added.
+            self.keys.extend(o.keys);
+            self.calls.extend(o.calls);
+        } else {
+            for (k, c) in o.keys.into_iter().zip(o.calls) {
+                if Self::keeps(level, k) {
+                    self.keys.push(k);
+                    self.calls.push(c);
+                }
+            }
+        }
+        self.grouped = false;
+        self.weight = self.map.values().map(Meta::weight).sum();
         self.shrink();
+        if self.calls.len() > 2 * CAPACITY {
+            self.group();
+        }
     }
 
     /// Calls left out by the per-timeline cap, scaled.
     pub fn dropped_calls(&self) -> u64 {
-        self.map.values().map(Timeline::dropped).sum::<u64>() * self.scale()
+        self.map
+            .values()
+            .map(|m| m.seen - m.weight() as u64)
+            .sum::<u64>()
+            * self.scale()
     }
 
     /// What each kept timeline stands for: 2^level.
@@ -167,22 +277,38 @@ impl Timelines {
     }
 
     /// Sorts every timeline by time and cuts it to [`MAX_CALLS`] (once, at
-    /// the end: [`sorted`](Self::sorted) then reads them).
+    /// the end: [`iter`](Self::iter) and [`sorted`](Self::sorted) then
+    /// read them).
     pub fn sort_all(&mut self) {
-        for t in self.map.values_mut() {
-            t.trim();
+        if !self.grouped {
+            self.group();
         }
     }
 
     /// The timelines with their keys, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &Timeline)> {
-        self.map.iter().map(|(k, t)| (*k, t))
+    ///
+    /// Panics unless [`sort_all`](Self::sort_all) ran since the last call
+    /// was added (a bug, not bad input).
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Timeline<'_>)> {
+        assert!(self.grouped, "timelines read before sort_all");
+        self.map.iter().map(|(k, m)| {
+            let start = m.start as usize;
+            (
+                *k,
+                Timeline {
+                    cell: m.cell,
+                    grouping: m.grouping,
+                    calls: &self.calls[start..start + m.held as usize],
+                    seen: m.seen,
+                },
+            )
+        })
     }
 
-    /// The timelines in key order (sorted by time after
-    /// [`sort_all`](Self::sort_all)).
-    pub fn sorted(&self) -> Vec<(u64, &Timeline)> {
-        let mut v: Vec<(u64, &Timeline)> = self.map.iter().map(|(k, t)| (*k, t)).collect();
+    /// The timelines in key order, sorted by time (after
+    /// [`sort_all`](Self::sort_all), as [`iter`](Self::iter)).
+    pub fn sorted(&self) -> Vec<(u64, Timeline<'_>)> {
+        let mut v: Vec<(u64, Timeline<'_>)> = self.iter().collect();
         v.sort_unstable_by_key(|(k, _)| *k);
         v
     }
@@ -226,6 +352,36 @@ mod tests {
         assert_eq!(t.calls[MAX_CALLS - 1].millis, MAX_CALLS as i64 - 1);
         assert_eq!(t.seen, n as u64);
         assert_eq!(t.dropped(), 100);
+    }
+
+    #[test]
+    fn a_list_past_twice_the_capacity_is_cut_to_each_timelines_earliest() {
+        // Two timelines of 250,000 calls each, latest first: the list
+        // passes 2 × CAPACITY and is cut while filling; the earliest 512
+        // of each stay, and the seen counts are whole.
+        let n = 250_000i64;
+        let mut t = Timelines::default();
+        for i in (0..n).rev() {
+            t.add(1, 7, Grouping::Session, at(i));
+            t.add(2, 7, Grouping::UserDay, at(2 * i));
+        }
+        assert!(t.calls.len() < 2 * CAPACITY);
+        t.sort_all();
+        let v = t.sorted();
+        assert_eq!(v.len(), 2);
+        for (k, tl) in &v {
+            assert_eq!(tl.seen, n as u64);
+            assert_eq!(tl.calls.len(), MAX_CALLS);
+            assert_eq!(tl.dropped(), n as u64 - MAX_CALLS as u64);
+            let step = *k as i64;
+            assert!(tl
+                .calls
+                .iter()
+                .enumerate()
+                .all(|(i, c)| c.millis == step * i as i64));
+        }
+        assert_eq!(t.scale(), 1);
+        assert_eq!(t.dropped_calls(), 2 * (n as u64 - MAX_CALLS as u64));
     }
 
     #[test]

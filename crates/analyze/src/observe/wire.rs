@@ -6,8 +6,8 @@ use crate::infer::sessions::TurnSource;
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
 use super::{
-    Attempt, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest, Samples,
-    SessionObs, Tally, TextCall, TextSample,
+    Attempt, CacheHits, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest,
+    Samples, SessionObs, Tally, TextCall, TextSample,
 };
 
 impl Wire for Samples {
@@ -102,6 +102,13 @@ wire_struct!(CellObs {
     over_call_budget,
     over_call_budget_excess,
     over_call_budget_ids,
+    litellm_cache_hits,
+});
+
+wire_struct!(CacheHits {
+    calls,
+    with_prompt,
+    prompts,
 });
 
 impl Wire for CallId {

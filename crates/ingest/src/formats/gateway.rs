@@ -1903,7 +1903,15 @@ mod tests {
         for hit in [r#""cache_hit":"True""#, r#""cache_hit":true"#] {
             let line = line.replace(r#""cache_hit":"False""#, hit);
             for reject in [parse_line_str(&line), parse_line(line.as_bytes())] {
-                assert_eq!(reject.unwrap_err().reason, RejectReason::NotACall, "{hit}");
+                let reject = reject.unwrap_err();
+                assert_eq!(reject.reason, RejectReason::NotACall, "{hit}");
+                // The call it answered, as evidence: the feature tag, the
+                // model, the request id, no prompt text.
+                let e = reject.evidence.expect("a cache hit's evidence");
+                assert_eq!(e.model, "gpt-4o-mini");
+                assert_eq!(e.request_id.as_deref(), Some("r1"));
+                assert_eq!(e.tags[0], ("feature".into(), "support-assistant".into()));
+                assert_eq!((e.prompt_raw, e.prompt_text.as_deref()), (None, None));
             }
             assert!(RejectReason::NotACall.is_skip());
         }

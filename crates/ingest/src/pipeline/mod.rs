@@ -50,6 +50,10 @@ pub trait RecordSink: Send {
     /// Borrowed, so that the pipeline can reuse the record's buffers (see
     /// [`crate::record::fields::recycle_tags`]).
     fn record(&mut self, record: &CallRecord<'_>, at: Location);
+
+    /// A line skipped as LiteLLM's cache hit (counted as `not_a_call`, never
+    /// a call): the call it answered, as evidence for the caching findings.
+    fn cache_hit(&mut self, _record: &CallRecord<'_>, _at: Location) {}
 }
 
 /// Live counters for a progress display.
@@ -518,6 +522,9 @@ impl<S: RecordSink> Worker<S> {
                 crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));
             }
             Err(reject) => {
+                if let Some(evidence) = reject.evidence.take() {
+                    self.sink.cache_hit(&evidence, at);
+                }
                 self.counts[if reject.reason.is_skip() { 3 } else { 2 }] += 1;
                 self.rejects.add(
                     at.source,

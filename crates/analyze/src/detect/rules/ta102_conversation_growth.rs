@@ -46,7 +46,7 @@ use tokenaudit_core::Money;
 use crate::coverage::{derived, estimated, inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
-use crate::infer::sessions::sessions;
+use crate::infer::sessions::each_session;
 use crate::infer::timeline::Grouping;
 use crate::observe::SessionObs;
 
@@ -191,25 +191,28 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     // In key order: the sums below are of floats, and the sample ids the
     // first ones met.
     long.sort_unstable_by_key(|(key, _)| *key);
+    let mut turns = Vec::new();
     for (_, t) in long {
         let by_gap = t.grouping == Grouping::UserDay;
-        for session in sessions(&t.calls, by_gap.then_some(gap_ms)) {
+        let cell = per.entry(t.cell).or_default();
+        each_session(t.calls, by_gap.then_some(gap_ms), &mut turns, |session| {
             let mut s = SessionObs {
                 inferred: Some((session.source, by_gap)),
                 ..SessionObs::default()
             };
             (s.grew, s.steps) = session.growth_steps();
-            for (c, turn) in session.calls.iter().zip(&session.turns) {
+            for (c, turn) in session.calls.iter().zip(session.turns) {
                 s.add_turn(
                     t.cell,
                     *turn,
                     c.input,
                     Money::from_picos(c.input_cost as i128),
-                    Money::from_picos(c.cost as i128),
+                    // The session's cost is not read here.
+                    Money::ZERO,
                 );
             }
-            per.entry(t.cell).or_default().add(&s, scale, o, window);
-        }
+            cell.add(&s, scale, o, window);
+        });
     }
     for (key, p) in per {
         let Some(cell) = ctx.cell(key) else { continue };

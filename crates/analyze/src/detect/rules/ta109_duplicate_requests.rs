@@ -36,6 +36,12 @@
 //! successful calls are replayed: a failed call leaves nothing to cache, and
 //! a retry after a failure is TA108's business. Calls without a timestamp
 //! count as simultaneous.
+//!
+//! LiteLLM's rows with `cache_hit` true were answered from LiteLLM's own
+//! cache: they are skipped (never priced, never replayed), but counted per
+//! feature × model and prompt; the finding gives them
+//! (`litellm_cache_hits`, `litellm_cache_hit_prompts`) and says that the
+//! repeats it counts are the ones that cache missed.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +49,10 @@ use tokenaudit_core::Money;
 
 use crate::cachesim::response;
 use crate::coverage::{inputs, Input};
-use crate::detect::{round_to, rule_options, sample_prompts, scope, Confidence, Context, Finding};
+use crate::detect::{
+    round_to, rule_options, sample_prompts, scope, with_gateway_cache_hits, Confidence, Context,
+    Finding,
+};
 use crate::finding::Lever;
 
 /// What the rule reads (see `tokenaudit rules` and the report's rule
@@ -52,6 +61,7 @@ pub const INPUTS: &[Input] = &[
     inputs::PROMPT_FINGERPRINT,
     inputs::PRICED,
     inputs::TIMESTAMP_OPTIONAL,
+    inputs::GATEWAY_CACHE_HITS,
 ];
 
 rule_options! {
@@ -169,6 +179,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             "Put an exact-match response cache with a {}-minute TTL in front of {}.",
             o.ttl_minutes, cell.feature
         );
+        f = with_gateway_cache_hits(f, cell);
         // The lever's hit rate is over the cell's priced calls, so calls
         // without a fingerprint are assumed not to hit.
         let all = cell.obs.input.count().max(1) as f64;

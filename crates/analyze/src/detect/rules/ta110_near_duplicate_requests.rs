@@ -31,13 +31,17 @@
 //! time order; a call that matches a cached prompt (not byte-identical: those
 //! are TA109's) is a hit and its cost the saving; otherwise it fills the
 //! cache. On very large inputs it runs on a sample of days and scales up.
+//! LiteLLM's own cache hits (`cache_hit` rows, never priced) are counted
+//! beside the finding, as in TA109.
 
 use std::collections::BTreeMap;
 
 use tokenaudit_core::{minhash_similarity, Money};
 
 use crate::coverage::{inputs, logged, Input, Via};
-use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::detect::{
+    round_to, rule_options, scope, with_gateway_cache_hits, Confidence, Context, Finding,
+};
 use crate::finding::Lever;
 use crate::observe::TextCall;
 
@@ -54,6 +58,7 @@ pub const INPUTS: &[Input] = &[
     },
     inputs::TIMESTAMP,
     inputs::PRICED,
+    inputs::GATEWAY_CACHE_HITS,
 ];
 
 rule_options! {
@@ -173,6 +178,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             "Try a semantic cache in front of {}: validate its similarity threshold on a sample of real questions before serving cached answers.",
             cell.feature
         );
+        f = with_gateway_cache_hits(f, cell);
         let all = cell.obs.input.count().max(1) as f64;
         let lever = Lever::ResponseCache {
             feature: cell.feature.to_string(),
