@@ -71,7 +71,9 @@ fn every_fuzz_finding_replays_cleanly() {
         replayed,
         [
             "file/over-long-line-ends-a-read",
+            "parquet/definition-levels-out-of-bounds.parquet",
             "parquet/negative-column-offset.parquet",
+            "parquet/page-header-skips-past-the-end.parquet",
             "prices/genai-output-rate-1.9e29",
         ]
     );
@@ -157,6 +159,93 @@ fn a_parquet_column_at_a_negative_offset_is_a_corrupt_footer_not_a_panic() {
     let detail = input["rejected_samples"][0]["detail"].as_str().unwrap();
     assert!(
         detail.contains("corrupt parquet footer (row group 0, column 0: 27 bytes at offset -4)"),
+        "{detail}"
+    );
+}
+
+/// A page header (1.6 KB file) declaring a list of about 1.8 million
+/// fields that lie past the end of the file: arrow-rs' Thrift reader skips
+/// each with a read that finds nothing, and took it for done, 1.8 million
+/// reads (1.5 s; a list may declare 2^31). The file's reader now says the
+/// end of the file is an error, and the file is one reject at once.
+#[test]
+fn a_parquet_page_header_reaching_past_the_end_is_one_reject() {
+    let env = Env::new();
+    let bytes =
+        std::fs::read(fixtures().join("parquet/page-header-skips-past-the-end.parquet")).unwrap();
+    env.write("bad.parquet", bytes);
+    env.write("good.jsonl", format!("{GOOD}\n"));
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "bad.parquet",
+            "good.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    let input = &r["audit"]["input"];
+    assert_eq!(
+        (&input["records"], &input["rejected"]),
+        (&1.into(), &1.into())
+    );
+    assert_eq!(
+        samples(&r),
+        [("bad.parquet".to_string(), 0, "unreadable_file".to_string())]
+    );
+    let detail = input["rejected_samples"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("row group 0 (Parquet argument error: External: a page reaches past the end of the file)"),
+        "{detail}"
+    );
+}
+
+/// arrow-rs asserts while decoding this file's definition levels ("offset +
+/// len out of bounds"): the reader catches it and rejects the file, and the
+/// CLI's panic hook stays quiet for the panics the reader catches, so the
+/// reject is all a user sees (before, the default hook printed the panic
+/// and its backtrace on stderr, as for a crash).
+#[test]
+fn a_parquet_decoder_panic_is_one_reject_and_nothing_on_stderr() {
+    let env = Env::new();
+    let bytes =
+        std::fs::read(fixtures().join("parquet/definition-levels-out-of-bounds.parquet")).unwrap();
+    env.write("bad.parquet", bytes);
+    env.write("good.jsonl", format!("{GOOD}\n"));
+    let out = env
+        .cmd()
+        .args(["audit", "bad.parquet", "good.jsonl", "--out", "out"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 lines rejected"), "{said}");
+    let r = env.report();
+    assert_eq!(
+        (
+            &r["audit"]["input"]["records"],
+            &r["audit"]["input"]["rejected"]
+        ),
+        (&1.into(), &1.into())
+    );
+    assert_eq!(
+        samples(&r),
+        [("bad.parquet".to_string(), 0, "unreadable_file".to_string())]
+    );
+    let detail = r["audit"]["input"]["rejected_samples"][0]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains(
+            "row group 0 (Parquet argument error: the page decoder panicked on malformed data)"
+        ),
         "{detail}"
     );
 }
