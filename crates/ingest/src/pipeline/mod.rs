@@ -98,7 +98,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             threads: 0,
-            chunk_bytes: 4 << 20,
+            chunk_bytes: 1 << 20,
             max_line_bytes: 64 << 20,
             mapping: None,
             input_format: None,
@@ -287,7 +287,7 @@ where
         vec![worker.finish()]
     } else {
         // One chunk waiting per worker: reading a chunk is much faster than
-        // parsing it, so a longer queue only holds more 4 MiB buffers.
+        // parsing it, so a longer queue only holds more chunk buffers.
         let (tx, rx) = bounded::<Chunk>(threads);
         let producers = threads.min(sources.len()).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
