@@ -6,6 +6,8 @@
 //! Worker tasks on rayon's pool parse the chunks, each into its own sink, so
 //! one large file is parsed in parallel as well as many files. At most a few
 //! chunks per thread are in flight, so memory does not grow with the input.
+//! With one thread, the same producer and worker code runs on the calling
+//! thread: each chunk is read as soon as it is cut.
 //!
 //! Lines are numbered after the fact (see [`crate::source::lines`]): a location
 //! handed to a sink may be pending until [`IngestSummary::line`] resolves it.
