@@ -85,6 +85,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_caught_panics();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => audit::run(args),
@@ -112,4 +113,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A panic the Parquet reader catches (arrow-rs asserts on some malformed
+/// pages) becomes that file's reject, reported like any other: the default
+/// hook's message and backtrace on stderr would say a crash happened. Every
+/// other panic still prints.
+fn quiet_caught_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !tokenaudit_ingest::parquet::panic_is_caught() {
+            default(info);
+        }
+    }));
 }

@@ -71,7 +71,9 @@ fn every_fuzz_finding_replays_cleanly() {
         replayed,
         [
             "file/over-long-line-ends-a-read",
+            "parquet/definition-levels-out-of-bounds.parquet",
             "parquet/negative-column-offset.parquet",
+            "parquet/page-header-skips-past-the-end.parquet",
             "prices/genai-output-rate-1.9e29",
         ]
     );
@@ -121,29 +123,22 @@ fn an_over_long_line_ending_a_read_is_skipped_and_the_next_line_kept() {
     assert_eq!((summary.sources[0].lines, summary.lines), (2, 2));
 }
 
-/// arrow-rs asserts that a column chunk's offset and size are not negative
-/// when it comes to read it: the panic was caught, but printed on stderr
-/// with its backtrace, and the file's reject did not say what was wrong.
-#[test]
-fn a_parquet_column_at_a_negative_offset_is_a_corrupt_footer_not_a_panic() {
+/// Audits the Parquet fixture `name` (as `bad.parquet`) beside one good
+/// line: the audit succeeds, keeps the good call, and the file is one
+/// `unreadable_file` reject at line 0. Returns what the audit printed on
+/// stdout and on stderr (with `RUST_BACKTRACE=1`), and the reject's detail.
+fn audit_bad_parquet(name: &str) -> (String, String, String) {
     let env = Env::new();
-    let bytes = std::fs::read(fixtures().join("parquet/negative-column-offset.parquet")).unwrap();
+    let bytes = std::fs::read(fixtures().join("parquet").join(name)).unwrap();
     env.write("bad.parquet", bytes);
     env.write("good.jsonl", format!("{GOOD}\n"));
     let out = env
         .cmd()
-        .args([
-            "audit",
-            "bad.parquet",
-            "good.jsonl",
-            "--out",
-            "out",
-            "--quiet",
-        ])
+        .args(["audit", "bad.parquet", "good.jsonl", "--out", "out"])
+        .env("RUST_BACKTRACE", "1")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     let r = env.report();
     let input = &r["audit"]["input"];
     assert_eq!(
@@ -155,8 +150,51 @@ fn a_parquet_column_at_a_negative_offset_is_a_corrupt_footer_not_a_panic() {
         [("bad.parquet".to_string(), 0, "unreadable_file".to_string())]
     );
     let detail = input["rejected_samples"][0]["detail"].as_str().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    (said, stderr(&out), detail.to_string())
+}
+
+/// arrow-rs asserts that a column chunk's offset and size are not negative
+/// when it comes to read it: the panic was caught, but printed on stderr
+/// with its backtrace, and the file's reject did not say what was wrong.
+#[test]
+fn a_parquet_column_at_a_negative_offset_is_a_corrupt_footer_not_a_panic() {
+    let (_, err, detail) = audit_bad_parquet("negative-column-offset.parquet");
+    assert_eq!(err, "");
     assert!(
         detail.contains("corrupt parquet footer (row group 0, column 0: 27 bytes at offset -4)"),
+        "{detail}"
+    );
+}
+
+/// A page header (1.6 KB file) declaring a list of about 1.8 million
+/// fields that lie past the end of the file: arrow-rs' Thrift reader skips
+/// each with a read that finds nothing, and took it for done, 1.8 million
+/// reads (1.5 s; a list may declare 2^31). The file's reader now says the
+/// end of the file is an error, and the file is one reject at once.
+#[test]
+fn a_parquet_page_header_reaching_past_the_end_is_one_reject() {
+    let (_, _, detail) = audit_bad_parquet("page-header-skips-past-the-end.parquet");
+    assert!(
+        detail.contains("row group 0 (Parquet argument error: External: a page reaches past the end of the file)"),
+        "{detail}"
+    );
+}
+
+/// arrow-rs asserts while decoding this file's definition levels ("offset +
+/// len out of bounds"): the reader catches it and rejects the file, and the
+/// CLI's panic hook stays quiet for the panics the reader catches, so the
+/// reject is all a user sees (before, the default hook printed the panic
+/// and its backtrace on stderr, as for a crash).
+#[test]
+fn a_parquet_decoder_panic_is_one_reject_and_nothing_on_stderr() {
+    let (said, err, detail) = audit_bad_parquet("definition-levels-out-of-bounds.parquet");
+    assert_eq!(err, "");
+    assert!(said.contains("1 lines rejected"), "{said}");
+    assert!(
+        detail.contains(
+            "row group 0 (Parquet argument error: the page decoder panicked on malformed data)"
+        ),
         "{detail}"
     );
 }

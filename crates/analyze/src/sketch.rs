@@ -298,9 +298,12 @@ impl<V> HashSample<V> {
         // `retain` leaves the removed entries as tombstones, which count
         // as full until the table grows: without this, a sample refilled
         // after a raise doubles its table (twice the memory for the same
-        // capacity). Rebuilt for the half of the keys that is left, it
-        // grows back to the size the capacity needs, and no further.
-        self.map.shrink_to_fit();
+        // capacity). The kept keys are put back into the same table, its
+        // tombstones cleared: rebuilding it at half the size freed the
+        // full-size table and allocated it again as the sample refilled,
+        // each time (churn that glibc's arenas keep as free memory).
+        let kept: Vec<(u64, V)> = self.map.drain().collect();
+        self.map.extend(kept);
     }
 
     /// Merges `o` into `self` (entries of equal keys with `merge_value`), at

@@ -6,6 +6,8 @@
 //! Worker tasks on rayon's pool parse the chunks, each into its own sink, so
 //! one large file is parsed in parallel as well as many files. At most a few
 //! chunks per thread are in flight, so memory does not grow with the input.
+//! With one thread, the same producer and worker code runs on the calling
+//! thread: each chunk is read as soon as it is cut.
 //!
 //! Lines are numbered after the fact (see [`crate::source::lines`]): a location
 //! handed to a sink may be pending until [`IngestSummary::line`] resolves it.
@@ -111,7 +113,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             threads: 0,
-            chunk_bytes: 4 << 20,
+            chunk_bytes: 1 << 20,
             max_line_bytes: 64 << 20,
             mapping: None,
             input_format: None,
@@ -164,6 +166,9 @@ impl IngestSummary {
         self.line_map.resolve(at.source, at.line)
     }
 }
+
+/// Hands a chunk to the workers; false once they are gone.
+type Deliver<'a> = dyn FnMut(Chunk) -> bool + 'a;
 
 struct Chunk {
     source: usize,
@@ -242,9 +247,6 @@ where
     } else {
         options.threads
     };
-    // One chunk waiting per worker: reading a chunk is much faster than
-    // parsing it, so a longer queue only holds more 4 MiB buffers.
-    let (tx, rx) = bounded::<Chunk>(threads);
     // Chunk buffers go back to the producers for reuse, so steady state
     // allocates (and page-faults) nothing.
     let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4 + 4);
@@ -259,61 +261,82 @@ where
             })
             .collect(),
     );
-    let producers = threads.min(sources.len()).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool can be built");
-
-    let mut results: Vec<(S, Rejects, WorkerCounts, Dedup)> = Vec::new();
-    std::thread::scope(|scope| {
-        for _ in 0..producers {
-            let tx = tx.clone();
-            let free_rx = free_rx.clone();
-            let (next_source, producer_rejects, meta) = (&next_source, &producer_rejects, &meta);
-            scope.spawn(move || loop {
-                let i = next_source.fetch_add(1, Ordering::SeqCst);
-                if i >= sources.len() {
-                    break;
-                }
-                let mut rejects = Rejects::default();
-                let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
-                let (encoding, format) = produce(
-                    i,
-                    &sources[i],
-                    options,
-                    &tx,
-                    &free_rx,
-                    &mut rejects,
-                    &mut next_line,
-                );
-                {
-                    let mut m = meta.lock().expect("no panics while holding the lock");
-                    m[i].encoding = encoding.to_string();
-                    m[i].format = format;
-                    if options.eager_lines {
-                        m[i].next_line = next_line;
-                    }
-                    // Rejects found while reading (file-level ones, and lines
-                    // skipped for being too long) count against their source.
-                    m[i].rejected += rejects.total();
-                    m[i].lines += rejects.count(RejectReason::LineTooLong);
-                }
-                producer_rejects
-                    .lock()
-                    .expect("no panics while holding the lock")
-                    .merge(rejects);
-            });
+    let produce_source = |i: usize, send: &mut Deliver<'_>, free: &Receiver<Vec<u8>>| {
+        let mut rejects = Rejects::default();
+        let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
+        let (encoding, format) = produce(
+            i,
+            &sources[i],
+            options,
+            (send, free),
+            &mut rejects,
+            &mut next_line,
+        );
+        let mut m = meta.lock().expect("no panics while holding the lock");
+        m[i].encoding = encoding.to_string();
+        m[i].format = format;
+        if options.eager_lines {
+            m[i].next_line = next_line;
         }
-        drop(tx);
-        results = pool.install(|| {
-            use rayon::prelude::*;
-            (0..threads)
-                .into_par_iter()
-                .map(|_| consume(&rx, &free_tx, &make_sink, options.progress.as_deref()))
-                .collect()
-        });
-    });
+        // Rejects found while reading (file-level ones, and lines skipped
+        // for being too long) count against their source.
+        m[i].rejected += rejects.total();
+        m[i].lines += rejects.count(RejectReason::LineTooLong);
+        drop(m);
+        producer_rejects
+            .lock()
+            .expect("no panics while holding the lock")
+            .merge(rejects);
+    };
+
+    let results: Vec<WorkerResult<S>> = if threads == 1 {
+        // One thread: each chunk is read as soon as it is cut, on the
+        // calling thread (no producer, no pool, one chunk in memory).
+        let mut worker = Worker::new(make_sink());
+        let progress = options.progress.as_deref();
+        let mut send = |chunk: Chunk| {
+            worker.read(chunk, &free_tx, progress);
+            true
+        };
+        for i in 0..sources.len() {
+            produce_source(i, &mut send, &free_rx);
+        }
+        vec![worker.finish()]
+    } else {
+        // One chunk waiting per worker: reading a chunk is much faster than
+        // parsing it, so a longer queue only holds more chunk buffers.
+        let (tx, rx) = bounded::<Chunk>(threads);
+        let producers = threads.min(sources.len()).max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a rayon pool can be built");
+        std::thread::scope(|scope| {
+            for _ in 0..producers {
+                let tx = tx.clone();
+                let free_rx = free_rx.clone();
+                let (next_source, produce_source) = (&next_source, &produce_source);
+                scope.spawn(move || {
+                    let mut send = |chunk: Chunk| tx.send(chunk).is_ok();
+                    loop {
+                        let i = next_source.fetch_add(1, Ordering::SeqCst);
+                        if i >= sources.len() {
+                            break;
+                        }
+                        produce_source(i, &mut send, &free_rx);
+                    }
+                });
+            }
+            drop(tx);
+            pool.install(|| {
+                use rayon::prelude::*;
+                (0..threads)
+                    .into_par_iter()
+                    .map(|_| consume(&rx, &free_tx, &make_sink, options.progress.as_deref()))
+                    .collect()
+            })
+        })
+    };
 
     let mut summary = IngestSummary {
         sources: meta.into_inner().expect("producers are done"),
@@ -367,26 +390,58 @@ fn consume<S: RecordSink>(
     free: &Sender<Vec<u8>>,
     make_sink: &(impl Fn() -> S + Sync),
     progress: Option<&Progress>,
-) -> (S, Rejects, WorkerCounts, Dedup) {
-    let mut w = Worker {
-        sink: make_sink(),
-        rejects: Rejects::default(),
-        dedup: Dedup::default(),
-        counts: [0; 4],
-    };
-    let mut counts = WorkerCounts::default();
+) -> WorkerResult<S> {
+    let mut w = Worker::new(make_sink());
     for chunk in rx.iter() {
-        w.counts = [0; 4];
+        w.read(chunk, free, progress);
+    }
+    w.finish()
+}
+
+/// What a worker hands back: its sink, rejects, tallies and held-back
+/// duplicates.
+type WorkerResult<S> = (S, Rejects, WorkerCounts, Dedup);
+
+/// One worker's sink and tallies.
+struct Worker<S> {
+    sink: S,
+    rejects: Rejects,
+    /// Records held back until every file is read (see [`crate::pipeline::dedup`]).
+    dedup: Dedup,
+    /// This chunk's lines, records, rejected, skipped.
+    counts: [u64; 4],
+    /// Per source, and the lines of each counted chunk.
+    tallies: WorkerCounts,
+}
+
+impl<S: RecordSink> Worker<S> {
+    fn new(sink: S) -> Self {
+        Worker {
+            sink,
+            rejects: Rejects::default(),
+            dedup: Dedup::default(),
+            counts: [0; 4],
+            tallies: WorkerCounts::default(),
+        }
+    }
+
+    fn finish(self) -> WorkerResult<S> {
+        (self.sink, self.rejects, self.tallies, self.dedup)
+    }
+
+    /// Reads one chunk, then gives its buffer back for reuse.
+    fn read(&mut self, chunk: Chunk, free: &Sender<Vec<u8>>, progress: Option<&Progress>) {
+        self.counts = [0; 4];
         let buf = match chunk.body {
             Body::Lines(buf) => buf,
             Body::RowGroup { file, plan, index } => {
                 let first = chunk.numbering.line(0);
-                w.read_row_group(chunk.source, &file, &plan, index, first);
-                counts.bump(chunk.source, w.counts);
+                self.read_row_group(chunk.source, &file, &plan, index, first);
+                self.tallies.bump(chunk.source, self.counts);
                 if let Some(p) = progress {
-                    p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
+                    p.lines.fetch_add(self.counts[0], Ordering::Relaxed);
                 }
-                continue;
+                return;
             }
         };
         // One UTF-8 check per chunk (the common case) lets every line be
@@ -416,7 +471,7 @@ fn consume<S: RecordSink>(
             if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            w.counts[0] += 1;
+            self.counts[0] += 1;
             let at = Location {
                 source: chunk.source,
                 line: chunk.numbering.line(i),
@@ -432,9 +487,9 @@ fn consume<S: RecordSink>(
                         None => claude_code::parse_line(raw),
                     };
                     match parsed {
-                        Ok((record, Some(key))) => w.dedup.offer(key, record, at),
-                        Ok((record, None)) => w.take(Ok(record), at),
-                        Err(reject) => w.take(Err(reject), at),
+                        Ok((record, Some(key))) => self.dedup.offer(key, record, at),
+                        Ok((record, None)) => self.take(Ok(record), at),
+                        Err(reject) => self.take(Err(reject), at),
                     }
                 }
                 Format::Codex => {
@@ -442,14 +497,14 @@ fn consume<S: RecordSink>(
                         Some(t) => codex_state.parse_line_str(t),
                         None => codex_state.parse_line(raw),
                     };
-                    w.take(parsed, at);
+                    self.take(parsed, at);
                 }
-                format => format.read_line(text, raw, |parsed| w.take(parsed, at)),
+                format => format.read_line(text, raw, |parsed| self.take(parsed, at)),
             }
         }
-        counts.bump(chunk.source, w.counts);
+        self.tallies.bump(chunk.source, self.counts);
         if let Numbering::Counted { seq, dropped } = chunk.numbering {
-            counts
+            self.tallies
                 .chunk_lines
                 .push((chunk.source, seq, dropped + newlines));
         }
@@ -457,23 +512,10 @@ fn consume<S: RecordSink>(
         buf.clear();
         let _ = free.try_send(buf);
         if let Some(p) = progress {
-            p.lines.fetch_add(w.counts[0], Ordering::Relaxed);
+            p.lines.fetch_add(self.counts[0], Ordering::Relaxed);
         }
     }
-    (w.sink, w.rejects, counts, w.dedup)
-}
 
-/// One worker's sink and tallies.
-struct Worker<S> {
-    sink: S,
-    rejects: Rejects,
-    /// Records held back until every file is read (see [`crate::pipeline::dedup`]).
-    dedup: Dedup,
-    /// This chunk's lines, records, rejected, skipped.
-    counts: [u64; 4],
-}
-
-impl<S: RecordSink> Worker<S> {
     /// Decodes one row group (its rows numbered from `first`) and reads its
     /// rows. A decoding error is one reject for the file; the row group's
     /// rows after it are not read.
@@ -589,8 +631,7 @@ fn produce(
     index: usize,
     source: &Source,
     options: &IngestOptions,
-    tx: &Sender<Chunk>,
-    free: &Receiver<Vec<u8>>,
+    (send, free): (&mut Deliver<'_>, &Receiver<Vec<u8>>),
     rejects: &mut Rejects,
     next_line: &mut u64,
 ) -> (&'static str, String) {
@@ -612,7 +653,7 @@ fn produce(
                     stream,
                     progress,
                     options,
-                    (tx, free),
+                    (&mut *send, free),
                     (rejects, next_line),
                     Some(Layout::Lines),
                 );
@@ -659,7 +700,7 @@ fn produce(
     if encoding == Encoding::Parquet {
         drop(stream);
         let name = match source {
-            Source::File(path) => produce_parquet(index, path, options, tx, rejects),
+            Source::File(path) => produce_parquet(index, path, options, send, rejects),
             Source::Stdin => {
                 file_reject(
                     rejects,
@@ -710,7 +751,7 @@ fn produce(
                 stream,
                 Some(progress),
                 options,
-                (tx, free),
+                (&mut *send, free),
                 (rejects, next_line),
                 layout,
             );
@@ -723,7 +764,7 @@ fn produce(
         stream,
         None,
         options,
-        (tx, free),
+        (&mut *send, free),
         (rejects, next_line),
         layout,
     );
@@ -753,7 +794,7 @@ fn read_chunks(
     mut stream: Box<dyn Read + Send>,
     count: Option<&Progress>,
     options: &IngestOptions,
-    (tx, free): (&Sender<Chunk>, &Receiver<Vec<u8>>),
+    (send, free): (&mut Deliver<'_>, &Receiver<Vec<u8>>),
     // What reading finds besides records: rejects, and (eager numbering)
     // where the next line's number is.
     (rejects, next_line): (&mut Rejects, &mut u64),
@@ -825,7 +866,7 @@ fn read_chunks(
                     Box::new(Utf16Text::new(rest, big_endian)),
                     count,
                     options,
-                    (tx, free),
+                    (&mut *send, free),
                     (rejects, next_line),
                     None,
                 );
@@ -846,7 +887,7 @@ fn read_chunks(
                     Box::new(JsonRecords::new(rest)),
                     count,
                     options,
-                    (tx, free),
+                    (&mut *send, free),
                     (rejects, next_line),
                     Some(Layout::JsonDocuments),
                 );
@@ -945,7 +986,7 @@ fn read_chunks(
                     numbering,
                     body: Body::Lines(buf),
                 };
-                if tx.send(chunk).is_err() {
+                if !send(chunk) {
                     return format_name;
                 }
             }
@@ -985,7 +1026,7 @@ fn produce_parquet(
     index: usize,
     path: &Path,
     options: &IngestOptions,
-    tx: &Sender<Chunk>,
+    send: &mut Deliver<'_>,
     rejects: &mut Rejects,
 ) -> String {
     let opened = ParquetFile::open(path).and_then(|file| {
@@ -1022,7 +1063,7 @@ fn produce_parquet(
         _ => None,
     };
     let Some(plan) = plan else {
-        produce_parquet_lines(index, path, format, options, tx, rejects);
+        produce_parquet_lines(index, path, format, options, send, rejects);
         return name;
     };
     let (file, plan) = (Arc::new(file), Arc::new(plan));
@@ -1043,7 +1084,7 @@ fn produce_parquet(
                     index: i,
                 },
             };
-            if tx.send(chunk).is_err() {
+            if !send(chunk) {
                 break;
             }
         }
@@ -1059,7 +1100,7 @@ fn produce_parquet_lines(
     path: &Path,
     format: Arc<Format>,
     options: &IngestOptions,
-    tx: &Sender<Chunk>,
+    send: &mut Deliver<'_>,
     rejects: &mut Rejects,
 ) {
     let result = crate::parquet::read_parquet(path, 16 * 1024, |batch| {
@@ -1072,13 +1113,12 @@ fn produce_parquet_lines(
         if let Some(p) = &options.progress {
             p.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
-        tx.send(Chunk {
+        send(Chunk {
             source: index,
             format: format.clone(),
             numbering: Numbering::From(batch.first_row + 1),
             body: Body::Lines(data),
         })
-        .is_ok()
     });
     if let Err(e) = result {
         file_reject(
