@@ -43,6 +43,22 @@ pub(crate) fn audit_of(env: &Env, args: &[&str]) -> Value {
     env.audit(args)["audit"].clone()
 }
 
+/// `tokenaudit store check` on `store`: it must pass; its output.
+pub(crate) fn store_check(env: &Env) -> String {
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}
+
 pub(crate) fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
@@ -73,17 +89,7 @@ fn the_audit_of_the_store_is_the_audit_of_the_logs() {
     // Nothing new: no commit, nothing read.
     let said = ingest(&env, &[logs, "--config", &config]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
-    let check = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    assert!(String::from_utf8_lossy(&check.stdout).contains("No problems found."));
+    assert!(store_check(&env).contains("No problems found."));
 }
 
 #[test]
@@ -253,16 +259,7 @@ fn a_gone_claude_code_file_keeps_only_the_calls_no_other_file_repeats() {
         .unwrap()
         .clone();
     assert_eq!(a["records"], 0);
-    let check = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    store_check(&env);
 }
 
 /// `tokenaudit ingest - --store DIR`, with `bytes` on stdin.
@@ -446,16 +443,7 @@ fn concurrent_ingests_and_shards_count_every_file_once() {
     // 24 files × 20 calls, each counted once.
     assert_eq!(s["totals"]["calls"], 480);
     assert_eq!(s, audit_of(&env, &["logs"]));
-    let check = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    store_check(&env);
 }
 
 /// Killed (`kill -9`) or failing (a full disk, an I/O error) at each step
@@ -491,17 +479,7 @@ fn a_killed_ingest_leaves_the_store_as_before_or_after_never_between() {
             .unwrap();
         assert!(!out.status.success(), "{fault}: the fault did not fire");
         // The next command that opens the store completes or undoes it.
-        let check = env
-            .cmd()
-            .args(["store", "check", "--store", "store"])
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "{fault}: {}{}",
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
+        store_check(&env);
         let now = audit_of(&env, &["--store", "store"]);
         let claimed = !matches!(step, "parts-written" | "before-claim");
         if claimed {
@@ -622,16 +600,7 @@ fn compact_and_prune_keep_the_audit_honest() {
     // The pruned files stay known: the same logs bring nothing new.
     let said = ingest(&env, &["logs"]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
-    let check = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    store_check(&env);
 }
 
 /// A prune that cuts a file's days: its records stay what it held, the
@@ -660,19 +629,7 @@ fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let check = |env: &Env| {
-        let out = env
-            .cmd()
-            .args(["store", "check", "--store", "store"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    check(&env);
+    store_check(&env);
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 2);
     // Every call the file held is accounted for.
@@ -685,7 +642,7 @@ fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
     env.write("logs/a.jsonl", days(5).replace("\"r1\"", "\"r1x\""));
     let said = ingest(&env, &["logs"]);
     assert!(said.contains("1 changed"), "{said}");
-    check(&env);
+    store_check(&env);
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 3);
     assert_eq!(s["input"]["records"], 5);
@@ -1178,13 +1135,7 @@ fn a_damaged_or_unwritable_audit_cache_is_read_around() {
     ));
     std::fs::write(&stale, "old").unwrap();
     std::fs::write(&files[2], "not a state").unwrap();
-    let out = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}");
+    let said = store_check(&env);
     assert!(said.contains("Removed 2 audit cache files"), "{said}");
     assert!(said.contains("its day's parts changed"), "{said}");
     assert!(said.contains(": unreadable"), "{said}");

@@ -38,6 +38,18 @@ impl StoreError {
         move |error| StoreError::Io { path, error }
     }
 
+    /// Any error about a Parquet file, by its message (Arrow's errors while
+    /// reading batches, for one).
+    pub(crate) fn message<E: std::fmt::Display>(
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(E) -> StoreError {
+        let path = path.into();
+        move |e| StoreError::Parquet {
+            path,
+            message: e.to_string(),
+        }
+    }
+
     pub(crate) fn parquet(
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(parquet::errors::ParquetError) -> StoreError {

@@ -209,10 +209,7 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
                 .build()
                 .map_err(StoreError::parquet(&path))?;
             for batch in reader {
-                let batch = batch.map_err(|e| StoreError::Parquet {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+                let batch = batch.map_err(StoreError::message(&path))?;
                 writer.push(batch)?;
                 if writer.rows() >= COMPACT_ROWS as u64 {
                     added.extend(std::mem::replace(&mut writer, next()).finish()?);
@@ -312,10 +309,7 @@ fn rows_per_source(root: &std::path::Path, parts: &[&PartEntry]) -> Result<BTree
             .build()
             .map_err(StoreError::parquet(&path))?;
         for batch in reader {
-            let batch = batch.map_err(|e| StoreError::Parquet {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let batch = batch.map_err(StoreError::message(&path))?;
             if let Some(col) = batch.column(0).as_any().downcast_ref::<StringArray>() {
                 for key in col.iter().flatten() {
                     *out.entry(key.to_string()).or_default() += 1;

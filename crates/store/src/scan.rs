@@ -309,10 +309,7 @@ fn read_unit<S: RecordSink>(
         .build()
         .map_err(StoreError::parquet(&path))?;
     for batch in reader {
-        let batch = batch.map_err(|e| StoreError::Parquet {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let batch = batch.map_err(StoreError::message(&path))?;
         feed(&batch, |key| index.get(key).copied(), sink)
             .map_err(|m| StoreError::Invalid(format!("{}: {m}", path.display())))?;
     }
