@@ -79,17 +79,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
             r.problems
                 .push(format!("{}: {rows} rows, the log says {}", p.path, p.rows));
         }
-        let Some(i) = builder
-            .schema()
-            .fields()
-            .iter()
-            .position(|f| f.name() == crate::schema::col::SOURCE)
-        else {
-            r.problems.push(format!("{}: no `source` column", p.path));
-            continue;
-        };
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [i]);
-        let reader = match builder.with_projection(mask).build() {
+        let reader = match source_column(builder) {
             Ok(reader) => reader,
             Err(e) => {
                 r.problems.push(format!("{}: {e}", p.path));
@@ -292,22 +282,8 @@ fn rows_per_source(root: &std::path::Path, parts: &[&PartEntry]) -> Result<BTree
         let file = File::open(&path).map_err(StoreError::io(&path))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
-        let Some(i) = builder
-            .schema()
-            .fields()
-            .iter()
-            .position(|f| f.name() == crate::schema::col::SOURCE)
-        else {
-            return Err(StoreError::Invalid(format!(
-                "{}: no `source` column",
-                p.path
-            )));
-        };
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [i]);
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .map_err(StoreError::parquet(&path))?;
+        let reader =
+            source_column(builder).map_err(|e| StoreError::Invalid(format!("{}: {e}", p.path)))?;
         for batch in reader {
             let batch = batch.map_err(StoreError::message(&path))?;
             if let Some(col) = batch.column(0).as_any().downcast_ref::<StringArray>() {
@@ -320,8 +296,25 @@ fn rows_per_source(root: &std::path::Path, parts: &[&PartEntry]) -> Result<BTree
     Ok(out)
 }
 
-/// Commits a rewrite (parts added and removed, sources updated), retrying
-/// on a lost race as long as the parts it removes are still live.
+/// A reader of a part's `source` column alone.
+fn source_column(
+    builder: ParquetRecordBatchReaderBuilder<File>,
+) -> std::result::Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, String> {
+    let Some(i) = builder
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == crate::schema::col::SOURCE)
+    else {
+        return Err("no `source` column".into());
+    };
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [i]);
+    builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// What a compaction or a prune changes.
 #[derive(Default)]
 struct Change {
@@ -332,6 +325,8 @@ struct Change {
     prune_before: Option<String>,
 }
 
+/// Commits a rewrite (parts added and removed, sources updated), retrying
+/// on a lost race as long as the parts it removes are still live.
 fn rewrite_commit(
     store: &mut Store,
     ingest: &str,

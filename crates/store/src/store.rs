@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::pipeline::{IngestOptions, Start};
-use tokenaudit_ingest::{Format, IngestSummary, Source};
+use tokenaudit_ingest::{Format, IngestSummary, RejectReason, Source};
 
 use crate::commit::{
     self, sync_dir, Action, Commit, PartEntry, SourceEntry, State, StoredRejects, SCHEMA_VERSION,
@@ -390,7 +390,7 @@ impl Store {
             keys,
             req.include_prompts,
         );
-        let gone = Gone {
+        let mut gone = Gone {
             keys: report.plan.agent_logs_gone.iter().cloned().collect(),
             request_ids: Default::default(),
         };
@@ -406,7 +406,6 @@ impl Store {
         let (mut sinks, summary) =
             tokenaudit_ingest::ingest(&sources, &options, || PartSink::new(&shared));
         let mut parts: Vec<PartEntry> = Vec::new();
-        let mut gone = gone;
         let mut pruned = vec![0u64; read.len()];
         for sink in &mut sinks {
             sink.finish();
@@ -638,7 +637,10 @@ fn gone_entries<'s>(
         let mut e = state.sources.get(key)?.clone();
         e.records = e.records.saturating_sub(*n);
         e.skipped += n;
-        *e.rejects.counts.entry("duplicate".into()).or_default() += n;
+        *e.rejects
+            .counts
+            .entry(RejectReason::Duplicate.code().into())
+            .or_default() += n;
         Some(e)
     })
 }
