@@ -6,7 +6,7 @@
 //! row-group statistics prune well; memory is bounded by [`MAX_BUFFERED`]
 //! rows per worker, whatever the part size.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,10 +15,11 @@ use std::sync::Arc;
 use arrow_array::{Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt32Array};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
+use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::{CallRecord, CallStatus};
@@ -97,15 +98,41 @@ struct Resolved {
     name: Option<Arc<str>>,
 }
 
+/// A day's buffered rows and the sources (by index) they came from.
+#[derive(Default)]
+struct DayRows {
+    rows: RowsBuilder,
+    sources: BTreeSet<usize>,
+}
+
+/// The keys in a batch's `source` column (rows of a source come together,
+/// so a key is compared with the last one before the set).
+fn batch_sources(batch: &RecordBatch) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    if let Some(a) = batch
+        .column_by_name(col::SOURCE)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    {
+        let mut last = None;
+        for key in a.iter().flatten() {
+            if last != Some(key) && !keys.contains(key) {
+                keys.insert(key.to_string());
+            }
+            last = Some(key);
+        }
+    }
+    keys
+}
+
 /// One worker's writer (a [`RecordSink`]).
 pub struct PartSink<'s, 'a> {
     shared: &'s Shared<'a>,
-    days: HashMap<Option<NaiveDate>, RowsBuilder>,
+    days: FxHashMap<Option<NaiveDate>, DayRows>,
     buffered: usize,
     /// Each day's part being written.
-    open: HashMap<Option<NaiveDate>, OpenPart>,
+    open: FxHashMap<Option<NaiveDate>, OpenPart>,
     /// By `provider \0 model`.
-    resolved: HashMap<Box<str>, Resolved>,
+    resolved: FxHashMap<Box<str>, Resolved>,
     key: String,
     /// The parts written, under their temporary names.
     pub parts: Vec<PartEntry>,
@@ -123,10 +150,10 @@ impl<'s, 'a> PartSink<'s, 'a> {
     pub fn new(shared: &'s Shared<'a>) -> Self {
         PartSink {
             shared,
-            days: HashMap::new(),
+            days: FxHashMap::default(),
             buffered: 0,
-            open: HashMap::new(),
-            resolved: HashMap::new(),
+            open: FxHashMap::default(),
+            resolved: FxHashMap::default(),
             key: String::new(),
             parts: Vec::new(),
             error: None,
@@ -156,7 +183,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
 
     /// Writes the buffered rows of `day` as a row group of its open part.
     fn flush(&mut self, day: Option<NaiveDate>) {
-        let Some(mut rows) = self.days.remove(&day) else {
+        let Some(DayRows { mut rows, sources }) = self.days.remove(&day) else {
             return;
         };
         if rows.is_empty() {
@@ -164,6 +191,8 @@ impl<'s, 'a> PartSink<'s, 'a> {
         }
         self.buffered -= rows.len();
         let batch = sort(&rows.finish());
+        let keys = &self.shared.keys;
+        let sources = sources.into_iter().filter_map(|i| keys.get(i).cloned());
         if self.error.is_some() {
             return;
         }
@@ -190,7 +219,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
                 }
             }
         };
-        if let Err(err) = part.append(&batch) {
+        if let Err(err) = part.append(&batch, sources) {
             self.error = Some(err);
             return;
         }
@@ -267,7 +296,8 @@ impl RecordSink for PartSink<'_, '_> {
             }
         }
         let source = self.shared.keys.get(at.source).map_or("", String::as_str);
-        let rows = self.days.entry(day).or_default();
+        let DayRows { rows, sources } = self.days.entry(day).or_default();
+        sources.insert(at.source);
         rows.push(
             r,
             &Extra {
@@ -286,7 +316,7 @@ impl RecordSink for PartSink<'_, '_> {
             let largest = self
                 .days
                 .iter()
-                .max_by_key(|(d, rows)| (rows.len(), std::cmp::Reverse(**d)))
+                .max_by_key(|(d, day)| (day.rows.len(), std::cmp::Reverse(**d)))
                 .map(|(d, _)| *d);
             if let Some(d) = largest {
                 self.flush(d);
@@ -314,18 +344,24 @@ fn sort(batch: &RecordBatch) -> RecordBatch {
     let n = batch.num_rows();
     let feature = ranks(n, |i| (!feature.is_null(i)).then(|| feature.value(i)));
     let model = ranks(n, |i| Some(model.value(i)));
-    let mut keys: Vec<(u32, u32, Option<i64>, u32)> = (0..n)
+    // As plain integers, which compare in a few instructions: feature and
+    // model in one, the time with its sign bit flipped (so that unsigned
+    // order is time order; no time sorts first, with the earliest).
+    let mut keys: Vec<(u64, u64, u32)> = (0..n)
         .map(|i| {
-            let t = (!ts.is_null(i)).then(|| ts.value(i));
-            (feature[i], model[i], t, i as u32)
+            let t = if ts.is_null(i) {
+                0
+            } else {
+                ts.value(i) as u64 ^ (1 << 63)
+            };
+            ((feature[i] as u64) << 32 | model[i] as u64, t, i as u32)
         })
         .collect();
-    keys.sort_unstable();
-    let order: Vec<u32> = keys.into_iter().map(|k| k.3).collect();
-    if order.windows(2).all(|w| w[0] < w[1]) {
+    if keys.is_sorted() {
         return batch.clone();
     }
-    let indices = UInt32Array::from(order);
+    keys.sort_unstable();
+    let indices: UInt32Array = keys.into_iter().map(|k| k.2).collect::<Vec<u32>>().into();
     arrow_select::take::take_record_batch(batch, &indices).expect("indices are in range")
 }
 
@@ -348,32 +384,24 @@ const NO_DICTIONARY: [&str; 13] = [
     col::SYSTEM_RAW,
 ];
 
-/// The columns rows are sorted by, the ones readers prune row groups and
-/// pages on: the only ones with page statistics (and a page index).
-const PRUNED_ON: [&str; 3] = [col::FEATURE, col::MODEL, col::TS];
+/// Columns that grow by small steps within a feature and model: delta-encoded
+/// (no dictionary), a few bits per row.
+const DELTA: [&str; 2] = [col::TS, col::LINE];
 
-/// Columns no one selects rows by (ids, fingerprints, exact costs, where a
-/// row was read): no statistics at all, whose minimum and maximum cost a
-/// comparison per value (a long path's, for `source`).
-const NO_STATISTICS: [&str; 12] = [
-    col::REQUEST_ID,
-    col::RETRY_OF,
-    col::PROMPT_FP,
-    col::PREFIX_FP,
-    col::MINHASH,
-    col::LOGGED_COST,
-    col::COST,
-    col::SOURCE,
-    col::LINE,
-    col::PROMPT_TEXT,
-    col::PROMPT_RAW,
-    col::SYSTEM_RAW,
-];
+/// Hashes: random bits that zstd cannot shrink (within 2% on call logs),
+/// stored uncompressed so as not to spend the compression work.
+const UNCOMPRESSED: [&str; 2] = [col::PROMPT_FP, col::PREFIX_FP];
+
+/// The columns rows are sorted by, the ones readers prune row groups and
+/// pages on: the only ones with statistics (per page, and a page index).
+/// No other column has any: their minimum and maximum cost a comparison
+/// per value.
+const PRUNED_ON: [&str; 3] = [col::FEATURE, col::MODEL, col::TS];
 
 /// Each of `n` rows' value's rank among the distinct values (`None`
 /// first, then in string order).
 fn ranks<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>) -> Vec<u32> {
-    let mut first_seen: HashMap<Option<&str>, u32> = HashMap::new();
+    let mut first_seen: FxHashMap<Option<&str>, u32> = FxHashMap::default();
     let ids: Vec<u32> = (0..n)
         .map(|i| {
             let next = first_seen.len() as u32;
@@ -390,17 +418,17 @@ fn ranks<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>) -> Vec<u32> {
 }
 
 /// The writer settings of every part: zstd at level 1 (as small as level
-/// 3 on call logs, within 1%, for a third less compression work), row
-/// groups of [`ROW_GROUP`]
-/// rows, the schema version in the file's metadata; statistics per row
-/// group (per page on [`PRUNED_ON`]), no dictionary on [`NO_DICTIONARY`].
+/// 3 on call logs, within 1%, for a third less compression work) except on
+/// [`UNCOMPRESSED`], row groups of [`ROW_GROUP`] rows, the schema version
+/// in the file's metadata, statistics on [`PRUNED_ON`] only, no dictionary on
+/// [`NO_DICTIONARY`], [`DELTA`] encoding.
 pub fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("a valid zstd level"),
         ))
         .set_max_row_group_row_count(Some(ROW_GROUP))
-        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_statistics_enabled(EnabledStatistics::None)
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "tokenaudit.store.schema_version".to_string(),
             SCHEMA_VERSION.to_string(),
@@ -408,11 +436,14 @@ pub fn properties() -> WriterProperties {
     for c in PRUNED_ON {
         b = b.set_column_statistics_enabled(ColumnPath::from(c), EnabledStatistics::Page);
     }
-    for c in NO_STATISTICS {
-        b = b.set_column_statistics_enabled(ColumnPath::from(c), EnabledStatistics::None);
-    }
     for c in NO_DICTIONARY {
         b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    }
+    for c in DELTA {
+        b = b.set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
+    }
+    for c in UNCOMPRESSED {
+        b = b.set_column_compression(ColumnPath::from(c), Compression::UNCOMPRESSED);
     }
     b.build()
 }
@@ -446,8 +477,8 @@ impl OpenPart {
     }
 
     /// Writes `batch` as the part's next row groups (the writer keeps
-    /// nothing of it buffered).
-    fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// nothing of it buffered); `sources` are the keys of its rows' sources.
+    fn append(&mut self, batch: &RecordBatch, sources: impl Iterator<Item = String>) -> Result<()> {
         self.writer
             .write(batch)
             .map_err(StoreError::parquet(&self.tmp))?;
@@ -455,16 +486,7 @@ impl OpenPart {
             .flush()
             .map_err(StoreError::parquet(&self.tmp))?;
         self.rows += batch.num_rows() as u64;
-        if let Some(a) = batch
-            .column_by_name(col::SOURCE)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-        {
-            for key in a.iter().flatten() {
-                if !self.sources.contains(key) {
-                    self.sources.insert(key.to_string());
-                }
-            }
-        }
+        self.sources.extend(sources);
         Ok(())
     }
 
@@ -545,7 +567,7 @@ impl PartWriter {
                 .part
                 .insert(OpenPart::create(&self.store, self.path.clone())?),
         };
-        part.append(&sort(&batch))?;
+        part.append(&sort(&batch), batch_sources(&batch).into_iter())?;
         self.written += batch.num_rows() as u64;
         Ok(())
     }
@@ -554,5 +576,126 @@ impl PartWriter {
     pub fn finish(mut self) -> Result<Option<PartEntry>> {
         self.flush()?;
         self.part.take().map(|p| p.close(self.day)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Rows;
+    use chrono::TimeZone;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::serialized_reader::ReadOptionsBuilder;
+
+    fn record(feature: &str, model: &str, second: u32) -> CallRecord<'static> {
+        CallRecord {
+            timestamp: Some(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 10, 1, 12, 0, second)
+                    .unwrap(),
+            ),
+            model: model.to_string().into(),
+            feature: Some(feature.to_string().into()),
+            prompt_fp: Some(0x9e37_79b9_7f4a_7c15 ^ second as u64),
+            ..Default::default()
+        }
+    }
+
+    /// A part's rows come out sorted by feature, model, time, with
+    /// statistics and a page index on exactly those columns, `ts` and
+    /// `line` delta-encoded and the fingerprints uncompressed.
+    #[test]
+    fn parts_are_sorted_and_encoded_as_documented() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rows = RowsBuilder::default();
+        let calls = [
+            ("search", "gpt-4o", 5),
+            ("chat", "gpt-4o-mini", 3),
+            ("chat", "gpt-4o", 9),
+            ("search", "gpt-4o", 1),
+            ("chat", "gpt-4o", 2),
+        ];
+        for (line, (feature, model, second)) in calls.into_iter().enumerate() {
+            rows.push(
+                &record(feature, model, second),
+                &Extra {
+                    model_id: None,
+                    cost: None,
+                    minhash: None,
+                    source: "/logs/a.jsonl",
+                    line: line as u64 + 1,
+                    prompts: false,
+                },
+            );
+        }
+        let mut w = PartWriter::new(
+            dir.path(),
+            "calls/day=2026-10-01/part-t.parquet".into(),
+            None,
+        );
+        w.push(rows.finish()).unwrap();
+        let entry = w.finish().unwrap().expect("rows were written");
+        assert_eq!(entry.rows, 5);
+        assert_eq!(entry.sources, ["/logs/a.jsonl"]);
+        let file = File::open(layout::temp_path(dir.path(), &entry.path)).unwrap();
+
+        let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+            file.try_clone().unwrap(),
+            1024,
+        )
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+        let read = Rows::new(&batch);
+        let order: Vec<(String, String, u64)> = (0..5)
+            .map(|i| {
+                let r = read.record(i);
+                (
+                    r.feature.unwrap().to_string(),
+                    r.model.to_string(),
+                    read.line(i),
+                )
+            })
+            .collect();
+        let expect = [
+            ("chat", "gpt-4o", 5),
+            ("chat", "gpt-4o", 3),
+            ("chat", "gpt-4o-mini", 2),
+            ("search", "gpt-4o", 4),
+            ("search", "gpt-4o", 1),
+        ];
+        let expect: Vec<(String, String, u64)> = expect
+            .iter()
+            .map(|(f, m, l)| (f.to_string(), m.to_string(), *l))
+            .collect();
+        assert_eq!(order, expect);
+
+        let options = ReadOptionsBuilder::new().with_page_index().build();
+        let reader = SerializedFileReader::new_with_options(file, options).unwrap();
+        let meta = reader.metadata();
+        let group = meta.row_group(0);
+        let index = meta.column_index().expect("a page index")[0].clone();
+        for (i, c) in group.columns().iter().enumerate() {
+            let name = c.column_path().string();
+            let pruned = PRUNED_ON.contains(&name.as_str());
+            assert_eq!(c.statistics().is_some(), pruned, "statistics on {name}");
+            assert_eq!(
+                !matches!(
+                    index[i],
+                    parquet::file::page_index::column_index::ColumnIndexMetaData::NONE
+                ),
+                pruned,
+                "page index on {name}"
+            );
+            let delta = c.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED);
+            assert_eq!(delta, DELTA.contains(&name.as_str()), "delta on {name}");
+            let raw = c.compression() == Compression::UNCOMPRESSED;
+            assert_eq!(
+                raw,
+                UNCOMPRESSED.contains(&name.as_str()),
+                "compression of {name}"
+            );
+        }
     }
 }
