@@ -10,21 +10,43 @@
 #
 #   benches/store.sh
 #   REPEAT=5 benches/store.sh
+#   SHAPE=gateway-alt-nested benches/store.sh   # another generated shape
+#
+# SHAPE is one of samplegen's shapes (gateway, gateway-alt-shuffled,
+# gateway-alt-nested, gateway-alt-flat, gateway-alt-envelope): the 1 GB
+# log of that shape, split into one file per day by its own time field.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
 python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 
-gen 1GB "$DATA/gateway-1GB.jsonl"
-DAYS="$DATA/days-1GB"
+SHAPE="${SHAPE:-gateway}"
+SRC="$DATA/$SHAPE-1GB.jsonl"
+gen 1GB "$SRC" "$([ "$SHAPE" = gateway ] || echo "$SHAPE")"
+DAYS="$DATA/days-1GB"; [ "$SHAPE" = gateway ] || DAYS="$DATA/days-$SHAPE-1GB"
 if [ ! -d "$DAYS" ]; then
-  # One file per day, as a nightly export would be: the line's date.
+  # One file per day, as a nightly export would be: the day of the line's
+  # time, an RFC 3339 string (timestamp, created_at) or epoch milliseconds
+  # (ts, created), whichever the shape writes.
   mkdir -p "$DAYS.tmp"
-  awk -v dir="$DAYS.tmp" '{
-      if (match($0, /"timestamp":"[0-9-]+/)) d = substr($0, RSTART + 13, 10); else d = "none";
-      print > (dir "/" d ".jsonl")
-    }' "$DATA/gateway-1GB.jsonl"
+  python3 - "$SRC" "$DAYS.tmp" <<'PY'
+import re, sys, datetime
+text = re.compile(rb'"(?:timestamp|created_at)":"(\d{4}-\d\d-\d\d)')
+millis = re.compile(rb'"(?:ts|created)":(\d{13})')
+out = {}
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        m = text.search(line)
+        if m:
+            day = m.group(1).decode()
+        else:
+            m = millis.search(line)
+            day = datetime.datetime.fromtimestamp(int(m.group(1)) / 1000, datetime.timezone.utc).strftime("%Y-%m-%d") if m else "none"
+        if day not in out:
+            out[day] = open(f"{sys.argv[2]}/{day}.jsonl", "wb")
+        out[day].write(line)
+PY
   mv "$DAYS.tmp" "$DAYS"
 fi
 # The new night is the last whole day (the generated month ends with a few
@@ -80,7 +102,7 @@ done
 
 STORE=$(du -sb "$WORK/store/calls" | cut -f1); PARTS=$(find "$WORK/store/calls" -name '*.parquet' | wc -l)
 echo
-echo "1 GB log as 31 daily files ($((BYTES / 1000000)) MB in the first 30 files, $((DAY / 1000000)) MB in the new night's, $LAST); store $((STORE / 1000000)) MB in $PARTS parts; $REPEAT runs each; tokenaudit: $TA"
+echo "1 GB $SHAPE log as daily files ($((BYTES / 1000000)) MB in the first 30 files, $((DAY / 1000000)) MB in the new night's, $LAST); store $((STORE / 1000000)) MB in $PARTS parts; $REPEAT runs each; tokenaudit: $TA"
 printf '%-52s %9s %12s\n' "" "seconds" "peak RSS MB"
 row "ingest 30 days into an empty store" "$(med "${it[@]}")" "$(peak "${im[@]}")"
 row "audit of the same 30 files (whole audit)" "$(med "${at[@]}")" "$(peak "${am[@]}")"
