@@ -1153,3 +1153,58 @@ fn a_damaged_or_unwritable_audit_cache_is_read_around() {
     assert!(said.contains("cannot be written"), "{said}");
     assert_eq!(s, raw);
 }
+
+/// LiteLLM's cache hits are no calls, but the caching findings cite them:
+/// the store keeps them in `cache_hits/` (outside `calls/`, so engines
+/// reading it count calls), and the audit of the store gives what the
+/// audit of the logs gives, before and after a compaction.
+#[test]
+fn litellm_cache_hits_are_kept_beside_the_calls() {
+    let env = Env::new();
+    env.write(
+        "logs/spend_logs.jsonl",
+        crate::rules::ta109::spend_log_with_cache_hits(),
+    );
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("71 rows added"), "{said}");
+    assert!(said.contains("The store holds 63 calls"), "{said}");
+    let hits: Vec<PathBuf> = walk(&env.path("store/cache_hits"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let raw = audit_of(&env, &["logs"]);
+    let ta109: Vec<&Value> = raw["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "TA109")
+        .collect();
+    let e = &ta109[0]["evidence"];
+    assert_eq!(e["litellm_cache_hits"], 7);
+    assert_eq!(raw["input"]["skipped_by_reason"]["not_a_call"], 8);
+    assert_eq!(audit_of(&env, &["--store", "store"]), raw);
+    assert!(store_check(&env).contains("No problems found."));
+    // A second night's hits: two parts of each dataset, compacted apart.
+    env.write(
+        "logs/more.jsonl",
+        crate::rules::ta109::spend_log_with_cache_hits()
+            .replace("\"request_id\":\"", "\"request_id\":\"night2-"),
+    );
+    ingest(&env, &["logs"]);
+    let out = env
+        .cmd()
+        .args(["store", "compact", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("4 parts merged into 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(raw["totals"]["calls"], 126);
+    assert_eq!(audit_of(&env, &["--store", "store"]), raw);
+    assert!(store_check(&env).contains("No problems found."));
+}

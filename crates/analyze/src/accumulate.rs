@@ -1164,12 +1164,16 @@ impl RecordSink for Accumulator<'_> {
             self.last = self.last.max(Some(t));
         }
         if let Some(c) = cost {
+            // The list's order, cost down then where read: a call that ties
+            // the last one's cost but was read before it takes its place, so
+            // the list does not depend on the order calls come in (a store
+            // feeds them sorted, not as read).
             let threshold = if self.most_expensive.len() < TOP_CALLS {
                 None
             } else {
-                self.most_expensive.last().map(|e| e.cost)
+                self.most_expensive.last().map(|e| (e.cost, e.at))
             };
-            if threshold.is_none_or(|t| c > t) {
+            if threshold.is_none_or(|(t, t_at)| c > t || (c == t && at < t_at)) {
                 self.most_expensive.push(ExpensiveCall {
                     cost: c,
                     at,
@@ -1264,6 +1268,32 @@ mod tests {
         a.record(&call("search", "gpt-4o", Some("core"), false), at);
         assert_eq!(groups(&a)[2].1, 3);
         assert_eq!(a.groups.list.len(), 3);
+    }
+
+    #[test]
+    fn the_most_expensive_calls_do_not_depend_on_the_order_they_come_in() {
+        // 30 calls of one price: the list keeps the 20 read first, whether
+        // they come in as read or backwards (as a store's sorted rows may).
+        let catalog = Catalog::builtin();
+        let config = AnalyzeConfig::default();
+        let r = call("chat", "gpt-4o", None, false);
+        let lines = |acc: &Accumulator| -> Vec<u64> {
+            acc.most_expensive.iter().map(|e| e.at.line).collect()
+        };
+        let mut forward = Accumulator::new(&catalog, &config);
+        let mut backward = Accumulator::new(&catalog, &config);
+        for line in 1..=30 {
+            forward.record(&r, Location { source: 0, line });
+            backward.record(
+                &r,
+                Location {
+                    source: 0,
+                    line: 31 - line,
+                },
+            );
+        }
+        assert_eq!(lines(&forward), (1..=20).collect::<Vec<u64>>());
+        assert_eq!(lines(&backward), lines(&forward));
     }
 
     #[test]

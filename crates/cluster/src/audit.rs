@@ -11,6 +11,7 @@ use tokenaudit_analyze::detect::DetectConfig;
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig, Outcome};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_store::commit::State;
+use tokenaudit_store::layout::Dataset;
 use tokenaudit_store::scan::{self, Query};
 
 use crate::location::StoreUrl;
@@ -32,7 +33,10 @@ pub struct AuditPlan<'a> {
 
 /// The merged accumulator's bytes: the aggregate's single value.
 pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<Option<Vec<u8>>> {
-    let (parts, _) = scan::plan(plan.state, plan.query);
+    // The calls; LiteLLM's cache hits (`cache_hits/`) are left out: this
+    // engine's audit does not give them as evidence.
+    let (mut parts, _) = scan::plan(plan.state, plan.query);
+    parts.retain(|p| Dataset::of(&p.path) == Dataset::Calls);
     if parts.is_empty() {
         return Ok(None);
     }

@@ -331,8 +331,14 @@ impl DfAccumulator for Partial {
             .collect::<Result<Vec<ArrayRef>>>()?;
         let batch = RecordBatch::try_new(self.ready.columns.clone(), columns)?;
         let sources = &self.ready.sources;
-        tokenaudit_store::scan::feed(&batch, |key| sources.get(key).copied(), &mut self.acc)
-            .map_err(|e| exec_datafusion_err!("{NAME}: {e}"))
+        let calls = tokenaudit_store::layout::Dataset::Calls;
+        tokenaudit_store::scan::feed(
+            &batch,
+            calls,
+            |key| sources.get(key).copied(),
+            &mut self.acc,
+        )
+        .map_err(|e| exec_datafusion_err!("{NAME}: {e}"))
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {

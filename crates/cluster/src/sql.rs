@@ -40,7 +40,7 @@ pub async fn query(
     state: &State,
     query: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let parts: Vec<_> = state.parts.values().collect();
+    let parts: Vec<_> = state.call_parts().collect();
     let ctx = session::context(engine, parts.len()).await?;
     session::register_parts(&ctx, store, &parts, "calls_files")?;
     ctx.sql("CREATE VIEW calls AS SELECT *, CAST(ts AS DATE) AS day FROM calls_files")

@@ -186,14 +186,21 @@ impl State {
         }
     }
 
-    /// Live rows in all.
-    pub fn rows(&self) -> u64 {
-        self.parts.values().map(|p| p.rows).sum()
+    /// The live parts of calls (not of cache hits).
+    pub fn call_parts(&self) -> impl Iterator<Item = &PartEntry> {
+        self.parts
+            .values()
+            .filter(|p| crate::layout::Dataset::of(&p.path) == crate::layout::Dataset::Calls)
     }
 
-    /// The days that hold rows (`None`: calls without a timestamp), sorted.
+    /// Live calls in all.
+    pub fn rows(&self) -> u64 {
+        self.call_parts().map(|p| p.rows).sum()
+    }
+
+    /// The days that hold calls (`None`: calls without a timestamp), sorted.
     pub fn days(&self) -> Vec<Option<String>> {
-        let mut days: Vec<Option<String>> = self.parts.values().map(|p| p.day.clone()).collect();
+        let mut days: Vec<Option<String>> = self.call_parts().map(|p| p.day.clone()).collect();
         days.sort();
         days.dedup();
         days

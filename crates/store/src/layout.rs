@@ -13,10 +13,53 @@ pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
 pub const TEMP_SUFFIX: &str = ".parquet.tmp";
 
 pub const CALLS: &str = "calls";
+pub const CACHE_HITS: &str = "cache_hits";
 pub const COMMITS: &str = "_commits";
 pub const FINDINGS: &str = "_findings";
 pub const INFLIGHT: &str = "_inflight";
 pub const CACHE: &str = "_cache";
+
+/// The two datasets parts belong to, each a Hive-partitioned folder of the
+/// same schema: the calls, and the lines LiteLLM answered from its own
+/// cache (no call: kept as the caching findings' evidence, out of `calls/`
+/// so that engines reading it count calls).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dataset {
+    #[default]
+    Calls,
+    CacheHits,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 2] = [Dataset::Calls, Dataset::CacheHits];
+
+    /// Its folder, relative to the store.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Dataset::Calls => CALLS,
+            Dataset::CacheHits => CACHE_HITS,
+        }
+    }
+
+    /// The dataset of a part, by its path relative to the store.
+    pub fn of(part: &str) -> Dataset {
+        match part.split('/').next() {
+            Some(CACHE_HITS) => Dataset::CacheHits,
+            _ => Dataset::Calls,
+        }
+    }
+}
+
+/// The files in every day folder of both datasets (parts and temporary
+/// parts; a missing folder has none).
+pub fn part_files(store: &Path) -> impl Iterator<Item = std::fs::DirEntry> + '_ {
+    Dataset::ALL
+        .into_iter()
+        .filter_map(move |d| std::fs::read_dir(store.join(d.dir())).ok())
+        .flat_map(|days| days.flatten())
+        .filter_map(|day| std::fs::read_dir(day.path()).ok())
+        .flat_map(|files| files.flatten())
+}
 
 /// A day's partition name (`None`: no timestamp): `day=2026-10-01`.
 pub fn partition(day: Option<NaiveDate>) -> String {
@@ -48,8 +91,12 @@ pub fn parse_day_dir(name: &str) -> Option<Option<NaiveDate>> {
 /// A part's final path, relative to the store. Names do not depend on the
 /// commit number, so an ingest that loses a race for a number keeps its
 /// parts as they are and tries the next one.
-pub fn part_path(day: Option<NaiveDate>, ingest: &str, seq: u32) -> String {
-    format!("{}/part-{ingest}-{seq:05}.parquet", day_dir(day))
+pub fn part_path(dataset: Dataset, day: Option<NaiveDate>, ingest: &str, seq: u32) -> String {
+    format!(
+        "{}/{}/part-{ingest}-{seq:05}.parquet",
+        dataset.dir(),
+        partition(day)
+    )
 }
 
 /// Where a part is written before its commit.
@@ -93,9 +140,13 @@ mod tests {
     fn names_round_trip() {
         let d = NaiveDate::from_ymd_opt(2026, 10, 1);
         assert_eq!(
-            part_path(d, "abc", 7),
+            part_path(Dataset::Calls, d, "abc", 7),
             "calls/day=2026-10-01/part-abc-00007.parquet"
         );
+        let hits = part_path(Dataset::CacheHits, d, "abc", 8);
+        assert_eq!(hits, "cache_hits/day=2026-10-01/part-abc-00008.parquet");
+        assert_eq!(Dataset::of(&hits), Dataset::CacheHits);
+        assert_eq!(Dataset::of("calls/day=x/p.parquet"), Dataset::Calls);
         assert_eq!(parse_day_dir("day=2026-10-01"), Some(d));
         assert_eq!(cache_dir(d), "_cache/day=2026-10-01");
         assert_eq!(cache_dir(None), format!("_cache/day={NO_DAY}"));
@@ -110,7 +161,7 @@ mod tests {
         );
         assert_eq!(temp_ingest("part-abc-00007.parquet"), None);
         assert_eq!(temp_ingest("part-abc-123456.parquet.tmp"), Some("abc"));
-        let t = temp_path(Path::new("/s"), &part_path(d, "abc", 7));
+        let t = temp_path(Path::new("/s"), &part_path(Dataset::Calls, d, "abc", 7));
         assert_eq!(
             t,
             Path::new("/s/calls/day=2026-10-01/part-abc-00007.parquet.tmp")

@@ -87,6 +87,8 @@ pub fn check(store: &Store) -> Result<CheckReport> {
             }
         };
         let listed: BTreeSet<&str> = p.sources.iter().map(String::as_str).collect();
+        // Cache hits are no calls: only the calls add up to the records.
+        let calls = layout::Dataset::of(&p.path) == layout::Dataset::Calls;
         for batch in reader {
             let batch = match batch {
                 Ok(b) => b,
@@ -106,7 +108,9 @@ pub fn check(store: &Store) -> Result<CheckReport> {
                     ));
                     break;
                 }
-                *per_source.entry(key.to_string()).or_default() += 1;
+                if calls {
+                    *per_source.entry(key.to_string()).or_default() += 1;
+                }
             }
         }
     }
@@ -122,28 +126,18 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     }
     // Files the log does not name.
     let live: BTreeSet<&str> = state.parts.keys().map(String::as_str).collect();
-    if let Ok(days) = std::fs::read_dir(root.join(layout::CALLS)) {
-        for day in days.flatten() {
-            let Ok(files) = std::fs::read_dir(day.path()) else {
-                continue;
-            };
-            for f in files.flatten() {
-                let name = f.file_name().to_string_lossy().into_owned();
-                let rel = format!(
-                    "{}/{}/{name}",
-                    layout::CALLS,
-                    day.file_name().to_string_lossy()
-                );
-                if name.ends_with(".parquet") && !live.contains(rel.as_str()) {
-                    r.problems.push(format!(
-                        "{rel}: a Parquet file no commit lists (engines reading calls/ would count it)"
-                    ));
-                } else if name.ends_with(layout::TEMP_SUFFIX) {
-                    r.problems.push(format!(
-                        "{rel}: a part of an ingest still running, or of one that died (the next ingest removes it once it is known to be dead)"
-                    ));
-                }
-            }
+    for f in layout::part_files(root) {
+        let path = f.path();
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy();
+        let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
+        if rel.ends_with(".parquet") && !live.contains(rel.as_str()) {
+            r.problems.push(format!(
+                "{rel}: a Parquet file no commit lists (engines reading its folder would count it)"
+            ));
+        } else if rel.ends_with(layout::TEMP_SUFFIX) {
+            r.problems.push(format!(
+                "{rel}: a part of an ingest still running, or of one that died (the next ingest removes it once it is known to be dead)"
+            ));
         }
     }
     Ok(r)
@@ -169,15 +163,18 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
     // marker a concurrent opener deletes its parts as orphans.
     let marker = crate::store::Marker::create(store.root())?;
     let ingest = marker.id.clone();
-    let mut by_day: BTreeMap<Option<String>, Vec<&PartEntry>> = BTreeMap::new();
+    let mut by_day: BTreeMap<(layout::Dataset, Option<String>), Vec<&PartEntry>> = BTreeMap::new();
     for p in store.state().parts.values() {
-        by_day.entry(p.day.clone()).or_default().push(p);
+        by_day
+            .entry((layout::Dataset::of(&p.path), p.day.clone()))
+            .or_default()
+            .push(p);
     }
     let shared_seq = std::sync::atomic::AtomicU32::new(0);
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let root = store.root().to_path_buf();
-    for (day, parts) in by_day {
+    for ((dataset, day), parts) in by_day {
         if parts.len() < 2 {
             continue;
         }
@@ -188,7 +185,7 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
         // group whatever the day's size.
         let next = || {
             let seq = shared_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            write::PartWriter::new(&root, layout::part_path(date, &ingest, seq), date)
+            write::PartWriter::new(&root, layout::part_path(dataset, date, &ingest, seq), date)
         };
         let mut writer = next();
         for p in &parts {
@@ -246,7 +243,13 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
         .collect();
     // Each touched source's rows dropped: its records stay what its
     // ingests counted, and reports count these outside the window.
-    let dropped = rows_per_source(store.root(), &removed)?;
+    // (Calls only: cache hits are no calls.)
+    let calls: Vec<&PartEntry> = removed
+        .iter()
+        .copied()
+        .filter(|p| layout::Dataset::of(&p.path) == layout::Dataset::Calls)
+        .collect();
+    let dropped = rows_per_source(store.root(), &calls)?;
     let pruned: Vec<SourceEntry> = touched
         .iter()
         .filter_map(|k| state.sources.get(*k))
@@ -256,7 +259,7 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
             ..s.clone()
         })
         .collect();
-    let rows = removed.iter().map(|p| p.rows).sum();
+    let rows = calls.iter().map(|p| p.rows).sum();
     let removed: Vec<String> = removed.iter().map(|p| p.path.clone()).collect();
     let ingest = format!("prune{}", std::process::id());
     let commit = rewrite_commit(

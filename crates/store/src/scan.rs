@@ -19,6 +19,7 @@ use tokenaudit_ingest::{IngestSummary, Location, RecordSink, RejectReason, Rejec
 
 use crate::commit::{PartEntry, SourceEntry, State};
 use crate::error::{Result, StoreError};
+use crate::layout::Dataset;
 use crate::schema::{self, Rows, PROMPT_COLUMNS};
 
 /// What to read.
@@ -122,7 +123,11 @@ pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestS
     let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
         state.parts.values().partition(|p| query.wants(p));
     // And the rows a prune dropped from the sources it left in the store.
-    summary.outside_window = left.iter().map(|p| p.rows).sum::<u64>()
+    summary.outside_window = left
+        .iter()
+        .filter(|p| Dataset::of(&p.path) == Dataset::Calls)
+        .map(|p| p.rows)
+        .sum::<u64>()
         + state
             .sources
             .values()
@@ -149,9 +154,11 @@ pub fn columns(prompts: bool) -> Vec<String> {
 }
 
 /// Hands each row of `batch` to `sink` as a record read at its source (found
-/// by `index`, from the row's file key) and line.
+/// by `index`, from the row's file key) and line: as a call, or as a cache
+/// hit for a part of `cache_hits/`.
 pub fn feed<S: RecordSink>(
     batch: &arrow_array::RecordBatch,
+    dataset: Dataset,
     index: impl Fn(&str) -> Option<usize>,
     sink: &mut S,
 ) -> std::result::Result<(), String> {
@@ -174,13 +181,14 @@ pub fn feed<S: RecordSink>(
             ));
         }
         let record = rows.record(i);
-        sink.record(
-            &record,
-            Location {
-                source,
-                line: rows.line(i),
-            },
-        );
+        let at = Location {
+            source,
+            line: rows.line(i),
+        };
+        match dataset {
+            Dataset::Calls => sink.record(&record, at),
+            Dataset::CacheHits => sink.cache_hit(&record, at),
+        }
     }
     Ok(())
 }
@@ -310,7 +318,8 @@ fn read_unit<S: RecordSink>(
         .map_err(StoreError::parquet(&path))?;
     for batch in reader {
         let batch = batch.map_err(StoreError::message(&path))?;
-        feed(&batch, |key| index.get(key).copied(), sink)
+        let dataset = Dataset::of(&unit.part.path);
+        feed(&batch, dataset, |key| index.get(key).copied(), sink)
             .map_err(|m| StoreError::Invalid(format!("{}: {m}", path.display())))?;
     }
     Ok(())

@@ -287,23 +287,14 @@ impl Store {
             }
         }
         // Temporary parts no commit names, of ingests that are gone.
-        let calls = self.root.join(layout::CALLS);
-        let Ok(days) = std::fs::read_dir(&calls) else {
-            return Ok(r);
-        };
-        for day in days.flatten() {
-            let Ok(files) = std::fs::read_dir(day.path()) else {
+        for f in layout::part_files(&self.root) {
+            let name = f.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(ingest) = layout::temp_ingest(name) else {
                 continue;
             };
-            for f in files.flatten() {
-                let name = f.file_name();
-                let Some(name) = name.to_str() else { continue };
-                let Some(ingest) = layout::temp_ingest(name) else {
-                    continue;
-                };
-                if !ingest_alive(&self.root, ingest) && remove(&f.path())? {
-                    r.orphans += 1;
-                }
+            if !ingest_alive(&self.root, ingest) && remove(&f.path())? {
+                r.orphans += 1;
             }
         }
         Ok(r)
@@ -589,7 +580,8 @@ impl Store {
                 .day
                 .as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let writer = write::PartWriter::new(&self.root, shared.next_part(day), day);
+            let dataset = layout::Dataset::of(&part.path);
+            let writer = write::PartWriter::new(&self.root, shared.next_part(dataset, day), day);
             let (kept, dropped) = filter_part(&path, &changed, gone, writer)?;
             if dropped.is_empty() && !touches(&changed) {
                 // A gone file's rows, none of them read again: as it was.
@@ -708,7 +700,11 @@ fn drop_sources(
             .day
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let writer = write::PartWriter::new(root, shared.next_part(day), day);
+        let writer = write::PartWriter::new(
+            root,
+            shared.next_part(layout::Dataset::of(&p.path), day),
+            day,
+        );
         let (kept, _) = filter_part(&tmp, drop, &Gone::default(), writer)?;
         let _ = std::fs::remove_file(&tmp);
         out.extend(kept);
@@ -718,17 +714,9 @@ fn drop_sources(
 
 /// Deletes an ingest's temporary parts.
 fn remove_temps(root: &Path, ingest: &str) {
-    let Ok(days) = std::fs::read_dir(root.join(layout::CALLS)) else {
-        return;
-    };
-    for day in days.flatten() {
-        let Ok(files) = std::fs::read_dir(day.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            if f.file_name().to_str().and_then(layout::temp_ingest) == Some(ingest) {
-                let _ = std::fs::remove_file(f.path());
-            }
+    for f in layout::part_files(root) {
+        if f.file_name().to_str().and_then(layout::temp_ingest) == Some(ingest) {
+            let _ = std::fs::remove_file(f.path());
         }
     }
 }

@@ -22,12 +22,12 @@ use parquet::schema::types::ColumnPath;
 use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
-use tokenaudit_core::{CallRecord, CallStatus};
+use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money};
 use tokenaudit_ingest::{Location, RecordSink};
 
 use crate::commit::{PartEntry, SCHEMA_VERSION};
 use crate::error::{Result, StoreError};
-use crate::layout;
+use crate::layout::{self, Dataset};
 use crate::schema::{self, col, Extra, RowsBuilder};
 
 /// Rows of one day a worker writes as one part, at most.
@@ -84,10 +84,10 @@ impl<'a> Shared<'a> {
         }
     }
 
-    /// A fresh part name for `day`.
-    pub fn next_part(&self, day: Option<NaiveDate>) -> String {
+    /// A fresh part name for `day` in `dataset`.
+    pub fn next_part(&self, dataset: Dataset, day: Option<NaiveDate>) -> String {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        layout::part_path(day, &self.ingest, seq)
+        layout::part_path(dataset, day, &self.ingest, seq)
     }
 }
 
@@ -124,13 +124,16 @@ fn batch_sources(batch: &RecordBatch) -> BTreeSet<String> {
     keys
 }
 
+/// Where a row goes: a dataset's day (`None`: no timestamp).
+type Slot = (Dataset, Option<NaiveDate>);
+
 /// One worker's writer (a [`RecordSink`]).
 pub struct PartSink<'s, 'a> {
     shared: &'s Shared<'a>,
-    days: FxHashMap<Option<NaiveDate>, DayRows>,
+    days: FxHashMap<Slot, DayRows>,
     buffered: usize,
     /// Each day's part being written.
-    open: FxHashMap<Option<NaiveDate>, OpenPart>,
+    open: FxHashMap<Slot, OpenPart>,
     /// By `provider \0 model`.
     resolved: FxHashMap<Box<str>, Resolved>,
     key: String,
@@ -181,9 +184,9 @@ impl<'s, 'a> PartSink<'s, 'a> {
         hit
     }
 
-    /// Writes the buffered rows of `day` as a row group of its open part.
-    fn flush(&mut self, day: Option<NaiveDate>) {
-        let Some(DayRows { mut rows, sources }) = self.days.remove(&day) else {
+    /// Writes the buffered rows of `slot` as a row group of its open part.
+    fn flush(&mut self, slot: Slot) {
+        let Some(DayRows { mut rows, sources }) = self.days.remove(&slot) else {
             return;
         };
         if rows.is_empty() {
@@ -196,7 +199,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
         if self.error.is_some() {
             return;
         }
-        if !self.open.contains_key(&day) && self.open.len() >= MAX_OPEN {
+        if !self.open.contains_key(&slot) && self.open.len() >= MAX_OPEN {
             let fullest = self
                 .open
                 .iter()
@@ -206,10 +209,10 @@ impl<'s, 'a> PartSink<'s, 'a> {
                 self.close(d);
             }
         }
-        let part = match self.open.entry(day) {
+        let part = match self.open.entry(slot) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let path = self.shared.next_part(day);
+                let path = self.shared.next_part(slot.0, slot.1);
                 match OpenPart::create(&self.shared.store, path) {
                     Ok(p) => e.insert(p),
                     Err(err) => {
@@ -224,16 +227,16 @@ impl<'s, 'a> PartSink<'s, 'a> {
             return;
         }
         if part.rows >= ROWS_PER_PART as u64 {
-            self.close(day);
+            self.close(slot);
         }
     }
 
-    /// Closes `day`'s open part.
-    fn close(&mut self, day: Option<NaiveDate>) {
-        let Some(part) = self.open.remove(&day) else {
+    /// Closes `slot`'s open part.
+    fn close(&mut self, slot: Slot) {
+        let Some(part) = self.open.remove(&slot) else {
             return;
         };
-        match part.close(day) {
+        match part.close(slot.1) {
             Ok(entry) => self.parts.push(entry),
             Err(e) => self.error = self.error.take().or(Some(e)),
         }
@@ -242,11 +245,11 @@ impl<'s, 'a> PartSink<'s, 'a> {
     /// Writes every day still buffered and closes every part, in day order;
     /// after a failure, deletes the parts still open instead.
     pub fn finish(&mut self) {
-        let mut days: Vec<Option<NaiveDate>> = self.days.keys().copied().collect();
-        days.extend(self.open.keys().copied());
-        days.sort();
-        days.dedup();
-        for d in days {
+        let mut slots: Vec<Slot> = self.days.keys().copied().collect();
+        slots.extend(self.open.keys().copied());
+        slots.sort();
+        slots.dedup();
+        for d in slots {
             self.flush(d);
             if self.error.is_none() {
                 self.close(d);
@@ -295,13 +298,62 @@ impl RecordSink for PartSink<'_, '_> {
                 self.request_ids.insert(id.to_string());
             }
         }
+        let model_id = resolved.name.clone();
+        self.push(
+            (Dataset::Calls, day),
+            r,
+            at,
+            model_id.as_deref(),
+            cost,
+            minhash,
+        );
+    }
+
+    /// A line LiteLLM answered from its cache: kept in `cache_hits/` (not
+    /// priced, no signature), for the audit of the store to count as the
+    /// audit of the logs does.
+    fn cache_hit(&mut self, r: &CallRecord<'_>, at: Location) {
+        if self.error.is_some() {
+            return;
+        }
+        let day = r.timestamp.map(|t| t.date_naive());
+        if day
+            .zip(self.shared.drop_before)
+            .is_some_and(|(d, cut)| d < cut)
+        {
+            return;
+        }
+        let model_id = self.resolve(r).name;
+        self.push(
+            (Dataset::CacheHits, day),
+            r,
+            at,
+            model_id.as_deref(),
+            None,
+            None,
+        );
+    }
+}
+
+impl PartSink<'_, '_> {
+    /// Buffers a row in `slot`, and writes a row group when a day's rows
+    /// or all the rows buffered reach their bounds.
+    fn push(
+        &mut self,
+        slot: Slot,
+        r: &CallRecord<'_>,
+        at: Location,
+        model_id: Option<&str>,
+        cost: Option<Money>,
+        minhash: Option<MinHash>,
+    ) {
         let source = self.shared.keys.get(at.source).map_or("", String::as_str);
-        let DayRows { rows, sources } = self.days.entry(day).or_default();
+        let DayRows { rows, sources } = self.days.entry(slot).or_default();
         sources.insert(at.source);
         rows.push(
             r,
             &Extra {
-                model_id: resolved.name.as_deref(),
+                model_id,
                 cost,
                 minhash,
                 source,
@@ -311,15 +363,15 @@ impl RecordSink for PartSink<'_, '_> {
         );
         self.buffered += 1;
         if rows.len() >= ROW_GROUP {
-            self.flush(day);
+            self.flush(slot);
         } else if self.buffered >= MAX_BUFFERED {
             let largest = self
                 .days
                 .iter()
-                .max_by_key(|(d, day)| (day.rows.len(), std::cmp::Reverse(**d)))
-                .map(|(d, _)| *d);
-            if let Some(d) = largest {
-                self.flush(d);
+                .max_by_key(|(s, day)| (day.rows.len(), std::cmp::Reverse(**s)))
+                .map(|(s, _)| *s);
+            if let Some(s) = largest {
+                self.flush(s);
             }
         }
     }

@@ -9,7 +9,7 @@ mod ta105;
 mod ta106;
 mod ta107;
 mod ta108;
-mod ta109;
+pub(crate) mod ta109;
 mod ta110;
 mod ta111;
 mod ta112;

@@ -178,15 +178,12 @@ fn litellm_row(minute: u32, id: &str, feature: &str, prompt: &str, hit: bool) ->
         + "\n"
 }
 
-#[test]
-fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
-    // The calls of `duplicates()` as LiteLLM rows that reached the
-    // provider: three prompts ten times each, five minutes apart, and 33
-    // one-off prompts. Besides them, eight rows LiteLLM answered from its
-    // own cache: prompt 0 four times and prompt 1 twice (between the
-    // provider's calls), a prompt the provider never saw, and one of
-    // another feature.
-    let env = Env::new();
+/// LiteLLM spend logs: three prompts ten times each, five minutes apart,
+/// and 33 one-off prompts, all reaching the provider; besides them,
+/// eight rows LiteLLM answered from its own cache: prompt 0 four times
+/// and prompt 1 twice (between the provider's calls), a prompt the
+/// provider never saw, and one of another feature.
+pub(crate) fn spend_log_with_cache_hits() -> String {
     let question = |k: u32| format!("What does plan {k} include, and how do I upgrade to it?");
     let mut s = String::new();
     for k in 0..3u32 {
@@ -227,6 +224,14 @@ fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
         );
     }
     s += &litellm_row(400, "hit-search", "search", &question(0), true);
+    s
+}
+
+#[test]
+fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
+    // See `spend_log_with_cache_hits`.
+    let env = Env::new();
+    let s = spend_log_with_cache_hits();
     env.write("spend_logs.jsonl", s);
     let r = env.audit(&["spend_logs.jsonl"]);
 
