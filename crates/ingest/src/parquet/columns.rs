@@ -39,7 +39,8 @@ use tokenaudit_core::CallRecord;
 use crate::formats::gateway::{self, Field, Scope, UsageKey};
 use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
-use crate::parquet::{column_at, instant, is_binary, json_texts, leaf_count, Cell, Col, Values};
+use crate::parquet::texts::Texts;
+use crate::parquet::{column_at, instant, is_binary, leaf_count, Cell, Col, Values};
 use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
 use crate::record::staging::RawLine;
 use crate::record::tags::list_tag;
@@ -507,8 +508,8 @@ enum Op<'a> {
         unit: TimeUnit,
         nulls: Option<&'a NullBuffer>,
     },
-    /// Prompt text: each row's JSON text, made once per batch.
-    Text(Field, Vec<Option<String>>),
+    /// Prompt text: each row's JSON text, written once per batch.
+    Text(Field, Option<Texts>),
     Tags(TagsColumn<'a>),
     /// Any other pair, value by value.
     Cells(&'a Values<'a>, &'a Target),
@@ -539,13 +540,11 @@ impl<'a> Op<'a> {
     ) -> Op<'a> {
         let nulls = v.nulls.as_ref();
         match (&v.col, target) {
-            (_, Target::Text(f)) => Op::Text(
-                *f,
-                match column_at(batch, path) {
-                    Some((array, parents)) => json_texts(array.as_ref(), parents.as_ref()),
-                    None => vec![None; batch.num_rows()],
-                },
-            ),
+            (_, Target::Text(f)) => {
+                let texts = column_at(batch, path)
+                    .map(|(array, parents)| Texts::new(array.as_ref(), parents.as_ref()));
+                Op::Text(*f, texts)
+            }
             (_, Target::Tags) => Op::Tags(TagsColumn::new(batch, path, v)),
             (
                 Col::Utf8(strings),
@@ -640,7 +639,7 @@ impl<'a> Op<'a> {
                 }
             }
             Op::Text(f, texts) => {
-                if let Some(json) = &texts[row] {
+                if let Some(json) = texts.as_ref().and_then(|t| t.get(row)) {
                     gateway::set_text(raw, *f, json);
                 }
             }

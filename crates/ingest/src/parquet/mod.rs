@@ -18,6 +18,7 @@
 //! footer metadata is the only thing that grows with the file.
 
 pub(crate) mod columns;
+pub(crate) mod texts;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -383,7 +384,7 @@ impl<'a> Cell<'a> {
         }
     }
 
-    fn into_json(self) -> Value {
+    pub(crate) fn into_json(self) -> Value {
         match self.into_scalar() {
             Scalar::Null | Scalar::Container => Value::Null,
             Scalar::Bool(b) => Value::Bool(b),
@@ -744,7 +745,10 @@ fn check_scalar(dtype: &DataType) -> Result<(), String> {
 
 /// The JSON form of every row of `array` (nested in structs of validity
 /// `parents`); nulls are `Value::Null`.
-fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>, String> {
+pub(crate) fn to_json(
+    array: &dyn Array,
+    parents: Option<&NullBuffer>,
+) -> Result<Vec<Value>, String> {
     let n = array.len();
     let nulls = NullBuffer::union(parents, array.logical_nulls().as_ref());
     let valid = |i: usize| nulls.as_ref().is_none_or(|b| b.is_valid(i));
@@ -847,18 +851,6 @@ fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>
                 .collect()
         }
     })
-}
-
-/// The JSON text of each row of one column (`None` for a null), for the
-/// readers that keep a value's raw JSON (prompts).
-pub(crate) fn json_texts(array: &dyn Array, parents: Option<&NullBuffer>) -> Vec<Option<String>> {
-    match to_json(array, parents) {
-        Ok(values) => values
-            .into_iter()
-            .map(|v| (!v.is_null()).then(|| v.to_string()))
-            .collect(),
-        Err(_) => vec![None; array.len()],
-    }
 }
 
 /// Which columns the JSON form reads: every top-level column but binary
