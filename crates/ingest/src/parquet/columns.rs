@@ -502,6 +502,13 @@ enum Op<'a> {
         nulls: Option<&'a NullBuffer>,
         to: IntTo<'a>,
     },
+    /// A usage `*_details` value: whether it is there (see
+    /// [`Target::UsageDetail`]).
+    Detail {
+        nulls: Option<&'a NullBuffer>,
+        responses: bool,
+        object: bool,
+    },
     /// A timestamp column under a timestamp key.
     Instant {
         ticks: &'a [i64],
@@ -546,6 +553,13 @@ impl<'a> Op<'a> {
                 Op::Text(*f, texts)
             }
             (_, Target::Tags) => Op::Tags(TagsColumn::new(batch, path, v)),
+            (col, Target::UsageDetail { responses, object }) if !matches!(col, Col::Absent) => {
+                Op::Detail {
+                    nulls,
+                    responses: *responses,
+                    object: *object,
+                }
+            }
             (
                 Col::Utf8(strings),
                 Target::Key {
@@ -627,6 +641,18 @@ impl<'a> Op<'a> {
                             metadata,
                         } => gateway::set_field(raw, field, key, s, metadata),
                         IntTo::Usage(k) => gateway::set_usage(&mut raw.usage, k, s.count()),
+                    }
+                }
+            }
+            Op::Detail {
+                nulls,
+                responses,
+                object,
+            } => {
+                if valid(*nulls, row) {
+                    raw.usage.responses_style |= *responses;
+                    if !*object {
+                        raw.usage.prompt_tokens = Lenient::WrongType;
                     }
                 }
             }
@@ -792,11 +818,13 @@ impl<'a> TagsColumn<'a> {
             DataType::Struct(_) => {
                 let s = array.as_struct();
                 let nulls = NullBuffer::union(parents.as_ref(), s.nulls());
+                // A blank name is no tag, whatever its value.
                 let mut fields: Vec<(&'a str, Values<'a>)> = s
                     .fields()
                     .iter()
                     .zip(s.columns())
                     .filter(|(f, _)| !is_binary(f.data_type()))
+                    .filter(|(f, _)| non_empty(Cow::Borrowed(f.name().as_str())).is_present())
                     .map(|(f, c)| (f.name().as_str(), values(c.as_ref(), nulls.as_ref())))
                     .collect();
                 fields.sort_by(|a, b| a.0.cmp(b.0));
@@ -852,12 +880,8 @@ impl<'a> TagsColumn<'a> {
                     return;
                 }
                 for (name, v) in fields {
-                    if let Some(cell) = v.get(row) {
-                        if let (Lenient::Value(k), Lenient::Value(v)) =
-                            (non_empty(Cow::Borrowed(*name)), cell.into_scalar().label())
-                        {
-                            out.push((k, v));
-                        }
+                    if let Some(Lenient::Value(v)) = v.label(row) {
+                        out.push((Cow::Borrowed(*name), v));
                     }
                 }
             }
@@ -870,7 +894,7 @@ impl<'a> TagsColumn<'a> {
                     return;
                 }
                 for j in offsets[row]..offsets[row + 1] {
-                    if let Some(Lenient::Value(v)) = items.get(j).map(|c| c.into_scalar().label()) {
+                    if let Some(Lenient::Value(v)) = items.label(j) {
                         out.push(list_tag(v));
                     }
                 }
@@ -888,8 +912,7 @@ impl<'a> TagsColumn<'a> {
                 // sorted, the last of a duplicate kept.
                 let mut entries: Vec<(Cow<'a, str>, Scalar<'a>)> = Vec::new();
                 for j in offsets[row]..offsets[row + 1] {
-                    let key = keys.get(j).map(|k| k.into_scalar().label());
-                    if let (Some(Lenient::Value(k)), Some(v)) = (key, items.get(j)) {
+                    if let (Some(Lenient::Value(k)), Some(v)) = (keys.label(j), items.get(j)) {
                         entries.push((k, v.into_scalar()));
                     }
                 }

@@ -46,7 +46,7 @@ use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
 
-use crate::record::fields::Scalar;
+use crate::record::fields::{non_empty, Lenient, Scalar};
 
 /// One batch of rows handed to the `on_batch` callback of [`read_parquet`].
 #[derive(Debug, Clone, PartialEq)]
@@ -536,6 +536,18 @@ impl<'a> Values<'a> {
     #[inline]
     pub(crate) fn is_valid(&self, i: usize) -> bool {
         !matches!(self.col, Col::Absent) && self.nulls.as_ref().is_none_or(|n| n.is_valid(i))
+    }
+
+    /// Row `i`'s value as a label ([`Scalar::label`]); text is read
+    /// straight from a string column.
+    #[inline]
+    pub(crate) fn label(&self, i: usize) -> Option<Lenient<Cow<'a, str>>> {
+        match &self.col {
+            Col::Utf8(a) => self
+                .is_valid(i)
+                .then(|| non_empty(Cow::Borrowed(a.value(i)))),
+            _ => self.get(i).map(|c| c.into_scalar().label()),
+        }
     }
 
     /// Row `i`'s value; `None` where the JSON form omits the key (null, a

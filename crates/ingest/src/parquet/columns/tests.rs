@@ -732,3 +732,47 @@ fn typed_reads_at_their_edges() {
         got[3]
     );
 }
+
+/// A `tags` struct: text and numbers are labels, blank text and nulls are
+/// no tag, and a field whose name is blank is never one.
+#[test]
+fn a_tags_struct_reads_labels_and_skips_blank_names() {
+    let tags = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new(" ", DataType::Utf8, true)),
+            strings(&[Some("x"), Some("y"), Some("z"), None, None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new("env", DataType::Utf8, true)),
+            strings(&[Some("prod"), Some(" "), None, Some("dev"), None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new("shard", DataType::Int64, true)),
+            arr(Int64Array::from(vec![
+                Some(7),
+                None,
+                Some(-1),
+                None,
+                None,
+                Some(0),
+            ])),
+        ),
+    ]);
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 6])),
+            ("prompt_tokens", arr(Int64Array::from(vec![10; 6]))),
+            ("tags", arr(tags)),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("tags: [(\"env\", \"prod\"), (\"shard\", \"7\")]"),
+        "{}",
+        got[0]
+    );
+    assert!(got[1].contains("tags: []"), "{}", got[1]);
+    assert!(got[2].contains("tags: [(\"shard\", \"-1\")]"), "{}", got[2]);
+    assert!(got[3].contains("tags: [(\"env\", \"dev\")]"), "{}", got[3]);
+    assert!(got[5].contains("tags: [(\"shard\", \"0\")]"), "{}", got[5]);
+}
