@@ -30,16 +30,17 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_buffer::NullBuffer;
-use arrow_schema::{DataType, Field as ArrowField, Fields, Schema};
+use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, TimeUnit};
 
 use tokenaudit_core::CallRecord;
 
 use crate::formats::gateway::{self, Field, Scope, UsageKey};
 use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
-use crate::parquet::{column_at, is_binary, json_texts, leaf_count, Cell, Values};
+use crate::parquet::texts::Texts;
+use crate::parquet::{column_at, instant, is_binary, leaf_count, Cell, Col, Values};
 use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
 use crate::record::staging::RawLine;
 use crate::record::tags::list_tag;
@@ -458,96 +459,278 @@ impl ColumnPlan {
                 None => Values::absent(),
             })
             .collect();
-        // Whole values: prompts as JSON text, tags by their shape.
-        let mut texts: Vec<Vec<Option<String>>> = Vec::new();
-        let mut tags: Vec<TagsColumn<'_>> = Vec::new();
-        for (i, target) in &self.entries {
-            match target {
-                Target::Text(_) => texts.push(match column_at(batch, &self.columns[*i]) {
-                    Some((array, parents)) => json_texts(array.as_ref(), parents.as_ref()),
-                    None => vec![None; batch.num_rows()],
-                }),
-                Target::Tags => tags.push(TagsColumn::new(batch, &self.columns[*i], &values[*i])),
-                _ => {}
-            }
-        }
+        let ops: Vec<Op<'_>> = self
+            .entries
+            .iter()
+            .map(|(i, target)| Op::bind(batch, &self.columns[*i], &values[*i], target))
+            .collect();
         for row in 0..batch.num_rows() {
             let mut raw = RawLine {
                 tags: crate::record::fields::fresh_tags(),
                 ..RawLine::default()
             };
-            let (mut text, mut tag) = (texts.iter(), tags.iter());
-            for (i, target) in &self.entries {
-                let v = &values[*i];
-                match target {
-                    Target::Key {
-                        field,
-                        key,
-                        metadata,
-                    } => {
-                        if let Some(cell) = v.get(row) {
-                            match (field, cell) {
-                                (Field::Timestamp, Cell::Instant(t)) => {
-                                    if !raw.timestamp.0.is_present() {
-                                        raw.timestamp.0 = Lenient::Value(t);
-                                    }
-                                }
-                                (f, cell) => gateway::set_field(
-                                    &mut raw,
-                                    *f,
-                                    key,
-                                    cell.into_scalar(),
-                                    *metadata,
-                                ),
-                            }
-                        }
-                    }
-                    Target::UsageCount(k) => {
-                        if let Some(cell) = v.get(row) {
-                            gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
-                        }
-                    }
-                    Target::UsageDetail { responses, object } => {
-                        if v.is_valid(row) {
-                            raw.usage.responses_style |= *responses;
-                            if !*object {
-                                raw.usage.prompt_tokens = Lenient::WrongType;
-                            }
-                        }
-                    }
-                    Target::ErrorObject(parts) => {
-                        if v.is_valid(row) {
-                            let mut kind = Lenient::Missing;
-                            for p in parts {
-                                if kind.is_present() {
-                                    break;
-                                }
-                                if let Some(cell) = values[*p].get(row) {
-                                    kind = cell.into_scalar().label();
-                                }
-                            }
-                            if !raw.error_kind.0.is_present() {
-                                raw.error_kind = LStr(gateway::error_object_kind(kind));
-                            }
-                        }
-                    }
-                    Target::Tags => {
-                        if let Some(t) = tag.next() {
-                            t.push(row, &mut raw.tags);
-                        }
-                    }
-                    Target::Text(f) => {
-                        if let Some(Some(json)) = text.next().map(|t| &t[row]) {
-                            gateway::set_text(&mut raw, *f, json);
-                        }
-                    }
-                }
+            for op in &ops {
+                op.apply(row, &values, &mut raw);
             }
             if let Some((m, fields)) = &self.mapped {
                 apply_mapping(m, fields, &values, row, &mut raw);
             }
             emit(row, raw.into_record());
         }
+    }
+}
+
+/// One plan entry bound to a batch: its column downcast once, and what its
+/// values are for. The pairs a gateway-shaped file is made of (a string
+/// column into a field, integers into a count, a timestamp column into the
+/// timestamp) read their values straight from the typed array, with no
+/// [`Cell`] in between; every other pair goes through [`Values::get`]. Both
+/// then meet the same field rules ([`gateway::set_field`],
+/// [`gateway::set_usage`]), so a value means the same either way.
+enum Op<'a> {
+    /// A string column under a key the gateway reader reads as a scalar.
+    Str {
+        strings: &'a StringArray,
+        nulls: Option<&'a NullBuffer>,
+        field: Field,
+        key: &'a str,
+        metadata: bool,
+    },
+    /// An `Int64` column: under a key, or a usage count.
+    Int {
+        ints: &'a [i64],
+        nulls: Option<&'a NullBuffer>,
+        to: IntTo<'a>,
+    },
+    /// A usage `*_details` value: whether it is there (see
+    /// [`Target::UsageDetail`]).
+    Detail {
+        nulls: Option<&'a NullBuffer>,
+        responses: bool,
+        object: bool,
+    },
+    /// A timestamp column under a timestamp key.
+    Instant {
+        ticks: &'a [i64],
+        unit: TimeUnit,
+        nulls: Option<&'a NullBuffer>,
+    },
+    /// Prompt text: each row's JSON text, written once per batch.
+    Text(Field, Option<Texts>),
+    Tags(TagsColumn<'a>),
+    /// Any other pair, value by value.
+    Cells(&'a Values<'a>, &'a Target),
+}
+
+/// Where an integer column's values go.
+#[derive(Clone, Copy)]
+enum IntTo<'a> {
+    Key {
+        field: Field,
+        key: &'a str,
+        metadata: bool,
+    },
+    Usage(UsageKey),
+}
+
+#[inline]
+fn valid(nulls: Option<&NullBuffer>, row: usize) -> bool {
+    nulls.is_none_or(|n| n.is_valid(row))
+}
+
+impl<'a> Op<'a> {
+    fn bind(
+        batch: &'a RecordBatch,
+        path: &[String],
+        v: &'a Values<'a>,
+        target: &'a Target,
+    ) -> Op<'a> {
+        let nulls = v.nulls.as_ref();
+        match (&v.col, target) {
+            (_, Target::Text(f)) => {
+                let texts = column_at(batch, path)
+                    .map(|(array, parents)| Texts::new(array.as_ref(), parents.as_ref()));
+                Op::Text(*f, texts)
+            }
+            (_, Target::Tags) => Op::Tags(TagsColumn::new(batch, path, v)),
+            (col, Target::UsageDetail { responses, object }) if !matches!(col, Col::Absent) => {
+                Op::Detail {
+                    nulls,
+                    responses: *responses,
+                    object: *object,
+                }
+            }
+            (
+                Col::Utf8(strings),
+                Target::Key {
+                    field,
+                    key,
+                    metadata,
+                },
+            ) => Op::Str {
+                strings,
+                nulls,
+                field: *field,
+                key,
+                metadata: *metadata,
+            },
+            (
+                Col::Timestamp(ticks, unit),
+                Target::Key {
+                    field: Field::Timestamp,
+                    ..
+                },
+            ) => Op::Instant {
+                ticks,
+                unit: *unit,
+                nulls,
+            },
+            (
+                Col::I64(ints),
+                Target::Key {
+                    field,
+                    key,
+                    metadata,
+                },
+            ) => Op::Int {
+                ints,
+                nulls,
+                to: IntTo::Key {
+                    field: *field,
+                    key,
+                    metadata: *metadata,
+                },
+            },
+            (Col::I64(ints), Target::UsageCount(k)) => Op::Int {
+                ints,
+                nulls,
+                to: IntTo::Usage(*k),
+            },
+            (_, target) => Op::Cells(v, target),
+        }
+    }
+
+    #[inline]
+    fn apply(&'a self, row: usize, values: &[Values<'a>], raw: &mut RawLine<'a>) {
+        match self {
+            Op::Str {
+                strings,
+                nulls,
+                field,
+                key,
+                metadata,
+            } => {
+                if valid(*nulls, row) {
+                    let s = Scalar::Str(Cow::Borrowed(strings.value(row)));
+                    gateway::set_field(raw, *field, key, s, *metadata);
+                }
+            }
+            Op::Int { ints, nulls, to } => {
+                if valid(*nulls, row) {
+                    // As `Values::get`: a non-negative integer is unsigned.
+                    let n = ints[row];
+                    let s = if n >= 0 {
+                        Scalar::U64(n as u64)
+                    } else {
+                        Scalar::I64(n)
+                    };
+                    match *to {
+                        IntTo::Key {
+                            field,
+                            key,
+                            metadata,
+                        } => gateway::set_field(raw, field, key, s, metadata),
+                        IntTo::Usage(k) => gateway::set_usage(&mut raw.usage, k, s.count()),
+                    }
+                }
+            }
+            Op::Detail {
+                nulls,
+                responses,
+                object,
+            } => {
+                if valid(*nulls, row) {
+                    raw.usage.responses_style |= *responses;
+                    if !*object {
+                        raw.usage.prompt_tokens = Lenient::WrongType;
+                    }
+                }
+            }
+            Op::Instant { ticks, unit, nulls } => {
+                if valid(*nulls, row) && !raw.timestamp.0.is_present() {
+                    // Out of chrono's range: no value, as in the JSON form.
+                    if let Some(t) = instant(ticks[row], *unit) {
+                        raw.timestamp.0 = Lenient::Value(t);
+                    }
+                }
+            }
+            Op::Text(f, texts) => {
+                if let Some(json) = texts.as_ref().and_then(|t| t.get(row)) {
+                    gateway::set_text(raw, *f, json);
+                }
+            }
+            Op::Tags(t) => t.push(row, &mut raw.tags),
+            Op::Cells(v, target) => cells(v, target, row, values, raw),
+        }
+    }
+}
+
+/// An entry's value in one row, through [`Values::get`].
+fn cells<'a>(
+    v: &Values<'a>,
+    target: &'a Target,
+    row: usize,
+    values: &[Values<'a>],
+    raw: &mut RawLine<'a>,
+) {
+    match target {
+        Target::Key {
+            field,
+            key,
+            metadata,
+        } => {
+            if let Some(cell) = v.get(row) {
+                match (field, cell) {
+                    (Field::Timestamp, Cell::Instant(t)) => {
+                        if !raw.timestamp.0.is_present() {
+                            raw.timestamp.0 = Lenient::Value(t);
+                        }
+                    }
+                    (f, cell) => gateway::set_field(raw, *f, key, cell.into_scalar(), *metadata),
+                }
+            }
+        }
+        Target::UsageCount(k) => {
+            if let Some(cell) = v.get(row) {
+                gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
+            }
+        }
+        Target::UsageDetail { responses, object } => {
+            if v.is_valid(row) {
+                raw.usage.responses_style |= *responses;
+                if !*object {
+                    raw.usage.prompt_tokens = Lenient::WrongType;
+                }
+            }
+        }
+        Target::ErrorObject(parts) => {
+            if v.is_valid(row) {
+                let mut kind = Lenient::Missing;
+                for p in parts {
+                    if kind.is_present() {
+                        break;
+                    }
+                    if let Some(cell) = values[*p].get(row) {
+                        kind = cell.into_scalar().label();
+                    }
+                }
+                if !raw.error_kind.0.is_present() {
+                    raw.error_kind = LStr(gateway::error_object_kind(kind));
+                }
+            }
+        }
+        // Bound as ops of their own.
+        Target::Tags | Target::Text(_) => {}
     }
 }
 
@@ -635,11 +818,13 @@ impl<'a> TagsColumn<'a> {
             DataType::Struct(_) => {
                 let s = array.as_struct();
                 let nulls = NullBuffer::union(parents.as_ref(), s.nulls());
+                // A blank name is no tag, whatever its value.
                 let mut fields: Vec<(&'a str, Values<'a>)> = s
                     .fields()
                     .iter()
                     .zip(s.columns())
                     .filter(|(f, _)| !is_binary(f.data_type()))
+                    .filter(|(f, _)| non_empty(Cow::Borrowed(f.name().as_str())).is_present())
                     .map(|(f, c)| (f.name().as_str(), values(c.as_ref(), nulls.as_ref())))
                     .collect();
                 fields.sort_by(|a, b| a.0.cmp(b.0));
@@ -695,12 +880,8 @@ impl<'a> TagsColumn<'a> {
                     return;
                 }
                 for (name, v) in fields {
-                    if let Some(cell) = v.get(row) {
-                        if let (Lenient::Value(k), Lenient::Value(v)) =
-                            (non_empty(Cow::Borrowed(*name)), cell.into_scalar().label())
-                        {
-                            out.push((k, v));
-                        }
+                    if let Some(Lenient::Value(v)) = v.label(row) {
+                        out.push((Cow::Borrowed(*name), v));
                     }
                 }
             }
@@ -713,7 +894,7 @@ impl<'a> TagsColumn<'a> {
                     return;
                 }
                 for j in offsets[row]..offsets[row + 1] {
-                    if let Some(Lenient::Value(v)) = items.get(j).map(|c| c.into_scalar().label()) {
+                    if let Some(Lenient::Value(v)) = items.label(j) {
                         out.push(list_tag(v));
                     }
                 }
@@ -731,8 +912,7 @@ impl<'a> TagsColumn<'a> {
                 // sorted, the last of a duplicate kept.
                 let mut entries: Vec<(Cow<'a, str>, Scalar<'a>)> = Vec::new();
                 for j in offsets[row]..offsets[row + 1] {
-                    let key = keys.get(j).map(|k| k.into_scalar().label());
-                    if let (Some(Lenient::Value(k)), Some(v)) = (key, items.get(j)) {
+                    if let (Some(Lenient::Value(k)), Some(v)) = (keys.label(j), items.get(j)) {
                         entries.push((k, v.into_scalar()));
                     }
                 }

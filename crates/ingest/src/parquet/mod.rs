@@ -18,6 +18,7 @@
 //! footer metadata is the only thing that grows with the file.
 
 pub(crate) mod columns;
+pub(crate) mod texts;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -45,7 +46,7 @@ use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
 
-use crate::record::fields::Scalar;
+use crate::record::fields::{non_empty, Lenient, Scalar};
 
 /// One batch of rows handed to the `on_batch` callback of [`read_parquet`].
 #[derive(Debug, Clone, PartialEq)]
@@ -383,7 +384,7 @@ impl<'a> Cell<'a> {
         }
     }
 
-    fn into_json(self) -> Value {
+    pub(crate) fn into_json(self) -> Value {
         match self.into_scalar() {
             Scalar::Null | Scalar::Container => Value::Null,
             Scalar::Bool(b) => Value::Bool(b),
@@ -535,6 +536,18 @@ impl<'a> Values<'a> {
     #[inline]
     pub(crate) fn is_valid(&self, i: usize) -> bool {
         !matches!(self.col, Col::Absent) && self.nulls.as_ref().is_none_or(|n| n.is_valid(i))
+    }
+
+    /// Row `i`'s value as a label ([`Scalar::label`]); text is read
+    /// straight from a string column.
+    #[inline]
+    pub(crate) fn label(&self, i: usize) -> Option<Lenient<Cow<'a, str>>> {
+        match &self.col {
+            Col::Utf8(a) => self
+                .is_valid(i)
+                .then(|| non_empty(Cow::Borrowed(a.value(i)))),
+            _ => self.get(i).map(|c| c.into_scalar().label()),
+        }
     }
 
     /// Row `i`'s value; `None` where the JSON form omits the key (null, a
@@ -744,7 +757,10 @@ fn check_scalar(dtype: &DataType) -> Result<(), String> {
 
 /// The JSON form of every row of `array` (nested in structs of validity
 /// `parents`); nulls are `Value::Null`.
-fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>, String> {
+pub(crate) fn to_json(
+    array: &dyn Array,
+    parents: Option<&NullBuffer>,
+) -> Result<Vec<Value>, String> {
     let n = array.len();
     let nulls = NullBuffer::union(parents, array.logical_nulls().as_ref());
     let valid = |i: usize| nulls.as_ref().is_none_or(|b| b.is_valid(i));
@@ -847,18 +863,6 @@ fn to_json(array: &dyn Array, parents: Option<&NullBuffer>) -> Result<Vec<Value>
                 .collect()
         }
     })
-}
-
-/// The JSON text of each row of one column (`None` for a null), for the
-/// readers that keep a value's raw JSON (prompts).
-pub(crate) fn json_texts(array: &dyn Array, parents: Option<&NullBuffer>) -> Vec<Option<String>> {
-    match to_json(array, parents) {
-        Ok(values) => values
-            .into_iter()
-            .map(|v| (!v.is_null()).then(|| v.to_string()))
-            .collect(),
-        Err(_) => vec![None; array.len()],
-    }
 }
 
 /// Which columns the JSON form reads: every top-level column but binary

@@ -654,3 +654,125 @@ fn a_plan_lists_only_the_columns_it_reads_in_key_order() {
     // usage.total_tokens 2, model 3, messages 4.
     assert_eq!(plan.leaves(), &[1, 3, 4]);
 }
+
+/// The pairs read straight from typed arrays (`Op::Str`, `Op::Int`,
+/// `Op::Instant`) at their edges: a negative count inside a usage struct
+/// is the row's reject, a timestamp past chrono's range leaves the next
+/// timestamp key to fill it, blank text is no label, a status that is a
+/// number is the HTTP status, text under `metadata` is a tag.
+#[test]
+fn typed_reads_at_their_edges() {
+    let usage = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("completion_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![Some(40), Some(-2), None, Some(0)])),
+        ),
+        (
+            Arc::new(ArrowField::new("prompt_tokens", DataType::Int64, true)),
+            arr(Int64Array::from(vec![Some(1000), Some(10), Some(7), None])),
+        ),
+    ]);
+    let metadata = StructArray::from(vec![(
+        Arc::new(ArrowField::new("tenant", DataType::Utf8, true)),
+        strings(&[Some("acme"), Some(""), None, Some("beta")]),
+    )]);
+    let got = agree(
+        vec![
+            (
+                "model",
+                strings(&[Some("gpt-4o"), Some("gpt-4o"), Some("  "), Some("gpt-4o")]),
+            ),
+            (
+                "status",
+                strings(&[Some("ok"), Some("503"), None, Some(" 429")]),
+            ),
+            (
+                "timestamp",
+                arr(TimestampMicrosecondArray::from(vec![
+                    Some(1_714_564_800_000_000),
+                    Some(i64::MAX),
+                    None,
+                    Some(i64::MIN),
+                ])),
+            ),
+            (
+                "ts",
+                arr(Int64Array::from(vec![
+                    None,
+                    Some(1_714_564_801),
+                    None,
+                    None,
+                ])),
+            ),
+            ("usage", arr(usage)),
+            ("metadata", arr(metadata)),
+        ],
+        None,
+    );
+    assert!(
+        got[0].starts_with("Ok(")
+            && got[0].contains("timestamp: Some(2024-05-01T12:00:00Z)")
+            && got[0].contains("input: 1000")
+            && got[0].contains("output: 40")
+            && got[0].contains("(\"tenant\", \"acme\")"),
+        "{}",
+        got[0]
+    );
+    // -2 completion tokens: the row is a reject, whatever else it holds.
+    assert!(
+        got[1].starts_with("Err(") && got[1].contains("Negative"),
+        "{}",
+        got[1]
+    );
+    // A blank model: a reject too.
+    assert!(got[2].starts_with("Err("), "{}", got[2]);
+    assert!(
+        got[3].contains("http_status: Some(429)") && got[3].contains("timestamp: None"),
+        "{}",
+        got[3]
+    );
+}
+
+/// A `tags` struct: text and numbers are labels, blank text and nulls are
+/// no tag, and a field whose name is blank is never one.
+#[test]
+fn a_tags_struct_reads_labels_and_skips_blank_names() {
+    let tags = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new(" ", DataType::Utf8, true)),
+            strings(&[Some("x"), Some("y"), Some("z"), None, None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new("env", DataType::Utf8, true)),
+            strings(&[Some("prod"), Some(" "), None, Some("dev"), None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new("shard", DataType::Int64, true)),
+            arr(Int64Array::from(vec![
+                Some(7),
+                None,
+                Some(-1),
+                None,
+                None,
+                Some(0),
+            ])),
+        ),
+    ]);
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 6])),
+            ("prompt_tokens", arr(Int64Array::from(vec![10; 6]))),
+            ("tags", arr(tags)),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("tags: [(\"env\", \"prod\"), (\"shard\", \"7\")]"),
+        "{}",
+        got[0]
+    );
+    assert!(got[1].contains("tags: []"), "{}", got[1]);
+    assert!(got[2].contains("tags: [(\"shard\", \"-1\")]"), "{}", got[2]);
+    assert!(got[3].contains("tags: [(\"env\", \"dev\")]"), "{}", got[3]);
+    assert!(got[5].contains("tags: [(\"shard\", \"0\")]"), "{}", got[5]);
+}
