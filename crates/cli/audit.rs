@@ -169,20 +169,19 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
 /// The built-in catalog with the `--prices` files overlaid, and the files'
 /// texts (a cluster's executors build the same catalog from them).
 fn catalog(paths: &[PathBuf]) -> Result<(Catalog, Vec<String>)> {
-    let mut catalog = Catalog::builtin();
-    let mut texts = Vec::with_capacity(paths.len());
-    for p in paths {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("--prices: cannot read {}", p.display()))?;
-        let extra = Catalog::from_json_str(&text).with_context(|| {
-            format!(
-                "--prices {}: not a tokenaudit price catalog (convert LiteLLM or genai-prices files with `tokenaudit prices import`)",
-                p.display()
-            )
-        })?;
-        catalog.overlay(extra);
-        texts.push(text);
-    }
+    let texts = paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("--prices: cannot read {}", p.display()))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    let catalog = Catalog::builtin_with(texts.iter().map(String::as_str)).map_err(|(i, e)| {
+        anyhow::Error::new(e).context(format!(
+            "--prices {}: not a tokenaudit price catalog (convert LiteLLM or genai-prices files with `tokenaudit prices import`)",
+            paths[i].display()
+        ))
+    })?;
     Ok((catalog, texts))
 }
 

@@ -162,14 +162,8 @@ impl TryFrom<&AnalyzeOptions> for AnalyzeConfig {
 /// The built-in catalog with `prices` (catalog files' contents) overlaid in
 /// order, as `--prices` builds it.
 pub fn catalog(prices: &[String]) -> anyhow::Result<Catalog> {
-    let mut catalog = Catalog::builtin();
-    for (i, text) in prices.iter().enumerate() {
-        catalog.overlay(
-            Catalog::from_json_str(text)
-                .map_err(|e| anyhow::anyhow!("price file {} of the job: {e}", i + 1))?,
-        );
-    }
-    Ok(catalog)
+    Catalog::builtin_with(prices.iter().map(String::as_str))
+        .map_err(|(i, e)| anyhow::anyhow!("price file {} of the job: {e}", i + 1))
 }
 
 /// A job made ready in this process: the catalog and config the

@@ -365,6 +365,19 @@ impl Catalog {
         format::parse(text)
     }
 
+    /// The built-in catalog with `files` (catalog texts, as `--prices`
+    /// gives them) overlaid in order; an error names the index of the text
+    /// that is not a catalog.
+    pub fn builtin_with<'a>(
+        files: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Catalog, (usize, CatalogError)> {
+        let mut catalog = Catalog::builtin();
+        for (i, text) in files.into_iter().enumerate() {
+            catalog.overlay(Catalog::from_json_str(text).map_err(|e| (i, e))?);
+        }
+        Ok(catalog)
+    }
+
     /// Pretty JSON in our format, in the catalog's own (stable) order.
     pub fn to_json_string(&self) -> String {
         format::write(self)
