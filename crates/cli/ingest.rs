@@ -201,11 +201,15 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         result
     })
     .with_context(|| format!("ingest into {}", args.store.display()))?;
-    if args.strict && report.summary.rejects.total() > 0 {
+    let unreadable = &report.plan.unreadable;
+    if args.strict && (report.summary.rejects.total() > 0 || !unreadable.is_empty()) {
         let mut msg = format!(
             "--strict: {} input lines or files were rejected; nothing committed.\n",
-            report.summary.rejects.total()
+            report.summary.rejects.total() + unreadable.len() as u64
         );
+        for (name, why) in unreadable.iter().take(10) {
+            msg.push_str(&format!("  {name}: unreadable_file ({why})\n"));
+        }
         for s in report.summary.rejects.samples().iter().take(10) {
             let at = if s.line == 0 {
                 String::new()
@@ -238,6 +242,12 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
         None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
     }
+    if r.cache_hits_added > 0 {
+        s.push_str(&format!(
+            "Kept {} LiteLLM cache hits beside the calls (cache_hits/): answered by LiteLLM's cache, they cost nothing and count as evidence for TA109 and TA110.\n",
+            r.cache_hits_added
+        ));
+    }
     if !r.plan.read_again.is_empty() {
         s.push_str(&format!(
             "Read {} Claude Code files of the store again with them, so that a call the session logs repeat across files is counted once.\n",
@@ -256,6 +266,15 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             r.raced.len(),
             r.raced.join(", ")
         ));
+    }
+    if !r.plan.unreadable.is_empty() {
+        s.push_str(&format!(
+            "Could not read {} files (not in the store; the next ingest tries them again):\n",
+            r.plan.unreadable.len()
+        ));
+        for (name, why) in &r.plan.unreadable {
+            s.push_str(&format!("  {name}: {why}\n"));
+        }
     }
     let rejected = r.summary.rejects.total();
     if rejected > 0 {

@@ -106,6 +106,18 @@ pub struct PartEntry {
     pub sources: Vec<String>,
 }
 
+impl PartEntry {
+    /// The dataset its folder belongs to.
+    pub fn dataset(&self) -> crate::layout::Dataset {
+        crate::layout::Dataset::of(&self.path)
+    }
+
+    /// Whether it holds calls (not LiteLLM's cache hits, which are no calls).
+    pub fn holds_calls(&self) -> bool {
+        self.dataset() == crate::layout::Dataset::Calls
+    }
+}
+
 /// One commit file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Commit {
@@ -188,9 +200,7 @@ impl State {
 
     /// The live parts of calls (not of cache hits).
     pub fn call_parts(&self) -> impl Iterator<Item = &PartEntry> {
-        self.parts
-            .values()
-            .filter(|p| crate::layout::Dataset::of(&p.path) == crate::layout::Dataset::Calls)
+        self.parts.values().filter(|p| p.holds_calls())
     }
 
     /// Live calls in all.

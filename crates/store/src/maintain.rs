@@ -88,7 +88,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         };
         let listed: BTreeSet<&str> = p.sources.iter().map(String::as_str).collect();
         // Cache hits are no calls: only the calls add up to the records.
-        let calls = layout::Dataset::of(&p.path) == layout::Dataset::Calls;
+        let calls = p.holds_calls();
         for batch in reader {
             let batch = match batch {
                 Ok(b) => b,
@@ -166,7 +166,7 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
     let mut by_day: BTreeMap<(layout::Dataset, Option<String>), Vec<&PartEntry>> = BTreeMap::new();
     for p in store.state().parts.values() {
         by_day
-            .entry((layout::Dataset::of(&p.path), p.day.clone()))
+            .entry((p.dataset(), p.day.clone()))
             .or_default()
             .push(p);
     }
@@ -247,7 +247,7 @@ pub fn prune(store: &mut Store, before: NaiveDate, tool_version: &str) -> Result
     let calls: Vec<&PartEntry> = removed
         .iter()
         .copied()
-        .filter(|p| layout::Dataset::of(&p.path) == layout::Dataset::Calls)
+        .filter(|p| p.holds_calls())
         .collect();
     let dropped = rows_per_source(store.root(), &calls)?;
     let pruned: Vec<SourceEntry> = touched

@@ -59,6 +59,10 @@ pub struct Plan {
     /// (Claude Code deletes old transcripts), when the others are read
     /// again: their stored rows stay, less the calls read again now.
     pub agent_logs_gone: Vec<String>,
+    /// Inputs that could not be read when planned (deleted since they were
+    /// listed, no permission), with why: not in the store, so the next
+    /// ingest tries them again.
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -158,61 +162,70 @@ fn plan_into(
                 continue;
             }
         };
-        let meta = std::fs::metadata(path).map_err(StoreError::io(path))?;
-        let size = meta.len();
-        let mtime_ns = mtime_ns(&meta);
-        let key = key_of(path);
-        let name = source.display();
-        let previous = state.sources.get(&key).cloned();
-        if let Some(prev) = &previous {
-            if prev.size == size && prev.mtime_ns == mtime_ns {
-                out.unchanged.push(name);
+        let planned = match plan_file(state, path, source.display()) {
+            Ok(p) => p,
+            Err(e) => {
+                out.unreadable.push((source.display(), e.to_string()));
                 continue;
             }
+        };
+        match planned {
+            Some(p) => out.read.push(p),
+            None => out.unchanged.push(source.display()),
         }
-        let mut file = File::open(path).map_err(StoreError::io(path))?;
-        let (head, tail) = ends(&mut file, size).map_err(StoreError::io(path))?;
-        let mut action = Action::New;
-        let mut start = None;
-        if let Some(prev) = &previous {
-            action = Action::Changed;
-            if prev.size == size && prev.head == head && prev.tail == tail {
-                // Touched, not changed: same bytes at both ends and the same
-                // size. (A rewrite that keeps both 64 KiB ends and the size
-                // is not told apart; restated exports change their size.)
-                out.unchanged.push(name);
-                continue;
-            }
-            if size > prev.size && resumable(prev) {
-                let (old_head, old_tail) =
-                    ends(&mut file, prev.size).map_err(StoreError::io(path))?;
-                if old_head == prev.head
-                    && old_tail == prev.tail
-                    && ends_line_at(&mut file, prev.size).map_err(StoreError::io(path))?
-                {
-                    action = Action::Grown;
-                    start = Some(Start {
-                        offset: prev.size,
-                        first_line: prev.next_line,
-                    });
-                }
-            }
-        }
-        out.read.push(Planned {
-            path: path.clone(),
-            key,
-            name,
-            action,
-            size,
-            mtime_ns,
-            head,
-            tail,
-            start,
-            previous,
-            agent_log: false,
-        });
     }
     Ok(())
+}
+
+/// What to do with one file: `None` when the store has it as it is.
+fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option<Planned>> {
+    let meta = std::fs::metadata(path)?;
+    let size = meta.len();
+    let mtime_ns = mtime_ns(&meta);
+    let key = key_of(path);
+    let previous = state.sources.get(&key).cloned();
+    if let Some(prev) = &previous {
+        if prev.size == size && prev.mtime_ns == mtime_ns {
+            return Ok(None);
+        }
+    }
+    let mut file = File::open(path)?;
+    let (head, tail) = ends(&mut file, size)?;
+    let mut action = Action::New;
+    let mut start = None;
+    if let Some(prev) = &previous {
+        action = Action::Changed;
+        if prev.size == size && prev.head == head && prev.tail == tail {
+            // Touched, not changed: same bytes at both ends and the same
+            // size. (A rewrite that keeps both 64 KiB ends and the size
+            // is not told apart; restated exports change their size.)
+            return Ok(None);
+        }
+        if size > prev.size && resumable(prev) {
+            let (old_head, old_tail) = ends(&mut file, prev.size)?;
+            if old_head == prev.head && old_tail == prev.tail && ends_line_at(&mut file, prev.size)?
+            {
+                action = Action::Grown;
+                start = Some(Start {
+                    offset: prev.size,
+                    first_line: prev.next_line,
+                });
+            }
+        }
+    }
+    Ok(Some(Planned {
+        path: path.to_path_buf(),
+        key,
+        name,
+        action,
+        size,
+        mtime_ns,
+        head,
+        tail,
+        start,
+        previous,
+        agent_log: false,
+    }))
 }
 
 /// Stdin has no path to find it by next time: its bytes are saved to a
@@ -394,4 +407,28 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
 /// xxh3 of a small byte string, as hex (for ids).
 pub fn short_digest(bytes: &[u8]) -> String {
     hex(xxh3_64(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file deleted between the listing of the inputs and the planning
+    /// is left for the next ingest, named with why; the others are read.
+    #[test]
+    fn a_file_gone_before_planning_is_unreadable_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().join("a.jsonl");
+        std::fs::write(&here, "{}\n").unwrap();
+        let gone = dir.path().join("b.jsonl");
+        let sources = [Source::File(gone.clone()), Source::File(here.clone())];
+        let plan = plan(&State::default(), &sources, None).unwrap();
+        assert_eq!(plan.read.len(), 1);
+        assert_eq!(plan.read[0].path, here);
+        assert_eq!(plan.read[0].size, 3);
+        assert_eq!(plan.unreadable.len(), 1);
+        let (name, why) = &plan.unreadable[0];
+        assert_eq!(name, &gone.display().to_string());
+        assert!(why.contains("No such file"), "{why}");
+    }
 }

@@ -125,7 +125,7 @@ pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestS
     // And the rows a prune dropped from the sources it left in the store.
     summary.outside_window = left
         .iter()
-        .filter(|p| Dataset::of(&p.path) == Dataset::Calls)
+        .filter(|p| p.holds_calls())
         .map(|p| p.rows)
         .sum::<u64>()
         + state
@@ -318,7 +318,7 @@ fn read_unit<S: RecordSink>(
         .map_err(StoreError::parquet(&path))?;
     for batch in reader {
         let batch = batch.map_err(StoreError::message(&path))?;
-        let dataset = Dataset::of(&unit.part.path);
+        let dataset = unit.part.dataset();
         feed(&batch, dataset, |key| index.get(key).copied(), sink)
             .map_err(|m| StoreError::Invalid(format!("{}: {m}", path.display())))?;
     }

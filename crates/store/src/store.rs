@@ -79,6 +79,9 @@ pub struct IngestReport {
     /// Rows added and removed, parts added and removed.
     pub rows_added: u64,
     pub rows_removed: u64,
+    /// LiteLLM cache-hit rows kept beside the calls (no calls: not in
+    /// `rows_added`).
+    pub cache_hits_added: u64,
     pub parts_added: usize,
     pub parts_removed: usize,
     /// Sources another ingest committed first, so this one dropped them.
@@ -420,7 +423,8 @@ impl Store {
             .map(|(i, p)| source_entry(p, i, &summary, pruned[i]))
             .collect();
         report.summary = summary;
-        if req.strict && report.summary.rejects.total() > 0 {
+        if req.strict && (report.summary.rejects.total() > 0 || !report.plan.unreadable.is_empty())
+        {
             return Ok(());
         }
         fault::point("parts-written").map_err(StoreError::io(&self.root))?;
@@ -456,9 +460,13 @@ impl Store {
                 report.commit = Some(commit.number);
                 fault::point("claimed").map_err(StoreError::io(&self.root))?;
                 self.publish(&commit)?;
-                // The rows read now, and the earlier rows of the sources
-                // read again (parts rewritten around them are neither).
-                report.rows_added = parts.iter().map(|p| p.rows).sum();
+                // The calls read now (LiteLLM's cache hits are no calls),
+                // and the earlier calls of the sources read again (parts
+                // rewritten around them are neither).
+                let (calls, hits): (Vec<&PartEntry>, Vec<&PartEntry>) =
+                    parts.iter().partition(|p| p.holds_calls());
+                report.rows_added = calls.iter().map(|p| p.rows).sum();
+                report.cache_hits_added = hits.iter().map(|p| p.rows).sum();
                 report.rows_removed = entries
                     .iter()
                     .filter(|e| e.action == Action::Changed)
@@ -580,7 +588,7 @@ impl Store {
                 .day
                 .as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let dataset = layout::Dataset::of(&part.path);
+            let dataset = part.dataset();
             let writer = write::PartWriter::new(&self.root, shared.next_part(dataset, day), day);
             let (kept, dropped) = filter_part(&path, &changed, gone, writer)?;
             if dropped.is_empty() && !touches(&changed) {
@@ -700,11 +708,7 @@ fn drop_sources(
             .day
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let writer = write::PartWriter::new(
-            root,
-            shared.next_part(layout::Dataset::of(&p.path), day),
-            day,
-        );
+        let writer = write::PartWriter::new(root, shared.next_part(p.dataset(), day), day);
         let (kept, _) = filter_part(&tmp, drop, &Gone::default(), writer)?;
         let _ = std::fs::remove_file(&tmp);
         out.extend(kept);
