@@ -1193,6 +1193,7 @@ impl RecordSink for Accumulator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observe::CallId;
 
     fn call<'a>(
         feature: &'a str,
@@ -1294,6 +1295,42 @@ mod tests {
         }
         assert_eq!(lines(&forward), (1..=20).collect::<Vec<u64>>());
         assert_eq!(lines(&backward), lines(&forward));
+    }
+
+    #[test]
+    fn a_cells_costliest_calls_do_not_depend_on_the_order_they_come_in() {
+        // 12 calls of one price in one cell: the cell keeps the 5 of the
+        // smallest ids, however they come in (a tie on cost used to keep
+        // the first 5 to arrive).
+        let catalog = Catalog::builtin();
+        let config = AnalyzeConfig::default();
+        let top = |acc: &Accumulator| -> Vec<Location> {
+            acc.cells[0]
+                .obs
+                .top
+                .iter()
+                .map(|(_, id)| match id {
+                    CallId::At(at) => *at,
+                    CallId::Logged(_) => unreachable!("no request ids logged"),
+                })
+                .collect()
+        };
+        let r = call("chat", "gpt-4o", None, false);
+        let mut forward = Accumulator::new(&catalog, &config);
+        let mut backward = Accumulator::new(&catalog, &config);
+        for line in 1..=12 {
+            forward.record(&r, Location { source: 0, line });
+            backward.record(
+                &r,
+                Location {
+                    source: 0,
+                    line: 13 - line,
+                },
+            );
+        }
+        let first: Vec<Location> = (1..=5).map(|line| Location { source: 0, line }).collect();
+        assert_eq!(top(&forward), first);
+        assert_eq!(top(&backward), first);
     }
 
     #[test]

@@ -58,8 +58,8 @@ impl Call<'_, '_> {
     }
 }
 
-/// A few request ids, the first seen in input order per worker (then the
-/// smallest after merging, so the choice is deterministic).
+/// A few request ids: the smallest seen, so the choice depends neither on
+/// the order calls come in nor on the workers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Samples(pub Vec<Box<str>>);
 
@@ -365,16 +365,23 @@ impl CellObs {
             self.batch_calls += 1;
         }
         let cost = c.cost_picos();
-        if c.cost.is_some()
-            && (self.top.len() < TOP_PER_CELL || self.top.last().is_some_and(|t| cost > t.0))
-        {
-            let id = match r.request_id.as_deref() {
+        if c.cost.is_some() {
+            let id = || match r.request_id.as_deref() {
                 Some(id) => CallId::Logged(id.into()),
                 None => CallId::At(at),
             };
-            self.top.push((cost, id));
-            sort_top(&mut self.top);
-            self.top.truncate(TOP_PER_CELL);
+            // In `sort_top`'s order (a tie on cost goes to the smaller id),
+            // so the cell keeps the same calls whatever order they come in.
+            let admit = self.top.len() < TOP_PER_CELL
+                || self
+                    .top
+                    .last()
+                    .is_some_and(|t| cost > t.0 || (cost == t.0 && id() < t.1));
+            if admit {
+                self.top.push((cost, id()));
+                sort_top(&mut self.top);
+                self.top.truncate(TOP_PER_CELL);
+            }
         }
         if let Some(fp) = r.prefix_fp {
             self.prefixed_calls += 1;
