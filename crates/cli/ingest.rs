@@ -220,6 +220,16 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         }
         bail!("{}", msg.trim_end());
     }
+    if !unreadable.is_empty() {
+        // A warning, so on stderr even with --quiet.
+        eprintln!(
+            "store: could not read {} files; the store keeps what it had of them, and the next ingest tries them again:",
+            unreadable.len()
+        );
+        for (name, why) in unreadable {
+            eprintln!("  {name}: {why}");
+        }
+    }
     if !args.quiet {
         print(&summary(&report, &store))?;
     }
@@ -266,15 +276,6 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             r.raced.len(),
             r.raced.join(", ")
         ));
-    }
-    if !r.plan.unreadable.is_empty() {
-        s.push_str(&format!(
-            "Could not read {} files (not in the store; the next ingest tries them again):\n",
-            r.plan.unreadable.len()
-        ));
-        for (name, why) in &r.plan.unreadable {
-            s.push_str(&format!("  {name}: {why}\n"));
-        }
     }
     let rejected = r.summary.rejects.total();
     if rejected > 0 {

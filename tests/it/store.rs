@@ -262,6 +262,41 @@ fn a_gone_claude_code_file_keeps_only_the_calls_no_other_file_repeats() {
     store_check(&env);
 }
 
+/// A Claude Code file of the store that is there but cannot be read (here
+/// a folder in its place) when another is read: named on stderr, its rows
+/// kept as a gone file's are, and the ingest goes on.
+#[test]
+fn an_unreadable_claude_code_file_is_named_and_kept_not_an_error() {
+    let env = Env::new();
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/fixtures/formats/claude-code/projects/-home-dev-shop/3a6e1c52-7b1d-4f0e-9c8a-2d5b6e7f8a91.jsonl",
+    );
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let joined = |ls: &[&str]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
+    env.write("agents/p/a.jsonl", joined(&lines[..3]));
+    env.write("agents/p/b.jsonl", joined(&lines[..5]));
+    ingest(&env, &["agents"]);
+    std::fs::remove_file(env.path("agents/p/a.jsonl")).unwrap();
+    std::fs::create_dir(env.path("agents/p/a.jsonl")).unwrap();
+    let new = lines[4]
+        .replace("msg_01A2", "msg_01A4")
+        .replace("req_011A2", "req_011A4");
+    env.write("agents/p/b.jsonl", joined(&lines[..5]) + &new + "\n");
+    let out = env
+        .cmd()
+        .args(["ingest", "agents", "--store", "store", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("could not read 1 files"), "{err}");
+    assert!(err.contains("agents/p/a.jsonl"), "{err}");
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(stored["totals"]["calls"], 3);
+    store_check(&env);
+}
+
 /// `tokenaudit ingest - --store DIR`, with `bytes` on stdin.
 fn ingest_stdin(env: &Env, bytes: &str, args: &[&str]) -> String {
     let out = env

@@ -206,7 +206,12 @@ pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
         added.extend(writer.finish()?);
         removed.extend(parts.iter().map(|p| p.path.clone()));
     }
-    let rows = added.iter().map(|p: &PartEntry| p.rows).sum();
+    // Calls only: cache hits are no calls.
+    let rows = added
+        .iter()
+        .filter(|p: &&PartEntry| p.holds_calls())
+        .map(|p| p.rows)
+        .sum();
     let commit = rewrite_commit(
         store,
         &ingest,

@@ -60,8 +60,8 @@ pub struct Plan {
     /// again: their stored rows stay, less the calls read again now.
     pub agent_logs_gone: Vec<String>,
     /// Inputs that could not be read when planned (deleted since they were
-    /// listed, no permission), with why: not in the store, so the next
-    /// ingest tries them again.
+    /// listed, no permission), with why: the store keeps what it had of
+    /// them, and the next ingest tries them again.
     pub unreadable: Vec<(String, String)>,
 }
 
@@ -337,10 +337,19 @@ pub fn read_agent_logs_together(
             plan.agent_logs_gone.push(entry.key.clone());
             continue;
         };
-        let mut file = File::open(&path).map_err(StoreError::io(&path))?;
         let size = meta.len();
-        let (head, tail) = ends(&mut file, size).map_err(StoreError::io(&path))?;
         plan.unchanged.retain(|n| n != &entry.name);
+        let (head, tail) = match File::open(&path).and_then(|mut f| ends(&mut f, size)) {
+            Ok(ends) => ends,
+            Err(e) => {
+                // There but unreadable (no permission): kept as a gone
+                // file's rows are, and named; read with the others again
+                // once it can be.
+                plan.unreadable.push((entry.name.clone(), e.to_string()));
+                plan.agent_logs_gone.push(entry.key.clone());
+                continue;
+            }
+        };
         plan.read_again.push(entry.name.clone());
         plan.read.push(Planned {
             path,
