@@ -499,6 +499,10 @@ const CASES: &[Case] = &[
             &at("1e30"),
             &at("\"2026-02-30T00:00:00Z\""),
             &at("\"2026-10-01T00:00:00Z\""),
+            // Readable, but past what a nanosecond timestamp (the store's,
+            // Arrow's) holds.
+            &at("\"3000-01-01T00:00:00Z\""),
+            &at("\"1600-01-01T00:00:00Z\""),
         ]);
         env.write("a.jsonl", text);
         Want::new(
@@ -508,6 +512,8 @@ const CASES: &[Case] = &[
                 ("a.jsonl", 1, "bad_timestamp"),
                 ("a.jsonl", 2, "bad_timestamp"),
                 ("a.jsonl", 3, "bad_timestamp"),
+                ("a.jsonl", 5, "bad_timestamp"),
+                ("a.jsonl", 6, "bad_timestamp"),
             ],
         )
     }),

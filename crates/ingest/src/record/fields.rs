@@ -511,7 +511,10 @@ impl RawUsage {
 }
 
 /// Final checks shared by every reader: a model is required; a successful
-/// call needs usage; the usage parts must fit in their wholes.
+/// call needs usage; the usage parts must fit in their wholes; a time must
+/// be one a nanosecond timestamp holds (1677-09-21 to 2262-04-11, as the
+/// store's and Arrow's `ts` columns do: a log's year 3000 is a typo, and
+/// it would not survive the store).
 pub fn finish<'a>(
     mut record: CallRecord<'a>,
     usage: Option<Usage>,
@@ -519,6 +522,15 @@ pub fn finish<'a>(
 ) -> Result<CallRecord<'a>, Reject> {
     if let Some(reject) = problems.0.take() {
         return Err(reject);
+    }
+    if record
+        .timestamp
+        .is_some_and(|t| t.timestamp_nanos_opt().is_none())
+    {
+        return Err(Reject::new(
+            RejectReason::BadTimestamp,
+            "timestamp out of range (before 1677-09-21 or after 2262-04-11)",
+        ));
     }
     if record.model.trim().is_empty() {
         return Err(Reject::new(RejectReason::MissingModel, "model"));
