@@ -32,7 +32,8 @@ pub enum RejectReason {
     MissingModel,
     /// A successful call without any token usage.
     MissingUsage,
-    /// A timestamp that cannot be read.
+    /// A timestamp that cannot be read, or one outside 1677-09-21 to
+    /// 2262-04-11 (what a nanosecond timestamp holds).
     BadTimestamp,
     /// A line longer than the reader's limit.
     LineTooLong,
