@@ -221,31 +221,37 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
 }
 
-/// Claude Code deletes old transcripts: when the files still there are
-/// read again, a gone file's stored calls that they repeat are dropped
-/// (the copy read now is kept), and its other calls stay.
-#[test]
-fn a_gone_claude_code_file_keeps_only_the_calls_no_other_file_repeats() {
-    let env = Env::new();
+/// Two Claude Code session files in `agents/p/`, ingested: a holds
+/// msg_01A1 (two streamed lines), b the same and then msg_01A2. Returns
+/// b's next version, grown by a new message (msg_01A4).
+fn two_claude_code_files_ingested(env: &Env) -> String {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
         "tests/fixtures/formats/claude-code/projects/-home-dev-shop/3a6e1c52-7b1d-4f0e-9c8a-2d5b6e7f8a91.jsonl",
     );
     let text = std::fs::read_to_string(fixture).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let joined = |ls: &[&str]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
-    // a: msg_01A1 (two streamed lines); b: the same, then msg_01A2.
     env.write("agents/p/a.jsonl", joined(&lines[..3]));
     env.write("agents/p/b.jsonl", joined(&lines[..5]));
-    ingest(&env, &["agents"]);
-    let s = audit_of(&env, &["--store", "store"]);
+    ingest(env, &["agents"]);
+    let s = audit_of(env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 2);
-
-    // a is deleted; b grows by a new message.
-    std::fs::remove_file(env.path("agents/p/a.jsonl")).unwrap();
     let new = lines[4]
         .replace("msg_01A2", "msg_01A4")
         .replace("req_011A2", "req_011A4");
-    env.write("agents/p/b.jsonl", joined(&lines[..5]) + &new + "\n");
+    joined(&lines[..5]) + &new + "\n"
+}
+
+/// Claude Code deletes old transcripts: when the files still there are
+/// read again, a gone file's stored calls that they repeat are dropped
+/// (the copy read now is kept), and its other calls stay.
+#[test]
+fn a_gone_claude_code_file_keeps_only_the_calls_no_other_file_repeats() {
+    let env = Env::new();
+    let grown = two_claude_code_files_ingested(&env);
+    // a is deleted; b grows by a new message.
+    std::fs::remove_file(env.path("agents/p/a.jsonl")).unwrap();
+    env.write("agents/p/b.jsonl", grown);
     ingest(&env, &["agents"]);
     let stored = audit_of(&env, &["--store", "store"]);
     let raw = audit_of(&env, &["agents"]);
@@ -268,21 +274,10 @@ fn a_gone_claude_code_file_keeps_only_the_calls_no_other_file_repeats() {
 #[test]
 fn an_unreadable_claude_code_file_is_named_and_kept_not_an_error() {
     let env = Env::new();
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
-        "tests/fixtures/formats/claude-code/projects/-home-dev-shop/3a6e1c52-7b1d-4f0e-9c8a-2d5b6e7f8a91.jsonl",
-    );
-    let text = std::fs::read_to_string(fixture).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let joined = |ls: &[&str]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
-    env.write("agents/p/a.jsonl", joined(&lines[..3]));
-    env.write("agents/p/b.jsonl", joined(&lines[..5]));
-    ingest(&env, &["agents"]);
+    let grown = two_claude_code_files_ingested(&env);
     std::fs::remove_file(env.path("agents/p/a.jsonl")).unwrap();
     std::fs::create_dir(env.path("agents/p/a.jsonl")).unwrap();
-    let new = lines[4]
-        .replace("msg_01A2", "msg_01A4")
-        .replace("req_011A2", "req_011A4");
-    env.write("agents/p/b.jsonl", joined(&lines[..5]) + &new + "\n");
+    env.write("agents/p/b.jsonl", grown);
     let out = env
         .cmd()
         .args(["ingest", "agents", "--store", "store", "--quiet"])
