@@ -677,6 +677,26 @@ impl<'c> Accumulator<'c> {
     }
 
     /// Merges another worker's results into this one.
+    /// What [`merge`](Self::merge) of `o` into this accumulator gives when
+    /// this one has read nothing (as [`new`](Self::new) made it): `o`
+    /// itself under this one's catalog and config (and its previous period,
+    /// where `o` has none), without copying `o`'s tables. A state loaded
+    /// whole from the store's cache becomes the run's accumulator so.
+    pub fn adopt(self, mut o: Accumulator<'c>) -> Accumulator<'c> {
+        debug_assert!(
+            self.cells.is_empty() && self.groups.list.is_empty() && self.totals.calls == 0,
+            "adopt into an accumulator that has read calls"
+        );
+        o.catalog = self.catalog;
+        o.config = self.config;
+        if o.previous.is_none() {
+            o.previous = self.previous;
+        }
+        sort_expensive(&mut o.most_expensive);
+        o.most_expensive.truncate(TOP_CALLS);
+        o
+    }
+
     pub fn merge(&mut self, o: Accumulator<'c>) {
         self.totals.merge(&o.totals);
         self.cost_parts.merge(&o.cost_parts);

@@ -156,6 +156,13 @@ pub fn scan<'c>(
     // from it (a previous period with no day of its own still shows).
     let mut out = vec![make()];
     let mut used = whole_days(root, &days, query, spec, &mut out)?;
+    if out.len() > 1 {
+        // The first state loaded becomes that accumulator instead of being
+        // merged into it (a copy of every table).
+        let fresh = out.remove(0);
+        let loaded = out.remove(0);
+        out.insert(0, fresh.adopt(loaded));
+    }
     used.cut = cut_days;
     if !cut.is_empty() {
         out.extend(scan::read_parts(root, &cut, query, &index, make)?);
