@@ -33,7 +33,11 @@ fn audit_json(config: &AnalyzeConfig, wire: bool) -> String {
                     let b = Accumulator::decode(&bytes, &catalog, config).unwrap();
                     // Equal states, equal bytes.
                     assert_eq!(b.encode().unwrap(), bytes);
-                    Accumulator::decode(&bytes, &catalog, config).unwrap()
+                    // The timelines decoded on a thread of their own: the
+                    // same state.
+                    let c = Accumulator::decode_on(&bytes, &catalog, config, true).unwrap();
+                    assert_eq!(c.encode().unwrap(), bytes);
+                    Accumulator::decode_on(&bytes, &catalog, config, true).unwrap()
                 })
                 .collect()
         } else {

@@ -187,7 +187,13 @@ fn whole_days<'c>(
     }
     let (dir, name) = (root.join(layout::CACHE).join(MERGED), merged_name(days));
     let mut warning = None;
-    match read_state(&dir.join(&name), spec) {
+    // The merged state is read alone: its timelines on a second thread, if
+    // the run has more than one.
+    let threads = match query.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    match read_state(&dir.join(&name), spec, threads > 1) {
         Ok(Some(acc)) => {
             out.push(acc);
             return Ok(CacheUse {
@@ -457,7 +463,7 @@ fn load<'c>(
     day: &Day<'_>,
     spec: &Spec<'c>,
 ) -> std::result::Result<Option<Accumulator<'c>>, String> {
-    let Some(mut acc) = read_state(&day.dir.join(&day.name), spec)? else {
+    let Some(mut acc) = read_state(&day.dir.join(&day.name), spec, false)? else {
         return Ok(None);
     };
     acc.map_sources(&day.to).map_err(|e| e.to_string())?;
@@ -468,6 +474,7 @@ fn load<'c>(
 fn read_state<'c>(
     path: &Path,
     spec: &Spec<'c>,
+    two_threads: bool,
 ) -> std::result::Result<Option<Accumulator<'c>>, String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -483,7 +490,7 @@ fn read_state<'c>(
         Err(e) => return Err(e.to_string()),
     };
     let state = payload(&bytes)?;
-    Accumulator::decode(state, spec.catalog, spec.config)
+    Accumulator::decode_on(state, spec.catalog, spec.config, two_threads)
         .map(Some)
         .map_err(|e| e.to_string())
 }

@@ -16,6 +16,7 @@ use super::{
     Previous, Reconcile,
 };
 use crate::coverage::Counts;
+use crate::infer::timeline::Timelines;
 use crate::spill::SpillTable;
 
 /// The first bytes of every state, then the format's version.
@@ -23,8 +24,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// 2: issue 12's observations (prefix runs and sizes, timelines, inferred
 /// sessions, rule coverage counts); 3: prefixes without their unread first
 /// and last times; 4: timelines as one list of calls with their keys, calls
-/// without their unread cost; 5: LiteLLM's cache hits per cell.
-const FORMAT: u32 = 5;
+/// without their unread cost; 5: LiteLLM's cache hits per cell; 6: the
+/// timelines first, as a span of their own (decoded beside the rest).
+const FORMAT: u32 = 6;
 
 wire_struct!(Group {
     resolved,
@@ -152,6 +154,13 @@ impl<'c> Accumulator<'c> {
         let mut w = MAGIC.to_vec();
         FORMAT.put(&mut w);
         catalog_mark(catalog).put(&mut w);
+        // The timelines (the sample of calls, the largest part) as a span
+        // with its length, so that a reader can decode them on a thread of
+        // their own.
+        let mut span = Vec::new();
+        keyed.timelines.put(&mut span);
+        span.len().put(&mut w);
+        w.extend_from_slice(&span);
         labels.names.put(&mut w);
         groups.list.put(&mut w);
         cells.put(&mut w);
@@ -182,17 +191,59 @@ impl<'c> Accumulator<'c> {
         catalog: &'c Catalog,
         config: &'c AnalyzeConfig,
     ) -> Result<Accumulator<'c>> {
+        Self::decode_on(bytes, catalog, config, false)
+    }
+
+    /// [`decode`](Self::decode), the timelines on a second thread when
+    /// `two_threads` (the same result: each part is read from its own
+    /// bytes).
+    pub fn decode_on(
+        bytes: &[u8],
+        catalog: &'c Catalog,
+        config: &'c AnalyzeConfig,
+        two_threads: bool,
+    ) -> Result<Accumulator<'c>> {
         let mut r = Reader::new(bytes);
+        Self::check_header(&mut r, catalog)?;
+        let n = usize::get(&mut r)?;
+        let span = r.take(n)?;
+        let timelines = || -> Result<Timelines> {
+            let mut t = Reader::new(span);
+            let timelines = Timelines::get(&mut t)?;
+            if !t.is_done() {
+                return Err(WireError("bytes left after the timelines".into()));
+            }
+            Ok(timelines)
+        };
+        let (timelines, rest) = if two_threads {
+            std::thread::scope(|s| {
+                let other = s.spawn(timelines);
+                let rest = Self::decode_rest(&mut r, catalog, config);
+                let timelines = other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (timelines, rest)
+            })
+        } else {
+            (timelines(), Self::decode_rest(&mut r, catalog, config))
+        };
+        let mut a = rest?;
+        a.keyed.timelines = timelines?;
+        Ok(a)
+    }
+
+    /// The mark, the format and the catalog's mark.
+    fn check_header(r: &mut Reader<'_>, catalog: &Catalog) -> Result<()> {
         if r.take(MAGIC.len())? != MAGIC {
             return Err(WireError("it does not start with the state's mark".into()));
         }
-        let format = u32::get(&mut r)?;
+        let format = u32::get(r)?;
         if format != FORMAT {
             return Err(WireError(format!(
                 "format {format}, this build reads format {FORMAT}"
             )));
         }
-        let mark = <(String, u64)>::get(&mut r)?;
+        let mark = <(String, u64)>::get(r)?;
         if mark != catalog_mark(catalog) {
             return Err(WireError(format!(
                 "made with price catalog {} ({} models), not {} ({} models): give every process the same --prices",
@@ -202,12 +253,21 @@ impl<'c> Accumulator<'c> {
                 catalog.models().count()
             )));
         }
+        Ok(())
+    }
+
+    /// Everything after the timelines' span, to the end of the bytes.
+    fn decode_rest(
+        r: &mut Reader<'_>,
+        catalog: &'c Catalog,
+        config: &'c AnalyzeConfig,
+    ) -> Result<Accumulator<'c>> {
         let mut labels = Labels::default();
-        for name in Vec::<Box<str>>::get(&mut r)? {
+        for name in Vec::<Box<str>>::get(r)? {
             labels.intern(&name);
         }
-        let list = Vec::<(GroupKey, Group)>::get(&mut r)?;
-        let cells = Vec::<Cell>::get(&mut r)?;
+        let list = Vec::<(GroupKey, Group)>::get(r)?;
+        let cells = Vec::<Cell>::get(r)?;
         // Model ids index the catalog: one past its end (a damaged state)
         // is an error here, not a panic when the audit prices with it.
         let models = catalog.models().count();
@@ -243,23 +303,23 @@ impl<'c> Accumulator<'c> {
             groups,
             cells,
             cell_index,
-            keyed: Wire::get(&mut r)?,
-            totals: Wire::get(&mut r)?,
-            cost_parts: Wire::get(&mut r)?,
-            users: SpillTable::decode_from(&mut r)?,
-            sessions: SpillTable::decode_from(&mut r)?,
-            tags: Wire::get(&mut r)?,
-            error_kinds: Wire::get(&mut r)?,
-            reconcile: Wire::get(&mut r)?,
-            coverage: Wire::get(&mut r)?,
-            via: Counts(Wire::get(&mut r)?),
-            first: Wire::get(&mut r)?,
-            last: Wire::get(&mut r)?,
-            outside_window: Wire::get(&mut r)?,
-            batch_at_full_price: Wire::get(&mut r)?,
-            long_context_calls: Wire::get(&mut r)?,
-            most_expensive: Wire::get(&mut r)?,
-            previous: Wire::get(&mut r)?,
+            keyed: Wire::get(r)?,
+            totals: Wire::get(r)?,
+            cost_parts: Wire::get(r)?,
+            users: SpillTable::decode_from(r)?,
+            sessions: SpillTable::decode_from(r)?,
+            tags: Wire::get(r)?,
+            error_kinds: Wire::get(r)?,
+            reconcile: Wire::get(r)?,
+            coverage: Wire::get(r)?,
+            via: Counts(Wire::get(r)?),
+            first: Wire::get(r)?,
+            last: Wire::get(r)?,
+            outside_window: Wire::get(r)?,
+            batch_at_full_price: Wire::get(r)?,
+            long_context_calls: Wire::get(r)?,
+            most_expensive: Wire::get(r)?,
+            previous: Wire::get(r)?,
         };
         if !r.is_done() {
             return Err(WireError("bytes left after the state".into()));

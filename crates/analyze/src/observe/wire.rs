@@ -3,6 +3,7 @@
 
 use crate::infer::prefix::{PrefixSize, PrefixSource};
 use crate::infer::sessions::TurnSource;
+use crate::infer::timeline::Timelines;
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
 use super::{
@@ -187,10 +188,30 @@ wire_struct!(TextSample {
     entries,
 });
 
-wire_struct!(Keyed {
-    sessions,
-    timelines,
-    prompts,
-    chains,
-    texts,
-});
+/// Without its timelines: the accumulator writes them apart, first, so
+/// that they can be decoded beside the rest (`accumulate::wire`).
+impl Wire for Keyed {
+    fn put(&self, w: &mut Vec<u8>) {
+        // Every field named: one added and not written here does not build.
+        let Keyed {
+            sessions,
+            timelines: _,
+            prompts,
+            chains,
+            texts,
+        } = self;
+        sessions.put(w);
+        prompts.put(w);
+        chains.put(w);
+        texts.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Keyed {
+            sessions: Wire::get(r)?,
+            timelines: Timelines::default(),
+            prompts: Wire::get(r)?,
+            chains: Wire::get(r)?,
+            texts: Wire::get(r)?,
+        })
+    }
+}
