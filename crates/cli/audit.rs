@@ -221,7 +221,8 @@ impl InputArgs {
             Some(p) => crate::config::load(p)?,
             None => Default::default(),
         };
-        let detect = config.detect_config(self.config.as_deref())?;
+        let mut detect = config.detect_config(self.config.as_deref())?;
+        detect.threads = self.threads;
         let budgets = config.budgets(self.config.as_deref())?;
         let feature_from = config.feature_from(self.config.as_deref())?;
         let mapping = match config.mapping {

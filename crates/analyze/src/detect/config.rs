@@ -145,6 +145,9 @@ pub struct DetectConfig {
     /// Findings whose monthly savings are below this are dropped (findings
     /// without a savings figure are kept).
     pub min_savings: Money,
+    /// Threads the rules run on (0: all cores; default 1). The findings do
+    /// not depend on it.
+    pub threads: usize,
     rules: BTreeMap<&'static str, RuleSettings>,
 }
 
@@ -164,6 +167,7 @@ impl Default for DetectConfig {
             high: Money::from_usd_f64(500.0).unwrap_or(Money::ZERO),
             medium: Money::from_usd_f64(50.0).unwrap_or(Money::ZERO),
             min_savings: Money::from_usd_f64(1.0).unwrap_or(Money::ZERO),
+            threads: 1,
             rules,
         }
     }

@@ -231,11 +231,14 @@ pub fn coverage(counts: &Counts, config: &DetectConfig) -> Vec<RuleCoverage> {
 
 /// Runs every enabled rule and returns the findings, most savings first.
 pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut all = Vec::new();
-    for r in RULES {
-        let Some(settings) = ctx.config.settings(r.code).filter(|s| s.enabled) else {
-            continue;
-        };
+    let enabled: Vec<(&RuleInfo, &config::RuleSettings)> = RULES
+        .iter()
+        .filter_map(|r| {
+            let settings = ctx.config.settings(r.code).filter(|s| s.enabled)?;
+            Some((r, settings))
+        })
+        .collect();
+    let check = |(r, settings): &(&RuleInfo, &config::RuleSettings)| {
         let mut found = Vec::new();
         (r.check)(ctx, &*settings.options, &mut found);
         for f in &mut found {
@@ -243,8 +246,42 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
             f.name = r.name;
             f.fingerprint = fingerprint(r.code, &f.scope);
         }
-        all.extend(found);
+        found
+    };
+    let threads = match ctx.config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
     }
+    .min(enabled.len());
+    let mut per_rule: Vec<Vec<Finding>> = if threads > 1 {
+        // Each thread takes the next rule not yet taken; the results are
+        // put back in rule order, so the findings are the same.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, Vec<Finding>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(rule) = enabled.get(i) else { break };
+                            mine.push((i, check(rule)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, found)| found).collect()
+    } else {
+        enabled.iter().map(check).collect()
+    };
+    let mut all: Vec<Finding> = per_rule.drain(..).flatten().collect();
     sort_findings(&mut all);
     all
 }
