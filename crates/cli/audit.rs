@@ -477,6 +477,7 @@ pub struct Reports<'a> {
 /// Runs the prepared audit and writes the reports.
 pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     let formats = formats(to.formats)?;
+    let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
     prepared.analyze.list_costs = want_focus;
     let (audit, profile, catalog) = prepared.run()?;
@@ -491,7 +492,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
         focus,
     };
     let mut timings = Timings::start();
-    let written = write_reports(to.out, &audit, &formats, &info)?;
+    let written = write_reports(to.out, &audit, &formats, &info, threads)?;
     timings.lap("reports");
     print_timings(&timings);
     if !to.quiet {

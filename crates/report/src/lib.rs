@@ -87,45 +87,88 @@ pub enum ReportError {
 /// Writes the requested formats into `dir` and returns the files written.
 /// Only tokenaudit's own file names (`audit.md`, `audit.json`,
 /// `audit-*.csv`, `audit.html`, `audit-chart-*.png`, `focus.csv`,
-/// `focus.parquet`) are replaced.
+/// `focus.parquet`) are replaced. The formats are rendered on up to
+/// `threads` threads (0: all cores); the files are the same either way.
 pub fn write_reports(
     dir: &Path,
     audit: &Audit,
     formats: &[ReportFormat],
     info: &RunInfo,
+    threads: usize,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut set = ReportSet::new(dir)?;
-    for format in formats {
-        match format {
-            ReportFormat::Markdown => {
-                set.add("audit.md", markdown::render(audit, info).as_bytes())?
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(formats.len());
+    let render = |format: &ReportFormat| render(dir, audit, *format, info);
+    let rendered: Vec<Rendered> = if threads > 1 {
+        // Thread k renders formats k, k + threads, …; put back in order.
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (1..threads)
+                .map(|k| {
+                    s.spawn(move || {
+                        formats
+                            .iter()
+                            .enumerate()
+                            .skip(k)
+                            .step_by(threads)
+                            .map(|(i, f)| (i, render(f)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<(usize, Rendered)> = formats
+                .iter()
+                .enumerate()
+                .step_by(threads)
+                .map(|(i, f)| (i, render(f)))
+                .collect();
+            for w in workers {
+                all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             }
-            ReportFormat::Json => set.add("audit.json", json::render(audit, info).as_bytes())?,
-            ReportFormat::Csv => {
-                for (name, body) in csv::tables(audit) {
-                    set.add(&format!("audit-{name}.csv"), body.as_bytes())?;
-                }
-            }
-            ReportFormat::Html => set.add("audit.html", html::render(audit, info).as_bytes())?,
-            ReportFormat::Focus => {
-                let rows = info.focus.as_deref().ok_or(ReportError::FocusRowsMissing)?;
-                set.add("focus.csv", focus::to_csv(rows).as_bytes())?;
-                let bytes = focus::to_parquet(rows).map_err(|e| ReportError::Encode {
-                    path: dir.join("focus.parquet").display().to_string(),
-                    message: e.to_string(),
-                })?;
-                set.add("focus.parquet", &bytes)?;
-            }
-            ReportFormat::Png => {
-                let charts = png::render(audit).map_err(|message| ReportError::Encode {
-                    path: dir.join("audit-chart-*.png").display().to_string(),
-                    message,
-                })?;
-                for (name, bytes) in charts {
-                    set.add(&name, &bytes)?;
-                }
-            }
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, r)| r).collect()
+        })
+    } else {
+        formats.iter().map(render).collect()
+    };
+    for files in rendered {
+        for (name, bytes) in files? {
+            set.add(&name, &bytes)?;
         }
     }
     set.commit()
+}
+
+/// One format's files, named, or why it could not be encoded.
+type Rendered = Result<Vec<(String, Vec<u8>)>, ReportError>;
+
+/// The files of one report format.
+fn render(dir: &Path, audit: &Audit, format: ReportFormat, info: &RunInfo) -> Rendered {
+    Ok(match format {
+        ReportFormat::Markdown => vec![("audit.md".into(), markdown::render(audit, info).into())],
+        ReportFormat::Json => vec![("audit.json".into(), json::render(audit, info).into())],
+        ReportFormat::Csv => csv::tables(audit)
+            .into_iter()
+            .map(|(name, body)| (format!("audit-{name}.csv"), body.into()))
+            .collect(),
+        ReportFormat::Html => vec![("audit.html".into(), html::render(audit, info).into())],
+        ReportFormat::Focus => {
+            let rows = info.focus.as_deref().ok_or(ReportError::FocusRowsMissing)?;
+            let parquet = focus::to_parquet(rows).map_err(|e| ReportError::Encode {
+                path: dir.join("focus.parquet").display().to_string(),
+                message: e.to_string(),
+            })?;
+            vec![
+                ("focus.csv".into(), focus::to_csv(rows).into()),
+                ("focus.parquet".into(), parquet),
+            ]
+        }
+        ReportFormat::Png => png::render(audit).map_err(|message| ReportError::Encode {
+            path: dir.join("audit-chart-*.png").display().to_string(),
+            message,
+        })?,
+    })
 }
