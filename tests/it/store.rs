@@ -292,22 +292,6 @@ fn an_unreadable_claude_code_file_is_named_and_kept_not_an_error() {
     store_check(&env);
 }
 
-/// `tokenaudit store compact --store store`, which must succeed: what it
-/// printed.
-fn compact(env: &Env) -> String {
-    let out = env
-        .cmd()
-        .args(["store", "compact", "--store", "store"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// `tokenaudit ingest - --store DIR`, with `bytes` on stdin.
 fn ingest_stdin(env: &Env, bytes: &str, args: &[&str]) -> String {
     let out = env
@@ -607,7 +591,9 @@ fn compact_and_prune_keep_the_audit_honest() {
     let (_, said) = cached_audit(&env, &[]);
     assert_eq!(cache_use(&said), [3, 1, 1, 0], "{said}");
     assert_eq!(walk(&env.path("store/_cache/day=2026-10-04")).len(), 1);
-    assert!(compact(&env).contains("2 parts merged into 1"));
+    assert!(env
+        .ok(&["store", "compact", "--store", "store"])
+        .contains("2 parts merged into 1"));
     // Day 4's cache file went with its parts.
     assert!(walk(&env.path("store/_cache/day=2026-10-04")).is_empty());
     let raw = audit_of(&env, &["logs"]);
@@ -1234,7 +1220,7 @@ fn litellm_cache_hits_are_kept_beside_the_calls() {
             .replace("\"request_id\":\"", "\"request_id\":\"night2-"),
     );
     ingest(&env, &["logs"]);
-    let said = compact(&env);
+    let said = env.ok(&["store", "compact", "--store", "store"]);
     // 126 calls: the 16 cache hits merged beside them are not counted.
     assert!(said.contains("4 parts merged into 2 (126 calls)"), "{said}");
     let raw = audit_of(&env, &["logs"]);

@@ -49,6 +49,19 @@ impl Env {
         c
     }
 
+    /// Runs `tokenaudit ARGS`, which must succeed, and returns what it
+    /// printed on stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tokenaudit {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// Runs `tokenaudit audit ARGS --out out --quiet` and returns the JSON report.
     pub fn audit(&self, args: &[&str]) -> Value {
         let out = self
