@@ -97,43 +97,9 @@ pub fn write_reports(
     threads: usize,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut set = ReportSet::new(dir)?;
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(formats.len());
-    let render = |format: &ReportFormat| render(dir, audit, *format, info);
-    let rendered: Vec<Rendered> = if threads > 1 {
-        // Thread k renders formats k, k + threads, …; put back in order.
-        std::thread::scope(|s| {
-            let workers: Vec<_> = (1..threads)
-                .map(|k| {
-                    s.spawn(move || {
-                        formats
-                            .iter()
-                            .enumerate()
-                            .skip(k)
-                            .step_by(threads)
-                            .map(|(i, f)| (i, render(f)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            let mut all: Vec<(usize, Rendered)> = formats
-                .iter()
-                .enumerate()
-                .step_by(threads)
-                .map(|(i, f)| (i, render(f)))
-                .collect();
-            for w in workers {
-                all.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            }
-            all.sort_by_key(|(i, _)| *i);
-            all.into_iter().map(|(_, r)| r).collect()
-        })
-    } else {
-        formats.iter().map(render).collect()
-    };
+    let rendered = tokenaudit_ingest::pipeline::threads::map_in_order(formats, threads, |f| {
+        render(dir, audit, *f, info)
+    });
     for files in rendered {
         for (name, bytes) in files? {
             set.add(&name, &bytes)?;

@@ -41,6 +41,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
 use tokenaudit_core::pricing::Catalog;
+use tokenaudit_ingest::pipeline::threads::worker_threads;
 use tokenaudit_ingest::IngestSummary;
 
 use crate::commit::{PartEntry, SourceEntry, State};
@@ -189,11 +190,7 @@ fn whole_days<'c>(
     let mut warning = None;
     // The merged state is read alone: its timelines on a second thread, if
     // the run has more than one.
-    let threads = match query.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    match read_state(&dir.join(&name), spec, threads > 1) {
+    match read_state(&dir.join(&name), spec, worker_threads(query.threads) > 1) {
         Ok(Some(acc)) => {
             out.push(acc);
             return Ok(CacheUse {
@@ -260,11 +257,7 @@ fn each_day<'c>(
     if days.is_empty() {
         return Ok((Vec::new(), CacheUse::default(), true));
     }
-    let threads = if query.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        query.threads
-    };
+    let threads = worker_threads(query.threads);
     let outer = threads.min(days.len());
     let inner = (threads / outer).max(1);
     let next = AtomicUsize::new(0);

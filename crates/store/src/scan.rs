@@ -249,11 +249,7 @@ where
             units.push(Unit { part, row_group });
         }
     }
-    let threads = if query.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        query.threads
-    };
+    let threads = tokenaudit_ingest::pipeline::threads::worker_threads(query.threads);
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<StoreError>> = Mutex::new(None);
     let sinks: Vec<S> = std::thread::scope(|scope| {
@@ -316,9 +312,9 @@ fn read_unit<S: RecordSink>(
         .with_batch_size(8192)
         .build()
         .map_err(StoreError::parquet(&path))?;
+    let dataset = unit.part.dataset();
     for batch in reader {
         let batch = batch.map_err(StoreError::message(&path))?;
-        let dataset = unit.part.dataset();
         feed(&batch, dataset, |key| index.get(key).copied(), sink)
             .map_err(|m| StoreError::Invalid(format!("{}: {m}", path.display())))?;
     }

@@ -248,40 +248,11 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         }
         found
     };
-    let threads = match ctx.config.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(enabled.len());
-    let mut per_rule: Vec<Vec<Finding>> = if threads > 1 {
-        // Each thread takes the next rule not yet taken; the results are
-        // put back in rule order, so the findings are the same.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut done: Vec<(usize, Vec<Finding>)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(rule) = enabled.get(i) else { break };
-                            mine.push((i, check(rule)));
-                        }
-                        mine
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        done.sort_by_key(|(i, _)| *i);
-        done.into_iter().map(|(_, found)| found).collect()
-    } else {
-        enabled.iter().map(check).collect()
-    };
-    let mut all: Vec<Finding> = per_rule.drain(..).flatten().collect();
+    // On threads, each taking the next rule; the results in rule order, so
+    // the findings are the same.
+    let per_rule =
+        tokenaudit_ingest::pipeline::threads::map_in_order(&enabled, ctx.config.threads, check);
+    let mut all: Vec<Finding> = per_rule.into_iter().flatten().collect();
     sort_findings(&mut all);
     all
 }

@@ -17,6 +17,7 @@
 //! result is the same on every run.
 
 pub mod dedup;
+pub mod threads;
 
 use std::io::Read;
 use std::path::Path;
@@ -242,11 +243,7 @@ where
     S: RecordSink,
     F: Fn() -> S + Sync,
 {
-    let threads = if options.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        options.threads
-    };
+    let threads = threads::worker_threads(options.threads);
     // Chunk buffers go back to the producers for reuse, so steady state
     // allocates (and page-faults) nothing.
     let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4 + 4);
