@@ -11,7 +11,6 @@ use tokenaudit_analyze::detect::DetectConfig;
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig, Outcome};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_store::commit::State;
-use tokenaudit_store::layout::Dataset;
 use tokenaudit_store::scan::{self, Query};
 
 use crate::location::StoreUrl;
@@ -36,7 +35,7 @@ pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<
     // The calls; LiteLLM's cache hits (`cache_hits/`) are left out: this
     // engine's audit does not give them as evidence.
     let (mut parts, _) = scan::plan(plan.state, plan.query);
-    parts.retain(|p| Dataset::of(&p.path) == Dataset::Calls);
+    parts.retain(|p| p.holds_calls());
     if parts.is_empty() {
         return Ok(None);
     }

@@ -69,11 +69,6 @@ pub fn partition(day: Option<NaiveDate>) -> String {
     }
 }
 
-/// The partition folder of a day (`None`: no timestamp), relative to the store.
-pub fn day_dir(day: Option<NaiveDate>) -> String {
-    format!("{CALLS}/{}", partition(day))
-}
-
 /// The audit cache's folder of a day, relative to the store.
 pub fn cache_dir(day: Option<NaiveDate>) -> String {
     format!("{CACHE}/{}", partition(day))
