@@ -705,14 +705,6 @@ fn cells<'a>(
                 gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
             }
         }
-        Target::UsageDetail { responses, object } => {
-            if v.is_valid(row) {
-                raw.usage.responses_style |= *responses;
-                if !*object {
-                    raw.usage.prompt_tokens = Lenient::WrongType;
-                }
-            }
-        }
         Target::ErrorObject(parts) => {
             if v.is_valid(row) {
                 let mut kind = Lenient::Missing;
@@ -729,8 +721,9 @@ fn cells<'a>(
                 }
             }
         }
-        // Bound as ops of their own.
-        Target::Tags | Target::Text(_) => {}
+        // Bound as ops of their own (a usage detail here has no column,
+        // so no value).
+        Target::UsageDetail { .. } | Target::Tags | Target::Text(_) => {}
     }
 }
 
