@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenaudit_fuzz::{check_record, format_and_rest, lines, read_line};
-use tokenaudit_ingest::formats::{codex, detect, gateway, helicone, langfuse, otel, provider};
+use tokenaudit_ingest::formats::{codex, detect, gateway, langfuse, otel, provider};
 use tokenaudit_ingest::Format;
 
 fuzz_target!(|data: &[u8]| {
@@ -34,8 +34,8 @@ fuzz_target!(|data: &[u8]| {
             Format::Langfuse => {
                 langfuse::agree(text);
             }
-            Format::Helicone => {
-                helicone::agree(text);
+            Format::Spec(spec) => {
+                spec.agree(text);
             }
             Format::OtlpJson => {
                 otel::agree(text);

@@ -14,8 +14,9 @@
 //!
 //! The stages depend on each other in one direction only (see
 //! `module_graph` below): `source` ← `rejects` ← `json` ← `record` ←
-//! `formats` ← `parquet` ← `pipeline`.
+//! `engine` ← `formats` ← `parquet` ← `pipeline`.
 
+pub mod engine;
 pub mod formats;
 pub mod json;
 pub mod parquet;
@@ -48,7 +49,11 @@ mod module_graph {
         ("rejects", &["source"]),
         ("json", &["source"]),
         ("record", &["json", "rejects"]),
-        ("formats", &["json", "record", "rejects", "source"]),
+        ("engine", &["json", "record", "rejects"]),
+        (
+            "formats",
+            &["engine", "json", "record", "rejects", "source"],
+        ),
         ("parquet", &["formats", "record", "rejects"]),
         (
             "pipeline",

@@ -22,93 +22,48 @@
 //! [`RejectReason::NotACall`], not priced as a call.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-
-use serde::Deserialize;
 
 use tokenaudit_core::CallRecord;
 
+use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{Builtin, Detect, Format, JsonObject};
-use crate::json::scan::{Bail, Scan, Scanner};
-use crate::json::scan_value::{scan_fields, scan_tag_value, KeyShape, Pairs, TagValue};
-use crate::record::fields::{LMoney, LStr, LTime, Lenient, LU64};
-use crate::record::staging::{LNum, RawLine};
-use crate::record::tags::{push_tag_value, push_tags, MAX_TAG_VALUE};
+use crate::record::fields::{LStr, Lenient, LU64};
+use crate::record::staging::RawLine;
 use crate::rejects::{Reject, RejectReason};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Request<'a> {
-    #[serde(borrow)]
-    request_id: LStr<'a>,
-    #[serde(borrow)]
-    response_id: LStr<'a>,
-    request_created_at: LTime,
-    response_status: LStr<'a>,
-    delay_ms: LNum,
-    /// The export tool's CSV names the delay `latency`.
-    latency: LNum,
-    time_to_first_token: LNum,
-    #[serde(borrow)]
-    model: LStr<'a>,
-    #[serde(borrow)]
-    response_model: LStr<'a>,
-    #[serde(borrow)]
-    request_model: LStr<'a>,
-    #[serde(borrow)]
-    provider: LStr<'a>,
-    prompt_tokens: LU64,
-    completion_tokens: LU64,
-    prompt_cache_read_tokens: LU64,
-    prompt_cache_write_tokens: LU64,
-    cost: LMoney,
-    #[serde(rename = "costUSD")]
-    cost_usd: LMoney,
-    #[serde(borrow)]
-    request_user_id: LStr<'a>,
-    properties: Option<serde_json::Value>,
-    request_properties: Option<serde_json::Value>,
-    #[serde(borrow)]
-    cache_reference_id: LStr<'a>,
-}
+/// Where a Helicone request keeps each field.
+pub static SPEC: Spec = Spec::new(
+    &[
+        (T::RequestId, &["request_id", "response_id"]),
+        (T::Timestamp, &["request_created_at"]),
+        (T::Model, &["model", "response_model", "request_model"]),
+        (T::Provider, &["provider"]),
+        // The export tool's CSV names the delay `latency`.
+        (T::Latency, &["delay_ms", "latency"]),
+        (T::Ttft, &["time_to_first_token"]),
+        (T::Cost, &["cost", "costUSD"]),
+        (T::User, &["request_user_id"]),
+        (T::InputTokens, &["prompt_tokens"]),
+        (T::OutputTokens, &["completion_tokens"]),
+        (T::CacheReadTokens, &["prompt_cache_read_tokens"]),
+        (T::CacheWriteTokens, &["prompt_cache_write_tokens"]),
+    ],
+    // The API gives the properties twice; the export tool's CSV only the
+    // second.
+    &["properties", "request_properties"],
+    "property",
+    &[
+        Capture::Value("response_status"),
+        Capture::Value("cache_reference_id"),
+    ],
+    Some(hook),
+);
 
-/// Reads one Helicone request row.
-pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
-    match std::str::from_utf8(line) {
-        Ok(text) => parse_line_str(text),
-        Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
-    }
-}
-
-/// The same for a line already validated as UTF-8: with the scanner, or,
-/// when it bails, with serde_json, which then decides and words the result.
-pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
-    match scan_line(line) {
-        Ok(result) => result,
-        Err(Bail) => parse_line_serde(line),
-    }
-}
-
-/// The serde_json path: the reference the scanner path must agree with.
-fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let mut r: Request<'_> = crate::record::fields::json_object(line)?;
-    // The API gives the properties twice (`properties` and
-    // `request_properties`); the export tool's CSV only the second.
-    let props = r.properties.take().or_else(|| r.request_properties.take());
-    let mut tags = Vec::new();
-    if let Some(props) = &props {
-        push_tags(&mut tags, props, "property");
-    }
-    build(r, tags)
-}
-
-/// The record from the request's scalar fields and the tags of its
-/// properties; both paths end here.
-fn build<'a>(
-    r: Request<'a>,
-    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-) -> Result<CallRecord<'a>, Reject> {
-    if let Lenient::Value(id) = &r.cache_reference_id.0 {
+/// The status code's meaning, the cache-hit skip rule, the provider's case
+/// and the properties that are fields.
+fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
+    let (status, cache_reference) = (captured.label(0), captured.label(1));
+    if let Lenient::Value(id) = &cache_reference {
         if id.bytes().any(|b| b != b'0' && b != b'-') {
             return Err(Reject::new(
                 RejectReason::NotACall,
@@ -117,40 +72,13 @@ fn build<'a>(
             ));
         }
     }
-    let mut raw = RawLine {
-        timestamp: r.request_created_at,
-        request_id: if r.request_id.0.is_present() {
-            r.request_id
-        } else {
-            r.response_id
-        },
-        model: [r.model, r.response_model, r.request_model]
-            .into_iter()
-            .find(|m| m.0.is_present())
-            .unwrap_or_default(),
-        provider: match r.provider.0 {
-            // Helicone writes providers upper-case (`OPENAI`).
-            Lenient::Value(p) if p.bytes().any(|b| b.is_ascii_uppercase()) => {
-                LStr(Lenient::Value(Cow::Owned(p.to_ascii_lowercase())))
-            }
-            other => LStr(other),
-        },
-        latency_ms: if r.delay_ms.0.is_present() {
-            r.delay_ms
-        } else {
-            r.latency
-        },
-        ttft_ms: r.time_to_first_token,
-        cost: if r.cost.0.is_present() {
-            r.cost
-        } else {
-            r.cost_usd
-        },
-        user: r.request_user_id,
-        tags,
-        ..RawLine::default()
-    };
-    match &r.response_status.0 {
+    // Helicone writes providers upper-case (`OPENAI`).
+    if let Lenient::Value(p) = &raw.provider.0 {
+        if p.bytes().any(|b| b.is_ascii_uppercase()) {
+            raw.provider = LStr(Lenient::Value(Cow::Owned(p.to_ascii_lowercase())));
+        }
+    }
+    match &status {
         Lenient::Value(code) => match code.trim().parse::<i64>() {
             Ok(c @ 100..=599) => raw.http_status = LU64(Lenient::Value(c as u64)),
             Ok(c) => {
@@ -162,11 +90,6 @@ fn build<'a>(
         Lenient::Missing => {}
         _ => raw.http_status = LU64(Lenient::WrongType),
     }
-    let u = &mut raw.usage;
-    u.input_tokens = r.prompt_tokens.0;
-    u.output_tokens = r.completion_tokens.0;
-    u.cache_read_input_tokens = r.prompt_cache_read_tokens.0;
-    u.cache_creation_input_tokens = r.prompt_cache_write_tokens.0;
     const PREFIX: &str = "helicone-property-";
     let mut i = 0;
     while i < raw.tags.len() {
@@ -193,116 +116,7 @@ fn build<'a>(
             i += 1;
         }
     }
-    raw.into_record()
-}
-
-/// Request keys the reader uses (the serde struct's field names).
-#[derive(Clone, Copy)]
-enum Field {
-    RequestId,
-    ResponseId,
-    CreatedAt,
-    ResponseStatus,
-    DelayMs,
-    Latency,
-    Ttft,
-    Model,
-    ResponseModel,
-    RequestModel,
-    Provider,
-    PromptTokens,
-    CompletionTokens,
-    CacheReadTokens,
-    CacheWriteTokens,
-    Cost,
-    CostUsd,
-    UserId,
-    Properties,
-    RequestProperties,
-    CacheReferenceId,
-}
-
-fn field(key: &str) -> Option<Field> {
-    Some(match key {
-        "request_id" => Field::RequestId,
-        "response_id" => Field::ResponseId,
-        "request_created_at" => Field::CreatedAt,
-        "response_status" => Field::ResponseStatus,
-        "delay_ms" => Field::DelayMs,
-        "latency" => Field::Latency,
-        "time_to_first_token" => Field::Ttft,
-        "model" => Field::Model,
-        "response_model" => Field::ResponseModel,
-        "request_model" => Field::RequestModel,
-        "provider" => Field::Provider,
-        "prompt_tokens" => Field::PromptTokens,
-        "completion_tokens" => Field::CompletionTokens,
-        "prompt_cache_read_tokens" => Field::CacheReadTokens,
-        "prompt_cache_write_tokens" => Field::CacheWriteTokens,
-        "cost" => Field::Cost,
-        "costUSD" => Field::CostUsd,
-        "request_user_id" => Field::UserId,
-        "properties" => Field::Properties,
-        "request_properties" => Field::RequestProperties,
-        "cache_reference_id" => Field::CacheReferenceId,
-        _ => return None,
-    })
-}
-
-thread_local! {
-    /// Each worker thread's prediction of the next line's keys.
-    static SHAPE: RefCell<KeyShape<Option<Field>>> = RefCell::default();
-}
-
-/// The fast path: one pass of the scanner over the line, strings borrowed,
-/// the many columns the reader does not use stepped over unbuilt. Bails on
-/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
-fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
-    let mut s = Scanner::new(line);
-    let mut r = Request::default();
-    let (mut props, mut props_pairs) = (TagValue::Absent, Pairs::default());
-    let (mut req_props, mut req_pairs) = (TagValue::Absent, Pairs::default());
-    scan_fields(
-        &SHAPE,
-        &mut s,
-        field,
-        |f| f as u32,
-        |s, f| {
-            match f {
-                Field::RequestId => r.request_id = LStr(s.label()?),
-                Field::ResponseId => r.response_id = LStr(s.label()?),
-                Field::CreatedAt => r.request_created_at = LTime(s.time()?),
-                Field::ResponseStatus => r.response_status = LStr(s.label()?),
-                Field::DelayMs => r.delay_ms = LNum::from_scalar(s.scalar()?),
-                Field::Latency => r.latency = LNum::from_scalar(s.scalar()?),
-                Field::Ttft => r.time_to_first_token = LNum::from_scalar(s.scalar()?),
-                Field::Model => r.model = LStr(s.label()?),
-                Field::ResponseModel => r.response_model = LStr(s.label()?),
-                Field::RequestModel => r.request_model = LStr(s.label()?),
-                Field::Provider => r.provider = LStr(s.label()?),
-                Field::PromptTokens => r.prompt_tokens = LU64(s.count()?),
-                Field::CompletionTokens => r.completion_tokens = LU64(s.count()?),
-                Field::CacheReadTokens => r.prompt_cache_read_tokens = LU64(s.count()?),
-                Field::CacheWriteTokens => r.prompt_cache_write_tokens = LU64(s.count()?),
-                Field::Cost => r.cost = LMoney::from_label(s.label()?),
-                Field::CostUsd => r.cost_usd = LMoney::from_label(s.label()?),
-                Field::UserId => r.request_user_id = LStr(s.label()?),
-                Field::Properties => props = scan_tag_value(s, &mut props_pairs, MAX_TAG_VALUE)?,
-                Field::RequestProperties => {
-                    req_props = scan_tag_value(s, &mut req_pairs, MAX_TAG_VALUE)?
-                }
-                Field::CacheReferenceId => r.cache_reference_id = LStr(s.label()?),
-            }
-            Ok(())
-        },
-    )?;
-    let mut tags = Vec::new();
-    if props.is_present() {
-        push_tag_value(&mut tags, props, &mut props_pairs, "property");
-    } else {
-        push_tag_value(&mut tags, req_props, &mut req_pairs, "property");
-    }
-    Ok(build(r, tags))
+    Ok(())
 }
 
 /// Whether a file's first JSON object line is a Helicone request.
@@ -314,7 +128,7 @@ pub fn looks_like(map: &JsonObject) -> bool {
 pub static BUILTIN: Builtin = Builtin {
     name: "helicone",
     aliases: &[],
-    format: Format::Helicone,
+    format: Format::Spec(&SPEC),
     detect: Detect::FirstLine(looks_like),
     doc: "Helicone request exports (JSON, JSON lines, CSV): prompt_tokens\n\
          (uncached) + prompt_cache_read_tokens + prompt_cache_write_tokens,\n\
@@ -325,13 +139,22 @@ pub static BUILTIN: Builtin = Builtin {
          (cache_reference_id) were not billed: counted as not_a_call.",
 };
 
-/// Reads a line both ways; when the scanner accepts it, the result must
-/// be the serde path's. Returns whether it accepted it.
+/// Reads one Helicone request row.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line(line)
+}
+
+/// The same for a line already validated as UTF-8.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line_str(line)
+}
+
+/// Reads a line both ways; when the engine accepts it, the result must be
+/// the reference's. Returns whether it accepted it.
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub fn agree(line: &str) -> bool {
-    let slow = parse_line_serde(line);
-    crate::json::scan_value::agrees(line, scan_line(line), slow)
+    SPEC.agree(line)
 }
 
 #[cfg(test)]
@@ -412,11 +235,11 @@ mod tests {
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {
         let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
-        // Out-of-range numbers in a property (built as a `Value` by serde;
-        // 19, 20; not 21, an unknown column serde skips), a duplicate field,
+        // Out-of-range numbers (19-21: serde_json refuses the line),
         // properties over the stack's capacity, trailing text, a lone
-        // surrogate, and the two lines that are not objects.
-        let want: Vec<&str> = [19, 20, 22, 26, 28, 29, 33, 34]
+        // surrogate, and the two lines that are not objects. A repeated
+        // key (22) is read: the last one wins.
+        let want: Vec<&str> = [19, 20, 21, 26, 28, 29, 33, 34]
             .iter()
             .map(|&i| TRICKY[i])
             .collect();

@@ -9,9 +9,11 @@
 //! record. A file whose shape is not recognised is reported with the reason,
 //! never guessed.
 //!
-//! Adding a format: a module here with its reader and its `Builtin`, a
-//! [`Format`] variant with its arms in [`Format::read_line`], and a line in
-//! [`REGISTRY`].
+//! Adding a format: a module here with its [`Spec`] (where each field is,
+//! and a hook for what is not a path) and its `Builtin` with
+//! `format: Format::Spec(&SPEC)`, and a line in [`REGISTRY`]. Formats not
+//! yet written as specs have a reader of their own and a [`Format`]
+//! variant.
 
 pub mod claude_code;
 pub mod codex;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 
 use tokenaudit_core::CallRecord;
 
+use crate::engine::Spec;
 use crate::rejects::{Reject, RejectReason};
 use mapping::Mapping;
 
@@ -46,8 +49,9 @@ pub enum Format {
     OtlpJson,
     /// Langfuse observation exports (see [`crate::formats::langfuse`]).
     Langfuse,
-    /// Helicone request exports (see [`crate::formats::helicone`]).
-    Helicone,
+    /// A format written as data, read by the one engine (see
+    /// [`crate::engine`]): Helicone.
+    Spec(&'static Spec),
     /// Claude Code session logs (see [`crate::formats::claude_code`]): records are
     /// deduplicated across files by the pipeline.
     ClaudeCode,
@@ -126,11 +130,19 @@ pub fn describe() -> String {
 impl Format {
     /// Its name in the registry, or `mapped`.
     pub fn name(&self) -> &'static str {
-        let kind = std::mem::discriminant(self);
         REGISTRY
             .iter()
-            .find(|b| std::mem::discriminant(&b.format) == kind)
+            .find(|b| b.format.same(self))
             .map_or("mapped", |b| b.name)
+    }
+
+    /// Whether two formats read alike: the same variant, and for a spec the
+    /// same spec.
+    fn same(&self, other: &Format) -> bool {
+        match (self, other) {
+            (Format::Spec(a), Format::Spec(b)) => std::ptr::eq(*a, *b),
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
     }
 
     /// A built-in format by its name or one of its aliases (see [`REGISTRY`]).
@@ -180,7 +192,7 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
             Format::Langfuse => langfuse::parse_line(line),
-            Format::Helicone => helicone::parse_line(line),
+            Format::Spec(spec) => spec.parse_line(line),
             Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
@@ -195,7 +207,7 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Langfuse => langfuse::parse_line_str(line),
-            Format::Helicone => helicone::parse_line_str(line),
+            Format::Spec(spec) => spec.parse_line_str(line),
             Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line_str(line),
             Format::Mapped(m) => m.parse_line_str(line),

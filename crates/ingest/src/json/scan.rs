@@ -478,6 +478,42 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Steps over a value as serde_json checks it when it builds a `Value`:
+    /// besides the grammar, a number must be within `f64`'s range. Only a
+    /// number with an exponent or of more than 300 characters can be out of
+    /// it, so only those are parsed.
+    pub fn skip_checked(&mut self) -> Scan<()> {
+        match self.peek()? {
+            b'-' | b'0'..=b'9' => {
+                let (start, _) = self.number_span()?;
+                let span = &self.bytes()[start..self.pos];
+                if span.len() > 300 || span.iter().any(|&b| b == b'e' || b == b'E') {
+                    self.number_slow(start)?;
+                }
+                Ok(())
+            }
+            b'{' => {
+                self.begin_object()?;
+                let mut first = true;
+                while self.seek_key(&mut first)? {
+                    self.skip_string()?;
+                    self.colon()?;
+                    self.skip_checked()?;
+                }
+                Ok(())
+            }
+            b'[' => {
+                self.begin_array()?;
+                let mut first = true;
+                while self.next_element(&mut first)? {
+                    self.skip_checked()?;
+                }
+                Ok(())
+            }
+            _ => self.skip_value(),
+        }
+    }
+
     /// Steps over a value and returns its exact text (from its first byte to
     /// its last), or `None` for `null`: serde_json's `Option<&RawValue>`.
     pub fn raw_value(&mut self) -> Scan<Option<&'a str>> {

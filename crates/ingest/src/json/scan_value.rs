@@ -115,43 +115,6 @@ pub(crate) fn once(seen: &mut u64, bit: u32) -> Scan<()> {
     Ok(())
 }
 
-/// Reads the line's object with the worker's key `shape`: each key
-/// `classify` knows is handed to `field` with the cursor at its value (once:
-/// a repeated one bails, as serde refuses a field given twice), the others
-/// are stepped over; only whitespace may follow the object.
-pub(crate) fn scan_fields<'a, F: Copy>(
-    shape: &'static std::thread::LocalKey<std::cell::RefCell<KeyShape<Option<F>>>>,
-    s: &mut Scanner<'a>,
-    classify: impl Fn(&str) -> Option<F>,
-    index: impl Fn(F) -> u32,
-    mut field: impl FnMut(&mut Scanner<'a>, F) -> Scan<()>,
-) -> Scan<()> {
-    s.begin_object()?;
-    let (mut first, mut slot, mut seen) = (true, 0, 0u64);
-    // Another reader on this thread's stack (none today) gets a fresh one.
-    let mut own = KeyShape::default();
-    shape.with(|cell| {
-        let mut shared = cell.try_borrow_mut();
-        let shape = shared.as_deref_mut().unwrap_or(&mut own);
-        while let Some((_, f)) = shape.next_key(s, &mut first, &mut slot, &classify)? {
-            let Some(f) = f else {
-                // `null`, the commonest value of a key nobody reads, without a call.
-                if s.eat(b"null").is_none() {
-                    s.skip_value()?;
-                }
-                continue;
-            };
-            once(&mut seen, index(f))?;
-            field(s, f)?;
-        }
-        Ok(())
-    })?;
-    if !s.at_end() {
-        return Err(Bail);
-    }
-    Ok(())
-}
-
 /// Checks and steps over a value as serde_json checks it when it builds a
 /// `Value`: besides the grammar, every number is parsed (one out of `f64`'s
 /// range is an error there).
@@ -220,13 +183,6 @@ pub(crate) enum TagValue<'a> {
     Text(Cow<'a, str>),
     /// A number or a boolean.
     Other,
-}
-
-impl TagValue<'_> {
-    /// Whether the serde field would be `Some`.
-    pub(crate) fn is_present(&self) -> bool {
-        !matches!(self, TagValue::Absent)
-    }
 }
 
 /// Reads a tag value (see [`TagValue`]) into `pairs` (emptied first); `max`

@@ -1,0 +1,584 @@
+//! One extraction engine for the formats written as data.
+//!
+//! A [`Spec`] says where a format keeps each canonical field: for each
+//! [`Target`] (a slot of the staging type, [`RawLine`]) an ordered list of
+//! dotted paths, the first that holds a value winning; the objects read as
+//! tags; values only the format's hook reads ([`Spec::captures`]); and the
+//! hook, a small function for what is not a path (a status code's meaning,
+//! a skip rule, a renamed tag). Its token paths name the convention: a
+//! count read into [`Target::InputTokens`] is Anthropic's (cache excluded),
+//! one read into [`Target::PromptTokens`] OpenAI's (cache included), and
+//! [`crate::record::fields::RawUsage::normalise`] does the rest.
+//!
+//! What a line means is what its `serde_json::Value` tree means, read by the
+//! spec's paths ([`reference`]): of a key given twice the last wins, a value
+//! that is not an object at an object's place holds nothing, and a line that
+//! serde_json refuses (including a number out of `f64`'s range anywhere in
+//! it) is a malformed one. The engine ([`walk`]) reads the same thing in one
+//! pass of the JSON scanner ([`crate::json::scan`]) without building the
+//! tree: it descends only into keys some path needs, steps over everything
+//! else (checking it as serde_json would), borrows strings from the line, and
+//! predicts each object's keys from the previous line's ([`KeyShape`]). When
+//! the scanner is unsure of a line it gives up and the reference reads it,
+//! so a line can be slower, never different; the differential tests
+//! (`tests.rs`) hold the two together on fixtures, every prefix and one-byte
+//! edit of tricky lines, and random mutations.
+//!
+//! [`KeyShape`]: crate::json::scan_value::KeyShape
+
+mod reference;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use tokenaudit_core::CallRecord;
+
+use crate::json::value::{Lenient, Scalar};
+use crate::record::fields::{LBool, LMoney, LStr, LTime, LU64};
+use crate::record::staging::{LNum, RawLine};
+use crate::rejects::{Reject, RejectReason};
+
+/// A canonical field: a slot of [`RawLine`], read with that slot's lenient
+/// reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Timestamp,
+    RequestId,
+    Provider,
+    Model,
+    Feature,
+    Route,
+    Team,
+    User,
+    Session,
+    Turn,
+    /// The call's outcome as text (`ok`, `error`, …).
+    Status,
+    ErrorKind,
+    HttpStatus,
+    Attempt,
+    RetryOf,
+    /// Milliseconds, possibly fractional.
+    Latency,
+    Ttft,
+    Batch,
+    ServiceTier,
+    FinishReason,
+    MaxTokens,
+    /// A logged fingerprint (hex digest or text) of the prompt and of its
+    /// shared prefix, and the prefix's length in tokens.
+    PromptHash,
+    PrefixHash,
+    PrefixTokens,
+    /// The cost the log states, in dollars.
+    Cost,
+    /// OpenAI's convention: input including cached reads and writes.
+    PromptTokens,
+    CompletionTokens,
+    /// `*_tokens_details.cached_tokens`: the cached part of the input.
+    CachedTokens,
+    ReasoningTokens,
+    /// Anthropic's convention: input excluding the cache, which
+    /// [`Target::CacheReadTokens`] and [`Target::CacheWriteTokens`] add.
+    InputTokens,
+    OutputTokens,
+    CacheReadTokens,
+    CacheWriteTokens,
+    CacheWrite5mTokens,
+    CacheWrite1hTokens,
+}
+
+/// A value only the format's hook reads, by its dotted path.
+#[derive(Clone, Copy, Debug)]
+pub enum Capture {
+    /// The value, as the lenient readers see it ([`Captured::value`]).
+    Value(&'static str),
+    /// The value's exact JSON text ([`Captured::text`]).
+    Text(&'static str),
+    /// An object's entries ([`Captured::entries`]).
+    Entries(&'static str),
+}
+
+impl Capture {
+    fn path(self) -> &'static str {
+        match self {
+            Capture::Value(p) | Capture::Text(p) | Capture::Entries(p) => p,
+        }
+    }
+}
+
+/// What a format's hook receives besides the staged record: the values of
+/// [`Spec::captures`], by their index there.
+pub struct Captured<'c, 'a> {
+    line: &'c Line<'a>,
+    slots: &'c [Slot],
+}
+
+impl<'a> Captured<'_, 'a> {
+    /// A [`Capture::Value`]: `null` when missing.
+    pub fn value(&self, i: usize) -> &Scalar<'a> {
+        match self.slots[i] {
+            Slot::Value(leaf) => &self.line.values[leaf],
+            _ => panic!("capture {i} is not a value"),
+        }
+    }
+
+    /// A [`Capture::Value`] as a label.
+    pub fn label(&self, i: usize) -> Lenient<Cow<'a, str>> {
+        self.value(i).clone().label()
+    }
+
+    /// A [`Capture::Text`]: `None` when missing or `null`.
+    pub fn text(&self, i: usize) -> Option<&'a str> {
+        match self.slots[i] {
+            Slot::Text(t) => self.line.texts[t],
+            _ => panic!("capture {i} is not a text"),
+        }
+    }
+
+    /// A [`Capture::Entries`]: the object's entries in key order, the last
+    /// of a repeated key winning (as a `serde_json::Map` holds them); `None`
+    /// when missing or not an object.
+    pub fn entries(&self, i: usize) -> Option<&[(Cow<'a, str>, Scalar<'a>)]> {
+        match self.slots[i] {
+            Slot::Entries(e) => self.line.entries[e].as_deref(),
+            _ => panic!("capture {i} is not entries"),
+        }
+    }
+}
+
+/// The part of a format that is not a path: it may change the staged
+/// record, or refuse it (a skip rule: a reject of reason
+/// [`RejectReason::NotACall`] is counted, not an error).
+pub type Hook = for<'c, 'a> fn(&mut RawLine<'a>, &Captured<'c, 'a>) -> Result<(), Reject>;
+
+/// A format as data (see the module documentation).
+#[derive(Debug)]
+pub struct Spec {
+    /// Each target's dotted paths, tried in order: the first that holds a
+    /// value (anything but missing or `null`) gives the field. A target may
+    /// appear once.
+    pub fields: &'static [(Target, &'static [&'static str])],
+    /// Paths of objects (or lists, or JSON text of either, as CSV cells
+    /// hold them) read as tags: the first present one. An object's short
+    /// scalar entries are tags by key order (never a key that names prompt
+    /// or completion text); a list's items are tags named
+    /// [`Spec::list_tag`].
+    pub tags: &'static [&'static str],
+    pub list_tag: &'static str,
+    /// Values only the hook reads.
+    pub captures: &'static [Capture],
+    pub hook: Option<Hook>,
+    /// The compiled form, made on first use.
+    pub program: OnceLock<Program>,
+}
+
+impl Spec {
+    /// A spec with no compiled form yet (for `static` items).
+    pub const fn new(
+        fields: &'static [(Target, &'static [&'static str])],
+        tags: &'static [&'static str],
+        list_tag: &'static str,
+        captures: &'static [Capture],
+        hook: Option<Hook>,
+    ) -> Spec {
+        Spec {
+            fields,
+            tags,
+            list_tag,
+            captures,
+            hook,
+            program: OnceLock::new(),
+        }
+    }
+
+    fn program(&self) -> &Program {
+        self.program.get_or_init(|| Program::compile(self))
+    }
+
+    /// Reads one line.
+    pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_line_str(text),
+            Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
+        }
+    }
+
+    /// Reads one line already validated as UTF-8: with the engine, or with
+    /// the reference when the engine gives up.
+    pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        let program = self.program();
+        let mut staged = Line::new();
+        if walk::read(program, line, &mut staged).is_err() {
+            staged = Line::new();
+            reference::read(program, line, &mut staged)?;
+        }
+        self.finish(staged)
+    }
+
+    /// The staged values into a record: each target's first present value,
+    /// the tags, the hook, then the record builder every reader shares.
+    fn finish<'a>(&self, mut line: Line<'a>) -> Result<CallRecord<'a>, Reject> {
+        let program = self.program();
+        let mut raw = RawLine {
+            tags: std::mem::take(&mut line.tags),
+            ..RawLine::default()
+        };
+        for (target, leaves) in &program.fields {
+            set(&mut raw, *target, leaves, &line.values);
+        }
+        if let Some(hook) = self.hook {
+            let captured = Captured {
+                line: &line,
+                slots: &program.captures,
+            };
+            hook(&mut raw, &captured)?;
+        }
+        raw.into_record()
+    }
+
+    /// Reads a line with the engine and with the reference; when the engine
+    /// accepts it, both results must be equal (this panics otherwise).
+    /// Returns whether the engine accepted it.
+    #[cfg(any(test, feature = "fuzzing"))]
+    #[doc(hidden)]
+    pub fn agree(&self, line: &str) -> bool {
+        let program = self.program();
+        let mut slow = Line::new();
+        let slow = reference::read(program, line, &mut slow).and_then(|_| self.finish(slow));
+        let mut fast = Line::new();
+        match walk::read(program, line, &mut fast) {
+            Ok(()) => {
+                let fast = self.finish(fast);
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Its paths, each with what it feeds, for documentation and checks.
+    pub fn paths(&self) -> impl Iterator<Item = (String, &'static str)> + '_ {
+        let fields = self
+            .fields
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (format!("{t:?}"), *p)));
+        let tags = self.tags.iter().map(|p| ("tags".to_string(), *p));
+        let captures = self.captures.iter().map(|c| ("hook".to_string(), c.path()));
+        fields.chain(tags).chain(captures)
+    }
+}
+
+type Tags<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// An object's entries in key order (see [`Captured::entries`]).
+type Entries<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
+
+/// What a line holds for the spec before it is a record: each leaf path's
+/// value, each text and entries capture (the last one the line gives of
+/// each), and the tags.
+pub(crate) struct Line<'a> {
+    values: [Scalar<'a>; MAX_LEAVES],
+    texts: [Option<&'a str>; MAX_TEXTS],
+    entries: [Option<Entries<'a>>; MAX_ENTRIES],
+    tags: Tags<'a>,
+}
+
+impl Line<'_> {
+    fn new() -> Self {
+        Line {
+            values: [const { Scalar::Null }; MAX_LEAVES],
+            texts: [None; MAX_TEXTS],
+            entries: [const { None }; MAX_ENTRIES],
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Most leaf paths, text captures and entries captures a spec may have
+/// (a line's values are kept on the stack).
+const MAX_LEAVES: usize = 48;
+const MAX_TEXTS: usize = 4;
+const MAX_ENTRIES: usize = 4;
+
+/// Sets `target` from the first of `leaves` whose value is present.
+fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Scalar<'a>]) {
+    use Target as T;
+    // The first present value, converted as the target reads it.
+    macro_rules! first {
+        ($read:expr) => {{
+            let mut found = Default::default();
+            for &leaf in leaves {
+                // A clone: a capture may read the same path.
+                let v = values[leaf].clone();
+                let read = $read(v);
+                if read_present(&read) {
+                    found = read;
+                    break;
+                }
+            }
+            found
+        }};
+    }
+    let label = |v: Scalar<'a>| LStr(v.label());
+    let count = |v: Scalar<'a>| LU64(v.count());
+    let u = &mut raw.usage;
+    match target {
+        T::Timestamp => raw.timestamp = first!(|v: Scalar<'a>| LTime(v.time())),
+        T::RequestId => raw.request_id = first!(label),
+        T::Provider => raw.provider = first!(label),
+        T::Model => raw.model = first!(label),
+        T::Feature => raw.feature = first!(label),
+        T::Route => raw.route = first!(label),
+        T::Team => raw.team = first!(label),
+        T::User => raw.user = first!(label),
+        T::Session => raw.session = first!(label),
+        T::Turn => raw.turn = first!(count),
+        T::Status => raw.status = first!(label),
+        T::ErrorKind => raw.error_kind = first!(label),
+        T::HttpStatus => raw.http_status = first!(count),
+        T::Attempt => raw.attempt = first!(count),
+        T::RetryOf => raw.retry_of = first!(label),
+        T::Latency => raw.latency_ms = first!(LNum::from_scalar),
+        T::Ttft => raw.ttft_ms = first!(LNum::from_scalar),
+        T::Batch => raw.batch = first!(|v: Scalar<'a>| LBool::from_label(v.label())),
+        T::ServiceTier => raw.service_tier = first!(label),
+        T::FinishReason => raw.finish_reason = first!(label),
+        T::MaxTokens => raw.max_tokens = first!(count),
+        T::PromptHash => raw.prompt_hash = first!(label),
+        T::PrefixHash => raw.prefix_hash = first!(label),
+        T::PrefixTokens => raw.prefix_tokens = first!(count),
+        T::Cost => raw.cost = first!(|v: Scalar<'a>| LMoney::from_label(v.label())),
+        T::PromptTokens => u.prompt_tokens = first!(count).0,
+        T::CompletionTokens => u.completion_tokens = first!(count).0,
+        T::CachedTokens => u.cached_tokens = first!(count).0,
+        T::ReasoningTokens => u.reasoning_tokens = first!(count).0,
+        T::InputTokens => u.input_tokens = first!(count).0,
+        T::OutputTokens => u.output_tokens = first!(count).0,
+        T::CacheReadTokens => u.cache_read_input_tokens = first!(count).0,
+        T::CacheWriteTokens => u.cache_creation_input_tokens = first!(count).0,
+        T::CacheWrite5mTokens => u.cache_write_5m = first!(count).0,
+        T::CacheWrite1hTokens => u.cache_write_1h = first!(count).0,
+    }
+}
+
+/// Whether a lenient reader found anything (a wrong type counts: it is
+/// reported, not passed over for the next path).
+trait Present {
+    fn present(&self) -> bool;
+}
+
+macro_rules! present {
+    ($($t:ty),*) => {$(
+        impl Present for $t {
+            fn present(&self) -> bool {
+                self.0.is_present()
+            }
+        }
+    )*};
+}
+present!(LStr<'_>, LU64, LTime, LNum, LBool, LMoney);
+
+fn read_present(v: &impl Present) -> bool {
+    v.present()
+}
+
+/// A spec compiled: its paths as a tree of keys.
+#[derive(Debug)]
+pub struct Program {
+    /// `nodes[0]` is the line's object.
+    nodes: Vec<Node>,
+    /// How many leaf values a line has.
+    leaves: usize,
+    /// Each target's leaves, in the spec's order.
+    fields: Vec<(Target, Vec<usize>)>,
+    /// The tag paths' nodes, in the spec's order.
+    tags: Vec<usize>,
+    list_tag: &'static str,
+    /// Where each capture of the spec is kept.
+    captures: Vec<Slot>,
+    /// How many text and entries captures there are.
+    texts: usize,
+    entries: usize,
+    /// The first of this program's slots in each thread's key predictions
+    /// (one per object node).
+    shapes: usize,
+}
+
+#[derive(Debug)]
+struct Node {
+    key: Box<str>,
+    children: Vec<usize>,
+    kind: Kind,
+    /// Its place among the program's objects, for key prediction.
+    shape: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    /// An object some paths go through, with the nodes under it that hold
+    /// values (reset when it comes again: the last of a repeated key wins).
+    Object { under: Vec<usize> },
+    /// A value read as a scalar into `values[i]`.
+    Leaf(usize),
+    /// A value read as tags (the spec's `i`-th tag path).
+    Tags(usize),
+    /// A value kept as its JSON text in `texts[i]`.
+    Text(usize),
+    /// An object kept as its entries in `entries[i]`.
+    Entries(usize),
+}
+
+/// Where a capture is kept.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Slot {
+    Value(usize),
+    Text(usize),
+    Entries(usize),
+}
+
+/// Slots of key predictions handed out so far, across programs.
+static SHAPES: AtomicUsize = AtomicUsize::new(0);
+
+fn object() -> Kind {
+    Kind::Object { under: Vec::new() }
+}
+
+impl Program {
+    fn compile(spec: &Spec) -> Program {
+        let mut p = Program {
+            nodes: vec![Node {
+                key: "".into(),
+                children: Vec::new(),
+                kind: object(),
+                shape: 0,
+            }],
+            leaves: 0,
+            fields: Vec::new(),
+            tags: Vec::new(),
+            list_tag: spec.list_tag,
+            captures: Vec::new(),
+            texts: 0,
+            entries: 0,
+            shapes: 0,
+        };
+        for (target, paths) in spec.fields {
+            assert!(
+                !p.fields.iter().any(|(t, _)| t == target),
+                "{target:?} is given twice"
+            );
+            let leaves = paths.iter().map(|path| p.leaf(path)).collect();
+            p.fields.push((*target, leaves));
+        }
+        for (i, path) in spec.tags.iter().enumerate() {
+            let node = p.node(path, Kind::Tags(i));
+            p.tags.push(node);
+        }
+        for capture in spec.captures {
+            let slot = match *capture {
+                Capture::Value(path) => Slot::Value(p.leaf(path)),
+                Capture::Text(path) => {
+                    p.texts += 1;
+                    p.node(path, Kind::Text(p.texts - 1));
+                    Slot::Text(p.texts - 1)
+                }
+                Capture::Entries(path) => {
+                    p.entries += 1;
+                    p.node(path, Kind::Entries(p.entries - 1));
+                    Slot::Entries(p.entries - 1)
+                }
+            };
+            p.captures.push(slot);
+        }
+        p.number_objects();
+        assert!(p.leaves <= MAX_LEAVES, "more than {MAX_LEAVES} leaf paths");
+        assert!(p.texts <= MAX_TEXTS, "more than {MAX_TEXTS} text captures");
+        assert!(
+            p.entries <= MAX_ENTRIES,
+            "more than {MAX_ENTRIES} entries captures"
+        );
+        p
+    }
+
+    /// The leaf at `path`, shared by every use of that path.
+    fn leaf(&mut self, path: &str) -> usize {
+        let next = self.leaves;
+        let node = self.node(path, Kind::Leaf(next));
+        match self.nodes[node].kind {
+            Kind::Leaf(i) => {
+                if i == next {
+                    self.leaves += 1;
+                }
+                i
+            }
+            _ => panic!("{path} is read two ways"),
+        }
+    }
+
+    /// The node at `path`, made with `kind` if new.
+    fn node(&mut self, path: &str, kind: Kind) -> usize {
+        let mut at = 0;
+        let segments: Vec<&str> = path.split('.').collect();
+        for (i, seg) in segments.iter().enumerate() {
+            assert!(!seg.is_empty(), "empty segment in {path}");
+            let last = i + 1 == segments.len();
+            let found = self.nodes[at]
+                .children
+                .iter()
+                .copied()
+                .find(|&c| &*self.nodes[c].key == *seg);
+            at = match found {
+                Some(c)
+                    if last
+                        && !(matches!(self.nodes[c].kind, Kind::Leaf(_))
+                            && matches!(kind, Kind::Leaf(_))) =>
+                {
+                    panic!("{path} is read two ways")
+                }
+                Some(c) => c,
+                None => {
+                    let node = self.nodes.len();
+                    let kind = if last { kind.clone() } else { object() };
+                    self.nodes.push(Node {
+                        key: (*seg).into(),
+                        children: Vec::new(),
+                        kind,
+                        shape: 0,
+                    });
+                    self.nodes[at].children.push(node);
+                    node
+                }
+            };
+            let is_object = matches!(self.nodes[at].kind, Kind::Object { .. });
+            assert_eq!(is_object, !last, "{path}: a value and an object at once");
+        }
+        at
+    }
+
+    /// Gives each object the nodes under it and a prediction slot.
+    fn number_objects(&mut self) {
+        fn under(p: &Program, node: usize, out: &mut Vec<usize>) {
+            for &c in &p.nodes[node].children {
+                match p.nodes[c].kind {
+                    Kind::Object { .. } => under(p, c, out),
+                    _ => out.push(c),
+                }
+            }
+        }
+        let objects: Vec<usize> = (0..self.nodes.len())
+            .filter(|&n| matches!(self.nodes[n].kind, Kind::Object { .. }))
+            .collect();
+        self.shapes = SHAPES.fetch_add(objects.len(), Ordering::Relaxed);
+        for (slot, &n) in objects.iter().enumerate() {
+            let mut nodes = Vec::new();
+            under(self, n, &mut nodes);
+            self.nodes[n].kind = Kind::Object { under: nodes };
+            self.nodes[n].shape = self.shapes + slot;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! What a line means for a spec, the plain way: the line's
+//! `serde_json::Value` tree, looked up by the spec's paths. The engine reads
+//! lines the scanner is unsure of this way (serde_json then words the
+//! reject), and the differential tests hold the engine to it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::engine::{Kind, Line, Program};
+use crate::json::value::Scalar;
+use crate::record::fields::json_object;
+use crate::record::tags::push_tags;
+use crate::rejects::Reject;
+
+/// Reads `line` for `p` into `staged` (fresh).
+pub(super) fn read<'a>(p: &Program, line: &'a str, staged: &mut Line<'a>) -> Result<(), Reject> {
+    let root: serde_json::Map<String, Value> = json_object(line)?;
+    let mut tags: Vec<Option<&Value>> = vec![None; p.tags.len()];
+    visit(p, 0, &root, staged, &mut tags, &mut Vec::new(), line);
+    if let Some(v) = tags.into_iter().flatten().find(|v| !v.is_null()) {
+        push_tags(&mut staged.tags, v, p.list_tag);
+    }
+    Ok(())
+}
+
+fn visit<'v, 'a>(
+    p: &Program,
+    at: usize,
+    object: &'v serde_json::Map<String, Value>,
+    staged: &mut Line<'a>,
+    tags: &mut [Option<&'v Value>],
+    path: &mut Vec<&'v str>,
+    line: &'a str,
+) {
+    for &child in &p.nodes[at].children {
+        let node = &p.nodes[child];
+        let Some((key, value)) = object.get_key_value(&*node.key) else {
+            continue;
+        };
+        match &node.kind {
+            Kind::Leaf(i) => staged.values[*i] = scalar(value),
+            Kind::Tags(i) => tags[*i] = Some(value),
+            Kind::Text(i) => {
+                path.push(key);
+                staged.texts[*i] = text_at(line, path);
+                path.pop();
+            }
+            Kind::Entries(i) => {
+                staged.entries[*i] = value.as_object().map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (Cow::Owned(k.clone()), scalar(v)))
+                        .collect()
+                })
+            }
+            Kind::Object { .. } => {
+                if let Value::Object(inner) = value {
+                    path.push(key);
+                    visit(p, child, inner, staged, tags, path, line);
+                    path.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The exact JSON text at `path` of a line, looked up object by object (the
+/// last of a repeated key winning); `None` for `null`.
+fn text_at<'a>(line: &'a str, path: &[&str]) -> Option<&'a str> {
+    let mut text = line;
+    for key in path {
+        let map: BTreeMap<Cow<'_, str>, &'a RawValue> = serde_json::from_str(text).ok()?;
+        text = map.get(*key)?.get();
+    }
+    (text != "null").then_some(text)
+}
+
+/// A value as the lenient readers see it (see [`Scalar`]).
+fn scalar<'a>(v: &Value) -> Scalar<'a> {
+    match v {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Scalar::U64(u),
+            (None, Some(i)) => Scalar::I64(i),
+            _ => Scalar::F64(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Scalar::Str(Cow::Owned(s.clone())),
+        Value::Array(_) | Value::Object(_) => Scalar::Container,
+    }
+}
