@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenaudit_fuzz::{check_record, format_and_rest, lines, read_line};
-use tokenaudit_ingest::formats::{codex, detect, gateway, langfuse, otel, provider};
+use tokenaudit_ingest::formats::{codex, detect, gateway, otel, provider};
 use tokenaudit_ingest::Format;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,9 +31,6 @@ fuzz_target!(|data: &[u8]| {
         };
         gateway::agree(text);
         match format {
-            Format::Langfuse => {
-                langfuse::agree(text);
-            }
             Format::Spec(spec) => {
                 spec.agree(text);
             }

@@ -39,7 +39,7 @@ use std::sync::OnceLock;
 use tokenaudit_core::CallRecord;
 
 use crate::json::value::{Lenient, Scalar};
-use crate::record::fields::{LBool, LMoney, LStr, LTime, LU64};
+use crate::record::fields::{fresh_tags, LBool, LMoney, LStr, LTime, LU64};
 use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
@@ -93,21 +93,25 @@ pub enum Target {
     CacheWrite1hTokens,
 }
 
-/// A value only the format's hook reads, by its dotted path.
+/// A value only the format's hook reads: its dotted paths, the first that
+/// holds something winning (as for a field, but anything other than
+/// missing or `null` holds something).
 #[derive(Clone, Copy, Debug)]
 pub enum Capture {
     /// The value, as the lenient readers see it ([`Captured::value`]).
-    Value(&'static str),
+    Value(&'static [&'static str]),
     /// The value's exact JSON text ([`Captured::text`]).
-    Text(&'static str),
-    /// An object's entries ([`Captured::entries`]).
-    Entries(&'static str),
+    Text(&'static [&'static str]),
+    /// An object's entries ([`Captured::entries`]), each with its key's
+    /// class by the function (worked out once per key and thread: exports
+    /// repeat their keys line after line).
+    Entries(&'static [&'static str], fn(&str) -> u8),
 }
 
 impl Capture {
-    fn path(self) -> &'static str {
+    fn paths(self) -> &'static [&'static str] {
         match self {
-            Capture::Value(p) | Capture::Text(p) | Capture::Entries(p) => p,
+            Capture::Value(p) | Capture::Text(p) | Capture::Entries(p, _) => p,
         }
     }
 }
@@ -119,11 +123,17 @@ pub struct Captured<'c, 'a> {
     slots: &'c [Slot],
 }
 
+static NULL: Scalar<'static> = Scalar::Null;
+
 impl<'a> Captured<'_, 'a> {
     /// A [`Capture::Value`]: `null` when missing.
     pub fn value(&self, i: usize) -> &Scalar<'a> {
-        match self.slots[i] {
-            Slot::Value(leaf) => &self.line.values[leaf],
+        match &self.slots[i] {
+            Slot::Value(leaves) => leaves
+                .iter()
+                .map(|&l| &self.line.values[l])
+                .find(|v| **v != Scalar::Null)
+                .unwrap_or(&NULL),
             _ => panic!("capture {i} is not a value"),
         }
     }
@@ -135,8 +145,8 @@ impl<'a> Captured<'_, 'a> {
 
     /// A [`Capture::Text`]: `None` when missing or `null`.
     pub fn text(&self, i: usize) -> Option<&'a str> {
-        match self.slots[i] {
-            Slot::Text(t) => self.line.texts[t],
+        match &self.slots[i] {
+            Slot::Text(texts) => texts.iter().find_map(|&t| self.line.texts[t]),
             _ => panic!("capture {i} is not a text"),
         }
     }
@@ -144,9 +154,9 @@ impl<'a> Captured<'_, 'a> {
     /// A [`Capture::Entries`]: the object's entries in key order, the last
     /// of a repeated key winning (as a `serde_json::Map` holds them); `None`
     /// when missing or not an object.
-    pub fn entries(&self, i: usize) -> Option<&[(Cow<'a, str>, Scalar<'a>)]> {
-        match self.slots[i] {
-            Slot::Entries(e) => self.line.entries[e].as_deref(),
+    pub fn entries(&self, i: usize) -> Option<&[Entry<'a>]> {
+        match &self.slots[i] {
+            Slot::Entries(all) => all.iter().find_map(|&e| self.line.entries[e].as_deref()),
             _ => panic!("capture {i} is not entries"),
         }
     }
@@ -215,15 +225,15 @@ impl Spec {
         let program = self.program();
         let mut staged = Line::new();
         if walk::read(program, line, &mut staged).is_err() {
-            staged = Line::new();
+            staged.clear();
             reference::read(program, line, &mut staged)?;
         }
-        self.finish(staged)
+        self.finish(&mut staged)
     }
 
     /// The staged values into a record: each target's first present value,
     /// the tags, the hook, then the record builder every reader shares.
-    fn finish<'a>(&self, mut line: Line<'a>) -> Result<CallRecord<'a>, Reject> {
+    fn finish<'a>(&self, line: &mut Line<'a>) -> Result<CallRecord<'a>, Reject> {
         let program = self.program();
         let mut raw = RawLine {
             tags: std::mem::take(&mut line.tags),
@@ -234,10 +244,12 @@ impl Spec {
         }
         if let Some(hook) = self.hook {
             let captured = Captured {
-                line: &line,
+                line,
                 slots: &program.captures,
             };
-            hook(&mut raw, &captured)?;
+            let hooked = hook(&mut raw, &captured);
+            line.recycle();
+            hooked?;
         }
         raw.into_record()
     }
@@ -250,11 +262,11 @@ impl Spec {
     pub fn agree(&self, line: &str) -> bool {
         let program = self.program();
         let mut slow = Line::new();
-        let slow = reference::read(program, line, &mut slow).and_then(|_| self.finish(slow));
+        let slow = reference::read(program, line, &mut slow).and_then(|_| self.finish(&mut slow));
         let mut fast = Line::new();
         match walk::read(program, line, &mut fast) {
             Ok(()) => {
-                let fast = self.finish(fast);
+                let fast = self.finish(&mut fast);
                 assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
                 true
             }
@@ -269,7 +281,10 @@ impl Spec {
             .iter()
             .flat_map(|(t, ps)| ps.iter().map(move |p| (format!("{t:?}"), *p)));
         let tags = self.tags.iter().map(|p| ("tags".to_string(), *p));
-        let captures = self.captures.iter().map(|c| ("hook".to_string(), c.path()));
+        let captures = self
+            .captures
+            .iter()
+            .flat_map(|c| c.paths().iter().map(|p| ("hook".to_string(), *p)));
         fields.chain(tags).chain(captures)
     }
 }
@@ -277,7 +292,16 @@ impl Spec {
 type Tags<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// An object's entries in key order (see [`Captured::entries`]).
-type Entries<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
+type Entries<'a> = Vec<Entry<'a>>;
+
+/// An entry of an object (see [`Capture::Entries`]).
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub key: Cow<'a, str>,
+    /// The key's class, by the capture's function.
+    pub class: u8,
+    pub value: Scalar<'a>,
+}
 
 /// What a line holds for the spec before it is a record: each leaf path's
 /// value, each text and entries capture (the last one the line gives of
@@ -295,16 +319,60 @@ impl Line<'_> {
             values: [const { Scalar::Null }; MAX_LEAVES],
             texts: [None; MAX_TEXTS],
             entries: [const { None }; MAX_ENTRIES],
-            tags: Vec::new(),
+            tags: fresh_tags(),
         }
     }
+
+    /// Keeps the entries' allocations for the next line's (see
+    /// [`fresh_entries`]).
+    fn recycle(&mut self) {
+        for entries in &mut self.entries {
+            let Some(list) = entries.take() else {
+                continue;
+            };
+            if list.capacity() == 0 {
+                continue;
+            }
+            // Emptied into a list of another lifetime: the same layout, so
+            // the allocation is kept (std collects in place).
+            #[allow(clippy::unnecessary_filter_map)]
+            let empty: Entries<'static> = list.into_iter().filter_map(|_| None).collect();
+            SPARE_ENTRIES.with_borrow_mut(|spare| {
+                if spare.len() < MAX_ENTRIES {
+                    spare.push(empty);
+                }
+            });
+        }
+    }
+
+    fn clear(&mut self) {
+        self.values.fill(Scalar::Null);
+        self.texts = [None; MAX_TEXTS];
+        self.entries.fill(None);
+        self.tags.clear();
+    }
+}
+
+thread_local! {
+    /// Emptied entries lists whose allocations the next lines reuse.
+    static SPARE_ENTRIES: std::cell::RefCell<Vec<Entries<'static>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty entries list, with the capacity of a recycled one when there is
+/// one (a fresh `Vec` for each capture of each line was a malloc and a
+/// free).
+pub(crate) fn fresh_entries<'a>() -> Entries<'a> {
+    SPARE_ENTRIES
+        .with_borrow_mut(|spare| spare.pop())
+        .unwrap_or_default()
 }
 
 /// Most leaf paths, text captures and entries captures a spec may have
 /// (a line's values are kept on the stack).
-const MAX_LEAVES: usize = 48;
+const MAX_LEAVES: usize = 32;
 const MAX_TEXTS: usize = 4;
-const MAX_ENTRIES: usize = 4;
+const MAX_ENTRIES: usize = 6;
 
 /// Sets `target` from the first of `leaves` whose value is present.
 fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Scalar<'a>]) {
@@ -314,6 +382,10 @@ fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Sc
         ($read:expr) => {{
             let mut found = Default::default();
             for &leaf in leaves {
+                // Missing or null: nothing, whatever the reader.
+                if values[leaf] == Scalar::Null {
+                    continue;
+                }
                 // A clone: a capture may read the same path.
                 let v = values[leaf].clone();
                 let read = $read(v);
@@ -402,9 +474,11 @@ pub struct Program {
     list_tag: &'static str,
     /// Where each capture of the spec is kept.
     captures: Vec<Slot>,
-    /// How many text and entries captures there are.
+    /// How many text and entries captures there are, and how each entries
+    /// capture classes its keys.
     texts: usize,
     entries: usize,
+    classify: Vec<fn(&str) -> u8>,
     /// The first of this program's slots in each thread's key predictions
     /// (one per object node).
     shapes: usize,
@@ -415,7 +489,8 @@ struct Node {
     key: Box<str>,
     children: Vec<usize>,
     kind: Kind,
-    /// Its place among the program's objects, for key prediction.
+    /// Its key predictions' place in each thread's (objects and entries
+    /// captures).
     shape: usize,
 }
 
@@ -434,12 +509,12 @@ enum Kind {
     Entries(usize),
 }
 
-/// Where a capture is kept.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Where a capture's paths are kept, in order.
+#[derive(Clone, Debug, PartialEq)]
 enum Slot {
-    Value(usize),
-    Text(usize),
-    Entries(usize),
+    Value(Vec<usize>),
+    Text(Vec<usize>),
+    Entries(Vec<usize>),
 }
 
 /// Slots of key predictions handed out so far, across programs.
@@ -465,6 +540,7 @@ impl Program {
             captures: Vec::new(),
             texts: 0,
             entries: 0,
+            classify: Vec::new(),
             shapes: 0,
         };
         for (target, paths) in spec.fields {
@@ -481,17 +557,30 @@ impl Program {
         }
         for capture in spec.captures {
             let slot = match *capture {
-                Capture::Value(path) => Slot::Value(p.leaf(path)),
-                Capture::Text(path) => {
-                    p.texts += 1;
-                    p.node(path, Kind::Text(p.texts - 1));
-                    Slot::Text(p.texts - 1)
+                Capture::Value(paths) => {
+                    Slot::Value(paths.iter().map(|path| p.leaf(path)).collect())
                 }
-                Capture::Entries(path) => {
-                    p.entries += 1;
-                    p.node(path, Kind::Entries(p.entries - 1));
-                    Slot::Entries(p.entries - 1)
-                }
+                Capture::Text(paths) => Slot::Text(
+                    paths
+                        .iter()
+                        .map(|path| {
+                            p.texts += 1;
+                            p.node(path, Kind::Text(p.texts - 1));
+                            p.texts - 1
+                        })
+                        .collect(),
+                ),
+                Capture::Entries(paths, classify) => Slot::Entries(
+                    paths
+                        .iter()
+                        .map(|path| {
+                            p.entries += 1;
+                            p.classify.push(classify);
+                            p.node(path, Kind::Entries(p.entries - 1));
+                            p.entries - 1
+                        })
+                        .collect(),
+                ),
             };
             p.captures.push(slot);
         }
@@ -570,14 +659,17 @@ impl Program {
                 }
             }
         }
+        // Objects and entries captures predict their keys.
         let objects: Vec<usize> = (0..self.nodes.len())
-            .filter(|&n| matches!(self.nodes[n].kind, Kind::Object { .. }))
+            .filter(|&n| matches!(self.nodes[n].kind, Kind::Object { .. } | Kind::Entries(_)))
             .collect();
         self.shapes = SHAPES.fetch_add(objects.len(), Ordering::Relaxed);
         for (slot, &n) in objects.iter().enumerate() {
-            let mut nodes = Vec::new();
-            under(self, n, &mut nodes);
-            self.nodes[n].kind = Kind::Object { under: nodes };
+            if let Kind::Object { .. } = self.nodes[n].kind {
+                let mut nodes = Vec::new();
+                under(self, n, &mut nodes);
+                self.nodes[n].kind = Kind::Object { under: nodes };
+            }
             self.nodes[n].shape = self.shapes + slot;
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::engine::{Kind, Line, Program};
+use crate::engine::{Entry, Kind, Line, Program};
 use crate::json::value::Scalar;
 use crate::record::fields::json_object;
 use crate::record::tags::push_tags;
@@ -49,9 +49,14 @@ fn visit<'v, 'a>(
                 path.pop();
             }
             Kind::Entries(i) => {
+                let classify = p.classify[*i];
                 staged.entries[*i] = value.as_object().map(|m| {
                     m.iter()
-                        .map(|(k, v)| (Cow::Owned(k.clone()), scalar(v)))
+                        .map(|(k, v)| Entry {
+                            key: Cow::Owned(k.clone()),
+                            class: classify(k),
+                            value: scalar(v),
+                        })
                         .collect()
                 })
             }

@@ -26,10 +26,10 @@ static NESTED: Spec = Spec::new(
     &["meta.labels", "labels"],
     "label",
     &[
-        Capture::Value("meta.skip"),
-        Capture::Value("status"),
-        Capture::Text("meta.input"),
-        Capture::Entries("params"),
+        Capture::Value(&["meta.skip"]),
+        Capture::Value(&["status"]),
+        Capture::Text(&["meta.input"]),
+        Capture::Entries(&["params"], |k| k.len() as u8),
     ],
     Some(hook),
 );
@@ -48,7 +48,10 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
         raw.route = LStr(Lenient::Value(Cow::Borrowed(text)));
     }
     if let Some(entries) = captured.entries(3) {
-        let listed: Vec<String> = entries.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        let listed: Vec<String> = entries
+            .iter()
+            .map(|e| format!("{}{}={:?}", e.key, e.class, e.value))
+            .collect();
         raw.team = LStr(Lenient::Value(Cow::Owned(listed.join(" "))));
     }
     Ok(())

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use crate::engine::{Entries, Kind, Line, Program};
+use crate::engine::{fresh_entries, Entries, Entry, Kind, Line, Program};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::{scan_tag_value, KeyShape, Pairs, TagValue};
 use crate::json::value::Scalar;
@@ -91,7 +91,10 @@ fn object<'a>(
                     let text = s.since(start);
                     w.line.texts[*i] = (text != "null").then_some(text);
                 }
-                Kind::Entries(i) => w.line.entries[*i] = entries(s)?,
+                Kind::Entries(i) => {
+                    let shape = &mut shapes[p.nodes[child].shape];
+                    w.line.entries[*i] = entries(s, shape, p.classify[*i])?;
+                }
                 Kind::Tags(i) => {
                     if s.eat(b"null").is_some() {
                         // A repeated key's null erases what it held: a later
@@ -147,25 +150,34 @@ fn leaf<'a>(s: &mut Scanner<'a>) -> Scan<Scalar<'a>> {
 
 /// An entries capture: an object's entries in key order, the last of a
 /// repeated key winning; `None` for anything else.
-fn entries<'a>(s: &mut Scanner<'a>) -> Scan<Option<Entries<'a>>> {
+fn entries<'a>(
+    s: &mut Scanner<'a>,
+    shape: &mut KeyShape<Option<usize>>,
+    classify: fn(&str) -> u8,
+) -> Scan<Option<Entries<'a>>> {
     if s.peek()? != b'{' {
         s.skip_checked()?;
         return Ok(None);
     }
     s.begin_object()?;
-    let mut out: Entries<'a> = Vec::new();
-    let mut first = true;
-    while let Some(key) = s.next_key(&mut first)? {
-        let value = leaf(s)?;
+    let mut out: Entries<'a> = fresh_entries();
+    let (mut first, mut slot) = (true, 0);
+    let class = |key: &str| Some(usize::from(classify(key)));
+    while let Some((key, class)) = shape.next_key(s, &mut first, &mut slot, class)? {
+        let entry = Entry {
+            key,
+            class: class.map_or(0, |c| c as u8),
+            value: leaf(s)?,
+        };
         // Keys mostly come in order: then they go last.
         match out.last() {
-            Some((last, _)) if last.as_ref() >= key.as_ref() => {
-                match out.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
-                    Ok(at) => out[at].1 = value,
-                    Err(at) => out.insert(at, (key, value)),
+            Some(last) if last.key.as_ref() >= entry.key.as_ref() => {
+                match out.binary_search_by(|e| e.key.as_ref().cmp(entry.key.as_ref())) {
+                    Ok(at) => out[at] = entry,
+                    Err(at) => out.insert(at, entry),
                 }
             }
-            _ => out.push((key, value)),
+            _ => out.push(entry),
         }
     }
     Ok(Some(out))

@@ -53,8 +53,8 @@ pub static SPEC: Spec = Spec::new(
     &["properties", "request_properties"],
     "property",
     &[
-        Capture::Value("response_status"),
-        Capture::Value("cache_reference_id"),
+        Capture::Value(&["response_status"]),
+        Capture::Value(&["cache_reference_id"]),
     ],
     Some(hook),
 );

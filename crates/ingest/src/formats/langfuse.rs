@@ -32,170 +32,71 @@
 //! and the user messages. `output` and `statusMessage` are never read.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use tokenaudit_core::CallRecord;
 
+use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{Builtin, Detect, Format, JsonObject};
-use crate::json::scan::{Bail, Scan, Scanner};
-use crate::json::scan_value::{
-    check_value, once, scan_tag_value, short_text, value_scalar, KeyShape, Pairs, TagValue,
-};
-use crate::record::fields::{LMoney, LStr, LTime, Lenient, Problems, Scalar, LU64};
+use crate::json::scan_value::short_text;
+use crate::record::fields::{LStr, LTime, Lenient, Problems, Scalar, LU64};
 use crate::record::staging::{LNum, RawLine};
 use crate::record::tags::MAX_TAG_VALUE;
 use crate::rejects::{Reject, RejectReason};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Observation<'a> {
-    #[serde(borrow)]
-    id: LStr<'a>,
-    #[serde(rename = "type", borrow)]
-    kind: LStr<'a>,
-    #[serde(borrow)]
-    name: LStr<'a>,
-    #[serde(rename = "startTime", alias = "start_time")]
-    start: LTime,
-    #[serde(rename = "endTime", alias = "end_time")]
-    end: LTime,
-    #[serde(rename = "completionStartTime", alias = "completion_start_time")]
-    completion_start: LTime,
-    #[serde(borrow)]
-    level: LStr<'a>,
-    #[serde(borrow)]
-    model: LStr<'a>,
-    #[serde(rename = "providedModelName", alias = "provided_model_name", borrow)]
-    provided_model: LStr<'a>,
-    #[serde(rename = "modelParameters", alias = "model_parameters")]
-    model_parameters: Option<serde_json::Value>,
-    #[serde(rename = "usageDetails", alias = "usage_details", borrow)]
-    usage_details: Option<BTreeMap<Cow<'a, str>, LU64>>,
-    #[serde(rename = "costDetails", alias = "cost_details", borrow)]
-    cost_details: Option<BTreeMap<Cow<'a, str>, LStr<'a>>>,
-    #[serde(
-        rename = "totalCost",
-        alias = "total_cost",
-        alias = "calculatedTotalCost"
-    )]
-    total_cost: LMoney,
-    #[serde(rename = "userId", alias = "user_id", borrow)]
-    user: LStr<'a>,
-    #[serde(rename = "sessionId", alias = "session_id", borrow)]
-    session: LStr<'a>,
-    #[serde(rename = "traceName", alias = "trace_name", borrow)]
-    trace_name: LStr<'a>,
-    tags: Option<serde_json::Value>,
-    metadata: Option<serde_json::Value>,
-    #[serde(borrow)]
-    input: Option<&'a RawValue>,
-}
+/// Where an observation keeps each field (camelCase from the UI and API,
+/// snake_case from the blob-storage export).
+pub static SPEC: Spec = Spec::new(
+    &[
+        (T::RequestId, &["id"]),
+        (T::Route, &["name"]),
+        (
+            T::Model,
+            &["model", "providedModelName", "provided_model_name"],
+        ),
+        (
+            T::Cost,
+            &[
+                "totalCost",
+                "total_cost",
+                "calculatedTotalCost",
+                "costDetails.total",
+                "cost_details.total",
+            ],
+        ),
+        (T::User, &["userId", "user_id"]),
+        (T::Session, &["sessionId", "session_id"]),
+        // Unless `metadata.feature` is set (the hook).
+        (T::Feature, &["traceName", "trace_name"]),
+    ],
+    &["tags"],
+    "tag",
+    &[
+        Capture::Value(&["type"]),
+        Capture::Value(&["level"]),
+        Capture::Value(&["startTime", "start_time"]),
+        Capture::Value(&["endTime", "end_time"]),
+        Capture::Value(&["completionStartTime", "completion_start_time"]),
+        Capture::Entries(&["modelParameters", "model_parameters"], |k| {
+            MAX_TOKEN_KEYS
+                .iter()
+                .position(|m| *m == k)
+                .map_or(u8::MAX, |i| i as u8)
+        }),
+        Capture::Entries(&["usageDetails", "usage_details"], |k| usage_kind(k) as u8),
+        Capture::Entries(&["metadata"], |k| meta_kind(k) as u8),
+        Capture::Text(&["input"]),
+    ],
+    Some(hook),
+);
 
-/// Reads one Langfuse observation.
-pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
-    match std::str::from_utf8(line) {
-        Ok(text) => parse_line_str(text),
-        Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
-    }
-}
-
-/// The same for a line already validated as UTF-8: with the scanner, or,
-/// when it bails, with serde_json, which then decides and words the result.
-pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
-    match scan_line(line) {
-        Ok(result) => result,
-        Err(Bail) => parse_line_serde(line),
-    }
-}
-
-/// What the observation's object-valued fields and its times contribute,
-/// however read.
-struct Parts<'a> {
-    /// The first readable of `modelParameters`' token limits.
-    max_tokens: Lenient<u64>,
-    /// `costDetails.total`, as a label.
-    cost_total: Lenient<Cow<'a, str>>,
-    /// `usageDetails` summed by kind, or the reject of its first bad entry
-    /// in key order.
-    usage: Result<UsageSums, Reject>,
-    /// Tags from `tags`, then `metadata`'s tag entries in key order.
-    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    /// `metadata.feature` and `metadata.team`, when short scalars.
-    feature: Option<Cow<'a, str>>,
-    team: Option<Cow<'a, str>>,
-    /// Milliseconds from `startTime` to `endTime` and to `completionStartTime`.
-    latency_ms: LNum,
-    ttft_ms: LNum,
-    /// The raw JSON of `input`.
-    input: Option<&'a str>,
-}
-
-/// The serde_json path: the reference the scanner path must agree with.
-fn parse_line_serde(line: &str) -> Result<CallRecord<'_>, Reject> {
-    let mut o: Observation<'_> = crate::record::fields::json_object(line)?;
-    let mut max_tokens = Lenient::Missing;
-    if let Some(serde_json::Value::Object(params)) = &o.model_parameters {
-        // Parameters are free-form (`"Infinity"`, strings); an unreadable one
-        // is not a broken line.
-        for key in MAX_TOKEN_KEYS {
-            if let Some(v) = params.get(key) {
-                if let Ok(LU64(Lenient::Value(n))) = LU64::deserialize(v) {
-                    max_tokens = Lenient::Value(n);
-                    break;
-                }
-            }
-        }
-    }
-    let cost_total = match o.cost_details.as_ref().and_then(|c| c.get("total")) {
-        Some(total) => total.0.clone(),
-        None => Lenient::Missing,
-    };
-    let mut tags = crate::record::fields::fresh_tags();
-    if let Some(t) = &o.tags {
-        crate::record::tags::push_tags(&mut tags, t, "tag");
-    }
-    let details = o.usage_details.take().unwrap_or_default();
-    let mut p = Problems::default();
-    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), &v.0)), &mut p);
-    let (mut feature, mut team) = (None, None);
-    if let Some(serde_json::Value::Object(meta)) = o.metadata.take() {
-        for (k, v) in &meta {
-            let Some(text) = crate::record::tags::short_scalar(v) else {
-                continue;
-            };
-            match meta_kind(k) {
-                MetaKind::Feature => feature = Some(Cow::Owned(text)),
-                MetaKind::Team => team = Some(Cow::Owned(text)),
-                MetaKind::Text => {}
-                MetaKind::Tag => tags.push((Cow::Owned(k.clone()), Cow::Owned(text))),
-            }
-        }
-    }
-    let parts = Parts {
-        max_tokens,
-        cost_total,
-        usage: p.0.map_or(Ok(sums), Err),
-        tags,
-        feature,
-        team,
-        latency_ms: millis_between(&o.start.0, &o.end.0),
-        ttft_ms: millis_between(&o.start.0, &o.completion_start.0),
-        input: o.input.map(RawValue::get),
-    };
-    build(o, parts)
-}
-
-/// `modelParameters` keys read as the call's token limit, in order.
-const MAX_TOKEN_KEYS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
-
-/// The record from the observation's scalar fields and its [`Parts`]; both
-/// paths end here.
-fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Reject> {
-    if let Lenient::Value(kind) = &o.kind.0 {
+/// What is not a path: the observation type's skip rule, the level, the
+/// times, the token limit, the usage parts, the metadata and the input's
+/// messages.
+fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
+    if let Lenient::Value(kind) = c.label(0) {
         if !kind.eq_ignore_ascii_case("GENERATION") && !kind.eq_ignore_ascii_case("EMBEDDING") {
             return Err(Reject::new(
                 RejectReason::NotACall,
@@ -203,284 +104,92 @@ fn build<'a>(o: Observation<'a>, parts: Parts<'a>) -> Result<CallRecord<'a>, Rej
             ));
         }
     }
-    let mut raw = RawLine {
-        timestamp: o.start,
-        request_id: o.id,
-        model: if o.model.0.is_present() {
-            o.model
-        } else {
-            o.provided_model
-        },
-        route: o.name,
-        user: o.user,
-        session: o.session,
-        cost: if o.total_cost.0.is_present() {
-            o.total_cost
-        } else {
-            LMoney::from_label(parts.cost_total)
-        },
-        latency_ms: parts.latency_ms,
-        ttft_ms: parts.ttft_ms,
-        ..RawLine::default()
-    };
-    if let Lenient::Value(level) = &o.level.0 {
+    if let Lenient::Value(level) = c.label(1) {
         if level.eq_ignore_ascii_case("ERROR") {
             raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
         }
     }
-    if let Lenient::Value(n) = parts.max_tokens {
-        raw.max_tokens = LU64(Lenient::Value(n));
+    let (start, latency, ttft) = times(c.value(2), c.value(3), c.value(4));
+    raw.timestamp = start;
+    raw.latency_ms = latency;
+    raw.ttft_ms = ttft;
+    // The first of the token limits that reads as a count (parameters are
+    // free-form: `"Infinity"`, strings; an unreadable one is passed over).
+    if let Some(params) = c.entries(5) {
+        let limit = (0..MAX_TOKEN_KEYS.len() as u8).find_map(|key| {
+            let e = params.iter().find(|e| e.class == key)?;
+            match e.value.clone().count() {
+                Lenient::Value(n) => Some(n),
+                _ => None,
+            }
+        });
+        if let Some(n) = limit {
+            raw.max_tokens = LU64(Lenient::Value(n));
+        }
     }
-    parts.usage?.apply(&mut raw);
-    raw.tags = parts.tags;
-    if let Some(team) = parts.team {
-        raw.team = LStr(Lenient::Value(team));
+    if let Some(details) = c.entries(6) {
+        // In key order, so the first problem noted is the first key's.
+        let mut p = Problems::default();
+        let mut sums = UsageSums::default();
+        for e in details {
+            if let Some(n) = p.tokens(&e.value.clone().count(), &e.key) {
+                sums.add(UsageKind::from(e.class), n);
+            }
+        }
+        if let Some(reject) = p.0 {
+            return Err(reject);
+        }
+        sums.apply(raw);
     }
-    raw.feature = match parts.feature {
-        Some(f) => LStr(Lenient::Value(f)),
-        None => o.trace_name,
-    };
-    if let Some(messages) = parts.input.and_then(input_messages) {
+    if let Some(meta) = c.entries(7) {
+        for e in meta {
+            let kind = MetaKind::from(e.class);
+            if kind == MetaKind::Text {
+                continue;
+            }
+            let Some(text) = short_text(e.value.clone(), MAX_TAG_VALUE) else {
+                continue;
+            };
+            match kind {
+                MetaKind::Feature => raw.feature = LStr(Lenient::Value(text)),
+                MetaKind::Team => raw.team = LStr(Lenient::Value(text)),
+                MetaKind::Text => {}
+                MetaKind::Tag => raw.tags.push((e.key.clone(), text)),
+            }
+        }
+    }
+    if let Some(messages) = c.text(8).and_then(input_messages) {
         raw.set_messages(messages);
     }
-    raw.into_record()
+    Ok(())
 }
 
-/// The messages an observation's `input` holds: the input itself when it is
-/// a list (of chat messages), or an object's `messages` list
-/// (`{"messages": [...]}`); other inputs (a string, other objects) hold none.
-fn input_messages(raw: &str) -> Option<&str> {
-    match raw.as_bytes().first()? {
-        b'[' => Some(raw),
-        b'{' => {
-            #[derive(Deserialize)]
-            struct Input<'a> {
-                #[serde(borrow)]
-                messages: Option<&'a RawValue>,
-            }
-            let input: Input<'_> = serde_json::from_str(raw).ok()?;
-            Some(input.messages?.get()).filter(|m| m.starts_with('['))
+/// `modelParameters` keys read as the call's token limit, in order.
+const MAX_TOKEN_KEYS: [&str; 3] = ["max_tokens", "max_output_tokens", "max_completion_tokens"];
+
+/// The start time, and the milliseconds from it to the end and to the
+/// first token. A time on the start's day, written as the fields' fast
+/// parser reads it, is not parsed: its difference from the start is taken
+/// from the times of day (and the start itself is the last start's date
+/// plus its time of day, when on that date: see [`start_time`]).
+fn times(start: &Scalar<'_>, end: &Scalar<'_>, first: &Scalar<'_>) -> (LTime, LNum, LNum) {
+    let (at, start_tod) = match start {
+        Scalar::Str(text) => {
+            let (at, tod) = start_time(text);
+            (at, tod.map(|nanos| (text.as_ref(), nanos)))
         }
-        _ => None,
-    }
-}
-
-/// Observation keys the reader uses (aliases are the same field, as serde
-/// derives them: a second one is a duplicate).
-#[derive(Clone, Copy)]
-enum Field {
-    Id,
-    Kind,
-    Name,
-    Start,
-    End,
-    CompletionStart,
-    Level,
-    Model,
-    ProvidedModel,
-    ModelParameters,
-    UsageDetails,
-    CostDetails,
-    TotalCost,
-    User,
-    Session,
-    TraceName,
-    Tags,
-    Metadata,
-    Input,
-}
-
-/// The serde struct's renames and aliases, as one table.
-fn field(key: &str) -> Option<Field> {
-    Some(match key {
-        "id" => Field::Id,
-        "type" => Field::Kind,
-        "name" => Field::Name,
-        "startTime" | "start_time" => Field::Start,
-        "endTime" | "end_time" => Field::End,
-        "completionStartTime" | "completion_start_time" => Field::CompletionStart,
-        "level" => Field::Level,
-        "model" => Field::Model,
-        "providedModelName" | "provided_model_name" => Field::ProvidedModel,
-        "modelParameters" | "model_parameters" => Field::ModelParameters,
-        "usageDetails" | "usage_details" => Field::UsageDetails,
-        "costDetails" | "cost_details" => Field::CostDetails,
-        "totalCost" | "total_cost" | "calculatedTotalCost" => Field::TotalCost,
-        "userId" | "user_id" => Field::User,
-        "sessionId" | "session_id" => Field::Session,
-        "traceName" | "trace_name" => Field::TraceName,
-        "tags" => Field::Tags,
-        "metadata" => Field::Metadata,
-        "input" => Field::Input,
-        _ => return None,
-    })
-}
-
-thread_local! {
-    /// Each worker thread's prediction of the next line's keys.
-    static SHAPES: RefCell<Shapes> = RefCell::default();
-}
-
-/// The keys of the last line a worker read, and of its `usageDetails` and
-/// `metadata` objects, each with its meaning (the same every line, so
-/// classified once).
-#[derive(Default)]
-struct Shapes {
-    top: KeyShape<Option<Field>>,
-    usage: KeyShape<UsageKind>,
-    metadata: KeyShape<MetaKind>,
-    /// `modelParameters`' keys, each with its place in [`MAX_TOKEN_KEYS`].
-    parameters: KeyShape<Option<usize>>,
-}
-
-/// The fast path: one pass of the scanner over the line, strings borrowed,
-/// `output` and other unused values stepped over unbuilt. Bails on
-/// anything the serde path might read otherwise (see [`crate::json::scan_value`]).
-fn scan_line(line: &str) -> Scan<Result<CallRecord<'_>, Reject>> {
-    SHAPES.with(|cell| {
-        // Another reader on this thread's stack (none today) gets fresh ones.
-        let mut own = Shapes::default();
-        let mut shared = cell.try_borrow_mut();
-        scan_line_with(line, shared.as_deref_mut().unwrap_or(&mut own))
-    })
-}
-
-fn scan_line_with<'a>(line: &'a str, shapes: &mut Shapes) -> Scan<Result<CallRecord<'a>, Reject>> {
-    let mut s = Scanner::new(line);
-    let mut o = Observation::default();
-    let mut max_tokens = Lenient::Missing;
-    let mut cost_total = Lenient::Missing;
-    let mut usage = Ok(UsageSums::default());
-    let (mut tags, mut tag_pairs) = (TagValue::Absent, Pairs::default());
-    let mut meta = Metadata::default();
-    // Times that are plain strings, parsed after the line is read (the
-    // latencies of one day's times need no second parse: see `Times`).
-    let mut times = Times::default();
-    let mut input = None;
-    // `scan_value::scan_fields`' loop, written out so that the fields'
-    // reads are inlined into it (through a closure, they were a call each).
-    s.begin_object()?;
-    let (mut first, mut slot, mut seen) = (true, 0, 0u64);
-    let s = &mut s;
-    while let Some((_, f)) = shapes.top.next_key(s, &mut first, &mut slot, field)? {
-        let Some(f) = f else {
-            if s.eat(b"null").is_none() {
-                s.skip_value()?;
-            }
-            continue;
-        };
-        once(&mut seen, f as u32)?;
-        match f {
-            Field::Id => o.id = LStr(s.label()?),
-            Field::Kind => o.kind = LStr(s.label()?),
-            Field::Name => o.name = LStr(s.label()?),
-            Field::Start => match s.plain_string() {
-                Some(text) => times.start = Some(text),
-                None => o.start = LTime(s.time()?),
-            },
-            Field::End => match s.plain_string() {
-                Some(text) => times.end = Some(text),
-                None => o.end = LTime(s.time()?),
-            },
-            Field::CompletionStart => match s.plain_string() {
-                Some(text) => times.first = Some(text),
-                None => o.completion_start = LTime(s.time()?),
-            },
-            Field::Level => o.level = LStr(s.label()?),
-            Field::Model => o.model = LStr(s.label()?),
-            Field::ProvidedModel => o.provided_model = LStr(s.label()?),
-            Field::ModelParameters => {
-                max_tokens = scan_model_parameters(s, &mut shapes.parameters)?
-            }
-            Field::UsageDetails => usage = scan_usage(s, &mut shapes.usage)?,
-            Field::CostDetails => scan_object(s, |s, key| {
-                let v = s.label()?;
-                if key == "total" {
-                    cost_total = v;
-                }
-                Ok(())
-            })?,
-            Field::TotalCost => o.total_cost = LMoney::from_label(s.label()?),
-            Field::User => o.user = LStr(s.label()?),
-            Field::Session => o.session = LStr(s.label()?),
-            Field::TraceName => o.trace_name = LStr(s.label()?),
-            Field::Tags => {
-                tags = if s.eat(b"[]").is_some() {
-                    tag_pairs.drain().for_each(drop);
-                    TagValue::Array
-                } else {
-                    scan_tag_value(s, &mut tag_pairs, MAX_TAG_VALUE)?
-                }
-            }
-            Field::Metadata => scan_metadata(s, &mut shapes.metadata, &mut meta)?,
-            Field::Input => input = s.raw_value()?,
-        }
-    }
-    if !s.at_end() {
-        return Err(Bail);
-    }
-    let (latency_ms, ttft_ms) = times.read(&mut o);
-    let mut tag_list = crate::record::fields::fresh_tags();
-    crate::record::tags::push_tag_value(&mut tag_list, tags, &mut tag_pairs, "tag");
-    tag_list.extend(meta.tags.drain().filter_map(|(k, t)| t.map(|t| (k, t))));
-    let parts = Parts {
-        max_tokens,
-        cost_total,
-        usage,
-        tags: tag_list,
-        feature: meta.feature,
-        team: meta.team,
-        latency_ms,
-        ttft_ms,
-        input,
+        other => (other.clone().time(), None),
     };
-    Ok(build(o, parts))
-}
-
-/// `startTime`, `endTime` and `completionStartTime` as the line has them,
-/// when plain strings.
-#[derive(Default)]
-struct Times<'a> {
-    start: Option<&'a str>,
-    end: Option<&'a str>,
-    first: Option<&'a str>,
-}
-
-impl Times<'_> {
-    /// Parses the times into `o` (as [`Scanner::time`] would have) and
-    /// returns the latency and the time to first token. A time on the start's
-    /// day, written as the fields' fast parser reads it, is not parsed: its
-    /// difference from the start is taken from the times of day (and the
-    /// start itself is the last start's date plus its time of day, when on
-    /// that date: see [`start_time`]).
-    fn read(self, o: &mut Observation<'_>) -> (LNum, LNum) {
-        let parse = |text: &str| {
-            LTime(
-                crate::record::fields::parse_timestamp(text)
-                    .map_or(Lenient::WrongType, Lenient::Value),
-            )
-        };
-        let mut start_tod = None;
-        if let Some(start) = self.start {
-            let (at, tod) = start_time(start);
-            o.start = LTime(at);
-            start_tod = tod.map(|nanos| (start, nanos));
+    let since_start = |to: &Scalar<'_>| {
+        if let (Scalar::Str(text), Some((start, nanos))) = (to, start_tod) {
+            if let Some(ms) = same_day_millis(start, nanos, text) {
+                return ms;
+            }
         }
-        let since_start = |text: Option<&str>, slot: &mut LTime| {
-            if let (Some(text), Some((start, nanos))) = (text, start_tod) {
-                if let Some(ms) = same_day_millis(start, nanos, text) {
-                    return ms;
-                }
-            }
-            if let Some(text) = text {
-                *slot = parse(text);
-            }
-            millis_between(&o.start.0, &slot.0)
-        };
-        let latency = since_start(self.end, &mut o.end);
-        let ttft = since_start(self.first, &mut o.completion_start);
-        (latency, ttft)
-    }
+        millis_between(&at, &to.clone().time())
+    };
+    let (latency, ttft) = (since_start(end), since_start(first));
+    (LTime(at), latency, ttft)
 }
 
 thread_local! {
@@ -584,135 +293,23 @@ fn time_of_day(b: &[u8]) -> Option<i64> {
     Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
 }
 
-/// A field the serde struct holds as `Option<BTreeMap<..>>`: `null` is
-/// none, an object has each entry read by `entry` (in line order; sorting
-/// is the caller's), anything else is an error serde words.
-fn scan_object<'a>(
-    s: &mut Scanner<'a>,
-    mut entry: impl FnMut(&mut Scanner<'a>, Cow<'a, str>) -> Scan<()>,
-) -> Scan<()> {
-    match s.peek()? {
-        b'n' => s.scalar().map(|_| ()),
+/// The messages an observation's `input` holds: the input itself when it is
+/// a list (of chat messages), or an object's `messages` list
+/// (`{"messages": [...]}`); other inputs (a string, other objects) hold none.
+fn input_messages(raw: &str) -> Option<&str> {
+    match raw.as_bytes().first()? {
+        b'[' => Some(raw),
         b'{' => {
-            s.begin_object()?;
-            let mut first = true;
-            while let Some(key) = s.next_key(&mut first)? {
-                entry(s, key)?;
+            #[derive(Deserialize)]
+            struct Input<'a> {
+                #[serde(borrow)]
+                messages: Option<&'a RawValue>,
             }
-            Ok(())
+            let input: Input<'_> = serde_json::from_str(raw).ok()?;
+            Some(input.messages?.get()).filter(|m| m.starts_with('['))
         }
-        _ => Err(Bail),
+        _ => None,
     }
-}
-
-/// `usageDetails`: an object of plain counts (the common case) summed as it
-/// is read, its keys predicted; anything else (another value, a duplicate
-/// key, a count that is not a plain integer or is over the limit) is read
-/// again into a [`Pairs`], sorted as the serde map is, and summed from there.
-fn scan_usage<'a>(
-    s: &mut Scanner<'a>,
-    shape: &mut KeyShape<UsageKind>,
-) -> Scan<Result<UsageSums, Reject>> {
-    let at = s.clone();
-    if s.peek()? == b'{' {
-        if let Some(sums) = scan_usage_plain(s, shape)? {
-            return Ok(Ok(sums));
-        }
-        *s = at;
-    }
-    let mut details: Pairs<'_, Lenient<u64>> = Pairs::default();
-    scan_object(s, |s, key| {
-        let v = s.count()?;
-        details.insert(key, v)
-    })?;
-    let mut p = Problems::default();
-    let sums = usage(details.iter().map(|(k, v)| (k.as_ref(), v)), &mut p);
-    Ok(p.0.map_or(Ok(sums), Err))
-}
-
-/// [`scan_usage`]'s common case: `None` when the object is not one.
-fn scan_usage_plain<'a>(
-    s: &mut Scanner<'a>,
-    shape: &mut KeyShape<UsageKind>,
-) -> Scan<Option<UsageSums>> {
-    s.begin_object()?;
-    let (mut first, mut slot) = (true, 0);
-    let mut sums = UsageSums::default();
-    // The counted keys so far: a repeated one (the serde map keeps its last
-    // value) is left to the general path. Other keys add nothing.
-    let mut counted: [(UsageKind, &str); 8] = [(UsageKind::Other, ""); 8];
-    let mut n = 0;
-    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, usage_kind)? {
-        let (Cow::Borrowed(key), Some(v)) = (key, s.plain_u64()) else {
-            return Ok(None);
-        };
-        if v > crate::record::fields::MAX_TOKENS {
-            return Ok(None);
-        }
-        if kind != UsageKind::Other {
-            if n == counted.len() || counted[..n].iter().any(|&(k, t)| k == kind && t == key) {
-                return Ok(None);
-            }
-            counted[n] = (kind, key);
-            n += 1;
-        }
-        sums.add(kind, v);
-    }
-    Ok(Some(sums))
-}
-
-/// What `metadata` contributes (see [`Parts`]), its tag entries sorted by
-/// key as the serde map holds them, each with its tag text if any.
-#[derive(Default)]
-struct Metadata<'a> {
-    feature: Option<Cow<'a, str>>,
-    team: Option<Cow<'a, str>>,
-    tags: Pairs<'a, Option<Cow<'a, str>>>,
-}
-
-/// `metadata` (a `serde_json::Value` in the serde struct): an object's
-/// entries with short scalar values; anything else contributes nothing.
-/// Keys are predicted and classified once ([`MetaKind`]); tag entries are
-/// kept in key order, the last of a repeated key winning, as in the serde
-/// map, whose filtering (a value that is no short scalar is dropped after
-/// it replaced an earlier one) this follows.
-fn scan_metadata<'a>(
-    s: &mut Scanner<'a>,
-    shape: &mut KeyShape<MetaKind>,
-    meta: &mut Metadata<'a>,
-) -> Scan<()> {
-    (meta.feature, meta.team) = (None, None);
-    meta.tags.drain().for_each(drop);
-    if s.peek()? != b'{' {
-        check_value(s)?;
-        return Ok(());
-    }
-    s.begin_object()?;
-    let (mut first, mut slot) = (true, 0);
-    while let Some((key, kind)) = shape.next_key(s, &mut first, &mut slot, meta_kind)? {
-        let text = match s.plain_string() {
-            Some(text) => short_str(text),
-            None => short_text(value_scalar(s)?, MAX_TAG_VALUE),
-        };
-        match kind {
-            MetaKind::Feature => meta.feature = text,
-            MetaKind::Team => meta.team = text,
-            MetaKind::Text => {}
-            MetaKind::Tag => meta.tags.insert(key, text)?,
-        }
-    }
-    Ok(())
-}
-
-/// [`short_text`] of a plain string, without `trim` when its first byte
-/// shows it is not blank.
-#[inline]
-fn short_str(text: &str) -> Option<Cow<'_, str>> {
-    let blank = match text.as_bytes().first() {
-        Some(b) if b.is_ascii_graphic() => false,
-        _ => text.trim().is_empty(),
-    };
-    (!blank && text.len() <= MAX_TAG_VALUE).then_some(Cow::Borrowed(text))
 }
 
 /// How `metadata`'s entries are used, by key.
@@ -725,6 +322,17 @@ enum MetaKind {
     Tag,
 }
 
+impl From<u8> for MetaKind {
+    fn from(class: u8) -> Self {
+        [
+            MetaKind::Feature,
+            MetaKind::Team,
+            MetaKind::Text,
+            MetaKind::Tag,
+        ][usize::from(class).min(3)]
+    }
+}
+
 fn meta_kind(key: &str) -> MetaKind {
     match key {
         "feature" => MetaKind::Feature,
@@ -732,54 +340,6 @@ fn meta_kind(key: &str) -> MetaKind {
         _ if crate::record::tags::is_text_key(key) => MetaKind::Text,
         _ => MetaKind::Tag,
     }
-}
-
-/// `modelParameters` (a `serde_json::Value` in the serde struct): the first
-/// of [`MAX_TOKEN_KEYS`] whose (last) value reads as a count. Keys are
-/// predicted (`shape`), and a string of digits, as exports write the limit,
-/// is read without `Scalar::count`'s parse.
-fn scan_model_parameters(
-    s: &mut Scanner<'_>,
-    shape: &mut KeyShape<Option<usize>>,
-) -> Scan<Lenient<u64>> {
-    if s.peek()? != b'{' {
-        check_value(s)?;
-        return Ok(Lenient::Missing);
-    }
-    s.begin_object()?;
-    let mut found: [Lenient<u64>; 3] = Default::default();
-    let (mut first, mut slot) = (true, 0);
-    let which = |key: &str| MAX_TOKEN_KEYS.iter().position(|k| *k == key);
-    while let Some((_, at)) = shape.next_key(s, &mut first, &mut slot, which)? {
-        let Some(i) = at else {
-            check_value(s)?;
-            continue;
-        };
-        found[i] = match s.plain_string() {
-            Some(text) => match digits(text) {
-                Some(n) => Lenient::Value(n),
-                None => Scalar::Str(Cow::Borrowed(text)).count(),
-            },
-            None => value_scalar(s)?.count(),
-        };
-    }
-    Ok(found
-        .into_iter()
-        .find(|v| matches!(v, Lenient::Value(_)))
-        .unwrap_or(Lenient::Missing))
-}
-
-/// One to nineteen ASCII digits (always a `u64`) as their number: what
-/// `Scalar::count` reads from such a string.
-#[inline]
-fn digits(text: &str) -> Option<u64> {
-    if text.is_empty() || text.len() > 19 {
-        return None;
-    }
-    text.bytes().try_fold(0u64, |n, c| {
-        let d = c.wrapping_sub(b'0');
-        (d <= 9).then(|| n * 10 + u64::from(d))
-    })
 }
 
 /// Milliseconds from `a` to `b`, when both are times and `b` is not before `a`.
@@ -812,6 +372,21 @@ enum UsageKind {
     Reasoning,
     /// Anything else (`total`): read, checked, not added.
     Other,
+}
+
+impl From<u8> for UsageKind {
+    fn from(class: u8) -> Self {
+        use UsageKind::*;
+        [
+            Input,
+            CacheRead,
+            CacheWrite,
+            CacheWrite1h,
+            Output,
+            Reasoning,
+            Other,
+        ][usize::from(class).min(6)]
+    }
 }
 
 fn usage_kind(key: &str) -> UsageKind {
@@ -891,21 +466,6 @@ impl UsageSums {
     }
 }
 
-/// Adds up usage entries (in key order, so the first problem noted is the
-/// serde map's first).
-fn usage<'u>(
-    details: impl Iterator<Item = (&'u str, &'u Lenient<u64>)>,
-    p: &mut Problems,
-) -> UsageSums {
-    let mut sums = UsageSums::default();
-    for (key, value) in details {
-        if let Some(n) = p.tokens(value, key) {
-            sums.add(usage_kind(key), n);
-        }
-    }
-    sums
-}
-
 /// Whether a file's first JSON object line is a Langfuse observation: the
 /// trace id and the observation type together.
 pub fn looks_like(map: &JsonObject) -> bool {
@@ -916,7 +476,7 @@ pub fn looks_like(map: &JsonObject) -> bool {
 pub static BUILTIN: Builtin = Builtin {
     name: "langfuse",
     aliases: &[],
-    format: Format::Langfuse,
+    format: Format::Spec(&SPEC),
     detect: Detect::FirstLine(looks_like),
     doc: "Langfuse observation exports (UI/API camelCase or blob-storage\n\
          snake_case): GENERATION and EMBEDDING observations are calls;\n\
@@ -930,14 +490,22 @@ pub static BUILTIN: Builtin = Builtin {
          observations are counted as not_a_call (not an error for --strict).",
 };
 
-/// Reads a line both ways; when the scanner accepts it, the result must
-/// be the serde path's (records and rejects, reasons and messages).
-/// Returns whether the scanner accepted it.
+/// Reads one Langfuse observation.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line(line)
+}
+
+/// The same for a line already validated as UTF-8.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line_str(line)
+}
+
+/// Reads a line with the engine and with its reference; when the engine
+/// accepts it, the results must be equal. Returns whether it accepted it.
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub fn agree(line: &str) -> bool {
-    let slow = parse_line_serde(line);
-    crate::json::scan_value::agrees(line, scan_line(line), slow)
+    SPEC.agree(line)
 }
 
 #[cfg(test)]
@@ -1119,14 +687,15 @@ mod tests {
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {
         let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
-        // Duplicate fields (o24, o25), containers where serde wants a map
-        // (o26, o28, o29), out-of-range numbers where a value is built
-        // (o17, o34, o42, o52; not o11, where serde skips it), metadata over
-        // the stack's capacity (o35), trailing text, lone surrogates, and the
-        // lines that are not objects.
+        // Out-of-range numbers, which make serde_json refuse the line
+        // (o11, o17, o33, o34, o52), trailing text and lone surrogates
+        // (o40-o43), and the lines that are not objects. Repeated keys
+        // (o24, o25: the last wins), values of another type where an object
+        // is read (o26-o29: no value) and large metadata (o35) are read by
+        // the engine.
         let want = [
-            "\"o17\"", "\"o24\"", "\"o25\"", "\"o26\"", "\"o28\"", "\"o29\"", "\"o34\"", "\"o35\"",
-            "\"o40\"", "\"o41\"", "\"o42\"", "\"o43\"", "\"o52\"",
+            "\"o11\"", "\"o17\"", "\"o33\"", "\"o34\"", "\"o40\"", "\"o41\"", "\"o42\"", "\"o43\"",
+            "\"o52\"",
         ];
         for w in want {
             assert!(bailed.iter().any(|l| l.contains(w)), "{w} should bail");
@@ -1232,13 +801,11 @@ mod tests {
         for a in times {
             for b in times {
                 let want = millis_between(&parse(a), &parse(b));
-                let mut o = Observation::default();
-                let (got, _) = Times {
-                    start: Some(a),
-                    end: Some(b),
-                    first: None,
-                }
-                .read(&mut o);
+                let (_, got, _) = super::times(
+                    &Scalar::Str(Cow::Borrowed(a)),
+                    &Scalar::Str(Cow::Borrowed(b)),
+                    &Scalar::Null,
+                );
                 assert_eq!(format!("{got:?}"), format!("{want:?}"), "{a} -> {b}");
                 if let (_, Some(n)) = start_time(a) {
                     fast += usize::from(same_day_millis(a, n, b).is_some());

@@ -47,10 +47,8 @@ pub enum Format {
     /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::formats::otel`]):
     /// one line can hold many records.
     OtlpJson,
-    /// Langfuse observation exports (see [`crate::formats::langfuse`]).
-    Langfuse,
     /// A format written as data, read by the one engine (see
-    /// [`crate::engine`]): Helicone.
+    /// [`crate::engine`]): Helicone, Langfuse.
     Spec(&'static Spec),
     /// Claude Code session logs (see [`crate::formats::claude_code`]): records are
     /// deduplicated across files by the pipeline.
@@ -191,7 +189,6 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
-            Format::Langfuse => langfuse::parse_line(line),
             Format::Spec(spec) => spec.parse_line(line),
             Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line(line),
@@ -206,7 +203,6 @@ impl Format {
             Format::OpenAiBatch => provider::parse_openai_batch_str(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
-            Format::Langfuse => langfuse::parse_line_str(line),
             Format::Spec(spec) => spec.parse_line_str(line),
             Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line_str(line),

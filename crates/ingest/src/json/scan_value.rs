@@ -88,8 +88,8 @@ impl<'a, V> Pairs<'a, V> {
         self.len += 1;
         Ok(())
     }
-
     /// The entries, in order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&Cow<'a, str>, &V)> {
         self.items[..self.len]
             .iter()
