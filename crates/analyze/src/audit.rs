@@ -181,7 +181,11 @@ pub struct FileRow {
     pub file: String,
     /// How it was stored: `plain`, `gzip`, `zstd`, …
     pub encoding: String,
-    /// The log format it was read as.
+    /// The log format it was read as: a built-in format's name (`gateway`,
+    /// `otlp-json`, `langfuse`, `helicone`, `anthropic-batch`,
+    /// `openai-batch`, `claude-code`, `codex`) or `mapped` (a `[mapping]`),
+    /// with the layout after it when not JSON lines (`helicone (CSV)`,
+    /// `gateway (JSON documents)`); `none` for an input with no line.
     pub format: String,
     /// Lines read from it.
     pub lines: u64,

@@ -93,6 +93,50 @@ pub enum Target {
     CacheWrite1hTokens,
 }
 
+impl Target {
+    /// The field as `tokenaudit formats` names it.
+    pub fn name(self) -> &'static str {
+        use Target as T;
+        match self {
+            T::Timestamp => "timestamp",
+            T::RequestId => "request id",
+            T::Provider => "provider",
+            T::Model => "model",
+            T::Feature => "feature",
+            T::Route => "route",
+            T::Team => "team",
+            T::User => "user",
+            T::Session => "session",
+            T::Turn => "turn",
+            T::Status => "status",
+            T::ErrorKind => "error",
+            T::HttpStatus => "http status",
+            T::Attempt => "attempt",
+            T::RetryOf => "retry of",
+            T::Latency => "latency (ms)",
+            T::Ttft => "time to first token (ms)",
+            T::Batch => "batch",
+            T::ServiceTier => "service tier",
+            T::FinishReason => "finish reason",
+            T::MaxTokens => "max tokens",
+            T::PromptHash => "prompt fingerprint",
+            T::PrefixHash => "system prompt fingerprint",
+            T::PrefixTokens => "system prompt tokens",
+            T::Cost => "logged cost (USD)",
+            T::PromptTokens => "input tokens (cache included)",
+            T::CompletionTokens => "output tokens",
+            T::CachedTokens => "cached input tokens",
+            T::ReasoningTokens => "reasoning tokens",
+            T::InputTokens => "input tokens (cache excluded)",
+            T::OutputTokens => "output tokens",
+            T::CacheReadTokens => "cache read tokens",
+            T::CacheWriteTokens => "cache write tokens",
+            T::CacheWrite5mTokens => "5-minute cache write tokens",
+            T::CacheWrite1hTokens => "1-hour cache write tokens",
+        }
+    }
+}
+
 /// A value only the format's hook reads: its dotted paths, the first that
 /// holds something winning (as for a field, but anything other than
 /// missing or `null` holds something).
@@ -272,6 +316,29 @@ impl Spec {
             }
             Err(_) => false,
         }
+    }
+
+    /// Where each field is read from, a line per field (`tokenaudit
+    /// formats` prints it under the format's description): what the spec
+    /// says, so the documentation cannot drift from the reader.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(t, paths)| format!("{}: {}", t.name(), paths.join(" | ")))
+            .collect();
+        if !self.tags.is_empty() {
+            out.push(format!("tags: {}", self.tags.join(" | ")));
+        }
+        if !self.captures.is_empty() {
+            let read: Vec<String> = self
+                .captures
+                .iter()
+                .map(|c| c.paths().join(" | "))
+                .collect();
+            out.push(format!("also read: {}", read.join(", ")));
+        }
+        out
     }
 
     /// Its paths, each with what it feeds, for documentation and checks.

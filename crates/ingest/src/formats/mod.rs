@@ -120,6 +120,12 @@ pub fn describe() -> String {
         for line in lines {
             out.push_str(&format!("            {line}\n"));
         }
+        if let Format::Spec(spec) = &b.format {
+            out.push_str("            Read from (first path with a value wins):\n");
+            for line in spec.describe() {
+                out.push_str(&format!("              {line}\n"));
+            }
+        }
         out.push('\n');
     }
     out
@@ -386,6 +392,30 @@ mod tests {
             assert_eq!(detect(&head, None).map(|f| f.name()), Ok(b.name), "{path}");
         }
         assert_eq!(Format::from_name("mapped").map(|f| f.name()), None);
+        // The report's JSON schema names every format a file row can say.
+        let schema = std::fs::read_to_string(format!(
+            "{}/../../docs/report-json.schema.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
+        let said = schema["$defs"]["FileRow"]["properties"]["format"]["description"]
+            .as_str()
+            .unwrap();
+        for name in REGISTRY.iter().map(|b| b.name).chain(["mapped"]) {
+            assert!(
+                said.contains(&format!("`{name}`")),
+                "the schema does not name {name}"
+            );
+        }
+        // A spec format's fields are listed from the spec itself.
+        for b in REGISTRY {
+            if let Format::Spec(spec) = &b.format {
+                for line in spec.describe() {
+                    assert!(text.contains(&line), "{line}");
+                }
+            }
+        }
     }
 
     #[test]
