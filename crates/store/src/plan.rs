@@ -18,7 +18,7 @@ use std::time::UNIX_EPOCH;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use tokenaudit_ingest::pipeline::Start;
-use tokenaudit_ingest::{Format, IngestOptions, Source};
+use tokenaudit_ingest::{IngestOptions, Source};
 
 use crate::commit::{Action, SourceEntry, State, DIGEST_SPAN};
 use crate::error::{Result, StoreError};
@@ -382,7 +382,7 @@ fn is_claude_code(p: &Planned, options: &IngestOptions) -> Result<bool> {
         return Ok(false);
     }
     if let Some(f) = &options.input_format {
-        return Ok(matches!(f, Format::ClaudeCode));
+        return Ok(f.deduplicated());
     }
     if let Some(prev) = &p.previous {
         if prev.format == CLAUDE_CODE {
@@ -400,10 +400,7 @@ fn is_claude_code(p: &Planned, options: &IngestOptions) -> Result<bool> {
         .take(64 << 10)
         .read_to_end(&mut head)
         .map_err(StoreError::io(&p.path))?;
-    Ok(matches!(
-        tokenaudit_ingest::formats::detect(&head, None),
-        Ok(Format::ClaudeCode)
-    ))
+    Ok(tokenaudit_ingest::formats::detect(&head, None).is_ok_and(|f| f.deduplicated()))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {

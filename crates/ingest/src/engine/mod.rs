@@ -39,6 +39,7 @@ use std::sync::OnceLock;
 use tokenaudit_core::CallRecord;
 
 use crate::json::value::{Lenient, Scalar};
+use crate::record::dedup_key::DedupKey;
 use crate::record::fields::{fresh_tags, LBool, LMoney, LStr, LTime, LU64};
 use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
@@ -146,6 +147,9 @@ pub enum Capture {
     Value(&'static [&'static str]),
     /// The value's exact JSON text ([`Captured::text`]).
     Text(&'static [&'static str]),
+    /// Whether the value is an object ([`Captured::object`]); paths may go
+    /// on into it.
+    Object(&'static [&'static str]),
     /// An object's entries ([`Captured::entries`]), each with its key's
     /// class by the function (worked out once per key and thread: exports
     /// repeat their keys line after line).
@@ -155,7 +159,7 @@ pub enum Capture {
 impl Capture {
     fn paths(self) -> &'static [&'static str] {
         match self {
-            Capture::Value(p) | Capture::Text(p) | Capture::Entries(p, _) => p,
+            Capture::Value(p) | Capture::Text(p) | Capture::Object(p) | Capture::Entries(p, _) => p,
         }
     }
 }
@@ -195,6 +199,14 @@ impl<'a> Captured<'_, 'a> {
         }
     }
 
+    /// A [`Capture::Object`]: whether (one of) its paths holds an object.
+    pub fn object(&self, i: usize) -> bool {
+        match &self.slots[i] {
+            Slot::Object(marks) => marks.iter().any(|&m| self.line.marks & (1 << m) != 0),
+            _ => panic!("capture {i} is not an object"),
+        }
+    }
+
     /// A [`Capture::Entries`]: the object's entries in key order, the last
     /// of a repeated key winning (as a `serde_json::Map` holds them); `None`
     /// when missing or not an object.
@@ -210,6 +222,11 @@ impl<'a> Captured<'_, 'a> {
 /// record, or refuse it (a skip rule: a reject of reason
 /// [`RejectReason::NotACall`] is counted, not an error).
 pub type Hook = for<'c, 'a> fn(&mut RawLine<'a>, &Captured<'c, 'a>) -> Result<(), Reject>;
+
+/// What identifies a record across copies of it (Claude Code writes one
+/// message several times): records with a key are held back by the
+/// pipeline, which keeps one per key across every file of the run.
+pub type KeyFn = for<'c, 'a> fn(&Captured<'c, 'a>, &CallRecord<'a>) -> Option<DedupKey>;
 
 /// A format as data (see the module documentation).
 #[derive(Debug)]
@@ -228,6 +245,8 @@ pub struct Spec {
     /// Values only the hook reads.
     pub captures: &'static [Capture],
     pub hook: Option<Hook>,
+    /// Records' dedup key, for formats that write a call more than once.
+    pub key: Option<KeyFn>,
     /// The compiled form, made on first use.
     pub program: OnceLock<Program>,
 }
@@ -247,8 +266,15 @@ impl Spec {
             list_tag,
             captures,
             hook,
+            key: None,
             program: OnceLock::new(),
         }
+    }
+
+    /// The same spec with a dedup key (see [`KeyFn`]).
+    pub const fn with_key(mut self, key: KeyFn) -> Spec {
+        self.key = Some(key);
+        self
     }
 
     fn program(&self) -> &Program {
@@ -266,6 +292,15 @@ impl Spec {
     /// Reads one line already validated as UTF-8: with the engine, or with
     /// the reference when the engine gives up.
     pub fn parse_line_str<'a>(&self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
+        self.parse_keyed_str(line).map(|(record, _)| record)
+    }
+
+    /// [`Spec::parse_line_str`] with the record's dedup key (see
+    /// [`Spec::key`]).
+    pub fn parse_keyed_str<'a>(
+        &self,
+        line: &'a str,
+    ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
         let program = self.program();
         let mut staged = Line::new();
         if walk::read(program, line, &mut staged).is_err() {
@@ -275,9 +310,23 @@ impl Spec {
         self.finish(&mut staged)
     }
 
+    /// The same for raw bytes.
+    pub fn parse_keyed<'a>(
+        &self,
+        line: &'a [u8],
+    ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_keyed_str(text),
+            Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
+        }
+    }
+
     /// The staged values into a record: each target's first present value,
     /// the tags, the hook, then the record builder every reader shares.
-    fn finish<'a>(&self, line: &mut Line<'a>) -> Result<CallRecord<'a>, Reject> {
+    fn finish<'a>(
+        &self,
+        line: &mut Line<'a>,
+    ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
         let program = self.program();
         let mut raw = RawLine {
             tags: std::mem::take(&mut line.tags),
@@ -286,16 +335,18 @@ impl Spec {
         for (target, leaves) in &program.fields {
             set(&mut raw, *target, leaves, &line.values);
         }
-        if let Some(hook) = self.hook {
-            let captured = Captured {
-                line,
-                slots: &program.captures,
-            };
-            let hooked = hook(&mut raw, &captured);
-            line.recycle();
-            hooked?;
-        }
-        raw.into_record()
+        let captured = Captured {
+            line,
+            slots: &program.captures,
+        };
+        let hooked = self.hook.map_or(Ok(()), |hook| hook(&mut raw, &captured));
+        let record = hooked.and_then(|()| raw.into_record());
+        let key = match (&record, self.key) {
+            (Ok(r), Some(key)) => key(&captured, r),
+            _ => None,
+        };
+        line.recycle();
+        Ok((record?, key))
     }
 
     /// Reads a line with the engine and with the reference; when the engine
@@ -307,10 +358,13 @@ impl Spec {
         let program = self.program();
         let mut slow = Line::new();
         let slow = reference::read(program, line, &mut slow).and_then(|_| self.finish(&mut slow));
+        let slow = slow.map(|(r, key)| (r, key.map(|k| k.key)));
         let mut fast = Line::new();
         match walk::read(program, line, &mut fast) {
             Ok(()) => {
-                let fast = self.finish(&mut fast);
+                let fast = self
+                    .finish(&mut fast)
+                    .map(|(r, key)| (r, key.map(|k| k.key)));
                 assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
                 true
             }
@@ -377,6 +431,8 @@ pub(crate) struct Line<'a> {
     values: [Scalar<'a>; MAX_LEAVES],
     texts: [Option<&'a str>; MAX_TEXTS],
     entries: [Option<Entries<'a>>; MAX_ENTRIES],
+    /// Bit `i`: object capture `i` held an object.
+    marks: u64,
     tags: Tags<'a>,
 }
 
@@ -386,6 +442,7 @@ impl Line<'_> {
             values: [const { Scalar::Null }; MAX_LEAVES],
             texts: [None; MAX_TEXTS],
             entries: [const { None }; MAX_ENTRIES],
+            marks: 0,
             tags: fresh_tags(),
         }
     }
@@ -416,6 +473,7 @@ impl Line<'_> {
         self.values.fill(Scalar::Null);
         self.texts = [None; MAX_TEXTS];
         self.entries.fill(None);
+        self.marks = 0;
         self.tags.clear();
     }
 }
@@ -546,6 +604,8 @@ pub struct Program {
     texts: usize,
     entries: usize,
     classify: Vec<fn(&str) -> u8>,
+    /// How many object captures there are.
+    marks: u32,
     /// The first of this program's slots in each thread's key predictions
     /// (one per object node).
     shapes: usize,
@@ -565,7 +625,11 @@ struct Node {
 enum Kind {
     /// An object some paths go through, with the nodes under it that hold
     /// values (reset when it comes again: the last of a repeated key wins).
-    Object { under: Vec<usize> },
+    Object {
+        under: Vec<usize>,
+        /// Its bit in `marks`, when an object capture names it.
+        mark: Option<u32>,
+    },
     /// A value read as a scalar into `values[i]`.
     Leaf(usize),
     /// A value read as tags (the spec's `i`-th tag path).
@@ -580,6 +644,7 @@ enum Kind {
 #[derive(Clone, Debug, PartialEq)]
 enum Slot {
     Value(Vec<usize>),
+    Object(Vec<u32>),
     Text(Vec<usize>),
     Entries(Vec<usize>),
 }
@@ -588,7 +653,10 @@ enum Slot {
 static SHAPES: AtomicUsize = AtomicUsize::new(0);
 
 fn object() -> Kind {
-    Kind::Object { under: Vec::new() }
+    Kind::Object {
+        under: Vec::new(),
+        mark: None,
+    }
 }
 
 impl Program {
@@ -607,6 +675,7 @@ impl Program {
             captures: Vec::new(),
             texts: 0,
             entries: 0,
+            marks: 0,
             classify: Vec::new(),
             shapes: 0,
         };
@@ -634,6 +703,21 @@ impl Program {
                             p.texts += 1;
                             p.node(path, Kind::Text(p.texts - 1));
                             p.texts - 1
+                        })
+                        .collect(),
+                ),
+                Capture::Object(paths) => Slot::Object(
+                    paths
+                        .iter()
+                        .map(|path| {
+                            let node = p.object_node(path);
+                            let mark = p.marks;
+                            p.marks += 1;
+                            match &mut p.nodes[node].kind {
+                                Kind::Object { mark: m, .. } => *m = Some(mark),
+                                _ => unreachable!("an object node"),
+                            }
+                            mark
                         })
                         .collect(),
                 ),
@@ -673,6 +757,39 @@ impl Program {
                 i
             }
             _ => panic!("{path} is read two ways"),
+        }
+    }
+
+    /// The object node at `path` (made if new: paths may also go on into it).
+    fn object_node(&mut self, path: &str) -> usize {
+        let (parent, last) = match path.rsplit_once('.') {
+            Some((parent, last)) => (self.object_node(parent), last),
+            None => (0, path),
+        };
+        let found = self.nodes[parent]
+            .children
+            .iter()
+            .copied()
+            .find(|&c| &*self.nodes[c].key == last);
+        match found {
+            Some(c) => {
+                assert!(
+                    matches!(self.nodes[c].kind, Kind::Object { .. }),
+                    "{path} is read two ways"
+                );
+                c
+            }
+            None => {
+                let node = self.nodes.len();
+                self.nodes.push(Node {
+                    key: last.into(),
+                    children: Vec::new(),
+                    kind: object(),
+                    shape: 0,
+                });
+                self.nodes[parent].children.push(node);
+                node
+            }
         }
     }
 
@@ -720,9 +837,13 @@ impl Program {
     fn number_objects(&mut self) {
         fn under(p: &Program, node: usize, out: &mut Vec<usize>) {
             for &c in &p.nodes[node].children {
-                match p.nodes[c].kind {
-                    Kind::Object { .. } => under(p, c, out),
-                    _ => out.push(c),
+                if let Kind::Object { mark, .. } = p.nodes[c].kind {
+                    if mark.is_some() {
+                        out.push(c);
+                    }
+                    under(p, c, out);
+                } else {
+                    out.push(c);
                 }
             }
         }
@@ -732,10 +853,10 @@ impl Program {
             .collect();
         self.shapes = SHAPES.fetch_add(objects.len(), Ordering::Relaxed);
         for (slot, &n) in objects.iter().enumerate() {
-            if let Kind::Object { .. } = self.nodes[n].kind {
+            if let Kind::Object { mark, .. } = self.nodes[n].kind {
                 let mut nodes = Vec::new();
                 under(self, n, &mut nodes);
-                self.nodes[n].kind = Kind::Object { under: nodes };
+                self.nodes[n].kind = Kind::Object { under: nodes, mark };
             }
             self.nodes[n].shape = self.shapes + slot;
         }

@@ -60,8 +60,11 @@ fn visit<'v, 'a>(
                         .collect()
                 })
             }
-            Kind::Object { .. } => {
+            Kind::Object { mark, .. } => {
                 if let Value::Object(inner) = value {
+                    if let Some(m) = mark {
+                        staged.marks |= 1 << m;
+                    }
                     path.push(key);
                     visit(p, child, inner, staged, tags, path, line);
                     path.pop();

@@ -109,19 +109,26 @@ fn object<'a>(
                         s.skip_checked()?;
                     }
                 }
-                Kind::Object { under } => {
+                Kind::Object { under, mark } => {
                     // The last of a repeated key wins, whatever it holds.
                     for &n in under {
                         match p.nodes[n].kind {
                             Kind::Leaf(i) => w.line.values[i] = Scalar::Null,
                             Kind::Text(i) => w.line.texts[i] = None,
                             Kind::Entries(i) => w.line.entries[i] = None,
+                            Kind::Object { mark: Some(m), .. } => w.line.marks &= !(1 << m),
                             // Rare: the paths it won over were stepped over.
                             Kind::Tags(i) if w.tag_at == Some(i) => return Err(Bail),
                             Kind::Tags(_) | Kind::Object { .. } => {}
                         }
                     }
+                    if let Some(m) = mark {
+                        w.line.marks &= !(1 << m);
+                    }
                     if s.peek()? == b'{' {
+                        if let Some(m) = mark {
+                            w.line.marks |= 1 << m;
+                        }
                         object(p, child, s, w, shapes)?;
                     } else {
                         s.skip_checked()?;

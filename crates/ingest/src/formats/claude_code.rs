@@ -26,177 +26,157 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
 use tokenaudit_core::CallRecord;
 
+use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{Builtin, Detect, Format};
 use crate::record::dedup_key::DedupKey;
-use crate::record::fields::{LBool, LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::fields::{LBool, LStr, Lenient, LU64};
 use crate::record::staging::RawLine;
 use crate::record::tags::last_component;
 use crate::rejects::{Reject, RejectReason};
 
-#[derive(Deserialize, Default)]
-struct Line<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: LStr<'a>,
-    #[serde(default)]
-    timestamp: LTime,
-    #[serde(rename = "sessionId", borrow, default)]
-    session_id: LStr<'a>,
-    #[serde(rename = "requestId", borrow, default)]
-    request_id: LStr<'a>,
-    #[serde(rename = "isSidechain", default)]
-    is_sidechain: LBool,
-    #[serde(rename = "isApiErrorMessage", default)]
-    is_api_error: LBool,
-    #[serde(rename = "apiErrorStatus", default)]
-    api_error_status: LU64,
-    #[serde(borrow, default)]
-    error: LStr<'a>,
-    #[serde(borrow, default)]
-    cwd: LStr<'a>,
-    #[serde(rename = "costUSD", default)]
-    cost_usd: LMoney,
-    #[serde(borrow, default)]
-    message: Option<Message<'a>>,
-}
+/// Where a Claude Code line keeps each field.
+pub static SPEC: Spec = Spec::new(
+    &[
+        (T::Timestamp, &["timestamp"]),
+        (T::Session, &["sessionId"]),
+        (T::Cost, &["costUSD"]),
+        (T::InputTokens, &["message.usage.input_tokens"]),
+        (T::OutputTokens, &["message.usage.output_tokens"]),
+        (
+            T::CacheReadTokens,
+            &["message.usage.cache_read_input_tokens"],
+        ),
+        (
+            T::CacheWriteTokens,
+            &["message.usage.cache_creation_input_tokens"],
+        ),
+        (
+            T::CacheWrite5mTokens,
+            &["message.usage.cache_creation.ephemeral_5m_input_tokens"],
+        ),
+        (
+            T::CacheWrite1hTokens,
+            &["message.usage.cache_creation.ephemeral_1h_input_tokens"],
+        ),
+    ],
+    &[],
+    "",
+    &[
+        Capture::Value(&["type"]),
+        Capture::Value(&["isApiErrorMessage"]),
+        Capture::Value(&["isSidechain"]),
+        Capture::Value(&["message.model"]),
+        Capture::Value(&["message.id"]),
+        Capture::Value(&["requestId"]),
+        Capture::Value(&["cwd"]),
+        Capture::Value(&["error"]),
+        Capture::Value(&["apiErrorStatus"]),
+        Capture::Object(&["message"]),
+        Capture::Object(&["message.usage"]),
+    ],
+    Some(hook),
+)
+.with_key(key);
 
-#[derive(Deserialize, Default)]
-struct Message<'a> {
-    #[serde(borrow, default)]
-    id: LStr<'a>,
-    #[serde(borrow, default)]
-    model: LStr<'a>,
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
-#[derive(Deserialize, Default)]
-struct Usage {
-    #[serde(default)]
-    input_tokens: LU64,
-    #[serde(default)]
-    output_tokens: LU64,
-    #[serde(default)]
-    cache_creation_input_tokens: LU64,
-    #[serde(default)]
-    cache_read_input_tokens: LU64,
-    #[serde(default)]
-    cache_creation: Option<CacheCreation>,
-}
-
-#[derive(Deserialize, Default)]
-struct CacheCreation {
-    #[serde(default)]
-    ephemeral_5m_input_tokens: LU64,
-    #[serde(default)]
-    ephemeral_1h_input_tokens: LU64,
-}
+// The captures, by their index in [`SPEC`].
+const KIND: usize = 0;
+const API_ERROR: usize = 1;
+const SIDECHAIN: usize = 2;
+const MODEL: usize = 3;
+const MESSAGE_ID: usize = 4;
+const REQUEST_ID: usize = 5;
+const CWD: usize = 6;
+const ERROR: usize = 7;
+const ERROR_STATUS: usize = 8;
+const MESSAGE: usize = 9;
+const USAGE: usize = 10;
 
 /// The model Claude Code gives the messages it writes itself.
 pub const SYNTHETIC_MODEL: &str = "<synthetic>";
 
-fn value<'a>(s: &LStr<'a>) -> Option<Cow<'a, str>> {
-    match &s.0 {
-        Lenient::Value(v) => Some(v.clone()),
+fn flag(c: &Captured<'_, '_>, i: usize) -> bool {
+    LBool::from_label(c.label(i)).0 == Lenient::Value(true)
+}
+
+fn value<'a>(c: &Captured<'_, 'a>, i: usize) -> Option<Cow<'a, str>> {
+    match c.label(i) {
+        Lenient::Value(v) => Some(v),
         _ => None,
     }
 }
 
-/// Reads one line: a record and its dedup key (when it has a `message.id`),
-/// or a reject (skips included).
-pub fn parse_line_str(line: &str) -> Result<(CallRecord<'_>, Option<DedupKey>), Reject> {
-    let parsed: Line<'_> = crate::record::fields::json_object(line)?;
-    let api_error = matches!(parsed.is_api_error.0, Lenient::Value(true));
-    let Some(message) = parsed.message else {
-        return Err(not_a_call(&parsed.kind));
-    };
-    if message.usage.is_none() && !api_error {
-        return Err(not_a_call(&parsed.kind));
-    }
-    let model = value(&message.model);
-    if model.as_deref() == Some(SYNTHETIC_MODEL) && !api_error {
+/// What is a call (an assistant message with usage, or an API error), the
+/// model, the request id, the project, the sidechain and the error.
+fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
+    let api_error = flag(c, API_ERROR);
+    if !c.object(MESSAGE) || (!c.object(USAGE) && !api_error) {
         return Err(Reject::new(
-            RejectReason::Synthetic,
-            "message.model <synthetic>: written by Claude Code, not an API call",
+            RejectReason::NotACall,
+            format!(
+                "type {}: no message.usage",
+                value(c, KIND).as_deref().unwrap_or("(none)")
+            ),
         ));
     }
-    let sidechain = matches!(parsed.is_sidechain.0, Lenient::Value(true));
-    let mut raw = RawLine {
-        timestamp: parsed.timestamp,
-        provider: LStr(Lenient::Value(Cow::Borrowed("anthropic"))),
-        model: match model {
-            Some(m) => LStr(Lenient::Value(m)),
-            // An API error carries no model; name it so it is counted.
-            None if api_error => LStr(Lenient::Value(Cow::Borrowed(SYNTHETIC_MODEL))),
-            None => message.model,
-        },
-        session: parsed.session_id,
-        cost: parsed.cost_usd,
-        ..Default::default()
+    let model = c.label(MODEL);
+    raw.model = match model {
+        Lenient::Value(m) if m == SYNTHETIC_MODEL && !api_error => {
+            return Err(Reject::new(
+                RejectReason::Synthetic,
+                "message.model <synthetic>: written by Claude Code, not an API call",
+            ))
+        }
+        Lenient::Value(m) => LStr(Lenient::Value(m)),
+        // An API error carries no model; name it so it is counted.
+        _ if api_error => LStr(Lenient::Value(Cow::Borrowed(SYNTHETIC_MODEL))),
+        other => LStr(other),
     };
-    raw.request_id = match value(&parsed.request_id) {
+    raw.provider = LStr(Lenient::Value(Cow::Borrowed("anthropic")));
+    raw.request_id = match value(c, REQUEST_ID) {
         Some(r) => LStr(Lenient::Value(r)),
-        None => message.id.clone(),
+        None => LStr(c.label(MESSAGE_ID)),
     };
-    if let Some(cwd) = value(&parsed.cwd) {
-        let name = project_name(&cwd);
-        raw.feature = LStr(Lenient::Value(name));
+    if let Some(cwd) = value(c, CWD) {
+        raw.feature = LStr(Lenient::Value(project_name(&cwd)));
         raw.tags.push((Cow::Borrowed("project"), cwd));
     }
-    if sidechain {
+    if flag(c, SIDECHAIN) {
         raw.tags
             .push((Cow::Borrowed("sidechain"), Cow::Borrowed("true")));
     }
     if api_error {
         raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
-        raw.error_kind = match value(&parsed.error) {
-            Some(e) => LStr(Lenient::Value(e)),
-            None => LStr(Lenient::Value(Cow::Borrowed("api_error"))),
-        };
-        raw.http_status = parsed.api_error_status;
+        raw.error_kind = LStr(Lenient::Value(
+            value(c, ERROR).unwrap_or(Cow::Borrowed("api_error")),
+        ));
+        raw.http_status = LU64(c.value(ERROR_STATUS).clone().count());
     }
-    if let Some(u) = message.usage {
-        raw.usage.input_tokens = u.input_tokens.0;
-        raw.usage.output_tokens = u.output_tokens.0;
-        raw.usage.cache_read_input_tokens = u.cache_read_input_tokens.0;
-        raw.usage.cache_creation_input_tokens = u.cache_creation_input_tokens.0;
-        if let Some(c) = u.cache_creation {
-            raw.usage.cache_write_5m = c.ephemeral_5m_input_tokens.0;
-            raw.usage.cache_write_1h = c.ephemeral_1h_input_tokens.0;
-        }
-    }
-    let record = raw.into_record()?;
-    let key = value(&message.id).map(|id| {
-        DedupKey::new(
-            &id,
-            value(&parsed.request_id).as_deref().unwrap_or(""),
-            sidechain,
-            &record,
-        )
-    });
-    Ok((record, key))
+    Ok(())
+}
+
+/// One call per (`message.id`, `requestId`) across every file of the run.
+fn key<'a>(c: &Captured<'_, 'a>, record: &CallRecord<'a>) -> Option<DedupKey> {
+    let id = value(c, MESSAGE_ID)?;
+    let request = value(c, REQUEST_ID);
+    Some(DedupKey::new(
+        &id,
+        request.as_deref().unwrap_or(""),
+        flag(c, SIDECHAIN),
+        record,
+    ))
+}
+
+/// Reads one line: a record and its dedup key (when it has a `message.id`),
+/// or a reject (skips included).
+pub fn parse_line_str(line: &str) -> Result<(CallRecord<'_>, Option<DedupKey>), Reject> {
+    SPEC.parse_keyed_str(line)
 }
 
 /// The same for raw bytes.
 pub fn parse_line(line: &[u8]) -> Result<(CallRecord<'_>, Option<DedupKey>), Reject> {
-    match std::str::from_utf8(line) {
-        Ok(text) => parse_line_str(text),
-        Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
-    }
-}
-
-fn not_a_call(kind: &LStr<'_>) -> Reject {
-    let kind = value(kind);
-    Reject::new(
-        RejectReason::NotACall,
-        format!(
-            "type {}: no message.usage",
-            kind.as_deref().unwrap_or("(none)")
-        ),
-    )
+    SPEC.parse_keyed(line)
 }
 
 /// The project's name: the last component of its working directory
@@ -223,7 +203,7 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
 pub static BUILTIN: Builtin = Builtin {
     name: "claude-code",
     aliases: &["claude"],
-    format: Format::ClaudeCode,
+    format: Format::Spec(&SPEC),
     detect: Detect::AnyLine {
         markers: &["\"sessionId\"", "\"leafUuid\""],
         looks_like,

@@ -48,11 +48,9 @@ pub enum Format {
     /// one line can hold many records.
     OtlpJson,
     /// A format written as data, read by the one engine (see
-    /// [`crate::engine`]): Helicone, Langfuse.
+    /// [`crate::engine`]): Helicone, Langfuse, Claude Code (whose records
+    /// carry a dedup key, see [`Format::deduplicated`]).
     Spec(&'static Spec),
-    /// Claude Code session logs (see [`crate::formats::claude_code`]): records are
-    /// deduplicated across files by the pipeline.
-    ClaudeCode,
     /// Codex session logs (see [`crate::formats::codex`]): read in order, one file
     /// per chunk, since a line's model is in an earlier line.
     Codex,
@@ -182,6 +180,13 @@ impl Format {
         }
     }
 
+    /// Whether the format's records carry a dedup key: the pipeline holds
+    /// them back and keeps one per key across every file of the run
+    /// (Claude Code).
+    pub fn deduplicated(&self) -> bool {
+        matches!(self, Format::Spec(spec) if spec.key.is_some())
+    }
+
     /// Whether a file of this format must be read in order as one chunk.
     pub fn whole_file(&self) -> bool {
         matches!(self, Format::Codex)
@@ -196,7 +201,6 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
             Format::Spec(spec) => spec.parse_line(line),
-            Format::ClaudeCode => claude_code::parse_line(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
         }
@@ -210,7 +214,6 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Spec(spec) => spec.parse_line_str(line),
-            Format::ClaudeCode => claude_code::parse_line_str(line).map(|(r, _)| r),
             Format::Codex => codex::State::default().parse_line_str(line),
             Format::Mapped(m) => m.parse_line_str(line),
         }
@@ -433,7 +436,7 @@ mod tests {
     #[test]
     fn detects_agent_logs_past_unknown_first_lines() {
         let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
-        assert!(matches!(detect(claude, None), Ok(Format::ClaudeCode)));
+        assert_eq!(detect(claude, None).map(|f| f.name()), Ok("claude-code"));
         let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
         assert!(matches!(detect(codex, None), Ok(Format::Codex)));
     }

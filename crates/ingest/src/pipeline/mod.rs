@@ -29,7 +29,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use tokenaudit_core::CallRecord;
 
 use crate::formats::mapping::Mapping;
-use crate::formats::{self, claude_code, codex, Format};
+use crate::formats::{self, codex, Format};
 use crate::parquet::columns::ColumnPlan;
 use crate::parquet::{ParquetError, ParquetFile};
 use crate::rejects::{RejectReason, RejectSample, Rejects};
@@ -478,10 +478,10 @@ impl<S: RecordSink> Worker<S> {
             // when none of its spans is a model call.
             let text = text.map(|t| &t[line_start..stop]);
             match &*chunk.format {
-                Format::ClaudeCode => {
+                Format::Spec(spec) if spec.key.is_some() => {
                     let parsed = match text {
-                        Some(t) => claude_code::parse_line_str(t),
-                        None => claude_code::parse_line(raw),
+                        Some(t) => spec.parse_keyed_str(t),
+                        None => spec.parse_keyed(raw),
                     };
                     match parsed {
                         Ok((record, Some(key))) => self.dedup.offer(key, record, at),
