@@ -223,6 +223,15 @@ impl<'a> Captured<'_, 'a> {
 /// [`RejectReason::NotACall`] is counted, not an error).
 pub type Hook = for<'c, 'a> fn(&mut RawLine<'a>, &Captured<'c, 'a>) -> Result<(), Reject>;
 
+/// What a stateful format keeps from one line of a file to the next (see
+/// [`Spec::state`]): the format's own type, made by [`Spec::state`]'s
+/// function for each file.
+pub type FileState = Box<dyn std::any::Any + Send>;
+
+/// The hook of a stateful format: as [`Hook`], with the file's state.
+pub type StateHook =
+    for<'c, 'a> fn(&mut RawLine<'a>, &Captured<'c, 'a>, &mut FileState) -> Result<(), Reject>;
+
 /// What identifies a record across copies of it (Claude Code writes one
 /// message several times): records with a key are held back by the
 /// pipeline, which keeps one per key across every file of the run.
@@ -247,6 +256,10 @@ pub struct Spec {
     pub hook: Option<Hook>,
     /// Records' dedup key, for formats that write a call more than once.
     pub key: Option<KeyFn>,
+    /// For a format whose lines need what earlier lines said (Codex: the
+    /// model of the turn): a fresh state for a file, and the hook that reads
+    /// and updates it. Such a file is read whole, in order, by one worker.
+    pub state: Option<(fn() -> FileState, StateHook)>,
     /// The compiled form, made on first use.
     pub program: OnceLock<Program>,
 }
@@ -267,8 +280,21 @@ impl Spec {
             captures,
             hook,
             key: None,
+            state: None,
             program: OnceLock::new(),
         }
+    }
+
+    /// The same spec with a state carried from line to line (see
+    /// [`Spec::state`]).
+    pub const fn with_state(mut self, fresh: fn() -> FileState, hook: StateHook) -> Spec {
+        self.state = Some((fresh, hook));
+        self
+    }
+
+    /// A fresh state for a file of this format, if it has one.
+    pub fn fresh_state(&self) -> Option<FileState> {
+        self.state.map(|(fresh, _)| fresh())
     }
 
     /// The same spec with a dedup key (see [`KeyFn`]).
@@ -296,10 +322,22 @@ impl Spec {
     }
 
     /// [`Spec::parse_line_str`] with the record's dedup key (see
-    /// [`Spec::key`]).
+    /// [`Spec::key`]). A stateful format's line is read with a fresh state
+    /// (as the first line of a file): see [`Spec::parse_in_file`].
     pub fn parse_keyed_str<'a>(
         &self,
         line: &'a str,
+    ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
+        let mut state = self.fresh_state();
+        self.parse_in_file(line, state.as_mut())
+    }
+
+    /// Reads a line of a file with the file's state (for a stateful
+    /// format; `None` for the others).
+    pub fn parse_in_file<'a>(
+        &self,
+        line: &'a str,
+        state: Option<&mut FileState>,
     ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
         let program = self.program();
         let mut staged = Line::new();
@@ -307,7 +345,19 @@ impl Spec {
             staged.clear();
             reference::read(program, line, &mut staged)?;
         }
-        self.finish(&mut staged)
+        self.finish(&mut staged, state)
+    }
+
+    /// The same for raw bytes.
+    pub fn parse_in_file_bytes<'a>(
+        &self,
+        line: &'a [u8],
+        state: Option<&mut FileState>,
+    ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_in_file(text, state),
+            Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
+        }
     }
 
     /// The same for raw bytes.
@@ -326,6 +376,7 @@ impl Spec {
     fn finish<'a>(
         &self,
         line: &mut Line<'a>,
+        state: Option<&mut FileState>,
     ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
         let program = self.program();
         let mut raw = RawLine {
@@ -339,7 +390,10 @@ impl Spec {
             line,
             slots: &program.captures,
         };
-        let hooked = self.hook.map_or(Ok(()), |hook| hook(&mut raw, &captured));
+        let mut hooked = self.hook.map_or(Ok(()), |hook| hook(&mut raw, &captured));
+        if let (Ok(()), Some((_, hook)), Some(state)) = (&hooked, self.state, state) {
+            hooked = hook(&mut raw, &captured, state);
+        }
         let record = hooked.and_then(|()| raw.into_record());
         let key = match (&record, self.key) {
             (Ok(r), Some(key)) => key(&captured, r),
@@ -357,13 +411,16 @@ impl Spec {
     pub fn agree(&self, line: &str) -> bool {
         let program = self.program();
         let mut slow = Line::new();
-        let slow = reference::read(program, line, &mut slow).and_then(|_| self.finish(&mut slow));
+        let mut slow_state = self.fresh_state();
+        let slow = reference::read(program, line, &mut slow)
+            .and_then(|_| self.finish(&mut slow, slow_state.as_mut()));
         let slow = slow.map(|(r, key)| (r, key.map(|k| k.key)));
         let mut fast = Line::new();
         match walk::read(program, line, &mut fast) {
             Ok(()) => {
+                let mut state = self.fresh_state();
                 let fast = self
-                    .finish(&mut fast)
+                    .finish(&mut fast, state.as_mut())
                     .map(|(r, key)| (r, key.map(|k| k.key)));
                 assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
                 true

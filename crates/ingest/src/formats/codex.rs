@@ -28,79 +28,81 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
-use tokenaudit_core::CallRecord;
-
+use crate::engine::{Capture, Captured, FileState, Spec};
 use crate::formats::{Builtin, Detect, Format};
-use crate::record::fields::{LStr, LTime, Lenient, LU64};
+use crate::record::fields::{LStr, LTime, Lenient};
 use crate::record::staging::RawLine;
 use crate::record::tags::last_component;
 use crate::rejects::{Reject, RejectReason};
 
-#[derive(Deserialize)]
-struct Line<'a> {
-    #[serde(default)]
-    timestamp: LTime,
-    #[serde(rename = "type", borrow, default)]
-    kind: LStr<'a>,
-    #[serde(borrow, default)]
-    payload: Option<Payload<'a>>,
-}
+/// Where a rollout line keeps what is read; what a line means depends on
+/// the lines before it (the file's [`State`]).
+pub static SPEC: Spec = Spec::new(
+    &[],
+    &[],
+    "",
+    &[
+        Capture::Value(&["timestamp"]),
+        Capture::Value(&["type"]),
+        Capture::Value(&["payload.type"]),
+        Capture::Value(&["payload.id"]),
+        Capture::Value(&["payload.cwd"]),
+        Capture::Value(&["payload.model"]),
+        Capture::Object(&["payload.info"]),
+        Capture::Object(&["payload.info.total_token_usage"]),
+        Capture::Value(&["payload.info.total_token_usage.input_tokens"]),
+        Capture::Value(&["payload.info.total_token_usage.cached_input_tokens"]),
+        Capture::Value(&["payload.info.total_token_usage.output_tokens"]),
+        Capture::Value(&["payload.info.total_token_usage.reasoning_output_tokens"]),
+        Capture::Object(&["payload.info.last_token_usage"]),
+        Capture::Value(&["payload.info.last_token_usage.input_tokens"]),
+        Capture::Value(&["payload.info.last_token_usage.cached_input_tokens"]),
+        Capture::Value(&["payload.info.last_token_usage.output_tokens"]),
+        Capture::Value(&["payload.info.last_token_usage.reasoning_output_tokens"]),
+    ],
+    None,
+)
+.with_state(fresh_state, hook);
 
-#[derive(Deserialize, Default)]
-struct Payload<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: LStr<'a>,
-    #[serde(borrow, default)]
-    id: LStr<'a>,
-    #[serde(borrow, default)]
-    cwd: LStr<'a>,
-    #[serde(borrow, default)]
-    model: LStr<'a>,
-    #[serde(default)]
-    info: Option<Info>,
-}
-
-#[derive(Deserialize, Default)]
-struct Info {
-    #[serde(default)]
-    total_token_usage: Option<TokenUsage>,
-    #[serde(default)]
-    last_token_usage: Option<TokenUsage>,
-}
-
-#[derive(Deserialize, Default)]
-struct TokenUsage {
-    #[serde(default)]
-    input_tokens: LU64,
-    #[serde(default)]
-    cached_input_tokens: LU64,
-    #[serde(default)]
-    output_tokens: LU64,
-    #[serde(default)]
-    reasoning_output_tokens: LU64,
-}
+// The captures, by their index in [`SPEC`].
+const TIMESTAMP: usize = 0;
+const KIND: usize = 1;
+const PAYLOAD_KIND: usize = 2;
+const ID: usize = 3;
+const CWD: usize = 4;
+const MODEL: usize = 5;
+const INFO: usize = 6;
+/// `total_token_usage` (the object, then its four counts), then
+/// `last_token_usage` the same way.
+const TOTAL: usize = 7;
+const LAST: usize = 12;
 
 /// Input, cached input, output, reasoning.
 type Counts = [u64; 4];
 
-impl TokenUsage {
-    fn counts(&self) -> Result<Counts, Reject> {
-        let read = |v: &LU64, field: &str| match v.0 {
-            Lenient::Value(n) if n <= crate::record::fields::MAX_TOKENS => Ok(n),
-            Lenient::Value(_) => Err(Reject::new(RejectReason::AbsurdTokens, field)),
-            Lenient::Missing => Ok(0),
-            Lenient::Negative => Err(Reject::new(RejectReason::NegativeTokens, field)),
-            Lenient::WrongType => Err(Reject::new(RejectReason::WrongType, field)),
-        };
-        Ok([
-            read(&self.input_tokens, "input_tokens")?,
-            read(&self.cached_input_tokens, "cached_input_tokens")?,
-            read(&self.output_tokens, "output_tokens")?,
-            read(&self.reasoning_output_tokens, "reasoning_output_tokens")?,
-        ])
+/// The counts of a token usage object (its capture at `at`, its counts
+/// after it), when it is one.
+fn counts(c: &Captured<'_, '_>, at: usize) -> Result<Option<Counts>, Reject> {
+    if !c.object(at) {
+        return Ok(None);
     }
+    const FIELDS: [&str; 4] = [
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "reasoning_output_tokens",
+    ];
+    let mut out = [0; 4];
+    for (i, field) in FIELDS.iter().enumerate() {
+        out[i] = match c.value(at + 1 + i).clone().count() {
+            Lenient::Value(n) if n <= crate::record::fields::MAX_TOKENS => n,
+            Lenient::Value(_) => return Err(Reject::new(RejectReason::AbsurdTokens, *field)),
+            Lenient::Missing => 0,
+            Lenient::Negative => return Err(Reject::new(RejectReason::NegativeTokens, *field)),
+            Lenient::WrongType => return Err(Reject::new(RejectReason::WrongType, *field)),
+        };
+    }
+    Ok(Some(out))
 }
 
 /// What the earlier lines of one file said.
@@ -112,121 +114,131 @@ pub struct State {
     previous_total: Option<Counts>,
 }
 
-fn value<'a>(s: &LStr<'a>) -> Option<Cow<'a, str>> {
-    match &s.0 {
-        Lenient::Value(v) => Some(v.clone()),
+fn fresh_state() -> FileState {
+    Box::new(State::default())
+}
+
+fn value<'a>(c: &Captured<'_, 'a>, i: usize) -> Option<Cow<'a, str>> {
+    match c.label(i) {
+        Lenient::Value(v) => Some(v),
         _ => None,
     }
 }
 
+/// Reads one line of the file, in order: session and turn lines update the
+/// state, a token_count is a call.
+fn hook<'a>(
+    raw: &mut RawLine<'a>,
+    c: &Captured<'_, 'a>,
+    state: &mut FileState,
+) -> Result<(), Reject> {
+    let state: &mut State = state.downcast_mut().expect("a Codex state");
+    let kind = value(c, KIND);
+    let payload_kind = value(c, PAYLOAD_KIND);
+    match kind.as_deref() {
+        Some("session_meta") => {
+            if let Some(id) = value(c, ID) {
+                state.session = Some(id.into_owned());
+            }
+            if let Some(cwd) = value(c, CWD) {
+                state.cwd = Some(cwd.into_owned());
+            }
+            return Err(not_a_call("session_meta"));
+        }
+        Some("turn_context") => {
+            if let Some(model) = value(c, MODEL) {
+                state.model = Some(model.into_owned());
+            }
+            if let Some(cwd) = value(c, CWD) {
+                state.cwd = Some(cwd.into_owned());
+            }
+            return Err(not_a_call("turn_context"));
+        }
+        Some("event_msg") if payload_kind.as_deref() == Some("token_count") => {}
+        other => return Err(not_a_call(other.unwrap_or("(none)"))),
+    }
+    if !c.object(INFO) {
+        return Err(Reject::new(
+            RejectReason::NotACall,
+            "token_count with info null: a rate-limit update, no usage",
+        ));
+    }
+    let total = counts(c, TOTAL)?;
+    let last = counts(c, LAST)?;
+    let advanced = total.is_none() || total != state.previous_total;
+    let usage = match (advanced, last, total) {
+        (true, Some(last), _) => Some(last),
+        (_, _, Some(total)) => {
+            let prev = state.previous_total.unwrap_or_default();
+            Some(std::array::from_fn(|i| total[i].saturating_sub(prev[i])))
+        }
+        _ => None,
+    };
+    if total.is_some() {
+        state.previous_total = total;
+    }
+    if !advanced {
+        return Err(Reject::new(
+            RejectReason::Duplicate,
+            "token_count repeating the previous total_token_usage",
+        ));
+    }
+    let usage = match usage {
+        Some(u) if u.iter().any(|&n| n > 0) => u,
+        _ => {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "token_count without tokens",
+            ))
+        }
+    };
+    let Some(model) = value(c, MODEL).or_else(|| state.model.clone().map(Cow::Owned)) else {
+        return Err(Reject::new(
+            RejectReason::MissingModel,
+            "token_count before any turn_context names the model",
+        ));
+    };
+    raw.timestamp = LTime(c.value(TIMESTAMP).clone().time());
+    raw.provider = LStr(Lenient::Value(Cow::Borrowed("openai")));
+    raw.model = LStr(Lenient::Value(model));
+    if let Some(s) = &state.session {
+        raw.session = LStr(Lenient::Value(Cow::Owned(s.clone())));
+    }
+    if let Some(cwd) = &state.cwd {
+        raw.feature = LStr(Lenient::Value(Cow::Owned(last_component(cwd).to_string())));
+        raw.tags
+            .push((Cow::Borrowed("project"), Cow::Owned(cwd.clone())));
+    }
+    let [input, cached, output, reasoning] = usage;
+    raw.usage.responses_style = true;
+    raw.usage.input_tokens = Lenient::Value(input);
+    raw.usage.cached_tokens = Lenient::Value(cached);
+    raw.usage.output_tokens = Lenient::Value(output);
+    raw.usage.reasoning_tokens = Lenient::Value(reasoning);
+    Ok(())
+}
+
 impl State {
+    /// Reads one line of a file, in order, with this file's state.
+    pub fn parse_line_str<'a>(
+        &mut self,
+        line: &'a str,
+    ) -> Result<tokenaudit_core::CallRecord<'a>, Reject> {
+        let mut state: FileState = Box::new(std::mem::take(self));
+        let read = SPEC.parse_in_file(line, Some(&mut state));
+        *self = *state.downcast().expect("a Codex state");
+        read.map(|(record, _)| record)
+    }
+
     /// The same for raw bytes.
-    pub fn parse_line<'a>(&mut self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
+    pub fn parse_line<'a>(
+        &mut self,
+        line: &'a [u8],
+    ) -> Result<tokenaudit_core::CallRecord<'a>, Reject> {
         match std::str::from_utf8(line) {
             Ok(text) => self.parse_line_str(text),
             Err(_) => Err(Reject::new(RejectReason::MalformedJson, "invalid UTF-8")),
         }
-    }
-
-    /// Reads one line of the file, in order.
-    pub fn parse_line_str<'a>(&mut self, line: &'a str) -> Result<CallRecord<'a>, Reject> {
-        let parsed: Line<'a> = crate::record::fields::json_object(line)?;
-        let kind = value(&parsed.kind);
-        let payload = parsed.payload.unwrap_or_default();
-        let payload_kind = value(&payload.kind);
-        match kind.as_deref() {
-            Some("session_meta") => {
-                if let Some(id) = value(&payload.id) {
-                    self.session = Some(id.into_owned());
-                }
-                if let Some(cwd) = value(&payload.cwd) {
-                    self.cwd = Some(cwd.into_owned());
-                }
-                return Err(not_a_call("session_meta"));
-            }
-            Some("turn_context") => {
-                if let Some(model) = value(&payload.model) {
-                    self.model = Some(model.into_owned());
-                }
-                if let Some(cwd) = value(&payload.cwd) {
-                    self.cwd = Some(cwd.into_owned());
-                }
-                return Err(not_a_call("turn_context"));
-            }
-            Some("event_msg") if payload_kind.as_deref() == Some("token_count") => {}
-            other => return Err(not_a_call(other.unwrap_or("(none)"))),
-        }
-        let Some(info) = payload.info else {
-            return Err(Reject::new(
-                RejectReason::NotACall,
-                "token_count with info null: a rate-limit update, no usage",
-            ));
-        };
-        let total = info
-            .total_token_usage
-            .as_ref()
-            .map(TokenUsage::counts)
-            .transpose()?;
-        let last = info
-            .last_token_usage
-            .as_ref()
-            .map(TokenUsage::counts)
-            .transpose()?;
-        let advanced = total.is_none() || total != self.previous_total;
-        let usage = match (advanced, last, total) {
-            (true, Some(last), _) => Some(last),
-            (_, _, Some(total)) => {
-                let prev = self.previous_total.unwrap_or_default();
-                Some(std::array::from_fn(|i| total[i].saturating_sub(prev[i])))
-            }
-            _ => None,
-        };
-        if total.is_some() {
-            self.previous_total = total;
-        }
-        if !advanced {
-            return Err(Reject::new(
-                RejectReason::Duplicate,
-                "token_count repeating the previous total_token_usage",
-            ));
-        }
-        let usage = match usage {
-            Some(u) if u.iter().any(|&n| n > 0) => u,
-            _ => {
-                return Err(Reject::new(
-                    RejectReason::NotACall,
-                    "token_count without tokens",
-                ))
-            }
-        };
-        let Some(model) = value(&payload.model).or_else(|| self.model.clone().map(Cow::Owned))
-        else {
-            return Err(Reject::new(
-                RejectReason::MissingModel,
-                "token_count before any turn_context names the model",
-            ));
-        };
-        let mut raw = RawLine {
-            timestamp: parsed.timestamp,
-            provider: LStr(Lenient::Value(Cow::Borrowed("openai"))),
-            model: LStr(Lenient::Value(model)),
-            ..Default::default()
-        };
-        if let Some(s) = &self.session {
-            raw.session = LStr(Lenient::Value(Cow::Owned(s.clone())));
-        }
-        if let Some(cwd) = &self.cwd {
-            raw.feature = LStr(Lenient::Value(Cow::Owned(last_component(cwd).to_string())));
-            raw.tags
-                .push((Cow::Borrowed("project"), Cow::Owned(cwd.clone())));
-        }
-        let [input, cached, output, reasoning] = usage;
-        raw.usage.responses_style = true;
-        raw.usage.input_tokens = Lenient::Value(input);
-        raw.usage.cached_tokens = Lenient::Value(cached);
-        raw.usage.output_tokens = Lenient::Value(output);
-        raw.usage.reasoning_tokens = Lenient::Value(reasoning);
-        raw.into_record()
     }
 }
 
@@ -252,7 +264,7 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
 pub static BUILTIN: Builtin = Builtin {
     name: "codex",
     aliases: &[],
-    format: Format::Codex,
+    format: Format::Spec(&SPEC),
     detect: Detect::AnyLine {
         markers: &["\"payload\""],
         looks_like,

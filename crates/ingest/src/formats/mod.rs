@@ -49,11 +49,9 @@ pub enum Format {
     OtlpJson,
     /// A format written as data, read by the one engine (see
     /// [`crate::engine`]): Helicone, Langfuse, Claude Code (whose records
-    /// carry a dedup key, see [`Format::deduplicated`]).
+    /// carry a dedup key, see [`Format::deduplicated`]) and Codex (whose
+    /// lines need the lines before: see [`Format::whole_file`]).
     Spec(&'static Spec),
-    /// Codex session logs (see [`crate::formats::codex`]): read in order, one file
-    /// per chunk, since a line's model is in an earlier line.
-    Codex,
     /// The gateway reader with a user mapping on top.
     Mapped(Arc<Mapping>),
 }
@@ -189,7 +187,7 @@ impl Format {
 
     /// Whether a file of this format must be read in order as one chunk.
     pub fn whole_file(&self) -> bool {
-        matches!(self, Format::Codex)
+        matches!(self, Format::Spec(spec) if spec.state.is_some())
     }
 
     /// Reads a line that holds one record. For OTLP lines, which can hold
@@ -201,7 +199,6 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
             Format::Spec(spec) => spec.parse_line(line),
-            Format::Codex => codex::State::default().parse_line(line),
             Format::Mapped(m) => m.parse_line(line),
         }
     }
@@ -214,7 +211,6 @@ impl Format {
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Spec(spec) => spec.parse_line_str(line),
-            Format::Codex => codex::State::default().parse_line_str(line),
             Format::Mapped(m) => m.parse_line_str(line),
         }
     }
@@ -438,6 +434,6 @@ mod tests {
         let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
         assert_eq!(detect(claude, None).map(|f| f.name()), Ok("claude-code"));
         let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
-        assert!(matches!(detect(codex, None), Ok(Format::Codex)));
+        assert_eq!(detect(codex, None).map(|f| f.name()), Ok("codex"));
     }
 }

@@ -29,7 +29,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use tokenaudit_core::CallRecord;
 
 use crate::formats::mapping::Mapping;
-use crate::formats::{self, codex, Format};
+use crate::formats::{self, Format};
 use crate::parquet::columns::ColumnPlan;
 use crate::parquet::{ParquetError, ParquetFile};
 use crate::rejects::{RejectReason, RejectSample, Rejects};
@@ -447,8 +447,12 @@ impl<S: RecordSink> Worker<S> {
         // mostly are; same answer.)
         let text = simdutf8::basic::from_utf8(&buf).ok();
         let data = &buf[..];
-        // A Codex chunk is a whole file, read in order (see `read_chunks`).
-        let mut codex_state = codex::State::default();
+        // A stateful format's chunk (Codex) is a whole file, read in order
+        // (see `read_chunks`), with the file's state.
+        let mut file_state = match &*chunk.format {
+            Format::Spec(spec) => spec.fresh_state(),
+            _ => None,
+        };
         let mut start = 0usize;
         let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
         // The newlines seen: the chunk's lines, for the line map.
@@ -478,23 +482,16 @@ impl<S: RecordSink> Worker<S> {
             // when none of its spans is a model call.
             let text = text.map(|t| &t[line_start..stop]);
             match &*chunk.format {
-                Format::Spec(spec) if spec.key.is_some() => {
+                Format::Spec(spec) if spec.key.is_some() || spec.state.is_some() => {
                     let parsed = match text {
-                        Some(t) => spec.parse_keyed_str(t),
-                        None => spec.parse_keyed(raw),
+                        Some(t) => spec.parse_in_file(t, file_state.as_mut()),
+                        None => spec.parse_in_file_bytes(raw, file_state.as_mut()),
                     };
                     match parsed {
                         Ok((record, Some(key))) => self.dedup.offer(key, record, at),
                         Ok((record, None)) => self.take(Ok(record), at),
                         Err(reject) => self.take(Err(reject), at),
                     }
-                }
-                Format::Codex => {
-                    let parsed = match text {
-                        Some(t) => codex_state.parse_line_str(t),
-                        None => codex_state.parse_line(raw),
-                    };
-                    self.take(parsed, at);
                 }
                 format => format.read_line(text, raw, |parsed| self.take(parsed, at)),
             }
