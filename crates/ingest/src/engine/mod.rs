@@ -442,12 +442,19 @@ impl Spec {
             out.push(format!("tags: {}", self.tags.join(" | ")));
         }
         if !self.captures.is_empty() {
-            let read: Vec<String> = self
-                .captures
-                .iter()
-                .map(|c| c.paths().join(" | "))
-                .collect();
-            out.push(format!("also read: {}", read.join(", ")));
+            // Wrapped at 76 columns, as the rest of `tokenaudit formats`.
+            let mut line = String::from("also read:");
+            for (i, c) in self.captures.iter().enumerate() {
+                let item = c.paths().join(" | ");
+                let comma = if i + 1 < self.captures.len() { "," } else { "" };
+                if line.len() + 1 + item.len() + comma.len() > 62 && line.len() > 10 {
+                    out.push(std::mem::replace(&mut line, String::from(" ")));
+                }
+                line.push(' ');
+                line.push_str(&item);
+                line.push_str(comma);
+            }
+            out.push(line);
         }
         out
     }

@@ -407,9 +407,11 @@ mod tests {
                 "the schema does not name {name}"
             );
         }
-        // A spec format's fields are listed from the spec itself.
+        // A spec format's fields are listed from the spec itself, and every
+        // spec compiles (a path read two ways would panic here).
         for b in REGISTRY {
             if let Format::Spec(spec) = &b.format {
+                assert!(spec.parse_line_str("{}").is_err(), "{}", b.name);
                 for line in spec.describe() {
                     assert!(text.contains(&line), "{line}");
                 }
