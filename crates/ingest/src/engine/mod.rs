@@ -191,7 +191,8 @@ impl<'a> Captured<'_, 'a> {
         self.value(i).clone().label()
     }
 
-    /// A [`Capture::Text`]: `None` when missing or `null`.
+    /// A [`Capture::Text`]: the first of its paths with a value other than
+    /// `null`; `None` when none has one.
     pub fn text(&self, i: usize) -> Option<&'a str> {
         match &self.slots[i] {
             Slot::Text(texts) => texts.iter().find_map(|&t| self.line.texts[t]),
@@ -207,9 +208,9 @@ impl<'a> Captured<'_, 'a> {
         }
     }
 
-    /// A [`Capture::Entries`]: the object's entries in key order, the last
-    /// of a repeated key winning (as a `serde_json::Map` holds them); `None`
-    /// when missing or not an object.
+    /// A [`Capture::Entries`]: the entries of the first of its paths that
+    /// holds an object, in key order, the last of a repeated key winning (as
+    /// a `serde_json::Map` holds them); `None` when none holds an object.
     pub fn entries(&self, i: usize) -> Option<&[Entry<'a>]> {
         match &self.slots[i] {
             Slot::Entries(all) => all.iter().find_map(|&e| self.line.entries[e].as_deref()),
@@ -328,17 +329,24 @@ impl Spec {
         &self,
         line: &'a str,
     ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
-        let mut state = self.fresh_state();
-        self.parse_in_file(line, state.as_mut())
+        self.parse_in_file(line, None)
     }
 
     /// Reads a line of a file with the file's state (for a stateful
-    /// format; `None` for the others).
+    /// format; `None` for the others, or for a stateful format's line read
+    /// alone, as a file's first line).
     pub fn parse_in_file<'a>(
         &self,
         line: &'a str,
         state: Option<&mut FileState>,
     ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
+        // A stateful format read without its file's state: as a file's
+        // first line.
+        let mut fresh = match state {
+            Some(_) => None,
+            None => self.fresh_state(),
+        };
+        let state = state.or(fresh.as_mut());
         let program = self.program();
         let mut staged = Line::new();
         if walk::read(program, line, &mut staged).is_err() {
@@ -775,13 +783,16 @@ impl Program {
                         .iter()
                         .map(|path| {
                             let node = p.object_node(path);
-                            let mark = p.marks;
-                            p.marks += 1;
                             match &mut p.nodes[node].kind {
-                                Kind::Object { mark: m, .. } => *m = Some(mark),
+                                // A path captured twice shares its mark.
+                                Kind::Object { mark: Some(m), .. } => *m,
+                                Kind::Object { mark, .. } => {
+                                    *mark = Some(p.marks);
+                                    p.marks += 1;
+                                    p.marks - 1
+                                }
                                 _ => unreachable!("an object node"),
                             }
-                            mark
                         })
                         .collect(),
                 ),
@@ -799,6 +810,7 @@ impl Program {
             };
             p.captures.push(slot);
         }
+        assert!(p.marks <= 64, "more than 64 object captures");
         p.number_objects();
         assert!(p.leaves <= MAX_LEAVES, "more than {MAX_LEAVES} leaf paths");
         assert!(p.texts <= MAX_TEXTS, "more than {MAX_TEXTS} text captures");

@@ -88,6 +88,8 @@ const LINES: &[&str] = &[
     r#"{"model":"m","usage":{"in":1,"out":2},"meta":{"input": [ {"role":"user","content":"hi \u00e9"} ] },"params":{"b":1,"a":"x","b":null,"c":{"d":[1]},"a":2.5}}"#,
     r#"{"model":"m","usage":{"in":1,"out":2},"meta":{"input":null},"params":[1]}"#,
     r#"{"model":"m","usage":{"in":1,"out":2},"meta":{"input":"text"},"meta":{"feature":"f"},"params":{}}"#,
+    r#"{"model":"m","usage":{"in":1,"out":2},"meta": {"labels": null },"labels":{"k":"v"}}"#,
+    r#"{"model":"m","usage":{"in":1,"out":2},"labels":{"k":"v"},"meta":{ "labels" :	null}}"#,
 ];
 
 #[test]
@@ -173,6 +175,32 @@ fn paths_read_what_the_json_tree_holds() {
             RejectReason::NotAnObject,
             "{i}"
         );
+    }
+    // Text as it stands in the line; entries in key order, the last of a
+    // repeated key winning, each with its key's class.
+    let r = read(27).unwrap();
+    assert_eq!(
+        r.route.as_deref(),
+        Some(r#"[ {"role":"user","content":"hi \u00e9"} ]"#)
+    );
+    assert_eq!(r.team.as_deref(), Some("a1=F64(2.5) b1=Null c1=Container"));
+    let r = read(28).unwrap();
+    assert_eq!(
+        (r.route, r.team),
+        (None, None),
+        "null text, entries of no object"
+    );
+    let r = read(29).unwrap();
+    assert_eq!(
+        (r.route, r.team.as_deref()),
+        (None, Some("")),
+        "a repeated object forgets"
+    );
+    // A tag path's null after whitespace gives way to the next path,
+    // whichever comes first in the line.
+    for i in [30, 31] {
+        assert_eq!(tags(i), ["k=v"], "{i}");
+        assert!(NESTED.agree(LINES[i]), "{i}");
     }
 }
 

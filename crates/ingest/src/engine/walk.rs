@@ -96,6 +96,8 @@ fn object<'a>(
                     w.line.entries[*i] = entries(s, shape, p.classify[*i])?;
                 }
                 Kind::Tags(i) => {
+                    // Past whitespace first: `"properties": null` is null too.
+                    s.peek()?;
                     if s.eat(b"null").is_some() {
                         // A repeated key's null erases what it held: a later
                         // path may win, which may have been stepped over.
