@@ -450,9 +450,29 @@ impl<'a> Scanner<'a> {
 
     /// Checks and steps over any value without building it.
     pub fn skip_value(&mut self) -> Scan<()> {
+        self.skip::<false>()
+    }
+
+    /// Steps over a value as serde_json checks it when it builds a `Value`:
+    /// besides the grammar, a number must be within `f64`'s range. Only a
+    /// number with an exponent or of more than 300 characters can be out of
+    /// it, so only those are parsed.
+    pub fn skip_checked(&mut self) -> Scan<()> {
+        self.skip::<true>()
+    }
+
+    /// [`Scanner::skip_value`], and with `CHECKED` [`Scanner::skip_checked`].
+    fn skip<const CHECKED: bool>(&mut self) -> Scan<()> {
         match self.peek()? {
             b'"' => self.skip_string(),
-            b'-' | b'0'..=b'9' => self.number_span().map(|_| ()),
+            b'-' | b'0'..=b'9' => {
+                let (start, _) = self.number_span()?;
+                let span = &self.bytes()[start..self.pos];
+                if CHECKED && (span.len() > 300 || span.iter().any(|&b| b == b'e' || b == b'E')) {
+                    self.number_slow(start)?;
+                }
+                Ok(())
+            }
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -462,7 +482,7 @@ impl<'a> Scanner<'a> {
                 while self.seek_key(&mut first)? {
                     self.skip_string()?;
                     self.colon()?;
-                    self.skip_value()?;
+                    self.skip::<CHECKED>()?;
                 }
                 Ok(())
             }
@@ -470,47 +490,11 @@ impl<'a> Scanner<'a> {
                 self.begin_array()?;
                 let mut first = true;
                 while self.next_element(&mut first)? {
-                    self.skip_value()?;
+                    self.skip::<CHECKED>()?;
                 }
                 Ok(())
             }
             _ => Err(Bail),
-        }
-    }
-
-    /// Steps over a value as serde_json checks it when it builds a `Value`:
-    /// besides the grammar, a number must be within `f64`'s range. Only a
-    /// number with an exponent or of more than 300 characters can be out of
-    /// it, so only those are parsed.
-    pub fn skip_checked(&mut self) -> Scan<()> {
-        match self.peek()? {
-            b'-' | b'0'..=b'9' => {
-                let (start, _) = self.number_span()?;
-                let span = &self.bytes()[start..self.pos];
-                if span.len() > 300 || span.iter().any(|&b| b == b'e' || b == b'E') {
-                    self.number_slow(start)?;
-                }
-                Ok(())
-            }
-            b'{' => {
-                self.begin_object()?;
-                let mut first = true;
-                while self.seek_key(&mut first)? {
-                    self.skip_string()?;
-                    self.colon()?;
-                    self.skip_checked()?;
-                }
-                Ok(())
-            }
-            b'[' => {
-                self.begin_array()?;
-                let mut first = true;
-                while self.next_element(&mut first)? {
-                    self.skip_checked()?;
-                }
-                Ok(())
-            }
-            _ => self.skip_value(),
         }
     }
 
