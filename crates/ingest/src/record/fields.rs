@@ -594,26 +594,208 @@ pub fn has_word(text: &str) -> bool {
 /// is lower-cased, cut into words of letters and digits, and shingled as
 /// words and word pairs; each of the signature's hash functions keeps its
 /// minimum over the shingles. `None` for a text without words.
+///
+/// The signature is a function of the set of shingles, so a shingle seen
+/// before in the same text is not mixed again ([`Seen`]): prompts repeat
+/// most of their words (a generated one keeps a fifth of them distinct,
+/// English prose about half), and mixing is most of the work. Words are
+/// cut byte by byte while the text is ASCII, decoding only the other
+/// characters. The result is that of [`minhash_reference`], which tests
+/// compare it with.
 pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (buf, seen) = &mut *scratch;
+        minhash_with(text, buf, seen)
+    })
+}
+
+thread_local! {
+    /// The word buffer and shingle set [`minhash`] reuses from text to text.
+    static SCRATCH: std::cell::RefCell<(Vec<u8>, Seen)> =
+        std::cell::RefCell::new((Vec::new(), Seen::default()));
+}
+
+/// Hash `i` of the signature: a cheap 64-bit mix of the shingle hash with
+/// seed `i`, each slot keeping its minimum.
+#[inline]
+fn mix_into(sig: &mut tokenaudit_core::MinHash, h: u64) {
+    for (i, slot) in sig.iter_mut().enumerate() {
+        let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let v = (z ^ (z >> 31)) as u32;
+        if v < *slot {
+            *slot = v;
+        }
+    }
+}
+
+fn minhash_with(
+    text: &str,
+    buf: &mut Vec<u8>,
+    seen: &mut Seen,
+) -> Option<tokenaudit_core::MinHash> {
     use tokenaudit_core::MINHASH_LEN;
     // The lower-cased words, one space apart, in one buffer: a word is a
     // range of it and a word pair the range from one word's start to the
     // next one's end, so no shingle needs a string of its own.
-    let mut buf = String::with_capacity(text.len() + 8);
+    buf.clear();
+    seen.clear();
     let mut prev: Option<usize> = None;
     let mut sig = [u32::MAX; MINHASH_LEN];
     let mut feed = |h: u64| {
-        // Hash i is a cheap 64-bit mix of the shingle hash with seed i.
-        for (i, slot) in sig.iter_mut().enumerate() {
-            let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            let v = (z ^ (z >> 31)) as u32;
-            if v < *slot {
-                *slot = v;
-            }
+        if seen.insert(h) {
+            mix_into(&mut sig, h);
         }
     };
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        // Step over what is not a letter or digit.
+        while i < n && CLASS[bytes[i] as usize] == SEPARATOR {
+            i += 1;
+        }
+        if i < n && CLASS[bytes[i] as usize] == OTHER {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            if !c.is_alphanumeric() {
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        if i == n {
+            break;
+        }
+        // The word: letters and digits up to the next other character.
+        if !buf.is_empty() {
+            buf.push(b' ');
+        }
+        let (start, at) = (i, buf.len());
+        let mut ascii = true;
+        while i < n {
+            match CLASS[bytes[i] as usize] {
+                LETTER => i += 1,
+                SEPARATOR => break,
+                _ => {
+                    let c = text[i..].chars().next().unwrap_or(' ');
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    ascii = false;
+                    i += c.len_utf8();
+                }
+            }
+        }
+        if ascii {
+            buf.extend(bytes[start..i].iter().map(u8::to_ascii_lowercase));
+        } else {
+            // Unicode lower-casing depends on the whole word (final sigma).
+            buf.extend_from_slice(text[start..i].to_lowercase().as_bytes());
+        }
+        feed(xxhash_rust::xxh3::xxh3_64(&buf[at..]));
+        if let Some(p) = prev {
+            feed(xxhash_rust::xxh3::xxh3_64(&buf[p..]));
+        }
+        prev = Some(at);
+    }
+    prev.map(|_| sig)
+}
+
+/// What a byte is to [`minhash`]'s words: an ASCII letter or digit, other
+/// ASCII, or part of a character that must be decoded to be told.
+const SEPARATOR: u8 = 0;
+const LETTER: u8 = 1;
+const OTHER: u8 = 2;
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = if (b as u8).is_ascii_alphanumeric() {
+            LETTER
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The set of shingle hashes one text has fed: open addressing on the
+/// hash's low bits (it is xxh3, so they are uniform), 0 for an empty slot
+/// and the hash 0 kept apart. Emptied by zeroing the slots it filled, so a
+/// table grown for one long text costs nothing to the next short one.
+#[derive(Default)]
+struct Seen {
+    slots: Vec<u64>,
+    /// The slots in use, in order of filling.
+    used: Vec<u32>,
+    zero: bool,
+}
+
+impl Seen {
+    fn clear(&mut self) {
+        for &at in &self.used {
+            self.slots[at as usize] = 0;
+        }
+        self.used.clear();
+        self.zero = false;
+    }
+
+    /// Adds `h`; whether it was new.
+    #[inline(always)]
+    fn insert(&mut self, h: u64) -> bool {
+        if h == 0 {
+            return !std::mem::replace(&mut self.zero, true);
+        }
+        if self.used.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = h as usize & mask;
+        loop {
+            let x = self.slots[at];
+            if x == h {
+                return false;
+            }
+            if x == 0 {
+                self.slots[at] = h;
+                self.used.push(at as u32);
+                return true;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let old: Vec<u64> = self
+            .used
+            .iter()
+            .map(|&at| self.slots[at as usize])
+            .collect();
+        self.slots = vec![0; (self.slots.len() * 2).max(1024)];
+        self.used.clear();
+        let mask = self.slots.len() - 1;
+        for h in old {
+            let mut at = h as usize & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = h;
+            self.used.push(at as u32);
+        }
+    }
+}
+
+/// [`minhash`] as first written: split on `char`s, every shingle mixed.
+/// The reference the tests hold the fast version to.
+#[cfg(test)]
+pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> {
+    use tokenaudit_core::MINHASH_LEN;
+    let mut buf = String::with_capacity(text.len() + 8);
+    let mut prev: Option<usize> = None;
+    let mut sig = [u32::MAX; MINHASH_LEN];
     for w in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -625,12 +807,14 @@ pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
         if w.is_ascii() {
             buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
         } else {
-            // Unicode lower-casing depends on the whole word (final sigma).
             buf.push_str(&w.to_lowercase());
         }
-        feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]));
+        mix_into(
+            &mut sig,
+            xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]),
+        );
         if let Some(p) = prev {
-            feed(xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
+            mix_into(&mut sig, xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
         }
         prev = Some(start);
     }
@@ -967,6 +1151,78 @@ mod minhash_tests {
             minhash_similarity(&a, &c)
         );
         assert_eq!(minhash("  ,;  "), None);
+    }
+
+    /// The fast signature (byte-wise words, repeated shingles mixed once)
+    /// is the reference's, on texts mixing ASCII, other scripts, final
+    /// sigma, digits of other scripts, marks, emoji and repeated words, and
+    /// on texts long enough to grow the shingle set, one thread's scratch
+    /// reused from text to text.
+    #[test]
+    fn the_fast_signature_is_the_reference_one() {
+        const PIECES: &[&str] = &[
+            "the",
+            "The",
+            "THE",
+            "cat",
+            "a",
+            "7",
+            "42x",
+            " ",
+            "  ",
+            ",",
+            ".",
+            "-",
+            "\n",
+            "\t",
+            "é",
+            "É",
+            "Ωσ",
+            "ΟΔΟΣ",
+            "ς",
+            "İstanbul",
+            "ß",
+            "日本語",
+            "٣",
+            "²",
+            "\u{301}",
+            "\u{200b}",
+            "🙂",
+            "—",
+            "x\u{301}y",
+            "Ǆ",
+            "ﬁ",
+            "\u{10FFFF}",
+            "_",
+            "'",
+            "don't",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..4_000 {
+            let words = match round % 4 {
+                0 => (next() % 8) as usize,
+                1 => (next() % 60) as usize,
+                2 => (next() % 400) as usize,
+                _ => 3_000 + (next() % 3_000) as usize,
+            };
+            let mut text = String::new();
+            for _ in 0..words {
+                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+                if next() % 3 > 0 {
+                    text.push(' ');
+                }
+            }
+            assert_eq!(minhash(&text), minhash_reference(&text), "{text:?}");
+        }
+        for text in ["", "a", "a a a a", "a b a b a b", "Σ σ ς", "0 0", "\u{0}x"] {
+            assert_eq!(minhash(text), minhash_reference(text), "{text:?}");
+        }
     }
 
     /// A record keeps a prompt's text only when `has_word`, and signs it
