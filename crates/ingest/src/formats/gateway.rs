@@ -1270,6 +1270,21 @@ fn scan_map<'a, K: TopKeys>(
             Field::PromptHash => scan_read(s, &mut l.prompt_hash.0, Scanner::label)?,
             Field::PrefixHash => scan_read(s, &mut l.prefix_hash.0, Scanner::label)?,
             Field::PrefixTokens => scan_read(s, &mut l.prefix_tokens.0, Scanner::count)?,
+            Field::Messages if s.peek()? == b'[' => {
+                // Read in this pass; the array's text is the fingerprint's.
+                let (start, mut ahead) = (s.pos(), s.clone());
+                match crate::record::fields::scan_messages_in(&mut ahead) {
+                    Ok(m) => {
+                        *s = ahead;
+                        l.set_messages_read(s.since(start), m);
+                    }
+                    Err(_) => {
+                        if let Some(raw) = s.raw_value()? {
+                            set_text(l, f, raw);
+                        }
+                    }
+                }
+            }
             Field::Messages | Field::Prompt | Field::System => {
                 if let Some(raw) = s.raw_value()? {
                     set_text(l, f, raw);
@@ -1818,6 +1833,9 @@ mod tests {
     /// Lines that touch every field reader and every shape the gateway
     /// reader accepts, for the scanner-versus-serde_json checks below.
     const TRICKY: &[&str] = &[
+        // A messages array read in the line's own pass: spaces around it and
+        // its parts, escapes in the last user message, a second array.
+        r#"{"model":"m", "messages" : [ {"role":"system","content":"S\u00e9"} , {"role" : "user" , "content" : "q \"x\" \u00e9 ok"}, {"role":"user","name":"n","content":"Last one, Σας."} ] , "usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"user","content":"again"}]}"#,
         r#"{"timestamp":"2026-10-01T08:00:00.123Z","request_id":"req_1","provider":"openai","model":"gpt-4o","feature":"f","route":"/r","team":"t","user":"u","session":"s","turn":3,"status":"ok","http_status":200,"attempt":2,"retry_of":"r0","latency_ms":1234.4,"ttft_ms":310,"finish_reason":"stop","max_tokens":1024,"prompt_hash":"00ff","system_prompt_hash":"10","system_prompt_tokens":1200,"usage":{"prompt_tokens":1500,"completion_tokens":80,"prompt_tokens_details":{"cached_tokens":1200},"completion_tokens_details":{"reasoning_tokens":0}},"cost":0.00123,"tags":{"env":"prod","tier":3,"":"x","n":null},"unknown":{"deep":[1,2,{"x":null}]}}"#,
         r#"{"created":1790841600,"request":{"model":"claude","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-x","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":1,"ephemeral_1h_input_tokens":2}}},"metadata":{"feature":"chat","user_id":"u1","env":"prod","n":7,"f":1.5,"b":true,"z":null,"o":{},"metadata":{"team":"x","meta":{"deep":"y"}}}}"#,
         r#"{"model":"m","usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"system","content":"Be \"brief\".\n"},{"role":"user","content":[{"type":"text","text":"}]{["}]}],"prompt":null,"input":"x","instructions":{"a":[1]}}"#,

@@ -878,8 +878,23 @@ pub(crate) fn content_chars(raw: &str) -> u64 {
 /// refuses; non-string contents; invalid JSON) bails to the serde reader,
 /// which has the final word.
 fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
+    let mut s = crate::json::scan::Scanner::new(raw);
+    let m = scan_messages_in(&mut s)?;
+    if !s.at_end() {
+        return Err(crate::json::scan::Bail);
+    }
+    Ok(m)
+}
+
+/// [`read_messages`]'s fast path on a `messages` array where a line's
+/// scanner stands, leaving it after the array: the reader of the whole
+/// line takes what a record needs from the array in the same pass that
+/// steps over it. When it bails, the caller goes back and reads the
+/// array's text as before.
+pub(crate) fn scan_messages_in<'a>(
+    s: &mut crate::json::scan::Scanner<'a>,
+) -> crate::json::scan::Scan<Messages<'a>> {
     use crate::json::scan::{Bail, Scanner};
-    let mut s = Scanner::new(raw);
     s.begin_array()?;
     let mut system = None;
     let mut system_chars = None;
@@ -929,9 +944,6 @@ fn scan_messages(raw: &str) -> crate::json::scan::Scan<Messages<'_>> {
             user_messages += 1;
         }
         index += 1;
-    }
-    if !s.at_end() {
-        return Err(Bail);
     }
     let text = match user_content {
         // No user message: the general reader decides.

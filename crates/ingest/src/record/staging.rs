@@ -11,8 +11,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use tokenaudit_core::{CallRecord, CallStatus};
 
 use crate::record::fields::{
-    fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Problems,
-    RawUsage, Scalar, LU64,
+    fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Messages,
+    Problems, RawUsage, Scalar, LU64,
 };
 use crate::rejects::{Reject, RejectReason};
 
@@ -128,17 +128,35 @@ impl<'a> RawLine<'a> {
         }
         if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
             // One parse of the array serves all of them.
-            let m = read_messages(raw);
-            if self.prompt_text.is_none() {
-                self.prompt_text = m.text.filter(|t| has_word(t));
-            }
-            if self.prefix_text_fp.is_none() {
-                self.prefix_text_fp = m.system;
-                self.prefix_chars = m.system_chars;
-            }
-            if m.user_messages > 0 {
-                self.user_messages = Some(m.user_messages);
-            }
+            self.take_messages(read_messages(raw));
+        }
+    }
+
+    /// [`RawLine::set_messages`] with the array already read (by
+    /// [`crate::record::fields::scan_messages_in`], in the line's own pass).
+    pub(crate) fn set_messages_read(&mut self, raw: &'a str, m: Messages<'a>) {
+        if is_no_prompt(raw) {
+            return;
+        }
+        if self.prompt_text_fp.is_none() {
+            self.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+            self.prompt_raw = Some(raw);
+        }
+        if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
+            self.take_messages(m);
+        }
+    }
+
+    fn take_messages(&mut self, m: Messages<'a>) {
+        if self.prompt_text.is_none() {
+            self.prompt_text = m.text.filter(|t| has_word(t));
+        }
+        if self.prefix_text_fp.is_none() {
+            self.prefix_text_fp = m.system;
+            self.prefix_chars = m.system_chars;
+        }
+        if m.user_messages > 0 {
+            self.user_messages = Some(m.user_messages);
         }
     }
 
