@@ -620,16 +620,24 @@ thread_local! {
 /// seed `i`, each slot keeping its minimum.
 #[inline]
 fn mix_into(sig: &mut tokenaudit_core::MinHash, h: u64) {
-    for (i, slot) in sig.iter_mut().enumerate() {
-        let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+    for (slot, seed) in sig.iter_mut().zip(SEEDS) {
+        let mut z = h ^ seed;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        let v = (z ^ (z >> 31)) as u32;
-        if v < *slot {
-            *slot = v;
-        }
+        *slot = (*slot).min((z ^ (z >> 31)) as u32);
     }
 }
+
+/// The seed of each of the signature's hashes: `0x9E3779B97F4A7C15 * (i + 1)`.
+const SEEDS: [u64; tokenaudit_core::MINHASH_LEN] = {
+    let mut seeds = [0; tokenaudit_core::MINHASH_LEN];
+    let mut i = 0;
+    while i < seeds.len() {
+        seeds[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
+        i += 1;
+    }
+    seeds
+};
 
 fn minhash_with(
     text: &str,
@@ -809,16 +817,30 @@ pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> 
         } else {
             buf.push_str(&w.to_lowercase());
         }
-        mix_into(
+        mix_reference(
             &mut sig,
             xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]),
         );
         if let Some(p) = prev {
-            mix_into(&mut sig, xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
+            mix_reference(&mut sig, xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
         }
         prev = Some(start);
     }
     prev.map(|_| sig)
+}
+
+/// The mix as first written (each seed computed in the loop).
+#[cfg(test)]
+fn mix_reference(sig: &mut tokenaudit_core::MinHash, h: u64) {
+    for (i, slot) in sig.iter_mut().enumerate() {
+        let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let v = (z ^ (z >> 31)) as u32;
+        if v < *slot {
+            *slot = v;
+        }
+    }
 }
 
 /// The first message of a `messages` array, read without copying its
