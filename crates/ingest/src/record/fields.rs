@@ -652,11 +652,43 @@ fn minhash_with(
     seen.clear();
     let mut prev: Option<usize> = None;
     let mut sig = [u32::MAX; MINHASH_LEN];
-    let mut feed = |h: u64| {
-        if seen.insert(h) {
-            mix_into(&mut sig, h);
+    let mut word = |start: usize, end: usize, ascii: bool| {
+        if !buf.is_empty() {
+            buf.push(b' ');
         }
+        let at = buf.len();
+        if ascii {
+            buf.extend(
+                text.as_bytes()[start..end]
+                    .iter()
+                    .map(u8::to_ascii_lowercase),
+            );
+        } else {
+            // Unicode lower-casing depends on the whole word (final sigma).
+            buf.extend_from_slice(text[start..end].to_lowercase().as_bytes());
+        }
+        let mut feed = |h: u64| {
+            if seen.insert(h) {
+                mix_into(&mut sig, h);
+            }
+        };
+        feed(xxhash_rust::xxh3::xxh3_64(&buf[at..]));
+        if let Some(p) = prev {
+            feed(xxhash_rust::xxh3::xxh3_64(&buf[p..]));
+        }
+        prev = Some(at);
     };
+    if text.is_ascii() {
+        ascii_words(text.as_bytes(), |start, end| word(start, end, true));
+    } else {
+        words(text, word);
+    }
+    prev.map(|_| sig)
+}
+
+/// Each word of a text (a run of characters that are letters or digits),
+/// as its byte range and whether it is ASCII, in order.
+fn words(text: &str, mut word: impl FnMut(usize, usize, bool)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut i = 0;
@@ -676,10 +708,7 @@ fn minhash_with(
             break;
         }
         // The word: letters and digits up to the next other character.
-        if !buf.is_empty() {
-            buf.push(b' ');
-        }
-        let (start, at) = (i, buf.len());
+        let start = i;
         let mut ascii = true;
         while i < n {
             match CLASS[bytes[i] as usize] {
@@ -695,19 +724,74 @@ fn minhash_with(
                 }
             }
         }
-        if ascii {
-            buf.extend(bytes[start..i].iter().map(u8::to_ascii_lowercase));
-        } else {
-            // Unicode lower-casing depends on the whole word (final sigma).
-            buf.extend_from_slice(text[start..i].to_lowercase().as_bytes());
-        }
-        feed(xxhash_rust::xxh3::xxh3_64(&buf[at..]));
-        if let Some(p) = prev {
-            feed(xxhash_rust::xxh3::xxh3_64(&buf[p..]));
-        }
-        prev = Some(at);
+        word(start, i, ascii);
     }
-    prev.map(|_| sig)
+}
+
+/// [`words`] of an ASCII text, without a branch per byte: each 64 bytes
+/// become a mask of their letters and digits (eight at a time,
+/// [`alnum8`]), and a word is read from where its run of ones starts and
+/// ends, a few instructions per word.
+fn ascii_words(bytes: &[u8], mut word: impl FnMut(usize, usize)) {
+    let n = bytes.len();
+    // Where the word that runs into the current block began.
+    let mut open: Option<usize> = None;
+    let mut base = 0;
+    while base < n {
+        let block = &bytes[base..n.min(base + 64)];
+        let mut mask = 0u64;
+        let mut groups = block.chunks_exact(8);
+        for (k, g) in groups.by_ref().enumerate() {
+            let w = u64::from_le_bytes(g.try_into().expect("eight bytes"));
+            mask |= u64::from(alnum8(w)) << (8 * k);
+        }
+        let tail = groups.remainder();
+        if !tail.is_empty() {
+            let mut g = [0u8; 8];
+            g[..tail.len()].copy_from_slice(tail);
+            let k = block.len() / 8;
+            mask |= u64::from(alnum8(u64::from_le_bytes(g))) << (8 * k);
+        }
+        // A start is a one after a zero, an end a zero after a one; they
+        // alternate, beginning with an end when a word is open. Bits past
+        // the block's end are zeros, so an end there is not an end.
+        let carry = u64::from(open.is_some());
+        let before = (mask << 1) | carry;
+        let valid = if block.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << block.len()) - 1
+        };
+        let mut events = (mask ^ before) & valid;
+        while events != 0 {
+            let at = base + events.trailing_zeros() as usize;
+            events &= events - 1;
+            match open.take() {
+                Some(start) => word(start, at),
+                None => open = Some(at),
+            }
+        }
+        base += block.len();
+    }
+    if let Some(start) = open {
+        word(start, n);
+    }
+}
+
+/// A mask of which of the eight ASCII bytes of `w` (little-endian) are
+/// letters or digits: bit `i` for byte `i`. Each byte's test is a pair of
+/// additions whose carries stay inside the byte (every byte is below
+/// 0x80), and a multiplication gathers the eight flags.
+#[inline]
+fn alnum8(w: u64) -> u8 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let at_least = |x: u64, b: u8| x + ONES * u64::from(0x80 - b);
+    let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+    let folded = w | ONES * 0x20;
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    let flags = ((digit | letter) & HIGHS) >> 7;
+    (flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// What a byte is to [`minhash`]'s words: an ASCII letter or digit, other
@@ -1238,16 +1322,19 @@ mod minhash_tests {
             state ^= state << 17;
             state
         };
-        for round in 0..4_000 {
+        // The pieces that are ASCII: texts of these only take the word masks.
+        let ascii: Vec<&str> = PIECES.iter().copied().filter(|p| p.is_ascii()).collect();
+        for round in 0..8_000 {
             let words = match round % 4 {
                 0 => (next() % 8) as usize,
                 1 => (next() % 60) as usize,
                 2 => (next() % 400) as usize,
                 _ => 3_000 + (next() % 3_000) as usize,
             };
+            let pieces = if round % 8 < 4 { PIECES } else { &ascii[..] };
             let mut text = String::new();
             for _ in 0..words {
-                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+                text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
                 if next() % 3 > 0 {
                     text.push(' ');
                 }
@@ -1256,6 +1343,42 @@ mod minhash_tests {
         }
         for text in ["", "a", "a a a a", "a b a b a b", "Σ σ ς", "0 0", "\u{0}x"] {
             assert_eq!(minhash(text), minhash_reference(text), "{text:?}");
+        }
+        // Words that start, end or run across the 64-byte blocks' edges.
+        for n in [1, 7, 8, 9, 62, 63, 64, 65, 66, 127, 128, 129, 200] {
+            for lead in 0..3 {
+                for (word, sep) in [("Ab9", " "), ("x", ","), ("Zz", "  ")] {
+                    let long = format!("{}{}", " ".repeat(lead), "q".repeat(n));
+                    let mut text = long.clone();
+                    while text.len() < n + 140 {
+                        text.push_str(sep);
+                        text.push_str(word);
+                    }
+                    text.push_str(&long);
+                    assert_eq!(minhash(&text), minhash_reference(&text), "{text:?}");
+                    assert_eq!(minhash(&long), minhash_reference(&long), "{long:?}");
+                }
+            }
+        }
+    }
+
+    /// The eight-byte mask is `is_ascii_alphanumeric`, for every ASCII
+    /// byte at every position beside every other.
+    #[test]
+    fn alnum8_marks_exactly_the_letters_and_digits() {
+        for b in 0u8..128 {
+            for other in 0u8..128 {
+                for i in 0..8 {
+                    let mut g = [other; 8];
+                    g[i] = b;
+                    let want = g
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.is_ascii_alphanumeric())
+                        .fold(0u8, |m, (k, _)| m | 1 << k);
+                    assert_eq!(alnum8(u64::from_le_bytes(g)), want, "{g:?}");
+                }
+            }
         }
     }
 
