@@ -788,7 +788,7 @@ fn alnum8(w: u64) -> u8 {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let at_least = |x: u64, b: u8| x + ONES * u64::from(0x80 - b);
     let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
-    let folded = w | ONES * 0x20;
+    let folded = w | (ONES * 0x20);
     let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
     let flags = ((digit | letter) & HIGHS) >> 7;
     (flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
