@@ -536,8 +536,15 @@ impl Store {
         for (i, p) in c.added.iter().enumerate() {
             let fin = self.root.join(&p.path);
             rename(&layout::temp_path(&self.root, &p.path), &fin)?;
-            if let Some(d) = fin.parent() {
-                dirs.insert(d.to_path_buf());
+            // The part's directory holds its new name, and each directory
+            // above it up to the store's the entry of one that may be new
+            // (a first `day=`, a first `cache_hits/`): all are synced.
+            let mut d = fin.parent();
+            while let Some(dir) = d.filter(|d| d.starts_with(&self.root)) {
+                if !dirs.insert(dir.to_path_buf()) {
+                    break;
+                }
+                d = dir.parent();
             }
             if i == 0 {
                 fault::point("renamed-one").map_err(StoreError::io(&self.root))?;
