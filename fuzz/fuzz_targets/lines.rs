@@ -1,7 +1,8 @@
 //! Log lines read by every built-in format (the first byte picks one, or
 //! detection), each line both as text and as bytes; for the readers with a
 //! scanner, the scanner's reading must equal its serde reference's whenever
-//! the scanner accepts a line, whatever lines came before (key prediction).
+//! the scanner accepts a line, whatever lines came before (key prediction);
+//! and each line's MinHash signature must be the reference one's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         gateway::agree(text);
+        tokenaudit_ingest::fields::minhash_agree(text);
         match format {
             Format::Spec(spec) => {
                 spec.agree(text);

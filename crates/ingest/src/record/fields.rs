@@ -596,12 +596,14 @@ pub fn has_word(text: &str) -> bool {
 /// minimum over the shingles. `None` for a text without words.
 ///
 /// The signature is a function of the set of shingles, so a shingle seen
-/// before in the same text is not mixed again ([`Seen`]): prompts repeat
+/// before in the same text is not mixed again (`Seen`): prompts repeat
 /// most of their words (a generated one keeps a fifth of them distinct,
-/// English prose about half), and mixing is most of the work. Words are
-/// cut byte by byte while the text is ASCII, decoding only the other
-/// characters. The result is that of [`minhash_reference`], which tests
-/// compare it with.
+/// English prose about half), and mixing is most of the work. An ASCII
+/// text's words are read from masks of its letters and digits
+/// (`ascii_words`), other texts' byte by byte, decoding only the non-ASCII
+/// characters (`words`). The result is that of `minhash_reference`, the
+/// first version, which the tests and the fuzz target `lines` compare it
+/// with.
 pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
@@ -794,6 +796,14 @@ fn alnum8(w: u64) -> u8 {
     (flags.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
+/// Checks [`minhash`] against [`minhash_reference`] on `text` (for the
+/// fuzz target `lines`, which feeds it every line as text).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn minhash_agree(text: &str) {
+    assert_eq!(minhash(text), minhash_reference(text), "{text:?}");
+}
+
 /// What a byte is to [`minhash`]'s words: an ASCII letter or digit, other
 /// ASCII, or part of a character that must be decoded to be told.
 const SEPARATOR: u8 = 0;
@@ -881,8 +891,9 @@ impl Seen {
 }
 
 /// [`minhash`] as first written: split on `char`s, every shingle mixed.
-/// The reference the tests hold the fast version to.
-#[cfg(test)]
+/// The reference the tests (and the fuzz target `lines`) hold the fast
+/// version to.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> {
     use tokenaudit_core::MINHASH_LEN;
     let mut buf = String::with_capacity(text.len() + 8);
@@ -914,7 +925,7 @@ pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> 
 }
 
 /// The mix as first written (each seed computed in the loop).
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 fn mix_reference(sig: &mut tokenaudit_core::MinHash, h: u64) {
     for (i, slot) in sig.iter_mut().enumerate() {
         let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
