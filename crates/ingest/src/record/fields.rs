@@ -608,9 +608,21 @@ pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let (buf, seen) = &mut *scratch;
-        minhash_with(text, buf, seen)
+        let sig = minhash_with(text, buf, seen);
+        // What one very long prompt grew is not kept for the short ones.
+        if buf.capacity() > KEPT_SCRATCH {
+            *buf = Vec::new();
+        }
+        if seen.slots.len() * 8 > KEPT_SCRATCH {
+            *seen = Seen::default();
+        }
+        sig
     })
 }
+
+/// The largest word buffer or shingle set, in bytes, a thread keeps from
+/// one text to the next.
+const KEPT_SCRATCH: usize = 1 << 20;
 
 thread_local! {
     /// The word buffer and shingle set [`minhash`] reuses from text to text.
@@ -1354,6 +1366,12 @@ mod minhash_tests {
         }
         for text in ["", "a", "a a a a", "a b a b a b", "Σ σ ς", "0 0", "\u{0}x"] {
             assert_eq!(minhash(text), minhash_reference(text), "{text:?}");
+        }
+        // A text long enough to grow the set past what a thread keeps, then
+        // short ones again.
+        let long: String = (0..150_000).map(|i| format!("w{} ", i % 90_001)).collect();
+        for text in [long.as_str(), "a b c", long.as_str(), "x"] {
+            assert_eq!(minhash(text), minhash_reference(text));
         }
         // Words that start, end or run across the 64-byte blocks' edges.
         for n in [1, 7, 8, 9, 62, 63, 64, 65, 66, 127, 128, 129, 200] {
