@@ -536,9 +536,9 @@ impl Store {
         for (i, p) in c.added.iter().enumerate() {
             let fin = self.root.join(&p.path);
             rename(&layout::temp_path(&self.root, &p.path), &fin)?;
-            // The part's directory holds its new name, and each directory
-            // above it up to the store's the entry of one that may be new
-            // (a first `day=`, a first `cache_hits/`): all are synced.
+            // Synced below: the part's directory, which holds its new name,
+            // and each one above it up to the store's, which may hold the
+            // entry of a new directory (a first `day=`, `cache_hits/`).
             let mut d = fin.parent();
             while let Some(dir) = d.filter(|d| d.starts_with(&self.root)) {
                 if !dirs.insert(dir.to_path_buf()) {

@@ -119,6 +119,16 @@ impl<'a> RawLine<'a> {
     /// text), the text near-duplicate detection compares, the system
     /// prompt's fingerprint and length, and the number of user messages.
     pub fn set_messages(&mut self, raw: &'a str) {
+        self.set_messages_with(raw, || read_messages(raw));
+    }
+
+    /// [`RawLine::set_messages`] with the array already read (by
+    /// [`crate::record::fields::scan_messages_in`], in the line's own pass).
+    pub(crate) fn set_messages_read(&mut self, raw: &'a str, m: Messages<'a>) {
+        self.set_messages_with(raw, || m);
+    }
+
+    fn set_messages_with(&mut self, raw: &'a str, read: impl FnOnce() -> Messages<'a>) {
         if is_no_prompt(raw) {
             return;
         }
@@ -128,35 +138,17 @@ impl<'a> RawLine<'a> {
         }
         if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
             // One parse of the array serves all of them.
-            self.take_messages(read_messages(raw));
-        }
-    }
-
-    /// [`RawLine::set_messages`] with the array already read (by
-    /// [`crate::record::fields::scan_messages_in`], in the line's own pass).
-    pub(crate) fn set_messages_read(&mut self, raw: &'a str, m: Messages<'a>) {
-        if is_no_prompt(raw) {
-            return;
-        }
-        if self.prompt_text_fp.is_none() {
-            self.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
-            self.prompt_raw = Some(raw);
-        }
-        if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
-            self.take_messages(m);
-        }
-    }
-
-    fn take_messages(&mut self, m: Messages<'a>) {
-        if self.prompt_text.is_none() {
-            self.prompt_text = m.text.filter(|t| has_word(t));
-        }
-        if self.prefix_text_fp.is_none() {
-            self.prefix_text_fp = m.system;
-            self.prefix_chars = m.system_chars;
-        }
-        if m.user_messages > 0 {
-            self.user_messages = Some(m.user_messages);
+            let m = read();
+            if self.prompt_text.is_none() {
+                self.prompt_text = m.text.filter(|t| has_word(t));
+            }
+            if self.prefix_text_fp.is_none() {
+                self.prefix_text_fp = m.system;
+                self.prefix_chars = m.system_chars;
+            }
+            if m.user_messages > 0 {
+                self.user_messages = Some(m.user_messages);
+            }
         }
     }
 
