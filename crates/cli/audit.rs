@@ -589,16 +589,22 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     }
     if !a.unknown_models.is_empty() {
         let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
+        // A model is listed once per provider it was logged with: name it.
+        let mut names: Vec<String> = a
+            .unknown_models
+            .iter()
+            .take(5)
+            .map(|m| match &m.logged_provider {
+                Some(p) => format!("{} ({p})", m.logged_model),
+                None => m.logged_model.clone(),
+            })
+            .collect();
+        if a.unknown_models.len() > 5 {
+            names.push(format!("{} more", a.unknown_models.len() - 5));
+        }
         s.push_str(&format!(
-            "{} calls to {} models not in the price catalog were not priced: {}.\n",
-            calls,
-            a.unknown_models.len(),
-            a.unknown_models
-                .iter()
-                .take(5)
-                .map(|m| m.logged_model.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{calls} calls to models not in the price catalog were not priced: {}.\n",
+            names.join(", ")
         ));
     }
     for w in written

@@ -229,6 +229,36 @@ fn rerun_reproduces_the_committed_example_report() {
     }
 }
 
+/// The summary names each unpriced model with the provider it was logged
+/// with: the sample logs carry one unknown model under three providers.
+#[test]
+fn the_summary_names_unpriced_models_with_their_provider() {
+    let env = Env::new();
+    let out = env.path("out");
+    let run = env
+        .cmd()
+        .current_dir(root())
+        .args([
+            "audit",
+            "sample-logs/",
+            "--config",
+            "sample-logs/tokenaudit.toml",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        stdout.contains(
+            "458 calls to models not in the price catalog were not priced: \
+             acme-llm-7b (acme), acme-llm-7b (openai), acme-llm-7b.\n"
+        ),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn sample_logs_produce_every_rule_on_its_planted_feature() {
     // Each kind of waste the generator plants (crates/samplegen) must be
