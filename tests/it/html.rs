@@ -3,15 +3,11 @@
 //! and the bytes are the same on every run. The page is also opened in
 //! headless Chromium (Debian's `chromium`) and checked as rendered.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
 use crate::util::{gw_line, missing_tool, Env};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The charts the report draws: (figure id, title).
 const CHARTS: [(&str, &str); 7] = [
@@ -28,13 +24,8 @@ const CHARTS: [(&str, &str); 7] = [
 /// returns audit.html.
 fn sample_html(env: &Env, out: &Path, threads: &str) -> String {
     let status = env
-        .cmd()
-        .current_dir(root())
+        .sample_audit()
         .args([
-            "audit",
-            "sample-logs/",
-            "--config",
-            "sample-logs/tokenaudit.toml",
             "--format",
             "html,json",
             "--threads",

@@ -6,15 +6,11 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
 use crate::util::{gw_line, Env};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A decoded image: width, height and its RGB pixels, rows top to bottom.
 struct Image {
@@ -236,18 +232,8 @@ fn sample_logs_give_all_seven_charts_as_png() {
     let env = Env::new();
     let out = env.path("out");
     let o = env
-        .cmd()
-        .current_dir(root())
-        .args([
-            "audit",
-            "sample-logs/",
-            "--config",
-            "sample-logs/tokenaudit.toml",
-            "--format",
-            "png",
-            "--quiet",
-            "--out",
-        ])
+        .sample_audit()
+        .args(["--format", "png", "--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();

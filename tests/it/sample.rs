@@ -201,16 +201,8 @@ fn rerun_reproduces_the_committed_example_report() {
     let env = Env::new();
     let out = env.path("out");
     let status = env
-        .cmd()
-        .current_dir(root())
-        .args([
-            "audit",
-            "sample-logs/",
-            "--config",
-            "sample-logs/tokenaudit.toml",
-            "--quiet",
-            "--out",
-        ])
+        .sample_audit()
+        .args(["--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -235,19 +227,7 @@ fn rerun_reproduces_the_committed_example_report() {
 fn the_summary_names_unpriced_models_with_their_provider() {
     let env = Env::new();
     let out = env.path("out");
-    let run = env
-        .cmd()
-        .current_dir(root())
-        .args([
-            "audit",
-            "sample-logs/",
-            "--config",
-            "sample-logs/tokenaudit.toml",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = env.sample_audit().arg("--out").arg(&out).output().unwrap();
     assert!(run.status.success());
     let stdout = String::from_utf8(run.stdout).unwrap();
     assert!(

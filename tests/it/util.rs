@@ -49,6 +49,20 @@ impl Env {
         c
     }
 
+    /// `tokenaudit audit` of the sample logs with their config, run from the
+    /// repository root as the README's first command is (so file names in
+    /// the report match the committed example); the caller adds the rest.
+    pub fn sample_audit(&self) -> Command {
+        let mut c = self.cmd();
+        c.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "audit",
+            "sample-logs/",
+            "--config",
+            "sample-logs/tokenaudit.toml",
+        ]);
+        c
+    }
+
     /// Runs `tokenaudit ARGS`, which must succeed, and returns what it
     /// printed on stdout.
     pub fn ok(&self, args: &[&str]) -> String {
