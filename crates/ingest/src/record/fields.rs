@@ -1294,8 +1294,8 @@ mod minhash_tests {
         assert_eq!(minhash("  ,;  "), None);
     }
 
-    /// The fast signature (byte-wise words, repeated shingles mixed once)
-    /// is the reference's, on texts mixing ASCII, other scripts, final
+    /// The fast signature (words from masks or a byte loop, repeated
+    /// shingles mixed once) is the reference's, on texts mixing ASCII, other scripts, final
     /// sigma, digits of other scripts, marks, emoji and repeated words, and
     /// on texts long enough to grow the shingle set, one thread's scratch
     /// reused from text to text.
