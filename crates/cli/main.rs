@@ -3,6 +3,7 @@
 //! 2 error). Only this crate writes to
 //! stdout and stderr.
 
+mod alloc;
 mod audit;
 #[cfg(feature = "cluster")]
 mod cluster;
@@ -85,6 +86,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    alloc::tune();
     quiet_caught_panics();
     let cli = Cli::parse();
     let result = match cli.command {

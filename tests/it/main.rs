@@ -17,6 +17,7 @@ mod inputs;
 mod matrix;
 mod png;
 mod prompts;
+mod repo;
 mod report_set;
 mod review;
 mod rules;
