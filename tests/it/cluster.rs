@@ -293,6 +293,43 @@ fn the_store_audit_is_the_same_in_process_standalone_and_on_a_cluster() {
     }
 }
 
+/// LiteLLM's cache hits live beside the calls (`cache_hits/`) and are
+/// evidence for TA109: the DataFusion and Ballista audits count them as the
+/// store's reader and the logs' audit do (before, they left them out, and
+/// TA109 cited no cache hits).
+#[test]
+fn litellm_cache_hits_count_on_every_engine() {
+    let env = Env::new();
+    env.write(
+        "logs/spend_logs.jsonl",
+        crate::rules::ta109::spend_log_with_cache_hits(),
+    );
+    ingest(&env, &["logs"]);
+    let raw = audit_of(&env, &["logs"]);
+    let ta109 = raw["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "TA109")
+        .unwrap();
+    assert_eq!(ta109["evidence"]["litellm_cache_hits"], 7);
+    for engine in ["reader", "datafusion", "standalone"] {
+        assert_eq!(
+            audit_of(&env, &["--store", "store", "--engine", engine]),
+            raw,
+            "--engine {engine}"
+        );
+    }
+    // A window that leaves prompt 0's four hits (08:02 to 08:17) out.
+    let window = ["--since", "2026-10-01T09:00:00Z", "--until", "2026-10-02"];
+    let raw_window = audit_of(&env, &[&["logs"][..], &window].concat());
+    assert!(raw_window["input"]["outside_window"].as_u64().unwrap() > 0);
+    assert_eq!(
+        audit_of(&env, &[&["--store", "store"][..], &window].concat()),
+        raw_window
+    );
+}
+
 /// Polls `ready` every 50 ms for up to `secs` seconds.
 fn eventually(secs: u64, ready: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);

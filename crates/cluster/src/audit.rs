@@ -1,6 +1,7 @@
 //! The audit of a store on DataFusion: one aggregate over the live parts of
 //! the days asked for, `SELECT tokenaudit_partial('<job>', ts, …) FROM
-//! calls`, whose value is the merged accumulator; then the ordinary
+//! calls`, whose value is the merged accumulator (and the same over
+//! `cache_hits` when the days hold LiteLLM cache hits); then the ordinary
 //! pipeline (finish, detect, savings) on it.
 
 use anyhow::{Context, Result};
@@ -30,46 +31,56 @@ pub struct AuditPlan<'a> {
     pub prices: &'a [String],
 }
 
-/// The merged accumulator's bytes: the aggregate's single value.
-pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<Option<Vec<u8>>> {
-    // The calls; LiteLLM's cache hits (`cache_hits/`) are left out: this
-    // engine's audit does not give them as evidence.
-    let (mut parts, _) = scan::plan(plan.state, plan.query);
-    parts.retain(|p| p.holds_calls());
-    if parts.is_empty() {
-        return Ok(None);
+/// The merged accumulators' bytes, one per dataset the days hold: the
+/// calls, then LiteLLM's cache hits (`cache_hits/`), which are no calls but
+/// which the store's reader also counts (TA109 and TA110 cite them). Each
+/// is one aggregate over its parts, with the same job but for
+/// `cache_hits`.
+pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<Vec<Vec<u8>>> {
+    let (parts, _) = scan::plan(plan.state, plan.query);
+    let (calls, hits): (Vec<_>, Vec<_>) = parts.into_iter().partition(|p| p.holds_calls());
+    if calls.is_empty() && hits.is_empty() {
+        return Ok(vec![]);
     }
     let columns = scan::columns(plan.query.prompts);
-    let job = Job {
-        store: plan.store.as_str().to_string(),
-        head: plan.state.head,
-        columns: columns.clone(),
-        prices: plan.prices.to_vec(),
-        analyze: AnalyzeOptions::from(config),
-    };
-    let ctx = session::context(plan.engine, parts.len()).await?;
-    session::register_parts(&ctx, plan.store, &parts, "calls")?;
-    let mut args: Vec<Expr> = vec![lit(serde_json::to_string(&job)?)];
-    args.extend(columns.iter().map(|c| ident(c.as_str())));
-    let batches = ctx
-        .table("calls")
-        .await?
-        .aggregate(vec![], vec![partial::udaf().call(args).alias("state")])?
-        .collect()
-        .await
-        .with_context(|| format!("running the audit's aggregate on {:?}", plan.engine))?;
-    let column = batches
-        .iter()
-        .find(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).clone())
-        .context("the aggregate returned no row")?;
-    match ScalarValue::try_from_array(&column, 0)? {
-        ScalarValue::Binary(Some(bytes)) => Ok(Some(bytes)),
-        other => anyhow::bail!(
-            "the aggregate returned {} instead of a state",
-            other.data_type()
-        ),
+    let ctx = session::context(plan.engine, calls.len().max(hits.len())).await?;
+    let mut states = Vec::new();
+    for (parts, cache_hits, table) in [(calls, false, "calls"), (hits, true, "cache_hits")] {
+        if parts.is_empty() {
+            continue;
+        }
+        let job = Job {
+            store: plan.store.as_str().to_string(),
+            head: plan.state.head,
+            columns: columns.clone(),
+            prices: plan.prices.to_vec(),
+            analyze: AnalyzeOptions::from(config),
+            cache_hits,
+        };
+        session::register_parts(&ctx, plan.store, &parts, table)?;
+        let mut args: Vec<Expr> = vec![lit(serde_json::to_string(&job)?)];
+        args.extend(columns.iter().map(|c| ident(c.as_str())));
+        let batches = ctx
+            .table(table)
+            .await?
+            .aggregate(vec![], vec![partial::udaf().call(args).alias("state")])?
+            .collect()
+            .await
+            .with_context(|| format!("running the audit's aggregate on {:?}", plan.engine))?;
+        let column = batches
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .map(|b| b.column(0).clone())
+            .context("the aggregate returned no row")?;
+        match ScalarValue::try_from_array(&column, 0)? {
+            ScalarValue::Binary(Some(bytes)) => states.push(bytes),
+            other => anyhow::bail!(
+                "the aggregate returned {} instead of a state",
+                other.data_type()
+            ),
+        }
     }
+    Ok(states)
 }
 
 /// The whole audit, as `tokenaudit_analyze::run_with_reader` runs it over
@@ -91,7 +102,7 @@ pub fn run<'c>(
     let (_, summary) = scan::plan(plan.state, plan.query);
     tokenaudit_analyze::run_with_reader(catalog, config, detect, |make| {
         let mut acc: Accumulator<'c> = make();
-        if let Some(bytes) = &bytes {
+        for bytes in &bytes {
             acc.merge(Accumulator::decode(bytes, catalog, config)?);
         }
         Ok::<_, anyhow::Error>((vec![acc], summary))

@@ -60,6 +60,10 @@ pub struct Job {
     /// `--prices` files' contents, overlaid on the built-in catalog in order.
     pub prices: Vec<String>,
     pub analyze: AnalyzeOptions,
+    /// The rows are LiteLLM's cache hits (`cache_hits/`), counted as the
+    /// store's reader counts them (`RecordSink::cache_hit`), not calls.
+    #[serde(default)]
+    pub cache_hits: bool,
 }
 
 /// [`AnalyzeConfig`] as JSON (instants as RFC 3339, money as decimal text).
@@ -269,6 +273,11 @@ impl AggregateUDFImpl for TokenauditPartial {
         Ok(Box::new(Partial {
             acc: Accumulator::new(ready.catalog, ready.config),
             ready,
+            dataset: if job.cache_hits {
+                tokenaudit_store::layout::Dataset::CacheHits
+            } else {
+                tokenaudit_store::layout::Dataset::Calls
+            },
         }))
     }
 
@@ -285,6 +294,8 @@ impl AggregateUDFImpl for TokenauditPartial {
 struct Partial {
     ready: Ready,
     acc: Accumulator<'static>,
+    /// Calls, or LiteLLM's cache hits (the job's `cache_hits`).
+    dataset: tokenaudit_store::layout::Dataset,
 }
 
 impl std::fmt::Debug for Partial {
@@ -325,10 +336,9 @@ impl DfAccumulator for Partial {
             .collect::<Result<Vec<ArrayRef>>>()?;
         let batch = RecordBatch::try_new(self.ready.columns.clone(), columns)?;
         let sources = &self.ready.sources;
-        let calls = tokenaudit_store::layout::Dataset::Calls;
         tokenaudit_store::scan::feed(
             &batch,
-            calls,
+            self.dataset,
             |key| sources.get(key).copied(),
             &mut self.acc,
         )
