@@ -1,27 +1,32 @@
-//! One setting of glibc's allocator, made before anything is allocated.
+//! One setting of glibc's allocator, made at the start of `main`.
 //!
 //! glibc gives an allocation past its mmap threshold a mapping of its own,
 //! returned to the system when freed. But each such free raises the
 //! threshold (up to 32 MiB), and from then on the same large buffers (a
 //! Parquet reader's decompressed pages, a detector's table as it grows)
 //! come from the heap, where freeing them leaves holes that stay resident.
-//! A fixed threshold of [`MMAP_THRESHOLD`] keeps them mapped. On the 1 GB
-//! Parquet benchmark files peak RSS fell from about 158 MB to 138 MB, with
-//! no change in time beyond the machine's noise (benches/README.md,
-//! "Session 11"); a JSON audit keeps its memory as before.
+//! A fixed threshold of 1 MiB keeps them mapped. Peak RSS, 1 GB benchmark
+//! files: the nested Parquet audit 155–156 → 136–137 MB, the flat one
+//! 150–155 → 134–135 MB, the JSON lines 110–114 → 101–102 MB, with no
+//! change in time beyond the machine's noise (benches/README.md, "Session
+//! 11").
+//!
+//! The long-running `cluster` scheduler and executor keep glibc's default:
+//! unmeasured there, and DataFusion's many short-lived Arrow buffers past
+//! 1 MiB would each be a mapping and its page faults.
 //!
 //! The only `unsafe` in the workspace (a test holds it to this file).
 
-/// Allocations of this size and more get a mapping of their own.
-pub const MMAP_THRESHOLD: i32 = 1 << 20;
-
-/// Fixes glibc's mmap threshold; nothing elsewhere.
+/// Fixes glibc's mmap threshold at 1 MiB; nothing elsewhere.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn tune() {
-    // SAFETY: `mallopt` sets one parameter of glibc's allocator and has no
-    // other effect; it is called first thing in `main`, before any other
-    // thread exists. A refusal (0) leaves glibc's default, which is safe.
+    /// Allocations of this size and more get a mapping of their own.
+    const MMAP_THRESHOLD: libc::c_int = 1 << 20;
+    // SAFETY: `mallopt` sets a parameter of glibc's allocator (fixing the
+    // mmap threshold also stops glibc from adjusting it and the trim
+    // threshold dynamically) and touches no memory of ours; it takes the
+    // allocator's own lock. A refusal (0) leaves glibc's defaults.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }

@@ -86,9 +86,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    alloc::tune();
     quiet_caught_panics();
     let cli = Cli::parse();
+    #[cfg(feature = "cluster")]
+    let serving = matches!(cli.command, Command::Cluster(_));
+    #[cfg(not(feature = "cluster"))]
+    let serving = false;
+    if !serving {
+        alloc::tune();
+    }
     let result = match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Review(args) => review::run(args),

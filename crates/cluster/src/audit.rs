@@ -60,6 +60,9 @@ pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<
         session::register_parts(&ctx, plan.store, &parts, table)?;
         let mut args: Vec<Expr> = vec![lit(serde_json::to_string(&job)?)];
         args.extend(columns.iter().map(|c| ident(c.as_str())));
+        if cache_hits {
+            args.push(lit(partial::HITS_MARK));
+        }
         let batches = ctx
             .table(table)
             .await?

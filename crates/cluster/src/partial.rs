@@ -62,6 +62,9 @@ pub struct Job {
     pub analyze: AnalyzeOptions,
     /// The rows are LiteLLM's cache hits (`cache_hits/`), counted as the
     /// store's reader counts them (`RecordSink::cache_hit`), not calls.
+    /// Such a job takes one more argument, [`HITS_MARK`], after the
+    /// columns: an executor built before this field refuses it (its count
+    /// of arguments differs) instead of counting the hits as calls.
     #[serde(default)]
     pub cache_hits: bool,
 }
@@ -200,7 +203,16 @@ fn interned<K: Eq + std::hash::Hash + Clone, V>(
     Ok(v)
 }
 
+/// The last argument of a cache-hits job (see [`Job::cache_hits`]).
+pub const HITS_MARK: &str = "cache_hits";
+
 impl Job {
+    /// The arguments the aggregate takes for this job: the job, its
+    /// columns, and for cache hits [`HITS_MARK`].
+    pub fn arguments(&self) -> usize {
+        1 + self.columns.len() + usize::from(self.cache_hits)
+    }
+
     fn ready(&self) -> anyhow::Result<Ready> {
         static CATALOGS: Mutex<Option<HashMap<Vec<String>, &'static Catalog>>> = Mutex::new(None);
         static CONFIGS: Mutex<Option<HashMap<String, &'static AnalyzeConfig>>> = Mutex::new(None);
@@ -260,11 +272,16 @@ impl AggregateUDFImpl for TokenauditPartial {
             })?;
         let job: Job = serde_json::from_str(&job)
             .map_err(|e| exec_datafusion_err!("{NAME}: the job is not valid: {e}"))?;
-        if args.exprs.len() != job.columns.len() + 1 {
+        if args.exprs.len() != job.arguments() {
             return exec_err!(
-                "{NAME}: {} column arguments for the job's {} columns",
-                args.exprs.len() - 1,
-                job.columns.len()
+                "{NAME}: {} arguments for the job's {} columns{}",
+                args.exprs.len(),
+                job.columns.len(),
+                if job.cache_hits {
+                    " and the cache hits' mark"
+                } else {
+                    ""
+                }
             );
         }
         let ready = job
@@ -323,6 +340,8 @@ impl DfAccumulator for Partial {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         // The rows as the store's reader sees them: each column of the type
         // the store writes (an engine may hand strings over as views).
+        // (A cache-hits job's last argument, the mark, is no column: the
+        // zip stops before it.)
         let columns = values[1..]
             .iter()
             .zip(self.ready.columns.fields())
