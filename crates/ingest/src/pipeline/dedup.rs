@@ -274,7 +274,14 @@ impl Dedup {
         }
     }
 
-    pub fn merge(&mut self, other: Dedup) {
+    /// Adds another worker's copies. The larger of the two maps is kept as
+    /// it is and the smaller one's entries move into it: the first merge
+    /// (into an empty map) copies nothing, and the kept table grows once at
+    /// most, so peak memory is the workers' maps and not a copy besides.
+    pub fn merge(&mut self, mut other: Dedup) {
+        if other.kept.len() > self.kept.len() {
+            std::mem::swap(self, &mut other);
+        }
         self.offered += other.offered;
         for (source, n) in other.lost {
             self.lose_n(source, n);
