@@ -17,8 +17,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-60}"
-# No sanitizer: the code under test forbids `unsafe`, and without ASan's
-# instrumentation each target runs about twice as many inputs a second.
+# No sanitizer: the code under test has no `unsafe` (the workspace denies
+# it; the one allowance is the binary's allocator setting, which no target
+# links), and without ASan's instrumentation each target runs about twice
+# as many inputs a second.
 # Debug assertions (and overflow checks) stay on.
 sanitizer="${SANITIZER:-none}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
