@@ -318,13 +318,18 @@ fn litellm_cache_hits_count_on_every_engine() {
         .find(|f| f["rule"] == "TA109")
         .unwrap();
     assert!(ta109["evidence"]["litellm_cache_hits"].as_u64().unwrap() >= 7);
-    for engine in ["reader", "datafusion", "standalone"] {
-        assert_eq!(
-            audit_of(&env, &["--store", "store", "--engine", engine]),
-            raw,
-            "--engine {engine}"
-        );
-    }
+    // The store's audit with `args`, on each engine, is `expected`.
+    let on_every_engine = |args: &[&str], expected: &Value| {
+        for engine in ["reader", "datafusion", "standalone"] {
+            let store = ["--store", "store", "--engine", engine];
+            assert_eq!(
+                &audit_of(&env, &[&store[..], args].concat()),
+                expected,
+                "--engine {engine} {args:?}"
+            );
+        }
+    };
+    on_every_engine(&[], &raw);
     // A window that leaves prompt 0's four hits (08:02 to 08:17) out.
     let window = ["--since", "2026-10-01T09:00:00Z", "--until", "2026-10-02"];
     let raw_window = audit_of(&env, &[&["logs"][..], &window].concat());
@@ -337,16 +342,7 @@ fn litellm_cache_hits_count_on_every_engine() {
     let day = ["--since", "2026-10-03", "--until", "2026-10-03"];
     let raw_day = audit_of(&env, &[&["logs"][..], &day].concat());
     assert_eq!(raw_day["totals"]["calls"], 0);
-    for engine in ["reader", "datafusion", "standalone"] {
-        assert_eq!(
-            audit_of(
-                &env,
-                &[&["--store", "store", "--engine", engine][..], &day].concat()
-            ),
-            raw_day,
-            "--engine {engine}, one day"
-        );
-    }
+    on_every_engine(&day, &raw_day);
 }
 
 /// Polls `ready` every 50 ms for up to `secs` seconds.
