@@ -1295,10 +1295,10 @@ mod minhash_tests {
     }
 
     /// The fast signature (words from masks or a byte loop, repeated
-    /// shingles mixed once) is the reference's, on texts mixing ASCII, other scripts, final
-    /// sigma, digits of other scripts, marks, emoji and repeated words, and
-    /// on texts long enough to grow the shingle set, one thread's scratch
-    /// reused from text to text.
+    /// shingles mixed once) is the reference's, on texts mixing ASCII,
+    /// other scripts, final sigma, digits of other scripts, marks, emoji
+    /// and repeated words, and on texts long enough to grow the shingle
+    /// set, one thread's scratch reused from text to text.
     #[test]
     fn the_fast_signature_is_the_reference_one() {
         const PIECES: &[&str] = &[
