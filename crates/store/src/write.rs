@@ -414,30 +414,26 @@ fn sort(batch: &RecordBatch) -> RecordBatch {
     }
     keys.sort_unstable();
     let indices: UInt32Array = keys.into_iter().map(|k| k.2).collect::<Vec<u32>>().into();
-    arrow_select::take::take_record_batch(batch, &indices).expect("indices are in range")
+    // A column with no value in the batch (prompt text not kept, fields
+    // the log does not have) stays as it is: gathering it would copy
+    // nothing but its placeholder values.
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            if c.null_count() == c.len() {
+                Ok(c.clone())
+            } else {
+                arrow_select::take::take(c, &indices, None)
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .expect("indices are in range");
+    RecordBatch::try_new(batch.schema(), columns).expect("the columns keep their types")
 }
 
-/// Columns with a value per call, or nearly (ids, times, fingerprints,
-/// exact costs, line numbers): a dictionary only costs the interning, and
-/// the writer gives up on it at its page size anyway.
-const NO_DICTIONARY: [&str; 13] = [
-    col::TS,
-    col::REQUEST_ID,
-    col::RETRY_OF,
-    col::LATENCY,
-    col::TTFT,
-    col::PROMPT_FP,
-    col::MINHASH,
-    col::LOGGED_COST,
-    col::COST,
-    col::LINE,
-    col::PROMPT_TEXT,
-    col::PROMPT_RAW,
-    col::SYSTEM_RAW,
-];
-
 /// Columns that grow by small steps within a feature and model: delta-encoded
-/// (no dictionary), a few bits per row.
+/// a few bits per row.
 const DELTA: [&str; 2] = [col::TS, col::LINE];
 
 /// Hashes: random bits that zstd cannot shrink (within 2% on call logs),
@@ -472,8 +468,11 @@ fn ranks<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>) -> Vec<u32> {
 /// The writer settings of every part: zstd at level 1 (as small as level
 /// 3 on call logs, within 1%, for a third less compression work) except on
 /// [`UNCOMPRESSED`], row groups of [`ROW_GROUP`] rows, the schema version
-/// in the file's metadata, statistics on [`PRUNED_ON`] only, no dictionary on
-/// [`NO_DICTIONARY`], [`DELTA`] encoding.
+/// in the file's metadata, statistics on [`PRUNED_ON`] only, [`DELTA`]
+/// encoding, and no dictionary on any column: zstd makes the parts as
+/// small within 4% (on the gateway and nested shapes), and arrow-rs' writer
+/// interns every value of a dictionary column, 7% of an ingest's
+/// instructions (benches/README.md, "Session 12").
 pub fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
@@ -481,15 +480,13 @@ pub fn properties() -> WriterProperties {
         ))
         .set_max_row_group_row_count(Some(ROW_GROUP))
         .set_statistics_enabled(EnabledStatistics::None)
+        .set_dictionary_enabled(false)
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "tokenaudit.store.schema_version".to_string(),
             SCHEMA_VERSION.to_string(),
         )]));
     for c in PRUNED_ON {
         b = b.set_column_statistics_enabled(ColumnPath::from(c), EnabledStatistics::Page);
-    }
-    for c in NO_DICTIONARY {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
     }
     for c in DELTA {
         b = b.set_column_encoding(ColumnPath::from(c), Encoding::DELTA_BINARY_PACKED);
@@ -654,8 +651,8 @@ mod tests {
     }
 
     /// A part's rows come out sorted by feature, model, time, with
-    /// statistics and a page index on exactly those columns, `ts` and
-    /// `line` delta-encoded and the fingerprints uncompressed.
+    /// statistics and a page index on exactly those columns, no dictionary,
+    /// `ts` and `line` delta-encoded and the fingerprints uncompressed.
     #[test]
     fn parts_are_sorted_and_encoded_as_documented() {
         let dir = tempfile::tempdir().unwrap();
@@ -739,6 +736,11 @@ mod tests {
                 ),
                 pruned,
                 "page index on {name}"
+            );
+            assert!(
+                c.encodings()
+                    .all(|e| e != Encoding::RLE_DICTIONARY && e != Encoding::PLAIN_DICTIONARY),
+                "no dictionary on {name}"
             );
             let delta = c.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED);
             assert_eq!(delta, DELTA.contains(&name.as_str()), "delta on {name}");
