@@ -159,7 +159,7 @@ fn otlp_genai_spans_one_record_per_model_call() {
     // usage repeats its child's) are not calls. Sonnet chat, 1,000 in incl.
     // 600 read, 200 out: 400 × 3 = $0.0012 + 600 × 0.30 = $0.00018 + 200 × 15
     // = $0.003 = $0.00438. A rate-limited call: a failure, no cost.
-    // Line 2: only an HTTP span: one no_genai_spans reject.
+    // Line 2: only an HTTP span: one no_gen_ai_spans reject.
     // Line 3: Haiku from an instrumentation passing Anthropic's exclusive
     // input (100, with 5,000 read and 300 written: parts above the whole):
     // read as 5,400 in: 100 × 1 = $0.0001 + 5,000 × 0.10 = $0.0005 + 300 ×
@@ -178,7 +178,7 @@ fn otlp_genai_spans_one_record_per_model_call() {
     assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 1);
     let input = &r["audit"]["input"];
     assert_eq!((&input["lines"], &input["records"]), (&3.into(), &4.into()));
-    assert_eq!(rejected(&r)["no_genai_spans"], 1);
+    assert_eq!(rejected(&r)["no_gen_ai_spans"], 1);
     // Resource attributes are tags; span attributes naming servers are not.
     let tags: Vec<(String, String)> = r["audit"]["tags"]
         .as_array()

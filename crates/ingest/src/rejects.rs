@@ -103,15 +103,21 @@ impl RejectReason {
             RejectReason::UnreadableFile => "unreadable_file",
             RejectReason::UnrecognizedFormat => "unrecognized_format",
             RejectReason::NotBilled => "not_billed",
-            RejectReason::NoGenAiSpans => "no_genai_spans",
+            RejectReason::NoGenAiSpans => "no_gen_ai_spans",
             RejectReason::NotACall => "not_a_call",
             RejectReason::Synthetic => "synthetic",
             RejectReason::Duplicate => "duplicate",
         }
     }
 
-    /// The reason of a [`RejectReason::code`].
+    /// The reason of a [`RejectReason::code`]. Also reads `no_genai_spans`,
+    /// the code's spelling in `rejected_by_reason` (and in the store's
+    /// commits) until stop 24, where the samples and the schema said
+    /// `no_gen_ai_spans`.
     pub fn from_code(code: &str) -> Option<RejectReason> {
+        if code == "no_genai_spans" {
+            return Some(RejectReason::NoGenAiSpans);
+        }
         RejectReason::ALL.into_iter().find(|r| r.code() == code)
     }
 
@@ -363,5 +369,26 @@ impl Rejects {
         samples.sort_by_key(sample_order);
         samples.truncate(MAX_SAMPLES);
         samples.into_iter().map(|(_, s)| s).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reason is spelled one way everywhere: its code (the keys of
+    /// `rejected_by_reason`, the store's commits) is its serde name (the
+    /// samples' `reason`, the JSON schema's enum), and reads back.
+    #[test]
+    fn each_reason_has_one_spelling() {
+        for r in RejectReason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.code(), "{r:?}");
+            assert_eq!(RejectReason::from_code(r.code()), Some(r));
+        }
+        // The spelling of rejected_by_reason before stop 24 still reads.
+        assert_eq!(
+            RejectReason::from_code("no_genai_spans"),
+            Some(RejectReason::NoGenAiSpans)
+        );
     }
 }
