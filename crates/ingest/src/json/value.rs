@@ -149,17 +149,20 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.with_timezone(&Utc));
     }
-    if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%:z") {
-        return Some(dt.with_timezone(&Utc));
-    }
+    // A date and time with or without seconds, `T` or a space between them,
+    // and a UTC offset in any of its spellings (`Z`, `+02`, `+0200`,
+    // `+02:00`; PostgreSQL writes `+00`), or none (read as UTC).
+    let (local, offset) = split_offset(t);
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
         "%Y-%m-%d %H:%M:%S%.f UTC",
         "%Y/%m/%d %H:%M:%S%.f",
     ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(n.and_utc());
+        if let Ok(n) = NaiveDateTime::parse_from_str(local, fmt) {
+            return Some(n.and_utc() - chrono::TimeDelta::seconds(offset.into()));
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
@@ -169,6 +172,37 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         return t.parse::<f64>().ok().and_then(epoch_to_time);
     }
     None
+}
+
+/// A trailing UTC offset and the text before it: `Z`, `+hh`, `+hhmm` or
+/// `+hh:mm` (or `-`) after the date, in seconds east of UTC; 0 when there
+/// is none.
+fn split_offset(t: &str) -> (&str, i32) {
+    if let Some(local) = t.strip_suffix(['Z', 'z']) {
+        return (local, 0);
+    }
+    // The sign comes after the date's own dashes (`YYYY-MM-DD` is 10 bytes).
+    let Some(at) = t.get(10..).and_then(|tail| tail.rfind(['+', '-'])) else {
+        return (t, 0);
+    };
+    let (local, zone) = t.split_at(10 + at);
+    let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
+    let fields = (
+        digits.len(),
+        zone[1..].bytes().filter(|&b| b == b':').count(),
+    );
+    let ok =
+        matches!(fields, (2, 0) | (4, 0) | (4, 1)) && digits.bytes().all(|b| b.is_ascii_digit());
+    if !ok {
+        return (t, 0);
+    }
+    let hours: i32 = digits[..2].parse().unwrap_or(0);
+    let minutes: i32 = digits.get(2..).map_or(0, |m| m.parse().unwrap_or(0));
+    if hours > 23 || minutes > 59 {
+        return (t, 0);
+    }
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    (local.trim_end(), sign * (hours * 3600 + minutes * 60))
 }
 
 /// The common case, `2026-10-01T08:00:00.123Z`, without chrono's general parser.
@@ -248,6 +282,15 @@ mod tests {
             "2026-10-01T10:00:00+02:00",
             "2026-10-01 08:00:00",
             "2026-10-01 08:00:00.0000000",
+            // PostgreSQL's text, offsets without a colon or minutes, no
+            // seconds.
+            "2026-10-01 08:00:00+00",
+            "2026-10-01 10:00:00.000+02",
+            "2026-10-01T10:00:00+0200",
+            "2026-10-01T03:30:00-04:30",
+            "2026-10-01T08:00Z",
+            "2026-10-01 10:00+02:00",
+            "2026-10-01 10:00:00 +02:00",
             "1790841600",
             "1790841600000",
         ] {

@@ -211,7 +211,10 @@ impl<'a> RawLine<'a> {
             Lenient::Value(t) => Some(t),
             Lenient::Missing => None,
             _ => {
-                p.add(RejectReason::BadTimestamp, "timestamp");
+                p.add(
+                    RejectReason::BadTimestamp,
+                    "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns)",
+                );
                 None
             }
         };
