@@ -285,10 +285,11 @@ const SAMPLE_LINES: usize = 50;
 /// Helicone request; `custom_id` with `result`: an Anthropic batch result;
 /// `custom_id` with a `response` object or null: an OpenAI batch output).
 /// Otherwise the gateway reader is used
-/// if any sampled line yields a record, or if no sampled line is a JSON object
-/// at all (then each line is rejected and counted as malformed). A file whose
-/// lines are JSON objects but none has a model and usage is unrecognised: the
-/// error names the keys seen so the user can write a mapping.
+/// if any line of the head yields a record, or if none is a JSON object at
+/// all (then each line is rejected and counted as malformed). A file whose
+/// head's lines are JSON objects but none has a model and usage is
+/// unrecognised: the error names the keys seen so the user can write a
+/// mapping.
 pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, String> {
     if let Some(m) = mapping {
         return Ok(Format::Mapped(m.clone()));
@@ -296,13 +297,16 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     if let Some(f) = detect_shape(head) {
         return Ok(f);
     }
-    let mut objects = 0;
+    // Every line of the head, not only the sample: logs that interleave
+    // calls with other events (health checks, application logs) may open
+    // with many lines that are not calls.
+    let (mut objects, mut lines) = (0, 0);
     let mut first_keys: Option<Vec<String>> = None;
     for line in head
         .split(|&b| b == b'\n')
         .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-        .take(SAMPLE_LINES)
     {
+        lines += 1;
         match gateway::parse_line(line) {
             Ok(_) => return Ok(Format::Gateway),
             Err(Reject { reason, .. }) => {
@@ -332,8 +336,9 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         return Ok(Format::Gateway);
     }
     Err(format!(
-        "no line has both a model and token usage in a shape tokenaudit knows (keys seen: {}); \
-         describe the fields in a [mapping] table of --config (see `tokenaudit formats`)",
+        "none of the first {lines} lines has both a model and token usage in a shape tokenaudit \
+         knows (keys seen: {}); describe the fields in a [mapping] table of --config (see \
+         `tokenaudit formats`), or read the file as a gateway log with --input-format gateway",
         first_keys.unwrap_or_default().join(", ")
     ))
 }
@@ -429,6 +434,27 @@ mod tests {
         let trace = b"{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500}\n";
         let err = detect(trace, None).unwrap_err();
         assert!(err.contains("input_length"), "{err}");
+    }
+
+    /// Calls after many lines of other events (a log that interleaves
+    /// them): the head is read past the sample.
+    #[test]
+    fn detects_gateway_calls_after_other_events() {
+        let mut log = String::new();
+        for _ in 0..(3 * SAMPLE_LINES) {
+            log.push_str(
+                "{\"ts\":\"2025-10-01T09:00:00Z\",\"level\":\"info\",\"msg\":\"healthcheck ok\"}\n",
+            );
+        }
+        let events = detect(log.as_bytes(), None).unwrap_err();
+        assert!(
+            events.starts_with("none of the first 150 lines"),
+            "{events}"
+        );
+        log.push_str(
+            "{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n",
+        );
+        assert!(matches!(detect(log.as_bytes(), None), Ok(Format::Gateway)));
     }
 
     #[test]
