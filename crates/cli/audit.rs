@@ -17,7 +17,7 @@ use tokenaudit_analyze::{AnalyzeConfig, Audit, Outcome, Profile};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
-use tokenaudit_ingest::source::{expand_inputs, Source};
+use tokenaudit_ingest::source::{expand_inputs_and_left_out, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
 
@@ -283,7 +283,8 @@ impl InputArgs {
                 (Input::Store(store), bytes)
             }
             None => {
-                let sources = expand_inputs(&self.paths)?;
+                let (sources, left_out) = expand_inputs_and_left_out(&self.paths)?;
+                crate::output::print_left_out(&left_out);
                 let bytes = sources
                     .iter()
                     .map(|s| match s {

@@ -33,6 +33,34 @@ pub fn print_timings(timings: &Timings) {
     }
 }
 
+/// Says on stderr which files the walks of the input directories did not
+/// read (names not like a log's), so none goes unread unseen: the first
+/// five, and how many.
+pub fn print_left_out(left_out: &[std::path::PathBuf]) {
+    if left_out.is_empty() {
+        return;
+    }
+    let names: Vec<String> = left_out
+        .iter()
+        .take(5)
+        .map(|p| p.display().to_string())
+        .collect();
+    let more = left_out.len().saturating_sub(names.len());
+    eprintln!(
+        "warning: {} file{} in the input directories not read (not named like a log: .jsonl, \
+         .ndjson, .json, .log, .csv, .parquet, compressed or rotated copies): {}{}; name a file \
+         or a glob to read it",
+        left_out.len(),
+        if left_out.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+}
+
 /// How an audit from the store used its cache: each warning on stderr,
 /// and, with `TOKENAUDIT_TIMINGS`, the days merged from it, computed (and
 /// written) and read row by row.

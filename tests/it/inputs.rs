@@ -180,7 +180,10 @@ fn each_bad_line_is_counted_with_reason_and_line() {
         details[2..=5],
         ["prompt_tokens", "prompt_tokens", "prompt_tokens", "model"]
     );
-    assert_eq!(details[7], "timestamp");
+    assert_eq!(
+        details[7],
+        "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns)"
+    );
     assert_eq!(files(&r), [file("a.jsonl", "plain", "gateway", 13, 4, 9)]);
     assert_files_add_up(&r);
     // Good lines 1 and 5: 2 × $0.0035 = $0.007. Line 12: $0.
@@ -523,6 +526,30 @@ fn a_directory_is_walked_recursively_for_log_files() {
         ]
     );
     // 7 × $0.0035.
+    assert_eq!(r["audit"]["totals"]["calls"], 7);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0245");
+}
+
+/// Rotated logs are read from a directory; a file the walk leaves out by
+/// its name is named on stderr, even with --quiet.
+#[test]
+fn rotated_logs_are_read_and_files_left_out_are_named() {
+    let env = Env::new();
+    env.write("logs/app.jsonl.1", good(1));
+    env.write("logs/app.jsonl-20251001", good(2));
+    env.write_gz("logs/app.log.2.gz", &good(4));
+    env.write("logs/notes.txt", good(8));
+    let out = run(&env, &["logs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: 1 file in the input directories not read")
+            && err.contains("logs/notes.txt"),
+        "{err}"
+    );
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
+    // 7 × $0.0035: the three rotated files, not the notes.
     assert_eq!(r["audit"]["totals"]["calls"], 7);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0245");
 }

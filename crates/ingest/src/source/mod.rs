@@ -42,7 +42,11 @@ pub enum SourceError {
     NothingMatched(String),
 }
 
-/// File names that are never call logs, skipped when walking directories.
+/// Whether a file found by walking a directory is read, by its name: a log
+/// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`),
+/// any `.gz`, `.zst` or `.zstd` file, and rotated logs (`app.jsonl.1`,
+/// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`).
+/// Hidden files are not.
 fn is_log_candidate(path: &Path) -> bool {
     let name = match path.file_name().and_then(|n| n.to_str()) {
         Some(n) => n,
@@ -52,31 +56,66 @@ fn is_log_candidate(path: &Path) -> bool {
         return false;
     }
     let lower = name.to_ascii_lowercase();
-    const EXTENSIONS: [&str; 10] = [
-        ".jsonl",
-        ".ndjson",
-        ".json",
-        ".jsonl.gz",
-        ".jsonl.zst",
-        ".json.gz",
-        ".json.zst",
-        ".parquet",
-        ".log",
-        ".csv",
-    ];
-    EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
-        || lower.ends_with(".gz")
-        || lower.ends_with(".zst")
+    const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
+    if COMPRESSED.iter().any(|ext| lower.ends_with(ext)) {
+        return true;
+    }
+    const EXTENSIONS: [&str; 6] = [".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv"];
+    let logs = |n: &str| EXTENSIONS.iter().any(|ext| n.ends_with(ext));
+    logs(&lower) || without_rotation(&lower).is_some_and(logs)
+}
+
+/// The name before a rotation suffix: `.N` (up to 3 digits), or `.` or `-`
+/// and a date (`20251001`, `2025-10-01`).
+fn without_rotation(name: &str) -> Option<&str> {
+    let b = name.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    let before = |len: usize| {
+        let at = b.len().checked_sub(len + 1)?;
+        matches!(b[at], b'.' | b'-').then(|| &name[..at])
+    };
+    let n = b.len();
+    if n >= 8 && digits(&b[n - 8..]) {
+        return before(8);
+    }
+    let dashed = n >= 10
+        && digits(&b[n - 10..n - 6])
+        && b[n - 6] == b'-'
+        && digits(&b[n - 5..n - 3])
+        && b[n - 3] == b'-'
+        && digits(&b[n - 2..]);
+    if dashed {
+        return before(10);
+    }
+    let tail = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if (1..=3).contains(&tail) && n > tail && b[n - tail - 1] == b'.' {
+        return Some(&name[..n - tail - 1]);
+    }
+    None
 }
 
 /// Expands the command-line inputs into a sorted, de-duplicated list of sources.
 ///
 /// Files named explicitly are read whatever their extension; directories are
-/// walked recursively for log-like files (`.jsonl`, `.json`, `.ndjson`, `.log`,
-/// `.parquet`, `.csv`, and `.gz`/`.zst` of those); arguments with `*`, `?` or `[` are
-/// globs. Directory and glob results are sorted so every run reads the same
-/// files in the same order.
+/// walked recursively for log-like files (see [`is_log_candidate`]);
+/// arguments with `*`, `?` or `[` are globs. Directory and glob results are
+/// sorted so every run reads the same files in the same order.
 pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
+    expand(inputs, &mut Vec::new())
+}
+
+/// [`expand_inputs`], and the files the walks of directories left out by
+/// their names (sorted), for the caller to say so.
+pub fn expand_inputs_and_left_out(
+    inputs: &[String],
+) -> Result<(Vec<Source>, Vec<PathBuf>), SourceError> {
+    let mut left_out = Vec::new();
+    let sources = expand(inputs, &mut left_out)?;
+    left_out.sort();
+    Ok((sources, left_out))
+}
+
+fn expand(inputs: &[String], left_out: &mut Vec<PathBuf>) -> Result<Vec<Source>, SourceError> {
     let mut out = Vec::new();
     for input in inputs {
         if input == "-" {
@@ -86,7 +125,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
         let path = Path::new(input);
         if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files)?;
+            walk(path, &mut files, left_out)?;
             files.sort();
             out.extend(files.into_iter().map(Source::File));
         } else if path.symlink_metadata().is_ok() {
@@ -101,7 +140,7 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
             let mut files: Vec<PathBuf> = Vec::new();
             for entry in paths.flatten() {
                 if entry.is_dir() {
-                    walk(&entry, &mut files)?;
+                    walk(&entry, &mut files, left_out)?;
                 } else if is_file_or_broken_link(&entry) {
                     files.push(entry);
                 }
@@ -133,10 +172,15 @@ fn is_file_or_broken_link(path: &Path) -> bool {
     std::fs::metadata(path).map_or(true, |m| m.is_file())
 }
 
-/// Collects the log files under `dir` (see [`is_file_or_broken_link`]).
+/// Collects the log files under `dir` (see [`is_file_or_broken_link`]),
+/// and in `left_out` the other files its walk found (not hidden ones).
 /// Symbolic links to directories are not followed, so a link loop cannot
 /// trap the walk.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    left_out: &mut Vec<PathBuf>,
+) -> Result<(), SourceError> {
     let entries = std::fs::read_dir(dir).map_err(|source| SourceError::ReadDir {
         path: dir.display().to_string(),
         source,
@@ -155,9 +199,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
             {
                 continue;
             }
-            walk(&path, out)?;
-        } else if is_log_candidate(&path) && is_file_or_broken_link(&path) {
-            out.push(path);
+            walk(&path, out, left_out)?;
+        } else if is_file_or_broken_link(&path) {
+            if is_log_candidate(&path) {
+                out.push(path);
+            } else if !entry.file_name().to_string_lossy().starts_with('.') {
+                left_out.push(path);
+            }
         }
     }
     Ok(())
@@ -257,6 +305,34 @@ mod tests {
         assert_eq!(named, [Source::File(p("loop.jsonl"))]);
     }
 
+    /// Rotated logs are read; other names are not.
+    #[test]
+    fn rotated_logs_are_log_files() {
+        for name in [
+            "app.jsonl",
+            "app.jsonl.1",
+            "app.log.12",
+            "app.log.2.gz",
+            "app.jsonl-20251001",
+            "app.jsonl.2025-10-01",
+            "app.jsonl-2025-10-01.gz",
+            "app.jsonl.zstd",
+            "calls.csv",
+        ] {
+            assert!(is_log_candidate(Path::new(name)), "{name}");
+        }
+        for name in [
+            "notes.txt",
+            "README.md",
+            "app.jsonl.bak",
+            "v1.2",
+            ".app.jsonl",
+            "app.1",
+        ] {
+            assert!(!is_log_candidate(Path::new(name)), "{name}");
+        }
+    }
+
     #[test]
     fn expands_dirs_globs_and_dedups() {
         let dir = tempfile::tempdir().unwrap();
@@ -281,6 +357,8 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a/b/z.parquet", "a/y.jsonl.gz", "x.jsonl"]);
+        let (_, left_out) = expand_inputs_and_left_out(std::slice::from_ref(&root)).unwrap();
+        assert_eq!(left_out, [dir.path().join("a/notes.txt")]);
         let globbed = expand_inputs(&[format!("{root}/**/*.gz")]).unwrap();
         assert_eq!(globbed.len(), 1);
         assert!(matches!(
