@@ -59,8 +59,11 @@ pub struct AuditArgs {
 /// What to read and how: shared by `audit`, `whatif` and `rules`' siblings.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Log files, directories (read recursively), globs, or `-` for stdin.
-    /// JSONL (plain, .gz, .zst) and Parquet; the encoding is sniffed.
+    /// Log files, directories, globs, or `-` for stdin. JSONL (plain, .gz,
+    /// .zst), JSON, CSV and Parquet; the encoding is sniffed. Directories
+    /// are read recursively for files named like logs (.jsonl, .ndjson,
+    /// .json, .log, .csv, .parquet, compressed or rotated copies such as
+    /// app.jsonl.1 or app.log-20251001.gz); the others are named on stderr.
     #[arg(required_unless_present = "store", value_name = "PATH")]
     pub paths: Vec<String>,
 
