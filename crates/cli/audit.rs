@@ -119,8 +119,9 @@ pub struct InputArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Worker threads (default: all cores).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Worker threads, at most 1,024 (default: all cores).
+    #[arg(long, default_value_t = 0, value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
 
     /// Attribution only: skip the waste detectors and the savings estimate
@@ -220,6 +221,13 @@ pub struct Prepared {
 impl InputArgs {
     /// Reads the config and price files and expands the inputs.
     pub fn prepare(&self) -> Result<Prepared> {
+        self.prepare_skipping(&[])
+    }
+
+    /// [`InputArgs::prepare`], with the walks of input folders not
+    /// entering `skip` (the run's report folder: its CSV and JSON files
+    /// would be read as calls on the next run).
+    pub fn prepare_skipping(&self, skip: &[PathBuf]) -> Result<Prepared> {
         let config = match &self.config {
             Some(p) => crate::config::load(p)?,
             None => Default::default(),
@@ -286,7 +294,7 @@ impl InputArgs {
                 (Input::Store(store), bytes)
             }
             None => {
-                let (sources, left_out) = expand_inputs_and_left_out(&self.paths)?;
+                let (sources, left_out) = expand_inputs_and_left_out(&self.paths, skip)?;
                 crate::output::print_left_out(&left_out);
                 let bytes = sources
                     .iter()
@@ -458,7 +466,9 @@ pub fn store_query(
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let prepared = args.input.prepare()?;
+    let prepared = args
+        .input
+        .prepare_skipping(std::slice::from_ref(&args.out))?;
     write(
         prepared,
         Reports {

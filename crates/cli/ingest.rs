@@ -80,8 +80,9 @@ pub struct IngestArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Worker threads (default: all cores).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Worker threads, at most 1,024 (default: all cores).
+    #[arg(long, default_value_t = 0, value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
 
     /// Read only shard K of N (1-based) of the sorted file list: files
@@ -124,6 +125,24 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         include_prompts: args.include_prompts,
     };
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    // The store inside an input folder is left out of it (below); the store
+    // as an input folder, or holding one, would leave nothing to read.
+    let absolute = |p: &std::path::Path| {
+        p.canonicalize()
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let store_at = absolute(&args.store);
+    for path in &args.paths {
+        let p = std::path::Path::new(path);
+        if p.is_dir() && absolute(p).starts_with(&store_at) {
+            bail!(
+                "--store {}: the store cannot be the input folder {path} or hold it; give the store a folder of its own (for example {}-store)",
+                args.store.display(),
+                path.trim_end_matches('/')
+            );
+        }
+    }
     let prepared = input.prepare()?;
     // The inputs `prepare` expanded (with no --store given, they are logs).
     let mut sources = match &prepared.input {

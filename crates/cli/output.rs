@@ -33,25 +33,29 @@ pub fn print_timings(timings: &Timings) {
     }
 }
 
-/// Says on stderr which files the walks of the input directories did not
-/// read (names not like a log's), so none goes unread unseen: the first
-/// five, and how many.
-pub fn print_left_out(left_out: &[std::path::PathBuf]) {
-    if left_out.is_empty() {
+/// Says on stderr what the walks of the input folders did not read, so none
+/// goes unread unseen: folders not entered (the report folder, stores), and
+/// files not named like a log (the first five, and how many).
+pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
+    for (dir, why) in &left_out.folders {
+        eprintln!("note: {} not read ({why})", dir.display());
+    }
+    let files = &left_out.files;
+    if files.is_empty() {
         return;
     }
-    let names: Vec<String> = left_out
+    let names: Vec<String> = files
         .iter()
         .take(5)
         .map(|p| p.display().to_string())
         .collect();
-    let more = left_out.len().saturating_sub(names.len());
+    let more = files.len().saturating_sub(names.len());
     eprintln!(
         "warning: {} file{} in the input directories not read (not named like a log: .jsonl, \
          .ndjson, .json, .log, .csv, .parquet, compressed or rotated copies): {}{}; name a file \
          or a glob to read it",
-        left_out.len(),
-        if left_out.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
         names.join(", "),
         if more > 0 {
             format!(" and {more} more")

@@ -65,13 +65,13 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
         bail!("review: --month sets the window; drop --since/--until");
     }
     let ((since, until), previous) = month_bounds(&args.month)?;
-    let mut prepared = args.input.prepare()?;
-    prepared.analyze.since = Some(since);
-    prepared.analyze.until = Some(until);
-    prepared.analyze.previous = Some(previous);
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from(format!("reports/review-{}", args.month.trim())));
+    let mut prepared = args.input.prepare_skipping(std::slice::from_ref(&out))?;
+    prepared.analyze.since = Some(since);
+    prepared.analyze.until = Some(until);
+    prepared.analyze.previous = Some(previous);
     crate::audit::write(
         prepared,
         Reports {

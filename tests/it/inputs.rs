@@ -554,6 +554,69 @@ fn rotated_logs_are_read_and_files_left_out_are_named() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0245");
 }
 
+/// An audit run again over a folder that holds its own reports, or a store,
+/// reads neither as calls: the second run's totals are the first's.
+#[test]
+fn the_report_folder_and_stores_are_not_read_as_logs() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(2));
+    let ingest = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "logs/st", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(ingest.status.code(), Some(0), "{}", stderr(&ingest));
+    for run in 0..2 {
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "logs",
+                "--out",
+                "logs/reports",
+                "-f",
+                "json,csv,md",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("logs/st not read (a tokenaudit store"),
+            "{err}"
+        );
+        assert_eq!(err.contains("logs/reports not read"), run == 1, "{err}");
+        let r: Value =
+            serde_json::from_slice(&std::fs::read(env.path("logs/reports/audit.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["audit"]["totals"]["calls"], 2, "run {run}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
+    }
+}
+
+/// A store that is the input folder (or holds it) is refused before
+/// anything is written.
+#[test]
+fn a_store_cannot_be_its_own_input_folder() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(2));
+    for store in ["logs", "logs/", "."] {
+        let out = env
+            .cmd()
+            .args(["ingest", "logs", "--store", store, "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{store}");
+        assert!(
+            stderr(&out).contains("cannot be the input folder logs"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!env.path("logs/_commits").exists() && !env.path("_commits").exists());
+    }
+}
+
 #[test]
 fn globs_and_duplicates_read_each_file_once() {
     let env = Env::new();

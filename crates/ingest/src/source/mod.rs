@@ -101,21 +101,65 @@ fn without_rotation(name: &str) -> Option<&str> {
 /// arguments with `*`, `?` or `[` are globs. Directory and glob results are
 /// sorted so every run reads the same files in the same order.
 pub fn expand_inputs(inputs: &[String]) -> Result<Vec<Source>, SourceError> {
-    expand(inputs, &mut Vec::new())
+    Ok(expand_inputs_and_left_out(inputs, &[])?.0)
 }
 
-/// [`expand_inputs`], and the files the walks of directories left out by
-/// their names (sorted), for the caller to say so.
+/// What the walks of directories (and globs) did not read.
+#[derive(Debug, Default, PartialEq)]
+pub struct LeftOut {
+    /// Files not named like a log (sorted).
+    pub files: Vec<PathBuf>,
+    /// Folders not entered, and why: the report folder of this run, or a
+    /// tokenaudit store (read with `--store`), whose files would otherwise
+    /// be read as calls and counted again on every run.
+    pub folders: Vec<(PathBuf, &'static str)>,
+}
+
+/// [`expand_inputs`], not entering the folders `skip` names (the run's
+/// report folder) nor stores, and what it left out, for the caller to say
+/// so.
 pub fn expand_inputs_and_left_out(
     inputs: &[String],
-) -> Result<(Vec<Source>, Vec<PathBuf>), SourceError> {
-    let mut left_out = Vec::new();
-    let sources = expand(inputs, &mut left_out)?;
-    left_out.sort();
+    skip: &[PathBuf],
+) -> Result<(Vec<Source>, LeftOut), SourceError> {
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let mut walk = Walk {
+        skip: &skip,
+        left_out: LeftOut::default(),
+    };
+    let sources = expand(inputs, &mut walk)?;
+    let mut left_out = walk.left_out;
+    left_out.files.sort();
+    left_out.folders.sort();
+    left_out.folders.dedup();
     Ok((sources, left_out))
 }
 
-fn expand(inputs: &[String], left_out: &mut Vec<PathBuf>) -> Result<Vec<Source>, SourceError> {
+/// A walk's folders not to enter and what it left out.
+struct Walk<'a> {
+    skip: &'a [PathBuf],
+    left_out: LeftOut,
+}
+
+impl Walk<'_> {
+    /// Whether `dir` is not entered (and recorded so).
+    fn skips(&mut self, dir: &Path) -> bool {
+        let why = if dir.join("_commits").is_dir() && dir.join("calls").is_dir() {
+            "a tokenaudit store: read it with --store"
+        } else if dir
+            .canonicalize()
+            .is_ok_and(|d| self.skip.iter().any(|s| *s == d))
+        {
+            "this run's report folder"
+        } else {
+            return false;
+        };
+        self.left_out.folders.push((dir.to_path_buf(), why));
+        true
+    }
+}
+
+fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceError> {
     let mut out = Vec::new();
     for input in inputs {
         if input == "-" {
@@ -125,7 +169,7 @@ fn expand(inputs: &[String], left_out: &mut Vec<PathBuf>) -> Result<Vec<Source>,
         let path = Path::new(input);
         if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files, left_out)?;
+            walk(path, &mut files, w)?;
             files.sort();
             out.extend(files.into_iter().map(Source::File));
         } else if path.symlink_metadata().is_ok() {
@@ -140,7 +184,7 @@ fn expand(inputs: &[String], left_out: &mut Vec<PathBuf>) -> Result<Vec<Source>,
             let mut files: Vec<PathBuf> = Vec::new();
             for entry in paths.flatten() {
                 if entry.is_dir() {
-                    walk(&entry, &mut files, left_out)?;
+                    walk(&entry, &mut files, w)?;
                 } else if is_file_or_broken_link(&entry) {
                     files.push(entry);
                 }
@@ -173,14 +217,13 @@ fn is_file_or_broken_link(path: &Path) -> bool {
 }
 
 /// Collects the log files under `dir` (see [`is_file_or_broken_link`]),
-/// and in `left_out` the other files its walk found (not hidden ones).
-/// Symbolic links to directories are not followed, so a link loop cannot
-/// trap the walk.
-fn walk(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    left_out: &mut Vec<PathBuf>,
-) -> Result<(), SourceError> {
+/// and in `w` the other files its walk found (not hidden ones) and the
+/// folders it did not enter ([`Walk::skips`]). Symbolic links to
+/// directories are not followed, so a link loop cannot trap the walk.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), SourceError> {
+    if w.skips(dir) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|source| SourceError::ReadDir {
         path: dir.display().to_string(),
         source,
@@ -199,12 +242,12 @@ fn walk(
             {
                 continue;
             }
-            walk(&path, out, left_out)?;
+            walk(&path, out, w)?;
         } else if is_file_or_broken_link(&path) {
             if is_log_candidate(&path) {
                 out.push(path);
             } else if !entry.file_name().to_string_lossy().starts_with('.') {
-                left_out.push(path);
+                w.left_out.files.push(path);
             }
         }
     }
@@ -357,8 +400,18 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a/b/z.parquet", "a/y.jsonl.gz", "x.jsonl"]);
-        let (_, left_out) = expand_inputs_and_left_out(std::slice::from_ref(&root)).unwrap();
-        assert_eq!(left_out, [dir.path().join("a/notes.txt")]);
+        let (_, left_out) = expand_inputs_and_left_out(std::slice::from_ref(&root), &[]).unwrap();
+        assert_eq!(left_out.files, [dir.path().join("a/notes.txt")]);
+        // The report folder and a store are not entered.
+        std::fs::create_dir_all(dir.path().join("st/_commits")).unwrap();
+        std::fs::create_dir_all(dir.path().join("st/calls")).unwrap();
+        std::fs::write(dir.path().join("st/calls/p.parquet"), b"").unwrap();
+        let (got, left_out) =
+            expand_inputs_and_left_out(std::slice::from_ref(&root), &[dir.path().join("a")])
+                .unwrap();
+        assert_eq!(got, [Source::File(dir.path().join("x.jsonl"))]);
+        let folders: Vec<_> = left_out.folders.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(folders, [dir.path().join("a"), dir.path().join("st")]);
         let globbed = expand_inputs(&[format!("{root}/**/*.gz")]).unwrap();
         assert_eq!(globbed.len(), 1);
         assert!(matches!(
