@@ -148,7 +148,7 @@ impl Walk<'_> {
             "a tokenaudit store: read it with --store"
         } else if dir
             .canonicalize()
-            .is_ok_and(|d| self.skip.iter().any(|s| *s == d))
+            .is_ok_and(|d| self.skip.contains(&d))
         {
             "this run's report folder"
         } else {
