@@ -271,6 +271,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
         None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
     }
+    if r.rows_pruned > 0 {
+        s.push_str(&format!(
+            "Left out {} calls of days before {}, the store's prune date (`store prune --before`).\n",
+            r.rows_pruned,
+            r.prune_before.as_deref().unwrap_or("the prune date")
+        ));
+    }
     if r.cache_hits_added > 0 {
         s.push_str(&format!(
             "Kept {} LiteLLM cache hits beside the calls (cache_hits/): answered by LiteLLM's cache, they cost nothing and count as evidence for TA109 and TA110.\n",

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
@@ -34,9 +34,15 @@ pub enum StoreCommand {
     Prune {
         #[arg(long, value_name = "DIR")]
         store: PathBuf,
-        /// The first day to keep (YYYY-MM-DD).
+        /// The first day to keep (YYYY-MM-DD). Later ingests leave out
+        /// the calls of days before it too.
         #[arg(long, value_name = "DATE")]
         before: String,
+        /// Prune even when DATE is after today or after the store's last
+        /// day (every call in the store is dropped, and with a date to come,
+        /// every call ingested before it).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -100,10 +106,34 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        StoreCommand::Prune { store, before } => {
+        StoreCommand::Prune {
+            store,
+            before,
+            force,
+        } => {
             let date = NaiveDate::parse_from_str(&before, "%Y-%m-%d")
                 .with_context(|| format!("--before {before:?}: expected a date like 2026-10-01"))?;
             let mut s = open(&store)?;
+            let last = s
+                .state()
+                .parts
+                .values()
+                .filter_map(|p| p.day.as_deref())
+                .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .max();
+            let today = chrono::Utc::now().date_naive();
+            if !force {
+                if date > today {
+                    bail!(
+                        "--before {before} is after today ({today}): the store would drop every call it holds, and every later ingest the calls of the days before {before}; pass --force to prune so"
+                    );
+                }
+                if let Some(last) = last.filter(|&l| date > l) {
+                    bail!(
+                        "--before {before} is after the store's last day ({last}): every call in the store would be dropped; pass --force to prune so"
+                    );
+                }
+            }
             let r = maintain::prune(&mut s, date, version)?;
             match r.commit {
                 Some(n) => print(&format!(

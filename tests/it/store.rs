@@ -668,6 +668,10 @@ fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
     env.write("logs/a.jsonl", days(5).replace("\"r1\"", "\"r1x\""));
     let said = ingest(&env, &["logs"]);
     assert!(said.contains("1 changed"), "{said}");
+    assert!(
+        said.contains("Left out 2 calls of days before 2026-10-03, the store's prune date"),
+        "{said}"
+    );
     store_check(&env);
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 3);
@@ -675,6 +679,35 @@ fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
     assert_eq!(s["input"]["outside_window"], 2);
     // + 5000 × $2.50/M.
     assert_eq!(usd(&s["totals"]["cost"]), "0.03");
+}
+
+/// A prune date after today or after the store's last day would drop
+/// every call: refused without --force.
+#[test]
+fn a_prune_past_the_last_day_needs_force() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 0, "r1"));
+    ingest(&env, &["logs"]);
+    let prune = |args: &[&str]| {
+        env.cmd()
+            .args(["store", "prune", "--store", "store"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (date, says) in [
+        ("2999-01-01", "is after today"),
+        ("2026-10-02", "is after the store's last day (2026-10-01)"),
+    ] {
+        let out = prune(&["--before", date]);
+        assert_eq!(out.status.code(), Some(2), "{date}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.contains("--force"), "{err}");
+    }
+    assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 1);
+    let out = prune(&["--before", "2026-10-02", "--force"]);
+    assert!(out.status.success());
+    assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 0);
 }
 
 #[test]

@@ -146,10 +146,7 @@ impl Walk<'_> {
     fn skips(&mut self, dir: &Path) -> bool {
         let why = if dir.join("_commits").is_dir() && dir.join("calls").is_dir() {
             "a tokenaudit store: read it with --store"
-        } else if dir
-            .canonicalize()
-            .is_ok_and(|d| self.skip.contains(&d))
-        {
+        } else if dir.canonicalize().is_ok_and(|d| self.skip.contains(&d)) {
             "this run's report folder"
         } else {
             return false;
