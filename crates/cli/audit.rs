@@ -106,8 +106,9 @@ pub struct InputArgs {
     pub until: Option<String>,
 
     /// Read every input as this built-in format instead of detecting it per
-    /// file: gateway, openai-batch, anthropic-batch, otlp-json (see
-    /// `tokenaudit formats`). A [mapping] in --config takes precedence.
+    /// file: gateway, openai-batch, anthropic-batch, otlp-json, langfuse,
+    /// helicone, claude-code, codex (see `tokenaudit formats`). A [mapping]
+    /// in --config takes precedence.
     #[arg(long, value_name = "NAME")]
     pub input_format: Option<String>,
 

@@ -24,7 +24,7 @@ use clap::{Parser, Subcommand};
 
 /// Audit what your company spends on LLM APIs, from the call logs it already exports.
 ///
-/// tokenaudit reads JSONL (plain, .gz, .zst) and Parquet call logs, prices
+/// tokenaudit reads JSON lines (plain, .gz, .zst), JSON, CSV and Parquet call logs, prices
 /// every call exactly from a versioned price catalog shipped in the binary,
 /// attributes the spend by feature, model, provider, route, team, user,
 /// session, day and tag, finds waste (`tokenaudit rules`) and estimates what
@@ -40,7 +40,8 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about,
-    propagate_version = true
+    propagate_version = true,
+    verbatim_doc_comment
 )]
 struct Cli {
     #[command(subcommand)]

@@ -19,12 +19,14 @@ pub enum StoreCommand {
     /// on any problem. Removes the audit cache's stale or damaged files
     /// (derived data: the next audit rebuilds them).
     Check {
+        /// The store's folder (made by `tokenaudit ingest --store DIR`).
         #[arg(long, value_name = "DIR")]
         store: PathBuf,
     },
     /// Merge each day's parts into as few files as possible (nightly ingests
     /// add a few small ones a day), in one commit.
     Compact {
+        /// The store's folder (made by `tokenaudit ingest --store DIR`).
         #[arg(long, value_name = "DIR")]
         store: PathBuf,
     },
@@ -32,6 +34,7 @@ pub enum StoreCommand {
     /// Files whose calls are all dropped stay known, so an ingest of the same
     /// logs does not read them again.
     Prune {
+        /// The store's folder (made by `tokenaudit ingest --store DIR`).
         #[arg(long, value_name = "DIR")]
         store: PathBuf,
         /// The first day to keep (YYYY-MM-DD). Later ingests leave out

@@ -759,3 +759,20 @@ fn per_day_tokens_match_ccusage() {
         assert_eq!(ours, theirs, "{format}: tokenaudit vs ccusage per day");
     }
 }
+
+/// `audit --help` names every built-in format `--input-format` accepts.
+#[test]
+fn input_format_help_names_every_builtin_format() {
+    let env = Env::new();
+    let out = env.cmd().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let at = help.find("--input-format").expect("the flag is documented");
+    let text: String = help[at..]
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("--") || l.contains("--input-format"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for b in tokenaudit_ingest::formats::REGISTRY {
+        assert!(text.contains(b.name), "{} missing from: {text}", b.name);
+    }
+}
