@@ -513,7 +513,39 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     if !to.quiet {
         print(&summary_text(&audit, &written))?;
     }
+    for w in warnings(&audit, to.quiet) {
+        eprintln!("warning: {w}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a nightly job should not miss, on stderr: no call read at all
+/// (a $0 report), and with --quiet (no summary on stdout) rejected lines
+/// and calls left unpriced.
+fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.totals.calls == 0 {
+        out.push(format!(
+            "no call was read ({} lines, {} rejected, {} outside the window): the report's spend is $0; \
+             check the inputs, --input-format and --since/--until",
+            a.input.lines, a.input.rejected, a.input.outside_window
+        ));
+    }
+    if quiet && a.input.rejected > 0 {
+        out.push(format!(
+            "{} lines rejected (see Data quality in the report; --strict makes this an error)",
+            a.input.rejected
+        ));
+    }
+    if quiet && !a.unknown_models.is_empty() {
+        let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
+        let models = a.unknown_models.len();
+        out.push(format!(
+            "{calls} calls to {models} model{} not in the price catalog were not priced (see the report)",
+            if models == 1 { "" } else { "s" }
+        ));
+    }
+    out
 }
 
 pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, total_bytes: u64) {

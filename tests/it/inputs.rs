@@ -617,6 +617,35 @@ fn a_store_cannot_be_its_own_input_folder() {
     }
 }
 
+/// With --quiet, what a nightly job must not miss still reaches stderr: no
+/// call read at all, rejected lines, unpriced calls.
+#[test]
+fn quiet_runs_still_warn_on_stderr() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("empty")).unwrap();
+    let out = run(&env, &["empty"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("warning: no call was read (0 lines, 0 rejected"),
+        "{}",
+        stderr(&out)
+    );
+    env.write(
+        "logs/a.jsonl",
+        format!(
+            "{}not json\n{{\"model\":\"no-such-model-9\",\"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n",
+            good(1)
+        ),
+    );
+    let err = stderr(&run(&env, &["logs"]));
+    assert!(err.contains("warning: 1 lines rejected"), "{err}");
+    assert!(
+        err.contains("warning: 1 calls to 1 model not in the price catalog"),
+        "{err}"
+    );
+    assert!(!err.contains("no call was read"), "{err}");
+}
+
 #[test]
 fn globs_and_duplicates_read_each_file_once() {
     let env = Env::new();
