@@ -519,11 +519,19 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What a nightly job should not miss, on stderr: no call read at all
-/// (a $0 report), and with --quiet (no summary on stdout) rejected lines
-/// and calls left unpriced.
+/// What a nightly job should not miss, on stderr: inputs with the same
+/// text (counted twice), no call read at all (a $0 report), and with
+/// --quiet (no summary on stdout) rejected lines and calls left unpriced.
 fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
+    for f in &a.input.files {
+        if let Some(earlier) = &f.same_content_as {
+            out.push(format!(
+                "{} has the same text as {earlier}: its {} calls are counted a second time; leave one out of the inputs",
+                f.file, f.records
+            ));
+        }
+    }
     if a.totals.calls == 0 {
         out.push(format!(
             "no call was read ({} lines, {} rejected, {} outside the window): the report's spend is $0; \

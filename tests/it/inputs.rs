@@ -646,6 +646,63 @@ fn quiet_runs_still_warn_on_stderr() {
     assert!(!err.contains("no call was read"), "{err}");
 }
 
+/// Two inputs with the same text (a log and its `gzip -k` copy, a copy
+/// under another name) are each read, and each later one is marked: in
+/// the report's file rows, its Data quality section and on stderr. A file
+/// of the same length and other text is not.
+#[test]
+fn inputs_with_the_same_text_are_marked_as_counted_twice() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(2));
+    env.write_gz("logs/a.jsonl.gz", &good(2));
+    env.write("logs/copy.jsonl", good(2));
+    env.write("logs/other.jsonl", good(2).replace("\"f\"", "\"g\""));
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "-f", "json,md", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
+    let same: Vec<(String, Value)> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["file"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            (name, f["same_content_as"].clone())
+        })
+        .collect();
+    assert_eq!(
+        same,
+        [
+            ("a.jsonl".to_string(), Value::Null),
+            ("a.jsonl.gz".to_string(), "logs/a.jsonl".into()),
+            ("copy.jsonl".to_string(), "logs/a.jsonl".into()),
+            ("other.jsonl".to_string(), Value::Null),
+        ]
+    );
+    // Read all the same: 8 calls, 6 of them the same 2 three times.
+    assert_eq!(r["audit"]["totals"]["calls"], 8);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: logs/copy.jsonl has the same text as logs/a.jsonl: its 2 calls are counted a second time"),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**Counted twice:** logs/a.jsonl.gz has the same text as logs/a.jsonl"),
+        "{md}"
+    );
+}
+
 #[test]
 fn globs_and_duplicates_read_each_file_once() {
     let env = Env::new();

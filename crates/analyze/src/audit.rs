@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use tokenaudit_core::pricing::ModelId;
 use tokenaudit_core::{Field, Money, Usage};
-use tokenaudit_ingest::pipeline::SourceSummary;
 use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
@@ -193,18 +192,31 @@ pub struct FileRow {
     pub records: u64,
     /// Lines of it rejected.
     pub rejected: u64,
+    /// An earlier input whose text is the same (decompressed: a log and its
+    /// `gzip -k` copy, a file under two names), so that this one's calls
+    /// are counted a second time; null otherwise (always null from a
+    /// store, which keeps a file once).
+    pub same_content_as: Option<String>,
 }
 
-impl From<&SourceSummary> for FileRow {
-    fn from(s: &SourceSummary) -> FileRow {
-        FileRow {
-            file: s.name.clone(),
-            encoding: s.encoding.clone(),
-            format: s.format.clone(),
-            lines: s.lines,
-            records: s.records,
-            rejected: s.rejected,
-        }
+impl FileRow {
+    /// The rows of `summary`'s inputs.
+    fn rows(summary: &IngestSummary) -> Vec<FileRow> {
+        let same = summary.same_content();
+        summary
+            .sources
+            .iter()
+            .zip(same)
+            .map(|(s, same)| FileRow {
+                file: s.name.clone(),
+                encoding: s.encoding.clone(),
+                format: s.format.clone(),
+                lines: s.lines,
+                records: s.records,
+                rejected: s.rejected,
+                same_content_as: same.map(|i| summary.sources[i].name.clone()),
+            })
+            .collect()
     }
 }
 
@@ -605,7 +617,7 @@ impl Accumulator<'_> {
             })
             .collect();
         let input = InputReport {
-            files: summary.sources.iter().map(FileRow::from).collect(),
+            files: FileRow::rows(summary),
             lines: summary.lines,
             records: summary.records,
             rejected: summary.rejects.total(),

@@ -572,6 +572,22 @@ fn reason_list<'a>(counts: &std::collections::BTreeMap<String, u64>) -> Block<'a
 fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
     let mut s = Section::new(Some("data-quality"), "Data quality");
     s.blocks.push(Block::Table(files_table(a)));
+    for f in &a.input.files {
+        if let Some(earlier) = &f.same_content_as {
+            s.blocks.push(Block::Paragraph(vec![
+                Inline::Strong(vec![Inline::plain("Counted twice:")]),
+                Inline::plain(" "),
+                Inline::Label(f.file.clone()),
+                Inline::plain(" has the same text as "),
+                Inline::Label(earlier.clone()),
+                Inline::plain(", so its "),
+                Inline::Count(f.records),
+                Inline::plain(
+                    " calls are in the totals a second time; leave one out of the inputs.",
+                ),
+            ]));
+        }
+    }
     if a.input.rejected == 0 {
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
             "No line was rejected.",

@@ -98,6 +98,8 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
             rejected: s.rejected,
             skipped: s.skipped,
             next_line: 0,
+            // The store keeps each file once (by its key and digest).
+            content: None,
         });
     }
     for (code, n) in &state.unsourced_skips {

@@ -145,6 +145,63 @@ pub struct SourceSummary {
     /// last one read would have (where a later read of more appended lines
     /// goes on); else 0.
     pub next_line: u64,
+    /// What its text looks like, to tell two inputs with the same content
+    /// (a log and its `gzip -k` copy, one file under two names), whose calls
+    /// would be counted twice: see [`Content`]. `None` for Parquet.
+    pub content: Option<Content>,
+}
+
+/// An input's text as read (decompressed): its length and a hash of its
+/// first [`Content::HEAD`] bytes. Two inputs with the same are taken for
+/// the same log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Content {
+    pub bytes: u64,
+    pub head: u64,
+}
+
+impl Content {
+    /// The bytes hashed, at most.
+    pub const HEAD: usize = 1 << 20;
+}
+
+/// Builds a [`Content`] from the bytes as they are read.
+#[derive(Default)]
+struct ContentHasher {
+    bytes: u64,
+    head: Vec<u8>,
+}
+
+impl ContentHasher {
+    fn add(&mut self, bytes: &[u8]) {
+        self.bytes += bytes.len() as u64;
+        let room = Content::HEAD.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+    }
+
+    fn finish(&self) -> Content {
+        Content {
+            bytes: self.bytes,
+            head: xxhash_rust::xxh3::xxh3_64(&self.head),
+        }
+    }
+}
+
+impl IngestSummary {
+    /// Per input, the first earlier input with the same [`Content`] (a
+    /// non-empty text), if any.
+    pub fn same_content(&self) -> Vec<Option<usize>> {
+        let mut first: std::collections::HashMap<Content, usize> = Default::default();
+        self.sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let c = s.content.filter(|c| c.bytes > 0)?;
+                let at = *first.entry(c).or_insert(i);
+                (at != i).then_some(at)
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -261,17 +318,18 @@ where
     let produce_source = |i: usize, send: &mut Deliver<'_>, free: &Receiver<Vec<u8>>| {
         let mut rejects = Rejects::default();
         let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
+        let mut content = None;
         let (encoding, format) = produce(
             i,
             &sources[i],
             options,
             (send, free),
-            &mut rejects,
-            &mut next_line,
+            (&mut rejects, &mut next_line, &mut content),
         );
         let mut m = meta.lock().expect("no panics while holding the lock");
         m[i].encoding = encoding.to_string();
         m[i].format = format;
+        m[i].content = content;
         if options.eager_lines {
             m[i].next_line = next_line;
         }
@@ -626,8 +684,7 @@ fn produce(
     source: &Source,
     options: &IngestOptions,
     (send, free): (&mut Deliver<'_>, &Receiver<Vec<u8>>),
-    rejects: &mut Rejects,
-    next_line: &mut u64,
+    (rejects, next_line, content): (&mut Rejects, &mut u64, &mut Option<Content>),
 ) -> (&'static str, String) {
     if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
         // The rest of a plain JSON-lines file read before: no sniffing (its
@@ -648,7 +705,8 @@ fn produce(
                     progress,
                     options,
                     (&mut *send, free),
-                    (rejects, next_line),
+                    // The tail of a file says nothing of its whole text.
+                    (rejects, next_line, &mut ContentHasher::default()),
                     Some(Layout::Lines),
                 );
                 ("plain", format)
@@ -740,28 +798,32 @@ fn produce(
         // `Counting` wrapper here would hide the file's `read_buf`, and
         // std's default `read_buf` zero-fills every chunk before reading.)
         (_, Some(progress)) => {
+            let mut hasher = ContentHasher::default();
             let format = read_chunks(
                 index,
                 stream,
                 Some(progress),
                 options,
                 (&mut *send, free),
-                (rejects, next_line),
+                (rejects, next_line, &mut hasher),
                 layout,
             );
+            *content = Some(hasher.finish());
             return (encoding_name, format);
         }
         _ => stream,
     };
+    let mut hasher = ContentHasher::default();
     let format = read_chunks(
         index,
         stream,
         None,
         options,
         (&mut *send, free),
-        (rejects, next_line),
+        (rejects, next_line, &mut hasher),
         layout,
     );
+    *content = Some(hasher.finish());
     (encoding_name, format)
 }
 
@@ -789,9 +851,9 @@ fn read_chunks(
     count: Option<&Progress>,
     options: &IngestOptions,
     (send, free): (&mut Deliver<'_>, &Receiver<Vec<u8>>),
-    // What reading finds besides records: rejects, and (eager numbering)
-    // where the next line's number is.
-    (rejects, next_line): (&mut Rejects, &mut u64),
+    // What reading finds besides records: rejects, (eager numbering) where
+    // the next line's number is, and what the text looks like.
+    (rejects, next_line, hasher): (&mut Rejects, &mut u64, &mut ContentHasher),
     mut layout: Option<Layout>,
 ) -> String {
     if layout == Some(Layout::Csv) {
@@ -835,6 +897,7 @@ fn read_chunks(
             buf.reserve(want as usize);
             let before = buf.len();
             let result = (&mut stream).take(want).read_to_end(&mut buf);
+            hasher.add(&buf[before..]);
             if let Some(p) = count {
                 p.bytes
                     .fetch_add((buf.len() - before) as u64, Ordering::Relaxed);
@@ -855,13 +918,15 @@ fn read_chunks(
             // dropped from the header by `CsvRecords`).
             if let Some(big_endian) = container::utf16_bom(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                // The inner read sees the text from its start again.
+                *hasher = ContentHasher::default();
                 let inner = read_chunks(
                     index,
                     Box::new(Utf16Text::new(rest, big_endian)),
                     count,
                     options,
                     (&mut *send, free),
-                    (rejects, next_line),
+                    (rejects, next_line, hasher),
                     None,
                 );
                 // Said in the format, so nobody (the store) takes its bytes
@@ -876,13 +941,14 @@ fn read_chunks(
             }
             if container::is_json_documents(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                *hasher = ContentHasher::default();
                 return read_chunks(
                     index,
                     Box::new(JsonRecords::new(rest)),
                     count,
                     options,
                     (&mut *send, free),
-                    (rejects, next_line),
+                    (rejects, next_line, hasher),
                     Some(Layout::JsonDocuments),
                 );
             }

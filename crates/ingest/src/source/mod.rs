@@ -65,6 +65,21 @@ fn is_log_candidate(path: &Path) -> bool {
     logs(&lower) || without_rotation(&lower).is_some_and(logs)
 }
 
+/// Files a log folder holds beside its logs that are surely none (notes,
+/// configuration, scripts, pictures): not worth a warning when a walk
+/// leaves them out.
+fn is_surely_not_a_log(path: &Path) -> bool {
+    const OTHERS: [&str; 16] = [
+        ".md", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf", ".py", ".sh", ".html", ".png",
+        ".jpg", ".jpeg", ".svg", ".pdf", ".lock",
+    ];
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    OTHERS.iter().any(|ext| name.ends_with(ext))
+}
+
 /// The name before a rotation suffix: `.N` (up to 3 digits), or `.` or `-`
 /// and a date (`20251001`, `2025-10-01`).
 fn without_rotation(name: &str) -> Option<&str> {
@@ -243,7 +258,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), Sour
         } else if is_file_or_broken_link(&path) {
             if is_log_candidate(&path) {
                 out.push(path);
-            } else if !entry.file_name().to_string_lossy().starts_with('.') {
+            } else if !entry.file_name().to_string_lossy().starts_with('.')
+                && !is_surely_not_a_log(&path)
+            {
                 w.left_out.files.push(path);
             }
         }
@@ -383,6 +400,7 @@ mod tests {
             "a/y.jsonl.gz",
             "a/b/z.parquet",
             "a/notes.txt",
+            "a/README.md",
             ".hidden.jsonl",
         ] {
             std::fs::write(dir.path().join(name), b"").unwrap();
