@@ -52,6 +52,10 @@ fn rejected(r: &Value) -> &Value {
     &r["audit"]["input"]["rejected_by_reason"]
 }
 
+fn skipped(r: &Value) -> &Value {
+    &r["audit"]["input"]["skipped_by_reason"]
+}
+
 #[test]
 fn openai_chat_completions_bare_and_as_logged_pairs() {
     let r = audit("openai-chat", "gateway");
@@ -86,8 +90,10 @@ fn openai_batch_output_is_batch_priced_and_unrun_requests_are_counted() {
     // 1,000 out × 0.30 = $0.0003; Responses body 20,000 × 0.075 = $0.0015 +
     // 500 × 0.30 = $0.00015. Total $0.0027 (real time would be $0.0054).
     assert_eq!(totals(&r), ("0.0027".into(), 2, 30000, 0, 1500, 0));
-    // The refused (400) and the expired request ran nowhere and cost nothing.
-    assert_eq!(rejected(&r)["not_billed"], 2);
+    // The refused (400) and the expired request ran nowhere and cost
+    // nothing: skipped, not rejected (--strict does not fail on them).
+    assert_eq!(skipped(&r)["not_billed"], 2);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
     assert_eq!(r["audit"]["input"]["lines"], 4);
 }
 
@@ -127,8 +133,10 @@ fn anthropic_batch_results_are_batch_priced_and_unrun_ones_counted() {
     );
     // Input 10,000 + 1,000 + 50,000 read = 61,000 (the read added once).
     assert_eq!(totals(&r), ("0.02275".into(), 2, 61000, 50000, 2500, 0));
-    // errored, expired, canceled: not run, not billed, each counted.
-    assert_eq!(rejected(&r)["not_billed"], 3);
+    // errored, expired, canceled: not run, not billed, each counted (as
+    // skipped).
+    assert_eq!(skipped(&r)["not_billed"], 3);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 
 #[test]
@@ -159,7 +167,7 @@ fn otlp_genai_spans_one_record_per_model_call() {
     // usage repeats its child's) are not calls. Sonnet chat, 1,000 in incl.
     // 600 read, 200 out: 400 × 3 = $0.0012 + 600 × 0.30 = $0.00018 + 200 × 15
     // = $0.003 = $0.00438. A rate-limited call: a failure, no cost.
-    // Line 2: only an HTTP span: one no_gen_ai_spans reject.
+    // Line 2: only an HTTP span: one no_gen_ai_spans skip.
     // Line 3: Haiku from an instrumentation passing Anthropic's exclusive
     // input (100, with 5,000 read and 300 written: parts above the whole):
     // read as 5,400 in: 100 × 1 = $0.0001 + 5,000 × 0.10 = $0.0005 + 300 ×
@@ -178,7 +186,8 @@ fn otlp_genai_spans_one_record_per_model_call() {
     assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 1);
     let input = &r["audit"]["input"];
     assert_eq!((&input["lines"], &input["records"]), (&3.into(), &4.into()));
-    assert_eq!(rejected(&r)["no_gen_ai_spans"], 1);
+    assert_eq!(skipped(&r)["no_gen_ai_spans"], 1);
+    assert_eq!(input["rejected"], 0);
     // Resource attributes are tags; span attributes naming servers are not.
     let tags: Vec<(String, String)> = r["audit"]["tags"]
         .as_array()
@@ -403,17 +412,11 @@ fn json_arrays_documents_and_csv_side_by_side() {
         usd(&row(&r, "feature", "ticket-triage")["cost"]),
         "0.0007275"
     );
-    // Element numbers locate records in JSON documents; a CSV without a
-    // mapping is reported with its header, not guessed.
+    // The OTLP document with no GenAI span is skipped (bad_input.rs checks
+    // that element numbers locate rejects in JSON documents); a CSV without
+    // a mapping is reported with its header, not guessed.
+    assert_eq!(skipped(&r)["no_gen_ai_spans"], 1);
     let samples = r["audit"]["input"]["rejected_samples"].as_array().unwrap();
-    let otlp = samples
-        .iter()
-        .find(|s| s["file"].as_str().unwrap().ends_with("otlp-pretty.json"))
-        .unwrap();
-    assert_eq!(
-        (&otlp["line"], &otlp["reason"]),
-        (&2.into(), &"no_gen_ai_spans".into())
-    );
     let notes = samples
         .iter()
         .find(|s| s["file"].as_str().unwrap().ends_with("notes.csv"))

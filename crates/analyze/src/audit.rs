@@ -162,9 +162,12 @@ pub struct InputReport {
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
-    /// logged again (`duplicate`). Not rejects: `--strict` ignores them.
+    /// logged again (`duplicate`), batch requests the provider did not run
+    /// (`not_billed`), trace lines with no model call (`no_gen_ai_spans`).
+    /// Not rejects: `--strict` ignores them.
     pub skipped: u64,
-    /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`.
+    /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`,
+    /// `not_billed`, `no_gen_ai_spans`.
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines, in input order.
     pub rejected_samples: Vec<RejectSample>,

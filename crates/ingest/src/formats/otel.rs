@@ -858,7 +858,7 @@ pub static BUILTIN: Builtin = Builtin {
          resource's service.name; session: gen_ai.conversation.id.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
          the prompt and system-prompt fingerprints.\n\
-         A line without a model-call span is counted as no_gen_ai_spans.",
+         A line without a model-call span is skipped as no_gen_ai_spans.",
 };
 
 #[cfg(any(test, feature = "fuzzing"))]

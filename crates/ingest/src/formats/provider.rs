@@ -6,7 +6,7 @@
 //! to read; what they add is that every call in them is billed at the batch
 //! rate, and that some lines are requests the provider never ran (expired,
 //! cancelled, refused), which carry no model and no tokens and are not
-//! billed. Those lines are counted under [`RejectReason::NotBilled`] rather
+//! billed. Those lines are skipped under [`RejectReason::NotBilled`] rather
 //! than as broken lines.
 //!
 //! - OpenAI: `{id, custom_id, response: {status_code, request_id, body},
@@ -301,7 +301,7 @@ pub static ANTHROPIC_BATCH: Builtin = Builtin {
     detect: Detect::FirstLine(looks_like_anthropic_batch),
     doc: "Anthropic Message Batches results ({custom_id, result: {type,\n\
          message}}): priced at batch rates; errored, canceled and expired\n\
-         results are counted as not_billed. Feature: as the gateway reader\n\
+         results are skipped as not_billed. Feature: as the gateway reader\n\
          finds it in the message, else [attribution] feature in --config.",
 };
 
@@ -313,7 +313,7 @@ pub static OPENAI_BATCH: Builtin = Builtin {
     detect: Detect::FirstLine(looks_like_openai_batch),
     doc: "OpenAI Batch API output files ({id, custom_id, response: {status_code,\n\
          body}, error}): priced at batch rates; requests that did not run\n\
-         (expired, cancelled, refused) are counted as not_billed. Feature:\n\
+         (expired, cancelled, refused) are skipped as not_billed. Feature:\n\
          as the gateway reader finds it in the body (a Responses object's\n\
          metadata.feature), else [attribution] feature in --config.",
 };
