@@ -52,10 +52,6 @@ fn rejected(r: &Value) -> &Value {
     &r["audit"]["input"]["rejected_by_reason"]
 }
 
-fn skipped(r: &Value) -> &Value {
-    &r["audit"]["input"]["skipped_by_reason"]
-}
-
 #[test]
 fn openai_chat_completions_bare_and_as_logged_pairs() {
     let r = audit("openai-chat", "gateway");
