@@ -617,7 +617,9 @@ fn outside_window<'a>(a: &Audit) -> Option<Block<'a>> {
     (a.input.outside_window > 0).then(|| {
         Block::Paragraph(vec![
             Inline::Count(a.input.outside_window),
-            Inline::plain(" calls fell outside the time window and were left out."),
+            Inline::plain(
+                " calls fell outside the time window, or had no time to place them in it, and were left out.",
+            ),
         ])
     })
 }
