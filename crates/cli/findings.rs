@@ -125,6 +125,10 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     }
     let (audit, _, _) = args.input.prepare()?.run()?;
     let mut records: Vec<Record> = audit.findings.iter().map(Record::from_finding).collect();
+    // The ledger's new entry, recorded once the output is written whole: a
+    // run whose tickets were lost (a full disk, a closed pipe) must not be
+    // the next night's baseline.
+    let mut entry = None;
     if let Some(b) = &baseline {
         records = tickets::diff(records, b, args.worse_by);
         if let Some(dir) = &ledger {
@@ -140,8 +144,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 Some(last) => until.is_empty() || ends_after(&until, last),
             };
             if later {
-                tokenaudit_store::ledger::append(dir, &tickets::jsonl(&records), &until)
-                    .with_context(|| format!("recording the findings in {}", dir.display()))?;
+                entry = Some((dir, tickets::jsonl(&records), until));
             } else {
                 eprintln!(
                     "findings: not recorded in the ledger of {}: this window ends before its last entry's",
@@ -157,6 +160,10 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     match &args.out {
         Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
         None => print(&text)?,
+    }
+    if let Some((dir, jsonl, until)) = entry {
+        tokenaudit_store::ledger::append(dir, &jsonl, &until)
+            .with_context(|| format!("recording the findings in {}", dir.display()))?;
     }
     if let Some(cond) = fail_on {
         let hits = cond.matching(&records);

@@ -710,6 +710,44 @@ fn a_prune_past_the_last_day_needs_force() {
     assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 0);
 }
 
+/// A night whose tickets could not be written (a full disk) is not
+/// recorded: the next run still finds them new.
+#[test]
+fn a_night_whose_output_failed_is_not_recorded() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs"]);
+    let args = [
+        "findings",
+        "--store",
+        "store",
+        "--config",
+        "tokenaudit.toml",
+        "--changed-only",
+    ];
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.path(""))
+        .args(args)
+        .stdout(full)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(!env.path("store/_findings").exists() || walk(&env.path("store/_findings")).is_empty());
+    let out = env.cmd().args(args).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("\"rule\":\"TA116\"") && text.contains("\"status\":\"new\""),
+        "{text}"
+    );
+}
+
 #[test]
 fn the_findings_ledger_marks_each_night_against_the_last() {
     let env = Env::new();
