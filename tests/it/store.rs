@@ -710,6 +710,30 @@ fn a_prune_past_the_last_day_needs_force() {
     assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 0);
 }
 
+/// A store missing a committed part fails the audit, even when its audit
+/// cache still holds that day.
+#[test]
+fn a_missing_part_fails_the_audit_despite_the_cache() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 0, "a1"));
+    env.write("logs/b.jsonl", call(2, 1, "chat", 1000, 0, "b1"));
+    ingest(&env, &["logs"]);
+    assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 2);
+    let part = walk(&env.path("store/calls/day=2026-10-01"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    std::fs::remove_file(&part).unwrap();
+    let out = env
+        .cmd()
+        .args(["audit", "--store", "store", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("a committed part is missing"), "{err}");
+}
+
 /// A night whose tickets could not be written (a full disk) is not
 /// recorded: the next run still finds them new.
 #[test]

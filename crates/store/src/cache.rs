@@ -125,6 +125,18 @@ pub fn scan<'c>(
         .map(|(i, s)| (s.key.as_str(), i))
         .collect();
     let (wanted, summary) = scan::plan(state, query);
+    // A day's cache file stands for its parts: with one of them gone (a
+    // damaged store), the audit must fail, not answer from the cache.
+    for part in &wanted {
+        let path = root.join(&part.path);
+        if std::fs::metadata(&path).is_err() {
+            return Err(StoreError::Invalid(format!(
+                "{}: a committed part is missing; run `tokenaudit store check --store {}`",
+                path.display(),
+                root.display()
+            )));
+        }
+    }
     let mut cut = Vec::new();
     let mut days = Vec::new();
     let mut cut_days = 0;
