@@ -52,9 +52,10 @@ pub struct FindingsArgs {
     #[arg(long)]
     pub changed_only: bool,
 
-    /// Exit 1 when a (not resolved) finding is at or above a severity
-    /// (info, low, medium, high) or saves at least an amount a month
-    /// (`savings>=100`).
+    /// Exit 1 when a (not resolved) finding written is at or above a
+    /// severity (info, low, medium, high) or saves at least an amount a
+    /// month (`savings>=100`). With --changed-only, only the new and worse
+    /// findings it writes count, so a nightly gate fails on what changed.
     #[arg(long, value_name = "CONDITION")]
     pub fail_on: Option<String>,
 
