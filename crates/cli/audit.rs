@@ -268,7 +268,11 @@ impl InputArgs {
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {
-                bail!("--since must be before --until");
+                bail!(
+                    "--since {} is not before --until {} (--until's day is included)",
+                    self.since.as_deref().unwrap_or(""),
+                    self.until.as_deref().unwrap_or("")
+                );
             }
             // A whole window is compared with the span of the same length
             // just before it (`review` sets the previous month instead).
@@ -541,8 +545,8 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     }
     if quiet && a.input.rejected > 0 {
         out.push(format!(
-            "{} lines rejected (see Data quality in the report; --strict makes this an error)",
-            a.input.rejected
+            "{} rejected (see Data quality in the report; --strict makes this an error)",
+            lines(a.input.rejected)
         ));
     }
     if quiet && !a.unknown_models.is_empty() {
@@ -623,8 +627,8 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     }
     if a.input.rejected > 0 {
         s.push_str(&format!(
-            "{} lines rejected (see Data quality in the report; --strict makes this an error).\n",
-            a.input.rejected
+            "{} rejected (see Data quality in the report; --strict makes this an error).\n",
+            lines(a.input.rejected)
         ));
     }
     // Entries that are valid but not (new) calls: Langfuse spans, Helicone
@@ -678,4 +682,9 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         }
     }
     s
+}
+
+/// `1 line`, `2 lines`.
+fn lines(n: u64) -> String {
+    format!("{n} line{}", if n == 1 { "" } else { "s" })
 }

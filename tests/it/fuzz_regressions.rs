@@ -190,7 +190,7 @@ fn a_parquet_page_header_reaching_past_the_end_is_one_reject() {
 fn a_parquet_decoder_panic_is_one_reject_and_nothing_on_stderr() {
     let (said, err, detail) = audit_bad_parquet("definition-levels-out-of-bounds.parquet");
     assert_eq!(err, "");
-    assert!(said.contains("1 lines rejected"), "{said}");
+    assert!(said.contains("1 line rejected"), "{said}");
     assert!(
         detail.contains(
             "row group 0 (Parquet argument error: the page decoder panicked on malformed data)"

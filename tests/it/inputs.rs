@@ -638,7 +638,7 @@ fn quiet_runs_still_warn_on_stderr() {
         ),
     );
     let err = stderr(&run(&env, &["logs"]));
-    assert!(err.contains("warning: 1 lines rejected"), "{err}");
+    assert!(err.contains("warning: 1 line rejected"), "{err}");
     assert!(
         err.contains("warning: 1 calls to 1 model not in the price catalog"),
         "{err}"
