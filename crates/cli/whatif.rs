@@ -97,8 +97,12 @@ fn share(flag: &str, v: &str) -> Result<(String, f64)> {
 impl WhatifArgs {
     fn levers(&self, catalog: &tokenaudit_core::pricing::Catalog) -> Result<Vec<Lever>> {
         let mut levers = Vec::new();
+        let mut routed = std::collections::BTreeMap::new();
         for v in &self.route {
             let (f, m) = pair("route", v)?;
+            if let Some(earlier) = routed.insert(f.to_string(), v.clone()) {
+                bail!("--route {v:?}: feature {f:?} is already routed by --route {earlier:?}; give one --route per feature");
+            }
             let Some(id) = resolve_label(catalog, m) else {
                 bail!("--route {v:?}: {m:?} is not a model in the price catalog (`tokenaudit prices list`)");
             };

@@ -381,6 +381,11 @@ fn bad_whatif_flags_are_errors_that_name_them() {
             &["--batch", "f", "--self-host-min-gpus", "2"],
             "--self-host-gpu-hour",
         ),
+        // Two routes for one feature: the first would be dropped unseen.
+        (
+            &["--route", "f=gpt-4o-mini", "--route", "f=gpt-4.1-nano"],
+            "feature \"f\" is already routed by --route \"f=gpt-4o-mini\"",
+        ),
     ];
     for (flags, message) in cases {
         let out = env
