@@ -710,6 +710,30 @@ fn a_prune_past_the_last_day_needs_force() {
     assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 0);
 }
 
+/// `--store` given a folder of logs, or a file, says what it is and what to
+/// do instead.
+#[test]
+fn a_store_flag_on_logs_or_a_file_says_what_to_do() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 0, "a1"));
+    for (store, says) in [
+        (
+            "logs",
+            "(no _commits/ folder); it holds logs: audit them with `tokenaudit audit logs`",
+        ),
+        ("logs/a.jsonl", "(it is a file); give the store's folder"),
+    ] {
+        let out = env
+            .cmd()
+            .args(["audit", "--store", store, "--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}
+
 /// A store missing a committed part fails the audit, even when its audit
 /// cache still holds that day.
 #[test]

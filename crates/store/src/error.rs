@@ -12,7 +12,7 @@ pub enum StoreError {
     /// would say it twice.
     #[error("{}: {error}", path.display())]
     Io { path: PathBuf, error: io::Error },
-    #[error("{} is not a tokenaudit store (no _commits/ folder); create one with `tokenaudit ingest LOGS --store {}`", path.display(), path.display())]
+    #[error("{} is not a tokenaudit store ({}){}", path.display(), not_a_store_why(path), not_a_store_hint(path))]
     NotAStore { path: PathBuf },
     #[error("{}: unreadable commit file: {message}", path.display())]
     BadCommit { path: PathBuf, message: String },
@@ -62,3 +62,40 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What `path` is instead of a store.
+fn not_a_store_why(path: &std::path::Path) -> &'static str {
+    if path.is_file() {
+        "it is a file"
+    } else if !path.exists() {
+        "it does not exist"
+    } else {
+        "no _commits/ folder"
+    }
+}
+
+/// What to do: a folder of logs is audited as logs or ingested into a
+/// store of its own; anything else can become a store by an ingest.
+fn not_a_store_hint(path: &std::path::Path) -> String {
+    let logs = std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+            [".jsonl", ".json", ".gz", ".zst", ".parquet", ".csv", ".log"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+        })
+    });
+    if logs {
+        format!(
+            "; it holds logs: audit them with `tokenaudit audit {0}`, or keep them in a store of their own with `tokenaudit ingest {0} --store STORE`",
+            path.display()
+        )
+    } else if path.is_file() {
+        "; give the store's folder".to_string()
+    } else {
+        format!(
+            "; create one with `tokenaudit ingest LOGS --store {}`",
+            path.display()
+        )
+    }
+}
