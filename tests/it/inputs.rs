@@ -703,6 +703,20 @@ fn inputs_with_the_same_text_are_marked_as_counted_twice() {
     );
 }
 
+/// A provider logged in other cases is one provider.
+#[test]
+fn providers_are_one_row_whatever_their_case() {
+    let env = Env::new();
+    let line = |p: &str| GOOD.replace("{\"model\"", &format!("{{\"provider\":\"{p}\",\"model\""));
+    env.write(
+        "logs/a.jsonl",
+        format!("{}\n{}\n", line("OpenAI"), line("openai")),
+    );
+    let r = env.audit(&["logs"]);
+    assert_eq!(row(&r, "provider", "openai")["calls"], 2);
+    assert_eq!(usd(&row(&r, "provider", "openai")["cost"]), good_cost(2));
+}
+
 #[test]
 fn globs_and_duplicates_read_each_file_once() {
     let env = Env::new();

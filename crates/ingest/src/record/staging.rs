@@ -221,7 +221,15 @@ impl<'a> RawLine<'a> {
         let record = CallRecord {
             timestamp,
             request_id: p.own(self.request_id.0, "request_id"),
-            provider: p.own(self.provider.0, "provider"),
+            // One provider, one name: `OpenAI` (OpenTelemetry's
+            // gen_ai.system) and `openai` are the same row of the report.
+            provider: p.own(self.provider.0, "provider").map(|v| {
+                if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(v.to_ascii_lowercase())
+                } else {
+                    v
+                }
+            }),
             model: match self.model.0 {
                 Lenient::Value(m) => m,
                 Lenient::Missing => Cow::Borrowed(""),
