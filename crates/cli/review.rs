@@ -13,7 +13,11 @@ use clap::Args;
 use crate::audit::{InputArgs, Reports};
 
 #[derive(Debug, Args)]
-#[command(after_long_help = "Examples:
+#[command(
+    // --month sets the window: --since and --until are refused.
+    mut_arg("since", |a| a.hide(true)),
+    mut_arg("until", |a| a.hide(true)),
+    after_long_help = "Examples:
   tokenaudit review --month 2026-10 logs/
   tokenaudit review --month 2026-10 'exports/*.jsonl.gz' --out reports/2026-10 --format md,html")]
 pub struct ReviewArgs {
