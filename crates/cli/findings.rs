@@ -88,6 +88,12 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         bail!("--worse-by must be a non-negative share (0.2 = 20%)");
     }
     if let Some(out) = &args.out {
+        if out.is_dir() {
+            bail!(
+                "--out {} is a folder; give the file to write",
+                out.display()
+            );
+        }
         if out.exists() && !args.force {
             bail!("{} exists: pass --force to overwrite it", out.display());
         }
@@ -176,6 +182,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 hits.iter()
                     .take(5)
                     .map(|r| format!("{} {}", r.rule, r.fingerprint))
+                    .chain((hits.len() > 5).then(|| format!("and {} more", hits.len() - 5)))
                     .collect::<Vec<_>>()
                     .join(", ")
             );

@@ -263,6 +263,13 @@ fn import(source: ImportSource) -> Result<()> {
         import_genai_prices(&text)
     }
     .with_context(|| format!("{} is not a {kind} price file", file.display()))?;
+    if report.imported == 0 {
+        bail!(
+            "{}: no model could be imported from it ({} skipped); is it {kind}'s price file?",
+            file.display(),
+            report.skipped.len()
+        );
+    }
     let json = catalog.to_json_string();
     match &out {
         Some(path) => write_new(path, &json, force)?,
@@ -295,6 +302,9 @@ fn summary(kind: &str, file: &Path, out: Option<&Path>, report: &ImportReport) -
 /// Writes via a temporary file in the same directory and a rename, so a
 /// reader never sees half a catalog.
 fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
+    if path.is_dir() {
+        bail!("{} is a folder; give the file to write", path.display());
+    }
     if path.exists() && !force {
         bail!(
             "{} already exists; pass --force to overwrite it",

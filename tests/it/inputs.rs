@@ -1160,3 +1160,34 @@ fn stage_timings_go_to_stderr_only_when_asked() {
     assert_eq!(row(&env.report(), "feature", "f")["cost"], good_cost(3));
     assert_eq!(stages(&audit(Some("0"))), Vec::<String>::new());
 }
+
+/// Mistakes that used to end in a confusing error or a useless file.
+#[test]
+fn cli_mistakes_are_refused_clearly() {
+    let env = Env::new();
+    env.write("empty.json", "{}");
+    env.write("logs/a.jsonl", good(1));
+    std::fs::create_dir_all(env.path("dir")).unwrap();
+    for (args, says) in [
+        (
+            &[
+                "prices",
+                "import",
+                "litellm",
+                "empty.json",
+                "--out",
+                "cat.json",
+            ][..],
+            "no model could be imported from it",
+        ),
+        (
+            &["findings", "logs", "--out", "dir"][..],
+            "--out dir is a folder; give the file to write",
+        ),
+    ] {
+        let out = env.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
+    assert!(!env.path("cat.json").exists());
+}
