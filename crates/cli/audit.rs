@@ -529,6 +529,13 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
     for f in &a.input.files {
+        if f.records == 0 && f.rejected > 0 && f.format != "none" {
+            out.push(format!(
+                "{}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
+                f.file,
+                lines(f.rejected)
+            ));
+        }
         if let Some(earlier) = &f.same_content_as {
             out.push(format!(
                 "{} has the same text as {earlier}: its {} calls are counted a second time; leave one out of the inputs",

@@ -644,6 +644,13 @@ fn quiet_runs_still_warn_on_stderr() {
         "{err}"
     );
     assert!(!err.contains("no call was read"), "{err}");
+    // A file none of whose lines is a call is named.
+    env.write("bin/x.log", "\u{1}ELF\n\u{0}\u{0}\n");
+    let err = stderr(&run(&env, &["bin"]));
+    assert!(
+        err.contains("bin/x.log: none of its 2 lines is a call"),
+        "{err}"
+    );
 }
 
 /// Two inputs with the same text (a log and its `gzip -k` copy, a copy
