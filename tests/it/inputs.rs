@@ -1191,10 +1191,49 @@ fn cli_mistakes_are_refused_clearly() {
             &["findings", "logs", "--out", "dir"][..],
             "--out dir is a folder; give the file to write",
         ),
+        // 99,999 threads panicked and hung.
+        (
+            &["audit", "logs", "--threads", "99999"][..],
+            "99999 is not in 0..=1024",
+        ),
+        (
+            &[
+                "audit",
+                "logs",
+                "--since",
+                "2026-10-05",
+                "--until",
+                "2026-10-01",
+            ][..],
+            "--since 2026-10-05 is not before --until 2026-10-01",
+        ),
+        (
+            &[
+                "whatif",
+                "logs",
+                "--route",
+                "f=gpt-4o-mini",
+                "--route",
+                "f=gpt-4.1-nano",
+            ][..],
+            "is already routed",
+        ),
     ] {
         let out = env.cmd().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
     assert!(!env.path("cat.json").exists());
+}
+
+/// `review --help` does not offer the window flags `--month` replaces.
+#[test]
+fn review_help_leaves_out_since_and_until() {
+    let env = Env::new();
+    let out = env.cmd().args(["review", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--month") && !help.contains("--since") && !help.contains("--until"),
+        "{help}"
+    );
 }
