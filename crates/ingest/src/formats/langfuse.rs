@@ -16,7 +16,9 @@
 //! `input_cached_tokens`, `input_cache_read`) and cache writes
 //! (`cache_creation_input_tokens`, `input_cache_creation`) are added to it,
 //! and reasoning (`output_reasoning_tokens`, `output_reasoning`) is added to
-//! `output`. `total` is ignored (it is the sum).
+//! `output`. `total` is ignored (it is the sum). Older exports give `usage`
+//! (`{input, output, total, unit}`, no cache parts) instead: read when there
+//! is no `usageDetails` and its `unit` is `TOKENS` (or not given).
 //!
 //! Other fields: `id` (request id), `startTime` (time), `endTime` and
 //! `completionStartTime` (latency and time to first token), `level` `ERROR`
@@ -88,6 +90,10 @@ pub static SPEC: Spec = Spec::new(
         Capture::Entries(&["usageDetails", "usage_details"], |k| usage_kind(k) as u8),
         Capture::Entries(&["metadata"], |k| meta_kind(k) as u8),
         Capture::Text(&["input"]),
+        // Older exports (Langfuse v2's observations): `usage` as
+        // `{input, output, total, unit}`, read when there is no
+        // `usageDetails`.
+        Capture::Entries(&["usage"], |k| usage_kind(k) as u8),
     ],
     Some(hook),
 );
@@ -127,11 +133,20 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
             raw.max_tokens = LU64(Lenient::Value(n));
         }
     }
-    if let Some(details) = c.entries(6) {
+    // `usage`'s `unit` says what it counts: only tokens are read.
+    let not_tokens = |e: &crate::engine::Entry<'_>| {
+        e.key.eq_ignore_ascii_case("unit")
+            && !matches!(e.value.clone().label(), Lenient::Value(u) if u.eq_ignore_ascii_case("TOKENS"))
+    };
+    let legacy = c.entries(9).filter(|usage| !usage.iter().any(not_tokens));
+    if let Some(details) = c.entries(6).or(legacy) {
         // In key order, so the first problem noted is the first key's.
         let mut p = Problems::default();
         let mut sums = UsageSums::default();
-        for e in details {
+        for e in details
+            .iter()
+            .filter(|e| !e.key.eq_ignore_ascii_case("unit"))
+        {
             if let Some(n) = p.tokens(&e.value.clone().count(), &e.key) {
                 sums.add(UsageKind::from(e.class), n);
             }
@@ -482,7 +497,8 @@ pub static BUILTIN: Builtin = Builtin {
          snake_case): GENERATION and EMBEDDING observations are calls;\n\
          usageDetails parts (input is uncached; cache_read_input_tokens,\n\
          input_cached_tokens, cache_creation_input_tokens,\n\
-         output_reasoning_tokens) are added up once; totalCost is the\n\
+         output_reasoning_tokens) are added up once (an older export's\n\
+         usage {input, output, unit TOKENS} when there is none); totalCost is the\n\
          logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
          traceName (feature, unless metadata.feature), metadata; chat\n\
          messages in `input` give the prompt and system-prompt fingerprints\n\
@@ -546,6 +562,24 @@ mod tests {
         assert_eq!(
             parse_line_str("[1]").unwrap_err().reason,
             RejectReason::NotAnObject
+        );
+    }
+
+    /// Older exports' `usage` (`{input, output, total, unit}`) is read when
+    /// there is no `usageDetails`, and only when it counts tokens.
+    #[test]
+    fn older_usage_objects_are_read() {
+        let old = r#"{"id":"o5","type":"GENERATION","model":"gpt-4o","usage":{"input":1000,"output":200,"total":1200,"unit":"TOKENS"},"promptTokens":1000,"completionTokens":200}"#;
+        let r = parse_line_str(old).unwrap();
+        assert_eq!((r.usage.input, r.usage.output), (1000, 200));
+        // usageDetails, when given too, is the one read (it splits the cache).
+        let both = r#"{"id":"o6","type":"GENERATION","model":"gpt-4o","usageDetails":{"input":100,"input_cached_tokens":900,"output":200},"usage":{"input":1000,"output":200,"unit":"TOKENS"}}"#;
+        let r = parse_line_str(both).unwrap();
+        assert_eq!((r.usage.input, r.usage.cached_read), (1000, 900));
+        let chars = r#"{"id":"o7","type":"GENERATION","model":"gpt-4o","usage":{"input":1000,"output":200,"unit":"CHARACTERS"}}"#;
+        assert_eq!(
+            parse_line_str(chars).unwrap_err().reason,
+            RejectReason::MissingUsage
         );
     }
 
