@@ -1218,6 +1218,11 @@ fn cli_mistakes_are_refused_clearly() {
             ][..],
             "is already routed",
         ),
+        // A negative amount would fail on every finding.
+        (
+            &["findings", "logs", "--fail-on", "savings>=-5"][..],
+            "--fail-on \"savings>=-5\": expected",
+        ),
     ] {
         let out = env.cmd().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -363,7 +363,10 @@ impl FailOn {
     pub fn parse(text: &str) -> Option<FailOn> {
         let t = text.trim();
         if let Some(amount) = t.strip_prefix("savings>=") {
-            return Money::parse_usd(amount.trim().trim_start_matches('$')).map(FailOn::Savings);
+            // A negative amount would fail on every finding.
+            return Money::parse_usd(amount.trim().trim_start_matches('$'))
+                .filter(|m| m.picos() >= 0)
+                .map(FailOn::Savings);
         }
         Severity::parse(t).map(FailOn::Severity)
     }
