@@ -165,24 +165,26 @@ impl Content {
     pub const HEAD: usize = 1 << 20;
 }
 
-/// Builds a [`Content`] from the bytes as they are read.
+/// Builds a [`Content`] from the bytes as they are read (the head hashed
+/// as it streams by, not kept).
 #[derive(Default)]
 struct ContentHasher {
     bytes: u64,
-    head: Vec<u8>,
+    head: xxhash_rust::xxh3::Xxh3,
 }
 
 impl ContentHasher {
     fn add(&mut self, bytes: &[u8]) {
+        let hashed = usize::try_from(self.bytes).unwrap_or(usize::MAX);
+        let room = Content::HEAD.saturating_sub(hashed);
+        self.head.update(&bytes[..room.min(bytes.len())]);
         self.bytes += bytes.len() as u64;
-        let room = Content::HEAD.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
     }
 
     fn finish(&self) -> Content {
         Content {
             bytes: self.bytes,
-            head: xxhash_rust::xxh3::xxh3_64(&self.head),
+            head: self.head.digest(),
         }
     }
 }
