@@ -59,8 +59,9 @@ pub static SPEC: Spec = Spec::new(
     Some(hook),
 );
 
-/// The status code's meaning, the cache-hit skip rule, the provider's case
-/// and the properties that are fields.
+/// The status code's meaning, the cache-hit skip rule and the properties
+/// that are fields. (Helicone's upper-case providers, `OPENAI`, are
+/// lower-cased with every format's, by the record builder.)
 fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
     let (status, cache_reference) = (captured.label(0), captured.label(1));
     if let Lenient::Value(id) = &cache_reference {
@@ -70,12 +71,6 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
                 "helicone cache hit (cache_reference_id): answered from Helicone's cache, \
                  not billed by the provider",
             ));
-        }
-    }
-    // Helicone writes providers upper-case (`OPENAI`).
-    if let Lenient::Value(p) = &raw.provider.0 {
-        if p.bytes().any(|b| b.is_ascii_uppercase()) {
-            raw.provider = LStr(Lenient::Value(Cow::Owned(p.to_ascii_lowercase())));
         }
     }
     match &status {
