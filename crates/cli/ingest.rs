@@ -275,7 +275,7 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         s.push_str(&format!(
             "Left out {} calls of days before {}, the store's prune date (`store prune --before`).\n",
             r.rows_pruned,
-            r.prune_before.as_deref().unwrap_or("the prune date")
+            store.state().prune_before.as_deref().unwrap_or("the prune date")
         ));
     }
     if r.cache_hits_added > 0 {

@@ -83,9 +83,8 @@ pub struct IngestReport {
     /// `rows_added`).
     pub cache_hits_added: u64,
     /// Calls left out because their day is before the store's prune date
-    /// (`store prune --before`), and that date.
+    /// (`store prune --before`; the state's `prune_before`).
     pub rows_pruned: u64,
-    pub prune_before: Option<String>,
     pub parts_added: usize,
     pub parts_removed: usize,
     /// Sources another ingest committed first, so this one dropped them.
@@ -421,7 +420,6 @@ impl Store {
         }
         drop(sinks);
         report.rows_pruned = pruned.iter().sum();
-        report.prune_before = self.state.prune_before.clone();
         parts.sort_by(|a, b| a.path.cmp(&b.path));
         let entries: Vec<SourceEntry> = read
             .iter()
