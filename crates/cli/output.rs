@@ -51,11 +51,11 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
         .collect();
     let more = files.len().saturating_sub(names.len());
     eprintln!(
-        "warning: {} file{} in the input directories not read (not named like a log: .jsonl, \
-         .ndjson, .json, .log, .csv, .parquet, compressed or rotated copies): {}{}; name a file \
-         or a glob to read it",
+        "warning: {} file{} in the input directories not read (not named like a log: {}, \
+         compressed or rotated copies): {}{}; name a file or a glob to read it",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
+        tokenaudit_ingest::source::LOG_EXTENSIONS.join(", "),
         names.join(", "),
         if more > 0 {
             format!(" and {more} more")

@@ -78,12 +78,9 @@ fn not_a_store_why(path: &std::path::Path) -> &'static str {
 /// store of its own; anything else can become a store by an ingest.
 fn not_a_store_hint(path: &std::path::Path) -> String {
     let logs = std::fs::read_dir(path).is_ok_and(|entries| {
-        entries.flatten().any(|e| {
-            let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-            [".jsonl", ".json", ".gz", ".zst", ".parquet", ".csv", ".log"]
-                .iter()
-                .any(|ext| name.ends_with(ext))
-        })
+        entries
+            .flatten()
+            .any(|e| tokenaudit_ingest::source::is_log_candidate(&e.path()))
     });
     if logs {
         format!(

@@ -42,12 +42,16 @@ pub enum SourceError {
     NothingMatched(String),
 }
 
+/// The extensions of log files a directory's walk reads (besides any
+/// compressed file and rotated copies: see [`is_log_candidate`]).
+pub const LOG_EXTENSIONS: [&str; 6] = [".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv"];
+
 /// Whether a file found by walking a directory is read, by its name: a log
 /// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`),
 /// any `.gz`, `.zst` or `.zstd` file, and rotated logs (`app.jsonl.1`,
 /// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`).
 /// Hidden files are not.
-fn is_log_candidate(path: &Path) -> bool {
+pub fn is_log_candidate(path: &Path) -> bool {
     let name = match path.file_name().and_then(|n| n.to_str()) {
         Some(n) => n,
         None => return false,
@@ -60,8 +64,7 @@ fn is_log_candidate(path: &Path) -> bool {
     if COMPRESSED.iter().any(|ext| lower.ends_with(ext)) {
         return true;
     }
-    const EXTENSIONS: [&str; 6] = [".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv"];
-    let logs = |n: &str| EXTENSIONS.iter().any(|ext| n.ends_with(ext));
+    let logs = |n: &str| LOG_EXTENSIONS.iter().any(|ext| n.ends_with(ext));
     logs(&lower) || without_rotation(&lower).is_some_and(logs)
 }
 
