@@ -551,10 +551,7 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         ));
     }
     if quiet && a.input.rejected > 0 {
-        out.push(format!(
-            "{} rejected (see Data quality in the report; --strict makes this an error)",
-            lines(a.input.rejected)
-        ));
+        out.push(rejected_text(a.input.rejected));
     }
     if quiet && !a.unknown_models.is_empty() {
         let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
@@ -633,10 +630,7 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         s.push_str(".\n");
     }
     if a.input.rejected > 0 {
-        s.push_str(&format!(
-            "{} rejected (see Data quality in the report; --strict makes this an error).\n",
-            lines(a.input.rejected)
-        ));
+        s.push_str(&format!("{}.\n", rejected_text(a.input.rejected)));
     }
     // Entries that are valid but not (new) calls: Langfuse spans, Helicone
     // cache hits, agent-log bookkeeping and repeats. --strict ignores them.
@@ -689,6 +683,14 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         }
     }
     s
+}
+
+/// What the summary (or, with --quiet, stderr) says of rejected lines.
+fn rejected_text(n: u64) -> String {
+    format!(
+        "{} rejected (see Data quality in the report; --strict makes this an error)",
+        lines(n)
+    )
 }
 
 /// `1 line`, `2 lines`.
