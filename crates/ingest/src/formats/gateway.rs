@@ -547,6 +547,10 @@ pub(crate) fn field(key: &str) -> Field {
             "additional_usage_values" => Field::Usage,
             _ => Field::Other,
         },
+        25 => match key {
+            "ephemeral_5m_input_tokens" | "ephemeral_1h_input_tokens" => Field::UsageKey,
+            _ => Field::Other,
+        },
         27 => match key {
             "cache_creation_input_tokens" => Field::UsageKey,
             _ => Field::Other,
@@ -587,7 +591,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "promptTokenCount"
         | "candidatesTokenCount"
         | "cachedContentTokenCount"
-        | "thoughtsTokenCount" => Field::UsageKey,
+        | "thoughtsTokenCount"
+        | "ephemeral_5m_input_tokens"
+        | "ephemeral_1h_input_tokens" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }

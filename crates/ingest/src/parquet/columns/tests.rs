@@ -776,3 +776,39 @@ fn a_tags_struct_reads_labels_and_skips_blank_names() {
     assert!(got[3].contains("tags: [(\"env\", \"dev\")]"), "{}", got[3]);
     assert!(got[5].contains("tags: [(\"shard\", \"0\")]"), "{}", got[5]);
 }
+
+/// DuckDB's `unnest(usage, recursive := true)` puts Anthropic's cache-write
+/// split at the top level; it is read there as inside `usage`.
+#[test]
+fn a_flattened_cache_write_split_is_read() {
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("claude-sonnet-4"); 4])),
+            ("input_tokens", arr(Int64Array::from(vec![10, 20, 30, 40]))),
+            ("output_tokens", arr(Int64Array::from(vec![1, 2, 3, 4]))),
+            (
+                "cache_creation_input_tokens",
+                arr(Int64Array::from(vec![300, 0, 5, 7])),
+            ),
+            (
+                "ephemeral_5m_input_tokens",
+                arr(Int64Array::from(vec![Some(200), Some(0), None, Some(7)])),
+            ),
+            (
+                "ephemeral_1h_input_tokens",
+                arr(Int64Array::from(vec![Some(100), Some(0), None, Some(0)])),
+            ),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("cache_write: 300, cache_write_1h: 100"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[3].contains("cache_write: 7, cache_write_1h: 0"),
+        "{}",
+        got[3]
+    );
+}
