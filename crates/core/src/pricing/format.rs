@@ -38,6 +38,9 @@ struct FileProvider {
     kind: String,
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     hint: Option<Value>,
+    /// The model names the provider makes (genai-prices' `model_match`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model_match: Option<Value>,
 }
 
 fn default_kind() -> String {
@@ -195,11 +198,18 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             .map(MatchRule::from_json)
             .transpose()
             .map_err(invalid)?;
+        let makes = p
+            .model_match
+            .as_ref()
+            .map(MatchRule::from_json)
+            .transpose()
+            .map_err(invalid)?;
         providers.push(ProviderInfo {
             name: p.name.unwrap_or_else(|| p.id.clone()),
             id: p.id,
             kind,
             hint,
+            makes,
         });
     }
     let mut models: Vec<ModelEntry> = Vec::with_capacity(file.models.len());
@@ -314,6 +324,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                 name: (p.name != p.id).then(|| p.name.clone()),
                 kind: p.kind.as_str().to_owned(),
                 hint: p.hint.as_ref().map(MatchRule::to_json),
+                model_match: p.makes.as_ref().map(MatchRule::to_json),
             })
             .collect(),
         models: catalog

@@ -98,6 +98,9 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 ProviderKind::Host
             },
             hint: provider_hint(pid, own_hint),
+            makes: p
+                .get("model_match")
+                .and_then(|v| MatchRule::from_json(v).ok()),
         });
         let empty = Vec::new();
         for m in p.get("models").and_then(Value::as_array).unwrap_or(&empty) {

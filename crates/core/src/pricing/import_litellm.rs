@@ -125,6 +125,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                     &provider,
                     Some(MatchRule::Equals(litellm_provider.to_lowercase())),
                 ),
+                makes: None,
             });
         }
         // `gemini/gemini-2.5-pro` is also logged as `gemini-2.5-pro`.

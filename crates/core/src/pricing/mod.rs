@@ -95,6 +95,11 @@ pub struct ProviderInfo {
     /// Matches a logged provider name or a path segment of a logged model
     /// name (`bedrock/…`). The id itself always matches.
     pub hint: Option<MatchRule>,
+    /// The model names this provider makes (genai-prices' provider
+    /// `model_match`: `claude` for Anthropic, `gemini` for Google). Without
+    /// a provider hint, a name is its maker's model before a host's, even
+    /// when a host lists it under the exact name (Vertex's `claude-3-5-haiku`).
+    pub makes: Option<MatchRule>,
 }
 
 /// Per-token rates of one price set, in [`Money`] per token. `None` means the
@@ -399,6 +404,7 @@ impl Catalog {
                         name: m.provider.clone(),
                         kind: ProviderKind::Host,
                         hint: None,
+                        makes: None,
                     });
                     providers.len() - 1
                 }
@@ -416,13 +422,19 @@ impl Catalog {
     }
 
     /// Adds `other`'s models, replacing whole entries with the same provider
-    /// and id; `other`'s providers replace ours with the same id. The version
-    /// becomes `"<ours>+<theirs>"` and sources are concatenated.
+    /// and id; `other`'s providers replace ours with the same id (keeping
+    /// ours' `makes` when theirs has none: a LiteLLM import gives none). The
+    /// version becomes `"<ours>+<theirs>"` and sources are concatenated.
     pub fn overlay(&mut self, other: Catalog) {
         let mut providers = std::mem::take(&mut self.providers);
-        for p in other.providers {
+        for mut p in other.providers {
             match providers.iter_mut().find(|q| q.id == p.id) {
-                Some(q) => *q = p,
+                Some(q) => {
+                    if p.makes.is_none() {
+                        p.makes = q.makes.take();
+                    }
+                    *q = p
+                }
                 None => providers.push(p),
             }
         }

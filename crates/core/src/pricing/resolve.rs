@@ -8,7 +8,9 @@
 //! spellings of the name, collects provider hints (the logged provider, path
 //! segments, a Bedrock-shaped id), and scores every model's match rules (see
 //! `matching`). Within a hinted provider the best match wins; otherwise the
-//! best match overall wins, a first-party provider breaking ties over hosts.
+//! best match overall wins: the maker's model first (a provider whose
+//! `makes` rule matches the name), a first-party provider breaking ties over
+//! hosts.
 //!
 //! Resolution scans the catalog (a few hundred models), so callers that
 //! resolve many records memoize by distinct `(provider, model)` pair.
@@ -116,15 +118,31 @@ impl Catalog {
             .map(|(_, std::cmp::Reverse(i))| i)
     }
 
-    /// The best-matching model among those `keep` accepts: by rule kind,
-    /// then first-party over host, then rule length, then catalog order.
+    /// The best-matching model among those `keep` accepts: its maker's
+    /// first (a model of a provider whose `makes` rule matches the name,
+    /// matched by a rule naming the whole name), then by rule kind, then
+    /// first-party over host, then rule length, then catalog order. So
+    /// `claude-3-5-haiku` is Anthropic's model (`starts_with
+    /// "claude-3-5-haiku"`), though Google lists its Vertex copy under that
+    /// exact id; but `deepseek-r1-distill-llama-70b` stays Groq's model of
+    /// that id, which DeepSeek's `starts_with "deepseek-r1"` only begins.
     pub(super) fn best_match(
         &self,
         names: &[String],
         keep: impl Fn(usize) -> bool,
     ) -> Option<ModelId> {
-        // (rule kind, first party, rule length, earlier provider), model index
-        type Key = (u32, bool, u32, std::cmp::Reverse<usize>);
+        // (maker's whole-name match, rule kind, first party, rule length,
+        // earlier provider), model index
+        type Key = (bool, u32, bool, u32, std::cmp::Reverse<usize>);
+        let makers: Vec<bool> = self
+            .providers
+            .iter()
+            .map(|p| {
+                p.makes
+                    .as_ref()
+                    .is_some_and(|r| names.iter().any(|n| r.score(n).is_some()))
+            })
+            .collect();
         let mut best: Option<(Key, usize)> = None;
         for (i, m) in self.models.iter().enumerate() {
             let p = self.model_provider[i];
@@ -132,17 +150,24 @@ impl Catalog {
                 continue;
             }
             let id = m.id.to_lowercase();
-            let score = names
-                .iter()
-                .filter_map(|n| {
-                    let own = (*n == id).then_some(3 * KIND + KIND - 1);
-                    let rule = m.match_rule.as_ref().and_then(|r| r.score(n));
-                    own.max(rule)
-                })
-                .max();
-            let Some(score) = score else { continue };
+            // The best score over the names, and whether a rule (or the id)
+            // names one of them whole: an equality, or a prefix as long as
+            // the name.
+            let mut best_score: Option<u32> = None;
+            let mut whole = false;
+            for n in names {
+                let own = (*n == id).then_some(3 * KIND + KIND - 1);
+                let Some(score) = own.max(m.match_rule.as_ref().and_then(|r| r.score(n))) else {
+                    continue;
+                };
+                whole |=
+                    score / KIND == 3 || (score / KIND == 2 && (score % KIND) as usize == n.len());
+                best_score = best_score.max(Some(score));
+            }
+            let Some(score) = best_score else { continue };
             let first_party = self.providers[p].kind == ProviderKind::FirstParty;
             let key = (
+                makers[p] && whole,
                 score / KIND,
                 first_party,
                 score % KIND,

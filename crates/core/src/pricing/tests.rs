@@ -721,3 +721,69 @@ fn absurd_rates_and_multipliers_are_invalid_and_the_highest_prices_any_count() {
     let want = i128::from(u64::MAX) * (1_000_000_000_000 + 1_000_000);
     assert_eq!(c.price(m, None, &most, true).cost.total().picos(), want);
 }
+
+/// Google lists Vertex's Claude models under Anthropic's undated names; a
+/// log that gives no provider means Anthropic's (whose 1-hour cache-write
+/// and batch prices Vertex's entries lack), and one that names Vertex means
+/// Google's.
+#[test]
+fn an_undated_name_is_its_makers_model_unless_a_host_is_named() {
+    let c = Catalog::builtin();
+    let key = |provider: Option<&str>, name: &str| {
+        let m = c.model(c.resolve(provider, name).unwrap());
+        (
+            format!("{}/{}", m.provider, m.id),
+            m.periods[0].rates.cache_write_1h.is_some(),
+        )
+    };
+    let anthropic = |id: &str| (format!("anthropic/{id}"), true);
+    assert_eq!(
+        key(None, "claude-3-5-haiku"),
+        anthropic("claude-3-5-haiku-latest")
+    );
+    assert_eq!(
+        key(None, "Claude-3-7-Sonnet"),
+        anthropic("claude-3-7-sonnet-latest")
+    );
+    assert_eq!(
+        key(None, "claude-3-opus"),
+        anthropic("claude-3-opus-latest")
+    );
+    assert_eq!(key(None, "claude-4-sonnet"), anthropic("claude-sonnet-4-0"));
+    assert_eq!(
+        key(Some("vertex_ai"), "claude-3-5-haiku").0,
+        "google/claude-3-5-haiku"
+    );
+    assert_eq!(
+        key(None, "vertex_ai/claude-3-7-sonnet").0,
+        "google/claude-3-7-sonnet"
+    );
+    // A maker's rule that only begins the name does not take a host's model
+    // of that exact id: Groq's distilled Llama is not DeepSeek's R1.
+    assert_eq!(
+        key(None, "deepseek-r1-distill-llama-70b").0,
+        "groq/deepseek-r1-distill-llama-70b"
+    );
+    assert_eq!(key(None, "deepseek-r1").0, "deepseek/deepseek-reasoner");
+}
+
+/// `model_match` is read, written back, and kept by an overlay whose
+/// provider has none (a LiteLLM import gives none).
+#[test]
+fn a_providers_model_match_round_trips_and_survives_an_overlay() {
+    let json = r#"{"schema": 1, "version": "v",
+        "providers": [{"id": "maker", "kind": "first_party", "model_match": {"starts_with": "mk-"}},
+                      {"id": "host"}],
+        "models": [{"provider": "host", "id": "mk-1", "prices": [{"input": "2"}]},
+                   {"provider": "maker", "id": "mk-1-latest", "match": {"starts_with": "mk-1"}, "prices": [{"input": "1"}]}]}"#;
+    let mut c = Catalog::from_json_str(json).unwrap();
+    let resolved = |c: &Catalog| c.model(c.resolve(None, "mk-1").unwrap()).id.clone();
+    assert_eq!(resolved(&c), "mk-1-latest");
+    assert!(c
+        .to_json_string()
+        .contains("\"model_match\": {\n        \"starts_with\": \"mk-\""));
+    let plain = r#"{"schema": 1, "version": "w", "providers": [{"id": "maker", "kind": "first_party"}],
+        "models": [{"provider": "maker", "id": "other", "prices": [{"input": "1"}]}]}"#;
+    c.overlay(Catalog::from_json_str(plain).unwrap());
+    assert_eq!(resolved(&c), "mk-1-latest");
+}
