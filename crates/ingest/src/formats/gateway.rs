@@ -544,6 +544,7 @@ pub(crate) fn field(key: &str) -> Field {
         23 => match key {
             "cache_read_input_tokens" => Field::UsageKey,
             "cachedContentTokenCount" => Field::UsageKey,
+            "toolUsePromptTokenCount" => Field::UsageKey,
             "additional_usage_values" => Field::Usage,
             _ => Field::Other,
         },
@@ -592,6 +593,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "candidatesTokenCount"
         | "cachedContentTokenCount"
         | "thoughtsTokenCount"
+        | "toolUsePromptTokenCount"
         | "ephemeral_5m_input_tokens"
         | "ephemeral_1h_input_tokens" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
@@ -688,6 +690,7 @@ pub(crate) enum UsageKey {
     CandidatesTokenCount,
     CachedContentTokenCount,
     ThoughtsTokenCount,
+    ToolUsePromptTokenCount,
     CacheWrite5m,
     CacheWrite1h,
     /// An object of more counts; `input_tokens_details` also marks the
@@ -711,6 +714,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
         "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
         "thoughtsTokenCount" => UsageKey::ThoughtsTokenCount,
+        "toolUsePromptTokenCount" => UsageKey::ToolUsePromptTokenCount,
         "ephemeral_5m_input_tokens" => UsageKey::CacheWrite5m,
         "ephemeral_1h_input_tokens" => UsageKey::CacheWrite1h,
         "input_tokens_details" => UsageKey::ResponsesDetail,
@@ -737,6 +741,7 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::CandidatesTokenCount => &mut u.candidates_token_count,
         UsageKey::CachedContentTokenCount => &mut u.cached_content_token_count,
         UsageKey::ThoughtsTokenCount => &mut u.thoughts_token_count,
+        UsageKey::ToolUsePromptTokenCount => &mut u.tool_use_prompt_token_count,
         UsageKey::CacheWrite5m => &mut u.cache_write_5m,
         UsageKey::CacheWrite1h => &mut u.cache_write_1h,
         UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Other => return,
@@ -2179,6 +2184,18 @@ mod usage_tests {
                 reasoning: 100
             }
         );
+    }
+
+    /// Gemini bills its built-in tools' prompts (`toolUsePromptTokenCount`)
+    /// as input beside `promptTokenCount`, in `usageMetadata` or at the top
+    /// level of a flattened export.
+    #[test]
+    fn gemini_tool_use_prompts_are_input() {
+        let u = usage(r#"{"promptTokenCount":2000,"toolUsePromptTokenCount":300,"candidatesTokenCount":100,"cachedContentTokenCount":1500}"#).unwrap().unwrap();
+        assert_eq!((u.input, u.cached_read, u.output), (2300, 1500, 100));
+        let line = r#"{"model":"gemini-2.5-flash","promptTokenCount":10,"toolUsePromptTokenCount":7,"candidatesTokenCount":3}"#;
+        let r = Format::Gateway.parse_line_str(line).unwrap();
+        assert_eq!((r.usage.input, r.usage.output), (17, 3));
     }
 
     #[test]

@@ -407,6 +407,10 @@ pub struct RawUsage {
     pub candidates_token_count: Lenient<u64>,
     pub cached_content_token_count: Lenient<u64>,
     pub thoughts_token_count: Lenient<u64>,
+    /// Gemini's `toolUsePromptTokenCount`: the prompts of its built-in
+    /// tools (search grounding, code execution), billed as input beside
+    /// `promptTokenCount`, as genai-prices' Google extractor reads it.
+    pub tool_use_prompt_token_count: Lenient<u64>,
 }
 
 impl RawUsage {
@@ -418,7 +422,8 @@ impl RawUsage {
     ///   which already includes cached reads and, for LiteLLM's Anthropic
     ///   responses, cache writes; cached reads are counted once even when both
     ///   `cached_tokens` and `cache_read_input_tokens` give them.
-    /// - Gemini counts: input = promptTokenCount (includes cached content);
+    /// - Gemini counts: input = promptTokenCount (includes cached content)
+    ///   + toolUsePromptTokenCount;
     ///   output = candidates + thoughts, because Gemini reports thoughts beside,
     ///   not inside, the candidates.
     /// - `input_tokens` with `input_tokens_details` (OpenAI Responses):
@@ -443,6 +448,7 @@ impl RawUsage {
         let g_cand = p.tokens(&self.candidates_token_count, "candidatesTokenCount");
         let g_cached = p.tokens(&self.cached_content_token_count, "cachedContentTokenCount");
         let g_thoughts = p.tokens(&self.thoughts_token_count, "thoughtsTokenCount");
+        let g_tool_use = p.tokens(&self.tool_use_prompt_token_count, "toolUsePromptTokenCount");
 
         // Cache writes: the total if given, else the sum of the TTL split.
         let split = match (cw_5m, cw_1h) {
@@ -464,7 +470,7 @@ impl RawUsage {
         } else if g_prompt.is_some() || g_cand.is_some() {
             let thoughts = g_thoughts.unwrap_or(0);
             Usage {
-                input: g_prompt.unwrap_or(0),
+                input: g_prompt.unwrap_or(0) + g_tool_use.unwrap_or(0),
                 cached_read: g_cached.unwrap_or(0),
                 cache_write: 0,
                 cache_write_1h: 0,
