@@ -20,7 +20,9 @@
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
 //!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
-//!   `finish_reason`, `stop_reason`; `max_tokens`, `max_output_tokens`,
+//!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
+//!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
+//!   `max_tokens`, `max_output_tokens`,
 //!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
 //!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
 //!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
@@ -299,6 +301,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         depth: self.depth + 1,
                     })?;
                 }
+                Field::Choices if self.depth < 3 && self.scope != Scope::Metadata => {
+                    map.next_value_seed(ChoicesSeed {
+                        line: l,
+                        depth: self.depth + 1,
+                    })?;
+                }
                 _ if self.scope == Scope::Metadata => {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(v) = v.0 {
@@ -310,6 +318,59 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// `choices` / `candidates`: the first element is read as a nested object,
+/// the others skipped; a value that is no array is ignored.
+struct ChoicesSeed<'b, 'a> {
+    line: &'b mut RawLine<'a>,
+    depth: u8,
+}
+
+impl<'de, 'b> DeserializeSeed<'de> for ChoicesSeed<'b, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'b> Visitor<'de> for ChoicesSeed<'b, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        seq.next_element_seed(LineSeed {
+            line: self.line,
+            scope: Scope::Nested,
+            depth: self.depth,
+        })?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
 }
@@ -356,6 +417,9 @@ pub(crate) enum Field {
     Metadata,
     /// `request` / `response` / `body` of a logged pair.
     Nested,
+    /// OpenAI's `choices`, Gemini's `candidates`: the first one is read
+    /// like `response` (for its `finish_reason` / `finishReason`).
+    Choices,
     Other,
 }
 
@@ -399,6 +463,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         7 => match key {
+            "choices" => Field::Choices,
             "created" => Field::Timestamp,
             "feature" => Field::Feature,
             "team_id" => Field::Team,
@@ -439,6 +504,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         10 => match key {
+            "candidates" => Field::Choices,
             "created_at" => Field::Timestamp,
             "start_time" => Field::Timestamp,
             "@timestamp" => Field::Timestamp,
@@ -468,6 +534,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         12 => match key {
+            "finishReason" => Field::FinishReason,
             "x_request_id" => Field::RequestId,
             "modelVersion" => Field::Model,
             "llm_provider" => Field::Provider,
@@ -603,7 +670,8 @@ fn field_by_meaning(key: &str) -> Field {
         "batch" | "is_batch" => Field::Batch,
         "cache_hit" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
-        "finish_reason" | "stop_reason" => Field::FinishReason,
+        "finish_reason" | "stop_reason" | "finishReason" => Field::FinishReason,
+        "choices" | "candidates" => Field::Choices,
         "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
         "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => Field::PromptHash,
         "system_prompt_hash" | "prefix_hash" | "prefix_fingerprint" => Field::PrefixHash,
@@ -1305,6 +1373,9 @@ fn scan_map<'a, K: TopKeys>(
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => scan_nested(s, l, Scope::Nested, depth + 1)?,
+            Field::Choices if depth < 3 && scope != Scope::Metadata => {
+                scan_choices(s, l, depth + 1)?
+            }
             _ if scope == Scope::Metadata => {
                 let key = key.text(s);
                 if let Lenient::Value(v) = s.scalar()?.label() {
@@ -1325,6 +1396,26 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
     } else {
         s.scalar().map(|_| ())
     }
+}
+
+/// `choices` / `candidates`: the first element is read as a nested object,
+/// the others skipped; a value that is no array is read and ignored.
+fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan<()> {
+    if s.peek()? != b'[' {
+        return s.scalar().map(|_| ());
+    }
+    s.begin_array()?;
+    let mut first = true;
+    let mut read = false;
+    while s.next_element(&mut first)? {
+        if read {
+            s.skip_value()?;
+        } else {
+            read = true;
+            scan_nested(s, l, Scope::Nested, depth)?;
+        }
+    }
+    Ok(())
 }
 
 /// What the gateway reader does with one scalar value of a key whose
@@ -1395,7 +1486,7 @@ pub(crate) fn set_field<'a>(
         }
         // Prompt values are kept as raw JSON: the caller's (`set_text`).
         Field::Messages | Field::Prompt | Field::System => {}
-        Field::Metadata | Field::Nested | Field::Other => {
+        Field::Metadata | Field::Nested | Field::Choices | Field::Other => {
             if metadata {
                 if let Lenient::Value(v) = v.label() {
                     l.tags.push((Cow::Borrowed(key), v));
@@ -1639,6 +1730,7 @@ pub static BUILTIN: Builtin = Builtin {
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
          status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
+         finish_reason/stop_reason (or the first of `choices`/`candidates`),\n\
          tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
          rows with cache_hit true were answered from LiteLLM's cache and not\n\
          billed: counted as not_a_call.\n\
@@ -1844,6 +1936,11 @@ mod tests {
     /// Lines that touch every field reader and every shape the gateway
     /// reader accepts, for the scanner-versus-serde_json checks below.
     const TRICKY: &[&str] = &[
+        // OpenAI's `choices` and Gemini's `candidates`: the first one's
+        // finish reason; `choices` that are no array; a `candidates` tag.
+        r#"{"request":{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"hi"}]},"response":{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"cut","finish_reason":"nested"},"logprobs":null,"finish_reason":"length"},{"index":1,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":50}}}"#,
+        r#"{"modelVersion":"gemini-2.5-flash","candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":8},"metadata":{"candidates":"two"}}"#,
+        r#"{"model":"m","choices":"none","candidates":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         // A messages array read in the line's own pass: spaces around it and
         // its parts, escapes in the last user message, a second array.
         r#"{"model":"m", "messages" : [ {"role":"system","content":"S\u00e9"} , {"role" : "user" , "content" : "q \"x\" \u00e9 ok"}, {"role":"user","name":"n","content":"Last one, Σας."} ] , "usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"user","content":"again"}]}"#,
@@ -1910,6 +2007,21 @@ mod tests {
         r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
     ];
+
+    /// A logged response's finish reason is read where the provider puts
+    /// it: the first of OpenAI's `choices`, the first of Gemini's
+    /// `candidates` (`finishReason`).
+    #[test]
+    fn finish_reasons_of_choices_and_candidates() {
+        let r = Format::Gateway.parse_line_str(TRICKY[0]).unwrap();
+        assert_eq!(r.finish_reason.as_deref(), Some("length"));
+        assert_eq!(r.max_tokens, Some(50));
+        let r = Format::Gateway.parse_line_str(TRICKY[1]).unwrap();
+        assert_eq!(r.finish_reason.as_deref(), Some("MAX_TOKENS"));
+        assert_eq!(r.tags, [("candidates".into(), "two".into())]);
+        let r = Format::Gateway.parse_line_str(TRICKY[2]).unwrap();
+        assert_eq!(r.finish_reason, None);
+    }
 
     #[test]
     fn litellm_tags_give_the_feature_tag_and_cache_hits_are_not_calls() {

@@ -216,7 +216,7 @@ const _: () = assert!((Field::Other as u32) < 64);
 /// `request` …): with one on the line, no field is known to have a single
 /// source.
 fn nested_bits() -> u64 {
-    bit(Field::Metadata) | bit(Field::Nested)
+    bit(Field::Metadata) | bit(Field::Nested) | bit(Field::Choices)
 }
 
 /// The ways of grouping `segs` into keys, in the order `lookup` tries them.
