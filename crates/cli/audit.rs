@@ -414,10 +414,11 @@ impl Prepared {
             summary,
             ..
         } = outcome;
-        if self.strict && summary.rejects.total() > 0 {
+        if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
-                "--strict: {} input lines or files were rejected; no report written.\n",
-                summary.rejects.total()
+                "--strict: {} input lines or files were rejected, {} calls read without a field of the wrong type; no report written.\n",
+                summary.rejects.total(),
+                summary.rejects.fields_ignored()
             );
             for s in summary.rejects.samples().iter().take(10) {
                 let at = if s.line == 0 {
@@ -553,6 +554,9 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     if quiet && a.input.rejected > 0 {
         out.push(rejected_text(a.input.rejected));
     }
+    if quiet && a.input.fields_ignored > 0 {
+        out.push(fields_ignored_text(a.input.fields_ignored));
+    }
     if quiet && !a.unknown_models.is_empty() {
         let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
         let models = a.unknown_models.len();
@@ -632,6 +636,12 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     if a.input.rejected > 0 {
         s.push_str(&format!("{}.\n", rejected_text(a.input.rejected)));
     }
+    if a.input.fields_ignored > 0 {
+        s.push_str(&format!(
+            "{}.\n",
+            fields_ignored_text(a.input.fields_ignored)
+        ));
+    }
     // Entries that are valid but not (new) calls: Langfuse spans, Helicone
     // cache hits, agent-log bookkeeping and repeats. --strict ignores them.
     if a.input.skipped > 0 {
@@ -690,6 +700,15 @@ fn rejected_text(n: u64) -> String {
     format!(
         "{} rejected (see Data quality in the report; --strict makes this an error)",
         lines(n)
+    )
+}
+
+/// What the summary (or, with --quiet, stderr) says of calls read without
+/// a field of the wrong type.
+fn fields_ignored_text(n: u64) -> String {
+    format!(
+        "{n} call{} read without a field whose value had the wrong type (counted and priced; see Data quality; --strict makes this an error)",
+        if n == 1 { " was" } else { "s were" }
     )
 }
 

@@ -221,10 +221,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     })
     .with_context(|| format!("ingest into {}", args.store.display()))?;
     let unreadable = &report.plan.unreadable;
-    if args.strict && (report.summary.rejects.total() > 0 || !unreadable.is_empty()) {
+    if args.strict && (report.summary.rejects.strict_failures() > 0 || !unreadable.is_empty()) {
         let mut msg = format!(
-            "--strict: {} input lines or files were rejected; nothing committed.\n",
-            report.summary.rejects.total() + unreadable.len() as u64
+            "--strict: {} input lines or files were rejected, {} calls read without a field of the wrong type; nothing committed.\n",
+            report.summary.rejects.total() + unreadable.len() as u64,
+            report.summary.rejects.fields_ignored()
         );
         for (name, why) in unreadable.iter().take(10) {
             msg.push_str(&format!("  {name}: unreadable_file ({why})\n"));
@@ -307,6 +308,12 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     if rejected > 0 {
         s.push_str(&format!(
             "{rejected} lines rejected (the audit's Data quality section lists them; --strict makes this an error).\n"
+        ));
+    }
+    let ignored = r.summary.rejects.fields_ignored();
+    if ignored > 0 {
+        s.push_str(&format!(
+            "{ignored} calls read without a field whose value had the wrong type (kept and priced; the audit's Data quality section lists them; --strict makes this an error).\n"
         ));
     }
     let st = store.state();

@@ -448,6 +448,85 @@ fn strict_fails_on_any_reject_and_writes_nothing() {
     assert_eq!(env.report()["audit"]["totals"]["calls"], 3);
 }
 
+/// An optional field of the wrong type (`"latency_ms": "fast"`) does not
+/// lose the call: it is counted and priced without that field, each such
+/// call is named with its line and field, and `--strict` fails on it.
+#[test]
+fn optional_fields_of_the_wrong_type_keep_their_call() {
+    let env = Env::new();
+    let with = |extra: &str| GOOD.replacen('{', &format!("{{{extra},"), 1);
+    let text = [
+        with(r#""latency_ms":"fast""#),
+        with(r#""user":{"id":7}"#),
+        with(r#""session_id":[1,2]"#),
+        GOOD.to_string(),
+        with(r#""batch":"maybe","http_status":"OK""#),
+        with(r#""max_tokens":"lots","cost":"n/a","turn":"3rd""#),
+        // A token count of the wrong type still rejects the line: it
+        // cannot be priced.
+        GOOD.replace("1000", r#""many""#),
+    ]
+    .join("\n");
+    env.write("a.jsonl", text);
+    let out = run(&env, &["a.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = env.report();
+    let input = &r["audit"]["input"];
+    assert_eq!(r["audit"]["totals"]["calls"], 6);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(6));
+    assert_eq!(input["fields_ignored"], 5);
+    assert_eq!(
+        (input["rejected"].as_u64(), &input["rejected_by_reason"]),
+        (Some(1), &json!({"wrong_type": 1}))
+    );
+    let details: Vec<(u64, String, String)> = input["rejected_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["line"].as_u64().unwrap(),
+                s["reason"].as_str().unwrap().to_string(),
+                s["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let ignored = |line, field: &str| {
+        (
+            line,
+            "field_ignored".to_string(),
+            format!("{field}: wrong type, read as absent"),
+        )
+    };
+    assert_eq!(
+        details,
+        [
+            ignored(1, "latency_ms"),
+            ignored(2, "user"),
+            ignored(3, "session"),
+            ignored(5, "http_status"),
+            ignored(6, "turn"),
+            (7, "wrong_type".to_string(), "prompt_tokens".to_string()),
+        ]
+    );
+    // Lines, calls, rejected: the calls read without a field are calls.
+    let f = &files(&r)[0];
+    assert_eq!((f.3, f.4, f.5), (7, 6, 1));
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("**5 calls read without a field**"), "{md}");
+    assert!(
+        stderr(&out).contains("5 calls were read without a field whose value had the wrong type")
+    );
+
+    let out = run(&env, &["a.jsonl", "--strict"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("1 input lines or files were rejected, 5 calls read without a field"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 // 6. Long lines.
 
 #[test]

@@ -160,6 +160,12 @@ pub struct InputReport {
     pub rejected: u64,
     /// Rejected lines per reason code.
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Calls read without one of their optional fields (`latency_ms`,
+    /// `user`, `max_tokens`…) whose value had the wrong type: counted and
+    /// priced, the field left empty. The first are among
+    /// `rejected_samples` (reason `field_ignored`, the field in `detail`).
+    /// `--strict` fails on them.
+    pub fields_ignored: u64,
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
     /// logged again (`duplicate`), batch requests the provider did not run
@@ -169,7 +175,8 @@ pub struct InputReport {
     /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`,
     /// `not_billed`, `no_gen_ai_spans`.
     pub skipped_by_reason: BTreeMap<String, u64>,
-    /// The first rejected lines, in input order.
+    /// The first rejected lines (and calls read without a field), in input
+    /// order.
     pub rejected_samples: Vec<RejectSample>,
     /// Calls outside `--since`/`--until` (or without a timestamp when a
     /// window was given).
@@ -628,9 +635,10 @@ impl Accumulator<'_> {
                 .rejects
                 .counts()
                 .iter()
-                .filter(|(r, _)| !r.is_skip())
+                .filter(|(r, _)| !r.is_skip() && !r.is_note())
                 .map(|(r, n)| (r.code().to_string(), *n))
                 .collect(),
+            fields_ignored: summary.rejects.fields_ignored(),
             skipped: summary.rejects.skipped(),
             skipped_by_reason: summary
                 .rejects

@@ -219,6 +219,10 @@ pub struct CallRecord<'a> {
     pub minhash: Option<MinHash>,
     /// Free-form tags (`key`, `value`), in log order.
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The first optional field (`latency_ms`, `user`…) whose value had the
+    /// wrong type: the call was read without it. Set by the readers, counted
+    /// and reported by ingest (`field_ignored`); never stored.
+    pub unread_field: Option<&'static str>,
 }
 
 impl CallRecord<'_> {
@@ -258,6 +262,7 @@ impl CallRecord<'_> {
             user_messages: self.user_messages,
             prefix_chars: self.prefix_chars,
             minhash: None,
+            unread_field: self.unread_field,
             tags: self
                 .tags
                 .iter()

@@ -64,10 +64,16 @@ pub enum RejectReason {
     /// once per content block and replays it in resumed sessions and
     /// sidechains): only the most complete copy is counted. Skipped.
     Duplicate,
+    /// A call read without one of its optional fields (`latency_ms`,
+    /// `user`, `max_tokens`…), whose value had the wrong type
+    /// (`"latency_ms": "fast"`): the call is counted and priced, the field
+    /// left empty. Neither a reject nor a skip (see
+    /// [`RejectReason::is_note`]); `--strict` fails on it.
+    FieldIgnored,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 18] = [
+    pub const ALL: [RejectReason; 19] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -86,6 +92,7 @@ impl RejectReason {
         RejectReason::NotACall,
         RejectReason::Synthetic,
         RejectReason::Duplicate,
+        RejectReason::FieldIgnored,
     ];
 
     pub fn code(self) -> &'static str {
@@ -108,6 +115,7 @@ impl RejectReason {
             RejectReason::NotACall => "not_a_call",
             RejectReason::Synthetic => "synthetic",
             RejectReason::Duplicate => "duplicate",
+            RejectReason::FieldIgnored => "field_ignored",
         }
     }
 
@@ -150,6 +158,16 @@ impl RejectReason {
                 | RejectReason::NotBilled
                 | RejectReason::NoGenAiSpans
         )
+    }
+}
+
+impl RejectReason {
+    /// Notes are calls that were read and counted, but without one of
+    /// their optional fields: not rejects (`total` leaves them out, and the
+    /// call is no rejected line), not skips (a sample is kept, and
+    /// `--strict` fails on them).
+    pub fn is_note(self) -> bool {
+        self == RejectReason::FieldIgnored
     }
 }
 
@@ -309,13 +327,25 @@ impl Rejects {
         }
     }
 
-    /// Rejected lines and files (skips left out).
+    /// Rejected lines and files (skips and notes left out).
     pub fn total(&self) -> u64 {
         self.counts
             .iter()
-            .filter(|(r, _)| !r.is_skip())
+            .filter(|(r, _)| !r.is_skip() && !r.is_note())
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// Calls read without a field of the wrong type (see
+    /// [`RejectReason::FieldIgnored`]).
+    pub fn fields_ignored(&self) -> u64 {
+        self.count(RejectReason::FieldIgnored)
+    }
+
+    /// What `--strict` fails on: rejected lines and files, and calls read
+    /// without a field.
+    pub fn strict_failures(&self) -> u64 {
+        self.total() + self.fields_ignored()
     }
 
     /// Skipped lines (see [`RejectReason::is_skip`]).

@@ -592,24 +592,39 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
             "No line was rejected.",
         )]));
-        return s;
+    } else {
+        if let Some(text) = heading {
+            s.blocks.push(Block::Heading {
+                id: None,
+                text: text.into(),
+            });
+        }
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(a.input.rejected),
+                Inline::plain(" lines rejected"),
+            ]),
+            Inline::plain(" ("),
+            Inline::code("--strict"),
+            Inline::plain(" makes this an error):"),
+        ]));
+        s.blocks.push(reason_list(&a.input.rejected_by_reason));
     }
-    if let Some(text) = heading {
-        s.blocks.push(Block::Heading {
-            id: None,
-            text: text.into(),
-        });
+    if a.input.fields_ignored > 0 {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(a.input.fields_ignored),
+                Inline::plain(" calls read without a field"),
+            ]),
+            Inline::plain(
+                " whose value had the wrong type: they are counted and priced, with that field left empty (",
+            ),
+            Inline::code("field_ignored"),
+            Inline::plain(" below; "),
+            Inline::code("--strict"),
+            Inline::plain(" makes this an error)."),
+        ]));
     }
-    s.blocks.push(Block::Paragraph(vec![
-        Inline::Strong(vec![
-            Inline::Count(a.input.rejected),
-            Inline::plain(" lines rejected"),
-        ]),
-        Inline::plain(" ("),
-        Inline::code("--strict"),
-        Inline::plain(" makes this an error):"),
-    ]));
-    s.blocks.push(reason_list(&a.input.rejected_by_reason));
     s
 }
 
@@ -1015,7 +1030,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
 
     let mut s = data_quality(a, None);
-    if a.input.rejected > 0 {
+    if !a.input.rejected_samples.is_empty() {
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
             "First rejected lines:",
         )]));
@@ -1299,7 +1314,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     sections.push(s);
 
     let mut s = data_quality(a, Some("Rejected lines"));
-    if a.input.rejected > 0 {
+    if !a.input.rejected_samples.is_empty() {
         let mut table = Table::new(&[("where", false), ("reason", false), ("detail", false)]);
         for r in &a.input.rejected_samples {
             let mut at = cell(Inline::Label(r.file.clone()));

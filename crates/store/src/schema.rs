@@ -601,6 +601,8 @@ impl Rows {
                 })
             }),
             tags,
+            // Counted when the call was ingested (the commit's rejects).
+            unread_field: None,
         }
     }
 }
@@ -652,6 +654,7 @@ mod tests {
             system_raw: None,
             minhash: Some([7; MINHASH_LEN]),
             tags: vec![("env".into(), "prod".into()), ("env".into(), "b".into())],
+            unread_field: None,
         };
         let empty = CallRecord {
             model: "m".into(),

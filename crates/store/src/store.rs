@@ -427,7 +427,8 @@ impl Store {
             .map(|(i, p)| source_entry(p, i, &summary, pruned[i]))
             .collect();
         report.summary = summary;
-        if req.strict && (report.summary.rejects.total() > 0 || !report.plan.unreadable.is_empty())
+        if req.strict
+            && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())
         {
             return Ok(());
         }

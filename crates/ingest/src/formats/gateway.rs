@@ -2231,7 +2231,7 @@ mod usage_tests {
         let raw = super::parse_usage_for_test(json);
         let mut p = Problems::default();
         let u = raw.normalise(&mut p);
-        match p.0 {
+        match p.reject {
             Some(r) => Err(r),
             None => Ok(u),
         }

@@ -151,7 +151,7 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
                 sums.add(UsageKind::from(e.class), n);
             }
         }
-        if let Some(reject) = p.0 {
+        if let Some(reject) = p.reject {
             return Err(reject);
         }
         sums.apply(raw);

@@ -480,7 +480,7 @@ fn span_record<'a>(
             Some(c) => match tokenaudit_core::Money::parse_usd(&c) {
                 Some(m) => Some(m),
                 None => {
-                    p.add(RejectReason::WrongType, "gen_ai.usage.cost");
+                    p.unread("gen_ai.usage.cost");
                     None
                 }
             },

@@ -113,6 +113,7 @@ struct Held {
     prefix_chars: Option<u64>,
     minhash: Option<Box<MinHash>>,
     tags: Box<[(Str, Str)]>,
+    unread_field: Option<&'static str>,
 }
 
 impl Held {
@@ -159,6 +160,7 @@ impl Held {
                 .iter()
                 .map(|(k, v)| (strings.add(Some(k)), strings.add(Some(v))))
                 .collect(),
+            unread_field: r.unread_field,
         }
     }
 
@@ -220,6 +222,7 @@ impl Held {
                     )
                 })
                 .collect(),
+            unread_field: self.unread_field,
         }
     }
 }
@@ -379,6 +382,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         prefix_chars: r.prefix_chars,
         minhash: r.minhash,
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
+        unread_field: r.unread_field,
     }
 }
 
@@ -452,6 +456,7 @@ mod tests {
                 ("sidechain".into(), "true".into()),
                 ("u".into(), "u".into()),
             ],
+            unread_field: Some("latency_ms"),
         };
         let key = DedupKey::new("m1", "r1", false, &full);
         let mut worker = Dedup::default();

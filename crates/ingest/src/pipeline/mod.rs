@@ -420,9 +420,13 @@ where
     // (sinks merge by addition, so which one does not matter).
     if !dedup.is_empty() {
         let sources = &mut summary.sources;
+        let rejects = &mut summary.rejects;
         let lost = match sinks.first_mut() {
             Some(sink) => dedup.finish_each(|record, at| {
                 sources[at.source].records += 1;
+                if let Some(field) = record.unread_field {
+                    rejects.add(at.source, unread_field(field, at));
+                }
                 sink.record(record, at);
             }),
             None => dedup.finish_each(|_, _| {}),
@@ -614,6 +618,9 @@ impl<S: RecordSink> Worker<S> {
             // copied its ~600 bytes on every line.
             Ok(record) => {
                 self.counts[1] += 1;
+                if let Some(field) = record.unread_field {
+                    self.unread_field(field, at);
+                }
                 self.sink.record(record, at);
                 crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));
             }
@@ -633,6 +640,23 @@ impl<S: RecordSink> Worker<S> {
                 );
             }
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unread_field(&mut self, field: &str, at: Location) {
+        self.rejects.add(at.source, unread_field(field, at));
+    }
+}
+
+/// A call read without a field of the wrong type: counted apart, with a
+/// sample, so the report can say which and where.
+fn unread_field(field: &str, at: Location) -> RejectSample {
+    RejectSample {
+        file: String::new(),
+        line: at.line,
+        reason: RejectReason::FieldIgnored,
+        detail: format!("{field}: wrong type, read as absent"),
     }
 }
 

@@ -53,15 +53,30 @@ pub fn recycle_tags(tags: Tags<'_>) {
     SPARE_TAGS.set(empty);
 }
 
-/// Records the first problem seen on a line; later ones are ignored.
+/// The problems seen on a line. The first one that rejects it (a token
+/// count, the model, the time: `add`, `tokens`) is kept; later ones are
+/// ignored. An optional field of the wrong type (`take`, `own`, `int`)
+/// does not reject the call: it is read without that field, and the first
+/// such field is noted on the record ([`CallRecord::unread_field`]).
 #[derive(Debug, Default)]
-pub struct Problems(pub Option<Reject>);
+pub struct Problems {
+    pub reject: Option<Reject>,
+    pub unread: Option<&'static str>,
+}
 
 impl Problems {
     #[cold]
     pub fn add(&mut self, reason: RejectReason, field: &str) {
-        if self.0.is_none() {
-            self.0 = Some(Reject::new(reason, field.to_string()));
+        if self.reject.is_none() {
+            self.reject = Some(Reject::new(reason, field.to_string()));
+        }
+    }
+
+    /// Notes an optional field read without its value (wrong type).
+    #[cold]
+    pub fn unread(&mut self, field: &'static str) {
+        if self.unread.is_none() {
+            self.unread = Some(field);
         }
     }
 
@@ -86,14 +101,14 @@ impl Problems {
         }
     }
 
-    /// Unwraps any other integer field (negative counts as wrong type).
+    /// Unwraps an optional integer field (negative counts as wrong type).
     #[inline]
-    pub fn int(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
+    pub fn int(&mut self, value: &Lenient<u64>, field: &'static str) -> Option<u64> {
         match value {
             Lenient::Missing => None,
             Lenient::Value(v) => Some(*v),
             Lenient::Negative | Lenient::WrongType => {
-                self.add(RejectReason::WrongType, field);
+                self.unread(field);
                 None
             }
         }
@@ -101,24 +116,25 @@ impl Problems {
 
     /// [`Problems::take`] for a value the caller owns: moved, not cloned.
     #[inline]
-    pub fn own<T>(&mut self, value: Lenient<T>, field: &str) -> Option<T> {
+    pub fn own<T>(&mut self, value: Lenient<T>, field: &'static str) -> Option<T> {
         match value {
             Lenient::Missing => None,
             Lenient::Value(v) => Some(v),
             Lenient::Negative | Lenient::WrongType => {
-                self.add(RejectReason::WrongType, field);
+                self.unread(field);
                 None
             }
         }
     }
 
+    /// Unwraps an optional field.
     #[inline]
-    pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &str) -> Option<T> {
+    pub fn take<T: Clone>(&mut self, value: &Lenient<T>, field: &'static str) -> Option<T> {
         match value {
             Lenient::Missing => None,
             Lenient::Value(v) => Some(v.clone()),
             Lenient::Negative | Lenient::WrongType => {
-                self.add(RejectReason::WrongType, field);
+                self.unread(field);
                 None
             }
         }
@@ -423,8 +439,7 @@ impl RawUsage {
     ///   responses, cache writes; cached reads are counted once even when both
     ///   `cached_tokens` and `cache_read_input_tokens` give them.
     /// - Gemini counts: input = promptTokenCount (includes cached content)
-    ///   + toolUsePromptTokenCount;
-    ///   output = candidates + thoughts, because Gemini reports thoughts beside,
+    ///   plus toolUsePromptTokenCount; output = candidates + thoughts, because Gemini reports thoughts beside,
     ///   not inside, the candidates.
     /// - `input_tokens` with `input_tokens_details` (OpenAI Responses):
     ///   inclusive, like chat.
@@ -526,9 +541,10 @@ pub fn finish<'a>(
     usage: Option<Usage>,
     mut problems: Problems,
 ) -> Result<CallRecord<'a>, Reject> {
-    if let Some(reject) = problems.0.take() {
+    if let Some(reject) = problems.reject.take() {
         return Err(reject);
     }
+    record.unread_field = problems.unread;
     if record
         .timestamp
         .is_some_and(|t| t.timestamp_nanos_opt().is_none())

@@ -189,12 +189,12 @@ impl<'a> RawLine<'a> {
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
         let usage = self.usage.normalise(&mut p);
-        let ms = |p: &mut Problems, v: &LNum, field: &str| -> Option<u64> {
+        let ms = |p: &mut Problems, v: &LNum, field: &'static str| -> Option<u64> {
             match v.0 {
                 Lenient::Value(f) => Some(f.round() as u64),
                 Lenient::Missing => None,
                 _ => {
-                    p.add(RejectReason::WrongType, field);
+                    p.unread(field);
                     None
                 }
             }
@@ -269,7 +269,10 @@ impl<'a> RawLine<'a> {
                 .own(self.prefix_hash.0, "system_prompt_hash")
                 .map(|h| fingerprint(&h))
                 .or(self.prefix_text_fp),
-            prefix_tokens: p.tokens(&self.prefix_tokens.0, "system_prompt_tokens"),
+            // A size, not a billed count: read as any optional integer.
+            prefix_tokens: p
+                .int(&self.prefix_tokens.0, "system_prompt_tokens")
+                .filter(|&t| t <= crate::record::fields::MAX_TOKENS),
             logged_cost: p.own(self.cost.0, "cost"),
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
@@ -278,6 +281,7 @@ impl<'a> RawLine<'a> {
             prefix_chars: self.prefix_chars,
             minhash: None,
             tags: self.tags,
+            unread_field: None,
         };
         finish(record, usage, p)
     }
