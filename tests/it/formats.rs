@@ -427,6 +427,28 @@ fn json_arrays_documents_and_csv_side_by_side() {
     );
 }
 
+/// CSV on stdin has no name to tell it: its header does. Helicone's export
+/// piped in reads as it does from its file ($0.000345, 2 calls, a 429).
+#[test]
+fn csv_on_stdin_is_told_by_its_header() {
+    let env = Env::new();
+    let csv = std::fs::read(format!("{}/helicone-output.csv", fixture("mixed"))).unwrap();
+    let out = env
+        .cmd()
+        .args(["audit", "-", "--out", "out", "--quiet"])
+        .write_stdin(csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r = env.report();
+    let f = &r["audit"]["input"]["files"][0];
+    assert_eq!(
+        (&f["format"], &f["records"], &f["rejected"]),
+        (&"helicone (CSV)".into(), &2.into(), &0.into())
+    );
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.000345");
+}
+
 #[test]
 fn csv_through_a_mapping_with_quoting_and_line_numbers() {
     let env = Env::new();

@@ -792,8 +792,9 @@ fn produce(
         };
         return (encoding_name, name);
     }
-    // CSV is told by the file's name; JSON arrays and documents by the
-    // first bytes (`read_chunks`).
+    // CSV is told by the file's name, or by a header line when the name
+    // says nothing; JSON arrays and documents by the first bytes
+    // (`read_chunks`).
     let layout = match source {
         Source::File(p) if container::is_csv_path(p) => Some(Layout::Csv),
         _ => None,
@@ -964,6 +965,20 @@ fn read_chunks(
             }
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
+            }
+            // CSV with no name to tell it (stdin): told by its header.
+            if container::looks_like_csv_header(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                *hasher = ContentHasher::default();
+                return read_chunks(
+                    index,
+                    Box::new(rest),
+                    count,
+                    options,
+                    (&mut *send, free),
+                    (rejects, next_line, hasher),
+                    Some(Layout::Csv),
+                );
             }
             if container::is_json_documents(&buf) {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);

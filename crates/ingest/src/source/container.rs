@@ -91,6 +91,39 @@ pub fn is_json_documents(head: &[u8]) -> bool {
     }
 }
 
+/// Whether text with no name to go by (stdin) is a CSV export: its first
+/// line is a header of two or more plain column names (letters, digits,
+/// `_ . - /` and spaces, each perhaps quoted), one of which names the
+/// model. A JSON-lines log whose first line is cut (a rotated log) has
+/// `:` or `{` in it, so it is never taken for a header.
+pub fn looks_like_csv_header(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let Ok(line) = std::str::from_utf8(&head[..end]) else {
+        return false;
+    };
+    let cells: Vec<&str> = line
+        .trim_end_matches('\r')
+        .split(',')
+        .map(|c| {
+            let c = c.trim();
+            c.strip_prefix('"')
+                .and_then(|c| c.strip_suffix('"'))
+                .unwrap_or(c)
+        })
+        .collect();
+    let plain = |c: &&str| {
+        !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-/ ".contains(&b))
+    };
+    cells.len() >= 2
+        && cells.iter().all(plain)
+        && cells
+            .iter()
+            .any(|c| c.to_ascii_lowercase().contains("model"))
+}
+
 /// How much input the adapters read at a time.
 const BLOCK: usize = 64 * 1024;
 
@@ -664,6 +697,23 @@ mod tests {
             r#"{"id":"x","model":null,"tokens":3e2,"cost":-1,"note":null}"#
         );
         assert!(is_csv_path(Path::new("a/B.CSV.gz")));
+        for header in [
+            "timestamp,model,prompt_tokens,completion_tokens\n1,gpt-4o,1,1",
+            "\u{feff}\"Request ID\",\"Model\",\"Prompt Tokens\"\r\n",
+            "id,model_name",
+        ] {
+            assert!(looks_like_csv_header(header.as_bytes()), "{header}");
+        }
+        for not in [
+            r#"{"model":"gpt-4o"}"#,
+            r#"l":"gpt-4o","usage":{"prompt_tokens":1}}"#,
+            "model",
+            "timestamp,feature,user",
+            "a,,model",
+            "",
+        ] {
+            assert!(!looks_like_csv_header(not.as_bytes()), "{not}");
+        }
         assert!(!is_csv_path(Path::new("a/b.jsonl")));
     }
 }
