@@ -19,7 +19,7 @@ use tokenaudit_ingest::mapping::Mapping;
 use tokenaudit_ingest::pipeline::Progress;
 use tokenaudit_ingest::source::{expand_inputs_and_left_out, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
-use tokenaudit_report::{write_reports, ReportFormat, RunInfo};
+use tokenaudit_report::{earlier_reports, write_reports, ReportFormat, RunInfo};
 
 use crate::output::{print, print_cache_use, print_timings};
 
@@ -520,6 +520,20 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     }
     for w in warnings(&audit, to.quiet) {
         eprintln!("warning: {w}");
+    }
+    let earlier = earlier_reports(to.out, &written);
+    if !earlier.is_empty() {
+        let shown: Vec<&str> = earlier.iter().take(4).map(String::as_str).collect();
+        let more = match earlier.len() - shown.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        eprintln!(
+            "warning: {} also holds report files an earlier run wrote and this one did not ({}{more}): \
+             they are not this report; remove them, or ask for their formats too (--format)",
+            to.out.display(),
+            shown.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1095,6 +1095,27 @@ fn the_output_folder_keeps_other_files_and_replaces_its_own() {
         assert!(ours || theirs, "unexpected file in out/: {n}");
     }
     assert!(env.path("out/audit.json").exists());
+
+    // A run of fewer formats leaves the earlier ones, and says so.
+    let out = env
+        .cmd()
+        .args(["audit", "a.jsonl", "--out", "out", "--format", "json,md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("also holds report files an earlier run wrote and this one did not (audit-by-feature-model.csv, audit-by-feature.csv, audit-by-model.csv, audit-by-provider.csv and 14 more)"),
+        "{err}"
+    );
+    assert!(env.path("out/audit.html").exists());
+    env.audit(&["a.jsonl"]);
+    let out = env
+        .cmd()
+        .args(["audit", "a.jsonl", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("earlier run"), "{}", stderr(&out));
 }
 
 // 11. Parallel determinism.
