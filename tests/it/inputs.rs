@@ -672,6 +672,33 @@ fn the_report_folder_and_stores_are_not_read_as_logs() {
         assert_eq!(r["audit"]["totals"]["calls"], 2, "run {run}");
         assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
     }
+    // A glob's matches inside them are left out too: `logs/**/*` matches
+    // the report's CSV tables and the store's parts and commits.
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "logs/**/*",
+            "--out",
+            "logs/reports",
+            "-f",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("logs/st not read (a tokenaudit store"),
+        "{err}"
+    );
+    assert!(err.contains("logs/reports not read"), "{err}");
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("logs/reports/audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["audit"]["input"]["files"].as_array().unwrap().len(), 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
 }
 
 /// A store that is the input folder (or holds it) is refused before

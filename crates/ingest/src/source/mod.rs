@@ -144,6 +144,7 @@ pub fn expand_inputs_and_left_out(
     let mut walk = Walk {
         skip: &skip,
         left_out: LeftOut::default(),
+        checked: Default::default(),
     };
     let sources = expand(inputs, &mut walk)?;
     let mut left_out = walk.left_out;
@@ -157,6 +158,8 @@ pub fn expand_inputs_and_left_out(
 struct Walk<'a> {
     skip: &'a [PathBuf],
     left_out: LeftOut,
+    /// Folders above glob matches already checked, and whether skipped.
+    checked: std::collections::HashMap<PathBuf, bool>,
 }
 
 impl Walk<'_> {
@@ -171,6 +174,34 @@ impl Walk<'_> {
         };
         self.left_out.folders.push((dir.to_path_buf(), why));
         true
+    }
+
+    /// Whether a file or folder a glob matched lies in a folder a walk does
+    /// not enter ([`Walk::skips`]): `reports/**/*` must not read this
+    /// run's own CSV tables as logs, nor `**/*.parquet` a store's parts.
+    fn skips_file(&mut self, file: &Path) -> bool {
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            // A relative path's last folder is the current one.
+            let (d, last) = if d.as_os_str().is_empty() {
+                (Path::new("."), true)
+            } else {
+                (d, false)
+            };
+            let skipped = match self.checked.get(d) {
+                Some(&s) => s,
+                None => {
+                    let s = self.skips(d);
+                    self.checked.insert(d.to_path_buf(), s);
+                    s
+                }
+            };
+            if skipped {
+                return true;
+            }
+            dir = if last { None } else { d.parent() };
+        }
+        false
     }
 }
 
@@ -197,14 +228,20 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
                 message: e.to_string(),
             })?;
             let mut files: Vec<PathBuf> = Vec::new();
+            let mut left_out = false;
             for entry in paths.flatten() {
+                if w.skips_file(&entry) {
+                    left_out = true;
+                    continue;
+                }
                 if entry.is_dir() {
                     walk(&entry, &mut files, w)?;
                 } else if is_file_or_broken_link(&entry) {
                     files.push(entry);
                 }
             }
-            if files.is_empty() {
+            // Matches all left out are not an error: the notes say why.
+            if files.is_empty() && !left_out {
                 return Err(SourceError::NothingMatched(input.clone()));
             }
             files.sort();
