@@ -68,11 +68,13 @@ pub struct WhatifArgs {
     #[arg(long, value_name = "N", requires = "self_host_gpu_hour")]
     pub self_host_tokens_per_sec: Option<f64>,
 
-    /// Self-hosting: GPUs kept running all month whatever the load.
+    /// Self-hosting: GPUs kept running all month whatever the load. One by
+    /// default: a model that answers at any hour stays loaded on a GPU; 0
+    /// bills GPUs only while they serve, as a serverless host would.
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 0,
+        default_value_t = 1,
         requires = "self_host_gpu_hour"
     )]
     pub self_host_min_gpus: u32,

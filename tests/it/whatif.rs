@@ -261,7 +261,7 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
     env.write("calls.jsonl", calls("f", "gpt-4o", 100, 10_000, 100));
     // $2 a GPU-hour at 1,000 tokens a second: 3.6M tokens an hour, so
     // $2 / 3.6 = $0.5556 per million; 30.3M / 3.6M = 8.4167 GPU-hours a
-    // month, $16.83.
+    // month, $16.83, with GPUs billed only while they serve.
     let out = env
         .cmd()
         .args([
@@ -271,6 +271,8 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
             "2",
             "--self-host-tokens-per-sec",
             "1000",
+            "--self-host-min-gpus",
+            "0",
         ])
         .output()
         .unwrap();
@@ -283,9 +285,9 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
          Self-hosting is cheaper at this volume (before engineering and operations time).\n"
     );
 
-    // One GPU kept running all month: 720 GPU-hours, $1,440.00. The API is
-    // cheaper; the floor buys $1,440 / ($78 / 30.3M tokens) = 559,384,615.4
-    // tokens of API calls.
+    // By default one GPU is kept running all month: 720 GPU-hours,
+    // $1,440.00. The API is cheaper; the floor buys $1,440 / ($78 / 30.3M
+    // tokens) = 559,384,615.4 tokens of API calls.
     let out = env
         .cmd()
         .args([
@@ -295,8 +297,6 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
             "2",
             "--self-host-tokens-per-sec",
             "1000",
-            "--self-host-min-gpus",
-            "1",
         ])
         .output()
         .unwrap();
