@@ -368,6 +368,31 @@ fn helicone_requests_add_the_cache_to_prompt_tokens_once() {
     }
 }
 
+/// Bedrock's invocation logs, priced at the catalog's AWS rates.
+#[test]
+fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
+    let r = audit("bedrock", "bedrock");
+    // Haiku 3.5 on Bedrock ($0.80 in, $4 out): 1,200 × 0.8 = $0.00096 +
+    // 40 × 4 = $0.00016 = $0.00112. Sonnet 3.7 through the EU profile
+    // ARN ($3 in, $0.30 cached, $3.75 written, $15 out): 100 uncached ×
+    // 3 = $0.0003 + 5,000 × 0.30 = $0.0015 + 2,000 × 3.75 = $0.0075 +
+    // 300 × 15 = $0.0045 = $0.0138. The throttled call: a failure, no
+    // tokens. $0.01492 in all; input 1,200 + 7,100.
+    assert_eq!(totals(&r), ("0.01492".into(), 3, 8300, 5000, 340, 0));
+    assert_eq!(usd(&row(&r, "provider", "bedrock")["cost"]), "0.01492");
+    assert_eq!(usd(&row(&r, "feature", "ticket-triage")["cost"]), "0.00112");
+    assert_eq!(usd(&row(&r, "team", "support")["cost"]), "0.00112");
+    assert_eq!(
+        row(
+            &r,
+            "model",
+            "regional.anthropic.claude-3-5-haiku-20241022-v1:0"
+        )["failed_calls"],
+        1
+    );
+    assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
+}
+
 #[test]
 fn json_arrays_documents_and_csv_side_by_side() {
     let env = Env::new();

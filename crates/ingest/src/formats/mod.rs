@@ -15,6 +15,7 @@
 //! yet written as specs have a reader of their own and a [`Format`]
 //! variant.
 
+pub mod bedrock;
 pub mod claude_code;
 pub mod codex;
 pub mod gateway;
@@ -91,11 +92,12 @@ pub enum Detect {
 
 /// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
 /// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
-pub static REGISTRY: [&Builtin; 8] = [
+pub static REGISTRY: [&Builtin; 9] = [
     &gateway::BUILTIN,
     &otel::BUILTIN,
     &langfuse::BUILTIN,
     &helicone::BUILTIN,
+    &bedrock::BUILTIN,
     &provider::ANTHROPIC_BATCH,
     &provider::OPENAI_BATCH,
     &claude_code::BUILTIN,
@@ -357,6 +359,7 @@ mod tests {
             ("otlp-json", "otlp-json/traces.jsonl"),
             ("langfuse", "langfuse/observations.jsonl"),
             ("helicone", "helicone/requests.jsonl"),
+            ("bedrock", "bedrock/invocations.jsonl"),
             ("anthropic-batch", "anthropic-batch/results.jsonl"),
             ("openai-batch", "openai-batch/batch_output.jsonl"),
             (

@@ -1,0 +1,225 @@
+//! Amazon Bedrock model invocation logs: what Bedrock writes, one JSON line
+//! per call, to S3 (`AWSLogs/<account>/BedrockModelInvocationLogs/…`) or to
+//! a CloudWatch Logs group once invocation logging is turned on.
+//!
+//! Fields: `timestamp`, `requestId`, `modelId` (a model id such as
+//! `anthropic.claude-3-5-haiku-20241022-v1:0`, a cross-region profile
+//! `us.anthropic.…`, or the ARN of either), `errorCode`, `identity.arn`
+//! (the IAM role or user that called: the user), `region`, and
+//! `requestMetadata` (the Converse API's caller-set key-value pairs) as
+//! tags; a `feature`, `team` or `session` entry is that field. From the
+//! logged bodies: the stop reason (`stopReason` of Converse,
+//! `stop_reason` of Anthropic's InvokeModel body), Converse's
+//! `metrics.latencyMs`, and the request's output limit.
+//!
+//! Token convention: `input.inputTokenCount` excludes the prompt cache, as
+//! the Converse API's `inputTokens` does (its `totalTokens` adds the cache
+//! reads and writes); `input.cacheReadInputTokenCount` and
+//! `input.cacheWriteInputTokenCount` are added to it, and cache writes are
+//! priced at the 5-minute rate. `output.outputTokenCount` is the output.
+//!
+//! Every call is Bedrock's (provider `bedrock`), so model ids resolve to
+//! the catalog's AWS prices. A call with an `errorCode` is a failure.
+//! Prompts in `inputBodyJson` are not read (the prompt-cache and
+//! duplicate-request rules say so in the report's coverage).
+
+use std::borrow::Cow;
+
+use tokenaudit_core::CallRecord;
+
+use crate::engine::{Capture, Captured, Spec, Target as T};
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::record::fields::{LStr, Lenient};
+use crate::record::staging::RawLine;
+use crate::rejects::Reject;
+
+/// Where a Bedrock invocation log line keeps each field.
+pub static SPEC: Spec = Spec::new(
+    &[
+        (T::RequestId, &["requestId"]),
+        (T::Timestamp, &["timestamp"]),
+        (T::Model, &["modelId"]),
+        (T::ErrorKind, &["errorCode"]),
+        (T::User, &["identity.arn"]),
+        (T::InputTokens, &["input.inputTokenCount"]),
+        (T::CacheReadTokens, &["input.cacheReadInputTokenCount"]),
+        (T::CacheWriteTokens, &["input.cacheWriteInputTokenCount"]),
+        (T::OutputTokens, &["output.outputTokenCount"]),
+        (
+            T::FinishReason,
+            &[
+                "output.outputBodyJson.stopReason",
+                "output.outputBodyJson.stop_reason",
+            ],
+        ),
+        (T::Latency, &["output.outputBodyJson.metrics.latencyMs"]),
+        (
+            T::MaxTokens,
+            &[
+                "input.inputBodyJson.inferenceConfig.maxTokens",
+                "input.inputBodyJson.max_tokens",
+            ],
+        ),
+    ],
+    &["requestMetadata"],
+    "metadata",
+    &[Capture::Value(&["region"])],
+    Some(hook),
+);
+
+/// The provider, the failure, the region tag and the metadata entries
+/// that are fields.
+fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
+    raw.provider = LStr(Lenient::Value(Cow::Borrowed("bedrock")));
+    if raw.error_kind.0.is_present() && !raw.status.0.is_present() {
+        raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
+    }
+    let mut i = 0;
+    while i < raw.tags.len() {
+        let slot = match raw.tags[i].0.to_ascii_lowercase().as_str() {
+            "feature" => &mut raw.feature,
+            "team" => &mut raw.team,
+            "session" | "session_id" | "sessionid" => &mut raw.session,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        *slot = LStr(Lenient::Value(raw.tags.remove(i).1));
+    }
+    if let Lenient::Value(region) = captured.label(0) {
+        raw.tags.push((Cow::Borrowed("region"), region));
+    }
+    Ok(())
+}
+
+/// Whether a file's first JSON object line is a Bedrock invocation log.
+pub fn looks_like(map: &JsonObject) -> bool {
+    map.get("schemaType").and_then(|v| v.as_str()) == Some("ModelInvocationLog")
+        || (map.contains_key("modelId")
+            && map.contains_key("requestId")
+            && map.contains_key("input"))
+}
+
+/// The `bedrock` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "bedrock",
+    aliases: &["bedrock-invocation-logs"],
+    format: Format::Spec(&SPEC),
+    detect: Detect::FirstLine(looks_like),
+    doc: "Amazon Bedrock model invocation logs (S3 or CloudWatch Logs\n\
+         exports, one JSON line per call): input.inputTokenCount (uncached)\n\
+         + cacheReadInputTokenCount + cacheWriteInputTokenCount,\n\
+         output.outputTokenCount, modelId (ids, profiles and ARNs, priced as\n\
+         Bedrock's), errorCode (a failure), identity.arn as the user, region\n\
+         and requestMetadata as tags (a `feature`, `team` or `session` entry\n\
+         is that field). Prompts in the logged bodies are not read.",
+};
+
+/// Reads one invocation log line.
+pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line(line)
+}
+
+/// The same for a line already validated as UTF-8.
+pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    SPEC.parse_line_str(line)
+}
+
+/// Reads a line both ways; when the engine accepts it, the result must be
+/// the reference's. Returns whether it accepted it.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub fn agree(line: &str) -> bool {
+    SPEC.agree(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenaudit_core::CallStatus;
+
+    /// A Converse call with caller metadata, an InvokeModel call with an
+    /// Anthropic body and the cache, a throttled call, and odd shapes.
+    const TRICKY: &[&str] = &[
+        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:00:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc"},"region":"us-east-1","requestId":"b1c2","operation":"Converse","modelId":"anthropic.claude-3-5-haiku-20241022-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":512}},"inputTokenCount":1200},"output":{"outputContentType":"application/json","outputBodyJson":{"output":{"message":{"role":"assistant","content":[{"text":"ok"}]}},"stopReason":"max_tokens","metrics":{"latencyMs":850},"usage":{"inputTokens":1200,"outputTokens":40,"totalTokens":1240}},"outputTokenCount":40},"requestMetadata":{"feature":"ticket-triage","Team":"support","env":"prod"}}"#,
+        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:05:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:iam::123456789012:user/etl"},"region":"eu-west-1","requestId":"c3d4","operation":"InvokeModel","modelId":"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"anthropic_version":"bedrock-2023-05-31","max_tokens":1024,"messages":[]},"inputTokenCount":100,"cacheReadInputTokenCount":5000,"cacheWriteInputTokenCount":2000},"output":{"outputContentType":"application/json","outputBodyJson":{"id":"msg_1","type":"message","stop_reason":"end_turn","usage":{"input_tokens":100,"output_tokens":300}},"outputTokenCount":300}}"#,
+        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:06:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc"},"region":"us-east-1","requestId":"e5f6","operation":"Converse","modelId":"anthropic.claude-3-5-haiku-20241022-v1:0","errorCode":"ThrottlingException","input":{"inputContentType":"application/json","inputTokenCount":null},"output":{}}"#,
+        r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":{"inputTokenCount":"10"},"output":{"outputTokenCount":2.0},"requestMetadata":{"session_id":"s1","n":7,"o":{"deep":1}},"region":5}"#,
+        r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":"none","output":[1],"requestMetadata":"feature"}"#,
+        r#"{"modelId":"m","input":{"inputTokenCount":-1},"output":{"outputTokenCount":1}}"#,
+        r#"{}"#,
+        r#"not json"#,
+    ];
+
+    #[test]
+    fn converse_invoke_and_failed_calls() {
+        let r = parse_line_str(TRICKY[0]).unwrap();
+        assert_eq!(r.provider.as_deref(), Some("bedrock"));
+        assert_eq!((r.usage.input, r.usage.output), (1200, 40));
+        assert_eq!(r.feature.as_deref(), Some("ticket-triage"));
+        assert_eq!(r.team.as_deref(), Some("support"));
+        assert_eq!(
+            r.user.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc")
+        );
+        assert_eq!(
+            r.tags,
+            [
+                (Cow::from("env"), Cow::from("prod")),
+                (Cow::from("region"), Cow::from("us-east-1"))
+            ]
+        );
+        assert_eq!(
+            (r.finish_reason.as_deref(), r.max_tokens, r.latency_ms),
+            (Some("max_tokens"), Some(512), Some(850))
+        );
+        // Input excludes the cache: 100 + 5,000 read + 2,000 written.
+        let r = parse_line_str(TRICKY[1]).unwrap();
+        assert_eq!(
+            (
+                r.usage.input,
+                r.usage.cached_read,
+                r.usage.cache_write,
+                r.usage.output
+            ),
+            (7100, 5000, 2000, 300)
+        );
+        assert_eq!(
+            (r.finish_reason.as_deref(), r.max_tokens),
+            (Some("end_turn"), Some(1024))
+        );
+        let r = parse_line_str(TRICKY[2]).unwrap();
+        assert_eq!(r.effective_status(), CallStatus::Error);
+        assert_eq!(r.error_kind.as_deref(), Some("ThrottlingException"));
+        let r = parse_line_str(TRICKY[3]).unwrap();
+        assert_eq!((r.usage.input, r.usage.output), (10, 2));
+        assert_eq!(r.session.as_deref(), Some("s1"));
+        assert_eq!(
+            parse_line_str(TRICKY[5]).unwrap_err().reason,
+            crate::rejects::RejectReason::NegativeTokens
+        );
+    }
+
+    #[test]
+    fn detected_from_its_first_line() {
+        let map: JsonObject = serde_json::from_str(TRICKY[0]).unwrap();
+        assert!(looks_like(&map));
+        let map: JsonObject = serde_json::from_str(r#"{"model":"m","input":{}}"#).unwrap();
+        assert!(!looks_like(&map));
+    }
+
+    #[test]
+    fn scanner_reads_tricky_lines_like_serde() {
+        let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
+        assert_eq!(bailed, [TRICKY[7]]);
+    }
+
+    #[test]
+    fn scanner_never_disagrees_with_serde_on_broken_lines() {
+        let variants = crate::json::scan_value::broken_variants(&TRICKY[..1]);
+        let fast = variants.iter().filter(|l| agree(l)).count();
+        assert!(variants.len() > 20_000, "{}", variants.len());
+        assert!(fast > 1_000, "{fast}");
+    }
+}
