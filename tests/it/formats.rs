@@ -368,6 +368,23 @@ fn helicone_requests_add_the_cache_to_prompt_tokens_once() {
     }
 }
 
+/// Langfuse's CSV export writes usageDetails as JSON text in a cell.
+#[test]
+fn langfuse_csv_reads_usage_from_json_text_cells() {
+    let env = Env::new();
+    env.write(
+        "observations.csv",
+        "id,traceId,type,name,startTime,model,usageDetails,metadata\n\
+         o1,t1,GENERATION,chat,2025-10-01T10:00:00Z,gpt-4o,\"{\"\"input\"\":1000,\"\"output\"\":100,\"\"input_cached_tokens\"\":200}\",\"{\"\"feature\"\":\"\"faq\"\"}\"\n",
+    );
+    let r = env.audit(&["observations.csv", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "langfuse (CSV)");
+    // gpt-4o: 1,000 uncached × $2.50/M = $0.0025 + 200 cached × $1.25/M =
+    // $0.00025 + 100 out × $10/M = $0.001: $0.00375.
+    assert_eq!(totals(&r), ("0.00375".into(), 1, 1200, 200, 100, 0));
+    assert_eq!(usd(&row(&r, "feature", "faq")["cost"]), "0.00375");
+}
+
 /// Bedrock's invocation logs, priced at the catalog's AWS rates.
 #[test]
 fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {

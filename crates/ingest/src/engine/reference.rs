@@ -50,15 +50,10 @@ fn visit<'v, 'a>(
             }
             Kind::Entries(i) => {
                 let classify = p.classify[*i];
-                staged.entries[*i] = value.as_object().map(|m| {
-                    m.iter()
-                        .map(|(k, v)| Entry {
-                            key: Cow::Owned(k.clone()),
-                            class: classify(k),
-                            value: scalar(v),
-                        })
-                        .collect()
-                })
+                staged.entries[*i] = match value {
+                    Value::String(text) => entries_of_text(text, classify),
+                    _ => value.as_object().map(|m| object_entries(m, classify)),
+                };
             }
             Kind::Object { mark, .. } => {
                 if let Value::Object(inner) = value {
@@ -72,6 +67,33 @@ fn visit<'v, 'a>(
             }
         }
     }
+}
+
+/// An object's entries, by key.
+fn object_entries<'a>(
+    m: &serde_json::Map<String, Value>,
+    classify: fn(&str) -> u8,
+) -> Vec<Entry<'a>> {
+    let mut out: Vec<Entry<'a>> = m
+        .iter()
+        .map(|(k, v)| Entry {
+            key: Cow::Owned(k.clone()),
+            class: classify(k),
+            value: scalar(v),
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// The entries of an object written as JSON text in a string (a CSV cell:
+/// Langfuse's exported `usageDetails`); `None` for any other text.
+pub(crate) fn entries_of_text<'a>(text: &str, classify: fn(&str) -> u8) -> Option<Vec<Entry<'a>>> {
+    if text.trim_start().as_bytes().first() != Some(&b'{') {
+        return None;
+    }
+    let m: serde_json::Map<String, Value> = serde_json::from_str(text).ok()?;
+    Some(object_entries(&m, classify))
 }
 
 /// The exact JSON text at `path` of a line, looked up object by object (the

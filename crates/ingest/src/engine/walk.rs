@@ -164,9 +164,17 @@ fn entries<'a>(
     shape: &mut KeyShape<Option<usize>>,
     classify: fn(&str) -> u8,
 ) -> Scan<Option<Entries<'a>>> {
-    if s.peek()? != b'{' {
-        s.skip_checked()?;
-        return Ok(None);
+    match s.peek()? {
+        b'{' => {}
+        // An object as JSON text (a CSV cell), read as the reference does.
+        b'"' => {
+            let text = s.string()?;
+            return Ok(crate::engine::reference::entries_of_text(&text, classify));
+        }
+        _ => {
+            s.skip_checked()?;
+            return Ok(None);
+        }
     }
     s.begin_object()?;
     let mut out: Entries<'a> = fresh_entries();

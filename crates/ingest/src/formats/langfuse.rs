@@ -659,6 +659,11 @@ mod tests {
         r#"{"id":"o62","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"99999999999999999999","max_output_tokens":"0042","max_completion_tokens":"1"}}"#,
         r#"{"id":"o63","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"","max_output_tokens":" 7","max_completion_tokens":"+8"}}"#,
         r#"{"id":"o64","type":"GENERATION","model":"m","usageDetails":{"input":1},"modelParameters":{"max_tokens":"1e3","max_tokens":"-1","max_output_tokens":"12345678901234567890","m\u0061x_completion_tokens":"5"}}"#,
+        // A CSV export's cells: objects as JSON text (escaped once more in
+        // the line), broken text, text that is no object.
+        r#"{"id":"o65","type":"GENERATION","model":"gpt-4o","usageDetails":"{\"input\":1000,\"output\":100,\"input_cached_tokens\":200}","modelParameters":"{\"max_tokens\":256}","metadata":"{\"feature\":\"csv\"}"}"#,
+        r#"{"id":"o66","type":"GENERATION","model":"gpt-4o","usageDetails":"{\"input\":1000,","output":1}"#,
+        r#"{"id":"o67","type":"GENERATION","model":"gpt-4o","usageDetails":"[1]","usage":"{\"input\":5,\"output\":6,\"unit\":\"TOKENS\"}"}"#,
         r#"{}"#,
         r#"[1,2,3]"#,
         r#""just a string""#,
@@ -716,6 +721,26 @@ mod tests {
         ] {
             assert_eq!(read(none), (None, None, None, None, None), "{none}");
         }
+    }
+
+    /// Langfuse's CSV export writes `usageDetails` (and the other
+    /// objects) as JSON text in a cell: read as the object it spells.
+    #[test]
+    fn objects_written_as_json_text_are_read() {
+        let line = |id: &str| TRICKY.iter().find(|l| l.contains(id)).unwrap();
+        let r = parse_line_str(line("\"o65\"")).unwrap();
+        // Langfuse's `input` leaves out the cached tokens it lists beside.
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1200, 200, 100)
+        );
+        assert_eq!(
+            (r.max_tokens, r.feature.as_deref()),
+            (Some(256), Some("csv"))
+        );
+        assert!(agree(line("\"o65\"")));
+        let r = parse_line_str(line("\"o67\"")).unwrap();
+        assert_eq!((r.usage.input, r.usage.output), (5, 6));
     }
 
     #[test]
