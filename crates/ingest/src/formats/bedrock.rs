@@ -19,16 +19,18 @@
 //! priced at the 5-minute rate. `output.outputTokenCount` is the output.
 //!
 //! Every call is Bedrock's (provider `bedrock`), so model ids resolve to
-//! the catalog's AWS prices. A call with an `errorCode` is a failure.
-//! Prompts in `inputBodyJson` are not read (the prompt-cache and
-//! duplicate-request rules say so in the report's coverage).
+//! the catalog's AWS prices. A call with an `errorCode` is a failure. The
+//! logged request body's `system` and `messages` (Converse's and
+//! Anthropic's InvokeModel body alike) give the prompt fingerprints, as a
+//! gateway log's do; bodies of other shapes (Titan's `inputText`) give
+//! none, and the report's rule coverage says which rules could not run.
 
 use std::borrow::Cow;
 
 use tokenaudit_core::CallRecord;
 
 use crate::engine::{Capture, Captured, Spec, Target as T};
-use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::formats::{gateway, Builtin, Detect, Format, JsonObject};
 use crate::record::fields::{LStr, Lenient};
 use crate::record::staging::RawLine;
 use crate::rejects::Reject;
@@ -63,7 +65,11 @@ pub static SPEC: Spec = Spec::new(
     ],
     &["requestMetadata"],
     "metadata",
-    &[Capture::Value(&["region"])],
+    &[
+        Capture::Value(&["region"]),
+        Capture::Text(&["input.inputBodyJson.system"]),
+        Capture::Text(&["input.inputBodyJson.messages"]),
+    ],
     Some(hook),
 );
 
@@ -90,6 +96,14 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
     if let Lenient::Value(region) = captured.label(0) {
         raw.tags.push((Cow::Borrowed("region"), region));
     }
+    // The logged request's prompt, read as the gateway reads a logged
+    // `system` and `messages` (fingerprints only; no text is kept).
+    if let Some(system) = captured.text(1) {
+        gateway::set_text(raw, gateway::Field::System, system);
+    }
+    if let Some(messages) = captured.text(2).filter(|m| m.starts_with('[')) {
+        raw.set_messages(messages);
+    }
     Ok(())
 }
 
@@ -113,7 +127,8 @@ pub static BUILTIN: Builtin = Builtin {
          output.outputTokenCount, modelId (ids, profiles and ARNs, priced as\n\
          Bedrock's), errorCode (a failure), identity.arn as the user, region\n\
          and requestMetadata as tags (a `feature`, `team` or `session` entry\n\
-         is that field). Prompts in the logged bodies are not read.",
+         is that field). The logged body's system and messages give the\n\
+         prompt fingerprints.",
 };
 
 /// Reads one invocation log line.
@@ -142,8 +157,8 @@ mod tests {
     /// A Converse call with caller metadata, an InvokeModel call with an
     /// Anthropic body and the cache, a throttled call, and odd shapes.
     const TRICKY: &[&str] = &[
-        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:00:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc"},"region":"us-east-1","requestId":"b1c2","operation":"Converse","modelId":"anthropic.claude-3-5-haiku-20241022-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":512}},"inputTokenCount":1200},"output":{"outputContentType":"application/json","outputBodyJson":{"output":{"message":{"role":"assistant","content":[{"text":"ok"}]}},"stopReason":"max_tokens","metrics":{"latencyMs":850},"usage":{"inputTokens":1200,"outputTokens":40,"totalTokens":1240}},"outputTokenCount":40},"requestMetadata":{"feature":"ticket-triage","Team":"support","env":"prod"}}"#,
-        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:05:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:iam::123456789012:user/etl"},"region":"eu-west-1","requestId":"c3d4","operation":"InvokeModel","modelId":"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"anthropic_version":"bedrock-2023-05-31","max_tokens":1024,"messages":[]},"inputTokenCount":100,"cacheReadInputTokenCount":5000,"cacheWriteInputTokenCount":2000},"output":{"outputContentType":"application/json","outputBodyJson":{"id":"msg_1","type":"message","stop_reason":"end_turn","usage":{"input_tokens":100,"output_tokens":300}},"outputTokenCount":300}}"#,
+        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:00:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc"},"region":"us-east-1","requestId":"b1c2","operation":"Converse","modelId":"anthropic.claude-3-5-haiku-20241022-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"messages":[{"role":"user","content":[{"text":"Where is my order?"}]}],"system":[{"text":"You are a support agent."}],"inferenceConfig":{"maxTokens":512}},"inputTokenCount":1200},"output":{"outputContentType":"application/json","outputBodyJson":{"output":{"message":{"role":"assistant","content":[{"text":"ok"}]}},"stopReason":"max_tokens","metrics":{"latencyMs":850},"usage":{"inputTokens":1200,"outputTokens":40,"totalTokens":1240}},"outputTokenCount":40},"requestMetadata":{"feature":"ticket-triage","Team":"support","env":"prod"}}"#,
+        r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:05:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:iam::123456789012:user/etl"},"region":"eu-west-1","requestId":"c3d4","operation":"InvokeModel","modelId":"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0","input":{"inputContentType":"application/json","inputBodyJson":{"anthropic_version":"bedrock-2023-05-31","max_tokens":1024,"system":"Summarise the ticket.","messages":[{"role":"user","content":"Ticket 7: refund"}]},"inputTokenCount":100,"cacheReadInputTokenCount":5000,"cacheWriteInputTokenCount":2000},"output":{"outputContentType":"application/json","outputBodyJson":{"id":"msg_1","type":"message","stop_reason":"end_turn","usage":{"input_tokens":100,"output_tokens":300}},"outputTokenCount":300}}"#,
         r#"{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2025-10-01T10:06:00Z","accountId":"123456789012","identity":{"arn":"arn:aws:sts::123456789012:assumed-role/support-bot/i-0abc"},"region":"us-east-1","requestId":"e5f6","operation":"Converse","modelId":"anthropic.claude-3-5-haiku-20241022-v1:0","errorCode":"ThrottlingException","input":{"inputContentType":"application/json","inputTokenCount":null},"output":{}}"#,
         r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":{"inputTokenCount":"10"},"output":{"outputTokenCount":2.0},"requestMetadata":{"session_id":"s1","n":7,"o":{"deep":1}},"region":5}"#,
         r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":"none","output":[1],"requestMetadata":"feature"}"#,
@@ -174,6 +189,20 @@ mod tests {
             (r.finish_reason.as_deref(), r.max_tokens, r.latency_ms),
             (Some("max_tokens"), Some(512), Some(850))
         );
+        // The body's prompt, as the gateway reads a logged pair's.
+        let pair = r#"{"model":"m","usage":{"input_tokens":1,"output_tokens":1},"system":[{"text":"You are a support agent."}],"messages":[{"role":"user","content":[{"text":"Where is my order?"}]}]}"#;
+        let want = gateway::parse_line_str(pair).unwrap();
+        assert!(r.prompt_fp.is_some() && r.prefix_fp.is_some());
+        assert_eq!(
+            (r.prompt_fp, r.prefix_fp, r.prefix_chars, r.user_messages),
+            (
+                want.prompt_fp,
+                want.prefix_fp,
+                want.prefix_chars,
+                want.user_messages
+            )
+        );
+        assert_eq!(r.prompt_text.as_deref(), Some("Where is my order?"));
         // Input excludes the cache: 100 + 5,000 read + 2,000 written.
         let r = parse_line_str(TRICKY[1]).unwrap();
         assert_eq!(
@@ -189,6 +218,7 @@ mod tests {
             (r.finish_reason.as_deref(), r.max_tokens),
             (Some("end_turn"), Some(1024))
         );
+        assert_eq!(r.prefix_chars, Some("Summarise the ticket.".len() as u64));
         let r = parse_line_str(TRICKY[2]).unwrap();
         assert_eq!(r.effective_status(), CallStatus::Error);
         assert_eq!(r.error_kind.as_deref(), Some("ThrottlingException"));
