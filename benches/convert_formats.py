@@ -12,6 +12,9 @@ Writes into OUTDIR:
   langfuse-<MB>MB.jsonl         Langfuse observations (UI/API camelCase)
   helicone-<MB>MB.jsonl         Helicone request export rows (JSON lines)
   otlp-json-<MB>MB.jsonl        OTLP JSON, one resourceSpans line per call
+  bedrock-<MB>MB.jsonl          Amazon Bedrock invocation logs (Converse);
+                                model ids as Bedrock spells them, so priced
+                                at Bedrock's rates (not cost-compared)
   batchref-<MB>MB.jsonl         the cost reference of the two batch files:
                                 the slice's calls that ran (status ok), with
                                 "batch":true and no logged cost (a batch
@@ -242,8 +245,43 @@ def otlp(o, p, n):
         "spans": [span]}]}]}
 
 
+def bedrock(o, p, n):
+    inp, read, write, w1h, out, reas, has = p
+    start = parse_ts(o["timestamp"])
+    meta = {}
+    for k in ("feature", "team", "session"):
+        if o.get(k) is not None:
+            meta[k] = o[k]
+    for k, v in (o.get("tags") or {}).items():
+        meta[k] = v
+    line = {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": iso(start),
+            "accountId": "123456789012",
+            "identity": {"arn": "arn:aws:sts::123456789012:assumed-role/%s/i-0abc" % (o.get("user") or "app")},
+            "region": "us-east-1", "requestId": o.get("request_id") or "req_%d" % n, "operation": "Converse",
+            "modelId": ("anthropic.%s-v1:0" if o.get("provider") == "anthropic" else "%s") % o["model"],
+            "input": {"inputContentType": "application/json",
+                      "inputBodyJson": {"messages": [{"role": "user", "content": [{"text": "ok"}]}],
+                                        "inferenceConfig": {"maxTokens": o.get("max_tokens") or 1024}},
+                      "inputTokenCount": inp - read - write, "cacheReadInputTokenCount": read,
+                      "cacheWriteInputTokenCount": write},
+            "requestMetadata": meta}
+    if failed(o):
+        line["errorCode"] = "InternalServerException"
+        line["output"] = {}
+    else:
+        line["output"] = {"outputContentType": "application/json",
+                          "outputBodyJson": {"output": {"message": {"role": "assistant",
+                                                                    "content": [{"text": "ok"}]}},
+                                             "stopReason": "end_turn",
+                                             "metrics": {"latencyMs": o.get("latency_ms") or 0},
+                                             "usage": {"inputTokens": inp - read - write, "outputTokens": out,
+                                                       "totalTokens": inp + out}},
+                          "outputTokenCount": out}
+    return line
+
+
 FORMATS = {"openai-batch": openai_batch, "anthropic-batch": anthropic_batch, "langfuse": langfuse,
-           "helicone": helicone, "otlp-json": otlp}
+           "helicone": helicone, "otlp-json": otlp, "bedrock": bedrock}
 
 files = {name: open("%s/%s-%dMB.jsonl" % (OUT, name, MB), "w", encoding="utf-8") for name in FORMATS}
 slice_f = open("%s/gateway-%dMB.jsonl" % (OUT, MB), "wb")
