@@ -91,8 +91,10 @@ impl<'a> Scalar<'a> {
     pub fn time(self) -> Lenient<DateTime<Utc>> {
         let t = match self {
             Scalar::Str(v) => parse_timestamp(&v),
-            Scalar::U64(v) => epoch_to_time(v as f64),
-            Scalar::I64(v) => epoch_to_time(v as f64),
+            Scalar::U64(v) => epoch_digits_to_time(v, ""),
+            Scalar::I64(v) => u64::try_from(v)
+                .ok()
+                .and_then(|v| epoch_digits_to_time(v, "")),
             Scalar::F64(v) => epoch_to_time(v),
             Scalar::Null => return Lenient::Missing,
             Scalar::Bool(_) | Scalar::Container => None,
@@ -169,9 +171,42 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc());
     }
     if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return t.parse::<f64>().ok().and_then(epoch_to_time);
+        // Read exactly: a float holds a millisecond epoch only to a few
+        // hundred nanoseconds, and a call at the window's first
+        // millisecond fell before it.
+        let (whole, fraction) = t.split_once('.').unwrap_or((t, ""));
+        if !whole.is_empty() && !fraction.contains('.') {
+            return whole
+                .parse::<u64>()
+                .ok()
+                .and_then(|w| epoch_digits_to_time(w, fraction));
+        }
     }
     None
+}
+
+/// [`epoch_to_time`] on an epoch written in digits, read exactly: its
+/// whole part (which decides the unit, as there) and the digits after its
+/// point (beyond the nanosecond they are dropped).
+pub fn epoch_digits_to_time(whole: u64, fraction: &str) -> Option<DateTime<Utc>> {
+    let scale: u64 = match whole {
+        0..100_000_000_000 => 1_000_000_000,
+        100_000_000_000..100_000_000_000_000 => 1_000_000,
+        100_000_000_000_000..100_000_000_000_000_000 => 1_000,
+        _ => 1,
+    };
+    let mut nanos = u128::from(whole) * u128::from(scale);
+    // The fraction, in the unit's nanoseconds: its first digits only.
+    let mut place = u128::from(scale);
+    for d in fraction.bytes() {
+        place /= 10;
+        if place == 0 {
+            break;
+        }
+        nanos += u128::from(d - b'0') * place;
+    }
+    let nanos = i64::try_from(nanos).ok()?;
+    Some(Utc.timestamp_nanos(nanos))
 }
 
 /// A trailing UTC offset and the text before it: `Z`, `+hh`, `+hhmm` or
@@ -296,6 +331,47 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(text), Some(want), "{text}");
         }
+        assert_eq!(
+            epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
+            1790841600123
+        );
+        // Integers and digit strings are read exactly, whatever the unit.
+        for (v, nanos) in [
+            (Scalar::U64(1_748_858_400_121), 1_748_858_400_121_000_000i64),
+            (Scalar::I64(1_748_858_400), 1_748_858_400_000_000_000),
+            (
+                Scalar::U64(1_748_858_400_121_123),
+                1_748_858_400_121_123_000,
+            ),
+            (
+                Scalar::U64(1_748_858_400_121_123_457),
+                1_748_858_400_121_123_457,
+            ),
+            (
+                Scalar::Str("1748858400121".into()),
+                1_748_858_400_121_000_000,
+            ),
+            (
+                Scalar::Str("1748858400.121".into()),
+                1_748_858_400_121_000_000,
+            ),
+            (
+                Scalar::Str("1748858400.1234567891".into()),
+                1_748_858_400_123_456_789,
+            ),
+            (
+                Scalar::Str("1748858400121.5".into()),
+                1_748_858_400_121_500_000,
+            ),
+        ] {
+            let t = match v.clone().time() {
+                Lenient::Value(t) => t,
+                other => panic!("{v:?}: {other:?}"),
+            };
+            assert_eq!(t.timestamp_nanos_opt(), Some(nanos), "{v:?}");
+        }
+        assert_eq!(Scalar::I64(-5).time(), Lenient::WrongType);
+        assert_eq!(Scalar::Str("1.2.3".into()).time(), Lenient::WrongType);
         assert_eq!(
             epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
             1790841600123
