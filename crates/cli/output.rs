@@ -40,6 +40,20 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
     for (dir, why) in &left_out.folders {
         eprintln!("note: {} not read ({why})", dir.display());
     }
+    if !left_out.reports.is_empty() {
+        let r = &left_out.reports;
+        let names: Vec<String> = r.iter().take(3).map(|p| p.display().to_string()).collect();
+        let more = match r.len() - names.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        eprintln!(
+            "note: {} file{} an earlier tokenaudit report wrote not read as logs: {}{more}",
+            r.len(),
+            if r.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+    }
     let files = &left_out.files;
     if files.is_empty() {
         return;

@@ -699,6 +699,54 @@ fn the_report_folder_and_stores_are_not_read_as_logs() {
             .unwrap();
     assert_eq!(r["audit"]["input"]["files"].as_array().unwrap().len(), 1);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
+
+    // An earlier run's report in another folder among the logs: its CSV
+    // tables and JSON are not read as calls, by a walk or by a glob; a
+    // user's log named like a table (no report header) is.
+    env.write(
+        "logs/audit-2025.csv",
+        "model,prompt_tokens,completion_tokens\ngpt-4o,1000,100\n",
+    );
+    for input in ["logs", "logs/**/*"] {
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                input,
+                "--out",
+                "logs/reports",
+                "-f",
+                "json,csv",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                input,
+                "--out",
+                "elsewhere",
+                "-f",
+                "json",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("files an earlier tokenaudit report wrote not read as logs: logs/reports/audit-by-feature-model.csv"),
+            "{input}: {err}"
+        );
+        let r: Value =
+            serde_json::from_slice(&std::fs::read(env.path("elsewhere/audit.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["audit"]["totals"]["calls"], 3, "{input}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105", "{input}");
+    }
 }
 
 /// A store that is the input folder (or holds it) is refused before

@@ -131,6 +131,41 @@ pub struct LeftOut {
     /// tokenaudit store (read with `--store`), whose files would otherwise
     /// be read as calls and counted again on every run.
     pub folders: Vec<(PathBuf, &'static str)>,
+    /// Report files an earlier tokenaudit run wrote (its CSV tables and
+    /// JSON), found among the logs: read, their rows would be calls again.
+    pub reports: Vec<PathBuf>,
+}
+
+/// Whether `path` is a file a tokenaudit report wrote: named as one
+/// (`audit.json`, `audit-*.csv`, `focus.csv`) and beginning as one (the
+/// JSON's `tokenaudit.` schema, a table header of the report's columns). A
+/// user's log named `audit-2025.csv` has neither header, so it is read.
+pub fn is_tokenaudit_report(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let named = name == "audit.json"
+        || name == "focus.csv"
+        || (name.starts_with("audit-") && name.ends_with(".csv"));
+    if !named {
+        return false;
+    }
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    let head = String::from_utf8_lossy(&head[..n]);
+    let first = head.lines().next().unwrap_or("");
+    head.contains("\"schema\": \"tokenaudit.")
+        || first.contains(",ok_calls,failed_calls,")
+        || [
+            "fingerprint,rule,name,severity,",
+            "step,lever,savings,",
+            "file,line,reason,detail",
+            "BilledCost,",
+        ]
+        .iter()
+        .any(|h| first.starts_with(h))
 }
 
 /// [`expand_inputs`], not entering the folders `skip` names (the run's
@@ -149,6 +184,7 @@ pub fn expand_inputs_and_left_out(
     let sources = expand(inputs, &mut walk)?;
     let mut left_out = walk.left_out;
     left_out.files.sort();
+    left_out.reports.sort();
     left_out.folders.sort();
     left_out.folders.dedup();
     Ok((sources, left_out))
@@ -236,6 +272,9 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
                 }
                 if entry.is_dir() {
                     walk(&entry, &mut files, w)?;
+                } else if is_tokenaudit_report(&entry) {
+                    w.left_out.reports.push(entry);
+                    left_out = true;
                 } else if is_file_or_broken_link(&entry) {
                     files.push(entry);
                 }
@@ -297,7 +336,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), Sour
             walk(&path, out, w)?;
         } else if is_file_or_broken_link(&path) {
             if is_log_candidate(&path) {
-                out.push(path);
+                if is_tokenaudit_report(&path) {
+                    w.left_out.reports.push(path);
+                } else {
+                    out.push(path);
+                }
             } else if !entry.file_name().to_string_lossy().starts_with('.')
                 && !is_surely_not_a_log(&path)
             {
