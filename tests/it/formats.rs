@@ -231,6 +231,30 @@ fn litellm_spend_logs_read_by_the_gateway_reader() {
     }
 }
 
+/// LiteLLM's spend logs as CSV (a Postgres `\copy`): `metadata` is JSON
+/// text in its cell, and its cache counts are read as from the JSON rows.
+#[test]
+fn litellm_spend_logs_as_csv_keep_their_cache_counts() {
+    let env = Env::new();
+    env.write(
+        "spend.csv",
+        "request_id,spend,prompt_tokens,completion_tokens,startTime,model,custom_llm_provider,metadata,request_tags\n\
+         r1,0.005475,3000,100,2026-10-01 10:00:00,claude-sonnet-4-20250514,anthropic,\
+         \"{\"\"additional_usage_values\"\": {\"\"cache_read_input_tokens\"\": 2000, \"\"cache_creation_input_tokens\"\": 500}, \"\"user_api_key_alias\"\": \"\"k1\"\"}\",\
+         \"[\"\"feature:search\"\"]\"\n",
+    );
+    let r = env.audit(&["spend.csv", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "gateway (CSV)");
+    // prompt_tokens includes the cache: 500 uncached × $3/M = $0.0015 +
+    // 2,000 read × $0.30/M = $0.0006 + 500 written × $3.75/M = $0.001875
+    // + 100 out × $15/M = $0.0015: $0.005475, as LiteLLM logged.
+    assert_eq!(totals(&r), ("0.005475".into(), 1, 3000, 2000, 100, 0));
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.005475");
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+    }
+}
+
 #[test]
 fn mixed_folder_detects_each_file_and_input_format_overrides() {
     let env = Env::new();

@@ -403,12 +403,26 @@ impl<R: Read> CsvRecords<R> {
                 self.out.extend_from_slice(b"null");
             } else if is_json_number(cell) {
                 self.out.extend_from_slice(cell.as_bytes());
+            } else if let Some(value) = json_container(cell) {
+                // An object or list written as JSON text (LiteLLM's
+                // `metadata`, Langfuse's `usageDetails`): the value itself,
+                // on one line, so its fields are read as a JSON log's.
+                serde_json::to_writer(&mut self.out, &value).expect("a value serializes");
             } else {
                 serde_json::to_writer(&mut self.out, cell).expect("a string serializes");
             }
         }
         self.out.push(b'}');
     }
+}
+
+/// A cell holding a JSON object or list, parsed; `None` for any other text.
+fn json_container(cell: &str) -> Option<serde_json::Value> {
+    let (open, close) = (cell.as_bytes()[0], cell.as_bytes()[cell.len() - 1]);
+    if !matches!((open, close), (b'{', b'}') | (b'[', b']')) {
+        return None;
+    }
+    serde_json::from_str(cell).ok()
 }
 
 /// Whether a cell is a JSON number as written (`-12`, `0.5`, `3e-6`) and
