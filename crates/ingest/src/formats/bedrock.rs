@@ -121,8 +121,9 @@ pub static BUILTIN: Builtin = Builtin {
     aliases: &["bedrock-invocation-logs"],
     format: Format::Spec(&SPEC),
     detect: Detect::FirstLine(looks_like),
-    doc: "Amazon Bedrock model invocation logs (S3 or CloudWatch Logs\n\
-         exports, one JSON line per call): input.inputTokenCount (uncached)\n\
+    doc: "Amazon Bedrock model invocation logs as Bedrock delivers them to S3\n\
+         (one JSON object per line; a CloudWatch Logs export that puts a time\n\
+         before each object is not read): input.inputTokenCount (uncached)\n\
          + cacheReadInputTokenCount + cacheWriteInputTokenCount,\n\
          output.outputTokenCount, modelId (ids, profiles and ARNs, priced as\n\
          Bedrock's), errorCode (a failure), identity.arn as the user, region\n\
