@@ -558,6 +558,14 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             ));
         }
     }
+    let repeated = a.input.repeated_calls;
+    if repeated.calls > 0 {
+        out.push(format!(
+            "{}{} calls have the same request id, time, model and tokens as another (overlapping exports or a copied log?): they are counted twice",
+            if repeated.estimated { "about " } else { "" },
+            repeated.calls
+        ));
+    }
     if a.totals.calls == 0 {
         out.push(format!(
             "no call was read ({} lines, {} rejected, {} outside the window): the report's spend is $0; \

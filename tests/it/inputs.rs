@@ -864,6 +864,67 @@ fn inputs_with_the_same_text_are_marked_as_counted_twice() {
     );
 }
 
+/// Overlapping exports: calls with the same request id, time, model and
+/// tokens in two files are counted twice, and said to be. A retry (another
+/// id) or another call with the same id but other tokens is no repeat.
+#[test]
+fn calls_logged_twice_across_exports_are_said() {
+    let env = Env::new();
+    let call = |id: &str, tokens: u32| {
+        format!(
+            r#"{{"timestamp":"2026-10-01T10:00:00Z","request_id":"{id}","model":"gpt-4o","usage":{{"prompt_tokens":{tokens},"completion_tokens":100}}}}"#
+        )
+    };
+    env.write(
+        "logs/monday.jsonl",
+        [call("r1", 1000), call("r2", 1000), call("r3", 1000)].join("\n"),
+    );
+    env.write(
+        "logs/monday-and-tuesday.jsonl",
+        [
+            call("r2", 1000),
+            call("r3", 1000),
+            call("r3", 2000),
+            call("r4", 1000),
+        ]
+        .join("\n"),
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "-f", "json,md", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
+    assert_eq!(r["audit"]["totals"]["calls"], 7);
+    assert_eq!(
+        r["audit"]["input"]["repeated_calls"],
+        json!({"calls": 2, "estimated": false})
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "warning: 2 calls have the same request id, time, model and tokens as another"
+        ),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**Logged twice:** 2 calls have the same request id"),
+        "{md}"
+    );
+    // The same from a store the two files were ingested into.
+    let ingest = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "st", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(ingest.status.code(), Some(0), "{}", stderr(&ingest));
+    let r = env.audit(&["--store", "st"]);
+    assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 2);
+}
+
 /// A provider logged in other cases is one provider.
 #[test]
 fn providers_are_one_row_whatever_their_case() {

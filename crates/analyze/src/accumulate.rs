@@ -509,6 +509,8 @@ pub struct Accumulator<'c> {
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
     pub(crate) previous: Option<Previous>,
+    /// Calls logged twice (see `repeats.rs`).
+    pub(crate) repeats: crate::repeats::Repeats,
 }
 
 /// The previous period's sums: totals, and spend per feature and per model
@@ -574,6 +576,7 @@ impl<'c> Accumulator<'c> {
             long_context_calls: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
+            repeats: Default::default(),
         }
     }
 
@@ -767,6 +770,7 @@ impl<'c> Accumulator<'c> {
         self.most_expensive.extend(o.most_expensive);
         sort_expensive(&mut self.most_expensive);
         self.most_expensive.truncate(TOP_CALLS);
+        self.repeats.merge(o.repeats);
     }
 }
 
@@ -1075,6 +1079,7 @@ impl RecordSink for Accumulator<'_> {
         }
         let status = r.effective_status();
         self.count_coverage(r, status);
+        self.repeats.add(r);
         let day = r.timestamp.map(|t| t.date_naive());
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         let text = KeyText {

@@ -181,6 +181,9 @@ pub struct InputReport {
     /// Calls outside `--since`/`--until` (or without a timestamp when a
     /// window was given).
     pub outside_window: u64,
+    /// Calls that repeat another with the same request id, time, model and
+    /// tokens (overlapping exports, a log copied): in the totals twice.
+    pub repeated_calls: crate::repeats::RepeatedCalls,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -649,6 +652,7 @@ impl Accumulator<'_> {
                 .collect(),
             rejected_samples: summary.rejects.samples(),
             outside_window: self.outside_window + summary.outside_window,
+            repeated_calls: self.repeats.report(),
         };
         let audit = Audit {
             catalog_version: catalog.version().to_string(),

@@ -9,7 +9,7 @@
 //!
 //! Modules depend on each other in one direction only (a test holds them to
 //! it, see `module_graph` below):
-//! `wire` (the leaf of leaves: binary forms) ← `stats`, `short`, `sketch`,
+//! `wire` (the leaf of leaves: binary forms) ← `stats`, `short`, `sketch`, `repeats`,
 //! `budget`, `finding`, `timings`, `cachesim` ← `coverage`, `infer`,
 //! `spill` ← `observe` ← `accumulate` ← `audit` ← `detect`, `whatif` ←
 //! `pipeline`.
@@ -24,6 +24,7 @@ pub mod finding;
 pub mod infer;
 pub mod observe;
 pub mod pipeline;
+pub mod repeats;
 pub mod short;
 pub mod sketch;
 pub mod spill;
@@ -61,6 +62,7 @@ mod module_graph {
         ("finding", &[]),
         ("timings", &[]),
         ("wire", &[]),
+        ("repeats", &["wire"]),
         ("cachesim", &["wire"]),
         ("coverage", &["finding"]),
         ("infer", &["finding", "sketch", "wire"]),
@@ -69,7 +71,8 @@ mod module_graph {
         (
             "accumulate",
             &[
-                "budget", "coverage", "infer", "observe", "sketch", "spill", "stats", "wire",
+                "budget", "coverage", "infer", "observe", "repeats", "sketch", "spill", "stats",
+                "wire",
             ],
         ),
         (
@@ -80,6 +83,7 @@ mod module_graph {
                 "finding",
                 "infer",
                 "observe",
+                "repeats",
                 "spill",
                 "stats",
             ],

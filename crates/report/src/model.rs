@@ -588,6 +588,22 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             ]));
         }
     }
+    let repeated = a.input.repeated_calls;
+    if repeated.calls > 0 {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Logged twice:")]),
+            Inline::plain(if repeated.estimated { " about " } else { " " }),
+            Inline::Count(repeated.calls),
+            Inline::plain(if repeated.estimated {
+                " calls (estimated from a sample of the calls) have the same request id, time, model and tokens as another"
+            } else {
+                " calls have the same request id, time, model and tokens as another"
+            }),
+            Inline::plain(
+                ": overlapping exports or a copied log, in the totals a second time.",
+            ),
+        ]));
+    }
     if a.input.rejected == 0 {
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
             "No line was rejected.",

@@ -25,8 +25,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// sessions, rule coverage counts); 3: prefixes without their unread first
 /// and last times; 4: timelines as one list of calls with their keys, calls
 /// without their unread cost; 5: LiteLLM's cache hits per cell; 6: the
-/// timelines first, as a span of their own (decoded beside the rest).
-const FORMAT: u32 = 6;
+/// timelines first, as a span of their own (decoded beside the rest); 7:
+/// the sketch of calls logged twice, last.
+const FORMAT: u32 = 7;
 
 wire_struct!(Group {
     resolved,
@@ -150,6 +151,7 @@ impl<'c> Accumulator<'c> {
             long_context_calls,
             most_expensive,
             previous,
+            repeats,
         } = self;
         let mut w = MAGIC.to_vec();
         FORMAT.put(&mut w);
@@ -181,6 +183,7 @@ impl<'c> Accumulator<'c> {
         long_context_calls.put(&mut w);
         most_expensive.put(&mut w);
         previous.put(&mut w);
+        repeats.put(&mut w);
         Ok(w)
     }
 
@@ -320,6 +323,7 @@ impl<'c> Accumulator<'c> {
             long_context_calls: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,
+            repeats: Wire::get(r)?,
         };
         if !r.is_done() {
             return Err(WireError("bytes left after the state".into()));

@@ -1,0 +1,217 @@
+//! Calls logged twice: the same request id, time, model and tokens in two
+//! places (overlapping exports, a log copied under another name). Both
+//! copies are counted in the totals, so the report says how many there are.
+//!
+//! Each call with a request id is hashed (id, time, model, tokens); the
+//! hashes below a threshold are counted, in at most [`CAP`] entries. When
+//! more distinct hashes than that come, the threshold halves and the hashes
+//! above it are dropped, so memory stays small on any input. The repeats
+//! among the kept hashes, scaled by the share of hashes the threshold keeps,
+//! estimate all repeats: exact while the threshold has not moved (up to
+//! [`CAP`] distinct calls). Both copies of a call hash alike, so they are
+//! kept or dropped together, and the final state does not depend on how
+//! the calls were split among workers.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use tokenaudit_core::CallRecord;
+
+/// Distinct hashes kept at most: few enough to stay in a core's cache
+/// (the sketch sees every call).
+pub const CAP: usize = 1 << 13;
+
+/// The sketch (see the module documentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repeats {
+    /// Hashes below this are kept.
+    threshold: u64,
+    /// Kept hashes and how many calls had each.
+    seen: FxHashMap<u64, u32>,
+}
+
+impl Default for Repeats {
+    fn default() -> Repeats {
+        Repeats {
+            threshold: u64::MAX,
+            seen: FxHashMap::default(),
+        }
+    }
+}
+
+crate::wire::wire_struct!(Repeats { threshold, seen });
+
+/// MurmurHash3's 64-bit finaliser.
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// What the report says of the repeats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct RepeatedCalls {
+    /// Calls that repeat an earlier one (same request id, time, model and
+    /// tokens): each is in the totals a second time.
+    pub calls: u64,
+    /// Whether `calls` is estimated from a sample of the calls (more than
+    /// 8,192 distinct calls with a request id) rather than counted.
+    pub estimated: bool,
+}
+
+impl Repeats {
+    /// Notes a call; calls without a request id are not compared.
+    #[inline]
+    pub fn add(&mut self, r: &CallRecord<'_>) {
+        let Some(id) = r.request_id.as_deref() else {
+            return;
+        };
+        // The texts hashed whole, the numbers folded in, each step mixed
+        // (MurmurHash3's finaliser), so that every part moves every bit.
+        let ts = r
+            .timestamp
+            .and_then(|t| t.timestamp_nanos_opt())
+            .unwrap_or(i64::MIN);
+        let u = &r.usage;
+        let mut h = xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), 0x7265_7065_6174)
+            ^ xxhash_rust::xxh3::xxh3_64(r.model.as_bytes()).rotate_left(17);
+        for n in [
+            ts as u64,
+            u.input,
+            u.cached_read,
+            u.cache_write,
+            u.output,
+            u.reasoning,
+        ] {
+            h = fmix(h ^ n);
+        }
+        self.offer(h, 1);
+    }
+
+    #[inline]
+    fn offer(&mut self, hash: u64, n: u32) {
+        if hash >= self.threshold {
+            return;
+        }
+        *self.seen.entry(hash).or_insert(0) += n;
+        self.shrink();
+    }
+
+    /// Halves the threshold until at most [`CAP`] hashes are kept.
+    fn shrink(&mut self) {
+        while self.seen.len() > CAP {
+            self.threshold /= 2;
+            let t = self.threshold;
+            self.seen.retain(|&h, _| h < t);
+        }
+    }
+
+    pub fn merge(&mut self, other: Repeats) {
+        if other.threshold < self.threshold {
+            self.threshold = other.threshold;
+            let t = self.threshold;
+            self.seen.retain(|&h, _| h < t);
+        }
+        for (h, n) in other.seen {
+            if h < self.threshold {
+                *self.seen.entry(h).or_insert(0) += n;
+            }
+        }
+        self.shrink();
+    }
+
+    /// The repeats, counted or estimated.
+    pub fn report(&self) -> RepeatedCalls {
+        let extra: u64 = self.seen.values().map(|&n| u64::from(n) - 1).sum();
+        if self.threshold == u64::MAX {
+            return RepeatedCalls {
+                calls: extra,
+                estimated: false,
+            };
+        }
+        let scale = u64::MAX as f64 / self.threshold as f64;
+        RepeatedCalls {
+            calls: (extra as f64 * scale).round() as u64,
+            estimated: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenaudit_core::Usage;
+
+    fn call(i: u64) -> CallRecord<'static> {
+        CallRecord {
+            request_id: Some(format!("req_{i}").into()),
+            model: "gpt-4o".into(),
+            usage: Usage {
+                input: 1000 + i,
+                output: 10,
+                ..Usage::default()
+            },
+            ..CallRecord::default()
+        }
+    }
+
+    #[test]
+    fn repeats_are_counted_exactly_while_few() {
+        let mut r = Repeats::default();
+        for i in 0..1000 {
+            r.add(&call(i));
+        }
+        for i in 0..30 {
+            r.add(&call(i));
+        }
+        r.add(&call(5));
+        // No request id: not compared.
+        let mut anonymous = call(1);
+        anonymous.request_id = None;
+        r.add(&anonymous);
+        r.add(&anonymous);
+        // Another time or token count is another call.
+        let mut later = call(2);
+        later.usage.output += 1;
+        r.add(&later);
+        assert_eq!(
+            r.report(),
+            RepeatedCalls {
+                calls: 31,
+                estimated: false
+            }
+        );
+    }
+
+    /// Past the cap the count is an estimate, the same however the calls
+    /// were split among workers.
+    #[test]
+    fn many_calls_give_an_estimate_independent_of_the_split() {
+        let mut whole = Repeats::default();
+        let mut parts = [Repeats::default(), Repeats::default(), Repeats::default()];
+        let n = 300_000u64;
+        for i in 0..n {
+            whole.add(&call(i));
+            parts[(i % 3) as usize].add(&call(i));
+            if i % 10 == 0 {
+                // 30,000 repeats, each in another worker than its first.
+                whole.add(&call(i));
+                parts[((i + 1) % 3) as usize].add(&call(i));
+            }
+        }
+        let [a, b, c] = parts;
+        let mut merged = a;
+        merged.merge(b);
+        merged.merge(c);
+        assert_eq!(merged, whole);
+        let got = whole.report();
+        assert!(got.estimated);
+        assert!(
+            (27_000..=33_000).contains(&got.calls),
+            "{got:?} (30,000 repeats)"
+        );
+        assert!(whole.seen.len() <= CAP);
+    }
+}
