@@ -27,8 +27,6 @@
 
 use std::borrow::Cow;
 
-use tokenaudit_core::CallRecord;
-
 use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{gateway, Builtin, Detect, Format, JsonObject};
 use crate::record::fields::{LStr, Lenient};
@@ -132,28 +130,18 @@ pub static BUILTIN: Builtin = Builtin {
          prompt fingerprints.",
 };
 
-/// Reads one invocation log line.
-pub fn parse_line(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
-    SPEC.parse_line(line)
-}
-
-/// The same for a line already validated as UTF-8.
-pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
-    SPEC.parse_line_str(line)
-}
-
-/// Reads a line both ways; when the engine accepts it, the result must be
-/// the reference's. Returns whether it accepted it.
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub fn agree(line: &str) -> bool {
-    SPEC.agree(line)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenaudit_core::CallStatus;
+    use tokenaudit_core::{CallRecord, CallStatus};
+
+    fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+        SPEC.parse_line_str(line)
+    }
+
+    fn agree(line: &str) -> bool {
+        SPEC.agree(line)
+    }
 
     /// A Converse call with caller metadata, an InvokeModel call with an
     /// Anthropic body and the cache, a throttled call, and odd shapes.

@@ -91,6 +91,10 @@ pub(crate) enum Scope {
     Nested,
     /// `metadata`: unknown keys become tags.
     Metadata,
+    /// `choices` / `candidates` (serde's visitor only): the array's first
+    /// element is read as [`Scope::Nested`], the rest and any other value
+    /// skipped.
+    Choices,
 }
 
 /// Fills `slot` with the next value unless an earlier key already did.
@@ -148,11 +152,22 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.scope == Scope::Choices {
+            seq.next_element_seed(LineSeed {
+                line: self.line,
+                scope: Scope::Nested,
+                depth: self.depth,
+            })?;
+        }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.scope == Scope::Choices {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
         let l = self.line;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let f = field(&key);
@@ -302,8 +317,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     })?;
                 }
                 Field::Choices if self.depth < 3 && self.scope != Scope::Metadata => {
-                    map.next_value_seed(ChoicesSeed {
+                    map.next_value_seed(LineSeed {
                         line: l,
+                        scope: Scope::Choices,
                         depth: self.depth + 1,
                     })?;
                 }
@@ -318,59 +334,6 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 }
             }
         }
-        Ok(())
-    }
-}
-
-/// `choices` / `candidates`: the first element is read as a nested object,
-/// the others skipped; a value that is no array is ignored.
-struct ChoicesSeed<'b, 'a> {
-    line: &'b mut RawLine<'a>,
-    depth: u8,
-}
-
-impl<'de, 'b> DeserializeSeed<'de> for ChoicesSeed<'b, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, 'b> Visitor<'de> for ChoicesSeed<'b, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON array")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        seq.next_element_seed(LineSeed {
-            line: self.line,
-            scope: Scope::Nested,
-            depth: self.depth,
-        })?;
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
 }
