@@ -432,6 +432,18 @@ fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
         1
     );
     assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
+
+    // Sonnet 4 on Bedrock past 200,000 input tokens: the whole request at
+    // the long-context rates LiteLLM gives ($6 in, $22.50 out; genai-prices
+    // gives none): 300,000 × 6 = $1.80 + 1,000 × 22.5 = $0.0225.
+    let env = Env::new();
+    env.write(
+        "long.jsonl",
+        r#"{"schemaType":"ModelInvocationLog","timestamp":"2025-10-01T10:00:00Z","requestId":"l1","modelId":"us.anthropic.claude-sonnet-4-20250514-v1:0","input":{"inputTokenCount":300000},"output":{"outputTokenCount":1000}}"#,
+    );
+    let r = env.audit(&["long.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.8225");
+    assert_eq!(r["audit"]["long_context_calls"], 1);
 }
 
 #[test]

@@ -122,7 +122,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
     std::fs::write(&out, catalog.to_json_string())
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch conflicts (no batch price): {}",
+        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch conflicts (no batch price): {}; long-context tiers from LiteLLM: {}",
         out.display(),
         catalog.models().count(),
         genai_report.imported,
@@ -131,6 +131,11 @@ fn catalog(args: CatalogArgs) -> Result<()> {
             "none".to_string()
         } else {
             report.batch_conflicts.join(", ")
+        },
+        if report.tiers_added.is_empty() {
+            "none".to_string()
+        } else {
+            report.tiers_added.join(", ")
         }
     );
     Ok(())

@@ -26,10 +26,16 @@ pub struct BuildReport {
     /// Models whose batch prices LiteLLM gives inconsistently (several
     /// matching names with different multipliers): left without one.
     pub batch_conflicts: Vec<String>,
+    /// Models that took their long-context tiers from LiteLLM.
+    pub tiers_added: Vec<String>,
 }
 
 /// The catalog of the `shipped` providers (in that priority order) with
-/// their models as genai-prices gives them (`genai`), each with a batch
+/// their models as genai-prices gives them (`genai`); a model genai-prices
+/// gives no long-context tier takes LiteLLM's when LiteLLM lists, on the
+/// same provider, names the model's rules match with the model's base input
+/// and output prices and the same tiers (on its latest period); and each
+/// model gets a batch
 /// multiplier when LiteLLM (`litellm`) lists, on the same provider, a name
 /// that the model's own rules match with batch prices that are one uniform
 /// fraction of its normal prices, and all such names agree. Errors name a
@@ -72,8 +78,45 @@ pub fn build_builtin(
             batch.entry(target.0 as usize).or_default().push(mult);
         }
     }
+    // Long-context tiers from LiteLLM, per shipped model that has none,
+    // from names whose base input and output prices are the model's.
+    let mut tiers: BTreeMap<usize, Vec<Vec<super::Tier>>> = BTreeMap::new();
+    for (_, lm) in litellm.models() {
+        let Some(period) = lm.periods.last().filter(|p| !p.tiers.is_empty()) else {
+            continue;
+        };
+        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
+            continue;
+        };
+        let (names, _, _) = candidates(&lm.id.to_lowercase());
+        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
+            continue;
+        };
+        let model = &shipped.models[target.0 as usize];
+        let Some(latest) = model.periods.last() else {
+            continue;
+        };
+        let same_base =
+            latest.rates.input == period.rates.input && latest.rates.output == period.rates.output;
+        if same_base && model.periods.iter().all(|p| p.tiers.is_empty()) {
+            tiers
+                .entry(target.0 as usize)
+                .or_default()
+                .push(period.tiers.clone());
+        }
+    }
     let mut models = shipped.models;
     let mut report = BuildReport::default();
+    for (i, found) in tiers {
+        if found.iter().all(|t| *t == found[0]) {
+            if let Some(latest) = models[i].periods.last_mut() {
+                latest.tiers = found[0].clone();
+                report
+                    .tiers_added
+                    .push(format!("{}/{}", models[i].provider, models[i].id));
+            }
+        }
+    }
     for (i, mults) in batch {
         if mults.iter().all(|m| *m == mults[0]) {
             models[i].batch_multiplier = Some(mults[0]);

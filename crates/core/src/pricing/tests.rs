@@ -722,6 +722,53 @@ fn absurd_rates_and_multipliers_are_invalid_and_the_highest_prices_any_count() {
     assert_eq!(c.price(m, None, &most, true).cost.total().picos(), want);
 }
 
+/// A model genai-prices gives no long-context tier takes LiteLLM's, when
+/// LiteLLM's names for it agree and have its base prices.
+#[test]
+fn the_builtin_build_takes_long_context_tiers_from_litellm_only_where_they_fit() {
+    let genai = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "providers": [{"id": "cloud"}],
+            "models": [
+              {"provider": "cloud", "id": "big", "match": {"starts_with": "big-"}, "prices": [{"input": "3", "output": "15"}]},
+              {"provider": "cloud", "id": "tiered", "prices": [{"input": "1", "output": "2",
+               "tiers": [{"above_input_tokens": 100000, "input": "5"}]}]},
+              {"provider": "cloud", "id": "other", "prices": [{"input": "1", "output": "1"}]},
+              {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "1"}]}]}"#,
+    )
+    .unwrap();
+    let litellm = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "y",
+            "models": [
+              {"provider": "cloud", "id": "big-v1", "prices": [{"input": "3", "output": "15",
+               "tiers": [{"above_input_tokens": 200000, "input": "6", "output": "22.5"}]}]},
+              {"provider": "cloud", "id": "tiered", "prices": [{"input": "1", "output": "2",
+               "tiers": [{"above_input_tokens": 100000, "input": "9"}]}]},
+              {"provider": "cloud", "id": "other", "prices": [{"input": "2", "output": "1",
+               "tiers": [{"above_input_tokens": 100000, "input": "9"}]}]},
+              {"provider": "cloud", "id": "torn-a", "prices": [{"input": "1", "output": "1",
+               "tiers": [{"above_input_tokens": 100000, "input": "2"}]}]},
+              {"provider": "cloud", "id": "torn-b", "prices": [{"input": "1", "output": "1",
+               "tiers": [{"above_input_tokens": 100000, "input": "3"}]}]}]}"#,
+    )
+    .unwrap();
+    let (built, report) = build_builtin(&genai, &litellm, &["cloud"], "v", Vec::new()).unwrap();
+    assert_eq!(report.tiers_added, ["cloud/big"]);
+    let tiers = |id: &str| {
+        let (_, m) = built.models().find(|(_, m)| m.id == id).unwrap();
+        m.periods[0]
+            .tiers
+            .iter()
+            .map(|t| (t.above_input_tokens, t.rates.input.map(|m| m.picos())))
+            .collect::<Vec<_>>()
+    };
+    // Taken ($6/MTok: 6,000,000 pico-dollars a token); genai-prices' own
+    // kept; other base prices; names that disagree.
+    assert_eq!(tiers("big"), [(200_000, Some(6_000_000))]);
+    assert_eq!(tiers("tiered"), [(100_000, Some(5_000_000))]);
+    assert_eq!(tiers("other"), []);
+    assert_eq!(tiers("torn"), []);
+}
+
 /// Google lists Vertex's Claude models under Anthropic's undated names; a
 /// log that gives no provider means Anthropic's (whose 1-hour cache-write
 /// and batch prices Vertex's entries lack), and one that names Vertex means
