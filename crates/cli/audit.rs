@@ -558,6 +558,16 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             ));
         }
     }
+    if !a.priced_elsewhere.is_empty() {
+        let calls: u64 = a.priced_elsewhere.iter().map(|m| m.stats.calls).sum();
+        let first = &a.priced_elsewhere[0];
+        out.push(format!(
+            "{calls} calls were priced at another provider's rates: the catalog has no price from their logged provider (e.g. {} from {}, priced as {}); see the report's Data quality",
+            first.logged_model,
+            first.logged_provider.as_deref().unwrap_or(""),
+            first.resolved.as_deref().unwrap_or("")
+        ));
+    }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {
         out.push(format!(

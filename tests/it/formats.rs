@@ -444,6 +444,30 @@ fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
     let r = env.audit(&["long.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.8225");
     assert_eq!(r["audit"]["long_context_calls"], 1);
+    assert_eq!(r["audit"]["priced_elsewhere"], serde_json::json!([]));
+
+    // A model Bedrock's prices in the catalog lack is priced at its
+    // maker's, and said to be: Command R+ at Cohere's $2.50/$10, 1M in and
+    // 100k out = $3.50.
+    env.write(
+        "cohere.jsonl",
+        r#"{"schemaType":"ModelInvocationLog","timestamp":"2025-10-01T10:00:00Z","requestId":"c1","modelId":"cohere.command-r-plus-v1:0","input":{"inputTokenCount":1000000},"output":{"outputTokenCount":100000}}"#,
+    );
+    let r = env.audit(&["cohere.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "3.50");
+    let elsewhere = &r["audit"]["priced_elsewhere"][0];
+    assert_eq!(
+        (
+            &elsewhere["logged_provider"],
+            &elsewhere["resolved"],
+            &elsewhere["calls"]
+        ),
+        (
+            &"bedrock".into(),
+            &"cohere/command-r-plus".into(),
+            &1.into()
+        )
+    );
 }
 
 #[test]

@@ -286,6 +286,10 @@ pub struct Audit {
     pub model_names: Vec<ModelNameRow>,
     /// The `model_names` rows that did not resolve: counted, never priced.
     pub unknown_models: Vec<ModelNameRow>,
+    /// The `model_names` rows logged with a provider the catalog knows
+    /// (`bedrock`) whose model that provider's prices lack, so they were
+    /// priced at another provider's (`resolved` names which).
+    pub priced_elsewhere: Vec<ModelNameRow>,
     /// Per model, over calls that carry a logged cost: logged against computed
     /// cost.
     pub reconciliation: Vec<ReconcileRow>,
@@ -587,6 +591,18 @@ impl Accumulator<'_> {
             .filter(|m| m.resolved.is_none())
             .cloned()
             .collect();
+        let priced_elsewhere = model_names
+            .iter()
+            .filter(|m| {
+                let (Some(logged), Some(resolved)) = (&m.logged_provider, &m.resolved) else {
+                    return false;
+                };
+                catalog
+                    .provider_named(logged)
+                    .is_some_and(|p| resolved.split('/').next() != Some(p))
+            })
+            .cloned()
+            .collect();
         let mut reconciliation: Vec<ReconcileRow> = self
             .reconcile
             .into_iter()
@@ -675,6 +691,7 @@ impl Accumulator<'_> {
             daily_by_feature: day_rows(day_feature),
             model_names,
             unknown_models,
+            priced_elsewhere,
             reconciliation,
             coverage,
             rule_coverage: Vec::new(),

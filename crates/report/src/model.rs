@@ -677,6 +677,37 @@ fn unknown_models_table(a: &Audit) -> Table {
     table
 }
 
+/// Models the logged provider's prices lack, priced at another provider's.
+fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
+    let head = Block::Paragraph(vec![
+        Inline::Strong(vec![Inline::plain("Priced at another provider's rates:")]),
+        Inline::plain(
+            " the catalog has no price from the logged provider for these models, so their calls are priced at the rates of the provider after the arrow (add the logged provider's with ",
+        ),
+        Inline::code("--prices FILE"),
+        Inline::plain("):"),
+    ]);
+    let list = Block::List(
+        a.priced_elsewhere
+            .iter()
+            .map(|m| {
+                vec![
+                    Inline::code(m.logged_model.clone()),
+                    Inline::plain(" ("),
+                    Inline::Label(m.logged_provider.clone().unwrap_or_default()),
+                    Inline::plain(") → "),
+                    Inline::code(m.resolved.clone().unwrap_or_default()),
+                    Inline::plain(": "),
+                    Inline::Count(m.stats.calls),
+                    Inline::plain(" calls"),
+                ]
+            })
+            .collect(),
+    );
+    let any = !a.priced_elsewhere.is_empty();
+    [head, list].into_iter().filter(move |_| any)
+}
+
 fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
     (a.batch_calls_at_full_price > 0).then(|| {
         Block::Paragraph(vec![
@@ -1088,6 +1119,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         ]));
         s.blocks.push(Block::Table(unknown_models_table(a)));
     }
+    s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
@@ -1373,6 +1405,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         ]));
         s.blocks.push(Block::Table(unknown_models_table(a)));
     }
+    s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {

@@ -97,6 +97,13 @@ fn strip_bedrock_version(id: &str) -> &str {
 }
 
 impl Catalog {
+    /// The id of the catalog's provider a logged provider name means
+    /// (`bedrock`: `aws`), if any.
+    pub fn provider_named(&self, word: &str) -> Option<&str> {
+        self.providers_for_hint(word)
+            .map(|i| self.providers[i].id.as_str())
+    }
+
     /// The provider(s) a logged provider name or path segment means.
     fn providers_for_hint(&self, word: &str) -> Option<usize> {
         let word = word.trim().to_lowercase();
