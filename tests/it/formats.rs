@@ -446,6 +446,22 @@ fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
     assert_eq!(r["audit"]["long_context_calls"], 1);
     assert_eq!(r["audit"]["priced_elsewhere"], serde_json::json!([]));
 
+    // CloudWatch Logs' export to S3: a time before each line, gzipped.
+    // The fixture's three calls, the same $0.01492.
+    let fixture_text =
+        std::fs::read_to_string(format!("{}/invocations.jsonl", fixture("bedrock"))).unwrap();
+    let exported: String = fixture_text
+        .lines()
+        .map(|l| format!("2025-10-01T10:00:00.000Z {l}\n"))
+        .collect();
+    env.write_gz("000000.gz", &exported);
+    let r = env.audit(&["000000.gz", "--strict"]);
+    assert_eq!(
+        r["audit"]["input"]["files"][0]["format"],
+        "bedrock (time-prefixed)"
+    );
+    assert_eq!(totals(&r), ("0.01492".into(), 3, 8300, 5000, 340, 0));
+
     // A model Bedrock's prices in the catalog lack is priced at its
     // maker's, and said to be: Command R+ at Cohere's $2.50/$10, 1M in and
     // 100k out = $3.50.

@@ -120,8 +120,8 @@ pub static BUILTIN: Builtin = Builtin {
     format: Format::Spec(&SPEC),
     detect: Detect::FirstLine(looks_like),
     doc: "Amazon Bedrock model invocation logs as Bedrock delivers them to S3\n\
-         (one JSON object per line; a CloudWatch Logs export that puts a time\n\
-         before each object is not read): input.inputTokenCount (uncached)\n\
+         (one JSON object per line), or as CloudWatch Logs exports them (a\n\
+         time before each object): input.inputTokenCount (uncached)\n\
          + cacheReadInputTokenCount + cacheWriteInputTokenCount,\n\
          output.outputTokenCount, modelId (ids, profiles and ARNs, priced as\n\
          Bedrock's), errorCode (a failure), identity.arn as the user, region\n\

@@ -883,8 +883,12 @@ fn read_chunks(
     (rejects, next_line, hasher): (&mut Rejects, &mut u64, &mut ContentHasher),
     mut layout: Option<Layout>,
 ) -> String {
-    if layout == Some(Layout::Csv) {
-        stream = Box::new(CsvRecords::new(stream));
+    match layout {
+        Some(Layout::Csv) => stream = Box::new(CsvRecords::new(stream)),
+        Some(Layout::TimePrefixed) => {
+            stream = Box::new(container::TimePrefixedLines::new(stream));
+        }
+        _ => {}
     }
     let chunk_bytes = options.chunk_bytes.max(1024);
     // Grows (up to max_line_bytes) while a single line is longer than a chunk.
@@ -965,6 +969,20 @@ fn read_chunks(
             }
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
+            }
+            // JSON lines after a time each (CloudWatch Logs' export).
+            if container::is_time_prefixed(&buf) {
+                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                *hasher = ContentHasher::default();
+                return read_chunks(
+                    index,
+                    Box::new(rest),
+                    count,
+                    options,
+                    (&mut *send, free),
+                    (rejects, next_line, hasher),
+                    Some(Layout::TimePrefixed),
+                );
             }
             // CSV with no name to tell it (stdin): told by its header.
             if container::looks_like_csv_header(&buf) {

@@ -35,6 +35,9 @@ pub enum Layout {
     JsonDocuments,
     /// CSV with a header row.
     Csv,
+    /// JSON lines each after a time and a space, as CloudWatch Logs'
+    /// export to S3 writes them (`2025-06-02T10:00:00.000Z {…}`).
+    TimePrefixed,
 }
 
 impl Layout {
@@ -44,6 +47,7 @@ impl Layout {
             Layout::Lines => "",
             Layout::JsonDocuments => " (JSON documents)",
             Layout::Csv => " (CSV)",
+            Layout::TimePrefixed => " (time-prefixed)",
         }
     }
 }
@@ -122,6 +126,73 @@ pub fn looks_like_csv_header(head: &[u8]) -> bool {
         && cells
             .iter()
             .any(|c| c.to_ascii_lowercase().contains("model"))
+}
+
+/// Where the JSON object of a time-prefixed line starts: after a time (RFC
+/// 3339, `YYYY-MM-DD HH:MM:SS[.f]` or epoch digits) and a space, as in
+/// `2025-06-02T10:00:00.000Z {"…"}`; `None` for any other line.
+pub fn time_prefix_len(line: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::find(line, b" {")?;
+    let prefix = std::str::from_utf8(&line[..at]).ok()?.trim();
+    let is_time = !prefix.is_empty()
+        && (prefix.bytes().all(|b| b.is_ascii_digit())
+            || chrono::DateTime::parse_from_rfc3339(prefix).is_ok()
+            || chrono::NaiveDateTime::parse_from_str(prefix, "%Y-%m-%d %H:%M:%S%.f").is_ok());
+    is_time.then_some(at + 1)
+}
+
+/// Whether a text's first line is a time-prefixed JSON line.
+pub fn is_time_prefixed(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let rest = &head[start..];
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    time_prefix_len(&rest[..end]).is_some()
+}
+
+/// JSON lines with a time before each (see [`Layout::TimePrefixed`]): each
+/// line's prefix is dropped, and a line without one passes as it is (and is
+/// rejected if it is no JSON). Lines keep their numbers.
+pub struct TimePrefixedLines<R> {
+    inner: std::io::BufReader<R>,
+    line: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> TimePrefixedLines<R> {
+    pub fn new(inner: R) -> TimePrefixedLines<R> {
+        TimePrefixedLines {
+            inner: std::io::BufReader::with_capacity(BLOCK, inner),
+            line: Vec::new(),
+            out: Vec::with_capacity(BLOCK),
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for TimePrefixedLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::BufRead;
+        if self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            while self.out.len() < BLOCK {
+                self.line.clear();
+                if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                    break;
+                }
+                let skip = time_prefix_len(&self.line).unwrap_or(0);
+                self.out.extend_from_slice(&self.line[skip..]);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// How much input the adapters read at a time.
@@ -711,6 +782,26 @@ mod tests {
             r#"{"id":"x","model":null,"tokens":3e2,"cost":-1,"note":null}"#
         );
         assert!(is_csv_path(Path::new("a/B.CSV.gz")));
+        // CloudWatch Logs' export: a time, a space, the JSON object.
+        for (line, at) in [
+            (r#"2025-06-02T10:00:00.000Z {"a":1}"#, Some(25)),
+            (r#"2025-06-02 10:00:00 {"a":1}"#, Some(20)),
+            (r#"1748858400 {"a":1}"#, Some(11)),
+            (r#"{"a":1}"#, None),
+            (r#"INFO {"a":1}"#, None),
+            (r#"x":"2025-06-02T10:00:00Z {"a":1}"#, None),
+        ] {
+            assert_eq!(time_prefix_len(line.as_bytes()), at, "{line}");
+        }
+        assert!(is_time_prefixed(
+            b"\n  2025-06-02T10:00:00.000Z {\"a\":1}\nmore"
+        ));
+        let text = "2025-06-02T10:00:00Z {\"a\":1}\nno prefix\r\n2025-06-02T10:00:01Z {\"b\":2}";
+        let mut out = String::new();
+        TimePrefixedLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "{\"a\":1}\nno prefix\r\n{\"b\":2}");
         for header in [
             "timestamp,model,prompt_tokens,completion_tokens\n1,gpt-4o,1,1",
             "\u{feff}\"Request ID\",\"Model\",\"Prompt Tokens\"\r\n",
