@@ -462,6 +462,10 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
         GOOD.to_string(),
         with(r#""batch":"maybe","http_status":"OK""#),
         with(r#""max_tokens":"lots","cost":"n/a","turn":"3rd""#),
+        // A status word no product writes: the outcome is then unknown.
+        with(r#""status":"fast""#),
+        // OpenAI Responses cut short: billed, a success.
+        with(r#""status":"incomplete""#),
         // A token count of the wrong type still rejects the line: it
         // cannot be priced.
         GOOD.replace("1000", r#""many""#),
@@ -472,9 +476,10 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let r = env.report();
     let input = &r["audit"]["input"];
-    assert_eq!(r["audit"]["totals"]["calls"], 6);
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(6));
-    assert_eq!(input["fields_ignored"], 5);
+    assert_eq!(r["audit"]["totals"]["calls"], 8);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(8));
+    assert_eq!(r["audit"]["totals"]["ok_calls"], 8);
+    assert_eq!(input["fields_ignored"], 6);
     assert_eq!(
         (input["rejected"].as_u64(), &input["rejected_by_reason"]),
         (Some(1), &json!({"wrong_type": 1}))
@@ -506,22 +511,23 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
             ignored(3, "session"),
             ignored(5, "http_status"),
             ignored(6, "turn"),
-            (7, "wrong_type".to_string(), "prompt_tokens".to_string()),
+            ignored(7, "status"),
+            (9, "wrong_type".to_string(), "prompt_tokens".to_string()),
         ]
     );
     // Lines, calls, rejected: the calls read without a field are calls.
     let f = &files(&r)[0];
-    assert_eq!((f.3, f.4, f.5), (7, 6, 1));
+    assert_eq!((f.3, f.4, f.5), (9, 8, 1));
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
-    assert!(md.contains("**5 calls read without a field**"), "{md}");
+    assert!(md.contains("**6 calls read without a field**"), "{md}");
     assert!(
-        stderr(&out).contains("5 calls were read without a field whose value had the wrong type")
+        stderr(&out).contains("6 calls were read without a field whose value had the wrong type")
     );
 
     let out = run(&env, &["a.jsonl", "--strict"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("1 input lines or files were rejected, 5 calls read without a field"),
+        stderr(&out).contains("1 input lines or files were rejected, 6 calls read without a field"),
         "{}",
         stderr(&out)
     );

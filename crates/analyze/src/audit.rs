@@ -169,7 +169,8 @@ pub struct InputReport {
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
     /// logged again (`duplicate`), batch requests the provider did not run
-    /// (`not_billed`), trace lines with no model call (`no_gen_ai_spans`).
+    /// and failures with no model and no tokens (`not_billed`), trace lines
+    /// with no model call (`no_gen_ai_spans`).
     /// Not rejects: `--strict` ignores them.
     pub skipped: u64,
     /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`,

@@ -52,12 +52,14 @@ impl CallStatus {
         }
         // Compared case-insensitively in place: this runs once per call, and
         // a lowercase copy would allocate.
-        const WORDS: [(&str, CallStatus); 23] = [
+        const WORDS: [(&str, CallStatus); 24] = [
             ("ok", CallStatus::Ok),
             ("success", CallStatus::Ok),
             ("succeeded", CallStatus::Ok),
             ("successful", CallStatus::Ok),
             ("completed", CallStatus::Ok),
+            // OpenAI Responses cut short (`max_output_tokens`): billed.
+            ("incomplete", CallStatus::Ok),
             ("complete", CallStatus::Ok),
             ("done", CallStatus::Ok),
             ("finished", CallStatus::Ok),

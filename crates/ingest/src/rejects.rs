@@ -45,8 +45,8 @@ pub enum RejectReason {
     /// A file whose format is not recognised (no mapping given for it).
     UnrecognizedFormat,
     /// A batch result for a request the provider did not run (expired,
-    /// cancelled, refused): no tokens were used and nothing was billed.
-    /// Skipped, not rejected.
+    /// cancelled, refused), or a logged failure with no model and no tokens
+    /// (an API error body): nothing was billed. Skipped, not rejected.
     NotBilled,
     /// An OpenTelemetry line whose spans include no GenAI call (no span with
     /// a `gen_ai.*` model or token attribute). Skipped, not rejected.

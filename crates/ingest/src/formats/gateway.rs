@@ -2261,6 +2261,27 @@ mod usage_tests {
         );
     }
 
+    /// A logged error with no model and no tokens was not billed: a skip,
+    /// not a broken line. Without an error it is still a missing model.
+    #[test]
+    fn failed_requests_with_no_model_are_not_billed() {
+        for line in [
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            r#"{"timestamp":"2025-10-01T10:00:00Z","status":429,"route":"/v1/chat"}"#,
+        ] {
+            let e = Format::Gateway.parse_line_str(line).unwrap_err();
+            assert_eq!(e.reason, RejectReason::NotBilled, "{line}");
+        }
+        let e = Format::Gateway
+            .parse_line_str(r#"{"usage":{"prompt_tokens":1,"completion_tokens":1},"status":500}"#)
+            .unwrap_err();
+        assert_eq!(e.reason, RejectReason::MissingModel);
+        let e = Format::Gateway
+            .parse_line_str(r#"{"timestamp":"2025-10-01T10:00:00Z"}"#)
+            .unwrap_err();
+        assert_eq!(e.reason, RejectReason::MissingModel);
+    }
+
     /// Gemini bills its built-in tools' prompts (`toolUsePromptTokenCount`)
     /// as input beside `promptTokenCount`, in `usageMetadata` or at the top
     /// level of a flattened export.

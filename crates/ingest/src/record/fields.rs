@@ -555,6 +555,16 @@ pub fn finish<'a>(
         ));
     }
     if record.model.trim().is_empty() {
+        // A logged error response with no model and no tokens (Anthropic's
+        // `{"type": "error", …}`, a gateway's 429 before routing): nothing
+        // was billed, so it is no broken line.
+        let failed = record.effective_status() != tokenaudit_core::CallStatus::Ok;
+        if failed && usage.is_none_or(|u| u == Usage::default()) {
+            return Err(Reject::new(
+                RejectReason::NotBilled,
+                "a failed request with no model and no tokens: nothing was billed",
+            ));
+        }
         return Err(Reject::new(RejectReason::MissingModel, "model"));
     }
     match usage {

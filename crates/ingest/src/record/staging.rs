@@ -185,6 +185,11 @@ impl<'a> RawLine<'a> {
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
         let status = status_text.as_deref().and_then(CallStatus::parse);
+        if status.is_none() && status_text.is_some() {
+            // A word no product uses for an outcome (`"status": "fast"`):
+            // read without it, the call's outcome then from its HTTP code.
+            p.unread("status");
+        }
         let http_status = p
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
