@@ -221,6 +221,16 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             }
         }
         let r = reprice(&catalog, &profile.groups, &profile.cells, &levers);
+        // Cents hide the change of a bill under a dollar ($0.016 to $0.012
+        // read "$0.02, $0.01, saved $0.00"): then, four decimals.
+        let small = r.before < tokenaudit_core::Money::parse_usd("1").expect("a literal");
+        let money = |m: tokenaudit_core::Money| {
+            if small {
+                m.to_rounded_string(4)
+            } else {
+                m.to_cents_string()
+            }
+        };
         s.push_str(&format!(
             "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
             "feature", "before", "after", "saved", "change"
@@ -229,18 +239,18 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             s.push_str(&format!(
                 "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
                 f.feature,
-                f.before.to_cents_string(),
-                f.after.to_cents_string(),
-                (f.before - f.after).to_cents_string(),
+                money(f.before),
+                money(f.after),
+                money(f.before - f.after),
                 pct(f.before, f.after)
             ));
         }
         s.push_str(&format!(
             "{:<32} {:>14} {:>14} {:>14} {:>8}\n",
             "all traffic",
-            r.before.to_cents_string(),
-            r.after.to_cents_string(),
-            (r.before - r.after).to_cents_string(),
+            money(r.before),
+            money(r.after),
+            money(r.before - r.after),
             pct(r.before, r.after)
         ));
         for n in &r.notes {

@@ -92,6 +92,27 @@ fn whatif_reprices_each_feature_under_its_change() {
     assert_eq!(stdout(&out), want);
 }
 
+/// A bill under a dollar is shown to four decimals: in cents, 2 gpt-4o
+/// calls routed to gpt-4o-mini would read "$0.01, $0.00, saved $0.01".
+#[test]
+fn a_small_bill_is_shown_to_four_decimals() {
+    let env = Env::new();
+    // 2 × (1,000 × $2.50/M + 100 × $10/M) = $0.007; on gpt-4o-mini
+    // 2 × (1,000 × $0.15/M + 100 × $0.60/M) = $0.00042.
+    env.write("calls.jsonl", calls("f", "gpt-4o", 2, 1000, 100));
+    let out = env
+        .cmd()
+        .args(["whatif", "calls.jsonl", "--route", "f=gpt-4o-mini"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&row("f", "$0.0070", "$0.0004", "$0.0066", "-94.0%")),
+        "{text}"
+    );
+}
+
 #[test]
 fn whatif_warns_about_a_feature_with_no_calls() {
     let env = Env::new();
