@@ -409,6 +409,20 @@ fn langfuse_csv_reads_usage_from_json_text_cells() {
     assert_eq!(usd(&row(&r, "feature", "faq")["cost"]), "0.00375");
 }
 
+/// Gemini Batch API and Vertex AI batch prediction output, at batch rates.
+#[test]
+fn gemini_and_vertex_batch_output_is_priced_at_batch_rates() {
+    let r = audit("gemini-batch", "gemini-batch");
+    // Half the list prices. gemini-2.5-flash: 10,000 in × $0.15/M =
+    // $0.0015 + 1,000 out × $1.25/M = $0.00125 = $0.00275. gemini-2.0-flash:
+    // 20,000 × $0.05/M = $0.001 + (2,000 + 1,000 thoughts) × $0.20/M =
+    // $0.0006 = $0.0016. $0.00435 in all; the two errors were not billed.
+    assert_eq!(totals(&r), ("0.00435".into(), 2, 30000, 0, 4000, 1000));
+    assert_eq!(skipped(&r)["not_billed"], 2);
+    assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}
+
 /// Bedrock's invocation logs, priced at the catalog's AWS rates.
 #[test]
 fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {

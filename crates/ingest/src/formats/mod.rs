@@ -43,6 +43,9 @@ pub enum Format {
     Gateway,
     /// OpenAI Batch API output lines (see [`crate::formats::provider`]).
     OpenAiBatch,
+    /// Gemini Batch API and Vertex AI batch prediction output lines (see
+    /// [`crate::formats::provider`]).
+    GeminiBatch,
     /// Anthropic Message Batches results (see [`crate::formats::provider`]).
     AnthropicBatch,
     /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::formats::otel`]):
@@ -92,7 +95,7 @@ pub enum Detect {
 
 /// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
 /// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
-pub static REGISTRY: [&Builtin; 9] = [
+pub static REGISTRY: [&Builtin; 10] = [
     &gateway::BUILTIN,
     &otel::BUILTIN,
     &langfuse::BUILTIN,
@@ -100,6 +103,7 @@ pub static REGISTRY: [&Builtin; 9] = [
     &bedrock::BUILTIN,
     &provider::ANTHROPIC_BATCH,
     &provider::OPENAI_BATCH,
+    &provider::GEMINI_BATCH,
     &claude_code::BUILTIN,
     &codex::BUILTIN,
 ];
@@ -198,6 +202,7 @@ impl Format {
         match self {
             Format::Gateway => gateway::parse_line(line),
             Format::OpenAiBatch => provider::parse_openai_batch(line),
+            Format::GeminiBatch => provider::parse_gemini_batch(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
             Format::Spec(spec) => spec.parse_line(line),
@@ -210,6 +215,7 @@ impl Format {
         match self {
             Format::Gateway => gateway::parse_line_str(line),
             Format::OpenAiBatch => provider::parse_openai_batch_str(line),
+            Format::GeminiBatch => provider::parse_gemini_batch_str(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Spec(spec) => spec.parse_line_str(line),
@@ -362,6 +368,7 @@ mod tests {
             ("bedrock", "bedrock/invocations.jsonl"),
             ("anthropic-batch", "anthropic-batch/results.jsonl"),
             ("openai-batch", "openai-batch/batch_output.jsonl"),
+            ("gemini-batch", "gemini-batch/predictions.jsonl"),
             (
                 "claude-code",
                 "claude-code/projects/-home-dev-shop/9d04b2f1-5c3e-4a7b-8f61-0e2d3c4b5a69.jsonl",

@@ -293,6 +293,58 @@ pub fn looks_like_openai_batch(map: &JsonObject) -> bool {
         )
 }
 
+/// Reads one line of a Gemini Batch API output file (`{key, response}`) or
+/// of a Vertex AI batch prediction's output (`{status, processed_time,
+/// request, response}`): the response as the gateway reader reads a
+/// `generateContent` response, at batch rates. A line with no response
+/// (an error) has no model and no tokens: not billed.
+pub fn parse_gemini_batch(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    gemini_batch_record(gateway::parse_raw(line)?)
+}
+
+/// The same for a line already validated as UTF-8.
+pub fn parse_gemini_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    gemini_batch_record(gateway::parse_raw_str(line)?)
+}
+
+fn gemini_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
+    if !raw.model.0.is_present() {
+        return Err(Reject::new(
+            RejectReason::NotBilled,
+            "gemini batch request with no response (an error): not billed",
+        ));
+    }
+    raw.batch = LBool(Lenient::Value(true));
+    // Vertex writes an empty `status` for a request that ran.
+    raw.status = crate::record::fields::LStr(Lenient::Missing);
+    raw.into_record()
+}
+
+/// Whether a file's first JSON object line is a Gemini or Vertex AI batch
+/// output line: a `key` (Gemini) or `processed_time` (Vertex) beside a
+/// `response` that is a `generateContent` response.
+pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
+    let generate = |v: &serde_json::Value| {
+        v.as_object()
+            .is_some_and(|r| r.contains_key("usageMetadata") || r.contains_key("candidates"))
+    };
+    (map.contains_key("key") || map.contains_key("processed_time"))
+        && map.get("response").is_some_and(generate)
+}
+
+/// The `gemini-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static GEMINI_BATCH: Builtin = Builtin {
+    name: "gemini-batch",
+    aliases: &["vertex-batch"],
+    format: Format::GeminiBatch,
+    detect: Detect::FirstLine(looks_like_gemini_batch),
+    doc: "Gemini Batch API output ({key, response}) and Vertex AI batch\n\
+         prediction output ({status, processed_time, request, response}):\n\
+         the response's usageMetadata as a Gemini response's, priced at\n\
+         batch rates; lines with no response (errors) are skipped as\n\
+         not_billed.",
+};
+
 /// The `anthropic-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
 pub static ANTHROPIC_BATCH: Builtin = Builtin {
     name: "anthropic-batch",
