@@ -722,7 +722,7 @@ fn the_report_folder_and_stores_are_not_read_as_logs() {
                 "--out",
                 "logs/reports",
                 "-f",
-                "json,csv",
+                "json,csv,md,html,focus",
                 "--quiet",
             ])
             .output()
@@ -738,6 +738,7 @@ fn the_report_folder_and_stores_are_not_read_as_logs() {
                 "-f",
                 "json",
                 "--quiet",
+                "--strict",
             ])
             .output()
             .unwrap();

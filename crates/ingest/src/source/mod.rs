@@ -136,36 +136,55 @@ pub struct LeftOut {
     pub reports: Vec<PathBuf>,
 }
 
-/// Whether `path` is a file a tokenaudit report wrote: named as one
-/// (`audit.json`, `audit-*.csv`, `focus.csv`) and beginning as one (the
-/// JSON's `tokenaudit.` schema, a table header of the report's columns). A
-/// user's log named `audit-2025.csv` has neither header, so it is read.
+/// Whether `path` is a file a tokenaudit report wrote: named as one and
+/// beginning as one (`audit.json`'s `tokenaudit.` schema, a table header
+/// of the report's columns in `audit-*.csv` and `focus.csv`, the Markdown's
+/// and the HTML's `tokenaudit` line), or `focus.parquet` and the
+/// `audit-chart-*.png` charts beside such a file. A user's log named
+/// `audit-2025.csv` has no such header, so it is read.
 pub fn is_tokenaudit_report(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    let named = name == "audit.json"
-        || name == "focus.csv"
+    if name == "focus.parquet" || (name.starts_with("audit-chart-") && name.ends_with(".png")) {
+        let beside = |n: &str| path.parent().is_some_and(|d| headed_report(&d.join(n)));
+        return beside("audit.json") || beside("focus.csv") || beside("audit.md");
+    }
+    headed_report(path)
+}
+
+/// [`is_tokenaudit_report`] for the files that say what they are.
+fn headed_report(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let named = matches!(name, "audit.json" | "focus.csv" | "audit.md" | "audit.html")
         || (name.starts_with("audit-") && name.ends_with(".csv"));
     if !named {
         return false;
     }
-    let mut head = [0u8; 512];
+    let mut head = [0u8; 1024];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .unwrap_or(0);
     let head = String::from_utf8_lossy(&head[..n]);
     let first = head.lines().next().unwrap_or("");
-    head.contains("\"schema\": \"tokenaudit.")
-        || first.contains(",ok_calls,failed_calls,")
-        || [
-            "fingerprint,rule,name,severity,",
-            "step,lever,savings,",
-            "file,line,reason,detail",
-            "BilledCost,",
-        ]
-        .iter()
-        .any(|h| first.starts_with(h))
+    match name {
+        "audit.json" => head.contains("\"schema\": \"tokenaudit."),
+        "audit.md" => head.contains("tokenaudit catalog"),
+        "audit.html" => head.contains("<meta name=\"generator\" content=\"tokenaudit\">"),
+        _ => {
+            first.contains(",ok_calls,failed_calls,")
+                || [
+                    "fingerprint,rule,name,severity,",
+                    "step,lever,savings,",
+                    "file,line,reason,detail",
+                    "BilledCost,",
+                ]
+                .iter()
+                .any(|h| first.starts_with(h))
+        }
+    }
 }
 
 /// [`expand_inputs`], not entering the folders `skip` names (the run's
