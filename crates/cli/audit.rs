@@ -553,7 +553,7 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         }
         if let Some(earlier) = &f.same_content_as {
             out.push(format!(
-                "{} has the same text as {earlier}: its {} calls are counted a second time; leave one out of the inputs",
+                "{} holds the same text as {earlier} once decompressed and unwrapped: its {} calls are counted a second time; leave one out of the inputs",
                 f.file, f.records
             ));
         }

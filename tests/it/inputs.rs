@@ -861,12 +861,12 @@ fn inputs_with_the_same_text_are_marked_as_counted_twice() {
     assert_eq!(r["audit"]["totals"]["calls"], 8);
     let err = stderr(&out);
     assert!(
-        err.contains("warning: logs/copy.jsonl has the same text as logs/a.jsonl: its 2 calls are counted a second time"),
+        err.contains("warning: logs/copy.jsonl holds the same text as logs/a.jsonl once decompressed and unwrapped: its 2 calls are counted a second time"),
         "{err}"
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("**Counted twice:** logs/a.jsonl.gz has the same text as logs/a.jsonl"),
+        md.contains("**Counted twice:** logs/a.jsonl.gz holds the same text as logs/a.jsonl once decompressed and unwrapped"),
         "{md}"
     );
 }

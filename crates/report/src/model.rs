@@ -578,9 +578,9 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
                 Inline::Strong(vec![Inline::plain("Counted twice:")]),
                 Inline::plain(" "),
                 Inline::Label(f.file.clone()),
-                Inline::plain(" has the same text as "),
+                Inline::plain(" holds the same text as "),
                 Inline::Label(earlier.clone()),
-                Inline::plain(", so its "),
+                Inline::plain(" once decompressed and unwrapped, so its "),
                 Inline::Count(f.records),
                 Inline::plain(
                     " calls are in the totals a second time; leave one out of the inputs.",
