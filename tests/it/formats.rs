@@ -420,6 +420,8 @@ fn gemini_and_vertex_batch_output_is_priced_at_batch_rates() {
     assert_eq!(totals(&r), ("0.00435".into(), 2, 30000, 0, 4000, 1000));
     assert_eq!(skipped(&r)["not_billed"], 2);
     assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
+    // Vertex's `processed_time` is the call's time (Gemini's lines have none).
+    assert_eq!(r["audit"]["first_call"], "2025-10-01T18:13:16.826Z");
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 

@@ -9,7 +9,7 @@
 //! Recognised, at the top level or inside `request`, `response` or `metadata`
 //! objects (so logged request/response pairs work too):
 //! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
-//!   `request_created_at`, `created`, `createTime` (epoch numbers in
+//!   `request_created_at`, `created`, `createTime`, `processed_time` (epoch numbers in
 //!   s/ms/µs/ns or text);
 //! - ids: `request_id`, `requestId`, `id`, `responseId`; `retry_of`,
 //!   `retry_of_request_id`;
@@ -522,6 +522,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         14 => match key {
             "attempt_number" => Field::Attempt,
+            "processed_time" => Field::Timestamp,
             "usage_metadata" => Field::Usage,
             _ => Field::Other,
         },
@@ -594,7 +595,9 @@ pub(crate) fn field(key: &str) -> Field {
 fn field_by_meaning(key: &str) -> Field {
     match key {
         "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
-        | "request_created_at" | "created" | "@timestamp" | "createTime" => Field::Timestamp,
+        | "request_created_at" | "created" | "@timestamp" | "createTime" | "processed_time" => {
+            Field::Timestamp
+        }
         "request_id" | "requestId" | "id" | "x_request_id" | "responseId" => Field::RequestId,
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
         "model" | "model_name" | "model_id" | "modelVersion" => Field::Model,
