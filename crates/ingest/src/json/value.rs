@@ -127,19 +127,26 @@ pub fn epoch_to_time(v: f64) -> Option<DateTime<Utc>> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }
-    let nanos: f64 = if v < 1e11 {
-        v * 1e9
+    // A float holds today's epoch seconds only to about a quarter of a
+    // microsecond: read to the nearest microsecond, so `1759320000.123` is
+    // .123 and not .122999808 (which fell outside a window starting at
+    // .123).
+    let micros: f64 = if v < 1e11 {
+        (v * 1e6).round()
     } else if v < 1e14 {
-        v * 1e6
+        (v * 1e3).round()
     } else if v < 1e17 {
-        v * 1e3
+        v.round()
     } else {
-        v
+        if v > i64::MAX as f64 {
+            return None;
+        }
+        return Some(Utc.timestamp_nanos(v as i64));
     };
-    if nanos > i64::MAX as f64 {
+    if micros * 1e3 > i64::MAX as f64 {
         return None;
     }
-    Some(Utc.timestamp_nanos(nanos as i64))
+    Some(Utc.timestamp_nanos(micros as i64 * 1000))
 }
 
 /// Parses the timestamp spellings logs use. Numeric strings are epochs.
@@ -369,6 +376,15 @@ mod tests {
                 other => panic!("{v:?}: {other:?}"),
             };
             assert_eq!(t.timestamp_nanos_opt(), Some(nanos), "{v:?}");
+        }
+        // Floats to the nearest microsecond.
+        for (v, nanos) in [
+            (1_759_320_000.123f64, 1_759_320_000_123_000_000i64),
+            (1_759_320_000_123.5, 1_759_320_000_123_500_000),
+            (1_759_320_000_123_456.0, 1_759_320_000_123_456_000),
+        ] {
+            let t = epoch_to_time(v).unwrap();
+            assert_eq!(t.timestamp_nanos_opt(), Some(nanos), "{v}");
         }
         assert_eq!(Scalar::I64(-5).time(), Lenient::WrongType);
         assert_eq!(Scalar::Str("1.2.3".into()).time(), Lenient::WrongType);
