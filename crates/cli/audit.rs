@@ -570,8 +570,16 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {
+        let estimate = if repeated.estimated {
+            format!(
+                " (estimated: {} seen in a sample of about 1 call in {})",
+                repeated.seen, repeated.one_in
+            )
+        } else {
+            String::new()
+        };
         out.push(format!(
-            "{}{} calls have the same request id, time, model and tokens as another (overlapping exports or a copied log?): they are counted twice",
+            "{}{} calls{estimate} have the same request id, time, model and tokens as another (overlapping exports or a copied log?): they are counted twice",
             if repeated.estimated { "about " } else { "" },
             repeated.calls
         ));

@@ -907,7 +907,7 @@ fn calls_logged_twice_across_exports_are_said() {
     assert_eq!(r["audit"]["totals"]["calls"], 7);
     assert_eq!(
         r["audit"]["input"]["repeated_calls"],
-        json!({"calls": 2, "estimated": false})
+        json!({"calls": 2, "estimated": false, "seen": 2, "one_in": 1})
     );
     let err = stderr(&out);
     assert!(

@@ -59,6 +59,12 @@ pub struct RepeatedCalls {
     /// Whether `calls` is estimated from a sample of the calls (more than
     /// 8,192 distinct calls with a request id) rather than counted.
     pub estimated: bool,
+    /// The repeats seen in the sample, of which `calls` is the estimate
+    /// (equal to it when counted): the fewer, the rougher the estimate.
+    pub seen: u64,
+    /// The sample's rate: about one call in this many is compared (1 when
+    /// every call is).
+    pub one_in: u64,
 }
 
 impl Repeats {
@@ -129,12 +135,16 @@ impl Repeats {
             return RepeatedCalls {
                 calls: extra,
                 estimated: false,
+                seen: extra,
+                one_in: 1,
             };
         }
         let scale = u64::MAX as f64 / self.threshold as f64;
         RepeatedCalls {
             calls: (extra as f64 * scale).round() as u64,
             estimated: true,
+            seen: extra,
+            one_in: scale.round() as u64,
         }
     }
 }
@@ -180,7 +190,9 @@ mod tests {
             r.report(),
             RepeatedCalls {
                 calls: 31,
-                estimated: false
+                estimated: false,
+                seen: 31,
+                one_in: 1,
             }
         );
     }
@@ -207,7 +219,11 @@ mod tests {
         merged.merge(c);
         assert_eq!(merged, whole);
         let got = whole.report();
-        assert!(got.estimated);
+        assert!(got.estimated && got.one_in > 1);
+        assert_eq!(
+            got.calls,
+            (got.seen as f64 * (u64::MAX as f64 / whole.threshold as f64)).round() as u64
+        );
         assert!(
             (27_000..=33_000).contains(&got.calls),
             "{got:?} (30,000 repeats)"

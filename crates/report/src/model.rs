@@ -595,9 +595,12 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             Inline::plain(if repeated.estimated { " about " } else { " " }),
             Inline::Count(repeated.calls),
             Inline::plain(if repeated.estimated {
-                " calls (estimated from a sample of the calls) have the same request id, time, model and tokens as another"
+                format!(
+                    " calls (estimated: {} seen in a sample of about 1 call in {}) have the same request id, time, model and tokens as another",
+                    repeated.seen, repeated.one_in
+                )
             } else {
-                " calls have the same request id, time, model and tokens as another"
+                " calls have the same request id, time, model and tokens as another".to_string()
             }),
             Inline::plain(
                 ": overlapping exports or a copied log, in the totals a second time.",
