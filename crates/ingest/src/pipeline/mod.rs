@@ -883,12 +883,15 @@ fn read_chunks(
     (rejects, next_line, hasher): (&mut Rejects, &mut u64, &mut ContentHasher),
     mut layout: Option<Layout>,
 ) -> String {
+    // The layouts that are no JSON lines as they stand are read through an
+    // adapter that makes them so.
     match layout {
         Some(Layout::Csv) => stream = Box::new(CsvRecords::new(stream)),
         Some(Layout::TimePrefixed) => {
             stream = Box::new(container::TimePrefixedLines::new(stream));
         }
-        _ => {}
+        Some(Layout::JsonDocuments) => stream = Box::new(JsonRecords::new(stream)),
+        Some(Layout::Lines) | None => {}
     }
     let chunk_bytes = options.chunk_bytes.max(1024);
     // Grows (up to max_line_bytes) while a single line is longer than a chunk.
@@ -970,9 +973,21 @@ fn read_chunks(
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
             }
-            // JSON lines after a time each (CloudWatch Logs' export).
-            if container::is_time_prefixed(&buf) {
+            // Told by the first bytes: JSON lines after a time each
+            // (CloudWatch Logs' export), CSV with no name to tell it
+            // (stdin) by its header, a JSON array or documents.
+            let told = if container::is_time_prefixed(&buf) {
+                Some(Layout::TimePrefixed)
+            } else if container::looks_like_csv_header(&buf) {
+                Some(Layout::Csv)
+            } else if container::is_json_documents(&buf) {
+                Some(Layout::JsonDocuments)
+            } else {
+                None
+            };
+            if told.is_some() {
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
+                // The adapter's text is hashed from its start.
                 *hasher = ContentHasher::default();
                 return read_chunks(
                     index,
@@ -981,34 +996,7 @@ fn read_chunks(
                     options,
                     (&mut *send, free),
                     (rejects, next_line, hasher),
-                    Some(Layout::TimePrefixed),
-                );
-            }
-            // CSV with no name to tell it (stdin): told by its header.
-            if container::looks_like_csv_header(&buf) {
-                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
-                *hasher = ContentHasher::default();
-                return read_chunks(
-                    index,
-                    Box::new(rest),
-                    count,
-                    options,
-                    (&mut *send, free),
-                    (rejects, next_line, hasher),
-                    Some(Layout::Csv),
-                );
-            }
-            if container::is_json_documents(&buf) {
-                let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
-                *hasher = ContentHasher::default();
-                return read_chunks(
-                    index,
-                    Box::new(JsonRecords::new(rest)),
-                    count,
-                    options,
-                    (&mut *send, free),
-                    (rejects, next_line, hasher),
-                    Some(Layout::JsonDocuments),
+                    told,
                 );
             }
             layout = Some(Layout::Lines);
