@@ -218,6 +218,13 @@ impl Catalog {
                 return Some(id);
             }
         }
+        // A Bedrock id no Bedrock model matched: its vendor's own name
+        // (`anthropic.claude-3-5-haiku` is `claude-3-5-haiku`) is weighed
+        // with the literal one, or a host's substring rule for the literal
+        // would beat the maker's rule for the bare name.
+        if bedrock {
+            return self.best_match(&names, |_| true);
+        }
         self.best_match(literal, |_| true)
             .or_else(|| self.best_match(&names, |_| true))
     }

@@ -796,6 +796,11 @@ fn an_undated_name_is_its_makers_model_unless_a_host_is_named() {
         key(None, "claude-3-opus"),
         anthropic("claude-3-opus-latest")
     );
+    // Bedrock's spelling of a model its Bedrock entries lack (no date).
+    assert_eq!(
+        key(None, "anthropic.claude-3-5-haiku"),
+        anthropic("claude-3-5-haiku-latest")
+    );
     assert_eq!(key(None, "claude-4-sonnet"), anthropic("claude-sonnet-4-0"));
     assert_eq!(
         key(Some("vertex_ai"), "claude-3-5-haiku").0,
