@@ -127,26 +127,37 @@ pub fn epoch_to_time(v: f64) -> Option<DateTime<Utc>> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }
-    // A float holds today's epoch seconds only to about a quarter of a
-    // microsecond: read to the nearest microsecond, so `1759320000.123` is
-    // .123 and not .122999808 (which fell outside a window starting at
-    // .123).
-    let micros: f64 = if v < 1e11 {
-        (v * 1e6).round()
-    } else if v < 1e14 {
-        (v * 1e3).round()
-    } else if v < 1e17 {
-        v.round()
-    } else {
+    let scale = nanos_per_unit(v);
+    if scale == 1 {
         if v > i64::MAX as f64 {
             return None;
         }
         return Some(Utc.timestamp_nanos(v as i64));
-    };
+    }
+    // A float holds today's epoch seconds only to about a quarter of a
+    // microsecond: read to the nearest microsecond, so `1759320000.123` is
+    // .123 and not .122999808 (which fell outside a window starting at
+    // .123).
+    let micros = (v * (scale / 1000) as f64).round();
     if micros * 1e3 > i64::MAX as f64 {
         return None;
     }
     Some(Utc.timestamp_nanos(micros as i64 * 1000))
+}
+
+/// The unit of an epoch number, told by its magnitude, in nanoseconds:
+/// seconds below 1e11, milliseconds below 1e14, microseconds below 1e17,
+/// nanoseconds above.
+fn nanos_per_unit(whole: f64) -> u64 {
+    if whole < 1e11 {
+        1_000_000_000
+    } else if whole < 1e14 {
+        1_000_000
+    } else if whole < 1e17 {
+        1_000
+    } else {
+        1
+    }
 }
 
 /// Parses the timestamp spellings logs use. Numeric strings are epochs.
@@ -196,12 +207,9 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// whole part (which decides the unit, as there) and the digits after its
 /// point (beyond the nanosecond they are dropped).
 pub fn epoch_digits_to_time(whole: u64, fraction: &str) -> Option<DateTime<Utc>> {
-    let scale: u64 = match whole {
-        0..100_000_000_000 => 1_000_000_000,
-        100_000_000_000..100_000_000_000_000 => 1_000_000,
-        100_000_000_000_000..100_000_000_000_000_000 => 1_000,
-        _ => 1,
-    };
+    // Told as `epoch_to_time` tells it (the float differs from the integer
+    // only within a few units of 10^17, a date no log holds).
+    let scale = nanos_per_unit(whole as f64);
     let mut nanos = u128::from(whole) * u128::from(scale);
     // The fraction, in the unit's nanoseconds: its first digits only.
     let mut place = u128::from(scale);
