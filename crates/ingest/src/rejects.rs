@@ -159,9 +159,7 @@ impl RejectReason {
                 | RejectReason::NoGenAiSpans
         )
     }
-}
 
-impl RejectReason {
     /// Notes are calls that were read and counted, but without one of
     /// their optional fields: not rejects (`total` leaves them out, and the
     /// call is no rejected line), not skips (a sample is kept, and

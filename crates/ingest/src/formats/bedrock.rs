@@ -71,23 +71,24 @@ pub static SPEC: Spec = Spec::new(
     Some(hook),
 );
 
-/// The provider, the failure, the region tag and the metadata entries
-/// that are fields.
+/// The provider, the region tag, the logged prompt and the metadata
+/// entries that are fields. (An `errorCode` makes the call a failure by
+/// itself: a record with an error kind and no status is one.)
 fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
     raw.provider = LStr(Lenient::Value(Cow::Borrowed("bedrock")));
-    if raw.error_kind.0.is_present() && !raw.status.0.is_present() {
-        raw.status = LStr(Lenient::Value(Cow::Borrowed("error")));
-    }
     let mut i = 0;
     while i < raw.tags.len() {
-        let slot = match raw.tags[i].0.to_ascii_lowercase().as_str() {
-            "feature" => &mut raw.feature,
-            "team" => &mut raw.team,
-            "session" | "session_id" | "sessionid" => &mut raw.session,
-            _ => {
-                i += 1;
-                continue;
-            }
+        let key = &raw.tags[i].0;
+        let is = |name: &str| key.eq_ignore_ascii_case(name);
+        let slot = if is("feature") {
+            &mut raw.feature
+        } else if is("team") {
+            &mut raw.team
+        } else if is("session") || is("session_id") || is("sessionid") {
+            &mut raw.session
+        } else {
+            i += 1;
+            continue;
         };
         *slot = LStr(Lenient::Value(raw.tags.remove(i).1));
     }

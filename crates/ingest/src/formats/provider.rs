@@ -27,7 +27,7 @@ use crate::formats::gateway;
 use crate::formats::{Builtin, Detect, Format, JsonObject};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::once;
-use crate::record::fields::{LBool, Lenient, Scalar};
+use crate::record::fields::{LBool, LStr, Lenient, Scalar};
 use crate::record::staging::RawLine;
 use crate::rejects::{Reject, RejectReason};
 
@@ -316,7 +316,7 @@ fn gemini_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
     }
     raw.batch = LBool(Lenient::Value(true));
     // Vertex writes an empty `status` for a request that ran.
-    raw.status = crate::record::fields::LStr(Lenient::Missing);
+    raw.status = LStr(Lenient::Missing);
     raw.into_record()
 }
 

@@ -439,8 +439,8 @@ impl RawUsage {
     ///   responses, cache writes; cached reads are counted once even when both
     ///   `cached_tokens` and `cache_read_input_tokens` give them.
     /// - Gemini counts: input = promptTokenCount (includes cached content)
-    ///   plus toolUsePromptTokenCount; output = candidates + thoughts, because Gemini reports thoughts beside,
-    ///   not inside, the candidates.
+    ///   plus toolUsePromptTokenCount; output = candidates + thoughts,
+    ///   because Gemini reports thoughts beside, not inside, the candidates.
     /// - `input_tokens` with `input_tokens_details` (OpenAI Responses):
     ///   inclusive, like chat.
     /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
