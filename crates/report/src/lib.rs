@@ -108,15 +108,6 @@ pub fn write_reports(
     set.commit()
 }
 
-/// Whether `name` is one of the files [`write_reports`] writes.
-pub fn is_report_file(name: &str) -> bool {
-    matches!(
-        name,
-        "audit.md" | "audit.json" | "audit.html" | "focus.csv" | "focus.parquet"
-    ) || (name.starts_with("audit-") && name.ends_with(".csv"))
-        || (name.starts_with("audit-chart-") && name.ends_with(".png"))
-}
-
 /// The report files in `dir` that are not among `written`: left there by
 /// an earlier run with other formats, so they describe other inputs or
 /// another time than the files beside them. Sorted by name.
@@ -128,7 +119,10 @@ pub fn earlier_reports(dir: &Path, written: &[PathBuf]) -> Vec<String> {
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| is_report_file(n) && !written.iter().any(|w| w.file_name() == Some(n.as_ref())))
+        .filter(|n| {
+            tokenaudit_ingest::source::is_report_name(n)
+                && !written.iter().any(|w| w.file_name() == Some(n.as_ref()))
+        })
         .collect();
     names.sort();
     names

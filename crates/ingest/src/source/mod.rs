@@ -146,23 +146,33 @@ pub fn is_tokenaudit_report(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    if name == "focus.parquet" || (name.starts_with("audit-chart-") && name.ends_with(".png")) {
+    if !is_report_name(name) {
+        return false;
+    }
+    if name == "focus.parquet" || name.ends_with(".png") {
         let beside = |n: &str| path.parent().is_some_and(|d| headed_report(&d.join(n)));
         return beside("audit.json") || beside("focus.csv") || beside("audit.md");
     }
     headed_report(path)
 }
 
-/// [`is_tokenaudit_report`] for the files that say what they are.
+/// Whether `name` is one of the names a tokenaudit report's files have
+/// (`audit.md`, `audit.json`, `audit.html`, `audit-*.csv`,
+/// `audit-chart-*.png`, `focus.csv`, `focus.parquet`).
+pub fn is_report_name(name: &str) -> bool {
+    matches!(
+        name,
+        "audit.md" | "audit.json" | "audit.html" | "focus.csv" | "focus.parquet"
+    ) || (name.starts_with("audit-") && name.ends_with(".csv"))
+        || (name.starts_with("audit-chart-") && name.ends_with(".png"))
+}
+
+/// [`is_tokenaudit_report`] for a report file named as one that says what
+/// it is in its first lines.
 fn headed_report(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    let named = matches!(name, "audit.json" | "focus.csv" | "audit.md" | "audit.html")
-        || (name.starts_with("audit-") && name.ends_with(".csv"));
-    if !named {
-        return false;
-    }
     let mut head = [0u8; 1024];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
