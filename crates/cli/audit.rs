@@ -523,16 +523,11 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     }
     let earlier = earlier_reports(to.out, &written);
     if !earlier.is_empty() {
-        let shown: Vec<&str> = earlier.iter().take(4).map(String::as_str).collect();
-        let more = match earlier.len() - shown.len() {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
         eprintln!(
-            "warning: {} also holds report files an earlier run wrote and this one did not ({}{more}): \
+            "warning: {} also holds report files an earlier run wrote and this one did not ({}): \
              they are not this report; remove them, or ask for their formats too (--format)",
             to.out.display(),
-            shown.join(", ")
+            crate::output::first_of(&earlier, 4)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -33,6 +33,16 @@ pub fn print_timings(timings: &Timings) {
     }
 }
 
+/// The first `shown` of `items`, joined with commas, then "and N more" for
+/// the rest: how a warning names a long list.
+pub fn first_of<T: std::fmt::Display>(items: &[T], shown: usize) -> String {
+    let names: Vec<String> = items.iter().take(shown).map(T::to_string).collect();
+    match items.len() - names.len() {
+        0 => names.join(", "),
+        n => format!("{} and {n} more", names.join(", ")),
+    }
+}
+
 /// Says on stderr what the walks of the input folders did not read, so none
 /// goes unread unseen: folders not entered (the report folder, stores), and
 /// files not named like a log (the first five, and how many).
@@ -40,42 +50,28 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
     for (dir, why) in &left_out.folders {
         eprintln!("note: {} not read ({why})", dir.display());
     }
-    if !left_out.reports.is_empty() {
-        let r = &left_out.reports;
-        let names: Vec<String> = r.iter().take(3).map(|p| p.display().to_string()).collect();
-        let more = match r.len() - names.len() {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
+    let reports = &left_out.reports;
+    if !reports.is_empty() {
+        let shown: Vec<_> = reports.iter().map(|p| p.display()).collect();
         eprintln!(
-            "note: {} file{} an earlier tokenaudit report wrote not read as logs: {}{more}",
-            r.len(),
-            if r.len() == 1 { "" } else { "s" },
-            names.join(", ")
+            "note: {} file{} an earlier tokenaudit report wrote not read as logs: {}",
+            reports.len(),
+            if reports.len() == 1 { "" } else { "s" },
+            first_of(&shown, 3)
         );
     }
     let files = &left_out.files;
     if files.is_empty() {
         return;
     }
-    let names: Vec<String> = files
-        .iter()
-        .take(5)
-        .map(|p| p.display().to_string())
-        .collect();
-    let more = files.len().saturating_sub(names.len());
+    let shown: Vec<_> = files.iter().map(|p| p.display()).collect();
     eprintln!(
         "warning: {} file{} in the input directories not read (not named like a log: {}, \
-         compressed or rotated copies): {}{}; name a file or a glob to read it",
+         compressed or rotated copies): {}; name a file or a glob to read it",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         tokenaudit_ingest::source::LOG_EXTENSIONS.join(", "),
-        names.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
+        first_of(&shown, 5)
     );
 }
 
