@@ -563,6 +563,12 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             first.resolved.as_deref().unwrap_or("")
         ));
     }
+    if a.tier_calls_at_standard_price > 0 {
+        out.push(format!(
+            "{} flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model; see the report's Data quality",
+            a.tier_calls_at_standard_price
+        ));
+    }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {
         let estimate = if repeated.estimated {

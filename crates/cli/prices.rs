@@ -227,6 +227,16 @@ fn show(catalog: &Catalog, name: &str) -> Result<()> {
             "  batch: no batch price in the sources; batch calls are priced at normal rates\n",
         ),
     }
+    for (tier, mult) in [
+        ("flex", m.flex_multiplier),
+        ("priority", m.priority_multiplier),
+    ] {
+        if let Some(x) = mult {
+            out.push_str(&format!(
+                "  {tier} processing (service_tier \"{tier}\"): every rate x{x}\n"
+            ));
+        }
+    }
     out.push_str("  prices, USD per million tokens:\n");
     for p in &m.periods {
         let from = p

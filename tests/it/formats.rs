@@ -931,3 +931,72 @@ fn input_format_help_names_every_builtin_format() {
         assert!(text.contains(b.name), "{} missing from: {text}", b.name);
     }
 }
+
+/// OpenAI's `service_tier`: flex calls at the flex rates, priority calls at
+/// the priority rates, a tier the catalog has no price for at standard
+/// rates (counted and said), the same from the store, in what-if and in
+/// FOCUS.
+#[test]
+fn flex_and_priority_calls_are_priced_at_their_service_tier() {
+    let env = Env::new();
+    let response = |id: &str, model: &str, tier: &str, input: u64, cached: u64, output: u64| {
+        format!(
+            r#"{{"id":"{id}","object":"response","created_at":1790852400,"status":"completed","model":"{model}","service_tier":"{tier}","usage":{{"input_tokens":{input},"input_tokens_details":{{"cached_tokens":{cached}}},"output_tokens":{output},"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":{}}}}}"#,
+            input + output
+        ) + "\n"
+    };
+    let logs = [
+        // gpt-5 ($1.25 in, $0.125 cached, $10 out): 6,000 × 1.25 +
+        // 4,000 × 0.125 + 1,000 × 10 = $0.018 at standard rates.
+        response("r1", "gpt-5", "default", 10_000, 4_000, 1_000),
+        // Flex: every rate × 0.5 = $0.009.
+        response("r2", "gpt-5", "flex", 10_000, 4_000, 1_000),
+        // Priority: every rate × 2 = $0.036.
+        response("r3", "gpt-5", "priority", 10_000, 4_000, 1_000),
+        // gpt-4o ($2.50 in, $10 out) has no priority price in the
+        // catalog (its sources disagree): standard, 1,000 × 2.5 + 100 ×
+        // 10 = $0.0035, and said.
+        response("r4", "gpt-4o-2024-08-06", "priority", 1_000, 0, 100),
+    ]
+    .concat();
+    env.write("logs/responses.jsonl", &logs);
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--format", "json,md,focus"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 flex or priority calls were priced at standard rates"),
+        "{stderr}"
+    );
+    let r = env.report();
+    // 0.018 + 0.009 + 0.036 + 0.0035 = 0.0665
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0665");
+    assert_eq!(usd(&row(&r, "model", "gpt-5")["cost"]), "0.063");
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("1 flex or priority calls were priced at standard rates"),
+        "{md}"
+    );
+    // FOCUS names the tier's price point and sums to the same cost.
+    let focus = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    assert!(focus.contains("openai/gpt-5:input:flex"), "{focus}");
+    assert!(focus.contains("openai/gpt-5:output:priority"), "{focus}");
+    // The store keeps the tier: its audit is the raw one.
+    let said = env.ok(&["ingest", "logs", "--store", "store"]);
+    assert!(said.contains("Commit 1"), "{said}");
+    env.ok(&[
+        "audit", "--store", "store", "--out", "stored", "--format", "json", "--quiet",
+    ]);
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("stored/audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(stored["audit"], r["audit"]);
+    // What-if batch: every call at batch rates (× 0.5 for both models),
+    // the flex and priority ones included: 3 × 0.009 + 0.00175 = 0.02875.
+    let said = env.ok(&["whatif", "logs", "--batch", "(none)"]);
+    assert!(said.contains("$0.0665        $0.0288"), "{said}");
+}

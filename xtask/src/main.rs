@@ -122,15 +122,15 @@ fn catalog(args: CatalogArgs) -> Result<()> {
     std::fs::write(&out, catalog.to_json_string())
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch conflicts (no batch price): {}; long-context tiers from LiteLLM: {}",
+        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority conflicts (no such price): {}; long-context tiers from LiteLLM: {}",
         out.display(),
         catalog.models().count(),
         genai_report.imported,
         genai_report.skipped.len(),
-        if report.batch_conflicts.is_empty() {
+        if report.conflicts.is_empty() {
             "none".to_string()
         } else {
-            report.batch_conflicts.join(", ")
+            report.conflicts.join(", ")
         },
         if report.tiers_added.is_empty() {
             "none".to_string()

@@ -15,8 +15,8 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
-use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced};
-use tokenaudit_core::{CallRecord, CallStatus, Field, Money, Usage};
+use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced, Processing};
+use tokenaudit_core::{CallRecord, CallStatus, Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
 use crate::budget::{call_budget, Budget};
@@ -287,7 +287,8 @@ impl Labels {
 
 /// What makes a group: the call's logged provider (`""` when the record has
 /// none) and logged model, its feature, route and team ([`NONE`] when
-/// absent), its day and whether it went through a batch API.
+/// absent), its day, whether it went through a batch API and its flex or
+/// priority service tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GroupKey {
     pub provider: Label,
@@ -297,6 +298,19 @@ pub struct GroupKey {
     pub team: Label,
     pub day: Option<NaiveDate>,
     pub batch: bool,
+    pub tier: Option<ServiceTier>,
+}
+
+impl GroupKey {
+    /// How the group's calls were processed, as their price goes.
+    pub fn processing(&self) -> Processing {
+        CallRecord {
+            batch: Some(self.batch),
+            service_tier: self.tier,
+            ..CallRecord::default()
+        }
+        .processing()
+    }
 }
 
 /// A group key as text, borrowed from a record: what the table is hashed
@@ -310,6 +324,7 @@ struct KeyText<'a> {
     team: &'a str,
     day: Option<NaiveDate>,
     batch: bool,
+    tier: Option<ServiceTier>,
 }
 
 impl KeyText<'_> {
@@ -320,6 +335,7 @@ impl KeyText<'_> {
     fn matches(&self, key: &GroupKey, labels: &Labels) -> bool {
         self.day == key.day
             && self.batch == key.batch
+            && self.tier == key.tier
             && self.model == labels.name(key.model)
             && self.feature == labels.name(key.feature)
             && self.provider == labels.name(key.provider)
@@ -336,6 +352,7 @@ impl KeyText<'_> {
             team: labels.intern(self.team),
             day: self.day,
             batch: self.batch,
+            tier: self.tier,
         }
     }
 }
@@ -350,6 +367,7 @@ impl GroupKey {
             team: labels.name(self.team),
             day: self.day,
             batch: self.batch,
+            tier: self.tier,
         }
     }
 
@@ -446,7 +464,7 @@ pub fn list_cost(
     usage: &Usage,
     priced: &Priced,
 ) -> CostBreakdown {
-    let full = if priced.batch_priced {
+    let full = if priced.applied != Processing::Standard {
         catalog.price(id, day, usage, false).cost
     } else {
         priced.cost
@@ -505,6 +523,9 @@ pub struct Accumulator<'c> {
     pub(crate) last: Option<DateTime<Utc>>,
     pub(crate) outside_window: u64,
     pub(crate) batch_at_full_price: u64,
+    /// Flex or priority calls priced at standard rates (the catalog has no
+    /// such price for their model).
+    pub(crate) tier_at_standard: u64,
     pub(crate) long_context_calls: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
@@ -573,6 +594,7 @@ impl<'c> Accumulator<'c> {
             last: None,
             outside_window: 0,
             batch_at_full_price: 0,
+            tier_at_standard: 0,
             long_context_calls: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
@@ -761,6 +783,7 @@ impl<'c> Accumulator<'c> {
         self.last = self.last.max(o.last);
         self.outside_window += o.outside_window;
         self.batch_at_full_price += o.batch_at_full_price;
+        self.tier_at_standard += o.tier_at_standard;
         self.long_context_calls += o.long_context_calls;
         match (&mut self.previous, o.previous) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
@@ -1024,7 +1047,12 @@ impl Accumulator<'_> {
             .entry(logged)
             .or_insert_with(|| catalog.resolve(r.provider.as_deref(), &r.model));
         let day = r.timestamp.map(|t| t.date_naive());
-        let cost = id.map(|id| catalog.price(id, day, &r.usage, r.is_batch()).cost.total());
+        let cost = id.map(|id| {
+            catalog
+                .price(id, day, &r.usage, r.processing())
+                .cost
+                .total()
+        });
         let status = r.effective_status();
         let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);
         prev.totals.add(status, &r.usage, cost);
@@ -1090,6 +1118,7 @@ impl RecordSink for Accumulator<'_> {
             team: label(&r.team),
             day,
             batch: r.is_batch(),
+            tier: r.service_tier.filter(|_| !r.is_batch()),
         };
         let hash = text.hash();
         let catalog = self.catalog;
@@ -1118,9 +1147,12 @@ impl RecordSink for Accumulator<'_> {
         };
         let mut list = None;
         let priced = id.map(|id| {
-            let priced = catalog.price(id, day, &r.usage, r.is_batch());
+            let priced = catalog.price(id, day, &r.usage, r.processing());
             if r.is_batch() && !priced.batch_priced {
                 self.batch_at_full_price += 1;
+            }
+            if priced.tier_at_standard {
+                self.tier_at_standard += 1;
             }
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;
@@ -1432,6 +1464,7 @@ mod tests {
             team: labels.intern(NONE),
             day: None,
             batch: false,
+            tier: None,
         };
         let (x, y, z) = (
             key(&mut labels, "x"),

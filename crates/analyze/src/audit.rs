@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use tokenaudit_core::pricing::ModelId;
-use tokenaudit_core::{Field, Money, Usage};
+use tokenaudit_core::pricing::{ModelId, Processing};
+use tokenaudit_core::{CallRecord, Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
@@ -261,6 +261,9 @@ pub struct Audit {
     pub cost_per_success: Option<Money>,
     /// Batch calls priced at real-time rates because the model has no batch price.
     pub batch_calls_at_full_price: u64,
+    /// Flex or priority calls (the log's `service_tier`) priced at standard
+    /// rates because the model has no price for that tier.
+    pub tier_calls_at_standard_price: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
@@ -380,6 +383,8 @@ pub struct GroupRow {
     pub team: String,
     pub day: Option<NaiveDate>,
     pub batch: bool,
+    /// The flex or priority service tier of its calls (not for batch calls).
+    pub tier: Option<ServiceTier>,
     pub stats: Stats,
     /// Σ usage of all calls (canonical convention).
     pub usage: Usage,
@@ -391,6 +396,18 @@ pub struct GroupRow {
     pub cost: CostParts,
     /// The same calls at list price (zero unless `AnalyzeConfig::list_costs`).
     pub list_cost: CostParts,
+}
+
+impl GroupRow {
+    /// How the group's calls were processed, as their price goes.
+    pub fn processing(&self) -> Processing {
+        CallRecord {
+            batch: Some(self.batch),
+            service_tier: self.tier,
+            ..CallRecord::default()
+        }
+        .processing()
+    }
 }
 
 /// What the detectors and what-if re-pricing work on besides the audit.
@@ -682,6 +699,7 @@ impl Accumulator<'_> {
             totals: self.totals,
             cost_by_token_kind: self.cost_parts,
             batch_calls_at_full_price: self.batch_at_full_price,
+            tier_calls_at_standard_price: self.tier_at_standard,
             long_context_calls: self.long_context_calls,
             by,
             feature_model,
@@ -761,6 +779,7 @@ impl Accumulator<'_> {
                     team: team.to_string(),
                     day: key.day,
                     batch: key.batch,
+                    tier: key.tier,
                     stats: g.stats,
                     usage: Usage {
                         input: s.input_tokens,
@@ -786,6 +805,7 @@ impl Accumulator<'_> {
                 &a.team,
                 a.day,
                 a.batch,
+                a.tier,
             )
                 .cmp(&(
                     &b.feature,
@@ -795,6 +815,7 @@ impl Accumulator<'_> {
                     &b.team,
                     b.day,
                     b.batch,
+                    b.tier,
                 ))
         });
         cells.sort_by(|a, b| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)));

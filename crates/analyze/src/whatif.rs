@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
@@ -158,7 +158,7 @@ pub fn reprice(
         let cell = cells.iter().find(|c| c.key == g.cell);
         let orig = Tokens::of(&g.usage);
         let mut t = orig;
-        let (mut model, mut batch) = (id, g.batch);
+        let (mut model, mut how) = (id, g.processing());
         // A fixed order of application; the result depends only on the set.
         // Overlapping estimates of the same failures: the largest wins.
         let avoid = mine
@@ -241,16 +241,16 @@ pub fn reprice(
                         model = *to;
                     }
                 }
-                Lever::Batch { .. } => batch = true,
+                Lever::Batch { .. } => how = Processing::Batch,
                 _ => {}
             }
         }
         let old = catalog
-            .price_base(id, g.day, &orig.usage(), g.batch)
+            .price_base(id, g.day, &orig.usage(), g.processing())
             .cost
             .total();
         let new = catalog
-            .price_base(model, g.day, &t.usage(), batch)
+            .price_base(model, g.day, &t.usage(), how)
             .cost
             .total();
         let changed = (cost - (old - new)).max(Money::ZERO);

@@ -10,5 +10,7 @@ pub mod money;
 pub mod record;
 
 pub use money::Money;
-pub use record::{minhash_similarity, CallRecord, CallStatus, Field, MinHash, Usage, MINHASH_LEN};
+pub use record::{
+    minhash_similarity, CallRecord, CallStatus, Field, MinHash, ServiceTier, Usage, MINHASH_LEN,
+};
 pub mod pricing;

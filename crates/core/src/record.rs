@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::money::Money;
+use crate::pricing::Processing;
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -188,6 +189,9 @@ pub struct CallRecord<'a> {
     pub ttft_ms: Option<u64>,
     /// Sent through a provider's batch API (billed at batch prices).
     pub batch: Option<bool>,
+    /// Processed in a provider's flex or priority tier (the log's
+    /// `service_tier`), billed at that tier's rates.
+    pub service_tier: Option<ServiceTier>,
     pub finish_reason: Option<Cow<'a, str>>,
     pub max_tokens: Option<u32>,
     /// Fingerprint of the whole prompt (hash; never the text).
@@ -252,6 +256,7 @@ impl CallRecord<'_> {
             latency_ms: self.latency_ms,
             ttft_ms: self.ttft_ms,
             batch: self.batch,
+            service_tier: self.service_tier,
             finish_reason: own(&self.finish_reason),
             max_tokens: self.max_tokens,
             prompt_fp: self.prompt_fp,
@@ -290,6 +295,50 @@ impl CallRecord<'_> {
 
     pub fn is_batch(&self) -> bool {
         self.batch.unwrap_or(false)
+    }
+
+    /// How the call was processed, as its price goes: a batch call is
+    /// batch-priced whatever its service tier says.
+    pub fn processing(&self) -> Processing {
+        match (self.is_batch(), self.service_tier) {
+            (true, _) => Processing::Batch,
+            (false, Some(ServiceTier::Flex)) => Processing::Flex,
+            (false, Some(ServiceTier::Priority)) => Processing::Priority,
+            (false, None) => Processing::Standard,
+        }
+    }
+}
+
+/// A processing tier that changes a call's price: OpenAI's (and Gemini's)
+/// flex processing, billed below the standard rate, and priority
+/// processing, above it. A log's other `service_tier` words (`default`,
+/// `auto`, `standard`, `scale`, `on_demand`) are standard processing, and
+/// `batch` is a batch call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceTier {
+    Flex,
+    Priority,
+}
+
+impl ServiceTier {
+    /// The tier a logged `service_tier` names, in any case; `None` for
+    /// standard processing and words not known.
+    pub fn parse(text: &str) -> Option<ServiceTier> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("flex") {
+            Some(ServiceTier::Flex)
+        } else if t.eq_ignore_ascii_case("priority") {
+            Some(ServiceTier::Priority)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Flex => "flex",
+            ServiceTier::Priority => "priority",
+        }
     }
 }
 
@@ -429,5 +478,45 @@ impl Field {
             Field::UserMessages => "turns cannot be read from the messages (rule coverage says how they are inferred)",
             Field::PrefixText => "system-prompt sizes cannot be estimated from their text (rule coverage says from what)",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_service_tier_is_flex_priority_or_standard_and_batch_wins() {
+        assert_eq!(ServiceTier::parse(" Flex"), Some(ServiceTier::Flex));
+        assert_eq!(ServiceTier::parse("PRIORITY"), Some(ServiceTier::Priority));
+        for standard in [
+            "default",
+            "auto",
+            "standard",
+            "scale",
+            "on_demand",
+            "batch",
+            "",
+        ] {
+            assert_eq!(ServiceTier::parse(standard), None, "{standard}");
+        }
+        let call = |batch, tier| CallRecord {
+            batch,
+            service_tier: tier,
+            ..CallRecord::default()
+        };
+        assert_eq!(call(None, None).processing(), Processing::Standard);
+        assert_eq!(
+            call(Some(false), Some(ServiceTier::Flex)).processing(),
+            Processing::Flex
+        );
+        assert_eq!(
+            call(None, Some(ServiceTier::Priority)).processing(),
+            Processing::Priority
+        );
+        assert_eq!(
+            call(Some(true), Some(ServiceTier::Priority)).processing(),
+            Processing::Batch
+        );
     }
 }

@@ -37,7 +37,7 @@ use parquet::file::properties::WriterProperties;
 
 use tokenaudit_analyze::detect::GroupRow;
 use tokenaudit_analyze::{Audit, NONE};
-use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
 use tokenaudit_core::{Money, Usage};
 
 use crate::csv::cell;
@@ -210,7 +210,7 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 continue;
             }
             let (price_id, details) = match g.resolved {
-                Some(id) => sku_price(catalog, id, g.day, g.batch, kind),
+                Some(id) => sku_price(catalog, id, g.day, g.processing(), kind),
                 None => (
                     format!("{}:{}", g.model, kind.as_str()),
                     serde_json::json!({ "TokenType": kind.as_str(), "Priced": false }).to_string(),
@@ -286,7 +286,7 @@ fn per_mtok(
     catalog: &Catalog,
     id: ModelId,
     day: Option<NaiveDate>,
-    batch: bool,
+    how: Processing,
     kind: TokenType,
 ) -> Money {
     let usage = match kind {
@@ -320,7 +320,7 @@ fn per_mtok(
             ..Usage::default()
         },
     };
-    catalog.price_base(id, day, &usage, batch).cost.total()
+    catalog.price_base(id, day, &usage, how).cost.total()
 }
 
 /// `SkuPriceId` and `SkuPriceDetails` of one model, day, batch flag and
@@ -330,15 +330,19 @@ fn sku_price(
     catalog: &Catalog,
     id: ModelId,
     day: Option<NaiveDate>,
-    batch: bool,
+    how: Processing,
     kind: TokenType,
 ) -> (String, String) {
     let model = catalog.model(id);
     let period = catalog.period(id, day);
-    let batch_priced = batch && model.batch_multiplier.is_some();
+    let applied = catalog.price_base(id, day, &Usage::default(), how).applied;
+    let batch_priced = applied == Processing::Batch;
     let mut price_id = format!("{}/{}:{}", model.provider, model.id, kind.as_str());
-    if batch_priced {
-        price_id.push_str(":batch");
+    match applied {
+        Processing::Standard => {}
+        Processing::Batch => price_id.push_str(":batch"),
+        Processing::Flex => price_id.push_str(":flex"),
+        Processing::Priority => price_id.push_str(":priority"),
     }
     if let Some(e) = period.effective {
         price_id.push_str(&format!("@{e}"));
@@ -346,11 +350,19 @@ fn sku_price(
     let mut details = serde_json::Map::new();
     details.insert("TokenType".into(), kind.as_str().into());
     details.insert("BatchPricing".into(), batch_priced.into());
+    if matches!(applied, Processing::Flex | Processing::Priority) {
+        let tier = if applied == Processing::Flex {
+            "flex"
+        } else {
+            "priority"
+        };
+        details.insert("ServiceTier".into(), tier.into());
+    }
     details.insert(
         "PricePeriodStart".into(),
         period.effective.map(|e| e.to_string()).into(),
     );
-    let rate = per_mtok(catalog, id, day, batch, kind).to_decimal_string();
+    let rate = per_mtok(catalog, id, day, how, kind).to_decimal_string();
     details.insert("UsdPerMillionTokens".into(), rate.into());
     if !period.tiers.is_empty() {
         details.insert(

@@ -711,6 +711,17 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
     [head, list].into_iter().filter(move |_| any)
 }
 
+fn tier_at_standard_price<'a>(a: &Audit) -> Option<Block<'a>> {
+    (a.tier_calls_at_standard_price > 0).then(|| {
+        Block::Paragraph(vec![
+            Inline::Count(a.tier_calls_at_standard_price),
+            Inline::plain(
+                " flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model.",
+            ),
+        ])
+    })
+}
+
 fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
     (a.batch_calls_at_full_price > 0).then(|| {
         Block::Paragraph(vec![
@@ -1124,6 +1135,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
+    s.blocks.extend(tier_at_standard_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
@@ -1410,6 +1422,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
+    s.blocks.extend(tier_at_standard_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
             id: None,

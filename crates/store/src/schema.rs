@@ -22,7 +22,7 @@ use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use chrono::DateTime;
 
-use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money, Usage, MINHASH_LEN};
+use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money, ServiceTier, Usage, MINHASH_LEN};
 
 /// Money columns: exactly the pico-dollars (`Decimal128(38, 12)`).
 pub const MONEY: DataType = DataType::Decimal128(38, 12);
@@ -54,6 +54,7 @@ pub mod col {
     pub const LATENCY: &str = "latency_ms";
     pub const TTFT: &str = "ttft_ms";
     pub const BATCH: &str = "batch";
+    pub const SERVICE_TIER: &str = "service_tier";
     pub const FINISH_REASON: &str = "finish_reason";
     pub const MAX_TOKENS: &str = "max_tokens";
     pub const PROMPT_FP: &str = "prompt_fp";
@@ -124,6 +125,7 @@ pub fn schema() -> SchemaRef {
                 u64f(LATENCY, true),
                 u64f(TTFT, true),
                 Field::new(BATCH, DataType::Boolean, true),
+                s(SERVICE_TIER),
                 s(FINISH_REASON),
                 Field::new(MAX_TOKENS, DataType::UInt32, true),
                 u64f(PROMPT_FP, true),
@@ -164,7 +166,7 @@ pub struct Extra<'a> {
 /// Appends records column by column.
 pub struct RowsBuilder {
     ts: TimestampNanosecondBuilder,
-    strings: [StringBuilder; 17],
+    strings: [StringBuilder; 18],
     turn: UInt32Builder,
     http_status: UInt16Builder,
     attempt: UInt32Builder,
@@ -204,6 +206,7 @@ const S_PROMPT_TEXT: usize = 13;
 const S_PROMPT_RAW: usize = 14;
 const S_SYSTEM_RAW: usize = 15;
 const S_SOURCE: usize = 16;
+const S_SERVICE_TIER: usize = 17;
 
 impl Default for RowsBuilder {
     fn default() -> Self {
@@ -291,6 +294,7 @@ impl RowsBuilder {
         self.latency.append_option(r.latency_ms);
         self.ttft.append_option(r.ttft_ms);
         self.batch.append_option(r.batch);
+        self.strings[S_SERVICE_TIER].append_option(r.service_tier.map(ServiceTier::as_str));
         self.max_tokens.append_option(r.max_tokens);
         self.fps[0].append_option(r.prompt_fp);
         self.fps[1].append_option(r.prefix_fp);
@@ -365,6 +369,7 @@ impl RowsBuilder {
             Arc::new(self.latency.finish()),
             Arc::new(self.ttft.finish()),
             Arc::new(self.batch.finish()),
+            st(S_SERVICE_TIER),
             st(S_FINISH_REASON),
             Arc::new(self.max_tokens.finish()),
             Arc::new(self.fps[0].finish()),
@@ -392,7 +397,7 @@ impl RowsBuilder {
 pub struct Rows {
     len: usize,
     ts: Option<TimestampNanosecondArray>,
-    strings: [Option<StringArray>; 17],
+    strings: [Option<StringArray>; 18],
     turn: Option<UInt32Array>,
     http_status: Option<UInt16Array>,
     attempt: Option<UInt32Array>,
@@ -454,6 +459,7 @@ impl Rows {
             PROMPT_RAW,
             SYSTEM_RAW,
             SOURCE,
+            SERVICE_TIER,
         ];
         let tags = column::<ListArray>(batch, TAGS).and_then(|l| {
             let values = l.values().as_any().downcast_ref::<StructArray>()?.clone();
@@ -576,6 +582,7 @@ impl Rows {
                 .batch
                 .as_ref()
                 .and_then(|a| (!a.is_null(i)).then(|| a.value(i))),
+            service_tier: string_at(&self.strings[S_SERVICE_TIER], i).and_then(ServiceTier::parse),
             finish_reason: s(S_FINISH_REASON),
             max_tokens: value_at(&self.max_tokens, i),
             prompt_fp: value_at(&self.fps[0], i),
@@ -641,6 +648,7 @@ mod tests {
             latency_ms: Some(900),
             ttft_ms: Some(90),
             batch: Some(false),
+            service_tier: Some(ServiceTier::Flex),
             finish_reason: Some("stop".into()),
             max_tokens: Some(256),
             prompt_fp: Some(u64::MAX),

@@ -280,7 +280,7 @@ impl RecordSink for PartSink<'_, '_> {
         let cost = resolved.id.map(|id| {
             self.shared
                 .catalog
-                .price(id, day, &r.usage, r.is_batch())
+                .price(id, day, &r.usage, r.processing())
                 .cost
                 .total()
         });

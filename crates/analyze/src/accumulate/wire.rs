@@ -8,6 +8,7 @@
 use std::io;
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::ServiceTier;
 
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
@@ -26,8 +27,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// and last times; 4: timelines as one list of calls with their keys, calls
 /// without their unread cost; 5: LiteLLM's cache hits per cell; 6: the
 /// timelines first, as a span of their own (decoded beside the rest); 7:
-/// the sketch of calls logged twice, last.
-const FORMAT: u32 = 7;
+/// the sketch of calls logged twice, last; 8: groups by flex and priority
+/// service tier, and the count of those priced at standard rates.
+const FORMAT: u32 = 8;
 
 wire_struct!(Group {
     resolved,
@@ -56,7 +58,24 @@ wire_struct!(GroupKey {
     team,
     day,
     batch,
+    tier,
 });
+
+impl Wire for ServiceTier {
+    fn put(&self, w: &mut Vec<u8>) {
+        w.push(match self {
+            ServiceTier::Flex => 0,
+            ServiceTier::Priority => 1,
+        });
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self> {
+        match r.take(1)?[0] {
+            0 => Ok(ServiceTier::Flex),
+            1 => Ok(ServiceTier::Priority),
+            b => Err(WireError(format!("{b} is not a service tier"))),
+        }
+    }
+}
 
 wire_struct!(Cell {
     feature,
@@ -148,6 +167,7 @@ impl<'c> Accumulator<'c> {
             last,
             outside_window,
             batch_at_full_price,
+            tier_at_standard,
             long_context_calls,
             most_expensive,
             previous,
@@ -180,6 +200,7 @@ impl<'c> Accumulator<'c> {
         last.put(&mut w);
         outside_window.put(&mut w);
         batch_at_full_price.put(&mut w);
+        tier_at_standard.put(&mut w);
         long_context_calls.put(&mut w);
         most_expensive.put(&mut w);
         previous.put(&mut w);
@@ -320,6 +341,7 @@ impl<'c> Accumulator<'c> {
             last: Wire::get(r)?,
             outside_window: Wire::get(r)?,
             batch_at_full_price: Wire::get(r)?,
+            tier_at_standard: Wire::get(r)?,
             long_context_calls: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
@@ -82,8 +82,15 @@ impl Context<'_> {
     }
 
     /// Prices `usage` of model `id` on `day` at base (non-tier) rates.
-    pub fn price(&self, id: ModelId, day: Option<NaiveDate>, usage: &Usage, batch: bool) -> Money {
-        self.catalog.price_base(id, day, usage, batch).cost.total()
+    /// `how`: a [`Processing`], or `true` for batch rates.
+    pub fn price(
+        &self,
+        id: ModelId,
+        day: Option<NaiveDate>,
+        usage: &Usage,
+        how: impl Into<Processing>,
+    ) -> Money {
+        self.catalog.price_base(id, day, usage, how).cost.total()
     }
 
     /// The display name of a cell's model (`gpt-4o`, without provider).

@@ -1,7 +1,7 @@
 //! tokenaudit's builtin catalog (`data/catalog.json`), built from the two
 //! maintained public catalogs, already imported with our own importers:
 //! genai-prices gives the models, match rules, dated prices and tiers of the
-//! shipped providers; LiteLLM adds batch multipliers. Pure: `cargo xtask
+//! shipped providers; LiteLLM adds batch, flex and priority multipliers. Pure: `cargo xtask
 //! catalog` reads the files, records their versions and writes the result.
 
 use std::collections::BTreeMap;
@@ -23,9 +23,10 @@ pub fn shipped_providers() -> Vec<&'static str> {
 /// What a build did, for the person running it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildReport {
-    /// Models whose batch prices LiteLLM gives inconsistently (several
-    /// matching names with different multipliers): left without one.
-    pub batch_conflicts: Vec<String>,
+    /// Models whose batch, flex or priority prices LiteLLM gives
+    /// inconsistently (several matching names with different multipliers),
+    /// with the kind in brackets: left without one.
+    pub conflicts: Vec<String>,
     /// Models that took their long-context tiers from LiteLLM.
     pub tiers_added: Vec<String>,
 }
@@ -35,10 +36,10 @@ pub struct BuildReport {
 /// gives no long-context tier takes LiteLLM's when LiteLLM lists, on the
 /// same provider, names the model's rules match with the model's base input
 /// and output prices and the same tiers (on its latest period); and each
-/// model gets a batch
-/// multiplier when LiteLLM (`litellm`) lists, on the same provider, a name
-/// that the model's own rules match with batch prices that are one uniform
-/// fraction of its normal prices, and all such names agree. Errors name a
+/// model gets a batch (flex, priority) multiplier when LiteLLM (`litellm`)
+/// lists, on the same provider, a name that the model's own rules match
+/// with batch (flex, priority) prices that are one uniform multiple of its
+/// normal prices, and all such names agree. Errors name a
 /// shipped provider that genai-prices lacks.
 pub fn build_builtin(
     genai: &Catalog,
@@ -64,18 +65,27 @@ pub fn build_builtin(
     }
     let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
 
-    // Batch multipliers from LiteLLM, per shipped model.
-    let mut batch: BTreeMap<usize, Vec<Multiplier>> = BTreeMap::new();
+    // Batch, flex and priority multipliers from LiteLLM, per shipped model.
+    let kinds: [fn(&ModelEntry) -> Option<Multiplier>; 3] = [
+        |m| m.batch_multiplier,
+        |m| m.flex_multiplier,
+        |m| m.priority_multiplier,
+    ];
+    let mut found: [BTreeMap<usize, Vec<Multiplier>>; 3] = Default::default();
     for (_, lm) in litellm.models() {
-        let Some(mult) = lm.batch_multiplier else {
-            continue;
-        };
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
+        if kinds.iter().all(|k| k(lm).is_none()) {
+            continue;
+        }
         let (names, _, _) = candidates(&lm.id.to_lowercase());
         if let Some(target) = shipped.best_match(&names, |q| q == pi) {
-            batch.entry(target.0 as usize).or_default().push(mult);
+            for (kind, found) in kinds.iter().zip(found.iter_mut()) {
+                if let Some(mult) = kind(lm) {
+                    found.entry(target.0 as usize).or_default().push(mult);
+                }
+            }
         }
     }
     // Long-context tiers from LiteLLM, per shipped model that has none,
@@ -117,13 +127,21 @@ pub fn build_builtin(
             }
         }
     }
-    for (i, mults) in batch {
-        if mults.iter().all(|m| *m == mults[0]) {
-            models[i].batch_multiplier = Some(mults[0]);
-        } else {
-            report
-                .batch_conflicts
-                .push(format!("{}/{}", models[i].provider, models[i].id));
+    let [batch, flex, priority] = found;
+    for (found, kind) in [(batch, "batch"), (flex, "flex"), (priority, "priority")] {
+        for (i, mults) in found {
+            let m = &mut models[i];
+            if mults.iter().all(|x| *x == mults[0]) {
+                *match kind {
+                    "batch" => &mut m.batch_multiplier,
+                    "flex" => &mut m.flex_multiplier,
+                    _ => &mut m.priority_multiplier,
+                } = Some(mults[0]);
+            } else {
+                report
+                    .conflicts
+                    .push(format!("{}/{} ({kind})", m.provider, m.id));
+            }
         }
     }
     Ok((

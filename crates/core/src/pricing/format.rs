@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     Catalog, CatalogError, MatchRule, ModelEntry, Multiplier, PricePeriod, ProviderInfo,
-    ProviderKind, Rates, Source, Tier, SCHEMA_VERSION,
+    ProviderKind, Rates, Source, Tier, PRIORITY_MAX, SCHEMA_VERSION,
 };
 use crate::money::{parse_decimal_scaled, Money};
 
@@ -58,6 +58,10 @@ struct FileModel {
     match_rule: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     batch_multiplier: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flex_multiplier: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    priority_multiplier: Option<Value>,
     prices: Vec<FilePeriod>,
 }
 
@@ -233,12 +237,27 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             .map(MatchRule::from_json)
             .transpose()
             .map_err(&invalid)?;
-        let batch_multiplier = match &m.batch_multiplier {
-            None => None,
-            Some(v) => Some(value_text(v).and_then(|t| Multiplier::parse(&t)).ok_or_else(|| {
-                invalid(format!("`batch_multiplier` must be a positive decimal up to 1 such as \"0.5\", got {v}"))
-            })?),
+        let multiplier = |v: &Option<Value>, field: &str, max: i64, example: &str| {
+            match v {
+            None => Ok(None),
+            Some(v) => value_text(v)
+                .and_then(|t| Multiplier::parse_up_to(&t, max))
+                .map(Some)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "`{field}` must be a positive decimal up to {max} such as \"{example}\", got {v}"
+                    ))
+                }),
+        }
         };
+        let batch_multiplier = multiplier(&m.batch_multiplier, "batch_multiplier", 1, "0.5")?;
+        let flex_multiplier = multiplier(&m.flex_multiplier, "flex_multiplier", 1, "0.5")?;
+        let priority_multiplier = multiplier(
+            &m.priority_multiplier,
+            "priority_multiplier",
+            PRIORITY_MAX,
+            "2",
+        )?;
         if m.prices.is_empty() {
             return Err(invalid(
                 "`prices` is empty; give at least one price period".into(),
@@ -305,6 +324,8 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             provider: m.provider,
             match_rule,
             batch_multiplier,
+            flex_multiplier,
+            priority_multiplier,
             periods,
         });
     }
@@ -336,6 +357,8 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                 name: (m.name != m.id).then(|| m.name.clone()),
                 match_rule: m.match_rule.as_ref().map(MatchRule::to_json),
                 batch_multiplier: m.batch_multiplier.map(|b| Value::String(b.to_string())),
+                flex_multiplier: m.flex_multiplier.map(|b| Value::String(b.to_string())),
+                priority_multiplier: m.priority_multiplier.map(|b| Value::String(b.to_string())),
                 prices: m
                     .periods
                     .iter()

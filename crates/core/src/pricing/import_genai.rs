@@ -225,6 +225,8 @@ fn import_model(
             .to_owned(),
         match_rule,
         batch_multiplier: None,
+        flex_multiplier: None,
+        priority_multiplier: None,
         periods,
     })
 }

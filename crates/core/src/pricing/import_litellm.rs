@@ -5,9 +5,10 @@
 //! as binary floats, without history. Each float goes through its shortest
 //! decimal text and is then parsed exactly, so `3e-06` becomes exactly $3 per
 //! million tokens. Batch prices (`*_batches`) become a batch multiplier when
-//! every batch rate is the same fraction of its normal rate; long-context
-//! prices (`*_above_200k_tokens`, also 128k/256k/272k…) become tiers.
-//! Priority, flex and other service tiers are not imported.
+//! every batch rate is the same fraction of its normal rate, and flex and
+//! priority prices (`*_flex`, `*_priority`) a flex or priority multiplier
+//! the same way; long-context prices (`*_above_200k_tokens`, also
+//! 128k/256k/272k…) become tiers. Other service tiers are not imported.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use super::format::{value_text, MAX_RATE_PICOS};
 use super::import_genai::{provider_hint, FIRST_PARTY};
 use super::{
     Catalog, ImportError, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
-    ProviderInfo, ProviderKind, Rates, SkipReason, Source, Tier,
+    ProviderInfo, ProviderKind, Rates, SkipReason, Source, Tier, PRIORITY_MAX,
 };
 use crate::money::{parse_decimal_scaled, Money};
 
@@ -61,7 +62,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
     let mut report = ImportReport::default();
     let mut models: Vec<ModelEntry> = Vec::new();
     let mut providers: Vec<ProviderInfo> = Vec::new();
-    let mut uneven_batch = 0usize;
+    let (mut uneven_batch, mut uneven_flex, mut uneven_priority) = (0usize, 0usize, 0usize);
     for (key, entry) in entries {
         if key == "sample_spec" {
             continue;
@@ -98,13 +99,15 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 .push((key.clone(), SkipReason::MissingInputPrice));
             continue;
         }
-        let batch_multiplier = match batch_multiplier(e, &rates) {
-            Ok(m) => m,
-            Err(()) => {
-                uneven_batch += 1;
+        let uniform = |suffix: &str, max: i64, uneven: &mut usize| {
+            multiplier(e, &rates, &tiers, suffix, max).unwrap_or_else(|()| {
+                *uneven += 1;
                 None
-            }
+            })
         };
+        let batch_multiplier = uniform("_batches", 1, &mut uneven_batch);
+        let flex_multiplier = uniform("_flex", 1, &mut uneven_flex);
+        let priority_multiplier = uniform("_priority", PRIORITY_MAX, &mut uneven_priority);
         if models
             .iter()
             .any(|m| m.provider == provider && m.id == *key)
@@ -139,6 +142,8 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             name: key.clone(),
             match_rule,
             batch_multiplier,
+            flex_multiplier,
+            priority_multiplier,
             periods: vec![PricePeriod {
                 effective: None,
                 rates,
@@ -152,9 +157,13 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             "{uneven_batch} model(s) have batch prices that are not one uniform fraction of their normal prices; their batch calls are priced at normal rates"
         ));
     }
-    report
-        .notes
-        .push("priority, flex and other service-tier prices are not imported".into());
+    for (n, kind) in [(uneven_flex, "flex"), (uneven_priority, "priority")] {
+        if n > 0 {
+            report.notes.push(format!(
+                "{n} model(s) have {kind} prices that are not one uniform multiple of their normal prices; their {kind} calls are priced at normal rates"
+            ));
+        }
+    }
     Ok((
         Catalog::new(
             "litellm-import".to_owned(),
@@ -223,27 +232,47 @@ fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<T
     Ok((base, tiers))
 }
 
-/// One fraction that turns every normal rate given a batch rate into it.
-/// `Ok(None)`: no batch prices; `Err`: batch prices that are not uniform.
-fn batch_multiplier(e: &Map<String, Value>, rates: &Rates) -> Result<Option<Multiplier>, ()> {
-    let Ok((batch, _)) = rates_and_tiers(e, "_batches") else {
+/// One factor that turns every normal rate given a rate of the `suffix`
+/// kind (`_batches`, `_flex`, `_priority`) into it, long-context tiers
+/// included, at most `max` (a whole number).
+/// `Ok(None)`: no such prices; `Err`: such prices that are not uniform.
+fn multiplier(
+    e: &Map<String, Value>,
+    rates: &Rates,
+    tiers: &[Tier],
+    suffix: &str,
+    max: i64,
+) -> Result<Option<Multiplier>, ()> {
+    let Ok((other, other_tiers)) = rates_and_tiers(e, suffix) else {
         return Err(());
     };
-    let pairs = [
-        (rates.input, batch.input),
-        (rates.output, batch.output),
-        (rates.cached_read, batch.cached_read),
-        (rates.cache_write_5m, batch.cache_write_5m),
-    ];
+    let pairs_of = |a: &Rates, b: &Rates| {
+        [
+            (a.input, b.input),
+            (a.output, b.output),
+            (a.cached_read, b.cached_read),
+            (a.cache_write_5m, b.cache_write_5m),
+        ]
+    };
+    let mut pairs = pairs_of(rates, &other).to_vec();
+    for t in &other_tiers {
+        match tiers
+            .iter()
+            .find(|n| n.above_input_tokens == t.above_input_tokens)
+        {
+            Some(n) => pairs.extend(pairs_of(&n.rates, &t.rates)),
+            None => return Err(()),
+        }
+    }
     let mut found: Option<i128> = None;
-    for (normal, batch) in pairs {
-        let (Some(normal), Some(batch)) = (normal, batch) else {
+    for (normal, other) in pairs {
+        let (Some(normal), Some(other)) = (normal, other) else {
             continue;
         };
         if normal.picos() == 0 {
             continue;
         }
-        let scaled = batch.picos() * 1_000_000;
+        let scaled = other.picos() * 1_000_000;
         if scaled % normal.picos() != 0 {
             return Err(());
         }
@@ -253,13 +282,14 @@ fn batch_multiplier(e: &Map<String, Value>, rates: &Rates) -> Result<Option<Mult
         }
         found = Some(m);
     }
-    // Input and output batch prices are both required before claiming
-    // batch support.
-    if batch.input.is_none() || batch.output.is_none() {
+    // Input and output prices are both required before claiming support.
+    if other.input.is_none() || other.output.is_none() {
         return if found.is_some() { Err(()) } else { Ok(None) };
     }
     match found {
-        Some(m) if m > 0 && m <= 1_000_000 => Ok(Some(Multiplier::from_millionths(m as i64))),
+        Some(m) if m > 0 && m <= max as i128 * 1_000_000 => {
+            Ok(Some(Multiplier::from_millionths(m as i64)))
+        }
         Some(_) => Err(()),
         None => Ok(None),
     }

@@ -158,8 +158,35 @@ pub struct PricePeriod {
     pub tiers: Vec<Tier>,
 }
 
+/// The most a priority-processing multiplier may be (a sanity bound on
+/// imported catalogs: providers charge 1.7 to 2.5 times).
+pub const PRIORITY_MAX: i64 = 10;
+
+/// How a call was processed, as far as its price goes: in real time at
+/// standard rates, through a batch API, or in a provider's flex or
+/// priority tier (the log's `service_tier`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Processing {
+    #[default]
+    Standard,
+    Batch,
+    Flex,
+    Priority,
+}
+
+impl From<bool> for Processing {
+    /// `true`: a batch call; `false`: standard.
+    fn from(batch: bool) -> Processing {
+        if batch {
+            Processing::Batch
+        } else {
+            Processing::Standard
+        }
+    }
+}
+
 /// A fraction with six decimals (`0.5` = 500 000 millionths), used for batch
-/// discounts.
+/// discounts and service-tier rates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Multiplier(i64);
 
@@ -173,9 +200,14 @@ impl Multiplier {
     /// A discount: more than 0, at most 1 (so a batch rate is never
     /// above the rate it discounts, nor past the highest rate).
     pub fn parse(text: &str) -> Option<Multiplier> {
+        Multiplier::parse_up_to(text, 1)
+    }
+    /// More than 0, at most `max` (priority processing costs more than
+    /// the standard rate: up to [`PRIORITY_MAX`] times it).
+    pub fn parse_up_to(text: &str, max: i64) -> Option<Multiplier> {
         crate::money::parse_decimal_scaled(text, 6)
             .and_then(|v| i64::try_from(v).ok())
-            .filter(|v| (1..=1_000_000).contains(v))
+            .filter(|v| (1..=max * 1_000_000).contains(v))
             .map(Multiplier)
     }
     /// `rate × self`, rounded half away from zero to a whole pico-dollar per
@@ -212,6 +244,12 @@ pub struct ModelEntry {
     /// Batch calls cost this fraction of every rate; `None` when no source
     /// gives batch prices for this model.
     pub batch_multiplier: Option<Multiplier>,
+    /// Flex-processing calls cost this fraction of every rate; `None` when
+    /// no source gives flex prices for this model.
+    pub flex_multiplier: Option<Multiplier>,
+    /// Priority-processing calls cost this multiple of every rate; `None`
+    /// when no source gives priority prices for this model.
+    pub priority_multiplier: Option<Multiplier>,
     /// Sorted by `effective`, the undated period (if any) first.
     pub periods: Vec<PricePeriod>,
 }
@@ -357,6 +395,12 @@ pub struct Priced {
     /// batch call, or was one but the model has no batch price (then it is
     /// priced at normal rates).
     pub batch_priced: bool,
+    /// The processing whose rates were applied: the one asked for, or
+    /// [`Processing::Standard`] when the model has no price for it.
+    pub applied: Processing,
+    /// True when the call asked for flex or priority processing and the
+    /// model has no price for it: it was priced at standard rates.
+    pub tier_at_standard: bool,
 }
 
 impl Catalog {
@@ -510,8 +554,15 @@ impl Catalog {
     }
 
     /// Prices one call of model `id` made on `day` (`None`: latest prices).
-    pub fn price(&self, id: ModelId, day: Option<NaiveDate>, usage: &Usage, batch: bool) -> Priced {
-        self.price_with(id, day, usage, batch, true)
+    /// `how`: a [`Processing`], or `true` for a batch call.
+    pub fn price(
+        &self,
+        id: ModelId,
+        day: Option<NaiveDate>,
+        usage: &Usage,
+        how: impl Into<Processing>,
+    ) -> Priced {
+        self.price_with(id, day, usage, how.into(), true)
     }
 
     /// Prices `usage` at the base rates of the period, never at a
@@ -522,9 +573,9 @@ impl Catalog {
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        batch: bool,
+        how: impl Into<Processing>,
     ) -> Priced {
-        self.price_with(id, day, usage, batch, false)
+        self.price_with(id, day, usage, how.into(), false)
     }
 
     fn price_with(
@@ -532,7 +583,7 @@ impl Catalog {
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        batch: bool,
+        how: Processing,
         tiers: bool,
     ) -> Priced {
         let model = self.model(id);
@@ -547,13 +598,18 @@ impl Catalog {
             Some(t) => t.rates.or(&period.rates),
             None => period.rates,
         };
-        let batch_priced = match (batch, model.batch_multiplier) {
-            (true, Some(m)) => {
-                rates = rates.map(|r| m.apply(r));
-                true
-            }
-            _ => false,
+        let multiplier = match how {
+            Processing::Standard => None,
+            Processing::Batch => model.batch_multiplier,
+            Processing::Flex => model.flex_multiplier,
+            Processing::Priority => model.priority_multiplier,
         };
+        if let Some(m) = multiplier {
+            rates = rates.map(|r| m.apply(r));
+        }
+        let batch_priced = how == Processing::Batch && multiplier.is_some();
+        let tier_at_standard =
+            matches!(how, Processing::Flex | Processing::Priority) && multiplier.is_none();
         let input = rates.input.unwrap_or(Money::ZERO);
         let output = rates.output.unwrap_or(Money::ZERO);
         let cached = rates.cached_read.unwrap_or(input);
@@ -575,6 +631,12 @@ impl Catalog {
             effective: period.effective,
             tier_threshold: tier.map(|t| t.above_input_tokens),
             batch_priced,
+            applied: if multiplier.is_some() {
+                how
+            } else {
+                Processing::Standard
+            },
+            tier_at_standard,
         }
     }
 }

@@ -656,7 +656,7 @@ fn the_builtin_build_keeps_the_shipped_providers_and_takes_only_uniform_batch_pr
             ("acme/slow".to_string(), None),
         ]
     );
-    assert_eq!(report.batch_conflicts, ["acme/slow"]);
+    assert_eq!(report.conflicts, ["acme/slow (batch)"]);
     let err = build_builtin(&genai, &litellm, &["acme", "nope"], "d", Vec::new()).unwrap_err();
     assert_eq!(err, "provider \"nope\" is not in genai-prices");
 }
@@ -838,4 +838,139 @@ fn a_providers_model_match_round_trips_and_survives_an_overlay() {
         "models": [{"provider": "maker", "id": "other", "prices": [{"input": "1"}]}]}"#;
     c.overlay(Catalog::from_json_str(plain).unwrap());
     assert_eq!(resolved(&c), "mk-1-latest");
+}
+
+#[test]
+fn flex_and_priority_calls_use_their_tier_rates_where_the_model_has_them() {
+    let c = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "2026-01-01", "providers": [{"id": "acme"}],
+            "models": [
+              {"provider": "acme", "id": "g5", "batch_multiplier": "0.5",
+               "flex_multiplier": "0.5", "priority_multiplier": "2",
+               "prices": [{"input": "1.25", "output": "10", "cached_read": "0.125",
+                           "tiers": [{"above_input_tokens": 272000, "input": "2.5", "output": "15"}]}]},
+              {"provider": "acme", "id": "plain", "prices": [{"input": "3", "output": "15"}]}]}"#,
+    )
+    .unwrap();
+    let g5 = id(&c, "acme", "g5");
+    let u = Usage {
+        input: 10_000,
+        cached_read: 4_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    // Standard: 6000 × 1.25 + 4000 × 0.125 + 1000 × 10 = 0.0075 + 0.0005 + 0.01 = 0.018
+    let p = c.price(g5, None, &u, Processing::Standard);
+    assert_eq!(p.cost.total(), usd("0.018"));
+    assert_eq!(
+        (p.applied, p.tier_at_standard),
+        (Processing::Standard, false)
+    );
+    // Flex halves every rate: 0.009; priority doubles it: 0.036.
+    let p = c.price(g5, None, &u, Processing::Flex);
+    assert_eq!(p.cost.total(), usd("0.009"));
+    assert_eq!((p.applied, p.batch_priced), (Processing::Flex, false));
+    let p = c.price(g5, None, &u, Processing::Priority);
+    assert_eq!(p.cost.total(), usd("0.036"));
+    assert_eq!(p.applied, Processing::Priority);
+    // Above the long-context threshold the tier's rates are multiplied:
+    // 300000 × 2.5 × 2 = 1.5; 1000 × 15 × 2 = 0.03.
+    let big = Usage {
+        input: 300_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    let p = c.price(g5, None, &big, Processing::Priority);
+    assert_eq!(p.cost.total(), usd("1.53"));
+    assert_eq!(p.tier_threshold, Some(272_000));
+    // No such price: standard rates, and the flag says so.
+    let plain = id(&c, "acme", "plain");
+    let small = Usage {
+        input: 1_000,
+        output: 1_000,
+        ..Usage::default()
+    };
+    let p = c.price(plain, None, &small, Processing::Priority);
+    // 1000 × 3 + 1000 × 15 = 0.018
+    assert_eq!(p.cost.total(), usd("0.018"));
+    assert_eq!(
+        (p.applied, p.tier_at_standard),
+        (Processing::Standard, true)
+    );
+    // A batch call without a batch price is not a service-tier gap.
+    let p = c.price(plain, None, &small, true);
+    assert_eq!((p.batch_priced, p.tier_at_standard), (false, false));
+    // The multipliers survive a write and a read.
+    let again = Catalog::from_json_str(&c.to_json_string()).unwrap();
+    let m = again.model(id(&again, "acme", "g5"));
+    assert_eq!(
+        (m.flex_multiplier, m.priority_multiplier),
+        (
+            Multiplier::parse("0.5"),
+            Multiplier::parse_up_to("2", PRIORITY_MAX)
+        )
+    );
+}
+
+#[test]
+fn a_priority_multiplier_above_the_bound_or_a_flex_one_above_1_is_an_error() {
+    let catalog = |field: &str, value: &str| {
+        Catalog::from_json_str(&format!(
+            r#"{{"schema": 1, "version": "v", "models": [
+                {{"provider": "acme", "id": "m", "{field}": "{value}", "prices": [{{"input": "1"}}]}}]}}"#
+        ))
+    };
+    assert!(catalog("priority_multiplier", "2.5").is_ok());
+    let err = catalog("priority_multiplier", "11")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`priority_multiplier` must be a positive decimal up to 10"),
+        "{err}"
+    );
+    let err = catalog("flex_multiplier", "1.5").unwrap_err().to_string();
+    assert!(
+        err.contains("`flex_multiplier` must be a positive decimal up to 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn imports_litellm_flex_and_priority_prices_only_when_uniform() {
+    let json = r#"{
+      "gpt-x": {"litellm_provider": "openai", "mode": "responses",
+        "input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05,
+        "cache_read_input_token_cost": 1.25e-07,
+        "input_cost_per_token_above_272k_tokens": 2.5e-06, "output_cost_per_token_above_272k_tokens": 1.5e-05,
+        "input_cost_per_token_flex": 6.25e-07, "output_cost_per_token_flex": 5e-06,
+        "cache_read_input_token_cost_flex": 6.25e-08,
+        "input_cost_per_token_priority": 2.5e-06, "output_cost_per_token_priority": 2e-05,
+        "cache_read_input_token_cost_priority": 2.5e-07,
+        "input_cost_per_token_above_272k_tokens_priority": 5e-06,
+        "output_cost_per_token_above_272k_tokens_priority": 3e-05},
+      "uneven": {"litellm_provider": "openai", "mode": "chat",
+        "input_cost_per_token": 1e-06, "output_cost_per_token": 4e-06,
+        "input_cost_per_token_priority": 2e-06, "output_cost_per_token_priority": 4e-06,
+        "input_cost_per_token_flex": 5e-07, "output_cost_per_token_flex": 2e-06,
+        "input_cost_per_token_above_272k_tokens_flex": 1e-06}
+    }"#;
+    let (c, report) = import_litellm(json).unwrap();
+    let x = c.model(c.resolve(None, "gpt-x").unwrap());
+    assert_eq!(x.flex_multiplier, Multiplier::parse("0.5"));
+    assert_eq!(
+        x.priority_multiplier,
+        Multiplier::parse_up_to("2", PRIORITY_MAX)
+    );
+    // Priority doubles input but not output; flex names a long-context
+    // tier the normal prices lack: neither is taken.
+    let u = c.model(c.resolve(None, "uneven").unwrap());
+    assert_eq!((u.flex_multiplier, u.priority_multiplier), (None, None));
+    for kind in ["flex", "priority"] {
+        assert!(
+            report.notes.iter().any(|n| n.starts_with("1 model(s) have")
+                && n.contains(&format!("{kind} prices that are not one uniform multiple"))),
+            "{:?}",
+            report.notes
+        );
+    }
 }

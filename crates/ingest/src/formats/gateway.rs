@@ -24,7 +24,8 @@
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
 //!   `max_tokens`, `max_output_tokens`,
 //!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
-//!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"`;
+//!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"` (and `"flex"`,
+//!   `"priority"`: priced at that tier's rates);
 //!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
 //!   counted as `not_a_call`);
 //! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money, Usage};
+use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money, ServiceTier, Usage};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::pipeline::Location;
@@ -104,6 +104,7 @@ struct Held {
     latency_ms: Option<u64>,
     ttft_ms: Option<u64>,
     batch: Option<bool>,
+    service_tier: Option<ServiceTier>,
     max_tokens: Option<u32>,
     prompt_fp: Option<u64>,
     prefix_fp: Option<u64>,
@@ -147,6 +148,7 @@ impl Held {
             latency_ms: r.latency_ms,
             ttft_ms: r.ttft_ms,
             batch: r.batch,
+            service_tier: r.service_tier,
             max_tokens: r.max_tokens,
             prompt_fp: r.prompt_fp,
             prefix_fp: r.prefix_fp,
@@ -199,6 +201,7 @@ impl Held {
             latency_ms: self.latency_ms,
             ttft_ms: self.ttft_ms,
             batch: self.batch,
+            service_tier: self.service_tier,
             finish_reason: t(10),
             max_tokens: self.max_tokens,
             prompt_fp: self.prompt_fp,
@@ -368,6 +371,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         latency_ms: r.latency_ms,
         ttft_ms: r.ttft_ms,
         batch: r.batch,
+        service_tier: r.service_tier,
         finish_reason: own_opt(r.finish_reason),
         max_tokens: r.max_tokens,
         prompt_fp: r.prompt_fp,
@@ -439,6 +443,7 @@ mod tests {
             latency_ms: Some(120),
             ttft_ms: Some(40),
             batch: Some(false),
+            service_tier: Some(ServiceTier::Priority),
             finish_reason: Some("stop".into()),
             max_tokens: Some(1024),
             prompt_fp: Some(1),

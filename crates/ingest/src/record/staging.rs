@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use xxhash_rust::xxh3::xxh3_64;
 
-use tokenaudit_core::{CallRecord, CallStatus};
+use tokenaudit_core::{CallRecord, CallStatus, ServiceTier};
 
 use crate::record::fields::{
     fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Messages,
@@ -209,9 +209,13 @@ impl<'a> RawLine<'a> {
         let batch = p
             .take(&self.batch.0, "batch")
             .or_else(|| match &self.service_tier.0 {
-                Lenient::Value(t) if t.eq_ignore_ascii_case("batch") => Some(true),
+                Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
                 _ => None,
             });
+        let service_tier = match &self.service_tier.0 {
+            Lenient::Value(t) => ServiceTier::parse(t),
+            _ => None,
+        };
         let timestamp = match self.timestamp.0 {
             Lenient::Value(t) => Some(t),
             Lenient::Missing => None,
@@ -262,6 +266,7 @@ impl<'a> RawLine<'a> {
             latency_ms,
             ttft_ms,
             batch,
+            service_tier,
             finish_reason: p.own(self.finish_reason.0, "finish_reason"),
             max_tokens: p
                 .int(&self.max_tokens.0, "max_tokens")

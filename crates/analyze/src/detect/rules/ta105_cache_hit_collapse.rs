@@ -139,7 +139,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 cached_read: g.usage.cached_read + moved,
                 ..g.usage
             };
-            lost += ctx.price(id, g.day, &g.usage, g.batch) - ctx.price(id, g.day, &after, g.batch);
+            lost += ctx.price(id, g.day, &g.usage, g.processing())
+                - ctx.price(id, g.day, &after, g.processing());
             lost_tokens += moved;
         }
         let first = collapsed[0];

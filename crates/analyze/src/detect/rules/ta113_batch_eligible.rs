@@ -28,8 +28,10 @@
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates.
 
+use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
 
+use crate::audit::GroupRow;
 use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
@@ -102,7 +104,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             continue;
         }
         let (mut before, mut after) = (Money::ZERO, Money::ZERO);
-        for g in ctx.groups_of(cell.key).filter(|g| !g.batch) {
+        // Calls already batch- or flex-priced save nothing more, and
+        // priority calls asked to be fast.
+        let standard = |g: &&GroupRow| g.processing() == Processing::Standard;
+        for g in ctx.groups_of(cell.key).filter(standard) {
             before += ctx.price(id, g.day, &g.usage, false);
             after += ctx.price(id, g.day, &g.usage, true);
         }
