@@ -1000,3 +1000,69 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     let said = env.ok(&["whatif", "logs", "--batch", "(none)"]);
     assert!(said.contains("$0.0665        $0.0288"), "{said}");
 }
+
+/// Vendors' spellings of the same counts: DeepSeek's cache hits,
+/// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
+#[test]
+fn deepseek_openrouter_and_xai_usage_is_read_in_their_own_conventions() {
+    let env = Env::new();
+    let lines = [
+        // DeepSeek Chat ($0.27 in, $0.07 cache hit, $1.10 out): only
+        // prompt_cache_hit_tokens gives the hits. 400 × 0.27 + 600 × 0.07 +
+        // 100 × 1.1 = $0.00026.
+        r#"{"id":"ds-2","object":"chat.completion","created":1760000000,"model":"deepseek-chat","usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"prompt_cache_hit_tokens":600,"prompt_cache_miss_tokens":400},"feature":"ds"}"#,
+        // OpenRouter, Claude Sonnet 4.5 ($3 in, $0.30 cached, $3.75
+        // written, $15 out): prompt_tokens includes 6,000 cached and 2,000
+        // written. 2,000 × 3 + 6,000 × 0.3 + 2,000 × 3.75 + 500 × 15 =
+        // $0.0228.
+        r#"{"id":"gen-1","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion","created":1760000000,"usage":{"prompt_tokens":10000,"completion_tokens":500,"total_tokens":10500,"cost":0.0228,"prompt_tokens_details":{"cached_tokens":6000,"cache_write_tokens":2000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"feature":"or"}"#,
+        // xAI Grok 4 ($3 in, $0.75 cached, $15 out): total_tokens 7,000 =
+        // 2,000 + 3,000 + 2,000 reasoning, so the output is 5,000. 1,000 ×
+        // 3 + 1,000 × 0.75 + 5,000 × 15 = $0.07875.
+        r#"{"id":"xai-2","object":"chat.completion","created":1760000000,"model":"grok-4-0709","usage":{"prompt_tokens":2000,"completion_tokens":3000,"total_tokens":7000,"prompt_tokens_details":{"cached_tokens":1000},"completion_tokens_details":{"reasoning_tokens":2000}},"feature":"xai"}"#,
+        // Grok 3 Mini ($0.30 in, $0.50 out): 386 reasoning tokens beside 1
+        // completion token cannot be inside it (no total logged). 12 × 0.3
+        // + 387 × 0.5 = $0.0001971.
+        r#"{"id":"xai-3","object":"chat.completion","created":1760000000,"model":"grok-3-mini","usage":{"prompt_tokens":12,"completion_tokens":1,"completion_tokens_details":{"reasoning_tokens":386}},"feature":"xai"}"#,
+        // OpenAI's convention is unchanged: reasoning inside completion
+        // (total = prompt + completion). gpt-4o-mini ($0.15 in, $0.60
+        // out): 1,000 × 0.15 + 500 × 0.6 = $0.00045.
+        r#"{"id":"oa-1","object":"chat.completion","created":1760000000,"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"completion_tokens_details":{"reasoning_tokens":200}},"feature":"oa"}"#,
+    ];
+    env.write("logs/calls.jsonl", lines.join("\n") + "\n");
+    let r = env.audit(&["logs"]);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    assert_eq!(usd(&row(&r, "feature", "ds")["cost"]), "0.00026");
+    assert_eq!(row(&r, "feature", "ds")["cached_read_tokens"], 600);
+    assert_eq!(usd(&row(&r, "feature", "or")["cost"]), "0.0228");
+    assert_eq!(row(&r, "feature", "or")["cache_write_tokens"], 2000);
+    assert_eq!(usd(&row(&r, "feature", "xai")["cost"]), "0.0789471");
+    assert_eq!(row(&r, "feature", "xai")["output_tokens"], 5387);
+    assert_eq!(usd(&row(&r, "feature", "oa")["cost"]), "0.00045");
+    assert_eq!(row(&r, "feature", "oa")["output_tokens"], 500);
+}
+
+/// OpenTelemetry spans as OpenLLMetry and pydantic-ai name the cache
+/// counts, and a workflow span that repeats its child's usage.
+#[test]
+fn otlp_vendor_cache_names_and_workflow_spans() {
+    let r = audit("otlp-vendors", "otlp-json");
+    // OpenLLMetry (`gen_ai.usage.cache_read_input_tokens`, `Anthropic` as
+    // gen_ai.system) and pydantic-ai (`gen_ai.usage.details.*`), each
+    // Claude Sonnet 4.5 with 10,000 input of which 6,000 cached and 2,000
+    // written, 500 out: $0.0228 each (as above). The workflow span's usage
+    // is its child chat span's, counted once: gpt-4o 1,000 × 2.5 + 100 ×
+    // 10 = $0.0035.
+    assert_eq!(totals(&r), ("0.0491".into(), 3, 21000, 12000, 1100, 0));
+    assert_eq!(usd(&row(&r, "provider", "anthropic")["cost"]), "0.0456");
+    let providers = r["audit"]["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dimension"] == "provider")
+        .unwrap()["rows"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(providers, 2);
+}

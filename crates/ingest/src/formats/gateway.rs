@@ -728,6 +728,9 @@ pub(crate) enum UsageKey {
     ToolUsePromptTokenCount,
     CacheWrite5m,
     CacheWrite1h,
+    /// `total_tokens`: read only to tell xAI's convention (reasoning beside
+    /// `completion_tokens`) from OpenAI's.
+    Total,
     /// An object of more counts; `input_tokens_details` also marks the
     /// OpenAI Responses convention.
     Detail,
@@ -741,8 +744,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "completion_tokens" => UsageKey::CompletionTokens,
         "input_tokens" => UsageKey::InputTokens,
         "output_tokens" => UsageKey::OutputTokens,
-        "cache_read_input_tokens" => UsageKey::CacheRead,
-        "cache_creation_input_tokens" => UsageKey::CacheCreation,
+        // DeepSeek's cache hits (its `prompt_tokens` includes them).
+        "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
+        // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
+        "cache_creation_input_tokens" | "cache_write_tokens" => UsageKey::CacheCreation,
+        "total_tokens" => UsageKey::Total,
         "cached_tokens" => UsageKey::Cached,
         "reasoning_tokens" => UsageKey::Reasoning,
         "promptTokenCount" => UsageKey::PromptTokenCount,
@@ -779,6 +785,7 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::ToolUsePromptTokenCount => &mut u.tool_use_prompt_token_count,
         UsageKey::CacheWrite5m => &mut u.cache_write_5m,
         UsageKey::CacheWrite1h => &mut u.cache_write_1h,
+        UsageKey::Total => &mut u.total_tokens,
         UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Other => return,
     };
     if !slot.is_present() {

@@ -6,15 +6,19 @@
 //! (a span with a `gen_ai.request.model`, `gen_ai.response.model` or
 //! `gen_ai.usage.*` attribute). A line with none is one counted
 //! [`RejectReason::NoGenAiSpans`], so every line still ends as records or a
-//! counted reject. Agent and tool spans (`gen_ai.operation.name` =
-//! `invoke_agent`, `create_agent`, `execute_tool`) are not calls: the usage
-//! they may carry sums their child model calls, which are spans of their own.
+//! counted reject. Agent, workflow and tool spans (`gen_ai.operation.name` =
+//! `invoke_agent`, `create_agent`, `execute_tool`, `invoke_workflow`) are
+//! not calls: the usage they may carry sums their child model calls, which
+//! are spans of their own.
 //!
 //! Attributes read: the model (`gen_ai.response.model`, else
 //! `gen_ai.request.model`), the provider (`gen_ai.provider.name`, older
 //! `gen_ai.system`), tokens (`gen_ai.usage.input_tokens` including cached
 //! tokens, as the conventions say; `cache_read.input_tokens`,
-//! `cache_creation.input_tokens`, `output_tokens`, `reasoning.output_tokens`),
+//! `cache_creation.input_tokens` (also OpenLLMetry's
+//! `cache_read_input_tokens`/`cache_creation_input_tokens` and pydantic-ai's
+//! `details.cache_read_tokens`/`details.cache_write_tokens`),
+//! `output_tokens`, `reasoning.output_tokens`), the provider in lower case,
 //! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
 //! `user.id`, the feature (a `feature` attribute, read as a tag by the
 //! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
@@ -190,7 +194,10 @@ impl<'a> Attr<'a> {
 
 /// Operations whose spans group model calls rather than being one.
 fn is_grouping_operation(op: &str) -> bool {
-    matches!(op, "invoke_agent" | "create_agent" | "execute_tool")
+    matches!(
+        op,
+        "invoke_agent" | "create_agent" | "execute_tool" | "invoke_workflow"
+    )
 }
 
 /// Span attribute keys that never become tags: the GenAI attributes (read
@@ -375,8 +382,16 @@ impl<'a> SpanAttrs<'a> {
                 self.genai = true;
                 u.completion_tokens = v.count();
             }
-            "gen_ai.usage.cache_read.input_tokens" => u.cached_tokens = v.count(),
-            "gen_ai.usage.cache_creation.input_tokens" => u.cache_creation_input_tokens = v.count(),
+            // The conventions' names, OpenLLMetry's (Traceloop) and
+            // pydantic-ai's.
+            "gen_ai.usage.cache_read.input_tokens"
+            | "gen_ai.usage.cache_read_input_tokens"
+            | "gen_ai.usage.details.cache_read_tokens" => u.cached_tokens = v.count(),
+            "gen_ai.usage.cache_creation.input_tokens"
+            | "gen_ai.usage.cache_creation_input_tokens"
+            | "gen_ai.usage.details.cache_write_tokens" => {
+                u.cache_creation_input_tokens = v.count()
+            }
             "gen_ai.usage.reasoning.output_tokens" => u.reasoning_tokens = v.count(),
             "gen_ai.response.id" => self.response_id = v.label(),
             "gen_ai.conversation.id" => self.session = v.label(),
@@ -462,9 +477,18 @@ fn span_record<'a>(
         request_id: p
             .take(&a.response_id, "gen_ai.response.id")
             .or_else(|| p.take(&span.span_id, "spanId")),
+        // One provider, one name, as the gateway reader's (`Anthropic`
+        // and `anthropic` are the same row of the report).
         provider: p
             .take(&a.provider, "gen_ai.provider.name")
-            .or_else(|| p.take(&a.system, "gen_ai.system")),
+            .or_else(|| p.take(&a.system, "gen_ai.system"))
+            .map(|v| {
+                if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(v.to_ascii_lowercase())
+                } else {
+                    v
+                }
+            }),
         model,
         feature,
         session: p.take(&a.session, "gen_ai.conversation.id"),
@@ -852,8 +876,10 @@ pub static BUILTIN: Builtin = Builtin {
          one record per model-call span: gen_ai.request.model /\n\
          gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
-         cache_creation input tokens, output_tokens, error.type, span\n\
-         times; resource attributes and other span attributes as tags.\n\
+         cache_creation input tokens (also OpenLLMetry's and pydantic-ai's\n\
+         names), output_tokens, error.type, span times; resource attributes\n\
+         and other span attributes as tags. Agent, workflow and tool spans\n\
+         are not calls (their child model spans are).\n\
          Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
          resource's service.name; session: gen_ai.conversation.id.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\

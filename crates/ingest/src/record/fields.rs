@@ -427,6 +427,8 @@ pub struct RawUsage {
     /// tools (search grounding, code execution), billed as input beside
     /// `promptTokenCount`, as genai-prices' Google extractor reads it.
     pub tool_use_prompt_token_count: Lenient<u64>,
+    /// `total_tokens`, when it is a count (never a reason to reject).
+    pub total_tokens: Lenient<u64>,
 }
 
 impl RawUsage {
@@ -474,13 +476,31 @@ impl RawUsage {
         let cache_write_1h = cw_1h.unwrap_or(0);
 
         let usage = if prompt.is_some() || completion.is_some() {
+            let input = prompt.or(input).unwrap_or(0);
+            let mut output = completion.or(output).unwrap_or(0);
+            let r = reasoning.unwrap_or(0);
+            // xAI counts reasoning beside `completion_tokens`, not inside
+            // it (its `total_tokens` is prompt + completion + reasoning):
+            // told by a total that says so, or by more reasoning than
+            // completion, which cannot be inside it.
+            let total = match self.total_tokens {
+                Lenient::Value(t) => Some(t),
+                _ => None,
+            };
+            let beside = r > 0
+                && completion.is_some()
+                && (r > output
+                    || (total == Some(input + output + r) && total != Some(input + output)));
+            if beside {
+                output += r;
+            }
             Usage {
-                input: prompt.or(input).unwrap_or(0),
+                input,
                 cached_read: cached.max(cache_read).unwrap_or(0),
                 cache_write,
                 cache_write_1h,
-                output: completion.or(output).unwrap_or(0),
-                reasoning: reasoning.unwrap_or(0),
+                output,
+                reasoning: r,
             }
         } else if g_prompt.is_some() || g_cand.is_some() {
             let thoughts = g_thoughts.unwrap_or(0);
