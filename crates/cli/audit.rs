@@ -497,6 +497,22 @@ pub struct Reports<'a> {
 /// Runs the prepared audit and writes the reports.
 pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     let formats = formats(to.formats)?;
+    // The report folder is never read as logs; as an input folder itself,
+    // the run would read nothing and write over the logs' own names.
+    if let Ok(out) = to.out.canonicalize() {
+        for input in to.inputs {
+            if std::path::Path::new(input)
+                .canonicalize()
+                .is_ok_and(|i| i == out)
+            {
+                bail!(
+                    "--out {} is an input folder: its logs would not be read (a report folder never is), and the report would be written among them; write the report elsewhere, e.g. --out {}",
+                    to.out.display(),
+                    to.out.join("report").display()
+                );
+            }
+        }
+    }
     let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
     prepared.analyze.list_costs = want_focus;

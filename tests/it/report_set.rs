@@ -98,3 +98,58 @@ fn a_failed_rename_puts_back_the_files_renamed_before_it() {
     let r = env.audit(&["three.jsonl"]);
     assert_eq!(r["audit"]["totals"]["calls"], 3);
 }
+
+/// A file named as a report file but not written by tokenaudit (a log
+/// named `audit.json`, a user's own `audit.md`) is never replaced, and an
+/// input folder is not a report folder.
+#[test]
+fn a_users_file_with_a_report_name_is_never_replaced() {
+    let env = Env::new();
+    // A folder of logs, one of them named audit.json.
+    env.write("logs/audit.json", good(2));
+    env.write("logs/more.jsonl", good(1));
+    let logs_before = snapshot(&env.path("logs"));
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "logs", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--out logs is an input folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&env.path("logs")), logs_before);
+    // The same through a glob: logs/*.jsonl into logs/, whose audit.json
+    // is the user's: nothing is written.
+    let out = env
+        .cmd()
+        .args(["audit", "logs/more.jsonl", "--out", "logs", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("audit.json is not a tokenaudit report"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&env.path("logs")), logs_before);
+    // A user's notes named audit.md in the report folder: kept; a report
+    // tokenaudit wrote is replaced as before.
+    env.write("out/audit.md", "# Our notes on the audit\n");
+    let out = env
+        .cmd()
+        .args(["audit", "logs/more.jsonl", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/audit.md")).unwrap(),
+        "# Our notes on the audit\n"
+    );
+    std::fs::remove_file(env.path("out/audit.md")).unwrap();
+    env.audit(&["logs/more.jsonl"]);
+    env.audit(&["logs/more.jsonl"]);
+    assert_eq!(env.report()["audit"]["totals"]["calls"], 1);
+}

@@ -77,6 +77,8 @@ pub enum ReportError {
     FocusRowsMissing,
     #[error("cannot encode {path}: {message}")]
     Encode { path: String, message: String },
+    #[error("{path} is not a tokenaudit report (its first lines do not say so): tokenaudit does not replace it; move it, or write the report elsewhere (--out)")]
+    NotOurs { path: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: String,

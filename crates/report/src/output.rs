@@ -41,9 +41,23 @@ impl ReportSet {
         })
     }
 
-    /// Writes `bytes` under a temporary name, to become `dir/name`.
+    /// Writes `bytes` under a temporary name, to become `dir/name`. A file
+    /// of that name that is not a tokenaudit report (a user's log named
+    /// `audit.json`, their own `audit.md`) is never replaced: an error, and
+    /// nothing of the set is written.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(name);
+        let text_report = [".md", ".json", ".html", ".csv"]
+            .iter()
+            .any(|ext| name.ends_with(ext));
+        if text_report
+            && fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
+        {
+            return Err(ReportError::NotOurs {
+                path: path.display().to_string(),
+            });
+        }
         let tmp = write_temp(&path, bytes)?;
         self.staged.push((tmp, path));
         Ok(())

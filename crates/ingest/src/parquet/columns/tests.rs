@@ -619,7 +619,11 @@ fn a_plan_lists_only_the_columns_it_reads_in_key_order() {
             arr(Int64Array::from(vec![1])),
         ),
         (
-            Arc::new(ArrowField::new("prompt_tokens_ratio", DataType::Int64, true)),
+            Arc::new(ArrowField::new(
+                "prompt_tokens_ratio",
+                DataType::Int64,
+                true,
+            )),
             arr(Int64Array::from(vec![1])),
         ),
     ]);
