@@ -110,6 +110,25 @@ fn daily_monthly_and_per_call_overruns_are_found() {
     );
     assert_eq!(monthly["severity"], "high");
 
+    // A window on part of the month (a rolling 30 days, say) saw part of
+    // its spend: October 2 and 3, $1.40 + $1.15 = $2.55, and says so.
+    let r = env.audit(&[
+        "calls.jsonl",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--since",
+        "2026-10-02",
+    ]);
+    let windowed = findings(&r, "TA116")
+        .into_iter()
+        .find(|x| x["scope"]["budget"] == "monthly")
+        .unwrap();
+    assert_eq!(
+        windowed["title"],
+        "all features: spent at least $2.55 in 2026-10 (audited from 2026-10-02 to 2026-10-31 only), over its monthly budget of $2.00 by $0.55"
+    );
+    assert_eq!(windowed["fingerprint"], monthly["fingerprint"]);
+
     // Per call $0.10: the two big calls, $0.16 over each.
     let per_call = budget("per_call");
     assert_eq!(

@@ -100,10 +100,37 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
             }
             for ((y, m), s) in months.into_iter().filter(|(_, s)| *s > limit) {
                 let month = format!("{y:04}-{m:02}");
+                // A window (--since/--until) that covers part of the month
+                // saw part of its spend: the month spent at least that.
+                let start = NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+                let next = NaiveDate::from_ymd_opt(y + i32::from(m == 12), m % 12 + 1, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0));
+                let (since, until) = (ctx.audit.since, ctx.audit.until);
+                let partial = start.zip(next).and_then(|(start, next)| {
+                    let from = since.map(|t| t.naive_utc()).filter(|t| *t > start);
+                    let to = until.map(|t| t.naive_utc()).filter(|t| *t < next);
+                    if from.is_none() && to.is_none() {
+                        return None;
+                    }
+                    let from = from.unwrap_or(start).date();
+                    // `until` is exclusive: a midnight's day is not in it.
+                    let last = match to {
+                        Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().pred_opt()?,
+                        Some(t) => t.date(),
+                        None => next.date().pred_opt()?,
+                    };
+                    Some((from, last))
+                });
+                let spent = match partial {
+                    Some((from, last)) => format!(
+                        "spent at least {} in {month} (audited from {from} to {last} only)",
+                        s.to_cents_string()
+                    ),
+                    None => format!("spent {} in {month}", s.to_cents_string()),
+                };
                 let mut f = Finding::new(
                     format!(
-                        "{label}: spent {} in {month}, over its monthly budget of {} by {}",
-                        s.to_cents_string(),
+                        "{label}: {spent}, over its monthly budget of {} by {}",
                         limit.to_cents_string(),
                         (s - limit).to_cents_string()
                     ),
