@@ -977,3 +977,67 @@ fn control_characters_in_labels_keep_groups_apart_in_every_format() {
         assert!(!text.contains('\u{1f}'), "{name}");
     }
 }
+
+/// A folder inside a walked input that cannot be listed (no permission) is
+/// one counted `unreadable_file`, named, and the rest is read; `--strict`
+/// fails on it. As root (who may list any folder) the run drops to an
+/// unprivileged user with `setpriv`.
+#[test]
+fn a_folder_that_cannot_be_listed_is_counted_and_the_rest_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.write("logs/a/ok.jsonl", good(1));
+    env.write("logs/b/hidden.jsonl", good(2));
+    let open = std::fs::Permissions::from_mode(0o777);
+    for dir in ["", "logs", "logs/a"] {
+        std::fs::set_permissions(env.path(dir), open.clone()).unwrap();
+    }
+    std::fs::set_permissions(env.path("logs/a/ok.jsonl"), open.clone()).unwrap();
+    std::fs::set_permissions(env.path("logs/b"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let bin = env.cmd().get_program().to_owned();
+    let run = |extra: &[&str]| {
+        // Root owns this process's /proc entry.
+        let root = std::fs::metadata("/proc/self").map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        });
+        let mut c = if root.unwrap_or(false) {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&bin);
+            c
+        } else {
+            std::process::Command::new(&bin)
+        };
+        c.current_dir(env.path(""))
+            .args([
+                "audit", "logs", "--out", "out", "--format", "json", "--quiet",
+            ])
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| missing_tool("setpriv", e, "apt-get install util-linux"))
+    };
+    let out = run(&[]);
+    std::fs::set_permissions(env.path("logs/b"), open.clone()).unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["unreadable_file"], 1,
+        "{}",
+        r["audit"]["input"]
+    );
+    let sample = &r["audit"]["input"]["rejected_samples"][0];
+    assert_eq!(sample["file"], "logs/b", "{sample}");
+    assert!(
+        sample["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Permission denied"),
+        "{sample}"
+    );
+    std::fs::set_permissions(env.path("logs/b"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let strict = run(&["--strict"]);
+    std::fs::set_permissions(env.path("logs/b"), open).unwrap();
+    assert_eq!(strict.status.code(), Some(2), "{}", stderr(&strict));
+}

@@ -339,15 +339,37 @@ fn is_file_or_broken_link(path: &Path) -> bool {
 /// Collects the log files under `dir` (see [`is_file_or_broken_link`]),
 /// and in `w` the other files its walk found (not hidden ones) and the
 /// folders it did not enter ([`Walk::skips`]). Symbolic links to
-/// directories are not followed, so a link loop cannot trap the walk.
+/// directories are not followed, so a link loop cannot trap the walk. A
+/// folder inside that cannot be listed (no permission) is taken as a file:
+/// opening it fails, so it is one counted `unreadable_file` with its path
+/// and the reason, as an unreadable file is, and `--strict` fails on it;
+/// the folder named as the input itself is an error.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), SourceError> {
+    walk_in(dir, out, w, true)
+}
+
+fn walk_in(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    w: &mut Walk<'_>,
+    top: bool,
+) -> Result<(), SourceError> {
     if w.skips(dir) {
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| SourceError::ReadDir {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(_) if !top => {
+            out.push(dir.to_path_buf());
+            return Ok(());
+        }
+        Err(source) => {
+            return Err(SourceError::ReadDir {
+                path: dir.display().to_string(),
+                source,
+            })
+        }
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let file_type = match entry.file_type() {
@@ -362,7 +384,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), Sour
             {
                 continue;
             }
-            walk(&path, out, w)?;
+            walk_in(&path, out, w, false)?;
         } else if is_file_or_broken_link(&path) {
             if is_log_candidate(&path) {
                 if is_tokenaudit_report(&path) {
