@@ -153,3 +153,30 @@ fn a_users_file_with_a_report_name_is_never_replaced() {
     env.audit(&["logs/more.jsonl"]);
     assert_eq!(env.report()["audit"]["totals"]["calls"], 1);
 }
+
+/// Every file of a full report set (a window, so the change table too, and
+/// FOCUS) is recognised as tokenaudit's: a second run into the same folder
+/// replaces them all.
+#[test]
+fn every_report_file_is_recognised_and_replaced_by_the_next_run() {
+    let env = Env::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = env.path("out");
+    for _ in 0..2 {
+        let out = env
+            .cmd()
+            .arg("audit")
+            .arg(repo.join("sample-logs"))
+            .arg("--config")
+            .arg(repo.join("sample-logs/tokenaudit.toml"))
+            .args(["--since", "2026-10-08", "--until", "2026-10-20"])
+            .args(["--format", "md,json,html,csv,focus,png", "--quiet", "--out"])
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let names: Vec<String> = snapshot(&out_dir).into_keys().collect();
+    assert!(names.contains(&"audit-change.csv".to_string()), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".png")), "{names:?}");
+}

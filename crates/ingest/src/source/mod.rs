@@ -189,6 +189,7 @@ fn headed_report(path: &Path) -> bool {
                     "fingerprint,rule,name,severity,",
                     "step,lever,savings,",
                     "file,line,reason,detail",
+                    "dimension,key,calls,previous_calls,",
                     "BilledCost,",
                 ]
                 .iter()
