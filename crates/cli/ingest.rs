@@ -285,6 +285,25 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             r.cache_hits_added
         ));
     }
+    let moved: Vec<String> = r
+        .plan
+        .read
+        .iter()
+        .filter_map(|p| Some(format!("{} (was {})", p.name, p.moved_from.as_ref()?)))
+        .collect();
+    if !moved.is_empty() {
+        s.push_str(&format!(
+            "Recognised {} renamed or rotated files, read only past what the store holds of them: {}.\n",
+            moved.len(),
+            crate::output::first_of(&moved, 4)
+        ));
+    }
+    let rotated = count(Action::Rotated);
+    if rotated > 0 {
+        s.push_str(&format!(
+            "{rotated} files began anew after their content moved (a rotation): read whole; their earlier rows went with that content.\n"
+        ));
+    }
     if !r.plan.read_again.is_empty() {
         s.push_str(&format!(
             "Read {} Claude Code files of the store again with them, so that a call the session logs repeat across files is counted once.\n",

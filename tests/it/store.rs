@@ -1347,3 +1347,61 @@ fn litellm_cache_hits_are_kept_beside_the_calls() {
     assert_eq!(audit_of(&env, &["--store", "store"]), raw);
     assert!(store_check(&env).contains("No problems found."));
 }
+
+/// Logs renamed or rotated between ingests keep each call once: `mv
+/// app.log app.log.1` is the same calls, and logrotate (`app.log` →
+/// `app.log.1`, a new `app.log`, the oldest deleted) keeps every night's.
+#[test]
+fn renamed_and_rotated_logs_keep_each_call_once() {
+    let env = Env::new();
+    // One gpt-4o call of 1,000 in and 100 out costs $0.0035.
+    let night = |day: u32, n: u32| -> String {
+        (0..n)
+            .map(|i| call(day, i % 24, "chat", 1000, 100, &format!("d{day}-{i}")))
+            .collect()
+    };
+    // A rename, then lines appended to the renamed file.
+    env.write("a/app.log", night(1, 30));
+    ingest(&env, &["a"]);
+    std::fs::rename(env.path("a/app.log"), env.path("a/app.log.1")).unwrap();
+    let said = ingest(&env, &["a"]);
+    assert!(said.contains("a/app.log.1 (was a/app.log)"), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(
+        (s["totals"]["calls"].as_u64(), usd(&s["totals"]["cost"])),
+        (Some(30), "0.105".into())
+    );
+    // The store's audit is the logs' audit, file list included.
+    assert_eq!(s, audit_of(&env, &["a"]));
+    std::fs::write(env.path("a/app.log.1"), night(1, 30) + &night(2, 10)).unwrap();
+    ingest(&env, &["a"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 40);
+    assert_eq!(s["totals"], audit_of(&env, &["a"])["totals"]);
+
+    // logrotate with `rotate 1` over three nights, 10, 20 and 30 calls.
+    let env = Env::new();
+    env.write("b/app.log", night(1, 10));
+    ingest(&env, &["b"]);
+    std::fs::rename(env.path("b/app.log"), env.path("b/app.log.1")).unwrap();
+    env.write("b/app.log", night(2, 20));
+    let said = ingest(&env, &["b"]);
+    assert!(said.contains("1 files began anew"), "{said}");
+    std::fs::remove_file(env.path("b/app.log.1")).unwrap();
+    std::fs::rename(env.path("b/app.log"), env.path("b/app.log.1")).unwrap();
+    env.write("b/app.log", night(3, 30));
+    let said = ingest(&env, &["b"]);
+    assert!(said.contains("b/app.log.1 (was b/app.log)"), "{said}");
+    // Every night's calls once: 60 × $0.0035 = $0.21.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 60);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.21");
+    // The rows went with their content: app.log.1 holds nights 1 and 2,
+    // app.log night 3. A restated file (the same path, other content found
+    // nowhere else) still replaces its own rows, and only those.
+    env.write("b/app.log", night(3, 5));
+    ingest(&env, &["b"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 10 + 20 + 5);
+    assert!(store_check(&env).contains("No problems found."));
+}

@@ -33,6 +33,11 @@ pub enum Action {
     Grown,
     /// Rewritten: read whole, and its earlier rows removed.
     Changed,
+    /// Its earlier content is now another file of this ingest (a log
+    /// rotated: `app.log` renamed `app.log.1` and a new `app.log` begun):
+    /// read whole as new content; its earlier rows went with that content
+    /// (they are the other file's).
+    Rotated,
 }
 
 /// Rejected or skipped lines of a source, as the report lists them.

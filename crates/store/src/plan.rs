@@ -8,7 +8,12 @@
 //! - larger, a plain JSON-lines file whose first and last
 //!   [`DIGEST_SPAN`] bytes before the old end are as they were, ending in a
 //!   newline there: **grown**, read from where it ended;
-//! - anything else: **changed**, read whole, its earlier rows replaced.
+//! - anything else: **changed**, read whole, its earlier rows replaced;
+//! - renamed or rotated ([`recognise_moves`]): a new or changed file that
+//!   begins with what the store read of a file of the same folder that is
+//!   gone or changed is that content moved: its rows become this file's,
+//!   and it is read only past it (as **grown**); the changed file whose
+//!   content moved is **rotated**: read whole as new content.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -40,6 +45,11 @@ pub struct Planned {
     pub previous: Option<SourceEntry>,
     /// Read as Claude Code session logs (set by [`read_agent_logs_together`]).
     pub agent_log: bool,
+    /// The name of the stored file whose content this one begins with
+    /// (renamed or rotated; see [`recognise_moves`]).
+    pub moved_from: Option<String>,
+    /// Its key: the rows stored under it are this file's now.
+    pub moved_key: Option<String>,
 }
 
 /// The inputs of one ingest, sorted into what to read and what to skip.
@@ -174,7 +184,112 @@ fn plan_into(
             None => out.unchanged.push(source.display()),
         }
     }
+    recognise_moves(state, out);
     Ok(())
+}
+
+/// Logs renamed or rotated between ingests (`mv app.log app.log.1`, or
+/// logrotate's `app.log` → `app.log.1` and a new `app.log`): a new file
+/// whose first bytes are exactly what the store read of a file of the same
+/// folder that is now gone or changed (the same size, head and tail
+/// digests over that length) holds that content, already stored under the
+/// other name: those rows become its own (the commit rewrites their
+/// `source`, and drops the gone file's entry), and it is read only past
+/// that content, as a grown file is. The changed file, if any, is
+/// **rotated**: read whole as new content. Only plain JSON-lines sources (those a
+/// grown file can resume) are recognised: a compressed rotation has other
+/// bytes, and is read whole (its calls are then counted again, and the
+/// audit's "Logged twice" says so when they carry request ids).
+fn recognise_moves(state: &State, out: &mut Plan) {
+    use std::collections::HashSet;
+    let dir_of = |key: &str| Path::new(key).parent().map(Path::to_path_buf);
+    let new_dirs: HashSet<PathBuf> = out
+        .read
+        .iter()
+        .filter(|p| matches!(p.action, Action::New | Action::Changed))
+        .filter(|p| !p.key.starts_with("stdin:"))
+        .filter_map(|p| dir_of(&p.key))
+        .collect();
+    if new_dirs.is_empty() {
+        return;
+    }
+    let changed: HashSet<String> = out
+        .read
+        .iter()
+        .filter(|p| p.action == Action::Changed)
+        .map(|p| p.key.clone())
+        .collect();
+    // The stored sources whose content may have moved: in a folder with a
+    // new file, resumable, and gone or changed now.
+    let mut candidates: Vec<SourceEntry> = state
+        .sources
+        .values()
+        .filter(|e| !e.pruned && resumable(e))
+        .filter(|e| dir_of(&e.key).is_some_and(|d| new_dirs.contains(&d)))
+        .filter(|e| changed.contains(&e.key) || !Path::new(&e.key).exists())
+        .cloned()
+        .collect();
+    candidates.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut rotated: HashSet<String> = HashSet::new();
+    let destinations = out
+        .read
+        .iter_mut()
+        .filter(|p| matches!(p.action, Action::New | Action::Changed));
+    for p in destinations.filter(|p| !p.key.starts_with("stdin:")) {
+        let Some(dir) = dir_of(&p.key) else {
+            continue;
+        };
+        let Ok(mut file) = File::open(&p.path) else {
+            continue;
+        };
+        let found = candidates.iter().position(|e| {
+            e.key != p.key
+                && e.size <= p.size
+                && dir_of(&e.key).as_ref() == Some(&dir)
+                && ends(&mut file, e.size).is_ok_and(|(h, t)| h == e.head && t == e.tail)
+                && ends_line_at(&mut file, e.size).unwrap_or(false)
+        });
+        let Some(i) = found else {
+            continue;
+        };
+        let e = candidates.remove(i);
+        if changed.contains(&e.key) {
+            rotated.insert(e.key.clone());
+        }
+        // Grown from the moved content's end; the rows stored under the
+        // other name become this file's, with their counts. A changed
+        // file's own earlier rows (its content before, gone now:
+        // logrotate's oldest) stay, as a deleted file's do.
+        let own = p.previous.take();
+        p.action = Action::Grown;
+        p.start = Some(Start {
+            offset: e.size,
+            first_line: e.next_line,
+        });
+        p.moved_from = Some(e.name.clone());
+        p.moved_key = Some(e.key.clone());
+        let mut prev = SourceEntry {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            ..e
+        };
+        if let Some(o) = own {
+            prev.lines += o.lines;
+            prev.records += o.records;
+            prev.rejected += o.rejected;
+            prev.skipped += o.skipped;
+            prev.pruned_rows += o.pruned_rows;
+            for (k, n) in o.rejects.counts {
+                *prev.rejects.counts.entry(k).or_default() += n;
+            }
+        }
+        p.previous = Some(prev);
+    }
+    for p in &mut out.read {
+        if rotated.contains(&p.key) {
+            p.action = Action::Rotated;
+        }
+    }
 }
 
 /// What to do with one file: `None` when the store has it as it is.
@@ -225,6 +340,8 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
         start,
         previous,
         agent_log: false,
+        moved_from: None,
+        moved_key: None,
     }))
 }
 
@@ -267,6 +384,8 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
         start: None,
         previous,
         agent_log: false,
+        moved_from: None,
+        moved_key: None,
     });
     Ok(())
 }
@@ -363,6 +482,8 @@ pub fn read_agent_logs_together(
             start: None,
             previous: Some(entry.clone()),
             agent_log: true,
+            moved_from: None,
+            moved_key: None,
         });
     }
     // In the order an audit of them reads them (and the store lists them),

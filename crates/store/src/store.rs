@@ -390,7 +390,19 @@ impl Store {
         let mut gone = Gone {
             keys: report.plan.agent_logs_gone.iter().cloned().collect(),
             request_ids: Default::default(),
+            moved: read
+                .iter()
+                .filter_map(|p| Some((p.moved_key.clone()?, p.key.clone())))
+                .collect(),
         };
+        // A moved file's entry goes with its rows, unless its path is read
+        // now too (rotated: new content there).
+        let dropped_sources: Vec<String> = gone
+            .moved
+            .keys()
+            .filter(|k| !read.iter().any(|p| &p.key == *k))
+            .cloned()
+            .collect();
         if !gone.keys.is_empty() {
             shared.collect_ids = read.iter().map(|p| p.agent_log).collect();
         }
@@ -451,7 +463,7 @@ impl Store {
                     .cloned()
                     .chain(gone_entries(&self.state, &replaced.repeats))
                     .collect(),
-                dropped_sources: vec![],
+                dropped_sources: dropped_sources.clone(),
                 added: parts.iter().chain(&replaced.added).cloned().collect(),
                 removed: replaced.removed.clone(),
                 unsourced_skips: BTreeMap::new(),
@@ -582,16 +594,17 @@ impl Store {
             .collect();
         let mut out = Replaced::default();
         let repeats = !gone.request_ids.is_empty();
-        if changed.is_empty() && !repeats {
+        if changed.is_empty() && !repeats && gone.moved.is_empty() {
             return Ok(out);
         }
         for part in self.state.parts.values() {
             let touches = |set: &BTreeSet<String>| part.sources.iter().any(|s| set.contains(s));
             let has_gone = repeats && touches(&gone.keys);
-            if !touches(&changed) && !has_gone {
+            let has_moved = part.sources.iter().any(|s| gone.moved.contains_key(s));
+            if !touches(&changed) && !has_gone && !has_moved {
                 continue;
             }
-            if !has_gone && part.sources.iter().all(|s| changed.contains(s)) {
+            if !has_gone && !has_moved && part.sources.iter().all(|s| changed.contains(s)) {
                 out.removed.push(part.path.clone());
                 continue;
             }
@@ -603,7 +616,7 @@ impl Store {
             let dataset = part.dataset();
             let writer = write::PartWriter::new(&self.root, shared.next_part(dataset, day), day);
             let (kept, dropped) = filter_part(&path, &changed, gone, writer)?;
-            if dropped.is_empty() && !touches(&changed) {
+            if dropped.is_empty() && !touches(&changed) && !has_moved {
                 // A gone file's rows, none of them read again: as it was.
                 if let Some(k) = kept {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &k.path));
@@ -637,6 +650,9 @@ struct Replaced {
 struct Gone {
     keys: BTreeSet<String>,
     request_ids: std::collections::HashSet<String>,
+    /// Sources whose content moved to another file (renamed or rotated):
+    /// their rows are the other file's now (old key → new key).
+    moved: BTreeMap<String, String>,
 }
 
 /// The entries of gone sources whose repeated calls this commit drops:
@@ -694,11 +710,41 @@ fn filter_part(
                 Some(!drop.contains(source) && !repeat)
             })
             .collect();
-        let b = arrow_select::filter::filter_record_batch(&batch, &keep)
+        let mut b = arrow_select::filter::filter_record_batch(&batch, &keep)
             .map_err(|e| parquet_error(&e))?;
+        if !gone.moved.is_empty() {
+            b = rekey(&b, &gone.moved).map_err(|e| parquet_error(&e))?;
+        }
         out.push(b)?;
     }
     Ok((out.finish()?, repeats))
+}
+
+/// `batch` with the `source` of moved sources' rows set to their new key.
+fn rekey(
+    batch: &arrow_array::RecordBatch,
+    moved: &BTreeMap<String, String>,
+) -> std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError> {
+    let Some(i) = batch.schema().index_of(crate::schema::col::SOURCE).ok() else {
+        return Ok(batch.clone());
+    };
+    let Some(keys) = batch
+        .column(i)
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+    else {
+        return Ok(batch.clone());
+    };
+    if !keys.iter().flatten().any(|k| moved.contains_key(k)) {
+        return Ok(batch.clone());
+    }
+    let mapped: arrow_array::StringArray = keys
+        .iter()
+        .map(|k| k.map(|k| moved.get(k).map_or(k, String::as_str)))
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    columns[i] = std::sync::Arc::new(mapped);
+    arrow_array::RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// This ingest's parts without the rows of `drop`ped sources (rewritten
