@@ -95,12 +95,13 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Only calls at or after this date (YYYY-MM-DD, UTC) or instant (RFC 3339).
+    /// Only calls at or after this date (YYYY-MM-DD, UTC) or instant (RFC 3339;
+    /// without an offset, UTC).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
 
     /// Only calls up to this date, inclusive (YYYY-MM-DD, UTC), or before this
-    /// instant (RFC 3339). With --since too, the reports compare the window
+    /// instant (RFC 3339; without an offset, UTC). With --since too, the reports compare the window
     /// with the span of the same length just before it.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
@@ -150,8 +151,18 @@ fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Ut
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
+    // An instant without an offset is UTC, as a log's timestamp is.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t.and_utc());
+        }
+    }
     bail!(
-        "{flag} {text:?}: expected a date like 2026-10-31 or an instant like 2026-10-31T12:00:00Z"
+        "{flag} {text:?}: expected a date like 2026-10-31 or an instant like 2026-10-31T12:00:00Z (UTC without an offset)"
     )
 }
 
@@ -268,10 +279,17 @@ impl InputArgs {
         };
         if let (Some(s), Some(u)) = (analyze.since, analyze.until) {
             if s >= u {
+                let until = self.until.as_deref().unwrap_or("");
+                // A date's whole day is in the window; an instant is its end.
+                let day_included = NaiveDate::parse_from_str(until, "%Y-%m-%d").is_ok();
                 bail!(
-                    "--since {} is not before --until {} (--until's day is included)",
+                    "--since {} is not before --until {until}{}",
                     self.since.as_deref().unwrap_or(""),
-                    self.until.as_deref().unwrap_or("")
+                    if day_included {
+                        " (--until's day is included)"
+                    } else {
+                        " (--until is the window's end, not in it)"
+                    }
                 );
             }
             // A whole window is compared with the span of the same length

@@ -318,6 +318,17 @@ fn since_and_until_select_whole_days() {
     let r = env.audit(&["a.jsonl", "--since", "2026-10-01", "--until", "2026-10-31"]);
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(r["audit"]["input"]["outside_window"], 3);
+    // An instant without an offset is UTC, as a log's time is: the same
+    // window.
+    let r = env.audit(&[
+        "a.jsonl",
+        "--since",
+        "2026-10-01T00:00:00",
+        "--until",
+        "2026-11-01 00:00:00",
+    ]);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["outside_window"], 3);
 }
 
 #[test]

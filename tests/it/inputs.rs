@@ -1253,6 +1253,10 @@ fn the_output_folder_keeps_other_files_and_replaces_its_own() {
     );
     assert!(env.path("out/audit.html").exists());
     env.audit(&["a.jsonl"]);
+    // A user's own files with report-like names are not called an earlier
+    // run's.
+    env.write("out/audit-notes.csv", "note,owner\ncheck,ana\n");
+    env.write("out/focus.csv", "BillingAccount,Amount\nx,1\n");
     let out = env
         .cmd()
         .args(["audit", "a.jsonl", "--out", "out"])
@@ -1448,7 +1452,18 @@ fn cli_mistakes_are_refused_clearly() {
                 "--until",
                 "2026-10-01",
             ][..],
-            "--since 2026-10-05 is not before --until 2026-10-01",
+            "--since 2026-10-05 is not before --until 2026-10-01 (--until's day is included)",
+        ),
+        (
+            &[
+                "audit",
+                "logs",
+                "--since",
+                "2026-10-05T12:00:00Z",
+                "--until",
+                "2026-10-05T06:00:00",
+            ][..],
+            "--since 2026-10-05T12:00:00Z is not before --until 2026-10-05T06:00:00 (--until is the window's end, not in it)",
         ),
         (
             &[

@@ -668,6 +668,8 @@ fn a_prune_through_a_file_keeps_the_counts_and_stays_pruned() {
     env.write("logs/a.jsonl", days(5).replace("\"r1\"", "\"r1x\""));
     let said = ingest(&env, &["logs"]);
     assert!(said.contains("1 changed"), "{said}");
+    // Two rows were still there to replace (the other two were pruned).
+    assert!(said.contains("3 rows added, 2 rows replaced"), "{said}");
     assert!(
         said.contains("Left out 2 calls of days before 2026-10-03, the store's prune date"),
         "{said}"

@@ -110,8 +110,9 @@ pub fn write_reports(
     set.commit()
 }
 
-/// The report files in `dir` that are not among `written`: left there by
-/// an earlier run with other formats, so they describe other inputs or
+/// The report files in `dir` that are not among `written` (tokenaudit's,
+/// by their first lines: a user's `audit-notes.csv` is not one): left there
+/// by an earlier run with other formats, so they describe other inputs or
 /// another time than the files beside them. Sorted by name.
 pub fn earlier_reports(dir: &Path, written: &[PathBuf]) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -124,6 +125,7 @@ pub fn earlier_reports(dir: &Path, written: &[PathBuf]) -> Vec<String> {
         .filter(|n| {
             tokenaudit_ingest::source::is_report_name(n)
                 && !written.iter().any(|w| w.file_name() == Some(n.as_ref()))
+                && tokenaudit_ingest::source::is_tokenaudit_report(&dir.join(n))
         })
         .collect();
     names.sort();

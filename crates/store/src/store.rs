@@ -488,7 +488,8 @@ impl Store {
                     .iter()
                     .filter(|e| e.action == Action::Changed)
                     .filter_map(|e| self.state.sources.get(&e.key))
-                    .map(|prev| prev.records)
+                    // Rows a prune dropped were no longer there to replace.
+                    .map(|prev| prev.records.saturating_sub(prev.pruned_rows))
                     .sum();
                 report.parts_added = commit.added.len();
                 report.parts_removed = commit.removed.len();
