@@ -24,6 +24,10 @@ use crate::output::print;
   a JSON-lines file that grew (its earlier bytes unchanged)
                                           only what was appended
   a file that changed                     whole, and its earlier rows are replaced
+  a file renamed or rotated (it begins with what the store read of a file
+  of its folder that is gone or changed)  only what is past that; the
+                                          rows stored under the old name
+                                          become its own
 
 Examples:
   tokenaudit ingest logs/ --store store/            # nightly: only what is new
@@ -31,7 +35,8 @@ Examples:
   tokenaudit review --month 2026-10 --store store/
   tokenaudit findings --store store/ --changed-only --format github
   tokenaudit ingest 'exports/*.jsonl.gz' --store s3-mirror/ --config tokenaudit.toml
-  aws s3 cp s3://logs/2026-10-31.jsonl.gz - | tokenaudit ingest - --stdin-name 2026-10-31 --store store/
+  aws s3 cp s3://logs/2026-10-31.jsonl.gz - \\
+    | tokenaudit ingest - --stdin-name 2026-10-31 --store store/
 
 Several ingests may run at once on one store (on disjoint files, from several
 processes or machines sharing the folder); a file two of them read at once is
