@@ -247,3 +247,35 @@ fn an_audit_window_is_compared_with_the_span_just_before_it() {
     assert!(md.lines().any(|l| l == line), "missing {line:?} in\n{md}");
     assert!(md.contains("### Change against the previous period (2026-08-31 to 2026-09-30)"));
 }
+
+/// A month with no call says so, not that the calls had no timestamps.
+#[test]
+fn a_month_without_calls_says_none_were_read() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        crate::util::gw_line(
+            "2026-10-05T10:00:00Z",
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            serde_json::json!({}),
+        ) + "\n",
+    );
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-12",
+            "calls.jsonl",
+            "--out",
+            "rv",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("rv/audit.md")).unwrap();
+    assert!(md.contains("**Calls from** none (no call read)"), "{md}");
+    assert!(!md.contains("no timestamps"), "{md}");
+}

@@ -87,8 +87,8 @@ pub fn tokens(n: u64) -> String {
     }
 }
 
-/// The audited calls' time span: "first to last" in UTC, or a note when the
-/// calls carried no timestamps.
+/// The audited calls' time span: "first to last" in UTC, or a note when
+/// there is none: no call in the window, or calls without timestamps.
 pub fn calls_period(a: &tokenaudit_analyze::Audit) -> String {
     match (a.first_call, a.last_call) {
         (Some(f), Some(l)) => format!(
@@ -96,6 +96,7 @@ pub fn calls_period(a: &tokenaudit_analyze::Audit) -> String {
             f.format("%Y-%m-%d %H:%M UTC"),
             l.format("%Y-%m-%d %H:%M UTC")
         ),
+        _ if a.totals.calls == 0 => "none (no call read)".to_string(),
         _ => "unknown (no timestamps)".to_string(),
     }
 }
