@@ -1052,9 +1052,12 @@ fn otlp_vendor_cache_names_and_workflow_spans() {
     // Claude Sonnet 4.5 with 10,000 input of which 6,000 cached and 2,000
     // written, 500 out: $0.0228 each (as above). The workflow span's usage
     // is its child chat span's, counted once: gpt-4o 1,000 × 2.5 + 100 ×
-    // 10 = $0.0035.
-    assert_eq!(totals(&r), ("0.0491".into(), 3, 21000, 12000, 1100, 0));
-    assert_eq!(usd(&row(&r, "provider", "anthropic")["cost"]), "0.0456");
+    // 10 = $0.0035. OpenInference (Phoenix) LLM spans: gpt-4o 4,000 in of
+    // which 3,000 cached ($1.25), 100 out: 1,000 × 2.5 + 3,000 × 1.25 + 100
+    // × 10 = $0.00725; Claude Sonnet 4.5 as above, $0.0228. An AGENT span
+    // with the same counts is not a call.
+    assert_eq!(totals(&r), ("0.07915".into(), 5, 35000, 21000, 1700, 0));
+    assert_eq!(usd(&row(&r, "provider", "anthropic")["cost"]), "0.0684");
     let providers = r["audit"]["by"]
         .as_array()
         .unwrap()

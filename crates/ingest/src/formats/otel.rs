@@ -19,6 +19,9 @@
 //! `cache_read_input_tokens`/`cache_creation_input_tokens` and pydantic-ai's
 //! `details.cache_read_tokens`/`details.cache_write_tokens`),
 //! `output_tokens`, `reasoning.output_tokens`), the provider in lower case,
+//! and OpenInference's (Arize Phoenix) `llm.model_name`, `llm.provider`,
+//! `llm.token_count.*` and `llm.cost.total` on its LLM and EMBEDDING spans
+//! (`openinference.span.kind`; its AGENT, CHAIN and TOOL spans are not calls),
 //! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
 //! `user.id`, the feature (a `feature` attribute, read as a tag by the
 //! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
@@ -374,6 +377,34 @@ impl<'a> SpanAttrs<'a> {
             }
             "gen_ai.provider.name" => self.provider = v.label(),
             "gen_ai.system" => self.system = v.label(),
+            // OpenInference (Arize Phoenix): an LLM or EMBEDDING span is a
+            // call; an AGENT, CHAIN or TOOL span's counts are its
+            // children's.
+            "openinference.span.kind" => {
+                if let Some(kind) = &v.text {
+                    self.grouping = !matches!(kind.as_ref(), "LLM" | "EMBEDDING");
+                }
+            }
+            "llm.model_name" => {
+                self.genai = true;
+                self.request_model = v.label();
+            }
+            "llm.provider" => self.provider = v.label(),
+            "llm.system" => self.system = v.label(),
+            "llm.token_count.prompt" => {
+                self.genai = true;
+                u.prompt_tokens = v.count();
+            }
+            "llm.token_count.completion" => {
+                self.genai = true;
+                u.completion_tokens = v.count();
+            }
+            "llm.token_count.prompt_details.cache_read" => u.cached_tokens = v.count(),
+            "llm.token_count.prompt_details.cache_write" => {
+                u.cache_creation_input_tokens = v.count()
+            }
+            "llm.token_count.completion_details.reasoning" => u.reasoning_tokens = v.count(),
+            "llm.cost.total" => self.cost = v.label(),
             "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => {
                 self.genai = true;
                 u.prompt_tokens = v.count();
@@ -879,7 +910,8 @@ pub static BUILTIN: Builtin = Builtin {
          cache_creation input tokens (also OpenLLMetry's and pydantic-ai's\n\
          names), output_tokens, error.type, span times; resource attributes\n\
          and other span attributes as tags. Agent, workflow and tool spans\n\
-         are not calls (their child model spans are).\n\
+         are not calls (their child model spans are). OpenInference\n\
+         (Phoenix) LLM spans too: llm.model_name, llm.token_count.*.\n\
          Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
          resource's service.name; session: gen_ai.conversation.id.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
