@@ -47,9 +47,10 @@ impl ReportSet {
     /// nothing of the set is written.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(name);
-        let text_report = [".md", ".json", ".html", ".csv"]
-            .iter()
-            .any(|ext| name.ends_with(ext));
+        let text_report = tokenaudit_ingest::source::is_report_name(name)
+            && [".md", ".json", ".html", ".csv"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
         if text_report
             && fs::metadata(&path).is_ok_and(|m| m.is_file())
             && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
