@@ -1036,6 +1036,12 @@ fn deepseek_openrouter_and_xai_usage_is_read_in_their_own_conventions() {
     assert_eq!(row(&r, "feature", "ds")["cached_read_tokens"], 600);
     assert_eq!(usd(&row(&r, "feature", "or")["cost"]), "0.0228");
     assert_eq!(row(&r, "feature", "or")["cache_write_tokens"], 2000);
+    // OpenRouter's usage.cost is the logged cost, reconciled.
+    assert_eq!(
+        r["audit"]["reconciliation"],
+        serde_json::json!([{"model": "claude-sonnet-4-5", "calls": 1, "logged": "0.0228",
+            "computed": "0.0228", "difference": "0.00"}])
+    );
     assert_eq!(usd(&row(&r, "feature", "xai")["cost"]), "0.0789471");
     assert_eq!(row(&r, "feature", "xai")["output_tokens"], 5387);
     assert_eq!(usd(&row(&r, "feature", "oa")["cost"]), "0.00045");

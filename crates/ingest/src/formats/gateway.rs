@@ -731,6 +731,10 @@ pub(crate) enum UsageKey {
     /// `total_tokens`: read only to tell xAI's convention (reasoning beside
     /// `completion_tokens`) from OpenAI's.
     Total,
+    /// `cost` in the usage object (OpenRouter's): the logged cost, when the
+    /// line gives none of its own; a value that is no amount is left unread
+    /// silently (not a field of the line).
+    Cost,
     /// An object of more counts; `input_tokens_details` also marks the
     /// OpenAI Responses convention.
     Detail,
@@ -749,6 +753,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         "cache_creation_input_tokens" | "cache_write_tokens" => UsageKey::CacheCreation,
         "total_tokens" => UsageKey::Total,
+        "cost" => UsageKey::Cost,
         "cached_tokens" => UsageKey::Cached,
         "reasoning_tokens" => UsageKey::Reasoning,
         "promptTokenCount" => UsageKey::PromptTokenCount,
@@ -764,6 +769,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         | "output_tokens_details"
         | "cache_creation" => UsageKey::Detail,
         _ => UsageKey::Other,
+    }
+}
+
+/// The usage object's logged cost, unless an earlier key gave one.
+fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
+    if !u.cost.is_present() {
+        u.cost = v;
     }
 }
 
@@ -786,7 +798,7 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::CacheWrite5m => &mut u.cache_write_5m,
         UsageKey::CacheWrite1h => &mut u.cache_write_1h,
         UsageKey::Total => &mut u.total_tokens,
-        UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Other => return,
+        UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Cost | UsageKey::Other => return,
     };
     if !slot.is_present() {
         *slot = v;
@@ -843,6 +855,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
                     u.responses_style |= k == UsageKey::ResponsesDetail;
                     map.next_value_seed(UsageSeed(u))?;
+                }
+                UsageKey::Cost => {
+                    let v: LMoney = map.next_value()?;
+                    set_usage_cost(u, v.0);
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -1481,6 +1497,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<()> {
                 u.responses_style |= k == UsageKey::ResponsesDetail;
                 scan_usage(s, u)?;
             }
+            UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -1572,6 +1589,7 @@ fn usage_object(
                     usage_object(s, u, shape, slot, None)?;
                 }
             }
+            UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             k => {
                 let v = s.count()?;
                 set_usage(u, k, v);

@@ -297,7 +297,8 @@ impl Builder {
                         )?,
                     }
                 }
-                UsageKey::Other => {}
+                // A usage object's cost is read from JSON only.
+                UsageKey::Other | UsageKey::Cost => {}
                 k => self.entry(path, &node, false, Target::UsageCount(k))?,
             }
         }

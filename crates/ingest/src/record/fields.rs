@@ -429,6 +429,9 @@ pub struct RawUsage {
     pub tool_use_prompt_token_count: Lenient<u64>,
     /// `total_tokens`, when it is a count (never a reason to reject).
     pub total_tokens: Lenient<u64>,
+    /// `cost` in the usage object (OpenRouter's): the logged cost when the
+    /// line has none of its own.
+    pub cost: Lenient<Money>,
 }
 
 impl RawUsage {

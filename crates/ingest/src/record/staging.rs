@@ -283,7 +283,10 @@ impl<'a> RawLine<'a> {
             prefix_tokens: p
                 .int(&self.prefix_tokens.0, "system_prompt_tokens")
                 .filter(|&t| t <= crate::record::fields::MAX_TOKENS),
-            logged_cost: p.own(self.cost.0, "cost"),
+            logged_cost: p.own(self.cost.0, "cost").or(match self.usage.cost {
+                Lenient::Value(m) => Some(m),
+                _ => None,
+            }),
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
