@@ -313,6 +313,12 @@ impl InputArgs {
             Some(dir) => {
                 let store = tokenaudit_store::Store::open(dir)
                     .with_context(|| format!("--store {}", dir.display()))?;
+                if self.include_prompts && !store.holds_prompt_text() {
+                    eprintln!(
+                        "warning: --include-prompts: the store {} holds no prompt text (no ingest into it had --include-prompts): the reports have no excerpts",
+                        dir.display()
+                    );
+                }
                 let bytes = store.state().parts.values().map(|p| p.bytes).sum();
                 (Input::Store(store), bytes)
             }

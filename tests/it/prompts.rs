@@ -221,3 +221,52 @@ fn the_uncached_prefix_finding_shows_the_system_prompt() {
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["sample_prompts"], json!([system]));
 }
+
+/// A store ingested without prompt text has no excerpts to show: an audit
+/// of it with `--include-prompts` says so; one ingested with it shows them.
+#[test]
+fn a_store_without_prompt_text_says_so_when_asked_for_excerpts() {
+    let env = setup();
+    let run = |args: &[&str]| env.cmd().args(args).output().unwrap();
+    for (store, flag) in [("bare", None), ("full", Some("--include-prompts"))] {
+        let mut args = vec!["ingest", "calls.jsonl", "--store", store, "--quiet"];
+        args.extend(flag);
+        assert!(run(&args).status.success());
+    }
+    let audit = |store: &str| {
+        run(&[
+            "audit",
+            "--store",
+            store,
+            "--config",
+            "cfg.toml",
+            "--include-prompts",
+            "--out",
+            &format!("{store}-out"),
+            "--format",
+            "json",
+            "--quiet",
+        ])
+    };
+    let bare = audit("bare");
+    assert!(bare.status.success());
+    let err = String::from_utf8_lossy(&bare.stderr);
+    assert!(
+        err.contains("warning: --include-prompts: the store bare holds no prompt text"),
+        "{err}"
+    );
+    let full = audit("full");
+    assert!(full.status.success());
+    assert!(
+        !String::from_utf8_lossy(&full.stderr).contains("holds no prompt text"),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("full-out/audit.json")).unwrap())
+            .unwrap();
+    assert!(!findings(&r, "TA109")[0]["sample_prompts"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

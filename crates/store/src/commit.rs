@@ -150,6 +150,9 @@ pub struct Commit {
     /// the rows before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune_before: Option<String>,
+    /// An ingest that kept prompt text (`--include-prompts`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prompts: bool,
 }
 
 /// The live store: the fold of every commit.
@@ -170,6 +173,8 @@ pub struct State {
     pub unsourced_skips: BTreeMap<String, u64>,
     /// The latest prune's first day kept (see [`Commit::prune_before`]).
     pub prune_before: Option<String>,
+    /// Some ingest kept prompt text (see [`Commit::prompts`]).
+    pub prompts: bool,
 }
 
 impl State {
@@ -196,6 +201,7 @@ impl State {
         for (k, n) in &c.unsourced_skips {
             *self.unsourced_skips.entry(k.clone()).or_default() += n;
         }
+        self.prompts |= c.prompts;
         if let Some(d) = &c.prune_before {
             if self.prune_before.as_ref().is_none_or(|old| d > old) {
                 self.prune_before = Some(d.clone());
@@ -359,6 +365,7 @@ mod tests {
             removed: removed.iter().map(|s| s.to_string()).collect(),
             unsourced_skips: BTreeMap::new(),
             prune_before: None,
+            prompts: false,
         }
     }
 

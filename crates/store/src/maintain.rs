@@ -375,6 +375,7 @@ fn rewrite_commit(
             removed: removed.clone(),
             unsourced_skips: BTreeMap::new(),
             prune_before: prune_before.clone(),
+            prompts: false,
         };
         if commit::claim(&root, &c)? {
             store.publish(&c)?;

@@ -255,6 +255,12 @@ impl Store {
         &self.root
     }
 
+    /// Whether an ingest kept prompt text (`--include-prompts`): an audit
+    /// with `--include-prompts` of a store without any has no excerpts.
+    pub fn holds_prompt_text(&self) -> bool {
+        self.state.prompts
+    }
+
     pub fn state(&self) -> &State {
         &self.state
     }
@@ -468,6 +474,7 @@ impl Store {
                 removed: replaced.removed.clone(),
                 unsourced_skips: BTreeMap::new(),
                 prune_before: None,
+                prompts: req.include_prompts,
             };
             fault::point("before-claim").map_err(StoreError::io(&self.root))?;
             if commit::claim(&self.root, &commit)? {
