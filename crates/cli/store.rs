@@ -94,6 +94,17 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
                     eprintln!("problem: {p}");
                 }
                 eprintln!("{} problems found", r.problems.len());
+                // A part's rows cannot be had again from the store itself:
+                // only from the logs it was fed.
+                if r.problems
+                    .iter()
+                    .any(|p| p.contains("committed but unreadable"))
+                {
+                    eprintln!(
+                        "A committed part is gone or unreadable: its calls are lost to this store, and audits of it are refused. \
+                         Rebuild it from the logs it was fed, if they are still there: `tokenaudit ingest LOGS --store NEW-STORE`."
+                    );
+                }
                 Ok(ExitCode::from(2))
             }
         }

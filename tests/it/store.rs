@@ -758,6 +758,19 @@ fn a_missing_part_fails_the_audit_despite_the_cache() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("a committed part is missing"), "{err}");
+    // `store check` names it and says how to get the calls back.
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("committed but unreadable"), "{err}");
+    assert!(
+        err.contains("Rebuild it from the logs it was fed, if they are still there"),
+        "{err}"
+    );
 }
 
 /// A night whose tickets could not be written (a full disk) is not
