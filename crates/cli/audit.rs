@@ -139,6 +139,26 @@ pub struct InputArgs {
     pub include_prompts: bool,
 }
 
+/// The report folder is never read as logs; as an input folder itself, the
+/// run would read nothing and write over the logs' own names: an error.
+fn refuse_input_as_out(out: &std::path::Path, inputs: &[String]) -> Result<()> {
+    let Ok(canonical) = out.canonicalize() else {
+        return Ok(());
+    };
+    if inputs.iter().any(|i| {
+        std::path::Path::new(i)
+            .canonicalize()
+            .is_ok_and(|i| i == canonical)
+    }) {
+        bail!(
+            "--out {} is an input folder: its logs would not be read (a report folder never is), and the report would be written among them; write the report elsewhere, e.g. --out {}",
+            out.display(),
+            out.join("report").display()
+        );
+    }
+    Ok(())
+}
+
 fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Utc>> {
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let d = if end_of_day {
@@ -323,8 +343,23 @@ impl InputArgs {
                 (Input::Store(store), bytes)
             }
             None => {
+                for out in skip {
+                    refuse_input_as_out(out, &self.paths)?;
+                }
                 let (sources, left_out) = expand_inputs_and_left_out(&self.paths, skip)?;
                 crate::output::print_left_out(&left_out);
+                // Everything named lies in the report folder, which is
+                // never read: a $0 report would say nothing of the logs.
+                if sources.is_empty()
+                    && left_out
+                        .folders
+                        .iter()
+                        .any(|(_, why)| *why == "this run's report folder")
+                {
+                    bail!(
+                        "every input lies in the report folder (--out), which is never read as logs: write the report elsewhere"
+                    );
+                }
                 let bytes = sources
                     .iter()
                     .map(|s| match s {
@@ -521,22 +556,7 @@ pub struct Reports<'a> {
 /// Runs the prepared audit and writes the reports.
 pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     let formats = formats(to.formats)?;
-    // The report folder is never read as logs; as an input folder itself,
-    // the run would read nothing and write over the logs' own names.
-    if let Ok(out) = to.out.canonicalize() {
-        for input in to.inputs {
-            if std::path::Path::new(input)
-                .canonicalize()
-                .is_ok_and(|i| i == out)
-            {
-                bail!(
-                    "--out {} is an input folder: its logs would not be read (a report folder never is), and the report would be written among them; write the report elsewhere, e.g. --out {}",
-                    to.out.display(),
-                    to.out.join("report").display()
-                );
-            }
-        }
-    }
+    refuse_input_as_out(to.out, to.inputs)?;
     let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
     prepared.analyze.list_costs = want_focus;

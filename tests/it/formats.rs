@@ -985,6 +985,29 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     let focus = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
     assert!(focus.contains("openai/gpt-5:input:flex"), "{focus}");
     assert!(focus.contains("openai/gpt-5:output:priority"), "{focus}");
+    // List cost undoes flex's discount but keeps priority's premium (the
+    // call's list price): input 6,000 × 1.25 = $0.0075 at list, $0.00375
+    // at flex rates, $0.015 at priority rates.
+    let mut lines = focus.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (sku, list, effective) = (col("SkuPriceId"), col("ListCost"), col("EffectiveCost"));
+    let costs = |price_id: &str| -> (String, String) {
+        let row: Vec<&str> = lines
+            .clone()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|r| r[sku] == price_id)
+            .unwrap_or_else(|| panic!("no {price_id} row: {focus}"));
+        (row[list].to_string(), row[effective].to_string())
+    };
+    assert_eq!(
+        costs("openai/gpt-5:input:flex"),
+        ("0.0075".into(), "0.00375".into())
+    );
+    assert_eq!(
+        costs("openai/gpt-5:input:priority"),
+        ("0.015".into(), "0.015".into())
+    );
     // The store keeps the tier: its audit is the raw one.
     let said = env.ok(&["ingest", "logs", "--store", "store"]);
     assert!(said.contains("Commit 1"), "{said}");
@@ -1061,8 +1084,10 @@ fn otlp_vendor_cache_names_and_workflow_spans() {
     // 10 = $0.0035. OpenInference (Phoenix) LLM spans: gpt-4o 4,000 in of
     // which 3,000 cached ($1.25), 100 out: 1,000 × 2.5 + 3,000 × 1.25 + 100
     // × 10 = $0.00725; Claude Sonnet 4.5 as above, $0.0228. An AGENT span
-    // with the same counts is not a call.
-    assert_eq!(totals(&r), ("0.07915".into(), 5, 35000, 21000, 1700, 0));
+    // with the same counts is not a call. An EMBEDDING span naming its
+    // model as embedding.model_name: text-embedding-3-small ($0.02), 1,000
+    // × 0.02 = $0.00002.
+    assert_eq!(totals(&r), ("0.07917".into(), 6, 36000, 21000, 1700, 0));
     assert_eq!(usd(&row(&r, "provider", "anthropic")["cost"]), "0.0684");
     let providers = r["audit"]["by"]
         .as_array()
@@ -1074,4 +1099,23 @@ fn otlp_vendor_cache_names_and_workflow_spans() {
         .unwrap()
         .len();
     assert_eq!(providers, 2);
+}
+
+/// A `service_tier` of the wrong type is read as absent (standard rates)
+/// and counted, as other optional fields are.
+#[test]
+fn a_service_tier_of_the_wrong_type_is_counted() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        r#"{"model":"gpt-5","service_tier":{"kind":"flex"},"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    );
+    let r = env.audit(&["a.jsonl"]);
+    // Standard gpt-5: 1,000 × 1.25 + 100 × 10 = $0.00225.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00225");
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 1);
+    assert_eq!(
+        r["audit"]["input"]["rejected_samples"][0]["detail"],
+        "service_tier: wrong type, read as absent"
+    );
 }

@@ -180,3 +180,67 @@ fn every_report_file_is_recognised_and_replaced_by_the_next_run() {
     assert!(names.contains(&"audit-change.csv".to_string()), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(".png")), "{names:?}");
 }
+
+/// A user's FOCUS export or Parquet log named as tokenaudit's FOCUS files
+/// is not replaced, and a glob whose every match lies in the report folder
+/// is refused rather than giving a $0 report.
+#[test]
+fn a_users_focus_files_are_kept_and_inputs_inside_out_are_refused() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(1));
+    env.write("out/focus.csv", "BilledCost,Notes\n1.00,ours\n");
+    let out = env
+        .cmd()
+        .args([
+            "audit", "logs", "--out", "out", "--format", "focus", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("focus.csv is not a tokenaudit report"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(env.path("out/focus.csv")).unwrap();
+    env.write("out/focus.parquet", b"PAR1 a user's own file".as_slice());
+    let out = env
+        .cmd()
+        .args([
+            "audit", "logs", "--out", "out", "--format", "focus", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("focus.parquet is not a tokenaudit report"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(env.path("out/focus.parquet")).unwrap(),
+        b"PAR1 a user's own file"
+    );
+    // A glob whose matches all lie in the report folder.
+    env.write("gl/x.jsonl", good(3));
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "gl/*.jsonl",
+            "--out",
+            "gl",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("every input lies in the report folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.path("gl/audit.json").exists());
+}

@@ -464,7 +464,9 @@ pub fn list_cost(
     usage: &Usage,
     priced: &Priced,
 ) -> CostBreakdown {
-    let full = if priced.applied != Processing::Standard {
+    // Batch and flex rates are discounts; priority's is a premium, the
+    // call's list price.
+    let full = if matches!(priced.applied, Processing::Batch | Processing::Flex) {
         catalog.price(id, day, usage, false).cost
     } else {
         priced.cost

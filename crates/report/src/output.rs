@@ -47,11 +47,11 @@ impl ReportSet {
     /// nothing of the set is written.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(name);
-        let text_report = tokenaudit_ingest::source::is_report_name(name)
-            && [".md", ".json", ".html", ".csv"]
-                .iter()
-                .any(|ext| name.ends_with(ext));
-        if text_report
+        // (`focus.parquet` is tokenaudit's when a report file of this
+        // folder that says so is beside it; the charts' names are
+        // tokenaudit's alone, and a `--format png` run writes no other.)
+        if tokenaudit_ingest::source::is_report_name(name)
+            && !name.ends_with(".png")
             && fs::metadata(&path).is_ok_and(|m| m.is_file())
             && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
         {

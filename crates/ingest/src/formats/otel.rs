@@ -385,7 +385,7 @@ impl<'a> SpanAttrs<'a> {
                     self.grouping = !matches!(kind.as_ref(), "LLM" | "EMBEDDING");
                 }
             }
-            "llm.model_name" => {
+            "llm.model_name" | "embedding.model_name" => {
                 self.genai = true;
                 self.request_model = v.label();
             }

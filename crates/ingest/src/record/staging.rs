@@ -214,7 +214,11 @@ impl<'a> RawLine<'a> {
             });
         let service_tier = match &self.service_tier.0 {
             Lenient::Value(t) => ServiceTier::parse(t),
-            _ => None,
+            Lenient::Missing => None,
+            _ => {
+                p.unread("service_tier");
+                None
+            }
         };
         let timestamp = match self.timestamp.0 {
             Lenient::Value(t) => Some(t),

@@ -190,10 +190,12 @@ fn headed_report(path: &Path) -> bool {
                     "step,lever,savings,",
                     "file,line,reason,detail",
                     "dimension,key,calls,previous_calls,",
-                    "BilledCost,",
                 ]
                 .iter()
                 .any(|h| first.starts_with(h))
+                // FOCUS columns with tokenaudit's own x_ columns.
+                || (first.starts_with("BilledCost,BillingCurrency,")
+                    && first.contains(",x_TokenType,"))
         }
     }
 }
