@@ -269,7 +269,7 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             "Commit {n}: read {} new, {} grown and {} changed files ({} bytes): {} rows added, {} rows replaced.\n",
             count(Action::New),
             count(Action::Grown),
-            count(Action::Changed) - r.plan.read_again.len(),
+            count(Action::Changed) + count(Action::Rotated) - r.plan.read_again.len(),
             r.plan.bytes(),
             r.rows_added,
             r.rows_removed,
@@ -292,13 +292,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     }
     let moved: Vec<String> = r
         .plan
-        .read
+        .moves
         .iter()
-        .filter_map(|p| Some(format!("{} (was {})", p.name, p.moved_from.as_ref()?)))
+        .map(|(new, old)| format!("{new} (was {old})"))
         .collect();
     if !moved.is_empty() {
         s.push_str(&format!(
-            "Recognised {} renamed or rotated files, read only past what the store holds of them: {}.\n",
+            "Recognised {} renamed or rotated files, their stored calls kept under the new names and only what is past them read: {}.\n",
             moved.len(),
             crate::output::first_of(&moved, 4)
         ));
@@ -307,6 +307,12 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     if rotated > 0 {
         s.push_str(&format!(
             "{rotated} files began anew after their content moved (a rotation): read whole; their earlier rows went with that content.\n"
+        ));
+    }
+    if !r.plan.retired.is_empty() {
+        s.push_str(&format!(
+            "Kept the calls of {} files' content that a rotation overwrote (no file holds it now), as a deleted file's are.\n",
+            r.plan.retired.len()
         ));
     }
     if !r.plan.read_again.is_empty() {

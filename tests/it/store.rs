@@ -1420,3 +1420,44 @@ fn renamed_and_rotated_logs_keep_each_call_once() {
     assert_eq!(s["totals"]["calls"], 10 + 20 + 5);
     assert!(store_check(&env).contains("No problems found."));
 }
+
+/// logrotate with `rotate 3` and `delaycompress` over five nights: plain
+/// renames, a compression (other bytes: read whole, the plain copy's rows
+/// replaced), compressed renames (the same bytes), the oldest deleted, a
+/// file rotated over. Every night's calls are kept once, and `store check`
+/// finds every source's rows where its entry says.
+#[test]
+fn a_rotate_3_delaycompress_week_keeps_every_night_once() {
+    let env = Env::new();
+    let night = |day: u32| -> String {
+        (0..3)
+            .map(|i| call(day, i, "chat", 1000, 100, &format!("d{day}-{i}")))
+            .collect()
+    };
+    let p = |n: &str| env.path(&format!("logs/{n}"));
+    for day in 1..=5u32 {
+        if day > 1 {
+            let _ = std::fs::remove_file(p("app.log.3.gz"));
+            if p("app.log.2.gz").exists() {
+                std::fs::rename(p("app.log.2.gz"), p("app.log.3.gz")).unwrap();
+            }
+            if p("app.log.1").exists() {
+                let text = std::fs::read_to_string(p("app.log.1")).unwrap();
+                env.write_gz("logs/app.log.2.gz", &text);
+                std::fs::remove_file(p("app.log.1")).unwrap();
+            }
+            std::fs::rename(p("app.log"), p("app.log.1")).unwrap();
+        }
+        env.write("logs/app.log", night(day));
+        ingest(&env, &["logs"]);
+        assert!(
+            store_check(&env).contains("No problems found."),
+            "night {day}"
+        );
+    }
+    // 5 nights × 3 calls × $0.0035.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 15);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0525");
+    assert_eq!(s["input"]["repeated_calls"]["calls"], 0);
+}

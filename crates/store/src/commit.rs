@@ -38,6 +38,9 @@ pub enum Action {
     /// read whole as new content; its earlier rows went with that content
     /// (they are the other file's).
     Rotated,
+    /// The same bytes as a stored file's, renamed: nothing read, that
+    /// file's rows re-keyed to this one.
+    Moved,
 }
 
 /// Rejected or skipped lines of a source, as the report lists them.
@@ -89,6 +92,11 @@ pub struct SourceEntry {
     /// window.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pruned_rows: u64,
+    /// What its text looked like when last read whole (a plain file's
+    /// length and xxh3 of its first MiB, as `IngestSummary`'s `content`):
+    /// a rotated-over file's text that comes back compressed is told by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -15,6 +15,7 @@
 //!   and it is read only past it (as **grown**); the changed file whose
 //!   content moved is **rotated**: read whole as new content.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -45,9 +46,8 @@ pub struct Planned {
     pub previous: Option<SourceEntry>,
     /// Read as Claude Code session logs (set by [`read_agent_logs_together`]).
     pub agent_log: bool,
-    /// The name of the stored file whose content this one begins with
-    /// (renamed or rotated; see [`recognise_moves`]).
-    pub moved_from: Option<String>,
+    /// A plain file's [`content_text`], as planned.
+    pub content: Option<String>,
     /// Its key: the rows stored under it are this file's now.
     pub moved_key: Option<String>,
 }
@@ -73,6 +73,22 @@ pub struct Plan {
     /// listed, no permission), with why: the store keeps what it had of
     /// them, and the next ingest tries them again.
     pub unreadable: Vec<(String, String)>,
+    /// Files renamed whole (the same bytes as a stored file now gone or
+    /// changed): their entries, ready to commit; nothing to read.
+    pub moved: Vec<SourceEntry>,
+    /// Every move recognised: (new name, old name).
+    pub moves: Vec<(String, String)>,
+    /// Stored rows to re-key (old source key → new): content that moved to
+    /// another file, and a rotated-over file's earlier content, kept under a
+    /// key of its own (see [`recognise_moves`]).
+    pub rekey: BTreeMap<String, String>,
+    /// Entries of content rotated over (no file holds it any more), kept as
+    /// a deleted file's are.
+    pub retired: Vec<SourceEntry>,
+    /// Stored sources whose rows this ingest replaces though they are not
+    /// read again under their own name: a file that moved mid-line, read
+    /// whole under its new name.
+    pub replaced: Vec<String>,
 }
 
 impl Plan {
@@ -121,6 +137,29 @@ pub fn ends(file: &mut File, size: u64) -> std::io::Result<(String, String)> {
     let head = digest_range(file, 0, span)?;
     let tail = digest_range(file, size - span, span)?;
     Ok((hex(head), hex(tail)))
+}
+
+/// `content` as [`SourceEntry::content`] writes it.
+pub fn content_text(c: tokenaudit_ingest::pipeline::Content) -> String {
+    format!("{}:{:016x}", c.bytes, c.head)
+}
+
+/// A plain file's content, as the ingest's summary would describe its
+/// text (`None` for compressed and Parquet files, read as other text).
+fn plain_content(file: &mut File, size: u64) -> std::io::Result<Option<String>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic)?;
+    if tokenaudit_ingest::source::Encoding::sniff(&magic[..n])
+        != tokenaudit_ingest::source::Encoding::Plain
+    {
+        return Ok(None);
+    }
+    let span = size.min(tokenaudit_ingest::pipeline::Content::HEAD as u64);
+    Ok(Some(content_text(tokenaudit_ingest::pipeline::Content {
+        bytes: size,
+        head: digest_range(file, 0, span)?,
+    })))
 }
 
 /// Whether the byte before `offset` is a newline.
@@ -189,28 +228,41 @@ fn plan_into(
 }
 
 /// Logs renamed or rotated between ingests (`mv app.log app.log.1`, or
-/// logrotate's `app.log` → `app.log.1` and a new `app.log`): a new file
-/// whose first bytes are exactly what the store read of a file of the same
-/// folder that is now gone or changed (the same size, head and tail
-/// digests over that length) holds that content, already stored under the
-/// other name: those rows become its own (the commit rewrites their
-/// `source`, and drops the gone file's entry), and it is read only past
-/// that content, as a grown file is. The changed file, if any, is
-/// **rotated**: read whole as new content. Only plain JSON-lines sources (those a
-/// grown file can resume) are recognised: a compressed rotation has other
-/// bytes, and is read whole (its calls are then counted again, and the
-/// audit's "Logged twice" says so when they carry request ids).
+/// logrotate: `app.log` → `app.log.1` → `app.log.2.gz` …, a new `app.log`,
+/// the oldest overwritten or deleted). A planned file (new or changed) that
+/// holds exactly what the store read of another file of its folder that is
+/// now gone or changed, or, for plain JSON lines, begins with it, holds
+/// that content moved; so, in one ingest, a whole chain of renames is
+/// followed:
+/// - the same bytes (any encoding): nothing is read; the content's rows are
+///   re-keyed to the new name, and its entry goes with them;
+/// - more bytes after a line's end: the rows are re-keyed, and the rest is
+///   read as a grown file's;
+/// - more bytes after a partial last line: read whole under the new name,
+///   and the old rows are replaced;
+/// - a changed file whose earlier content moved elsewhere is read whole
+///   (**rotated**); one whose earlier content is in no file any more
+///   (overwritten by the rotation) keeps those rows under a key of its own
+///   (`PATH#<digest>`, named "PATH (rotated over)"), as a deleted file's
+///   rows are kept.
+///
+/// Claude Code and Codex files are left to their own rules. A compressed
+/// rotation's first step (`app.log.1` → `app.log.2.gz`) writes other bytes:
+/// that file is read whole and its calls counted again (the audit's "Logged
+/// twice" says so when they carry request ids).
 fn recognise_moves(state: &State, out: &mut Plan) {
     use std::collections::HashSet;
     let dir_of = |key: &str| Path::new(key).parent().map(Path::to_path_buf);
-    let new_dirs: HashSet<PathBuf> = out
+    let destination = |p: &Planned| {
+        matches!(p.action, Action::New | Action::Changed) && !p.key.starts_with("stdin:")
+    };
+    let dirs: HashSet<PathBuf> = out
         .read
         .iter()
-        .filter(|p| matches!(p.action, Action::New | Action::Changed))
-        .filter(|p| !p.key.starts_with("stdin:"))
+        .filter(|p| destination(p))
         .filter_map(|p| dir_of(&p.key))
         .collect();
-    if new_dirs.is_empty() {
+    if dirs.is_empty() {
         return;
     }
     let changed: HashSet<String> = out
@@ -219,77 +271,133 @@ fn recognise_moves(state: &State, out: &mut Plan) {
         .filter(|p| p.action == Action::Changed)
         .map(|p| p.key.clone())
         .collect();
-    // The stored sources whose content may have moved: in a folder with a
-    // new file, resumable, and gone or changed now.
     let mut candidates: Vec<SourceEntry> = state
         .sources
         .values()
-        .filter(|e| !e.pruned && resumable(e))
-        .filter(|e| dir_of(&e.key).is_some_and(|d| new_dirs.contains(&d)))
+        .filter(|e| !e.pruned && !e.key.starts_with("stdin:"))
+        .filter(|e| !matches!(e.format.as_str(), "claude-code" | "codex"))
+        .filter(|e| dir_of(&e.key).is_some_and(|d| dirs.contains(&d)))
         .filter(|e| changed.contains(&e.key) || !Path::new(&e.key).exists())
         .cloned()
         .collect();
     candidates.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut rotated: HashSet<String> = HashSet::new();
-    let destinations = out
-        .read
-        .iter_mut()
-        .filter(|p| matches!(p.action, Action::New | Action::Changed));
-    for p in destinations.filter(|p| !p.key.starts_with("stdin:")) {
-        let Some(dir) = dir_of(&p.key) else {
+    // What each destination holds: (index in `read`, the moved entry, how).
+    enum How {
+        Whole,
+        Grown,
+        Restart,
+    }
+    let mut found: Vec<(usize, SourceEntry, How)> = Vec::new();
+    for (i, p) in out.read.iter().enumerate() {
+        if !destination(p) {
             continue;
-        };
+        }
         let Ok(mut file) = File::open(&p.path) else {
             continue;
         };
-        let found = candidates.iter().position(|e| {
-            e.key != p.key
-                && e.size <= p.size
-                && dir_of(&e.key).as_ref() == Some(&dir)
+        let dir = dir_of(&p.key);
+        let mut how = None;
+        let at = candidates.iter().position(|e| {
+            if e.key == p.key || dir_of(&e.key) != dir || e.size > p.size {
+                return false;
+            }
+            if e.size == p.size && e.head == p.head && e.tail == p.tail {
+                how = Some(How::Whole);
+                return true;
+            }
+            if e.size < p.size
+                && resumable(e)
                 && ends(&mut file, e.size).is_ok_and(|(h, t)| h == e.head && t == e.tail)
-                && ends_line_at(&mut file, e.size).unwrap_or(false)
+            {
+                how = Some(if ends_line_at(&mut file, e.size).unwrap_or(false) {
+                    How::Grown
+                } else {
+                    How::Restart
+                });
+                return true;
+            }
+            false
         });
-        let Some(i) = found else {
-            continue;
-        };
-        let e = candidates.remove(i);
-        if changed.contains(&e.key) {
-            rotated.insert(e.key.clone());
+        if let (Some(at), Some(how)) = (at, how) {
+            found.push((i, candidates.remove(at), how));
         }
-        // Grown from the moved content's end; the rows stored under the
-        // other name become this file's, with their counts. A changed
-        // file's own earlier rows (its content before, gone now:
-        // logrotate's oldest) stay, as a deleted file's do.
-        let own = p.previous.take();
-        p.action = Action::Grown;
-        p.start = Some(Start {
-            offset: e.size,
-            first_line: e.next_line,
-        });
-        p.moved_from = Some(e.name.clone());
-        p.moved_key = Some(e.key.clone());
-        let mut prev = SourceEntry {
-            key: p.key.clone(),
-            name: p.name.clone(),
-            ..e
-        };
-        if let Some(o) = own {
-            prev.lines += o.lines;
-            prev.records += o.records;
-            prev.rejected += o.rejected;
-            prev.skipped += o.skipped;
-            prev.pruned_rows += o.pruned_rows;
-            for (k, n) in o.rejects.counts {
-                *prev.rejects.counts.entry(k).or_default() += n;
+    }
+    if found.is_empty() {
+        return;
+    }
+    let moved_keys: HashSet<String> = found
+        .iter()
+        .filter(|(_, _, how)| !matches!(how, How::Restart))
+        .map(|(_, e, _)| e.key.clone())
+        .collect();
+    // Content read again whole under a new name: its old rows go.
+    let restarted: HashSet<String> = found
+        .iter()
+        .filter(|(_, _, how)| matches!(how, How::Restart))
+        .map(|(_, e, _)| e.key.clone())
+        .collect();
+    let mut whole = Vec::new();
+    for (i, e, how) in found {
+        let p = &mut out.read[i];
+        // The destination's own earlier content: moved on (its rows go with
+        // it), or rotated over (kept under a key of its own).
+        if let Some(own) = p.previous.take() {
+            if !moved_keys.contains(&own.key) && !restarted.contains(&own.key) {
+                let key = format!("{}#{}", own.key, own.head);
+                out.rekey.insert(own.key.clone(), key.clone());
+                out.retired.push(SourceEntry {
+                    key,
+                    name: format!("{} (rotated over)", own.name),
+                    ..own
+                });
             }
         }
-        p.previous = Some(prev);
-    }
-    for p in &mut out.read {
-        if rotated.contains(&p.key) {
-            p.action = Action::Rotated;
+        out.moves.push((p.name.clone(), e.name.clone()));
+        match how {
+            How::Whole => {
+                out.rekey.insert(e.key.clone(), p.key.clone());
+                whole.push(i);
+                out.moved.push(SourceEntry {
+                    key: p.key.clone(),
+                    name: p.name.clone(),
+                    action: Action::Moved,
+                    mtime_ns: p.mtime_ns,
+                    ..e
+                });
+            }
+            How::Grown => {
+                out.rekey.insert(e.key.clone(), p.key.clone());
+                p.action = Action::Grown;
+                p.start = Some(Start {
+                    offset: e.size,
+                    first_line: e.next_line,
+                });
+                p.moved_key = Some(e.key.clone());
+                p.previous = Some(SourceEntry {
+                    key: p.key.clone(),
+                    name: p.name.clone(),
+                    ..e
+                });
+            }
+            How::Restart => {
+                p.action = Action::New;
+                out.replaced.push(e.key.clone());
+            }
         }
     }
+    // The files whose content moved and that hold new content now.
+    for p in &mut out.read {
+        if p.action == Action::Changed && moved_keys.contains(&p.key) {
+            p.action = Action::Rotated;
+            p.previous = None;
+        }
+    }
+    // Renamed whole: nothing to read.
+    let mut i = 0;
+    out.read.retain(|_| {
+        i += 1;
+        !whole.contains(&(i - 1))
+    });
 }
 
 /// What to do with one file: `None` when the store has it as it is.
@@ -306,6 +414,7 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
     }
     let mut file = File::open(path)?;
     let (head, tail) = ends(&mut file, size)?;
+    let content = plain_content(&mut file, size)?;
     let mut action = Action::New;
     let mut start = None;
     if let Some(prev) = &previous {
@@ -340,8 +449,8 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
         start,
         previous,
         agent_log: false,
-        moved_from: None,
         moved_key: None,
+        content,
     }))
 }
 
@@ -384,8 +493,8 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
         start: None,
         previous,
         agent_log: false,
-        moved_from: None,
         moved_key: None,
+        content: None,
     });
     Ok(())
 }
@@ -482,8 +591,8 @@ pub fn read_agent_logs_together(
             start: None,
             previous: Some(entry.clone()),
             agent_log: true,
-            moved_from: None,
             moved_key: None,
+            content: None,
         });
     }
     // In the order an audit of them reads them (and the store lists them),

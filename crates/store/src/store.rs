@@ -347,7 +347,7 @@ impl Store {
             plan,
             ..Default::default()
         };
-        if report.plan.read.is_empty() {
+        if report.plan.read.is_empty() && report.plan.moved.is_empty() {
             return Ok(report);
         }
         let marker = Marker::create(&self.root)?;
@@ -396,19 +396,9 @@ impl Store {
         let mut gone = Gone {
             keys: report.plan.agent_logs_gone.iter().cloned().collect(),
             request_ids: Default::default(),
-            moved: read
-                .iter()
-                .filter_map(|p| Some((p.moved_key.clone()?, p.key.clone())))
-                .collect(),
+            moved: report.plan.rekey.clone(),
+            replaced: report.plan.replaced.iter().cloned().collect(),
         };
-        // A moved file's entry goes with its rows, unless its path is read
-        // now too (rotated: new content there).
-        let dropped_sources: Vec<String> = gone
-            .moved
-            .keys()
-            .filter(|k| !read.iter().any(|p| &p.key == *k))
-            .cloned()
-            .collect();
         if !gone.keys.is_empty() {
             shared.collect_ids = read.iter().map(|p| p.agent_log).collect();
         }
@@ -439,10 +429,46 @@ impl Store {
         drop(sinks);
         report.rows_pruned = pruned.iter().sum();
         parts.sort_by(|a, b| a.path.cmp(&b.path));
+        // A rotated-over file's text read again whole from a new file of
+        // this ingest (logrotate's delaycompress: `app.log.1` compressed to
+        // `app.log.2.gz`): its earlier rows are replaced, not kept.
+        let reread: BTreeSet<String> = read
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.start.is_none())
+            .filter_map(|(i, _)| summary.sources[i].content.map(plan::content_text))
+            .collect();
+        let mut retired = report.plan.retired.clone();
+        retired.retain(|r| {
+            let back = r.content.as_ref().is_some_and(|c| reread.contains(c));
+            if back {
+                let old = gone.moved.iter().find(|(_, to)| **to == r.key);
+                if let Some(old) = old.map(|(from, _)| from.clone()) {
+                    gone.moved.remove(&old);
+                    gone.replaced.insert(old);
+                }
+            }
+            !back
+        });
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
             .map(|(i, p)| source_entry(p, i, &summary, pruned[i]))
+            .chain(report.plan.moved.iter().cloned())
+            .chain(retired)
+            .collect();
+        // A moved file's entry goes with its rows (and a file read again
+        // whole under a new name with its rows), unless an entry of its
+        // key is committed now too.
+        let committed_now: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        let dropped_sources: Vec<String> = gone
+            .moved
+            .keys()
+            .chain(&gone.replaced)
+            .filter(|k| !committed_now.contains(k.as_str()))
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
             .collect();
         report.summary = summary;
         if req.strict
@@ -599,6 +625,7 @@ impl Store {
             .iter()
             .filter(|e| e.action == Action::Changed)
             .map(|e| e.key.clone())
+            .chain(gone.replaced.iter().cloned())
             .collect();
         let mut out = Replaced::default();
         let repeats = !gone.request_ids.is_empty();
@@ -661,6 +688,9 @@ struct Gone {
     /// Sources whose content moved to another file (renamed or rotated):
     /// their rows are the other file's now (old key → new key).
     moved: BTreeMap<String, String>,
+    /// Sources whose rows are replaced though not read under their key
+    /// (read again whole under a new name).
+    replaced: BTreeSet<String>,
 }
 
 /// The entries of gone sources whose repeated calls this commit drops:
@@ -850,6 +880,8 @@ fn source_entry(
         rejects,
         pruned: records > 0 && pruned_rows >= records,
         pruned_rows,
+        // What it holds now, read whole or not (a grown file's whole text).
+        content: p.content.clone(),
     }
 }
 
