@@ -304,12 +304,7 @@ pub struct GroupKey {
 impl GroupKey {
     /// How the group's calls were processed, as their price goes.
     pub fn processing(&self) -> Processing {
-        CallRecord {
-            batch: Some(self.batch),
-            service_tier: self.tier,
-            ..CallRecord::default()
-        }
-        .processing()
+        ServiceTier::processing(self.batch, self.tier)
     }
 }
 

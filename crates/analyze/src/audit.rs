@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use tokenaudit_core::pricing::{ModelId, Processing};
-use tokenaudit_core::{CallRecord, Field, Money, ServiceTier, Usage};
+use tokenaudit_core::{Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
@@ -401,12 +401,7 @@ pub struct GroupRow {
 impl GroupRow {
     /// How the group's calls were processed, as their price goes.
     pub fn processing(&self) -> Processing {
-        CallRecord {
-            batch: Some(self.batch),
-            service_tier: self.tier,
-            ..CallRecord::default()
-        }
-        .processing()
+        ServiceTier::processing(self.batch, self.tier)
     }
 }
 

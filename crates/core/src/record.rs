@@ -300,12 +300,7 @@ impl CallRecord<'_> {
     /// How the call was processed, as its price goes: a batch call is
     /// batch-priced whatever its service tier says.
     pub fn processing(&self) -> Processing {
-        match (self.is_batch(), self.service_tier) {
-            (true, _) => Processing::Batch,
-            (false, Some(ServiceTier::Flex)) => Processing::Flex,
-            (false, Some(ServiceTier::Priority)) => Processing::Priority,
-            (false, None) => Processing::Standard,
-        }
+        ServiceTier::processing(self.is_batch(), self.service_tier)
     }
 }
 
@@ -321,6 +316,17 @@ pub enum ServiceTier {
 }
 
 impl ServiceTier {
+    /// How a call (or a group of calls) was processed, as its price goes:
+    /// batch whatever its tier, else its tier, else standard.
+    pub fn processing(batch: bool, tier: Option<ServiceTier>) -> Processing {
+        match (batch, tier) {
+            (true, _) => Processing::Batch,
+            (false, Some(ServiceTier::Flex)) => Processing::Flex,
+            (false, Some(ServiceTier::Priority)) => Processing::Priority,
+            (false, None) => Processing::Standard,
+        }
+    }
+
     /// The tier a logged `service_tier` names, in any case; `None` for
     /// standard processing and words not known.
     pub fn parse(text: &str) -> Option<ServiceTier> {
