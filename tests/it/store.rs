@@ -1461,3 +1461,19 @@ fn a_rotate_3_delaycompress_week_keeps_every_night_once() {
     assert_eq!(usd(&s["totals"]["cost"]), "0.0525");
     assert_eq!(s["input"]["repeated_calls"]["calls"], 0);
 }
+
+/// Two inputs with the same text (a log and its gzip copy) are marked in
+/// the store's audit as in the logs' audit: the calls counted twice, said.
+#[test]
+fn the_store_marks_two_files_with_the_same_text_as_the_logs_audit_does() {
+    let env = Env::new();
+    let text = call(1, 1, "chat", 1000, 100, "a1") + &call(1, 2, "chat", 2000, 100, "a2");
+    env.write("logs/a.jsonl", &text);
+    env.write_gz("logs/b.jsonl.gz", &text);
+    ingest(&env, &["logs"]);
+    let stored = audit_of(&env, &["--store", "store"]);
+    let raw = audit_of(&env, &["logs"]);
+    let files = stored["input"]["files"].as_array().unwrap();
+    assert_eq!(files[1]["same_content_as"], "logs/a.jsonl", "{files:?}");
+    assert_eq!(stored, raw);
+}

@@ -144,6 +144,15 @@ pub fn content_text(c: tokenaudit_ingest::pipeline::Content) -> String {
     format!("{}:{:016x}", c.bytes, c.head)
 }
 
+/// [`content_text`] read back.
+pub fn parse_content(text: &str) -> Option<tokenaudit_ingest::pipeline::Content> {
+    let (bytes, head) = text.split_once(':')?;
+    Some(tokenaudit_ingest::pipeline::Content {
+        bytes: bytes.parse().ok()?,
+        head: u64::from_str_radix(head, 16).ok()?,
+    })
+}
+
 /// A plain file's content, as the ingest's summary would describe its
 /// text (`None` for compressed and Parquet files, read as other text).
 fn plain_content(file: &mut File, size: u64) -> std::io::Result<Option<String>> {

@@ -98,8 +98,9 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
             rejected: s.rejected,
             skipped: s.skipped,
             next_line: 0,
-            // The store keeps each file once (by its key and digest).
-            content: None,
+            // As the ingest saw it, so the store's audit marks two files
+            // with the same text as the logs' audit does.
+            content: s.content.as_deref().and_then(crate::plan::parse_content),
         });
     }
     for (code, n) in &state.unsourced_skips {

@@ -880,8 +880,13 @@ fn source_entry(
         rejects,
         pruned: records > 0 && pruned_rows >= records,
         pruned_rows,
-        // What it holds now, read whole or not (a grown file's whole text).
-        content: p.content.clone(),
+        // What its text is now, as the ingest's summary tells it when the
+        // file was read whole (decompressed), else as planned (a grown
+        // plain file's whole text).
+        content: match (p.start, s.content) {
+            (None, Some(c)) => Some(plan::content_text(c)),
+            _ => p.content.clone(),
+        },
     }
 }
 
