@@ -556,7 +556,6 @@ pub struct Reports<'a> {
 /// Runs the prepared audit and writes the reports.
 pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     let formats = formats(to.formats)?;
-    refuse_input_as_out(to.out, to.inputs)?;
     let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
     prepared.analyze.list_costs = want_focus;
