@@ -46,10 +46,9 @@ pub struct Planned {
     pub previous: Option<SourceEntry>,
     /// Read as Claude Code session logs (set by [`read_agent_logs_together`]).
     pub agent_log: bool,
-    /// A plain file's [`content_text`], as planned.
+    /// A grown plain file's whole [`content_text`] (a file read whole has
+    /// its own from the ingest's summary).
     pub content: Option<String>,
-    /// Its key: the rows stored under it are this file's now.
-    pub moved_key: Option<String>,
 }
 
 /// The inputs of one ingest, sorted into what to read and what to skip.
@@ -380,12 +379,14 @@ fn recognise_moves(state: &State, out: &mut Plan) {
             }
             How::Grown => {
                 out.rekey.insert(e.key.clone(), p.key.clone());
+                p.content = File::open(&p.path)
+                    .and_then(|mut f| plain_content(&mut f, p.size))
+                    .unwrap_or(None);
                 p.action = Action::Grown;
                 p.start = Some(Start {
                     offset: e.size,
                     first_line: e.next_line,
                 });
-                p.moved_key = Some(e.key.clone());
                 p.previous = Some(SourceEntry {
                     key: p.key.clone(),
                     name: p.name.clone(),
@@ -427,7 +428,6 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
     }
     let mut file = File::open(path)?;
     let (head, tail) = ends(&mut file, size)?;
-    let content = plain_content(&mut file, size)?;
     let mut action = Action::New;
     let mut start = None;
     if let Some(prev) = &previous {
@@ -450,6 +450,10 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
             }
         }
     }
+    let content = match action {
+        Action::Grown => plain_content(&mut file, size)?,
+        _ => None,
+    };
     Ok(Some(Planned {
         path: path.to_path_buf(),
         key,
@@ -462,7 +466,6 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
         start,
         previous,
         agent_log: false,
-        moved_key: None,
         content,
     }))
 }
@@ -506,7 +509,6 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
         start: None,
         previous,
         agent_log: false,
-        moved_key: None,
         content: None,
     });
     Ok(())
@@ -604,7 +606,6 @@ pub fn read_agent_logs_together(
             start: None,
             previous: Some(entry.clone()),
             agent_log: true,
-            moved_key: None,
             content: None,
         });
     }
