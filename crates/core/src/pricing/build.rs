@@ -20,6 +20,19 @@ pub fn shipped_providers() -> Vec<&'static str> {
     FIRST_PARTY.iter().chain(HOSTS).copied().collect()
 }
 
+/// The multipliers LiteLLM gives: the kind, and reading and writing a
+/// model's.
+type Slot = fn(&mut ModelEntry) -> &mut Option<Multiplier>;
+const KINDS: [(&str, fn(&ModelEntry) -> Option<Multiplier>, Slot); 3] = [
+    ("batch", |m| m.batch_multiplier, |m| &mut m.batch_multiplier),
+    ("flex", |m| m.flex_multiplier, |m| &mut m.flex_multiplier),
+    (
+        "priority",
+        |m| m.priority_multiplier,
+        |m| &mut m.priority_multiplier,
+    ),
+];
+
 /// What a build did, for the person running it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildReport {
@@ -66,23 +79,18 @@ pub fn build_builtin(
     let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
 
     // Batch, flex and priority multipliers from LiteLLM, per shipped model.
-    let kinds: [fn(&ModelEntry) -> Option<Multiplier>; 3] = [
-        |m| m.batch_multiplier,
-        |m| m.flex_multiplier,
-        |m| m.priority_multiplier,
-    ];
     let mut found: [BTreeMap<usize, Vec<Multiplier>>; 3] = Default::default();
     for (_, lm) in litellm.models() {
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
-        if kinds.iter().all(|k| k(lm).is_none()) {
+        if KINDS.iter().all(|(_, get, _)| get(lm).is_none()) {
             continue;
         }
         let (names, _, _) = candidates(&lm.id.to_lowercase());
         if let Some(target) = shipped.best_match(&names, |q| q == pi) {
-            for (kind, found) in kinds.iter().zip(found.iter_mut()) {
-                if let Some(mult) = kind(lm) {
+            for ((_, get, _), found) in KINDS.iter().zip(found.iter_mut()) {
+                if let Some(mult) = get(lm) {
                     found.entry(target.0 as usize).or_default().push(mult);
                 }
             }
@@ -127,16 +135,11 @@ pub fn build_builtin(
             }
         }
     }
-    let [batch, flex, priority] = found;
-    for (found, kind) in [(batch, "batch"), (flex, "flex"), (priority, "priority")] {
+    for ((kind, _, slot), found) in KINDS.iter().zip(found) {
         for (i, mults) in found {
             let m = &mut models[i];
             if mults.iter().all(|x| *x == mults[0]) {
-                *match kind {
-                    "batch" => &mut m.batch_multiplier,
-                    "flex" => &mut m.flex_multiplier,
-                    _ => &mut m.priority_multiplier,
-                } = Some(mults[0]);
+                *slot(m) = Some(mults[0]);
             } else {
                 report
                     .conflicts
