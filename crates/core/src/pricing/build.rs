@@ -22,8 +22,9 @@ pub fn shipped_providers() -> Vec<&'static str> {
 
 /// The multipliers LiteLLM gives: the kind, and reading and writing a
 /// model's.
+type Get = fn(&ModelEntry) -> Option<Multiplier>;
 type Slot = fn(&mut ModelEntry) -> &mut Option<Multiplier>;
-const KINDS: [(&str, fn(&ModelEntry) -> Option<Multiplier>, Slot); 3] = [
+const KINDS: [(&str, Get, Slot); 3] = [
     ("batch", |m| m.batch_multiplier, |m| &mut m.batch_multiplier),
     ("flex", |m| m.flex_multiplier, |m| &mut m.flex_multiplier),
     (
