@@ -189,6 +189,9 @@ fn rates_line(r: &Rates) -> String {
         ("cache write 5m", r.cache_write_5m),
         ("cache write 1h", r.cache_write_1h),
         ("reasoning", r.reasoning),
+        ("audio input", r.input_audio),
+        ("cached audio read", r.cached_audio_read),
+        ("audio output", r.output_audio),
     ] {
         if let Some(v) = v {
             parts.push(format!("{name} {}", mtok_text(v)));

@@ -235,6 +235,9 @@ pub fn prices(data: &[u8]) {
         cache_write_1h: u64::MAX / 8,
         output: u64::MAX,
         reasoning: u64::MAX / 2,
+        input_audio: u64::MAX / 2,
+        cached_audio: u64::MAX / 8,
+        output_audio: u64::MAX / 4,
     };
     for (id, model) in catalog.models() {
         let _ = catalog.resolve(Some(&model.provider), &model.id);

@@ -46,7 +46,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 /// The CSV as one map per row, column name → cell.
-fn records(text: &str) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn records(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut rows = parse_csv(text).into_iter();
     let header = rows.next().expect("a header row");
     rows.map(|r| {

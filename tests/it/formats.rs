@@ -1119,3 +1119,70 @@ fn a_service_tier_of_the_wrong_type_is_counted() {
         "service_tier: wrong type, read as absent"
     );
 }
+
+/// Audio tokens at the model's audio rates: OpenAI's chat completion with
+/// `prompt_tokens_details.audio_tokens`, a Realtime usage object (its
+/// `input_token_details`, cached audio in `cached_tokens_details`), Gemini's
+/// modality lists. Before, all three were billed at text rates ($0.01263).
+#[test]
+fn audio_tokens_are_priced_at_audio_rates() {
+    let r = audit("audio", "gateway");
+    // gpt-4o-audio-preview (2.5 / 10, audio 40 / 80): 200 text in × 2.5 +
+    // 1,000 audio in × 40 + 100 text out × 10 + 500 audio out × 80 =
+    // 0.0005 + 0.04 + 0.001 + 0.04 = $0.0815.
+    // gpt-realtime-mini (0.6 / 2.4, cached 0.06; audio 10 / 20, cached
+    // audio 0.3): 2,000 in of which 1,200 cached (1,000 of them audio),
+    // 1,600 audio: 200 text × 0.6 + 600 audio × 10 + 200 cached text × 0.06
+    // + 1,000 cached audio × 0.3 + 60 text out × 2.4 + 240 audio out × 20 =
+    // 0.00012 + 0.006 + 0.000012 + 0.0003 + 0.000144 + 0.0048 = $0.011376.
+    // gemini-2.5-flash (0.3 / 2.5, cached 0.03; audio 1, cached audio 0.1):
+    // 5,000 in, 4,000 audio, 2,000 cached (all audio), 200 out + 100
+    // thoughts: 1,000 × 0.3 + 2,000 × 1 + 2,000 × 0.1 + 300 × 2.5 =
+    // 0.0003 + 0.002 + 0.0002 + 0.00075 = $0.00325.
+    assert_eq!(totals(&r), ("0.096126".into(), 3, 8200, 3200, 1200, 100));
+    for (model, cost) in [
+        ("gpt-4o-audio-preview", "0.0815"),
+        ("gpt-realtime-mini", "0.011376"),
+        ("gemini-2.5-flash", "0.00325"),
+    ] {
+        assert_eq!(usd(&row(&r, "model", model)["cost"]), cost, "{model}");
+    }
+}
+
+/// FOCUS gives audio tokens rows of their own at the audio rates, the text
+/// rows count the rest, and the store keeps the audio counts: its audit is
+/// the raw one.
+#[test]
+fn audio_tokens_in_focus_rows_and_the_store() {
+    let env = Env::new();
+    let logs = fixture("audio");
+    env.audit(&[&logs, "--format", "json,focus"]);
+    let csv = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    let mut rows: Vec<String> = crate::focus::records(&csv)
+        .iter()
+        .filter(|r| r["SkuId"] == "openai/gpt-realtime-mini")
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["x_TokenType"], r["ConsumedQuantity"], r["BilledCost"], r["ListCost"]
+            )
+        })
+        .collect();
+    rows.sort();
+    // List cost: cached reads at the plain rates, text at 0.6 and audio at
+    // 10 (200 × 0.6 = 0.00012; 1,000 × 10 = 0.01).
+    assert_eq!(
+        rows,
+        [
+            "cached_audio_read 1000 0.0003 0.01",
+            "cached_read 200 0.000012 0.00012",
+            "input 200 0.00012 0.00012",
+            "input_audio 600 0.006 0.006",
+            "output 60 0.000144 0.000144",
+            "output_audio 240 0.0048 0.0048",
+        ]
+    );
+    crate::store::ingest(&env, &[&logs]);
+    let stored = crate::store::audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.096126");
+}

@@ -122,23 +122,25 @@ fn catalog(args: CatalogArgs) -> Result<()> {
     std::fs::write(&out, catalog.to_json_string())
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority conflicts (no such price): {}; long-context tiers from LiteLLM: {}",
+        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority/audio conflicts (no such price): {}; long-context tiers from LiteLLM: {}; audio rates from LiteLLM: {}",
         out.display(),
         catalog.models().count(),
         genai_report.imported,
         genai_report.skipped.len(),
-        if report.conflicts.is_empty() {
-            "none".to_string()
-        } else {
-            report.conflicts.join(", ")
-        },
-        if report.tiers_added.is_empty() {
-            "none".to_string()
-        } else {
-            report.tiers_added.join(", ")
-        }
+        list(&report.conflicts),
+        list(&report.tiers_added),
+        list(&report.audio_added),
     );
     Ok(())
+}
+
+/// Names, or `none`.
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn read(path: &Path) -> Result<String> {

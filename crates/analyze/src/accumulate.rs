@@ -241,6 +241,8 @@ pub struct Group {
     pub failed: Usage,
     /// Σ 1-hour cache writes (part of `stats.cache_write_tokens`).
     pub cache_write_1h: u64,
+    /// Σ audio tokens: of the input, of the cached reads, of the output.
+    pub audio: [u64; 3],
     /// `stats.cost` split by token kind (exact: the parts add up to it).
     pub cost: CostParts,
     /// The same calls at list price, by token kind (only with
@@ -443,6 +445,9 @@ pub fn add_usage(a: &mut Usage, b: &Usage) {
     a.cache_write_1h += b.cache_write_1h;
     a.output += b.output;
     a.reasoning += b.reasoning;
+    a.input_audio += b.input_audio;
+    a.cached_audio += b.cached_audio;
+    a.output_audio += b.output_audio;
 }
 
 /// One call's cost at list price, by token kind: what it would have cost
@@ -472,9 +477,12 @@ pub fn list_cost(
         // total input (which picks the tier) does not change.
         let uncached = Usage {
             cached_read: 0,
+            cached_audio: 0,
             ..*usage
         };
-        list.cached_read = catalog.price(id, day, &uncached, false).cost.input - full.input;
+        let all = catalog.price(id, day, &uncached, false).cost;
+        list.cached_read = all.input - full.input;
+        list.cached_audio = all.input_audio - full.input_audio;
     }
     list
 }
@@ -753,6 +761,9 @@ impl<'c> Accumulator<'c> {
                     mine.stats.merge(&g.stats);
                     add_usage(&mut mine.failed, &g.failed);
                     mine.cache_write_1h += g.cache_write_1h;
+                    for (a, b) in mine.audio.iter_mut().zip(g.audio) {
+                        *a += b;
+                    }
                     mine.cost.merge(&g.cost);
                     mine.list_cost.merge(&g.list_cost);
                 }
@@ -1168,6 +1179,14 @@ impl RecordSink for Accumulator<'_> {
             let g = &mut self.groups.list[gi].1;
             g.stats.add(status, &r.usage, cost);
             g.cache_write_1h += r.usage.cache_write_1h;
+            let u = &r.usage;
+            for (a, b) in g
+                .audio
+                .iter_mut()
+                .zip([u.input_audio, u.cached_audio, u.output_audio])
+            {
+                *a += b;
+            }
             if let Some(p) = &priced {
                 g.cost.add(p);
             }

@@ -125,6 +125,12 @@ pub struct CostParts {
     pub output: Money,
     /// Reasoning output.
     pub reasoning: Money,
+    /// Of `input`, `cached_read` and `output`, the audio tokens' part (FOCUS
+    /// gives them rows of their own); not in [`CostParts::total`], nor in
+    /// the JSON report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub audio: [Money; 3],
 }
 
 impl CostParts {
@@ -135,6 +141,9 @@ impl CostParts {
         self.cache_write_1h += c.cache_write_1h;
         self.output += c.output;
         self.reasoning += c.reasoning;
+        self.audio[0] += c.input_audio;
+        self.audio[1] += c.cached_audio;
+        self.audio[2] += c.output_audio;
     }
 
     pub fn merge(&mut self, o: &CostParts) {
@@ -144,6 +153,9 @@ impl CostParts {
         self.cache_write_1h += o.cache_write_1h;
         self.output += o.output;
         self.reasoning += o.reasoning;
+        for (a, b) in self.audio.iter_mut().zip(o.audio) {
+            *a += b;
+        }
     }
 
     pub fn total(&self) -> Money {
@@ -172,4 +184,5 @@ crate::wire::wire_struct!(CostParts {
     cache_write_1h,
     output,
     reasoning,
+    audio,
 });

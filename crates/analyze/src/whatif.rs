@@ -44,6 +44,11 @@ struct Tokens {
     write_1h: f64,
     visible_out: f64,
     reasoning: f64,
+    /// Of `uncached`, `cached` and `visible_out`, the audio tokens (at
+    /// their own rates), moved and scaled with them.
+    audio_in: f64,
+    audio_cached: f64,
+    audio_out: f64,
 }
 
 impl Tokens {
@@ -56,6 +61,9 @@ impl Tokens {
             write_1h: w1h as f64,
             visible_out: u.visible_output() as f64,
             reasoning: u.reasoning.min(u.output) as f64,
+            audio_in: u.uncached_audio() as f64,
+            audio_cached: u.cached_audio_read() as f64,
+            audio_out: u.visible_audio_output() as f64,
         }
     }
 
@@ -67,6 +75,9 @@ impl Tokens {
             write_1h: (self.write_1h - o.write_1h * f).max(0.0),
             visible_out: (self.visible_out - o.visible_out * f).max(0.0),
             reasoning: (self.reasoning - o.reasoning * f).max(0.0),
+            audio_in: (self.audio_in - o.audio_in * f).max(0.0),
+            audio_cached: (self.audio_cached - o.audio_cached * f).max(0.0),
+            audio_out: (self.audio_out - o.audio_out * f).max(0.0),
         }
     }
 
@@ -75,11 +86,14 @@ impl Tokens {
         self.cached *= f;
         self.write_5m *= f;
         self.write_1h *= f;
+        self.audio_in *= f;
+        self.audio_cached *= f;
     }
 
     fn scale_output(&mut self, f: f64) {
         self.visible_out *= f;
         self.reasoning *= f;
+        self.audio_out *= f;
     }
 
     fn input(&self) -> f64 {
@@ -95,6 +109,7 @@ impl Tokens {
             r(self.write_1h),
         );
         let (vis, reasoning) = (r(self.visible_out), r(self.reasoning));
+        let audio_cached = r(self.audio_cached).min(cached);
         Usage {
             input: uncached + cached + w5 + w1,
             cached_read: cached,
@@ -102,6 +117,9 @@ impl Tokens {
             cache_write_1h: w1,
             output: vis + reasoning,
             reasoning,
+            input_audio: r(self.audio_in).min(uncached) + audio_cached,
+            cached_audio: audio_cached,
+            output_audio: r(self.audio_out).min(vis),
         }
     }
 }
@@ -207,12 +225,24 @@ pub fn reprice(
         if let Some((share, write_share, write_1h)) = cache {
             let input = t.input();
             let want = share * input;
+            // Audio leaves the uncached input in proportion.
+            let audio_share = |t: &Tokens| {
+                if t.uncached > 0.0 {
+                    t.audio_in / t.uncached
+                } else {
+                    0.0
+                }
+            };
             if t.cached < want {
                 let moved = (want - t.cached).min(t.uncached);
+                let audio = moved * audio_share(&t);
+                t.audio_in -= audio;
+                t.audio_cached += audio;
                 t.uncached -= moved;
                 t.cached += moved;
             }
             let written = (write_share * input).min(t.uncached);
+            t.audio_in -= written * audio_share(&t);
             t.uncached -= written;
             if write_1h {
                 t.write_1h += written;

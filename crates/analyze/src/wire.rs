@@ -361,6 +361,9 @@ impl Wire for Usage {
             cache_write_1h,
             output,
             reasoning,
+            input_audio,
+            cached_audio,
+            output_audio,
         } = self;
         for v in [
             input,
@@ -369,6 +372,9 @@ impl Wire for Usage {
             cache_write_1h,
             output,
             reasoning,
+            input_audio,
+            cached_audio,
+            output_audio,
         ] {
             v.put(w);
         }
@@ -381,6 +387,9 @@ impl Wire for Usage {
             cache_write_1h: Wire::get(r)?,
             output: Wire::get(r)?,
             reasoning: Wire::get(r)?,
+            input_audio: Wire::get(r)?,
+            cached_audio: Wire::get(r)?,
+            output_audio: Wire::get(r)?,
         })
     }
 }

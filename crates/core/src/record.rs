@@ -112,6 +112,15 @@ pub struct Usage {
     pub output: u64,
     /// Reasoning ("thinking") tokens (part of `output`).
     pub reasoning: u64,
+    /// Audio tokens among `input` (cached or not): realtime and audio
+    /// models bill them at an audio rate of their own.
+    pub input_audio: u64,
+    /// Of `input_audio`, those read from the prompt cache (part of
+    /// `cached_read` too).
+    pub cached_audio: u64,
+    /// Audio tokens among `output` (spoken answers), at the output audio
+    /// rate.
+    pub output_audio: u64,
 }
 
 impl Usage {
@@ -131,6 +140,24 @@ impl Usage {
         self.input + self.output
     }
 
+    /// Audio prompt tokens billed at the plain audio input rate: the audio
+    /// not read from the cache, within the uncached input.
+    pub fn uncached_audio(&self) -> u64 {
+        self.input_audio
+            .saturating_sub(self.cached_audio_read())
+            .min(self.uncached_input())
+    }
+
+    /// Audio tokens read from the cache, within the cached reads.
+    pub fn cached_audio_read(&self) -> u64 {
+        self.cached_audio.min(self.cached_read)
+    }
+
+    /// Audio output tokens, within the output that is not reasoning.
+    pub fn visible_audio_output(&self) -> u64 {
+        self.output_audio.min(self.visible_output())
+    }
+
     /// Checks the parts are within their wholes; readers call this after
     /// normalising so a convention mix-up is rejected rather than mispriced.
     pub fn check(&self) -> Result<(), &'static str> {
@@ -142,6 +169,15 @@ impl Usage {
         }
         if self.reasoning > self.output {
             return Err("reasoning tokens exceed output tokens");
+        }
+        if self.input_audio > self.input {
+            return Err("audio input tokens exceed total input tokens");
+        }
+        if self.cached_audio > self.cached_read || self.cached_audio > self.input_audio {
+            return Err("cached audio tokens exceed cached or audio input tokens");
+        }
+        if self.output_audio > self.output - self.reasoning {
+            return Err("audio output tokens exceed the output other than reasoning");
         }
         Ok(())
     }

@@ -55,6 +55,12 @@ pub enum TokenType {
     /// Generated tokens (reasoning included unless it has its own row).
     Output,
     Reasoning,
+    /// Audio tokens, at the model's audio rates (rows only when a call of
+    /// the group had some; the input, cached-read and output rows then
+    /// count the rest).
+    InputAudio,
+    CachedAudioRead,
+    OutputAudio,
 }
 
 impl TokenType {
@@ -66,6 +72,9 @@ impl TokenType {
             TokenType::CacheWrite1h => "cache_write_1h",
             TokenType::Output => "output",
             TokenType::Reasoning => "reasoning",
+            TokenType::InputAudio => "input_audio",
+            TokenType::CachedAudioRead => "cached_audio_read",
+            TokenType::OutputAudio => "output_audio",
         }
     }
 
@@ -78,6 +87,9 @@ impl TokenType {
             TokenType::CacheWrite1h => "1-Hour Cache Write Tokens",
             TokenType::Output => "Output Tokens",
             TokenType::Reasoning => "Reasoning Tokens",
+            TokenType::InputAudio => "Audio Input Tokens",
+            TokenType::CachedAudioRead => "Cached Audio Input Tokens",
+            TokenType::OutputAudio => "Audio Output Tokens",
         }
     }
 }
@@ -168,13 +180,23 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
             .is_some_and(|id| reasoning_priced_apart(catalog, id, g.day));
         let u = &g.usage;
         let (c, l) = (&g.cost, &g.list_cost);
+        let audio = [
+            u.uncached_audio(),
+            u.cached_audio_read(),
+            u.visible_audio_output(),
+        ];
         let mut parts = vec![
-            (TokenType::Input, u.uncached_input(), c.input, l.input),
+            (
+                TokenType::Input,
+                u.uncached_input() - audio[0],
+                c.input - c.audio[0],
+                l.input - l.audio[0],
+            ),
             (
                 TokenType::CachedRead,
-                u.cached_read,
-                c.cached_read,
-                l.cached_read,
+                u.cached_read - audio[1],
+                c.cached_read - c.audio[1],
+                l.cached_read - l.audio[1],
             ),
             (
                 TokenType::CacheWrite5m,
@@ -190,7 +212,12 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
             ),
         ];
         if separate_reasoning {
-            parts.push((TokenType::Output, u.visible_output(), c.output, l.output));
+            parts.push((
+                TokenType::Output,
+                u.visible_output() - audio[2],
+                c.output - c.audio[2],
+                l.output - l.audio[2],
+            ));
             parts.push((
                 TokenType::Reasoning,
                 u.reasoning.min(u.output),
@@ -200,10 +227,22 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
         } else {
             parts.push((
                 TokenType::Output,
-                u.output,
-                c.output + c.reasoning,
-                l.output + l.reasoning,
+                u.output - audio[2],
+                c.output - c.audio[2] + c.reasoning,
+                l.output - l.audio[2] + l.reasoning,
             ));
+        }
+        for (i, kind) in [
+            TokenType::InputAudio,
+            TokenType::CachedAudioRead,
+            TokenType::OutputAudio,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if audio[i] > 0 {
+                parts.push((kind, audio[i], c.audio[i], l.audio[i]));
+            }
         }
         for (kind, tokens, effective, list) in parts {
             if tokens == 0 && effective == Money::ZERO {
@@ -317,6 +356,23 @@ fn per_mtok(
         TokenType::Reasoning => Usage {
             output: MTOK,
             reasoning: MTOK,
+            ..Usage::default()
+        },
+        TokenType::InputAudio => Usage {
+            input: MTOK,
+            input_audio: MTOK,
+            ..Usage::default()
+        },
+        TokenType::CachedAudioRead => Usage {
+            input: MTOK,
+            cached_read: MTOK,
+            input_audio: MTOK,
+            cached_audio: MTOK,
+            ..Usage::default()
+        },
+        TokenType::OutputAudio => Usage {
+            output: MTOK,
+            output_audio: MTOK,
             ..Usage::default()
         },
     };

@@ -716,6 +716,7 @@ impl Gen<'_> {
             cache_write_1h: c.cache_write_1h,
             output: c.output,
             reasoning: c.reasoning,
+            ..Default::default()
         };
         let date = chrono::DateTime::from_timestamp_millis(c.ms)
             .expect("in range")

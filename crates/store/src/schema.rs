@@ -51,6 +51,9 @@ pub mod col {
     pub const CACHE_WRITE_1H: &str = "cache_write_1h_tokens";
     pub const OUTPUT: &str = "output_tokens";
     pub const REASONING: &str = "reasoning_tokens";
+    pub const INPUT_AUDIO: &str = "input_audio_tokens";
+    pub const CACHED_AUDIO: &str = "cached_audio_tokens";
+    pub const OUTPUT_AUDIO: &str = "output_audio_tokens";
     pub const LATENCY: &str = "latency_ms";
     pub const TTFT: &str = "ttft_ms";
     pub const BATCH: &str = "batch";
@@ -122,6 +125,9 @@ pub fn schema() -> SchemaRef {
                 u64f(CACHE_WRITE_1H, false),
                 u64f(OUTPUT, false),
                 u64f(REASONING, false),
+                u64f(INPUT_AUDIO, false),
+                u64f(CACHED_AUDIO, false),
+                u64f(OUTPUT_AUDIO, false),
                 u64f(LATENCY, true),
                 u64f(TTFT, true),
                 Field::new(BATCH, DataType::Boolean, true),
@@ -170,7 +176,7 @@ pub struct RowsBuilder {
     turn: UInt32Builder,
     http_status: UInt16Builder,
     attempt: UInt32Builder,
-    tokens: [UInt64Builder; 6],
+    tokens: [UInt64Builder; 9],
     latency: UInt64Builder,
     ttft: UInt64Builder,
     batch: BooleanBuilder,
@@ -288,6 +294,9 @@ impl RowsBuilder {
             u.cache_write_1h,
             u.output,
             u.reasoning,
+            u.input_audio,
+            u.cached_audio,
+            u.output_audio,
         ]) {
             b.append_value(v);
         }
@@ -366,6 +375,9 @@ impl RowsBuilder {
             Arc::new(self.tokens[3].finish()),
             Arc::new(self.tokens[4].finish()),
             Arc::new(self.tokens[5].finish()),
+            Arc::new(self.tokens[6].finish()),
+            Arc::new(self.tokens[7].finish()),
+            Arc::new(self.tokens[8].finish()),
             Arc::new(self.latency.finish()),
             Arc::new(self.ttft.finish()),
             Arc::new(self.batch.finish()),
@@ -401,7 +413,7 @@ pub struct Rows {
     turn: Option<UInt32Array>,
     http_status: Option<UInt16Array>,
     attempt: Option<UInt32Array>,
-    tokens: [Option<UInt64Array>; 6],
+    tokens: [Option<UInt64Array>; 9],
     latency: Option<UInt64Array>,
     ttft: Option<UInt64Array>,
     batch: Option<BooleanArray>,
@@ -489,6 +501,9 @@ impl Rows {
                 CACHE_WRITE_1H,
                 OUTPUT,
                 REASONING,
+                INPUT_AUDIO,
+                CACHED_AUDIO,
+                OUTPUT_AUDIO,
             ]
             .map(|n| column(batch, n)),
             latency: column(batch, LATENCY),
@@ -575,6 +590,9 @@ impl Rows {
                 cache_write_1h: tok(3),
                 output: tok(4),
                 reasoning: tok(5),
+                input_audio: tok(6),
+                cached_audio: tok(7),
+                output_audio: tok(8),
             },
             latency_ms: value_at(&self.latency, i),
             ttft_ms: value_at(&self.ttft, i),
@@ -644,6 +662,9 @@ mod tests {
                 cache_write_1h: 5,
                 output: 50,
                 reasoning: 7,
+                input_audio: 30,
+                cached_audio: 10,
+                output_audio: 20,
             },
             latency_ms: Some(900),
             ttft_ms: Some(90),

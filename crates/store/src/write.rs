@@ -432,9 +432,15 @@ fn sort(batch: &RecordBatch) -> RecordBatch {
     RecordBatch::try_new(batch.schema(), columns).expect("the columns keep their types")
 }
 
-/// Columns that grow by small steps within a feature and model: delta-encoded
-/// a few bits per row.
-const DELTA: [&str; 2] = [col::TS, col::LINE];
+/// Columns that grow by small steps within a feature and model, and the
+/// audio counts (zero on most calls): delta-encoded a few bits per row.
+const DELTA: [&str; 5] = [
+    col::TS,
+    col::LINE,
+    col::INPUT_AUDIO,
+    col::CACHED_AUDIO,
+    col::OUTPUT_AUDIO,
+];
 
 /// Hashes: random bits that zstd cannot shrink (within 2% on call logs),
 /// stored uncompressed so as not to spend the compression work.

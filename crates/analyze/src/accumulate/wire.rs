@@ -28,14 +28,16 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// without their unread cost; 5: LiteLLM's cache hits per cell; 6: the
 /// timelines first, as a span of their own (decoded beside the rest); 7:
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
-/// service tier, and the count of those priced at standard rates.
-const FORMAT: u32 = 8;
+/// service tier, and the count of those priced at standard rates; 9: audio
+/// tokens and their cost per group.
+const FORMAT: u32 = 9;
 
 wire_struct!(Group {
     resolved,
     stats,
     failed,
     cache_write_1h,
+    audio,
     cost,
     list_cost,
     cell,

@@ -43,6 +43,13 @@ pub struct BuildReport {
     pub conflicts: Vec<String>,
     /// Models that took their long-context tiers from LiteLLM.
     pub tiers_added: Vec<String>,
+    /// Models that took their audio rates from LiteLLM.
+    pub audio_added: Vec<String>,
+}
+
+/// A price set's audio rates.
+fn audio(r: &super::Rates) -> [Option<super::Money>; 3] {
+    [r.input_audio, r.cached_audio_read, r.output_audio]
 }
 
 /// The catalog of the `shipped` providers (in that priority order) with
@@ -124,8 +131,55 @@ pub fn build_builtin(
                 .push(period.tiers.clone());
         }
     }
+    // Audio rates from LiteLLM, per shipped model whose latest prices have
+    // none, from names whose base input and output prices are the model's.
+    let mut audio_rates: BTreeMap<usize, Vec<[Option<super::Money>; 3]>> = BTreeMap::new();
+    for (_, lm) in litellm.models() {
+        let Some(period) = lm.periods.last() else {
+            continue;
+        };
+        let rates = audio(&period.rates);
+        if rates.iter().all(Option::is_none) {
+            continue;
+        }
+        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
+            continue;
+        };
+        let (names, _, _) = candidates(&lm.id.to_lowercase());
+        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
+            continue;
+        };
+        let Some(latest) = shipped.models[target.0 as usize].periods.last() else {
+            continue;
+        };
+        let same_base =
+            latest.rates.input == period.rates.input && latest.rates.output == period.rates.output;
+        if same_base && audio(&latest.rates).iter().all(Option::is_none) {
+            audio_rates
+                .entry(target.0 as usize)
+                .or_default()
+                .push(rates);
+        }
+    }
     let mut models = shipped.models;
     let mut report = BuildReport::default();
+    for (i, found) in audio_rates {
+        let m = &mut models[i];
+        if found.iter().all(|a| *a == found[0]) {
+            if let Some(latest) = m.periods.last_mut() {
+                [
+                    latest.rates.input_audio,
+                    latest.rates.cached_audio_read,
+                    latest.rates.output_audio,
+                ] = found[0];
+                report.audio_added.push(format!("{}/{}", m.provider, m.id));
+            }
+        } else {
+            report
+                .conflicts
+                .push(format!("{}/{} (audio)", m.provider, m.id));
+        }
+    }
     for (i, found) in tiers {
         if found.iter().all(|t| *t == found[0]) {
             if let Some(latest) = models[i].periods.last_mut() {

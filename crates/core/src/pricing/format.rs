@@ -82,6 +82,12 @@ struct FilePeriod {
     cache_write_1h: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reasoning: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_audio: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cached_audio_read: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output_audio: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tiers: Vec<FileTier>,
 }
@@ -102,6 +108,12 @@ struct FileTier {
     cache_write_1h: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reasoning: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_audio: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cached_audio_read: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output_audio: Option<Value>,
 }
 
 /// `value / 10^scale` as trimmed decimal text (`2500000, 6` → `"2.5"`).
@@ -160,7 +172,17 @@ fn rate(model: &str, field: &str, value: &Option<Value>) -> Result<Option<Money>
 
 fn rates_of(
     model: &str,
-    [input, output, cached_read, cache_write_5m, cache_write_1h, reasoning]: [&Option<Value>; 6],
+    [
+        input,
+        output,
+        cached_read,
+        cache_write_5m,
+        cache_write_1h,
+        reasoning,
+        input_audio,
+        cached_audio_read,
+        output_audio,
+    ]: [&Option<Value>; 9],
 ) -> Result<Rates, CatalogError> {
     Ok(Rates {
         input: rate(model, "input", input)?,
@@ -169,6 +191,9 @@ fn rates_of(
         cache_write_5m: rate(model, "cache_write_5m", cache_write_5m)?,
         cache_write_1h: rate(model, "cache_write_1h", cache_write_1h)?,
         reasoning: rate(model, "reasoning", reasoning)?,
+        input_audio: rate(model, "input_audio", input_audio)?,
+        cached_audio_read: rate(model, "cached_audio_read", cached_audio_read)?,
+        output_audio: rate(model, "output_audio", output_audio)?,
     })
 }
 
@@ -274,6 +299,9 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
                     &p.cache_write_5m,
                     &p.cache_write_1h,
                     &p.reasoning,
+                    &p.input_audio,
+                    &p.cached_audio_read,
+                    &p.output_audio,
                 ],
             )?;
             if rates.input.is_none() {
@@ -290,6 +318,9 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
                         &t.cache_write_5m,
                         &t.cache_write_1h,
                         &t.reasoning,
+                        &t.input_audio,
+                        &t.cached_audio_read,
+                        &t.output_audio,
                     ],
                 )?;
                 tiers.push(Tier {
@@ -370,6 +401,9 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                         cache_write_5m: text_of(p.rates.cache_write_5m),
                         cache_write_1h: text_of(p.rates.cache_write_1h),
                         reasoning: text_of(p.rates.reasoning),
+                        input_audio: text_of(p.rates.input_audio),
+                        cached_audio_read: text_of(p.rates.cached_audio_read),
+                        output_audio: text_of(p.rates.output_audio),
                         tiers: p
                             .tiers
                             .iter()
@@ -381,6 +415,9 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                                 cache_write_5m: text_of(t.rates.cache_write_5m),
                                 cache_write_1h: text_of(t.rates.cache_write_1h),
                                 reasoning: text_of(t.rates.reasoning),
+                                input_audio: text_of(t.rates.input_audio),
+                                cached_audio_read: text_of(t.rates.cached_audio_read),
+                                output_audio: text_of(t.rates.output_audio),
                             })
                             .collect(),
                     })

@@ -246,6 +246,9 @@ fn period(
             "cache_write_mtok" | "cache_write_5m_mtok" => |r| &mut r.cache_write_5m,
             "cache_write_1h_mtok" => |r| &mut r.cache_write_1h,
             "output_reasoning_mtok" => |r| &mut r.reasoning,
+            "input_audio_mtok" => |r| &mut r.input_audio,
+            "cache_audio_read_mtok" => |r| &mut r.cached_audio_read,
+            "output_audio_mtok" => |r| &mut r.output_audio,
             _ => {
                 *ignored.entry(key.clone()).or_default() += 1;
                 continue;

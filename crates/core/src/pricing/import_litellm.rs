@@ -203,6 +203,22 @@ fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<T
             } else {
                 None
             },
+            // Audio rates have no long-context tiers in LiteLLM.
+            input_audio: if above.is_empty() {
+                get("input_cost_per_audio_token")?
+            } else {
+                None
+            },
+            cached_audio_read: if above.is_empty() {
+                get("cache_read_input_audio_token_cost")?
+            } else {
+                None
+            },
+            output_audio: if above.is_empty() {
+                get("output_cost_per_audio_token")?
+            } else {
+                None
+            },
         })
     };
     let base = rates_at("")?;

@@ -112,6 +112,12 @@ pub struct Rates {
     pub cache_write_5m: Option<Money>,
     pub cache_write_1h: Option<Money>,
     pub reasoning: Option<Money>,
+    /// Audio input tokens not read from the cache (absent: the input rate).
+    pub input_audio: Option<Money>,
+    /// Audio input tokens read from the cache (absent: the cached-read rate).
+    pub cached_audio_read: Option<Money>,
+    /// Audio output tokens (absent: the output rate).
+    pub output_audio: Option<Money>,
 }
 
 impl Rates {
@@ -124,6 +130,9 @@ impl Rates {
             cache_write_5m: self.cache_write_5m.or(base.cache_write_5m),
             cache_write_1h: self.cache_write_1h.or(base.cache_write_1h),
             reasoning: self.reasoning.or(base.reasoning),
+            input_audio: self.input_audio.or(base.input_audio),
+            cached_audio_read: self.cached_audio_read.or(base.cached_audio_read),
+            output_audio: self.output_audio.or(base.output_audio),
         }
     }
 
@@ -135,6 +144,9 @@ impl Rates {
             cache_write_5m: self.cache_write_5m.map(&f),
             cache_write_1h: self.cache_write_1h.map(&f),
             reasoning: self.reasoning.map(&f),
+            input_audio: self.input_audio.map(&f),
+            cached_audio_read: self.cached_audio_read.map(&f),
+            output_audio: self.output_audio.map(&f),
         }
     }
 }
@@ -364,6 +376,11 @@ pub struct CostBreakdown {
     /// Output tokens other than reasoning.
     pub output: Money,
     pub reasoning: Money,
+    /// Of `input`, `cached_read` and `output`, the audio tokens' part (not
+    /// counted again in [`CostBreakdown::total`]).
+    pub input_audio: Money,
+    pub cached_audio: Money,
+    pub output_audio: Money,
 }
 
 impl CostBreakdown {
@@ -380,6 +397,9 @@ impl AddAssign for CostBreakdown {
         self.cache_write_1h += rhs.cache_write_1h;
         self.output += rhs.output;
         self.reasoning += rhs.reasoning;
+        self.input_audio += rhs.input_audio;
+        self.cached_audio += rhs.cached_audio;
+        self.output_audio += rhs.output_audio;
     }
 }
 
@@ -617,14 +637,27 @@ impl Catalog {
         let write_1h = rates.cache_write_1h.unwrap_or(write_5m);
         let reasoning = rates.reasoning.unwrap_or(output);
         let cache_write_1h = usage.cache_write_1h.min(usage.cache_write);
+        // Audio tokens at their own rates, the rest of each component at
+        // the text rate.
+        let (audio_in, audio_cached, audio_out) = (
+            usage.uncached_audio(),
+            usage.cached_audio_read(),
+            usage.visible_audio_output(),
+        );
+        let input_audio = rates.input_audio.unwrap_or(input) * audio_in;
+        let cached_audio = rates.cached_audio_read.unwrap_or(cached) * audio_cached;
+        let output_audio = rates.output_audio.unwrap_or(output) * audio_out;
         let cost = CostBreakdown {
-            input: input * usage.uncached_input(),
-            cached_read: cached * usage.cached_read,
+            input: input * (usage.uncached_input() - audio_in) + input_audio,
+            cached_read: cached * (usage.cached_read - audio_cached) + cached_audio,
             cache_write: write_5m * (usage.cache_write - cache_write_1h)
                 + write_1h * cache_write_1h,
             cache_write_1h: write_1h * cache_write_1h,
-            output: output * usage.visible_output(),
+            output: output * (usage.visible_output() - audio_out) + output_audio,
             reasoning: reasoning * usage.reasoning.min(usage.output),
+            input_audio,
+            cached_audio,
+            output_audio,
         };
         Priced {
             cost,

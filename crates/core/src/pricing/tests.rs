@@ -99,6 +99,7 @@ fn missing_rates_fall_back_to_input_then_5m_and_reasoning_has_its_rate() {
         cache_write_1h: 50,
         output: 300,
         reasoning: 200,
+        ..Default::default()
     };
     let p = c.price(id(&c, "acme", "reasoner"), None, &u, false);
     // uncached 500 × 1.1 = 0.00055; cached 400 × 1.1 = 0.00044; writes 100 × 1.1 = 0.00011;
@@ -973,4 +974,76 @@ fn imports_litellm_flex_and_priority_prices_only_when_uniform() {
             report.notes
         );
     }
+}
+
+/// Audio rates: a model genai-prices gives none takes LiteLLM's when its
+/// names agree and have the model's base prices; the engine bills audio
+/// tokens (uncached, cached, output) at them and the rest at text rates.
+#[test]
+fn audio_rates_from_litellm_where_they_fit_and_audio_tokens_at_them() {
+    let genai = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "providers": [{"id": "cloud"}],
+            "models": [
+              {"provider": "cloud", "id": "voice", "match": {"starts_with": "voice-"}, "prices": [{"input": "2.5", "output": "10"}]},
+              {"provider": "cloud", "id": "own", "prices": [{"input": "1", "output": "2", "input_audio": "3"}]},
+              {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "1"}]}]}"#,
+    )
+    .unwrap();
+    let litellm = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "y",
+            "models": [
+              {"provider": "cloud", "id": "voice-2024", "prices": [{"input": "2.5", "output": "10", "input_audio": "40", "output_audio": "80"}]},
+              {"provider": "cloud", "id": "own", "prices": [{"input": "1", "output": "2", "input_audio": "9"}]},
+              {"provider": "cloud", "id": "torn-a", "prices": [{"input": "1", "output": "1", "input_audio": "2"}]},
+              {"provider": "cloud", "id": "torn-b", "prices": [{"input": "1", "output": "1", "input_audio": "3"}]}]}"#,
+    )
+    .unwrap();
+    let (built, report) = build_builtin(&genai, &litellm, &["cloud"], "v", Vec::new()).unwrap();
+    assert_eq!(report.audio_added, ["cloud/voice"]);
+    assert_eq!(report.conflicts, ["cloud/torn (audio)"]);
+    let rates = |name: &str| {
+        let (_, m) = built.models().find(|(_, m)| m.id == name).unwrap();
+        m.periods[0].rates
+    };
+    assert_eq!(rates("own").input_audio, Some(Money::from_picos(3_000_000)));
+    assert_eq!(rates("torn").input_audio, None);
+
+    // A call of 1,000 input tokens (600 audio, 300 of them cached, of 400
+    // cached in all) and 500 output (200 audio, 100 reasoning), at input
+    // 1, cached 0.1, output 4, audio 10 / cached audio 0.5 / output 20:
+    // text 300 × 1 + audio 300 × 10 + cached text 100 × 0.1 + cached
+    // audio 300 × 0.5 + text out 200 × 4 + audio out 200 × 20 + reasoning
+    // 100 × 4 = 300 + 3,000 + 10 + 150 + 800 + 4,000 + 400 = 8,660 per
+    // million: $0.00866.
+    let c = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "models": [{"provider": "a", "id": "m", "prices": [
+            {"input": "1", "cached_read": "0.1", "output": "4",
+             "input_audio": "10", "cached_audio_read": "0.5", "output_audio": "20"}]}]}"#,
+    )
+    .unwrap();
+    let u = Usage {
+        input: 1000,
+        cached_read: 400,
+        output: 500,
+        reasoning: 100,
+        input_audio: 600,
+        cached_audio: 300,
+        output_audio: 200,
+        ..Usage::default()
+    };
+    assert_eq!(u.check(), Ok(()));
+    let p = c.price(id(&c, "a", "m"), None, &u, false).cost;
+    assert_eq!(p.total().to_decimal_string(), "0.00866");
+    assert_eq!(
+        [p.input_audio, p.cached_audio, p.output_audio].map(|m| m.to_decimal_string()),
+        ["0.003", "0.00015", "0.004"]
+    );
+    // The catalog writes the audio rates back as it read them.
+    assert_eq!(
+        Catalog::from_json_str(&c.to_json_string())
+            .unwrap()
+            .to_json_string(),
+        c.to_json_string()
+    );
+    assert!(c.to_json_string().contains(r#""cached_audio_read": "0.5""#));
 }

@@ -244,7 +244,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     fill(&mut map, &mut l.retry_of, p)?
                 }
                 Field::Usage => {
-                    map.next_value_seed(UsageSeed(&mut l.usage))?;
+                    map.next_value_seed(UsageSeed(&mut l.usage, Part::Any))?;
                 }
                 Field::UsageKey => {
                     let v: LU64 = map.next_value()?;
@@ -736,10 +736,97 @@ pub(crate) enum UsageKey {
     /// silently (not a field of the line).
     Cost,
     /// An object of more counts; `input_tokens_details` also marks the
-    /// OpenAI Responses convention.
+    /// OpenAI Responses convention. The others say which tokens their
+    /// `audio_tokens` are (see [`Part`]).
     Detail,
     ResponsesDetail,
+    InputDetail,
+    OutputDetail,
+    CachedDetail,
+    /// `audio_tokens`: input, cached or output audio by the detail object
+    /// it is in ([`UsageKey::within`]).
+    Audio,
+    AudioIn,
+    AudioCached,
+    AudioOut,
+    /// Gemini's `promptTokensDetails`, `cacheTokensDetails` and
+    /// `candidatesTokensDetails`: lists of `{modality, tokenCount}`, whose
+    /// `AUDIO` entry is the audio among those tokens.
+    PromptModalities,
+    CacheModalities,
+    CandidateModalities,
     Other,
+}
+
+/// Which tokens a usage detail object counts: its `audio_tokens` are
+/// input, cached input or output audio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Any,
+    Input,
+    Cached,
+    Output,
+}
+
+impl UsageKey {
+    /// The part of the usage a detail object opened by this key counts,
+    /// inside an object of `within`; `None` when the key opens none.
+    pub(crate) fn detail(self, within: Part) -> Option<Part> {
+        match self {
+            UsageKey::Detail => Some(within),
+            UsageKey::ResponsesDetail | UsageKey::InputDetail => Some(Part::Input),
+            UsageKey::OutputDetail => Some(Part::Output),
+            UsageKey::CachedDetail => Some(Part::Cached),
+            _ => None,
+        }
+    }
+
+    /// The count slot of this key inside a detail of `part`.
+    pub(crate) fn within(self, part: Part) -> UsageKey {
+        match (self, part) {
+            (UsageKey::Audio, Part::Input) => UsageKey::AudioIn,
+            (UsageKey::Audio, Part::Cached) => UsageKey::AudioCached,
+            (UsageKey::Audio, Part::Output) => UsageKey::AudioOut,
+            (UsageKey::Audio, Part::Any) => UsageKey::Other,
+            (k, _) => k,
+        }
+    }
+
+    /// The audio slot a Gemini modality list fills.
+    pub(crate) fn modality_slot(self) -> Option<UsageKey> {
+        match self {
+            UsageKey::PromptModalities => Some(UsageKey::AudioIn),
+            UsageKey::CacheModalities => Some(UsageKey::AudioCached),
+            UsageKey::CandidateModalities => Some(UsageKey::AudioOut),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a Gemini modality list: its `AUDIO` count, if it is that.
+fn modality_audio(modality: &Lenient<Cow<'_, str>>, count: Lenient<u64>) -> Option<Lenient<u64>> {
+    match modality {
+        Lenient::Value(m) if m.eq_ignore_ascii_case("audio") => Some(count),
+        _ => None,
+    }
+}
+
+/// Adds a modality list's audio count (there is one `AUDIO` entry; several
+/// are summed) into `slot`'s count.
+fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
+    let (UsageKey::AudioIn | UsageKey::AudioCached | UsageKey::AudioOut) = slot else {
+        return;
+    };
+    let have = match slot {
+        UsageKey::AudioIn => &mut u.audio_in,
+        UsageKey::AudioCached => &mut u.audio_cached,
+        _ => &mut u.audio_out,
+    };
+    *have = match (&*have, v) {
+        (Lenient::Value(a), Lenient::Value(b)) => Lenient::Value(a.saturating_add(b)),
+        (Lenient::Value(a), _) => Lenient::Value(*a),
+        (_, v) => v,
+    };
 }
 
 pub(crate) fn usage_key(key: &str) -> UsageKey {
@@ -764,10 +851,17 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "ephemeral_5m_input_tokens" => UsageKey::CacheWrite5m,
         "ephemeral_1h_input_tokens" => UsageKey::CacheWrite1h,
         "input_tokens_details" => UsageKey::ResponsesDetail,
-        "prompt_tokens_details"
-        | "completion_tokens_details"
-        | "output_tokens_details"
-        | "cache_creation" => UsageKey::Detail,
+        // OpenAI Realtime's `input_token_details` (inclusive, as chat's).
+        "prompt_tokens_details" | "input_token_details" => UsageKey::InputDetail,
+        "completion_tokens_details" | "output_tokens_details" | "output_token_details" => {
+            UsageKey::OutputDetail
+        }
+        "cached_tokens_details" => UsageKey::CachedDetail,
+        "cache_creation" => UsageKey::Detail,
+        "audio_tokens" => UsageKey::Audio,
+        "promptTokensDetails" => UsageKey::PromptModalities,
+        "cacheTokensDetails" => UsageKey::CacheModalities,
+        "candidatesTokensDetails" => UsageKey::CandidateModalities,
         _ => UsageKey::Other,
     }
 }
@@ -798,15 +892,29 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::CacheWrite5m => &mut u.cache_write_5m,
         UsageKey::CacheWrite1h => &mut u.cache_write_1h,
         UsageKey::Total => &mut u.total_tokens,
-        UsageKey::Detail | UsageKey::ResponsesDetail | UsageKey::Cost | UsageKey::Other => return,
+        UsageKey::AudioIn => &mut u.audio_in,
+        UsageKey::AudioCached => &mut u.audio_cached,
+        UsageKey::AudioOut => &mut u.audio_out,
+        UsageKey::Detail
+        | UsageKey::ResponsesDetail
+        | UsageKey::InputDetail
+        | UsageKey::OutputDetail
+        | UsageKey::CachedDetail
+        | UsageKey::Audio
+        | UsageKey::PromptModalities
+        | UsageKey::CacheModalities
+        | UsageKey::CandidateModalities
+        | UsageKey::Cost
+        | UsageKey::Other => return,
     };
     if !slot.is_present() {
         *slot = v;
     }
 }
 
-/// Reads a usage object (any provider's spelling) into `RawUsage`.
-struct UsageSeed<'b>(&'b mut RawUsage);
+/// Reads a usage object (any provider's spelling) into `RawUsage`; the
+/// part is the detail object's ([`Part::Any`] at the top).
+struct UsageSeed<'b>(&'b mut RawUsage, Part);
 
 impl<'de> DeserializeSeed<'de> for UsageSeed<'_> {
     type Value = ();
@@ -849,13 +957,22 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let u = self.0;
+        let (u, part) = (self.0, self.1);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match usage_key(&key) {
-                k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
-                    u.responses_style |= k == UsageKey::ResponsesDetail;
-                    map.next_value_seed(UsageSeed(u))?;
+            let k = usage_key(&key).within(part);
+            if let Some(inner) = k.detail(part) {
+                u.responses_style |= k == UsageKey::ResponsesDetail;
+                map.next_value_seed(UsageSeed(u, inner))?;
+                continue;
+            }
+            if let Some(slot) = k.modality_slot() {
+                let list: Modalities = map.next_value()?;
+                if let Some(v) = list.0 {
+                    add_audio(u, slot, v);
                 }
+                continue;
+            }
+            match k {
                 UsageKey::Cost => {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, v.0);
@@ -867,6 +984,109 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A Gemini modality list's `AUDIO` count (`None`: no such entry; any
+/// other value than a list of objects is no entry).
+struct Modalities(Option<Lenient<u64>>);
+
+impl<'de> Deserialize<'de> for Modalities {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Modalities, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Modalities;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of modality counts")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modalities, A::Error> {
+                let mut u = RawUsage::default();
+                while let Some(entry) = seq.next_element::<Modality<'de>>()? {
+                    if let Some(v) = entry.0 {
+                        add_audio(&mut u, UsageKey::AudioIn, v);
+                    }
+                }
+                Ok(Modalities(u.audio_in.is_present().then_some(u.audio_in)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Modalities, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Modalities(None))
+            }
+            fn visit_unit<E>(self) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Modalities, E> {
+                Ok(Modalities(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One `{modality, tokenCount}` entry: its count when it is `AUDIO`.
+struct Modality<'a>(Option<Lenient<u64>>, std::marker::PhantomData<&'a ()>);
+
+impl<'de> Deserialize<'de> for Modality<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Modality<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Modality<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a modality count")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Modality<'de>, A::Error> {
+                let mut modality = Lenient::Missing;
+                let mut count = Lenient::Missing;
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match key.as_ref() {
+                        "modality" => modality = map.next_value::<LStr<'de>>()?.0,
+                        "tokenCount" => count = map.next_value::<LU64>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Modality(
+                    modality_audio(&modality, count),
+                    std::marker::PhantomData,
+                ))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modality<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_unit<E>(self) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Modality<'de>, E> {
+                Ok(Modality(None, std::marker::PhantomData))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -1321,7 +1541,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
             Field::Usage => match shapes.as_deref_mut() {
                 Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
-                None => scan_usage(s, &mut l.usage)?,
+                None => scan_usage(s, &mut l.usage, Part::Any)?,
             },
             Field::UsageKey => {
                 let v = s.count()?;
@@ -1486,17 +1706,23 @@ pub(crate) fn set_field<'a>(
     }
 }
 
-fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<()> {
+fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
     if !usage_opens(s, u)? {
         return Ok(());
     }
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
-        match usage_key(&key) {
-            k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
-                u.responses_style |= k == UsageKey::ResponsesDetail;
-                scan_usage(s, u)?;
-            }
+        let k = usage_key(&key).within(part);
+        if let Some(inner) = k.detail(part) {
+            u.responses_style |= k == UsageKey::ResponsesDetail;
+            scan_usage(s, u, inner)?;
+            continue;
+        }
+        if let Some(slot) = k.modality_slot() {
+            scan_modalities(s, u, slot)?;
+            continue;
+        }
+        match k {
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             k => {
                 let v = s.scalar()?.count();
@@ -1519,6 +1745,36 @@ fn usage_opens(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<bool> {
     }
     s.begin_object()?;
     Ok(true)
+}
+
+/// A Gemini modality list (`[{"modality": "AUDIO", "tokenCount": 10}, …]`):
+/// its `AUDIO` count into `slot`; anything else is stepped over.
+fn scan_modalities(s: &mut Scanner<'_>, u: &mut RawUsage, slot: UsageKey) -> Scan<()> {
+    if s.peek()? != b'[' {
+        return s.skip_value();
+    }
+    s.begin_array()?;
+    let mut first = true;
+    while s.next_element(&mut first)? {
+        if s.peek()? != b'{' {
+            s.skip_value()?;
+            continue;
+        }
+        s.begin_object()?;
+        let (mut modality, mut count) = (Lenient::Missing, Lenient::Missing);
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            match key.as_ref() {
+                "modality" => modality = s.label()?,
+                "tokenCount" => count = s.count()?,
+                _ => s.skip_value()?,
+            }
+        }
+        if let Some(v) = modality_audio(&modality, count) {
+            add_audio(u, slot, v);
+        }
+    }
+    Ok(())
 }
 
 /// [`scan_usage`] with the keys predicted from the usage objects of earlier
@@ -1545,7 +1801,7 @@ fn scan_usage_shaped(s: &mut Scanner<'_>, u: &mut RawUsage, shapes: &mut UsageSh
         i
     });
     let mut slot = 0;
-    usage_object(s, u, &mut shapes.shapes[i], &mut slot, pending)
+    usage_object(s, u, &mut shapes.shapes[i], &mut slot, pending, Part::Any)
 }
 
 /// The keys of an entered usage object (the first one possibly already
@@ -1556,6 +1812,7 @@ fn usage_object(
     shape: &mut KeyShape<UsageKey>,
     slot: &mut usize,
     mut pending: Option<(UsageKey, usize)>,
+    part: Part,
 ) -> Scan<()> {
     let mut first = true;
     loop {
@@ -1582,13 +1839,19 @@ fn usage_object(
         };
         first = false;
         *slot += 1;
-        match k {
-            UsageKey::Detail | UsageKey::ResponsesDetail => {
-                u.responses_style |= k == UsageKey::ResponsesDetail;
-                if usage_opens(s, u)? {
-                    usage_object(s, u, shape, slot, None)?;
-                }
+        let k = k.within(part);
+        if let Some(inner) = k.detail(part) {
+            u.responses_style |= k == UsageKey::ResponsesDetail;
+            if usage_opens(s, u)? {
+                usage_object(s, u, shape, slot, None, inner)?;
             }
+            continue;
+        }
+        if let Some(at) = k.modality_slot() {
+            scan_modalities(s, u, at)?;
+            continue;
+        }
+        match k {
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             k => {
                 let v = s.count()?;
@@ -1696,7 +1959,7 @@ pub fn parse_line_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 pub(crate) fn parse_usage_for_test(json: &str) -> RawUsage {
     let mut u = RawUsage::default();
     let mut de = serde_json::Deserializer::from_str(json);
-    UsageSeed(&mut u).deserialize(&mut de).unwrap();
+    UsageSeed(&mut u, Part::Any).deserialize(&mut de).unwrap();
     u
 }
 
@@ -1712,7 +1975,11 @@ pub static BUILTIN: Builtin = Builtin {
          (input_tokens, cache_read_input_tokens, cache_creation_input_tokens,\n\
          cache_creation.ephemeral_{5m,1h}_input_tokens), LiteLLM responses,\n\
          Gemini `usageMetadata`, or the same keys at the top level (LiteLLM's\n\
-         cache reads and writes from `metadata.additional_usage_values`); logged\n\
+         cache reads and writes from `metadata.additional_usage_values`). Audio\n\
+         tokens, at audio rates: `audio_tokens` in OpenAI's token details and\n\
+         Realtime's input_token_details (cached_tokens_details for cached\n\
+         audio), Gemini's promptTokensDetails/cacheTokensDetails/\n\
+         candidatesTokensDetails `AUDIO` counts. Logged\n\
          request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\
@@ -1797,7 +2064,8 @@ mod tests {
                 cache_write: 0,
                 cache_write_1h: 0,
                 output: 80,
-                reasoning: 0
+                reasoning: 0,
+                ..Default::default()
             }
         );
         assert_eq!(
@@ -1998,6 +2266,14 @@ mod tests {
         // LiteLLM: `key:value` request tags, and cache hits.
         r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // Audio tokens: OpenAI chat, Realtime (cached audio), Gemini's
+        // modality lists, the output detail first, and modality lists of
+        // the wrong shapes.
+        r#"{"id":"chatcmpl-audio-1","object":"chat.completion","created":1796032800,"model":"gpt-4o-audio-preview-2024-12-17","choices":[{"index":0,"message":{"role":"assistant","content":null,"audio":{"id":"audio_1","expires_at":1796036400,"transcript":"Sure."}},"finish_reason":"stop"}],"usage":{"prompt_tokens":1200,"completion_tokens":600,"total_tokens":1800,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":1000,"text_tokens":200,"image_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":500,"text_tokens":100,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}"#,
+        r#"{"timestamp":"2026-11-30T10:05:00Z","request_id":"rt-1","feature":"voice-agent","model":"gpt-realtime-mini","usage":{"total_tokens":2300,"input_tokens":2000,"output_tokens":300,"input_token_details":{"text_tokens":400,"audio_tokens":1600,"image_tokens":0,"cached_tokens":1200,"cached_tokens_details":{"text_tokens":200,"audio_tokens":1000,"image_tokens":0}},"output_token_details":{"text_tokens":60,"audio_tokens":240}}}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"ok"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":5000,"candidatesTokenCount":200,"totalTokenCount":5300,"cachedContentTokenCount":2000,"thoughtsTokenCount":100,"promptTokensDetails":[{"modality":"TEXT","tokenCount":1000},{"modality":"AUDIO","tokenCount":4000}],"cacheTokensDetails":[{"modality":"AUDIO","tokenCount":2000}],"candidatesTokensDetails":[{"modality":"TEXT","tokenCount":200}]},"modelVersion":"gemini-2.5-flash","createTime":"2026-11-30T10:10:00.000000Z","responseId":"gem-audio-1"}"#,
+        r#"{"model":"gpt-realtime","usage":{"output_token_details":{"audio_tokens":30,"text_tokens":5},"input_tokens":90,"output_tokens":35,"input_token_details":{"cached_tokens_details":{"audio_tokens":20},"audio_tokens":50,"cached_tokens":40}}}"#,
+        r#"{"model":"gemini-2.5-flash","usageMetadata":{"promptTokenCount":10,"cachedContentTokenCount":5,"candidatesTokenCount":2,"promptTokensDetails":[{"modality":"AUDIO","tokenCount":4}],"cacheTokensDetails":[1,"AUDIO",{"modality":7,"tokenCount":3},{"modality":"audio","tokenCount":2},{"modality":"AUDIO","tokenCount":1}],"candidatesTokensDetails":{"modality":"AUDIO","tokenCount":1}}}"#,
     ];
 
     /// A logged response's finish reason is read where the provider puts
@@ -2051,6 +2327,34 @@ mod tests {
         // A value that is not a boolean is no hit (LiteLLM writes "None").
         let none = line.replace(r#""cache_hit":"False""#, r#""cache_hit":"None""#);
         assert!(parse_line_str(&none).is_ok());
+    }
+
+    #[test]
+    fn audio_tokens_by_the_detail_they_are_in() {
+        let u = |line: &str| rec(line).usage;
+        let n = TRICKY.len();
+        let [chat, realtime, gemini, reordered, odd] = [5, 4, 3, 2, 1].map(|i| u(TRICKY[n - i]));
+        let audio = |u: Usage| (u.input_audio, u.cached_audio, u.output_audio);
+        assert_eq!(audio(chat), (1000, 0, 500));
+        assert_eq!(
+            (realtime.input, realtime.cached_read, audio(realtime)),
+            (2000, 1200, (1600, 1000, 240))
+        );
+        assert_eq!(
+            (gemini.input, gemini.cached_read, audio(gemini)),
+            (5000, 2000, (4000, 2000, 0))
+        );
+        assert_eq!(
+            (reordered.input, reordered.cached_read, audio(reordered)),
+            (90, 40, (50, 20, 30))
+        );
+        // A modality list that is no list is not read; entries that are
+        // no objects, or whose modality is no text, are stepped over; the
+        // `AUDIO` entries are summed, in any case.
+        assert_eq!((odd.cached_read, audio(odd)), (5, (4, 3, 0)));
+        // More audio than tokens is rejected, as other parts are.
+        let over = TRICKY[n - 2].replace(r#""audio_tokens":50"#, r#""audio_tokens":95"#);
+        assert_eq!(rej(&over), RejectReason::InconsistentUsage);
     }
 
     #[test]
@@ -2241,7 +2545,8 @@ mod usage_tests {
                 cache_write: 0,
                 cache_write_1h: 0,
                 output: 200,
-                reasoning: 50
+                reasoning: 50,
+                ..Default::default()
             }
         );
         assert_eq!(u.uncached_input(), 400);
@@ -2258,7 +2563,8 @@ mod usage_tests {
                 cache_write: 300,
                 cache_write_1h: 200,
                 output: 20,
-                reasoning: 0
+                reasoning: 0,
+                ..Default::default()
             }
         );
         assert_eq!(u.uncached_input(), 100);
@@ -2285,7 +2591,8 @@ mod usage_tests {
                 cache_write: 0,
                 cache_write_1h: 0,
                 output: 300,
-                reasoning: 100
+                reasoning: 100,
+                ..Default::default()
             }
         );
     }
@@ -2334,7 +2641,8 @@ mod usage_tests {
                 cache_write: 0,
                 cache_write_1h: 0,
                 output: 500,
-                reasoning: 400
+                reasoning: 400,
+                ..Default::default()
             }
         );
     }

@@ -659,7 +659,8 @@ mod tests {
                 cache_write: 0,
                 cache_write_1h: 0,
                 output: 50,
-                reasoning: 0
+                reasoning: 0,
+                ..Default::default()
             }
         );
         assert_eq!(r.tags, vec![(Cow::Borrowed("env"), Cow::Borrowed("prod"))]);

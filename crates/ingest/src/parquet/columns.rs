@@ -36,7 +36,7 @@ use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, TimeUnit};
 
 use tokenaudit_core::CallRecord;
 
-use crate::formats::gateway::{self, Field, Scope, UsageKey};
+use crate::formats::gateway::{self, Field, Part, Scope, UsageKey};
 use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::texts::Texts;
@@ -206,7 +206,7 @@ impl Builder {
             };
             match (gateway::field(name), dtype) {
                 (Field::Usage, DataType::Struct(children)) => {
-                    self.usage(children, node.first_leaf, &path)?;
+                    self.usage(children, node.first_leaf, &path, Part::Any)?;
                 }
                 (
                     Field::Usage | Field::Metadata | Field::Nested | Field::Error,
@@ -254,12 +254,14 @@ impl Builder {
         Ok(())
     }
 
-    /// A usage object's counts and details (see `gateway::scan_usage`).
+    /// A usage object's counts and details (see `gateway::scan_usage`);
+    /// `part`: which tokens the detail object counts (its `audio_tokens`).
     fn usage(
         &mut self,
         fields: &Fields,
         first_leaf: usize,
         prefix: &[String],
+        part: Part,
     ) -> Result<(), String> {
         for node in sorted(fields, first_leaf)? {
             let dtype = node.field.data_type();
@@ -267,38 +269,43 @@ impl Builder {
                 continue;
             }
             let path = [prefix, std::slice::from_ref(node.field.name())].concat();
-            match gateway::usage_key(node.field.name()) {
-                k @ (UsageKey::Detail | UsageKey::ResponsesDetail) => {
-                    let responses = k == UsageKey::ResponsesDetail;
-                    match dtype {
-                        DataType::Map(_, _) => {
-                            return Err(format!("'{}' is a map", path.join(".")))
-                        }
-                        DataType::Struct(children) => {
-                            self.entry(
-                                path.clone(),
-                                &node,
-                                false,
-                                Target::UsageDetail {
-                                    responses,
-                                    object: true,
-                                },
-                            )?;
-                            self.usage(children, node.first_leaf, &path)?;
-                        }
-                        _ => self.entry(
-                            path,
+            let k = gateway::usage_key(node.field.name()).within(part);
+            if let Some(inner) = k.detail(part) {
+                let responses = k == UsageKey::ResponsesDetail;
+                match dtype {
+                    DataType::Map(_, _) => return Err(format!("'{}' is a map", path.join("."))),
+                    DataType::Struct(children) => {
+                        self.entry(
+                            path.clone(),
                             &node,
                             false,
                             Target::UsageDetail {
                                 responses,
-                                object: false,
+                                object: true,
                             },
-                        )?,
+                        )?;
+                        self.usage(children, node.first_leaf, &path, inner)?;
                     }
+                    _ => self.entry(
+                        path,
+                        &node,
+                        false,
+                        Target::UsageDetail {
+                            responses,
+                            object: false,
+                        },
+                    )?,
                 }
-                // A usage object's cost is read from JSON only.
-                UsageKey::Other | UsageKey::Cost => {}
+                continue;
+            }
+            match k {
+                // A usage object's cost is read from JSON only; so are
+                // Gemini's modality lists (lists of objects).
+                UsageKey::Other
+                | UsageKey::Cost
+                | UsageKey::PromptModalities
+                | UsageKey::CacheModalities
+                | UsageKey::CandidateModalities => {}
                 k => self.entry(path, &node, false, Target::UsageCount(k))?,
             }
         }

@@ -439,6 +439,7 @@ mod tests {
                 cache_write_1h: 1,
                 output: 7,
                 reasoning: 2,
+                ..Default::default()
             },
             latency_ms: Some(120),
             ttft_ms: Some(40),

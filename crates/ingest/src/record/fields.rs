@@ -432,6 +432,15 @@ pub struct RawUsage {
     /// `cost` in the usage object (OpenRouter's): the logged cost when the
     /// line has none of its own.
     pub cost: Lenient<Money>,
+    /// Audio tokens: among the input (OpenAI's `prompt_tokens_details` /
+    /// Realtime's `input_token_details.audio_tokens`, Gemini's
+    /// `promptTokensDetails` `AUDIO`), among the cached reads
+    /// (`cached_tokens_details.audio_tokens`, `cacheTokensDetails`), among
+    /// the output (`completion_tokens_details` / `output_token_details`,
+    /// `candidatesTokensDetails`).
+    pub audio_in: Lenient<u64>,
+    pub audio_cached: Lenient<u64>,
+    pub audio_out: Lenient<u64>,
 }
 
 impl RawUsage {
@@ -504,6 +513,7 @@ impl RawUsage {
                 cache_write_1h,
                 output,
                 reasoning: r,
+                ..Usage::default()
             }
         } else if g_prompt.is_some() || g_cand.is_some() {
             let thoughts = g_thoughts.unwrap_or(0);
@@ -514,6 +524,7 @@ impl RawUsage {
                 cache_write_1h: 0,
                 output: g_cand.unwrap_or(0) + thoughts,
                 reasoning: thoughts,
+                ..Usage::default()
             }
         } else if input.is_some() || output.is_some() {
             if self.responses_style || (cached.is_some() && cache_read.is_none()) {
@@ -524,6 +535,7 @@ impl RawUsage {
                     cache_write_1h,
                     output: output.unwrap_or(0),
                     reasoning: reasoning.unwrap_or(0),
+                    ..Usage::default()
                 }
             } else {
                 let read = cache_read.unwrap_or(0);
@@ -534,6 +546,7 @@ impl RawUsage {
                     cache_write_1h,
                     output: output.unwrap_or(0),
                     reasoning: reasoning.unwrap_or(0),
+                    ..Usage::default()
                 }
             }
         } else if cache_read.is_some() || cache_write > 0 {
@@ -546,11 +559,21 @@ impl RawUsage {
                 cache_write_1h,
                 output: 0,
                 reasoning: 0,
+                ..Usage::default()
             }
         } else {
             return None;
         };
-        Some(usage)
+        Some(Usage {
+            input_audio: p.tokens(&self.audio_in, "audio_tokens").unwrap_or(0),
+            cached_audio: p
+                .tokens(&self.audio_cached, "cached audio_tokens")
+                .unwrap_or(0),
+            output_audio: p
+                .tokens(&self.audio_out, "output audio_tokens")
+                .unwrap_or(0),
+            ..usage
+        })
     }
 }
 
