@@ -1186,3 +1186,40 @@ fn audio_tokens_in_focus_rows_and_the_store() {
     let stored = crate::store::audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&stored["totals"]["cost"]), "0.096126");
 }
+
+/// A forked Codex session and a subagent's begin with a copy of the
+/// parent's history, token_count events included (the subagent's
+/// re-stamped, after a copy of the parent's session_meta); a rollout also
+/// kept under `archived_sessions/`. Each call is counted once, in the
+/// session that made it.
+#[test]
+fn codex_forks_subagents_and_archived_copies_count_each_call_once() {
+    let r = audit("codex-forks", "codex");
+    // gpt-5.2 (1.75 / cached 0.175 / 14; gpt-5.2-codex is priced as it):
+    // - fork family: the parent's two calls, 20,000 uncached + 80,000
+    //   cached + 2,000 out = $0.077 and 10,000 + 100,000 + 3,000 = $0.077;
+    //   the fork's own call 5,000 + 110,000 + 1,000 = $0.042;
+    // - subagent family: the parent's 10,000 + 40,000 + 2,000 = $0.0525
+    //   and 10,000 + 50,000 + 3,000 = $0.06825; the subagent's own
+    //   10,000 + 20,000 + 1,000 = $0.035 and 5,000 + 30,000 + 1,500 =
+    //   $0.035;
+    // - the archived session: 10,000 + 30,000 + 2,000 = $0.05075.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.4375");
+    assert_eq!(r["audit"]["totals"]["calls"], 8);
+    for (session, cost) in [
+        ("019a0005-0000-7000-8000-00000000000a", "0.154"),
+        ("019a0005-0000-7000-8000-00000000000b", "0.042"),
+        ("019a0016-0000-7000-8000-00000000000a", "0.12075"),
+        ("019a0016-0000-7000-8000-00000000000b", "0.07"),
+        ("019a0010-0000-7000-8000-000000000010", "0.05075"),
+    ] {
+        assert_eq!(cost_of(&r, "session", session), cost, "{session}");
+    }
+    // The copies: two in the fork, two in the subagent's file, the
+    // archived rollout's one.
+    assert_eq!(skipped(&r)["duplicate"], 5);
+    // None of the archived copy's calls is counted: it is not said to be.
+    for f in r["audit"]["input"]["files"].as_array().unwrap() {
+        assert!(f["same_content_as"].is_null(), "{f}");
+    }
+}

@@ -209,7 +209,9 @@ pub struct FileRow {
     /// An earlier input whose text is the same (decompressed: a log and its
     /// `gzip -k` copy, a file under two names), so that this one's calls
     /// are counted a second time; null otherwise (always null from a
-    /// store, which keeps a file once).
+    /// store, which keeps a file once; null too when none of this one's
+    /// calls is counted, all dropped as copies of the earlier file's, as
+    /// Claude Code's and Codex's are).
     pub same_content_as: Option<String>,
 }
 
@@ -228,7 +230,9 @@ impl FileRow {
                 lines: s.lines,
                 records: s.records,
                 rejected: s.rejected,
-                same_content_as: same.map(|i| summary.sources[i].name.clone()),
+                same_content_as: same
+                    .filter(|_| s.records > 0)
+                    .map(|i| summary.sources[i].name.clone()),
             })
             .collect()
     }
@@ -783,6 +787,9 @@ impl Accumulator<'_> {
                         cache_write_1h: g.cache_write_1h,
                         output: s.output_tokens,
                         reasoning: s.reasoning_tokens,
+                        input_audio: g.audio[0],
+                        cached_audio: g.audio[1],
+                        output_audio: g.audio[2],
                     },
                     failed: g.failed,
                     cell: index[g.cell as usize],

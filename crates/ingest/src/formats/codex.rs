@@ -24,12 +24,22 @@
 //!
 //! Reading needs the lines before, so a Codex file is read as one chunk, in
 //! order, by one worker (see [`crate::pipeline`]); [`State`] carries what
-//! the earlier lines said.
+//! the earlier lines said. The session is the file's first `session_meta`
+//! (a subagent's file goes on with its parent's).
+//!
+//! A forked session (`forked_from_id`) and a subagent's
+//! (`source.subagent.thread_spawn`) begin with a copy of the parent's
+//! history, its token_count events included, re-stamped or not. Each event
+//! is therefore one call across every file of the run ([`key`]): the same
+//! model, project, running total and last usage are the same call, counted
+//! once (the copy read first, in input order, is kept; the others are
+//! `duplicate`), as a log and its archived copy are.
 
 use std::borrow::Cow;
 
 use crate::engine::{Capture, Captured, FileState, Spec};
 use crate::formats::{Builtin, Detect, Format};
+use crate::record::dedup_key::DedupKey;
 use crate::record::fields::{LStr, LTime, Lenient};
 use crate::record::staging::RawLine;
 use crate::record::tags::last_component;
@@ -62,7 +72,8 @@ pub static SPEC: Spec = Spec::new(
     ],
     None,
 )
-.with_state(fresh_state, hook);
+.with_state(fresh_state, hook)
+.with_key(key);
 
 // The captures, by their index in [`SPEC`].
 const TIMESTAMP: usize = 0;
@@ -137,7 +148,9 @@ fn hook<'a>(
     let payload_kind = value(c, PAYLOAD_KIND);
     match kind.as_deref() {
         Some("session_meta") => {
-            if let Some(id) = value(c, ID) {
+            // A subagent's file goes on with its parent's session_meta
+            // before the copied history: the file's session is the first.
+            if let (Some(id), None) = (value(c, ID), &state.session) {
                 state.session = Some(id.into_owned());
             }
             if let Some(cwd) = value(c, CWD) {
@@ -216,6 +229,25 @@ fn hook<'a>(
     raw.usage.output_tokens = Lenient::Value(output);
     raw.usage.reasoning_tokens = Lenient::Value(reasoning);
     Ok(())
+}
+
+/// One call per token_count event across every file of the run: its
+/// model, project, running total and last usage (a fork's or subagent's
+/// copy of its parent's history repeats them all; a new call moves the
+/// running total).
+fn key<'a>(c: &Captured<'_, 'a>, record: &tokenaudit_core::CallRecord<'a>) -> Option<DedupKey> {
+    let total = counts(c, TOTAL).ok().flatten();
+    let last = counts(c, LAST).ok().flatten();
+    if total.is_none() && last.is_none() {
+        return None;
+    }
+    let project = record
+        .tags
+        .iter()
+        .find(|(k, _)| k == "project")
+        .map_or("", |(_, v)| v.as_ref());
+    let id = format!("codex\0{}\0{project}\0{total:?}\0{last:?}", record.model);
+    Some(DedupKey::new(&id, "", false, record))
 }
 
 impl State {
