@@ -1223,3 +1223,32 @@ fn codex_forks_subagents_and_archived_copies_count_each_call_once() {
         assert!(f["same_content_as"].is_null(), "{f}");
     }
 }
+
+/// Usage shapes read where the vendors put them: Amazon Bedrock's Converse
+/// responses (`modelId`, camelCase usage, alone and as a logged pair) and
+/// an InvokeModel log whose `modelId` names the Bedrock profile; Vertex's
+/// `usageMetadata.trafficType`; Anthropic's `usage.service_tier`.
+#[test]
+fn converse_traffic_type_and_usage_service_tier() {
+    let r = audit("usage-shapes", "gateway");
+    // Converse, us.anthropic.claude-sonnet-4 on Bedrock (3 / 0.3 / 3.75 /
+    // 15), input without the cache as Anthropic's: 1,200 × 3 + 5,000 × 0.3
+    // + 2,000 × 3.75 + 300 × 15 = $0.0171, twice. InvokeModel with
+    // `modelId` us.anthropic.claude-sonnet-4-5 (Bedrock's regional 3.3 /
+    // 16.5, before the body's own `model`): 10,000 × 3.3 + 1,000 × 16.5 =
+    // $0.0495. aws: $0.0837.
+    assert_eq!(cost_of(&r, "provider", "aws"), "0.0837");
+    // Vertex: gemini-2.5-flash on demand and on provisioned throughput (at
+    // on-demand rates), 10,000 × 0.3 + 1,000 × 2.5 = $0.0055 each;
+    // gemini-2.5-pro ON_DEMAND_PRIORITY, 8,000 of 10,000 cached, at 1.8×:
+    // (2,000 × 1.25 + 8,000 × 0.125 + 1,000 × 10) × 1.8 = $0.0243;
+    // ON_DEMAND_FLEX, which the catalog has no price for: standard, said,
+    // 10,000 × 1.25 + 1,000 × 10 = $0.0225. google: $0.0578.
+    assert_eq!(cost_of(&r, "provider", "google"), "0.0578");
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+    // Anthropic's batch result message (`usage.service_tier: "batch"`),
+    // Sonnet 4.5 at half of 3 / 15: 100,000 × 1.5 + 10,000 × 7.5 = $0.225.
+    assert_eq!(cost_of(&r, "provider", "anthropic"), "0.225");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.3665");
+    assert_eq!(r["audit"]["totals"]["calls"], 8);
+}

@@ -438,6 +438,8 @@ pub(crate) fn field(key: &str) -> Field {
             "ttft_ms" => Field::Ttft,
             "costUSD" => Field::Cost,
             "request" => Field::Nested,
+            // Amazon Bedrock's (InvokeModel, Converse).
+            "modelId" => Field::Model,
             _ => Field::Other,
         },
         8 => match key {
@@ -482,6 +484,7 @@ pub(crate) fn field(key: &str) -> Field {
             "error_type" => Field::ErrorKind,
             "error_kind" => Field::ErrorKind,
             "error_code" => Field::ErrorKind,
+            "stopReason" => Field::FinishReason,
             "latency_ms" => Field::Latency,
             "max_tokens" => Field::MaxTokens,
             "total_cost" => Field::Cost,
@@ -601,7 +604,7 @@ fn field_by_meaning(key: &str) -> Field {
         }
         "request_id" | "requestId" | "id" | "x_request_id" | "responseId" => Field::RequestId,
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
-        "model" | "model_name" | "model_id" | "modelVersion" => Field::Model,
+        "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
@@ -637,7 +640,7 @@ fn field_by_meaning(key: &str) -> Field {
         "batch" | "is_batch" => Field::Batch,
         "cache_hit" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
-        "finish_reason" | "stop_reason" | "finishReason" => Field::FinishReason,
+        "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
         "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
         "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => Field::PromptHash,
@@ -755,6 +758,9 @@ pub(crate) enum UsageKey {
     PromptModalities,
     CacheModalities,
     CandidateModalities,
+    /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
+    /// ([`RawUsage::tier`]).
+    Tier,
     Other,
 }
 
@@ -862,6 +868,14 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
+        "service_tier" | "trafficType" => UsageKey::Tier,
+        // Amazon Bedrock's Converse API (Anthropic's convention: input
+        // without the cache reads and writes).
+        "inputTokens" => UsageKey::InputTokens,
+        "outputTokens" => UsageKey::OutputTokens,
+        "totalTokens" => UsageKey::Total,
+        "cacheReadInputTokens" => UsageKey::CacheRead,
+        "cacheWriteInputTokens" => UsageKey::CacheCreation,
         _ => UsageKey::Other,
     }
 }
@@ -904,6 +918,7 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         | UsageKey::PromptModalities
         | UsageKey::CacheModalities
         | UsageKey::CandidateModalities
+        | UsageKey::Tier
         | UsageKey::Cost
         | UsageKey::Other => return,
     };
@@ -976,6 +991,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::Cost => {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, v.0);
+                }
+                UsageKey::Tier => {
+                    let v: LStr = map.next_value()?;
+                    u.set_tier(&v.0);
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -1724,6 +1743,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
         }
         match k {
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -1853,6 +1873,7 @@ fn usage_object(
         }
         match k {
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
                 let v = s.count()?;
                 set_usage(u, k, v);

@@ -303,6 +303,7 @@ impl Builder {
                 // Gemini's modality lists (lists of objects).
                 UsageKey::Other
                 | UsageKey::Cost
+                | UsageKey::Tier
                 | UsageKey::PromptModalities
                 | UsageKey::CacheModalities
                 | UsageKey::CandidateModalities => {}

@@ -441,6 +441,36 @@ pub struct RawUsage {
     pub audio_in: Lenient<u64>,
     pub audio_cached: Lenient<u64>,
     pub audio_out: Lenient<u64>,
+    /// How the call was processed, as the usage object says: Anthropic's
+    /// `usage.service_tier` (`standard`, `priority`, `batch`), Vertex's
+    /// `usageMetadata.trafficType` (`ON_DEMAND`, `ON_DEMAND_PRIORITY`,
+    /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
+    /// `priority` or `standard`. A line's own `service_tier` comes first.
+    pub tier: Option<&'static str>,
+}
+
+impl RawUsage {
+    /// Keeps the first processing word a usage object gives (see
+    /// [`RawUsage::tier`]); a value that is no text says nothing.
+    pub fn set_tier(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
+        let Lenient::Value(text) = label else {
+            return;
+        };
+        if self.tier.is_some() {
+            return;
+        }
+        let t = text.trim();
+        let is = |w: &str| t.eq_ignore_ascii_case(w);
+        self.tier = Some(if is("batch") {
+            "batch"
+        } else if is("flex") || is("on_demand_flex") {
+            "flex"
+        } else if is("priority") || is("on_demand_priority") {
+            "priority"
+        } else {
+            "standard"
+        });
+    }
 }
 
 impl RawUsage {

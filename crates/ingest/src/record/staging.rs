@@ -206,13 +206,18 @@ impl<'a> RawLine<'a> {
         };
         let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
         let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
+        // The line's own service_tier, else the usage object's.
+        let tier = match (&self.service_tier.0, self.usage.tier) {
+            (Lenient::Missing, Some(t)) => &Lenient::Value(Cow::Borrowed(t)),
+            (t, _) => t,
+        };
         let batch = p
             .take(&self.batch.0, "batch")
-            .or_else(|| match &self.service_tier.0 {
+            .or_else(|| match tier {
                 Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
                 _ => None,
             });
-        let service_tier = match &self.service_tier.0 {
+        let service_tier = match tier {
             Lenient::Value(t) => ServiceTier::parse(t),
             Lenient::Missing => None,
             _ => {
