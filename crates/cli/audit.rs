@@ -622,6 +622,12 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             first.resolved.as_deref().unwrap_or("")
         ));
     }
+    if a.batch_calls_at_full_price > 0 {
+        out.push(format!(
+            "{} batch calls were priced at real-time rates: the catalog has no batch price for their model (give one with --prices); see the report's Data quality",
+            a.batch_calls_at_full_price
+        ));
+    }
     if a.tier_calls_at_standard_price > 0 {
         out.push(format!(
             "{} flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model; see the report's Data quality",
