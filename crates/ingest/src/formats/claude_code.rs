@@ -133,7 +133,13 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
         _ if api_error => LStr(Lenient::Value(Cow::Borrowed(SYNTHETIC_MODEL))),
         other => LStr(other),
     };
-    raw.provider = LStr(Lenient::Value(Cow::Borrowed("anthropic")));
+    // Claude Code on Amazon Bedrock logs Bedrock's model ids
+    // (`us.anthropic.claude-…-v1:0`): their provider is told by the name,
+    // as `prices show` tells it (regional profiles cost 10% more).
+    let bedrock = matches!(&raw.model.0, Lenient::Value(m) if m.contains("anthropic."));
+    if !bedrock {
+        raw.provider = LStr(Lenient::Value(Cow::Borrowed("anthropic")));
+    }
     raw.request_id = match value(c, REQUEST_ID) {
         Some(r) => LStr(Lenient::Value(r)),
         None => LStr(c.label(MESSAGE_ID)),
