@@ -1252,3 +1252,67 @@ fn converse_traffic_type_and_usage_service_tier() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.3665");
     assert_eq!(r["audit"]["totals"]["calls"], 8);
 }
+
+/// Claude Code on Amazon Bedrock logs Bedrock's model ids: a regional
+/// profile is priced at Bedrock's rates (10% over Anthropic's on Sonnet
+/// 4.5), as `prices show` resolves the name, not at Anthropic's.
+#[test]
+fn claude_code_on_bedrock_is_priced_at_bedrock_rates() {
+    let r = audit("claude-code-bedrock", "claude-code");
+    // 1,000 in and 1,000 out each: us.anthropic.claude-sonnet-4-5 (3.3 /
+    // 16.5) $0.0198; global.anthropic.claude-opus-4-5 (5 / 25) $0.03;
+    // anthropic.claude-3-5-haiku (0.8 / 4) $0.0048. On Anthropic: Sonnet
+    // 4.5 twice (3 / 15, also as Vertex names it) $0.036, Opus 4.6 $0.03.
+    assert_eq!(cost_of(&r, "provider", "aws"), "0.0546");
+    assert_eq!(cost_of(&r, "provider", "anthropic"), "0.066");
+    assert_eq!(
+        cost_of(
+            &r,
+            "model",
+            "regional.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        ),
+        "0.0198"
+    );
+}
+
+/// A batch call of a model the catalog has no batch price for is priced at
+/// real-time rates, and said on stderr (a nightly job reads no report).
+#[test]
+fn batch_calls_at_full_price_are_said_on_stderr() {
+    let env = Env::new();
+    env.write(
+        "logs/batch.jsonl",
+        r#"{"id":"msg_01C","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[],"usage":{"input_tokens":100000,"output_tokens":10000,"service_tier":"batch"}}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 batch calls were priced at real-time rates"),
+        "{stderr}"
+    );
+    let r = env.report();
+    // Sonnet 4 at 3 / 15: 100,000 × 3 + 10,000 × 15 = $0.45.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.45");
+    assert_eq!(r["audit"]["batch_calls_at_full_price"], 1);
+}
+
+/// A logged request/response pair: the response's model and service tier
+/// (what was served) over the request's (what was asked for: an Azure
+/// deployment's name, `priority` that was not granted, `auto`).
+#[test]
+fn pairs_take_the_response_model_and_tier_over_the_request() {
+    let r = audit("pairs", "gateway");
+    // gpt-5 (1.25 / 10), 10,000 in and 1,000 out: asked priority, served
+    // default, $0.0225; asked auto, served priority (2×), $0.045.
+    assert_eq!(cost_of(&r, "model", "gpt-5"), "0.0675");
+    // gpt-4o-2024-11-20 (2.5 / cached 1.25 / 10) under the deployment
+    // name prod-gpt4o-eastus, and a flat line: 952 × 2.5 + 2,048 × 1.25 +
+    // 250 × 10 = $0.00744 each.
+    assert_eq!(cost_of(&r, "model", "gpt-4o"), "0.01488");
+    assert!(r["audit"]["unknown_models"].as_array().unwrap().is_empty());
+}

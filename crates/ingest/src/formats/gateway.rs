@@ -88,8 +88,12 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
     Top,
-    /// `request` / `response` of a logged pair: unknown keys are ignored.
+    /// `response` / `body` of a logged pair: unknown keys are ignored.
     Nested,
+    /// `request` of a logged pair: as [`Scope::Nested`], but its model and
+    /// service tier are what was asked for (an Azure deployment's name,
+    /// `auto`), read only when the line gives none elsewhere.
+    Request,
     /// `metadata`: unknown keys become tags.
     Metadata,
     /// `choices` / `candidates` (serde's visitor only): the array's first
@@ -171,7 +175,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         }
         let l = self.line;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let f = field(&key);
+            let f = field(&key).in_scope(self.scope);
             match f {
                 Field::Timestamp => {
                     let p = l.timestamp.0.is_present();
@@ -184,6 +188,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Provider => {
                     let p = l.provider.0.is_present();
                     fill(&mut map, &mut l.provider, p)?
+                }
+                Field::RequestModel => {
+                    let p = l.request_model.0.is_present();
+                    fill(&mut map, &mut l.request_model, p)?
                 }
                 Field::Model => {
                     let p = l.model.0.is_present();
@@ -266,6 +274,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.cache_hit.0.is_present();
                     fill(&mut map, &mut l.cache_hit, p)?
                 }
+                Field::RequestServiceTier => {
+                    let p = l.request_service_tier.0.is_present();
+                    fill(&mut map, &mut l.request_service_tier, p)?
+                }
                 Field::ServiceTier => {
                     let p = l.service_tier.0.is_present();
                     fill(&mut map, &mut l.service_tier, p)?
@@ -313,7 +325,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Nested if self.depth < 3 => {
                     map.next_value_seed(LineSeed {
                         line: l,
-                        scope: Scope::Nested,
+                        scope: nested_scope(key.as_bytes()),
                         depth: self.depth + 1,
                     })?;
                 }
@@ -347,6 +359,10 @@ pub(crate) enum Field {
     RequestId,
     Provider,
     Model,
+    /// A logged pair's `request.model` and `request.service_tier` (no key
+    /// names these: [`Field::in_request`] turns the others into them).
+    RequestModel,
+    RequestServiceTier,
     Feature,
     Route,
     Team,
@@ -1525,6 +1541,7 @@ fn scan_map<'a, K: TopKeys>(
         };
         first = false;
         slot += 1;
+        let f = f.in_scope(scope);
         if K::LISTENS {
             let at = s.pos();
             keys.key(|| key.as_bytes(s), f, at);
@@ -1533,6 +1550,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::Timestamp => scan_read(s, &mut l.timestamp.0, Scanner::time)?,
             Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
+            Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
             Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
@@ -1572,6 +1590,9 @@ fn scan_map<'a, K: TopKeys>(
             Field::CacheHit => {
                 scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
             }
+            Field::RequestServiceTier => {
+                scan_read(s, &mut l.request_service_tier.0, Scanner::label)?
+            }
             Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
             Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
             Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
@@ -1601,7 +1622,10 @@ fn scan_map<'a, K: TopKeys>(
             Field::Cost => scan_fill(s, &mut l.cost.0, |v| LMoney::from_label(v.label()).0)?,
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
-            Field::Nested if depth < 3 => scan_nested(s, l, Scope::Nested, depth + 1)?,
+            Field::Nested if depth < 3 => {
+                let scope = nested_scope(key.as_bytes(s));
+                scan_nested(s, l, scope, depth + 1)?
+            }
             Field::Choices if depth < 3 && scope != Scope::Metadata => {
                 scan_choices(s, l, depth + 1)?
             }
@@ -1619,6 +1643,27 @@ fn scan_map<'a, K: TopKeys>(
 
 /// `request`/`response`/`metadata`: an object is read for fields; anything
 /// else is read and ignored.
+impl Field {
+    /// What a key of this meaning is inside `scope`: in a logged pair's
+    /// `request`, its model and service tier are what was asked for.
+    pub(crate) fn in_scope(self, scope: Scope) -> Field {
+        match (scope, self) {
+            (Scope::Request, Field::Model) => Field::RequestModel,
+            (Scope::Request, Field::ServiceTier) => Field::RequestServiceTier,
+            (_, f) => f,
+        }
+    }
+}
+
+/// The scope of a logged pair's object: `request`'s, or another's.
+fn nested_scope(key: &[u8]) -> Scope {
+    if key == b"request" {
+        Scope::Request
+    } else {
+        Scope::Nested
+    }
+}
+
 fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
     if s.peek()? == b'{' {
         scan_map(s, l, scope, depth, None, &mut NoKeys)
@@ -1670,6 +1715,8 @@ pub(crate) fn set_field<'a>(
         Field::RequestId => first(&mut l.request_id.0, || v.label()),
         Field::Provider => first(&mut l.provider.0, || v.label()),
         Field::Model => first(&mut l.model.0, || v.label()),
+        Field::RequestModel => first(&mut l.request_model.0, || v.label()),
+        Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),
         Field::Team => first(&mut l.team.0, || v.label()),
@@ -2103,7 +2150,8 @@ mod tests {
         let r = rec(
             r#"{"created":1790841600,"request":{"model":"claude-sonnet-4-5","max_tokens":512,"system":"You are terse.","messages":[{"role":"user","content":"hi"}]},"response":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}},"metadata":{"feature":"chat","user_id":"u1","env":"prod"}}"#,
         );
-        assert_eq!(r.model, "claude-sonnet-4-5");
+        // The model served (the response's), not the one asked for.
+        assert_eq!(r.model, "claude-sonnet-4-5-20250929");
         assert_eq!(r.request_id.as_deref(), Some("msg_1"));
         assert_eq!(r.max_tokens, Some(512));
         assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
@@ -2287,6 +2335,11 @@ mod tests {
         // LiteLLM: `key:value` request tags, and cache hits.
         r#"{"model":"x","cache_hit":"False","request_tags":["feature:a","prod","b:","https://x.io"],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","cache_hit":true,"cache_hit":false,"request_tags":"[\"feature:a\"]","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // Logged pairs: the response's model and service tier over the
+        // request's (what was asked for).
+        r#"{"request":{"model":"gpt-5","service_tier":"priority","input":"hi"},"response":{"id":"resp_68a4","object":"response","created_at":1762164000,"status":"completed","model":"gpt-5-2025-08-07","output":[],"service_tier":"default","usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":0},"output_tokens":1000,"output_tokens_details":{"reasoning_tokens":500},"total_tokens":11000}}}"#,
+        r#"{"request":{"model":"gpt-5","service_tier":"auto","input":"hi"},"response":{"id":"resp_68a5","object":"response","created_at":1762164000,"status":"completed","model":"gpt-5-2025-08-07","output":[],"service_tier":"priority","usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":0},"output_tokens":1000,"output_tokens_details":{"reasoning_tokens":500},"total_tokens":11000}}}"#,
+        r#"{"timestamp":"2026-11-03T10:00:00Z","request":{"model":"prod-gpt4o-eastus","messages":[{"role":"user","content":"hi"}]},"response":{"id":"chatcmpl-AzY1","object":"chat.completion","created":1762164000,"model":"gpt-4o-2024-11-20","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3000,"completion_tokens":250,"total_tokens":3250,"prompt_tokens_details":{"cached_tokens":2048}}}}"#,
         // Audio tokens: OpenAI chat, Realtime (cached audio), Gemini's
         // modality lists, the output detail first, and modality lists of
         // the wrong shapes.

@@ -204,7 +204,7 @@ impl Builder {
                 key: name.clone(),
                 metadata,
             };
-            match (gateway::field(name), dtype) {
+            match (gateway::field(name).in_scope(scope), dtype) {
                 (Field::Usage, DataType::Struct(children)) => {
                     self.usage(children, node.first_leaf, &path, Part::Any)?;
                 }
@@ -218,6 +218,8 @@ impl Builder {
                     if let DataType::Struct(children) = dtype {
                         let scope = if f == Field::Metadata {
                             Scope::Metadata
+                        } else if name == "request" {
+                            Scope::Request
                         } else {
                             Scope::Nested
                         };

@@ -42,6 +42,10 @@ pub struct RawLine<'a> {
     /// which the provider did not bill.
     pub cache_hit: LBool,
     pub service_tier: LStr<'a>,
+    /// A logged pair's `request.model` and `request.service_tier`: what was
+    /// asked for, used when the line names no model (tier) elsewhere.
+    pub request_model: LStr<'a>,
+    pub request_service_tier: LStr<'a>,
     pub finish_reason: LStr<'a>,
     pub max_tokens: LU64,
     pub prompt_hash: LStr<'a>,
@@ -153,7 +157,15 @@ impl<'a> RawLine<'a> {
     }
 
     /// Normalises and checks the raw fields into a call record.
-    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
+    pub fn into_record(mut self) -> Result<CallRecord<'a>, Reject> {
+        // A logged pair's request says what was asked for; the rest of the
+        // line (its response) what was served.
+        if !self.model.0.is_present() {
+            self.model = std::mem::take(&mut self.request_model);
+        }
+        if !self.service_tier.0.is_present() && self.usage.tier.is_none() {
+            self.service_tier = std::mem::take(&mut self.request_service_tier);
+        }
         if self.cache_hit.0 == Lenient::Value(true) {
             return Err(self.cache_hit());
         }
@@ -211,12 +223,10 @@ impl<'a> RawLine<'a> {
             (Lenient::Missing, Some(t)) => &Lenient::Value(Cow::Borrowed(t)),
             (t, _) => t,
         };
-        let batch = p
-            .take(&self.batch.0, "batch")
-            .or_else(|| match tier {
-                Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
-                _ => None,
-            });
+        let batch = p.take(&self.batch.0, "batch").or_else(|| match tier {
+            Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
+            _ => None,
+        });
         let service_tier = match tier {
             Lenient::Value(t) => ServiceTier::parse(t),
             Lenient::Missing => None,
