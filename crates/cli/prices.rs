@@ -197,6 +197,12 @@ fn rates_line(r: &Rates) -> String {
             parts.push(format!("{name} {}", mtok_text(v)));
         }
     }
+    if let Some(v) = r.web_search {
+        parts.push(format!(
+            "web search {} per 1,000",
+            tokenaudit_core::pricing::kcount_text(v)
+        ));
+    }
     parts.join(", ")
 }
 

@@ -238,6 +238,7 @@ pub fn prices(data: &[u8]) {
         input_audio: u64::MAX / 2,
         cached_audio: u64::MAX / 8,
         output_audio: u64::MAX / 4,
+        web_searches: u64::MAX,
     };
     for (id, model) in catalog.models() {
         let _ = catalog.resolve(Some(&model.provider), &model.id);

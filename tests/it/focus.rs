@@ -62,7 +62,7 @@ fn one_batch(batches: &[arrow_array::RecordBatch]) -> arrow_array::RecordBatch {
     batches[0].clone()
 }
 
-fn money(text: &str) -> Money {
+pub(crate) fn money(text: &str) -> Money {
     Money::parse_usd(text).unwrap_or_else(|| panic!("not money: {text:?}"))
 }
 

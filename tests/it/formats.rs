@@ -1316,3 +1316,48 @@ fn pairs_take_the_response_model_and_tier_over_the_request() {
     assert_eq!(cost_of(&r, "model", "gpt-4o"), "0.01488");
     assert!(r["audit"]["unknown_models"].as_array().unwrap().is_empty());
 }
+
+/// Web searches the provider ran (Anthropic's
+/// `usage.server_tool_use.web_search_requests`, in an API response and in
+/// Claude Code's log) at the catalog's price per search ($10 per 1,000 for
+/// Claude, from genai-prices); FOCUS gives them a row of their own; the
+/// store keeps the count.
+#[test]
+fn web_searches_are_billed_per_search() {
+    let r = audit("web-search", "gateway");
+    // Sonnet 4 (3 / 0.3 / 3.75 / 6 / 15): 1,500 × 3 + 10,000 × 0.3 +
+    // 1,000 × 3.75 + 2,000 × 6 + 700 × 15 = $0.03375, and 3 searches ×
+    // $0.01 = $0.03: $0.06375.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.06375");
+    assert_eq!(usd(&r["audit"]["cost_by_token_kind"]["web_search"]), "0.03");
+    // Claude Code, Opus 4.5 (5 / 25): 100 × 5 + 200 × 25 = $0.0055, and 5
+    // searches (web fetches are free): $0.0555.
+    let cc = audit("web-search-claude-code", "claude-code");
+    assert_eq!(usd(&cc["audit"]["totals"]["cost"]), "0.0555");
+
+    let env = Env::new();
+    let logs = fixture("web-search");
+    env.audit(&[&logs, "--format", "json,focus"]);
+    let csv = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    let rows = crate::focus::records(&csv);
+    let search: Vec<_> = rows
+        .iter()
+        .filter(|r| r["x_TokenType"] == "web_search")
+        .map(|r| {
+            (
+                r["ConsumedQuantity"].as_str(),
+                r["BilledCost"].as_str(),
+                r["ConsumedUnit"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(search, [("3", "0.03", "Web Searches")]);
+    let billed: tokenaudit_core::Money = rows
+        .iter()
+        .map(|r| crate::focus::money(&r["BilledCost"]))
+        .sum();
+    assert_eq!(billed.to_decimal_string(), "0.06375");
+    crate::store::ingest(&env, &[&logs]);
+    let stored = crate::store::audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.06375");
+}

@@ -243,6 +243,8 @@ pub struct Group {
     pub cache_write_1h: u64,
     /// Σ audio tokens: of the input, of the cached reads, of the output.
     pub audio: [u64; 3],
+    /// Σ web searches.
+    pub web_searches: u64,
     /// `stats.cost` split by token kind (exact: the parts add up to it).
     pub cost: CostParts,
     /// The same calls at list price, by token kind (only with
@@ -448,6 +450,7 @@ pub fn add_usage(a: &mut Usage, b: &Usage) {
     a.input_audio += b.input_audio;
     a.cached_audio += b.cached_audio;
     a.output_audio += b.output_audio;
+    a.web_searches += b.web_searches;
 }
 
 /// One call's cost at list price, by token kind: what it would have cost
@@ -764,6 +767,7 @@ impl<'c> Accumulator<'c> {
                     for (a, b) in mine.audio.iter_mut().zip(g.audio) {
                         *a += b;
                     }
+                    mine.web_searches += g.web_searches;
                     mine.cost.merge(&g.cost);
                     mine.list_cost.merge(&g.list_cost);
                 }
@@ -1187,6 +1191,7 @@ impl RecordSink for Accumulator<'_> {
             {
                 *a += b;
             }
+            g.web_searches += u.web_searches;
             if let Some(p) = &priced {
                 g.cost.add(p);
             }

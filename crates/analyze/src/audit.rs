@@ -790,6 +790,7 @@ impl Accumulator<'_> {
                         input_audio: g.audio[0],
                         cached_audio: g.audio[1],
                         output_audio: g.audio[2],
+                        web_searches: g.web_searches,
                     },
                     failed: g.failed,
                     cell: index[g.cell as usize],

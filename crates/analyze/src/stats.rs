@@ -131,6 +131,14 @@ pub struct CostParts {
     #[serde(skip)]
     #[schemars(skip)]
     pub audio: [Money; 3],
+    /// Web searches the provider ran, billed per search (absent when
+    /// none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub web_search: Money,
+}
+
+fn is_zero(m: &Money) -> bool {
+    *m == Money::ZERO
 }
 
 impl CostParts {
@@ -144,6 +152,7 @@ impl CostParts {
         self.audio[0] += c.input_audio;
         self.audio[1] += c.cached_audio;
         self.audio[2] += c.output_audio;
+        self.web_search += c.web_search;
     }
 
     pub fn merge(&mut self, o: &CostParts) {
@@ -156,10 +165,16 @@ impl CostParts {
         for (a, b) in self.audio.iter_mut().zip(o.audio) {
             *a += b;
         }
+        self.web_search += o.web_search;
     }
 
     pub fn total(&self) -> Money {
-        self.input + self.cached_read + self.cache_write + self.output + self.reasoning
+        self.input
+            + self.cached_read
+            + self.cache_write
+            + self.output
+            + self.reasoning
+            + self.web_search
     }
 }
 
@@ -185,4 +200,5 @@ crate::wire::wire_struct!(CostParts {
     output,
     reasoning,
     audio,
+    web_search,
 });

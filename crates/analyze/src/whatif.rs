@@ -49,6 +49,8 @@ struct Tokens {
     audio_in: f64,
     audio_cached: f64,
     audio_out: f64,
+    /// Web searches, avoided with the calls (failures, cached responses).
+    web_searches: f64,
 }
 
 impl Tokens {
@@ -64,6 +66,7 @@ impl Tokens {
             audio_in: u.uncached_audio() as f64,
             audio_cached: u.cached_audio_read() as f64,
             audio_out: u.visible_audio_output() as f64,
+            web_searches: u.web_searches as f64,
         }
     }
 
@@ -78,6 +81,7 @@ impl Tokens {
             audio_in: (self.audio_in - o.audio_in * f).max(0.0),
             audio_cached: (self.audio_cached - o.audio_cached * f).max(0.0),
             audio_out: (self.audio_out - o.audio_out * f).max(0.0),
+            web_searches: (self.web_searches - o.web_searches * f).max(0.0),
         }
     }
 
@@ -120,6 +124,7 @@ impl Tokens {
             input_audio: r(self.audio_in).min(uncached) + audio_cached,
             cached_audio: audio_cached,
             output_audio: r(self.audio_out).min(vis),
+            web_searches: r(self.web_searches),
         }
     }
 }
@@ -194,6 +199,7 @@ pub fn reprice(
                 let keep = 1.0 - hit_rate.clamp(0.0, 1.0);
                 t.scale_input(keep);
                 t.scale_output(keep);
+                t.web_searches *= keep;
             }
         }
         for l in &mine {

@@ -364,6 +364,7 @@ impl Wire for Usage {
             input_audio,
             cached_audio,
             output_audio,
+            web_searches,
         } = self;
         for v in [
             input,
@@ -375,6 +376,7 @@ impl Wire for Usage {
             input_audio,
             cached_audio,
             output_audio,
+            web_searches,
         ] {
             v.put(w);
         }
@@ -390,6 +392,7 @@ impl Wire for Usage {
             input_audio: Wire::get(r)?,
             cached_audio: Wire::get(r)?,
             output_audio: Wire::get(r)?,
+            web_searches: Wire::get(r)?,
         })
     }
 }

@@ -121,6 +121,9 @@ pub struct Usage {
     /// Audio tokens among `output` (spoken answers), at the output audio
     /// rate.
     pub output_audio: u64,
+    /// Web searches the provider ran for the call (Anthropic's
+    /// `server_tool_use.web_search_requests`), billed per search.
+    pub web_searches: u64,
 }
 
 impl Usage {

@@ -61,6 +61,8 @@ pub enum TokenType {
     InputAudio,
     CachedAudioRead,
     OutputAudio,
+    /// Web searches the provider ran, billed per search.
+    WebSearch,
 }
 
 impl TokenType {
@@ -75,6 +77,7 @@ impl TokenType {
             TokenType::InputAudio => "input_audio",
             TokenType::CachedAudioRead => "cached_audio_read",
             TokenType::OutputAudio => "output_audio",
+            TokenType::WebSearch => "web_search",
         }
     }
 
@@ -90,6 +93,7 @@ impl TokenType {
             TokenType::InputAudio => "Audio Input Tokens",
             TokenType::CachedAudioRead => "Cached Audio Input Tokens",
             TokenType::OutputAudio => "Audio Output Tokens",
+            TokenType::WebSearch => "Web Searches",
         }
     }
 }
@@ -244,6 +248,14 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 parts.push((kind, audio[i], c.audio[i], l.audio[i]));
             }
         }
+        if u.web_searches > 0 {
+            parts.push((
+                TokenType::WebSearch,
+                u.web_searches,
+                c.web_search,
+                l.web_search,
+            ));
+        }
         for (kind, tokens, effective, list) in parts {
             if tokens == 0 && effective == Money::ZERO {
                 continue;
@@ -375,6 +387,10 @@ fn per_mtok(
             output_audio: MTOK,
             ..Usage::default()
         },
+        TokenType::WebSearch => Usage {
+            web_searches: MTOK,
+            ..Usage::default()
+        },
     };
     catalog.price_base(id, day, &usage, how).cost.total()
 }
@@ -418,8 +434,19 @@ fn sku_price(
         "PricePeriodStart".into(),
         period.effective.map(|e| e.to_string()).into(),
     );
-    let rate = per_mtok(catalog, id, day, how, kind).to_decimal_string();
-    details.insert("UsdPerMillionTokens".into(), rate.into());
+    let rate = per_mtok(catalog, id, day, how, kind);
+    if kind == TokenType::WebSearch {
+        let per_thousand = Money::from_picos(rate.picos() / 1000);
+        details.insert(
+            "UsdPerThousandSearches".into(),
+            per_thousand.to_decimal_string().into(),
+        );
+    } else {
+        details.insert(
+            "UsdPerMillionTokens".into(),
+            rate.to_decimal_string().into(),
+        );
+    }
     if !period.tiers.is_empty() {
         details.insert(
             "LongContextTiersAboveInputTokens".into(),

@@ -391,6 +391,16 @@ fn token_table(a: &Audit, names: [&'static str; 5]) -> Table {
             cell(Inline::Share(cost.to_f64(), t.cost.to_f64())),
         ]);
     }
+    // Web searches are billed per search, not per token: a row of their
+    // own, with no token count, when there were any.
+    if c.web_search != Money::ZERO {
+        table.rows.push(vec![
+            cell(Inline::plain("web searches (per search)")),
+            cell(Inline::plain("")),
+            cell(Inline::Money(c.web_search, 2)),
+            cell(Inline::Share(c.web_search.to_f64(), t.cost.to_f64())),
+        ]);
+    }
     table
 }
 

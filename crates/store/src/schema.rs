@@ -54,6 +54,7 @@ pub mod col {
     pub const INPUT_AUDIO: &str = "input_audio_tokens";
     pub const CACHED_AUDIO: &str = "cached_audio_tokens";
     pub const OUTPUT_AUDIO: &str = "output_audio_tokens";
+    pub const WEB_SEARCHES: &str = "web_searches";
     pub const LATENCY: &str = "latency_ms";
     pub const TTFT: &str = "ttft_ms";
     pub const BATCH: &str = "batch";
@@ -128,6 +129,7 @@ pub fn schema() -> SchemaRef {
                 u64f(INPUT_AUDIO, false),
                 u64f(CACHED_AUDIO, false),
                 u64f(OUTPUT_AUDIO, false),
+                u64f(WEB_SEARCHES, false),
                 u64f(LATENCY, true),
                 u64f(TTFT, true),
                 Field::new(BATCH, DataType::Boolean, true),
@@ -176,7 +178,7 @@ pub struct RowsBuilder {
     turn: UInt32Builder,
     http_status: UInt16Builder,
     attempt: UInt32Builder,
-    tokens: [UInt64Builder; 9],
+    tokens: [UInt64Builder; 10],
     latency: UInt64Builder,
     ttft: UInt64Builder,
     batch: BooleanBuilder,
@@ -297,6 +299,7 @@ impl RowsBuilder {
             u.input_audio,
             u.cached_audio,
             u.output_audio,
+            u.web_searches,
         ]) {
             b.append_value(v);
         }
@@ -378,6 +381,7 @@ impl RowsBuilder {
             Arc::new(self.tokens[6].finish()),
             Arc::new(self.tokens[7].finish()),
             Arc::new(self.tokens[8].finish()),
+            Arc::new(self.tokens[9].finish()),
             Arc::new(self.latency.finish()),
             Arc::new(self.ttft.finish()),
             Arc::new(self.batch.finish()),
@@ -413,7 +417,7 @@ pub struct Rows {
     turn: Option<UInt32Array>,
     http_status: Option<UInt16Array>,
     attempt: Option<UInt32Array>,
-    tokens: [Option<UInt64Array>; 9],
+    tokens: [Option<UInt64Array>; 10],
     latency: Option<UInt64Array>,
     ttft: Option<UInt64Array>,
     batch: Option<BooleanArray>,
@@ -504,6 +508,7 @@ impl Rows {
                 INPUT_AUDIO,
                 CACHED_AUDIO,
                 OUTPUT_AUDIO,
+                WEB_SEARCHES,
             ]
             .map(|n| column(batch, n)),
             latency: column(batch, LATENCY),
@@ -593,6 +598,7 @@ impl Rows {
                 input_audio: tok(6),
                 cached_audio: tok(7),
                 output_audio: tok(8),
+                web_searches: tok(9),
             },
             latency_ms: value_at(&self.latency, i),
             ttft_ms: value_at(&self.ttft, i),
@@ -665,6 +671,7 @@ mod tests {
                 input_audio: 30,
                 cached_audio: 10,
                 output_audio: 20,
+                web_searches: 3,
             },
             latency_ms: Some(900),
             ttft_ms: Some(90),

@@ -433,13 +433,15 @@ fn sort(batch: &RecordBatch) -> RecordBatch {
 }
 
 /// Columns that grow by small steps within a feature and model, and the
-/// audio counts (zero on most calls): delta-encoded a few bits per row.
-const DELTA: [&str; 5] = [
+/// audio and web search counts (zero on most calls): delta-encoded a few
+/// bits per row.
+const DELTA: [&str; 6] = [
     col::TS,
     col::LINE,
     col::INPUT_AUDIO,
     col::CACHED_AUDIO,
     col::OUTPUT_AUDIO,
+    col::WEB_SEARCHES,
 ];
 
 /// Hashes: random bits that zstd cannot shrink (within 2% on call logs),

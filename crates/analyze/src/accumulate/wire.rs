@@ -29,7 +29,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// timelines first, as a span of their own (decoded beside the rest); 7:
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
-/// tokens and their cost per group.
+/// tokens, web searches and their cost per group.
 const FORMAT: u32 = 9;
 
 wire_struct!(Group {
@@ -38,6 +38,7 @@ wire_struct!(Group {
     failed,
     cache_write_1h,
     audio,
+    web_searches,
     cost,
     list_cost,
     cell,

@@ -88,6 +88,8 @@ struct FilePeriod {
     cached_audio_read: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output_audio: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    web_search_kcount: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tiers: Vec<FileTier>,
 }
@@ -114,6 +116,8 @@ struct FileTier {
     cached_audio_read: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output_audio: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    web_search_kcount: Option<Value>,
 }
 
 /// `value / 10^scale` as trimmed decimal text (`2500000, 6` → `"2.5"`).
@@ -182,7 +186,8 @@ fn rates_of(
         input_audio,
         cached_audio_read,
         output_audio,
-    ]: [&Option<Value>; 9],
+        web_search_kcount,
+    ]: [&Option<Value>; 10],
 ) -> Result<Rates, CatalogError> {
     Ok(Rates {
         input: rate(model, "input", input)?,
@@ -194,7 +199,34 @@ fn rates_of(
         input_audio: rate(model, "input_audio", input_audio)?,
         cached_audio_read: rate(model, "cached_audio_read", cached_audio_read)?,
         output_audio: rate(model, "output_audio", output_audio)?,
+        web_search: match web_search_kcount {
+            None => None,
+            Some(v) => Some(value_text(v).and_then(|t| per_kcount(&t)).ok_or_else(|| {
+                CatalogError::Invalid {
+                    model: model.to_owned(),
+                    message: format!(
+                        "`web_search_kcount` must be a non-negative decimal in USD per thousand searches, at most 1000000, got {v}"
+                    ),
+                }
+            })?),
+        },
     })
+}
+
+/// Dollars per thousand (searches) → money per one, at most $1,000 each.
+pub(crate) fn per_kcount(text: &str) -> Option<Money> {
+    parse_decimal_scaled(text, 9)
+        .filter(|v| (0..=MAX_RATE_PICOS * 1000).contains(v))
+        .map(Money::from_picos)
+}
+
+/// Money per one → dollars per thousand, as exact decimal text.
+pub fn kcount_text(rate: Money) -> String {
+    decimal_text(rate.picos(), 9)
+}
+
+fn kcount_text_of(rate: Option<Money>) -> Option<Value> {
+    rate.map(|r| Value::String(kcount_text(r)))
 }
 
 fn text_of(rate: Option<Money>) -> Option<Value> {
@@ -302,6 +334,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
                     &p.input_audio,
                     &p.cached_audio_read,
                     &p.output_audio,
+                    &p.web_search_kcount,
                 ],
             )?;
             if rates.input.is_none() {
@@ -321,6 +354,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
                         &t.input_audio,
                         &t.cached_audio_read,
                         &t.output_audio,
+                        &t.web_search_kcount,
                     ],
                 )?;
                 tiers.push(Tier {
@@ -404,6 +438,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                         input_audio: text_of(p.rates.input_audio),
                         cached_audio_read: text_of(p.rates.cached_audio_read),
                         output_audio: text_of(p.rates.output_audio),
+                        web_search_kcount: kcount_text_of(p.rates.web_search),
                         tiers: p
                             .tiers
                             .iter()
@@ -418,6 +453,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                                 input_audio: text_of(t.rates.input_audio),
                                 cached_audio_read: text_of(t.rates.cached_audio_read),
                                 output_audio: text_of(t.rates.output_audio),
+                                web_search_kcount: kcount_text_of(t.rates.web_search),
                             })
                             .collect(),
                     })

@@ -249,13 +249,25 @@ fn period(
             "input_audio_mtok" => |r| &mut r.input_audio,
             "cache_audio_read_mtok" => |r| &mut r.cached_audio_read,
             "output_audio_mtok" => |r| &mut r.output_audio,
+            "web_searches_kcount" => |r| &mut r.web_search,
             _ => {
                 *ignored.entry(key.clone()).or_default() += 1;
                 continue;
             }
         };
         let bad = || SkipReason::InvalidPrice(format!("`{key}` = {value}"));
-        let number = |v: &Value| value_text(v).and_then(|t| per_mtok(&t)).ok_or_else(bad);
+        let per_search = key == "web_searches_kcount";
+        let number = |v: &Value| {
+            value_text(v)
+                .and_then(|t| {
+                    if per_search {
+                        super::format::per_kcount(&t)
+                    } else {
+                        per_mtok(&t)
+                    }
+                })
+                .ok_or_else(bad)
+        };
         match value {
             Value::Object(tiered) => {
                 *slot(&mut base) = Some(number(tiered.get("base").ok_or_else(bad)?)?);

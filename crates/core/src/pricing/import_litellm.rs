@@ -219,6 +219,11 @@ fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<T
             } else {
                 None
             },
+            web_search: if above.is_empty() && suffix.is_empty() {
+                web_search(e)
+            } else {
+                None
+            },
         })
     };
     let base = rates_at("")?;
@@ -246,6 +251,16 @@ fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<T
         }
     }
     Ok((base, tiers))
+}
+
+/// The price of one web search: LiteLLM's `search_context_cost_per_query`
+/// when it is one price whatever the search context size (Anthropic's); a
+/// price that depends on the size (OpenAI's) is not read.
+fn web_search(e: &Map<String, Value>) -> Option<Money> {
+    let sizes = e.get("search_context_cost_per_query")?.as_object()?;
+    let mut prices = sizes.values().map(per_token);
+    let first = prices.next()??;
+    prices.all(|p| p == Some(first)).then_some(first)
 }
 
 /// One factor that turns every normal rate given a rate of the `suffix`

@@ -36,7 +36,7 @@ use crate::money::Money;
 use crate::record::Usage;
 
 pub use build::{build_builtin, shipped_providers, BuildReport};
-pub use format::mtok_text;
+pub use format::{kcount_text, mtok_text};
 pub use import_genai::import_genai_prices;
 pub use import_litellm::import_litellm;
 pub use matching::{MatchRule, Pattern};
@@ -118,6 +118,8 @@ pub struct Rates {
     pub cached_audio_read: Option<Money>,
     /// Audio output tokens (absent: the output rate).
     pub output_audio: Option<Money>,
+    /// One web search the provider runs (absent: not billed).
+    pub web_search: Option<Money>,
 }
 
 impl Rates {
@@ -133,6 +135,7 @@ impl Rates {
             input_audio: self.input_audio.or(base.input_audio),
             cached_audio_read: self.cached_audio_read.or(base.cached_audio_read),
             output_audio: self.output_audio.or(base.output_audio),
+            web_search: self.web_search.or(base.web_search),
         }
     }
 
@@ -147,6 +150,9 @@ impl Rates {
             input_audio: self.input_audio.map(&f),
             cached_audio_read: self.cached_audio_read.map(&f),
             output_audio: self.output_audio.map(&f),
+            // A per-search fee is not a token rate: no batch, flex or
+            // priority multiple applies to it.
+            web_search: self.web_search,
         }
     }
 }
@@ -381,11 +387,18 @@ pub struct CostBreakdown {
     pub input_audio: Money,
     pub cached_audio: Money,
     pub output_audio: Money,
+    /// Web searches, billed per search (in [`CostBreakdown::total`]).
+    pub web_search: Money,
 }
 
 impl CostBreakdown {
     pub fn total(&self) -> Money {
-        self.input + self.cached_read + self.cache_write + self.output + self.reasoning
+        self.input
+            + self.cached_read
+            + self.cache_write
+            + self.output
+            + self.reasoning
+            + self.web_search
     }
 }
 
@@ -400,6 +413,7 @@ impl AddAssign for CostBreakdown {
         self.input_audio += rhs.input_audio;
         self.cached_audio += rhs.cached_audio;
         self.output_audio += rhs.output_audio;
+        self.web_search += rhs.web_search;
     }
 }
 
@@ -658,6 +672,7 @@ impl Catalog {
             input_audio,
             cached_audio,
             output_audio,
+            web_search: rates.web_search.unwrap_or(Money::ZERO) * usage.web_searches,
         };
         Priced {
             cost,

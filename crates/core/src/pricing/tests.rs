@@ -553,7 +553,12 @@ fn imports_genai_prices_history_tiers_and_rules() {
     // 0.135 $/Mtok is exactly 135000 pico-dollars per token.
     assert_eq!(m.periods[1].rates.input, Some(Money::from_picos(135_000)));
     assert_eq!(m.periods[1].effective, day("2026-03-13"));
-    assert!(report
+    // `web_searches_kcount` is a price per search: $10 per 1,000.
+    assert_eq!(
+        first.rates.web_search,
+        Some(Money::from_picos(10_000_000_000))
+    );
+    assert!(!report
         .notes
         .iter()
         .any(|n| n.contains("web_searches_kcount")));
@@ -1046,4 +1051,62 @@ fn audio_rates_from_litellm_where_they_fit_and_audio_tokens_at_them() {
         c.to_json_string()
     );
     assert!(c.to_json_string().contains(r#""cached_audio_read": "0.5""#));
+}
+
+/// A price per web search: read and written as USD per thousand searches
+/// (`web_search_kcount`), billed per search whatever the processing, taken
+/// from LiteLLM's `search_context_cost_per_query` only when it is one
+/// price for every context size.
+#[test]
+fn web_searches_are_priced_per_search() {
+    let c = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "models": [{"provider": "a", "id": "m",
+            "batch_multiplier": "0.5",
+            "prices": [{"input": "3", "output": "15", "web_search_kcount": "10"}]}]}"#,
+    )
+    .unwrap();
+    let u = Usage {
+        input: 1000,
+        output: 100,
+        web_searches: 3,
+        ..Usage::default()
+    };
+    // 1,000 × 3 + 100 × 15 = $0.0045, and 3 × $0.01 = $0.03.
+    let p = c.price(id(&c, "a", "m"), None, &u, false).cost;
+    assert_eq!(p.total().to_decimal_string(), "0.0345");
+    assert_eq!(p.web_search.to_decimal_string(), "0.03");
+    // Batch halves the token rates, not the search fee.
+    let b = c.price(id(&c, "a", "m"), None, &u, true).cost;
+    assert_eq!(b.total().to_decimal_string(), "0.03225");
+    assert_eq!(
+        Catalog::from_json_str(&c.to_json_string())
+            .unwrap()
+            .to_json_string(),
+        c.to_json_string()
+    );
+    assert!(c.to_json_string().contains(r#""web_search_kcount": "10""#));
+    let err = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "models": [{"provider": "a", "id": "m",
+            "prices": [{"input": "3", "web_search_kcount": "-1"}]}]}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("web_search_kcount"), "{err}");
+
+    let (litellm, _) = import_litellm(
+        r#"{"claude-x": {"litellm_provider": "anthropic", "mode": "chat",
+              "input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5,
+              "search_context_cost_per_query": {"search_context_size_low": 0.01,
+                "search_context_size_medium": 0.01, "search_context_size_high": 0.01}},
+            "gpt-x": {"litellm_provider": "openai", "mode": "chat",
+              "input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5,
+              "search_context_cost_per_query": {"search_context_size_low": 0.03,
+                "search_context_size_medium": 0.035, "search_context_size_high": 0.05}}}"#,
+    )
+    .unwrap();
+    let rate = |name: &str| {
+        let (_, m) = litellm.models().find(|(_, m)| m.id == name).unwrap();
+        m.periods[0].rates.web_search
+    };
+    assert_eq!(rate("claude-x"), Some(Money::from_picos(10_000_000_000)));
+    assert_eq!(rate("gpt-x"), None);
 }

@@ -92,6 +92,8 @@ pub enum Target {
     CacheWriteTokens,
     CacheWrite5mTokens,
     CacheWrite1hTokens,
+    /// Web searches the provider ran (billed per search).
+    WebSearches,
 }
 
 impl Target {
@@ -134,6 +136,7 @@ impl Target {
             T::CacheWriteTokens => "cache write tokens",
             T::CacheWrite5mTokens => "5-minute cache write tokens",
             T::CacheWrite1hTokens => "1-hour cache write tokens",
+            T::WebSearches => "web searches",
         }
     }
 }
@@ -633,6 +636,7 @@ fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Sc
         T::CacheWriteTokens => u.cache_creation_input_tokens = first!(count).0,
         T::CacheWrite5mTokens => u.cache_write_5m = first!(count).0,
         T::CacheWrite1hTokens => u.cache_write_1h = first!(count).0,
+        T::WebSearches => u.web_searches = first!(count).0,
     }
 }
 

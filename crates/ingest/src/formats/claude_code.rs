@@ -60,6 +60,10 @@ pub static SPEC: Spec = Spec::new(
             T::CacheWrite1hTokens,
             &["message.usage.cache_creation.ephemeral_1h_input_tokens"],
         ),
+        (
+            T::WebSearches,
+            &["message.usage.server_tool_use.web_search_requests"],
+        ),
     ],
     &[],
     "",

@@ -777,6 +777,9 @@ pub(crate) enum UsageKey {
     /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
     /// ([`RawUsage::tier`]).
     Tier,
+    /// Anthropic's `server_tool_use.web_search_requests`, Perplexity's
+    /// `num_search_queries`.
+    WebSearches,
     Other,
 }
 
@@ -879,7 +882,8 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
             UsageKey::OutputDetail
         }
         "cached_tokens_details" => UsageKey::CachedDetail,
-        "cache_creation" => UsageKey::Detail,
+        "cache_creation" | "server_tool_use" => UsageKey::Detail,
+        "web_search_requests" | "num_search_queries" => UsageKey::WebSearches,
         "audio_tokens" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
@@ -925,6 +929,7 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::AudioIn => &mut u.audio_in,
         UsageKey::AudioCached => &mut u.audio_cached,
         UsageKey::AudioOut => &mut u.audio_out,
+        UsageKey::WebSearches => &mut u.web_searches,
         UsageKey::Detail
         | UsageKey::ResponsesDetail
         | UsageKey::InputDetail

@@ -447,6 +447,10 @@ pub struct RawUsage {
     /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
     /// `priority` or `standard`. A line's own `service_tier` comes first.
     pub tier: Option<&'static str>,
+    /// Web searches the provider ran: Anthropic's
+    /// `server_tool_use.web_search_requests`, Perplexity's
+    /// `num_search_queries`.
+    pub web_searches: Lenient<u64>,
 }
 
 impl RawUsage {
@@ -601,6 +605,9 @@ impl RawUsage {
                 .unwrap_or(0),
             output_audio: p
                 .tokens(&self.audio_out, "output audio_tokens")
+                .unwrap_or(0),
+            web_searches: p
+                .tokens(&self.web_searches, "web_search_requests")
                 .unwrap_or(0),
             ..usage
         })
