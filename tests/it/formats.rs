@@ -1361,3 +1361,18 @@ fn web_searches_are_billed_per_search() {
     let stored = crate::store::audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&stored["totals"]["cost"]), "0.06375");
 }
+
+/// A Claude Code API error (`isApiErrorMessage`, model `<synthetic>`, no
+/// tokens) is a failed call, and no model to price: it is not listed among
+/// the models missing from the catalog (with advice to add a price).
+#[test]
+fn api_errors_are_failed_calls_not_unknown_models() {
+    let r = audit("claude-code-errors", "claude-code");
+    // Opus 4.5 (5 / read 0.5 / write 6.25 / 25): 10 × 5 + 1,000 × 0.5 +
+    // 100 × 25 = $0.00305; 10 × 5 + 8,000 × 6.25 + 100 × 25 = $0.05255.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0556");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
+    assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
+    assert_eq!(row(&r, "model", "<synthetic>")["calls"], 1);
+}

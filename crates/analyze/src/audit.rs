@@ -292,7 +292,9 @@ pub struct Audit {
     pub daily_by_feature: Vec<DayKeyRow>,
     /// Every logged (model, provider) with how it resolved and its Stats.
     pub model_names: Vec<ModelNameRow>,
-    /// The `model_names` rows that did not resolve: counted, never priced.
+    /// The `model_names` rows that did not resolve and have tokens to
+    /// price: counted, never priced. (A name only failed calls without
+    /// usage carry is left out: nothing of it is unpriced.)
     pub unknown_models: Vec<ModelNameRow>,
     /// The `model_names` rows logged with a provider the catalog knows
     /// (`bedrock`) whose model that provider's prices lack, so they were
@@ -603,9 +605,12 @@ impl Accumulator<'_> {
                 (&a.logged_model, &a.logged_provider).cmp(&(&b.logged_model, &b.logged_provider))
             })
         });
+        // A model whose calls have no token (failed calls with no usage:
+        // Claude Code's API errors, named `<synthetic>`) has nothing to
+        // price: it is in the model names, not among the unknown models.
         let unknown_models = model_names
             .iter()
-            .filter(|m| m.resolved.is_none())
+            .filter(|m| m.resolved.is_none() && m.stats.input_tokens + m.stats.output_tokens > 0)
             .cloned()
             .collect();
         let priced_elsewhere = model_names
