@@ -1184,14 +1184,17 @@ impl RecordSink for Accumulator<'_> {
             g.stats.add(status, &r.usage, cost);
             g.cache_write_1h += r.usage.cache_write_1h;
             let u = &r.usage;
-            for (a, b) in g
-                .audio
-                .iter_mut()
-                .zip([u.input_audio, u.cached_audio, u.output_audio])
-            {
-                *a += b;
+            // Few calls have any (skipped on the hot path).
+            if u.input_audio | u.output_audio | u.web_searches != 0 {
+                for (a, b) in
+                    g.audio
+                        .iter_mut()
+                        .zip([u.input_audio, u.cached_audio, u.output_audio])
+                {
+                    *a += b;
+                }
+                g.web_searches += u.web_searches;
             }
-            g.web_searches += u.web_searches;
             if let Some(p) = &priced {
                 g.cost.add(p);
             }

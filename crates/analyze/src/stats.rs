@@ -149,10 +149,17 @@ impl CostParts {
         self.cache_write_1h += c.cache_write_1h;
         self.output += c.output;
         self.reasoning += c.reasoning;
-        self.audio[0] += c.input_audio;
-        self.audio[1] += c.cached_audio;
-        self.audio[2] += c.output_audio;
-        self.web_search += c.web_search;
+        // Few calls have any (skipped on the hot path).
+        if c.input_audio != Money::ZERO
+            || c.cached_audio != Money::ZERO
+            || c.output_audio != Money::ZERO
+            || c.web_search != Money::ZERO
+        {
+            self.audio[0] += c.input_audio;
+            self.audio[1] += c.cached_audio;
+            self.audio[2] += c.output_audio;
+            self.web_search += c.web_search;
+        }
     }
 
     pub fn merge(&mut self, o: &CostParts) {

@@ -653,14 +653,20 @@ impl Catalog {
         let cache_write_1h = usage.cache_write_1h.min(usage.cache_write);
         // Audio tokens at their own rates, the rest of each component at
         // the text rate.
-        let (audio_in, audio_cached, audio_out) = (
-            usage.uncached_audio(),
-            usage.cached_audio_read(),
-            usage.visible_audio_output(),
-        );
-        let input_audio = rates.input_audio.unwrap_or(input) * audio_in;
-        let cached_audio = rates.cached_audio_read.unwrap_or(cached) * audio_cached;
-        let output_audio = rates.output_audio.unwrap_or(output) * audio_out;
+        // (Most calls have none: their multiplications are skipped.)
+        let (audio_in, audio_cached, audio_out) = if usage.input_audio | usage.output_audio == 0 {
+            (0, 0, 0)
+        } else {
+            (
+                usage.uncached_audio(),
+                usage.cached_audio_read(),
+                usage.visible_audio_output(),
+            )
+        };
+        let part = |rate: Money, n: u64| if n == 0 { Money::ZERO } else { rate * n };
+        let input_audio = part(rates.input_audio.unwrap_or(input), audio_in);
+        let cached_audio = part(rates.cached_audio_read.unwrap_or(cached), audio_cached);
+        let output_audio = part(rates.output_audio.unwrap_or(output), audio_out);
         let cost = CostBreakdown {
             input: input * (usage.uncached_input() - audio_in) + input_audio,
             cached_read: cached * (usage.cached_read - audio_cached) + cached_audio,
@@ -672,7 +678,7 @@ impl Catalog {
             input_audio,
             cached_audio,
             output_audio,
-            web_search: rates.web_search.unwrap_or(Money::ZERO) * usage.web_searches,
+            web_search: part(rates.web_search.unwrap_or(Money::ZERO), usage.web_searches),
         };
         Priced {
             cost,

@@ -636,7 +636,13 @@ fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Sc
         T::CacheWriteTokens => u.cache_creation_input_tokens = first!(count).0,
         T::CacheWrite5mTokens => u.cache_write_5m = first!(count).0,
         T::CacheWrite1hTokens => u.cache_write_1h = first!(count).0,
-        T::WebSearches => u.web_searches = first!(count).0,
+        T::WebSearches => {
+            // Boxed apart (few calls have any): made only when found.
+            let found = first!(count).0;
+            if found.is_present() {
+                u.extras().web_searches = found;
+            }
+        }
     }
 }
 

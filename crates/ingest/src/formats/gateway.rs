@@ -842,10 +842,11 @@ fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
     let (UsageKey::AudioIn | UsageKey::AudioCached | UsageKey::AudioOut) = slot else {
         return;
     };
+    let x = u.extras();
     let have = match slot {
-        UsageKey::AudioIn => &mut u.audio_in,
-        UsageKey::AudioCached => &mut u.audio_cached,
-        _ => &mut u.audio_out,
+        UsageKey::AudioIn => &mut x.audio_in,
+        UsageKey::AudioCached => &mut x.audio_cached,
+        _ => &mut x.audio_out,
     };
     *have = match (&*have, v) {
         (Lenient::Value(a), Lenient::Value(b)) => Lenient::Value(a.saturating_add(b)),
@@ -907,7 +908,25 @@ fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
     }
 }
 
+/// [`set_usage`] for the counts few calls have (boxed apart), out of
+/// the hot path.
+#[cold]
+#[inline(never)]
+fn set_extra(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
+    let x = u.extras();
+    let slot = match key {
+        UsageKey::AudioIn => &mut x.audio_in,
+        UsageKey::AudioCached => &mut x.audio_cached,
+        UsageKey::AudioOut => &mut x.audio_out,
+        _ => &mut x.web_searches,
+    };
+    if !slot.is_present() {
+        *slot = v;
+    }
+}
+
 /// Fills the count's slot unless an earlier key already did.
+#[inline]
 pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
     let slot = match key {
         UsageKey::PromptTokens => &mut u.prompt_tokens,
@@ -926,10 +945,9 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::CacheWrite5m => &mut u.cache_write_5m,
         UsageKey::CacheWrite1h => &mut u.cache_write_1h,
         UsageKey::Total => &mut u.total_tokens,
-        UsageKey::AudioIn => &mut u.audio_in,
-        UsageKey::AudioCached => &mut u.audio_cached,
-        UsageKey::AudioOut => &mut u.audio_out,
-        UsageKey::WebSearches => &mut u.web_searches,
+        UsageKey::AudioIn | UsageKey::AudioCached | UsageKey::AudioOut | UsageKey::WebSearches => {
+            return set_extra(u, key, v)
+        }
         UsageKey::Detail
         | UsageKey::ResponsesDetail
         | UsageKey::InputDetail
@@ -1046,7 +1064,8 @@ impl<'de> Deserialize<'de> for Modalities {
                         add_audio(&mut u, UsageKey::AudioIn, v);
                     }
                 }
-                Ok(Modalities(u.audio_in.is_present().then_some(u.audio_in)))
+                let audio = u.extras.map_or(Lenient::Missing, |x| x.audio_in);
+                Ok(Modalities(audio.is_present().then_some(audio)))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Modalities, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -1911,24 +1930,29 @@ fn usage_object(
         };
         first = false;
         *slot += 1;
-        let k = k.within(part);
-        if let Some(inner) = k.detail(part) {
-            u.responses_style |= k == UsageKey::ResponsesDetail;
-            if usage_opens(s, u)? {
-                usage_object(s, u, shape, slot, None, inner)?;
-            }
-            continue;
-        }
-        if let Some(at) = k.modality_slot() {
-            scan_modalities(s, u, at)?;
-            continue;
-        }
+        // One dispatch on the key (the hot path: a count).
         match k {
+            UsageKey::Detail
+            | UsageKey::ResponsesDetail
+            | UsageKey::InputDetail
+            | UsageKey::OutputDetail
+            | UsageKey::CachedDetail => {
+                u.responses_style |= k == UsageKey::ResponsesDetail;
+                if usage_opens(s, u)? {
+                    let inner = k.detail(part).unwrap_or(part);
+                    usage_object(s, u, shape, slot, None, inner)?;
+                }
+            }
+            UsageKey::PromptModalities
+            | UsageKey::CacheModalities
+            | UsageKey::CandidateModalities => {
+                scan_modalities(s, u, k.modality_slot().unwrap_or(UsageKey::Other))?
+            }
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
                 let v = s.count()?;
-                set_usage(u, k, v);
+                set_usage(u, k.within(part), v);
             }
         }
     }

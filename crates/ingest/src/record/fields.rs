@@ -432,6 +432,20 @@ pub struct RawUsage {
     /// `cost` in the usage object (OpenRouter's): the logged cost when the
     /// line has none of its own.
     pub cost: Lenient<Money>,
+    /// Counts few calls have (audio tokens, web searches), boxed: a line
+    /// without them stages no more than before.
+    pub extras: Option<Box<RawExtras>>,
+    /// How the call was processed, as the usage object says: Anthropic's
+    /// `usage.service_tier` (`standard`, `priority`, `batch`), Vertex's
+    /// `usageMetadata.trafficType` (`ON_DEMAND`, `ON_DEMAND_PRIORITY`,
+    /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
+    /// `priority` or `standard`. A line's own `service_tier` comes first.
+    pub tier: Option<&'static str>,
+}
+
+/// A usage object's counts few calls have.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawExtras {
     /// Audio tokens: among the input (OpenAI's `prompt_tokens_details` /
     /// Realtime's `input_token_details.audio_tokens`, Gemini's
     /// `promptTokensDetails` `AUDIO`), among the cached reads
@@ -441,12 +455,6 @@ pub struct RawUsage {
     pub audio_in: Lenient<u64>,
     pub audio_cached: Lenient<u64>,
     pub audio_out: Lenient<u64>,
-    /// How the call was processed, as the usage object says: Anthropic's
-    /// `usage.service_tier` (`standard`, `priority`, `batch`), Vertex's
-    /// `usageMetadata.trafficType` (`ON_DEMAND`, `ON_DEMAND_PRIORITY`,
-    /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
-    /// `priority` or `standard`. A line's own `service_tier` comes first.
-    pub tier: Option<&'static str>,
     /// Web searches the provider ran: Anthropic's
     /// `server_tool_use.web_search_requests`, Perplexity's
     /// `num_search_queries`.
@@ -454,6 +462,11 @@ pub struct RawUsage {
 }
 
 impl RawUsage {
+    /// The extra counts, made when first written.
+    pub fn extras(&mut self) -> &mut RawExtras {
+        self.extras.get_or_insert_with(Default::default)
+    }
+
     /// Keeps the first processing word a usage object gives (see
     /// [`RawUsage::tier`]); a value that is no text says nothing.
     pub fn set_tier(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
@@ -598,16 +611,17 @@ impl RawUsage {
         } else {
             return None;
         };
+        let Some(x) = self.extras.as_deref() else {
+            return Some(usage);
+        };
         Some(Usage {
-            input_audio: p.tokens(&self.audio_in, "audio_tokens").unwrap_or(0),
+            input_audio: p.tokens(&x.audio_in, "audio_tokens").unwrap_or(0),
             cached_audio: p
-                .tokens(&self.audio_cached, "cached audio_tokens")
+                .tokens(&x.audio_cached, "cached audio_tokens")
                 .unwrap_or(0),
-            output_audio: p
-                .tokens(&self.audio_out, "output audio_tokens")
-                .unwrap_or(0),
+            output_audio: p.tokens(&x.audio_out, "output audio_tokens").unwrap_or(0),
             web_searches: p
-                .tokens(&self.web_searches, "web_search_requests")
+                .tokens(&x.web_searches, "web_search_requests")
                 .unwrap_or(0),
             ..usage
         })

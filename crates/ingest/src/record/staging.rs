@@ -157,15 +157,7 @@ impl<'a> RawLine<'a> {
     }
 
     /// Normalises and checks the raw fields into a call record.
-    pub fn into_record(mut self) -> Result<CallRecord<'a>, Reject> {
-        // A logged pair's request says what was asked for; the rest of the
-        // line (its response) what was served.
-        if !self.model.0.is_present() {
-            self.model = std::mem::take(&mut self.request_model);
-        }
-        if !self.service_tier.0.is_present() && self.usage.tier.is_none() {
-            self.service_tier = std::mem::take(&mut self.request_service_tier);
-        }
+    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
         if self.cache_hit.0 == Lenient::Value(true) {
             return Err(self.cache_hit());
         }
@@ -218,9 +210,16 @@ impl<'a> RawLine<'a> {
         };
         let latency_ms = ms(&mut p, &self.latency_ms, "latency_ms");
         let ttft_ms = ms(&mut p, &self.ttft_ms, "ttft_ms");
-        // The line's own service_tier, else the usage object's.
+        // The line's own service_tier, else the usage object's, else a
+        // logged pair's request's (what was asked for; the response says
+        // what was served).
+        let usage_tier;
         let tier = match (&self.service_tier.0, self.usage.tier) {
-            (Lenient::Missing, Some(t)) => &Lenient::Value(Cow::Borrowed(t)),
+            (Lenient::Missing, Some(t)) => {
+                usage_tier = Lenient::Value(Cow::Borrowed(t));
+                &usage_tier
+            }
+            (Lenient::Missing, None) => &self.request_service_tier.0,
             (t, _) => t,
         };
         let batch = p.take(&self.batch.0, "batch").or_else(|| match tier {
@@ -258,7 +257,13 @@ impl<'a> RawLine<'a> {
                     v
                 }
             }),
-            model: match self.model.0 {
+            // A logged pair's request's model only when the line (its
+            // response) names none.
+            model: match if self.model.0.is_present() {
+                self.model.0
+            } else {
+                self.request_model.0
+            } {
                 Lenient::Value(m) => m,
                 Lenient::Missing => Cow::Borrowed(""),
                 _ => {
