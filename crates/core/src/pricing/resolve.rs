@@ -18,6 +18,10 @@
 use super::matching::KIND;
 use super::{Catalog, ModelId, ProviderKind};
 
+/// A match's rank: (maker's whole-name match, rule kind, first party, rule
+/// length, earlier provider).
+type Key = (bool, u32, bool, u32, std::cmp::Reverse<usize>);
+
 /// Bedrock cross-region inference-profile prefixes.
 const BEDROCK_REGIONS: &[&str] = &[
     "us.", "eu.", "apac.", "au.", "jp.", "ca.", "us-gov.", "global.",
@@ -138,18 +142,24 @@ impl Catalog {
         names: &[String],
         keep: impl Fn(usize) -> bool,
     ) -> Option<ModelId> {
-        // (maker's whole-name match, rule kind, first party, rule length,
-        // earlier provider), model index
-        type Key = (bool, u32, bool, u32, std::cmp::Reverse<usize>);
-        let makers: Vec<bool> = self
-            .providers
+        self.best_keyed(names, keep).map(|(_, i)| ModelId(i as u32))
+    }
+
+    /// Per provider, whether its `makes` rule matches one of `names`.
+    fn makers(&self, names: &[String]) -> Vec<bool> {
+        self.providers
             .iter()
             .map(|p| {
                 p.makes
                     .as_ref()
                     .is_some_and(|r| names.iter().any(|n| r.score(n).is_some()))
             })
-            .collect();
+            .collect()
+    }
+
+    /// `best_match` with the winner's key and model index.
+    fn best_keyed(&self, names: &[String], keep: impl Fn(usize) -> bool) -> Option<(Key, usize)> {
+        let makers = self.makers(names);
         let mut best: Option<(Key, usize)> = None;
         for (i, m) in self.models.iter().enumerate() {
             let p = self.model_provider[i];
@@ -184,7 +194,50 @@ impl Catalog {
                 best = Some((key, i));
             }
         }
-        best.map(|(_, i)| ModelId(i as u32))
+        best
+    }
+
+    /// The maker's own model, when the hinted provider's best match `hit`
+    /// is only a substring rule naming less of the name than the maker's
+    /// rule does, and names another model. Vertex lists Claude models by
+    /// `contains` rules (`claude-4-sonnet`: `*claude-sonnet-4*`), so
+    /// `claude-sonnet-4-6@…`, which Vertex's list lacks, would be priced as
+    /// Sonnet 4 with Sonnet 4's long-context tier; Anthropic's
+    /// `claude-sonnet-4-6*` names it. The hinted model stays when the
+    /// maker's rule also matches its id (`claude-sonnet-4@…`: Anthropic's
+    /// `claude-sonnet-4-0` rule matches `claude-4-sonnet`, the same model).
+    fn maker_over_hint(&self, names: &[String], hit: (Key, usize)) -> Option<usize> {
+        let ((_, kind, _, _, _), hinted) = hit;
+        if kind != 1 {
+            return None;
+        }
+        let hinted_provider = self.model_provider[hinted];
+        let makers = self.makers(names);
+        let (key, maker) = self.best_keyed(names, |q| makers[q] && q != hinted_provider)?;
+        let longer = self.named_length(maker, names) > self.named_length(hinted, names);
+        let hinted_id = self.models[hinted].id.to_lowercase();
+        let same = self.models[maker].id.to_lowercase() == hinted_id
+            || (self.models[maker].match_rule.as_ref())
+                .is_some_and(|r| r.score(&hinted_id).is_some());
+        (key.1 >= 2 && longer && !same).then_some(maker)
+    }
+
+    /// How much of a name in `names` model `i` names: the longest text its
+    /// rule matches, or the name itself when it is the model's id.
+    fn named_length(&self, i: usize, names: &[String]) -> usize {
+        let m = &self.models[i];
+        let id = m.id.to_lowercase();
+        names
+            .iter()
+            .filter_map(|n| {
+                if *n == id {
+                    return Some(n.len());
+                }
+                let score = m.match_rule.as_ref()?.score(n)?;
+                Some((score % KIND) as usize)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// Finds the model a logged name means. `provider` is the provider as
@@ -213,9 +266,10 @@ impl Catalog {
         // `global.anthropic.…` is not beaten by one for `anthropic.…`.
         let literal = &names[..primary];
         for &p in &hints {
-            let id = self.best_match(literal, |q| q == p);
-            if let Some(id) = id.or_else(|| self.best_match(&names, |q| q == p)) {
-                return Some(id);
+            let hit = self.best_keyed(literal, |q| q == p);
+            if let Some(hit) = hit.or_else(|| self.best_keyed(&names, |q| q == p)) {
+                let i = self.maker_over_hint(&names, hit).unwrap_or(hit.1);
+                return Some(ModelId(i as u32));
             }
         }
         // A Bedrock id no Bedrock model matched: its vendor's own name

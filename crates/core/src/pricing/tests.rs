@@ -447,6 +447,33 @@ fn builtin_resolves_real_world_spellings() {
             "vertex_ai/claude-3-5-sonnet-v2@20241022",
             Some(("google", "claude-3-5-sonnet")),
         ),
+        // Vertex's list has no Sonnet 4.5 or 4.6; its `*claude-sonnet-4*`
+        // rule is Sonnet 4 (another long-context tier): the maker's model.
+        (
+            Some("vertex_ai"),
+            "claude-sonnet-4-5@20250929",
+            Some(("anthropic", "claude-sonnet-4-5")),
+        ),
+        (
+            None,
+            "vertex_ai/claude-sonnet-4-6",
+            Some(("anthropic", "claude-sonnet-4-6")),
+        ),
+        (
+            Some("vertex_ai"),
+            "claude-sonnet-4@20250514",
+            Some(("google", "claude-4-sonnet")),
+        ),
+        (
+            Some("vertex_ai"),
+            "claude-sonnet-4-20250514",
+            Some(("google", "claude-4-sonnet")),
+        ),
+        (
+            Some("vertex_ai"),
+            "claude-opus-4-1@20250805",
+            Some(("google", "claude-4-opus")),
+        ),
         (None, "gemini-2.5-pro", Some(("google", "gemini-2.5-pro"))),
         (
             None,
