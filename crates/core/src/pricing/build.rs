@@ -1,8 +1,10 @@
 //! tokenaudit's builtin catalog (`data/catalog.json`), built from the two
 //! maintained public catalogs, already imported with our own importers:
 //! genai-prices gives the models, match rules, dated prices and tiers of the
-//! shipped providers; LiteLLM adds batch, flex and priority multipliers. Pure: `cargo xtask
-//! catalog` reads the files, records their versions and writes the result.
+//! shipped providers; LiteLLM adds batch, flex and priority multipliers, and
+//! the long-context tiers, audio rates and 1-hour cache-write rates
+//! genai-prices lacks. Pure: `cargo xtask catalog` reads the files, records
+//! their versions and writes the result.
 
 use std::collections::BTreeMap;
 
@@ -45,11 +47,61 @@ pub struct BuildReport {
     pub tiers_added: Vec<String>,
     /// Models that took their audio rates from LiteLLM.
     pub audio_added: Vec<String>,
+    /// Models that took their 1-hour cache-write rate from LiteLLM.
+    pub cache_write_1h_added: Vec<String>,
 }
 
 /// A price set's audio rates.
 fn audio(r: &super::Rates) -> [Option<super::Money>; 3] {
     [r.input_audio, r.cached_audio_read, r.output_audio]
+}
+
+type Rate = fn(&super::Rates) -> Option<super::Money>;
+fn input(r: &super::Rates) -> Option<super::Money> {
+    r.input
+}
+fn output(r: &super::Rates) -> Option<super::Money> {
+    r.output
+}
+fn write_5m(r: &super::Rates) -> Option<super::Money> {
+    r.cache_write_5m
+}
+
+/// Rates (`get`) LiteLLM gives that genai-prices lacks, per shipped model
+/// whose latest prices have none of them: from each LiteLLM name, on the
+/// same provider, that the model's rules match, whose latest prices give
+/// some and agree with the model's on every rate of `same`.
+fn borrowed<const N: usize>(
+    shipped: &Catalog,
+    litellm: &Catalog,
+    get: impl Fn(&super::Rates) -> [Option<super::Money>; N],
+    same: &[Rate],
+) -> BTreeMap<usize, Vec<[Option<super::Money>; N]>> {
+    let mut found: BTreeMap<usize, Vec<[Option<super::Money>; N]>> = BTreeMap::new();
+    for (_, lm) in litellm.models() {
+        let Some(period) = lm.periods.last() else {
+            continue;
+        };
+        let rates = get(&period.rates);
+        if rates.iter().all(Option::is_none) {
+            continue;
+        }
+        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
+            continue;
+        };
+        let (names, _, _) = candidates(&lm.id.to_lowercase());
+        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
+            continue;
+        };
+        let Some(latest) = shipped.models[target.0 as usize].periods.last() else {
+            continue;
+        };
+        let agree = same.iter().all(|f| f(&latest.rates) == f(&period.rates));
+        if agree && get(&latest.rates).iter().all(Option::is_none) {
+            found.entry(target.0 as usize).or_default().push(rates);
+        }
+    }
+    found
 }
 
 /// The catalog of the `shipped` providers (in that priority order) with
@@ -131,39 +183,9 @@ pub fn build_builtin(
                 .push(period.tiers.clone());
         }
     }
-    // Audio rates from LiteLLM, per shipped model whose latest prices have
-    // none, from names whose base input and output prices are the model's.
-    let mut audio_rates: BTreeMap<usize, Vec<[Option<super::Money>; 3]>> = BTreeMap::new();
-    for (_, lm) in litellm.models() {
-        let Some(period) = lm.periods.last() else {
-            continue;
-        };
-        let rates = audio(&period.rates);
-        if rates.iter().all(Option::is_none) {
-            continue;
-        }
-        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
-            continue;
-        };
-        let (names, _, _) = candidates(&lm.id.to_lowercase());
-        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
-            continue;
-        };
-        let Some(latest) = shipped.models[target.0 as usize].periods.last() else {
-            continue;
-        };
-        let same_base =
-            latest.rates.input == period.rates.input && latest.rates.output == period.rates.output;
-        if same_base && audio(&latest.rates).iter().all(Option::is_none) {
-            audio_rates
-                .entry(target.0 as usize)
-                .or_default()
-                .push(rates);
-        }
-    }
-    let mut models = shipped.models;
+    let mut models = shipped.models.clone();
     let mut report = BuildReport::default();
-    for (i, found) in audio_rates {
+    for (i, found) in borrowed(&shipped, litellm, audio, &[input, output]) {
         let m = &mut models[i];
         if found.iter().all(|a| *a == found[0]) {
             if let Some(latest) = m.periods.last_mut() {
@@ -178,6 +200,22 @@ pub fn build_builtin(
             report
                 .conflicts
                 .push(format!("{}/{} (audio)", m.provider, m.id));
+        }
+    }
+    let write_1h = |r: &super::Rates| [r.cache_write_1h];
+    for (i, found) in borrowed(&shipped, litellm, write_1h, &[input, output, write_5m]) {
+        let m = &mut models[i];
+        if found.iter().all(|a| *a == found[0]) {
+            if let Some(latest) = m.periods.last_mut() {
+                latest.rates.cache_write_1h = found[0][0];
+                report
+                    .cache_write_1h_added
+                    .push(format!("{}/{}", m.provider, m.id));
+            }
+        } else {
+            report
+                .conflicts
+                .push(format!("{}/{} (1h cache write)", m.provider, m.id));
         }
     }
     for (i, found) in tiers {

@@ -1008,6 +1008,51 @@ fn imports_litellm_flex_and_priority_prices_only_when_uniform() {
     }
 }
 
+/// 1-hour cache writes: a model genai-prices gives no 1h rate (Claude on
+/// Vertex) takes LiteLLM's when its names have the model's input, output
+/// and 5-minute write rates and agree; before, its 1h writes were billed at
+/// the 5-minute rate.
+#[test]
+fn cache_write_1h_from_litellm_where_it_fits() {
+    let genai = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "providers": [{"id": "cloud"}],
+            "models": [
+              {"provider": "cloud", "id": "claude-x", "match": {"contains": "claude-x"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75"}]},
+              {"provider": "cloud", "id": "other", "match": {"starts_with": "other-"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75"}]},
+              {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25"}]}]}"#,
+    )
+    .unwrap();
+    let litellm = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "y",
+            "models": [
+              {"provider": "cloud", "id": "claude-x@2025", "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75", "cache_write_1h": "6"}]},
+              {"provider": "cloud", "id": "other-a", "prices": [{"input": "3", "output": "15", "cache_write_5m": "4", "cache_write_1h": "6"}]},
+              {"provider": "cloud", "id": "torn-a", "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25", "cache_write_1h": "2"}]},
+              {"provider": "cloud", "id": "torn-b", "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25", "cache_write_1h": "2.5"}]}]}"#,
+    )
+    .unwrap();
+    let (built, report) = build_builtin(&genai, &litellm, &["cloud"], "v", Vec::new()).unwrap();
+    assert_eq!(report.cache_write_1h_added, ["cloud/claude-x"]);
+    assert_eq!(report.conflicts, ["cloud/torn (1h cache write)"]);
+    let rate = |name: &str| {
+        let (_, m) = built.models().find(|(_, m)| m.id == name).unwrap();
+        m.periods[0].rates.cache_write_1h
+    };
+    assert_eq!(rate("claude-x"), Some(Money::from_picos(6_000_000)));
+    // `other-a`'s 5-minute rate is not the model's: not taken.
+    assert_eq!((rate("other"), rate("torn")), (None, None));
+    // 10,000 tokens written for an hour, 2,000 of 12,000 for five minutes:
+    // 10,000 × 6 + 2,000 × 3.75 = $0.0675 (at the 5-minute rate: $0.045).
+    let u = Usage {
+        cache_write: 12_000,
+        cache_write_1h: 10_000,
+        ..Usage::default()
+    };
+    let (i, _) = built.models().find(|(_, m)| m.id == "claude-x").unwrap();
+    let p = built.price(i, None, &u, false).cost;
+    assert_eq!(p.total().to_decimal_string(), "0.0675");
+}
+
 /// Audio rates: a model genai-prices gives none takes LiteLLM's when its
 /// names agree and have the model's base prices; the engine bills audio
 /// tokens (uncached, cached, output) at them and the rest at text rates.
