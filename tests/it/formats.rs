@@ -1253,6 +1253,29 @@ fn converse_traffic_type_and_usage_service_tier() {
     assert_eq!(r["audit"]["totals"]["calls"], 8);
 }
 
+/// Cohere's v2 usage is billed by `billed_units` (its `tokens`, first here,
+/// count the prompt template too); a Claude model Vertex's price list lacks
+/// is not priced as the Vertex model whose `contains` rule it matches.
+#[test]
+fn cohere_billed_units_and_vertex_claude_names() {
+    let r = audit("cohere-vertex", "gateway");
+    // command-a (2.5 / 10): 1,000 × 2.5 + 500 × 10 = $0.0075.
+    assert_eq!(cost_of(&r, "model", "command-a-03-2025"), "0.0075");
+    // Sonnet 4.6 on Vertex, 300,000 in: Vertex lists no Sonnet 4.6, and its
+    // `*claude-sonnet-4*` is Sonnet 4, with a tier over 200,000 input
+    // tokens (6 / 22.5: $1.8225). Anthropic's Sonnet 4.6 has none since
+    // 2026-03-13: 300,000 × 3 + 1,000 × 15 = $0.915, and it is said to be
+    // priced at another provider's rates.
+    assert_eq!(cost_of(&r, "model", "claude-sonnet-4-6"), "0.915");
+    let elsewhere = r["audit"]["priced_elsewhere"].as_array().unwrap();
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:?}");
+    assert_eq!(elsewhere[0]["resolved"], "anthropic/claude-sonnet-4-6");
+    // Sonnet 4 on Vertex stays Vertex's: 300,000 × 6 + 1,000 × 22.5.
+    assert_eq!(cost_of(&r, "model", "claude-sonnet-4@20250514"), "1.8225");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.745");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+}
+
 /// Claude Code on Amazon Bedrock logs Bedrock's model ids: a regional
 /// profile is priced at Bedrock's rates (10% over Anthropic's on Sonnet
 /// 4.5), as `prices show` resolves the name, not at Anthropic's.

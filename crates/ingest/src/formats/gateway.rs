@@ -883,7 +883,9 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
             UsageKey::OutputDetail
         }
         "cached_tokens_details" => UsageKey::CachedDetail,
-        "cache_creation" | "server_tool_use" => UsageKey::Detail,
+        // Cohere's v2 `usage.billed_units` (what is billed; its `tokens`
+        // beside count the prompt template too).
+        "cache_creation" | "server_tool_use" | "billed_units" => UsageKey::Detail,
         "web_search_requests" | "num_search_queries" => UsageKey::WebSearches,
         "audio_tokens" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
@@ -2076,7 +2078,8 @@ pub static BUILTIN: Builtin = Builtin {
          tokens, at audio rates: `audio_tokens` in OpenAI's token details and\n\
          Realtime's input_token_details (cached_tokens_details for cached\n\
          audio), Gemini's promptTokensDetails/cacheTokensDetails/\n\
-         candidatesTokensDetails `AUDIO` counts. Logged\n\
+         candidatesTokensDetails `AUDIO` counts. Cohere's\n\
+         usage.billed_units. Logged\n\
          request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\
