@@ -14,7 +14,9 @@
 //! UI sums every key containing `input` as input usage. So `input` is the
 //! uncached prompt tokens, cached reads (`cache_read_input_tokens`,
 //! `input_cached_tokens`, `input_cache_read`) and cache writes
-//! (`cache_creation_input_tokens`, `input_cache_creation`) are added to it,
+//! (`cache_creation_input_tokens`, `input_cache_creation`, or LangChain's
+//! split of them by TTL, `input_ephemeral_5m_input_tokens` and
+//! `input_ephemeral_1h_input_tokens`) are added to it,
 //! and reasoning (`output_reasoning_tokens`, `output_reasoning`) is added to
 //! `output`. `total` is ignored (it is the sum). Older exports give `usage`
 //! (`{input, output, total, unit}`, no cache parts) instead: read when there
@@ -382,6 +384,12 @@ enum UsageKind {
     CacheWrite,
     /// A cache write kept for an hour (also a cache write).
     CacheWrite1h,
+    /// Anthropic's `ephemeral_5m_input_tokens` and
+    /// `ephemeral_1h_input_tokens`, as LangChain's `input_token_details`
+    /// gives them (and Langfuse's callback prefixes `input_`): parts of the
+    /// cache writes, which LangChain then zeroes in `cache_creation`.
+    Ephemeral5m,
+    Ephemeral1h,
     Output,
     /// Reasoning (also output).
     Reasoning,
@@ -397,17 +405,23 @@ impl From<u8> for UsageKind {
             CacheRead,
             CacheWrite,
             CacheWrite1h,
+            Ephemeral5m,
+            Ephemeral1h,
             Output,
             Reasoning,
             Other,
-        ][usize::from(class).min(6)]
+        ][usize::from(class).min(8)]
     }
 }
 
 fn usage_kind(key: &str) -> UsageKind {
     // Case-insensitive, without a lower-cased copy of the key.
     let has = |w: &str| crate::record::tags::contains_ignore_ascii_case(key, w);
-    if has("input") || has("prompt") {
+    if has("ephemeral_5m") {
+        UsageKind::Ephemeral5m
+    } else if has("ephemeral_1h") {
+        UsageKind::Ephemeral1h
+    } else if has("input") || has("prompt") {
         if has("cache_read") || has("cached") || has("cache_hit") {
             UsageKind::CacheRead
         } else if has("cache_creation") || has("cache_write") {
@@ -437,6 +451,8 @@ struct UsageSums {
     read: u64,
     write: u64,
     write_1h: u64,
+    /// The writes as the ephemeral keys split them (5 minutes, 1 hour).
+    ephemeral: [u64; 2],
     output: Option<u64>,
     reasoning: u64,
 }
@@ -453,6 +469,8 @@ impl UsageSums {
                 self.write += n;
                 self.write_1h += n;
             }
+            UsageKind::Ephemeral5m => self.ephemeral[0] += n,
+            UsageKind::Ephemeral1h => self.ephemeral[1] += n,
             UsageKind::Output => add(&mut self.output, n),
             UsageKind::Reasoning => {
                 self.reasoning += n;
@@ -463,7 +481,12 @@ impl UsageSums {
     }
 
     /// Sets the record's usage from the sums.
-    fn apply(self, raw: &mut RawLine<'_>) {
+    fn apply(mut self, raw: &mut RawLine<'_>) {
+        // The ephemeral keys split the writes the generic key counts
+        // whole, or stand for them when LangChain zeroed it.
+        let [write_5m, write_1h] = self.ephemeral;
+        self.write = self.write.max(write_5m + write_1h);
+        self.write_1h = self.write_1h.max(write_1h);
         let u = &mut raw.usage;
         let some = |n: u64| Lenient::Value(n);
         if self.input.is_some() || self.read > 0 || self.write > 0 {
@@ -496,8 +519,9 @@ pub static BUILTIN: Builtin = Builtin {
     doc: "Langfuse observation exports (UI/API camelCase or blob-storage\n\
          snake_case): GENERATION and EMBEDDING observations are calls;\n\
          usageDetails parts (input is uncached; cache_read_input_tokens,\n\
-         input_cached_tokens, cache_creation_input_tokens,\n\
-         output_reasoning_tokens) are added up once (an older export's\n\
+         input_cached_tokens, cache_creation_input_tokens or LangChain's\n\
+         input_ephemeral_{5m,1h}_input_tokens, output_reasoning_tokens)\n\
+         are added up once (an older export's\n\
          usage {input, output, unit TOKENS} when there is none); totalCost is the\n\
          logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
          traceName (feature, unless metadata.feature), metadata; chat\n\
@@ -527,6 +551,28 @@ pub fn agree(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// LangChain's Anthropic usage splits the cache writes by TTL
+    /// (`ephemeral_5m_input_tokens`, `ephemeral_1h_input_tokens`) and zeroes
+    /// `cache_creation`; Langfuse's callback prefixes them `input_`. They
+    /// are cache writes (they were read as uncached input), counted once
+    /// when the generic key counts them too.
+    #[test]
+    fn langchain_ephemeral_writes_are_cache_writes() {
+        let split = r#"{"id":"o1","type":"GENERATION","model":"claude-sonnet-4-5","usageDetails":{"input":100,"input_cache_read":2000,"input_cache_creation":0,"input_ephemeral_5m_input_tokens":300,"input_ephemeral_1h_input_tokens":700,"output":50,"total":3150}}"#;
+        let r = parse_line_str(split).unwrap();
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.cache_write),
+            (3100, 2000, 1000)
+        );
+        assert_eq!(r.usage.cache_write_1h, 700);
+        let both = r#"{"id":"o2","type":"GENERATION","model":"claude-sonnet-4-5","usageDetails":{"input":100,"cache_creation_input_tokens":1000,"ephemeral_5m_input_tokens":300,"ephemeral_1h_input_tokens":700,"output":50}}"#;
+        let r = parse_line_str(both).unwrap();
+        assert_eq!(
+            (r.usage.input, r.usage.cache_write, r.usage.cache_write_1h),
+            (1100, 1000, 700)
+        );
+    }
 
     #[test]
     fn generations_are_calls_and_usage_parts_add_up_once() {
