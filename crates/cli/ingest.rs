@@ -317,7 +317,7 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     }
     if !r.plan.read_again.is_empty() {
         s.push_str(&format!(
-            "Read {} Claude Code files of the store again with them, so that a call the session logs repeat across files is counted once.\n",
+            "Read {} Claude Code or Codex files of the store again with them, so that a call the session logs repeat across files is counted once.\n",
             r.plan.read_again.len()
         ));
     }

@@ -195,7 +195,7 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
         "{said}"
     );
     assert!(
-        said.contains("Read 3 Claude Code files of the store again"),
+        said.contains("Read 3 Claude Code or Codex files of the store again"),
         "{said}"
     );
     assert!(said.contains("Skipped 1 files"), "{said}");
@@ -219,6 +219,48 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
     // Night 3: nothing new, nothing read again.
     let said = ingest(&env, &["agents", "gateway"]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
+}
+
+/// A forked Codex session and a subagent's begin with a copy of their
+/// parent's history; an audit counts those calls once. When the fork comes
+/// on a later night than its parent, the store's Codex files are read again
+/// with it, so the store counts what one audit of all of them does.
+#[test]
+fn codex_forks_on_a_later_night_are_counted_once() {
+    let env = Env::new();
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
+    let parents = ["T12-00-00-019a0005", "T13-00-00-019a0016"];
+    let files = walk(&fixture);
+    let (first, later): (Vec<_>, Vec<_>) = files.iter().partition(|f| {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        parents.iter().any(|p| name.contains(p))
+    });
+    assert_eq!((first.len(), later.len()), (2, 4));
+    let copy = |f: &PathBuf| {
+        let rel = f.strip_prefix(&fixture).unwrap().to_str().unwrap();
+        env.write(&format!("codex/{rel}"), std::fs::read(f).unwrap());
+    };
+    first.iter().for_each(|f| copy(f));
+    ingest(&env, &["codex"]);
+    // The parents' four calls (tests/it/formats.rs): $0.154 + $0.12075.
+    let night1 = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&night1["totals"]["cost"]), "0.27475");
+    assert_eq!(night1["totals"]["calls"], 4);
+
+    later.iter().for_each(|f| copy(f));
+    let said = ingest(&env, &["codex"]);
+    assert!(said.contains("read 4 new"), "{said}");
+    assert!(
+        said.contains("Read 2 Claude Code or Codex files of the store again"),
+        "{said}"
+    );
+    // The fork's and the subagent's copies of their parents' calls are not
+    // counted again: $0.4375 and 8 calls, as the raw audit.
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.4375");
+    assert_eq!(stored["totals"]["calls"], 8);
+    assert_eq!(stored, audit_of(&env, &["codex"]));
 }
 
 /// Two Claude Code session files in `agents/p/`, ingested: a holds

@@ -26,7 +26,7 @@ pub enum StoreError {
     Parquet { path: PathBuf, message: String },
     #[error("could not commit after {attempts} attempts: other ingests kept committing first")]
     Contended { attempts: u32 },
-    #[error("another ingest committed Claude Code session logs meanwhile, and calls repeat across their files: nothing was committed; run this ingest again")]
+    #[error("another ingest committed Claude Code or Codex session logs meanwhile, and calls repeat across their files: nothing was committed; run this ingest again")]
     AgentLogsRaced,
     #[error("{0}")]
     Invalid(String),

@@ -23,6 +23,7 @@ use std::time::UNIX_EPOCH;
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
+use tokenaudit_ingest::formats::Format;
 use tokenaudit_ingest::pipeline::Start;
 use tokenaudit_ingest::{IngestOptions, Source};
 
@@ -543,36 +544,42 @@ fn spool_stdin() -> Result<(PathBuf, u64, u64)> {
     Ok((path, size, h.digest()))
 }
 
-/// The format name of Claude Code session logs in the commit log.
-const CLAUDE_CODE: &str = "claude-code";
+/// Whether a format (by its name in the commit log) counts a call once
+/// across files: Claude Code's and Codex's session logs.
+pub(crate) fn is_agent_log(format: &str) -> bool {
+    Format::from_name(format).is_some_and(|f| f.deduplicated())
+}
 
-/// Claude Code writes a call again in other files (a resumed session copies
-/// its history into a new file; sidechains replay messages), and an audit
-/// counts each call once across all the files it reads, keeping the most
-/// complete copy. Rows already in the store cannot take part in that, so
-/// when an ingest reads a Claude Code file, every other Claude Code file
-/// the store holds is read again with it and its rows replaced: the store
-/// then holds what one audit of them all counts. The cost: a night with a
-/// changed session file reads the agent logs whole. The rows of files
-/// gone since stay, less the calls read again from the files still there
-/// (see [`Plan::agent_logs_gone`]).
+/// Claude Code and Codex write a call again in other files (a resumed
+/// Claude Code session copies its history into a new file, sidechains
+/// replay messages; a forked Codex session or a subagent's begins with a
+/// copy of its parent's), and an audit counts each call once across all
+/// the files it reads, keeping one copy. Rows already in the store cannot
+/// take part in that, so when an ingest reads a file of such a format,
+/// every other file of that format the store holds is read again with it
+/// and its rows replaced: the store then holds what one audit of them all
+/// counts. The cost: a night with a changed session file reads that
+/// agent's logs whole. The rows of files gone since stay, less the calls
+/// read again from the files still there that carry request ids (see
+/// [`Plan::agent_logs_gone`]).
 pub fn read_agent_logs_together(
     state: &State,
     mut plan: Plan,
     options: &IngestOptions,
 ) -> Result<Plan> {
-    let mut any = false;
+    let mut formats: std::collections::BTreeSet<String> = Default::default();
     for p in &mut plan.read {
-        p.agent_log = is_claude_code(p, options)?;
-        any |= p.agent_log;
+        let format = agent_log_format(p, options)?;
+        p.agent_log = format.is_some();
+        formats.extend(format);
     }
-    if !any {
+    if formats.is_empty() {
         return Ok(plan);
     }
     let reading: std::collections::HashSet<String> =
         plan.read.iter().map(|p| p.key.clone()).collect();
     for entry in state.sources.values() {
-        if entry.pruned || entry.format != CLAUDE_CODE || reading.contains(&entry.key) {
+        if entry.pruned || !formats.contains(&entry.format) || reading.contains(&entry.key) {
             continue;
         }
         let path = PathBuf::from(&entry.key);
@@ -619,32 +626,35 @@ pub fn read_agent_logs_together(
     Ok(plan)
 }
 
-/// Whether an input is read as Claude Code session logs: as it was last
-/// time, or as this ingest will detect it.
-fn is_claude_code(p: &Planned, options: &IngestOptions) -> Result<bool> {
+/// The agent-log format (see [`is_agent_log`]) an input is read as, if
+/// any: as it was last time, or as this ingest will detect it.
+fn agent_log_format(p: &Planned, options: &IngestOptions) -> Result<Option<String>> {
+    let agent = |f: &Format| f.deduplicated().then(|| f.name().to_owned());
     if options.mapping.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     if let Some(f) = &options.input_format {
-        return Ok(f.deduplicated());
+        return Ok(agent(f));
     }
     if let Some(prev) = &p.previous {
-        if prev.format == CLAUDE_CODE {
-            return Ok(true);
+        if is_agent_log(&prev.format) {
+            return Ok(Some(prev.format.clone()));
         }
     }
     let source = Source::File(p.path.clone());
     let (encoding, stream) =
         tokenaudit_ingest::source::open(&source).map_err(StoreError::io(&p.path))?;
     if encoding == tokenaudit_ingest::source::Encoding::Parquet {
-        return Ok(false);
+        return Ok(None);
     }
     let mut head = Vec::with_capacity(64 << 10);
     stream
         .take(64 << 10)
         .read_to_end(&mut head)
         .map_err(StoreError::io(&p.path))?;
-    Ok(tokenaudit_ingest::formats::detect(&head, None).is_ok_and(|f| f.deduplicated()))
+    Ok(tokenaudit_ingest::formats::detect(&head, None)
+        .ok()
+        .and_then(|f| agent(&f)))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {

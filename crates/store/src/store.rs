@@ -540,9 +540,9 @@ impl Store {
             let their_agent_logs = log[base as usize..]
                 .iter()
                 .flat_map(|c| &c.sources)
-                .any(|s| s.format == "claude-code");
+                .any(|s| crate::plan::is_agent_log(&s.format));
             if their_agent_logs && read.iter().any(|p| p.agent_log) {
-                // Their Claude Code calls and ours were not deduplicated
+                // Their agent-log calls and ours were not deduplicated
                 // together: plan again (see `Store::ingest`).
                 return Err(StoreError::AgentLogsRaced);
             }
