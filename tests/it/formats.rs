@@ -1260,7 +1260,7 @@ fn converse_traffic_type_and_usage_service_tier() {
 fn cohere_billed_units_and_vertex_claude_names() {
     let r = audit("cohere-vertex", "gateway");
     // command-a (2.5 / 10): 1,000 × 2.5 + 500 × 10 = $0.0075.
-    assert_eq!(cost_of(&r, "model", "command-a-03-2025"), "0.0075");
+    assert_eq!(cost_of(&r, "model", "command-a"), "0.0075");
     // Sonnet 4.6 on Vertex, 300,000 in: Vertex lists no Sonnet 4.6, and its
     // `*claude-sonnet-4*` is Sonnet 4, with a tier over 200,000 input
     // tokens (6 / 22.5: $1.8225). Anthropic's Sonnet 4.6 has none since
@@ -1271,7 +1271,8 @@ fn cohere_billed_units_and_vertex_claude_names() {
     assert_eq!(elsewhere.len(), 1, "{elsewhere:?}");
     assert_eq!(elsewhere[0]["resolved"], "anthropic/claude-sonnet-4-6");
     // Sonnet 4 on Vertex stays Vertex's: 300,000 × 6 + 1,000 × 22.5.
-    assert_eq!(cost_of(&r, "model", "claude-sonnet-4@20250514"), "1.8225");
+    assert_eq!(cost_of(&r, "model", "claude-4-sonnet"), "1.8225");
+    assert_eq!(cost_of(&r, "provider", "vertex_ai"), "2.7375");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.745");
     assert_eq!(r["audit"]["totals"]["calls"], 3);
 }
