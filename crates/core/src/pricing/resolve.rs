@@ -7,7 +7,10 @@
 //! `@version` suffixes and dated snapshots. Resolution builds the candidate
 //! spellings of the name, collects provider hints (the logged provider, path
 //! segments, a Bedrock-shaped id), and scores every model's match rules (see
-//! `matching`). Within a hinted provider the best match wins; otherwise the
+//! `matching`). Within a hinted provider the best match wins (unless it is
+//! a substring rule the maker's own model names more of), or a model whose
+//! id less its organisation is the name (`gpt-oss-120b` on Groq is
+//! `openai/gpt-oss-120b`); otherwise the
 //! best match overall wins: the maker's model first (a provider whose
 //! `makes` rule matches the name), a first-party provider breaking ties over
 //! hosts.
@@ -222,6 +225,20 @@ impl Catalog {
         (key.1 >= 2 && longer && !same).then_some(maker)
     }
 
+    /// The model of provider `p` whose id, less its organisation
+    /// (`openai/` of Groq's `openai/gpt-oss-120b`, `meta-llama/` of
+    /// Together's), is one of `names`: hosts list models under their
+    /// makers' repository names, and logs with the host as provider often
+    /// leave the organisation out.
+    fn by_id_tail(&self, names: &[String], p: usize) -> Option<usize> {
+        self.models.iter().enumerate().find_map(|(i, m)| {
+            let (_, tail) = m.id.rsplit_once('/')?;
+            let hit =
+                self.model_provider[i] == p && names.iter().any(|n| tail.eq_ignore_ascii_case(n));
+            hit.then_some(i)
+        })
+    }
+
     /// How much of a name in `names` model `i` names: the longest text its
     /// rule matches, or the name itself when it is the model's id.
     fn named_length(&self, i: usize, names: &[String]) -> usize {
@@ -269,6 +286,9 @@ impl Catalog {
             let hit = self.best_keyed(literal, |q| q == p);
             if let Some(hit) = hit.or_else(|| self.best_keyed(&names, |q| q == p)) {
                 let i = self.maker_over_hint(&names, hit).unwrap_or(hit.1);
+                return Some(ModelId(i as u32));
+            }
+            if let Some(i) = self.by_id_tail(literal, p) {
                 return Some(ModelId(i as u32));
             }
         }

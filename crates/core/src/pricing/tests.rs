@@ -447,6 +447,17 @@ fn builtin_resolves_real_world_spellings() {
             "vertex_ai/claude-3-5-sonnet-v2@20241022",
             Some(("google", "claude-3-5-sonnet")),
         ),
+        // A host's model named without its organisation, the host logged.
+        (
+            Some("groq"),
+            "gpt-oss-120b",
+            Some(("groq", "openai/gpt-oss-120b")),
+        ),
+        (
+            Some("together_ai"),
+            "Meta-Llama-3.1-70B-Instruct-Turbo",
+            Some(("together", "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo")),
+        ),
         // Vertex's list has no Sonnet 4.5 or 4.6; its `*claude-sonnet-4*`
         // rule is Sonnet 4 (another long-context tier): the maker's model.
         (
