@@ -1158,6 +1158,64 @@ fn parquet_rows_price_like_the_same_jsonl() {
     assert_eq!(costs[1], costs[2], "flat Parquet vs JSONL");
 }
 
+/// A usage struct's `service_tier` and `cost` are read from Parquet as
+/// from JSON: the tier prices the call, the cost is reconciled.
+#[test]
+fn parquet_usage_tier_and_cost_read_like_jsonl() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            (
+                "prompt_tokens",
+                Arc::new(UInt64Array::from(vec![10_000u64, 10_000])) as ArrayRef,
+            ),
+            (
+                "completion_tokens",
+                Arc::new(UInt64Array::from(vec![1_000u64, 1_000])) as ArrayRef,
+            ),
+            (
+                "service_tier",
+                Arc::new(StringArray::from(vec![Some("flex"), None])) as ArrayRef,
+            ),
+            (
+                "cost",
+                Arc::new(Float64Array::from(vec![0.02, 0.03])) as ArrayRef,
+            ),
+        ])
+        .unwrap(),
+    );
+    let model: ArrayRef = Arc::new(StringArray::from(vec!["gpt-5", "gpt-5"]));
+    write_parquet(
+        &env.path("calls.parquet"),
+        vec![("model", model), ("usage", usage)],
+    );
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"model":"gpt-5","usage":{"prompt_tokens":10000,"completion_tokens":1000,"service_tier":"flex","cost":0.02}}"#,
+            "\n",
+            r#"{"model":"gpt-5","usage":{"prompt_tokens":10000,"completion_tokens":1000,"service_tier":null,"cost":0.03}}"#,
+            "\n"
+        ),
+    );
+    // gpt-5 (1.25 / 10): 10,000 × 1.25 + 1,000 × 10 = $0.0225; flex at half:
+    // $0.01125. Total $0.03375, against $0.05 logged.
+    let mut seen = Vec::new();
+    for name in ["calls.parquet", "calls.jsonl"] {
+        let r = env.audit(&[name]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.03375", "{name}");
+        let rec = &r["audit"]["reconciliation"][0];
+        assert_eq!(usd(&rec["logged"]), "0.05", "{name}: {rec}");
+        seen.push((
+            r["audit"]["by"].clone(),
+            r["audit"]["reconciliation"].clone(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1], "Parquet vs JSONL");
+}
+
 // 9. Unrecognised shapes and mappings.
 
 #[test]

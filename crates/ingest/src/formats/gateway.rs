@@ -904,7 +904,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
 }
 
 /// The usage object's logged cost, unless an earlier key gave one.
-fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
+pub(crate) fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
     if !u.cost.is_present() {
         u.cost = v;
     }

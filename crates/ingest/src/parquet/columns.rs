@@ -41,7 +41,7 @@ use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::texts::Texts;
 use crate::parquet::{column_at, instant, is_binary, leaf_count, Cell, Col, Values};
-use crate::record::fields::{non_empty, LStr, Lenient, Scalar, LU64};
+use crate::record::fields::{non_empty, LMoney, LStr, Lenient, Scalar, LU64};
 use crate::record::staging::RawLine;
 use crate::record::tags::list_tag;
 use crate::rejects::Reject;
@@ -59,6 +59,9 @@ pub(crate) enum Target {
     },
     /// A token count inside a usage object (or its `*_details`).
     UsageCount(UsageKey),
+    /// A usage object's `cost` (OpenRouter's, LiteLLM's) or tier
+    /// (Anthropic's `service_tier`, Vertex's `trafficType`): a label.
+    UsageLabel(UsageKey),
     /// A `*_details` or `cache_creation` value inside a usage object:
     /// `input_tokens_details` marks the Responses convention; a value that
     /// is not an object makes the usage a wrong type.
@@ -301,11 +304,12 @@ impl Builder {
                 continue;
             }
             match k {
-                // A usage object's cost is read from JSON only; so are
-                // Gemini's modality lists (lists of objects).
+                UsageKey::Cost | UsageKey::Tier => {
+                    self.entry(path, &node, false, Target::UsageLabel(k))?
+                }
+                // Gemini's modality lists (lists of objects) are read from
+                // JSON only.
                 UsageKey::Other
-                | UsageKey::Cost
-                | UsageKey::Tier
                 | UsageKey::PromptModalities
                 | UsageKey::CacheModalities
                 | UsageKey::CandidateModalities => {}
@@ -714,6 +718,16 @@ fn cells<'a>(
         Target::UsageCount(k) => {
             if let Some(cell) = v.get(row) {
                 gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
+            }
+        }
+        Target::UsageLabel(k) => {
+            if let Some(cell) = v.get(row) {
+                let label = cell.into_scalar().label();
+                if *k == UsageKey::Cost {
+                    gateway::set_usage_cost(&mut raw.usage, LMoney::from_label(label).0);
+                } else {
+                    raw.usage.set_tier(&label);
+                }
             }
         }
         Target::ErrorObject(parts) => {
