@@ -1277,6 +1277,27 @@ fn cohere_billed_units_and_vertex_claude_names() {
     assert_eq!(r["audit"]["totals"]["calls"], 3);
 }
 
+/// Perplexity counts reasoning beside `completion_tokens` (its
+/// `total_tokens` leaves it out) and bills it at its own rate; its
+/// `num_search_queries` and `citation_tokens` tell its usage. Before, a
+/// deep-research call with no more reasoning than completion was read as
+/// OpenAI's convention and its answer billed as reasoning.
+#[test]
+fn perplexity_reasoning_is_beside_the_completion() {
+    let r = audit("perplexity", "gateway");
+    // sonar-deep-research (2 / 8, reasoning 3, searches $5 per 1,000):
+    // Perplexity's own example, 19 × 2 + 8,541 × 8 + 86,030 × 3 = $0.326456
+    // and 20 searches $0.10; then 1,000 × 2 + 1,000 × 8 + 1,000 × 3 =
+    // $0.013 and 10 searches $0.05 (it was $0.055). Citation tokens are not
+    // billed here.
+    assert_eq!(cost_of(&r, "model", "sonar-deep-research"), "0.489456");
+    // sonar-pro (3 / 15), no search price in the catalog: 1,000 × 3 + 500
+    // × 15 = $0.0105.
+    assert_eq!(cost_of(&r, "model", "sonar-pro"), "0.0105");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.499956");
+    assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 87030);
+}
+
 /// Claude Code on Amazon Bedrock logs Bedrock's model ids: a regional
 /// profile is priced at Bedrock's rates (10% over Anthropic's on Sonnet
 /// 4.5), as `prices show` resolves the name, not at Anthropic's.

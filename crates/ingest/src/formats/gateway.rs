@@ -777,9 +777,14 @@ pub(crate) enum UsageKey {
     /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
     /// ([`RawUsage::tier`]).
     Tier,
-    /// Anthropic's `server_tool_use.web_search_requests`, Perplexity's
-    /// `num_search_queries`.
+    /// Anthropic's `server_tool_use.web_search_requests`.
     WebSearches,
+    /// Perplexity's `num_search_queries` (web searches) and
+    /// `citation_tokens` (not billed here): both say the usage is
+    /// Perplexity's, whose `reasoning_tokens` are beside
+    /// `completion_tokens`, not inside it.
+    SearchQueries,
+    Citations,
     Other,
 }
 
@@ -886,7 +891,9 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // Cohere's v2 `usage.billed_units` (what is billed; its `tokens`
         // beside count the prompt template too).
         "cache_creation" | "server_tool_use" | "billed_units" => UsageKey::Detail,
-        "web_search_requests" | "num_search_queries" => UsageKey::WebSearches,
+        "web_search_requests" => UsageKey::WebSearches,
+        "num_search_queries" => UsageKey::SearchQueries,
+        "citation_tokens" => UsageKey::Citations,
         "audio_tokens" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
@@ -949,6 +956,14 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         UsageKey::Total => &mut u.total_tokens,
         UsageKey::AudioIn | UsageKey::AudioCached | UsageKey::AudioOut | UsageKey::WebSearches => {
             return set_extra(u, key, v)
+        }
+        UsageKey::SearchQueries => {
+            u.reasoning_beside = true;
+            return set_extra(u, UsageKey::WebSearches, v);
+        }
+        UsageKey::Citations => {
+            u.reasoning_beside = true;
+            return;
         }
         UsageKey::Detail
         | UsageKey::ResponsesDetail
@@ -2079,7 +2094,9 @@ pub static BUILTIN: Builtin = Builtin {
          Realtime's input_token_details (cached_tokens_details for cached\n\
          audio), Gemini's promptTokensDetails/cacheTokensDetails/\n\
          candidatesTokensDetails `AUDIO` counts. Cohere's\n\
-         usage.billed_units. Logged\n\
+         usage.billed_units. Web searches: Anthropic's\n\
+         server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
+         (its reasoning_tokens are beside completion_tokens). Logged\n\
          request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\

@@ -412,6 +412,9 @@ pub struct RawUsage {
     /// Set when `input_tokens_details` was seen: OpenAI Responses, whose
     /// `input_tokens` includes cached tokens.
     pub responses_style: bool,
+    /// Set when Perplexity's `num_search_queries` or `citation_tokens` was
+    /// seen: its `reasoning_tokens` are beside `completion_tokens`.
+    pub reasoning_beside: bool,
     /// Anthropic: `cache_read_input_tokens`, `cache_creation_input_tokens`
     /// and its TTL split.
     pub cache_read_input_tokens: Lenient<u64>,
@@ -541,14 +544,16 @@ impl RawUsage {
             // xAI counts reasoning beside `completion_tokens`, not inside
             // it (its `total_tokens` is prompt + completion + reasoning):
             // told by a total that says so, or by more reasoning than
-            // completion, which cannot be inside it.
+            // completion, which cannot be inside it. So does Perplexity
+            // (its total leaves reasoning out), told by its own keys.
             let total = match self.total_tokens {
                 Lenient::Value(t) => Some(t),
                 _ => None,
             };
             let beside = r > 0
                 && completion.is_some()
-                && (r > output
+                && (self.reasoning_beside
+                    || r > output
                     || (total == Some(input + output + r) && total != Some(input + output)));
             if beside {
                 output += r;
