@@ -1224,6 +1224,48 @@ fn codex_forks_subagents_and_archived_copies_count_each_call_once() {
     }
 }
 
+/// A fork read before its parent (kept under `archived_sessions/`, which
+/// sorts first): the parent's calls stay the parent's, in its session, at
+/// its time, and the fork's copies are the duplicates; a subagent's
+/// re-stamped copies too.
+#[test]
+fn codex_copies_give_way_to_the_parents_calls_whatever_the_order() {
+    let env = Env::new();
+    let fixture = fixture("codex-forks");
+    let day = std::path::Path::new(&fixture).join("sessions/2026/11/20");
+    for (name, to) in [
+        ("12-00-00-019a0005-0000-7000-8000-00000000000a", "sessions"),
+        (
+            "12-10-00-019a0005-0000-7000-8000-00000000000b",
+            "archived_sessions",
+        ),
+        ("13-00-00-019a0016-0000-7000-8000-00000000000a", "sessions"),
+        (
+            "13-03-00-019a0016-0000-7000-8000-00000000000b",
+            "archived_sessions",
+        ),
+    ] {
+        let file = format!("rollout-2026-11-20T{name}.jsonl");
+        env.write(
+            &format!("codex/{to}/{file}"),
+            std::fs::read(day.join(&file)).unwrap(),
+        );
+    }
+    let r = env.audit(&["codex"]);
+    // As in the fixture's audit: the parents' $0.154 and $0.12075, the
+    // fork's own $0.042, the subagent's own $0.07.
+    for (session, cost) in [
+        ("019a0005-0000-7000-8000-00000000000a", "0.154"),
+        ("019a0005-0000-7000-8000-00000000000b", "0.042"),
+        ("019a0016-0000-7000-8000-00000000000a", "0.12075"),
+        ("019a0016-0000-7000-8000-00000000000b", "0.07"),
+    ] {
+        assert_eq!(cost_of(&r, "session", session), cost, "{session}");
+    }
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.38675");
+    assert_eq!(skipped(&r)["duplicate"], 4);
+}
+
 /// Usage shapes read where the vendors put them: Amazon Bedrock's Converse
 /// responses (`modelId`, camelCase usage, alone and as a logged pair) and
 /// an InvokeModel log whose `modelId` names the Bedrock profile; Vertex's

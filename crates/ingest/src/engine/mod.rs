@@ -238,8 +238,10 @@ pub type StateHook =
 
 /// What identifies a record across copies of it (Claude Code writes one
 /// message several times): records with a key are held back by the
-/// pipeline, which keeps one per key across every file of the run.
-pub type KeyFn = for<'c, 'a> fn(&Captured<'c, 'a>, &CallRecord<'a>) -> Option<DedupKey>;
+/// pipeline, which keeps one per key across every file of the run. A
+/// stateful format's key also sees its file's state, after the line.
+pub type KeyFn =
+    for<'c, 'a> fn(&Captured<'c, 'a>, &CallRecord<'a>, Option<&FileState>) -> Option<DedupKey>;
 
 /// A format as data (see the module documentation).
 #[derive(Debug)]
@@ -387,7 +389,7 @@ impl Spec {
     fn finish<'a>(
         &self,
         line: &mut Line<'a>,
-        state: Option<&mut FileState>,
+        mut state: Option<&mut FileState>,
     ) -> Result<(CallRecord<'a>, Option<DedupKey>), Reject> {
         let program = self.program();
         let mut raw = RawLine {
@@ -402,12 +404,13 @@ impl Spec {
             slots: &program.captures,
         };
         let mut hooked = self.hook.map_or(Ok(()), |hook| hook(&mut raw, &captured));
-        if let (Ok(()), Some((_, hook)), Some(state)) = (&hooked, self.state, state) {
+        if let (Ok(()), Some((_, hook)), Some(state)) = (&hooked, self.state, state.as_deref_mut())
+        {
             hooked = hook(&mut raw, &captured, state);
         }
         let record = hooked.and_then(|()| raw.into_record());
         let key = match (&record, self.key) {
-            (Ok(r), Some(key)) => key(&captured, r),
+            (Ok(r), Some(key)) => key(&captured, r, state.as_deref()),
             _ => None,
         };
         line.recycle();

@@ -167,7 +167,11 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
 }
 
 /// One call per (`message.id`, `requestId`) across every file of the run.
-fn key<'a>(c: &Captured<'_, 'a>, record: &CallRecord<'a>) -> Option<DedupKey> {
+fn key<'a>(
+    c: &Captured<'_, 'a>,
+    record: &CallRecord<'a>,
+    _: Option<&crate::engine::FileState>,
+) -> Option<DedupKey> {
     let id = value(c, MESSAGE_ID)?;
     let request = value(c, REQUEST_ID);
     Some(DedupKey::new(

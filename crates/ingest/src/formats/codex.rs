@@ -32,8 +32,10 @@
 //! history, its token_count events included, re-stamped or not. Each event
 //! is therefore one call across every file of the run ([`key`]): the same
 //! model, project, running total and last usage are the same call, counted
-//! once (the copy read first, in input order, is kept; the others are
-//! `duplicate`), as a log and its archived copy are.
+//! once, as a log and its archived copy are: the copy kept is the one in a
+//! file whose first session_meta names no parent (the original, with its
+//! own session and time), else the one read first in input order; the
+//! others are `duplicate`.
 
 use std::borrow::Cow;
 
@@ -69,6 +71,8 @@ pub static SPEC: Spec = Spec::new(
         Capture::Value(&["payload.info.last_token_usage.cached_input_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.output_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.reasoning_output_tokens"]),
+        Capture::Value(&["payload.forked_from_id"]),
+        Capture::Object(&["payload.source.subagent"]),
     ],
     None,
 )
@@ -87,6 +91,8 @@ const INFO: usize = 6;
 /// `last_token_usage` the same way.
 const TOTAL: usize = 7;
 const LAST: usize = 12;
+const FORKED_FROM: usize = 17;
+const SUBAGENT: usize = 18;
 
 /// Input, cached input, output, reasoning.
 type Counts = [u64; 4];
@@ -123,6 +129,10 @@ pub struct State {
     session: Option<String>,
     cwd: Option<String>,
     previous_total: Option<Counts>,
+    /// The file is a fork's or a subagent's (its first session_meta names
+    /// a parent): its copies of the parent's calls give way to the
+    /// parent's own (see [`key`]).
+    derived: bool,
 }
 
 fn fresh_state() -> FileState {
@@ -152,6 +162,7 @@ fn hook<'a>(
             // before the copied history: the file's session is the first.
             if let (Some(id), None) = (value(c, ID), &state.session) {
                 state.session = Some(id.into_owned());
+                state.derived = value(c, FORKED_FROM).is_some() || c.object(SUBAGENT);
             }
             if let Some(cwd) = value(c, CWD) {
                 state.cwd = Some(cwd.into_owned());
@@ -234,8 +245,14 @@ fn hook<'a>(
 /// One call per token_count event across every file of the run: its
 /// model, project, running total and last usage (a fork's or subagent's
 /// copy of its parent's history repeats them all; a new call moves the
-/// running total).
-fn key<'a>(c: &Captured<'_, 'a>, record: &tokenaudit_core::CallRecord<'a>) -> Option<DedupKey> {
+/// running total). The copy kept is the one in a file that names no
+/// parent (the original, with its session and time; a subagent's copies
+/// are re-stamped), else the first in input order.
+fn key<'a>(
+    c: &Captured<'_, 'a>,
+    record: &tokenaudit_core::CallRecord<'a>,
+    state: Option<&FileState>,
+) -> Option<DedupKey> {
     let total = counts(c, TOTAL).ok().flatten();
     let last = counts(c, LAST).ok().flatten();
     if total.is_none() && last.is_none() {
@@ -247,7 +264,11 @@ fn key<'a>(c: &Captured<'_, 'a>, record: &tokenaudit_core::CallRecord<'a>) -> Op
         .find(|(k, _)| k == "project")
         .map_or("", |(_, v)| v.as_ref());
     let id = format!("codex\0{}\0{project}\0{total:?}\0{last:?}", record.model);
-    Some(DedupKey::new(&id, "", false, record))
+    let derived = state
+        .and_then(|s| s.downcast_ref::<State>())
+        .is_some_and(|s| s.derived);
+    // A copy in a derived file ranks as a sidechain replay does.
+    Some(DedupKey::new(&id, "", derived, record))
 }
 
 impl State {
