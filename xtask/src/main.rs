@@ -122,7 +122,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
     std::fs::write(&out, catalog.to_json_string())
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority/audio conflicts (no such price): {}; long-context tiers from LiteLLM: {}; audio rates from LiteLLM: {}; 1h cache writes from LiteLLM: {}",
+        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority/audio conflicts (no such price): {}; long-context tiers from LiteLLM: {}; audio rates from LiteLLM: {}; 1h cache writes from LiteLLM: {}; long-context 1h cache writes in the base's ratio: {}",
         out.display(),
         catalog.models().count(),
         genai_report.imported,
@@ -131,6 +131,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
         list(&report.tiers_added),
         list(&report.audio_added),
         list(&report.cache_write_1h_added),
+        list(&report.tier_cache_write_1h_derived),
     );
     Ok(())
 }

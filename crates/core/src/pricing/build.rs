@@ -49,6 +49,9 @@ pub struct BuildReport {
     pub audio_added: Vec<String>,
     /// Models that took their 1-hour cache-write rate from LiteLLM.
     pub cache_write_1h_added: Vec<String>,
+    /// Models whose long-context tiers had no 1-hour cache-write rate and
+    /// got one in the base's ratio to the 5-minute rate.
+    pub tier_cache_write_1h_derived: Vec<String>,
 }
 
 /// A price set's audio rates.
@@ -226,6 +229,38 @@ pub fn build_builtin(
                     .tiers_added
                     .push(format!("{}/{}", models[i].provider, models[i].id));
             }
+        }
+    }
+    // A long-context tier with a 5-minute write rate and no 1-hour one
+    // took the base's 1-hour rate, below its own 5-minute one (Opus 4.6 on
+    // Vertex: 10 against 12.5): it keeps the base's ratio of the two
+    // (20), when that is exact.
+    for m in &mut models {
+        let mut derived = false;
+        for period in &mut m.periods {
+            let (Some(w5), Some(w1h)) = (period.rates.cache_write_5m, period.rates.cache_write_1h)
+            else {
+                continue;
+            };
+            for tier in &mut period.tiers {
+                let Some(t5) = tier
+                    .rates
+                    .cache_write_5m
+                    .filter(|_| tier.rates.cache_write_1h.is_none())
+                else {
+                    continue;
+                };
+                let num = t5.picos() * w1h.picos();
+                if w5.picos() > 0 && num % w5.picos() == 0 {
+                    tier.rates.cache_write_1h = Some(super::Money::from_picos(num / w5.picos()));
+                    derived = true;
+                }
+            }
+        }
+        if derived {
+            report
+                .tier_cache_write_1h_derived
+                .push(format!("{}/{}", m.provider, m.id));
         }
     }
     for ((kind, _, slot), found) in KINDS.iter().zip(found) {

@@ -1028,7 +1028,8 @@ fn cache_write_1h_from_litellm_where_it_fits() {
     let genai = Catalog::from_json_str(
         r#"{"schema": 1, "version": "x", "providers": [{"id": "cloud"}],
             "models": [
-              {"provider": "cloud", "id": "claude-x", "match": {"contains": "claude-x"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75"}]},
+              {"provider": "cloud", "id": "claude-x", "match": {"contains": "claude-x"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75",
+                "tiers": [{"above_input_tokens": 200000, "input": "6", "output": "22.5", "cache_write_5m": "7.5"}]}]},
               {"provider": "cloud", "id": "other", "match": {"starts_with": "other-"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75"}]},
               {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25"}]}]}"#,
     )
@@ -1050,6 +1051,14 @@ fn cache_write_1h_from_litellm_where_it_fits() {
         m.periods[0].rates.cache_write_1h
     };
     assert_eq!(rate("claude-x"), Some(Money::from_picos(6_000_000)));
+    // Its long-context tier had no 1h rate (it took the base's 6, below its
+    // own 5-minute 7.5): the base's ratio, 7.5 × 6 / 3.75 = 12.
+    let (_, m) = built.models().find(|(_, m)| m.id == "claude-x").unwrap();
+    assert_eq!(
+        m.periods[0].tiers[0].rates.cache_write_1h,
+        Some(Money::from_picos(12_000_000))
+    );
+    assert_eq!(report.tier_cache_write_1h_derived, ["cloud/claude-x"]);
     // `other-a`'s 5-minute rate is not the model's: not taken.
     assert_eq!((rate("other"), rate("torn")), (None, None));
     // 10,000 tokens written for an hour, 2,000 of 12,000 for five minutes:
