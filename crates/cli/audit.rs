@@ -634,6 +634,12 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             a.tier_calls_at_standard_price
         ));
     }
+    if a.cache_write_1h_calls_at_5m_price > 0 {
+        out.push(format!(
+            "{} calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices); see the report's Data quality",
+            a.cache_write_1h_calls_at_5m_price
+        ));
+    }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {
         let estimate = if repeated.estimated {

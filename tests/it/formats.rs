@@ -1388,6 +1388,41 @@ fn batch_calls_at_full_price_are_said_on_stderr() {
     assert_eq!(r["audit"]["batch_calls_at_full_price"], 1);
 }
 
+/// 1-hour cache writes of a model the catalog gives no 1-hour rate (Sonnet
+/// 4 on Bedrock) are priced at the 5-minute rate, and said: in the report
+/// and on stderr.
+#[test]
+fn one_hour_writes_at_the_five_minute_rate_are_said() {
+    let env = Env::new();
+    let usage = r#""usage":{"input_tokens":1000,"output_tokens":100,"cache_creation_input_tokens":10000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":10000}}"#;
+    env.write(
+        "logs/calls.jsonl",
+        format!(
+            "{{\"timestamp\":\"2026-11-03T10:00:00Z\",\"model\":\"us.anthropic.claude-sonnet-4-20250514-v1:0\",{usage}}}\n\
+             {{\"timestamp\":\"2026-11-03T10:00:00Z\",\"model\":\"claude-sonnet-4-5\",{usage}}}\n"
+        ),
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--format", "json,md"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 calls wrote to the prompt cache for an hour"),
+        "{stderr}"
+    );
+    let r = env.report();
+    // Bedrock's Sonnet 4 (3 / 3.75 / 15, no 1h rate): 1,000 × 3 + 10,000 ×
+    // 3.75 + 100 × 15 = $0.042. Sonnet 4.5 (1h at 6): 1,000 × 3 + 10,000 ×
+    // 6 + 100 × 15 = $0.0645.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.1065");
+    assert_eq!(r["audit"]["cache_write_1h_calls_at_5m_price"], 1);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("and those writes were priced at the 5-minute rate"));
+}
+
 /// A logged request/response pair: the response's model and service tier
 /// (what was served) over the request's (what was asked for: an Azure
 /// deployment's name, `priority` that was not granted, `auto`).

@@ -534,6 +534,9 @@ pub struct Accumulator<'c> {
     /// Flex or priority calls priced at standard rates (the catalog has no
     /// such price for their model).
     pub(crate) tier_at_standard: u64,
+    /// Calls whose 1-hour cache writes were priced at the 5-minute rate
+    /// (the catalog has no 1-hour rate for their model).
+    pub(crate) write_1h_at_5m: u64,
     pub(crate) long_context_calls: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
@@ -603,6 +606,7 @@ impl<'c> Accumulator<'c> {
             outside_window: 0,
             batch_at_full_price: 0,
             tier_at_standard: 0,
+            write_1h_at_5m: 0,
             long_context_calls: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
@@ -796,6 +800,7 @@ impl<'c> Accumulator<'c> {
         self.outside_window += o.outside_window;
         self.batch_at_full_price += o.batch_at_full_price;
         self.tier_at_standard += o.tier_at_standard;
+        self.write_1h_at_5m += o.write_1h_at_5m;
         self.long_context_calls += o.long_context_calls;
         match (&mut self.previous, o.previous) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
@@ -1165,6 +1170,9 @@ impl RecordSink for Accumulator<'_> {
             }
             if priced.tier_at_standard {
                 self.tier_at_standard += 1;
+            }
+            if priced.write_1h_at_5m {
+                self.write_1h_at_5m += 1;
             }
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;

@@ -268,6 +268,9 @@ pub struct Audit {
     /// Flex or priority calls (the log's `service_tier`) priced at standard
     /// rates because the model has no price for that tier.
     pub tier_calls_at_standard_price: u64,
+    /// Calls whose 1-hour cache writes were priced at the 5-minute rate
+    /// because the model has no 1-hour write rate.
+    pub cache_write_1h_calls_at_5m_price: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
@@ -704,6 +707,7 @@ impl Accumulator<'_> {
             cost_by_token_kind: self.cost_parts,
             batch_calls_at_full_price: self.batch_at_full_price,
             tier_calls_at_standard_price: self.tier_at_standard,
+            cache_write_1h_calls_at_5m_price: self.write_1h_at_5m,
             long_context_calls: self.long_context_calls,
             by,
             feature_model,

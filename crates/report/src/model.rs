@@ -732,6 +732,17 @@ fn tier_at_standard_price<'a>(a: &Audit) -> Option<Block<'a>> {
     })
 }
 
+fn write_1h_at_5m_price<'a>(a: &Audit) -> Option<Block<'a>> {
+    (a.cache_write_1h_calls_at_5m_price > 0).then(|| {
+        Block::Paragraph(vec![
+            Inline::Count(a.cache_write_1h_calls_at_5m_price),
+            Inline::plain(
+                " calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model.",
+            ),
+        ])
+    })
+}
+
 fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
     (a.batch_calls_at_full_price > 0).then(|| {
         Block::Paragraph(vec![
@@ -1146,6 +1157,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
     s.blocks.extend(tier_at_standard_price(a));
+    s.blocks.extend(write_1h_at_5m_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
@@ -1433,6 +1445,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(batch_at_full_price(a));
     s.blocks.extend(tier_at_standard_price(a));
+    s.blocks.extend(write_1h_at_5m_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
             id: None,

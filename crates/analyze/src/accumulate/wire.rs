@@ -30,7 +30,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
 /// tokens, web searches and their cost per group.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 wire_struct!(Group {
     resolved,
@@ -171,6 +171,7 @@ impl<'c> Accumulator<'c> {
             outside_window,
             batch_at_full_price,
             tier_at_standard,
+            write_1h_at_5m,
             long_context_calls,
             most_expensive,
             previous,
@@ -204,6 +205,7 @@ impl<'c> Accumulator<'c> {
         outside_window.put(&mut w);
         batch_at_full_price.put(&mut w);
         tier_at_standard.put(&mut w);
+        write_1h_at_5m.put(&mut w);
         long_context_calls.put(&mut w);
         most_expensive.put(&mut w);
         previous.put(&mut w);
@@ -345,6 +347,7 @@ impl<'c> Accumulator<'c> {
             outside_window: Wire::get(r)?,
             batch_at_full_price: Wire::get(r)?,
             tier_at_standard: Wire::get(r)?,
+            write_1h_at_5m: Wire::get(r)?,
             long_context_calls: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,

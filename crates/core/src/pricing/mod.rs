@@ -435,6 +435,9 @@ pub struct Priced {
     /// True when the call asked for flex or priority processing and the
     /// model has no price for it: it was priced at standard rates.
     pub tier_at_standard: bool,
+    /// True when the call wrote to the cache for an hour and the model has
+    /// no 1-hour write rate: those writes were priced at the 5-minute rate.
+    pub write_1h_at_5m: bool,
 }
 
 impl Catalog {
@@ -651,6 +654,7 @@ impl Catalog {
         let write_1h = rates.cache_write_1h.unwrap_or(write_5m);
         let reasoning = rates.reasoning.unwrap_or(output);
         let cache_write_1h = usage.cache_write_1h.min(usage.cache_write);
+        let write_1h_at_5m = cache_write_1h > 0 && rates.cache_write_1h.is_none();
         // Audio tokens at their own rates, the rest of each component at
         // the text rate.
         // (Most calls have none: their multiplications are skipped.)
@@ -691,6 +695,7 @@ impl Catalog {
                 Processing::Standard
             },
             tier_at_standard,
+            write_1h_at_5m,
         }
     }
 }
