@@ -16,8 +16,10 @@
 //! `input_cached_tokens`, `input_cache_read`) and cache writes
 //! (`cache_creation_input_tokens`, `input_cache_creation`, or LangChain's
 //! split of them by TTL, `input_ephemeral_5m_input_tokens` and
-//! `input_ephemeral_1h_input_tokens`) are added to it,
-//! and reasoning (`output_reasoning_tokens`, `output_reasoning`) is added to
+//! `input_ephemeral_1h_input_tokens`) and audio (`input_audio_tokens`, at
+//! the audio rate) are added to it,
+//! and reasoning (`output_reasoning_tokens`, `output_reasoning`) and audio
+//! (`output_audio_tokens`) are added to
 //! `output`. `total` is ignored (it is the sum). Older exports give `usage`
 //! (`{input, output, total, unit}`, no cache parts) instead: read when there
 //! is no `usageDetails` and its `unit` is `TOKENS` (or not given).
@@ -390,6 +392,10 @@ enum UsageKind {
     /// cache writes, which LangChain then zeroes in `cache_creation`.
     Ephemeral5m,
     Ephemeral1h,
+    /// Audio input (`input_audio_tokens`): also input, at the audio rate.
+    InputAudio,
+    /// Audio output (`output_audio_tokens`): also output.
+    OutputAudio,
     Output,
     /// Reasoning (also output).
     Reasoning,
@@ -407,10 +413,12 @@ impl From<u8> for UsageKind {
             CacheWrite1h,
             Ephemeral5m,
             Ephemeral1h,
+            InputAudio,
+            OutputAudio,
             Output,
             Reasoning,
             Other,
-        ][usize::from(class).min(8)]
+        ][usize::from(class).min(10)]
     }
 }
 
@@ -430,12 +438,16 @@ fn usage_kind(key: &str) -> UsageKind {
             } else {
                 UsageKind::CacheWrite
             }
+        } else if has("audio") {
+            UsageKind::InputAudio
         } else {
             UsageKind::Input
         }
     } else if has("output") || has("completion") {
         if has("reasoning") || has("thought") {
             UsageKind::Reasoning
+        } else if has("audio") {
+            UsageKind::OutputAudio
         } else {
             UsageKind::Output
         }
@@ -453,6 +465,8 @@ struct UsageSums {
     write_1h: u64,
     /// The writes as the ephemeral keys split them (5 minutes, 1 hour).
     ephemeral: [u64; 2],
+    /// Audio among the input and among the output.
+    audio: [u64; 2],
     output: Option<u64>,
     reasoning: u64,
 }
@@ -471,6 +485,14 @@ impl UsageSums {
             }
             UsageKind::Ephemeral5m => self.ephemeral[0] += n,
             UsageKind::Ephemeral1h => self.ephemeral[1] += n,
+            UsageKind::InputAudio => {
+                self.audio[0] += n;
+                add(&mut self.input, n);
+            }
+            UsageKind::OutputAudio => {
+                self.audio[1] += n;
+                add(&mut self.output, n);
+            }
             UsageKind::Output => add(&mut self.output, n),
             UsageKind::Reasoning => {
                 self.reasoning += n;
@@ -500,6 +522,11 @@ impl UsageSums {
         if let Some(out) = self.output {
             u.output_tokens = some(out);
             u.reasoning_tokens = some(self.reasoning);
+        }
+        if self.audio != [0, 0] {
+            let x = u.extras();
+            x.audio_in = some(self.audio[0]);
+            x.audio_out = some(self.audio[1]);
         }
     }
 }
@@ -551,6 +578,17 @@ pub fn agree(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OpenAI's audio tokens, as Langfuse's callback splits them out
+    /// (`input_audio_tokens`, `output_audio_tokens`): audio, priced at the
+    /// audio rates.
+    #[test]
+    fn audio_details_are_audio_tokens() {
+        let line = r#"{"id":"a1","type":"GENERATION","model":"gpt-4o-audio-preview","usageDetails":{"input":200,"input_audio_tokens":1000,"output":100,"output_audio_tokens":500}}"#;
+        let r = parse_line_str(line).unwrap();
+        assert_eq!((r.usage.input, r.usage.input_audio), (1200, 1000));
+        assert_eq!((r.usage.output, r.usage.output_audio), (600, 500));
+    }
 
     /// LangChain's Anthropic usage splits the cache writes by TTL
     /// (`ephemeral_5m_input_tokens`, `ephemeral_1h_input_tokens`) and zeroes
