@@ -634,6 +634,12 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             a.tier_calls_at_standard_price
         ));
     }
+    if a.provisioned_calls_at_on_demand_price > 0 {
+        out.push(format!(
+            "{} calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it; see the report's Data quality",
+            a.provisioned_calls_at_on_demand_price
+        ));
+    }
     if a.cache_write_1h_calls_at_5m_price > 0 {
         out.push(format!(
             "{} calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices); see the report's Data quality",

@@ -1288,6 +1288,14 @@ fn converse_traffic_type_and_usage_service_tier() {
     // 10,000 × 1.25 + 1,000 × 10 = $0.0225. google: $0.0578.
     assert_eq!(cost_of(&r, "provider", "google"), "0.0578");
     assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+    // The provisioned call is said to be priced at on-demand rates.
+    assert_eq!(r["audit"]["provisioned_calls_at_on_demand_price"], 1);
+    // The store keeps the tier (`provisioned`): its audit says the same.
+    let env = Env::new();
+    crate::store::ingest(&env, &[&fixture("usage-shapes")]);
+    let stored = crate::store::audit_of(&env, &["--store", "store"]);
+    assert_eq!(stored["provisioned_calls_at_on_demand_price"], 1);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.3665");
     // Anthropic's batch result message (`usage.service_tier: "batch"`),
     // Sonnet 4.5 at half of 3 / 15: 100,000 × 1.5 + 10,000 × 7.5 = $0.225.
     assert_eq!(cost_of(&r, "provider", "anthropic"), "0.225");

@@ -537,6 +537,9 @@ pub struct Accumulator<'c> {
     /// Calls whose 1-hour cache writes were priced at the 5-minute rate
     /// (the catalog has no 1-hour rate for their model).
     pub(crate) write_1h_at_5m: u64,
+    /// Calls on provisioned throughput (billed by reservation), priced at
+    /// standard rates.
+    pub(crate) provisioned: u64,
     pub(crate) long_context_calls: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
@@ -607,6 +610,7 @@ impl<'c> Accumulator<'c> {
             batch_at_full_price: 0,
             tier_at_standard: 0,
             write_1h_at_5m: 0,
+            provisioned: 0,
             long_context_calls: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
@@ -801,6 +805,7 @@ impl<'c> Accumulator<'c> {
         self.batch_at_full_price += o.batch_at_full_price;
         self.tier_at_standard += o.tier_at_standard;
         self.write_1h_at_5m += o.write_1h_at_5m;
+        self.provisioned += o.provisioned;
         self.long_context_calls += o.long_context_calls;
         match (&mut self.previous, o.previous) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
@@ -1173,6 +1178,9 @@ impl RecordSink for Accumulator<'_> {
             }
             if priced.write_1h_at_5m {
                 self.write_1h_at_5m += 1;
+            }
+            if r.service_tier == Some(tokenaudit_core::ServiceTier::Provisioned) {
+                self.provisioned += 1;
             }
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;

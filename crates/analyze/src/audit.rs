@@ -271,6 +271,10 @@ pub struct Audit {
     /// Calls whose 1-hour cache writes were priced at the 5-minute rate
     /// because the model has no 1-hour write rate.
     pub cache_write_1h_calls_at_5m_price: u64,
+    /// Calls on provisioned throughput (Vertex's `trafficType`
+    /// `PROVISIONED_THROUGHPUT`), billed by reservation and priced here at
+    /// on-demand rates.
+    pub provisioned_calls_at_on_demand_price: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
@@ -708,6 +712,7 @@ impl Accumulator<'_> {
             batch_calls_at_full_price: self.batch_at_full_price,
             tier_calls_at_standard_price: self.tier_at_standard,
             cache_write_1h_calls_at_5m_price: self.write_1h_at_5m,
+            provisioned_calls_at_on_demand_price: self.provisioned,
             long_context_calls: self.long_context_calls,
             by,
             feature_model,

@@ -345,13 +345,15 @@ impl CallRecord<'_> {
 
 /// A processing tier that changes a call's price: OpenAI's (and Gemini's)
 /// flex processing, billed below the standard rate, and priority
-/// processing, above it. A log's other `service_tier` words (`default`,
-/// `auto`, `standard`, `scale`, `on_demand`) are standard processing, and
-/// `batch` is a batch call.
+/// processing, above it; and Vertex's provisioned throughput, billed by
+/// reservation, which is priced at standard rates and said. A log's other
+/// `service_tier` words (`default`, `auto`, `standard`, `scale`,
+/// `on_demand`) are standard processing, and `batch` is a batch call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServiceTier {
     Flex,
     Priority,
+    Provisioned,
 }
 
 impl ServiceTier {
@@ -362,7 +364,7 @@ impl ServiceTier {
             (true, _) => Processing::Batch,
             (false, Some(ServiceTier::Flex)) => Processing::Flex,
             (false, Some(ServiceTier::Priority)) => Processing::Priority,
-            (false, None) => Processing::Standard,
+            (false, Some(ServiceTier::Provisioned) | None) => Processing::Standard,
         }
     }
 
@@ -374,6 +376,10 @@ impl ServiceTier {
             Some(ServiceTier::Flex)
         } else if t.eq_ignore_ascii_case("priority") {
             Some(ServiceTier::Priority)
+        } else if t.eq_ignore_ascii_case("provisioned")
+            || t.eq_ignore_ascii_case("provisioned_throughput")
+        {
+            Some(ServiceTier::Provisioned)
         } else {
             None
         }
@@ -383,6 +389,7 @@ impl ServiceTier {
         match self {
             ServiceTier::Flex => "flex",
             ServiceTier::Priority => "priority",
+            ServiceTier::Provisioned => "provisioned",
         }
     }
 }

@@ -743,6 +743,17 @@ fn write_1h_at_5m_price<'a>(a: &Audit) -> Option<Block<'a>> {
     })
 }
 
+fn provisioned_at_on_demand_price<'a>(a: &Audit) -> Option<Block<'a>> {
+    (a.provisioned_calls_at_on_demand_price > 0).then(|| {
+        Block::Paragraph(vec![
+            Inline::Count(a.provisioned_calls_at_on_demand_price),
+            Inline::plain(
+                " calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
+            ),
+        ])
+    })
+}
+
 fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
     (a.batch_calls_at_full_price > 0).then(|| {
         Block::Paragraph(vec![
@@ -1158,6 +1169,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     s.blocks.extend(batch_at_full_price(a));
     s.blocks.extend(tier_at_standard_price(a));
     s.blocks.extend(write_1h_at_5m_price(a));
+    s.blocks.extend(provisioned_at_on_demand_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
@@ -1446,6 +1458,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     s.blocks.extend(batch_at_full_price(a));
     s.blocks.extend(tier_at_standard_price(a));
     s.blocks.extend(write_1h_at_5m_price(a));
+    s.blocks.extend(provisioned_at_on_demand_price(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
             id: None,

@@ -69,12 +69,14 @@ impl Wire for ServiceTier {
         w.push(match self {
             ServiceTier::Flex => 0,
             ServiceTier::Priority => 1,
+            ServiceTier::Provisioned => 2,
         });
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
         match r.take(1)?[0] {
             0 => Ok(ServiceTier::Flex),
             1 => Ok(ServiceTier::Priority),
+            2 => Ok(ServiceTier::Provisioned),
             b => Err(WireError(format!("{b} is not a service tier"))),
         }
     }
@@ -172,6 +174,7 @@ impl<'c> Accumulator<'c> {
             batch_at_full_price,
             tier_at_standard,
             write_1h_at_5m,
+            provisioned,
             long_context_calls,
             most_expensive,
             previous,
@@ -206,6 +209,7 @@ impl<'c> Accumulator<'c> {
         batch_at_full_price.put(&mut w);
         tier_at_standard.put(&mut w);
         write_1h_at_5m.put(&mut w);
+        provisioned.put(&mut w);
         long_context_calls.put(&mut w);
         most_expensive.put(&mut w);
         previous.put(&mut w);
@@ -348,6 +352,7 @@ impl<'c> Accumulator<'c> {
             batch_at_full_price: Wire::get(r)?,
             tier_at_standard: Wire::get(r)?,
             write_1h_at_5m: Wire::get(r)?,
+            provisioned: Wire::get(r)?,
             long_context_calls: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,

@@ -442,7 +442,7 @@ pub struct RawUsage {
     /// `usage.service_tier` (`standard`, `priority`, `batch`), Vertex's
     /// `usageMetadata.trafficType` (`ON_DEMAND`, `ON_DEMAND_PRIORITY`,
     /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
-    /// `priority` or `standard`. A line's own `service_tier` comes first.
+    /// `priority`, `provisioned` or `standard`. A line's own `service_tier` comes first.
     pub tier: Option<&'static str>,
 }
 
@@ -487,6 +487,8 @@ impl RawUsage {
             "flex"
         } else if is("priority") || is("on_demand_priority") {
             "priority"
+        } else if is("provisioned_throughput") {
+            "provisioned"
         } else {
             "standard"
         });
