@@ -70,6 +70,19 @@ fn write_5m(r: &super::Rates) -> Option<super::Money> {
     r.cache_write_5m
 }
 
+/// The shipped model of provider `pi` a LiteLLM name means, as resolution
+/// finds it: the name's literal spellings first, so
+/// `global.anthropic.claude-opus-4-6-v1` is Bedrock's global profile, not
+/// the regional one whose rule begins `anthropic.claude-opus-4-6`.
+fn target_of(shipped: &Catalog, id: &str, pi: usize) -> Option<super::ModelId> {
+    let name = id.to_lowercase();
+    let (names, _, _) = candidates(&name);
+    let primary = (1 + name.matches('/').count()).min(names.len());
+    shipped
+        .best_match(&names[..primary], |q| q == pi)
+        .or_else(|| shipped.best_match(&names, |q| q == pi))
+}
+
 /// Rates (`get`) LiteLLM gives that genai-prices lacks, per shipped model
 /// whose latest prices have none of them: from each LiteLLM name, on the
 /// same provider, that the model's rules match, whose latest prices give
@@ -92,8 +105,7 @@ fn borrowed<const N: usize>(
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
-        let (names, _, _) = candidates(&lm.id.to_lowercase());
-        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
+        let Some(target) = target_of(shipped, &lm.id, pi) else {
             continue;
         };
         let Some(latest) = shipped.models[target.0 as usize].periods.last() else {
@@ -150,8 +162,7 @@ pub fn build_builtin(
         if KINDS.iter().all(|(_, get, _)| get(lm).is_none()) {
             continue;
         }
-        let (names, _, _) = candidates(&lm.id.to_lowercase());
-        if let Some(target) = shipped.best_match(&names, |q| q == pi) {
+        if let Some(target) = target_of(&shipped, &lm.id, pi) {
             for ((_, get, _), found) in KINDS.iter().zip(found.iter_mut()) {
                 if let Some(mult) = get(lm) {
                     found.entry(target.0 as usize).or_default().push(mult);
@@ -169,8 +180,7 @@ pub fn build_builtin(
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
-        let (names, _, _) = candidates(&lm.id.to_lowercase());
-        let Some(target) = shipped.best_match(&names, |q| q == pi) else {
+        let Some(target) = target_of(&shipped, &lm.id, pi) else {
             continue;
         };
         let model = &shipped.models[target.0 as usize];

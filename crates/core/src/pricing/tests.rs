@@ -1031,12 +1031,15 @@ fn cache_write_1h_from_litellm_where_it_fits() {
               {"provider": "cloud", "id": "claude-x", "match": {"contains": "claude-x"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75",
                 "tiers": [{"above_input_tokens": 200000, "input": "6", "output": "22.5", "cache_write_5m": "7.5"}]}]},
               {"provider": "cloud", "id": "other", "match": {"starts_with": "other-"}, "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75"}]},
-              {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25"}]}]}"#,
+              {"provider": "cloud", "id": "torn", "match": {"starts_with": "torn-"}, "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25"}]},
+              {"provider": "cloud", "id": "global-m", "match": {"contains": "global.anthropic.claude-m"}, "prices": [{"input": "5", "output": "25", "cache_write_5m": "6.25"}]},
+              {"provider": "cloud", "id": "regional-m", "match": {"starts_with": "anthropic.claude-m"}, "prices": [{"input": "5.5", "output": "27.5", "cache_write_5m": "6.875"}]}]}"#,
     )
     .unwrap();
     let litellm = Catalog::from_json_str(
         r#"{"schema": 1, "version": "y",
             "models": [
+              {"provider": "cloud", "id": "global.anthropic.claude-m-v1", "prices": [{"input": "5", "output": "25", "cache_write_5m": "6.25", "cache_write_1h": "10"}]},
               {"provider": "cloud", "id": "claude-x@2025", "prices": [{"input": "3", "output": "15", "cache_write_5m": "3.75", "cache_write_1h": "6"}]},
               {"provider": "cloud", "id": "other-a", "prices": [{"input": "3", "output": "15", "cache_write_5m": "4", "cache_write_1h": "6"}]},
               {"provider": "cloud", "id": "torn-a", "prices": [{"input": "1", "output": "5", "cache_write_5m": "1.25", "cache_write_1h": "2"}]},
@@ -1044,7 +1047,13 @@ fn cache_write_1h_from_litellm_where_it_fits() {
     )
     .unwrap();
     let (built, report) = build_builtin(&genai, &litellm, &["cloud"], "v", Vec::new()).unwrap();
-    assert_eq!(report.cache_write_1h_added, ["cloud/claude-x"]);
+    // The global profile's name is the global model's, as resolution reads
+    // it (its literal spelling first), not the regional one's whose rule
+    // begins its unprefixed spelling.
+    assert_eq!(
+        report.cache_write_1h_added,
+        ["cloud/claude-x", "cloud/global-m"]
+    );
     assert_eq!(report.conflicts, ["cloud/torn (1h cache write)"]);
     let rate = |name: &str| {
         let (_, m) = built.models().find(|(_, m)| m.id == name).unwrap();
@@ -1061,6 +1070,8 @@ fn cache_write_1h_from_litellm_where_it_fits() {
     assert_eq!(report.tier_cache_write_1h_derived, ["cloud/claude-x"]);
     // `other-a`'s 5-minute rate is not the model's: not taken.
     assert_eq!((rate("other"), rate("torn")), (None, None));
+    assert_eq!(rate("global-m"), Some(Money::from_picos(10_000_000)));
+    assert_eq!(rate("regional-m"), None);
     // 10,000 tokens written for an hour, 2,000 of 12,000 for five minutes:
     // 10,000 × 6 + 2,000 × 3.75 = $0.0675 (at the 5-minute rate: $0.045).
     let u = Usage {
