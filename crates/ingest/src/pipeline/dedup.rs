@@ -12,7 +12,7 @@
 //!   a 128-bit hash of (`message.id`, `requestId`), one per worker; the map
 //!   keeps the best copy: a main-chain copy over a sidechain one, then the
 //!   most tokens (input + cache + output), then the most output, then the
-//!   first in input order (file, line). The order is total, so the winner
+//!   most web searches, then the first in input order (file, line). The order is total, so the winner
 //!   does not depend on how files and chunks were split between threads.
 //! - At the end the workers' maps merge by the same order, sidechain copies
 //!   of a message whose main-chain copy survived are dropped, and the
@@ -37,11 +37,12 @@ use crate::record::dedup_key::DedupKey;
 
 impl DedupKey {
     /// The order copies are kept by: greater is better.
-    fn rank(&self, at: Location) -> (bool, u64, u64, std::cmp::Reverse<Location>) {
+    fn rank(&self, at: Location) -> (bool, u64, u64, u64, std::cmp::Reverse<Location>) {
         (
             !self.sidechain,
             self.tokens,
             self.output,
+            self.searches,
             std::cmp::Reverse(at),
         )
     }
@@ -509,5 +510,21 @@ mod tests {
         assert_eq!(run(&[0, 0, 0, 0, 0]), want);
         assert_eq!(run(&[1, 0, 1, 0, 1]), want);
         assert_eq!(run(&[0, 1, 0, 1, 0]), want);
+    }
+
+    /// Two streamed lines of a message with the same tokens, the later
+    /// counting web searches the first did not: the later is kept.
+    #[test]
+    fn equal_tokens_keep_the_copy_with_the_searches() {
+        let first = rec(5);
+        let mut later = rec(5);
+        later.usage.web_searches = 3;
+        let mut d = Dedup::default();
+        d.offer(DedupKey::new("m1", "r1", false, &first), first, at(0, 1));
+        d.offer(DedupKey::new("m1", "r1", false, &later), later, at(0, 2));
+        let (kept, lost) = d.finish();
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].0.usage.web_searches, kept[0].1), (3, at(0, 2)));
+        assert_eq!(lost.iter().map(|(_, n)| n).sum::<u64>(), 1);
     }
 }

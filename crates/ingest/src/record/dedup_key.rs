@@ -15,6 +15,9 @@ pub struct DedupKey {
     /// All tokens of the copy (input including the cache, and output).
     pub tokens: u64,
     pub output: u64,
+    /// Web searches the copy counts (a later streamed line may give more
+    /// with the same tokens).
+    pub searches: u64,
 }
 
 impl DedupKey {
@@ -29,6 +32,7 @@ impl DedupKey {
             sidechain,
             tokens: r.usage.total(),
             output: r.usage.output,
+            searches: r.usage.web_searches,
         }
     }
 }
