@@ -1431,6 +1431,28 @@ fn one_hour_writes_at_the_five_minute_rate_are_said() {
     assert!(md.contains("and those writes were priced at the 5-minute rate"));
 }
 
+/// A usage object logged as JSON text (as CSV exports and some loggers
+/// write it) is read as the object; other text is a wrong type.
+#[test]
+fn usage_as_json_text_is_read() {
+    let env = Env::new();
+    env.write(
+        "logs/calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-11-03T10:00:00Z","model":"gpt-4o","usage":"{\"prompt_tokens\":1000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":400}}"}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-03T10:01:00Z","model":"gpt-4o","usage":"n/a"}"#,
+            "\n"
+        ),
+    );
+    let r = env.audit(&["logs"]);
+    // gpt-4o (2.5 / cached 1.25 / 10): 600 × 2.5 + 400 × 1.25 + 100 × 10 =
+    // $0.003.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.003");
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["input"]["rejected_by_reason"]["wrong_type"], 1);
+}
+
 /// A logged request/response pair: the response's model and service tier
 /// (what was served) over the request's (what was asked for: an Azure
 /// deployment's name, `priority` that was not granted, `auto`).

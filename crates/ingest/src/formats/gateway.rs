@@ -983,6 +983,20 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
     }
 }
 
+/// A usage object given as JSON text: read as the object; any other text
+/// makes the usage a wrong type.
+fn usage_from_text(u: &mut RawUsage, text: &str) {
+    let object = text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok();
+    if object {
+        let mut de = serde_json::Deserializer::from_str(text);
+        if UsageSeed(u, Part::Any).deserialize(&mut de).is_ok() {
+            return;
+        }
+    }
+    u.prompt_tokens = Lenient::WrongType;
+}
+
 /// Reads a usage object (any provider's spelling) into `RawUsage`; the
 /// part is the detail object's ([`Part::Any`] at the top).
 struct UsageSeed<'b>(&'b mut RawUsage, Part);
@@ -1002,8 +1016,8 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.0.prompt_tokens = Lenient::WrongType;
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        usage_from_text(self.0, text);
         Ok(())
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
@@ -1779,11 +1793,11 @@ pub(crate) fn set_field<'a>(
         Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
         Field::Attempt => first(&mut l.attempt.0, || v.count()),
         Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
-        Field::Usage => {
-            if v != Scalar::Null {
-                l.usage.prompt_tokens = Lenient::WrongType;
-            }
-        }
+        Field::Usage => match v {
+            Scalar::Null => {}
+            Scalar::Str(text) => usage_from_text(&mut l.usage, &text),
+            _ => l.usage.prompt_tokens = Lenient::WrongType,
+        },
         Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
@@ -1845,6 +1859,11 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
 /// wrong type) and false is returned.
 #[inline]
 fn usage_opens(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<bool> {
+    // A usage object as JSON text (as CSV exports and some loggers write
+    // it) is serde's to read.
+    if s.peek()? == b'"' {
+        return Err(Bail);
+    }
     if s.peek()? != b'{' {
         if s.scalar()? != Scalar::Null {
             u.prompt_tokens = Lenient::WrongType;
