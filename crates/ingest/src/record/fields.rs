@@ -1218,7 +1218,8 @@ pub(crate) fn scan_messages_in<'a>(
             let mut cs = Scanner::new(c);
             Some(cs.string()?)
         }
-        // Parts or other values: the serde reader's `content_text`.
+        Some(Some(c)) if c.starts_with('[') => text_parts(c)?,
+        // Other values: the serde reader's `content_text`.
         Some(Some(_)) => return Err(Bail),
     };
     Ok(Messages {
@@ -1226,6 +1227,43 @@ pub(crate) fn scan_messages_in<'a>(
         system,
         system_chars,
         user_messages,
+    })
+}
+
+/// A content given as parts, in the common shape: objects each with one
+/// string `text` (Anthropic's and OpenAI's `{"type": "text", "text": …}`,
+/// Bedrock Converse's `{"text": …}`), joined by newlines as
+/// [`content_text`] joins them. Any other part (a string, a part with no
+/// `text`, or one whose `text` is no string or is repeated) bails to it.
+fn text_parts(c: &str) -> crate::json::scan::Scan<Option<Cow<'_, str>>> {
+    use crate::json::scan::{Bail, Scanner};
+    let mut s = Scanner::new(c);
+    s.begin_array()?;
+    let mut texts: Vec<Cow<'_, str>> = Vec::new();
+    let mut first_element = true;
+    while s.next_element(&mut first_element)? {
+        s.begin_object()?;
+        let mut text = None;
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            if &*key == "text" {
+                if text.is_some() || s.peek()? != b'"' {
+                    return Err(Bail);
+                }
+                text = Some(s.string()?);
+            } else {
+                s.skip_value()?;
+            }
+        }
+        texts.push(text.ok_or(Bail)?);
+    }
+    if !s.at_end() {
+        return Err(Bail);
+    }
+    Ok(match texts.len() {
+        0 => None,
+        1 => texts.pop(),
+        _ => Some(Cow::Owned(texts.join("\n"))),
     })
 }
 
@@ -1615,11 +1653,29 @@ mod messages_tests {
                 true,
             ),
             (r#"[{"role":"us\u0065r","content":"escaped role"}]"#, true),
-            // Left to serde: a duplicated key, parts, no user message,
-            // a role of another type, a lone surrogate, not an array.
+            // Left to serde: a duplicated key, no user message, a role of
+            // another type, a lone surrogate, not an array.
             (r#"[{"role":"user","role":"user","content":"dup"}]"#, false),
+            // Text parts (Anthropic's, OpenAI's, Bedrock Converse's).
             (
                 r#"[{"role":"user","content":[{"type":"text","text":"parts"}]}]"#,
+                true,
+            ),
+            (
+                r#"[{"role":"user","content":[{"text":"a \"b\""},{"type":"text","text":"c","cache_control":{"type":"ephemeral"}}]}]"#,
+                true,
+            ),
+            (r#"[{"role":"user","content":[]}]"#, true),
+            // Left to serde: parts that are strings, have no text, a text
+            // that is no string, a repeated text.
+            (r#"[{"role":"user","content":["s"]}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"type":"image","source":{}}]}]"#,
+                false,
+            ),
+            (r#"[{"role":"user","content":[{"text":5}]}]"#, false),
+            (
+                r#"[{"role":"user","content":[{"text":"a","text":"b"}]}]"#,
                 false,
             ),
             (r#"[{"role":"assistant","content":"no user"}]"#, false),
