@@ -622,29 +622,28 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             first.resolved.as_deref().unwrap_or("")
         ));
     }
-    if a.batch_calls_at_full_price > 0 {
-        out.push(format!(
-            "{} batch calls were priced at real-time rates: the catalog has no batch price for their model (give one with --prices); see the report's Data quality",
-            a.batch_calls_at_full_price
-        ));
-    }
-    if a.tier_calls_at_standard_price > 0 {
-        out.push(format!(
-            "{} flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model; see the report's Data quality",
-            a.tier_calls_at_standard_price
-        ));
-    }
-    if a.provisioned_calls_at_on_demand_price > 0 {
-        out.push(format!(
-            "{} calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it; see the report's Data quality",
-            a.provisioned_calls_at_on_demand_price
-        ));
-    }
-    if a.cache_write_1h_calls_at_5m_price > 0 {
-        out.push(format!(
-            "{} calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices); see the report's Data quality",
-            a.cache_write_1h_calls_at_5m_price
-        ));
+    // Calls priced at rates other than their own: the catalog lacks theirs.
+    for (n, said) in [
+        (
+            a.batch_calls_at_full_price,
+            "batch calls were priced at real-time rates: the catalog has no batch price for their model (give one with --prices)",
+        ),
+        (
+            a.tier_calls_at_standard_price,
+            "flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model",
+        ),
+        (
+            a.provisioned_calls_at_on_demand_price,
+            "calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
+        ),
+        (
+            a.cache_write_1h_calls_at_5m_price,
+            "calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices)",
+        ),
+    ] {
+        if n > 0 {
+            out.push(format!("{n} {said}; see the report's Data quality"));
+        }
     }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {

@@ -721,48 +721,31 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
     [head, list].into_iter().filter(move |_| any)
 }
 
-fn tier_at_standard_price<'a>(a: &Audit) -> Option<Block<'a>> {
-    (a.tier_calls_at_standard_price > 0).then(|| {
-        Block::Paragraph(vec![
-            Inline::Count(a.tier_calls_at_standard_price),
-            Inline::plain(
-                " flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model.",
-            ),
-        ])
-    })
-}
-
-fn write_1h_at_5m_price<'a>(a: &Audit) -> Option<Block<'a>> {
-    (a.cache_write_1h_calls_at_5m_price > 0).then(|| {
-        Block::Paragraph(vec![
-            Inline::Count(a.cache_write_1h_calls_at_5m_price),
-            Inline::plain(
-                " calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model.",
-            ),
-        ])
-    })
-}
-
-fn provisioned_at_on_demand_price<'a>(a: &Audit) -> Option<Block<'a>> {
-    (a.provisioned_calls_at_on_demand_price > 0).then(|| {
-        Block::Paragraph(vec![
-            Inline::Count(a.provisioned_calls_at_on_demand_price),
-            Inline::plain(
-                " calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
-            ),
-        ])
-    })
-}
-
-fn batch_at_full_price<'a>(a: &Audit) -> Option<Block<'a>> {
-    (a.batch_calls_at_full_price > 0).then(|| {
-        Block::Paragraph(vec![
-            Inline::Count(a.batch_calls_at_full_price),
-            Inline::plain(
-                " batch calls were priced at real-time rates: the catalog has no batch price for their model.",
-            ),
-        ])
-    })
+/// The calls priced at rates other than their own because the catalog
+/// lacks theirs (batch, service tier, 1-hour writes, provisioned
+/// throughput): a paragraph per kind that has any.
+fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
+    [
+        (
+            a.batch_calls_at_full_price,
+            " batch calls were priced at real-time rates: the catalog has no batch price for their model.",
+        ),
+        (
+            a.tier_calls_at_standard_price,
+            " flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model.",
+        ),
+        (
+            a.cache_write_1h_calls_at_5m_price,
+            " calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model.",
+        ),
+        (
+            a.provisioned_calls_at_on_demand_price,
+            " calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, text)| Block::Paragraph(vec![Inline::Count(n), Inline::plain(text)]))
 }
 
 /// The fields no call carried and what each prevents; `None` if none.
@@ -1166,10 +1149,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         s.blocks.push(Block::Table(unknown_models_table(a)));
     }
     s.blocks.extend(priced_elsewhere(a));
-    s.blocks.extend(batch_at_full_price(a));
-    s.blocks.extend(tier_at_standard_price(a));
-    s.blocks.extend(write_1h_at_5m_price(a));
-    s.blocks.extend(provisioned_at_on_demand_price(a));
+    s.blocks.extend(priced_at_other_rates(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
@@ -1455,10 +1435,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         s.blocks.push(Block::Table(unknown_models_table(a)));
     }
     s.blocks.extend(priced_elsewhere(a));
-    s.blocks.extend(batch_at_full_price(a));
-    s.blocks.extend(tier_at_standard_price(a));
-    s.blocks.extend(write_1h_at_5m_price(a));
-    s.blocks.extend(provisioned_at_on_demand_price(a));
+    s.blocks.extend(priced_at_other_rates(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
             id: None,
