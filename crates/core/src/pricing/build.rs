@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::import_genai::FIRST_PARTY;
-use super::resolve::candidates;
+use super::resolve::{candidates, literal_count};
 use super::{Catalog, ModelEntry, Multiplier, ProviderInfo, Source};
 
 /// The hosts the builtin catalog ships after the model makers, in
@@ -77,10 +77,34 @@ fn write_5m(r: &super::Rates) -> Option<super::Money> {
 fn target_of(shipped: &Catalog, id: &str, pi: usize) -> Option<super::ModelId> {
     let name = id.to_lowercase();
     let (names, _, _) = candidates(&name);
-    let primary = (1 + name.matches('/').count()).min(names.len());
-    shipped
-        .best_match(&names[..primary], |q| q == pi)
-        .or_else(|| shipped.best_match(&names, |q| q == pi))
+    let primary = literal_count(&name, &names);
+    let (_, i) = shipped.literal_first(&names, primary, |q| q == pi)?;
+    Some(super::ModelId(i as u32))
+}
+
+/// Sets each model's borrowed rates (see [`borrowed`]) on its latest
+/// prices when all its LiteLLM names agree. Returns the models that took
+/// them and those whose names disagree (with `kind` in brackets).
+fn adopt<const N: usize>(
+    models: &mut [ModelEntry],
+    found: BTreeMap<usize, Vec<[Option<super::Money>; N]>>,
+    kind: &str,
+    set: impl Fn(&mut super::Rates, [Option<super::Money>; N]),
+) -> (Vec<String>, Vec<String>) {
+    let (mut added, mut conflicts) = (Vec::new(), Vec::new());
+    for (i, found) in found {
+        let m = &mut models[i];
+        let name = format!("{}/{}", m.provider, m.id);
+        if found.iter().all(|a| *a == found[0]) {
+            if let Some(latest) = m.periods.last_mut() {
+                set(&mut latest.rates, found[0]);
+                added.push(name);
+            }
+        } else {
+            conflicts.push(format!("{name} ({kind})"));
+        }
+    }
+    (added, conflicts)
 }
 
 /// Rates (`get`) LiteLLM gives that genai-prices lacks, per shipped model
@@ -198,39 +222,19 @@ pub fn build_builtin(
     }
     let mut models = shipped.models.clone();
     let mut report = BuildReport::default();
-    for (i, found) in borrowed(&shipped, litellm, audio, &[input, output]) {
-        let m = &mut models[i];
-        if found.iter().all(|a| *a == found[0]) {
-            if let Some(latest) = m.periods.last_mut() {
-                [
-                    latest.rates.input_audio,
-                    latest.rates.cached_audio_read,
-                    latest.rates.output_audio,
-                ] = found[0];
-                report.audio_added.push(format!("{}/{}", m.provider, m.id));
-            }
-        } else {
-            report
-                .conflicts
-                .push(format!("{}/{} (audio)", m.provider, m.id));
-        }
-    }
+    let borrowed_audio = borrowed(&shipped, litellm, audio, &[input, output]);
+    let set_audio = |r: &mut super::Rates, [i, c, o]: [Option<super::Money>; 3]| {
+        [r.input_audio, r.cached_audio_read, r.output_audio] = [i, c, o];
+    };
+    let (added, conflicts) = adopt(&mut models, borrowed_audio, "audio", set_audio);
+    report.audio_added = added;
+    report.conflicts.extend(conflicts);
     let write_1h = |r: &super::Rates| [r.cache_write_1h];
-    for (i, found) in borrowed(&shipped, litellm, write_1h, &[input, output, write_5m]) {
-        let m = &mut models[i];
-        if found.iter().all(|a| *a == found[0]) {
-            if let Some(latest) = m.periods.last_mut() {
-                latest.rates.cache_write_1h = found[0][0];
-                report
-                    .cache_write_1h_added
-                    .push(format!("{}/{}", m.provider, m.id));
-            }
-        } else {
-            report
-                .conflicts
-                .push(format!("{}/{} (1h cache write)", m.provider, m.id));
-        }
-    }
+    let borrowed_1h = borrowed(&shipped, litellm, write_1h, &[input, output, write_5m]);
+    let set_1h = |r: &mut super::Rates, [w]: [Option<super::Money>; 1]| r.cache_write_1h = w;
+    let (added, conflicts) = adopt(&mut models, borrowed_1h, "1h cache write", set_1h);
+    report.cache_write_1h_added = added;
+    report.conflicts.extend(conflicts);
     for (i, found) in tiers {
         if found.iter().all(|t| *t == found[0]) {
             if let Some(latest) = models[i].periods.last_mut() {

@@ -89,6 +89,12 @@ pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
     (out, segments, bedrock)
 }
 
+/// How many of `name`'s candidate spellings are literal: the name and its
+/// path suffixes, before the derived ones.
+pub(super) fn literal_count(name: &str, names: &[String]) -> usize {
+    (1 + name.matches('/').count()).min(names.len())
+}
+
 /// `claude-3-5-sonnet-20240620-v1:0` → `claude-3-5-sonnet-20240620`.
 fn strip_bedrock_version(id: &str) -> &str {
     let base = match id.rfind(':') {
@@ -158,6 +164,18 @@ impl Catalog {
                     .is_some_and(|r| names.iter().any(|n| r.score(n).is_some()))
             })
             .collect()
+    }
+
+    /// `best_keyed` over the literal spellings of a name (its first
+    /// `primary` candidates), else over all of them.
+    pub(super) fn literal_first(
+        &self,
+        names: &[String],
+        primary: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<(Key, usize)> {
+        self.best_keyed(&names[..primary], &keep)
+            .or_else(|| self.best_keyed(names, &keep))
     }
 
     /// `best_match` with the winner's key and model index.
@@ -266,7 +284,7 @@ impl Catalog {
             return None;
         }
         let (names, segments, bedrock) = candidates(&name);
-        let primary = (1 + name.matches('/').count()).min(names.len());
+        let primary = literal_count(&name, &names);
         let mut hints: Vec<usize> = Vec::new();
         let words = provider.into_iter().map(str::to_owned).chain(segments);
         let words = words.chain(bedrock.then(|| "bedrock".to_owned()));
@@ -283,8 +301,7 @@ impl Catalog {
         // `global.anthropic.…` is not beaten by one for `anthropic.…`.
         let literal = &names[..primary];
         for &p in &hints {
-            let hit = self.best_keyed(literal, |q| q == p);
-            if let Some(hit) = hit.or_else(|| self.best_keyed(&names, |q| q == p)) {
+            if let Some(hit) = self.literal_first(&names, primary, |q| q == p) {
                 let i = self.maker_over_hint(&names, hit).unwrap_or(hit.1);
                 return Some(ModelId(i as u32));
             }
