@@ -986,15 +986,14 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
 /// A usage object given as JSON text: read as the object; any other text
 /// makes the usage a wrong type.
 fn usage_from_text(u: &mut RawUsage, text: &str) {
-    let object = text.trim_start().starts_with('{')
-        && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).is_ok();
-    if object {
-        let mut de = serde_json::Deserializer::from_str(text);
-        if UsageSeed(u, Part::Any).deserialize(&mut de).is_ok() {
-            return;
-        }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = text.trim_start().starts_with('{')
+        && UsageSeed(u, Part::Any).deserialize(&mut de).is_ok()
+        && de.end().is_ok();
+    if !read {
+        // (Whatever a broken text filled in, the usage is a wrong type.)
+        u.prompt_tokens = Lenient::WrongType;
     }
-    u.prompt_tokens = Lenient::WrongType;
 }
 
 /// Reads a usage object (any provider's spelling) into `RawUsage`; the
