@@ -24,7 +24,7 @@ use crate::coverage::{Counts, Via};
 use crate::infer::sessions::TurnCall;
 use crate::infer::timeline::Grouping;
 use crate::observe::{
-    key_of, Attempt, Call, CellObs, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
+    key_of, Attempt, Call, CellObs, ChainHead, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
 };
 use crate::spill::SpillTable;
 use crate::stats::{CostParts, Stats};
@@ -171,9 +171,6 @@ impl FeatureFrom {
         }
     }
 }
-
-/// Attempts kept per retry chain (a storm longer than this is still a storm).
-const MAX_ATTEMPTS: usize = 64;
 
 /// The label used for a dimension a record does not carry.
 pub const NONE: &str = "(none)";
@@ -546,7 +543,35 @@ pub struct Accumulator<'c> {
     pub(crate) previous: Option<Previous>,
     /// Calls logged twice (see `repeats.rs`).
     pub(crate) repeats: crate::repeats::Repeats,
+    /// The retry evidence of the unit being read, settled at its end.
+    unit: UnitChains,
 }
+
+/// A unit's failed calls and successes of prompts that may have failed,
+/// kept until the unit ends ([`RecordSink::end_unit`]) and then matched in
+/// time order: which success ends which chain then depends on the unit's
+/// calls only, not on which worker read the unit or in what order.
+#[derive(Default)]
+struct UnitChains {
+    /// (chain key, millis) of each failed call.
+    failed: Vec<(u64, i64)>,
+    /// Successes that were no marked retry.
+    ok: Vec<UnitSuccess>,
+    /// Scratch: the keys of `failed`.
+    keys: rustc_hash::FxHashSet<u64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct UnitSuccess {
+    millis: i64,
+    key: u64,
+    cell: u64,
+    cost: i64,
+}
+
+/// Successes kept from each end of a unit that ended no chain in it, for
+/// chains that cross units (see [`ChainHead`]).
+const UNIT_HEADS: usize = 16;
 
 /// The previous period's sums: totals, and spend per feature and per model
 /// (catalog id, or the logged name when unknown).
@@ -615,7 +640,78 @@ impl<'c> Accumulator<'c> {
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
             repeats: Default::default(),
+            unit: UnitChains::default(),
         }
+    }
+
+    /// Settles the unit read so far: each success that follows a failure
+    /// of its prompt in the unit (the first after each failure) joins that
+    /// chain; of the others, the first and last [`UNIT_HEADS`] read are
+    /// kept as heads (an earlier unit's chain may end at its next unit's
+    /// start, or, in a log out of time order, at its previous unit's end).
+    pub(crate) fn settle_unit(&mut self) {
+        let unit = &mut self.unit;
+        if unit.ok.is_empty() {
+            unit.failed.clear();
+            return;
+        }
+        let chains = &mut self.keyed.chains;
+        unit.keys.clear();
+        unit.keys.extend(unit.failed.iter().map(|&(k, _)| k));
+        // Successes of failed prompts, with the failures, in time order per
+        // prompt (a failure first at equal times).
+        let mut events: Vec<(u64, i64, bool, usize)> =
+            unit.failed.iter().map(|&(k, m)| (k, m, false, 0)).collect();
+        let mut joined = vec![false; unit.ok.len()];
+        if !unit.keys.is_empty() {
+            for (i, s) in unit.ok.iter().enumerate() {
+                if unit.keys.contains(&s.key) {
+                    events.push((s.key, s.millis, true, i));
+                }
+            }
+            events.sort_unstable();
+            let mut open: Option<u64> = None;
+            for &(key, _, ok, i) in &events {
+                if !ok {
+                    open = Some(key);
+                } else if open == Some(key) {
+                    open = None;
+                    joined[i] = true;
+                    let s = unit.ok[i];
+                    if let Some(c) = chains.get_mut(key) {
+                        c.add(Attempt {
+                            millis: s.millis,
+                            ok: true,
+                            cell: s.cell,
+                            cost: s.cost,
+                            attempt: None,
+                            request_id: None,
+                        });
+                    }
+                }
+            }
+        }
+        let mut rest: Vec<UnitSuccess> = unit
+            .ok
+            .iter()
+            .zip(&joined)
+            .filter(|(_, j)| !**j)
+            .map(|(s, _)| *s)
+            .collect();
+        if rest.len() > 2 * UNIT_HEADS {
+            rest.drain(UNIT_HEADS..rest.len() - UNIT_HEADS);
+        }
+        // Chosen from every success, then kept if the chains' sample may
+        // still hold their prompt: the same heads whichever worker chose.
+        let chains = &self.keyed.chains;
+        let rest = rest.into_iter().filter(|s| chains.admits(s.key));
+        self.keyed.heads.extend(rest.map(|s| ChainHead {
+            key: s.key,
+            millis: s.millis,
+            cell: s.cell,
+        }));
+        unit.ok.clear();
+        unit.failed.clear();
     }
 
     pub fn catalog(&self) -> &'c Catalog {
@@ -738,7 +834,9 @@ impl<'c> Accumulator<'c> {
         o
     }
 
-    pub fn merge(&mut self, o: Accumulator<'c>) {
+    pub fn merge(&mut self, mut o: Accumulator<'c>) {
+        self.settle_unit();
+        o.settle_unit();
         self.totals.merge(&o.totals);
         self.cost_parts.merge(&o.cost_parts);
         // Cells first: the other side's groups point at its own cell indices.
@@ -1023,31 +1121,31 @@ impl Accumulator<'_> {
         if let Some(fp) = r.prompt_fp {
             let key =
                 xxhash_rust::xxh3::xxh3_64_with_seed(label(&r.user).as_bytes(), fp ^ feature_key);
-            let attempt = || Attempt {
-                millis: call.millis.unwrap_or(0),
-                ok: status == CallStatus::Ok,
-                cell: call.cell,
-                cost: call.cost_picos(),
-                attempt: r.attempt,
-                request_id: r.request_id.as_deref().map(Into::into),
-            };
+            let millis = call.millis.unwrap_or(0);
             if status != CallStatus::Ok || retried {
                 if let Some(c) = keyed.chains.entry(key, ChainObs::default) {
-                    if c.attempts.is_empty() {
-                        // Most chains are a failure and its retry: room
-                        // for two, not the four a first push makes.
-                        c.attempts.reserve_exact(2);
-                    }
-                    if c.attempts.len() < MAX_ATTEMPTS {
-                        c.attempts.push(attempt());
-                    }
+                    c.add(Attempt {
+                        millis,
+                        ok: status == CallStatus::Ok,
+                        cell: call.cell,
+                        cost: call.cost_picos(),
+                        attempt: r.attempt,
+                        request_id: r.request_id.as_deref().map(Into::into),
+                    });
                 }
-            } else if let Some(c) = keyed.chains.get_mut(key) {
-                // A success after failures of the same prompt ends the chain;
-                // later repeats are not part of it, so a chain stays short.
-                if c.attempts.len() < MAX_ATTEMPTS && c.attempts.last().is_some_and(|a| !a.ok) {
-                    c.attempts.push(attempt());
-                }
+            }
+            // Which success ends which chain is settled with the rest of
+            // the unit (`settle_unit`), whatever order its calls came in and
+            // whatever this worker's sample keeps (so every call counts).
+            if status != CallStatus::Ok {
+                self.unit.failed.push((key, millis));
+            } else if !retried {
+                self.unit.ok.push(UnitSuccess {
+                    key,
+                    millis,
+                    cell: call.cell,
+                    cost: call.cost_picos(),
+                });
             }
         }
     }
@@ -1106,6 +1204,10 @@ impl RecordSink for Accumulator<'_> {
             .litellm_cache_hits
             .add(r.prompt_fp);
         self.via.add(Via::LitellmCacheHit, 1);
+    }
+
+    fn end_unit(&mut self) {
+        self.settle_unit();
     }
 
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {

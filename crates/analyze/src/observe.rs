@@ -732,6 +732,47 @@ pub struct ChainObs {
     pub attempts: Vec<Attempt>,
 }
 
+/// Attempts kept per prompt (a storm longer than this is still a storm):
+/// the earliest, whatever order they came in.
+pub const MAX_ATTEMPTS: usize = 64;
+
+impl ChainObs {
+    /// Adds an attempt, keeping the [`MAX_ATTEMPTS`] earliest.
+    pub fn add(&mut self, a: Attempt) {
+        if self.attempts.is_empty() {
+            // Most chains are a failure and its retry: room for two, not
+            // the four a first push makes.
+            self.attempts.reserve_exact(2);
+        }
+        if self.attempts.len() < MAX_ATTEMPTS {
+            self.attempts.push(a);
+        } else if let Some(last) = self.attempts.iter_mut().max() {
+            if a < *last {
+                *last = a;
+            }
+        }
+    }
+
+    fn merge(&mut self, o: ChainObs) {
+        self.attempts.extend(o.attempts);
+        if self.attempts.len() > MAX_ATTEMPTS {
+            self.attempts.sort_unstable();
+            self.attempts.truncate(MAX_ATTEMPTS);
+        }
+    }
+}
+
+/// One of the earliest successes of a unit of reading that followed no
+/// failure of its prompt within the unit: the end of a chain whose failure
+/// was the last attempt of an earlier unit, when that chain exists
+/// (TA108 matches heads to chains by key; the rest mean nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ChainHead {
+    pub key: u64,
+    pub millis: i64,
+    pub cell: u64,
+}
+
 /// One successful call whose prompt text was logged, for the
 /// near-duplicate (semantic cache) simulation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -842,6 +883,8 @@ pub struct Keyed {
     pub timelines: Timelines,
     pub prompts: HashSample<PromptObs>,
     pub chains: HashSample<ChainObs>,
+    /// Heads of units of reading, for chains that cross one's end.
+    pub heads: Vec<ChainHead>,
     pub texts: TextSample,
 }
 
@@ -852,6 +895,7 @@ impl Default for Keyed {
             timelines: Timelines::default(),
             prompts: HashSample::with_capacity(PROMPT_CAPACITY),
             chains: HashSample::default(),
+            heads: Vec::new(),
             texts: TextSample::default(),
         }
     }
@@ -862,8 +906,11 @@ impl Keyed {
         self.sessions.merge(o.sessions, |a, b| a.merge(b));
         self.timelines.merge(o.timelines);
         self.prompts.merge(o.prompts, |a, b| a.merge(b));
-        self.chains
-            .merge(o.chains, |a, b| a.attempts.extend(b.attempts));
+        self.chains.merge(o.chains, ChainObs::merge);
+        self.heads.extend(o.heads);
+        // A head whose prompt the chains' sample dropped can never match.
+        let chains = &self.chains;
+        self.heads.retain(|h| chains.admits(h.key));
         self.texts.merge(o.texts);
     }
 }

@@ -274,6 +274,13 @@ impl<V> HashSample<V> {
         }
     }
 
+    /// Whether `key` is (still) in the sample's range: a key that is not
+    /// never will be.
+    #[inline]
+    pub fn admits(&self, key: u64) -> bool {
+        Self::keeps(self.level, key)
+    }
+
     /// The entry for `key` if it is already kept.
     #[inline]
     pub fn get_mut(&mut self, key: u64) -> Option<&mut V> {

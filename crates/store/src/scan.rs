@@ -193,6 +193,8 @@ pub fn feed<S: RecordSink>(
             Dataset::CacheHits => sink.cache_hit(&record, at),
         }
     }
+    // A batch is a unit of reading: cut the same whoever reads it.
+    sink.end_unit();
     Ok(())
 }
 

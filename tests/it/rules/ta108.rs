@@ -262,3 +262,128 @@ fn storm_gap_option_makes_slower_retries_a_storm() {
     assert_eq!(f[0]["savings"]["monthly"], "7.50");
     assert_eq!(f[0]["lever"]["fraction"], json!(0.25 / 0.375));
 }
+
+/// Lines of a log being built, and where the ingest pipeline will cut it
+/// into units (chunks of at most 1 MiB of whole lines, each read by
+/// whichever worker is free).
+struct Chunked {
+    text: String,
+    /// Bytes of the current chunk so far.
+    chunk: usize,
+    /// Chunk boundaries crossed so far.
+    boundaries: usize,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl Chunked {
+    fn push(&mut self, line: String) {
+        if self.chunk + line.len() > CHUNK {
+            self.boundaries += 1;
+            self.chunk = 0;
+        }
+        self.chunk += line.len();
+        self.text += &line;
+    }
+
+    /// Whether `lines` still fit in the current chunk.
+    fn fits(&self, lines: &[&String]) -> bool {
+        self.chunk + lines.iter().map(|l| l.len()).sum::<usize>() <= CHUNK
+    }
+}
+
+/// A storm with no `attempt` numbers: two failures of prompt `prompt` 200 ms
+/// apart, then its success 200 ms later.
+fn inferred_storm(ms: u64, prompt: u64) -> [String; 3] {
+    let id = |a: u64| format!("p{prompt}-a{a}");
+    [
+        attempt(ms, &id(1), prompt, "gpt-4o", None, false),
+        attempt(ms + 200, &id(2), prompt, "gpt-4o", None, false),
+        attempt(ms + 400, &id(3), prompt, "gpt-4o", None, true),
+    ]
+}
+
+/// Four chunks of one-off successful calls, one a second, with
+/// eight inferred storms: five inside chunks, two whose failures end a
+/// chunk and whose success starts the next, and one whose success, logged
+/// before its failures (out of time order), ends a chunk whose next one
+/// starts with the failures. One prompt also fails once and succeeds 20
+/// minutes later: a new request, not a retry.
+fn chunked_storms() -> (String, usize) {
+    let mut log = Chunked {
+        text: String::new(),
+        chunk: 0,
+        boundaries: 0,
+    };
+    let mut ms = 0u64;
+    let mut inside = 1u64;
+    let mut across = 6u64;
+    let mut straddling = 0;
+    for i in 0..16_000u64 {
+        ms += 1_000;
+        let filler = attempt(ms, &format!("one-{i:05}"), 1_000 + i, "gpt-4o", None, true);
+        let before = log.boundaries;
+        if i % 3_000 == 1_000 && inside <= 5 {
+            for line in inferred_storm(ms, inside) {
+                log.push(line);
+            }
+            inside += 1;
+        } else if i == 500 {
+            log.push(attempt(ms, "late-a1", 900, "gpt-4o", None, false));
+        } else if i == 1_700 {
+            log.push(attempt(ms, "late-a2", 900, "gpt-4o", None, true));
+        } else if across <= 8 && log.boundaries == across as usize - 6 {
+            // Storm 6 crosses the first boundary, 7 the second, 8 the third.
+            let [f1, f2, ok] = inferred_storm(ms, across);
+            if across < 8 && log.fits(&[&f1, &f2]) && !log.fits(&[&f1, &f2, &filler]) {
+                // The failures end this chunk; the success starts the next.
+                log.push(f1);
+                log.push(f2);
+                log.push(ok);
+                across += 1;
+            } else if across == 8 && log.fits(&[&ok]) && !log.fits(&[&ok, &filler]) {
+                // The success ends this chunk; the failures start the next.
+                log.push(ok);
+                log.push(f1);
+                log.push(f2);
+                across += 1;
+            }
+            straddling += usize::from(log.boundaries > before);
+        }
+        log.push(filler);
+    }
+    assert_eq!((inside, across), (6, 9), "every storm planted");
+    (log.text, straddling)
+}
+
+#[test]
+fn inferred_retries_across_chunks_count_the_same_on_any_number_of_threads() {
+    let env = Env::new();
+    let (text, straddling) = chunked_storms();
+    // Three storms cross a chunk boundary, so different workers may read
+    // their failures and their success.
+    assert_eq!(straddling, 3);
+    env.write("calls.jsonl", text);
+    let mut seen = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let r = env.audit(&["calls.jsonl", "--threads", threads]);
+        let f = findings(&r, "TA108");
+        assert_eq!(f.len(), 1, "--threads {threads}: {f:#?}");
+        let e = &f[0]["evidence"];
+        // Eight storms of three attempts 200 ms apart; the prompt that
+        // succeeded 20 minutes after failing is no chain.
+        assert_eq!(e["chains"], 8, "--threads {threads}");
+        assert_eq!(e["storms"], 8);
+        assert_eq!(e["attempts"], 24);
+        assert_eq!(e["max_attempts"], 3);
+        assert_eq!(e["median_gap_ms"], 200);
+        // 16 failed attempts × $0.025.
+        assert_eq!(e["failed_attempts"], 16);
+        assert_eq!(e["failed_attempts_cost"], "0.40");
+        // Each storm's second failure: 8 × $0.025.
+        assert_eq!(f[0]["savings"]["observed"], "0.20");
+        seen.push(f[0].clone());
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0], seen[2]);
+}

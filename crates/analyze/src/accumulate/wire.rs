@@ -30,7 +30,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
 /// tokens, web searches and their cost per group.
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 
 wire_struct!(Group {
     resolved,
@@ -147,7 +147,8 @@ impl<'c> Accumulator<'c> {
 
     /// The accumulator's whole state as bytes (users and sessions spilled to
     /// disk included). I/O errors reading spilled runs back are returned.
-    pub fn encode(self) -> io::Result<Vec<u8>> {
+    pub fn encode(mut self) -> io::Result<Vec<u8>> {
+        self.settle_unit();
         // Every field named: one added to the accumulator and not here does
         // not build.
         let Accumulator {
@@ -179,6 +180,7 @@ impl<'c> Accumulator<'c> {
             most_expensive,
             previous,
             repeats,
+            unit: _,
         } = self;
         let mut w = MAGIC.to_vec();
         FORMAT.put(&mut w);
@@ -357,6 +359,7 @@ impl<'c> Accumulator<'c> {
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,
             repeats: Wire::get(r)?,
+            unit: Default::default(),
         };
         if !r.is_done() {
             return Err(WireError("bytes left after the state".into()));

@@ -7,8 +7,8 @@ use crate::infer::timeline::Timelines;
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
 use super::{
-    Attempt, CacheHits, CallId, CellObs, ChainObs, Keyed, PrefixObs, PromptObs, PromptRest,
-    Samples, SessionObs, Tally, TextCall, TextSample,
+    Attempt, CacheHits, CallId, CellObs, ChainHead, ChainObs, Keyed, PrefixObs, PromptObs,
+    PromptRest, Samples, SessionObs, Tally, TextCall, TextSample,
 };
 
 impl Wire for Samples {
@@ -173,6 +173,8 @@ wire_struct!(Attempt {
 
 wire_struct!(ChainObs { attempts });
 
+wire_struct!(ChainHead { key, millis, cell });
+
 wire_struct!(TextCall {
     millis,
     sig,
@@ -198,11 +200,13 @@ impl Wire for Keyed {
             timelines: _,
             prompts,
             chains,
+            heads,
             texts,
         } = self;
         sessions.put(w);
         prompts.put(w);
         chains.put(w);
+        heads.put(w);
         texts.put(w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
@@ -211,6 +215,7 @@ impl Wire for Keyed {
             timelines: Timelines::default(),
             prompts: Wire::get(r)?,
             chains: Wire::get(r)?,
+            heads: Wire::get(r)?,
             texts: Wire::get(r)?,
         })
     }

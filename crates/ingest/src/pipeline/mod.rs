@@ -57,6 +57,14 @@ pub trait RecordSink: Send {
     /// A line skipped as LiteLLM's cache hit (counted as `not_a_call`, never
     /// a call): the call it answered, as evidence for the caching findings.
     fn cache_hit(&mut self, _record: &CallRecord<'_>, _at: Location) {}
+
+    /// A unit of reading ended (a chunk of lines, a row group, a batch of
+    /// the store's rows, the held-back duplicates' survivors): every record
+    /// of it has been handed over. Units are cut the same whatever the
+    /// number of workers, so a sink that relates the records of one unit
+    /// (retry chains) settles them here and gets the same answer however
+    /// units were shared out.
+    fn end_unit(&mut self) {}
 }
 
 /// Live counters for a progress display.
@@ -431,6 +439,9 @@ where
             }),
             None => dedup.finish_each(|_, _| {}),
         };
+        if let Some(sink) = sinks.first_mut() {
+            sink.end_unit();
+        }
         for (source, n) in lost {
             summary.sources[source].skipped += n;
             summary.rejects.skip_in(source, RejectReason::Duplicate, n);
@@ -492,6 +503,11 @@ impl<S: RecordSink> Worker<S> {
 
     /// Reads one chunk, then gives its buffer back for reuse.
     fn read(&mut self, chunk: Chunk, free: &Sender<Vec<u8>>, progress: Option<&Progress>) {
+        self.read_unit(chunk, free, progress);
+        self.sink.end_unit();
+    }
+
+    fn read_unit(&mut self, chunk: Chunk, free: &Sender<Vec<u8>>, progress: Option<&Progress>) {
         self.counts = [0; 4];
         let buf = match chunk.body {
             Body::Lines(buf) => buf,

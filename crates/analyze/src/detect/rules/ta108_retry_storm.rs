@@ -4,7 +4,8 @@
 //! and among them *storms*: chains of at least `storm_attempts` attempts
 //! whose attempts come faster than any backoff (median gap under
 //! `storm_gap_ms`), and *fallbacks*, chains that moved to another model.
-//! A chain ends at its first success: the same prompt asked again later is
+//! A chain ends at its first success, or when no attempt follows within
+//! `retry_window_ms`: the same prompt asked again later is a new request,
 //! not one of its attempts.
 //!
 //! ## Why it costs money
@@ -27,6 +28,17 @@
 //! - `storm_gap_ms` (1000): median gap between attempts under which the
 //!   chain is a storm.
 //! - `min_chains` (5): fewest chains for a finding.
+//! - `retry_window_ms` (600000): longest gap between the attempts of one
+//!   chain.
+//!
+//! Without `attempt` or `retry_of`, retries are inferred from the same
+//! prompt failing and then being sent again. Which success ends a chain is
+//! settled per unit of reading (a 1 MiB chunk of a file, a batch of the
+//! store's rows), and across units from the first and last 16 successes of
+//! each that ended no chain within it: a retry logged more than that many
+//! successes past the end of its failure's unit is missed (2% of the
+//! chains of a 100 MB Bedrock log whose lines are out of time order), but
+//! the answer never depends on the number of threads or which one read what.
 //!
 //! The saving is the cost of the failed attempts of storms beyond the first
 //! (with backoff, the first failure is unavoidable; the rest are not).
@@ -38,7 +50,7 @@ use tokenaudit_core::Money;
 use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
-use crate::observe::Attempt;
+use crate::observe::{Attempt, ChainHead};
 
 /// What the rule reads (see `tokenaudit rules` and the report's rule
 /// coverage).
@@ -63,6 +75,8 @@ rule_options! {
     storm_gap_ms: i64 = 1000,
     /// fewest chains for a finding
     min_chains: u64 = 5,
+    /// longest gap between attempts of a chain (later, the prompt is a new request)
+    retry_window_ms: i64 = 600_000,
 }
 
 #[derive(Default)]
@@ -81,7 +95,8 @@ struct PerFeature {
 
 /// Splits the attempts seen for one (feature, user, prompt) into chains, in
 /// time order. A chain starts at a failure or a marked retry and takes the
-/// attempts that follow until its first success; a retry numbered `n > 1`
+/// attempts that follow until its first success, or until the next unmarked
+/// attempt comes more than `window` ms after the last; a retry numbered `n > 1`
 /// joins the current chain unless the chain already has an attempt `n`
 /// (logged times can be out of order within a second), and a failure marked
 /// as attempt 1 starts a new chain. A plain success after the chain has
@@ -89,7 +104,7 @@ struct PerFeature {
 /// every call of a prompt once it has failed, so without this a question
 /// repeated hours later would join the chain and hide a storm behind its long
 /// gaps.
-fn split_chains(attempts: &[Attempt]) -> Vec<Vec<Attempt>> {
+fn split_chains(attempts: &[Attempt], window: i64) -> Vec<Vec<Attempt>> {
     let mut sorted = attempts.to_vec();
     sorted.sort();
     let mut chains: Vec<Vec<Attempt>> = Vec::new();
@@ -100,6 +115,7 @@ fn split_chains(attempts: &[Attempt]) -> Vec<Vec<Attempt>> {
         let joins = match chains.last() {
             None => false,
             Some(c) if retry => !c.iter().any(|y| y.attempt == x.attempt),
+            Some(c) if c.last().is_some_and(|y| x.millis - y.millis > window) => false,
             Some(_) => !done && x.attempt != Some(1),
         };
         if joins {
@@ -116,12 +132,31 @@ fn split_chains(attempts: &[Attempt]) -> Vec<Vec<Attempt>> {
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let scale = ctx.keyed.chains.scale();
     let mut per: BTreeMap<&str, PerFeature> = BTreeMap::new();
+    // Units of reading (chunks, row groups) settle their own chains; a
+    // chain whose failure ended a unit finds its success among the heads
+    // of the others.
+    let mut heads: BTreeMap<u64, Vec<&ChainHead>> = BTreeMap::new();
+    for h in &ctx.keyed.heads {
+        heads.entry(h.key).or_default().push(h);
+    }
     let all: Vec<Vec<Attempt>> = ctx
         .keyed
         .chains
         .sorted()
         .into_iter()
-        .flat_map(|(_, c)| split_chains(&c.attempts))
+        .flat_map(|(key, c)| {
+            let mut attempts = c.attempts.clone();
+            attempts.extend(heads.get(&key).into_iter().flatten().map(|h| Attempt {
+                millis: h.millis,
+                ok: true,
+                cell: h.cell,
+                // A success's cost is no part of what the rule sums.
+                cost: 0,
+                attempt: None,
+                request_id: None,
+            }));
+            split_chains(&attempts, o.retry_window_ms)
+        })
         .collect();
     for a in all {
         // A chain is a failure followed by at least one more attempt, or
