@@ -611,6 +611,8 @@ impl<S: RecordSink> Worker<S> {
                     self.take(parsed, Location { source, line });
                 });
                 next += batch.num_rows() as u64;
+                // A batch is a unit: a row group can hold a million rows.
+                self.sink.end_unit();
             }
             Ok(())
         };
