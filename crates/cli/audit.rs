@@ -640,6 +640,10 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             a.cache_write_1h_calls_at_5m_price,
             "calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices)",
         ),
+        (
+            a.web_search_calls_unpriced,
+            "calls made web searches the catalog has no price for: the searches are counted at $0 (give a web_search_kcount with --prices)",
+        ),
     ] {
         if n > 0 {
             out.push(format!("{n} {said}; see the report's Data quality"));

@@ -1345,6 +1345,8 @@ fn perplexity_reasoning_is_beside_the_completion() {
     // × 15 = $0.0105.
     assert_eq!(cost_of(&r, "model", "sonar-pro"), "0.0105");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.499956");
+    // Its one search is counted at $0, and said so.
+    assert_eq!(r["audit"]["web_search_calls_unpriced"], 1);
     assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 87030);
 }
 

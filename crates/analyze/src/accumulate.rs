@@ -537,6 +537,8 @@ pub struct Accumulator<'c> {
     /// Calls on provisioned throughput (billed by reservation), priced at
     /// standard rates.
     pub(crate) provisioned: u64,
+    /// Calls whose web searches have no price (counted at $0).
+    pub(crate) searches_unpriced: u64,
     pub(crate) long_context_calls: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
@@ -636,6 +638,7 @@ impl<'c> Accumulator<'c> {
             tier_at_standard: 0,
             write_1h_at_5m: 0,
             provisioned: 0,
+            searches_unpriced: 0,
             long_context_calls: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
@@ -904,6 +907,7 @@ impl<'c> Accumulator<'c> {
         self.tier_at_standard += o.tier_at_standard;
         self.write_1h_at_5m += o.write_1h_at_5m;
         self.provisioned += o.provisioned;
+        self.searches_unpriced += o.searches_unpriced;
         self.long_context_calls += o.long_context_calls;
         match (&mut self.previous, o.previous) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
@@ -1283,6 +1287,9 @@ impl RecordSink for Accumulator<'_> {
             }
             if r.service_tier == Some(tokenaudit_core::ServiceTier::Provisioned) {
                 self.provisioned += 1;
+            }
+            if priced.searches_unpriced {
+                self.searches_unpriced += 1;
             }
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;

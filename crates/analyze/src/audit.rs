@@ -275,6 +275,10 @@ pub struct Audit {
     /// `PROVISIONED_THROUGHPUT`), billed by reservation and priced here at
     /// on-demand rates.
     pub provisioned_calls_at_on_demand_price: u64,
+    /// Calls that made web searches (Anthropic's `web_search_requests`,
+    /// Perplexity's `num_search_queries`) for a model the catalog has no
+    /// search price for: their searches cost $0 here.
+    pub web_search_calls_unpriced: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
@@ -713,6 +717,7 @@ impl Accumulator<'_> {
             tier_calls_at_standard_price: self.tier_at_standard,
             cache_write_1h_calls_at_5m_price: self.write_1h_at_5m,
             provisioned_calls_at_on_demand_price: self.provisioned,
+            web_search_calls_unpriced: self.searches_unpriced,
             long_context_calls: self.long_context_calls,
             by,
             feature_model,

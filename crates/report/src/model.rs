@@ -723,7 +723,8 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
 
 /// The calls priced at rates other than their own because the catalog
 /// lacks theirs (batch, service tier, 1-hour writes, provisioned
-/// throughput): a paragraph per kind that has any.
+/// throughput), or not at all (web searches): a paragraph per kind that
+/// has any.
 fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
     [
         (
@@ -741,6 +742,10 @@ fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
         (
             a.provisioned_calls_at_on_demand_price,
             " calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
+        ),
+        (
+            a.web_search_calls_unpriced,
+            " calls made web searches the catalog has no price for (their model's search fee): the searches are counted at $0, the tokens at their rates.",
         ),
     ]
     .into_iter()

@@ -176,6 +176,7 @@ impl<'c> Accumulator<'c> {
             tier_at_standard,
             write_1h_at_5m,
             provisioned,
+            searches_unpriced,
             long_context_calls,
             most_expensive,
             previous,
@@ -212,6 +213,7 @@ impl<'c> Accumulator<'c> {
         tier_at_standard.put(&mut w);
         write_1h_at_5m.put(&mut w);
         provisioned.put(&mut w);
+        searches_unpriced.put(&mut w);
         long_context_calls.put(&mut w);
         most_expensive.put(&mut w);
         previous.put(&mut w);
@@ -355,6 +357,7 @@ impl<'c> Accumulator<'c> {
             tier_at_standard: Wire::get(r)?,
             write_1h_at_5m: Wire::get(r)?,
             provisioned: Wire::get(r)?,
+            searches_unpriced: Wire::get(r)?,
             long_context_calls: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,

@@ -438,6 +438,9 @@ pub struct Priced {
     /// True when the call wrote to the cache for an hour and the model has
     /// no 1-hour write rate: those writes were priced at the 5-minute rate.
     pub write_1h_at_5m: bool,
+    /// True when the call made web searches and the model has no price
+    /// for them: they cost nothing here.
+    pub searches_unpriced: bool,
 }
 
 impl Catalog {
@@ -696,6 +699,7 @@ impl Catalog {
             },
             tier_at_standard,
             write_1h_at_5m,
+            searches_unpriced: usage.web_searches > 0 && rates.web_search.is_none(),
         }
     }
 }
