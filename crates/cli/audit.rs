@@ -634,7 +634,7 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         ),
         (
             a.provisioned_calls_at_on_demand_price,
-            "calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
+            "calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
         ),
         (
             a.cache_write_1h_calls_at_5m_price,

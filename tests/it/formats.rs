@@ -425,6 +425,41 @@ fn gemini_and_vertex_batch_output_is_priced_at_batch_rates() {
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 
+/// Bedrock's service tiers (Converse's `serviceTier: {"type": …}`, in the
+/// logged response or request) are priced at their rates, as OpenAI's
+/// `service_tier` is; `reserved` capacity is billed by reservation and said.
+#[test]
+fn bedrock_service_tiers_are_priced_at_their_rates() {
+    let env = Env::new();
+    let line = |id: &str, tier: &str, place: &str| {
+        let tier = format!(r#""serviceTier":{{"type":"{tier}"}}"#);
+        let (input_body, output_body) = match place {
+            "response" => (String::new(), format!(r#","outputBodyJson":{{{tier}}}"#)),
+            _ => (format!(r#","inputBodyJson":{{{tier}}}"#), String::new()),
+        };
+        format!(
+            r#"{{"schemaType":"ModelInvocationLog","timestamp":"2025-12-01T10:00:00Z","requestId":"{id}","modelId":"amazon.nova-pro-v1:0","input":{{"inputTokenCount":1000{input_body}}},"output":{{"outputTokenCount":1000{output_body}}}}}"#
+        )
+    };
+    env.write(
+        "tiers.jsonl",
+        [
+            line("f", "flex", "response"),
+            line("p", "priority", "request"),
+            line("r", "reserved", "response"),
+            line("d", "default", "request"),
+        ]
+        .join("\n"),
+    );
+    let r = env.audit(&["tiers.jsonl"]);
+    // Nova Pro: $0.80 in, $3.20 out per million; 1,000 of each is $0.004
+    // at standard rates (the default tier, and the reserved call, said);
+    // flex × 0.5 = $0.002; priority × 1.75 = $0.007. In all $0.017.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.017");
+    assert_eq!(r["audit"]["provisioned_calls_at_on_demand_price"], 1);
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 0);
+}
+
 /// Bedrock's invocation logs, priced at the catalog's AWS rates.
 #[test]
 fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {

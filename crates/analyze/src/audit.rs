@@ -272,8 +272,8 @@ pub struct Audit {
     /// because the model has no 1-hour write rate.
     pub cache_write_1h_calls_at_5m_price: u64,
     /// Calls on provisioned throughput (Vertex's `trafficType`
-    /// `PROVISIONED_THROUGHPUT`), billed by reservation and priced here at
-    /// on-demand rates.
+    /// `PROVISIONED_THROUGHPUT`) or Bedrock's reserved tier, billed by
+    /// reservation and priced here at on-demand rates.
     pub provisioned_calls_at_on_demand_price: u64,
     /// Calls that made web searches (Anthropic's `web_search_requests`,
     /// Perplexity's `num_search_queries`) for a model the catalog has no

@@ -345,8 +345,9 @@ impl CallRecord<'_> {
 
 /// A processing tier that changes a call's price: OpenAI's (and Gemini's)
 /// flex processing, billed below the standard rate, and priority
-/// processing, above it; and Vertex's provisioned throughput, billed by
-/// reservation, which is priced at standard rates and said. A log's other
+/// processing, above it; and Vertex's provisioned throughput and Bedrock's
+/// reserved tier, billed by reservation, which are priced at standard rates
+/// and said. A log's other
 /// `service_tier` words (`default`, `auto`, `standard`, `scale`,
 /// `on_demand`) are standard processing, and `batch` is a batch call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -378,6 +379,7 @@ impl ServiceTier {
             Some(ServiceTier::Priority)
         } else if t.eq_ignore_ascii_case("provisioned")
             || t.eq_ignore_ascii_case("provisioned_throughput")
+            || t.eq_ignore_ascii_case("reserved")
         {
             Some(ServiceTier::Provisioned)
         } else {

@@ -741,7 +741,7 @@ fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
         ),
         (
             a.provisioned_calls_at_on_demand_price,
-            " calls ran on provisioned throughput, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
+            " calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
         ),
         (
             a.web_search_calls_unpriced,

@@ -10,7 +10,10 @@
 //! tags; a `feature`, `team` or `session` entry is that field. From the
 //! logged bodies: the stop reason (`stopReason` of Converse,
 //! `stop_reason` of Anthropic's InvokeModel body), Converse's
-//! `metrics.latencyMs`, and the request's output limit.
+//! `metrics.latencyMs`, the request's output limit, and the service tier
+//! (Converse's `serviceTier.type`: `flex` and `priority` are priced at
+//! their rates, `reserved` is said to be billed by reservation), the
+//! response's before the request's.
 //!
 //! Token convention: `input.inputTokenCount` excludes the prompt cache, as
 //! the Converse API's `inputTokens` does (its `totalTokens` adds the cache
@@ -53,6 +56,13 @@ pub static SPEC: Spec = Spec::new(
             ],
         ),
         (T::Latency, &["output.outputBodyJson.metrics.latencyMs"]),
+        (
+            T::ServiceTier,
+            &[
+                "output.outputBodyJson.serviceTier.type",
+                "input.inputBodyJson.serviceTier.type",
+            ],
+        ),
         (
             T::MaxTokens,
             &[
@@ -127,8 +137,9 @@ pub static BUILTIN: Builtin = Builtin {
          output.outputTokenCount, modelId (ids, profiles and ARNs, priced as\n\
          Bedrock's), errorCode (a failure), identity.arn as the user, region\n\
          and requestMetadata as tags (a `feature`, `team` or `session` entry\n\
-         is that field). The logged body's system and messages give the\n\
-         prompt fingerprints.",
+         is that field), serviceTier.type (flex and priority at their\n\
+         rates; reserved is billed by reservation). The logged body's\n\
+         system and messages give the prompt fingerprints.",
 };
 
 #[cfg(test)]
