@@ -33,8 +33,8 @@
 //!
 //! Without `attempt` or `retry_of`, retries are inferred from the same
 //! prompt failing and then being sent again. Which success ends a chain is
-//! settled per unit of reading (a 1 MiB chunk of a file, a batch of the
-//! store's rows), and across units from the first and last 16 successes of
+//! settled per unit of reading (a 1 MiB chunk of a log, a batch of 8,192
+//! rows of a Parquet file or of the store), and across units from the first and last 16 successes of
 //! each that ended no chain within it: a retry logged more than that many
 //! successes past the end of its failure's unit is missed (2% of the
 //! chains of a 100 MB Bedrock log whose lines are out of time order), but
