@@ -517,6 +517,14 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
             "[rules.TA109] min_hits: invalid type: floating point `2.5`, expected u64",
         ),
         (
+            "[rules.TA108]\nretry_window_ms = -5\n",
+            "[rules.TA108] retry_window_ms: must not be negative, got -5",
+        ),
+        (
+            "[rules.TA109]\nttl_minutes = -0.5\n",
+            "[rules.TA109] ttl_minutes: must not be negative, got -0.5",
+        ),
+        (
             "[rules.TA101]\nenabled = \"no\"\n",
             "[rules.TA101] enabled: expected true or false",
         ),

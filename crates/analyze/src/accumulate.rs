@@ -25,6 +25,7 @@ use crate::infer::sessions::TurnCall;
 use crate::infer::timeline::Grouping;
 use crate::observe::{
     key_of, Attempt, Call, CellObs, ChainHead, ChainObs, Keyed, PromptObs, SessionObs, TextCall,
+    NO_TIME,
 };
 use crate::spill::SpillTable;
 use crate::stats::{CostParts, Stats};
@@ -649,9 +650,10 @@ impl<'c> Accumulator<'c> {
 
     /// Settles the unit read so far: each success that follows a failure
     /// of its prompt in the unit (the first after each failure) joins that
-    /// chain; of the others, the first and last [`UNIT_HEADS`] read are
+    /// chain; of the others, the [`UNIT_HEADS`] earliest and latest are
     /// kept as heads (an earlier unit's chain may end at its next unit's
     /// start, or, in a log out of time order, at its previous unit's end).
+    /// Nothing here depends on the order the unit's calls were read in.
     pub(crate) fn settle_unit(&mut self) {
         let unit = &mut self.unit;
         if unit.ok.is_empty() {
@@ -701,6 +703,7 @@ impl<'c> Accumulator<'c> {
             .filter(|(_, j)| !**j)
             .map(|(s, _)| *s)
             .collect();
+        rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
         if rest.len() > 2 * UNIT_HEADS {
             rest.drain(UNIT_HEADS..rest.len() - UNIT_HEADS);
         }
@@ -838,8 +841,11 @@ impl<'c> Accumulator<'c> {
     }
 
     pub fn merge(&mut self, mut o: Accumulator<'c>) {
-        self.settle_unit();
-        o.settle_unit();
+        // What the other has of a unit not yet settled (a day of the store,
+        // read by several workers) joins this one's: a unit is settled
+        // once, whole, whoever read which of its rows.
+        self.unit.failed.append(&mut o.unit.failed);
+        self.unit.ok.append(&mut o.unit.ok);
         self.totals.merge(&o.totals);
         self.cost_parts.merge(&o.cost_parts);
         // Cells first: the other side's groups point at its own cell indices.
@@ -1125,8 +1131,12 @@ impl Accumulator<'_> {
         if let Some(fp) = r.prompt_fp {
             let key =
                 xxhash_rust::xxh3::xxh3_64_with_seed(label(&r.user).as_bytes(), fp ^ feature_key);
-            let millis = call.millis.unwrap_or(0);
-            if status != CallStatus::Ok || retried {
+            // A call without a time cannot be placed after a failure: only
+            // its own `attempt` or `retry_of` puts it in a chain.
+            let millis = call.millis.unwrap_or(NO_TIME);
+            let timed = call.millis.is_some();
+            let marked = r.attempt.is_some() || r.retry_of.is_some();
+            if retried || (status != CallStatus::Ok && (timed || marked)) {
                 if let Some(c) = keyed.chains.entry(key, ChainObs::default) {
                     c.add(Attempt {
                         millis,
@@ -1141,9 +1151,9 @@ impl Accumulator<'_> {
             // Which success ends which chain is settled with the rest of
             // the unit (`settle_unit`), whatever order its calls came in and
             // whatever this worker's sample keeps (so every call counts).
-            if status != CallStatus::Ok {
+            if timed && status != CallStatus::Ok {
                 self.unit.failed.push((key, millis));
-            } else if !retried {
+            } else if timed && !retried {
                 self.unit.ok.push(UnitSuccess {
                     key,
                     millis,

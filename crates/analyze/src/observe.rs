@@ -713,6 +713,10 @@ fn merge_excerpt(mine: &mut Option<Box<str>>, other: Option<Box<str>>) {
     }
 }
 
+/// The time of an attempt whose call has none: before every other, and no
+/// gap to any (see TA108).
+pub const NO_TIME: i64 = i64::MIN;
+
 /// One attempt in a retry chain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Attempt {

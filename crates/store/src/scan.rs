@@ -193,8 +193,9 @@ pub fn feed<S: RecordSink>(
             Dataset::CacheHits => sink.cache_hit(&record, at),
         }
     }
-    // A batch is a unit of reading: cut the same whoever reads it.
-    sink.end_unit();
+    // No unit ends here: a part holds whichever chunks of its sources the
+    // ingest's workers took, so the store's unit is the day (settled when
+    // the day's state is encoded), not a batch.
     Ok(())
 }
 

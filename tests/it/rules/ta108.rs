@@ -386,4 +386,94 @@ fn inferred_retries_across_chunks_count_the_same_on_any_number_of_threads() {
     }
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[0], seen[2]);
+    // A store's parts hold whichever chunks each ingest worker read, so the
+    // store settles a whole day at once: the same chains from stores
+    // ingested on one, two and three threads.
+    for threads in ["1", "2", "3"] {
+        let store = format!("store-{threads}");
+        env.ok(&[
+            "ingest",
+            "calls.jsonl",
+            "--store",
+            &store,
+            "--threads",
+            threads,
+            "--quiet",
+        ]);
+        let r = env.audit(&["--store", &store]);
+        let f = findings(&r, "TA108");
+        assert_eq!(f.len(), 1, "store ingested on {threads} threads: {f:#?}");
+        assert_eq!(
+            f[0]["evidence"], seen[0]["evidence"],
+            "store, {threads} threads"
+        );
+        assert_eq!(
+            f[0]["savings"], seen[0]["savings"],
+            "store, {threads} threads"
+        );
+    }
+}
+
+/// Without a time, a call cannot be placed after a failure: a prompt that
+/// failed and succeeded twice is no chain (it was one fake storm, gaps of
+/// 0 ms), and calls marked with `attempt` numbers are chains with no pace,
+/// so no storm.
+#[test]
+fn calls_without_a_time_make_no_storm() {
+    let env = Env::new();
+    let line = |id: &str, prompt: u64, attempt: Option<u32>, ok: bool, model: &str| {
+        let mut v = json!({
+            "model": model,
+            "feature": "code-review",
+            "user": "u1",
+            "prompt_hash": format!("{prompt:016x}"),
+            "request_id": id,
+            "usage": {"prompt_tokens": 10_000, "completion_tokens": if ok { 500 } else { 0 }},
+        });
+        if let Some(a) = attempt {
+            v["attempt"] = json!(a);
+        }
+        if !ok {
+            v["http_status"] = json!(500);
+        }
+        v.to_string() + "\n"
+    };
+    let mut text = String::new();
+    for k in 0..5u64 {
+        // Unmarked: fail, succeed, fail, succeed.
+        for (i, ok) in [false, true, false, true].into_iter().enumerate() {
+            text += &line(&format!("u{k}-{i}"), k + 1, None, ok, "gpt-4o");
+        }
+        // Marked: attempts 1 and 2 fail, 3 succeeds (the first chain's on
+        // gpt-4o-mini: a fallback).
+        for a in 1..=3u32 {
+            let model = if k == 0 && a == 3 {
+                "gpt-4o-mini"
+            } else {
+                "gpt-4o"
+            };
+            text += &line(&format!("m{k}-a{a}"), k + 100, Some(a), a == 3, model);
+        }
+    }
+    env.write("calls.jsonl", text);
+    env.write("cfg.toml", "[rules.TA108]\nmin_chains = 1\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    // Five marked chains of three attempts, one a fallback, none a storm
+    // (no pace without times); the unmarked prompts are no chains.
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["chains"], 5);
+    assert_eq!(e["storms"], 0);
+    assert_eq!(e["fallback_chains"], 1);
+    assert_eq!(e["attempts"], 15);
+    assert_eq!(e["median_gap_ms"], Value::Null);
+    // No storm, so nothing to save by backing off.
+    assert_eq!(f[0]["savings"], Value::Null);
+    // The failed spend is still counted: 10 unmarked and 10 marked failures
+    // × $0.025.
+    assert_eq!(
+        crate::util::usd(&r["audit"]["totals"]["failed_cost"]),
+        "0.50"
+    );
 }

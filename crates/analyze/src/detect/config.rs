@@ -108,6 +108,13 @@ pub(crate) fn parse_options<O: RuleOptions>(
                 names.join(", ")
             ));
         }
+        // Every option is a count, a share, a ratio or a time: a negative
+        // one would turn the rule off without a word.
+        if value.as_f64().is_some_and(|v| v < 0.0) {
+            return Err(format!(
+                "[rules.{code}] {key}: must not be negative, got {value}"
+            ));
+        }
         // Each key on its own first: serde's message for a wrong value
         // does not say which key it was.
         let one = serde_json::Map::from_iter([(key.clone(), value.clone())]);

@@ -50,7 +50,7 @@ use tokenaudit_core::Money;
 use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
 use crate::finding::Lever;
-use crate::observe::{Attempt, ChainHead};
+use crate::observe::{Attempt, ChainHead, NO_TIME};
 
 /// What the rule reads (see `tokenaudit rules` and the report's rule
 /// coverage).
@@ -115,7 +115,13 @@ fn split_chains(attempts: &[Attempt], window: i64) -> Vec<Vec<Attempt>> {
         let joins = match chains.last() {
             None => false,
             Some(c) if retry => !c.iter().any(|y| y.attempt == x.attempt),
-            Some(c) if c.last().is_some_and(|y| x.millis - y.millis > window) => false,
+            Some(c)
+                if c.last().is_some_and(|y| {
+                    y.millis != NO_TIME && x.millis != NO_TIME && x.millis - y.millis > window
+                }) =>
+            {
+                false
+            }
             Some(_) => !done && x.attempt != Some(1),
         };
         if joins {
@@ -173,17 +179,23 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         p.chains += 1;
         p.attempts += a.len() as u64;
         p.max_attempts = p.max_attempts.max(a.len());
-        let mut gaps: Vec<i64> = a.windows(2).map(|w| w[1].millis - w[0].millis).collect();
+        // Gaps between timed attempts only: a chain of calls logged without
+        // a time (joined by their `attempt` numbers) has no pace to judge.
+        let mut gaps: Vec<i64> = a
+            .windows(2)
+            .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
+            .map(|w| w[1].millis - w[0].millis)
+            .collect();
         gaps.sort_unstable();
-        let median_gap = gaps[gaps.len() / 2];
-        p.gaps.push(median_gap);
+        let median_gap = gaps.get(gaps.len() / 2).copied();
+        p.gaps.extend(median_gap);
         let failed: Vec<_> = a.iter().filter(|x| !x.ok).collect();
         p.failed_attempts += failed.len() as u64;
         p.failed_cost += failed.iter().map(|x| x.cost as i128).sum::<i128>();
         if a.iter().any(|x| x.cell != a[0].cell) {
             p.fallbacks += 1;
         }
-        if a.len() >= o.storm_attempts && median_gap < o.storm_gap_ms {
+        if a.len() >= o.storm_attempts && median_gap.is_some_and(|g| g < o.storm_gap_ms) {
             p.storms += 1;
             p.storm_waste += failed.iter().skip(1).map(|x| x.cost as i128).sum::<i128>();
             if p.ids.len() < 3 {
@@ -199,7 +211,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         }
         let mut gaps = p.gaps.clone();
         gaps.sort_unstable();
-        let median_gap = gaps.get(gaps.len() / 2).copied().unwrap_or(0);
+        // None when no chain has two timed attempts.
+        let median_gap = gaps.get(gaps.len() / 2).copied();
         let saved = Money::from_picos(p.storm_waste * scale as i128);
         let failed_cost: Money = ctx
             .audit
@@ -220,7 +233,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     p.storms * s,
                     p.chains * s,
                     p.max_attempts,
-                    median_gap
+                    median_gap.unwrap_or(0)
                 )
             } else {
                 format!("{feature}: {} retry chains", p.chains * s)
