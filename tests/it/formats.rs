@@ -1059,6 +1059,31 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert!(said.contains("$0.0665        $0.0288"), "{said}");
 }
 
+/// A line with token counts of its own beside its usage object (a
+/// gateway's estimate next to the provider's usage) is priced from the
+/// usage object, whichever comes first in the line.
+#[test]
+fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-03-01T00:00:03Z","model":"gpt-4o","prompt_tokens":7,"completion_tokens":7,"usage":{"prompt_tokens":1000000,"completion_tokens":100000}}"#,
+            "\n",
+            r#"{"timestamp":"2025-03-01T00:00:04Z","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":100000},"prompt_tokens":7,"completion_tokens":7}"#,
+            "\n",
+            r#"{"timestamp":"2025-03-01T00:00:05Z","model":"gpt-4o","prompt_tokens":1000000,"completion_tokens":100000,"usage":{"prompt_tokens":null}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    // gpt-4o ($2.50 in, $10 out): 1,000,000 in and 100,000 out are $2.50 +
+    // $1 = $3.50 a call; the third line's usage object has no count, so its
+    // own keys stand. Before, the first line cost $0.0000875.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000_000);
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

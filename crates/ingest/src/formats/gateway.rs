@@ -725,7 +725,7 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
 }
 
 fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
-    set_usage(u, usage_key(key), v);
+    fill_usage(u, usage_key(key), v, true);
 }
 
 /// What a key inside a usage object is: a token count's slot, a nested
@@ -937,23 +937,32 @@ fn set_extra(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
 /// Fills the count's slot unless an earlier key already did.
 #[inline]
 pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
-    let slot = match key {
-        UsageKey::PromptTokens => &mut u.prompt_tokens,
-        UsageKey::CompletionTokens => &mut u.completion_tokens,
-        UsageKey::InputTokens => &mut u.input_tokens,
-        UsageKey::OutputTokens => &mut u.output_tokens,
-        UsageKey::CacheRead => &mut u.cache_read_input_tokens,
-        UsageKey::CacheCreation => &mut u.cache_creation_input_tokens,
-        UsageKey::Cached => &mut u.cached_tokens,
-        UsageKey::Reasoning => &mut u.reasoning_tokens,
-        UsageKey::PromptTokenCount => &mut u.prompt_token_count,
-        UsageKey::CandidatesTokenCount => &mut u.candidates_token_count,
-        UsageKey::CachedContentTokenCount => &mut u.cached_content_token_count,
-        UsageKey::ThoughtsTokenCount => &mut u.thoughts_token_count,
-        UsageKey::ToolUsePromptTokenCount => &mut u.tool_use_prompt_token_count,
-        UsageKey::CacheWrite5m => &mut u.cache_write_5m,
-        UsageKey::CacheWrite1h => &mut u.cache_write_1h,
-        UsageKey::Total => &mut u.total_tokens,
+    fill_usage(u, key, v, false);
+}
+
+/// [`set_usage`] for a count that is a key of the line itself, beside the
+/// usage object (`prompt_tokens` at the top): the usage object's count of
+/// the same slot wins, whichever comes first in the line (a gateway's own
+/// estimate is not what the provider billed).
+#[inline]
+fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
+    let (slot, bit) = match key {
+        UsageKey::PromptTokens => (&mut u.prompt_tokens, 0),
+        UsageKey::CompletionTokens => (&mut u.completion_tokens, 1),
+        UsageKey::InputTokens => (&mut u.input_tokens, 2),
+        UsageKey::OutputTokens => (&mut u.output_tokens, 3),
+        UsageKey::CacheRead => (&mut u.cache_read_input_tokens, 4),
+        UsageKey::CacheCreation => (&mut u.cache_creation_input_tokens, 5),
+        UsageKey::Cached => (&mut u.cached_tokens, 6),
+        UsageKey::Reasoning => (&mut u.reasoning_tokens, 7),
+        UsageKey::PromptTokenCount => (&mut u.prompt_token_count, 8),
+        UsageKey::CandidatesTokenCount => (&mut u.candidates_token_count, 9),
+        UsageKey::CachedContentTokenCount => (&mut u.cached_content_token_count, 10),
+        UsageKey::ThoughtsTokenCount => (&mut u.thoughts_token_count, 11),
+        UsageKey::ToolUsePromptTokenCount => (&mut u.tool_use_prompt_token_count, 12),
+        UsageKey::CacheWrite5m => (&mut u.cache_write_5m, 13),
+        UsageKey::CacheWrite1h => (&mut u.cache_write_1h, 14),
+        UsageKey::Total => (&mut u.total_tokens, 15),
         UsageKey::AudioIn | UsageKey::AudioCached | UsageKey::AudioOut | UsageKey::WebSearches => {
             return set_extra(u, key, v)
         }
@@ -978,8 +987,15 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
         | UsageKey::Cost
         | UsageKey::Other => return,
     };
+    let bit = 1u16 << bit;
     if !slot.is_present() {
         *slot = v;
+        if top {
+            u.top_keys |= bit;
+        }
+    } else if !top && u.top_keys & bit != 0 && matches!(v, Lenient::Value(_)) {
+        *slot = v;
+        u.top_keys &= !bit;
     }
 }
 

@@ -415,6 +415,10 @@ pub struct RawUsage {
     /// Set when Perplexity's `num_search_queries` or `citation_tokens` was
     /// seen: its `reasoning_tokens` are beside `completion_tokens`.
     pub reasoning_beside: bool,
+    /// The counts (by slot, see `gateway::fill_usage`) that came from keys
+    /// of the line itself rather than its usage object, which overrides
+    /// them.
+    pub top_keys: u16,
     /// Anthropic: `cache_read_input_tokens`, `cache_creation_input_tokens`
     /// and its TTL split.
     pub cache_read_input_tokens: Lenient<u64>,
