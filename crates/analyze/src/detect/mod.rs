@@ -416,10 +416,7 @@ mod tests {
         let err = config
             .configure("TA109", &table(serde_json::json!({"min_hits": -1})))
             .unwrap_err();
-        assert_eq!(
-            err,
-            "[rules.TA109] min_hits: invalid value: integer `-1`, expected u64"
-        );
+        assert_eq!(err, "[rules.TA109] min_hits: must not be negative, got -1");
         let o: &rules::ta109_duplicate_requests::Options = config
             .settings("TA109")
             .unwrap()
