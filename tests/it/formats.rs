@@ -1074,14 +1074,25 @@ fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
             "\n",
             r#"{"timestamp":"2025-03-01T00:00:05Z","model":"gpt-4o","prompt_tokens":1000000,"completion_tokens":100000,"usage":{"prompt_tokens":null}}"#,
             "\n",
+            // Another convention in the object: none of the line's counts.
+            r#"{"timestamp":"2025-03-01T00:00:06Z","model":"gemini-2.0-flash","completion_tokens":1000000,"usageMetadata":{"promptTokenCount":100,"candidatesTokenCount":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-03-01T00:00:07Z","model":"gpt-4o","usage":{"input_tokens":100,"output_tokens":100},"prompt_tokens":1000000,"completion_tokens":1000000}"#,
+            "\n",
+            // An object with only a total: the line's counts stand.
+            r#"{"timestamp":"2025-03-01T00:00:08Z","model":"gpt-4o","prompt_tokens":100,"completion_tokens":100,"usage":{"total_tokens":200}}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["calls.jsonl"]);
     // gpt-4o ($2.50 in, $10 out): 1,000,000 in and 100,000 out are $2.50 +
     // $1 = $3.50 a call; the third line's usage object has no count, so its
-    // own keys stand. Before, the first line cost $0.0000875.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50");
-    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000_000);
+    // own keys stand. Before, the first line cost $0.0000875. Then 100 in
+    // and 100 out: gemini-2.0-flash ($0.10, $0.40) $0.00005 (it was $0.40),
+    // gpt-4o $0.00125 twice (it was $12.50 for the first).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50255");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000_300);
+    assert_eq!(r["audit"]["totals"]["output_tokens"], 300_300);
 }
 
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,

@@ -572,9 +572,14 @@ struct UnitSuccess {
     cost: i64,
 }
 
-/// Successes kept from each end of a unit that ended no chain in it, for
-/// chains that cross units (see [`ChainHead`]).
+/// Successes kept from each end of a unit of reading that ended no chain
+/// in it, for chains that cross units (see [`ChainHead`]).
 const UNIT_HEADS: usize = 16;
+
+/// The same for what is settled as one when read whole (a day of the
+/// store, when its state is encoded): a day's first and last minutes of
+/// traffic, for chains that cross midnight.
+pub(crate) const WHOLE_HEADS: usize = 1024;
 
 /// The previous period's sums: totals, and spend per feature and per model
 /// (catalog id, or the logged name when unknown).
@@ -650,11 +655,11 @@ impl<'c> Accumulator<'c> {
 
     /// Settles the unit read so far: each success that follows a failure
     /// of its prompt in the unit (the first after each failure) joins that
-    /// chain; of the others, the [`UNIT_HEADS`] earliest and latest are
-    /// kept as heads (an earlier unit's chain may end at its next unit's
+    /// chain; of the others, the `heads` earliest and latest are kept as
+    /// heads (an earlier unit's chain may end at its next unit's
     /// start, or, in a log out of time order, at its previous unit's end).
     /// Nothing here depends on the order the unit's calls were read in.
-    pub(crate) fn settle_unit(&mut self) {
+    pub(crate) fn settle_unit(&mut self, heads: usize) {
         let unit = &mut self.unit;
         if unit.ok.is_empty() {
             unit.failed.clear();
@@ -704,8 +709,8 @@ impl<'c> Accumulator<'c> {
             .map(|(s, _)| *s)
             .collect();
         rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
-        if rest.len() > 2 * UNIT_HEADS {
-            rest.drain(UNIT_HEADS..rest.len() - UNIT_HEADS);
+        if rest.len() > 2 * heads {
+            rest.drain(heads..rest.len() - heads);
         }
         // Chosen from every success, then kept if the chains' sample may
         // still hold their prompt: the same heads whichever worker chose.
@@ -1221,7 +1226,7 @@ impl RecordSink for Accumulator<'_> {
     }
 
     fn end_unit(&mut self) {
-        self.settle_unit();
+        self.settle_unit(UNIT_HEADS);
     }
 
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {

@@ -762,7 +762,7 @@ impl Accumulator<'_> {
     /// Moves the detectors' inputs out of the accumulator, decoding the group
     /// keys (the groups themselves stay for the attribution roll-up).
     fn take_profile(&mut self, names: &[&str], summary: &IngestSummary) -> Profile {
-        self.settle_unit();
+        self.settle_unit(crate::accumulate::WHOLE_HEADS);
         let catalog = self.catalog();
         let mut cells = std::mem::take(&mut self.cells);
         let mut keyed = std::mem::take(&mut self.keyed);

@@ -477,3 +477,71 @@ fn calls_without_a_time_make_no_storm() {
         "0.50"
     );
 }
+
+/// A storm whose failures end a day and whose success comes just after
+/// midnight, after 40 other calls: the store settles each day whole, and
+/// keeps each day's first and last minutes of traffic for such chains.
+#[test]
+fn a_storm_across_midnight_is_found_from_the_store() {
+    let env = Env::new();
+    let at = |t: &str| format!("2025-03-0{t}Z");
+    let call = |t: &str, id: &str, prompt: u64, ok: bool| {
+        let mut extra = json!({
+            "request_id": id,
+            "user": "u1",
+            "prompt_hash": format!("{prompt:016x}"),
+        });
+        if !ok {
+            extra["http_status"] = json!(500);
+        }
+        gw_line(
+            &at(t),
+            "code-review",
+            "gpt-4o",
+            10_000,
+            if ok { 500 } else { 0 },
+            extra,
+        ) + "\n"
+    };
+    let mut text = call("1T23:59:59.600", "c1-a1", 1, false);
+    text += &call("1T23:59:59.800", "c1-a2", 1, false);
+    for i in 0..40u64 {
+        text += &call(
+            &format!("2T00:00:00.{:03}", i * 5),
+            &format!("x{i}"),
+            100 + i,
+            true,
+        );
+    }
+    text += &call("2T00:00:00.300", "c1-a3", 1, true);
+    for i in 0..40u64 {
+        text += &call(
+            &format!("2T00:00:{:02}.000", i + 1),
+            &format!("y{i}"),
+            200 + i,
+            true,
+        );
+    }
+    env.write("calls.jsonl", text);
+    // (A finding this small is shown only with no minimum saving.)
+    env.write(
+        "cfg.toml",
+        "[detect]\nmin_savings = 0.0\n[rules.TA108]\nmin_chains = 1\n",
+    );
+    env.ok(&["ingest", "calls.jsonl", "--store", "store", "--quiet"]);
+    for source in [&["calls.jsonl"][..], &["--store", "store"][..]] {
+        let mut args = source.to_vec();
+        args.extend(["--config", "cfg.toml"]);
+        let r = env.audit(&args);
+        let f = findings(&r, "TA108");
+        assert_eq!(f.len(), 1, "{source:?}: {f:#?}");
+        let e = &f[0]["evidence"];
+        // Gaps 200 and 500 ms: median 500, under a second.
+        assert_eq!(e["storms"], 1, "{source:?}");
+        assert_eq!(e["attempts"], 3);
+        assert_eq!(e["median_gap_ms"], 500);
+        // Two failures × $0.025; the second is the saving.
+        assert_eq!(e["failed_attempts_cost"], "0.05");
+        assert_eq!(f[0]["savings"]["observed"], "0.025");
+    }
+}

@@ -148,7 +148,7 @@ impl<'c> Accumulator<'c> {
     /// The accumulator's whole state as bytes (users and sessions spilled to
     /// disk included). I/O errors reading spilled runs back are returned.
     pub fn encode(mut self) -> io::Result<Vec<u8>> {
-        self.settle_unit();
+        self.settle_unit(super::WHOLE_HEADS);
         // Every field named: one added to the accumulator and not here does
         // not build.
         let Accumulator {

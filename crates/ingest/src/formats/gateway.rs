@@ -943,7 +943,9 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
 /// [`set_usage`] for a count that is a key of the line itself, beside the
 /// usage object (`prompt_tokens` at the top): the usage object's count of
 /// the same slot wins, whichever comes first in the line (a gateway's own
-/// estimate is not what the provider billed).
+/// estimate is not what the provider billed), and when the object gives
+/// any count, the line's own are dropped (`RawUsage::normalise`). The bits
+/// of `RawUsage::top_keys` are the slots' order here.
 #[inline]
 fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
     let (slot, bit) = match key {

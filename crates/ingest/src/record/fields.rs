@@ -516,6 +516,68 @@ impl RawUsage {
     /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
     ///   input_tokens + cache reads + cache writes.
     pub fn normalise(&self, p: &mut Problems) -> Option<Usage> {
+        match self.without_top_keys() {
+            Some(u) => u.normalise_all(p),
+            None => self.normalise_all(p),
+        }
+    }
+
+    /// The counts by slot, in the order of [`RawUsage::top_keys`]' bits.
+    fn slots_mut(&mut self) -> [&mut Lenient<u64>; 16] {
+        [
+            &mut self.prompt_tokens,
+            &mut self.completion_tokens,
+            &mut self.input_tokens,
+            &mut self.output_tokens,
+            &mut self.cache_read_input_tokens,
+            &mut self.cache_creation_input_tokens,
+            &mut self.cached_tokens,
+            &mut self.reasoning_tokens,
+            &mut self.prompt_token_count,
+            &mut self.candidates_token_count,
+            &mut self.cached_content_token_count,
+            &mut self.thoughts_token_count,
+            &mut self.tool_use_prompt_token_count,
+            &mut self.cache_write_5m,
+            &mut self.cache_write_1h,
+            &mut self.total_tokens,
+        ]
+    }
+
+    /// Without the counts the line's own keys gave, when its usage object
+    /// gave a main count of its own (input or output): the object is the
+    /// provider's account, in its own convention, and a line's counts
+    /// beside it (a gateway's estimate, or `prompt_tokens` beside
+    /// Anthropic's `input_tokens`) are not mixed into it. `None` when
+    /// nothing is to be dropped.
+    fn without_top_keys(&self) -> Option<RawUsage> {
+        let top = self.top_keys;
+        if top == 0 {
+            return None;
+        }
+        let mut u = self.clone();
+        let slots = u.slots_mut();
+        // Prompt, completion, input, output, and Gemini's prompt and
+        // candidates counts: what makes a usage object an account of its
+        // own. (A nested object of cache counts beside a line's own
+        // totals, as LiteLLM's spend logs have, adds to them.)
+        const MAIN: [usize; 6] = [0, 1, 2, 3, 8, 9];
+        let from_object = MAIN
+            .iter()
+            .any(|&i| top & (1 << i) == 0 && slots[i].is_present());
+        if !from_object {
+            return None;
+        }
+        for (i, s) in slots.into_iter().enumerate() {
+            if top & (1 << i) != 0 {
+                *s = Lenient::Missing;
+            }
+        }
+        u.top_keys = 0;
+        Some(u)
+    }
+
+    fn normalise_all(&self, p: &mut Problems) -> Option<Usage> {
         let prompt = p.tokens(&self.prompt_tokens, "prompt_tokens");
         let completion = p.tokens(&self.completion_tokens, "completion_tokens");
         let cached = p.tokens(&self.cached_tokens, "cached_tokens");

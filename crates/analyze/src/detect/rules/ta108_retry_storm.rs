@@ -34,13 +34,14 @@
 //! Without `attempt` or `retry_of`, retries are inferred from the same
 //! prompt failing and then being sent again. Which success ends a chain is
 //! settled per unit of reading (a 1 MiB chunk of a log, a batch of 8,192
-//! rows of a Parquet file, a day of the store), and across units from the first and last 16 successes of
-//! each that ended no chain within it (by time): a retry logged past those
-//! is missed (2% of the chains of a 100 MB Bedrock log whose lines are out
-//! of time order; none from the store), but the answer never depends on
-//! the number of threads or which one read what. A call without a time
-//! joins a chain only by its `attempt` or `retry_of`, and such a chain has
-//! no pace: it is never a storm.
+//! rows of a Parquet file, a whole day of the store), and across units
+//! from the earliest and latest successes of each that ended no chain
+//! within it (16 of a chunk, 1,024 of a day): a retry past those is missed
+//! (2% of the chains of a 100 MB Bedrock log whose lines are out of time
+//! order; none of them from the store), but the answer never depends on the
+//! number of threads or which one read what. A call without a time joins a
+//! chain only by its `attempt` or `retry_of`, and such a chain has no pace:
+//! it is never a storm.
 //!
 //! The saving is the cost of the failed attempts of storms beyond the first
 //! (with backoff, the first failure is unavoidable; the rest are not).
