@@ -1061,7 +1061,8 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
 
 /// A line with token counts of its own beside its usage object (a
 /// gateway's estimate next to the provider's usage) is priced from the
-/// usage object, whichever comes first in the line.
+/// usage object, and a line's usage object beats one in a logged
+/// `response`, whichever comes first in the line.
 #[test]
 fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
     let env = Env::new();
@@ -1082,6 +1083,11 @@ fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
             // An object with only a total: the line's counts stand.
             r#"{"timestamp":"2025-03-01T00:00:08Z","model":"gpt-4o","prompt_tokens":100,"completion_tokens":100,"usage":{"total_tokens":200}}"#,
             "\n",
+            // The line's usage object beats a logged response's, either way.
+            r#"{"timestamp":"2025-03-01T00:00:09Z","model":"gpt-4o","usage":{"prompt_tokens":100,"completion_tokens":100},"response":{"usage":{"prompt_tokens":1000000,"completion_tokens":1000000}}}"#,
+            "\n",
+            r#"{"timestamp":"2025-03-01T00:00:10Z","model":"gpt-4o","response":{"usage":{"prompt_tokens":1000000,"completion_tokens":1000000}},"usage":{"prompt_tokens":100,"completion_tokens":100}}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["calls.jsonl"]);
@@ -1089,10 +1095,11 @@ fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
     // $1 = $3.50 a call; the third line's usage object has no count, so its
     // own keys stand. Before, the first line cost $0.0000875. Then 100 in
     // and 100 out: gemini-2.0-flash ($0.10, $0.40) $0.00005 (it was $0.40),
-    // gpt-4o $0.00125 twice (it was $12.50 for the first).
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50255");
-    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000_300);
-    assert_eq!(r["audit"]["totals"]["output_tokens"], 300_300);
+    // gpt-4o $0.00125 twice (it was $12.50 for the first), and twice
+    // more from the line's usage beside a response's (one was $12.50).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50505");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000_500);
+    assert_eq!(r["audit"]["totals"]["output_tokens"], 300_500);
 }
 
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,

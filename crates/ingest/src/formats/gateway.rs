@@ -251,6 +251,11 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.retry_of.0.is_present();
                     fill(&mut map, &mut l.retry_of, p)?
                 }
+                Field::Usage if self.depth > 0 => {
+                    let mut nested = RawUsage::default();
+                    map.next_value_seed(UsageSeed(&mut nested, Part::Any))?;
+                    l.usage.add_nested(nested);
+                }
                 Field::Usage => {
                     map.next_value_seed(UsageSeed(&mut l.usage, Part::Any))?;
                 }
@@ -1648,6 +1653,14 @@ fn scan_map<'a, K: TopKeys>(
             Field::ErrorKind => scan_read(s, &mut l.error_kind.0, Scanner::label)?,
             Field::Attempt => scan_read(s, &mut l.attempt.0, Scanner::count)?,
             Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
+            Field::Usage if depth > 0 => {
+                let mut nested = RawUsage::default();
+                match shapes.as_deref_mut() {
+                    Some(sh) => scan_usage_shaped(s, &mut nested, &mut sh.usage)?,
+                    None => scan_usage(s, &mut nested, Part::Any)?,
+                }
+                l.usage.add_nested(nested);
+            }
             Field::Usage => match shapes.as_deref_mut() {
                 Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
                 None => scan_usage(s, &mut l.usage, Part::Any)?,

@@ -522,6 +522,90 @@ impl RawUsage {
         }
     }
 
+    /// Adds a usage object read inside a nested object of the line (a
+    /// logged `response`, `body` or `request`) as the line's own keys are
+    /// added: a usage object at the line's top level wins over it,
+    /// whichever comes first.
+    pub fn add_nested(&mut self, o: RawUsage) {
+        let RawUsage {
+            prompt_tokens,
+            completion_tokens,
+            cached_tokens,
+            reasoning_tokens,
+            input_tokens,
+            output_tokens,
+            responses_style,
+            reasoning_beside,
+            top_keys: _,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cache_write_5m,
+            cache_write_1h,
+            prompt_token_count,
+            candidates_token_count,
+            cached_content_token_count,
+            thoughts_token_count,
+            tool_use_prompt_token_count,
+            total_tokens,
+            cost,
+            extras,
+            tier,
+        } = o;
+        let theirs = [
+            prompt_tokens,
+            completion_tokens,
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cached_tokens,
+            reasoning_tokens,
+            prompt_token_count,
+            candidates_token_count,
+            cached_content_token_count,
+            thoughts_token_count,
+            tool_use_prompt_token_count,
+            cache_write_5m,
+            cache_write_1h,
+            total_tokens,
+        ];
+        let mut low = 0u16;
+        for (i, (mine, v)) in self.slots_mut().into_iter().zip(theirs).enumerate() {
+            if !mine.is_present() && v.is_present() {
+                *mine = v;
+                low |= 1 << i;
+            }
+        }
+        self.top_keys |= low;
+        self.responses_style |= responses_style;
+        self.reasoning_beside |= reasoning_beside;
+        if !self.cost.is_present() {
+            self.cost = cost;
+        }
+        if self.tier.is_none() {
+            self.tier = tier;
+        }
+        if let Some(x) = extras {
+            let RawExtras {
+                audio_in,
+                audio_cached,
+                audio_out,
+                web_searches,
+            } = *x;
+            let mine = self.extras();
+            for (m, v) in [
+                (&mut mine.audio_in, audio_in),
+                (&mut mine.audio_cached, audio_cached),
+                (&mut mine.audio_out, audio_out),
+                (&mut mine.web_searches, web_searches),
+            ] {
+                if !m.is_present() {
+                    *m = v;
+                }
+            }
+        }
+    }
+
     /// The counts by slot, in the order of [`RawUsage::top_keys`]' bits.
     fn slots_mut(&mut self) -> [&mut Lenient<u64>; 16] {
         [
