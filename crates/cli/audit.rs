@@ -623,31 +623,9 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         ));
     }
     // Calls priced at rates other than their own: the catalog lacks theirs.
-    for (n, said) in [
-        (
-            a.batch_calls_at_full_price,
-            "batch calls were priced at real-time rates: the catalog has no batch price for their model (give one with --prices)",
-        ),
-        (
-            a.tier_calls_at_standard_price,
-            "flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model",
-        ),
-        (
-            a.provisioned_calls_at_on_demand_price,
-            "calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
-        ),
-        (
-            a.cache_write_1h_calls_at_5m_price,
-            "calls wrote to the prompt cache for an hour and had those writes priced at the 5-minute rate: the catalog has no 1-hour write rate for their model (give one with --prices)",
-        ),
-        (
-            a.web_search_calls_unpriced,
-            "calls made web searches the catalog has no price for: the searches are counted at $0 (give a web_search_kcount with --prices)",
-        ),
-    ] {
-        if n > 0 {
-            out.push(format!("{n} {said}; see the report's Data quality"));
-        }
+    for (n, said, hint) in a.priced_at_other_rates() {
+        let hint = hint.map_or(String::new(), |h| format!(" ({h})"));
+        out.push(format!("{n} {said}{hint}; see the report's Data quality"));
     }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {

@@ -442,6 +442,47 @@ impl Audit {
             .map_or(&[], |t| &t.rows)
     }
 
+    /// The calls priced at rates other than their own because the catalog
+    /// lacks theirs (batch, service tier, 1-hour writes, provisioned
+    /// throughput), or not at all (web searches), each kind that has any:
+    /// its count, what is said of it (after the count, the report's Data
+    /// quality and the CLI's warnings alike), and how to give the missing
+    /// price, if a `--prices` file can.
+    pub fn priced_at_other_rates(
+        &self,
+    ) -> impl Iterator<Item = (u64, &'static str, Option<&'static str>)> {
+        let prices = Some("give one with --prices");
+        [
+            (
+                self.batch_calls_at_full_price,
+                "batch calls were priced at real-time rates: the catalog has no batch price for their model",
+                prices,
+            ),
+            (
+                self.tier_calls_at_standard_price,
+                "flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model",
+                None,
+            ),
+            (
+                self.cache_write_1h_calls_at_5m_price,
+                "calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model",
+                prices,
+            ),
+            (
+                self.provisioned_calls_at_on_demand_price,
+                "calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
+                None,
+            ),
+            (
+                self.web_search_calls_unpriced,
+                "calls made web searches the catalog has no price for (their model's search fee): the searches are counted at $0, the tokens at their rates",
+                Some("give a web_search_kcount with --prices"),
+            ),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+    }
+
     /// Fields no call carried.
     pub fn missing_fields(&self) -> impl Iterator<Item = &CoverageRow> {
         self.coverage.iter().filter(|c| c.present == 0)

@@ -721,36 +721,12 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
     [head, list].into_iter().filter(move |_| any)
 }
 
-/// The calls priced at rates other than their own because the catalog
-/// lacks theirs (batch, service tier, 1-hour writes, provisioned
-/// throughput), or not at all (web searches): a paragraph per kind that
-/// has any.
+/// A paragraph per kind of call priced at rates other than its own
+/// ([`Audit::priced_at_other_rates`]).
 fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
-    [
-        (
-            a.batch_calls_at_full_price,
-            " batch calls were priced at real-time rates: the catalog has no batch price for their model.",
-        ),
-        (
-            a.tier_calls_at_standard_price,
-            " flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model.",
-        ),
-        (
-            a.cache_write_1h_calls_at_5m_price,
-            " calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model.",
-        ),
-        (
-            a.provisioned_calls_at_on_demand_price,
-            " calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it.",
-        ),
-        (
-            a.web_search_calls_unpriced,
-            " calls made web searches the catalog has no price for (their model's search fee): the searches are counted at $0, the tokens at their rates.",
-        ),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, text)| Block::Paragraph(vec![Inline::Count(n), Inline::plain(text)]))
+    a.priced_at_other_rates().map(|(n, said, _)| {
+        Block::Paragraph(vec![Inline::Count(n), Inline::plain(format!(" {said}."))])
+    })
 }
 
 /// The fields no call carried and what each prevents; `None` if none.
