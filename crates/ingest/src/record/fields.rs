@@ -526,56 +526,40 @@ impl RawUsage {
     /// logged `response`, `body` or `request`) as the line's own keys are
     /// added: a usage object at the line's top level wins over it,
     /// whichever comes first.
-    pub fn add_nested(&mut self, o: RawUsage) {
-        let RawUsage {
-            prompt_tokens,
-            completion_tokens,
-            cached_tokens,
-            reasoning_tokens,
-            input_tokens,
-            output_tokens,
-            responses_style,
-            reasoning_beside,
-            top_keys: _,
-            cache_read_input_tokens,
-            cache_creation_input_tokens,
-            cache_write_5m,
-            cache_write_1h,
-            prompt_token_count,
-            candidates_token_count,
-            cached_content_token_count,
-            thoughts_token_count,
-            tool_use_prompt_token_count,
-            total_tokens,
-            cost,
-            extras,
-            tier,
-        } = o;
-        let theirs = [
-            prompt_tokens,
-            completion_tokens,
-            input_tokens,
-            output_tokens,
-            cache_read_input_tokens,
-            cache_creation_input_tokens,
-            cached_tokens,
-            reasoning_tokens,
-            prompt_token_count,
-            candidates_token_count,
-            cached_content_token_count,
-            thoughts_token_count,
-            tool_use_prompt_token_count,
-            cache_write_5m,
-            cache_write_1h,
-            total_tokens,
-        ];
+    pub fn add_nested(&mut self, mut o: RawUsage) {
         let mut low = 0u16;
-        for (i, (mine, v)) in self.slots_mut().into_iter().zip(theirs).enumerate() {
+        for (i, (mine, v)) in self.slots_mut().into_iter().zip(o.slots_mut()).enumerate() {
             if !mine.is_present() && v.is_present() {
-                *mine = v;
+                *mine = std::mem::take(v);
                 low |= 1 << i;
             }
         }
+        // Every other field named: one added and not merged here does not
+        // build (the counts are the slots above).
+        let RawUsage {
+            responses_style,
+            reasoning_beside,
+            top_keys: _,
+            cost,
+            extras,
+            tier,
+            prompt_tokens: _,
+            completion_tokens: _,
+            cached_tokens: _,
+            reasoning_tokens: _,
+            input_tokens: _,
+            output_tokens: _,
+            cache_read_input_tokens: _,
+            cache_creation_input_tokens: _,
+            cache_write_5m: _,
+            cache_write_1h: _,
+            prompt_token_count: _,
+            candidates_token_count: _,
+            cached_content_token_count: _,
+            thoughts_token_count: _,
+            tool_use_prompt_token_count: _,
+            total_tokens: _,
+        } = o;
         self.top_keys |= low;
         self.responses_style |= responses_style;
         self.reasoning_beside |= reasoning_beside;
