@@ -551,8 +551,8 @@ pub struct Accumulator<'c> {
 }
 
 /// A unit's failed calls and successes of prompts that may have failed,
-/// kept until the unit ends ([`RecordSink::end_unit`]) and then matched in
-/// time order: which success ends which chain then depends on the unit's
+/// kept until the unit ends ([`RecordSink::end_unit`], or the state is
+/// encoded or taken for the detectors) and then matched in time order: which success ends which chain then depends on the unit's
 /// calls only, not on which worker read the unit or in what order.
 #[derive(Default)]
 struct UnitChains {

@@ -766,9 +766,9 @@ impl ChainObs {
     }
 }
 
-/// One of the earliest successes of a unit of reading that followed no
-/// failure of its prompt within the unit: the end of a chain whose failure
-/// was the last attempt of an earlier unit, when that chain exists
+/// One of the earliest or latest successes of a unit of reading that
+/// ended no chain of its prompt within the unit: the end of a chain whose
+/// failure was the last attempt in another unit, when that chain exists
 /// (TA108 matches heads to chains by key; the rest mean nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ChainHead {

@@ -58,12 +58,13 @@ pub trait RecordSink: Send {
     /// a call): the call it answered, as evidence for the caching findings.
     fn cache_hit(&mut self, _record: &CallRecord<'_>, _at: Location) {}
 
-    /// A unit of reading ended (a chunk of lines, a row group, a batch of
-    /// the store's rows, the held-back duplicates' survivors): every record
-    /// of it has been handed over. Units are cut the same whatever the
-    /// number of workers, so a sink that relates the records of one unit
-    /// (retry chains) settles them here and gets the same answer however
-    /// units were shared out.
+    /// A unit of reading ended (a chunk of lines, a batch of a Parquet
+    /// file's rows, the held-back duplicates' survivors): every record of it
+    /// has been handed over. Units are cut the same whatever the number of
+    /// workers, so a sink that relates the records of one unit (retry
+    /// chains) settles them here and gets the same answer however units
+    /// were shared out. (The store's reader ends none: its unit is a day,
+    /// settled when the day's state is encoded.)
     fn end_unit(&mut self) {}
 }
 

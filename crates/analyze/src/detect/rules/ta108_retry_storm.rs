@@ -141,9 +141,9 @@ fn split_chains(attempts: &[Attempt], window: i64) -> Vec<Vec<Attempt>> {
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let scale = ctx.keyed.chains.scale();
     let mut per: BTreeMap<&str, PerFeature> = BTreeMap::new();
-    // Units of reading (chunks, row groups) settle their own chains; a
-    // chain whose failure ended a unit finds its success among the heads
-    // of the others.
+    // Units of reading (chunks, Parquet batches, days of the store) settle
+    // their own chains; a chain whose failure ended a unit finds its
+    // success among the heads of the others.
     let mut heads: BTreeMap<u64, Vec<&ChainHead>> = BTreeMap::new();
     for h in &ctx.keyed.heads {
         heads.entry(h.key).or_default().push(h);
