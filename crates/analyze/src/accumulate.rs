@@ -15,7 +15,7 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
-use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced, Processing};
+use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced, Processing, ServedModels};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
@@ -500,6 +500,9 @@ pub struct Reconcile {
 pub struct Accumulator<'c> {
     catalog: &'c Catalog,
     config: &'c AnalyzeConfig,
+    /// Which model prices a call whose response names another one (a
+    /// memo: neither merged nor encoded).
+    served: ServedModels,
     /// Scratch text for tag keys (`key=value`).
     key_buf: String,
     /// The labels of the group keys, the cells and the previous period.
@@ -622,6 +625,7 @@ impl<'c> Accumulator<'c> {
         Accumulator {
             catalog,
             config,
+            served: ServedModels::default(),
             key_buf: String::new(),
             labels: Labels::default(),
             groups: GroupTable::default(),
@@ -1227,6 +1231,10 @@ impl RecordSink for Accumulator<'_> {
 
     fn end_unit(&mut self) {
         self.settle_unit(UNIT_HEADS);
+    }
+
+    fn settle_model(&mut self, r: &mut CallRecord<'_>) {
+        self.served.settle(self.catalog, r);
     }
 
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {

@@ -209,6 +209,12 @@ pub struct CallRecord<'a> {
     pub provider: Option<Cow<'a, str>>,
     /// Model as logged. Required: a line without a model is rejected.
     pub model: Cow<'a, str>,
+    /// Another model named by the call's logged response (a gateway line's
+    /// `model` is the alias or Azure deployment asked for; its response
+    /// names the snapshot or fallback that served it). Sinks settle which
+    /// of the two prices the call ([`crate::pricing::Catalog::settle_model`])
+    /// before they read `model`; never stored.
+    pub served_model: Option<Cow<'a, str>>,
     pub feature: Option<Cow<'a, str>>,
     pub route: Option<Cow<'a, str>>,
     pub team: Option<Cow<'a, str>>,
@@ -280,6 +286,7 @@ impl CallRecord<'_> {
             request_id: own(&self.request_id),
             provider: own(&self.provider),
             model: Cow::Owned(self.model.to_string()),
+            served_model: own(&self.served_model),
             feature: own(&self.feature),
             route: own(&self.route),
             team: own(&self.team),

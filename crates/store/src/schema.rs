@@ -577,6 +577,8 @@ impl Rows {
             request_id: s(S_REQUEST_ID),
             provider: s(S_PROVIDER),
             model: s(S_MODEL).unwrap_or_default(),
+            // Settled when the row was written.
+            served_model: None,
             feature: s(S_FEATURE),
             route: s(S_ROUTE),
             team: s(S_TEAM),
@@ -650,6 +652,7 @@ mod tests {
             request_id: Some("req-1".into()),
             provider: Some("openai".into()),
             model: "gpt-4o".into(),
+            served_model: None,
             feature: Some("chat".into()),
             route: Some("/v1/chat".into()),
             team: Some("a\u{1f}b".into()),

@@ -21,7 +21,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use rustc_hash::FxHashMap;
 
-use tokenaudit_core::pricing::{Catalog, ModelId};
+use tokenaudit_core::pricing::{Catalog, ModelId, ServedModels};
 use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money};
 use tokenaudit_ingest::{Location, RecordSink};
 
@@ -137,6 +137,9 @@ pub struct PartSink<'s, 'a> {
     /// By `provider \0 model`.
     resolved: FxHashMap<Box<str>, Resolved>,
     key: String,
+    /// Which model prices a call whose response names another one: the
+    /// one written as the row's model (the store keeps no second name).
+    served: ServedModels,
     /// The parts written, under their temporary names.
     pub parts: Vec<PartEntry>,
     /// The first failure (a full disk): the ingest reports it and commits
@@ -158,6 +161,7 @@ impl<'s, 'a> PartSink<'s, 'a> {
             open: FxHashMap::default(),
             resolved: FxHashMap::default(),
             key: String::new(),
+            served: ServedModels::default(),
             parts: Vec::new(),
             error: None,
             request_ids: std::collections::HashSet::new(),
@@ -262,6 +266,10 @@ impl<'s, 'a> PartSink<'s, 'a> {
 }
 
 impl RecordSink for PartSink<'_, '_> {
+    fn settle_model(&mut self, r: &mut CallRecord<'_>) {
+        self.served.settle(self.shared.catalog, r);
+    }
+
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {
         if self.error.is_some() {
             return;

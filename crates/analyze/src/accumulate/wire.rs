@@ -154,6 +154,7 @@ impl<'c> Accumulator<'c> {
         let Accumulator {
             catalog,
             config: _,
+            served: _,
             key_buf: _,
             labels,
             groups,
@@ -335,6 +336,7 @@ impl<'c> Accumulator<'c> {
         let a = Accumulator {
             catalog,
             config,
+            served: Default::default(),
             key_buf: String::new(),
             labels,
             groups,

@@ -23,6 +23,7 @@ mod import_genai;
 mod import_litellm;
 mod matching;
 mod resolve;
+mod served;
 
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ pub use format::{kcount_text, mtok_text};
 pub use import_genai::import_genai_prices;
 pub use import_litellm::import_litellm;
 pub use matching::{MatchRule, Pattern};
+pub use served::ServedModels;
 
 /// The catalog format version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;

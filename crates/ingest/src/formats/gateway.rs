@@ -193,6 +193,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.request_model.0.is_present();
                     fill(&mut map, &mut l.request_model, p)?
                 }
+                Field::ServedModel => {
+                    let p = l.served_model.0.is_present();
+                    fill(&mut map, &mut l.served_model, p)?
+                }
                 Field::Model => {
                     let p = l.model.0.is_present();
                     fill(&mut map, &mut l.model, p)?
@@ -330,7 +334,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Nested if self.depth < 3 => {
                     map.next_value_seed(LineSeed {
                         line: l,
-                        scope: nested_scope(key.as_bytes()),
+                        scope: nested_scope(key.as_bytes(), self.scope),
                         depth: self.depth + 1,
                     })?;
                 }
@@ -365,9 +369,13 @@ pub(crate) enum Field {
     Provider,
     Model,
     /// A logged pair's `request.model` and `request.service_tier` (no key
-    /// names these: [`Field::in_request`] turns the others into them).
+    /// names these: [`Field::in_scope`] turns the others into them).
     RequestModel,
     RequestServiceTier,
+    /// The model a logged pair's `response` (or `body`) names: the snapshot
+    /// or fallback that served the call, which the sink may price instead
+    /// of the line's own `model` (`CallRecord::served_model`).
+    ServedModel,
     Feature,
     Route,
     Team,
@@ -1628,6 +1636,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
             Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
+            Field::ServedModel => scan_read(s, &mut l.served_model.0, Scanner::label)?,
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
             Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
@@ -1708,7 +1717,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => {
-                let scope = nested_scope(key.as_bytes(s));
+                let scope = nested_scope(key.as_bytes(s), scope);
                 scan_nested(s, l, scope, depth + 1)?
             }
             Field::Choices if depth < 3 && scope != Scope::Metadata => {
@@ -1735,14 +1744,16 @@ impl Field {
         match (scope, self) {
             (Scope::Request, Field::Model) => Field::RequestModel,
             (Scope::Request, Field::ServiceTier) => Field::RequestServiceTier,
+            (Scope::Nested, Field::Model) => Field::ServedModel,
             (_, f) => f,
         }
     }
 }
 
-/// The scope of a logged pair's object: `request`'s, or another's.
-fn nested_scope(key: &[u8]) -> Scope {
-    if key == b"request" {
+/// The scope of a logged pair's object: `request`'s (and anything inside
+/// it, such as a batch request's `body`), or another's.
+pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
+    if key == b"request" || outer == Scope::Request {
         Scope::Request
     } else {
         Scope::Nested
@@ -1801,6 +1812,7 @@ pub(crate) fn set_field<'a>(
         Field::Provider => first(&mut l.provider.0, || v.label()),
         Field::Model => first(&mut l.model.0, || v.label()),
         Field::RequestModel => first(&mut l.request_model.0, || v.label()),
+        Field::ServedModel => first(&mut l.served_model.0, || v.label()),
         Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),

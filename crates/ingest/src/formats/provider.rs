@@ -42,7 +42,7 @@ pub fn parse_openai_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 }
 
 fn openai_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
-    if !raw.model.0.is_present() {
+    if !raw.names_a_model() {
         // A request that did not run (`error.code` such as `batch_expired`)
         // or that the API refused (`status_code` 4xx/5xx, an error body):
         // neither has a model or usage, and neither is billed.
@@ -308,7 +308,7 @@ pub fn parse_gemini_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
 }
 
 fn gemini_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
-    if !raw.model.0.is_present() {
+    if !raw.names_a_model() {
         return Err(Reject::new(
             RejectReason::NotBilled,
             "gemini batch request with no response (an error): not billed",

@@ -221,10 +221,8 @@ impl Builder {
                     if let DataType::Struct(children) = dtype {
                         let scope = if f == Field::Metadata {
                             Scope::Metadata
-                        } else if name == "request" {
-                            Scope::Request
                         } else {
-                            Scope::Nested
+                            gateway::nested_scope(name.as_bytes(), scope)
                         };
                         self.object(children, node.first_leaf, &path, scope, depth + 1)?;
                     }

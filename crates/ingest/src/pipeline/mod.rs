@@ -54,6 +54,14 @@ pub trait RecordSink: Send {
     /// [`crate::record::fields::recycle_tags`]).
     fn record(&mut self, record: &CallRecord<'_>, at: Location);
 
+    /// Called before [`RecordSink::record`] on a record whose logged
+    /// response names another model (`CallRecord::served_model`): a sink
+    /// that prices calls settles which name prices it (see
+    /// `tokenaudit_core::pricing::ServedModels`). By default the line's.
+    fn settle_model(&mut self, record: &mut CallRecord<'_>) {
+        record.served_model = None;
+    }
+
     /// A line skipped as LiteLLM's cache hit (counted as `not_a_call`, never
     /// a call): the call it answered, as evidence for the caching findings.
     fn cache_hit(&mut self, _record: &CallRecord<'_>, _at: Location) {}
@@ -639,6 +647,9 @@ impl<S: RecordSink> Worker<S> {
                 self.counts[1] += 1;
                 if let Some(field) = record.unread_field {
                     self.unread_field(field, at);
+                }
+                if record.served_model.is_some() {
+                    self.sink.settle_model(record);
                 }
                 self.sink.record(record, at);
                 crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));

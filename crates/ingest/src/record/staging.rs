@@ -46,6 +46,9 @@ pub struct RawLine<'a> {
     /// asked for, used when the line names no model (tier) elsewhere.
     pub request_model: LStr<'a>,
     pub request_service_tier: LStr<'a>,
+    /// The model a logged pair's `response` names: the line's model when
+    /// it names none, else offered to the sink as `served_model`.
+    pub served_model: LStr<'a>,
     pub finish_reason: LStr<'a>,
     pub max_tokens: LU64,
     pub prompt_hash: LStr<'a>,
@@ -156,6 +159,11 @@ impl<'a> RawLine<'a> {
         }
     }
 
+    /// Whether the line names a model, its own or its response's.
+    pub fn names_a_model(&self) -> bool {
+        self.model.0.is_present() || self.served_model.0.is_present()
+    }
+
     /// Normalises and checks the raw fields into a call record.
     pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
         if self.cache_hit.0 == Lenient::Value(true) {
@@ -245,6 +253,20 @@ impl<'a> RawLine<'a> {
                 None
             }
         };
+        // The line's model, else its response's, else its request's. A
+        // response naming another model offers it to the sink, which
+        // prices the call as either (`CallRecord::served_model`).
+        let (model, served_model) = match (self.model.0, self.served_model.0) {
+            (Lenient::Value(m), Lenient::Value(s)) if !m.trim().is_empty() => {
+                let other = !s.trim().is_empty() && !m.trim().eq_ignore_ascii_case(s.trim());
+                (Lenient::Value(m), other.then_some(s))
+            }
+            (Lenient::Value(m), Lenient::Missing) => (Lenient::Value(m), None),
+            (_, s @ Lenient::Value(_)) => (s, None),
+            (Lenient::Missing, Lenient::Missing) => (self.request_model.0, None),
+            (Lenient::Missing, s) => (s, None),
+            (m, _) => (m, None),
+        };
         let record = CallRecord {
             timestamp,
             request_id: p.own(self.request_id.0, "request_id"),
@@ -257,13 +279,9 @@ impl<'a> RawLine<'a> {
                     v
                 }
             }),
-            // A logged pair's request's model only when the line (its
-            // response) names none.
-            model: match if self.model.0.is_present() {
-                self.model.0
-            } else {
-                self.request_model.0
-            } {
+            // A logged pair's response's model, then its request's, only
+            // when the line names none.
+            model: match model {
                 Lenient::Value(m) => m,
                 Lenient::Missing => Cow::Borrowed(""),
                 _ => {
@@ -271,6 +289,7 @@ impl<'a> RawLine<'a> {
                     Cow::Borrowed("")
                 }
             },
+            served_model,
             feature: p.own(self.feature.0, "feature"),
             route: p.own(self.route.0, "route"),
             team: p.own(self.team.0, "team"),
