@@ -605,6 +605,20 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
                 lines(f.rejected)
             ));
         }
+        // Every line skipped as no call by a format detected from its
+        // keys: perhaps another kind of log that shares them. (An agent's
+        // session without a call is common.)
+        let agent = ["claude-code", "codex"]
+            .iter()
+            .any(|a| f.format.starts_with(a));
+        if f.records == 0 && f.rejected == 0 && f.lines > 0 && f.format != "none" && !agent {
+            out.push(format!(
+                "{}: read as {}, none of its {} is a call; if it is another kind of log, name its format (--input-format gateway) or map it ([mapping])",
+                f.file,
+                f.format,
+                lines(f.lines)
+            ));
+        }
         if let Some(earlier) = &f.same_content_as {
             out.push(format!(
                 "{} holds the same text as {earlier} once decompressed and unwrapped: its {} calls are counted a second time; leave one out of the inputs",

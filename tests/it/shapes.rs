@@ -58,7 +58,7 @@ const EXPECT: [Expect; 11] = [
     expect(LogShape::GatewayAltFlat, "gateway", Spend::NoOneHourWrites),
     expect(LogShape::GatewayAltShuffled, "gateway", Spend::Same),
     expect(LogShape::GatewayAltEnvelope, "gateway", Spend::Same),
-    expect(LogShape::LiteLlm, "gateway", Spend::NoOneHourWrites),
+    expect(LogShape::LiteLlm, "gateway", Spend::Same),
     expect(LogShape::LiteLlmMessages, "gateway", Spend::NoOneHourWrites),
     expect(LogShape::Langfuse, "langfuse", Spend::NoOneHourWrites),
     expect(LogShape::Otel, "otlp-json", Spend::NoOneHourWrites),

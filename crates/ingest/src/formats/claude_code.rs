@@ -203,12 +203,17 @@ pub fn project_name<'a>(cwd: &Cow<'a, str>) -> Cow<'a, str> {
 }
 
 /// Whether a parsed JSON object looks like a Claude Code session log line:
-/// a conversation line (`sessionId` with `uuid` or `parentUuid`), or one of
-/// the bookkeeping lines Claude Code writes at the top of a session file
-/// (`summary` with `leafUuid`, `file-history-snapshot` with `messageId`).
+/// a conversation line (`sessionId` with `uuid` or `parentUuid`, and one of
+/// Claude Code's own keys `isSidechain`, `userType`, `cwd`: a session id and
+/// a uuid alone are in many in-house logs), or one of the bookkeeping lines
+/// Claude Code writes at the top of a session file (`summary` with
+/// `leafUuid`, `file-history-snapshot` with `messageId`).
 pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
     let kind = map.get("type").and_then(|t| t.as_str());
-    (map.contains_key("sessionId") && (map.contains_key("uuid") || map.contains_key("parentUuid")))
+    let has = |k: &str| map.contains_key(k);
+    (has("sessionId")
+        && (has("uuid") || has("parentUuid"))
+        && (has("isSidechain") || has("userType") || has("cwd")))
         || (kind == Some("summary") && map.contains_key("leafUuid"))
         || (kind == Some("file-history-snapshot") && map.contains_key("messageId"))
 }

@@ -882,7 +882,10 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
         "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
-        "cache_creation_input_tokens" | "cache_write_tokens" => UsageKey::CacheCreation,
+        // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
+        "cache_creation_input_tokens" | "cache_write_tokens" | "cache_creation_tokens" => {
+            UsageKey::CacheCreation
+        }
         "total_tokens" => UsageKey::Total,
         "cost" => UsageKey::Cost,
         "cached_tokens" => UsageKey::Cached,
@@ -903,7 +906,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cached_tokens_details" => UsageKey::CachedDetail,
         // Cohere's v2 `usage.billed_units` (what is billed; its `tokens`
         // beside count the prompt template too).
-        "cache_creation" | "server_tool_use" | "billed_units" => UsageKey::Detail,
+        // LiteLLM's `prompt_tokens_details.cache_creation_token_details`
+        // holds the TTL split as Anthropic's `cache_creation` does.
+        "cache_creation" | "cache_creation_token_details" | "server_tool_use" | "billed_units" => {
+            UsageKey::Detail
+        }
         "web_search_requests" => UsageKey::WebSearches,
         "num_search_queries" => UsageKey::SearchQueries,
         "citation_tokens" => UsageKey::Citations,

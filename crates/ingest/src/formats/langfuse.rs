@@ -531,10 +531,43 @@ impl UsageSums {
     }
 }
 
-/// Whether a file's first JSON object line is a Langfuse observation: the
-/// trace id and the observation type together.
+/// Langfuse's observation types (its `ObservationType`).
+const OBSERVATION_TYPES: &[&str] = &[
+    "GENERATION",
+    "SPAN",
+    "EVENT",
+    "EMBEDDING",
+    "AGENT",
+    "TOOL",
+    "CHAIN",
+    "RETRIEVER",
+    "EVALUATOR",
+    "GUARDRAIL",
+];
+
+/// Whether a file's first JSON object line is a Langfuse observation: one
+/// of Langfuse's observation types, with the trace id, or, in an export
+/// without trace ids, with its start time and its own usage or cost
+/// details. (`type` and `traceId` alone are in many in-house logs, whose
+/// calls the gateway reader reads.)
 pub fn looks_like(map: &JsonObject) -> bool {
-    (map.contains_key("traceId") || map.contains_key("trace_id")) && map.contains_key("type")
+    let typed = map.get("type").and_then(|t| t.as_str()).is_some_and(|t| {
+        OBSERVATION_TYPES
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(t.trim()))
+    });
+    let has = |keys: &[&str]| keys.iter().any(|k| map.contains_key(*k));
+    typed
+        && (has(&["traceId", "trace_id"])
+            || (has(&["startTime", "start_time"])
+                && has(&[
+                    "usageDetails",
+                    "usage_details",
+                    "costDetails",
+                    "cost_details",
+                    "providedModelName",
+                    "provided_model_name",
+                ])))
 }
 
 /// The `langfuse` entry of the format registry (see [`crate::formats::REGISTRY`]).

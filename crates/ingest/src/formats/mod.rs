@@ -288,8 +288,9 @@ const SAMPLE_LINES: usize = 50;
 /// With a mapping, the mapping is used. Otherwise the registry's rules are
 /// tried (see [`REGISTRY`]): a session line of an agent log among the first
 /// lines (Claude Code, Codex), then the keys of the first JSON object line
-/// (`resourceSpans`: OTLP JSON; `traceId` or `trace_id` with `type`: a
-/// Langfuse observation; `request_created_at` with `response_status`: a
+/// (`resourceSpans`: OTLP JSON; one of Langfuse's observation types with
+/// `traceId` or `trace_id`, or with its start time and usage or cost
+/// details: a Langfuse observation; `request_created_at` with `response_status`: a
 /// Helicone request; `custom_id` with `result`: an Anthropic batch result;
 /// `custom_id` with a `response` object or null: an OpenAI batch output).
 /// Otherwise the gateway reader is used
@@ -469,7 +470,7 @@ mod tests {
 
     #[test]
     fn detects_agent_logs_past_unknown_first_lines() {
-        let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
+        let claude = b"{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"2025-10-01T10:00:00.000Z\"}\n{\"parentUuid\":null,\"isSidechain\":false,\"sessionId\":\"s\",\"type\":\"user\",\"uuid\":\"u\"}\n";
         assert_eq!(detect(claude, None).map(|f| f.name()), Ok("claude-code"));
         let codex = b"{\"timestamp\":\"2025-10-01T09:00:00.000Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"x\"}}\n";
         assert_eq!(detect(codex, None).map(|f| f.name()), Ok("codex"));

@@ -17,8 +17,10 @@
 //! tokens, as the conventions say; `cache_read.input_tokens`,
 //! `cache_creation.input_tokens` (also OpenLLMetry's
 //! `cache_read_input_tokens`/`cache_creation_input_tokens` and pydantic-ai's
-//! `details.cache_read_tokens`/`details.cache_write_tokens`),
-//! `output_tokens`, `reasoning.output_tokens`), the provider in lower case,
+//! `details.cache_read_tokens`/`details.cache_write_tokens`, the Vercel AI
+//! SDK's `ai.usage.cachedInputTokens` and `ai.usage.inputTokenDetails.*`,
+//! Sentry's `input_tokens.cached`), `output_tokens`,
+//! `reasoning.output_tokens`), the provider in lower case,
 //! and OpenInference's (Arize Phoenix) `llm.model_name`, `llm.provider`,
 //! `llm.token_count.*` and `llm.cost.total` on its LLM and EMBEDDING spans
 //! (`openinference.span.kind`; its AGENT, CHAIN and TOOL spans are not calls),
@@ -413,17 +415,26 @@ impl<'a> SpanAttrs<'a> {
                 self.genai = true;
                 u.completion_tokens = v.count();
             }
-            // The conventions' names, OpenLLMetry's (Traceloop) and
-            // pydantic-ai's.
+            // The conventions' names, OpenLLMetry's (Traceloop),
+            // pydantic-ai's, the Vercel AI SDK's (`ai.usage.*`, beside its
+            // `gen_ai.usage.input_tokens`, which includes them) and
+            // Sentry's.
             "gen_ai.usage.cache_read.input_tokens"
             | "gen_ai.usage.cache_read_input_tokens"
-            | "gen_ai.usage.details.cache_read_tokens" => u.cached_tokens = v.count(),
+            | "gen_ai.usage.details.cache_read_tokens"
+            | "gen_ai.usage.input_tokens.cached"
+            | "ai.usage.cachedInputTokens"
+            | "ai.usage.inputTokenDetails.cacheReadTokens" => u.cached_tokens = v.count(),
             "gen_ai.usage.cache_creation.input_tokens"
             | "gen_ai.usage.cache_creation_input_tokens"
-            | "gen_ai.usage.details.cache_write_tokens" => {
+            | "gen_ai.usage.details.cache_write_tokens"
+            | "ai.usage.inputTokenDetails.cacheWriteTokens" => {
                 u.cache_creation_input_tokens = v.count()
             }
-            "gen_ai.usage.reasoning.output_tokens" => u.reasoning_tokens = v.count(),
+            "gen_ai.usage.reasoning.output_tokens"
+            | "gen_ai.usage.output_tokens.reasoning"
+            | "ai.usage.reasoningTokens"
+            | "ai.usage.outputTokenDetails.reasoningTokens" => u.reasoning_tokens = v.count(),
             "gen_ai.response.id" => self.response_id = v.label(),
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
@@ -907,9 +918,10 @@ pub static BUILTIN: Builtin = Builtin {
          one record per model-call span: gen_ai.request.model /\n\
          gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
-         cache_creation input tokens (also OpenLLMetry's and pydantic-ai's\n\
-         names), output_tokens, error.type, span times; resource attributes\n\
-         and other span attributes as tags. Agent, workflow and tool spans\n\
+         cache_creation input tokens (also OpenLLMetry's, pydantic-ai's,\n\
+         the Vercel AI SDK's ai.usage.* and Sentry's names), output_tokens,\n\
+         error.type, span times; resource attributes and other span\n\
+         attributes as tags. Agent, workflow and tool spans\n\
          are not calls (their child model spans are). OpenInference\n\
          (Phoenix) LLM spans too: llm.model_name, llm.token_count.*.\n\
          Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\

@@ -427,6 +427,7 @@ impl<'a> Scanner<'a> {
     pub fn time(&mut self) -> Scan<crate::json::value::Lenient<chrono::DateTime<chrono::Utc>>> {
         use crate::json::value::Lenient;
         match self.plain_string() {
+            Some(text) if text.trim().is_empty() => Ok(Lenient::Missing),
             Some(text) => Ok(crate::json::value::parse_timestamp(text)
                 .map_or(Lenient::WrongType, Lenient::Value)),
             None => Ok(self.scalar()?.time()),

@@ -90,6 +90,8 @@ impl<'a> Scalar<'a> {
     /// As a timestamp: text (see [`parse_timestamp`]) or an epoch number.
     pub fn time(self) -> Lenient<DateTime<Utc>> {
         let t = match self {
+            // An empty text is no time, as `null` and an empty CSV cell.
+            Scalar::Str(v) if v.trim().is_empty() => return Lenient::Missing,
             Scalar::Str(v) => parse_timestamp(&v),
             Scalar::U64(v) => epoch_digits_to_time(v, ""),
             Scalar::I64(v) => u64::try_from(v)
@@ -199,6 +201,11 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
                 .ok()
                 .and_then(|w| epoch_digits_to_time(w, fraction));
         }
+    }
+    // HTTP's and email's dates (`Tue, 02 Sep 2025 10:00:00 GMT`), as a
+    // `Date` header copied into a log has them.
+    if let Ok(dt) = DateTime::parse_from_rfc2822(t) {
+        return Some(dt.with_timezone(&Utc));
     }
     None
 }
