@@ -575,10 +575,12 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     timings.lap("reports");
     print_timings(&timings);
     if !to.quiet {
-        print(&summary_text(&audit, &written))?;
+        print(&tokenaudit_report::terminal_text(&summary_text(
+            &audit, &written,
+        )))?;
     }
     for w in warnings(&audit, to.quiet) {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     let earlier = earlier_reports(to.out, &written);
     if !earlier.is_empty() {

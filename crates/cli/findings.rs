@@ -26,7 +26,9 @@ Examples:
 
 With --store (and no --baseline), each run is recorded in the store's
 findings ledger and marked against the run before it, so a nightly job keeps
-no baseline file of its own."
+no baseline file of its own. A look at another window (one that ends before
+the last run's, or ends with it and starts later) is marked but not recorded.
+On GitHub, a log's @name and #12 are kept as text (no mention, no link)."
 )]
 pub struct FindingsArgs {
     #[command(flatten)]
@@ -127,6 +129,9 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         },
         (None, None) => None,
     };
+    if args.input.no_findings {
+        bail!("--no-findings leaves `findings` nothing to give (and a ledger's open findings would all be marked resolved); leave it out");
+    }
     if args.changed_only && baseline.is_none() {
         bail!("--changed-only needs something to compare with: --baseline FILE, or --store DIR (its findings ledger)");
     }
@@ -140,23 +145,35 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         records = tickets::diff(records, b, args.worse_by);
         if let Some(dir) = &ledger {
             // Nights follow each other: a run over a window that ends
-            // before the last entry's (a look back at another month) is
-            // compared but not recorded, or it would be the next night's
-            // baseline.
+            // before the last entry's (a look back at another month), or
+            // that ends with it and starts later (a look at its last days),
+            // is compared but not recorded, or it would be the next night's
+            // baseline and its findings outside the window "resolved".
             let until = audit.until.map(|t| t.to_rfc3339()).unwrap_or_default();
-            let last = tokenaudit_store::ledger::latest_until(dir)?;
-            let later = match last.as_deref() {
-                None => true,
-                Some("") => until.is_empty(),
-                Some(last) => until.is_empty() || ends_after(&until, last),
-            };
-            if later {
-                entry = Some((dir, tickets::jsonl(&records), until));
-            } else {
-                eprintln!(
-                    "findings: not recorded in the ledger of {}: this window ends before its last entry's",
+            let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
+            let last = tokenaudit_store::ledger::latest_window(dir)?;
+            let why = last.and_then(|(last_until, last_since)| {
+                let later = match last_until.as_str() {
+                    "" => until.is_empty(),
+                    last => until.is_empty() || ends_after(&until, last),
+                };
+                let same_end = until == last_until;
+                let starts_later = !since.is_empty()
+                    && (last_since.is_empty() || !ends_after(&last_since, &since));
+                if !later {
+                    Some("this window ends before its last entry's")
+                } else if same_end && starts_later {
+                    Some("this window ends with its last entry's and starts later")
+                } else {
+                    None
+                }
+            });
+            match why {
+                None => entry = Some((dir, tickets::jsonl(&records), until, since)),
+                Some(why) => eprintln!(
+                    "findings: compared, not recorded in the ledger of {}: {why}",
                     dir.display()
-                );
+                ),
             }
         }
         if args.changed_only {
@@ -168,8 +185,8 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
         None => print(&text)?,
     }
-    if let Some((dir, jsonl, until)) = entry {
-        tokenaudit_store::ledger::append(dir, &jsonl, &until)
+    if let Some((dir, jsonl, until, since)) = entry {
+        tokenaudit_store::ledger::append(dir, &jsonl, &until, &since)
             .with_context(|| format!("recording the findings in {}", dir.display()))?;
     }
     if let Some(cond) = fail_on {

@@ -256,9 +256,38 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         }
     }
     if !args.quiet {
-        print(&summary(&report, &store))?;
+        print(&tokenaudit_report::terminal_text(&summary(&report, &store)))?;
+    }
+    for w in warnings(&report.summary, args.quiet) {
+        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a nightly ingest should not miss, on stderr even with --quiet
+/// (whose summary on stdout, which says the rejects, is left out): files
+/// of which no line was a call, and rejected lines.
+fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &s.sources {
+        if f.records == 0
+            && f.lines > 0
+            && !f.format.starts_with("claude-code")
+            && !f.format.starts_with("codex")
+        {
+            out.push(format!(
+                "{}: read as {}, none of its {} lines is a call (rejected {}, skipped {}); is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
+                f.name, f.format, f.lines, f.rejected, f.skipped
+            ));
+        }
+    }
+    let rejected = s.rejects.total();
+    if quiet && rejected > 0 {
+        out.push(format!(
+            "{rejected} lines rejected (the audit's Data quality section lists them; --strict makes this an error)"
+        ));
+    }
+    out
 }
 
 fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {

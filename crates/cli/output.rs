@@ -80,7 +80,7 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
 /// written) and read row by row.
 pub fn print_cache_use(used: &tokenaudit_store::cache::CacheUse) {
     for w in &used.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", tokenaudit_report::terminal_text(w));
     }
     if timings_on() {
         eprintln!(

@@ -276,6 +276,6 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             (false, None) => "  The API is cheaper per token than self-hosting at any volume.\n".to_string(),
         });
     }
-    print(&s)?;
+    print(&tokenaudit_report::terminal_text(&s))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1102,6 +1102,53 @@ fn the_usage_object_beats_the_lines_own_counts_in_any_key_order() {
     assert_eq!(r["audit"]["totals"]["output_tokens"], 300_500);
 }
 
+/// The same precedence in Parquet, whatever the columns' order: a
+/// top-level `prompt_tokens` column before or after the `usage` struct.
+#[test]
+fn the_usage_struct_beats_the_rows_own_count_columns_in_any_order() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let ints = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    let usage = || -> ArrayRef {
+        Arc::new(
+            StructArray::try_from(vec![
+                ("prompt_tokens", ints(1_000_000)),
+                ("completion_tokens", ints(100_000)),
+            ])
+            .unwrap(),
+        )
+    };
+    let model = || Arc::new(StringArray::from(vec!["gpt-4o"])) as ArrayRef;
+    let time = || Arc::new(StringArray::from(vec!["2025-03-01T00:00:03Z"])) as ArrayRef;
+    crate::inputs::write_parquet(
+        &env.path("before.parquet"),
+        vec![
+            ("timestamp", time()),
+            ("model", model()),
+            ("prompt_tokens", ints(7)),
+            ("completion_tokens", ints(7)),
+            ("usage", usage()),
+        ],
+    );
+    crate::inputs::write_parquet(
+        &env.path("after.parquet"),
+        vec![
+            ("timestamp", time()),
+            ("model", model()),
+            ("usage", usage()),
+            ("prompt_tokens", ints(7)),
+            ("completion_tokens", ints(7)),
+        ],
+    );
+    for file in ["before.parquet", "after.parquet"] {
+        let r = env.audit(&[file]);
+        // gpt-4o: 1,000,000 in at $2.50 and 100,000 out at $10: $3.50.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "3.50", "{file}");
+        assert_eq!(r["audit"]["totals"]["input_tokens"], 1_000_000, "{file}");
+    }
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]
@@ -1141,7 +1188,7 @@ fn deepseek_openrouter_and_xai_usage_is_read_in_their_own_conventions() {
     assert_eq!(
         r["audit"]["reconciliation"],
         serde_json::json!([{"model": "claude-sonnet-4-5", "calls": 1, "logged": "0.0228",
-            "computed": "0.0228", "difference": "0.00"}])
+            "computed": "0.0228", "difference": "0.00", "unpriced": false}])
     );
     assert_eq!(usd(&row(&r, "feature", "xai")["cost"]), "0.0789471");
     assert_eq!(row(&r, "feature", "xai")["output_tokens"], 5387);
@@ -1177,6 +1224,18 @@ fn otlp_vendor_cache_names_and_workflow_spans() {
         .unwrap()
         .len();
     assert_eq!(providers, 2);
+}
+
+/// The Vercel AI SDK's spans: its cached input in `ai.usage.*`, beside the
+/// conventions' `gen_ai.usage.input_tokens` that include it; the outer
+/// `ai.streamText` span (no `gen_ai.*`) is not a call.
+#[test]
+fn otlp_ai_sdk_cached_input_is_read() {
+    let r = audit("otlp-ai-sdk", "otlp-json");
+    // gpt-4.1 (the response's gpt-4.1-2025-04-14): 1,000,000 in of which
+    // 800,000 cached: 200,000 × $2/M = $0.40 + 800,000 × $0.50/M = $0.40.
+    // Before, all 1,000,000 at $2: $2.00.
+    assert_eq!(totals(&r), ("0.80".into(), 1, 1_000_000, 800_000, 0, 0));
 }
 
 /// A `service_tier` of the wrong type is read as absent (standard rates)
@@ -1607,4 +1666,194 @@ fn api_errors_are_failed_calls_not_unknown_models() {
     assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
     assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
     assert_eq!(row(&r, "model", "<synthetic>")["calls"], 1);
+}
+
+/// A gateway line's `model` is what was asked for (an alias, an Azure
+/// deployment's name, the first model of a fallback list); its logged
+/// response names the model that answered and was billed. The response's
+/// model prices the call when it is another model the catalog knows, in
+/// any key order; a platform's listing (Bedrock's) stays on its rates. The
+/// store keeps the settled name, so its audit agrees.
+#[test]
+fn a_logged_response_names_the_model_that_is_priced() {
+    let env = Env::new();
+    env.write(
+        "logs/calls.jsonl",
+        concat!(
+            // An Azure deployment's name, then the snapshot that served it.
+            r#"{"timestamp":"2026-11-01T00:00:00Z","model":"prod-gpt4o-eastus","response":{"object":"chat.completion","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-01T00:00:01Z","response":{"object":"chat.completion","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}},"model":"prod-gpt4o-eastus"}"#,
+            "\n",
+            // A fallback to a cheaper model, and to another provider's.
+            r#"{"timestamp":"2026-11-01T00:00:02Z","model":"gpt-4o","response":{"model":"gpt-4o-mini-2024-07-18","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-01T00:00:03Z","model":"gpt-4o","response":{"model":"claude-3-5-haiku-20241022","usage":{"input_tokens":1000000,"output_tokens":0}}}"#,
+            "\n",
+            // Bedrock's listing; its response names Anthropic's id.
+            r#"{"timestamp":"2026-11-01T00:00:04Z","provider":"bedrock","model":"us.anthropic.claude-3-5-haiku-20241022-v1:0","response":{"model":"claude-3-5-haiku-20241022","usage":{"input_tokens":1000000,"output_tokens":0}}}"#,
+            "\n",
+            // A batch request's body is the request: its model is asked for.
+            r#"{"timestamp":"2026-11-01T00:00:05Z","request":{"body":{"model":"my-deployment"}},"response":{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["logs"]);
+    // 1,000,000 input tokens each: gpt-4o $2.50 three times, gpt-4o-mini
+    // $0.15, Claude 3.5 Haiku $0.80 on Anthropic and $0.80 on Bedrock.
+    // Before, the first line was unpriced, the third $2.50 and the fourth
+    // $2.50.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "9.25");
+    assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
+    // By cost, then name.
+    let names: Vec<(&str, &str)> = r["audit"]["model_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["logged_model"].as_str().unwrap(),
+                m["resolved"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("gpt-4o-2024-08-06", "openai/gpt-4o"),
+            (
+                "claude-3-5-haiku-20241022",
+                "anthropic/claude-3-5-haiku-latest"
+            ),
+            ("gpt-4o-mini-2024-07-18", "openai/gpt-4o-mini"),
+            (
+                "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                "aws/regional.anthropic.claude-3-5-haiku-20241022-v1:0"
+            ),
+        ]
+    );
+    crate::store::ingest(&env, &["logs", "--quiet"]);
+    let s = env.audit(&["--store", "store"]);
+    assert_eq!(s["audit"]["totals"], r["audit"]["totals"]);
+    assert_eq!(s["audit"]["model_names"], r["audit"]["model_names"]);
+}
+
+/// LiteLLM's chat responses give Anthropic's cache writes in
+/// `prompt_tokens_details` (`cache_creation_tokens`, and the TTL split in
+/// `cache_creation_token_details`), not always at the top of `usage`.
+#[test]
+fn litellm_cache_writes_in_prompt_tokens_details_are_priced_by_ttl() {
+    let env = Env::new();
+    env.write(
+        "litellm.jsonl",
+        concat!(
+            r#"{"id":"chatcmpl-x","created":1756807200,"model":"claude-sonnet-4-5-20250929","object":"chat.completion","usage":{"completion_tokens":500,"prompt_tokens":10000,"total_tokens":10500,"completion_tokens_details":null,"prompt_tokens_details":{"audio_tokens":null,"cached_tokens":6000,"cache_creation_tokens":3000,"cache_creation_token_details":{"ephemeral_5m_input_tokens":3000,"ephemeral_1h_input_tokens":0}},"cache_creation_input_tokens":3000,"cache_read_input_tokens":6000}}"#,
+            "\n",
+            r#"{"id":"chatcmpl-y","created":1756807200,"model":"anthropic/claude-sonnet-4-5-20250929","object":"chat.completion","usage":{"completion_tokens":500,"prompt_tokens":10000,"total_tokens":10500,"prompt_tokens_details":{"cached_tokens":6000,"cache_creation_tokens":3000,"cache_creation_token_details":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":3000}}}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["litellm.jsonl", "--strict"]);
+    // claude-sonnet-4-5: prompt_tokens 10,000 hold 6,000 cache reads and
+    // 3,000 writes: 1,000 × $3/M = $0.003, 6,000 × $0.30/M = $0.0018, 500
+    // out × $15/M = $0.0075; writes 3,000 × $3.75/M = $0.01125 (5 minutes)
+    // and 3,000 × $6/M = $0.018 (1 hour). $0.02355 + $0.0303 = $0.05385.
+    // Before, the second line's writes were plain input ($0.0213).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.05385");
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 6000);
+    assert_eq!(r["audit"]["cache_write_1h_calls_at_5m_price"], 0);
+}
+
+/// In-house logs with keys other formats are recognised by (a `traceId`
+/// and a `type`; a `sessionId` and a `uuid`) are read as gateway lines,
+/// not taken for Langfuse or Claude Code and every call skipped.
+#[test]
+fn in_house_logs_with_trace_and_session_ids_are_not_taken_for_other_formats() {
+    let env = Env::new();
+    env.write(
+        "logs/trace.jsonl",
+        r#"{"timestamp":"2025-09-02T10:00:00Z","type":"llm_call","traceId":"abc123","spanId":"s1","model":"gpt-4o","usage":{"prompt_tokens":100000,"completion_tokens":10000}}"#,
+    );
+    env.write(
+        "logs/snake.jsonl",
+        r#"{"timestamp":"2025-09-02T10:00:00Z","type":"completion","trace_id":"abc124","model":"gpt-4o","usage":{"prompt_tokens":100000,"completion_tokens":10000}}"#,
+    );
+    env.write(
+        "logs/uuid.jsonl",
+        r#"{"timestamp":"2025-09-02T10:00:00Z","sessionId":"s-1","uuid":"0b6f","parentUuid":null,"model":"gpt-4o","usage":{"prompt_tokens":100000,"completion_tokens":10000}}"#,
+    );
+    let r = env.audit(&["logs", "--strict"]);
+    // gpt-4o: 100,000 in × $2.50/M + 10,000 out × $10/M = $0.35, three times.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.05");
+    for f in r["audit"]["input"]["files"].as_array().unwrap() {
+        assert_eq!(f["format"], "gateway", "{f}");
+    }
+}
+
+/// A file whose every line the format it was taken for skips as no call
+/// is said on stderr, with how to read it otherwise.
+#[test]
+fn a_file_of_no_calls_in_a_detected_format_is_said() {
+    let env = Env::new();
+    env.write(
+        "spans.jsonl",
+        r#"{"id":"o1","traceId":"t1","type":"SPAN","name":"retrieve","startTime":"2025-10-01T10:00:00Z"}"#,
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "spans.jsonl",
+            "--format",
+            "json",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("spans.jsonl: read as langfuse, none of its 1 line is a call; if it is another kind of log, name its format (--input-format gateway)"),
+        "{err}"
+    );
+}
+
+/// The logged cost of calls on a model the catalog cannot price is said in
+/// the reconciliation (marked unpriced, nothing computed): the one figure
+/// of their money, which the totals leave out.
+#[test]
+fn logged_cost_of_unpriced_models_is_reconciled_as_unpriced() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-09-02T10:00:00Z","model":"ft:gpt-4.1-2025-04-14:acme::abc","cost":4.2,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-09-02T10:00:01Z","model":"gpt-4o","cost":0.0035,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    // gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035, as logged.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0035");
+    assert_eq!(
+        r["audit"]["reconciliation"],
+        serde_json::json!([
+            {"model": "ft:gpt-4.1-2025-04-14:acme::abc", "calls": 1, "logged": "4.20",
+             "computed": "0.00", "difference": "4.20", "unpriced": true},
+            {"model": "gpt-4o", "calls": 1, "logged": "0.0035",
+             "computed": "0.0035", "difference": "0.00", "unpriced": false},
+        ])
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("Calls of models the catalog has no price for logged $4.20, which the totals above leave out"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 4.2000 | not priced | – |") || md.contains("not priced"),
+        "{md}"
+    );
 }

@@ -1558,3 +1558,57 @@ fn review_help_leaves_out_since_and_until() {
         "{help}"
     );
 }
+
+/// An empty timestamp is no time (as `null` and an empty CSV cell are),
+/// not a bad one that loses the call; an HTTP `Date` header's spelling
+/// (RFC 2822) is a time.
+#[test]
+fn empty_and_http_date_timestamps_keep_their_calls() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"  ","created_at":"2025-09-02T11:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"Tue, 02 Sep 2025 10:00:00 GMT","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"Tue, 02 Sep 2025 12:00:00 +0200","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    // Four calls of 1,000,000 gpt-4o input tokens at $2.50/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.00");
+    assert_eq!(r["audit"]["first_call"], "2025-09-02T10:00:00Z");
+    assert_eq!(r["audit"]["last_call"], "2025-09-02T11:00:00Z");
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}
+
+/// A log's escape sequences are printed as text on the terminal (the
+/// summary, warnings), never run: a feature named `\x1b[2J` would clear
+/// the screen.
+#[test]
+fn escape_sequences_from_logs_are_shown_not_run_on_the_terminal() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"timestamp":"2025-09-02T10:00:00Z","feature":"\u001b[2Jwipe\u001b]0;owned\u0007","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "calls.jsonl", "--format", "json", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !said.contains('\u{1b}') && !said.contains('\u{7}'),
+        "{said:?}"
+    );
+    assert!(
+        said.contains("Top features: \u{241b}[2Jwipe\u{241b}]0;owned\u{2407} $0.00\n"),
+        "{said:?}"
+    );
+}

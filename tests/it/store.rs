@@ -1519,3 +1519,112 @@ fn the_store_marks_two_files_with_the_same_text_as_the_logs_audit_does() {
     assert_eq!(files[1]["same_content_as"], "logs/a.jsonl", "{files:?}");
     assert_eq!(stored, raw);
 }
+
+/// `store check` names every Parquet file no commit lists, at any depth of
+/// the dataset folders (an engine reading `calls/**/*.parquet` would count
+/// them), not only those in a day's folder.
+#[test]
+fn store_check_finds_stray_parquet_files_at_any_depth() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs", "--quiet"]);
+    store_check(&env);
+    let part = std::fs::read_dir(env.path("store/calls/day=2026-10-01"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        .unwrap()
+        .path();
+    std::fs::copy(&part, env.path("store/calls/stray.parquet")).unwrap();
+    std::fs::create_dir_all(env.path("store/calls/day=2026-10-01/sub")).unwrap();
+    std::fs::copy(&part, env.path("store/calls/day=2026-10-01/sub/x.parquet")).unwrap();
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for stray in ["calls/stray.parquet", "calls/day=2026-10-01/sub/x.parquet"] {
+        assert!(
+            err.contains(&format!("{stray}: a Parquet file no commit lists")),
+            "{err}"
+        );
+    }
+}
+
+/// A look at a narrower window (the same end, a later start) is compared
+/// with the ledger but not recorded: recorded, its findings outside the
+/// window would be "resolved" and come back "new" the next night, as
+/// duplicate tickets. `--no-findings` is refused for the same reason.
+#[test]
+fn a_narrower_look_is_not_recorded_in_the_ledger() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    let mut logs = call(1, 1, "chat", 10_000, 1000, "a1");
+    logs.push_str(&call(5, 1, "search", 100, 10, "b1"));
+    env.write("logs/a.jsonl", logs);
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+                "--format",
+                "jsonl",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let status = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["rule"] == "TA116")
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["rule"].as_str().unwrap(),
+                    r["status"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // Night 1: the overrun on 2026-10-01 is new (the budget's finding is
+    // the one followed here).
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&out), ["TA116 new"]);
+    // From 2026-10-03 on, it is outside the window: resolved there, but
+    // not recorded.
+    let (code, out, err) = run(&["--since", "2026-10-03"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&out), ["TA116 resolved"]);
+    assert!(
+        err.contains("compared, not recorded in the ledger of store: this window ends with its last entry's and starts later"),
+        "{err}"
+    );
+    // The next whole run finds it persisting, not new again.
+    let (_, out, _) = run(&[]);
+    assert_eq!(status(&out), ["TA116 persisting"]);
+    let (code, _, err) = run(&["--no-findings"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--no-findings leaves `findings` nothing to give"),
+        "{err}"
+    );
+    let (_, out, _) = run(&[]);
+    assert_eq!(status(&out), ["TA116 persisting"]);
+}

@@ -146,9 +146,12 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     let env = Env::new();
     env.write(
         "cfg.toml",
-        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"<script>alert(1)</script>|x\"\ndaily = 0.01\n",
+        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"<script>alert(1)</script>|x @octocat #1\\nnext\"\ndaily = 0.01\n",
     );
-    env.write("day.jsonl", logs(0, &["<script>alert(1)</script>|x"]));
+    env.write(
+        "day.jsonl",
+        logs(0, &["<script>alert(1)</script>|x @octocat #1\nnext"]),
+    );
     let (code, text) = findings(&env, &["day.jsonl", "--format", "github"]);
     assert_eq!(code, 0);
     let issues = records(&text);
@@ -156,6 +159,14 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     let body = issues[0]["body"].as_str().unwrap();
     assert!(!body.contains("<script>"), "{body}");
     assert!(body.contains("&lt;script&gt;"));
+    // A log's mention and issue reference stay text on GitHub.
+    assert!(!body.contains("@octocat"), "{body}");
+    assert!(body.contains("@&#8203;octocat #&#8203;1 next"), "{body}");
+    let title = issues[0]["title"].as_str().unwrap();
+    assert!(
+        title.contains("#1 next") && !title.contains('\n'),
+        "{title}"
+    );
     let fp = issues[0]["fingerprint"].as_str().unwrap();
     assert!(body.contains(&format!("tokenaudit-fingerprint: {fp}")));
     assert!(issues[0]["title"].as_str().unwrap().starts_with("[TA116] "));

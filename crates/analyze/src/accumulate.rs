@@ -1379,14 +1379,18 @@ impl RecordSink for Accumulator<'_> {
                 .unwrap_or_else(|| status.as_str().to_string());
             bump(&mut self.error_kinds, &kind, status, &r.usage, cost);
         }
-        if let (Some(logged), Some(computed)) = (r.logged_cost, cost) {
+        // A call the catalog cannot price keeps its logged cost here (and
+        // nothing computed): the one place its money is said.
+        if let Some(logged) = r.logged_cost {
             let e = match self.reconcile.get_mut(model_key) {
                 Some(e) => e,
                 None => self.reconcile.entry(model_key.into()).or_default(),
             };
             e.calls += 1;
             e.logged += logged;
-            e.computed += computed;
+            if let Some(computed) = cost {
+                e.computed += computed;
+            }
         }
         if let Some(t) = r.timestamp {
             self.first = min_opt(self.first, Some(t));

@@ -107,6 +107,9 @@ pub struct ReconcileRow {
     pub computed: Money,
     /// logged − computed.
     pub difference: Money,
+    /// The catalog has no price for the model (one of the unknown models):
+    /// nothing is computed, and the logged cost is outside the totals.
+    pub unpriced: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -681,6 +684,9 @@ impl Accumulator<'_> {
             .reconcile
             .into_iter()
             .map(|(m, r)| ReconcileRow {
+                unpriced: model_names
+                    .iter()
+                    .any(|n| n.resolved.is_none() && *n.logged_model == *m),
                 model: m.into(),
                 calls: r.calls,
                 logged: r.logged,

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use tokenaudit_analyze::Audit;
 
 pub use output::{write_atomic, ReportSet};
+pub use text::terminal as terminal_text;
 
 /// The report formats `--format` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

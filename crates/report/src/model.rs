@@ -1069,19 +1069,41 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
                 cell(Inline::Label(r.model.clone())),
                 cell(Inline::Count(r.calls)),
                 cell(Inline::Money(r.logged, 4)),
-                cell(Inline::Money(r.computed, 4)),
-                vec![
-                    Inline::Money(r.difference, 4),
-                    Inline::plain(" ("),
-                    Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
-                    Inline::plain(")"),
-                ],
+                if r.unpriced {
+                    cell(Inline::plain("not priced"))
+                } else {
+                    cell(Inline::Money(r.computed, 4))
+                },
+                if r.unpriced {
+                    cell(Inline::plain("–"))
+                } else {
+                    vec![
+                        Inline::Money(r.difference, 4),
+                        Inline::plain(" ("),
+                        Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
+                        Inline::plain(")"),
+                    ]
+                },
             ]);
         }
+        let unpriced: Money = a
+            .reconciliation
+            .iter()
+            .filter(|r| r.unpriced)
+            .map(|r| r.logged)
+            .sum();
         let mut s = Section::new(None, "Logged cost against computed cost");
-        s.blocks.push(Block::Paragraph(vec![Inline::plain(
+        let mut intro = vec![Inline::plain(
             "For calls whose log carries its own cost. A difference means the logger's prices or token reading differ from the catalog's.",
-        )]));
+        )];
+        if unpriced.picos() != 0 {
+            intro.extend([
+                Inline::plain(" Calls of models the catalog has no price for logged "),
+                Inline::Money(unpriced, 2),
+                Inline::plain(", which the totals above leave out (see Data quality)."),
+            ]);
+        }
+        s.blocks.push(Block::Paragraph(intro));
         s.blocks.push(Block::Table(table));
         sections.push(s);
     }

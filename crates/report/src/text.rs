@@ -52,6 +52,25 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// `text` for a terminal: every control character shown (see
+/// [`push_control`]) but line breaks and tabs, so a log's escape sequence
+/// (a model named `\x1b]0;…`) is printed as text, never run.
+pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(shown) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if shown(c) {
+            push_control(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// An integer with thousands separators.
 pub fn int(n: u64) -> String {
     let digits = n.to_string();

@@ -249,7 +249,7 @@ pub fn github(records: &[Record]) -> String {
         body.push_str(&format!(
             "**{}** {}{} · severity **{}** · confidence {}\n\n",
             r.rule,
-            md(&r.name),
+            gh(&r.name),
             r.status
                 .map_or(String::new(), |s| format!(" ({})", s.as_str())),
             r.severity,
@@ -259,7 +259,7 @@ pub fn github(records: &[Record]) -> String {
             body.push_str(&format!(
                 "Estimated savings: **${}/month** — {}\n\n",
                 round_cents(m),
-                md(r.savings_method.as_deref().unwrap_or(""))
+                gh(r.savings_method.as_deref().unwrap_or(""))
             ));
         }
         if let Some(p) = &r.previous_monthly_savings {
@@ -267,11 +267,11 @@ pub fn github(records: &[Record]) -> String {
         }
         body.push_str(&format!(
             "### Recommendation\n\n{}\n\n",
-            md(&r.recommendation)
+            gh(&r.recommendation)
         ));
         body.push_str("### Scope\n\n");
         for (k, v) in &r.scope {
-            body.push_str(&format!("- {}: {}\n", md(k), md(v)));
+            body.push_str(&format!("- {}: {}\n", gh(k), gh(v)));
         }
         body.push_str("\n### Evidence\n\n| figure | value |\n|---|---|\n");
         for (k, v) in &r.evidence {
@@ -279,16 +279,16 @@ pub fn github(records: &[Record]) -> String {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            body.push_str(&format!("| {} | {} |\n", md(k), md(&v)));
+            body.push_str(&format!("| {} | {} |\n", gh(k), gh(&v)));
         }
         if !r.sample_requests.is_empty() {
-            let ids: Vec<String> = r.sample_requests.iter().map(|i| md(i)).collect();
+            let ids: Vec<String> = r.sample_requests.iter().map(|i| gh(i)).collect();
             body.push_str(&format!("\nSample requests: {}\n", ids.join(", ")));
         }
         if !r.sample_prompts.is_empty() {
             body.push_str("\nSample prompts:\n\n");
             for t in &r.sample_prompts {
-                body.push_str(&format!("- \"{}\"\n", md(t)));
+                body.push_str(&format!("- \"{}\"\n", gh(t)));
             }
         }
         body.push_str(&format!(
@@ -305,7 +305,7 @@ pub fn github(records: &[Record]) -> String {
         }
         let issue = serde_json::json!({
             "fingerprint": r.fingerprint,
-            "title": format!("[{}] {}", r.rule, r.title),
+            "title": format!("[{}] {}", r.rule, one_line(&r.title)),
             "body": body,
             "labels": labels,
         });
@@ -313,6 +313,34 @@ pub fn github(records: &[Record]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// [`md`] for a GitHub issue's body: a log's `@name` or `#12` would
+/// mention a user or link an issue there; a zero-width space after `@` and
+/// `#` keeps them text (as Renovate writes them).
+fn gh(text: &str) -> String {
+    let mut out = String::new();
+    for c in md(text).chars() {
+        out.push(c);
+        if c == '@' || c == '#' {
+            out.push_str("&#8203;");
+        }
+    }
+    out
+}
+
+/// A title on one line: line breaks as spaces, other control characters
+/// shown (see [`crate::text::push_control`]).
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => crate::text::push_control(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn round_cents(decimal: &str) -> String {

@@ -61,6 +61,31 @@ pub fn part_files(store: &Path) -> impl Iterator<Item = std::fs::DirEntry> + '_ 
         .flat_map(|files| files.flatten())
 }
 
+/// Every file under both datasets' folders, at any depth: what an engine
+/// reading `calls/**/*.parquet` would read (a file dropped beside the day
+/// folders, or in a folder of its own, too).
+pub fn dataset_files(store: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo: Vec<std::path::PathBuf> = Dataset::ALL
+        .into_iter()
+        .map(|d| store.join(d.dir()))
+        .collect();
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => todo.push(e.path()),
+                Ok(_) => out.push(e.path()),
+                Err(_) => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A day's partition name (`None`: no timestamp): `day=2026-10-01`.
 pub fn partition(day: Option<NaiveDate>) -> String {
     match day {

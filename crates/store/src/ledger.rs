@@ -44,10 +44,10 @@ pub fn latest(root: &Path) -> Result<Option<(u64, String)>> {
     Ok(Some((n, text)))
 }
 
-/// Appends an entry; returns its number. `until` is the end of the window
-/// its findings are of (RFC 3339; empty: open-ended), kept beside it (see
-/// [`latest_until`]).
-pub fn append(root: &Path, text: &str, until: &str) -> Result<u64> {
+/// Appends an entry; returns its number. `until` and `since` bound the
+/// window its findings are of (RFC 3339; empty: open-ended), kept beside
+/// it (see [`latest_window`]).
+pub fn append(root: &Path, text: &str, until: &str, since: &str) -> Result<u64> {
     let dir = root.join(layout::FINDINGS);
     std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
     let mut n = numbers(root)?.last().copied().unwrap_or(0) + 1;
@@ -55,24 +55,31 @@ pub fn append(root: &Path, text: &str, until: &str) -> Result<u64> {
         let path = layout::ledger_file(root, n);
         if create_exclusive(&path, text.as_bytes())? {
             let side = path.with_extension("until");
-            std::fs::write(&side, until).map_err(StoreError::io(&side))?;
+            std::fs::write(&side, format!("{until}\n{since}\n")).map_err(StoreError::io(&side))?;
             return Ok(n);
         }
         n += 1;
     }
 }
 
-/// The end of the last entry's window: `None` without entries,
-/// `Some("")` for an open-ended one (or an entry written before ends were
-/// kept).
-pub fn latest_until(root: &Path) -> Result<Option<String>> {
+/// The last entry's window, `(until, since)`: `None` without entries; an
+/// empty bound is open-ended (an entry written before the bounds were
+/// kept has both open, one written before `since` was kept an open start).
+pub fn latest_window(root: &Path) -> Result<Option<(String, String)>> {
     let Some(&n) = numbers(root)?.last() else {
         return Ok(None);
     };
     let side = layout::ledger_file(root, n).with_extension("until");
     match std::fs::read_to_string(&side) {
-        Ok(t) => Ok(Some(t.trim().to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(String::new())),
+        Ok(t) => {
+            let mut lines = t.lines().map(str::trim);
+            let until = lines.next().unwrap_or("").to_string();
+            let since = lines.next().unwrap_or("").to_string();
+            Ok(Some((until, since)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Some((String::new(), String::new())))
+        }
         Err(e) => Err(StoreError::Io {
             path: side,
             error: e,
@@ -88,13 +95,28 @@ mod tests {
     fn entries_follow_each_other() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(latest(dir.path()).unwrap(), None);
-        assert_eq!(latest_until(dir.path()).unwrap(), None);
+        assert_eq!(latest_window(dir.path()).unwrap(), None);
+        let (until, since) = ("2026-10-02T00:00:00Z", "2026-09-02T00:00:00Z");
+        assert_eq!(append(dir.path(), "a\n", until, since).unwrap(), 1);
         assert_eq!(
-            append(dir.path(), "a\n", "2026-10-02T00:00:00Z").unwrap(),
-            1
+            latest_window(dir.path()).unwrap(),
+            Some((until.to_string(), since.to_string()))
         );
-        assert_eq!(append(dir.path(), "b\n", "").unwrap(), 2);
+        assert_eq!(append(dir.path(), "b\n", "", "").unwrap(), 2);
         assert_eq!(latest(dir.path()).unwrap(), Some((2, "b\n".to_string())));
-        assert_eq!(latest_until(dir.path()).unwrap(), Some(String::new()));
+        assert_eq!(
+            latest_window(dir.path()).unwrap(),
+            Some((String::new(), String::new()))
+        );
+        // An entry of an earlier build: its end alone.
+        std::fs::write(
+            layout::ledger_file(dir.path(), 2).with_extension("until"),
+            until,
+        )
+        .unwrap();
+        assert_eq!(
+            latest_window(dir.path()).unwrap(),
+            Some((until.to_string(), String::new()))
+        );
     }
 }

@@ -126,8 +126,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     }
     // Files the log does not name.
     let live: BTreeSet<&str> = state.parts.keys().map(String::as_str).collect();
-    for f in layout::part_files(root) {
-        let path = f.path();
+    for path in layout::dataset_files(root) {
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy();
         let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
         if rel.ends_with(".parquet") && !live.contains(rel.as_str()) {
