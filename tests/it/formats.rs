@@ -1857,3 +1857,96 @@ fn logged_cost_of_unpriced_models_is_reconciled_as_unpriced() {
         "{md}"
     );
 }
+
+/// LiteLLM's spend logs exported through a database's JSON column: the
+/// `metadata` object as JSON text, in JSON lines and in a Parquet string
+/// column, is read as the object (its cache reads, its key alias).
+#[test]
+fn litellm_metadata_given_as_json_text_is_read_as_the_object() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let metadata = r#"{"user_api_key_alias": "svc", "additional_usage_values": {"prompt_tokens_details": {"cached_tokens": 400}}, "status": "success"}"#;
+    let line = serde_json::json!({
+        "request_id": "chatcmpl-1", "spend": 0.0045, "prompt_tokens": 1000,
+        "completion_tokens": 200, "startTime": "2025-09-02 10:00:00.123",
+        "model": "gpt-4o", "custom_llm_provider": "openai",
+        "metadata": metadata, "request_tags": "[\"feature:chat\"]", "status": "success"
+    });
+    env.write("logs/spend.jsonl", format!("{line}\n"));
+    let text = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let int = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    crate::inputs::write_parquet(
+        &env.path("logs/spend.parquet"),
+        vec![
+            ("request_id", text("chatcmpl-2")),
+            ("prompt_tokens", int(1000)),
+            ("completion_tokens", int(200)),
+            ("startTime", text("2025-09-02 10:00:01.123")),
+            ("model", text("gpt-4o")),
+            ("metadata", text(metadata)),
+            ("request_tags", text("[\"feature:chat\"]")),
+        ],
+    );
+    let r = env.audit(&["logs", "--strict"]);
+    // gpt-4o: 600 uncached × $2.50/M = $0.0015 + 400 cached × $1.25/M =
+    // $0.0005 + 200 out × $10/M = $0.002: $0.004 each (the JSON line's
+    // logged spend, $0.0045, priced the cache as input). Before, $0.0045.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.008");
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 800);
+    assert_eq!(usd(&row(&r, "feature", "chat")["cost"]), "0.008");
+}
+
+/// Streamed responses logged chunk by chunk, or event by event: the chunks
+/// and events without usage are no calls (not rejected lines, so --strict
+/// passes); the last chunk, `response.completed` and a failed stream's
+/// `response.failed` are.
+#[test]
+fn streaming_chunks_and_events_without_usage_are_not_calls() {
+    let env = Env::new();
+    env.write(
+        "stream.jsonl",
+        concat!(
+            r#"{"id":"chatcmpl-A","object":"chat.completion.chunk","created":1756800000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}"#,
+            "\n",
+            r#"{"id":"chatcmpl-A","object":"chat.completion.chunk","created":1756800000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}"#,
+            "\n",
+            r#"{"id":"chatcmpl-A","object":"chat.completion.chunk","created":1756800000,"model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}}"#,
+            "\n",
+            r#"{"type":"response.created","sequence_number":0,"response":{"id":"resp_9","object":"response","created_at":1756807200,"status":"in_progress","model":"gpt-5-mini-2025-08-07","output":[],"usage":null}}"#,
+            "\n",
+            r#"{"type":"response.output_text.delta","sequence_number":2,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}"#,
+            "\n",
+            r#"{"type":"response.completed","sequence_number":3,"response":{"id":"resp_9","object":"response","created_at":1756807200,"status":"completed","model":"gpt-5-mini-2025-08-07","output":[],"usage":{"input_tokens":1000000,"input_tokens_details":{"cached_tokens":0},"output_tokens":100000,"output_tokens_details":{"reasoning_tokens":60000},"total_tokens":1100000}}}"#,
+            "\n",
+            r#"{"type":"response.failed","sequence_number":3,"response":{"id":"resp_11","object":"response","created_at":1756807200,"status":"failed","error":{"code":"server_error","message":"x"},"model":"gpt-5-mini-2025-08-07","output":[],"usage":null}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["stream.jsonl", "--strict"]);
+    // gpt-4o: 1,000 × $2.50/M + 200 × $10/M = $0.0045; gpt-5-mini:
+    // 1,000,000 × $0.25/M + 100,000 × $2/M = $0.45. Before, the four
+    // lines without usage were rejected (missing_usage, missing_model).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.4545");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    assert_eq!(r["audit"]["input"]["skipped"], 4);
+}
+
+/// Cohere's v1 chat responses give the billed counts in `meta.billed_units`
+/// (its `meta.tokens` count the prompt template too).
+#[test]
+fn cohere_v1_billed_units_are_read() {
+    let env = Env::new();
+    env.write(
+        "cohere.jsonl",
+        r#"{"timestamp":"2025-09-02T10:00:00Z","response_id":"r1","generation_id":"g1","text":"hi","model":"command-r-plus-08-2024","meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":100000,"output_tokens":10000},"tokens":{"input_tokens":100500,"output_tokens":10000}},"finish_reason":"COMPLETE"}"#,
+    );
+    let r = env.audit(&["cohere.jsonl", "--strict"]);
+    // command-r-plus: 100,000 × $2.50/M + 10,000 × $10/M = $0.35. Before,
+    // the line was rejected (missing_usage).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.35");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 100_000);
+    assert_eq!(r["audit"]["totals"]["output_tokens"], 10_000);
+}

@@ -141,7 +141,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+    fn visit_str<E>(self, text: &str) -> Result<(), E> {
+        if self.scope == Scope::Metadata {
+            metadata_from_text(self.line, text, self.depth);
+        }
         Ok(())
     }
     fn visit_u64<E>(self, _: u64) -> Result<(), E> {
@@ -196,6 +199,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::ServedModel => {
                     let p = l.served_model.0.is_present();
                     fill(&mut map, &mut l.served_model, p)?
+                }
+                Field::EventKind => {
+                    let v: LStr<'de> = map.next_value()?;
+                    if let Lenient::Value(kind) = v.0 {
+                        l.stream_event |= is_stream_event(&kind);
+                    }
                 }
                 Field::Model => {
                     let p = l.model.0.is_present();
@@ -413,6 +422,10 @@ pub(crate) enum Field {
     /// OpenAI's `choices`, Gemini's `candidates`: the first one is read
     /// like `response` (for its `finish_reason` / `finishReason`).
     Choices,
+    /// A line's own `object` / `type` (at its top only): a streaming
+    /// chunk's or event's (`chat.completion.chunk`, `response.*`) marks
+    /// the line, which without usage is no call (`RawLine::stream_event`).
+    EventKind,
     Other,
 }
 
@@ -434,6 +447,7 @@ pub(crate) fn field(key: &str) -> Field {
             "tags" => Field::Tags,
             "meta" => Field::Metadata,
             "body" => Field::Nested,
+            "type" => Field::EventKind,
             _ => Field::Other,
         },
         5 => match key {
@@ -453,6 +467,7 @@ pub(crate) fn field(key: &str) -> Field {
             "prompt" => Field::Prompt,
             "system" => Field::System,
             "labels" => Field::Tags,
+            "object" => Field::EventKind,
             _ => Field::Other,
         },
         7 => match key {
@@ -539,6 +554,8 @@ pub(crate) fn field(key: &str) -> Field {
             "service_tier" => Field::ServiceTier,
             "instructions" => Field::System,
             "request_tags" => Field::Tags,
+            // Cohere v1's `meta.billed_units` (v2's is in `usage`).
+            "billed_units" => Field::Usage,
             _ => Field::Other,
         },
         13 => match key {
@@ -682,6 +699,8 @@ fn field_by_meaning(key: &str) -> Field {
         "tags" | "request_tags" | "labels" => Field::Tags,
         "metadata" | "meta" => Field::Metadata,
         "request" | "response" | "body" => Field::Nested,
+        "object" | "type" => Field::EventKind,
+        "billed_units" => Field::Usage,
         _ => Field::Other,
     }
 }
@@ -1018,6 +1037,33 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
     } else if !top && u.top_keys & bit != 0 && matches!(v, Lenient::Value(_)) {
         *slot = v;
         u.top_keys &= !bit;
+    }
+}
+
+/// Whether an `object` / `type` names a streaming chunk or event: OpenAI
+/// chat's `chat.completion.chunk`, the Responses API's `response.*`
+/// events. (Only its last chunk, or `response.completed`, has usage.)
+fn is_stream_event(kind: &str) -> bool {
+    kind == "chat.completion.chunk" || kind.starts_with("response.")
+}
+
+/// A `metadata` object given as JSON text (a database export's JSON
+/// column, LiteLLM's spend logs through DuckDB): read as the object would
+/// be, apart, and what it gives taken where the line has nothing
+/// ([`RawLine::absorb`]). Any other text is ignored, as any other value.
+fn metadata_from_text(l: &mut RawLine<'_>, text: &str, depth: u8) {
+    if !text.trim_start().starts_with('{') {
+        return;
+    }
+    let mut read = RawLine::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = LineSeed {
+        line: &mut read,
+        scope: Scope::Metadata,
+        depth,
+    };
+    if seed.deserialize(&mut de).is_ok() && de.end().is_ok() {
+        l.absorb(read);
     }
 }
 
@@ -1644,6 +1690,11 @@ fn scan_map<'a, K: TopKeys>(
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
             Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
             Field::ServedModel => scan_read(s, &mut l.served_model.0, Scanner::label)?,
+            Field::EventKind => {
+                if let Lenient::Value(kind) = s.label()? {
+                    l.stream_event |= is_stream_event(&kind);
+                }
+            }
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
             Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
@@ -1752,6 +1803,8 @@ impl Field {
             (Scope::Request, Field::Model) => Field::RequestModel,
             (Scope::Request, Field::ServiceTier) => Field::RequestServiceTier,
             (Scope::Nested, Field::Model) => Field::ServedModel,
+            (Scope::Top, Field::EventKind) => Field::EventKind,
+            (_, Field::EventKind) => Field::Other,
             (_, f) => f,
         }
     }
@@ -1771,7 +1824,13 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
     if s.peek()? == b'{' {
         scan_map(s, l, scope, depth, None, &mut NoKeys)
     } else {
-        s.scalar().map(|_| ())
+        match s.scalar()? {
+            Scalar::Str(text) if scope == Scope::Metadata => {
+                metadata_from_text(l, &text, depth);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -1820,6 +1879,11 @@ pub(crate) fn set_field<'a>(
         Field::Model => first(&mut l.model.0, || v.label()),
         Field::RequestModel => first(&mut l.request_model.0, || v.label()),
         Field::ServedModel => first(&mut l.served_model.0, || v.label()),
+        Field::EventKind => {
+            if let Lenient::Value(kind) = v.label() {
+                l.stream_event |= is_stream_event(&kind);
+            }
+        }
         Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),
@@ -1866,6 +1930,12 @@ pub(crate) fn set_field<'a>(
         }
         // Prompt values are kept as raw JSON: the caller's (`set_text`).
         Field::Messages | Field::Prompt | Field::System => {}
+        // A `metadata` column of JSON text (DuckDB's JSON type).
+        Field::Metadata if !metadata => {
+            if let Scalar::Str(text) = v {
+                metadata_from_text(l, &text, 1);
+            }
+        }
         Field::Metadata | Field::Nested | Field::Choices | Field::Other => {
             if metadata {
                 if let Lenient::Value(v) = v.label() {

@@ -217,6 +217,13 @@ impl Builder {
                 ) => {
                     return Err(format!("'{}' is a map", path.join(".")));
                 }
+                // A `metadata` column of JSON text (DuckDB's JSON type):
+                // read as the object (`gateway::set_field`).
+                (Field::Metadata, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                    if !metadata =>
+                {
+                    self.entry(path, &node, false, key(Field::Metadata))?
+                }
                 (f @ (Field::Metadata | Field::Nested), _) if depth < 3 => {
                     if let DataType::Struct(children) = dtype {
                         let scope = if f == Field::Metadata {

@@ -49,6 +49,9 @@ pub struct RawLine<'a> {
     /// The model a logged pair's `response` names: the line's model when
     /// it names none, else offered to the sink as `served_model`.
     pub served_model: LStr<'a>,
+    /// The line is a streaming chunk or event (`object` or `type`, see
+    /// `gateway::is_stream_event`): without usage it is no call.
+    pub stream_event: bool,
     pub finish_reason: LStr<'a>,
     pub max_tokens: LU64,
     pub prompt_hash: LStr<'a>,
@@ -159,6 +162,53 @@ impl<'a> RawLine<'a> {
         }
     }
 
+    /// Takes what `o` read (a `metadata` object given as JSON text, read
+    /// apart) where this line has nothing, as owned text: the fields it
+    /// fills first, its usage as a nested object's (see
+    /// [`RawUsage::add_nested`]), its tags after this line's.
+    pub fn absorb(&mut self, o: RawLine<'_>) {
+        fn text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
+            if !mine.0.is_present() && theirs.0.is_present() {
+                mine.0 = match theirs.0 {
+                    Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
+                    Lenient::Missing => Lenient::Missing,
+                    Lenient::Negative => Lenient::Negative,
+                    Lenient::WrongType => Lenient::WrongType,
+                };
+            }
+        }
+        fn plain<T>(mine: &mut T, theirs: T, present: fn(&T) -> bool) {
+            if !present(mine) && present(&theirs) {
+                *mine = theirs;
+            }
+        }
+        text(&mut self.request_id, o.request_id);
+        text(&mut self.provider, o.provider);
+        text(&mut self.model, o.model);
+        text(&mut self.feature, o.feature);
+        text(&mut self.route, o.route);
+        text(&mut self.team, o.team);
+        text(&mut self.user, o.user);
+        text(&mut self.session, o.session);
+        text(&mut self.status, o.status);
+        text(&mut self.error_kind, o.error_kind);
+        text(&mut self.retry_of, o.retry_of);
+        text(&mut self.service_tier, o.service_tier);
+        text(&mut self.finish_reason, o.finish_reason);
+        plain(&mut self.timestamp, o.timestamp, |t| t.0.is_present());
+        plain(&mut self.turn, o.turn, |t| t.0.is_present());
+        plain(&mut self.attempt, o.attempt, |t| t.0.is_present());
+        plain(&mut self.cost, o.cost, |t| t.0.is_present());
+        plain(&mut self.batch, o.batch, |t| t.0.is_present());
+        plain(&mut self.cache_hit, o.cache_hit, |t| t.0.is_present());
+        self.usage.add_nested(o.usage);
+        self.tags.extend(
+            o.tags
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))),
+        );
+    }
+
     /// Whether the line names a model, its own or its response's.
     pub fn names_a_model(&self) -> bool {
         self.model.0.is_present() || self.served_model.0.is_present()
@@ -206,6 +256,14 @@ impl<'a> RawLine<'a> {
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
         let usage = self.usage.normalise(&mut p);
+        // (A failed stream's last event is a failed call, as any other.)
+        let failed = status.is_some_and(|s| s != CallStatus::Ok) || self.error_kind.0.is_present();
+        if self.stream_event && usage.is_none() && !failed {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
+            ));
+        }
         let ms = |p: &mut Problems, v: &LNum, field: &'static str| -> Option<u64> {
             match v.0 {
                 Lenient::Value(f) => Some(f.round() as u64),
