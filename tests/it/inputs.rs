@@ -1612,3 +1612,77 @@ fn escape_sequences_from_logs_are_shown_not_run_on_the_terminal() {
         "{said:?}"
     );
 }
+
+/// An API's pages saved as files (`curl … > page.json`): the records in an
+/// array under `data` (or `items`, `results` …), the rest of the page
+/// dropped; one page on a line, pretty-printed, or several in a row. An
+/// object that merely holds a list (an embeddings response's `data`) is
+/// read as the call it is.
+#[test]
+fn api_pages_are_read_as_their_records() {
+    let env = Env::new();
+    let call = |i: u32| {
+        json!({"id": i.to_string(), "timestamp": format!("2025-09-02T10:00:0{i}Z"),
+               "model": "gpt-4o", "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 0}})
+    };
+    env.write(
+        "logs/openai-list.json",
+        json!({"object": "list", "data": [call(1), call(2)], "has_more": false,
+               "meta": {"data": [1, 2]}})
+        .to_string(),
+    );
+    let observation = |i: u32| {
+        json!({"id": format!("o{i}"), "traceId": format!("t{i}"), "type": "GENERATION",
+               "startTime": format!("2025-09-02T11:00:0{i}Z"), "model": "gpt-4o",
+               "usageDetails": {"input": 1_000_000, "output": 0}})
+    };
+    env.write(
+        "logs/langfuse-page.json",
+        serde_json::to_string_pretty(&json!({"data": [observation(1), observation(2)],
+                                             "meta": {"page": 1, "totalItems": 3}}))
+        .unwrap(),
+    );
+    env.write(
+        "logs/pages.json",
+        format!(
+            "{}\n{}\n",
+            json!({"data": [call(3)]}),
+            json!({"data": [call(4)], "next": null})
+        ),
+    );
+    env.write(
+        "logs/embedding.json",
+        serde_json::to_string_pretty(&json!({"object": "list",
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000}}))
+        .unwrap(),
+    );
+    let r = env.audit(&["logs", "--strict"]);
+    let formats: Vec<(&str, &str, u64)> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["file"].as_str().unwrap();
+            (
+                &name[name.rfind('/').map_or(0, |i| i + 1)..],
+                f["format"].as_str().unwrap(),
+                f["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            ("embedding.json", "gateway (JSON documents)", 1),
+            ("langfuse-page.json", "langfuse (API page)", 2),
+            ("openai-list.json", "gateway (API page)", 2),
+            ("pages.json", "gateway (API page)", 2),
+        ]
+    );
+    // Six gpt-4o calls of 1,000,000 input tokens at $2.50/M: $15; the
+    // embedding, 1,000,000 at $0.02/M: $0.02. Before, every page was
+    // unrecognized.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "15.02");
+}

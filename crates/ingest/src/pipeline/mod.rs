@@ -921,6 +921,9 @@ fn read_chunks(
             stream = Box::new(container::TimePrefixedLines::new(stream));
         }
         Some(Layout::JsonDocuments) => stream = Box::new(JsonRecords::new(stream)),
+        Some(Layout::Wrapped(key)) => {
+            stream = Box::new(JsonRecords::new(container::PageRecords::new(stream, key)));
+        }
         Some(Layout::Lines) | None => {}
     }
     let chunk_bytes = options.chunk_bytes.max(1024);
@@ -1008,6 +1011,8 @@ fn read_chunks(
             // (stdin) by its header, a JSON array or documents.
             let told = if container::is_time_prefixed(&buf) {
                 Some(Layout::TimePrefixed)
+            } else if let Some(key) = container::wrapper_key(&buf) {
+                Some(Layout::Wrapped(key))
             } else if container::looks_like_csv_header(&buf) {
                 Some(Layout::Csv)
             } else if container::is_json_documents(&buf) {

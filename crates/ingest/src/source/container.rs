@@ -13,6 +13,9 @@
 //!   `malformed_json` reject) and the elements after it are still read. In
 //!   these files a record's "line" is its element number (1-based), as a
 //!   Parquet record's is its row number.
+//! - [`PageRecords`] keeps, of an API's pages saved as a file (`{"data":
+//!   [...], "meta": {...}}`), only the arrays under the page's key (see
+//!   [`wrapper_key`]), which [`JsonRecords`] then unwraps.
 //! - [`CsvRecords`] reads CSV with the `csv` crate (quoting, embedded
 //!   newlines) and writes each row as an object keyed by the header's names;
 //!   empty cells are null and cells that are JSON numbers stay numbers. Each
@@ -38,6 +41,11 @@ pub enum Layout {
     /// JSON lines each after a time and a space, as CloudWatch Logs'
     /// export to S3 writes them (`2025-06-02T10:00:00.000Z {…}`).
     TimePrefixed,
+    /// An API's page saved as a file: a JSON object (or several) holding
+    /// the records in an array under this key (`{"data": [...], "meta":
+    /// {...}}`, as Langfuse's, Helicone's and OpenAI's list endpoints
+    /// answer). See [`wrapper_key`].
+    Wrapped(&'static str),
 }
 
 impl Layout {
@@ -48,6 +56,7 @@ impl Layout {
             Layout::JsonDocuments => " (JSON documents)",
             Layout::Csv => " (CSV)",
             Layout::TimePrefixed => " (time-prefixed)",
+            Layout::Wrapped(_) => " (API page)",
         }
     }
 }
@@ -92,6 +101,205 @@ pub fn is_json_documents(head: &[u8]) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// The keys an API's page holds its records under.
+const WRAPPER_KEYS: [&str; 8] = [
+    "data",
+    "items",
+    "results",
+    "records",
+    "observations",
+    "requests",
+    "generations",
+    "runs",
+];
+
+/// Keys a call record has (any format's): the first element of a page's
+/// array must have one, so an object that merely holds a list (an
+/// embeddings response's `data`) is not taken for a page.
+const RECORD_KEYS: [&str; 12] = [
+    "model",
+    "modelId",
+    "usage",
+    "usageMetadata",
+    "usageDetails",
+    "traceId",
+    "trace_id",
+    "request_id",
+    "requestId",
+    "custom_id",
+    "prompt_tokens",
+    "input_tokens",
+];
+
+/// Whether the start of a file is an API's page: a JSON object whose
+/// first key among [`WRAPPER_KEYS`] holds an array whose first element is
+/// an object with a call's keys ([`RECORD_KEYS`]), complete within `head`.
+/// The key, if so.
+pub fn wrapper_key(head: &[u8]) -> Option<&'static str> {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    if head[start] != b'{' {
+        return None;
+    }
+    let mut scan = KeyScan::default();
+    let mut i = start;
+    while i < head.len() {
+        if let Some(key) = scan.step(head[i]) {
+            // After the key's `:`, the value's first bytes.
+            let mut j = i + 1;
+            while j < head.len() && head[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if head.get(j) == Some(&b'[') {
+                let mut values = serde_json::Deserializer::from_slice(&head[j + 1..])
+                    .into_iter::<serde_json::Value>();
+                let first = head[j + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if first == Some(&b'{') {
+                    if let Some(Ok(serde_json::Value::Object(m))) = values.next() {
+                        if RECORD_KEYS.iter().any(|k| m.contains_key(*k)) {
+                            return Some(key);
+                        }
+                    }
+                }
+                return None;
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Follows a JSON text byte by byte: its depth, its strings, and the keys
+/// of the top-level objects ([`KeyScan::step`] gives a [`WRAPPER_KEYS`]
+/// key at its `:`).
+#[derive(Default)]
+struct KeyScan {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// The last string closed at depth 1 (a key, if a `:` follows).
+    text: Vec<u8>,
+}
+
+impl KeyScan {
+    fn step(&mut self, b: u8) -> Option<&'static str> {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                return None;
+            }
+            if self.depth == 1 && self.text.len() < 32 {
+                self.text.push(b);
+            }
+            return None;
+        }
+        match b {
+            b'"' => {
+                self.in_string = true;
+                self.text.clear();
+            }
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            b':' if self.depth == 1 => {
+                let key = WRAPPER_KEYS
+                    .iter()
+                    .find(|k| k.as_bytes() == self.text.as_slice())
+                    .copied();
+                self.text.clear();
+                return key;
+            }
+            b',' => self.text.clear(),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// An API's pages ([`Layout::Wrapped`]): only the arrays under the key,
+/// for [`JsonRecords`] to unwrap into their elements; the rest of each
+/// page (`meta`, `has_more`) is dropped. Bounded: one input block.
+pub struct PageRecords<R> {
+    inner: R,
+    key: &'static str,
+    scan: KeyScan,
+    /// Inside the key's array: the depth at which it closes.
+    inside: Option<usize>,
+    /// The key was just read: its value, if an array, is kept.
+    armed: bool,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> PageRecords<R> {
+    pub fn new(inner: R, key: &'static str) -> PageRecords<R> {
+        PageRecords {
+            inner,
+            key,
+            scan: KeyScan::default(),
+            inside: None,
+            armed: false,
+            input: vec![0; BLOCK],
+            out: Vec::with_capacity(BLOCK),
+            pos: 0,
+        }
+    }
+
+    fn feed(&mut self, n: usize) {
+        for i in 0..n {
+            let b = self.input[i];
+            let before = self.scan.depth;
+            let in_string = self.scan.in_string;
+            let key = self.scan.step(b);
+            match self.inside {
+                Some(close) => {
+                    self.out.push(b);
+                    if !in_string && b == b']' && self.scan.depth == close {
+                        self.out.push(b'\n');
+                        self.inside = None;
+                    }
+                }
+                None => {
+                    if key.is_some_and(|k| k == self.key) {
+                        self.armed = true;
+                    } else if self.armed && !in_string && !b.is_ascii_whitespace() && b != b':' {
+                        if b == b'[' && before == 1 {
+                            self.out.push(b);
+                            self.inside = Some(before);
+                        }
+                        self.armed = false;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for PageRecords<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let n = match self.inner.read(&mut self.input) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                return Ok(0);
+            }
+            self.feed(n);
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -747,6 +955,27 @@ mod tests {
             .unwrap();
         assert_eq!(out, "\u{feff}\u{fffd}a\u{fffd}");
         assert_eq!(utf16_bom(b"\xef\xbb\xbf{"), None);
+    }
+
+    #[test]
+    fn tells_an_api_page_by_its_records() {
+        let page = br#"{"meta":{"data":[{"model":"x"}]},"note":"\"data\":[{\"model\":1}]","data":[ {"model":"gpt-4o"}]}"#;
+        assert_eq!(wrapper_key(page), Some("data"));
+        assert_eq!(wrapper_key(br#"{"items":[{"usage":{}}]}"#), Some("items"));
+        // A list of other things, no list, or an element cut by the head.
+        assert_eq!(
+            wrapper_key(br#"{"data":[{"embedding":[1]}],"usage":{}}"#),
+            None
+        );
+        assert_eq!(wrapper_key(br#"{"data":{"model":"x"}}"#), None);
+        assert_eq!(wrapper_key(br#"{"data":[{"model":"#), None);
+        assert_eq!(wrapper_key(br#"[{"data":[{"model":"x"}]}]"#), None);
+        // The pages' arrays only, whatever else they hold.
+        let mut out = String::new();
+        PageRecords::new(&page[..], "data")
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "[ {\"model\":\"gpt-4o\"}]\n");
     }
 
     #[test]
