@@ -1693,6 +1693,10 @@ fn a_logged_response_names_the_model_that_is_priced() {
             // Bedrock's listing; its response names Anthropic's id.
             r#"{"timestamp":"2026-11-01T00:00:04Z","provider":"bedrock","model":"us.anthropic.claude-3-5-haiku-20241022-v1:0","response":{"model":"claude-3-5-haiku-20241022","usage":{"input_tokens":1000000,"output_tokens":0}}}"#,
             "\n",
+            // Bedrock's global profile, whose body names the snapshot: the
+            // global listing's rate, not the regional one.
+            r#"{"timestamp":"2026-11-01T00:00:06Z","provider":"bedrock","model":"global.anthropic.claude-sonnet-4-5-20250929-v1:0","response":{"model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":100000,"output_tokens":0}}}"#,
+            "\n",
             // A batch request's body is the request: its model is asked for.
             r#"{"timestamp":"2026-11-01T00:00:05Z","request":{"body":{"model":"my-deployment"}},"response":{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
             "\n",
@@ -1702,10 +1706,11 @@ fn a_logged_response_names_the_model_that_is_priced() {
     // 1,000,000 input tokens each: gpt-4o $2.50 three times, gpt-4o-mini
     // $0.15, Claude 3.5 Haiku $0.80 on Anthropic and $0.80 on Bedrock.
     // Before, the first line was unpriced, the third $2.50 and the fourth
-    // $2.50.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "9.25");
+    // $2.50. And 100,000 on Bedrock's global Claude Sonnet 4.5 at $3/M:
+    // $0.30 (the regional listing would be $0.33).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "9.55");
     assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
-    // By cost, then name.
+    // By calls, then name.
     let names: Vec<(&str, &str)> = r["audit"]["model_names"]
         .as_array()
         .unwrap()
@@ -1724,6 +1729,10 @@ fn a_logged_response_names_the_model_that_is_priced() {
             (
                 "claude-3-5-haiku-20241022",
                 "anthropic/claude-3-5-haiku-latest"
+            ),
+            (
+                "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "aws/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
             ),
             ("gpt-4o-mini-2024-07-18", "openai/gpt-4o-mini"),
             (
@@ -1949,4 +1958,35 @@ fn cohere_v1_billed_units_are_read() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.35");
     assert_eq!(r["audit"]["totals"]["input_tokens"], 100_000);
     assert_eq!(r["audit"]["totals"]["output_tokens"], 10_000);
+}
+
+/// Bedrock's cache writes by TTL: Converse's `usage.cacheDetails`, in an
+/// invocation log and in a logged pair, and Anthropic's InvokeModel body's
+/// `usage.cache_creation`; and Amazon Nova's own cache-read key.
+#[test]
+fn bedrock_cache_writes_are_priced_by_ttl() {
+    let env = Env::new();
+    let r = env.audit(&[&fixture("bedrock-cache-ttl"), "--strict"]);
+    let files: Vec<(&str, u64)> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["format"].as_str().unwrap(),
+                f["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(files, [("bedrock", 2), ("gateway", 2)]);
+    // Claude Sonnet 4.5 on Bedrock's global profile ($3 in, $6 a 1-hour
+    // write, $3.75 a 5-minute one): 1,000 in + 100,000 written for an hour
+    // = $0.003 + $0.60 = $0.603, three times (it was $0.378: 5-minute
+    // writes). Nova Pro ($0.80 in, $0.20 cached, $3.20 out): 20,000 in,
+    // 80,000 cached, 1,000 out = $0.016 + $0.016 + $0.0032 = $0.0352 (it
+    // was $0.0192: the cache reads unread).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.8442");
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 300_000);
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 80_000);
+    assert_eq!(r["audit"]["cache_write_1h_calls_at_5m_price"], 0);
 }

@@ -6,10 +6,11 @@
 //! the provider's response names the model that answered and was billed
 //! (`gpt-4o-2024-08-06`, the fallback). The response's name prices the
 //! call when the catalog knows it and it is another model than the line's
-//! (or the catalog does not know the line's). The response's name is looked
-//! up on the provider of the line's model first, so a platform's listing
-//! (Bedrock's `anthropic.claude-…`) whose response names the maker's id
-//! (`claude-…`) stays on the platform's rates.
+//! (or the catalog does not know the line's). A line's name that contains
+//! the response's (Bedrock's `global.anthropic.claude-…-v1:0` for
+//! `claude-…`) is the same model on the listing the line says; otherwise
+//! the response's name is looked up on the provider of the line's model
+//! first, so a platform's listing stays on the platform's rates.
 
 use std::collections::HashMap;
 
@@ -55,6 +56,16 @@ impl ServedModels {
         let Some(a) = catalog.resolve(provider, line) else {
             return catalog.resolve(provider, served).is_some();
         };
+        // The line names the served model with more around it (Bedrock's
+        // `global.anthropic.claude-…-v1:0` for `claude-…`): the same model,
+        // on the listing the line says.
+        if line
+            .trim()
+            .to_ascii_lowercase()
+            .contains(&served.trim().to_ascii_lowercase())
+        {
+            return false;
+        }
         // The served name looked up on the line's model's provider first,
         // so a platform's listing is compared with its own listing.
         let on = provider.unwrap_or(&catalog.model(a).provider);

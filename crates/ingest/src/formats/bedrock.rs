@@ -18,8 +18,10 @@
 //! Token convention: `input.inputTokenCount` excludes the prompt cache, as
 //! the Converse API's `inputTokens` does (its `totalTokens` adds the cache
 //! reads and writes); `input.cacheReadInputTokenCount` and
-//! `input.cacheWriteInputTokenCount` are added to it, and cache writes are
-//! priced at the 5-minute rate. `output.outputTokenCount` is the output.
+//! `input.cacheWriteInputTokenCount` are added to it; cache writes are
+//! split by TTL as the logged response says (Anthropic's InvokeModel body's
+//! `usage.cache_creation`, Converse's `usage.cacheDetails`), else priced at
+//! the 5-minute rate. `output.outputTokenCount` is the output.
 //!
 //! Every call is Bedrock's (provider `bedrock`), so model ids resolve to
 //! the catalog's AWS prices. A call with an `errorCode` is a failure. The
@@ -47,6 +49,15 @@ pub static SPEC: Spec = Spec::new(
         (T::InputTokens, &["input.inputTokenCount"]),
         (T::CacheReadTokens, &["input.cacheReadInputTokenCount"]),
         (T::CacheWriteTokens, &["input.cacheWriteInputTokenCount"]),
+        // Anthropic's InvokeModel body splits the writes by TTL.
+        (
+            T::CacheWrite5mTokens,
+            &["output.outputBodyJson.usage.cache_creation.ephemeral_5m_input_tokens"],
+        ),
+        (
+            T::CacheWrite1hTokens,
+            &["output.outputBodyJson.usage.cache_creation.ephemeral_1h_input_tokens"],
+        ),
         (T::OutputTokens, &["output.outputTokenCount"]),
         (
             T::FinishReason,
@@ -77,6 +88,8 @@ pub static SPEC: Spec = Spec::new(
         Capture::Value(&["region"]),
         Capture::Text(&["input.inputBodyJson.system"]),
         Capture::Text(&["input.inputBodyJson.messages"]),
+        // Converse's split of the writes by TTL.
+        Capture::Text(&["output.outputBodyJson.usage.cacheDetails"]),
     ],
     Some(hook),
 );
@@ -112,6 +125,11 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
     }
     if let Some(messages) = captured.text(2).filter(|m| m.starts_with('[')) {
         raw.set_messages(messages);
+    }
+    if let Some(details) = captured.text(3) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(details) {
+            gateway::cache_details(&mut raw.usage, &v);
+        }
     }
     Ok(())
 }

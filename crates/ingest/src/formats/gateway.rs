@@ -803,6 +803,10 @@ pub(crate) enum UsageKey {
     /// Gemini's `promptTokensDetails`, `cacheTokensDetails` and
     /// `candidatesTokensDetails`: lists of `{modality, tokenCount}`, whose
     /// `AUDIO` entry is the audio among those tokens.
+    /// Bedrock Converse's `cacheDetails`: `[{"ttl": "1h", "inputTokens":
+    /// n}, …]`, the cache writes by TTL (read by serde only: the scanner
+    /// hands the line over).
+    CacheDetails,
     PromptModalities,
     CacheModalities,
     CandidateModalities,
@@ -945,6 +949,10 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "totalTokens" => UsageKey::Total,
         "cacheReadInputTokens" => UsageKey::CacheRead,
         "cacheWriteInputTokens" => UsageKey::CacheCreation,
+        "cacheDetails" => UsageKey::CacheDetails,
+        // Amazon Nova's InvokeModel body.
+        "cacheReadInputTokenCount" => UsageKey::CacheRead,
+        "cacheWriteInputTokenCount" => UsageKey::CacheCreation,
         _ => UsageKey::Other,
     }
 }
@@ -1021,6 +1029,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::OutputDetail
         | UsageKey::CachedDetail
         | UsageKey::Audio
+        | UsageKey::CacheDetails
         | UsageKey::PromptModalities
         | UsageKey::CacheModalities
         | UsageKey::CandidateModalities
@@ -1141,6 +1150,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 continue;
             }
             match k {
+                UsageKey::CacheDetails => {
+                    let v: serde_json::Value = map.next_value()?;
+                    cache_details(u, &v);
+                }
                 UsageKey::Cost => {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, v.0);
@@ -1156,6 +1169,28 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Bedrock Converse's `cacheDetails` (`[{"ttl": "5m" | "1h", "inputTokens":
+/// n}]`): the cache writes of each TTL, where no other key gave them.
+pub(crate) fn cache_details(u: &mut RawUsage, v: &serde_json::Value) {
+    let Some(list) = v.as_array() else {
+        return;
+    };
+    let (mut m5, mut h1) = (None, None);
+    for d in list {
+        let n = d.get("inputTokens").and_then(serde_json::Value::as_u64);
+        match (d.get("ttl").and_then(serde_json::Value::as_str), n) {
+            (Some("5m"), Some(n)) => m5 = Some(m5.unwrap_or(0) + n),
+            (Some("1h"), Some(n)) => h1 = Some(h1.unwrap_or(0) + n),
+            _ => {}
+        }
+    }
+    for (slot, n) in [(&mut u.cache_write_5m, m5), (&mut u.cache_write_1h, h1)] {
+        if let (false, Some(n)) = (slot.is_present(), n) {
+            *slot = Lenient::Value(n);
+        }
     }
 }
 
@@ -1963,6 +1998,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             continue;
         }
         match k {
+            UsageKey::CacheDetails => return Err(Bail),
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
@@ -2103,6 +2139,7 @@ fn usage_object(
             | UsageKey::CandidateModalities => {
                 scan_modalities(s, u, k.modality_slot().unwrap_or(UsageKey::Other))?
             }
+            UsageKey::CacheDetails => return Err(Bail),
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
             UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
