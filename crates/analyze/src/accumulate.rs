@@ -1102,8 +1102,12 @@ impl Accumulator<'_> {
                 }
             }
         }
+        // A conversation's later turn ("make it shorter") depends on its
+        // history: only a first question (one user message, or a prompt
+        // logged without its messages) is a semantic cache's to answer.
+        let standalone = r.user_messages.is_none_or(|n| n <= 1);
         if let (true, Some(ms), CallStatus::Ok) = (
-            r.prompt_text.is_some() || r.minhash.is_some(),
+            standalone && (r.prompt_text.is_some() || r.minhash.is_some()),
             call.millis,
             status,
         ) {

@@ -330,6 +330,9 @@ pub struct Audit {
     pub input: InputReport,
     /// Waste findings, most monthly savings first.
     pub findings: Vec<Finding>,
+    /// Findings the rules made but left out: each would save less than
+    /// `[detect] min_savings` a month.
+    pub findings_below_min_savings: u64,
     /// The compounding savings waterfall of the findings' levers (null without
     /// findings): a step's `savings` is what it saves on what the steps before
     /// it left, so `total_savings` = Σ steps = `spend` − `remaining`, as
@@ -782,6 +785,7 @@ impl Accumulator<'_> {
             most_expensive_calls,
             input,
             findings: Vec::new(),
+            findings_below_min_savings: 0,
             savings: None,
             sampling: Sampling {
                 sessions_scale: profile.keyed.sessions.scale(),

@@ -225,6 +225,10 @@ pub struct CellObs {
     /// Calls tagged user-facing (`user_facing`/`interactive` true) / not.
     pub user_facing: u64,
     pub not_user_facing: u64,
+    /// Calls that are a later turn of a conversation (a logged turn of 2
+    /// or more, or two or more user messages in the logged `messages`):
+    /// someone is talking with the model (TA113's untagged bursts).
+    pub conversation_calls: u64,
     /// Calls sent through a batch API.
     pub batch_calls: u64,
     /// The costliest calls: (cost picos, which call).
@@ -361,6 +365,9 @@ impl CellObs {
             Some(false) => self.not_user_facing += 1,
             None => {}
         }
+        if r.turn.is_some_and(|t| t >= 2) || r.user_messages.is_some_and(|n| n >= 2) {
+            self.conversation_calls += 1;
+        }
         if r.is_batch() {
             self.batch_calls += 1;
         }
@@ -448,6 +455,7 @@ impl CellObs {
         self.no_max_output.merge(&o.no_max_output);
         self.user_facing += o.user_facing;
         self.not_user_facing += o.not_user_facing;
+        self.conversation_calls += o.conversation_calls;
         self.batch_calls += o.batch_calls;
         self.top.extend(o.top);
         sort_top(&mut self.top);

@@ -88,6 +88,9 @@ where
     if !config.attribution_only {
         let context = Context::new(&audit, &profile, catalog, detect, &config.budgets);
         let findings = crate::detect::run(&context);
+        let below_min_savings = context
+            .below_min_savings
+            .load(std::sync::atomic::Ordering::Relaxed);
         timings.lap("detect");
         audit.savings = Some(crate::whatif::waterfall(
             catalog,
@@ -97,6 +100,7 @@ where
         ));
         timings.lap("waterfall");
         audit.findings = findings;
+        audit.findings_below_min_savings = below_min_savings;
         audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }
     Ok(Outcome {

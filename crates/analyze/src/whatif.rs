@@ -359,6 +359,31 @@ pub fn waterfall(
         });
         previous = r.after;
     }
+    // Findings that show a saving but have no lever to re-price the
+    // traffic with are outside the total: said, so the total is not taken
+    // for their sum.
+    let outside: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.lever.is_none() && f.savings.as_ref().is_some_and(|s| s.monthly > Money::ZERO)
+        })
+        .collect();
+    if !outside.is_empty() {
+        let mut rules: Vec<&str> = outside.iter().map(|f| f.rule).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        let monthly: Money = outside
+            .iter()
+            .filter_map(|f| f.savings.as_ref())
+            .map(|s| s.monthly)
+            .sum();
+        notes.push(format!(
+            "{} findings ({}) estimate {} a month between them that no lever re-prices here: they are not in this total",
+            outside.len(),
+            rules.join(", "),
+            monthly.to_cents_string()
+        ));
+    }
     Waterfall {
         spend: base.before,
         total_savings: base.before - previous,

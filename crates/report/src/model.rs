@@ -977,14 +977,29 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         sections.push(s);
     }
 
-    if !a.findings.is_empty() {
+    if !a.findings.is_empty() || a.findings_below_min_savings > 0 {
         let mut s = Section::new(Some("findings"), "Findings");
-        s.blocks.push(Block::Paragraph(vec![
+        let mut intro = vec![
             Inline::plain(format!("{} findings; ", a.findings.len())),
             Inline::code("tokenaudit rules CODE"),
             Inline::plain(" explains each rule. Savings are per 30-day month."),
-        ]));
-        s.blocks.push(Block::Findings(&a.findings));
+        ];
+        if a.findings_below_min_savings > 0 {
+            intro.extend([
+                Inline::plain(format!(
+                    " {} more would each save less than the threshold (",
+                    a.findings_below_min_savings
+                )),
+                Inline::code("[detect] min_savings"),
+                Inline::plain(
+                    ", $1.00 a month unless set) and are not listed; lower it to see them.",
+                ),
+            ]);
+        }
+        s.blocks.push(Block::Paragraph(intro));
+        if !a.findings.is_empty() {
+            s.blocks.push(Block::Findings(&a.findings));
+        }
         sections.push(s);
     }
 

@@ -290,3 +290,61 @@ fn turns_are_read_from_the_user_messages_when_logged() {
         json!({"via": "turn_from_messages", "from": "the user messages in `messages`", "kind": "derived", "calls": 45, "confidence": "medium"})
     );
 }
+
+/// A history the provider's prompt cache already serves is left alone: a
+/// sliding window would change the prompt's start every turn and lose the
+/// hits, so trimming would cost more. Above `max_cached_share` (0.5) of
+/// the input read from the cache, no finding; below it, the finding.
+#[test]
+fn a_history_already_served_from_the_cache_is_left_alone() {
+    let lines = |cached_share: f64| {
+        let mut s = String::new();
+        for (k, name) in ["L1", "L2", "L3", "L4", "L5"].iter().enumerate() {
+            for t in 1..=10u64 {
+                let input = 1_000 * t;
+                let cached = (input as f64 * cached_share) as u64;
+                s += &(json!({
+                    "timestamp": at(20 * k as u32 + t as u32),
+                    "feature": "code-chat", "model": "gpt-4o",
+                    "request_id": format!("{name}-t{t:02}"), "session_id": name, "turn": t,
+                    "usage": {"prompt_tokens": input, "completion_tokens": 0,
+                              "prompt_tokens_details": {"cached_tokens": cached}}
+                })
+                .to_string()
+                    + "\n");
+            }
+        }
+        s
+    };
+    let env = Env::new();
+    env.write("cached.jsonl", lines(0.9));
+    let r = env.audit(&["cached.jsonl"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+    env.write("cached.jsonl", lines(0.4));
+    let r = env.audit(&["cached.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // Five 10-turn sessions beyond a 6-turn window: 5 × 10,000 tokens.
+    assert_eq!(f[0]["evidence"]["input_tokens_saved"], 50_000);
+}
+
+/// A finding under `[detect] min_savings` is left out, and counted: the
+/// report says how many more there are and how to see them.
+#[test]
+fn findings_under_min_savings_are_counted_and_said() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(0, 1_000));
+    // The finding saves $2.25 a month (see the first test).
+    env.write("cfg.toml", "[detect]\nmin_savings = 5\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA102"), Vec::<&Value>::new());
+    assert!(r["audit"]["findings_below_min_savings"].as_u64().unwrap() >= 1);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("more would each save less than the threshold (`[detect] min_savings`, $1.00 a month unless set) and are not listed"),
+        "{md}"
+    );
+    env.write("cfg.toml", "[detect]\nmin_savings = 2\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA102").len(), 1);
+}

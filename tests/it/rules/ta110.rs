@@ -154,3 +154,33 @@ fn logs_without_prompt_text_cannot_show_near_duplicates() {
     let report = env.audit(&["logs.jsonl", "--config", "cfg.toml"]);
     assert!(findings(&report, "TA110").is_empty());
 }
+
+/// Follow-ups ("make it shorter") alike across conversations are no match:
+/// their answers depend on histories a cache keyed by the question would
+/// not see. Only a conversation's first question is compared.
+#[test]
+fn follow_ups_from_different_conversations_are_not_near_duplicates() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut s = String::new();
+    for i in 0..60u32 {
+        let text = if i % 2 == 0 {
+            "make it shorter"
+        } else {
+            "make it shorter please"
+        };
+        let extra = json!({
+            "request_id": format!("f{i:02}"),
+            "messages": [
+                {"role": "user", "content": format!("write an email about topic{i} for client{i}")},
+                {"role": "assistant", "content": "Dear client, ..."},
+                {"role": "user", "content": text},
+            ],
+        });
+        s += &(gw_line(&at(i), "writer-chat", "gpt-4o-mini", 1000, 100, extra) + "\n");
+    }
+    env.write("logs.jsonl", s);
+    let report = env.audit(&["logs.jsonl", "--config", "cfg.toml"]);
+    // Before, 59 of the 60 matched one another within the hour.
+    assert!(findings(&report, "TA110").is_empty());
+}

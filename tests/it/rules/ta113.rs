@@ -92,7 +92,7 @@ fn an_untagged_nightly_burst_is_batch_eligible() {
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(
         f[0]["title"],
-        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (100% of calls between 00:00 and 03:00 UTC)"
+        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (100% of calls between 02:00 and 03:00 UTC)"
     );
     assert_eq!(f[0]["confidence"], "medium");
     assert_eq!(f[0]["evidence"]["not_user_facing_calls"], 0);
@@ -148,4 +148,26 @@ fn burst_options_decide_what_counts_as_a_burst() {
     let cfg = env.write("cfg.toml", "[rules.TA113]\nmin_calls = 100\n");
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA113").is_empty());
+}
+
+/// An untagged burst of later conversation turns is people talking with
+/// the model at their hour (a region's working day), not a job.
+#[test]
+fn an_untagged_burst_of_conversations_is_not_batch_eligible() {
+    let env = Env::new();
+    // The same times; every other call is a session's second turn.
+    let mut s = String::new();
+    for (i, line) in nightly(json!({})).lines().enumerate() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        v["session_id"] = json!(format!("s{}", i / 2));
+        v["turn"] = json!(1 + i % 2);
+        s += &(v.to_string() + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    assert!(findings(&r, "TA113").is_empty());
+    // With the share raised above a half, the burst is a job again.
+    env.write("cfg.toml", "[rules.TA113]\nmax_conversation_share = 0.6\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA113").len(), 1);
 }

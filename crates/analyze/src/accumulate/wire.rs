@@ -30,7 +30,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
 /// tokens, web searches and their cost per group.
-const FORMAT: u32 = 11;
+const FORMAT: u32 = 12;
 
 wire_struct!(Group {
     resolved,

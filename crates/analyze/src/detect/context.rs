@@ -27,6 +27,9 @@ pub struct Context<'a> {
     pub config: &'a DetectConfig,
     /// The `[[budget]]`s (for TA116).
     pub budgets: &'a [Budget],
+    /// Findings the rules made whose saving is under `min_savings` (so not
+    /// reported): counted, for the report to say.
+    pub below_min_savings: std::sync::atomic::AtomicU64,
 }
 
 impl<'a> Context<'a> {
@@ -46,6 +49,7 @@ impl<'a> Context<'a> {
             keyed: &profile.keyed,
             config,
             budgets,
+            below_min_savings: Default::default(),
         }
     }
 }
@@ -68,7 +72,12 @@ impl Context<'_> {
 
     /// Whether a finding saving `monthly` is worth reporting.
     pub fn worth_reporting(&self, monthly: Money) -> bool {
-        monthly >= self.config.min_savings && monthly > Money::ZERO
+        let worth = monthly >= self.config.min_savings && monthly > Money::ZERO;
+        if !worth && monthly > Money::ZERO {
+            self.below_min_savings
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        worth
     }
 
     /// The cell with this key.

@@ -94,6 +94,7 @@ wire_struct!(CellObs {
     no_max_output,
     user_facing,
     not_user_facing,
+    conversation_calls,
     batch_calls,
     top,
     prefixes,

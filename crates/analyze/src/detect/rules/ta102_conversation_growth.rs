@@ -29,6 +29,10 @@
 //! - `min_growing_share` (0.75): a session whose turns were inferred must
 //!   also grow at this share of its turn-to-turn steps (sizes that merely
 //!   vary grow at about half).
+//! - `max_cached_share` (0.5): a (feature, model) whose input is mostly
+//!   read from the provider's prompt cache is left alone: the cache already
+//!   serves the history at a fraction of its price, and a sliding window
+//!   would change the prompt's start every turn and lose those hits.
 //!
 //! Turns come from a logged `turn`; else from the user messages in a logged
 //! `messages`; else from time order, a retry (`attempt` > 1, `retry_of`, or
@@ -93,6 +97,8 @@ rule_options! {
     session_gap_minutes: f64 = 30.0,
     /// share of turn-to-turn steps an inferred session must grow at
     min_growing_share: f64 = 0.75,
+    /// cached share of the input above which the history is left alone
+    max_cached_share: f64 = 0.5,
 }
 
 #[derive(Default)]
@@ -217,6 +223,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for (key, p) in per {
         let Some(cell) = ctx.cell(key) else { continue };
         if p.growing < o.min_sessions {
+            continue;
+        }
+        // A history the provider's prompt cache already serves (most of the
+        // input read from it) costs a tenth of its tokens; a sliding window
+        // would change the prompt's start every turn and lose those hits,
+        // so trimming would cost more, not less.
+        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
+        let total: u64 = ctx.groups_of(cell.key).map(|g| g.usage.input).sum();
+        if total > 0 && cached as f64 / total as f64 > o.max_cached_share {
             continue;
         }
         let observed = Money::from_picos(p.saved.round() as i128);

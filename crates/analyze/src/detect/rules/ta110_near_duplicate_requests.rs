@@ -27,6 +27,12 @@
 //!   word and word-pair sets (MinHash, 16 hashes) that counts as a match.
 //! - `min_hits` (20): fewest semantic-cache hits for a finding.
 //!
+//! Only a conversation's first question is compared (a call whose logged
+//! `messages` hold one user message, or a prompt logged without them): a
+//! later turn ("make it shorter", "continue") depends on its history, which
+//! a cache keyed by the question alone would not see, so two alike from
+//! different conversations are no match.
+//!
 //! The simulation replays each (feature, model, day)'s successful calls in
 //! time order; a call that matches a cached prompt (not byte-identical: those
 //! are TA109's) is a hit and its cost the saving; otherwise it fills the

@@ -24,6 +24,10 @@
 //! - `burst_share` (0.8): share of untagged calls within the burst window.
 //! - `burst_hours` (3): width of the burst window, in hours.
 //! - `min_calls` (50): fewest calls.
+//! - `max_conversation_share` (0.2): an untagged burst of which this share
+//!   of calls or more are later turns of conversations (a logged turn of 2
+//!   or more, or two or more user messages in the logged `messages`) is
+//!   people talking with the model at their hour, not a job.
 //!
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates.
@@ -60,6 +64,8 @@ rule_options! {
     burst_hours: usize = 3,
     /// fewest calls
     min_calls: u64 = 50,
+    /// share of later conversation turns that makes an untagged burst interactive
+    max_conversation_share: f64 = 0.2,
 }
 
 /// The densest window of `width` consecutive hours (wrapping midnight):
@@ -99,7 +105,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             0.0
         };
-        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.burst_share;
+        // A burst of calls that are later turns of conversations is people
+        // talking with the model at their hour (a region's working day), not
+        // a job: the time of day alone does not make it background.
+        let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
+        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing;
         if !(by_tag || by_burst) {
             continue;
         }
@@ -118,11 +128,22 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 obs.not_user_facing, tagged
             )
         } else {
+            // The hours of the window that have calls: a burst within one
+            // hour is said as that hour, not as the whole window.
+            let width = width.clamp(1, 24);
+            let busy: Vec<usize> = (0..width)
+                .map(|k| (start + k) % 24)
+                .filter(|&h| obs.hours[h] > 0)
+                .collect();
+            let (first, last) = (
+                busy.first().copied().unwrap_or(start),
+                busy.last().copied().unwrap_or((start + width - 1) % 24),
+            );
             format!(
                 "{:.0}% of calls between {:02}:00 and {:02}:00 UTC",
                 burst_share * 100.0,
-                start,
-                (start + width.clamp(1, 24)) % 24
+                first,
+                (last + 1) % 24
             )
         };
         let mut f = Finding::new(
