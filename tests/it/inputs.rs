@@ -1686,3 +1686,26 @@ fn api_pages_are_read_as_their_records() {
     // unrecognized.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "15.02");
 }
+
+/// Calls with no feature are said in Data quality: `(none)` reads like a
+/// feature of its own in the tables and findings.
+#[test]
+fn calls_without_a_feature_are_said() {
+    let env = Env::new();
+    let mut s = String::new();
+    for i in 0..10 {
+        let mut v = json!({"timestamp": format!("2026-10-01T10:{i:02}:00Z"), "model": "gpt-4o",
+                           "usage": {"prompt_tokens": 1000, "completion_tokens": 100}});
+        if i < 7 {
+            v["feature"] = json!("chat");
+        }
+        s += &(v.to_string() + "\n");
+    }
+    env.write("calls.jsonl", s);
+    env.audit(&["calls.jsonl"]);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**3 calls (30.0%) have no feature**: they are one row, `(none)`, in every table and finding."),
+        "{md}"
+    );
+}

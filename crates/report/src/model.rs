@@ -1168,6 +1168,31 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(priced_at_other_rates(a));
+    // Calls with no feature: one row in every table and finding, named
+    // `(none)`, which reads like a feature of its own.
+    let featureless = a
+        .dim("feature")
+        .iter()
+        .find(|r| r.key == tokenaudit_analyze::accumulate::NONE)
+        .map(|r| r.stats.calls)
+        .filter(|&n| n > 0 && n < a.totals.calls);
+    if let Some(n) = featureless {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(n),
+                Inline::plain(" calls ("),
+                Inline::Share(n as f64, a.totals.calls as f64),
+                Inline::plain(") have no feature"),
+            ]),
+            Inline::plain(": they are one row, "),
+            Inline::code("(none)"),
+            Inline::plain(
+                ", in every table and finding. If another field names what they are for, ",
+            ),
+            Inline::code("[attribution] feature"),
+            Inline::plain(" reads it (a tag, the route, the team or the user)."),
+        ]));
+    }
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),

@@ -112,3 +112,31 @@ fn options_change_what_counts_as_a_small_task_and_a_premium_price() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA111").is_empty());
 }
+
+/// A tiny answer about a long document is a reading task, not a small one:
+/// above `max_input` (8,000) p95 input tokens, no routing finding.
+#[test]
+fn yes_no_about_long_documents_is_not_a_small_task() {
+    let env = Env::new();
+    let calls = |input: u64| -> String {
+        (0..121u32)
+            .map(|i| {
+                gw_line(
+                    &at(i * 24),
+                    "contract-risk",
+                    "gpt-4o",
+                    input,
+                    2,
+                    json!({"request_id": format!("r-{i:03}")}),
+                ) + "\n"
+            })
+            .collect()
+    };
+    env.write("calls.jsonl", calls(12_288));
+    let r = env.audit(&["calls.jsonl"]);
+    assert!(findings(&r, "TA111").is_empty());
+    // Raised above the documents' size, the rule finds them again.
+    env.write("cfg.toml", "[rules.TA111]\nmax_input = 20000\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA111").len(), 1);
+}

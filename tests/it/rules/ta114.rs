@@ -116,3 +116,31 @@ fn min_ratio_and_baseline_options_change_what_is_a_spike() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA114").is_empty());
 }
+
+/// A model only one feature uses spikes with it to the cent: one finding,
+/// the feature's, naming the model, not two tickets for one event.
+#[test]
+fn a_models_spike_that_is_one_features_is_reported_once() {
+    let env = Env::new();
+    let mut s = String::new();
+    for d in 1..=8 {
+        s += &day("report-writer", d, if d == 8 { 100 } else { 10 });
+        // chat on another model, so gpt-4o is report-writer's alone.
+        s += &(0..10)
+            .map(|j| {
+                let ts = format!("2026-10-{d:02}T{:02}:{:02}:00Z", 12 + j / 60, j % 60);
+                gw_line(&ts, "chat", "gpt-4o-mini", 10_000, 1_000, json!({})) + "\n"
+            })
+            .collect::<String>();
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA114");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0]["scope"],
+        json!({"feature": "report-writer", "day": "2026-10-08"})
+    );
+    assert_eq!(f[0]["evidence"]["same_spike_as_model"], "openai/gpt-4o");
+    assert_eq!(f[0]["evidence"]["spend"], "3.50");
+}

@@ -147,6 +147,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
+        let mut recommended = None;
         if let Some(sweep) = sweeps.get(&key) {
             let points: Vec<serde_json::Value> = sweep
                 .points
@@ -164,6 +165,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .with("prompts_recurring_across_days", sweep.recurring_prompts * s);
             if let Some(i) = response::recommend(&sweep.points, u64::MAX) {
                 f = f.with("recommended_ttl_minutes", sweep.points[i].ttl_minutes);
+                recommended = Some(sweep.points[i].ttl_minutes);
             }
         }
         let mut ids = p.ids;
@@ -176,9 +178,17 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             Confidence::High
         };
         f.recommendation = format!(
-            "Put an exact-match response cache with a {}-minute TTL in front of {}.",
+            "Put an exact-match response cache with a {}-minute TTL in front of {} (the saving above).",
             o.ttl_minutes, cell.feature
         );
+        // The sweep's TTL, when it is another: said, so the advice and the
+        // evidence do not disagree.
+        if let Some(ttl) = recommended.filter(|&t| (t as f64 - o.ttl_minutes).abs() > 0.5) {
+            f.recommendation.push_str(&format!(
+                " Replayed at other TTLs, {} gets 90% of the best saving (ttl_sweep); weigh a longer one against how fast answers go stale.",
+                ttl_text(ttl)
+            ));
+        }
         f = with_gateway_cache_hits(f, cell);
         // The lever's hit rate is over the cell's priced calls, so calls
         // without a fingerprint are assumed not to hit.
@@ -197,4 +207,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+}
+
+/// A TTL in minutes as a reader says it: `5 minutes`, `1 hour`, `7 days`.
+fn ttl_text(minutes: u64) -> String {
+    let (n, unit) = if minutes >= 1440 && minutes.is_multiple_of(1440) {
+        (minutes / 1440, "day")
+    } else if minutes >= 60 && minutes.is_multiple_of(60) {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

@@ -26,6 +26,9 @@
 //! - `min_ratio` (4): the model must cost at least this many times the
 //!   target (blended 3:1 input:output price).
 //! - `min_calls` (100): fewest calls.
+//! - `max_input` (8000): p95 input tokens above which the task is long
+//!   reading (a yes/no about a contract), not a small one, whatever its
+//!   output.
 //!
 //! The target is the cheapest of the model's own smaller variants (`gpt-4o`
 //! → `gpt-4o-mini`) or, when it has none, the cheapest chat model of the same
@@ -54,6 +57,8 @@ rule_options! {
     min_ratio: f64 = 4.0,
     /// fewest calls
     min_calls: u64 = 100,
+    /// p95 input tokens above which the task is long reading, not small
+    max_input: u64 = 8000,
 }
 
 const NOT_CHAT: &[&str] = &[
@@ -137,6 +142,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             continue;
         }
         let (out95, in95) = (obs.output.quantile(0.95), obs.input.quantile(0.95));
+        // A yes/no about a 12,000-token contract is a reading task: what
+        // the premium model is paid for is the reading, which a tiny answer
+        // does not make small.
+        if in95 > o.max_input {
+            continue;
+        }
         let tiny = out95 <= o.max_output;
         let short = in95 < o.short_input && out95 <= o.max_output.saturating_mul(4);
         if !(tiny || short) {

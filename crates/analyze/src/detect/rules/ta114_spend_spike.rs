@@ -24,6 +24,10 @@
 //! - `mads` (5): median absolute deviations above the median.
 //! - `min_ratio` (2): the day must be at least this many times the median.
 //! - `min_excess` (1): smallest excess over the median, in USD.
+//!
+//! A model whose spike is a feature's to the cent (the one feature that
+//! uses it) is reported once, as the feature's, with
+//! `same_spike_as_model` in its evidence.
 
 use std::collections::BTreeMap;
 
@@ -118,8 +122,28 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .or_default() += c;
         }
     }
-    for ((dim, key), series) in by {
-        for (day, v, m, mad) in spikes(&series, o) {
+    let found: Vec<_> = by
+        .iter()
+        .flat_map(|((dim, key), series)| {
+            spikes(series, o)
+                .into_iter()
+                .map(move |(day, v, m, mad)| (*dim, *key, day, v, m, mad))
+        })
+        .collect();
+    for &(dim, key, day, v, m, mad) in &found {
+        // A model only one feature uses spikes with that feature, to the
+        // pico-dollar: one finding (the feature's, naming the model), not
+        // two tickets for one event.
+        let twin = |other: &str| {
+            found
+                .iter()
+                .find(|t| t.0 == other && t.2 == day && t.3 == v && t.4 == m)
+                .map(|t| t.1)
+        };
+        if dim == "model" && twin("feature").is_some() {
+            continue;
+        }
+        {
             let excess = Money::from_picos(v - m);
             let mut f = Finding::new(
                 format!(
@@ -136,6 +160,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .with("baseline_mad", Money::from_picos(mad).to_decimal_string())
             .with("ratio", round_to(v as f64 / m as f64, 2))
             .with("excess", excess.to_decimal_string());
+            if let Some(model) = twin("model").filter(|_| dim == "feature") {
+                f = f.with("same_spike_as_model", model.to_string());
+            }
             f.severity = if ctx.monthly(excess) >= ctx.config.medium {
                 Severity::High
             } else {
