@@ -279,3 +279,46 @@ fn a_month_without_calls_says_none_were_read() {
     assert!(md.contains("**Calls from** none (no call read)"), "{md}");
     assert!(!md.contains("no timestamps"), "{md}");
 }
+
+/// Logs that start inside the previous month cover only part of it: the
+/// review says which part, beside figures that would otherwise read as
+/// growth.
+#[test]
+fn a_previous_month_the_logs_cover_in_part_is_said() {
+    let env = Env::new();
+    let mut lines = Vec::new();
+    for (month, days) in [(9, 15..=30), (10, 1..=31)] {
+        for d in days {
+            lines.push(gw_line(
+                &format!("2026-{month:02}-{d:02}T12:00:00Z"),
+                "chat",
+                "gpt-4o",
+                1000,
+                100,
+                json!({}),
+            ));
+        }
+    }
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let r = env.report();
+    assert_eq!(r["audit"]["previous"]["first_call"], "2026-09-15T12:00:00Z");
+    let md = std::fs::read_to_string(env.path("out/review.md"))
+        .or_else(|_| std::fs::read_to_string(env.path("out/audit.md")))
+        .unwrap();
+    assert!(
+        md.contains("The logs cover the previous month only from 2026-09-15 to 2026-09-30 (16 of its 30 days)"),
+        "{md}"
+    );
+}

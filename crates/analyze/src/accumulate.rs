@@ -591,6 +591,10 @@ pub(crate) struct Previous {
     pub(crate) totals: Stats,
     pub(crate) features: Table,
     pub(crate) models: Table,
+    /// Its first and last calls' times: how much of the period the logs
+    /// cover.
+    pub(crate) first: Option<DateTime<Utc>>,
+    pub(crate) last: Option<DateTime<Utc>>,
     /// Model resolution by logged (provider, model): one catalog lookup per
     /// distinct name, as the groups do for the audited period. Labels of the
     /// accumulator's [`Labels`]; not merged (a cache).
@@ -599,6 +603,8 @@ pub(crate) struct Previous {
 
 impl Previous {
     fn merge(&mut self, o: Previous) {
+        self.first = min_opt(self.first, o.first);
+        self.last = self.last.max(o.last);
         self.totals.merge(&o.totals);
         merge_table(&mut self.features, o.features);
         merge_table(&mut self.models, o.models);
@@ -1202,6 +1208,10 @@ impl Accumulator<'_> {
         });
         let status = r.effective_status();
         let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);
+        if let Some(t) = r.timestamp {
+            prev.first = min_opt(prev.first, Some(t));
+            prev.last = prev.last.max(Some(t));
+        }
         prev.totals.add(status, &r.usage, cost);
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         bump(&mut prev.features, feature, status, &r.usage, cost);

@@ -358,6 +358,10 @@ pub struct PreviousPeriod {
     pub since: DateTime<Utc>,
     /// Its end (exclusive).
     pub until: DateTime<Utc>,
+    /// Its first and last calls (null without calls): a log that starts
+    /// or ends inside the period covers only part of it.
+    pub first_call: Option<DateTime<Utc>>,
+    pub last_call: Option<DateTime<Utc>>,
     /// Stats over its calls.
     pub totals: Stats,
     /// Its spend divided by priced calls.
@@ -800,6 +804,8 @@ impl Accumulator<'_> {
                 .map(|((since, until), p)| PreviousPeriod {
                     since,
                     until,
+                    first_call: p.first,
+                    last_call: p.last,
                     cost_per_call: p.totals.cost_per_call(),
                     cost_per_success: p.totals.cost_per_success(),
                     totals: p.totals,

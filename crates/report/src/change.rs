@@ -24,6 +24,27 @@ pub fn no_previous_calls(p: &PreviousPeriod) -> String {
     format!("n/a — no calls in the previous {}", period_word(p))
 }
 
+/// When the logs cover only part of the previous period (their first call
+/// more than a day after its start, or their last more than a day before
+/// its end): what they cover, for a note beside the comparison.
+pub fn partial_coverage(p: &PreviousPeriod) -> Option<String> {
+    let (first, last) = (p.first_call?, p.last_call?);
+    let day = chrono::TimeDelta::days(1);
+    if first - p.since <= day && p.until - last <= day {
+        return None;
+    }
+    let total = (p.until - p.since).num_days().max(1);
+    let covered = (last.date_naive() - first.date_naive()).num_days() + 1;
+    Some(format!(
+        "The logs cover the previous {} only from {} to {} ({} of its {} days): its figures are of that part, so the changes compare unequal spans; cost per request is the fairer comparison",
+        period_word(p),
+        first.date_naive(),
+        last.date_naive(),
+        covered.min(total),
+        total
+    ))
+}
+
 /// "month" when the previous period is a calendar month, else "period".
 pub fn period_word(p: &PreviousPeriod) -> &'static str {
     use chrono::Datelike;

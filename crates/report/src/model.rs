@@ -429,7 +429,11 @@ fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
             cell(Inline::plain(h.change())),
         ]);
     }
-    vec![heading, Block::Table(table)]
+    let mut blocks = vec![heading, Block::Table(table)];
+    if let Some(note) = change::partial_coverage(p) {
+        blocks.push(Block::Note(vec![Inline::plain(format!("Note: {note}."))]));
+    }
+    blocks
 }
 
 fn no_previous_calls<'a>(p: &PreviousPeriod) -> Block<'a> {

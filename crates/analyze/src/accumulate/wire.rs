@@ -115,17 +115,23 @@ impl Wire for Previous {
             totals,
             features,
             models,
+            first,
+            last,
             resolved: _,
         } = self;
         totals.put(w);
         features.put(w);
         models.put(w);
+        first.put(w);
+        last.put(w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Previous {
             totals: Wire::get(r)?,
             features: Wire::get(r)?,
             models: Wire::get(r)?,
+            first: Wire::get(r)?,
+            last: Wire::get(r)?,
             resolved: Default::default(),
         })
     }
