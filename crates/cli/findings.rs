@@ -149,7 +149,15 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
             // that ends with it and starts later (a look at its last days),
             // is compared but not recorded, or it would be the next night's
             // baseline and its findings outside the window "resolved".
-            let until = audit.until.map(|t| t.to_rfc3339()).unwrap_or_default();
+            // An open window ends with its data (its last call): a rolling
+            // window (`--since` a month ago, every night) ends later each
+            // night as new calls come in; a second look at the same data
+            // ends with the last one.
+            let until = audit
+                .until
+                .or(audit.last_call)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
             let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
             let last = tokenaudit_store::ledger::latest_window(dir)?;
             let why = last.and_then(|(last_until, last_since)| {
@@ -157,7 +165,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                     "" => until.is_empty(),
                     last => until.is_empty() || ends_after(&until, last),
                 };
-                let same_end = until == last_until;
+                let same_end = !until.is_empty() && until == last_until;
                 let starts_later = !since.is_empty()
                     && (last_since.is_empty() || !ends_after(&last_since, &since));
                 if !later {

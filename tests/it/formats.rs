@@ -1697,6 +1697,13 @@ fn a_logged_response_names_the_model_that_is_priced() {
             // global listing's rate, not the regional one.
             r#"{"timestamp":"2026-11-01T00:00:06Z","provider":"bedrock","model":"global.anthropic.claude-sonnet-4-5-20250929-v1:0","response":{"model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":100000,"output_tokens":0}}}"#,
             "\n",
+            // A fallback to the larger model whose name the line's holds.
+            r#"{"timestamp":"2026-11-01T00:00:07Z","model":"gpt-4.1-mini","response":{"model":"gpt-4.1","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
+            "\n",
+            // A `response` inside metadata, and the first of `choices`, are
+            // no logged response: the line's model stands.
+            r#"{"timestamp":"2026-11-01T00:00:08Z","model":"gpt-4o","metadata":{"response":{"model":"gpt-4o-mini"}},"choices":[{"model":"gpt-4o-mini","finish_reason":"stop"}],"usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
             // A batch request's body is the request: its model is asked for.
             r#"{"timestamp":"2026-11-01T00:00:05Z","request":{"body":{"model":"my-deployment"}},"response":{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
             "\n",
@@ -1707,8 +1714,10 @@ fn a_logged_response_names_the_model_that_is_priced() {
     // $0.15, Claude 3.5 Haiku $0.80 on Anthropic and $0.80 on Bedrock.
     // Before, the first line was unpriced, the third $2.50 and the fourth
     // $2.50. And 100,000 on Bedrock's global Claude Sonnet 4.5 at $3/M:
-    // $0.30 (the regional listing would be $0.33).
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "9.55");
+    // $0.30 (the regional listing would be $0.33); gpt-4.1 for the
+    // fallback from gpt-4.1-mini, 1,000,000 at $2: $2 (not $0.40); gpt-4o
+    // for the line whose metadata and choices name another, $2.50.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "14.05");
     assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
     // By calls, then name.
     let names: Vec<(&str, &str)> = r["audit"]["model_names"]
@@ -1734,6 +1743,8 @@ fn a_logged_response_names_the_model_that_is_priced() {
                 "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
                 "aws/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
             ),
+            ("gpt-4.1", "openai/gpt-4.1"),
+            ("gpt-4o", "openai/gpt-4o"),
             ("gpt-4o-mini-2024-07-18", "openai/gpt-4o-mini"),
             (
                 "us.anthropic.claude-3-5-haiku-20241022-v1:0",
@@ -1930,6 +1941,9 @@ fn streaming_chunks_and_events_without_usage_are_not_calls() {
             "\n",
             r#"{"type":"response.failed","sequence_number":3,"response":{"id":"resp_11","object":"response","created_at":1756807200,"status":"failed","error":{"code":"server_error","message":"x"},"model":"gpt-5-mini-2025-08-07","output":[],"usage":null}}"#,
             "\n",
+            // Failed by its HTTP code alone: a failed call, as before.
+            r#"{"type":"response.done","model":"gpt-4o","http_status":500}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["stream.jsonl", "--strict"]);
@@ -1937,8 +1951,8 @@ fn streaming_chunks_and_events_without_usage_are_not_calls() {
     // 1,000,000 × $0.25/M + 100,000 × $2/M = $0.45. Before, the four
     // lines without usage were rejected (missing_usage, missing_model).
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.4545");
-    assert_eq!(r["audit"]["totals"]["calls"], 3);
-    assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
+    assert_eq!(r["audit"]["totals"]["calls"], 4);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
     assert_eq!(r["audit"]["input"]["rejected"], 0);
     assert_eq!(r["audit"]["input"]["skipped"], 4);
 }
@@ -1989,4 +2003,24 @@ fn bedrock_cache_writes_are_priced_by_ttl() {
     assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 300_000);
     assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 80_000);
     assert_eq!(r["audit"]["cache_write_1h_calls_at_5m_price"], 0);
+}
+
+/// A `metadata` object's model, provider or request id is not the call's,
+/// as text as well as as an object.
+#[test]
+fn metadata_text_does_not_name_the_calls_model() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"metadata":"{\"model\":\"o1\",\"provider\":\"x\",\"feature\":\"mf\"}","timestamp":"2025-09-02T10:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"metadata":{"model":"o1","provider":"x","feature":"mf"},"timestamp":"2025-09-02T10:00:01Z","model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    // gpt-4o twice, 1,000,000 at $2.50/M (o1 would be $15 each).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "5.00");
+    assert_eq!(usd(&row(&r, "feature", "mf")["cost"]), "5.00");
 }

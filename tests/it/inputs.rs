@@ -1650,6 +1650,18 @@ fn api_pages_are_read_as_their_records() {
             json!({"data": [call(4)], "next": null})
         ),
     );
+    // A JSON-lines log whose first call happens to hold a list of calls
+    // under `data` is JSON lines, every line read.
+    env.write(
+        "logs/lines.jsonl",
+        format!(
+            "{}\n{}\n",
+            json!({"id": "5", "timestamp": "2025-09-02T10:00:05Z", "model": "gpt-4o",
+                   "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 0},
+                   "data": [{"model": "gpt-4o", "usage": {"prompt_tokens": 5}}]}),
+            call(6)
+        ),
+    );
     env.write(
         "logs/embedding.json",
         serde_json::to_string_pretty(&json!({"object": "list",
@@ -1677,14 +1689,15 @@ fn api_pages_are_read_as_their_records() {
         [
             ("embedding.json", "gateway (JSON documents)", 1),
             ("langfuse-page.json", "langfuse (API page)", 2),
+            ("lines.jsonl", "gateway", 2),
             ("openai-list.json", "gateway (API page)", 2),
             ("pages.json", "gateway (API page)", 2),
         ]
     );
-    // Six gpt-4o calls of 1,000,000 input tokens at $2.50/M: $15; the
+    // Eight gpt-4o calls of 1,000,000 input tokens at $2.50/M: $20; the
     // embedding, 1,000,000 at $0.02/M: $0.02. Before, every page was
     // unrecognized.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "15.02");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "20.02");
 }
 
 /// Calls with no feature are said in Data quality: `(none)` reads like a
@@ -1708,4 +1721,26 @@ fn calls_without_a_feature_are_said() {
         md.contains("**3 calls (30.0%) have no feature**: they are one row, `(none)`, in every table and finding."),
         "{md}"
     );
+}
+
+/// `"status": 200` is read as the HTTP status: the outcome is known, so
+/// Data quality does not list `status` among the fields no call carried.
+#[test]
+fn an_http_code_as_status_is_not_a_missing_status() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","status":200,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    let carried = md.split("**Fields no call carried**").nth(1).unwrap_or("");
+    let list = carried.split("\n\n").nth(1).unwrap_or("");
+    assert!(!list.contains("`status`"), "{list}");
+    // It was: "`status`: all calls count as successful unless …".
+    assert!(r["audit"]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["field"] == "http_status" && c["present"] == 1));
 }

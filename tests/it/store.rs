@@ -1628,3 +1628,43 @@ fn a_narrower_look_is_not_recorded_in_the_ledger() {
     let (_, out, _) = run(&[]);
     assert_eq!(status(&out), ["TA116 persisting"]);
 }
+
+/// A rolling window (`--since` a day later each night, no `--until`) ends
+/// with the new night's calls: each night is recorded.
+#[test]
+fn a_rolling_window_is_recorded_every_night() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |since: &str| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args(["--since", since, "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert_eq!(run("2026-09-01"), "");
+    // The next night: a new day's calls, the window a day later.
+    env.write("logs/b.jsonl", call(2, 1, "chat", 10_000, 1000, "b1"));
+    ingest(&env, &["logs", "--quiet"]);
+    let err = run("2026-09-02");
+    assert!(!err.contains("not recorded"), "{err}");
+    let entries = walk(&env.path("store/_findings"))
+        .into_iter()
+        .filter(|p| p.extension().is_none_or(|e| e != "until"))
+        .count();
+    assert_eq!(entries, 2);
+}

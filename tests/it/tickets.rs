@@ -164,7 +164,7 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     assert!(body.contains("@&#8203;octocat #&#8203;1 next"), "{body}");
     let title = issues[0]["title"].as_str().unwrap();
     assert!(
-        title.contains("#1 next") && !title.contains('\n'),
+        title.contains("@\u{200b}octocat #\u{200b}1 next") && !title.contains('\n'),
         "{title}"
     );
     let fp = issues[0]["fingerprint"].as_str().unwrap();

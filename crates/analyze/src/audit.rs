@@ -495,7 +495,15 @@ impl Audit {
 
     /// Fields no call carried.
     pub fn missing_fields(&self) -> impl Iterator<Item = &CoverageRow> {
-        self.coverage.iter().filter(|c| c.present == 0)
+        // An outcome as an HTTP code (`"status": 200` is read as one) is
+        // the outcome: no `status` text is then missing.
+        let http = self
+            .coverage
+            .iter()
+            .any(|c| c.field == "http_status" && c.present > 0);
+        self.coverage
+            .iter()
+            .filter(move |c| c.present == 0 && !(http && c.field == "status"))
     }
 
     /// Length of the period in days (at least one): from the first to the

@@ -330,13 +330,19 @@ fn gh(text: &str) -> String {
 }
 
 /// A title on one line: line breaks as spaces, other control characters
-/// shown (see [`crate::text::push_control`]).
+/// shown (see [`crate::text::push_control`]), and, as in the body, a
+/// zero-width space after `@` and `#` (a title is plain text: the
+/// character itself, not its entity).
 fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => crate::text::push_control(&mut out, c),
+            '@' | '#' => {
+                out.push(c);
+                out.push('\u{200b}');
+            }
             c => out.push(c),
         }
     }

@@ -56,19 +56,65 @@ impl ServedModels {
         let Some(a) = catalog.resolve(provider, line) else {
             return catalog.resolve(provider, served).is_some();
         };
-        // The line names the served model with more around it (Bedrock's
-        // `global.anthropic.claude-…-v1:0` for `claude-…`): the same model,
-        // on the listing the line says.
-        if line
-            .trim()
-            .to_ascii_lowercase()
-            .contains(&served.trim().to_ascii_lowercase())
-        {
+        // The line names the served model with a platform around it
+        // (Bedrock's `global.anthropic.claude-…-v1:0` for `claude-…`): the
+        // same model, on the listing the line says.
+        if same_model_on_a_platform(line, served) {
             return false;
         }
         // The served name looked up on the line's model's provider first,
         // so a platform's listing is compared with its own listing.
         let on = provider.unwrap_or(&catalog.model(a).provider);
         catalog.resolve(Some(on), served).is_some_and(|b| b != a)
+    }
+}
+
+/// Whether `line` is `served` with only a platform's prefix before it (up
+/// to a `.`, `/` or `:`) and a version after it (`-v1:0`, `@20250929`,
+/// `:0`): Bedrock's and Vertex's spellings of the maker's id. A suffix such
+/// as `-mini` makes another model (`gpt-4.1-mini` is not `gpt-4.1`).
+fn same_model_on_a_platform(line: &str, served: &str) -> bool {
+    let (line, served) = (
+        line.trim().to_ascii_lowercase(),
+        served.trim().to_ascii_lowercase(),
+    );
+    if served.is_empty() {
+        return false;
+    }
+    line.match_indices(&served).any(|(at, _)| {
+        let before = &line[..at];
+        let after = &line[at + served.len()..];
+        let prefix_ok = before.is_empty() || before.ends_with(['.', '/', ':']);
+        let version = |v: &str| {
+            let v = v.trim_start_matches('v');
+            !v.is_empty()
+                && v.split(':')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let suffix_ok = after.is_empty()
+            || after.starts_with('@')
+            || after.strip_prefix(':').is_some_and(version)
+            || after.strip_prefix('-').is_some_and(version);
+        prefix_ok && suffix_ok
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_model_on_a_platform as same;
+
+    #[test]
+    fn platform_spellings_are_the_same_model_and_variants_are_not() {
+        assert!(same(
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5-20250929"
+        ));
+        assert!(same("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"));
+        assert!(same("openai/gpt-4o", "gpt-4o"));
+        assert!(!same("gpt-4.1-mini", "gpt-4.1"));
+        assert!(!same("openai/gpt-5-mini", "openai/gpt-5"));
+        assert!(!same("gemini-2.5-flash-lite", "gemini-2.5-flash"));
+        assert!(!same("o1-mini", "o1"));
+        assert!(!same("xgpt-4o", "gpt-4o"));
     }
 }

@@ -88,8 +88,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
     Top,
-    /// `response` / `body` of a logged pair: unknown keys are ignored.
+    /// `body` of a logged pair, the first of `choices`: unknown keys are
+    /// ignored.
     Nested,
+    /// A logged pair's `response` (and anything in it, such as a batch
+    /// result's `body`): as [`Scope::Nested`], but its model is the one that
+    /// answered ([`Field::ServedModel`]).
+    Response,
     /// `request` of a logged pair: as [`Scope::Nested`], but its model and
     /// service tier are what was asked for (an Azure deployment's name,
     /// `auto`), read only when the line gives none elsewhere.
@@ -1182,8 +1187,8 @@ pub(crate) fn cache_details(u: &mut RawUsage, v: &serde_json::Value) {
     for d in list {
         let n = d.get("inputTokens").and_then(serde_json::Value::as_u64);
         match (d.get("ttl").and_then(serde_json::Value::as_str), n) {
-            (Some("5m"), Some(n)) => m5 = Some(m5.unwrap_or(0) + n),
-            (Some("1h"), Some(n)) => h1 = Some(h1.unwrap_or(0) + n),
+            (Some("5m"), Some(n)) => m5 = Some(m5.unwrap_or(0u64).saturating_add(n)),
+            (Some("1h"), Some(n)) => h1 = Some(h1.unwrap_or(0u64).saturating_add(n)),
             _ => {}
         }
     }
@@ -1837,7 +1842,10 @@ impl Field {
         match (scope, self) {
             (Scope::Request, Field::Model) => Field::RequestModel,
             (Scope::Request, Field::ServiceTier) => Field::RequestServiceTier,
-            (Scope::Nested, Field::Model) => Field::ServedModel,
+            (Scope::Response, Field::Model) => Field::ServedModel,
+            // A `metadata` object's model, provider or request id are the
+            // caller's notes (a tag), not the call's.
+            (Scope::Metadata, Field::Model | Field::Provider | Field::RequestId) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
             (_, f) => f,
@@ -1846,10 +1854,13 @@ impl Field {
 }
 
 /// The scope of a logged pair's object: `request`'s (and anything inside
-/// it, such as a batch request's `body`), or another's.
+/// it, such as a batch request's `body`), `response`'s (likewise), or
+/// another's. Inside `metadata` a `response` is no logged response.
 pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
-    if key == b"request" || outer == Scope::Request {
+    if outer == Scope::Request || (key == b"request" && outer != Scope::Response) {
         Scope::Request
+    } else if outer == Scope::Response || (key == b"response" && outer == Scope::Top) {
+        Scope::Response
     } else {
         Scope::Nested
     }

@@ -921,8 +921,8 @@ fn read_chunks(
             stream = Box::new(container::TimePrefixedLines::new(stream));
         }
         Some(Layout::JsonDocuments) => stream = Box::new(JsonRecords::new(stream)),
-        Some(Layout::Wrapped(key)) => {
-            stream = Box::new(JsonRecords::new(container::PageRecords::new(stream, key)));
+        Some(Layout::Wrapped(_)) => {
+            stream = Box::new(JsonRecords::new(container::PageRecords::new(stream)));
         }
         Some(Layout::Lines) | None => {}
     }

@@ -182,9 +182,8 @@ impl<'a> RawLine<'a> {
                 *mine = theirs;
             }
         }
-        text(&mut self.request_id, o.request_id);
-        text(&mut self.provider, o.provider);
-        text(&mut self.model, o.model);
+        // (Not its model, provider or request id: a `metadata` object's
+        // are not the call's either.)
         text(&mut self.feature, o.feature);
         text(&mut self.route, o.route);
         text(&mut self.team, o.team);
@@ -257,8 +256,14 @@ impl<'a> RawLine<'a> {
             .and_then(|c| u16::try_from(c).ok());
         let usage = self.usage.normalise(&mut p);
         // (A failed stream's last event is a failed call, as any other.)
-        let failed = status.is_some_and(|s| s != CallStatus::Ok) || self.error_kind.0.is_present();
-        if self.stream_event && usage.is_none() && !failed {
+        let failed = status.is_some_and(|s| s != CallStatus::Ok)
+            || self.error_kind.0.is_present()
+            || matches!(self.http_status.0, Lenient::Value(c) if c >= 400);
+        // (A logged cost or total is a call's, whatever its kind says.)
+        let costed = self.cost.0.is_present()
+            || self.usage.cost.is_present()
+            || self.usage.total_tokens.is_present();
+        if self.stream_event && usage.is_none() && !failed && !costed {
             return Err(Reject::new(
                 RejectReason::NotACall,
                 "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",

@@ -134,17 +134,59 @@ const RECORD_KEYS: [&str; 12] = [
     "input_tokens",
 ];
 
-/// Whether the start of a file is an API's page: a JSON object whose
-/// first key among [`WRAPPER_KEYS`] holds an array whose first element is
-/// an object with a call's keys ([`RECORD_KEYS`]), complete within `head`.
-/// The key, if so.
+/// Whether the start of a file is an API's page: a JSON object that is no
+/// call itself (none of [`RECORD_KEYS`] among its own keys) and whose first
+/// key among [`WRAPPER_KEYS`] holds an array whose first element is an
+/// object with a call's keys, complete within `head`; and, when another
+/// value follows it within `head`, that one is a page too (a JSON-lines log
+/// whose first line merely holds such a list is no page). The key, if so.
 pub fn wrapper_key(head: &[u8]) -> Option<&'static str> {
     let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
-    if head[start] != b'{' {
+    let key = page_key(&head[start..])?;
+    // The value after the first: a page too, or this is no file of pages.
+    let mut values = serde_json::Deserializer::from_slice(&head[start..]).into_iter::<IgnoredAny>();
+    if let Some(Ok(_)) = values.next() {
+        let rest = &head[start + values.byte_offset()..];
+        if let Some(next) = rest.iter().position(|b| !b.is_ascii_whitespace()) {
+            let tail = &rest[next..];
+            let complete = serde_json::Deserializer::from_slice(tail)
+                .into_iter::<IgnoredAny>()
+                .next()
+                .is_some_and(|v| v.is_ok());
+            if complete && page_key(tail).is_none() {
+                return None;
+            }
+        }
+    }
+    Some(key)
+}
+
+/// [`wrapper_key`] for one value at the start of `text`.
+fn page_key(text: &[u8]) -> Option<&'static str> {
+    if text.first() != Some(&b'{') {
         return None;
     }
+    // The object's own keys within `text`: a call's make it no page.
+    let mut own = KeyScan {
+        all_keys: true,
+        ..KeyScan::default()
+    };
+    for &b in text {
+        own.step(b);
+        if own.depth == 0 && !own.in_string && b == b'}' {
+            break;
+        }
+    }
+    if own
+        .seen
+        .iter()
+        .any(|k| RECORD_KEYS.iter().any(|r| r.as_bytes() == k.as_slice()))
+    {
+        return None;
+    }
+    let head = text;
     let mut scan = KeyScan::default();
-    let mut i = start;
+    let mut i = 0;
     while i < head.len() {
         if let Some(key) = scan.step(head[i]) {
             // After the key's `:`, the value's first bytes.
@@ -181,6 +223,9 @@ struct KeyScan {
     escaped: bool,
     /// The last string closed at depth 1 (a key, if a `:` follows).
     text: Vec<u8>,
+    /// Keep every key of depth 1 in `seen`, not only the wrapper keys.
+    all_keys: bool,
+    seen: Vec<Vec<u8>>,
 }
 
 impl KeyScan {
@@ -207,6 +252,9 @@ impl KeyScan {
             b'{' | b'[' => self.depth += 1,
             b'}' | b']' => self.depth = self.depth.saturating_sub(1),
             b':' if self.depth == 1 => {
+                if self.all_keys {
+                    self.seen.push(self.text.clone());
+                }
                 let key = WRAPPER_KEYS
                     .iter()
                     .find(|k| k.as_bytes() == self.text.as_slice())
@@ -221,12 +269,12 @@ impl KeyScan {
     }
 }
 
-/// An API's pages ([`Layout::Wrapped`]): only the arrays under the key,
+/// An API's pages ([`Layout::Wrapped`]): only the arrays under each page's
+/// key (any of [`WRAPPER_KEYS`]),
 /// for [`JsonRecords`] to unwrap into their elements; the rest of each
 /// page (`meta`, `has_more`) is dropped. Bounded: one input block.
 pub struct PageRecords<R> {
     inner: R,
-    key: &'static str,
     scan: KeyScan,
     /// Inside the key's array: the depth at which it closes.
     inside: Option<usize>,
@@ -238,10 +286,9 @@ pub struct PageRecords<R> {
 }
 
 impl<R: Read> PageRecords<R> {
-    pub fn new(inner: R, key: &'static str) -> PageRecords<R> {
+    pub fn new(inner: R) -> PageRecords<R> {
         PageRecords {
             inner,
-            key,
             scan: KeyScan::default(),
             inside: None,
             armed: false,
@@ -266,7 +313,8 @@ impl<R: Read> PageRecords<R> {
                     }
                 }
                 None => {
-                    if key.is_some_and(|k| k == self.key) {
+                    // Each page's own key (several pages may use several).
+                    if key.is_some() {
                         self.armed = true;
                     } else if self.armed && !in_string && !b.is_ascii_whitespace() && b != b':' {
                         if b == b'[' && before == 1 {
@@ -972,7 +1020,7 @@ mod tests {
         assert_eq!(wrapper_key(br#"[{"data":[{"model":"x"}]}]"#), None);
         // The pages' arrays only, whatever else they hold.
         let mut out = String::new();
-        PageRecords::new(&page[..], "data")
+        PageRecords::new(&page[..])
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "[ {\"model\":\"gpt-4o\"}]\n");
