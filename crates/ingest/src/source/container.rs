@@ -208,6 +208,10 @@ fn page_key(text: &[u8]) -> Option<&'static str> {
                 return None;
             }
         }
+        // The first object only: a key of a later line is no page's.
+        if scan.depth == 0 && !scan.in_string && head[i] == b'}' {
+            break;
+        }
         i += 1;
     }
     None
@@ -1018,6 +1022,11 @@ mod tests {
         assert_eq!(wrapper_key(br#"{"data":{"model":"x"}}"#), None);
         assert_eq!(wrapper_key(br#"{"data":[{"model":"#), None);
         assert_eq!(wrapper_key(br#"[{"data":[{"model":"x"}]}]"#), None);
+        // A page on the second line of a JSON-lines log is no file of pages.
+        assert_eq!(
+            wrapper_key(b"{\"id\":1}\n{\"data\":[{\"model\":\"x\"}]}\n"),
+            None
+        );
         // The pages' arrays only, whatever else they hold.
         let mut out = String::new();
         PageRecords::new(&page[..])
