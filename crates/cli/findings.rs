@@ -27,7 +27,8 @@ Examples:
 With --store (and no --baseline), each run is recorded in the store's
 findings ledger and marked against the run before it, so a nightly job keeps
 no baseline file of its own. A look at another window (one that ends before
-the last run's, or ends with it and starts later) is marked but not recorded.
+the last run's, ends with it and starts later, or has no calls) is marked but
+not recorded; an open window ends with its last call.
 On GitHub, a log's @name and #12 are kept as text (no mention, no link)."
 )]
 pub struct FindingsArgs {
@@ -153,22 +154,28 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
             // window (`--since` a month ago, every night) ends later each
             // night as new calls come in; a second look at the same data
             // ends with the last one.
+            // The window's end is its data's: its last call (an `--until`
+            // past the data ends there too).
             let until = audit
-                .until
-                .or(audit.last_call)
+                .last_call
+                .or(audit.until)
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default();
             let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
             let last = tokenaudit_store::ledger::latest_window(dir)?;
             let why = last.and_then(|(last_until, last_since)| {
+                // An entry with no end (an earlier build's open window, or
+                // a window without calls) is no bound.
                 let later = match last_until.as_str() {
-                    "" => until.is_empty(),
+                    "" => true,
                     last => until.is_empty() || ends_after(&until, last),
                 };
                 let same_end = !until.is_empty() && until == last_until;
                 let starts_later = !since.is_empty()
                     && (last_since.is_empty() || !ends_after(&last_since, &since));
-                if !later {
+                if audit.totals.calls == 0 {
+                    Some("this window has no calls")
+                } else if !later {
                     Some("this window ends before its last entry's")
                 } else if same_end && starts_later {
                     Some("this window ends with its last entry's and starts later")

@@ -1704,6 +1704,12 @@ fn a_logged_response_names_the_model_that_is_priced() {
             // no logged response: the line's model stands.
             r#"{"timestamp":"2026-11-01T00:00:08Z","model":"gpt-4o","metadata":{"response":{"model":"gpt-4o-mini"}},"choices":[{"model":"gpt-4o-mini","finish_reason":"stop"}],"usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
             "\n",
+            // The same before the line's own model, whatever the order; and
+            // a model in metadata alone is the call's, as a request's is.
+            r#"{"timestamp":"2026-11-01T00:00:09Z","metadata":{"response":{"model":"gpt-4o-mini"}},"choices":[{"model":"gpt-4o-mini","finish_reason":"stop"}],"model":"gpt-4o","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-01T00:00:10Z","metadata":{"model":"gpt-4o"},"usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            "\n",
             // A batch request's body is the request: its model is asked for.
             r#"{"timestamp":"2026-11-01T00:00:05Z","request":{"body":{"model":"my-deployment"}},"response":{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}}"#,
             "\n",
@@ -1716,8 +1722,9 @@ fn a_logged_response_names_the_model_that_is_priced() {
     // $2.50. And 100,000 on Bedrock's global Claude Sonnet 4.5 at $3/M:
     // $0.30 (the regional listing would be $0.33); gpt-4.1 for the
     // fallback from gpt-4.1-mini, 1,000,000 at $2: $2 (not $0.40); gpt-4o
-    // for the line whose metadata and choices name another, $2.50.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "14.05");
+    // for the lines whose metadata and choices name another, either order,
+    // and for the one whose metadata alone names it: 3 × $2.50.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "19.05");
     assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
     // By calls, then name.
     let names: Vec<(&str, &str)> = r["audit"]["model_names"]
@@ -1734,6 +1741,7 @@ fn a_logged_response_names_the_model_that_is_priced() {
     assert_eq!(
         names,
         [
+            ("gpt-4o", "openai/gpt-4o"),
             ("gpt-4o-2024-08-06", "openai/gpt-4o"),
             (
                 "claude-3-5-haiku-20241022",
@@ -1744,7 +1752,6 @@ fn a_logged_response_names_the_model_that_is_priced() {
                 "aws/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
             ),
             ("gpt-4.1", "openai/gpt-4.1"),
-            ("gpt-4o", "openai/gpt-4o"),
             ("gpt-4o-mini-2024-07-18", "openai/gpt-4o-mini"),
             (
                 "us.anthropic.claude-3-5-haiku-20241022-v1:0",
@@ -1941,6 +1948,9 @@ fn streaming_chunks_and_events_without_usage_are_not_calls() {
             "\n",
             r#"{"type":"response.failed","sequence_number":3,"response":{"id":"resp_11","object":"response","created_at":1756807200,"status":"failed","error":{"code":"server_error","message":"x"},"model":"gpt-5-mini-2025-08-07","output":[],"usage":null}}"#,
             "\n",
+            // A chunk whose gateway logs a cost of 0 is still no call.
+            r#"{"id":"chatcmpl-B","object":"chat.completion.chunk","model":"gpt-4o","cost":0,"usage":null}"#,
+            "\n",
             // Failed by its HTTP code alone: a failed call, as before.
             r#"{"type":"response.done","model":"gpt-4o","http_status":500}"#,
             "\n",
@@ -1954,7 +1964,7 @@ fn streaming_chunks_and_events_without_usage_are_not_calls() {
     assert_eq!(r["audit"]["totals"]["calls"], 4);
     assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
     assert_eq!(r["audit"]["input"]["rejected"], 0);
-    assert_eq!(r["audit"]["input"]["skipped"], 4);
+    assert_eq!(r["audit"]["input"]["skipped"], 5);
 }
 
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`

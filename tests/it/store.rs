@@ -1668,3 +1668,52 @@ fn a_rolling_window_is_recorded_every_night() {
         .count();
     assert_eq!(entries, 2);
 }
+
+/// An entry an earlier build wrote for an open window (no end kept) bounds
+/// nothing: the next night is recorded (the ledger froze after an
+/// upgrade). A window without calls is compared, not recorded.
+#[test]
+fn the_ledger_goes_on_after_an_upgrade_and_skips_empty_windows() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let entries = || {
+        walk(&env.path("store/_findings"))
+            .into_iter()
+            .filter(|p| p.extension().is_none_or(|e| e != "until"))
+            .count()
+    };
+    assert_eq!(run(&["--quiet"]), "");
+    // As an earlier build left it: an open window's entry, no end.
+    let side = walk(&env.path("store/_findings"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "until"))
+        .unwrap();
+    std::fs::write(&side, "").unwrap();
+    let err = run(&["--quiet"]);
+    assert!(!err.contains("not recorded"), "{err}");
+    assert_eq!(entries(), 2);
+    let err = run(&["--since", "2030-01-01"]);
+    assert!(err.contains("this window has no calls"), "{err}");
+    assert_eq!(entries(), 2);
+}

@@ -1843,9 +1843,12 @@ impl Field {
             (Scope::Request, Field::Model) => Field::RequestModel,
             (Scope::Request, Field::ServiceTier) => Field::RequestServiceTier,
             (Scope::Response, Field::Model) => Field::ServedModel,
-            // A `metadata` object's model, provider or request id are the
-            // caller's notes (a tag), not the call's.
-            (Scope::Metadata, Field::Model | Field::Provider | Field::RequestId) => Field::Other,
+            // A `metadata` object's model, like the first of `choices`' or a
+            // `body`'s, is the call's only when the line names none (as a
+            // request's is), whatever the key order; its provider and
+            // request id are the caller's notes (tags).
+            (Scope::Metadata | Scope::Nested, Field::Model) => Field::RequestModel,
+            (Scope::Metadata, Field::Provider | Field::RequestId) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
             (_, f) => f,
@@ -1857,7 +1860,9 @@ impl Field {
 /// it, such as a batch request's `body`), `response`'s (likewise), or
 /// another's. Inside `metadata` a `response` is no logged response.
 pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
-    if outer == Scope::Request || (key == b"request" && outer != Scope::Response) {
+    if outer == Scope::Metadata {
+        Scope::Metadata
+    } else if outer == Scope::Request || (key == b"request" && outer != Scope::Response) {
         Scope::Request
     } else if outer == Scope::Response || (key == b"response" && outer == Scope::Top) {
         Scope::Response

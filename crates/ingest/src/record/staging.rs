@@ -260,9 +260,11 @@ impl<'a> RawLine<'a> {
             || self.error_kind.0.is_present()
             || matches!(self.http_status.0, Lenient::Value(c) if c >= 400);
         // (A logged cost or total is a call's, whatever its kind says.)
-        let costed = self.cost.0.is_present()
-            || self.usage.cost.is_present()
-            || self.usage.total_tokens.is_present();
+        let nonzero_money =
+            |m: &Lenient<tokenaudit_core::Money>| matches!(m, Lenient::Value(v) if v.picos() != 0);
+        let costed = nonzero_money(&self.cost.0)
+            || nonzero_money(&self.usage.cost)
+            || matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0);
         if self.stream_event && usage.is_none() && !failed && !costed {
             return Err(Reject::new(
                 RejectReason::NotACall,

@@ -153,7 +153,7 @@ pub fn wrapper_key(head: &[u8]) -> Option<&'static str> {
                 .into_iter::<IgnoredAny>()
                 .next()
                 .is_some_and(|v| v.is_ok());
-            if complete && page_key(tail).is_none() {
+            if complete && !page_like(tail) {
                 return None;
             }
         }
@@ -161,12 +161,9 @@ pub fn wrapper_key(head: &[u8]) -> Option<&'static str> {
     Some(key)
 }
 
-/// [`wrapper_key`] for one value at the start of `text`.
-fn page_key(text: &[u8]) -> Option<&'static str> {
-    if text.first() != Some(&b'{') {
-        return None;
-    }
-    // The object's own keys within `text`: a call's make it no page.
+/// The keys of the object at the start of `text` (its own, not its
+/// values'), as far as `text` goes.
+fn own_keys(text: &[u8]) -> Vec<Vec<u8>> {
     let mut own = KeyScan {
         all_keys: true,
         ..KeyScan::default()
@@ -177,11 +174,43 @@ fn page_key(text: &[u8]) -> Option<&'static str> {
             break;
         }
     }
-    if own
-        .seen
-        .iter()
-        .any(|k| RECORD_KEYS.iter().any(|r| r.as_bytes() == k.as_slice()))
-    {
+    own.seen
+}
+
+/// Keys that make an object a call, not a page that holds calls (a page
+/// may echo a request id or a trace id; it has no usage of its own).
+const CALL_KEYS: [&str; 6] = [
+    "model",
+    "usage",
+    "usageMetadata",
+    "usageDetails",
+    "prompt_tokens",
+    "input_tokens",
+];
+
+fn has_any(keys: &[Vec<u8>], set: &[&str]) -> bool {
+    keys.iter()
+        .any(|k| set.iter().any(|r| r.as_bytes() == k.as_slice()))
+}
+
+/// Whether an object at the start of `text` is another page of a file of
+/// pages: a wrapper key among its own keys and no call's (its array may
+/// be empty: the last page).
+fn page_like(text: &[u8]) -> bool {
+    if text.first() != Some(&b'{') {
+        return false;
+    }
+    let keys = own_keys(text);
+    has_any(&keys, &WRAPPER_KEYS) && !has_any(&keys, &CALL_KEYS)
+}
+
+/// [`wrapper_key`] for one value at the start of `text`.
+fn page_key(text: &[u8]) -> Option<&'static str> {
+    if text.first() != Some(&b'{') {
+        return None;
+    }
+    // The object's own keys within `text`: a call's make it no page.
+    if has_any(&own_keys(text), &CALL_KEYS) {
         return None;
     }
     let head = text;
@@ -1022,6 +1051,17 @@ mod tests {
         assert_eq!(wrapper_key(br#"{"data":{"model":"x"}}"#), None);
         assert_eq!(wrapper_key(br#"{"data":[{"model":"#), None);
         assert_eq!(wrapper_key(br#"[{"data":[{"model":"x"}]}]"#), None);
+        // A page echoing a request id; a last page that is empty.
+        assert_eq!(
+            wrapper_key(b"{\"request_id\":\"r\",\"data\":[{\"model\":\"x\"}]}"),
+            Some("data")
+        );
+        assert_eq!(
+            wrapper_key(
+                b"{\"data\":[{\"model\":\"x\"}],\"has_more\":true}\n{\"data\":[],\"has_more\":false}\n"
+            ),
+            Some("data")
+        );
         // A page on the second line of a JSON-lines log is no file of pages.
         assert_eq!(
             wrapper_key(b"{\"id\":1}\n{\"data\":[{\"model\":\"x\"}]}\n"),
