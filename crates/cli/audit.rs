@@ -475,9 +475,8 @@ impl Prepared {
         } = outcome;
         if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
-                "--strict: {} input lines or files were rejected, {} calls read without a field of the wrong type; no report written.\n",
-                summary.rejects.total(),
-                summary.rejects.fields_ignored()
+                "--strict: {}; no report written.\n",
+                strict_counts(summary.rejects.total(), summary.rejects.fields_ignored())
             );
             for s in summary.rejects.samples().iter().take(10) {
                 let at = if s.line == 0 {
@@ -830,4 +829,26 @@ fn fields_ignored_text(n: u64) -> String {
 /// `1 line`, `2 lines`.
 fn lines(n: u64) -> String {
     format!("{n} line{}", if n == 1 { "" } else { "s" })
+}
+
+/// What `--strict` refused, counted: "2 lines rejected and 1 call read
+/// without a field of the wrong type", each part only when it has any.
+pub(crate) fn strict_counts(rejected: u64, ignored: u64) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if rejected > 0 {
+        parts.push(plural(
+            rejected,
+            "line (or file) rejected",
+            "lines (or files) rejected",
+        ));
+    }
+    if ignored > 0 {
+        parts.push(plural(
+            ignored,
+            "call read without a field of the wrong type",
+            "calls read without a field of the wrong type",
+        ));
+    }
+    parts.join(" and ")
 }

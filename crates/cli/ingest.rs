@@ -228,9 +228,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let unreadable = &report.plan.unreadable;
     if args.strict && (report.summary.rejects.strict_failures() > 0 || !unreadable.is_empty()) {
         let mut msg = format!(
-            "--strict: {} input lines or files were rejected, {} calls read without a field of the wrong type; nothing committed.\n",
-            report.summary.rejects.total() + unreadable.len() as u64,
-            report.summary.rejects.fields_ignored()
+            "--strict: {}; nothing committed.\n",
+            crate::audit::strict_counts(
+                report.summary.rejects.total() + unreadable.len() as u64,
+                report.summary.rejects.fields_ignored()
+            )
         );
         for (name, why) in unreadable.iter().take(10) {
             msg.push_str(&format!("  {name}: unreadable_file ({why})\n"));

@@ -527,7 +527,9 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
     let out = run(&env, &["a.jsonl", "--strict"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("1 input lines or files were rejected, 6 calls read without a field"),
+        stderr(&out).contains(
+            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type; no report written."
+        ),
         "{}",
         stderr(&out)
     );
@@ -1743,4 +1745,24 @@ fn an_http_code_as_status_is_not_a_missing_status() {
         .unwrap()
         .iter()
         .any(|c| c["field"] == "http_status" && c["present"] == 1));
+}
+
+/// A line that is not UTF-8 is said as such, not as the JSON syntax error
+/// it makes; Go's RFC 1123 dates (`… UTC`) are times.
+#[test]
+fn invalid_utf8_is_said_and_go_dates_are_read() {
+    let env = Env::new();
+    let mut bytes =
+        br#"{"timestamp":"Tue, 02 Sep 2025 10:00:00 UTC","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#
+            .to_vec();
+    bytes.extend_from_slice(b"\n{\"model\":\"gpt-4o\",\"feature\":\"caf\xe9\"}\n");
+    std::fs::write(env.path("calls.jsonl"), bytes).unwrap();
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["first_call"], "2025-09-02T10:00:00Z");
+    let sample = &r["audit"]["input"]["rejected_samples"][0];
+    assert_eq!(sample["line"], 2);
+    assert_eq!(
+        sample["detail"],
+        "not UTF-8 text: an invalid byte at column 33 (is the file in another encoding?)"
+    );
 }

@@ -1485,7 +1485,16 @@ fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serd
 pub fn parse_raw(line: &[u8]) -> Result<RawLine<'_>, Reject> {
     match std::str::from_utf8(line) {
         Ok(text) => parse_raw_str(text),
-        Err(_) => parse_raw_slice(line),
+        // Said as what it is, not as the JSON syntax error it makes.
+        Err(bad) => parse_raw_slice(line).map_err(|mut r| {
+            if r.reason == RejectReason::MalformedJson {
+                r.detail = format!(
+                    "not UTF-8 text: an invalid byte at column {} (is the file in another encoding?)",
+                    bad.valid_up_to() + 1
+                );
+            }
+            r
+        }),
     }
 }
 

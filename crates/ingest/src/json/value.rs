@@ -207,6 +207,13 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc2822(t) {
         return Some(dt.with_timezone(&Utc));
     }
+    // Go's `time.RFC1123` writes the zone's name: `… 10:00:00 UTC`.
+    if let Some(dt) = t
+        .strip_suffix(" UTC")
+        .and_then(|d| DateTime::parse_from_rfc2822(&format!("{d} GMT")).ok())
+    {
+        return Some(dt.with_timezone(&Utc));
+    }
     None
 }
 

@@ -175,10 +175,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let model = ctx.model_name(cell);
         let mut f = Finding::new(
             format!(
-                "{}: {} answers with {} tokens at p95; {} costs {:.0}× less",
+                "{}: {} answers with {} token{} at p95; {} costs {:.0}× less",
                 cell.feature,
                 model,
                 out95,
+                if out95 == 1 { "" } else { "s" },
                 t.id,
                 mine as f64 / theirs as f64
             ),

@@ -64,9 +64,10 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                     .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
                     .copied();
                 let mut f = Finding::new(format!(
-                        "{label}: over its daily budget of {} on {} days (by {} in all)",
+                        "{label}: over its daily budget of {} on {} day{} (by {} in all)",
                         limit.to_cents_string(),
                         over.len(),
+                        if over.len() == 1 { "" } else { "s" },
                         total.to_cents_string()
                     ),
                     scope([("feature", &b.feature), ("budget", "daily")]),
@@ -146,7 +147,12 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 .with("over_by", (s - limit).to_decimal_string());
                 f.severity = Severity::High;
                 f.confidence = Confidence::High;
-                f.recommendation = format!("Review {label}'s spend in {month} against its budget.");
+                let whose = if all {
+                    "the spend of all features".to_string()
+                } else {
+                    format!("{label}'s spend")
+                };
+                f.recommendation = format!("Review {whose} in {month} against its budget.");
                 out.push(f);
             }
         }
