@@ -142,7 +142,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if f.set_savings(
             ctx,
             trimmed + retried,
-            "output above the p95 of uncapped calls at the output rate, plus half the cost of length-capped calls (retried)",
+            "output above the p95 of uncapped calls at the output rate, plus half the cost of length-capped calls (assuming each cut answer is asked again; the log does not show it)",
             lever,
         ) {
             out.push(f);
