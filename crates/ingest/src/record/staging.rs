@@ -255,22 +255,11 @@ impl<'a> RawLine<'a> {
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
         let usage = self.usage.normalise(&mut p);
-        // (A failed stream's last event is a failed call, as any other.)
-        let failed = status.is_some_and(|s| s != CallStatus::Ok)
-            || self.error_kind.0.is_present()
-            || matches!(self.http_status.0, Lenient::Value(c) if c >= 400);
-        // (A logged cost or total is a call's, whatever its kind says.)
-        let nonzero_money =
-            |m: &Lenient<tokenaudit_core::Money>| matches!(m, Lenient::Value(v) if v.picos() != 0);
-        let costed = nonzero_money(&self.cost.0)
-            || nonzero_money(&self.usage.cost)
-            || matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0);
-        if self.stream_event && usage.is_none() && !failed && !costed {
-            return Err(Reject::new(
-                RejectReason::NotACall,
-                "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
-            ));
-        }
+        // A streaming chunk or event: whether it carries a token total
+        // (read here, before the usage moves into the record).
+        let stream_total = self
+            .stream_event
+            .then_some(matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0));
         let ms = |p: &mut Problems, v: &LNum, field: &'static str| -> Option<u64> {
             match v.0 {
                 Lenient::Value(f) => Some(f.round() as u64),
@@ -404,6 +393,20 @@ impl<'a> RawLine<'a> {
             tags: self.tags,
             unread_field: None,
         };
+        // A chunk or event without usage is no call, unless it failed (a
+        // failed stream's last event is a failed call, as any other) or
+        // carries a logged cost or a token total (a call's, whatever its
+        // kind says).
+        if stream_total == Some(false)
+            && usage.is_none()
+            && record.logged_cost.is_none_or(|m| m.picos() == 0)
+            && record.effective_status() == CallStatus::Ok
+        {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
+            ));
+        }
         finish(record, usage, p)
     }
 }
