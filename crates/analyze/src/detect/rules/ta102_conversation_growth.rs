@@ -229,8 +229,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // input read from it) costs a tenth of its tokens; a sliding window
         // would change the prompt's start every turn and lose those hits,
         // so trimming would cost more, not less.
-        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
-        let total: u64 = ctx.groups_of(cell.key).map(|g| g.usage.input).sum();
+        let (cached, total) = ctx.groups_of(cell.key).fold((0u64, 0u64), |(c, t), g| {
+            (c + g.usage.cached_read, t + g.usage.input)
+        });
         if total > 0 && cached as f64 / total as f64 > o.max_cached_share {
             continue;
         }
