@@ -921,7 +921,7 @@ fn read_chunks(
             stream = Box::new(container::TimePrefixedLines::new(stream));
         }
         Some(Layout::JsonDocuments) => stream = Box::new(JsonRecords::new(stream)),
-        Some(Layout::Wrapped(_)) => {
+        Some(Layout::Wrapped) => {
             stream = Box::new(JsonRecords::new(container::PageRecords::new(stream)));
         }
         Some(Layout::Lines) | None => {}
@@ -1011,8 +1011,8 @@ fn read_chunks(
             // (stdin) by its header, a JSON array or documents.
             let told = if container::is_time_prefixed(&buf) {
                 Some(Layout::TimePrefixed)
-            } else if let Some(key) = container::wrapper_key(&buf) {
-                Some(Layout::Wrapped(key))
+            } else if container::wrapper_key(&buf).is_some() {
+                Some(Layout::Wrapped)
             } else if container::looks_like_csv_header(&buf) {
                 Some(Layout::Csv)
             } else if container::is_json_documents(&buf) {

@@ -41,11 +41,11 @@ pub enum Layout {
     /// JSON lines each after a time and a space, as CloudWatch Logs'
     /// export to S3 writes them (`2025-06-02T10:00:00.000Z {…}`).
     TimePrefixed,
-    /// An API's page saved as a file: a JSON object (or several) holding
-    /// the records in an array under this key (`{"data": [...], "meta":
+    /// An API's pages saved as a file: JSON objects holding the records
+    /// in an array under one of [`WRAPPER_KEYS`] (`{"data": [...], "meta":
     /// {...}}`, as Langfuse's, Helicone's and OpenAI's list endpoints
-    /// answer). See [`wrapper_key`].
-    Wrapped(&'static str),
+    /// answer). See [`wrapper_key`] and [`PageRecords`].
+    Wrapped,
 }
 
 impl Layout {
@@ -56,7 +56,7 @@ impl Layout {
             Layout::JsonDocuments => " (JSON documents)",
             Layout::Csv => " (CSV)",
             Layout::TimePrefixed => " (time-prefixed)",
-            Layout::Wrapped(_) => " (API page)",
+            Layout::Wrapped => " (API page)",
         }
     }
 }
