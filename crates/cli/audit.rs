@@ -599,27 +599,9 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
     for f in &a.input.files {
-        if f.records == 0 && f.rejected > 0 && f.format != "none" {
-            out.push(format!(
-                "{}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
-                f.file,
-                lines(f.rejected)
-            ));
-        }
-        // Every line skipped as no call by a format detected from its
-        // keys: perhaps another kind of log that shares them. (An agent's
-        // session without a call is common.)
-        let agent = ["claude-code", "codex"]
-            .iter()
-            .any(|a| f.format.starts_with(a));
-        if f.records == 0 && f.rejected == 0 && f.lines > 0 && f.format != "none" && !agent {
-            out.push(format!(
-                "{}: read as {}, none of its {} is a call; if it is another kind of log, name its format (--input-format gateway) or map it ([mapping])",
-                f.file,
-                f.format,
-                lines(f.lines)
-            ));
-        }
+        out.extend(no_call_warning(
+            &f.file, &f.format, f.lines, f.records, f.rejected,
+        ));
         if let Some(earlier) = &f.same_content_as {
             out.push(format!(
                 "{} holds the same text as {earlier} once decompressed and unwrapped: its {} calls are counted a second time; leave one out of the inputs",
@@ -829,6 +811,38 @@ fn fields_ignored_text(n: u64) -> String {
 /// `1 line`, `2 lines`.
 fn lines(n: u64) -> String {
     format!("{n} line{}", if n == 1 { "" } else { "s" })
+}
+
+/// A file of which no line was a call, said (for `audit` and `ingest`):
+/// every line rejected (is it a log tokenaudit reads?), or every line
+/// skipped as no call by a format detected from its keys (perhaps another
+/// kind of log that shares them; an agent's session without a call is
+/// common, and not said).
+pub(crate) fn no_call_warning(
+    file: &str,
+    format: &str,
+    total: u64,
+    records: u64,
+    rejected: u64,
+) -> Option<String> {
+    if records > 0 || total == 0 || format == "none" {
+        return None;
+    }
+    if rejected > 0 {
+        return Some(format!(
+            "{file}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
+            lines(rejected)
+        ));
+    }
+    let agent = ["claude-code", "codex"]
+        .iter()
+        .any(|a| format.starts_with(a));
+    (!agent).then(|| {
+        format!(
+            "{file}: read as {format}, none of its {} is a call; if it is another kind of log, name its format (--input-format gateway) or map it ([mapping])",
+            lines(total)
+        )
+    })
 }
 
 /// What `--strict` refused, counted: "2 lines rejected and 1 call read

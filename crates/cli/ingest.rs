@@ -272,16 +272,9 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
 fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
     for f in &s.sources {
-        if f.records == 0
-            && f.lines > 0
-            && !f.format.starts_with("claude-code")
-            && !f.format.starts_with("codex")
-        {
-            out.push(format!(
-                "{}: read as {}, none of its {} lines is a call (rejected {}, skipped {}); is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
-                f.name, f.format, f.lines, f.rejected, f.skipped
-            ));
-        }
+        out.extend(crate::audit::no_call_warning(
+            &f.name, &f.format, f.lines, f.records, f.rejected,
+        ));
     }
     let rejected = s.rejects.total();
     if quiet && rejected > 0 {
