@@ -11,8 +11,8 @@
 //! not calls: the usage they may carry sums their child model calls, which
 //! are spans of their own.
 //!
-//! Attributes read: the model (`gen_ai.response.model`, else
-//! `gen_ai.request.model`), the provider (`gen_ai.provider.name`, older
+//! Attributes read: the model (`gen_ai.response.model` when the price
+//! catalog knows it, else `gen_ai.request.model`), the provider (`gen_ai.provider.name`, older
 //! `gen_ai.system`), tokens (`gen_ai.usage.input_tokens` including cached
 //! tokens, as the conventions say; `cache_read.input_tokens`,
 //! `cache_creation.input_tokens` (also OpenLLMetry's
@@ -496,10 +496,21 @@ fn span_record<'a>(
     let span_error = span.error;
     let error_kind = p.take(&a.error_type, "error.type");
     let status = (error_kind.is_some() || span_error).then_some(CallStatus::Error);
-    let model = p
+    // The requested model, and the answering one when it is another: the
+    // sink prices the call as the response's model when the catalog knows
+    // it (`CallRecord::served_model`), else as the request's, so a
+    // response model the catalog lacks does not leave the call unpriced.
+    let requested = p.take(&a.request_model, "gen_ai.request.model");
+    let answered = p
         .take(&a.response_model, "gen_ai.response.model")
-        .or_else(|| p.take(&a.request_model, "gen_ai.request.model"))
-        .unwrap_or(Cow::Borrowed(""));
+        .filter(|m| !m.trim().is_empty());
+    let (model, served_model) = match (requested, answered) {
+        (Some(m), Some(s)) if !m.trim().is_empty() => {
+            let other = !m.trim().eq_ignore_ascii_case(s.trim());
+            (m, other.then_some(s))
+        }
+        (m, s) => (s.or(m).unwrap_or(Cow::Borrowed("")), None),
+    };
     let usage = u.normalise(&mut p);
     // The feature: a `feature` attribute stays a tag, which the analysis
     // reads as the feature; else the agent, else the service.
@@ -532,6 +543,7 @@ fn span_record<'a>(
                 }
             }),
         model,
+        served_model,
         feature,
         session: p.take(&a.session, "gen_ai.conversation.id"),
         user: p.take(&a.user, "user.id"),
