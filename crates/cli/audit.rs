@@ -57,14 +57,16 @@ pub struct AuditArgs {
 }
 
 /// What to read and how: shared by `audit`, `whatif` and `rules`' siblings.
+/// Log files or a store, one of the two.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["paths", "store"])))]
 pub struct InputArgs {
     /// Log files, directories, globs, or `-` for stdin. JSONL (plain, .gz,
     /// .zst), JSON, CSV and Parquet; the encoding is sniffed. Directories
     /// are read recursively for files named like logs (.jsonl, .ndjson,
     /// .json, .log, .csv, .parquet, compressed or rotated copies such as
     /// app.jsonl.1 or app.log-20251001.gz); the others are named on stderr.
-    #[arg(required_unless_present = "store", value_name = "PATH")]
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
     /// Read the calls from a store that `tokenaudit ingest` keeps, instead

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use tokenaudit_store::{maintain, Store};
 
@@ -19,24 +19,21 @@ pub enum StoreCommand {
     /// on any problem. Removes the audit cache's stale or damaged files
     /// (derived data: the next audit rebuilds them).
     Check {
-        /// The store's folder (made by `tokenaudit ingest --store DIR`).
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
+        #[command(flatten)]
+        store: StoreDir,
     },
     /// Merge each day's parts into as few files as possible (nightly ingests
     /// add a few small ones a day), in one commit.
     Compact {
-        /// The store's folder (made by `tokenaudit ingest --store DIR`).
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
+        #[command(flatten)]
+        store: StoreDir,
     },
     /// Drop the calls of the days before DATE (retention), in one commit.
     /// Files whose calls are all dropped stay known, so an ingest of the same
     /// logs does not read them again.
     Prune {
-        /// The store's folder (made by `tokenaudit ingest --store DIR`).
-        #[arg(long, value_name = "DIR")]
-        store: PathBuf,
+        #[command(flatten)]
+        store: StoreDir,
         /// The first day to keep (YYYY-MM-DD). Later ingests leave out
         /// the calls of days before it too.
         #[arg(long, value_name = "DATE")]
@@ -49,6 +46,25 @@ pub enum StoreCommand {
     },
 }
 
+/// The store's folder, as `--store DIR` (as every other command takes it)
+/// or as the one argument.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct StoreDir {
+    /// The store's folder (made by `tokenaudit ingest --store DIR`).
+    #[arg(long = "store", value_name = "DIR")]
+    flag: Option<PathBuf>,
+    /// The store's folder, as --store.
+    #[arg(value_name = "DIR")]
+    positional: Option<PathBuf>,
+}
+
+impl StoreDir {
+    fn into_path(self) -> PathBuf {
+        self.flag.or(self.positional).unwrap_or_default()
+    }
+}
+
 fn open(dir: &std::path::Path) -> Result<Store> {
     Store::open(dir).with_context(|| format!("--store {}", dir.display()))
 }
@@ -57,6 +73,7 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
     let version = env!("CARGO_PKG_VERSION");
     match cmd {
         StoreCommand::Check { store } => {
+            let store = store.into_path();
             let s = open(&store)?;
             let r = maintain::check(&s)?;
             let mut text = format!(
@@ -109,6 +126,7 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             }
         }
         StoreCommand::Compact { store } => {
+            let store = store.into_path();
             let mut s = open(&store)?;
             let r = maintain::compact(&mut s, version)?;
             match r.commit {
@@ -125,6 +143,7 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             before,
             force,
         } => {
+            let store = store.into_path();
             let date = NaiveDate::parse_from_str(&before, "%Y-%m-%d")
                 .with_context(|| format!("--before {before:?}: expected a date like 2026-10-01"))?;
             let mut s = open(&store)?;
