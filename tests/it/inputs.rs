@@ -1747,6 +1747,28 @@ fn an_http_code_as_status_is_not_a_missing_status() {
         .any(|c| c["field"] == "http_status" && c["present"] == 1));
 }
 
+/// A feature taken from a tag attributes by feature: Data quality does not
+/// list `feature` among the fields no call carried (it said per-feature
+/// findings were unavailable beside a table of spend by feature).
+#[test]
+fn a_feature_from_a_tag_is_not_a_missing_feature() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","tags":{"feature":"support"},"usage":{"prompt_tokens":1000,"completion_tokens":100}}
+{"timestamp":"2026-10-01T10:01:00Z","model":"gpt-4o","request_tags":["feature:search"],"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    let carried = md.split("**Fields no call carried**").nth(1).unwrap_or("");
+    let list = carried.split("\n\n").nth(1).unwrap_or("");
+    assert!(!list.contains("`feature`"), "{list}");
+    assert!(list.contains("`session`"), "{list}");
+    // 1,000 × 2.5 + 100 × 10 = $0.0035 each, under its tag's feature.
+    assert_eq!(usd(&row(&r, "feature", "support")["cost"]), "0.0035");
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0035");
+}
+
 /// A line that is not UTF-8 is said as such, not as the JSON syntax error
 /// it makes; Go's RFC 1123 dates (`… UTC`) are times.
 #[test]

@@ -501,9 +501,15 @@ impl Audit {
             .coverage
             .iter()
             .any(|c| c.field == "http_status" && c.present > 0);
-        self.coverage
+        // A feature taken from a tag (or the dimension `[attribution]
+        // feature` names) attributes by feature without the field.
+        let features = self
+            .dim("feature")
             .iter()
-            .filter(move |c| c.present == 0 && !(http && c.field == "status"))
+            .any(|r| r.key != crate::accumulate::NONE);
+        self.coverage.iter().filter(move |c| {
+            c.present == 0 && !(http && c.field == "status") && !(features && c.field == "feature")
+        })
     }
 
     /// Length of the period in days (at least one): from the first to the
