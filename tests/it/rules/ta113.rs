@@ -64,9 +64,10 @@ fn traffic_tagged_not_user_facing_is_priced_at_batch_rates() {
     assert_eq!(e["calls"], 61);
     assert_eq!(e["not_user_facing_calls"], 61);
     assert_eq!(e["user_facing_calls"], 0);
-    // Every call is in the 02:00 hour; the densest 3-hour windows (00–03,
-    // 01–04, 02–05) tie and the earliest wins.
-    assert_eq!(e["burst_start_hour_utc"], 0);
+    // Every call is in the 02:00 hour: the densest 3-hour windows (00–03,
+    // 01–04, 02–05) tie, and the burst starts at its first busy hour, as
+    // the title says (it said 0 before).
+    assert_eq!(e["burst_start_hour_utc"], 2);
     assert_eq!(e["burst_share"], json!(1.0));
     assert_eq!(e["batch_multiplier"], "0.5");
     // 61 × $0.035 = $2.135 in real time; 61 × $0.0175 = $1.0675 in batch.

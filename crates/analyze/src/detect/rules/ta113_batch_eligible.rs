@@ -122,23 +122,24 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             after += ctx.price(id, g.day, &g.usage, true);
         }
         let model = ctx.model_name(cell);
+        // The hours of the window that have calls: a burst within one hour
+        // is said as that hour, not as the whole window, in the title and
+        // the evidence alike.
+        let width = width.clamp(1, 24);
+        let busy: Vec<usize> = (0..width)
+            .map(|k| (start + k) % 24)
+            .filter(|&h| obs.hours[h] > 0)
+            .collect();
+        let (first, last) = (
+            busy.first().copied().unwrap_or(start),
+            busy.last().copied().unwrap_or((start + width - 1) % 24),
+        );
         let reason = if by_tag {
             format!(
                 "{} of {} tagged calls not user-facing",
                 obs.not_user_facing, tagged
             )
         } else {
-            // The hours of the window that have calls: a burst within one
-            // hour is said as that hour, not as the whole window.
-            let width = width.clamp(1, 24);
-            let busy: Vec<usize> = (0..width)
-                .map(|k| (start + k) % 24)
-                .filter(|&h| obs.hours[h] > 0)
-                .collect();
-            let (first, last) = (
-                busy.first().copied().unwrap_or(start),
-                busy.last().copied().unwrap_or((start + width - 1) % 24),
-            );
             format!(
                 "{:.0}% of calls between {:02}:00 and {:02}:00 UTC",
                 burst_share * 100.0,
@@ -156,7 +157,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("calls", calls)
         .with("not_user_facing_calls", obs.not_user_facing)
         .with("user_facing_calls", obs.user_facing)
-        .with("burst_start_hour_utc", start)
+        .with("burst_start_hour_utc", first)
         .with("burst_share", round_to(burst_share, 4))
         .with(
             "batch_multiplier",
