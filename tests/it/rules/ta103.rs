@@ -173,3 +173,47 @@ fn the_providers_minimum_applies_whatever_min_tokens_says() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(findings(&r, "TA103"), Vec::<&Value>::new());
 }
+
+/// When no call of the audit shows a cached read, the logs may not record
+/// cached tokens: on OpenAI, which caches without being asked, the finding
+/// says so with low confidence instead of stating the prompt is uncached;
+/// Anthropic's caching must be asked for, so its finding stands.
+#[test]
+fn no_cached_counts_anywhere_make_an_automatic_cache_finding_a_question() {
+    let env = Env::new();
+    let mut s = String::new();
+    calls(&mut s, "gpt-4o", 0, 40, PREFIX_A, 2_000, 0, "oa");
+    calls(
+        &mut s,
+        "claude-sonnet-4-5",
+        200,
+        40,
+        PREFIX_A,
+        2_000,
+        0,
+        "an",
+    );
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    // The same figures as above: 74,880 tokens × $1.25/M = $0.0936.
+    let o = of_model(&f, "openai/gpt-4o");
+    assert_eq!(o["savings"]["observed"], "0.0936");
+    assert_eq!(o["confidence"], "low");
+    assert_eq!(o["evidence"]["cached_tokens_recorded"], false);
+    assert_eq!(
+        o["title"],
+        "doc-qa: a 2000-token system prompt is repeated on 40 calls to gpt-4o and the logs show no cached tokens"
+    );
+    let rec = o["recommendation"].as_str().unwrap();
+    assert!(
+        rec.contains("OpenAI prompt caching caches prompts of 1024 tokens or more"),
+        "{rec}"
+    );
+    let a = of_model(&f, "anthropic/claude-sonnet-4-5");
+    assert_eq!(a["savings"]["observed"], "0.2091");
+    assert_eq!(a["confidence"], "high");
+    assert!(a["evidence"].get("cached_tokens_recorded").is_none());
+    assert!(a["title"].as_str().unwrap().contains("is sent uncached"));
+}

@@ -36,11 +36,14 @@
 //! lifetime is recommended. Calls without a timestamp count as
 //! simultaneous. The prefix's size is logged, or estimated from its text,
 //! or bounded by the smallest input of its calls (`infer::prefix`); the
-//! confidence says which.
+//! confidence says which. When no call of the audit shows a cached read
+//! and the provider caches without being asked (OpenAI, Gemini's implicit
+//! caching), the logs may simply not record cached tokens: the finding then
+//! says so, with low confidence (evidence `cached_tokens_recorded: false`).
 
 use tokenaudit_core::Money;
 
-use crate::cachesim::policy::{policy, Lifetime, Policy, WriteRate};
+use crate::cachesim::policy::{policy, Caching, Lifetime, Policy, WriteRate};
 use crate::cachesim::replay::Runs;
 use crate::coverage::{inputs, Input};
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, EffectiveRates, Finding};
@@ -133,6 +136,14 @@ pub fn replay(
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    // No call of the whole audit shows a cached read: the logs may not
+    // record cached tokens at all, and a provider that caches on its own
+    // may have cached these prefixes already.
+    let no_cached_counts = ctx
+        .audit
+        .coverage
+        .iter()
+        .any(|c| c.field == "cached_read_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let entry = ctx.catalog.model(id);
@@ -220,11 +231,19 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let (largest_fp, largest_tokens, _) = largest.unwrap_or((0, 0.0, PrefixSource::Logged));
+        let unknown = no_cached_counts && policy.caching == Caching::Automatic;
         let mut f = Finding::new(
-            format!(
-                "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
-                cell.feature, largest_tokens, calls, model
-            ),
+            if unknown {
+                format!(
+                    "{}: a {:.0}-token system prompt is repeated on {} calls to {} and the logs show no cached tokens",
+                    cell.feature, largest_tokens, calls, model
+                )
+            } else {
+                format!(
+                    "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
+                    cell.feature, largest_tokens, calls, model
+                )
+            },
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("prefixes", n)
@@ -245,7 +264,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_rules", policy.name)
         .with("cached_share_after", round_to(share, 4));
         f.sample_prompts = crate::detect::sample_prompts(texts);
-        f.confidence = if exact {
+        f.confidence = if unknown {
+            Confidence::Low
+        } else if exact {
             worst.confidence()
         } else {
             worst.confidence().min(Confidence::Medium)
@@ -263,6 +284,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 ""
             }
         );
+        if unknown {
+            f = f.with("cached_tokens_recorded", false);
+            f.recommendation.push_str(&format!(
+                " No call in these logs shows a cached read, so they may not record cached tokens: {} caches prompts of {} tokens or more without any change to the request, and these calls may have been billed at the cached rate already. Check the provider's usage (cached tokens) before acting.",
+                policy.name, policy.min_tokens
+            ));
+        }
         let lever = Lever::PromptCache {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
