@@ -2034,3 +2034,33 @@ fn metadata_text_does_not_name_the_calls_model() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "5.00");
     assert_eq!(usd(&row(&r, "feature", "mf")["cost"]), "5.00");
 }
+
+/// An OTel span's response model prices the call when the catalog knows
+/// it; one the catalog lacks falls back to the requested model, as a
+/// gateway line's logged response does.
+#[test]
+fn otlp_response_model_the_catalog_lacks_falls_back_to_the_request() {
+    let env = Env::new();
+    let span = |id: u32, request: &str, response: &str| {
+        format!(
+            r#"{{"traceId":"t","spanId":"{id:016}","name":"chat","kind":3,"startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880364250000000","attributes":[{{"key":"gen_ai.operation.name","value":{{"stringValue":"chat"}}}},{{"key":"gen_ai.provider.name","value":{{"stringValue":"openai"}}}},{{"key":"gen_ai.request.model","value":{{"stringValue":"{request}"}}}},{{"key":"gen_ai.response.model","value":{{"stringValue":"{response}"}}}},{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"10000"}}}},{{"key":"gen_ai.usage.output_tokens","value":{{"intValue":"1000"}}}}],"status":{{}}}}"#
+        )
+    };
+    let spans = [
+        span(1, "gpt-4o-mini", "gpt-4o-mini-2099-01-01-preview"),
+        span(2, "my-azure-deployment", "gpt-4.1-2025-04-14"),
+    ]
+    .join(",");
+    env.write(
+        "traces.jsonl",
+        &format!(r#"{{"resourceSpans":[{{"resource":{{"attributes":[]}},"scopeSpans":[{{"scope":{{"name":"s"}},"spans":[{spans}]}}]}}]}}"#),
+    );
+    let r = env.audit(&["traces.jsonl"]);
+    // gpt-4o-mini (the response's snapshot is unknown): 10,000 × 0.15 +
+    // 1,000 × 0.60 = $0.0021; gpt-4.1 (the deployment's name is unknown):
+    // 10,000 × 2 + 1,000 × 8 = $0.028. Before, the first was unpriced.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0301");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&row(&r, "model", "gpt-4o-mini")["cost"]), "0.0021");
+    assert_eq!(usd(&row(&r, "model", "gpt-4.1")["cost"]), "0.028");
+}
