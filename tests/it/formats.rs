@@ -425,6 +425,42 @@ fn gemini_and_vertex_batch_output_is_priced_at_batch_rates() {
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 
+/// Batch output is in no particular order: a file whose first line is a
+/// failed request (Gemini's `{key, error}`, Vertex's `{status,
+/// processed_time, request}`) is batch output all the same. It was read as a
+/// gateway log, every call at full price.
+#[test]
+fn gemini_batch_output_starting_with_an_error_is_batch_output() {
+    let env = Env::new();
+    let ok = r#"{"candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":100000,"candidatesTokenCount":1000,"totalTokenCount":105000,"thoughtsTokenCount":4000},"modelVersion":"gemini-2.5-pro"}"#;
+    env.write(
+        "gemini.jsonl",
+        format!(
+            "{}\n{}\n",
+            r#"{"key":"request-2","error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT"}}"#,
+            format_args!(r#"{{"key":"request-1","response":{ok}}}"#)
+        ),
+    );
+    env.write(
+        "vertex.jsonl",
+        format!(
+            "{}\n{}\n",
+            r#"{"status":"Bad Request: empty text","processed_time":"2025-09-01T00:00:00.000+00:00","request":{"contents":[{"role":"user","parts":[{"text":""}]}]}}"#,
+            format_args!(r#"{{"status":"","processed_time":"2025-09-01T00:00:00.000+00:00","request":{{"contents":[]}},"response":{ok}}}"#)
+        ),
+    );
+    let r = env.audit(&["gemini.jsonl", "vertex.jsonl", "--strict"]);
+    // gemini-2.5-pro, 100,000 in × $1.25/M = $0.125 + (1,000 + 4,000
+    // thoughts) × $10/M = $0.05: $0.175 at list price, $0.0875 at batch
+    // rates; two calls $0.175 (it was $0.35).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.175");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(skipped(&r)["not_billed"], 2);
+    for f in r["audit"]["input"]["files"].as_array().unwrap() {
+        assert_eq!(f["format"], "gemini-batch", "{f}");
+    }
+}
+
 /// Bedrock's service tiers (Converse's `serviceTier: {"type": …}`, in the
 /// logged response or request) are priced at their rates, as OpenAI's
 /// `service_tier` is; `reserved` capacity is billed by reservation and said.

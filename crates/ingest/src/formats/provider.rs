@@ -322,14 +322,25 @@ fn gemini_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
 
 /// Whether a file's first JSON object line is a Gemini or Vertex AI batch
 /// output line: a `key` (Gemini) or `processed_time` (Vertex) beside a
-/// `response` that is a `generateContent` response.
+/// `response` that is a `generateContent` response; or, as the output is in
+/// no particular order and may start with a failed request, Gemini's
+/// `{key, error}` (nothing else) or Vertex's `{status, processed_time,
+/// request}` with no response.
 pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
     let generate = |v: &serde_json::Value| {
         v.as_object()
             .is_some_and(|r| r.contains_key("usageMetadata") || r.contains_key("candidates"))
     };
-    (map.contains_key("key") || map.contains_key("processed_time"))
-        && map.get("response").is_some_and(generate)
+    let answered = (map.contains_key("key") || map.contains_key("processed_time"))
+        && map.get("response").is_some_and(generate);
+    let gemini_error = map.len() == 2
+        && map.get("key").is_some_and(|k| k.is_string())
+        && map.get("error").is_some_and(|e| e.is_object());
+    let vertex_error = map.contains_key("processed_time")
+        && map.get("request").is_some_and(|r| r.is_object())
+        && map.get("status").is_some_and(|s| s.is_string())
+        && !map.contains_key("response");
+    answered || gemini_error || vertex_error
 }
 
 /// The `gemini-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
