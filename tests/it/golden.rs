@@ -220,6 +220,37 @@ fn user_prices_override_and_date_effective_prices() {
     assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
 }
 
+/// An override that only sets a negotiated rate keeps the builtin entry's
+/// other names and batch multiplier: the dated snapshots a response logs
+/// were unpriced ($0) before.
+#[test]
+fn a_price_override_keeps_the_builtin_names_and_batch_rate() {
+    let env = Env::new();
+    env.write(
+        "prices.json",
+        r#"{"schema":1,"version":"ours-2","models":[
+            {"provider":"openai","id":"gpt-4o","prices":[{"input":"2","output":"8","cached_read":"1"}]}]}"#,
+    );
+    let call = r#""usage":{"prompt_tokens":1000000,"completion_tokens":0}"#;
+    env.write(
+        "a.jsonl",
+        [
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o","feature":"plain",{call}"#)),
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o-2024-08-06","feature":"dated",{call}"#)),
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o-2024-11-20","feature":"dated",{call}"#)),
+            line(&format!(r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o","batch":true,"feature":"batch",{call}"#)),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl", "--prices", "prices.json"]);
+    // 1,000,000 input tokens at the negotiated $2/M: $2 a call; the batch
+    // call at the builtin half: $1.
+    assert_eq!(usd(&row(&r, "feature", "plain")["cost"]), "2.00");
+    assert_eq!(usd(&row(&r, "feature", "dated")["cost"]), "4.00");
+    assert_eq!(usd(&row(&r, "feature", "batch")["cost"]), "1.00");
+    assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
+}
+
 #[test]
 fn unknown_models_are_listed_never_priced_as_zero_silently() {
     let env = Env::new();

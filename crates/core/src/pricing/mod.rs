@@ -507,10 +507,14 @@ impl Catalog {
         }
     }
 
-    /// Adds `other`'s models, replacing whole entries with the same provider
-    /// and id; `other`'s providers replace ours with the same id (keeping
-    /// ours' `makes` when theirs has none: a LiteLLM import gives none). The
-    /// version becomes `"<ours>+<theirs>"` and sources are concatenated.
+    /// Adds `other`'s models, replacing entries with the same provider and
+    /// id: their prices and name replace ours, and what theirs leaves out
+    /// (the names the model is logged under, the batch, flex and priority
+    /// multipliers) stays ours, so a negotiated rate for `gpt-4o` still
+    /// prices `gpt-4o-2024-08-06` and its batch calls. `other`'s providers
+    /// replace ours with the same id (keeping ours' `makes` when theirs has
+    /// none: a LiteLLM import gives none). The version becomes
+    /// `"<ours>+<theirs>"` and sources are concatenated.
     pub fn overlay(&mut self, other: Catalog) {
         let mut providers = std::mem::take(&mut self.providers);
         for mut p in other.providers {
@@ -530,7 +534,14 @@ impl Catalog {
                 .iter_mut()
                 .find(|q| q.provider == m.provider && q.id == m.id)
             {
-                Some(q) => *q = m,
+                Some(q) => {
+                    let mut m = m;
+                    m.match_rule = m.match_rule.or(q.match_rule.take());
+                    m.batch_multiplier = m.batch_multiplier.or(q.batch_multiplier.take());
+                    m.flex_multiplier = m.flex_multiplier.or(q.flex_multiplier.take());
+                    m.priority_multiplier = m.priority_multiplier.or(q.priority_multiplier.take());
+                    *q = m
+                }
                 None => models.push(m),
             }
         }

@@ -281,14 +281,19 @@ fn round_trips_and_overlays() {
     base.overlay(user);
     assert_eq!(base.models().count(), before + 1);
     assert_eq!(base.version(), "2026-01-01+mine");
-    // Whole entries are replaced: the user entry has no `match` rule of its own.
-    assert_eq!(base.resolve(None, "sonnet-x"), None);
+    // The user entry's prices replace the builtin's; what it leaves out (its
+    // `match` rule, its batch multiplier) stays the builtin's.
     let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    assert_eq!(base.resolve(None, "sonnet-x"), Some(sonnet));
     assert_eq!(
         base.model(sonnet).periods[0].rates.input,
         Some(usd("0.000001"))
     );
-    assert_eq!(base.model(sonnet).batch_multiplier, None);
+    assert_eq!(base.model(sonnet).periods[0].tiers.len(), 0);
+    assert_eq!(
+        base.model(sonnet).batch_multiplier.map(|m| m.to_string()),
+        Some("0.5".to_string())
+    );
     assert!(base.resolve(Some("inhouse"), "llama-ft").is_some());
 }
 
