@@ -1397,6 +1397,35 @@ fn codex_forks_subagents_and_archived_copies_count_each_call_once() {
     }
 }
 
+/// Two sessions that are no copy of each other (no parent named) are two
+/// calls even when their counts are the same: `codex exec` run by CI with
+/// a fixed prompt. They were one call and a `duplicate`.
+#[test]
+fn codex_sessions_with_the_same_counts_are_not_copies() {
+    let env = Env::new();
+    for (day, id) in [("20", "sess-a"), ("21", "sess-b")] {
+        let t = |s: u32| format!("2025-11-{day}T09:00:{s:02}.000Z");
+        let usage = r#"{"input_tokens":9000,"cached_input_tokens":0,"output_tokens":120,"reasoning_output_tokens":64,"total_tokens":9120}"#;
+        env.write(
+            &format!("sessions/2025/11/{day}/rollout-2025-11-{day}T09-00-00-{id}.jsonl"),
+            format!(
+                "{}\n{}\n{}\n",
+                format_args!(r#"{{"timestamp":"{}","type":"session_meta","payload":{{"id":"{id}","cwd":"/home/ci/repo","originator":"codex_exec","source":"exec"}}}}"#, t(0)),
+                format_args!(r#"{{"timestamp":"{}","type":"turn_context","payload":{{"cwd":"/home/ci/repo","model":"gpt-5-codex"}}}}"#, t(1)),
+                format_args!(r#"{{"timestamp":"{}","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{usage},"last_token_usage":{usage}}}}}}}"#, t(5)),
+            ),
+        );
+    }
+    let r = env.audit(&["sessions"]);
+    // gpt-5-codex at gpt-5's rates: 9,000 × $1.25/M + 120 × $10/M =
+    // $0.01245 a call.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0249");
+    assert_eq!(cost_of(&r, "session", "sess-a"), "0.01245");
+    assert_eq!(cost_of(&r, "session", "sess-b"), "0.01245");
+    assert!(skipped(&r).get("duplicate").is_none(), "{:?}", skipped(&r));
+}
+
 /// A fork read before its parent (kept under `archived_sessions/`, which
 /// sorts first): the parent's calls stay the parent's, in its session, at
 /// its time, and the fork's copies are the duplicates; a subagent's

@@ -35,7 +35,8 @@
 //! once, as a log and its archived copy are: the copy kept is the one in a
 //! file whose first session_meta names no parent (the original, with its
 //! own session and time), else the one read first in input order; the
-//! others are `duplicate`.
+//! others are `duplicate`. Two original files of different sessions are
+//! never copies of each other, whatever their counts.
 
 use std::borrow::Cow;
 
@@ -245,9 +246,10 @@ fn hook<'a>(
 /// One call per token_count event across every file of the run: its
 /// model, project, running total and last usage (a fork's or subagent's
 /// copy of its parent's history repeats them all; a new call moves the
-/// running total). The copy kept is the one in a file that names no
-/// parent (the original, with its session and time; a subagent's copies
-/// are re-stamped), else the first in input order.
+/// running total), and in a file that names no parent, its session. The
+/// copy kept is the one in a file that names no parent (the original, with
+/// its session and time; a subagent's copies are re-stamped), else the
+/// first in input order.
 fn key<'a>(
     c: &Captured<'_, 'a>,
     record: &tokenaudit_core::CallRecord<'a>,
@@ -264,11 +266,19 @@ fn key<'a>(
         .find(|(k, _)| k == "project")
         .map_or("", |(_, v)| v.as_ref());
     let id = format!("codex\0{}\0{project}\0{total:?}\0{last:?}", record.model);
-    let derived = state
-        .and_then(|s| s.downcast_ref::<State>())
-        .is_some_and(|s| s.derived);
-    // A copy in a derived file ranks as a sidechain replay does.
-    Some(DedupKey::new(&id, "", derived, record))
+    let state = state.and_then(|s| s.downcast_ref::<State>());
+    let derived = state.is_some_and(|s| s.derived);
+    if derived {
+        // A copy in a derived file is a sidechain replay: it gives way to
+        // an original's call with the same `id` (see `Dedup::finish_each`),
+        // and copies in derived files are one call among themselves.
+        return Some(DedupKey::new(&id, "", true, record));
+    }
+    // An original's call is its session's: two sessions whose calls happen
+    // to have the same counts (`codex exec` with a fixed prompt in CI) are
+    // two calls, while a session's archived copy is the same one.
+    let session = state.and_then(|s| s.session.as_deref()).unwrap_or("");
+    Some(DedupKey::new(&id, session, false, record).with_message(&id))
 }
 
 impl State {

@@ -21,6 +21,13 @@ pub struct DedupKey {
 }
 
 impl DedupKey {
+    /// The same key, replayed by sidechain copies that name `message_id`
+    /// (by default the key's own message id).
+    pub fn with_message(mut self, message_id: &str) -> Self {
+        self.message = xxh3_128(message_id.as_bytes());
+        self
+    }
+
     pub fn new(message_id: &str, request_id: &str, sidechain: bool, r: &CallRecord<'_>) -> Self {
         let mut buf = Vec::with_capacity(message_id.len() + request_id.len() + 1);
         buf.extend_from_slice(message_id.as_bytes());
