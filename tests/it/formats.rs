@@ -1731,6 +1731,11 @@ fn api_errors_are_failed_calls_not_unknown_models() {
     assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
     assert_eq!(r["audit"]["unknown_models"], serde_json::json!([]));
     assert_eq!(row(&r, "model", "<synthetic>")["calls"], 1);
+    // Nothing to price costs $0: no unpriced call (there was one, and the
+    // summary said to see Data quality about it).
+    assert_eq!(row(&r, "model", "<synthetic>")["unpriced_calls"], 0);
+    assert_eq!(row(&r, "model", "<synthetic>")["cost"], "0.00");
+    assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
 }
 
 /// A gateway line's `model` is what was asked for (an alias, an Azure

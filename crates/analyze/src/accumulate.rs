@@ -1337,7 +1337,16 @@ impl RecordSink for Accumulator<'_> {
             self.cost_parts.add(&priced.cost);
             priced.cost
         });
-        let cost = priced.map(|p| p.total());
+        // A call with nothing to price (no token, no search, no logged
+        // cost: a failed request without usage, as Claude Code's API errors
+        // named `<synthetic>`) costs nothing whatever its model, and is not
+        // an unpriced call.
+        let cost = priced.map(|p| p.total()).or_else(|| {
+            let nothing = r.usage.total() == 0
+                && r.usage.web_searches == 0
+                && r.logged_cost.is_none_or(|c| c == Money::ZERO);
+            nothing.then_some(Money::ZERO)
+        });
         if cost.is_some() {
             self.via.add(Via::Priced, 1);
         }
