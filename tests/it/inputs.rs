@@ -1747,6 +1747,38 @@ fn an_http_code_as_status_is_not_a_missing_status() {
         .any(|c| c["field"] == "http_status" && c["present"] == 1));
 }
 
+/// A string cut in the middle of an emoji by JavaScript (`"\ud83d"`, a lone
+/// UTF-16 surrogate escape: Node writes it, serde_json refuses it) does not
+/// lose the line's call; the rest of the line is read as it stands.
+#[test]
+fn a_lone_surrogate_escape_does_not_lose_the_call() {
+    let env = Env::new();
+    env.write(
+        "projects/-home-dev-shop/s1.jsonl",
+        concat!(
+            r#"{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/home/dev/shop","sessionId":"s1","version":"2.0.30","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":100,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1000}},"requestId":"req_1","type":"assistant","uuid":"u1","timestamp":"2025-10-01T10:00:01.000Z"}"#,
+            "\n",
+            r#"{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/home/dev/shop","sessionId":"s1","version":"2.0.30","message":{"id":"msg_2","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"truncated emoji \ud83d"}],"usage":{"input_tokens":200,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":2000}},"requestId":"req_2","type":"assistant","uuid":"u3","timestamp":"2025-10-01T10:00:03.000Z"}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "gateway.jsonl",
+        r#"{"timestamp":"2025-10-01T10:00:00Z","model":"gpt-4o","feature":"cut \udc00 here","messages":[{"role":"user","content":"\ud83d"}],"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    );
+    let r = env.audit(&["projects", "gateway.jsonl", "--strict"]);
+    // Sonnet 4.5 ($3 / $15): 100 × 3 + 1,000 × 15 = $0.0153 and 200 × 3 +
+    // 2,000 × 15 = $0.0306; gpt-4o 1,000 × 2.5 + 100 × 10 = $0.0035. The
+    // second and third lines were malformed_json, and --strict failed.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0494");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    assert_eq!(
+        usd(&row(&r, "feature", "cut \u{fffd} here")["cost"]),
+        "0.0035"
+    );
+}
+
 /// A feature taken from a tag attributes by feature: Data quality does not
 /// list `feature` among the fields no call carried (it said per-feature
 /// findings were unavailable beside a table of spend by feature).

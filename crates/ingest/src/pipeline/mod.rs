@@ -32,7 +32,7 @@ use crate::formats::mapping::Mapping;
 use crate::formats::{self, Format};
 use crate::parquet::columns::ColumnPlan;
 use crate::parquet::{ParquetError, ParquetFile};
-use crate::rejects::{RejectReason, RejectSample, Rejects};
+use crate::rejects::{Reject, RejectReason, RejectSample, Rejects};
 use crate::source::container::{self, CsvRecords, JsonRecords, Layout, Utf16Text};
 use crate::source::lines::{self, LineMap};
 use crate::source::{self, Encoding, Source};
@@ -570,20 +570,7 @@ impl<S: RecordSink> Worker<S> {
             // spans: a line is then several records, or one counted reject
             // when none of its spans is a model call.
             let text = text.map(|t| &t[line_start..stop]);
-            match &*chunk.format {
-                Format::Spec(spec) if spec.key.is_some() || spec.state.is_some() => {
-                    let parsed = match text {
-                        Some(t) => spec.parse_in_file(t, file_state.as_mut()),
-                        None => spec.parse_in_file_bytes(raw, file_state.as_mut()),
-                    };
-                    match parsed {
-                        Ok((record, Some(key))) => self.dedup.offer(key, record, at),
-                        Ok((record, None)) => self.take(Ok(record), at),
-                        Err(reject) => self.take(Err(reject), at),
-                    }
-                }
-                format => format.read_line(text, raw, |parsed| self.take(parsed, at)),
-            }
+            self.read_line(&chunk.format, &mut file_state, text, raw, at, true);
         }
         self.tallies.bump(chunk.source, self.counts);
         if let Numbering::Counted { seq, dropped } = chunk.numbering {
@@ -596,6 +583,62 @@ impl<S: RecordSink> Worker<S> {
         let _ = free.try_send(buf);
         if let Some(p) = progress {
             p.lines.fetch_add(self.counts[0], Ordering::Relaxed);
+        }
+    }
+
+    /// Reads one line (`text` when the chunk is UTF-8). A line that fails as
+    /// JSON only over lone UTF-16 surrogate escapes (a string Node cut in
+    /// the middle of an emoji) is read again with them mended, when `mend`.
+    fn read_line(
+        &mut self,
+        format: &Format,
+        file_state: &mut Option<crate::engine::FileState>,
+        text: Option<&str>,
+        raw: &[u8],
+        at: Location,
+        mend: bool,
+    ) {
+        let mut malformed = None;
+        let mut retry = |r: Reject| {
+            if mend && r.reason == RejectReason::MalformedJson {
+                malformed = Some(r);
+                None
+            } else {
+                Some(r)
+            }
+        };
+        match format {
+            Format::Spec(spec) if spec.key.is_some() || spec.state.is_some() => {
+                let parsed = match text {
+                    Some(t) => spec.parse_in_file(t, file_state.as_mut()),
+                    None => spec.parse_in_file_bytes(raw, file_state.as_mut()),
+                };
+                match parsed {
+                    Ok((record, Some(key))) => self.dedup.offer(key, record, at),
+                    Ok((record, None)) => self.take(Ok(record), at),
+                    Err(reject) => {
+                        if let Some(r) = retry(reject) {
+                            self.take(Err(r), at)
+                        }
+                    }
+                }
+            }
+            format => format.read_line(text, raw, |parsed| match parsed {
+                Err(reject) => {
+                    if let Some(r) = retry(reject) {
+                        self.take(Err(r), at)
+                    }
+                }
+                ok => self.take(ok, at),
+            }),
+        }
+        let Some(reject) = malformed else { return };
+        match crate::json::mend_lone_surrogates(raw) {
+            Some(mended) => {
+                let text = std::str::from_utf8(&mended).ok();
+                self.read_line(format, file_state, text, &mended, at, false);
+            }
+            None => self.take(Err(reject), at),
         }
     }
 
