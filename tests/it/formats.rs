@@ -2134,3 +2134,34 @@ fn otlp_response_model_the_catalog_lacks_falls_back_to_the_request() {
     assert_eq!(usd(&row(&r, "model", "gpt-4o-mini")["cost"]), "0.0021");
     assert_eq!(usd(&row(&r, "model", "gpt-4.1")["cost"]), "0.028");
 }
+
+/// Langfuse exports: `totalCost: 0` beside the cost Langfuse computed is no
+/// cost given (the reconciliation said half the spend was logged), and the
+/// SDK's `usage` may carry its costs beside the counts (the call was
+/// rejected over `inputCost`).
+#[test]
+fn langfuse_zero_total_cost_and_usage_costs() {
+    let env = Env::new();
+    let obs = |id: &str, extra: &str| {
+        format!(
+            r#"{{"id":"{id}","traceId":"t1","type":"GENERATION","name":"chat","startTime":"2025-03-01T10:00:00.000Z","model":"gpt-4o",{extra},"calculatedTotalCost":3.5}}"#
+        )
+    };
+    env.write(
+        "observations.jsonl",
+        [
+            obs("g1", r#""usageDetails":{"input":1000000,"output":100000},"totalCost":null"#),
+            obs("g2", r#""usageDetails":{"input":1000000,"output":100000},"totalCost":0"#),
+            obs("g3", r#""usage":{"input":1000000,"output":100000,"total":1100000,"unit":"TOKENS","inputCost":2.5,"outputCost":1.0,"totalCost":3.5}"#),
+        ]
+        .join("\n"),
+    );
+    let r = env.audit(&["observations.jsonl", "--strict"]);
+    // gpt-4o: 1,000,000 × $2.50/M + 100,000 × $10/M = $3.50 a call.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "10.50");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    let rec = &r["audit"]["reconciliation"][0];
+    assert_eq!(rec["model"], "gpt-4o");
+    assert_eq!(usd(&rec["logged"]), "10.50");
+    assert_eq!(usd(&rec["computed"]), "10.50");
+}

@@ -27,7 +27,8 @@
 //! Other fields: `id` (request id), `startTime` (time), `endTime` and
 //! `completionStartTime` (latency and time to first token), `level` `ERROR`
 //! (a failed call), `model` (or `providedModelName`), `modelParameters.max_tokens`,
-//! `totalCost` (or `costDetails.total`) as the logged cost, and the trace's
+//! `totalCost` (or `costDetails.total`; the computed `calculatedTotalCost`
+//! or `costDetails.total` when `totalCost` is 0) as the logged cost, and the trace's
 //! `userId`, `sessionId`, `tags`, `traceName` (the feature unless
 //! `metadata.feature` is set) and short scalar `metadata` values as tags. The
 //! observation's `name` is the route. When `input` holds chat messages (a
@@ -98,6 +99,10 @@ pub static SPEC: Spec = Spec::new(
         // `{input, output, total, unit}`, read when there is no
         // `usageDetails`.
         Capture::Entries(&["usage"], |k| usage_kind(k) as u8),
+        // The costs Langfuse computed, for an export whose `totalCost` is
+        // 0 when nobody gave one (see the hook).
+        Capture::Value(&["calculatedTotalCost", "calculated_total_cost"]),
+        Capture::Value(&["costDetails.total", "cost_details.total"]),
     ],
     Some(hook),
 );
@@ -147,10 +152,13 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
         // In key order, so the first problem noted is the first key's.
         let mut p = Problems::default();
         let mut sums = UsageSums::default();
-        for e in details
-            .iter()
-            .filter(|e| !e.key.eq_ignore_ascii_case("unit"))
-        {
+        // The SDK's `usage` may carry its costs (`inputCost`, `totalCost`):
+        // money, not counts.
+        let counts = |e: &&crate::engine::Entry<'_>| {
+            !e.key.eq_ignore_ascii_case("unit")
+                && !crate::record::tags::contains_ignore_ascii_case(&e.key, "cost")
+        };
+        for e in details.iter().filter(counts) {
             if let Some(n) = p.tokens(&e.value.clone().count(), &e.key) {
                 sums.add(UsageKind::from(e.class), n);
             }
@@ -179,6 +187,20 @@ fn hook<'a>(raw: &mut RawLine<'a>, c: &Captured<'_, 'a>) -> Result<(), Reject> {
     }
     if let Some(messages) = c.text(8).and_then(input_messages) {
         raw.set_messages(messages);
+    }
+    // `totalCost: 0` beside a cost Langfuse computed is no cost given: the
+    // computed one is the logged cost.
+    if matches!(raw.cost.0, Lenient::Value(m) if m == tokenaudit_core::Money::ZERO) {
+        let computed = [10, 11]
+            .into_iter()
+            .map(|i| crate::record::fields::LMoney::from_label(c.value(i).clone().label()).0)
+            .find_map(|m| match m {
+                Lenient::Value(m) if m > tokenaudit_core::Money::ZERO => Some(m),
+                _ => None,
+            });
+        if let Some(m) = computed {
+            raw.cost.0 = Lenient::Value(m);
+        }
     }
     Ok(())
 }
@@ -582,7 +604,8 @@ pub static BUILTIN: Builtin = Builtin {
          input_cached_tokens, cache_creation_input_tokens or LangChain's\n\
          input_ephemeral_{5m,1h}_input_tokens, output_reasoning_tokens)\n\
          are added up once (an older export's\n\
-         usage {input, output, unit TOKENS} when there is none); totalCost is the\n\
+         usage {input, output, unit TOKENS} when there is none, its costs\n\
+         left out); totalCost (else Langfuse's computed cost) is the\n\
          logged cost; level ERROR is a failure; userId, sessionId, tags,\n\
          traceName (feature, unless metadata.feature), metadata; chat\n\
          messages in `input` give the prompt and system-prompt fingerprints\n\
