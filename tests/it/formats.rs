@@ -2165,3 +2165,28 @@ fn langfuse_zero_total_cost_and_usage_costs() {
     assert_eq!(usd(&rec["logged"]), "10.50");
     assert_eq!(usd(&rec["computed"]), "10.50");
 }
+
+/// pydantic-ai's agent run before it named the operation (an agent's name,
+/// the run's token totals, no model) is not a call beside its model span
+/// (it was a `missing_model` reject that failed --strict); spans under the
+/// pre-0.15 key `instrumentationLibrarySpans` are read (they were skipped
+/// as "0 spans").
+#[test]
+fn otlp_agent_roll_ups_and_old_span_keys() {
+    let env = Env::new();
+    env.write(
+        "traces.jsonl",
+        concat!(
+            r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{"name":"x"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"c1","name":"chat gpt-4o","kind":3,"startTimeUnixNano":"1761000000000000000","endTimeUnixNano":"1761000001000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.system","value":{"stringValue":"openai"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.response.model","value":{"stringValue":"gpt-4o-2024-08-06"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10000"}},{"key":"model_request_parameters","value":{"stringValue":"{}"}}],"status":{},"parentSpanId":"a1"},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"a1","name":"support run","kind":3,"startTimeUnixNano":"1761000000000000000","endTimeUnixNano":"1761000001000000000","attributes":[{"key":"model_name","value":{"stringValue":"gpt-4o"}},{"key":"agent_name","value":{"stringValue":"support"}},{"key":"gen_ai.agent.name","value":{"stringValue":"support"}},{"key":"logfire.msg","value":{"stringValue":"support run"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10000"}}],"status":{}}]}]}]}"#,
+            "\n",
+            r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"instrumentationLibrarySpans":[{"scope":{"name":"x"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"c1","name":"span","kind":3,"startTimeUnixNano":"1761000000000000000","endTimeUnixNano":"1761000001000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"100000"}}],"status":{}}]}]}]}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["traces.jsonl", "--strict"]);
+    // gpt-4o: 100,000 × $2.50/M + 10,000 × $10/M = $0.35; the old key's
+    // 1,000,000 × 2.5 + 100,000 × 10 = $3.50.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "3.85");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}

@@ -1,15 +1,17 @@
 //! OpenTelemetry GenAI spans, exported as OTLP JSON lines (one
 //! `ExportTraceServiceRequest` per line, as the collector's file exporter
-//! writes them): `resourceSpans[].scopeSpans[].spans[]`.
+//! writes them): `resourceSpans[].scopeSpans[].spans[]` (before OTLP 0.15,
+//! `instrumentationLibrarySpans`).
 //!
 //! One line holds many spans, so this reader emits one record per GenAI span
 //! (a span with a `gen_ai.request.model`, `gen_ai.response.model` or
 //! `gen_ai.usage.*` attribute). A line with none is one counted
 //! [`RejectReason::NoGenAiSpans`], so every line still ends as records or a
 //! counted reject. Agent, workflow and tool spans (`gen_ai.operation.name` =
-//! `invoke_agent`, `create_agent`, `execute_tool`, `invoke_workflow`) are
-//! not calls: the usage they may carry sums their child model calls, which
-//! are spans of their own.
+//! `invoke_agent`, `create_agent`, `execute_tool`, `invoke_workflow`; an
+//! agent's name with usage but no model, as pydantic-ai's agent runs before
+//! they named the operation) are not calls: the usage they may carry sums
+//! their child model calls, which are spans of their own.
 //!
 //! Attributes read: the model (`gen_ai.response.model` when the price
 //! catalog knows it, else `gen_ai.request.model`), the provider (`gen_ai.provider.name`, older
@@ -65,7 +67,13 @@ struct Export<'a> {
 struct ResourceSpans<'a> {
     #[serde(borrow, default)]
     resource: Option<Attributes<'a>>,
-    #[serde(rename = "scopeSpans", borrow, default)]
+    /// `instrumentationLibrarySpans` before OTLP 0.15.
+    #[serde(
+        rename = "scopeSpans",
+        alias = "instrumentationLibrarySpans",
+        borrow,
+        default
+    )]
     scope_spans: Vec<ScopeSpans<'a>>,
 }
 
@@ -354,6 +362,9 @@ struct SpanAttrs<'a> {
     genai: bool,
     /// An agent or tool operation: not a call (later attributes unread).
     grouping: bool,
+    /// An agent's name (`gen_ai.agent.name`, pydantic-ai's `agent_name`):
+    /// with usage but no model, the span is an agent run's roll-up.
+    agent_named: bool,
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
@@ -439,7 +450,16 @@ impl<'a> SpanAttrs<'a> {
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
             "user.id" => self.user = v.label(),
-            "gen_ai.agent.name" => self.agent = v.label(),
+            "gen_ai.agent.name" => {
+                self.agent_named = true;
+                self.agent = v.label();
+            }
+            "agent_name" => {
+                self.agent_named = true;
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
             "gen_ai.input.messages" => self.input_messages = v.text,
             "gen_ai.system_instructions" => self.system_instructions = v.text,
             "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
@@ -472,7 +492,12 @@ fn span_record<'a>(
     span: SpanFields<'a>,
     resource_tags: &[(Cow<'a, str>, Cow<'a, str>)],
 ) -> Option<Result<CallRecord<'a>, Reject>> {
-    if a.grouping || !a.genai {
+    // pydantic-ai's agent run before it named the operation (`agent run`,
+    // `invoke_agent`) carries the run's token totals and an agent's name,
+    // and no model: a roll-up of its model calls, which are spans of their
+    // own.
+    let modelless = !a.request_model.is_present() && !a.response_model.is_present();
+    if a.grouping || !a.genai || (modelless && a.agent_named) {
         return None;
     }
     let mut p = Problems::default();
@@ -703,7 +728,7 @@ fn scan_resource_spans<'a>(s: &mut Scanner<'a>, out: &mut Spans<'a>) -> Scan<()>
             })
             .map(|_| ())
         }
-        "scopeSpans" => {
+        "scopeSpans" | "instrumentationLibrarySpans" => {
             once(&mut seen, 1)?;
             scan_list(s, |s| {
                 let mut scope_seen = 0u64;
