@@ -22,8 +22,9 @@
 //! component is the feature, the whole path the tag `project`. A token_count
 //! before any model is rejected as `missing_model` rather than guessed.
 //!
-//! Reading needs the lines before, so a Codex file is read as one chunk, in
-//! order, by one worker (see [`crate::pipeline`]); [`State`] carries what
+//! Reading needs the lines before, so a Codex file is read as one chunk (up
+//! to 1 GiB, `IngestOptions::max_whole_file_bytes`), in order, by one
+//! worker (see [`crate::pipeline`]); [`State`] carries what
 //! the earlier lines said. The session is the file's first `session_meta`
 //! (a subagent's file goes on with its parent's).
 //!

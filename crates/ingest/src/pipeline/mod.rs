@@ -93,6 +93,11 @@ pub struct IngestOptions {
     pub chunk_bytes: usize,
     /// Longest line accepted; longer lines are skipped and counted.
     pub max_line_bytes: usize,
+    /// Largest file of a format read in order (Codex: what a line means
+    /// depends on the lines before) read as one chunk; a larger one is
+    /// cut, and lines after the cut that need what came before are
+    /// counted as rejects.
+    pub max_whole_file_bytes: usize,
     /// A user mapping, applied to every file.
     pub mapping: Option<Arc<Mapping>>,
     /// A built-in format for every file, instead of detecting it per file
@@ -133,6 +138,7 @@ impl Default for IngestOptions {
             threads: 0,
             chunk_bytes: 1 << 20,
             max_line_bytes: 64 << 20,
+            max_whole_file_bytes: 1 << 30,
             mapping: None,
             input_format: None,
             progress: None,
@@ -1141,14 +1147,13 @@ fn read_chunks(
             }
         }
         // A format read in order gets the whole file as one chunk (up to
-        // the longest line accepted; past it the file is cut, and lines
-        // that need what an earlier chunk said are counted as rejects).
-        if !eof
-            && format.as_deref().is_some_and(Format::whole_file)
-            && buf.len() < options.max_line_bytes
-        {
+        // `max_whole_file_bytes`: a long Codex session with large tool
+        // outputs passes 64 MiB; past it the file is cut, and lines that
+        // need what an earlier chunk said are counted as rejects).
+        let whole = options.max_whole_file_bytes.max(options.max_line_bytes);
+        if !eof && format.as_deref().is_some_and(Format::whole_file) && buf.len() < whole {
             carry.extend_from_slice(&buf);
-            target = (carry.len() * 2).min(options.max_line_bytes);
+            target = (carry.len() * 2).min(whole);
             continue;
         }
         carry.extend_from_slice(&buf[cut..]);
@@ -1347,6 +1352,68 @@ mod tests {
                  \"usage\":{{\"prompt_tokens\":1,\"completion_tokens\":1}}}}\n"
             ),
         }
+    }
+
+    /// A Codex session is read in order (a call's model is the turn_context
+    /// before it): a file past the longest line accepted is still one
+    /// chunk, and no call after the first chunk's size loses its model.
+    /// Cut at `max_whole_file_bytes`, the calls after the cut are rejects.
+    #[test]
+    fn a_codex_file_past_the_line_limit_is_read_whole() {
+        struct Models(Vec<String>);
+        impl RecordSink for Models {
+            fn record(&mut self, r: &CallRecord<'_>, _at: Location) {
+                self.0.push(r.model.to_string());
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout-2025-11-20T09-00-00-s.jsonl");
+        let mut text = String::from(
+            "{\"timestamp\":\"2025-11-20T09:00:00Z\",\"type\":\"session_meta\",\"payload\":{\"id\":\"s\",\"cwd\":\"/r\"}}\n\
+             {\"timestamp\":\"2025-11-20T09:00:01Z\",\"type\":\"turn_context\",\"payload\":{\"cwd\":\"/r\",\"model\":\"gpt-5\"}}\n",
+        );
+        for n in 1..=200u64 {
+            let pad = "x".repeat(1000);
+            text += &format!(
+                "{{\"timestamp\":\"2025-11-20T09:01:00Z\",\"type\":\"response_item\",\"payload\":{{\"type\":\"function_call_output\",\"output\":\"{pad}\"}}}}\n"
+            );
+            let usage = |k: u64| {
+                format!("{{\"input_tokens\":{},\"cached_input_tokens\":0,\"output_tokens\":{k},\"reasoning_output_tokens\":0,\"total_tokens\":{}}}", 100 * k, 101 * k)
+            };
+            text += &format!(
+                "{{\"timestamp\":\"2025-11-20T09:01:00Z\",\"type\":\"event_msg\",\"payload\":{{\"type\":\"token_count\",\"info\":{{\"total_token_usage\":{},\"last_token_usage\":{}}}}}}}\n",
+                usage(n),
+                usage(1)
+            );
+        }
+        std::fs::write(&path, &text).unwrap();
+        assert!(text.len() > 200_000);
+        let read = |whole: usize| {
+            let options = IngestOptions {
+                threads: 2,
+                chunk_bytes: 1024,
+                max_line_bytes: 4096,
+                max_whole_file_bytes: whole,
+                ..Default::default()
+            };
+            let (sinks, summary) = ingest(&[Source::File(path.clone())], &options, || {
+                Models(Vec::new())
+            });
+            let models: Vec<String> = sinks.into_iter().flat_map(|s| s.0).collect();
+            (models, summary.rejects.count(RejectReason::MissingModel))
+        };
+        let (models, missing) = read(1 << 30);
+        assert_eq!(models.len(), 200);
+        assert!(models.iter().all(|m| m == "gpt-5"));
+        assert_eq!(missing, 0);
+        // Cut at 64 KiB: the calls after the first cut have no model.
+        let (models, missing) = read(64 << 10);
+        assert!(
+            models.len() < 200 && missing > 0,
+            "{} {missing}",
+            models.len()
+        );
+        assert_eq!(models.len() as u64 + missing, 200);
     }
 
     /// A store reads a file up to the size it planned, from where it ended
