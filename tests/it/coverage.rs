@@ -15,10 +15,20 @@ fn at(minute: u32) -> String {
     format!("2025-03-01T{:02}:{:02}:00Z", minute / 60, minute % 60)
 }
 
+/// One call of another feature that read 1,024 tokens from the cache: the
+/// logs record cached tokens (with none anywhere, an OpenAI caching finding
+/// is only a question: `rules/ta103.rs`).
+fn cached_elsewhere() -> String {
+    let extra = json!({"usage": {"prompt_tokens": 1_500, "completion_tokens": 10,
+                                 "prompt_tokens_details": {"cached_tokens": 1_024}}});
+    gw_line(&at(300), "other", "gpt-4o", 1_500, 10, extra) + "\n"
+}
+
 /// 40 calls of `doc-qa × gpt-4o`, one a minute, 3,000 input tokens each,
-/// the same system prompt (`system_prompt_hash`), its size logged or not.
+/// the same system prompt (`system_prompt_hash`), its size logged or not;
+/// and [`cached_elsewhere`].
 fn prefixed(hash: bool, tokens: bool) -> String {
-    let mut s = String::new();
+    let mut s = cached_elsewhere();
     for i in 0..40 {
         let mut extra = json!({"request_id": format!("q-{i:02}")});
         if hash {
@@ -161,6 +171,7 @@ fn the_system_prompt_text_gives_its_size() {
         });
         s += &(gw_line(&at(i), "doc-qa", "gpt-4o", 3_000, 100, extra) + "\n");
     }
+    s += &cached_elsewhere();
     env.write("calls.jsonl", s);
     let r = env.audit(&["calls.jsonl"]);
     assert_consistent(&r);

@@ -268,7 +268,9 @@ fn model_table(a: &Audit) -> Table {
     ]);
     for r in a.dim("model").iter().take(TOP) {
         let s = &r.stats;
-        let spend = if s.unpriced_calls == s.calls && s.calls > 0 {
+        // Unpriced whenever its only money is its unpriced calls' (a call
+        // with nothing to price costs $0 beside them).
+        let spend = if s.unpriced_calls > 0 && s.cost == Money::ZERO {
             Inline::Strong(vec![Inline::plain("unpriced")])
         } else {
             Inline::Money(s.cost, 2)
