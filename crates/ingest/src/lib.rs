@@ -57,7 +57,9 @@ mod module_graph {
         ("parquet", &["formats", "record", "rejects"]),
         (
             "pipeline",
-            &["formats", "parquet", "record", "rejects", "source"],
+            &[
+                "engine", "formats", "json", "parquet", "record", "rejects", "source",
+            ],
         ),
     ];
 
