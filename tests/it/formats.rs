@@ -654,6 +654,24 @@ fn csv_on_stdin_is_told_by_its_header() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.000345");
 }
 
+/// A spreadsheet's export writes counts with thousands separators
+/// (`"1,000,000"`): read as the count (the row was a wrong_type reject).
+#[test]
+fn csv_counts_with_thousands_separators() {
+    let env = Env::new();
+    env.write(
+        "calls.csv",
+        "timestamp,model,feature,prompt_tokens,completion_tokens\n\
+         2025-10-01T10:00:00Z,gpt-4o,report,\"1,000,000\",\"10,000\"\n\
+         2025-10-01T10:01:00Z,gpt-4o,report,2000,100\n",
+    );
+    let r = env.audit(&["calls.csv", "--strict"]);
+    // gpt-4o: 1,000,000 × $2.50/M + 10,000 × $10/M = $2.60; 2,000 × 2.5 +
+    // 100 × 10 = $0.006.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.606");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+}
+
 #[test]
 fn csv_through_a_mapping_with_quoting_and_line_numbers() {
     let env = Env::new();

@@ -65,6 +65,8 @@ impl<'a> Scalar<'a> {
                     Lenient::Value(n)
                 } else if let Ok(f) = t.parse::<f64>() {
                     float_to_count(f)
+                } else if let Some(n) = grouped_digits(t) {
+                    Lenient::Value(n)
                 } else {
                     Lenient::WrongType
                 }
@@ -422,5 +424,44 @@ mod tests {
         assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
         let fast = parse_timestamp("2026-10-01T08:00:00.123456Z").unwrap();
         assert_eq!(fast.timestamp_subsec_micros(), 123456);
+    }
+}
+
+/// A count written with thousands separators, as spreadsheets export it
+/// (`1,000,000`): groups of three digits after the first one to three.
+fn grouped_digits(t: &str) -> Option<u64> {
+    let mut groups = t.split(',');
+    let first = groups.next()?;
+    if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut n: u64 = first.parse().ok()?;
+    let mut any = false;
+    for g in groups {
+        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n = n.checked_mul(1000)?.checked_add(g.parse::<u64>().ok()?)?;
+        any = true;
+    }
+    any.then_some(n)
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    use super::*;
+
+    #[test]
+    fn counts_with_thousands_separators() {
+        let c = |t: &str| Scalar::Str(Cow::Borrowed(t)).count();
+        assert_eq!(c("1,000,000"), Lenient::Value(1_000_000));
+        assert_eq!(c(" 12,345 "), Lenient::Value(12_345));
+        assert_eq!(c("999"), Lenient::Value(999));
+        for wrong in [
+            "1,5", "1,0000", ",100", "1000,000", "1,,000", "-1,000", "1,000.5", "abc",
+        ] {
+            assert_eq!(c(wrong), Lenient::WrongType, "{wrong}");
+        }
+        assert_eq!(grouped_digits("18,446,744,073,709,551,616"), None);
     }
 }
