@@ -2208,3 +2208,34 @@ fn otlp_agent_roll_ups_and_old_span_keys() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
+
+/// Amazon Bedrock's batch inference output (`records.jsonl.out` in a
+/// folder): Anthropic's messages at Bedrock's batch rates; a record that
+/// failed is not billed; Nova's output names no model.
+#[test]
+fn bedrock_batch_output_is_read_at_batch_rates() {
+    let env = Env::new();
+    let input = r#""modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}"#;
+    env.write(
+        "batch/job-1/records.jsonl.out",
+        format!(
+            "{}\n{}\n{}\n",
+            format_args!(r#"{{"recordId":"r0",{input},"error":{{"errorCode":400,"errorMessage":"Malformed input request"}}}}"#),
+            format_args!(r#"{{"recordId":"r1",{input},"modelOutput":{{"id":"msg_bdrk_1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{{"type":"text","text":"x"}}],"stop_reason":"end_turn","usage":{{"input_tokens":100000,"output_tokens":1000}}}}}}"#),
+            format_args!(r#"{{"recordId":"r2","modelInput":{{"messages":[]}},"modelOutput":{{"output":{{"message":{{"role":"assistant","content":[]}}}},"stopReason":"end_turn","usage":{{"inputTokens":10,"outputTokens":5}}}}}}"#),
+        ),
+    );
+    let r = env.audit(&["batch"]);
+    // Claude Sonnet 4.5 on Bedrock in its region ($3.30 / $16.50): 100,000
+    // × 3.3 + 1,000 × 16.5 = $0.3465, half at batch rates: $0.17325.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.17325");
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "bedrock-batch");
+    assert_eq!(skipped(&r)["not_billed"], 1);
+    assert_eq!(r["audit"]["input"]["rejected"], 1);
+    assert_eq!(
+        r["audit"]["input"]["rejected_samples"][0]["reason"],
+        "missing_model"
+    );
+}

@@ -199,7 +199,8 @@ pub struct FileRow {
     pub encoding: String,
     /// The log format it was read as: a built-in format's name (`gateway`,
     /// `otlp-json`, `langfuse`, `helicone`, `bedrock`, `anthropic-batch`, `gemini-batch`,
-    /// `openai-batch`, `claude-code`, `codex`) or `mapped` (a `[mapping]`),
+    /// `bedrock-batch`, `openai-batch`, `claude-code`, `codex`) or `mapped`
+    /// (a `[mapping]`),
     /// with the layout after it when not JSON lines (`helicone (CSV)`,
     /// `gateway (JSON documents)`); `none` for an input with no line.
     pub format: String,

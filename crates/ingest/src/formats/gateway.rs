@@ -494,6 +494,7 @@ pub(crate) fn field(key: &str) -> Field {
         8 => match key {
             "provider" => Field::Provider,
             "model_id" => Field::Model,
+            "recordId" => Field::RequestId,
             "use_case" => Field::Feature,
             "endpoint" => Field::Route,
             "end_user" => Field::User,
@@ -527,6 +528,8 @@ pub(crate) fn field(key: &str) -> Field {
             "model_name" => Field::Model,
             "team_alias" => Field::Team,
             "session_id" => Field::Session,
+            // Bedrock's batch inference output: the request.
+            "modelInput" => Field::Nested,
             "turn_index" => Field::Turn,
             "createTime" => Field::Timestamp,
             "responseId" => Field::RequestId,
@@ -541,6 +544,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         11 => match key {
             "turn_number" => Field::Turn,
+            // Bedrock's batch inference output: the response.
+            "modelOutput" => Field::Nested,
             "http_status" => Field::HttpStatus,
             "status_code" => Field::HttpStatus,
             "duration_ms" => Field::Latency,
@@ -653,7 +658,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "request_created_at" | "created" | "@timestamp" | "createTime" | "processed_time" => {
             Field::Timestamp
         }
-        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" => Field::RequestId,
+        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" | "recordId" => {
+            Field::RequestId
+        }
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
         "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
         "feature" | "feature_name" | "use_case" => Field::Feature,
@@ -703,7 +710,7 @@ fn field_by_meaning(key: &str) -> Field {
         "cost" | "cost_usd" | "spend" | "response_cost" | "total_cost" | "costUSD" => Field::Cost,
         "tags" | "request_tags" | "labels" => Field::Tags,
         "metadata" | "meta" => Field::Metadata,
-        "request" | "response" | "body" => Field::Nested,
+        "request" | "response" | "body" | "modelInput" | "modelOutput" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "billed_units" => Field::Usage,
         _ => Field::Other,
@@ -1871,9 +1878,13 @@ impl Field {
 pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
     if outer == Scope::Metadata {
         Scope::Metadata
-    } else if outer == Scope::Request || (key == b"request" && outer != Scope::Response) {
+    } else if outer == Scope::Request
+        || ((key == b"request" || key == b"modelInput") && outer != Scope::Response)
+    {
         Scope::Request
-    } else if outer == Scope::Response || (key == b"response" && outer == Scope::Top) {
+    } else if outer == Scope::Response
+        || ((key == b"response" || key == b"modelOutput") && outer == Scope::Top)
+    {
         Scope::Response
     } else {
         Scope::Nested

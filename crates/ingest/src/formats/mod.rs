@@ -48,6 +48,9 @@ pub enum Format {
     GeminiBatch,
     /// Anthropic Message Batches results (see [`crate::formats::provider`]).
     AnthropicBatch,
+    /// Amazon Bedrock batch inference output lines (see
+    /// [`crate::formats::provider`]).
+    BedrockBatch,
     /// OpenTelemetry GenAI spans as OTLP JSON lines (see [`crate::formats::otel`]):
     /// one line can hold many records.
     OtlpJson,
@@ -95,7 +98,7 @@ pub enum Detect {
 
 /// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
 /// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
-pub static REGISTRY: [&Builtin; 10] = [
+pub static REGISTRY: [&Builtin; 11] = [
     &gateway::BUILTIN,
     &otel::BUILTIN,
     &langfuse::BUILTIN,
@@ -104,6 +107,7 @@ pub static REGISTRY: [&Builtin; 10] = [
     &provider::ANTHROPIC_BATCH,
     &provider::OPENAI_BATCH,
     &provider::GEMINI_BATCH,
+    &provider::BEDROCK_BATCH,
     &claude_code::BUILTIN,
     &codex::BUILTIN,
 ];
@@ -203,6 +207,7 @@ impl Format {
             Format::Gateway => gateway::parse_line(line),
             Format::OpenAiBatch => provider::parse_openai_batch(line),
             Format::GeminiBatch => provider::parse_gemini_batch(line),
+            Format::BedrockBatch => provider::parse_bedrock_batch(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch(line),
             Format::OtlpJson => first_record(self, None, line),
             Format::Spec(spec) => spec.parse_line(line),
@@ -216,6 +221,7 @@ impl Format {
             Format::Gateway => gateway::parse_line_str(line),
             Format::OpenAiBatch => provider::parse_openai_batch_str(line),
             Format::GeminiBatch => provider::parse_gemini_batch_str(line),
+            Format::BedrockBatch => provider::parse_bedrock_batch_str(line),
             Format::AnthropicBatch => provider::parse_anthropic_batch_str(line),
             Format::OtlpJson => first_record(self, Some(line), line.as_bytes()),
             Format::Spec(spec) => spec.parse_line_str(line),

@@ -1,5 +1,7 @@
-//! Provider batch outputs: the result files of OpenAI's Batch API and of
-//! Anthropic's Message Batches API, read as the providers write them.
+//! Provider batch outputs: the result files of OpenAI's Batch API, of
+//! Anthropic's Message Batches API, of Gemini's and Vertex AI's batch
+//! predictions and of Amazon Bedrock's batch inference, read as the
+//! providers write them.
 //!
 //! Both wrap an ordinary response (an OpenAI chat completion or Responses
 //! object, an Anthropic message), which the gateway reader already knows how
@@ -354,6 +356,57 @@ pub static GEMINI_BATCH: Builtin = Builtin {
          the response's usageMetadata as a Gemini response's, priced at\n\
          batch rates; lines with no response (errors) are skipped as\n\
          not_billed.",
+};
+
+/// Reads one line of an Amazon Bedrock batch inference output file
+/// (`{recordId, modelInput, modelOutput}`, or `error` for a record that
+/// did not run): `modelOutput` is the model's response (Anthropic's
+/// message names its model; Nova's and Titan's name none, and are
+/// `missing_model`), `modelInput` the request.
+pub fn parse_bedrock_batch(line: &[u8]) -> Result<CallRecord<'_>, Reject> {
+    bedrock_batch_record(gateway::parse_raw(line)?)
+}
+
+/// The same for a line already validated as UTF-8.
+pub fn parse_bedrock_batch_str(line: &str) -> Result<CallRecord<'_>, Reject> {
+    bedrock_batch_record(gateway::parse_raw_str(line)?)
+}
+
+fn bedrock_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
+    if !raw.names_a_model() && raw.error_kind.0.is_present() {
+        return Err(Reject::new(
+            RejectReason::NotBilled,
+            "bedrock batch record with an error and no output: not billed",
+        ));
+    }
+    raw.batch = LBool(Lenient::Value(true));
+    if !raw.provider.0.is_present() {
+        raw.provider = LStr(Lenient::Value(Cow::Borrowed("bedrock")));
+    }
+    raw.into_record()
+}
+
+/// Whether a file's first JSON object line is a Bedrock batch inference
+/// output line: a `recordId` and a `modelInput` beside a `modelOutput` or
+/// an `error`.
+pub fn looks_like_bedrock_batch(map: &JsonObject) -> bool {
+    map.contains_key("recordId")
+        && map.get("modelInput").is_some_and(|v| v.is_object())
+        && (map.get("modelOutput").is_some_and(|v| v.is_object()) || map.contains_key("error"))
+}
+
+/// The `bedrock-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BEDROCK_BATCH: Builtin = Builtin {
+    name: "bedrock-batch",
+    aliases: &[],
+    format: Format::BedrockBatch,
+    detect: Detect::FirstLine(looks_like_bedrock_batch),
+    doc: "Amazon Bedrock batch inference output (.jsonl.out: {recordId,\n\
+         modelInput, modelOutput}): the output's usage as the model's\n\
+         response (Anthropic's message, with its model), priced at Bedrock's\n\
+         batch rates; records with an error and no output are skipped as\n\
+         not_billed. Outputs that name no model (Nova, Titan) are\n\
+         missing_model: give the batch job's model in a [mapping].",
 };
 
 /// The `anthropic-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).

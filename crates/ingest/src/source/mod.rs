@@ -48,8 +48,9 @@ pub const LOG_EXTENSIONS: [&str; 6] = [".jsonl", ".ndjson", ".json", ".log", ".p
 
 /// Whether a file found by walking a directory is read, by its name: a log
 /// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`),
-/// any `.gz`, `.zst` or `.zstd` file, and rotated logs (`app.jsonl.1`,
-/// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`).
+/// any `.gz`, `.zst` or `.zstd` file, rotated logs (`app.jsonl.1`,
+/// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`) and
+/// batch outputs named after their input (Bedrock's `records.jsonl.out`).
 /// Hidden files are not.
 pub fn is_log_candidate(path: &Path) -> bool {
     let name = match path.file_name().and_then(|n| n.to_str()) {
@@ -65,7 +66,9 @@ pub fn is_log_candidate(path: &Path) -> bool {
         return true;
     }
     let logs = |n: &str| LOG_EXTENSIONS.iter().any(|ext| n.ends_with(ext));
-    logs(&lower) || without_rotation(&lower).is_some_and(logs)
+    // Bedrock's batch inference writes `<input>.jsonl.out`.
+    let output = lower.strip_suffix(".out").is_some_and(logs);
+    logs(&lower) || output || without_rotation(&lower).is_some_and(logs)
 }
 
 /// Files a log folder holds beside its logs that are surely none (notes,
@@ -512,6 +515,7 @@ mod tests {
             "app.jsonl-2025-10-01.gz",
             "app.jsonl.zstd",
             "calls.csv",
+            "records.jsonl.out",
         ] {
             assert!(is_log_candidate(Path::new(name)), "{name}");
         }
@@ -519,6 +523,7 @@ mod tests {
             "notes.txt",
             "README.md",
             "app.jsonl.bak",
+            "run.out",
             "v1.2",
             ".app.jsonl",
             "app.1",
