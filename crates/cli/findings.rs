@@ -136,6 +136,17 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     if args.changed_only && baseline.is_none() {
         bail!("--changed-only needs something to compare with: --baseline FILE, or --store DIR (its findings ledger)");
     }
+    // The store's last commit before the audit reads it: a later one than
+    // the last entry's means new data came in (see the ledger below).
+    let head = match &ledger {
+        Some(dir) => Some(
+            tokenaudit_store::Store::open(dir)
+                .with_context(|| format!("--store {}", dir.display()))?
+                .state()
+                .head,
+        ),
+        None => None,
+    };
     let (audit, _, _) = args.input.prepare()?.run()?;
     let mut records: Vec<Record> = audit.findings.iter().map(Record::from_finding).collect();
     // The ledger's new entry, recorded once the output is written whole: a
@@ -163,28 +174,38 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 .unwrap_or_default();
             let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
             let last = tokenaudit_store::ledger::latest_window(dir)?;
-            let why = last.and_then(|(last_until, last_since)| {
+            let why = last.and_then(|last| {
                 // An entry with no end (an earlier build's open window, or
                 // a window without calls) is no bound.
-                let later = match last_until.as_str() {
+                let later = match last.until.as_str() {
                     "" => true,
-                    last => until.is_empty() || ends_after(&until, last),
+                    end => until.is_empty() || ends_after(&until, end),
                 };
-                let same_end = !until.is_empty() && until == last_until;
+                let same_end = !until.is_empty() && until == last.until;
                 let starts_later = !since.is_empty()
-                    && (last_since.is_empty() || !ends_after(&last_since, &since));
+                    && (last.since.is_empty() || !ends_after(&last.since, &since));
+                // A rolling window the next night, when the new data holds
+                // no later call (a late export of days already seen): the
+                // store moved on, and the start moved by less than half the
+                // last window (a look at the last few days moves it by
+                // most of it).
+                let moved = matches!((head, last.head), (Some(h), Some(l)) if h > l);
+                let rolled = moved && rolled_on(&last.since, &last.until, &since);
                 if audit.totals.calls == 0 {
                     Some("this window has no calls")
                 } else if !later {
                     Some("this window ends before its last entry's")
-                } else if same_end && starts_later {
+                } else if same_end && starts_later && !rolled {
                     Some("this window ends with its last entry's and starts later")
                 } else {
                     None
                 }
             });
             match why {
-                None => entry = Some((dir, tickets::jsonl(&records), until, since)),
+                None => {
+                    let window = tokenaudit_store::ledger::Window { until, since, head };
+                    entry = Some((dir, tickets::jsonl(&records), window))
+                }
                 Some(why) => eprintln!(
                     "findings: compared, not recorded in the ledger of {}: {why}",
                     dir.display()
@@ -200,8 +221,8 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
         None => print(&text)?,
     }
-    if let Some((dir, jsonl, until, since)) = entry {
-        tokenaudit_store::ledger::append(dir, &jsonl, &until, &since)
+    if let Some((dir, jsonl, window)) = entry {
+        tokenaudit_store::ledger::append(dir, &jsonl, &window)
             .with_context(|| format!("recording the findings in {}", dir.display()))?;
     }
     if let Some(cond) = fail_on {
@@ -222,6 +243,17 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a window starting at `since` is the window `last_since` ..
+/// `last_until` rolled on: its start moved by less than half its length
+/// (RFC 3339 instants; an open bound is no roll).
+fn rolled_on(last_since: &str, last_until: &str, since: &str) -> bool {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match (t(last_since), t(last_until), t(since)) {
+        (Some(a), Some(b), Some(s)) => s > a && (s - a) * 2 < (b - a),
+        _ => false,
+    }
 }
 
 /// Whether the RFC 3339 instant `a` is at or after `b`.

@@ -1629,6 +1629,64 @@ fn a_narrower_look_is_not_recorded_in_the_ledger() {
     assert_eq!(status(&out), ["TA116 persisting"]);
 }
 
+/// A late export (calls of days already seen, none later) changes no
+/// window's end: the rolling window the next night is still a new night
+/// (the store moved on, the start by a day), recorded, so its new
+/// findings are not "new" again the night after (duplicate tickets). A
+/// look at the last days after the same new data stays unrecorded.
+#[test]
+fn a_rolling_window_over_late_data_is_recorded() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"late\"\nper_call = 0.001\n",
+    );
+    let days: String = (1..=10)
+        .map(|d| call(d, 1, "chat", 100, 10, &format!("a{d}")))
+        .collect();
+    env.write("logs/a.jsonl", days);
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |since: &str| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args(["--since", since, "--format", "jsonl", "--changed-only"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let tickets: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["rule"] == "TA116")
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect();
+        (tickets, String::from_utf8(out.stderr).unwrap())
+    };
+    assert_eq!(run("2026-09-11").0, Vec::<String>::new());
+    // The late export: a costly call on 2 October, over its budget.
+    env.write("logs/late.jsonl", call(2, 3, "late", 10_000, 1000, "l1"));
+    ingest(&env, &["logs", "--quiet"]);
+    // A look at the last two days only, after it: compared, not recorded.
+    let (tickets, err) = run("2026-10-09");
+    assert!(tickets.is_empty(), "{tickets:?}");
+    assert!(err.contains("not recorded"), "{err}");
+    // The next night's rolling window: new, and recorded.
+    let (tickets, err) = run("2026-09-12");
+    assert_eq!(tickets, ["new"]);
+    assert!(!err.contains("not recorded"), "{err}");
+    // The night after (no new data either): nothing changed. It was "new"
+    // again.
+    let (tickets, _) = run("2026-09-13");
+    assert!(tickets.is_empty(), "{tickets:?}");
+}
+
 /// A rolling window (`--since` a day later each night, no `--until`) ends
 /// with the new night's calls: each night is recorded.
 #[test]

@@ -44,10 +44,21 @@ pub fn latest(root: &Path) -> Result<Option<(u64, String)>> {
     Ok(Some((n, text)))
 }
 
-/// Appends an entry; returns its number. `until` and `since` bound the
-/// window its findings are of (RFC 3339; empty: open-ended), kept beside
-/// it (see [`latest_window`]).
-pub fn append(root: &Path, text: &str, until: &str, since: &str) -> Result<u64> {
+/// The window an entry's findings are of, kept beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Its end (RFC 3339; empty: open-ended).
+    pub until: String,
+    /// Its start (likewise).
+    pub since: String,
+    /// The store's last commit when it was recorded (`None` in entries an
+    /// earlier build wrote): a later one means new data came in since.
+    pub head: Option<u64>,
+}
+
+/// Appends an entry; returns its number. `window` bounds the window its
+/// findings are of, kept beside it (see [`latest_window`]).
+pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
     let dir = root.join(layout::FINDINGS);
     std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
     let mut n = numbers(root)?.last().copied().unwrap_or(0) + 1;
@@ -55,7 +66,9 @@ pub fn append(root: &Path, text: &str, until: &str, since: &str) -> Result<u64> 
         let path = layout::ledger_file(root, n);
         if create_exclusive(&path, text.as_bytes())? {
             let side = path.with_extension("until");
-            std::fs::write(&side, format!("{until}\n{since}\n")).map_err(StoreError::io(&side))?;
+            let head = window.head.map(|h| h.to_string()).unwrap_or_default();
+            let text = format!("{}\n{}\n{head}\n", window.until, window.since);
+            std::fs::write(&side, text).map_err(StoreError::io(&side))?;
             return Ok(n);
         }
         n += 1;
@@ -65,7 +78,7 @@ pub fn append(root: &Path, text: &str, until: &str, since: &str) -> Result<u64> 
 /// The last entry's window, `(until, since)`: `None` without entries; an
 /// empty bound is open-ended (an entry written before the bounds were
 /// kept has both open, one written before `since` was kept an open start).
-pub fn latest_window(root: &Path) -> Result<Option<(String, String)>> {
+pub fn latest_window(root: &Path) -> Result<Option<Window>> {
     let Some(&n) = numbers(root)?.last() else {
         return Ok(None);
     };
@@ -75,11 +88,10 @@ pub fn latest_window(root: &Path) -> Result<Option<(String, String)>> {
             let mut lines = t.lines().map(str::trim);
             let until = lines.next().unwrap_or("").to_string();
             let since = lines.next().unwrap_or("").to_string();
-            Ok(Some((until, since)))
+            let head = lines.next().and_then(|h| h.parse().ok());
+            Ok(Some(Window { until, since, head }))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(Some((String::new(), String::new())))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(Window::default())),
         Err(e) => Err(StoreError::Io {
             path: side,
             error: e,
@@ -97,26 +109,30 @@ mod tests {
         assert_eq!(latest(dir.path()).unwrap(), None);
         assert_eq!(latest_window(dir.path()).unwrap(), None);
         let (until, since) = ("2026-10-02T00:00:00Z", "2026-09-02T00:00:00Z");
-        assert_eq!(append(dir.path(), "a\n", until, since).unwrap(), 1);
-        assert_eq!(
-            latest_window(dir.path()).unwrap(),
-            Some((until.to_string(), since.to_string()))
-        );
-        assert_eq!(append(dir.path(), "b\n", "", "").unwrap(), 2);
+        let w = Window {
+            until: until.into(),
+            since: since.into(),
+            head: Some(7),
+        };
+        assert_eq!(append(dir.path(), "a\n", &w).unwrap(), 1);
+        assert_eq!(latest_window(dir.path()).unwrap(), Some(w));
+        assert_eq!(append(dir.path(), "b\n", &Window::default()).unwrap(), 2);
         assert_eq!(latest(dir.path()).unwrap(), Some((2, "b\n".to_string())));
-        assert_eq!(
-            latest_window(dir.path()).unwrap(),
-            Some((String::new(), String::new()))
-        );
-        // An entry of an earlier build: its end alone.
-        std::fs::write(
-            layout::ledger_file(dir.path(), 2).with_extension("until"),
-            until,
-        )
-        .unwrap();
-        assert_eq!(
-            latest_window(dir.path()).unwrap(),
-            Some((until.to_string(), String::new()))
-        );
+        assert_eq!(latest_window(dir.path()).unwrap(), Some(Window::default()));
+        // Entries of earlier builds: the end alone; the window, no head.
+        let side = layout::ledger_file(dir.path(), 2).with_extension("until");
+        std::fs::write(&side, until).unwrap();
+        let end_only = Window {
+            until: until.into(),
+            ..Window::default()
+        };
+        assert_eq!(latest_window(dir.path()).unwrap(), Some(end_only));
+        std::fs::write(&side, format!("{until}\n{since}\n")).unwrap();
+        let no_head = Window {
+            until: until.into(),
+            since: since.into(),
+            head: None,
+        };
+        assert_eq!(latest_window(dir.path()).unwrap(), Some(no_head));
     }
 }
