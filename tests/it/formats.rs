@@ -2141,7 +2141,7 @@ fn otlp_response_model_the_catalog_lacks_falls_back_to_the_request() {
     .join(",");
     env.write(
         "traces.jsonl",
-        &format!(r#"{{"resourceSpans":[{{"resource":{{"attributes":[]}},"scopeSpans":[{{"scope":{{"name":"s"}},"spans":[{spans}]}}]}}]}}"#),
+        format!(r#"{{"resourceSpans":[{{"resource":{{"attributes":[]}},"scopeSpans":[{{"scope":{{"name":"s"}},"spans":[{spans}]}}]}}]}}"#),
     );
     let r = env.audit(&["traces.jsonl"]);
     // gpt-4o-mini (the response's snapshot is unknown): 10,000 × 0.15 +

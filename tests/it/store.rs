@@ -1491,11 +1491,18 @@ fn a_rotate_3_delaycompress_week_keeps_every_night_once() {
             std::fs::rename(p("app.log"), p("app.log.1")).unwrap();
         }
         env.write("logs/app.log", night(day));
-        ingest(&env, &["logs"]);
+        let said = ingest(&env, &["logs"]);
         assert!(
             store_check(&env).contains("No problems found."),
             "night {day}"
         );
+        if day == 3 {
+            // The first compression: the day-1 text came back whole in
+            // app.log.2.gz, its 3 rows replaced. The summary said "0 rows
+            // replaced" and that they were kept.
+            assert!(said.contains(": 6 rows added, 3 rows replaced."), "{said}");
+            assert!(!said.contains("Kept the calls"), "{said}");
+        }
     }
     // 5 nights × 3 calls × $0.0035.
     let s = audit_of(&env, &["--store", "store"]);

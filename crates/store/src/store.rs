@@ -450,6 +450,8 @@ impl Store {
             }
             !back
         });
+        // What the summary says was kept: not what came back.
+        report.plan.retired = retired.clone();
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
@@ -517,10 +519,17 @@ impl Store {
                     parts.iter().partition(|p| p.holds_calls());
                 report.rows_added = calls.iter().map(|p| p.rows).sum();
                 report.cache_hits_added = hits.iter().map(|p| p.rows).sum();
-                report.rows_removed = entries
+                // The rows of the files read again (changed, or a
+                // rotated-over text that came back whole in a new file).
+                let changed = entries
                     .iter()
                     .filter(|e| e.action == Action::Changed)
-                    .filter_map(|e| self.state.sources.get(&e.key))
+                    .map(|e| &e.key);
+                report.rows_removed = changed
+                    .chain(&gone.replaced)
+                    .collect::<BTreeSet<&String>>()
+                    .into_iter()
+                    .filter_map(|k| self.state.sources.get(k))
                     // Rows a prune dropped were no longer there to replace.
                     .map(|prev| prev.records.saturating_sub(prev.pruned_rows))
                     .sum();
