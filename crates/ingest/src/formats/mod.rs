@@ -376,6 +376,7 @@ mod tests {
             ("anthropic-batch", "anthropic-batch/results.jsonl"),
             ("openai-batch", "openai-batch/batch_output.jsonl"),
             ("gemini-batch", "gemini-batch/predictions.jsonl"),
+            ("bedrock-batch", "bedrock-batch/records.jsonl.out"),
             (
                 "claude-code",
                 "claude-code/projects/-home-dev-shop/9d04b2f1-5c3e-4a7b-8f61-0e2d3c4b5a69.jsonl",
@@ -397,7 +398,9 @@ mod tests {
             let first_line = b.doc.lines().next().unwrap();
             assert_eq!(
                 text.lines()
-                    .filter(|l| l.starts_with(&format!("  {}", b.name)))
+                    .filter(|l| {
+                        l.starts_with(&format!("  {} ", b.name)) || *l == format!("  {}", b.name)
+                    })
                     .count(),
                 1,
                 "{} listed once",
