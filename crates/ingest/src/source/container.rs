@@ -104,10 +104,12 @@ pub fn is_json_documents(head: &[u8]) -> bool {
     }
 }
 
-/// The keys an API's page holds its records under.
-const WRAPPER_KEYS: [&str; 8] = [
+/// The keys an API's page holds its records under (`result`: Cloudflare's
+/// API, its AI Gateway's logs among them).
+const WRAPPER_KEYS: [&str; 9] = [
     "data",
     "items",
+    "result",
     "results",
     "records",
     "observations",
