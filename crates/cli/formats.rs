@@ -21,8 +21,8 @@ first bytes. Inputs: files, directories (recursive), globs, `-` (stdin).
 Layouts: JSON lines; a JSON array or pretty-printed/concatenated JSON
 documents (told from the first bytes; locations are element numbers); an
 API's pages saved as files ({"data": [...], "meta": ...}: the records under
-data, items, results, records, observations, requests, generations or runs,
-when the first is a call; locations are element numbers); CSV
+data, items, result, results, records, observations, requests, generations
+or runs, when the first is a call; locations are element numbers); CSV
 with a header (.csv, .csv.gz, .csv.zst; each row an object keyed by the
 header, numbers as numbers, locations are the CSV's lines). A CSV needs a
 [mapping] unless it is a known export (Helicone's).
@@ -35,8 +35,9 @@ Example mapping (save as tokenaudit.toml, pass with --config tokenaudit.toml):
 
 [mapping]
 # Each canonical field points at a dotted path in your lines; a list is
-# tried in order. Fields you do not map are still found by the gateway
-# reader's common names.
+# tried in order (a null or empty value goes on to the next). Fields you do
+# not map are still found by the gateway reader's common names, token
+# counts too (a usage object's cached tokens beside a mapped input).
 timestamp = "ts"
 timestamp_unit = "ms"            # numeric timestamps: "s", "ms", "us", "ns"
 model = "llm.model_name"
@@ -49,6 +50,8 @@ input_tokens = "llm.tokens.in"
 cached_read_tokens = "llm.tokens.cached"
 output_tokens = "llm.tokens.out"
 input_includes_cache = true      # false if your input count excludes cached tokens
+# cache_write_tokens = "..."     # all cache writes; or their TTL split:
+# cache_write_5m_tokens = "..."  # and cache_write_1h_tokens = "..."
 cost = "billing.usd"
 
 [mapping.defaults]               # constants for fields the log lacks

@@ -1820,3 +1820,171 @@ fn invalid_utf8_is_said_and_go_dates_are_read() {
         "not UTF-8 text: an invalid byte at column 33 (is the file in another encoding?)"
     );
 }
+
+/// A mapping's list of paths goes on past a null or empty value (every
+/// empty CSV cell is null): the next path is read. It stopped there: the
+/// tokens were 0 ($0.01 instead of $0.035) and a model in the next column
+/// left the call `missing_model`.
+#[test]
+fn a_mapping_goes_on_past_a_null_or_empty_value() {
+    let env = Env::new();
+    env.write(
+        "m.toml",
+        "[mapping]\nrequest_id = \"id\"\nmodel = [\"llm.model\", \"request_model\"]\n\
+         input_tokens = [\"llm.tokens.prompt\", \"llm.tokens.input\"]\noutput_tokens = \"llm.out\"\n\
+         feature = [\"labels.feature\", \"service\"]\n",
+    );
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"id":"1","llm":{"model":"gpt-4o","tokens":{"prompt":null,"input":10000},"out":1000},"labels":{"feature":null},"service":"search"}"#,
+            "\n",
+            r#"{"id":"2","llm":{"model":"","tokens":{"prompt":"","input":1000},"out":10},"request_model":"gpt-4o","labels":{"feature":" "},"service":"search"}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "m.toml", "--strict"]);
+    // gpt-4o: 10,000 × $2.50/M + 1,000 × $10/M = $0.035; 1,000 × 2.5 + 10
+    // × 10 = $0.0026.
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0376");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+
+    env.write(
+        "csv.toml",
+        "[mapping]\nrequest_id = \"id\"\nmodel = [\"response_model\", \"request_model\"]\n\
+         input_tokens = [\"prompt_tokens\", \"input_tokens\"]\noutput_tokens = \"completion_tokens\"\n\
+         feature = [\"feature\", \"app\"]\n",
+    );
+    env.write(
+        "calls.csv",
+        "id,response_model,request_model,prompt_tokens,input_tokens,completion_tokens,feature,app\n\
+         1,,gpt-4o,,1000,10,,search\n\
+         2,gpt-4o,gpt-4o,1000,,10,chat,\n",
+    );
+    let r = env.audit(&["calls.csv", "--config", "csv.toml", "--strict"]);
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0026");
+    assert_eq!(usd(&row(&r, "feature", "chat")["cost"]), "0.0026");
+}
+
+/// Token counts a mapping does not name are still the gateway reader's: a
+/// mapped input and output keep the usage object's cached tokens (they
+/// were billed as input: $0.038 instead of $0.033), and a mapping of the
+/// cached count alone keeps the rest (every call was `missing_usage`).
+#[test]
+fn token_counts_a_mapping_does_not_name_are_still_found() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"id":"pk-0","model":"gpt-4o","usage":{"prompt_tokens":12000,"completion_tokens":800,"prompt_tokens_details":{"cached_tokens":4000}},"req_units":12000,"res_units":800,"x_cache":{"read":4000}}"#,
+            "\n",
+            r#"{"id":"pk-1","model":"gpt-4o-mini","usage":{"prompt_tokens":5000,"completion_tokens":300},"req_units":5000,"res_units":300,"x_cache":{"read":0}}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "in_out.toml",
+        "[mapping]\ninput_tokens = \"req_units\"\noutput_tokens = \"res_units\"\n",
+    );
+    env.write(
+        "cached.toml",
+        "[mapping]\ncached_read_tokens = \"x_cache.read\"\n",
+    );
+    // gpt-4o: 8,000 × $2.50/M + 4,000 × $1.25/M + 800 × $10/M = $0.033;
+    // gpt-4o-mini: 5,000 × 0.15 + 300 × 0.6 = $0.00093.
+    for config in ["in_out.toml", "cached.toml"] {
+        let r = env.audit(&["calls.jsonl", "--config", config, "--strict"]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.03393", "{config}");
+        assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 4000, "{config}");
+    }
+}
+
+/// Anthropic's cache writes by TTL mapped as such (`cache_write_5m_tokens`,
+/// `cache_write_1h_tokens`): there was no key for the 5-minute part, and
+/// mapped as the total it lost the 1-hour writes or rejected the call.
+#[test]
+fn a_mapping_names_cache_writes_by_ttl() {
+    let env = Env::new();
+    env.write(
+        "m.toml",
+        "[mapping]\nmodel = \"m\"\ninput_includes_cache = false\ninput_tokens = \"u.in\"\n\
+         cached_read_tokens = \"u.read\"\ncache_write_5m_tokens = \"u.w5\"\n\
+         cache_write_1h_tokens = \"u.w1\"\noutput_tokens = \"u.out\"\n",
+    );
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"m":"claude-sonnet-4-5","u":{"in":10,"read":1000,"w5":100,"w1":100,"out":5}}"#,
+            "\n",
+            r#"{"m":"claude-sonnet-4-5","u":{"in":10,"read":1000,"w5":0,"w1":300,"out":5}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "m.toml", "--strict"]);
+    // Sonnet 4.5 ($3 in, $0.30 read, $3.75 5-minute and $6 1-hour writes,
+    // $15 out): 10 × 3 + 1,000 × 0.3 + 100 × 3.75 + 100 × 6 + 5 × 15 =
+    // $0.00138; 30 + 300 + 300 × 6 + 75 = $0.002205.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.003585");
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 500);
+}
+
+/// A mapped epoch in another unit than `timestamp_unit` says falls outside
+/// the times a call can have: a `bad_timestamp`, as the gateway reader's,
+/// not a call clamped to 2262-04-11.
+#[test]
+fn a_mapped_epoch_out_of_range_is_no_time() {
+    let env = Env::new();
+    env.write(
+        "m.toml",
+        "[mapping]\ntimestamp = \"t\"\ntimestamp_unit = \"s\"\n",
+    );
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"t":1733300000,"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":10}}"#,
+            "\n",
+            r#"{"t":1733300000123,"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":10}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "m.toml"]);
+    assert_eq!(r["audit"]["last_call"], "2024-12-04T08:13:20Z");
+    assert_eq!(r["audit"]["input"]["rejected"], 1);
+    assert_eq!(
+        r["audit"]["input"]["rejected_samples"][0]["reason"],
+        "bad_timestamp"
+    );
+}
+
+/// Cloudflare's API answers under `result` (its AI Gateway's logs): a
+/// saved page is read as its records (the page was one `missing_model`
+/// reject, with a mapping that reads each row right).
+#[test]
+fn a_cloudflare_page_is_read_as_its_records() {
+    let env = Env::new();
+    env.write(
+        "m.toml",
+        "[mapping]\nrequest_id = \"id\"\ntimestamp = \"created_at\"\ninput_tokens = \"tokens_in\"\n\
+         output_tokens = \"tokens_out\"\nfeature = \"metadata.feature\"\n",
+    );
+    let row = |id: &str, model: &str, tin: u64, tout: u64| {
+        json!({"id": id, "created_at": "2025-03-01T10:00:00.000Z", "provider": "openai",
+               "model": model, "tokens_in": tin, "tokens_out": tout, "cached": false,
+               "success": true, "status_code": 200, "metadata": "{\"feature\":\"search\"}"})
+    };
+    let page = json!({"result": [row("01J1", "gpt-4o-mini", 10_000, 1_000),
+                                  row("01J2", "gpt-4o-mini", 10_000, 1_000),
+                                  row("01J3", "claude-sonnet-4-5", 2_000, 100)],
+                      "result_info": {"page": 1, "per_page": 3, "count": 3},
+                      "success": true, "errors": [], "messages": []});
+    env.write("logs.json", serde_json::to_string_pretty(&page).unwrap());
+    let r = env.audit(&["logs.json", "--config", "m.toml", "--strict"]);
+    // gpt-4o-mini: 10,000 × $0.15/M + 1,000 × $0.60/M = $0.0021, twice;
+    // Sonnet 4.5: 2,000 × 3 + 100 × 15 = $0.0075.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0117");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(
+        r["audit"]["input"]["files"][0]["format"],
+        "mapped (API page)"
+    );
+}

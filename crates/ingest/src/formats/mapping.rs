@@ -36,7 +36,7 @@ use tokenaudit_core::CallRecord;
 
 use crate::formats::gateway;
 use crate::formats::mapping_scan::Compiled;
-use crate::record::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, LU64};
+use crate::record::fields::{parse_timestamp, LBool, LMoney, LStr, LTime, Lenient, Problems, LU64};
 use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
@@ -111,6 +111,7 @@ pub struct MappingConfig {
     pub input_tokens: Option<Paths>,
     pub cached_read_tokens: Option<Paths>,
     pub cache_write_tokens: Option<Paths>,
+    pub cache_write_5m_tokens: Option<Paths>,
     pub cache_write_1h_tokens: Option<Paths>,
     pub output_tokens: Option<Paths>,
     pub reasoning_tokens: Option<Paths>,
@@ -377,12 +378,49 @@ impl Mapping {
         self.set_tokens(raw, values);
     }
 
-    /// The mapped token counts (input, cached read, cache write, 1-hour
-    /// cache write, output, reasoning; missing when unmapped or not found)
-    /// replace the heuristics' usage, in the mapping's convention.
-    pub(crate) fn set_tokens(&self, raw: &mut RawLine<'_>, values: [Lenient<u64>; 6]) {
+    /// The mapped token counts (input, cached read, cache write, 5-minute
+    /// and 1-hour cache write, output, reasoning; missing when unmapped or
+    /// not found) replace the heuristics' usage, in the mapping's
+    /// convention. What the mapping does not name is still what the
+    /// heuristics found (a usage object's cached tokens beside a mapped
+    /// input and output; audio tokens, web searches, a tier), given in the
+    /// mapping's convention; the cache writes as one (the total and its TTL
+    /// split are mapped together or taken together).
+    pub(crate) fn set_tokens(&self, raw: &mut RawLine<'_>, values: [Lenient<u64>; TOKEN_SLOTS]) {
         let c = &self.config;
-        let [input, cached, write, write_1h, mut output, reasoning] = values;
+        let mapped = c.token_paths().map(|p| p.is_some());
+        let mut values = values;
+        if !mapped.iter().all(|m| *m) {
+            if let Some(h) = raw.usage.normalise(&mut Problems::default()) {
+                let input = if c.input_includes_cache {
+                    h.input
+                } else {
+                    h.uncached_input()
+                };
+                let output = if c.output_includes_reasoning {
+                    h.output
+                } else {
+                    h.visible_output()
+                };
+                let found = [
+                    input,
+                    h.cached_read,
+                    h.cache_write,
+                    0, // the 5-minute part: the total less the 1-hour one
+                    h.cache_write_1h,
+                    output,
+                    h.reasoning,
+                ];
+                let writes_mapped = mapped[2] || mapped[3] || mapped[4];
+                for (i, (v, n)) in values.iter_mut().zip(found).enumerate() {
+                    let write = (2..=4).contains(&i);
+                    if !mapped[i] && !(write && writes_mapped) && n > 0 {
+                        *v = Lenient::Value(n);
+                    }
+                }
+            }
+        }
+        let [input, cached, write, write_5m, write_1h, mut output, reasoning] = values;
         if !c.output_includes_reasoning {
             if let (Lenient::Value(o), Lenient::Value(r)) = (&output, &reasoning) {
                 output = Lenient::Value(o + r);
@@ -392,7 +430,11 @@ impl Mapping {
             completion_tokens: output,
             reasoning_tokens: reasoning,
             cache_creation_input_tokens: write,
+            cache_write_5m: write_5m,
             cache_write_1h: write_1h,
+            extras: raw.usage.extras.take(),
+            tier: raw.usage.tier,
+            cost: std::mem::take(&mut raw.usage.cost),
             ..Default::default()
         };
         if c.input_includes_cache {
@@ -434,30 +476,44 @@ impl Mapping {
             (Some(n), Some(origin)) => {
                 // Relative to the origin; without a unit, milliseconds.
                 let nanos = unit_nanos(n).unwrap_or(n * 1e6);
-                LTime(Lenient::Value(
-                    origin + chrono::Duration::nanoseconds(nanos as i64),
-                ))
+                LTime(
+                    whole_nanos(nanos)
+                        .and_then(|d| origin.checked_add_signed(chrono::Duration::nanoseconds(d)))
+                        .map_or(Lenient::WrongType, Lenient::Value),
+                )
             }
             (Some(n), None) if self.config.timestamp_unit.is_some() => {
                 let nanos = unit_nanos(n).unwrap_or(n);
-                LTime(Lenient::Value(chrono::TimeZone::timestamp_nanos(
-                    &Utc,
-                    nanos as i64,
-                )))
+                LTime(whole_nanos(nanos).map_or(Lenient::WrongType, |d| {
+                    Lenient::Value(chrono::TimeZone::timestamp_nanos(&Utc, d))
+                }))
             }
             _ => read(),
         }
     }
 }
 
+/// Nanoseconds as a whole count, when they fit (an epoch in another unit
+/// than the mapping says falls outside: not clamped to the year 2262, but
+/// read as no time). Rounded: an f64 of milliseconds is not exact.
+fn whole_nanos(nanos: f64) -> Option<i64> {
+    let n = nanos.round();
+    (n.is_finite() && n > i64::MIN as f64 && n < i64::MAX as f64).then_some(n as i64)
+}
+
+/// The token slots of a mapping (see [`MappingConfig::token_paths`]).
+pub(crate) const TOKEN_SLOTS: usize = 7;
+
 impl MappingConfig {
     /// The token paths, in the order of [`Mapping::set_tokens`]: input,
-    /// cached read, cache write, 1-hour cache write, output, reasoning.
-    pub(crate) fn token_paths(&self) -> [&Option<Paths>; 6] {
+    /// cached read, cache write, 5-minute and 1-hour cache write, output,
+    /// reasoning.
+    pub(crate) fn token_paths(&self) -> [&Option<Paths>; TOKEN_SLOTS] {
         [
             &self.input_tokens,
             &self.cached_read_tokens,
             &self.cache_write_tokens,
+            &self.cache_write_5m_tokens,
             &self.cache_write_1h_tokens,
             &self.output_tokens,
             &self.reasoning_tokens,
@@ -497,6 +553,7 @@ impl MappingConfig {
             input_tokens,
             cached_read_tokens,
             cache_write_tokens,
+            cache_write_5m_tokens,
             cache_write_1h_tokens,
             output_tokens,
             reasoning_tokens
@@ -574,12 +631,22 @@ fn owned(s: LStr<'_>) -> LStr<'static> {
     })
 }
 
-/// The first path that resolves to a non-null value.
+/// The first path that resolves to a value: a null or blank one (an empty
+/// CSV cell) is none, and the next path is tried.
 fn find<'v>(v: &'v Value, paths: &Paths) -> Option<&'v Value> {
     paths
         .iter()
-        .find_map(|p| lookup(v, p))
-        .filter(|x| !x.is_null())
+        .filter_map(|p| lookup(v, p))
+        .find(|x| !is_blank(x))
+}
+
+/// A value that is no value: null, or a string of only whitespace.
+fn is_blank(x: &Value) -> bool {
+    match x {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
 }
 
 /// Resolves a dotted path, preferring whole keys that contain dots.

@@ -87,7 +87,7 @@ pub(crate) struct Compiled {
     same_tags: bool,
     /// `input`, `cached_read`, `cache_write`, `cache_write_1h`, `output`,
     /// `reasoning`, when any token path is mapped.
-    tokens: Option<[Lookup; 6]>,
+    tokens: Option<[Lookup; crate::formats::mapping::TOKEN_SLOTS]>,
 }
 
 #[derive(Clone, Debug)]
@@ -423,7 +423,7 @@ impl Compiled {
         t.same_tags = Compiled::same_tags(c);
         let token_paths = c.token_paths();
         if token_paths.iter().any(|p| p.is_some()) {
-            let mut out: [Lookup; 6] = Default::default();
+            let mut out: [Lookup; crate::formats::mapping::TOKEN_SLOTS] = Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {
                 if let Some(p) = paths {
                     *slot = t.lookup(p)?;
@@ -747,7 +747,8 @@ impl<'a> Reader<'_, 'a> {
             }
         }
         if let Some(tokens) = &c.tokens {
-            let mut values: [Lenient<u64>; 6] = Default::default();
+            let mut values: [Lenient<u64>; crate::formats::mapping::TOKEN_SLOTS] =
+                Default::default();
             for (v, lookup) in values.iter_mut().zip(tokens) {
                 if let Some(x) = self.find(lookup)? {
                     *v = x.count();
@@ -865,14 +866,24 @@ impl<'a> Reader<'_, 'a> {
         true
     }
 
-    /// `mapping::find`: the first path that resolves; `None` if none does or
-    /// its value is null.
+    /// `mapping::find`: the first path that resolves to a value (a null or
+    /// blank one is none: the next path is tried); `None` if none does.
     fn find(&mut self, lookup: &Lookup) -> Scan<Option<Scalar<'a>>> {
         for ends in &lookup.paths {
             for &end in ends {
                 if let Some(at) = self.resolve(end)? {
                     let x = self.read(at)?;
-                    return Ok((x != Scalar::Null).then_some(x));
+                    let blank = match &x {
+                        Scalar::Null => true,
+                        Scalar::Str(s) => s.trim().is_empty(),
+                        _ => false,
+                    };
+                    if !blank {
+                        return Ok(Some(x));
+                    }
+                    // The path's other ends name the same key: the next
+                    // path.
+                    break;
                 }
             }
         }

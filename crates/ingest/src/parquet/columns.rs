@@ -87,7 +87,7 @@ struct MappedPlan {
     tags: Vec<(String, Vec<usize>)>,
     /// input, cached read, cache write, 1-hour cache write, output,
     /// reasoning (see `Mapping::set_tokens`).
-    tokens: Option<[Vec<usize>; 6]>,
+    tokens: Option<[Vec<usize>; crate::formats::mapping::TOKEN_SLOTS]>,
 }
 
 /// The columns a file is read from and what each value is for.
@@ -405,7 +405,7 @@ impl Builder {
         }
         let token_paths = c.token_paths();
         let tokens = if token_paths.iter().any(|p| p.is_some()) {
-            let mut out: [Vec<usize>; 6] = Default::default();
+            let mut out: [Vec<usize>; crate::formats::mapping::TOKEN_SLOTS] = Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {
                 if let Some(p) = paths {
                     *slot = self.candidates(schema, p)?;
@@ -759,10 +759,13 @@ fn cells<'a>(
 
 /// The first candidate column with a value in this row.
 fn find<'a>(values: &[Values<'a>], candidates: &[usize], row: usize) -> Option<Scalar<'a>> {
-    candidates
-        .iter()
-        .find_map(|&i| values[i].get(row))
-        .map(Cell::into_scalar)
+    // As `mapping::find`: a null or blank value is none, the next path is
+    // tried.
+    candidates.iter().find_map(|&i| {
+        values[i].get(row).map(Cell::into_scalar).filter(|x| {
+            !matches!(x, Scalar::Null) && !matches!(x, Scalar::Str(s) if s.trim().is_empty())
+        })
+    })
 }
 
 /// `Mapping::apply`, reading the mapped values from the columns.
@@ -796,7 +799,7 @@ fn apply_mapping<'a>(
         }
     }
     if let Some(tokens) = &p.tokens {
-        let mut counts: [Lenient<u64>; 6] = Default::default();
+        let mut counts: [Lenient<u64>; crate::formats::mapping::TOKEN_SLOTS] = Default::default();
         for (count, candidates) in counts.iter_mut().zip(tokens) {
             if let Some(x) = find(values, candidates, row) {
                 *count = LU64(x.count()).0;

@@ -673,7 +673,8 @@ fn tricky_lines_read_like_the_tree_with_known_values() {
                 assert_eq!(r.team.as_deref(), Some("obj-one"));
             },
         ),
-        // A list: the first path wins; a null there ends the search.
+        // A list: the first path with a value wins; a null there goes on
+        // to the next path.
         (
             r#"{"payload":{"llm":{"model":"p-model","in":1,"out":1}},"model":"gpt-4o"}"#,
             |r| assert_eq!(r.model, "p-model"),
@@ -686,7 +687,7 @@ fn tricky_lines_read_like_the_tree_with_known_values() {
                     .iter()
                     .map(|(k, v)| (k.as_ref(), v.as_ref()))
                     .collect();
-                assert_eq!(tags, [("kind", "last")]);
+                assert_eq!(tags, [("kind", "last"), ("region", "us")]);
             },
         ),
         (
