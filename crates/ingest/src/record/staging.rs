@@ -410,16 +410,3 @@ impl<'a> RawLine<'a> {
         finish(record, usage, p)
     }
 }
-
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        eprintln!(
-            "RawLine {} CallRecord {} RawUsage {}",
-            std::mem::size_of::<super::RawLine<'static>>(),
-            std::mem::size_of::<tokenaudit_core::CallRecord<'static>>(),
-            std::mem::size_of::<crate::record::fields::RawUsage>()
-        );
-    }
-}
