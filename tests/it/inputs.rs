@@ -1435,6 +1435,29 @@ fn config_with_an_unknown_key_is_an_error_naming_it() {
     }
 }
 
+/// A mapped path that is no path (a number, an empty list) is said as
+/// such (it was "data did not match any variant of untagged enum Paths",
+/// and an empty list was taken, mapping the field to nothing).
+#[test]
+fn a_mapping_path_that_is_no_path_is_said() {
+    let env = Env::new();
+    env.write("a.jsonl", good(1));
+    for toml in [
+        "[mapping]\ninput_tokens = 5\n",
+        "[mapping]\ninput_tokens = []\n",
+    ] {
+        env.write("bad.toml", toml);
+        let out = run(&env, &["a.jsonl", "--config", "bad.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("a dotted path (\"usage.input\") or a non-empty list of them"),
+            "{err}"
+        );
+        assert!(err.contains("input_tokens"), "{err}");
+    }
+}
+
 #[test]
 fn stage_timings_go_to_stderr_only_when_asked() {
     let env = Env::new();

@@ -41,11 +41,39 @@ use crate::record::staging::{LNum, RawLine};
 use crate::rejects::{Reject, RejectReason};
 
 /// One path, or several tried in order.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Paths {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Paths {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Paths, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Paths;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a dotted path (\"usage.input\") or a non-empty list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Paths, E> {
+                Ok(Paths::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Paths, A::Error> {
+                let mut out = Vec::new();
+                while let Some(p) = seq.next_element::<String>()? {
+                    out.push(p);
+                }
+                if out.is_empty() {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                }
+                Ok(Paths::Many(out))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl Paths {
