@@ -53,6 +53,7 @@ input_includes_cache = true      # false if your input count excludes cached tok
 # cache_write_tokens = "..."     # all cache writes; or their TTL split:
 # cache_write_5m_tokens = "..."  # and cache_write_1h_tokens = "..."
 cost = "billing.usd"
+# cache_hit = "cached"           # true: answered from the gateway's cache, not billed
 
 [mapping.defaults]               # constants for fields the log lacks
 provider = "openai"

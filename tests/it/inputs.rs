@@ -1988,16 +1988,20 @@ fn a_cloudflare_page_is_read_as_its_records() {
     env.write(
         "m.toml",
         "[mapping]\nrequest_id = \"id\"\ntimestamp = \"created_at\"\ninput_tokens = \"tokens_in\"\n\
-         output_tokens = \"tokens_out\"\nfeature = \"metadata.feature\"\n",
+         output_tokens = \"tokens_out\"\nfeature = \"metadata.feature\"\ncache_hit = \"cached\"\n",
     );
     let row = |id: &str, model: &str, tin: u64, tout: u64| {
         json!({"id": id, "created_at": "2025-03-01T10:00:00.000Z", "provider": "openai",
                "model": model, "tokens_in": tin, "tokens_out": tout, "cached": false,
                "success": true, "status_code": 200, "metadata": "{\"feature\":\"search\"}"})
     };
+    // An answer from the gateway's cache (`cached: true`, a mapped
+    // `cache_hit`): not billed by the provider, not a call.
+    let mut hit = row("01J4", "gpt-4o-mini", 10_000, 1_000);
+    hit["cached"] = json!(true);
     let page = json!({"result": [row("01J1", "gpt-4o-mini", 10_000, 1_000),
                                   row("01J2", "gpt-4o-mini", 10_000, 1_000),
-                                  row("01J3", "claude-sonnet-4-5", 2_000, 100)],
+                                  row("01J3", "claude-sonnet-4-5", 2_000, 100), hit],
                       "result_info": {"page": 1, "per_page": 3, "count": 3},
                       "success": true, "errors": [], "messages": []});
     env.write("logs.json", serde_json::to_string_pretty(&page).unwrap());
@@ -2010,4 +2014,5 @@ fn a_cloudflare_page_is_read_as_its_records() {
         r["audit"]["input"]["files"][0]["format"],
         "mapped (API page)"
     );
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
 }

@@ -130,6 +130,9 @@ pub struct MappingConfig {
     pub latency_ms: Option<Paths>,
     pub ttft_ms: Option<Paths>,
     pub batch: Option<Paths>,
+    /// True when the gateway answered from its own cache (not billed by the
+    /// provider: a `not_a_call` skip, as LiteLLM's `cache_hit`).
+    pub cache_hit: Option<Paths>,
     pub finish_reason: Option<Paths>,
     pub max_tokens: Option<Paths>,
     pub prompt_fingerprint: Option<Paths>,
@@ -327,6 +330,9 @@ impl Mapping {
         }
         if let Some(x) = c.batch.as_ref().and_then(|p| find(v, p)) {
             raw.batch = LBool::deserialize(x).unwrap_or_default();
+        }
+        if let Some(x) = c.cache_hit.as_ref().and_then(|p| find(v, p)) {
+            raw.cache_hit = LBool::deserialize(x).unwrap_or_default();
         }
         if let Some(x) = c.cost.as_ref().and_then(|p| find(v, p)) {
             raw.cost = LMoney::deserialize(x).unwrap_or_default();
@@ -572,6 +578,7 @@ impl MappingConfig {
             latency_ms,
             ttft_ms,
             batch,
+            cache_hit,
             finish_reason,
             max_tokens,
             prompt_fingerprint,

@@ -167,6 +167,7 @@ pub(crate) enum Slot {
     Latency,
     Ttft,
     Batch,
+    CacheHit,
     Cost,
 }
 
@@ -195,6 +196,7 @@ impl Slot {
             Slot::Latency => raw.latency_ms = LNum::from_scalar(x),
             Slot::Ttft => raw.ttft_ms = LNum::from_scalar(x),
             Slot::Batch => raw.batch = LBool::from_label(x.label()),
+            Slot::CacheHit => raw.cache_hit = LBool::from_label(x.label()),
             Slot::Cost => raw.cost = LMoney::from_label(x.label()),
         }
     }
@@ -235,7 +237,7 @@ pub(crate) fn groupings(segs: &[&str]) -> Vec<Vec<String>> {
 /// The mapped fields with a slot of their own, each with its paths, slot,
 /// gateway meaning, the meanings that write it, and the check on the
 /// gateway's reading.
-pub(crate) fn table(c: &MappingConfig) -> [Plan<'_>; 23] {
+pub(crate) fn table(c: &MappingConfig) -> [Plan<'_>; 24] {
     use Field as F;
     [
         (
@@ -350,6 +352,13 @@ pub(crate) fn table(c: &MappingConfig) -> [Plan<'_>; 23] {
         ),
         (&c.ttft_ms, Slot::Ttft, F::Ttft, &[F::Ttft], Check::None),
         (&c.batch, Slot::Batch, F::Batch, &[F::Batch], Check::None),
+        (
+            &c.cache_hit,
+            Slot::CacheHit,
+            F::CacheHit,
+            &[F::CacheHit],
+            Check::None,
+        ),
         (&c.cost, Slot::Cost, F::Cost, &[F::Cost], Check::None),
     ]
 }
