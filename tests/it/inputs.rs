@@ -2016,3 +2016,27 @@ fn a_cloudflare_page_is_read_as_its_records() {
     );
     assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
 }
+
+/// A CSV cell of more digits than a 64-bit integer holds is an identifier
+/// kept as its text: two 21-digit request ids that differ in their last
+/// digit were read as the same float, and their calls said to be one call
+/// logged twice.
+#[test]
+fn long_numeric_ids_in_a_csv_stay_apart() {
+    let env = Env::new();
+    env.write(
+        "calls.csv",
+        "request_id,timestamp,model,prompt_tokens,completion_tokens\n\
+         123456789012345678901,2025-10-01T10:00:00Z,gpt-4o,1000,100\n\
+         123456789012345678902,2025-10-01T10:00:00Z,gpt-4o,1000,100\n",
+    );
+    env.write(
+        "m.toml",
+        "[mapping]\nrequest_id = \"request_id\"\ninput_tokens = \"prompt_tokens\"\noutput_tokens = \"completion_tokens\"\n",
+    );
+    let r = env.audit(&["calls.csv", "--config", "m.toml", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 0);
+    // 1,000 × $2.50/M + 100 × $10/M = $0.0035 a call.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
+}

@@ -763,7 +763,7 @@ impl<R: Read> CsvRecords<R> {
             let cell = cell.trim();
             if cell.is_empty() {
                 self.out.extend_from_slice(b"null");
-            } else if is_json_number(cell) {
+            } else if is_json_number(cell) && !is_oversized_integer(cell) {
                 self.out.extend_from_slice(cell.as_bytes());
             } else if let Some(value) = json_container(cell) {
                 // An object or list written as JSON text (LiteLLM's
@@ -776,6 +776,16 @@ impl<R: Read> CsvRecords<R> {
         }
         self.out.push(b'}');
     }
+}
+
+/// Digits past what a 64-bit integer holds: an identifier (a 21-digit
+/// request id), kept as its text; as a number it would be read as a float
+/// and two ids could become one.
+fn is_oversized_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    digits.bytes().all(|b| b.is_ascii_digit())
+        && s.parse::<i64>().is_err()
+        && s.parse::<u64>().is_err()
 }
 
 /// A cell holding a JSON object or list, parsed; `None` for any other text.
