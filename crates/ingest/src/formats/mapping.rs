@@ -239,7 +239,7 @@ impl Mapping {
                 let mut raw = gateway::parse_raw(line)?;
                 let mut de = serde_json::Deserializer::from_slice(line);
                 self.read(&mut raw, &mut de)?;
-                raw.into_record()
+                self.hinted(raw.into_record())
             }
         }
     }
@@ -254,7 +254,7 @@ impl Mapping {
                 ..RawLine::default()
             };
             if c.read(self, line, &mut raw) {
-                return raw.into_record();
+                return self.hinted(raw.into_record());
             }
         }
         self.parse_line_str_tree(line)
@@ -272,7 +272,29 @@ impl Mapping {
         let mut raw = gateway::parse_raw_str(line)?;
         let mut de = serde_json::Deserializer::from_str(line);
         self.read(&mut raw, &mut de)?;
-        raw.into_record()
+        self.hinted(raw.into_record())
+    }
+
+    /// A reject the mapping's convention may explain says how: cached
+    /// tokens more than a mapped input that includes them is the sign of
+    /// an input that excludes them (Anthropic's convention).
+    pub(crate) fn hinted<'a>(
+        &self,
+        read: Result<CallRecord<'a>, Reject>,
+    ) -> Result<CallRecord<'a>, Reject> {
+        read.map_err(|mut r| {
+            let c = &self.config;
+            if r.reason == RejectReason::InconsistentUsage
+                && c.input_includes_cache
+                && c.input_tokens.is_some()
+                && r.detail.starts_with("cached and cache-write tokens exceed")
+            {
+                r.detail.push_str(
+                    "; if the mapped input_tokens leaves the cached tokens out (Anthropic's convention), set input_includes_cache = false in [mapping]",
+                );
+            }
+            r
+        })
     }
 
     /// Builds the line's tree of mapped keys and applies the mapping.

@@ -32,7 +32,7 @@ fn agree(m: &Mapping, line: &str) -> bool {
     let c = m.compiled().expect("compiled");
     let mut raw = RawLine::default();
     if c.read(m, line, &mut raw) {
-        assert_eq!(show(&raw.into_record()), want, "line: {line}");
+        assert_eq!(show(&m.hinted(raw.into_record())), want, "line: {line}");
         true
     } else {
         false
