@@ -2040,3 +2040,49 @@ fn long_numeric_ids_in_a_csv_stay_apart() {
     // 1,000 × $2.50/M + 100 × $10/M = $0.0035 a call.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
 }
+
+/// Anthropic-style counts (input without the cache) mapped with the default
+/// `input_includes_cache = true` are rejected with the setting that reads
+/// them (the reject said only that the counts disagreed).
+#[test]
+fn a_mapping_in_the_wrong_convention_is_told_how_to_read_it() {
+    let env = Env::new();
+    env.write(
+        "m.toml",
+        "[mapping]\ninput_tokens = \"u.in\"\ncached_read_tokens = \"u.read\"\noutput_tokens = \"u.out\"\n",
+    );
+    env.write(
+        "calls.jsonl",
+        r#"{"model":"claude-sonnet-4-5","u":{"in":10,"read":1000,"out":5}}"#,
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "m.toml"]);
+    let detail = r["audit"]["input"]["rejected_samples"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("set input_includes_cache = false in [mapping]"),
+        "{detail}"
+    );
+}
+
+/// Cloudflare AI Gateway's logs read without a mapping: a saved page of
+/// them under `result`, its `tokens_in` / `tokens_out` (the page was
+/// unwrapped, then every record was missing its usage).
+#[test]
+fn cloudflare_gateway_logs_need_no_mapping() {
+    let env = Env::new();
+    env.write(
+        "page.json",
+        r#"{"result":[{"id":"01J","created_at":"2025-10-01T10:00:00Z","provider":"openai","model":"gpt-4o","tokens_in":1000,"tokens_out":100,"cost":0.0035,"success":true},{"id":"01K","created_at":"2025-10-01T10:01:00Z","provider":"openai","model":"gpt-4o","tokens_in":2000,"tokens_out":100,"cost":0.006,"success":true}],"result_info":{"page":1,"per_page":2,"count":2,"total_count":3},"success":true,"errors":[],"messages":[]}"#,
+    );
+    let r = env.audit(&["page.json", "--strict"]);
+    // gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035; 2,000 × 2.5 + 100 ×
+    // 10 = $0.006: as logged.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0095");
+    assert_eq!(
+        r["audit"]["input"]["files"][0]["format"],
+        "gateway (API page)"
+    );
+    assert_eq!(usd(&r["audit"]["reconciliation"][0]["difference"]), "0.00");
+}

@@ -517,6 +517,8 @@ pub(crate) fn field(key: &str) -> Field {
             "sessionId" => Field::Session,
             "thread_id" => Field::Session,
             "prompt_fp" => Field::PromptHash,
+            // Cloudflare AI Gateway's logs.
+            "tokens_in" => Field::UsageKey,
             _ => Field::Other,
         },
         10 => match key {
@@ -540,6 +542,7 @@ pub(crate) fn field(key: &str) -> Field {
             "latency_ms" => Field::Latency,
             "max_tokens" => Field::MaxTokens,
             "total_cost" => Field::Cost,
+            "tokens_out" => Field::UsageKey,
             _ => Field::Other,
         },
         11 => match key {
@@ -690,7 +693,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "thoughtsTokenCount"
         | "toolUsePromptTokenCount"
         | "ephemeral_5m_input_tokens"
-        | "ephemeral_1h_input_tokens" => Field::UsageKey,
+        | "ephemeral_1h_input_tokens"
+        | "tokens_in"
+        | "tokens_out" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -910,8 +915,9 @@ fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
 
 pub(crate) fn usage_key(key: &str) -> UsageKey {
     match key {
-        "prompt_tokens" => UsageKey::PromptTokens,
-        "completion_tokens" => UsageKey::CompletionTokens,
+        // Cloudflare AI Gateway's `tokens_in` / `tokens_out` (as OpenAI's).
+        "prompt_tokens" | "tokens_in" => UsageKey::PromptTokens,
+        "completion_tokens" | "tokens_out" => UsageKey::CompletionTokens,
         "input_tokens" => UsageKey::InputTokens,
         "output_tokens" => UsageKey::OutputTokens,
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
