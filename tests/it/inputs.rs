@@ -1802,6 +1802,30 @@ fn a_lone_surrogate_escape_does_not_lose_the_call() {
     );
 }
 
+/// A cut emoji on a file's first line decides its format as the line would
+/// without it: an OpenAI batch output whose first line has one was read as
+/// a gateway log, every call at twice its batch price.
+#[test]
+fn a_lone_surrogate_on_the_first_line_does_not_change_the_format() {
+    let env = Env::new();
+    let fixture = format!(
+        "{}/tests/fixtures/formats/openai-batch/batch_output.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let cut = text.replacen(
+        r#""custom_id":"request-1""#,
+        r#""custom_id":"request-1 \ud83d""#,
+        1,
+    );
+    assert_ne!(cut, text);
+    env.write("batch_output.jsonl", &cut);
+    let r = env.audit(&["batch_output.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "openai-batch");
+    // As the fixture's own test: 2 calls at batch rates, $0.0027.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0027");
+}
+
 /// A feature taken from a tag attributes by feature: Data quality does not
 /// list `feature` among the fields no call carried (it said per-feature
 /// findings were unavailable beside a table of spend by feature).

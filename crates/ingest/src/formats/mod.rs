@@ -271,7 +271,7 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
         if !finders.iter().any(|m| m.find(line).is_some()) {
             continue;
         }
-        let Ok(map) = serde_json::from_slice::<JsonObject>(line) else {
+        let Some(map) = json_object(line) else {
             continue;
         };
         if let Some((b, ..)) = any_line().find(|(_, _, looks_like)| looks_like(&map)) {
@@ -279,11 +279,21 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
         }
     }
     let line = object_lines(head).next()?;
-    let map: JsonObject = serde_json::from_slice(line).ok()?;
+    let map = json_object(line)?;
     REGISTRY
         .iter()
         .find(|b| matches!(b.detect, Detect::FirstLine(looks_like) if looks_like(&map)))
         .map(|b| b.format.clone())
+}
+
+/// A line as a JSON object, read as the pipeline reads it: with lone
+/// UTF-16 surrogate escapes mended when it fails over them (a first line
+/// Node cut in an emoji decides the format as the others would).
+fn json_object(line: &[u8]) -> Option<JsonObject> {
+    serde_json::from_slice::<JsonObject>(line).ok().or_else(|| {
+        let mended = crate::json::mend_lone_surrogates(line)?;
+        serde_json::from_slice::<JsonObject>(&mended).ok()
+    })
 }
 
 /// How many non-blank lines detection looks at.
@@ -322,6 +332,20 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
     {
         lines += 1;
+        let mended;
+        let line = match gateway::parse_line(line) {
+            Err(Reject {
+                reason: RejectReason::MalformedJson,
+                ..
+            }) => match crate::json::mend_lone_surrogates(line) {
+                Some(m) => {
+                    mended = m;
+                    &mended[..]
+                }
+                None => line,
+            },
+            _ => line,
+        };
         match gateway::parse_line(line) {
             Ok(_) => return Ok(Format::Gateway),
             Err(Reject { reason, .. }) => {
