@@ -2110,3 +2110,55 @@ fn cloudflare_gateway_logs_need_no_mapping() {
     );
     assert_eq!(usd(&r["audit"]["reconciliation"][0]["difference"]), "0.00");
 }
+
+/// A failed call with no token on a model the catalog lacks costs $0, but
+/// no catalog priced it: the rules that need prices still could not run,
+/// and it is no "most expensive call" (both said otherwise).
+#[test]
+fn a_no_token_call_is_no_priced_call_for_the_rules() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-10-01T10:00:03Z","model":"acme-llm-7","status":"error","usage":{"prompt_tokens":0,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-10-01T10:00:04Z","model":"acme-llm-7","usage":{"prompt_tokens":100,"completion_tokens":10}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["unpriced_calls"], 1);
+    assert_eq!(
+        crate::util::rule_coverage(&r, "TA101")["status"],
+        "could_not_run"
+    );
+    assert_eq!(r["audit"]["most_expensive_calls"], json!([]));
+}
+
+/// A mapped input in the other convention than the heuristics' (Anthropic's
+/// input without the cache, mapped with the default
+/// `input_includes_cache = true`) takes no cache counts from the usage
+/// object: they are not its parts. (Taken, the call was rejected as
+/// inconsistent.) Declared as Anthropic's, the counts are merged.
+#[test]
+fn cache_counts_are_merged_only_into_an_input_that_holds_them() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":100,"cache_read_input_tokens":10000,"cache_creation_input_tokens":2000,"output_tokens":50}}"#,
+    );
+    let mapping = "[mapping]\ninput_tokens = \"usage.input_tokens\"\noutput_tokens = \"usage.output_tokens\"\n";
+    env.write("inclusive.toml", mapping);
+    env.write(
+        "exclusive.toml",
+        format!("{mapping}input_includes_cache = false\n"),
+    );
+    // Read as the mapping says: 100 input tokens, 50 out: 100 × 3 + 50 × 15
+    // = $0.00105.
+    let r = env.audit(&["calls.jsonl", "--config", "inclusive.toml", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00105");
+    // Anthropic's convention: 100 × 3 + 10,000 × 0.30 + 2,000 × 3.75 + 50 ×
+    // 15 = $0.01155.
+    let r = env.audit(&["calls.jsonl", "--config", "exclusive.toml", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01155");
+}

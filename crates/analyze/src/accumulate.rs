@@ -1347,7 +1347,8 @@ impl RecordSink for Accumulator<'_> {
                 && r.logged_cost.is_none_or(|c| c == Money::ZERO);
             nothing.then_some(Money::ZERO)
         });
-        if cost.is_some() {
+        // Rules that need a catalog's price count only calls it priced.
+        if priced.is_some() {
             self.via.add(Via::Priced, 1);
         }
         {
@@ -1419,7 +1420,7 @@ impl RecordSink for Accumulator<'_> {
             self.first = min_opt(self.first, Some(t));
             self.last = self.last.max(Some(t));
         }
-        if let Some(c) = cost {
+        if let (Some(c), true) = (cost, priced.is_some()) {
             // The list's order, cost down then where read: a call that ties
             // the last one's cost but was read before it takes its place, so
             // the list does not depend on the order calls come in (a store

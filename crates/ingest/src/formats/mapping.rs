@@ -467,10 +467,24 @@ impl Mapping {
                     output,
                     h.reasoning,
                 ];
+                // A mapped input (output) that is not what the heuristics
+                // read as one, in the mapping's convention (another source,
+                // or the other convention), takes no parts from them: the
+                // cache counts (reasoning) would not be its parts.
+                let agrees = |i: usize| match &values[i] {
+                    Lenient::Value(v) => *v == found[i],
+                    _ => true,
+                };
+                let (input_agrees, output_agrees) = (agrees(0), agrees(5));
                 let writes_mapped = mapped[2] || mapped[3] || mapped[4];
                 for (i, (v, n)) in values.iter_mut().zip(found).enumerate() {
-                    let write = (2..=4).contains(&i);
-                    if !mapped[i] && !(write && writes_mapped) && n > 0 {
+                    let take = match i {
+                        1 => input_agrees,
+                        2..=4 => input_agrees && !writes_mapped,
+                        6 => output_agrees,
+                        _ => true,
+                    };
+                    if !mapped[i] && take && n > 0 {
                         *v = Lenient::Value(n);
                     }
                 }
