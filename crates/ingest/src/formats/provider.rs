@@ -406,7 +406,9 @@ pub static BEDROCK_BATCH: Builtin = Builtin {
          response (Anthropic's message, with its model), priced at Bedrock's\n\
          batch rates; records with an error and no output are skipped as\n\
          not_billed. Outputs that name no model (Nova, Titan) are\n\
-         missing_model: give the batch job's model in a [mapping].",
+         missing_model: give the batch job's model in [mapping.defaults]\n\
+         (model = \"amazon.nova-pro-v1:0\", provider = \"bedrock\",\n\
+         batch = true; a mapping reads the file as a gateway log).",
 };
 
 /// The `anthropic-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).
