@@ -291,7 +291,7 @@ impl LMoney {
     /// Reads an amount from a label (see [`Scalar::label`]).
     pub fn from_label(label: Lenient<Cow<'_, str>>) -> LMoney {
         LMoney(match label {
-            Lenient::Value(v) => match Money::parse_usd(&v) {
+            Lenient::Value(v) => match Money::parse_usd(&v).or_else(|| grouped_usd(&v)) {
                 Some(m) => Lenient::Value(m),
                 None => Lenient::WrongType,
             },
@@ -299,6 +299,48 @@ impl LMoney {
             _ => Lenient::WrongType,
         })
     }
+}
+
+/// An amount as a spreadsheet exports it: with thousands separators
+/// (`1,234.50`: groups of three digits after the first one to three) or a
+/// dollar sign (`$3.50`).
+fn grouped_usd(text: &str) -> Option<Money> {
+    let t = text.trim();
+    let (sign, t) = match t.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", t),
+    };
+    let (dollar, t) = match t.strip_prefix('$') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let (whole, frac) = match t.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (t, None),
+    };
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    if first.is_empty() || first.len() > 3 || !digits(first) {
+        return None;
+    }
+    let mut plain = format!("{sign}{first}");
+    let mut grouped = false;
+    for g in groups {
+        if g.len() != 3 || !digits(g) {
+            return None;
+        }
+        plain.push_str(g);
+        grouped = true;
+    }
+    if !grouped && !dollar {
+        return None;
+    }
+    if let Some(f) = frac {
+        plain.push('.');
+        plain.push_str(f);
+    }
+    Money::parse_usd(&plain)
 }
 
 /// A timestamp: RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC), a date,
@@ -1898,5 +1940,24 @@ mod fingerprint_tests {
         assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
         assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
         assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
+    }
+}
+
+#[cfg(test)]
+mod grouped_money_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_with_thousands_separators() {
+        let m = |t: &str| LMoney::from_label(Lenient::Value(Cow::Borrowed(t))).0;
+        let usd = |t: &str| Lenient::Value(Money::parse_usd(t).unwrap());
+        assert_eq!(m("1,234.50"), usd("1234.50"));
+        assert_eq!(m("$1,234,567.891"), usd("1234567.891"));
+        assert_eq!(m("-1,000"), usd("-1000"));
+        assert_eq!(m("0.0035"), usd("0.0035"));
+        assert_eq!(m("$3.50"), usd("3.50"));
+        for wrong in ["1,23.5", "1,2345", ",100", "1,000,00", "abc", "1.234,50"] {
+            assert_eq!(m(wrong), Lenient::WrongType, "{wrong}");
+        }
     }
 }
