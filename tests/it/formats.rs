@@ -1444,6 +1444,52 @@ fn codex_sessions_with_the_same_counts_are_not_copies() {
     assert!(skipped(&r).get("duplicate").is_none(), "{:?}", skipped(&r));
 }
 
+/// A subagent's file whose `source.subagent` is a name (`"review"`, a unit
+/// variant), not an object, is a subagent's all the same: its copy of the
+/// parent's call gives way to the parent's (it was counted again, as the
+/// original of another session).
+#[test]
+fn codex_subagents_named_by_a_string_are_derived() {
+    let env = Env::new();
+    let usage = |input: u64, output: u64| {
+        format!(
+            r#"{{"input_tokens":{input},"cached_input_tokens":0,"output_tokens":{output},"reasoning_output_tokens":0,"total_tokens":{}}}"#,
+            input + output
+        )
+    };
+    let count = |t: &str, total: &str, last: &str| {
+        format!(
+            r#"{{"timestamp":"{t}","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{total},"last_token_usage":{last}}}}}}}"#
+        )
+    };
+    let context = r#"{"timestamp":"2025-11-20T09:00:01.000Z","type":"turn_context","payload":{"cwd":"/r","model":"gpt-5-codex"}}"#;
+    env.write(
+        "sessions/2025/11/20/rollout-2025-11-20T09-00-00-p.jsonl",
+        [
+            r#"{"timestamp":"2025-11-20T09:00:00.000Z","type":"session_meta","payload":{"id":"p","cwd":"/r"}}"#.to_string(),
+            context.to_string(),
+            count("2025-11-20T09:00:05.000Z", &usage(9000, 120), &usage(9000, 120)),
+        ]
+        .join("\n"),
+    );
+    env.write(
+        "sessions/2025/11/20/rollout-2025-11-20T09-10-00-s.jsonl",
+        [
+            r#"{"timestamp":"2025-11-20T09:10:00.000Z","type":"session_meta","payload":{"id":"s","cwd":"/r","source":{"subagent":"review"}}}"#.to_string(),
+            context.to_string(),
+            count("2025-11-20T09:10:05.000Z", &usage(9000, 120), &usage(9000, 120)),
+            count("2025-11-20T09:10:09.000Z", &usage(10000, 220), &usage(1000, 100)),
+        ]
+        .join("\n"),
+    );
+    let r = env.audit(&["sessions"]);
+    // gpt-5's rates: the parent's 9,000 × $1.25/M + 120 × $10/M = $0.01245;
+    // the subagent's own 1,000 × 1.25 + 100 × 10 = $0.00225.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0147");
+    assert_eq!(skipped(&r)["duplicate"], 1);
+}
+
 /// A fork read before its parent (kept under `archived_sessions/`, which
 /// sorts first): the parent's calls stay the parent's, in its session, at
 /// its time, and the fork's copies are the duplicates; a subagent's

@@ -74,7 +74,10 @@ pub static SPEC: Spec = Spec::new(
         Capture::Value(&["payload.info.last_token_usage.output_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.reasoning_output_tokens"]),
         Capture::Value(&["payload.forked_from_id"]),
-        Capture::Object(&["payload.source.subagent"]),
+        // An object (`{"thread_spawn": {...}}`) or a unit variant's string
+        // (`"review"`): either way a subagent's file.
+        Capture::Text(&["payload.source.subagent"]),
+        Capture::Value(&["payload.parent_thread_id"]),
     ],
     None,
 )
@@ -95,6 +98,7 @@ const TOTAL: usize = 7;
 const LAST: usize = 12;
 const FORKED_FROM: usize = 17;
 const SUBAGENT: usize = 18;
+const PARENT_THREAD: usize = 19;
 
 /// Input, cached input, output, reasoning.
 type Counts = [u64; 4];
@@ -164,7 +168,9 @@ fn hook<'a>(
             // before the copied history: the file's session is the first.
             if let (Some(id), None) = (value(c, ID), &state.session) {
                 state.session = Some(id.into_owned());
-                state.derived = value(c, FORKED_FROM).is_some() || c.object(SUBAGENT);
+                state.derived = value(c, FORKED_FROM).is_some()
+                    || c.text(SUBAGENT).is_some()
+                    || value(c, PARENT_THREAD).is_some();
             }
             if let Some(cwd) = value(c, CWD) {
                 state.cwd = Some(cwd.into_owned());
