@@ -656,7 +656,11 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         out.push(fields_ignored_text(a.input.fields_ignored));
     }
     if quiet && !a.unknown_models.is_empty() {
-        let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
+        let calls: u64 = a
+            .unknown_models
+            .iter()
+            .map(|m| m.stats.unpriced_calls)
+            .sum();
         let models = a.unknown_models.len();
         out.push(format!(
             "{calls} calls to {models} model{} not in the price catalog were not priced (see the report)",
@@ -756,7 +760,11 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         ));
     }
     if !a.unknown_models.is_empty() {
-        let calls: u64 = a.unknown_models.iter().map(|m| m.stats.calls).sum();
+        let calls: u64 = a
+            .unknown_models
+            .iter()
+            .map(|m| m.stats.unpriced_calls)
+            .sum();
         // A model is listed once per provider it was logged with: name it.
         let mut names: Vec<String> = a
             .unknown_models
