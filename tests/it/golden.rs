@@ -374,3 +374,31 @@ fn money_is_exact_over_many_calls() {
     assert_eq!(r["audit"]["totals"]["calls"], 300_000);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.855");
 }
+
+/// OpenRouter's permaslugs put a Claude 4+ version before the family
+/// (`anthropic/claude-4.5-sonnet-20250929`): priced as Anthropic's names
+/// (Sonnet 4.5 and Opus 4.1 were unpriced; Haiku 4.5 and Opus 4.5 already
+/// resolved through their catalog rules).
+#[test]
+fn claude_names_with_the_version_first_are_priced() {
+    let env = Env::new();
+    let call = |model: &str, feature: &str| {
+        line(&format!(
+            r#""timestamp":"2025-10-01T12:00:00Z","provider":"openrouter","model":"{model}","feature":"{feature}","usage":{{"prompt_tokens":1000,"completion_tokens":1500}}"#
+        ))
+    };
+    env.write(
+        "a.jsonl",
+        [
+            call("anthropic/claude-4.5-sonnet-20250929", "sonnet"),
+            call("anthropic/claude-4.1-opus-20250805", "opus"),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["a.jsonl", "--strict"]);
+    // Sonnet 4.5: 1,000 × $3/M + 1,500 × $15/M = $0.0255; Opus 4.1:
+    // 1,000 × 15 + 1,500 × 75 = $0.1275.
+    assert_eq!(usd(&row(&r, "feature", "sonnet")["cost"]), "0.0255");
+    assert_eq!(usd(&row(&r, "feature", "opus")["cost"]), "0.1275");
+    assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
+}

@@ -72,6 +72,9 @@ pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
             push(&mut out, &c.replacen('@', "-", 1));
             push(&mut out, &c[..at]);
         }
+        if let Some(swapped) = claude_family_first(&c) {
+            push(&mut out, &swapped);
+        }
         let no_region = BEDROCK_REGIONS
             .iter()
             .find_map(|r| c.strip_prefix(r))
@@ -87,6 +90,36 @@ pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
         i += 1;
     }
     (out, segments, bedrock)
+}
+
+/// A Claude 4+ name with the version before the family, as OpenRouter's
+/// permaslugs write it (`claude-4.5-sonnet-20250929`), in Anthropic's own
+/// order (`claude-sonnet-4.5-20250929`); `None` for any other name (3.x
+/// names put the version first in Anthropic's order too).
+fn claude_family_first(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("claude-")?;
+    let major_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let major: u32 = rest[..major_len].parse().ok()?;
+    if major < 4 {
+        return None;
+    }
+    let mut version_len = major_len;
+    let b = rest.as_bytes();
+    if matches!(b.get(version_len), Some(b'.' | b'-'))
+        && b.get(version_len + 1).is_some_and(u8::is_ascii_digit)
+        && !b.get(version_len + 2).is_some_and(u8::is_ascii_digit)
+    {
+        version_len += 2;
+    }
+    let after = rest[version_len..].strip_prefix('-')?;
+    let family = ["sonnet", "opus", "haiku"]
+        .into_iter()
+        .find(|f| after.starts_with(f))?;
+    let tail = &after[family.len()..];
+    if !(tail.is_empty() || tail.starts_with('-') || tail.starts_with(':')) {
+        return None;
+    }
+    Some(format!("claude-{family}-{}{tail}", &rest[..version_len]))
 }
 
 /// How many of `name`'s candidate spellings are literal: the name and its
@@ -340,5 +373,24 @@ mod tests {
             "llama3-1-70b-instruct"
         );
         assert_eq!(strip_bedrock_version("gpt-oss-120b-1:0"), "gpt-oss-120b-1");
+    }
+
+    #[test]
+    fn claude_names_with_the_version_first() {
+        for (name, want) in [
+            (
+                "claude-4.5-sonnet-20250929",
+                Some("claude-sonnet-4.5-20250929"),
+            ),
+            ("claude-4.1-opus-20250805", Some("claude-opus-4.1-20250805")),
+            ("claude-4-5-haiku", Some("claude-haiku-4-5")),
+            ("claude-4-sonnet", Some("claude-sonnet-4")),
+            ("claude-3-5-sonnet-20240620", None),
+            ("claude-sonnet-4-5", None),
+            ("claude-4.5-sonnetx", None),
+            ("claude-45-sonnet", Some("claude-sonnet-45")),
+        ] {
+            assert_eq!(claude_family_first(name).as_deref(), want, "{name}");
+        }
     }
 }
