@@ -2285,3 +2285,125 @@ fn bedrock_batch_output_is_read_at_batch_rates() {
         "missing_model"
     );
 }
+
+/// A Langfuse trace as its API returns one (`GET /api/public/traces/{id}`:
+/// the trace's fields, then its observations): the observations are
+/// attributed to the trace's name, user, session and tags, which they do
+/// not carry (all of it was `(none)`).
+#[test]
+fn a_langfuse_trace_attributes_its_observations() {
+    let env = Env::new();
+    // Pretty, in the API's key order (the trace's fields first).
+    env.write(
+        "trace.json",
+        r#"{
+  "id": "tr-1",
+  "timestamp": "2025-03-01T10:00:00.000Z",
+  "name": "support-chat",
+  "userId": "u1",
+  "sessionId": "s1",
+  "tags": [
+    "prod"
+  ],
+  "totalCost": 7.0,
+  "latency": 2.0,
+  "observations": [
+    {
+      "id": "obs-1",
+      "traceId": "tr-1",
+      "type": "GENERATION",
+      "name": "ChatOpenAI",
+      "startTime": "2025-03-01T10:00:00.000Z",
+      "endTime": "2025-03-01T10:00:02.000Z",
+      "completionStartTime": null,
+      "model": "gpt-4o",
+      "modelParameters": {
+        "max_tokens": "1024"
+      },
+      "level": "DEFAULT",
+      "statusMessage": null,
+      "parentObservationId": "p",
+      "usageDetails": {
+        "input": 1000000,
+        "output": 100000,
+        "total": 1100000
+      },
+      "costDetails": {
+        "input": 2.5,
+        "output": 1.0,
+        "total": 3.5
+      },
+      "calculatedTotalCost": 3.5,
+      "totalCost": 3.5
+    },
+    {
+      "id": "obs-2",
+      "traceId": "tr-1",
+      "type": "GENERATION",
+      "name": "ChatOpenAI",
+      "startTime": "2025-03-01T10:00:00.000Z",
+      "endTime": "2025-03-01T10:00:02.000Z",
+      "completionStartTime": null,
+      "model": "gpt-4o",
+      "modelParameters": {
+        "max_tokens": "1024"
+      },
+      "level": "DEFAULT",
+      "statusMessage": null,
+      "parentObservationId": "p",
+      "usageDetails": {
+        "input": 1000000,
+        "output": 100000,
+        "total": 1100000
+      },
+      "costDetails": {
+        "input": 2.5,
+        "output": 1.0,
+        "total": 3.5
+      },
+      "calculatedTotalCost": 3.5,
+      "totalCost": 3.5
+    },
+    {
+      "id": "obs-3",
+      "traceId": "tr-1",
+      "type": "SPAN",
+      "name": "ChatOpenAI",
+      "startTime": "2025-03-01T10:00:00.000Z",
+      "endTime": "2025-03-01T10:00:02.000Z",
+      "completionStartTime": null,
+      "model": null,
+      "modelParameters": {
+        "max_tokens": "1024"
+      },
+      "level": "DEFAULT",
+      "statusMessage": null,
+      "parentObservationId": "p",
+      "usageDetails": {},
+      "costDetails": {},
+      "calculatedTotalCost": 3.5,
+      "totalCost": 3.5
+    }
+  ],
+  "scores": [],
+  "htmlPath": "/project/x/traces/tr-1"
+}"#,
+    );
+    let r = env.audit(&["trace.json", "--strict"]);
+    // Two gpt-4o generations of 1,000,000 in and 100,000 out: 2.50 + 1.00
+    // = $3.50 each.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "7.00");
+    assert_eq!(
+        r["audit"]["input"]["files"][0]["format"],
+        "langfuse (API page)"
+    );
+    assert_eq!(cost_of(&r, "feature", "support-chat"), "7.00");
+    assert_eq!(cost_of(&r, "user", "u1"), "7.00");
+    assert_eq!(cost_of(&r, "session", "s1"), "7.00");
+    let tags = r["audit"]["tags"].as_array().unwrap();
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == "tag=prod" && t["cost"] == "7.00"),
+        "{tags:?}"
+    );
+}

@@ -73,12 +73,14 @@ pub static SPEC: Spec = Spec::new(
                 "cost_details.total",
             ],
         ),
-        (T::User, &["userId", "user_id"]),
-        (T::Session, &["sessionId", "session_id"]),
+        // A trace's observations (`GET /traces/{id}`) have their trace's as
+        // `trace` (see `source::container::PageRecords`).
+        (T::User, &["userId", "user_id", "trace.userId"]),
+        (T::Session, &["sessionId", "session_id", "trace.sessionId"]),
         // Unless `metadata.feature` is set (the hook).
-        (T::Feature, &["traceName", "trace_name"]),
+        (T::Feature, &["traceName", "trace_name", "trace.name"]),
     ],
-    &["tags"],
+    &["tags", "trace.tags"],
     "tag",
     &[
         Capture::Value(&["type"]),
@@ -610,7 +612,10 @@ pub static BUILTIN: Builtin = Builtin {
          traceName (feature, unless metadata.feature), metadata; chat\n\
          messages in `input` give the prompt and system-prompt fingerprints\n\
          (as a gateway line's `messages`). Spans, events and other\n\
-         observations are counted as not_a_call (not an error for --strict).",
+         observations are counted as not_a_call (not an error for --strict).\n\
+         A trace with its observations (GET /api/public/traces/{id}): the\n\
+         observations take the trace's name, userId, sessionId and tags\n\
+         written before them.",
 };
 
 /// Reads one Langfuse observation.

@@ -318,7 +318,22 @@ pub struct PageRecords<R> {
     input: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
+    /// The page's own text before its records (up to [`PAGE_HEAD`] bytes):
+    /// a Langfuse trace's fields, for its observations.
+    head: Vec<u8>,
+    /// The key whose array is being read (or was just read).
+    key: Option<&'static str>,
+    /// What each record of the array gets before its closing brace: its
+    /// trace as `"trace": {...}` (a Langfuse trace's observations have no
+    /// name, user, session or tags of their own).
+    inject: Option<Vec<u8>>,
+    /// The record being copied has a member (so the injection needs a
+    /// comma before it).
+    record_has_member: bool,
 }
+
+/// The most of a page's own text kept for its trace's fields.
+const PAGE_HEAD: usize = 64 << 10;
 
 impl<R: Read> PageRecords<R> {
     pub fn new(inner: R) -> PageRecords<R> {
@@ -330,6 +345,10 @@ impl<R: Read> PageRecords<R> {
             input: vec![0; BLOCK],
             out: Vec::with_capacity(BLOCK),
             pos: 0,
+            head: Vec::new(),
+            key: None,
+            inject: None,
+            record_has_member: false,
         }
     }
 
@@ -341,20 +360,44 @@ impl<R: Read> PageRecords<R> {
             let key = self.scan.step(b);
             match self.inside {
                 Some(close) => {
+                    let depth = self.scan.depth;
+                    if !in_string && b == b'}' && depth == close + 1 {
+                        // A record closes: its trace goes in first.
+                        if let Some(inject) = &self.inject {
+                            let skip = usize::from(!self.record_has_member);
+                            self.out.extend_from_slice(&inject[skip..]);
+                        }
+                    }
                     self.out.push(b);
-                    if !in_string && b == b']' && self.scan.depth == close {
+                    if !in_string && b == b'{' && depth == close + 2 {
+                        self.record_has_member = false;
+                    } else if depth >= close + 2 && !b.is_ascii_whitespace() {
+                        self.record_has_member = true;
+                    }
+                    if !in_string && b == b']' && depth == close {
                         self.out.push(b'\n');
                         self.inside = None;
                     }
                 }
                 None => {
+                    if before == 0 && b == b'{' {
+                        self.head.clear();
+                    }
+                    if (before > 0 || b == b'{') && self.head.len() < PAGE_HEAD {
+                        self.head.push(b);
+                    }
                     // Each page's own key (several pages may use several).
                     if key.is_some() {
                         self.armed = true;
+                        self.key = key;
                     } else if self.armed && !in_string && !b.is_ascii_whitespace() && b != b':' {
                         if b == b'[' && before == 1 {
                             self.out.push(b);
                             self.inside = Some(before);
+                            self.inject = match self.key {
+                                Some("observations") => trace_of(&self.head),
+                                _ => None,
+                            };
                         }
                         self.armed = false;
                     }
@@ -362,6 +405,33 @@ impl<R: Read> PageRecords<R> {
             }
         }
     }
+}
+
+/// A Langfuse trace's name, user, session and tags, from the text of the
+/// trace before its `observations` (as the API writes a trace: its fields,
+/// then its observations), as `,"trace":{...}` for each observation;
+/// `None` when the page has none of them (a list's page).
+fn trace_of(head: &[u8]) -> Option<Vec<u8>> {
+    // `{..., "observations":[`: the fields before the key, closed.
+    let text = std::str::from_utf8(head).ok()?;
+    let text = text.trim_end().strip_suffix('[')?.trim_end();
+    let text = text.strip_suffix(':')?.trim_end();
+    let text = text.strip_suffix("\"observations\"")?.trim_end();
+    let text = text.strip_suffix(',').unwrap_or(text);
+    let page: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&format!("{text}}}")).ok()?;
+    let mut trace = serde_json::Map::new();
+    for key in ["name", "userId", "sessionId", "tags"] {
+        if let Some(v) = page.get(key).filter(|v| !v.is_null()) {
+            trace.insert(key.to_string(), v.clone());
+        }
+    }
+    if trace.is_empty() {
+        return None;
+    }
+    let mut out = b",\"trace\":".to_vec();
+    serde_json::to_writer(&mut out, &trace).ok()?;
+    Some(out)
 }
 
 impl<R: Read> Read for PageRecords<R> {
@@ -1085,6 +1155,42 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "[ {\"model\":\"gpt-4o\"}]\n");
+    }
+
+    /// A Langfuse trace's observations get their trace's name, user,
+    /// session and tags as `trace`, an empty one too; a list's page, and a
+    /// trace whose fields come after its observations, give nothing.
+    #[test]
+    fn a_traces_observations_get_their_trace() {
+        let read = |page: &str| {
+            let mut out = String::new();
+            PageRecords::new(page.as_bytes())
+                .read_to_string(&mut out)
+                .unwrap();
+            out
+        };
+        let trace = r#"{"id":"t","name":"chat","userId":"u","sessionId":null,"tags":["prod"],"meta":{"observations":[1]},"observations":[{"id":"o1","s":"}"}, {} ],"scores":[]}"#;
+        assert_eq!(
+            read(trace),
+            "[{\"id\":\"o1\",\"s\":\"}\",\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}}, {\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}} ]\n"
+        );
+        // Two traces as JSON lines: each its own.
+        let two = format!(
+            "{}\n{}\n",
+            r#"{"name":"a","observations":[{"x":1}]}"#, r#"{"name":"b","observations":[{"x":2}]}"#
+        );
+        assert_eq!(
+            read(&two),
+            "[{\"x\":1,\"trace\":{\"name\":\"a\"}}]\n[{\"x\":2,\"trace\":{\"name\":\"b\"}}]\n"
+        );
+        assert_eq!(
+            read(r#"{"data":[{"x":1}],"meta":{"page":1}}"#),
+            "[{\"x\":1}]\n"
+        );
+        assert_eq!(
+            read(r#"{"observations":[{"x":1}],"name":"late"}"#),
+            "[{\"x\":1}]\n"
+        );
     }
 
     #[test]
