@@ -432,7 +432,13 @@ mod tests {
 fn grouped_digits(t: &str) -> Option<u64> {
     let mut groups = t.split(',');
     let first = groups.next()?;
-    if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+    // A first group starting with 0 is a decimal comma (`0,350`), no
+    // grouping.
+    if first.is_empty()
+        || first.len() > 3
+        || first.starts_with('0')
+        || !first.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let mut n: u64 = first.parse().ok()?;

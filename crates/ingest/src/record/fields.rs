@@ -318,10 +318,20 @@ fn grouped_usd(text: &str) -> Option<Money> {
         Some((w, f)) => (w, Some(f)),
         None => (t, None),
     };
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    if dollar && digits(whole) {
+        // `$1234.50`: no grouping, a sign.
+        let plain = match frac {
+            Some(f) => format!("{sign}{whole}.{f}"),
+            None => format!("{sign}{whole}"),
+        };
+        return Money::parse_usd(&plain);
+    }
     let mut groups = whole.split(',');
     let first = groups.next()?;
-    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
-    if first.is_empty() || first.len() > 3 || !digits(first) {
+    // A first group starting with 0 is a decimal comma (`0,350`), no
+    // grouping.
+    if first.len() > 3 || first.starts_with('0') || !digits(first) {
         return None;
     }
     let mut plain = format!("{sign}{first}");
@@ -1956,7 +1966,10 @@ mod grouped_money_tests {
         assert_eq!(m("-1,000"), usd("-1000"));
         assert_eq!(m("0.0035"), usd("0.0035"));
         assert_eq!(m("$3.50"), usd("3.50"));
-        for wrong in ["1,23.5", "1,2345", ",100", "1,000,00", "abc", "1.234,50"] {
+        assert_eq!(m("$1234.50"), usd("1234.50"));
+        for wrong in [
+            "1,23.5", "1,2345", ",100", "1,000,00", "abc", "1.234,50", "0,350", "$0,350",
+        ] {
             assert_eq!(m(wrong), Lenient::WrongType, "{wrong}");
         }
     }
