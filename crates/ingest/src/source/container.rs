@@ -332,8 +332,13 @@ pub struct PageRecords<R> {
     record_has_member: bool,
 }
 
-/// The most of a page's own text kept for its trace's fields.
-const PAGE_HEAD: usize = 64 << 10;
+/// The most of a page's own text kept for its trace's fields (a trace's
+/// `input` and `output` come before its observations, and can be long).
+const PAGE_HEAD: usize = 16 << 20;
+
+/// The most a trace adds to each of its observations: past it, its tags
+/// are left out (a trace with thousands of them would be copied into each).
+const TRACE_INJECTED: usize = 2 << 10;
 
 impl<R: Read> PageRecords<R> {
     pub fn new(inner: R) -> PageRecords<R> {
@@ -413,25 +418,35 @@ impl<R: Read> PageRecords<R> {
 /// `None` when the page has none of them (a list's page).
 fn trace_of(head: &[u8]) -> Option<Vec<u8>> {
     // `{..., "observations":[`: the fields before the key, closed.
-    let text = std::str::from_utf8(head).ok()?;
+    let text = String::from_utf8_lossy(head);
     let text = text.trim_end().strip_suffix('[')?.trim_end();
     let text = text.strip_suffix(':')?.trim_end();
     let text = text.strip_suffix("\"observations\"")?.trim_end();
     let text = text.strip_suffix(',').unwrap_or(text);
-    let page: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&format!("{text}}}")).ok()?;
-    let mut trace = serde_json::Map::new();
+    let closed = format!("{text}}}");
+    type Map = serde_json::Map<String, serde_json::Value>;
+    let page: Map = serde_json::from_str(&closed).ok().or_else(|| {
+        let mended = crate::source::mend::mend_lone_surrogates(closed.as_bytes())?;
+        serde_json::from_slice(&mended).ok()
+    })?;
+    // A trace has its id (a page of a list's observations has no fields of
+    // its own to give them).
+    page.get("id").filter(|id| id.is_string())?;
+    let mut trace = Map::new();
     for key in ["name", "userId", "sessionId", "tags"] {
         if let Some(v) = page.get(key).filter(|v| !v.is_null()) {
             trace.insert(key.to_string(), v.clone());
         }
     }
-    if trace.is_empty() {
-        return None;
-    }
-    let mut out = b",\"trace\":".to_vec();
+    let prefix = b",\"trace\":";
+    let mut out = prefix.to_vec();
     serde_json::to_writer(&mut out, &trace).ok()?;
-    Some(out)
+    if out.len() > TRACE_INJECTED {
+        trace.remove("tags");
+        out.truncate(prefix.len());
+        serde_json::to_writer(&mut out, &trace).ok()?;
+    }
+    (!trace.is_empty() && out.len() <= TRACE_INJECTED).then_some(out)
 }
 
 impl<R: Read> Read for PageRecords<R> {
@@ -1177,7 +1192,8 @@ mod tests {
         // Two traces as JSON lines: each its own.
         let two = format!(
             "{}\n{}\n",
-            r#"{"name":"a","observations":[{"x":1}]}"#, r#"{"name":"b","observations":[{"x":2}]}"#
+            r#"{"id":"a","name":"a","observations":[{"x":1}]}"#,
+            r#"{"id":"b","name":"b","observations":[{"x":2}]}"#
         );
         assert_eq!(
             read(&two),
@@ -1191,6 +1207,27 @@ mod tests {
             read(r#"{"observations":[{"x":1}],"name":"late"}"#),
             "[{\"x\":1}]\n"
         );
+        // No id: a wrapper of observations, not a trace.
+        assert_eq!(
+            read(r#"{"name":"export","userId":"me","observations":[{"x":1}]}"#),
+            "[{\"x\":1}]\n"
+        );
+        // A cut emoji and a long input before the observations.
+        let long = format!(
+            r#"{{"id":"t","input":"{}","name":"n \ud83d","observations":[{{"x":1}}]}}"#,
+            "y".repeat(200_000)
+        );
+        assert_eq!(
+            read(&long),
+            "[{\"x\":1,\"trace\":{\"name\":\"n \u{fffd}\"}}]\n"
+        );
+        // Thousands of tags are left out; the name stays.
+        let tags: Vec<String> = (0..1000).map(|i| format!("\"tag{i}\"")).collect();
+        let many = format!(
+            r#"{{"id":"t","name":"n","tags":[{}],"observations":[{{"x":1}}]}}"#,
+            tags.join(",")
+        );
+        assert_eq!(read(&many), "[{\"x\":1,\"trace\":{\"name\":\"n\"}}]\n");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod container;
 pub mod lines;
+pub mod mend;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
