@@ -2135,13 +2135,15 @@ fn a_no_token_call_is_no_priced_call_for_the_rules() {
     assert_eq!(r["audit"]["most_expensive_calls"], json!([]));
 }
 
-/// A mapped input in the other convention than the heuristics' (Anthropic's
-/// input without the cache, mapped with the default
-/// `input_includes_cache = true`) takes no cache counts from the usage
-/// object: they are not its parts. (Taken, the call was rejected as
-/// inconsistent.) Declared as Anthropic's, the counts are merged.
+/// A mapped count and the usage object's parts: the parts join a mapped
+/// input that is the heuristics' own in the mapping's convention, or in the
+/// other one (Anthropic's `input_tokens` mapped with the default
+/// `input_includes_cache`: read as what the log's keys say), or when the
+/// heuristics found no input of their own (a CSV's cache columns beside a
+/// mapped prompt column). Each was priced without its cache counts, or
+/// rejected, at some point today.
 #[test]
-fn cache_counts_are_merged_only_into_an_input_that_holds_them() {
+fn cache_counts_join_the_mapped_input_they_belong_to() {
     let env = Env::new();
     env.write(
         "calls.jsonl",
@@ -2153,12 +2155,22 @@ fn cache_counts_are_merged_only_into_an_input_that_holds_them() {
         "exclusive.toml",
         format!("{mapping}input_includes_cache = false\n"),
     );
-    // Read as the mapping says: 100 input tokens, 50 out: 100 × 3 + 50 × 15
-    // = $0.00105.
-    let r = env.audit(&["calls.jsonl", "--config", "inclusive.toml", "--strict"]);
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00105");
-    // Anthropic's convention: 100 × 3 + 10,000 × 0.30 + 2,000 × 3.75 + 50 ×
-    // 15 = $0.01155.
-    let r = env.audit(&["calls.jsonl", "--config", "exclusive.toml", "--strict"]);
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01155");
+    // 100 × 3 + 10,000 × 0.30 + 2,000 × 3.75 + 50 × 15 = $0.01155, in
+    // either convention.
+    for config in ["inclusive.toml", "exclusive.toml"] {
+        let r = env.audit(&["calls.jsonl", "--config", config, "--strict"]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01155", "{config}");
+    }
+    env.write(
+        "calls.csv",
+        "timestamp,model,tokens_prompt,cache_read_input_tokens,cache_creation_input_tokens,tokens_completion\n\
+         2026-10-01T00:00:00Z,claude-sonnet-4-5,1000,10000,2000,50\n",
+    );
+    env.write(
+        "csv.toml",
+        "[mapping]\ninput_tokens = \"tokens_prompt\"\noutput_tokens = \"tokens_completion\"\ninput_includes_cache = false\n",
+    );
+    // 1,000 × 3 + 10,000 × 0.30 + 2,000 × 3.75 + 50 × 15 = $0.01425.
+    let r = env.audit(&["calls.csv", "--config", "csv.toml", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01425");
 }

@@ -471,11 +471,43 @@ impl Mapping {
                 // read as one, in the mapping's convention (another source,
                 // or the other convention), takes no parts from them: the
                 // cache counts (reasoning) would not be its parts.
+                // Heuristics that found no input (output) count of their
+                // own found only its parts: they are the mapped one's.
+                let u = &raw.usage;
+                let own_input = u.prompt_tokens.is_present()
+                    || u.input_tokens.is_present()
+                    || u.prompt_token_count.is_present();
+                let own_output = u.completion_tokens.is_present()
+                    || u.output_tokens.is_present()
+                    || u.candidates_token_count.is_present();
+                // A mapped count that is the heuristics' in the other
+                // convention (Anthropic's `input_tokens` mapped with the
+                // default `input_includes_cache`; Gemini's candidates
+                // without the thoughts) is read in theirs: the log's own
+                // keys say which it is.
+                let other = [
+                    if c.input_includes_cache {
+                        h.uncached_input()
+                    } else {
+                        h.input
+                    },
+                    if c.output_includes_reasoning {
+                        h.visible_output()
+                    } else {
+                        h.output
+                    },
+                ];
+                for (i, (own, other)) in [(0, (own_input, other[0])), (5, (own_output, other[1]))] {
+                    if own && mapped[i] && other != found[i] && values[i] == Lenient::Value(other) {
+                        values[i] = Lenient::Value(found[i]);
+                    }
+                }
                 let agrees = |i: usize| match &values[i] {
                     Lenient::Value(v) => *v == found[i],
                     _ => true,
                 };
-                let (input_agrees, output_agrees) = (agrees(0), agrees(5));
+                let (input_agrees, output_agrees) =
+                    (!own_input || agrees(0), !own_output || agrees(5));
                 let writes_mapped = mapped[2] || mapped[3] || mapped[4];
                 for (i, (v, n)) in values.iter_mut().zip(found).enumerate() {
                     let take = match i {
