@@ -332,23 +332,21 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
     {
         lines += 1;
+        // Parsed once; again, mended, only when it fails as JSON over lone
+        // surrogate escapes.
         let mended;
-        let line = match gateway::parse_line(line) {
-            Err(Reject {
-                reason: RejectReason::MalformedJson,
-                ..
-            }) => match crate::json::mend_lone_surrogates(line) {
-                Some(m) => {
-                    mended = m;
-                    &mended[..]
-                }
-                None => line,
-            },
-            _ => line,
-        };
-        match gateway::parse_line(line) {
-            Ok(_) => return Ok(Format::Gateway),
-            Err(Reject { reason, .. }) => {
+        let mut line = line;
+        let mut read = gateway::parse_line(line).map(|_| ()).map_err(|r| r.reason);
+        if read == Err(RejectReason::MalformedJson) {
+            if let Some(m) = crate::json::mend_lone_surrogates(line) {
+                mended = m;
+                line = &mended[..];
+                read = gateway::parse_line(line).map(|_| ()).map_err(|r| r.reason);
+            }
+        }
+        match read {
+            Ok(()) => return Ok(Format::Gateway),
+            Err(reason) => {
                 if matches!(
                     reason,
                     RejectReason::MalformedJson | RejectReason::NotAnObject
