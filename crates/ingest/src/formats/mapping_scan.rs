@@ -882,12 +882,7 @@ impl<'a> Reader<'_, 'a> {
             for &end in ends {
                 if let Some(at) = self.resolve(end)? {
                     let x = self.read(at)?;
-                    let blank = match &x {
-                        Scalar::Null => true,
-                        Scalar::Str(s) => s.trim().is_empty(),
-                        _ => false,
-                    };
-                    if !blank {
+                    if !x.is_blank() {
                         return Ok(Some(x));
                     }
                     // The path's other ends name the same key: the next

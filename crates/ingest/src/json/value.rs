@@ -52,6 +52,16 @@ pub enum Scalar<'a> {
 }
 
 impl<'a> Scalar<'a> {
+    /// No value: null, or a string of only whitespace (an empty CSV cell).
+    /// A mapping's list of paths goes on past it.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Scalar::Null => true,
+            Scalar::Str(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
     /// As a count: integers, integral floats and digit strings.
     pub fn count(self) -> Lenient<u64> {
         match self {
@@ -430,27 +440,30 @@ mod tests {
 /// A count written with thousands separators, as spreadsheets export it
 /// (`1,000,000`): groups of three digits after the first one to three.
 fn grouped_digits(t: &str) -> Option<u64> {
+    ungrouped(t)?.parse().ok()
+}
+
+/// Digits written with thousands separators (`1,234,567`: groups of three
+/// after a first one of one to three digits), without them; `None` for
+/// anything else. A first group starting with 0 is a decimal comma
+/// (`0,350`), no grouping.
+pub(crate) fn ungrouped(t: &str) -> Option<String> {
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     let mut groups = t.split(',');
     let first = groups.next()?;
-    // A first group starting with 0 is a decimal comma (`0,350`), no
-    // grouping.
-    if first.is_empty()
-        || first.len() > 3
-        || first.starts_with('0')
-        || !first.bytes().all(|b| b.is_ascii_digit())
-    {
+    if first.len() > 3 || first.starts_with('0') || !digits(first) {
         return None;
     }
-    let mut n: u64 = first.parse().ok()?;
+    let mut out = first.to_string();
     let mut any = false;
     for g in groups {
-        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+        if g.len() != 3 || !digits(g) {
             return None;
         }
-        n = n.checked_mul(1000)?.checked_add(g.parse::<u64>().ok()?)?;
+        out.push_str(g);
         any = true;
     }
-    any.then_some(n)
+    any.then_some(out)
 }
 
 #[cfg(test)]

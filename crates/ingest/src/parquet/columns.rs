@@ -762,9 +762,10 @@ fn find<'a>(values: &[Values<'a>], candidates: &[usize], row: usize) -> Option<S
     // As `mapping::find`: a null or blank value is none, the next path is
     // tried.
     candidates.iter().find_map(|&i| {
-        values[i].get(row).map(Cell::into_scalar).filter(|x| {
-            !matches!(x, Scalar::Null) && !matches!(x, Scalar::Str(s) if s.trim().is_empty())
-        })
+        values[i]
+            .get(row)
+            .map(Cell::into_scalar)
+            .filter(|x| !x.is_blank())
     })
 }
 

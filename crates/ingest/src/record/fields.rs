@@ -318,38 +318,16 @@ fn grouped_usd(text: &str) -> Option<Money> {
         Some((w, f)) => (w, Some(f)),
         None => (t, None),
     };
-    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
-    if dollar && digits(whole) {
-        // `$1234.50`: no grouping, a sign.
-        let plain = match frac {
-            Some(f) => format!("{sign}{whole}.{f}"),
-            None => format!("{sign}{whole}"),
-        };
-        return Money::parse_usd(&plain);
-    }
-    let mut groups = whole.split(',');
-    let first = groups.next()?;
-    // A first group starting with 0 is a decimal comma (`0,350`), no
-    // grouping.
-    if first.len() > 3 || first.starts_with('0') || !digits(first) {
-        return None;
-    }
-    let mut plain = format!("{sign}{first}");
-    let mut grouped = false;
-    for g in groups {
-        if g.len() != 3 || !digits(g) {
-            return None;
-        }
-        plain.push_str(g);
-        grouped = true;
-    }
-    if !grouped && !dollar {
-        return None;
-    }
-    if let Some(f) = frac {
-        plain.push('.');
-        plain.push_str(f);
-    }
+    let whole = match crate::json::value::ungrouped(whole) {
+        Some(digits) => digits,
+        // `$1234.50`: a sign, no grouping.
+        None if dollar => whole.to_string(),
+        None => return None,
+    };
+    let plain = match frac {
+        Some(f) => format!("{sign}{whole}.{f}"),
+        None => format!("{sign}{whole}"),
+    };
     Money::parse_usd(&plain)
 }
 
