@@ -2407,3 +2407,38 @@ fn a_langfuse_trace_attributes_its_observations() {
         "{tags:?}"
     );
 }
+
+/// A file of Langfuse trace pages, one a line, whose first line was cut
+/// in its second observation (an exporter killed mid-write): the cut
+/// observation is one rejected line, and the pages after it are read (they
+/// were lost, silently: 1 call of 3, $0.0035).
+#[test]
+fn a_cut_page_in_a_file_of_pages_loses_no_later_page() {
+    let env = Env::new();
+    let obs = |id: &str, second: u32| {
+        format!(
+            r#"{{"id": "{id}", "traceId": "t1", "type": "GENERATION", "name": "gen", "startTime": "2026-10-01T08:00:0{second}.000Z", "model": "gpt-4o", "usageDetails": {{"input": 1000, "output": 100}}}}"#
+        )
+    };
+    let page = |id: &str, name: &str, body: &str| {
+        format!(
+            r#"{{"id": "{id}", "name": "{name}", "userId": "u{name}", "observations": [{body}]}}"#
+        )
+    };
+    let first = page("t1", "A", &format!("{}, {}", obs("o1", 1), obs("o2", 2)));
+    // Cut inside o2's usage.
+    let cut = &first[..first.find(r#""output": 100}}]"#).unwrap() + 12];
+    let text = format!(
+        "{cut}\n{}\n{}\n",
+        page("t2", "B", &obs("o3", 3)),
+        page("t3", "C", &obs("o4", 4))
+    );
+    env.write("pages.jsonl", &text);
+    let r = env.audit(&["pages.jsonl"]);
+    // Three gpt-4o calls of 1,000 in and 100 out: 0.0025 + 0.001 each.
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+    assert_eq!(cost_of(&r, "feature", "B"), "0.0035");
+    assert_eq!(cost_of(&r, "user", "uC"), "0.0035");
+    assert_eq!(rejected(&r)["malformed_json"], 1, "{}", rejected(&r));
+}

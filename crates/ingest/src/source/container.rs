@@ -330,6 +330,13 @@ pub struct PageRecords<R> {
     /// The record being copied has a member (so the injection needs a
     /// comma before it).
     record_has_member: bool,
+    /// One page a line (JSON lines of pages), as the first newline tells:
+    /// a pretty-printed page has its first one just inside its first
+    /// bracket; a page that is one line has it after its end, or (if the
+    /// line is cut) deeper. `None` before the first newline.
+    one_a_line: Option<bool>,
+    /// The page being read has reached its records' array.
+    page_records: bool,
 }
 
 /// The most of a page's own text kept for its trace's fields (a trace's
@@ -354,12 +361,24 @@ impl<R: Read> PageRecords<R> {
             key: None,
             inject: None,
             record_has_member: false,
+            one_a_line: None,
+            page_records: false,
         }
     }
 
     fn feed(&mut self, n: usize) {
         for i in 0..n {
             let b = self.input[i];
+            if b == b'\n' {
+                let open = self.scan.depth > 0 || self.scan.in_string;
+                let one_a_line = *self
+                    .one_a_line
+                    .get_or_insert(self.scan.in_string || self.scan.depth != 1);
+                if one_a_line && open {
+                    self.cut();
+                    continue;
+                }
+            }
             let before = self.scan.depth;
             let in_string = self.scan.in_string;
             let key = self.scan.step(b);
@@ -387,6 +406,7 @@ impl<R: Read> PageRecords<R> {
                 None => {
                     if before == 0 && b == b'{' {
                         self.head.clear();
+                        self.page_records = false;
                     }
                     if (before > 0 || b == b'{') && self.head.len() < PAGE_HEAD {
                         self.head.push(b);
@@ -399,6 +419,7 @@ impl<R: Read> PageRecords<R> {
                         if b == b'[' && before == 1 {
                             self.out.push(b);
                             self.inside = Some(before);
+                            self.page_records = true;
                             self.inject = match self.key {
                                 Some("observations") => trace_of(&self.head),
                                 _ => None,
@@ -409,6 +430,44 @@ impl<R: Read> PageRecords<R> {
                 }
             }
         }
+    }
+}
+
+impl<R> PageRecords<R> {
+    /// A line of a file of pages, one a line, ends inside its page (a
+    /// page cut by a full disk or a killed exporter): the record it was
+    /// in is closed so that it is rejected, never read with the fields it
+    /// lost (a comma before its closing braces makes it invalid JSON
+    /// whatever the cut), its records' array is closed, and the next line
+    /// is a page of its own. A page cut before its records had any is one
+    /// rejected line (`{,}`), so that its loss is told.
+    fn cut(&mut self) {
+        match self.inside {
+            Some(close) => {
+                let depth = self.scan.depth;
+                if depth > close + 1 {
+                    if self.scan.in_string {
+                        if self.scan.escaped {
+                            self.out.push(b'n');
+                        }
+                        self.out.push(b'"');
+                    }
+                    self.out.push(b',');
+                    self.out
+                        .extend(std::iter::repeat_n(b'}', depth - close - 1));
+                }
+                self.out.extend_from_slice(b"]\n");
+            }
+            None if !self.page_records => self.out.extend_from_slice(b"{,}\n"),
+            None => {}
+        }
+        self.scan = KeyScan::default();
+        self.inside = None;
+        self.armed = false;
+        self.key = None;
+        self.inject = None;
+        self.head.clear();
+        self.page_records = false;
     }
 }
 
@@ -1228,6 +1287,52 @@ mod tests {
             tags.join(",")
         );
         assert_eq!(read(&many), "[{\"x\":1,\"trace\":{\"name\":\"n\"}}]\n");
+    }
+
+    /// A file of pages, one a line, with lines cut in a record, in a
+    /// string, in an escape, between records and before any: each cut
+    /// record is closed as invalid JSON, and the pages after are read.
+    #[test]
+    fn a_cut_page_loses_no_later_page() {
+        let read = |text: &str| {
+            let mut out = String::new();
+            JsonRecords::new(PageRecords::new(OneByte(text.as_bytes())))
+                .read_to_string(&mut out)
+                .unwrap();
+            out.lines().map(str::to_string).collect::<Vec<_>>()
+        };
+        let text = [
+            r#"{"data":[{"a":1},{"b":{"c":2"#,
+            r#"{"data":[{"d":3}]}"#,
+            r#"{"data":[{"e":"x\"#,
+            r#"{"data":[{"f":"y"#,
+            r#"{"data":[{"g":4},"#,
+            r#"{"meta":{"n":1},"da"#,
+            r#"{"data":[{"h":5}],"meta":{"#,
+            r#"{"data":[{"i":6}]}"#,
+        ]
+        .join("\n");
+        let got = read(&text);
+        assert_eq!(
+            got,
+            [
+                r#"{"a":1}"#,
+                r#"{"b":{"c":2,}}"#,
+                r#"{"d":3}"#,
+                r#"{"e":"x\n",}"#,
+                r#"{"f":"y",}"#,
+                r#"{"g":4}"#,
+                "{,}",
+                r#"{"h":5}"#,
+                r#"{"i":6}"#,
+            ]
+        );
+        for cut in [1, 3, 4, 6] {
+            assert!(serde_json::from_str::<serde_json::Value>(&got[cut]).is_err());
+        }
+        // Pretty-printed pages keep their newlines' meaning.
+        let pretty = "{\n \"data\": [\n  {\"a\": 1},\n  {\"b\": 2}\n ]\n}\n";
+        assert_eq!(read(pretty), [r#"{"a": 1}"#, r#"{"b": 2}"#]);
     }
 
     #[test]
