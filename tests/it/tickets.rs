@@ -212,3 +212,76 @@ fn out_file_is_not_overwritten_without_force() {
         .unwrap()
         .contains("TA116"));
 }
+
+/// A rolling 30-day window over logs (or a store) that began three days
+/// ago: the monthly estimates scale from the calls' days, not the window's
+/// 30 (a tenth of the truth), so the same traffic a night later is
+/// `persisting`, not `worse` (it was `worse` every night of the first
+/// month).
+#[test]
+fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let days = |n: u32| {
+        (1..=n)
+            .map(|d| logs(200, &[]).replace("2026-10-01", &format!("2026-10-{d:02}")))
+            .collect::<String>()
+    };
+    env.write("night3.jsonl", days(3));
+    env.write("night4.jsonl", days(4));
+    let monthly = |records: &[Value]| {
+        records.iter().find(|r| r["rule"] == "TA111").unwrap()["monthly_savings"].clone()
+    };
+    let (_, plain) = findings(&env, &["night3.jsonl", "--format", "jsonl"]);
+    let (_, first) = findings(
+        &env,
+        &[
+            "night3.jsonl",
+            "--since",
+            "2026-09-04",
+            "--until",
+            "2026-10-04",
+            "--format",
+            "jsonl",
+        ],
+    );
+    env.write("base.jsonl", &first);
+    assert_eq!(monthly(&records(&first)), monthly(&records(&plain)));
+    let (_, second) = findings(
+        &env,
+        &[
+            "night4.jsonl",
+            "--since",
+            "2026-09-05",
+            "--until",
+            "2026-10-05",
+            "--baseline",
+            "base.jsonl",
+        ],
+    );
+    assert_eq!(
+        status_of(&records(&second), "TA111", "classifier"),
+        "persisting"
+    );
+    // The report says what the figures scale from.
+    env.cmd()
+        .args([
+            "audit",
+            "night3.jsonl",
+            "--since",
+            "2026-09-04",
+            "--until",
+            "2026-10-04",
+            "--out",
+            "r",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("r/audit.md")).unwrap();
+    assert!(
+        md.contains("monthly estimates scale from the calls' 2.1 days (2026-10-01 00:00 to 2026-10-03 03:19)"),
+        "{}",
+        &md[..600]
+    );
+}

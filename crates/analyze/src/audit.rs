@@ -513,17 +513,31 @@ impl Audit {
         })
     }
 
-    /// Length of the period in days (at least one): from the first to the
-    /// last call, or the `--since`/`--until` window when given.
+    /// Length of the period in days (at least one): [`Audit::period`].
     pub fn period_days(&self) -> f64 {
-        let (from, to) = match (
-            self.since.or(self.first_call),
-            self.until.or(self.last_call),
-        ) {
-            (Some(f), Some(t)) => (f, t),
-            _ => return 1.0,
+        let Some((from, to)) = self.period() else {
+            return 1.0;
         };
         ((to - from).num_seconds().max(0) as f64 / 86_400.0).max(1.0)
+    }
+
+    /// The period monthly figures scale from: from the first to the last
+    /// call, or the `--since`/`--until` window when given, narrowed to the
+    /// calls where they start (or end) over a day inside it. A store, or an
+    /// export, younger than a rolling 30-day window would otherwise make
+    /// every monthly estimate a fraction of the truth that grows night
+    /// after night (and every finding `worse` each night).
+    pub fn period(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let day = chrono::Duration::days(1);
+        let from = match (self.since, self.first_call) {
+            (Some(s), Some(f)) if f - s > day => f,
+            (s, f) => s.or(f)?,
+        };
+        let to = match (self.until, self.last_call) {
+            (Some(u), Some(l)) if u - l > day => l,
+            (u, l) => u.or(l)?,
+        };
+        Some((from, to))
     }
 }
 

@@ -131,5 +131,18 @@ pub fn window(a: &tokenaudit_analyze::Audit) -> Option<String> {
             d.format("%Y-%m-%d %H:%M").to_string()
         })
     };
-    Some(format!("{} to {}", f(a.since), f(a.until)))
+    let mut w = format!("{} to {}", f(a.since), f(a.until));
+    // The calls start or end over a day inside the window: monthly
+    // figures scale from their span (see `Audit::period`).
+    if let Some((from, to)) = a.period() {
+        if a.since.is_some_and(|s| s != from) || a.until.is_some_and(|u| u != to) {
+            w.push_str(&format!(
+                "; monthly estimates scale from the calls' {:.1} days ({} to {})",
+                a.period_days(),
+                from.format("%Y-%m-%d %H:%M"),
+                to.format("%Y-%m-%d %H:%M")
+            ));
+        }
+    }
+    Some(w)
 }
