@@ -12,9 +12,12 @@
 //! steps before it left: overlapping savings are never counted twice, and the
 //! total is exactly the what-if re-pricing of all the levers together.
 //!
-//! Re-pricing works on summed usage, so it uses each model's base rates (a
-//! long-context tier cannot be told from summed tokens); the change is taken
-//! as a difference of base-rate prices and applied to the group's exact cost.
+//! Re-pricing works on summed usage: a group's calls are priced as calls
+//! of its average size, at the long-context tier that average passes on
+//! each model (exact when the group's requests are of a size, as a
+//! feature's often are; a group mixing a few huge requests with many small
+//! ones is priced at base rates, as its average is); the change is taken as
+//! a difference of those prices and applied to the group's exact cost.
 
 use std::collections::BTreeMap;
 
@@ -182,6 +185,9 @@ pub fn reprice(
         let orig = Tokens::of(&g.usage);
         let mut t = orig;
         let (mut model, mut how) = (id, g.processing());
+        // The calls left (fewer with failures avoided and answers cached):
+        // their average request chooses a long-context tier.
+        let mut calls = g.stats.calls as f64;
         // A fixed order of application; the result depends only on the set.
         // Overlapping estimates of the same failures: the largest wins.
         let avoid = mine
@@ -193,6 +199,7 @@ pub fn reprice(
             .fold(0.0, f64::max);
         if avoid > 0.0 {
             t = t.minus(Tokens::of(&g.failed), avoid);
+            calls -= g.stats.failed_calls as f64 * avoid;
         }
         for l in &mine {
             if let Lever::ResponseCache { hit_rate, .. } = l {
@@ -200,6 +207,7 @@ pub fn reprice(
                 t.scale_input(keep);
                 t.scale_output(keep);
                 t.web_searches *= keep;
+                calls *= keep;
             }
         }
         for l in &mine {
@@ -282,11 +290,17 @@ pub fn reprice(
             }
         }
         let old = catalog
-            .price_base(id, g.day, &orig.usage(), g.processing())
+            .price_calls(
+                id,
+                g.day,
+                &orig.usage(),
+                g.processing(),
+                g.stats.calls as f64,
+            )
             .cost
             .total();
         let new = catalog
-            .price_base(model, g.day, &t.usage(), how)
+            .price_calls(model, g.day, &t.usage(), how, calls)
             .cost
             .total();
         let changed = (cost - (old - new)).max(Money::ZERO);

@@ -615,7 +615,22 @@ impl Catalog {
         usage: &Usage,
         how: impl Into<Processing>,
     ) -> Priced {
-        self.price_with(id, day, usage, how.into(), true)
+        self.price_with(id, day, usage, how.into(), Some(usage.input))
+    }
+
+    /// Prices `usage` summed over `calls` calls of about the same size: at
+    /// the long-context tier their average request passes, if any (for
+    /// re-pricing a group's traffic, whose requests' sizes are not kept).
+    pub fn price_calls(
+        &self,
+        id: ModelId,
+        day: Option<NaiveDate>,
+        usage: &Usage,
+        how: impl Into<Processing>,
+        calls: f64,
+    ) -> Priced {
+        let average = (calls > 0.0).then(|| (usage.input as f64 / calls) as u64);
+        self.price_with(id, day, usage, how.into(), average)
     }
 
     /// Prices `usage` at the base rates of the period, never at a
@@ -628,7 +643,7 @@ impl Catalog {
         usage: &Usage,
         how: impl Into<Processing>,
     ) -> Priced {
-        self.price_with(id, day, usage, how.into(), false)
+        self.price_with(id, day, usage, how.into(), None)
     }
 
     fn price_with(
@@ -637,7 +652,9 @@ impl Catalog {
         day: Option<NaiveDate>,
         usage: &Usage,
         how: Processing,
-        tiers: bool,
+        // The request size that chooses a long-context tier (`None`: no
+        // tier).
+        request_input: Option<u64>,
     ) -> Priced {
         let model = self.model(id);
         let period = self.period(id, day);
@@ -645,8 +662,7 @@ impl Catalog {
             .tiers
             .iter()
             .rev()
-            .filter(|_| tiers)
-            .find(|t| usage.input > t.above_input_tokens);
+            .find(|t| request_input.is_some_and(|n| n > t.above_input_tokens));
         let mut rates = match tier {
             Some(t) => t.rates.or(&period.rates),
             None => period.rates,
