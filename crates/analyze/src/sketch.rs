@@ -177,7 +177,9 @@ impl LogHist {
 
     /// How many values exceed `cap`, and by how much in total (`Σ max(0, v −
     /// cap)`). Exact except in the bucket holding `cap`, where its values are
-    /// taken as spread evenly.
+    /// taken as spread evenly up to the largest value seen, within what
+    /// the bucket's sum allows: nothing exceeds a cap at or above the
+    /// largest value (outputs cut at `max_tokens` pile up exactly on it).
     pub fn excess_over(&self, cap: u64) -> (u64, u128) {
         let mut calls = 0u64;
         let mut excess = 0u128;
@@ -186,16 +188,26 @@ impl LogHist {
                 continue;
             }
             let i = self.offset + k as u32;
-            let (lo, hi) = (lower_of(i), upper_of(i));
+            let (lo, hi) = (lower_of(i), upper_of(i).min(self.max));
             if lo > cap {
                 calls += b.count;
                 excess += b.sum - b.count as u128 * cap as u128;
             } else if hi > cap {
-                // The straddling bucket: the share of its range above cap.
-                let share = (hi - cap) as f64 / (hi - lo + 1) as f64;
-                let n = (b.count as f64 * share).round() as u64;
-                calls += n;
-                excess += (n as f64 * (hi - cap) as f64 / 2.0).round() as u128;
+                // The straddling bucket: the share of its range above cap,
+                // between the least and the most its count and sum allow
+                // (all of them at its mean; all at its two ends).
+                let n = b.count as f64;
+                let (lo_f, hi_f, cap_f) = (lo as f64, hi as f64, cap as f64);
+                let mean = b.sum as f64 / n;
+                let even = n * (hi_f - cap_f).powi(2) / (2.0 * (hi_f - lo_f + 1.0));
+                let least = (n * (mean - cap_f)).max(0.0);
+                let most = n * (hi_f - cap_f) * (mean - lo_f) / (hi_f - lo_f);
+                let over = even.clamp(least, most.max(least)).round();
+                if over > 0.0 {
+                    let share = (hi_f - cap_f) / (hi_f - lo_f + 1.0);
+                    calls += ((n * share).round() as u64).clamp(1, b.count);
+                    excess += over as u128;
+                }
             }
         }
         (calls, excess)
@@ -465,6 +477,31 @@ mod tests {
         assert!((n as i64 - 1000).abs() <= 20, "{n}");
         let want: u128 = (9001..=10_000u128).map(|v| v * 100 - 900_000).sum();
         assert!((excess as f64 - want as f64).abs() / (want as f64) < 0.03);
+    }
+
+    /// Outputs cut at `max_tokens` = 4,096: a cap at or above them cuts
+    /// nothing (it was credited 640, 620 and 20 tokens of 10 calls, as if
+    /// they were spread over their bucket 4,096..4,223); one below cuts
+    /// 96 each, exactly.
+    #[test]
+    fn a_cap_at_the_largest_value_cuts_nothing() {
+        let mut h = LogHist::default();
+        for _ in 0..10 {
+            h.add(4096);
+        }
+        for cap in [4096, 4100, 4200] {
+            assert_eq!(h.excess_over(cap), (0, 0), "cap {cap}");
+        }
+        assert_eq!(h.excess_over(4000), (10, 960));
+        // A bucket's values above its mean: the excess is at least what its
+        // sum says (4,100 and 4,150 over 4,096: 4 + 54).
+        let mut h = LogHist::default();
+        for v in [4100, 4150] {
+            h.add(v);
+        }
+        let (n, excess) = h.excess_over(4096);
+        assert_eq!(n, 2);
+        assert!((58..=108).contains(&excess), "{excess}");
     }
 
     #[test]
