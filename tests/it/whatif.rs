@@ -558,3 +558,103 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
         );
     }
 }
+
+/// Requests over gpt-5.6-luna's long-context threshold (272,000 input
+/// tokens; from 2026-07-30 $0.40 in and $1.80 out per million above it,
+/// $0.20 and $1.20 below) are re-priced at the tier on either side of a
+/// change: 5 calls of 300,000 in and 10,000 out cost 0.12 + 0.018 =
+/// $0.138 each ($0.69), on gpt-4o-mini 0.045 + 0.006 = $0.051 ($0.255).
+/// At base rates the move was said to save $0.105 (−15.2%), and the move
+/// back to cost +41.2%.
+#[test]
+fn whatif_reprices_long_context_requests_at_their_tier() {
+    let env = Env::new();
+    let mut log = String::new();
+    for d in 1..=5 {
+        for (feature, model) in [("long", "gpt-5.6-luna"), ("mini", "gpt-4o-mini")] {
+            let ts = format!("2026-10-0{d}T10:00:00Z");
+            log += &(gw_line(&ts, feature, model, 300_000, 10_000, json!({})) + "\n");
+        }
+    }
+    env.write("calls.jsonl", log);
+    let run = |feature: &str, args: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["whatif", "calls.jsonl", "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        text.lines()
+            .find(|l| l.starts_with(feature))
+            .unwrap_or_else(|| panic!("{text}"))
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("long", &["--route", "long=gpt-4o-mini"]),
+        ["$0.6900", "$0.2550", "$0.4350", "-63.0%"]
+    );
+    assert_eq!(
+        run("mini", &["--route", "mini=gpt-5.6-luna"]),
+        ["$0.2550", "$0.6900", "-$0.4350", "+170.6%"]
+    );
+    // Batch at half the tier's rates; half the input read from the cache
+    // at $0.04 (0.06 + 0.006 + 0.018 = $0.084 a call, $0.42).
+    assert_eq!(
+        run("long", &["--batch", "long"]),
+        ["$0.6900", "$0.3450", "$0.3450", "-50.0%"]
+    );
+    assert_eq!(
+        run("long", &["--cache-hit", "long=0.5"]),
+        ["$0.6900", "$0.4200", "$0.2700", "-39.1%"]
+    );
+}
+
+/// A response-cache step of the waterfall saves what its finding saves:
+/// one FAQ prompt (2,000 in, 100 out on gpt-4o: $0.006) asked 11 times in
+/// an hour each of 10 days (100 hits, $0.60), beside 11 unique 50,000-token
+/// prompts a day ($0.13 each; $14.96 in all). The lever was a share of
+/// calls (100 of 220) applied to all the feature's tokens: $6.80.
+#[test]
+fn a_response_cache_step_saves_what_its_finding_saves() {
+    let env = Env::new();
+    let mut log = String::new();
+    let mut n = 0;
+    for d in 1..=10 {
+        for i in 0..22 {
+            n += 1;
+            let (ts, hash, input, output) = if i < 11 {
+                (
+                    format!("2026-10-{d:02}T09:{:02}:00Z", i * 5),
+                    format!("faq-{d}"),
+                    2_000,
+                    100,
+                )
+            } else {
+                let h = (i - 11) * 2 + 1;
+                (
+                    format!("2026-10-{d:02}T{h:02}:30:00Z"),
+                    format!("uniq-{d}-{i}"),
+                    50_000,
+                    500,
+                )
+            };
+            let extra = json!({"request_id": format!("r{n}"), "prompt_hash": hash});
+            log += &(gw_line(&ts, "faq", "gpt-4o", input, output, extra) + "\n");
+        }
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "14.96");
+    let ta109 = findings(&r, "TA109");
+    assert_eq!(ta109[0]["savings"]["observed"], "0.60");
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    let saved = caching["savings"].as_str().unwrap().parse::<f64>().unwrap();
+    // Re-priced per day on rounded tokens: within a thousandth of a cent.
+    assert!((saved - 0.60).abs() < 0.00005, "{caching}");
+}

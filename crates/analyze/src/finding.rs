@@ -245,8 +245,8 @@ pub enum Lever {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         write_1h: bool,
     },
-    /// A response cache: `hit_rate` of calls answered without calling the
-    /// model.
+    /// A response cache: `hit_rate` of the traffic (by cost: the calls it
+    /// answers over all the cell's) answered without calling the model.
     ResponseCache {
         feature: String,
         model: Option<String>,

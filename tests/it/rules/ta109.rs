@@ -89,12 +89,13 @@ fn repeated_prompts_within_the_ttl_are_found_with_the_cache_saving() {
         .collect();
     ids.sort();
     assert_eq!(ids, ["dup-0-0", "dup-1-0", "dup-2-0"]);
-    // The lever's hit rate is over all the cell's calls, the failed one
-    // included: 27 / 65.
+    // The lever's hit rate is the share of the cell's cost the cache
+    // answers: $0.0945 of 64 × $0.0035 and the failed call's 1,000 input
+    // tokens ($0.0025), $0.2265.
     assert_eq!(f["lever"]["kind"], "response_cache");
     assert_eq!(f["lever"]["feature"], "faq-bot");
     assert_eq!(f["lever"]["model"], "openai/gpt-4o");
-    assert_eq!(f["lever"]["hit_rate"], json!(27.0 / 65.0));
+    assert_eq!(f["lever"]["hit_rate"], json!(0.0945 / 0.2265));
 }
 
 #[test]

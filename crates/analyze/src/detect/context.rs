@@ -85,6 +85,11 @@ impl Context<'_> {
         self.cells.iter().find(|c| c.key == key)
     }
 
+    /// The exact cost of one cell's calls.
+    pub fn cell_cost(&self, cell: u64) -> Money {
+        self.groups_of(cell).map(|g| g.stats.cost).sum()
+    }
+
     /// The groups of one cell.
     pub fn groups_of(&self, cell: u64) -> impl Iterator<Item = &GroupRow> {
         self.groups.iter().filter(move |g| g.cell == cell)

@@ -190,13 +190,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             ));
         }
         f = with_gateway_cache_hits(f, cell);
-        // The lever's hit rate is over the cell's priced calls, so calls
-        // without a fingerprint are assumed not to hit.
-        let all = cell.obs.input.count().max(1) as f64;
         let lever = Lever::ResponseCache {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
-            hit_rate: ((p.hits * s) as f64 / all).min(1.0),
+            hit_rate: answered_share(saved, ctx.cell_cost(key)),
         };
         if f.set_savings(
             ctx,
@@ -207,6 +204,17 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+}
+
+/// The share of a cell's traffic a response cache answers, by cost: the
+/// saving over the cell's cost (by calls, repeated short prompts would take
+/// their share of the cell's long unique ones; the waterfall's step was 11
+/// times its finding's saving).
+pub(crate) fn answered_share(saved: Money, cell_cost: Money) -> f64 {
+    if cell_cost <= Money::ZERO {
+        return 0.0;
+    }
+    (saved.to_f64() / cell_cost.to_f64()).clamp(0.0, 1.0)
 }
 
 /// A TTL in minutes as a reader says it: `5 minutes`, `1 hour`, `7 days`.

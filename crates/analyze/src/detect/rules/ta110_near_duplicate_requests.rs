@@ -185,15 +185,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             cell.feature
         );
         f = with_gateway_cache_hits(f, cell);
-        let all = cell.obs.input.count().max(1) as f64;
+        let saved = Money::from_picos(saved * s as i128);
         let lever = Lever::ResponseCache {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
-            hit_rate: ((hits * s) as f64 / all).min(1.0),
+            hit_rate: super::ta109_duplicate_requests::answered_share(saved, ctx.cell_cost(key)),
         };
         if f.set_savings(
             ctx,
-            Money::from_picos(saved * s as i128),
+            saved,
             "the cost of the calls a semantic cache with this TTL and threshold would have answered (replayed in time order, exact duplicates excluded)",
             Some(lever),
         ) {
