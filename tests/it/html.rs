@@ -388,3 +388,53 @@ fn chromium_renders_the_sample_report() {
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000);
 }
+
+/// A logged model name that resolves (`model@anything` is Vertex's
+/// spelling) under a provider that lacks it is shown in a code span in
+/// audit.md's data quality: it could close the span (a backtick) or break
+/// the line, and write a link, a heading and HTML after it.
+#[test]
+fn a_logged_name_in_a_markdown_code_span_cannot_leave_it() {
+    let env = Env::new();
+    let names = [
+        "gpt-4o-mini@` <img src=x onerror=alert(1)> [Click](https://evil.example/) `",
+        "gpt-4o-mini@x\n\n# INJECTED\n\n<script>alert(2)</script>|",
+    ];
+    let logs: String = names
+        .iter()
+        .map(|m| {
+            gw_line(
+                "2026-10-01T10:00:00Z",
+                "f",
+                m,
+                1000,
+                200,
+                json!({"provider": "anthropic"}),
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", logs);
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--format",
+            "md",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // Each name in a span fenced by two backticks, on its own line.
+    assert!(
+        md.contains("- `` gpt-4o-mini@` <img src=x onerror=alert(1)> [Click](https://evil.example/) ` `` (anthropic) → `openai/gpt-4o-mini`: 1 calls"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `gpt-4o-mini@x  # INJECTED  <script>alert(2)</script>\\|` (anthropic)"),
+        "{md}"
+    );
+    assert!(!md.contains("\n# INJECTED"));
+}

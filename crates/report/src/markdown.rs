@@ -10,7 +10,7 @@ use tokenaudit_analyze::detect::Finding;
 use tokenaudit_analyze::Audit;
 
 use crate::model::{self, Block, Inline, Report, Table};
-use crate::text::{int, md, pct, tokens};
+use crate::text::{int, md, md_code, pct, tokens};
 use crate::RunInfo;
 
 pub fn render(a: &Audit, info: &RunInfo) -> String {
@@ -103,9 +103,7 @@ fn inline(o: &mut String, i: &Inline) {
     match i {
         Inline::Plain(s) => o.push_str(s),
         Inline::Label(s) | Inline::Id(s) => o.push_str(&md(s)),
-        Inline::Code(s) => {
-            let _ = write!(o, "`{s}`");
-        }
+        Inline::Code(s) => o.push_str(&md_code(s)),
         Inline::Money(m, decimals) => o.push_str(&m.to_rounded_string(*decimals)),
         Inline::Count(n) => o.push_str(&int(*n)),
         Inline::Tokens(n) => o.push_str(&tokens(*n)),

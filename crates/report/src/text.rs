@@ -8,6 +8,7 @@ pub fn md(text: &str) -> String {
     for c in text.chars() {
         match c {
             '|' => out.push_str("\\|"),
+            '\\' => out.push_str("\\\\"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -22,6 +23,31 @@ pub fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// Text as a Markdown code span: fenced by more backticks than it holds in
+/// a row (a logged name cannot close the span and write links, headings or
+/// HTML after it), on one line, its pipes escaped (a GFM table cell ends
+/// at an unescaped one, even inside a span).
+pub fn md_code(text: &str) -> String {
+    let mut body = String::with_capacity(text.len());
+    let (mut run, mut longest) = (0, 0);
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+        match c {
+            '|' => body.push_str("\\|"),
+            '\n' | '\r' | '\t' => body.push(' '),
+            c if c.is_control() => push_control(&mut body, c),
+            c => body.push(c),
+        }
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 || body.starts_with(' ') || body.ends_with(' ') {
+        format!("{fence} {body} {fence}")
+    } else {
+        format!("{fence}{body}{fence}")
+    }
 }
 
 /// A control character as visible text: its Unicode control picture for
