@@ -270,3 +270,72 @@ fn a_store_without_prompt_text_says_so_when_asked_for_excerpts() {
         .unwrap()
         .is_empty());
 }
+
+/// Prompt and answer text in attributes and metadata keys outside the
+/// namespaces readers skip (the AI SDK's `ai.prompt`, `ai.prompt.messages`
+/// and `ai.response.text`, Langfuse's, MLflow's and Laminar's inputs; a
+/// gateway's `metadata.completion`, `metadata.question`, a long value) is
+/// in no output; labels (`service.name`, `prompt_version`) still are tags.
+#[test]
+fn prompt_text_in_attributes_and_metadata_stays_out_of_every_output() {
+    let env = Env::new();
+    let span = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/privacy/ai-sdk-span.jsonl"
+    ))
+    .unwrap();
+    env.write("spans.jsonl", span);
+    let meta = json!({"metadata": {"completion": "SECRET reply", "question": "SECRET q",
+        "long": format!("SECRET {}", "x".repeat(120)), "prompt_version": "v3", "env": "prod"}});
+    env.write(
+        "gateway.jsonl",
+        gw_line(
+            "2026-10-01T10:00:00Z",
+            "chat",
+            "gpt-4o-mini",
+            1000,
+            200,
+            meta,
+        ) + "\n",
+    );
+    env.cmd()
+        .args([
+            "audit",
+            "spans.jsonl",
+            "gateway.jsonl",
+            "--format",
+            "md,json,csv,html,focus",
+        ])
+        .args(["--out", "out", "--quiet"])
+        .assert()
+        .success();
+    let report = env.report();
+    let mut tags: Vec<&str> = report["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            "ai.model.id=gpt-4o-mini",
+            "ai.model.provider=openai.chat",
+            "ai.operationId=ai.generateText.doGenerate",
+            "env=prod",
+            "operation.name=ai.generateText.doGenerate",
+            "prompt_version=v3",
+            "service.name=web",
+        ]
+    );
+    for entry in std::fs::read_dir(env.path("out")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(6).any(|w| w == b"SECRET"),
+            "{} holds prompt text",
+            path.display()
+        );
+    }
+}

@@ -362,7 +362,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 _ if self.scope == Scope::Metadata => {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(v) = v.0 {
-                        l.tags.push((key, v));
+                        if metadata_tag(&key, &v) {
+                            l.tags.push((key, v));
+                        }
                     }
                 }
                 _ => {
@@ -1846,7 +1848,9 @@ fn scan_map<'a, K: TopKeys>(
             _ if scope == Scope::Metadata => {
                 let key = key.text(s);
                 if let Lenient::Value(v) = s.scalar()?.label() {
-                    l.tags.push((key, v));
+                    if metadata_tag(&key, &v) {
+                        l.tags.push((key, v));
+                    }
                 }
             }
             _ => s.skip_value()?,
@@ -2016,7 +2020,9 @@ pub(crate) fn set_field<'a>(
         Field::Metadata | Field::Nested | Field::Choices | Field::Other => {
             if metadata {
                 if let Lenient::Value(v) = v.label() {
-                    l.tags.push((Cow::Borrowed(key), v));
+                    if metadata_tag(key, &v) {
+                        l.tags.push((Cow::Borrowed(key), v));
+                    }
                 }
             }
         }
@@ -2208,6 +2214,13 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
         }
     }
     Ok(error_object_kind(kind))
+}
+
+/// Whether a `metadata` key and value make a tag: a label, not prompt or
+/// answer text (`completion`, `question`: see `is_text_key`) nor a value
+/// longer than a label.
+fn metadata_tag(key: &str, value: &str) -> bool {
+    value.len() <= crate::record::tags::MAX_TAG_VALUE && !crate::record::tags::is_text_key(key)
 }
 
 fn scan_tags<'a>(

@@ -235,6 +235,10 @@ fn is_untaggable(key: &str) -> bool {
     ];
     PREFIXES.iter().any(|p| key.starts_with(p))
         || matches!(key, "user.id" | "session.id" | "thread.id" | "thread.name")
+        // Prompts and answers under other namespaces: the AI SDK's
+        // `ai.prompt.messages` and `ai.response.text`, Langfuse's
+        // `langfuse.observation.input`, MLflow's `mlflow.spanInputs`.
+        || crate::record::tags::is_text_key(key)
 }
 
 /// Longer string values are text, not labels, and are not kept as tags.

@@ -22,8 +22,25 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 
 /// Keys whose values are prompt or completion text, never tags (any case):
 /// keys containing `prompt`, `input`, `output`, `message`, `content`,
-/// `text`, `query`, `completion` or `response`.
+/// `text`, `query`, `question`, `answer`, `completion` or `response`,
+/// unless they name or number one (`prompt_name`, `promptVersion`,
+/// `input_id`, `response_hash`: labels, as prompt managers log them).
 pub(crate) fn is_text_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    let label = ["name", "version", "id", "hash", "key", "label"]
+        .iter()
+        .any(|end| {
+            let Some(at) = b.len().checked_sub(end.len()).filter(|&at| at > 0) else {
+                return false;
+            };
+            // `prompt_name`, `prompt.id`, or camelCase `promptName`.
+            b[at..].eq_ignore_ascii_case(end.as_bytes())
+                && (matches!(b[at - 1], b'_' | b'.' | b'-') || b[at].is_ascii_uppercase())
+        });
+    !label && has_text_word(key)
+}
+
+fn has_text_word(key: &str) -> bool {
     let b = key.as_bytes();
     // One pass: only positions whose byte starts one of the words are compared.
     (0..b.len()).any(|i| {
@@ -34,7 +51,8 @@ pub(crate) fn is_text_key(key: &str) -> bool {
             b'm' => &["message"],
             b'c' => &["content", "completion"],
             b't' => &["text"],
-            b'q' => &["query"],
+            b'q' => &["query", "question"],
+            b'a' => &["answer"],
             b'r' => &["response"],
             _ => return false,
         };
