@@ -285,3 +285,32 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
         &md[..600]
     );
 }
+
+/// `--worse-by 0.2` is growth of more than 20%: a TA107 saving of $0.375 a
+/// month (half of one failed 10,000-token gpt-4o call, $0.025, × 30) that
+/// becomes $0.45 (12,000 tokens) grew by exactly 20%, and persists (it was
+/// `worse`: 0.375 × 1.2 is 0.44999… in binary).
+#[test]
+fn growth_of_exactly_worse_by_is_not_worse() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let night = |day: u32, tokens: u64| {
+        let ts = |m: u32| format!("2026-10-{day:02}T10:{m:02}:00Z");
+        let failed = json!({"status": "error", "http_status": 500, "usage": {"prompt_tokens": tokens, "completion_tokens": 0}});
+        let ok = json!({"usage": {"prompt_tokens": tokens, "completion_tokens": 0}});
+        gw_line(&ts(0), "exact20", "gpt-4o", tokens, 0, failed)
+            + "\n"
+            + &gw_line(&ts(1), "exact20", "gpt-4o", tokens, 0, ok)
+            + "\n"
+    };
+    env.write("night1.jsonl", night(1, 10_000));
+    env.write("night2.jsonl", night(2, 12_000));
+    let (_, first) = findings(&env, &["night1.jsonl", "--format", "jsonl"]);
+    env.write("base.jsonl", &first);
+    let (_, second) = findings(&env, &["night2.jsonl", "--baseline", "base.jsonl"]);
+    let second = records(&second);
+    let r = second.iter().find(|r| r["rule"] == "TA107").unwrap();
+    assert_eq!(r["monthly_savings"], "0.45");
+    assert_eq!(r["previous_monthly_savings"], "0.375");
+    assert_eq!(r["status"], "persisting");
+}

@@ -206,7 +206,9 @@ pub fn diff(current: Vec<Record>, baseline: &[Record], worse_by: f64) -> Vec<Rec
             Some(b) => {
                 let (old, now) = (b.monthly(), r.monthly());
                 r.previous_monthly_savings = b.monthly_savings.clone();
-                if now.to_f64() > old.to_f64() * (1.0 + worse_by) && now > old {
+                // In pico-dollars: growth of exactly `worse_by` is not more
+                // (0.375 × 1.2 is 0.44999… in binary).
+                if now - old > old.scale(worse_by) && now > old {
                     Status::Worse
                 } else {
                     Status::Persisting
