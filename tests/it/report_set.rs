@@ -244,3 +244,51 @@ fn a_users_focus_files_are_kept_and_inputs_inside_out_are_refused() {
     );
     assert!(!env.path("gl/audit.json").exists());
 }
+
+/// The user and session CSVs keep the 1,000 most expensive keys and one
+/// row of the rest, so that they sum to the total: 1,000 sessions of one
+/// gpt-4o call of 1,000 in and 200 out ($0.0045) and 5 of 500 in and 100
+/// out ($0.00225) are $4.51125 (the CSV said $4.50, with nothing left out
+/// said).
+#[test]
+fn user_and_session_csvs_sum_to_the_total() {
+    let env = Env::new();
+    let mut log = String::new();
+    for i in 0..1005u64 {
+        let (input, output) = if i < 1000 { (1000, 200) } else { (500, 100) };
+        let extra = serde_json::json!({"session": format!("s{i}"), "user": format!("u{i}")});
+        log += &(crate::util::gw_line("2026-10-01T10:00:00Z", "f", "gpt-4o", input, output, extra)
+            + "\n");
+    }
+    env.write("calls.jsonl", log);
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--format",
+            "csv",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    for (table, key) in [("session", "sessions"), ("user", "users")] {
+        let csv = std::fs::read_to_string(env.path(&format!("out/audit-by-{table}.csv"))).unwrap();
+        assert_eq!(csv.lines().count(), 1 + 1000 + 1);
+        assert_eq!(
+            csv.lines().last().unwrap(),
+            format!("(5 more {key}),5,5,0,2500,0,0,500,0,0.01125,0.00,0")
+        );
+        let total: i128 = csv
+            .lines()
+            .skip(1)
+            .map(|l| {
+                crate::util::picos(&serde_json::Value::String(
+                    l.split(',').nth(9).unwrap().into(),
+                ))
+            })
+            .sum();
+        assert_eq!(total, 4_511_250_000_000);
+    }
+}

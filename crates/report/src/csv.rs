@@ -59,10 +59,18 @@ fn day_key_table(key: &str, rows: &[DayKeyRow]) -> String {
 pub fn tables(a: &Audit) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for t in &a.by {
-        out.push((
-            format!("by-{}", t.dimension),
-            key_table(t.dimension, &t.rows),
-        ));
+        let mut table = key_table(t.dimension, &t.rows);
+        // Users and sessions past the top 1,000: one row of the rest, so
+        // that the table still sums to the totals.
+        let rest = t.distinct.saturating_sub(t.rows.len() as u64);
+        if rest > 0 || t.omitted.calls > 0 {
+            table.push_str(&format!(
+                "{},{}\n",
+                cell(&format!("({rest} more {}s)", t.dimension)),
+                stats(&t.omitted)
+            ));
+        }
+        out.push((format!("by-{}", t.dimension), table));
     }
     let mut fm = format!("feature,model,{STATS_HEADER}\n");
     for r in &a.feature_model {
