@@ -2174,3 +2174,45 @@ fn cache_counts_join_the_mapped_input_they_belong_to() {
     let r = env.audit(&["calls.csv", "--config", "csv.toml", "--strict"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01425");
 }
+
+/// A zstd file that begins with a skippable frame (as `pzstd` writes its
+/// files) is zstd: its 3 calls were one `malformed_json` line of binary.
+#[test]
+fn a_zstd_file_starting_with_a_skippable_frame_is_read() {
+    let env = Env::new();
+    let mut bytes = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 0xa0, 0, 0, 0];
+    bytes.extend(zstd::encode_all(good(3).as_bytes(), 3).unwrap());
+    env.write("calls.jsonl.zst", bytes);
+    let out = run(&env, &["calls.jsonl.zst"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["input"]["files"][0]["encoding"], "zstd");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(r["audit"]["totals"]["cost"], good_cost(3));
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}
+
+/// A folder of logs that is a symbolic link (`september ->
+/// ../archive/2026-09`) is walked; a link back up (a loop) is not walked
+/// twice. Its 2 calls were left out without a word.
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_is_walked_once() {
+    let env = Env::new();
+    env.write("archive/2026-09/sept.jsonl", good(2));
+    env.write("logs/today.jsonl", good(1));
+    std::os::unix::fs::symlink("../archive/2026-09", env.path("logs/september")).unwrap();
+    std::os::unix::fs::symlink("..", env.path("archive/2026-09/up")).unwrap();
+    let out = run(&env, &["logs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(r["audit"]["totals"]["cost"], good_cost(3));
+    let files: Vec<&str> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["logs/september/sept.jsonl", "logs/today.jsonl"]);
+}

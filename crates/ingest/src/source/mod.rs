@@ -216,6 +216,7 @@ pub fn expand_inputs_and_left_out(
         skip: &skip,
         left_out: LeftOut::default(),
         checked: Default::default(),
+        entered: Default::default(),
     };
     let sources = expand(inputs, &mut walk)?;
     let mut left_out = walk.left_out;
@@ -232,6 +233,9 @@ struct Walk<'a> {
     left_out: LeftOut,
     /// Folders above glob matches already checked, and whether skipped.
     checked: std::collections::HashMap<PathBuf, bool>,
+    /// The folders walked, by their real paths: a link back up (a loop)
+    /// or to a folder walked already is not entered again.
+    entered: std::collections::HashSet<PathBuf>,
 }
 
 impl Walk<'_> {
@@ -301,7 +305,17 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
             })?;
             let mut files: Vec<PathBuf> = Vec::new();
             let mut left_out = false;
-            for entry in paths.flatten() {
+            for entry in paths {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    // A folder the glob could not list: taken as a file, as
+                    // the walk takes one (opening it fails: one counted
+                    // `unreadable_file` with the reason; `--strict` fails).
+                    Err(e) => {
+                        files.push(e.path().to_path_buf());
+                        continue;
+                    }
+                };
                 if w.skips_file(&entry) {
                     left_out = true;
                     continue;
@@ -346,7 +360,8 @@ fn is_file_or_broken_link(path: &Path) -> bool {
 /// Collects the log files under `dir` (see [`is_file_or_broken_link`]),
 /// and in `w` the other files its walk found (not hidden ones) and the
 /// folders it did not enter ([`Walk::skips`]). Symbolic links to
-/// directories are not followed, so a link loop cannot trap the walk. A
+/// directories are followed (`current -> /var/log/app/2026-10`), each
+/// real folder once, so a link loop cannot trap the walk. A
 /// folder inside that cannot be listed (no permission) is taken as a file:
 /// opening it fails, so it is one counted `unreadable_file` with its path
 /// and the reason, as an unreadable file is, and `--strict` fails on it;
@@ -363,6 +378,11 @@ fn walk_in(
 ) -> Result<(), SourceError> {
     if w.skips(dir) {
         return Ok(());
+    }
+    if let Ok(real) = dir.canonicalize() {
+        if !w.entered.insert(real) {
+            return Ok(());
+        }
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -383,7 +403,8 @@ fn walk_in(
             Ok(t) => t,
             Err(_) => continue,
         };
-        if file_type.is_dir() {
+        let linked_dir = file_type.is_symlink() && path.is_dir();
+        if file_type.is_dir() || linked_dir {
             if path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -423,7 +444,11 @@ impl Encoding {
     pub fn sniff(head: &[u8]) -> Encoding {
         if head.starts_with(&[0x1f, 0x8b]) {
             Encoding::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame first (magic 0x184D2A50..=5F, little-endian),
+            // as `pzstd` and seekable-zstd writers begin.
+            || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Encoding::Zstd
         } else if head.starts_with(b"PAR1") {
             Encoding::Parquet
