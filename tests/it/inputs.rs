@@ -2216,3 +2216,27 @@ fn a_linked_folder_is_walked_once() {
         .collect();
     assert_eq!(files, ["logs/september/sept.jsonl", "logs/today.jsonl"]);
 }
+
+/// Two hourly exports that each begin with a byte-order mark, gzipped and
+/// concatenated (`cat a.gz b.gz`): the second member's first line is a
+/// call (it was `malformed_json` "at column 1").
+#[test]
+fn a_byte_order_mark_starting_a_later_member_is_dropped() {
+    use std::io::Write;
+    let env = Env::new();
+    let member = |n| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(format!("\u{feff}{}", good(n)).as_bytes())
+            .unwrap();
+        enc.finish().unwrap()
+    };
+    let mut bytes = member(2);
+    bytes.extend(member(2));
+    env.write("day.jsonl.gz", bytes);
+    let out = run(&env, &["day.jsonl.gz"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 4);
+    assert_eq!(r["audit"]["totals"]["cost"], good_cost(4));
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}

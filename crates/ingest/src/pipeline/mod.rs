@@ -561,7 +561,14 @@ impl<S: RecordSink> Worker<S> {
             if stop > start && data[stop - 1] == b'\r' {
                 stop -= 1;
             }
-            let line_start = start;
+            // A byte-order mark starting a line: a later gzip member's or a
+            // concatenated file's first line (the file's own is dropped
+            // before).
+            let line_start = if data[start..stop].starts_with(b"\xef\xbb\xbf") {
+                start + 3
+            } else {
+                start
+            };
             let raw = &data[line_start..stop];
             start = end + 1;
             if raw.iter().all(u8::is_ascii_whitespace) {

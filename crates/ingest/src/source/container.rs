@@ -62,15 +62,19 @@ impl Layout {
 }
 
 /// Whether a path names a CSV file (`.csv`, also compressed: `.csv.gz`,
-/// `.csv.zst`). CSV is told by its name: its content has no marker.
+/// `.csv.zst`, and rotated: `.csv.1`, `.csv-20260929`, `.csv.2.gz`). CSV
+/// is told by its name: its content has no marker.
 pub fn is_csv_path(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    [".csv", ".csv.gz", ".csv.gzip", ".csv.zst", ".csv.zstd"]
+    let uncompressed = [".gz", ".gzip", ".zst", ".zstd"]
         .iter()
-        .any(|ext| name.ends_with(ext))
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name);
+    let unrotated = super::without_rotation(uncompressed).unwrap_or(uncompressed);
+    unrotated.ends_with(".csv")
 }
 
 /// Whether the start of a (decompressed) file is a JSON array or a JSON
@@ -1368,6 +1372,16 @@ mod tests {
             r#"{"id":"x","model":null,"tokens":3e2,"cost":-1,"note":null}"#
         );
         assert!(is_csv_path(Path::new("a/B.CSV.gz")));
+        // Rotated copies, compressed or not.
+        for name in [
+            "x.csv.1",
+            "x.csv-20260929",
+            "x.csv.2.gz",
+            "x.csv.2026-09-29.zst",
+        ] {
+            assert!(is_csv_path(Path::new(name)), "{name}");
+        }
+        assert!(!is_csv_path(Path::new("x.jsonl.1")));
         // CloudWatch Logs' export: a time, a space, the JSON object.
         for (line, at) in [
             (r#"2025-06-02T10:00:00.000Z {"a":1}"#, Some(25)),

@@ -89,7 +89,7 @@ fn is_surely_not_a_log(path: &Path) -> bool {
 
 /// The name before a rotation suffix: `.N` (up to 3 digits), or `.` or `-`
 /// and a date (`20251001`, `2025-10-01`).
-fn without_rotation(name: &str) -> Option<&str> {
+pub(crate) fn without_rotation(name: &str) -> Option<&str> {
     let b = name.as_bytes();
     let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
     let before = |len: usize| {
