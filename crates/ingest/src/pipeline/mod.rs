@@ -1141,6 +1141,22 @@ fn read_chunks(
                 }
             }
         };
+        // A stream that failed (a cut .gz) ends in a partial line: the
+        // `truncated_file` reject at its number stands for it (it was
+        // counted a second time, as `malformed_json`). A last line that is
+        // whole JSON is read.
+        let cut = if read_error.is_some() {
+            let start = memchr::memrchr(b'\n', &buf[..cut]).map_or(0, |i| i + 1);
+            let partial =
+                serde_json::from_slice::<serde::de::IgnoredAny>(&buf[start..cut]).is_err();
+            if partial {
+                start
+            } else {
+                cut
+            }
+        } else {
+            cut
+        };
         if format.is_none() && !unrecognized {
             match choose_format(&buf[..cut], options, index) {
                 Ok(f) => {
