@@ -2228,3 +2228,28 @@ fn a_byte_order_mark_starting_a_later_member_is_dropped() {
     assert_eq!(r["audit"]["totals"]["cost"], good_cost(4));
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
+
+/// Pretty-printed documents, one cut short by its writer, then 50 whole
+/// ones: the cut one is one rejected line and the 50 are read (they were
+/// part of the cut one: 1 call and 1 reject in all). The same in an array.
+#[test]
+fn a_cut_document_does_not_swallow_the_next_ones() {
+    let env = Env::new();
+    let doc = serde_json::to_string_pretty(&serde_json::from_str::<Value>(GOOD).unwrap()).unwrap();
+    let cut = &doc[..60];
+    let docs = format!("{doc}\n{cut}\n{}", format!("{doc}\n").repeat(50));
+    env.write("calls.json", &docs);
+    let array = format!(
+        "[\n{doc},\n{cut}\n{}]\n",
+        vec![doc.as_str(); 50].join(",\n")
+    );
+    env.write("array.json", &array);
+    for name in ["calls.json", "array.json"] {
+        let out = run(&env, &[name]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r = env.report();
+        assert_eq!(r["audit"]["totals"]["calls"], 51, "{name}");
+        assert_eq!(r["audit"]["totals"]["cost"], good_cost(51), "{name}");
+        assert_eq!(samples(&r), [at(name, 2, "malformed_json")], "{name}");
+    }
+}

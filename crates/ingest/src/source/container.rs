@@ -663,6 +663,8 @@ pub struct JsonRecords<R> {
     /// Inside a top-level array, whose elements are the values.
     in_array: bool,
     done: bool,
+    /// The last byte was a newline.
+    line_start: bool,
 }
 
 impl<R: Read> JsonRecords<R> {
@@ -677,7 +679,26 @@ impl<R: Read> JsonRecords<R> {
             escaped: false,
             in_array: false,
             done: false,
+            line_start: false,
         }
+    }
+
+    /// A value cut short (a writer killed mid-document), as the next one
+    /// starts: closed so that it is one rejected line (a comma before its
+    /// closing brackets makes it invalid JSON whatever the cut), not the
+    /// start of one that swallows every document after it.
+    fn cut(&mut self, depth: u32) {
+        if self.in_string {
+            if self.escaped {
+                self.out.push(b'n');
+            }
+            self.out.push(b'"');
+            self.in_string = false;
+            self.escaped = false;
+        }
+        self.out.push(b',');
+        self.out.extend(std::iter::repeat_n(b'}', depth as usize));
+        self.end_value();
     }
 
     fn end_value(&mut self) {
@@ -703,6 +724,13 @@ impl<R: Read> JsonRecords<R> {
     fn feed(&mut self, n: usize) {
         for i in 0..n {
             let b = self.input[i];
+            let line_start = std::mem::replace(&mut self.line_start, b == b'\n');
+            // An object starting a line inside another value: pretty
+            // printers indent what a value holds, so this is the next
+            // document (or element) after one that was cut.
+            if let (true, b'{', State::Nested(depth)) = (line_start, b, self.state) {
+                self.cut(depth);
+            }
             match self.state {
                 State::Between => self.start(b),
                 State::TopString => {
@@ -1147,6 +1175,25 @@ mod tests {
         );
         // A newline inside a string keeps the value invalid.
         assert_eq!(lines("[\"a\nb\"]"), vec!["\"a\tb\""]);
+        // A document cut short, in a string or between members, before the
+        // next one at the start of a line: closed as invalid JSON, and the
+        // next ones read (they were part of it).
+        let cut = "{\n \"a\": {\n  \"b\": \"x\n{\n \"c\": 1\n}\n{\n \"d\": [1,\n{\"e\": 2}\n";
+        let got = lines(cut);
+        assert_eq!(
+            got,
+            vec![
+                "{  \"a\": {   \"b\": \"x\t\",}}",
+                r#"{  "c": 1 }"#,
+                r#"{  "d": [1, ,}}"#,
+                r#"{"e": 2}"#,
+            ]
+        );
+        let array = "[\n{\n  \"a\": 1,\n  \"u\": {\n{\n  \"b\": 2\n}\n]\n";
+        assert_eq!(
+            lines(array),
+            vec![r#"{   "a": 1,   "u": { ,}}"#, r#"{   "b": 2 }"#]
+        );
     }
 
     /// A reader that hands out one byte per read.
