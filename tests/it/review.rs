@@ -322,3 +322,57 @@ fn a_previous_month_the_logs_cover_in_part_is_said() {
         "{md}"
     );
 }
+
+/// A month still under way (calls on November 1–15, against all of
+/// October's 31 days, $0.0035 a day each): its spend is compared with a
+/// whole month, which the review says (−51.6% read as a drop). A month with
+/// no calls has no cost per request (it read $0.0000, −100%).
+#[test]
+fn a_month_under_way_and_a_month_without_calls_are_said() {
+    let env = Env::new();
+    let mut lines = Vec::new();
+    for (month, days) in [(10, 1..=31), (11, 1..=15)] {
+        for d in days {
+            lines.push(gw_line(
+                &format!("2026-{month:02}-{d:02}T12:00:00Z"),
+                "chat",
+                "gpt-4o",
+                1000,
+                100,
+                json!({}),
+            ));
+        }
+    }
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    let review = |month: &str| {
+        env.cmd()
+            .args([
+                "review",
+                "--month",
+                month,
+                "calls.jsonl",
+                "--out",
+                month,
+                "--quiet",
+            ])
+            .assert()
+            .success();
+        std::fs::read_to_string(env.path(&format!("{month}/audit.md"))).unwrap()
+    };
+    let md = review("2026-11");
+    // 15 × $0.0035 = $0.0525 against 31 × $0.0035 = $0.1085.
+    assert!(
+        md.contains("| Spend | $0.05 | $0.11 | -$0.06 (-51.6%) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Note: The logs cover this month only from 2026-11-01 to 2026-11-15 (15 of its 30 days)"),
+        "{md}"
+    );
+    let md = review("2026-12");
+    assert!(
+        md.contains("| Cost per request | – | $0.0035 | – |"),
+        "{md}"
+    );
+    assert!(md.contains("| Cost per call | – |"), "{md}");
+}

@@ -5,6 +5,7 @@
 //! Amounts are exact differences of exact sums; only the percentages are
 //! floating point, and they are for reading.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use tokenaudit_analyze::audit::{PreviousPeriod, Row};
 use tokenaudit_analyze::Audit;
 use tokenaudit_core::Money;
@@ -28,20 +29,44 @@ pub fn no_previous_calls(p: &PreviousPeriod) -> String {
 /// more than a day after its start, or their last more than a day before
 /// its end): what they cover, for a note beside the comparison.
 pub fn partial_coverage(p: &PreviousPeriod) -> Option<String> {
-    let (first, last) = (p.first_call?, p.last_call?);
+    let (first, last, covered, total) = coverage(p.since, p.until, p.first_call?, p.last_call?)?;
+    Some(format!(
+        "The logs cover the previous {} only from {first} to {last} ({covered} of its {total} days): its figures are of that part, so the changes compare unequal spans; cost per request is the fairer comparison",
+        period_word(p),
+    ))
+}
+
+/// The same for the period reviewed (a month still under way, or logs that
+/// start late in it): its spend against a whole previous month is mostly
+/// the calendar.
+pub fn partial_coverage_now(a: &Audit, p: &PreviousPeriod) -> Option<String> {
+    let (since, until) = (a.since?, a.until?);
+    let (first, last, covered, total) = coverage(since, until, a.first_call?, a.last_call?)?;
+    Some(format!(
+        "The logs cover this {} only from {first} to {last} ({covered} of its {total} days): its figures are of that part, so the changes compare unequal spans; cost per request is the fairer comparison",
+        period_word(p),
+    ))
+}
+
+/// The calls' first and last day, and how many of the window's days they
+/// span, when they start or end over a day inside it.
+fn coverage(
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+) -> Option<(NaiveDate, NaiveDate, i64, i64)> {
     let day = chrono::TimeDelta::days(1);
-    if first - p.since <= day && p.until - last <= day {
+    if first - since <= day && until - last <= day {
         return None;
     }
-    let total = (p.until - p.since).num_days().max(1);
+    let total = (until - since).num_days().max(1);
     let covered = (last.date_naive() - first.date_naive()).num_days() + 1;
-    Some(format!(
-        "The logs cover the previous {} only from {} to {} ({} of its {} days): its figures are of that part, so the changes compare unequal spans; cost per request is the fairer comparison",
-        period_word(p),
+    Some((
         first.date_naive(),
         last.date_naive(),
         covered.min(total),
-        total
+        total,
     ))
 }
 
@@ -121,10 +146,11 @@ pub fn headline(a: &Audit, p: &PreviousPeriod) -> [Headline; 3] {
             before: Some(p.totals.cost),
             decimals: 2,
         },
+        // No calls, no cost per request (it read $0.0000, -100%).
         Headline {
             label: "Cost per request",
-            now: Some(a.cost_per_call),
-            before: Some(p.cost_per_call),
+            now: (a.totals.calls > 0).then_some(a.cost_per_call),
+            before: (p.totals.calls > 0).then_some(p.cost_per_call),
             decimals: 4,
         },
         Headline {

@@ -432,7 +432,13 @@ fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
         ]);
     }
     let mut blocks = vec![heading, Block::Table(table)];
-    if let Some(note) = change::partial_coverage(p) {
+    for note in [
+        change::partial_coverage_now(a, p),
+        change::partial_coverage(p),
+    ]
+    .into_iter()
+    .flatten()
+    {
         blocks.push(Block::Note(vec![Inline::plain(format!("Note: {note}."))]));
     }
     blocks
@@ -911,7 +917,10 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             Inline::plain(")"),
         ],
     );
-    figure("Cost per call", vec![Inline::Money(a.cost_per_call, 4)]);
+    figure(
+        "Cost per call",
+        vec![money_or_dash((t.calls > 0).then_some(a.cost_per_call), 4)],
+    );
     figure(
         "Cost per successful call",
         vec![money_or_dash(a.cost_per_success, 4)],
@@ -1280,7 +1289,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         },
         Card {
             label: "Cost per request",
-            value: vec![Inline::Money(a.cost_per_call, 4)],
+            value: vec![money_or_dash((t.calls > 0).then_some(a.cost_per_call), 4)],
             sub: vec![Inline::plain("spend ÷ priced calls")],
             good: false,
         },
