@@ -170,7 +170,20 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
         assert_eq!(r["ChargeCategory"], "Usage");
         assert_eq!(r["BillingCurrency"], "USD");
         assert_eq!(r["x_CostIsEstimate"], "true");
+        // FOCUS 1.2's other mandatory columns: no negotiated prices, the
+        // pricing unit the consumed one, no account name or charge class in
+        // the logs, the calendar month as billing period.
+        assert_eq!(r["ContractedCost"], r["EffectiveCost"]);
+        assert_eq!(r["PricingQuantity"], r["ConsumedQuantity"]);
+        assert_eq!(r["PricingUnit"], r["ConsumedUnit"]);
+        assert_eq!(r["ChargeClass"], "");
+        assert_eq!(r["BillingAccountName"], "");
+        assert_eq!(r["BillingPeriodStart"], "2026-10-01T00:00:00Z");
+        assert_eq!(r["BillingPeriodEnd"], "2026-11-01T00:00:00Z");
+        assert_eq!(r["InvoiceIssuerName"], r["ProviderName"]);
     }
+    assert_eq!(rows[0]["BillingAccountId"], "openai");
+    assert_eq!(rows[0]["ProviderName"], "OpenAI");
 
     // Day bounds in UTC, the catalog model as SkuId, the price point.
     let first = &rows[0];
@@ -318,4 +331,49 @@ fn reasoning_gets_its_own_row_only_when_priced_apart() {
     let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
     assert_eq!(total, money("4.505"));
     assert_eq!(total, money(r["audit"]["totals"]["cost"].as_str().unwrap()));
+}
+
+/// Claude on Bedrock and on Vertex, logged under the providers' LiteLLM
+/// names: the host is the provider (as its display name, like Azure's),
+/// Anthropic the publisher.
+#[test]
+fn hosts_are_providers_and_makers_publishers() {
+    let env = Env::new();
+    let lines = [
+        ("anthropic.claude-3-5-haiku-20241022-v1:0", "bedrock"),
+        ("claude-3-5-haiku-20241022", "vertex_ai"),
+        ("gpt-4o", "azure"),
+    ]
+    .map(|(model, provider)| {
+        crate::util::gw_line(
+            "2026-10-01T10:00:00Z",
+            "a",
+            model,
+            1000,
+            200,
+            serde_json::json!({"provider": provider}),
+        )
+    });
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    env.audit(&["calls.jsonl", "--format", "json,focus"]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let mut got: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["ProviderName"].clone(),
+                r["PublisherName"].clone(),
+                r["BillingAccountId"].clone(),
+            )
+        })
+        .collect();
+    got.dedup();
+    assert_eq!(
+        got,
+        [
+            ("AWS Bedrock".into(), "Anthropic".into(), "aws".into()),
+            ("Google".into(), "Anthropic".into(), "google".into()),
+            ("Microsoft Azure".into(), "OpenAI".into(), "azure".into()),
+        ]
+    );
 }

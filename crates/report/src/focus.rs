@@ -105,7 +105,11 @@ pub struct FocusRow {
     pub charge_period_start: Option<DateTime<Utc>>,
     pub charge_period_end: Option<DateTime<Utc>>,
     pub provider_name: String,
-    /// The maker of the model (the catalog model's provider).
+    /// `BillingAccountId`: the provider's catalog id (`openai`, `aws`), or
+    /// the provider as logged: the logs name no account.
+    pub billing_account_id: String,
+    /// The maker of the model: the first-party provider that makes it
+    /// (`Anthropic` for Claude on Bedrock), else the catalog model's provider.
     pub publisher_name: String,
     pub service_name: String,
     /// `provider/id` in the catalog, or the model as logged when unknown.
@@ -131,17 +135,26 @@ pub struct FocusRow {
 }
 
 /// The CSV and Parquet columns, in order.
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 35] = [
     "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
     "BillingCurrency",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
     "ChargeCategory",
+    "ChargeClass",
     "ChargeDescription",
     "ChargePeriodStart",
     "ChargePeriodEnd",
     "ConsumedQuantity",
     "ConsumedUnit",
+    "ContractedCost",
     "EffectiveCost",
+    "InvoiceIssuerName",
     "ListCost",
+    "PricingQuantity",
+    "PricingUnit",
     "ProviderName",
     "PublisherName",
     "ServiceCategory",
@@ -174,11 +187,12 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
             Some(d) => (Some(day_start(d)), d.succ_opt().map(day_start)),
             None => fallback,
         };
-        let provider_name = provider_display(catalog, &g.provider);
-        let publisher_name = g.resolved.map_or_else(
-            || provider_name.clone(),
-            |id| provider_display(catalog, &catalog.model(id).provider),
-        );
+        let provider = provider_of(catalog, &g.provider, g.resolved);
+        let provider_name = provider.map_or_else(|| g.provider.clone(), |p| p.name.clone());
+        let billing_account_id = provider.map_or_else(|| g.provider.clone(), |p| p.id.clone());
+        let publisher_name = g
+            .resolved
+            .map_or_else(|| provider_name.clone(), |id| maker_of(catalog, id));
         let separate_reasoning = g
             .resolved
             .is_some_and(|id| reasoning_priced_apart(catalog, id, g.day));
@@ -271,6 +285,7 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 charge_period_start: start,
                 charge_period_end: end,
                 provider_name: provider_name.clone(),
+                billing_account_id: billing_account_id.clone(),
                 publisher_name: publisher_name.clone(),
                 service_name: format!("{provider_name} API"),
                 sku_id: g.model.clone(),
@@ -311,14 +326,58 @@ fn fallback_period(a: &Audit) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
     (start, end)
 }
 
-/// The catalog's display name for a provider id (`openai` → `OpenAI`), or
-/// the provider as logged.
-fn provider_display(catalog: &Catalog, provider: &str) -> String {
-    catalog
-        .providers()
+/// The catalog provider a logged provider is: by id (`openai`), or by the
+/// names it is logged under (`bedrock` is `aws`, `vertex_ai` is Google's);
+/// with none logged, the catalog model's provider.
+fn provider_of<'c>(
+    catalog: &'c Catalog,
+    provider: &str,
+    resolved: Option<ModelId>,
+) -> Option<&'c tokenaudit_core::pricing::ProviderInfo> {
+    let logged = provider.to_ascii_lowercase();
+    let providers = catalog.providers();
+    let by_name = providers.iter().find(|p| p.id == logged).or_else(|| {
+        providers
+            .iter()
+            .find(|p| p.hint.as_ref().is_some_and(|h| h.score(&logged).is_some()))
+    });
+    let none_logged = provider.is_empty() || provider == NONE;
+    match (by_name, resolved) {
+        (Some(p), _) => Some(p),
+        (None, Some(id)) if none_logged => {
+            let of = &catalog.model(id).provider;
+            providers.iter().find(|p| &p.id == of)
+        }
+        _ => None,
+    }
+}
+
+/// The display name of the first-party provider that makes a model (its
+/// `makes` rule matches the model's id: Claude is Anthropic's wherever it
+/// is served), else of the model's provider.
+fn maker_of(catalog: &Catalog, id: ModelId) -> String {
+    let model = catalog.model(id);
+    let name = model.id.to_ascii_lowercase();
+    let providers = catalog.providers();
+    providers
         .iter()
-        .find(|p| p.id.eq_ignore_ascii_case(provider))
-        .map_or_else(|| provider.to_string(), |p| p.name.clone())
+        .filter(|p| p.kind == tokenaudit_core::pricing::ProviderKind::FirstParty)
+        .filter_map(|p| Some((p.makes.as_ref()?.score(&name)?, p)))
+        .max_by_key(|(score, _)| *score)
+        .map(|(_, p)| p)
+        .or_else(|| providers.iter().find(|p| p.id == model.provider))
+        .map_or_else(|| model.provider.clone(), |p| p.name.clone())
+}
+
+/// The calendar month (UTC) a charge period starts in: FOCUS's billing
+/// period (the providers bill LLM APIs monthly).
+fn billing_period(start: Option<DateTime<Utc>>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    use chrono::Datelike;
+    let Some(first) = start.and_then(|s| s.date_naive().with_day(1)) else {
+        return (None, None);
+    };
+    let next = first.checked_add_months(chrono::Months::new(1));
+    (Some(day_start(first)), next.map(day_start))
 }
 
 /// Whether the pricing engine bills reasoning tokens at a rate of their own
@@ -492,19 +551,30 @@ fn description(r: &FocusRow) -> String {
     )
 }
 
-/// Every column of a row as text, in [`COLUMNS`] order (money exact).
-fn fields(r: &FocusRow) -> [String; 26] {
+/// Every column of a row as text, in [`COLUMNS`] order (money exact;
+/// empty: null).
+fn fields(r: &FocusRow) -> [String; 35] {
+    let (billing_start, billing_end) = billing_period(r.charge_period_start);
     [
         r.billed_cost.to_decimal_string(),
+        r.billing_account_id.clone(),
+        String::new(),
         "USD".into(),
+        instant(billing_start),
+        instant(billing_end),
         "Usage".into(),
+        String::new(),
         description(r),
         instant(r.charge_period_start),
         instant(r.charge_period_end),
         r.consumed_quantity.to_string(),
         r.token_type.unit().into(),
         r.effective_cost.to_decimal_string(),
+        r.effective_cost.to_decimal_string(),
+        r.provider_name.clone(),
         r.list_cost.to_decimal_string(),
+        r.consumed_quantity.to_string(),
+        r.token_type.unit().into(),
         r.provider_name.clone(),
         r.publisher_name.clone(),
         SERVICE_CATEGORY.into(),
@@ -547,7 +617,7 @@ pub const MONEY_SCALE: i8 = 12;
 /// UTC timestamps (microseconds), `ConsumedQuantity` an unsigned integer,
 /// flags booleans, the rest text, in [`COLUMNS`] order.
 pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
-    let all: Vec<[String; 26]> = rows.iter().map(fields).collect();
+    let all: Vec<[String; 35]> = rows.iter().map(fields).collect();
     let text = |i: usize| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(
             all.iter().map(|f| f[i].as_str()),
@@ -572,7 +642,16 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
     for (i, id) in COLUMNS.iter().enumerate() {
         let column = match *id {
             "BilledCost" => money(|r| r.billed_cost)?,
-            "EffectiveCost" => money(|r| r.effective_cost)?,
+            "EffectiveCost" | "ContractedCost" => money(|r| r.effective_cost)?,
+            "BillingPeriodStart" => micros(|r| billing_period(r.charge_period_start).0),
+            "BillingPeriodEnd" => micros(|r| billing_period(r.charge_period_start).1),
+            "PricingQuantity" => Arc::new(UInt64Array::from_iter_values(
+                rows.iter().map(|r| r.consumed_quantity),
+            )),
+            // Null: no account name in the logs; no correction or refund.
+            "BillingAccountName" | "ChargeClass" => {
+                Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))
+            }
             "ListCost" => money(|r| r.list_cost)?,
             "ChargePeriodStart" => micros(|r| r.charge_period_start),
             "ChargePeriodEnd" => micros(|r| r.charge_period_end),
