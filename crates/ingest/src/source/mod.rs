@@ -198,7 +198,7 @@ fn headed_report(path: &Path) -> bool {
                 .iter()
                 .any(|h| first.starts_with(h))
                 // FOCUS columns with tokenaudit's own x_ columns.
-                || (first.starts_with("BilledCost,BillingCurrency,")
+                || (first.starts_with("BilledCost,")
                     && first.contains(",x_TokenType,"))
         }
     }
