@@ -294,9 +294,14 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
             walk(path, &mut files, w)?;
             files.sort();
             out.extend(files.into_iter().map(Source::File));
-        } else if path.symlink_metadata().is_ok() {
+        } else if path.symlink_metadata().is_ok()
+            || path
+                .symlink_metadata()
+                .is_err_and(|e| e.kind() == io::ErrorKind::PermissionDenied)
+        {
             // It exists, even if it cannot be read (a symbolic link to
-            // nothing or in a loop, no permission): reading it reports why.
+            // nothing or in a loop, no permission, a folder above it that
+            // cannot be searched): reading it reports why.
             out.push(Source::File(path.to_path_buf()));
         } else if input.contains(['*', '?', '[']) {
             let paths = glob::glob(input).map_err(|e| SourceError::BadGlob {
