@@ -873,6 +873,29 @@ impl<R: Read> CsvRecords<R> {
                 self.pad_to(at);
                 if self.headers.is_empty() {
                     self.set_headers();
+                } else if let Some(rest) = swallowed(&self.record, self.headers.len()) {
+                    // A quote that never closed took the rows after it into
+                    // one cell: the row is rejected, and the rows it took
+                    // are read at their lines (the quotes among them are
+                    // lost, so a row with a quoted cell may be rejected).
+                    self.out
+                        .extend_from_slice(b"!CSV row whose quoted cell never closes\n");
+                    self.line += 1;
+                    let mut inner = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .flexible(true)
+                        .from_reader(rest.as_bytes());
+                    let mut record = csv::StringRecord::new();
+                    while inner.read_record(&mut record).unwrap_or(false) {
+                        let line = record.position().map_or(self.line, |p| at + p.line());
+                        self.pad_to(line);
+                        std::mem::swap(&mut self.record, &mut record);
+                        self.write_row();
+                        std::mem::swap(&mut self.record, &mut record);
+                        self.out.push(b'\n');
+                        self.line += 1;
+                    }
+                    return Ok(true);
                 } else {
                     self.write_row();
                 }
@@ -952,6 +975,33 @@ impl<R: Read> CsvRecords<R> {
         }
         self.out.push(b'}');
     }
+}
+
+/// The text a quoted cell that never closed took in, when it did: a cell
+/// whose lines after its first look like rows of the file (as many commas
+/// as the header has columns, less one), with the cells read after it
+/// (where a later quote ended it), as CSV text. `None` for a cell of
+/// several lines of text (a prompt), which has no such lines.
+fn swallowed(record: &csv::StringRecord, columns: usize) -> Option<String> {
+    if columns < 2 {
+        return None;
+    }
+    let (j, cell) = record.iter().enumerate().find(|(_, c)| c.contains('\n'))?;
+    let (_, rest) = cell.split_once('\n')?;
+    let lines: Vec<&str> = rest.lines().filter(|l| !l.trim().is_empty()).collect();
+    let rows = lines
+        .iter()
+        .filter(|l| l.matches(',').count() >= columns - 1)
+        .count();
+    if rows == 0 || rows * 2 < lines.len() {
+        return None;
+    }
+    let mut text = rest.to_string();
+    for c in record.iter().skip(j + 1) {
+        text.push(',');
+        text.push_str(c);
+    }
+    Some(text)
 }
 
 /// Digits past what a 64-bit integer holds: an identifier (a 21-digit
@@ -1397,6 +1447,31 @@ mod tests {
         assert!(!is_json_documents(b"{\"a\":\"b\n{\"a\":2}\n"));
         assert!(!is_json_documents(b"{\"a\":1,\n{\"a\":2}\n"));
         assert!(!is_json_documents(b"not json\n"));
+    }
+
+    /// A quote that never closes: its row is one rejected line, and the
+    /// rows it took in are read at their own lines (they were one cell, and
+    /// the file 3 lines long); a cell of several lines of text is a cell.
+    #[test]
+    fn a_csv_quote_that_never_closes_loses_no_later_row() {
+        let read = |csv: &str| {
+            let mut out = String::new();
+            CsvRecords::new(csv.as_bytes())
+                .read_to_string(&mut out)
+                .unwrap();
+            out.split('\n').map(str::to_string).collect::<Vec<_>>()
+        };
+        let csv = "a,b,c\n1,2,3\n4,\"open,6\n7,8,9\n10,11,12\n";
+        let got = read(csv);
+        assert_eq!(got[1], r#"{"a":1,"b":2,"c":3}"#);
+        assert_eq!(got[2], "!CSV row whose quoted cell never closes");
+        assert_eq!(got[3], r#"{"a":7,"b":8,"c":9}"#);
+        assert_eq!(got[4], r#"{"a":10,"b":11,"c":12}"#);
+        let prose = "a,b,c\n1,\"line one\nline two, and more\nline three\",3\n";
+        assert_eq!(
+            read(prose)[1],
+            r#"{"a":1,"b":"line one\nline two, and more\nline three","c":3}"#
+        );
     }
 
     #[test]
