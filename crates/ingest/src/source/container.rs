@@ -334,13 +334,10 @@ pub struct PageRecords<R> {
     /// The record being copied has a member (so the injection needs a
     /// comma before it).
     record_has_member: bool,
-    /// One page a line (JSON lines of pages), as the first newline tells:
-    /// a pretty-printed page has its first one just inside its first
-    /// bracket; a page that is one line has it after its end, or (if the
-    /// line is cut) deeper. `None` before the first newline.
-    one_a_line: Option<bool>,
     /// The page being read has reached its records' array.
     page_records: bool,
+    /// Where a `{` starting a line may not be: see [`Structure`].
+    structure: Structure,
 }
 
 /// The most of a page's own text kept for its trace's fields (a trace's
@@ -365,24 +362,19 @@ impl<R: Read> PageRecords<R> {
             key: None,
             inject: None,
             record_has_member: false,
-            one_a_line: None,
             page_records: false,
+            structure: Structure::default(),
         }
     }
 
     fn feed(&mut self, n: usize) {
         for i in 0..n {
             let b = self.input[i];
-            if b == b'\n' {
-                let open = self.scan.depth > 0 || self.scan.in_string;
-                let one_a_line = *self
-                    .one_a_line
-                    .get_or_insert(self.scan.in_string || self.scan.depth != 1);
-                if one_a_line && open {
-                    self.cut();
-                    continue;
-                }
+            // A page starting a line inside the last one: it was cut.
+            if self.structure.cut_by(b, self.scan.in_string) {
+                self.cut();
             }
+            self.structure.step(b, self.scan.in_string);
             let before = self.scan.depth;
             let in_string = self.scan.in_string;
             let key = self.scan.step(b);
@@ -472,6 +464,56 @@ impl<R> PageRecords<R> {
         self.inject = None;
         self.head.clear();
         self.page_records = false;
+        self.structure = Structure::default();
+    }
+}
+
+/// What tells a value cut short in a file of JSON values, one a line or
+/// pretty-printed: an object (`{`) starting a line where JSON cannot have
+/// one: inside an object, anywhere but after a key's `:`; inside an array,
+/// anywhere but after `[` or `,`; inside a string (which no raw newline
+/// is in). Unindented JSON (`indent=0`) starts nested objects on their own
+/// lines in the places JSON allows them, so it is read whole. A value cut
+/// inside an array, just after `[` or `,`, is not told.
+#[derive(Default)]
+struct Structure {
+    /// The open brackets (`{` or `[`), innermost last.
+    open: Vec<u8>,
+    /// The last byte that was not white space.
+    last: u8,
+    /// The last byte was a newline.
+    line_start: bool,
+}
+
+impl Structure {
+    /// Whether `b`, before it is read, starts a value after a cut one.
+    fn cut_by(&self, b: u8, in_string: bool) -> bool {
+        if !self.line_start || b != b'{' || self.open.is_empty() {
+            return false;
+        }
+        in_string
+            || match self.open.last() {
+                Some(b'{') => self.last != b':',
+                _ => !matches!(self.last, b'[' | b','),
+            }
+    }
+
+    /// Reads `b` (`in_string`: whether it is read inside a string, before
+    /// it).
+    fn step(&mut self, b: u8, in_string: bool) {
+        self.line_start = b == b'\n';
+        if !in_string {
+            match b {
+                b'{' | b'[' => self.open.push(b),
+                b'}' | b']' => {
+                    self.open.pop();
+                }
+                _ => {}
+            }
+        }
+        if !b.is_ascii_whitespace() {
+            self.last = b;
+        }
     }
 }
 
@@ -663,8 +705,8 @@ pub struct JsonRecords<R> {
     /// Inside a top-level array, whose elements are the values.
     in_array: bool,
     done: bool,
-    /// The last byte was a newline.
-    line_start: bool,
+    /// Where a `{` starting a line may not be (see [`Structure`]).
+    structure: Structure,
 }
 
 impl<R: Read> JsonRecords<R> {
@@ -679,7 +721,7 @@ impl<R: Read> JsonRecords<R> {
             escaped: false,
             in_array: false,
             done: false,
-            line_start: false,
+            structure: Structure::default(),
         }
     }
 
@@ -724,12 +766,23 @@ impl<R: Read> JsonRecords<R> {
     fn feed(&mut self, n: usize) {
         for i in 0..n {
             let b = self.input[i];
-            let line_start = std::mem::replace(&mut self.line_start, b == b'\n');
-            // An object starting a line inside another value: pretty
-            // printers indent what a value holds, so this is the next
-            // document (or element) after one that was cut.
-            if let (true, b'{', State::Nested(depth)) = (line_start, b, self.state) {
-                self.cut(depth);
+            // An object starting a line where the value being read cannot
+            // have one: the next document (or element) after a cut one.
+            if let State::Nested(depth) = self.state {
+                if self.structure.cut_by(b, self.in_string) {
+                    self.cut(depth);
+                    self.structure.open.clear();
+                }
+            }
+            // The brackets of the value being read, or begun by `b` (a
+            // top-level array's own bracket begins none).
+            let begins =
+                self.state == State::Between && (b == b'{' || (b == b'[' && self.in_array));
+            if begins || matches!(self.state, State::Nested(_)) {
+                self.structure.step(b, self.in_string);
+            } else {
+                self.structure.line_start = b == b'\n';
+                self.structure.open.clear();
             }
             match self.state {
                 State::Between => self.start(b),
@@ -1228,16 +1281,23 @@ mod tests {
         // A document cut short, in a string or between members, before the
         // next one at the start of a line: closed as invalid JSON, and the
         // next ones read (they were part of it).
-        let cut = "{\n \"a\": {\n  \"b\": \"x\n{\n \"c\": 1\n}\n{\n \"d\": [1,\n{\"e\": 2}\n";
+        let cut = "{\n \"a\": {\n  \"b\": \"x\n{\n \"c\": 1\n}\n{\n \"d\": 1\n{\"e\": 2}\n";
         let got = lines(cut);
         assert_eq!(
             got,
             vec![
                 "{  \"a\": {   \"b\": \"x\t\",}}",
                 r#"{  "c": 1 }"#,
-                r#"{  "d": [1, ,}}"#,
+                r#"{  "d": 1 ,}"#,
                 r#"{"e": 2}"#,
             ]
+        );
+        // Unindented JSON (`indent=0`) starts nested objects on lines of
+        // their own where JSON has them: after `[`, `,` and `:`.
+        let flat = "{\n\"spans\": [\n{\n\"a\": 1\n},\n{\n\"b\":\n{\n\"c\": 2\n}\n}\n]\n}\n";
+        assert_eq!(
+            lines(flat),
+            vec![r#"{ "spans": [ { "a": 1 }, { "b": { "c": 2 } } ] }"#]
         );
         let array = "[\n{\n  \"a\": 1,\n  \"u\": {\n{\n  \"b\": 2\n}\n]\n";
         assert_eq!(
@@ -1418,12 +1478,14 @@ mod tests {
             got,
             [
                 r#"{"a":1}"#,
-                r#"{"b":{"c":2,}}"#,
+                r#"{"b":{"c":2 ,}}"#,
                 r#"{"d":3}"#,
-                r#"{"e":"x\n",}"#,
-                r#"{"f":"y",}"#,
+                "{\"e\":\"x\\\t\",}",
+                "{\"f\":\"y\t\",}",
                 r#"{"g":4}"#,
-                "{,}",
+                // Cut after a record's comma: the next line is taken for
+                // a record, cut in its turn by the line after.
+                "{\"meta\":{\"n\":1},\"da\t\",}",
                 r#"{"h":5}"#,
                 r#"{"i":6}"#,
             ]
@@ -1431,9 +1493,13 @@ mod tests {
         for cut in [1, 3, 4, 6] {
             assert!(serde_json::from_str::<serde_json::Value>(&got[cut]).is_err());
         }
-        // Pretty-printed pages keep their newlines' meaning.
-        let pretty = "{\n \"data\": [\n  {\"a\": 1},\n  {\"b\": 2}\n ]\n}\n";
+        // Pretty-printed pages keep their newlines' meaning, after a blank
+        // line too, and so does a streaming writer's page of a record a
+        // line.
+        let pretty = "\n{\n \"data\": [\n  {\"a\": 1},\n  {\"b\": 2}\n ]\n}\n";
         assert_eq!(read(pretty), [r#"{"a": 1}"#, r#"{"b": 2}"#]);
+        let stream = "{\"data\":[\n{\"a\":1},\n{\"b\":2}\n],\"has_more\":true}\n";
+        assert_eq!(read(stream), [r#"{"a":1}"#, r#"{"b":2}"#]);
     }
 
     #[test]
