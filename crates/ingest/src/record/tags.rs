@@ -21,46 +21,68 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 }
 
 /// Keys whose values are prompt or completion text, never tags (any case):
-/// keys containing `prompt`, `input`, `output`, `message`, `content`,
-/// `text`, `query`, `question`, `answer`, `completion` or `response`,
-/// unless they name or number one (`prompt_name`, `promptVersion`,
-/// `input_id`, `response_hash`: labels, as prompt managers log them).
+/// keys with a word `prompt`, `input`, `output`, `message`, `content`,
+/// `text`, `query`, `question`, `answer`, `completion` or `response` (or
+/// its plural), words split at `_ . - /` and camelCase humps
+/// (`ai.prompt.messages`, `mlflow.spanInputs`, `metadata.completion`),
+/// unless the last word makes it a label of one (`prompt_name`,
+/// `promptVersion`, `prompt_template`, `response_format`, `query_type`).
+/// `context` and `texture` hold no such word.
 pub(crate) fn is_text_key(key: &str) -> bool {
-    let b = key.as_bytes();
-    let label = ["name", "version", "id", "hash", "key", "label"]
-        .iter()
-        .any(|end| {
-            let Some(at) = b.len().checked_sub(end.len()).filter(|&at| at > 0) else {
-                return false;
-            };
-            // `prompt_name`, `prompt.id`, or camelCase `promptName`.
-            b[at..].eq_ignore_ascii_case(end.as_bytes())
-                && (matches!(b[at - 1], b'_' | b'.' | b'-') || b[at].is_ascii_uppercase())
-        });
-    !label && has_text_word(key)
+    const TEXT: [&str; 11] = [
+        "prompt",
+        "input",
+        "output",
+        "message",
+        "content",
+        "text",
+        "query",
+        "question",
+        "answer",
+        "completion",
+        "response",
+    ];
+    const LABEL: [&str; 14] = [
+        "name", "version", "id", "hash", "key", "label", "type", "format", "template", "kind",
+        "mode", "category", "language", "lang",
+    ];
+    let is = |word: &str, set: &[&str]| {
+        set.iter().any(|w| {
+            word.eq_ignore_ascii_case(w)
+                || (word.len() == w.len() + 1
+                    && word[..w.len()].eq_ignore_ascii_case(w)
+                    && word.ends_with(['s', 'S']))
+        })
+    };
+    let words = words(key);
+    match words.last() {
+        Some(last) if is(last, &LABEL) => false,
+        _ => words.iter().any(|w| is(w, &TEXT)),
+    }
 }
 
-fn has_text_word(key: &str) -> bool {
+/// A key's words: split at anything not a letter or digit, and before an
+/// upper-case letter that follows a lower-case one.
+fn words(key: &str) -> Vec<&str> {
     let b = key.as_bytes();
-    // One pass: only positions whose byte starts one of the words are compared.
-    (0..b.len()).any(|i| {
-        let words: &[&str] = match b[i].to_ascii_lowercase() {
-            b'p' => &["prompt"],
-            b'i' => &["input"],
-            b'o' => &["output"],
-            b'm' => &["message"],
-            b'c' => &["content", "completion"],
-            b't' => &["text"],
-            b'q' => &["query", "question"],
-            b'a' => &["answer"],
-            b'r' => &["response"],
-            _ => return false,
-        };
-        words.iter().any(|w| {
-            b.get(i..i + w.len())
-                .is_some_and(|s| s.eq_ignore_ascii_case(w.as_bytes()))
-        })
-    })
+    let mut out = Vec::new();
+    let mut start = None;
+    for i in 0..=b.len() {
+        let c = b.get(i).copied();
+        let alnum = c.is_some_and(|c| c.is_ascii_alphanumeric());
+        let hump =
+            i > 0 && c.is_some_and(|c| c.is_ascii_uppercase()) && b[i - 1].is_ascii_lowercase();
+        if let Some(s) = start {
+            if !alnum || hump {
+                out.push(&key[s..i]);
+                start = None;
+            }
+        }
+        if alnum && start.is_none() {
+            start = Some(i);
+        }
+    }
+    out
 }
 
 /// `hay.to_ascii_lowercase().contains(word)` for a lower-case ASCII `word`,
@@ -215,5 +237,44 @@ mod tests {
         }
         let (k, v) = list_tag(Cow::Owned("team:search".to_string()));
         assert_eq!((k.as_ref(), v.as_ref()), ("team", "search"));
+    }
+}
+
+#[cfg(test)]
+mod text_key_tests {
+    use super::is_text_key;
+
+    #[test]
+    fn text_keys_are_words_not_substrings() {
+        for key in [
+            "prompt",
+            "ai.prompt.messages",
+            "ai.response.text",
+            "langfuse.observation.input",
+            "mlflow.spanInputs",
+            "lmnr.span.input",
+            "completion",
+            "question",
+            "user_query",
+            "Answer",
+            "prompt_tokens",
+        ] {
+            assert!(is_text_key(key), "{key}");
+        }
+        for key in [
+            "context",
+            "content_type",
+            "prompt_template",
+            "prompt_name",
+            "promptVersion",
+            "response_format",
+            "query_type",
+            "user_input_type",
+            "env",
+            "texture",
+            "outputs_bucket_id",
+        ] {
+            assert!(!is_text_key(key), "{key}");
+        }
     }
 }
