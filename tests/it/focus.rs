@@ -343,6 +343,7 @@ fn hosts_are_providers_and_makers_publishers() {
         ("anthropic.claude-3-5-haiku-20241022-v1:0", "bedrock"),
         ("claude-3-5-haiku-20241022", "vertex_ai"),
         ("gpt-4o", "azure"),
+        ("gpt-4o", "azure_openai"),
     ]
     .map(|(model, provider)| {
         crate::util::gw_line(

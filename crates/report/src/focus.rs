@@ -336,10 +336,14 @@ fn provider_of<'c>(
 ) -> Option<&'c tokenaudit_core::pricing::ProviderInfo> {
     let logged = provider.to_ascii_lowercase();
     let providers = catalog.providers();
+    // The most specific name wins: `azure_openai` is Azure's, though it
+    // holds OpenAI's.
     let by_name = providers.iter().find(|p| p.id == logged).or_else(|| {
         providers
             .iter()
-            .find(|p| p.hint.as_ref().is_some_and(|h| h.score(&logged).is_some()))
+            .filter_map(|p| Some((p.hint.as_ref()?.score(&logged)?, p)))
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, p)| p)
     });
     let none_logged = provider.is_empty() || provider == NONE;
     match (by_name, resolved) {
