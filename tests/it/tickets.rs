@@ -232,7 +232,7 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
     let monthly = |records: &[Value]| {
         records.iter().find(|r| r["rule"] == "TA111").unwrap()["monthly_savings"].clone()
     };
-    let (_, plain) = findings(&env, &["night3.jsonl", "--format", "jsonl"]);
+    // The recipe's window: 30 days to yesterday.
     let (_, first) = findings(
         &env,
         &[
@@ -240,13 +240,12 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
             "--since",
             "2026-09-04",
             "--until",
-            "2026-10-04",
+            "2026-10-03",
             "--format",
             "jsonl",
         ],
     );
     env.write("base.jsonl", &first);
-    assert_eq!(monthly(&records(&first)), monthly(&records(&plain)));
     let (_, second) = findings(
         &env,
         &[
@@ -254,15 +253,15 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
             "--since",
             "2026-09-05",
             "--until",
-            "2026-10-05",
+            "2026-10-04",
             "--baseline",
             "base.jsonl",
         ],
     );
-    assert_eq!(
-        status_of(&records(&second), "TA111", "classifier"),
-        "persisting"
-    );
+    let second = records(&second);
+    assert_eq!(status_of(&second, "TA111", "classifier"), "persisting");
+    // The same traffic a day: 3 days of it × 30/3 = 4 days × 30/4.
+    assert_eq!(monthly(&second), monthly(&records(&first)));
     // The report says what the figures scale from.
     env.cmd()
         .args([
@@ -271,7 +270,7 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
             "--since",
             "2026-09-04",
             "--until",
-            "2026-10-04",
+            "2026-10-03",
             "--out",
             "r",
             "--quiet",
@@ -280,7 +279,7 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
         .success();
     let md = std::fs::read_to_string(env.path("r/audit.md")).unwrap();
     assert!(
-        md.contains("monthly estimates scale from the calls' 2.1 days (2026-10-01 00:00 to 2026-10-03 03:19)"),
+        md.contains("monthly estimates scale from the calls' 3.0 days (2026-10-01 00:00 to 2026-10-04 00:00)"),
         "{}",
         &md[..600]
     );
@@ -313,4 +312,103 @@ fn growth_of_exactly_worse_by_is_not_worse() {
     assert_eq!(r["monthly_savings"], "0.45");
     assert_eq!(r["previous_monthly_savings"], "0.375");
     assert_eq!(r["status"], "persisting");
+}
+
+/// A week's window (Monday to Sunday) over weekday traffic: the calls end
+/// on Friday, a weekend inside the window's end, which is no gap; the
+/// monthly estimate scales from the window's 7 days (it scaled from the
+/// calls' 4.1 days, +70%).
+#[test]
+fn a_weekend_without_calls_is_no_gap_in_the_window() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    // 2026-10-05 is a Monday.
+    let week: String = (5..=9)
+        .map(|d| logs(200, &[]).replace("2026-10-01", &format!("2026-10-{d:02}")))
+        .collect();
+    env.write("week.jsonl", week);
+    env.cmd()
+        .args([
+            "audit",
+            "week.jsonl",
+            "--since",
+            "2026-10-05",
+            "--until",
+            "2026-10-11",
+            "--out",
+            "r",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("r/audit.md")).unwrap();
+    assert!(
+        !md.contains("monthly estimates scale from the calls'"),
+        "{}",
+        &md[..600]
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("r/audit.json")).unwrap()).unwrap();
+    let f = report["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "TA111")
+        .unwrap();
+    let money = |v: &Value| crate::util::picos(v) as f64;
+    let (observed, monthly) = (
+        money(&f["savings"]["observed"]),
+        money(&f["savings"]["monthly"]),
+    );
+    assert!(observed > 0.0);
+    assert!((monthly - observed * 30.0 / 7.0).abs() <= 1.0, "{f}");
+}
+
+/// A feature launched inside the window (on October 8 of October 1–10)
+/// saves per month what its own days say: its monthly estimate scales from
+/// its 3 days (× 10), the older feature's from the window's 10 (× 3); it
+/// was scaled from the 10 (a third of its run rate, growing each night).
+#[test]
+fn a_feature_launched_in_the_window_scales_from_its_own_days() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut log = String::new();
+    for d in 1..=10 {
+        let day = logs(200, &[]).replace("2026-10-01", &format!("2026-10-{d:02}"));
+        log += &day.replace("classifier", "steady");
+        if d >= 8 {
+            log += &day.replace("classifier", "launched").replace("\"c", "\"l");
+        }
+    }
+    env.write("calls.jsonl", log);
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--since",
+            "2026-10-01",
+            "--until",
+            "2026-10-10",
+        ])
+        .args(["--config", "cfg.toml", "--out", "r", "--quiet"])
+        .assert()
+        .success();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("r/audit.json")).unwrap()).unwrap();
+    let ratio = |feature: &str| {
+        let f = report["audit"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "TA111" && f["scope"]["feature"] == feature)
+            .unwrap_or_else(|| panic!("no TA111 on {feature}"));
+        let money = |v: &Value| crate::util::picos(v) as f64;
+        money(&f["savings"]["monthly"]) / money(&f["savings"]["observed"])
+    };
+    assert!((ratio("steady") - 3.0).abs() < 1e-9, "{}", ratio("steady"));
+    assert!(
+        (ratio("launched") - 10.0).abs() < 1e-9,
+        "{}",
+        ratio("launched")
+    );
 }

@@ -523,23 +523,28 @@ impl Audit {
 
     /// The period monthly figures scale from: from the first to the last
     /// call, or the `--since`/`--until` window when given, narrowed to the
-    /// calls where they start (or end) over a day inside it. A store, or an
-    /// export, younger than a rolling 30-day window would otherwise make
-    /// every monthly estimate a fraction of the truth that grows night
-    /// after night (and every finding `worse` each night).
+    /// calls where they start (or end) more than [`COVERAGE_GAP`] inside
+    /// it. A store, or an export, younger than a rolling 30-day window
+    /// would otherwise make every monthly estimate a fraction of the truth
+    /// that grows night after night (and every finding `worse` each night);
+    /// a weekend without traffic at either end is no such gap.
     pub fn period(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let day = chrono::Duration::days(1);
         let from = match (self.since, self.first_call) {
-            (Some(s), Some(f)) if f - s > day => f,
+            (Some(s), Some(f)) if f - s > COVERAGE_GAP => f,
             (s, f) => s.or(f)?,
         };
         let to = match (self.until, self.last_call) {
-            (Some(u), Some(l)) if u - l > day => l,
+            (Some(u), Some(l)) if u - l > COVERAGE_GAP => l,
             (u, l) => u.or(l)?,
         };
         Some((from, to))
     }
 }
+
+/// How far inside a window its calls may start or end and still be taken
+/// to cover it: a long weekend without traffic (Friday evening to Monday
+/// morning, and a little).
+pub const COVERAGE_GAP: chrono::TimeDelta = chrono::TimeDelta::days(3);
 
 fn add_to(table: &mut Table, key: &str, stats: &Stats) {
     match table.get_mut(key) {

@@ -49,15 +49,16 @@ pub fn partial_coverage_now(a: &Audit, p: &PreviousPeriod) -> Option<String> {
 }
 
 /// The calls' first and last day, and how many of the window's days they
-/// span, when they start or end over a day inside it.
+/// span, when they start or end more than `COVERAGE_GAP` (a long weekend)
+/// inside it.
 fn coverage(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     first: DateTime<Utc>,
     last: DateTime<Utc>,
 ) -> Option<(NaiveDate, NaiveDate, i64, i64)> {
-    let day = chrono::TimeDelta::days(1);
-    if first - since <= day && until - last <= day {
+    let gap = tokenaudit_analyze::audit::COVERAGE_GAP;
+    if first - since <= gap && until - last <= gap {
         return None;
     }
     let total = (until - since).num_days().max(1);

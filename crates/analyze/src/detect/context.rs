@@ -66,6 +66,36 @@ impl Context<'_> {
         observed.scale(MONTH_DAYS / self.period_days())
     }
 
+    /// [`Context::monthly`] for money of a feature (and model) whose first
+    /// call came more than `COVERAGE_GAP` after the period's start (a feature launched
+    /// inside a rolling window): scaled from its own days, so its estimate
+    /// is its run rate from the first night, not a fraction of it that grows
+    /// every night (and a `worse` ticket each night).
+    pub fn monthly_in(&self, scope: &crate::finding::Scope, observed: Money) -> Money {
+        let Some(feature) = scope.get("feature") else {
+            return self.monthly(observed);
+        };
+        let model = scope.get("model");
+        let first = self
+            .groups
+            .iter()
+            .filter(|g| &g.feature == feature && model.is_none_or(|m| &g.model == m))
+            .filter_map(|g| g.day)
+            .min();
+        let (Some(first), Some((from, to))) = (first, self.audit.period()) else {
+            return self.monthly(observed);
+        };
+        let start = first
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        if start - from <= crate::audit::COVERAGE_GAP {
+            return self.monthly(observed);
+        }
+        let days = ((to - start).num_seconds().max(0) as f64 / 86_400.0).max(1.0);
+        observed.scale(MONTH_DAYS / days)
+    }
+
     pub fn severity(&self, monthly: Money) -> Severity {
         self.config.severity(monthly)
     }

@@ -279,12 +279,37 @@ impl Finding {
         method: impl Into<String>,
         lever: Option<Lever>,
     ) -> bool {
+        let monthly = ctx.monthly_in(&self.scope, observed);
+        self.savings_of(ctx, observed, monthly, method.into(), lever)
+    }
+
+    /// [`Finding::set_savings`] for an amount already spread over the whole
+    /// period (a rate seen in part of it, scaled to all of it: TA115's), so
+    /// scaled to a month from the period's days, not its scope's.
+    pub fn set_period_savings(
+        &mut self,
+        ctx: &Context<'_>,
+        observed: Money,
+        method: impl Into<String>,
+        lever: Option<Lever>,
+    ) -> bool {
         let monthly = ctx.monthly(observed);
+        self.savings_of(ctx, observed, monthly, method.into(), lever)
+    }
+
+    fn savings_of(
+        &mut self,
+        ctx: &Context<'_>,
+        observed: Money,
+        monthly: Money,
+        method: String,
+        lever: Option<Lever>,
+    ) -> bool {
         self.severity = ctx.severity(monthly);
         self.savings = Some(Savings {
             observed,
             monthly,
-            method: method.into(),
+            method,
         });
         self.lever = lever;
         ctx.worth_reporting(monthly)

@@ -135,7 +135,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // Scaled from the last window to a month; no lever (the target mix is
         // a decision, not a measurement).
         let observed = extra.scale(ctx.period_days() / w as f64);
-        if extra > Money::ZERO && f.set_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
+        if extra > Money::ZERO && f.set_period_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
             out.push(f);
         }
     }
