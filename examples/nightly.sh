@@ -48,17 +48,31 @@ tickets="$REPORTS/tickets-$TODAY.jsonl"
 "$TA" findings --store "$STORE" "${config[@]}" --since "$since" --until "$yesterday" \
     --changed-only --format github --out "$tickets" --force --quiet
 if [ -n "${GH_REPO:-}" ] && [ -s "$tickets" ]; then
-    # One issue per new or worse finding; resolved ones are listed for closing.
+    # One issue per finding, found again by its fingerprint (in its body):
+    # a new finding opens one, a worse one comments on it (its title's
+    # figures change night after night), a resolved one closes it.
     python3 - "$tickets" "$GH_REPO" <<'PY'
 import json, subprocess, sys
 path, repo = sys.argv[1], sys.argv[2]
+def issue_of(fingerprint):
+    out = subprocess.run(["gh", "issue", "list", "--repo", repo, "--state", "open",
+                          "--search", f"{fingerprint} in:body", "--json", "number",
+                          "--jq", ".[0].number"], check=True, capture_output=True, text=True)
+    return out.stdout.strip() or None
 for line in open(path):
     t = json.loads(line)
-    if "resolved" in t.get("labels", []):
-        print(f"resolved: {t['title']} ({t['fingerprint']}): close its issue")
+    labels = t.get("labels", [])
+    number = issue_of(t["fingerprint"])
+    if "resolved" in labels:
+        if number:
+            subprocess.run(["gh", "issue", "close", number, "--repo", repo,
+                            "--comment", "Resolved: tokenaudit no longer finds this.\n\n" + t["body"]], check=True)
+        continue
+    if number:
+        subprocess.run(["gh", "issue", "comment", number, "--repo", repo, "--body", t["body"]], check=True)
         continue
     cmd = ["gh", "issue", "create", "--repo", repo, "--title", t["title"], "--body", t["body"]]
-    for label in t.get("labels", []):
+    for label in labels:
         cmd += ["--label", label]
     subprocess.run(cmd, check=True)
 PY

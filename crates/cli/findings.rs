@@ -46,7 +46,8 @@ pub struct FindingsArgs {
     pub baseline: Option<PathBuf>,
 
     /// With --baseline, a persisting finding whose monthly savings grew by
-    /// more than this share is `worse`.
+    /// more than this share since its ticket was raised (`new`, or its last
+    /// `worse`: `filed_monthly_savings`) is `worse`.
     #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
     pub worse_by: f64,
 
@@ -173,6 +174,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default();
             let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
+            let asked_until = audit.until.map(|t| t.to_rfc3339()).unwrap_or_default();
             let last = tokenaudit_store::ledger::latest_window(dir)?;
             let why = last.and_then(|last| {
                 // An entry with no end (an earlier build's open window, or
@@ -190,7 +192,12 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 // last window (a look at the last few days moves it by
                 // most of it).
                 let moved = matches!((head, last.head), (Some(h), Some(l)) if h > l);
-                let rolled = moved && rolled_on(&last.since, &last.until, &since);
+                // Or the same length of window asked later (`--since` and
+                // `--until` both a day on): the next night, though no new
+                // data came (a late export), whose changes are then told
+                // once, not again with the data the night after.
+                let shifted = shifted_on(&last.since, &last.asked_until, &since, &asked_until);
+                let rolled = shifted || (moved && rolled_on(&last.since, &last.until, &since));
                 if audit.totals.calls == 0 {
                     Some("this window has no calls")
                 } else if !later {
@@ -203,7 +210,12 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
             });
             match why {
                 None => {
-                    let window = tokenaudit_store::ledger::Window { until, since, head };
+                    let window = tokenaudit_store::ledger::Window {
+                        until,
+                        since,
+                        head,
+                        asked_until,
+                    };
                     entry = Some((dir, tickets::jsonl(&records), window))
                 }
                 Some(why) => eprintln!(
@@ -252,6 +264,17 @@ fn rolled_on(last_since: &str, last_until: &str, since: &str) -> bool {
     let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
     match (t(last_since), t(last_until), t(since)) {
         (Some(a), Some(b), Some(s)) => s > a && (s - a) * 2 < (b - a),
+        _ => false,
+    }
+}
+
+/// Whether the window `since` .. `asked_until` is the window `last_since`
+/// .. `last_asked` moved later, of the same length (RFC 3339 instants; an
+/// open or unknown bound is no shift).
+fn shifted_on(last_since: &str, last_asked: &str, since: &str, asked_until: &str) -> bool {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match (t(last_since), t(last_asked), t(since), t(asked_until)) {
+        (Some(a), Some(b), Some(s), Some(u)) => s > a && u - s == b - a,
         _ => false,
     }
 }

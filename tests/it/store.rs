@@ -1782,3 +1782,68 @@ fn the_ledger_goes_on_after_an_upgrade_and_skips_empty_windows() {
     assert!(err.contains("this window has no calls"), "{err}");
     assert_eq!(entries(), 2);
 }
+
+/// The recipe's window (`--since` 30 days and `--until` yesterday) on a
+/// night whose export is late (no new data): the same length of window a
+/// day later is the next night, recorded, so the changes the moving window
+/// makes are told that night only, not again the next night with the late
+/// data (every changed ticket went out twice).
+#[test]
+fn a_night_without_new_data_is_recorded_when_its_window_moved_on() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"old\"\nper_call = 0.001\n",
+    );
+    let mut logs: String = (1..=10)
+        .map(|d| call(d, 1, "chat", 100, 10, &format!("a{d}")))
+        .collect();
+    // A costly call on 1 October, over its budget: it leaves the window on
+    // the night of 12 October (since 2 October).
+    logs.push_str(&call(1, 2, "old", 10_000, 1000, "o1"));
+    env.write("logs/a.jsonl", logs);
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |since: &str, until: &str| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args([
+                "--since",
+                since,
+                "--until",
+                until,
+                "--format",
+                "jsonl",
+                "--changed-only",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let tickets: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["rule"] == "TA116")
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect();
+        (tickets, String::from_utf8(out.stderr).unwrap())
+    };
+    // Night of 11 October: the overrun is new.
+    assert_eq!(run("2026-10-01", "2026-10-10").0, ["new"]);
+    // Night of 12 October, the export of the 11th late: the window moved
+    // on a day; the overrun left it: resolved, and recorded.
+    let (tickets, err) = run("2026-10-02", "2026-10-11");
+    assert_eq!(tickets, ["resolved"]);
+    assert!(!err.contains("not recorded"), "{err}");
+    // Night of 13 October, with the late export: nothing changed.
+    env.write("logs/b.jsonl", call(11, 1, "chat", 100, 10, "b11"));
+    ingest(&env, &["logs", "--quiet"]);
+    let (tickets, _) = run("2026-10-03", "2026-10-12");
+    assert!(tickets.is_empty(), "{tickets:?}");
+}

@@ -412,3 +412,50 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
         ratio("launched")
     );
 }
+
+/// Slow, steady growth is `worse` once it passes `--worse-by` since the
+/// ticket was filed: $0.375 a month (a failed 10,000-token gpt-4o call),
+/// then $0.4125 (+10%, persisting, still filed at $0.375), then $0.45375
+/// (+21% since filed: worse; it was +10% on the night before, and never
+/// worse however far it grew).
+#[test]
+fn steady_growth_is_worse_once_past_the_threshold_since_filed() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let night = |day: u32, tokens: u64| {
+        let ts = |m: u32| format!("2026-10-{day:02}T10:{m:02}:00Z");
+        let failed = json!({"status": "error", "http_status": 500, "usage": {"prompt_tokens": tokens, "completion_tokens": 0}});
+        let ok = json!({"usage": {"prompt_tokens": tokens, "completion_tokens": 0}});
+        gw_line(&ts(0), "growing", "gpt-4o", tokens, 0, failed)
+            + "\n"
+            + &gw_line(&ts(1), "growing", "gpt-4o", tokens, 0, ok)
+            + "\n"
+    };
+    let mut base = String::new();
+    let mut seen = Vec::new();
+    for (day, tokens) in [(1, 10_000), (2, 11_000), (3, 12_100)] {
+        env.write("night.jsonl", night(day, tokens));
+        let mut args = vec!["night.jsonl", "--format", "jsonl"];
+        if !base.is_empty() {
+            env.write("base.jsonl", &base);
+            args.extend(["--baseline", "base.jsonl"]);
+        }
+        let (_, out) = findings(&env, &args);
+        let r = records(&out);
+        let t = r.iter().find(|r| r["rule"] == "TA107").unwrap().clone();
+        seen.push((
+            t["monthly_savings"].clone(),
+            t["status"].clone(),
+            t["filed_monthly_savings"].clone(),
+        ));
+        base = out;
+    }
+    assert_eq!(
+        seen,
+        [
+            (json!("0.375"), Value::Null, Value::Null),
+            (json!("0.4125"), json!("persisting"), json!("0.375")),
+            (json!("0.45375"), json!("worse"), json!("0.45375")),
+        ]
+    );
+}

@@ -70,6 +70,11 @@ pub struct Record {
     /// The baseline's monthly savings, for `worse` and `resolved`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_monthly_savings: Option<String>,
+    /// The monthly savings when the ticket was last raised (`new`, or its
+    /// last `worse`): what `worse` is judged against, so that steady growth
+    /// is told once it passes `--worse-by`, however slow each night.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_monthly_savings: Option<String>,
 }
 
 impl Record {
@@ -98,6 +103,7 @@ impl Record {
             sample_prompts: f.sample_prompts.clone(),
             recommendation: f.recommendation.clone(),
             previous_monthly_savings: None,
+            filed_monthly_savings: None,
         }
     }
 
@@ -188,6 +194,7 @@ fn record_from_report(f: &serde_json::Value) -> Option<Record> {
             .unwrap_or_default(),
         recommendation: s("recommendation").unwrap_or_default(),
         previous_monthly_savings: None,
+        filed_monthly_savings: None,
     })
 }
 
@@ -202,15 +209,30 @@ pub fn diff(current: Vec<Record>, baseline: &[Record], worse_by: f64) -> Vec<Rec
     let mut out: Vec<Record> = Vec::with_capacity(current.len());
     for mut r in current {
         r.status = Some(match before.get(r.fingerprint.as_str()) {
-            None => Status::New,
+            None => {
+                r.filed_monthly_savings = r.monthly_savings.clone();
+                Status::New
+            }
             Some(b) => {
-                let (old, now) = (b.monthly(), r.monthly());
                 r.previous_monthly_savings = b.monthly_savings.clone();
+                // Against the saving the ticket was raised with (a baseline
+                // of an earlier build has none: its last night's).
+                let filed = b
+                    .filed_monthly_savings
+                    .clone()
+                    .or_else(|| b.monthly_savings.clone());
+                let old = filed
+                    .as_deref()
+                    .and_then(Money::parse_usd)
+                    .unwrap_or(Money::ZERO);
+                let now = r.monthly();
                 // In pico-dollars: growth of exactly `worse_by` is not more
                 // (0.375 × 1.2 is 0.44999… in binary).
                 if now - old > old.scale(worse_by) && now > old {
+                    r.filed_monthly_savings = r.monthly_savings.clone();
                     Status::Worse
                 } else {
+                    r.filed_monthly_savings = filed;
                     Status::Persisting
                 }
             }
@@ -294,8 +316,8 @@ pub fn github(records: &[Record]) -> String {
             }
         }
         body.push_str(&format!(
-            "\n`tokenaudit rules {}` explains the rule.\n\n<!-- tokenaudit-fingerprint: {} -->\n",
-            r.rule, r.fingerprint
+            "\n`tokenaudit rules {}` explains the rule. Fingerprint: `{}` (the issue of this finding night after night).\n\n<!-- tokenaudit-fingerprint: {} -->\n",
+            r.rule, r.fingerprint, r.fingerprint
         ));
         let mut labels = vec![
             "tokenaudit".to_string(),

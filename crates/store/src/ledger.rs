@@ -54,6 +54,10 @@ pub struct Window {
     /// The store's last commit when it was recorded (`None` in entries an
     /// earlier build wrote): a later one means new data came in since.
     pub head: Option<u64>,
+    /// The end asked for (`--until`; RFC 3339, empty: none or an earlier
+    /// build's entry): a window of the same length asked a day later is
+    /// the next night's, new data or not.
+    pub asked_until: String,
 }
 
 /// Appends an entry; returns its number. `window` bounds the window its
@@ -67,7 +71,10 @@ pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
         if create_exclusive(&path, text.as_bytes())? {
             let side = path.with_extension("until");
             let head = window.head.map(|h| h.to_string()).unwrap_or_default();
-            let text = format!("{}\n{}\n{head}\n", window.until, window.since);
+            let text = format!(
+                "{}\n{}\n{head}\n{}\n",
+                window.until, window.since, window.asked_until
+            );
             std::fs::write(&side, text).map_err(StoreError::io(&side))?;
             return Ok(n);
         }
@@ -89,7 +96,13 @@ pub fn latest_window(root: &Path) -> Result<Option<Window>> {
             let until = lines.next().unwrap_or("").to_string();
             let since = lines.next().unwrap_or("").to_string();
             let head = lines.next().and_then(|h| h.parse().ok());
-            Ok(Some(Window { until, since, head }))
+            let asked_until = lines.next().unwrap_or("").to_string();
+            Ok(Some(Window {
+                until,
+                since,
+                head,
+                asked_until,
+            }))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(Window::default())),
         Err(e) => Err(StoreError::Io {
@@ -113,6 +126,7 @@ mod tests {
             until: until.into(),
             since: since.into(),
             head: Some(7),
+            asked_until: "2026-10-03T00:00:00+00:00".into(),
         };
         assert_eq!(append(dir.path(), "a\n", &w).unwrap(), 1);
         assert_eq!(latest_window(dir.path()).unwrap(), Some(w));
@@ -132,6 +146,7 @@ mod tests {
             until: until.into(),
             since: since.into(),
             head: None,
+            asked_until: String::new(),
         };
         assert_eq!(latest_window(dir.path()).unwrap(), Some(no_head));
     }
