@@ -2181,13 +2181,15 @@ fn a_zstd_file_starting_with_a_skippable_frame_is_read() {
 }
 
 /// A folder of logs that is a symbolic link (`september ->
-/// ../archive/2026-09`) is walked; a link back up (a loop) is not walked
-/// twice. Its 2 calls were left out without a word.
+/// ../archive/2026-09`) is walked; a link back up (`up -> ..`) is not
+/// walked, nor what is beside the folder there. Its 2 calls were left out
+/// without a word.
 #[cfg(unix)]
 #[test]
 fn a_linked_folder_is_walked_once() {
     let env = Env::new();
     env.write("archive/2026-09/sept.jsonl", good(2));
+    env.write("archive/other/not-asked.jsonl", good(5));
     env.write("logs/today.jsonl", good(1));
     std::os::unix::fs::symlink("../archive/2026-09", env.path("logs/september")).unwrap();
     std::os::unix::fs::symlink("..", env.path("archive/2026-09/up")).unwrap();
@@ -2203,6 +2205,14 @@ fn a_linked_folder_is_walked_once() {
         .map(|f| f["file"].as_str().unwrap())
         .collect();
     assert_eq!(files, ["logs/september/sept.jsonl", "logs/today.jsonl"]);
+    // The link up (to `archive`, which holds the folder) is not entered:
+    // its other folders were read (8 calls).
+    assert!(
+        stderr(&out)
+            .contains("logs/september/up not read (a link to a folder above it: not entered)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Two hourly exports that each begin with a byte-order mark, gzipped and

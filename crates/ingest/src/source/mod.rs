@@ -409,6 +409,14 @@ fn walk_in(
             Err(_) => continue,
         };
         let linked_dir = file_type.is_symlink() && path.is_dir();
+        // A link up to a folder the walk is in (`up -> ..`) would leave the
+        // input for its parent's other folders: not entered, and said.
+        if linked_dir && links_up(&path, dir) {
+            w.left_out
+                .folders
+                .push((path, "a link to a folder above it: not entered"));
+            continue;
+        }
         if file_type.is_dir() || linked_dir {
             if path
                 .file_name()
@@ -433,6 +441,15 @@ fn walk_in(
         }
     }
     Ok(())
+}
+
+/// Whether the folder `link` leads to holds `dir` (an ancestor of it, or
+/// itself).
+fn links_up(link: &Path, dir: &Path) -> bool {
+    match (link.canonicalize(), dir.canonicalize()) {
+        (Ok(target), Ok(dir)) => dir.starts_with(&target),
+        _ => false,
+    }
 }
 
 /// How a source's bytes are encoded.
