@@ -658,3 +658,63 @@ fn a_response_cache_step_saves_what_its_finding_saves() {
     // Re-priced per day on rounded tokens: within a thousandth of a cent.
     assert!((saved - 0.60).abs() < 0.00005, "{caching}");
 }
+
+/// A feature whose requests straddle gemini-2.5-pro's 200,000-token tier
+/// (9 of 150,000 input tokens at $1.25 per million, 1 of 700,000 at the
+/// tier's $2.50: 1.6875 + 1.75 = $3.4375; on gpt-4.1, 2,050,000 × $2 =
+/// $4.10): only the tier's share of the tokens is re-priced at its rates,
+/// from the feature's request sizes. By the average request (205,000, past
+/// the tier) the move to gpt-4.1 read −29.8%; at base rates +44.7%.
+#[test]
+fn whatif_reprices_only_the_requests_past_a_tier_at_its_rates() {
+    let env = Env::new();
+    let log = |model: &str| -> String {
+        (0..10)
+            .map(|i| {
+                let input = if i == 9 { 700_000 } else { 150_000 };
+                let ts = format!("2026-10-01T10:{i:02}:00Z");
+                gw_line(
+                    &ts,
+                    "doc-qa",
+                    model,
+                    input,
+                    0,
+                    json!({"provider": if model == "gpt-4.1" { "openai" } else { "google" }}),
+                ) + "\n"
+            })
+            .collect()
+    };
+    env.write("gemini.jsonl", log("gemini-2.5-pro"));
+    env.write("gpt41.jsonl", log("gpt-4.1"));
+    let run = |file: &str, args: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["whatif", file, "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        text.lines()
+            .find(|l| l.starts_with("doc-qa"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("gemini.jsonl", &["--route", "doc-qa=gpt-4.1"]),
+        ["$3.44", "$4.10", "-$0.66", "+19.3%"]
+    );
+    assert_eq!(
+        run("gpt41.jsonl", &["--route", "doc-qa=gemini-2.5-pro"]),
+        ["$4.10", "$3.44", "$0.66", "-16.2%"]
+    );
+    // 10% off each request: 135,000 stay under the tier, 630,000 past it:
+    // 1.51875 + 1.575 = $3.09375.
+    assert_eq!(
+        run("gemini.jsonl", &["--trim-input", "doc-qa=0.1"]),
+        ["$3.44", "$3.09", "$0.34", "-10.0%"]
+    );
+}

@@ -103,7 +103,7 @@ mod module_graph {
                 "stats",
             ],
         ),
-        ("whatif", &["accumulate", "audit", "finding"]),
+        ("whatif", &["accumulate", "audit", "finding", "sketch"]),
         (
             "pipeline",
             &["accumulate", "audit", "detect", "timings", "whatif"],

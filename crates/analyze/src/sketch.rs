@@ -213,6 +213,30 @@ impl LogHist {
         (calls, excess)
     }
 
+    /// The share of the values' sum held by values above `v` (0 with no
+    /// values). Exact except in the bucket holding `v`, whose values are
+    /// taken as spread evenly up to the largest value seen.
+    pub fn share_above(&self, v: f64) -> f64 {
+        if self.sum == 0 {
+            return 0.0;
+        }
+        let mut above = 0.0;
+        for (k, b) in self.buckets.iter().enumerate() {
+            if b.count == 0 {
+                continue;
+            }
+            let i = self.offset + k as u32;
+            let (lo, hi) = (lower_of(i) as f64, upper_of(i).min(self.max) as f64);
+            if lo > v {
+                above += b.sum as f64;
+            } else if hi > v {
+                let n = b.count as f64 * (hi - v) / (hi - lo + 1.0);
+                above += (n * (v + hi) / 2.0).min(b.sum as f64);
+            }
+        }
+        (above / self.sum as f64).clamp(0.0, 1.0)
+    }
+
     /// How many values are at most `v`.
     pub fn count_at_most(&self, v: u64) -> u64 {
         let cut = index_of(v);

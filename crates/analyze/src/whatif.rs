@@ -12,12 +12,12 @@
 //! steps before it left: overlapping savings are never counted twice, and the
 //! total is exactly the what-if re-pricing of all the levers together.
 //!
-//! Re-pricing works on summed usage: a group's calls are priced as calls
-//! of its average size, at the long-context tier that average passes on
-//! each model (exact when the group's requests are of a size, as a
-//! feature's often are; a group mixing a few huge requests with many small
-//! ones is priced at base rates, as its average is); the change is taken as
-//! a difference of those prices and applied to the group's exact cost.
+//! Re-pricing works on summed usage: the share of a group's tokens in
+//! requests above a model's long-context threshold (told by the feature's
+//! histogram of request sizes, scaled by what the levers do to each
+//! request) is priced at that tier's rates, the rest at base rates, on
+//! either side of a change; the change is taken as a difference of those
+//! prices and applied to the group's exact cost.
 
 use std::collections::BTreeMap;
 
@@ -289,20 +289,26 @@ pub fn reprice(
                 _ => {}
             }
         }
-        let old = catalog
-            .price_calls(
-                id,
-                g.day,
-                &orig.usage(),
-                g.processing(),
-                g.stats.calls as f64,
-            )
-            .cost
-            .total();
-        let new = catalog
-            .price_calls(model, g.day, &t.usage(), how, calls)
-            .cost
-            .total();
+        // Each request's input grows or shrinks with the levers (trimmed,
+        // or fewer calls with the same tokens each): by this factor.
+        let per_call = |input: f64, calls: f64| if calls > 0.0 { input / calls } else { 0.0 };
+        let before_each = per_call(orig.input(), g.stats.calls as f64);
+        let scale = if before_each > 0.0 {
+            per_call(t.input(), calls) / before_each
+        } else {
+            1.0
+        };
+        let sizes = cell.map(|c| &c.obs.input);
+        let old = priced_by_size(
+            catalog,
+            id,
+            g.day,
+            &orig.usage(),
+            g.processing(),
+            sizes,
+            1.0,
+        );
+        let new = priced_by_size(catalog, model, g.day, &t.usage(), how, sizes, scale);
         let changed = (cost - (old - new)).max(Money::ZERO);
         after += changed;
         let e = per_feature.entry(&g.feature).or_default();
@@ -328,6 +334,48 @@ pub fn reprice(
         features,
         notes,
     }
+}
+
+/// `usage` of a group's calls on `id`, each part at the rates of the
+/// long-context tier its calls pass: the share of the input the feature's
+/// calls above each tier's threshold hold, told by the cell's histogram of
+/// request sizes (each scaled by `scale`), goes at that tier's rates, the
+/// rest at base rates. Without a histogram, base rates.
+fn priced_by_size(
+    catalog: &Catalog,
+    id: ModelId,
+    day: Option<chrono::NaiveDate>,
+    usage: &Usage,
+    how: Processing,
+    sizes: Option<&crate::sketch::LogHist>,
+    scale: f64,
+) -> Money {
+    let base = catalog.price_base(id, day, usage, how).cost.total();
+    let (Some(sizes), tiers) = (sizes, &catalog.period(id, day).tiers) else {
+        return base;
+    };
+    if tiers.is_empty() || scale <= 0.0 {
+        return base;
+    }
+    // Shares above each threshold, ascending: the calls between two
+    // thresholds are at the lower one's tier.
+    let above: Vec<f64> = tiers
+        .iter()
+        .map(|t| sizes.share_above(t.above_input_tokens as f64 / scale))
+        .collect();
+    let mut cost = base.scale(1.0 - above[0]);
+    for (i, share) in above.iter().enumerate() {
+        let next = above.get(i + 1).copied().unwrap_or(0.0);
+        let part = (share - next).max(0.0);
+        if part > 0.0 {
+            let at = catalog
+                .price_at_tier(id, day, usage, how, Some(i))
+                .cost
+                .total();
+            cost += at.scale(part);
+        }
+    }
+    cost
 }
 
 /// A model label (`provider/id`, or anything the catalog resolves).

@@ -618,19 +618,21 @@ impl Catalog {
         self.price_with(id, day, usage, how.into(), Some(usage.input))
     }
 
-    /// Prices `usage` summed over `calls` calls of about the same size: at
-    /// the long-context tier their average request passes, if any (for
-    /// re-pricing a group's traffic, whose requests' sizes are not kept).
-    pub fn price_calls(
+    /// Prices `usage` at the rates of the period's long-context tier `tier`
+    /// (an index into its tiers; `None`: base rates), for re-pricing usage
+    /// summed over requests known to pass it.
+    pub fn price_at_tier(
         &self,
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
         how: impl Into<Processing>,
-        calls: f64,
+        tier: Option<usize>,
     ) -> Priced {
-        let average = (calls > 0.0).then(|| (usage.input as f64 / calls) as u64);
-        self.price_with(id, day, usage, how.into(), average)
+        let at = tier
+            .and_then(|i| self.period(id, day).tiers.get(i))
+            .map(|t| t.above_input_tokens + 1);
+        self.price_with(id, day, usage, how.into(), at)
     }
 
     /// Prices `usage` at the base rates of the period, never at a
