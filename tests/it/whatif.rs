@@ -718,3 +718,37 @@ fn whatif_reprices_only_the_requests_past_a_tier_at_its_rates() {
         ["$3.44", "$3.09", "$0.34", "-10.0%"]
     );
 }
+
+/// `--cache-hit` on a model the catalog gives no cached-read price
+/// (chatgpt-4o-latest: $5 in, $15 out) saves nothing, and says why (it
+/// said nothing).
+#[test]
+fn a_cache_hit_on_a_model_without_a_cached_price_is_said() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        calls("chat", "chatgpt-4o-latest", 1, 1000, 200),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--cache-hit",
+            "chat=0.5",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out) + &stderr(&out);
+    // 1,000 × $5 + 200 × $15 per million = $0.008, before and after.
+    assert!(
+        text.contains(&row("chat", "$0.0080", "$0.0080", "$0.0000", "+0.0%")),
+        "{text}"
+    );
+    assert!(
+        text.contains("openai/chatgpt-4o-latest: no cached-read price in the catalog"),
+        "{text}"
+    );
+}

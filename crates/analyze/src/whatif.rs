@@ -186,7 +186,7 @@ pub fn reprice(
         let mut t = orig;
         let (mut model, mut how) = (id, g.processing());
         // The calls left (fewer with failures avoided and answers cached):
-        // their average request chooses a long-context tier.
+        // with the tokens left, the size of each request.
         let mut calls = g.stats.calls as f64;
         // A fixed order of application; the result depends only on the set.
         // Overlapping estimates of the same failures: the largest wins.
@@ -287,6 +287,18 @@ pub fn reprice(
                 }
                 Lever::Batch { .. } => how = Processing::Batch,
                 _ => {}
+            }
+        }
+        // Cached reads of a model that prices none are at its input rate:
+        // such a lever saves nothing, which is said.
+        if cache.is_some() && catalog.period(model, g.day).rates.cached_read.is_none() {
+            let m = catalog.model(model);
+            let note = format!(
+                "{}/{}: no cached-read price in the catalog; prompt-cache hits on it are priced at its input rate and save nothing",
+                m.provider, m.id
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
             }
         }
         // Each request's input grows or shrinks with the levers (trimmed,
