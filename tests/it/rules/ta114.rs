@@ -144,3 +144,38 @@ fn a_models_spike_that_is_one_features_is_reported_once() {
     assert_eq!(f[0]["evidence"]["same_spike_as_model"], "openai/gpt-4o");
     assert_eq!(f[0]["evidence"]["spend"], "3.50");
 }
+
+/// Two features with the same spend day by day, each on its own model (a
+/// on gpt-4o at $0.035 a call; b on gpt-4.1, 10,000 × $2 + 1,000 × $8
+/// per million = $0.028, so 5 calls of it to 4 of a's... here equal
+/// spend: a 8 calls = $0.28, b 10 calls = $0.28): each spike names its
+/// own feature's model (both named gpt-4.1).
+#[test]
+fn a_feature_spike_names_the_model_it_uses() {
+    let env = Env::new();
+    let calls = |feature: &str, model: &str, d: u32, n: u32| -> String {
+        (0..n)
+            .map(|j| {
+                let ts = format!("2026-10-{d:02}T10:{j:02}:00Z");
+                gw_line(&ts, feature, model, 10_000, 1_000, json!({})) + "\n"
+            })
+            .collect()
+    };
+    let mut log = String::new();
+    for d in 1..=8 {
+        let k = if d == 8 { 5 } else { 1 };
+        log += &calls("a", "gpt-4o", d, 8 * k);
+        log += &calls("b", "gpt-4.1", d, 10 * k);
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA114");
+    let named = |feature: &str| {
+        f.iter()
+            .find(|f| f["scope"]["feature"] == feature)
+            .unwrap_or_else(|| panic!("{f:#?}"))["evidence"]["same_spike_as_model"]
+            .clone()
+    };
+    assert_eq!(named("a"), "openai/gpt-4o");
+    assert_eq!(named("b"), "openai/gpt-4.1");
+}

@@ -130,14 +130,28 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .map(move |(day, v, m, mad)| (*dim, *key, day, v, m, mad))
         })
         .collect();
+    // The (feature, model) pairs the calls have.
+    let pairs: std::collections::BTreeSet<(&str, &str)> = ctx
+        .groups
+        .iter()
+        .map(|g| (g.feature.as_str(), g.model.as_str()))
+        .collect();
     for &(dim, key, day, v, m, mad) in &found {
         // A model only one feature uses spikes with that feature, to the
         // pico-dollar: one finding (the feature's, naming the model), not
-        // two tickets for one event.
+        // two tickets for one event. The twin is one the feature uses (two
+        // features with equal spend on two models were each other's).
         let twin = |other: &str| {
             found
                 .iter()
-                .find(|t| t.0 == other && t.2 == day && t.3 == v && t.4 == m)
+                .find(|t| {
+                    let pair = if dim == "feature" {
+                        (key, t.1)
+                    } else {
+                        (t.1, key)
+                    };
+                    t.0 == other && t.2 == day && t.3 == v && t.4 == m && pairs.contains(&pair)
+                })
                 .map(|t| t.1)
         };
         if dim == "model" && twin("feature").is_some() {
