@@ -752,3 +752,59 @@ fn a_cache_hit_on_a_model_without_a_cached_price_is_said() {
         "{text}"
     );
 }
+
+/// One 1,000,000-token request past claude-sonnet-4-5's 200,000-token tier
+/// ($6 per million in: $6.00) beside 100 small ones with long answers
+/// (1,000 in at $3, 4,000 out at $15: $0.063 each, $6.30): $12.30. Batch
+/// halves it exactly ($6.15 saved); on gpt-4.1 (1,100,000 in at $2, 400,000
+/// out at $8) it is $5.40. The tier's share was the requests' share of the
+/// input, put on their output too (−61%, and $2.67 on gpt-4.1).
+#[test]
+fn a_tiers_share_is_what_the_exact_cost_says() {
+    let env = Env::new();
+    let mut log = gw_line(
+        "2026-10-01T10:00:00Z",
+        "rag",
+        "claude-sonnet-4-5",
+        0,
+        0,
+        json!({"provider": "anthropic", "usage": {"input_tokens": 1_000_000, "output_tokens": 0}}),
+    ) + "\n";
+    for i in 1..=100 {
+        let ts = format!("2026-10-01T11:{:02}:{:02}Z", i / 60, i % 60);
+        log += &(gw_line(
+            &ts,
+            "rag",
+            "claude-sonnet-4-5",
+            0,
+            0,
+            json!({"provider": "anthropic", "usage": {"input_tokens": 1000, "output_tokens": 4000}}),
+        ) + "\n");
+    }
+    env.write("calls.jsonl", log);
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["whatif", "calls.jsonl", "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        text.lines()
+            .find(|l| l.starts_with("rag"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run(&["--batch", "rag"]),
+        ["$12.30", "$6.15", "$6.15", "-50.0%"]
+    );
+    assert_eq!(
+        run(&["--route", "rag=openai/gpt-4.1"]),
+        ["$12.30", "$5.40", "$6.90", "-56.1%"]
+    );
+}

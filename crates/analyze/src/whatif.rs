@@ -12,11 +12,11 @@
 //! steps before it left: overlapping savings are never counted twice, and the
 //! total is exactly the what-if re-pricing of all the levers together.
 //!
-//! Re-pricing works on summed usage: the share of a group's tokens in
-//! requests above a model's long-context threshold (told by the feature's
-//! histogram of request sizes, scaled by what the levers do to each
-//! request) is priced at that tier's rates, the rest at base rates, on
-//! either side of a change; the change is taken as a difference of those
+//! Re-pricing works on summed usage: the share of a group's traffic in
+//! requests past a model's long-context threshold (told by its exact cost
+//! on its own model, moved to another model's threshold by the feature's
+//! histogram of request sizes) is priced at that tier's rates, the rest at
+//! base rates (see `tiered`); the change is taken as a difference of those
 //! prices and applied to the group's exact cost.
 
 use std::collections::BTreeMap;
@@ -311,16 +311,14 @@ pub fn reprice(
             1.0
         };
         let sizes = cell.map(|c| &c.obs.input);
-        let old = priced_by_size(
+        let (old, new) = tiered(
             catalog,
-            id,
             g.day,
-            &orig.usage(),
-            g.processing(),
+            (id, &orig.usage(), g.processing(), cost),
+            (model, &t.usage(), how),
             sizes,
-            1.0,
+            scale,
         );
-        let new = priced_by_size(catalog, model, g.day, &t.usage(), how, sizes, scale);
         let changed = (cost - (old - new)).max(Money::ZERO);
         after += changed;
         let e = per_feature.entry(&g.feature).or_default();
@@ -348,46 +346,70 @@ pub fn reprice(
     }
 }
 
-/// `usage` of a group's calls on `id`, each part at the rates of the
-/// long-context tier its calls pass: the share of the input the feature's
-/// calls above each tier's threshold hold, told by the cell's histogram of
-/// request sizes (each scaled by `scale`), goes at that tier's rates, the
-/// rest at base rates. Without a histogram, base rates.
-fn priced_by_size(
+/// A group's price before and after, at base rates and the share of its
+/// traffic past a model's first long-context tier at that tier's. Before:
+/// the share its exact `cost` says (what it costs over its base-rate
+/// price, as a part of what all of it would cost over that at the tier:
+/// exact for the group's own model, the output of its long requests and
+/// all). After, on a model with a tier: that share again, moved to the new
+/// model's threshold and to what the levers do to each request's size
+/// (`scale`) as the feature's histogram of request sizes says; from a
+/// model without a tier, the histogram's share of input past the new
+/// threshold.
+fn tiered(
     catalog: &Catalog,
-    id: ModelId,
     day: Option<chrono::NaiveDate>,
-    usage: &Usage,
-    how: Processing,
+    (id, before, how_before, cost): (ModelId, &Usage, Processing, Money),
+    (model, after, how): (ModelId, &Usage, Processing),
     sizes: Option<&crate::sketch::LogHist>,
     scale: f64,
-) -> Money {
-    let base = catalog.price_base(id, day, usage, how).cost.total();
-    let (Some(sizes), tiers) = (sizes, &catalog.period(id, day).tiers) else {
-        return base;
+) -> (Money, Money) {
+    let threshold = |m: ModelId| {
+        catalog
+            .period(m, day)
+            .tiers
+            .first()
+            .map(|t| t.above_input_tokens as f64)
     };
-    if tiers.is_empty() || scale <= 0.0 {
-        return base;
-    }
-    // Shares above each threshold, ascending: the calls between two
-    // thresholds are at the lower one's tier.
-    let above: Vec<f64> = tiers
-        .iter()
-        .map(|t| sizes.share_above(t.above_input_tokens as f64 / scale))
-        .collect();
-    let mut cost = base.scale(1.0 - above[0]);
-    for (i, share) in above.iter().enumerate() {
-        let next = above.get(i + 1).copied().unwrap_or(0.0);
-        let part = (share - next).max(0.0);
-        if part > 0.0 {
-            let at = catalog
-                .price_at_tier(id, day, usage, how, Some(i))
-                .cost
-                .total();
-            cost += at.scale(part);
+    let at = |m: ModelId, u: &Usage, how: Processing, share: f64| {
+        let base = catalog.price_base(m, day, u, how).cost.total();
+        if share <= 0.0 {
+            return base;
         }
-    }
-    cost
+        let tier = catalog.price_at_tier(m, day, u, how, Some(0)).cost.total();
+        base + (tier - base).scale(share)
+    };
+    let share_old = threshold(id).map_or(0.0, |_| {
+        let base = catalog.price_base(id, day, before, how_before).cost.total();
+        let tier = catalog
+            .price_at_tier(id, day, before, how_before, Some(0))
+            .cost
+            .total();
+        if tier > base {
+            ((cost - base).to_f64() / (tier - base).to_f64()).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    });
+    let share_new = match (threshold(model), threshold(id), sizes) {
+        (None, _, _) => 0.0,
+        (Some(_), _, _) if scale <= 0.0 => 0.0,
+        (Some(to), Some(from), Some(h)) => {
+            let (was, will) = (h.share_above(from), h.share_above(to / scale));
+            if was > 0.0 {
+                (share_old * will / was).clamp(0.0, 1.0)
+            } else {
+                will
+            }
+        }
+        (Some(_), Some(_), None) => share_old,
+        (Some(to), None, Some(h)) => h.share_above(to / scale),
+        (Some(_), None, None) => 0.0,
+    };
+    (
+        at(id, before, how_before, share_old),
+        at(model, after, how, share_new),
+    )
 }
 
 /// A model label (`provider/id`, or anything the catalog resolves).
