@@ -364,10 +364,12 @@ fn a_weekend_without_calls_is_no_gap_in_the_window() {
     assert!((monthly - observed * 30.0 / 7.0).abs() <= 1.0, "{f}");
 }
 
-/// A feature launched inside the window (on October 8 of October 1–10)
-/// saves per month what its own days say: its monthly estimate scales from
-/// its 3 days (× 10), the older feature's from the window's 10 (× 3); it
-/// was scaled from the 10 (a third of its run rate, growing each night).
+/// A feature launched inside the window (on October 8 of October 1–10,
+/// daily since) saves per month what its own days say: its monthly
+/// estimate scales from its 3 days (× 10), the older feature's from the
+/// window's 10 (× 3); it was scaled from the 10 (a third of its run rate,
+/// growing each night). A late one-off and a job on few days are no
+/// launches: the window's days.
 #[test]
 fn a_feature_launched_in_the_window_scales_from_its_own_days() {
     let env = Env::new();
@@ -378,6 +380,14 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
         log += &day.replace("classifier", "steady");
         if d >= 8 {
             log += &day.replace("classifier", "launched").replace("\"c", "\"l");
+        }
+        // A one-off backfill and a job every fourth day, both starting
+        // late: no launches (they were scaled ×10 and ×5).
+        if d == 9 {
+            log += &day.replace("classifier", "backfill").replace("\"c", "\"b");
+        }
+        if d == 5 || d == 9 {
+            log += &day.replace("classifier", "every4").replace("\"c", "\"e");
         }
     }
     env.write("calls.jsonl", log);
@@ -411,6 +421,12 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
         "{}",
         ratio("launched")
     );
+    assert!(
+        (ratio("backfill") - 3.0).abs() < 1e-9,
+        "{}",
+        ratio("backfill")
+    );
+    assert!((ratio("every4") - 3.0).abs() < 1e-9, "{}", ratio("every4"));
 }
 
 /// Slow, steady growth is `worse` once it passes `--worse-by` since the

@@ -66,23 +66,25 @@ impl Context<'_> {
         observed.scale(MONTH_DAYS / self.period_days())
     }
 
-    /// [`Context::monthly`] for money of a feature (and model) whose first
-    /// call came more than `COVERAGE_GAP` after the period's start (a feature launched
-    /// inside a rolling window): scaled from its own days, so its estimate
-    /// is its run rate from the first night, not a fraction of it that grows
-    /// every night (and a `worse` ticket each night).
+    /// [`Context::monthly`] for money of a feature (and model) launched
+    /// inside the window: its first call more than `COVERAGE_GAP` after the
+    /// period's start, and calls on at least 3 days and on most days since
+    /// (a daily feature, not a weekly job or a one-off backfill). Scaled
+    /// from its own days, its estimate is its run rate from its third
+    /// night, not a fraction of it that grows every night (and a `worse`
+    /// ticket each night).
     pub fn monthly_in(&self, scope: &crate::finding::Scope, observed: Money) -> Money {
         let Some(feature) = scope.get("feature") else {
             return self.monthly(observed);
         };
         let model = scope.get("model");
-        let first = self
+        let days: std::collections::BTreeSet<chrono::NaiveDate> = self
             .groups
             .iter()
             .filter(|g| &g.feature == feature && model.is_none_or(|m| &g.model == m))
             .filter_map(|g| g.day)
-            .min();
-        let (Some(first), Some((from, to))) = (first, self.audit.period()) else {
+            .collect();
+        let (Some(&first), Some((from, to))) = (days.first(), self.audit.period()) else {
             return self.monthly(observed);
         };
         let start = first
@@ -92,8 +94,12 @@ impl Context<'_> {
         if start - from <= crate::audit::COVERAGE_GAP {
             return self.monthly(observed);
         }
-        let days = ((to - start).num_seconds().max(0) as f64 / 86_400.0).max(1.0);
-        observed.scale(MONTH_DAYS / days)
+        let span = ((to - start).num_seconds().max(0) as f64 / 86_400.0).max(1.0);
+        let active = days.len() as f64;
+        if active < 3.0 || active * 2.0 < span.ceil() {
+            return self.monthly(observed);
+        }
+        observed.scale(MONTH_DAYS / span)
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {
