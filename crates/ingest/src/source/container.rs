@@ -1030,13 +1030,16 @@ impl<R: Read> CsvRecords<R> {
     }
 }
 
-/// The text a quoted cell that never closed took in, when it did: a cell
-/// whose lines after its first look like rows of the file (as many commas
-/// as the header has columns, less one), with the cells read after it
-/// (where a later quote ended it), as CSV text. `None` for a cell of
-/// several lines of text (a prompt), which has no such lines.
+/// The text a quoted cell that never closed took in, when it did: in a row
+/// of more or fewer cells than the header has columns, a cell whose lines
+/// after its first look like rows of the file (as many commas as the
+/// header has columns, less one), with the cells read after it (where a
+/// later quote ended it), as CSV text. `None` for a row of its columns (a
+/// cell of several lines of text, a pasted table, closed as it should be).
 fn swallowed(record: &csv::StringRecord, columns: usize) -> Option<String> {
-    if columns < 2 {
+    // A row whose quoted cell closed has its columns; one whose cell ran
+    // on to the end of the file (or to a later quote) has fewer, or more.
+    if columns < 2 || record.len() == columns {
         return None;
     }
     let (j, cell) = record.iter().enumerate().find(|(_, c)| c.contains('\n'))?;
@@ -1538,6 +1541,9 @@ mod tests {
             read(prose)[1],
             r#"{"a":1,"b":"line one\nline two, and more\nline three","c":3}"#
         );
+        // A pasted table in a closed cell: its row has its columns.
+        let table = "a,b,c\n1,\"x\n4,5,6\n7,8,9\",3\n";
+        assert_eq!(read(table)[1], r#"{"a":1,"b":"x\n4,5,6\n7,8,9","c":3}"#);
     }
 
     #[test]
