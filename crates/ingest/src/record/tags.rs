@@ -21,44 +21,35 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 }
 
 /// Keys whose values are prompt or completion text, never tags (any case):
-/// keys with a word `prompt`, `input`, `output`, `message`, `content`,
-/// `text`, `query`, `question`, `answer`, `completion` or `response` (or
-/// its plural), words split at `_ . - /` and camelCase humps
-/// (`ai.prompt.messages`, `mlflow.spanInputs`, `metadata.completion`),
-/// unless the last word makes it a label of one (`prompt_name`,
-/// `promptVersion`, `prompt_template`, `response_format`, `query_type`).
-/// `context` and `texture` hold no such word.
+/// keys holding `prompt`, `input`, `output`, `message`, `content`, `text`,
+/// `query`/`queries`, `question`, `answer`, `completion` or `response`
+/// anywhere (`systemprompt`, `LLMInput`, `ai.response.text`,
+/// `mlflow.spanInputs`), but not inside `context` or `texture`, unless the
+/// last word (split at `_ . - /` and camelCase humps) makes the key a label
+/// of one (`prompt_name`, `promptVersion`, `prompt_template`,
+/// `response_format`, `query_type`).
 pub(crate) fn is_text_key(key: &str) -> bool {
-    const TEXT: [&str; 11] = [
-        "prompt",
-        "input",
-        "output",
-        "message",
-        "content",
-        "text",
-        "query",
-        "question",
-        "answer",
-        "completion",
-        "response",
+    const TEXT: [&str; 12] = [
+        "prompt", "input", "output", "message", "content", "text", "query", "queries", "question",
+        "answer", "completion", "response",
     ];
     const LABEL: [&str; 14] = [
         "name", "version", "id", "hash", "key", "label", "type", "format", "template", "kind",
         "mode", "category", "language", "lang",
     ];
-    let is = |word: &str, set: &[&str]| {
-        set.iter().any(|w| {
-            word.eq_ignore_ascii_case(w)
-                || (word.len() == w.len() + 1
-                    && word[..w.len()].eq_ignore_ascii_case(w)
-                    && word.ends_with(['s', 'S']))
+    let label = words(key).last().is_some_and(|last| {
+        LABEL.iter().any(|w| {
+            last.eq_ignore_ascii_case(w)
+                || (last.len() == w.len() + 1
+                    && last[..w.len()].eq_ignore_ascii_case(w)
+                    && last.ends_with(['s', 'S']))
         })
-    };
-    let words = words(key);
-    match words.last() {
-        Some(last) if is(last, &LABEL) => false,
-        _ => words.iter().any(|w| is(w, &TEXT)),
+    });
+    if label {
+        return false;
     }
+    let lower = key.to_ascii_lowercase().replace("context", "").replace("texture", "");
+    TEXT.iter().any(|w| lower.contains(w))
 }
 
 /// A key's words: split at anything not a letter or digit, and before an
@@ -258,6 +249,14 @@ mod text_key_tests {
             "user_query",
             "Answer",
             "prompt_tokens",
+            "systemprompt",
+            "userprompt",
+            "LLMInput",
+            "rawLLMOutput",
+            "AIResponse",
+            "HTMLContent",
+            "prompt2",
+            "user_queries",
         ] {
             assert!(is_text_key(key), "{key}");
         }
