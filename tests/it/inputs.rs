@@ -2263,3 +2263,23 @@ fn a_cut_document_does_not_swallow_the_next_ones() {
         assert_eq!(samples(&r), [at(name, 2, "malformed_json")], "{name}");
     }
 }
+
+/// A link inside a linked folder that leads back to a folder holding the
+/// walked one (`site/logs/shared -> srv/shared`, `srv/shared/home ->
+/// site`) is not entered: it read the site's other folders (another
+/// team's 5 calls).
+#[cfg(unix)]
+#[test]
+fn a_link_inside_a_link_does_not_leave_the_input() {
+    let env = Env::new();
+    env.write("site/logs/mine.jsonl", good(1));
+    env.write("site/other/theirs.jsonl", good(5));
+    env.write("srv/shared/s.jsonl", good(1));
+    std::os::unix::fs::symlink(env.path("srv/shared"), env.path("site/logs/shared")).unwrap();
+    std::os::unix::fs::symlink(env.path("site"), env.path("srv/shared/home")).unwrap();
+    let out = run(&env, &["site/logs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["totals"]["cost"], good_cost(2));
+}

@@ -30,8 +30,18 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 /// `response_format`, `query_type`).
 pub(crate) fn is_text_key(key: &str) -> bool {
     const TEXT: [&str; 12] = [
-        "prompt", "input", "output", "message", "content", "text", "query", "queries", "question",
-        "answer", "completion", "response",
+        "prompt",
+        "input",
+        "output",
+        "message",
+        "content",
+        "text",
+        "query",
+        "queries",
+        "question",
+        "answer",
+        "completion",
+        "response",
     ];
     const LABEL: [&str; 14] = [
         "name", "version", "id", "hash", "key", "label", "type", "format", "template", "kind",
@@ -48,7 +58,10 @@ pub(crate) fn is_text_key(key: &str) -> bool {
     if label {
         return false;
     }
-    let lower = key.to_ascii_lowercase().replace("context", "").replace("texture", "");
+    let lower = key
+        .to_ascii_lowercase()
+        .replace("context", "")
+        .replace("texture", "");
     TEXT.iter().any(|w| lower.contains(w))
 }
 

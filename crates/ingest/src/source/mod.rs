@@ -217,6 +217,7 @@ pub fn expand_inputs_and_left_out(
         left_out: LeftOut::default(),
         checked: Default::default(),
         entered: Default::default(),
+        root: None,
     };
     let sources = expand(inputs, &mut walk)?;
     let mut left_out = walk.left_out;
@@ -236,6 +237,9 @@ struct Walk<'a> {
     /// The folders walked, by their real paths: a link back up (a loop)
     /// or to a folder walked already is not entered again.
     entered: std::collections::HashSet<PathBuf>,
+    /// The folder named as the input being walked: no link is followed to
+    /// a folder that holds it (through a link inside a link too).
+    root: Option<PathBuf>,
 }
 
 impl Walk<'_> {
@@ -372,6 +376,7 @@ fn is_file_or_broken_link(path: &Path) -> bool {
 /// and the reason, as an unreadable file is, and `--strict` fails on it;
 /// the folder named as the input itself is an error.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), SourceError> {
+    w.root = Some(dir.to_path_buf());
     walk_in(dir, out, w, true)
 }
 
@@ -411,7 +416,9 @@ fn walk_in(
         let linked_dir = file_type.is_symlink() && path.is_dir();
         // A link up to a folder the walk is in (`up -> ..`) would leave the
         // input for its parent's other folders: not entered, and said.
-        if linked_dir && links_up(&path, dir) {
+        if linked_dir
+            && (links_up(&path, dir) || w.root.as_deref().is_some_and(|r| links_up(&path, r)))
+        {
             w.left_out
                 .folders
                 .push((path, "a link to a folder above it: not entered"));
