@@ -344,6 +344,7 @@ fn hosts_are_providers_and_makers_publishers() {
         ("claude-3-5-haiku-20241022", "vertex_ai"),
         ("gpt-4o", "azure"),
         ("gpt-4o", "azure_openai"),
+        ("claude-3-5-haiku-20241022", "anthropic_vertex"),
     ]
     .map(|(model, provider)| {
         crate::util::gw_line(
@@ -368,11 +369,14 @@ fn hosts_are_providers_and_makers_publishers() {
             )
         })
         .collect();
+    got.sort();
     got.dedup();
     assert_eq!(
         got,
         [
             ("AWS Bedrock".into(), "Anthropic".into(), "aws".into()),
+            // Vertex's, and `anthropic_vertex` (the host that bills, though
+            // the name holds the maker's).
             ("Google".into(), "Anthropic".into(), "google".into()),
             ("Microsoft Azure".into(), "OpenAI".into(), "azure".into()),
         ]

@@ -336,13 +336,30 @@ fn provider_of<'c>(
 ) -> Option<&'c tokenaudit_core::pricing::ProviderInfo> {
     let logged = provider.to_ascii_lowercase();
     let providers = catalog.providers();
-    // The most specific name wins: `azure_openai` is Azure's, though it
-    // holds OpenAI's.
+    // A name that holds two providers' (`azure_openai`, `anthropic_vertex`,
+    // `AnthropicBedrock`) is the host's that bills, not the maker's: the
+    // model's maker is passed over when another matches, then a host goes
+    // before a maker, then the most specific match.
     let by_name = providers.iter().find(|p| p.id == logged).or_else(|| {
-        providers
+        let mut matches: Vec<(u32, &tokenaudit_core::pricing::ProviderInfo)> = providers
             .iter()
             .filter_map(|p| Some((p.hint.as_ref()?.score(&logged)?, p)))
-            .max_by_key(|(score, _)| *score)
+            .collect();
+        if matches.len() > 1 {
+            if let Some(maker) = resolved.and_then(|id| maker_id(catalog, id)) {
+                if matches.iter().any(|(_, p)| p.id != maker) {
+                    matches.retain(|(_, p)| p.id != maker);
+                }
+            }
+        }
+        matches
+            .into_iter()
+            .max_by_key(|(score, p)| {
+                (
+                    p.kind == tokenaudit_core::pricing::ProviderKind::Host,
+                    *score,
+                )
+            })
             .map(|(_, p)| p)
     });
     let none_logged = provider.is_empty() || provider == NONE;
@@ -361,16 +378,24 @@ fn provider_of<'c>(
 /// is served), else of the model's provider.
 fn maker_of(catalog: &Catalog, id: ModelId) -> String {
     let model = catalog.model(id);
-    let name = model.id.to_ascii_lowercase();
     let providers = catalog.providers();
-    providers
+    maker_id(catalog, id)
+        .and_then(|m| providers.iter().find(|p| p.id == m))
+        .or_else(|| providers.iter().find(|p| p.id == model.provider))
+        .map_or_else(|| model.provider.clone(), |p| p.name.clone())
+}
+
+/// The id of the first-party provider whose `makes` rule matches a
+/// model's id best.
+fn maker_id(catalog: &Catalog, id: ModelId) -> Option<String> {
+    let name = catalog.model(id).id.to_ascii_lowercase();
+    catalog
+        .providers()
         .iter()
         .filter(|p| p.kind == tokenaudit_core::pricing::ProviderKind::FirstParty)
         .filter_map(|p| Some((p.makes.as_ref()?.score(&name)?, p)))
         .max_by_key(|(score, _)| *score)
-        .map(|(_, p)| p)
-        .or_else(|| providers.iter().find(|p| p.id == model.provider))
-        .map_or_else(|| model.provider.clone(), |p| p.name.clone())
+        .map(|(_, p)| p.id.clone())
 }
 
 /// The calendar month (UTC) a charge period starts in: FOCUS's billing
