@@ -122,13 +122,8 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                     .with_context(|| format!("--baseline {}", p.display()))?,
             )
         }
-        (None, Some(dir)) => match tokenaudit_store::ledger::latest(dir)? {
-            Some((n, text)) => Some(tickets::read_baseline(&text).with_context(|| {
-                format!("the findings ledger of {} (entry {n})", dir.display())
-            })?),
-            // The first night: everything is new.
-            None => Some(Vec::new()),
-        },
+        // Read once the window is known (see below).
+        (None, Some(_)) => Some(Vec::new()),
         (None, None) => None,
     };
     if args.input.no_findings {
@@ -149,6 +144,20 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         None => None,
     };
     let (audit, _, _) = args.input.prepare()?.run()?;
+    // The ledger's baseline: its newest entry of a window as long as this
+    // one (a one-off look of another length keeps its own history), or
+    // its newest; none on the first night (everything is new).
+    let mut last_window = None;
+    let mut baseline = baseline;
+    if let (None, Some(dir)) = (&args.baseline, &ledger) {
+        let length = audit.since.zip(audit.until).map(|(s, u)| u - s);
+        if let Some((n, text, window)) = tokenaudit_store::ledger::latest_of_length(dir, length)? {
+            baseline = Some(tickets::read_baseline(&text).with_context(|| {
+                format!("the findings ledger of {} (entry {n})", dir.display())
+            })?);
+            last_window = Some(window);
+        }
+    }
     let mut records: Vec<Record> = audit.findings.iter().map(Record::from_finding).collect();
     // The ledger's new entry, recorded once the output is written whole: a
     // run whose tickets were lost (a full disk, a closed pipe) must not be
@@ -175,7 +184,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 .unwrap_or_default();
             let since = audit.since.map(|t| t.to_rfc3339()).unwrap_or_default();
             let asked_until = audit.until.map(|t| t.to_rfc3339()).unwrap_or_default();
-            let last = tokenaudit_store::ledger::latest_window(dir)?;
+            let last = last_window.take();
             let why = last.and_then(|last| {
                 // An entry with no end (an earlier build's open window, or
                 // a window without calls) is no bound.

@@ -1847,3 +1847,59 @@ fn a_night_without_new_data_is_recorded_when_its_window_moved_on() {
     let (tickets, _) = run("2026-10-03", "2026-10-12");
     assert!(tickets.is_empty(), "{tickets:?}");
 }
+
+/// A one-off look at the last days, run the same night before the nightly
+/// window: it keeps a history of its own in the ledger (by its length), so
+/// the nightly still compares with last night's: the overrun it found on
+/// 5 October persists (it was `new` again: a second issue).
+#[test]
+fn a_shorter_look_before_the_nightly_is_not_its_baseline() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"big\"\nper_call = 0.001\n",
+    );
+    let mut logs: String = (1..=10)
+        .map(|d| call(d, 1, "chat", 100, 10, &format!("a{d}")))
+        .collect();
+    logs.push_str(&call(5, 2, "big", 10_000, 1000, "o5"));
+    env.write("logs/a.jsonl", logs);
+    ingest(&env, &["logs", "--quiet"]);
+    let run = |since: &str, until: &str| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args([
+                "--since",
+                since,
+                "--until",
+                until,
+                "--format",
+                "jsonl",
+                "--changed-only",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["rule"] == "TA116")
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run("2026-10-01", "2026-10-10"), ["new"]);
+    env.write("logs/b.jsonl", call(11, 1, "chat", 100, 10, "b11"));
+    ingest(&env, &["logs", "--quiet"]);
+    // The look at 9–11 October: the overrun is outside it.
+    assert_eq!(run("2026-10-09", "2026-10-11"), ["resolved"]);
+    // The nightly window, 2–11 October: it persists.
+    assert!(run("2026-10-02", "2026-10-11").is_empty());
+}

@@ -82,6 +82,39 @@ pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
     }
 }
 
+/// The newest entry of a window of `length` (its asked end less its
+/// start): with its number, text and window. A one-off look of another
+/// length (the last 5 days, beside the nightly 30) keeps a history of its
+/// own, so it never becomes the nightly's baseline. Without a length, or
+/// when no entry has this one, the newest entry (entries of earlier builds
+/// keep no asked end). `None` without entries.
+pub fn latest_of_length(
+    root: &Path,
+    length: Option<chrono::TimeDelta>,
+) -> Result<Option<(u64, String, Window)>> {
+    let numbers = numbers(root)?;
+    let Some(&newest) = numbers.last() else {
+        return Ok(None);
+    };
+    let length_of = |w: &Window| {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+        Some(t(&w.asked_until)? - t(&w.since)?)
+    };
+    let mut chosen = newest;
+    if let Some(length) = length {
+        for &n in numbers.iter().rev() {
+            if window_of(root, n)?.as_ref().and_then(length_of) == Some(length) {
+                chosen = n;
+                break;
+            }
+        }
+    }
+    let path = layout::ledger_file(root, chosen);
+    let text = std::fs::read_to_string(&path).map_err(StoreError::io(&path))?;
+    let window = window_of(root, chosen)?.unwrap_or_default();
+    Ok(Some((chosen, text, window)))
+}
+
 /// The last entry's window, `(until, since)`: `None` without entries; an
 /// empty bound is open-ended (an entry written before the bounds were
 /// kept has both open, one written before `since` was kept an open start).
@@ -89,6 +122,11 @@ pub fn latest_window(root: &Path) -> Result<Option<Window>> {
     let Some(&n) = numbers(root)?.last() else {
         return Ok(None);
     };
+    window_of(root, n)
+}
+
+/// Entry `n`'s window (see [`latest_window`]).
+fn window_of(root: &Path, n: u64) -> Result<Option<Window>> {
     let side = layout::ledger_file(root, n).with_extension("until");
     match std::fs::read_to_string(&side) {
         Ok(t) => {
