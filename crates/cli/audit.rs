@@ -475,6 +475,25 @@ impl Prepared {
             summary,
             ..
         } = outcome;
+        // A mapped token column no line had (a misspelled name): its calls
+        // were read at 0 tokens of that kind, which only this says.
+        let unmatched = self
+            .options
+            .mapping
+            .as_ref()
+            .map(|m| m.unmatched())
+            .unwrap_or_default();
+        for path in &unmatched {
+            eprintln!(
+                "warning: [mapping] {path}: no line read with the mapping has it, so its calls count no such tokens; check the name against the file's columns or keys (--strict makes this an error)"
+            );
+        }
+        if self.strict && !unmatched.is_empty() {
+            bail!(
+                "--strict: [mapping] {} matched no line; no report written",
+                unmatched.join(", ")
+            );
+        }
         if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
                 "--strict: {}; no report written.\n",

@@ -2442,3 +2442,56 @@ fn a_cut_page_in_a_file_of_pages_loses_no_later_page() {
     assert_eq!(cost_of(&r, "user", "uC"), "0.0035");
     assert_eq!(rejected(&r)["malformed_json"], 1, "{}", rejected(&r));
 }
+
+/// A `[mapping]` token column that no row has (`input_tokns`): its calls
+/// count no input tokens ($0.003 of the $0.0105 the right name gives), and
+/// a warning names the path; `--strict` refuses the run (it was silent).
+#[test]
+fn a_mapped_token_column_no_row_has_is_said() {
+    let env = Env::new();
+    env.write(
+        "export.csv",
+        "date,model,input_tokens,output_tokens\n2026-10-06,gpt-4o,1000,100\n2026-10-07,gpt-4o,2000,200\n",
+    );
+    env.write(
+        "typo.toml",
+        "[mapping]\ntimestamp = \"date\"\nmodel = \"model\"\ninput_tokens = \"input_tokns\"\noutput_tokens = \"output_tokens\"\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "export.csv",
+            "--config",
+            "typo.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: [mapping] input_tokens = \"input_tokns\": no line read with the mapping has it"),
+        "{err}"
+    );
+    // 300 output tokens × $10 per million.
+    assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.003");
+    let strict = env
+        .cmd()
+        .args([
+            "audit",
+            "export.csv",
+            "--config",
+            "typo.toml",
+            "--out",
+            "out2",
+            "--strict",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(!env.path("out2/audit.json").exists());
+}

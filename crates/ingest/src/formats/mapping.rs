@@ -27,6 +27,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -180,6 +182,10 @@ pub struct Mapping {
     /// The paths compiled for the scanner's pass (`mapping_scan.rs`); `None`
     /// when a path is beyond it, and then every line is read through a tree.
     compiled: Option<Compiled>,
+    /// Whether each token path found a count in some line (and, last,
+    /// whether any line was read): see [`Mapping::unmatched`]. Shared by
+    /// clones; set once each, so threads do not write them line by line.
+    found: Arc<[AtomicBool; TOKEN_SLOTS + 1]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,7 +229,41 @@ impl Mapping {
             origin,
             top_keys,
             compiled,
+            found: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
         })
+    }
+
+    /// The token paths (`input_tokens = "input_tokns"`) no line read with
+    /// the mapping had, once lines were read: a misspelled column reads as
+    /// no count, and its calls at 0 tokens of that kind.
+    pub fn unmatched(&self) -> Vec<String> {
+        const NAMES: [&str; TOKEN_SLOTS] = [
+            "input_tokens",
+            "cached_read_tokens",
+            "cache_write_tokens",
+            "cache_write_5m_tokens",
+            "cache_write_1h_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+        ];
+        if !self.found[TOKEN_SLOTS].load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        self.config
+            .token_paths()
+            .iter()
+            .zip(NAMES)
+            .enumerate()
+            .filter(|(i, (p, _))| p.is_some() && !self.found[*i].load(Ordering::Relaxed))
+            .map(|(_, (p, name))| {
+                let paths: Vec<String> = p
+                    .iter()
+                    .flat_map(Paths::iter)
+                    .map(|s| format!("{s:?}"))
+                    .collect();
+                format!("{name} = {}", paths.join(" or "))
+            })
+            .collect()
     }
 
     pub fn config(&self) -> &MappingConfig {
@@ -443,6 +483,14 @@ impl Mapping {
     /// mapping's convention; the cache writes as one (the total and its TTL
     /// split are mapped together or taken together).
     pub(crate) fn set_tokens(&self, raw: &mut RawLine<'_>, values: [Lenient<u64>; TOKEN_SLOTS]) {
+        for (found, v) in self.found.iter().zip(&values) {
+            if v.is_present() && !found.load(Ordering::Relaxed) {
+                found.store(true, Ordering::Relaxed);
+            }
+        }
+        if !self.found[TOKEN_SLOTS].load(Ordering::Relaxed) {
+            self.found[TOKEN_SLOTS].store(true, Ordering::Relaxed);
+        }
         let c = &self.config;
         let mapped = c.token_paths().map(|p| p.is_some());
         let mut values = values;
