@@ -158,6 +158,31 @@ fn refuse_input_as_out(out: &std::path::Path, inputs: &[String]) -> Result<()> {
             out.join("report").display()
         );
     }
+    // A folder inside an input folder that holds logs (`--out
+    // exports/2026-10` among the exports): they would be left out.
+    let inside = inputs.iter().any(|i| {
+        std::path::Path::new(i)
+            .canonicalize()
+            .is_ok_and(|i| canonical.starts_with(i))
+    });
+    if inside {
+        let logs = tokenaudit_ingest::source::expand_inputs_and_left_out(
+            &[out.to_string_lossy().into_owned()],
+            &[],
+        )
+        .map(|(sources, _)| sources)
+        .unwrap_or_default();
+        if let Some(first) = logs.first() {
+            bail!(
+                "--out {} holds {} log file{} ({}{}) that the audit of its input folder would leave out (a report folder is never read); write the report elsewhere",
+                out.display(),
+                logs.len(),
+                if logs.len() == 1 { "" } else { "s" },
+                first.display(),
+                if logs.len() > 1 { ", …" } else { "" }
+            );
+        }
+    }
     Ok(())
 }
 

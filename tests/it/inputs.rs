@@ -2283,3 +2283,38 @@ fn a_link_inside_a_link_does_not_leave_the_input() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(r["audit"]["totals"]["cost"], good_cost(2));
 }
+
+/// `--out` a folder inside the input that holds logs (`exports/2026-10`
+/// among the exports) is refused: its logs would be left out ($1.40 of
+/// $1.75), said only in a note. A report folder of reports alone is fine.
+#[test]
+fn an_out_folder_holding_logs_inside_the_input_is_refused() {
+    let env = Env::new();
+    env.write("exports/2026-09/calls.jsonl", good(1));
+    env.write("exports/2026-10/calls.jsonl", good(4));
+    let out = env
+        .cmd()
+        .args(["audit", "exports", "--out", "exports/2026-10", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--out exports/2026-10 holds 1 log file (exports/2026-10/calls.jsonl) that the audit of its input folder would leave out"),
+        "{}",
+        stderr(&out)
+    );
+    // Twice into a folder of its own reports: read as no logs, written.
+    for _ in 0..2 {
+        let out = env
+            .cmd()
+            .args(["audit", "exports", "--out", "exports/reports", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path("exports/reports/audit.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["audit"]["totals"]["calls"], 5);
+}
