@@ -292,3 +292,38 @@ fn user_and_session_csvs_sum_to_the_total() {
         assert_eq!(total, 4_511_250_000_000);
     }
 }
+
+/// Calls without a time beside dated ones (an Anthropic response logged
+/// bare): the report says how many, and what that leaves out (the daily
+/// table held 1 call of 3, unexplained).
+#[test]
+fn calls_without_a_time_are_said() {
+    let env = Env::new();
+    let dated = crate::util::gw_line(
+        "2026-10-01T10:00:00Z",
+        "f",
+        "gpt-4o",
+        1000,
+        100,
+        serde_json::json!({}),
+    );
+    let undated = r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
+    env.write("calls.jsonl", format!("{dated}\n{undated}\n{undated}\n"));
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--format",
+            "md",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**2 calls (66.7%) have no time**: they are in the totals but in no day"),
+        "{md}"
+    );
+}

@@ -1208,6 +1208,33 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             Inline::plain(" reads it (a tag, the route, the team or the user)."),
         ]));
     }
+    // Calls read without a time (some of them: none is a missing field,
+    // below): in the totals but in no day.
+    let undated = a
+        .coverage
+        .iter()
+        .find(|c| c.field == "timestamp")
+        .map(|c| a.totals.calls.saturating_sub(c.present))
+        .filter(|&n| n > 0 && n < a.totals.calls);
+    if let Some(n) = undated {
+        s.blocks.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(n),
+                Inline::plain(" calls ("),
+                Inline::Share(n as f64, a.totals.calls as f64),
+                Inline::plain(") have no time"),
+            ]),
+            Inline::plain(
+                ": they are in the totals but in no day of the daily tables and charts, are priced at the catalog's current prices, and a ",
+            ),
+            Inline::code("--since"),
+            Inline::plain("/"),
+            Inline::code("--until"),
+            Inline::plain(" window leaves them out. If another field holds their time, "),
+            Inline::code("[mapping] timestamp"),
+            Inline::plain(" reads it."),
+        ]));
+    }
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
