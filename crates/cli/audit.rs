@@ -500,6 +500,7 @@ impl Prepared {
             summary,
             ..
         } = outcome;
+        warn_unmatched_config(&audit, &self.analyze);
         // A mapped token column no line had (a misspelled name): its calls
         // were read at 0 tokens of that kind, which only this says.
         let unmatched = self
@@ -535,6 +536,38 @@ impl Prepared {
             bail!("{}", msg.trim_end());
         }
         Ok((audit, profile, self.catalog))
+    }
+}
+
+/// Configuration values no call matched, which would otherwise do nothing
+/// unseen: a budget's feature no call has (the budget is never checked, a
+/// `--fail-on` gate never fails), and an attribution tag no call carries
+/// (every call is `(none)`).
+fn warn_unmatched_config(audit: &Audit, analyze: &AnalyzeConfig) {
+    if audit.totals.calls == 0 {
+        return;
+    }
+    let features: std::collections::BTreeSet<&str> = audit
+        .dim("feature")
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
+    for b in &analyze.budgets {
+        if b.feature != "*" && !features.contains(b.feature.as_str()) {
+            eprintln!(
+                "warning: [[budget]] feature = {:?}: no call has this feature, so the budget is never checked (features: {})",
+                b.feature,
+                features.iter().take(8).copied().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    if let tokenaudit_analyze::accumulate::FeatureFrom::Tag(tag) = &analyze.feature_from {
+        let none = features.len() == 1 && features.contains(tokenaudit_analyze::NONE);
+        if none {
+            eprintln!(
+                "warning: [attribution] feature = \"tag:{tag}\": no call carries the tag {tag:?}, so every call's feature is (none); see the tags in audit-by-tag.csv"
+            );
+        }
     }
 }
 

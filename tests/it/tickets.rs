@@ -475,3 +475,51 @@ fn steady_growth_is_worse_once_past_the_threshold_since_filed() {
         ]
     );
 }
+
+/// Configuration that matches no call is said: a budget for a feature no
+/// call has (never checked, so `--fail-on` could never fail on it) and an
+/// attribution tag no call carries (every call's feature `(none)`).
+#[test]
+fn config_values_no_call_matches_are_warned_about() {
+    let env = Env::new();
+    env.write(
+        "cfg.toml",
+        "[attribution]\nfeature = \"tag:prodcut\"\n\n[[budget]]\nfeature = \"suport-chat\"\ndaily = 0.01\n",
+    );
+    env.write(
+        "calls.jsonl",
+        gw_line(
+            "2026-10-01T10:00:00Z",
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            json!({"tags": {"product": "x"}}),
+        ) + "\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--config",
+            "cfg.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: [[budget]] feature = \"suport-chat\": no call has this feature, so the budget is never checked"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: [attribution] feature = \"tag:prodcut\": no call carries the tag \"prodcut\""
+        ),
+        "{err}"
+    );
+}
