@@ -327,3 +327,45 @@ fn calls_without_a_time_are_said() {
         "{md}"
     );
 }
+
+/// A feature whose calls are all on a model the catalog lacks is
+/// "unpriced" in the feature tables, not $0.00; a provider with some such
+/// calls shows its priced spend and how many it leaves out.
+#[test]
+fn unpriced_calls_are_never_a_bare_zero_in_the_tables() {
+    let env = Env::new();
+    let line = |feature: &str, model: &str| {
+        crate::util::gw_line(
+            "2026-10-01T10:00:00Z",
+            feature,
+            model,
+            1000,
+            100,
+            serde_json::json!({"provider": "openai"}),
+        ) + "\n"
+    };
+    env.write(
+        "calls.jsonl",
+        line("chat", "gpt-4o") + &line("lab", "mystery-9"),
+    );
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--format",
+            "md",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("| lab | 1 | **unpriced** |"), "{md}");
+    assert!(
+        md.contains("| lab | mystery-9 | 1 | **unpriced** |"),
+        "{md}"
+    );
+    // gpt-4o: 1,000 × $2.50 + 100 × $10 per million = $0.0035.
+    assert!(md.contains("| openai | 2 | $0.00 + 1 unpriced |"), "{md}");
+}

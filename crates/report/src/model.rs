@@ -205,7 +205,7 @@ fn stats_table(
         table.rows.push(vec![
             cell(Inline::Label(r.key.clone())),
             cell(Inline::Count(s.calls)),
-            cell(Inline::Money(s.cost, 2)),
+            spend(s),
             cell(share(s)),
             cell(Inline::Money(s.cost_per_call(), 4)),
             cell(money_or_dash(s.cost_per_success(), 4)),
@@ -234,6 +234,25 @@ fn stats_table(
         ]);
     }
     table
+}
+
+/// A row's spend: "unpriced" when its only money is its unpriced calls' (a
+/// call with nothing to price costs $0 beside them), and the priced spend
+/// with how many calls it leaves out when some are; never a bare $0.00 for
+/// calls the catalog could not price.
+fn spend(s: &Stats) -> Vec<Inline> {
+    if s.unpriced_calls == 0 {
+        cell(Inline::Money(s.cost, 2))
+    } else if s.cost == Money::ZERO {
+        cell(Inline::Strong(vec![Inline::plain("unpriced")]))
+    } else {
+        vec![
+            Inline::Money(s.cost, 2),
+            Inline::plain(" + "),
+            Inline::Count(s.unpriced_calls),
+            Inline::plain(" unpriced"),
+        ]
+    }
 }
 
 /// A dimension's table (`limit` rows), closed by the keys not shown.
@@ -270,16 +289,11 @@ fn model_table(a: &Audit) -> Table {
         let s = &r.stats;
         // Unpriced whenever its only money is its unpriced calls' (a call
         // with nothing to price costs $0 beside them).
-        let spend = if s.unpriced_calls > 0 && s.cost == Money::ZERO {
-            Inline::Strong(vec![Inline::plain("unpriced")])
-        } else {
-            Inline::Money(s.cost, 2)
-        };
         table.rows.push(vec![
             cell(Inline::Label(r.key.clone())),
             cell(Inline::Count(s.calls)),
             cell(Inline::Share(s.calls as f64, t.calls as f64)),
-            cell(spend),
+            spend(s),
             cell(Inline::Share(s.cost.to_f64(), t.cost.to_f64())),
             cell(Inline::Money(s.cost_per_call(), 4)),
             cell(Inline::Share(
@@ -309,7 +323,7 @@ fn feature_model_table(a: &Audit) -> Table {
             cell(Inline::Label(r.feature.clone())),
             cell(Inline::Label(r.model.clone())),
             cell(Inline::Count(s.calls)),
-            cell(Inline::Money(s.cost, 2)),
+            spend(s),
             cell(Inline::Share(s.cost.to_f64(), a.totals.cost.to_f64())),
             cell(Inline::Money(s.cost_per_call(), 4)),
             cell(Inline::Count(s.input_tokens / n)),
