@@ -2318,3 +2318,33 @@ fn an_out_folder_holding_logs_inside_the_input_is_refused() {
     .unwrap();
     assert_eq!(report["audit"]["totals"]["calls"], 5);
 }
+
+/// `audit ~/.claude` (a level above `projects/`): its sessions are read,
+/// its history and settings named as left out, not rejected (they were two
+/// rejects that advised a mapping, and failed `--strict`).
+#[test]
+fn an_agents_home_folder_reads_its_sessions_only() {
+    let env = Env::new();
+    let session = r#"{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/me/proj","sessionId":"3f2a1b2c","version":"2.0.14","type":"assistant","timestamp":"2026-10-05T09:00:05.000Z","requestId":"req_1","uuid":"a1","message":{"id":"msg_a1","type":"message","model":"claude-sonnet-4-5-20250929","role":"assistant","content":[{"type":"text","text":"hi"}],"stop_reason":null,"usage":{"input_tokens":10,"output_tokens":300,"cache_creation_input_tokens":5000,"cache_read_input_tokens":12000,"service_tier":"standard"}}}"#;
+    env.write(
+        ".claude/projects/-home-me-proj/3f2a1b2c.jsonl",
+        format!("{session}\n"),
+    );
+    env.write(
+        ".claude/history.jsonl",
+        "{\"display\":\"hello\",\"timestamp\":1790000000000,\"project\":\"/home/me/proj\"}\n",
+    );
+    env.write(".claude/settings.json", "{\"model\":\"opus\"}\n");
+    let out = run(&env, &[".claude", "--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    // 10 × $3 + 5,000 written × $3.75 + 12,000 read × $0.30 + 300 × $15
+    // per million: 0.00003 + 0.01875 + 0.0036 + 0.0045.
+    assert_eq!(r["audit"]["totals"]["cost"], "0.02688");
+    assert!(
+        stderr(&out).contains(".claude/history.jsonl not read (an agent's own file, not a session"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -394,6 +394,29 @@ fn walk_in(
             return Ok(());
         }
     }
+    // An agent's home folder (`~/.claude`, `~/.codex`): its sessions are
+    // read, not its settings, history and caches (each a reject that
+    // advised a mapping).
+    if let Some(sessions) = agent_sessions(dir) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut others: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| !sessions.contains(p) && is_log_candidate(p))
+                .collect();
+            others.sort();
+            for p in others {
+                w.left_out.folders.push((
+                    p,
+                    "an agent's own file, not a session: its sessions are read",
+                ));
+            }
+        }
+        for s in sessions {
+            walk_in(&s, out, w, false)?;
+        }
+        return Ok(());
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(_) if !top => {
@@ -448,6 +471,27 @@ fn walk_in(
         }
     }
     Ok(())
+}
+
+/// The session folders of an agent's home folder: Claude Code's
+/// (`projects/` beside `settings.json` or `history.jsonl`) or Codex's
+/// (`sessions/`, `archived_sessions/` beside `config.toml`, `auth.json`
+/// or `history.jsonl`); `None` for any other folder.
+fn agent_sessions(dir: &Path) -> Option<Vec<PathBuf>> {
+    let has = |name: &str| dir.join(name).is_file();
+    let claude = dir.join("projects").is_dir() && (has("settings.json") || has("history.jsonl"));
+    if claude {
+        return Some(vec![dir.join("projects")]);
+    }
+    let codex = dir.join("sessions").is_dir()
+        && (has("config.toml") || has("auth.json") || has("history.jsonl"));
+    codex.then(|| {
+        ["sessions", "archived_sessions"]
+            .iter()
+            .map(|s| dir.join(s))
+            .filter(|d| d.is_dir())
+            .collect()
+    })
 }
 
 /// Whether the folder `link` leads to holds `dir` (an ancestor of it, or
