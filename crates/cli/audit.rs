@@ -788,7 +788,15 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         let top: Vec<String> = features
             .iter()
             .take(3)
-            .map(|r| format!("{} {}", r.key, r.stats.cost.to_cents_string()))
+            // A log's name on one line: its line breaks shown, not kept
+            // (a feature named "x\nWrote /etc/passwd" wrote a line).
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    tokenaudit_report::one_line_text(&r.key),
+                    r.stats.cost.to_cents_string()
+                )
+            })
             .collect();
         s.push_str(&top.join(", "));
         s.push('\n');

@@ -1607,7 +1607,11 @@ fn escape_sequences_from_logs_are_shown_not_run_on_the_terminal() {
     let env = Env::new();
     env.write(
         "calls.jsonl",
-        r#"{"timestamp":"2025-09-02T10:00:00Z","feature":"\u001b[2Jwipe\u001b]0;owned\u0007","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+        concat!(
+            r#"{"timestamp":"2025-09-02T10:00:00Z","feature":"\u001b[2Jwipe\u001b]0;owned\u0007","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-09-02T10:00:00Z","feature":"x\nWrote /etc/passwd","model":"gpt-4o","usage":{"prompt_tokens":100,"completion_tokens":0}}"#,
+        ),
     );
     let out = env
         .cmd()
@@ -1620,10 +1624,12 @@ fn escape_sequences_from_logs_are_shown_not_run_on_the_terminal() {
         !said.contains('\u{1b}') && !said.contains('\u{7}'),
         "{said:?}"
     );
+    // A line break in a name is shown too: no line of its own.
     assert!(
-        said.contains("Top features: \u{241b}[2Jwipe\u{241b}]0;owned\u{2407} $0.00\n"),
+        said.contains("Top features: \u{241b}[2Jwipe\u{241b}]0;owned\u{2407} $0.00, x\u{240a}Wrote /etc/passwd $0.00\n"),
         "{said:?}"
     );
+    assert!(!said.lines().any(|l| l.starts_with("Wrote /etc/passwd")));
 }
 
 /// An API's pages saved as files (`curl … > page.json`): the records in an
