@@ -474,17 +474,28 @@ fn walk_in(
 }
 
 /// The session folders of an agent's home folder: Claude Code's
-/// (`projects/` beside `settings.json` or `history.jsonl`) or Codex's
-/// (`sessions/`, `archived_sessions/` beside `config.toml`, `auth.json`
-/// or `history.jsonl`); `None` for any other folder.
+/// (`projects/` of folders named by a path, `-home-me-proj`, beside
+/// `settings.json` or `history.jsonl`) or Codex's (`sessions/` of year
+/// folders, and `archived_sessions/`, beside `config.toml`, `auth.json` or
+/// `history.jsonl`); `None` for any other folder.
 fn agent_sessions(dir: &Path) -> Option<Vec<PathBuf>> {
     let has = |name: &str| dir.join(name).is_file();
-    let claude = dir.join("projects").is_dir() && (has("settings.json") || has("history.jsonl"));
+    // A folder holding one named as the agent names its own: Claude Code
+    // a project by its path (`-home-me-proj`), Codex a year (`2026`).
+    let holds = |sub: &str, named: fn(&str) -> bool| {
+        std::fs::read_dir(dir.join(sub)).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().is_dir() && e.file_name().to_str().is_some_and(named))
+        })
+    };
+    let claude = (has("settings.json") || has("history.jsonl"))
+        && holds("projects", |n| n.starts_with('-'));
     if claude {
         return Some(vec![dir.join("projects")]);
     }
-    let codex = dir.join("sessions").is_dir()
-        && (has("config.toml") || has("auth.json") || has("history.jsonl"));
+    let codex = (has("config.toml") || has("auth.json") || has("history.jsonl"))
+        && holds("sessions", |n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
     codex.then(|| {
         ["sessions", "archived_sessions"]
             .iter()
