@@ -1783,6 +1783,40 @@ fn the_ledger_goes_on_after_an_upgrade_and_skips_empty_windows() {
     assert_eq!(entries(), 2);
 }
 
+/// The TA116 tickets' statuses of `findings --store store --since S
+/// --until U --changed-only`, and its stderr.
+fn budget_tickets(env: &Env, since: &str, until: &str) -> (Vec<String>, String) {
+    let out = env
+        .cmd()
+        .args([
+            "findings",
+            "--store",
+            "store",
+            "--config",
+            "tokenaudit.toml",
+        ])
+        .args([
+            "--since",
+            since,
+            "--until",
+            until,
+            "--format",
+            "jsonl",
+            "--changed-only",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let tickets = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["rule"] == "TA116")
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect();
+    (tickets, String::from_utf8(out.stderr).unwrap())
+}
+
 /// The recipe's window (`--since` 30 days and `--until` yesterday) on a
 /// night whose export is late (no new data): the same length of window a
 /// day later is the next night, recorded, so the changes the moving window
@@ -1803,37 +1837,7 @@ fn a_night_without_new_data_is_recorded_when_its_window_moved_on() {
     logs.push_str(&call(1, 2, "old", 10_000, 1000, "o1"));
     env.write("logs/a.jsonl", logs);
     ingest(&env, &["logs", "--quiet"]);
-    let run = |since: &str, until: &str| {
-        let out = env
-            .cmd()
-            .args([
-                "findings",
-                "--store",
-                "store",
-                "--config",
-                "tokenaudit.toml",
-            ])
-            .args([
-                "--since",
-                since,
-                "--until",
-                until,
-                "--format",
-                "jsonl",
-                "--changed-only",
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let tickets: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|r| r["rule"] == "TA116")
-            .map(|r| r["status"].as_str().unwrap().to_string())
-            .collect();
-        (tickets, String::from_utf8(out.stderr).unwrap())
-    };
+    let run = |since: &str, until: &str| budget_tickets(&env, since, until);
     // Night of 11 October: the overrun is new.
     assert_eq!(run("2026-10-01", "2026-10-10").0, ["new"]);
     // Night of 12 October, the export of the 11th late: the window moved
@@ -1865,36 +1869,7 @@ fn a_shorter_look_before_the_nightly_is_not_its_baseline() {
     logs.push_str(&call(5, 2, "big", 10_000, 1000, "o5"));
     env.write("logs/a.jsonl", logs);
     ingest(&env, &["logs", "--quiet"]);
-    let run = |since: &str, until: &str| {
-        let out = env
-            .cmd()
-            .args([
-                "findings",
-                "--store",
-                "store",
-                "--config",
-                "tokenaudit.toml",
-            ])
-            .args([
-                "--since",
-                since,
-                "--until",
-                until,
-                "--format",
-                "jsonl",
-                "--changed-only",
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|r| r["rule"] == "TA116")
-            .map(|r| r["status"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
+    let run = |since: &str, until: &str| budget_tickets(&env, since, until).0;
     assert_eq!(run("2026-10-01", "2026-10-10"), ["new"]);
     env.write("logs/b.jsonl", call(11, 1, "chat", 100, 10, "b11"));
     ingest(&env, &["logs", "--quiet"]);

@@ -34,6 +34,26 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8(out.stderr.clone()).unwrap()
 }
 
+/// The cells of `feature`'s row of `whatif FILE ARGS` (before, after,
+/// saved, change).
+fn whatif_row(env: &Env, file: &str, feature: &str, args: &[&str]) -> Vec<String> {
+    let out = env
+        .cmd()
+        .args(["whatif", file, "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    text.lines()
+        .find(|l| l.starts_with(feature))
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
 /// Five features on gpt-4o, 100 calls each, on one day:
 /// - classify, doc-qa, nightly, other: 10,000 in and 100 out a call,
 ///   $0.025 + $0.001 = $0.026, $2.60 each;
@@ -577,23 +597,7 @@ fn whatif_reprices_long_context_requests_at_their_tier() {
         }
     }
     env.write("calls.jsonl", log);
-    let run = |feature: &str, args: &[&str]| {
-        let out = env
-            .cmd()
-            .args(["whatif", "calls.jsonl", "--quiet"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        let text = stdout(&out);
-        text.lines()
-            .find(|l| l.starts_with(feature))
-            .unwrap_or_else(|| panic!("{text}"))
-            .split_whitespace()
-            .skip(1)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let run = |feature: &str, args: &[&str]| whatif_row(&env, "calls.jsonl", feature, args);
     assert_eq!(
         run("long", &["--route", "long=gpt-4o-mini"]),
         ["$0.6900", "$0.2550", "$0.4350", "-63.0%"]
@@ -686,23 +690,7 @@ fn whatif_reprices_only_the_requests_past_a_tier_at_its_rates() {
     };
     env.write("gemini.jsonl", log("gemini-2.5-pro"));
     env.write("gpt41.jsonl", log("gpt-4.1"));
-    let run = |file: &str, args: &[&str]| {
-        let out = env
-            .cmd()
-            .args(["whatif", file, "--quiet"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        let text = stdout(&out);
-        text.lines()
-            .find(|l| l.starts_with("doc-qa"))
-            .unwrap_or_else(|| panic!("{text}"))
-            .split_whitespace()
-            .skip(1)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let run = |file: &str, args: &[&str]| whatif_row(&env, file, "doc-qa", args);
     assert_eq!(
         run("gemini.jsonl", &["--route", "doc-qa=gpt-4.1"]),
         ["$3.44", "$4.10", "-$0.66", "+19.3%"]
@@ -782,23 +770,7 @@ fn a_tiers_share_is_what_the_exact_cost_says() {
         ) + "\n");
     }
     env.write("calls.jsonl", log);
-    let run = |args: &[&str]| {
-        let out = env
-            .cmd()
-            .args(["whatif", "calls.jsonl", "--quiet"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        let text = stdout(&out);
-        text.lines()
-            .find(|l| l.starts_with("rag"))
-            .unwrap_or_else(|| panic!("{text}"))
-            .split_whitespace()
-            .skip(1)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let run = |args: &[&str]| whatif_row(&env, "calls.jsonl", "rag", args);
     assert_eq!(
         run(&["--batch", "rag"]),
         ["$12.30", "$6.15", "$6.15", "-50.0%"]

@@ -489,13 +489,15 @@ fn agent_sessions(dir: &Path) -> Option<Vec<PathBuf>> {
                 .any(|e| e.path().is_dir() && e.file_name().to_str().is_some_and(named))
         })
     };
-    let claude = (has("settings.json") || has("history.jsonl"))
-        && holds("projects", |n| n.starts_with('-'));
+    let claude =
+        (has("settings.json") || has("history.jsonl")) && holds("projects", |n| n.starts_with('-'));
     if claude {
         return Some(vec![dir.join("projects")]);
     }
     let codex = (has("config.toml") || has("auth.json") || has("history.jsonl"))
-        && holds("sessions", |n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        && holds("sessions", |n| {
+            n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())
+        });
     codex.then(|| {
         ["sessions", "archived_sessions"]
             .iter()
