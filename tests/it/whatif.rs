@@ -780,3 +780,27 @@ fn a_tiers_share_is_what_the_exact_cost_says() {
         ["$12.30", "$5.40", "$6.90", "-56.1%"]
     );
 }
+
+/// A cap on output where the long answers are the short requests': 10
+/// requests of 250,000 in and 100 out past claude-sonnet-4-5's tier
+/// ($6 and $22.50 per million: $1.50225 each) and 10 of 10,000 in and
+/// 10,000 out ($0.03 + $0.15): $16.8225. Capped at 1,000, the short ones
+/// cost $0.045: $15.4725, $1.35 saved; the tier's premium is the long
+/// requests', untouched (it was scaled down with all output: $1.94).
+#[test]
+fn a_cap_on_short_requests_leaves_the_tiers_premium() {
+    let env = Env::new();
+    let mut log = String::new();
+    for k in 0..10 {
+        for (i, (input, output)) in [(250_000, 100), (10_000, 10_000)].into_iter().enumerate() {
+            let ts = format!("2026-10-01T10:{k:02}:{i:02}Z");
+            let usage = json!({"provider": "anthropic", "usage": {"input_tokens": input, "output_tokens": output}});
+            log += &(gw_line(&ts, "doc", "claude-sonnet-4-5", 0, 0, usage) + "\n");
+        }
+    }
+    env.write("calls.jsonl", log);
+    assert_eq!(
+        whatif_row(&env, "calls.jsonl", "doc", &["--max-output", "doc=1000"]),
+        ["$16.82", "$15.47", "$1.35", "-8.0%"]
+    );
+}

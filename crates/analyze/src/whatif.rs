@@ -406,10 +406,69 @@ fn tiered(
         (Some(to), None, Some(h)) => h.share_above(to / scale),
         (Some(_), None, None) => 0.0,
     };
-    (
-        at(id, before, how_before, share_old),
-        at(model, after, how, share_new),
-    )
+    let old = at(id, before, how_before, share_old);
+    // On the same model, the tier's premium is its long requests': its
+    // input part (their share of the input, told by the request sizes, at
+    // the tier's extra input rates) goes with what the levers do to input
+    // (trims, caching, batch rates); the rest, their output's, with their
+    // number and the output rates (a cap on the long answers of short
+    // requests is no cut to it).
+    if model == id && share_old > 0.0 {
+        let premium_of = |u: &Usage, how: Processing| {
+            let base = catalog.price_base(id, day, u, how).cost;
+            let tier = catalog.price_at_tier(id, day, u, how, Some(0)).cost;
+            let input = |c: &tokenaudit_core::pricing::CostBreakdown| {
+                c.input + c.cached_read + c.cache_write
+            };
+            let output = |c: &tokenaudit_core::pricing::CostBreakdown| c.output + c.reasoning;
+            (input(&tier) - input(&base), output(&tier) - output(&base))
+        };
+        let premium = old - catalog.price_base(id, day, before, how_before).cost.total();
+        let (in_before, _) = premium_of(before, how_before);
+        let (in_after, _) = premium_of(after, how);
+        let long_input = match (threshold(id), sizes) {
+            (Some(t), Some(h)) => h.share_above(t),
+            _ => share_old,
+        };
+        let in_part = in_before.scale(long_input).min(premium);
+        let out_part = premium - in_part;
+        // Requests that the levers bring under the threshold leave it.
+        let still = match (threshold(id), sizes) {
+            (Some(t), Some(h)) if scale > 0.0 && h.share_above(t) > 0.0 => {
+                (h.share_above(t / scale) / h.share_above(t)).clamp(0.0, 1.0)
+            }
+            _ => 1.0,
+        };
+        let in_ratio = if in_before > Money::ZERO {
+            in_after.to_f64() / in_before.to_f64()
+        } else {
+            0.0
+        };
+        // The output's: as many of the long requests as are left, at the
+        // output rates of the new processing.
+        let unit = Usage {
+            output: 1_000_000,
+            ..Usage::default()
+        };
+        let (_, out_before) = premium_of(&unit, how_before);
+        let (_, out_after) = premium_of(&unit, how);
+        let rates = if out_before > Money::ZERO {
+            out_after.to_f64() / out_before.to_f64()
+        } else {
+            1.0
+        };
+        let left = if before.input > 0 {
+            (after.input as f64 / before.input as f64).min(1.0)
+        } else {
+            1.0
+        };
+        let base = catalog.price_base(id, day, after, how).cost.total();
+        return (
+            old,
+            base + in_part.scale(in_ratio * still) + out_part.scale(rates * left * still),
+        );
+    }
+    (old, at(model, after, how, share_new))
 }
 
 /// A model label (`provider/id`, or anything the catalog resolves).
