@@ -501,25 +501,7 @@ impl Prepared {
             ..
         } = outcome;
         warn_unmatched_config(&audit, &self.analyze);
-        // A mapped token column no line had (a misspelled name): its calls
-        // were read at 0 tokens of that kind, which only this says.
-        let unmatched = self
-            .options
-            .mapping
-            .as_ref()
-            .map(|m| m.unmatched())
-            .unwrap_or_default();
-        for path in &unmatched {
-            eprintln!(
-                "warning: [mapping] {path}: no line read with the mapping has it, so its calls count no such tokens; check the name against the file's columns or keys (--strict makes this an error)"
-            );
-        }
-        if self.strict && !unmatched.is_empty() {
-            bail!(
-                "--strict: [mapping] {} matched no line; no report written",
-                unmatched.join(", ")
-            );
-        }
+        warn_unmatched_mapping(self.options.mapping.as_deref());
         if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
                 "--strict: {}; no report written.\n",
@@ -536,6 +518,17 @@ impl Prepared {
             bail!("{}", msg.trim_end());
         }
         Ok((audit, profile, self.catalog))
+    }
+}
+
+/// A mapped token column no line had a count in (a misspelled name, or a
+/// column always empty): its calls were read at 0 tokens of that kind,
+/// which only this says.
+pub(crate) fn warn_unmatched_mapping(mapping: Option<&tokenaudit_ingest::mapping::Mapping>) {
+    for path in mapping.map(|m| m.unmatched()).unwrap_or_default() {
+        eprintln!(
+            "warning: [mapping] {path}: no line read with the mapping has a count there, so its calls count no such tokens; check the name against the file's columns or keys"
+        );
     }
 }
 

@@ -225,6 +225,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         result
     })
     .with_context(|| format!("ingest into {}", args.store.display()))?;
+    crate::audit::warn_unmatched_mapping(prepared.options.mapping.as_deref());
     let unreadable = &report.plan.unreadable;
     if args.strict && (report.summary.rejects.strict_failures() > 0 || !unreadable.is_empty()) {
         let mut msg = format!(
