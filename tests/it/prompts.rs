@@ -286,7 +286,8 @@ fn prompt_text_in_attributes_and_metadata_stays_out_of_every_output() {
     .unwrap();
     env.write("spans.jsonl", span);
     let meta = json!({"metadata": {"completion": "SECRET reply", "question": "SECRET q",
-        "long": format!("SECRET {}", "x".repeat(120)), "prompt_version": "v3", "env": "prod"}});
+        "long": format!("SECRET {}", "x".repeat(120)), "prompt_version": "v3", "env": "prod",
+        "user_msg": "SECRET hi", "is_streaming_response": true, "message_count": 3}});
     env.write(
         "gateway.jsonl",
         gw_line(
@@ -324,6 +325,8 @@ fn prompt_text_in_attributes_and_metadata_stays_out_of_every_output() {
             "ai.model.provider=openai.chat",
             "ai.operationId=ai.generateText.doGenerate",
             "env=prod",
+            "is_streaming_response=true",
+            "message_count=3",
             "operation.name=ai.generateText.doGenerate",
             "prompt_version=v3",
             "service.name=web",

@@ -235,10 +235,6 @@ fn is_untaggable(key: &str) -> bool {
     ];
     PREFIXES.iter().any(|p| key.starts_with(p))
         || matches!(key, "user.id" | "session.id" | "thread.id" | "thread.name")
-        // Prompts and answers under other namespaces: the AI SDK's
-        // `ai.prompt.messages` and `ai.response.text`, Langfuse's
-        // `langfuse.observation.input`, MLflow's `mlflow.spanInputs`.
-        || crate::record::tags::is_text_key(key)
 }
 
 /// Longer string values are text, not labels, and are not kept as tags.
@@ -470,9 +466,16 @@ impl<'a> SpanAttrs<'a> {
             "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
             "gen_ai.usage.cost" => self.cost = v.label(),
             "error.type" => self.error_type = v.label(),
+            // Prompts and answers under other namespaces (the AI SDK's
+            // `ai.prompt.messages` and `ai.response.text`, Langfuse's
+            // `langfuse.observation.input`, MLflow's `mlflow.spanInputs`)
+            // are no tags; a number or a flag under such a key is no text.
             k if !is_untaggable(k) => {
                 if let Some(t) = v.tag() {
-                    self.tags.push((key, t));
+                    use crate::record::tags::{is_plain_value, is_text_key};
+                    if !is_text_key(k) || is_plain_value(&t) {
+                        self.tags.push((key, t));
+                    }
                 }
             }
             _ => {}

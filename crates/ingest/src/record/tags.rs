@@ -21,20 +21,24 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 }
 
 /// Keys whose values are prompt or completion text, never tags (any case):
-/// keys holding `prompt`, `input`, `output`, `message`, `content`, `text`,
-/// `query`/`queries`, `question`, `answer`, `completion` or `response`
+/// keys holding `prompt`, `input`, `output`, `message`, `msg`, `content`,
+/// `context`, `text`, `query`/`queries`, `question`, `answer`,
+/// `completion`, `response`, `instruction`, `transcript` or `utterance`
 /// anywhere (`systemprompt`, `LLMInput`, `ai.response.text`,
-/// `mlflow.spanInputs`), but not inside `context` or `texture`, unless the
-/// last word (split at `_ . - /` and camelCase humps) makes the key a label
-/// of one (`prompt_name`, `promptVersion`, `prompt_template`,
-/// `response_format`, `query_type`).
+/// `mlflow.spanInputs`, `user_msg`, `instructions`, `transcript`), but not
+/// inside `texture`, `pretext` or `bigquery`, unless the last word (split
+/// at `_ . - /` and camelCase humps) makes the key a label of one
+/// (`prompt_name`, `promptVersion`, `prompt_template`, `response_format`,
+/// `query_type`, `message_count`, `context_window`, `content_filter`).
 pub(crate) fn is_text_key(key: &str) -> bool {
-    const TEXT: [&str; 12] = [
+    const TEXT: [&str; 17] = [
         "prompt",
         "input",
         "output",
         "message",
+        "msg",
         "content",
+        "context",
         "text",
         "query",
         "queries",
@@ -42,10 +46,14 @@ pub(crate) fn is_text_key(key: &str) -> bool {
         "answer",
         "completion",
         "response",
+        "instruction",
+        "transcript",
+        "utterance",
     ];
-    const LABEL: [&str; 14] = [
+    const LABEL: [&str; 23] = [
         "name", "version", "id", "hash", "key", "label", "type", "format", "template", "kind",
-        "mode", "category", "language", "lang",
+        "mode", "category", "language", "lang", "count", "window", "filter", "hit", "modality",
+        "table", "length", "size", "status",
     ];
     let label = words(key).last().is_some_and(|last| {
         LABEL.iter().any(|w| {
@@ -58,11 +66,17 @@ pub(crate) fn is_text_key(key: &str) -> bool {
     if label {
         return false;
     }
-    let lower = key
-        .to_ascii_lowercase()
-        .replace("context", "")
-        .replace("texture", "");
+    let mut lower = key.to_ascii_lowercase();
+    for benign in ["texture", "pretext", "bigquery"] {
+        lower = lower.replace(benign, "");
+    }
     TEXT.iter().any(|w| lower.contains(w))
+}
+
+/// Whether a value is a number or a flag, which no prompt text is: such a
+/// value is a tag whatever its key (`is_streaming_response = true`).
+pub(crate) fn is_plain_value(v: &str) -> bool {
+    matches!(v, "true" | "false") || v.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// A key's words: split at anything not a letter or digit, and before an
@@ -107,7 +121,7 @@ pub(crate) fn push_tags<'a>(
     match value {
         serde_json::Value::Object(m) => {
             for (k, v) in m {
-                if is_text_key(k) {
+                if is_text_key(k) && !(v.is_number() || v.is_boolean()) {
                     continue;
                 }
                 if let Some(text) = short_scalar(v) {
@@ -160,7 +174,7 @@ pub(crate) fn push_tag_value<'a>(
     match value {
         TagValue::Object => {
             for (k, text) in pairs.drain() {
-                if let (false, Some(text)) = (is_text_key(&k), text) {
+                if let Some(text) = text.filter(|t| !is_text_key(&k) || is_plain_value(t)) {
                     out.push((k, text));
                 }
             }
@@ -270,11 +284,23 @@ mod text_key_tests {
             "HTMLContent",
             "prompt2",
             "user_queries",
+            "context",
+            "user_msg",
+            "instructions",
+            "transcript",
         ] {
             assert!(is_text_key(key), "{key}");
         }
         for key in [
-            "context",
+            "context_window",
+            "message_count",
+            "completion_window",
+            "content_filter",
+            "prompt_cache_hit",
+            "input_modality",
+            "query_count",
+            "bigquery_table",
+            "pretext_version",
             "content_type",
             "prompt_template",
             "prompt_name",
