@@ -548,7 +548,7 @@ fn warn_unmatched_config(audit: &Audit, analyze: &AnalyzeConfig) {
     for b in &analyze.budgets {
         if b.feature != "*" && !features.contains(b.feature.as_str()) {
             eprintln!(
-                "warning: [[budget]] feature = {:?}: no call has this feature, so the budget is never checked (features: {})",
+                "warning: [[budget]] feature = {:?}: no call of this run has this feature, so the budget checked nothing (misspelled? features: {})",
                 b.feature,
                 features.iter().take(8).copied().collect::<Vec<_>>().join(", ")
             );

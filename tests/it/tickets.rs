@@ -513,7 +513,7 @@ fn config_values_no_call_matches_are_warned_about() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("warning: [[budget]] feature = \"suport-chat\": no call has this feature, so the budget is never checked"),
+        err.contains("warning: [[budget]] feature = \"suport-chat\": no call of this run has this feature, so the budget checked nothing"),
         "{err}"
     );
     assert!(
