@@ -29,7 +29,11 @@ use crate::output::{print, print_cache_use, print_timings};
   tokenaudit audit logs/ --format md,html,png --out reports/2026-10
   tokenaudit audit 'logs/2026-10-*.jsonl.gz' --since 2026-10-01 --until 2026-10-31
   zcat today.jsonl.gz | tokenaudit audit - --format json --out /tmp/audit
-  tokenaudit audit exports/ --config tokenaudit.toml --prices our-prices.json --strict")]
+  tokenaudit audit exports/ --config tokenaudit.toml --prices our-prices.json --strict
+
+Exit codes: 0 the reports were written (rejected lines are counted in them
+and warned about), 2 an error (bad flags, config or inputs, or under
+--strict any rejected line): no report written.")]
 pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,

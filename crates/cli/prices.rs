@@ -118,6 +118,25 @@ fn list(catalog: &Catalog, provider: Option<&str>) -> Result<()> {
         "TIERS",
         "EFFECTIVE",
     ];
+    // A provider by its id, or by a name it is logged under (`bedrock` is
+    // `aws`, `vertex_ai` is `google`).
+    let provider = provider.map(|p| {
+        let lower = p.to_ascii_lowercase();
+        catalog
+            .providers()
+            .iter()
+            .find(|q| q.id == lower)
+            .or_else(|| {
+                catalog
+                    .providers()
+                    .iter()
+                    .filter_map(|q| Some((q.hint.as_ref()?.score(&lower)?, q)))
+                    .max_by_key(|(score, _)| *score)
+                    .map(|(_, q)| q)
+            })
+            .map_or(lower, |q| q.id.clone())
+    });
+    let provider = provider.as_deref();
     let mut rows: Vec<[String; 10]> = Vec::new();
     for (id, m) in catalog.models() {
         if provider.is_some_and(|p| !m.provider.eq_ignore_ascii_case(p)) {
@@ -208,8 +227,28 @@ fn rates_line(r: &Rates) -> String {
 
 fn show(catalog: &Catalog, name: &str) -> Result<()> {
     let Some(id) = catalog.resolve(None, name) else {
+        // Names that hold what was asked (`sonnet`): the likely ones.
+        let lower = name.to_ascii_lowercase();
+        let mut near: Vec<String> = catalog
+            .models()
+            .filter(|(_, m)| m.id.to_ascii_lowercase().contains(&lower))
+            .map(|(_, m)| format!("{}/{}", m.provider, m.id))
+            .collect();
+        near.sort();
+        let hint = match near.len() {
+            0 => String::new(),
+            n => format!(
+                "; names holding it: {}{}",
+                near.iter().take(8).cloned().collect::<Vec<_>>().join(", "),
+                if n > 8 {
+                    format!(" and {} more", n - 8)
+                } else {
+                    String::new()
+                }
+            ),
+        };
         bail!(
-            "no model in catalog {} matches {name:?}; see `tokenaudit prices list`, or add it with --prices FILE",
+            "no model in catalog {} matches {name:?}{hint}; see `tokenaudit prices list`, or add it with --prices FILE",
             catalog.version()
         );
     };

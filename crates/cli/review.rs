@@ -19,7 +19,10 @@ use crate::audit::{InputArgs, Reports};
     mut_arg("until", |a| a.hide(true)),
     after_long_help = "Examples:
   tokenaudit review --month 2026-10 logs/
-  tokenaudit review --month 2026-10 'exports/*.jsonl.gz' --out reports/2026-10 --format md,html")]
+  tokenaudit review --month 2026-10 'exports/*.jsonl.gz' --out reports/2026-10 --format md,html
+
+Exit codes: 0 the review was written, 2 an error (bad flags, config or
+inputs, or under --strict any rejected line): nothing written.")]
 pub struct ReviewArgs {
     /// The calendar month to review (UTC), as YYYY-MM. Calls of the month
     /// before, when the inputs hold them, give the month-over-month changes.

@@ -22,7 +22,10 @@ Examples:
   tokenaudit whatif logs/ --route ticket-classifier=gpt-4.1-nano
   tokenaudit whatif logs/ --cache-hit doc-qa=0.8 --batch nightly-summaries
   tokenaudit whatif logs/ --max-output report-writer=2000 --response-cache faq-bot=0.4
-  tokenaudit whatif logs/ --self-host-gpu-hour 2.50 --self-host-tokens-per-sec 2500"
+  tokenaudit whatif logs/ --self-host-gpu-hour 2.50 --self-host-tokens-per-sec 2500
+
+Exit codes: 0 the comparison was printed, 2 an error (bad flags, config or
+inputs, or under --strict any rejected line)."
 )]
 pub struct WhatifArgs {
     #[command(flatten)]

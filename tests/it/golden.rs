@@ -402,3 +402,36 @@ fn claude_names_with_the_version_first_are_priced() {
     assert_eq!(usd(&row(&r, "feature", "opus")["cost"]), "0.1275");
     assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
 }
+
+/// `prices show` with a partial name lists the names that hold it;
+/// `prices list --provider` takes a provider by a name it is logged under
+/// (`bedrock` is `aws`).
+#[test]
+fn prices_commands_take_partial_and_logged_names() {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .args(["prices", "show", "sonnet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("names holding it: anthropic/claude-3-5-sonnet"),
+        "{err}"
+    );
+    let out = env
+        .cmd()
+        .args(["prices", "list", "--provider", "bedrock"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|l| l.starts_with("aws ")), "{text}");
+}
