@@ -351,11 +351,14 @@ pub fn reprice(
 /// the share its exact `cost` says (what it costs over its base-rate
 /// price, as a part of what all of it would cost over that at the tier:
 /// exact for the group's own model, the output of its long requests and
-/// all). After, on a model with a tier: that share again, moved to the new
-/// model's threshold and to what the levers do to each request's size
-/// (`scale`) as the feature's histogram of request sizes says; from a
-/// model without a tier, the histogram's share of input past the new
-/// threshold.
+/// all). After, on the same model: that premium split into its input part
+/// (the long requests' share of the input, told by the feature's histogram
+/// of request sizes), which goes with what the levers do to input, and its
+/// output part, which goes with the long requests left (a cap on the long
+/// answers of short requests is no cut to it). On another model with a
+/// tier: the share moved to its threshold and to what the levers do to
+/// each request's size (`scale`) as the histogram says; from a model
+/// without a tier, the histogram's share of input past the new threshold.
 fn tiered(
     catalog: &Catalog,
     day: Option<chrono::NaiveDate>,
@@ -364,6 +367,7 @@ fn tiered(
     sizes: Option<&crate::sketch::LogHist>,
     scale: f64,
 ) -> (Money, Money) {
+    use tokenaudit_core::pricing::CostBreakdown;
     let threshold = |m: ModelId| {
         catalog
             .period(m, day)
@@ -371,72 +375,46 @@ fn tiered(
             .first()
             .map(|t| t.above_input_tokens as f64)
     };
+    // Base and first-tier prices of usage on a model.
+    let prices = |m: ModelId, u: &Usage, how: Processing| {
+        (
+            catalog.price_base(m, day, u, how).cost,
+            catalog.price_at_tier(m, day, u, how, Some(0)).cost,
+        )
+    };
     let at = |m: ModelId, u: &Usage, how: Processing, share: f64| {
-        let base = catalog.price_base(m, day, u, how).cost.total();
+        let (base, tier) = prices(m, u, how);
         if share <= 0.0 {
-            return base;
+            return base.total();
         }
-        let tier = catalog.price_at_tier(m, day, u, how, Some(0)).cost.total();
-        base + (tier - base).scale(share)
+        base.total() + (tier.total() - base.total()).scale(share)
     };
-    let share_old = threshold(id).map_or(0.0, |_| {
-        let base = catalog.price_base(id, day, before, how_before).cost.total();
-        let tier = catalog
-            .price_at_tier(id, day, before, how_before, Some(0))
-            .cost
-            .total();
-        if tier > base {
-            ((cost - base).to_f64() / (tier - base).to_f64()).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
-    });
-    let share_new = match (threshold(model), threshold(id), sizes) {
-        (None, _, _) => 0.0,
-        (Some(_), _, _) if scale <= 0.0 => 0.0,
-        (Some(to), Some(from), Some(h)) => {
-            let (was, will) = (h.share_above(from), h.share_above(to / scale));
-            if was > 0.0 {
-                (share_old * will / was).clamp(0.0, 1.0)
-            } else {
-                will
-            }
-        }
-        (Some(_), Some(_), None) => share_old,
-        (Some(to), None, Some(h)) => h.share_above(to / scale),
-        (Some(_), None, None) => 0.0,
+    let (base_before, tier_before) = prices(id, before, how_before);
+    let share_old = match threshold(id) {
+        Some(_) if tier_before.total() > base_before.total() => ((cost - base_before.total())
+            .to_f64()
+            / (tier_before.total() - base_before.total()).to_f64())
+        .clamp(0.0, 1.0),
+        _ => 0.0,
     };
-    let old = at(id, before, how_before, share_old);
-    // On the same model, the tier's premium is its long requests': its
-    // input part (their share of the input, told by the request sizes, at
-    // the tier's extra input rates) goes with what the levers do to input
-    // (trims, caching, batch rates); the rest, their output's, with their
-    // number and the output rates (a cap on the long answers of short
-    // requests is no cut to it).
+    let old = base_before.total() + (tier_before.total() - base_before.total()).scale(share_old);
+    // The share of the feature's input in requests past `t` (divided by
+    // `by`: the threshold as requests grow or shrink).
+    let long = |t: f64, by: f64| sizes.map(|h| h.share_above(t / by));
     if model == id && share_old > 0.0 {
-        let premium_of = |u: &Usage, how: Processing| {
-            let base = catalog.price_base(id, day, u, how).cost;
-            let tier = catalog.price_at_tier(id, day, u, how, Some(0)).cost;
-            let input = |c: &tokenaudit_core::pricing::CostBreakdown| {
-                c.input + c.cached_read + c.cache_write
-            };
-            let output = |c: &tokenaudit_core::pricing::CostBreakdown| c.output + c.reasoning;
-            (input(&tier) - input(&base), output(&tier) - output(&base))
-        };
-        let premium = old - catalog.price_base(id, day, before, how_before).cost.total();
-        let (in_before, _) = premium_of(before, how_before);
-        let (in_after, _) = premium_of(after, how);
-        let long_input = match (threshold(id), sizes) {
-            (Some(t), Some(h)) => h.share_above(t),
-            _ => share_old,
-        };
+        let input = |c: &CostBreakdown| c.input + c.cached_read + c.cache_write;
+        let output = |c: &CostBreakdown| c.output + c.reasoning;
+        let premium = old - base_before.total();
+        let in_before = input(&tier_before) - input(&base_before);
+        let (base_after, tier_after) = prices(id, after, how);
+        let in_after = input(&tier_after) - input(&base_after);
+        let t = threshold(id).expect("a tier gives a share");
+        let long_input = long(t, 1.0).unwrap_or(share_old);
         let in_part = in_before.scale(long_input).min(premium);
         let out_part = premium - in_part;
         // Requests that the levers bring under the threshold leave it.
-        let still = match (threshold(id), sizes) {
-            (Some(t), Some(h)) if scale > 0.0 && h.share_above(t) > 0.0 => {
-                (h.share_above(t / scale) / h.share_above(t)).clamp(0.0, 1.0)
-            }
+        let still = match (long(t, 1.0), long(t, scale)) {
+            (Some(was), Some(will)) if scale > 0.0 && was > 0.0 => (will / was).clamp(0.0, 1.0),
             _ => 1.0,
         };
         let in_ratio = if in_before > Money::ZERO {
@@ -450,8 +428,11 @@ fn tiered(
             output: 1_000_000,
             ..Usage::default()
         };
-        let (_, out_before) = premium_of(&unit, how_before);
-        let (_, out_after) = premium_of(&unit, how);
+        let out_premium = |how: Processing| {
+            let (base, tier) = prices(id, &unit, how);
+            output(&tier) - output(&base)
+        };
+        let (out_before, out_after) = (out_premium(how_before), out_premium(how));
         let rates = if out_before > Money::ZERO {
             out_after.to_f64() / out_before.to_f64()
         } else {
@@ -462,12 +443,23 @@ fn tiered(
         } else {
             1.0
         };
-        let base = catalog.price_base(id, day, after, how).cost.total();
         return (
             old,
-            base + in_part.scale(in_ratio * still) + out_part.scale(rates * left * still),
+            base_after.total()
+                + in_part.scale(in_ratio * still)
+                + out_part.scale(rates * left * still),
         );
     }
+    let share_new = match (threshold(model), threshold(id)) {
+        (None, _) => 0.0,
+        (Some(_), _) if scale <= 0.0 => 0.0,
+        (Some(to), Some(from)) => match (long(from, 1.0), long(to, scale)) {
+            (Some(was), Some(will)) if was > 0.0 => (share_old * will / was).clamp(0.0, 1.0),
+            (Some(_), Some(will)) => will,
+            _ => share_old,
+        },
+        (Some(to), None) => long(to, scale).unwrap_or(0.0),
+    };
     (old, at(model, after, how, share_new))
 }
 
