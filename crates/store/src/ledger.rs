@@ -34,14 +34,11 @@ fn numbers(root: &Path) -> Result<Vec<u64>> {
     Ok(out)
 }
 
-/// The last entry: its number and text.
-pub fn latest(root: &Path) -> Result<Option<(u64, String)>> {
-    let Some(&n) = numbers(root)?.last() else {
-        return Ok(None);
-    };
-    let path = layout::ledger_file(root, n);
-    let text = std::fs::read_to_string(&path).map_err(StoreError::io(&path))?;
-    Ok(Some((n, text)))
+/// The last entry: its number and text (`findings` reads
+/// [`latest_of_length`]).
+#[cfg(test)]
+fn latest(root: &Path) -> Result<Option<(u64, String)>> {
+    Ok(latest_of_length(root, None)?.map(|(n, text, _)| (n, text)))
 }
 
 /// The window an entry's findings are of, kept beside it.
@@ -61,7 +58,7 @@ pub struct Window {
 }
 
 /// Appends an entry; returns its number. `window` bounds the window its
-/// findings are of, kept beside it (see [`latest_window`]).
+/// findings are of, kept beside it (see [`latest_of_length`]).
 pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
     let dir = root.join(layout::FINDINGS);
     std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
@@ -118,14 +115,16 @@ pub fn latest_of_length(
 /// The last entry's window, `(until, since)`: `None` without entries; an
 /// empty bound is open-ended (an entry written before the bounds were
 /// kept has both open, one written before `since` was kept an open start).
-pub fn latest_window(root: &Path) -> Result<Option<Window>> {
+#[cfg(test)]
+fn latest_window(root: &Path) -> Result<Option<Window>> {
     let Some(&n) = numbers(root)?.last() else {
         return Ok(None);
     };
     window_of(root, n)
 }
 
-/// Entry `n`'s window (see [`latest_window`]).
+/// Entry `n`'s window: its end, start, head and asked end, a line each;
+/// an entry of an earlier build keeps fewer (the missing ones empty).
 fn window_of(root: &Path, n: u64) -> Result<Option<Window>> {
     let side = layout::ledger_file(root, n).with_extension("until");
     match std::fs::read_to_string(&side) {
