@@ -55,22 +55,31 @@ pub(crate) fn is_text_key(key: &str) -> bool {
         "mode", "category", "language", "lang", "count", "window", "filter", "hit", "modality",
         "table", "length", "size", "status",
     ];
-    let label = words(key).last().is_some_and(|last| {
-        LABEL.iter().any(|w| {
-            last.eq_ignore_ascii_case(w)
-                || (last.len() == w.len() + 1
-                    && last[..w.len()].eq_ignore_ascii_case(w)
-                    && last.ends_with(['s', 'S']))
-        })
+    const BENIGN: [&str; 3] = ["texture", "pretext", "bigquery"];
+    let last = last_word(key);
+    let label = LABEL.iter().any(|w| {
+        last.eq_ignore_ascii_case(w)
+            || (last.len() == w.len() + 1
+                && last[..w.len()].eq_ignore_ascii_case(w)
+                && last.ends_with(['s', 'S']))
     });
     if label {
         return false;
     }
-    let mut lower = key.to_ascii_lowercase();
-    for benign in ["texture", "pretext", "bigquery"] {
-        lower = lower.replace(benign, "");
-    }
-    TEXT.iter().any(|w| lower.contains(w))
+    // A text word anywhere, but not inside a benign word (metadata keys
+    // are read line after line: no lower-cased copies).
+    let b = key.as_bytes();
+    let at = |i: usize, w: &str| {
+        b.get(i..i + w.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    let benign = |i: usize, len: usize| {
+        BENIGN
+            .iter()
+            .any(|bw| ((i + len).saturating_sub(bw.len())..=i).any(|start| at(start, bw)))
+    };
+    TEXT.iter()
+        .any(|w| (0..b.len()).any(|i| at(i, w) && !benign(i, w.len())))
 }
 
 /// Whether a value is a number or a flag, which no prompt text is: such a
@@ -79,28 +88,23 @@ pub(crate) fn is_plain_value(v: &str) -> bool {
     matches!(v, "true" | "false") || v.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// A key's words: split at anything not a letter or digit, and before an
-/// upper-case letter that follows a lower-case one.
-fn words(key: &str) -> Vec<&str> {
+/// A key's last word: after its last character that is not a letter or a
+/// digit, and after its last lower-case letter followed by an upper-case
+/// one (`prompt_name`, `promptVersion`: `name`, `Version`).
+fn last_word(key: &str) -> &str {
     let b = key.as_bytes();
-    let mut out = Vec::new();
-    let mut start = None;
-    for i in 0..=b.len() {
-        let c = b.get(i).copied();
-        let alnum = c.is_some_and(|c| c.is_ascii_alphanumeric());
-        let hump =
-            i > 0 && c.is_some_and(|c| c.is_ascii_uppercase()) && b[i - 1].is_ascii_lowercase();
-        if let Some(s) = start {
-            if !alnum || hump {
-                out.push(&key[s..i]);
-                start = None;
-            }
+    let end = b
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |i| i + 1);
+    let mut start = end;
+    while start > 0 && b[start - 1].is_ascii_alphanumeric() {
+        if b[start - 1].is_ascii_lowercase() && start < end && b[start].is_ascii_uppercase() {
+            break;
         }
-        if alnum && start.is_none() {
-            start = Some(i);
-        }
+        start -= 1;
     }
-    out
+    &key[start..end]
 }
 
 /// `hay.to_ascii_lowercase().contains(word)` for a lower-case ASCII `word`,
