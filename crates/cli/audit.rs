@@ -255,12 +255,12 @@ fn catalog(paths: &[PathBuf]) -> Result<(Catalog, Vec<String>)> {
 /// Where the calls come from.
 pub enum Input {
     Logs(Vec<Source>),
-    Store(tokenaudit_store::Store),
+    Store(Box<tokenaudit_store::Store>),
     /// A store named by an object store URL (its state read from there).
     #[cfg(feature = "cluster")]
     StoreUrl(
         tokenaudit_cluster::StoreUrl,
-        tokenaudit_store::commit::State,
+        Box<tokenaudit_store::commit::State>,
     ),
 }
 
@@ -358,8 +358,9 @@ impl InputArgs {
                     );
                 }
                 let (url, state) = crate::cluster::open(url)?;
+                warn_schema_1(&state, url.as_str());
                 let bytes = state.parts.values().map(|p| p.bytes).sum();
-                (Input::StoreUrl(url, state), bytes)
+                (Input::StoreUrl(url, Box::new(state)), bytes)
             }
             Some(dir) => {
                 let store = tokenaudit_store::Store::open(dir)
@@ -370,8 +371,9 @@ impl InputArgs {
                         dir.display()
                     );
                 }
+                warn_schema_1(store.state(), &dir.display().to_string());
                 let bytes = store.state().parts.values().map(|p| p.bytes).sum();
-                (Input::Store(store), bytes)
+                (Input::Store(Box::new(store)), bytes)
             }
             None => {
                 for out in skip {
@@ -528,6 +530,18 @@ impl Prepared {
 /// A mapped token column no line had a count in (a misspelled name, or a
 /// column always empty): its calls were read at 0 tokens of that kind,
 /// which only this says.
+/// Says how many of a store's calls an older tokenaudit ingested (store
+/// schema 1): their near-duplicate signatures are of another scheme, which
+/// this one does not read.
+fn warn_schema_1(state: &tokenaudit_store::commit::State, store: &str) {
+    let rows = state.schema_1_rows();
+    if rows > 0 {
+        eprintln!(
+            "warning: --store {store}: {rows} of its calls were ingested by an older tokenaudit (store schema 1), whose near-duplicate signatures this version does not read: TA110 does not compare them (unless the store keeps their prompt text and --include-prompts is given). Ingest their logs again into a new store to include them."
+        );
+    }
+}
+
 pub(crate) fn warn_unmatched_mapping(mapping: Option<&tokenaudit_ingest::mapping::Mapping>) {
     for path in mapping.map(|m| m.unmatched()).unwrap_or_default() {
         eprintln!(

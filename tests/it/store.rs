@@ -1878,3 +1878,30 @@ fn a_shorter_look_before_the_nightly_is_not_its_baseline() {
     // The nightly window, 2–11 October: it persists.
     assert!(run("2026-10-02", "2026-10-11").is_empty());
 }
+
+#[test]
+fn calls_an_older_tokenaudit_ingested_are_told() {
+    let env = Env::new();
+    let lines: String = (0..3)
+        .map(|i| call(1, 10 + i, "chat", 1000, 100, &format!("r{i}")))
+        .collect();
+    env.write("logs/a.jsonl", lines);
+    ingest(&env, &["logs"]);
+    assert_eq!(commit(&env, 1)["schema_version"], 2);
+    let (_, said) = cached_audit(&env, &[]);
+    assert!(!said.contains("schema 1"), "{said}");
+    // The commit as an ingest of store schema 1 wrote it: its rows'
+    // near-duplicate signatures are of the older scheme.
+    let mut c = commit(&env, 1);
+    c["schema_version"] = json!(1);
+    std::fs::write(
+        env.path(&format!("store/_commits/{:020}.json", 1)),
+        serde_json::to_vec_pretty(&c).unwrap(),
+    )
+    .unwrap();
+    let (_, said) = cached_audit(&env, &[]);
+    assert!(
+        said.contains("warning: --store store: 3 of its calls were ingested by an older tokenaudit (store schema 1)"),
+        "{said}"
+    );
+}

@@ -68,7 +68,7 @@ pub mod col {
     pub const USER_MESSAGES: &str = "user_messages";
     pub const LOGGED_COST: &str = "logged_cost_usd";
     pub const COST: &str = "cost_usd";
-    pub const MINHASH: &str = "minhash";
+    pub const MINHASH: &str = "minhash_oph";
     pub const PROMPT_TEXT: &str = "prompt_text";
     pub const PROMPT_RAW: &str = "prompt_raw";
     pub const SYSTEM_RAW: &str = "system_raw";

@@ -892,112 +892,179 @@ pub fn has_word(text: &str) -> bool {
 
 /// The MinHash signature of a text, for near-duplicate detection: the text
 /// is lower-cased, cut into words of letters and digits, and shingled as
-/// words and word pairs; each of the signature's hash functions keeps its
-/// minimum over the shingles. `None` for a text without words.
+/// words and word pairs. `None` for a text without words.
 ///
-/// The signature is a function of the set of shingles, so a shingle seen
-/// before in the same text is not mixed again (`Seen`): prompts repeat
-/// most of their words (a generated one keeps a fifth of them distinct,
-/// English prose about half), and mixing is most of the work. An ASCII
-/// text's words are read from masks of its letters and digits
+/// One permutation hashing with densification (Shrivastava, "Optimal
+/// Densification for Fast and Accurate Minwise Hashing", ICML 2017): each
+/// shingle is hashed once (a word by xxh3 of its lower-cased bytes, a pair
+/// by mixing its words' hashes, [`pair_hash`]), the hash's top bits pick one
+/// of the signature's bins and the bin keeps the least of its low 32 bits;
+/// a bin no shingle fell into takes the value of a bin picked by a hash of
+/// its index ([`densify`]). Two texts' share of equal bins estimates the
+/// Jaccard similarity of their shingle sets, as with one hash function per
+/// bin, at one hash and one comparison per shingle instead of sixteen
+/// mixes (the signature of stop 32 and before, three quarters of an audit
+/// of logs with prompt text: `benches/README.md`, "Session 20"). A shingle
+/// seen twice changes nothing, so no set of them is kept.
+///
+/// An ASCII text's words are read from masks of its letters and digits
 /// (`ascii_words`), other texts' byte by byte, decoding only the non-ASCII
-/// characters (`words`). The result is that of `minhash_reference`, the
-/// first version, which the tests and the fuzz target `lines` compare it
-/// with.
+/// characters (`words`). The result is that of `minhash_reference`, which
+/// splits on `char`s with the standard library, and which the tests and the
+/// fuzz target `lines` compare it with.
 pub fn minhash(text: &str) -> Option<tokenaudit_core::MinHash> {
     SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        let (buf, seen) = &mut *scratch;
-        let sig = minhash_with(text, buf, seen);
-        // What one very long prompt grew is not kept for the short ones.
+        let mut buf = scratch.borrow_mut();
+        let sig = minhash_with(text, &mut buf);
+        // What one very long word grew is not kept for the others.
         if buf.capacity() > KEPT_SCRATCH {
             *buf = Vec::new();
-        }
-        if seen.slots.len() * 8 > KEPT_SCRATCH {
-            *seen = Seen::default();
         }
         sig
     })
 }
 
-/// The largest word buffer or shingle set, in bytes, a thread keeps from
-/// one text to the next.
-const KEPT_SCRATCH: usize = 1 << 20;
+/// The largest word buffer, in bytes, a thread keeps from one text to the
+/// next.
+const KEPT_SCRATCH: usize = 1 << 16;
 
 thread_local! {
-    /// The word buffer and shingle set [`minhash`] reuses from text to text.
-    static SCRATCH: std::cell::RefCell<(Vec<u8>, Seen)> =
-        std::cell::RefCell::new((Vec::new(), Seen::default()));
+    /// The buffer [`minhash`] lower-cases each word into.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Hash `i` of the signature: a cheap 64-bit mix of the shingle hash with
-/// seed `i`, each slot keeping its minimum.
-#[inline]
-fn mix_into(sig: &mut tokenaudit_core::MinHash, h: u64) {
-    for (slot, seed) in sig.iter_mut().zip(SEEDS) {
-        let mut z = h ^ seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        *slot = (*slot).min((z ^ (z >> 31)) as u32);
+/// How far a shingle's hash is shifted to give its bin: its top bits.
+const BIN_SHIFT: u32 = 64 - tokenaudit_core::MINHASH_LEN.trailing_zeros();
+
+/// A signature being filled, and which of its bins a shingle fell into.
+struct Bins {
+    sig: tokenaudit_core::MinHash,
+    filled: u32,
+}
+
+impl Bins {
+    fn new() -> Bins {
+        const { assert!(tokenaudit_core::MINHASH_LEN.is_power_of_two()) };
+        const { assert!(tokenaudit_core::MINHASH_LEN <= 32) };
+        Bins {
+            sig: [u32::MAX; tokenaudit_core::MINHASH_LEN],
+            filled: 0,
+        }
+    }
+
+    /// Adds a shingle's hash.
+    #[inline(always)]
+    fn put(&mut self, h: u64) {
+        let bin = (h >> BIN_SHIFT) as usize;
+        self.filled |= 1 << bin;
+        self.sig[bin] = self.sig[bin].min(h as u32);
+    }
+
+    /// Adds a word's hash and the pair it makes with the word before.
+    #[inline(always)]
+    fn word(&mut self, h: u64, prev: &mut Option<u64>) {
+        self.put(h);
+        if let Some(p) = *prev {
+            self.put(pair_hash(p, h));
+        }
+        *prev = Some(h);
+    }
+
+    /// The signature, each empty bin densified; `None` when no shingle
+    /// came.
+    fn finish(mut self) -> Option<tokenaudit_core::MinHash> {
+        (self.filled != 0).then(|| {
+            densify(&mut self.sig, self.filled);
+            self.sig
+        })
     }
 }
 
-/// The seed of each of the signature's hashes: `0x9E3779B97F4A7C15 * (i + 1)`.
-const SEEDS: [u64; tokenaudit_core::MINHASH_LEN] = {
-    let mut seeds = [0; tokenaudit_core::MINHASH_LEN];
-    let mut i = 0;
-    while i < seeds.len() {
-        seeds[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
-        i += 1;
-    }
-    seeds
-};
+/// SplitMix64's finalizer: every bit of `z` moves every bit of the result.
+#[inline(always)]
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
-fn minhash_with(
-    text: &str,
-    buf: &mut Vec<u8>,
-    seen: &mut Seen,
-) -> Option<tokenaudit_core::MinHash> {
+/// The hash of a word pair, from its words' hashes (order matters).
+#[inline(always)]
+fn pair_hash(first: u64, second: u64) -> u64 {
+    splitmix(first.rotate_left(23) ^ second.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Fills each empty bin `i` with the value of the first filled bin among
+/// `splitmix(i, 0)`, `splitmix(i, 1)` …: the same choice in every
+/// signature, so two texts whose shingles fill the same bins agree on the
+/// empty ones exactly when they agree on the bins they borrow from.
+fn densify(sig: &mut tokenaudit_core::MinHash, filled: u32) {
     use tokenaudit_core::MINHASH_LEN;
-    // The lower-cased words, one space apart, in one buffer: a word is a
-    // range of it and a word pair the range from one word's start to the
-    // next one's end, so no shingle needs a string of its own.
-    buf.clear();
-    seen.clear();
-    let mut prev: Option<usize> = None;
-    let mut sig = [u32::MAX; MINHASH_LEN];
-    let mut word = |start: usize, end: usize, ascii: bool| {
-        if !buf.is_empty() {
-            buf.push(b' ');
+    let all = if MINHASH_LEN == 32 {
+        u32::MAX
+    } else {
+        (1u32 << MINHASH_LEN) - 1
+    };
+    if filled == all {
+        return;
+    }
+    let kept = *sig;
+    for (i, slot) in sig.iter_mut().enumerate() {
+        if filled & (1 << i) != 0 {
+            continue;
         }
-        let at = buf.len();
-        if ascii {
-            buf.extend(
-                text.as_bytes()[start..end]
-                    .iter()
-                    .map(u8::to_ascii_lowercase),
-            );
-        } else {
-            // Unicode lower-casing depends on the whole word (final sigma).
-            buf.extend_from_slice(text[start..end].to_lowercase().as_bytes());
-        }
-        let mut feed = |h: u64| {
-            if seen.insert(h) {
-                mix_into(&mut sig, h);
+        let mut attempt = 0u64;
+        let from = loop {
+            let j = (splitmix(((i as u64) << 32 | attempt).wrapping_add(0x9E37_79B9_7F4A_7C15))
+                >> BIN_SHIFT) as usize;
+            if filled & (1 << j) != 0 {
+                break j;
+            }
+            attempt += 1;
+            // A single filled bin is found in 16 tries on average; past a
+            // few hundred, the next filled bin to the right.
+            if attempt == 512 {
+                break (1..MINHASH_LEN)
+                    .map(|d| (i + d) % MINHASH_LEN)
+                    .find(|&j| filled & (1 << j) != 0)
+                    .expect("a bin is filled");
             }
         };
-        feed(xxhash_rust::xxh3::xxh3_64(&buf[at..]));
-        if let Some(p) = prev {
-            feed(xxhash_rust::xxh3::xxh3_64(&buf[p..]));
-        }
-        prev = Some(at);
-    };
-    if text.is_ascii() {
-        ascii_words(text.as_bytes(), |start, end| word(start, end, true));
-    } else {
-        words(text, word);
+        *slot = kept[from];
     }
-    prev.map(|_| sig)
+}
+
+fn minhash_with(text: &str, buf: &mut Vec<u8>) -> Option<tokenaudit_core::MinHash> {
+    let mut bins = Bins::new();
+    let mut prev: Option<u64> = None;
+    let bytes = text.as_bytes();
+    if text.is_ascii() {
+        ascii_words(bytes, |start, end| {
+            let w = &bytes[start..end];
+            // Most words are lower case already: hashed where they are.
+            let h = if w.iter().any(u8::is_ascii_uppercase) {
+                buf.clear();
+                buf.extend(w.iter().map(u8::to_ascii_lowercase));
+                xxhash_rust::xxh3::xxh3_64(buf)
+            } else {
+                xxhash_rust::xxh3::xxh3_64(w)
+            };
+            bins.word(h, &mut prev);
+        });
+    } else {
+        words(text, |start, end, ascii| {
+            buf.clear();
+            if ascii {
+                buf.extend(bytes[start..end].iter().map(u8::to_ascii_lowercase));
+            } else {
+                // Unicode lower-casing depends on the whole word (final
+                // sigma).
+                buf.extend_from_slice(text[start..end].to_lowercase().as_bytes());
+            }
+            bins.word(xxhash_rust::xxh3::xxh3_64(buf), &mut prev);
+        });
+    }
+    bins.finish()
 }
 
 /// Each word of a text (a run of characters that are letters or digits),
@@ -1135,119 +1202,25 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// The set of shingle hashes one text has fed: open addressing on the
-/// hash's low bits (it is xxh3, so they are uniform), 0 for an empty slot
-/// and the hash 0 kept apart. Emptied by zeroing the slots it filled, so a
-/// table grown for one long text costs nothing to the next short one.
-#[derive(Default)]
-struct Seen {
-    slots: Vec<u64>,
-    /// The slots in use, in order of filling.
-    used: Vec<u32>,
-    zero: bool,
-}
-
-impl Seen {
-    fn clear(&mut self) {
-        for &at in &self.used {
-            self.slots[at as usize] = 0;
-        }
-        self.used.clear();
-        self.zero = false;
-    }
-
-    /// Adds `h`; whether it was new.
-    #[inline(always)]
-    fn insert(&mut self, h: u64) -> bool {
-        if h == 0 {
-            return !std::mem::replace(&mut self.zero, true);
-        }
-        if self.used.len() * 2 >= self.slots.len() {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut at = h as usize & mask;
-        loop {
-            let x = self.slots[at];
-            if x == h {
-                return false;
-            }
-            if x == 0 {
-                self.slots[at] = h;
-                self.used.push(at as u32);
-                return true;
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    #[cold]
-    fn grow(&mut self) {
-        let old: Vec<u64> = self
-            .used
-            .iter()
-            .map(|&at| self.slots[at as usize])
-            .collect();
-        self.slots = vec![0; (self.slots.len() * 2).max(1024)];
-        self.used.clear();
-        let mask = self.slots.len() - 1;
-        for h in old {
-            let mut at = h as usize & mask;
-            while self.slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = h;
-            self.used.push(at as u32);
-        }
-    }
-}
-
-/// [`minhash`] as first written: split on `char`s, every shingle mixed.
-/// The reference the tests (and the fuzz target `lines`) hold the fast
-/// version to.
+/// [`minhash`] written plainly: words split on `char`s with the standard
+/// library, each lower-cased into a `String` of its own, every shingle put
+/// in its bin. The reference the tests (and the fuzz target `lines`) hold
+/// the fast version to.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> {
-    use tokenaudit_core::MINHASH_LEN;
-    let mut buf = String::with_capacity(text.len() + 8);
-    let mut prev: Option<usize> = None;
-    let mut sig = [u32::MAX; MINHASH_LEN];
-    for w in text
+    let hashes: Vec<u64> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-    {
-        if !buf.is_empty() {
-            buf.push(' ');
-        }
-        let start = buf.len();
-        if w.is_ascii() {
-            buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        } else {
-            buf.push_str(&w.to_lowercase());
-        }
-        mix_reference(
-            &mut sig,
-            xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[start..]),
-        );
-        if let Some(p) = prev {
-            mix_reference(&mut sig, xxhash_rust::xxh3::xxh3_64(&buf.as_bytes()[p..]));
-        }
-        prev = Some(start);
-    }
-    prev.map(|_| sig)
-}
-
-/// The mix as first written (each seed computed in the loop).
-#[cfg(any(test, feature = "fuzzing"))]
-fn mix_reference(sig: &mut tokenaudit_core::MinHash, h: u64) {
-    for (i, slot) in sig.iter_mut().enumerate() {
-        let mut z = h ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        let v = (z ^ (z >> 31)) as u32;
-        if v < *slot {
-            *slot = v;
+        .map(|w| xxhash_rust::xxh3::xxh3_64(w.to_lowercase().as_bytes()))
+        .collect();
+    let mut bins = Bins::new();
+    for (i, &h) in hashes.iter().enumerate() {
+        bins.put(h);
+        if i > 0 {
+            bins.put(pair_hash(hashes[i - 1], h));
         }
     }
+    bins.finish()
 }
 
 /// The first message of a `messages` array, read without copying its
@@ -1612,6 +1585,24 @@ mod excerpt_tests {
 mod minhash_tests {
     use super::*;
     use tokenaudit_core::minhash_similarity;
+
+    /// The scheme as `docs/store.md` describes it, computed apart (Python:
+    /// `xxhash.xxh3_64_intdigest` and the formulas of the doc): stores keep
+    /// these values, so a change of scheme is a change of the store's
+    /// schema.
+    #[test]
+    fn the_signature_is_the_documented_scheme() {
+        assert_eq!(
+            minhash("How do I reset my password?"),
+            Some([
+                4673166, 1699047305, 267541198, 2075350975, 1699047305, 1955668965, 1955668965,
+                3782355260, 3147261071, 3782355260, 1955668965, 3782355260, 1955668965, 3147261071,
+                3782355260, 3147261071,
+            ])
+        );
+        // One shingle fills one bin; densification copies it everywhere.
+        assert_eq!(minhash("Word!"), Some([4134296661; 16]));
+    }
 
     #[test]
     fn paraphrases_are_similar_and_other_questions_are_not() {
