@@ -1132,6 +1132,7 @@ impl Accumulator<'_> {
                             millis: ms,
                             sig,
                             prompt_fp: r.prompt_fp.unwrap_or(0),
+                            context: r.prefix_fp.unwrap_or(0),
                             cost: call.cost_picos(),
                             request_id: r.request_id.as_deref().map(Into::into),
                             excerpt: if include_prompts {

@@ -792,6 +792,12 @@ pub struct TextCall {
     pub millis: i64,
     pub sig: tokenaudit_core::MinHash,
     pub prompt_fp: u64,
+    /// The identity of what the question is asked within: the system
+    /// prompt's (or instructions') fingerprint, 0 without one. A cached
+    /// answer serves only a question asked in the same context: a customer's
+    /// own account data in the system prompt makes "what is my balance?"
+    /// another question.
+    pub context: u64,
     pub cost: i64,
     pub request_id: Option<crate::short::ShortStr>,
     /// An excerpt of the prompt's text (`--include-prompts` only).

@@ -281,3 +281,56 @@ fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
         "{md}"
     );
 }
+
+/// 40 customers ask one of three questions a minute apart, each within a
+/// system prompt of their own (their account data), logged beside the
+/// messages (Anthropic's top-level `system`) or as the first of them.
+fn personal(shared: bool) -> String {
+    const QS: [&str; 3] = [
+        "What is my current balance?",
+        "When is my next payment due?",
+        "Show my recent transactions",
+    ];
+    let mut s = String::new();
+    for i in 0..40u32 {
+        let system = if shared {
+            "You are the bank's assistant.".to_string()
+        } else {
+            format!(
+                "You are the bank's assistant for cust{i}: balance {} USD.",
+                1000 + 7 * i
+            )
+        };
+        let q = QS[i as usize % 3];
+        let extra = if i % 2 == 0 {
+            json!({"request_id": format!("r{i:02}"), "system": system,
+                   "messages": [{"role": "user", "content": q}]})
+        } else {
+            json!({"request_id": format!("r{i:02}"),
+                   "messages": [{"role": "system", "content": system}, {"role": "user", "content": q}]})
+        };
+        s += &(gw_line(&at(i), "account-assistant", "gpt-4o", 1000, 100, extra) + "\n");
+    }
+    s
+}
+
+#[test]
+fn a_question_asked_within_each_customers_own_system_prompt_is_no_repeat() {
+    let env = Env::new();
+    env.write("calls.jsonl", personal(false));
+    let r = env.audit(&["calls.jsonl"]);
+    // 40 different prompts: no response cache (exact or semantic) would
+    // have answered one customer with another's answer.
+    assert_eq!(findings(&r, "TA109").len(), 0);
+    assert_eq!(findings(&r, "TA110").len(), 0);
+    // The same questions within one shared system prompt are repeats:
+    // each question's first call in each form (top-level system or a
+    // system message: two prompts of the same text) fills the cache, the
+    // other 34 hit, 34 × $0.0035 = $0.119.
+    env.write("calls.jsonl", personal(true));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA109");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["cache_hits"], 34);
+    assert_eq!(f[0]["savings"]["observed"], "0.119");
+}

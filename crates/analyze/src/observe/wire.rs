@@ -180,6 +180,7 @@ wire_struct!(TextCall {
     millis,
     sig,
     prompt_fp,
+    context,
     cost,
     request_id,
     excerpt,

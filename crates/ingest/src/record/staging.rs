@@ -371,7 +371,18 @@ impl<'a> RawLine<'a> {
             prompt_fp: p
                 .own(self.prompt_hash.0, "prompt_hash")
                 .map(|h| fingerprint(&h))
-                .or(self.prompt_text_fp),
+                .or(self
+                    .prompt_text_fp
+                    .map(|fp| match (self.system_raw, self.prefix_text_fp) {
+                        // A system prompt (or instructions) beside the messages
+                        // is part of what was asked: a customer's own account
+                        // data there makes "what is my balance?" another
+                        // prompt.
+                        (Some(_), Some(system)) => {
+                            xxh3_64(&[fp.to_le_bytes(), system.to_le_bytes()].concat())
+                        }
+                        _ => fp,
+                    })),
             prefix_fp: p
                 .own(self.prefix_hash.0, "system_prompt_hash")
                 .map(|h| fingerprint(&h))

@@ -1,7 +1,10 @@
 //! ## What it finds
 //! The same prompt (same prompt fingerprint) sent to the same model again
 //! within `ttl_minutes`: the calls an exact-match response cache would have
-//! answered, the hit rate it would have had, and what those calls cost.
+//! answered, the hit rate it would have had, and what those calls cost. A
+//! system prompt or instructions logged beside the messages (Anthropic's
+//! `system`, the Responses API's `instructions`) are part of the prompt: the
+//! same question within each customer's own account data is no repeat.
 //!
 //! ## Why it costs money
 //! Each repeat is billed in full although its answer was already paid for

@@ -31,7 +31,9 @@
 //! `messages` hold one user message, or a prompt logged without them): a
 //! later turn ("make it shorter", "continue") depends on its history, which
 //! a cache keyed by the question alone would not see, so two alike from
-//! different conversations are no match.
+//! different conversations are no match. Nor are two asked within different
+//! system prompts (or instructions), when the log has them: "what is my
+//! balance?" within each customer's own account data is another question.
 //!
 //! The simulation replays each (feature, model, day)'s successful calls in
 //! time order; a call that matches a cached prompt (not byte-identical: those
@@ -99,7 +101,7 @@ pub fn simulate(
         }
         if cache
             .iter()
-            .any(|e| minhash_similarity(&e.sig, &c.sig) >= min_similarity)
+            .any(|e| e.context == c.context && minhash_similarity(&e.sig, &c.sig) >= min_similarity)
         {
             hits += 1;
             saved += c.cost as i128;
