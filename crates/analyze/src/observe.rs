@@ -334,13 +334,16 @@ impl CellObs {
         if let Some(t) = r.timestamp {
             use chrono::Timelike;
             self.hours[t.hour() as usize] += 1;
+            // Kept in week order whatever order the calls come in (a log
+            // read newest first, one thread): TA106 compares the first
+            // week with the last.
             let w = week_of(t.date_naive());
-            match self.weekly_input.iter_mut().find(|(wk, _)| *wk == w) {
-                Some((_, h)) => h.add(u.input),
-                None => {
+            match self.weekly_input.binary_search_by_key(&w, |(wk, _)| *wk) {
+                Ok(i) => self.weekly_input[i].1.add(u.input),
+                Err(i) => {
                     let mut h = LogHist::default();
                     h.add(u.input);
-                    self.weekly_input.push((w, h));
+                    self.weekly_input.insert(i, (w, h));
                 }
             }
         }

@@ -150,3 +150,42 @@ fn growth_and_p95_ratio_options_change_the_outcome() {
     assert_eq!(f[0]["savings"]["observed"], "0.0992");
     assert_eq!(f[0]["savings"]["monthly"], "2.976");
 }
+
+#[test]
+fn the_weeks_are_compared_in_time_order_whatever_order_the_log_is_in() {
+    let env = Env::new();
+    // The growth's log read newest line first, on one thread (one
+    // accumulator, nothing merged): the same finding.
+    let newest_first: String = drift(49_152)
+        .lines()
+        .rev()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write("calls.jsonl", newest_first);
+    let r = env.audit(&["calls.jsonl", "--threads", "1"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["first_week"], "2025-03-03");
+    assert_eq!(f[0]["evidence"]["growth"], json!(0.5));
+    assert_eq!(f[0]["savings"]["observed"], "2.048");
+    // Prompts that shrank by a third (49,152 → 32,768), newest first: no
+    // growth to report (it read "grew 50%" from the last week to the
+    // first).
+    let mut lines: Vec<String> = drift(32_768)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i < 50 {
+                l.replace("\"prompt_tokens\":32768", "\"prompt_tokens\":49152")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.reverse();
+    let shrinking: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(shrinking.matches("\"prompt_tokens\":49152").count(), 50);
+    env.write("calls.jsonl", shrinking);
+    let r = env.audit(&["calls.jsonl", "--threads", "1"]);
+    assert_eq!(findings(&r, "TA106").len(), 0);
+}
