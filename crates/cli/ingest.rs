@@ -328,6 +328,18 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&moved, 4)
         ));
     }
+    let recompressed: Vec<String> = r
+        .recompressed
+        .iter()
+        .map(|(new, old)| format!("{new} (was {old})"))
+        .collect();
+    if !recompressed.is_empty() {
+        s.push_str(&format!(
+            "Read {} files that hold the text of stored files now gone (compressed since): their calls replace those files' rather than count twice: {}.\n",
+            recompressed.len(),
+            crate::output::first_of(&recompressed, 4)
+        ));
+    }
     let rotated = count(Action::Rotated);
     if rotated > 0 {
         s.push_str(&format!(

@@ -1905,3 +1905,46 @@ fn calls_an_older_tokenaudit_ingested_are_told() {
         "{said}"
     );
 }
+
+#[test]
+fn a_log_compressed_after_it_was_ingested_is_not_counted_twice() {
+    // logrotate with dateext and delaycompress: the plain copy of a night
+    // is gzipped (same name + .gz) the night after.
+    let env = Env::new();
+    let day = |d: u32, ids: std::ops::Range<u32>| -> String {
+        ids.map(|i| call(d, i % 24, "f", 1000, 100, &format!("r{i}")))
+            .collect()
+    };
+    env.write("logs/app.jsonl", day(1, 0..10));
+    ingest(&env, &["logs"]);
+    std::fs::rename(
+        env.path("logs/app.jsonl"),
+        env.path("logs/app.jsonl-20261002"),
+    )
+    .unwrap();
+    env.write("logs/app.jsonl", day(2, 10..20));
+    ingest(&env, &["logs"]);
+    let text = std::fs::read_to_string(env.path("logs/app.jsonl-20261002")).unwrap();
+    std::fs::remove_file(env.path("logs/app.jsonl-20261002")).unwrap();
+    env.write_gz("logs/app.jsonl-20261002.gz", &text);
+    std::fs::rename(
+        env.path("logs/app.jsonl"),
+        env.path("logs/app.jsonl-20261003"),
+    )
+    .unwrap();
+    env.write("logs/app.jsonl", day(3, 20..30));
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("Read 1 files that hold the text of stored files now gone (compressed since): their calls replace those files' rather than count twice:"),
+        "{said}"
+    );
+    // 30 calls of gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035 each.
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(stored["totals"]["calls"], 30);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.105");
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(raw["totals"]["calls"], 30);
+    // The next night, nothing new.
+    let said = ingest(&env, &["logs"]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+}

@@ -257,8 +257,9 @@ fn plan_into(
 ///
 /// Claude Code and Codex files are left to their own rules. A compressed
 /// rotation's first step (`app.log.1` → `app.log.2.gz`) writes other bytes:
-/// that file is read whole and its calls counted again (the audit's "Logged
-/// twice" says so when they carry request ids).
+/// that file is read whole, and the rows of the file whose text it holds
+/// (rotated over, or gone) are replaced once the ingest has read it
+/// (`Store::ingest`, by the text's length and head digest).
 fn recognise_moves(state: &State, out: &mut Plan) {
     use std::collections::HashSet;
     let dir_of = |key: &str| Path::new(key).parent().map(Path::to_path_buf);

@@ -89,6 +89,10 @@ pub struct IngestReport {
     pub parts_removed: usize,
     /// Sources another ingest committed first, so this one dropped them.
     pub raced: Vec<String>,
+    /// Files read now that hold the text of a stored file that is gone
+    /// (compressed after it was read): (new name, old name). The old rows
+    /// were replaced.
+    pub recompressed: Vec<(String, String)>,
     /// What reading gave (rejects with files and lines), for `--strict`.
     pub summary: IngestSummary,
 }
@@ -452,6 +456,35 @@ impl Store {
         });
         // What the summary says was kept: not what came back.
         report.plan.retired = retired.clone();
+        // A gone file's text read again whole from a file of this ingest:
+        // compressed after it was read (`gzip app.log-20261002`, logrotate's
+        // dateext with delaycompress). Its earlier rows are replaced, not
+        // counted twice.
+        let reread_by: BTreeMap<String, &str> = read
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.start.is_none())
+            .filter_map(|(i, p)| {
+                let c = summary.sources[i].content?;
+                Some((plan::content_text(c), p.name.as_str()))
+            })
+            .collect();
+        let read_keys: BTreeSet<&str> = read.iter().map(|p| p.key.as_str()).collect();
+        for e in self.state.sources.values() {
+            let candidate = !e.pruned
+                && !e.key.starts_with("stdin:")
+                && !matches!(e.format.as_str(), "claude-code" | "codex")
+                && !read_keys.contains(e.key.as_str())
+                && !gone.moved.contains_key(&e.key)
+                && !gone.replaced.contains(&e.key);
+            let Some(new) = e.content.as_ref().and_then(|c| reread_by.get(c)) else {
+                continue;
+            };
+            if candidate && !Path::new(&e.key).exists() {
+                gone.replaced.insert(e.key.clone());
+                report.recompressed.push((new.to_string(), e.name.clone()));
+            }
+        }
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
