@@ -126,6 +126,7 @@ impl WhatifArgs {
                 share,
                 write_share: 0.0,
                 write_1h: false,
+                from_day: None,
             });
         }
         for v in &self.response_cache {

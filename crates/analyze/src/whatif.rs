@@ -35,7 +35,14 @@ use crate::finding::{Finding, MONTH_DAYS};
 /// Whether `lever` changes group `g`'s traffic.
 fn applies_to(lever: &Lever, g: &GroupRow) -> bool {
     let (feature, model) = lever.scope();
-    feature == g.feature && model.is_none_or(|m| m == g.model)
+    let days = match lever {
+        Lever::PromptCache {
+            from_day: Some(from),
+            ..
+        } => g.day.is_some_and(|d| d >= *from),
+        _ => true,
+    };
+    feature == g.feature && model.is_none_or(|m| m == g.model) && days
 }
 
 /// Usage with fractional token counts while levers are applied.
@@ -247,6 +254,18 @@ pub fn reprice(
                     0.0
                 }
             };
+            // Logged cache writes past the lever's own are a prefix written
+            // again and again (a lifetime shorter than the gaps between
+            // calls, a prefix that changed): they are read instead, first.
+            let keep_writes = write_share * input;
+            let writes = t.write_5m + t.write_1h;
+            let from_writes = (want - t.cached).min(writes - keep_writes).max(0.0);
+            if from_writes > 0.0 {
+                let of_1h = from_writes * t.write_1h / writes;
+                t.write_1h -= of_1h;
+                t.write_5m -= from_writes - of_1h;
+                t.cached += from_writes;
+            }
             if t.cached < want {
                 let moved = (want - t.cached).min(t.uncached);
                 let audio = moved * audio_share(&t);
@@ -255,7 +274,16 @@ pub fn reprice(
                 t.uncached -= moved;
                 t.cached += moved;
             }
-            let written = (write_share * input).min(t.uncached);
+            // The writes kept are at the lever's lifetime.
+            if write_1h {
+                let shift = t.write_5m.min((keep_writes - t.write_1h).max(0.0));
+                t.write_5m -= shift;
+                t.write_1h += shift;
+            }
+            // The lever's writes, less those the log already has.
+            let written = (keep_writes - (t.write_5m + t.write_1h))
+                .max(0.0)
+                .min(t.uncached);
             t.audio_in -= written * audio_share(&t);
             t.uncached -= written;
             if write_1h {

@@ -60,8 +60,87 @@ fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
     assert_eq!(f["severity"], "low");
     assert_eq!(
         f["lever"],
-        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8})
+        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8, "from_day": "2025-03-08"})
     );
+    // The waterfall's caching step is the finding's saving: the lever
+    // re-prices the days from the collapse on, not the healthy ones.
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "1.125");
+}
+
+/// 10 days of `contracts × claude-sonnet-4-5` (input $3, cached read $0.30,
+/// 1-hour cache write $6 per million), 10 calls a day of 10,000 input
+/// tokens: an 8,000-token prefix and 2,000 fresh. Days 1–7: the first call
+/// writes the prefix (1-hour TTL), the other nine read it; from 03-08 every
+/// call writes it again and none reads (a per-request field slipped into
+/// the prefix).
+fn rewrites() -> String {
+    let mut s = String::new();
+    for day in 1..=10u32 {
+        for h in 0..10u32 {
+            let write = day >= 8 || h == 0;
+            let usage = json!({
+                "input_tokens": 2_000,
+                "cache_read_input_tokens": if write { 0 } else { 8_000 },
+                "cache_creation_input_tokens": if write { 8_000 } else { 0 },
+                "cache_creation": {"ephemeral_1h_input_tokens": if write { 8_000 } else { 0 }},
+                "output_tokens": 0,
+            });
+            let extra = json!({"request_id": format!("c-{day:02}-{h}"), "provider": "anthropic", "usage": usage});
+            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
+            s += &(gw_line(&ts, "contracts", "claude-sonnet-4-5", 10_000, 0, extra) + "\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn a_prefix_written_again_on_every_call_is_priced_at_its_write_rate() {
+    let env = Env::new();
+    env.write("calls.jsonl", rewrites());
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    let e = &f["evidence"];
+    // Healthy days: 72,000 of 100,000 input tokens read (0.72), 8,000
+    // written (0.08). Collapsed: none read, 80,000 written.
+    assert_eq!(e["baseline_cached_share"], json!(0.72));
+    assert_eq!(e["collapsed_days"], 3);
+    // Each collapsed day: 72,000 reads lost, all of them written again
+    // (the 8,000 of the baseline's one write a day are kept).
+    assert_eq!(e["lost_cached_tokens"], 216_000);
+    assert_eq!(e["rewritten_tokens"], 216_000);
+    // 216,000 × ($6 − $0.30)/M = $1.2312 (it said 0: only uncached input
+    // was counted, and there is none past the baseline); × 3.2 periods
+    // (9.375 days) = $3.93984 a month.
+    assert_eq!(f["savings"]["observed"], "1.2312");
+    assert_eq!(f["savings"]["monthly"], "3.93984");
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "1.2312");
+}
+
+#[test]
+fn quiet_days_whose_cache_expires_between_calls_are_no_collapse() {
+    let env = Env::new();
+    // The gpt-4o fixture's last three days with 3 calls each (under half of
+    // the baseline's 10), none cached: a weekend, not a changed prompt.
+    let quiet: String = fixture(0)
+        .lines()
+        .filter(|l| {
+            let late = ["2025-03-08", "2025-03-09", "2025-03-10"]
+                .iter()
+                .any(|d| l.contains(d));
+            !late || ["T00:", "T01:", "T02:"].iter().any(|h| l.contains(h))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(quiet.lines().count(), 79);
+    env.write("calls.jsonl", quiet);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA105"), Vec::<&Value>::new());
 }
 
 #[test]

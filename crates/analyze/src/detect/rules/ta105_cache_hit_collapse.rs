@@ -24,8 +24,16 @@
 //! - `baseline_days` (7): days in the trailing median.
 //! - `min_input_tokens` (100000): days with less input are ignored.
 //!
-//! The saving is the collapsed days' lost cached tokens (baseline share ×
-//! input − cached) priced at the input minus the cached rate of each group.
+//! A day with fewer than `drop` × the baseline's calls is left out (a
+//! weekend, a holiday): its cache entries expire between calls although no
+//! prompt changed, which TA103's longer lifetime addresses.
+//!
+//! The saving is the collapsed days' lost cached reads (baseline share ×
+//! input − cached), each group's: first the cache writes past the
+//! baseline's write share (a prefix written again on every call, at its
+//! write rate), then uncached input (at the input rate), each read from
+//! the cache instead. The waterfall's lever re-prices the days from the
+//! first collapsed one.
 
 use std::collections::BTreeMap;
 
@@ -71,116 +79,187 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// A day of a feature: input, cached reads, cache writes, calls.
+#[derive(Clone, Copy, Default)]
+struct Day {
+    input: u64,
+    cached: u64,
+    written: u64,
+    calls: u64,
+}
+
+/// A collapsed day, with the baseline it fell from: cached share, write
+/// share and calls (medians of the days before).
+#[derive(Clone, Copy)]
+struct Collapse {
+    day: NaiveDate,
+    share: f64,
+    base: f64,
+    base_written: f64,
+}
+
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    // feature → day → (input, cached)
-    let mut days: BTreeMap<&str, BTreeMap<NaiveDate, (u64, u64)>> = BTreeMap::new();
+    let mut days: BTreeMap<&str, BTreeMap<NaiveDate, Day>> = BTreeMap::new();
     for g in ctx.groups {
         if let Some(d) = g.day {
             let e = days.entry(&g.feature).or_default().entry(d).or_default();
-            e.0 += g.usage.input;
-            e.1 += g.usage.cached_read;
+            e.input += g.usage.input;
+            e.cached += g.usage.cached_read;
+            e.written += g.usage.cache_write;
+            e.calls += g.stats.calls;
         }
     }
     let n_base = o.baseline_days.max(1);
     for (feature, series) in days {
-        let series: Vec<(NaiveDate, f64, u64)> = series
+        // (day, cached share, write share, calls)
+        let series: Vec<(NaiveDate, f64, f64, u64)> = series
             .into_iter()
-            .filter(|(_, (input, _))| *input >= o.min_input_tokens)
-            .map(|(d, (input, cached))| (d, cached as f64 / input as f64, input))
+            .filter(|(_, d)| d.input >= o.min_input_tokens)
+            .map(|(day, d)| {
+                let input = d.input as f64;
+                (
+                    day,
+                    d.cached as f64 / input,
+                    d.written as f64 / input,
+                    d.calls,
+                )
+            })
             .collect();
-        let mut collapsed: Vec<(NaiveDate, f64, f64)> = Vec::new();
+        let mut collapsed: Vec<Collapse> = Vec::new();
         let mut baseline_at_first = 0.0;
+        let mut quiet_days = 0usize;
         for i in 1..series.len() {
+            let (day, share, _, calls) = series[i];
             let start = i.saturating_sub(n_base);
             // Only days that had not collapsed themselves form the baseline.
-            let mut base: Vec<f64> = series[start..i]
+            let base_days: Vec<&(NaiveDate, f64, f64, u64)> = series[start..i]
                 .iter()
-                .filter(|(d, _, _)| !collapsed.iter().any(|c| c.0 == *d))
-                .map(|s| s.1)
+                .filter(|s| !collapsed.iter().any(|c| c.day == s.0))
                 .collect();
-            if base.is_empty() {
-                // Still collapsed: keep the baseline from before the collapse.
-                if let Some(&(_, _, b)) = collapsed.last() {
-                    if series[i].1 < o.drop * b {
-                        collapsed.push((series[i].0, series[i].1, b));
-                    }
+            let (base, base_written, base_calls) = if base_days.is_empty() {
+                // Still collapsed: the baseline from before the collapse.
+                match collapsed.last() {
+                    Some(c) => (c.base, c.base_written, None),
+                    None => continue,
                 }
+            } else {
+                let pick = |f: fn(&(NaiveDate, f64, f64, u64)) -> f64| {
+                    median(&mut base_days.iter().map(|s| f(s)).collect::<Vec<f64>>())
+                };
+                (pick(|s| s.1), pick(|s| s.2), Some(pick(|s| s.3 as f64)))
+            };
+            if base < o.min_baseline || share >= o.drop * base {
                 continue;
             }
-            let b = median(&mut base);
-            if b >= o.min_baseline && series[i].1 < o.drop * b {
-                if collapsed.is_empty() {
-                    baseline_at_first = b;
-                }
-                collapsed.push((series[i].0, series[i].1, b));
+            // Far fewer calls than the baseline's (a weekend, a holiday):
+            // each cache entry expires before the next call reads it. No
+            // prompt changed; that is TA103's lifetime to lengthen.
+            if base_calls.is_some_and(|b| (calls as f64) < o.drop * b) {
+                quiet_days += 1;
+                continue;
             }
+            if collapsed.is_empty() {
+                baseline_at_first = base;
+            }
+            collapsed.push(Collapse {
+                day,
+                share,
+                base,
+                base_written,
+            });
         }
         if collapsed.is_empty() {
             continue;
         }
-        // Price the lost hits group by group on the collapsed days.
+        // Price the lost hits group by group on the collapsed days: the
+        // cache writes past the baseline's (the prefix written again on
+        // every call) first, then uncached input, read from the cache.
         let mut lost = Money::ZERO;
         let mut lost_tokens = 0u64;
+        let mut rewritten = 0u64;
         for g in ctx.groups.iter().filter(|g| g.feature == feature) {
             let (Some(id), Some(day)) = (g.resolved, g.day) else {
                 continue;
             };
-            let Some(&(_, _, b)) = collapsed.iter().find(|c| c.0 == day) else {
+            let Some(c) = collapsed.iter().find(|c| c.day == day) else {
                 continue;
             };
-            let want = (b * g.usage.input as f64).round() as u64;
-            let moved = want
-                .saturating_sub(g.usage.cached_read)
-                .min(g.usage.uncached_input());
-            if moved == 0 {
+            let u = &g.usage;
+            let want = (c.base * u.input as f64).round() as u64;
+            let deficit = want.saturating_sub(u.cached_read);
+            let keep = (c.base_written * u.input as f64).round() as u64;
+            let from_writes = deficit.min(u.cache_write.saturating_sub(keep));
+            let from_input = (deficit - from_writes).min(u.uncached_input());
+            if from_writes + from_input == 0 {
                 continue;
             }
-            let after = Usage {
-                cached_read: g.usage.cached_read + moved,
-                ..g.usage
+            // The 1-hour writes in their share of the writes.
+            let of_1h = if u.cache_write > 0 {
+                (from_writes as u128 * u.cache_write_1h as u128 / u.cache_write as u128) as u64
+            } else {
+                0
             };
-            lost += ctx.price(id, g.day, &g.usage, g.processing())
+            let after = Usage {
+                cached_read: u.cached_read + from_writes + from_input,
+                cache_write: u.cache_write - from_writes,
+                cache_write_1h: u.cache_write_1h - of_1h,
+                ..*u
+            };
+            lost += ctx.price(id, g.day, u, g.processing())
                 - ctx.price(id, g.day, &after, g.processing());
-            lost_tokens += moved;
+            lost_tokens += from_writes + from_input;
+            rewritten += from_writes;
         }
         let first = collapsed[0];
         let mut f = Finding::new(
             format!(
                 "{feature}: prompt-cache hit rate fell from {:.0}% to {:.0}% on {}",
                 baseline_at_first * 100.0,
-                first.1 * 100.0,
-                first.0
+                first.share * 100.0,
+                first.day
             ),
             scope([("feature", feature)]),
         )
-        .with("first_day", first.0.to_string())
+        .with("first_day", first.day.to_string())
         .with("collapsed_days", collapsed.len())
         .with("baseline_cached_share", round_to(baseline_at_first, 4))
-        .with("cached_share_after", round_to(first.1, 4))
+        .with("cached_share_after", round_to(first.share, 4))
         .with("lost_cached_tokens", lost_tokens)
+        .with("rewritten_tokens", rewritten)
         .with(
             "days",
             collapsed
                 .iter()
-                .map(|c| c.0.to_string())
+                .map(|c| c.day.to_string())
                 .collect::<Vec<_>>(),
         );
+        if quiet_days > 0 {
+            f = f.with("quiet_days_left_out", quiet_days);
+        }
         f.confidence = Confidence::High;
-        f.recommendation = format!(
-            "Find what changed in {feature}'s prompt on {} (template, model, region) and restore a byte-identical cached prefix.",
-            first.0
-        );
+        f.recommendation = if rewritten > 0 {
+            format!(
+                "Since {}, {feature}'s calls write their prefix to the cache again instead of reading it: find what changed in its prompt that day (template, model, region, a per-request field early in the prompt) and restore a byte-identical cached prefix.",
+                first.day
+            )
+        } else {
+            format!(
+                "Find what changed in {feature}'s prompt on {} (template, model, region) and restore a byte-identical cached prefix.",
+                first.day
+            )
+        };
         let lever = Lever::PromptCache {
             feature: feature.to_string(),
             model: None,
             share: baseline_at_first,
-            write_share: 0.0,
+            write_share: collapsed[0].base_written,
             write_1h: false,
+            from_day: Some(first.day),
         };
         if f.set_savings(
             ctx,
             lost,
-            "the collapsed days' lost cached tokens (baseline share × input − cached) at the input minus cached rate",
+            "the collapsed days' lost cached reads (baseline share × input − cached): cache writes past the baseline's share at their write rate, then uncached input at the input rate, each less the cached rate",
             Some(lever),
         ) {
             out.push(f);
