@@ -63,11 +63,15 @@ fn a_feature_moving_to_a_pricier_model_is_found() {
             "share_last_window": 0.9,
             "window_days": 7,
             "extra_spend_last_window": "1.8424",
+            "extra_spend_period": "1.8424",
         })
     );
-    // Over the 13-day period: $1.8424 × 13 / 7 = $3.4216; a month: × 30 /
-    // 13 = $7.896.
-    assert_eq!(f["savings"]["observed"], "3.4216");
+    // Paid in the period over the first window's mix: 140 calls, 70 on
+    // each model, $2.45 + $0.147 = $2.597, against 140 × $0.00539 =
+    // $0.7546: $1.8424 (the first week is at that mix; it said $3.4216,
+    // the last week's rate stretched over 13 days, more than was paid). A
+    // month at the last week's rate: $1.8424 × 30 / 7 = $7.896.
+    assert_eq!(f["savings"]["observed"], "1.8424");
     assert_eq!(f["savings"]["monthly"], "7.896");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "medium");
@@ -86,8 +90,9 @@ fn a_stable_model_mix_is_not_drift() {
 #[test]
 fn window_and_rise_options_change_the_comparison() {
     // Three-day windows (30 calls each, so min_calls 30): October 1–3 and
-    // 12–14, the same shares. Extra: $0.02632 × 30 = $0.7896, × 13 / 3 =
-    // $3.4216 over the period, the same $7.896 a month.
+    // 12–14, the same shares. Extra: $0.02632 × 30 = $0.7896, × 30 / 3 =
+    // the same $7.896 a month; paid in the period, the same $1.8424 (days
+    // 4–7 are at the first window's mix too).
     let env = Env::new();
     env.write("calls.jsonl", drifting());
     let cfg = env.write(
@@ -99,7 +104,7 @@ fn window_and_rise_options_change_the_comparison() {
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["evidence"]["window_days"], 3);
     assert_eq!(f[0]["evidence"]["extra_spend_last_window"], "0.7896");
-    assert_eq!(f[0]["savings"]["observed"], "3.4216");
+    assert_eq!(f[0]["savings"]["observed"], "1.8424");
     assert_eq!(f[0]["savings"]["monthly"], "7.896");
 
     // A rise of 0.8 is below min_rise = 0.9.

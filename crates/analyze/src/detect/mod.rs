@@ -283,17 +283,17 @@ impl Finding {
         self.savings_of(ctx, observed, monthly, method.into(), lever)
     }
 
-    /// [`Finding::set_savings`] for an amount already spread over the whole
-    /// period (a rate seen in part of it, scaled to all of it: TA115's), so
-    /// scaled to a month from the period's days, not its scope's.
-    pub fn set_period_savings(
+    /// [`Finding::set_savings`] with a month's figure the rule measures
+    /// itself (TA115's: the run rate of the period's last days), beside
+    /// what was spent in the period.
+    pub fn set_savings_at_rate(
         &mut self,
         ctx: &Context<'_>,
         observed: Money,
+        monthly: Money,
         method: impl Into<String>,
         lever: Option<Lever>,
     ) -> bool {
-        let monthly = ctx.monthly(observed);
         self.savings_of(ctx, observed, monthly, method.into(), lever)
     }
 

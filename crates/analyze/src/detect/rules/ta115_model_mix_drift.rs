@@ -21,8 +21,10 @@
 //! - `min_rise` (0.3): rise of the premium model's call share.
 //! - `min_calls` (50): fewest calls in each window.
 //!
-//! The figure is the extra spend of the last window over the same calls at
-//! the first window's mix (per-call cost of each model over the period).
+//! The period's figure is what its calls cost over the same calls at the
+//! first window's mix (each model's cost per call over the period): the
+//! extra actually paid. The month's is the last window's extra spend at
+//! that rate: the drift, left as it is, costs that much a month.
 
 use std::collections::BTreeMap;
 
@@ -114,6 +116,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let late = mix_cost(&|m: &Mix| m.last as f64 / n_last as f64);
         let early = mix_cost(&|m: &Mix| m.first as f64 / n_first as f64);
         let extra = Money::from_picos(((late - early) * n_last as f64).round() as i128);
+        // Every call of the period against the first window's mix: the
+        // first window adds nothing, the drift's days their extra.
+        let n_all: u64 = models.values().map(|m| m.calls).sum();
+        let spent: i128 = models.values().map(|m| m.cost).sum();
+        let paid = Money::from_picos((spent as f64 - early * n_all as f64).round() as i128);
         let name = premium.rsplit('/').next().unwrap_or(premium);
         let mut f = Finding::new(
             format!(
@@ -127,15 +134,27 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("share_first_window", round_to(s0, 4))
         .with("share_last_window", round_to(s1, 4))
         .with("window_days", w)
-        .with("extra_spend_last_window", extra.to_decimal_string());
+        .with("extra_spend_last_window", extra.to_decimal_string())
+        .with(
+            "extra_spend_period",
+            paid.max(Money::ZERO).to_decimal_string(),
+        );
         f.confidence = Confidence::Medium;
         f.recommendation = format!(
             "Check {feature}'s routing and experiment flags: was the move to {name} deliberate? If not, route back."
         );
-        // Scaled from the last window to a month; no lever (the target mix is
-        // a decision, not a measurement).
-        let observed = extra.scale(ctx.period_days() / w as f64);
-        if extra > Money::ZERO && f.set_period_savings(ctx, observed, "the last window's extra spend over the first window's model mix, at each model's cost per call", None) {
+        // A month at the last window's rate; no lever (the target mix is a
+        // decision, not a measurement).
+        let monthly = extra.scale(crate::finding::MONTH_DAYS / w as f64);
+        if extra > Money::ZERO
+            && f.set_savings_at_rate(
+                ctx,
+                paid.max(Money::ZERO),
+                monthly,
+                "the period's spend over the same calls at the first window's model mix (each model's cost per call); a month at the last window's extra",
+                None,
+            )
+        {
             out.push(f);
         }
     }
