@@ -93,9 +93,18 @@ fn an_untagged_nightly_burst_is_batch_eligible() {
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(
         f[0]["title"],
-        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (100% of calls between 02:00 and 03:00 UTC)"
+        "nightly-summaries: calls on gpt-4o come in a daily burst and may be background work paid at real-time prices (100% of calls between 02:00 and 03:00 UTC; no user_facing tag says)"
     );
-    assert_eq!(f[0]["confidence"], "medium");
+    // The hour alone does not tell a job from people at work.
+    assert_eq!(f[0]["confidence"], "low");
+    assert!(
+        f[0]["recommendation"]
+            .as_str()
+            .unwrap()
+            .starts_with("If nobody waits for nightly-summaries's answers"),
+        "{}",
+        f[0]["recommendation"]
+    );
     assert_eq!(f[0]["evidence"]["not_user_facing_calls"], 0);
     assert_eq!(f[0]["savings"]["observed"], "1.0675");
     assert_eq!(f[0]["savings"]["monthly"], "8.00625");

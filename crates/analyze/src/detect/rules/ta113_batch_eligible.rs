@@ -30,7 +30,8 @@
 //!   people talking with the model at their hour, not a job.
 //!
 //! The saving re-prices the cell's real-time tokens at the model's batch
-//! rates.
+//! rates. An untagged burst is said as what it may be, at low confidence:
+//! the hour alone does not tell a nightly job from people at work.
 
 use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
@@ -147,11 +148,20 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 (last + 1) % 24
             )
         };
-        let mut f = Finding::new(
+        // The time of day alone suggests a job; only a tag says nobody waits.
+        let title = if by_tag {
             format!(
                 "{}: background traffic on {} paid at real-time prices ({reason})",
                 cell.feature, model
-            ),
+            )
+        } else {
+            format!(
+                "{}: calls on {} come in a daily burst and may be background work paid at real-time prices ({reason}; no user_facing tag says)",
+                cell.feature, model
+            )
+        };
+        let mut f = Finding::new(
+            title,
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("calls", calls)
@@ -171,13 +181,21 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         f.confidence = if by_tag {
             Confidence::High
         } else {
-            Confidence::Medium
+            Confidence::Low
         };
-        f.recommendation = format!(
-            "Send {}'s calls through {}'s batch API and collect the results when ready.",
-            cell.feature,
-            ctx.catalog.model(id).provider
-        );
+        f.recommendation = if by_tag {
+            format!(
+                "Send {}'s calls through {}'s batch API and collect the results when ready.",
+                cell.feature,
+                ctx.catalog.model(id).provider
+            )
+        } else {
+            format!(
+                "If nobody waits for {}'s answers (a scheduled job, not people at work), send its calls through {}'s batch API; tag calls with user_facing to tell.",
+                cell.feature,
+                ctx.catalog.model(id).provider
+            )
+        };
         let lever = Lever::Batch {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
