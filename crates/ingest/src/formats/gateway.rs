@@ -359,6 +359,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         depth: self.depth + 1,
                     })?;
                 }
+                Field::Output if self.depth < 3 && self.scope != Scope::Metadata => {
+                    let OutputItems(searches) = map.next_value()?;
+                    add_web_search_calls(l, searches);
+                }
                 _ if self.scope == Scope::Metadata => {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(v) = v.0 {
@@ -429,6 +433,10 @@ pub(crate) enum Field {
     /// OpenAI's `choices`, Gemini's `candidates`: the first one is read
     /// like `response` (for its `finish_reason` / `finishReason`).
     Choices,
+    /// A Responses API `output` array: its `web_search_call` items are
+    /// searches the call ran (billed per call), counted when the usage
+    /// gives none.
+    Output,
     /// A line's own `object` / `type` (at its top only): a streaming
     /// chunk's or event's (`chat.completion.chunk`, `response.*`) marks
     /// the line, which without usage is no call (`RawLine::stream_event`).
@@ -473,6 +481,7 @@ pub(crate) fn field(key: &str) -> Field {
             "status" => Field::Status,
             "prompt" => Field::Prompt,
             "system" => Field::System,
+            "output" => Field::Output,
             "labels" => Field::Tags,
             "object" => Field::EventKind,
             _ => Field::Other,
@@ -606,6 +615,8 @@ pub(crate) fn field(key: &str) -> Field {
         17 => match key {
             "completion_tokens" => Field::UsageKey,
             "max_output_tokens" => Field::MaxTokens,
+            // OpenAI's successor of `user` (a hashed end-user id).
+            "safety_identifier" => Field::User,
             _ => Field::Other,
         },
         18 => match key {
@@ -671,7 +682,12 @@ fn field_by_meaning(key: &str) -> Field {
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
-        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" => Field::User,
+        "user"
+        | "user_id"
+        | "userId"
+        | "end_user"
+        | "user_api_key_user_id"
+        | "safety_identifier" => Field::User,
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
@@ -707,6 +723,7 @@ fn field_by_meaning(key: &str) -> Field {
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
+        "output" => Field::Output,
         "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
         "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => Field::PromptHash,
         "system_prompt_hash" | "prefix_hash" | "prefix_fingerprint" => Field::PrefixHash,
@@ -1845,6 +1862,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::Choices if depth < 3 && scope != Scope::Metadata => {
                 scan_choices(s, l, depth + 1)?
             }
+            Field::Output if depth < 3 && scope != Scope::Metadata => scan_output(s, l)?,
             _ if scope == Scope::Metadata => {
                 let key = key.text(s);
                 if let Lenient::Value(v) = s.scalar()?.label() {
@@ -1912,6 +1930,140 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A Responses API `output` array: its `web_search_call` items counted
+/// (each is a search OpenAI bills); anything else is skipped.
+fn scan_output<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>) -> Scan<()> {
+    if s.peek()? != b'[' {
+        return s.skip_value();
+    }
+    s.begin_array()?;
+    let (mut first, mut searches) = (true, 0u64);
+    while s.next_element(&mut first)? {
+        if s.peek()? != b'{' {
+            s.skip_value()?;
+            continue;
+        }
+        s.begin_object()?;
+        let mut first_key = true;
+        while let Some(key) = s.next_key(&mut first_key)? {
+            if key == "type" {
+                if let Lenient::Value(kind) = s.label()? {
+                    searches += u64::from(kind == WEB_SEARCH_CALL);
+                }
+            } else {
+                s.skip_value()?;
+            }
+        }
+    }
+    add_web_search_calls(l, searches);
+    Ok(())
+}
+
+/// The `type` of a Responses API output item that is a web search.
+const WEB_SEARCH_CALL: &str = "web_search_call";
+
+/// Counts `n` web searches of an `output` array, unless the usage gives
+/// its own count (which wins, whichever comes first).
+fn add_web_search_calls(l: &mut RawLine<'_>, n: u64) {
+    if n > 0 {
+        l.web_search_calls += n;
+    }
+}
+
+/// An `output` array read by the serde twin: its web searches.
+struct OutputItems(u64);
+
+impl<'de> Deserialize<'de> for OutputItems {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> Visitor<'de> for Items {
+            type Value = OutputItems;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an output array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OutputItems, A::Error> {
+                let mut n = 0;
+                while let Some(Item(search)) = seq.next_element()? {
+                    n += u64::from(search);
+                }
+                Ok(OutputItems(n))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OutputItems, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(OutputItems(0))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+            fn visit_unit<E>(self) -> Result<OutputItems, E> {
+                Ok(OutputItems(0))
+            }
+        }
+        /// One item: whether its `type` is a web search.
+        struct Item(bool);
+        impl<'de> Deserialize<'de> for Item {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct One;
+                impl<'de> Visitor<'de> for One {
+                    type Value = Item;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("an output item")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+                        let mut search = false;
+                        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                            if key == "type" {
+                                let kind: LStr<'de> = map.next_value()?;
+                                search |=
+                                    matches!(kind.0, Lenient::Value(k) if k == WEB_SEARCH_CALL);
+                            } else {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                        Ok(Item(search))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
+                        while seq.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(Item(false))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                    fn visit_unit<E>(self) -> Result<Item, E> {
+                        Ok(Item(false))
+                    }
+                }
+                d.deserialize_any(One)
+            }
+        }
+        d.deserialize_any(Items)
     }
 }
 
@@ -2017,7 +2169,8 @@ pub(crate) fn set_field<'a>(
                 metadata_from_text(l, &text, 1);
             }
         }
-        Field::Metadata | Field::Nested | Field::Choices | Field::Other => {
+        // An `output` column (Parquet): its items are not read.
+        Field::Metadata | Field::Nested | Field::Choices | Field::Output | Field::Other => {
             if metadata {
                 if let Lenient::Value(v) = v.label() {
                     if metadata_tag(key, &v) {
@@ -2327,7 +2480,8 @@ pub static BUILTIN: Builtin = Builtin {
          candidatesTokensDetails `AUDIO` counts. Cohere's\n\
          usage.billed_units. Web searches: Anthropic's\n\
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
-         (its reasoning_tokens are beside completion_tokens). Logged\n\
+         (its reasoning_tokens are beside completion_tokens), the Responses\n\
+         API's web_search_call output items. Logged\n\
          request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\
@@ -2569,6 +2723,11 @@ mod tests {
         r#"{"model":"x","usageMetadata":{"promptTokenCount":20},"prompt_tokens":5,"completion_tokens":"7","input_tokens":[1],"output_tokens":{"a":1}}"#,
         r#"{"model":"x","usage":{"input_tokens":1000,"output_tokens":300,"input_tokens_details":{"cached_tokens":800},"output_tokens_details":{"reasoning_tokens":100}}}"#,
         r#"{"model":"x","usage":"lots"}"#,
+        // Responses API output items: web searches counted, odd items skipped.
+        r#"{"id":"resp_1","object":"response","model":"gpt-5","output":[{"type":"reasoning","summary":[]},{"type":"web_search_call","status":"completed"},{"id":"ws_2","type":"web_search_call"},{"type":"message","content":[{"type":"output_text","text":"x"}]}],"usage":{"input_tokens":10,"output_tokens":5},"safety_identifier":"u-42"}"#,
+        r#"{"model":"x","output":[1,"web_search_call",{"type":5},{"type":null},[{"type":"web_search_call"}],{"type":"web_search_call","type":"message"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        r#"{"model":"x","output":"text","response":{"output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":1,"server_tool_use":{"web_search_requests":4}}}}"#,
+        r#"{"model":"x","output":{"type":"web_search_call"},"metadata":{"output":[{"type":"web_search_call"}]},"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         r#"{"model":"x","usage":[1,2]}"#,
         r#"{"model":"x","usage":null,"status":"ok"}"#,
         r#"{"model":"x","usage":{"prompt_tokens_details":5,"prompt_tokens":1}}"#,
@@ -2933,6 +3092,24 @@ mod usage_tests {
         assert_eq!(u.cached_read, 5000);
         assert_eq!(u.cache_write, 300);
         assert_eq!(u.uncached_input(), 100);
+    }
+
+    /// A Responses object's `web_search_call` items are the searches it ran
+    /// (its usage counts none); a usage that counts them wins. OpenAI's
+    /// `safety_identifier` is the user.
+    #[test]
+    fn responses_web_search_calls_are_counted() {
+        let line = r#"{"id":"resp_1","object":"response","model":"gpt-5","output":[{"type":"reasoning","summary":[]},{"type":"web_search_call","status":"completed"},{"id":"ws_2","type":"web_search_call"},{"type":"message"}],"usage":{"input_tokens":10,"output_tokens":5},"safety_identifier":"u-42"}"#;
+        let r = super::parse_line(line.as_bytes()).unwrap();
+        assert_eq!(r.usage.web_searches, 2);
+        assert_eq!(r.user.as_deref(), Some("u-42"));
+        let r = super::parse_line(br#"{"model":"x","response":{"output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":1,"server_tool_use":{"web_search_requests":4}}}}"#).unwrap();
+        assert_eq!(r.usage.web_searches, 4);
+        let r = super::parse_line(
+            br#"{"model":"x","output":"text","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.usage.web_searches, 0);
     }
 
     #[test]

@@ -251,7 +251,10 @@ impl Builder {
                 (f @ (Field::Messages | Field::Prompt | Field::System), _) => {
                     self.entry(path, &node, true, Target::Text(f))?;
                 }
-                (Field::Metadata | Field::Nested | Field::Choices | Field::Other, _) => {
+                (
+                    Field::Metadata | Field::Nested | Field::Choices | Field::Output | Field::Other,
+                    _,
+                ) => {
                     // Unknown keys: tags inside `metadata` (a nested value
                     // is no tag), else skipped.
                     if metadata && !dtype.is_nested() {

@@ -69,6 +69,9 @@ pub struct RawLine<'a> {
     /// The raw JSON of `messages`/`prompt` and of `system`, borrowed.
     pub prompt_raw: Option<&'a str>,
     pub system_raw: Option<&'a str>,
+    /// `web_search_call` items of a Responses API `output` array: the
+    /// call's web searches when its usage counts none.
+    pub web_search_calls: u64,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
@@ -254,7 +257,12 @@ impl<'a> RawLine<'a> {
         let http_status = p
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
-        let usage = self.usage.normalise(&mut p);
+        let usage = self.usage.normalise(&mut p).map(|mut u| {
+            if u.web_searches == 0 {
+                u.web_searches = self.web_search_calls;
+            }
+            u
+        });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
