@@ -90,13 +90,14 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         );
         out.push(f);
     }
-    // Long tails per feature (over all its models).
-    let mut features: Vec<&str> = ctx.cells.iter().map(|c| &*c.feature).collect();
-    features.dedup();
-    for feature in features {
+    // Long tails per feature (over all its models): the cells are sorted
+    // by feature, so each feature's are one run (a scan of every cell per
+    // feature made 80,000 features take 51 s).
+    for cells in ctx.cells.chunk_by(|a, b| a.feature == b.feature) {
+        let feature = &*cells[0].feature;
         let mut hist = crate::sketch::LogHist::default();
         let mut top: Vec<(i64, &str)> = Vec::new();
-        for c in ctx.cells.iter().filter(|c| &*c.feature == feature) {
+        for c in cells {
             hist.merge(&c.obs.cost);
             top.extend(c.obs.top.iter().map(|(p, id)| (*p, id.as_str())));
         }
