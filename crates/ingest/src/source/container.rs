@@ -80,9 +80,10 @@ pub fn is_csv_path(path: &Path) -> bool {
 /// Whether the start of a (decompressed) file is a JSON array or a JSON
 /// document spanning several lines rather than JSON lines: its first
 /// non-blank byte is `[`, or it is `{` and the first line is not a whole
-/// value while the text from there parses as one (or runs past `head`). A
-/// JSON-lines file whose first line is merely broken fails that parse where
-/// the next line starts, so it stays JSON lines.
+/// value while the text from there parses as one that ends past the first
+/// line (or runs past `head`). A JSON-lines file whose first line is merely
+/// broken fails that parse where the next line starts, or holds a whole
+/// value with junk after it on that line, so it stays JSON lines.
 pub fn is_json_documents(head: &[u8]) -> bool {
     let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
         return false;
@@ -99,7 +100,10 @@ pub fn is_json_documents(head: &[u8]) -> bool {
             }
             let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<IgnoredAny>();
             match values.next() {
-                Some(Ok(_)) => true,
+                // A value that ends on the first line, with something after
+                // it there (junk, NUL padding): a damaged JSON line, not a
+                // document over several lines.
+                Some(Ok(_)) => values.byte_offset() > end,
                 Some(Err(e)) => e.is_eof(),
                 None => false,
             }
@@ -1516,6 +1520,12 @@ mod tests {
         assert!(!is_json_documents(b"{\"a\":\"b\n{\"a\":2}\n"));
         assert!(!is_json_documents(b"{\"a\":1,\n{\"a\":2}\n"));
         assert!(!is_json_documents(b"not json\n"));
+        // A whole first line with junk or NUL padding after its value: a
+        // damaged JSON line (it made the file documents, numbered by value).
+        assert!(!is_json_documents(b"{\"a\":1} xyz\n{\"a\":2}\n"));
+        assert!(!is_json_documents(b"{\"a\":1}\0\0\0\n{\"a\":2}\n"));
+        // A value over two lines with junk after it is still a document.
+        assert!(is_json_documents(b"{\"a\":\n1} xyz\n"));
     }
 
     /// A quote that never closes: its row is one rejected line, and the
