@@ -688,6 +688,31 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 /// --quiet (no summary on stdout) rejected lines and calls left unpriced.
 fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
+    // Inputs that could not be opened (no permission, gone, a dangling
+    // link): named, with why when a sample says.
+    let unreadable: Vec<String> = a
+        .input
+        .files
+        .iter()
+        .filter(|f| f.encoding == "unknown" && f.lines == 0 && f.rejected > 0)
+        .map(|f| {
+            let why = a.input.rejected_samples.iter().find(|s| {
+                s.file == f.file && s.reason == tokenaudit_ingest::RejectReason::UnreadableFile
+            });
+            match why {
+                Some(s) => format!("{} ({})", f.file, s.detail),
+                None => f.file.clone(),
+            }
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        out.push(format!(
+            "could not read {} input{}, counted as rejected: {} (--strict makes this an error)",
+            unreadable.len(),
+            if unreadable.len() == 1 { "" } else { "s" },
+            crate::output::first_of(&unreadable, 4)
+        ));
+    }
     for f in &a.input.files {
         out.extend(no_call_warning(
             &f.file, &f.format, f.lines, f.records, f.rejected,

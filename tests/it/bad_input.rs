@@ -1040,3 +1040,24 @@ fn a_folder_that_cannot_be_listed_is_counted_and_the_rest_read() {
     std::fs::set_permissions(env.path("logs/b"), open).unwrap();
     assert_eq!(strict.status.code(), Some(2), "{}", stderr(&strict));
 }
+
+/// Inputs that cannot be opened are named on stderr with why (they were
+/// only counted among the rejected lines, while a junk file was named).
+#[test]
+fn inputs_that_cannot_be_opened_are_named() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(1));
+    symlink("nowhere.jsonl", &env.path("logs/gone.jsonl"));
+    symlink("loop.jsonl", &env.path("logs/loop.jsonl"));
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: could not read 2 inputs, counted as rejected: logs/gone.jsonl (cannot open: No such file or directory (os error 2)), logs/loop.jsonl (cannot open: "),
+        "{err}"
+    );
+}
