@@ -537,7 +537,7 @@ fn warn_schema_1(state: &tokenaudit_store::commit::State, store: &str) {
     let rows = state.schema_1_rows();
     if rows > 0 {
         eprintln!(
-            "warning: --store {store}: {rows} of its calls were ingested by an older tokenaudit (store schema 1), whose near-duplicate signatures this version does not read: TA110 does not compare them (unless the store keeps their prompt text and --include-prompts is given). Ingest their logs again into a new store to include them."
+            "warning: --store {store}: up to {rows} of its calls were ingested by an older tokenaudit (store schema 1); the near-duplicate signatures of those with prompt text are of an older scheme this version does not read, so TA110 does not compare them (unless the store keeps their prompt text and --include-prompts is given). Ingest their logs again into a new store to include them."
         );
     }
 }

@@ -1901,7 +1901,36 @@ fn calls_an_older_tokenaudit_ingested_are_told() {
     .unwrap();
     let (_, said) = cached_audit(&env, &[]);
     assert!(
-        said.contains("warning: --store store: 3 of its calls were ingested by an older tokenaudit (store schema 1)"),
+        said.contains("warning: --store store: up to 3 of its calls were ingested by an older tokenaudit (store schema 1)"),
+        "{said}"
+    );
+    // A second night, then a compaction merging the two parts of the day:
+    // the merged part holds schema-1 rows (without their signatures), and
+    // is told as such.
+    env.write(
+        "logs/b.jsonl",
+        (3..5)
+            .map(|i| call(1, 10 + i, "chat", 1000, 100, &format!("r{i}")))
+            .collect::<String>(),
+    );
+    ingest(&env, &["logs"]);
+    let out = env
+        .cmd()
+        .args(["store", "compact", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let compaction = commit(&env, 3);
+    assert_eq!(compaction["kind"], "compact");
+    assert_eq!(compaction["unsigned"].as_array().unwrap().len(), 1);
+    let (a, said) = cached_audit(&env, &[]);
+    assert_eq!(a["totals"]["calls"], 5);
+    assert!(
+        said.contains("warning: --store store: up to 5 of its calls were ingested by an older tokenaudit (store schema 1)"),
         "{said}"
     );
 }

@@ -161,6 +161,31 @@ pub struct Commit {
     /// An ingest that kept prompt text (`--include-prompts`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prompts: bool,
+    /// Of `added`, parts that took rows of schema-1 parts (a compaction, a
+    /// day rewritten): those rows' near-duplicate signatures, of the older
+    /// scheme, were not kept ([`unsigned_parts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsigned: Vec<String>,
+}
+
+/// The parts of `added` that take rows of a removed part of schema 1 (of
+/// the same dataset and day): their signatures were not kept, so they are
+/// told as schema-1 rows are ([`State::schema_1_rows`]).
+pub fn unsigned_parts(state: &State, added: &[PartEntry], removed: &[String]) -> Vec<String> {
+    let legacy: Vec<&PartEntry> = removed
+        .iter()
+        .filter(|r| state.schema_1_parts.contains(*r))
+        .filter_map(|r| state.parts.get(r))
+        .collect();
+    added
+        .iter()
+        .filter(|p| {
+            legacy
+                .iter()
+                .any(|l| l.day == p.day && l.dataset() == p.dataset())
+        })
+        .map(|p| p.path.clone())
+        .collect()
 }
 
 /// The live store: the fold of every commit.
@@ -203,7 +228,7 @@ impl State {
         for p in &c.added {
             self.parts.insert(p.path.clone(), p.clone());
             self.added_in.insert(p.path.clone(), c.number);
-            if c.schema_version < 2 {
+            if c.schema_version < 2 || c.unsigned.contains(&p.path) {
                 self.schema_1_parts.insert(p.path.clone());
             }
         }
@@ -229,9 +254,11 @@ impl State {
         self.parts.values().filter(|p| p.holds_calls())
     }
 
-    /// Live calls written by an ingest of schema 1 (stop 32 and before):
-    /// their near-duplicate signatures are of another scheme, not read, so
-    /// TA110 compares them only when the store keeps their prompt text.
+    /// Live calls written by an ingest of schema 1 (stop 32 and before), or
+    /// merged into a part with them: their near-duplicate signatures (the
+    /// calls with prompt text had one) are of another scheme, not read, so
+    /// TA110 compares them only when the store keeps their prompt text. At
+    /// most: a merged part counts whole.
     pub fn schema_1_rows(&self) -> u64 {
         self.call_parts()
             .filter(|p| self.schema_1_parts.contains(&p.path))
@@ -391,6 +418,7 @@ mod tests {
             unsourced_skips: BTreeMap::new(),
             prune_before: None,
             prompts: false,
+            unsigned: vec![],
         }
     }
 

@@ -375,6 +375,7 @@ fn rewrite_commit(
             unsourced_skips: BTreeMap::new(),
             prune_before: prune_before.clone(),
             prompts: false,
+            unsigned: commit::unsigned_parts(state, &added, &removed),
         };
         if commit::claim(&root, &c)? {
             store.publish(&c)?;

@@ -536,6 +536,7 @@ impl Store {
                 unsourced_skips: BTreeMap::new(),
                 prune_before: None,
                 prompts: req.include_prompts,
+                unsigned: commit::unsigned_parts(&self.state, &replaced.added, &replaced.removed),
             };
             fault::point("before-claim").map_err(StoreError::io(&self.root))?;
             if commit::claim(&self.root, &commit)? {

@@ -385,6 +385,29 @@ impl PartSink<'_, '_> {
     }
 }
 
+/// `batch` (rows read back from a part, perhaps of an earlier schema) in
+/// the current schema, column by column by name: a column the part lacks
+/// is null, one the schema no longer has is dropped. By position, a
+/// schema-1 part's `minhash` (another signature scheme) became
+/// `minhash_oph`.
+fn conform(batch: &RecordBatch) -> Result<RecordBatch> {
+    let target = schema::schema();
+    let n = batch.num_rows();
+    let columns = target
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
+            Some(_) | None if f.is_nullable() => Ok(arrow_array::new_null_array(f.data_type(), n)),
+            _ => Err(StoreError::Invalid(format!(
+                "a part's rows lack the column {} the store's schema needs",
+                f.name()
+            ))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new(target, columns).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
 /// The order of rows within a part: feature, model, time.
 fn sort(batch: &RecordBatch) -> RecordBatch {
     let strings = |name| {
@@ -610,6 +633,7 @@ impl PartWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = conform(&batch)?;
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
         if self.pending_rows >= ROW_GROUP {
@@ -669,6 +693,53 @@ mod tests {
     /// A part's rows come out sorted by feature, model, time, with
     /// statistics and a page index on exactly those columns, no dictionary,
     /// `ts` and `line` delta-encoded and the fingerprints uncompressed.
+    /// Rows read back from a part of schema 1 (its signature column was
+    /// `minhash`, of another scheme) are written by name: the signatures
+    /// are dropped, not taken for `minhash_oph` by their position.
+    #[test]
+    fn rows_of_an_earlier_schema_are_written_by_name() {
+        let mut rows = RowsBuilder::default();
+        rows.push(
+            &record("chat", "gpt-4o", 1),
+            &Extra {
+                model_id: None,
+                cost: None,
+                minhash: Some([7; tokenaudit_core::MINHASH_LEN]),
+                source: "/logs/a.jsonl",
+                line: 1,
+                prompts: false,
+            },
+        );
+        let batch = rows.finish();
+        let fields: Vec<arrow_schema::Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                if f.name() == col::MINHASH {
+                    f.as_ref().clone().with_name("minhash")
+                } else {
+                    f.as_ref().clone()
+                }
+            })
+            .collect();
+        let old = RecordBatch::try_new(
+            std::sync::Arc::new(arrow_schema::Schema::new(fields)),
+            batch.columns().to_vec(),
+        )
+        .unwrap();
+        assert_eq!(old.column_by_name("minhash").unwrap().null_count(), 0);
+        let now = conform(&old).unwrap();
+        assert_eq!(now.schema(), schema::schema());
+        assert_eq!(now.column_by_name(col::MINHASH).unwrap().null_count(), 1);
+        assert_eq!(
+            now.column_by_name(col::FEATURE),
+            batch.column_by_name(col::FEATURE)
+        );
+        // The current schema's rows are as they were.
+        assert_eq!(conform(&batch).unwrap(), batch);
+    }
+
     #[test]
     fn parts_are_sorted_and_encoded_as_documented() {
         let dir = tempfile::tempdir().unwrap();
