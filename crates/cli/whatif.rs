@@ -126,7 +126,7 @@ impl WhatifArgs {
                 share,
                 write_share: 0.0,
                 write_1h: false,
-                from_day: None,
+                days: vec![],
             });
         }
         for v in &self.response_cache {

@@ -244,10 +244,10 @@ pub enum Lever {
         /// The writes are at the 1-hour rate (absent when false).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         write_1h: bool,
-        /// Only the days from this one on (a collapse's: the days before
-        /// had their hits); absent: every day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from_day: Option<chrono::NaiveDate>,
+        /// Only these days, sorted (a collapse's: the days before had their
+        /// hits, and so may the days after); absent: every day.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        days: Vec<chrono::NaiveDate>,
     },
     /// A response cache: `hit_rate` of the traffic (by cost: the calls it
     /// answers over all the cell's) answered without calling the model.

@@ -36,10 +36,9 @@ use crate::finding::{Finding, MONTH_DAYS};
 fn applies_to(lever: &Lever, g: &GroupRow) -> bool {
     let (feature, model) = lever.scope();
     let days = match lever {
-        Lever::PromptCache {
-            from_day: Some(from),
-            ..
-        } => g.day.is_some_and(|d| d >= *from),
+        Lever::PromptCache { days, .. } if !days.is_empty() => {
+            g.day.is_some_and(|d| days.binary_search(&d).is_ok())
+        }
         _ => true,
     };
     feature == g.feature && model.is_none_or(|m| m == g.model) && days

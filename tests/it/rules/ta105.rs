@@ -60,7 +60,7 @@ fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
     assert_eq!(f["severity"], "low");
     assert_eq!(
         f["lever"],
-        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8, "from_day": "2025-03-08"})
+        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8, "days": ["2025-03-08", "2025-03-09", "2025-03-10"]})
     );
     // The waterfall's caching step is the finding's saving: the lever
     // re-prices the days from the collapse on, not the healthy ones.
@@ -173,4 +173,44 @@ fn drop_option_makes_a_smaller_fall_a_collapse() {
     // 468,000 × $1.25/M = $0.585; × 3.2 = $1.872 a month.
     assert_eq!(f[0]["savings"]["observed"], "0.585");
     assert_eq!(f[0]["savings"]["monthly"], "1.872");
+}
+
+#[test]
+fn a_quiet_day_inside_a_collapse_is_neither_collapsed_nor_baseline() {
+    let env = Env::new();
+    // 12 days of the gpt-4o fixture's calls: days 1–7 at 80% cached, then
+    // 2,000 cached per call (5%), except day 10 with only 3 calls, none
+    // cached (a holiday).
+    let mut s = String::new();
+    for day in 1..=12u32 {
+        let (cached, calls) = match day {
+            1..=7 => (32_000, 10),
+            10 => (0, 3),
+            _ => (2_000, 10),
+        };
+        for h in 0..calls {
+            let extra = json!({
+                "request_id": format!("ac-{day:02}-{h}"),
+                "usage": {"prompt_tokens": 40_000, "completion_tokens": 0,
+                          "prompt_tokens_details": {"cached_tokens": cached}},
+            });
+            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
+            s += &(gw_line(&ts, "autocomplete", "gpt-4o", 40_000, 0, extra) + "\n");
+        }
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    let days = json!(["2025-03-08", "2025-03-09", "2025-03-11", "2025-03-12"]);
+    assert_eq!(e["days"], days);
+    assert_eq!(e["quiet_days_left_out"], 1);
+    // Each collapsed day: 0.8 × 400,000 − 20,000 = 300,000 × $1.25/M =
+    // $0.375; four days $1.50. The lever re-prices those days only.
+    assert_eq!(f[0]["savings"]["observed"], "1.50");
+    assert_eq!(f[0]["lever"]["days"], days);
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "1.50");
 }

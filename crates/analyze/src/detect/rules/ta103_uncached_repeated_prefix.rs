@@ -297,7 +297,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             share,
             write_share,
             write_1h,
-            from_day: None,
+            days: vec![],
         };
         if f.set_savings(
             ctx,

@@ -163,7 +163,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             share: after,
             write_share,
             write_1h,
-            from_day: None,
+            days: vec![],
         };
         let method = "the prefix priced as cached once stable: the calls replayed in time order under the provider's prompt-cache rules, hits at the input minus cached rate less each write's premium";
         if saved > Money::ZERO {

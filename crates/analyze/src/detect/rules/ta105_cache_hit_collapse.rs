@@ -32,8 +32,8 @@
 //! input − cached), each group's: first the cache writes past the
 //! baseline's write share (a prefix written again on every call, at its
 //! write rate), then uncached input (at the input rate), each read from
-//! the cache instead. The waterfall's lever re-prices the days from the
-//! first collapsed one.
+//! the cache instead. The waterfall's lever re-prices the
+//! collapsed days only.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +96,7 @@ struct Collapse {
     share: f64,
     base: f64,
     base_written: f64,
+    base_calls: f64,
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
@@ -127,26 +128,27 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .collect();
         let mut collapsed: Vec<Collapse> = Vec::new();
         let mut baseline_at_first = 0.0;
-        let mut quiet_days = 0usize;
+        let mut quiet: Vec<NaiveDate> = Vec::new();
         for i in 1..series.len() {
             let (day, share, _, calls) = series[i];
             let start = i.saturating_sub(n_base);
-            // Only days that had not collapsed themselves form the baseline.
+            // Only days that had not collapsed themselves, nor were quiet,
+            // form the baseline.
             let base_days: Vec<&(NaiveDate, f64, f64, u64)> = series[start..i]
                 .iter()
-                .filter(|s| !collapsed.iter().any(|c| c.day == s.0))
+                .filter(|s| !collapsed.iter().any(|c| c.day == s.0) && !quiet.contains(&s.0))
                 .collect();
             let (base, base_written, base_calls) = if base_days.is_empty() {
                 // Still collapsed: the baseline from before the collapse.
                 match collapsed.last() {
-                    Some(c) => (c.base, c.base_written, None),
+                    Some(c) => (c.base, c.base_written, c.base_calls),
                     None => continue,
                 }
             } else {
                 let pick = |f: fn(&(NaiveDate, f64, f64, u64)) -> f64| {
                     median(&mut base_days.iter().map(|s| f(s)).collect::<Vec<f64>>())
                 };
-                (pick(|s| s.1), pick(|s| s.2), Some(pick(|s| s.3 as f64)))
+                (pick(|s| s.1), pick(|s| s.2), pick(|s| s.3 as f64))
             };
             if base < o.min_baseline || share >= o.drop * base {
                 continue;
@@ -154,8 +156,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             // Far fewer calls than the baseline's (a weekend, a holiday):
             // each cache entry expires before the next call reads it. No
             // prompt changed; that is TA103's lifetime to lengthen.
-            if base_calls.is_some_and(|b| (calls as f64) < o.drop * b) {
-                quiet_days += 1;
+            if (calls as f64) < o.drop * base_calls {
+                quiet.push(day);
                 continue;
             }
             if collapsed.is_empty() {
@@ -166,6 +168,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 share,
                 base,
                 base_written,
+                base_calls,
             });
         }
         if collapsed.is_empty() {
@@ -233,8 +236,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .map(|c| c.day.to_string())
                 .collect::<Vec<_>>(),
         );
-        if quiet_days > 0 {
-            f = f.with("quiet_days_left_out", quiet_days);
+        if !quiet.is_empty() {
+            f = f.with("quiet_days_left_out", quiet.len());
         }
         f.confidence = Confidence::High;
         f.recommendation = if rewritten > 0 {
@@ -254,7 +257,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             share: baseline_at_first,
             write_share: collapsed[0].base_written,
             write_1h: false,
-            from_day: Some(first.day),
+            days: collapsed.iter().map(|c| c.day).collect(),
         };
         if f.set_savings(
             ctx,
