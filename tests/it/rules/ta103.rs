@@ -217,3 +217,51 @@ fn no_cached_counts_anywhere_make_an_automatic_cache_finding_a_question() {
     assert!(a["evidence"].get("cached_tokens_recorded").is_none());
     assert!(a["title"].as_str().unwrap().contains("is sent uncached"));
 }
+
+/// 60 calls of `agent × claude-sonnet-4-5` ten minutes apart, each writing
+/// its 5,000-token system prompt to the cache (5-minute lifetime: expired
+/// by the next call) with 500 other input and 100 output tokens. Prices:
+/// input $3, cached read $0.30, 5-minute write $3.75, 1-hour write $6,
+/// output $15 per million; each call $0.02175, $1.305 in all.
+#[test]
+fn a_prefix_written_again_on_every_call_saves_the_premium_paid_too() {
+    let env = Env::new();
+    let lines: String = (0..60u32)
+        .map(|i| {
+            json!({
+                "timestamp": format!("2026-10-01T{:02}:{:02}:00Z", 8 + i / 6, (i % 6) * 10),
+                "request_id": format!("r{i}"), "provider": "anthropic",
+                "model": "claude-sonnet-4-5", "feature": "agent",
+                "system_prompt_hash": "p1", "system_prompt_tokens": 5000,
+                "usage": {"input_tokens": 500, "cache_read_input_tokens": 0,
+                          "cache_creation_input_tokens": 5000, "output_tokens": 100},
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", lines);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("is written to the cache again and again on 60 calls"),
+        "{}",
+        f["title"]
+    );
+    assert_eq!(f["evidence"]["cache_write_tokens_logged"], 300_000);
+    // A 1-hour lifetime: one write, 59 reads. 59 × 5,000 × ($3 − $0.30)/M
+    // = $0.7965, less the write's premium 5,000 × ($6 − $3)/M = $0.015,
+    // plus the premium the logs show was paid on every call, 300,000 ×
+    // ($3.75 − $3)/M = $0.225: $1.0065 (it said $0.7815). By hand, the
+    // calls with the fix: 30,000 × $3 + 5,000 × $6 + 295,000 × $0.30 +
+    // 6,000 × $15 per million = $0.2985, $1.305 − $0.2985 = $1.0065.
+    assert_eq!(f["savings"]["observed"], "1.0065");
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "1.0065");
+}

@@ -166,6 +166,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let mut lifetimes: Vec<&'static str> = Vec::new();
         let mut write_1h = false;
         let mut exact = true;
+        let mut rewritten = 0u64;
         // Excerpts of the qualifying prefixes, most used first (only with
         // `--include-prompts`).
         let mut texts: Vec<&str> = Vec::new();
@@ -186,9 +187,21 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             ) else {
                 continue;
             };
-            // What the logs show was cached already is not saved again.
+            // What the logs show was cached already is not saved again;
+            // what they show was written to the cache (an entry that
+            // expired before the next call read it) was paid at the write
+            // rate on top of the input rate, and is saved too (at the
+            // 5-minute rate: the logs' split of lifetimes is not kept per
+            // prefix).
             let had = (rates.input - rates.cached_read) * p.cached_read;
-            let s = r.saving - had;
+            let premium = rates.cache_write_5m - rates.input;
+            let paid = if premium > Money::ZERO {
+                premium * p.cache_write
+            } else {
+                Money::ZERO
+            };
+            let s = r.saving - had + paid;
+            rewritten += p.cache_write;
             if s <= Money::ZERO {
                 continue;
             }
@@ -238,6 +251,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     "{}: a {:.0}-token system prompt is repeated on {} calls to {} and the logs show no cached tokens",
                     cell.feature, largest_tokens, calls, model
                 )
+            } else if rewritten > 0 {
+                format!(
+                    "{}: a {:.0}-token system prompt is written to the cache again and again on {} calls to {}: its entries expire before the next call reads them",
+                    cell.feature, largest_tokens, calls, model
+                )
             } else {
                 format!(
                     "{}: a {:.0}-token system prompt is sent uncached on {} calls to {}",
@@ -263,6 +281,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_lifetime", lifetimes.join(", "))
         .with("cache_rules", policy.name)
         .with("cached_share_after", round_to(share, 4));
+        if rewritten > 0 {
+            f = f.with("cache_write_tokens_logged", rewritten * scale);
+        }
         f.sample_prompts = crate::detect::sample_prompts(texts);
         f.confidence = if unknown {
             Confidence::Low
@@ -271,19 +292,27 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             worst.confidence().min(Confidence::Medium)
         };
-        f.recommendation = format!(
-            "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",
-            cell.feature,
-            if cell.model.starts_with("anthropic/") {
-                if write_1h {
-                    ", and mark it with cache_control and a 1-hour ttl"
+        f.recommendation = if rewritten > 0 && cell.model.starts_with("anthropic/") {
+            format!(
+                "{}'s calls already write the system prompt to the cache, but each entry expires before the next call: give it a longer lifetime{} and keep it first and byte-identical.",
+                cell.feature,
+                if write_1h { " (cache_control with a 1-hour ttl)" } else { "" }
+            )
+        } else {
+            format!(
+                "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",
+                cell.feature,
+                if cell.model.starts_with("anthropic/") {
+                    if write_1h {
+                        ", and mark it with cache_control and a 1-hour ttl"
+                    } else {
+                        ", and mark it with cache_control"
+                    }
                 } else {
-                    ", and mark it with cache_control"
+                    ""
                 }
-            } else {
-                ""
-            }
-        );
+            )
+        };
         if unknown {
             f = f.with("cached_tokens_recorded", false);
             f.recommendation.push_str(&format!(
@@ -302,7 +331,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if f.set_savings(
             ctx,
             saved,
-            "the prefix's calls replayed in time order under the provider's prompt-cache rules: hits' cacheable tokens at the input minus cached rate, less each write's premium and what was already cached",
+            "the prefix's calls replayed in time order under the provider's prompt-cache rules: hits' cacheable tokens at the input minus cached rate, less each write's premium and what was already cached, plus the write premium the logs show was paid",
             Some(lever),
         ) {
             out.push(f);
