@@ -334,9 +334,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         .map(|(new, old)| format!("{new} (was {old})"))
         .collect();
     if !recompressed.is_empty() {
+        let files: std::collections::BTreeSet<&str> =
+            r.recompressed.iter().map(|(new, _)| new.as_str()).collect();
         s.push_str(&format!(
-            "Read {} files that hold the text of stored files now gone (compressed since): their calls replace those files' rather than count twice: {}.\n",
-            recompressed.len(),
+            "Read {} file{} that hold{} the text of stored files now gone (moved or compressed since): their calls replace those files' rather than count twice: {}.\n",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            if files.len() == 1 { "s" } else { "" },
             crate::output::first_of(&recompressed, 4)
         ));
     }

@@ -1964,7 +1964,7 @@ fn a_log_compressed_after_it_was_ingested_is_not_counted_twice() {
     env.write("logs/app.jsonl", day(3, 20..30));
     let said = ingest(&env, &["logs"]);
     assert!(
-        said.contains("Read 1 files that hold the text of stored files now gone (compressed since): their calls replace those files' rather than count twice:"),
+        said.contains("Read 1 file that holds the text of stored files now gone (moved or compressed since): their calls replace those files' rather than count twice: logs/app.jsonl-20261002.gz (was logs/app.jsonl-20261002)."),
         "{said}"
     );
     // 30 calls of gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035 each.

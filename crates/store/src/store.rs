@@ -460,13 +460,14 @@ impl Store {
         // compressed after it was read (`gzip app.log-20261002`, logrotate's
         // dateext with delaycompress). Its earlier rows are replaced, not
         // counted twice.
-        let reread_by: BTreeMap<String, &str> = read
+        // By the text's length and first MiB, and its number of lines.
+        let reread_by: BTreeMap<String, (&str, u64)> = read
             .iter()
             .enumerate()
             .filter(|(_, p)| p.start.is_none())
             .filter_map(|(i, p)| {
-                let c = summary.sources[i].content?;
-                Some((plan::content_text(c), p.name.as_str()))
+                let s = &summary.sources[i];
+                Some((plan::content_text(s.content?), (p.name.as_str(), s.lines)))
             })
             .collect();
         let read_keys: BTreeSet<&str> = read.iter().map(|p| p.key.as_str()).collect();
@@ -477,10 +478,10 @@ impl Store {
                 && !read_keys.contains(e.key.as_str())
                 && !gone.moved.contains_key(&e.key)
                 && !gone.replaced.contains(&e.key);
-            let Some(new) = e.content.as_ref().and_then(|c| reread_by.get(c)) else {
+            let Some(&(new, lines)) = e.content.as_ref().and_then(|c| reread_by.get(c)) else {
                 continue;
             };
-            if candidate && !Path::new(&e.key).exists() {
+            if candidate && e.lines == lines && !Path::new(&e.key).exists() {
                 gone.replaced.insert(e.key.clone());
                 report.recompressed.push((new.to_string(), e.name.clone()));
             }
