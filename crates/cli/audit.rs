@@ -809,8 +809,11 @@ pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, 
 
 fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     let t = &a.totals;
+    // With calls of unknown models, the averages are over the priced ones
+    // (an unknown cost is no $0), and say so.
+    let priced = if t.unpriced_calls > 0 { " priced" } else { "" };
     let mut s = format!(
-        "Spend {} over {} calls ({} successful); {} per call, {} per successful call.\n",
+        "Spend {} over {} calls ({} successful); {} per{priced} call, {} per successful{priced} call.\n",
         t.cost.to_cents_string(),
         t.calls,
         t.ok_calls,

@@ -369,3 +369,36 @@ fn unpriced_calls_are_never_a_bare_zero_in_the_tables() {
     // gpt-4o: 1,000 × $2.50 + 100 × $10 per million = $0.0035.
     assert!(md.contains("| openai | 2 | $0.00 + 1 unpriced |"), "{md}");
 }
+
+/// With calls of an unknown model, the average cost is over the priced
+/// calls and says so: 3 calls of gpt-4o ($0.0035 each) and one of a model
+/// the catalog lacks average $0.0035 per priced call ($0.0026 per call
+/// would count the unknown one as free).
+#[test]
+fn averages_over_priced_calls_say_so() {
+    let env = Env::new();
+    let line = |model: &str, id: u32| {
+        crate::util::gw_line(
+            "2026-10-01T08:00:00Z",
+            "chat",
+            model,
+            1000,
+            100,
+            serde_json::json!({"request_id": format!("r{id}")}),
+        ) + "\n"
+    };
+    let text: String = (0..3).map(|i| line("gpt-4o", i)).collect::<String>() + &line("acme-9b", 9);
+    env.write("calls.jsonl", text);
+    let out = env
+        .cmd()
+        .args(["audit", "calls.jsonl", "--out", "out", "--format", "md"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with("Spend $0.01 over 4 calls (4 successful); $0.0035 per priced call, $0.0035 per successful priced call."),
+        "{said}"
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("| Cost per priced call | $0.0035 |"), "{md}");
+}

@@ -931,14 +931,17 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             Inline::plain(")"),
         ],
     );
+    // Over the priced calls: an unknown model's cost is not $0.
+    let (per_call, per_success) = if t.unpriced_calls > 0 {
+        ("Cost per priced call", "Cost per successful priced call")
+    } else {
+        ("Cost per call", "Cost per successful call")
+    };
     figure(
-        "Cost per call",
+        per_call,
         vec![money_or_dash((t.calls > 0).then_some(a.cost_per_call), 4)],
     );
-    figure(
-        "Cost per successful call",
-        vec![money_or_dash(a.cost_per_success, 4)],
-    );
+    figure(per_success, vec![money_or_dash(a.cost_per_success, 4)]);
     figure(
         "Spend on failed calls",
         vec![
