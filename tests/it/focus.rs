@@ -164,6 +164,27 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
     );
     // List: 0.03 + 0.36 + 0.08475 = 0.47475.
     assert_eq!(list, money("0.47475"));
+    // The batch input row: $2.50/M at list, $1.25/M contracted; its cached
+    // reads $2.50/M and $0.625/M; Claude's 1-hour writes $6/M.
+    let unit = |f: &str, b: &str, t: &str| {
+        let r = rows
+            .iter()
+            .find(|r| r["x_Feature"] == f && r["x_Batch"] == b && r["x_TokenType"] == t)
+            .unwrap();
+        (money(&r["ListUnitPrice"]), money(&r["ContractedUnitPrice"]))
+    };
+    assert_eq!(
+        unit("chat", "true", "input"),
+        (money("0.0000025"), money("0.00000125"))
+    );
+    assert_eq!(
+        unit("chat", "true", "cached_read"),
+        (money("0.0000025"), money("0.000000625"))
+    );
+    assert_eq!(
+        unit("docs", "false", "cache_write_1h"),
+        (money("0.000006"), money("0.000006"))
+    );
     for r in &rows {
         assert_eq!(r["BilledCost"], r["EffectiveCost"]);
         assert_eq!(r["ServiceCategory"], "AI and Machine Learning");
@@ -174,6 +195,14 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
         // pricing unit the consumed one, no account name or charge class in
         // the logs, the calendar month as billing period.
         assert_eq!(r["ContractedCost"], r["EffectiveCost"]);
+        // Unit prices per token: each row here is at one rate, so price ×
+        // quantity is the cost exactly.
+        let q: u64 = r["PricingQuantity"].parse().unwrap();
+        assert_eq!(money(&r["ListUnitPrice"]) * q, money(&r["ListCost"]));
+        assert_eq!(
+            money(&r["ContractedUnitPrice"]) * q,
+            money(&r["ContractedCost"])
+        );
         assert_eq!(r["PricingQuantity"], r["ConsumedQuantity"]);
         assert_eq!(r["PricingUnit"], r["ConsumedUnit"]);
         assert_eq!(r["ChargeClass"], "");

@@ -135,7 +135,7 @@ pub struct FocusRow {
 }
 
 /// The CSV and Parquet columns, in order.
-pub const COLUMNS: [&str; 35] = [
+pub const COLUMNS: [&str; 37] = [
     "BilledCost",
     "BillingAccountId",
     "BillingAccountName",
@@ -150,9 +150,11 @@ pub const COLUMNS: [&str; 35] = [
     "ConsumedQuantity",
     "ConsumedUnit",
     "ContractedCost",
+    "ContractedUnitPrice",
     "EffectiveCost",
     "InvoiceIssuerName",
     "ListCost",
+    "ListUnitPrice",
     "PricingQuantity",
     "PricingUnit",
     "ProviderName",
@@ -582,7 +584,7 @@ fn description(r: &FocusRow) -> String {
 
 /// Every column of a row as text, in [`COLUMNS`] order (money exact;
 /// empty: null).
-fn fields(r: &FocusRow) -> [String; 35] {
+fn fields(r: &FocusRow) -> [String; 37] {
     let (billing_start, billing_end) = billing_period(r.charge_period_start);
     [
         r.billed_cost.to_decimal_string(),
@@ -599,9 +601,13 @@ fn fields(r: &FocusRow) -> [String; 35] {
         r.consumed_quantity.to_string(),
         r.token_type.unit().into(),
         r.effective_cost.to_decimal_string(),
+        unit_price(r.effective_cost, r.consumed_quantity)
+            .map_or(String::new(), |m| m.to_decimal_string()),
         r.effective_cost.to_decimal_string(),
         r.provider_name.clone(),
         r.list_cost.to_decimal_string(),
+        unit_price(r.list_cost, r.consumed_quantity)
+            .map_or(String::new(), |m| m.to_decimal_string()),
         r.consumed_quantity.to_string(),
         r.token_type.unit().into(),
         r.provider_name.clone(),
@@ -621,6 +627,17 @@ fn fields(r: &FocusRow) -> [String; 35] {
         r.priced.to_string(),
         "tokenaudit".into(),
     ]
+}
+
+/// A row's price per unit of its `PricingQuantity` (a token, a search):
+/// its cost over its quantity, to the pico-dollar (exact for a row at one
+/// rate; a row of calls at two long-context tiers gets their average).
+/// `None` for a row of no quantity.
+fn unit_price(cost: Money, quantity: u64) -> Option<Money> {
+    (quantity > 0).then(|| {
+        let q = quantity as i128;
+        Money::from_picos((cost.picos() + q / 2).div_euclid(q))
+    })
 }
 
 /// `focus.csv`: a header row, then one line per row; every text cell goes
@@ -646,7 +663,7 @@ pub const MONEY_SCALE: i8 = 12;
 /// UTC timestamps (microseconds), `ConsumedQuantity` an unsigned integer,
 /// flags booleans, the rest text, in [`COLUMNS`] order.
 pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
-    let all: Vec<[String; 35]> = rows.iter().map(fields).collect();
+    let all: Vec<[String; 37]> = rows.iter().map(fields).collect();
     let text = |i: usize| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(
             all.iter().map(|f| f[i].as_str()),
@@ -654,6 +671,15 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
     };
     let money = |f: fn(&FocusRow) -> Money| -> Result<ArrayRef, ParquetError> {
         let picos = Decimal128Array::from_iter_values(rows.iter().map(|r| f(r).picos()));
+        Ok(Arc::new(
+            picos.with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?,
+        ))
+    };
+    let unit_prices = |f: fn(&FocusRow) -> Money| -> Result<ArrayRef, ParquetError> {
+        let picos = Decimal128Array::from_iter(
+            rows.iter()
+                .map(|r| unit_price(f(r), r.consumed_quantity).map(|m| m.picos())),
+        );
         Ok(Arc::new(
             picos.with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?,
         ))
@@ -682,6 +708,8 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
                 Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))
             }
             "ListCost" => money(|r| r.list_cost)?,
+            "ListUnitPrice" => unit_prices(|r| r.list_cost)?,
+            "ContractedUnitPrice" => unit_prices(|r| r.effective_cost)?,
             "ChargePeriodStart" => micros(|r| r.charge_period_start),
             "ChargePeriodEnd" => micros(|r| r.charge_period_end),
             "ConsumedQuantity" => Arc::new(UInt64Array::from_iter_values(
