@@ -266,12 +266,12 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         let days = tokenaudit_analyze::period_days(&audit);
         let b = break_even(t.input_tokens + t.output_tokens, t.cost, days, host);
         s.push_str(&format!(
-            "\nSelf-hosting, per 30-day month at the observed volume ({} tokens):\n  API bill:        {}  ({} per million tokens)\n  self-hosted:     {}  ({:.0} GPU-hours; {} per million tokens at full load)\n",
+            "\nSelf-hosting, per 30-day month at the observed volume ({} tokens):\n  API bill:        {}  ({} per million tokens)\n  self-hosted:     {}  ({} GPU-hours; {} per million tokens at full load)\n",
             b.monthly_tokens,
             b.api_monthly.to_cents_string(),
             b.api_per_mtok.to_rounded_string(4),
             b.self_host_monthly.to_cents_string(),
-            b.gpu_hours,
+            gpu_hours(b.gpu_hours),
             b.self_host_per_mtok.to_rounded_string(4),
         ));
         s.push_str(&match (b.self_host_cheaper, b.break_even_tokens) {
@@ -282,4 +282,27 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     }
     print(&tokenaudit_report::terminal_text(&s))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// GPU-hours as a reader checks them against the bill: whole hours from
+/// 10 on, two significant digits below (0.15, not 0 beside a $0.38 bill).
+fn gpu_hours(h: f64) -> String {
+    if h >= 10.0 || h == 0.0 {
+        format!("{h:.0}")
+    } else {
+        let digits = (1 - h.log10().floor() as i32).max(0) as usize;
+        format!("{h:.digits$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn gpu_hours_keep_two_significant_digits_under_ten() {
+        assert_eq!(super::gpu_hours(0.15), "0.15");
+        assert_eq!(super::gpu_hours(0.0375), "0.037");
+        assert_eq!(super::gpu_hours(2.5), "2.5");
+        assert_eq!(super::gpu_hours(720.0), "720");
+        assert_eq!(super::gpu_hours(0.0), "0");
+    }
 }

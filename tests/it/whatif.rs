@@ -322,7 +322,7 @@ fn self_hosting_break_even_is_computed_from_the_observed_volume() {
         stdout(&out),
         "\nSelf-hosting, per 30-day month at the observed volume (30300000 tokens):\n  \
          API bill:        $78.00  ($2.5743 per million tokens)\n  \
-         self-hosted:     $16.83  (8 GPU-hours; $0.5556 per million tokens at full load)\n  \
+         self-hosted:     $16.83  (8.4 GPU-hours; $0.5556 per million tokens at full load)\n  \
          Self-hosting is cheaper at this volume (before engineering and operations time).\n"
     );
 
