@@ -2354,3 +2354,39 @@ fn an_agents_home_folder_reads_its_sessions_only() {
         stderr(&out)
     );
 }
+
+/// Calls of the same cost are listed among the most expensive by request
+/// id, whatever order the lines come in or what the files are named (by
+/// where they were read, a nightly export's order or name changed the list).
+#[test]
+fn most_expensive_ties_are_listed_by_request_id() {
+    let env = Env::new();
+    let line = |id: &str| {
+        crate::util::gw_line(
+            "2026-10-01T08:00:00Z",
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            serde_json::json!({"request_id": id}),
+        ) + "\n"
+    };
+    let ids = ["r3", "r1", "r2"];
+    env.write("b.jsonl", ids.iter().map(|i| line(i)).collect::<String>());
+    let others = ["q2", "q1", "q3"];
+    env.write(
+        "a.jsonl",
+        others.iter().map(|i| line(i)).collect::<String>(),
+    );
+    let listed = |args: &[&str]| -> Vec<String> {
+        env.audit(args)["audit"]["most_expensive_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["request_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let want = ["q1", "q2", "q3", "r1", "r2", "r3"];
+    assert_eq!(listed(&["a.jsonl", "b.jsonl"]), want);
+    assert_eq!(listed(&["b.jsonl", "a.jsonl", "--threads", "1"]), want);
+}

@@ -952,7 +952,24 @@ fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 
 /// Most expensive first; ties broken by input position so the order is stable.
 pub(crate) fn sort_expensive(v: &mut [ExpensiveCall]) {
-    v.sort_by(|a, b| b.cost.cmp(&a.cost).then(a.at.cmp(&b.at)));
+    v.sort_by(|a, b| expensive_order(a.cost, a.request_id.as_deref(), a.at, b));
+}
+
+/// The list's order: cost down, then request id (calls with one first),
+/// then where read. Ties are common (the same prompt and answer sizes), and
+/// the request id keeps the list the same whatever order the logs are in
+/// or what their files are named.
+fn expensive_order(
+    cost: Money,
+    request_id: Option<&str>,
+    at: Location,
+    b: &ExpensiveCall,
+) -> std::cmp::Ordering {
+    b.cost
+        .cmp(&cost)
+        .then(request_id.is_none().cmp(&b.request_id.is_none()))
+        .then(request_id.cmp(&b.request_id.as_deref()))
+        .then(at.cmp(&b.at))
 }
 
 fn merge_table(mine: &mut Table, theirs: Table) {
@@ -1422,16 +1439,15 @@ impl RecordSink for Accumulator<'_> {
             self.last = self.last.max(Some(t));
         }
         if let (Some(c), true) = (cost, priced.is_some()) {
-            // The list's order, cost down then where read: a call that ties
-            // the last one's cost but was read before it takes its place, so
-            // the list does not depend on the order calls come in (a store
+            // The list's order (`expensive_order`): a call that ties the
+            // last one's cost but comes before it takes its place, so the
+            // list does not depend on the order calls come in (a store
             // feeds them sorted, not as read).
-            let threshold = if self.most_expensive.len() < TOP_CALLS {
-                None
-            } else {
-                self.most_expensive.last().map(|e| (e.cost, e.at))
-            };
-            if threshold.is_none_or(|(t, t_at)| c > t || (c == t && at < t_at)) {
+            let admit = self.most_expensive.len() < TOP_CALLS
+                || self.most_expensive.last().is_some_and(|last| {
+                    expensive_order(c, r.request_id.as_deref(), at, last).is_lt()
+                });
+            if admit {
                 self.most_expensive.push(ExpensiveCall {
                     cost: c,
                     at,
