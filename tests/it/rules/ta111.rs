@@ -140,3 +140,35 @@ fn yes_no_about_long_documents_is_not_a_small_task() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(findings(&r, "TA111").len(), 1);
 }
+
+/// gpt-4.1-mini (input $0.40, output $1.60 per million) giving 8-token
+/// answers: its cheaper siblings are gpt-4.1-nano ($0.10 / $0.40) and
+/// gpt-5-nano ($0.05 / $0.40), which reasons, billing hidden reasoning
+/// tokens these logs cannot show. The target is the one that does not.
+#[test]
+fn a_model_that_does_not_reason_is_routed_to_one_that_does_not() {
+    let env = Env::new();
+    let calls: String = (0..121u32)
+        .map(|i| {
+            gw_line(
+                &at(i * 24),
+                "triage",
+                "gpt-4.1-mini",
+                512,
+                8,
+                json!({"request_id": format!("t-{i:03}")}),
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", calls);
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA111");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["target_model"], "openai/gpt-4.1-nano");
+    // 121 × (512 × $0.40 + 8 × $1.60)/M = $0.0263296 now; on gpt-4.1-nano
+    // 121 × (512 × $0.10 + 8 × $0.40)/M = $0.0065824: saves $0.0197472.
+    assert_eq!(f[0]["evidence"]["cost_now"], "0.0263296");
+    assert_eq!(f[0]["evidence"]["cost_on_target"], "0.0065824");
+    assert_eq!(f[0]["savings"]["observed"], "0.0197472");
+}

@@ -96,7 +96,21 @@ pub fn family(id: &str) -> &str {
     id.split(['-', '.', '_']).next().unwrap_or(id)
 }
 
-/// The cheapest chat model of the same provider and family, by blended price.
+/// Whether a model thinks before it answers, billing hidden reasoning
+/// tokens as output (OpenAI's o-series and GPT-5, names that say so): its
+/// token prices alone understate what a call costs on it.
+pub fn reasons(id: &str) -> bool {
+    let id = id.rsplit('/').next().unwrap_or(id).to_ascii_lowercase();
+    let o_series = id.len() > 1 && id.starts_with('o') && id.as_bytes()[1].is_ascii_digit();
+    o_series
+        || id.starts_with("gpt-5")
+        || ["reason", "thinking", "-r1"].iter().any(|w| id.contains(w))
+}
+
+/// The cheapest chat model of the same provider and family, by blended
+/// price; for a model that does not reason, one that does not either (its
+/// hidden reasoning tokens would be billed on top of the tokens these logs
+/// show).
 pub fn cheapest_sibling(
     catalog: &Catalog,
     id: ModelId,
@@ -104,6 +118,7 @@ pub fn cheapest_sibling(
 ) -> Option<ModelId> {
     let me = catalog.model(id);
     let fam = family(&me.id);
+    let thinks = reasons(&me.id);
     // Prefer the model's own small variants (gpt-4o → gpt-4o-mini).
     let own = format!("{}-", me.id);
     let variants = |m: &tokenaudit_core::pricing::ModelEntry| m.id.starts_with(&own);
@@ -124,6 +139,7 @@ pub fn cheapest_sibling(
                     family(&m.id) == fam
                 }
                 && !NOT_CHAT.iter().any(|w| m.id.contains(w))
+                && (thinks || !reasons(&m.id))
         })
         .filter_map(|(other, m)| {
             let p = blended(catalog, other, day)?;
@@ -213,6 +229,37 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             Some(lever),
         ) {
             out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reasons;
+
+    #[test]
+    fn reasoning_models_are_told_by_name() {
+        for id in [
+            "o3-mini",
+            "o1",
+            "o4-mini",
+            "gpt-5-nano",
+            "openai/gpt-5",
+            "deepseek-reasoner",
+            "claude-3-7-sonnet-thinking",
+            "deepseek-r1",
+        ] {
+            assert!(reasons(id), "{id}");
+        }
+        for id in [
+            "gpt-4.1-nano",
+            "gpt-4o-mini",
+            "openai/gpt-4o",
+            "claude-haiku-4-5",
+            "deepseek-chat",
+            "omni-moderation",
+        ] {
+            assert!(!reasons(id), "{id}");
         }
     }
 }
