@@ -376,3 +376,46 @@ fn a_month_under_way_and_a_month_without_calls_are_said() {
     );
     assert!(md.contains("| Cost per call | – |"), "{md}");
 }
+
+/// A model the catalog has no price for, in both months: its change-table
+/// row says unpriced, not $0.00 twice and ±$0.00.
+#[test]
+fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
+    let env = Env::new();
+    let lines: String = ["2026-09-10T00:00:00Z", "2026-10-10T00:00:00Z"]
+        .iter()
+        .flat_map(|t| {
+            [
+                gw_line(t, "chat", "gpt-4o", 1000, 0, json!({})) + "\n",
+                gw_line(t, "nightly", "acme-9b", 1000, 0, json!({})) + "\n",
+            ]
+        })
+        .collect();
+    env.write("calls.jsonl", lines);
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+            "--format",
+            "md",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/review-2026-10.md"))
+        .or_else(|_| std::fs::read_to_string(env.path("out/audit.md")))
+        .unwrap();
+    assert!(
+        md.contains("| acme-9b | **unpriced** | **unpriced** | unpriced |"),
+        "{md}"
+    );
+    // gpt-4o: 1,000 × $2.50/M = $0.0025 in each month.
+    assert!(
+        md.contains("| gpt-4o | $0.00 | $0.00 | ±$0.00 (+0.0%) |"),
+        "{md}"
+    );
+}

@@ -171,10 +171,21 @@ pub struct ChangeRow {
     pub before: Money,
     pub calls_now: u64,
     pub calls_before: u64,
+    /// Of the calls, those of models the catalog has no price for (not in
+    /// `now` and `before`).
+    pub unpriced_now: u64,
+    pub unpriced_before: u64,
 }
 
 impl ChangeRow {
     pub fn change(&self) -> String {
+        if self.now == Money::ZERO
+            && self.before == Money::ZERO
+            && self.unpriced_now + self.unpriced_before > 0
+        {
+            // An unknown model's: no $0 to compare.
+            return "unpriced".into();
+        }
         delta(self.now, self.before, 2)
     }
 }
@@ -187,11 +198,13 @@ pub fn rows(now: &[Row], before: &[Row]) -> Vec<ChangeRow> {
         let e = map.entry(&r.key).or_insert_with(|| empty(&r.key));
         e.now += r.stats.cost;
         e.calls_now += r.stats.calls;
+        e.unpriced_now += r.stats.unpriced_calls;
     }
     for r in before {
         let e = map.entry(&r.key).or_insert_with(|| empty(&r.key));
         e.before += r.stats.cost;
         e.calls_before += r.stats.calls;
+        e.unpriced_before += r.stats.unpriced_calls;
     }
     let mut v: Vec<ChangeRow> = map.into_values().collect();
     v.sort_by(|a, b| {
@@ -210,6 +223,8 @@ fn empty(key: &str) -> ChangeRow {
         before: Money::ZERO,
         calls_now: 0,
         calls_before: 0,
+        unpriced_now: 0,
+        unpriced_before: 0,
     }
 }
 

@@ -568,9 +568,14 @@ fn feature_chart(a: &Audit) -> Option<Chart> {
 }
 
 /// The Pareto curve: cumulative share of spend over feature × model groups,
-/// most expensive first.
+/// most expensive first. Groups with a cost, as TA101 counts them: an
+/// unknown model's calls are no group of $0.
 fn pareto_chart(a: &Audit) -> Option<Chart> {
-    let groups = &a.feature_model;
+    let groups: Vec<_> = a
+        .feature_model
+        .iter()
+        .filter(|g| g.stats.cost > Money::ZERO)
+        .collect();
     if groups.is_empty() || a.totals.cost <= Money::ZERO {
         return None;
     }

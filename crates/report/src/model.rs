@@ -162,6 +162,12 @@ fn cell(i: Inline) -> Cell {
 }
 
 /// Money rounded to `decimals`, or a dash when there is none.
+/// A row's cost per priced call; "–" when none of its calls is priced
+/// (an unknown model's are not $0 each).
+fn per_call(s: &Stats) -> Inline {
+    money_or_dash((s.calls > s.unpriced_calls).then(|| s.cost_per_call()), 4)
+}
+
 fn money_or_dash(m: Option<Money>, decimals: u32) -> Inline {
     m.map_or(Inline::plain("–"), |m| Inline::Money(m, decimals))
 }
@@ -207,7 +213,7 @@ fn stats_table(
             cell(Inline::Count(s.calls)),
             spend(s),
             cell(share(s)),
-            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(per_call(s)),
             cell(money_or_dash(s.cost_per_success(), 4)),
             cell(Inline::Money(s.failed_cost, 2)),
             cell(Inline::Share(s.ok_calls as f64, s.calls as f64)),
@@ -255,6 +261,15 @@ fn spend(s: &Stats) -> Vec<Inline> {
     }
 }
 
+/// [`spend`] of a sum and its unpriced calls.
+fn priced_or_not(cost: Money, unpriced_calls: u64) -> Vec<Inline> {
+    spend(&Stats {
+        cost,
+        unpriced_calls,
+        ..Stats::default()
+    })
+}
+
 /// A dimension's table (`limit` rows), closed by the keys not shown.
 fn dim_table(a: &Audit, name: &'static str, limit: usize) -> Option<Table> {
     let d = a.by.iter().find(|d| d.dimension == name)?;
@@ -295,7 +310,7 @@ fn model_table(a: &Audit) -> Table {
             cell(Inline::Share(s.calls as f64, t.calls as f64)),
             spend(s),
             cell(Inline::Share(s.cost.to_f64(), t.cost.to_f64())),
-            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(per_call(s)),
             cell(Inline::Share(
                 s.cached_read_tokens as f64,
                 s.input_tokens as f64,
@@ -325,7 +340,7 @@ fn feature_model_table(a: &Audit) -> Table {
             cell(Inline::Count(s.calls)),
             spend(s),
             cell(Inline::Share(s.cost.to_f64(), a.totals.cost.to_f64())),
-            cell(Inline::Money(s.cost_per_call(), 4)),
+            cell(per_call(s)),
             cell(Inline::Count(s.input_tokens / n)),
             cell(Inline::Count(s.output_tokens / n)),
         ]);
@@ -498,8 +513,8 @@ fn change_section<'a>(
         for r in rows.iter().take(TOP) {
             table.rows.push(vec![
                 cell(Inline::Label(r.key.clone())),
-                cell(Inline::Money(r.now, 2)),
-                cell(Inline::Money(r.before, 2)),
+                priced_or_not(r.now, r.unpriced_now),
+                priced_or_not(r.before, r.unpriced_before),
                 cell(Inline::plain(r.change())),
             ]);
         }
