@@ -1061,3 +1061,35 @@ fn inputs_that_cannot_be_opened_are_named() {
         "{err}"
     );
 }
+
+/// An OpenAI Batch output whose first line has NUL padding after its
+/// record (a crash's): that line is one reject, and the format is told from
+/// the next lines: 2 calls of gpt-4.1 at batch price, 2 × (1,000 × $2 +
+/// 100 × $8)/M × 0.5 = $0.0028 (the damaged line made it a gateway log at
+/// full price, $0.0056).
+#[test]
+fn a_damaged_first_line_does_not_decide_the_format() {
+    let env = Env::new();
+    let line = |i: u32| {
+        format!(
+            r#"{{"id": "batch_req_{i}", "custom_id": "r{i}", "response": {{"status_code": 200, "request_id": "x{i}", "body": {{"id": "chatcmpl-{i}", "object": "chat.completion", "created": 1790000000, "model": "gpt-4.1-2025-04-14", "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}}}}}}, "error": null}}"#
+        )
+    };
+    env.write(
+        "batch_output.jsonl",
+        format!("{}\0\0\0\0\n{}\n{}\n", line(0), line(1), line(2)),
+    );
+    let r = env.audit(&["batch_output.jsonl"]);
+    let a = &r["audit"];
+    assert_eq!(a["input"]["files"][0]["format"], "openai-batch");
+    assert_eq!(a["totals"]["calls"], 2);
+    assert_eq!(usd(&a["totals"]["cost"]), "0.0028");
+    assert_eq!(
+        samples(&r),
+        [(
+            "batch_output.jsonl".to_string(),
+            1,
+            "malformed_json".to_string()
+        )]
+    );
+}

@@ -278,8 +278,11 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
             return Some(b.format.clone());
         }
     }
-    let line = object_lines(head).next()?;
-    let map = json_object(line)?;
+    // The first line that is a JSON object: a damaged first line (junk or
+    // NUL padding after its value) does not decide the format.
+    let map = object_lines(head)
+        .take(SAMPLE_LINES)
+        .find_map(json_object)?;
     REGISTRY
         .iter()
         .find(|b| matches!(b.detect, Detect::FirstLine(looks_like) if looks_like(&map)))
