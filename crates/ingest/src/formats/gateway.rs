@@ -359,7 +359,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         depth: self.depth + 1,
                     })?;
                 }
-                Field::Output if self.depth < 3 && self.scope != Scope::Metadata => {
+                Field::Output
+                    if self.depth < 3
+                        && !matches!(self.scope, Scope::Metadata | Scope::Request) =>
+                {
                     let OutputItems(searches) = map.next_value()?;
                     add_web_search_calls(l, searches);
                 }
@@ -615,8 +618,6 @@ pub(crate) fn field(key: &str) -> Field {
         17 => match key {
             "completion_tokens" => Field::UsageKey,
             "max_output_tokens" => Field::MaxTokens,
-            // OpenAI's successor of `user` (a hashed end-user id).
-            "safety_identifier" => Field::User,
             _ => Field::Other,
         },
         18 => match key {
@@ -682,12 +683,7 @@ fn field_by_meaning(key: &str) -> Field {
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
-        "user"
-        | "user_id"
-        | "userId"
-        | "end_user"
-        | "user_api_key_user_id"
-        | "safety_identifier" => Field::User,
+        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" => Field::User,
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
@@ -1862,7 +1858,9 @@ fn scan_map<'a, K: TopKeys>(
             Field::Choices if depth < 3 && scope != Scope::Metadata => {
                 scan_choices(s, l, depth + 1)?
             }
-            Field::Output if depth < 3 && scope != Scope::Metadata => scan_output(s, l)?,
+            Field::Output if depth < 3 && !matches!(scope, Scope::Metadata | Scope::Request) => {
+                scan_output(s, l)?
+            }
             _ if scope == Scope::Metadata => {
                 let key = key.text(s);
                 if let Lenient::Value(v) = s.scalar()?.label() {
@@ -1965,11 +1963,12 @@ fn scan_output<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>) -> Scan<()> {
 /// The `type` of a Responses API output item that is a web search.
 const WEB_SEARCH_CALL: &str = "web_search_call";
 
-/// Counts `n` web searches of an `output` array, unless the usage gives
-/// its own count (which wins, whichever comes first).
+/// Counts `n` web searches of an `output` array: the first array that has
+/// any (a line logging the response twice, at its top and under
+/// `response`, ran them once). The usage's own count wins.
 fn add_web_search_calls(l: &mut RawLine<'_>, n: u64) {
-    if n > 0 {
-        l.web_search_calls += n;
+    if l.web_search_calls == 0 {
+        l.web_search_calls = n;
     }
 }
 
@@ -3095,16 +3094,23 @@ mod usage_tests {
     }
 
     /// A Responses object's `web_search_call` items are the searches it ran
-    /// (its usage counts none); a usage that counts them wins. OpenAI's
-    /// `safety_identifier` is the user.
+    /// (its usage counts none); a usage that counts them wins.
+    /// `safety_identifier` is no user: OpenAI's objects list it before
+    /// `user`, which would lose to it.
     #[test]
     fn responses_web_search_calls_are_counted() {
         let line = r#"{"id":"resp_1","object":"response","model":"gpt-5","output":[{"type":"reasoning","summary":[]},{"type":"web_search_call","status":"completed"},{"id":"ws_2","type":"web_search_call"},{"type":"message"}],"usage":{"input_tokens":10,"output_tokens":5},"safety_identifier":"u-42"}"#;
         let r = super::parse_line(line.as_bytes()).unwrap();
         assert_eq!(r.usage.web_searches, 2);
-        assert_eq!(r.user.as_deref(), Some("u-42"));
+        assert_eq!(r.user, None);
         let r = super::parse_line(br#"{"model":"x","response":{"output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":1,"server_tool_use":{"web_search_requests":4}}}}"#).unwrap();
         assert_eq!(r.usage.web_searches, 4);
+        // The response logged at the top and under `response`: its one
+        // search once; a request's `output` is none.
+        let r = super::parse_line(br#"{"model":"x","output":[{"type":"web_search_call"}],"request":{"output":[{"type":"web_search_call"}]},"response":{"output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":1}}}"#).unwrap();
+        assert_eq!(r.usage.web_searches, 1);
+        let r = super::parse_line(br#"{"model":"x","request":{"output":[{"type":"web_search_call"}]},"usage":{"input_tokens":3,"output_tokens":1}}"#).unwrap();
+        assert_eq!(r.usage.web_searches, 0);
         let r = super::parse_line(
             br#"{"model":"x","output":"text","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
         )
