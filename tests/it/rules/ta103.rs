@@ -16,7 +16,7 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{findings, gw_line, Env};
+use crate::util::{findings, gw_line, usd, Env};
 
 /// 2025-03-01 at `minute` minutes after midnight UTC (midnight starts a
 /// 5-minute window).
@@ -264,4 +264,26 @@ fn a_prefix_written_again_on_every_call_saves_the_premium_paid_too() {
     let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
     let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
     assert_eq!(caching["savings"], "1.0065");
+
+    // The same writes with a 1-hour lifetime: each call $0.033 ($1.98 in
+    // all), the premium paid 300,000 × ($6 − $3)/M = $0.90: $1.6815 (the
+    // 5-minute rate's premium said $1.0065), and the entries cannot have
+    // expired between calls ten minutes apart: the prefix must differ.
+    let lines = std::fs::read_to_string(env.path("calls.jsonl")).unwrap().replace(
+        r#""cache_creation_input_tokens":5000"#,
+        r#""cache_creation_input_tokens":5000,"cache_creation":{"ephemeral_1h_input_tokens":5000}"#,
+    );
+    env.write("calls.jsonl", lines);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.98");
+    assert_eq!(f[0]["savings"]["observed"], "1.6815");
+    assert!(
+        f[0]["recommendation"]
+            .as_str()
+            .unwrap()
+            .contains("with a 1-hour lifetime but rarely read it back"),
+        "{}",
+        f[0]["recommendation"]
+    );
 }

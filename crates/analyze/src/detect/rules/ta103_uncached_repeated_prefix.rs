@@ -154,6 +154,25 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: nothing to gain
         }
+        // The premium the cell's logged cache writes paid per token over
+        // the input rate, at the logs' mix of lifetimes (kept per cell, not
+        // per prefix).
+        let (writes, writes_1h) = ctx.groups_of(cell.key).fold((0u64, 0u64), |(w, h), g| {
+            (w + g.usage.cache_write, h + g.usage.cache_write_1h)
+        });
+        let share_1h = if writes > 0 {
+            writes_1h.min(writes) as f64 / writes as f64
+        } else {
+            0.0
+        };
+        let premium = |rate: Money| {
+            if rate > rates.input {
+                rate - rates.input
+            } else {
+                Money::ZERO
+            }
+        };
+        let paid_per_token = (premium(rates.cache_write_5m), premium(rates.cache_write_1h));
         // Each kept prefix stands for `scale` (1 unless the cell had more
         // distinct prefixes than are tracked).
         let scale = cell.obs.prefixes.scale();
@@ -188,18 +207,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 continue;
             };
             // What the logs show was cached already is not saved again;
-            // what they show was written to the cache (an entry that
-            // expired before the next call read it) was paid at the write
-            // rate on top of the input rate, and is saved too (at the
-            // 5-minute rate: the logs' split of lifetimes is not kept per
-            // prefix).
+            // what they show was written to the cache again and again was
+            // paid at the write rate on top of the input rate, and is saved
+            // too (at the cell's mix of lifetimes).
             let had = (rates.input - rates.cached_read) * p.cached_read;
-            let premium = rates.cache_write_5m - rates.input;
-            let paid = if premium > Money::ZERO {
-                premium * p.cache_write
-            } else {
-                Money::ZERO
-            };
+            let of_1h = (p.cache_write as f64 * share_1h).round() as u64;
+            let paid = paid_per_token.0 * (p.cache_write - of_1h) + paid_per_token.1 * of_1h;
             let s = r.saving - had + paid;
             rewritten += p.cache_write;
             if s <= Money::ZERO {
@@ -253,7 +266,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 )
             } else if rewritten > 0 {
                 format!(
-                    "{}: a {:.0}-token system prompt is written to the cache again and again on {} calls to {}: its entries expire before the next call reads them",
+                    "{}: a {:.0}-token system prompt is written to the cache again and again on {} calls to {} and rarely read",
                     cell.feature, largest_tokens, calls, model
                 )
             } else {
@@ -293,11 +306,18 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             worst.confidence().min(Confidence::Medium)
         };
         f.recommendation = if rewritten > 0 && cell.model.starts_with("anthropic/") {
-            format!(
-                "{}'s calls already write the system prompt to the cache, but each entry expires before the next call: give it a longer lifetime{} and keep it first and byte-identical.",
-                cell.feature,
-                if write_1h { " (cache_control with a 1-hour ttl)" } else { "" }
-            )
+            if share_1h >= 0.5 {
+                format!(
+                    "{}'s calls write the system prompt to the cache with a 1-hour lifetime but rarely read it back: what precedes the cache breakpoint must differ from call to call; keep it first and byte-identical.",
+                    cell.feature
+                )
+            } else {
+                format!(
+                    "{}'s calls already write the system prompt to the cache, but each entry expires before the next call: give it a longer lifetime{} and keep it first and byte-identical.",
+                    cell.feature,
+                    if write_1h { " (cache_control with a 1-hour ttl)" } else { "" }
+                )
+            }
         } else {
             format!(
                 "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",
