@@ -2506,3 +2506,17 @@ fn a_mapped_token_column_no_row_has_is_said() {
     assert!(String::from_utf8_lossy(&strict.stderr)
         .contains("cached_read_tokens = \"cached\": no line"));
 }
+
+/// The Vercel AI SDK 5 calling Anthropic: its input count is Anthropic's
+/// own (without the cache), and cache writes are only in
+/// `ai.response.providerMetadata`. claude-sonnet-4-5 ($3 in, $0.30 cached
+/// read, $3.75 5-minute write, $15 out per million): 500 in + 8,000 read +
+/// 2,000 written + 300 out = $0.0159; 5,000 in + 3,000 read + 100 out =
+/// $0.0174; $0.0333 (it said $0.0168: the writes dropped, the second call's
+/// 5,000 read as including its 3,000 cached).
+#[test]
+fn otlp_ai_sdk5_anthropic_usage_is_read_as_exclusive() {
+    let r = audit("otlp-ai-sdk5-anthropic", "otlp-json");
+    assert_eq!(totals(&r), ("0.0333".into(), 2, 18_500, 11_000, 400, 0));
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 2000);
+}

@@ -365,6 +365,13 @@ struct SpanAttrs<'a> {
     /// An agent's name (`gen_ai.agent.name`, pydantic-ai's `agent_name`):
     /// with usage but no model, the span is an agent run's roll-up.
     agent_named: bool,
+    /// The Vercel AI SDK's call to Anthropic (`ai.model.provider`
+    /// `anthropic.*`), and whether its usage has AI SDK 6's
+    /// `ai.usage.inputTokenDetails.*`: AI SDK 5 passes Anthropic's own
+    /// `input_tokens` (without the cache) as the input, and its cache writes
+    /// only in `ai.response.providerMetadata`.
+    ai_sdk_anthropic: bool,
+    ai_sdk_details: bool,
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
@@ -389,6 +396,21 @@ impl<'a> SpanAttrs<'a> {
                 self.response_model = v.label();
             }
             "gen_ai.provider.name" => self.provider = v.label(),
+            "ai.model.provider" => {
+                self.ai_sdk_anthropic = v
+                    .text
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("anthropic"));
+            }
+            // AI SDK 5's Anthropic cache writes: only in the provider's
+            // metadata (JSON text).
+            "ai.response.providerMetadata" => {
+                if !u.cache_creation_input_tokens.is_present() {
+                    if let Some(n) = v.text.as_deref().and_then(anthropic_cache_writes) {
+                        u.cache_creation_input_tokens = Lenient::Value(n);
+                    }
+                }
+            }
             "gen_ai.system" => self.system = v.label(),
             // OpenInference (Arize Phoenix): an LLM or EMBEDDING span is a
             // call; an AGENT, CHAIN or TOOL span's counts are its
@@ -435,11 +457,15 @@ impl<'a> SpanAttrs<'a> {
             | "gen_ai.usage.details.cache_read_tokens"
             | "gen_ai.usage.input_tokens.cached"
             | "ai.usage.cachedInputTokens"
-            | "ai.usage.inputTokenDetails.cacheReadTokens" => u.cached_tokens = v.count(),
+            | "ai.usage.inputTokenDetails.cacheReadTokens" => {
+                self.ai_sdk_details |= key.starts_with("ai.usage.inputTokenDetails.");
+                u.cached_tokens = v.count()
+            }
             "gen_ai.usage.cache_creation.input_tokens"
             | "gen_ai.usage.cache_creation_input_tokens"
             | "gen_ai.usage.details.cache_write_tokens"
             | "ai.usage.inputTokenDetails.cacheWriteTokens" => {
+                self.ai_sdk_details |= key.starts_with("ai.usage.inputTokenDetails.");
                 u.cache_creation_input_tokens = v.count()
             }
             "gen_ai.usage.reasoning.output_tokens"
@@ -512,7 +538,11 @@ fn span_record<'a>(
     // that pass Anthropic's own input_tokens (which excludes them) give parts
     // larger than the whole, which no inclusive count can: read those as
     // exclusive rather than rejecting the call.
-    let u = inclusive_usage(a.u);
+    let u = if a.ai_sdk_anthropic && !a.ai_sdk_details {
+        exclusive_usage(a.u)
+    } else {
+        inclusive_usage(a.u)
+    };
     let mut tags = a.tags;
     tags.extend(resource_tags.iter().cloned());
     let start = p.int(&count(&span.start), "startTimeUnixNano");
@@ -938,6 +968,30 @@ fn inclusive_usage(mut u: RawUsage) -> RawUsage {
     u
 }
 
+/// AI SDK 5's Anthropic usage: the input count is Anthropic's own, without
+/// the cache reads and writes, which are added to it.
+fn exclusive_usage(mut u: RawUsage) -> RawUsage {
+    let v = |l: &Lenient<u64>| match l {
+        Lenient::Value(n) => *n,
+        _ => 0,
+    };
+    if let Lenient::Value(input) = u.prompt_tokens {
+        u.prompt_tokens =
+            Lenient::Value(input + v(&u.cached_tokens) + v(&u.cache_creation_input_tokens));
+    }
+    u
+}
+
+/// `{"anthropic": {"cacheCreationInputTokens": N}}` (AI SDK 5's provider
+/// metadata, JSON text): N.
+fn anthropic_cache_writes(text: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let a = v.get("anthropic")?;
+    a.get("cacheCreationInputTokens")
+        .or_else(|| a.get("usage")?.get("cache_creation_input_tokens"))?
+        .as_u64()
+}
+
 /// A label (see [`LStr`]) read as a token count.
 fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
     match t {
@@ -963,7 +1017,9 @@ pub static BUILTIN: Builtin = Builtin {
          gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
          cache_creation input tokens (also OpenLLMetry's, pydantic-ai's,\n\
-         the Vercel AI SDK's ai.usage.* and Sentry's names), output_tokens,\n\
+         the Vercel AI SDK's ai.usage.* and Sentry's names; AI SDK 5's\n\
+         Anthropic input without the cache, its writes from\n\
+         ai.response.providerMetadata), output_tokens,\n\
          error.type, span times; resource attributes and other span\n\
          attributes as tags. Agent, workflow and tool spans\n\
          are not calls (their child model spans are). OpenInference\n\
