@@ -404,13 +404,12 @@ impl<'a> SpanAttrs<'a> {
             }
             // AI SDK 5's Anthropic cache writes: only in the provider's
             // metadata (JSON text).
-            "ai.response.providerMetadata" => {
-                if !u.cache_creation_input_tokens.is_present() {
-                    if let Some(n) = v.text.as_deref().and_then(anthropic_cache_writes) {
-                        u.cache_creation_input_tokens = Lenient::Value(n);
-                    }
+            "ai.response.providerMetadata" if !u.cache_creation_input_tokens.is_present() => {
+                if let Some(n) = v.text.as_deref().and_then(anthropic_cache_writes) {
+                    u.cache_creation_input_tokens = Lenient::Value(n);
                 }
             }
+            "ai.response.providerMetadata" => {}
             "gen_ai.system" => self.system = v.label(),
             // OpenInference (Arize Phoenix): an LLM or EMBEDDING span is a
             // call; an AGENT, CHAIN or TOOL span's counts are its
