@@ -380,6 +380,13 @@ impl<'a> SpanAttrs<'a> {
         if self.grouping {
             return;
         }
+        // Read for the usage's convention, and kept as a tag too.
+        if key == "ai.model.provider" {
+            self.ai_sdk_anthropic = v
+                .text
+                .as_deref()
+                .is_some_and(|p| p.starts_with("anthropic"));
+        }
         let u = &mut self.u;
         match key.as_ref() {
             "gen_ai.operation.name" => {
@@ -396,12 +403,6 @@ impl<'a> SpanAttrs<'a> {
                 self.response_model = v.label();
             }
             "gen_ai.provider.name" => self.provider = v.label(),
-            "ai.model.provider" => {
-                self.ai_sdk_anthropic = v
-                    .text
-                    .as_deref()
-                    .is_some_and(|p| p.starts_with("anthropic"));
-            }
             // AI SDK 5's Anthropic cache writes: only in the provider's
             // metadata (JSON text).
             "ai.response.providerMetadata" if !u.cache_creation_input_tokens.is_present() => {
