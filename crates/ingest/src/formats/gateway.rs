@@ -363,8 +363,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     if self.depth < 3
                         && !matches!(self.scope, Scope::Metadata | Scope::Request) =>
                 {
-                    let OutputItems(searches) = map.next_value()?;
-                    add_web_search_calls(l, searches);
+                    // Read by the scanner's reader of the same array.
+                    let raw: &'de RawValue = map.next_value()?;
+                    let _ = scan_output(&mut Scanner::new(raw.get()), l);
                 }
                 _ if self.scope == Scope::Metadata => {
                     let v: LStr<'de> = map.next_value()?;
@@ -1969,100 +1970,6 @@ const WEB_SEARCH_CALL: &str = "web_search_call";
 fn add_web_search_calls(l: &mut RawLine<'_>, n: u64) {
     if l.web_search_calls == 0 {
         l.web_search_calls = n;
-    }
-}
-
-/// An `output` array read by the serde twin: its web searches.
-struct OutputItems(u64);
-
-impl<'de> Deserialize<'de> for OutputItems {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Items;
-        impl<'de> Visitor<'de> for Items {
-            type Value = OutputItems;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an output array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OutputItems, A::Error> {
-                let mut n = 0;
-                while let Some(Item(search)) = seq.next_element()? {
-                    n += u64::from(search);
-                }
-                Ok(OutputItems(n))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OutputItems, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(OutputItems(0))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-            fn visit_unit<E>(self) -> Result<OutputItems, E> {
-                Ok(OutputItems(0))
-            }
-        }
-        /// One item: whether its `type` is a web search.
-        struct Item(bool);
-        impl<'de> Deserialize<'de> for Item {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct One;
-                impl<'de> Visitor<'de> for One {
-                    type Value = Item;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("an output item")
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
-                        let mut search = false;
-                        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                            if key == "type" {
-                                let kind: LStr<'de> = map.next_value()?;
-                                search |=
-                                    matches!(kind.0, Lenient::Value(k) if k == WEB_SEARCH_CALL);
-                            } else {
-                                map.next_value::<IgnoredAny>()?;
-                            }
-                        }
-                        Ok(Item(search))
-                    }
-                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
-                        while seq.next_element::<IgnoredAny>()?.is_some() {}
-                        Ok(Item(false))
-                    }
-                    fn visit_str<E>(self, _: &str) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                    fn visit_u64<E>(self, _: u64) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                    fn visit_i64<E>(self, _: i64) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                    fn visit_f64<E>(self, _: f64) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                    fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                    fn visit_unit<E>(self) -> Result<Item, E> {
-                        Ok(Item(false))
-                    }
-                }
-                d.deserialize_any(One)
-            }
-        }
-        d.deserialize_any(Items)
     }
 }
 
