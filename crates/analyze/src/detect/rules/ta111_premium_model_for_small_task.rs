@@ -97,13 +97,19 @@ pub fn family(id: &str) -> &str {
 }
 
 /// Whether a model thinks before it answers, billing hidden reasoning
-/// tokens as output (OpenAI's o-series and GPT-5, names that say so): its
-/// token prices alone understate what a call costs on it.
+/// tokens as output (OpenAI's o-series and GPT-5, xAI's Grok 3 mini and
+/// Grok 4 but their `non-reasoning` ones, names that say so): its token
+/// prices alone understate what a call costs on it.
 pub fn reasons(id: &str) -> bool {
     let id = id.rsplit('/').next().unwrap_or(id).to_ascii_lowercase();
+    if id.contains("non-reasoning") {
+        return false;
+    }
     let o_series = id.len() > 1 && id.starts_with('o') && id.as_bytes()[1].is_ascii_digit();
     o_series
         || id.starts_with("gpt-5")
+        || id.starts_with("grok-3-mini")
+        || id.starts_with("grok-4")
         || ["reason", "thinking", "-r1"].iter().any(|w| id.contains(w))
 }
 
@@ -248,6 +254,9 @@ mod tests {
             "deepseek-reasoner",
             "claude-3-7-sonnet-thinking",
             "deepseek-r1",
+            "grok-3-mini",
+            "grok-4-0709",
+            "grok-4-fast-reasoning",
         ] {
             assert!(reasons(id), "{id}");
         }
@@ -258,6 +267,8 @@ mod tests {
             "claude-haiku-4-5",
             "deepseek-chat",
             "omni-moderation",
+            "grok-4-1-fast-non-reasoning",
+            "grok-3",
         ] {
             assert!(!reasons(id), "{id}");
         }
