@@ -2520,3 +2520,15 @@ fn otlp_ai_sdk5_anthropic_usage_is_read_as_exclusive() {
     assert_eq!(totals(&r), ("0.0333".into(), 2, 18_500, 11_000, 400, 0));
     assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 2000);
 }
+
+/// The same through Google Vertex (`vertex.anthropic.messages`, the same
+/// provider code): $0.0333 as above; and a call whose 2,000 writes are
+/// 1-hour ones (Anthropic's raw usage in the provider metadata says so):
+/// 500 × $3 + 8,000 × $0.30 + 2,000 × $6 + 300 × $15 per million =
+/// $0.0204 (at the 5-minute rate it said $0.0159). $0.0537 in all.
+#[test]
+fn otlp_ai_sdk5_anthropic_on_vertex_and_one_hour_writes() {
+    let r = audit("otlp-ai-sdk5-vertex-1h", "otlp-json");
+    assert_eq!(totals(&r), ("0.0537".into(), 3, 29_000, 19_000, 700, 0));
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 4000);
+}

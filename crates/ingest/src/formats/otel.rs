@@ -380,12 +380,11 @@ impl<'a> SpanAttrs<'a> {
         if self.grouping {
             return;
         }
-        // Read for the usage's convention, and kept as a tag too.
+        // Read for the usage's convention, and kept as a tag too
+        // (`anthropic.messages`, `vertex.anthropic.messages`: the same
+        // provider code).
         if key == "ai.model.provider" {
-            self.ai_sdk_anthropic = v
-                .text
-                .as_deref()
-                .is_some_and(|p| p.starts_with("anthropic"));
+            self.ai_sdk_anthropic = v.text.as_deref().is_some_and(|p| p.contains("anthropic"));
         }
         let u = &mut self.u;
         match key.as_ref() {
@@ -406,8 +405,11 @@ impl<'a> SpanAttrs<'a> {
             // AI SDK 5's Anthropic cache writes: only in the provider's
             // metadata (JSON text).
             "ai.response.providerMetadata" if !u.cache_creation_input_tokens.is_present() => {
-                if let Some(n) = v.text.as_deref().and_then(anthropic_cache_writes) {
+                if let Some((n, one_hour)) = v.text.as_deref().and_then(anthropic_cache_writes) {
                     u.cache_creation_input_tokens = Lenient::Value(n);
+                    if let Some(h) = one_hour {
+                        u.cache_write_1h = Lenient::Value(h);
+                    }
                 }
             }
             "ai.response.providerMetadata" => {}
@@ -982,14 +984,23 @@ fn exclusive_usage(mut u: RawUsage) -> RawUsage {
     u
 }
 
-/// `{"anthropic": {"cacheCreationInputTokens": N}}` (AI SDK 5's provider
-/// metadata, JSON text): N.
-fn anthropic_cache_writes(text: &str) -> Option<u64> {
+/// `{"anthropic": {"cacheCreationInputTokens": N, "usage": {…}}}` (AI SDK
+/// 5's provider metadata, JSON text): N, and of them the 1-hour writes when
+/// Anthropic's raw usage says (`cache_creation.ephemeral_1h_input_tokens`).
+fn anthropic_cache_writes(text: &str) -> Option<(u64, Option<u64>)> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let a = v.get("anthropic")?;
-    a.get("cacheCreationInputTokens")
-        .or_else(|| a.get("usage")?.get("cache_creation_input_tokens"))?
-        .as_u64()
+    let usage = a.get("usage");
+    let n = a
+        .get("cacheCreationInputTokens")
+        .or_else(|| usage?.get("cache_creation_input_tokens"))?
+        .as_u64()?;
+    let one_hour = usage.and_then(|u| {
+        u.get("cache_creation")?
+            .get("ephemeral_1h_input_tokens")?
+            .as_u64()
+    });
+    Some((n, one_hour))
 }
 
 /// A label (see [`LStr`]) read as a token count.
