@@ -287,7 +287,7 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
 /// GPU-hours as a reader checks them against the bill: whole hours from
 /// 10 on, two significant digits below (0.15, not 0 beside a $0.38 bill).
 fn gpu_hours(h: f64) -> String {
-    if h >= 10.0 || h == 0.0 {
+    if h >= 9.95 || h == 0.0 {
         format!("{h:.0}")
     } else {
         let digits = (1 - h.log10().floor() as i32).max(0) as usize;
@@ -304,5 +304,6 @@ mod tests {
         assert_eq!(super::gpu_hours(2.5), "2.5");
         assert_eq!(super::gpu_hours(720.0), "720");
         assert_eq!(super::gpu_hours(0.0), "0");
+        assert_eq!(super::gpu_hours(9.96), "10");
     }
 }

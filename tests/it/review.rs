@@ -390,6 +390,26 @@ fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
                 gw_line(t, "nightly", "acme-9b", 1000, 0, json!({})) + "\n",
             ]
         })
+        .chain([
+            // gamma moved from the unknown model to gpt-4o: 10,000 ×
+            // $2.50/M = $0.025 this month, unknown before.
+            gw_line(
+                "2026-09-10T00:00:00Z",
+                "gamma",
+                "acme-9b",
+                10_000,
+                0,
+                json!({}),
+            ) + "\n",
+            gw_line(
+                "2026-10-10T00:00:00Z",
+                "gamma",
+                "gpt-4o",
+                10_000,
+                0,
+                json!({}),
+            ) + "\n",
+        ])
         .collect();
     env.write("calls.jsonl", lines);
     env.cmd()
@@ -413,9 +433,15 @@ fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
         md.contains("| acme-9b | **unpriced** | **unpriced** | unpriced |"),
         "{md}"
     );
-    // gpt-4o: 1,000 × $2.50/M = $0.0025 in each month.
+    // gpt-4o: 1,000 × $2.50/M = $0.0025 in September, $0.0275 in October
+    // with gamma's.
     assert!(
-        md.contains("| gpt-4o | $0.00 | $0.00 | ±$0.00 (+0.0%) |"),
+        md.contains("| gpt-4o | $0.03 | $0.00 | +$0.03 (+1000.0%) |"),
+        "{md}"
+    );
+    // gamma: not "(new)" against an unknown $0.
+    assert!(
+        md.contains("| gamma | $0.03 | **unpriced** | +$0.03 (unpriced before) |"),
         "{md}"
     );
 }

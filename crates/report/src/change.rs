@@ -186,6 +186,17 @@ impl ChangeRow {
             // An unknown model's: no $0 to compare.
             return "unpriced".into();
         }
+        // One side unknown: the change in money, not a share of an unknown.
+        let money = || {
+            let d = delta(self.now, self.before, 2);
+            d.split(" (").next().unwrap_or_default().to_string()
+        };
+        if self.before == Money::ZERO && self.unpriced_before > 0 {
+            return format!("{} (unpriced before)", money());
+        }
+        if self.now == Money::ZERO && self.unpriced_now > 0 {
+            return format!("{} (unpriced now)", money());
+        }
         delta(self.now, self.before, 2)
     }
 }
