@@ -37,7 +37,9 @@ pub struct WhatifArgs {
     pub route: Vec<String>,
 
     /// Provider prompt caching: at least this share of the feature's input
-    /// tokens read from the cache. FEATURE=SHARE (0–1).
+    /// tokens read from the cache. FEATURE=SHARE (0–1). The reads come
+    /// first from the cache writes the logs show (a prefix written again
+    /// and again), then from uncached input; no write premium is added.
     #[arg(long, value_name = "FEATURE=SHARE")]
     pub cache_hit: Vec<String>,
 
