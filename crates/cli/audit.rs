@@ -847,8 +847,9 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
             .filter(|f| f.severity == tokenaudit_analyze::detect::Severity::High)
             .count();
         s.push_str(&format!(
-            "{} findings ({high} high severity)",
-            a.findings.len()
+            "{} finding{} ({high} high severity)",
+            a.findings.len(),
+            if a.findings.len() == 1 { "" } else { "s" }
         ));
         if let Some(w) = a.savings.as_ref().filter(|w| w.total_savings.picos() > 0) {
             s.push_str(&format!(

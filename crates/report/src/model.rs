@@ -261,6 +261,11 @@ fn spend(s: &Stats) -> Vec<Inline> {
     }
 }
 
+/// "1 finding", "3 findings".
+pub(crate) fn findings_count(n: usize) -> String {
+    format!("{n} finding{}", if n == 1 { "" } else { "s" })
+}
+
 /// [`spend`] of a sum and its unpriced calls.
 fn priced_or_not(cost: Money, unpriced_calls: u64) -> Vec<Inline> {
     spend(&Stats {
@@ -1027,7 +1032,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if !a.findings.is_empty() || a.findings_below_min_savings > 0 {
         let mut s = Section::new(Some("findings"), "Findings");
         let mut intro = vec![
-            Inline::plain(format!("{} findings; ", a.findings.len())),
+            Inline::plain(format!("{}; ", findings_count(a.findings.len()))),
             Inline::code("tokenaudit rules CODE"),
             Inline::plain(" explains each rule. Savings are per 30-day month."),
         ];
@@ -1374,7 +1379,18 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             value: vec![Inline::Money(w.total_savings, 2)],
             sub: vec![
                 Inline::Share(w.total_savings.to_f64(), w.spend.to_f64()),
-                Inline::plain(format!(" of spend, {} findings", a.findings.len())),
+                // The findings whose levers save it, not all of them.
+                Inline::plain(format!(
+                    " of spend, from {}",
+                    findings_count(
+                        w.steps
+                            .iter()
+                            .filter(|s| s.savings > Money::ZERO)
+                            .flat_map(|s| &s.findings)
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .len()
+                    )
+                )),
             ],
             good: true,
         });
@@ -1479,8 +1495,8 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     } else {
         s.blocks.push(Block::Paragraph(vec![
             Inline::plain(format!(
-                "{} findings, most savings first. Savings are per 30-day month; ",
-                a.findings.len()
+                "{}, most savings first. Savings are per 30-day month; ",
+                findings_count(a.findings.len())
             )),
             Inline::code("tokenaudit rules CODE"),
             Inline::plain(" explains each rule."),
