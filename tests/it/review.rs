@@ -422,7 +422,7 @@ fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
             "out",
             "--quiet",
             "--format",
-            "md",
+            "md,csv",
         ])
         .assert()
         .success();
@@ -438,6 +438,23 @@ fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
     assert!(
         md.contains("| gpt-4o | $0.03 | $0.00 | +$0.03 (+1000.0%) |"),
         "{md}"
+    );
+    // The CSV counts the unpriced calls apart.
+    let names: Vec<String> = std::fs::read_dir(env.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let change = names
+        .iter()
+        .find(|n| n.ends_with("-change.csv"))
+        .expect("a change table");
+    let csv = std::fs::read_to_string(env.path(&format!("out/{change}"))).unwrap();
+    // acme-9b: 1 call this month, 2 the month before (gamma's and
+    // nightly's), none priced.
+    assert!(
+        csv.lines()
+            .any(|l| l == "model,acme-9b,1,2,0.00,0.00,0.00,1,2"),
+        "{csv}"
     );
     // gamma: not "(new)" against an unknown $0.
     assert!(

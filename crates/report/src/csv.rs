@@ -166,19 +166,23 @@ pub fn tables(a: &Audit) -> Vec<(String, String)> {
     }
     out.push(("rejected-samples".into(), rejected));
     if let Some(p) = &a.previous {
-        // Exact spend per feature and model in both periods (review only).
-        let mut t = "dimension,key,calls,previous_calls,cost_usd,previous_cost_usd,change_usd\n"
+        // Exact spend per feature and model in both periods (review only);
+        // the calls of models the catalog cannot price are in neither cost,
+        // and counted apart.
+        let mut t = "dimension,key,calls,previous_calls,cost_usd,previous_cost_usd,change_usd,unpriced_calls,previous_unpriced_calls\n"
             .to_string();
         for (dimension, rows) in crate::change::tables(a, p) {
             for r in rows {
                 t.push_str(&format!(
-                    "{dimension},{},{},{},{},{},{}\n",
+                    "{dimension},{},{},{},{},{},{},{},{}\n",
                     cell(&r.key),
                     r.calls_now,
                     r.calls_before,
                     r.now.to_decimal_string(),
                     r.before.to_decimal_string(),
-                    (r.now - r.before).to_decimal_string()
+                    (r.now - r.before).to_decimal_string(),
+                    r.unpriced_now,
+                    r.unpriced_before
                 ));
             }
         }
