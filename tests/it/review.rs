@@ -140,15 +140,15 @@ fn review_of_a_month_with_month_over_month_changes() {
     assert!(html.contains("<h2>Month over month</h2>"));
     let csv = std::fs::read_to_string(env.path("out/audit-change.csv")).unwrap();
     assert!(
-        csv.contains("\nfeature,search,2,1,0.42,0.21,0.21\n"),
+        csv.contains("\nfeature,search,2,1,0.42,0.21,0.21,0,0\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("\nfeature,chat,1,2,0.35,0.70,-0.35\n"),
+        csv.contains("\nfeature,chat,1,2,0.35,0.70,-0.35,0,0\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("\nmodel,gpt-4o-mini,3,1,0.72,0.21,0.51\n"),
+        csv.contains("\nmodel,gpt-4o-mini,3,1,0.72,0.21,0.51,0,0\n"),
         "{csv}"
     );
 }
