@@ -99,15 +99,20 @@ pub fn section_title(p: &PreviousPeriod) -> &'static str {
 
 /// `now − before` as text: `+$1.50 (+25.0%)`, `-$0.20 (-10.0%)`, `+$3.00
 /// (new)` when there was nothing before, `±$0.00` when equal.
-pub fn delta(now: Money, before: Money, decimals: u32) -> String {
-    let d = now - before;
-    let amount = if d > Money::ZERO {
+/// A change in money with its sign: `+$2.50`, `-$1.00`, `±$0.00`.
+fn signed(d: Money, decimals: u32) -> String {
+    if d > Money::ZERO {
         format!("+{}", d.to_rounded_string(decimals))
     } else if d < Money::ZERO {
         d.to_rounded_string(decimals)
     } else {
         format!("±{}", d.to_rounded_string(decimals))
-    };
+    }
+}
+
+pub fn delta(now: Money, before: Money, decimals: u32) -> String {
+    let d = now - before;
+    let amount = signed(d, decimals);
     if before == Money::ZERO {
         if now == Money::ZERO {
             amount
@@ -187,10 +192,7 @@ impl ChangeRow {
             return "unpriced".into();
         }
         // One side unknown: the change in money, not a share of an unknown.
-        let money = || {
-            let d = delta(self.now, self.before, 2);
-            d.split(" (").next().unwrap_or_default().to_string()
-        };
+        let money = || signed(self.now - self.before, 2);
         if self.before == Money::ZERO && self.unpriced_before > 0 {
             return format!("{} (unpriced before)", money());
         }
