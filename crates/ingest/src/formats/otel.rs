@@ -539,12 +539,9 @@ fn span_record<'a>(
     // The conventions say input_tokens includes cached tokens. Instrumentations
     // that pass Anthropic's own input_tokens (which excludes them) give parts
     // larger than the whole, which no inclusive count can: read those as
-    // exclusive rather than rejecting the call.
-    let u = if a.ai_sdk_anthropic && !a.ai_sdk_details {
-        exclusive_usage(a.u)
-    } else {
-        inclusive_usage(a.u)
-    };
+    // exclusive rather than rejecting the call. AI SDK 5's Anthropic input
+    // is exclusive whatever its size.
+    let u = inclusive_usage(a.u, a.ai_sdk_anthropic && !a.ai_sdk_details);
     let mut tags = a.tags;
     tags.extend(resource_tags.iter().cloned());
     let start = p.int(&count(&span.start), "startTimeUnixNano");
@@ -954,32 +951,20 @@ fn scan_any_value<'a>(s: &mut Scanner<'a>) -> Scan<Attr<'a>> {
     Ok(Attr { text, array })
 }
 
-/// See the comment at the call: parts larger than the whole mean the input
-/// count excluded the cache.
-fn inclusive_usage(mut u: RawUsage) -> RawUsage {
+/// The usage with its input count including the cache. `exclusive`: the
+/// count is known to leave the cache reads and writes out (AI SDK 5's
+/// Anthropic); otherwise, see the comment at the call: parts larger than
+/// the whole mean the input count excluded the cache.
+fn inclusive_usage(mut u: RawUsage, exclusive: bool) -> RawUsage {
     let v = |l: &Lenient<u64>| match l {
         Lenient::Value(n) => *n,
         _ => 0,
     };
     if let Lenient::Value(input) = u.prompt_tokens {
         let parts = v(&u.cached_tokens) + v(&u.cache_creation_input_tokens);
-        if parts > input {
+        if exclusive || parts > input {
             u.prompt_tokens = Lenient::Value(input + parts);
         }
-    }
-    u
-}
-
-/// AI SDK 5's Anthropic usage: the input count is Anthropic's own, without
-/// the cache reads and writes, which are added to it.
-fn exclusive_usage(mut u: RawUsage) -> RawUsage {
-    let v = |l: &Lenient<u64>| match l {
-        Lenient::Value(n) => *n,
-        _ => 0,
-    };
-    if let Lenient::Value(input) = u.prompt_tokens {
-        u.prompt_tokens =
-            Lenient::Value(input + v(&u.cached_tokens) + v(&u.cache_creation_input_tokens));
     }
     u
 }
