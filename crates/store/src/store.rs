@@ -433,18 +433,23 @@ impl Store {
         drop(sinks);
         report.rows_pruned = pruned.iter().sum();
         parts.sort_by(|a, b| a.path.cmp(&b.path));
-        // A rotated-over file's text read again whole from a new file of
-        // this ingest (logrotate's delaycompress: `app.log.1` compressed to
-        // `app.log.2.gz`): its earlier rows are replaced, not kept.
-        let reread: BTreeSet<String> = read
+        // The text of each file read whole in this ingest (its length and
+        // first MiB), with its name and number of lines.
+        let reread: BTreeMap<String, (&str, u64)> = read
             .iter()
             .enumerate()
             .filter(|(_, p)| p.start.is_none())
-            .filter_map(|(i, _)| summary.sources[i].content.map(plan::content_text))
+            .filter_map(|(i, p)| {
+                let s = &summary.sources[i];
+                Some((plan::content_text(s.content?), (p.name.as_str(), s.lines)))
+            })
             .collect();
+        // A rotated-over file's text read again whole from a new file of
+        // this ingest (logrotate's delaycompress: `app.log.1` compressed to
+        // `app.log.2.gz`): its earlier rows are replaced, not kept.
         let mut retired = report.plan.retired.clone();
         retired.retain(|r| {
-            let back = r.content.as_ref().is_some_and(|c| reread.contains(c));
+            let back = r.content.as_ref().is_some_and(|c| reread.contains_key(c));
             if back {
                 let old = gone.moved.iter().find(|(_, to)| **to == r.key);
                 if let Some(old) = old.map(|(from, _)| from.clone()) {
@@ -459,17 +464,7 @@ impl Store {
         // A gone file's text read again whole from a file of this ingest:
         // compressed after it was read (`gzip app.log-20261002`, logrotate's
         // dateext with delaycompress). Its earlier rows are replaced, not
-        // counted twice.
-        // By the text's length and first MiB, and its number of lines.
-        let reread_by: BTreeMap<String, (&str, u64)> = read
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.start.is_none())
-            .filter_map(|(i, p)| {
-                let s = &summary.sources[i];
-                Some((plan::content_text(s.content?), (p.name.as_str(), s.lines)))
-            })
-            .collect();
+        // counted twice: by the text and its number of lines.
         let read_keys: BTreeSet<&str> = read.iter().map(|p| p.key.as_str()).collect();
         for e in self.state.sources.values() {
             let candidate = !e.pruned
@@ -478,7 +473,7 @@ impl Store {
                 && !read_keys.contains(e.key.as_str())
                 && !gone.moved.contains_key(&e.key)
                 && !gone.replaced.contains(&e.key);
-            let Some(&(new, lines)) = e.content.as_ref().and_then(|c| reread_by.get(c)) else {
+            let Some(&(new, lines)) = e.content.as_ref().and_then(|c| reread.get(c)) else {
                 continue;
             };
             if candidate && e.lines == lines && !Path::new(&e.key).exists() {
