@@ -507,7 +507,9 @@ fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
     // 300 × 15 = $0.0045 = $0.0138. The throttled call: a failure, no
     // tokens. $0.01492 in all; input 1,200 + 7,100.
     assert_eq!(totals(&r), ("0.01492".into(), 3, 8300, 5000, 340, 0));
-    assert_eq!(usd(&row(&r, "provider", "bedrock")["cost"]), "0.01492");
+    // Logged as `bedrock`: the provider table's row is the catalog's
+    // provider that bills, AWS.
+    assert_eq!(usd(&row(&r, "provider", "aws")["cost"]), "0.01492");
     assert_eq!(usd(&row(&r, "feature", "ticket-triage")["cost"]), "0.00112");
     assert_eq!(usd(&row(&r, "team", "support")["cost"]), "0.00112");
     assert_eq!(
@@ -1588,7 +1590,8 @@ fn cohere_billed_units_and_vertex_claude_names() {
     assert_eq!(elsewhere[0]["resolved"], "anthropic/claude-sonnet-4-6");
     // Sonnet 4 on Vertex stays Vertex's: 300,000 × 6 + 1,000 × 22.5.
     assert_eq!(cost_of(&r, "model", "claude-4-sonnet"), "1.8225");
-    assert_eq!(cost_of(&r, "provider", "vertex_ai"), "2.7375");
+    // Logged as `vertex_ai`: Google's row.
+    assert_eq!(cost_of(&r, "provider", "google"), "2.7375");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.745");
     assert_eq!(r["audit"]["totals"]["calls"], 3);
 }

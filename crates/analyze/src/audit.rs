@@ -616,10 +616,16 @@ impl Accumulator<'_> {
                 [key.provider, key.model, key.feature, key.route, key.team].map(|l| labels.name(l));
             let entry = g.resolved.map(|id| catalog.model(id));
             let model = entry.map_or(lm, |e| e.id.as_str());
+            // One row per provider however it is logged (`gemini` and
+            // `google`, the AI SDK's `openai.chat` and `openai.embedding`),
+            // as FOCUS's ProviderName; a name the catalog does not know
+            // stays as logged (the model names table keeps every spelling).
             let provider = match (lp, entry) {
                 ("", Some(e)) => e.provider.as_str(),
                 ("", None) => NONE,
-                (p, _) => p,
+                (p, _) => catalog
+                    .provider_of(Some(p), g.resolved)
+                    .map_or(p, |known| known.id.as_str()),
             };
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);

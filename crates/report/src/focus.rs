@@ -328,51 +328,15 @@ fn fallback_period(a: &Audit) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
     (start, end)
 }
 
-/// The catalog provider a logged provider is: by id (`openai`), or by the
-/// names it is logged under (`bedrock` is `aws`, `vertex_ai` is Google's);
+/// The catalog provider a logged provider is ([`Catalog::provider_of`]);
 /// with none logged, the catalog model's provider.
 fn provider_of<'c>(
     catalog: &'c Catalog,
     provider: &str,
     resolved: Option<ModelId>,
 ) -> Option<&'c tokenaudit_core::pricing::ProviderInfo> {
-    let logged = provider.to_ascii_lowercase();
-    let providers = catalog.providers();
-    // A name that holds two providers' (`azure_openai`, `anthropic_vertex`,
-    // `AnthropicBedrock`) is the host's that bills, not the maker's: the
-    // model's maker is passed over when another matches, then a host goes
-    // before a maker, then the most specific match.
-    let by_name = providers.iter().find(|p| p.id == logged).or_else(|| {
-        let mut matches: Vec<(u32, &tokenaudit_core::pricing::ProviderInfo)> = providers
-            .iter()
-            .filter_map(|p| Some((p.hint.as_ref()?.score(&logged)?, p)))
-            .collect();
-        if matches.len() > 1 {
-            if let Some(maker) = resolved.and_then(|id| maker_id(catalog, id)) {
-                if matches.iter().any(|(_, p)| p.id != maker) {
-                    matches.retain(|(_, p)| p.id != maker);
-                }
-            }
-        }
-        matches
-            .into_iter()
-            .max_by_key(|(score, p)| {
-                (
-                    p.kind == tokenaudit_core::pricing::ProviderKind::Host,
-                    *score,
-                )
-            })
-            .map(|(_, p)| p)
-    });
     let none_logged = provider.is_empty() || provider == NONE;
-    match (by_name, resolved) {
-        (Some(p), _) => Some(p),
-        (None, Some(id)) if none_logged => {
-            let of = &catalog.model(id).provider;
-            providers.iter().find(|p| &p.id == of)
-        }
-        _ => None,
-    }
+    catalog.provider_of((!none_logged).then_some(provider), resolved)
 }
 
 /// The display name of the first-party provider that makes a model (its
@@ -381,23 +345,10 @@ fn provider_of<'c>(
 fn maker_of(catalog: &Catalog, id: ModelId) -> String {
     let model = catalog.model(id);
     let providers = catalog.providers();
-    maker_id(catalog, id)
-        .and_then(|m| providers.iter().find(|p| p.id == m))
+    catalog
+        .maker(id)
         .or_else(|| providers.iter().find(|p| p.id == model.provider))
         .map_or_else(|| model.provider.clone(), |p| p.name.clone())
-}
-
-/// The id of the first-party provider whose `makes` rule matches a
-/// model's id best.
-fn maker_id(catalog: &Catalog, id: ModelId) -> Option<String> {
-    let name = catalog.model(id).id.to_ascii_lowercase();
-    catalog
-        .providers()
-        .iter()
-        .filter(|p| p.kind == tokenaudit_core::pricing::ProviderKind::FirstParty)
-        .filter_map(|p| Some((p.makes.as_ref()?.score(&name)?, p)))
-        .max_by_key(|(score, _)| *score)
-        .map(|(_, p)| p.id.clone())
 }
 
 /// The calendar month (UTC) a charge period starts in: FOCUS's billing

@@ -577,6 +577,58 @@ impl Catalog {
         &self.providers
     }
 
+    /// The catalog provider a logged provider name is: by id (`openai`), or
+    /// by the names it is logged under (`bedrock` is `aws`, `vertex_ai` and
+    /// `gemini` are Google's, the AI SDK's `openai.chat` is OpenAI's); with
+    /// none logged, the resolved model's provider. `None`: a name the
+    /// catalog does not know.
+    ///
+    /// A name that holds two providers' (`azure_openai`, `anthropic_vertex`,
+    /// `AnthropicBedrock`) is the host's that bills, not the maker's: the
+    /// model's maker is passed over when another matches, then a host goes
+    /// before a maker, then the most specific match.
+    pub fn provider_of(
+        &self,
+        logged: Option<&str>,
+        resolved: Option<ModelId>,
+    ) -> Option<&ProviderInfo> {
+        let providers = &self.providers;
+        let Some(logged) = logged else {
+            let of = &self.model(resolved?).provider;
+            return providers.iter().find(|p| &p.id == of);
+        };
+        let logged = logged.to_ascii_lowercase();
+        providers.iter().find(|p| p.id == logged).or_else(|| {
+            let mut matches: Vec<(u32, &ProviderInfo)> = providers
+                .iter()
+                .filter_map(|p| Some((p.hint.as_ref()?.score(&logged)?, p)))
+                .collect();
+            if matches.len() > 1 {
+                if let Some(maker) = resolved.and_then(|id| self.maker(id)) {
+                    if matches.iter().any(|(_, p)| p.id != maker.id) {
+                        matches.retain(|(_, p)| p.id != maker.id);
+                    }
+                }
+            }
+            matches
+                .into_iter()
+                .max_by_key(|(score, p)| (p.kind == ProviderKind::Host, *score))
+                .map(|(_, p)| p)
+        })
+    }
+
+    /// The first-party provider whose `makes` rule matches a model's id
+    /// best (Claude is Anthropic's wherever it is served).
+    pub fn maker(&self, id: ModelId) -> Option<&ProviderInfo> {
+        let name = self.model(id).id.to_ascii_lowercase();
+        self.providers
+            .iter()
+            .filter(|p| p.kind == ProviderKind::FirstParty)
+            .filter_map(|p| Some((p.makes.as_ref()?.score(&name)?, p)))
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, p)| p)
+    }
+
     pub fn model(&self, id: ModelId) -> &ModelEntry {
         &self.models[id.0 as usize]
     }
