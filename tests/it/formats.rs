@@ -1294,6 +1294,41 @@ fn otlp_ai_sdk_cached_input_is_read() {
     assert_eq!(totals(&r), ("0.80".into(), 1, 1_000_000, 800_000, 0, 0));
 }
 
+/// The Vercel AI SDK's attribution and embeddings: the call site
+/// (`ai.telemetry.functionId`) is the feature, `ai.telemetry.metadata`'s
+/// userId and sessionId the user and session; an `ai.embedMany.doEmbed`
+/// span (no `gen_ai.*`, its count in `ai.usage.tokens`) is a call and its
+/// `ai.embedMany` parent, which sums it, is not; `ai.usage.*` counts are
+/// no tags; `openai.chat` and `openai.embedding` are one provider.
+#[test]
+fn otlp_ai_sdk_function_id_user_session_and_embeddings() {
+    let r = audit("otlp-ai-sdk-embed", "otlp-json");
+    // gpt-4o-mini (0.15 / 0.60): 1,000,000 × 0.15 + 100,000 × 0.60 =
+    // $0.21; text-embedding-3-small (0.02): (1,000,000 + 500,000) × 0.02
+    // = $0.03. The outer ai.generateText and ai.embedMany spans (1,000,000
+    // and 1,500,000 tokens) are not counted again. Before, $0.21 over one
+    // call, the feature `web-app` (the service), no user, no session.
+    assert_eq!(totals(&r), ("0.24".into(), 3, 2_500_000, 0, 100_000, 0));
+    assert_eq!(cost_of(&r, "model", "text-embedding-3-small"), "0.03");
+    assert_eq!(cost_of(&r, "feature", "doc-qa"), "0.24");
+    assert_eq!(cost_of(&r, "user", "u_42"), "0.24");
+    assert_eq!(cost_of(&r, "session", "s_7"), "0.24");
+    assert_eq!(cost_of(&r, "provider", "openai"), "0.24");
+    let tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(tags.contains(&"ai.telemetry.metadata.env=prod"), "{tags:?}");
+    assert!(
+        !tags.iter().any(|t| t.starts_with("ai.usage.")
+            || t.starts_with("ai.telemetry.metadata.userId")
+            || t.starts_with("ai.response.")),
+        "{tags:?}"
+    );
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

@@ -26,9 +26,15 @@
 //! and OpenInference's (Arize Phoenix) `llm.model_name`, `llm.provider`,
 //! `llm.token_count.*` and `llm.cost.total` on its LLM and EMBEDDING spans
 //! (`openinference.span.kind`; its AGENT, CHAIN and TOOL spans are not calls),
-//! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`),
-//! `user.id`, the feature (a `feature` attribute, read as a tag by the
-//! analysis, else `gen_ai.agent.name`, else the resource's `service.name`),
+//! the Vercel AI SDK's embedding calls (`ai.operationId` `ai.embed.doEmbed`
+//! or `ai.embedMany.doEmbed`: `ai.model.id` and the input in
+//! `ai.usage.tokens`; its outer `ai.generateText`, `ai.embedMany` and tool
+//! spans sum their calls and are not calls),
+//! `gen_ai.response.id`, `gen_ai.conversation.id` (or `session.id`, or the
+//! AI SDK's `ai.telemetry.metadata.sessionId`), `user.id` (or
+//! `ai.telemetry.metadata.userId`), the feature (a `feature` attribute, read
+//! as a tag by the analysis, else the AI SDK's `ai.telemetry.functionId`,
+//! else `gen_ai.agent.name`, else the resource's `service.name`),
 //! the captured messages (`gen_ai.input.messages`: the prompt's
 //! fingerprint and user messages; `gen_ai.system_instructions`: the system
 //! prompt's fingerprint and length), `gen_ai.response.finish_reasons`, `gen_ai.request.max_tokens`,
@@ -213,12 +219,33 @@ fn is_grouping_operation(op: &str) -> bool {
     )
 }
 
+/// The Vercel AI SDK's operations whose spans hold model calls rather than
+/// being one (`ai.operationId`).
+fn is_ai_sdk_roll_up(op: &str) -> bool {
+    matches!(
+        op,
+        "ai.generateText"
+            | "ai.streamText"
+            | "ai.generateObject"
+            | "ai.streamObject"
+            | "ai.embed"
+            | "ai.embedMany"
+            | "ai.toolCall"
+    )
+}
+
 /// Span attribute keys that never become tags: the GenAI attributes (read
 /// into fields, or prompt and completion text), and namespaces that carry
 /// content or per-call identifiers.
 fn is_untaggable(key: &str) -> bool {
-    const PREFIXES: [&str; 14] = [
+    const PREFIXES: [&str; 18] = [
         "gen_ai.",
+        // The AI SDK's counts, response ids and times, and embedded texts
+        // and vectors.
+        "ai.usage.",
+        "ai.response.",
+        "ai.value",
+        "ai.embedding",
         "llm.",
         "traceloop.",
         "openinference.",
@@ -372,6 +399,19 @@ struct SpanAttrs<'a> {
     /// only in `ai.response.providerMetadata`.
     ai_sdk_anthropic: bool,
     ai_sdk_details: bool,
+    /// The Vercel AI SDK's names: the call site (`ai.telemetry.functionId`,
+    /// the feature), the model (`ai.model.id`) and provider
+    /// (`ai.model.provider`), the user and session its docs and Langfuse
+    /// put in `ai.telemetry.metadata`, and an embedding call's one count
+    /// (`ai.usage.tokens` on an `ai.embed.doEmbed` or
+    /// `ai.embedMany.doEmbed` span, which has no `gen_ai.*` attribute).
+    function_id: Lenient<Cow<'a, str>>,
+    ai_model: Lenient<Cow<'a, str>>,
+    ai_provider: Lenient<Cow<'a, str>>,
+    metadata_user: Lenient<Cow<'a, str>>,
+    metadata_session: Lenient<Cow<'a, str>>,
+    embed: bool,
+    embed_tokens: Lenient<u64>,
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
@@ -392,6 +432,37 @@ impl<'a> SpanAttrs<'a> {
                 if let Some(op) = &v.text {
                     self.grouping = is_grouping_operation(op);
                 }
+            }
+            // The AI SDK's outer spans (`ai.generateText`, `ai.embedMany`,
+            // a tool call) sum their model calls, which are the
+            // `.doGenerate`, `.doStream` and `.doEmbed` spans under them.
+            "ai.operationId" => {
+                if let Some(op) = &v.text {
+                    self.embed = op.ends_with(".doEmbed");
+                    self.grouping = is_ai_sdk_roll_up(op);
+                }
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
+            "ai.usage.tokens" => self.embed_tokens = v.count(),
+            // Read, and kept as tags as they were before they were read.
+            "ai.model.id" | "ai.model.provider" | "ai.telemetry.functionId" => {
+                let slot = match key.as_ref() {
+                    "ai.model.id" => &mut self.ai_model,
+                    "ai.model.provider" => &mut self.ai_provider,
+                    _ => &mut self.function_id,
+                };
+                *slot = v.label();
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
+            "ai.telemetry.metadata.userId" | "ai.telemetry.metadata.user_id" => {
+                self.metadata_user = v.label()
+            }
+            "ai.telemetry.metadata.sessionId" | "ai.telemetry.metadata.session_id" => {
+                self.metadata_session = v.label()
             }
             "gen_ai.request.model" => {
                 self.genai = true;
@@ -531,8 +602,20 @@ fn span_record<'a>(
     // `invoke_agent`) carries the run's token totals and an agent's name,
     // and no model: a roll-up of its model calls, which are spans of their
     // own.
+    let mut a = a;
+    // An AI SDK embedding call: its model and its one count (the input).
+    let embedding = a.embed && (a.ai_model.is_present() || a.embed_tokens.is_present());
+    if embedding && !a.u.prompt_tokens.is_present() {
+        a.u.prompt_tokens = std::mem::take(&mut a.embed_tokens);
+        if !a.u.completion_tokens.is_present() {
+            a.u.completion_tokens = Lenient::Value(0);
+        }
+    }
     let modelless = !a.request_model.is_present() && !a.response_model.is_present();
-    if a.grouping || !a.genai || (modelless && a.agent_named) {
+    if modelless && a.ai_model.is_present() {
+        a.request_model = std::mem::take(&mut a.ai_model);
+    }
+    if a.grouping || !(a.genai || embedding) || (modelless && a.agent_named) {
         return None;
     }
     let mut p = Problems::default();
@@ -576,10 +659,11 @@ fn span_record<'a>(
     // The feature: a `feature` attribute stays a tag, which the analysis
     // reads as the feature; else the agent, else the service.
     let agent = p.take(&a.agent, "gen_ai.agent.name");
+    let function = p.take(&a.function_id, "ai.telemetry.functionId");
     let feature = if tags.iter().any(|(k, _)| k == "feature") {
         None
     } else {
-        agent.or_else(|| {
+        function.or(agent).or_else(|| {
             tags.iter()
                 .find(|(k, _)| k == "service.name")
                 .map(|(_, v)| v.clone())
@@ -596,6 +680,7 @@ fn span_record<'a>(
         provider: p
             .take(&a.provider, "gen_ai.provider.name")
             .or_else(|| p.take(&a.system, "gen_ai.system"))
+            .or_else(|| p.take(&a.ai_provider, "ai.model.provider"))
             .map(|v| {
                 if v.bytes().any(|b| b.is_ascii_uppercase()) {
                     Cow::Owned(v.to_ascii_lowercase())
@@ -606,8 +691,12 @@ fn span_record<'a>(
         model,
         served_model,
         feature,
-        session: p.take(&a.session, "gen_ai.conversation.id"),
-        user: p.take(&a.user, "user.id"),
+        session: p
+            .take(&a.session, "gen_ai.conversation.id")
+            .or_else(|| p.take(&a.metadata_session, "ai.telemetry.metadata.sessionId")),
+        user: p
+            .take(&a.user, "user.id")
+            .or_else(|| p.take(&a.metadata_user, "ai.telemetry.metadata.userId")),
         status,
         error_kind: error_kind.or_else(|| span_error.then_some(Cow::Borrowed("span_error"))),
         latency_ms,
@@ -1020,8 +1109,13 @@ pub static BUILTIN: Builtin = Builtin {
          attributes as tags. Agent, workflow and tool spans\n\
          are not calls (their child model spans are). OpenInference\n\
          (Phoenix) LLM spans too: llm.model_name, llm.token_count.*.\n\
-         Feature: a `feature` attribute, else gen_ai.agent.name, else the\n\
-         resource's service.name; session: gen_ai.conversation.id.\n\
+         The AI SDK's embedding calls (ai.embed.doEmbed,\n\
+         ai.embedMany.doEmbed: ai.model.id, ai.usage.tokens) are calls.\n\
+         Feature: a `feature` attribute, else the AI SDK's\n\
+         ai.telemetry.functionId, else gen_ai.agent.name, else the\n\
+         resource's service.name; session: gen_ai.conversation.id (or\n\
+         session.id, ai.telemetry.metadata.sessionId); user: user.id (or\n\
+         ai.telemetry.metadata.userId).\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
          the prompt and system-prompt fingerprints.\n\
          A line without a model-call span is skipped as no_gen_ai_spans.",
