@@ -674,6 +674,34 @@ fn csv_counts_with_thousands_separators() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
 }
 
+/// A spreadsheet set to a language whose decimal mark is the comma saves
+/// CSV with semicolons; a `.tsv` file has tabs. The header's separator is
+/// the file's: each reads as the comma-separated file does (before, every
+/// row of the semicolon file was rejected, and a `.tsv` file was not CSV).
+#[test]
+fn csv_with_semicolons_or_tabs_is_read_by_its_header() {
+    let env = Env::new();
+    env.write(
+        "semi.csv",
+        "\u{feff}timestamp;model;feature;prompt_tokens;completion_tokens;note\r\n\
+         2025-10-01T10:00:00Z;gpt-4o;report;\"1,000,000\";10000;\"a; b\"\r\n\
+         2025-10-01T10:01:00Z;gpt-4o-mini;chat;2000;100;\r\n",
+    );
+    env.write(
+        "tabs.tsv",
+        "timestamp\tmodel\tfeature\tprompt_tokens\tcompletion_tokens\n\
+         2025-10-01T10:02:00Z\tgpt-4o\treport\t1000\t10\n",
+    );
+    let r = env.audit(&["semi.csv", "tabs.tsv", "--strict"]);
+    // gpt-4o: 1,000,000 × $2.50/M + 10,000 × $10/M = $2.60, and 1,000 ×
+    // 2.5 + 10 × 10 = $0.0026; gpt-4o-mini: 2,000 × 0.15 + 100 × 0.60 =
+    // $0.00036.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.60296");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(cost_of(&r, "feature", "report"), "2.6026");
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+}
+
 #[test]
 fn csv_through_a_mapping_with_quoting_and_line_numbers() {
     let env = Env::new();

@@ -61,9 +61,10 @@ impl Layout {
     }
 }
 
-/// Whether a path names a CSV file (`.csv`, also compressed: `.csv.gz`,
-/// `.csv.zst`, and rotated: `.csv.1`, `.csv-20260929`, `.csv.2.gz`). CSV
-/// is told by its name: its content has no marker.
+/// Whether a path names a CSV file (`.csv`, or `.tsv` for tab-separated;
+/// also compressed: `.csv.gz`, `.csv.zst`, and rotated: `.csv.1`,
+/// `.csv-20260929`, `.csv.2.gz`). CSV is told by its name: its content has
+/// no marker. The separator is the header's ([`sniff_delimiter`]).
 pub fn is_csv_path(path: &Path) -> bool {
     let name = path
         .file_name()
@@ -74,7 +75,7 @@ pub fn is_csv_path(path: &Path) -> bool {
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
     let unrotated = super::without_rotation(uncompressed).unwrap_or(uncompressed);
-    unrotated.ends_with(".csv")
+    unrotated.ends_with(".csv") || unrotated.ends_with(".tsv")
 }
 
 /// Whether the start of a (decompressed) file is a JSON array or a JSON
@@ -591,9 +592,10 @@ pub fn looks_like_csv_header(head: &[u8]) -> bool {
     let Ok(line) = std::str::from_utf8(&head[..end]) else {
         return false;
     };
+    let delimiter = char::from(sniff_delimiter(line.as_bytes()));
     let cells: Vec<&str> = line
         .trim_end_matches('\r')
-        .split(',')
+        .split(delimiter)
         .map(|c| {
             let c = c.trim();
             c.strip_prefix('"')
@@ -611,6 +613,33 @@ pub fn looks_like_csv_header(head: &[u8]) -> bool {
         && cells
             .iter()
             .any(|c| c.to_ascii_lowercase().contains("model"))
+}
+
+/// The separator of a CSV file, from its header line: a comma, or the
+/// semicolon that spreadsheets write where the comma is the decimal mark,
+/// a tab or a bar, whichever separates most cells outside quotes (a comma
+/// on a tie, and when none is there).
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let mut counts = [0usize; 4];
+    const SEPARATORS: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for &b in &head[..end] {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(i) = SEPARATORS.iter().position(|&s| s == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut best = 0;
+    for i in 1..SEPARATORS.len() {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    SEPARATORS[best]
 }
 
 /// Where the JSON object of a time-prefixed line starts: after a time (RFC
@@ -885,7 +914,12 @@ impl<R: Read> Read for JsonRecords<R> {
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
 pub struct CsvRecords<R> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
+    /// The separator the header uses (see [`sniff_delimiter`]).
+    delimiter: u8,
+    /// An error met reading the header to sniff it, returned by the first
+    /// read.
+    head_error: Option<io::Error>,
     headers: Vec<String>,
     record: csv::StringRecord,
     out: Vec<u8>,
@@ -896,13 +930,32 @@ pub struct CsvRecords<R> {
 }
 
 impl<R: Read> CsvRecords<R> {
-    pub fn new(inner: R) -> CsvRecords<R> {
+    pub fn new(mut inner: R) -> CsvRecords<R> {
+        // The header line (up to 64 KiB of it) says the separator.
+        let mut head = Vec::new();
+        let mut head_error = None;
+        let mut block = [0u8; 4096];
+        while head.len() < 64 * 1024 && memchr::memchr(b'\n', &head).is_none() {
+            match inner.read(&mut block) {
+                Ok(0) => break,
+                Ok(n) => head.extend_from_slice(&block[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    head_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let delimiter = sniff_delimiter(&head);
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(inner);
+            .delimiter(delimiter)
+            .from_reader(io::Cursor::new(head).chain(inner));
         CsvRecords {
             reader,
+            delimiter,
+            head_error,
             headers: Vec::new(),
             record: csv::StringRecord::new(),
             out: Vec::with_capacity(BLOCK),
@@ -923,6 +976,9 @@ impl<R: Read> CsvRecords<R> {
 
     /// Reads the next row into `out`; false at the end of the file.
     fn next_row(&mut self) -> io::Result<bool> {
+        if let Some(e) = self.head_error.take() {
+            return Err(e);
+        }
         match self.reader.read_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {
@@ -930,7 +986,9 @@ impl<R: Read> CsvRecords<R> {
                 self.pad_to(at);
                 if self.headers.is_empty() {
                     self.set_headers();
-                } else if let Some(rest) = swallowed(&self.record, self.headers.len()) {
+                } else if let Some(rest) =
+                    swallowed(&self.record, self.headers.len(), self.delimiter)
+                {
                     // A quote that never closed took the rows after it into
                     // one cell: the row is rejected, and the rows it took
                     // are read at their lines (the quotes among them are
@@ -941,6 +999,7 @@ impl<R: Read> CsvRecords<R> {
                     let mut inner = csv::ReaderBuilder::new()
                         .has_headers(false)
                         .flexible(true)
+                        .delimiter(self.delimiter)
                         .from_reader(rest.as_bytes());
                     let mut record = csv::StringRecord::new();
                     while inner.read_record(&mut record).unwrap_or(false) {
@@ -1040,7 +1099,8 @@ impl<R: Read> CsvRecords<R> {
 /// header has columns, less one), with the cells read after it (where a
 /// later quote ended it), as CSV text. `None` for a row of its columns (a
 /// cell of several lines of text, a pasted table, closed as it should be).
-fn swallowed(record: &csv::StringRecord, columns: usize) -> Option<String> {
+fn swallowed(record: &csv::StringRecord, columns: usize, delimiter: u8) -> Option<String> {
+    let delimiter = char::from(delimiter);
     // A row whose quoted cell closed has its columns; one whose cell ran
     // on to the end of the file (or to a later quote) has fewer, or more.
     if columns < 2 || record.len() == columns {
@@ -1051,14 +1111,14 @@ fn swallowed(record: &csv::StringRecord, columns: usize) -> Option<String> {
     let lines: Vec<&str> = rest.lines().filter(|l| !l.trim().is_empty()).collect();
     let rows = lines
         .iter()
-        .filter(|l| l.matches(',').count() >= columns - 1)
+        .filter(|l| l.matches(delimiter).count() >= columns - 1)
         .count();
     if rows == 0 || rows * 2 < lines.len() {
         return None;
     }
     let mut text = rest.to_string();
     for c in record.iter().skip(j + 1) {
-        text.push(',');
+        text.push(delimiter);
         text.push_str(c);
     }
     Some(text)
