@@ -813,9 +813,10 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     // (an unknown cost is no $0), and say so.
     let priced = if t.unpriced_calls > 0 { " priced" } else { "" };
     let mut s = format!(
-        "Spend {} over {} calls ({} successful); {} per{priced} call, {} per successful{priced} call.\n",
-        t.cost.to_cents_string(),
+        "Spend {} over {} call{} ({} successful); {} per{priced} call, {} per successful{priced} call.\n",
+        t.cost.to_total_string(),
         t.calls,
+        if t.calls == 1 { "" } else { "s" },
         t.ok_calls,
         a.cost_per_call.to_rounded_string(4),
         a.cost_per_success
@@ -833,7 +834,7 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
                 format!(
                     "{} {}",
                     tokenaudit_report::one_line_text(&r.key),
-                    r.stats.cost.to_cents_string()
+                    r.stats.cost.to_total_string()
                 )
             })
             .collect();

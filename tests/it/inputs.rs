@@ -1626,7 +1626,7 @@ fn escape_sequences_from_logs_are_shown_not_run_on_the_terminal() {
     );
     // A line break in a name is shown too: no line of its own.
     assert!(
-        said.contains("Top features: \u{241b}[2Jwipe\u{241b}]0;owned\u{2407} $0.00, x\u{240a}Wrote /etc/passwd $0.00\n"),
+        said.contains("Top features: \u{241b}[2Jwipe\u{241b}]0;owned\u{2407} $0.0025, x\u{240a}Wrote /etc/passwd $0.0003\n"),
         "{said:?}"
     );
     assert!(!said.lines().any(|l| l.starts_with("Wrote /etc/passwd")));

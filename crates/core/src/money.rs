@@ -79,6 +79,17 @@ impl Money {
         self.to_rounded_string(2)
     }
 
+    /// A total as people read it: whole cents from a dollar up, four
+    /// decimals below (a first audit of a small sample is not "$0.00").
+    pub fn to_total_string(self) -> String {
+        let dollar = PICOS_PER_USD;
+        if self.0 != 0 && self.0.abs() < dollar {
+            self.to_rounded_string(4)
+        } else {
+            self.to_cents_string()
+        }
+    }
+
     /// Rounded to `decimals` places (half away from zero), `$` and thousands
     /// separators.
     pub fn to_rounded_string(self, decimals: u32) -> String {

@@ -18,6 +18,7 @@ use tokenaudit_analyze::coverage::{Kind, RuleCoverage, Status, Via};
 use tokenaudit_analyze::detect::{Confidence, Finding};
 use tokenaudit_analyze::whatif::{Step, Waterfall};
 use tokenaudit_analyze::{Audit, Stats, NONE};
+use tokenaudit_core::money::PICOS_PER_USD;
 use tokenaudit_core::Money;
 
 use crate::change;
@@ -1331,7 +1332,15 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     let mut cards = vec![
         Card {
             label: "Total spend",
-            value: vec![Inline::Money(t.cost, 2)],
+            // Four decimals under a dollar (`Money::to_total_string`).
+            value: vec![Inline::Money(
+                t.cost,
+                if t.cost != Money::ZERO && t.cost.abs() < Money::from_picos(PICOS_PER_USD) {
+                    4
+                } else {
+                    2
+                },
+            )],
             sub: if t.unpriced_calls > 0 {
                 vec![
                     Inline::Count(t.unpriced_calls),
