@@ -1357,6 +1357,48 @@ fn otlp_ai_sdk_function_id_user_session_and_embeddings() {
     );
 }
 
+/// Strands Agents' chat spans pass Bedrock Converse's counts: the input
+/// without the cache, the cache in `gen_ai.usage.cache_read_input_tokens`
+/// and `cache_write_input_tokens`, and a `gen_ai.usage.total_tokens` that
+/// adds them; its `invoke_agent` spans sum the chats and are no calls.
+#[test]
+fn otlp_strands_cache_writes_and_exclusive_input() {
+    let r = audit("otlp-strands", "otlp-json");
+    // us.anthropic.claude-sonnet-4-5 (3.3 in, 0.33 read, 4.125 written,
+    // 16.5 out), 300 out each: 6,000 in + 4,000 written = $0.04125; 800 +
+    // 5,000 written = $0.028215; 200 + 5,000 read = $0.00726; 7,000 + 5,000
+    // read = $0.0297; 1,500 + 2,000 read = $0.01056. $0.116985 in all;
+    // before, $0.06336 (the writes unread, 5,000 of call 4's 7,000 priced
+    // as reads).
+    assert_eq!(totals(&r), ("0.116985".into(), 5, 36_500, 12_000, 1_500, 0));
+    assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 9000);
+}
+
+/// OpenLLMetry (Traceloop) ties a trace to its user and chat with
+/// association properties, and names the workflow: the user, the session
+/// and the feature. Before, all three were `(none)` and not even tags.
+#[test]
+fn otlp_traceloop_association_properties_attribute_the_calls() {
+    let r = audit("otlp-traceloop", "otlp-json");
+    // 16 calls, two users, four chats (the costs were right before).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0563094");
+    assert_eq!(r["audit"]["totals"]["calls"], 16);
+    assert_eq!(cost_of(&r, "feature", "answer_question"), "0.0563094");
+    assert_eq!(cost_of(&r, "user", "user0"), "0.0350838");
+    assert_eq!(cost_of(&r, "user", "user1"), "0.0212256");
+    assert_eq!(cost_of(&r, "session", "chat0"), "0.02439945");
+}
+
+/// Spans in the draft convention before `gen_ai.*` (`llm.request.model`,
+/// `llm.usage.prompt_tokens`, `llm.vendor`), as early OpenLLMetry wrote
+/// them: calls (before, skipped as no GenAI span, and --strict passed).
+#[test]
+fn otlp_draft_llm_convention_is_read() {
+    let r = audit("otlp-llm-draft", "otlp-json");
+    // 5 × (1,000 × $0.15/M + 100 × $0.60/M) of gpt-4o-mini = $0.00105.
+    assert_eq!(totals(&r), ("0.00105".into(), 5, 5000, 0, 500, 0));
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

@@ -26,6 +26,14 @@
 //! and OpenInference's (Arize Phoenix) `llm.model_name`, `llm.provider`,
 //! `llm.token_count.*` and `llm.cost.total` on its LLM and EMBEDDING spans
 //! (`openinference.span.kind`; its AGENT, CHAIN and TOOL spans are not calls),
+//! the draft convention before `gen_ai.*` (`llm.request.model`,
+//! `llm.usage.prompt_tokens`, `llm.vendor`), Strands Agents' cache writes
+//! (`gen_ai.usage.cache_write_input_tokens`) and its input without the
+//! cache (told by a `gen_ai.usage.total_tokens` that adds the cache to
+//! input and output), OpenLLMetry's user and chat
+//! (`traceloop.association.properties.*`) and workflow
+//! (`traceloop.workflow.name`, the feature after a `feature` attribute and
+//! the AI SDK's function id),
 //! the Vercel AI SDK's embedding calls (`ai.operationId` `ai.embed.doEmbed`
 //! or `ai.embedMany.doEmbed`: `ai.model.id` and the input in
 //! `ai.usage.tokens`; its outer `ai.generateText`, `ai.embedMany` and tool
@@ -406,12 +414,17 @@ struct SpanAttrs<'a> {
     /// (`ai.usage.tokens` on an `ai.embed.doEmbed` or
     /// `ai.embedMany.doEmbed` span, which has no `gen_ai.*` attribute).
     function_id: Lenient<Cow<'a, str>>,
+    workflow: Lenient<Cow<'a, str>>,
     ai_model: Lenient<Cow<'a, str>>,
     ai_provider: Lenient<Cow<'a, str>>,
     metadata_user: Lenient<Cow<'a, str>>,
     metadata_session: Lenient<Cow<'a, str>>,
     embed: bool,
     embed_tokens: Lenient<u64>,
+    /// `gen_ai.usage.total_tokens`: input, output and, when it holds them
+    /// on top of the input, the cache's tokens (Bedrock Converse's
+    /// `totalTokens`, as Strands Agents passes it).
+    total_tokens: Lenient<u64>,
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
@@ -458,11 +471,31 @@ impl<'a> SpanAttrs<'a> {
                     self.tags.push((key, t));
                 }
             }
-            "ai.telemetry.metadata.userId" | "ai.telemetry.metadata.user_id" => {
-                self.metadata_user = v.label()
+            // The user and the conversation as the AI SDK's metadata and
+            // OpenLLMetry's association properties carry them.
+            "ai.telemetry.metadata.userId"
+            | "ai.telemetry.metadata.user_id"
+            | "traceloop.association.properties.user_id"
+            | "traceloop.association.properties.userId" => self.metadata_user = v.label(),
+            "ai.telemetry.metadata.sessionId"
+            | "ai.telemetry.metadata.session_id"
+            | "traceloop.association.properties.session_id"
+            | "traceloop.association.properties.chat_id"
+            | "traceloop.association.properties.conversation_id"
+            | "traceloop.association.properties.thread_id" => self.metadata_session = v.label(),
+            // OpenLLMetry's workflow: the feature, and a tag.
+            "traceloop.workflow.name" => {
+                self.workflow = v.label();
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
             }
-            "ai.telemetry.metadata.sessionId" | "ai.telemetry.metadata.session_id" => {
-                self.metadata_session = v.label()
+            // OpenLLMetry's other association properties are the caller's
+            // labels (`env`, `tenant`): tags.
+            k if k.starts_with("traceloop.association.properties.") => {
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
             }
             "gen_ai.request.model" => {
                 self.genai = true;
@@ -497,6 +530,24 @@ impl<'a> SpanAttrs<'a> {
                 self.genai = true;
                 self.request_model = v.label();
             }
+            // The draft convention before `gen_ai.*` (early OpenLLMetry).
+            "llm.request.model" => {
+                self.genai = true;
+                self.request_model = v.label();
+            }
+            "llm.response.model" => {
+                self.genai = true;
+                self.response_model = v.label();
+            }
+            "llm.usage.prompt_tokens" => {
+                self.genai = true;
+                u.prompt_tokens = v.count();
+            }
+            "llm.usage.completion_tokens" => {
+                self.genai = true;
+                u.completion_tokens = v.count();
+            }
+            "llm.vendor" => self.system = v.label(),
             "llm.provider" => self.provider = v.label(),
             "llm.system" => self.system = v.label(),
             "llm.token_count.prompt" => {
@@ -536,6 +587,8 @@ impl<'a> SpanAttrs<'a> {
             }
             "gen_ai.usage.cache_creation.input_tokens"
             | "gen_ai.usage.cache_creation_input_tokens"
+            | "gen_ai.usage.cache_write_input_tokens"
+            | "gen_ai.usage.cache_write.input_tokens"
             | "gen_ai.usage.details.cache_write_tokens"
             | "ai.usage.inputTokenDetails.cacheWriteTokens" => {
                 self.ai_sdk_details |= key.starts_with("ai.usage.inputTokenDetails.");
@@ -545,6 +598,7 @@ impl<'a> SpanAttrs<'a> {
             | "gen_ai.usage.output_tokens.reasoning"
             | "ai.usage.reasoningTokens"
             | "ai.usage.outputTokenDetails.reasoningTokens" => u.reasoning_tokens = v.count(),
+            "gen_ai.usage.total_tokens" => self.total_tokens = v.count(),
             "gen_ai.response.id" => self.response_id = v.label(),
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
@@ -624,7 +678,8 @@ fn span_record<'a>(
     // larger than the whole, which no inclusive count can: read those as
     // exclusive rather than rejecting the call. AI SDK 5's Anthropic input
     // is exclusive whatever its size.
-    let u = inclusive_usage(a.u, a.ai_sdk_anthropic && !a.ai_sdk_details);
+    let exclusive = (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a);
+    let u = inclusive_usage(a.u, exclusive);
     let mut tags = a.tags;
     tags.extend(resource_tags.iter().cloned());
     let start = p.int(&count(&span.start), "startTimeUnixNano");
@@ -663,7 +718,8 @@ fn span_record<'a>(
     let feature = if tags.iter().any(|(k, _)| k == "feature") {
         None
     } else {
-        function.or(agent).or_else(|| {
+        let workflow = p.take(&a.workflow, "traceloop.workflow.name");
+        function.or(workflow).or(agent).or_else(|| {
             tags.iter()
                 .find(|(k, _)| k == "service.name")
                 .map(|(_, v)| v.clone())
@@ -693,10 +749,10 @@ fn span_record<'a>(
         feature,
         session: p
             .take(&a.session, "gen_ai.conversation.id")
-            .or_else(|| p.take(&a.metadata_session, "ai.telemetry.metadata.sessionId")),
+            .or_else(|| p.take(&a.metadata_session, "session metadata")),
         user: p
             .take(&a.user, "user.id")
-            .or_else(|| p.take(&a.metadata_user, "ai.telemetry.metadata.userId")),
+            .or_else(|| p.take(&a.metadata_user, "user metadata")),
         status,
         error_kind: error_kind.or_else(|| span_error.then_some(Cow::Borrowed("span_error"))),
         latency_ms,
@@ -1058,6 +1114,25 @@ fn inclusive_usage(mut u: RawUsage, exclusive: bool) -> RawUsage {
     u
 }
 
+/// Whether the span's total says its input count leaves the cache out:
+/// the total is input + output + the cache's reads and writes, with some
+/// cache (an input that included them would make it input + output).
+/// Strands Agents passes Bedrock Converse's counts so: `inputTokens`
+/// without the cache, `totalTokens` with it.
+fn total_adds_the_cache(a: &SpanAttrs<'_>) -> bool {
+    let v = |l: &Lenient<u64>| match l {
+        Lenient::Value(n) => Some(*n),
+        _ => None,
+    };
+    let u = &a.u;
+    let (Some(total), Some(input)) = (v(&a.total_tokens), v(&u.prompt_tokens)) else {
+        return false;
+    };
+    let output = v(&u.completion_tokens).unwrap_or(0);
+    let cache = v(&u.cached_tokens).unwrap_or(0) + v(&u.cache_creation_input_tokens).unwrap_or(0);
+    cache > 0 && input.checked_add(output).and_then(|n| n.checked_add(cache)) == Some(total)
+}
+
 /// `{"anthropic": {"cacheCreationInputTokens": N, "usage": {…}}}` (AI SDK
 /// 5's provider metadata, JSON text): N, and of them the 1-hour writes when
 /// Anthropic's raw usage says (`cache_creation.ephemeral_1h_input_tokens`).
@@ -1114,8 +1189,12 @@ pub static BUILTIN: Builtin = Builtin {
          Feature: a `feature` attribute, else the AI SDK's\n\
          ai.telemetry.functionId, else gen_ai.agent.name, else the\n\
          resource's service.name; session: gen_ai.conversation.id (or\n\
-         session.id, ai.telemetry.metadata.sessionId); user: user.id (or\n\
-         ai.telemetry.metadata.userId).\n\
+         session.id, ai.telemetry.metadata.sessionId, OpenLLMetry's\n\
+         traceloop.association.properties chat_id); user: user.id (or\n\
+         ai.telemetry.metadata.userId, the association's user_id).\n\
+         Strands Agents' cache_write_input_tokens; an input that leaves\n\
+         the cache out when gen_ai.usage.total_tokens adds it. The draft\n\
+         llm.request.model / llm.usage.prompt_tokens convention too.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
          the prompt and system-prompt fingerprints.\n\
          A line without a model-call span is skipped as no_gen_ai_spans.",
