@@ -1399,6 +1399,40 @@ fn otlp_draft_llm_convention_is_read() {
     assert_eq!(totals(&r), ("0.00105".into(), 5, 5000, 0, 500, 0));
 }
 
+/// Portkey's logs export: a request its cache answered (`cache_status`
+/// `HIT` or `SEMANTIC HIT`, logged at cost 0) was not billed, and is
+/// skipped as LiteLLM's cache hits are; `MISS` and `SEMANTIC MISS` went to
+/// the provider. The user is the reserved `metadata._user`.
+#[test]
+fn portkey_cache_hits_are_not_billed_and_metadata_user_is_the_user() {
+    let env = Env::new();
+    let line = |model: &str, usage: &str, status: &str, user: &str| {
+        format!(
+            r#"{{"created_at":"2026-03-01T00:15:00.000Z","response":{{"body":{{"model":"{model}","usage":{usage}}}}},"ai_model":"{model}","cost":0,"cache_status":"{status}","metadata":{{"_user":"{user}","feature":"faq"}}}}"#
+        ) + "\n"
+    };
+    let mini = r#"{"prompt_tokens":1000,"completion_tokens":100}"#;
+    let sonnet = r#"{"input_tokens":2000,"output_tokens":100}"#;
+    let text = line("gpt-4o-mini", mini, "MISS", "u0")
+        + &line("claude-sonnet-4-5-20250929", sonnet, "SEMANTIC MISS", "u1")
+        + &line(
+            "gpt-4o-mini",
+            r#"{"prompt_tokens":5000,"completion_tokens":500}"#,
+            "HIT",
+            "u0",
+        )
+        + &line("gpt-4o-mini", mini, "SEMANTIC HIT", "u0");
+    env.write("portkey.jsonl", text);
+    let r = env.audit(&["portkey.jsonl", "--strict"]);
+    // gpt-4o-mini: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021; Sonnet 4.5:
+    // 2,000 × 3 + 100 × 15 = $0.0075. Before, the two cache hits were
+    // billed too ($0.00813 more) and every user was (none).
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00771");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2);
+    assert_eq!(cost_of(&r, "user", "u1"), "0.0075");
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

@@ -873,12 +873,14 @@ fn gateway_cache_hits<'a>(a: &Audit) -> Option<Block<'a>> {
         .max()
         .filter(|n| *n > 0)?;
     Some(Block::Paragraph(vec![
-        Inline::plain("LiteLLM's cache answered "),
+        Inline::plain("The gateway's cache answered "),
         Inline::Count(hits),
-        Inline::plain(" requests (rows with "),
+        Inline::plain(" requests (rows with LiteLLM's "),
         Inline::code("cache_hit"),
+        Inline::plain(" true or Portkey's "),
+        Inline::code("cache_status"),
         Inline::plain(
-            " true: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed.",
+            " HIT: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed.",
         ),
     ]))
 }

@@ -276,7 +276,7 @@ fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
         md.contains(
-            "LiteLLM's cache answered 8 requests (rows with `cache_hit` true: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed."
+            "The gateway's cache answered 8 requests (rows with LiteLLM's `cache_hit` true or Portkey's `cache_status` HIT: skipped, never priced); the duplicate-request findings (TA109, TA110) count the repeats it missed."
         ),
         "{md}"
     );

@@ -26,7 +26,8 @@
 //!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
 //!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"` (and `"flex"`,
 //!   `"priority"`: priced at that tier's rates);
-//!   LiteLLM's `cache_hit` (true: answered from LiteLLM's cache, not billed:
+//!   LiteLLM's `cache_hit` and Portkey's `cache_status` (true, or `HIT` and
+//!   `SEMANTIC HIT`: answered from the gateway's cache, not billed:
 //!   counted as `not_a_call`);
 //! - usage: `usage` (OpenAI chat or Responses, Anthropic, LiteLLM),
 //!   `usageMetadata` (Gemini), or the same token keys at the top level;
@@ -477,6 +478,8 @@ pub(crate) fn field(key: &str) -> Field {
             "batch" => Field::Batch,
             "input" => Field::Prompt,
             "spend" => Field::Cost,
+            // Portkey's reserved metadata key for the user.
+            "_user" => Field::User,
             _ => Field::Other,
         },
         6 => match key {
@@ -582,6 +585,8 @@ pub(crate) fn field(key: &str) -> Field {
             "service_tier" => Field::ServiceTier,
             "instructions" => Field::System,
             "request_tags" => Field::Tags,
+            // Portkey's logs: HIT, SEMANTIC HIT, MISS…
+            "cache_status" => Field::CacheHit,
             // Cohere v1's `meta.billed_units` (v2's is in `usage`).
             "billed_units" => Field::Usage,
             _ => Field::Other,
@@ -684,7 +689,9 @@ fn field_by_meaning(key: &str) -> Field {
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
-        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" => Field::User,
+        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" | "_user" => {
+            Field::User
+        }
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
@@ -716,7 +723,7 @@ fn field_by_meaning(key: &str) -> Field {
         }
         "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
         "batch" | "is_batch" => Field::Batch,
-        "cache_hit" => Field::CacheHit,
+        "cache_hit" | "cache_status" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,

@@ -267,10 +267,16 @@ impl LBool {
     }
 }
 
+/// A flag as logs spell it; also a cache's status as gateways log it
+/// (Portkey's `cache_status`: `HIT` and `SEMANTIC HIT` were answered from
+/// its cache; `MISS`, `SEMANTIC MISS`, `REFRESH` and `DISABLED` went to
+/// the provider).
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "y" | "t" => Some(true),
-        "false" | "no" | "0" | "n" | "f" => Some(false),
+        "true" | "yes" | "1" | "y" | "t" | "hit" | "semantic hit" => Some(true),
+        "false" | "no" | "0" | "n" | "f" | "miss" | "semantic miss" | "refresh" | "disabled" => {
+            Some(false)
+        }
         _ => None,
     }
 }
