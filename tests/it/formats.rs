@@ -1433,6 +1433,47 @@ fn portkey_cache_hits_are_not_billed_and_metadata_user_is_the_user() {
     assert_eq!(cost_of(&r, "user", "u1"), "0.0075");
 }
 
+/// Grafana Tempo's trace download (`{"batches": [...]}`, pretty-printed)
+/// holds OTLP resource spans: detected and read (before, an unknown shape,
+/// and with --input-format otlp-json a $0 report that --strict passed).
+/// A line of another format read as OTLP is rejected, not skipped.
+#[test]
+fn tempo_batches_are_otlp_and_other_lines_read_as_otlp_are_rejected() {
+    let env = Env::new();
+    let trace = format!("{}/trace.json", fixture("otlp-tempo"));
+    let r = env.audit(&[&trace, "--strict"]);
+    // gpt-4o-mini 1,200 in, 150 out: $0.00027; claude-sonnet-4-5 5,000 in
+    // (1,000 of them written to the cache) and 400 out: 4,000 × 3 + 1,000
+    // × 3.75 + 400 × 15 = $0.02175; gemini-2.5-flash 2,000 in (1,024 read)
+    // and 300 out: 976 × 0.3 + 1,024 × 0.03 + 300 × 2.5 = $0.00107352. The
+    // invoke_agent span's 8,200 / 850 sum them and are not counted.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02309352");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    env.write(
+        "gw.jsonl",
+        r#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":1000000,"output_tokens":0}}"#,
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "gw.jsonl",
+            "--input-format",
+            "otlp-json",
+            "--strict",
+            "--out",
+            "o",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gw.jsonl:1: unrecognized_format (not an OTLP JSON trace export"),
+        "{err}"
+    );
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

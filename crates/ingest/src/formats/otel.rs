@@ -71,10 +71,28 @@ use crate::record::fields::{
 use crate::record::staging::is_no_prompt;
 use crate::rejects::{Reject, RejectReason};
 
+/// Grafana Tempo's trace download names the list `batches`.
 #[derive(Deserialize)]
 struct Export<'a> {
-    #[serde(rename = "resourceSpans", borrow, default)]
-    resource_spans: Vec<ResourceSpans<'a>>,
+    #[serde(rename = "resourceSpans", alias = "batches", borrow, default)]
+    resource_spans: Present<Vec<ResourceSpans<'a>>>,
+}
+
+/// A value, and whether its key was there at all (a line without
+/// `resourceSpans` is no export; one with an empty list is).
+#[derive(Default)]
+struct Present<T> {
+    there: bool,
+    value: T,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Present<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Present {
+            there: true,
+            value: T::deserialize(d)?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -310,8 +328,11 @@ fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a
             )))
         }
     };
-    let mut out = Spans::default();
-    for rs in &export.resource_spans {
+    let mut out = Spans {
+        export: export.resource_spans.there,
+        ..Spans::default()
+    };
+    for rs in &export.resource_spans.value {
         let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
         let resource_tags: Vec<_> = resource
             .iter()
@@ -343,6 +364,8 @@ fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a
 /// and how many spans it had.
 #[derive(Default)]
 struct Spans<'a> {
+    /// The line has `resourceSpans` (or Tempo's `batches`): an export.
+    export: bool,
     spans: u64,
     results: Vec<Result<CallRecord<'a>, Reject>>,
 }
@@ -355,6 +378,16 @@ impl<'a> Spans<'a> {
 
     /// Emits the results, or the line's one reject when it had no GenAI span.
     fn emit(self, emit: &mut dyn FnMut(Result<CallRecord<'a>, Reject>)) {
+        if !self.export {
+            // Not skipped as an export without model calls: a line of
+            // another format (read as OTLP by --input-format) is rejected,
+            // so --strict fails rather than report $0.
+            return emit(Err(Reject::new(
+                RejectReason::UnrecognizedFormat,
+                "not an OTLP JSON trace export (no resourceSpans): \
+                 is --input-format right for this file?",
+            )));
+        }
         if self.results.is_empty() {
             return emit(Err(Reject::new(
                 RejectReason::NoGenAiSpans,
@@ -832,10 +865,11 @@ fn scan_line(line: &str) -> Scan<Spans<'_>> {
     let mut out = Spans::default();
     let mut seen = 0u64;
     scan_object(&mut s, |s, key| {
-        if key != "resourceSpans" {
+        if key != "resourceSpans" && key != "batches" {
             return s.skip_value();
         }
         once(&mut seen, 0)?;
+        out.export = true;
         scan_list(s, |s| scan_resource_spans(s, &mut out))
     })?;
     if !s.at_end() {
@@ -1164,6 +1198,12 @@ fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
 /// Whether a file's first JSON object line is an OTLP export.
 pub fn looks_like(map: &JsonObject) -> bool {
     map.contains_key("resourceSpans")
+        || map
+            .get("batches")
+            .and_then(|b| b.as_array()?.first()?.as_object())
+            .is_some_and(|rs| {
+                rs.contains_key("scopeSpans") || rs.contains_key("instrumentationLibrarySpans")
+            })
 }
 
 /// The `otlp-json` entry of the format registry (see [`crate::formats::REGISTRY`]).
@@ -1172,7 +1212,8 @@ pub static BUILTIN: Builtin = Builtin {
     aliases: &["otlp", "otel"],
     format: Format::OtlpJson,
     detect: Detect::FirstLine(looks_like),
-    doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...),\n\
+    doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...,\n\
+         or Grafana Tempo's batches[]),\n\
          one record per model-call span: gen_ai.request.model /\n\
          gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
