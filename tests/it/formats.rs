@@ -1474,6 +1474,32 @@ fn tempo_batches_are_otlp_and_other_lines_read_as_otlp_are_rejected() {
     );
 }
 
+/// A span export's status word under `status_code` (`"OK"`, `"ERROR"`,
+/// as Phoenix and OTel-style rows write it) is the call's status, not an
+/// HTTP code of the wrong type: the error is a failed call and nothing is
+/// flagged (before, both calls were successful, each line was flagged
+/// and --strict failed).
+#[test]
+fn a_status_word_under_status_code_is_the_status() {
+    let env = Env::new();
+    env.write(
+        "x.jsonl",
+        concat!(
+            r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100},"status_code":"OK","timestamp":"2025-10-01T10:00:00Z"}"#,
+            "\n",
+            r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100},"status_code":"ERROR","timestamp":"2025-10-01T10:01:00Z"}"#,
+            "\n",
+            r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100},"status_code":"503","timestamp":"2025-10-01T10:02:00Z"}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["x.jsonl", "--strict"]);
+    // Three calls of 1,000 in and 100 out at $0.15 / $0.60: $0.00063.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

@@ -54,7 +54,9 @@ use tokenaudit_core::CallRecord;
 use crate::formats::{Builtin, Detect, Format};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::{KeyShape, KeySpan};
-use crate::record::fields::{non_empty, LBool, LMoney, LStr, Lenient, RawUsage, Scalar, LU64};
+use crate::record::fields::{
+    non_empty, LBool, LCodeOrWord, LMoney, LStr, Lenient, RawUsage, Scalar, LU64,
+};
 use crate::record::staging::{is_no_prompt, LNum, RawLine};
 use crate::record::tags::list_tag;
 use crate::rejects::{Reject, RejectReason};
@@ -249,8 +251,11 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     }
                 }
                 Field::HttpStatus => {
-                    let p = l.http_status.0.is_present();
-                    fill(&mut map, &mut l.http_status, p)?
+                    if l.http_status.0.is_present() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        set_http_status(l, map.next_value()?);
+                    }
                 }
                 Field::Error => {
                     let v: ErrorField<'de> = map.next_value()?;
@@ -764,6 +769,21 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
         }
     }
     l.status = LStr(v);
+}
+
+/// An HTTP status key's value: the code, or a word in its place
+/// (`"status_code": "ERROR"`), which is the call's status when no
+/// `status` key said it (as [`set_status`] takes a code written under
+/// `status`).
+pub(crate) fn set_http_status<'a>(l: &mut RawLine<'a>, v: LCodeOrWord<'a>) {
+    match v.word {
+        Some(word) => {
+            if !l.status.0.is_present() {
+                l.status = LStr(Lenient::Value(word));
+            }
+        }
+        None => l.http_status = LU64(v.code),
+    }
 }
 
 /// Prompt text (`messages`, `prompt`, `system` …) as its raw JSON: only
@@ -1795,7 +1815,13 @@ fn scan_map<'a, K: TopKeys>(
                     set_status(l, v);
                 }
             }
-            Field::HttpStatus => scan_read(s, &mut l.http_status.0, Scanner::count)?,
+            Field::HttpStatus => {
+                if l.http_status.0.is_present() {
+                    s.skip_value()?;
+                } else {
+                    set_http_status(l, LCodeOrWord::from_scalar(s.scalar()?));
+                }
+            }
             Field::Error => {
                 let v = scan_error(s)?;
                 if !l.error_kind.0.is_present() {
@@ -2042,7 +2068,11 @@ pub(crate) fn set_field<'a>(
                 set_status(l, v.label());
             }
         }
-        Field::HttpStatus => first(&mut l.http_status.0, || v.count()),
+        Field::HttpStatus => {
+            if !l.http_status.0.is_present() {
+                set_http_status(l, LCodeOrWord::from_scalar(v));
+            }
+        }
         Field::Error => {
             let kind = error_kind(v);
             if !l.error_kind.0.is_present() {

@@ -189,6 +189,85 @@ impl<'de> Visitor<'de> for U64Visitor {
     }
 }
 
+/// An HTTP status code, or the word a log writes in its place
+/// (`"status_code": "ERROR"`, as span exports spell a span's status): a
+/// string starting with a letter is the word; anything else reads as
+/// [`LU64`] does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LCodeOrWord<'a> {
+    pub code: Lenient<u64>,
+    pub word: Option<Cow<'a, str>>,
+}
+
+impl<'a> LCodeOrWord<'a> {
+    pub fn from_scalar(v: Scalar<'a>) -> LCodeOrWord<'a> {
+        match v {
+            Scalar::Str(t) if t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) => {
+                LCodeOrWord {
+                    code: Lenient::Missing,
+                    word: Some(t),
+                }
+            }
+            v => LCodeOrWord {
+                code: v.count(),
+                word: None,
+            },
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LCodeOrWord<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LCodeOrWord<'a>, D::Error> {
+        d.deserialize_any(CodeOrWordVisitor)
+    }
+}
+
+struct CodeOrWordVisitor;
+
+impl<'de> Visitor<'de> for CodeOrWordVisitor {
+    type Value = LCodeOrWord<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a status code")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Str(Cow::Borrowed(v))))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Str(Cow::Owned(
+            v.to_string(),
+        ))))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Str(Cow::Owned(v))))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::U64(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::I64(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::F64(v)))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Bool(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(LCodeOrWord::from_scalar(Scalar::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(LCodeOrWord::from_scalar(Scalar::Container))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(LCodeOrWord::from_scalar(Scalar::Container))
+    }
+}
+
 /// A label: strings (borrowed when unescaped), numbers and booleans as text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
