@@ -37,9 +37,11 @@ Example mapping (save as tokenaudit.toml, pass with --config tokenaudit.toml):
 # Each canonical field points at a dotted path in your lines; a list is
 # tried in order (a null or empty value goes on to the next). Fields you do
 # not map are still found by the gateway reader's common names, token
-# counts too (a usage object's cached tokens beside a mapped input).
+# counts too (a usage object's cached tokens beside a mapped input). A path
+# goes on inside a string holding JSON (a warehouse's JSON column as text).
 timestamp = "ts"
 timestamp_unit = "ms"            # numeric timestamps: "s", "ms", "us", "ns"
+# timestamp_format = "%m/%d/%Y %H:%M"  # text in another spelling (strftime; UTC unless %z)
 model = "llm.model_name"
 provider = "llm.vendor"
 feature = ["labels.feature", "service"]
@@ -60,6 +62,9 @@ provider = "openai"
 
 [mapping.tags]                   # extra attribution dimensions
 env = "labels.env"
+
+# [mapping.only]                 # rows that are model calls; the others
+# kind = ["llm", "embedding"]    # (chain, tool runs) are skipped, not rejected
 
 Example mapping for a CSV (the paths name header columns), e.g. a trace with
 TIMESTAMP,ContextTokens,GeneratedTokens and no model:

@@ -1500,6 +1500,122 @@ fn a_status_word_under_status_code_is_the_status() {
     assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
 }
 
+/// Vertex AI's request-response logs exported from BigQuery hold
+/// `full_request` and `full_response` as JSON text (a JSON column), in
+/// JSON lines as in Parquet: a `[mapping]` path goes on inside that text.
+/// Before, every row was rejected as without usage, with a warning to
+/// check the column's name.
+#[test]
+fn vertex_bigquery_json_text_columns_are_read_through_a_mapping() {
+    let env = Env::new();
+    let dir = fixture("vertex-bigquery");
+    let config = format!("{dir}/tokenaudit.toml");
+    for file in ["requests.jsonl", "requests.parquet"] {
+        let r = env.audit(&[&format!("{dir}/{file}"), "--config", &config, "--strict"]);
+        // gemini-2.5-flash: 10,000 in of which 4,000 cached, 500 out and
+        // 1,500 thinking (not in the output count): 6,000 × 0.30 + 4,000 ×
+        // 0.03 + 2,000 × 2.50 = $0.00692. gemini-2.5-pro over 200,000 in:
+        // 250,000 × 2.50 + 1,000 × 15 = $0.64.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.64692", "{file}");
+        assert_eq!(r["audit"]["totals"]["calls"], 2, "{file}");
+        assert_eq!(cost_of(&r, "feature", "summarize"), "0.00692", "{file}");
+    }
+}
+
+/// A spreadsheet saves dates in its own spelling (`1/12/2026 10:00`,
+/// month first here): `timestamp_format` in the `[mapping]` reads them
+/// (before, every row was a bad_timestamp and no setting could help). A
+/// format strftime cannot read is an error that shows one.
+#[test]
+fn a_mapping_timestamp_format_reads_spreadsheet_dates() {
+    let env = Env::new();
+    env.write(
+        "excel.csv",
+        "\u{feff}created_at,model,tokens_prompt,tokens_completion\r\n\
+         1/12/2026 10:00,gpt-4o-mini,\"1,200\",300\r\n\
+         12/31/2025 23:30,gpt-4o-mini,1000,100\r\n",
+    );
+    env.write(
+        "t.toml",
+        "[mapping]\ntimestamp = \"created_at\"\ntimestamp_format = \"%m/%d/%Y %H:%M\"\n\
+         input_tokens = \"tokens_prompt\"\noutput_tokens = \"tokens_completion\"\n",
+    );
+    let r = env.audit(&["excel.csv", "--config", "t.toml", "--strict"]);
+    // 1,200 × $0.15/M + 300 × $0.60/M = $0.00036; 1,000 × 0.15 + 100 × 0.60
+    // = $0.00021.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00057");
+    assert_eq!(r["audit"]["first_call"], "2025-12-31T23:30:00Z");
+    assert_eq!(r["audit"]["last_call"], "2026-01-12T10:00:00Z");
+    env.write("bad.toml", "[mapping]\ntimestamp_format = \"%Q\"\n");
+    let out = env
+        .cmd()
+        .args(["audit", "excel.csv", "--config", "bad.toml", "--out", "o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mapping.timestamp_format: \"%Q\" is not a strftime format"),
+        "{err}"
+    );
+}
+
+/// LangSmith's run export holds chain and tool runs beside the model
+/// calls, with the chains' sums of their calls' tokens: `[mapping.only]`
+/// takes the rows whose `run_type` is a call; the others are skipped, not
+/// rejected (before, each was a missing_model reject, --strict always
+/// failed). In JSON lines and in Parquet alike.
+#[test]
+fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let run = |id: &str, kind: &str, model: &str, input: u64, output: u64| {
+        format!(
+            r#"{{"id":"{id}","run_type":"{kind}","prompt_tokens":{input},"completion_tokens":{output},"extra":{{"metadata":{{"ls_model_name":"{model}"}}}}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "runs.jsonl",
+        run("r1", "chain", "", 3000, 300)
+            + &run("r2", "llm", "gpt-4o-mini", 1000, 100)
+            + &run("r3", "LLM", "gpt-4o-mini", 2000, 200)
+            + &run("r4", "tool", "", 0, 0),
+    );
+    env.write(
+        "t.toml",
+        "[mapping]\nmodel = \"extra.metadata.ls_model_name\"\n\
+         input_tokens = \"prompt_tokens\"\noutput_tokens = \"completion_tokens\"\n\
+         [mapping.only]\nrun_type = [\"llm\", \"embedding\"]\n",
+    );
+    let col = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let num = |v: Vec<i64>| Arc::new(Int64Array::from(v)) as ArrayRef;
+    crate::inputs::write_parquet(
+        &env.path("runs.parquet"),
+        vec![
+            ("run_type", col(vec!["chain", "llm", "LLM", "tool"])),
+            ("model", col(vec!["", "gpt-4o-mini", "gpt-4o-mini", ""])),
+            ("prompt_tokens", num(vec![3000, 1000, 2000, 0])),
+            ("completion_tokens", num(vec![300, 100, 200, 0])),
+        ],
+    );
+    env.write(
+        "p.toml",
+        "[mapping]\nmodel = \"model\"\n[mapping.only]\nrun_type = \"llm\"\n",
+    );
+    for (file, config) in [("runs.jsonl", "t.toml"), ("runs.parquet", "p.toml")] {
+        let r = env.audit(&[file, "--config", config, "--strict"]);
+        // The two llm runs: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021 and
+        // 2,000 × 0.15 + 200 × 0.60 = $0.00042.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063", "{file}");
+        assert_eq!(r["audit"]["totals"]["calls"], 2, "{file}");
+        assert_eq!(
+            r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2,
+            "{file}"
+        );
+    }
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

@@ -5,7 +5,10 @@
 //! name are still found by the gateway reader's heuristics, so a mapping only
 //! needs the fields whose names are unusual. Paths are dotted (`a.b.c`); a key
 //! that itself contains dots (`gen_ai.usage.input_tokens`) is matched whole
-//! first; numeric segments index arrays (`choices.0.finish_reason`).
+//! first; numeric segments index arrays (`choices.0.finish_reason`); a path
+//! goes on inside a string that holds a JSON object or list
+//! (`full_response.usageMetadata.promptTokenCount`, where BigQuery exported
+//! the JSON column `full_response` as text).
 //!
 //! ```toml
 //! [mapping]
@@ -17,12 +20,16 @@
 //! input_includes_cache = true        # the default; false for Anthropic-style counts
 //! timestamp = "ts"
 //! timestamp_unit = "ms"              # for numbers: "s", "ms", "us", "ns" (default: by magnitude)
+//! # timestamp_format = "%m/%d/%Y %H:%M"  # for text in another spelling (strftime; UTC unless %z)
 //!
 //! [mapping.defaults]                 # constants for fields the log lacks
 //! provider = "openai"
 //!
 //! [mapping.tags]
 //! env = "labels.env"
+//!
+//! [mapping.only]                     # rows that are calls; others are skipped
+//! kind = ["llm", "embedding"]
 //! ```
 
 use std::borrow::Cow;
@@ -157,12 +164,22 @@ pub struct MappingConfig {
     #[serde(default = "default_true")]
     pub output_includes_reasoning: bool,
     pub timestamp_unit: Option<TimeUnit>,
+    /// How the mapped timestamp's text is written, in strftime's terms
+    /// (`"%m/%d/%Y %H:%M"`, as a spreadsheet saves dates): UTC unless the
+    /// format has an offset (`%z`); a date alone is its midnight.
+    pub timestamp_format: Option<String>,
     /// Added to numeric timestamps, for traces that count from their start.
     pub timestamp_origin: Option<String>,
     #[serde(default)]
     pub defaults: Defaults,
     #[serde(default)]
     pub tags: BTreeMap<String, Paths>,
+    /// Which rows are model calls, for exports that hold other rows too
+    /// (LangSmith's chain and tool runs, Phoenix's agent spans): a path and
+    /// the value, or the values, it must have (`run_type = "llm"`). Other
+    /// rows are skipped as `not_a_call`, not rejected.
+    #[serde(default)]
+    pub only: BTreeMap<String, Paths>,
 }
 
 fn default_true() -> bool {
@@ -194,6 +211,8 @@ pub enum MappingError {
     BadOrigin(String),
     #[error("mapping.{0}: empty path")]
     EmptyPath(String),
+    #[error("mapping.timestamp_format: {0:?} is not a strftime format (e.g. \"%m/%d/%Y %H:%M\" for 12/01/2026 14:03, \"%d.%m.%Y %H:%M:%S\")")]
+    BadFormat(String),
 }
 
 impl Mapping {
@@ -202,10 +221,20 @@ impl Mapping {
             Some(t) => Some(parse_timestamp(t).ok_or_else(|| MappingError::BadOrigin(t.clone()))?),
             None => None,
         };
+        if let Some(f) = &config.timestamp_format {
+            use chrono::format::{Item, StrftimeItems};
+            let items: Vec<Item<'_>> = StrftimeItems::new(f).collect();
+            if items.is_empty() || items.iter().any(|i| matches!(i, Item::Error)) {
+                return Err(MappingError::BadFormat(f.clone()));
+            }
+        }
         for (name, paths) in config.named_paths() {
             if paths.iter().any(|p| p.trim().is_empty()) {
                 return Err(MappingError::EmptyPath(name.to_string()));
             }
+        }
+        if config.only.keys().any(|p| p.trim().is_empty()) {
+            return Err(MappingError::EmptyPath("only".to_string()));
         }
         let mut top_keys: Vec<u64> = ["timestamp", "ts", "time"].map(key_hash).into();
         let paths = config
@@ -213,7 +242,8 @@ impl Mapping {
             .into_iter()
             .map(|(_, p)| p)
             .chain(config.tags.values());
-        for path in paths.flat_map(Paths::iter) {
+        let only = config.only.keys().map(String::as_str);
+        for path in paths.flat_map(Paths::iter).chain(only) {
             // A path's first key can be the whole path (keys may contain
             // dots) or any of its prefixes at a dot.
             top_keys.push(key_hash(path));
@@ -223,7 +253,13 @@ impl Mapping {
         }
         top_keys.sort_unstable();
         top_keys.dedup();
-        let compiled = Compiled::new(&config, origin.is_some());
+        // A row filter is read from the tree (the scanner's pass does not
+        // skip rows).
+        let compiled = if config.only.is_empty() {
+            Compiled::new(&config, origin.is_some())
+        } else {
+            None
+        };
         Ok(Mapping {
             config,
             origin,
@@ -346,17 +382,45 @@ impl Mapping {
         let value = serde::de::DeserializeSeed::deserialize(Pruned(&self.top_keys), &mut *de)
             .and_then(|v| de.end().map(|_| v))
             .map_err(|_| Reject::new(RejectReason::MalformedJson, "invalid JSON"))?;
+        self.selected(&value)?;
         self.apply(raw, &value);
+        Ok(())
+    }
+
+    /// Whether `[mapping.only]` takes the row: each of its paths holds one
+    /// of its values (as text, spaces and case aside); a row that is not
+    /// taken is skipped as no call.
+    fn selected(&self, v: &Value) -> Result<(), Reject> {
+        for (path, wanted) in &self.config.only {
+            let found = lookup(v, path).and_then(|x| match &*x {
+                Value::String(t) => Some(t.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            });
+            let taken = found
+                .as_deref()
+                .is_some_and(|f| wanted.iter().any(|w| w.trim().eq_ignore_ascii_case(f)));
+            if !taken {
+                return Err(Reject::new(
+                    RejectReason::NotACall,
+                    format!(
+                        "not selected by [mapping.only]: {path} is {}",
+                        found.map_or("absent".to_string(), |f| format!("{f:?}"))
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
     fn apply(&self, raw: &mut RawLine<'_>, v: &Value) {
         let c = &self.config;
         let s = |paths: &Option<Paths>| -> Option<LStr<'static>> {
-            find(v, paths.as_ref()?).map(|x| owned(LStr::deserialize(x).unwrap_or_default()))
+            find(v, paths.as_ref()?).map(|x| owned(LStr::deserialize(&*x).unwrap_or_default()))
         };
         let n = |paths: &Option<Paths>| -> Option<LU64> {
-            find(v, paths.as_ref()?).map(|x| LU64::deserialize(x).unwrap_or_default())
+            find(v, paths.as_ref()?).map(|x| LU64::deserialize(&*x).unwrap_or_default())
         };
         macro_rules! set {
             ($field:ident, $f:expr, $path:expr) => {
@@ -385,22 +449,22 @@ impl Mapping {
         set!(prefix_hash, s, c.prefix_fingerprint);
         set!(prefix_tokens, n, c.prefix_tokens);
         if let Some(x) = c.latency_ms.as_ref().and_then(|p| find(v, p)) {
-            raw.latency_ms = LNum::deserialize(x).unwrap_or_default();
+            raw.latency_ms = LNum::deserialize(&*x).unwrap_or_default();
         }
         if let Some(x) = c.ttft_ms.as_ref().and_then(|p| find(v, p)) {
-            raw.ttft_ms = LNum::deserialize(x).unwrap_or_default();
+            raw.ttft_ms = LNum::deserialize(&*x).unwrap_or_default();
         }
         if let Some(x) = c.batch.as_ref().and_then(|p| find(v, p)) {
-            raw.batch = LBool::deserialize(x).unwrap_or_default();
+            raw.batch = LBool::deserialize(&*x).unwrap_or_default();
         }
         if let Some(x) = c.cache_hit.as_ref().and_then(|p| find(v, p)) {
-            raw.cache_hit = LBool::deserialize(x).unwrap_or_default();
+            raw.cache_hit = LBool::deserialize(&*x).unwrap_or_default();
         }
         if let Some(x) = c.cost.as_ref().and_then(|p| find(v, p)) {
-            raw.cost = LMoney::deserialize(x).unwrap_or_default();
+            raw.cost = LMoney::deserialize(&*x).unwrap_or_default();
         }
         if let Some(x) = c.timestamp.as_ref().and_then(|p| find(v, p)) {
-            raw.timestamp = self.timestamp(x);
+            raw.timestamp = self.timestamp(&x);
         } else if let (Some(_), Lenient::Value(_)) = (self.origin, &raw.timestamp.0) {
             // Relative numeric timestamps found by the heuristics get the origin too.
             if let Some(x) = ["timestamp", "ts", "time"].iter().find_map(|k| v.get(*k)) {
@@ -409,7 +473,7 @@ impl Mapping {
         }
         for (key, paths) in &c.tags {
             if let Some(x) = find(v, paths) {
-                if let Lenient::Value(text) = owned(LStr::deserialize(x).unwrap_or_default()).0 {
+                if let Lenient::Value(text) = owned(LStr::deserialize(&*x).unwrap_or_default()).0 {
                     self.set_tag(raw, key, text);
                 }
             }
@@ -466,7 +530,7 @@ impl Mapping {
         }
         let get = |paths: &Option<Paths>| -> Lenient<u64> {
             match paths.as_ref().and_then(|p| find(v, p)) {
-                Some(x) => LU64::deserialize(x).unwrap_or_default().0,
+                Some(x) => LU64::deserialize(&*x).unwrap_or_default().0,
                 None => Lenient::Missing,
             }
         };
@@ -602,12 +666,35 @@ impl Mapping {
     }
 
     fn timestamp(&self, x: &Value) -> LTime {
+        if let Value::String(text) = x {
+            if let Some(t) = self.formatted_time(text) {
+                return t;
+            }
+        }
         let number = match x {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse::<f64>().ok(),
             _ => None,
         };
         self.timestamp_of(number, || LTime::deserialize(x).unwrap_or_default())
+    }
+
+    /// A mapped timestamp's text read by the mapping's `timestamp_format`:
+    /// with an offset when the format has one, else UTC; a date alone is
+    /// its midnight. `None` without a format, or for text it does not fit
+    /// (read then as any timestamp: an RFC 3339 time, a Parquet timestamp
+    /// column).
+    pub(crate) fn formatted_time(&self, text: &str) -> Option<LTime> {
+        let f = self.config.timestamp_format.as_deref()?;
+        let t = text.trim();
+        let read = chrono::DateTime::parse_from_str(t, f)
+            .map(|d| d.with_timezone(&Utc))
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, f).map(|n| n.and_utc()))
+            .or_else(|_| {
+                chrono::NaiveDate::parse_from_str(t, f)
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            });
+        read.ok().map(|t| LTime(Lenient::Value(t)))
     }
 
     /// A mapped timestamp: `number` is the value as a number (a JSON number,
@@ -784,7 +871,7 @@ fn owned(s: LStr<'_>) -> LStr<'static> {
 
 /// The first path that resolves to a value: a null or blank one (an empty
 /// CSV cell) is none, and the next path is tried.
-fn find<'v>(v: &'v Value, paths: &Paths) -> Option<&'v Value> {
+fn find<'v>(v: &'v Value, paths: &Paths) -> Option<Cow<'v, Value>> {
     paths
         .iter()
         .filter_map(|p| lookup(v, p))
@@ -800,12 +887,15 @@ fn is_blank(x: &Value) -> bool {
     }
 }
 
-/// Resolves a dotted path, preferring whole keys that contain dots.
-pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+/// Resolves a dotted path, preferring whole keys that contain dots. A
+/// path that goes on through a string holding a JSON object or list (a
+/// warehouse's JSON column exported as text: BigQuery's `full_response`)
+/// goes on inside that JSON.
+pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, Value>> {
     match v {
         Value::Object(m) => {
             if let Some(x) = m.get(path) {
-                return Some(x);
+                return Some(Cow::Borrowed(x));
             }
             for (i, _) in path.match_indices('.') {
                 if let Some(x) = m.get(&path[..i]) {
@@ -824,8 +914,12 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
             let item = items.get(head.parse::<usize>().ok()?)?;
             match rest {
                 Some(r) => lookup(item, r),
-                None => Some(item),
+                None => Some(Cow::Borrowed(item)),
             }
+        }
+        Value::String(text) if text.trim_start().starts_with(['{', '[']) => {
+            let inner: Value = serde_json::from_str(text).ok()?;
+            lookup(&inner, path).map(|x| Cow::Owned(x.into_owned()))
         }
         _ => None,
     }
@@ -929,11 +1023,22 @@ mod tests {
         let v: Value =
             serde_json::from_str(r#"{"gen_ai.usage.input_tokens":5,"a":{"b":[{"c":7}]}}"#).unwrap();
         assert_eq!(
-            lookup(&v, "gen_ai.usage.input_tokens"),
+            lookup(&v, "gen_ai.usage.input_tokens").as_deref(),
             Some(&Value::from(5))
         );
-        assert_eq!(lookup(&v, "a.b.0.c"), Some(&Value::from(7)));
+        assert_eq!(lookup(&v, "a.b.0.c").as_deref(), Some(&Value::from(7)));
         assert_eq!(lookup(&v, "a.b.1.c"), None);
+        // Through JSON text: an object's keys and a list's indexes.
+        let v: Value = serde_json::from_str(
+            r#"{"full_response":"{\"usageMetadata\":{\"promptTokenCount\":9}}","l":"[{\"n\":3}]","s":"plain"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            lookup(&v, "full_response.usageMetadata.promptTokenCount").as_deref(),
+            Some(&Value::from(9))
+        );
+        assert_eq!(lookup(&v, "l.0.n").as_deref(), Some(&Value::from(3)));
+        assert_eq!(lookup(&v, "s.x"), None);
     }
 
     /// Only the keys a path can start with are built into the tree; the

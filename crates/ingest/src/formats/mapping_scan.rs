@@ -405,7 +405,7 @@ impl Compiled {
             let lookup = t.lookup(paths)?;
             // The mapping converts numbers by its unit and origin; without
             // them it reads a timestamp as the gateway does.
-            let plain = c.timestamp_unit.is_none() && !has_origin;
+            let plain = c.timestamp_unit.is_none() && c.timestamp_format.is_none() && !has_origin;
             let same = plain
                 .then(|| {
                     Compiled::same(
@@ -962,6 +962,9 @@ impl<'a> Reader<'_, 'a> {
                     i += 1;
                 }
             }
+            // A string on a path that goes deeper may hold JSON text (a
+            // warehouse's JSON column): the tree reader reads inside it.
+            b'"' if holds_json(&self.line.as_bytes()[at..]) => return Err(crate::json::scan::Bail),
             // Scalars have no keys; the gateway scanner already checked the
             // whole line, so nothing here needs checking again.
             _ => {}
@@ -973,6 +976,18 @@ impl<'a> Reader<'_, 'a> {
     fn read(&self, at: usize) -> Scan<Scalar<'a>> {
         Scanner::new(&self.line[at..]).scalar()
     }
+}
+
+/// Whether a JSON string (`bytes` starts at it, or at the spaces before
+/// it) may hold an object or a list: its text starts with `{` or `[`,
+/// perhaps after spaces.
+fn holds_json(bytes: &[u8]) -> bool {
+    let space = |b: &&u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut rest = bytes.iter().skip_while(space);
+    rest.next() == Some(&b'"')
+        && rest
+            .find(|b| !space(b))
+            .is_some_and(|b| matches!(b, b'{' | b'['))
 }
 
 /// `a == b` for short keys, compared a word at a time instead of by a call
@@ -1003,6 +1018,11 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 
 /// `Mapping::timestamp` for a scanned value.
 pub(crate) fn time(m: &Mapping, x: Scalar<'_>) -> LTime {
+    if let Scalar::Str(text) = &x {
+        if let Some(t) = m.formatted_time(text) {
+            return t;
+        }
+    }
     let number = match &x {
         Scalar::U64(n) => Some(*n as f64),
         Scalar::I64(n) => Some(*n as f64),

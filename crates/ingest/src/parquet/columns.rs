@@ -75,19 +75,29 @@ pub(crate) enum Target {
     Text(Field),
 }
 
+/// Where a mapped path's value can be: a column, or a path inside the JSON
+/// text a string column holds (a warehouse's JSON or VARIANT column
+/// exported to Parquet: BigQuery's `full_response`, Snowflake's `USAGE`).
+#[derive(Clone, Debug)]
+struct Candidate {
+    column: usize,
+    /// The keys inside the column's JSON text (none: the column's value).
+    within: Vec<String>,
+}
+
 /// A mapped field: its slot and the columns its paths can resolve to, in
 /// the order `mapping::lookup` tries them.
 #[derive(Clone, Debug)]
 struct MappedPlan {
-    fields: Vec<(Slot, Vec<usize>)>,
-    timestamp: Option<Vec<usize>>,
+    fields: Vec<(Slot, Vec<Candidate>)>,
+    timestamp: Option<Vec<Candidate>>,
     /// Top-level `timestamp`, `ts`, `time`: given the origin when mapped
     /// fields leave the gateway's timestamp.
-    origin_keys: Vec<usize>,
-    tags: Vec<(String, Vec<usize>)>,
+    origin_keys: Vec<Candidate>,
+    tags: Vec<(String, Vec<Candidate>)>,
     /// input, cached read, cache write, 1-hour cache write, output,
     /// reasoning (see `Mapping::set_tokens`).
-    tokens: Option<[Vec<usize>; crate::formats::mapping::TOKEN_SLOTS]>,
+    tokens: Option<[Vec<Candidate>; crate::formats::mapping::TOKEN_SLOTS]>,
 }
 
 /// The columns a file is read from and what each value is for.
@@ -333,7 +343,7 @@ impl Builder {
         &mut self,
         schema: &Schema,
         paths: &crate::formats::mapping::Paths,
-    ) -> Result<Vec<usize>, String> {
+    ) -> Result<Vec<Candidate>, String> {
         let mut out = Vec::new();
         for path in paths.iter() {
             let segs: Vec<&str> = path.split('.').collect();
@@ -349,7 +359,7 @@ impl Builder {
         Ok(out)
     }
 
-    fn resolve(&mut self, schema: &Schema, keys: &[String]) -> Result<Option<usize>, String> {
+    fn resolve(&mut self, schema: &Schema, keys: &[String]) -> Result<Option<Candidate>, String> {
         let mut fields = schema.fields();
         let mut first_leaf = 0;
         for (depth, key) in keys.iter().enumerate() {
@@ -363,9 +373,22 @@ impl Builder {
                 if is_binary(node.field.data_type()) {
                     return Ok(None);
                 }
-                return self.column(keys.to_vec(), &node, false).map(Some);
+                return self.column(keys.to_vec(), &node, false).map(|column| {
+                    Some(Candidate {
+                        column,
+                        within: Vec::new(),
+                    })
+                });
             }
             match node.field.data_type() {
+                // Text on the way: the rest of the path is inside its JSON.
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    let column = self.column(keys[..=depth].to_vec(), &node, false)?;
+                    return Ok(Some(Candidate {
+                        column,
+                        within: keys[depth + 1..].to_vec(),
+                    }));
+                }
                 DataType::Struct(children) => {
                     fields = children;
                     first_leaf = node.first_leaf;
@@ -384,6 +407,9 @@ impl Builder {
 
     fn mapped(&mut self, schema: &Schema, m: &Mapping) -> Result<MappedPlan, String> {
         let c = m.config();
+        if !c.only.is_empty() {
+            return Err("a [mapping.only] row filter is read from the rows as JSON".into());
+        }
         let mut fields = Vec::new();
         for (paths, slot, ..) in mapping_scan::table(c) {
             if let Some(paths) = paths {
@@ -408,7 +434,8 @@ impl Builder {
         }
         let token_paths = c.token_paths();
         let tokens = if token_paths.iter().any(|p| p.is_some()) {
-            let mut out: [Vec<usize>; crate::formats::mapping::TOKEN_SLOTS] = Default::default();
+            let mut out: [Vec<Candidate>; crate::formats::mapping::TOKEN_SLOTS] =
+                Default::default();
             for (slot, paths) in out.iter_mut().zip(token_paths) {
                 if let Some(p) = paths {
                     *slot = self.candidates(schema, p)?;
@@ -761,14 +788,46 @@ fn cells<'a>(
 }
 
 /// The first candidate column with a value in this row.
-fn find<'a>(values: &[Values<'a>], candidates: &[usize], row: usize) -> Option<Scalar<'a>> {
+fn find<'a>(values: &[Values<'a>], candidates: &[Candidate], row: usize) -> Option<Scalar<'a>> {
     // As `mapping::find`: a null or blank value is none, the next path is
     // tried.
-    candidates.iter().find_map(|&i| {
-        values[i]
-            .get(row)
-            .map(Cell::into_scalar)
-            .filter(|x| !x.is_blank())
+    candidates.iter().find_map(|c| {
+        let x = values[c.column].get(row).map(Cell::into_scalar)?;
+        let x = if c.within.is_empty() {
+            x
+        } else {
+            within_json(x, &c.within)?
+        };
+        Some(x).filter(|x| !x.is_blank())
+    })
+}
+
+/// The value at `keys` inside the JSON text of `text` (an object's keys, a
+/// list's indexes), as a JSON line's value would be read; `None` when the
+/// text is not JSON or holds nothing there.
+fn within_json<'a>(text: Scalar<'a>, keys: &[String]) -> Option<Scalar<'a>> {
+    use serde_json::Value;
+    let Scalar::Str(text) = text else {
+        return None;
+    };
+    let mut v: Value = serde_json::from_str(&text).ok()?;
+    for key in keys {
+        v = match v {
+            Value::Object(mut m) => m.remove(key)?,
+            Value::Array(a) => a.into_iter().nth(key.parse().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(match v {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Scalar::U64(u),
+            (None, Some(i)) => Scalar::I64(i),
+            _ => Scalar::F64(n.as_f64()?),
+        },
+        Value::String(t) => Scalar::Str(Cow::Owned(t)),
+        Value::Array(_) | Value::Object(_) => Scalar::Container,
     })
 }
 

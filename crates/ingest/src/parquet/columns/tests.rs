@@ -816,3 +816,48 @@ fn a_flattened_cache_write_split_is_read() {
         got[3]
     );
 }
+
+/// A warehouse's JSON column exported to Parquet is text (BigQuery's
+/// `full_response`, Snowflake's VARIANT): a mapped path goes on inside the
+/// JSON, for tokens and tags, as it does in the same row read as JSON text.
+/// Before, every row was rejected as without usage.
+#[test]
+fn mapped_paths_go_on_inside_json_text_columns() {
+    let response = |p: u64, c: u64| {
+        Some(format!(
+            r#"{{"usageMetadata":{{"promptTokenCount":{p},"candidatesTokenCount":{c}}},"labels":[{{"env":"prod"}}]}}"#
+        ))
+    };
+    let responses: Vec<Option<String>> = vec![
+        response(6000, 2000),
+        None,
+        Some("not json".into()),
+        response(10, 1),
+    ];
+    let got = agree(
+        vec![
+            ("MODEL", strings(&[Some("gemini-2.5-flash"); 4])),
+            (
+                "full_response",
+                arr(StringArray::from_iter(
+                    responses.iter().map(|r| r.as_deref()),
+                )),
+            ),
+        ],
+        Some(
+            "model = \"MODEL\"\n\
+             input_tokens = \"full_response.usageMetadata.promptTokenCount\"\n\
+             output_tokens = \"full_response.usageMetadata.candidatesTokenCount\"\n\
+             [tags]\nenv = \"full_response.labels.0.env\"\n",
+        ),
+    );
+    assert!(
+        got[0].contains("input: 6000") && got[0].contains("output: 2000"),
+        "{}",
+        got[0]
+    );
+    assert!(got[0].contains("(\"env\", \"prod\")"), "{}", got[0]);
+    assert!(got[1].starts_with("Err"), "{}", got[1]);
+    assert!(got[2].starts_with("Err"), "{}", got[2]);
+    assert!(got[3].contains("input: 10"), "{}", got[3]);
+}
