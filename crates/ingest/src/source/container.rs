@@ -115,7 +115,7 @@ pub fn is_json_documents(head: &[u8]) -> bool {
 
 /// The keys an API's page holds its records under (`result`: Cloudflare's
 /// API, its AI Gateway's logs among them).
-const WRAPPER_KEYS: [&str; 9] = [
+const WRAPPER_KEYS: [&str; 11] = [
     "data",
     "items",
     "result",
@@ -125,12 +125,15 @@ const WRAPPER_KEYS: [&str; 9] = [
     "requests",
     "generations",
     "runs",
+    // Logfire's query API (row-oriented), span listings.
+    "rows",
+    "spans",
 ];
 
 /// Keys a call record has (any format's): the first element of a page's
 /// array must have one, so an object that merely holds a list (an
 /// embeddings response's `data`) is not taken for a page.
-const RECORD_KEYS: [&str; 12] = [
+const RECORD_KEYS: [&str; 17] = [
     "model",
     "modelId",
     "usage",
@@ -143,6 +146,14 @@ const RECORD_KEYS: [&str; 12] = [
     "custom_id",
     "prompt_tokens",
     "input_tokens",
+    // Spans and runs as tracing APIs list them: Phoenix's (`span_kind`,
+    // its ids in `context`), Datadog LLM Observability's (everything in
+    // `attributes`), LangSmith's runs.
+    "span_id",
+    "spanId",
+    "span_kind",
+    "attributes",
+    "run_type",
 ];
 
 /// Whether the start of a file is an API's page: a JSON object that is no
