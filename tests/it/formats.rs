@@ -1616,6 +1616,71 @@ fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
     }
 }
 
+/// Tracing APIs' pages saved as files: Datadog LLM Observability's
+/// (`{"data":[{"type":"span","attributes":{…}}],"meta":…}`) and Logfire's
+/// query API (`{"columns":[…],"rows":[{…}]}`), read through a mapping, one
+/// record per span or row (before, each page was one record: $0).
+#[test]
+fn tracing_api_pages_are_read_record_by_record() {
+    let env = Env::new();
+    env.write(
+        "datadog.json",
+        r#"{"data":[
+  {"id":"1","type":"span","attributes":{"model_name":"gpt-4o-mini","metrics":{"input_tokens":1000,"output_tokens":100}}},
+  {"id":"2","type":"span","attributes":{"model_name":"gpt-4o-mini","metrics":{"input_tokens":2000,"output_tokens":200}}}
+],"meta":{"page":{"after":null}}}"#,
+    );
+    env.write(
+        "dd.toml",
+        "[mapping]\nmodel = \"attributes.model_name\"\n\
+         input_tokens = \"attributes.metrics.input_tokens\"\n\
+         output_tokens = \"attributes.metrics.output_tokens\"\n",
+    );
+    let r = env.audit(&["datadog.json", "--config", "dd.toml", "--strict"]);
+    // 1,000 × $0.15/M + 100 × $0.60/M = $0.00021; 2,000 and 200: $0.00042.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    env.write(
+        "logfire.json",
+        r#"{"columns":[{"name":"trace_id","datatype":"Utf8"},{"name":"attributes","datatype":"Utf8"}],"rows":[
+  {"trace_id":"t1","attributes":{"gen_ai.request.model":"gpt-4o-mini","gen_ai.usage.input_tokens":1000,"gen_ai.usage.output_tokens":100}},
+  {"trace_id":"t2","attributes":{"gen_ai.request.model":"gpt-4o-mini","gen_ai.usage.input_tokens":1000,"gen_ai.usage.output_tokens":100}}
+]}"#,
+    );
+    env.write(
+        "lf.toml",
+        "[mapping]\nmodel = \"attributes.gen_ai.request.model\"\n\
+         input_tokens = \"attributes.gen_ai.usage.input_tokens\"\n\
+         output_tokens = \"attributes.gen_ai.usage.output_tokens\"\n",
+    );
+    let r = env.audit(&["logfire.json", "--config", "lf.toml", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00042");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+}
+
+/// A warehouse unload's upper-case columns (Snowflake's MODEL,
+/// PROMPT_TOKENS) are said to be upper case, with a mapping that names
+/// them (before, the message offered --input-format gateway, which
+/// rejected every row as without a model).
+#[test]
+fn upper_case_columns_are_told_with_a_mapping_to_write() {
+    let env = Env::new();
+    env.write(
+        "sf.csv",
+        "MODEL,PROMPT_TOKENS,COMPLETION_TOKENS\ngpt-4o,100,10\n",
+    );
+    let r = env.audit(&["sf.csv"]);
+    let detail = r["audit"]["input"]["rejected_samples"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("its keys are in upper case (COMPLETION_TOKENS, MODEL, PROMPT_TOKENS)")
+            && detail.contains(r#"model = "MODEL""#),
+        "{detail}"
+    );
+}
+
 /// A `service_tier` of the wrong type is read as absent (standard rates)
 /// and counted, as other optional fields are.
 #[test]

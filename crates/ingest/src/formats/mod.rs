@@ -375,11 +375,58 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     if objects == 0 {
         return Ok(Format::Gateway);
     }
+    let keys = first_keys.unwrap_or_default();
+    // Upper-case names (a warehouse's unload: Snowflake's MODEL,
+    // PROMPT_TOKENS) are the gateway's names in another case, which it
+    // does not read: a mapping names them.
+    let upper: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            k.bytes().any(|b| b.is_ascii_uppercase())
+                && !k.bytes().any(|b| b.is_ascii_lowercase())
+                && gateway::field(&k.to_ascii_lowercase()) != gateway::Field::Other
+        })
+        .collect();
+    if !upper.is_empty() {
+        // Examples where the lower-case name is the mapping's own.
+        const MAPPING_NAMES: [&str; 12] = [
+            "model",
+            "timestamp",
+            "provider",
+            "feature",
+            "route",
+            "team",
+            "user",
+            "session",
+            "status",
+            "request_id",
+            "input_tokens",
+            "output_tokens",
+        ];
+        let mut example: Vec<String> = upper
+            .iter()
+            .map(|k| (k.to_ascii_lowercase(), k))
+            .filter(|(l, _)| MAPPING_NAMES.contains(&l.as_str()))
+            .take(3)
+            .map(|(l, k)| format!("{l} = \"{k}\""))
+            .collect();
+        if example.is_empty() {
+            example.push("model = \"MODEL\"".into());
+        }
+        return Err(format!(
+            "none of the first {lines} lines has both a model and token usage in a shape \
+             tokenaudit knows: its keys are in upper case ({}), and tokenaudit reads the \
+             lower-case names; map them in a [mapping] table of --config ({} …; see \
+             `tokenaudit formats`), or lower-case the header",
+            keys.join(", "),
+            example.join(", ")
+        ));
+    }
     Err(format!(
         "none of the first {lines} lines has both a model and token usage in a shape tokenaudit \
          knows (keys seen: {}); describe the fields in a [mapping] table of --config (see \
          `tokenaudit formats`), or read the file as a gateway log with --input-format gateway",
-        first_keys.unwrap_or_default().join(", ")
+        keys.join(", ")
     ))
 }
 
