@@ -700,6 +700,11 @@ fn csv_with_semicolons_or_tabs_is_read_by_its_header() {
     assert_eq!(r["audit"]["totals"]["calls"], 3);
     assert_eq!(cost_of(&r, "feature", "report"), "2.6026");
     assert_eq!(r["audit"]["input"]["rejected"], 0);
+    // In a directory, a `.tsv` file is a log as a `.csv` one is.
+    std::fs::create_dir_all(env.path("dir")).unwrap();
+    std::fs::rename(env.path("tabs.tsv"), env.path("dir/tabs.tsv")).unwrap();
+    let r = env.audit(&["dir", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0026");
 }
 
 #[test]
@@ -1355,6 +1360,18 @@ fn otlp_ai_sdk_function_id_user_session_and_embeddings() {
             || t.starts_with("ai.response.")),
         "{tags:?}"
     );
+    // A doEmbed span without its count is a call without usage, rejected
+    // (not a $0 call).
+    let env = Env::new();
+    env.write(
+        "e.jsonl",
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"1","attributes":[{"key":"ai.operationId","value":{"stringValue":"ai.embed.doEmbed"}},{"key":"ai.model.id","value":{"stringValue":"text-embedding-3-small"}}]}]}]}]}"#,
+    );
+    let r = env.audit(&["e.jsonl"]);
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["missing_usage"],
+        1
+    );
 }
 
 /// Strands Agents' chat spans pass Bedrock Converse's counts: the input
@@ -1372,6 +1389,9 @@ fn otlp_strands_cache_writes_and_exclusive_input() {
     // as reads).
     assert_eq!(totals(&r), ("0.116985".into(), 5, 36_500, 12_000, 1_500, 0));
     assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 9000);
+    // `gen_ai.system` is `strands-agents`, the framework: the provider is
+    // the model's (Bedrock's), not a row named after the framework.
+    assert_eq!(cost_of(&r, "provider", "aws"), "0.116985");
 }
 
 /// OpenLLMetry (Traceloop) ties a trace to its user and chat with
@@ -1469,8 +1489,27 @@ fn tempo_batches_are_otlp_and_other_lines_read_as_otlp_are_rejected() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("gw.jsonl:1: unrecognized_format (not an OTLP JSON trace export"),
+        err.contains("gw.jsonl:1: unrecognized_format (not an OTLP JSON export"),
         "{err}"
+    );
+    // A collector's file exporter serving every pipeline writes metrics
+    // and logs lines among the traces: OTLP lines without a model call,
+    // skipped as before (not rejected: --strict passes).
+    let span = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"1","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"100"}}]}]}]}]}"#;
+    env.write(
+        "collector.jsonl",
+        format!(
+            "{span}\n{}\n{}\n",
+            r#"{"resourceMetrics":[{"scopeMetrics":[]}]}"#,
+            r#"{"resourceLogs":[{"scopeLogs":[]}]}"#
+        ),
+    );
+    let r = env.audit(&["collector.jsonl", "--strict"]);
+    // 1,000 × $0.15/M + 100 × $0.60/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00021");
+    assert_eq!(
+        r["audit"]["input"]["skipped_by_reason"]["no_gen_ai_spans"],
+        2
     );
 }
 
@@ -1497,6 +1536,28 @@ fn a_status_word_under_status_code_is_the_status() {
     // Three calls of 1,000 in and 100 out at $0.15 / $0.60: $0.00063.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
     assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
+    // A `status` key says the outcome wherever it is on the line; a word
+    // under `status_code` only when none does. OpenTelemetry's `UNSET` is
+    // no error; any other word there (`DEADLINE_EXCEEDED`, `Internal
+    // Server Error`) is one.
+    let line = |code: &str, status: &str| {
+        format!(
+            r#"{{"model":"gpt-4o-mini","usage":{{"prompt_tokens":1000,"completion_tokens":100}},"status_code":"{code}"{status}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "y.jsonl",
+        line("UNSET", r#","status":"error""#)
+            + &line("OK", r#","status":"failed""#)
+            + &line("UNSET", "")
+            + &line("STATUS_CODE_UNSET", "")
+            + &line("DEADLINE_EXCEEDED", "")
+            + &line("Internal Server Error", ""),
+    );
+    let r = env.audit(&["y.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 6);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 4);
     assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
 }
 
@@ -1546,7 +1607,10 @@ fn a_mapping_timestamp_format_reads_spreadsheet_dates() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00057");
     assert_eq!(r["audit"]["first_call"], "2025-12-31T23:30:00Z");
     assert_eq!(r["audit"]["last_call"], "2026-01-12T10:00:00Z");
-    env.write("bad.toml", "[mapping]\ntimestamp_format = \"%Q\"\n");
+    env.write(
+        "bad.toml",
+        "[mapping]\ntimestamp = \"created_at\"\ntimestamp_format = \"%Q\"\n",
+    );
     let out = env
         .cmd()
         .args(["audit", "excel.csv", "--config", "bad.toml", "--out", "o"])
@@ -1558,6 +1622,28 @@ fn a_mapping_timestamp_format_reads_spreadsheet_dates() {
         err.contains("mapping.timestamp_format: \"%Q\" is not a strftime format"),
         "{err}"
     );
+    // A format reads the mapped timestamp (without one it would read
+    // nothing); a zone's name (%Z) cannot be read as an offset.
+    for (config, said) in [
+        (
+            "[mapping]\ntimestamp_format = \"%m/%d/%Y %H:%M\"\n",
+            "mapping.timestamp_format reads the mapped timestamp",
+        ),
+        (
+            "[mapping]\ntimestamp = \"created_at\"\ntimestamp_format = \"%m/%d/%Y %H:%M %Z\"\n",
+            "has %Z, a zone's name",
+        ),
+    ] {
+        env.write("bad.toml", config);
+        let out = env
+            .cmd()
+            .args(["audit", "excel.csv", "--config", "bad.toml", "--out", "o"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{err}");
+    }
 }
 
 /// LangSmith's run export holds chain and tool runs beside the model
@@ -1610,7 +1696,7 @@ fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
         assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063", "{file}");
         assert_eq!(r["audit"]["totals"]["calls"], 2, "{file}");
         assert_eq!(
-            r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2,
+            r["audit"]["input"]["skipped_by_reason"]["not_selected"], 2,
             "{file}"
         );
     }

@@ -172,12 +172,13 @@ pub struct InputReport {
     /// Lines that are fine but are not (new) calls: agent-log lines that
     /// record no model call (`not_a_call`), `synthetic` messages, calls
     /// logged again (`duplicate`), batch requests the provider did not run
-    /// and failures with no model and no tokens (`not_billed`), trace lines
+    /// and failures with no model and no tokens (`not_billed`), rows a
+    /// `[mapping.only]` filter does not take (`not_selected`), trace lines
     /// with no model call (`no_gen_ai_spans`).
     /// Not rejects: `--strict` ignores them.
     pub skipped: u64,
     /// Skipped lines per reason: `not_a_call`, `synthetic`, `duplicate`,
-    /// `not_billed`, `no_gen_ai_spans`.
+    /// `not_billed`, `not_selected`, `no_gen_ai_spans`.
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines (and calls read without a field), in input
     /// order.

@@ -79,14 +79,22 @@ impl Money {
         self.to_rounded_string(2)
     }
 
-    /// A total as people read it: whole cents from a dollar up, four
-    /// decimals below (a first audit of a small sample is not "$0.00").
+    /// A total as people read it: whole cents from a dollar up (from
+    /// $0.995, which rounds to one), four decimals below, six below
+    /// $0.00005 (a first audit of a small sample is not "$0.00").
     pub fn to_total_string(self) -> String {
-        let dollar = PICOS_PER_USD;
-        if self.0 != 0 && self.0.abs() < dollar {
-            self.to_rounded_string(4)
+        self.to_rounded_string(self.total_decimals())
+    }
+
+    /// The decimals [`Money::to_total_string`] shows.
+    pub fn total_decimals(self) -> u32 {
+        let abs = self.0.abs();
+        if abs == 0 || abs >= PICOS_PER_USD / 1000 * 995 {
+            2
+        } else if abs >= PICOS_PER_USD / 100_000 * 5 {
+            4
         } else {
-            self.to_cents_string()
+            6
         }
     }
 
@@ -280,6 +288,22 @@ impl schemars::JsonSchema for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Totals: cents from what rounds to a dollar, four decimals below, six
+    /// for what four would show as nothing.
+    #[test]
+    fn totals_keep_the_digits_that_say_something() {
+        let t = |s: &str| Money::parse_usd(s).unwrap().to_total_string();
+        assert_eq!(t("0"), "$0.00");
+        assert_eq!(t("1234.567"), "$1,234.57");
+        assert_eq!(t("0.99996"), "$1.00");
+        assert_eq!(t("0.995"), "$1.00");
+        assert_eq!(t("0.994"), "$0.9940");
+        assert_eq!(t("0.005"), "$0.0050");
+        assert_eq!(t("0.00005"), "$0.0001");
+        assert_eq!(t("0.0000015"), "$0.000002");
+        assert_eq!(t("-0.005"), "-$0.0050");
+    }
 
     #[test]
     fn parses_exact_decimals() {

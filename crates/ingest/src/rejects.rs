@@ -57,6 +57,10 @@ pub enum RejectReason {
     /// Helicone answered from its own cache. Skipped, not rejected: see
     /// [`RejectReason::is_skip`].
     NotACall,
+    /// A row a `[mapping.only]` filter does not take (a LangSmith chain
+    /// run, a Phoenix agent span). Skipped, not rejected; its own reason,
+    /// so the report shows how many rows the filter set aside.
+    NotSelected,
     /// A message Claude Code wrote itself (model `<synthetic>`), not an API
     /// call. Skipped.
     Synthetic,
@@ -73,7 +77,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 19] = [
+    pub const ALL: [RejectReason; 20] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -90,6 +94,7 @@ impl RejectReason {
         RejectReason::NotBilled,
         RejectReason::NoGenAiSpans,
         RejectReason::NotACall,
+        RejectReason::NotSelected,
         RejectReason::Synthetic,
         RejectReason::Duplicate,
         RejectReason::FieldIgnored,
@@ -113,6 +118,7 @@ impl RejectReason {
             RejectReason::NotBilled => "not_billed",
             RejectReason::NoGenAiSpans => "no_gen_ai_spans",
             RejectReason::NotACall => "not_a_call",
+            RejectReason::NotSelected => "not_selected",
             RejectReason::Synthetic => "synthetic",
             RejectReason::Duplicate => "duplicate",
             RejectReason::FieldIgnored => "field_ignored",
@@ -153,6 +159,7 @@ impl RejectReason {
         matches!(
             self,
             RejectReason::NotACall
+                | RejectReason::NotSelected
                 | RejectReason::Synthetic
                 | RejectReason::Duplicate
                 | RejectReason::NotBilled

@@ -18,7 +18,6 @@ use tokenaudit_analyze::coverage::{Kind, RuleCoverage, Status, Via};
 use tokenaudit_analyze::detect::{Confidence, Finding};
 use tokenaudit_analyze::whatif::{Step, Waterfall};
 use tokenaudit_analyze::{Audit, Stats, NONE};
-use tokenaudit_core::money::PICOS_PER_USD;
 use tokenaudit_core::Money;
 
 use crate::change;
@@ -942,7 +941,10 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     };
     figure(
         "Total spend",
-        vec![Inline::Strong(vec![Inline::Money(t.cost, 2)])],
+        vec![Inline::Strong(vec![Inline::Money(
+            t.cost,
+            t.cost.total_decimals(),
+        )])],
     );
     figure("Calls", vec![Inline::Count(t.calls)]);
     figure(
@@ -1335,14 +1337,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         Card {
             label: "Total spend",
             // Four decimals under a dollar (`Money::to_total_string`).
-            value: vec![Inline::Money(
-                t.cost,
-                if t.cost != Money::ZERO && t.cost.abs() < Money::from_picos(PICOS_PER_USD) {
-                    4
-                } else {
-                    2
-                },
-            )],
+            value: vec![Inline::Money(t.cost, t.cost.total_decimals())],
             sub: if t.unpriced_calls > 0 {
                 vec![
                     Inline::Count(t.unpriced_calls),

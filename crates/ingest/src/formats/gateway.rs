@@ -772,14 +772,15 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
 }
 
 /// An HTTP status key's value: the code, or a word in its place
-/// (`"status_code": "ERROR"`), which is the call's status when no
-/// `status` key said it (as [`set_status`] takes a code written under
+/// (`"status_code": "ERROR"`), which is the call's outcome when no
+/// `status` key says one, wherever it is on the line (see
+/// `staging::word_status`; as [`set_status`] takes a code written under
 /// `status`).
 pub(crate) fn set_http_status<'a>(l: &mut RawLine<'a>, v: LCodeOrWord<'a>) {
     match v.word {
         Some(word) => {
-            if !l.status.0.is_present() {
-                l.status = LStr(Lenient::Value(word));
+            if l.status_word.is_none() {
+                l.status_word = Some(word);
             }
         }
         None => l.http_status = LU64(v.code),

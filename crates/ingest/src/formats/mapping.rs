@@ -179,7 +179,71 @@ pub struct MappingConfig {
     /// the value, or the values, it must have (`run_type = "llm"`). Other
     /// rows are skipped as `not_a_call`, not rejected.
     #[serde(default)]
-    pub only: BTreeMap<String, Paths>,
+    pub only: BTreeMap<String, Wanted>,
+}
+
+/// The values `[mapping.only]` takes at a path: text, numbers or flags,
+/// one or a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Wanted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Wanted, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Wanted;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a value (\"llm\", 1, true) or a non-empty list of them; a dotted \
+                     path as the key is quoted (\"meta.kind\" = \"llm\")",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Wanted, E> {
+                Ok(Wanted(vec![v.to_string()]))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Wanted, E> {
+                Ok(Wanted(vec![v.to_string()]))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Wanted, E> {
+                Ok(Wanted(vec![v.to_string()]))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Wanted, E> {
+                Ok(Wanted(vec![v.to_string()]))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Wanted, E> {
+                Ok(Wanted(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Wanted, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Wanted(v)) = seq.next_element::<Wanted>()? {
+                    out.extend(v);
+                }
+                if out.is_empty() {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                }
+                Ok(Wanted(out))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl Wanted {
+    /// Whether a row's value is one of these: as numbers when both read
+    /// as numbers (`1.0` is `1`), else as text, case and spaces aside.
+    fn takes(&self, found: &str) -> bool {
+        let number = found.parse::<f64>().ok();
+        self.0.iter().any(|w| {
+            let w = w.trim();
+            match (number, w.parse::<f64>().ok()) {
+                (Some(a), Some(b)) => a == b,
+                _ => w.eq_ignore_ascii_case(found),
+            }
+        })
+    }
 }
 
 fn default_true() -> bool {
@@ -213,6 +277,10 @@ pub enum MappingError {
     EmptyPath(String),
     #[error("mapping.timestamp_format: {0:?} is not a strftime format (e.g. \"%m/%d/%Y %H:%M\" for 12/01/2026 14:03, \"%d.%m.%Y %H:%M:%S\")")]
     BadFormat(String),
+    #[error("mapping.timestamp_format reads the mapped timestamp: name its column too (timestamp = \"created_at\")")]
+    FormatWithoutTimestamp,
+    #[error("mapping.timestamp_format: {0:?} has %Z, a zone's name, which cannot be read as an offset: use %z for an offset (+0100), or leave the zone out (UTC)")]
+    ZoneName(String),
 }
 
 impl Mapping {
@@ -223,6 +291,12 @@ impl Mapping {
         };
         if let Some(f) = &config.timestamp_format {
             use chrono::format::{Item, StrftimeItems};
+            if config.timestamp.is_none() {
+                return Err(MappingError::FormatWithoutTimestamp);
+            }
+            if f.contains("%Z") {
+                return Err(MappingError::ZoneName(f.clone()));
+            }
             let items: Vec<Item<'_>> = StrftimeItems::new(f).collect();
             if items.is_empty() || items.iter().any(|i| matches!(i, Item::Error)) {
                 return Err(MappingError::BadFormat(f.clone()));
@@ -398,12 +472,10 @@ impl Mapping {
                 Value::Bool(b) => Some(b.to_string()),
                 _ => None,
             });
-            let taken = found
-                .as_deref()
-                .is_some_and(|f| wanted.iter().any(|w| w.trim().eq_ignore_ascii_case(f)));
+            let taken = found.as_deref().is_some_and(|f| wanted.takes(f));
             if !taken {
                 return Err(Reject::new(
-                    RejectReason::NotACall,
+                    RejectReason::NotSelected,
                     format!(
                         "not selected by [mapping.only]: {path} is {}",
                         found.map_or("absent".to_string(), |f| format!("{f:?}"))
@@ -917,7 +989,8 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, Value>> {
                 None => Some(Cow::Borrowed(item)),
             }
         }
-        Value::String(text) if text.trim_start().starts_with(['{', '[']) => {
+        // (Also JSON text written twice over: a string of JSON text.)
+        Value::String(text) if text.trim_start().starts_with(['{', '[', '"']) => {
             let inner: Value = serde_json::from_str(text).ok()?;
             lookup(&inner, path).map(|x| Cow::Owned(x.into_owned()))
         }
@@ -1028,6 +1101,10 @@ mod tests {
         );
         assert_eq!(lookup(&v, "a.b.0.c").as_deref(), Some(&Value::from(7)));
         assert_eq!(lookup(&v, "a.b.1.c"), None);
+        // `[mapping.only]`'s values: numbers as numbers, text as text.
+        let w = Wanted(vec!["1".into(), "LLM".into()]);
+        assert!(w.takes("1.0") && w.takes("1e0") && w.takes("llm") && w.takes("1"));
+        assert!(!w.takes("2") && !w.takes("chain"));
         // Through JSON text: an object's keys and a list's indexes.
         let v: Value = serde_json::from_str(
             r#"{"full_response":"{\"usageMetadata\":{\"promptTokenCount\":9}}","l":"[{\"n\":3}]","s":"plain"}"#,

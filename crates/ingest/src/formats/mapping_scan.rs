@@ -982,12 +982,23 @@ impl<'a> Reader<'_, 'a> {
 /// it) may hold an object or a list: its text starts with `{` or `[`,
 /// perhaps after spaces.
 fn holds_json(bytes: &[u8]) -> bool {
-    let space = |b: &&u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let mut rest = bytes.iter().skip_while(space);
-    rest.next() == Some(&b'"')
-        && rest
-            .find(|b| !space(b))
-            .is_some_and(|b| matches!(b, b'{' | b'['))
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = bytes.iter().position(|&b| !space(b)).unwrap_or(bytes.len());
+    if bytes.get(i) != Some(&b'"') {
+        return false;
+    }
+    i += 1;
+    // The text's own leading spaces, raw or escaped (`\n`, `\t`, `\r`).
+    loop {
+        match (bytes.get(i), bytes.get(i + 1)) {
+            (Some(&b), _) if space(b) => i += 1,
+            (Some(b'\\'), Some(b'n' | b't' | b'r')) => i += 2,
+            // JSON text written twice over starts with an escaped quote.
+            (Some(b'\\'), Some(b'"')) => i += 2,
+            (Some(b'{' | b'['), _) => return true,
+            _ => return false,
+        }
+    }
 }
 
 /// `a == b` for short keys, compared a word at a time instead of by a call

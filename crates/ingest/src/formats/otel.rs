@@ -76,6 +76,18 @@ use crate::rejects::{Reject, RejectReason};
 struct Export<'a> {
     #[serde(rename = "resourceSpans", alias = "batches", borrow, default)]
     resource_spans: Present<Vec<ResourceSpans<'a>>>,
+    #[serde(rename = "resourceMetrics", default)]
+    metrics: Present<IgnoredAny>,
+    #[serde(rename = "resourceLogs", default)]
+    logs: Present<IgnoredAny>,
+    #[serde(rename = "resourceProfiles", default)]
+    profiles: Present<IgnoredAny>,
+}
+
+/// The other signals' lists in an OTLP JSON line (a collector's file
+/// exporter serving every pipeline writes them to the same file).
+fn is_other_signal(key: &str) -> bool {
+    matches!(key, "resourceMetrics" | "resourceLogs" | "resourceProfiles")
 }
 
 /// A value, and whether its key was there at all (a line without
@@ -329,7 +341,10 @@ fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a
         }
     };
     let mut out = Spans {
-        export: export.resource_spans.there,
+        export: export.resource_spans.there
+            || export.metrics.there
+            || export.logs.there
+            || export.profiles.there,
         ..Spans::default()
     };
     for rs in &export.resource_spans.value {
@@ -384,8 +399,8 @@ impl<'a> Spans<'a> {
             // so --strict fails rather than report $0.
             return emit(Err(Reject::new(
                 RejectReason::UnrecognizedFormat,
-                "not an OTLP JSON trace export (no resourceSpans): \
-                 is --input-format right for this file?",
+                "not an OTLP JSON export (no resourceSpans, resourceMetrics or \
+                 resourceLogs): a line of another format, read as OTLP?",
             )));
         }
         if self.results.is_empty() {
@@ -550,6 +565,9 @@ impl<'a> SpanAttrs<'a> {
                 }
             }
             "ai.response.providerMetadata" => {}
+            // Strands Agents names itself here, not the provider (its
+            // calls go to Bedrock, OpenAI…): the model says which.
+            "gen_ai.system" if v.text.as_deref() == Some("strands-agents") => {}
             "gen_ai.system" => self.system = v.label(),
             // OpenInference (Arize Phoenix): an LLM or EMBEDDING span is a
             // call; an AGENT, CHAIN or TOOL span's counts are its
@@ -694,7 +712,9 @@ fn span_record<'a>(
     let embedding = a.embed && (a.ai_model.is_present() || a.embed_tokens.is_present());
     if embedding && !a.u.prompt_tokens.is_present() {
         a.u.prompt_tokens = std::mem::take(&mut a.embed_tokens);
-        if !a.u.completion_tokens.is_present() {
+        // An embedding has no output; without its count the call is one
+        // without usage (rejected, not $0).
+        if a.u.prompt_tokens.is_present() && !a.u.completion_tokens.is_present() {
             a.u.completion_tokens = Lenient::Value(0);
         }
     }
@@ -866,6 +886,9 @@ fn scan_line(line: &str) -> Scan<Spans<'_>> {
     let mut seen = 0u64;
     scan_object(&mut s, |s, key| {
         if key != "resourceSpans" && key != "batches" {
+            // A collector's file exporter writes metrics and logs lines
+            // beside the traces: OTLP, with no span.
+            out.export |= is_other_signal(&key);
             return s.skip_value();
         }
         once(&mut seen, 0)?;

@@ -812,6 +812,11 @@ fn within_json<'a>(text: Scalar<'a>, keys: &[String]) -> Option<Scalar<'a>> {
     };
     let mut v: Value = serde_json::from_str(&text).ok()?;
     for key in keys {
+        // JSON text inside the JSON text (written twice over) is read too,
+        // as the tree reader does.
+        if let Value::String(t) = &v {
+            v = serde_json::from_str(t).ok()?;
+        }
         v = match v {
             Value::Object(mut m) => m.remove(key)?,
             Value::Array(a) => a.into_iter().nth(key.parse().ok()?)?,

@@ -32,6 +32,9 @@ pub struct RawLine<'a> {
     pub status: LStr<'a>,
     pub error_kind: LStr<'a>,
     pub http_status: LU64,
+    /// A word under an HTTP status key (`"status_code": "ERROR"`): the
+    /// outcome when no `status` key gives one (see [`word_status`]).
+    pub status_word: Option<Cow<'a, str>>,
     pub attempt: LU64,
     pub retry_of: LStr<'a>,
     pub usage: RawUsage,
@@ -193,6 +196,9 @@ impl<'a> RawLine<'a> {
         text(&mut self.user, o.user);
         text(&mut self.session, o.session);
         text(&mut self.status, o.status);
+        if self.status_word.is_none() {
+            self.status_word = o.status_word.map(|w| Cow::Owned(w.into_owned()));
+        }
         text(&mut self.error_kind, o.error_kind);
         text(&mut self.retry_of, o.retry_of);
         text(&mut self.service_tier, o.service_tier);
@@ -248,11 +254,14 @@ impl<'a> RawLine<'a> {
     fn read_record(self) -> Result<CallRecord<'a>, Reject> {
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
-        let status = status_text.as_deref().and_then(CallStatus::parse);
+        let mut status = status_text.as_deref().and_then(CallStatus::parse);
         if status.is_none() && status_text.is_some() {
             // A word no product uses for an outcome (`"status": "fast"`):
             // read without it, the call's outcome then from its HTTP code.
             p.unread("status");
+        }
+        if status_text.is_none() {
+            status = self.status_word.as_deref().map(word_status);
         }
         let http_status = p
             .int(&self.http_status.0, "http_status")
@@ -428,4 +437,21 @@ impl<'a> RawLine<'a> {
         }
         finish(record, usage, p)
     }
+}
+
+/// The outcome a word under an HTTP status key says: a status word
+/// (`OK`, `ERROR`), OpenTelemetry's span status (`UNSET` and
+/// `STATUS_CODE_UNSET` are no error, `STATUS_CODE_OK` none either), and any
+/// other word there an error's name (`Internal Server Error`, gRPC's
+/// `DEADLINE_EXCEEDED`): an error.
+pub(crate) fn word_status(word: &str) -> CallStatus {
+    let w = word.trim();
+    let w = w
+        .strip_prefix("STATUS_CODE_")
+        .or_else(|| w.strip_prefix("status_code_"))
+        .unwrap_or(w);
+    if w.eq_ignore_ascii_case("unset") {
+        return CallStatus::Ok;
+    }
+    CallStatus::parse(w).unwrap_or(CallStatus::Error)
 }

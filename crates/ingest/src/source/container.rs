@@ -26,6 +26,7 @@
 
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use serde::de::IgnoredAny;
 
@@ -925,7 +926,11 @@ impl<R: Read> Read for JsonRecords<R> {
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
 pub struct CsvRecords<R> {
-    reader: csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
+    reader: csv::Reader<Newlines<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+    /// Where the newlines the reader has been given are (the csv crate's
+    /// own line count runs one short after a quoted line break in a file
+    /// of CRLF rows).
+    newlines: Arc<Mutex<NewlineIndex>>,
     /// The separator the header uses (see [`sniff_delimiter`]).
     delimiter: u8,
     /// An error met reading the header to sniff it, returned by the first
@@ -958,13 +963,18 @@ impl<R: Read> CsvRecords<R> {
             }
         }
         let delimiter = sniff_delimiter(&head);
+        let newlines = Arc::new(Mutex::new(NewlineIndex::default()));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(io::Cursor::new(head).chain(inner));
+            .from_reader(Newlines {
+                inner: io::Cursor::new(head).chain(inner),
+                index: newlines.clone(),
+            });
         CsvRecords {
             reader,
+            newlines,
             delimiter,
             head_error,
             headers: Vec::new(),
@@ -974,6 +984,27 @@ impl<R: Read> CsvRecords<R> {
             line: 1,
             done: false,
         }
+    }
+
+    /// The file's line (from 1) of a record the csv crate says starts at
+    /// byte `offset`. The crate may put that start on line breaks before
+    /// the record (the `\n` of a CRLF whose `\r` ended the row before,
+    /// blank lines): the run of `\r` and `\n` at the offset is stepped
+    /// over. Offsets asked for only grow, so each break is counted once.
+    fn line_at(&self, offset: u64) -> u64 {
+        let mut index = self.newlines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut at = offset;
+        while let Some(&(pos, newline)) = index.pending.front() {
+            if pos > at {
+                break;
+            }
+            if pos == at {
+                at += 1;
+            }
+            index.pending.pop_front();
+            index.before += u64::from(newline);
+        }
+        index.before + 1
     }
 
     /// Pads with blank lines (which the chunker skips without counting) so
@@ -993,7 +1024,10 @@ impl<R: Read> CsvRecords<R> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {
-                let at = self.record.position().map_or(self.line, |p| p.line());
+                let at = self
+                    .record
+                    .position()
+                    .map_or(self.line, |p| self.line_at(p.byte()));
                 self.pad_to(at);
                 if self.headers.is_empty() {
                     self.set_headers();
@@ -1031,7 +1065,7 @@ impl<R: Read> CsvRecords<R> {
                 Ok(true)
             }
             Err(e) => {
-                let at = e.position().map_or(self.line, |p| p.line());
+                let at = e.position().map_or(self.line, |p| self.line_at(p.byte()));
                 if let csv::ErrorKind::Io(_) = e.kind() {
                     return Err(io::Error::other(e.to_string()));
                 }
@@ -1101,6 +1135,36 @@ impl<R: Read> CsvRecords<R> {
             }
         }
         self.out.push(b'}');
+    }
+}
+
+/// The line breaks a [`Newlines`] reader has passed on: those not yet
+/// counted, by byte offset, and how many newlines were.
+#[derive(Default)]
+struct NewlineIndex {
+    /// Line-break bytes: offset, and whether a `\n` (else a `\r`).
+    pending: std::collections::VecDeque<(u64, bool)>,
+    before: u64,
+    /// Bytes passed on so far.
+    read: u64,
+}
+
+/// A reader that notes where each line-break byte it passes on is.
+struct Newlines<R> {
+    inner: R,
+    index: Arc<Mutex<NewlineIndex>>,
+}
+
+impl<R: Read> Read for Newlines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        let start = index.read;
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            index.pending.push_back((start + i as u64, buf[i] == b'\n'));
+        }
+        index.read += n as u64;
+        Ok(n)
     }
 }
 

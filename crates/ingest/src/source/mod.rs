@@ -45,10 +45,12 @@ pub enum SourceError {
 
 /// The extensions of log files a directory's walk reads (besides any
 /// compressed file and rotated copies: see [`is_log_candidate`]).
-pub const LOG_EXTENSIONS: [&str; 6] = [".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv"];
+pub const LOG_EXTENSIONS: [&str; 7] = [
+    ".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv", ".tsv",
+];
 
 /// Whether a file found by walking a directory is read, by its name: a log
-/// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`),
+/// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`, `.tsv`),
 /// any `.gz`, `.zst` or `.zstd` file, rotated logs (`app.jsonl.1`,
 /// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`) and
 /// batch outputs named after their input (Bedrock's `records.jsonl.out`).

@@ -855,3 +855,33 @@ fn plain_plans_are_skipped_only_on_plain_lines() {
     let r = m.parse_line_str(&lines[5]).unwrap();
     assert_eq!(r.team.as_deref(), Some("outer"));
 }
+
+/// A path through JSON text: the scanner hands the line to the tree, which
+/// reads inside the text, however the text starts (spaces, escaped line
+/// breaks); text that holds no JSON gives no value either way.
+#[test]
+fn paths_through_json_text_read_like_the_tree() {
+    let m = mapping(
+        "[mapping]\ninput_tokens = \"resp.usage.input_tokens\"\noutput_tokens = \"resp.usage.output_tokens\"\n",
+    );
+    for (line, input) in [
+        (
+            r#"{"model":"gpt-4o-mini","resp":"{\"usage\":{\"input_tokens\":7,\"output_tokens\":1}}"}"#,
+            Some(7),
+        ),
+        (
+            r#"{"model":"gpt-4o-mini","resp": "\n\t {\"usage\":{\"input_tokens\":8,\"output_tokens\":1}}"}"#,
+            Some(8),
+        ),
+        // Not JSON: the mapped path finds nothing (and replaces the usage
+        // beside it, as a mapped path does).
+        (
+            r#"{"model":"gpt-4o-mini","resp":"n{ot json","usage":{"input_tokens":5,"output_tokens":1}}"#,
+            None,
+        ),
+    ] {
+        agree(&m, line);
+        let got = m.parse_line_str(line).ok().map(|r| r.usage.input);
+        assert_eq!(got, input, "{line}");
+    }
+}

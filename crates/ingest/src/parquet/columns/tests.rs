@@ -833,10 +833,12 @@ fn mapped_paths_go_on_inside_json_text_columns() {
         None,
         Some("not json".into()),
         response(10, 1),
+        // Written twice over: JSON text of the JSON text.
+        Some(serde_json::to_string(&response(20, 2).unwrap()).unwrap()),
     ];
     let got = agree(
         vec![
-            ("MODEL", strings(&[Some("gemini-2.5-flash"); 4])),
+            ("MODEL", strings(&[Some("gemini-2.5-flash"); 5])),
             (
                 "full_response",
                 arr(StringArray::from_iter(
@@ -860,4 +862,5 @@ fn mapped_paths_go_on_inside_json_text_columns() {
     assert!(got[1].starts_with("Err"), "{}", got[1]);
     assert!(got[2].starts_with("Err"), "{}", got[2]);
     assert!(got[3].contains("input: 10"), "{}", got[3]);
+    assert!(got[4].contains("input: 20"), "{}", got[4]);
 }
