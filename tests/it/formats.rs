@@ -1394,6 +1394,18 @@ fn otlp_strands_cache_writes_and_exclusive_input() {
     assert_eq!(cost_of(&r, "provider", "aws"), "0.116985");
 }
 
+/// OpenLLMetry's Bedrock spans (`gen_ai.provider.name` `aws.bedrock`)
+/// pass Bedrock's counts as they are: the input without the cache, and a
+/// total of input and output only. Read as exclusive (before, 5,000 of the
+/// 7,000 uncached tokens were priced as cache reads: $0.0032).
+#[test]
+fn otlp_bedrock_counts_leave_the_cache_out() {
+    let r = audit("otlp-bedrock-openllmetry", "otlp-json");
+    // Claude 3.5 Haiku on Bedrock (0.80 in, 0.08 read, 4 out): 7,000 ×
+    // 0.80 + 5,000 × 0.08 + 300 × 4 = $0.0072.
+    assert_eq!(totals(&r), ("0.0072".into(), 1, 12_000, 5_000, 300, 0));
+}
+
 /// OpenLLMetry (Traceloop) ties a trace to its user and chat with
 /// association properties, and names the workflow: the user, the session
 /// and the feature. Before, all three were `(none)` and not even tags.

@@ -731,7 +731,8 @@ fn span_record<'a>(
     // larger than the whole, which no inclusive count can: read those as
     // exclusive rather than rejecting the call. AI SDK 5's Anthropic input
     // is exclusive whatever its size.
-    let exclusive = (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a);
+    let exclusive =
+        (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a) || bedrock_counts(&a);
     let u = inclusive_usage(a.u, exclusive);
     let mut tags = a.tags;
     tags.extend(resource_tags.iter().cloned());
@@ -1171,6 +1172,16 @@ fn inclusive_usage(mut u: RawUsage, exclusive: bool) -> RawUsage {
     u
 }
 
+/// Whether the span names Bedrock the way instrumentations that pass its
+/// counts as they are do (the conventions' `aws.bedrock`, older OpenLLMetry's
+/// `AWS`): Bedrock's `inputTokens` leaves the cache reads and writes out.
+/// (LiteLLM's `bedrock` passes OpenAI-style counts, which include them.)
+fn bedrock_counts(a: &SpanAttrs<'_>) -> bool {
+    [&a.provider, &a.system].into_iter().any(|p| {
+        matches!(p, Lenient::Value(v) if v.eq_ignore_ascii_case("aws.bedrock") || v.eq_ignore_ascii_case("aws"))
+    })
+}
+
 /// Whether the span's total says its input count leaves the cache out:
 /// the total is input + output + the cache's reads and writes, with some
 /// cache (an input that included them would make it input + output).
@@ -1257,7 +1268,8 @@ pub static BUILTIN: Builtin = Builtin {
          traceloop.association.properties chat_id); user: user.id (or\n\
          ai.telemetry.metadata.userId, the association's user_id).\n\
          Strands Agents' cache_write_input_tokens; an input that leaves\n\
-         the cache out when gen_ai.usage.total_tokens adds it. The draft\n\
+         the cache out when gen_ai.usage.total_tokens adds it, or when the\n\
+         provider is aws.bedrock (Bedrock's own counts). The draft\n\
          llm.request.model / llm.usage.prompt_tokens convention too.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
          the prompt and system-prompt fingerprints.\n\
