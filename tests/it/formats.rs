@@ -1481,6 +1481,13 @@ fn tempo_batches_are_otlp_and_other_lines_read_as_otlp_are_rejected() {
     // invoke_agent span's 8,200 / 850 sum them and are not counted.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02309352");
     assert_eq!(r["audit"]["totals"]["calls"], 3);
+    // Tempo's v2 answer holds the same export under `trace`.
+    let v1: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let v2 = serde_json::json!({"trace": {"resourceSpans": v1["batches"]}});
+    env.write("v2.json", v2.to_string());
+    let r = env.audit(&["v2.json", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02309352");
     env.write(
         "gw.jsonl",
         r#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":1000000,"output_tokens":0}}"#,

@@ -82,6 +82,9 @@ struct Export<'a> {
     logs: Present<IgnoredAny>,
     #[serde(rename = "resourceProfiles", default)]
     profiles: Present<IgnoredAny>,
+    /// Tempo's `/api/v2/traces` answer: `{"trace": {"resourceSpans": …}}`.
+    #[serde(borrow, default)]
+    trace: Option<Box<Export<'a>>>,
 }
 
 /// The other signals' lists in an OTLP JSON line (a collector's file
@@ -339,6 +342,14 @@ fn parse_line_serde<'a>(line: &'a str, emit: &mut dyn FnMut(Result<CallRecord<'a
                     .collect::<String>(),
             )))
         }
+    };
+    let export = match export {
+        Export {
+            resource_spans: Present { there: false, .. },
+            trace: Some(inner),
+            ..
+        } => *inner,
+        e => e,
     };
     let mut out = Spans {
         export: export.resource_spans.there
@@ -886,6 +897,10 @@ fn scan_line(line: &str) -> Scan<Spans<'_>> {
     let mut out = Spans::default();
     let mut seen = 0u64;
     scan_object(&mut s, |s, key| {
+        // Tempo's v2 answer wraps the export: serde_json reads it.
+        if key == "trace" {
+            return Err(Bail);
+        }
         if key != "resourceSpans" && key != "batches" {
             // A collector's file exporter writes metrics and logs lines
             // beside the traces: OTLP, with no span.
@@ -1231,13 +1246,22 @@ fn count(t: &Lenient<Cow<'_, str>>) -> Lenient<u64> {
 
 /// Whether a file's first JSON object line is an OTLP export.
 pub fn looks_like(map: &JsonObject) -> bool {
+    // Tempo's downloads: v1's `batches` of resource spans, v2's `trace`
+    // holding the export.
+    let resource_spans = |rs: &JsonObject| {
+        ["scopeSpans", "instrumentationLibrarySpans", "resource"]
+            .iter()
+            .any(|k| rs.contains_key(*k))
+    };
     map.contains_key("resourceSpans")
         || map
             .get("batches")
             .and_then(|b| b.as_array()?.first()?.as_object())
-            .is_some_and(|rs| {
-                rs.contains_key("scopeSpans") || rs.contains_key("instrumentationLibrarySpans")
-            })
+            .is_some_and(resource_spans)
+        || map
+            .get("trace")
+            .and_then(|t| t.as_object())
+            .is_some_and(|t| t.contains_key("resourceSpans"))
 }
 
 /// The `otlp-json` entry of the format registry (see [`crate::formats::REGISTRY`]).
@@ -1247,7 +1271,7 @@ pub static BUILTIN: Builtin = Builtin {
     format: Format::OtlpJson,
     detect: Detect::FirstLine(looks_like),
     doc: "OpenTelemetry GenAI spans as OTLP JSON lines (resourceSpans[]...,\n\
-         or Grafana Tempo's batches[]),\n\
+         or Grafana Tempo's batches[] and {trace: {resourceSpans}}),\n\
          one record per model-call span: gen_ai.request.model /\n\
          gen_ai.response.model, gen_ai.provider.name (or gen_ai.system),\n\
          gen_ai.usage.input_tokens (includes cached), cache_read /\n\
