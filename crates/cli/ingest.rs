@@ -311,7 +311,7 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     }
     if r.cache_hits_added > 0 {
         s.push_str(&format!(
-            "Kept {} LiteLLM cache hits beside the calls (cache_hits/): answered by LiteLLM's cache, they cost nothing and count as evidence for TA109 and TA110.\n",
+            "Kept {} gateway cache hits beside the calls (cache_hits/): answered by LiteLLM's or Portkey's cache, they cost nothing and count as evidence for TA109 and TA110.\n",
             r.cache_hits_added
         ));
     }

@@ -1572,11 +1572,16 @@ fn a_status_word_under_status_code_is_the_status() {
             + &line("UNSET", "")
             + &line("STATUS_CODE_UNSET", "")
             + &line("DEADLINE_EXCEEDED", "")
-            + &line("Internal Server Error", ""),
+            + &line("Internal Server Error", "")
+            // UNSET says nothing: the error type says the outcome.
+            + &line("UNSET", r#","error_type":"overloaded""#)
+            // An empty value's spelling, Python's enum: no error.
+            + &line("NULL", "")
+            + &line("StatusCode.OK", ""),
     );
     let r = env.audit(&["y.jsonl", "--strict"]);
-    assert_eq!(r["audit"]["totals"]["calls"], 6);
-    assert_eq!(r["audit"]["totals"]["failed_calls"], 4);
+    assert_eq!(r["audit"]["totals"]["calls"], 9);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 5);
     assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
 }
 
@@ -1600,6 +1605,30 @@ fn vertex_bigquery_json_text_columns_are_read_through_a_mapping() {
         assert_eq!(r["audit"]["totals"]["calls"], 2, "{file}");
         assert_eq!(cost_of(&r, "feature", "summarize"), "0.00692", "{file}");
     }
+}
+
+/// A spreadsheet set to a comma-decimal language writes `2.000` for two
+/// thousand and `0,5` for a half; one that saves dates as numbers writes
+/// days since 1899-12-30. In a semicolon file's token columns the dots
+/// group thousands, a decimal comma is a decimal, and a serial number in a
+/// date column is that day (before: 2 tokens, and calls dated 1 January
+/// 1970).
+#[test]
+fn spreadsheet_numbers_and_serial_dates_are_read_as_meant() {
+    let env = Env::new();
+    env.write(
+        "sheet.csv",
+        "created_at;model;prompt_tokens;completion_tokens;cost\n\
+         46023,4375;gpt-4o;2.000;100;0,006\n\
+         46024.5;gpt-4o;1.234.000;1.000;1,2\n",
+    );
+    let r = env.audit(&["sheet.csv", "--strict"]);
+    // gpt-4o: 2,000 × $2.50/M + 100 × $10/M = $0.006; 1,234,000 × 2.5 +
+    // 1,000 × 10 = $3.095.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "3.101");
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 1_236_000);
+    assert_eq!(r["audit"]["first_call"], "2026-01-01T10:30:00Z");
+    assert_eq!(r["audit"]["last_call"], "2026-01-02T12:00:00Z");
 }
 
 /// A spreadsheet saves dates in its own spelling (`1/12/2026 10:00`,
@@ -1761,6 +1790,20 @@ fn tracing_api_pages_are_read_record_by_record() {
     let r = env.audit(&["logfire.json", "--config", "lf.toml", "--strict"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00042");
     assert_eq!(r["audit"]["totals"]["calls"], 2);
+    // A call that lists its own spans, or a `data` list of attribute
+    // objects, is a call (its `response`, `model_name`, `tokens_in` say so),
+    // not a page.
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"request":{"model":"gpt-4o-mini"},"response":{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}},"spans":[{"span_id":"s1","attributes":{"passed":true}}]}"#,
+            "\n",
+            r#"{"model_name":"gpt-4o-mini","tokens_in":1000,"tokens_out":100,"data":[{"type":"tag","attributes":{"team":"a"}}]}"#,
+            "\n"
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00042");
 }
 
 /// A warehouse unload's upper-case columns (Snowflake's MODEL,
@@ -1781,7 +1824,7 @@ fn upper_case_columns_are_told_with_a_mapping_to_write() {
         .to_string();
     assert!(
         detail.contains("its keys are in upper case (COMPLETION_TOKENS, MODEL, PROMPT_TOKENS)")
-            && detail.contains(r#"model = "MODEL""#),
+            && detail.contains(r#"(output_tokens = "COMPLETION_TOKENS", model = "MODEL", input_tokens = "PROMPT_TOKENS";"#),
         "{detail}"
     );
 }

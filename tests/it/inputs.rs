@@ -182,7 +182,7 @@ fn each_bad_line_is_counted_with_reason_and_line() {
     );
     assert_eq!(
         details[7],
-        "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns)"
+        "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns; other spellings with timestamp_format in a [mapping], e.g. \"%m/%d/%Y %H:%M\")"
     );
     assert_eq!(files(&r), [file("a.jsonl", "plain", "gateway", 13, 4, 9)]);
     assert_files_add_up(&r);

@@ -1370,7 +1370,7 @@ fn litellm_cache_hits_are_kept_beside_the_calls() {
     let said = ingest(&env, &["logs"]);
     // 63 calls and 8 cache hits: the hits are no rows of calls.
     assert!(said.contains("63 rows added"), "{said}");
-    assert!(said.contains("Kept 8 LiteLLM cache hits"), "{said}");
+    assert!(said.contains("Kept 8 gateway cache hits"), "{said}");
     assert!(said.contains("The store holds 63 calls"), "{said}");
     let hits: Vec<PathBuf> = walk(&env.path("store/cache_hits"))
         .into_iter()

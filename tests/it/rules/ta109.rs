@@ -256,7 +256,7 @@ fn litellm_cache_hits_are_counted_beside_the_repeats_it_missed() {
     let rec = f[0]["recommendation"].as_str().unwrap();
     assert!(
         rec.starts_with(
-            "LiteLLM's cache already answered 7 requests of faq-bot on this model (3 distinct prompts); the repeats counted here are the ones it missed. Put an exact-match response cache"
+            "The gateway's cache (LiteLLM's, Portkey's) already answered 7 requests of faq-bot on this model (3 distinct prompts); the repeats counted here are the ones it missed. Put an exact-match response cache"
         ),
         "{rec}"
     );

@@ -337,7 +337,7 @@ pub(crate) fn with_gateway_cache_hits(mut f: Finding, cell: &Cell) -> Finding {
         String::new()
     };
     f.recommendation = format!(
-        "LiteLLM's cache already answered {} requests of {} on this model{prompts}; the repeats counted here are the ones it missed. {}",
+        "The gateway's cache (LiteLLM's, Portkey's) already answered {} requests of {} on this model{prompts}; the repeats counted here are the ones it missed. {}",
         group_digits(hits.calls),
         cell.feature,
         f.recommendation

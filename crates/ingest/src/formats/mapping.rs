@@ -232,15 +232,26 @@ impl<'de> Deserialize<'de> for Wanted {
 }
 
 impl Wanted {
-    /// Whether a row's value is one of these: as numbers when both read
-    /// as numbers (`1.0` is `1`), else as text, case and spaces aside.
-    fn takes(&self, found: &str) -> bool {
-        let number = found.parse::<f64>().ok();
+    /// Whether a row's value is one of these: as text, case and spaces
+    /// aside; a JSON number (`number`) also as the same number (`1.0` is
+    /// `1`), exactly for integers. Text is never read as a number (`"1.10"`
+    /// is not `"1.1"`, a version's spelling).
+    fn takes(&self, found: &str, number: bool) -> bool {
         self.0.iter().any(|w| {
             let w = w.trim();
-            match (number, w.parse::<f64>().ok()) {
-                (Some(a), Some(b)) => a == b,
-                _ => w.eq_ignore_ascii_case(found),
+            if w.eq_ignore_ascii_case(found) {
+                return true;
+            }
+            if !number {
+                return false;
+            }
+            match (found.parse::<i128>(), w.parse::<i128>()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => match (found.parse::<f64>(), w.parse::<f64>()) {
+                    // Past 2^53 two integers can be one float.
+                    (Ok(a), Ok(b)) => a == b && (a.fract() != 0.0 || a.abs() < 9e15),
+                    _ => false,
+                },
             }
         })
     }
@@ -294,7 +305,9 @@ impl Mapping {
             if config.timestamp.is_none() {
                 return Err(MappingError::FormatWithoutTimestamp);
             }
-            if f.contains("%Z") {
+            if StrftimeItems::new(f)
+                .any(|i| matches!(i, Item::Fixed(chrono::format::Fixed::TimezoneName)))
+            {
                 return Err(MappingError::ZoneName(f.clone()));
             }
             let items: Vec<Item<'_>> = StrftimeItems::new(f).collect();
@@ -467,12 +480,13 @@ impl Mapping {
     fn selected(&self, v: &Value) -> Result<(), Reject> {
         for (path, wanted) in &self.config.only {
             let found = lookup(v, path).and_then(|x| match &*x {
-                Value::String(t) => Some(t.trim().to_string()),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
+                Value::String(t) => Some((t.trim().to_string(), false)),
+                Value::Number(n) => Some((n.to_string(), true)),
+                Value::Bool(b) => Some((b.to_string(), false)),
                 _ => None,
             });
-            let taken = found.as_deref().is_some_and(|f| wanted.takes(f));
+            let taken = found.as_ref().is_some_and(|(f, n)| wanted.takes(f, *n));
+            let found = found.map(|(f, _)| f);
             if !taken {
                 return Err(Reject::new(
                     RejectReason::NotSelected,
@@ -1102,9 +1116,12 @@ mod tests {
         assert_eq!(lookup(&v, "a.b.0.c").as_deref(), Some(&Value::from(7)));
         assert_eq!(lookup(&v, "a.b.1.c"), None);
         // `[mapping.only]`'s values: numbers as numbers, text as text.
-        let w = Wanted(vec!["1".into(), "LLM".into()]);
-        assert!(w.takes("1.0") && w.takes("1e0") && w.takes("llm") && w.takes("1"));
-        assert!(!w.takes("2") && !w.takes("chain"));
+        let w = Wanted(vec!["1".into(), "LLM".into(), "1.10".into()]);
+        assert!(w.takes("1.0", true) && w.takes("1e0", true) && w.takes("1", false));
+        assert!(w.takes("llm", false) && w.takes("1.1", true));
+        assert!(!w.takes("2", true) && !w.takes("chain", false) && !w.takes("1.1", false));
+        let id = Wanted(vec!["9007199254740993".into()]);
+        assert!(!id.takes("9007199254740992", true) && id.takes("9007199254740993", true));
         // Through JSON text: an object's keys and a list's indexes.
         let v: Value = serde_json::from_str(
             r#"{"full_response":"{\"usageMetadata\":{\"promptTokenCount\":9}}","l":"[{\"n\":3}]","s":"plain"}"#,

@@ -988,14 +988,30 @@ fn holds_json(bytes: &[u8]) -> bool {
         return false;
     }
     i += 1;
-    // The text's own leading spaces, raw or escaped (`\n`, `\t`, `\r`).
+    // The text's own leading spaces, raw or escaped (`\n`, `\u000a`, and
+    // escaped again in JSON text written twice over, whose quote is
+    // escaped too).
     loop {
-        match (bytes.get(i), bytes.get(i + 1)) {
-            (Some(&b), _) if space(b) => i += 1,
-            (Some(b'\\'), Some(b'n' | b't' | b'r')) => i += 2,
-            // JSON text written twice over starts with an escaped quote.
-            (Some(b'\\'), Some(b'"')) => i += 2,
-            (Some(b'{' | b'['), _) => return true,
+        match bytes.get(i) {
+            Some(&b) if space(b) => i += 1,
+            Some(b'\\') => {
+                while bytes.get(i) == Some(&b'\\') {
+                    i += 1;
+                }
+                match bytes.get(i) {
+                    Some(b'n' | b't' | b'r' | b'"') => i += 1,
+                    Some(b'u')
+                        if matches!(
+                            bytes.get(i + 1..i + 5),
+                            Some(b"000a" | b"000A" | b"000d" | b"000D" | b"0009" | b"0020")
+                        ) =>
+                    {
+                        i += 5
+                    }
+                    _ => return false,
+                }
+            }
+            Some(b'{' | b'[') => return true,
             _ => return false,
         }
     }

@@ -378,48 +378,46 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     let keys = first_keys.unwrap_or_default();
     // Upper-case names (a warehouse's unload: Snowflake's MODEL,
     // PROMPT_TOKENS) are the gateway's names in another case, which it
-    // does not read: a mapping names them.
-    let upper: Vec<&String> = keys
+    // does not read: a mapping names them. The lines to write, by what
+    // each name is.
+    let mapped: Vec<String> = keys
         .iter()
         .filter(|k| {
-            k.bytes().any(|b| b.is_ascii_uppercase())
-                && !k.bytes().any(|b| b.is_ascii_lowercase())
-                && gateway::field(&k.to_ascii_lowercase()) != gateway::Field::Other
+            k.bytes().any(|b| b.is_ascii_uppercase()) && !k.bytes().any(|b| b.is_ascii_lowercase())
+        })
+        .filter_map(|k| {
+            use gateway::{usage_key, Field, UsageKey as U};
+            let lower = k.to_ascii_lowercase();
+            let name = match gateway::field(&lower) {
+                Field::Model => "model",
+                Field::Timestamp => "timestamp",
+                Field::Provider => "provider",
+                Field::Feature => "feature",
+                Field::Route => "route",
+                Field::Team => "team",
+                Field::User => "user",
+                Field::Session => "session",
+                Field::UsageKey => match usage_key(&lower) {
+                    U::PromptTokens | U::InputTokens | U::PromptTokenCount => "input_tokens",
+                    U::CompletionTokens | U::OutputTokens | U::CandidatesTokenCount => {
+                        "output_tokens"
+                    }
+                    U::CacheRead | U::Cached | U::CachedContentTokenCount => "cached_read_tokens",
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some(format!("{name} = \"{k}\""))
         })
         .collect();
-    if !upper.is_empty() {
-        // Examples where the lower-case name is the mapping's own.
-        const MAPPING_NAMES: [&str; 12] = [
-            "model",
-            "timestamp",
-            "provider",
-            "feature",
-            "route",
-            "team",
-            "user",
-            "session",
-            "status",
-            "request_id",
-            "input_tokens",
-            "output_tokens",
-        ];
-        let mut example: Vec<String> = upper
-            .iter()
-            .map(|k| (k.to_ascii_lowercase(), k))
-            .filter(|(l, _)| MAPPING_NAMES.contains(&l.as_str()))
-            .take(3)
-            .map(|(l, k)| format!("{l} = \"{k}\""))
-            .collect();
-        if example.is_empty() {
-            example.push("model = \"MODEL\"".into());
-        }
+    if mapped.len() >= 2 {
         return Err(format!(
             "none of the first {lines} lines has both a model and token usage in a shape \
              tokenaudit knows: its keys are in upper case ({}), and tokenaudit reads the \
-             lower-case names; map them in a [mapping] table of --config ({} …; see \
+             lower-case names; map them in a [mapping] table of --config ({}; see \
              `tokenaudit formats`), or lower-case the header",
             keys.join(", "),
-            example.join(", ")
+            mapped.join(", ")
         ));
     }
     Err(format!(

@@ -564,6 +564,7 @@ impl<'a> SpanAttrs<'a> {
                 self.genai = true;
                 self.response_model = v.label();
             }
+            "gen_ai.provider.name" if v.text.as_deref() == Some("strands-agents") => {}
             "gen_ai.provider.name" => self.provider = v.label(),
             // AI SDK 5's Anthropic cache writes: only in the provider's
             // metadata (JSON text).

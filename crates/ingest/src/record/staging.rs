@@ -261,7 +261,7 @@ impl<'a> RawLine<'a> {
             p.unread("status");
         }
         if status_text.is_none() {
-            status = self.status_word.as_deref().map(word_status);
+            status = self.status_word.as_deref().and_then(word_status);
         }
         let http_status = p
             .int(&self.http_status.0, "http_status")
@@ -319,7 +319,8 @@ impl<'a> RawLine<'a> {
             _ => {
                 p.add(
                     RejectReason::BadTimestamp,
-                    "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns)",
+                    "timestamp (read: RFC 3339, YYYY-MM-DD HH:MM[:SS] with an optional offset, epoch s/ms/µs/ns; \
+                     other spellings with timestamp_format in a [mapping], e.g. \"%m/%d/%Y %H:%M\")",
                 );
                 None
             }
@@ -439,19 +440,43 @@ impl<'a> RawLine<'a> {
     }
 }
 
-/// The outcome a word under an HTTP status key says: a status word
-/// (`OK`, `ERROR`), OpenTelemetry's span status (`UNSET` and
-/// `STATUS_CODE_UNSET` are no error, `STATUS_CODE_OK` none either), and any
-/// other word there an error's name (`Internal Server Error`, gRPC's
-/// `DEADLINE_EXCEEDED`): an error.
-pub(crate) fn word_status(word: &str) -> CallStatus {
+/// The outcome a word under an HTTP status key says, if any: a status
+/// word (`OK`, `ERROR`, with OpenTelemetry's `STATUS_CODE_` or Python's
+/// `StatusCode.` before it), or the name of an error (`Internal Server
+/// Error`, gRPC's `DEADLINE_EXCEEDED`). `UNSET`, an empty value's spelling
+/// (`NULL`, `None`, `nan`) and any other word say nothing: the outcome is
+/// then the line's error fields' and its code's.
+pub(crate) fn word_status(word: &str) -> Option<CallStatus> {
     let w = word.trim();
-    let w = w
-        .strip_prefix("STATUS_CODE_")
-        .or_else(|| w.strip_prefix("status_code_"))
+    let w = ["STATUS_CODE_", "status_code_", "StatusCode."]
+        .iter()
+        .find_map(|p| w.strip_prefix(p))
         .unwrap_or(w);
-    if w.eq_ignore_ascii_case("unset") {
-        return CallStatus::Ok;
+    if let Some(s) = CallStatus::parse(w) {
+        return Some(s);
     }
-    CallStatus::parse(w).unwrap_or(CallStatus::Error)
+    let l = w.to_ascii_lowercase();
+    const ERRORS: [&str; 17] = [
+        "error",
+        "exceeded",
+        "exhausted",
+        "unavailable",
+        "denied",
+        "unauthenticated",
+        "unauthorized",
+        "forbidden",
+        "invalid",
+        "not found",
+        "not_found",
+        "too many",
+        "timeout",
+        "internal",
+        "unimplemented",
+        "bad request",
+        "bad gateway",
+    ];
+    ERRORS
+        .iter()
+        .any(|e| l.contains(e))
+        .then_some(CallStatus::Error)
 }

@@ -216,6 +216,32 @@ fn has_any(keys: &[Vec<u8>], set: &[&str]) -> bool {
         .any(|k| set.iter().any(|r| r.as_bytes() == k.as_slice()))
 }
 
+/// Whether an object's own keys make it a call: [`CALL_KEYS`], or the
+/// other keys the gateway reader takes a model, token counts or a nested
+/// request or response from (`model_name`, `tokens_in`, `response`). (The
+/// source stage does not use the formats': the list is kept here.)
+fn is_call(keys: &[Vec<u8>]) -> bool {
+    const MORE: [&str; 16] = [
+        "model_name",
+        "modelName",
+        "model_id",
+        "modelId",
+        "engine",
+        "response",
+        "request",
+        "body",
+        "completion_tokens",
+        "output_tokens",
+        "tokens_in",
+        "tokens_out",
+        "promptTokenCount",
+        "inputTokens",
+        "outputTokens",
+        "total_tokens",
+    ];
+    has_any(keys, &CALL_KEYS) || has_any(keys, &MORE)
+}
+
 /// Whether an object at the start of `text` is another page of a file of
 /// pages: a wrapper key among its own keys and no call's (its array may
 /// be empty: the last page).
@@ -224,7 +250,7 @@ fn page_like(text: &[u8]) -> bool {
         return false;
     }
     let keys = own_keys(text);
-    has_any(&keys, &WRAPPER_KEYS) && !has_any(&keys, &CALL_KEYS)
+    has_any(&keys, &WRAPPER_KEYS) && !is_call(&keys)
 }
 
 /// [`wrapper_key`] for one value at the start of `text`.
@@ -233,7 +259,7 @@ fn page_key(text: &[u8]) -> Option<&'static str> {
         return None;
     }
     // The object's own keys within `text`: a call's make it no page.
-    if has_any(&own_keys(text), &CALL_KEYS) {
+    if is_call(&own_keys(text)) {
         return None;
     }
     let head = text;
@@ -936,6 +962,8 @@ pub struct CsvRecords<R> {
     /// An error met reading the header to sniff it, returned by the first
     /// read.
     head_error: Option<io::Error>,
+    /// The row read ahead by [`CsvRecords::last_of_file`], to be read next.
+    ahead: Option<Result<csv::StringRecord, csv::Error>>,
     headers: Vec<String>,
     record: csv::StringRecord,
     out: Vec<u8>,
@@ -977,6 +1005,7 @@ impl<R: Read> CsvRecords<R> {
             newlines,
             delimiter,
             head_error,
+            ahead: None,
             headers: Vec::new(),
             record: csv::StringRecord::new(),
             out: Vec::with_capacity(BLOCK),
@@ -1007,6 +1036,24 @@ impl<R: Read> CsvRecords<R> {
         index.before + 1
     }
 
+    /// Whether the row just read, when it has a cell of several lines, is
+    /// the file's last: a quote that never closed in the last column runs
+    /// to the end (the next row is read ahead to tell, and kept).
+    fn last_of_file(&mut self) -> bool {
+        if !self.record.iter().any(|c| c.contains('\n')) {
+            return false;
+        }
+        let mut next = csv::StringRecord::new();
+        let read = self.reader.read_record(&mut next);
+        let end = matches!(read, Ok(false));
+        if !end {
+            self.ahead = Some(read.map(|_| next));
+        }
+        // A last cell whose quote closed ends the file with that quote.
+        let index = self.newlines.lock().unwrap_or_else(|e| e.into_inner());
+        end && index.last_content != Some(b'"')
+    }
+
     /// Pads with blank lines (which the chunker skips without counting) so
     /// the next line written is the file's line `at`.
     fn pad_to(&mut self, at: u64) {
@@ -1021,7 +1068,14 @@ impl<R: Read> CsvRecords<R> {
         if let Some(e) = self.head_error.take() {
             return Err(e);
         }
-        match self.reader.read_record(&mut self.record) {
+        let read = match self.ahead.take() {
+            Some(next) => next.map(|r| {
+                self.record = r;
+                true
+            }),
+            None => self.reader.read_record(&mut self.record),
+        };
+        match read {
             Ok(false) => Ok(false),
             Ok(true) => {
                 let at = self
@@ -1029,10 +1083,11 @@ impl<R: Read> CsvRecords<R> {
                     .position()
                     .map_or(self.line, |p| self.line_at(p.byte()));
                 self.pad_to(at);
+                let last = !self.headers.is_empty() && self.last_of_file();
                 if self.headers.is_empty() {
                     self.set_headers();
                 } else if let Some(rest) =
-                    swallowed(&self.record, self.headers.len(), self.delimiter)
+                    swallowed(&self.record, self.headers.len(), self.delimiter, last)
                 {
                     // A quote that never closed took the rows after it into
                     // one cell: the row is rejected, and the rows it took
@@ -1121,8 +1176,13 @@ impl<R: Read> CsvRecords<R> {
             serde_json::to_writer(&mut self.out, key).expect("a string serializes");
             self.out.push(b':');
             let cell = cell.trim();
+            let header = key.to_ascii_lowercase();
             if cell.is_empty() {
                 self.out.extend_from_slice(b"null");
+            } else if let Some(time) = excel_serial_time(self.delimiter, &header, cell) {
+                serde_json::to_writer(&mut self.out, &time).expect("a string serializes");
+            } else if let Some(number) = spreadsheet_number(self.delimiter, &header, cell) {
+                self.out.extend_from_slice(number.as_bytes());
             } else if is_json_number(cell) && !is_oversized_integer(cell) {
                 self.out.extend_from_slice(cell.as_bytes());
             } else if let Some(value) = json_container(cell) {
@@ -1147,6 +1207,8 @@ struct NewlineIndex {
     before: u64,
     /// Bytes passed on so far.
     read: u64,
+    /// The last byte passed on that is no space or line break.
+    last_content: Option<u8>,
 }
 
 /// A reader that notes where each line-break byte it passes on is.
@@ -1164,6 +1226,9 @@ impl<R: Read> Read for Newlines<R> {
             index.pending.push_back((start + i as u64, buf[i] == b'\n'));
         }
         index.read += n as u64;
+        if let Some(&b) = buf[..n].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            index.last_content = Some(b);
+        }
         Ok(n)
     }
 }
@@ -1174,14 +1239,25 @@ impl<R: Read> Read for Newlines<R> {
 /// header has columns, less one), with the cells read after it (where a
 /// later quote ended it), as CSV text. `None` for a row of its columns (a
 /// cell of several lines of text, a pasted table, closed as it should be).
-fn swallowed(record: &csv::StringRecord, columns: usize, delimiter: u8) -> Option<String> {
+fn swallowed(
+    record: &csv::StringRecord,
+    columns: usize,
+    delimiter: u8,
+    last: bool,
+) -> Option<String> {
     let delimiter = char::from(delimiter);
     // A row whose quoted cell closed has its columns; one whose cell ran
-    // on to the end of the file (or to a later quote) has fewer, or more.
-    if columns < 2 || record.len() == columns {
+    // on to the end of the file (or to a later quote) has fewer, or more,
+    // or, when the cell is the last column, its columns and the file's
+    // end (`last`).
+    if columns < 2 || (record.len() == columns && !last) {
         return None;
     }
     let (j, cell) = record.iter().enumerate().find(|(_, c)| c.contains('\n'))?;
+    // With its columns, only a last cell can have run to the end.
+    if record.len() == columns && j + 1 != columns {
+        return None;
+    }
     let (_, rest) = cell.split_once('\n')?;
     let lines: Vec<&str> = rest.lines().filter(|l| !l.trim().is_empty()).collect();
     let rows = lines
@@ -1197,6 +1273,69 @@ fn swallowed(record: &csv::StringRecord, columns: usize, delimiter: u8) -> Optio
         text.push_str(c);
     }
     Some(text)
+}
+
+/// A number as a spreadsheet set to a comma-decimal language saves it in
+/// a semicolon-separated file: `0,125` (the decimal comma), and in a token
+/// count's column `2.000` or `1.234.000` (dots grouping thousands: a count
+/// has no decimals). `None` for any other cell, or another separator.
+fn spreadsheet_number(delimiter: u8, header: &str, cell: &str) -> Option<String> {
+    if delimiter != b';' {
+        return None;
+    }
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (sign, body) = match cell.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", cell),
+    };
+    if let Some((whole, frac)) = body.split_once(',') {
+        if digits(whole) && digits(frac) && !whole.contains('.') {
+            return Some(format!("{sign}{whole}.{frac}"));
+        }
+    }
+    let mut groups = body.split('.');
+    let first = groups.next()?;
+    let grouped = header.contains("token")
+        && body.contains('.')
+        && digits(first)
+        && first.len() <= 3
+        && groups.all(|g| g.len() == 3 && digits(g));
+    grouped.then(|| format!("{sign}{}", body.replace('.', "")))
+}
+
+/// A spreadsheet's date saved as its serial number (days since
+/// 1899-12-30, the time as the fraction: `46023.4375` is 2026-01-01
+/// 10:30) in a column named for a time (`date`, `created`, `timestamp`,
+/// `time`, `start_time`…; not a duration), as RFC 3339 text. As seconds since 1970 such a number
+/// would be a moment of 1 January 1970. Serials from 1954 to 2119 only.
+fn excel_serial_time(delimiter: u8, header: &str, cell: &str) -> Option<String> {
+    let named_for_a_time = ["date", "created", "timestamp"]
+        .iter()
+        .any(|w| header.contains(w))
+        || matches!(
+            header,
+            "time" | "start_time" | "end_time" | "request_time" | "logging_time"
+        );
+    // Not a duration (`response_time`, `latency`, `duration_ms`).
+    let a_duration = ["latency", "duration", "_ms", "response", "elapsed"]
+        .iter()
+        .any(|w| header.contains(w));
+    if !named_for_a_time || a_duration {
+        return None;
+    }
+    // With the decimal comma of a semicolon file too.
+    let number = spreadsheet_number(delimiter, "", cell).unwrap_or_else(|| cell.to_string());
+    let days: f64 = number.parse().ok()?;
+    if !(20_000.0..80_000.0).contains(&days) || !is_json_number(&number) {
+        return None;
+    }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?;
+    let millis = (days * 86_400_000.0).round() as i64;
+    let t = epoch.checked_add_signed(chrono::Duration::milliseconds(millis))?;
+    Some(
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
 }
 
 /// Digits past what a 64-bit integer holds: an identifier (a 21-digit
@@ -1689,6 +1828,21 @@ mod tests {
         // A pasted table in a closed cell: its row has its columns.
         let table = "a,b,c\n1,\"x\n4,5,6\n7,8,9\",3\n";
         assert_eq!(read(table)[1], r#"{"a":1,"b":"x\n4,5,6\n7,8,9","c":3}"#);
+        // In the last column, the open quote runs to the end of the file
+        // with the row still of its columns: the file's end tells (before,
+        // every later row was one note, silently).
+        let last = "a,b,c\n1,2,3\n4,5,\"open\n7,8,9\n10,11,12\n";
+        let got = read(last);
+        assert_eq!(got[2], "!CSV row whose quoted cell never closes");
+        assert_eq!(got[3], r#"{"a":7,"b":8,"c":9}"#);
+        assert_eq!(got[4], r#"{"a":10,"b":11,"c":12}"#);
+        // A closed note of several lines in the last column, last row or
+        // not, stays a note.
+        let note = "a,b,c\n1,2,\"x\n4,5,6\"\n7,8,9\n";
+        assert_eq!(read(note)[1], r#"{"a":1,"b":2,"c":"x\n4,5,6"}"#);
+        assert_eq!(read(note)[3], r#"{"a":7,"b":8,"c":9}"#);
+        let note = "a,b,c\n1,2,\"x\n4,5,6\"\n";
+        assert_eq!(read(note)[1], r#"{"a":1,"b":2,"c":"x\n4,5,6"}"#);
     }
 
     #[test]

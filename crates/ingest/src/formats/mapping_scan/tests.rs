@@ -873,6 +873,15 @@ fn paths_through_json_text_read_like_the_tree() {
             r#"{"model":"gpt-4o-mini","resp": "\n\t {\"usage\":{\"input_tokens\":8,\"output_tokens\":1}}"}"#,
             Some(8),
         ),
+        (
+            r#"{"model":"gpt-4o-mini","resp":"\u000a{\"usage\":{\"input_tokens\":6,\"output_tokens\":1}}"}"#,
+            Some(6),
+        ),
+        // Written twice over, with a line break first.
+        (
+            r#"{"model":"gpt-4o-mini","resp":"\"\\n{\\\"usage\\\":{\\\"input_tokens\\\":4,\\\"output_tokens\\\":1}}\""}"#,
+            Some(4),
+        ),
         // Not JSON: the mapped path finds nothing (and replaces the usage
         // beside it, as a mapped path does).
         (
