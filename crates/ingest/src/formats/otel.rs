@@ -589,12 +589,10 @@ impl<'a> SpanAttrs<'a> {
                     self.grouping = !matches!(kind.as_ref(), "LLM" | "EMBEDDING");
                 }
             }
-            "llm.model_name" | "embedding.model_name" => {
-                self.genai = true;
-                self.request_model = v.label();
-            }
-            // The draft convention before `gen_ai.*` (early OpenLLMetry).
-            "llm.request.model" => {
+            // OpenInference's, and (`llm.request.model`, `llm.usage.*`,
+            // `llm.vendor`) the draft convention before `gen_ai.*` that
+            // early OpenLLMetry wrote.
+            "llm.model_name" | "embedding.model_name" | "llm.request.model" => {
                 self.genai = true;
                 self.request_model = v.label();
             }
@@ -602,22 +600,13 @@ impl<'a> SpanAttrs<'a> {
                 self.genai = true;
                 self.response_model = v.label();
             }
-            "llm.usage.prompt_tokens" => {
-                self.genai = true;
-                u.prompt_tokens = v.count();
-            }
-            "llm.usage.completion_tokens" => {
-                self.genai = true;
-                u.completion_tokens = v.count();
-            }
-            "llm.vendor" => self.system = v.label(),
             "llm.provider" => self.provider = v.label(),
-            "llm.system" => self.system = v.label(),
-            "llm.token_count.prompt" => {
+            "llm.system" | "llm.vendor" => self.system = v.label(),
+            "llm.token_count.prompt" | "llm.usage.prompt_tokens" => {
                 self.genai = true;
                 u.prompt_tokens = v.count();
             }
-            "llm.token_count.completion" => {
+            "llm.token_count.completion" | "llm.usage.completion_tokens" => {
                 self.genai = true;
                 u.completion_tokens = v.count();
             }
