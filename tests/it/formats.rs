@@ -1530,6 +1530,17 @@ fn tempo_batches_are_otlp_and_other_lines_read_as_otlp_are_rejected() {
         r["audit"]["input"]["skipped_by_reason"]["no_gen_ai_spans"],
         2
     );
+    // The same file opened by its metrics line is still OTLP (before, it
+    // was not detected and its spans were lost).
+    env.write(
+        "metrics-first.jsonl",
+        format!(
+            "{}\n{span}\n",
+            r#"{"resourceMetrics":[{"scopeMetrics":[]}]}"#
+        ),
+    );
+    let r = env.audit(&["metrics-first.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00021");
 }
 
 /// A span export's status word under `status_code` (`"OK"`, `"ERROR"`,

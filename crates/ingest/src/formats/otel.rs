@@ -1243,7 +1243,10 @@ pub fn looks_like(map: &JsonObject) -> bool {
             .iter()
             .any(|k| rs.contains_key(*k))
     };
+    // A collector's file exporter serving every pipeline may open the
+    // file with a metrics or logs line: OTLP too.
     map.contains_key("resourceSpans")
+        || map.keys().any(|k| is_other_signal(k))
         || map
             .get("batches")
             .and_then(|b| b.as_array()?.first()?.as_object())
