@@ -965,6 +965,9 @@ pub struct CsvRecords<R> {
     /// The row read ahead by [`CsvRecords::last_of_file`], to be read next.
     ahead: Option<Result<csv::StringRecord, csv::Error>>,
     headers: Vec<String>,
+    /// What each column's name says of its cells (see [`ColumnKind`]),
+    /// worked out once with the header.
+    kinds: Vec<ColumnKind>,
     record: csv::StringRecord,
     out: Vec<u8>,
     pos: usize,
@@ -1007,6 +1010,7 @@ impl<R: Read> CsvRecords<R> {
             head_error,
             ahead: None,
             headers: Vec::new(),
+            kinds: Vec::new(),
             record: csv::StringRecord::new(),
             out: Vec::with_capacity(BLOCK),
             pos: 0,
@@ -1151,6 +1155,7 @@ impl<R: Read> CsvRecords<R> {
                 n += 1;
                 name = format!("{base}_{n}");
             }
+            self.kinds.push(ColumnKind::of(&name));
             self.headers.push(name);
         }
     }
@@ -1164,6 +1169,7 @@ impl<R: Read> CsvRecords<R> {
                 // Cells past the header: named by position, never dropped.
                 None => {
                     let name = format!("column_{}", i + 1);
+                    self.kinds.push(ColumnKind::default());
                     self.headers.push(name);
                     self.headers.last().map(String::as_str).unwrap_or_default()
                 }
@@ -1176,12 +1182,16 @@ impl<R: Read> CsvRecords<R> {
             serde_json::to_writer(&mut self.out, key).expect("a string serializes");
             self.out.push(b':');
             let cell = cell.trim();
-            let header = key.to_ascii_lowercase();
+            let kind = self.kinds.get(i).copied().unwrap_or_default();
             if cell.is_empty() {
                 self.out.extend_from_slice(b"null");
-            } else if let Some(time) = excel_serial_time(self.delimiter, &header, cell) {
+            } else if let Some(time) = kind
+                .time
+                .then(|| excel_serial_time(self.delimiter, cell))
+                .flatten()
+            {
                 serde_json::to_writer(&mut self.out, &time).expect("a string serializes");
-            } else if let Some(number) = spreadsheet_number(self.delimiter, &header, cell) {
+            } else if let Some(number) = spreadsheet_number(self.delimiter, kind.tokens, cell) {
                 self.out.extend_from_slice(number.as_bytes());
             } else if is_json_number(cell) && !is_oversized_integer(cell) {
                 self.out.extend_from_slice(cell.as_bytes());
@@ -1275,11 +1285,43 @@ fn swallowed(
     Some(text)
 }
 
+/// What a CSV column's name says of its cells: a token count's (`token`
+/// in it: no decimals, so dots group thousands in a semicolon file), or a
+/// time's (`date`, `created`, `timestamp`, `time`, `start_time`…; not a
+/// duration such as `response_time`), which may hold a spreadsheet's
+/// serial dates.
+#[derive(Clone, Copy, Debug, Default)]
+struct ColumnKind {
+    tokens: bool,
+    time: bool,
+}
+
+impl ColumnKind {
+    fn of(name: &str) -> ColumnKind {
+        let name = name.to_ascii_lowercase();
+        let named_for_a_time = ["date", "created", "timestamp"]
+            .iter()
+            .any(|w| name.contains(w))
+            || matches!(
+                name.as_str(),
+                "time" | "start_time" | "end_time" | "request_time" | "logging_time"
+            );
+        let a_duration = ["latency", "duration", "_ms", "response", "elapsed"]
+            .iter()
+            .any(|w| name.contains(w));
+        ColumnKind {
+            tokens: name.contains("token"),
+            time: named_for_a_time && !a_duration,
+        }
+    }
+}
+
 /// A number as a spreadsheet set to a comma-decimal language saves it in
 /// a semicolon-separated file: `0,125` (the decimal comma), and in a token
-/// count's column `2.000` or `1.234.000` (dots grouping thousands: a count
-/// has no decimals). `None` for any other cell, or another separator.
-fn spreadsheet_number(delimiter: u8, header: &str, cell: &str) -> Option<String> {
+/// count's column (`tokens`) `2.000` or `1.234.000` (dots grouping
+/// thousands: a count has no decimals). `None` for any other cell, or
+/// another separator.
+fn spreadsheet_number(delimiter: u8, tokens: bool, cell: &str) -> Option<String> {
     if delimiter != b';' {
         return None;
     }
@@ -1295,7 +1337,7 @@ fn spreadsheet_number(delimiter: u8, header: &str, cell: &str) -> Option<String>
     }
     let mut groups = body.split('.');
     let first = groups.next()?;
-    let grouped = header.contains("token")
+    let grouped = tokens
         && body.contains('.')
         && digits(first)
         && first.len() <= 3
@@ -1305,26 +1347,12 @@ fn spreadsheet_number(delimiter: u8, header: &str, cell: &str) -> Option<String>
 
 /// A spreadsheet's date saved as its serial number (days since
 /// 1899-12-30, the time as the fraction: `46023.4375` is 2026-01-01
-/// 10:30) in a column named for a time (`date`, `created`, `timestamp`,
-/// `time`, `start_time`…; not a duration), as RFC 3339 text. As seconds since 1970 such a number
-/// would be a moment of 1 January 1970. Serials from 1954 to 2119 only.
-fn excel_serial_time(delimiter: u8, header: &str, cell: &str) -> Option<String> {
-    let named_for_a_time = ["date", "created", "timestamp"]
-        .iter()
-        .any(|w| header.contains(w))
-        || matches!(
-            header,
-            "time" | "start_time" | "end_time" | "request_time" | "logging_time"
-        );
-    // Not a duration (`response_time`, `latency`, `duration_ms`).
-    let a_duration = ["latency", "duration", "_ms", "response", "elapsed"]
-        .iter()
-        .any(|w| header.contains(w));
-    if !named_for_a_time || a_duration {
-        return None;
-    }
+/// 10:30), in a time's column ([`ColumnKind`]), as RFC 3339 text. As
+/// seconds since 1970 such a number would be a moment of 1 January 1970.
+/// Serials from 1954 to 2119 only.
+fn excel_serial_time(delimiter: u8, cell: &str) -> Option<String> {
     // With the decimal comma of a semicolon file too.
-    let number = spreadsheet_number(delimiter, "", cell).unwrap_or_else(|| cell.to_string());
+    let number = spreadsheet_number(delimiter, false, cell).unwrap_or_else(|| cell.to_string());
     let days: f64 = number.parse().ok()?;
     if !(20_000.0..80_000.0).contains(&days) || !is_json_number(&number) {
         return None;
