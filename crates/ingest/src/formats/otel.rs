@@ -492,12 +492,6 @@ impl<'a> SpanAttrs<'a> {
         if self.grouping {
             return;
         }
-        // Read for the usage's convention, and kept as a tag too
-        // (`anthropic.messages`, `vertex.anthropic.messages`: the same
-        // provider code).
-        if key == "ai.model.provider" {
-            self.ai_sdk_anthropic = v.text.as_deref().is_some_and(|p| p.contains("anthropic"));
-        }
         let u = &mut self.u;
         match key.as_ref() {
             "gen_ai.operation.name" => {
@@ -519,13 +513,24 @@ impl<'a> SpanAttrs<'a> {
             }
             "ai.usage.tokens" => self.embed_tokens = v.count(),
             // Read, and kept as tags as they were before they were read.
-            "ai.model.id" | "ai.model.provider" | "ai.telemetry.functionId" => {
-                let slot = match key.as_ref() {
-                    "ai.model.id" => &mut self.ai_model,
-                    "ai.model.provider" => &mut self.ai_provider,
-                    _ => &mut self.function_id,
-                };
-                *slot = v.label();
+            // The provider also tells the usage's convention
+            // (`anthropic.messages`, `vertex.anthropic.messages`: the same
+            // provider code).
+            "ai.model.provider" => {
+                self.ai_sdk_anthropic = v.text.as_deref().is_some_and(|p| p.contains("anthropic"));
+                self.ai_provider = v.label();
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
+            "ai.model.id" => {
+                self.ai_model = v.label();
+                if let Some(t) = v.tag() {
+                    self.tags.push((key, t));
+                }
+            }
+            "ai.telemetry.functionId" => {
+                self.function_id = v.label();
                 if let Some(t) = v.tag() {
                     self.tags.push((key, t));
                 }
