@@ -612,6 +612,8 @@ impl Accumulator<'_> {
         let mut day_feature: FxHashMap<NaiveDate, Table> = FxHashMap::default();
         let mut logged: BTreeMap<(String, String), (Option<String>, Stats)> = BTreeMap::new();
         let labels = &self.labels;
+        let mut billed_by: FxHashMap<(crate::accumulate::Label, Option<ModelId>), &str> =
+            FxHashMap::default();
         for (key, g) in self.groups.iter() {
             let [lp, lm, feature, route, team] =
                 [key.provider, key.model, key.feature, key.route, key.team].map(|l| labels.name(l));
@@ -621,12 +623,17 @@ impl Accumulator<'_> {
             // `google`, the AI SDK's `openai.chat` and `openai.embedding`),
             // as FOCUS's ProviderName; a name the catalog does not know
             // stays as logged (the model names table keeps every spelling).
+            // (Looked up once per logged provider and model, not per group.)
             let provider = match (lp, entry) {
                 ("", Some(e)) => e.provider.as_str(),
                 ("", None) => NONE,
-                (p, _) => catalog
-                    .provider_of(Some(p), g.resolved)
-                    .map_or(p, |known| known.id.as_str()),
+                (p, _) => *billed_by
+                    .entry((key.provider, g.resolved))
+                    .or_insert_with(|| {
+                        catalog
+                            .provider_of(Some(p), g.resolved)
+                            .map_or(p, |known| known.id.as_str())
+                    }),
             };
             for (table, k) in dims.iter_mut().zip([feature, model, provider, route, team]) {
                 add_to(table, k, &g.stats);
