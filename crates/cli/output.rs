@@ -90,9 +90,14 @@ pub fn print_cache_use(used: &tokenaudit_store::cache::CacheUse) {
             used.written,
             used.cut,
             if used.merged {
-                " (merged, from one file)"
+                " (merged, from one file)".to_string()
+            } else if used.from_merged > 0 {
+                format!(
+                    " (of them, {} from an earlier run's merged state)",
+                    used.from_merged
+                )
             } else {
-                ""
+                String::new()
             }
         );
     }

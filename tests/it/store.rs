@@ -1098,7 +1098,8 @@ fn cache_use(stderr: &str) -> [usize; 4] {
         .lines()
         .find(|l| l.starts_with("cache "))
         .unwrap_or_else(|| panic!("no cache line in {stderr}"));
-    let n: Vec<usize> = line
+    let counts = line.split(" (").next().unwrap();
+    let n: Vec<usize> = counts
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
@@ -1222,11 +1223,19 @@ fn the_audit_cache_follows_new_nights_prices_and_config() {
     assert_eq!(s, audit_of(&env, &["logs"]));
 
     // Night 2: a.jsonl, a new day, sorts before b and c: only its day is
-    // read, the other two come from the cache, renumbered.
+    // read, the other two come from the cache, renumbered: from night 1's
+    // merge of them, which the ingest kept (its days did not change).
     env.write("logs/a.jsonl", no_id(3, 4000, 400));
     ingest(&env, &["logs"]);
+    let merged = || walk(&env.path("store/_cache/merged"));
+    assert_eq!(merged().len(), 1);
     let (s, said) = cached_audit(&env, &[]);
     assert_eq!(cache_use(&said), [2, 1, 1, 0], "{said}");
+    assert!(
+        said.contains("(of them, 2 from an earlier run's merged state)"),
+        "{said}"
+    );
+    assert_eq!(merged().len(), 2);
     // + 14,000 µ$.
     assert_eq!(usd(&s["totals"]["cost"]), "0.03675");
     let top = &s["most_expensive_calls"];
@@ -1248,8 +1257,11 @@ fn the_audit_cache_follows_new_nights_prices_and_config() {
     env.write("logs/c.jsonl", call(2, 5, "search", 900, 50, "c1"));
     ingest(&env, &["logs"]);
     assert!(day2().is_empty());
+    // Both merges hold the old day 2: gone with it.
+    assert!(merged().is_empty());
     let (s, said) = cached_audit(&env, &[]);
     assert_eq!(cache_use(&said), [2, 1, 1, 0], "{said}");
+    assert!(!said.contains("earlier run"), "{said}");
     // c1: 900·2.5 + 50·10 = 2,750 µ$ instead of 1,750.
     assert_eq!(usd(&s["totals"]["cost"]), "0.03775");
     assert_ne!(day2(), old);

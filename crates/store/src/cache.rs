@@ -21,16 +21,20 @@
 //!
 //! The merge of a run's whole days is kept too, in `_cache/merged/`, named
 //! by its days' file names and their sources' numbers in the store: the
-//! same audit again (nothing new) reads one file instead of thirty.
+//! same audit again (nothing new) reads one file instead of thirty. Such a
+//! file lists its days and their sources (a manifest, before the state), so
+//! that the next night's audit starts from it: an earlier merge of some of
+//! the run's days (every day but the new night's), its sources renumbered
+//! as the store numbers them now, and only the other days merged in.
 //!
 //! It is derived data: deleting `_cache/` costs the next audit the full
 //! read. Writing it is best effort (a read-only store is audited without
 //! it, with one warning). Stale files are removed when a commit changes a
-//! day ([`sweep`], after ingest, compact and prune; merged states made
-//! before the last commit with them); a day keeps at most [`VARIANTS`]
-//! option sets, and `merged/` as many states.
+//! day ([`sweep`], after ingest, compact and prune; with them the merged
+//! states of a day that changed); a day keeps at most [`VARIANTS`] option
+//! sets, and `merged/` as many states.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -39,6 +43,7 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
+use tokenaudit_analyze::wire::{Reader, Wire};
 use tokenaudit_analyze::{Accumulator, AnalyzeConfig};
 use tokenaudit_core::pricing::Catalog;
 use tokenaudit_ingest::pipeline::threads::worker_threads;
@@ -54,6 +59,11 @@ use crate::store::Store;
 /// endian), then the encoded accumulator.
 const MAGIC: &[u8; 4] = b"TAdc";
 const HEADER: usize = MAGIC.len() + 8;
+/// The first bytes of a merged state's file; then the xxh3-64 of the rest,
+/// the manifest's length (u64, little endian), the manifest, the state.
+const MERGED_MAGIC: &[u8; 4] = b"TAdm";
+/// A manifest longer than this is not read (a damaged length).
+const MANIFEST_MAX: u64 = 1 << 26;
 
 /// Option sets (say, with and without `--prices`) kept per day of data,
 /// and merged states kept.
@@ -92,6 +102,9 @@ pub struct CacheUse {
     /// The whole days came from one file holding their merged state (an
     /// earlier run over the same days).
     pub merged: bool,
+    /// Of the days loaded, those that came from the merged state of an
+    /// earlier run over some of the days (the nights before the new one).
+    pub from_merged: usize,
     /// Each problem, in a line: an unreadable file, the cache not writable.
     pub warnings: Vec<String>,
 }
@@ -106,6 +119,15 @@ struct Day<'s> {
     config: AnalyzeConfig,
     dir: PathBuf,
     name: String,
+}
+
+impl Day<'_> {
+    /// The day's folder and file name: what a merged state's manifest
+    /// names it by.
+    fn id(&self) -> String {
+        let folder = self.dir.file_name().unwrap_or_default().to_string_lossy();
+        format!("{folder}/{}", self.name)
+    }
 }
 
 /// Reads what `query` selects as [`scan::scan`] does, each whole day from
@@ -194,7 +216,8 @@ fn whole_days<'c>(
     out: &mut Vec<Accumulator<'c>>,
 ) -> Result<CacheUse> {
     if days.len() < 2 {
-        let (accs, used, _) = each_day(root, days, query, spec)?;
+        let days: Vec<&Day<'_>> = days.iter().collect();
+        let (accs, used, _) = each_day(root, &days, query, spec)?;
         out.extend(accs);
         return Ok(used);
     }
@@ -202,7 +225,8 @@ fn whole_days<'c>(
     let mut warning = None;
     // The merged state is read alone: its timelines on a second thread, if
     // the run has more than one.
-    match read_state(&dir.join(&name), spec, worker_threads(query.threads) > 1) {
+    let two_threads = worker_threads(query.threads) > 1;
+    match read_state(&dir.join(&name), spec, two_threads) {
         Ok(Some(acc)) => {
             out.push(acc);
             return Ok(CacheUse {
@@ -219,27 +243,181 @@ fn whole_days<'c>(
             ));
         }
     }
-    let (mut accs, mut used, writable) = each_day(root, days, query, spec)?;
+    // An earlier run's merge of some of these days (a nightly audit: every
+    // day but the new night's): read on a thread of its own while the
+    // others are read, and merged with them.
+    let earlier = earlier_merge(&dir, &name, days);
+    let covered = earlier.as_ref().map(|e| &e.2);
+    let rest: Vec<&Day<'_>> = days
+        .iter()
+        .filter(|d| covered.is_none_or(|c| !c.contains(&d.id())))
+        .collect();
+    let (base, each) = std::thread::scope(|scope| {
+        let base = earlier.as_ref().map(|(path, to, _)| {
+            scope.spawn(move || -> Option<Accumulator<'c>> {
+                let mut acc = read_state(path, spec, false).ok()??;
+                acc.map_sources(to).ok()?;
+                Some(acc)
+            })
+        });
+        let each = each_day(root, &rest, query, spec);
+        let base = base.and_then(|h| h.join().expect("a cache thread does not panic"));
+        (base, each)
+    });
+    let (mut accs, mut used, mut writable) = each?;
     used.warnings.splice(0..0, warning);
+    match (&base, earlier) {
+        (Some(_), Some((_, _, covered))) => {
+            used.loaded += covered.len();
+            used.from_merged = covered.len();
+        }
+        // It did not read after all: its days are read as they are.
+        (None, Some((_, _, covered))) => {
+            let again: Vec<&Day<'_>> = days.iter().filter(|d| covered.contains(&d.id())).collect();
+            let (more, u, w) = each_day(root, &again, query, spec)?;
+            accs.extend(more);
+            used.loaded += u.loaded;
+            used.computed += u.computed;
+            used.written += u.written;
+            used.warnings.extend(u.warnings);
+            writable &= w;
+        }
+        _ => {}
+    }
     // Merged and written only if the days could be (else `accs` is the
-    // result as it is).
-    let first = if writable { accs.pop() } else { None };
+    // result as it is); the days merged into the earlier merge, the
+    // largest.
+    let mut first = base;
+    if !writable {
+        accs.extend(first.take());
+    } else if first.is_none() {
+        first = accs.pop();
+    }
     if let Some(mut all) = first {
         for a in accs.drain(..) {
             all.merge(a);
         }
         let state = all.encode().map_err(StoreError::io(&dir))?;
-        if write_file(&dir, &name, &file_bytes(&state)).is_ok() {
-            keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
-        }
+        let bytes = merged_file_bytes(&manifest(days), &state);
+        // Written while it is decoded.
+        let acc = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                if write_file(&dir, &name, &bytes).is_ok() {
+                    keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
+                }
+            });
+            Accumulator::decode(&state, spec.catalog, spec.config)
+        });
         accs.push(
-            Accumulator::decode(&state, spec.catalog, spec.config).map_err(|e| {
-                StoreError::Invalid(format!("the merged state as just encoded: {e}"))
-            })?,
+            acc.map_err(|e| StoreError::Invalid(format!("the merged state as just encoded: {e}")))?,
         );
     }
     out.extend(accs);
     Ok(used)
+}
+
+/// A merged state's manifest: each day's folder and file name, and its
+/// sources' numbers in the store (as the state numbers them) and keys.
+type Manifest = Vec<(String, Vec<(u64, String)>)>;
+
+fn manifest(days: &[Day<'_>]) -> Vec<u8> {
+    let list: Manifest = days
+        .iter()
+        .map(|d| {
+            let sources = d.sources.iter().zip(&d.to);
+            (
+                d.id(),
+                sources.map(|(s, &to)| (to as u64, s.key.clone())).collect(),
+            )
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    list.put(&mut bytes);
+    bytes
+}
+
+/// The manifest at the start of a merged state's file, read without the
+/// state (`None`: not such a file, or not readable).
+fn read_manifest(path: &Path) -> Option<Manifest> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut head = [0u8; HEADER + 8];
+    f.read_exact(&mut head).ok()?;
+    if &head[..MAGIC.len()] != MERGED_MAGIC {
+        return None;
+    }
+    let n = u64::from_le_bytes(head[HEADER..].try_into().expect("8 bytes"));
+    if n > MANIFEST_MAX {
+        return None;
+    }
+    let mut bytes = vec![0; n as usize];
+    f.read_exact(&mut bytes).ok()?;
+    let mut r = Reader::new(&bytes);
+    let list = Manifest::get(&mut r).ok()?;
+    r.is_done().then_some(list)
+}
+
+/// The largest merge an earlier run left of some of `days` (each of its
+/// days one of them, as named now; each of its sources still in the
+/// store): its file, the store's numbers now of its sources (the order of
+/// any sources is the same in every numbering), and its days. A file that
+/// does not read is passed over: the days are merged again.
+fn earlier_merge(
+    dir: &Path,
+    exact: &str,
+    days: &[Day<'_>],
+) -> Option<(PathBuf, Vec<usize>, HashSet<String>)> {
+    let ids: HashSet<String> = days.iter().map(Day::id).collect();
+    let now: HashMap<&str, usize> = days
+        .iter()
+        .flat_map(|d| {
+            d.sources
+                .iter()
+                .map(|s| s.key.as_str())
+                .zip(d.to.iter().copied())
+        })
+        .collect();
+    let mut best: Option<(PathBuf, Vec<usize>, HashSet<String>)> = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".acc") || name == exact {
+            continue;
+        }
+        let Some(list) = read_manifest(&e.path()) else {
+            continue;
+        };
+        if list.is_empty()
+            || best.as_ref().is_some_and(|b| b.2.len() >= list.len())
+            || !list.iter().all(|(id, _)| ids.contains(id))
+        {
+            continue;
+        }
+        if let Some(to) = renumbering(&list, &now) {
+            let covered = list.into_iter().map(|(id, _)| id).collect();
+            best = Some((e.path(), to, covered));
+        }
+    }
+    best
+}
+
+/// The store's number now of each source a manifest numbers (indexed by
+/// its number then), if every one is still in the store.
+fn renumbering(list: &Manifest, now: &HashMap<&str, usize>) -> Option<Vec<usize>> {
+    let mut to: Vec<usize> = Vec::new();
+    for (old, key) in list.iter().flat_map(|(_, s)| s) {
+        let new = *now.get(key.as_str())?;
+        let old = usize::try_from(*old)
+            .ok()
+            .filter(|&o| o < now.len().max(1) << 20)?;
+        if to.len() <= old {
+            to.resize(old + 1, usize::MAX);
+        }
+        if to[old] != usize::MAX && to[old] != new {
+            return None;
+        }
+        to[old] = new;
+    }
+    Some(to)
 }
 
 /// The name of the merged state of `days`: their files' names and how
@@ -262,7 +440,7 @@ fn merged_name(days: &[Day<'_>]) -> String {
 /// accumulator; and whether the cache could be written.
 fn each_day<'c>(
     root: &Path,
-    days: &[Day<'_>],
+    days: &[&Day<'_>],
     query: &Query,
     spec: &Spec<'c>,
 ) -> Result<(Vec<Accumulator<'c>>, CacheUse, bool)> {
@@ -295,24 +473,35 @@ fn each_day<'c>(
         }
         computed.fetch_add(1, Ordering::Relaxed);
         let bytes = accumulate(root, day, query, inner, spec)?;
-        if unwritable.lock().expect("no panic holding it").is_none() {
-            match write(day, &bytes) {
-                Ok(()) => {
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    unwritable
-                        .lock()
-                        .expect("no panic holding it")
-                        .get_or_insert(e);
-                }
-            }
-        }
         let invalid = |e: tokenaudit_analyze::wire::WireError| {
             StoreError::Invalid(format!("a day's state as just encoded: {e}"))
         };
-        let mut acc =
-            Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config).map_err(invalid)?;
+        // Written while it is decoded.
+        let (acc, wrote) = std::thread::scope(|scope| {
+            let wrote = unwritable
+                .lock()
+                .expect("no panic holding it")
+                .is_none()
+                .then(|| scope.spawn(|| write(day, &bytes)));
+            let acc = Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config);
+            (
+                acc,
+                wrote.map(|h| h.join().expect("a writer does not panic")),
+            )
+        });
+        match wrote {
+            Some(Ok(())) => {
+                written.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(Err(e)) => {
+                unwritable
+                    .lock()
+                    .expect("no panic holding it")
+                    .get_or_insert(e);
+            }
+            None => {}
+        }
+        let mut acc = acc.map_err(invalid)?;
         acc.map_sources(&day.to).map_err(invalid)?;
         Ok(acc)
     };
@@ -451,8 +640,10 @@ fn name_data(name: &str) -> Option<&str> {
 }
 
 /// The state a cache file holds, if its mark and checksum are right.
+/// A merged state's file: its manifest, then the state.
 fn payload(bytes: &[u8]) -> std::result::Result<&[u8], String> {
-    if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
+    let merged = bytes.len() >= HEADER && &bytes[..MAGIC.len()] == MERGED_MAGIC;
+    if bytes.len() < HEADER || (&bytes[..MAGIC.len()] != MAGIC && !merged) {
         return Err("not a tokenaudit cache file".into());
     }
     let sum = u64::from_le_bytes(bytes[MAGIC.len()..HEADER].try_into().expect("8 bytes"));
@@ -460,7 +651,13 @@ fn payload(bytes: &[u8]) -> std::result::Result<&[u8], String> {
     if xxh3_64(state) != sum {
         return Err("damaged (its checksum does not match)".into());
     }
-    Ok(state)
+    if !merged {
+        return Ok(state);
+    }
+    let damaged = || "damaged (its manifest's length is past its end)".to_string();
+    let (n, rest) = state.split_first_chunk::<8>().ok_or_else(damaged)?;
+    let n = usize::try_from(u64::from_le_bytes(*n)).map_err(|_| damaged())?;
+    rest.get(n..).ok_or_else(damaged)
 }
 
 /// The day's cached accumulator (`Ok(None)`: none kept).
@@ -554,6 +751,19 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), S
     })
 }
 
+/// The bytes of a merged state's file: `manifest` before `state`.
+fn merged_file_bytes(manifest: &[u8], state: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER + 8 + manifest.len() + state.len());
+    bytes.extend_from_slice(MERGED_MAGIC);
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(manifest);
+    bytes.extend_from_slice(state);
+    let sum = xxh3_64(&bytes[HEADER..]);
+    bytes[MAGIC.len()..HEADER].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
 /// The bytes of a cache file holding `state`.
 fn file_bytes(state: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(HEADER + state.len());
@@ -627,32 +837,45 @@ pub fn sweep(store: &Store, verify: bool) -> Sweep {
         return r;
     };
     let live = by_day(state.parts.values().collect());
+    // Each day's data digest now, by its folder's name.
+    let digests: HashMap<String, String> = live
+        .iter()
+        .filter_map(|(day, parts)| {
+            let folder = layout::partition(parse_day(*day)?);
+            let digest = data_digest(state, *day, parts, &day_sources(state, parts));
+            Some((folder, format!("{digest:032x}")))
+        })
+        .collect();
+    let current = |folder: &str, name: &str| -> Option<&'static str> {
+        let d = name_data(name)?;
+        Some(match digests.get(folder) {
+            None => "its day has no calls left",
+            Some(now) if d != now => "its day's parts changed",
+            Some(_) => return None,
+        })
+    };
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let last_commit = modified(&layout::commit_file(root, state.head));
     for folder in folders.flatten() {
         let folder_name = folder.file_name().to_string_lossy().into_owned();
         let judge: Box<Judge> = if folder_name == MERGED {
+            // A merged state stays while each of its days is as it was; one
+            // without a manifest (an older build's), until the next commit.
             Box::new(|name, path| {
-                name.ends_with(".acc").then(|| {
-                    (modified(path) < last_commit).then_some("made before the store's last commit")
+                name.ends_with(".acc").then(|| match read_manifest(path) {
+                    Some(list) => list.iter().find_map(|(id, _)| {
+                        let (folder, name) = id.split_once('/').unwrap_or((id, ""));
+                        current(folder, name).map(|_| "one of its days changed")
+                    }),
+                    None => (modified(path) < last_commit)
+                        .then_some("made before the store's last commit"),
                 })
             })
-        } else if let Some(date) = layout::parse_day_dir(&folder_name) {
-            let key = date.map(|d| d.format("%Y-%m-%d").to_string());
-            let data = live.get(&key.as_deref()).map(|parts| {
-                let sources = day_sources(state, parts);
-                format!(
-                    "{:032x}",
-                    data_digest(state, key.as_deref(), parts, &sources)
-                )
-            });
+        } else if layout::parse_day_dir(&folder_name).is_some() {
+            let folder_name = folder_name.clone();
             Box::new(move |name, _| {
-                let d = name_data(name)?;
-                Some(match &data {
-                    None => Some("its day has no calls left"),
-                    Some(current) if d != current => Some("its day's parts changed"),
-                    Some(_) => None,
-                })
+                name_data(name)?;
+                Some(current(&folder_name, name))
             })
         } else {
             continue;
