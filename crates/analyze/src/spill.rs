@@ -219,6 +219,41 @@ impl SpillTable {
         Ok(())
     }
 
+    /// [`encode_into`](Self::encode_into)'s bytes, the table kept: its runs
+    /// are read through another handle and rewound. I/O errors reading a
+    /// run back are returned.
+    pub(crate) fn encode_kept(&mut self, w: &mut Vec<u8>) -> io::Result<()> {
+        use crate::wire::Wire;
+        self.capacity.put(w);
+        self.in_memory_only.put(w);
+        let mut memory: Vec<(Box<str>, Stats)> =
+            self.map.iter().map(|(k, s)| (k.clone(), *s)).collect();
+        memory.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
+        sources.push(Source::Memory(memory.into_iter()));
+        for f in &self.runs {
+            sources.push(Source::Run(BufReader::with_capacity(
+                1 << 16,
+                f.try_clone()?,
+            )));
+        }
+        let merged = merge_sorted(&mut sources, |k, s| {
+            true.put(w);
+            k.put(w);
+            s.put(w);
+            Ok(())
+        });
+        drop(sources);
+        // A cloned handle shares the file's offset: every run back at its
+        // start, as the table keeps them.
+        for f in &mut self.runs {
+            f.seek(SeekFrom::Start(0))?;
+        }
+        merged?;
+        false.put(w);
+        Ok(())
+    }
+
     /// A table from its binary form: the keys go in as they were added, so
     /// past its capacity the table spills again.
     pub(crate) fn decode_from(r: &mut crate::wire::Reader<'_>) -> crate::wire::Result<SpillTable> {
@@ -524,6 +559,20 @@ mod tests {
         // Capacity 7 over 113 keys wrote more than MAX_RUNS runs: compacted.
         assert!(a.runs.len() < MAX_RUNS && b.runs.len() < MAX_RUNS);
         a.merge(b);
+        // Encoded and kept: the bytes of the table encoded whole, and the
+        // table as it was (its runs rewound).
+        let mut kept = Vec::new();
+        a.encode_kept(&mut kept).unwrap();
+        let mut again = Vec::new();
+        a.encode_kept(&mut again).unwrap();
+        assert_eq!(again, kept);
+        let mut r = crate::wire::Reader::new(&kept);
+        let mut whole = Vec::new();
+        SpillTable::decode_from(&mut r)
+            .unwrap()
+            .encode_into(&mut whole)
+            .unwrap();
+        assert_eq!(whole, kept);
         let top = a.finish(10).unwrap();
         assert_eq!(top.distinct, 113);
         let mut want: Vec<(String, Stats)> = plain.clone().into_iter().collect();

@@ -297,20 +297,15 @@ fn whole_days<'c>(
         for a in accs.drain(..) {
             all.merge(a);
         }
-        let state = all.encode().map_err(StoreError::io(&dir))?;
-        let bytes = merged_file_bytes(&manifest(days), &state);
-        // Written while it is decoded.
-        let acc = std::thread::scope(|scope| {
-            scope.spawn(|| {
-                if write_file(&dir, &name, &bytes).is_ok() {
-                    keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
-                }
-            });
-            Accumulator::decode(&state, spec.catalog, spec.config)
-        });
-        accs.push(
-            acc.map_err(|e| StoreError::Invalid(format!("the merged state as just encoded: {e}")))?,
-        );
+        let write = |state: &[u8]| {
+            if write_file(&dir, &name, &merged_file_bytes(&manifest(days), state)).is_ok() {
+                keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
+            }
+        };
+        // Its bytes, the state kept for the audit.
+        let state = all.encode_kept().map_err(StoreError::io(&dir))?;
+        write(&state);
+        accs.push(all);
     }
     out.extend(accs);
     Ok(used)

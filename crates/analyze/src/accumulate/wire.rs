@@ -154,6 +154,36 @@ impl<'c> Accumulator<'c> {
     /// The accumulator's whole state as bytes (users and sessions spilled to
     /// disk included). I/O errors reading spilled runs back are returned.
     pub fn encode(mut self) -> io::Result<Vec<u8>> {
+        let users = std::mem::take(&mut self.users);
+        let sessions = std::mem::take(&mut self.sessions);
+        self.encode_around(|w| {
+            users.encode_into(w)?;
+            sessions.encode_into(w)
+        })
+    }
+
+    /// [`encode`](Self::encode)'s bytes, the accumulator kept (settled, as
+    /// `encode` settles it: what decoding the bytes gives back; users and
+    /// sessions spilled to disk read through other handles). I/O errors
+    /// reading spilled runs back are returned.
+    pub fn encode_kept(&mut self) -> io::Result<Vec<u8>> {
+        let mut users = std::mem::take(&mut self.users);
+        let mut sessions = std::mem::take(&mut self.sessions);
+        let bytes = self.encode_around(|w| {
+            users.encode_kept(w)?;
+            sessions.encode_kept(w)
+        });
+        self.users = users;
+        self.sessions = sessions;
+        bytes
+    }
+
+    /// The state's bytes, `tables` writing the users and sessions (which
+    /// the accumulator does not hold meanwhile).
+    fn encode_around(
+        &mut self,
+        tables: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<Vec<u8>> {
         self.settle_unit(super::WHOLE_HEADS);
         // Every field named: one added to the accumulator and not here does
         // not build.
@@ -169,8 +199,8 @@ impl<'c> Accumulator<'c> {
             keyed,
             totals,
             cost_parts,
-            users,
-            sessions,
+            users: _,
+            sessions: _,
             tags,
             error_kinds,
             reconcile,
@@ -189,7 +219,7 @@ impl<'c> Accumulator<'c> {
             previous,
             repeats,
             unit: _,
-        } = self;
+        } = &*self;
         let mut w = MAGIC.to_vec();
         FORMAT.put(&mut w);
         catalog_mark(catalog).put(&mut w);
@@ -206,8 +236,7 @@ impl<'c> Accumulator<'c> {
         keyed.put(&mut w);
         totals.put(&mut w);
         cost_parts.put(&mut w);
-        users.encode_into(&mut w)?;
-        sessions.encode_into(&mut w)?;
+        tables(&mut w)?;
         tags.put(&mut w);
         error_kinds.put(&mut w);
         reconcile.put(&mut w);
