@@ -834,6 +834,82 @@ impl<'c> Accumulator<'c> {
         Ok(())
     }
 
+    /// The same accumulator under `catalog` and `config`, references that
+    /// may live longer: a day's state, accumulated under the day's role
+    /// (`AnalyzeConfig::whole_day`), goes on under the run's config, as
+    /// decoding its bytes with that config gives. The catalog must be the
+    /// one it priced with.
+    pub fn rebind<'d>(self, catalog: &'d Catalog, config: &'d AnalyzeConfig) -> Accumulator<'d> {
+        debug_assert!(std::ptr::eq(self.catalog, catalog), "another catalog");
+        // Every field named: one added and not moved here does not build.
+        let Accumulator {
+            catalog: _,
+            config: _,
+            served,
+            key_buf,
+            labels,
+            groups,
+            cells,
+            cell_index,
+            keyed,
+            totals,
+            cost_parts,
+            users,
+            sessions,
+            tags,
+            error_kinds,
+            reconcile,
+            coverage,
+            via,
+            first,
+            last,
+            outside_window,
+            batch_at_full_price,
+            tier_at_standard,
+            write_1h_at_5m,
+            provisioned,
+            searches_unpriced,
+            long_context_calls,
+            most_expensive,
+            previous,
+            repeats,
+            unit,
+        } = self;
+        Accumulator {
+            catalog,
+            config,
+            served,
+            key_buf,
+            labels,
+            groups,
+            cells,
+            cell_index,
+            keyed,
+            totals,
+            cost_parts,
+            users,
+            sessions,
+            tags,
+            error_kinds,
+            reconcile,
+            coverage,
+            via,
+            first,
+            last,
+            outside_window,
+            batch_at_full_price,
+            tier_at_standard,
+            write_1h_at_5m,
+            provisioned,
+            searches_unpriced,
+            long_context_calls,
+            most_expensive,
+            previous,
+            repeats,
+            unit,
+        }
+    }
+
     /// Merges another worker's results into this one.
     /// What [`merge`](Self::merge) of `o` into this accumulator gives when
     /// this one has read nothing (as [`new`](Self::new) made it): `o`

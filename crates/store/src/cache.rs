@@ -467,37 +467,25 @@ fn each_day<'c>(
             )),
         }
         computed.fetch_add(1, Ordering::Relaxed);
-        let bytes = accumulate(root, day, query, inner, spec)?;
-        let invalid = |e: tokenaudit_analyze::wire::WireError| {
-            StoreError::Invalid(format!("a day's state as just encoded: {e}"))
-        };
-        // Written while it is decoded.
-        let (acc, wrote) = std::thread::scope(|scope| {
-            let wrote = unwritable
-                .lock()
-                .expect("no panic holding it")
-                .is_none()
-                .then(|| scope.spawn(|| write(day, &bytes)));
-            let acc = Accumulator::decode(&bytes[HEADER..], spec.catalog, spec.config);
-            (
-                acc,
-                wrote.map(|h| h.join().expect("a writer does not panic")),
-            )
-        });
-        match wrote {
-            Some(Ok(())) => {
-                written.fetch_add(1, Ordering::Relaxed);
+        let (bytes, acc) = accumulate(root, day, query, inner, spec)?;
+        if unwritable.lock().expect("no panic holding it").is_none() {
+            match write(day, &bytes) {
+                Ok(()) => {
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    unwritable
+                        .lock()
+                        .expect("no panic holding it")
+                        .get_or_insert(e);
+                }
             }
-            Some(Err(e)) => {
-                unwritable
-                    .lock()
-                    .expect("no panic holding it")
-                    .get_or_insert(e);
-            }
-            None => {}
         }
-        let mut acc = acc.map_err(invalid)?;
-        acc.map_sources(&day.to).map_err(invalid)?;
+        // The day's state goes on under the run's config (its file is
+        // decoded with it).
+        let mut acc = acc.rebind(spec.catalog, spec.config);
+        acc.map_sources(&day.to)
+            .map_err(|e| StoreError::Invalid(format!("a day's state as just accumulated: {e}")))?;
         Ok(acc)
     };
     let results: Vec<Result<Option<Accumulator<'c>>>> = std::thread::scope(|scope| {
@@ -692,14 +680,14 @@ fn read_state<'c>(
         .map_err(|e| e.to_string())
 }
 
-/// A day's accumulator from its parts, as a cache file's bytes.
-fn accumulate(
+/// A day's accumulator from its parts, and its cache file's bytes.
+fn accumulate<'d, 'c: 'd>(
     root: &Path,
-    day: &Day<'_>,
+    day: &'d Day<'_>,
     query: &Query,
     threads: usize,
-    spec: &Spec<'_>,
-) -> Result<Vec<u8>> {
+    spec: &Spec<'c>,
+) -> Result<(Vec<u8>, Accumulator<'d>)> {
     let local: HashMap<&str, usize> = day
         .sources
         .iter()
@@ -721,8 +709,8 @@ fn accumulate(
     for s in sinks {
         acc.merge(s);
     }
-    let state = acc.encode().map_err(StoreError::io(&day.dir))?;
-    Ok(file_bytes(&state))
+    let state = acc.encode_kept().map_err(StoreError::io(&day.dir))?;
+    Ok((file_bytes(&state), acc))
 }
 
 /// Writes a day's cache file (aside, then renamed into place) and removes
