@@ -548,6 +548,11 @@ pub(crate) fn warn_unmatched_mapping(mapping: Option<&tokenaudit_ingest::mapping
             "warning: [mapping] {path}: no line read with the mapping has a count there, so its calls count no such tokens; check the name against the file's columns or keys"
         );
     }
+    for path in mapping.map(|m| m.only_absent()).unwrap_or_default() {
+        eprintln!(
+            "warning: [mapping.only] {path:?}: no line read with the mapping has a value there, so every line was skipped as not selected; check the path against the file's columns or keys"
+        );
+    }
 }
 
 /// Configuration values no call matched, which would otherwise do nothing

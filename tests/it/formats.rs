@@ -1759,6 +1759,28 @@ fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
             "{file}"
         );
     }
+    // A misspelled path skips every row as not selected: said, with the
+    // path (and not said of a path some row has).
+    env.write(
+        "typo.toml",
+        "[mapping]\nmodel = \"model\"\n[mapping.only]\nrun_typ = \"llm\"\n",
+    );
+    let said = |config: &str| {
+        let out = env
+            .cmd()
+            .args(["audit", "runs.parquet", "--config", config, "--out", "out"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = said("typo.toml");
+    assert!(
+        stderr.contains(
+            "warning: [mapping.only] \"run_typ\": no line read with the mapping has a value there, so every line was skipped as not selected"
+        ),
+        "{stderr}"
+    );
+    assert!(!said("p.toml").contains("[mapping.only]"));
 }
 
 /// Tracing APIs' pages saved as files: Datadog LLM Observability's

@@ -278,6 +278,10 @@ pub struct Mapping {
     /// whether any line was read): see [`Mapping::unmatched`]. Shared by
     /// clones; set once each, so threads do not write them line by line.
     found: Arc<[AtomicBool; TOKEN_SLOTS + 1]>,
+    /// Whether each `[mapping.only]` path (in its order) held a value in
+    /// some line, and, last, whether any line was checked: see
+    /// [`Mapping::only_absent`].
+    only_found: Arc<[AtomicBool]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -347,12 +351,16 @@ impl Mapping {
         } else {
             None
         };
+        let only_found = (0..=config.only.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
         Ok(Mapping {
             config,
             origin,
             top_keys,
             compiled,
             found: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
+            only_found,
         })
     }
 
@@ -386,6 +394,22 @@ impl Mapping {
                     .collect();
                 format!("{name} = {}", paths.join(" or "))
             })
+            .collect()
+    }
+
+    /// The `[mapping.only]` paths no line read with the mapping had a
+    /// value at, once lines were checked: a misspelled path skips every
+    /// line as not selected.
+    pub fn only_absent(&self) -> Vec<String> {
+        if !self.only_found[self.config.only.len()].load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        self.config
+            .only
+            .keys()
+            .zip(self.only_found.iter())
+            .filter(|(_, found)| !found.load(Ordering::Relaxed))
+            .map(|(path, _)| path.clone())
             .collect()
     }
 
@@ -478,13 +502,24 @@ impl Mapping {
     /// of its values (as text, spaces and case aside); a row that is not
     /// taken is skipped as no call.
     fn selected(&self, v: &Value) -> Result<(), Reject> {
-        for (path, wanted) in &self.config.only {
+        let mark = |flag: &AtomicBool| {
+            if !flag.load(Ordering::Relaxed) {
+                flag.store(true, Ordering::Relaxed);
+            }
+        };
+        if let Some(checked) = self.only_found.get(self.config.only.len()) {
+            mark(checked);
+        }
+        for ((path, wanted), seen) in self.config.only.iter().zip(self.only_found.iter()) {
             let found = lookup(v, path).and_then(|x| match &*x {
                 Value::String(t) => Some((t.trim().to_string(), false)),
                 Value::Number(n) => Some((n.to_string(), true)),
                 Value::Bool(b) => Some((b.to_string(), false)),
                 _ => None,
             });
+            if found.is_some() {
+                mark(seen);
+            }
             let taken = found.as_ref().is_some_and(|(f, n)| wanted.takes(f, *n));
             let found = found.map(|(f, _)| f);
             if !taken {
