@@ -1155,6 +1155,15 @@ fn the_audit_cache_gives_the_audit_of_the_logs_cold_and_warm() {
     assert_eq!(cache_use(&said), [days, 0, 0, 0], "{said}");
     assert!(said.contains("merged from the days again"), "{said}");
     assert_eq!(warm, raw);
+    // A day's file copied under another day's name (a restore gone
+    // wrong): not used, and said.
+    std::fs::remove_dir_all(env.path("store/_cache/merged")).unwrap();
+    let file = |d: &str| walk(&env.path(&format!("store/_cache/day={d}")))[0].clone();
+    std::fs::copy(file("2026-10-02"), file("2026-10-03")).unwrap();
+    let (warm, said) = cached_audit(&env, &["--config", &config]);
+    assert!(said.contains("holds the state of another file"), "{said}");
+    assert_eq!(cache_use(&said), [days - 1, 1, 1, 0], "{said}");
+    assert_eq!(warm, raw);
     assert!(cached_audit(&env, &["--config", &config])
         .1
         .contains("(merged"));

@@ -55,13 +55,17 @@ use crate::layout;
 use crate::scan::{self, Query};
 use crate::store::Store;
 
-/// The first bytes of a cache file; then the xxh3-64 of the rest (little
-/// endian), then the encoded accumulator.
+/// The first bytes of a day's cache file; then the xxh3-64 of the rest
+/// (little endian), the file's own name (its length as a u64, little
+/// endian, then its bytes: a file copied under another name is not used),
+/// then the encoded accumulator.
 const MAGIC: &[u8; 4] = b"TAdc";
 const HEADER: usize = MAGIC.len() + 8;
-/// The first bytes of a merged state's file; then the xxh3-64 of the rest,
-/// the manifest's length (u64, little endian), the manifest, the state.
+/// The first bytes of a merged state's file; then as a day's, with the
+/// manifest (its length, then its bytes) between the name and the state.
 const MERGED_MAGIC: &[u8; 4] = b"TAdm";
+/// A name longer than this is not read (a damaged length).
+const NAME_MAX: u64 = 1 << 10;
 /// A manifest longer than this is not read (a damaged length).
 const MANIFEST_MAX: u64 = 1 << 26;
 
@@ -254,16 +258,28 @@ fn whole_days<'c>(
         .collect();
     let (base, each) = std::thread::scope(|scope| {
         let base = earlier.as_ref().map(|(path, to, _)| {
-            scope.spawn(move || -> Option<Accumulator<'c>> {
-                let mut acc = read_state(path, spec, false).ok()??;
-                acc.map_sources(to).ok()?;
-                Some(acc)
+            scope.spawn(move || -> std::result::Result<Accumulator<'c>, String> {
+                let mut acc = read_state(path, spec, false)?.ok_or("gone")?;
+                acc.map_sources(to).map_err(|e| e.to_string())?;
+                Ok(acc)
             })
         });
         let each = each_day(root, &rest, query, spec);
-        let base = base.and_then(|h| h.join().expect("a cache thread does not panic"));
+        let base = base.map(|h| h.join().expect("a cache thread does not panic"));
         (base, each)
     });
+    // An earlier merge that does not read: said, and its days read as
+    // they are.
+    let base = match (base, &earlier) {
+        (Some(Err(why)), Some((path, _, _))) => {
+            warning.get_or_insert(format!(
+                "{}: {why}; its days were merged again",
+                path.display()
+            ));
+            None
+        }
+        (base, _) => base.and_then(Result::ok),
+    };
     let (mut accs, mut used, mut writable) = each?;
     used.warnings.splice(0..0, warning);
     match (&base, earlier) {
@@ -297,14 +313,15 @@ fn whole_days<'c>(
         for a in accs.drain(..) {
             all.merge(a);
         }
-        let write = |state: &[u8]| {
-            if write_file(&dir, &name, &merged_file_bytes(&manifest(days), state)).is_ok() {
-                keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false));
-            }
-        };
         // Its bytes, the state kept for the audit.
         let state = all.encode_kept().map_err(StoreError::io(&dir))?;
-        write(&state);
+        match write_file(&dir, &name, &file_bytes(&name, Some(&manifest(days)), &state)) {
+            Ok(()) => keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false)),
+            Err(e) => used.warnings.push(format!(
+                "the audit cache's merged states in {} cannot be written ({e}): the next audit of these days merges them again",
+                dir.display()
+            )),
+        }
         accs.push(all);
     }
     out.extend(accs);
@@ -331,22 +348,27 @@ fn manifest(days: &[Day<'_>]) -> Vec<u8> {
     bytes
 }
 
-/// The manifest at the start of a merged state's file, read without the
+/// The manifest near the start of a merged state's file, read without the
 /// state (`None`: not such a file, or not readable).
 fn read_manifest(path: &Path) -> Option<Manifest> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut head = [0u8; HEADER + 8];
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut head = [0u8; HEADER];
     f.read_exact(&mut head).ok()?;
     if &head[..MAGIC.len()] != MERGED_MAGIC {
         return None;
     }
-    let n = u64::from_le_bytes(head[HEADER..].try_into().expect("8 bytes"));
-    if n > MANIFEST_MAX {
-        return None;
-    }
-    let mut bytes = vec![0; n as usize];
-    f.read_exact(&mut bytes).ok()?;
+    let mut read = |max: u64| -> Option<Vec<u8>> {
+        let mut n = [0u8; 8];
+        f.read_exact(&mut n).ok()?;
+        let n = u64::from_le_bytes(n);
+        (n <= max).then_some(())?;
+        let mut bytes = vec![0; n as usize];
+        f.read_exact(&mut bytes).ok()?;
+        Some(bytes)
+    };
+    read(NAME_MAX)?;
+    let bytes = read(MANIFEST_MAX)?;
     let mut r = Reader::new(&bytes);
     let list = Manifest::get(&mut r).ok()?;
     r.is_done().then_some(list)
@@ -622,25 +644,44 @@ fn name_data(name: &str) -> Option<&str> {
     (data.len() == 32 && options.len() == 32).then_some(data)
 }
 
-/// The state a cache file holds, if its mark and checksum are right.
-/// A merged state's file: its manifest, then the state.
-fn payload(bytes: &[u8]) -> std::result::Result<&[u8], String> {
-    let merged = bytes.len() >= HEADER && &bytes[..MAGIC.len()] == MERGED_MAGIC;
-    if bytes.len() < HEADER || (&bytes[..MAGIC.len()] != MAGIC && !merged) {
-        return Err("not a tokenaudit cache file".into());
+/// The state a cache file holds, if its mark (a merged state's in
+/// `merged/`, a day's elsewhere), checksum and own name (`name`, the name
+/// it is read under) are right.
+fn payload<'b>(bytes: &'b [u8], name: &str, merged: bool) -> std::result::Result<&'b [u8], String> {
+    let magic = if merged { MERGED_MAGIC } else { MAGIC };
+    if bytes.len() < HEADER || &bytes[..MAGIC.len()] != magic {
+        let other = if merged { MAGIC } else { MERGED_MAGIC };
+        return Err(if bytes.starts_with(other) {
+            "a cache file of the other kind (a day's where a merged state belongs, or the reverse)"
+        } else {
+            "not a tokenaudit cache file"
+        }
+        .into());
     }
     let sum = u64::from_le_bytes(bytes[MAGIC.len()..HEADER].try_into().expect("8 bytes"));
-    let state = &bytes[HEADER..];
-    if xxh3_64(state) != sum {
+    let mut rest = &bytes[HEADER..];
+    if xxh3_64(rest) != sum {
         return Err("damaged (its checksum does not match)".into());
     }
-    if !merged {
-        return Ok(state);
+    let damaged = || "damaged (a length is past its end)".to_string();
+    let take = |rest: &mut &'b [u8]| -> std::result::Result<&'b [u8], String> {
+        let (n, tail) = rest.split_first_chunk::<8>().ok_or_else(damaged)?;
+        let n = usize::try_from(u64::from_le_bytes(*n)).map_err(|_| damaged())?;
+        let (field, tail) = tail.split_at_checked(n).ok_or_else(damaged)?;
+        *rest = tail;
+        Ok(field)
+    };
+    let own = take(&mut rest)?;
+    if own != name.as_bytes() {
+        return Err(format!(
+            "holds the state of another file ({}), copied under this name",
+            String::from_utf8_lossy(own)
+        ));
     }
-    let damaged = || "damaged (its manifest's length is past its end)".to_string();
-    let (n, rest) = state.split_first_chunk::<8>().ok_or_else(damaged)?;
-    let n = usize::try_from(u64::from_le_bytes(*n)).map_err(|_| damaged())?;
-    rest.get(n..).ok_or_else(damaged)
+    if merged {
+        take(&mut rest)?;
+    }
+    Ok(rest)
 }
 
 /// The day's cached accumulator (`Ok(None)`: none kept).
@@ -674,7 +715,9 @@ fn read_state<'c>(
         }
         Err(e) => return Err(e.to_string()),
     };
-    let state = payload(&bytes)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let merged = path.parent().and_then(Path::file_name) == Some(MERGED.as_ref());
+    let state = payload(&bytes, &name, merged)?;
     Accumulator::decode_on(state, spec.catalog, spec.config, two_threads)
         .map(Some)
         .map_err(|e| e.to_string())
@@ -710,7 +753,7 @@ fn accumulate<'d, 'c: 'd>(
         acc.merge(s);
     }
     let state = acc.encode_kept().map_err(StoreError::io(&day.dir))?;
-    Ok((file_bytes(&state), acc))
+    Ok((file_bytes(&day.name, None, &state), acc))
 }
 
 /// Writes a day's cache file (aside, then renamed into place) and removes
@@ -734,25 +777,24 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), S
     })
 }
 
-/// The bytes of a merged state's file: `manifest` before `state`.
-fn merged_file_bytes(manifest: &[u8], state: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(HEADER + 8 + manifest.len() + state.len());
-    bytes.extend_from_slice(MERGED_MAGIC);
+/// The bytes of the cache file `name` holding `state`: a merged state's
+/// with its `manifest`, else a day's.
+fn file_bytes(name: &str, manifest: Option<&[u8]>, state: &[u8]) -> Vec<u8> {
+    let extra = manifest.map_or(0, |m| 8 + m.len());
+    let mut bytes = Vec::with_capacity(HEADER + 8 + name.len() + extra + state.len());
+    bytes.extend_from_slice(if manifest.is_some() {
+        MERGED_MAGIC
+    } else {
+        MAGIC
+    });
     bytes.extend_from_slice(&[0; 8]);
-    bytes.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(manifest);
+    for field in std::iter::once(name.as_bytes()).chain(manifest) {
+        bytes.extend_from_slice(&(field.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(field);
+    }
     bytes.extend_from_slice(state);
     let sum = xxh3_64(&bytes[HEADER..]);
     bytes[MAGIC.len()..HEADER].copy_from_slice(&sum.to_le_bytes());
-    bytes
-}
-
-/// The bytes of a cache file holding `state`.
-fn file_bytes(state: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(HEADER + state.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&xxh3_64(state).to_le_bytes());
-    bytes.extend_from_slice(state);
     bytes
 }
 
@@ -872,7 +914,7 @@ pub fn sweep(store: &Store, verify: bool) -> Sweep {
             let why = match verdict {
                 Some(None) if verify => std::fs::read(&path)
                     .map_err(|e| e.to_string())
-                    .and_then(|b| payload(&b).map(|_| ()))
+                    .and_then(|b| payload(&b, &name, folder_name == MERGED).map(|_| ()))
                     .err()
                     .map(|_| "unreadable"),
                 Some(why) => why,
@@ -903,17 +945,25 @@ mod tests {
     #[test]
     fn a_file_is_used_only_if_intact() {
         let state = b"any state".to_vec();
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&xxh3_64(&state).to_le_bytes());
-        bytes.extend_from_slice(&state);
-        assert_eq!(payload(&bytes), Ok(&state[..]));
+        let bytes = file_bytes("a.acc", None, &state);
+        assert_eq!(payload(&bytes, "a.acc", false), Ok(&state[..]));
         // Cut short, a byte changed, another kind of file.
-        assert!(payload(&bytes[..bytes.len() - 1]).is_err());
+        assert!(payload(&bytes[..bytes.len() - 1], "a.acc", false).is_err());
         let mut flipped = bytes.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(payload(&flipped).is_err());
-        assert!(payload(b"TAd").is_err());
-        assert!(payload(b"PAR1 and more bytes").is_err());
+        assert!(payload(&flipped, "a.acc", false).is_err());
+        assert!(payload(b"TAd", "a.acc", false).is_err());
+        assert!(payload(b"PAR1 and more bytes", "a.acc", false).is_err());
+        // Under another name (a copy), or where a merged state belongs.
+        let err = payload(&bytes, "b.acc", false).unwrap_err();
+        assert!(err.contains("another file (a.acc)"), "{err}");
+        let err = payload(&bytes, "a.acc", true).unwrap_err();
+        assert!(err.contains("other kind"), "{err}");
+        // A merged state's: the manifest stepped over.
+        let merged = file_bytes("m.acc", Some(b"days"), &state);
+        assert_eq!(payload(&merged, "m.acc", true), Ok(&state[..]));
+        assert!(payload(&merged, "m.acc", false).is_err());
+        assert!(payload(&merged, "n.acc", true).is_err());
     }
 
     #[test]
