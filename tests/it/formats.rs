@@ -2672,6 +2672,36 @@ fn streaming_chunks_and_events_without_usage_are_not_calls() {
     assert_eq!(r["audit"]["input"]["skipped"], 5);
 }
 
+/// OpenAI's background responses polled and logged as they go: the
+/// `queued` and `in_progress` objects (no usage) are no calls, not lines
+/// rejected without usage (which failed `--strict`); the completed one is
+/// the call (hunt34).
+#[test]
+fn background_responses_logged_before_they_finish_are_not_calls() {
+    let env = Env::new();
+    let line = |t: &str, status: &str, usage: &str| {
+        format!(
+            r#"{{"timestamp":"2026-01-06T10:0{t}:00Z","feature":"research","response":{{"id":"resp_bg1","object":"response","created_at":1767693600,"status":"{status}","background":true,"model":"o3-deep-research-2025-06-26","output":[],"usage":{usage}}}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "bg.jsonl",
+        line("0", "queued", "null")
+            + &line("1", "in_progress", "null")
+            + &line(
+                "5",
+                "completed",
+                r#"{"input_tokens":50000,"input_tokens_details":{"cached_tokens":0},"output_tokens":10000,"output_tokens_details":{"reasoning_tokens":8000},"total_tokens":60000}"#,
+            ),
+    );
+    let r = env.audit(&["bg.jsonl", "--strict"]);
+    // o3-deep-research: 50,000 × $10/M + 10,000 × $40/M = $0.90.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.90");
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2);
+}
+
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`
 /// (its `meta.tokens` count the prompt template too).
 #[test]

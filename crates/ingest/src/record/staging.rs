@@ -255,7 +255,15 @@ impl<'a> RawLine<'a> {
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
         let mut status = status_text.as_deref().and_then(CallStatus::parse);
-        if status.is_none() && status_text.is_some() {
+        // A response not finished yet (OpenAI's background responses,
+        // polled: `queued`, `in_progress`): no call until its final object.
+        let pending = status_text.as_deref().filter(|t| {
+            status.is_none()
+                && ["queued", "in_progress", "in progress", "pending", "running"]
+                    .iter()
+                    .any(|w| t.trim().eq_ignore_ascii_case(w))
+        });
+        if status.is_none() && status_text.is_some() && pending.is_none() {
             // A word no product uses for an outcome (`"status": "fast"`):
             // read without it, the call's outcome then from its HTTP code.
             p.unread("status");
@@ -272,6 +280,15 @@ impl<'a> RawLine<'a> {
             }
             u
         });
+        if let (Some(word), None) = (pending, &usage) {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                format!(
+                    "status {:?}: a response not finished yet, with no usage (its final object is the call)",
+                    word.trim()
+                ),
+            ));
+        }
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
