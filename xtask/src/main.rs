@@ -40,7 +40,7 @@ enum Task {
   cargo xtask catalog --genai ../shared/data/prices/genai-prices/data.json \\
     --genai-version '47df840a (2026-08-21)' \\
     --litellm /tmp/litellm/litellm/model_prices_and_context_window_backup.json \\
-    --date 2026-12-03")]
+    --date 2026-12-05")]
 struct CatalogArgs {
     /// genai-prices' data.json (github.com/pydantic/genai-prices).
     #[arg(long, value_name = "FILE")]

@@ -165,6 +165,19 @@ fn import_model(
     let prices = m.get("prices").ok_or(SkipReason::MissingInputPrice)?;
     let mut periods = Vec::new();
     match prices {
+        // A free variant (OpenRouter's `…:free`) lists no price: it costs
+        // nothing, which is not the same as a price unknown.
+        Value::Object(set) if set.is_empty() && mid.ends_with(":free") => {
+            periods.push(PricePeriod {
+                effective: None,
+                rates: Rates {
+                    input: Some(Money::ZERO),
+                    output: Some(Money::ZERO),
+                    ..Rates::default()
+                },
+                tiers: Vec::new(),
+            })
+        }
         Value::Object(set) => periods.push(period(None, set, ignored)?),
         Value::Array(list) => {
             let mut undated: Option<&Map<String, Value>> = None;

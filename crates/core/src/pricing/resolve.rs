@@ -311,7 +311,18 @@ impl Catalog {
     /// Finds the model a logged name means. `provider` is the provider as
     /// logged, if any; it is preferred when several providers list the model.
     /// Case-insensitive. `None` if nothing matches.
+    ///
+    /// A free variant (OpenRouter's `…:free`) means only a catalog entry of
+    /// a free variant: the paid model's price would be spend that never
+    /// happened, so without such an entry it is a model the catalog does
+    /// not price (listed as such).
     pub fn resolve(&self, provider: Option<&str>, logged_model: &str) -> Option<ModelId> {
+        let id = self.resolve_name(provider, logged_model)?;
+        let free = |name: &str| name.trim().to_lowercase().ends_with(":free");
+        (!free(logged_model) || free(&self.model(id).id)).then_some(id)
+    }
+
+    fn resolve_name(&self, provider: Option<&str>, logged_model: &str) -> Option<ModelId> {
         let name = logged_model.trim().to_lowercase();
         if name.is_empty() {
             return None;

@@ -1218,3 +1218,26 @@ fn web_searches_are_priced_per_search() {
     assert_eq!(rate("claude-x"), Some(Money::from_picos(10_000_000_000)));
     assert_eq!(rate("gpt-x"), None);
 }
+
+/// OpenRouter's free variants (`…:free`) are never the paid model: $0 where
+/// the catalog lists the free variant (genai-prices lists it with no price),
+/// else a model the catalog does not price (hunt34: $0.052 of spend that
+/// never happened, at the paid models' rates).
+#[test]
+fn free_variants_are_never_priced_as_the_paid_model() {
+    let c = Catalog::builtin();
+    assert!(c.resolve(None, "deepseek/deepseek-chat").is_some());
+    assert_eq!(c.resolve(None, "deepseek/deepseek-chat-v3.1:free"), None);
+    assert_eq!(
+        c.resolve(Some("openrouter"), "google/gemini-2.0-flash-exp:free"),
+        None
+    );
+    let free = c.resolve(None, "mistral-nemo:free").expect("listed");
+    assert_eq!(c.model(free).id, "mistral-nemo:free");
+    let u = Usage {
+        input: 100_000,
+        output: 10_000,
+        ..Usage::default()
+    };
+    assert_eq!(c.price(free, None, &u, false).cost.total(), Money::ZERO);
+}
