@@ -2702,6 +2702,31 @@ fn background_responses_logged_before_they_finish_are_not_calls() {
     assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2);
 }
 
+/// xAI's responses carry the exact charge in `usage.cost_in_usd_ticks`
+/// (1e-10 USD each): read as the logged cost, so the reconciliation shows
+/// what the tokens do not (its server-side tools' fees), where before the
+/// report said no call carried a cost (hunt34).
+#[test]
+fn xai_cost_in_ticks_is_the_logged_cost() {
+    let env = Env::new();
+    let line = |id: &str, ticks: u64| {
+        format!(
+            r#"{{"id":"{id}","object":"chat.completion","created":1767952800,"model":"grok-4-0709","usage":{{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":2000,"prompt_tokens_details":{{"cached_tokens":600}},"completion_tokens_details":{{"reasoning_tokens":800}},"cost_in_usd_ticks":{ticks}}}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "xai.jsonl",
+        line("x-1", 166_500_000) + &line("x-2", 366_500_000),
+    );
+    let r = env.audit(&["xai.jsonl", "--strict"]);
+    // Each: 400 × $3/M + 600 × $0.75/M + (200 + 800) × $15/M = $0.01665;
+    // logged 166,500,000 and 366,500,000 ticks = $0.01665 and $0.03665.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0333");
+    let rec = &r["audit"]["reconciliation"][0];
+    assert_eq!(rec["logged"], "0.0533");
+    assert_eq!(rec["computed"], "0.0333");
+}
+
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`
 /// (its `meta.tokens` count the prompt template too).
 #[test]

@@ -825,6 +825,7 @@ fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
 /// object of more counts (`*_details`, `cache_creation`), or neither.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum UsageKey {
+    CostTicks,
     PromptTokens,
     CompletionTokens,
     InputTokens,
@@ -973,6 +974,8 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         }
         "total_tokens" => UsageKey::Total,
         "cost" => UsageKey::Cost,
+        // xAI's exact charge, in ticks of 1e-10 USD.
+        "cost_in_usd_ticks" => UsageKey::CostTicks,
         "cached_tokens" => UsageKey::Cached,
         "reasoning_tokens" => UsageKey::Reasoning,
         "promptTokenCount" => UsageKey::PromptTokenCount,
@@ -1020,6 +1023,17 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
 }
 
 /// The usage object's logged cost, unless an earlier key gave one.
+/// An amount read as dollars that is a count of xAI's ticks (1e-10 USD
+/// each): exact, a tick being 100 pico-dollars.
+fn ticks(v: Lenient<tokenaudit_core::Money>) -> Lenient<tokenaudit_core::Money> {
+    match v {
+        Lenient::Value(m) => Lenient::Value(tokenaudit_core::Money::from_picos(
+            m.picos() / 10_000_000_000,
+        )),
+        other => other,
+    }
+}
+
 pub(crate) fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
     if !u.cost.is_present() {
         u.cost = v;
@@ -1097,6 +1111,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::CandidateModalities
         | UsageKey::Tier
         | UsageKey::Cost
+        | UsageKey::CostTicks
         | UsageKey::Other => return,
     };
     let bit = 1u16 << bit;
@@ -1219,6 +1234,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::Cost => {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, v.0);
+                }
+                UsageKey::CostTicks => {
+                    let v: LMoney = map.next_value()?;
+                    set_usage_cost(u, ticks(v.0));
                 }
                 UsageKey::Tier => {
                     let v: LStr = map.next_value()?;
@@ -2145,6 +2164,9 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
         match k {
             UsageKey::CacheDetails => return Err(Bail),
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::CostTicks => {
+                set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
+            }
             UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
                 let v = s.scalar()?.count();
@@ -2286,6 +2308,9 @@ fn usage_object(
             }
             UsageKey::CacheDetails => return Err(Bail),
             UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::CostTicks => {
+                set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
+            }
             UsageKey::Tier => u.set_tier(&s.label()?),
             k => {
                 let v = s.count()?;
