@@ -2727,6 +2727,36 @@ fn xai_cost_in_ticks_is_the_logged_cost() {
     assert_eq!(rec["computed"], "0.0333");
 }
 
+/// Groq's and Cerebras' own responses name no provider, and the model
+/// several hosts sell (`openai/gpt-oss-120b`): their marks (`x_groq`,
+/// `time_info`) name the host, whose price the catalog has (hunt34: 3× and
+/// 5× too low at OpenAI's listed rates). In a `metadata` object they do not.
+#[test]
+fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
+    let env = Env::new();
+    env.write(
+        "hosts.jsonl",
+        concat!(
+            r#"{"id":"chatcmpl-g2","object":"chat.completion","created":1767344820,"model":"openai/gpt-oss-120b","usage":{"queue_time":0.02,"prompt_tokens":2000,"prompt_time":0.05,"completion_tokens":600,"total_tokens":2600,"prompt_tokens_details":{"cached_tokens":1000},"completion_tokens_details":{"reasoning_tokens":400}},"x_groq":{"id":"req_2"},"service_tier":"on_demand"}"#,
+            "\n",
+            r#"{"id":"chatcmpl-c1","object":"chat.completion","created":1767952800,"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":1000000,"total_tokens":2000000},"time_info":{"queue_time":0.0001,"total_time":0.11}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["hosts.jsonl", "--strict"]);
+    // Groq: 1,000 × $0.15/M + 1,000 cached × $0.075/M + 600 × $0.60/M =
+    // $0.000585; Cerebras: 1,000,000 × $0.35/M + 1,000,000 × $0.75/M =
+    // $1.10.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.100585");
+    env.write(
+        "meta.jsonl",
+        r#"{"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":0},"metadata":{"x_groq":{"id":"r"}}}"#,
+    );
+    let r = env.audit(&["meta.jsonl", "--strict"]);
+    // Not Groq's: 1,000,000 × OpenAI's $0.039/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.039");
+}
+
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`
 /// (its `meta.tokens` count the prompt template too).
 #[test]

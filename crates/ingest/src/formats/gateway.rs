@@ -13,7 +13,8 @@
 //!   s/ms/µs/ns or text);
 //! - ids: `request_id`, `requestId`, `id`, `responseId`; `retry_of`,
 //!   `retry_of_request_id`;
-//! - `provider`, `custom_llm_provider`, `llm_provider`; `model`, `model_name`,
+//! - `provider`, `custom_llm_provider`, `llm_provider` (else a host's own
+//!   mark: Groq's `x_groq`, Cerebras' `time_info`); `model`, `model_name`,
 //!   `modelVersion` (Gemini responses);
 //! - attribution: `feature`, `use_case`; `route`, `endpoint`; `team`,
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
@@ -213,6 +214,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     if let Lenient::Value(kind) = v.0 {
                         l.stream_event |= is_stream_event(&kind);
                     }
+                }
+                Field::HostGroq | Field::HostCerebras => {
+                    map.next_value::<IgnoredAny>()?;
+                    l.host = l.host.or(f.host());
                 }
                 Field::Model => {
                     let p = l.model.0.is_present();
@@ -451,6 +456,12 @@ pub(crate) enum Field {
     /// chunk's or event's (`chat.completion.chunk`, `response.*`) marks
     /// the line, which without usage is no call (`RawLine::stream_event`).
     EventKind,
+    /// A key only one host's responses carry (Groq's `x_groq`, Cerebras'
+    /// `time_info`): the provider, when the line names none. A model
+    /// several hosts sell (`openai/gpt-oss-120b`) is then priced at the
+    /// host's rates.
+    HostGroq,
+    HostCerebras,
     Other,
 }
 
@@ -496,6 +507,7 @@ pub(crate) fn field(key: &str) -> Field {
             "output" => Field::Output,
             "labels" => Field::Tags,
             "object" => Field::EventKind,
+            "x_groq" => Field::HostGroq,
             _ => Field::Other,
         },
         7 => match key {
@@ -531,6 +543,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         9 => match key {
+            "time_info" => Field::HostCerebras,
             "timestamp" => Field::Timestamp,
             "cache_hit" => Field::CacheHit,
             "startTime" => Field::Timestamp,
@@ -745,6 +758,8 @@ fn field_by_meaning(key: &str) -> Field {
         "metadata" | "meta" => Field::Metadata,
         "request" | "response" | "body" | "modelInput" | "modelOutput" => Field::Nested,
         "object" | "type" => Field::EventKind,
+        "x_groq" => Field::HostGroq,
+        "time_info" => Field::HostCerebras,
         "billed_units" => Field::Usage,
         _ => Field::Other,
     }
@@ -1820,6 +1835,10 @@ fn scan_map<'a, K: TopKeys>(
                     l.stream_event |= is_stream_event(&kind);
                 }
             }
+            Field::HostGroq | Field::HostCerebras => {
+                s.skip_value()?;
+                l.host = l.host.or(f.host());
+            }
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
             Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
@@ -1934,6 +1953,15 @@ fn scan_map<'a, K: TopKeys>(
 impl Field {
     /// What a key of this meaning is inside `scope`: in a logged pair's
     /// `request`, its model and service tier are what was asked for.
+    /// The host a [`Field::HostGroq`]-like key names.
+    pub(crate) fn host(self) -> Option<&'static str> {
+        match self {
+            Field::HostGroq => Some("groq"),
+            Field::HostCerebras => Some("cerebras"),
+            _ => None,
+        }
+    }
+
     pub(crate) fn in_scope(self, scope: Scope) -> Field {
         match (scope, self) {
             (Scope::Request, Field::Model) => Field::RequestModel,
@@ -1944,7 +1972,10 @@ impl Field {
             // request's is), whatever the key order; its provider and
             // request id are the caller's notes (tags).
             (Scope::Metadata | Scope::Nested, Field::Model) => Field::RequestModel,
-            (Scope::Metadata, Field::Provider | Field::RequestId) => Field::Other,
+            (
+                Scope::Metadata,
+                Field::Provider | Field::RequestId | Field::HostGroq | Field::HostCerebras,
+            ) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
             (_, f) => f,
@@ -2076,6 +2107,7 @@ pub(crate) fn set_field<'a>(
                 l.stream_event |= is_stream_event(&kind);
             }
         }
+        Field::HostGroq | Field::HostCerebras => l.host = l.host.or(f.host()),
         Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),

@@ -55,6 +55,9 @@ pub struct RawLine<'a> {
     /// The line is a streaming chunk or event (`object` or `type`, see
     /// `gateway::is_stream_event`): without usage it is no call.
     pub stream_event: bool,
+    /// The host a key only its responses carry names (`gateway::Field::Host`):
+    /// the provider when the line names none.
+    pub host: Option<&'static str>,
     pub finish_reason: LStr<'a>,
     pub max_tokens: LU64,
     pub prompt_hash: LStr<'a>,
@@ -198,6 +201,9 @@ impl<'a> RawLine<'a> {
         text(&mut self.status, o.status);
         if self.status_word.is_none() {
             self.status_word = o.status_word.map(|w| Cow::Owned(w.into_owned()));
+        }
+        if self.host.is_none() {
+            self.host = o.host;
         }
         text(&mut self.error_kind, o.error_kind);
         text(&mut self.retry_of, o.retry_of);
@@ -361,13 +367,16 @@ impl<'a> RawLine<'a> {
             request_id: p.own(self.request_id.0, "request_id"),
             // One provider, one name: `OpenAI` (OpenTelemetry's
             // gen_ai.system) and `openai` are the same row of the report.
-            provider: p.own(self.provider.0, "provider").map(|v| {
-                if v.bytes().any(|b| b.is_ascii_uppercase()) {
-                    Cow::Owned(v.to_ascii_lowercase())
-                } else {
-                    v
-                }
-            }),
+            provider: p
+                .own(self.provider.0, "provider")
+                .map(|v| {
+                    if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                        Cow::Owned(v.to_ascii_lowercase())
+                    } else {
+                        v
+                    }
+                })
+                .or(self.host.map(Cow::Borrowed)),
             // A logged pair's response's model, then its request's, only
             // when the line names none.
             model: match model {
