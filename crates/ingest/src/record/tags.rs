@@ -31,6 +31,30 @@ pub(crate) fn short_scalar(v: &serde_json::Value) -> Option<String> {
 /// (`prompt_name`, `promptVersion`, `prompt_template`, `response_format`,
 /// `query_type`, `message_count`, `context_window`, `content_filter`).
 pub(crate) fn is_text_key(key: &str) -> bool {
+    // Metadata keys repeat line after line, and the test is a scan of
+    // every word at every position (31% of a Bedrock log's audit): each
+    // thread keeps its answers for the keys it met (a few thousand at
+    // most, then it starts again).
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, bool>> =
+            std::cell::RefCell::default();
+    }
+    const KEPT: usize = 4096;
+    SEEN.with(|seen| {
+        if let Some(&known) = seen.borrow().get(key) {
+            return known;
+        }
+        let answer = text_key(key);
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= KEPT {
+            seen.clear();
+        }
+        seen.insert(key.into(), answer);
+        answer
+    })
+}
+
+fn text_key(key: &str) -> bool {
     const TEXT: [&str; 17] = [
         "prompt",
         "input",
