@@ -2757,6 +2757,30 @@ fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.039");
 }
 
+/// Image-generation models are priced at their token rates as text (the
+/// catalog has no image-token rates): counted and said, where the report
+/// said nothing of it (hunt34: 3× to 12× under on image output).
+#[test]
+fn calls_to_image_models_are_said_priced_as_text() {
+    let env = Env::new();
+    env.write(
+        "img.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-01-06T10:00:00Z","model":"gpt-image-1.5","usage":{"input_tokens":1000,"output_tokens":4160}}"#,
+            "\n",
+            r#"{"timestamp":"2026-01-06T10:01:00Z","model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["img.jsonl", "--strict"]);
+    // gpt-image-1.5 at its text rates: 1,000 × $5/M + 4,160 × $10/M =
+    // $0.0466; gpt-4o-mini: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.04681");
+    assert_eq!(r["audit"]["image_model_calls_at_text_rates"], 1);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(md.contains("went to image-generation models"), "{md}");
+}
+
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`
 /// (its `meta.tokens` count the prompt template too).
 #[test]

@@ -284,6 +284,10 @@ pub struct Audit {
     /// Perplexity's `num_search_queries`) for a model the catalog has no
     /// search price for: their searches cost $0 here.
     pub web_search_calls_unpriced: u64,
+    /// Priced calls to image-generation models (a model named `…image…`:
+    /// `gpt-image-1.5`, `gemini-2.5-flash-image`), priced at their text
+    /// token rates: the catalog has no image-token rates.
+    pub image_model_calls_at_text_rates: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
@@ -445,6 +449,21 @@ pub struct Profile {
     pub sources: Counts,
 }
 
+/// The priced calls of the `model` table's image-generation models.
+fn image_model_calls(by: &[DimTable]) -> u64 {
+    let image = |key: &str| {
+        key.as_bytes()
+            .windows(5)
+            .any(|w| w.eq_ignore_ascii_case(b"image"))
+    };
+    by.iter()
+        .filter(|t| t.dimension == "model")
+        .flat_map(|t| &t.rows)
+        .filter(|r| image(&r.key))
+        .map(|r| r.stats.calls - r.stats.unpriced_calls)
+        .sum()
+}
+
 impl Audit {
     /// The table of one dimension.
     pub fn dim(&self, name: &str) -> &[Row] {
@@ -489,6 +508,11 @@ impl Audit {
                 self.web_search_calls_unpriced,
                 "calls made web searches the catalog has no price for (their model's search fee): the searches are counted at $0, the tokens at their rates",
                 Some("give a web_search_kcount with --prices"),
+            ),
+            (
+                self.image_model_calls_at_text_rates,
+                "calls went to image-generation models (a model named …image…), priced at their token rates as text: their image tokens are billed at rates of their own, mostly higher (LiteLLM lists them), which the catalog does not carry",
+                None,
             ),
         ]
         .into_iter()
@@ -820,6 +844,7 @@ impl Accumulator<'_> {
             cache_write_1h_calls_at_5m_price: self.write_1h_at_5m,
             provisioned_calls_at_on_demand_price: self.provisioned,
             web_search_calls_unpriced: self.searches_unpriced,
+            image_model_calls_at_text_rates: image_model_calls(&by),
             long_context_calls: self.long_context_calls,
             by,
             feature_model,
