@@ -2729,8 +2729,9 @@ fn xai_cost_in_ticks_is_the_logged_cost() {
 
 /// Groq's and Cerebras' own responses name no provider, and the model
 /// several hosts sell (`openai/gpt-oss-120b`): their marks (`x_groq`,
-/// `time_info`) name the host, whose price the catalog has (hunt34: 3× and
-/// 5× too low at OpenAI's listed rates). In a `metadata` object they do not.
+/// `time_info` with Cerebras' timings) name the host, whose price the
+/// catalog has (hunt34: 3× and 5× too low at OpenAI's listed rates). In a
+/// `metadata` object they do not, nor does another logger's `time_info`.
 #[test]
 fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
     let env = Env::new();
@@ -2739,7 +2740,7 @@ fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
         concat!(
             r#"{"id":"chatcmpl-g2","object":"chat.completion","created":1767344820,"model":"openai/gpt-oss-120b","usage":{"queue_time":0.02,"prompt_tokens":2000,"prompt_time":0.05,"completion_tokens":600,"total_tokens":2600,"prompt_tokens_details":{"cached_tokens":1000},"completion_tokens_details":{"reasoning_tokens":400}},"x_groq":{"id":"req_2"},"service_tier":"on_demand"}"#,
             "\n",
-            r#"{"id":"chatcmpl-c1","object":"chat.completion","created":1767952800,"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":1000000,"total_tokens":2000000},"time_info":{"queue_time":0.0001,"total_time":0.11}}"#,
+            r#"{"id":"chatcmpl-c1","object":"chat.completion","created":1767952800,"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":1000000,"total_tokens":2000000},"time_info":{"queue_time":0.0001,"prompt_time":0.002,"completion_time":0.1,"total_time":0.11}}"#,
             "\n",
         ),
     );
@@ -2754,6 +2755,14 @@ fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
     );
     let r = env.audit(&["meta.jsonl", "--strict"]);
     // Not Groq's: 1,000,000 × OpenAI's $0.039/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.039");
+    // A `time_info` of another logger's (no Cerebras timings) names no
+    // host.
+    env.write(
+        "timing.jsonl",
+        r#"{"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":0},"time_info":{"started":1,"ended":2}}"#,
+    );
+    let r = env.audit(&["timing.jsonl", "--strict"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.039");
 }
 

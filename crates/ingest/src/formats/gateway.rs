@@ -216,8 +216,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     }
                 }
                 Field::HostGroq | Field::HostCerebras => {
-                    map.next_value::<IgnoredAny>()?;
-                    l.host = l.host.or(f.host());
+                    // The scanner's test, on the value's text.
+                    let raw = map.next_value::<serde_json::Value>()?.to_string();
+                    let keys = ["queue_time", "completion_time"]
+                        .into_iter()
+                        .filter(|k| raw.contains(&format!("\"{k}\"")));
+                    l.host = l.host.or(f.host_of(keys));
                 }
                 Field::Model => {
                     let p = l.model.0.is_present();
@@ -1836,8 +1840,11 @@ fn scan_map<'a, K: TopKeys>(
                 }
             }
             Field::HostGroq | Field::HostCerebras => {
-                s.skip_value()?;
-                l.host = l.host.or(f.host());
+                let raw = s.raw_value()?.unwrap_or("");
+                let keys = ["queue_time", "completion_time"]
+                    .into_iter()
+                    .filter(|k| raw.contains(&format!("\"{k}\"")));
+                l.host = l.host.or(f.host_of(keys));
             }
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
@@ -1953,11 +1960,27 @@ fn scan_map<'a, K: TopKeys>(
 impl Field {
     /// What a key of this meaning is inside `scope`: in a logged pair's
     /// `request`, its model and service tier are what was asked for.
-    /// The host a [`Field::HostGroq`]-like key names.
-    pub(crate) fn host(self) -> Option<&'static str> {
+    /// The host a [`Field::HostGroq`]-like key names, given its object's
+    /// keys: `x_groq` is Groq's alone; `time_info` is a common name, so it
+    /// is Cerebras' only with Cerebras' timings in it.
+    pub(crate) fn host_of<'k>(
+        self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Option<&'static str> {
         match self {
             Field::HostGroq => Some("groq"),
-            Field::HostCerebras => Some("cerebras"),
+            Field::HostCerebras => {
+                let mut seen = [false; 2];
+                for k in keys {
+                    if let Some(i) = ["queue_time", "completion_time"]
+                        .iter()
+                        .position(|w| *w == k)
+                    {
+                        seen[i] = true;
+                    }
+                }
+                (seen == [true; 2]).then_some("cerebras")
+            }
             _ => None,
         }
     }
@@ -2107,7 +2130,8 @@ pub(crate) fn set_field<'a>(
                 l.stream_event |= is_stream_event(&kind);
             }
         }
-        Field::HostGroq | Field::HostCerebras => l.host = l.host.or(f.host()),
+        // (Here without the object's keys: only Groq's mark says enough.)
+        Field::HostGroq | Field::HostCerebras => l.host = l.host.or(f.host_of(std::iter::empty())),
         Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),
