@@ -55,7 +55,8 @@ pub struct RawLine<'a> {
     /// The line is a streaming chunk or event (`object` or `type`, see
     /// `gateway::is_stream_event`): without usage it is no call.
     pub stream_event: bool,
-    /// The host a key only its responses carry names (`gateway::Field::Host`):
+    /// The host a key only its responses carry names (Groq's `x_groq`,
+    /// Cerebras' `time_info`: `gateway::Field::host_of`):
     /// the provider when the line names none.
     pub host: Option<&'static str>,
     pub finish_reason: LStr<'a>,
