@@ -1781,6 +1781,30 @@ fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
         "{stderr}"
     );
     assert!(!said("p.toml").contains("[mapping.only]"));
+    // A path whose value is a list is there (no value equals it): no
+    // warning (hunt35).
+    env.write(
+        "kinds.jsonl",
+        r#"{"model":"gpt-4o-mini","kinds":["llm"],"prompt_tokens":1,"completion_tokens":1}"#,
+    );
+    env.write(
+        "list.toml",
+        "[mapping]\nmodel = \"model\"\n[mapping.only]\nkinds = \"llm\"\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "kinds.jsonl",
+            "--config",
+            "list.toml",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("[mapping.only]"), "{stderr}");
 }
 
 /// Tracing APIs' pages saved as files: Datadog LLM Observability's
@@ -2692,12 +2716,17 @@ fn background_responses_logged_before_they_finish_are_not_calls() {
                 "5",
                 "completed",
                 r#"{"input_tokens":50000,"input_tokens_details":{"cached_tokens":0},"output_tokens":10000,"output_tokens_details":{"reasoning_tokens":8000},"total_tokens":60000}"#,
-            ),
+            )
+            // A line that says it failed is a failed call whatever its
+            // status word (hunt35).
+            + r#"{"timestamp":"2026-01-06T10:07:00Z","model":"gpt-4o-mini","status":"running","http_status":500}"#
+            + "\n",
     );
     let r = env.audit(&["bg.jsonl", "--strict"]);
     // o3-deep-research: 50,000 × $10/M + 10,000 × $40/M = $0.90.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.90");
-    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
     assert_eq!(r["audit"]["input"]["rejected"], 0);
     assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2);
 }
@@ -2764,6 +2793,14 @@ fn groq_and_cerebras_responses_are_priced_at_their_hosts_rates() {
     );
     let r = env.audit(&["timing.jsonl", "--strict"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.039");
+    // Nor does an `x_groq` with no value (hunt35: a null, an empty cell).
+    env.write(
+        "null.jsonl",
+        r#"{"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":0},"x_groq":null}
+{"model":"gpt-oss-120b","usage":{"prompt_tokens":1000000,"completion_tokens":0},"x_groq":""}"#,
+    );
+    let r = env.audit(&["null.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.078");
 }
 
 /// Image-generation models are priced at their token rates as text (the
@@ -2778,6 +2815,9 @@ fn calls_to_image_models_are_said_priced_as_text() {
             r#"{"timestamp":"2026-01-06T10:00:00Z","model":"gpt-image-1.5","usage":{"input_tokens":1000,"output_tokens":4160}}"#,
             "\n",
             r#"{"timestamp":"2026-01-06T10:01:00Z","model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            // A failed call without tokens cost nothing: not counted.
+            r#"{"timestamp":"2026-01-06T10:02:00Z","model":"gpt-image-1.5","status":"error","http_status":500}"#,
             "\n",
         ),
     );

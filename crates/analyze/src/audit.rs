@@ -284,7 +284,8 @@ pub struct Audit {
     /// Perplexity's `num_search_queries`) for a model the catalog has no
     /// search price for: their searches cost $0 here.
     pub web_search_calls_unpriced: u64,
-    /// Priced calls to image-generation models (a model named `…image…`:
+    /// Successful calls to image-generation models the catalog prices (a
+    /// model named `…image…`:
     /// `gpt-image-1.5`, `gemini-2.5-flash-image`), priced at their text
     /// token rates: the catalog has no image-token rates.
     pub image_model_calls_at_text_rates: u64,
@@ -449,7 +450,8 @@ pub struct Profile {
     pub sources: Counts,
 }
 
-/// The priced calls of the `model` table's image-generation models.
+/// The successful calls of the `model` table's image-generation models
+/// the catalog prices.
 fn image_model_calls(by: &[DimTable]) -> u64 {
     let image = |key: &str| {
         key.as_bytes()
@@ -460,7 +462,15 @@ fn image_model_calls(by: &[DimTable]) -> u64 {
         .filter(|t| t.dimension == "model")
         .flat_map(|t| &t.rows)
         .filter(|r| image(&r.key))
-        .map(|r| r.stats.calls - r.stats.unpriced_calls)
+        // Successful calls (a failed one without tokens cost nothing), of
+        // a model the catalog prices.
+        .map(|r| {
+            if r.stats.unpriced_calls > 0 {
+                0
+            } else {
+                r.stats.ok_calls
+            }
+        })
         .sum()
 }
 

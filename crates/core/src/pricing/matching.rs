@@ -38,6 +38,19 @@ const PREFIX: u32 = 2 * KIND;
 const SUBSTRING: u32 = KIND;
 
 impl MatchRule {
+    /// Whether some literal text of the rule holds `text` (lower case):
+    /// a rule written for a free variant names its `:free`.
+    pub fn mentions(&self, text: &str) -> bool {
+        match self {
+            MatchRule::Equals(t)
+            | MatchRule::StartsWith(t)
+            | MatchRule::EndsWith(t)
+            | MatchRule::Contains(t) => t.to_lowercase().contains(text),
+            MatchRule::Regex(_) => false,
+            MatchRule::Or(rules) | MatchRule::And(rules) => rules.iter().any(|r| r.mentions(text)),
+        }
+    }
+
     /// How specifically this rule matches `name` (already lowercase), or
     /// `None` if it does not match.
     pub fn score(&self, name: &str) -> Option<u32> {

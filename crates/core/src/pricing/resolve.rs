@@ -313,13 +313,16 @@ impl Catalog {
     /// Case-insensitive. `None` if nothing matches.
     ///
     /// A free variant (OpenRouter's `…:free`) means only a catalog entry of
-    /// a free variant: the paid model's price would be spend that never
+    /// a free variant (its id, or its match rule, names `:free`: a
+    /// `--prices` entry may): the paid model's price would be spend that never
     /// happened, so without such an entry it is a model the catalog does
     /// not price (listed as such).
     pub fn resolve(&self, provider: Option<&str>, logged_model: &str) -> Option<ModelId> {
         let id = self.resolve_name(provider, logged_model)?;
         let free = |name: &str| name.trim().to_lowercase().ends_with(":free");
-        (!free(logged_model) || free(&self.model(id).id)).then_some(id)
+        let m = self.model(id);
+        let for_free = free(&m.id) || m.match_rule.as_ref().is_some_and(|r| r.mentions(":free"));
+        (!free(logged_model) || for_free).then_some(id)
     }
 
     fn resolve_name(&self, provider: Option<&str>, logged_model: &str) -> Option<ModelId> {

@@ -1240,4 +1240,20 @@ fn free_variants_are_never_priced_as_the_paid_model() {
         ..Usage::default()
     };
     assert_eq!(c.price(free, None, &u, false).cost.total(), Money::ZERO);
+    // A `--prices` entry whose match rule names the free variant, under an
+    // id without `:free`, prices it (hunt35).
+    let mut c = Catalog::builtin();
+    c.overlay(
+        Catalog::from_json_str(
+            r#"{"schema": 1, "version": "mine", "models": [
+                {"provider": "openrouter", "id": "llama-free-tier",
+                 "match": {"equals": "meta-llama/llama-3.3-70b-instruct:free"},
+                 "prices": [{"input": "0.1", "output": "0.1"}]}]}"#,
+        )
+        .unwrap(),
+    );
+    let id = c
+        .resolve(None, "meta-llama/llama-3.3-70b-instruct:free")
+        .expect("the --prices entry");
+    assert_eq!(c.model(id).id, "llama-free-tier");
 }

@@ -218,10 +218,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::HostGroq | Field::HostCerebras => {
                     // The scanner's test, on the value's text.
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
-                    let keys = ["queue_time", "completion_time"]
-                        .into_iter()
-                        .filter(|k| raw.contains(&format!("\"{k}\"")));
-                    l.host = l.host.or(f.host_of(keys));
+                    l.host = l.host.or(f.host_of(Some(&raw)));
                 }
                 Field::Model => {
                     let p = l.model.0.is_present();
@@ -1841,10 +1838,7 @@ fn scan_map<'a, K: TopKeys>(
             }
             Field::HostGroq | Field::HostCerebras => {
                 let raw = s.raw_value()?.unwrap_or("");
-                let keys = ["queue_time", "completion_time"]
-                    .into_iter()
-                    .filter(|k| raw.contains(&format!("\"{k}\"")));
-                l.host = l.host.or(f.host_of(keys));
+                l.host = l.host.or(f.host_of(Some(raw)));
             }
             Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
             Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
@@ -1960,26 +1954,25 @@ fn scan_map<'a, K: TopKeys>(
 impl Field {
     /// What a key of this meaning is inside `scope`: in a logged pair's
     /// `request`, its model and service tier are what was asked for.
-    /// The host a [`Field::HostGroq`]-like key names, given its object's
-    /// keys: `x_groq` is Groq's alone; `time_info` is a common name, so it
-    /// is Cerebras' only with Cerebras' timings in it.
-    pub(crate) fn host_of<'k>(
-        self,
-        keys: impl IntoIterator<Item = &'k str>,
-    ) -> Option<&'static str> {
+    /// The host a [`Field::HostGroq`]-like key names, given its value's
+    /// JSON text (`None`: an object whose text is not at hand). Only an
+    /// object or an id names one (a null, `false` or an empty cell does
+    /// not): `x_groq` is
+    /// Groq's alone; `time_info` is a common name, so it is Cerebras' only
+    /// with Cerebras' timings in it.
+    pub(crate) fn host_of(self, raw: Option<&str>) -> Option<&'static str> {
+        // An object, or an id (a CSV column's `req_…`).
+        let object = raw.is_none_or(|t| {
+            let t = t.trim();
+            t.starts_with('{')
+                || (t.starts_with('"')
+                    && !matches!(t.trim_matches('"').trim(), "" | "null" | "false"))
+        });
+        let has = |key: &str| raw.is_some_and(|t| t.contains(&format!("\"{key}\"")));
         match self {
-            Field::HostGroq => Some("groq"),
-            Field::HostCerebras => {
-                let mut seen = [false; 2];
-                for k in keys {
-                    if let Some(i) = ["queue_time", "completion_time"]
-                        .iter()
-                        .position(|w| *w == k)
-                    {
-                        seen[i] = true;
-                    }
-                }
-                (seen == [true; 2]).then_some("cerebras")
+            Field::HostGroq if object => Some("groq"),
+            Field::HostCerebras if object && has("queue_time") && has("completion_time") => {
+                Some("cerebras")
             }
             _ => None,
         }
@@ -2130,8 +2123,21 @@ pub(crate) fn set_field<'a>(
                 l.stream_event |= is_stream_event(&kind);
             }
         }
-        // (Here without the object's keys: only Groq's mark says enough.)
-        Field::HostGroq | Field::HostCerebras => l.host = l.host.or(f.host_of(std::iter::empty())),
+        // A column's JSON text (CSV), or an object or id whose keys are not
+        // read here (Parquet's struct, a flattened column: only Groq's mark
+        // says enough).
+        Field::HostGroq | Field::HostCerebras => {
+            let host = match v {
+                Scalar::Str(text) if text.trim_start().starts_with('{') => f.host_of(Some(&text)),
+                // A flattened column's id (`req_…`): Groq's mark still.
+                Scalar::Str(text) if !matches!(text.trim(), "" | "null" | "false") => {
+                    f.host_of(None)
+                }
+                Scalar::Container => f.host_of(None),
+                _ => None,
+            };
+            l.host = l.host.or(host);
+        }
         Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
         Field::Feature => first(&mut l.feature.0, || v.label()),
         Field::Route => first(&mut l.route.0, || v.label()),

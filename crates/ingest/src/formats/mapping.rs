@@ -511,15 +511,18 @@ impl Mapping {
             mark(checked);
         }
         for ((path, wanted), seen) in self.config.only.iter().zip(self.only_found.iter()) {
-            let found = lookup(v, path).and_then(|x| match &*x {
+            let at = lookup(v, path);
+            // Any value there, a list or an object too (which no wanted
+            // value equals): the path is not misspelled.
+            if at.as_deref().is_some_and(|x| !x.is_null()) {
+                mark(seen);
+            }
+            let found = at.and_then(|x| match &*x {
                 Value::String(t) => Some((t.trim().to_string(), false)),
                 Value::Number(n) => Some((n.to_string(), true)),
                 Value::Bool(b) => Some((b.to_string(), false)),
                 _ => None,
             });
-            if found.is_some() {
-                mark(seen);
-            }
             let taken = found.as_ref().is_some_and(|(f, n)| wanted.takes(f, *n));
             let found = found.map(|(f, _)| f);
             if !taken {

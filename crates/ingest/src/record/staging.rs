@@ -264,12 +264,16 @@ impl<'a> RawLine<'a> {
         let mut status = status_text.as_deref().and_then(CallStatus::parse);
         // A response not finished yet (OpenAI's background responses,
         // polled: `queued`, `in_progress`): no call until its final object.
-        let pending = status_text.as_deref().filter(|t| {
-            status.is_none()
-                && ["queued", "in_progress", "in progress", "pending", "running"]
-                    .iter()
-                    .any(|w| t.trim().eq_ignore_ascii_case(w))
-        });
+        // (Unless the line says it failed: an HTTP error, an error field.)
+        let pending = status_text
+            .as_deref()
+            .filter(|t| {
+                status.is_none()
+                    && ["queued", "in_progress", "in progress", "pending", "running"]
+                        .iter()
+                        .any(|w| t.trim().eq_ignore_ascii_case(w))
+            })
+            .map(|t| t.trim().to_string());
         if status.is_none() && status_text.is_some() && pending.is_none() {
             // A word no product uses for an outcome (`"status": "fast"`):
             // read without it, the call's outcome then from its HTTP code.
@@ -287,15 +291,7 @@ impl<'a> RawLine<'a> {
             }
             u
         });
-        if let (Some(word), None) = (pending, &usage) {
-            return Err(Reject::new(
-                RejectReason::NotACall,
-                format!(
-                    "status {:?}: a response not finished yet, with no usage (its final object is the call)",
-                    word.trim()
-                ),
-            ));
-        }
+
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
@@ -462,6 +458,16 @@ impl<'a> RawLine<'a> {
                 RejectReason::NotACall,
                 "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
             ));
+        }
+        if let (Some(word), None) = (&pending, &usage) {
+            if record.effective_status() == CallStatus::Ok {
+                return Err(Reject::new(
+                    RejectReason::NotACall,
+                    format!(
+                        "status {word:?}: a response not finished yet, with no usage (its final object is the call)"
+                    ),
+                ));
+            }
         }
         finish(record, usage, p)
     }
