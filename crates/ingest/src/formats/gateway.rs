@@ -1968,10 +1968,13 @@ impl Field {
                 || (t.starts_with('"')
                     && !matches!(t.trim_matches('"').trim(), "" | "null" | "false"))
         });
-        let has = |key: &str| raw.is_some_and(|t| t.contains(&format!("\"{key}\"")));
+        // Keys as they stand in JSON text, quoted (no copy made per line).
+        let has = |quoted: &str| raw.is_some_and(|t| t.contains(quoted));
         match self {
             Field::HostGroq if object => Some("groq"),
-            Field::HostCerebras if object && has("queue_time") && has("completion_time") => {
+            Field::HostCerebras
+                if object && has("\"queue_time\"") && has("\"completion_time\"") =>
+            {
                 Some("cerebras")
             }
             _ => None,
