@@ -1314,6 +1314,60 @@ fn the_audit_cache_follows_new_nights_prices_and_config() {
 }
 
 #[test]
+fn a_nightly_audit_rewrites_the_month_only_once_the_new_days_add_up() {
+    // Eight days audited: one merged state. Each night adds a day; the
+    // merged state is written again only once the days outside it are
+    // more than a quarter of its days (3 of 8), and every audit between
+    // reads it and the newer days' own files: the same audit.
+    let env = Env::new();
+    let night = |d: u32| {
+        // Day d: d calls of d·1,000 prompt and 100 completion tokens.
+        let lines: String = (0..d)
+            .map(|h| call(d, h, "chat", u64::from(d) * 1000, 100, &format!("d{d}h{h}")))
+            .collect();
+        env.write(&format!("logs/{d:02}.jsonl"), lines);
+        ingest(&env, &["logs"]);
+    };
+    for d in 1..=8 {
+        night(d);
+    }
+    let merged = || walk(&env.path("store/_cache/merged"));
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [0, 8, 8, 0], "{said}");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+    let first = merged();
+    assert_eq!(first.len(), 1);
+    // Nights 9 and 10: one day computed, no new merged state.
+    for d in 9..=10 {
+        night(d);
+        let (s, said) = cached_audit(&env, &[]);
+        assert_eq!(cache_use(&said), [d as usize - 1, 1, 1, 0], "{said}");
+        assert!(
+            said.contains("(of them, 8 from an earlier run's merged state)"),
+            "{said}"
+        );
+        assert_eq!(merged(), first, "night {d}");
+        assert_eq!(s, audit_of(&env, &["logs"]));
+        // The same audit again: the earlier merge and the days' files.
+        let (again, said) = cached_audit(&env, &[]);
+        assert_eq!(cache_use(&said), [d as usize, 0, 0, 0], "{said}");
+        assert_eq!(again, s);
+    }
+    // Night 11: three days outside the merge of eight, written again.
+    night(11);
+    let (s, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [10, 1, 1, 0], "{said}");
+    assert_eq!(merged().len(), 2);
+    // Σ d·(d·1,000·2.5 + 100·10) µ$ for d = 1..11: 2,500·506 + 1,000·66.
+    assert_eq!(usd(&s["totals"]["cost"]), "1.331");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+    let (again, said) = cached_audit(&env, &[]);
+    assert_eq!(cache_use(&said), [11, 0, 0, 0], "{said}");
+    assert!(said.contains("(merged, from one file)"), "{said}");
+    assert_eq!(again, s);
+}
+
+#[test]
 fn a_damaged_or_unwritable_audit_cache_is_read_around() {
     let env = Env::new();
     for d in 1..=3 {

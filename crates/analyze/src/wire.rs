@@ -149,6 +149,24 @@ fn get_varint_long(r: &mut Reader<'_>, bits: u32) -> Result<u128> {
     }
 }
 
+/// `body`'s bytes as a span: their length, then the bytes, as
+/// `bytes.len().put(w); w.extend_from_slice(bytes)` writes them, but
+/// written in place (no buffer of their own: the span may be most of the
+/// state).
+pub fn put_span(w: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    /// The widest a `u64` is written.
+    const ROOM: usize = 10;
+    let at = w.len();
+    w.extend_from_slice(&[0; ROOM]);
+    body(w);
+    let len = w.len() - at - ROOM;
+    let mut head = Vec::with_capacity(ROOM);
+    len.put(&mut head);
+    w[at..at + head.len()].copy_from_slice(&head);
+    w.copy_within(at + ROOM.., at + head.len());
+    w.truncate(w.len() - (ROOM - head.len()));
+}
+
 macro_rules! unsigned {
     ($($t:ty),*) => {$(
         impl Wire for $t {
@@ -459,6 +477,19 @@ mod tests {
         assert_eq!(T::get(&mut r).unwrap(), v);
         assert!(r.is_done());
         w.len()
+    }
+
+    #[test]
+    fn a_span_is_its_length_then_its_bytes() {
+        for n in [0usize, 1, 127, 128, 300, 20_000] {
+            let body: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            let mut expected = vec![9, 9];
+            body.len().put(&mut expected);
+            expected.extend_from_slice(&body);
+            let mut w = vec![9, 9];
+            put_span(&mut w, |w| w.extend_from_slice(&body));
+            assert_eq!(w, expected, "{n} bytes");
+        }
     }
 
     #[test]

@@ -64,6 +64,15 @@ const HEADER: usize = MAGIC.len() + 8;
 /// The first bytes of a merged state's file; then as a day's, with the
 /// manifest (its length, then its bytes) between the name and the state.
 const MERGED_MAGIC: &[u8; 4] = b"TAdm";
+
+/// A merged state built on an earlier run's is written only once the days
+/// outside the earlier one are more than 1/`REWRITE` of its days. A nightly
+/// audit of a month adds one day to it: writing the whole month's state
+/// again (tens of megabytes) would cost it more than the day. Until then,
+/// each audit reads the earlier merge and the other days' own files,
+/// which give the same state.
+const REWRITE: usize = 4;
+
 /// A name longer than this is not read (a damaged length).
 const NAME_MAX: u64 = 1 << 10;
 /// A manifest longer than this is not read (a damaged length).
@@ -282,10 +291,13 @@ fn whole_days<'c>(
     };
     let (mut accs, mut used, mut writable) = each?;
     used.warnings.splice(0..0, warning);
+    // Whether this merge is worth a file of its own: see [`REWRITE`].
+    let mut rewrite = true;
     match (&base, earlier) {
         (Some(_), Some((_, _, covered))) => {
             used.loaded += covered.len();
             used.from_merged = covered.len();
+            rewrite = (days.len() - covered.len()) * REWRITE > covered.len();
         }
         // It did not read after all: its days are read as they are.
         (None, Some((_, _, covered))) => {
@@ -313,14 +325,17 @@ fn whole_days<'c>(
         for a in accs.drain(..) {
             all.merge(a);
         }
-        // Its bytes, the state kept for the audit.
-        let state = all.encode_kept().map_err(StoreError::io(&dir))?;
-        match write_file(&dir, &name, &file_bytes(&name, Some(&manifest(days)), &state)) {
-            Ok(()) => keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false)),
-            Err(e) => used.warnings.push(format!(
-                "the audit cache's merged states in {} cannot be written ({e}): the next audit of these days merges them again",
-                dir.display()
-            )),
+        if rewrite {
+            // Its bytes, the state kept for the audit.
+            let bytes =
+                file_bytes(&name, Some(&manifest(days)), &mut all).map_err(StoreError::io(&dir))?;
+            match write_file(&dir, &name, &bytes) {
+                Ok(()) => keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false)),
+                Err(e) => used.warnings.push(format!(
+                    "the audit cache's merged states in {} cannot be written ({e}): the next audit of these days merges them again",
+                    dir.display()
+                )),
+            }
         }
         accs.push(all);
     }
@@ -752,8 +767,8 @@ fn accumulate<'d, 'c: 'd>(
     for s in sinks {
         acc.merge(s);
     }
-    let state = acc.encode_kept().map_err(StoreError::io(&day.dir))?;
-    Ok((file_bytes(&day.name, None, &state), acc))
+    let bytes = file_bytes(&day.name, None, &mut acc).map_err(StoreError::io(&day.dir))?;
+    Ok((bytes, acc))
 }
 
 /// Writes a day's cache file (aside, then renamed into place) and removes
@@ -777,11 +792,26 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), S
     })
 }
 
-/// The bytes of the cache file `name` holding `state`: a merged state's
-/// with its `manifest`, else a day's.
-fn file_bytes(name: &str, manifest: Option<&[u8]>, state: &[u8]) -> Vec<u8> {
-    let extra = manifest.map_or(0, |m| 8 + m.len());
-    let mut bytes = Vec::with_capacity(HEADER + 8 + name.len() + extra + state.len());
+/// The bytes of the cache file `name` holding `acc`'s state (encoded
+/// with the accumulator kept): a merged state's with its `manifest`, else
+/// a day's. I/O errors reading spilled tables back are returned.
+fn file_bytes(
+    name: &str,
+    manifest: Option<&[u8]>,
+    acc: &mut Accumulator<'_>,
+) -> std::io::Result<Vec<u8>> {
+    let mut bytes = file_head(name, manifest);
+    // Encoded after the head, not copied there: a month's state is tens
+    // of megabytes.
+    acc.encode_kept_into(&mut bytes)?;
+    seal(&mut bytes);
+    Ok(bytes)
+}
+
+/// A cache file's bytes before its state: its mark, room for the sum
+/// ([`seal`] fills it), its name and, for a merged state, its manifest.
+fn file_head(name: &str, manifest: Option<&[u8]>) -> Vec<u8> {
+    let mut bytes = Vec::new();
     bytes.extend_from_slice(if manifest.is_some() {
         MERGED_MAGIC
     } else {
@@ -792,10 +822,13 @@ fn file_bytes(name: &str, manifest: Option<&[u8]>, state: &[u8]) -> Vec<u8> {
         bytes.extend_from_slice(&(field.len() as u64).to_le_bytes());
         bytes.extend_from_slice(field);
     }
-    bytes.extend_from_slice(state);
+    bytes
+}
+
+/// Writes the sum of everything after the header into the header.
+fn seal(bytes: &mut [u8]) {
     let sum = xxh3_64(&bytes[HEADER..]);
     bytes[MAGIC.len()..HEADER].copy_from_slice(&sum.to_le_bytes());
-    bytes
 }
 
 /// In a day's folder: removes the files of other data, and keeps the
@@ -941,6 +974,14 @@ pub fn sweep(store: &Store, verify: bool) -> Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cache file's bytes holding `state` as it is.
+    fn file_bytes(name: &str, manifest: Option<&[u8]>, state: &[u8]) -> Vec<u8> {
+        let mut bytes = file_head(name, manifest);
+        bytes.extend_from_slice(state);
+        seal(&mut bytes);
+        bytes
+    }
 
     #[test]
     fn a_file_is_used_only_if_intact() {

@@ -156,10 +156,12 @@ impl<'c> Accumulator<'c> {
     pub fn encode(mut self) -> io::Result<Vec<u8>> {
         let users = std::mem::take(&mut self.users);
         let sessions = std::mem::take(&mut self.sessions);
-        self.encode_around(|w| {
+        let mut w = Vec::new();
+        self.encode_around(&mut w, |w| {
             users.encode_into(w)?;
             sessions.encode_into(w)
-        })
+        })?;
+        Ok(w)
     }
 
     /// [`encode`](Self::encode)'s bytes, the accumulator kept (settled, as
@@ -167,23 +169,32 @@ impl<'c> Accumulator<'c> {
     /// sessions spilled to disk read through other handles). I/O errors
     /// reading spilled runs back are returned.
     pub fn encode_kept(&mut self) -> io::Result<Vec<u8>> {
+        let mut w = Vec::new();
+        self.encode_kept_into(&mut w)?;
+        Ok(w)
+    }
+
+    /// [`encode_kept`](Self::encode_kept)'s bytes, appended to `w` (a cache
+    /// file's head, say: the state is not copied after it).
+    pub fn encode_kept_into(&mut self, w: &mut Vec<u8>) -> io::Result<()> {
         let mut users = std::mem::take(&mut self.users);
         let mut sessions = std::mem::take(&mut self.sessions);
-        let bytes = self.encode_around(|w| {
+        let done = self.encode_around(w, |w| {
             users.encode_kept(w)?;
             sessions.encode_kept(w)
         });
         self.users = users;
         self.sessions = sessions;
-        bytes
+        done
     }
 
-    /// The state's bytes, `tables` writing the users and sessions (which
-    /// the accumulator does not hold meanwhile).
+    /// Appends the state's bytes to `w`, `tables` writing the users and
+    /// sessions (which the accumulator does not hold meanwhile).
     fn encode_around(
         &mut self,
+        w: &mut Vec<u8>,
         tables: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
-    ) -> io::Result<Vec<u8>> {
+    ) -> io::Result<()> {
         self.settle_unit(super::WHOLE_HEADS);
         // Every field named: one added to the accumulator and not here does
         // not build.
@@ -220,41 +231,38 @@ impl<'c> Accumulator<'c> {
             repeats,
             unit: _,
         } = &*self;
-        let mut w = MAGIC.to_vec();
-        FORMAT.put(&mut w);
-        catalog_mark(catalog).put(&mut w);
+        w.extend_from_slice(MAGIC);
+        FORMAT.put(w);
+        catalog_mark(catalog).put(w);
         // The timelines (the sample of calls, the largest part) as a span
         // with its length, so that a reader can decode them on a thread of
         // their own.
-        let mut span = Vec::new();
-        keyed.timelines.put(&mut span);
-        span.len().put(&mut w);
-        w.extend_from_slice(&span);
-        labels.names.put(&mut w);
-        groups.list.put(&mut w);
-        cells.put(&mut w);
-        keyed.put(&mut w);
-        totals.put(&mut w);
-        cost_parts.put(&mut w);
-        tables(&mut w)?;
-        tags.put(&mut w);
-        error_kinds.put(&mut w);
-        reconcile.put(&mut w);
-        coverage.put(&mut w);
-        via.0.put(&mut w);
-        first.put(&mut w);
-        last.put(&mut w);
-        outside_window.put(&mut w);
-        batch_at_full_price.put(&mut w);
-        tier_at_standard.put(&mut w);
-        write_1h_at_5m.put(&mut w);
-        provisioned.put(&mut w);
-        searches_unpriced.put(&mut w);
-        long_context_calls.put(&mut w);
-        most_expensive.put(&mut w);
-        previous.put(&mut w);
-        repeats.put(&mut w);
-        Ok(w)
+        crate::wire::put_span(w, |w| keyed.timelines.put(w));
+        labels.names.put(w);
+        groups.list.put(w);
+        cells.put(w);
+        keyed.put(w);
+        totals.put(w);
+        cost_parts.put(w);
+        tables(w)?;
+        tags.put(w);
+        error_kinds.put(w);
+        reconcile.put(w);
+        coverage.put(w);
+        via.0.put(w);
+        first.put(w);
+        last.put(w);
+        outside_window.put(w);
+        batch_at_full_price.put(w);
+        tier_at_standard.put(w);
+        write_1h_at_5m.put(w);
+        provisioned.put(w);
+        searches_unpriced.put(w);
+        long_context_calls.put(w);
+        most_expensive.put(w);
+        previous.put(w);
+        repeats.put(w);
+        Ok(())
     }
 
     /// An accumulator from [`encode`](Self::encode)'s bytes, for the same
