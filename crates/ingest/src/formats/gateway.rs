@@ -595,6 +595,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         12 => match key {
+            // A logger's own name for the response it wraps.
+            "raw_response" | "llm_response" => Field::Nested,
             "finishReason" => Field::FinishReason,
             "x_request_id" => Field::RequestId,
             "modelVersion" => Field::Model,
@@ -757,7 +759,8 @@ fn field_by_meaning(key: &str) -> Field {
         "cost" | "cost_usd" | "spend" | "response_cost" | "total_cost" | "costUSD" => Field::Cost,
         "tags" | "request_tags" | "labels" => Field::Tags,
         "metadata" | "meta" => Field::Metadata,
-        "request" | "response" | "body" | "modelInput" | "modelOutput" => Field::Nested,
+        "request" | "response" | "body" | "modelInput" | "modelOutput" | "raw_response"
+        | "llm_response" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,
@@ -2013,7 +2016,10 @@ pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
     {
         Scope::Request
     } else if outer == Scope::Response
-        || ((key == b"response" || key == b"modelOutput") && outer == Scope::Top)
+        || (matches!(
+            key,
+            b"response" | b"modelOutput" | b"raw_response" | b"llm_response"
+        ) && outer == Scope::Top)
     {
         Scope::Response
     } else {
@@ -2738,6 +2744,9 @@ mod tests {
         r#"{"request":{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"hi"}]},"response":{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"cut","finish_reason":"nested"},"logprobs":null,"finish_reason":"length"},{"index":1,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":50}}}"#,
         r#"{"modelVersion":"gemini-2.5-flash","candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},"finishReason":"MAX_TOKENS","index":0}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":8},"metadata":{"candidates":"two"}}"#,
         r#"{"model":"m","choices":"none","candidates":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        // A provider's response wrapped under a logger's own name.
+        r#"{"ts":"2026-10-01T09:00:00Z","raw_response":{"id":"chatcmpl-9","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100}},"metadata":{"feature":"chat"}}"#,
+        r#"{"llm_response":{"id":"msg_9","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5}},"raw_response":"text","metadata":{"llm_response":{"model":"no"}}}"#,
         // A messages array read in the line's own pass: spaces around it and
         // its parts, escapes in the last user message, a second array.
         r#"{"model":"m", "messages" : [ {"role":"system","content":"S\u00e9"} , {"role" : "user" , "content" : "q \"x\" \u00e9 ok"}, {"role":"user","name":"n","content":"Last one, Σας."} ] , "usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"user","content":"again"}]}"#,
@@ -3126,6 +3135,25 @@ mod usage_tests {
         assert_eq!(u.cached_read, 5000);
         assert_eq!(u.cache_write, 300);
         assert_eq!(u.uncached_input(), 100);
+    }
+
+    #[test]
+    fn a_response_under_a_loggers_own_name_is_read() {
+        let r = super::parse_line(br#"{"ts":"2026-10-01T09:00:00Z","raw_response":{"id":"chatcmpl-9","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":200}}},"metadata":{"feature":"chat"}}"#).unwrap();
+        assert_eq!(r.model, "gpt-4o-2024-08-06");
+        assert_eq!(r.request_id.as_deref(), Some("chatcmpl-9"));
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1000, 200, 100)
+        );
+        assert_eq!(r.feature.as_deref(), Some("chat"));
+        let r = super::parse_line(br#"{"llm_response":{"id":"msg_9","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}}}"#).unwrap();
+        assert_eq!(r.model, "claude-sonnet-4-5");
+        // Anthropic's convention: the cached reads are added to the input.
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (110, 100, 5)
+        );
     }
 
     /// A Responses object's `web_search_call` items are the searches it ran
