@@ -733,7 +733,9 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
         let calls: u64 = a.priced_elsewhere.iter().map(|m| m.stats.calls).sum();
         let first = &a.priced_elsewhere[0];
         out.push(format!(
-            "{calls} calls were priced at another provider's rates: the catalog has no price from their logged provider (e.g. {} from {}, priced as {}); see the report's Data quality",
+            "{} at another provider's rates: the catalog has no price from {} logged provider (e.g. {} from {}, priced as {}); see the report's Data quality",
+            if calls == 1 { "1 call was priced".to_string() } else { format!("{calls} calls were priced") },
+            if calls == 1 { "its" } else { "their" },
             first.logged_model,
             first.logged_provider.as_deref().unwrap_or(""),
             first.resolved.as_deref().unwrap_or("")
@@ -755,9 +757,11 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             String::new()
         };
         out.push(format!(
-            "{}{} calls{estimate} have the same request id, time, model and tokens as another (overlapping exports or a copied log?): they are counted twice",
+            "{}{} call{}{estimate} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time (overlapping exports, a copied log, one response logged twice?); {} counted twice",
             if repeated.estimated { "about " } else { "" },
-            repeated.calls
+            repeated.calls,
+            if repeated.calls == 1 { " repeats" } else { "s repeat" },
+            if repeated.calls == 1 { "it is" } else { "they are" },
         ));
     }
     if a.totals.calls == 0 {
@@ -781,8 +785,10 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             .sum();
         let models = a.unknown_models.len();
         out.push(format!(
-            "{calls} calls to {models} model{} not in the price catalog were not priced (see the report)",
-            if models == 1 { "" } else { "s" }
+            "{calls} call{} to {models} model{} not in the price catalog {} not priced (see the report)",
+            if calls == 1 { "" } else { "s" },
+            if models == 1 { "" } else { "s" },
+            if calls == 1 { "was" } else { "were" }
         ));
     }
     out
@@ -910,7 +916,9 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
             names.push(format!("{} more", a.unknown_models.len() - 5));
         }
         s.push_str(&format!(
-            "{calls} calls to models not in the price catalog were not priced: {}.\n",
+            "{calls} call{} to models not in the price catalog {} not priced: {}.\n",
+            if calls == 1 { "" } else { "s" },
+            if calls == 1 { "was" } else { "were" },
             names.join(", ")
         ));
     }

@@ -1092,7 +1092,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 flex or priority calls were priced at standard rates"),
+        stderr.contains("1 flex or priority call was priced at standard rates"),
         "{stderr}"
     );
     let r = env.report();
@@ -1102,7 +1102,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("1 flex or priority calls were priced at standard rates"),
+        md.contains("1 flex or priority call was priced at standard rates"),
         "{md}"
     );
     // FOCUS names the tier's price point and sums to the same cost.
@@ -2238,7 +2238,7 @@ fn batch_calls_at_full_price_are_said_on_stderr() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 batch calls were priced at real-time rates"),
+        stderr.contains("1 batch call was priced at real-time rates"),
         "{stderr}"
     );
     let r = env.report();
@@ -2269,7 +2269,7 @@ fn one_hour_writes_at_the_five_minute_rate_are_said() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 calls wrote to the prompt cache for an hour"),
+        stderr.contains("1 call wrote to the prompt cache for an hour"),
         "{stderr}"
     );
     let r = env.report();
@@ -2279,7 +2279,7 @@ fn one_hour_writes_at_the_five_minute_rate_are_said() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.1065");
     assert_eq!(r["audit"]["cache_write_1h_calls_at_5m_price"], 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
-    assert!(md.contains("and those writes were priced at the 5-minute rate"));
+    assert!(md.contains("and that write was priced at the 5-minute rate"));
 }
 
 /// A usage object logged as JSON text (as CSV exports and some loggers
@@ -2815,7 +2815,10 @@ fn calls_to_image_models_are_said_priced_as_text() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.04681");
     assert_eq!(r["audit"]["image_model_calls_at_text_rates"], 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
-    assert!(md.contains("went to image-generation models"), "{md}");
+    assert!(
+        md.contains("1 call went to an image-generation model"),
+        "{md}"
+    );
 }
 
 /// Cohere's v1 chat responses give the billed counts in `meta.billed_units`

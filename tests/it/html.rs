@@ -429,7 +429,7 @@ fn a_logged_name_in_a_markdown_code_span_cannot_leave_it() {
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     // Each name in a span fenced by two backticks, on its own line.
     assert!(
-        md.contains("- `` gpt-4o-mini@` <img src=x onerror=alert(1)> [Click](https://evil.example/) ` `` (anthropic) → `openai/gpt-4o-mini`: 1 calls"),
+        md.contains("- `` gpt-4o-mini@` <img src=x onerror=alert(1)> [Click](https://evil.example/) ` `` (anthropic) → `openai/gpt-4o-mini`: 1 call"),
         "{md}"
     );
     assert!(

@@ -794,7 +794,7 @@ fn quiet_runs_still_warn_on_stderr() {
     let err = stderr(&run(&env, &["logs"]));
     assert!(err.contains("warning: 1 line rejected"), "{err}");
     assert!(
-        err.contains("warning: 1 calls to 1 model not in the price catalog"),
+        err.contains("warning: 1 call to 1 model not in the price catalog"),
         "{err}"
     );
     assert!(!err.contains("no call was read"), "{err}");
@@ -865,8 +865,10 @@ fn inputs_with_the_same_text_are_marked_as_counted_twice() {
 }
 
 /// Overlapping exports: calls with the same request id, time, model and
-/// tokens in two files are counted twice, and said to be. A retry (another
-/// id) or another call with the same id but other tokens is no repeat.
+/// tokens in two files are counted twice, and said to be; so is a
+/// provider's response id logged at two times. A retry (another id),
+/// another call with the same id but other tokens, or a gateway's id at
+/// another time is no repeat.
 #[test]
 fn calls_logged_twice_across_exports_are_said() {
     let env = Env::new();
@@ -875,9 +877,18 @@ fn calls_logged_twice_across_exports_are_said() {
             r#"{{"timestamp":"2026-10-01T10:00:00Z","request_id":"{id}","model":"gpt-4o","usage":{{"prompt_tokens":{tokens},"completion_tokens":100}}}}"#
         )
     };
+    // A webhook's line and a poll's, minutes apart.
+    let at = |id: &str, time: &str| call(id, 1000).replace("10:00:00", time);
     env.write(
         "logs/monday.jsonl",
-        [call("r1", 1000), call("r2", 1000), call("r3", 1000)].join("\n"),
+        [
+            call("r1", 1000),
+            call("r2", 1000),
+            call("r3", 1000),
+            at("resp_68a4b2c1d0e5", "10:00:00"),
+            at("r5", "10:00:00"),
+        ]
+        .join("\n"),
     );
     env.write(
         "logs/monday-and-tuesday.jsonl",
@@ -886,6 +897,8 @@ fn calls_logged_twice_across_exports_are_said() {
             call("r3", 1000),
             call("r3", 2000),
             call("r4", 1000),
+            at("resp_68a4b2c1d0e5", "10:04:31"),
+            at("r5", "10:04:31"),
         ]
         .join("\n"),
     );
@@ -897,21 +910,21 @@ fn calls_logged_twice_across_exports_are_said() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let r: Value =
         serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
-    assert_eq!(r["audit"]["totals"]["calls"], 7);
+    assert_eq!(r["audit"]["totals"]["calls"], 11);
     assert_eq!(
         r["audit"]["input"]["repeated_calls"],
-        json!({"calls": 2, "estimated": false, "seen": 2, "one_in": 1})
+        json!({"calls": 3, "estimated": false, "seen": 3, "one_in": 1})
     );
     let err = stderr(&out);
     assert!(
         err.contains(
-            "warning: 2 calls have the same request id, time, model and tokens as another"
+            "warning: 3 calls repeat another: the same request id, time, model and tokens, or the same response id"
         ),
         "{err}"
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("**Logged twice:** 2 calls have the same request id"),
+        md.contains("**Logged twice:** 3 calls repeat another: the same request id"),
         "{md}"
     );
     // The same from a store the two files were ingested into.
@@ -922,7 +935,7 @@ fn calls_logged_twice_across_exports_are_said() {
         .unwrap();
     assert_eq!(ingest.status.code(), Some(0), "{}", stderr(&ingest));
     let r = env.audit(&["--store", "st"]);
-    assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 2);
+    assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 3);
 }
 
 /// A provider logged in other cases is one provider.

@@ -187,7 +187,9 @@ pub struct InputReport {
     /// window was given).
     pub outside_window: u64,
     /// Calls that repeat another with the same request id, time, model and
-    /// tokens (overlapping exports, a log copied): in the totals twice.
+    /// tokens (overlapping exports, a log copied), or the same response id,
+    /// model and tokens at another time (one response logged twice): in the
+    /// totals twice.
     pub repeated_calls: crate::repeats::RepeatedCalls,
 }
 
@@ -493,40 +495,48 @@ impl Audit {
         &self,
     ) -> impl Iterator<Item = (u64, &'static str, Option<&'static str>)> {
         let prices = Some("give one with --prices");
+        // Each sentence for one call and for more.
         [
             (
                 self.batch_calls_at_full_price,
+                "batch call was priced at real-time rates: the catalog has no batch price for its model",
                 "batch calls were priced at real-time rates: the catalog has no batch price for their model",
                 prices,
             ),
             (
                 self.tier_calls_at_standard_price,
+                "flex or priority call was priced at standard rates: the catalog has no price for that service tier for its model",
                 "flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model",
                 None,
             ),
             (
                 self.cache_write_1h_calls_at_5m_price,
+                "call wrote to the prompt cache for an hour, and that write was priced at the 5-minute rate: the catalog has no 1-hour write rate for its model",
                 "calls wrote to the prompt cache for an hour, and those writes were priced at the 5-minute rate: the catalog has no 1-hour write rate for their model",
                 prices,
             ),
             (
                 self.provisioned_calls_at_on_demand_price,
+                "call ran on provisioned throughput or a reserved tier, which is billed by reservation: it is priced at on-demand rates, what it would have cost without it",
                 "calls ran on provisioned throughput or a reserved tier, which is billed by reservation: they are priced at on-demand rates, what they would have cost without it",
                 None,
             ),
             (
                 self.web_search_calls_unpriced,
+                "call made web searches the catalog has no price for (its model's search fee): the searches are counted at $0, the tokens at their rates",
                 "calls made web searches the catalog has no price for (their model's search fee): the searches are counted at $0, the tokens at their rates",
                 Some("give a web_search_kcount with --prices"),
             ),
             (
                 self.image_model_calls_at_text_rates,
+                "call went to an image-generation model (a model named …image…), priced at its token rates as text: its image tokens are billed at rates of their own, mostly higher (LiteLLM lists them), which the catalog does not carry",
                 "calls went to image-generation models (a model named …image…), priced at their token rates as text: their image tokens are billed at rates of their own, mostly higher (LiteLLM lists them), which the catalog does not carry",
                 None,
             ),
         ]
         .into_iter()
-        .filter(|(n, _, _)| *n > 0)
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, one, many, hint)| (n, if n == 1 { one } else { many }, hint))
     }
 
     /// Fields no call carried.

@@ -1,8 +1,12 @@
 //! Calls logged twice: the same request id, time, model and tokens in two
-//! places (overlapping exports, a log copied under another name). Both
-//! copies are counted in the totals, so the report says how many there are.
+//! places (overlapping exports, a log copied under another name), or the
+//! same provider's response id, model and tokens at any two times (one
+//! response logged by a webhook and again by a poll, or when it was sent
+//! and when it was read). Both copies are counted in the totals, so the
+//! report says how many there are.
 //!
-//! Each call with a request id is hashed (id, time, model, tokens); the
+//! Each call with a request id is hashed (id, time unless the id is a
+//! response's, model, tokens); the
 //! hashes below a threshold are counted, in at most [`CAP`] entries. When
 //! more distinct hashes than that come, the threshold halves and the hashes
 //! above it are dropped, so memory stays small on any input. The repeats
@@ -54,7 +58,8 @@ fn fmix(mut h: u64) -> u64 {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RepeatedCalls {
     /// Calls that repeat an earlier one (same request id, time, model and
-    /// tokens): each is in the totals a second time.
+    /// tokens, or same response id, model and tokens at any time): each is
+    /// in the totals a second time.
     pub calls: u64,
     /// Whether `calls` is estimated from a sample of the calls (more than
     /// 8,192 distinct calls with a request id) rather than counted.
@@ -67,6 +72,15 @@ pub struct RepeatedCalls {
     pub one_in: u64,
 }
 
+/// Whether `id` is a provider's id of one response: OpenAI's
+/// (`chatcmpl-…`, `resp_…`, `cmpl-…`), Anthropic's (`msg_…`) or
+/// OpenRouter's (`gen-…`), with more after the prefix.
+pub fn is_response_id(id: &str) -> bool {
+    ["chatcmpl-", "resp_", "cmpl-", "msg_", "gen-"]
+        .iter()
+        .any(|p| id.len() > p.len() + 7 && id.starts_with(p))
+}
+
 impl Repeats {
     /// Notes a call; calls without a request id are not compared.
     #[inline]
@@ -76,10 +90,16 @@ impl Repeats {
         };
         // The texts hashed whole, the numbers folded in, each step mixed
         // (MurmurHash3's finaliser), so that every part moves every bit.
-        let ts = r
-            .timestamp
-            .and_then(|t| t.timestamp_nanos_opt())
-            .unwrap_or(i64::MIN);
+        // A provider's response id names one response wherever and
+        // whenever it is logged; another id (a log's row, a gateway's
+        // request) may be reused, so its time is compared too.
+        let ts = if is_response_id(id) {
+            i64::MAX
+        } else {
+            r.timestamp
+                .and_then(|t| t.timestamp_nanos_opt())
+                .unwrap_or(i64::MIN)
+        };
         let u = &r.usage;
         let mut h = xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), 0x7265_7065_6174)
             ^ xxhash_rust::xxh3::xxh3_64(r.model.as_bytes()).rotate_left(17);
@@ -195,6 +215,44 @@ mod tests {
                 one_in: 1,
             }
         );
+    }
+
+    /// A provider's response id logged at two times is one response twice;
+    /// another id at two times is two calls.
+    #[test]
+    fn a_response_id_repeats_at_any_time() {
+        let at = |id: &str, minute: u32| CallRecord {
+            timestamp: Some(
+                chrono::DateTime::parse_from_rfc3339(&format!("2026-10-01T10:{minute:02}:00Z"))
+                    .unwrap()
+                    .to_utc(),
+            ),
+            ..CallRecord {
+                request_id: Some(id.to_string().into()),
+                ..call(0)
+            }
+        };
+        let mut r = Repeats::default();
+        for id in [
+            "resp_68a4b2c1d0",
+            "msg_01XyZabcdefg",
+            "chatcmpl-Bx1234567",
+            "gen-1761234567-abc",
+        ] {
+            r.add(&at(id, 0));
+            r.add(&at(id, 7));
+        }
+        // A gateway's own ids, and ids too short to be a response's.
+        for id in ["req_1", "row-42", "resp_1", "msg_2"] {
+            r.add(&at(id, 0));
+            r.add(&at(id, 7));
+        }
+        // The same time: a repeat whatever the id.
+        r.add(&at("row-42", 7));
+        assert_eq!(r.report().calls, 5);
+        assert!(is_response_id("chatcmpl-AbC123456789"));
+        assert!(!is_response_id("chatcmpl-1"));
+        assert!(!is_response_id("r1"));
     }
 
     /// Past the cap the count is an estimate, the same however the calls

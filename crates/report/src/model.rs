@@ -650,16 +650,26 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             Inline::Strong(vec![Inline::plain("Logged twice:")]),
             Inline::plain(if repeated.estimated { " about " } else { " " }),
             Inline::Count(repeated.calls),
-            Inline::plain(if repeated.estimated {
+            Inline::plain({
+                let (calls, repeat) = if repeated.calls == 1 {
+                    ("call", "repeats")
+                } else {
+                    ("calls", "repeat")
+                };
+                let estimate = if repeated.estimated {
+                    format!(
+                        " (estimated: {} seen in a sample of about 1 call in {})",
+                        repeated.seen, repeated.one_in
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    " calls (estimated: {} seen in a sample of about 1 call in {}) have the same request id, time, model and tokens as another",
-                    repeated.seen, repeated.one_in
+                    " {calls}{estimate} {repeat} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time"
                 )
-            } else {
-                " calls have the same request id, time, model and tokens as another".to_string()
             }),
             Inline::plain(
-                ": overlapping exports or a copied log, in the totals a second time.",
+                " (overlapping exports, a copied log, one response logged twice), in the totals a second time.",
             ),
         ]));
     }
@@ -758,7 +768,11 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
                     Inline::code(m.resolved.clone().unwrap_or_default()),
                     Inline::plain(": "),
                     Inline::Count(m.stats.calls),
-                    Inline::plain(" calls"),
+                    Inline::plain(if m.stats.calls == 1 {
+                        " call"
+                    } else {
+                        " calls"
+                    }),
                 ]
             })
             .collect(),
