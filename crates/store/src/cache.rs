@@ -241,6 +241,7 @@ fn whole_days<'c>(
     let two_threads = worker_threads(query.threads) > 1;
     match read_state(&dir.join(&name), spec, two_threads) {
         Ok(Some(acc)) => {
+            used_now(&dir.join(&name));
             out.push(acc);
             return Ok(CacheUse {
                 loaded: days.len(),
@@ -294,10 +295,13 @@ fn whole_days<'c>(
     // Whether this merge is worth a file of its own: see [`REWRITE`].
     let mut rewrite = true;
     match (&base, earlier) {
-        (Some(_), Some((_, _, covered))) => {
+        (Some(_), Some((path, _, covered))) => {
             used.loaded += covered.len();
             used.from_merged = covered.len();
             rewrite = (days.len() - covered.len()) * REWRITE > covered.len();
+            if !rewrite {
+                used_now(&path);
+            }
         }
         // It did not read after all: its days are read as they are.
         (None, Some((_, _, covered))) => {
@@ -829,6 +833,16 @@ fn file_head(name: &str, manifest: Option<&[u8]>) -> Vec<u8> {
 fn seal(bytes: &mut [u8]) {
     let sum = xxh3_64(&bytes[HEADER..]);
     bytes[MAGIC.len()..HEADER].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// Marks a merged state as just used (its time is now): the newest are
+/// kept ([`keep_newest`]), so one a nightly audit keeps building on (and
+/// does not write again, see [`REWRITE`]) is not dropped for merges of
+/// other windows made since. Best effort.
+fn used_now(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
 }
 
 /// In a day's folder: removes the files of other data, and keeps the
