@@ -757,10 +757,11 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             String::new()
         };
         out.push(format!(
-            "{}{} call{}{estimate} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time (overlapping exports, a copied log, one response logged twice?); {} counted twice",
+            "{}{} call{}{estimate} {} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time (overlapping exports, a copied log, one response logged twice?); {} counted twice",
             if repeated.estimated { "about " } else { "" },
             repeated.calls,
-            if repeated.calls == 1 { " repeats" } else { "s repeat" },
+            if repeated.calls == 1 { "" } else { "s" },
+            if repeated.calls == 1 { "repeats" } else { "repeat" },
             if repeated.calls == 1 { "it is" } else { "they are" },
         ));
     }
@@ -916,8 +917,13 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
             names.push(format!("{} more", a.unknown_models.len() - 5));
         }
         s.push_str(&format!(
-            "{calls} call{} to models not in the price catalog {} not priced: {}.\n",
+            "{calls} call{} to {} not in the price catalog {} not priced: {}.\n",
             if calls == 1 { "" } else { "s" },
+            if a.unknown_models.len() == 1 {
+                "a model"
+            } else {
+                "models"
+            },
             if calls == 1 { "was" } else { "were" },
             names.join(", ")
         ));

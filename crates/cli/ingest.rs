@@ -291,13 +291,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     let count = |a: Action| r.plan.read.iter().filter(|p| p.action == a).count();
     match r.commit {
         Some(n) => s.push_str(&format!(
-            "Commit {n}: read {} new, {} grown and {} changed files ({} bytes): {} rows added, {} rows replaced.\n",
+            "Commit {n}: read {} new, {} grown and {} changed files ({} bytes): {} added, {} replaced.\n",
             count(Action::New),
             count(Action::Grown),
             count(Action::Changed) + count(Action::Rotated) - r.plan.read_again.len(),
             r.plan.bytes(),
-            r.rows_added,
-            r.rows_removed,
+            counted(r.rows_added, "row", "rows"),
+            counted(r.rows_removed, "row", "rows"),
         )),
         None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
         None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
@@ -384,16 +384,26 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     let ignored = r.summary.rejects.fields_ignored();
     if ignored > 0 {
         s.push_str(&format!(
-            "{ignored} calls read without a field whose value had the wrong type (kept and priced; the audit's Data quality section lists them; --strict makes this an error).\n"
+            "{} read without a field whose value had the wrong type (kept and priced; the audit's Data quality section lists them; --strict makes this an error).\n",
+            counted(ignored, "call", "calls")
         ));
     }
     let st = store.state();
     s.push_str(&format!(
-        "The store holds {} calls from {} files over {} days in {} parts.\n",
-        st.rows(),
-        st.sources.len(),
-        st.days().iter().filter(|d| d.is_some()).count(),
-        st.parts.len()
+        "The store holds {} from {} over {} in {}.\n",
+        counted(st.rows(), "call", "calls"),
+        counted(st.sources.len() as u64, "file", "files"),
+        counted(
+            st.days().iter().filter(|d| d.is_some()).count() as u64,
+            "day",
+            "days"
+        ),
+        counted(st.parts.len() as u64, "part", "parts"),
     ));
     s
+}
+
+/// "1 call", "2 calls".
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

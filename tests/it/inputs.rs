@@ -798,6 +798,14 @@ fn quiet_runs_still_warn_on_stderr() {
         "{err}"
     );
     assert!(!err.contains("no call was read"), "{err}");
+    // Counts of one read as one, in the report too.
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("1 file, 3 lines, 2 calls read, 1 line rejected"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(html.contains("1 call not priced"), "{html}");
     // A file none of whose lines is a call is named.
     env.write("bin/x.log", "\u{1}ELF\n\u{0}\u{0}\n");
     let err = stderr(&run(&env, &["bin"]));

@@ -150,7 +150,7 @@ fn three_nights_read_only_what_is_new() {
         said.contains("read 0 new, 0 grown and 1 changed files"),
         "{said}"
     );
-    assert!(said.contains("1 rows replaced"), "{said}");
+    assert!(said.contains("1 row replaced"), "{said}");
     // b1 now costs 8000·2.5 + 10·10 = 20,100 µ$ instead of 10,000.
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&s["totals"]["cost"]), "0.0536");
@@ -373,7 +373,7 @@ fn stdin_is_known_by_its_content_or_its_name() {
     let restated = call(2, 1, "chat", 8000, 0, "b1");
     let said = ingest_stdin(&env, &restated, &["--stdin-name", "2026-10-02"]);
     assert!(said.contains("read 0 new, 0 grown and 1 changed"), "{said}");
-    assert!(said.contains("1 rows replaced"), "{said}");
+    assert!(said.contains("1 row replaced"), "{said}");
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 3);
     assert_eq!(usd(&s["totals"]["cost"]), "0.0305");

@@ -687,7 +687,7 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![
                 Inline::Count(a.input.rejected),
-                Inline::plain(" lines rejected"),
+                Inline::plain(noun(a.input.rejected, " line rejected", " lines rejected")),
             ]),
             Inline::plain(" ("),
             Inline::code("--strict"),
@@ -699,7 +699,11 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![
                 Inline::Count(a.input.fields_ignored),
-                Inline::plain(" calls read without a field"),
+                Inline::plain(noun(
+                    a.input.fields_ignored,
+                    " call read without a field",
+                    " calls read without a field",
+                )),
             ]),
             Inline::plain(
                 " whose value had the wrong type: they are counted and priced, with that field left empty (",
@@ -768,11 +772,7 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
                     Inline::code(m.resolved.clone().unwrap_or_default()),
                     Inline::plain(": "),
                     Inline::Count(m.stats.calls),
-                    Inline::plain(if m.stats.calls == 1 {
-                        " call"
-                    } else {
-                        " calls"
-                    }),
+                    Inline::plain(noun(m.stats.calls, " call", " calls")),
                 ]
             })
             .collect(),
@@ -898,15 +898,26 @@ fn gateway_cache_hits<'a>(a: &Audit) -> Option<Block<'a>> {
     ]))
 }
 
+/// `one` for a count of 1, else `many`.
+fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 fn input_line(a: &Audit) -> Vec<Inline> {
+    let i = &a.input;
+    let files = i.files.len();
     vec![
-        Inline::plain(format!("{} files, ", a.input.files.len())),
-        Inline::Count(a.input.lines),
-        Inline::plain(" lines, "),
-        Inline::Count(a.input.records),
-        Inline::plain(" calls read, "),
-        Inline::Count(a.input.rejected),
-        Inline::plain(" lines rejected"),
+        Inline::plain(format!("{files} {}, ", noun(files as u64, "file", "files"))),
+        Inline::Count(i.lines),
+        Inline::plain(noun(i.lines, " line, ", " lines, ")),
+        Inline::Count(i.records),
+        Inline::plain(noun(i.records, " call read, ", " calls read, ")),
+        Inline::Count(i.rejected),
+        Inline::plain(noun(i.rejected, " line rejected", " lines rejected")),
     ]
 }
 
@@ -1355,7 +1366,11 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             sub: if t.unpriced_calls > 0 {
                 vec![
                     Inline::Count(t.unpriced_calls),
-                    Inline::plain(" calls not priced"),
+                    Inline::plain(noun(
+                        t.unpriced_calls,
+                        " call not priced",
+                        " calls not priced",
+                    )),
                 ]
             } else {
                 vec![Inline::plain(dates.clone())]

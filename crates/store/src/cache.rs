@@ -241,7 +241,6 @@ fn whole_days<'c>(
     let two_threads = worker_threads(query.threads) > 1;
     match read_state(&dir.join(&name), spec, two_threads) {
         Ok(Some(acc)) => {
-            used_now(&dir.join(&name));
             out.push(acc);
             return Ok(CacheUse {
                 loaded: days.len(),
@@ -835,10 +834,11 @@ fn seal(bytes: &mut [u8]) {
     bytes[MAGIC.len()..HEADER].copy_from_slice(&sum.to_le_bytes());
 }
 
-/// Marks a merged state as just used (its time is now): the newest are
-/// kept ([`keep_newest`]), so one a nightly audit keeps building on (and
-/// does not write again, see [`REWRITE`]) is not dropped for merges of
-/// other windows made since. Best effort.
+/// Marks a merged state a nightly audit built on without writing its own
+/// (see [`REWRITE`]) as just made (its time is now): the newest are kept
+/// ([`keep_newest`]), so it is not dropped for merges of other windows
+/// made since, as the merge it would have written would not be. Best
+/// effort.
 fn used_now(path: &Path) {
     if let Ok(f) = std::fs::File::options().append(true).open(path) {
         let _ = f.set_modified(SystemTime::now());
