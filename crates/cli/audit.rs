@@ -748,20 +748,11 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     }
     let repeated = a.input.repeated_calls;
     if repeated.calls > 0 {
-        let estimate = if repeated.estimated {
-            format!(
-                " (estimated: {} seen in a sample of about 1 call in {})",
-                repeated.seen, repeated.one_in
-            )
-        } else {
-            String::new()
-        };
         out.push(format!(
-            "{}{} call{}{estimate} {} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time (overlapping exports, a copied log, one response logged twice?); {} counted twice",
+            "{}{} {} (overlapping exports, a copied log, one response logged twice?); {} counted twice",
             if repeated.estimated { "about " } else { "" },
             repeated.calls,
-            if repeated.calls == 1 { "" } else { "s" },
-            if repeated.calls == 1 { "repeats" } else { "repeat" },
+            repeated.said(),
             if repeated.calls == 1 { "it is" } else { "they are" },
         ));
     }

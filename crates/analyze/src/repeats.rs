@@ -81,6 +81,29 @@ pub fn is_response_id(id: &str) -> bool {
         .any(|p| id.len() > p.len() + 7 && id.starts_with(p))
 }
 
+impl RepeatedCalls {
+    /// What the warning and the report say after the count: "calls
+    /// (estimated: …) repeat another: the same request id, …".
+    pub fn said(&self) -> String {
+        let (calls, repeat) = if self.calls == 1 {
+            ("call", "repeats")
+        } else {
+            ("calls", "repeat")
+        };
+        let estimate = if self.estimated {
+            format!(
+                " (estimated: {} seen in a sample of about 1 call in {})",
+                self.seen, self.one_in
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{calls}{estimate} {repeat} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time"
+        )
+    }
+}
+
 impl Repeats {
     /// Notes a call; calls without a request id are not compared.
     #[inline]

@@ -650,24 +650,7 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             Inline::Strong(vec![Inline::plain("Logged twice:")]),
             Inline::plain(if repeated.estimated { " about " } else { " " }),
             Inline::Count(repeated.calls),
-            Inline::plain({
-                let (calls, repeat) = if repeated.calls == 1 {
-                    ("call", "repeats")
-                } else {
-                    ("calls", "repeat")
-                };
-                let estimate = if repeated.estimated {
-                    format!(
-                        " (estimated: {} seen in a sample of about 1 call in {})",
-                        repeated.seen, repeated.one_in
-                    )
-                } else {
-                    String::new()
-                };
-                format!(
-                    " {calls}{estimate} {repeat} another: the same request id, time, model and tokens, or the same response id, model and tokens at another time"
-                )
-            }),
+            Inline::plain(format!(" {}", repeated.said())),
             Inline::plain(
                 " (overlapping exports, a copied log, one response logged twice), in the totals a second time.",
             ),
