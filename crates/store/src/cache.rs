@@ -65,13 +65,16 @@ const HEADER: usize = MAGIC.len() + 8;
 /// manifest (its length, then its bytes) between the name and the state.
 const MERGED_MAGIC: &[u8; 4] = b"TAdm";
 
-/// A merged state built on an earlier run's is written only once the days
-/// outside the earlier one are more than 1/`REWRITE` of its days. A nightly
-/// audit of a month adds one day to it: writing the whole month's state
-/// again (tens of megabytes) would cost it more than the day. Until then,
-/// each audit reads the earlier merge and the other days' own files,
-/// which give the same state.
-const REWRITE: usize = 4;
+/// A merged state built on an earlier run's is written only once more than
+/// `OUTSIDE` days are outside the earlier one. A nightly audit adds one day
+/// to the last merge without writing the month again (a month's state is
+/// 16 MB: about 55 ms to encode and write); the next night reads that
+/// day's own file besides its new day (a day's state is about 5 MB: about
+/// 20 ms to decode and merge), and writes. Writing every other night costs
+/// least on average: every night pays the write, and waiting longer reads
+/// each day's file again night after night (benches/README.md, "Session
+/// 23").
+const OUTSIDE: usize = 1;
 
 /// A name longer than this is not read (a damaged length).
 const NAME_MAX: u64 = 1 << 10;
@@ -291,13 +294,13 @@ fn whole_days<'c>(
     };
     let (mut accs, mut used, mut writable) = each?;
     used.warnings.splice(0..0, warning);
-    // Whether this merge is worth a file of its own: see [`REWRITE`].
+    // Whether this merge is worth a file of its own: see [`OUTSIDE`].
     let mut rewrite = true;
     match (&base, earlier) {
         (Some(_), Some((path, _, covered))) => {
             used.loaded += covered.len();
             used.from_merged = covered.len();
-            rewrite = (days.len() - covered.len()) * REWRITE > covered.len();
+            rewrite = days.len() - covered.len() > OUTSIDE;
             if !rewrite {
                 used_now(&path);
             }
@@ -835,7 +838,7 @@ fn seal(bytes: &mut [u8]) {
 }
 
 /// Marks a merged state a nightly audit built on without writing its own
-/// (see [`REWRITE`]) as just made (its time is now): the newest are kept
+/// (see [`OUTSIDE`]) as just made (its time is now): the newest are kept
 /// ([`keep_newest`]), so it is not dropped for merges of other windows
 /// made since, as the merge it would have written would not be. Best
 /// effort.
