@@ -278,6 +278,29 @@ mod tests {
         assert!(!is_response_id("r1"));
     }
 
+    /// The sentence after the count: the estimate's aside before the verb,
+    /// one call as one.
+    #[test]
+    fn what_is_said_of_the_repeats() {
+        let estimated = RepeatedCalls {
+            calls: 896,
+            estimated: true,
+            seen: 448,
+            one_in: 2,
+        };
+        assert_eq!(
+            estimated.said(),
+            "calls (estimated: 448 seen in a sample of about 1 call in 2) repeat another: the same request id, time, model and tokens, or the same response id, model and tokens at another time"
+        );
+        let one = RepeatedCalls {
+            calls: 1,
+            estimated: false,
+            seen: 1,
+            one_in: 1,
+        };
+        assert!(one.said().starts_with("call repeats another: "));
+    }
+
     /// Past the cap the count is an estimate, the same however the calls
     /// were split among workers.
     #[test]
