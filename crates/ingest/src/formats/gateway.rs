@@ -1955,14 +1955,11 @@ fn scan_map<'a, K: TopKeys>(
 /// `request`/`response`/`metadata`: an object is read for fields; anything
 /// else is read and ignored.
 impl Field {
-    /// What a key of this meaning is inside `scope`: in a logged pair's
-    /// `request`, its model and service tier are what was asked for.
     /// The host a [`Field::HostGroq`]-like key names, given its value's
     /// JSON text (`None`: an object whose text is not at hand). Only an
     /// object or an id names one (a null, `false` or an empty cell does
-    /// not): `x_groq` is
-    /// Groq's alone; `time_info` is a common name, so it is Cerebras' only
-    /// with Cerebras' timings in it.
+    /// not): `x_groq` is Groq's alone; `time_info` is a common name, so it
+    /// is Cerebras' only with Cerebras' timings in it.
     pub(crate) fn host_of(self, raw: Option<&str>) -> Option<&'static str> {
         // An object, or an id (a CSV column's `req_…`).
         let object = raw.is_none_or(|t| {
@@ -1984,6 +1981,8 @@ impl Field {
         }
     }
 
+    /// What a key of this meaning is inside `scope`: in a logged pair's
+    /// `request`, its model and service tier are what was asked for.
     pub(crate) fn in_scope(self, scope: Scope) -> Field {
         match (scope, self) {
             (Scope::Request, Field::Model) => Field::RequestModel,

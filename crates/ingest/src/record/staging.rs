@@ -291,7 +291,6 @@ impl<'a> RawLine<'a> {
             }
             u
         });
-
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
