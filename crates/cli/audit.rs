@@ -21,7 +21,7 @@ use tokenaudit_ingest::source::{expand_inputs_and_left_out, Source};
 use tokenaudit_ingest::{Format, IngestOptions};
 use tokenaudit_report::{earlier_reports, write_reports, ReportFormat, RunInfo};
 
-use crate::output::{print, print_cache_use, print_timings};
+use crate::output::{counted, print, print_cache_use, print_timings};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -777,9 +777,9 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
             .sum();
         let models = a.unknown_models.len();
         out.push(format!(
-            "{calls} call{} to {models} model{} not in the price catalog {} not priced (see the report)",
-            if calls == 1 { "" } else { "s" },
-            if models == 1 { "" } else { "s" },
+            "{} to {} not in the price catalog {} not priced (see the report)",
+            counted(calls, "call", "calls"),
+            counted(models as u64, "model", "models"),
             if calls == 1 { "was" } else { "were" }
         ));
     }
@@ -941,7 +941,7 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
 fn rejected_text(n: u64) -> String {
     format!(
         "{} rejected (see Data quality in the report; --strict makes this an error)",
-        lines(n)
+        counted(n, "line", "lines")
     )
 }
 
@@ -952,11 +952,6 @@ fn fields_ignored_text(n: u64) -> String {
         "{n} call{} read without a field whose value had the wrong type (counted and priced; see Data quality; --strict makes this an error)",
         if n == 1 { " was" } else { "s were" }
     )
-}
-
-/// `1 line`, `2 lines`.
-fn lines(n: u64) -> String {
-    format!("{n} line{}", if n == 1 { "" } else { "s" })
 }
 
 /// A file of which no line was a call, said (for `audit` and `ingest`):
@@ -977,7 +972,7 @@ pub(crate) fn no_call_warning(
     if rejected > 0 {
         return Some(format!(
             "{file}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
-            lines(rejected)
+            counted(rejected, "line", "lines")
         ));
     }
     let agent = ["claude-code", "codex"]
@@ -986,7 +981,7 @@ pub(crate) fn no_call_warning(
     (!agent).then(|| {
         format!(
             "{file}: read as {format}, none of its {} is a call; if it is another kind of log, name its format (--input-format gateway) or map it ([mapping])",
-            lines(total)
+            counted(total, "line", "lines")
         )
     })
 }
@@ -994,17 +989,16 @@ pub(crate) fn no_call_warning(
 /// What `--strict` refused, counted: "2 lines rejected and 1 call read
 /// without a field of the wrong type", each part only when it has any.
 pub(crate) fn strict_counts(rejected: u64, ignored: u64) -> String {
-    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
     if rejected > 0 {
-        parts.push(plural(
+        parts.push(counted(
             rejected,
             "line (or file) rejected",
             "lines (or files) rejected",
         ));
     }
     if ignored > 0 {
-        parts.push(plural(
+        parts.push(counted(
             ignored,
             "call read without a field of the wrong type",
             "calls read without a field of the wrong type",

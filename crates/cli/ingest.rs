@@ -15,7 +15,7 @@ use tokenaudit_ingest::source::expand_inputs;
 use tokenaudit_store::commit::Action;
 use tokenaudit_store::{Store, StoreIngest};
 
-use crate::output::print;
+use crate::output::{counted, print};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "What is read:
@@ -401,9 +401,4 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         counted(st.parts.len() as u64, "part", "parts"),
     ));
     s
-}
-
-/// "1 call", "2 calls".
-fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -1,7 +1,7 @@
 //! Writing to stdout without panicking when the reader goes away
 //! (`tokenaudit … | head`): a closed pipe ends the command quietly; the
-//! one line an error is printed as; and the stages' timings on stderr, for
-//! profiling.
+//! one line an error is printed as; counts with their nouns; and the
+//! stages' timings on stderr, for profiling.
 
 use std::io::Write;
 
@@ -14,6 +14,11 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// A count and its noun: "1 call", "2 calls".
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
