@@ -7,7 +7,9 @@
 //! the line rejected with the field's name) instead of aborting the parse.
 //!
 //! Recognised, at the top level or inside `request`, `response` or `metadata`
-//! objects (so logged request/response pairs work too):
+//! objects (so logged request/response pairs work too; also under
+//! `request_body`, `response_body`, `raw_response`, `llm_response`,
+//! `completion`, and any of them, or an `output`, given as JSON text):
 //! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
 //!   `request_created_at`, `created`, `createTime`, `processed_time` (epoch numbers in
 //!   s/ms/µs/ns or text);
@@ -151,8 +153,8 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         Ok(())
     }
     fn visit_str<E>(self, text: &str) -> Result<(), E> {
-        if self.scope == Scope::Metadata {
-            metadata_from_text(self.line, text, self.depth);
+        if self.scope != Scope::Choices {
+            nested_from_text(self.line, text, self.scope, self.depth);
         }
         Ok(())
     }
@@ -377,7 +379,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 {
                     // Read by the scanner's reader of the same array.
                     let raw: &'de RawValue = map.next_value()?;
-                    let _ = scan_output(&mut Scanner::new(raw.get()), l);
+                    let _ = scan_output(&mut Scanner::new(raw.get()), l, self.scope, self.depth);
                 }
                 _ if self.scope == Scope::Metadata => {
                     let v: LStr<'de> = map.next_value()?;
@@ -560,6 +562,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         10 => match key {
             "candidates" => Field::Choices,
+            "completion" => Field::Nested,
             "created_at" => Field::Timestamp,
             "start_time" => Field::Timestamp,
             "@timestamp" => Field::Timestamp,
@@ -584,6 +587,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         11 => match key {
             "turn_number" => Field::Turn,
+            // A gateway's logged bodies (often as JSON text).
+            "requestBody" => Field::Nested,
             // Bedrock's batch inference output: the response.
             "modelOutput" => Field::Nested,
             "http_status" => Field::HttpStatus,
@@ -597,6 +602,7 @@ pub(crate) fn field(key: &str) -> Field {
         12 => match key {
             // A logger's own name for the response it wraps.
             "raw_response" | "llm_response" => Field::Nested,
+            "request_body" | "responseBody" => Field::Nested,
             "finishReason" => Field::FinishReason,
             "x_request_id" => Field::RequestId,
             "modelVersion" => Field::Model,
@@ -614,6 +620,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         13 => match key {
             "retry_attempt" => Field::Attempt,
+            "response_body" => Field::Nested,
             "usageMetadata" => Field::Usage,
             "prompt_tokens" => Field::UsageKey,
             "output_tokens" => Field::UsageKey,
@@ -760,7 +767,8 @@ fn field_by_meaning(key: &str) -> Field {
         "tags" | "request_tags" | "labels" => Field::Tags,
         "metadata" | "meta" => Field::Metadata,
         "request" | "response" | "body" | "modelInput" | "modelOutput" | "raw_response"
-        | "llm_response" => Field::Nested,
+        | "llm_response" | "request_body" | "requestBody" | "response_body" | "responseBody"
+        | "completion" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,
@@ -1152,11 +1160,13 @@ fn is_stream_event(kind: &str) -> bool {
     kind == "chat.completion.chunk" || kind.starts_with("response.")
 }
 
-/// A `metadata` object given as JSON text (a database export's JSON
-/// column, LiteLLM's spend logs through DuckDB): read as the object would
-/// be, apart, and what it gives taken where the line has nothing
-/// ([`RawLine::absorb`]). Any other text is ignored, as any other value.
-fn metadata_from_text(l: &mut RawLine<'_>, text: &str, depth: u8) {
+/// A `metadata`, `request` or `response` object given as JSON text (a
+/// database export's JSON column, LiteLLM's spend logs through DuckDB, a
+/// gateway that logs the bodies it passed as text): read as the object
+/// would be, in its scope, apart, and what it gives taken where the line
+/// has nothing ([`RawLine::absorb`]). Any other text is ignored, as any
+/// other value.
+fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, depth: u8) {
     if !text.trim_start().starts_with('{') {
         return;
     }
@@ -1164,7 +1174,7 @@ fn metadata_from_text(l: &mut RawLine<'_>, text: &str, depth: u8) {
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = LineSeed {
         line: &mut read,
-        scope: Scope::Metadata,
+        scope,
         depth,
     };
     if seed.deserialize(&mut de).is_ok() && de.end().is_ok() {
@@ -1936,7 +1946,7 @@ fn scan_map<'a, K: TopKeys>(
                 scan_choices(s, l, depth + 1)?
             }
             Field::Output if depth < 3 && !matches!(scope, Scope::Metadata | Scope::Request) => {
-                scan_output(s, l)?
+                scan_output(s, l, scope, depth)?
             }
             _ if scope == Scope::Metadata => {
                 let key = key.text(s);
@@ -2011,13 +2021,22 @@ pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
     if outer == Scope::Metadata {
         Scope::Metadata
     } else if outer == Scope::Request
-        || ((key == b"request" || key == b"modelInput") && outer != Scope::Response)
+        || (matches!(
+            key,
+            b"request" | b"modelInput" | b"request_body" | b"requestBody"
+        ) && outer != Scope::Response)
     {
         Scope::Request
     } else if outer == Scope::Response
         || (matches!(
             key,
-            b"response" | b"modelOutput" | b"raw_response" | b"llm_response"
+            b"response"
+                | b"modelOutput"
+                | b"raw_response"
+                | b"llm_response"
+                | b"response_body"
+                | b"responseBody"
+                | b"completion"
         ) && outer == Scope::Top)
     {
         Scope::Response
@@ -2030,21 +2049,27 @@ fn scan_nested<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth
     if s.peek()? == b'{' {
         scan_map(s, l, scope, depth, None, &mut NoKeys)
     } else {
-        match s.scalar()? {
-            Scalar::Str(text) if scope == Scope::Metadata => {
-                metadata_from_text(l, &text, depth);
-            }
-            _ => {}
+        if let Scalar::Str(text) = s.scalar()? {
+            nested_from_text(l, &text, scope, depth);
         }
         Ok(())
     }
 }
 
 /// A Responses API `output` array: its `web_search_call` items counted
-/// (each is a search OpenAI bills); anything else is skipped.
-fn scan_output<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>) -> Scan<()> {
-    if s.peek()? != b'[' {
-        return s.skip_value();
+/// (each is a search OpenAI bills). At the top of a line, an `output` of
+/// JSON text is a logged response (see [`nested_from_text`]); anything
+/// else is skipped.
+fn scan_output<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, scope: Scope, depth: u8) -> Scan<()> {
+    match s.peek()? {
+        b'[' => {}
+        b'"' if scope == Scope::Top => {
+            if let Scalar::Str(text) = s.scalar()? {
+                nested_from_text(l, &text, Scope::Response, depth + 1);
+            }
+            return Ok(());
+        }
+        _ => return s.skip_value(),
     }
     s.begin_array()?;
     let (mut first, mut searches) = (true, 0u64);
@@ -2196,10 +2221,21 @@ pub(crate) fn set_field<'a>(
         }
         // Prompt values are kept as raw JSON: the caller's (`set_text`).
         Field::Messages | Field::Prompt | Field::System => {}
-        // A `metadata` column of JSON text (DuckDB's JSON type).
+        // A `metadata`, `request` or `response` column of JSON text
+        // (DuckDB's JSON type, a CSV cell).
         Field::Metadata if !metadata => {
             if let Scalar::Str(text) = v {
-                metadata_from_text(l, &text, 1);
+                nested_from_text(l, &text, Scope::Metadata, 1);
+            }
+        }
+        Field::Nested if !metadata => {
+            if let Scalar::Str(text) = v {
+                nested_from_text(l, &text, nested_scope(key.as_bytes(), Scope::Top), 1);
+            }
+        }
+        Field::Output if !metadata => {
+            if let Scalar::Str(text) = v {
+                nested_from_text(l, &text, Scope::Response, 1);
             }
         }
         // An `output` column (Parquet): its items are not read.
@@ -2521,7 +2557,10 @@ pub static BUILTIN: Builtin = Builtin {
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
          (its reasoning_tokens are beside completion_tokens), the Responses\n\
          API's web_search_call output items. Logged\n\
-         request/response pairs ({\"request\": {...}, \"response\": {...}}).\n\
+         request/response pairs ({\"request\": {...}, \"response\": {...}};\n\
+         also request_body/response_body, raw_response, llm_response,\n\
+         completion), the objects or JSON text holding them (as an `output`\n\
+         of JSON text).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
          objects, Anthropic Messages responses, Gemini/Vertex\n\
          generateContent responses (modelVersion, createTime), and LiteLLM\n\
@@ -2746,6 +2785,10 @@ mod tests {
         // A provider's response wrapped under a logger's own name.
         r#"{"ts":"2026-10-01T09:00:00Z","raw_response":{"id":"chatcmpl-9","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100}},"metadata":{"feature":"chat"}}"#,
         r#"{"llm_response":{"id":"msg_9","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5}},"raw_response":"text","metadata":{"llm_response":{"model":"no"}}}"#,
+        // Bodies logged as JSON text.
+        r#"{"timestamp":"2026-10-01T09:00:00Z","feature":"chat","response":"{\"id\":\"chatcmpl-1\",\"model\":\"gpt-4o-2024-08-06\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":200}}}"}"#,
+        r#"{"request_body":"{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi there\"}]}","response_body":"{\"id\":\"msg_1\",\"model\":\"claude-sonnet-4-5-20250929\",\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":10,\"output_tokens\":5,\"cache_read_input_tokens\":100}}","status":200}"#,
+        r#"{"ts":"2026-10-01T09:00:00Z","output":"{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}","completion":{"model":"gpt-4o-mini"}}"#,
         // A messages array read in the line's own pass: spaces around it and
         // its parts, escapes in the last user message, a second array.
         r#"{"model":"m", "messages" : [ {"role":"system","content":"S\u00e9"} , {"role" : "user" , "content" : "q \"x\" \u00e9 ok"}, {"role":"user","name":"n","content":"Last one, Σας."} ] , "usage":{"prompt_tokens":1,"completion_tokens":1},"messages":[{"role":"user","content":"again"}]}"#,
@@ -2910,6 +2953,57 @@ mod tests {
         // More audio than tokens is rejected, as other parts are.
         let over = TRICKY[n - 2].replace(r#""audio_tokens":50"#, r#""audio_tokens":95"#);
         assert_eq!(rej(&over), RejectReason::InconsistentUsage);
+    }
+
+    /// A gateway that logs the bodies it passed as JSON text: each is read
+    /// as the object it holds, in its scope (the request's model is what
+    /// was asked for, the response's the one that answered), filling only
+    /// what the line does not say itself.
+    #[test]
+    fn bodies_logged_as_json_text_are_read() {
+        let n = TRICKY
+            .iter()
+            .position(|l| l.contains(r#""response":"{"#))
+            .unwrap();
+        let r = rec(TRICKY[n]);
+        assert_eq!(r.model, "gpt-4o-2024-08-06");
+        assert_eq!(r.request_id.as_deref(), Some("chatcmpl-1"));
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1000, 200, 100)
+        );
+        assert_eq!(r.feature.as_deref(), Some("chat"));
+        let r = rec(TRICKY[n + 1]);
+        assert_eq!(r.model, "claude-sonnet-4-5-20250929");
+        assert_eq!(r.request_id.as_deref(), Some("msg_1"));
+        assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
+        assert_eq!(r.max_tokens, Some(64));
+        assert!(r.prompt_fp.is_some());
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (110, 100, 5)
+        );
+        // The line's own model wins; text that is no object is ignored,
+        // and broken text too (the line is then missing its model).
+        let r = rec(
+            r#"{"model":"gpt-4o-mini","response":"{\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}"}"#,
+        );
+        assert_eq!(r.model, "gpt-4o-mini");
+        assert_eq!((r.usage.input, r.usage.output), (7, 3));
+        assert_eq!(
+            rej(r#"{"response":"{\"model\":\"gpt-4o\",\"usage\":"}"#),
+            RejectReason::MissingModel
+        );
+        assert_eq!(rej(r#"{"response":"gpt-4o"}"#), RejectReason::MissingModel);
+        // An `output` of JSON text (no Responses API array) is a logged
+        // response; so is a `completion` object.
+        let r = rec(TRICKY[n + 2]);
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!((r.usage.input, r.usage.output), (7, 3));
+        let r = rec(
+            r#"{"completion":{"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}}}"#,
+        );
+        assert_eq!(r.model, "gpt-4o-mini");
     }
 
     #[test]

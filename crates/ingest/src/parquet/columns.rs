@@ -234,6 +234,12 @@ impl Builder {
                 {
                     self.entry(path, &node, false, key(Field::Metadata))?
                 }
+                // A logged `request` or `response` (or `output`) column of
+                // JSON text: likewise.
+                (
+                    f @ (Field::Nested | Field::Output),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View,
+                ) if scope == Scope::Top => self.entry(path, &node, false, key(f))?,
                 (f @ (Field::Metadata | Field::Nested), _) if depth < 3 => {
                     if let DataType::Struct(children) = dtype {
                         let scope = if f == Field::Metadata {

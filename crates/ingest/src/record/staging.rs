@@ -172,54 +172,133 @@ impl<'a> RawLine<'a> {
         }
     }
 
-    /// Takes what `o` read (a `metadata` object given as JSON text, read
-    /// apart) where this line has nothing, as owned text: the fields it
-    /// fills first, its usage as a nested object's (see
-    /// [`RawUsage::add_nested`]), its tags after this line's.
+    /// Takes what `o` read (a `metadata`, `request` or `response` object
+    /// given as JSON text, read apart) where this line has nothing, as owned
+    /// text: the fields it fills first, its usage as a nested object's (see
+    /// [`RawUsage::add_nested`]), its tags after this line's. Its prompt
+    /// texts' fingerprints are taken, not their raw JSON (which borrows from
+    /// the text read apart). Every field is named: one added and not taken
+    /// here does not build.
     pub fn absorb(&mut self, o: RawLine<'_>) {
-        fn text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
-            if !mine.0.is_present() && theirs.0.is_present() {
-                mine.0 = match theirs.0 {
-                    Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
-                    Lenient::Missing => Lenient::Missing,
-                    Lenient::Negative => Lenient::Negative,
-                    Lenient::WrongType => Lenient::WrongType,
-                };
+        fn own<'b>(v: Lenient<Cow<'_, str>>) -> Lenient<Cow<'b, str>> {
+            match v {
+                Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
+                Lenient::Missing => Lenient::Missing,
+                Lenient::Negative => Lenient::Negative,
+                Lenient::WrongType => Lenient::WrongType,
             }
         }
-        fn plain<T>(mine: &mut T, theirs: T, present: fn(&T) -> bool) {
-            if !present(mine) && present(&theirs) {
+        fn text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
+            if !mine.0.is_present() && theirs.0.is_present() {
+                mine.0 = own(theirs.0);
+            }
+        }
+        fn plain<T>(mine: &mut Lenient<T>, theirs: Lenient<T>) {
+            if !mine.is_present() && theirs.is_present() {
                 *mine = theirs;
             }
         }
-        // (Not its model, provider or request id: a `metadata` object's
-        // are not the call's either.)
-        text(&mut self.feature, o.feature);
-        text(&mut self.route, o.route);
-        text(&mut self.team, o.team);
-        text(&mut self.user, o.user);
-        text(&mut self.session, o.session);
-        text(&mut self.status, o.status);
+        fn first<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        let RawLine {
+            timestamp,
+            request_id,
+            provider,
+            model,
+            feature,
+            route,
+            team,
+            user,
+            session,
+            turn,
+            status,
+            error_kind,
+            http_status,
+            status_word,
+            attempt,
+            retry_of,
+            usage,
+            latency_ms,
+            ttft_ms,
+            batch,
+            cache_hit,
+            service_tier,
+            request_model,
+            request_service_tier,
+            served_model,
+            stream_event,
+            host,
+            finish_reason,
+            max_tokens,
+            prompt_hash,
+            prefix_hash,
+            prefix_tokens,
+            prompt_text_fp,
+            prefix_text_fp,
+            prefix_chars,
+            user_messages,
+            prompt_text,
+            prompt_raw: _,
+            system_raw: _,
+            web_search_calls,
+            cost,
+            tags,
+        } = o;
+        // (A `metadata` object's model, provider and request id are not the
+        // call's: its reader gives its model as `request_model` and drops
+        // the other two, as for an object.)
+        text(&mut self.request_id, request_id);
+        text(&mut self.provider, provider);
+        text(&mut self.model, model);
+        text(&mut self.feature, feature);
+        text(&mut self.route, route);
+        text(&mut self.team, team);
+        text(&mut self.user, user);
+        text(&mut self.session, session);
+        text(&mut self.status, status);
         if self.status_word.is_none() {
-            self.status_word = o.status_word.map(|w| Cow::Owned(w.into_owned()));
+            self.status_word = status_word.map(|w| Cow::Owned(w.into_owned()));
         }
-        if self.host.is_none() {
-            self.host = o.host;
+        first(&mut self.host, host);
+        self.stream_event |= stream_event;
+        text(&mut self.error_kind, error_kind);
+        text(&mut self.retry_of, retry_of);
+        text(&mut self.service_tier, service_tier);
+        text(&mut self.request_model, request_model);
+        text(&mut self.request_service_tier, request_service_tier);
+        text(&mut self.served_model, served_model);
+        text(&mut self.finish_reason, finish_reason);
+        text(&mut self.prompt_hash, prompt_hash);
+        text(&mut self.prefix_hash, prefix_hash);
+        plain(&mut self.timestamp.0, timestamp.0);
+        plain(&mut self.turn.0, turn.0);
+        plain(&mut self.http_status.0, http_status.0);
+        plain(&mut self.attempt.0, attempt.0);
+        plain(&mut self.latency_ms.0, latency_ms.0);
+        plain(&mut self.ttft_ms.0, ttft_ms.0);
+        plain(&mut self.cost.0, cost.0);
+        plain(&mut self.batch.0, batch.0);
+        plain(&mut self.cache_hit.0, cache_hit.0);
+        plain(&mut self.max_tokens.0, max_tokens.0);
+        plain(&mut self.prefix_tokens.0, prefix_tokens.0);
+        if self.prompt_text_fp.is_none() {
+            self.prompt_text_fp = prompt_text_fp;
+            self.prompt_text = prompt_text.map(|t| Cow::Owned(t.into_owned()));
         }
-        text(&mut self.error_kind, o.error_kind);
-        text(&mut self.retry_of, o.retry_of);
-        text(&mut self.service_tier, o.service_tier);
-        text(&mut self.finish_reason, o.finish_reason);
-        plain(&mut self.timestamp, o.timestamp, |t| t.0.is_present());
-        plain(&mut self.turn, o.turn, |t| t.0.is_present());
-        plain(&mut self.attempt, o.attempt, |t| t.0.is_present());
-        plain(&mut self.cost, o.cost, |t| t.0.is_present());
-        plain(&mut self.batch, o.batch, |t| t.0.is_present());
-        plain(&mut self.cache_hit, o.cache_hit, |t| t.0.is_present());
-        self.usage.add_nested(o.usage);
+        if self.prefix_text_fp.is_none() {
+            self.prefix_text_fp = prefix_text_fp;
+            self.prefix_chars = prefix_chars;
+        }
+        first(&mut self.user_messages, user_messages);
+        if self.web_search_calls == 0 {
+            self.web_search_calls = web_search_calls;
+        }
+        self.usage.add_nested(usage);
         self.tags.extend(
-            o.tags
-                .into_iter()
+            tags.into_iter()
                 .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))),
         );
     }

@@ -864,3 +864,72 @@ fn mapped_paths_go_on_inside_json_text_columns() {
     assert!(got[3].contains("input: 10"), "{}", got[3]);
     assert!(got[4].contains("input: 20"), "{}", got[4]);
 }
+
+/// A logged response (or request, or `output`) column of JSON text is read
+/// as the object it holds, as in the same row read as a JSON line: the
+/// model that answered, its usage, the request's model and max tokens.
+#[test]
+fn bodies_in_json_text_columns_are_read() {
+    let gpt = r#"{"id":"chatcmpl-1","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":200}}}"#;
+    let claude = r#"{"id":"msg_1","model":"claude-sonnet-4-5-20250929","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100}}"#;
+    let asked = r#"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#;
+    let mini = r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}}"#;
+    let got = agree(
+        vec![
+            ("ts", strings(&[Some("2026-10-01T09:00:00Z"); 6])),
+            (
+                "response",
+                strings(&[
+                    Some(gpt),
+                    None,
+                    Some(claude),
+                    Some("just text"),
+                    Some(r#"{"model":"gpt-4o","usage":"#),
+                    Some(mini),
+                ]),
+            ),
+            (
+                "request_body",
+                strings(&[None, None, Some(asked), None, None, None]),
+            ),
+            (
+                "output",
+                strings(&[None, Some(claude), None, None, None, None]),
+            ),
+        ],
+        None,
+    );
+    let has = |i: usize, parts: &[&str]| {
+        for p in parts {
+            assert!(got[i].contains(p), "row {i}: {p} in {}", got[i]);
+        }
+    };
+    has(
+        0,
+        &[
+            "gpt-4o-2024-08-06",
+            "input: 1000",
+            "cached_read: 200",
+            "output: 100",
+        ],
+    );
+    has(
+        1,
+        &[
+            "claude-sonnet-4-5-20250929",
+            "input: 110",
+            "cached_read: 100",
+        ],
+    );
+    has(
+        2,
+        &[
+            "claude-sonnet-4-5-20250929",
+            "max_tokens: Some(64)",
+            "input: 110",
+        ],
+    );
+    has(3, &["Err", "MissingModel"]);
+    has(4, &["Err", "MissingModel"]);
+    has(5, &["gpt-4o-mini", "input: 7", "output: 3"]);
+}
