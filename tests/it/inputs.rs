@@ -2057,6 +2057,16 @@ fn a_cloudflare_page_is_read_as_its_records() {
         "mapped (API page)"
     );
     assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
+    // Without the mapping: the reader knows Cloudflare's names (`cached`,
+    // `tokens_in`, `tokens_out`, the metadata's JSON text) itself.
+    let r = env.audit(&["logs.json", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0117");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(
+        r["audit"]["input"]["files"][0]["format"],
+        "gateway (API page)"
+    );
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
 }
 
 /// A CSV cell of more digits than a 64-bit integer holds is an identifier

@@ -503,6 +503,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         6 => match key {
             "vendor" => Field::Provider,
+            // Cloudflare AI Gateway's logs: answered from its cache.
+            "cached" => Field::CacheHit,
             "userId" => Field::User,
             "status" => Field::Status,
             "prompt" => Field::Prompt,
@@ -587,6 +589,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         11 => match key {
             "turn_number" => Field::Turn,
+            // Anthropic's usage report rows.
+            "starting_at" => Field::Timestamp,
             // A gateway's logged bodies (often as JSON text).
             "requestBody" => Field::Nested,
             // Bedrock's batch inference output: the response.
@@ -620,6 +624,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         13 => match key {
             "retry_attempt" => Field::Attempt,
+            // OpenRouter's generation records.
+            "provider_name" => Field::Provider,
             "response_body" => Field::Nested,
             "usageMetadata" => Field::Usage,
             "prompt_tokens" => Field::UsageKey,
@@ -632,6 +638,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         14 => match key {
+            // Anthropic's usage report rows: the TTL split of the writes.
+            "cache_creation" => Field::Usage,
             "attempt_number" => Field::Attempt,
             "processed_time" => Field::Timestamp,
             "usage_metadata" => Field::Usage,
@@ -664,6 +672,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         19 => match key {
+            // OpenAI's usage API rows.
+            "input_cached_tokens" => Field::UsageKey,
             "custom_llm_provider" => Field::Provider,
             "retry_of_request_id" => Field::RetryOf,
             "time_to_first_token" => Field::Ttft,
@@ -671,12 +681,18 @@ pub(crate) fn field(key: &str) -> Field {
         },
         20 => match key {
             "user_api_key_user_id" => Field::User,
+            // LiteLLM's logging payload (`metadata`).
+            "user_api_key_team_id" => Field::Team,
+            // OpenRouter's generation records: the provider's own counts.
+            "native_tokens_prompt" | "native_tokens_cached" => Field::UsageKey,
             "candidatesTokenCount" => Field::UsageKey,
             "system_prompt_tokens" => Field::PrefixTokens,
             _ => Field::Other,
         },
         21 => match key {
             "max_completion_tokens" => Field::MaxTokens,
+            // Anthropic's usage report rows (its `input_tokens`).
+            "uncached_input_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
         22 => match key {
@@ -685,6 +701,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         23 => match key {
             "cache_read_input_tokens" => Field::UsageKey,
+            "user_api_key_team_alias" => Field::Team,
+            "native_tokens_reasoning" => Field::UsageKey,
             "cachedContentTokenCount" => Field::UsageKey,
             "toolUsePromptTokenCount" => Field::UsageKey,
             "additional_usage_values" => Field::Usage,
@@ -698,6 +716,10 @@ pub(crate) fn field(key: &str) -> Field {
             "cache_creation_input_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
+        24 => match key {
+            "native_tokens_completion" => Field::UsageKey,
+            _ => Field::Other,
+        },
         _ => Field::Other,
     }
 }
@@ -706,17 +728,23 @@ pub(crate) fn field(key: &str) -> Field {
 fn field_by_meaning(key: &str) -> Field {
     match key {
         "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
-        | "request_created_at" | "created" | "@timestamp" | "createTime" | "processed_time" => {
-            Field::Timestamp
-        }
+        | "request_created_at" | "created" | "@timestamp" | "createTime" | "processed_time"
+        | "starting_at" => Field::Timestamp,
         "request_id" | "requestId" | "id" | "x_request_id" | "responseId" | "recordId" => {
             Field::RequestId
         }
-        "provider" | "custom_llm_provider" | "llm_provider" | "vendor" => Field::Provider,
+        "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
+            Field::Provider
+        }
         "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
-        "team" | "team_id" | "team_name" | "team_alias" => Field::Team,
+        "team"
+        | "team_id"
+        | "team_name"
+        | "team_alias"
+        | "user_api_key_team_id"
+        | "user_api_key_team_alias" => Field::Team,
         "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" | "_user" => {
             Field::User
         }
@@ -745,13 +773,19 @@ fn field_by_meaning(key: &str) -> Field {
         | "ephemeral_5m_input_tokens"
         | "ephemeral_1h_input_tokens"
         | "tokens_in"
-        | "tokens_out" => Field::UsageKey,
+        | "tokens_out"
+        | "uncached_input_tokens"
+        | "input_cached_tokens"
+        | "native_tokens_prompt"
+        | "native_tokens_completion"
+        | "native_tokens_cached"
+        | "native_tokens_reasoning" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
         "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
         "batch" | "is_batch" => Field::Batch,
-        "cache_hit" | "cache_status" => Field::CacheHit,
+        "cache_hit" | "cache_status" | "cached" => Field::CacheHit,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
@@ -772,7 +806,7 @@ fn field_by_meaning(key: &str) -> Field {
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,
-        "billed_units" => Field::Usage,
+        "billed_units" | "cache_creation" => Field::Usage,
         _ => Field::Other,
     }
 }
@@ -988,9 +1022,12 @@ fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
 pub(crate) fn usage_key(key: &str) -> UsageKey {
     match key {
         // Cloudflare AI Gateway's `tokens_in` / `tokens_out` (as OpenAI's).
-        "prompt_tokens" | "tokens_in" => UsageKey::PromptTokens,
-        "completion_tokens" | "tokens_out" => UsageKey::CompletionTokens,
-        "input_tokens" => UsageKey::InputTokens,
+        "prompt_tokens" | "tokens_in" | "native_tokens_prompt" => UsageKey::PromptTokens,
+        "completion_tokens" | "tokens_out" | "native_tokens_completion" => {
+            UsageKey::CompletionTokens
+        }
+        // Anthropic's usage report rows: its `input_tokens`.
+        "input_tokens" | "uncached_input_tokens" => UsageKey::InputTokens,
         "output_tokens" => UsageKey::OutputTokens,
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
         "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
@@ -1003,8 +1040,10 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cost" => UsageKey::Cost,
         // xAI's exact charge, in ticks of 1e-10 USD.
         "cost_in_usd_ticks" => UsageKey::CostTicks,
-        "cached_tokens" => UsageKey::Cached,
-        "reasoning_tokens" => UsageKey::Reasoning,
+        // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
+        // generation records (`native_tokens_*`, the provider's counts).
+        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" => UsageKey::Cached,
+        "reasoning_tokens" | "native_tokens_reasoning" => UsageKey::Reasoning,
         "promptTokenCount" => UsageKey::PromptTokenCount,
         "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
         "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
@@ -1218,16 +1257,15 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
         usage_from_text(self.0, text);
         Ok(())
     }
+    // A number is no usage object (OpenRouter's generation records give
+    // the credits spent as `usage`): read and ignored, as a null.
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.0.prompt_tokens = Lenient::WrongType;
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.0.prompt_tokens = Lenient::WrongType;
         Ok(())
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.0.prompt_tokens = Lenient::WrongType;
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
@@ -2198,7 +2236,7 @@ pub(crate) fn set_field<'a>(
         Field::Attempt => first(&mut l.attempt.0, || v.count()),
         Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
         Field::Usage => match v {
-            Scalar::Null => {}
+            Scalar::Null | Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => {}
             Scalar::Str(text) => usage_from_text(&mut l.usage, &text),
             _ => l.usage.prompt_tokens = Lenient::WrongType,
         },
@@ -2293,7 +2331,12 @@ fn usage_opens(s: &mut Scanner<'_>, u: &mut RawUsage) -> Scan<bool> {
         return Err(Bail);
     }
     if s.peek()? != b'{' {
-        if s.scalar()? != Scalar::Null {
+        // A number is no usage object (OpenRouter's generation records
+        // give the credits spent as `usage`): ignored, as a null.
+        if !matches!(
+            s.scalar()?,
+            Scalar::Null | Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_)
+        ) {
             u.prompt_tokens = Lenient::WrongType;
         }
         return Ok(false);
@@ -2572,7 +2615,12 @@ pub static BUILTIN: Builtin = Builtin {
          finish_reason/stop_reason (or the first of `choices`/`candidates`),\n\
          tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
          rows with cache_hit true were answered from LiteLLM's cache and not\n\
-         billed: counted as not_a_call.\n\
+         billed: counted as not_a_call (also Portkey's cache_status HIT and\n\
+         Cloudflare AI Gateway's cached: true). Rows of Anthropic's usage\n\
+         report (uncached_input_tokens, cache_creation) and OpenAI's usage\n\
+         API (input_cached_tokens; each row is read as one call, whatever\n\
+         its num_model_requests), OpenRouter's generation records (its\n\
+         native_tokens_* counts).\n\
          Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
          list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
          the tag key=value.",
@@ -3004,6 +3052,71 @@ mod tests {
             r#"{"completion":{"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}}}"#,
         );
         assert_eq!(r.model, "gpt-4o-mini");
+    }
+
+    /// Exports whose names the reader learnt from a helper's survey of
+    /// public docs: Cloudflare AI Gateway's cache hits, the rows of
+    /// Anthropic's and OpenAI's usage APIs, OpenRouter's generation
+    /// records (a number as `usage`, the provider's own counts), LiteLLM's
+    /// logging payload's team. Each figure is the line's own.
+    #[test]
+    fn usage_api_rows_generations_and_gateway_cache_hits() {
+        // Cloudflare: `cached: true` was answered from its cache.
+        let cf = r#"{"id":"01JX","created_at":"2025-06-01T10:01:00.000Z","cached":true,"cost":0,"model":"gpt-4o","provider":"openai","status_code":200,"success":true,"tokens_in":1000,"tokens_out":100}"#;
+        assert_eq!(rej(cf), RejectReason::NotACall);
+        let billed = cf.replace(r#""cached":true"#, r#""cached":false"#);
+        let r = rec(&billed);
+        assert_eq!((r.usage.input, r.usage.output), (1000, 100));
+        // Anthropic's usage report: input without the cache, the writes'
+        // TTL split in a top-level `cache_creation`.
+        let r = rec(
+            r#"{"uncached_input_tokens":10000,"cache_creation":{"ephemeral_1h_input_tokens":1000,"ephemeral_5m_input_tokens":2000},"cache_read_input_tokens":5000,"output_tokens":1000,"server_tool_use":{"web_search_requests":0},"model":"claude-sonnet-4-5-20250929","starting_at":"2025-06-01T00:00:00Z"}"#,
+        );
+        let u = &r.usage;
+        assert_eq!(
+            (
+                u.input,
+                u.cached_read,
+                u.cache_write,
+                u.cache_write_1h,
+                u.output
+            ),
+            (18000, 5000, 3000, 1000, 1000)
+        );
+        assert_eq!(
+            r.timestamp.unwrap().to_rfc3339(),
+            "2025-06-01T00:00:00+00:00"
+        );
+        // OpenAI's usage API: cached tokens inside the input.
+        let r = rec(
+            r#"{"object":"organization.usage.completions.result","input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"num_model_requests":10,"model":"gpt-4o-2024-08-06","batch":false}"#,
+        );
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (10000, 4000, 1000)
+        );
+        // OpenRouter: `usage` is the credits spent; the provider's counts
+        // (`native_tokens_*`) are billed, not the normalised `tokens_*`.
+        let r = rec(
+            r#"{"id":"gen-1","total_cost":0.0035,"created_at":"2025-06-01T10:00:00.000Z","model":"openai/gpt-4o","usage":0.0035,"provider_name":"OpenAI","tokens_prompt":990,"tokens_completion":98,"native_tokens_prompt":1000,"native_tokens_completion":100,"native_tokens_reasoning":0,"native_tokens_cached":400}"#,
+        );
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1000, 400, 100)
+        );
+        assert_eq!(r.provider.as_deref(), Some("openai"));
+        assert_eq!(r.logged_cost, Some(Money::from_picos(3_500_000_000)));
+        // A usage that is neither an object nor a number is still wrong.
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":true,"prompt_tokens":1}"#),
+            RejectReason::WrongType
+        );
+        // LiteLLM's logging payload: the team in its metadata.
+        let r = rec(
+            r#"{"model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100,"metadata":{"user_api_key_alias":"search-svc","user_api_key_team_id":"team-1","user_api_key_user_id":"alice","user_api_key_team_alias":"search"}}"#,
+        );
+        assert_eq!(r.team.as_deref(), Some("team-1"));
+        assert_eq!(r.user.as_deref(), Some("alice"));
     }
 
     #[test]

@@ -329,7 +329,7 @@ impl<'a> RawLine<'a> {
             evidence,
             ..Reject::new(
                 RejectReason::NotACall,
-                "cache_hit: answered from the gateway's own cache (LiteLLM's, or a mapped cache_hit), not billed by the provider",
+                "cache_hit: answered from the gateway's own cache (LiteLLM's cache_hit, Portkey's cache_status, Cloudflare's cached, or a mapped cache_hit), not billed by the provider",
             )
         }
     }
