@@ -251,8 +251,10 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     if !unreadable.is_empty() {
         // A warning, so on stderr even with --quiet.
         eprintln!(
-            "store: could not read {} files; the store keeps what it had of them, and the next ingest tries them again:",
-            unreadable.len()
+            "store: could not read {}; the store keeps what it had of {}, and the next ingest tries {} again:",
+            crate::output::counted(unreadable.len() as u64, "file", "files"),
+            if unreadable.len() == 1 { "it" } else { "them" },
+            if unreadable.len() == 1 { "it" } else { "them" },
         );
         for (name, why) in unreadable {
             eprintln!("  {name}: {why}");
@@ -280,7 +282,8 @@ fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
     let rejected = s.rejects.total();
     if quiet && rejected > 0 {
         out.push(format!(
-            "{rejected} lines rejected (the audit's Data quality section lists them; --strict makes this an error)"
+            "{} rejected (the audit's Data quality section lists them; --strict makes this an error)",
+            crate::output::counted(rejected, "line", "lines")
         ));
     }
     out
@@ -378,7 +381,8 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     let rejected = r.summary.rejects.total();
     if rejected > 0 {
         s.push_str(&format!(
-            "{rejected} lines rejected (the audit's Data quality section lists them; --strict makes this an error).\n"
+            "{} rejected (the audit's Data quality section lists them; --strict makes this an error).\n",
+            crate::output::counted(rejected, "line", "lines")
         ));
     }
     let ignored = r.summary.rejects.fields_ignored();

@@ -327,10 +327,42 @@ fn an_unreadable_claude_code_file_is_named_and_kept_not_an_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("could not read 1 files"), "{err}");
+    assert!(err.contains("could not read 1 file;"), "{err}");
     assert!(err.contains("agents/p/a.jsonl"), "{err}");
     let stored = audit_of(&env, &["--store", "store"]);
     assert_eq!(stored["totals"]["calls"], 3);
+    store_check(&env);
+}
+
+/// A `.gz` cut short (a partial download, a file still being written) is
+/// one truncated file, as for an audit, not a failed ingest: the night's
+/// other files are ingested, and once the file is whole it is read.
+#[test]
+fn a_gzip_cut_short_is_a_rejected_line_not_a_failed_ingest() {
+    use std::io::Write;
+    let env = Env::new();
+    env.write(
+        "logs/good.jsonl",
+        call(1, 9, "chat", 1000, 100, "r1") + &call(1, 10, "chat", 2000, 0, "r2"),
+    );
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(call(2, 9, "chat", 4000, 0, "r3").as_bytes())
+        .unwrap();
+    let whole = e.finish().unwrap();
+    std::fs::write(env.path("logs/cut.jsonl.gz"), &whole[..8]).unwrap();
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 line rejected"), "{said}");
+    // 1,000 × $2.50/M + 100 × $10/M + 2,000 × $2.50/M = $0.0085.
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.0085");
+    assert_eq!(stored["input"]["rejected_by_reason"]["truncated_file"], 1);
+    // Whole the next night: its call is read (4,000 × $2.50/M = $0.01).
+    std::fs::write(env.path("logs/cut.jsonl.gz"), &whole).unwrap();
+    ingest(&env, &["logs"]);
+    let stored = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&stored["totals"]["cost"]), "0.0185");
+    assert_eq!(stored["totals"]["calls"], 3);
+    assert_eq!(stored["input"]["rejected"], 0);
     store_check(&env);
 }
 

@@ -643,16 +643,18 @@ fn agent_log_format(p: &Planned, options: &IngestOptions) -> Result<Option<Strin
         }
     }
     let source = Source::File(p.path.clone());
-    let (encoding, stream) =
-        tokenaudit_ingest::source::open(&source).map_err(StoreError::io(&p.path))?;
+    // A file that cannot be opened or decoded (a `.gz` cut short, or still
+    // being written) is detected from what could be read: the reading
+    // itself counts it as an unreadable or truncated file, as an audit
+    // does, and the other inputs are ingested.
+    let Ok((encoding, stream)) = tokenaudit_ingest::source::open(&source) else {
+        return Ok(None);
+    };
     if encoding == tokenaudit_ingest::source::Encoding::Parquet {
         return Ok(None);
     }
     let mut head = Vec::with_capacity(64 << 10);
-    stream
-        .take(64 << 10)
-        .read_to_end(&mut head)
-        .map_err(StoreError::io(&p.path))?;
+    let _ = stream.take(64 << 10).read_to_end(&mut head);
     Ok(tokenaudit_ingest::formats::detect(&head, None)
         .ok()
         .and_then(|f| agent(&f)))
