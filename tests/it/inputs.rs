@@ -2424,3 +2424,32 @@ fn most_expensive_ties_are_listed_by_request_id() {
     assert_eq!(listed(&["a.jsonl", "b.jsonl"]), want);
     assert_eq!(listed(&["b.jsonl", "a.jsonl", "--threads", "1"]), want);
 }
+
+/// A spreadsheet's CSV export: UTF-16 with its mark though named `.csv`
+/// (Excel's "Unicode Text"), rows of separators only where rows were
+/// cleared. The text is read as UTF-8 (it was every row rejected); the
+/// cleared rows are blank lines (they were rejected as missing a model),
+/// and the lines keep their numbers.
+#[test]
+fn a_utf16_csv_with_cleared_rows_is_read() {
+    let env = Env::new();
+    let text = "timestamp,model,feature,prompt_tokens,completion_tokens\r\n\
+                2026-10-01T10:00:00Z,gpt-4o,a,1000,100\r\n\
+                ,,,,\r\n\
+                2026-10-01T11:00:00Z,gpt-4o,b,2000,200\r\n\
+                2026-10-01T12:00:00Z,,b,5,5\r\n\
+                , , ,,\r\n";
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(env.path("export.csv"), bytes).unwrap();
+    let out = run(&env, &["export.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = env.report();
+    // gpt-4o: (1,000 + 2,000) × $2.50/M + (100 + 200) × $10/M = $0.0105.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(samples(&r), [at("export.csv", 5, "missing_model")]);
+    assert_eq!(files(&r)[0].2, "gateway (CSV) (UTF-16)");
+}

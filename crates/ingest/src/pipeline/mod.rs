@@ -940,6 +940,18 @@ fn produce(
     (encoding_name, format)
 }
 
+/// A stream whose next read fails with the error it holds, then ends.
+struct FailedRead(Option<std::io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
 /// How many bytes of source `index` to read at most, if not all.
 fn end_of(options: &IngestOptions, index: usize) -> Option<u64> {
     options.ends.get(index).copied().flatten()
@@ -969,6 +981,38 @@ fn read_chunks(
     (rejects, next_line, hasher): (&mut Rejects, &mut u64, &mut ContentHasher),
     mut layout: Option<Layout>,
 ) -> String {
+    // A CSV told by its name may still be UTF-16 (Excel's "Unicode Text"
+    // export): its mark is looked for before the CSV adapter reads it, and
+    // the text read as UTF-8 from there on (as for any other layout).
+    if layout == Some(Layout::Csv) {
+        let mut mark = Vec::with_capacity(2);
+        let read = (&mut stream).take(2).read_to_end(&mut mark);
+        let first = std::io::Cursor::new(mark);
+        stream = match read {
+            Ok(_) => {
+                if let Some(big_endian) = container::utf16_bom(first.get_ref()) {
+                    let text = Box::new(Utf16Text::new(first.chain(stream), big_endian));
+                    let inner = read_chunks(
+                        index,
+                        text,
+                        count,
+                        options,
+                        (&mut *send, free),
+                        (rejects, next_line, hasher),
+                        layout,
+                    );
+                    return match inner.as_str() {
+                        "none" => inner,
+                        _ => format!("{inner} (UTF-16)"),
+                    };
+                }
+                Box::new(first.chain(stream))
+            }
+            // The error is met where it would have been: after the bytes
+            // read before it.
+            Err(e) => Box::new(first.chain(FailedRead(Some(e)))),
+        };
+    }
     // The layouts that are no JSON lines as they stand are read through an
     // adapter that makes them so.
     match layout {

@@ -1116,6 +1116,9 @@ impl<R: Read> CsvRecords<R> {
                         self.line += 1;
                     }
                     return Ok(true);
+                } else if self.record.iter().all(|c| c.trim().is_empty()) {
+                    // Separators only (`,,,,`: a spreadsheet's cleared
+                    // row): a blank line, skipped as one.
                 } else {
                     self.write_row();
                 }
