@@ -518,11 +518,11 @@ pub struct Accumulator<'c> {
     pub(crate) keyed: Keyed,
     pub(crate) totals: Stats,
     pub(crate) cost_parts: CostParts,
-    /// Users and sessions grow with the input: exact, spilled to disk past
-    /// a bound (see `spill.rs`).
+    /// Users, sessions and tags grow with the input (a tag may carry a
+    /// trace id): exact, spilled to disk past a bound (see `spill.rs`).
     pub(crate) users: SpillTable,
     pub(crate) sessions: SpillTable,
-    pub(crate) tags: Table,
+    pub(crate) tags: SpillTable,
     pub(crate) error_kinds: Table,
     pub(crate) reconcile: FxHashMap<Box<str>, Reconcile>,
     pub(crate) coverage: [u64; Field::ALL.len()],
@@ -642,7 +642,7 @@ impl<'c> Accumulator<'c> {
             cost_parts: CostParts::default(),
             users: SpillTable::default(),
             sessions: SpillTable::default(),
-            tags: Table::default(),
+            tags: SpillTable::default(),
             error_kinds: Table::default(),
             reconcile: FxHashMap::default(),
             coverage: [0; Field::ALL.len()],
@@ -985,7 +985,7 @@ impl<'c> Accumulator<'c> {
         self.keyed.merge(o.keyed);
         self.users.merge(o.users);
         self.sessions.merge(o.sessions);
-        merge_table(&mut self.tags, o.tags);
+        self.tags.merge(o.tags);
         merge_table(&mut self.error_kinds, o.error_kinds);
         for (k, v) in o.reconcile {
             let e = self.reconcile.entry(k).or_default();
@@ -1369,11 +1369,12 @@ impl RecordSink for Accumulator<'_> {
         self.repeats.add(r);
         let day = r.timestamp.map(|t| t.date_naive());
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let route = crate::route::template(label(&r.route));
         let text = KeyText {
             provider: r.provider.as_deref().unwrap_or(""),
             model: &r.model,
             feature,
-            route: label(&r.route),
+            route: &route,
             team: label(&r.team),
             day,
             batch: r.is_batch(),
@@ -1486,7 +1487,7 @@ impl RecordSink for Accumulator<'_> {
             self.key_buf.push_str(k);
             self.key_buf.push('=');
             self.key_buf.push_str(v);
-            bump(&mut self.tags, &self.key_buf, status, &r.usage, cost);
+            self.tags.add(&self.key_buf, status, &r.usage, cost);
         }
         if status != CallStatus::Ok {
             let kind = r

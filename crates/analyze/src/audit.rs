@@ -302,8 +302,14 @@ pub struct Audit {
     pub by: Vec<DimTable>,
     /// Stats per (feature, model), most expensive first.
     pub feature_model: Vec<PairRow>,
-    /// Stats per tag (`key` is `name=value`).
+    /// Stats per tag (`key` is `name=value`), most expensive first: the
+    /// top 1,000 (`spill::TOP_ROWS`; exact, summed out of core: a tag may
+    /// carry a trace id).
     pub tags: Vec<Row>,
+    /// Distinct tags (rows kept plus rows omitted).
+    pub tags_distinct: u64,
+    /// The stats of the tags not in `tags`.
+    pub tags_omitted: Stats,
     /// Failed calls by kind (`error_kind`, else `http_<code>`, else the
     /// status).
     pub failures: Vec<Row>,
@@ -711,6 +717,8 @@ impl Accumulator<'_> {
                 omitted: Stats::default(),
             });
         }
+        // As users' and sessions' (below).
+        let tags = self.tags.finish(crate::spill::TOP_ROWS).unwrap_or_default();
         for (dim, table) in [(Dim::User, self.users), (Dim::Session, self.sessions)] {
             // Reading back a spilled run can only fail if the temporary file
             // vanished under us; the audit then reports what it has.
@@ -868,7 +876,13 @@ impl Accumulator<'_> {
             long_context_calls: self.long_context_calls,
             by,
             feature_model,
-            tags: rows(self.tags),
+            tags: tags
+                .rows
+                .into_iter()
+                .map(|(key, stats)| Row { key, stats })
+                .collect(),
+            tags_distinct: tags.distinct,
+            tags_omitted: tags.rest,
             failures: rows(self.error_kinds),
             daily,
             daily_by_model: day_rows(day_model),

@@ -25,6 +25,7 @@ pub mod infer;
 pub mod observe;
 pub mod pipeline;
 pub mod repeats;
+pub mod route;
 pub mod short;
 pub mod sketch;
 pub mod spill;
@@ -62,6 +63,7 @@ mod module_graph {
         ("finding", &[]),
         ("timings", &[]),
         ("wire", &[]),
+        ("route", &[]),
         ("repeats", &["wire"]),
         ("cachesim", &["wire"]),
         ("coverage", &["finding"]),
@@ -71,8 +73,8 @@ mod module_graph {
         (
             "accumulate",
             &[
-                "budget", "coverage", "infer", "observe", "repeats", "sketch", "spill", "stats",
-                "wire",
+                "budget", "coverage", "infer", "observe", "repeats", "route", "sketch", "spill",
+                "stats", "wire",
             ],
         ),
         (

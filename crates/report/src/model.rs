@@ -1100,7 +1100,16 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if !a.tags.is_empty() {
         table_section(
             "Spend by tag",
-            stats_table("tag", &a.tags, t, TOP, (0, Stats::default())),
+            stats_table(
+                "tag",
+                &a.tags,
+                t,
+                TOP,
+                (
+                    a.tags_distinct.saturating_sub(a.tags.len() as u64),
+                    a.tags_omitted,
+                ),
+            ),
         );
     }
     if !a.daily.is_empty() {

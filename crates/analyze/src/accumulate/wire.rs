@@ -29,8 +29,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// timelines first, as a span of their own (decoded beside the rest); 7:
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
-/// tokens, web searches and their cost per group.
-const FORMAT: u32 = 12;
+/// tokens, web searches and their cost per group; 13: tags as a spilled
+/// table, as users and sessions.
+const FORMAT: u32 = 13;
 
 wire_struct!(Group {
     resolved,
@@ -156,10 +157,12 @@ impl<'c> Accumulator<'c> {
     pub fn encode(mut self) -> io::Result<Vec<u8>> {
         let users = std::mem::take(&mut self.users);
         let sessions = std::mem::take(&mut self.sessions);
+        let tags = std::mem::take(&mut self.tags);
         let mut w = Vec::new();
         self.encode_around(&mut w, |w| {
             users.encode_into(w)?;
-            sessions.encode_into(w)
+            sessions.encode_into(w)?;
+            tags.encode_into(w)
         })?;
         Ok(w)
     }
@@ -179,12 +182,15 @@ impl<'c> Accumulator<'c> {
     pub fn encode_kept_into(&mut self, w: &mut Vec<u8>) -> io::Result<()> {
         let mut users = std::mem::take(&mut self.users);
         let mut sessions = std::mem::take(&mut self.sessions);
+        let mut tags = std::mem::take(&mut self.tags);
         let done = self.encode_around(w, |w| {
             users.encode_kept(w)?;
-            sessions.encode_kept(w)
+            sessions.encode_kept(w)?;
+            tags.encode_kept(w)
         });
         self.users = users;
         self.sessions = sessions;
+        self.tags = tags;
         done
     }
 
@@ -212,7 +218,7 @@ impl<'c> Accumulator<'c> {
             cost_parts,
             users: _,
             sessions: _,
-            tags,
+            tags: _,
             error_kinds,
             reconcile,
             coverage,
@@ -245,7 +251,6 @@ impl<'c> Accumulator<'c> {
         totals.put(w);
         cost_parts.put(w);
         tables(w)?;
-        tags.put(w);
         error_kinds.put(w);
         reconcile.put(w);
         coverage.put(w);
@@ -390,7 +395,7 @@ impl<'c> Accumulator<'c> {
             cost_parts: Wire::get(r)?,
             users: SpillTable::decode_from(r)?,
             sessions: SpillTable::decode_from(r)?,
-            tags: Wire::get(r)?,
+            tags: SpillTable::decode_from(r)?,
             error_kinds: Wire::get(r)?,
             reconcile: Wire::get(r)?,
             coverage: Wire::get(r)?,
