@@ -40,6 +40,9 @@ const PREFIXES: &[&[u8]] = &[
 /// `route` with its id segments as `{id}` and without its query string;
 /// borrowed when nothing changes (the usual case, checked per call).
 pub fn template(route: &str) -> Cow<'_, str> {
+    if !may_change(route.as_bytes()) {
+        return Cow::Borrowed(route);
+    }
     let path = route.split(['?', '#']).next().unwrap_or(route);
     if path.len() == route.len() && !path.split('/').any(is_id) {
         return Cow::Borrowed(route);
@@ -52,6 +55,28 @@ pub fn template(route: &str) -> Cow<'_, str> {
         out.push_str(if is_id(segment) { "{id}" } else { segment });
     }
     Cow::Owned(out)
+}
+
+/// One pass over the bytes (the call's cost when nothing changes): whether
+/// the route has a query string, or a segment that may be an id (one
+/// with a digit that is all digits or 8 bytes or more).
+fn may_change(b: &[u8]) -> bool {
+    let may_be_id = |len: usize, digits: usize| digits > 0 && (digits == len || len >= 8);
+    let (mut len, mut digits) = (0, 0);
+    for &c in b {
+        match c {
+            b'/' => {
+                if may_be_id(len, digits) {
+                    return true;
+                }
+                (len, digits) = (0, 0);
+            }
+            b'?' | b'#' => return true,
+            b'0'..=b'9' => (len, digits) = (len + 1, digits + 1),
+            _ => len += 1,
+        }
+    }
+    may_be_id(len, digits)
 }
 
 /// Whether a path segment is an id: a number, a UUID, 16 or more hex
