@@ -1270,6 +1270,14 @@ fn unknown_shapes_are_reported_not_guessed_and_a_mapping_reads_them() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0111");
     assert_eq!(r["audit"]["totals"]["input_tokens"], 4000);
     assert_eq!(r["audit"]["totals"]["output_tokens"], 110);
+    // Its times are seconds since the trace's start: read as absent (a
+    // call of 1970 would be priced at the catalog's first price), and said.
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 2);
+    assert!(r["audit"]["first_call"].is_null());
+    let detail = r["audit"]["input"]["rejected_samples"][0]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.starts_with("timestamp: before 2015"), "{detail}");
 }
 
 // 10. The output folder.

@@ -11,8 +11,9 @@
 //! `request_body`, `response_body`, `raw_response`, `llm_response`,
 //! `completion`, and any of them, or an `output`, given as JSON text):
 //! - time: `timestamp`, `created_at`, `ts`, `time`, `start_time`, `startTime`,
-//!   `request_created_at`, `created`, `createTime`, `processed_time` (epoch numbers in
-//!   s/ms/µs/ns or text);
+//!   `request_created_at`, `created`, `createTime`, `processed_time`, `starting_at`
+//!   (epoch numbers in s/ms/µs/ns or text; a time before 2015, before any
+//!   LLM API, is read as absent and said to be);
 //! - ids: `request_id`, `requestId`, `id`, `responseId`; `retry_of`,
 //!   `retry_of_request_id`;
 //! - `provider`, `custom_llm_provider`, `llm_provider` (else a host's own
@@ -3117,6 +3118,48 @@ mod tests {
         );
         assert_eq!(r.team.as_deref(), Some("team-1"));
         assert_eq!(r.user.as_deref(), Some("alice"));
+    }
+
+    /// A time before any LLM API (epoch 0, a spreadsheet's serial date
+    /// read as seconds) is read as absent and said to be ignored, not a
+    /// call of 1970 priced at the catalog's first price; a leap second is
+    /// the next minute's first.
+    #[test]
+    fn implausible_times_are_read_as_absent_and_leap_seconds_kept() {
+        let line = |ts: &str| {
+            format!(
+                r#"{{"timestamp":{ts},"model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":2}}}}"#
+            )
+        };
+        for ts in [
+            "0",
+            "46296.41667",
+            r#""1970-01-01T12:51:36Z""#,
+            r#""2014-12-31T23:59:59Z""#,
+        ] {
+            let l = line(ts);
+            let r = rec(&l);
+            assert_eq!(
+                (r.timestamp, r.unread_field),
+                (None, Some("timestamp")),
+                "{ts}"
+            );
+        }
+        let ok = line(r#""2015-01-01T00:00:00Z""#);
+        assert_eq!(
+            rec(&ok).timestamp.unwrap().to_rfc3339(),
+            "2015-01-01T00:00:00+00:00"
+        );
+        let leap = line(r#""2026-10-01T18:46:60Z""#);
+        assert_eq!(
+            rec(&leap).timestamp.unwrap().to_rfc3339(),
+            "2026-10-01T18:47:00+00:00"
+        );
+        // A line that is no call is still said to be that.
+        assert_eq!(
+            rej(r#"{"timestamp":0,"input_length":5}"#),
+            RejectReason::MissingModel
+        );
     }
 
     #[test]

@@ -742,7 +742,15 @@ fn unread_field(field: &str, at: Location) -> RejectSample {
         file: String::new(),
         line: at.line,
         reason: RejectReason::FieldIgnored,
-        detail: format!("{field}: wrong type, read as absent"),
+        detail: match field {
+            // Only a time before any LLM API is ignored (an unreadable one
+            // is a bad timestamp): see `record::fields::finish`.
+            "timestamp" => "timestamp: before 2015, when no LLM API existed (an epoch of 0? \
+                            seconds since a trace's start? a spreadsheet's serial date read as \
+                            seconds?), read as absent"
+                .to_string(),
+            _ => format!("{field}: wrong type, read as absent"),
+        },
     }
 }
 

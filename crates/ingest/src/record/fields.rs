@@ -884,11 +884,18 @@ impl RawUsage {
     }
 }
 
+/// The earliest time a call can have: 2015-01-01, before any LLM API. An
+/// earlier one is a wrong value or unit (epoch 0, a spreadsheet's serial
+/// date read as seconds), which would price the call at the catalog's
+/// first price and put it on a day of 1970: it is read as absent.
+const EARLIEST_CALL: DateTime<Utc> = DateTime::from_timestamp_nanos(1_420_070_400_000_000_000);
+
 /// Final checks shared by every reader: a model is required; a successful
 /// call needs usage; the usage parts must fit in their wholes; a time must
 /// be one a nanosecond timestamp holds (1677-09-21 to 2262-04-11, as the
 /// store's and Arrow's `ts` columns do: a log's year 3000 is a typo, and
-/// it would not survive the store).
+/// it would not survive the store); one earlier than [`EARLIEST_CALL`] is
+/// read as absent.
 pub fn finish<'a>(
     mut record: CallRecord<'a>,
     usage: Option<Usage>,
@@ -898,14 +905,18 @@ pub fn finish<'a>(
         return Err(reject);
     }
     record.unread_field = problems.unread;
-    if record
-        .timestamp
-        .is_some_and(|t| t.timestamp_nanos_opt().is_none())
-    {
-        return Err(Reject::new(
-            RejectReason::BadTimestamp,
-            "timestamp out of range (before 1677-09-21 or after 2262-04-11)",
-        ));
+    if let Some(t) = record.timestamp {
+        let Some(nanos) = t.timestamp_nanos_opt() else {
+            return Err(Reject::new(
+                RejectReason::BadTimestamp,
+                "timestamp out of range (before 1677-09-21 or after 2262-04-11)",
+            ));
+        };
+        // A leap second (`…:59:60Z`) is the next minute's first, as the
+        // store's nanosecond column has it.
+        if t.timestamp_subsec_nanos() >= 1_000_000_000 {
+            record.timestamp = Some(DateTime::from_timestamp_nanos(nanos));
+        }
     }
     if record.model.trim().is_empty() {
         // A logged error response with no model and no tokens (Anthropic's
@@ -934,6 +945,14 @@ pub fn finish<'a>(
                 ));
             }
         }
+    }
+    // A time before any LLM API is a wrong value or unit (epoch 0, a
+    // trace's seconds since its start, a spreadsheet's serial date read as
+    // seconds): the call is kept, without its time, and the field said to
+    // be ignored (as one of the wrong type).
+    if record.timestamp.is_some_and(|t| t < EARLIEST_CALL) {
+        record.timestamp = None;
+        record.unread_field = record.unread_field.or(Some("timestamp"));
     }
     Ok(record)
 }

@@ -565,7 +565,7 @@ fn a_mapped_file() {
                 arr(Int64Array::from(vec![
                     Some(1_714_564_800_000),
                     None,
-                    Some(5),
+                    Some(1_714_564_805_000),
                     Some(6),
                 ])),
             ),
