@@ -101,6 +101,18 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         if out.exists() && !args.force {
             bail!("{} exists: pass --force to overwrite it", out.display());
         }
+        // Not even with --force: a log given to read is no place for the
+        // findings (it would be lost, and the next run would read them).
+        let same = |p: &str| {
+            let (a, b) = (std::fs::canonicalize(p), std::fs::canonicalize(out));
+            matches!((a, b), (Ok(a), Ok(b)) if a == b)
+        };
+        if out.exists() && args.input.paths.iter().any(|p| same(p)) {
+            bail!(
+                "--out {} is one of the logs to read: give another file",
+                out.display()
+            );
+        }
     }
     // With --store and no --baseline, the ledger's last night is the
     // baseline and this run becomes its next entry.

@@ -211,6 +211,19 @@ fn out_file_is_not_overwritten_without_force() {
     assert!(std::fs::read_to_string(env.path("mine.txt"))
         .unwrap()
         .contains("TA116"));
+    // Not even with --force over a log it reads (hunt39: the log was lost).
+    let before = std::fs::read_to_string(env.path("day.jsonl")).unwrap();
+    let out = env
+        .cmd()
+        .args(["findings", "day.jsonl", "--out", "./day.jsonl", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is one of the logs to read"));
+    assert_eq!(
+        std::fs::read_to_string(env.path("day.jsonl")).unwrap(),
+        before
+    );
 }
 
 /// A rolling 30-day window over logs (or a store) that began three days
