@@ -119,7 +119,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "NAME")]
     pub input_format: Option<String>,
 
-    /// Fail (exit 2, no report written) if any line or file was rejected.
+    /// Fail (exit 2, no report written) if any line or file was rejected,
+    /// or no log file was found.
     #[arg(long)]
     pub strict: bool,
 
@@ -442,6 +443,10 @@ impl Prepared {
     /// Runs the audit with a progress bar on a terminal; with `--strict`,
     /// fails on any rejected input.
     pub fn run(mut self) -> Result<(Audit, Profile, Catalog)> {
+        // An empty folder (tonight's logs not there yet) is no report of $0.
+        if self.strict && matches!(&self.input, Input::Logs(s) if s.is_empty()) {
+            bail!("--strict: no log file was found in the inputs; no report written.");
+        }
         let progress = Arc::new(Progress::default());
         self.options.progress = Some(progress.clone());
         let done = std::sync::atomic::AtomicBool::new(false);
@@ -949,7 +954,7 @@ fn rejected_text(n: u64) -> String {
 /// a field of the wrong type.
 fn fields_ignored_text(n: u64) -> String {
     format!(
-        "{n} call{} read without a field whose value had the wrong type (counted and priced; see Data quality; --strict makes this an error)",
+        "{n} call{} read without a field whose value had the wrong type (or was a time before 2015) (counted and priced; see Data quality; --strict makes this an error)",
         if n == 1 { " was" } else { "s were" }
     )
 }
@@ -1000,8 +1005,8 @@ pub(crate) fn strict_counts(rejected: u64, ignored: u64) -> String {
     if ignored > 0 {
         parts.push(counted(
             ignored,
-            "call read without a field of the wrong type",
-            "calls read without a field of the wrong type",
+            "call read without a field of the wrong type (or a time before 2015)",
+            "calls read without a field of the wrong type (or a time before 2015)",
         ));
     }
     parts.join(" and ")

@@ -519,7 +519,7 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
-            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type; no report written."
+            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type (or a time before 2015); no report written."
         ),
         "{}",
         stderr(&out)
@@ -2460,4 +2460,27 @@ fn a_utf16_csv_with_cleared_rows_is_read() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(samples(&r), [at("export.csv", 5, "missing_model")]);
     assert_eq!(files(&r)[0].2, "gateway (CSV) (UTF-16)");
+}
+
+/// An input folder with no log in it (tonight's logs not there yet): a
+/// warning and a $0 report, and with --strict an error and no report.
+#[test]
+fn an_empty_input_folder_fails_strict() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("logs")).unwrap();
+    let out = run(&env, &["logs", "--strict"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--strict: no log file was found in the inputs"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.path("out/audit.json").exists());
+    let out = run(&env, &["logs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no call was read"),
+        "{}",
+        stderr(&out)
+    );
 }
