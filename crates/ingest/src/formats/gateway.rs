@@ -1206,7 +1206,7 @@ fn is_stream_event(kind: &str) -> bool {
 /// would be, in its scope, apart, and what it gives taken where the line
 /// has nothing ([`RawLine::absorb`]). Any other text is ignored, as any
 /// other value.
-fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, depth: u8) {
+pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, depth: u8) {
     if !text.trim_start().starts_with('{') {
         return;
     }

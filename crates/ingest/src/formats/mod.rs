@@ -20,6 +20,7 @@ pub mod claude_code;
 pub mod codex;
 pub mod gateway;
 pub mod helicone;
+pub mod kong;
 pub mod langfuse;
 pub mod mapping;
 pub(crate) mod mapping_scan;
@@ -98,12 +99,13 @@ pub enum Detect {
 
 /// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
 /// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
-pub static REGISTRY: [&Builtin; 11] = [
+pub static REGISTRY: [&Builtin; 12] = [
     &gateway::BUILTIN,
     &otel::BUILTIN,
     &langfuse::BUILTIN,
     &helicone::BUILTIN,
     &bedrock::BUILTIN,
+    &kong::BUILTIN,
     &provider::ANTHROPIC_BATCH,
     &provider::OPENAI_BATCH,
     &provider::GEMINI_BATCH,
@@ -443,6 +445,7 @@ mod tests {
             ("langfuse", "langfuse/observations.jsonl"),
             ("helicone", "helicone/requests.jsonl"),
             ("bedrock", "bedrock/invocations.jsonl"),
+            ("kong", "kong/kong-file-log.jsonl"),
             ("anthropic-batch", "anthropic-batch/results.jsonl"),
             ("openai-batch", "openai-batch/batch_output.jsonl"),
             ("gemini-batch", "gemini-batch/predictions.jsonl"),

@@ -1,0 +1,226 @@
+//! Kong AI Gateway logs: what Kong's logging plugins (file-log, http-log,
+//! tcp-log…) write for a request its AI Proxy plugin served, one JSON object
+//! per line.
+//!
+//! Fields: `started_at` (epoch milliseconds), the AI plugin's `usage`
+//! (`prompt_tokens` and `completion_tokens`; Kong 3.6's `prompt_token` and
+//! `completion_token`; `cost` when a price is set on the plugin) and `meta`
+//! (`response_model`, else `request_model`; `provider_name`;
+//! `llm_latency`), under `ai.proxy` (Kong 3.8 and later) or `ai.ai-proxy`
+//! (3.6, 3.7); the HTTP `response.status`; the Kong `route.name` as the
+//! route and the consumer (`consumer.username`, else its `custom_id` or
+//! `id`) as the user; `service.name` as a tag. A semantic-cache hit
+//! (`cache.cache_status` "Hit") was answered by Kong, not billed: no call.
+//!
+//! When the plugin logs payloads (`logging.log_payloads`), the request's
+//! and the response's JSON text are read as a gateway log's logged pair:
+//! the prompt fingerprints, the output limit, the finish reason, the
+//! provider's request id, and the provider's own usage (with the cached
+//! tokens Kong's copy leaves out), which is then the call's.
+//!
+//! Token convention: OpenAI's (`prompt_tokens` includes cached ones), as
+//! Kong normalises every provider's usage to it.
+
+use std::borrow::Cow;
+
+use crate::engine::{Capture, Captured, Spec, Target as T};
+use crate::formats::gateway::{self, Scope};
+use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::json::value::Scalar;
+use crate::record::fields::LBool;
+use crate::record::staging::RawLine;
+use crate::rejects::Reject;
+
+/// Where a Kong log line keeps each field.
+pub static SPEC: Spec = Spec::new(
+    &[
+        (T::Timestamp, &["started_at"]),
+        (
+            T::Model,
+            &[
+                "ai.proxy.meta.response_model",
+                "ai.proxy.meta.request_model",
+                "ai.ai-proxy.meta.response_model",
+                "ai.ai-proxy.meta.request_model",
+            ],
+        ),
+        (
+            T::Provider,
+            &[
+                "ai.proxy.meta.provider_name",
+                "ai.ai-proxy.meta.provider_name",
+            ],
+        ),
+        (
+            T::PromptTokens,
+            &[
+                "ai.proxy.usage.prompt_tokens",
+                "ai.proxy.usage.prompt_token",
+                "ai.ai-proxy.usage.prompt_tokens",
+                "ai.ai-proxy.usage.prompt_token",
+            ],
+        ),
+        (
+            T::CompletionTokens,
+            &[
+                "ai.proxy.usage.completion_tokens",
+                "ai.proxy.usage.completion_token",
+                "ai.ai-proxy.usage.completion_tokens",
+                "ai.ai-proxy.usage.completion_token",
+            ],
+        ),
+        (T::Cost, &["ai.proxy.usage.cost", "ai.ai-proxy.usage.cost"]),
+        (
+            T::Latency,
+            &["ai.proxy.meta.llm_latency", "ai.ai-proxy.meta.llm_latency"],
+        ),
+        (T::HttpStatus, &["response.status"]),
+        (T::Route, &["route.name"]),
+        (
+            T::User,
+            &["consumer.username", "consumer.custom_id", "consumer.id"],
+        ),
+    ],
+    &[],
+    "tag",
+    &[
+        Capture::Value(&["service.name"]),
+        Capture::Value(&[
+            "ai.proxy.cache.cache_status",
+            "ai.ai-proxy.cache.cache_status",
+        ]),
+        Capture::Value(&["ai.proxy.payload.response", "ai.payload.response"]),
+        Capture::Value(&["ai.payload.request", "ai.proxy.payload.request"]),
+    ],
+    Some(hook),
+);
+
+/// The service tag, a cache hit, and the logged payloads.
+fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
+    if let crate::record::fields::Lenient::Value(service) = captured.label(0) {
+        raw.tags.push((Cow::Borrowed("service"), service));
+    }
+    if let Scalar::Str(status) = captured.value(1) {
+        raw.cache_hit = LBool::from_label(crate::record::fields::Lenient::Value(status.clone()));
+    }
+    if let Scalar::Str(text) = captured.value(2) {
+        // The provider's own usage, when the logged response has it, is the
+        // call's: Kong's is its copy without the cached tokens.
+        let kong = std::mem::take(&mut raw.usage);
+        gateway::nested_from_text(raw, text, Scope::Response, 1);
+        let u = &raw.usage;
+        let main = [&u.prompt_tokens, &u.input_tokens, &u.prompt_token_count];
+        if !main.iter().any(|c| c.is_present()) {
+            raw.usage = kong;
+        }
+    }
+    if let Scalar::Str(text) = captured.value(3) {
+        gateway::nested_from_text(raw, text, Scope::Request, 1);
+    }
+    Ok(())
+}
+
+/// Whether a file's first JSON object line is a Kong AI Gateway log: an
+/// `ai` object whose AI Proxy entry has its usage or meta.
+pub fn looks_like(map: &JsonObject) -> bool {
+    let Some(ai) = map.get("ai").and_then(|v| v.as_object()) else {
+        return false;
+    };
+    ["proxy", "ai-proxy"].iter().any(|k| {
+        ai.get(*k)
+            .and_then(|v| v.as_object())
+            .is_some_and(|p| p.contains_key("usage") || p.contains_key("meta"))
+    })
+}
+
+/// The `kong` entry of the format registry (see [`crate::formats::REGISTRY`]).
+pub static BUILTIN: Builtin = Builtin {
+    name: "kong",
+    aliases: &["kong-ai-gateway"],
+    format: Format::Spec(&SPEC),
+    detect: Detect::FirstLine(looks_like),
+    doc: "Kong AI Gateway logs (its file-log, http-log… plugins' JSON lines):\n\
+         the AI Proxy plugin's usage (prompt_tokens, completion_tokens,\n\
+         cost) and meta (response_model else request_model, provider_name,\n\
+         llm_latency) under ai.proxy (or 3.6's ai.ai-proxy), started_at,\n\
+         response.status, route.name as the route, the consumer as the\n\
+         user, service.name as a tag; a semantic-cache hit is no call.\n\
+         Logged payloads (JSON text) give the prompt fingerprints, the\n\
+         finish reason and the cached tokens.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rejects::RejectReason;
+    use tokenaudit_core::CallStatus;
+
+    /// A 3.8 line with payloads, a 3.6 line, a failed call, a cache hit,
+    /// odd shapes.
+    const TRICKY: &[&str] = &[
+        r#"{"request":{"method":"POST","uri":"/openai/v1/chat/completions","size":512,"headers":{"host":"kong:8000"}},"response":{"status":200,"size":900},"route":{"id":"r1","name":"openai-chat","paths":["/openai"]},"service":{"id":"s1","name":"openai-svc"},"consumer":{"id":"c1","username":"team-search"},"latencies":{"request":2700,"kong":20,"proxy":2680},"started_at":1748772000000,"ai":{"payload":{"request":"{\"model\": \"gpt-4o\", \"max_tokens\": 256, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"},"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"cost":0.0035,"time_per_token":30},"meta":{"request_model":"gpt-4o","provider_name":"openai","response_model":"gpt-4o-2024-08-06","plugin_id":"546c","llm_latency":2670},"payload":{"response":"{\"id\": \"chatcmpl-k1\", \"model\": \"gpt-4o-2024-08-06\", \"choices\": [{\"index\": 0, \"finish_reason\": \"stop\"}], \"usage\": {\"prompt_tokens\": 1000, \"completion_tokens\": 100, \"prompt_tokens_details\": {\"cached_tokens\": 400}}}"}}}}"#,
+        r#"{"response":{"status":200},"started_at":1717236000000,"consumer":{"custom_id":"app-7"},"ai":{"ai-proxy":{"usage":{"prompt_token":300,"completion_token":20,"total_tokens":320},"meta":{"request_model":"claude-3-5-haiku-20241022","provider_name":"anthropic"}}}}"#,
+        r#"{"response":{"status":429},"started_at":1748772060000,"route":{"name":"openai-chat"},"ai":{"proxy":{"meta":{"request_model":"gpt-4o","provider_name":"openai"}}}}"#,
+        r#"{"response":{"status":200},"started_at":1748772120000,"ai":{"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"cache":{"cache_status":"Hit"}}}}"#,
+        r#"{"ai":{"proxy":{"usage":"none","meta":[1]}},"route":"x","service":{"name":7}}"#,
+        r#"{"ai":{"proxy":{"usage":{"prompt_tokens":-1,"completion_tokens":1},"meta":{"request_model":"m"}}}}"#,
+        r#"{}"#,
+        r#"not json"#,
+    ];
+
+    #[test]
+    fn kong_lines_of_each_version() {
+        let r = SPEC.parse_line_str(TRICKY[0]).unwrap();
+        assert_eq!(r.model, "gpt-4o-2024-08-06");
+        assert_eq!(r.provider.as_deref(), Some("openai"));
+        // Kong's usage, and the cached tokens its usage leaves out from the
+        // logged response.
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1000, 400, 100)
+        );
+        assert_eq!(r.route.as_deref(), Some("openai-chat"));
+        assert_eq!(r.user.as_deref(), Some("team-search"));
+        assert_eq!(r.request_id.as_deref(), Some("chatcmpl-k1"));
+        assert_eq!(r.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(r.max_tokens, Some(256));
+        assert!(r.prompt_fp.is_some());
+        assert_eq!(r.latency_ms, Some(2670));
+        assert_eq!(
+            r.timestamp.unwrap().to_rfc3339(),
+            "2025-06-01T10:00:00+00:00"
+        );
+        assert!(r
+            .tags
+            .iter()
+            .any(|(k, v)| k == "service" && v == "openai-svc"));
+        let r = SPEC.parse_line_str(TRICKY[1]).unwrap();
+        assert_eq!(r.model, "claude-3-5-haiku-20241022");
+        assert_eq!((r.usage.input, r.usage.output), (300, 20));
+        assert_eq!(r.user.as_deref(), Some("app-7"));
+        let r = SPEC.parse_line_str(TRICKY[2]).unwrap();
+        assert_eq!(r.effective_status(), CallStatus::Error);
+        let hit = SPEC.parse_line_str(TRICKY[3]).unwrap_err();
+        assert_eq!(hit.reason, RejectReason::NotACall);
+        for line in &TRICKY[4..] {
+            assert!(SPEC.parse_line_str(line).is_err(), "{line}");
+        }
+    }
+
+    /// The engine reads every line as its reference does, and only text
+    /// that is no JSON object falls back to it.
+    #[test]
+    fn the_engine_and_its_reference_agree() {
+        let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !SPEC.agree(l)).collect();
+        assert_eq!(bailed, ["not json"]);
+    }
+
+    #[test]
+    fn detection() {
+        let map = |line: &str| serde_json::from_str::<JsonObject>(line).unwrap();
+        assert!(looks_like(&map(TRICKY[0])));
+        assert!(looks_like(&map(TRICKY[1])));
+        assert!(!looks_like(&map(r#"{"ai":{"usage":{}}}"#)));
+        assert!(!looks_like(&map(r#"{"model":"gpt-4o"}"#)));
+    }
+}
