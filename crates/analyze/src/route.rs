@@ -40,7 +40,8 @@ const PREFIXES: &[&[u8]] = &[
 /// `route` with its id segments as `{id}` and without its query string;
 /// borrowed when nothing changes (the usual case, checked per call).
 pub fn template(route: &str) -> Cow<'_, str> {
-    if !may_change(route.as_bytes()) {
+    // A route without a `/` is a name (`ticket-classifier`), no path.
+    if !route.contains('/') || !may_change(route.as_bytes()) {
         return Cow::Borrowed(route);
     }
     let path = route.split(['?', '#']).next().unwrap_or(route);
@@ -59,9 +60,9 @@ pub fn template(route: &str) -> Cow<'_, str> {
 
 /// One pass over the bytes (the call's cost when nothing changes): whether
 /// the route has a query string, or a segment that may be an id (one
-/// with a digit that is all digits or 8 bytes or more).
+/// with a digit that is 4 digits or more, or 8 bytes or more).
 fn may_change(b: &[u8]) -> bool {
-    let may_be_id = |len: usize, digits: usize| digits > 0 && (digits == len || len >= 8);
+    let may_be_id = |len: usize, digits: usize| digits > 0 && (digits >= 4 || len >= 8);
     let (mut len, mut digits) = (0, 0);
     for &c in b {
         match c {
@@ -79,11 +80,14 @@ fn may_change(b: &[u8]) -> bool {
     may_be_id(len, digits)
 }
 
-/// Whether a path segment is an id: a number, a UUID, 16 or more hex
-/// digits, a known prefix and 8 or more characters with a digit
-/// (`thread_abc12345`), or 20 or more letters and digits mixed (a ULID).
-/// A model's or deployment's name (`claude-3-5-sonnet-20241022`,
-/// `gemini-2.5-flash:generateContent`) is none.
+/// Whether a path segment is an id: a number of 4 digits or more (`1`,
+/// `2` are versions), a UUID, 16 or more hex digits, a known prefix and 8
+/// or more letters and digits with 2 digits or more (`thread_abc12345`;
+/// also with separators when half of them are digits, `tr-000000000001`),
+/// or 20 or more letters and digits mixed (a ULID). A model's or
+/// deployment's name (`claude-3-5-sonnet-20241022`,
+/// `gemini-2.5-flash:generateContent`, `call-center-gpt4o`,
+/// `file-search-v1`) is none.
 fn is_id(segment: &str) -> bool {
     let b = segment.as_bytes();
     if b.is_empty() {
@@ -91,7 +95,7 @@ fn is_id(segment: &str) -> bool {
     }
     let digit = |b: &[u8]| b.iter().any(u8::is_ascii_digit);
     if b.iter().all(u8::is_ascii_digit) {
-        return true;
+        return b.len() >= 4;
     }
     if b.len() < 8 {
         return false;
@@ -101,12 +105,15 @@ fn is_id(segment: &str) -> bool {
     }
     if let Some(cut) = b.iter().position(|&c| c == b'_' || c == b'-') {
         let (head, rest) = (&b[..cut], &b[cut + 1..]);
+        let digits = rest.iter().filter(|c| c.is_ascii_digit()).count();
+        let words = rest.iter().any(|&c| c == b'_' || c == b'-');
         if PREFIXES.contains(&head)
             && rest.len() >= 8
             && rest
                 .iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            && digit(rest)
+            && digits >= 2
+            && (!words || digits * 2 >= rest.len())
         {
             return true;
         }
@@ -146,7 +153,7 @@ mod tests {
                 "/v1/messages/batches/msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d",
                 "/v1/messages/batches/{id}",
             ),
-            ("/items/42/tags", "/items/{id}/tags"),
+            ("/items/4217/tags", "/items/{id}/tags"),
             ("/t/0b5e3e1c-8a6f-4d6c-9a0e-3f2f6e7d8c9b", "/t/{id}"),
             ("/trace/4bf92f3577b34da6a3ce929d0e0e4736", "/trace/{id}"),
             ("/x/01JX0000000000000000000001", "/x/{id}"),
@@ -164,6 +171,19 @@ mod tests {
                 "/openai/deployments/gpt-4o-mini-2024-07-18/chat/completions",
             ),
             ("ticket-classifier", "ticket-classifier"),
+            // Names, not ids (hunt40).
+            (
+                "/openai/deployments/call-center-gpt4o/chat/completions",
+                "/openai/deployments/call-center-gpt4o/chat/completions",
+            ),
+            (
+                "/openai/deployments/file-search-v1/chat/completions",
+                "/openai/deployments/file-search-v1/chat/completions",
+            ),
+            ("task-router-v2", "task-router-v2"),
+            ("/api/1/generate", "/api/1/generate"),
+            ("/api/2/generate", "/api/2/generate"),
+            ("/v1/tasks/task-summarize1", "/v1/tasks/task-summarize1"),
             ("(none)", "(none)"),
             ("", ""),
         ] {
