@@ -101,13 +101,22 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         if out.exists() && !args.force {
             bail!("{} exists: pass --force to overwrite it", out.display());
         }
-        // Not even with --force: a log given to read is no place for the
-        // findings (it would be lost, and the next run would read them).
-        let same = |p: &str| {
-            let (a, b) = (std::fs::canonicalize(p), std::fs::canonicalize(out));
-            matches!((a, b), (Ok(a), Ok(b)) if a == b)
-        };
-        if out.exists() && args.input.paths.iter().any(|p| same(p)) {
+        // Not even with --force: a log given to read (named, or found in
+        // a folder or by a glob) is no place for the findings (it would be
+        // lost, and the next run would read them).
+        let reads_out = out.exists()
+            && std::fs::canonicalize(out).is_ok_and(|out| {
+                tokenaudit_ingest::source::expand_inputs(&args.input.paths)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|s| match s {
+                        tokenaudit_ingest::source::Source::File(p) => {
+                            std::fs::canonicalize(p).is_ok_and(|p| p == out)
+                        }
+                        _ => false,
+                    })
+            });
+        if reads_out {
             bail!(
                 "--out {} is one of the logs to read: give another file",
                 out.display()

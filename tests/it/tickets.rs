@@ -224,6 +224,20 @@ fn out_file_is_not_overwritten_without_force() {
         std::fs::read_to_string(env.path("day.jsonl")).unwrap(),
         before
     );
+    // Nor over one found in a folder or by a glob (hunt40).
+    env.write("logs/app.jsonl", &before);
+    for input in ["logs", "logs/*.jsonl"] {
+        let out = env
+            .cmd()
+            .args(["findings", input, "--out", "logs/app.jsonl", "--force"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{input}");
+        assert_eq!(
+            std::fs::read_to_string(env.path("logs/app.jsonl")).unwrap(),
+            before
+        );
+    }
 }
 
 /// A rolling 30-day window over logs (or a store) that began three days
