@@ -44,6 +44,12 @@ pub enum RejectReason {
     UnreadableFile,
     /// A file whose format is not recognised (no mapping given for it).
     UnrecognizedFormat,
+    /// A row of a usage API (OpenAI's usage results with
+    /// `num_model_requests`, Anthropic's usage report with its
+    /// `context_window` bucket): the sum of many requests, which cannot be
+    /// priced as one (a long-context price is chosen by one request's size)
+    /// or audited as one call.
+    SummedUsage,
     /// A batch result for a request the provider did not run (expired,
     /// cancelled, refused), or a logged failure with no model and no tokens
     /// (an API error body): nothing was billed. Skipped, not rejected.
@@ -77,7 +83,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 20] = [
+    pub const ALL: [RejectReason; 21] = [
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
@@ -91,6 +97,7 @@ impl RejectReason {
         RejectReason::TruncatedFile,
         RejectReason::UnreadableFile,
         RejectReason::UnrecognizedFormat,
+        RejectReason::SummedUsage,
         RejectReason::NotBilled,
         RejectReason::NoGenAiSpans,
         RejectReason::NotACall,
@@ -115,6 +122,7 @@ impl RejectReason {
             RejectReason::TruncatedFile => "truncated_file",
             RejectReason::UnreadableFile => "unreadable_file",
             RejectReason::UnrecognizedFormat => "unrecognized_format",
+            RejectReason::SummedUsage => "summed_usage",
             RejectReason::NotBilled => "not_billed",
             RejectReason::NoGenAiSpans => "no_gen_ai_spans",
             RejectReason::NotACall => "not_a_call",

@@ -59,7 +59,7 @@ use crate::formats::{Builtin, Detect, Format};
 use crate::json::scan::{Bail, Scan, Scanner};
 use crate::json::scan_value::{KeyShape, KeySpan};
 use crate::record::fields::{
-    non_empty, LBool, LCodeOrWord, LMoney, LStr, Lenient, RawUsage, Scalar, LU64,
+    non_empty, LBool, LCodeOrWord, LMoney, LStr, LTime, Lenient, RawUsage, Scalar, LU64,
 };
 use crate::record::staging::{is_no_prompt, LNum, RawLine};
 use crate::record::tags::list_tag;
@@ -193,8 +193,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
             let f = field(&key).in_scope(self.scope);
             match f {
                 Field::Timestamp => {
-                    let p = l.timestamp.0.is_present();
-                    fill(&mut map, &mut l.timestamp, p)?
+                    if l.timestamp.0.is_present() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let t: LTime = map.next_value()?;
+                        l.set_time(t.0);
+                    }
                 }
                 Field::RequestId => {
                     let p = l.request_id.0.is_present();
@@ -311,6 +315,14 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::CacheHit => {
                     let p = l.cache_hit.0.is_present();
                     fill(&mut map, &mut l.cache_hit, p)?
+                }
+                Field::GatewayCached => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    l.gateway_cached |= is_true(raw.get().trim_matches('"'));
+                }
+                Field::Summed => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    l.summed |= is_summed(&key, raw.get());
                 }
                 Field::RequestServiceTier => {
                     let p = l.request_service_tier.0.is_present();
@@ -435,6 +447,14 @@ pub(crate) enum Field {
     Batch,
     /// LiteLLM's `cache_hit`: answered from LiteLLM's own cache.
     CacheHit,
+    /// Cloudflare AI Gateway's `cached` (at the top only, `true`): answered
+    /// from its cache unless a cost above zero is logged
+    /// (`RawLine::gateway_cached`).
+    GatewayCached,
+    /// A usage API's row: `num_model_requests` (OpenAI), a `context_window`
+    /// bucket such as `0-200k` (Anthropic); at the top only
+    /// (`RawLine::summed`).
+    Summed,
     ServiceTier,
     FinishReason,
     MaxTokens,
@@ -505,7 +525,7 @@ pub(crate) fn field(key: &str) -> Field {
         6 => match key {
             "vendor" => Field::Provider,
             // Cloudflare AI Gateway's logs: answered from its cache.
-            "cached" => Field::CacheHit,
+            "cached" => Field::GatewayCached,
             "userId" => Field::User,
             "status" => Field::Status,
             "prompt" => Field::Prompt,
@@ -641,6 +661,7 @@ pub(crate) fn field(key: &str) -> Field {
         14 => match key {
             // Anthropic's usage report rows: the TTL split of the writes.
             "cache_creation" => Field::Usage,
+            "context_window" => Field::Summed,
             "attempt_number" => Field::Attempt,
             "processed_time" => Field::Timestamp,
             "usage_metadata" => Field::Usage,
@@ -664,6 +685,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         18 => match key {
+            // OpenAI's usage API rows.
+            "num_model_requests" => Field::Summed,
             "request_created_at" => Field::Timestamp,
             "retried_request_id" => Field::RetryOf,
             "thoughtsTokenCount" => Field::UsageKey,
@@ -786,7 +809,9 @@ fn field_by_meaning(key: &str) -> Field {
         }
         "ttft_ms" | "time_to_first_token_ms" | "time_to_first_token" => Field::Ttft,
         "batch" | "is_batch" => Field::Batch,
-        "cache_hit" | "cache_status" | "cached" => Field::CacheHit,
+        "cache_hit" | "cache_status" => Field::CacheHit,
+        "cached" => Field::GatewayCached,
+        "num_model_requests" | "context_window" => Field::Summed,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
@@ -1193,6 +1218,27 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
     }
 }
 
+/// Whether a `num_model_requests` or `context_window` value (its JSON
+/// text) makes the line a usage API's row: any count of requests; a
+/// bucket of context sizes such as `"0-200k"` or `"200k-1M"` (a model's
+/// context window given as a number is no bucket).
+fn is_summed(key: &str, raw: &str) -> bool {
+    let raw = raw.trim();
+    match key {
+        "num_model_requests" => raw.bytes().next().is_some_and(|b| b.is_ascii_digit()),
+        _ => {
+            let t = raw.trim_matches('"');
+            raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
+        }
+    }
+}
+
+/// `true`, as JSON or as text (a CSV cell): a gateway's `cached` flag.
+/// (Not `1` or `yes`: another log's count or word.)
+fn is_true(v: &str) -> bool {
+    v.trim().eq_ignore_ascii_case("true")
+}
+
 /// Whether an `object` / `type` names a streaming chunk or event: OpenAI
 /// chat's `chat.completion.chunk`, the Responses API's `response.*`
 /// events. (Only its last chunk, or `response.completed`, has usage.)
@@ -1217,8 +1263,30 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
         scope,
         depth,
     };
-    if seed.deserialize(&mut de).is_ok() && de.end().is_ok() {
-        l.absorb(read);
+    if !(seed.deserialize(&mut de).is_ok() && de.end().is_ok()) {
+        return;
+    }
+    // A `metadata` object's text is read as the object would be; a body's
+    // only as far as it is one a provider sent or was sent (a model's JSON
+    // answer logged under `response` or `completion` has no usage), and only
+    // for what such a body tells of the call (`RawLine::body_only`).
+    let u = &read.usage;
+    let counts = [
+        &u.prompt_tokens,
+        &u.completion_tokens,
+        &u.input_tokens,
+        &u.output_tokens,
+        &u.prompt_token_count,
+        &u.candidates_token_count,
+    ];
+    let usage = counts.iter().any(|c| c.is_present());
+    match scope {
+        Scope::Metadata => l.absorb(read),
+        Scope::Request if read.request_model.0.is_present() || read.prompt_text_fp.is_some() => {
+            l.absorb(read.body_only(true))
+        }
+        Scope::Response | Scope::Nested if usage => l.absorb(read.body_only(false)),
+        _ => {}
     }
 }
 
@@ -1878,7 +1946,14 @@ fn scan_map<'a, K: TopKeys>(
             keys.key(|| key.as_bytes(s), f, at);
         }
         match f {
-            Field::Timestamp => scan_read(s, &mut l.timestamp.0, Scanner::time)?,
+            Field::Timestamp => {
+                if l.timestamp.0.is_present() {
+                    s.skip_value()?;
+                } else {
+                    let t = s.time()?;
+                    l.set_time(t);
+                }
+            }
             Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
             Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
@@ -1944,6 +2019,17 @@ fn scan_map<'a, K: TopKeys>(
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
             Field::CacheHit => {
                 scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
+            }
+            Field::GatewayCached => {
+                l.gateway_cached |= match s.scalar()? {
+                    Scalar::Bool(b) => b,
+                    Scalar::Str(t) => is_true(&t),
+                    _ => false,
+                }
+            }
+            Field::Summed => {
+                let raw = s.raw_value()?.unwrap_or("");
+                l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
             }
             Field::RequestServiceTier => {
                 scan_read(s, &mut l.request_service_tier.0, Scanner::label)?
@@ -2048,6 +2134,12 @@ impl Field {
             ) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
+            // Another object's `cached` is no gateway's answer (a caller's
+            // note in `metadata`: a tag).
+            (Scope::Top, Field::GatewayCached) => Field::GatewayCached,
+            (_, Field::GatewayCached) => Field::Other,
+            (Scope::Top, Field::Summed) => Field::Summed,
+            (_, Field::Summed) => Field::Other,
             (_, f) => f,
         }
     }
@@ -2184,7 +2276,11 @@ pub(crate) fn set_field<'a>(
         }
     }
     match f {
-        Field::Timestamp => first(&mut l.timestamp.0, || v.time()),
+        Field::Timestamp => {
+            if !l.timestamp.0.is_present() {
+                l.set_time(v.time());
+            }
+        }
         Field::RequestId => first(&mut l.request_id.0, || v.label()),
         Field::Provider => first(&mut l.provider.0, || v.label()),
         Field::Model => first(&mut l.model.0, || v.label()),
@@ -2246,6 +2342,20 @@ pub(crate) fn set_field<'a>(
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
         Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
+        Field::GatewayCached => {
+            l.gateway_cached |= match v {
+                Scalar::Bool(b) => b,
+                Scalar::Str(t) => is_true(&t),
+                _ => false,
+            }
+        }
+        Field::Summed => {
+            l.summed |= match v {
+                Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => is_summed(key, "0"),
+                Scalar::Str(t) => is_summed(key, &format!("{t:?}")),
+                _ => false,
+            }
+        }
         Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
         Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
         Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
@@ -2617,11 +2727,12 @@ pub static BUILTIN: Builtin = Builtin {
          tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
          rows with cache_hit true were answered from LiteLLM's cache and not\n\
          billed: counted as not_a_call (also Portkey's cache_status HIT and\n\
-         Cloudflare AI Gateway's cached: true). Rows of Anthropic's usage\n\
-         report (uncached_input_tokens, cache_creation) and OpenAI's usage\n\
-         API (input_cached_tokens; each row is read as one call, whatever\n\
-         its num_model_requests), OpenRouter's generation records (its\n\
-         native_tokens_* counts).\n\
+         Cloudflare AI Gateway's top-level cached: true, unless a cost\n\
+         above zero is logged). OpenRouter's generation records (its\n\
+         native_tokens_* counts). A usage API's row (OpenAI's\n\
+         num_model_requests, Anthropic's context_window bucket) sums many\n\
+         requests: rejected as summed_usage (a long-context price is chosen\n\
+         by one request's size).\n\
          Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
          list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
          the tag key=value.",
@@ -3065,14 +3176,29 @@ mod tests {
         // Cloudflare: `cached: true` was answered from its cache.
         let cf = r#"{"id":"01JX","created_at":"2025-06-01T10:01:00.000Z","cached":true,"cost":0,"model":"gpt-4o","provider":"openai","status_code":200,"success":true,"tokens_in":1000,"tokens_out":100}"#;
         assert_eq!(rej(cf), RejectReason::NotACall);
-        let billed = cf.replace(r#""cached":true"#, r#""cached":false"#);
-        let r = rec(&billed);
-        assert_eq!((r.usage.input, r.usage.output), (1000, 100));
-        // Anthropic's usage report: input without the cache, the writes'
-        // TTL split in a top-level `cache_creation`.
-        let r = rec(
-            r#"{"uncached_input_tokens":10000,"cache_creation":{"ephemeral_1h_input_tokens":1000,"ephemeral_5m_input_tokens":2000},"cache_read_input_tokens":5000,"output_tokens":1000,"server_tool_use":{"web_search_requests":0},"model":"claude-sonnet-4-5-20250929","starting_at":"2025-06-01T00:00:00Z"}"#,
-        );
+        // Not when it is billed, nor another object's `cached`, nor a
+        // number (hunt40: another log's flags dropped billed calls).
+        for billed in [
+            cf.replace(r#""cached":true"#, r#""cached":false"#),
+            cf.replace(r#""cost":0"#, r#""cost":0.0035"#),
+            cf.replace(r#""cached":true"#, r#""cached":1"#),
+            cf.replace(r#""cached":true"#, r#""metadata":{"cached":true}"#),
+        ] {
+            let r = rec(&billed);
+            assert_eq!((r.usage.input, r.usage.output), (1000, 100), "{billed}");
+        }
+        // A usage API's row sums many requests: not priced as one (a
+        // long-context price is chosen by one request's size).
+        let anthropic = r#"{"uncached_input_tokens":250000,"cache_creation":{"ephemeral_1h_input_tokens":1000,"ephemeral_5m_input_tokens":2000},"cache_read_input_tokens":5000,"output_tokens":1000,"model":"claude-sonnet-4-5-20250929","service_tier":"standard","context_window":"0-200k","starting_at":"2025-06-01T00:00:00Z"}"#;
+        assert_eq!(rej(anthropic), RejectReason::SummedUsage);
+        let openai = r#"{"object":"organization.usage.completions.result","input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"num_model_requests":10,"model":"gpt-4o-2024-08-06","batch":false}"#;
+        assert_eq!(rej(openai), RejectReason::SummedUsage);
+        // A model's context window given as a number is no bucket; the
+        // names read per call: input without the cache, the writes' TTL
+        // split in a top-level `cache_creation`, `starting_at`.
+        let per_call =
+            anthropic.replace(r#""context_window":"0-200k""#, r#""context_window":200000"#);
+        let r = rec(&per_call);
         let u = &r.usage;
         assert_eq!(
             (
@@ -3082,15 +3208,14 @@ mod tests {
                 u.cache_write_1h,
                 u.output
             ),
-            (18000, 5000, 3000, 1000, 1000)
+            (258000, 5000, 3000, 1000, 1000)
         );
         assert_eq!(
             r.timestamp.unwrap().to_rfc3339(),
             "2025-06-01T00:00:00+00:00"
         );
-        // OpenAI's usage API: cached tokens inside the input.
         let r = rec(
-            r#"{"object":"organization.usage.completions.result","input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"num_model_requests":10,"model":"gpt-4o-2024-08-06","batch":false}"#,
+            r#"{"input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"model":"gpt-4o"}"#,
         );
         assert_eq!(
             (r.usage.input, r.usage.cached_read, r.usage.output),
@@ -3155,11 +3280,52 @@ mod tests {
             rec(&leap).timestamp.unwrap().to_rfc3339(),
             "2026-10-01T18:47:00+00:00"
         );
+        // A later time key is read past an early one (hunt40), in both
+        // readers of a line.
+        let both = r#"{"start_time":12.5,"timestamp":"2026-10-02T00:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":2}}"#;
+        let r = rec(both);
+        assert_eq!(
+            (r.timestamp.unwrap().to_rfc3339(), r.unread_field),
+            ("2026-10-02T00:00:00+00:00".to_string(), None)
+        );
+        let mut seen = RawLine::default();
+        LineSeed {
+            line: &mut seen,
+            scope: Scope::Top,
+            depth: 0,
+        }
+        .deserialize(&mut serde_json::Deserializer::from_str(both))
+        .unwrap();
+        assert_eq!(
+            seen.timestamp.0,
+            r.timestamp.map_or(Lenient::Missing, Lenient::Value)
+        );
         // A line that is no call is still said to be that.
         assert_eq!(
             rej(r#"{"timestamp":0,"input_length":5}"#),
             RejectReason::MissingModel
         );
+    }
+
+    /// A model's JSON answer logged under `completion`, `output` or
+    /// `response` is no provider body: it has no usage, and even with one
+    /// it says nothing of the call's outcome, attribution, cost, batch or
+    /// cache flags (hunt40: a `{"batch":true}` answer halved the price).
+    #[test]
+    fn a_models_json_answer_is_not_the_calls_body() {
+        let base = r#"{"model":"gpt-4o","request_id":"r1","usage":{"prompt_tokens":1000,"completion_tokens":100}"#;
+        let whole = format!("{base}}}");
+        let plain = rec(&whole);
+        for answer in [
+            r#""completion":"{\"batch\":true,\"cached\":true}""#,
+            r#""output":"{\"status\":\"failed\",\"model\":\"gpt-4o-mini\"}""#,
+            r#""response":"{\"user\":\"bob\",\"team\":\"acme\",\"feature\":\"x\",\"cost\":12.5,\"tags\":{\"a\":\"b\"}}""#,
+            r#""response":"{\"usage\":{\"prompt_tokens\":5},\"batch\":true,\"status\":\"failed\",\"user\":\"bob\",\"cost\":1}""#,
+        ] {
+            let line = format!("{base},{answer}}}");
+            let r = rec(&line);
+            assert_eq!(format!("{r:?}"), format!("{plain:?}"), "{answer}");
+        }
     }
 
     #[test]

@@ -888,7 +888,8 @@ impl RawUsage {
 /// earlier one is a wrong value or unit (epoch 0, a spreadsheet's serial
 /// date read as seconds), which would price the call at the catalog's
 /// first price and put it on a day of 1970: it is read as absent.
-const EARLIEST_CALL: DateTime<Utc> = DateTime::from_timestamp_nanos(1_420_070_400_000_000_000);
+pub(crate) const EARLIEST_CALL: DateTime<Utc> =
+    DateTime::from_timestamp_nanos(1_420_070_400_000_000_000);
 
 /// Final checks shared by every reader: a model is required; a successful
 /// call needs usage; the usage parts must fit in their wholes; a time must

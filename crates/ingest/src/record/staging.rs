@@ -44,6 +44,16 @@ pub struct RawLine<'a> {
     /// LiteLLM's `cache_hit`: a call answered from LiteLLM's own cache,
     /// which the provider did not bill.
     pub cache_hit: LBool,
+    /// Cloudflare AI Gateway's top-level `cached: true`: answered from its
+    /// cache, unless the line logs a cost above zero (another log's flag
+    /// of a prompt-cache hit, on a billed call).
+    pub gateway_cached: bool,
+    /// The line is a usage API's row, a sum of many requests
+    /// (`RejectReason::SummedUsage`).
+    pub summed: bool,
+    /// A time key held a time before any LLM API (see
+    /// [`RawLine::set_time`]).
+    pub early_time: bool,
     pub service_tier: LStr<'a>,
     /// A logged pair's `request.model` and `request.service_tier`: what was
     /// asked for, used when the line names no model (tier) elsewhere.
@@ -225,6 +235,9 @@ impl<'a> RawLine<'a> {
             ttft_ms,
             batch,
             cache_hit,
+            gateway_cached,
+            summed,
+            early_time,
             service_tier,
             request_model,
             request_service_tier,
@@ -282,6 +295,9 @@ impl<'a> RawLine<'a> {
         plain(&mut self.cost.0, cost.0);
         plain(&mut self.batch.0, batch.0);
         plain(&mut self.cache_hit.0, cache_hit.0);
+        self.gateway_cached |= gateway_cached;
+        self.summed |= summed;
+        self.early_time |= early_time;
         plain(&mut self.max_tokens.0, max_tokens.0);
         plain(&mut self.prefix_tokens.0, prefix_tokens.0);
         if self.prompt_text_fp.is_none() {
@@ -303,6 +319,109 @@ impl<'a> RawLine<'a> {
         );
     }
 
+    /// What a logged request's or response's body, given as JSON text,
+    /// tells of the call (see `gateway::nested_from_text`): the model, ids,
+    /// time, usage, finish reason, output limit, service tier, the prompt's
+    /// fingerprints and a request's `user`; not the outcome, attribution,
+    /// cost, batch or cache flags and tags, which a model's JSON answer
+    /// logged under such a name may hold keys for. Every field is named.
+    pub fn body_only(self, request: bool) -> RawLine<'a> {
+        let RawLine {
+            timestamp,
+            request_id,
+            provider,
+            model,
+            feature: _,
+            route: _,
+            team: _,
+            user,
+            session: _,
+            turn: _,
+            status: _,
+            error_kind: _,
+            http_status: _,
+            status_word: _,
+            attempt: _,
+            retry_of: _,
+            usage,
+            latency_ms: _,
+            ttft_ms: _,
+            batch: _,
+            cache_hit: _,
+            gateway_cached: _,
+            summed: _,
+            early_time,
+            service_tier,
+            request_model,
+            request_service_tier,
+            served_model,
+            stream_event,
+            host,
+            finish_reason,
+            max_tokens,
+            prompt_hash: _,
+            prefix_hash: _,
+            prefix_tokens: _,
+            prompt_text_fp,
+            prefix_text_fp,
+            prefix_chars,
+            user_messages,
+            prompt_text,
+            prompt_raw,
+            system_raw,
+            web_search_calls,
+            cost: _,
+            tags: _,
+        } = self;
+        RawLine {
+            timestamp,
+            request_id,
+            provider,
+            model,
+            user: if request { user } else { LStr::default() },
+            usage,
+            service_tier,
+            request_model,
+            request_service_tier,
+            served_model,
+            stream_event,
+            host,
+            finish_reason,
+            max_tokens,
+            prompt_text_fp,
+            prefix_text_fp,
+            prefix_chars,
+            user_messages,
+            prompt_text,
+            prompt_raw,
+            system_raw,
+            web_search_calls,
+            early_time,
+            ..RawLine::default()
+        }
+    }
+
+    /// Fills the time from a time key's value, unless one is read. A time
+    /// before any LLM API (`fields::EARLIEST_CALL`: an epoch of 0, a
+    /// trace's seconds) leaves it for a later key (`start_time` of 12.5
+    /// before a `timestamp`), and is said if none gives one.
+    pub fn set_time(&mut self, v: Lenient<chrono::DateTime<chrono::Utc>>) {
+        if self.timestamp.0.is_present() {
+            return;
+        }
+        match v {
+            // (One no nanosecond timestamp holds is out of range: a bad
+            // timestamp, see `fields::finish`.)
+            Lenient::Value(t)
+                if t < crate::record::fields::EARLIEST_CALL
+                    && t.timestamp_nanos_opt().is_some() =>
+            {
+                self.early_time = true;
+            }
+            v => self.timestamp.0 = v,
+        }
+    }
+
     /// Whether the line names a model, its own or its response's.
     pub fn names_a_model(&self) -> bool {
         self.model.0.is_present() || self.served_model.0.is_present()
@@ -310,7 +429,16 @@ impl<'a> RawLine<'a> {
 
     /// Normalises and checks the raw fields into a call record.
     pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
-        if self.cache_hit.0 == Lenient::Value(true) {
+        if self.summed {
+            return Err(Reject::new(
+                RejectReason::SummedUsage,
+                "a usage API's row (num_model_requests, or a context_window bucket) sums many \
+                 requests: tokenaudit prices and audits calls one by one (a long-context price is \
+                 chosen by one request's size); read per-call logs",
+            ));
+        }
+        let billed = matches!(&self.cost.0, Lenient::Value(c) if c.picos() > 0);
+        if self.cache_hit.0 == Lenient::Value(true) || (self.gateway_cached && !billed) {
             return Err(self.cache_hit());
         }
         self.read_record()
@@ -413,7 +541,12 @@ impl<'a> RawLine<'a> {
         };
         let timestamp = match self.timestamp.0 {
             Lenient::Value(t) => Some(t),
-            Lenient::Missing => None,
+            Lenient::Missing => {
+                if self.early_time {
+                    p.unread("timestamp");
+                }
+                None
+            }
             _ => {
                 p.add(
                     RejectReason::BadTimestamp,
