@@ -2075,6 +2075,18 @@ fn a_cloudflare_page_is_read_as_its_records() {
         "gateway (API page)"
     );
     assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
+    // The same rows as a spreadsheet's CSV (Excel's TRUE): the same.
+    env.write(
+        "logs.csv",
+        "id,created_at,provider,model,tokens_in,tokens_out,cached,cost\n\
+         01J1,2025-03-01T10:00:00Z,openai,gpt-4o-mini,10000,1000,FALSE,0.0021\n\
+         01J2,2025-03-01T10:00:00Z,openai,gpt-4o-mini,10000,1000,FALSE,0.0021\n\
+         01J3,2025-03-01T10:00:00Z,anthropic,claude-sonnet-4-5,2000,100,FALSE,0.0075\n\
+         01J4,2025-03-01T10:00:00Z,openai,gpt-4o-mini,10000,1000,TRUE,0\n",
+    );
+    let r = env.audit(&["logs.csv", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0117");
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
 }
 
 /// A CSV cell of more digits than a 64-bit integer holds is an identifier

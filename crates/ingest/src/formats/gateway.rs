@@ -318,7 +318,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 }
                 Field::GatewayCached => {
                     let raw: &'de RawValue = map.next_value()?;
-                    l.gateway_cached |= is_true(raw.get().trim_matches('"'));
+                    l.gateway_cached |= raw.get() == "true";
                 }
                 Field::Summed => {
                     let raw: &'de RawValue = map.next_value()?;
@@ -447,7 +447,8 @@ pub(crate) enum Field {
     Batch,
     /// LiteLLM's `cache_hit`: answered from LiteLLM's own cache.
     CacheHit,
-    /// Cloudflare AI Gateway's `cached` (at the top only, `true`): answered
+    /// Cloudflare AI Gateway's `cached` (at the top only, the JSON value
+    /// `true`; a CSV cell's `true` is one too, not `1` or `"yes"`): answered
     /// from its cache unless a cost above zero is logged
     /// (`RawLine::gateway_cached`).
     GatewayCached,
@@ -1233,12 +1234,6 @@ fn is_summed(key: &str, raw: &str) -> bool {
     }
 }
 
-/// `true`, as JSON or as text (a CSV cell): a gateway's `cached` flag.
-/// (Not `1` or `yes`: another log's count or word.)
-fn is_true(v: &str) -> bool {
-    v.trim().eq_ignore_ascii_case("true")
-}
-
 /// Whether an `object` / `type` names a streaming chunk or event: OpenAI
 /// chat's `chat.completion.chunk`, the Responses API's `response.*`
 /// events. (Only its last chunk, or `response.completed`, has usage.)
@@ -2020,13 +2015,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::CacheHit => {
                 scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
             }
-            Field::GatewayCached => {
-                l.gateway_cached |= match s.scalar()? {
-                    Scalar::Bool(b) => b,
-                    Scalar::Str(t) => is_true(&t),
-                    _ => false,
-                }
-            }
+            Field::GatewayCached => l.gateway_cached |= s.scalar()? == Scalar::Bool(true),
             Field::Summed => {
                 let raw = s.raw_value()?.unwrap_or("");
                 l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
@@ -2342,13 +2331,7 @@ pub(crate) fn set_field<'a>(
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
         Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
-        Field::GatewayCached => {
-            l.gateway_cached |= match v {
-                Scalar::Bool(b) => b,
-                Scalar::Str(t) => is_true(&t),
-                _ => false,
-            }
-        }
+        Field::GatewayCached => l.gateway_cached |= v == Scalar::Bool(true),
         Field::Summed => {
             l.summed |= match v {
                 Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => is_summed(key, "0"),
@@ -3182,6 +3165,7 @@ mod tests {
             cf.replace(r#""cached":true"#, r#""cached":false"#),
             cf.replace(r#""cost":0"#, r#""cost":0.0035"#),
             cf.replace(r#""cached":true"#, r#""cached":1"#),
+            cf.replace(r#""cached":true"#, r#""cached":"true""#),
             cf.replace(r#""cached":true"#, r#""metadata":{"cached":true}"#),
         ] {
             let r = rec(&billed);

@@ -1198,6 +1198,9 @@ impl<R: Read> CsvRecords<R> {
                 self.out.extend_from_slice(number.as_bytes());
             } else if is_json_number(cell) && !is_oversized_integer(cell) {
                 self.out.extend_from_slice(cell.as_bytes());
+            } else if let Some(flag) = spreadsheet_bool(cell) {
+                // `true`/`TRUE` (Excel's): the JSON value, as numbers are.
+                self.out.extend_from_slice(flag.as_bytes());
             } else if let Some(value) = json_container(cell) {
                 // An object or list written as JSON text (LiteLLM's
                 // `metadata`, Langfuse's `usageDetails`): the value itself,
@@ -1208,6 +1211,16 @@ impl<R: Read> CsvRecords<R> {
             }
         }
         self.out.push(b'}');
+    }
+}
+
+/// A CSV cell that is a boolean as spreadsheets write them: `true`,
+/// `TRUE`, `True` (and false); its JSON text.
+fn spreadsheet_bool(cell: &str) -> Option<&'static str> {
+    match cell {
+        "true" | "TRUE" | "True" => Some("true"),
+        "false" | "FALSE" | "False" => Some("false"),
+        _ => None,
     }
 }
 
