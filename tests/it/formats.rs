@@ -337,9 +337,11 @@ fn formats_command_lists_every_builtin_format() {
     }
 }
 
-/// Kong AI Gateway's file-log lines: a 3.8 line with payloads (the logged
-/// response's usage, with its cached tokens, is the call's), a 3.6 line, a
-/// rate-limited call and a semantic-cache hit (no call).
+/// Kong AI Gateway's file-log lines: first a request no AI plugin served
+/// (an auth plugin's 401: no call, and the file is still Kong's), a 3.8
+/// line with payloads (the logged response's usage, with its cached
+/// tokens, is the call's), a 3.6 line, a rate-limited call and a
+/// semantic-cache hit (no call).
 /// gpt-4o-2024-08-06: 600 × $2.50/M + 400 × $1.25/M + 100 × $10/M = $0.003;
 /// claude-3-5-haiku: 300 × $0.80/M + 20 × $4/M = $0.00032.
 #[test]
@@ -349,7 +351,8 @@ fn kong_ai_gateway_logs() {
     assert_eq!(r["audit"]["totals"]["calls"], 3);
     assert_eq!(r["audit"]["totals"]["failed_calls"], 1);
     assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 400);
-    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 1);
+    assert_eq!(r["audit"]["input"]["skipped_by_reason"]["not_a_call"], 2);
+    assert_eq!(r["audit"]["input"]["rejected"], 0);
     assert_eq!(usd(&row(&r, "route", "openai-chat")["cost"]), "0.003");
     assert_eq!(usd(&row(&r, "user", "app-7")["cost"]), "0.00032");
 }

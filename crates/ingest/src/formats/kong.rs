@@ -3,14 +3,18 @@
 //! per line.
 //!
 //! Fields: `started_at` (epoch milliseconds), the AI plugin's `usage`
-//! (`prompt_tokens` and `completion_tokens`; Kong 3.6's `prompt_token` and
-//! `completion_token`; `cost` when a price is set on the plugin) and `meta`
+//! (`prompt_tokens` and `completion_tokens`, Kong 3.6's `prompt_token` and
+//! `completion_token` under `ai-proxy`; `cost` when a price is set on the
+//! plugin) and `meta`
 //! (`response_model`, else `request_model`; `provider_name`;
 //! `llm_latency`), under `ai.proxy` (Kong 3.8 and later) or `ai.ai-proxy`
 //! (3.6, 3.7); the HTTP `response.status`; the Kong `route.name` as the
-//! route and the consumer (`consumer.username`, else its `custom_id` or
-//! `id`) as the user; `service.name` as a tag. A semantic-cache hit
-//! (`cache.cache_status` "Hit") was answered by Kong, not billed: no call.
+//! route and the consumer (`consumer.username`, else its `custom_id`) as
+//! the user; `service.name` as a tag. A semantic-cache hit
+//! (`cache.cache_status` "Hit") was answered by Kong, not billed: no call;
+//! so is a request no AI plugin served (an auth plugin's 401, a health
+//! check: Kong logs every request). A cost of 0 is Kong's default when no
+//! price is set on the plugin: no logged cost.
 //!
 //! When the plugin logs payloads (`logging.log_payloads`), the request's
 //! and the response's JSON text are read as a gateway log's logged pair:
@@ -27,9 +31,9 @@ use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::gateway::{self, Scope};
 use crate::formats::{Builtin, Detect, Format, JsonObject};
 use crate::json::value::Scalar;
-use crate::record::fields::LBool;
+use crate::record::fields::{LBool, LMoney, Lenient};
 use crate::record::staging::RawLine;
-use crate::rejects::Reject;
+use crate::rejects::{Reject, RejectReason};
 
 /// Where a Kong log line keeps each field.
 pub static SPEC: Spec = Spec::new(
@@ -55,8 +59,6 @@ pub static SPEC: Spec = Spec::new(
             T::PromptTokens,
             &[
                 "ai.proxy.usage.prompt_tokens",
-                "ai.proxy.usage.prompt_token",
-                "ai.ai-proxy.usage.prompt_tokens",
                 "ai.ai-proxy.usage.prompt_token",
             ],
         ),
@@ -64,8 +66,6 @@ pub static SPEC: Spec = Spec::new(
             T::CompletionTokens,
             &[
                 "ai.proxy.usage.completion_tokens",
-                "ai.proxy.usage.completion_token",
-                "ai.ai-proxy.usage.completion_tokens",
                 "ai.ai-proxy.usage.completion_token",
             ],
         ),
@@ -76,10 +76,7 @@ pub static SPEC: Spec = Spec::new(
         ),
         (T::HttpStatus, &["response.status"]),
         (T::Route, &["route.name"]),
-        (
-            T::User,
-            &["consumer.username", "consumer.custom_id", "consumer.id"],
-        ),
+        (T::User, &["consumer.username", "consumer.custom_id"]),
     ],
     &[],
     "tag",
@@ -89,19 +86,42 @@ pub static SPEC: Spec = Spec::new(
             "ai.proxy.cache.cache_status",
             "ai.ai-proxy.cache.cache_status",
         ]),
-        Capture::Value(&["ai.proxy.payload.response", "ai.payload.response"]),
-        Capture::Value(&["ai.payload.request", "ai.proxy.payload.request"]),
+        Capture::Value(&[
+            "ai.proxy.payload.response",
+            "ai.payload.response",
+            "ai.ai-proxy.payload.response",
+        ]),
+        Capture::Value(&[
+            "ai.payload.request",
+            "ai.proxy.payload.request",
+            "ai.ai-proxy.payload.request",
+        ]),
+        Capture::Object(&["ai.proxy", "ai.ai-proxy"]),
     ],
     Some(hook),
 );
 
-/// The service tag, a cache hit, and the logged payloads.
+/// The service tag, a cache hit, the logged payloads; a request no AI
+/// plugin served is no call.
 fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
-    if let crate::record::fields::Lenient::Value(service) = captured.label(0) {
+    // Kong logs every request: an auth plugin's 401, a health check, a
+    // route of no AI plugin.
+    if !captured.object(4) {
+        return Err(Reject::new(
+            RejectReason::NotACall,
+            "a request no AI Proxy plugin served (no ai.proxy in the Kong log line)",
+        ));
+    }
+    // Kong writes a cost of 0 when no price is set on the plugin (its
+    // default): no logged cost.
+    if matches!(&raw.cost.0, Lenient::Value(c) if c.picos() == 0) {
+        raw.cost = LMoney(Lenient::Missing);
+    }
+    if let Lenient::Value(service) = captured.label(0) {
         raw.tags.push((Cow::Borrowed("service"), service));
     }
     if let Scalar::Str(status) = captured.value(1) {
-        raw.cache_hit = LBool::from_label(crate::record::fields::Lenient::Value(status.clone()));
+        raw.cache_hit = LBool::from_label(Lenient::Value(status.clone()));
     }
     if let Scalar::Str(text) = captured.value(2) {
         // The provider's own usage, when the logged response has it, is the
@@ -138,7 +158,12 @@ pub static BUILTIN: Builtin = Builtin {
     name: "kong",
     aliases: &["kong-ai-gateway"],
     format: Format::Spec(&SPEC),
-    detect: Detect::FirstLine(looks_like),
+    // Any of the first lines: Kong logs every request, and a file can
+    // open with an auth plugin's 401 or a health check.
+    detect: Detect::AnyLine {
+        markers: &["\"ai\""],
+        looks_like,
+    },
     doc: "Kong AI Gateway logs (its file-log, http-log… plugins' JSON lines):\n\
          the AI Proxy plugin's usage (prompt_tokens, completion_tokens,\n\
          cost) and meta (response_model else request_model, provider_name,\n\
@@ -162,6 +187,8 @@ mod tests {
         r#"{"response":{"status":200},"started_at":1717236000000,"consumer":{"custom_id":"app-7"},"ai":{"ai-proxy":{"usage":{"prompt_token":300,"completion_token":20,"total_tokens":320},"meta":{"request_model":"claude-3-5-haiku-20241022","provider_name":"anthropic"}}}}"#,
         r#"{"response":{"status":429},"started_at":1748772060000,"route":{"name":"openai-chat"},"ai":{"proxy":{"meta":{"request_model":"gpt-4o","provider_name":"openai"}}}}"#,
         r#"{"response":{"status":200},"started_at":1748772120000,"ai":{"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"cache":{"cache_status":"Hit"}}}}"#,
+        r#"{"response":{"status":200},"started_at":1717236060000,"ai":{"ai-proxy":{"usage":{"prompt_token":1000,"completion_token":100,"cost":0},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"payload":{"response":"{\"id\":\"chatcmpl-k2\",\"model\":\"gpt-4o-2024-08-06\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":400}}}"}}}}"#,
+        r#"{"request":{"method":"GET","uri":"/status"},"response":{"status":401},"started_at":1748772000000,"route":{"name":"openai-chat"}}"#,
         r#"{"ai":{"proxy":{"usage":"none","meta":[1]}},"route":"x","service":{"name":7}}"#,
         r#"{"ai":{"proxy":{"usage":{"prompt_tokens":-1,"completion_tokens":1},"meta":{"request_model":"m"}}}}"#,
         r#"{}"#,
@@ -202,7 +229,18 @@ mod tests {
         assert_eq!(r.effective_status(), CallStatus::Error);
         let hit = SPEC.parse_line_str(TRICKY[3]).unwrap_err();
         assert_eq!(hit.reason, RejectReason::NotACall);
-        for line in &TRICKY[4..] {
+        // 3.6's logged response (hunt41), and its cost of 0: Kong's
+        // default when no price is set, no logged cost.
+        let r = SPEC.parse_line_str(TRICKY[4]).unwrap();
+        assert_eq!(
+            (r.usage.input, r.usage.cached_read, r.usage.output),
+            (1000, 400, 100)
+        );
+        assert_eq!(r.logged_cost, None);
+        // A request no AI plugin served (an auth plugin's 401).
+        let other = SPEC.parse_line_str(TRICKY[5]).unwrap_err();
+        assert_eq!(other.reason, RejectReason::NotACall);
+        for line in &TRICKY[6..] {
             assert!(SPEC.parse_line_str(line).is_err(), "{line}");
         }
     }
@@ -220,6 +258,7 @@ mod tests {
         let map = |line: &str| serde_json::from_str::<JsonObject>(line).unwrap();
         assert!(looks_like(&map(TRICKY[0])));
         assert!(looks_like(&map(TRICKY[1])));
+        assert!(!looks_like(&map(TRICKY[5])));
         assert!(!looks_like(&map(r#"{"ai":{"usage":{}}}"#)));
         assert!(!looks_like(&map(r#"{"model":"gpt-4o"}"#)));
     }
