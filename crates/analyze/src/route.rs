@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 /// The words that start the ids of the providers' API objects (OpenAI's
-/// `thread_…`, `run_…`, `file-…`; Anthropic's `msgbatch_…`; a gateway's
-/// `req_…`).
+/// `thread_…`, `run_…`, `file-…`, `upload_…`; Anthropic's `msgbatch_…`; a
+/// gateway's `req_…`).
 const PREFIXES: &[&[u8]] = &[
     b"asst",
     b"batch",
@@ -33,8 +33,35 @@ const PREFIXES: &[&[u8]] = &[
     b"task",
     b"thread",
     b"trace",
+    b"upload",
     b"vs",
     b"vsfb",
+];
+
+/// Collections whose next segment is an object's id when it has a digit
+/// (Gemini's `cachedContents/abc123`, `files/abc-123`; `/tickets/T42`),
+/// not a name (`/threads/runs`, `/messages/batches`).
+const COLLECTIONS: &[&str] = &[
+    "assistants",
+    "batches",
+    "cachedContents",
+    "chats",
+    "conversations",
+    "files",
+    "items",
+    "jobs",
+    "messages",
+    "operations",
+    "responses",
+    "runs",
+    "sessions",
+    "steps",
+    "threads",
+    "tickets",
+    "traces",
+    "tunedModels",
+    "uploads",
+    "vector_stores",
 ];
 
 /// `route` with its id segments as `{id}` and without its query string;
@@ -45,24 +72,33 @@ pub fn template(route: &str) -> Cow<'_, str> {
         return Cow::Borrowed(route);
     }
     let path = route.split(['?', '#']).next().unwrap_or(route);
-    if path.len() == route.len() && !path.split('/').any(is_id) {
+    let mut previous = "";
+    let segments: Vec<(&str, bool)> = path
+        .split('/')
+        .map(|segment| {
+            let id = is_id(previous, segment);
+            previous = segment;
+            (segment, id)
+        })
+        .collect();
+    if path.len() == route.len() && !segments.iter().any(|&(_, id)| id) {
         return Cow::Borrowed(route);
     }
     let mut out = String::with_capacity(path.len());
-    for (i, segment) in path.split('/').enumerate() {
+    for (i, (segment, id)) in segments.into_iter().enumerate() {
         if i > 0 {
             out.push('/');
         }
-        out.push_str(if is_id(segment) { "{id}" } else { segment });
+        out.push_str(if id { "{id}" } else { segment });
     }
     Cow::Owned(out)
 }
 
 /// One pass over the bytes (the call's cost when nothing changes): whether
-/// the route has a query string, or a segment that may be an id (one
-/// with a digit that is 4 digits or more, or 8 bytes or more).
+/// the route has a query string, or a segment that may be an id (one with
+/// a digit and 4 bytes or more, or 16 bytes or more).
 fn may_change(b: &[u8]) -> bool {
-    let may_be_id = |len: usize, digits: usize| digits > 0 && (digits >= 4 || len >= 8);
+    let may_be_id = |len: usize, digits: usize| (digits > 0 && len >= 4) || len >= 16;
     let (mut len, mut digits) = (0, 0);
     for &c in b {
         match c {
@@ -80,48 +116,88 @@ fn may_change(b: &[u8]) -> bool {
     may_be_id(len, digits)
 }
 
-/// Whether a path segment is an id: a number of 4 digits or more (`1`,
-/// `2` are versions), a UUID, 16 or more hex digits, a known prefix and 8
-/// or more letters and digits with 2 digits or more (`thread_abc12345`;
-/// also with separators when half of them are digits, `tr-000000000001`),
-/// or 20 or more letters and digits mixed (a ULID). A model's or
-/// deployment's name (`claude-3-5-sonnet-20241022`,
+/// Whether a path segment (after `previous`) is an id:
+/// - a number of 4 digits or more (`1`, `2` are versions);
+/// - a UUID, or 16 or more hex digits with a digit;
+/// - a known prefix, `_` or `-`, and 8 or more letters and digits that
+///   look drawn, not named: 12 or more with a digit, 8 or more with 2,
+///   or mixed case (`thread_abc123`, `upload_…`); with separators, half
+///   of them digits (`tr-000000000001`);
+/// - a ticket's key (`JIRA-12345`);
+/// - 20 or more letters and digits with capitals and a digit (a ULID, a
+///   base62 id);
+/// - after a collection (`files`, `threads`, `cachedContents`…), a segment
+///   with a digit;
+///
+/// and never a segment after `deployments`, `models`, `projects`,
+/// `locations` or `publishers` (names).
+///
+/// A model's or deployment's name (`claude-3-5-sonnet-20241022`,
 /// `gemini-2.5-flash:generateContent`, `call-center-gpt4o`,
-/// `file-search-v1`) is none.
-fn is_id(segment: &str) -> bool {
+/// `file-search-v1`, `gpt4omini20240718prod0`) is none.
+fn is_id(previous: &str, segment: &str) -> bool {
     let b = segment.as_bytes();
     if b.is_empty() {
         return false;
     }
-    let digit = |b: &[u8]| b.iter().any(u8::is_ascii_digit);
-    if b.iter().all(u8::is_ascii_digit) {
+    // A deployment's, model's, project's or region's name (Azure's
+    // `deployments/…`, Vertex's `projects/…/locations/…/models/…`).
+    if matches!(
+        previous,
+        "deployments" | "models" | "projects" | "locations" | "publishers" | "model"
+    ) {
+        return false;
+    }
+    let count = |b: &[u8], f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
+    let digits = count(b, u8::is_ascii_digit);
+    if digits == b.len() {
         return b.len() >= 4;
+    }
+    if digits > 0 && COLLECTIONS.contains(&previous) {
+        return true;
+    }
+    if let Some(cut) = b.iter().position(|&c| c == b'-') {
+        let (head, tail) = (&b[..cut], &b[cut + 1..]);
+        if head.len() >= 2
+            && head.iter().all(u8::is_ascii_uppercase)
+            && tail.len() >= 2
+            && tail.iter().all(u8::is_ascii_digit)
+        {
+            return true;
+        }
     }
     if b.len() < 8 {
         return false;
     }
-    if is_uuid(b) || (b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && digit(b)) {
+    if is_uuid(b) || (b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && digits > 0) {
         return true;
     }
     if let Some(cut) = b.iter().position(|&c| c == b'_' || c == b'-') {
         let (head, rest) = (&b[..cut], &b[cut + 1..]);
-        let digits = rest.iter().filter(|c| c.is_ascii_digit()).count();
+        let rest_digits = count(rest, u8::is_ascii_digit);
         let words = rest.iter().any(|&c| c == b'_' || c == b'-');
+        let drawn = rest_digits >= 2
+            || (rest_digits >= 1 && rest.len() >= 12)
+            || (count(rest, u8::is_ascii_uppercase) >= 3
+                && count(rest, u8::is_ascii_lowercase) >= 3);
         if PREFIXES.contains(&head)
             && rest.len() >= 8
             && rest
                 .iter()
                 .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            && digits >= 2
-            && (!words || digits * 2 >= rest.len())
+            && if words {
+                rest_digits * 2 >= rest.len()
+            } else {
+                drawn
+            }
         {
             return true;
         }
     }
     b.len() >= 20
         && b.iter().all(u8::is_ascii_alphanumeric)
-        && digit(b)
-        && b.iter().any(u8::is_ascii_alphabetic)
+        && digits > 0
+        && b.iter().any(u8::is_ascii_uppercase)
 }
 
 fn is_uuid(b: &[u8]) -> bool {
@@ -184,6 +260,49 @@ mod tests {
             ("/api/1/generate", "/api/1/generate"),
             ("/api/2/generate", "/api/2/generate"),
             ("/v1/tasks/task-summarize1", "/v1/tasks/task-summarize1"),
+            // hunt41: ids without 2 digits, uploads, a collection's ids,
+            // tickets; a deployment's long lowercase name.
+            (
+                "/v1/threads/thread_abcDEFghiJKLmnoPQRstuVWX/runs",
+                "/v1/threads/{id}/runs",
+            ),
+            (
+                "/v1/threads/thread_abcdefghijk7mnopqrstuvwx/runs",
+                "/v1/threads/{id}/runs",
+            ),
+            (
+                "/v1/uploads/upload_abc123def456/parts",
+                "/v1/uploads/{id}/parts",
+            ),
+            (
+                "/v1beta/cachedContents/abc123xyz",
+                "/v1beta/cachedContents/{id}",
+            ),
+            ("/v1beta/files/abc-123", "/v1beta/files/{id}"),
+            (
+                "/support/tickets/JIRA-12345/summarize",
+                "/support/tickets/{id}/summarize",
+            ),
+            ("/x/JIRA-12345", "/x/{id}"),
+            ("/v1/threads/runs", "/v1/threads/runs"),
+            ("/v1/messages/batches", "/v1/messages/batches"),
+            ("/v1/messages/count_tokens", "/v1/messages/count_tokens"),
+            (
+                "/openai/deployments/gpt4omini20240718prod0/chat/completions",
+                "/openai/deployments/gpt4omini20240718prod0/chat/completions",
+            ),
+            (
+                "/model/anthropic.claude-3-5-sonnet-20241022-v2:0/invoke",
+                "/model/anthropic.claude-3-5-sonnet-20241022-v2:0/invoke",
+            ),
+            (
+                "/openai/deployments/GPT4oMiniProd20240718A/chat/completions",
+                "/openai/deployments/GPT4oMiniProd20240718A/chat/completions",
+            ),
+            (
+                "/v1/projects/acme-prod-123456/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent",
+                "/v1/projects/acme-prod-123456/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent",
+            ),
             ("(none)", "(none)"),
             ("", ""),
         ] {
