@@ -1220,13 +1220,14 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
 }
 
 /// Whether a `num_model_requests` or `context_window` value (its JSON
-/// text) makes the line a usage API's row: any count of requests; a
+/// text) makes the line a usage API's row: a count of requests above one; a
 /// bucket of context sizes such as `"0-200k"` or `"200k-1M"` (a model's
 /// context window given as a number is no bucket).
 fn is_summed(key: &str, raw: &str) -> bool {
     let raw = raw.trim();
     match key {
-        "num_model_requests" => raw.bytes().next().is_some_and(|b| b.is_ascii_digit()),
+        // One request is one call (hunt41).
+        "num_model_requests" => raw.parse::<u64>().is_ok_and(|n| n > 1),
         _ => {
             let t = raw.trim_matches('"');
             raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
@@ -2715,7 +2716,8 @@ pub static BUILTIN: Builtin = Builtin {
          native_tokens_* counts). A usage API's row (OpenAI's\n\
          num_model_requests, Anthropic's context_window bucket) sums many\n\
          requests: rejected as summed_usage (a long-context price is chosen\n\
-         by one request's size).\n\
+         by one request's size). A route ending in count_tokens or\n\
+         countTokens is a free token count: not billed.\n\
          Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
          list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
          the tag key=value.",
@@ -3177,6 +3179,17 @@ mod tests {
         assert_eq!(rej(anthropic), RejectReason::SummedUsage);
         let openai = r#"{"object":"organization.usage.completions.result","input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"num_model_requests":10,"model":"gpt-4o-2024-08-06","batch":false}"#;
         assert_eq!(rej(openai), RejectReason::SummedUsage);
+        // One request is one call.
+        let one = openai.replace(r#""num_model_requests":10"#, r#""num_model_requests":1"#);
+        assert_eq!(rec(&one).usage.cached_read, 4000);
+        // A token count is free (Anthropic's count_tokens through a
+        // gateway).
+        assert_eq!(
+            rej(
+                r#"{"model":"claude-sonnet-4-5","route":"/v1/messages/count_tokens","usage":{"input_tokens":1000}}"#
+            ),
+            RejectReason::NotBilled
+        );
         // A model's context window given as a number is no bucket; the
         // names read per call: input without the cache, the writes' TTL
         // split in a top-level `cache_creation`, `starting_at`.
@@ -3284,6 +3297,24 @@ mod tests {
             seen.timestamp.0,
             r.timestamp.map_or(Lenient::Missing, Lenient::Value)
         );
+        // Go's and .NET's unset times are absent too (hunt41), and a
+        // later key is read past them.
+        for unset in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+            let l = format!(
+                r#"{{"start_time":"{unset}","timestamp":"2026-10-02T00:00:00Z","model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":2}}}}"#
+            );
+            assert_eq!(
+                rec(&l).timestamp.unwrap().to_rfc3339(),
+                "2026-10-02T00:00:00+00:00"
+            );
+            let alone = line(&format!("\"{unset}\""));
+            let r = rec(&alone);
+            assert_eq!(
+                (r.timestamp, r.unread_field),
+                (None, Some("timestamp")),
+                "{unset}"
+            );
+        }
         // A line that is no call is still said to be that.
         assert_eq!(
             rej(r#"{"timestamp":0,"input_length":5}"#),

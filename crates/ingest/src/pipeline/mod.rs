@@ -747,7 +747,7 @@ fn unread_field(field: &str, at: Location) -> RejectSample {
             // is a bad timestamp): see `record::fields::finish`.
             "timestamp" => "timestamp: before 2015, when no LLM API existed (an epoch of 0? \
                             seconds since a trace's start? a spreadsheet's serial date read as \
-                            seconds?), read as absent"
+                            seconds? an unset 0001-01-01 or 9999-12-31?), read as absent"
                 .to_string(),
             _ => format!("{field}: wrong type, read as absent"),
         },

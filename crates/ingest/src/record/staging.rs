@@ -411,10 +411,12 @@ impl<'a> RawLine<'a> {
         }
         match v {
             // (One no nanosecond timestamp holds is out of range: a bad
-            // timestamp, see `fields::finish`.)
+            // timestamp, see `fields::finish`; but for Go's and .NET's
+            // "unset" times, 0001-01-01 and 9999-12-31.)
             Lenient::Value(t)
-                if t < crate::record::fields::EARLIEST_CALL
-                    && t.timestamp_nanos_opt().is_some() =>
+                if (t < crate::record::fields::EARLIEST_CALL
+                    && t.timestamp_nanos_opt().is_some())
+                    || matches!(chrono::Datelike::year(&t), 1 | 9999) =>
             {
                 self.early_time = true;
             }
@@ -436,6 +438,16 @@ impl<'a> RawLine<'a> {
                  requests: tokenaudit prices and audits calls one by one (a long-context price is \
                  chosen by one request's size); read per-call logs",
             ));
+        }
+        // Anthropic's `count_tokens` and Gemini's `countTokens` endpoints
+        // answer with a count, free of charge (hunt41).
+        if let Lenient::Value(route) = &self.route.0 {
+            if route.ends_with("/count_tokens") || route.ends_with(":countTokens") {
+                return Err(Reject::new(
+                    RejectReason::NotBilled,
+                    "a token count (count_tokens, countTokens): not billed",
+                ));
+            }
         }
         let billed = matches!(&self.cost.0, Lenient::Value(c) if c.picos() > 0);
         if self.cache_hit.0 == Lenient::Value(true) || (self.gateway_cached && !billed) {
