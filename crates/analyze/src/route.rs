@@ -127,7 +127,7 @@ fn may_change(b: &[u8]) -> bool {
 /// - 20 or more letters and digits with capitals and a digit (a ULID, a
 ///   base62 id);
 /// - after a collection (`files`, `threads`, `cachedContents`…), a segment
-///   with a digit;
+///   with a digit, or of 10 letters and digits or more;
 ///
 /// and never a segment after `deployments`, `models`, `projects`,
 /// `locations` or `publishers` (names).
@@ -153,7 +153,9 @@ fn is_id(previous: &str, segment: &str) -> bool {
     if digits == b.len() {
         return b.len() >= 4;
     }
-    if digits > 0 && COLLECTIONS.contains(&previous) {
+    if COLLECTIONS.contains(&previous)
+        && (digits > 0 || (b.len() >= 10 && b.iter().all(u8::is_ascii_alphanumeric)))
+    {
         return true;
     }
     if let Some(cut) = b.iter().position(|&c| c == b'-') {
