@@ -93,6 +93,10 @@ pub struct RawLine<'a> {
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
+/// The last time a nanosecond timestamp holds (2262-04-11T23:47:16.854775807Z).
+const LATEST_NANOS: chrono::DateTime<chrono::Utc> =
+    chrono::DateTime::from_timestamp_nanos(i64::MAX);
+
 /// A number read leniently as `f64` (latencies may be fractional).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LNum(pub Lenient<f64>);
@@ -409,19 +413,26 @@ impl<'a> RawLine<'a> {
         if self.timestamp.0.is_present() {
             return;
         }
-        match v {
-            // (One no nanosecond timestamp holds is out of range: a bad
-            // timestamp, see `fields::finish`; but for Go's and .NET's
-            // "unset" times, 0001-01-01 and 9999-12-31.)
-            Lenient::Value(t)
-                if (t < crate::record::fields::EARLIEST_CALL
-                    && t.timestamp_nanos_opt().is_some())
-                    || matches!(chrono::Datelike::year(&t), 1 | 9999) =>
-            {
-                self.early_time = true;
+        use crate::record::fields::EARLIEST_CALL;
+        // (Two comparisons for a time of today, the call's cost.)
+        if let Lenient::Value(t) = v {
+            if t < EARLIEST_CALL || t > LATEST_NANOS {
+                // One no nanosecond timestamp holds is out of range: a bad
+                // timestamp (see `fields::finish`), but for Go's and .NET's
+                // "unset" times, 0001-01-01 and 9999-12-31.
+                let year = chrono::Datelike::year(&t);
+                let unset = if t < EARLIEST_CALL {
+                    t.timestamp_nanos_opt().is_some() || year == 1
+                } else {
+                    year == 9999
+                };
+                if unset {
+                    self.early_time = true;
+                    return;
+                }
             }
-            v => self.timestamp.0 = v,
         }
+        self.timestamp.0 = v;
     }
 
     /// Whether the line names a model, its own or its response's.
