@@ -59,6 +59,7 @@ pub static SPEC: Spec = Spec::new(
             T::PromptTokens,
             &[
                 "ai.proxy.usage.prompt_tokens",
+                "ai.ai-proxy.usage.prompt_tokens",
                 "ai.ai-proxy.usage.prompt_token",
             ],
         ),
@@ -66,6 +67,7 @@ pub static SPEC: Spec = Spec::new(
             T::CompletionTokens,
             &[
                 "ai.proxy.usage.completion_tokens",
+                "ai.ai-proxy.usage.completion_tokens",
                 "ai.ai-proxy.usage.completion_token",
             ],
         ),
@@ -97,6 +99,8 @@ pub static SPEC: Spec = Spec::new(
             "ai.ai-proxy.payload.request",
         ]),
         Capture::Object(&["ai.proxy", "ai.ai-proxy"]),
+        Capture::Object(&["ai"]),
+        Capture::Object(&["latencies"]),
     ],
     Some(hook),
 );
@@ -105,11 +109,20 @@ pub static SPEC: Spec = Spec::new(
 /// plugin served is no call.
 fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
     // Kong logs every request: an auth plugin's 401, a health check, a
-    // route of no AI plugin.
+    // route of no AI plugin (its envelope, `latencies`, and no `ai`). Any
+    // other line without the AI Proxy's entry is said: another AI plugin's
+    // call (3.6's transformers, `ai-proxy-advanced`), or no Kong line.
     if !captured.object(4) {
+        if captured.object(6) && !captured.object(5) {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "a request no AI plugin served (a Kong log line without `ai`)",
+            ));
+        }
         return Err(Reject::new(
-            RejectReason::NotACall,
-            "a request no AI Proxy plugin served (no ai.proxy in the Kong log line)",
+            RejectReason::MissingUsage,
+            "no ai.proxy (or ai.ai-proxy) entry: another Kong AI plugin's call \
+             (ai-request-transformer, ai-proxy-advanced…), which is not read, or no Kong line",
         ));
     }
     // Kong writes a cost of 0 when no price is set on the plugin (its
@@ -140,9 +153,13 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
     Ok(())
 }
 
-/// Whether a file's first JSON object line is a Kong AI Gateway log: an
-/// `ai` object whose AI Proxy entry has its usage or meta.
+/// Whether a line is a Kong AI Gateway log's: Kong's envelope
+/// (`started_at`, `latencies`) and an `ai` object whose AI Proxy entry has
+/// its usage or meta (an app's own `ai` key is no Kong line).
 pub fn looks_like(map: &JsonObject) -> bool {
+    if !(map.contains_key("started_at") && map.contains_key("latencies")) {
+        return false;
+    }
     let Some(ai) = map.get("ai").and_then(|v| v.as_object()) else {
         return false;
     };
@@ -184,11 +201,12 @@ mod tests {
     /// odd shapes.
     const TRICKY: &[&str] = &[
         r#"{"request":{"method":"POST","uri":"/openai/v1/chat/completions","size":512,"headers":{"host":"kong:8000"}},"response":{"status":200,"size":900},"route":{"id":"r1","name":"openai-chat","paths":["/openai"]},"service":{"id":"s1","name":"openai-svc"},"consumer":{"id":"c1","username":"team-search"},"latencies":{"request":2700,"kong":20,"proxy":2680},"started_at":1748772000000,"ai":{"payload":{"request":"{\"model\": \"gpt-4o\", \"max_tokens\": 256, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"},"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"cost":0.0035,"time_per_token":30},"meta":{"request_model":"gpt-4o","provider_name":"openai","response_model":"gpt-4o-2024-08-06","plugin_id":"546c","llm_latency":2670},"payload":{"response":"{\"id\": \"chatcmpl-k1\", \"model\": \"gpt-4o-2024-08-06\", \"choices\": [{\"index\": 0, \"finish_reason\": \"stop\"}], \"usage\": {\"prompt_tokens\": 1000, \"completion_tokens\": 100, \"prompt_tokens_details\": {\"cached_tokens\": 400}}}"}}}}"#,
-        r#"{"response":{"status":200},"started_at":1717236000000,"consumer":{"custom_id":"app-7"},"ai":{"ai-proxy":{"usage":{"prompt_token":300,"completion_token":20,"total_tokens":320},"meta":{"request_model":"claude-3-5-haiku-20241022","provider_name":"anthropic"}}}}"#,
-        r#"{"response":{"status":429},"started_at":1748772060000,"route":{"name":"openai-chat"},"ai":{"proxy":{"meta":{"request_model":"gpt-4o","provider_name":"openai"}}}}"#,
-        r#"{"response":{"status":200},"started_at":1748772120000,"ai":{"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"cache":{"cache_status":"Hit"}}}}"#,
-        r#"{"response":{"status":200},"started_at":1717236060000,"ai":{"ai-proxy":{"usage":{"prompt_token":1000,"completion_token":100,"cost":0},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"payload":{"response":"{\"id\":\"chatcmpl-k2\",\"model\":\"gpt-4o-2024-08-06\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":400}}}"}}}}"#,
-        r#"{"request":{"method":"GET","uri":"/status"},"response":{"status":401},"started_at":1748772000000,"route":{"name":"openai-chat"}}"#,
+        r#"{"latencies":{"request":10,"kong":1,"proxy":9},"response":{"status":200},"started_at":1717236000000,"consumer":{"custom_id":"app-7"},"ai":{"ai-proxy":{"usage":{"prompt_token":300,"completion_token":20,"total_tokens":320},"meta":{"request_model":"claude-3-5-haiku-20241022","provider_name":"anthropic"}}}}"#,
+        r#"{"latencies":{"request":10,"kong":1,"proxy":9},"response":{"status":429},"started_at":1748772060000,"route":{"name":"openai-chat"},"ai":{"proxy":{"meta":{"request_model":"gpt-4o","provider_name":"openai"}}}}"#,
+        r#"{"latencies":{"request":10,"kong":1,"proxy":9},"response":{"status":200},"started_at":1748772120000,"ai":{"proxy":{"usage":{"prompt_tokens":1000,"completion_tokens":100},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"cache":{"cache_status":"Hit"}}}}"#,
+        r#"{"latencies":{"request":10,"kong":1,"proxy":9},"response":{"status":200},"started_at":1717236060000,"ai":{"ai-proxy":{"usage":{"prompt_token":1000,"completion_token":100,"cost":0},"meta":{"request_model":"gpt-4o","provider_name":"openai"},"payload":{"response":"{\"id\":\"chatcmpl-k2\",\"model\":\"gpt-4o-2024-08-06\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":400}}}"}}}}"#,
+        r#"{"latencies":{"request":10,"kong":1,"proxy":9},"request":{"method":"GET","uri":"/status"},"response":{"status":401},"started_at":1748772000000,"route":{"name":"openai-chat"}}"#,
+        r#"{"latencies":{"request":10},"started_at":1717236000000,"ai":{"ai-request-transformer":{"usage":{"prompt_tokens":10,"completion_tokens":1},"meta":{"request_model":"gpt-4o"}}}}"#,
         r#"{"ai":{"proxy":{"usage":"none","meta":[1]}},"route":"x","service":{"name":7}}"#,
         r#"{"ai":{"proxy":{"usage":{"prompt_tokens":-1,"completion_tokens":1},"meta":{"request_model":"m"}}}}"#,
         r#"{}"#,
@@ -240,7 +258,10 @@ mod tests {
         // A request no AI plugin served (an auth plugin's 401).
         let other = SPEC.parse_line_str(TRICKY[5]).unwrap_err();
         assert_eq!(other.reason, RejectReason::NotACall);
-        for line in &TRICKY[6..] {
+        // Another AI plugin's call (3.6's transformers) is said, not read.
+        let other = SPEC.parse_line_str(TRICKY[6]).unwrap_err();
+        assert_eq!(other.reason, RejectReason::MissingUsage);
+        for line in &TRICKY[7..] {
             assert!(SPEC.parse_line_str(line).is_err(), "{line}");
         }
     }
@@ -259,6 +280,10 @@ mod tests {
         assert!(looks_like(&map(TRICKY[0])));
         assert!(looks_like(&map(TRICKY[1])));
         assert!(!looks_like(&map(TRICKY[5])));
+        // An app's own `ai` key, without Kong's envelope (hunt42).
+        assert!(!looks_like(&map(
+            r#"{"model":"gpt-4o","ai":{"proxy":{"meta":{"x":1},"usage":{}}},"usage":{"prompt_tokens":1}}"#
+        )));
         assert!(!looks_like(&map(r#"{"ai":{"usage":{}}}"#)));
         assert!(!looks_like(&map(r#"{"model":"gpt-4o"}"#)));
     }
