@@ -39,7 +39,7 @@ const PREFIXES: &[&[u8]] = &[
 ];
 
 /// Collections whose next segment is an object's id when it has a digit
-/// (Gemini's `cachedContents/abc123`, `files/abc-123`; `/tickets/T42`),
+/// (Gemini's `cachedContents/abc123xyz`, `files/8kq9z0xyz1ab`),
 /// not a name (`/threads/runs`, `/messages/batches`).
 const COLLECTIONS: &[&str] = &[
     "assistants",
@@ -96,9 +96,11 @@ pub fn template(route: &str) -> Cow<'_, str> {
 
 /// One pass over the bytes (the call's cost when nothing changes): whether
 /// the route has a query string, or a segment that may be an id (one with
-/// a digit and 4 bytes or more, or 16 bytes or more).
+/// a digit and 4 bytes or more, or 12 bytes or more: every id
+/// [`is_id`] knows is one; the two must agree, or a query string, which
+/// sends a route to [`is_id`], would change how its path is grouped).
 fn may_change(b: &[u8]) -> bool {
-    let may_be_id = |len: usize, digits: usize| (digits > 0 && len >= 4) || len >= 16;
+    let may_be_id = |len: usize, digits: usize| (digits > 0 && len >= 4) || len >= 12;
     let (mut len, mut digits) = (0, 0);
     for &c in b {
         match c {
@@ -126,11 +128,11 @@ fn may_change(b: &[u8]) -> bool {
 /// - a ticket's key (`JIRA-12345`);
 /// - 20 or more letters and digits with capitals and a digit (a ULID, a
 ///   base62 id);
-/// - after a collection (`files`, `threads`, `cachedContents`…), a segment
-///   with a digit, or of 10 letters and digits or more;
+/// - after a collection (`files`, `threads`, `cachedContents`…), 8 or more
+///   letters and digits with 2 digits or more;
 ///
-/// and never a segment after `deployments`, `models`, `projects`,
-/// `locations` or `publishers` (names).
+/// and, but for a number or a UUID, never a segment after `deployments`,
+/// `models`, `projects`, `locations` or `publishers` (names).
 ///
 /// A model's or deployment's name (`claude-3-5-sonnet-20241022`,
 /// `gemini-2.5-flash:generateContent`, `call-center-gpt4o`,
@@ -140,21 +142,30 @@ fn is_id(previous: &str, segment: &str) -> bool {
     if b.is_empty() {
         return false;
     }
+    let count = |b: &[u8], f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
+    let digits = count(b, u8::is_ascii_digit);
+    if digits == b.len() {
+        return b.len() >= 4;
+    }
+    if is_uuid(b) || (b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && digits > 0) {
+        return true;
+    }
     // A deployment's, model's, project's or region's name (Azure's
-    // `deployments/…`, Vertex's `projects/…/locations/…/models/…`).
+    // `deployments/…`, Vertex's `projects/…/locations/…/models/…`): but a
+    // number or UUID there is an id (above).
     if matches!(
         previous,
         "deployments" | "models" | "projects" | "locations" | "publishers" | "model"
     ) {
         return false;
     }
-    let count = |b: &[u8], f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
-    let digits = count(b, u8::is_ascii_digit);
-    if digits == b.len() {
-        return b.len() >= 4;
-    }
+    // A collection's object: letters and 2 digits or more, 8 or more,
+    // without words (`cachedContents/abc123xyz`), not an endpoint's name
+    // (`messages/gpt4o`, `files/pdf2text`, `sessions/onboarding2`).
     if COLLECTIONS.contains(&previous)
-        && (digits > 0 || (b.len() >= 10 && b.iter().all(u8::is_ascii_alphanumeric)))
+        && b.len() >= 8
+        && digits >= 2
+        && b.iter().all(u8::is_ascii_alphanumeric)
     {
         return true;
     }
@@ -164,6 +175,7 @@ fn is_id(previous: &str, segment: &str) -> bool {
             && head.iter().all(u8::is_ascii_uppercase)
             && tail.len() >= 2
             && tail.iter().all(u8::is_ascii_digit)
+            && !matches!(head, b"ISO" | b"RFC" | b"IEC" | b"EN" | b"NIST" | b"SOC")
         {
             return true;
         }
@@ -171,16 +183,14 @@ fn is_id(previous: &str, segment: &str) -> bool {
     if b.len() < 8 {
         return false;
     }
-    if is_uuid(b) || (b.len() >= 16 && b.iter().all(u8::is_ascii_hexdigit) && digits > 0) {
-        return true;
-    }
     if let Some(cut) = b.iter().position(|&c| c == b'_' || c == b'-') {
         let (head, rest) = (&b[..cut], &b[cut + 1..]);
         let rest_digits = count(rest, u8::is_ascii_digit);
         let words = rest.iter().any(|&c| c == b'_' || c == b'-');
         let drawn = rest_digits >= 2
             || (rest_digits >= 1 && rest.len() >= 12)
-            || (count(rest, u8::is_ascii_uppercase) >= 3
+            || (rest.len() >= 12
+                && count(rest, u8::is_ascii_uppercase) >= 3
                 && count(rest, u8::is_ascii_lowercase) >= 3);
         if PREFIXES.contains(&head)
             && rest.len() >= 8
@@ -280,7 +290,7 @@ mod tests {
                 "/v1beta/cachedContents/abc123xyz",
                 "/v1beta/cachedContents/{id}",
             ),
-            ("/v1beta/files/abc-123", "/v1beta/files/{id}"),
+            ("/v1beta/files/8kq9z0xyz1ab", "/v1beta/files/{id}"),
             (
                 "/support/tickets/JIRA-12345/summarize",
                 "/support/tickets/{id}/summarize",
@@ -289,6 +299,18 @@ mod tests {
             ("/v1/threads/runs", "/v1/threads/runs"),
             ("/v1/messages/batches", "/v1/messages/batches"),
             ("/v1/messages/count_tokens", "/v1/messages/count_tokens"),
+            // hunt42: endpoints' names after a collection, a standard, the
+            // same path with and without a query string; ids after names.
+            ("/api/messages/gpt4o", "/api/messages/gpt4o"),
+            ("/v1/files/pdf2text", "/v1/files/pdf2text"),
+            ("/v1/sessions/onboarding2", "/v1/sessions/onboarding2"),
+            ("/v1/assistants/customer-support-v2", "/v1/assistants/customer-support-v2"),
+            ("/compliance/ISO-27001", "/compliance/ISO-27001"),
+            ("/api/tickets/summarization", "/api/tickets/summarization"),
+            ("/api/tickets/summarization?stream=true", "/api/tickets/summarization"),
+            ("/support/tickets/JIRA-12345/x?y=1", "/support/tickets/{id}/x"),
+            ("/v1/projects/123456789012/locations/us/x", "/v1/projects/{id}/locations/us/x"),
+            ("/v1/projects/0b5e3e1c-8a6f-4d6c-9a0e-3f2f6e7d8c9b/run", "/v1/projects/{id}/run"),
             (
                 "/openai/deployments/gpt4omini20240718prod0/chat/completions",
                 "/openai/deployments/gpt4omini20240718prod0/chat/completions",
