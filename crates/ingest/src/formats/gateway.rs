@@ -1226,8 +1226,13 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
 fn is_summed(key: &str, raw: &str) -> bool {
     let raw = raw.trim();
     match key {
-        // One request is one call (hunt41).
-        "num_model_requests" => raw.parse::<u64>().is_ok_and(|n| n > 1),
+        // One request is one call (hunt41); `10.0`, `1e1`, `"10"` are ten
+        // (hunt42).
+        "num_model_requests" => raw
+            .trim_matches('"')
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|n| n > 1.0),
         _ => {
             let t = raw.trim_matches('"');
             raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
@@ -3183,16 +3188,30 @@ mod tests {
         let one = openai.replace(r#""num_model_requests":10"#, r#""num_model_requests":1"#);
         assert_eq!(rec(&one).usage.cached_read, 4000);
         // A token count is free (Anthropic's count_tokens through a
-        // gateway).
-        assert_eq!(
-            rej(
-                r#"{"model":"claude-sonnet-4-5","route":"/v1/messages/count_tokens","usage":{"input_tokens":1000}}"#
-            ),
-            RejectReason::NotBilled
-        );
-        // A model's context window given as a number is no bucket; the
-        // names read per call: input without the cache, the writes' TTL
-        // split in a top-level `cache_creation`, `starting_at`.
+        // gateway, its SDKs' beta query, Bedrock's, OpenAI's), unless it
+        // has output (hunt42).
+        for route in [
+            "/v1/messages/count_tokens",
+            "/v1/messages/count_tokens?beta=true",
+            "/model/anthropic.claude-3-5-sonnet-20241022-v2:0/count-tokens",
+            "/v1/responses/input_tokens",
+        ] {
+            let l = format!(
+                r#"{{"model":"claude-sonnet-4-5","route":"{route}","usage":{{"input_tokens":1000}}}}"#
+            );
+            assert_eq!(rej(&l), RejectReason::NotBilled, "{route}");
+        }
+        let billed = r#"{"model":"claude-sonnet-4-5","route":"/x/count_tokens","usage":{"input_tokens":1000,"output_tokens":5}}"#;
+        assert_eq!(rec(billed).usage.output, 5);
+        for ten in ["10.0", "1e1", r#""10""#] {
+            let l = openai.replace(
+                r#""num_model_requests":10"#,
+                &format!(r#""num_model_requests":{ten}"#),
+            );
+            assert_eq!(rej(&l), RejectReason::SummedUsage, "{ten}");
+        } // A model's context window given as a number is no bucket; the
+          // names read per call: input without the cache, the writes' TTL
+          // split in a top-level `cache_creation`, `starting_at`.
         let per_call =
             anthropic.replace(r#""context_window":"0-200k""#, r#""context_window":200000"#);
         let r = rec(&per_call);
@@ -3299,7 +3318,12 @@ mod tests {
         );
         // Go's and .NET's unset times are absent too (hunt41), and a
         // later key is read past them.
-        for unset in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+        for unset in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-05:00",
+        ] {
             let l = format!(
                 r#"{{"start_time":"{unset}","timestamp":"2026-10-02T00:00:00Z","model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":2}}}}"#
             );

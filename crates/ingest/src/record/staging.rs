@@ -422,9 +422,10 @@ impl<'a> RawLine<'a> {
                 // "unset" times, 0001-01-01 and 9999-12-31.
                 let year = chrono::Datelike::year(&t);
                 let unset = if t < EARLIEST_CALL {
-                    t.timestamp_nanos_opt().is_some() || year == 1
+                    // (0: 0001-01-01 written with an offset east of UTC.)
+                    t.timestamp_nanos_opt().is_some() || year <= 1
                 } else {
-                    year == 9999
+                    year >= 9999
                 };
                 if unset {
                     self.early_time = true;
@@ -450,13 +451,34 @@ impl<'a> RawLine<'a> {
                  chosen by one request's size); read per-call logs",
             ));
         }
-        // Anthropic's `count_tokens` and Gemini's `countTokens` endpoints
-        // answer with a count, free of charge (hunt41).
+        // The providers' token-counting endpoints answer with a count, free
+        // of charge (hunt41, hunt42): Anthropic's `count_tokens` (its SDKs'
+        // `?beta=true`), Gemini's `countTokens`, Bedrock's `count-tokens`,
+        // Vertex's `count-tokens:rawPredict`, OpenAI's
+        // `responses/input_tokens`. (A count has no output.)
         if let Lenient::Value(route) = &self.route.0 {
-            if route.ends_with("/count_tokens") || route.ends_with(":countTokens") {
+            let path = route.split(['?', '#']).next().unwrap_or(route);
+            let counts = [
+                "/count_tokens",
+                ":countTokens",
+                "/count-tokens",
+                "count-tokens:rawPredict",
+                "/responses/input_tokens",
+            ]
+            .iter()
+            .any(|end| path.ends_with(end));
+            let u = &self.usage;
+            let output = [
+                &u.completion_tokens,
+                &u.output_tokens,
+                &u.candidates_token_count,
+            ]
+            .iter()
+            .any(|c| matches!(c, Lenient::Value(n) if *n > 0));
+            if counts && !output {
                 return Err(Reject::new(
                     RejectReason::NotBilled,
-                    "a token count (count_tokens, countTokens): not billed",
+                    "a token count (count_tokens, countTokens, input_tokens): not billed",
                 ));
             }
         }
