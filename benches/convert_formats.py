@@ -280,8 +280,34 @@ def bedrock(o, p, n):
     return line
 
 
+def kong(o, p, n):
+    """Kong AI Gateway 3.8's file-log line with payloads logged: its AI Proxy
+    usage (no cache counts: the provider's own usage is in the logged
+    response, which the reader prices from)."""
+    inp, read, write, w1h, out, reas, has = p
+    start = parse_ts(o["timestamp"])
+    latency = o.get("latency_ms") or 0
+    proxy = {"meta": {"request_model": o["model"], "response_model": o["model"],
+                      "provider_name": o.get("provider") or "openai", "plugin_id": "546c3856",
+                      "llm_latency": latency}}
+    if has:
+        proxy["usage"] = {"prompt_tokens": inp, "completion_tokens": out, "total_tokens": inp + out,
+                          "cost": 0, "time_per_token": 30}
+        proxy["payload"] = {"response": dumps({"id": o.get("request_id") or "req_%d" % n,
+                                                "model": o["model"], "usage": o.get("usage")})}
+    return {"request": {"method": "POST", "uri": "/llm/v1/chat/completions", "size": 512,
+                        "headers": {"host": "kong:8000", "content-type": "application/json"}},
+            "response": {"status": http_code(o), "size": 900},
+            "route": {"id": "r1", "name": o.get("route") or "llm"},
+            "service": {"id": "s1", "name": o.get("feature") or "llm-svc"},
+            "consumer": {"id": "c1", "username": o.get("user") or "app"},
+            "latencies": {"request": latency, "kong": 2, "proxy": latency},
+            "started_at": int(start.timestamp() * 1000), "client_ip": "10.0.0.1",
+            "ai": {"proxy": proxy}}
+
+
 FORMATS = {"openai-batch": openai_batch, "anthropic-batch": anthropic_batch, "langfuse": langfuse,
-           "helicone": helicone, "otlp-json": otlp, "bedrock": bedrock}
+           "helicone": helicone, "otlp-json": otlp, "bedrock": bedrock, "kong": kong}
 
 files = {name: open("%s/%s-%dMB.jsonl" % (OUT, name, MB), "w", encoding="utf-8") for name in FORMATS}
 slice_f = open("%s/gateway-%dMB.jsonl" % (OUT, MB), "wb")

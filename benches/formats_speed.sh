@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 MB="${SLICE_MB:-200}"
 gen 1GB "$DATA/gateway-1GB.jsonl"
 
-FORMATS=(openai-batch anthropic-batch langfuse helicone otlp-json bedrock)
+FORMATS=(openai-batch anthropic-batch langfuse helicone otlp-json bedrock kong)
 GW="$DATA/gateway-${MB}MB.jsonl"
 MAP="$DATA/mapping-gateway.toml"
 fresh=1
