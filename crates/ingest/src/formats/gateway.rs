@@ -1257,15 +1257,23 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
     if !text.trim_start().starts_with('{') {
         return;
     }
+    // The scanner first, as for a line (a body is logged on every line of
+    // some gateways' logs: Kong's payloads), serde's reader where it bails.
     let mut read = RawLine::default();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = LineSeed {
-        line: &mut read,
-        scope,
-        depth,
-    };
-    if !(seed.deserialize(&mut de).is_ok() && de.end().is_ok()) {
-        return;
+    let mut s = Scanner::new(text);
+    let scanned =
+        scan_map(&mut s, &mut read, scope, depth, None, &mut NoKeys).is_ok() && s.at_end();
+    if !scanned {
+        read = RawLine::default();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = LineSeed {
+            line: &mut read,
+            scope,
+            depth,
+        };
+        if !(seed.deserialize(&mut de).is_ok() && de.end().is_ok()) {
+            return;
+        }
     }
     // A `metadata` object's text is read as the object would be; a body's
     // only as far as it is one a provider sent or was sent (a model's JSON
