@@ -1228,9 +1228,11 @@ fn is_summed(key: &str, raw: &str) -> bool {
     match key {
         // One request is one call (hunt41); `10.0`, `1e1`, `"10"` are ten
         // (hunt42).
+        // (`"1,000"`, a spreadsheet's thousands: hunt43.)
         "num_model_requests" => raw
             .trim_matches('"')
             .trim()
+            .replace(',', "")
             .parse::<f64>()
             .is_ok_and(|n| n > 1.0),
         _ => {
@@ -3203,6 +3205,8 @@ mod tests {
             "/v1/messages/count_tokens?beta=true",
             "/model/anthropic.claude-3-5-sonnet-20241022-v2:0/count-tokens",
             "/v1/responses/input_tokens",
+            "/V1/Messages/Count_Tokens/",
+            "/v1/projects/p/locations/us/publishers/google/models/gemini-2.5-flash:computeTokens",
         ] {
             let l = format!(
                 r#"{{"model":"claude-sonnet-4-5","route":"{route}","usage":{{"input_tokens":1000}}}}"#
@@ -3211,7 +3215,7 @@ mod tests {
         }
         let billed = r#"{"model":"claude-sonnet-4-5","route":"/x/count_tokens","usage":{"input_tokens":1000,"output_tokens":5}}"#;
         assert_eq!(rec(billed).usage.output, 5);
-        for ten in ["10.0", "1e1", r#""10""#] {
+        for ten in ["10.0", "1e1", r#""10""#, r#""1,000""#] {
             let l = openai.replace(
                 r#""num_model_requests":10"#,
                 &format!(r#""num_model_requests":{ten}"#),

@@ -113,7 +113,9 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
     // other line without the AI Proxy's entry is said: another AI plugin's
     // call (3.6's transformers, `ai-proxy-advanced`), or no Kong line.
     if !captured.object(4) {
-        if captured.object(6) && !captured.object(5) {
+        // (Kong's envelope whole: an app's line with a `latencies` object of
+        // its own is no Kong request; hunt43.)
+        if captured.object(6) && !captured.object(5) && raw.timestamp.0.is_present() {
             return Err(Reject::new(
                 RejectReason::NotACall,
                 "a request no AI plugin served (a Kong log line without `ai`)",
@@ -258,6 +260,13 @@ mod tests {
         // A request no AI plugin served (an auth plugin's 401).
         let other = SPEC.parse_line_str(TRICKY[5]).unwrap_err();
         assert_eq!(other.reason, RejectReason::NotACall);
+        // An app's line with a `latencies` object of its own, in a Kong
+        // file, is said, not skipped (hunt43).
+        let app = r#"{"latencies":{"request":5},"model":"gpt-4o","usage":{"prompt_tokens":1}}"#;
+        assert_eq!(
+            SPEC.parse_line_str(app).unwrap_err().reason,
+            RejectReason::MissingUsage
+        );
         // Another AI plugin's call (3.6's transformers) is said, not read.
         let other = SPEC.parse_line_str(TRICKY[6]).unwrap_err();
         assert_eq!(other.reason, RejectReason::MissingUsage);

@@ -457,16 +457,23 @@ impl<'a> RawLine<'a> {
         // Vertex's `count-tokens:rawPredict`, OpenAI's
         // `responses/input_tokens`. (A count has no output.)
         if let Lenient::Value(route) = &self.route.0 {
+            // (In any case, with a trailing `/`; Vertex's `computeTokens`
+            // too: hunt43. No copy of the route per call.)
             let path = route.split(['?', '#']).next().unwrap_or(route);
+            let path = path.trim_end_matches('/').as_bytes();
             let counts = [
                 "/count_tokens",
                 ":countTokens",
                 "/count-tokens",
                 "count-tokens:rawPredict",
                 "/responses/input_tokens",
+                ":computeTokens",
             ]
             .iter()
-            .any(|end| path.ends_with(end));
+            .any(|end| {
+                path.len() >= end.len()
+                    && path[path.len() - end.len()..].eq_ignore_ascii_case(end.as_bytes())
+            });
             let u = &self.usage;
             let output = [
                 &u.completion_tokens,
