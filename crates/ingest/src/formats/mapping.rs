@@ -541,7 +541,8 @@ impl Mapping {
     fn apply(&self, raw: &mut RawLine<'_>, v: &Value) {
         let c = &self.config;
         let s = |paths: &Option<Paths>| -> Option<LStr<'static>> {
-            find(v, paths.as_ref()?).map(|x| owned(LStr::deserialize(&*x).unwrap_or_default()))
+            find(v, paths.as_ref()?)
+                .map(|x| LStr::deserialize(&*x).unwrap_or_default().into_owned())
         };
         let n = |paths: &Option<Paths>| -> Option<LU64> {
             find(v, paths.as_ref()?).map(|x| LU64::deserialize(&*x).unwrap_or_default())
@@ -597,7 +598,9 @@ impl Mapping {
         }
         for (key, paths) in &c.tags {
             if let Some(x) = find(v, paths) {
-                if let Lenient::Value(text) = owned(LStr::deserialize(&*x).unwrap_or_default()).0 {
+                if let Lenient::Value(text) =
+                    LStr::deserialize(&*x).unwrap_or_default().into_owned().0
+                {
                     self.set_tag(raw, key, text);
                 }
             }
@@ -982,15 +985,6 @@ impl<'de> Deserialize<'de> for Key<'de> {
         }
         d.deserialize_str(V)
     }
-}
-
-fn owned(s: LStr<'_>) -> LStr<'static> {
-    LStr(match s.0 {
-        Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
-        Lenient::Missing => Lenient::Missing,
-        Lenient::Negative => Lenient::Negative,
-        Lenient::WrongType => Lenient::WrongType,
-    })
 }
 
 /// The first path that resolves to a value: a null or blank one (an empty

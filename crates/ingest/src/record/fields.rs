@@ -272,6 +272,19 @@ impl<'de> Visitor<'de> for CodeOrWordVisitor {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LStr<'a>(pub Lenient<Cow<'a, str>>);
 
+impl LStr<'_> {
+    /// The same label, its text owned (for a line it outlives: a value read
+    /// from JSON text apart, a mapping's tree).
+    pub fn into_owned<'b>(self) -> LStr<'b> {
+        LStr(match self.0 {
+            Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
+            Lenient::Missing => Lenient::Missing,
+            Lenient::Negative => Lenient::Negative,
+            Lenient::WrongType => Lenient::WrongType,
+        })
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LStr<'a>, D::Error> {
         d.deserialize_any(StrVisitor).map(LStr)

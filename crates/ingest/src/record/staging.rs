@@ -194,17 +194,9 @@ impl<'a> RawLine<'a> {
     /// the text read apart). Every field is named: one added and not taken
     /// here does not build.
     pub fn absorb(&mut self, o: RawLine<'_>) {
-        fn own<'b>(v: Lenient<Cow<'_, str>>) -> Lenient<Cow<'b, str>> {
-            match v {
-                Lenient::Value(v) => Lenient::Value(Cow::Owned(v.into_owned())),
-                Lenient::Missing => Lenient::Missing,
-                Lenient::Negative => Lenient::Negative,
-                Lenient::WrongType => Lenient::WrongType,
-            }
-        }
         fn text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
             if !mine.0.is_present() && theirs.0.is_present() {
-                mine.0 = own(theirs.0);
+                *mine = theirs.into_owned();
             }
         }
         fn plain<T>(mine: &mut Lenient<T>, theirs: Lenient<T>) {
