@@ -1281,16 +1281,7 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
     // only as far as it is one a provider sent or was sent (a model's JSON
     // answer logged under `response` or `completion` has no usage), and only
     // for what such a body tells of the call (`RawLine::body_only`).
-    let u = &read.usage;
-    let counts = [
-        &u.prompt_tokens,
-        &u.completion_tokens,
-        &u.input_tokens,
-        &u.output_tokens,
-        &u.prompt_token_count,
-        &u.candidates_token_count,
-    ];
-    let usage = counts.iter().any(|c| c.is_present());
+    let usage = read.usage.has_main_count();
     match scope {
         Scope::Metadata => l.absorb(read),
         Scope::Request if read.request_model.0.is_present() || read.prompt_text_fp.is_some() => {

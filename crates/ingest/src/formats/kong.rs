@@ -143,9 +143,7 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
         // call's: Kong's is its copy without the cached tokens.
         let kong = std::mem::take(&mut raw.usage);
         gateway::nested_from_text(raw, text, Scope::Response, 1);
-        let u = &raw.usage;
-        let main = [&u.prompt_tokens, &u.input_tokens, &u.prompt_token_count];
-        if !main.iter().any(|c| c.is_present()) {
+        if !raw.usage.has_main_count() {
             raw.usage = kong;
         }
     }

@@ -628,6 +628,24 @@ impl RawUsage {
 }
 
 impl RawUsage {
+    /// Whether a main count was read (prompt, completion, input, output,
+    /// Gemini's prompt or candidates): what makes a usage object an
+    /// account of a call, not a detail (see `without_top_keys`' `MAIN`).
+    pub fn has_main_count(&self) -> bool {
+        [
+            &self.prompt_tokens,
+            &self.completion_tokens,
+            &self.input_tokens,
+            &self.output_tokens,
+            &self.prompt_token_count,
+            &self.candidates_token_count,
+        ]
+        .iter()
+        .any(|c| c.is_present())
+    }
+}
+
+impl RawUsage {
     /// Normalises into the canonical convention (total input including cache
     /// reads and writes; output including reasoning). Returns `None` when no
     /// token field was present at all.
