@@ -948,6 +948,15 @@ fn produce(
     (encoding_name, format)
 }
 
+/// The format of a file read as UTF-16 text: said in it, so nobody (the
+/// store) takes its bytes for UTF-8 lines.
+fn said_utf16(format: String) -> String {
+    match format.as_str() {
+        "none" => format,
+        _ => format!("{format} (UTF-16)"),
+    }
+}
+
 /// A stream whose next read fails with the error it holds, then ends.
 struct FailedRead(Option<std::io::Error>);
 
@@ -1009,10 +1018,7 @@ fn read_chunks(
                         (rejects, next_line, hasher),
                         layout,
                     );
-                    return match inner.as_str() {
-                        "none" => inner,
-                        _ => format!("{inner} (UTF-16)"),
-                    };
+                    return said_utf16(inner);
                 }
                 Box::new(first.chain(stream))
             }
@@ -1104,12 +1110,7 @@ fn read_chunks(
                     (rejects, next_line, hasher),
                     None,
                 );
-                // Said in the format, so nobody (the store) takes its bytes
-                // for UTF-8 lines.
-                return match inner.as_str() {
-                    "none" => inner,
-                    _ => format!("{inner} (UTF-16)"),
-                };
+                return said_utf16(inner);
             }
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
