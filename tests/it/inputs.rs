@@ -390,6 +390,22 @@ fn truncated_gzip_keeps_the_lines_before_the_cut() {
     check_truncated("a.jsonl.gz", "gzip", cut, &prefix);
 }
 
+/// A gzip file padded with zero bytes (as some writers pad a block; `gzip
+/// -d` ignores them) is whole: it was a `truncated_file`, failing
+/// `--strict`.
+#[test]
+fn a_gzip_padded_with_zeros_is_read_whole() {
+    use std::io::Write;
+    let env = Env::new();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(numbered_good(300).as_bytes()).unwrap();
+    let bytes = [e.finish().unwrap(), vec![0; 4096]].concat();
+    std::fs::write(env.dir.path().join("padded.jsonl.gz"), bytes).unwrap();
+    let r = env.audit(&["padded.jsonl.gz", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 300);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(300));
+}
+
 #[test]
 fn truncated_zstd_keeps_the_lines_before_the_cut() {
     let bytes = zstd::encode_all(numbered_good(20_000).as_bytes(), 1).unwrap();

@@ -9,7 +9,7 @@ pub mod lines;
 pub mod mend;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -563,14 +563,61 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
         // Plain bytes are read straight into the pipeline's chunks: a
         // buffer in between would copy them once more.
         Encoding::Plain | Encoding::Parquet => Box::new(whole),
-        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
-            BufReader::with_capacity(1 << 20, whole),
-        )),
+        Encoding::Gzip => Box::new(Gzip::new(BufReader::with_capacity(1 << 20, whole))),
         Encoding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
             BufReader::with_capacity(1 << 20, whole),
         )?),
     };
     Ok((encoding, stream))
+}
+
+/// A gzip stream: its members one after another (as `cat a.gz b.gz`
+/// makes), then zero bytes as its end: the padding some writers add to a
+/// block, which `gzip -d` ignores too (it was a `truncated_file`). Anything
+/// else after a member must be another member.
+pub(crate) struct Gzip<R: BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> Gzip<R> {
+    pub(crate) fn new(inner: R) -> Gzip<R> {
+        Gzip {
+            member: Some(flate2::bufread::GzDecoder::new(inner)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Gzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while let Some(member) = self.member.as_mut() {
+            let n = member.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // The member ended (the decoder read exactly its bytes): zero
+            // bytes to the end are the stream's end, else a member begins.
+            let Some(member) = self.member.take() else {
+                break;
+            };
+            let mut inner = member.into_inner();
+            loop {
+                let rest = inner.fill_buf()?;
+                if rest.is_empty() {
+                    return Ok(0);
+                }
+                let zeros = rest.iter().take_while(|&&b| b == 0).count();
+                if zeros == 0 {
+                    break;
+                }
+                inner.consume(zeros);
+            }
+            self.member = Some(flate2::bufread::GzDecoder::new(inner));
+        }
+        Ok(0)
+    }
 }
 
 /// Enough for every magic number [`Encoding::sniff`] knows.
@@ -579,6 +626,34 @@ const SNIFF_BYTES: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_members_are_read_in_turn_and_zero_padding_ends_the_stream() {
+        use std::io::Write;
+        let gz = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let read = |bytes: Vec<u8>| {
+            let mut out = Vec::new();
+            Gzip::new(io::Cursor::new(bytes))
+                .read_to_end(&mut out)
+                .map(|_| out)
+        };
+        let two = [gz(b"a\n"), gz(b""), gz(b"b\n")].concat();
+        assert_eq!(read(two.clone()).unwrap(), b"a\nb\n");
+        // Padded with zeros to a block: the same lines.
+        let padded = [two.clone(), vec![0; 1000]].concat();
+        assert_eq!(read(padded).unwrap(), b"a\nb\n");
+        // Zeros between members, then a member: read on.
+        let gap = [gz(b"a\n"), vec![0; 7], gz(b"b\n")].concat();
+        assert_eq!(read(gap).unwrap(), b"a\nb\n");
+        // Anything else after a member is an error, as before; a member cut
+        // short too.
+        assert!(read([two.clone(), b"junk".to_vec()].concat()).is_err());
+        assert!(read(two[..two.len() - 3].to_vec()).is_err());
+    }
 
     #[test]
     fn sniffs_magic_bytes() {
