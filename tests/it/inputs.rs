@@ -2175,6 +2175,48 @@ fn cloudflare_gateway_logs_need_no_mapping() {
     assert_eq!(usd(&r["audit"]["reconciliation"][0]["difference"]), "0.00");
 }
 
+/// Cloudflare AI Gateway's `success: false` is a failed call when no
+/// `status` says otherwise, in JSON and in its CSV export (`FALSE`), with or
+/// without an HTTP code; a caller's `metadata.success` is a note, and
+/// `success: true` leaves the outcome to the HTTP code. Before, every such
+/// call without an error code was counted a success.
+#[test]
+fn cloudflare_success_false_is_a_failed_call() {
+    let env = Env::new();
+    env.write(
+        "cf.jsonl",
+        concat!(
+            r#"{"id":"01A","created_at":"2025-06-01T10:00:00Z","model":"gpt-4o-mini","provider":"openai","success":false,"tokens_in":1000,"tokens_out":0}"#,
+            "\n",
+            r#"{"id":"01B","created_at":"2025-06-01T10:01:00Z","model":"gpt-4o-mini","provider":"openai","success":true,"status_code":500,"tokens_in":1000,"tokens_out":0}"#,
+            "\n",
+            r#"{"id":"01C","created_at":"2025-06-01T10:02:00Z","model":"gpt-4o-mini","provider":"openai","success":true,"status_code":200,"tokens_in":1000,"tokens_out":100,"metadata":{"success":false}}"#,
+            "\n",
+            r#"{"id":"01D","created_at":"2025-06-01T10:03:00Z","model":"gpt-4o-mini","provider":"openai","status":"ok","success":false,"tokens_in":1000,"tokens_out":100}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "cf.csv",
+        "id,created_at,model,provider,success,status_code,tokens_in,tokens_out\n\
+         01E,2025-06-01T10:04:00Z,gpt-4o-mini,openai,FALSE,,1000,0\n\
+         01F,2025-06-01T10:05:00Z,gpt-4o-mini,openai,TRUE,200,1000,100\n",
+    );
+    for (file, ok, failed) in [("cf.jsonl", 2, 2), ("cf.csv", 1, 1)] {
+        let r = env.audit(&[file, "--strict"]);
+        let t = &r["audit"]["totals"];
+        assert_eq!(
+            (t["ok_calls"].as_u64(), t["failed_calls"].as_u64()),
+            (Some(ok), Some(failed)),
+            "{file}"
+        );
+    }
+    // The failed calls' input is still billed: gpt-4o-mini at $0.15/M,
+    // 1,000 tokens each = $0.00015.
+    let r = env.audit(&["cf.csv", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["failed_cost"]), "0.00015");
+}
+
 /// A failed call with no token on a model the catalog lacks costs $0, but
 /// no catalog priced it: the rules that need prices still could not run,
 /// and it is no "most expensive call" (both said otherwise).

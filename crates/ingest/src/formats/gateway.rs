@@ -324,6 +324,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let raw: &'de RawValue = map.next_value()?;
                     l.summed |= is_summed(&key, raw.get());
                 }
+                Field::Success => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    if raw.get() == "false" {
+                        set_unsuccessful(l);
+                    }
+                }
                 Field::RequestServiceTier => {
                     let p = l.request_service_tier.0.is_present();
                     fill(&mut map, &mut l.request_service_tier, p)?
@@ -452,6 +458,11 @@ pub(crate) enum Field {
     /// from its cache unless a cost above zero is logged
     /// (`RawLine::gateway_cached`).
     GatewayCached,
+    /// Cloudflare AI Gateway's `success` (at the top only): `false` (the
+    /// JSON value, or a CSV cell's `FALSE`) is a failed call when no
+    /// `status` says otherwise, whatever its HTTP code (`true` leaves the
+    /// outcome to the code).
+    Success,
     /// A usage API's row: `num_model_requests` (OpenAI), a `context_window`
     /// bucket such as `0-200k` (Anthropic); at the top only
     /// (`RawLine::summed`).
@@ -548,6 +559,7 @@ pub(crate) fn field(key: &str) -> Field {
             "latency" => Field::Latency,
             "ttft_ms" => Field::Ttft,
             "costUSD" => Field::Cost,
+            "success" => Field::Success,
             "request" => Field::Nested,
             // Amazon Bedrock's (InvokeModel, Converse).
             "modelId" => Field::Model,
@@ -812,6 +824,7 @@ fn field_by_meaning(key: &str) -> Field {
         "batch" | "is_batch" => Field::Batch,
         "cache_hit" | "cache_status" => Field::CacheHit,
         "cached" => Field::GatewayCached,
+        "success" => Field::Success,
         "num_model_requests" | "context_window" => Field::Summed,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
@@ -857,6 +870,14 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
         }
     }
     l.status = LStr(v);
+}
+
+/// `success: false`: the call failed, unless a `status` says otherwise (as
+/// a word under an HTTP status key does; see [`set_http_status`]).
+fn set_unsuccessful(l: &mut RawLine<'_>) {
+    if l.status_word.is_none() {
+        l.status_word = Some(Cow::Borrowed("error"));
+    }
 }
 
 /// An HTTP status key's value: the code, or a word in its place
@@ -2023,6 +2044,11 @@ fn scan_map<'a, K: TopKeys>(
                 scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
             }
             Field::GatewayCached => l.gateway_cached |= s.scalar()? == Scalar::Bool(true),
+            Field::Success => {
+                if s.scalar()? == Scalar::Bool(false) {
+                    set_unsuccessful(l);
+                }
+            }
             Field::Summed => {
                 let raw = s.raw_value()?.unwrap_or("");
                 l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
@@ -2136,6 +2162,8 @@ impl Field {
             (_, Field::GatewayCached) => Field::Other,
             (Scope::Top, Field::Summed) => Field::Summed,
             (_, Field::Summed) => Field::Other,
+            (Scope::Top, Field::Success) => Field::Success,
+            (_, Field::Success) => Field::Other,
             (_, f) => f,
         }
     }
@@ -2339,6 +2367,11 @@ pub(crate) fn set_field<'a>(
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
         Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
         Field::GatewayCached => l.gateway_cached |= v == Scalar::Bool(true),
+        Field::Success => {
+            if v == Scalar::Bool(false) {
+                set_unsuccessful(l);
+            }
+        }
         Field::Summed => {
             l.summed |= match v {
                 Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => is_summed(key, "0"),
@@ -2712,7 +2745,8 @@ pub static BUILTIN: Builtin = Builtin {
          metadata.user_api_key_alias, request_tags, status).\n\
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
-         status/http_status/error, attempt, retry_of, latency_ms, cost,\n\
+         status/http_status/error (a top-level success: false, Cloudflare\n\
+         AI Gateway's, is a failure), attempt, retry_of, latency_ms, cost,\n\
          finish_reason/stop_reason (or the first of `choices`/`candidates`),\n\
          tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
          rows with cache_hit true were answered from LiteLLM's cache and not\n\
