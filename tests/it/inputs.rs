@@ -2175,6 +2175,28 @@ fn cloudflare_gateway_logs_need_no_mapping() {
     assert_eq!(usd(&r["audit"]["reconciliation"][0]["difference"]), "0.00");
 }
 
+/// LiteLLM's spend logs carry a call's whole usage in
+/// `metadata.usage_object`; a row without `additional_usage_values` (a batch
+/// cost row, an older proxy) had its cache reads and writes priced as
+/// fresh input ($0.0252 for these two rows, whose logged spend is right).
+#[test]
+fn litellm_usage_object_gives_the_cache_counts() {
+    let env = Env::new();
+    env.write(
+        "spend.json",
+        r#"[{"request_id":"chatcmpl-A1","call_type":"acompletion","spend":0.00408,"total_tokens":2100,"prompt_tokens":2000,"completion_tokens":100,"startTime":"2025-11-20T10:00:00.123000Z","model":"gpt-4o-2024-08-06","model_group":"gpt-4o","custom_llm_provider":"openai","metadata":{"user_api_key_team_id":"team-a","status":"success","usage_object":{"completion_tokens":100,"prompt_tokens":2000,"total_tokens":2100,"completion_tokens_details":{"reasoning_tokens":0},"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":1536}},"cost_breakdown":{"total_cost":0.00408}},"cache_hit":"False","status":"success"},
+{"request_id":"chatcmpl-B1","call_type":"acompletion","spend":0.005925,"total_tokens":5600,"prompt_tokens":5400,"completion_tokens":200,"startTime":"2025-11-20T11:00:00.000000Z","model":"claude-sonnet-4-5-20250929","custom_llm_provider":"anthropic","metadata":{"usage_object":{"completion_tokens":200,"prompt_tokens":5400,"total_tokens":5600,"prompt_tokens_details":{"cached_tokens":5000},"cache_creation_input_tokens":300,"cache_read_input_tokens":5000}},"cache_hit":"False","status":"success"}]"#,
+    );
+    let r = env.audit(&["spend.json", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["cached_read_tokens"], 6536);
+    assert_eq!(t["cache_write_tokens"], 300);
+    // gpt-4o: 464 × $2.50/M + 1,536 × $1.25/M + 100 × $10/M = $0.00408;
+    // Sonnet 4.5: 100 × 3 + 5,000 × 0.30 + 300 × 3.75 + 200 × 15 =
+    // $0.005925: both as logged.
+    assert_eq!(usd(&t["cost"]), "0.010005");
+}
+
 /// Cloudflare AI Gateway's `success: false` is a failed call when no
 /// `status` says otherwise, in JSON and in its CSV export (`FALSE`), with or
 /// without an HTTP code; a caller's `metadata.success` is a note, and

@@ -654,6 +654,10 @@ pub(crate) fn field(key: &str) -> Field {
             "cache_status" => Field::CacheHit,
             // Cohere v1's `meta.billed_units` (v2's is in `usage`).
             "billed_units" => Field::Usage,
+            // LiteLLM's spend logs: `metadata.usage_object`, the response's
+            // whole usage (its cache counts; a batch cost row has no
+            // `additional_usage_values`).
+            "usage_object" => Field::Usage,
             _ => Field::Other,
         },
         13 => match key {
@@ -793,7 +797,11 @@ fn field_by_meaning(key: &str) -> Field {
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
         "retry_of" | "retry_of_request_id" | "retried_request_id" => Field::RetryOf,
-        "usage" | "usageMetadata" | "usage_metadata" | "additional_usage_values" => Field::Usage,
+        "usage"
+        | "usageMetadata"
+        | "usage_metadata"
+        | "additional_usage_values"
+        | "usage_object" => Field::Usage,
         "prompt_tokens"
         | "completion_tokens"
         | "input_tokens"
