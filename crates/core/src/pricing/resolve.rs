@@ -333,8 +333,13 @@ impl Catalog {
         let (names, segments, bedrock) = candidates(&name);
         let primary = literal_count(&name, &names);
         let mut hints: Vec<usize> = Vec::new();
-        let words = provider.into_iter().map(str::to_owned).chain(segments);
-        let words = words.chain(bedrock.then(|| "bedrock".to_owned()));
+        // A Bedrock-shaped id (a vendor prefix, `anthropic.…-v1:0`) is
+        // Bedrock's first, whatever provider the line names: Anthropic's own
+        // API takes no such id (a log naming the model's maker, `anthropic`,
+        // for a call to the Bedrock client was priced at Anthropic's rates,
+        // 10% below Bedrock's regional ones).
+        let words = bedrock.then(|| "bedrock".to_owned()).into_iter();
+        let words = words.chain(provider.map(str::to_owned)).chain(segments);
         for word in words {
             if let Some(p) = self.providers_for_hint(&word) {
                 if !hints.contains(&p) {

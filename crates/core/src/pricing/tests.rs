@@ -427,6 +427,18 @@ fn builtin_resolves_real_world_spellings() {
             "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
             Some(("aws", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")),
         ),
+        // A Bedrock id is Bedrock's whichever provider the line names
+        // (hunt45: the maker's name, `anthropic`, gave Anthropic's rates).
+        (
+            Some("anthropic"),
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            Some(("aws", "regional.anthropic.claude-sonnet-4-5-20250929-v1:0")),
+        ),
+        (
+            Some("Anthropic"),
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            Some(("aws", "regional.anthropic.claude-haiku-4-5-20251001-v1:0")),
+        ),
         (
             Some("bedrock"),
             "meta.llama3-1-70b-instruct-v1:0",
