@@ -4,8 +4,9 @@
 //! `ends_with`, `contains`, `regex`, `or`, `and`), so its hand-maintained
 //! aliases carry over unchanged. There is no regex crate in core: `regex`
 //! supports the small subset the catalogs use (anchors, literals, `.`, `\d`,
-//! escapes and the quantifiers `?`, `*`, `+`, `{n}`, `{n,m}`), and an import
-//! rejects anything else instead of guessing.
+//! escapes, classes such as `[134]` or `[a-z0-9]`, and the quantifiers `?`,
+//! `*`, `+`, `{n}`, `{n,m}`), and an import rejects anything else instead of
+//! guessing.
 //!
 //! Matching returns a *specificity score* rather than a boolean, so when
 //! several models match a name the most specific rule wins: an exact
@@ -160,19 +161,22 @@ impl fmt::Display for MatchRule {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Atom {
     Lit(char),
     Digit,
     Any,
+    /// `[…]`: any character in one of these inclusive ranges.
+    Class(Box<[(char, char)]>),
 }
 
 impl Atom {
-    fn matches(self, c: char) -> bool {
+    fn matches(&self, c: char) -> bool {
         match self {
-            Atom::Lit(l) => l == c,
+            Atom::Lit(l) => *l == c,
             Atom::Digit => c.is_ascii_digit(),
             Atom::Any => true,
+            Atom::Class(ranges) => ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi),
         }
     }
 }
@@ -205,8 +209,41 @@ impl Pattern {
                     _ => return Err(unsupported("this escape")),
                 },
                 '.' => Atom::Any,
+                '[' => {
+                    // Literals and ranges (`a-z`), lowercased as rules are;
+                    // no negation, escape or class inside.
+                    let mut ranges = Vec::new();
+                    let mut closed = false;
+                    while let Some(c) = chars.next() {
+                        match c {
+                            ']' if !ranges.is_empty() => {
+                                closed = true;
+                                break;
+                            }
+                            '^' | '[' | ']' | '\\' => return Err(unsupported("this class")),
+                            c => {
+                                let lo = c.to_ascii_lowercase();
+                                let hi = match chars.next_if_eq(&'-') {
+                                    Some(_) => match chars.next() {
+                                        Some(h) if h != ']' && h != '\\' => h.to_ascii_lowercase(),
+                                        _ => return Err(unsupported("this class")),
+                                    },
+                                    None => lo,
+                                };
+                                if hi < lo {
+                                    return Err(unsupported("this class"));
+                                }
+                                ranges.push((lo, hi));
+                            }
+                        }
+                    }
+                    if !closed {
+                        return Err(unsupported("an unclosed `[`"));
+                    }
+                    Atom::Class(ranges.into_boxed_slice())
+                }
                 '?' | '*' | '+' | '{' => return Err(unsupported("a quantifier without an atom")),
-                '[' | ']' | '(' | ')' | '|' | '^' | '$' | '}' => {
+                ']' | '(' | ')' | '|' | '^' | '$' | '}' => {
                     return Err(unsupported(&format!("`{c}`")))
                 }
                 c => Atom::Lit(c),
@@ -258,7 +295,7 @@ impl Pattern {
     }
 
     fn min_len(&self) -> usize {
-        self.items.iter().map(|&(_, min, _)| min as usize).sum()
+        self.items.iter().map(|(_, min, _)| *min as usize).sum()
     }
 
     pub fn is_match(&self, name: &str) -> bool {
@@ -271,18 +308,18 @@ impl Pattern {
     }
 
     fn match_here(&self, text: &[char], item: usize, pos: usize) -> bool {
-        let Some(&(atom, min, max)) = self.items.get(item) else {
+        let Some((atom, min, max)) = self.items.get(item) else {
             return !self.anchored_end || pos == text.len();
         };
         // Count how far the atom can repeat, then backtrack from the longest.
         let mut n = 0usize;
-        while (n as u64) < max as u64 && pos + n < text.len() && atom.matches(text[pos + n]) {
+        while (n as u64) < *max as u64 && pos + n < text.len() && atom.matches(text[pos + n]) {
             n += 1;
         }
-        if n < min as usize {
+        if n < *min as usize {
             return false;
         }
-        (min as usize..=n)
+        (*min as usize..=n)
             .rev()
             .any(|k| self.match_here(text, item + 1, pos + k))
     }
@@ -292,6 +329,27 @@ impl Pattern {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn regex_classes() {
+        let p = Pattern::parse("^o[134]").unwrap();
+        for (name, hit) in [
+            ("o1-mini", true),
+            ("o3", true),
+            ("o4-mini", true),
+            ("o2", false),
+            ("xo3", false),
+        ] {
+            assert_eq!(p.is_match(name), hit, "{name}");
+        }
+        let p = Pattern::parse("^gpt-[4-5a-c]+$").unwrap();
+        assert!(p.is_match("gpt-45b") && !p.is_match("gpt-4d"));
+        // Rules are lowercase: so is a class.
+        assert!(Pattern::parse("^[A-C]1$").unwrap().is_match("b1"));
+        for bad in ["[^a]", "[a", "[]", "[z-a]", "[a-]", r"[\d]"] {
+            assert!(Pattern::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn regex_subset() {

@@ -427,6 +427,13 @@ fn builtin_resolves_real_world_spellings() {
             "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
             Some(("aws", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")),
         ),
+        // OpenAI's own model, not Azure's substring rule for `o4-mini`:
+        // genai-prices' rule for OpenAI's models (`^o[134]`) now parses.
+        (
+            Some("azure"),
+            "o4-mini-deep-research",
+            Some(("openai", "o4-mini-deep-research")),
+        ),
         // A Bedrock id is Bedrock's whichever provider the line names
         // (hunt45: the maker's name, `anthropic`, gave Anthropic's rates).
         (
