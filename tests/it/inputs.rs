@@ -2197,6 +2197,34 @@ fn litellm_usage_object_gives_the_cache_counts() {
     assert_eq!(usd(&t["cost"]), "0.010005");
 }
 
+/// LiteLLM's spend logs: a row whose `model` is empty is the model its
+/// router's `model_group` names; its `model_id` is a deployment's id (a
+/// hex digest), no model: the first row was priced $0 under the hash, the
+/// second rejected as `missing_model`.
+#[test]
+fn litellm_rows_without_a_model_take_the_model_group() {
+    let env = Env::new();
+    let row = |id: &str| {
+        format!(
+            r#"{{"request_id":"r{id}","call_type":"acompletion","spend":0.00408,"prompt_tokens":2000,"completion_tokens":100,"startTime":"2025-11-20T10:00:00Z","model":"","model_id":"{id}","model_group":"gpt-4o","custom_llm_provider":"openai","metadata":{{"usage_object":{{"prompt_tokens":2000,"completion_tokens":100,"prompt_tokens_details":{{"cached_tokens":1536}}}}}},"status":"success"}}"#
+        )
+    };
+    env.write(
+        "spend.jsonl",
+        format!(
+            "{}\n{}\n{}\n",
+            row("3f1c9b3e2a7d4c1e8b0f6a5d9c2e7b41"),
+            row(""),
+            row("5e8a2c1e-1111-4f2a-9b3c-0d4e5f6a7b8c")
+        ),
+    );
+    let r = env.audit(&["spend.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    // 3 × (464 × $2.50/M + 1,536 × $1.25/M + 100 × $10/M) = 3 × $0.00408.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01224");
+    assert_eq!(r["audit"]["unknown_models"], json!([]));
+}
+
 /// Cloudflare AI Gateway's `success: false` is a failed call when no
 /// `status` says otherwise, in JSON and in its CSV export (`FALSE`), with or
 /// without an HTTP code; a caller's `metadata.success` is a note, and
@@ -2216,6 +2244,12 @@ fn cloudflare_success_false_is_a_failed_call() {
             "\n",
             r#"{"id":"01D","created_at":"2025-06-01T10:03:00Z","model":"gpt-4o-mini","provider":"openai","status":"ok","success":false,"tokens_in":1000,"tokens_out":100}"#,
             "\n",
+            // A status word under the HTTP code says it too, either side
+            // (hunt46: the first of the two won).
+            r#"{"id":"01G","created_at":"2025-06-01T10:06:00Z","model":"gpt-4o-mini","provider":"openai","success":false,"status_code":"OK","tokens_in":1000,"tokens_out":100}"#,
+            "\n",
+            r#"{"id":"01H","created_at":"2025-06-01T10:07:00Z","model":"gpt-4o-mini","provider":"openai","status_code":"OK","success":false,"tokens_in":1000,"tokens_out":100}"#,
+            "\n",
         ),
     );
     env.write(
@@ -2224,7 +2258,7 @@ fn cloudflare_success_false_is_a_failed_call() {
          01E,2025-06-01T10:04:00Z,gpt-4o-mini,openai,FALSE,,1000,0\n\
          01F,2025-06-01T10:05:00Z,gpt-4o-mini,openai,TRUE,200,1000,100\n",
     );
-    for (file, ok, failed) in [("cf.jsonl", 2, 2), ("cf.csv", 1, 1)] {
+    for (file, ok, failed) in [("cf.jsonl", 4, 2), ("cf.csv", 1, 1)] {
         let r = env.audit(&[file, "--strict"]);
         let t = &r["audit"]["totals"];
         assert_eq!(

@@ -212,6 +212,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.request_model.0.is_present();
                     fill(&mut map, &mut l.request_model, p)?
                 }
+                Field::ModelId => {
+                    let v: LStr<'de> = map.next_value()?;
+                    if !l.model.0.is_present() && !is_deployment_id(&v.0) {
+                        l.model = v;
+                    }
+                }
                 Field::ServedModel => {
                     let p = l.served_model.0.is_present();
                     fill(&mut map, &mut l.served_model, p)?
@@ -428,6 +434,10 @@ pub(crate) enum Field {
     /// A logged pair's `request.model` and `request.service_tier` (no key
     /// names these: [`Field::in_scope`] turns the others into them).
     RequestModel,
+    /// `model_id`: the model, unless its value is a deployment's id (a
+    /// hex digest or UUID: LiteLLM's spend logs put `model_info.id` there,
+    /// which no catalog names), left unread.
+    ModelId,
     RequestServiceTier,
     /// The model a logged pair's `response` (or `body`) names: the snapshot
     /// or fallback that served the call, which the sink may price instead
@@ -567,7 +577,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         8 => match key {
             "provider" => Field::Provider,
-            "model_id" => Field::Model,
+            "model_id" => Field::ModelId,
             "recordId" => Field::RequestId,
             "use_case" => Field::Feature,
             "endpoint" => Field::Route,
@@ -622,6 +632,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         11 => match key {
+            // LiteLLM's router's public name: the model when the row has none.
+            "model_group" => Field::RequestModel,
             "turn_number" => Field::Turn,
             // Anthropic's usage report rows.
             "starting_at" => Field::Timestamp,
@@ -777,7 +789,11 @@ fn field_by_meaning(key: &str) -> Field {
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
             Field::Provider
         }
-        "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
+        "model" | "model_name" | "modelVersion" | "modelId" => Field::Model,
+        "model_id" => Field::ModelId,
+        // LiteLLM's router's public name for the model: the call's when the
+        // row names no model of its own (an empty `model`).
+        "model_group" => Field::RequestModel,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team"
@@ -880,12 +896,23 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
     l.status = LStr(v);
 }
 
-/// `success: false`: the call failed, unless a `status` says otherwise (as
-/// a word under an HTTP status key does; see [`set_http_status`]).
+/// Whether a `model_id` value is a deployment's id, not a model's name: 32
+/// or 64 hex digits, or a UUID.
+fn is_deployment_id(v: &Lenient<Cow<'_, str>>) -> bool {
+    let Lenient::Value(t) = v else {
+        return false;
+    };
+    let t = t.trim();
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let uuid =
+        t.len() == 36 && t.split('-').map(str::len).eq([8, 4, 4, 4, 12]) && t.split('-').all(hex);
+    uuid || (matches!(t.len(), 32 | 64) && hex(t))
+}
+
+/// `success: false`: the call failed, unless a `status` or a word under an
+/// HTTP status key says otherwise, wherever they are on the line.
 fn set_unsuccessful(l: &mut RawLine<'_>) {
-    if l.status_word.is_none() {
-        l.status_word = Some(Cow::Borrowed("error"));
-    }
+    l.unsuccessful = true;
 }
 
 /// An HTTP status key's value: the code, or a word in its place
@@ -1988,6 +2015,16 @@ fn scan_map<'a, K: TopKeys>(
             Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
             Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
+            Field::ModelId => {
+                if l.model.0.is_present() {
+                    s.skip_value()?;
+                } else {
+                    let v = s.label()?;
+                    if !is_deployment_id(&v) {
+                        l.model.0 = v;
+                    }
+                }
+            }
             Field::ServedModel => scan_read(s, &mut l.served_model.0, Scanner::label)?,
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
@@ -2157,7 +2194,9 @@ impl Field {
             // `body`'s, is the call's only when the line names none (as a
             // request's is), whatever the key order; its provider and
             // request id are the caller's notes (tags).
-            (Scope::Metadata | Scope::Nested, Field::Model) => Field::RequestModel,
+            (Scope::Metadata | Scope::Nested, Field::Model | Field::ModelId) => Field::RequestModel,
+            (Scope::Request, Field::ModelId) => Field::RequestModel,
+            (Scope::Response, Field::ModelId) => Field::ServedModel,
             (
                 Scope::Metadata,
                 Field::Provider | Field::RequestId | Field::HostGroq | Field::HostCerebras,
@@ -2317,6 +2356,12 @@ pub(crate) fn set_field<'a>(
         Field::Provider => first(&mut l.provider.0, || v.label()),
         Field::Model => first(&mut l.model.0, || v.label()),
         Field::RequestModel => first(&mut l.request_model.0, || v.label()),
+        Field::ModelId => {
+            let label = v.label();
+            if !is_deployment_id(&label) {
+                first(&mut l.model.0, || label);
+            }
+        }
         Field::ServedModel => first(&mut l.served_model.0, || v.label()),
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {

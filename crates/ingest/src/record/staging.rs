@@ -48,6 +48,9 @@ pub struct RawLine<'a> {
     /// cache, unless the line logs a cost above zero (another log's flag
     /// of a prompt-cache hit, on a billed call).
     pub gateway_cached: bool,
+    /// Cloudflare AI Gateway's top-level `success: false`: a failed call,
+    /// unless a `status` or a status word says otherwise.
+    pub unsuccessful: bool,
     /// The line is a usage API's row, a sum of many requests
     /// (`RejectReason::SummedUsage`).
     pub summed: bool,
@@ -232,6 +235,7 @@ impl<'a> RawLine<'a> {
             batch,
             cache_hit,
             gateway_cached,
+            unsuccessful,
             summed,
             early_time,
             service_tier,
@@ -292,6 +296,7 @@ impl<'a> RawLine<'a> {
         plain(&mut self.batch.0, batch.0);
         plain(&mut self.cache_hit.0, cache_hit.0);
         self.gateway_cached |= gateway_cached;
+        self.unsuccessful |= unsuccessful;
         self.summed |= summed;
         self.early_time |= early_time;
         plain(&mut self.max_tokens.0, max_tokens.0);
@@ -345,6 +350,7 @@ impl<'a> RawLine<'a> {
             batch: _,
             cache_hit: _,
             gateway_cached: _,
+            unsuccessful: _,
             summed: _,
             early_time,
             service_tier,
@@ -533,6 +539,9 @@ impl<'a> RawLine<'a> {
         if status_text.is_none() {
             status = self.status_word.as_deref().and_then(word_status);
         }
+        if status.is_none() && self.unsuccessful {
+            status = Some(CallStatus::Error);
+        }
         let http_status = p
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
@@ -603,7 +612,13 @@ impl<'a> RawLine<'a> {
         // The line's model, else its response's, else its request's. A
         // response naming another model offers it to the sink, which
         // prices the call as either (`CallRecord::served_model`).
-        let (model, served_model) = match (self.model.0, self.served_model.0) {
+        // A blank model (LiteLLM's spend logs' `model` defaults to "") is
+        // none: the request's, or LiteLLM's `model_group`, names it.
+        let own_model = match self.model.0 {
+            Lenient::Value(m) if m.trim().is_empty() => Lenient::Missing,
+            m => m,
+        };
+        let (model, served_model) = match (own_model, self.served_model.0) {
             (Lenient::Value(m), Lenient::Value(s)) if !m.trim().is_empty() => {
                 let other = !s.trim().is_empty() && !m.trim().eq_ignore_ascii_case(s.trim());
                 (Lenient::Value(m), other.then_some(s))
