@@ -2795,7 +2795,9 @@ pub static BUILTIN: Builtin = Builtin {
          objects, Anthropic Messages responses, Gemini/Vertex\n\
          generateContent responses (modelVersion, createTime), and LiteLLM\n\
          spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
-         metadata.user_api_key_alias, request_tags, status).\n\
+         metadata.user_api_key_alias, metadata.usage_object, request_tags,\n\
+         status; model_group when model is empty, and a model_id that is a\n\
+         deployment's hash is no model).\n\
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
          status/http_status/error (a top-level success: false, Cloudflare\n\
