@@ -2225,6 +2225,38 @@ fn litellm_rows_without_a_model_take_the_model_group() {
     assert_eq!(r["audit"]["unknown_models"], json!([]));
 }
 
+/// The Vercel AI SDK's usage logged as it is: AI SDK 6's `inputTokens`
+/// with `inputTokenDetails` (cache reads and writes inside the input), AI
+/// SDK 5's `cachedInputTokens` (inside the input for OpenAI; beside it for
+/// Anthropic, told by more cached tokens than input). The cache counts were
+/// unread: $0.0345 for these four calls.
+#[test]
+fn ai_sdk_usage_gives_its_cache_counts() {
+    let env = Env::new();
+    env.write(
+        "app.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"inputTokens":2000,"inputTokenDetails":{"noCacheTokens":464,"cacheReadTokens":1536,"cacheWriteTokens":0},"outputTokens":100,"outputTokenDetails":{"textTokens":100,"reasoningTokens":0},"totalTokens":2100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","provider":"openai","model":"gpt-4o","usage":{"inputTokens":2000,"outputTokens":100,"totalTokens":2100,"reasoningTokens":0,"cachedInputTokens":1536}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"inputTokens":100,"outputTokens":200,"totalTokens":300,"cachedInputTokens":5000}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:03:00Z","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"inputTokens":5400,"inputTokenDetails":{"noCacheTokens":100,"cacheReadTokens":5000,"cacheWriteTokens":300},"outputTokens":200,"outputTokenDetails":{"textTokens":200,"reasoningTokens":0},"totalTokens":5600}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["app.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["input_tokens"], 14_500);
+    assert_eq!(t["cached_read_tokens"], 13_072);
+    assert_eq!(t["cache_write_tokens"], 300);
+    // gpt-4o twice: 464 × $2.50/M + 1,536 × $1.25/M + 100 × $10/M =
+    // $0.00408; Sonnet 4.5: 100 × 3 + 5,000 × 0.30 + 200 × 15 = $0.0048,
+    // then with 300 written at 3.75: $0.005925.
+    assert_eq!(usd(&t["cost"]), "0.018885");
+}
+
 /// Cloudflare AI Gateway's `success: false` is a failed call when no
 /// `status` says otherwise, in JSON and in its CSV export (`FALSE`), with or
 /// without an HTTP code; a caller's `metadata.success` is a note, and

@@ -1167,6 +1167,15 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // Amazon Nova's InvokeModel body.
         "cacheReadInputTokenCount" => UsageKey::CacheRead,
         "cacheWriteInputTokenCount" => UsageKey::CacheCreation,
+        // The Vercel AI SDK's usage (`result.usage` logged as it is): its
+        // `inputTokens` counts the cache reads and writes (AI SDK 6's
+        // `inputTokenDetails`; AI SDK 5's `cachedInputTokens`), as OpenAI
+        // Responses' input does; its `outputTokens` the reasoning.
+        "cachedInputTokens" | "cacheReadTokens" => UsageKey::Cached,
+        "cacheWriteTokens" => UsageKey::CacheCreation,
+        "reasoningTokens" => UsageKey::Reasoning,
+        "inputTokenDetails" => UsageKey::InputDetail,
+        "outputTokenDetails" => UsageKey::OutputDetail,
         _ => UsageKey::Other,
     }
 }
@@ -2783,7 +2792,10 @@ pub static BUILTIN: Builtin = Builtin {
          Realtime's input_token_details (cached_tokens_details for cached\n\
          audio), Gemini's promptTokensDetails/cacheTokensDetails/\n\
          candidatesTokensDetails `AUDIO` counts. Cohere's\n\
-         usage.billed_units. Web searches: Anthropic's\n\
+         usage.billed_units. The Vercel AI SDK's usage (inputTokens with\n\
+         inputTokenDetails or cachedInputTokens, cache reads and writes\n\
+         inside the input unless there are more cached tokens than input).\n\
+         Web searches: Anthropic's\n\
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
          (its reasoning_tokens are beside completion_tokens), the Responses\n\
          API's web_search_call output items. Logged\n\

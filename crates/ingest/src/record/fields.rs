@@ -861,7 +861,12 @@ impl RawUsage {
                 ..Usage::default()
             }
         } else if input.is_some() || output.is_some() {
-            if self.responses_style || (cached.is_some() && cache_read.is_none()) {
+            // Cached tokens inside the input (OpenAI Responses, the AI
+            // SDK), unless there are more of them than input: then the
+            // input leaves them out (the AI SDK 5's Anthropic and Bedrock
+            // providers pass their input on as it is).
+            let inside = cached.is_some_and(|c| c <= input.unwrap_or(0));
+            if self.responses_style || (inside && cache_read.is_none()) {
                 Usage {
                     input: input.unwrap_or(0),
                     cached_read: cached.unwrap_or(0),
@@ -872,7 +877,7 @@ impl RawUsage {
                     ..Usage::default()
                 }
             } else {
-                let read = cache_read.unwrap_or(0);
+                let read = cache_read.or(cached).unwrap_or(0);
                 Usage {
                     input: input.unwrap_or(0) + read + cache_write,
                     cached_read: read,
