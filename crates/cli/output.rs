@@ -65,6 +65,16 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
             first_of(&shown, 3)
         );
     }
+    let hidden = &left_out.hidden;
+    if !hidden.is_empty() {
+        let shown: Vec<_> = hidden.iter().map(|p| p.display()).collect();
+        eprintln!(
+            "note: {} hidden {} in the input directories not read (named with a leading dot): {}; name one to read it",
+            hidden.len(),
+            if hidden.len() == 1 { "entry" } else { "entries" },
+            first_of(&shown, 3)
+        );
+    }
     let files = &left_out.files;
     if files.is_empty() {
         return;

@@ -140,6 +140,10 @@ pub struct LeftOut {
     /// Report files an earlier tokenaudit run wrote (its CSV tables and
     /// JSON), found among the logs: read, their rows would be calls again.
     pub reports: Vec<PathBuf>,
+    /// Hidden folders not entered, and hidden files named like a log, not
+    /// read (`.cache/`, `.old.jsonl`): named, as nothing goes unread
+    /// unseen (sorted).
+    pub hidden: Vec<PathBuf>,
 }
 
 /// Whether `path` is a file a tokenaudit report wrote: named as one and
@@ -225,6 +229,8 @@ pub fn expand_inputs_and_left_out(
     let mut left_out = walk.left_out;
     left_out.files.sort();
     left_out.reports.sort();
+    left_out.hidden.sort();
+    left_out.hidden.dedup();
     left_out.folders.sort();
     left_out.folders.dedup();
     Ok((sources, left_out))
@@ -455,6 +461,7 @@ fn walk_in(
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'))
             {
+                w.left_out.hidden.push(path);
                 continue;
             }
             walk_in(&path, out, w, false)?;
@@ -465,9 +472,14 @@ fn walk_in(
                 } else {
                     out.push(path);
                 }
-            } else if !entry.file_name().to_string_lossy().starts_with('.')
-                && !is_surely_not_a_log(&path)
+            } else if let Some(shown) = entry.file_name().to_str().and_then(|n| n.strip_prefix('.'))
             {
+                // A hidden file named like a log (`.old.jsonl`), not one of
+                // the system's (`.DS_Store`).
+                if is_log_candidate(&path.with_file_name(shown)) {
+                    w.left_out.hidden.push(path);
+                }
+            } else if !is_surely_not_a_log(&path) {
                 w.left_out.files.push(path);
             }
         }
@@ -733,8 +745,12 @@ mod tests {
             "a/notes.txt",
             "a/README.md",
             ".hidden.jsonl",
+            ".DS_Store",
+            ".cache/w.jsonl",
         ] {
-            std::fs::write(dir.path().join(name), b"").unwrap();
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"").unwrap();
         }
         let root = dir.path().to_str().unwrap().to_string();
         let got = expand_inputs(&[root.clone(), format!("{root}/x.jsonl")]).unwrap();
@@ -748,6 +764,12 @@ mod tests {
         assert_eq!(names, ["a/b/z.parquet", "a/y.jsonl.gz", "x.jsonl"]);
         let (_, left_out) = expand_inputs_and_left_out(std::slice::from_ref(&root), &[]).unwrap();
         assert_eq!(left_out.files, [dir.path().join("a/notes.txt")]);
+        // Hidden folders and log-named hidden files are named (not the
+        // system's `.DS_Store`): they were left out unseen.
+        assert_eq!(
+            left_out.hidden,
+            [dir.path().join(".cache"), dir.path().join(".hidden.jsonl")]
+        );
         // The report folder and a store are not entered.
         std::fs::create_dir_all(dir.path().join("st/_commits")).unwrap();
         std::fs::create_dir_all(dir.path().join("st/calls")).unwrap();
