@@ -2257,6 +2257,107 @@ fn ai_sdk_usage_gives_its_cache_counts() {
     assert_eq!(usd(&t["cost"]), "0.018885");
 }
 
+/// hunt48's cases against the AI SDK's usage: AI SDK 5 passes Gemini's and
+/// xAI's reasoning beside the output (told by `totalTokens`, or by more
+/// reasoning than output: they were rejected as inconsistent), and
+/// Anthropic's and Bedrock's input without the cache (told by the
+/// provider); AI SDK 6's cache writes without a read count are inside its
+/// input. OpenAI's own `cached_tokens` above the input stays a rejected,
+/// inconsistent row.
+#[test]
+fn ai_sdk_usage_follows_each_provider_convention() {
+    let env = Env::new();
+    let line = |provider: &str, model: &str, usage: &str| {
+        format!(
+            r#"{{"timestamp":"2025-11-20T10:00:00Z","provider":"{provider}","model":"{model}","usage":{usage}}}"#
+        )
+    };
+    let cases = [
+        // 2,000 × $0.30/M + (100 + 500) × $2.50/M.
+        (
+            line(
+                "google",
+                "gemini-2.5-flash",
+                r#"{"inputTokens":2000,"outputTokens":100,"totalTokens":2600,"reasoningTokens":500,"cachedInputTokens":0}"#,
+            ),
+            "0.0021",
+        ),
+        // Reasoning below the output, beside it by the total: 600 + 300.
+        (
+            line(
+                "google",
+                "gemini-2.5-flash",
+                r#"{"inputTokens":2000,"outputTokens":600,"totalTokens":2900,"reasoningTokens":300}"#,
+            ),
+            "0.00285",
+        ),
+        // AI SDK 5 for Anthropic: 5,000 fresh + 1,000 read: 5,000 × 3 +
+        // 1,000 × 0.30 + 200 × 15.
+        (
+            line(
+                "anthropic",
+                "claude-sonnet-4-5",
+                r#"{"inputTokens":5000,"outputTokens":200,"totalTokens":5200,"cachedInputTokens":1000}"#,
+            ),
+            "0.0183",
+        ),
+        // AI SDK 6 writes without reads: 5,000 × 3 + 300 × 3.75 + 200 × 15.
+        (
+            line(
+                "anthropic",
+                "claude-sonnet-4-5",
+                r#"{"inputTokens":5300,"inputTokenDetails":{"noCacheTokens":5000,"cacheWriteTokens":300},"outputTokens":200}"#,
+            ),
+            "0.019125",
+        ),
+    ];
+    for (i, (text, cost)) in cases.iter().enumerate() {
+        let name = format!("case{i}.jsonl");
+        env.write(&name, format!("{text}\n"));
+        let r = env.audit(&[&name, "--strict"]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), *cost, "{text}");
+    }
+    env.write(
+        "corrupt.jsonl",
+        format!(
+            "{}\n",
+            line(
+                "openai",
+                "gpt-4o",
+                r#"{"input_tokens":2000,"output_tokens":100,"cached_tokens":2500}"#
+            )
+        ),
+    );
+    let r = env.audit(&["corrupt.jsonl"]);
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["inconsistent_usage"],
+        1
+    );
+}
+
+/// A blank model with a request's model and LiteLLM's `model_group`: the
+/// request's wins, whichever comes first (hunt48); a deployment's id
+/// under `response` gives way to `model_group` too.
+#[test]
+fn the_request_model_comes_before_the_model_group() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"","request":{"model":"gpt-4o-mini"},"model_group":"gpt-4o","usage":{"prompt_tokens":2000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model_group":"gpt-4o","request":{"model":"gpt-4o-mini"},"model":"","usage":{"prompt_tokens":2000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"","response":{"model_id":"3f1c9b3e2a7d4c1e8b0f6a5d9c2e7b41"},"model_group":"gpt-4o","usage":{"prompt_tokens":2000,"completion_tokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    // gpt-4o-mini twice: 2,000 × $0.15/M + 100 × $0.60/M = $0.00036; gpt-4o:
+    // 2,000 × 2.50 + 100 × 10 = $0.006.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00672");
+}
+
 /// Cloudflare AI Gateway's `success: false` is a failed call when no
 /// `status` says otherwise, in JSON and in its CSV export (`FALSE`), with or
 /// without an HTTP code; a caller's `metadata.success` is a note, and

@@ -212,11 +212,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.request_model.0.is_present();
                     fill(&mut map, &mut l.request_model, p)?
                 }
-                Field::ModelId => {
-                    let v: LStr<'de> = map.next_value()?;
-                    if !l.model.0.is_present() && !is_deployment_id(&v.0) {
-                        l.model = v;
-                    }
+                Field::ModelGroup => {
+                    let p = l.model_group.0.is_present();
+                    fill(&mut map, &mut l.model_group, p)?
                 }
                 Field::ServedModel => {
                     let p = l.served_model.0.is_present();
@@ -434,10 +432,10 @@ pub(crate) enum Field {
     /// A logged pair's `request.model` and `request.service_tier` (no key
     /// names these: [`Field::in_scope`] turns the others into them).
     RequestModel,
-    /// `model_id`: the model, unless its value is a deployment's id (a
-    /// hex digest or UUID: LiteLLM's spend logs put `model_info.id` there,
-    /// which no catalog names), left unread.
-    ModelId,
+    /// LiteLLM's `model_group` (its router's public name for the model):
+    /// the call's model when the line names no other (see
+    /// `RawLine::model_group`).
+    ModelGroup,
     RequestServiceTier,
     /// The model a logged pair's `response` (or `body`) names: the snapshot
     /// or fallback that served the call, which the sink may price instead
@@ -577,7 +575,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         8 => match key {
             "provider" => Field::Provider,
-            "model_id" => Field::ModelId,
+            "model_id" => Field::Model,
             "recordId" => Field::RequestId,
             "use_case" => Field::Feature,
             "endpoint" => Field::Route,
@@ -632,8 +630,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         11 => match key {
-            // LiteLLM's router's public name: the model when the row has none.
-            "model_group" => Field::RequestModel,
+            "model_group" => Field::ModelGroup,
             "turn_number" => Field::Turn,
             // Anthropic's usage report rows.
             "starting_at" => Field::Timestamp,
@@ -789,11 +786,8 @@ fn field_by_meaning(key: &str) -> Field {
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
             Field::Provider
         }
-        "model" | "model_name" | "modelVersion" | "modelId" => Field::Model,
-        "model_id" => Field::ModelId,
-        // LiteLLM's router's public name for the model: the call's when the
-        // row names no model of its own (an empty `model`).
-        "model_group" => Field::RequestModel,
+        "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
+        "model_group" => Field::ModelGroup,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
         "team"
@@ -894,19 +888,6 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
         }
     }
     l.status = LStr(v);
-}
-
-/// Whether a `model_id` value is a deployment's id, not a model's name: 32
-/// or 64 hex digits, or a UUID.
-fn is_deployment_id(v: &Lenient<Cow<'_, str>>) -> bool {
-    let Lenient::Value(t) = v else {
-        return false;
-    };
-    let t = t.trim();
-    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
-    let uuid =
-        t.len() == 36 && t.split('-').map(str::len).eq([8, 4, 4, 4, 12]) && t.split('-').all(hex);
-    uuid || (matches!(t.len(), 32 | 64) && hex(t))
 }
 
 /// `success: false`: the call failed, unless a `status` or a word under an
@@ -1016,6 +997,15 @@ pub(crate) enum UsageKey {
     PromptModalities,
     CacheModalities,
     CandidateModalities,
+    /// The Vercel AI SDK's counts (`cachedInputTokens`, `reasoningTokens`;
+    /// AI SDK 6's `inputTokenDetails.{cacheReadTokens, cacheWriteTokens,
+    /// noCacheTokens}`): their slots, and the marks that say how its
+    /// `inputTokens` counts (`RawUsage::ai_sdk`).
+    AiSdkCached,
+    AiSdkCacheRead,
+    AiSdkCacheWrite,
+    AiSdkNoCache,
+    AiSdkReasoning,
     /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
     /// ([`RawUsage::tier`]).
     Tier,
@@ -1171,9 +1161,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // `inputTokens` counts the cache reads and writes (AI SDK 6's
         // `inputTokenDetails`; AI SDK 5's `cachedInputTokens`), as OpenAI
         // Responses' input does; its `outputTokens` the reasoning.
-        "cachedInputTokens" | "cacheReadTokens" => UsageKey::Cached,
-        "cacheWriteTokens" => UsageKey::CacheCreation,
-        "reasoningTokens" => UsageKey::Reasoning,
+        "cachedInputTokens" => UsageKey::AiSdkCached,
+        "cacheReadTokens" => UsageKey::AiSdkCacheRead,
+        "cacheWriteTokens" => UsageKey::AiSdkCacheWrite,
+        "noCacheTokens" => UsageKey::AiSdkNoCache,
+        "reasoningTokens" => UsageKey::AiSdkReasoning,
         "inputTokenDetails" => UsageKey::InputDetail,
         "outputTokenDetails" => UsageKey::OutputDetail,
         _ => UsageKey::Other,
@@ -1229,6 +1221,29 @@ pub(crate) fn set_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>) {
 /// of `RawUsage::top_keys` are the slots' order here.
 #[inline]
 fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
+    let key = match key {
+        UsageKey::AiSdkCached => {
+            u.ai_sdk = true;
+            UsageKey::Cached
+        }
+        UsageKey::AiSdkReasoning => {
+            u.ai_sdk = true;
+            UsageKey::Reasoning
+        }
+        UsageKey::AiSdkCacheRead => {
+            u.ai_sdk_v6 = true;
+            UsageKey::Cached
+        }
+        UsageKey::AiSdkCacheWrite => {
+            u.ai_sdk_v6 = true;
+            UsageKey::CacheCreation
+        }
+        UsageKey::AiSdkNoCache => {
+            u.ai_sdk_v6 = true;
+            return;
+        }
+        k => k,
+    };
     let (slot, bit) = match key {
         UsageKey::PromptTokens => (&mut u.prompt_tokens, 0),
         UsageKey::CompletionTokens => (&mut u.completion_tokens, 1),
@@ -1267,6 +1282,11 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::PromptModalities
         | UsageKey::CacheModalities
         | UsageKey::CandidateModalities
+        | UsageKey::AiSdkCached
+        | UsageKey::AiSdkCacheRead
+        | UsageKey::AiSdkCacheWrite
+        | UsageKey::AiSdkNoCache
+        | UsageKey::AiSdkReasoning
         | UsageKey::Tier
         | UsageKey::Cost
         | UsageKey::CostTicks
@@ -2024,16 +2044,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
             Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
             Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
-            Field::ModelId => {
-                if l.model.0.is_present() {
-                    s.skip_value()?;
-                } else {
-                    let v = s.label()?;
-                    if !is_deployment_id(&v) {
-                        l.model.0 = v;
-                    }
-                }
-            }
+            Field::ModelGroup => scan_read(s, &mut l.model_group.0, Scanner::label)?,
             Field::ServedModel => scan_read(s, &mut l.served_model.0, Scanner::label)?,
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
@@ -2203,9 +2214,9 @@ impl Field {
             // `body`'s, is the call's only when the line names none (as a
             // request's is), whatever the key order; its provider and
             // request id are the caller's notes (tags).
-            (Scope::Metadata | Scope::Nested, Field::Model | Field::ModelId) => Field::RequestModel,
-            (Scope::Request, Field::ModelId) => Field::RequestModel,
-            (Scope::Response, Field::ModelId) => Field::ServedModel,
+            (Scope::Metadata | Scope::Nested, Field::Model) => Field::RequestModel,
+            (Scope::Top, Field::ModelGroup) => Field::ModelGroup,
+            (_, Field::ModelGroup) => Field::Other,
             (
                 Scope::Metadata,
                 Field::Provider | Field::RequestId | Field::HostGroq | Field::HostCerebras,
@@ -2365,12 +2376,7 @@ pub(crate) fn set_field<'a>(
         Field::Provider => first(&mut l.provider.0, || v.label()),
         Field::Model => first(&mut l.model.0, || v.label()),
         Field::RequestModel => first(&mut l.request_model.0, || v.label()),
-        Field::ModelId => {
-            let label = v.label();
-            if !is_deployment_id(&label) {
-                first(&mut l.model.0, || label);
-            }
-        }
+        Field::ModelGroup => first(&mut l.model_group.0, || v.label()),
         Field::ServedModel => first(&mut l.served_model.0, || v.label()),
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {

@@ -391,7 +391,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
             use gateway::{usage_key, Field, UsageKey as U};
             let lower = k.to_ascii_lowercase();
             let name = match gateway::field(&lower) {
-                Field::Model | Field::ModelId => "model",
+                Field::Model => "model",
                 Field::Timestamp => "timestamp",
                 Field::Provider => "provider",
                 Field::Feature => "feature",

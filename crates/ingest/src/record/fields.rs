@@ -543,6 +543,12 @@ pub struct RawUsage {
     /// Set when Perplexity's `num_search_queries` or `citation_tokens` was
     /// seen: its `reasoning_tokens` are beside `completion_tokens`.
     pub reasoning_beside: bool,
+    /// The Vercel AI SDK's usage: `ai_sdk` when its cache counts were seen
+    /// (`cachedInputTokens`, AI SDK 5's), `ai_sdk_v6` when AI SDK 6's
+    /// `inputTokenDetails` counts were (its `inputTokens` always includes
+    /// the cache; AI SDK 5's does for OpenAI, not for Anthropic or Bedrock).
+    pub ai_sdk: bool,
+    pub ai_sdk_v6: bool,
     /// The counts (by slot, see `gateway::fill_usage`) that came from keys
     /// of the line itself rather than its usage object, which overrides
     /// them.
@@ -645,6 +651,11 @@ impl RawUsage {
     }
 }
 
+/// Whether a usage is the Vercel AI SDK's (see [`RawUsage::ai_sdk`]).
+fn ai_sdk_any(u: &RawUsage) -> bool {
+    u.ai_sdk || u.ai_sdk_v6
+}
+
 impl RawUsage {
     /// Normalises into the canonical convention (total input including cache
     /// reads and writes; output including reasoning). Returns `None` when no
@@ -662,9 +673,16 @@ impl RawUsage {
     /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
     ///   input_tokens + cache reads + cache writes.
     pub fn normalise(&self, p: &mut Problems) -> Option<Usage> {
+        self.normalise_for(p, false)
+    }
+
+    /// [`normalise`](Self::normalise), told whether the call's provider
+    /// counts input without the cache (Anthropic's, Bedrock's): how AI SDK
+    /// 5's `inputTokens` is read.
+    pub fn normalise_for(&self, p: &mut Problems, input_leaves_cache_out: bool) -> Option<Usage> {
         match self.without_top_keys() {
-            Some(u) => u.normalise_all(p),
-            None => self.normalise_all(p),
+            Some(u) => u.normalise_all(p, input_leaves_cache_out),
+            None => self.normalise_all(p, input_leaves_cache_out),
         }
     }
 
@@ -685,6 +703,8 @@ impl RawUsage {
         let RawUsage {
             responses_style,
             reasoning_beside,
+            ai_sdk,
+            ai_sdk_v6,
             top_keys: _,
             cost,
             extras,
@@ -709,6 +729,8 @@ impl RawUsage {
         self.top_keys |= low;
         self.responses_style |= responses_style;
         self.reasoning_beside |= reasoning_beside;
+        self.ai_sdk |= ai_sdk;
+        self.ai_sdk_v6 |= ai_sdk_v6;
         if !self.cost.is_present() {
             self.cost = cost;
         }
@@ -791,7 +813,7 @@ impl RawUsage {
         Some(u)
     }
 
-    fn normalise_all(&self, p: &mut Problems) -> Option<Usage> {
+    fn normalise_all(&self, p: &mut Problems, input_leaves_cache_out: bool) -> Option<Usage> {
         let prompt = p.tokens(&self.prompt_tokens, "prompt_tokens");
         let completion = p.tokens(&self.completion_tokens, "completion_tokens");
         let cached = p.tokens(&self.cached_tokens, "cached_tokens");
@@ -861,12 +883,31 @@ impl RawUsage {
                 ..Usage::default()
             }
         } else if input.is_some() || output.is_some() {
-            // Cached tokens inside the input (OpenAI Responses, the AI
-            // SDK), unless there are more of them than input: then the
-            // input leaves them out (the AI SDK 5's Anthropic and Bedrock
-            // providers pass their input on as it is).
-            let inside = cached.is_some_and(|c| c <= input.unwrap_or(0));
-            if self.responses_style || (inside && cache_read.is_none()) {
+            // The AI SDK's input includes the cache (AI SDK 6 always, AI
+            // SDK 5 for OpenAI), unless the call's provider counts input
+            // without it (AI SDK 5 passes Anthropic's and Bedrock's on as
+            // they are) or there are more cached tokens than input.
+            let ai_sdk_inside = self.ai_sdk_v6
+                || (!input_leaves_cache_out && cached.is_none_or(|c| c <= input.unwrap_or(0)));
+            let inside = if ai_sdk_any(self) {
+                ai_sdk_inside
+            } else {
+                cached.is_some() && cache_read.is_none()
+            };
+            // AI SDK 5 passes Gemini's and xAI's reasoning on beside the
+            // output, as they count it (told as in the prompt branch).
+            let r = reasoning.unwrap_or(0);
+            let total = match self.total_tokens {
+                Lenient::Value(t) => Some(t),
+                _ => None,
+            };
+            let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+            let ai_sdk = self.ai_sdk || self.ai_sdk_v6;
+            let beside = r > 0
+                && output.is_some()
+                && (r > o || (ai_sdk && total == Some(i + o + r) && total != Some(i + o)));
+            let output = output.map(|o| if beside { o + r } else { o });
+            if self.responses_style || inside {
                 Usage {
                     input: input.unwrap_or(0),
                     cached_read: cached.unwrap_or(0),
@@ -877,7 +918,10 @@ impl RawUsage {
                     ..Usage::default()
                 }
             } else {
-                let read = cache_read.or(cached).unwrap_or(0);
+                let read = match ai_sdk_any(self) {
+                    true => cache_read.or(cached).unwrap_or(0),
+                    false => cache_read.unwrap_or(0),
+                };
                 Usage {
                     input: input.unwrap_or(0) + read + cache_write,
                     cached_read: read,

@@ -61,6 +61,8 @@ pub struct RawLine<'a> {
     /// A logged pair's `request.model` and `request.service_tier`: what was
     /// asked for, used when the line names no model (tier) elsewhere.
     pub request_model: LStr<'a>,
+    /// LiteLLM's `model_group`: the model when the line names no other.
+    pub model_group: LStr<'a>,
     pub request_service_tier: LStr<'a>,
     /// The model a logged pair's `response` names: the line's model when
     /// it names none, else offered to the sink as `served_model`.
@@ -240,6 +242,7 @@ impl<'a> RawLine<'a> {
             early_time,
             service_tier,
             request_model,
+            model_group,
             request_service_tier,
             served_model,
             stream_event,
@@ -281,6 +284,7 @@ impl<'a> RawLine<'a> {
         text(&mut self.retry_of, retry_of);
         text(&mut self.service_tier, service_tier);
         text(&mut self.request_model, request_model);
+        text(&mut self.model_group, model_group);
         text(&mut self.request_service_tier, request_service_tier);
         text(&mut self.served_model, served_model);
         text(&mut self.finish_reason, finish_reason);
@@ -355,6 +359,7 @@ impl<'a> RawLine<'a> {
             early_time,
             service_tier,
             request_model,
+            model_group,
             request_service_tier,
             served_model,
             stream_event,
@@ -384,6 +389,7 @@ impl<'a> RawLine<'a> {
             usage,
             service_tier,
             request_model,
+            model_group,
             request_service_tier,
             served_model,
             stream_event,
@@ -539,18 +545,36 @@ impl<'a> RawLine<'a> {
         if status_text.is_none() {
             status = self.status_word.as_deref().and_then(word_status);
         }
-        if status.is_none() && self.unsuccessful {
+        if status.is_none() && self.unsuccessful && pending.is_none() {
             status = Some(CallStatus::Error);
         }
         let http_status = p
             .int(&self.http_status.0, "http_status")
             .and_then(|c| u16::try_from(c).ok());
-        let usage = self.usage.normalise(&mut p).map(|mut u| {
-            if u.web_searches == 0 {
-                u.web_searches = self.web_search_calls;
-            }
-            u
-        });
+        // AI SDK 5 passes Anthropic's and Bedrock's input on as they count
+        // it, without the cache (its usage says so only by these names).
+        let lower = |v: &LStr<'a>| match &v.0 {
+            Lenient::Value(t) => t.to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        let leaves_cache_out = (self.usage.ai_sdk && !self.usage.ai_sdk_v6) && {
+            let (provider, model) = (lower(&self.provider), lower(&self.model));
+            ["anthropic", "bedrock", "amazon"]
+                .iter()
+                .any(|p| provider.contains(p))
+                || model.starts_with("claude")
+                || model.contains("anthropic.")
+                || model.contains("amazon.")
+        };
+        let usage = self
+            .usage
+            .normalise_for(&mut p, leaves_cache_out)
+            .map(|mut u| {
+                if u.web_searches == 0 {
+                    u.web_searches = self.web_search_calls;
+                }
+                u
+            });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
@@ -613,19 +637,32 @@ impl<'a> RawLine<'a> {
         // response naming another model offers it to the sink, which
         // prices the call as either (`CallRecord::served_model`).
         // A blank model (LiteLLM's spend logs' `model` defaults to "") is
-        // none: the request's, or LiteLLM's `model_group`, names it.
+        // none; so is a deployment's id (LiteLLM's `model_id`, a hex digest
+        // or UUID) while the request or LiteLLM's `model_group` names the
+        // model (else it stays: an unknown model, listed).
+        let named = |v: &Lenient<Cow<'a, str>>| matches!(v, Lenient::Value(m) if !m.trim().is_empty() && !is_deployment_id(m));
+        let fallback = named(&self.request_model.0) || named(&self.model_group.0);
         let own_model = match self.model.0 {
             Lenient::Value(m) if m.trim().is_empty() => Lenient::Missing,
+            Lenient::Value(m) if fallback && is_deployment_id(&m) => Lenient::Missing,
             m => m,
         };
-        let (model, served_model) = match (own_model, self.served_model.0) {
+        let request_model = match self.request_model.0 {
+            m if named(&m) || !named(&self.model_group.0) => m,
+            _ => self.model_group.0,
+        };
+        let served = match self.served_model.0 {
+            Lenient::Value(m) if fallback && is_deployment_id(&m) => Lenient::Missing,
+            m => m,
+        };
+        let (model, served_model) = match (own_model, served) {
             (Lenient::Value(m), Lenient::Value(s)) if !m.trim().is_empty() => {
                 let other = !s.trim().is_empty() && !m.trim().eq_ignore_ascii_case(s.trim());
                 (Lenient::Value(m), other.then_some(s))
             }
             (Lenient::Value(m), Lenient::Missing) => (Lenient::Value(m), None),
             (_, s @ Lenient::Value(_)) => (s, None),
-            (Lenient::Missing, Lenient::Missing) => (self.request_model.0, None),
+            (Lenient::Missing, Lenient::Missing) => (request_model, None),
             (Lenient::Missing, s) => (s, None),
             (m, _) => (m, None),
         };
@@ -749,6 +786,16 @@ impl<'a> RawLine<'a> {
 /// Error`, gRPC's `DEADLINE_EXCEEDED`). `UNSET`, an empty value's spelling
 /// (`NULL`, `None`, `nan`) and any other word say nothing: the outcome is
 /// then the line's error fields' and its code's.
+/// Whether a model value is a deployment's id, not a model's name: 32 or
+/// 64 hex digits, or a UUID (LiteLLM's `model_id` is its `model_info.id`).
+fn is_deployment_id(t: &str) -> bool {
+    let t = t.trim();
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let uuid =
+        t.len() == 36 && t.split('-').map(str::len).eq([8, 4, 4, 4, 12]) && t.split('-').all(hex);
+    uuid || (matches!(t.len(), 32 | 64) && hex(t))
+}
+
 pub(crate) fn word_status(word: &str) -> Option<CallStatus> {
     let w = word.trim();
     let w = ["STATUS_CODE_", "status_code_", "StatusCode."]
