@@ -2255,6 +2255,28 @@ fn ai_sdk_usage_gives_its_cache_counts() {
     // $0.00408; Sonnet 4.5: 100 × 3 + 5,000 × 0.30 + 200 × 15 = $0.0048,
     // then with 300 written at 3.75: $0.005925.
     assert_eq!(usd(&t["cost"]), "0.018885");
+    // The same usage spread into the line (`{ model, ...result.usage }`),
+    // and as a CSV's columns: it was an unrecognized format.
+    env.write(
+        "flat.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","provider":"openai","model":"gpt-4o","inputTokens":2000,"outputTokens":100,"totalTokens":2100,"reasoningTokens":0,"cachedInputTokens":1536}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","provider":"anthropic","model":"claude-sonnet-4-5","inputTokens":100,"outputTokens":200,"totalTokens":300,"cachedInputTokens":5000}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "flat.csv",
+        "timestamp,provider,model,inputTokens,outputTokens,totalTokens,cachedInputTokens\n\
+         2025-11-20T10:00:00Z,openai,gpt-4o,2000,100,2100,1536\n\
+         2025-11-20T10:02:00Z,anthropic,claude-sonnet-4-5,100,200,300,5000\n",
+    );
+    for file in ["flat.jsonl", "flat.csv"] {
+        let r = env.audit(&[file, "--strict"]);
+        // $0.00408 + $0.0048, as above.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00888", "{file}");
+    }
 }
 
 /// hunt48's cases against the AI SDK's usage: AI SDK 5 passes Gemini's and

@@ -630,6 +630,10 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         11 => match key {
+            // The Vercel AI SDK's usage spread into the line
+            // (`{ model, ...result.usage }`).
+            "inputTokens" => Field::UsageKey,
+            "totalTokens" => Field::UsageKey,
             "model_group" => Field::ModelGroup,
             "turn_number" => Field::Turn,
             // Anthropic's usage report rows.
@@ -647,6 +651,9 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         12 => match key {
+            // The Vercel AI SDK's usage spread into the line
+            // (`{ model, ...result.usage }`).
+            "outputTokens" => Field::UsageKey,
             // A logger's own name for the response it wraps.
             "raw_response" | "llm_response" => Field::Nested,
             "request_body" | "responseBody" => Field::Nested,
@@ -694,6 +701,9 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         15 => match key {
+            // The Vercel AI SDK's usage spread into the line
+            // (`{ model, ...result.usage }`).
+            "reasoningTokens" => Field::UsageKey,
             "conversation_id" => Field::Session,
             "response_status" => Field::HttpStatus,
             _ => Field::Other,
@@ -706,6 +716,9 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         17 => match key {
+            // The Vercel AI SDK's usage spread into the line
+            // (`{ model, ...result.usage }`).
+            "cachedInputTokens" => Field::UsageKey,
             "completion_tokens" => Field::UsageKey,
             "max_output_tokens" => Field::MaxTokens,
             _ => Field::Other,
@@ -834,7 +847,12 @@ fn field_by_meaning(key: &str) -> Field {
         | "native_tokens_prompt"
         | "native_tokens_completion"
         | "native_tokens_cached"
-        | "native_tokens_reasoning" => Field::UsageKey,
+        | "native_tokens_reasoning"
+        | "inputTokens"
+        | "outputTokens"
+        | "totalTokens"
+        | "reasoningTokens"
+        | "cachedInputTokens" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -2800,7 +2818,8 @@ pub static BUILTIN: Builtin = Builtin {
          candidatesTokensDetails `AUDIO` counts. Cohere's\n\
          usage.billed_units. The Vercel AI SDK's usage (inputTokens with\n\
          inputTokenDetails or cachedInputTokens, cache reads and writes\n\
-         inside the input unless there are more cached tokens than input).\n\
+         inside the input; for Anthropic and Bedrock under AI SDK 5, beside\n\
+         it), also spread into the line or a CSV's columns.\n\
          Web searches: Anthropic's\n\
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
          (its reasoning_tokens are beside completion_tokens), the Responses\n\
