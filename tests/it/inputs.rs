@@ -2279,6 +2279,26 @@ fn ai_sdk_usage_gives_its_cache_counts() {
     }
 }
 
+/// Bedrock Converse's usage spread into the line, beside `modelId`: its
+/// input leaves the cache reads and writes out (it was rejected: no usage
+/// was read).
+#[test]
+fn bedrock_converse_usage_at_the_top_of_a_line() {
+    let env = Env::new();
+    env.write(
+        "converse.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","modelId":"anthropic.claude-3-5-sonnet-20241022-v2:0","inputTokens":100,"outputTokens":200,"totalTokens":5600,"cacheReadInputTokens":5000,"cacheWriteInputTokens":300}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["converse.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["input_tokens"], 5_400);
+    // 100 × $3/M + 5,000 × 0.30 + 300 × 3.75 + 200 × 15.
+    assert_eq!(usd(&t["cost"]), "0.005925");
+}
+
 /// hunt48's cases against the AI SDK's usage: AI SDK 5 passes Gemini's and
 /// xAI's reasoning beside the output (told by `totalTokens`, or by more
 /// reasoning than output: they were rejected as inconsistent), and

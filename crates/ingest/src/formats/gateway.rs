@@ -743,6 +743,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         20 => match key {
+            // Bedrock Converse's usage spread into the line.
+            "cacheReadInputTokens" => Field::UsageKey,
             "user_api_key_user_id" => Field::User,
             // LiteLLM's logging payload (`metadata`).
             "user_api_key_team_id" => Field::Team,
@@ -753,6 +755,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         21 => match key {
+            // Bedrock Converse's usage spread into the line.
+            "cacheWriteInputTokens" => Field::UsageKey,
             "max_completion_tokens" => Field::MaxTokens,
             // Anthropic's usage report rows (its `input_tokens`).
             "uncached_input_tokens" => Field::UsageKey,
@@ -852,7 +856,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "outputTokens"
         | "totalTokens"
         | "reasoningTokens"
-        | "cachedInputTokens" => Field::UsageKey,
+        | "cachedInputTokens"
+        | "cacheReadInputTokens"
+        | "cacheWriteInputTokens" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -2819,7 +2825,8 @@ pub static BUILTIN: Builtin = Builtin {
          usage.billed_units. The Vercel AI SDK's usage (inputTokens with\n\
          inputTokenDetails or cachedInputTokens, cache reads and writes\n\
          inside the input; for Anthropic and Bedrock under AI SDK 5, beside\n\
-         it), also spread into the line or a CSV's columns.\n\
+         it), also spread into the line or a CSV's columns (and Bedrock\n\
+         Converse's inputTokens, cacheReadInputTokens, cacheWriteInputTokens).\n\
          Web searches: Anthropic's\n\
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
          (its reasoning_tokens are beside completion_tokens), the Responses\n\
