@@ -780,12 +780,6 @@ impl<'a> RawLine<'a> {
     }
 }
 
-/// The outcome a word under an HTTP status key says, if any: a status
-/// word (`OK`, `ERROR`, with OpenTelemetry's `STATUS_CODE_` or Python's
-/// `StatusCode.` before it), or the name of an error (`Internal Server
-/// Error`, gRPC's `DEADLINE_EXCEEDED`). `UNSET`, an empty value's spelling
-/// (`NULL`, `None`, `nan`) and any other word say nothing: the outcome is
-/// then the line's error fields' and its code's.
 /// Whether a model value is a deployment's id, not a model's name: 32 or
 /// 64 hex digits, or a UUID (LiteLLM's `model_id` is its `model_info.id`).
 fn is_deployment_id(t: &str) -> bool {
@@ -796,6 +790,12 @@ fn is_deployment_id(t: &str) -> bool {
     uuid || (matches!(t.len(), 32 | 64) && hex(t))
 }
 
+/// The outcome a word under an HTTP status key says, if any: a status
+/// word (`OK`, `ERROR`, with OpenTelemetry's `STATUS_CODE_` or Python's
+/// `StatusCode.` before it), or the name of an error (`Internal Server
+/// Error`, gRPC's `DEADLINE_EXCEEDED`). `UNSET`, an empty value's spelling
+/// (`NULL`, `None`, `nan`) and any other word say nothing: the outcome is
+/// then the line's error fields' and its code's.
 pub(crate) fn word_status(word: &str) -> Option<CallStatus> {
     let w = word.trim();
     let w = ["STATUS_CODE_", "status_code_", "StatusCode."]
