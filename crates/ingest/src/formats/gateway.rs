@@ -331,7 +331,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Success => {
                     let raw: &'de RawValue = map.next_value()?;
                     if raw.get() == "false" {
-                        set_unsuccessful(l);
+                        l.unsuccessful = true;
                     }
                 }
                 Field::RequestServiceTier => {
@@ -912,12 +912,6 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
         }
     }
     l.status = LStr(v);
-}
-
-/// `success: false`: the call failed, unless a `status` or a word under an
-/// HTTP status key says otherwise, wherever they are on the line.
-fn set_unsuccessful(l: &mut RawLine<'_>) {
-    l.unsuccessful = true;
 }
 
 /// An HTTP status key's value: the code, or a word in its place
@@ -2135,7 +2129,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::GatewayCached => l.gateway_cached |= s.scalar()? == Scalar::Bool(true),
             Field::Success => {
                 if s.scalar()? == Scalar::Bool(false) {
-                    set_unsuccessful(l);
+                    l.unsuccessful = true;
                 }
             }
             Field::Summed => {
@@ -2461,7 +2455,7 @@ pub(crate) fn set_field<'a>(
         Field::GatewayCached => l.gateway_cached |= v == Scalar::Bool(true),
         Field::Success => {
             if v == Scalar::Bool(false) {
-                set_unsuccessful(l);
+                l.unsuccessful = true;
             }
         }
         Field::Summed => {

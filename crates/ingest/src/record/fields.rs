@@ -651,11 +651,6 @@ impl RawUsage {
     }
 }
 
-/// Whether a usage is the Vercel AI SDK's (see [`RawUsage::ai_sdk`]).
-fn ai_sdk_any(u: &RawUsage) -> bool {
-    u.ai_sdk || u.ai_sdk_v6
-}
-
 impl RawUsage {
     /// Normalises into the canonical convention (total input including cache
     /// reads and writes; output including reasoning). Returns `None` when no
@@ -841,6 +836,11 @@ impl RawUsage {
         let cache_write = cache_creation.or(split).unwrap_or(0);
         let cache_write_1h = cw_1h.unwrap_or(0);
 
+        // The logged total, read only to tell where reasoning is counted.
+        let total = match self.total_tokens {
+            Lenient::Value(t) => Some(t),
+            _ => None,
+        };
         let usage = if prompt.is_some() || completion.is_some() {
             let input = prompt.or(input).unwrap_or(0);
             let mut output = completion.or(output).unwrap_or(0);
@@ -850,10 +850,6 @@ impl RawUsage {
             // told by a total that says so, or by more reasoning than
             // completion, which cannot be inside it. So does Perplexity
             // (its total leaves reasoning out), told by its own keys.
-            let total = match self.total_tokens {
-                Lenient::Value(t) => Some(t),
-                _ => None,
-            };
             let beside = r > 0
                 && completion.is_some()
                 && (self.reasoning_beside
@@ -887,22 +883,17 @@ impl RawUsage {
             // SDK 5 for OpenAI), unless the call's provider counts input
             // without it (AI SDK 5 passes Anthropic's and Bedrock's on as
             // they are) or there are more cached tokens than input.
-            let ai_sdk_inside = self.ai_sdk_v6
-                || (!input_leaves_cache_out && cached.is_none_or(|c| c <= input.unwrap_or(0)));
-            let inside = if ai_sdk_any(self) {
-                ai_sdk_inside
+            let ai_sdk = self.ai_sdk || self.ai_sdk_v6;
+            let inside = if ai_sdk {
+                self.ai_sdk_v6
+                    || (!input_leaves_cache_out && cached.is_none_or(|c| c <= input.unwrap_or(0)))
             } else {
                 cached.is_some() && cache_read.is_none()
             };
             // AI SDK 5 passes Gemini's and xAI's reasoning on beside the
             // output, as they count it (told as in the prompt branch).
             let r = reasoning.unwrap_or(0);
-            let total = match self.total_tokens {
-                Lenient::Value(t) => Some(t),
-                _ => None,
-            };
             let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
-            let ai_sdk = self.ai_sdk || self.ai_sdk_v6;
             let beside = r > 0
                 && output.is_some()
                 && (r > o || (ai_sdk && total == Some(i + o + r) && total != Some(i + o)));
@@ -918,10 +909,12 @@ impl RawUsage {
                     ..Usage::default()
                 }
             } else {
-                let read = match ai_sdk_any(self) {
-                    true => cache_read.or(cached).unwrap_or(0),
-                    false => cache_read.unwrap_or(0),
-                };
+                let read = if ai_sdk {
+                    cache_read.or(cached)
+                } else {
+                    cache_read
+                }
+                .unwrap_or(0);
                 Usage {
                     input: input.unwrap_or(0) + read + cache_write,
                     cached_read: read,
