@@ -2299,6 +2299,80 @@ fn bedrock_converse_usage_at_the_top_of_a_line() {
     assert_eq!(usd(&t["cost"]), "0.005925");
 }
 
+/// The AI SDK's `totalUsage` is the whole call: a multi-step
+/// `generateText` logs `usage` (AI SDK 5: the last step's) beside it, and
+/// every step's usage under `steps`. Only the last step was priced: 3,000
+/// input tokens of 9,000 for these three calls, whatever the key order,
+/// and the same from JSON text (the serde path) and a CSV's column.
+#[test]
+fn ai_sdk_total_usage_is_the_whole_call() {
+    let env = Env::new();
+    env.write(
+        "steps.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"inputTokens":1000,"outputTokens":100,"totalTokens":1100},"totalUsage":{"inputTokens":3000,"outputTokens":300,"totalTokens":3300}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","provider":"openai","model":"gpt-4o-mini","totalUsage":{"inputTokens":3000,"outputTokens":300,"totalTokens":3300},"usage":{"inputTokens":1000,"outputTokens":100,"totalTokens":1100},"inputTokens":1000}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","provider":"openai","model":"gpt-4o-mini","steps":[{"usage":{"inputTokens":1000,"outputTokens":100}},{"usage":{"inputTokens":2000,"outputTokens":200}}],"usage":"{\"inputTokens\":2000,\"outputTokens\":200}","totalUsage":{"inputTokens":3000,"outputTokens":300}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["steps.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 3);
+    assert_eq!(t["input_tokens"], 9_000);
+    assert_eq!(t["output_tokens"], 900);
+    // 9,000 × $0.15/M + 900 × $0.60/M.
+    assert_eq!(usd(&t["cost"]), "0.00189");
+    env.write(
+        "steps.csv",
+        "timestamp,provider,model,usage,totalUsage\n\
+         2025-11-20T10:00:00Z,openai,gpt-4o-mini,\"{\"\"inputTokens\"\":1000,\"\"outputTokens\"\":100}\",\"{\"\"inputTokens\"\":3000,\"\"outputTokens\"\":300}\"\n",
+    );
+    let r = env.audit(&["steps.csv", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
+}
+
+/// LangChain's and AI SDK 4's usage: AI SDK 4's `promptTokens` /
+/// `completionTokens` (also LangChain.js' `llmOutput.tokenUsage`), a
+/// LangChain message's `response_metadata.token_usage`, and its
+/// `usage_metadata`, whose `input_tokens` counts the cache reads and
+/// writes (`input_token_details.cache_read`, `cache_creation`) for every
+/// provider. The first three were rejected for want of usage; the last
+/// had its cache priced as fresh input ($0.0192 for $0.005925).
+#[test]
+fn langchain_and_ai_sdk_4_usage() {
+    let env = Env::new();
+    env.write(
+        "lc.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"promptTokens":1000,"completionTokens":100,"totalTokens":1100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","model":"gpt-4o-mini","llmOutput":{"tokenUsage":{"promptTokens":1000,"completionTokens":100,"totalTokens":1100}}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","type":"ai","content":"hi","response_metadata":{"token_usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"prompt_tokens_details":{"cached_tokens":400}},"model_name":"gpt-4o-mini-2024-07-18","finish_reason":"stop"}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:03:00Z","type":"ai","response_metadata":{"model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":100,"output_tokens":200,"cache_read_input_tokens":5000,"cache_creation_input_tokens":300}},"usage_metadata":{"input_tokens":5400,"output_tokens":200,"total_tokens":5600,"input_token_details":{"cache_read":5000,"cache_creation":300}}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:04:00Z","model":"gpt-4o-mini","usage_metadata":{"input_tokens":1000,"output_tokens":100,"total_tokens":1100,"input_token_details":{"audio":0,"cache_read":0},"output_token_details":{"audio":0,"reasoning":50}}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["lc.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 5);
+    assert_eq!(t["input_tokens"], 9_400);
+    assert_eq!(t["cached_read_tokens"], 5_400);
+    assert_eq!(t["cache_write_tokens"], 300);
+    assert_eq!(t["reasoning_tokens"], 50);
+    // gpt-4o-mini three times at 1,000 + 100: $0.00021 each; with 400
+    // cached: 600 × 0.15 + 400 × 0.075 + 100 × 0.60 = $0.00018. Sonnet
+    // 4.5: 100 × 3 + 5,000 × 0.30 + 300 × 3.75 + 200 × 15 = $0.005925.
+    assert_eq!(usd(&t["cost"]), "0.006735");
+}
+
 /// hunt48's cases against the AI SDK's usage: AI SDK 5 passes Gemini's and
 /// xAI's reasoning beside the output (told by `totalTokens`, or by more
 /// reasoning than output: they were rejected as inconsistent), and

@@ -37,6 +37,12 @@
 //!   `usageMetadata` (Gemini), or the same token keys at the top level;
 //!   LiteLLM's `metadata.additional_usage_values` (its cache reads and
 //!   writes, beside the top-level `prompt_tokens` that include them);
+//!   the Vercel AI SDK's `usage` (`promptTokens` in AI SDK 4, `inputTokens`
+//!   in 5 and 6) and `totalUsage` (every step of a multi-step call, which
+//!   replaces the line's other usage); LangChain's `usage_metadata`
+//!   (`input_token_details.cache_read`, `cache_creation`),
+//!   `response_metadata.token_usage` and `llm_output.token_usage`
+//!   (`llmOutput.tokenUsage` in LangChain.js);
 //! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
 //!   `prefix_hash`, `system_prompt_tokens`/`prefix_tokens`; or, when the log
 //!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
@@ -297,8 +303,16 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     map.next_value_seed(UsageSeed(&mut nested, Part::Any))?;
                     l.usage.add_nested(nested);
                 }
+                Field::Usage if l.usage.whole => {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 Field::Usage => {
                     map.next_value_seed(UsageSeed(&mut l.usage, Part::Any))?;
+                }
+                Field::TotalUsage => {
+                    let mut total = RawUsage::default();
+                    map.next_value_seed(UsageSeed(&mut total, Part::Any))?;
+                    l.usage.take_whole(total);
                 }
                 Field::UsageKey => {
                     let v: LU64 = map.next_value()?;
@@ -454,6 +468,10 @@ pub(crate) enum Field {
     Attempt,
     RetryOf,
     Usage,
+    /// The Vercel AI SDK's `totalUsage`: the usage of every step of a
+    /// multi-step call (its `usage` is the last step's), which replaces
+    /// any other usage of the line (`RawUsage::whole`).
+    TotalUsage,
     /// A token count outside a usage object (`prompt_tokens` at the top).
     UsageKey,
     Latency,
@@ -602,6 +620,8 @@ pub(crate) fn field(key: &str) -> Field {
             "prompt_fp" => Field::PromptHash,
             // Cloudflare AI Gateway's logs.
             "tokens_in" => Field::UsageKey,
+            // LangChain.js' `LLMResult.llmOutput` (its `tokenUsage`).
+            "llmOutput" => Field::Nested,
             _ => Field::Other,
         },
         10 => match key {
@@ -627,6 +647,11 @@ pub(crate) fn field(key: &str) -> Field {
             "max_tokens" => Field::MaxTokens,
             "total_cost" => Field::Cost,
             "tokens_out" => Field::UsageKey,
+            "totalUsage" => Field::TotalUsage,
+            // LangChain's `LLMResult.llm_output` (`token_usage`,
+            // `model_name`), and LangChain.js' `tokenUsage` in it.
+            "llm_output" => Field::Nested,
+            "tokenUsage" => Field::Usage,
             _ => Field::Other,
         },
         11 => match key {
@@ -648,12 +673,14 @@ pub(crate) fn field(key: &str) -> Field {
             "stop_reason" => Field::FinishReason,
             "prompt_hash" => Field::PromptHash,
             "prefix_hash" => Field::PrefixHash,
+            // LangChain's `response_metadata.token_usage` (OpenAI's usage).
+            "token_usage" => Field::Usage,
             _ => Field::Other,
         },
         12 => match key {
             // The Vercel AI SDK's usage spread into the line
-            // (`{ model, ...result.usage }`).
-            "outputTokens" => Field::UsageKey,
+            // (`{ model, ...result.usage }`); AI SDK 4's `promptTokens`.
+            "outputTokens" | "promptTokens" => Field::UsageKey,
             // A logger's own name for the response it wraps.
             "raw_response" | "llm_response" => Field::Nested,
             "request_body" | "responseBody" => Field::Nested,
@@ -713,6 +740,8 @@ pub(crate) fn field(key: &str) -> Field {
             "reasoning_tokens" => Field::UsageKey,
             "promptTokenCount" => Field::UsageKey,
             "response_time_ms" => Field::Latency,
+            // AI SDK 4's usage spread into the line.
+            "completionTokens" => Field::UsageKey,
             _ => Field::Other,
         },
         17 => match key {
@@ -721,6 +750,9 @@ pub(crate) fn field(key: &str) -> Field {
             "cachedInputTokens" => Field::UsageKey,
             "completion_tokens" => Field::UsageKey,
             "max_output_tokens" => Field::MaxTokens,
+            // A LangChain message's (`AIMessage.response_metadata`): the
+            // response's model and usage.
+            "response_metadata" => Field::Nested,
             _ => Field::Other,
         },
         18 => match key {
@@ -828,7 +860,10 @@ fn field_by_meaning(key: &str) -> Field {
         | "usageMetadata"
         | "usage_metadata"
         | "additional_usage_values"
-        | "usage_object" => Field::Usage,
+        | "usage_object"
+        | "token_usage"
+        | "tokenUsage" => Field::Usage,
+        "totalUsage" => Field::TotalUsage,
         "prompt_tokens"
         | "completion_tokens"
         | "input_tokens"
@@ -858,7 +893,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "reasoningTokens"
         | "cachedInputTokens"
         | "cacheReadInputTokens"
-        | "cacheWriteInputTokens" => Field::UsageKey,
+        | "cacheWriteInputTokens"
+        | "promptTokens"
+        | "completionTokens" => Field::UsageKey,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -884,7 +921,7 @@ fn field_by_meaning(key: &str) -> Field {
         "metadata" | "meta" => Field::Metadata,
         "request" | "response" | "body" | "modelInput" | "modelOutput" | "raw_response"
         | "llm_response" | "request_body" | "requestBody" | "response_body" | "responseBody"
-        | "completion" => Field::Nested,
+        | "completion" | "llm_output" | "llmOutput" | "response_metadata" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,
@@ -961,7 +998,9 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
 }
 
 fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
-    fill_usage(u, usage_key(key), v, true);
+    if !u.whole {
+        fill_usage(u, usage_key(key), v, true);
+    }
 }
 
 /// What a key inside a usage object is: a token count's slot, a nested
@@ -995,6 +1034,10 @@ pub(crate) enum UsageKey {
     /// OpenAI Responses convention. The others say which tokens their
     /// `audio_tokens` are (see [`Part`]).
     Detail,
+    /// `cache_creation`: Anthropic's object of the cache writes by TTL,
+    /// or LangChain's count of them
+    /// (`usage_metadata.input_token_details.cache_creation`).
+    CacheCreationOrDetail,
     ResponsesDetail,
     InputDetail,
     OutputDetail,
@@ -1053,7 +1096,7 @@ impl UsageKey {
     /// inside an object of `within`; `None` when the key opens none.
     pub(crate) fn detail(self, within: Part) -> Option<Part> {
         match self {
-            UsageKey::Detail => Some(within),
+            UsageKey::Detail | UsageKey::CacheCreationOrDetail => Some(within),
             UsageKey::ResponsesDetail | UsageKey::InputDetail => Some(Part::Input),
             UsageKey::OutputDetail => Some(Part::Output),
             UsageKey::CachedDetail => Some(Part::Cached),
@@ -1113,8 +1156,12 @@ fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
 pub(crate) fn usage_key(key: &str) -> UsageKey {
     match key {
         // Cloudflare AI Gateway's `tokens_in` / `tokens_out` (as OpenAI's).
-        "prompt_tokens" | "tokens_in" | "native_tokens_prompt" => UsageKey::PromptTokens,
-        "completion_tokens" | "tokens_out" | "native_tokens_completion" => {
+        // AI SDK 4's and LangChain.js' `promptTokens` / `completionTokens`
+        // (as OpenAI's: the prompt includes the cached tokens).
+        "prompt_tokens" | "tokens_in" | "native_tokens_prompt" | "promptTokens" => {
+            UsageKey::PromptTokens
+        }
+        "completion_tokens" | "tokens_out" | "native_tokens_completion" | "completionTokens" => {
             UsageKey::CompletionTokens
         }
         // Anthropic's usage report rows: its `input_tokens`.
@@ -1133,8 +1180,12 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cost_in_usd_ticks" => UsageKey::CostTicks,
         // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
         // generation records (`native_tokens_*`, the provider's counts).
-        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" => UsageKey::Cached,
-        "reasoning_tokens" | "native_tokens_reasoning" => UsageKey::Reasoning,
+        // LangChain's `usage_metadata.input_token_details.cache_read`.
+        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" | "cache_read" => {
+            UsageKey::Cached
+        }
+        // LangChain's `output_token_details.reasoning`.
+        "reasoning_tokens" | "native_tokens_reasoning" | "reasoning" => UsageKey::Reasoning,
         "promptTokenCount" => UsageKey::PromptTokenCount,
         "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
         "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
@@ -1142,9 +1193,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "toolUsePromptTokenCount" => UsageKey::ToolUsePromptTokenCount,
         "ephemeral_5m_input_tokens" => UsageKey::CacheWrite5m,
         "ephemeral_1h_input_tokens" => UsageKey::CacheWrite1h,
-        "input_tokens_details" => UsageKey::ResponsesDetail,
-        // OpenAI Realtime's `input_token_details` (inclusive, as chat's).
-        "prompt_tokens_details" | "input_token_details" => UsageKey::InputDetail,
+        // OpenAI Realtime's `input_token_details`, and LangChain's
+        // (`usage_metadata`: its `input_tokens` counts the cache reads and
+        // writes, whichever the provider).
+        "input_tokens_details" | "input_token_details" => UsageKey::ResponsesDetail,
+        "prompt_tokens_details" => UsageKey::InputDetail,
         "completion_tokens_details" | "output_tokens_details" | "output_token_details" => {
             UsageKey::OutputDetail
         }
@@ -1153,13 +1206,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // beside count the prompt template too).
         // LiteLLM's `prompt_tokens_details.cache_creation_token_details`
         // holds the TTL split as Anthropic's `cache_creation` does.
-        "cache_creation" | "cache_creation_token_details" | "server_tool_use" | "billed_units" => {
-            UsageKey::Detail
-        }
+        "cache_creation_token_details" | "server_tool_use" | "billed_units" => UsageKey::Detail,
+        "cache_creation" => UsageKey::CacheCreationOrDetail,
         "web_search_requests" => UsageKey::WebSearches,
         "num_search_queries" => UsageKey::SearchQueries,
         "citation_tokens" => UsageKey::Citations,
-        "audio_tokens" => UsageKey::Audio,
+        // LangChain's `input_token_details.audio` / `output_token_details.audio`.
+        "audio_tokens" | "audio" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
@@ -1291,6 +1344,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
             return;
         }
         UsageKey::Detail
+        | UsageKey::CacheCreationOrDetail
         | UsageKey::ResponsesDetail
         | UsageKey::InputDetail
         | UsageKey::OutputDetail
@@ -1455,6 +1509,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
         let (u, part) = (self.0, self.1);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let k = usage_key(&key).within(part);
+            if k == UsageKey::CacheCreationOrDetail {
+                map.next_value_seed(CacheCreationSeed(u, part))?;
+                continue;
+            }
             if let Some(inner) = k.detail(part) {
                 u.responses_style |= k == UsageKey::ResponsesDetail;
                 map.next_value_seed(UsageSeed(u, inner))?;
@@ -1492,6 +1550,31 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
         }
         Ok(())
     }
+}
+
+/// `cache_creation`'s value: Anthropic's object of the cache writes by
+/// TTL, read as a detail object, or LangChain's count of them.
+struct CacheCreationSeed<'b>(&'b mut RawUsage, Part);
+
+impl<'de> DeserializeSeed<'de> for CacheCreationSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let (u, part) = (self.0, self.1);
+        match serde_json::Value::deserialize(d)? {
+            v @ serde_json::Value::Object(_) => {
+                // (An object of counts only: it deserializes.)
+                let _ = UsageSeed(u, part).deserialize(v);
+            }
+            serde_json::Value::Null => {}
+            v => set_usage(u, UsageKey::CacheCreation, count_of(&v)),
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value as a token count, read as `LU64` reads it.
+fn count_of(v: &serde_json::Value) -> Lenient<u64> {
+    serde_json::from_value::<LU64>(v.clone()).map_or(Lenient::WrongType, |c| c.0)
 }
 
 /// Bedrock Converse's `cacheDetails` (`[{"ttl": "5m" | "1h", "inputTokens":
@@ -2112,10 +2195,16 @@ fn scan_map<'a, K: TopKeys>(
                 }
                 l.usage.add_nested(nested);
             }
+            Field::Usage if l.usage.whole => s.skip_value()?,
             Field::Usage => match shapes.as_deref_mut() {
                 Some(sh) => scan_usage_shaped(s, &mut l.usage, &mut sh.usage)?,
                 None => scan_usage(s, &mut l.usage, Part::Any)?,
             },
+            Field::TotalUsage => {
+                let mut total = RawUsage::default();
+                scan_usage(s, &mut total, Part::Any)?;
+                l.usage.take_whole(total);
+            }
             Field::UsageKey => {
                 let v = s.count()?;
                 set_usage_key(&mut l.usage, &key.text(s), v);
@@ -2277,6 +2366,9 @@ pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
                 | b"response_body"
                 | b"responseBody"
                 | b"completion"
+                | b"llm_output"
+                | b"llmOutput"
+                | b"response_metadata"
         ) && outer == Scope::Top)
     {
         Scope::Response
@@ -2442,11 +2534,19 @@ pub(crate) fn set_field<'a>(
         Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
         Field::Attempt => first(&mut l.attempt.0, || v.count()),
         Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
+        Field::Usage if l.usage.whole => {}
         Field::Usage => match v {
             Scalar::Null | Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => {}
             Scalar::Str(text) => usage_from_text(&mut l.usage, &text),
             _ => l.usage.prompt_tokens = Lenient::WrongType,
         },
+        Field::TotalUsage => {
+            if let Scalar::Str(text) = v {
+                let mut total = RawUsage::default();
+                usage_from_text(&mut total, &text);
+                l.usage.take_whole(total);
+            }
+        }
         Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
@@ -2516,6 +2616,11 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
         let k = usage_key(&key).within(part);
+        if k == UsageKey::CacheCreationOrDetail && !matches!(s.peek()?, b'{' | b'"' | b'n') {
+            let v = s.count()?;
+            set_usage(u, UsageKey::CacheCreation, v);
+            continue;
+        }
         if let Some(inner) = k.detail(part) {
             u.responses_style |= k == UsageKey::ResponsesDetail;
             scan_usage(s, u, inner)?;
@@ -2659,7 +2764,12 @@ fn usage_object(
         *slot += 1;
         // One dispatch on the key (the hot path: a count).
         match k {
+            UsageKey::CacheCreationOrDetail if !matches!(s.peek()?, b'{' | b'"' | b'n') => {
+                let v = s.count()?;
+                set_usage(u, UsageKey::CacheCreation, v);
+            }
             UsageKey::Detail
+            | UsageKey::CacheCreationOrDetail
             | UsageKey::ResponsesDetail
             | UsageKey::InputDetail
             | UsageKey::OutputDetail

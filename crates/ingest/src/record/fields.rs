@@ -549,6 +549,10 @@ pub struct RawUsage {
     /// the cache; AI SDK 5's does for OpenAI, not for Anthropic or Bedrock).
     pub ai_sdk: bool,
     pub ai_sdk_v6: bool,
+    /// The AI SDK's `totalUsage` (every step of a multi-step call, where
+    /// its `usage` is the last step's): the line's whole usage, which no
+    /// other usage object or count of the line adds to or replaces.
+    pub whole: bool,
     /// The counts (by slot, see `gateway::fill_usage`) that came from keys
     /// of the line itself rather than its usage object, which overrides
     /// them.
@@ -649,6 +653,16 @@ impl RawUsage {
         .iter()
         .any(|c| c.is_present())
     }
+
+    /// Takes `total` (the AI SDK's `totalUsage`) as the line's whole usage,
+    /// in place of what was read, if it gives a main count and no earlier
+    /// one was taken.
+    pub fn take_whole(&mut self, mut total: RawUsage) {
+        if !self.whole && total.has_main_count() {
+            total.whole = true;
+            *self = total;
+        }
+    }
 }
 
 impl RawUsage {
@@ -686,6 +700,9 @@ impl RawUsage {
     /// added: a usage object at the line's top level wins over it,
     /// whichever comes first.
     pub fn add_nested(&mut self, mut o: RawUsage) {
+        if self.whole {
+            return;
+        }
         let mut low = 0u16;
         for (i, (mine, v)) in self.slots_mut().into_iter().zip(o.slots_mut()).enumerate() {
             if !mine.is_present() && v.is_present() {
@@ -700,6 +717,7 @@ impl RawUsage {
             reasoning_beside,
             ai_sdk,
             ai_sdk_v6,
+            whole: _,
             top_keys: _,
             cost,
             extras,
