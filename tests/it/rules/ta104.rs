@@ -149,3 +149,44 @@ fn without_a_prefix_size_the_features_smallest_input_bounds_it() {
     assert_eq!(cov["status"], "ran_on_estimates");
     assert_eq!(cov["inputs"][1]["sources"][0]["via"], "prefix_min_input");
 }
+
+/// 60 calls as [`fixture`]'s, each with its own prefix, whose usage says
+/// `cached` of its 3,000 input tokens were read from the cache (from the
+/// second call on): the static start of the prompt cached, the variable
+/// part after it.
+fn cached_fixture(cached: u64) -> String {
+    let mut s = String::new();
+    for i in 0..60u32 {
+        let read = if i == 0 { 0 } else { cached };
+        let extra = json!({
+            "request_id": format!("plan-{i:02}"),
+            "prefix_hash": format!("{:016x}", 0x1000 + i),
+            "prefix_tokens": 2_000,
+            "usage": {"prompt_tokens": 3_000, "completion_tokens": 100,
+                      "prompt_tokens_details": {"cached_tokens": read}},
+        });
+        s += &(gw_line(&at(i), "agent-planner", "gpt-4o", 3_000, 100, extra) + "\n");
+    }
+    s
+}
+
+/// hunt49: a prefix whose variable part comes after a cached block was
+/// said to be "never cached", with a saving above the period's spend (the
+/// reads the logs show were not taken off).
+#[test]
+fn a_prefix_the_logs_show_cached_is_not_volatile_and_cached_reads_are_not_saved_again() {
+    let env = Env::new();
+    // 1,920 of each prefix's 2,000 tokens read from the cache on 59 calls:
+    // 113,280 ≥ half the 120,000 prefix tokens sent. No finding.
+    env.write("calls.jsonl", cached_fixture(1_920));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA104"), Vec::<&Value>::new());
+    // 512 read on 59 calls: 30,208, under half. The replay's $0.1416 less
+    // what was read already: 30,208 × ($2.50 − $1.25)/M = $0.03776, leaves
+    // $0.10384.
+    env.write("calls.jsonl", cached_fixture(512));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["savings"]["observed"], "0.10384");
+}

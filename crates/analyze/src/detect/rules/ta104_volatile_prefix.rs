@@ -26,7 +26,10 @@
 //!
 //! The saving is that of caching the prefix once it is stable, computed as
 //! TA103 does: the feature's calls replayed in time order under the
-//! provider's prompt-cache rules, as if they all shared one prefix. The
+//! provider's prompt-cache rules, as if they all shared one prefix, less
+//! what the logs show read from the cache already. A feature whose cache
+//! reads cover half the prefix tokens its calls carried is cached (its
+//! variable part comes after a cached block) and is not reported. The
 //! prefix's size is logged or estimated from its text; without either, it
 //! is bounded by the smallest input of the feature's calls with a prefix
 //! (each variant is part of its call's input, and the variants of a
@@ -111,6 +114,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: a stable prefix would not help
         }
+        // What the logs show read from the cache: a prefix whose variable
+        // part comes after a cached block (Anthropic's `cache_control` on
+        // the static block, OpenAI's match up to the first change) is
+        // cached; when the reads cover half the prefix tokens the calls
+        // carried, the prefix is no volatile one (hunt49).
+        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
+        if cached as f64 >= 0.5 * mean * calls as f64 {
+            continue;
+        }
         let r = replay(
             &policy,
             &rates,
@@ -121,9 +133,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let (saved, hits, written, write_1h) = r.map_or((Money::ZERO, 0, 0, false), |r| {
             (r.saving, r.hits * r.cacheable, r.written, r.write_1h)
         });
+        // What was read from the cache already is not saved again (as in
+        // TA103): the replay prices every prefix at the input rate.
+        let had = (rates.input - rates.cached_read) * cached;
+        let saved = if saved > had {
+            saved - had
+        } else {
+            Money::ZERO
+        };
         let model = ctx.model_name(cell);
         let input = obs.input.sum() as f64;
-        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
         let (after, write_share) = if input > 0.0 {
             (
                 ((cached as f64 + hits as f64) / input).min(1.0),
