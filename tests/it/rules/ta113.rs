@@ -181,3 +181,29 @@ fn an_untagged_burst_of_conversations_is_not_batch_eligible() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(findings(&r, "TA113").len(), 1);
 }
+
+/// hunt49: calls of one morning all fall within any window of a few
+/// hours. 60 untagged calls between 09:00 and 10:58 on one day are no
+/// daily burst; the same hours on two days are.
+#[test]
+fn calls_of_one_day_are_no_daily_burst() {
+    let env = Env::new();
+    let line = |i: u32, day: u32| {
+        gw_line(
+            &at(day, 540 + 2 * (i % 60)),
+            "support-chat",
+            "gpt-4o",
+            10_000,
+            1_000,
+            json!({"request_id": format!("c-{day}-{i:02}")}),
+        ) + "\n"
+    };
+    let one_day: String = (0..60).map(|i| line(i, 3)).collect();
+    env.write("calls.jsonl", &one_day);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
+    let two_days: String = one_day + &(0..60).map(|i| line(i, 4)).collect::<String>();
+    env.write("calls.jsonl", two_days);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113").len(), 1);
+}

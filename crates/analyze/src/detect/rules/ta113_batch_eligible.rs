@@ -31,7 +31,9 @@
 //!
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates. An untagged burst is said as what it may be, at low confidence:
-//! the hour alone does not tell a nightly job from people at work.
+//! the hour alone does not tell a nightly job from people at work. It
+//! counts only when the calls fall on two days at least: a log of a few
+//! hours has all its calls within any window as wide.
 
 use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
@@ -110,7 +112,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // talking with the model at their hour (a region's working day), not
         // a job: the time of day alone does not make it background.
         let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
-        let by_burst = tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing;
+        // A daily burst is seen on two days at least: the calls of a log
+        // (or a --since/--until window) of a few hours all fall within any
+        // window as wide (hunt49).
+        let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
+        let two_days = days.next().is_some_and(|d| days.any(|e| e != d));
+        let by_burst =
+            tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing && two_days;
         if !(by_tag || by_burst) {
             continue;
         }
