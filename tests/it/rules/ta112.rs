@@ -174,3 +174,46 @@ fn without_a_finish_reason_an_output_at_max_tokens_was_cut() {
     assert_eq!(e["length_capped_share"], json!(0.098));
     assert_eq!(e["length_capped_cost"], "0.505");
 }
+
+/// 90 calls as [`bloated`]'s uncapped ones (80 at 10 tokens, 6 at 12, 4
+/// at 60), each with `extra`.
+fn tail_only(extra: Value) -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    for (n, output) in [(80, 10), (6, 12), (4, 60)] {
+        for _ in 0..n {
+            s += &call(i, format!("free-{i:03}"), 1000, output, extra.clone());
+            i += 1;
+        }
+    }
+    s
+}
+
+/// hunt49: a log that shows no call's limit (responses only) cannot say
+/// the calls had none; a Gemini request's `generationConfig.maxOutputTokens`
+/// and Bedrock Converse's `inferenceConfig.maxTokens` are limits.
+#[test]
+fn a_limit_the_logs_do_not_show_is_not_said_missing() {
+    let env = Env::new();
+    // (The saving is small: every finding is kept.)
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    env.write("calls.jsonl", tail_only(json!({})));
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0]["title"],
+        "report-writer: p99 output 60 tokens vs median 10 (the logs show no max_tokens) on gpt-4o"
+    );
+    assert_eq!(f[0]["confidence"], "low");
+    // The same saving: (60 − 12) × 4 = 192 tokens at $10/M.
+    assert_eq!(f[0]["savings"]["observed"], "0.00192");
+    for limit in [
+        json!({"request": {"generationConfig": {"maxOutputTokens": 2048}}}),
+        json!({"request": {"inferenceConfig": {"maxTokens": 2048}}}),
+    ] {
+        env.write("calls.jsonl", tail_only(limit.clone()));
+        let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+        assert_eq!(findings(&r, "TA112"), Vec::<&Value>::new(), "{limit}");
+    }
+}

@@ -27,7 +27,8 @@
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
 //!   `max_tokens`, `max_output_tokens`,
-//!   `max_completion_tokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
+//!   `max_completion_tokens`, Gemini's `generationConfig.maxOutputTokens`,
+//!   Bedrock Converse's `inferenceConfig.maxTokens`; `latency_ms`, `duration_ms`, `ttft_ms`,
 //!   `time_to_first_token_ms`; `batch`, `is_batch`, `service_tier: "batch"` (and `"flex"`,
 //!   `"priority"`: priced at that tier's rates);
 //!   LiteLLM's `cache_hit` and Portkey's `cache_status` (true, or `HIT` and
@@ -622,6 +623,8 @@ pub(crate) fn field(key: &str) -> Field {
             "tokens_in" => Field::UsageKey,
             // LangChain.js' `LLMResult.llmOutput` (its `tokenUsage`).
             "llmOutput" => Field::Nested,
+            // Bedrock Converse's `inferenceConfig.maxTokens`; AI SDK 4's.
+            "maxTokens" => Field::MaxTokens,
             _ => Field::Other,
         },
         10 => match key {
@@ -731,6 +734,10 @@ pub(crate) fn field(key: &str) -> Field {
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`).
             "reasoningTokens" => Field::UsageKey,
+            // Gemini's `generationConfig.maxOutputTokens`; AI SDK 5's.
+            "maxOutputTokens" => Field::MaxTokens,
+            // Bedrock Converse's request: its `maxTokens`.
+            "inferenceConfig" => Field::Nested,
             "conversation_id" => Field::Session,
             "response_status" => Field::HttpStatus,
             _ => Field::Other,
@@ -742,6 +749,8 @@ pub(crate) fn field(key: &str) -> Field {
             "response_time_ms" => Field::Latency,
             // AI SDK 4's usage spread into the line.
             "completionTokens" => Field::UsageKey,
+            // Gemini's request: its `maxOutputTokens`.
+            "generationConfig" => Field::Nested,
             _ => Field::Other,
         },
         17 => match key {
@@ -909,7 +918,11 @@ fn field_by_meaning(key: &str) -> Field {
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
         "output" => Field::Output,
-        "max_tokens" | "max_output_tokens" | "max_completion_tokens" => Field::MaxTokens,
+        "max_tokens"
+        | "max_output_tokens"
+        | "max_completion_tokens"
+        | "maxOutputTokens"
+        | "maxTokens" => Field::MaxTokens,
         "prompt_hash" | "prompt_fingerprint" | "prompt_fp" => Field::PromptHash,
         "system_prompt_hash" | "prefix_hash" | "prefix_fingerprint" => Field::PrefixHash,
         "system_prompt_tokens" | "prefix_tokens" => Field::PrefixTokens,
@@ -921,7 +934,8 @@ fn field_by_meaning(key: &str) -> Field {
         "metadata" | "meta" => Field::Metadata,
         "request" | "response" | "body" | "modelInput" | "modelOutput" | "raw_response"
         | "llm_response" | "request_body" | "requestBody" | "response_body" | "responseBody"
-        | "completion" | "llm_output" | "llmOutput" | "response_metadata" => Field::Nested,
+        | "completion" | "llm_output" | "llmOutput" | "response_metadata" | "generationConfig"
+        | "inferenceConfig" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,

@@ -25,6 +25,9 @@
 //! - `tail_ratio` (5): p99 / median output that counts as a runaway tail.
 //! - `min_calls` (50): fewest calls.
 //!
+//! When no call logs its `max_tokens` (a log of responses only), the tail
+//! is said as it is, "the logs show no max_tokens", at low confidence.
+//!
 //! The saving caps output at the p95 of the calls without `max_tokens`
 //! (tokens above it, at the output rate), plus half the cost of the
 //! length-capped calls (assumed retried after truncation).
@@ -62,6 +65,13 @@ rule_options! {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    // No call logs its limit (a log of responses only): whether the calls
+    // of a runaway tail had one is unknown, and is said so (hunt49).
+    let unlogged = ctx
+        .audit
+        .coverage
+        .iter()
+        .any(|c| c.field == "max_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let obs = &cell.obs;
@@ -95,7 +105,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 capped_share * 100.0
             ));
         }
-        if tail {
+        if tail && unlogged {
+            what.push(format!(
+                "p99 output {} tokens vs median {} (the logs show no max_tokens)",
+                p99, p50
+            ));
+        } else if tail {
             what.push(format!(
                 "no max_tokens and p99 output {} tokens vs median {}",
                 p99, p50
@@ -116,12 +131,21 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("calls_above_p95", over)
         .with("output_tokens_above_p95", excess as u64);
         f.sample_requests = obs.length_capped_ids.ids();
-        f.confidence = Confidence::Medium;
+        f.confidence = if tail && unlogged && !capped_hit {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
         f.recommendation = if tail {
             format!(
-                "Set max_tokens to about {} on {} and ask for concise output{}.",
+                "Set max_tokens to about {} on {}{} and ask for concise output{}.",
                 p95.max(1),
                 cell.feature,
+                if unlogged {
+                    " (the logs do not show the limit the calls had, if any)"
+                } else {
+                    ""
+                },
                 if capped_hit {
                     "; for answers cut at the limit, raise it deliberately or split the task instead of retrying"
                 } else {
