@@ -164,14 +164,18 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
     );
     // List: 0.03 + 0.36 + 0.08475 = 0.47475.
     assert_eq!(list, money("0.47475"));
-    // The batch input row: $2.50/M at list, $1.25/M contracted; its cached
-    // reads $2.50/M and $0.625/M; Claude's 1-hour writes $6/M.
+    // The batch input row: $2.50/M at list (and contracted: no negotiated
+    // rate), $1.25/M effective; its cached reads $2.50/M and $0.625/M;
+    // Claude's 1-hour writes $6/M.
     let unit = |f: &str, b: &str, t: &str| {
         let r = rows
             .iter()
             .find(|r| r["x_Feature"] == f && r["x_Batch"] == b && r["x_TokenType"] == t)
             .unwrap();
-        (money(&r["ListUnitPrice"]), money(&r["ContractedUnitPrice"]))
+        let q: u64 = r["PricingQuantity"].parse().unwrap();
+        assert_eq!(r["ContractedUnitPrice"], r["ListUnitPrice"]);
+        let effective = Money::from_picos(money(&r["EffectiveCost"]).picos() / q as i128);
+        (money(&r["ListUnitPrice"]), effective)
     };
     assert_eq!(
         unit("chat", "true", "input"),
@@ -191,10 +195,12 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
         assert_eq!(r["ChargeCategory"], "Usage");
         assert_eq!(r["BillingCurrency"], "USD");
         assert_eq!(r["x_CostIsEstimate"], "true");
-        // FOCUS 1.2's other mandatory columns: no negotiated prices, the
-        // pricing unit the consumed one, no account name or charge class in
-        // the logs, the calendar month as billing period.
-        assert_eq!(r["ContractedCost"], r["EffectiveCost"]);
+        // FOCUS 1.2's other mandatory columns: no negotiated prices (the
+        // contracted cost is the list cost: hunt50 found it the effective
+        // one, a negotiated discount that is not), the pricing unit the
+        // consumed one, no account name or charge class in the logs, the
+        // calendar month as billing period.
+        assert_eq!(r["ContractedCost"], r["ListCost"]);
         // Unit prices per token: each row here is at one rate, so price ×
         // quantity is the cost exactly.
         let q: u64 = r["PricingQuantity"].parse().unwrap();
@@ -222,13 +228,15 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
     assert_eq!(first["x_Route"], "/v1/chat");
     assert_eq!(first["x_Team"], "core");
     assert_eq!(first["ConsumedUnit"], "Input Tokens");
+    // Provider-defined properties only, so every key `x_`, and no amounts
+    // or dates (FOCUS 1.2; hunt50).
     let details: serde_json::Value = serde_json::from_str(&rows[1]["SkuPriceDetails"]).unwrap();
-    assert_eq!(details["TokenType"], "cached_read");
-    assert_eq!(details["UsdPerMillionTokens"], "1.25");
-    assert_eq!(details["BatchPricing"], false);
+    assert_eq!(
+        details,
+        serde_json::json!({"x_TokenType": "cached_read", "x_BatchPricing": false})
+    );
     let batch: serde_json::Value = serde_json::from_str(&rows[4]["SkuPriceDetails"]).unwrap();
-    assert_eq!(batch["UsdPerMillionTokens"], "0.625");
-    assert_eq!(batch["BatchPricing"], true);
+    assert_eq!(batch["x_BatchPricing"], true);
     assert!(rows[4]["SkuPriceId"].starts_with("openai/gpt-4o:cached_read:batch"));
     let tags: serde_json::Value = serde_json::from_str(&first["Tags"]).unwrap();
     assert_eq!(
@@ -242,10 +250,10 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
     assert_eq!(rows[11]["x_Priced"], "false");
     assert_eq!(rows[11]["SkuId"], "mystery-model-9");
     // Each cache write TTL at its own rate.
-    for (i, ttl, rate) in [(8, "5m", "3.75"), (9, "1h", "6.00")] {
+    for (i, ttl, rate) in [(8, "5m", "0.00000375"), (9, "1h", "0.000006")] {
         let d: serde_json::Value = serde_json::from_str(&rows[i]["SkuPriceDetails"]).unwrap();
-        assert_eq!(d["TokenType"], format!("cache_write_{ttl}"));
-        assert_eq!(d["UsdPerMillionTokens"], rate);
+        assert_eq!(d["x_TokenType"], format!("cache_write_{ttl}"));
+        assert_eq!(money(&rows[i]["ListUnitPrice"]), money(rate));
     }
     assert_eq!(rows[9]["ConsumedUnit"], "1-Hour Cache Write Tokens");
 
@@ -305,6 +313,63 @@ fn focus_cells_from_logs_are_guarded_against_formulas() {
     // 10 × $2.50/M + 1 × $10/M = $0.000035.
     let total: Money = rows.iter().map(|r| money(&r["EffectiveCost"])).sum();
     assert_eq!(total, money("0.000035"));
+}
+
+/// hunt50: FOCUS 1.2 never lets a charge or billing period be null, and a
+/// charge lies within its billing period. A call without a timestamp was
+/// exported with empty periods, or (beside timestamped calls) with a
+/// charge period from the first call's day to the day after the last one,
+/// across a month's end. It now takes the last timestamped call's day;
+/// with none, the export's day.
+#[test]
+fn calls_without_a_timestamp_get_a_day_within_one_billing_period() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-09-30T09:00:00Z","model":"gpt-4o","feature":"a","usage":{"prompt_tokens":10,"completion_tokens":1}}"#,
+            "\n",
+            r#"{"timestamp":"2026-10-02T09:00:00Z","model":"gpt-4o","feature":"a","usage":{"prompt_tokens":10,"completion_tokens":1}}"#,
+            "\n",
+            r#"{"model":"gpt-4o","feature":"b","usage":{"prompt_tokens":10,"completion_tokens":1}}"#,
+            "\n",
+        ),
+    );
+    env.audit(&["a.jsonl", "--format", "json,focus"]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let b: Vec<_> = rows.iter().filter(|r| r["x_Feature"] == "b").collect();
+    assert_eq!(b.len(), 2);
+    for r in &b {
+        assert_eq!(r["ChargePeriodStart"], "2026-10-02T00:00:00Z");
+        assert_eq!(r["ChargePeriodEnd"], "2026-10-03T00:00:00Z");
+        assert_eq!(r["BillingPeriodStart"], "2026-10-01T00:00:00Z");
+        assert_eq!(r["BillingPeriodEnd"], "2026-11-01T00:00:00Z");
+    }
+    // No timestamp at all: the day of the export.
+    env.write(
+        "b.jsonl",
+        r#"{"model":"gpt-4o","feature":"b","usage":{"prompt_tokens":10,"completion_tokens":1}}"#
+            .to_string()
+            + "\n",
+    );
+    let before = chrono::Utc::now().date_naive();
+    env.audit(&["b.jsonl", "--format", "json,focus"]);
+    let after = chrono::Utc::now().date_naive();
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    for r in &rows {
+        let day = |d: chrono::NaiveDate| d.format("%Y-%m-%dT00:00:00Z").to_string();
+        assert!(
+            [day(before), day(after)].contains(&r["ChargePeriodStart"]),
+            "{r:?}"
+        );
+        assert!(!r["BillingPeriodStart"].is_empty() && !r["ChargePeriodEnd"].is_empty());
+        // Every SkuPriceDetails key is a provider-defined one: `x_`.
+        let d: serde_json::Value = serde_json::from_str(&r["SkuPriceDetails"]).unwrap();
+        assert!(
+            d.as_object().unwrap().keys().all(|k| k.starts_with("x_")),
+            "{d}"
+        );
+    }
 }
 
 #[test]

@@ -280,7 +280,8 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 Some(id) => sku_price(catalog, id, g.day, g.processing(), kind),
                 None => (
                     format!("{}:{}", g.model, kind.as_str()),
-                    serde_json::json!({ "TokenType": kind.as_str(), "Priced": false }).to_string(),
+                    serde_json::json!({ "x_TokenType": kind.as_str(), "x_Priced": false })
+                        .to_string(),
                 ),
             };
             out.push(FocusRow {
@@ -314,18 +315,20 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
 }
 
-/// The period of calls without a timestamp: the `--since`/`--until` window
-/// when given, else the days of the first and last timestamped calls.
+/// The charge period of calls without a timestamp, which FOCUS requires
+/// (never null) and which must lie within one billing period: the day of
+/// the last timestamped call, or the last day of the `--until` window;
+/// with neither, the day of the export (hunt50).
 fn fallback_period(a: &Audit) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    let start = a
-        .since
-        .or_else(|| a.first_call.map(|t| day_start(t.date_naive())));
-    let end = a.until.or_else(|| {
-        a.last_call
-            .and_then(|t| t.date_naive().succ_opt())
-            .map(day_start)
-    });
-    (start, end)
+    let day = a
+        .last_call
+        .map(|t| t.date_naive())
+        .or_else(|| {
+            a.until
+                .map(|u| (u - chrono::Duration::nanoseconds(1)).date_naive())
+        })
+        .unwrap_or_else(|| Utc::now().date_naive());
+    (Some(day_start(day)), day.succ_opt().map(day_start))
 }
 
 /// The catalog provider a logged provider is ([`Catalog::provider_of`]);
@@ -369,76 +372,10 @@ fn reasoning_priced_apart(catalog: &Catalog, id: ModelId, day: Option<NaiveDate>
     period.rates.reasoning.is_some() || period.tiers.iter().any(|t| t.rates.reasoning.is_some())
 }
 
-const MTOK: u64 = 1_000_000;
-
-/// The price of a million tokens of `kind` at the period's base rates, by
-/// asking the pricing engine itself (so its fallbacks apply: a cached read
-/// without a rate of its own costs the input rate, and so on).
-fn per_mtok(
-    catalog: &Catalog,
-    id: ModelId,
-    day: Option<NaiveDate>,
-    how: Processing,
-    kind: TokenType,
-) -> Money {
-    let usage = match kind {
-        TokenType::Input => Usage {
-            input: MTOK,
-            ..Usage::default()
-        },
-        TokenType::CachedRead => Usage {
-            input: MTOK,
-            cached_read: MTOK,
-            ..Usage::default()
-        },
-        TokenType::CacheWrite5m => Usage {
-            input: MTOK,
-            cache_write: MTOK,
-            ..Usage::default()
-        },
-        TokenType::CacheWrite1h => Usage {
-            input: MTOK,
-            cache_write: MTOK,
-            cache_write_1h: MTOK,
-            ..Usage::default()
-        },
-        TokenType::Output => Usage {
-            output: MTOK,
-            ..Usage::default()
-        },
-        TokenType::Reasoning => Usage {
-            output: MTOK,
-            reasoning: MTOK,
-            ..Usage::default()
-        },
-        TokenType::InputAudio => Usage {
-            input: MTOK,
-            input_audio: MTOK,
-            ..Usage::default()
-        },
-        TokenType::CachedAudioRead => Usage {
-            input: MTOK,
-            cached_read: MTOK,
-            input_audio: MTOK,
-            cached_audio: MTOK,
-            ..Usage::default()
-        },
-        TokenType::OutputAudio => Usage {
-            output: MTOK,
-            output_audio: MTOK,
-            ..Usage::default()
-        },
-        TokenType::WebSearch => Usage {
-            web_searches: MTOK,
-            ..Usage::default()
-        },
-    };
-    catalog.price_base(id, day, &usage, how).cost.total()
-}
-
 /// `SkuPriceId` and `SkuPriceDetails` of one model, day, batch flag and
-/// token type: the price point (its period, batch rate, base rate per
-/// million tokens and long-context tiers).
+/// token type: the price point (its period and processing in the id; the
+/// token type, batch and service tier, and long-context tiers in the
+/// details).
 fn sku_price(
     catalog: &Catalog,
     id: ModelId,
@@ -460,37 +397,23 @@ fn sku_price(
     if let Some(e) = period.effective {
         price_id.push_str(&format!("@{e}"));
     }
+    // Provider-defined properties, so `x_` keys (FOCUS 1.2: "Property key
+    // MUST begin with the string "x_" unless it is a FOCUS-defined
+    // property"); no amounts or dates, which the column excludes.
     let mut details = serde_json::Map::new();
-    details.insert("TokenType".into(), kind.as_str().into());
-    details.insert("BatchPricing".into(), batch_priced.into());
+    details.insert("x_TokenType".into(), kind.as_str().into());
+    details.insert("x_BatchPricing".into(), batch_priced.into());
     if matches!(applied, Processing::Flex | Processing::Priority) {
         let tier = if applied == Processing::Flex {
             "flex"
         } else {
             "priority"
         };
-        details.insert("ServiceTier".into(), tier.into());
-    }
-    details.insert(
-        "PricePeriodStart".into(),
-        period.effective.map(|e| e.to_string()).into(),
-    );
-    let rate = per_mtok(catalog, id, day, how, kind);
-    if kind == TokenType::WebSearch {
-        let per_thousand = Money::from_picos(rate.picos() / 1000);
-        details.insert(
-            "UsdPerThousandSearches".into(),
-            per_thousand.to_decimal_string().into(),
-        );
-    } else {
-        details.insert(
-            "UsdPerMillionTokens".into(),
-            rate.to_decimal_string().into(),
-        );
+        details.insert("x_ServiceTier".into(), tier.into());
     }
     if !period.tiers.is_empty() {
         details.insert(
-            "LongContextTiersAboveInputTokens".into(),
+            "x_LongContextTiersAboveInputTokens".into(),
             period
                 .tiers
                 .iter()
@@ -551,8 +474,11 @@ fn fields(r: &FocusRow) -> [String; 37] {
         instant(r.charge_period_end),
         r.consumed_quantity.to_string(),
         r.token_type.unit().into(),
-        r.effective_cost.to_decimal_string(),
-        unit_price(r.effective_cost, r.consumed_quantity)
+        // Contracted: the list figures (no negotiated rate; FOCUS: "If
+        // negotiated discounts are not applicable, the Contracted Cost
+        // defaults to the List Cost").
+        r.list_cost.to_decimal_string(),
+        unit_price(r.list_cost, r.consumed_quantity)
             .map_or(String::new(), |m| m.to_decimal_string()),
         r.effective_cost.to_decimal_string(),
         r.provider_name.clone(),
@@ -648,7 +574,8 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
     for (i, id) in COLUMNS.iter().enumerate() {
         let column = match *id {
             "BilledCost" => money(|r| r.billed_cost)?,
-            "EffectiveCost" | "ContractedCost" => money(|r| r.effective_cost)?,
+            "EffectiveCost" => money(|r| r.effective_cost)?,
+            "ContractedCost" => money(|r| r.list_cost)?,
             "BillingPeriodStart" => micros(|r| billing_period(r.charge_period_start).0),
             "BillingPeriodEnd" => micros(|r| billing_period(r.charge_period_start).1),
             "PricingQuantity" => Arc::new(UInt64Array::from_iter_values(
@@ -660,7 +587,7 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
             }
             "ListCost" => money(|r| r.list_cost)?,
             "ListUnitPrice" => unit_prices(|r| r.list_cost)?,
-            "ContractedUnitPrice" => unit_prices(|r| r.effective_cost)?,
+            "ContractedUnitPrice" => unit_prices(|r| r.list_cost)?,
             "ChargePeriodStart" => micros(|r| r.charge_period_start),
             "ChargePeriodEnd" => micros(|r| r.charge_period_end),
             "ConsumedQuantity" => Arc::new(UInt64Array::from_iter_values(
