@@ -179,6 +179,36 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     assert_eq!(labels, ["tokenaudit", "severity:high", "TA116"]);
 }
 
+/// hunt50: GitHub takes titles of at most 256 characters. A feature name
+/// of 300 makes the title longer: it is cut to 256 (ending in `…`), and the
+/// whole title opens the body.
+#[test]
+fn github_titles_fit_githubs_limit() {
+    let env = Env::new();
+    let feature = "f".repeat(300);
+    env.write(
+        "cfg.toml",
+        format!("[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"{feature}\"\ndaily = 0.01\n"),
+    );
+    env.write("day.jsonl", logs(0, &[feature.as_str()]));
+    let (code, text) = findings(&env, &["day.jsonl", "--format", "github"]);
+    assert_eq!(code, 0);
+    let issues = records(&text);
+    assert_eq!(issues.len(), 1);
+    let title = issues[0]["title"].as_str().unwrap();
+    assert_eq!(title.chars().count(), 256, "{title}");
+    assert!(
+        title.starts_with("[TA116] ") && title.ends_with("f…"),
+        "{title}"
+    );
+    let body = issues[0]["body"].as_str().unwrap();
+    let first = body.lines().next().unwrap();
+    assert!(
+        first.contains("TA116") && first.contains(&feature),
+        "{first}"
+    );
+}
+
 #[test]
 fn out_file_is_not_overwritten_without_force() {
     let env = Env::new();

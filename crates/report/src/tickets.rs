@@ -262,14 +262,29 @@ pub fn jsonl(records: &[Record]) -> String {
     s
 }
 
+/// The longest issue title GitHub takes, in characters.
+const GITHUB_TITLE_MAX: usize = 256;
+
 /// A GitHub issue per finding: `{title, body, labels}` JSON lines, ready
 /// for `gh issue create --title … --body …` or a tracker's import. Resolved
 /// findings carry the `resolved` label (close the issue whose body has the
-/// fingerprint).
+/// fingerprint). A title over GitHub's 256 characters is cut, and given
+/// whole at the top of the body.
 pub fn github(records: &[Record]) -> String {
     let mut s = String::new();
     for r in records {
         let mut body = String::new();
+        let full = format!("[{}] {}", r.rule, one_line(&r.title));
+        // GitHub takes titles of at most 256 characters (longer: 422
+        // "title is too long"); a longer one is cut, and given whole as
+        // the body's first line (hunt50).
+        let title = if full.chars().count() > GITHUB_TITLE_MAX {
+            body.push_str(&format!("{}\n\n", gh(&full)));
+            let cut: String = full.chars().take(GITHUB_TITLE_MAX - 1).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            full
+        };
         body.push_str(&format!(
             "**{}** {}{} · severity **{}** · confidence {}\n\n",
             r.rule,
@@ -329,7 +344,7 @@ pub fn github(records: &[Record]) -> String {
         }
         let issue = serde_json::json!({
             "fingerprint": r.fingerprint,
-            "title": format!("[{}] {}", r.rule, one_line(&r.title)),
+            "title": title,
             "body": body,
             "labels": labels,
         });
