@@ -291,6 +291,47 @@ fn turns_are_read_from_the_user_messages_when_logged() {
     );
 }
 
+/// hunt49: a tool-calling agent loop logs one user message on every call
+/// (the model's tool calls and their results are what grows): the
+/// user-message count made every call turn 1, so the loop was found only
+/// when its `messages` were not logged. Six 10-step loops growing 1,500
+/// tokens a step (1,000 at the first): beyond the 6-step window,
+/// 1,500 × 4 × 5 / 2 = 15,000 tokens a loop, 90,000 in all, whether the
+/// messages are logged or not.
+#[test]
+fn a_tool_calling_loop_grows_at_every_step() {
+    let lines = |with_messages: bool| {
+        let mut s = String::new();
+        for k in 0..6u32 {
+            let mut messages = vec![json!({"role": "user", "content": format!("task {k}")})];
+            for step in 0..10u32 {
+                let mut extra = json!({
+                    "request_id": format!("A{k}-{step:02}"),
+                    "session_id": format!("A{k}"),
+                });
+                if with_messages {
+                    extra["messages"] = json!(messages.clone());
+                }
+                let input = 1_000 + 1_500 * step as u64;
+                s += &(gw_line(&at(20 * k + step), "agent", "gpt-4o", input, 0, extra) + "\n");
+                messages.push(json!({"role": "assistant", "tool_calls": [{"id": format!("c{step}"), "type": "function", "function": {"name": "search", "arguments": "{}"}}]}));
+                messages.push(json!({"role": "tool", "tool_call_id": format!("c{step}"), "content": "result"}));
+            }
+        }
+        s
+    };
+    for with_messages in [false, true] {
+        let env = Env::new();
+        env.write("calls.jsonl", lines(with_messages));
+        let r = env.audit(&["calls.jsonl"]);
+        let f = findings(&r, "TA102");
+        assert_eq!(f.len(), 1, "messages: {with_messages}: {f:#?}");
+        let e = &f[0]["evidence"];
+        assert_eq!(e["growing_sessions"], 6);
+        assert_eq!(e["input_tokens_saved"], 90_000, "messages: {with_messages}");
+    }
+}
+
 /// A history the provider's prompt cache already serves is left alone: a
 /// sliding window would change the prompt's start every turn and lose the
 /// hits, so trimming would cost more. Above `max_cached_share` (0.5) of

@@ -5,7 +5,10 @@
 //! turns are worked out from what they have, best source first:
 //!
 //! 1. the number of user messages in the logged `messages` (turn *n* carries
-//!    *n* user messages), when every call of the timeline has it;
+//!    *n* user messages), when every call of the timeline has it, unless
+//!    every call of a session has the same count: a tool-calling loop
+//!    resends one user message with the model's tool calls and their
+//!    results, growing at every step, whose steps time order tells;
 //! 2. time order: the calls sorted by time, each call a new turn unless it
 //!    retries the one before it: it says so (`attempt` > 1, `retry_of`), or
 //!    it repeats the previous call's prompt fingerprint within
@@ -130,7 +133,12 @@ pub fn turns_from(calls: &[TurnCall]) -> TurnSource {
 /// (see the module docs) into `turns` (cleared first).
 pub fn number_turns(calls: &[TurnCall], source: TurnSource, turns: &mut Vec<u32>) -> TurnSource {
     turns.clear();
-    if source == TurnSource::Messages {
+    // One user-message count on every call of the session: a tool-calling
+    // loop (hunt49), numbered by time order below.
+    let one_count = calls
+        .windows(2)
+        .all(|w| w[0].user_messages == w[1].user_messages);
+    if source == TurnSource::Messages && !(one_count && calls.len() > 1) {
         turns.extend(calls.iter().map(|c| c.user_messages));
         return TurnSource::Messages;
     }
