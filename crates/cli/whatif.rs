@@ -57,7 +57,10 @@ pub struct WhatifArgs {
     #[arg(long, value_name = "FEATURE")]
     pub batch: Vec<String>,
 
-    /// Cap output tokens per call. FEATURE=N.
+    /// Cap output tokens per call. FEATURE=N. The tokens cut are counted
+    /// per call, and priced at the feature's mix of output rates on each
+    /// model (not each cut call's own rate, when batch and real-time calls
+    /// of one model are mixed).
     #[arg(long, value_name = "FEATURE=N")]
     pub max_output: Vec<String>,
 

@@ -438,3 +438,37 @@ fn a_logged_name_in_a_markdown_code_span_cannot_leave_it() {
     );
     assert!(!md.contains("\n# INJECTED"));
 }
+
+/// hunt50: spend under a cent, all of it on failed calls, was "$0.0013"
+/// in all and "$0.00 (100.0%)" on failed calls. The failed spend is shown
+/// as precisely as the total, in the Markdown figure and the HTML card.
+#[test]
+fn failed_spend_is_as_precise_as_the_total() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        gw_line(
+            "2026-10-05T10:00:02Z",
+            "f1",
+            "gpt-4o",
+            500,
+            0,
+            json!({"status": "error", "http_status": 400}),
+        ) + "\n",
+    );
+    env.audit(&["calls.jsonl", "--format", "md,json,html"]);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // 500 × $2.50/M = $0.00125.
+    assert!(md.contains("| Total spend | **$0.0013** |"), "{md}");
+    assert!(
+        md.contains("| Spend on failed calls | $0.0013 (100.0%) |"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(
+        html.contains(
+            r#"<div class="label">Spend on failed calls</div><div class="value">$0.0013</div>"#
+        ),
+        "{html}"
+    );
+}

@@ -978,7 +978,9 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     figure(
         "Spend on failed calls",
         vec![
-            Inline::Money(t.failed_cost, 2),
+            // As precise as the total it is a share of (hunt50: "$0.0013"
+            // spent, "$0.00 (100.0%)" of it on failed calls).
+            Inline::Money(t.failed_cost, t.cost.total_decimals()),
             Inline::plain(" ("),
             Inline::Share(t.failed_cost.to_f64(), t.cost.to_f64()),
             Inline::plain(")"),
@@ -1392,7 +1394,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         },
         Card {
             label: "Spend on failed calls",
-            value: vec![Inline::Money(t.failed_cost, 2)],
+            value: vec![Inline::Money(t.failed_cost, t.cost.total_decimals())],
             sub: vec![
                 Inline::Share(t.failed_cost.to_f64(), t.cost.to_f64()),
                 Inline::plain(" of spend"),
