@@ -2859,3 +2859,28 @@ fn an_empty_input_folder_fails_strict() {
         stderr(&out)
     );
 }
+
+/// hunt49: camelCase loggers write the HTTP status as `statusCode` or
+/// `httpStatus`; the calls they mark failed were counted as successes.
+#[test]
+fn camel_case_http_status_keys_mark_failed_calls() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"gpt-4o-mini","statusCode":500,"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","model":"gpt-4o-mini","httpStatus":"429","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","model":"gpt-4o-mini","statusCode":200,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 3);
+    assert_eq!(t["failed_calls"], 2);
+    assert_eq!(t["ok_calls"], 1);
+    // Two failed calls of 1,000 input tokens at $0.15/M.
+    assert_eq!(usd(&t["failed_cost"]), "0.0003");
+}

@@ -23,6 +23,7 @@
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
+//!   `statusCode`, `httpStatus`,
 //!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
@@ -651,6 +652,8 @@ pub(crate) fn field(key: &str) -> Field {
             "total_cost" => Field::Cost,
             "tokens_out" => Field::UsageKey,
             "totalUsage" => Field::TotalUsage,
+            // camelCase loggers' (Node's `res.statusCode`).
+            "statusCode" | "httpStatus" => Field::HttpStatus,
             // LangChain's `LLMResult.llm_output` (`token_usage`,
             // `model_name`), and LangChain.js' `tokenUsage` in it.
             "llm_output" => Field::Nested,
@@ -860,7 +863,8 @@ fn field_by_meaning(key: &str) -> Field {
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
-        "http_status" | "status_code" | "http_status_code" | "response_status" => Field::HttpStatus,
+        "http_status" | "status_code" | "http_status_code" | "response_status" | "statusCode"
+        | "httpStatus" => Field::HttpStatus,
         "error" => Field::Error,
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
