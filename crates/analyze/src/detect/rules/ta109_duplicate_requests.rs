@@ -40,6 +40,13 @@
 //! a retry after a failure is TA108's business. Calls without a timestamp
 //! count as simultaneous.
 //!
+//! A call logged twice (overlapping exports, a log copied under another
+//! name: the report's "Logged twice") is no repeat: a call at the same
+//! millisecond as another of its prompt, at the same cost, when the time
+//! has a fraction of a second, is taken for a copy and not replayed
+//! (`exact_copies_ignored`). At whole seconds the same instant may be two
+//! requests (a double click), and both are replayed.
+//!
 //! LiteLLM's rows with `cache_hit` true were answered from LiteLLM's own
 //! cache: they are skipped (never priced, never replayed), but counted per
 //! feature × model and prompt; the finding gives them
@@ -82,9 +89,19 @@ pub fn simulate(calls: &mut [(i64, i64)], ttl_ms: i64) -> (u64, i128) {
     response::replay(calls, ttl_ms)
 }
 
+/// Drops the copies from one prompt's calls sorted by (millis, cost): a
+/// call equal to the one before it, at a time with a fraction of a second
+/// (see the module docs). The number dropped.
+fn drop_copies(calls: &mut Vec<(i64, i64)>) -> u64 {
+    let before = calls.len();
+    calls.dedup_by(|b, a| a == b && a.0.rem_euclid(1000) != 0);
+    (before - calls.len()) as u64
+}
+
 #[derive(Default)]
 struct PerCell {
     prompts: u64,
+    copies: u64,
     repeated: u64,
     calls: u64,
     hits: u64,
@@ -102,11 +119,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for (_, p) in ctx.keyed.prompts.sorted() {
         let c = per.entry(p.cell).or_default();
         c.prompts += 1;
-        c.calls += p.len() as u64;
         if p.len() < 2 {
+            c.calls += 1;
             continue;
         }
         let mut calls = p.calls();
+        calls.sort_unstable();
+        let copies = drop_copies(&mut calls);
+        c.copies += copies;
+        c.calls += calls.len() as u64;
         let (hits, saved) = simulate(&mut calls, ttl_ms);
         sweeps
             .entry(p.cell)
@@ -150,6 +171,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
+        if p.copies > 0 {
+            f = f.with("exact_copies_ignored", p.copies * s);
+        }
         let mut recommended = None;
         if let Some(sweep) = sweeps.get(&key) {
             let points: Vec<serde_json::Value> = sweep
