@@ -189,4 +189,21 @@ fn a_prefix_the_logs_show_cached_is_not_volatile_and_cached_reads_are_not_saved_
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["savings"]["observed"], "0.10384");
+    // hunt51: the reads of the feature's calls without a prefix are not
+    // the prefix's. 60 such calls reading 2,048 tokens each leave the
+    // volatile prefix and its $0.1416 as they are.
+    let mut s = fixture(60, 1);
+    for i in 0..60u32 {
+        let extra = json!({
+            "request_id": format!("other-{i:02}"),
+            "usage": {"prompt_tokens": 3_000, "completion_tokens": 100,
+                      "prompt_tokens_details": {"cached_tokens": 2_048}},
+        });
+        s += &(gw_line(&at(i), "agent-planner", "gpt-4o", 3_000, 100, extra) + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["savings"]["observed"], "0.1416");
 }

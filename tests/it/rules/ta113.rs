@@ -202,8 +202,41 @@ fn calls_of_one_day_are_no_daily_burst() {
     env.write("calls.jsonl", &one_day);
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
-    let two_days: String = one_day + &(0..60).map(|i| line(i, 4)).collect::<String>();
+    let two_days: String = one_day.clone() + &(0..60).map(|i| line(i, 4)).collect::<String>();
     env.write("calls.jsonl", two_days);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113").len(), 1);
+    // hunt51: three hours across midnight (22:30 to 01:27) are no day
+    // either; a day's log whose other calls span it shows the burst.
+    let midnight: String = (0..60u32)
+        .map(|i| {
+            let m = 22 * 60 + 30 + 3 * i;
+            let (day, m) = (3 + m / 1440, m % 1440);
+            gw_line(
+                &at(day, m),
+                "support-chat",
+                "gpt-4o",
+                10_000,
+                1_000,
+                json!({"request_id": format!("m-{i:02}")}),
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", midnight);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
+    let other = |minute: u32| {
+        gw_line(
+            &at(3, minute),
+            "other",
+            "gpt-4o",
+            10,
+            1,
+            json!({"request_id": format!("o-{minute}")}),
+        ) + "\n"
+    };
+    let day_log = one_day + &other(5) + &other(23 * 60 + 50);
+    env.write("calls.jsonl", day_log);
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA113").len(), 1);
 }

@@ -84,7 +84,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let (mut tokens, mut with) = (0f64, 0u64);
         let mut worst = PrefixSource::Logged;
         let mut texts: Vec<&str> = Vec::new();
+        let mut read = 0u64;
         for (_, p) in obs.prefixes.sorted() {
+            read += p.cached_read;
             if let Some(size) = p.size.filter(|s| s.source != PrefixSource::MinInput) {
                 tokens += size.tokens * p.calls as f64;
                 with += p.calls;
@@ -114,13 +116,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: a stable prefix would not help
         }
-        // What the logs show read from the cache: a prefix whose variable
+        // What the logs show the calls with a prefix read from the cache
+        // (the kept prefixes' reads, each standing for `scale`; not the
+        // reads of the cell's other calls: hunt51): a prefix whose variable
         // part comes after a cached block (Anthropic's `cache_control` on
         // the static block, OpenAI's match up to the first change) is
         // cached; when the reads cover half the prefix tokens the calls
         // carried, the prefix is no volatile one (hunt49).
-        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
-        if cached as f64 >= 0.5 * mean * calls as f64 {
+        let prefix_reads = read * obs.prefixes.scale();
+        if prefix_reads as f64 >= 0.5 * mean * calls as f64 {
             continue;
         }
         let r = replay(
@@ -135,7 +139,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         });
         // What was read from the cache already is not saved again (as in
         // TA103): the replay prices every prefix at the input rate.
-        let had = (rates.input - rates.cached_read) * cached;
+        let had = (rates.input - rates.cached_read) * prefix_reads;
         let saved = if saved > had {
             saved - had
         } else {
@@ -143,6 +147,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let input = obs.input.sum() as f64;
+        let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();
         let (after, write_share) = if input > 0.0 {
             (
                 ((cached as f64 + hits as f64) / input).min(1.0),

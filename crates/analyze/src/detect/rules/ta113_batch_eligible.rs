@@ -32,8 +32,9 @@
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates. An untagged burst is said as what it may be, at low confidence:
 //! the hour alone does not tell a nightly job from people at work. It
-//! counts only when the calls fall on two days at least: a log of a few
-//! hours has all its calls within any window as wide.
+//! counts only when the audit's calls span 20 hours or more, first to
+//! last: a log of a few hours has all its calls within any window as
+//! wide.
 
 use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
@@ -86,7 +87,17 @@ pub fn densest_window(hours: &[u64; 24], width: usize) -> (usize, u64) {
         .unwrap_or((0, 0))
 }
 
+/// The least span of calls, first to last, that shows a burst is daily:
+/// the calls of a log (or a `--since`/`--until` window) of a few hours all
+/// fall within any window as wide, across midnight or not (hunt49,
+/// hunt51); a day's log file spans nearly 24 hours.
+const DAY_SPAN_HOURS: i64 = 20;
+
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let whole_day = match (ctx.audit.first_call, ctx.audit.last_call) {
+        (Some(a), Some(b)) => b - a >= chrono::Duration::hours(DAY_SPAN_HOURS),
+        _ => false,
+    };
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         if ctx.catalog.model(id).batch_multiplier.is_none() {
@@ -112,13 +123,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // talking with the model at their hour (a region's working day), not
         // a job: the time of day alone does not make it background.
         let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
-        // A daily burst is seen on two days at least: the calls of a log
-        // (or a --since/--until window) of a few hours all fall within any
-        // window as wide (hunt49).
-        let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
-        let two_days = days.next().is_some_and(|d| days.any(|e| e != d));
         let by_burst =
-            tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing && two_days;
+            tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing && whole_day;
         if !(by_tag || by_burst) {
             continue;
         }
