@@ -2335,6 +2335,103 @@ fn ai_sdk_total_usage_is_the_whole_call() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
 }
 
+/// hunt51: AI SDK 4's `promptTokens` leaves the cache out for Anthropic,
+/// whose cache reads and writes are in `providerMetadata.anthropic` (read
+/// as a prompt including the cache, the call was priced without them);
+/// OpenAI's cached tokens (`providerMetadata.openai.cachedPromptTokens`)
+/// are inside it. A `reasoning` or `cache_read` that is no number, and a
+/// `token_usage` at a line's top, leave the call as it was.
+#[test]
+fn ai_sdk_4_provider_metadata_and_keys_that_are_no_counts() {
+    let env = Env::new();
+    env.write(
+        "v4.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","provider":"anthropic.messages","model":"claude-sonnet-4-5","usage":{"promptTokens":100,"completionTokens":200,"totalTokens":300},"providerMetadata":{"anthropic":{"cacheCreationInputTokens":1000,"cacheReadInputTokens":5000}}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","provider":"openai.chat","model":"gpt-4o-mini","usage":{"promptTokens":2000,"completionTokens":100,"totalTokens":2100},"providerMetadata":{"openai":{"cachedPromptTokens":1536,"reasoningTokens":0}}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":200,"reasoning":"low","cache_read":true}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:03:00Z","model":"gpt-4o-mini","token_usage":{"prompt_tokens":100000,"completion_tokens":1},"usage":{"prompt_tokens":1000,"completion_tokens":200}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["v4.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 4);
+    assert_eq!(t["cached_read_tokens"], 6_536);
+    assert_eq!(t["cache_write_tokens"], 1_000);
+    // Sonnet 4.5: 100 × 3 + 5,000 × 0.30 + 1,000 × 3.75 + 200 × 15 =
+    // $0.00855; gpt-4o-mini: 464 × 0.15 + 1,536 × 0.075 + 100 × 0.60 =
+    // $0.0002448, then twice 1,000 × 0.15 + 200 × 0.60 = $0.00027.
+    assert_eq!(usd(&t["cost"]), "0.0093348");
+}
+
+/// hunt51: the same calls as Parquet struct columns: the AI SDK's
+/// `totalUsage` replaces the last step's `usage` (only the last step was
+/// priced), and LangChain's `input_token_details.cache_creation` count is
+/// read (the row was rejected as a wrong type).
+#[test]
+fn parquet_total_usage_and_langchain_cache_creation() {
+    use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v])) };
+    let count = |v: u64| -> ArrayRef { Arc::new(UInt64Array::from(vec![v])) };
+    let obj = |fields: Vec<(&str, ArrayRef)>| -> ArrayRef {
+        Arc::new(StructArray::try_from(fields).unwrap())
+    };
+    write_parquet(
+        &env.path("steps.parquet"),
+        vec![
+            ("timestamp", text("2025-11-20T10:00:00Z")),
+            ("model", text("gpt-4o-mini")),
+            (
+                "usage",
+                obj(vec![
+                    ("inputTokens", count(1000)),
+                    ("outputTokens", count(100)),
+                ]),
+            ),
+            (
+                "totalUsage",
+                obj(vec![
+                    ("inputTokens", count(3000)),
+                    ("outputTokens", count(300)),
+                ]),
+            ),
+        ],
+    );
+    let r = env.audit(&["steps.parquet", "--strict"]);
+    // 3,000 × $0.15/M + 300 × $0.60/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
+    write_parquet(
+        &env.path("lc.parquet"),
+        vec![
+            ("timestamp", text("2025-11-20T10:03:00Z")),
+            ("model", text("claude-sonnet-4-5")),
+            (
+                "usage_metadata",
+                obj(vec![
+                    ("input_tokens", count(5400)),
+                    ("output_tokens", count(200)),
+                    (
+                        "input_token_details",
+                        obj(vec![
+                            ("cache_read", count(5000)),
+                            ("cache_creation", count(300)),
+                        ]),
+                    ),
+                ]),
+            ),
+        ],
+    );
+    let r = env.audit(&["lc.parquet", "--strict"]);
+    // As the JSON line: 100 × 3 + 5,000 × 0.30 + 300 × 3.75 + 200 × 15.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.005925");
+}
+
 /// LangChain's and AI SDK 4's usage: AI SDK 4's `promptTokens` /
 /// `completionTokens` (also LangChain.js' `llmOutput.tokenUsage`), a
 /// LangChain message's `response_metadata.token_usage`, and its
@@ -2371,6 +2468,16 @@ fn langchain_and_ai_sdk_4_usage() {
     // cached: 600 × 0.15 + 400 × 0.075 + 100 × 0.60 = $0.00018. Sonnet
     // 4.5: 100 × 3 + 5,000 × 0.30 + 300 × 3.75 + 200 × 15 = $0.005925.
     assert_eq!(usd(&t["cost"]), "0.006735");
+    // hunt51: langchain-anthropic writes `cache_creation: 0` beside the
+    // writes' TTL split: the split is the writes (the call was rejected
+    // as 1-hour writes over the total). 10 × 3 + 5,000 × 0.30 + 400 ×
+    // 3.75 + 600 × 6 + 300 × 15 = $0.01113.
+    env.write(
+        "split.jsonl",
+        r#"{"timestamp":"2025-11-20T10:05:00Z","model":"claude-sonnet-4-5","usage_metadata":{"input_tokens":6010,"output_tokens":300,"input_token_details":{"cache_read":5000,"cache_creation":0,"ephemeral_5m_input_tokens":400,"ephemeral_1h_input_tokens":600}}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["split.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01113");
 }
 
 /// hunt48's cases against the AI SDK's usage: AI SDK 5 passes Gemini's and

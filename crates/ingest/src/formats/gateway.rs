@@ -40,8 +40,9 @@
 //!   LiteLLM's `metadata.additional_usage_values` (its cache reads and
 //!   writes, beside the top-level `prompt_tokens` that include them);
 //!   the Vercel AI SDK's `usage` (`promptTokens` in AI SDK 4, `inputTokens`
-//!   in 5 and 6) and `totalUsage` (every step of a multi-step call, which
-//!   replaces the line's other usage); LangChain's `usage_metadata`
+//!   in 5 and 6), `providerMetadata` (Anthropic's cache reads and writes,
+//!   OpenAI's cached tokens) and `totalUsage` (every step of a multi-step
+//!   call, which replaces the line's other usage); LangChain's `usage_metadata`
 //!   (`input_token_details.cache_read`, `cache_creation`),
 //!   `response_metadata.token_usage` and `llm_output.token_usage`
 //!   (`llmOutput.tokenUsage` in LangChain.js);
@@ -474,6 +475,10 @@ pub(crate) enum Field {
     /// multi-step call (its `usage` is the last step's), which replaces
     /// any other usage of the line (`RawUsage::whole`).
     TotalUsage,
+    /// LangChain's `token_usage` (`tokenUsage` in LangChain.js): a usage
+    /// object inside `response_metadata` or `llm_output`; at a line's top
+    /// (an aggregate of some callback, say) no call's (hunt51).
+    TokenUsage,
     /// A token count outside a usage object (`prompt_tokens` at the top).
     UsageKey,
     Latency,
@@ -657,7 +662,7 @@ pub(crate) fn field(key: &str) -> Field {
             // LangChain's `LLMResult.llm_output` (`token_usage`,
             // `model_name`), and LangChain.js' `tokenUsage` in it.
             "llm_output" => Field::Nested,
-            "tokenUsage" => Field::Usage,
+            "tokenUsage" => Field::TokenUsage,
             _ => Field::Other,
         },
         11 => match key {
@@ -680,7 +685,7 @@ pub(crate) fn field(key: &str) -> Field {
             "prompt_hash" => Field::PromptHash,
             "prefix_hash" => Field::PrefixHash,
             // LangChain's `response_metadata.token_usage` (OpenAI's usage).
-            "token_usage" => Field::Usage,
+            "token_usage" => Field::TokenUsage,
             _ => Field::Other,
         },
         12 => match key {
@@ -754,6 +759,8 @@ pub(crate) fn field(key: &str) -> Field {
             "completionTokens" => Field::UsageKey,
             // Gemini's request: its `maxOutputTokens`.
             "generationConfig" => Field::Nested,
+            // The AI SDK's provider counts (see `usage_key`).
+            "providerMetadata" => Field::Usage,
             _ => Field::Other,
         },
         17 => match key {
@@ -874,8 +881,8 @@ fn field_by_meaning(key: &str) -> Field {
         | "usage_metadata"
         | "additional_usage_values"
         | "usage_object"
-        | "token_usage"
-        | "tokenUsage" => Field::Usage,
+        | "providerMetadata" => Field::Usage,
+        "token_usage" | "tokenUsage" => Field::TokenUsage,
         "totalUsage" => Field::TotalUsage,
         "prompt_tokens"
         | "completion_tokens"
@@ -1081,10 +1088,16 @@ pub(crate) enum UsageKey {
     /// noCacheTokens}`): their slots, and the marks that say how its
     /// `inputTokens` counts (`RawUsage::ai_sdk`).
     AiSdkCached,
+    /// AI SDK 4's `promptTokens`: its input (see [`RawUsage::ai_sdk`]).
+    AiSdkInput,
     AiSdkCacheRead,
     AiSdkCacheWrite,
     AiSdkNoCache,
     AiSdkReasoning,
+    /// LangChain's `cache_read` and `reasoning`: the cached and reasoning
+    /// counts when they are numbers, else nothing (not a wrong type).
+    CachedIfCount,
+    ReasoningIfCount,
     /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
     /// ([`RawUsage::tier`]).
     Tier,
@@ -1174,14 +1187,22 @@ fn add_audio(u: &mut RawUsage, slot: UsageKey, v: Lenient<u64>) {
 pub(crate) fn usage_key(key: &str) -> UsageKey {
     match key {
         // Cloudflare AI Gateway's `tokens_in` / `tokens_out` (as OpenAI's).
-        // AI SDK 4's and LangChain.js' `promptTokens` / `completionTokens`
-        // (as OpenAI's: the prompt includes the cached tokens).
-        "prompt_tokens" | "tokens_in" | "native_tokens_prompt" | "promptTokens" => {
-            UsageKey::PromptTokens
-        }
-        "completion_tokens" | "tokens_out" | "native_tokens_completion" | "completionTokens" => {
+        "prompt_tokens" | "tokens_in" | "native_tokens_prompt" => UsageKey::PromptTokens,
+        "completion_tokens" | "tokens_out" | "native_tokens_completion" => {
             UsageKey::CompletionTokens
         }
+        // AI SDK 4's (and LangChain.js') `promptTokens` / `completionTokens`:
+        // the AI SDK's input, which leaves the cache out for Anthropic and
+        // Bedrock (their cache counts in `providerMetadata`), as AI SDK 5's
+        // `inputTokens` does (hunt51).
+        "promptTokens" => UsageKey::AiSdkInput,
+        "completionTokens" => UsageKey::OutputTokens,
+        // AI SDK 4's and 5's `providerMetadata` by provider:
+        // `anthropic.cacheCreationInputTokens`, `cacheReadInputTokens`;
+        // `openai.cachedPromptTokens`, `reasoningTokens`.
+        "anthropic" | "openai" => UsageKey::Detail,
+        "cacheCreationInputTokens" => UsageKey::CacheCreation,
+        "cachedPromptTokens" => UsageKey::AiSdkCached,
         // Anthropic's usage report rows: its `input_tokens`.
         "input_tokens" | "uncached_input_tokens" => UsageKey::InputTokens,
         "output_tokens" => UsageKey::OutputTokens,
@@ -1198,12 +1219,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cost_in_usd_ticks" => UsageKey::CostTicks,
         // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
         // generation records (`native_tokens_*`, the provider's counts).
-        // LangChain's `usage_metadata.input_token_details.cache_read`.
-        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" | "cache_read" => {
-            UsageKey::Cached
-        }
-        // LangChain's `output_token_details.reasoning`.
-        "reasoning_tokens" | "native_tokens_reasoning" | "reasoning" => UsageKey::Reasoning,
+        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" => UsageKey::Cached,
+        "reasoning_tokens" | "native_tokens_reasoning" => UsageKey::Reasoning,
+        // LangChain's `usage_metadata.input_token_details.cache_read` and
+        // `output_token_details.reasoning`: counts when they are numbers
+        // (another logger's `"reasoning": "low"` is no count: hunt51).
+        "cache_read" => UsageKey::CachedIfCount,
+        "reasoning" => UsageKey::ReasoningIfCount,
         "promptTokenCount" => UsageKey::PromptTokenCount,
         "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
         "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
@@ -1229,8 +1251,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "web_search_requests" => UsageKey::WebSearches,
         "num_search_queries" => UsageKey::SearchQueries,
         "citation_tokens" => UsageKey::Citations,
-        // LangChain's `input_token_details.audio` / `output_token_details.audio`.
-        "audio_tokens" | "audio" => UsageKey::Audio,
+        "audio_tokens" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
@@ -1319,6 +1340,20 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
             u.ai_sdk = true;
             UsageKey::Reasoning
         }
+        UsageKey::AiSdkInput => {
+            u.ai_sdk = true;
+            UsageKey::InputTokens
+        }
+        UsageKey::CachedIfCount | UsageKey::ReasoningIfCount => {
+            if !matches!(v, Lenient::Value(_)) {
+                return;
+            }
+            if key == UsageKey::CachedIfCount {
+                UsageKey::Cached
+            } else {
+                UsageKey::Reasoning
+            }
+        }
         UsageKey::AiSdkCacheRead => {
             u.ai_sdk_v6 = true;
             UsageKey::Cached
@@ -1377,6 +1412,9 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::AiSdkCacheWrite
         | UsageKey::AiSdkNoCache
         | UsageKey::AiSdkReasoning
+        | UsageKey::AiSdkInput
+        | UsageKey::CachedIfCount
+        | UsageKey::ReasoningIfCount
         | UsageKey::Tier
         | UsageKey::Cost
         | UsageKey::CostTicks
@@ -2356,6 +2394,8 @@ impl Field {
             (_, Field::Summed) => Field::Other,
             (Scope::Top, Field::Success) => Field::Success,
             (_, Field::Success) => Field::Other,
+            (Scope::Top, Field::TokenUsage) => Field::Other,
+            (_, Field::TokenUsage) => Field::Usage,
             (_, f) => f,
         }
     }
@@ -2552,6 +2592,8 @@ pub(crate) fn set_field<'a>(
         Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
         Field::Attempt => first(&mut l.attempt.0, || v.count()),
         Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
+        // (At the top, as `in_scope` makes it: no call's usage.)
+        Field::TokenUsage => {}
         Field::Usage if l.usage.whole => {}
         Field::Usage => match v {
             Scalar::Null | Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => {}

@@ -59,6 +59,9 @@ pub(crate) enum Target {
     },
     /// A token count inside a usage object (or its `*_details`).
     UsageCount(UsageKey),
+    /// A token count inside the AI SDK's `totalUsage` (or its details):
+    /// the whole usage of a multi-step call (`RawLine::total_usage`).
+    TotalCount(UsageKey),
     /// A usage object's `cost` (OpenRouter's, LiteLLM's) or tier
     /// (Anthropic's `service_tier`, Vertex's `trafficType`): a label.
     UsageLabel(UsageKey),
@@ -221,6 +224,9 @@ impl Builder {
                 (Field::Usage, DataType::Struct(children)) => {
                     self.usage(children, node.first_leaf, &path, Part::Any)?;
                 }
+                (Field::TotalUsage, DataType::Struct(children)) => {
+                    self.total_usage(children, node.first_leaf, &path)?;
+                }
                 (
                     Field::Usage | Field::Metadata | Field::Nested | Field::Error,
                     DataType::Map(_, _),
@@ -283,6 +289,31 @@ impl Builder {
         Ok(())
     }
 
+    /// The AI SDK's `totalUsage`: its counts, and those of its detail
+    /// structs (`inputTokenDetails`, `outputTokenDetails`).
+    fn total_usage(
+        &mut self,
+        fields: &Fields,
+        first_leaf: usize,
+        prefix: &[String],
+    ) -> Result<(), String> {
+        for node in sorted(fields, first_leaf)? {
+            let dtype = node.field.data_type();
+            let path = [prefix, std::slice::from_ref(node.field.name())].concat();
+            let k = gateway::usage_key(node.field.name());
+            match dtype {
+                DataType::Struct(children) if k.detail(Part::Any).is_some() => {
+                    self.total_usage(children, node.first_leaf, &path)?
+                }
+                d if d.is_integer() || d.is_floating() => {
+                    self.entry(path, &node, false, Target::TotalCount(k))?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// A usage object's counts and details (see `gateway::scan_usage`);
     /// `part`: which tokens the detail object counts (its `audio_tokens`).
     fn usage(
@@ -299,6 +330,17 @@ impl Builder {
             }
             let path = [prefix, std::slice::from_ref(node.field.name())].concat();
             let k = gateway::usage_key(node.field.name()).within(part);
+            // LangChain's `cache_creation` count (Anthropic's is an
+            // object of the writes by TTL).
+            if k == UsageKey::CacheCreationOrDetail && (dtype.is_integer() || dtype.is_floating()) {
+                self.entry(
+                    path,
+                    &node,
+                    false,
+                    Target::UsageCount(UsageKey::CacheCreation),
+                )?;
+                continue;
+            }
             if let Some(inner) = k.detail(part) {
                 let responses = k == UsageKey::ResponsesDetail;
                 match dtype {
@@ -531,6 +573,9 @@ impl ColumnPlan {
             if let Some((m, fields)) = &self.mapped {
                 apply_mapping(m, fields, &values, row, &mut raw);
             }
+            if let Some(total) = raw.total_usage.take() {
+                raw.usage.take_whole(*total);
+            }
             emit(row, raw.into_record());
         }
     }
@@ -759,6 +804,12 @@ fn cells<'a>(
         Target::UsageCount(k) => {
             if let Some(cell) = v.get(row) {
                 gateway::set_usage(&mut raw.usage, *k, cell.into_scalar().count());
+            }
+        }
+        Target::TotalCount(k) => {
+            if let Some(cell) = v.get(row) {
+                let total = raw.total_usage.get_or_insert_default();
+                gateway::set_usage(total, *k, cell.into_scalar().count());
             }
         }
         Target::UsageLabel(k) => {

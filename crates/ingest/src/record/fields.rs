@@ -846,12 +846,17 @@ impl RawUsage {
         let g_thoughts = p.tokens(&self.thoughts_token_count, "thoughtsTokenCount");
         let g_tool_use = p.tokens(&self.tool_use_prompt_token_count, "toolUsePromptTokenCount");
 
-        // Cache writes: the total if given, else the sum of the TTL split.
+        // Cache writes: the total if given, else the sum of the TTL split;
+        // the split when it is more (LangChain writes `cache_creation: 0`
+        // beside a split of the writes: hunt51).
         let split = match (cw_5m, cw_1h) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
-        let cache_write = cache_creation.or(split).unwrap_or(0);
+        let cache_write = match (cache_creation, split) {
+            (Some(c), Some(s)) => c.max(s),
+            (c, s) => c.or(s).unwrap_or(0),
+        };
         let cache_write_1h = cw_1h.unwrap_or(0);
 
         // The logged total, read only to tell where reasoning is counted.

@@ -38,6 +38,10 @@ pub struct RawLine<'a> {
     pub attempt: LU64,
     pub retry_of: LStr<'a>,
     pub usage: RawUsage,
+    /// The AI SDK's `totalUsage` as a Parquet row's columns give it, count
+    /// by count: taken as the whole usage ([`RawUsage::take_whole`]) once
+    /// the row is read. (The JSON readers take it at once.)
+    pub total_usage: Option<Box<RawUsage>>,
     pub latency_ms: LNum,
     pub ttft_ms: LNum,
     pub batch: LBool,
@@ -232,6 +236,7 @@ impl<'a> RawLine<'a> {
             attempt,
             retry_of,
             usage,
+            total_usage: _,
             latency_ms,
             ttft_ms,
             batch,
@@ -349,6 +354,7 @@ impl<'a> RawLine<'a> {
             attempt: _,
             retry_of: _,
             usage,
+            total_usage: _,
             latency_ms: _,
             ttft_ms: _,
             batch: _,
