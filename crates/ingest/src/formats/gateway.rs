@@ -2990,8 +2990,12 @@ pub static BUILTIN: Builtin = Builtin {
          inputTokenDetails or cachedInputTokens, cache reads and writes\n\
          inside the input; for Anthropic and Bedrock under AI SDK 5, beside\n\
          it), also spread into the line or a CSV's columns (and Bedrock\n\
-         Converse's inputTokens, cacheReadInputTokens, cacheWriteInputTokens).\n\
-         Web searches: Anthropic's\n\
+         Converse's inputTokens, cacheReadInputTokens, cacheWriteInputTokens);\n\
+         AI SDK 4's promptTokens with providerMetadata's cache counts, and\n\
+         totalUsage (every step of a multi-step call) in place of usage.\n\
+         LangChain's usage_metadata (input_token_details.cache_read and\n\
+         cache_creation inside input_tokens), response_metadata.token_usage\n\
+         and llm_output.token_usage. Web searches: Anthropic's\n\
          server_tool_use.web_search_requests, Perplexity's num_search_queries\n\
          (its reasoning_tokens are beside completion_tokens), the Responses\n\
          API's web_search_call output items. Logged\n\
