@@ -336,31 +336,41 @@ fn a_question_asked_within_each_customers_own_system_prompt_is_no_repeat() {
 }
 
 /// hunt49: two export pages that overlap hold 20 of 40 calls twice (the
-/// same request id, time to the millisecond and tokens). No prompt was
-/// sent twice: the report says the rows are logged twice, and TA109 found
-/// 20 cache hits in them. At whole seconds the same instant may be two
-/// requests (a double click), and they are still replayed.
+/// same request id, time and tokens). No prompt was sent twice: the report
+/// says the rows are logged twice, and TA109 found 20 cache hits in them.
+/// hunt52: two requests with their own ids at the same millisecond (a
+/// client firing twice) are two calls, and are replayed.
 #[test]
 fn calls_logged_twice_are_no_repeats() {
     let env = Env::new();
-    let line = |i: u32, frac: &str| {
+    let line = |i: u32, copy: bool| {
+        let id = if copy {
+            format!("gen-{i:02}-again")
+        } else {
+            format!("gen-{i:02}")
+        };
         gw_line(
-            &format!("2026-10-01T09:{:02}:{:02}{frac}Z", i / 60, i % 60),
+            &format!("2026-10-01T09:{:02}:{:02}.250Z", i / 60, i % 60),
             "faq-bot",
             "gpt-4o",
             1000,
             100,
-            json!({"request_id": format!("gen-{i:02}"), "prompt_hash": format!("{:016x}", 500 + i)}),
+            json!({"request_id": id, "prompt_hash": format!("{:016x}", 500 + i)}),
         ) + "\n"
     };
-    let pages = |frac: &str| -> String { (0..30).chain(10..40).map(|i| line(i, frac)).collect() };
     env.write("cfg.toml", "[rules.TA109]\nmin_hits = 1\n");
-    env.write("calls.jsonl", pages(".250"));
+    let pages: String = (0..30).chain(10..40).map(|i| line(i, false)).collect();
+    env.write("calls.jsonl", pages);
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 20);
     assert_eq!(findings(&r, "TA109"), Vec::<&Value>::new());
-    env.write("calls.jsonl", pages(""));
+    let fired: String = (0..30)
+        .map(|i| line(i, false))
+        .chain((10..30).map(|i| line(i, true)))
+        .collect();
+    env.write("calls.jsonl", fired);
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(r["audit"]["input"]["repeated_calls"]["calls"], 0);
     let f = findings(&r, "TA109");
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["evidence"]["cache_hits"], 20);

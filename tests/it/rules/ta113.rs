@@ -235,8 +235,15 @@ fn calls_of_one_day_are_no_daily_burst() {
             json!({"request_id": format!("o-{minute}")}),
         ) + "\n"
     };
-    let day_log = one_day + &other(5) + &other(23 * 60 + 50);
+    // One day shows no daily habit, in a day's log or a longer one
+    // (hunt52: one morning's calls beside another feature's three days).
+    let day_log = one_day.clone() + &other(5) + &other(23 * 60 + 50);
     env.write("calls.jsonl", day_log);
     let r = env.audit(&["calls.jsonl"]);
-    assert_eq!(findings(&r, "TA113").len(), 1);
+    assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
+    let longer =
+        one_day + &other(5) + &gw_line(&at(5, 600), "other", "gpt-4o", 10, 1, json!({})) + "\n";
+    env.write("calls.jsonl", longer);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
 }

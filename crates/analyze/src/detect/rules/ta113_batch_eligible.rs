@@ -32,9 +32,10 @@
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates. An untagged burst is said as what it may be, at low confidence:
 //! the hour alone does not tell a nightly job from people at work. It
-//! counts only when the audit's calls span 20 hours or more, first to
-//! last: a log of a few hours has all its calls within any window as
-//! wide.
+//! counts only when the cell's calls fall on two UTC days and the audit's
+//! calls span 20 hours or more, first to last: a log of a few hours has
+//! all its calls within any window as wide, and one day shows no daily
+//! habit (a day's log is audited with the days before it to see one).
 
 use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
@@ -123,8 +124,17 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // talking with the model at their hour (a region's working day), not
         // a job: the time of day alone does not make it background.
         let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
-        let by_burst =
-            tagged == 0 && timed > 0 && burst_share >= o.burst_share && !conversing && whole_day;
+        // A daily burst is seen on two days (hunt52: one morning's calls
+        // in a longer log are no daily burst), in an audit of 20 hours or
+        // more (hunt51: three hours across midnight fall on two days).
+        let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
+        let two_days = days.next().is_some_and(|d| days.any(|e| e != d));
+        let by_burst = tagged == 0
+            && timed > 0
+            && burst_share >= o.burst_share
+            && !conversing
+            && two_days
+            && whole_day;
         if !(by_tag || by_burst) {
             continue;
         }
