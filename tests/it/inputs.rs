@@ -2366,6 +2366,31 @@ fn ai_sdk_4_provider_metadata_and_keys_that_are_no_counts() {
     // $0.00855; gpt-4o-mini: 464 × 0.15 + 1,536 × 0.075 + 100 × 0.60 =
     // $0.0002448, then twice 1,000 × 0.15 + 200 × 0.60 = $0.00027.
     assert_eq!(usd(&t["cost"]), "0.0093348");
+    // hunt52: a Claude model behind the AI SDK's OpenAI provider (a
+    // proxy's) is counted OpenAI's way: the cached tokens inside the
+    // prompt (1,100 × 3 + 2,000 × 0.30 + 50 × 15 = $0.00465). A
+    // LangChain result (`llm_output`) logged as a line is read, and its
+    // audio counts are audio (gpt-4o-audio-preview: 1,000 text tokens at
+    // $2.50/M, 1,000 audio at $40/M, 100 text out at $10/M: $0.0435).
+    env.write(
+        "more.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:04:00Z","provider":"openai.chat","model":"claude-sonnet-4-5","usage":{"promptTokens":3100,"completionTokens":50},"providerMetadata":{"openai":{"cachedPromptTokens":2000}}}"#,
+            "
+",
+            r#"{"timestamp":"2025-11-20T10:05:00Z","token_usage":{"prompt_tokens":1000,"completion_tokens":200},"model_name":"gpt-4o-mini"}"#,
+            "
+",
+            r#"{"timestamp":"2025-11-20T10:06:00Z","model":"gpt-4o-audio-preview","usage_metadata":{"input_tokens":2000,"output_tokens":100,"input_token_details":{"audio":1000},"output_token_details":{"audio":0}}}"#,
+            "
+",
+        ),
+    );
+    let r = env.audit(&["more.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 3);
+    // $0.00465 + $0.00027 + $0.0435.
+    assert_eq!(usd(&t["cost"]), "0.04842");
 }
 
 /// hunt51: the same calls as Parquet struct columns: the AI SDK's
@@ -2967,27 +2992,61 @@ fn an_empty_input_folder_fails_strict() {
     );
 }
 
-/// hunt49: camelCase loggers write the HTTP status as `statusCode` or
-/// `httpStatus`; the calls they mark failed were counted as successes.
+/// hunt53: Gemini's OpenAI-style usage (its OpenAI-compatible API, and the
+/// converters of its usage) leaves the thoughts out of `completion_tokens`
+/// and counts them in `total_tokens` only; so do OpenInference's
+/// google-genai spans (`llm.token_count.total`). The thoughts were
+/// dropped. Another model's total beyond prompt + completion is left as
+/// it was. And a Langfuse observation built from OpenAI's usage of an
+/// audio model lists `input_text_tokens`, which hold the cached tokens:
+/// they were counted twice.
 #[test]
-fn camel_case_http_status_keys_mark_failed_calls() {
+fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     let env = Env::new();
     env.write(
-        "calls.jsonl",
+        "compat.jsonl",
         concat!(
-            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"gpt-4o-mini","statusCode":500,"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"gemini-2.5-flash","usage":{"prompt_tokens":20,"completion_tokens":198,"total_tokens":623}}"#,
             "\n",
-            r#"{"timestamp":"2025-11-20T10:01:00Z","model":"gpt-4o-mini","httpStatus":"429","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
-            "\n",
-            r#"{"timestamp":"2025-11-20T10:02:00Z","model":"gpt-4o-mini","statusCode":200,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            r#"{"timestamp":"2025-11-20T10:01:00Z","model":"gpt-4o-mini","usage":{"prompt_tokens":20,"completion_tokens":198,"total_tokens":623}}"#,
             "\n",
         ),
     );
-    let r = env.audit(&["calls.jsonl", "--strict"]);
+    let r = env.audit(&["compat.jsonl", "--strict"]);
     let t = &r["audit"]["totals"];
-    assert_eq!(t["calls"], 3);
-    assert_eq!(t["failed_calls"], 2);
-    assert_eq!(t["ok_calls"], 1);
-    // Two failed calls of 1,000 input tokens at $0.15/M.
-    assert_eq!(usd(&t["failed_cost"]), "0.0003");
+    assert_eq!(t["reasoning_tokens"], 405);
+    // Gemini 2.5 Flash: 20 × $0.30/M + (198 + 405) × $2.50/M =
+    // $0.0015135; gpt-4o-mini as logged: 20 × 0.15 + 198 × 0.60 =
+    // $0.0001218.
+    assert_eq!(usd(&t["cost"]), "0.0016353");
+    let attrs = serde_json::json!([
+        {"key": "openinference.span.kind", "value": {"stringValue": "LLM"}},
+        {"key": "llm.model_name", "value": {"stringValue": "gemini-2.5-flash"}},
+        {"key": "llm.token_count.total", "value": {"intValue": "3300"}},
+        {"key": "llm.token_count.prompt", "value": {"intValue": "2000"}},
+        {"key": "llm.token_count.completion", "value": {"intValue": "800"}},
+    ]);
+    let span = serde_json::json!({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "openinference.instrumentation.google_genai"}, "spans": [{
+        "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000011",
+        "name": "GenerateContent", "kind": 3,
+        "startTimeUnixNano": "1761991200000000000", "endTimeUnixNano": "1761991202000000000",
+        "attributes": attrs, "status": {"code": 1}}]}]}]});
+    env.write("spans.jsonl", span.to_string() + "\n");
+    let r = env.audit(&["spans.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["reasoning_tokens"], 500);
+    // 2,000 × $0.30/M + 1,300 × $2.50/M.
+    assert_eq!(usd(&t["cost"]), "0.00385");
+    env.write(
+        "lf.jsonl",
+        r#"{"id":"g1","type":"GENERATION","startTime":"2025-11-20T10:00:00.000Z","model":"gpt-4o-mini","usageDetails":{"input":0,"input_cached_tokens":8000,"input_audio_tokens":0,"input_text_tokens":10000,"input_image_tokens":0,"output":0,"output_text_tokens":100,"total":10100}}"#
+            .to_string()
+            + "\n",
+    );
+    let r = env.audit(&["lf.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["input_tokens"], 10_000);
+    assert_eq!(t["cached_read_tokens"], 8_000);
+    // 2,000 × $0.15/M + 8,000 × $0.075/M + 100 × $0.60/M.
+    assert_eq!(usd(&t["cost"]), "0.00096");
 }

@@ -23,7 +23,6 @@
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
-//!   `statusCode`, `httpStatus`,
 //!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
@@ -45,7 +44,9 @@
 //!   call, which replaces the line's other usage); LangChain's `usage_metadata`
 //!   (`input_token_details.cache_read`, `cache_creation`),
 //!   `response_metadata.token_usage` and `llm_output.token_usage`
-//!   (`llmOutput.tokenUsage` in LangChain.js);
+//!   (`llmOutput.tokenUsage` in LangChain.js); a Gemini model's
+//!   OpenAI-style usage whose `total_tokens` is more than prompt and
+//!   completion holds its thoughts there only (they are output);
 //! - prompts: `prompt_hash`/`prompt_fingerprint`, `system_prompt_hash`/
 //!   `prefix_hash`, `system_prompt_tokens`/`prefix_tokens`; or, when the log
 //!   carries them, `messages`, `prompt`, `input`, `system`, `instructions`,
@@ -317,6 +318,11 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     map.next_value_seed(UsageSeed(&mut total, Part::Any))?;
                     l.usage.take_whole(total);
                 }
+                Field::TokenUsage => {
+                    let mut nested = RawUsage::default();
+                    map.next_value_seed(UsageSeed(&mut nested, Part::Any))?;
+                    l.usage.add_nested(nested);
+                }
                 Field::UsageKey => {
                     let v: LU64 = map.next_value()?;
                     set_usage_key(&mut l.usage, key.as_ref(), v.0);
@@ -475,9 +481,10 @@ pub(crate) enum Field {
     /// multi-step call (its `usage` is the last step's), which replaces
     /// any other usage of the line (`RawUsage::whole`).
     TotalUsage,
-    /// LangChain's `token_usage` (`tokenUsage` in LangChain.js): a usage
-    /// object inside `response_metadata` or `llm_output`; at a line's top
-    /// (an aggregate of some callback, say) no call's (hunt51).
+    /// LangChain's `token_usage` (`tokenUsage` in LangChain.js): the usage
+    /// of `response_metadata` or `llm_output`, which a line's own usage
+    /// object wins over, wherever it is (hunt51: an aggregate before
+    /// `usage`; hunt52: `llm_output` logged as a line).
     TokenUsage,
     /// A token count outside a usage object (`prompt_tokens` at the top).
     UsageKey,
@@ -657,8 +664,6 @@ pub(crate) fn field(key: &str) -> Field {
             "total_cost" => Field::Cost,
             "tokens_out" => Field::UsageKey,
             "totalUsage" => Field::TotalUsage,
-            // camelCase loggers' (Node's `res.statusCode`).
-            "statusCode" | "httpStatus" => Field::HttpStatus,
             // LangChain's `LLMResult.llm_output` (`token_usage`,
             // `model_name`), and LangChain.js' `tokenUsage` in it.
             "llm_output" => Field::Nested,
@@ -870,8 +875,7 @@ fn field_by_meaning(key: &str) -> Field {
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
-        "http_status" | "status_code" | "http_status_code" | "response_status" | "statusCode"
-        | "httpStatus" => Field::HttpStatus,
+        "http_status" | "status_code" | "http_status_code" | "response_status" => Field::HttpStatus,
         "error" => Field::Error,
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
@@ -1251,7 +1255,8 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "web_search_requests" => UsageKey::WebSearches,
         "num_search_queries" => UsageKey::SearchQueries,
         "citation_tokens" => UsageKey::Citations,
-        "audio_tokens" => UsageKey::Audio,
+        // LangChain's `input_token_details.audio` and `output_token_details.audio`.
+        "audio_tokens" | "audio" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
         "cacheTokensDetails" => UsageKey::CacheModalities,
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
@@ -2261,6 +2266,11 @@ fn scan_map<'a, K: TopKeys>(
                 scan_usage(s, &mut total, Part::Any)?;
                 l.usage.take_whole(total);
             }
+            Field::TokenUsage => {
+                let mut nested = RawUsage::default();
+                scan_usage(s, &mut nested, Part::Any)?;
+                l.usage.add_nested(nested);
+            }
             Field::UsageKey => {
                 let v = s.count()?;
                 set_usage_key(&mut l.usage, &key.text(s), v);
@@ -2394,8 +2404,6 @@ impl Field {
             (_, Field::Summed) => Field::Other,
             (Scope::Top, Field::Success) => Field::Success,
             (_, Field::Success) => Field::Other,
-            (Scope::Top, Field::TokenUsage) => Field::Other,
-            (_, Field::TokenUsage) => Field::Usage,
             (_, f) => f,
         }
     }
@@ -2592,8 +2600,16 @@ pub(crate) fn set_field<'a>(
         Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
         Field::Attempt => first(&mut l.attempt.0, || v.count()),
         Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
-        // (At the top, as `in_scope` makes it: no call's usage.)
-        Field::TokenUsage => {}
+        Field::TokenUsage => {
+            if let Scalar::Str(text) = v {
+                // (Text that is no usage object is left alone.)
+                let mut nested = RawUsage::default();
+                usage_from_text(&mut nested, &text);
+                if !matches!(nested.prompt_tokens, Lenient::WrongType) {
+                    l.usage.add_nested(nested);
+                }
+            }
+        }
         Field::Usage if l.usage.whole => {}
         Field::Usage => match v {
             Scalar::Null | Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => {}

@@ -20,7 +20,11 @@
 //! the audio rate) are added to it,
 //! and reasoning (`output_reasoning_tokens`, `output_reasoning`) and audio
 //! (`output_audio_tokens`) are added to
-//! `output`. `total` is ignored (it is the sum). Older exports give `usage`
+//! `output`. The input's text and image tokens (`input_text_tokens`,
+//! `input_image_tokens`, from OpenAI's details of its audio models) are no
+//! such part: with the audio they are all the input, the cached reads among
+//! them, so the uncached input is their sum less the reads.
+//! `total` is ignored (it is the sum). Older exports give `usage`
 //! (`{input, output, total, unit}`, no cache parts) instead: read when there
 //! is no `usageDetails` and its `unit` is `TOKENS` (or not given).
 //!
@@ -418,6 +422,11 @@ enum UsageKind {
     Ephemeral1h,
     /// Audio input (`input_audio_tokens`): also input, at the audio rate.
     InputAudio,
+    /// The input's text and image tokens (`input_text_tokens`,
+    /// `input_image_tokens`, from OpenAI's `prompt_tokens_details` of its
+    /// audio models): with the audio, all the input, cached tokens
+    /// included, not a part beside them (hunt53).
+    InputModality,
     /// Audio output (`output_audio_tokens`): also output.
     OutputAudio,
     Output,
@@ -438,11 +447,12 @@ impl From<u8> for UsageKind {
             Ephemeral5m,
             Ephemeral1h,
             InputAudio,
+            InputModality,
             OutputAudio,
             Output,
             Reasoning,
             Other,
-        ][usize::from(class).min(10)]
+        ][usize::from(class).min(11)]
     }
 }
 
@@ -464,6 +474,8 @@ fn usage_kind(key: &str) -> UsageKind {
             }
         } else if has("audio") {
             UsageKind::InputAudio
+        } else if has("text") || has("image") {
+            UsageKind::InputModality
         } else {
             UsageKind::Input
         }
@@ -491,6 +503,8 @@ struct UsageSums {
     ephemeral: [u64; 2],
     /// Audio among the input and among the output.
     audio: [u64; 2],
+    /// The input's text and image tokens ([`UsageKind::InputModality`]).
+    modal: u64,
     output: Option<u64>,
     reasoning: u64,
 }
@@ -513,6 +527,7 @@ impl UsageSums {
                 self.audio[0] += n;
                 add(&mut self.input, n);
             }
+            UsageKind::InputModality => self.modal += n,
             UsageKind::OutputAudio => {
                 self.audio[1] += n;
                 add(&mut self.output, n);
@@ -533,6 +548,12 @@ impl UsageSums {
         let [write_5m, write_1h] = self.ephemeral;
         self.write = self.write.max(write_5m + write_1h);
         self.write_1h = self.write_1h.max(write_1h);
+        // Text, image and audio are all the input, the cached reads among
+        // them: the uncached input is the rest.
+        if self.modal > 0 {
+            let all = self.input.unwrap_or(0) + self.modal;
+            self.input = Some(all.saturating_sub(self.read));
+        }
         let u = &mut raw.usage;
         let some = |n: u64| Lenient::Value(n);
         if self.input.is_some() || self.read > 0 || self.write > 0 {

@@ -620,6 +620,9 @@ impl<'a> SpanAttrs<'a> {
                 u.cache_creation_input_tokens = v.count()
             }
             "llm.token_count.completion_details.reasoning" => u.reasoning_tokens = v.count(),
+            // OpenInference's total: a Gemini span's thoughts are in it
+            // only (hunt53; see `Convention::thoughts_in_total`).
+            "llm.token_count.total" | "llm.usage.total_tokens" => u.total_tokens = v.count(),
             "llm.cost.total" => self.cost = v.label(),
             "gen_ai.usage.input_tokens" | "gen_ai.usage.prompt_tokens" => {
                 self.genai = true;
@@ -770,7 +773,14 @@ fn span_record<'a>(
         }
         (m, s) => (s.or(m).unwrap_or(Cow::Borrowed("")), None),
     };
-    let usage = u.normalise(&mut p);
+    let how = crate::record::fields::Convention {
+        thoughts_in_total: [Some(&model), served_model.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|m| crate::record::staging::is_gemini(m)),
+        ..Default::default()
+    };
+    let usage = u.normalise_for(&mut p, how);
     // The feature: a `feature` attribute stays a tag, which the analysis
     // reads as the feature; else the agent, else the service.
     let agent = p.take(&a.agent, "gen_ai.agent.name");

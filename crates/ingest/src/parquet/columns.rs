@@ -221,7 +221,7 @@ impl Builder {
                 metadata,
             };
             match (gateway::field(name).in_scope(scope), dtype) {
-                (Field::Usage, DataType::Struct(children)) => {
+                (Field::Usage | Field::TokenUsage, DataType::Struct(children)) => {
                     self.usage(children, node.first_leaf, &path, Part::Any)?;
                 }
                 (Field::TotalUsage, DataType::Struct(children)) => {

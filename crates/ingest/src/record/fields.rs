@@ -523,6 +523,18 @@ static HEX_DIGIT: [u8; 256] = {
     table
 };
 
+/// What a call's provider or model says of counts its usage leaves open
+/// ([`RawUsage::normalise_for`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Convention {
+    /// The provider counts input without the cache (Anthropic's, Bedrock's
+    /// through AI SDK 4 and 5): how the AI SDK's input is read.
+    pub input_leaves_cache_out: bool,
+    /// A Gemini model: an OpenAI-style usage of it counts the thoughts in
+    /// `total_tokens` only.
+    pub thoughts_in_total: bool,
+}
+
 /// Token fields as the source spelled them, before normalisation into the
 /// canonical convention. Which names are present decides the convention.
 #[derive(Clone, Debug, Default)]
@@ -682,16 +694,15 @@ impl RawUsage {
     /// - `input_tokens` otherwise (Anthropic): exclusive, so input =
     ///   input_tokens + cache reads + cache writes.
     pub fn normalise(&self, p: &mut Problems) -> Option<Usage> {
-        self.normalise_for(p, false)
+        self.normalise_for(p, Convention::default())
     }
 
-    /// [`normalise`](Self::normalise), told whether the call's provider
-    /// counts input without the cache (Anthropic's, Bedrock's): how AI SDK
-    /// 5's `inputTokens` is read.
-    pub fn normalise_for(&self, p: &mut Problems, input_leaves_cache_out: bool) -> Option<Usage> {
+    /// [`normalise`](Self::normalise), told what the call's provider or
+    /// model says of counts the usage leaves open ([`Convention`]).
+    pub fn normalise_for(&self, p: &mut Problems, how: Convention) -> Option<Usage> {
         match self.without_top_keys() {
-            Some(u) => u.normalise_all(p, input_leaves_cache_out),
-            None => self.normalise_all(p, input_leaves_cache_out),
+            Some(u) => u.normalise_all(p, how),
+            None => self.normalise_all(p, how),
         }
     }
 
@@ -826,7 +837,8 @@ impl RawUsage {
         Some(u)
     }
 
-    fn normalise_all(&self, p: &mut Problems, input_leaves_cache_out: bool) -> Option<Usage> {
+    fn normalise_all(&self, p: &mut Problems, how: Convention) -> Option<Usage> {
+        let input_leaves_cache_out = how.input_leaves_cache_out;
         let prompt = p.tokens(&self.prompt_tokens, "prompt_tokens");
         let completion = p.tokens(&self.completion_tokens, "completion_tokens");
         let cached = p.tokens(&self.cached_tokens, "cached_tokens");
@@ -867,17 +879,29 @@ impl RawUsage {
         let usage = if prompt.is_some() || completion.is_some() {
             let input = prompt.or(input).unwrap_or(0);
             let mut output = completion.or(output).unwrap_or(0);
-            let r = reasoning.unwrap_or(0);
+            let mut r = reasoning.unwrap_or(0);
             // xAI counts reasoning beside `completion_tokens`, not inside
             // it (its `total_tokens` is prompt + completion + reasoning):
             // told by a total that says so, or by more reasoning than
             // completion, which cannot be inside it. So does Perplexity
             // (its total leaves reasoning out), told by its own keys.
-            let beside = r > 0
+            let mut beside = r > 0
                 && completion.is_some()
                 && (self.reasoning_beside
                     || r > output
                     || (total == Some(input + output + r) && total != Some(input + output)));
+            // Gemini's OpenAI-style usage (its OpenAI-compatible API, and
+            // the converters of its usage) leaves the thoughts out of
+            // `completion_tokens` and counts them in `total_tokens` only
+            // (hunt53): the rest of the total is reasoning, beside.
+            if let (true, None, Some(t), Some(_)) =
+                (how.thoughts_in_total, reasoning, total, completion)
+            {
+                if t > input + output {
+                    r = t - input - output;
+                    beside = true;
+                }
+            }
             if beside {
                 output += r;
             }

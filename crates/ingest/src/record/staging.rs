@@ -563,24 +563,46 @@ impl<'a> RawLine<'a> {
             Lenient::Value(t) => t.to_ascii_lowercase(),
             _ => String::new(),
         };
+        // The provider decides when it is named (a Claude model behind the
+        // AI SDK's OpenAI provider, a proxy's, is counted OpenAI's way:
+        // hunt52); the model only when no provider says.
         let leaves_cache_out = (self.usage.ai_sdk && !self.usage.ai_sdk_v6) && {
             let (provider, model) = (lower(&self.provider), lower(&self.model));
-            ["anthropic", "bedrock", "amazon"]
+            if ["anthropic", "bedrock", "amazon"]
                 .iter()
                 .any(|p| provider.contains(p))
-                || model.starts_with("claude")
-                || model.contains("anthropic.")
-                || model.contains("amazon.")
+            {
+                true
+            } else if provider.is_empty() {
+                model.starts_with("claude")
+                    || model.contains("anthropic.")
+                    || model.contains("amazon.")
+            } else {
+                false
+            }
         };
-        let usage = self
-            .usage
-            .normalise_for(&mut p, leaves_cache_out)
-            .map(|mut u| {
-                if u.web_searches == 0 {
-                    u.web_searches = self.web_search_calls;
-                }
-                u
-            });
+        // A Gemini model's OpenAI-style usage may hold its thoughts in the
+        // total only: asked only when the total is there and no reasoning.
+        let thoughts_in_total = matches!(self.usage.total_tokens, Lenient::Value(_))
+            && !self.usage.reasoning_tokens.is_present()
+            && [
+                &self.model,
+                &self.served_model,
+                &self.request_model,
+                &self.model_group,
+            ]
+            .iter()
+            .any(|m| matches!(&m.0, Lenient::Value(t) if is_gemini(t)));
+        let how = crate::record::fields::Convention {
+            input_leaves_cache_out: leaves_cache_out,
+            thoughts_in_total,
+        };
+        let usage = self.usage.normalise_for(&mut p, how).map(|mut u| {
+            if u.web_searches == 0 {
+                u.web_searches = self.web_search_calls;
+            }
+            u
+        });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
         let stream_total = self
@@ -784,6 +806,12 @@ impl<'a> RawLine<'a> {
         }
         finish(record, usage, p)
     }
+}
+
+/// Whether a logged model name is a Gemini model's (`gemini-2.5-flash`,
+/// `google/gemini-2.5-pro`, `vertex_ai/gemini-…`), in any case.
+pub(crate) fn is_gemini(model: &str) -> bool {
+    crate::record::tags::contains_ignore_ascii_case(model, "gemini")
 }
 
 /// Whether a model value is a deployment's id, not a model's name: 32 or
