@@ -2455,6 +2455,31 @@ fn parquet_total_usage_and_langchain_cache_creation() {
     let r = env.audit(&["lc.parquet", "--strict"]);
     // As the JSON line: 100 × 3 + 5,000 × 0.30 + 300 × 3.75 + 200 × 15.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.005925");
+    // hunt54: an aggregate `token_usage` column beside the row's `usage`
+    // does not replace it (1,000 × $0.15/M + 100 × $0.60/M).
+    write_parquet(
+        &env.path("agg.parquet"),
+        vec![
+            ("timestamp", text("2025-11-20T10:04:00Z")),
+            ("model", text("gpt-4o-mini")),
+            (
+                "token_usage",
+                obj(vec![
+                    ("prompt_tokens", count(50_000)),
+                    ("completion_tokens", count(500)),
+                ]),
+            ),
+            (
+                "usage",
+                obj(vec![
+                    ("prompt_tokens", count(1000)),
+                    ("completion_tokens", count(100)),
+                ]),
+            ),
+        ],
+    );
+    let r = env.audit(&["agg.parquet", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00021");
 }
 
 /// LangChain's and AI SDK 4's usage: AI SDK 4's `promptTokens` /

@@ -221,9 +221,13 @@ impl Builder {
                 metadata,
             };
             match (gateway::field(name).in_scope(scope), dtype) {
-                (Field::Usage | Field::TokenUsage, DataType::Struct(children)) => {
+                (Field::Usage, DataType::Struct(children)) => {
                     self.usage(children, node.first_leaf, &path, Part::Any)?;
                 }
+                // LangChain's `token_usage` struct is left unread: a row's
+                // own `usage` wins over it in JSON, which the columns'
+                // slots (first count wins) cannot do (hunt54).
+                (Field::TokenUsage, _) => {}
                 (Field::TotalUsage, DataType::Struct(children)) => {
                     self.total_usage(children, node.first_leaf, &path)?;
                 }

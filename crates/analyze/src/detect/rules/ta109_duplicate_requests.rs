@@ -40,14 +40,6 @@
 //! a retry after a failure is TA108's business. Calls without a timestamp
 //! count as simultaneous.
 //!
-//! A call logged twice (overlapping exports, a log copied under another
-//! name: the report's "Logged twice", told by request ids) is no repeat.
-//! When the report counts such calls, a call at the same millisecond as
-//! another of its prompt, at the same cost, is taken for a copy and not
-//! replayed, up to as many as the report counts (`exact_copies_ignored`).
-//! With none counted, every call is replayed: two requests with their own
-//! ids may share a millisecond (a client firing twice).
-//!
 //! LiteLLM's rows with `cache_hit` true were answered from LiteLLM's own
 //! cache: they are skipped (never priced, never replayed), but counted per
 //! feature × model and prompt; the finding gives them
@@ -90,23 +82,9 @@ pub fn simulate(calls: &mut [(i64, i64)], ttl_ms: i64) -> (u64, i128) {
     response::replay(calls, ttl_ms)
 }
 
-/// Drops the copies from one prompt's calls sorted by (millis, cost): a
-/// call equal to the one before it, `budget` at the most (see the module
-/// docs), which it lowers by the number dropped.
-fn drop_copies(calls: &mut Vec<(i64, i64)>, budget: &mut u64) -> u64 {
-    let before = calls.len();
-    calls.dedup_by(|b, a| {
-        let copy = *budget > 0 && a == b;
-        *budget -= u64::from(copy);
-        copy
-    });
-    (before - calls.len()) as u64
-}
-
 #[derive(Default)]
 struct PerCell {
     prompts: u64,
-    copies: u64,
     repeated: u64,
     calls: u64,
     hits: u64,
@@ -121,20 +99,14 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let s = ctx.keyed.prompts.scale();
     let mut per: BTreeMap<u64, PerCell> = BTreeMap::new();
     let mut sweeps: BTreeMap<u64, response::Sweep> = BTreeMap::new();
-    // The calls the report counts as logged twice (hunt49, hunt52).
-    let mut copies_left = ctx.audit.input.repeated_calls.calls;
     for (_, p) in ctx.keyed.prompts.sorted() {
         let c = per.entry(p.cell).or_default();
         c.prompts += 1;
+        c.calls += p.len() as u64;
         if p.len() < 2 {
-            c.calls += 1;
             continue;
         }
         let mut calls = p.calls();
-        calls.sort_unstable();
-        let copies = drop_copies(&mut calls, &mut copies_left);
-        c.copies += copies;
-        c.calls += calls.len() as u64;
         let (hits, saved) = simulate(&mut calls, ttl_ms);
         sweeps
             .entry(p.cell)
@@ -178,9 +150,6 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
-        if p.copies > 0 {
-            f = f.with("exact_copies_ignored", p.copies * s);
-        }
         let mut recommended = None;
         if let Some(sweep) = sweeps.get(&key) {
             let points: Vec<serde_json::Value> = sweep
