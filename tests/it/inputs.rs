@@ -3075,3 +3075,37 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     // 2,000 × $0.15/M + 8,000 × $0.075/M + 100 × $0.60/M.
     assert_eq!(usd(&t["cost"]), "0.00096");
 }
+
+/// hunt49: camelCase loggers write the HTTP status as `statusCode` or
+/// `httpStatus`; the calls they mark failed were counted as successes.
+/// hunt52: only at a line's top, and only an HTTP code (100 to 599): a
+/// `statusCode` of 0 or 1 is gRPC's or OTel's OK, and a response's 200
+/// does not override the line's error.
+#[test]
+fn camel_case_http_status_keys_mark_failed_calls() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-11-20T10:00:00Z","model":"gpt-4o-mini","statusCode":500,"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:01:00Z","model":"gpt-4o-mini","httpStatus":"429","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:02:00Z","model":"gpt-4o-mini","statusCode":200,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:03:00Z","model":"gpt-4o-mini","statusCode":1,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:04:00Z","model":"gpt-4o-mini","statusCode":0,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:05:00Z","model":"gpt-4o-mini","error":{"type":"server_error"},"response":{"statusCode":200},"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 6);
+    assert_eq!(t["failed_calls"], 3);
+    assert_eq!(t["ok_calls"], 3);
+    // Three failed calls of 1,000 input tokens at $0.15/M.
+    assert_eq!(usd(&t["failed_cost"]), "0.00045");
+}

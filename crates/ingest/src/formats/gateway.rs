@@ -23,6 +23,7 @@
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
+//!   `statusCode` and `httpStatus` at the top (an HTTP code, 100 to 599),
 //!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
@@ -284,6 +285,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         set_http_status(l, map.next_value()?);
                     }
                 }
+                Field::HttpStatusCamel => set_http_code(l, map.next_value()?),
                 Field::Error => {
                     let v: ErrorField<'de> = map.next_value()?;
                     if !l.error_kind.0.is_present() {
@@ -472,6 +474,11 @@ pub(crate) enum Field {
     Turn,
     Status,
     HttpStatus,
+    /// camelCase loggers' `statusCode` / `httpStatus` (Node's
+    /// `res.statusCode`), at a line's top only: an HTTP code from 100 to
+    /// 599, else nothing (gRPC's and OTel's status codes are 0 to 16;
+    /// hunt49, hunt52).
+    HttpStatusCamel,
     Error,
     ErrorKind,
     Attempt,
@@ -664,6 +671,7 @@ pub(crate) fn field(key: &str) -> Field {
             "total_cost" => Field::Cost,
             "tokens_out" => Field::UsageKey,
             "totalUsage" => Field::TotalUsage,
+            "statusCode" | "httpStatus" => Field::HttpStatusCamel,
             // LangChain's `LLMResult.llm_output` (`token_usage`,
             // `model_name`), and LangChain.js' `tokenUsage` in it.
             "llm_output" => Field::Nested,
@@ -876,6 +884,7 @@ fn field_by_meaning(key: &str) -> Field {
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
         "http_status" | "status_code" | "http_status_code" | "response_status" => Field::HttpStatus,
+        "statusCode" | "httpStatus" => Field::HttpStatusCamel,
         "error" => Field::Error,
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
@@ -978,6 +987,16 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
         }
     }
     l.status = LStr(v);
+}
+
+/// A camelCase `statusCode` / `httpStatus`: the HTTP status when it is a
+/// code from 100 to 599 and none is read yet ([`Field::HttpStatusCamel`]).
+fn set_http_code(l: &mut RawLine<'_>, v: LCodeOrWord<'_>) {
+    if let (None, Lenient::Value(code)) = (&v.word, v.code) {
+        if (100..=599).contains(&code) && !l.http_status.0.is_present() {
+            l.http_status = LU64(Lenient::Value(code));
+        }
+    }
 }
 
 /// An HTTP status key's value: the code, or a word in its place
@@ -2239,6 +2258,7 @@ fn scan_map<'a, K: TopKeys>(
                     set_http_status(l, LCodeOrWord::from_scalar(s.scalar()?));
                 }
             }
+            Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(s.scalar()?)),
             Field::Error => {
                 let v = scan_error(s)?;
                 if !l.error_kind.0.is_present() {
@@ -2404,6 +2424,8 @@ impl Field {
             (_, Field::Summed) => Field::Other,
             (Scope::Top, Field::Success) => Field::Success,
             (_, Field::Success) => Field::Other,
+            (Scope::Top, Field::HttpStatusCamel) => Field::HttpStatusCamel,
+            (_, Field::HttpStatusCamel) => Field::Other,
             (_, f) => f,
         }
     }
@@ -2591,6 +2613,7 @@ pub(crate) fn set_field<'a>(
                 set_http_status(l, LCodeOrWord::from_scalar(v));
             }
         }
+        Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(v)),
         Field::Error => {
             let kind = error_kind(v);
             if !l.error_kind.0.is_present() {
