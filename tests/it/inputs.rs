@@ -3099,13 +3099,31 @@ fn camel_case_http_status_keys_mark_failed_calls() {
             "\n",
             r#"{"timestamp":"2025-11-20T10:05:00Z","model":"gpt-4o-mini","error":{"type":"server_error"},"response":{"statusCode":200},"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
             "\n",
+            // hunt55: an app's own 200 says nothing of its LLM call's
+            // error, and another key's status wins whatever the order.
+            r#"{"timestamp":"2025-11-20T10:06:00Z","model":"gpt-4o-mini","statusCode":200,"error":{"type":"rate_limit_error"},"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:07:00Z","model":"gpt-4o-mini","statusCode":200,"http_status":500,"usage":{"prompt_tokens":1000,"completion_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-20T10:08:00Z","model":"gpt-4o-mini","statusCode":503,"http_status":200,"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["calls.jsonl", "--strict"]);
     let t = &r["audit"]["totals"];
-    assert_eq!(t["calls"], 6);
-    assert_eq!(t["failed_calls"], 3);
-    assert_eq!(t["ok_calls"], 3);
-    // Three failed calls of 1,000 input tokens at $0.15/M.
-    assert_eq!(usd(&t["failed_cost"]), "0.00045");
+    assert_eq!(t["calls"], 9);
+    assert_eq!(t["failed_calls"], 5);
+    assert_eq!(t["ok_calls"], 4);
+    // Five failed calls of 1,000 input tokens at $0.15/M.
+    assert_eq!(usd(&t["failed_cost"]), "0.00075");
+    // The same as a CSV's columns.
+    env.write(
+        "calls.csv",
+        "timestamp,model,statusCode,http_status,prompt_tokens,completion_tokens\n\
+         2025-11-20T10:00:00Z,gpt-4o-mini,500,,1000,0\n\
+         2025-11-20T10:01:00Z,gpt-4o-mini,200,500,1000,0\n\
+         2025-11-20T10:02:00Z,gpt-4o-mini,1,,1000,100\n",
+    );
+    let r = env.audit(&["calls.csv", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
 }

@@ -23,7 +23,8 @@
 //!   `team_id`; `user`, `user_id`, `userId`, `end_user`; `session`,
 //!   `session_id`, `sessionId`, `conversation_id`, `thread_id`; `turn`;
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
-//!   `statusCode` and `httpStatus` at the top (an HTTP code, 100 to 599),
+//!   `statusCode` and `httpStatus` at the top (a failure's code, 400 to
+//!   599, when no other key gives the status),
 //!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
@@ -475,9 +476,10 @@ pub(crate) enum Field {
     Status,
     HttpStatus,
     /// camelCase loggers' `statusCode` / `httpStatus` (Node's
-    /// `res.statusCode`), at a line's top only: an HTTP code from 100 to
-    /// 599, else nothing (gRPC's and OTel's status codes are 0 to 16;
-    /// hunt49, hunt52).
+    /// `res.statusCode`), at a line's top only: a failure's HTTP code (400
+    /// to 599) when no other key gives the status, else nothing (gRPC's
+    /// and OTel's codes are 0 to 16, and an app's own 200 says nothing of
+    /// its LLM call; hunt49, hunt52, hunt55).
     HttpStatusCamel,
     Error,
     ErrorKind,
@@ -989,12 +991,13 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
     l.status = LStr(v);
 }
 
-/// A camelCase `statusCode` / `httpStatus`: the HTTP status when it is a
-/// code from 100 to 599 and none is read yet ([`Field::HttpStatusCamel`]).
+/// A camelCase `statusCode` / `httpStatus`: a failure's HTTP code (400 to
+/// 599), kept for when no other key gives the status
+/// (`RawLine::http_failure_camel`, [`Field::HttpStatusCamel`]).
 fn set_http_code(l: &mut RawLine<'_>, v: LCodeOrWord<'_>) {
     if let (None, Lenient::Value(code)) = (&v.word, v.code) {
-        if (100..=599).contains(&code) && !l.http_status.0.is_present() {
-            l.http_status = LU64(Lenient::Value(code));
+        if (400..=599).contains(&code) && l.http_failure_camel.is_none() {
+            l.http_failure_camel = Some(code);
         }
     }
 }

@@ -32,6 +32,11 @@ pub struct RawLine<'a> {
     pub status: LStr<'a>,
     pub error_kind: LStr<'a>,
     pub http_status: LU64,
+    /// A camelCase `statusCode` / `httpStatus` at the line's top holding
+    /// a failure's HTTP code (400 to 599): the HTTP status when no other
+    /// key gives one, whatever the order (hunt55). A 2xx there is an
+    /// application's own answer, which says nothing of the LLM call.
+    pub http_failure_camel: Option<u64>,
     /// A word under an HTTP status key (`"status_code": "ERROR"`): the
     /// outcome when no `status` key gives one (see [`word_status`]).
     pub status_word: Option<Cow<'a, str>>,
@@ -232,6 +237,7 @@ impl<'a> RawLine<'a> {
             status,
             error_kind,
             http_status,
+            http_failure_camel,
             status_word,
             attempt,
             retry_of,
@@ -298,6 +304,7 @@ impl<'a> RawLine<'a> {
         plain(&mut self.timestamp.0, timestamp.0);
         plain(&mut self.turn.0, turn.0);
         plain(&mut self.http_status.0, http_status.0);
+        first(&mut self.http_failure_camel, http_failure_camel);
         plain(&mut self.attempt.0, attempt.0);
         plain(&mut self.latency_ms.0, latency_ms.0);
         plain(&mut self.ttft_ms.0, ttft_ms.0);
@@ -350,6 +357,7 @@ impl<'a> RawLine<'a> {
             status: _,
             error_kind: _,
             http_status: _,
+            http_failure_camel: _,
             status_word: _,
             attempt: _,
             retry_of: _,
@@ -452,7 +460,10 @@ impl<'a> RawLine<'a> {
     }
 
     /// Normalises and checks the raw fields into a call record.
-    pub fn into_record(self) -> Result<CallRecord<'a>, Reject> {
+    pub fn into_record(mut self) -> Result<CallRecord<'a>, Reject> {
+        if let (false, Some(code)) = (self.http_status.0.is_present(), self.http_failure_camel) {
+            self.http_status = LU64(Lenient::Value(code));
+        }
         if self.summed {
             return Err(Reject::new(
                 RejectReason::SummedUsage,
