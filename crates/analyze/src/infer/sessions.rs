@@ -135,10 +135,13 @@ pub fn number_turns(calls: &[TurnCall], source: TurnSource, turns: &mut Vec<u32>
     turns.clear();
     // One user-message count on every call of the session: a tool-calling
     // loop (hunt49), numbered by time order below.
-    let one_count = calls
-        .windows(2)
-        .all(|w| w[0].user_messages == w[1].user_messages);
-    if source == TurnSource::Messages && !(one_count && calls.len() > 1) {
+    let one_count = || {
+        calls.len() > 1
+            && calls
+                .windows(2)
+                .all(|w| w[0].user_messages == w[1].user_messages)
+    };
+    if source == TurnSource::Messages && !one_count() {
         turns.extend(calls.iter().map(|c| c.user_messages));
         return TurnSource::Messages;
     }

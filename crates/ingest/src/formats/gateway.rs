@@ -305,7 +305,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let p = l.retry_of.0.is_present();
                     fill(&mut map, &mut l.retry_of, p)?
                 }
-                Field::Usage if self.depth > 0 => {
+                // LangChain's `token_usage` is read below the line's own
+                // usage wherever it is, as a nested object's usage.
+                Field::Usage | Field::TokenUsage if self.depth > 0 || f == Field::TokenUsage => {
                     let mut nested = RawUsage::default();
                     map.next_value_seed(UsageSeed(&mut nested, Part::Any))?;
                     l.usage.add_nested(nested);
@@ -320,11 +322,6 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let mut total = RawUsage::default();
                     map.next_value_seed(UsageSeed(&mut total, Part::Any))?;
                     l.usage.take_whole(total);
-                }
-                Field::TokenUsage => {
-                    let mut nested = RawUsage::default();
-                    map.next_value_seed(UsageSeed(&mut nested, Part::Any))?;
-                    l.usage.add_nested(nested);
                 }
                 Field::UsageKey => {
                     let v: LU64 = map.next_value()?;
@@ -1649,15 +1646,15 @@ impl<'de> DeserializeSeed<'de> for CacheCreationSeed<'_> {
                 let _ = UsageSeed(u, part).deserialize(v);
             }
             serde_json::Value::Null => {}
-            v => set_usage(u, UsageKey::CacheCreation, count_of(&v)),
+            v => set_usage(u, UsageKey::CacheCreation, count_of(v)),
         }
         Ok(())
     }
 }
 
 /// A JSON value as a token count, read as `LU64` reads it.
-fn count_of(v: &serde_json::Value) -> Lenient<u64> {
-    serde_json::from_value::<LU64>(v.clone()).map_or(Lenient::WrongType, |c| c.0)
+fn count_of(v: serde_json::Value) -> Lenient<u64> {
+    serde_json::from_value::<LU64>(v).map_or(Lenient::WrongType, |c| c.0)
 }
 
 /// Bedrock Converse's `cacheDetails` (`[{"ttl": "5m" | "1h", "inputTokens":
@@ -2271,7 +2268,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::ErrorKind => scan_read(s, &mut l.error_kind.0, Scanner::label)?,
             Field::Attempt => scan_read(s, &mut l.attempt.0, Scanner::count)?,
             Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
-            Field::Usage if depth > 0 => {
+            Field::Usage | Field::TokenUsage if depth > 0 || f == Field::TokenUsage => {
                 let mut nested = RawUsage::default();
                 match shapes.as_deref_mut() {
                     Some(sh) => scan_usage_shaped(s, &mut nested, &mut sh.usage)?,
@@ -2288,11 +2285,6 @@ fn scan_map<'a, K: TopKeys>(
                 let mut total = RawUsage::default();
                 scan_usage(s, &mut total, Part::Any)?;
                 l.usage.take_whole(total);
-            }
-            Field::TokenUsage => {
-                let mut nested = RawUsage::default();
-                scan_usage(s, &mut nested, Part::Any)?;
-                l.usage.add_nested(nested);
             }
             Field::UsageKey => {
                 let v = s.count()?;

@@ -578,18 +578,16 @@ impl<'a> RawLine<'a> {
         // AI SDK's OpenAI provider, a proxy's, is counted OpenAI's way:
         // hunt52); the model only when no provider says.
         let leaves_cache_out = (self.usage.ai_sdk && !self.usage.ai_sdk_v6) && {
-            let (provider, model) = (lower(&self.provider), lower(&self.model));
-            if ["anthropic", "bedrock", "amazon"]
-                .iter()
-                .any(|p| provider.contains(p))
-            {
-                true
-            } else if provider.is_empty() {
+            let provider = lower(&self.provider);
+            if provider.is_empty() {
+                let model = lower(&self.model);
                 model.starts_with("claude")
                     || model.contains("anthropic.")
                     || model.contains("amazon.")
             } else {
-                false
+                ["anthropic", "bedrock", "amazon"]
+                    .iter()
+                    .any(|p| provider.contains(p))
             }
         };
         // A Gemini model's OpenAI-style usage may hold its thoughts in the

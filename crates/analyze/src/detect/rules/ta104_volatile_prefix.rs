@@ -140,11 +140,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // What was read from the cache already is not saved again (as in
         // TA103): the replay prices every prefix at the input rate.
         let had = (rates.input - rates.cached_read) * prefix_reads;
-        let saved = if saved > had {
-            saved - had
-        } else {
-            Money::ZERO
-        };
+        let saved = (saved - had).max(Money::ZERO);
         let model = ctx.model_name(cell);
         let input = obs.input.sum() as f64;
         let cached: u64 = ctx.groups_of(cell.key).map(|g| g.usage.cached_read).sum();

@@ -127,14 +127,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // A daily burst is seen on two days (hunt52: one morning's calls
         // in a longer log are no daily burst), in an audit of 20 hours or
         // more (hunt51: three hours across midnight fall on two days).
-        let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
-        let two_days = days.next().is_some_and(|d| days.any(|e| e != d));
+        let two_days = || {
+            let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
+            days.next().is_some_and(|d| days.any(|e| e != d))
+        };
         let by_burst = tagged == 0
             && timed > 0
             && burst_share >= o.burst_share
             && !conversing
-            && two_days
-            && whole_day;
+            && whole_day
+            && two_days();
         if !(by_tag || by_burst) {
             continue;
         }
