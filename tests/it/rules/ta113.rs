@@ -247,3 +247,60 @@ fn calls_of_one_day_are_no_daily_burst() {
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
 }
+
+/// Stop 39's point: one run across midnight (22:30 to 01:27) in a longer
+/// log falls on two UTC days but is one night's; the same run on two nights
+/// is a daily burst, and so are calls at 23:00 on two days, whose densest
+/// window may wrap midnight while the calls do not cross it.
+#[test]
+fn one_run_across_midnight_is_no_daily_burst() {
+    let env = Env::new();
+    let run = |night: u32, tag: &str| -> String {
+        (0..60u32)
+            .map(|i| {
+                let m = 22 * 60 + 30 + 3 * i;
+                let (day, m) = (night + m / 1440, m % 1440);
+                gw_line(
+                    &at(day, m),
+                    "support-chat",
+                    "gpt-4o",
+                    10_000,
+                    1_000,
+                    json!({"request_id": format!("{tag}-{night}-{i:02}")}),
+                ) + "\n"
+            })
+            .collect()
+    };
+    // Another feature's calls make the log three days long.
+    let others = gw_line(&at(3, 5), "other", "gpt-4o", 10, 1, json!({}))
+        + "\n"
+        + &gw_line(&at(5, 600), "other", "gpt-4o", 10, 1, json!({}))
+        + "\n";
+    env.write("calls.jsonl", run(3, "a") + &others);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
+    // Two nights: October 3 to 5; 120 calls at $0.035, half saved.
+    env.write("calls.jsonl", run(3, "a") + &run(4, "b") + &others);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["savings"]["observed"], "2.10");
+    // Calls at 23:00–23:59 on two days do not cross midnight.
+    let late: String = (3..=4u32)
+        .flat_map(|d| {
+            (0..30u32).map(move |i| {
+                gw_line(
+                    &at(d, 23 * 60 + 2 * i),
+                    "support-chat",
+                    "gpt-4o",
+                    10_000,
+                    1_000,
+                    json!({"request_id": format!("l-{d}-{i:02}")}),
+                ) + "\n"
+            })
+        })
+        .collect();
+    env.write("calls.jsonl", late + &others);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113").len(), 1);
+}

@@ -32,10 +32,12 @@
 //! The saving re-prices the cell's real-time tokens at the model's batch
 //! rates. An untagged burst is said as what it may be, at low confidence:
 //! the hour alone does not tell a nightly job from people at work. It
-//! counts only when the cell's calls fall on two UTC days and the audit's
-//! calls span 20 hours or more, first to last: a log of a few hours has
-//! all its calls within any window as wide, and one day shows no daily
-//! habit (a day's log is audited with the days before it to see one).
+//! counts only when the cell's calls fall on two UTC days (three, or two
+//! apart, when the burst runs across midnight: one night's run falls on
+//! two days) and the audit's calls span 20 hours or more, first to last:
+//! a log of a few hours has all its calls within any window as wide, and
+//! one day shows no daily habit (a day's log is audited with the days
+//! before it to see one).
 
 use tokenaudit_core::pricing::Processing;
 use tokenaudit_core::Money;
@@ -126,10 +128,22 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
         // A daily burst is seen on two days (hunt52: one morning's calls
         // in a longer log are no daily burst), in an audit of 20 hours or
-        // more (hunt51: three hours across midnight fall on two days).
+        // more (hunt51: three hours across midnight fall on two days). A
+        // burst whose calls run across midnight falls on two days in one
+        // night, so it needs two days that are not one night's (stop 39:
+        // one run from 22:30 to 01:27 in a three-day log).
         let two_days = || {
-            let mut days = ctx.groups_of(cell.key).filter_map(|g| g.day);
-            days.next().is_some_and(|d| days.any(|e| e != d))
+            let mut days: Vec<_> = ctx.groups_of(cell.key).filter_map(|g| g.day).collect();
+            days.sort_unstable();
+            days.dedup();
+            let crossing = start + width > 24
+                && (start..24).any(|h| obs.hours[h] > 0)
+                && (0..(start + width) % 24).any(|h| obs.hours[h] > 0);
+            match days.as_slice() {
+                [] | [_] => false,
+                [a, b] if crossing => *b - *a > chrono::Duration::days(1),
+                _ => true,
+            }
         };
         let by_burst = tagged == 0
             && timed > 0
