@@ -114,7 +114,8 @@ pub struct InputArgs {
 
     /// Read every input as this built-in format instead of detecting it per
     /// file: gateway, openai-batch, anthropic-batch, otlp-json, langfuse,
-    /// helicone, bedrock, kong, gemini-batch, bedrock-batch, claude-code, codex
+    /// helicone, bedrock, kong, openrouter, gemini-batch, bedrock-batch, claude-code,
+    /// codex
     /// (see `tokenaudit formats`). A [mapping] in --config takes precedence.
     #[arg(long, value_name = "NAME")]
     pub input_format: Option<String>,

@@ -391,6 +391,41 @@ fn langfuse_observations_generations_are_calls_spans_are_not() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0037282");
 }
 
+/// OpenRouter's generation records (`GET /api/v1/generation`, one
+/// `{"data": {…}}` per line): the native counts, OpenAI's convention, the
+/// serving provider's prices, `total_cost` reconciled.
+#[test]
+fn openrouter_generations_are_priced_from_the_native_counts() {
+    let r = audit("openrouter", "openrouter");
+    // gpt-4o (OpenAI): 10,000 in of which 4,000 cached, 1,000 out:
+    // 6,000 × $2.50 + 4,000 × $1.25 + 1,000 × $10 per million = $0.03.
+    // claude-sonnet-4.5 (Anthropic): 20,000 in of which 15,000 read, 500
+    // out: 5,000 × $3 + 15,000 × $0.30 + 500 × $15 = $0.027. o4-mini:
+    // 1,000 × $1.10 + 3,000 out (2,500 of them reasoning) × $4.40 =
+    // $0.0143. Llama 3.3 70B on DeepInfra is not in the catalog: listed,
+    // unpriced. The cancelled generation has no native counts (the
+    // normalised `tokens_prompt` is not billed): rejected, said.
+    assert_eq!(
+        totals(&r),
+        ("0.0713".into(), 4, 32_000, 19_000, 4_800, 2_500)
+    );
+    assert_eq!(rejected(&r)["missing_usage"], 1);
+    assert_eq!(cost_of(&r, "provider", "anthropic"), "0.027");
+    assert_eq!(cost_of(&r, "user", "u-17"), "0.057");
+    let unknown = &r["audit"]["unknown_models"];
+    assert!(
+        unknown
+            .to_string()
+            .contains("meta-llama/llama-3.3-70b-instruct"),
+        "{unknown}"
+    );
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        if rec["unpriced"] != true {
+            assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+        }
+    }
+}
+
 #[test]
 fn helicone_requests_add_the_cache_to_prompt_tokens_once() {
     let r = audit("helicone", "helicone");

@@ -201,7 +201,7 @@ pub struct FileRow {
     /// How it was stored: `plain`, `gzip`, `zstd`, …
     pub encoding: String,
     /// The log format it was read as: a built-in format's name (`gateway`,
-    /// `otlp-json`, `langfuse`, `helicone`, `bedrock`, `kong`, `anthropic-batch`, `gemini-batch`,
+    /// `otlp-json`, `langfuse`, `helicone`, `bedrock`, `kong`, `openrouter`, `anthropic-batch`, `gemini-batch`,
     /// `bedrock-batch`, `openai-batch`, `claude-code`, `codex`) or `mapped`
     /// (a `[mapping]`),
     /// with the layout after it when not JSON lines (`helicone (CSV)`,

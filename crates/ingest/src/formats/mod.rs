@@ -24,6 +24,7 @@ pub mod kong;
 pub mod langfuse;
 pub mod mapping;
 pub(crate) mod mapping_scan;
+pub mod openrouter;
 pub mod otel;
 pub mod provider;
 
@@ -99,13 +100,14 @@ pub enum Detect {
 
 /// The built-in formats. Detection tries the [`Detect::AnyLine`] rules, then
 /// the [`Detect::FirstLine`] rules, each in this order, then the fallback.
-pub static REGISTRY: [&Builtin; 12] = [
+pub static REGISTRY: [&Builtin; 13] = [
     &gateway::BUILTIN,
     &otel::BUILTIN,
     &langfuse::BUILTIN,
     &helicone::BUILTIN,
     &bedrock::BUILTIN,
     &kong::BUILTIN,
+    &openrouter::BUILTIN,
     &provider::ANTHROPIC_BATCH,
     &provider::OPENAI_BATCH,
     &provider::GEMINI_BATCH,
@@ -446,6 +448,7 @@ mod tests {
             ("helicone", "helicone/requests.jsonl"),
             ("bedrock", "bedrock/invocations.jsonl"),
             ("kong", "kong/kong-file-log.jsonl"),
+            ("openrouter", "openrouter/generations.jsonl"),
             ("anthropic-batch", "anthropic-batch/results.jsonl"),
             ("openai-batch", "openai-batch/batch_output.jsonl"),
             ("gemini-batch", "gemini-batch/predictions.jsonl"),
