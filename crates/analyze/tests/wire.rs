@@ -45,8 +45,12 @@ fn audit_json(config: &AnalyzeConfig, via: Via) -> String {
                     // gives encodes to them.
                     let b = Accumulator::decode(&kept, &catalog, config).unwrap();
                     assert_eq!(b.encode().unwrap(), kept);
-                    // Kept as it was: the same bytes again.
+                    // Kept as it was: the same bytes again, and with the
+                    // timelines encoded on a thread of their own.
                     assert_eq!(a.encode_kept().unwrap(), kept);
+                    let mut two = b"head".to_vec();
+                    a.encode_kept_into(&mut two, true).unwrap();
+                    assert_eq!(&two[4..], &kept[..]);
                     a
                 })
                 .collect()

@@ -333,8 +333,8 @@ fn whole_days<'c>(
         }
         if rewrite {
             // Its bytes, the state kept for the audit.
-            let bytes =
-                file_bytes(&name, Some(&manifest(days)), &mut all).map_err(StoreError::io(&dir))?;
+            let bytes = file_bytes(&name, Some(&manifest(days)), &mut all, two_threads)
+                .map_err(StoreError::io(&dir))?;
             match write_file(&dir, &name, &bytes) {
                 Ok(()) => keep_newest(&dir, &name, |n| n.ends_with(".acc").then_some(false)),
                 Err(e) => used.warnings.push(format!(
@@ -773,7 +773,8 @@ fn accumulate<'d, 'c: 'd>(
     for s in sinks {
         acc.merge(s);
     }
-    let bytes = file_bytes(&day.name, None, &mut acc).map_err(StoreError::io(&day.dir))?;
+    let bytes =
+        file_bytes(&day.name, None, &mut acc, threads > 1).map_err(StoreError::io(&day.dir))?;
     Ok((bytes, acc))
 }
 
@@ -805,11 +806,12 @@ fn file_bytes(
     name: &str,
     manifest: Option<&[u8]>,
     acc: &mut Accumulator<'_>,
+    two_threads: bool,
 ) -> std::io::Result<Vec<u8>> {
     let mut bytes = file_head(name, manifest);
     // Encoded after the head, not copied there: a month's state is tens
     // of megabytes.
-    acc.encode_kept_into(&mut bytes)?;
+    acc.encode_kept_into(&mut bytes, two_threads)?;
     seal(&mut bytes);
     Ok(bytes)
 }

@@ -159,7 +159,7 @@ impl<'c> Accumulator<'c> {
         let sessions = std::mem::take(&mut self.sessions);
         let tags = std::mem::take(&mut self.tags);
         let mut w = Vec::new();
-        self.encode_around(&mut w, |w| {
+        self.encode_around(&mut w, false, |w| {
             users.encode_into(w)?;
             sessions.encode_into(w)?;
             tags.encode_into(w)
@@ -173,17 +173,19 @@ impl<'c> Accumulator<'c> {
     /// reading spilled runs back are returned.
     pub fn encode_kept(&mut self) -> io::Result<Vec<u8>> {
         let mut w = Vec::new();
-        self.encode_kept_into(&mut w)?;
+        self.encode_kept_into(&mut w, false)?;
         Ok(w)
     }
 
     /// [`encode_kept`](Self::encode_kept)'s bytes, appended to `w` (a cache
-    /// file's head, say: the state is not copied after it).
-    pub fn encode_kept_into(&mut self, w: &mut Vec<u8>) -> io::Result<()> {
+    /// file's head, say: the state is not copied after it); with
+    /// `two_threads`, the timelines are encoded on a thread of their own
+    /// (the same bytes).
+    pub fn encode_kept_into(&mut self, w: &mut Vec<u8>, two_threads: bool) -> io::Result<()> {
         let mut users = std::mem::take(&mut self.users);
         let mut sessions = std::mem::take(&mut self.sessions);
         let mut tags = std::mem::take(&mut self.tags);
-        let done = self.encode_around(w, |w| {
+        let done = self.encode_around(w, two_threads, |w| {
             users.encode_kept(w)?;
             sessions.encode_kept(w)?;
             tags.encode_kept(w)
@@ -195,10 +197,13 @@ impl<'c> Accumulator<'c> {
     }
 
     /// Appends the state's bytes to `w`, `tables` writing the users and
-    /// sessions (which the accumulator does not hold meanwhile).
+    /// sessions (which the accumulator does not hold meanwhile); with
+    /// `two_threads`, the timelines on a thread of their own, into a buffer
+    /// of their own (the same bytes: a span is its length, then its body).
     fn encode_around(
         &mut self,
         w: &mut Vec<u8>,
+        two_threads: bool,
         tables: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
     ) -> io::Result<()> {
         self.settle_unit(super::WHOLE_HEADS);
@@ -243,30 +248,55 @@ impl<'c> Accumulator<'c> {
         // The timelines (the sample of calls, the largest part) as a span
         // with its length, so that a reader can decode them on a thread of
         // their own.
-        crate::wire::put_span(w, |w| keyed.timelines.put(w));
-        labels.names.put(w);
-        groups.list.put(w);
-        cells.put(w);
-        keyed.put(w);
-        totals.put(w);
-        cost_parts.put(w);
-        tables(w)?;
-        error_kinds.put(w);
-        reconcile.put(w);
-        coverage.put(w);
-        via.0.put(w);
-        first.put(w);
-        last.put(w);
-        outside_window.put(w);
-        batch_at_full_price.put(w);
-        tier_at_standard.put(w);
-        write_1h_at_5m.put(w);
-        provisioned.put(w);
-        searches_unpriced.put(w);
-        long_context_calls.put(w);
-        most_expensive.put(w);
-        previous.put(w);
-        repeats.put(w);
+        let rest = |w: &mut Vec<u8>| -> io::Result<()> {
+            labels.names.put(w);
+            groups.list.put(w);
+            cells.put(w);
+            keyed.put(w);
+            totals.put(w);
+            cost_parts.put(w);
+            tables(w)?;
+            error_kinds.put(w);
+            reconcile.put(w);
+            coverage.put(w);
+            via.0.put(w);
+            first.put(w);
+            last.put(w);
+            outside_window.put(w);
+            batch_at_full_price.put(w);
+            tier_at_standard.put(w);
+            write_1h_at_5m.put(w);
+            provisioned.put(w);
+            searches_unpriced.put(w);
+            long_context_calls.put(w);
+            most_expensive.put(w);
+            previous.put(w);
+            repeats.put(w);
+            Ok(())
+        };
+        if !two_threads {
+            crate::wire::put_span(w, |w| keyed.timelines.put(w));
+            return rest(w);
+        }
+        let timelines = &keyed.timelines;
+        let (spanned, after) = std::thread::scope(|s| {
+            let other = s.spawn(|| {
+                let mut t = Vec::new();
+                timelines.put(&mut t);
+                t
+            });
+            let mut after = Vec::new();
+            let done = rest(&mut after).map(|()| after);
+            let spanned = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (spanned, done)
+        });
+        let after = after?;
+        w.reserve(spanned.len() + after.len() + 10);
+        spanned.len().put(w);
+        w.extend_from_slice(&spanned);
+        w.extend_from_slice(&after);
         Ok(())
     }
 
