@@ -474,6 +474,29 @@ fn the_rest_of_a_grown_file_is_read_as_its_start_was() {
     assert_eq!(s, audit_of(&env, &["logs"]));
 }
 
+/// hunt56: a file empty when first ingested (a rotated OpenTelemetry
+/// file, say) is a gateway log only by default; when spans come, they are
+/// read as spans, from the start, as the audit of the file reads them.
+#[test]
+fn a_file_first_seen_empty_is_detected_when_lines_come() {
+    let env = Env::new();
+    env.write("logs/traces.jsonl", "");
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    ingest(&env, &["logs"]);
+    let spans = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/formats/otlp-json/traces.jsonl"
+    ))
+    .unwrap();
+    env.write("logs/traces.jsonl", &spans);
+    ingest(&env, &["logs"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(s["totals"], raw["totals"]);
+    assert_eq!(s["input"]["rejected"], 0, "{}", s["input"]);
+    assert_eq!(s, raw);
+}
+
 /// A store kept inside the folder it ingests is not read as logs.
 #[test]
 fn a_store_inside_its_input_folder_is_not_read_as_logs() {

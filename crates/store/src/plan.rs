@@ -190,6 +190,11 @@ fn resumable(previous: &SourceEntry) -> bool {
     previous.encoding == "plain"
         && !previous.format.contains(' ')
         && !matches!(previous.format.as_str(), "codex" | "claude-code" | "none")
+        // A format told from a record read (or a line skipped as one the
+        // format knows): an empty file, or one of lines no format reads, is
+        // a gateway log only by default, and its next lines are detected
+        // again (hunt56: a rotated OpenTelemetry file's spans rejected).
+        && previous.records + previous.skipped > 0
 }
 
 /// Sorts `sources` against the store's `state`. Stdin is saved to a
