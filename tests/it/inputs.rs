@@ -2335,6 +2335,65 @@ fn ai_sdk_total_usage_is_the_whole_call() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00063");
 }
 
+/// hunt57: OpenAI's usage spread into the line (`{...response.usage}`):
+/// its detail objects at the top are the usage's. gpt-4o, 10,000 in of
+/// which 4,000 cached, 500 out of which 200 reasoning: 6,000 × $2.50 +
+/// 4,000 × $1.25 + 500 × $10 per million = $0.025 (it was $0.03, the cache
+/// priced as fresh input), from JSON, a CSV's JSON text and Parquet.
+#[test]
+fn openai_usage_spread_into_the_line_keeps_its_details() {
+    use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    env.write(
+        "spread.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","prompt_tokens":10000,"completion_tokens":500,"prompt_tokens_details":{"cached_tokens":4000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":200,"audio_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2026-10-01T10:01:00Z","model":"gpt-4o","output_tokens_details":{"reasoning_tokens":200},"input_tokens_details":{"cached_tokens":4000},"input_tokens":10000,"output_tokens":500}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["spread.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["cached_read_tokens"], 8_000);
+    assert_eq!(t["reasoning_tokens"], 400);
+    assert_eq!(usd(&t["cost"]), "0.05");
+    env.write(
+        "spread.csv",
+        "timestamp,model,prompt_tokens,completion_tokens,prompt_tokens_details\n\
+         2026-10-01T10:00:00Z,gpt-4o,10000,500,\"{\"\"cached_tokens\"\":4000}\"\n",
+    );
+    let r = env.audit(&["spread.csv", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 4_000);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.025");
+    let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v])) };
+    let count = |v: u64| -> ArrayRef { Arc::new(UInt64Array::from(vec![v])) };
+    let obj = |fields: Vec<(&str, ArrayRef)>| -> ArrayRef {
+        Arc::new(StructArray::try_from(fields).unwrap())
+    };
+    write_parquet(
+        &env.path("spread.parquet"),
+        vec![
+            ("timestamp", text("2026-10-01T10:00:00Z")),
+            ("model", text("gpt-4o")),
+            ("prompt_tokens", count(10_000)),
+            ("completion_tokens", count(500)),
+            (
+                "prompt_tokens_details",
+                obj(vec![("cached_tokens", count(4000))]),
+            ),
+            (
+                "completion_tokens_details",
+                obj(vec![("reasoning_tokens", count(200))]),
+            ),
+        ],
+    );
+    let r = env.audit(&["spread.parquet", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 200);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.025");
+}
+
 /// hunt51: AI SDK 4's `promptTokens` leaves the cache out for Anthropic,
 /// whose cache reads and writes are in `providerMetadata.anthropic` (read
 /// as a prompt including the cache, the call was priced without them);

@@ -327,6 +327,13 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let v: LU64 = map.next_value()?;
                     set_usage_key(&mut l.usage, key.as_ref(), v.0);
                 }
+                Field::UsageDetail if l.usage.whole => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Field::UsageDetail => {
+                    let part = detail_part(&mut l.usage, key.as_ref());
+                    map.next_value_seed(UsageSeed(&mut l.usage, part))?;
+                }
                 Field::Latency => {
                     let p = l.latency_ms.0.is_present();
                     fill(&mut map, &mut l.latency_ms, p)?
@@ -494,6 +501,11 @@ pub(crate) enum Field {
     TokenUsage,
     /// A token count outside a usage object (`prompt_tokens` at the top).
     UsageKey,
+    /// A usage's detail object outside a usage object, at the top only
+    /// (`prompt_tokens_details`, `completion_tokens_details`, the Responses
+    /// API's `input_tokens_details` and `output_tokens_details`): a usage
+    /// spread into the line, `{...response.usage}` (hunt57).
+    UsageDetail,
     Latency,
     Ttft,
     Batch,
@@ -808,6 +820,8 @@ pub(crate) fn field(key: &str) -> Field {
         20 => match key {
             // Bedrock Converse's usage spread into the line.
             "cacheReadInputTokens" => Field::UsageKey,
+            // OpenAI's usage spread into the line (hunt57).
+            "input_tokens_details" => Field::UsageDetail,
             "user_api_key_user_id" => Field::User,
             // LiteLLM's logging payload (`metadata`).
             "user_api_key_team_id" => Field::Team,
@@ -820,6 +834,7 @@ pub(crate) fn field(key: &str) -> Field {
         21 => match key {
             // Bedrock Converse's usage spread into the line.
             "cacheWriteInputTokens" => Field::UsageKey,
+            "prompt_tokens_details" | "output_tokens_details" => Field::UsageDetail,
             "max_completion_tokens" => Field::MaxTokens,
             // Anthropic's usage report rows (its `input_tokens`).
             "uncached_input_tokens" => Field::UsageKey,
@@ -840,6 +855,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         25 => match key {
             "ephemeral_5m_input_tokens" | "ephemeral_1h_input_tokens" => Field::UsageKey,
+            "completion_tokens_details" => Field::UsageDetail,
             _ => Field::Other,
         },
         27 => match key {
@@ -928,6 +944,10 @@ fn field_by_meaning(key: &str) -> Field {
         | "cacheWriteInputTokens"
         | "promptTokens"
         | "completionTokens" => Field::UsageKey,
+        "prompt_tokens_details"
+        | "completion_tokens_details"
+        | "input_tokens_details"
+        | "output_tokens_details" => Field::UsageDetail,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -1531,6 +1551,14 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
 
 /// A usage object given as JSON text: read as the object; any other text
 /// makes the usage a wrong type.
+/// The part of the usage a top-level detail object `key` counts, the
+/// Responses convention marked as inside a usage object.
+fn detail_part(u: &mut RawUsage, key: &str) -> Part {
+    let k = usage_key(key);
+    u.responses_style |= k == UsageKey::ResponsesDetail;
+    k.detail(Part::Any).unwrap_or(Part::Any)
+}
+
 fn usage_from_text(u: &mut RawUsage, text: &str) {
     let mut de = serde_json::Deserializer::from_str(text);
     let read = text.trim_start().starts_with('{')
@@ -2290,6 +2318,11 @@ fn scan_map<'a, K: TopKeys>(
                 let v = s.count()?;
                 set_usage_key(&mut l.usage, &key.text(s), v);
             }
+            Field::UsageDetail if l.usage.whole => s.skip_value()?,
+            Field::UsageDetail => {
+                let part = detail_part(&mut l.usage, &key.text(s));
+                scan_usage(s, &mut l.usage, part)?;
+            }
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
@@ -2421,6 +2454,8 @@ impl Field {
             (_, Field::Success) => Field::Other,
             (Scope::Top, Field::HttpStatusCamel) => Field::HttpStatusCamel,
             (_, Field::HttpStatusCamel) => Field::Other,
+            (Scope::Top, Field::UsageDetail) => Field::UsageDetail,
+            (_, Field::UsageDetail) => Field::Other,
             (_, f) => f,
         }
     }
@@ -2642,6 +2677,16 @@ pub(crate) fn set_field<'a>(
             }
         }
         Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
+        Field::UsageDetail if l.usage.whole => {}
+        Field::UsageDetail => {
+            if let Scalar::Str(text) = v {
+                let part = detail_part(&mut l.usage, key);
+                let mut de = serde_json::Deserializer::from_str(&text);
+                // A cell that is no object's text is left unread.
+                let _ = text.trim_start().starts_with('{')
+                    && UsageSeed(&mut l.usage, part).deserialize(&mut de).is_ok();
+            }
+        }
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
         Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
         Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
@@ -3350,6 +3395,13 @@ mod tests {
         r#"{"request":{"model":"gpt-5","service_tier":"priority","input":"hi"},"response":{"id":"resp_68a4","object":"response","created_at":1762164000,"status":"completed","model":"gpt-5-2025-08-07","output":[],"service_tier":"default","usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":0},"output_tokens":1000,"output_tokens_details":{"reasoning_tokens":500},"total_tokens":11000}}}"#,
         r#"{"request":{"model":"gpt-5","service_tier":"auto","input":"hi"},"response":{"id":"resp_68a5","object":"response","created_at":1762164000,"status":"completed","model":"gpt-5-2025-08-07","output":[],"service_tier":"priority","usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":0},"output_tokens":1000,"output_tokens_details":{"reasoning_tokens":500},"total_tokens":11000}}}"#,
         r#"{"timestamp":"2026-11-03T10:00:00Z","request":{"model":"prod-gpt4o-eastus","messages":[{"role":"user","content":"hi"}]},"response":{"id":"chatcmpl-AzY1","object":"chat.completion","created":1762164000,"model":"gpt-4o-2024-11-20","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3000,"completion_tokens":250,"total_tokens":3250,"prompt_tokens_details":{"cached_tokens":2048}}}}"#,
+        // OpenAI's usage spread into the line (hunt57): its detail objects
+        // at the top, before and after the counts; inside `metadata` they
+        // are no usage.
+        r#"{"model":"gpt-4o","prompt_tokens_details":{"cached_tokens":4000,"audio_tokens":7},"prompt_tokens":10000,"completion_tokens":500,"completion_tokens_details":{"reasoning_tokens":200,"audio_tokens":3}}"#,
+        r#"{"model":"gpt-5","input_tokens":10000,"input_tokens_details":{"cached_tokens":4000},"output_tokens_details":{"reasoning_tokens":200},"output_tokens":500,"metadata":{"prompt_tokens_details":{"cached_tokens":1}}}"#,
+        r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1},"prompt_tokens_details":5,"completion_tokens_details":null}"#,
+        r#"{"model":"gpt-4o","totalUsage":{"inputTokens":5,"outputTokens":1},"prompt_tokens_details":{"cached_tokens":4}}"#,
         // Audio tokens: OpenAI chat, Realtime (cached audio), Gemini's
         // modality lists, the output detail first, and modality lists of
         // the wrong shapes.

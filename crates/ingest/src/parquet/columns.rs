@@ -231,6 +231,21 @@ impl Builder {
                 (Field::TotalUsage, DataType::Struct(children)) => {
                     self.total_usage(children, node.first_leaf, &path)?;
                 }
+                // A usage's detail struct spread into the row (hunt57).
+                (Field::UsageDetail, DataType::Struct(children)) => {
+                    let k = gateway::usage_key(name);
+                    self.entry(
+                        path.clone(),
+                        &node,
+                        false,
+                        Target::UsageDetail {
+                            responses: k == UsageKey::ResponsesDetail,
+                            object: true,
+                        },
+                    )?;
+                    let inner = k.detail(Part::Any).unwrap_or(Part::Any);
+                    self.usage(children, node.first_leaf, &path, inner)?;
+                }
                 (
                     Field::Usage | Field::Metadata | Field::Nested | Field::Error,
                     DataType::Map(_, _),
