@@ -730,6 +730,33 @@ fn csv_counts_with_thousands_separators() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
 }
 
+/// hunt57: a CSV cell that looks like a number is text where it reads
+/// back otherwise: a hex hash `81285e…` (out of a float's range, the row was
+/// rejected as malformed JSON), ids `12e5` and features `2024.10` (they were
+/// `1200000` and `2024.1`). Costs and latencies so written still read as
+/// numbers; a count's column keeps `3e2`.
+#[test]
+fn csv_cells_that_look_like_numbers_keep_their_text() {
+    let env = Env::new();
+    env.write(
+        "calls.csv",
+        "timestamp,model,feature,request_id,prompt_hash,prompt_tokens,completion_tokens,cost,latency_ms\n\
+         2025-10-01T10:00:00Z,gpt-4o,2024.10,12e5,81285e7693381053,1000,100,2e-3,1.20e3\n\
+         2025-10-01T10:01:00Z,gpt-4o,2024.1,12e6,81285e7693381054,2e3,100,0.0060,800\n",
+    );
+    let r = env.audit(&["calls.csv", "--strict"]);
+    // gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035; 2,000 in: $0.006.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0095");
+    assert_eq!(cost_of(&r, "feature", "2024.10"), "0.0035");
+    assert_eq!(cost_of(&r, "feature", "2024.1"), "0.006");
+    let logged = &r["audit"]["reconciliation"][0];
+    assert_eq!(usd(&logged["logged"]), "0.008");
+    let top = &r["audit"]["most_expensive_calls"];
+    assert_eq!(top[0]["request_id"], "12e6");
+    assert_eq!(top[1]["request_id"], "12e5");
+}
+
 /// A spreadsheet set to a language whose decimal mark is the comma saves
 /// CSV with semicolons; a `.tsv` file has tabs. The header's separator is
 /// the file's: each reads as the comma-separated file does (before, every

@@ -1196,7 +1196,10 @@ impl<R: Read> CsvRecords<R> {
                 serde_json::to_writer(&mut self.out, &time).expect("a string serializes");
             } else if let Some(number) = spreadsheet_number(self.delimiter, kind.tokens, cell) {
                 self.out.extend_from_slice(number.as_bytes());
-            } else if is_json_number(cell) && !is_oversized_integer(cell) {
+            } else if is_json_number(cell)
+                && !is_oversized_integer(cell)
+                && (keeps_its_text(cell) || (kind.tokens && is_finite_number(cell)))
+            {
                 self.out.extend_from_slice(cell.as_bytes());
             } else if let Some(flag) = spreadsheet_bool(cell) {
                 // `true`/`TRUE` (Excel's): the JSON value, as numbers are.
@@ -1390,6 +1393,25 @@ fn is_oversized_integer(s: &str) -> bool {
     digits.bytes().all(|b| b.is_ascii_digit())
         && s.parse::<i64>().is_err()
         && s.parse::<u64>().is_err()
+}
+
+/// Whether a numeric cell reads back as written when a field takes it for
+/// text (an id, a feature, a tag): no exponent (`12e5` would be `1200000`,
+/// and a hex hash such as `81285e7693381053` no number at all: hunt57) and
+/// no zero ending its decimals (`2024.10` would be `2024.1`). Other cells
+/// stay text, which the numeric fields read all the same (`3e-06` as a
+/// cost).
+fn keeps_its_text(cell: &str) -> bool {
+    !cell.contains(['e', 'E'])
+        && cell
+            .split_once('.')
+            .is_none_or(|(_, decimals)| !decimals.ends_with('0'))
+}
+
+/// Whether a cell's number is within a float's range (a count's column
+/// may write `3e2`).
+fn is_finite_number(cell: &str) -> bool {
+    cell.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// A cell holding a JSON object or list, parsed; `None` for any other text.
