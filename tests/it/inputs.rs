@@ -2394,6 +2394,53 @@ fn openai_usage_spread_into_the_line_keeps_its_details() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.025");
 }
 
+/// hunt57: DuckDB writes UUID-looking text as Parquet's UUID type (16
+/// bytes); such a session or request id was dropped as a binary blob. It
+/// is read as its text.
+#[test]
+fn parquet_uuid_columns_are_read_as_their_text() {
+    use arrow_array::{ArrayRef, FixedSizeBinaryArray, StringArray, UInt64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    let uuid = |b: u8| {
+        let mut v = [0u8; 16];
+        v[0] = 0x9d;
+        v[15] = b;
+        v
+    };
+    let ids: ArrayRef = Arc::new(
+        FixedSizeBinaryArray::try_from_iter([uuid(1), uuid(1), uuid(2)].into_iter()).unwrap(),
+    );
+    write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            (
+                "timestamp",
+                Arc::new(StringArray::from(vec![
+                    "2026-10-01T10:00:00Z",
+                    "2026-10-01T10:01:00Z",
+                    "2026-10-01T10:02:00Z",
+                ])) as ArrayRef,
+            ),
+            ("model", Arc::new(StringArray::from(vec!["gpt-4o"; 3]))),
+            ("session_id", ids),
+            (
+                "prompt_tokens",
+                Arc::new(UInt64Array::from(vec![1000, 2000, 4000])),
+            ),
+            (
+                "completion_tokens",
+                Arc::new(UInt64Array::from(vec![0, 0, 0])),
+            ),
+        ],
+    );
+    let r = env.audit(&["calls.parquet", "--strict"]);
+    // 1,000 + 2,000 in at $2.50/M in one session, 4,000 in the other.
+    let session = |key: &str| usd(&crate::util::row(&r, "session", key)["cost"]);
+    assert_eq!(session("9d000000-0000-0000-0000-000000000001"), "0.0075");
+    assert_eq!(session("9d000000-0000-0000-0000-000000000002"), "0.01");
+}
+
 /// hunt51: AI SDK 4's `promptTokens` leaves the cache out for Anthropic,
 /// whose cache reads and writes are in `providerMetadata.anthropic` (read
 /// as a prompt including the cache, the call was priced without them);

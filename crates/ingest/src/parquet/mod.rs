@@ -353,12 +353,31 @@ pub(crate) fn leaf_count(dtype: &DataType) -> usize {
 
 /// Whether values of this type are never read (binary blobs: request
 /// bodies, embeddings).
+/// Sixteen bytes: a UUID (DuckDB writes UUID-looking text as Parquet's
+/// UUID type, which arrow-rs reads as these), read as its hyphenated text
+/// (hunt57: sessions and request ids so written were dropped).
+pub(crate) fn is_uuid(dtype: &DataType) -> bool {
+    matches!(dtype, DataType::FixedSizeBinary(16))
+}
+
+/// A UUID's 16 bytes as its text, `8-4-4-4-12` lower-case hex digits.
+fn uuid_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
 pub(crate) fn is_binary(dtype: &DataType) -> bool {
     match dtype {
         DataType::Binary
         | DataType::LargeBinary
         | DataType::BinaryView
-        | DataType::FixedSizeBinary(_) => true,
+        | DataType::FixedSizeBinary(_) => !is_uuid(dtype),
         DataType::Dictionary(_, v) => is_binary(v),
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             is_binary(f.data_type())
@@ -427,6 +446,8 @@ enum Col<'a> {
     Utf8(&'a arrow_array::StringArray),
     LargeUtf8(&'a arrow_array::LargeStringArray),
     Utf8View(&'a arrow_array::StringViewArray),
+    /// A UUID's bytes ([`is_uuid`]), read as its text.
+    Uuid(&'a arrow_array::FixedSizeBinaryArray),
     /// Dictionary-encoded: each row's index into `values`.
     Dict(Vec<usize>, Box<Values<'a>>),
     Decimal128(&'a PrimitiveArray<Decimal128Type>, i8),
@@ -474,6 +495,7 @@ impl<'a> Values<'a> {
             D::Utf8 => Col::Utf8(array.as_string()),
             D::LargeUtf8 => Col::LargeUtf8(array.as_string()),
             D::Utf8View => Col::Utf8View(array.as_string_view()),
+            dt if is_uuid(dt) => Col::Uuid(array.as_fixed_size_binary()),
             D::Dictionary(_, _) => {
                 let dict = array
                     .as_any_dictionary_opt()
@@ -582,6 +604,7 @@ impl<'a> Values<'a> {
             Col::Utf8(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
             Col::LargeUtf8(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
             Col::Utf8View(a) => s(Scalar::Str(Cow::Borrowed(a.value(i)))),
+            Col::Uuid(a) => s(Scalar::Str(Cow::Owned(uuid_text(a.value(i))))),
             Col::Dict(keys, values) => values.get(keys[i]),
             Col::Decimal128(a, scale) => s(Scalar::Str(Cow::Owned(decimal(
                 a.value(i).to_string(),
@@ -751,6 +774,7 @@ fn check_scalar(dtype: &DataType) -> Result<(), String> {
         | D::Time64(_)
         | D::Date32
         | D::Date64 => Ok(()),
+        dt if is_uuid(dt) => Ok(()),
         other => Err(describe(other)),
     }
 }
