@@ -114,3 +114,38 @@ fn window_and_rise_options_change_the_comparison() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA115").is_empty());
 }
+
+/// hunt57: another feature's stray call dated weeks away (a health check
+/// from a host with a skewed clock) moved both windows off this feature's
+/// days and closed its ticket. Windows are at the ends of the feature's
+/// own calls: the same finding, fingerprint and evidence.
+#[test]
+fn another_features_stray_call_moves_no_window() {
+    let env = Env::new();
+    env.write("calls.jsonl", drifting());
+    let before = env.audit(&["calls.jsonl"]);
+    let stray = gw_line(
+        "2026-09-10T00:00:00Z",
+        "healthcheck",
+        "gpt-4o-mini",
+        10,
+        1,
+        json!({}),
+    ) + "\n"
+        + &gw_line(
+            "2026-11-20T00:00:00Z",
+            "healthcheck",
+            "gpt-4o-mini",
+            10,
+            1,
+            json!({}),
+        )
+        + "\n";
+    env.write("calls.jsonl", drifting() + &stray);
+    let after = env.audit(&["calls.jsonl"]);
+    let (b, a) = (findings(&before, "TA115"), findings(&after, "TA115"));
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(a[0]["fingerprint"], b[0]["fingerprint"]);
+    assert_eq!(a[0]["evidence"], b[0]["evidence"]);
+    assert_eq!(a[0]["savings"]["observed"], "1.8424");
+}

@@ -1,7 +1,9 @@
 //! ## What it finds
 //! A feature whose calls moved to a pricier model during the period: the
 //! share of its calls on its most expensive model (by cost per call) rose by
-//! at least `min_rise` between the first and the last `window_days` days.
+//! at least `min_rise` between the first and the last `window_days` days
+//! of the feature's calls (its own: another feature's calls move no
+//! window of it).
 //!
 //! ## Why it costs money
 //! A config change, a fallback that never switched back, or an experiment
@@ -17,7 +19,7 @@
 //! move was deliberate, record it so the next review expects it.
 //!
 //! ## Options
-//! - `window_days` (7): days at each end of the period that are compared.
+//! - `window_days` (7): days at each end of the feature's calls that are compared.
 //! - `min_rise` (0.3): rise of the premium model's call share.
 //! - `min_calls` (50): fewest calls in each window.
 //!
@@ -27,6 +29,8 @@
 //! that rate: the drift, left as it is, costs that much a month.
 
 use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 
 use tokenaudit_core::Money;
 
@@ -55,20 +59,29 @@ struct Mix {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    let (Some(first), Some(last)) = (ctx.audit.first_call, ctx.audit.last_call) else {
-        return;
-    };
-    let (first, last) = (first.date_naive(), last.date_naive());
     // Longer windows than any log return below; the cap keeps 2 × w in range.
     let w = o.window_days.clamp(1, 100_000) as i64;
-    if (last - first).num_days() + 1 < 2 * w {
-        return;
+    // Each feature's windows are at the ends of its own calls' days: another
+    // feature's stray call a month away moves no window of this one
+    // (hunt57: a health check dated the month before closed a ticket).
+    let mut span: BTreeMap<&str, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
+        let Some(d) = g.day else { continue };
+        let s = span.entry(&g.feature).or_insert((d, d));
+        s.0 = s.0.min(d);
+        s.1 = s.1.max(d);
     }
-    let early_end = first + chrono::Duration::days(w);
-    let late_start = last - chrono::Duration::days(w - 1);
     let mut by: BTreeMap<&str, BTreeMap<&str, Mix>> = BTreeMap::new();
     for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
         let Some(d) = g.day else { continue };
+        let Some(&(first, last)) = span.get(g.feature.as_str()) else {
+            continue;
+        };
+        if (last - first).num_days() + 1 < 2 * w {
+            continue;
+        }
+        let early_end = first + chrono::Duration::days(w);
+        let late_start = last - chrono::Duration::days(w - 1);
         let m = by
             .entry(&g.feature)
             .or_default()
