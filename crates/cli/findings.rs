@@ -166,13 +166,21 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     };
     let (audit, _, _) = args.input.prepare()?.run()?;
     // The ledger's baseline: its newest entry of a window as long as this
-    // one (a one-off look of another length keeps its own history), or
-    // its newest; none on the first night (everything is new).
+    // one (a one-off look of another length keeps its own history), or of
+    // a window open at the start as this one is or not; none on the first
+    // night (everything is new).
     let mut last_window = None;
     let mut baseline = baseline;
     if let (None, Some(dir)) = (&args.baseline, &ledger) {
         let length = audit.since.zip(audit.until).map(|(s, u)| u - s);
-        if let Some((n, text, window)) = tokenaudit_store::ledger::latest_of_length(dir, length)? {
+        // Without a length, an entry with a start as this window's (none,
+        // for the open-ended nightly): a look `--since` a day, run before
+        // the nightly on a night with new data, is no baseline of it
+        // (hunt56: it made a live finding "resolved", then "new" again).
+        let open_start = audit.since.is_none();
+        if let Some((n, text, window)) =
+            tokenaudit_store::ledger::latest_of_length(dir, length, open_start)?
+        {
             baseline = Some(tickets::read_baseline(&text).with_context(|| {
                 format!("the findings ledger of {} (entry {n})", dir.display())
             })?);

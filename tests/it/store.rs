@@ -978,6 +978,20 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     assert!(env
         .path("store/_findings/00000000000000000003.json")
         .exists());
+    // hunt56: a look at the days from October 3, run before the nightly on
+    // a night with new data, is recorded (it ends later), but it is no
+    // baseline of the open-ended nightly: `chat` and `search`, outside the
+    // look, persist for the nightly; they are neither "resolved" by the
+    // look's entry nor "new" again.
+    env.write("logs/c.jsonl", call(3, 1, "team", 10, 1, "c1"));
+    ingest(&env, &["logs"]);
+    let _ = run(&["--since", "2026-10-03"]);
+    assert!(env
+        .path("store/_findings/00000000000000000004.json")
+        .exists());
+    let night4 = run(&["--changed-only"]);
+    let over: Vec<_> = night4.iter().filter(|r| r["rule"] == "TA116").collect();
+    assert!(over.is_empty(), "{over:?}");
 }
 
 /// Runs a Python snippet; fails (never skips) when Python or its package is

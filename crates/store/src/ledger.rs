@@ -38,7 +38,12 @@ fn numbers(root: &Path) -> Result<Vec<u64>> {
 /// [`latest_of_length`]).
 #[cfg(test)]
 fn latest(root: &Path) -> Result<Option<(u64, String)>> {
-    Ok(latest_of_length(root, None)?.map(|(n, text, _)| (n, text)))
+    let numbers = numbers(root)?;
+    let Some(&n) = numbers.last() else {
+        return Ok(None);
+    };
+    let path = layout::ledger_file(root, n);
+    Ok(Some((n, std::fs::read_to_string(path).unwrap())))
 }
 
 /// The window an entry's findings are of, kept beside it.
@@ -82,12 +87,16 @@ pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
 /// The newest entry of a window of `length` (its asked end less its
 /// start): with its number, text and window. A one-off look of another
 /// length (the last 5 days, beside the nightly 30) keeps a history of its
-/// own, so it never becomes the nightly's baseline. Without a length, or
-/// when no entry has this one, the newest entry (entries of earlier builds
-/// keep no asked end). `None` without entries.
+/// own, so it never becomes the nightly's baseline. Without a length, the
+/// newest entry whose window has a start as this one has (`open_start`:
+/// none), so a look `--since` a day does not become the open-ended
+/// nightly's baseline (hunt56); or, when no entry is such (entries of
+/// earlier builds keep no asked end; a first look), the newest. `None`
+/// without entries.
 pub fn latest_of_length(
     root: &Path,
     length: Option<chrono::TimeDelta>,
+    open_start: bool,
 ) -> Result<Option<(u64, String, Window)>> {
     let numbers = numbers(root)?;
     let Some(&newest) = numbers.last() else {
@@ -97,15 +106,21 @@ pub fn latest_of_length(
         let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
         Some(t(&w.asked_until)? - t(&w.since)?)
     };
-    let mut chosen = newest;
-    if let Some(length) = length {
-        for &n in numbers.iter().rev() {
-            if window_of(root, n)?.as_ref().and_then(length_of) == Some(length) {
-                chosen = n;
-                break;
-            }
+    let mut chosen = None;
+    for &n in numbers.iter().rev() {
+        let Some(w) = window_of(root, n)? else {
+            continue;
+        };
+        let fits = match length {
+            Some(length) => length_of(&w) == Some(length),
+            None => w.since.is_empty() == open_start,
+        };
+        if fits {
+            chosen = Some(n);
+            break;
         }
     }
+    let chosen = chosen.unwrap_or(newest);
     let path = layout::ledger_file(root, chosen);
     let text = std::fs::read_to_string(&path).map_err(StoreError::io(&path))?;
     let window = window_of(root, chosen)?.unwrap_or_default();
