@@ -416,6 +416,23 @@ fn stdin_is_known_by_its_content_or_its_name() {
         .map(|f| f["file"].as_str().unwrap())
         .collect();
     assert_eq!(files, ["<stdin:2026-10-02>", "<stdin>"]);
+    // hunt56: a correction of the same width in the middle of a long
+    // export (beyond the 64 KiB at each end): its whole text tells it.
+    let day3 = |tokens: u64| -> String {
+        (0..1000)
+            .map(|i| {
+                let t = if i == 500 { tokens } else { 1000 };
+                call(3, 1, "chat", t, 0, &format!("c{i:04}"))
+            })
+            .collect()
+    };
+    let said = ingest_stdin(&env, &day3(1000), &["--stdin-name", "2026-10-03"]);
+    assert!(said.contains("read 1 new"), "{said}");
+    let said = ingest_stdin(&env, &day3(9000), &["--stdin-name", "2026-10-03"]);
+    assert!(said.contains("1 changed"), "{said}");
+    // 1,000 calls of 1,000 tokens at $2.50/M, one of them now 9,000.
+    let s = audit_of(&env, &["--store", "store", "--since", "2026-10-03"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "2.52");
 }
 
 /// A UTF-16 file that grows is read again whole (its appended bytes are no

@@ -50,6 +50,8 @@ pub struct Planned {
     /// A grown plain file's whole [`content_text`] (a file read whole has
     /// its own from the ingest's summary).
     pub content: Option<String>,
+    /// Standard input's whole text's digest ([`SourceEntry::whole`]).
+    pub whole: Option<String>,
 }
 
 /// The inputs of one ingest, sorted into what to read and what to skip.
@@ -474,6 +476,7 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
         previous,
         agent_log: false,
         content,
+        whole: None,
     }))
 }
 
@@ -494,8 +497,15 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
     let mut file = File::open(&path).map_err(StoreError::io(&path))?;
     let (head, tail) = ends(&mut file, size).map_err(StoreError::io(&path))?;
     let previous = state.sources.get(&key).cloned();
+    let whole = hex(digest);
     if let Some(prev) = &previous {
-        if prev.size == size && prev.head == head && prev.tail == tail {
+        // The whole text's digest when the entry keeps it (an earlier
+        // build's keeps its ends only).
+        let same = match &prev.whole {
+            Some(w) => *w == whole,
+            None => prev.size == size && prev.head == head && prev.tail == tail,
+        };
+        if same {
             out.unchanged.push(shown);
             return Ok(());
         }
@@ -517,6 +527,7 @@ fn plan_stdin(state: &State, name: Option<&str>, out: &mut Plan) -> Result<()> {
         previous,
         agent_log: false,
         content: None,
+        whole: Some(whole),
     });
     Ok(())
 }
@@ -620,6 +631,7 @@ pub fn read_agent_logs_together(
             previous: Some(entry.clone()),
             agent_log: true,
             content: None,
+            whole: None,
         });
     }
     // In the order an audit of them reads them (and the store lists them),

@@ -926,6 +926,7 @@ fn source_entry(
             (None, Some(c)) => Some(plan::content_text(c)),
             _ => p.content.clone(),
         },
+        whole: p.whole.clone(),
     }
 }
 
