@@ -25,9 +25,9 @@
 //! - `min_ratio` (2): the day must be at least this many times the median.
 //! - `min_excess` (1): smallest excess over the median, in USD.
 //!
-//! A model whose spike is a feature's to the cent (the one feature that
-//! uses it) is reported once, as the feature's, with
-//! `same_spike_as_model` in its evidence.
+//! A model whose spike is a feature's (the feature's excess that day is the
+//! model's within 1%: it makes the spike) is reported once, as the
+//! feature's, with `same_spike_as_model` in its evidence.
 
 use std::collections::BTreeMap;
 
@@ -137,10 +137,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .map(|g| (g.feature.as_str(), g.model.as_str()))
         .collect();
     for &(dim, key, day, v, m, mad) in &found {
-        // A model only one feature uses spikes with that feature, to the
-        // pico-dollar: one finding (the feature's, naming the model), not
-        // two tickets for one event. The twin is one the feature uses (two
-        // features with equal spend on two models were each other's).
+        // A model whose spike is one feature's (the feature makes its
+        // excess, within 1%): one finding (the feature's, naming the
+        // model), not two tickets for one event. To the pico-dollar, one
+        // cent of another feature's calls that day opened a second ticket
+        // (hunt57). The twin is one the feature uses (two features with
+        // equal spend on two models were each other's).
+        let close = |a: i128, b: i128| (a - b).abs() * 100 <= a.max(b);
         let twin = |other: &str| {
             found
                 .iter()
@@ -150,7 +153,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     } else {
                         (t.1, key)
                     };
-                    t.0 == other && t.2 == day && t.3 == v && t.4 == m && pairs.contains(&pair)
+                    t.0 == other && t.2 == day && close(t.3 - t.4, v - m) && pairs.contains(&pair)
                 })
                 .map(|t| t.1)
         };
