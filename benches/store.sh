@@ -84,7 +84,7 @@ BYTES=$(du -sbL "$WORK/logs" | cut -f1); DAY=$(du -bL "$DAYS/$LAST" | cut -f1)
 ln -s "$(realpath "$DAYS/$LAST")" "$WORK/logs/"
 dt=(); dm=()
 for i in $(seq "$REPEAT"); do
-  rm -rf "$WORK/store"; cp -a "$WORK/store-30" "$WORK/store"
+  rm -rf "$WORK/store"; cp -a "$WORK/store-30" "$WORK/store"; sync
   read -r t m < <(run "$TA" ingest "$WORK/logs" --store "$WORK/store" --quiet); dt+=("$t"); dm+=("$m")
 done
 # 4. The month from the store, from the raw log, and DuckDB over the store.
@@ -105,7 +105,9 @@ cp -a "$WORK/store" "$WORK/store-31"
 NIGHT_BEFORE=$(date -u -d "${LAST%.jsonl} - 1 day" +%Y-%m-%d)
 st=(); sm=(); wt=(); wm=(); xt=(); xm=(); ct=(); cm=(); rt=(); rm_=(); qt=(); qm=()
 for i in $(seq "$REPEAT"); do
-  rm -rf "$WORK/store"; cp -a "$WORK/store-31" "$WORK/store"
+  # The copy is written back before the clock starts: a night's store has
+  # long been on disk, and the copy's writeback is no part of its audit.
+  rm -rf "$WORK/store"; cp -a "$WORK/store-31" "$WORK/store"; sync
   read -r t m < <(run "$TA" audit --store "$WORK/store" --out "$WORK/out" --quiet); st+=("$t"); sm+=("$m")
   read -r t m < <(run "$TA" audit --store "$WORK/store" --out "$WORK/out" --quiet); wt+=("$t"); wm+=("$m")
   # The night that writes the month's merged state again (every other
@@ -115,6 +117,7 @@ for i in $(seq "$REPEAT"); do
   # new night's computed.
   rm -rf "$WORK/store"; cp -a "$WORK/store-31" "$WORK/store"; rm -rf "$WORK/store/_cache/merged"
   "$TA" audit --store "$WORK/store" --until "$NIGHT_BEFORE" --out "$WORK/out-before" --quiet 2>/dev/null
+  sync
   read -r t m < <(run "$TA" audit --store "$WORK/store" --out "$WORK/out" --quiet); xt+=("$t"); xm+=("$m")
   rm -rf "$WORK/store/_cache"
   read -r t m < <(run "$TA" audit --store "$WORK/store" --out "$WORK/out" --quiet); ct+=("$t"); cm+=("$m")
