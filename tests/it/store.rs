@@ -559,6 +559,62 @@ fn many_files(env: &Env, dir: &str, n: u32) {
     }
 }
 
+/// hunt56: `store prune` racing the nightly ingest of a grown file put the
+/// file's entry back as it was before the append, so the next ingest read
+/// the appended day again (counted twice, and `store check` failed). The
+/// prune waits before its claim while the ingest commits: it gives up,
+/// says to run it again, and the store stays whole.
+#[test]
+fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
+    let env = Env::new();
+    let days: String = (1..=4)
+        .map(|d| call(d, 1, "chat", 1000, 100, &format!("a{d}")))
+        .collect();
+    env.write("logs/app.jsonl", &days);
+    ingest(&env, &["logs"]);
+    let flag = env.path("go");
+    let prune = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.dir.path())
+        .args([
+            "store",
+            "prune",
+            "--before",
+            "2026-10-02",
+            "--store",
+            "store",
+        ])
+        .env("TOKENAUDIT_FAULT", "rewrite-before-claim:wait")
+        .env("TOKENAUDIT_FAULT_FLAG", &flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reached = env.path("go.reached");
+    for _ in 0..3000 {
+        if reached.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(reached.exists(), "the prune never reached its claim");
+    // The nightly: one more day appended and ingested, while the prune waits.
+    env.write(
+        "logs/app.jsonl",
+        days + &call(5, 1, "chat", 1000, 100, "a5"),
+    );
+    ingest(&env, &["logs"]);
+    std::fs::write(&flag, "").unwrap();
+    let out = prune.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("run it again"), "{err}");
+    store_check(&env);
+    let said = ingest(&env, &["logs"]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 5);
+}
+
 #[test]
 fn concurrent_ingests_and_shards_count_every_file_once() {
     let env = Env::new();

@@ -351,9 +351,20 @@ fn rewrite_commit(
         return Ok(Rewrite::default());
     }
     let root = store.root().to_path_buf();
+    // The sources' entries as the rewrite read them: one another commit
+    // changed since (an ingest of a grown file) must not be put back as
+    // it was (hunt56: a prune racing the nightly undid its append, which
+    // the next ingest read again).
+    let read: Vec<(String, Option<SourceEntry>)> = sources
+        .iter()
+        .map(|s| (s.key.clone(), store.state().sources.get(&s.key).cloned()))
+        .collect();
     for _ in 0..1000 {
         let state = store.state();
-        if removed.iter().any(|p| !state.parts.contains_key(p)) {
+        let changed = read
+            .iter()
+            .any(|(key, entry)| state.sources.get(key) != entry.as_ref());
+        if changed || removed.iter().any(|p| !state.parts.contains_key(p)) {
             for p in &added {
                 let _ = std::fs::remove_file(layout::temp_path(&root, &p.path));
             }
@@ -361,6 +372,7 @@ fn rewrite_commit(
                 "another process changed the store during the {kind}: run it again"
             )));
         }
+        crate::fault::point("rewrite-before-claim").map_err(StoreError::io(&root))?;
         let c = Commit {
             schema_version: SCHEMA_VERSION,
             number: state.head + 1,
