@@ -615,6 +615,66 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
     assert_eq!(s["totals"]["calls"], 5);
 }
 
+/// hunt56: two ingests at once on a rotation night (`app.jsonl` moved to
+/// `app.jsonl.1`, a new `app.jsonl`): the one that lost the commit race
+/// re-keyed the winner's fresh `app.jsonl` rows to `app.jsonl.1`, from the
+/// move it had planned before (`store check` failed, and a later
+/// restatement of `app.jsonl` left its old rows). The loser keeps the
+/// winner's rows as they are.
+#[test]
+fn a_rotation_raced_by_two_ingests_keys_each_file_once() {
+    let env = Env::new();
+    let calls = |day: u32, tag: &str, n: u32| -> String {
+        (0..n)
+            .map(|i| {
+                call(
+                    day,
+                    1 + i % 20,
+                    "chat",
+                    1000 + u64::from(i),
+                    100,
+                    &format!("{tag}{i}"),
+                )
+            })
+            .collect()
+    };
+    env.write("logs/app.jsonl", calls(1, "a", 20));
+    ingest(&env, &["logs"]);
+    std::fs::rename(env.path("logs/app.jsonl"), env.path("logs/app.jsonl.1")).unwrap();
+    env.write("logs/app.jsonl", calls(2, "b", 20));
+    env.write("other/h.jsonl", calls(2, "h", 5));
+    let flag = env.path("go");
+    let loser = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.dir.path())
+        .args(["ingest", "logs", "other", "--store", "store", "--quiet"])
+        .env("TOKENAUDIT_FAULT", "before-claim:wait")
+        .env("TOKENAUDIT_FAULT_FLAG", &flag)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reached = env.path("go.reached");
+    for _ in 0..3000 {
+        if reached.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(reached.exists(), "the ingest never reached its claim");
+    ingest(&env, &["logs"]);
+    std::fs::write(&flag, "").unwrap();
+    let out = loser.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store_check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    let raw = audit_of(&env, &["logs", "other"]);
+    assert_eq!(s["totals"], raw["totals"]);
+    assert_eq!(s["totals"]["calls"], 45);
+}
+
 #[test]
 fn concurrent_ingests_and_shards_count_every_file_once() {
     let env = Env::new();

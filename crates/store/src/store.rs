@@ -491,16 +491,18 @@ impl Store {
         // A moved file's entry goes with its rows (and a file read again
         // whole under a new name with its rows), unless an entry of its
         // key is committed now too.
-        let committed_now: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-        let dropped_sources: Vec<String> = gone
-            .moved
-            .keys()
-            .chain(&gone.replaced)
-            .filter(|k| !committed_now.contains(k.as_str()))
-            .cloned()
-            .collect::<BTreeSet<String>>()
-            .into_iter()
-            .collect();
+        let dropped = |entries: &[SourceEntry], gone: &Gone| -> Vec<String> {
+            let committed_now: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            gone.moved
+                .keys()
+                .chain(&gone.replaced)
+                .filter(|k| !committed_now.contains(k.as_str()))
+                .cloned()
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect()
+        };
+        let mut dropped_sources = dropped(&entries, &gone);
         report.summary = summary;
         if req.strict
             && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())
@@ -602,11 +604,24 @@ impl Store {
                 entries.retain(|e| !raced.contains(&e.key));
                 parts = drop_sources(&self.root, &shared, parts, &raced)?;
             }
+            // Moves and replacements planned against the state before the
+            // winners' commits: one whose old or new key they committed is
+            // theirs now (hunt56: a loser re-keyed the winner's fresh rows
+            // of a rotated file to the rotated name).
+            let planned = gone.moved.len() + gone.replaced.len();
+            gone.moved.retain(|old, new| {
+                !theirs.contains(old.as_str()) && !theirs.contains(new.as_str())
+            });
+            gone.replaced.retain(|k| !theirs.contains(k.as_str()));
+            let regone = gone.moved.len() + gone.replaced.len() != planned;
+            if regone || !raced.is_empty() {
+                dropped_sources = dropped(&entries, &gone);
+            }
             let stale = replaced
                 .removed
                 .iter()
                 .any(|p| !self.state.parts.contains_key(p));
-            if stale || !raced.is_empty() {
+            if stale || regone || !raced.is_empty() {
                 for p in &replaced.added {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
                 }
