@@ -514,6 +514,50 @@ fn a_file_first_seen_empty_is_detected_when_lines_come() {
     assert_eq!(s, raw);
 }
 
+/// hunt56: a restated export of the same size, its correction in the
+/// middle (beyond the 64 KiB at each end), was "already in the store"; a
+/// month-to-date export corrected in the middle and grown was read as
+/// grown, the correction missed. The whole text's digest tells both:
+/// their rows are replaced.
+#[test]
+fn a_restatement_in_the_middle_of_a_file_replaces_its_rows() {
+    let env = Env::new();
+    let day = |d: u32, tokens: u64| -> String {
+        (0..1000)
+            .map(|i| {
+                let t = if i == 500 { tokens } else { 1000 };
+                call(d, 1 + i % 20, "chat", t, 0, &format!("d{d}-{i:04}"))
+            })
+            .collect()
+    };
+    env.write("logs/a.jsonl", day(1, 1000));
+    ingest(&env, &["logs"]);
+    // The same size: one call's 1,000 input tokens are 9,000.
+    env.write("logs/a.jsonl", day(1, 9000));
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 changed"), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    // 999 × 1,000 + 9,000 input tokens at $2.50/M.
+    assert_eq!(usd(&s["totals"]["cost"]), "2.52");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+    // Corrected back in the middle, and a day appended.
+    env.write("logs/a.jsonl", day(1, 1000) + &day(2, 1000));
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 changed"), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 2000);
+    assert_eq!(usd(&s["totals"]["cost"]), "5.00");
+    assert_eq!(s, audit_of(&env, &["logs"]));
+    // Appended to as it was: grown, read from its end.
+    env.write("logs/a.jsonl", day(1, 1000) + &day(2, 1000) + &day(3, 1000));
+    let said = ingest(&env, &["logs"]);
+    assert!(said.contains("1 grown"), "{said}");
+    assert_eq!(
+        audit_of(&env, &["--store", "store"])["totals"]["calls"],
+        3000
+    );
+}
+
 /// A store kept inside the folder it ingests is not read as logs.
 #[test]
 fn a_store_inside_its_input_folder_is_not_read_as_logs() {

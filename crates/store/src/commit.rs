@@ -97,9 +97,9 @@ pub struct SourceEntry {
     /// a rotated-over file's text that comes back compressed is told by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    /// Standard input's whole text's xxh3-64 (hex; none for a file): a
-    /// named stdin piped again with a correction of the same size, in its
-    /// middle, is told by it (hunt56).
+    /// The xxh3-64 (hex) of its first `size` bytes: its whole text as
+    /// read (none in an earlier build's entry): a restatement anywhere in
+    /// it, of the same size or before an append, is told by it (hunt56).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole: Option<String>,
 }
