@@ -542,8 +542,13 @@ impl Store {
                 // never taken back (if publishing fails, the next opening of
                 // the store finishes it).
                 report.commit = Some(commit.number);
-                fault::point("claimed").map_err(StoreError::io(&self.root))?;
-                self.publish(&commit)?;
+                fault::point("claimed")
+                    .map_err(StoreError::io(&self.root))
+                    .and_then(|()| self.publish(&commit))
+                    .map_err(|e| StoreError::Unfinished {
+                        number: commit.number,
+                        cause: Box::new(e),
+                    })?;
                 // The calls read now (LiteLLM's cache hits are no calls),
                 // and the earlier calls of the sources read again (parts
                 // rewritten around them are neither).
