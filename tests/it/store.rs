@@ -603,6 +603,35 @@ fn many_files(env: &Env, dir: &str, n: u32) {
     }
 }
 
+/// `tokenaudit ARGS` started, and waited for until it stands at the fault
+/// point `step` (`TOKENAUDIT_FAULT=step:wait`); the returned call lets it
+/// go on.
+fn waiting_at<'e>(
+    env: &'e Env,
+    args: &[&str],
+    step: &str,
+) -> (std::process::Child, impl Fn() + 'e) {
+    let flag = env.path("go");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.dir.path())
+        .args(args)
+        .env("TOKENAUDIT_FAULT", format!("{step}:wait"))
+        .env("TOKENAUDIT_FAULT_FLAG", &flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reached = env.path("go.reached");
+    for _ in 0..3000 {
+        if reached.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(reached.exists(), "{args:?} never reached {step}");
+    (child, move || std::fs::write(env.path("go"), "").unwrap())
+}
+
 /// hunt56: `store prune` racing the nightly ingest of a grown file put the
 /// file's entry back as it was before the append, so the next ingest read
 /// the appended day again (counted twice, and `store check` failed). The
@@ -616,38 +645,25 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
         .collect();
     env.write("logs/app.jsonl", &days);
     ingest(&env, &["logs"]);
-    let flag = env.path("go");
-    let prune = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
-        .current_dir(env.dir.path())
-        .args([
+    let (prune, go) = waiting_at(
+        &env,
+        &[
             "store",
             "prune",
             "--before",
             "2026-10-02",
             "--store",
             "store",
-        ])
-        .env("TOKENAUDIT_FAULT", "rewrite-before-claim:wait")
-        .env("TOKENAUDIT_FAULT_FLAG", &flag)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reached = env.path("go.reached");
-    for _ in 0..3000 {
-        if reached.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(reached.exists(), "the prune never reached its claim");
+        ],
+        "rewrite-before-claim",
+    );
     // The nightly: one more day appended and ingested, while the prune waits.
     env.write(
         "logs/app.jsonl",
         days + &call(5, 1, "chat", 1000, 100, "a5"),
     );
     ingest(&env, &["logs"]);
-    std::fs::write(&flag, "").unwrap();
+    go();
     let out = prune.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
@@ -687,25 +703,13 @@ fn a_rotation_raced_by_two_ingests_keys_each_file_once() {
     std::fs::rename(env.path("logs/app.jsonl"), env.path("logs/app.jsonl.1")).unwrap();
     env.write("logs/app.jsonl", calls(2, "b", 20));
     env.write("other/h.jsonl", calls(2, "h", 5));
-    let flag = env.path("go");
-    let loser = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
-        .current_dir(env.dir.path())
-        .args(["ingest", "logs", "other", "--store", "store", "--quiet"])
-        .env("TOKENAUDIT_FAULT", "before-claim:wait")
-        .env("TOKENAUDIT_FAULT_FLAG", &flag)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reached = env.path("go.reached");
-    for _ in 0..3000 {
-        if reached.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(reached.exists(), "the ingest never reached its claim");
+    let (loser, go) = waiting_at(
+        &env,
+        &["ingest", "logs", "other", "--store", "store", "--quiet"],
+        "before-claim",
+    );
     ingest(&env, &["logs"]);
-    std::fs::write(&flag, "").unwrap();
+    go();
     let out = loser.wait_with_output().unwrap();
     assert!(
         out.status.success(),

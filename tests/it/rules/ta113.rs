@@ -208,20 +208,7 @@ fn calls_of_one_day_are_no_daily_burst() {
     assert_eq!(findings(&r, "TA113").len(), 1);
     // hunt51: three hours across midnight (22:30 to 01:27) are no day
     // either; a day's log whose other calls span it shows the burst.
-    let midnight: String = (0..60u32)
-        .map(|i| {
-            let m = 22 * 60 + 30 + 3 * i;
-            let (day, m) = (3 + m / 1440, m % 1440);
-            gw_line(
-                &at(day, m),
-                "support-chat",
-                "gpt-4o",
-                10_000,
-                1_000,
-                json!({"request_id": format!("m-{i:02}")}),
-            ) + "\n"
-        })
-        .collect();
+    let midnight = run_across_midnight(3, "m");
     env.write("calls.jsonl", midnight);
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
@@ -248,6 +235,25 @@ fn calls_of_one_day_are_no_daily_burst() {
     assert_eq!(findings(&r, "TA113"), Vec::<&Value>::new());
 }
 
+/// 60 calls of `support-chat`, three minutes apart, from 22:30 on October
+/// `night` to 01:27 the day after: one run across UTC midnight.
+fn run_across_midnight(night: u32, tag: &str) -> String {
+    (0..60u32)
+        .map(|i| {
+            let m = 22 * 60 + 30 + 3 * i;
+            let (day, m) = (night + m / 1440, m % 1440);
+            gw_line(
+                &at(day, m),
+                "support-chat",
+                "gpt-4o",
+                10_000,
+                1_000,
+                json!({"request_id": format!("{tag}-{night}-{i:02}")}),
+            ) + "\n"
+        })
+        .collect()
+}
+
 /// Stop 39's point: one run across midnight (22:30 to 01:27) in a longer
 /// log falls on two UTC days but is one night's; the same run on two nights
 /// is a daily burst, and so are calls at 23:00 on two days, whose densest
@@ -255,22 +261,7 @@ fn calls_of_one_day_are_no_daily_burst() {
 #[test]
 fn one_run_across_midnight_is_no_daily_burst() {
     let env = Env::new();
-    let run = |night: u32, tag: &str| -> String {
-        (0..60u32)
-            .map(|i| {
-                let m = 22 * 60 + 30 + 3 * i;
-                let (day, m) = (night + m / 1440, m % 1440);
-                gw_line(
-                    &at(day, m),
-                    "support-chat",
-                    "gpt-4o",
-                    10_000,
-                    1_000,
-                    json!({"request_id": format!("{tag}-{night}-{i:02}")}),
-                ) + "\n"
-            })
-            .collect()
-    };
+    let run = run_across_midnight;
     // Another feature's calls make the log three days long.
     let others = gw_line(&at(3, 5), "other", "gpt-4o", 10, 1, json!({}))
         + "\n"
