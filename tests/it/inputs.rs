@@ -2392,6 +2392,26 @@ fn openai_usage_spread_into_the_line_keeps_its_details() {
     let r = env.audit(&["spread.parquet", "--strict"]);
     assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 200);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.025");
+    // hunt58: a null or empty detail is no Responses usage. Anthropic's
+    // usage spread into the line with `input_tokens_details` null (or an
+    // empty CSV cell): 100 fresh + 5,000 read + 50 out on Sonnet 4.5,
+    // $0.0003 + $0.0015 + $0.00075 (it was rejected as inconsistent).
+    env.write(
+        "anthropic.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"claude-sonnet-4-5-20250929","input_tokens":100,"cache_read_input_tokens":5000,"output_tokens":50,"input_tokens_details":null,"output_tokens_details":"none"}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["anthropic.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00255");
+    env.write(
+        "anthropic.csv",
+        "timestamp,model,input_tokens,cache_read_input_tokens,output_tokens,input_tokens_details\n\
+         2026-10-01T10:00:00Z,claude-sonnet-4-5-20250929,100,5000,50,\n",
+    );
+    let r = env.audit(&["anthropic.csv", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00255");
 }
 
 /// hunt57: DuckDB writes UUID-looking text as Parquet's UUID type (16

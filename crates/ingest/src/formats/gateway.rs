@@ -331,8 +331,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Field::UsageDetail => {
-                    let part = detail_part(&mut l.usage, key.as_ref());
-                    map.next_value_seed(UsageSeed(&mut l.usage, part))?;
+                    map.next_value_seed(DetailSeed(&mut l.usage, key.as_ref()))?;
                 }
                 Field::Latency => {
                     let p = l.latency_ms.0.is_present();
@@ -1551,6 +1550,56 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
 
 /// A usage object given as JSON text: read as the object; any other text
 /// makes the usage a wrong type.
+/// A usage's detail object at the top of a line ([`Field::UsageDetail`]):
+/// read as the usage's details when it is an object, which alone marks the
+/// Responses convention (a null or empty value says nothing: hunt58, an
+/// Anthropic row's empty `input_tokens_details` cell made its cache
+/// counted twice).
+struct DetailSeed<'b, 'k>(&'b mut RawUsage, &'k str);
+
+impl<'de> DeserializeSeed<'de> for DetailSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DetailSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage's detail object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let part = detail_part(self.0, self.1);
+        UsageSeed(self.0, part).visit_map(map)
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
 /// The part of the usage a top-level detail object `key` counts, the
 /// Responses convention marked as inside a usage object.
 fn detail_part(u: &mut RawUsage, key: &str) -> Part {
@@ -2319,10 +2368,11 @@ fn scan_map<'a, K: TopKeys>(
                 set_usage_key(&mut l.usage, &key.text(s), v);
             }
             Field::UsageDetail if l.usage.whole => s.skip_value()?,
-            Field::UsageDetail => {
+            Field::UsageDetail if s.peek()? == b'{' => {
                 let part = detail_part(&mut l.usage, &key.text(s));
                 scan_usage(s, &mut l.usage, part)?;
             }
+            Field::UsageDetail => s.skip_value()?,
             Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
             Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
@@ -2679,12 +2729,14 @@ pub(crate) fn set_field<'a>(
         Field::UsageKey => set_usage_key(&mut l.usage, key, v.count()),
         Field::UsageDetail if l.usage.whole => {}
         Field::UsageDetail => {
+            // A cell that is no object's text is left unread (an empty
+            // cell marks no convention: hunt58).
             if let Scalar::Str(text) = v {
-                let part = detail_part(&mut l.usage, key);
-                let mut de = serde_json::Deserializer::from_str(&text);
-                // A cell that is no object's text is left unread.
-                let _ = text.trim_start().starts_with('{')
-                    && UsageSeed(&mut l.usage, part).deserialize(&mut de).is_ok();
+                if text.trim_start().starts_with('{') {
+                    let part = detail_part(&mut l.usage, key);
+                    let mut de = serde_json::Deserializer::from_str(&text);
+                    let _ = UsageSeed(&mut l.usage, part).deserialize(&mut de);
+                }
             }
         }
         Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
@@ -3402,6 +3454,7 @@ mod tests {
         r#"{"model":"gpt-5","input_tokens":10000,"input_tokens_details":{"cached_tokens":4000},"output_tokens_details":{"reasoning_tokens":200},"output_tokens":500,"metadata":{"prompt_tokens_details":{"cached_tokens":1}}}"#,
         r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1},"prompt_tokens_details":5,"completion_tokens_details":null}"#,
         r#"{"model":"gpt-4o","totalUsage":{"inputTokens":5,"outputTokens":1},"prompt_tokens_details":{"cached_tokens":4}}"#,
+        r#"{"model":"claude-x","input_tokens":10,"cache_read_input_tokens":50,"output_tokens":1,"input_tokens_details":null,"output_tokens_details":"none","completion_tokens_details":[1,{"a":2}]}"#,
         // Audio tokens: OpenAI chat, Realtime (cached audio), Gemini's
         // modality lists, the output detail first, and modality lists of
         // the wrong shapes.
