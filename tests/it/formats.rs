@@ -755,6 +755,23 @@ fn csv_cells_that_look_like_numbers_keep_their_text() {
     let top = &r["audit"]["most_expensive_calls"];
     assert_eq!(top[0]["request_id"], "12e6");
     assert_eq!(top[1]["request_id"], "12e5");
+    // hunt58: what numeric fields read from such text: an epoch in a
+    // float's exponent form (Spark's, Java's), flags and codes as floats.
+    // One batch call at half of $0.0035, one failed (HTTP 500.0).
+    env.write(
+        "spark.csv",
+        "created,model,feature,prompt_tokens,completion_tokens,http_status,attempt,batch,latency_ms\n\
+         1.7593128E9,gpt-4o,f1,1000,100,500.0,2.0,1.0,1.20e3\n\
+         1.7593129E9,gpt-4o,f1,1000,100,200.0,1.0,0.0,800.0\n",
+    );
+    let r = env.audit(&["spark.csv", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(
+        (t["calls"].as_u64(), t["failed_calls"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(usd(&t["cost"]), "0.00525");
+    assert_eq!(r["audit"]["first_call"], "2025-10-01T10:00:00Z");
 }
 
 /// A spreadsheet set to a language whose decimal mark is the comma saves

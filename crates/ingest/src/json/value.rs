@@ -214,6 +214,16 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
                 .and_then(|w| epoch_digits_to_time(w, fraction));
         }
     }
+    // An epoch in a float's exponent form, as Spark and Java write them
+    // (`1.7593128E9`; a CSV cell keeps it as text: hunt58).
+    if t.contains(['e', 'E'])
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
+        if let Some(time) = t.parse::<f64>().ok().and_then(epoch_to_time) {
+            return Some(time);
+        }
+    }
     // HTTP's and email's dates (`Tue, 02 Sep 2025 10:00:00 GMT`), as a
     // `Date` header copied into a log has them.
     if let Ok(dt) = DateTime::parse_from_rfc2822(t) {

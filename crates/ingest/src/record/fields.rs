@@ -369,7 +369,13 @@ pub fn parse_bool(v: &str) -> Option<bool> {
         "false" | "no" | "0" | "n" | "f" | "miss" | "semantic miss" | "refresh" | "disabled" => {
             Some(false)
         }
-        _ => None,
+        // A flag written as a float (`1.0`, `0.0`: pandas, Spark; a CSV
+        // cell keeps it as text: hunt58).
+        other => match other.parse::<f64>() {
+            Ok(x) if x == 1.0 => Some(true),
+            Ok(x) if x == 0.0 => Some(false),
+            _ => None,
+        },
     }
 }
 
