@@ -1106,7 +1106,7 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     // the simplest finding to plant.
     env.write(
         "tokenaudit.toml",
-        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n[[budget]]\nfeature = \"search\"\nper_call = 0.001\n",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n[[budget]]\nfeature = \"search\"\nper_call = 0.001\n[[budget]]\nfeature = \"late\"\nper_call = 0.001\n",
     );
     env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
     ingest(&env, &["logs"]);
@@ -1182,6 +1182,22 @@ fn the_findings_ledger_marks_each_night_against_the_last() {
     let night4 = run(&["--changed-only"]);
     let over: Vec<_> = night4.iter().filter(|r| r["rule"] == "TA116").collect();
     assert!(over.is_empty(), "{over:?}");
+    // hunt58: a look's baseline is the newest entry, the nightly's, not the
+    // last look's: `late`, filed new by the nightly, is no news to the look.
+    env.write("logs/d.jsonl", call(4, 1, "late", 10_000, 1000, "d1"));
+    ingest(&env, &["logs"]);
+    let night5 = run(&["--changed-only"]);
+    assert!(
+        night5
+            .iter()
+            .any(|r| r["scope"]["feature"] == "late" && r["status"] == "new"),
+        "{night5:?}"
+    );
+    let look = run(&["--since", "2026-10-03", "--changed-only"]);
+    assert!(
+        !look.iter().any(|r| r["scope"]["feature"] == "late"),
+        "{look:?}"
+    );
 }
 
 /// Runs a Python snippet; fails (never skips) when Python or its package is

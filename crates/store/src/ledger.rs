@@ -87,12 +87,13 @@ pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
 /// The newest entry of a window of `length` (its asked end less its
 /// start): with its number, text and window. A one-off look of another
 /// length (the last 5 days, beside the nightly 30) keeps a history of its
-/// own, so it never becomes the nightly's baseline. Without a length, the
-/// newest entry whose window has a start as this one has (`open_start`:
-/// none), so a look `--since` a day does not become the open-ended
-/// nightly's baseline (hunt56); or, when no entry is such (entries of
-/// earlier builds keep no asked end; a first look), the newest. `None`
-/// without entries.
+/// own, so it never becomes the nightly's baseline. Without a length: for
+/// a window open at the start (`open_start`: the nightly), the newest entry
+/// open at the start too, so a look `--since` a day does not become the
+/// open-ended nightly's baseline (hunt56); for another (a look, a rolling
+/// window), the newest entry, whichever it is (hunt58: a look's baseline
+/// was the last look, however old). When no entry is such (entries of
+/// earlier builds keep no asked end), the newest. `None` without entries.
 pub fn latest_of_length(
     root: &Path,
     length: Option<chrono::TimeDelta>,
@@ -113,7 +114,7 @@ pub fn latest_of_length(
         };
         let fits = match length {
             Some(length) => length_of(&w) == Some(length),
-            None => w.since.is_empty() == open_start,
+            None => !open_start || w.since.is_empty(),
         };
         if fits {
             chosen = Some(n);
