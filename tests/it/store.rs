@@ -512,6 +512,22 @@ fn a_file_first_seen_empty_is_detected_when_lines_come() {
     assert_eq!(s["totals"], raw["totals"]);
     assert_eq!(s["input"]["rejected"], 0, "{}", s["input"]);
     assert_eq!(s, raw);
+    // hunt58: a Kong log whose first night holds only an auth plugin's 401
+    // (no record) is read as Kong when its AI calls come.
+    let kong = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/formats/kong/kong-file-log.jsonl"
+    ))
+    .unwrap();
+    let (first, rest) = kong.split_once('\n').unwrap();
+    env.write("logs/kong.jsonl", format!("{first}\n"));
+    ingest(&env, &["logs"]);
+    env.write("logs/kong.jsonl", format!("{first}\n{rest}"));
+    ingest(&env, &["logs"]);
+    assert_eq!(
+        audit_of(&env, &["--store", "store"]),
+        audit_of(&env, &["logs"])
+    );
 }
 
 /// hunt56: a restated export of the same size, its correction in the

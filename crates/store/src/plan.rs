@@ -226,11 +226,12 @@ fn resumable(previous: &SourceEntry) -> bool {
     previous.encoding == "plain"
         && !previous.format.contains(' ')
         && !matches!(previous.format.as_str(), "codex" | "claude-code" | "none")
-        // A format told from a record read (or a line skipped as one the
-        // format knows): an empty file, or one of lines no format reads, is
-        // a gateway log only by default, and its next lines are detected
-        // again (hunt56: a rotated OpenTelemetry file's spans rejected).
-        && previous.records + previous.skipped > 0
+        // A format told from a record read: an empty file, or one of lines
+        // no record came from (a Kong log's health checks, a line skipped),
+        // is a gateway log only by default, and its next lines are detected
+        // again (hunt56: a rotated OpenTelemetry file's spans rejected;
+        // hunt58: a Kong log whose first night was a 401).
+        && previous.records > 0
 }
 
 /// Sorts `sources` against the store's `state`. Stdin is saved to a
