@@ -192,3 +192,49 @@ fn a_feature_spike_names_the_model_it_uses() {
     assert_eq!(named("a"), "openai/gpt-4o");
     assert_eq!(named("b"), "openai/gpt-4.1");
 }
+
+/// hunt58: a feature's spike on one model took the spike of another model
+/// of the same size, made by a feature launched that day. report-writer:
+/// 10 calls a day on gpt-4o and one on gpt-4o-mini, 100 on gpt-4o on
+/// October 8 ($3.15 over its median); chat: 10 a day on gpt-4o-mini; a new
+/// feature, launch, 1,500 calls on gpt-4o-mini on October 8 ($0.0021 each,
+/// $3.15). gpt-4o-mini's spike is launch's: reported on its own.
+#[test]
+fn a_models_spike_another_feature_made_is_its_own() {
+    let env = Env::new();
+    let mini = |d: u32, n: u32, feature: &str| -> String {
+        (0..n)
+            .map(|j| {
+                let ts = format!(
+                    "2026-10-{d:02}T{:02}:{:02}:{:02}Z",
+                    14 + j / 3600,
+                    j / 60 % 60,
+                    j % 60
+                );
+                gw_line(&ts, feature, "gpt-4o-mini", 10_000, 1_000, json!({})) + "\n"
+            })
+            .collect()
+    };
+    let mut s = String::new();
+    for d in 1..=8 {
+        s += &day("report-writer", d, if d == 8 { 100 } else { 10 });
+        s += &mini(d, 1, "report-writer");
+        s += &mini(d, 10, "chat");
+        if d == 8 {
+            s += &mini(d, 1500, "launch");
+        }
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA114");
+    let scopes: Vec<&serde_json::Value> = f.iter().map(|x| &x["scope"]).collect();
+    assert!(
+        scopes.contains(&&json!({"model": "openai/gpt-4o-mini", "day": "2026-10-08"})),
+        "{scopes:?}"
+    );
+    let report = f
+        .iter()
+        .find(|x| x["scope"]["feature"] == "report-writer")
+        .unwrap();
+    assert_eq!(report["evidence"]["same_spike_as_model"], "openai/gpt-4o");
+}

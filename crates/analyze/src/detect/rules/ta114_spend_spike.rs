@@ -26,8 +26,9 @@
 //! - `min_excess` (1): smallest excess over the median, in USD.
 //!
 //! A model whose spike is a feature's (the feature's excess that day is the
-//! model's within 1%: it makes the spike) is reported once, as the
-//! feature's, with `same_spike_as_model` in its evidence.
+//! model's within 1%, and its calls on the model that day make it) is
+//! reported once, as the feature's, with `same_spike_as_model` in its
+//! evidence.
 
 use std::collections::BTreeMap;
 
@@ -130,12 +131,18 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .map(move |(day, v, m, mad)| (*dim, *key, day, v, m, mad))
         })
         .collect();
-    // The (feature, model) pairs the calls have.
-    let pairs: std::collections::BTreeSet<(&str, &str)> = ctx
-        .groups
-        .iter()
-        .map(|g| (g.feature.as_str(), g.model.as_str()))
-        .collect();
+    // What each feature spent on each model, by day: a feature is a model's
+    // spike only when its calls on the model that day make the model's
+    // excess (hunt58: a feature's spike of the same size on another model
+    // took the spike of a model a new feature launched that day).
+    let mut spent: BTreeMap<(&str, &str, NaiveDate), i128> = BTreeMap::new();
+    for g in ctx.groups {
+        if let Some(d) = g.day {
+            *spent
+                .entry((g.feature.as_str(), g.model.as_str(), d))
+                .or_default() += g.stats.cost.picos();
+        }
+    }
     for &(dim, key, day, v, m, mad) in &found {
         // A model whose spike is one feature's (the feature makes its
         // excess, within 1%): one finding (the feature's, naming the
@@ -148,12 +155,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             found
                 .iter()
                 .find(|t| {
-                    let pair = if dim == "feature" {
-                        (key, t.1)
+                    let (pair, model_excess) = if dim == "feature" {
+                        ((key, t.1, day), t.3 - t.4)
                     } else {
-                        (t.1, key)
+                        ((t.1, key, day), v - m)
                     };
-                    t.0 == other && t.2 == day && close(t.3 - t.4, v - m) && pairs.contains(&pair)
+                    let made = spent.get(&pair).copied().unwrap_or(0) * 100 >= 99 * model_excess;
+                    t.0 == other && t.2 == day && close(t.3 - t.4, v - m) && made
                 })
                 .map(|t| t.1)
         };
