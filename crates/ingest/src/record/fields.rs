@@ -372,8 +372,8 @@ pub fn parse_bool(v: &str) -> Option<bool> {
         // A flag written as a float (`1.0`, `0.0`: pandas, Spark; a CSV
         // cell keeps it as text: hunt58).
         other => match other.parse::<f64>() {
-            Ok(x) if x == 1.0 => Some(true),
-            Ok(x) if x == 0.0 => Some(false),
+            Ok(1.0) => Some(true),
+            Ok(0.0) => Some(false),
             _ => None,
         },
     }
