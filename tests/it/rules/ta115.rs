@@ -149,3 +149,30 @@ fn another_features_stray_call_moves_no_window() {
     assert_eq!(a[0]["evidence"], b[0]["evidence"]);
     assert_eq!(a[0]["savings"]["observed"], "1.8424");
 }
+
+/// hunt58: a feature gone before the period's end (renamed on October 14,
+/// its traffic goes on as another feature to the 28th) drifted while it
+/// lived; a month at its last window's rate would be money no longer
+/// spent: no finding. The feature that goes on is not a drift.
+#[test]
+fn a_feature_gone_before_the_end_is_not_reported() {
+    let env = Env::new();
+    let renamed: String = (15..=28u32)
+        .flat_map(|d| {
+            (0..10u32).map(move |j| {
+                let ts = format!("2026-10-{d:02}T10:{:02}:00Z", j * 5);
+                gw_line(
+                    &ts,
+                    "search-summary",
+                    "gpt-4o-mini",
+                    10_000,
+                    1_000,
+                    json!({}),
+                ) + "\n"
+            })
+        })
+        .collect();
+    env.write("calls.jsonl", drifting() + &renamed);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA115"), Vec::<&serde_json::Value>::new());
+}

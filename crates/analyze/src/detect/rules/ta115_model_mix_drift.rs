@@ -3,7 +3,8 @@
 //! share of its calls on its most expensive model (by cost per call) rose by
 //! at least `min_rise` between the first and the last `window_days` days
 //! of the feature's calls (its own: another feature's calls move no
-//! window of it).
+//! window of it). A feature with no call in the audit's last `window_days`
+//! days is gone: its drift is not reported.
 //!
 //! ## Why it costs money
 //! A config change, a fallback that never switched back, or an experiment
@@ -71,13 +72,34 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         s.0 = s.0.min(d);
         s.1 = s.1.max(d);
     }
+    // The traffic's last day (of the features with `min_calls` calls: a
+    // stray call dated a month away moves it not): a feature whose calls
+    // ended more than a window before it is gone, and its drift costs
+    // nothing a month more (hunt58: a feature renamed mid-month got $9.02 a
+    // month on $3.26 of spend).
+    let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
+    for g in ctx
+        .groups
+        .iter()
+        .filter(|g| g.resolved.is_some() && g.day.is_some())
+    {
+        *calls.entry(&g.feature).or_default() += g.stats.calls;
+    }
+    let Some(end) = span
+        .iter()
+        .filter(|(f, _)| calls.get(*f).is_some_and(|&n| n >= o.min_calls))
+        .map(|(_, s)| s.1)
+        .max()
+    else {
+        return;
+    };
     let mut by: BTreeMap<&str, BTreeMap<&str, Mix>> = BTreeMap::new();
     for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
         let Some(d) = g.day else { continue };
         let Some(&(first, last)) = span.get(g.feature.as_str()) else {
             continue;
         };
-        if (last - first).num_days() + 1 < 2 * w {
+        if (last - first).num_days() + 1 < 2 * w || (end - last).num_days() >= w {
             continue;
         }
         let early_end = first + chrono::Duration::days(w);
