@@ -410,6 +410,8 @@ fn openrouter_generations_are_priced_from_the_native_counts() {
         ("0.0713".into(), 4, 32_000, 19_000, 4_800, 2_500)
     );
     assert_eq!(rejected(&r)["missing_usage"], 1);
+    // The file opens with the endpoint's 404 (asked too soon): no call.
+    assert_eq!(skipped(&r)["not_a_call"], 1);
     assert_eq!(cost_of(&r, "provider", "anthropic"), "0.027");
     assert_eq!(cost_of(&r, "user", "u-17"), "0.057");
     let unknown = &r["audit"]["unknown_models"];

@@ -2,7 +2,10 @@
 //! answers for each call, `{"data": {…}}`, kept one per line (a job that
 //! fetches each generation's id after the call), with the API's snake_case
 //! keys. The `data` objects alone are detected as the gateway reader's,
-//! which reads them alike; `--input-format openrouter` reads them here.
+//! which prices them alike (its counts, cost and provider; not
+//! `external_user`); `--input-format openrouter` reads them here. A line
+//! with an `error` and no `data` (the endpoint's 404 when asked too soon)
+//! is no call; detection looks at the first lines for a record.
 //! (OpenRouter's SDKs give the same object with camelCase keys,
 //! `nativeTokensPrompt`: a `[mapping]` reads those.)
 //!
@@ -25,8 +28,10 @@
 //! reports no cache writes: a call that wrote to Anthropic's cache is priced
 //! as plain input, below its `total_cost` (the reconciliation shows it).
 
-use crate::engine::{Spec, Target as T};
+use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{Builtin, Detect, Format, JsonObject};
+use crate::record::staging::RawLine;
+use crate::rejects::{Reject, RejectReason};
 
 /// Where an OpenRouter generation record keeps each field.
 pub static SPEC: Spec = Spec::new(
@@ -68,9 +73,23 @@ pub static SPEC: Spec = Spec::new(
     ],
     &[],
     "",
-    &[],
-    None,
+    &[Capture::Object(&["error"]), Capture::Object(&["data"])],
+    Some(hook),
 );
+
+/// An error the endpoint answered instead of a record (`{"error": {"code":
+/// 404, "message": "Generation not found"}}`, asked too soon after the
+/// call): no call, skipped as such (hunt58: such a first line hid the
+/// file's records, and `--strict` failed on them).
+fn hook<'a>(_: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
+    if captured.object(0) && !captured.object(1) {
+        return Err(Reject::new(
+            RejectReason::NotACall,
+            "openrouter: an error answered instead of a generation record",
+        ));
+    }
+    Ok(())
+}
 
 /// Whether a file's first JSON object line is an OpenRouter generation
 /// record as the API answers it: a `data` object with the native and the
@@ -90,7 +109,12 @@ pub static BUILTIN: Builtin = Builtin {
     name: "openrouter",
     aliases: &["openrouter-generation"],
     format: Format::Spec(&SPEC),
-    detect: Detect::FirstLine(looks_like),
+    // Any of the first lines: a job that fetches records too soon after
+    // their calls logs the endpoint's 404 errors among them.
+    detect: Detect::AnyLine {
+        markers: &["\"native_tokens_prompt\""],
+        looks_like,
+    },
     doc: "OpenRouter generation records (GET /api/v1/generation, {\"data\": {…}}\n\
          per line):\n\
          native_tokens_prompt (cached included) + native_tokens_cached,\n\
@@ -161,5 +185,10 @@ mod tests {
         for line in lines {
             assert!(SPEC.agree(line), "{line}");
         }
+        let error = r#"{"error":{"code":404,"message":"Generation not found"}}"#;
+        assert_eq!(
+            SPEC.parse_line_str(error).unwrap_err().reason,
+            RejectReason::NotACall
+        );
     }
 }
