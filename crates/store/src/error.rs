@@ -28,6 +28,10 @@ pub enum StoreError {
     Contended { attempts: u32 },
     #[error("another ingest committed Claude Code or Codex session logs meanwhile, and calls repeat across their files: nothing was committed; run this ingest again")]
     AgentLogsRaced,
+    /// Another ingest (or a prune, a compaction) committed files this one
+    /// had planned to move or replace: planned again on top of it.
+    #[error("another process committed, meanwhile, files this ingest had planned to move or replace: nothing was committed; run this ingest again")]
+    Replan,
     /// A claimed commit whose parts could not all be put in place: it is
     /// the store's now, and the next command that opens it finishes it.
     #[error("commit {number} is made (its data is in the store), but putting its parts in place failed ({cause}): the next command that opens the store finishes it; free the space or fix the folder, then run `tokenaudit store check --store STORE`")]

@@ -337,7 +337,7 @@ impl Store {
                 let _ = std::fs::remove_file(f);
             }
             match result {
-                Err(StoreError::AgentLogsRaced) if attempt < retries => {
+                Err(StoreError::AgentLogsRaced | StoreError::Replan) if attempt < retries => {
                     attempt += 1;
                     self.refresh()?;
                 }
@@ -502,7 +502,7 @@ impl Store {
                 .into_iter()
                 .collect()
         };
-        let mut dropped_sources = dropped(&entries, &gone);
+        let dropped_sources = dropped(&entries, &gone);
         report.summary = summary;
         if req.strict
             && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())
@@ -592,6 +592,23 @@ impl Store {
                 // together: plan again (see `Store::ingest`).
                 return Err(StoreError::AgentLogsRaced);
             }
+            // Moves and replacements planned against the state before the
+            // winners' commits, of keys they committed (a rotation another
+            // ingest or a prune committed meanwhile): this plan is stale,
+            // and its entries depend on it; plan again on top of theirs
+            // (hunt56: a loser re-keyed the winner's fresh rows; hunt59:
+            // dropping the moves alone lost a prune's rotation night).
+            let moves_raced = gone
+                .moved
+                .iter()
+                .any(|(old, new)| theirs.contains(old.as_str()) || theirs.contains(new.as_str()))
+                || gone.replaced.iter().any(|k| theirs.contains(k.as_str()));
+            if moves_raced {
+                for p in parts.iter().chain(&replaced.added) {
+                    let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
+                }
+                return Err(StoreError::Replan);
+            }
             let raced: BTreeSet<String> = entries
                 .iter()
                 .filter(|e| theirs.contains(e.key.as_str()))
@@ -609,24 +626,11 @@ impl Store {
                 entries.retain(|e| !raced.contains(&e.key));
                 parts = drop_sources(&self.root, &shared, parts, &raced)?;
             }
-            // Moves and replacements planned against the state before the
-            // winners' commits: one whose old or new key they committed is
-            // theirs now (hunt56: a loser re-keyed the winner's fresh rows
-            // of a rotated file to the rotated name).
-            let planned = gone.moved.len() + gone.replaced.len();
-            gone.moved.retain(|old, new| {
-                !theirs.contains(old.as_str()) && !theirs.contains(new.as_str())
-            });
-            gone.replaced.retain(|k| !theirs.contains(k.as_str()));
-            let regone = gone.moved.len() + gone.replaced.len() != planned;
-            if regone || !raced.is_empty() {
-                dropped_sources = dropped(&entries, &gone);
-            }
             let stale = replaced
                 .removed
                 .iter()
                 .any(|p| !self.state.parts.contains_key(p));
-            if stale || regone || !raced.is_empty() {
+            if stale || !raced.is_empty() {
                 for p in &replaced.added {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
                 }
