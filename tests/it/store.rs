@@ -739,6 +739,65 @@ fn a_rotation_raced_by_two_ingests_keys_each_file_once() {
     assert_eq!(s["totals"]["calls"], 45);
 }
 
+/// hunt59: a prune committed while the nightly ingest of a rotation
+/// (`app.log` to `app.log.1`, a new `app.log`) waited to claim its commit:
+/// the ingest's planned move is stale, and it plans again on top of the
+/// prune: the store holds what an audit of the logs from the prune date
+/// gives, and `store check` passes.
+#[test]
+fn a_rotation_ingested_across_a_prune_plans_again() {
+    let env = Env::new();
+    let days = |from: u32, to: u32| -> String {
+        (from..=to)
+            .flat_map(|d| {
+                (0..5).map(move |i| call(d, 1 + i, "chat", 1000, 100, &format!("a{d}-{i}")))
+            })
+            .collect()
+    };
+    env.write("logs/app.log.jsonl", days(1, 4));
+    ingest(&env, &["logs"]);
+    std::fs::rename(
+        env.path("logs/app.log.jsonl"),
+        env.path("logs/app.log.jsonl.1"),
+    )
+    .unwrap();
+    env.write("logs/app.log.jsonl", days(5, 6));
+    let (nightly, go) = waiting_at(
+        &env,
+        &["ingest", "logs", "--store", "store"],
+        "before-claim",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--before",
+            "2026-10-03",
+            "--store",
+            "store",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    go();
+    let out = nightly.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store_check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    let raw = audit_of(&env, &["logs", "--since", "2026-10-03"]);
+    assert_eq!(s["totals"]["calls"], raw["totals"]["calls"]);
+    assert_eq!(s["totals"]["calls"], 20);
+}
+
 #[test]
 fn concurrent_ingests_and_shards_count_every_file_once() {
     let env = Env::new();

@@ -598,11 +598,10 @@ impl Store {
             // and its entries depend on it; plan again on top of theirs
             // (hunt56: a loser re-keyed the winner's fresh rows; hunt59:
             // dropping the moves alone lost a prune's rotation night).
-            let moves_raced = gone
-                .moved
-                .iter()
-                .any(|(old, new)| theirs.contains(old.as_str()) || theirs.contains(new.as_str()))
-                || gone.replaced.iter().any(|k| theirs.contains(k.as_str()));
+            let moves_raced =
+                gone.moved.iter().any(|(old, new)| {
+                    theirs.contains(old.as_str()) || theirs.contains(new.as_str())
+                }) || gone.replaced.iter().any(|k| theirs.contains(k.as_str()));
             if moves_raced {
                 for p in parts.iter().chain(&replaced.added) {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
