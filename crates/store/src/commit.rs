@@ -97,9 +97,10 @@ pub struct SourceEntry {
     /// a rotated-over file's text that comes back compressed is told by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    /// The xxh3-64 (hex) of its first `size` bytes: its whole text as
-    /// read (none in an earlier build's entry): a restatement anywhere in
-    /// it, of the same size or before an append, is told by it (hunt56).
+    /// The xxh3-64 (hex) of its first `size` bytes, for a source read
+    /// whole (none for a grown file, read from its old end, and in an
+    /// earlier build's entry): a restatement of the same size anywhere in
+    /// it is told by it (hunt56).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole: Option<String>,
 }

@@ -133,40 +133,6 @@ fn digest_range(file: &mut File, offset: u64, len: u64) -> std::io::Result<u64> 
     Ok(h.digest())
 }
 
-/// The xxh3-64 of a file's first `size` bytes, and of its first `cut`
-/// bytes on the way (a grown file's earlier text).
-fn prefix_digests(
-    file: &mut File,
-    cut: Option<u64>,
-    size: u64,
-) -> std::io::Result<(Option<u64>, u64)> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut h = Xxh3::new();
-    let mut at_cut = None;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut done = 0u64;
-    while done < size {
-        if cut == Some(done) {
-            at_cut = Some(h.digest());
-        }
-        let stop = match cut {
-            Some(c) if c > done => c.min(size),
-            _ => size,
-        };
-        let want = (stop - done).min(buf.len() as u64) as usize;
-        let n = file.read(&mut buf[..want])?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        done += n as u64;
-    }
-    if cut == Some(done) {
-        at_cut = Some(h.digest());
-    }
-    Ok((at_cut, h.digest()))
-}
-
 /// The head and tail digests of the first `size` bytes of a file.
 pub fn ends(file: &mut File, size: u64) -> std::io::Result<(String, String)> {
     let span = size.min(DIGEST_SPAN);
@@ -478,30 +444,32 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
     }
     let mut file = File::open(path)?;
     let (head, tail) = ends(&mut file, size)?;
-    // The whole text's digest, kept; and the earlier text's, when the
-    // entry keeps one (an earlier build's keeps the ends only): a
-    // restatement anywhere in a file, of the same size or before an
-    // append, is told by it (hunt56: 300 statuses corrected in the middle
-    // of a day's file were "already in the store").
-    let cut = previous
-        .as_ref()
-        .filter(|p| p.whole.is_some() && p.size <= size)
-        .map(|p| p.size);
-    let (earlier, whole) = prefix_digests(&mut file, cut, size)?;
-    let same_text = |prev: &SourceEntry| match &prev.whole {
-        Some(w) => earlier.map(hex).as_ref() == Some(w),
-        None => true,
-    };
     let mut action = Action::New;
     let mut start = None;
+    // The whole text's digest, kept for a file read whole: a restatement
+    // of the same size anywhere in it is told by it (hunt56: 300 statuses
+    // corrected in the middle of a day's file were "already in the
+    // store"). A grown file's is not read (hunt59: reading a big log whole
+    // each night made a day's append cost 4 to 7 times as much): its entry
+    // keeps none, and a correction before an append is still missed.
+    let mut whole = None;
     if let Some(prev) = &previous {
         action = Action::Changed;
-        if prev.size == size && prev.head == head && prev.tail == tail && same_text(prev) {
-            // Touched, not changed: the same text (an entry of an earlier
-            // build: the same size and bytes at both ends).
-            return Ok(None);
+        if prev.size == size && prev.head == head && prev.tail == tail {
+            match &prev.whole {
+                // An entry of an earlier build or a grown file's: the same
+                // size and bytes at both ends.
+                None => return Ok(None),
+                Some(w) => {
+                    let d = digest_range(&mut file, 0, size)?;
+                    if hex(d) == *w {
+                        return Ok(None);
+                    }
+                    whole = Some(d);
+                }
+            }
         }
-        if size > prev.size && resumable(prev) && same_text(prev) {
+        if size > prev.size && resumable(prev) {
             let (old_head, old_tail) = ends(&mut file, prev.size)?;
             if old_head == prev.head && old_tail == prev.tail && ends_line_at(&mut file, prev.size)?
             {
@@ -513,6 +481,13 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
             }
         }
     }
+    let whole = match action {
+        Action::Grown => None,
+        _ => Some(match whole {
+            Some(d) => d,
+            None => digest_range(&mut file, 0, size)?,
+        }),
+    };
     let content = match action {
         Action::Grown => plain_content(&mut file, size)?,
         _ => None,
@@ -530,7 +505,7 @@ fn plan_file(state: &State, path: &Path, name: String) -> std::io::Result<Option
         previous,
         agent_log: false,
         content,
-        whole: Some(hex(whole)),
+        whole: whole.map(hex),
     }))
 }
 
