@@ -390,7 +390,10 @@ fn rewrite_commit(
             unsigned: commit::unsigned_parts(state, &added, &removed),
         };
         if commit::claim(&root, &c)? {
-            store.publish(&c)?;
+            store.publish(&c).map_err(|e| StoreError::Unfinished {
+                number: c.number,
+                cause: Box::new(e),
+            })?;
             store.apply(&c);
             // The audit cache of the days it changed is stale.
             crate::cache::sweep(store, false);
