@@ -563,6 +563,17 @@ fn a_restatement_in_the_middle_of_a_file_replaces_its_rows() {
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 2000);
     assert_eq!(s, audit_of(&env, &["logs"]));
+    // hunt59: renamed and corrected at the same size (both read whole): not
+    // the same text moved; read whole under its new name, the old rows
+    // replaced.
+    env.write("logs/b.jsonl", day(3, 1000));
+    ingest(&env, &["logs"]);
+    std::fs::remove_file(env.path("logs/b.jsonl")).unwrap();
+    env.write("logs/b-restated.jsonl", day(3, 9000));
+    ingest(&env, &["logs"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3000);
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
 }
 
 /// A store kept inside the folder it ingests is not read as logs.

@@ -326,7 +326,13 @@ fn recognise_moves(state: &State, out: &mut Plan) {
                 return false;
             }
             if e.size == p.size && e.head == p.head && e.tail == p.tail {
-                how = Some(How::Whole);
+                // The same ends and size, another text (both read whole,
+                // their digests differ): moved and corrected on the way; read
+                // whole, its old rows replaced (hunt59: its stale rows stayed).
+                how = Some(match (&e.whole, &p.whole) {
+                    (Some(a), Some(b)) if a != b => How::Restart,
+                    _ => How::Whole,
+                });
                 return true;
             }
             // Both heads cover the same first bytes: no reading to tell.
