@@ -331,7 +331,8 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     map.next_value::<IgnoredAny>()?;
                 }
                 Field::UsageDetail => {
-                    map.next_value_seed(DetailSeed(&mut l.usage, key.as_ref()))?;
+                    let v: serde_json::Value = map.next_value()?;
+                    read_detail(&mut l.usage, key.as_ref(), &v);
                 }
                 Field::Latency => {
                     let p = l.latency_ms.0.is_present();
@@ -1548,55 +1549,16 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
     }
 }
 
-/// A usage object given as JSON text: read as the object; any other text
-/// makes the usage a wrong type.
-/// A usage's detail object at the top of a line ([`Field::UsageDetail`]):
-/// read as the usage's details when it is an object, which alone marks the
-/// Responses convention (a null or empty value says nothing: hunt58, an
-/// Anthropic row's empty `input_tokens_details` cell made its cache
-/// counted twice).
-struct DetailSeed<'b, 'k>(&'b mut RawUsage, &'k str);
-
-impl<'de> DeserializeSeed<'de> for DetailSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DetailSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a usage's detail object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let part = detail_part(self.0, self.1);
-        UsageSeed(self.0, part).visit_map(map)
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
+/// A usage's detail object at the top of a line ([`Field::UsageDetail`]),
+/// as serde_json read it: the usage's details when it is an object, which
+/// alone marks the Responses convention (a null or empty value says
+/// nothing: hunt58, an Anthropic row's empty `input_tokens_details` cell
+/// made its cache counted twice).
+fn read_detail(u: &mut RawUsage, key: &str, v: &serde_json::Value) {
+    if v.is_object() {
+        let part = detail_part(u, key);
+        // A valid object: UsageSeed reads each value leniently.
+        let _ = UsageSeed(u, part).deserialize(v);
     }
 }
 
@@ -1608,6 +1570,8 @@ fn detail_part(u: &mut RawUsage, key: &str) -> Part {
     k.detail(Part::Any).unwrap_or(Part::Any)
 }
 
+/// A usage object given as JSON text: read as the object; any other text
+/// makes the usage a wrong type.
 fn usage_from_text(u: &mut RawUsage, text: &str) {
     let mut de = serde_json::Deserializer::from_str(text);
     let read = text.trim_start().starts_with('{')
