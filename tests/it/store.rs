@@ -769,23 +769,14 @@ fn a_rotation_ingested_across_a_prune_plans_again() {
         &["ingest", "logs", "--store", "store"],
         "before-claim",
     );
-    let out = env
-        .cmd()
-        .args([
-            "store",
-            "prune",
-            "--before",
-            "2026-10-03",
-            "--store",
-            "store",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.ok(&[
+        "store",
+        "prune",
+        "--before",
+        "2026-10-03",
+        "--store",
+        "store",
+    ]);
     go();
     let out = nightly.wait_with_output().unwrap();
     assert!(

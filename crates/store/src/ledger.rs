@@ -38,12 +38,7 @@ fn numbers(root: &Path) -> Result<Vec<u64>> {
 /// [`latest_of_length`]).
 #[cfg(test)]
 fn latest(root: &Path) -> Result<Option<(u64, String)>> {
-    let numbers = numbers(root)?;
-    let Some(&n) = numbers.last() else {
-        return Ok(None);
-    };
-    let path = layout::ledger_file(root, n);
-    Ok(Some((n, std::fs::read_to_string(path).unwrap())))
+    Ok(latest_of_length(root, None, false)?.map(|(n, text, _)| (n, text)))
 }
 
 /// The window an entry's findings are of, kept beside it.

@@ -50,7 +50,8 @@ pub struct Planned {
     /// A grown plain file's whole [`content_text`] (a file read whole has
     /// its own from the ingest's summary).
     pub content: Option<String>,
-    /// Standard input's whole text's digest ([`SourceEntry::whole`]).
+    /// The digest of its whole text, for a source read whole
+    /// ([`SourceEntry::whole`]).
     pub whole: Option<String>,
 }
 

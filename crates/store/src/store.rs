@@ -491,18 +491,16 @@ impl Store {
         // A moved file's entry goes with its rows (and a file read again
         // whole under a new name with its rows), unless an entry of its
         // key is committed now too.
-        let dropped = |entries: &[SourceEntry], gone: &Gone| -> Vec<String> {
-            let committed_now: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-            gone.moved
-                .keys()
-                .chain(&gone.replaced)
-                .filter(|k| !committed_now.contains(k.as_str()))
-                .cloned()
-                .collect::<BTreeSet<String>>()
-                .into_iter()
-                .collect()
-        };
-        let dropped_sources = dropped(&entries, &gone);
+        let committed_now: BTreeSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        let dropped_sources: Vec<String> = gone
+            .moved
+            .keys()
+            .chain(&gone.replaced)
+            .filter(|k| !committed_now.contains(k.as_str()))
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
         report.summary = summary;
         if req.strict
             && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())

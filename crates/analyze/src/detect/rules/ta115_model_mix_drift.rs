@@ -3,8 +3,9 @@
 //! share of its calls on its most expensive model (by cost per call) rose by
 //! at least `min_rise` between the first and the last `window_days` days
 //! of the feature's calls (its own: another feature's calls move no
-//! window of it). A feature with no call in the audit's last `window_days`
-//! days is gone: its drift is not reported.
+//! window of it). A feature with no call in the traffic's last
+//! `window_days` days (the last day of the features with `min_calls` calls)
+//! is gone: its drift is not reported.
 //!
 //! ## Why it costs money
 //! A config change, a fallback that never switched back, or an experiment
@@ -65,30 +66,24 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     // Each feature's windows are at the ends of its own calls' days: another
     // feature's stray call a month away moves no window of this one
     // (hunt57: a health check dated the month before closed a ticket).
-    let mut span: BTreeMap<&str, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    // Each feature's first and last days, and its calls:
+    let mut span: BTreeMap<&str, (NaiveDate, NaiveDate, u64)> = BTreeMap::new();
     for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
         let Some(d) = g.day else { continue };
-        let s = span.entry(&g.feature).or_insert((d, d));
+        let s = span.entry(&g.feature).or_insert((d, d, 0));
         s.0 = s.0.min(d);
         s.1 = s.1.max(d);
+        s.2 += g.stats.calls;
     }
     // The traffic's last day (of the features with `min_calls` calls: a
     // stray call dated a month away moves it not): a feature whose calls
     // ended more than a window before it is gone, and its drift costs
     // nothing a month more (hunt58: a feature renamed mid-month got $9.02 a
     // month on $3.26 of spend).
-    let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
-    for g in ctx
-        .groups
-        .iter()
-        .filter(|g| g.resolved.is_some() && g.day.is_some())
-    {
-        *calls.entry(&g.feature).or_default() += g.stats.calls;
-    }
     let Some(end) = span
-        .iter()
-        .filter(|(f, _)| calls.get(*f).is_some_and(|&n| n >= o.min_calls))
-        .map(|(_, s)| s.1)
+        .values()
+        .filter(|s| s.2 >= o.min_calls)
+        .map(|s| s.1)
         .max()
     else {
         return;
@@ -96,7 +91,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let mut by: BTreeMap<&str, BTreeMap<&str, Mix>> = BTreeMap::new();
     for g in ctx.groups.iter().filter(|g| g.resolved.is_some()) {
         let Some(d) = g.day else { continue };
-        let Some(&(first, last)) = span.get(g.feature.as_str()) else {
+        let Some(&(first, last, _)) = span.get(g.feature.as_str()) else {
             continue;
         };
         if (last - first).num_days() + 1 < 2 * w || (end - last).num_days() >= w {
