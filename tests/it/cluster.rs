@@ -20,13 +20,24 @@ fn file_url(dir: &Path) -> String {
     format!("file://{}/", dir.display())
 }
 
-/// A port nothing listens on now (the child binds it a moment later).
+/// A port nothing listens on now (the child binds it a moment later), and
+/// none handed out before in this run: the kernel may give a port just
+/// released again, and an executor told the same port for two of its
+/// servers failed to start (`AddrInUse`, in a fresh clone's CI run).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// The status line of `GET path` on 127.0.0.1:port, if it answers.
