@@ -3253,3 +3253,116 @@ fn camel_case_http_status_keys_mark_failed_calls() {
     let r = env.audit(&["calls.csv", "--strict"]);
     assert_eq!(r["audit"]["totals"]["failed_calls"], 2);
 }
+
+/// A JSON object's keys written in reverse order of their names, all the
+/// way down: another producer's key order for the same values.
+fn keys_reversed(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let members: Vec<String> = m
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), keys_reversed(v)))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(keys_reversed).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// hunt57: the gateway reader kept the first of two keys for one field in
+/// line order, so the shipped LiteLLM export gave its team table as
+/// `team-support` (`team_id`) and, with each row's keys sorted (`jq -S`,
+/// a warehouse's JSON, Parquet's column order), as `support`
+/// (`metadata.user_api_key_team_alias`). A field's keys now rank
+/// (`gateway::aliases`): the same rows in three key orders give the same
+/// audit, every table and finding.
+#[test]
+fn json_key_order_decides_no_field() {
+    let env = Env::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-logs/litellm/spend-logs-2026-10.jsonl.zst");
+    let text = String::from_utf8(zstd::decode_all(std::fs::File::open(shipped).unwrap()).unwrap())
+        .unwrap();
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut audits = Vec::new();
+    for order in ["as shipped", "sorted", "reversed"] {
+        let lines: String = match order {
+            "as shipped" => text.clone(),
+            // serde_json's objects are sorted by key.
+            "sorted" => rows.iter().map(|r| format!("{r}\n")).collect(),
+            _ => rows.iter().map(|r| keys_reversed(r) + "\n").collect(),
+        };
+        env.write("spend-logs.jsonl", lines);
+        let r = env.audit(&["spend-logs.jsonl"]);
+        audits.push((order, r["audit"].clone()));
+    }
+    let teams = |a: &Value| -> Vec<String> {
+        let by = a["by"].as_array().unwrap();
+        let team = by.iter().find(|t| t["dimension"] == "team").unwrap();
+        team["rows"].as_array().unwrap()[..3]
+            .iter()
+            .map(|r| format!("{} {}", r["key"].as_str().unwrap(), r["calls"]))
+            .collect()
+    };
+    assert_eq!(
+        teams(&audits[0].1),
+        ["team-support 455", "team-legal 14", "team-finance 54"]
+    );
+    for (order, a) in &audits[1..] {
+        assert_eq!(teams(a), teams(&audits[0].1), "{order}");
+        assert_eq!(a, &audits[0].1, "{order}");
+    }
+
+    // One call under two keys for one field, in both orders: the same
+    // day, user, team, feature, session and route either way.
+    let usage = r#""model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100}"#;
+    let pairs = [
+        (
+            r#""timestamp":"2026-10-01T10:00:00Z""#,
+            r#""created_at":"2026-10-05T10:00:00Z""#,
+        ),
+        (r#""user":"alice""#, r#""user_id":"bob""#),
+        (r#""feature":"search""#, r#""metadata":{"feature":"chat"}"#),
+        (r#""team":"t-1""#, r#""team_id":"t-2""#),
+        (r#""session":"s1""#, r#""session_id":"s2""#),
+        (r#""route":"/v1/chat""#, r#""endpoint":"/v1/other""#),
+    ];
+    let mut one_way = String::new();
+    let mut other_way = String::new();
+    for (i, (first, second)) in pairs.iter().enumerate() {
+        let time = if i == 0 {
+            ""
+        } else {
+            r#""timestamp":"2026-10-01T10:00:00Z","#
+        };
+        one_way += &format!("{{{time}{first},{second},{usage}}}\n");
+        other_way += &format!("{{{time}{second},{first},{usage}}}\n");
+    }
+    let mut tables = Vec::new();
+    for lines in [one_way, other_way] {
+        env.write("pairs.jsonl", lines);
+        let r = env.audit(&["pairs.jsonl", "--strict"]);
+        let a = &r["audit"];
+        assert_eq!(a["first_call"], "2026-10-01T10:00:00Z");
+        assert_eq!(a["last_call"], "2026-10-01T10:00:00Z");
+        for (dimension, key) in [
+            ("user", "alice"),
+            ("feature", "search"),
+            ("team", "t-1"),
+            ("session", "s1"),
+            ("route", "/v1/chat"),
+        ] {
+            assert_eq!(row(&r, dimension, key)["calls"], 1, "{dimension}");
+        }
+        tables.push(a["by"].clone());
+    }
+    assert_eq!(tables[0], tables[1]);
+}

@@ -56,6 +56,11 @@
 //! - `cost`, `cost_usd`, `spend`, `response_cost`, `total_cost`;
 //! - `tags` (object or list) and any other `metadata` key become tags; a
 //!   list's `key:value` items (LiteLLM's `request_tags`) are tags `key`.
+//!
+//! A line that gives one field under two keys keeps the value of the key
+//! that ranks first ([`rank`], [`aliases`]), never the one that comes
+//! first: a JSON line, its key-sorted copy and its Parquet row (read in
+//! column-name order) are the same call.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,7 +78,7 @@ use crate::json::scan_value::{KeyShape, KeySpan};
 use crate::record::fields::{
     non_empty, LBool, LCodeOrWord, LMoney, LStr, LTime, Lenient, RawUsage, Scalar, LU64,
 };
-use crate::record::staging::{is_no_prompt, LNum, RawLine};
+use crate::record::staging::{is_no_prompt, outranks, put_ranked, LNum, Ranked, RawLine};
 use crate::record::tags::list_tag;
 use crate::rejects::{Reject, RejectReason};
 
@@ -136,6 +141,29 @@ where
         map.next_value::<IgnoredAny>()?;
     } else {
         *slot = map.next_value()?;
+    }
+    Ok(())
+}
+
+/// [`fill`] for a ranked slot: the next value, unwrapped by `inner`, is
+/// read when the slot is empty or the key ranks first
+/// (`staging::put_ranked`), else skipped.
+fn fill_ranked<'de, A, W, T>(
+    map: &mut A,
+    slot: &mut Lenient<T>,
+    held: &mut u8,
+    rank: u8,
+    inner: impl FnOnce(W) -> Lenient<T>,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    W: Deserialize<'de>,
+{
+    if outranks(slot.is_present(), *held, rank) {
+        let v = inner(map.next_value()?);
+        put_ranked(slot, held, rank, v);
+    } else {
+        map.next_value::<IgnoredAny>()?;
     }
     Ok(())
 }
@@ -203,35 +231,46 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         let l = self.line;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let f = field(&key).in_scope(self.scope);
+            let rank = rank(f, key.as_bytes(), self.scope);
             match f {
-                Field::Timestamp => {
-                    if l.timestamp.0.is_present() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        let t: LTime = map.next_value()?;
-                        l.set_time(t.0);
-                    }
+                Field::Timestamp
+                    if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) =>
+                {
+                    let t: LTime = map.next_value()?;
+                    l.set_time_ranked(t.0, rank);
                 }
-                Field::RequestId => {
-                    let p = l.request_id.0.is_present();
-                    fill(&mut map, &mut l.request_id, p)?
-                }
-                Field::Provider => {
-                    let p = l.provider.0.is_present();
-                    fill(&mut map, &mut l.provider, p)?
-                }
-                Field::RequestModel => {
-                    let p = l.request_model.0.is_present();
-                    fill(&mut map, &mut l.request_model, p)?
-                }
+                Field::RequestId => fill_ranked(
+                    &mut map,
+                    &mut l.request_id.0,
+                    &mut l.ranks[Ranked::RequestId],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Provider => fill_ranked(
+                    &mut map,
+                    &mut l.provider.0,
+                    &mut l.ranks[Ranked::Provider],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::RequestModel => fill_ranked(
+                    &mut map,
+                    &mut l.request_model.0,
+                    &mut l.ranks[Ranked::RequestModel],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
                 Field::ModelGroup => {
                     let p = l.model_group.0.is_present();
                     fill(&mut map, &mut l.model_group, p)?
                 }
-                Field::ServedModel => {
-                    let p = l.served_model.0.is_present();
-                    fill(&mut map, &mut l.served_model, p)?
-                }
+                Field::ServedModel => fill_ranked(
+                    &mut map,
+                    &mut l.served_model.0,
+                    &mut l.ranks[Ranked::ServedModel],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
                 Field::EventKind => {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(kind) = v.0 {
@@ -243,34 +282,55 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
                     l.host = l.host.or(f.host_of(Some(&raw)));
                 }
-                Field::Model => {
-                    let p = l.model.0.is_present();
-                    fill(&mut map, &mut l.model, p)?
-                }
-                Field::Feature => {
-                    let p = l.feature.0.is_present();
-                    fill(&mut map, &mut l.feature, p)?
-                }
-                Field::Route => {
-                    let p = l.route.0.is_present();
-                    fill(&mut map, &mut l.route, p)?
-                }
-                Field::Team => {
-                    let p = l.team.0.is_present();
-                    fill(&mut map, &mut l.team, p)?
-                }
-                Field::User => {
-                    let p = l.user.0.is_present();
-                    fill(&mut map, &mut l.user, p)?
-                }
-                Field::Session => {
-                    let p = l.session.0.is_present();
-                    fill(&mut map, &mut l.session, p)?
-                }
-                Field::Turn => {
-                    let p = l.turn.0.is_present();
-                    fill(&mut map, &mut l.turn, p)?
-                }
+                Field::Model => fill_ranked(
+                    &mut map,
+                    &mut l.model.0,
+                    &mut l.ranks[Ranked::Model],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Feature => fill_ranked(
+                    &mut map,
+                    &mut l.feature.0,
+                    &mut l.ranks[Ranked::Feature],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Route => fill_ranked(
+                    &mut map,
+                    &mut l.route.0,
+                    &mut l.ranks[Ranked::Route],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Team => fill_ranked(
+                    &mut map,
+                    &mut l.team.0,
+                    &mut l.ranks[Ranked::Team],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::User => fill_ranked(
+                    &mut map,
+                    &mut l.user.0,
+                    &mut l.ranks[Ranked::User],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Session => fill_ranked(
+                    &mut map,
+                    &mut l.session.0,
+                    &mut l.ranks[Ranked::Session],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Turn => fill_ranked(
+                    &mut map,
+                    &mut l.turn.0,
+                    &mut l.ranks[Ranked::Turn],
+                    rank,
+                    |w: LU64| w.0,
+                )?,
                 Field::Status => {
                     if l.status.0.is_present() {
                         map.next_value::<IgnoredAny>()?;
@@ -287,24 +347,42 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     }
                 }
                 Field::HttpStatusCamel => set_http_code(l, map.next_value()?),
-                Field::Error => {
+                Field::Error
+                    if outranks(
+                        l.error_kind.0.is_present(),
+                        l.ranks[Ranked::ErrorKind],
+                        rank,
+                    ) =>
+                {
                     let v: ErrorField<'de> = map.next_value()?;
-                    if !l.error_kind.0.is_present() {
-                        l.error_kind = v.0;
-                    }
+                    let held = &mut l.ranks[Ranked::ErrorKind];
+                    put_ranked(&mut l.error_kind.0, held, rank, v.0 .0);
                 }
-                Field::ErrorKind => {
-                    let p = l.error_kind.0.is_present();
-                    fill(&mut map, &mut l.error_kind, p)?
+                // A slot a key that ranks first has filled.
+                Field::Timestamp | Field::Error => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                Field::Attempt => {
-                    let p = l.attempt.0.is_present();
-                    fill(&mut map, &mut l.attempt, p)?
-                }
-                Field::RetryOf => {
-                    let p = l.retry_of.0.is_present();
-                    fill(&mut map, &mut l.retry_of, p)?
-                }
+                Field::ErrorKind => fill_ranked(
+                    &mut map,
+                    &mut l.error_kind.0,
+                    &mut l.ranks[Ranked::ErrorKind],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::Attempt => fill_ranked(
+                    &mut map,
+                    &mut l.attempt.0,
+                    &mut l.ranks[Ranked::Attempt],
+                    rank,
+                    |w: LU64| w.0,
+                )?,
+                Field::RetryOf => fill_ranked(
+                    &mut map,
+                    &mut l.retry_of.0,
+                    &mut l.ranks[Ranked::RetryOf],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
                 // LangChain's `token_usage` is read below the line's own
                 // usage wherever it is, as a nested object's usage.
                 Field::Usage | Field::TokenUsage if self.depth > 0 || f == Field::TokenUsage => {
@@ -334,22 +412,34 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let v: serde_json::Value = map.next_value()?;
                     read_detail(&mut l.usage, key.as_ref(), &v);
                 }
-                Field::Latency => {
-                    let p = l.latency_ms.0.is_present();
-                    fill(&mut map, &mut l.latency_ms, p)?
-                }
-                Field::Ttft => {
-                    let p = l.ttft_ms.0.is_present();
-                    fill(&mut map, &mut l.ttft_ms, p)?
-                }
-                Field::Batch => {
-                    let p = l.batch.0.is_present();
-                    fill(&mut map, &mut l.batch, p)?
-                }
-                Field::CacheHit => {
-                    let p = l.cache_hit.0.is_present();
-                    fill(&mut map, &mut l.cache_hit, p)?
-                }
+                Field::Latency => fill_ranked(
+                    &mut map,
+                    &mut l.latency_ms.0,
+                    &mut l.ranks[Ranked::Latency],
+                    rank,
+                    |w: LNum| w.0,
+                )?,
+                Field::Ttft => fill_ranked(
+                    &mut map,
+                    &mut l.ttft_ms.0,
+                    &mut l.ranks[Ranked::Ttft],
+                    rank,
+                    |w: LNum| w.0,
+                )?,
+                Field::Batch => fill_ranked(
+                    &mut map,
+                    &mut l.batch.0,
+                    &mut l.ranks[Ranked::Batch],
+                    rank,
+                    |w: LBool| w.0,
+                )?,
+                Field::CacheHit => fill_ranked(
+                    &mut map,
+                    &mut l.cache_hit.0,
+                    &mut l.ranks[Ranked::CacheHit],
+                    rank,
+                    |w: LBool| w.0,
+                )?,
                 Field::GatewayCached => {
                     let raw: &'de RawValue = map.next_value()?;
                     l.gateway_cached |= raw.get() == "true";
@@ -364,44 +454,68 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         l.unsuccessful = true;
                     }
                 }
-                Field::RequestServiceTier => {
-                    let p = l.request_service_tier.0.is_present();
-                    fill(&mut map, &mut l.request_service_tier, p)?
-                }
-                Field::ServiceTier => {
-                    let p = l.service_tier.0.is_present();
-                    fill(&mut map, &mut l.service_tier, p)?
-                }
-                Field::FinishReason => {
-                    let p = l.finish_reason.0.is_present();
-                    fill(&mut map, &mut l.finish_reason, p)?
-                }
-                Field::MaxTokens => {
-                    let p = l.max_tokens.0.is_present();
-                    fill(&mut map, &mut l.max_tokens, p)?
-                }
-                Field::PromptHash => {
-                    let p = l.prompt_hash.0.is_present();
-                    fill(&mut map, &mut l.prompt_hash, p)?
-                }
-                Field::PrefixHash => {
-                    let p = l.prefix_hash.0.is_present();
-                    fill(&mut map, &mut l.prefix_hash, p)?
-                }
-                Field::PrefixTokens => {
-                    let p = l.prefix_tokens.0.is_present();
-                    fill(&mut map, &mut l.prefix_tokens, p)?
-                }
+                Field::RequestServiceTier => fill_ranked(
+                    &mut map,
+                    &mut l.request_service_tier.0,
+                    &mut l.ranks[Ranked::RequestServiceTier],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::ServiceTier => fill_ranked(
+                    &mut map,
+                    &mut l.service_tier.0,
+                    &mut l.ranks[Ranked::ServiceTier],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::FinishReason => fill_ranked(
+                    &mut map,
+                    &mut l.finish_reason.0,
+                    &mut l.ranks[Ranked::FinishReason],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::MaxTokens => fill_ranked(
+                    &mut map,
+                    &mut l.max_tokens.0,
+                    &mut l.ranks[Ranked::MaxTokens],
+                    rank,
+                    |w: LU64| w.0,
+                )?,
+                Field::PromptHash => fill_ranked(
+                    &mut map,
+                    &mut l.prompt_hash.0,
+                    &mut l.ranks[Ranked::PromptHash],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::PrefixHash => fill_ranked(
+                    &mut map,
+                    &mut l.prefix_hash.0,
+                    &mut l.ranks[Ranked::PrefixHash],
+                    rank,
+                    |w: LStr<'de>| w.0,
+                )?,
+                Field::PrefixTokens => fill_ranked(
+                    &mut map,
+                    &mut l.prefix_tokens.0,
+                    &mut l.ranks[Ranked::PrefixTokens],
+                    rank,
+                    |w: LU64| w.0,
+                )?,
                 Field::Messages | Field::Prompt | Field::System => {
                     let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
                     if let Some(raw) = raw {
                         set_text(l, f, raw.get());
                     }
                 }
-                Field::Cost => {
-                    let p = l.cost.0.is_present();
-                    fill(&mut map, &mut l.cost, p)?
-                }
+                Field::Cost => fill_ranked(
+                    &mut map,
+                    &mut l.cost.0,
+                    &mut l.ranks[Ranked::Cost],
+                    rank,
+                    |w: LMoney| w.0,
+                )?,
                 Field::Tags => {
                     map.next_value_seed(TagsSeed(&mut l.tags))?;
                 }
@@ -868,6 +982,185 @@ pub(crate) fn field(key: &str) -> Field {
         },
         _ => Field::Other,
     }
+}
+
+/// Which of the keys that fill one slot a line keeps, whatever their order
+/// (`staging::Ranked`; lower wins): the line's own keys first, then
+/// `metadata`'s, a logged response's, a request's, another body's; among
+/// the keys of one object, the order of [`aliases`]. A key of another
+/// meaning ranks 0 (it fills no ranked slot).
+pub(crate) fn rank(f: Field, key: &[u8], scope: Scope) -> u8 {
+    let Some((_, order)) = aliases(f) else {
+        return 0;
+    };
+    let alias = order
+        .iter()
+        .position(|k| k.as_bytes() == key)
+        .unwrap_or(order.len());
+    let scope = match scope {
+        Scope::Top => 0,
+        Scope::Metadata => 1,
+        Scope::Response => 2,
+        Scope::Request => 3,
+        Scope::Nested | Scope::Choices => 4,
+    };
+    scope * 32 + alias.min(31) as u8
+}
+
+/// The ranked slot a key of meaning `f` fills, and its keys in the order
+/// they rank: the most specific name first (`team_id` before a key's
+/// `user_api_key_team_alias`, `request_id` before a bare `id`, `model`
+/// before a deployment's `model_id`), then the names in the order the
+/// table of [`field`] gives them. It decides only lines that give two.
+pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
+    const MODEL: &[&str] = &["model", "model_name", "modelVersion", "modelId", "model_id"];
+    Some(match f {
+        Field::Timestamp => (
+            Ranked::Timestamp,
+            &[
+                "timestamp",
+                "@timestamp",
+                "created_at",
+                "start_time",
+                "startTime",
+                "request_created_at",
+                "created",
+                "createTime",
+                "time",
+                "ts",
+                "processed_time",
+                "starting_at",
+            ],
+        ),
+        Field::RequestId => (
+            Ranked::RequestId,
+            &[
+                "request_id",
+                "requestId",
+                "x_request_id",
+                "id",
+                "responseId",
+                "recordId",
+            ],
+        ),
+        Field::Provider => (
+            Ranked::Provider,
+            &[
+                "provider",
+                "custom_llm_provider",
+                "llm_provider",
+                "provider_name",
+                "vendor",
+            ],
+        ),
+        Field::Model => (Ranked::Model, MODEL),
+        Field::RequestModel => (Ranked::RequestModel, MODEL),
+        Field::ServedModel => (Ranked::ServedModel, MODEL),
+        Field::Feature => (Ranked::Feature, &["feature", "feature_name", "use_case"]),
+        Field::Route => (Ranked::Route, &["route", "api_route", "endpoint"]),
+        Field::Team => (
+            Ranked::Team,
+            &[
+                "team",
+                "team_id",
+                "team_name",
+                "team_alias",
+                "user_api_key_team_id",
+                "user_api_key_team_alias",
+            ],
+        ),
+        Field::User => (
+            Ranked::User,
+            &[
+                "user",
+                "user_id",
+                "userId",
+                "end_user",
+                "_user",
+                "user_api_key_user_id",
+            ],
+        ),
+        Field::Session => (
+            Ranked::Session,
+            &[
+                "session",
+                "session_id",
+                "sessionId",
+                "conversation_id",
+                "thread_id",
+            ],
+        ),
+        Field::Turn => (Ranked::Turn, &["turn", "turn_index", "turn_number"]),
+        // An `error` object's kind after a key that names one.
+        Field::ErrorKind | Field::Error => (
+            Ranked::ErrorKind,
+            &["error_type", "error_kind", "error_code", "error"],
+        ),
+        Field::Attempt => (
+            Ranked::Attempt,
+            &["attempt", "attempt_number", "retry_attempt"],
+        ),
+        Field::RetryOf => (
+            Ranked::RetryOf,
+            &["retry_of", "retry_of_request_id", "retried_request_id"],
+        ),
+        Field::Latency => (
+            Ranked::Latency,
+            &[
+                "latency_ms",
+                "duration_ms",
+                "response_time_ms",
+                "latency",
+                "delay_ms",
+            ],
+        ),
+        Field::Ttft => (
+            Ranked::Ttft,
+            &["ttft_ms", "time_to_first_token_ms", "time_to_first_token"],
+        ),
+        Field::Batch => (Ranked::Batch, &["batch", "is_batch"]),
+        Field::CacheHit => (Ranked::CacheHit, &["cache_hit", "cache_status"]),
+        Field::ServiceTier => (Ranked::ServiceTier, &["service_tier"]),
+        Field::RequestServiceTier => (Ranked::RequestServiceTier, &["service_tier"]),
+        Field::FinishReason => (
+            Ranked::FinishReason,
+            &["finish_reason", "stop_reason", "finishReason", "stopReason"],
+        ),
+        Field::MaxTokens => (
+            Ranked::MaxTokens,
+            &[
+                "max_tokens",
+                "max_completion_tokens",
+                "max_output_tokens",
+                "maxOutputTokens",
+                "maxTokens",
+            ],
+        ),
+        Field::PromptHash => (
+            Ranked::PromptHash,
+            &["prompt_hash", "prompt_fingerprint", "prompt_fp"],
+        ),
+        Field::PrefixHash => (
+            Ranked::PrefixHash,
+            &["prefix_hash", "system_prompt_hash", "prefix_fingerprint"],
+        ),
+        Field::PrefixTokens => (
+            Ranked::PrefixTokens,
+            &["prefix_tokens", "system_prompt_tokens"],
+        ),
+        Field::Cost => (
+            Ranked::Cost,
+            &[
+                "cost_usd",
+                "cost",
+                "costUSD",
+                "total_cost",
+                "response_cost",
+                "spend",
+            ],
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -2137,21 +2430,6 @@ fn scan_line_keys<'a, K: TopKeys>(line: &'a str, raw: &mut RawLine<'a>, keys: &m
     Ok(())
 }
 
-/// Fills `slot` from the next value unless an earlier key already did.
-#[inline]
-fn scan_fill<'a, T>(
-    s: &mut Scanner<'a>,
-    slot: &mut Lenient<T>,
-    read: impl FnOnce(Scalar<'a>) -> Lenient<T>,
-) -> Scan<()> {
-    if slot.is_present() {
-        s.skip_value()
-    } else {
-        *slot = read(s.scalar()?);
-        Ok(())
-    }
-}
-
 /// Fills `slot` from the next value (read by one of [`Scanner::label`],
 /// [`Scanner::count`], [`Scanner::time`]) unless an earlier key already did.
 #[inline]
@@ -2167,6 +2445,36 @@ fn scan_read<'a, T>(
     Ok(())
 }
 
+/// [`scan_read`] for a ranked slot: its value is read when the slot is
+/// empty or the key ranks first (`staging::put_ranked`), else skipped.
+#[inline]
+fn scan_ranked<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Lenient<T>,
+    held: &mut u8,
+    rank: u8,
+    read: impl FnOnce(&mut Scanner<'a>) -> Scan<Lenient<T>>,
+) -> Scan<()> {
+    if !outranks(slot.is_present(), *held, rank) {
+        return s.skip_value();
+    }
+    let v = read(s)?;
+    put_ranked(slot, held, rank, v);
+    Ok(())
+}
+
+/// [`scan_ranked`] with the value read as a scalar.
+#[inline]
+fn scan_fill_ranked<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Lenient<T>,
+    held: &mut u8,
+    rank: u8,
+    read: impl FnOnce(Scalar<'a>) -> Lenient<T>,
+) -> Scan<()> {
+    scan_ranked(s, slot, held, rank, |s| Ok(read(s.scalar()?)))
+}
+
 thread_local! {
     /// Each worker thread's [`Shapes`]: the keys of the last lines it read.
     static SHAPE: std::cell::RefCell<Shapes> = std::cell::RefCell::default();
@@ -2177,7 +2485,8 @@ thread_local! {
 /// the lines around them do not).
 #[derive(Default)]
 struct Shapes {
-    top: KeyShape<Field>,
+    /// Each key's meaning and, for a ranked slot's, its rank at the top.
+    top: KeyShape<(Field, u8)>,
     usage: UsageShapes,
     tags: KeyShape<()>,
 }
@@ -2229,10 +2538,10 @@ fn scan_map<'a, K: TopKeys>(
             Some(sh) => sh.top.predict(s, slot, first),
             None => None,
         };
-        let (key, f) = match predicted {
-            Some((f, at, span)) => {
+        let (key, f, top_rank) = match predicted {
+            Some(((f, rank), at, span)) => {
                 slot = at;
-                (KeyText::Span(span), f)
+                (KeyText::Span(span), f, Some(rank))
             }
             None => {
                 let start = s.pos();
@@ -2242,32 +2551,65 @@ fn scan_map<'a, K: TopKeys>(
                 };
                 let f = field(&key);
                 if let (Some(sh), Cow::Borrowed(text)) = (shapes.as_deref_mut(), &key) {
-                    sh.top.learn(slot, s.since(start), text, f, was_first);
+                    // (The shapes are the top level's.)
+                    let rank = rank(f.in_scope(Scope::Top), text.as_bytes(), Scope::Top);
+                    sh.top
+                        .learn(slot, s.since(start), text, (f, rank), was_first);
                 }
-                (KeyText::Read(key), f)
+                (KeyText::Read(key), f, None)
             }
         };
         first = false;
         slot += 1;
         let f = f.in_scope(scope);
+        // The key's rank, for the keys of ranked slots (`rank`).
+        let rank = match top_rank {
+            Some(rank) => rank,
+            None if aliases(f).is_some() => rank(f, key.as_bytes(s), scope),
+            None => 0,
+        };
         if K::LISTENS {
             let at = s.pos();
             keys.key(|| key.as_bytes(s), f, at);
         }
         match f {
             Field::Timestamp => {
-                if l.timestamp.0.is_present() {
-                    s.skip_value()?;
-                } else {
+                if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) {
                     let t = s.time()?;
-                    l.set_time(t);
+                    l.set_time_ranked(t, rank);
+                } else {
+                    s.skip_value()?;
                 }
             }
-            Field::RequestId => scan_read(s, &mut l.request_id.0, Scanner::label)?,
-            Field::Provider => scan_read(s, &mut l.provider.0, Scanner::label)?,
-            Field::RequestModel => scan_read(s, &mut l.request_model.0, Scanner::label)?,
+            Field::RequestId => scan_ranked(
+                s,
+                &mut l.request_id.0,
+                &mut l.ranks[Ranked::RequestId],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Provider => scan_ranked(
+                s,
+                &mut l.provider.0,
+                &mut l.ranks[Ranked::Provider],
+                rank,
+                Scanner::label,
+            )?,
+            Field::RequestModel => scan_ranked(
+                s,
+                &mut l.request_model.0,
+                &mut l.ranks[Ranked::RequestModel],
+                rank,
+                Scanner::label,
+            )?,
             Field::ModelGroup => scan_read(s, &mut l.model_group.0, Scanner::label)?,
-            Field::ServedModel => scan_read(s, &mut l.served_model.0, Scanner::label)?,
+            Field::ServedModel => scan_ranked(
+                s,
+                &mut l.served_model.0,
+                &mut l.ranks[Ranked::ServedModel],
+                rank,
+                Scanner::label,
+            )?,
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
                     l.stream_event |= is_stream_event(&kind);
@@ -2277,13 +2619,55 @@ fn scan_map<'a, K: TopKeys>(
                 let raw = s.raw_value()?.unwrap_or("");
                 l.host = l.host.or(f.host_of(Some(raw)));
             }
-            Field::Model => scan_read(s, &mut l.model.0, Scanner::label)?,
-            Field::Feature => scan_read(s, &mut l.feature.0, Scanner::label)?,
-            Field::Route => scan_read(s, &mut l.route.0, Scanner::label)?,
-            Field::Team => scan_read(s, &mut l.team.0, Scanner::label)?,
-            Field::User => scan_read(s, &mut l.user.0, Scanner::label)?,
-            Field::Session => scan_read(s, &mut l.session.0, Scanner::label)?,
-            Field::Turn => scan_read(s, &mut l.turn.0, Scanner::count)?,
+            Field::Model => scan_ranked(
+                s,
+                &mut l.model.0,
+                &mut l.ranks[Ranked::Model],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Feature => scan_ranked(
+                s,
+                &mut l.feature.0,
+                &mut l.ranks[Ranked::Feature],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Route => scan_ranked(
+                s,
+                &mut l.route.0,
+                &mut l.ranks[Ranked::Route],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Team => scan_ranked(
+                s,
+                &mut l.team.0,
+                &mut l.ranks[Ranked::Team],
+                rank,
+                Scanner::label,
+            )?,
+            Field::User => scan_ranked(
+                s,
+                &mut l.user.0,
+                &mut l.ranks[Ranked::User],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Session => scan_ranked(
+                s,
+                &mut l.session.0,
+                &mut l.ranks[Ranked::Session],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Turn => scan_ranked(
+                s,
+                &mut l.turn.0,
+                &mut l.ranks[Ranked::Turn],
+                rank,
+                Scanner::count,
+            )?,
             Field::Status => {
                 if l.status.0.is_present() {
                     s.skip_value()?;
@@ -2301,14 +2685,43 @@ fn scan_map<'a, K: TopKeys>(
             }
             Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(s.scalar()?)),
             Field::Error => {
-                let v = scan_error(s)?;
-                if !l.error_kind.0.is_present() {
-                    l.error_kind = LStr(v);
+                if outranks(
+                    l.error_kind.0.is_present(),
+                    l.ranks[Ranked::ErrorKind],
+                    rank,
+                ) {
+                    let v = scan_error(s)?;
+                    put_ranked(
+                        &mut l.error_kind.0,
+                        &mut l.ranks[Ranked::ErrorKind],
+                        rank,
+                        v,
+                    );
+                } else {
+                    s.skip_value()?;
                 }
             }
-            Field::ErrorKind => scan_read(s, &mut l.error_kind.0, Scanner::label)?,
-            Field::Attempt => scan_read(s, &mut l.attempt.0, Scanner::count)?,
-            Field::RetryOf => scan_read(s, &mut l.retry_of.0, Scanner::label)?,
+            Field::ErrorKind => scan_ranked(
+                s,
+                &mut l.error_kind.0,
+                &mut l.ranks[Ranked::ErrorKind],
+                rank,
+                Scanner::label,
+            )?,
+            Field::Attempt => scan_ranked(
+                s,
+                &mut l.attempt.0,
+                &mut l.ranks[Ranked::Attempt],
+                rank,
+                Scanner::count,
+            )?,
+            Field::RetryOf => scan_ranked(
+                s,
+                &mut l.retry_of.0,
+                &mut l.ranks[Ranked::RetryOf],
+                rank,
+                Scanner::label,
+            )?,
             Field::Usage | Field::TokenUsage if depth > 0 || f == Field::TokenUsage => {
                 let mut nested = RawUsage::default();
                 match shapes.as_deref_mut() {
@@ -2337,12 +2750,30 @@ fn scan_map<'a, K: TopKeys>(
                 scan_usage(s, &mut l.usage, part)?;
             }
             Field::UsageDetail => s.skip_value()?,
-            Field::Latency => scan_fill(s, &mut l.latency_ms.0, |v| LNum::from_scalar(v).0)?,
-            Field::Ttft => scan_fill(s, &mut l.ttft_ms.0, |v| LNum::from_scalar(v).0)?,
-            Field::Batch => scan_fill(s, &mut l.batch.0, |v| LBool::from_label(v.label()).0)?,
-            Field::CacheHit => {
-                scan_fill(s, &mut l.cache_hit.0, |v| LBool::from_label(v.label()).0)?
+            Field::Latency => scan_fill_ranked(
+                s,
+                &mut l.latency_ms.0,
+                &mut l.ranks[Ranked::Latency],
+                rank,
+                |v| LNum::from_scalar(v).0,
+            )?,
+            Field::Ttft => {
+                scan_fill_ranked(s, &mut l.ttft_ms.0, &mut l.ranks[Ranked::Ttft], rank, |v| {
+                    LNum::from_scalar(v).0
+                })?
             }
+            Field::Batch => {
+                scan_fill_ranked(s, &mut l.batch.0, &mut l.ranks[Ranked::Batch], rank, |v| {
+                    LBool::from_label(v.label()).0
+                })?
+            }
+            Field::CacheHit => scan_fill_ranked(
+                s,
+                &mut l.cache_hit.0,
+                &mut l.ranks[Ranked::CacheHit],
+                rank,
+                |v| LBool::from_label(v.label()).0,
+            )?,
             Field::GatewayCached => l.gateway_cached |= s.scalar()? == Scalar::Bool(true),
             Field::Success => {
                 if s.scalar()? == Scalar::Bool(false) {
@@ -2353,15 +2784,55 @@ fn scan_map<'a, K: TopKeys>(
                 let raw = s.raw_value()?.unwrap_or("");
                 l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
             }
-            Field::RequestServiceTier => {
-                scan_read(s, &mut l.request_service_tier.0, Scanner::label)?
-            }
-            Field::ServiceTier => scan_read(s, &mut l.service_tier.0, Scanner::label)?,
-            Field::FinishReason => scan_read(s, &mut l.finish_reason.0, Scanner::label)?,
-            Field::MaxTokens => scan_read(s, &mut l.max_tokens.0, Scanner::count)?,
-            Field::PromptHash => scan_read(s, &mut l.prompt_hash.0, Scanner::label)?,
-            Field::PrefixHash => scan_read(s, &mut l.prefix_hash.0, Scanner::label)?,
-            Field::PrefixTokens => scan_read(s, &mut l.prefix_tokens.0, Scanner::count)?,
+            Field::RequestServiceTier => scan_ranked(
+                s,
+                &mut l.request_service_tier.0,
+                &mut l.ranks[Ranked::RequestServiceTier],
+                rank,
+                Scanner::label,
+            )?,
+            Field::ServiceTier => scan_ranked(
+                s,
+                &mut l.service_tier.0,
+                &mut l.ranks[Ranked::ServiceTier],
+                rank,
+                Scanner::label,
+            )?,
+            Field::FinishReason => scan_ranked(
+                s,
+                &mut l.finish_reason.0,
+                &mut l.ranks[Ranked::FinishReason],
+                rank,
+                Scanner::label,
+            )?,
+            Field::MaxTokens => scan_ranked(
+                s,
+                &mut l.max_tokens.0,
+                &mut l.ranks[Ranked::MaxTokens],
+                rank,
+                Scanner::count,
+            )?,
+            Field::PromptHash => scan_ranked(
+                s,
+                &mut l.prompt_hash.0,
+                &mut l.ranks[Ranked::PromptHash],
+                rank,
+                Scanner::label,
+            )?,
+            Field::PrefixHash => scan_ranked(
+                s,
+                &mut l.prefix_hash.0,
+                &mut l.ranks[Ranked::PrefixHash],
+                rank,
+                Scanner::label,
+            )?,
+            Field::PrefixTokens => scan_ranked(
+                s,
+                &mut l.prefix_tokens.0,
+                &mut l.ranks[Ranked::PrefixTokens],
+                rank,
+                Scanner::count,
+            )?,
             Field::Messages if s.peek()? == b'[' => {
                 // Read in this pass; the array's text is the fingerprint's.
                 let (start, mut ahead) = (s.pos(), s.clone());
@@ -2382,7 +2853,11 @@ fn scan_map<'a, K: TopKeys>(
                     set_text(l, f, raw);
                 }
             }
-            Field::Cost => scan_fill(s, &mut l.cost.0, |v| LMoney::from_label(v.label()).0)?,
+            Field::Cost => {
+                scan_fill_ranked(s, &mut l.cost.0, &mut l.ranks[Ranked::Cost], rank, |v| {
+                    LMoney::from_label(v.label()).0
+                })?
+            }
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => {
@@ -2602,24 +3077,58 @@ pub(crate) fn set_field<'a>(
     key: &'a str,
     v: Scalar<'a>,
     metadata: bool,
+    rank: u8,
 ) {
     fn first<T>(slot: &mut Lenient<T>, read: impl FnOnce() -> Lenient<T>) {
         if !slot.is_present() {
             *slot = read();
         }
     }
+    // A ranked slot's value (see `rank`).
+    fn ranked<T>(
+        slot: &mut Lenient<T>,
+        held: &mut u8,
+        rank: u8,
+        read: impl FnOnce() -> Lenient<T>,
+    ) {
+        if outranks(slot.is_present(), *held, rank) {
+            put_ranked(slot, held, rank, read());
+        }
+    }
     match f {
         Field::Timestamp => {
-            if !l.timestamp.0.is_present() {
-                l.set_time(v.time());
+            if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) {
+                l.set_time_ranked(v.time(), rank);
             }
         }
-        Field::RequestId => first(&mut l.request_id.0, || v.label()),
-        Field::Provider => first(&mut l.provider.0, || v.label()),
-        Field::Model => first(&mut l.model.0, || v.label()),
-        Field::RequestModel => first(&mut l.request_model.0, || v.label()),
+        Field::RequestId => ranked(
+            &mut l.request_id.0,
+            &mut l.ranks[Ranked::RequestId],
+            rank,
+            || v.label(),
+        ),
+        Field::Provider => ranked(
+            &mut l.provider.0,
+            &mut l.ranks[Ranked::Provider],
+            rank,
+            || v.label(),
+        ),
+        Field::Model => ranked(&mut l.model.0, &mut l.ranks[Ranked::Model], rank, || {
+            v.label()
+        }),
+        Field::RequestModel => ranked(
+            &mut l.request_model.0,
+            &mut l.ranks[Ranked::RequestModel],
+            rank,
+            || v.label(),
+        ),
         Field::ModelGroup => first(&mut l.model_group.0, || v.label()),
-        Field::ServedModel => first(&mut l.served_model.0, || v.label()),
+        Field::ServedModel => ranked(
+            &mut l.served_model.0,
+            &mut l.ranks[Ranked::ServedModel],
+            rank,
+            || v.label(),
+        ),
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {
                 l.stream_event |= is_stream_event(&kind);
@@ -2640,13 +3149,36 @@ pub(crate) fn set_field<'a>(
             };
             l.host = l.host.or(host);
         }
-        Field::RequestServiceTier => first(&mut l.request_service_tier.0, || v.label()),
-        Field::Feature => first(&mut l.feature.0, || v.label()),
-        Field::Route => first(&mut l.route.0, || v.label()),
-        Field::Team => first(&mut l.team.0, || v.label()),
-        Field::User => first(&mut l.user.0, || v.label()),
-        Field::Session => first(&mut l.session.0, || v.label()),
-        Field::Turn => first(&mut l.turn.0, || v.count()),
+        Field::RequestServiceTier => ranked(
+            &mut l.request_service_tier.0,
+            &mut l.ranks[Ranked::RequestServiceTier],
+            rank,
+            || v.label(),
+        ),
+        Field::Feature => ranked(
+            &mut l.feature.0,
+            &mut l.ranks[Ranked::Feature],
+            rank,
+            || v.label(),
+        ),
+        Field::Route => ranked(&mut l.route.0, &mut l.ranks[Ranked::Route], rank, || {
+            v.label()
+        }),
+        Field::Team => ranked(&mut l.team.0, &mut l.ranks[Ranked::Team], rank, || {
+            v.label()
+        }),
+        Field::User => ranked(&mut l.user.0, &mut l.ranks[Ranked::User], rank, || {
+            v.label()
+        }),
+        Field::Session => ranked(
+            &mut l.session.0,
+            &mut l.ranks[Ranked::Session],
+            rank,
+            || v.label(),
+        ),
+        Field::Turn => ranked(&mut l.turn.0, &mut l.ranks[Ranked::Turn], rank, || {
+            v.count()
+        }),
         Field::Status => {
             if !l.status.0.is_present() {
                 set_status(l, v.label());
@@ -2659,14 +3191,37 @@ pub(crate) fn set_field<'a>(
         }
         Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(v)),
         Field::Error => {
-            let kind = error_kind(v);
-            if !l.error_kind.0.is_present() {
-                l.error_kind = LStr(kind);
+            if outranks(
+                l.error_kind.0.is_present(),
+                l.ranks[Ranked::ErrorKind],
+                rank,
+            ) {
+                put_ranked(
+                    &mut l.error_kind.0,
+                    &mut l.ranks[Ranked::ErrorKind],
+                    rank,
+                    error_kind(v),
+                );
             }
         }
-        Field::ErrorKind => first(&mut l.error_kind.0, || v.label()),
-        Field::Attempt => first(&mut l.attempt.0, || v.count()),
-        Field::RetryOf => first(&mut l.retry_of.0, || v.label()),
+        Field::ErrorKind => ranked(
+            &mut l.error_kind.0,
+            &mut l.ranks[Ranked::ErrorKind],
+            rank,
+            || v.label(),
+        ),
+        Field::Attempt => ranked(
+            &mut l.attempt.0,
+            &mut l.ranks[Ranked::Attempt],
+            rank,
+            || v.count(),
+        ),
+        Field::RetryOf => ranked(
+            &mut l.retry_of.0,
+            &mut l.ranks[Ranked::RetryOf],
+            rank,
+            || v.label(),
+        ),
         Field::TokenUsage => {
             if let Scalar::Str(text) = v {
                 // (Text that is no usage object is left alone.)
@@ -2703,10 +3258,24 @@ pub(crate) fn set_field<'a>(
                 }
             }
         }
-        Field::Latency => first(&mut l.latency_ms.0, || LNum::from_scalar(v).0),
-        Field::Ttft => first(&mut l.ttft_ms.0, || LNum::from_scalar(v).0),
-        Field::Batch => first(&mut l.batch.0, || LBool::from_label(v.label()).0),
-        Field::CacheHit => first(&mut l.cache_hit.0, || LBool::from_label(v.label()).0),
+        Field::Latency => ranked(
+            &mut l.latency_ms.0,
+            &mut l.ranks[Ranked::Latency],
+            rank,
+            || LNum::from_scalar(v).0,
+        ),
+        Field::Ttft => ranked(&mut l.ttft_ms.0, &mut l.ranks[Ranked::Ttft], rank, || {
+            LNum::from_scalar(v).0
+        }),
+        Field::Batch => ranked(&mut l.batch.0, &mut l.ranks[Ranked::Batch], rank, || {
+            LBool::from_label(v.label()).0
+        }),
+        Field::CacheHit => ranked(
+            &mut l.cache_hit.0,
+            &mut l.ranks[Ranked::CacheHit],
+            rank,
+            || LBool::from_label(v.label()).0,
+        ),
         Field::GatewayCached => l.gateway_cached |= v == Scalar::Bool(true),
         Field::Success => {
             if v == Scalar::Bool(false) {
@@ -2720,13 +3289,45 @@ pub(crate) fn set_field<'a>(
                 _ => false,
             }
         }
-        Field::ServiceTier => first(&mut l.service_tier.0, || v.label()),
-        Field::FinishReason => first(&mut l.finish_reason.0, || v.label()),
-        Field::MaxTokens => first(&mut l.max_tokens.0, || v.count()),
-        Field::PromptHash => first(&mut l.prompt_hash.0, || v.label()),
-        Field::PrefixHash => first(&mut l.prefix_hash.0, || v.label()),
-        Field::PrefixTokens => first(&mut l.prefix_tokens.0, || v.count()),
-        Field::Cost => first(&mut l.cost.0, || LMoney::from_label(v.label()).0),
+        Field::ServiceTier => ranked(
+            &mut l.service_tier.0,
+            &mut l.ranks[Ranked::ServiceTier],
+            rank,
+            || v.label(),
+        ),
+        Field::FinishReason => ranked(
+            &mut l.finish_reason.0,
+            &mut l.ranks[Ranked::FinishReason],
+            rank,
+            || v.label(),
+        ),
+        Field::MaxTokens => ranked(
+            &mut l.max_tokens.0,
+            &mut l.ranks[Ranked::MaxTokens],
+            rank,
+            || v.count(),
+        ),
+        Field::PromptHash => ranked(
+            &mut l.prompt_hash.0,
+            &mut l.ranks[Ranked::PromptHash],
+            rank,
+            || v.label(),
+        ),
+        Field::PrefixHash => ranked(
+            &mut l.prefix_hash.0,
+            &mut l.ranks[Ranked::PrefixHash],
+            rank,
+            || v.label(),
+        ),
+        Field::PrefixTokens => ranked(
+            &mut l.prefix_tokens.0,
+            &mut l.ranks[Ranked::PrefixTokens],
+            rank,
+            || v.count(),
+        ),
+        Field::Cost => ranked(&mut l.cost.0, &mut l.ranks[Ranked::Cost], rank, || {
+            LMoney::from_label(v.label()).0
+        }),
         Field::Tags => {
             if let Scalar::Str(text) = v {
                 push_text_tags(&mut l.tags, &text);
@@ -3110,7 +3711,11 @@ pub static BUILTIN: Builtin = Builtin {
          status/http_status/error (a top-level success: false, Cloudflare\n\
          AI Gateway's, is a failure), attempt, retry_of, latency_ms, cost,\n\
          finish_reason/stop_reason (or the first of `choices`/`candidates`),\n\
-         tags and metadata.* (see the docs of the gateway reader). LiteLLM\n\
+         tags and metadata.* (see the docs of the gateway reader). Of two\n\
+         keys for one field, whatever their order, the line's own wins over\n\
+         metadata's and a body's, and the name listed first here over the\n\
+         next (team_id over LiteLLM's metadata.user_api_key_team_alias,\n\
+         request_id over id, model over model_id). LiteLLM\n\
          rows with cache_hit true were answered from LiteLLM's cache and not\n\
          billed: counted as not_a_call (also Portkey's cache_status HIT and\n\
          Cloudflare AI Gateway's top-level cached: true, unless a cost\n\
@@ -3783,6 +4388,82 @@ mod tests {
         // (which serde_json lets pass; the scanner leaves it to
         // serde_json), and a number out of range where it is read, and `00`.
         assert_eq!(bailed.len(), 8, "{bailed:#?}");
+    }
+    /// Two keys for one slot give the value of the one that ranks first,
+    /// whatever their order, through the scanner, serde's visitor, a
+    /// `metadata` object and a body of JSON text (hunt57).
+    #[test]
+    fn the_key_that_ranks_first_wins_in_any_order() {
+        let usage = r#""model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1}"#;
+        // (each field's first alias against its last, and the line's own
+        // key against `metadata`'s.)
+        let mut lines = Vec::new();
+        for f in [
+            Field::RequestId,
+            Field::Provider,
+            Field::Feature,
+            Field::Route,
+            Field::Team,
+            Field::User,
+            Field::Session,
+            Field::ErrorKind,
+            Field::RetryOf,
+            Field::FinishReason,
+            Field::PromptHash,
+            Field::PrefixHash,
+        ] {
+            let (_, keys) = aliases(f).unwrap();
+            let (best, last) = (keys[0], keys[keys.len() - 1]);
+            lines.push((format!(r#""{best}":"x1""#), format!(r#""{last}":"y2""#)));
+            if !matches!(f, Field::RequestId | Field::Provider) {
+                lines.push((
+                    format!(r#""{best}":"x1""#),
+                    format!(r#""metadata":{{"{best}":"y2"}}"#),
+                ));
+                // A metadata object given as JSON text (a CSV's cell).
+                lines.push((
+                    format!(r#""{last}":"x1""#),
+                    format!(r#""metadata":"{{\"{best}\":\"y2\"}}""#),
+                ));
+            }
+        }
+        for (a, b) in [
+            ("timestamp", "ts"),
+            ("latency_ms", "delay_ms"),
+            ("turn", "turn_number"),
+            ("attempt", "retry_attempt"),
+            ("max_tokens", "maxTokens"),
+            ("prefix_tokens", "system_prompt_tokens"),
+            ("cost_usd", "spend"),
+        ] {
+            let (x, y) = if a == "timestamp" {
+                ("\"2026-10-01T10:00:00Z\"", "\"2026-10-05T10:00:00Z\"")
+            } else {
+                ("3", "7")
+            };
+            lines.push((format!(r#""{a}":{x}"#), format!(r#""{b}":{y}"#)));
+        }
+        lines.push((r#""batch":true"#.into(), r#""is_batch":false"#.into()));
+        lines.push((
+            r#""error_type":"rate_limit""#.into(),
+            r#""error":{"type":"server_error"}"#.into(),
+        ));
+        for (first, second) in &lines {
+            let one = format!("{{{first},{second},{usage}}}");
+            let other = format!("{{{second},{first},{usage}}}");
+            agree(&one);
+            agree(&other);
+            let (a, b) = (parse_line_str(&one), parse_line_str(&other));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{one}");
+            let text = format!("{a:?}");
+            assert!(
+                !text.contains("y2") && !text.contains(": 7") && !text.contains("05T"),
+                "{one}: {text}"
+            );
+        }
+        // The model: `model` over a deployment's `model_id`.
+        let r = parse_line_str(r#"{"model_id":"9f2c","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#).unwrap();
+        assert_eq!(&*r.model, "gpt-4o");
     }
 
     /// The scanner predicts each key from the previous line's (see

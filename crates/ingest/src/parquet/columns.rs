@@ -41,8 +41,8 @@ use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::texts::Texts;
 use crate::parquet::{column_at, instant, is_binary, leaf_count, Cell, Col, Values};
-use crate::record::fields::{non_empty, LMoney, LStr, Lenient, Scalar, LU64};
-use crate::record::staging::RawLine;
+use crate::record::fields::{non_empty, LMoney, Lenient, Scalar, LU64};
+use crate::record::staging::{put_ranked, Ranked, RawLine};
 use crate::record::tags::list_tag;
 use crate::rejects::Reject;
 
@@ -56,6 +56,8 @@ pub(crate) enum Target {
         field: Field,
         key: String,
         metadata: bool,
+        /// The key's rank for a ranked slot (`gateway::rank`).
+        rank: u8,
     },
     /// A token count inside a usage object (or its `*_details`).
     UsageCount(UsageKey),
@@ -71,7 +73,7 @@ pub(crate) enum Target {
     UsageDetail { responses: bool, object: bool },
     /// An `error` object: its kind is the first of its `code` and `type`
     /// (the plan's columns listed), else `error`.
-    ErrorObject(Vec<usize>),
+    ErrorObject(Vec<usize>, u8),
     /// `tags`: a map, a struct, a list of labels, or JSON text.
     Tags,
     /// `messages`, `prompt`, `system` …: fingerprinted from the value's JSON.
@@ -219,6 +221,7 @@ impl Builder {
                 field,
                 key: name.clone(),
                 metadata,
+                rank: gateway::rank(field, name.as_bytes(), scope),
             };
             match (gateway::field(name).in_scope(scope), dtype) {
                 (Field::Usage, DataType::Struct(children)) => {
@@ -286,7 +289,10 @@ impl Builder {
                         }
                     }
                     let whole = self.column(path, &node, false)?;
-                    self.plan.entries.push((whole, Target::ErrorObject(parts)));
+                    let rank = gateway::rank(Field::Error, name.as_bytes(), scope);
+                    self.plan
+                        .entries
+                        .push((whole, Target::ErrorObject(parts, rank)));
                 }
                 (Field::Tags, _) => self.entry(path, &node, true, Target::Tags)?,
                 (f @ (Field::Messages | Field::Prompt | Field::System), _) => {
@@ -615,6 +621,7 @@ enum Op<'a> {
         field: Field,
         key: &'a str,
         metadata: bool,
+        rank: u8,
     },
     /// An `Int64` column: under a key, or a usage count.
     Int {
@@ -634,6 +641,7 @@ enum Op<'a> {
         ticks: &'a [i64],
         unit: TimeUnit,
         nulls: Option<&'a NullBuffer>,
+        rank: u8,
     },
     /// Prompt text: each row's JSON text, written once per batch.
     Text(Field, Option<Texts>),
@@ -649,6 +657,7 @@ enum IntTo<'a> {
         field: Field,
         key: &'a str,
         metadata: bool,
+        rank: u8,
     },
     Usage(UsageKey),
 }
@@ -686,6 +695,7 @@ impl<'a> Op<'a> {
                     field,
                     key,
                     metadata,
+                    rank,
                 },
             ) => Op::Str {
                 strings,
@@ -693,17 +703,20 @@ impl<'a> Op<'a> {
                 field: *field,
                 key,
                 metadata: *metadata,
+                rank: *rank,
             },
             (
                 Col::Timestamp(ticks, unit),
                 Target::Key {
                     field: Field::Timestamp,
+                    rank,
                     ..
                 },
             ) => Op::Instant {
                 ticks,
                 unit: *unit,
                 nulls,
+                rank: *rank,
             },
             (
                 Col::I64(ints),
@@ -711,6 +724,7 @@ impl<'a> Op<'a> {
                     field,
                     key,
                     metadata,
+                    rank,
                 },
             ) => Op::Int {
                 ints,
@@ -719,6 +733,7 @@ impl<'a> Op<'a> {
                     field: *field,
                     key,
                     metadata: *metadata,
+                    rank: *rank,
                 },
             },
             (Col::I64(ints), Target::UsageCount(k)) => Op::Int {
@@ -739,10 +754,11 @@ impl<'a> Op<'a> {
                 field,
                 key,
                 metadata,
+                rank,
             } => {
                 if valid(*nulls, row) {
                     let s = Scalar::Str(Cow::Borrowed(strings.value(row)));
-                    gateway::set_field(raw, *field, key, s, *metadata);
+                    gateway::set_field(raw, *field, key, s, *metadata, *rank);
                 }
             }
             Op::Int { ints, nulls, to } => {
@@ -759,7 +775,8 @@ impl<'a> Op<'a> {
                             field,
                             key,
                             metadata,
-                        } => gateway::set_field(raw, field, key, s, metadata),
+                            rank,
+                        } => gateway::set_field(raw, field, key, s, metadata, rank),
                         IntTo::Usage(k) => gateway::set_usage(&mut raw.usage, k, s.count()),
                     }
                 }
@@ -776,11 +793,16 @@ impl<'a> Op<'a> {
                     }
                 }
             }
-            Op::Instant { ticks, unit, nulls } => {
-                if valid(*nulls, row) && !raw.timestamp.0.is_present() {
+            Op::Instant {
+                ticks,
+                unit,
+                nulls,
+                rank,
+            } => {
+                if valid(*nulls, row) {
                     // Out of chrono's range: no value, as in the JSON form.
                     if let Some(t) = instant(ticks[row], *unit) {
-                        raw.timestamp.0 = Lenient::Value(t);
+                        put_instant(raw, t, *rank);
                     }
                 }
             }
@@ -793,6 +815,12 @@ impl<'a> Op<'a> {
             Op::Cells(v, target) => cells(v, target, row, values, raw),
         }
     }
+}
+
+/// A timestamp column's time, from a key of `rank` (`gateway::rank`).
+fn put_instant(raw: &mut RawLine<'_>, t: chrono::DateTime<chrono::Utc>, rank: u8) {
+    let held = &mut raw.ranks[Ranked::Timestamp];
+    put_ranked(&mut raw.timestamp.0, held, rank, Lenient::Value(t));
 }
 
 /// An entry's value in one row, through [`Values::get`].
@@ -808,15 +836,14 @@ fn cells<'a>(
             field,
             key,
             metadata,
+            rank,
         } => {
             if let Some(cell) = v.get(row) {
                 match (field, cell) {
-                    (Field::Timestamp, Cell::Instant(t)) => {
-                        if !raw.timestamp.0.is_present() {
-                            raw.timestamp.0 = Lenient::Value(t);
-                        }
+                    (Field::Timestamp, Cell::Instant(t)) => put_instant(raw, t, *rank),
+                    (f, cell) => {
+                        gateway::set_field(raw, *f, key, cell.into_scalar(), *metadata, *rank)
                     }
-                    (f, cell) => gateway::set_field(raw, *f, key, cell.into_scalar(), *metadata),
                 }
             }
         }
@@ -841,7 +868,7 @@ fn cells<'a>(
                 }
             }
         }
-        Target::ErrorObject(parts) => {
+        Target::ErrorObject(parts, rank) => {
             if v.is_valid(row) {
                 let mut kind = Lenient::Missing;
                 for p in parts {
@@ -852,9 +879,13 @@ fn cells<'a>(
                         kind = cell.into_scalar().label();
                     }
                 }
-                if !raw.error_kind.0.is_present() {
-                    raw.error_kind = LStr(gateway::error_object_kind(kind));
-                }
+                let held = &mut raw.ranks[Ranked::ErrorKind];
+                put_ranked(
+                    &mut raw.error_kind.0,
+                    held,
+                    *rank,
+                    gateway::error_object_kind(kind),
+                );
             }
         }
         // Bound as ops of their own (a usage detail here has no column,

@@ -105,6 +105,87 @@ pub struct RawLine<'a> {
     pub web_search_calls: u64,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The rank of the key each [`Ranked`] slot's value came from.
+    pub ranks: Ranks,
+}
+
+/// The slots a line may fill from several keys: aliases (`team_id` and
+/// `user_api_key_team_alias`, `timestamp` and `created_at`), or one key at
+/// the top and in `metadata` or a body. Each keeps the value of the key
+/// that ranks first (`gateway::rank`), whatever the order of the keys in
+/// the line (hunt57: a JSON line, its key-sorted copy and its Parquet row,
+/// read in column-name order, gave one call two teams or two days); of two
+/// keys of one rank, the first stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Ranked {
+    Timestamp,
+    RequestId,
+    Provider,
+    Model,
+    RequestModel,
+    ServedModel,
+    Feature,
+    Route,
+    Team,
+    User,
+    Session,
+    Turn,
+    ErrorKind,
+    Attempt,
+    RetryOf,
+    Latency,
+    Ttft,
+    Batch,
+    CacheHit,
+    ServiceTier,
+    RequestServiceTier,
+    FinishReason,
+    MaxTokens,
+    PromptHash,
+    PrefixHash,
+    PrefixTokens,
+    Cost,
+}
+
+const RANKED: usize = Ranked::Cost as usize + 1;
+
+/// The rank of the key that filled each [`Ranked`] slot (lower wins;
+/// meaningless while the slot is empty).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ranks([u8; RANKED]);
+
+impl std::ops::Index<Ranked> for Ranks {
+    type Output = u8;
+    #[inline]
+    fn index(&self, r: Ranked) -> &u8 {
+        &self.0[r as usize]
+    }
+}
+
+impl std::ops::IndexMut<Ranked> for Ranks {
+    #[inline]
+    fn index_mut(&mut self, r: Ranked) -> &mut u8 {
+        &mut self.0[r as usize]
+    }
+}
+
+/// Whether a key of `rank` is worth reading for a slot whose key ranked
+/// `held`: the slot is empty (`present` false), or the key ranks first.
+#[inline]
+pub fn outranks(present: bool, held: u8, rank: u8) -> bool {
+    !present || rank < held
+}
+
+/// Puts a value read from a key of `rank` into `slot` (whose key ranked
+/// `held`): into an empty slot always, over a value only from a key that
+/// ranks first and gives one.
+#[inline]
+pub fn put_ranked<T>(slot: &mut Lenient<T>, held: &mut u8, rank: u8, v: Lenient<T>) {
+    if !slot.is_present() || (rank < *held && v.is_present()) {
+        *slot = v;
+        *held = rank;
+    }
 }
 
 /// The last time a nanosecond timestamp holds (2262-04-11T23:47:16.854775807Z).
@@ -208,11 +289,36 @@ impl<'a> RawLine<'a> {
     /// the text read apart). Every field is named: one added and not taken
     /// here does not build.
     pub fn absorb(&mut self, o: RawLine<'_>) {
-        fn text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
+        // A ranked slot takes the other's value when its own is empty or
+        // the other's key ranks first (`Ranked`).
+        fn takes(r: Ranked, ranks: (&mut Ranks, &Ranks), mine: bool, theirs: bool) -> bool {
+            let take = theirs && (!mine || ranks.1[r] < ranks.0[r]);
+            if take {
+                ranks.0[r] = ranks.1[r];
+            }
+            take
+        }
+        fn text<'a>(r: Ranked, ranks: (&mut Ranks, &Ranks), mine: &mut LStr<'a>, theirs: LStr<'_>) {
+            if takes(r, ranks, mine.0.is_present(), theirs.0.is_present()) {
+                *mine = theirs.into_owned();
+            }
+        }
+        fn num<T>(
+            r: Ranked,
+            ranks: (&mut Ranks, &Ranks),
+            mine: &mut Lenient<T>,
+            theirs: Lenient<T>,
+        ) {
+            if takes(r, ranks, mine.is_present(), theirs.is_present()) {
+                *mine = theirs;
+            }
+        }
+        fn own_text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
             if !mine.0.is_present() && theirs.0.is_present() {
                 *mine = theirs.into_owned();
             }
         }
+        let theirs = o.ranks;
         fn plain<T>(mine: &mut Lenient<T>, theirs: Lenient<T>) {
             if !mine.is_present() && theirs.is_present() {
                 *mine = theirs;
@@ -273,50 +379,186 @@ impl<'a> RawLine<'a> {
             web_search_calls,
             cost,
             tags,
+            ranks: _,
         } = o;
         // (A `metadata` object's model, provider and request id are not the
         // call's: its reader gives its model as `request_model` and drops
         // the other two, as for an object.)
-        text(&mut self.request_id, request_id);
-        text(&mut self.provider, provider);
-        text(&mut self.model, model);
-        text(&mut self.feature, feature);
-        text(&mut self.route, route);
-        text(&mut self.team, team);
-        text(&mut self.user, user);
-        text(&mut self.session, session);
-        text(&mut self.status, status);
+        text(
+            Ranked::RequestId,
+            (&mut self.ranks, &theirs),
+            &mut self.request_id,
+            request_id,
+        );
+        text(
+            Ranked::Provider,
+            (&mut self.ranks, &theirs),
+            &mut self.provider,
+            provider,
+        );
+        text(
+            Ranked::Model,
+            (&mut self.ranks, &theirs),
+            &mut self.model,
+            model,
+        );
+        text(
+            Ranked::Feature,
+            (&mut self.ranks, &theirs),
+            &mut self.feature,
+            feature,
+        );
+        text(
+            Ranked::Route,
+            (&mut self.ranks, &theirs),
+            &mut self.route,
+            route,
+        );
+        text(
+            Ranked::Team,
+            (&mut self.ranks, &theirs),
+            &mut self.team,
+            team,
+        );
+        text(
+            Ranked::User,
+            (&mut self.ranks, &theirs),
+            &mut self.user,
+            user,
+        );
+        text(
+            Ranked::Session,
+            (&mut self.ranks, &theirs),
+            &mut self.session,
+            session,
+        );
+        own_text(&mut self.status, status);
         if self.status_word.is_none() {
             self.status_word = status_word.map(|w| Cow::Owned(w.into_owned()));
         }
         first(&mut self.host, host);
         self.stream_event |= stream_event;
-        text(&mut self.error_kind, error_kind);
-        text(&mut self.retry_of, retry_of);
-        text(&mut self.service_tier, service_tier);
-        text(&mut self.request_model, request_model);
-        text(&mut self.model_group, model_group);
-        text(&mut self.request_service_tier, request_service_tier);
-        text(&mut self.served_model, served_model);
-        text(&mut self.finish_reason, finish_reason);
-        text(&mut self.prompt_hash, prompt_hash);
-        text(&mut self.prefix_hash, prefix_hash);
-        plain(&mut self.timestamp.0, timestamp.0);
-        plain(&mut self.turn.0, turn.0);
+        text(
+            Ranked::ErrorKind,
+            (&mut self.ranks, &theirs),
+            &mut self.error_kind,
+            error_kind,
+        );
+        text(
+            Ranked::RetryOf,
+            (&mut self.ranks, &theirs),
+            &mut self.retry_of,
+            retry_of,
+        );
+        text(
+            Ranked::ServiceTier,
+            (&mut self.ranks, &theirs),
+            &mut self.service_tier,
+            service_tier,
+        );
+        text(
+            Ranked::RequestModel,
+            (&mut self.ranks, &theirs),
+            &mut self.request_model,
+            request_model,
+        );
+        own_text(&mut self.model_group, model_group);
+        text(
+            Ranked::RequestServiceTier,
+            (&mut self.ranks, &theirs),
+            &mut self.request_service_tier,
+            request_service_tier,
+        );
+        text(
+            Ranked::ServedModel,
+            (&mut self.ranks, &theirs),
+            &mut self.served_model,
+            served_model,
+        );
+        text(
+            Ranked::FinishReason,
+            (&mut self.ranks, &theirs),
+            &mut self.finish_reason,
+            finish_reason,
+        );
+        text(
+            Ranked::PromptHash,
+            (&mut self.ranks, &theirs),
+            &mut self.prompt_hash,
+            prompt_hash,
+        );
+        text(
+            Ranked::PrefixHash,
+            (&mut self.ranks, &theirs),
+            &mut self.prefix_hash,
+            prefix_hash,
+        );
+        num(
+            Ranked::Timestamp,
+            (&mut self.ranks, &theirs),
+            &mut self.timestamp.0,
+            timestamp.0,
+        );
+        num(
+            Ranked::Turn,
+            (&mut self.ranks, &theirs),
+            &mut self.turn.0,
+            turn.0,
+        );
         plain(&mut self.http_status.0, http_status.0);
         first(&mut self.http_failure_camel, http_failure_camel);
-        plain(&mut self.attempt.0, attempt.0);
-        plain(&mut self.latency_ms.0, latency_ms.0);
-        plain(&mut self.ttft_ms.0, ttft_ms.0);
-        plain(&mut self.cost.0, cost.0);
-        plain(&mut self.batch.0, batch.0);
-        plain(&mut self.cache_hit.0, cache_hit.0);
+        num(
+            Ranked::Attempt,
+            (&mut self.ranks, &theirs),
+            &mut self.attempt.0,
+            attempt.0,
+        );
+        num(
+            Ranked::Latency,
+            (&mut self.ranks, &theirs),
+            &mut self.latency_ms.0,
+            latency_ms.0,
+        );
+        num(
+            Ranked::Ttft,
+            (&mut self.ranks, &theirs),
+            &mut self.ttft_ms.0,
+            ttft_ms.0,
+        );
+        num(
+            Ranked::Cost,
+            (&mut self.ranks, &theirs),
+            &mut self.cost.0,
+            cost.0,
+        );
+        num(
+            Ranked::Batch,
+            (&mut self.ranks, &theirs),
+            &mut self.batch.0,
+            batch.0,
+        );
+        num(
+            Ranked::CacheHit,
+            (&mut self.ranks, &theirs),
+            &mut self.cache_hit.0,
+            cache_hit.0,
+        );
         self.gateway_cached |= gateway_cached;
         self.unsuccessful |= unsuccessful;
         self.summed |= summed;
         self.early_time |= early_time;
-        plain(&mut self.max_tokens.0, max_tokens.0);
-        plain(&mut self.prefix_tokens.0, prefix_tokens.0);
+        num(
+            Ranked::MaxTokens,
+            (&mut self.ranks, &theirs),
+            &mut self.max_tokens.0,
+            max_tokens.0,
+        );
+        num(
+            Ranked::PrefixTokens,
+            (&mut self.ranks, &theirs),
+            &mut self.prefix_tokens.0,
+            prefix_tokens.0,
+        );
         if self.prompt_text_fp.is_none() {
             self.prompt_text_fp = prompt_text_fp;
             self.prompt_text = prompt_text.map(|t| Cow::Owned(t.into_owned()));
@@ -393,8 +635,10 @@ impl<'a> RawLine<'a> {
             web_search_calls,
             cost: _,
             tags: _,
+            ranks,
         } = self;
         RawLine {
+            ranks,
             timestamp,
             request_id,
             provider,
@@ -420,6 +664,25 @@ impl<'a> RawLine<'a> {
             web_search_calls,
             early_time,
             ..RawLine::default()
+        }
+    }
+
+    /// [`RawLine::set_time`] from a key of `rank`: over a time already
+    /// read only from a key that ranks first, and only with a time of a
+    /// call (not an unset one).
+    pub fn set_time_ranked(&mut self, v: Lenient<chrono::DateTime<chrono::Utc>>, rank: u8) {
+        let held = self.ranks[Ranked::Timestamp];
+        if !self.timestamp.0.is_present() {
+            self.set_time(v);
+            self.ranks[Ranked::Timestamp] = rank;
+        } else if rank < held && v.is_present() {
+            let old = std::mem::take(&mut self.timestamp.0);
+            self.set_time(v);
+            if self.timestamp.0.is_present() {
+                self.ranks[Ranked::Timestamp] = rank;
+            } else {
+                self.timestamp.0 = old;
+            }
         }
     }
 

@@ -645,7 +645,8 @@ fn a_plan_lists_only_the_columns_it_reads_in_key_order() {
                 Target::Key {
                     field: Field::Model,
                     key: "model".into(),
-                    metadata: false
+                    metadata: false,
+                    rank: 0
                 }
             ),
             (
@@ -932,4 +933,78 @@ fn bodies_in_json_text_columns_are_read() {
     has(3, &["Err", "MissingModel"]);
     has(4, &["Err", "MissingModel"]);
     has(5, &["gpt-4o-mini", "input: 7", "output: 3"]);
+}
+
+/// A row's columns are read in name order, as a key-sorted JSON line:
+/// which of two keys for one slot a row gives is their rank's, not their
+/// order's (hunt57: LiteLLM's `team_id` against its key's
+/// `user_api_key_team_alias`, which sorts first, in `metadata`).
+#[test]
+fn of_two_keys_for_one_slot_the_rank_decides() {
+    let metadata = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("feature", DataType::Utf8, true)),
+            strings(&[Some("meta-feature"), Some("meta-feature"), None, None]),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "user_api_key_team_alias",
+                DataType::Utf8,
+                true,
+            )),
+            strings(&[Some("support"); 4]),
+        ),
+    ]);
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 4])),
+            (
+                "created_at",
+                arr(TimestampMillisecondArray::from(vec![
+                    Some(1_759_658_400_000),
+                    None,
+                    Some(1_759_658_400_000),
+                    None,
+                ])),
+            ),
+            (
+                "feature",
+                strings(&[Some("search"), None, Some("search"), None]),
+            ),
+            ("metadata", arr(metadata)),
+            (
+                "team_id",
+                strings(&[Some("team-support"), Some("team-support"), None, None]),
+            ),
+            (
+                "timestamp",
+                strings(&[
+                    Some("2025-10-01T10:00:00Z"),
+                    Some("2025-10-01T10:00:00Z"),
+                    None,
+                    Some("2025-10-02T10:00:00Z"),
+                ]),
+            ),
+            ("prompt_tokens", arr(Int64Array::from(vec![Some(10); 4]))),
+            ("completion_tokens", arr(Int64Array::from(vec![Some(1); 4]))),
+        ],
+        None,
+    );
+    // `timestamp` over `created_at` (2025-10-05); the line's `feature`
+    // over `metadata`'s; `team_id` over the key's alias.
+    assert!(got[0].contains("2025-10-01T10:00:00Z"), "{}", got[0]);
+    assert!(got[0].contains("feature: Some(\"search\")"), "{}", got[0]);
+    assert!(
+        got[0].contains("team: Some(\"team-support\")"),
+        "{}",
+        got[0]
+    );
+    // What a row lacks, the next key gives.
+    assert!(
+        got[1].contains("feature: Some(\"meta-feature\")"),
+        "{}",
+        got[1]
+    );
+    assert!(got[2].contains("2025-10-05T10:00:00Z"), "{}", got[2]);
+    assert!(got[2].contains("team: Some(\"support\")"), "{}", got[2]);
 }
