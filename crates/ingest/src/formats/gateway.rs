@@ -232,6 +232,18 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let f = field(&key).in_scope(self.scope);
             let rank = rank(f, key.as_bytes(), self.scope);
+            // A ranked slot's value, read as `$w` (see `fill_ranked`).
+            macro_rules! fill {
+                ($slot:ident, $r:ident, $w:ty) => {
+                    fill_ranked(
+                        &mut map,
+                        &mut l.$slot.0,
+                        &mut l.ranks[Ranked::$r],
+                        rank,
+                        |w: $w| w.0,
+                    )
+                };
+            }
             match f {
                 Field::Timestamp
                     if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) =>
@@ -239,38 +251,14 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let t: LTime = map.next_value()?;
                     l.set_time_ranked(t.0, rank);
                 }
-                Field::RequestId => fill_ranked(
-                    &mut map,
-                    &mut l.request_id.0,
-                    &mut l.ranks[Ranked::RequestId],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Provider => fill_ranked(
-                    &mut map,
-                    &mut l.provider.0,
-                    &mut l.ranks[Ranked::Provider],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::RequestModel => fill_ranked(
-                    &mut map,
-                    &mut l.request_model.0,
-                    &mut l.ranks[Ranked::RequestModel],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
+                Field::RequestId => fill!(request_id, RequestId, LStr<'de>)?,
+                Field::Provider => fill!(provider, Provider, LStr<'de>)?,
+                Field::RequestModel => fill!(request_model, RequestModel, LStr<'de>)?,
                 Field::ModelGroup => {
                     let p = l.model_group.0.is_present();
                     fill(&mut map, &mut l.model_group, p)?
                 }
-                Field::ServedModel => fill_ranked(
-                    &mut map,
-                    &mut l.served_model.0,
-                    &mut l.ranks[Ranked::ServedModel],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
+                Field::ServedModel => fill!(served_model, ServedModel, LStr<'de>)?,
                 Field::EventKind => {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(kind) = v.0 {
@@ -282,55 +270,13 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
                     l.host = l.host.or(f.host_of(Some(&raw)));
                 }
-                Field::Model => fill_ranked(
-                    &mut map,
-                    &mut l.model.0,
-                    &mut l.ranks[Ranked::Model],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Feature => fill_ranked(
-                    &mut map,
-                    &mut l.feature.0,
-                    &mut l.ranks[Ranked::Feature],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Route => fill_ranked(
-                    &mut map,
-                    &mut l.route.0,
-                    &mut l.ranks[Ranked::Route],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Team => fill_ranked(
-                    &mut map,
-                    &mut l.team.0,
-                    &mut l.ranks[Ranked::Team],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::User => fill_ranked(
-                    &mut map,
-                    &mut l.user.0,
-                    &mut l.ranks[Ranked::User],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Session => fill_ranked(
-                    &mut map,
-                    &mut l.session.0,
-                    &mut l.ranks[Ranked::Session],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Turn => fill_ranked(
-                    &mut map,
-                    &mut l.turn.0,
-                    &mut l.ranks[Ranked::Turn],
-                    rank,
-                    |w: LU64| w.0,
-                )?,
+                Field::Model => fill!(model, Model, LStr<'de>)?,
+                Field::Feature => fill!(feature, Feature, LStr<'de>)?,
+                Field::Route => fill!(route, Route, LStr<'de>)?,
+                Field::Team => fill!(team, Team, LStr<'de>)?,
+                Field::User => fill!(user, User, LStr<'de>)?,
+                Field::Session => fill!(session, Session, LStr<'de>)?,
+                Field::Turn => fill!(turn, Turn, LU64)?,
                 Field::Status => {
                     if l.status.0.is_present() {
                         map.next_value::<IgnoredAny>()?;
@@ -362,27 +308,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Timestamp | Field::Error => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                Field::ErrorKind => fill_ranked(
-                    &mut map,
-                    &mut l.error_kind.0,
-                    &mut l.ranks[Ranked::ErrorKind],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::Attempt => fill_ranked(
-                    &mut map,
-                    &mut l.attempt.0,
-                    &mut l.ranks[Ranked::Attempt],
-                    rank,
-                    |w: LU64| w.0,
-                )?,
-                Field::RetryOf => fill_ranked(
-                    &mut map,
-                    &mut l.retry_of.0,
-                    &mut l.ranks[Ranked::RetryOf],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
+                Field::ErrorKind => fill!(error_kind, ErrorKind, LStr<'de>)?,
+                Field::Attempt => fill!(attempt, Attempt, LU64)?,
+                Field::RetryOf => fill!(retry_of, RetryOf, LStr<'de>)?,
                 // LangChain's `token_usage` is read below the line's own
                 // usage wherever it is, as a nested object's usage.
                 Field::Usage | Field::TokenUsage if self.depth > 0 || f == Field::TokenUsage => {
@@ -412,34 +340,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let v: serde_json::Value = map.next_value()?;
                     read_detail(&mut l.usage, key.as_ref(), &v);
                 }
-                Field::Latency => fill_ranked(
-                    &mut map,
-                    &mut l.latency_ms.0,
-                    &mut l.ranks[Ranked::Latency],
-                    rank,
-                    |w: LNum| w.0,
-                )?,
-                Field::Ttft => fill_ranked(
-                    &mut map,
-                    &mut l.ttft_ms.0,
-                    &mut l.ranks[Ranked::Ttft],
-                    rank,
-                    |w: LNum| w.0,
-                )?,
-                Field::Batch => fill_ranked(
-                    &mut map,
-                    &mut l.batch.0,
-                    &mut l.ranks[Ranked::Batch],
-                    rank,
-                    |w: LBool| w.0,
-                )?,
-                Field::CacheHit => fill_ranked(
-                    &mut map,
-                    &mut l.cache_hit.0,
-                    &mut l.ranks[Ranked::CacheHit],
-                    rank,
-                    |w: LBool| w.0,
-                )?,
+                Field::Latency => fill!(latency_ms, Latency, LNum)?,
+                Field::Ttft => fill!(ttft_ms, Ttft, LNum)?,
+                Field::Batch => fill!(batch, Batch, LBool)?,
+                Field::CacheHit => fill!(cache_hit, CacheHit, LBool)?,
                 Field::GatewayCached => {
                     let raw: &'de RawValue = map.next_value()?;
                     l.gateway_cached |= raw.get() == "true";
@@ -454,68 +358,22 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         l.unsuccessful = true;
                     }
                 }
-                Field::RequestServiceTier => fill_ranked(
-                    &mut map,
-                    &mut l.request_service_tier.0,
-                    &mut l.ranks[Ranked::RequestServiceTier],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::ServiceTier => fill_ranked(
-                    &mut map,
-                    &mut l.service_tier.0,
-                    &mut l.ranks[Ranked::ServiceTier],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::FinishReason => fill_ranked(
-                    &mut map,
-                    &mut l.finish_reason.0,
-                    &mut l.ranks[Ranked::FinishReason],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::MaxTokens => fill_ranked(
-                    &mut map,
-                    &mut l.max_tokens.0,
-                    &mut l.ranks[Ranked::MaxTokens],
-                    rank,
-                    |w: LU64| w.0,
-                )?,
-                Field::PromptHash => fill_ranked(
-                    &mut map,
-                    &mut l.prompt_hash.0,
-                    &mut l.ranks[Ranked::PromptHash],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::PrefixHash => fill_ranked(
-                    &mut map,
-                    &mut l.prefix_hash.0,
-                    &mut l.ranks[Ranked::PrefixHash],
-                    rank,
-                    |w: LStr<'de>| w.0,
-                )?,
-                Field::PrefixTokens => fill_ranked(
-                    &mut map,
-                    &mut l.prefix_tokens.0,
-                    &mut l.ranks[Ranked::PrefixTokens],
-                    rank,
-                    |w: LU64| w.0,
-                )?,
+                Field::RequestServiceTier => {
+                    fill!(request_service_tier, RequestServiceTier, LStr<'de>)?
+                }
+                Field::ServiceTier => fill!(service_tier, ServiceTier, LStr<'de>)?,
+                Field::FinishReason => fill!(finish_reason, FinishReason, LStr<'de>)?,
+                Field::MaxTokens => fill!(max_tokens, MaxTokens, LU64)?,
+                Field::PromptHash => fill!(prompt_hash, PromptHash, LStr<'de>)?,
+                Field::PrefixHash => fill!(prefix_hash, PrefixHash, LStr<'de>)?,
+                Field::PrefixTokens => fill!(prefix_tokens, PrefixTokens, LU64)?,
                 Field::Messages | Field::Prompt | Field::System => {
                     let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
                     if let Some(raw) = raw {
                         set_text(l, f, raw.get());
                     }
                 }
-                Field::Cost => fill_ranked(
-                    &mut map,
-                    &mut l.cost.0,
-                    &mut l.ranks[Ranked::Cost],
-                    rank,
-                    |w: LMoney| w.0,
-                )?,
+                Field::Cost => fill!(cost, Cost, LMoney)?,
                 Field::Tags => {
                     map.next_value_seed(TagsSeed(&mut l.tags))?;
                 }
@@ -2568,6 +2426,18 @@ fn scan_map<'a, K: TopKeys>(
             None if aliases(f).is_some() => rank(f, key.as_bytes(s), scope),
             None => 0,
         };
+        // A ranked slot's value, by a reader of the scanner or of a scalar
+        // (see `scan_ranked`).
+        macro_rules! read {
+            ($slot:ident, $r:ident, $read:expr) => {
+                scan_ranked(s, &mut l.$slot.0, &mut l.ranks[Ranked::$r], rank, $read)
+            };
+        }
+        macro_rules! fill {
+            ($slot:ident, $r:ident, $read:expr) => {
+                scan_fill_ranked(s, &mut l.$slot.0, &mut l.ranks[Ranked::$r], rank, $read)
+            };
+        }
         if K::LISTENS {
             let at = s.pos();
             keys.key(|| key.as_bytes(s), f, at);
@@ -2581,35 +2451,11 @@ fn scan_map<'a, K: TopKeys>(
                     s.skip_value()?;
                 }
             }
-            Field::RequestId => scan_ranked(
-                s,
-                &mut l.request_id.0,
-                &mut l.ranks[Ranked::RequestId],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Provider => scan_ranked(
-                s,
-                &mut l.provider.0,
-                &mut l.ranks[Ranked::Provider],
-                rank,
-                Scanner::label,
-            )?,
-            Field::RequestModel => scan_ranked(
-                s,
-                &mut l.request_model.0,
-                &mut l.ranks[Ranked::RequestModel],
-                rank,
-                Scanner::label,
-            )?,
+            Field::RequestId => read!(request_id, RequestId, Scanner::label)?,
+            Field::Provider => read!(provider, Provider, Scanner::label)?,
+            Field::RequestModel => read!(request_model, RequestModel, Scanner::label)?,
             Field::ModelGroup => scan_read(s, &mut l.model_group.0, Scanner::label)?,
-            Field::ServedModel => scan_ranked(
-                s,
-                &mut l.served_model.0,
-                &mut l.ranks[Ranked::ServedModel],
-                rank,
-                Scanner::label,
-            )?,
+            Field::ServedModel => read!(served_model, ServedModel, Scanner::label)?,
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
                     l.stream_event |= is_stream_event(&kind);
@@ -2619,55 +2465,13 @@ fn scan_map<'a, K: TopKeys>(
                 let raw = s.raw_value()?.unwrap_or("");
                 l.host = l.host.or(f.host_of(Some(raw)));
             }
-            Field::Model => scan_ranked(
-                s,
-                &mut l.model.0,
-                &mut l.ranks[Ranked::Model],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Feature => scan_ranked(
-                s,
-                &mut l.feature.0,
-                &mut l.ranks[Ranked::Feature],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Route => scan_ranked(
-                s,
-                &mut l.route.0,
-                &mut l.ranks[Ranked::Route],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Team => scan_ranked(
-                s,
-                &mut l.team.0,
-                &mut l.ranks[Ranked::Team],
-                rank,
-                Scanner::label,
-            )?,
-            Field::User => scan_ranked(
-                s,
-                &mut l.user.0,
-                &mut l.ranks[Ranked::User],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Session => scan_ranked(
-                s,
-                &mut l.session.0,
-                &mut l.ranks[Ranked::Session],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Turn => scan_ranked(
-                s,
-                &mut l.turn.0,
-                &mut l.ranks[Ranked::Turn],
-                rank,
-                Scanner::count,
-            )?,
+            Field::Model => read!(model, Model, Scanner::label)?,
+            Field::Feature => read!(feature, Feature, Scanner::label)?,
+            Field::Route => read!(route, Route, Scanner::label)?,
+            Field::Team => read!(team, Team, Scanner::label)?,
+            Field::User => read!(user, User, Scanner::label)?,
+            Field::Session => read!(session, Session, Scanner::label)?,
+            Field::Turn => read!(turn, Turn, Scanner::count)?,
             Field::Status => {
                 if l.status.0.is_present() {
                     s.skip_value()?;
@@ -2701,27 +2505,9 @@ fn scan_map<'a, K: TopKeys>(
                     s.skip_value()?;
                 }
             }
-            Field::ErrorKind => scan_ranked(
-                s,
-                &mut l.error_kind.0,
-                &mut l.ranks[Ranked::ErrorKind],
-                rank,
-                Scanner::label,
-            )?,
-            Field::Attempt => scan_ranked(
-                s,
-                &mut l.attempt.0,
-                &mut l.ranks[Ranked::Attempt],
-                rank,
-                Scanner::count,
-            )?,
-            Field::RetryOf => scan_ranked(
-                s,
-                &mut l.retry_of.0,
-                &mut l.ranks[Ranked::RetryOf],
-                rank,
-                Scanner::label,
-            )?,
+            Field::ErrorKind => read!(error_kind, ErrorKind, Scanner::label)?,
+            Field::Attempt => read!(attempt, Attempt, Scanner::count)?,
+            Field::RetryOf => read!(retry_of, RetryOf, Scanner::label)?,
             Field::Usage | Field::TokenUsage if depth > 0 || f == Field::TokenUsage => {
                 let mut nested = RawUsage::default();
                 match shapes.as_deref_mut() {
@@ -2750,30 +2536,10 @@ fn scan_map<'a, K: TopKeys>(
                 scan_usage(s, &mut l.usage, part)?;
             }
             Field::UsageDetail => s.skip_value()?,
-            Field::Latency => scan_fill_ranked(
-                s,
-                &mut l.latency_ms.0,
-                &mut l.ranks[Ranked::Latency],
-                rank,
-                |v| LNum::from_scalar(v).0,
-            )?,
-            Field::Ttft => {
-                scan_fill_ranked(s, &mut l.ttft_ms.0, &mut l.ranks[Ranked::Ttft], rank, |v| {
-                    LNum::from_scalar(v).0
-                })?
-            }
-            Field::Batch => {
-                scan_fill_ranked(s, &mut l.batch.0, &mut l.ranks[Ranked::Batch], rank, |v| {
-                    LBool::from_label(v.label()).0
-                })?
-            }
-            Field::CacheHit => scan_fill_ranked(
-                s,
-                &mut l.cache_hit.0,
-                &mut l.ranks[Ranked::CacheHit],
-                rank,
-                |v| LBool::from_label(v.label()).0,
-            )?,
+            Field::Latency => fill!(latency_ms, Latency, |v| LNum::from_scalar(v).0)?,
+            Field::Ttft => fill!(ttft_ms, Ttft, |v| LNum::from_scalar(v).0)?,
+            Field::Batch => fill!(batch, Batch, |v| LBool::from_label(v.label()).0)?,
+            Field::CacheHit => fill!(cache_hit, CacheHit, |v| LBool::from_label(v.label()).0)?,
             Field::GatewayCached => l.gateway_cached |= s.scalar()? == Scalar::Bool(true),
             Field::Success => {
                 if s.scalar()? == Scalar::Bool(false) {
@@ -2784,55 +2550,15 @@ fn scan_map<'a, K: TopKeys>(
                 let raw = s.raw_value()?.unwrap_or("");
                 l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
             }
-            Field::RequestServiceTier => scan_ranked(
-                s,
-                &mut l.request_service_tier.0,
-                &mut l.ranks[Ranked::RequestServiceTier],
-                rank,
-                Scanner::label,
-            )?,
-            Field::ServiceTier => scan_ranked(
-                s,
-                &mut l.service_tier.0,
-                &mut l.ranks[Ranked::ServiceTier],
-                rank,
-                Scanner::label,
-            )?,
-            Field::FinishReason => scan_ranked(
-                s,
-                &mut l.finish_reason.0,
-                &mut l.ranks[Ranked::FinishReason],
-                rank,
-                Scanner::label,
-            )?,
-            Field::MaxTokens => scan_ranked(
-                s,
-                &mut l.max_tokens.0,
-                &mut l.ranks[Ranked::MaxTokens],
-                rank,
-                Scanner::count,
-            )?,
-            Field::PromptHash => scan_ranked(
-                s,
-                &mut l.prompt_hash.0,
-                &mut l.ranks[Ranked::PromptHash],
-                rank,
-                Scanner::label,
-            )?,
-            Field::PrefixHash => scan_ranked(
-                s,
-                &mut l.prefix_hash.0,
-                &mut l.ranks[Ranked::PrefixHash],
-                rank,
-                Scanner::label,
-            )?,
-            Field::PrefixTokens => scan_ranked(
-                s,
-                &mut l.prefix_tokens.0,
-                &mut l.ranks[Ranked::PrefixTokens],
-                rank,
-                Scanner::count,
-            )?,
+            Field::RequestServiceTier => {
+                read!(request_service_tier, RequestServiceTier, Scanner::label)?
+            }
+            Field::ServiceTier => read!(service_tier, ServiceTier, Scanner::label)?,
+            Field::FinishReason => read!(finish_reason, FinishReason, Scanner::label)?,
+            Field::MaxTokens => read!(max_tokens, MaxTokens, Scanner::count)?,
+            Field::PromptHash => read!(prompt_hash, PromptHash, Scanner::label)?,
+            Field::PrefixHash => read!(prefix_hash, PrefixHash, Scanner::label)?,
+            Field::PrefixTokens => read!(prefix_tokens, PrefixTokens, Scanner::count)?,
             Field::Messages if s.peek()? == b'[' => {
                 // Read in this pass; the array's text is the fingerprint's.
                 let (start, mut ahead) = (s.pos(), s.clone());
@@ -2853,11 +2579,7 @@ fn scan_map<'a, K: TopKeys>(
                     set_text(l, f, raw);
                 }
             }
-            Field::Cost => {
-                scan_fill_ranked(s, &mut l.cost.0, &mut l.ranks[Ranked::Cost], rank, |v| {
-                    LMoney::from_label(v.label()).0
-                })?
-            }
+            Field::Cost => fill!(cost, Cost, |v| LMoney::from_label(v.label()).0)?,
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
             Field::Nested if depth < 3 => {
@@ -3084,16 +2806,13 @@ pub(crate) fn set_field<'a>(
             *slot = read();
         }
     }
-    // A ranked slot's value (see `rank`).
-    fn ranked<T>(
-        slot: &mut Lenient<T>,
-        held: &mut u8,
-        rank: u8,
-        read: impl FnOnce() -> Lenient<T>,
-    ) {
-        if outranks(slot.is_present(), *held, rank) {
-            put_ranked(slot, held, rank, read());
-        }
+    // A ranked slot's value (see `rank`), read only when it would be put.
+    macro_rules! put {
+        ($slot:ident, $r:ident, $read:expr) => {
+            if outranks(l.$slot.0.is_present(), l.ranks[Ranked::$r], rank) {
+                put_ranked(&mut l.$slot.0, &mut l.ranks[Ranked::$r], rank, $read)
+            }
+        };
     }
     match f {
         Field::Timestamp => {
@@ -3101,34 +2820,12 @@ pub(crate) fn set_field<'a>(
                 l.set_time_ranked(v.time(), rank);
             }
         }
-        Field::RequestId => ranked(
-            &mut l.request_id.0,
-            &mut l.ranks[Ranked::RequestId],
-            rank,
-            || v.label(),
-        ),
-        Field::Provider => ranked(
-            &mut l.provider.0,
-            &mut l.ranks[Ranked::Provider],
-            rank,
-            || v.label(),
-        ),
-        Field::Model => ranked(&mut l.model.0, &mut l.ranks[Ranked::Model], rank, || {
-            v.label()
-        }),
-        Field::RequestModel => ranked(
-            &mut l.request_model.0,
-            &mut l.ranks[Ranked::RequestModel],
-            rank,
-            || v.label(),
-        ),
+        Field::RequestId => put!(request_id, RequestId, v.label()),
+        Field::Provider => put!(provider, Provider, v.label()),
+        Field::Model => put!(model, Model, v.label()),
+        Field::RequestModel => put!(request_model, RequestModel, v.label()),
         Field::ModelGroup => first(&mut l.model_group.0, || v.label()),
-        Field::ServedModel => ranked(
-            &mut l.served_model.0,
-            &mut l.ranks[Ranked::ServedModel],
-            rank,
-            || v.label(),
-        ),
+        Field::ServedModel => put!(served_model, ServedModel, v.label()),
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {
                 l.stream_event |= is_stream_event(&kind);
@@ -3149,36 +2846,13 @@ pub(crate) fn set_field<'a>(
             };
             l.host = l.host.or(host);
         }
-        Field::RequestServiceTier => ranked(
-            &mut l.request_service_tier.0,
-            &mut l.ranks[Ranked::RequestServiceTier],
-            rank,
-            || v.label(),
-        ),
-        Field::Feature => ranked(
-            &mut l.feature.0,
-            &mut l.ranks[Ranked::Feature],
-            rank,
-            || v.label(),
-        ),
-        Field::Route => ranked(&mut l.route.0, &mut l.ranks[Ranked::Route], rank, || {
-            v.label()
-        }),
-        Field::Team => ranked(&mut l.team.0, &mut l.ranks[Ranked::Team], rank, || {
-            v.label()
-        }),
-        Field::User => ranked(&mut l.user.0, &mut l.ranks[Ranked::User], rank, || {
-            v.label()
-        }),
-        Field::Session => ranked(
-            &mut l.session.0,
-            &mut l.ranks[Ranked::Session],
-            rank,
-            || v.label(),
-        ),
-        Field::Turn => ranked(&mut l.turn.0, &mut l.ranks[Ranked::Turn], rank, || {
-            v.count()
-        }),
+        Field::RequestServiceTier => put!(request_service_tier, RequestServiceTier, v.label()),
+        Field::Feature => put!(feature, Feature, v.label()),
+        Field::Route => put!(route, Route, v.label()),
+        Field::Team => put!(team, Team, v.label()),
+        Field::User => put!(user, User, v.label()),
+        Field::Session => put!(session, Session, v.label()),
+        Field::Turn => put!(turn, Turn, v.count()),
         Field::Status => {
             if !l.status.0.is_present() {
                 set_status(l, v.label());
@@ -3204,24 +2878,9 @@ pub(crate) fn set_field<'a>(
                 );
             }
         }
-        Field::ErrorKind => ranked(
-            &mut l.error_kind.0,
-            &mut l.ranks[Ranked::ErrorKind],
-            rank,
-            || v.label(),
-        ),
-        Field::Attempt => ranked(
-            &mut l.attempt.0,
-            &mut l.ranks[Ranked::Attempt],
-            rank,
-            || v.count(),
-        ),
-        Field::RetryOf => ranked(
-            &mut l.retry_of.0,
-            &mut l.ranks[Ranked::RetryOf],
-            rank,
-            || v.label(),
-        ),
+        Field::ErrorKind => put!(error_kind, ErrorKind, v.label()),
+        Field::Attempt => put!(attempt, Attempt, v.count()),
+        Field::RetryOf => put!(retry_of, RetryOf, v.label()),
         Field::TokenUsage => {
             if let Scalar::Str(text) = v {
                 // (Text that is no usage object is left alone.)
@@ -3258,24 +2917,10 @@ pub(crate) fn set_field<'a>(
                 }
             }
         }
-        Field::Latency => ranked(
-            &mut l.latency_ms.0,
-            &mut l.ranks[Ranked::Latency],
-            rank,
-            || LNum::from_scalar(v).0,
-        ),
-        Field::Ttft => ranked(&mut l.ttft_ms.0, &mut l.ranks[Ranked::Ttft], rank, || {
-            LNum::from_scalar(v).0
-        }),
-        Field::Batch => ranked(&mut l.batch.0, &mut l.ranks[Ranked::Batch], rank, || {
-            LBool::from_label(v.label()).0
-        }),
-        Field::CacheHit => ranked(
-            &mut l.cache_hit.0,
-            &mut l.ranks[Ranked::CacheHit],
-            rank,
-            || LBool::from_label(v.label()).0,
-        ),
+        Field::Latency => put!(latency_ms, Latency, LNum::from_scalar(v).0),
+        Field::Ttft => put!(ttft_ms, Ttft, LNum::from_scalar(v).0),
+        Field::Batch => put!(batch, Batch, LBool::from_label(v.label()).0),
+        Field::CacheHit => put!(cache_hit, CacheHit, LBool::from_label(v.label()).0),
         Field::GatewayCached => l.gateway_cached |= v == Scalar::Bool(true),
         Field::Success => {
             if v == Scalar::Bool(false) {
@@ -3289,45 +2934,13 @@ pub(crate) fn set_field<'a>(
                 _ => false,
             }
         }
-        Field::ServiceTier => ranked(
-            &mut l.service_tier.0,
-            &mut l.ranks[Ranked::ServiceTier],
-            rank,
-            || v.label(),
-        ),
-        Field::FinishReason => ranked(
-            &mut l.finish_reason.0,
-            &mut l.ranks[Ranked::FinishReason],
-            rank,
-            || v.label(),
-        ),
-        Field::MaxTokens => ranked(
-            &mut l.max_tokens.0,
-            &mut l.ranks[Ranked::MaxTokens],
-            rank,
-            || v.count(),
-        ),
-        Field::PromptHash => ranked(
-            &mut l.prompt_hash.0,
-            &mut l.ranks[Ranked::PromptHash],
-            rank,
-            || v.label(),
-        ),
-        Field::PrefixHash => ranked(
-            &mut l.prefix_hash.0,
-            &mut l.ranks[Ranked::PrefixHash],
-            rank,
-            || v.label(),
-        ),
-        Field::PrefixTokens => ranked(
-            &mut l.prefix_tokens.0,
-            &mut l.ranks[Ranked::PrefixTokens],
-            rank,
-            || v.count(),
-        ),
-        Field::Cost => ranked(&mut l.cost.0, &mut l.ranks[Ranked::Cost], rank, || {
-            LMoney::from_label(v.label()).0
-        }),
+        Field::ServiceTier => put!(service_tier, ServiceTier, v.label()),
+        Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
+        Field::MaxTokens => put!(max_tokens, MaxTokens, v.count()),
+        Field::PromptHash => put!(prompt_hash, PromptHash, v.label()),
+        Field::PrefixHash => put!(prefix_hash, PrefixHash, v.label()),
+        Field::PrefixTokens => put!(prefix_tokens, PrefixTokens, v.count()),
+        Field::Cost => put!(cost, Cost, LMoney::from_label(v.label()).0),
         Field::Tags => {
             if let Scalar::Str(text) = v {
                 push_text_tags(&mut l.tags, &text);

@@ -289,36 +289,6 @@ impl<'a> RawLine<'a> {
     /// the text read apart). Every field is named: one added and not taken
     /// here does not build.
     pub fn absorb(&mut self, o: RawLine<'_>) {
-        // A ranked slot takes the other's value when its own is empty or
-        // the other's key ranks first (`Ranked`).
-        fn takes(r: Ranked, ranks: (&mut Ranks, &Ranks), mine: bool, theirs: bool) -> bool {
-            let take = theirs && (!mine || ranks.1[r] < ranks.0[r]);
-            if take {
-                ranks.0[r] = ranks.1[r];
-            }
-            take
-        }
-        fn text<'a>(r: Ranked, ranks: (&mut Ranks, &Ranks), mine: &mut LStr<'a>, theirs: LStr<'_>) {
-            if takes(r, ranks, mine.0.is_present(), theirs.0.is_present()) {
-                *mine = theirs.into_owned();
-            }
-        }
-        fn num<T>(
-            r: Ranked,
-            ranks: (&mut Ranks, &Ranks),
-            mine: &mut Lenient<T>,
-            theirs: Lenient<T>,
-        ) {
-            if takes(r, ranks, mine.is_present(), theirs.is_present()) {
-                *mine = theirs;
-            }
-        }
-        fn own_text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
-            if !mine.0.is_present() && theirs.0.is_present() {
-                *mine = theirs.into_owned();
-            }
-        }
-        let theirs = o.ranks;
         fn plain<T>(mine: &mut Lenient<T>, theirs: Lenient<T>) {
             if !mine.is_present() && theirs.is_present() {
                 *mine = theirs;
@@ -379,58 +349,67 @@ impl<'a> RawLine<'a> {
             web_search_calls,
             cost,
             tags,
-            ranks: _,
+            ranks,
         } = o;
+        // A ranked slot takes the other's value when its own is empty or
+        // the other's key ranks first (`Ranked`).
+        let theirs = ranks;
+        macro_rules! ranked {
+            (@take $slot:ident, $r:ident, $value:expr) => {
+                if $slot.0.is_present()
+                    && (!self.$slot.0.is_present() || theirs[Ranked::$r] < self.ranks[Ranked::$r])
+                {
+                    self.$slot = $value;
+                    self.ranks[Ranked::$r] = theirs[Ranked::$r];
+                }
+            };
+            (text: $($slot:ident: $r:ident),* $(,)?) => {
+                $(ranked!(@take $slot, $r, $slot.into_owned());)*
+            };
+            (num: $($slot:ident: $r:ident),* $(,)?) => {
+                $(ranked!(@take $slot, $r, $slot);)*
+            };
+        }
+        fn own_text<'a>(mine: &mut LStr<'a>, theirs: LStr<'_>) {
+            if !mine.0.is_present() && theirs.0.is_present() {
+                *mine = theirs.into_owned();
+            }
+        }
         // (A `metadata` object's model, provider and request id are not the
         // call's: its reader gives its model as `request_model` and drops
         // the other two, as for an object.)
-        text(
-            Ranked::RequestId,
-            (&mut self.ranks, &theirs),
-            &mut self.request_id,
-            request_id,
+        ranked!(
+            text:
+            request_id: RequestId,
+            provider: Provider,
+            model: Model,
+            feature: Feature,
+            route: Route,
+            team: Team,
+            user: User,
+            session: Session,
+            error_kind: ErrorKind,
+            retry_of: RetryOf,
+            service_tier: ServiceTier,
+            request_model: RequestModel,
+            request_service_tier: RequestServiceTier,
+            served_model: ServedModel,
+            finish_reason: FinishReason,
+            prompt_hash: PromptHash,
+            prefix_hash: PrefixHash,
         );
-        text(
-            Ranked::Provider,
-            (&mut self.ranks, &theirs),
-            &mut self.provider,
-            provider,
-        );
-        text(
-            Ranked::Model,
-            (&mut self.ranks, &theirs),
-            &mut self.model,
-            model,
-        );
-        text(
-            Ranked::Feature,
-            (&mut self.ranks, &theirs),
-            &mut self.feature,
-            feature,
-        );
-        text(
-            Ranked::Route,
-            (&mut self.ranks, &theirs),
-            &mut self.route,
-            route,
-        );
-        text(
-            Ranked::Team,
-            (&mut self.ranks, &theirs),
-            &mut self.team,
-            team,
-        );
-        text(
-            Ranked::User,
-            (&mut self.ranks, &theirs),
-            &mut self.user,
-            user,
-        );
-        text(
-            Ranked::Session,
-            (&mut self.ranks, &theirs),
-            &mut self.session,
-            session,
+        ranked!(
+            num:
+            timestamp: Timestamp,
+            turn: Turn,
+            attempt: Attempt,
+            latency_ms: Latency,
+            ttft_ms: Ttft,
+            cost: Cost,
+            batch: Batch,
+            cache_hit: CacheHit,
+            max_tokens: MaxTokens,
+            prefix_tokens: PrefixTokens,
         );
         own_text(&mut self.status, status);
         if self.status_word.is_none() {
@@ -438,127 +417,13 @@ impl<'a> RawLine<'a> {
         }
         first(&mut self.host, host);
         self.stream_event |= stream_event;
-        text(
-            Ranked::ErrorKind,
-            (&mut self.ranks, &theirs),
-            &mut self.error_kind,
-            error_kind,
-        );
-        text(
-            Ranked::RetryOf,
-            (&mut self.ranks, &theirs),
-            &mut self.retry_of,
-            retry_of,
-        );
-        text(
-            Ranked::ServiceTier,
-            (&mut self.ranks, &theirs),
-            &mut self.service_tier,
-            service_tier,
-        );
-        text(
-            Ranked::RequestModel,
-            (&mut self.ranks, &theirs),
-            &mut self.request_model,
-            request_model,
-        );
         own_text(&mut self.model_group, model_group);
-        text(
-            Ranked::RequestServiceTier,
-            (&mut self.ranks, &theirs),
-            &mut self.request_service_tier,
-            request_service_tier,
-        );
-        text(
-            Ranked::ServedModel,
-            (&mut self.ranks, &theirs),
-            &mut self.served_model,
-            served_model,
-        );
-        text(
-            Ranked::FinishReason,
-            (&mut self.ranks, &theirs),
-            &mut self.finish_reason,
-            finish_reason,
-        );
-        text(
-            Ranked::PromptHash,
-            (&mut self.ranks, &theirs),
-            &mut self.prompt_hash,
-            prompt_hash,
-        );
-        text(
-            Ranked::PrefixHash,
-            (&mut self.ranks, &theirs),
-            &mut self.prefix_hash,
-            prefix_hash,
-        );
-        num(
-            Ranked::Timestamp,
-            (&mut self.ranks, &theirs),
-            &mut self.timestamp.0,
-            timestamp.0,
-        );
-        num(
-            Ranked::Turn,
-            (&mut self.ranks, &theirs),
-            &mut self.turn.0,
-            turn.0,
-        );
         plain(&mut self.http_status.0, http_status.0);
         first(&mut self.http_failure_camel, http_failure_camel);
-        num(
-            Ranked::Attempt,
-            (&mut self.ranks, &theirs),
-            &mut self.attempt.0,
-            attempt.0,
-        );
-        num(
-            Ranked::Latency,
-            (&mut self.ranks, &theirs),
-            &mut self.latency_ms.0,
-            latency_ms.0,
-        );
-        num(
-            Ranked::Ttft,
-            (&mut self.ranks, &theirs),
-            &mut self.ttft_ms.0,
-            ttft_ms.0,
-        );
-        num(
-            Ranked::Cost,
-            (&mut self.ranks, &theirs),
-            &mut self.cost.0,
-            cost.0,
-        );
-        num(
-            Ranked::Batch,
-            (&mut self.ranks, &theirs),
-            &mut self.batch.0,
-            batch.0,
-        );
-        num(
-            Ranked::CacheHit,
-            (&mut self.ranks, &theirs),
-            &mut self.cache_hit.0,
-            cache_hit.0,
-        );
         self.gateway_cached |= gateway_cached;
         self.unsuccessful |= unsuccessful;
         self.summed |= summed;
         self.early_time |= early_time;
-        num(
-            Ranked::MaxTokens,
-            (&mut self.ranks, &theirs),
-            &mut self.max_tokens.0,
-            max_tokens.0,
-        );
-        num(
-            Ranked::PrefixTokens,
-            (&mut self.ranks, &theirs),
-            &mut self.prefix_tokens.0,
-            prefix_tokens.0,
-        );
         if self.prompt_text_fp.is_none() {
             self.prompt_text_fp = prompt_text_fp;
             self.prompt_text = prompt_text.map(|t| Cow::Owned(t.into_owned()));
