@@ -14,6 +14,9 @@
 #   TOKENAUDIT  the binary                                default: tokenaudit
 #   GH_REPO     owner/name: file the new findings as issues with `gh`; else
 #               they are only written to $REPORTS/tickets-$TODAY.jsonl
+#   RETRY       set (to 1) when re-running a night whose issues were not all
+#               filed (`gh` failed): the findings are marked as that night's
+#               were, not against it (`findings --again`)
 set -euo pipefail
 : "${LOGS:?set LOGS to the exported logs}" "${STORE:?set STORE to the store folder}"
 REPORTS=${REPORTS:-reports}
@@ -25,6 +28,8 @@ TA=${TOKENAUDIT:-tokenaudit}
 export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.trim_threshold=131072}
 config=()
 [ -n "${CONFIG:-}" ] && config=(--config "$CONFIG")
+again=()
+[ -n "${RETRY:-}" ] && again=(--again)
 
 # 1. Only what is new: files already ingested as they are are not even opened.
 "$TA" ingest "$LOGS" --store "$STORE" "${config[@]}" --quiet
@@ -46,7 +51,7 @@ fi
 since=$(date -u -d "$TODAY -30 days" +%F)
 tickets="$REPORTS/tickets-$TODAY.jsonl"
 "$TA" findings --store "$STORE" "${config[@]}" --since "$since" --until "$yesterday" \
-    --changed-only --format github --out "$tickets" --force --quiet
+    --changed-only --format github --out "$tickets" --force --quiet "${again[@]}"
 if [ -n "${GH_REPO:-}" ] && [ -s "$tickets" ]; then
     # One issue per finding, found again by its fingerprint (in its body):
     # a new finding opens one, a worse one comments on it (its title's

@@ -23,6 +23,7 @@ Examples:
   tokenaudit findings logs/ --baseline reports/2026-10/audit.json --fail-on high
   tokenaudit findings logs/ --fail-on 'savings>=100'
   tokenaudit findings --store store/ --changed-only --format github   # nightly: vs the night before
+  tokenaudit findings --store store/ --changed-only --format github --again   # its retry
 
 With --store (and no --baseline), each run is recorded in the store's
 findings ledger and marked against the run before it, so a nightly job keeps
@@ -55,6 +56,14 @@ pub struct FindingsArgs {
     /// findings (and resolved ones, so their tickets can be closed).
     #[arg(long)]
     pub changed_only: bool,
+
+    /// With --store: this run repeats the ledger's last one, whose output
+    /// was lost (a nightly job retried after its GitHub step failed). It is
+    /// marked against the entry that run was marked against, so it gives
+    /// the same changes again, and it is not recorded. Refused when data
+    /// came into the store since that run.
+    #[arg(long)]
+    pub again: bool,
 
     /// Exit 1 when a (not resolved) finding written is at or above a
     /// severity (info, low, medium, high) or saves at least an amount a
@@ -134,6 +143,9 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         (None, Some(dir)) => Some(dir.clone()),
         _ => None,
     };
+    if args.again && (ledger.is_none() || args.baseline.is_some()) {
+        bail!("--again repeats the last run recorded in a store's findings ledger: give --store DIR (and no --baseline)");
+    }
     let baseline = match (&args.baseline, &ledger) {
         (Some(p), _) => {
             let text = std::fs::read_to_string(p)
@@ -178,9 +190,31 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         // the nightly on a night with new data, is no baseline of it
         // (hunt56: it made a live finding "resolved", then "new" again).
         let open_start = audit.since.is_none();
-        if let Some((n, text, window)) =
-            tokenaudit_store::ledger::latest_of_length(dir, length, open_start)?
-        {
+        let mut last = tokenaudit_store::ledger::latest_of_length(dir, length, open_start, None)?;
+        if args.again {
+            // The run repeated is the last entry; its baseline, the entry
+            // before it of the same kind (none: everything is new again).
+            let Some((n, _, window)) = last else {
+                bail!(
+                    "--again: the findings ledger of {} has no run to repeat",
+                    dir.display()
+                );
+            };
+            if let (Some(now), Some(then)) = (head, window.head) {
+                if now != then {
+                    bail!(
+                        "--again: data came into {} since the run it would repeat (entry {n}: commit {then}, now {now}); run it without --again",
+                        dir.display()
+                    );
+                }
+            }
+            last = tokenaudit_store::ledger::latest_of_length(dir, length, open_start, Some(n))?;
+            eprintln!(
+                "findings: marked as entry {n} of the findings ledger of {} was, and not recorded (--again)",
+                dir.display()
+            );
+        }
+        if let Some((n, text, window)) = last {
             baseline = Some(tickets::read_baseline(&text).with_context(|| {
                 format!("the findings ledger of {} (entry {n})", dir.display())
             })?);
@@ -247,6 +281,7 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
                 }
             });
             match why {
+                _ if args.again => {}
                 None => {
                     let window = tokenaudit_store::ledger::Window {
                         until,

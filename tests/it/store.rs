@@ -1166,6 +1166,93 @@ fn a_night_whose_output_failed_is_not_recorded() {
     );
 }
 
+/// hunt56's bug4: a nightly job whose `findings --changed-only` printed and
+/// whose GitHub step then failed filed nothing on its retry (the first try
+/// was recorded; the retry, marked against it, found nothing new).
+/// `--again` marks the retry as the first try was marked, and records
+/// nothing; it is refused once new data came in.
+#[test]
+fn a_retried_nightly_gives_its_changes_again() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n[[budget]]\nfeature = \"search\"\nper_call = 0.001\n",
+    );
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .args([
+                "findings",
+                "--store",
+                "store",
+                "--config",
+                "tokenaudit.toml",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let lines: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let r: Value = serde_json::from_str(l).unwrap();
+                format!("{} {} {}", r["rule"], r["scope"]["feature"], r["status"])
+            })
+            .collect();
+        (
+            out.status.success(),
+            lines,
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // No ledger yet: nothing to repeat.
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs"]);
+    let (ok, _, err) = run(&["--changed-only", "--again"]);
+    assert!(!ok && err.contains("no run to repeat"), "{err}");
+    let (ok, night1, _) = run(&["--changed-only"]);
+    assert!(ok);
+    assert_eq!(night1, [r#""TA116" "chat" "new""#]);
+    // The first night retried: everything is new again.
+    let (ok, again, err) = run(&["--changed-only", "--again"]);
+    assert!(ok, "{err}");
+    assert_eq!(again, night1);
+    assert!(err.contains("not recorded (--again)"), "{err}");
+    // Night 2: `search` goes over budget; its first try printed it.
+    env.write("logs/b.jsonl", call(2, 1, "search", 10_000, 1000, "b1"));
+    ingest(&env, &["logs"]);
+    let (_, night2, _) = run(&["--changed-only"]);
+    assert!(
+        night2.contains(&r#""TA116" "search" "new""#.to_string()),
+        "{night2:?}"
+    );
+    let entries = || {
+        std::fs::read_dir(env.path("store/_findings"))
+            .unwrap()
+            .count()
+    };
+    let recorded = entries();
+    // Its retry gives the same change, as often as it is retried, and
+    // records nothing.
+    for _ in 0..2 {
+        let (ok, again, err) = run(&["--changed-only", "--again"]);
+        assert!(ok, "{err}");
+        assert_eq!(again, night2);
+        assert_eq!(entries(), recorded);
+    }
+    // A run without it is a quiet night: nothing changed.
+    let (_, quiet, _) = run(&["--changed-only"]);
+    assert!(quiet.is_empty(), "{quiet:?}");
+    // New data since the last run: no repeat of it.
+    env.write("logs/c.jsonl", call(3, 1, "chat", 10, 1, "c1"));
+    ingest(&env, &["logs"]);
+    let (ok, _, err) = run(&["--changed-only", "--again"]);
+    assert!(!ok && err.contains("data came into"), "{err}");
+    // Nor is --again meant for a baseline file.
+    let (ok, _, err) = run(&["--again", "--baseline", "tokenaudit.toml"]);
+    assert!(!ok && err.contains("--again repeats"), "{err}");
+}
+
 #[test]
 fn the_findings_ledger_marks_each_night_against_the_last() {
     let env = Env::new();
@@ -1332,8 +1419,12 @@ fn the_nightly_recipe_runs_three_nights() {
         "tokenaudit.toml",
         "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
     );
-    let night = |today: &str| {
-        let out = std::process::Command::new("bash")
+    let run_night = |today: &str, retry: bool| {
+        let mut cmd = std::process::Command::new("bash");
+        if retry {
+            cmd.env("RETRY", "1");
+        }
+        let out = cmd
             .arg(&script)
             .current_dir(env.dir.path())
             .env("LOGS", "logs")
@@ -1351,6 +1442,7 @@ fn the_nightly_recipe_runs_three_nights() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
+    let night = |today: &str| run_night(today, false);
     let tickets = |today: &str| -> Vec<Value> {
         std::fs::read_to_string(env.path(&format!("reports/tickets-{today}.jsonl")))
             .unwrap()
@@ -1389,6 +1481,13 @@ fn the_nightly_recipe_runs_three_nights() {
     let t = tickets("2026-10-31");
     assert_eq!(t.len(), 1, "{t:?}");
     assert!(t[0]["labels"].as_array().unwrap().contains(&json!("new")));
+    // The night retried (its `gh` step failed): the same ticket again,
+    // and the ledger still holds one night.
+    run_night("2026-10-31", true);
+    assert_eq!(tickets("2026-10-31"), t);
+    assert!(!env
+        .path("store/_findings/00000000000000000002.json")
+        .exists());
     assert!(!env.path("reports/review-2026-10").exists());
     // Night of Nov 1: Oct 31's export arrives; the review of October is written.
     env.write(

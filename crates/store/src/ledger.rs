@@ -38,7 +38,7 @@ fn numbers(root: &Path) -> Result<Vec<u64>> {
 /// [`latest_of_length`]).
 #[cfg(test)]
 fn latest(root: &Path) -> Result<Option<(u64, String)>> {
-    Ok(latest_of_length(root, None, false)?.map(|(n, text, _)| (n, text)))
+    Ok(latest_of_length(root, None, false, None)?.map(|(n, text, _)| (n, text)))
 }
 
 /// The window an entry's findings are of, kept beside it.
@@ -89,12 +89,18 @@ pub fn append(root: &Path, text: &str, window: &Window) -> Result<u64> {
 /// window), the newest entry, whichever it is (hunt58: a look's baseline
 /// was the last look, however old). When no entry is such (entries of
 /// earlier builds keep no asked end), the newest. `None` without entries.
+/// With `before`, only the entries numbered below it count (the baseline
+/// entry `before` itself was marked against, for a run that repeats it).
 pub fn latest_of_length(
     root: &Path,
     length: Option<chrono::TimeDelta>,
     open_start: bool,
+    before: Option<u64>,
 ) -> Result<Option<(u64, String, Window)>> {
-    let numbers = numbers(root)?;
+    let mut numbers = numbers(root)?;
+    if let Some(before) = before {
+        numbers.retain(|&n| n < before);
+    }
     let Some(&newest) = numbers.last() else {
         return Ok(None);
     };
