@@ -72,14 +72,7 @@ pub struct RepeatedCalls {
     pub one_in: u64,
 }
 
-/// Whether `id` is a provider's id of one response: OpenAI's
-/// (`chatcmpl-…`, `resp_…`, `cmpl-…`), Anthropic's (`msg_…`) or
-/// OpenRouter's (`gen-…`), with more after the prefix.
-pub fn is_response_id(id: &str) -> bool {
-    ["chatcmpl-", "resp_", "cmpl-", "msg_", "gen-"]
-        .iter()
-        .any(|p| id.len() > p.len() + 7 && id.starts_with(p))
-}
+pub use tokenaudit_core::is_response_id;
 
 impl RepeatedCalls {
     /// What the warning and the report say after the count: "calls

@@ -11,6 +11,7 @@ pub mod record;
 
 pub use money::Money;
 pub use record::{
-    minhash_similarity, CallRecord, CallStatus, Field, MinHash, ServiceTier, Usage, MINHASH_LEN,
+    is_response_id, minhash_similarity, CallRecord, CallStatus, Field, MinHash, ServiceTier, Usage,
+    MINHASH_LEN,
 };
 pub mod pricing;

@@ -542,6 +542,15 @@ impl Field {
     }
 }
 
+/// Whether `id` is a provider's id of one response: OpenAI's
+/// (`chatcmpl-…`, `resp_…`, `cmpl-…`), Anthropic's (`msg_…`) or
+/// OpenRouter's (`gen-…`), with more after the prefix.
+pub fn is_response_id(id: &str) -> bool {
+    ["chatcmpl-", "resp_", "cmpl-", "msg_", "gen-"]
+        .iter()
+        .any(|p| id.len() > p.len() + 7 && id.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

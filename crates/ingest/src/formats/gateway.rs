@@ -151,15 +151,15 @@ where
 fn fill_ranked<'de, A, W, T>(
     map: &mut A,
     slot: &mut Lenient<T>,
-    held: &mut u8,
-    rank: u8,
+    held: &mut u16,
+    rank: u16,
     inner: impl FnOnce(W) -> Lenient<T>,
 ) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
     W: Deserialize<'de>,
 {
-    if outranks(slot.is_present(), *held, rank) {
+    if outranks(slot.is_value(), *held, rank) {
         let v = inner(map.next_value()?);
         put_ranked(slot, held, rank, v);
     } else {
@@ -231,7 +231,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         let l = self.line;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let f = field(&key).in_scope(self.scope);
-            let rank = rank(f, key.as_bytes(), self.scope);
+            let rank = rank(f, key.as_bytes(), self.scope, self.depth);
             // A ranked slot's value, read as `$w` (see `fill_ranked`).
             macro_rules! fill {
                 ($slot:ident, $r:ident, $w:ty) => {
@@ -246,12 +246,21 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
             }
             match f {
                 Field::Timestamp
-                    if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) =>
+                    if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) =>
                 {
                     let t: LTime = map.next_value()?;
                     l.set_time_ranked(t.0, rank);
                 }
-                Field::RequestId => fill!(request_id, RequestId, LStr<'de>)?,
+                Field::RequestId => {
+                    let id: LStr<'de> = map.next_value()?;
+                    let rank = rank + id_rank(&id.0);
+                    put_ranked(
+                        &mut l.request_id.0,
+                        &mut l.ranks[Ranked::RequestId],
+                        rank,
+                        id.0,
+                    );
+                }
                 Field::Provider => fill!(provider, Provider, LStr<'de>)?,
                 Field::RequestModel => fill!(request_model, RequestModel, LStr<'de>)?,
                 Field::ModelGroup => {
@@ -294,11 +303,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 }
                 Field::HttpStatusCamel => set_http_code(l, map.next_value()?),
                 Field::Error
-                    if outranks(
-                        l.error_kind.0.is_present(),
-                        l.ranks[Ranked::ErrorKind],
-                        rank,
-                    ) =>
+                    if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) =>
                 {
                     let v: ErrorField<'de> = map.next_value()?;
                     let held = &mut l.ranks[Ranked::ErrorKind];
@@ -843,26 +848,49 @@ pub(crate) fn field(key: &str) -> Field {
 }
 
 /// Which of the keys that fill one slot a line keeps, whatever their order
-/// (`staging::Ranked`; lower wins): the line's own keys first, then
-/// `metadata`'s, a logged response's, a request's, another body's; among
-/// the keys of one object, the order of [`aliases`]. A key of another
-/// meaning ranks 0 (it fills no ranked slot).
-pub(crate) fn rank(f: Field, key: &[u8], scope: Scope) -> u8 {
+/// (`staging::Ranked`; lower wins): the line's own keys first, then its
+/// `metadata`'s, a logged response's, a request's, another body's, and
+/// last a `metadata` inside a body (`depth`: the object's, the line's own
+/// 0); among the keys of one object, the order of [`aliases`]. Two
+/// exceptions: the service tier a response gives is the one billed, so it
+/// ranks first (a line's own, or its `metadata`'s, may be what was asked
+/// for); LiteLLM's top-level `end_user` (a customer's customer) ranks after
+/// the key's user in `metadata`, as LiteLLM's two exports (its spend logs'
+/// `user`, its callbacks' `metadata.user_api_key_user_id`) agree (hunt60).
+/// A key of another meaning ranks 0 (it fills no ranked slot).
+pub(crate) fn rank(f: Field, key: &[u8], scope: Scope, depth: u8) -> u16 {
     let Some((_, order)) = aliases(f) else {
         return 0;
     };
     let alias = order
         .iter()
         .position(|k| k.as_bytes() == key)
-        .unwrap_or(order.len());
-    let scope = match scope {
-        Scope::Top => 0,
-        Scope::Metadata => 1,
-        Scope::Response => 2,
-        Scope::Request => 3,
-        Scope::Nested | Scope::Choices => 4,
+        .unwrap_or(order.len())
+        .min(31) as u16;
+    let place = match (f, scope) {
+        (Field::ServiceTier, Scope::Response) => 0,
+        (Field::ServiceTier, Scope::Top) => 1,
+        (Field::User, Scope::Top) if key == b"end_user" => 1,
+        (_, Scope::Top) => 0,
+        (_, Scope::Metadata) if depth > 1 => 5,
+        (_, Scope::Metadata) => 1,
+        (_, Scope::Response) => 2,
+        (_, Scope::Request) => 3,
+        (_, Scope::Nested | Scope::Choices) => 4,
     };
-    scope * 32 + alias.min(31) as u8
+    place * 32 + alias
+}
+
+/// What a request id's value adds to its key's [`rank`]: a provider's id
+/// of one response (`chatcmpl-…`, `msg_…`: `is_response_id`) ranks before
+/// any other id, wherever it is on the line, so one response logged twice
+/// (with a gateway's `request_id`, or a LangChain run's `id`) is told by
+/// it (hunt60).
+pub(crate) fn id_rank(id: &Lenient<Cow<'_, str>>) -> u16 {
+    match id {
+        Lenient::Value(id) if tokenaudit_core::is_response_id(id) => 0,
+        _ => 256,
+    }
 }
 
 /// The ranked slot a key of meaning `f` fills, and its keys in the order
@@ -933,9 +961,9 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
                 "user",
                 "user_id",
                 "userId",
-                "end_user",
                 "_user",
                 "user_api_key_user_id",
+                "end_user",
             ],
         ),
         Field::Session => (
@@ -1197,7 +1225,7 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
         Field::Messages => l.set_messages(raw),
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
-                l.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
+                l.prompt_text_fp = Some(crate::record::fields::prompt_fingerprint(raw));
                 l.prompt_raw = Some(raw);
             }
             if l.prompt_text.is_none() && raw != "null" {
@@ -2309,11 +2337,11 @@ fn scan_read<'a, T>(
 fn scan_ranked<'a, T>(
     s: &mut Scanner<'a>,
     slot: &mut Lenient<T>,
-    held: &mut u8,
-    rank: u8,
+    held: &mut u16,
+    rank: u16,
     read: impl FnOnce(&mut Scanner<'a>) -> Scan<Lenient<T>>,
 ) -> Scan<()> {
-    if !outranks(slot.is_present(), *held, rank) {
+    if !outranks(slot.is_value(), *held, rank) {
         return s.skip_value();
     }
     let v = read(s)?;
@@ -2326,8 +2354,8 @@ fn scan_ranked<'a, T>(
 fn scan_fill_ranked<'a, T>(
     s: &mut Scanner<'a>,
     slot: &mut Lenient<T>,
-    held: &mut u8,
-    rank: u8,
+    held: &mut u16,
+    rank: u16,
     read: impl FnOnce(Scalar<'a>) -> Lenient<T>,
 ) -> Scan<()> {
     scan_ranked(s, slot, held, rank, |s| Ok(read(s.scalar()?)))
@@ -2344,7 +2372,7 @@ thread_local! {
 #[derive(Default)]
 struct Shapes {
     /// Each key's meaning and, for a ranked slot's, its rank at the top.
-    top: KeyShape<(Field, u8)>,
+    top: KeyShape<(Field, u16)>,
     usage: UsageShapes,
     tags: KeyShape<()>,
 }
@@ -2410,7 +2438,7 @@ fn scan_map<'a, K: TopKeys>(
                 let f = field(&key);
                 if let (Some(sh), Cow::Borrowed(text)) = (shapes.as_deref_mut(), &key) {
                     // (The shapes are the top level's.)
-                    let rank = rank(f.in_scope(Scope::Top), text.as_bytes(), Scope::Top);
+                    let rank = rank(f.in_scope(Scope::Top), text.as_bytes(), Scope::Top, 0);
                     sh.top
                         .learn(slot, s.since(start), text, (f, rank), was_first);
                 }
@@ -2423,7 +2451,7 @@ fn scan_map<'a, K: TopKeys>(
         // The key's rank, for the keys of ranked slots (`rank`).
         let rank = match top_rank {
             Some(rank) => rank,
-            None if aliases(f).is_some() => rank(f, key.as_bytes(s), scope),
+            None if aliases(f).is_some() => rank(f, key.as_bytes(s), scope, depth),
             None => 0,
         };
         // A ranked slot's value, by a reader of the scanner or of a scalar
@@ -2444,14 +2472,23 @@ fn scan_map<'a, K: TopKeys>(
         }
         match f {
             Field::Timestamp => {
-                if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) {
+                if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
                     let t = s.time()?;
                     l.set_time_ranked(t, rank);
                 } else {
                     s.skip_value()?;
                 }
             }
-            Field::RequestId => read!(request_id, RequestId, Scanner::label)?,
+            Field::RequestId => {
+                let id = s.label()?;
+                let rank = rank + id_rank(&id);
+                put_ranked(
+                    &mut l.request_id.0,
+                    &mut l.ranks[Ranked::RequestId],
+                    rank,
+                    id,
+                );
+            }
             Field::Provider => read!(provider, Provider, Scanner::label)?,
             Field::RequestModel => read!(request_model, RequestModel, Scanner::label)?,
             Field::ModelGroup => scan_read(s, &mut l.model_group.0, Scanner::label)?,
@@ -2489,11 +2526,7 @@ fn scan_map<'a, K: TopKeys>(
             }
             Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(s.scalar()?)),
             Field::Error => {
-                if outranks(
-                    l.error_kind.0.is_present(),
-                    l.ranks[Ranked::ErrorKind],
-                    rank,
-                ) {
+                if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) {
                     let v = scan_error(s)?;
                     put_ranked(
                         &mut l.error_kind.0,
@@ -2799,7 +2832,7 @@ pub(crate) fn set_field<'a>(
     key: &'a str,
     v: Scalar<'a>,
     metadata: bool,
-    rank: u8,
+    rank: u16,
 ) {
     fn first<T>(slot: &mut Lenient<T>, read: impl FnOnce() -> Lenient<T>) {
         if !slot.is_present() {
@@ -2809,18 +2842,27 @@ pub(crate) fn set_field<'a>(
     // A ranked slot's value (see `rank`), read only when it would be put.
     macro_rules! put {
         ($slot:ident, $r:ident, $read:expr) => {
-            if outranks(l.$slot.0.is_present(), l.ranks[Ranked::$r], rank) {
+            if outranks(l.$slot.0.is_value(), l.ranks[Ranked::$r], rank) {
                 put_ranked(&mut l.$slot.0, &mut l.ranks[Ranked::$r], rank, $read)
             }
         };
     }
     match f {
         Field::Timestamp => {
-            if outranks(l.timestamp.0.is_present(), l.ranks[Ranked::Timestamp], rank) {
+            if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
                 l.set_time_ranked(v.time(), rank);
             }
         }
-        Field::RequestId => put!(request_id, RequestId, v.label()),
+        Field::RequestId => {
+            let id = v.label();
+            let rank = rank + id_rank(&id);
+            put_ranked(
+                &mut l.request_id.0,
+                &mut l.ranks[Ranked::RequestId],
+                rank,
+                id,
+            );
+        }
         Field::Provider => put!(provider, Provider, v.label()),
         Field::Model => put!(model, Model, v.label()),
         Field::RequestModel => put!(request_model, RequestModel, v.label()),
@@ -2865,11 +2907,7 @@ pub(crate) fn set_field<'a>(
         }
         Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(v)),
         Field::Error => {
-            if outranks(
-                l.error_kind.0.is_present(),
-                l.ranks[Ranked::ErrorKind],
-                rank,
-            ) {
+            if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) {
                 put_ranked(
                     &mut l.error_kind.0,
                     &mut l.ranks[Ranked::ErrorKind],
@@ -4026,7 +4064,10 @@ mod tests {
             Field::PrefixHash,
         ] {
             let (_, keys) = aliases(f).unwrap();
-            let (best, last) = (keys[0], keys[keys.len() - 1]);
+            // (LiteLLM's `end_user`, the last of the user's keys, ranks
+            // after `metadata`'s: below.)
+            let last = keys[keys.len() - 1 - usize::from(f == Field::User)];
+            let best = keys[0];
             lines.push((format!(r#""{best}":"x1""#), format!(r#""{last}":"y2""#)));
             if !matches!(f, Field::RequestId | Field::Provider) {
                 lines.push((
@@ -4073,6 +4114,66 @@ mod tests {
                 !text.contains("y2") && !text.contains(": 7") && !text.contains("05T"),
                 "{one}: {text}"
             );
+        }
+        // LiteLLM's `end_user` after the key's user in `metadata`, as its
+        // spend logs' `user` is (hunt60); alone, it is the user.
+        for line in [
+            r#"{"end_user":"cust-9","metadata":{"user_api_key_user_id":"alice"},"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+            r#"{"metadata":{"user_api_key_user_id":"alice"},"end_user":"cust-9","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+            r#"{"user":"alice","end_user":"cust-9","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+        ] {
+            assert_eq!(
+                parse_line_str(line).unwrap().user.as_deref(),
+                Some("alice"),
+                "{line}"
+            );
+        }
+        let alone = r#"{"end_user":"cust-9","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#;
+        assert_eq!(
+            parse_line_str(alone).unwrap().user.as_deref(),
+            Some("cust-9")
+        );
+        // A value that does not read gives way to one that does, whatever
+        // the ranks (hunt60): a Python `asctime`, a protobuf time, a user
+        // object; a request's `metadata` ranks after the line's; the
+        // response's service tier is the one billed.
+        let usage = r#""model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}"#;
+        for (a, b, check) in [
+            (
+                r#""timestamp":"2026-10-01 10:00:00,123""#,
+                r#""created_at":"2026-10-05T10:00:00Z""#,
+                "2026-10-05T10:00:00Z",
+            ),
+            (
+                r#""timestamp":{"seconds":1790000000,"nanos":0}"#,
+                r#""created_at":"2026-10-05T10:00:00Z""#,
+                "2026-10-05T10:00:00Z",
+            ),
+            (r#""user":{"id":"u-1"}"#, r#""user_id":"u-1""#, "\"u-1\""),
+            (
+                r#""batch":"maybe""#,
+                r#""is_batch":true"#,
+                "batch: Some(true)",
+            ),
+            (
+                r#""metadata":{"feature":"line"}"#,
+                r#""request":{"metadata":{"feature":"body"}}"#,
+                "feature: Some(\"line\")",
+            ),
+            (
+                r#""service_tier":"priority""#,
+                r#""response":{"service_tier":"default"}"#,
+                "service_tier: None",
+            ),
+        ] {
+            for line in [
+                format!("{{{a},{b},{usage}}}"),
+                format!("{{{b},{a},{usage}}}"),
+            ] {
+                agree(&line);
+                let text = format!("{:?}", parse_line_str(&line));
+                assert!(text.contains(check), "{line}: {text}");
+            }
         }
         // The model: `model` over a deployment's `model_id`.
         let r = parse_line_str(r#"{"model_id":"9f2c","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#).unwrap();

@@ -860,7 +860,7 @@ mod tests {
             )
         };
         let expected = (
-            Some(xxhash_rust::xxh3::xxh3_64(messages.as_bytes())),
+            Some(crate::record::fields::prompt_fingerprint(messages)),
             Some(xxhash_rust::xxh3::xxh3_64(br#""Answer briefly.""#)),
             Some(15),
             Some(1),

@@ -870,8 +870,8 @@ impl<'a> Prompt<'a> {
     fn read(messages: Option<Cow<'a, str>>, system: Option<Cow<'a, str>>) -> Prompt<'a> {
         let mut prompt = Prompt::default();
         if let Some(m) = messages.filter(|m| !is_no_prompt(m)) {
-            prompt.fp = Some(xxh3_64(m.as_bytes()));
             let read = read_messages(&m);
+            prompt.fp = Some(read.fp);
             prompt.text = read
                 .text
                 .filter(|t| has_word(t))
@@ -1445,7 +1445,10 @@ mod tests {
         assert!(agree(&line), "{line}");
         let r = collect_serde(&line);
         let r = r[0].as_ref().unwrap();
-        assert_eq!(r.prompt_fp, Some(xxh3_64(messages.as_bytes())));
+        assert_eq!(
+            r.prompt_fp,
+            Some(crate::record::fields::prompt_fingerprint(messages))
+        );
         assert_eq!(r.prefix_fp, Some(xxh3_64(system.as_bytes())));
         assert_eq!(r.prefix_chars, Some(system.len() as u64));
         assert_eq!(r.user_messages, Some(2));

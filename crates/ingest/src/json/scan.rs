@@ -247,6 +247,29 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Steps over a string (the cursor is at its opening quote): its text
+    /// between the quotes as written, and whether it has escapes.
+    pub fn raw_string(&mut self) -> Scan<(&'a str, bool)> {
+        let b = self.bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            i = find_special(b, i);
+            match b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return self.text.get(start..i).map(|t| (t, escaped)).ok_or(Bail);
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    i = unescape(b, i + 1)?.1;
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
     /// Checks and steps over a string without building it.
     fn skip_string(&mut self) -> Scan<()> {
         let b = self.bytes();

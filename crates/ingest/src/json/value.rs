@@ -21,6 +21,11 @@ impl<T> Lenient<T> {
     pub fn is_present(&self) -> bool {
         !matches!(self, Lenient::Missing)
     }
+
+    /// A value read as such (not missing, negative or of the wrong type).
+    pub fn is_value(&self) -> bool {
+        matches!(self, Lenient::Value(_))
+    }
 }
 
 fn float_to_count(v: f64) -> Lenient<u64> {

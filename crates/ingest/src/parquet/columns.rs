@@ -57,7 +57,7 @@ pub(crate) enum Target {
         key: String,
         metadata: bool,
         /// The key's rank for a ranked slot (`gateway::rank`).
-        rank: u8,
+        rank: u16,
     },
     /// A token count inside a usage object (or its `*_details`).
     UsageCount(UsageKey),
@@ -73,7 +73,7 @@ pub(crate) enum Target {
     UsageDetail { responses: bool, object: bool },
     /// An `error` object: its kind is the first of its `code` and `type`
     /// (the plan's columns listed), else `error`.
-    ErrorObject(Vec<usize>, u8),
+    ErrorObject(Vec<usize>, u16),
     /// `tags`: a map, a struct, a list of labels, or JSON text.
     Tags,
     /// `messages`, `prompt`, `system` …: fingerprinted from the value's JSON.
@@ -221,7 +221,7 @@ impl Builder {
                 field,
                 key: name.clone(),
                 metadata,
-                rank: gateway::rank(field, name.as_bytes(), scope),
+                rank: gateway::rank(field, name.as_bytes(), scope, depth),
             };
             match (gateway::field(name).in_scope(scope), dtype) {
                 (Field::Usage, DataType::Struct(children)) => {
@@ -289,7 +289,7 @@ impl Builder {
                         }
                     }
                     let whole = self.column(path, &node, false)?;
-                    let rank = gateway::rank(Field::Error, name.as_bytes(), scope);
+                    let rank = gateway::rank(Field::Error, name.as_bytes(), scope, depth);
                     self.plan
                         .entries
                         .push((whole, Target::ErrorObject(parts, rank)));
@@ -621,7 +621,7 @@ enum Op<'a> {
         field: Field,
         key: &'a str,
         metadata: bool,
-        rank: u8,
+        rank: u16,
     },
     /// An `Int64` column: under a key, or a usage count.
     Int {
@@ -641,7 +641,7 @@ enum Op<'a> {
         ticks: &'a [i64],
         unit: TimeUnit,
         nulls: Option<&'a NullBuffer>,
-        rank: u8,
+        rank: u16,
     },
     /// Prompt text: each row's JSON text, written once per batch.
     Text(Field, Option<Texts>),
@@ -657,7 +657,7 @@ enum IntTo<'a> {
         field: Field,
         key: &'a str,
         metadata: bool,
-        rank: u8,
+        rank: u16,
     },
     Usage(UsageKey),
 }
@@ -818,9 +818,10 @@ impl<'a> Op<'a> {
 }
 
 /// A timestamp column's time, from a key of `rank` (`gateway::rank`).
-fn put_instant(raw: &mut RawLine<'_>, t: chrono::DateTime<chrono::Utc>, rank: u8) {
-    let held = &mut raw.ranks[Ranked::Timestamp];
-    put_ranked(&mut raw.timestamp.0, held, rank, Lenient::Value(t));
+fn put_instant(raw: &mut RawLine<'_>, t: chrono::DateTime<chrono::Utc>, rank: u16) {
+    // As the JSON form's time: an unset one (Go's, .NET's) gives way
+    // (hunt60).
+    raw.set_time_ranked(Lenient::Value(t), rank);
 }
 
 /// An entry's value in one row, through [`Values::get`].

@@ -1471,6 +1471,8 @@ struct Message<'a> {
 /// What one read of a `messages` array gives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Messages<'a> {
+    /// The array's [`prompt_fingerprint`].
+    pub fp: u64,
     /// What the near-duplicate check compares ([`prompt_text`]).
     pub text: Option<Cow<'a, str>>,
     /// The fingerprint of the first system (or developer) message's raw
@@ -1482,6 +1484,149 @@ pub struct Messages<'a> {
     /// Messages whose role is `user`: the turn of a conversation that
     /// resends its history.
     pub user_messages: u32,
+}
+
+/// The fingerprint of a prompt's JSON text (a `messages` array, a
+/// `prompt` or `input` value): one value has one fingerprint, whatever the
+/// order of the keys in its objects, the spaces between its tokens, the
+/// escapes in its strings (`\u00e9` or `é`, `\/` or `/`) and the spelling
+/// of its numbers (`1.0` or `1`). One prompt logged by two producers
+/// (Python's `json.dumps` and its spaces, a warehouse that sorts keys, a
+/// Parquet row read in column order) is one prompt (hunt57). Text the
+/// scanner does not read is hashed as it is.
+pub fn prompt_fingerprint(raw: &str) -> u64 {
+    let mut s = crate::json::scan::Scanner::new(raw);
+    match canon(&mut s) {
+        Ok(h) if s.at_end() => h,
+        _ => xxhash_rust::xxh3::xxh3_64(raw.as_bytes()),
+    }
+}
+
+/// The seeds that keep the canonical hashes of different kinds of value
+/// apart (see [`prompt_fingerprint`]).
+mod seed {
+    pub const STRING: u64 = 1;
+    pub const INTEGER: u64 = 2;
+    pub const FLOAT: u64 = 3;
+    pub const LITERAL: u64 = 4;
+    pub const MEMBER: u64 = 5;
+    pub const OBJECT: u64 = 6;
+    pub const ELEMENT: u64 = 7;
+}
+
+fn hash_with(bytes: &[u8], seed: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed)
+}
+
+fn hash_pair(a: u64, b: u64, seed: u64) -> u64 {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    hash_with(&bytes, seed)
+}
+
+/// A string's canonical hash, from its decoded text.
+fn canon_text(text: &str) -> u64 {
+    hash_with(text.as_bytes(), seed::STRING)
+}
+
+/// A number's: an integer (also written `1.0` or `1e2`) by its value, any
+/// other by its `f64`.
+fn canon_number(raw: &str) -> u64 {
+    let int = |n: u64| hash_with(&n.to_le_bytes(), seed::INTEGER);
+    if let Ok(n) = raw.parse::<u64>() {
+        return int(n);
+    }
+    if let Ok(n) = raw.parse::<i64>() {
+        return int(n as u64);
+    }
+    match raw.parse::<f64>() {
+        Ok(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => int(f as i64 as u64),
+        Ok(f) => hash_with(&f.to_bits().to_le_bytes(), seed::FLOAT),
+        Err(_) => hash_with(raw.as_bytes(), seed::LITERAL),
+    }
+}
+
+/// An object's canonical hash: its members' hashes summed (so their order
+/// does not count), then with their number.
+#[derive(Default)]
+struct CanonObject {
+    sum: u64,
+    members: u64,
+}
+
+impl CanonObject {
+    fn add(&mut self, key: &str, value: u64) {
+        self.sum = self
+            .sum
+            .wrapping_add(hash_pair(canon_text(key), value, seed::MEMBER));
+        self.members += 1;
+    }
+
+    fn finish(&self) -> u64 {
+        hash_pair(self.sum, self.members, seed::OBJECT)
+    }
+}
+
+/// An array's: its elements' hashes folded in order.
+struct CanonArray(u64);
+
+impl CanonArray {
+    fn new() -> CanonArray {
+        CanonArray(seed::ELEMENT)
+    }
+
+    fn add(&mut self, value: u64) {
+        self.0 = hash_pair(self.0, value, seed::ELEMENT);
+    }
+}
+
+/// The canonical hash of the value where `s` stands, which it steps over
+/// (see [`prompt_fingerprint`]).
+pub(crate) fn canon(s: &mut crate::json::scan::Scanner<'_>) -> crate::json::scan::Scan<u64> {
+    use crate::json::scan::Bail;
+    match s.peek()? {
+        b'"' => canon_string(s),
+        b'{' => {
+            s.begin_object()?;
+            let mut object = CanonObject::default();
+            let mut first = true;
+            while let Some(key) = s.next_key(&mut first)? {
+                let value = canon(s)?;
+                object.add(&key, value);
+            }
+            Ok(object.finish())
+        }
+        b'[' => {
+            s.begin_array()?;
+            let mut array = CanonArray::new();
+            let mut first = true;
+            while s.next_element(&mut first)? {
+                array.add(canon(s)?);
+            }
+            Ok(array.0)
+        }
+        b'-' | b'0'..=b'9' => {
+            let raw = s.raw_value()?.ok_or(Bail)?;
+            Ok(canon_number(raw))
+        }
+        _ => {
+            let raw = s.raw_value()?.unwrap_or("null");
+            Ok(hash_with(raw.as_bytes(), seed::LITERAL))
+        }
+    }
+}
+
+/// A string's canonical hash where `s` stands at its quote: its text as
+/// written when it has no escapes, else decoded.
+fn canon_string(s: &mut crate::json::scan::Scanner<'_>) -> crate::json::scan::Scan<u64> {
+    let start = s.pos();
+    let (inner, escaped) = s.raw_string()?;
+    if !escaped {
+        return Ok(canon_text(inner));
+    }
+    let mut again = crate::json::scan::Scanner::new(s.since(start));
+    Ok(canon_text(&again.string()?))
 }
 
 /// A `messages` array read once for everything the record takes from it
@@ -1535,10 +1680,13 @@ pub(crate) fn scan_messages_in<'a>(
     let mut user_content: Option<Option<&str>> = None;
     let mut first_element = true;
     let mut index = 0usize;
+    // The array's fingerprint in the same pass ([`prompt_fingerprint`]).
+    let mut fp = CanonArray::new();
     while s.next_element(&mut first_element)? {
         s.begin_object()?;
         let (mut role, mut content): (Option<Option<Cow<'_, str>>>, Option<Option<&str>>) =
             (None, None);
+        let mut message = CanonObject::default();
         let mut first_key = true;
         while let Some(key) = s.next_key(&mut first_key)? {
             match &*key {
@@ -1546,26 +1694,36 @@ pub(crate) fn scan_messages_in<'a>(
                     if role.is_some() {
                         return Err(Bail);
                     }
-                    role = Some(match s.peek()? {
+                    let r = match s.peek()? {
                         b'"' => Some(s.string()?),
                         b'n' => {
                             s.skip_value()?;
                             None
                         }
                         _ => return Err(Bail),
-                    });
+                    };
+                    let h = r
+                        .as_deref()
+                        .map_or_else(|| hash_with(b"null", seed::LITERAL), canon_text);
+                    message.add("role", h);
+                    role = Some(r);
                 }
                 "content" => {
                     if content.is_some() {
                         return Err(Bail);
                     }
-                    content = Some(s.raw_value()?);
+                    s.peek()?;
+                    let start = s.pos();
+                    message.add("content", canon(s)?);
+                    let raw = s.since(start);
+                    content = Some((raw != "null").then_some(raw));
                 }
                 // Parts instead of a content: the serde reader's.
                 "parts" => return Err(Bail),
-                _ => s.skip_value()?,
+                other => message.add(other, canon(s)?),
             }
         }
+        fp.add(message.finish());
         let role = role.flatten();
         let content = content.flatten();
         if index == 0 && matches!(role.as_deref(), Some("system" | "developer")) {
@@ -1591,6 +1749,7 @@ pub(crate) fn scan_messages_in<'a>(
         Some(Some(_)) => return Err(Bail),
     };
     Ok(Messages {
+        fp: fp.0,
         text,
         system,
         system_chars,
@@ -1640,6 +1799,7 @@ fn read_messages_serde(raw: &str) -> Messages<'static> {
     let Ok(msgs) = serde_json::from_str::<Vec<Message>>(raw) else {
         // Not a list of objects with string roles: the general reader decides.
         return Messages {
+            fp: prompt_fingerprint(raw),
             text: prompt_text(raw).map(Cow::Owned),
             ..Messages::default()
         };
@@ -1671,6 +1831,7 @@ fn read_messages_serde(raw: &str) -> Messages<'static> {
         None => prompt_text(raw),
     };
     Messages {
+        fp: prompt_fingerprint(raw),
         text: text.map(Cow::Owned),
         system,
         system_chars: system_content.map(content_chars),
@@ -2150,6 +2311,63 @@ mod fingerprint_tests {
         assert_eq!(fingerprint("ABCDEF0123456789"), 0xABCDEF0123456789);
         assert_eq!(fingerprint("fg"), xxhash_rust::xxh3::xxh3_64(b"fg"));
         assert_eq!(fingerprint(""), xxhash_rust::xxh3::xxh3_64(b""));
+    }
+
+    /// hunt57: a prompt's fingerprint followed the key order inside
+    /// `messages` (and its spacing and escapes), so one prompt logged by
+    /// two producers, or as JSON lines and as Parquet, was two prompts.
+    #[test]
+    fn one_prompt_has_one_fingerprint_however_it_is_written() {
+        let same = [
+            r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Café? 1/2"}]"#,
+            r#"[{"content":"Be brief.","role":"system"},{"content":"Café? 1/2","role":"user"}]"#,
+            "[ {\"role\": \"system\", \"content\": \"Be brief.\"},\n {\"role\": \"user\", \"content\": \"Caf\\u00e9? 1\\/2\"} ]",
+        ];
+        let fp = prompt_fingerprint(same[0]);
+        for raw in same {
+            assert_eq!(prompt_fingerprint(raw), fp, "{raw}");
+            // The line's pass gives what the text alone gives.
+            assert_eq!(read_messages(raw).fp, fp, "{raw}");
+        }
+        // Parts, tool calls and numbers, in either order and spelling.
+        let a = r#"[{"role":"user","content":[{"type":"text","text":"hi"}],"n":1,"tool_calls":[{"id":"c1","function":{"name":"f","arguments":"{}"}}]}]"#;
+        let b = r#"[{"tool_calls":[{"function":{"arguments":"{}","name":"f"},"id":"c1"}],"n":1.0,"content":[{"text":"hi","type":"text"}],"role":"user"}]"#;
+        assert_eq!(prompt_fingerprint(a), prompt_fingerprint(b));
+        assert_eq!(read_messages(a).fp, prompt_fingerprint(a));
+        // What differs in value differs: a role, a content, the messages'
+        // order, a key's name, a string for a number, a null for a string.
+        let base = r#"[{"role":"system","content":"a"},{"role":"user","content":"b"}]"#;
+        for other in [
+            r#"[{"role":"user","content":"a"},{"role":"user","content":"b"}]"#,
+            r#"[{"role":"system","content":"a"},{"role":"user","content":"c"}]"#,
+            r#"[{"role":"user","content":"b"},{"role":"system","content":"a"}]"#,
+            r#"[{"role":"system","content":"a"},{"role":"user","text":"b"}]"#,
+            r#"[{"role":"system","content":"a"},{"role":"user","content":"b","n":"1"}]"#,
+            r#"[{"role":"system","content":"a"},{"role":"user","content":"b","n":1}]"#,
+            r#"[{"role":"system","content":null},{"role":"user","content":"b"}]"#,
+            r#"[{"role":"system","content":"a"}]"#,
+            r#"[{"role":"system","content":"a"},{"role":"user","content":"b"},{}]"#,
+        ] {
+            assert_ne!(
+                prompt_fingerprint(other),
+                prompt_fingerprint(base),
+                "{other}"
+            );
+            assert_eq!(
+                read_messages(other).fp,
+                prompt_fingerprint(other),
+                "{other}"
+            );
+        }
+        // A prompt string, and text that is no JSON (hashed as it is).
+        assert_eq!(
+            prompt_fingerprint(r#""Caf\u00e9""#),
+            prompt_fingerprint(r#""Café""#)
+        );
+        assert_eq!(
+            prompt_fingerprint("[1,"),
+            xxhash_rust::xxh3::xxh3_64(b"[1,")
+        );
     }
 }
 

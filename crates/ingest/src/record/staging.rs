@@ -112,10 +112,12 @@ pub struct RawLine<'a> {
 /// The slots a line may fill from several keys: aliases (`team_id` and
 /// `user_api_key_team_alias`, `timestamp` and `created_at`), or one key at
 /// the top and in `metadata` or a body. Each keeps the value of the key
-/// that ranks first (`gateway::rank`), whatever the order of the keys in
-/// the line (hunt57: a JSON line, its key-sorted copy and its Parquet row,
-/// read in column-name order, gave one call two teams or two days); of two
-/// keys of one rank, the first stays.
+/// that ranks first (`gateway::rank`) among those whose value reads, whatever
+/// the order of the keys in the line (hunt57: a JSON line, its key-sorted
+/// copy and its Parquet row, read in column-name order, gave one call two
+/// teams or two days); a value that does not read (a wrong type) is kept
+/// only when no key gives one that does (hunt60); of two keys of one rank,
+/// the first stays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Ranked {
@@ -153,36 +155,52 @@ const RANKED: usize = Ranked::Cost as usize + 1;
 /// The rank of the key that filled each [`Ranked`] slot (lower wins;
 /// meaningless while the slot is empty).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ranks([u8; RANKED]);
+pub struct Ranks([u16; RANKED]);
 
 impl std::ops::Index<Ranked> for Ranks {
-    type Output = u8;
+    type Output = u16;
     #[inline]
-    fn index(&self, r: Ranked) -> &u8 {
+    fn index(&self, r: Ranked) -> &u16 {
         &self.0[r as usize]
     }
 }
 
 impl std::ops::IndexMut<Ranked> for Ranks {
     #[inline]
-    fn index_mut(&mut self, r: Ranked) -> &mut u8 {
+    fn index_mut(&mut self, r: Ranked) -> &mut u16 {
         &mut self.0[r as usize]
     }
 }
 
 /// Whether a key of `rank` is worth reading for a slot whose key ranked
-/// `held`: the slot is empty (`present` false), or the key ranks first.
+/// `held`: the slot holds no value that reads (`valid` false), or the key
+/// ranks first.
 #[inline]
-pub fn outranks(present: bool, held: u8, rank: u8) -> bool {
-    !present || rank < held
+pub fn outranks(valid: bool, held: u16, rank: u16) -> bool {
+    !valid || rank < held
+}
+
+/// Whether a value read from a key of `rank` replaces the slot's (whose key
+/// ranked `held`): an empty slot takes any; a value that reads replaces
+/// one that does not, and one of a key that ranks later; a value that does
+/// not read replaces only another such of a later key.
+#[inline]
+pub fn replaces<T, U>(slot: &Lenient<T>, held: u16, rank: u16, v: &Lenient<U>) -> bool {
+    match (slot, v) {
+        (Lenient::Missing, _) => true,
+        (_, Lenient::Missing) => false,
+        (Lenient::Value(_), Lenient::Value(_)) => rank < held,
+        (Lenient::Value(_), _) => false,
+        (_, Lenient::Value(_)) => true,
+        _ => rank < held,
+    }
 }
 
 /// Puts a value read from a key of `rank` into `slot` (whose key ranked
-/// `held`): into an empty slot always, over a value only from a key that
-/// ranks first and gives one.
+/// `held`), if it [`replaces`] it.
 #[inline]
-pub fn put_ranked<T>(slot: &mut Lenient<T>, held: &mut u8, rank: u8, v: Lenient<T>) {
-    if !slot.is_present() || (rank < *held && v.is_present()) {
+pub fn put_ranked<T>(slot: &mut Lenient<T>, held: &mut u16, rank: u16, v: Lenient<T>) {
+    if replaces(slot, *held, rank, &v) {
         *slot = v;
         *held = rank;
     }
@@ -261,13 +279,14 @@ impl<'a> RawLine<'a> {
         if is_no_prompt(raw) {
             return;
         }
-        if self.prompt_text_fp.is_none() {
-            self.prompt_text_fp = Some(xxh3_64(raw.as_bytes()));
-            self.prompt_raw = Some(raw);
-        }
-        if self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
+        let fp = self.prompt_text_fp.is_none();
+        if fp || self.prompt_text.is_none() || self.prefix_text_fp.is_none() {
             // One parse of the array serves all of them.
             let m = read();
+            if fp {
+                self.prompt_text_fp = Some(m.fp);
+                self.prompt_raw = Some(raw);
+            }
             if self.prompt_text.is_none() {
                 self.prompt_text = m.text.filter(|t| has_word(t));
             }
@@ -356,9 +375,12 @@ impl<'a> RawLine<'a> {
         let theirs = ranks;
         macro_rules! ranked {
             (@take $slot:ident, $r:ident, $value:expr) => {
-                if $slot.0.is_present()
-                    && (!self.$slot.0.is_present() || theirs[Ranked::$r] < self.ranks[Ranked::$r])
-                {
+                if replaces(
+                    &self.$slot.0,
+                    self.ranks[Ranked::$r],
+                    theirs[Ranked::$r],
+                    &$slot.0,
+                ) {
                     self.$slot = $value;
                     self.ranks[Ranked::$r] = theirs[Ranked::$r];
                 }
@@ -535,19 +557,16 @@ impl<'a> RawLine<'a> {
     /// [`RawLine::set_time`] from a key of `rank`: over a time already
     /// read only from a key that ranks first, and only with a time of a
     /// call (not an unset one).
-    pub fn set_time_ranked(&mut self, v: Lenient<chrono::DateTime<chrono::Utc>>, rank: u8) {
-        let held = self.ranks[Ranked::Timestamp];
-        if !self.timestamp.0.is_present() {
-            self.set_time(v);
+    pub fn set_time_ranked(&mut self, v: Lenient<chrono::DateTime<chrono::Utc>>, rank: u16) {
+        if !replaces(&self.timestamp.0, self.ranks[Ranked::Timestamp], rank, &v) {
+            return;
+        }
+        let old = std::mem::take(&mut self.timestamp.0);
+        self.set_time(v);
+        if self.timestamp.0.is_present() {
             self.ranks[Ranked::Timestamp] = rank;
-        } else if rank < held && v.is_present() {
-            let old = std::mem::take(&mut self.timestamp.0);
-            self.set_time(v);
-            if self.timestamp.0.is_present() {
-                self.ranks[Ranked::Timestamp] = rank;
-            } else {
-                self.timestamp.0 = old;
-            }
+        } else {
+            self.timestamp.0 = old;
         }
     }
 

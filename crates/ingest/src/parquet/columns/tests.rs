@@ -1008,3 +1008,42 @@ fn of_two_keys_for_one_slot_the_rank_decides() {
     assert!(got[2].contains("2025-10-05T10:00:00Z"), "{}", got[2]);
     assert!(got[2].contains("team: Some(\"support\")"), "{}", got[2]);
 }
+
+/// hunt60: an unset time in a timestamp column (Go's zero time, DuckDB's
+/// copy of a JSON line's `0001-01-01T00:00:00Z`) under the key that ranks
+/// first gives way to another key's time, as in the JSON form.
+#[test]
+fn an_unset_time_column_gives_way() {
+    const GO_ZERO_MICROS: i64 = -62_135_596_800_000_000;
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 4])),
+            ("created_at", strings(&[Some("2025-10-05T10:00:00Z"); 4])),
+            (
+                "timestamp",
+                arr(TimestampMicrosecondArray::from(vec![
+                    Some(GO_ZERO_MICROS),
+                    Some(1_759_312_800_000_000),
+                    None,
+                    Some(GO_ZERO_MICROS),
+                ])
+                .with_timezone("UTC")),
+            ),
+            ("prompt_tokens", arr(Int64Array::from(vec![Some(10); 4]))),
+            ("completion_tokens", arr(Int64Array::from(vec![Some(1); 4]))),
+        ],
+        None,
+    );
+    for (row, day) in [
+        (0, "2025-10-05"),
+        (1, "2025-10-01"),
+        (2, "2025-10-05"),
+        (3, "2025-10-05"),
+    ] {
+        assert!(
+            got[row].contains(&format!("{day}T10:00:00Z")),
+            "{row}: {}",
+            got[row]
+        );
+    }
+}
