@@ -3366,3 +3366,32 @@ fn json_key_order_decides_no_field() {
     }
     assert_eq!(tables[0], tables[1]);
 }
+
+/// hunt57: a prompt's fingerprint followed the key order and spacing
+/// inside `messages`, so 300 calls of one prompt, half of them logged by a
+/// producer that writes `content` before `role` (or Python's spaces), were
+/// two prompts, and TA110 called the other half near-duplicates.
+#[test]
+fn one_prompt_in_two_spellings_is_one_prompt() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut lines = String::new();
+    for i in 0..300 {
+        let messages = if i % 2 == 0 {
+            r#"[{"role":"system","content":"You are helpful."},{"role":"user","content":"What is the refund policy?"}]"#
+        } else {
+            r#"[{"content": "You are helpful.", "role": "system"}, {"content": "What is the refund policy?", "role": "user"}]"#
+        };
+        lines += &format!(
+            "{{\"timestamp\":\"2026-10-01T{:02}:{:02}:00Z\",\"request_id\":\"r{i}\",\"model\":\"gpt-4o\",\"feature\":\"faq\",\"messages\":{messages},\"usage\":{{\"prompt_tokens\":1000,\"completion_tokens\":100}}}}\n",
+            10 + i / 60,
+            i % 60
+        );
+    }
+    env.write("calls.jsonl", lines);
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let exact = crate::util::findings(&r, "TA109");
+    assert_eq!(exact.len(), 1);
+    assert_eq!(exact[0]["evidence"]["distinct_prompts"], 1);
+    assert!(crate::util::findings(&r, "TA110").is_empty());
+}
