@@ -804,3 +804,53 @@ fn a_cap_on_short_requests_leaves_the_tiers_premium() {
         ["$16.82", "$15.47", "$1.35", "-8.0%"]
     );
 }
+
+/// hunt61: TA109's exact repeats and TA110's near-duplicates are other
+/// calls (TA110 leaves the exact ones out), so the waterfall's caching step
+/// is their sum; it took TA110's share of what TA109 left.
+#[test]
+fn exact_and_near_duplicate_caches_add_up() {
+    let env = Env::new();
+    // 20 questions of 12 distinct words, each asked three times verbatim and
+    // once reworded: 80 gpt-4o calls of 1,000 in and 100 out, $0.0035 each.
+    let word = |i: usize| {
+        let letters: String = (0..7)
+            .map(|k| (b'a' + ((i * 7 + k * 3 + i / 26) % 26) as u8) as char)
+            .collect();
+        format!("{letters}{i}")
+    };
+    let mut lines = String::new();
+    let mut n = 0;
+    for q in 0..20 {
+        let base: Vec<String> = (q * 12..(q + 1) * 12).map(word).collect();
+        let base = base.join(" ");
+        let variant = format!("{base} please");
+        for (m, text) in [&base, &base, &base, &variant].into_iter().enumerate() {
+            n += 1;
+            let line = json!({
+                "timestamp": format!("2026-10-{:02}T{:02}:{m:02}:00Z", q + 1, 10 + q % 8),
+                "request_id": format!("r{n:03}"),
+                "model": "gpt-4o",
+                "feature": "faq",
+                "messages": [{"role": "user", "content": text}],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
+            });
+            lines += &format!("{line}\n");
+        }
+    }
+    env.write("calls.jsonl", lines);
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let saved = |rule: &str| {
+        let f = crate::util::findings(&r, rule);
+        assert_eq!(f.len(), 1, "{rule}");
+        f[0]["savings"]["observed"].as_str().unwrap().to_string()
+    };
+    // 40 exact repeats and 20 rewordings, each $0.0035.
+    assert_eq!(saved("TA109"), "0.14");
+    assert_eq!(saved("TA110"), "0.07");
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "0.21", "{caching}");
+    assert_eq!(caching["remaining"], "0.07", "{caching}");
+}

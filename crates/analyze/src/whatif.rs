@@ -207,14 +207,24 @@ pub fn reprice(
             t = t.minus(Tokens::of(&g.failed), avoid);
             calls -= g.stats.failed_calls as f64 * avoid;
         }
-        for l in &mine {
-            if let Lever::ResponseCache { hit_rate, .. } = l {
-                let keep = 1.0 - hit_rate.clamp(0.0, 1.0);
-                t.scale_input(keep);
-                t.scale_output(keep);
-                t.web_searches *= keep;
-                calls *= keep;
-            }
+        // Response caches: each rate is a share of the group's whole
+        // traffic, and the detectors' answer different calls (TA110 leaves
+        // TA109's exact repeats out), so their rates add, up to all of it
+        // (hunt61: compounded, TA110's saving was taken of what TA109 left).
+        let answered = mine
+            .iter()
+            .filter_map(|l| match l {
+                Lever::ResponseCache { hit_rate, .. } => Some(hit_rate.clamp(0.0, 1.0)),
+                _ => None,
+            })
+            .sum::<f64>()
+            .min(1.0);
+        if answered > 0.0 {
+            let keep = 1.0 - answered;
+            t.scale_input(keep);
+            t.scale_output(keep);
+            t.web_searches *= keep;
+            calls *= keep;
         }
         for l in &mine {
             if let Lever::TrimInput { fraction, .. } = l {
