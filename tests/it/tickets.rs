@@ -167,6 +167,32 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
         title.contains("@\u{200b}octocat #\u{200b}1 next") && !title.contains('\n'),
         "{title}"
     );
+    // hunt61: nor do `GH-12` and an issue's URL, which GitHub links (and
+    // cross-references); `MIGH-12` is no reference.
+    env.write(
+        "cfg.toml",
+        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7\"\ndaily = 0.01\n",
+    );
+    env.write(
+        "day.jsonl",
+        logs(
+            0,
+            &["see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7"],
+        ),
+    );
+    let (_, linked) = findings(&env, &["day.jsonl", "--format", "github"]);
+    let linked = &records(&linked)[0];
+    let linked_body = linked["body"].as_str().unwrap();
+    assert!(
+        linked_body
+            .contains("GH&#8203;-12, MIGH-3 and https:&#8203;//github.com/acme/pay/issues/7"),
+        "{linked_body}"
+    );
+    let linked_title = linked["title"].as_str().unwrap();
+    assert!(
+        linked_title.contains("GH\u{200b}-12, MIGH-3 and https:\u{200b}//github.com"),
+        "{linked_title}"
+    );
     let fp = issues[0]["fingerprint"].as_str().unwrap();
     assert!(body.contains(&format!("tokenaudit-fingerprint: {fp}")));
     assert!(issues[0]["title"].as_str().unwrap().starts_with("[TA116] "));

@@ -355,14 +355,37 @@ pub fn github(records: &[Record]) -> String {
 }
 
 /// [`md`] for a GitHub issue's body: a log's `@name` or `#12` would
-/// mention a user or link an issue there; a zero-width space after `@` and
-/// `#` keeps them text (as Renovate writes them).
+/// mention a user or link an issue there, and `GH-12` or an issue's URL
+/// link one (and cross-reference it, hunt61); a zero-width space after `@`,
+/// `#`, `GH` and a URL's `:` keeps them text (as Renovate writes them).
 fn gh(text: &str) -> String {
-    let mut out = String::new();
-    for c in md(text).chars() {
+    defuse(&md(text), "&#8203;")
+}
+
+/// `text` with `zwsp` after each `@` and `#`, between `GH` and `-` before
+/// a digit, and between a URL's `:` and `//`: GitHub neither mentions, nor
+/// links, nor cross-references what it finds there.
+fn defuse(text: &str, zwsp: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let b = text.as_bytes();
+    for (i, c) in text.char_indices() {
         out.push(c);
-        if c == '@' || c == '#' {
-            out.push_str("&#8203;");
+        let next = |k: usize| b.get(i + k).copied();
+        let breaks = match c {
+            '@' | '#' => true,
+            // `GH-12` (any case), not `MIGH-1`.
+            'H' | 'h' => {
+                i > 0
+                    && b[i - 1].eq_ignore_ascii_case(&b'g')
+                    && (i < 2 || !b[i - 2].is_ascii_alphanumeric())
+                    && next(1) == Some(b'-')
+                    && next(2).is_some_and(|d| d.is_ascii_digit())
+            }
+            ':' => next(1) == Some(b'/') && next(2) == Some(b'/'),
+            _ => false,
+        };
+        if breaks {
+            out.push_str(zwsp);
         }
     }
     out
@@ -370,22 +393,18 @@ fn gh(text: &str) -> String {
 
 /// A title on one line: line breaks as spaces, other control characters
 /// shown (see [`crate::text::push_control`]), and, as in the body, a
-/// zero-width space after `@` and `#` (a title is plain text: the
-/// character itself, not its entity).
+/// zero-width space after `@`, `#`, `GH` and a URL's `:` (a title is plain
+/// text: the character itself, not its entity).
 fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => crate::text::push_control(&mut out, c),
-            '@' | '#' => {
-                out.push(c);
-                out.push('\u{200b}');
-            }
             c => out.push(c),
         }
     }
-    out
+    defuse(&out, "\u{200b}")
 }
 
 fn round_cents(decimal: &str) -> String {
