@@ -843,7 +843,7 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
                 format!(
                     "{} {}",
                     tokenaudit_report::one_line_text(&r.key),
-                    r.stats.cost.to_total_string()
+                    tokenaudit_report::spend_text(&r.stats, |m| m.to_total_string())
                 )
             })
             .collect();

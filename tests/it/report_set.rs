@@ -402,3 +402,28 @@ fn averages_over_priced_calls_say_so() {
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(md.contains("| Cost per priced call | $0.0035 |"), "{md}");
 }
+
+/// hunt61: the tag table's CSV kept its top 1,000 tags and dropped the
+/// rest without a word, where the user and session tables close with a row
+/// of the rest.
+#[test]
+fn the_tag_csv_closes_with_the_tags_not_listed() {
+    let env = Env::new();
+    let lines: String = (0..1002)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"gpt-4o\",\"tags\":{{\"trace\":\"t{i:04}\"}},\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":0}}}}\n",
+                1000 + i
+            )
+        })
+        .collect();
+    env.write("calls.jsonl", lines);
+    let r = env.audit(&["calls.jsonl", "--format", "json,csv"]);
+    assert_eq!(r["audit"]["tags_distinct"], 1002);
+    let csv = std::fs::read_to_string(env.path("out/audit-by-tag.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 1000 + 1, "{}", &csv[..200]);
+    // The two cheapest: 1,000 and 1,001 input tokens at $2.50 a million.
+    let last = csv.lines().last().unwrap();
+    assert!(last.starts_with("(2 more tags),2,"), "{last}");
+    assert!(last.contains(",0.0050025,"), "{last}");
+}

@@ -532,7 +532,7 @@ fn dim_bars(rows: &[Row], total: &Stats) -> Vec<Bar> {
             s.cost.to_f64(),
             format!(
                 "{} ({})",
-                s.cost.to_cents_string(),
+                crate::text::spend_text(s, |m| m.to_cents_string()),
                 pct(s.cost.to_f64(), total.cost.to_f64())
             ),
         )

@@ -82,7 +82,19 @@ pub fn tables(a: &Audit) -> Vec<(String, String)> {
         ));
     }
     out.push(("by-feature-model".into(), fm));
-    out.push(("by-tag".into(), key_table("tag", &a.tags)));
+    // Tags past the top 1,000 likewise (hunt61: they were left out
+    // without a word; a call may carry several tags, so the rows sum to
+    // more than the totals).
+    let mut tags = key_table("tag", &a.tags);
+    let rest = a.tags_distinct.saturating_sub(a.tags.len() as u64);
+    if rest > 0 || a.tags_omitted.calls > 0 {
+        tags.push_str(&format!(
+            "{},{}\n",
+            cell(&format!("({rest} more tags)")),
+            stats(&a.tags_omitted)
+        ));
+    }
+    out.push(("by-tag".into(), tags));
     let mut findings = String::from(
         "fingerprint,rule,name,severity,confidence,title,scope,monthly_savings,observed_savings,savings_method,recommendation,sample_requests\n",
     );

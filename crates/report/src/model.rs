@@ -231,7 +231,7 @@ fn stats_table(
                 Inline::plain(" more"),
             ])),
             cell(Inline::Count(rest.calls)),
-            cell(Inline::Money(rest.cost, 2)),
+            spend(&rest),
             cell(share(&rest)),
             Vec::new(),
             Vec::new(),
@@ -1714,6 +1714,22 @@ mod tests {
         assert_eq!(more[2], cell(Inline::Money(usd_cents(225), 2)));
         assert_eq!(more[3], cell(Inline::Share(2.25, 3.75)));
         assert!(more[4].is_empty() && more[5].is_empty() && more[7].is_empty());
+        // hunt61: calls the catalog could not price among them are said,
+        // never a bare $0.00.
+        let unpriced = Stats {
+            unpriced_calls: 501,
+            ..stats(501, 0)
+        };
+        let t = stats_table("feature", &rows, &total, 2, (1, unpriced));
+        assert_eq!(
+            t.rows[2][2],
+            vec![
+                Inline::Money(usd_cents(25), 2),
+                Inline::plain(" + "),
+                Inline::Count(501),
+                Inline::plain(" unpriced"),
+            ]
+        );
         // Nothing left out: no closing row.
         let t = stats_table("feature", &rows, &total, 3, (0, Stats::default()));
         assert_eq!(t.rows.len(), 3);

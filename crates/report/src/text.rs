@@ -172,3 +172,21 @@ pub fn window(a: &tokenaudit_analyze::Audit) -> Option<String> {
     }
     Some(w)
 }
+
+/// A row's spend as text, as the tables give it ([`crate::model`]'s
+/// `spend`): "unpriced" when its only money is its unpriced calls', the
+/// priced spend "+ N unpriced" when some are; never a bare $0.00 for calls
+/// the catalog could not price (hunt61: a chart's bar, an "N more" row and
+/// the terminal's top features said $0.00). `money` formats the amount.
+pub fn spend_text(
+    s: &tokenaudit_analyze::Stats,
+    money: impl Fn(tokenaudit_core::Money) -> String,
+) -> String {
+    if s.unpriced_calls == 0 {
+        money(s.cost)
+    } else if s.cost == tokenaudit_core::Money::ZERO {
+        "unpriced".to_string()
+    } else {
+        format!("{} + {} unpriced", money(s.cost), s.unpriced_calls)
+    }
+}
