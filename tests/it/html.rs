@@ -472,3 +472,53 @@ fn failed_spend_is_as_precise_as_the_total() {
         "{html}"
     );
 }
+
+/// hunt61: the page's average day was the total (undated calls included)
+/// over the days with calls, above its busiest day; and it did not say, as
+/// audit.md does, that some calls have no time.
+#[test]
+fn the_average_day_is_of_the_days_and_the_dated_calls() {
+    let env = Env::new();
+    let call = |ts: Option<&str>, input: u64| {
+        let mut v = json!({"model": "gpt-4o", "feature": "chat",
+            "usage": {"prompt_tokens": input, "completion_tokens": 0}});
+        if let Some(ts) = ts {
+            v["timestamp"] = json!(ts);
+        }
+        format!("{v}\n")
+    };
+    // gpt-4o input at $2.50 a million: $2.50 on Oct 1, $1.00 on Oct 3,
+    // $5.00 with no time.
+    env.write(
+        "calls.jsonl",
+        call(Some("2026-10-01T10:00:00Z"), 1_000_000)
+            + &call(Some("2026-10-03T10:00:00Z"), 400_000)
+            + &call(None, 2_000_000),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--format",
+            "html,md",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    // ($2.50 + $1.00) over Oct 1 to 3.
+    assert!(
+        html.contains("Busiest day: 2026-10-01 with $2.50; the average of the 3 days from the first call to the last cost $1.17."),
+        "{html}"
+    );
+    for text in [
+        std::fs::read_to_string(env.path("out/audit.md")).unwrap(),
+        html,
+    ] {
+        assert!(text.contains("1 call (33.3%) has no time"), "{text}");
+    }
+}

@@ -396,7 +396,7 @@ fn averages_over_priced_calls_say_so() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.starts_with("Spend $0.0105 over 4 calls (4 successful); $0.0035 per priced call, $0.0035 per successful priced call.\nTop features: chat $0.0105\n"),
+        said.starts_with("Spend $0.0105 over 4 calls (4 successful); $0.0035 per priced call, $0.0035 per successful priced call.\nTop features: chat $0.0105 + 1 unpriced\n"),
         "{said}"
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();

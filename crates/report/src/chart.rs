@@ -461,15 +461,23 @@ fn daily_chart(a: &Audit) -> Option<Chart> {
             .cmp(&y.stats.cost)
             .then_with(|| y.day.cmp(&x.day))
     });
+    // The average over the days from the first call to the last, those
+    // without calls too, of the calls that have a day (hunt61: the total,
+    // undated calls included, over the days with calls).
+    let (first, last) = (a.daily.first(), a.daily.last());
+    let days = first
+        .zip(last)
+        .map_or(1, |(f, l)| (l.day - f.day).num_days().max(0) + 1);
+    let dated: i128 = a.daily.iter().map(|d| d.stats.cost.picos()).sum();
     let note = peak.map_or(Vec::new(), |p| {
         vec![
             Inline::plain(format!("Busiest day: {} with ", p.day)),
             Inline::Money(p.stats.cost, 2),
-            Inline::plain("; the average day cost "),
-            Inline::Money(
-                Money::from_picos(a.totals.cost.picos() / a.daily.len() as i128),
-                2,
-            ),
+            Inline::plain(format!(
+                "; the average of the {days} day{} from the first call to the last cost ",
+                if days == 1 { "" } else { "s" }
+            )),
+            Inline::Money(Money::from_picos(dated / days as i128), 2),
             Inline::plain("."),
         ]
     });

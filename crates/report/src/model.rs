@@ -625,6 +625,71 @@ fn reason_list<'a>(counts: &std::collections::BTreeMap<String, u64>) -> Block<'a
 
 /// The data quality section's opening: the files read, and how many
 /// lines were rejected, for what (under `heading`, if given).
+/// Calls with no feature (one row in every table and finding, named
+/// `(none)`, which reads like a feature of its own) and calls read without
+/// a time (in the totals but in no day): said in the Markdown report and
+/// on the page alike (hunt61: the page said neither).
+fn unattributed(a: &Audit) -> Vec<Block<'static>> {
+    let mut out = Vec::new();
+    // Calls with no feature: one row in every table and finding, named
+    // `(none)`, which reads like a feature of its own.
+    let featureless = a
+        .dim("feature")
+        .iter()
+        .find(|r| r.key == tokenaudit_analyze::accumulate::NONE)
+        .map(|r| r.stats.calls)
+        .filter(|&n| n > 0 && n < a.totals.calls);
+    if let Some(n) = featureless {
+        out.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(n),
+                Inline::plain(if n == 1 { " call (" } else { " calls (" }),
+                Inline::Share(n as f64, a.totals.calls as f64),
+                Inline::plain(if n == 1 {
+                    ") has no feature"
+                } else {
+                    ") have no feature"
+                }),
+            ]),
+            Inline::plain(": they are one row, "),
+            Inline::code("(none)"),
+            Inline::plain(
+                ", in every table and finding. If another field names what they are for, ",
+            ),
+            Inline::code("[attribution] feature"),
+            Inline::plain(" reads it (a tag, the route, the team or the user)."),
+        ]));
+    }
+    // Calls read without a time (some of them: none is a missing field,
+    // below): in the totals but in no day.
+    let undated = a
+        .coverage
+        .iter()
+        .find(|c| c.field == "timestamp")
+        .map(|c| a.totals.calls.saturating_sub(c.present))
+        .filter(|&n| n > 0 && n < a.totals.calls);
+    if let Some(n) = undated {
+        out.push(Block::Paragraph(vec![
+            Inline::Strong(vec![
+                Inline::Count(n),
+                Inline::plain(if n == 1 { " call (" } else { " calls (" }),
+                Inline::Share(n as f64, a.totals.calls as f64),
+                Inline::plain(if n == 1 { ") has no time" } else { ") have no time" }),
+            ]),
+            Inline::plain(
+                ": they are in the totals but in no day of the daily tables and charts, are priced at the catalog's current prices, and a ",
+            ),
+            Inline::code("--since"),
+            Inline::plain("/"),
+            Inline::code("--until"),
+            Inline::plain(" window leaves them out. If another field holds their time, "),
+            Inline::code("[mapping] timestamp"),
+            Inline::plain(" reads it."),
+        ]));
+    }
+    out
+}
+
 fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
     let mut s = Section::new(Some("data-quality"), "Data quality");
     s.blocks.push(Block::Table(files_table(a)));
@@ -1244,58 +1309,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(priced_at_other_rates(a));
-    // Calls with no feature: one row in every table and finding, named
-    // `(none)`, which reads like a feature of its own.
-    let featureless = a
-        .dim("feature")
-        .iter()
-        .find(|r| r.key == tokenaudit_analyze::accumulate::NONE)
-        .map(|r| r.stats.calls)
-        .filter(|&n| n > 0 && n < a.totals.calls);
-    if let Some(n) = featureless {
-        s.blocks.push(Block::Paragraph(vec![
-            Inline::Strong(vec![
-                Inline::Count(n),
-                Inline::plain(" calls ("),
-                Inline::Share(n as f64, a.totals.calls as f64),
-                Inline::plain(") have no feature"),
-            ]),
-            Inline::plain(": they are one row, "),
-            Inline::code("(none)"),
-            Inline::plain(
-                ", in every table and finding. If another field names what they are for, ",
-            ),
-            Inline::code("[attribution] feature"),
-            Inline::plain(" reads it (a tag, the route, the team or the user)."),
-        ]));
-    }
-    // Calls read without a time (some of them: none is a missing field,
-    // below): in the totals but in no day.
-    let undated = a
-        .coverage
-        .iter()
-        .find(|c| c.field == "timestamp")
-        .map(|c| a.totals.calls.saturating_sub(c.present))
-        .filter(|&n| n > 0 && n < a.totals.calls);
-    if let Some(n) = undated {
-        s.blocks.push(Block::Paragraph(vec![
-            Inline::Strong(vec![
-                Inline::Count(n),
-                Inline::plain(" calls ("),
-                Inline::Share(n as f64, a.totals.calls as f64),
-                Inline::plain(") have no time"),
-            ]),
-            Inline::plain(
-                ": they are in the totals but in no day of the daily tables and charts, are priced at the catalog's current prices, and a ",
-            ),
-            Inline::code("--since"),
-            Inline::plain("/"),
-            Inline::code("--until"),
-            Inline::plain(" window leaves them out. If another field holds their time, "),
-            Inline::code("[mapping] timestamp"),
-            Inline::plain(" reads it."),
-        ]));
-    }
+    s.blocks.extend(unattributed(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Fields no call carried")]),
@@ -1598,6 +1612,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(priced_at_other_rates(a));
+    s.blocks.extend(unattributed(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
             id: None,
