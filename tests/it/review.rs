@@ -462,3 +462,54 @@ fn an_unpriced_model_in_the_change_tables_is_said_unpriced() {
         "{md}"
     );
 }
+
+/// hunt61: the month-over-month tables showed the 15 features that cost
+/// most this month, so a feature that cost $100 last month and nothing this
+/// month, the whole change of the month, was in neither audit.md nor the
+/// page. They show the rows that changed most.
+#[test]
+fn the_change_tables_show_what_changed_most() {
+    let env = Env::new();
+    let mut lines = String::new();
+    for i in 0..20u64 {
+        for m in ["09", "10"] {
+            lines += &(gw_line(
+                &format!("2026-{m}-10T10:00:00Z"),
+                &format!("f{i:02}"),
+                "gpt-4o",
+                100_000 * (i + 1),
+                0,
+                json!({}),
+            ) + "\n");
+        }
+    }
+    // 40M input tokens at $2.50 a million in September alone.
+    lines += &(gw_line(
+        "2026-09-10T10:00:00Z",
+        "legacy-batch",
+        "gpt-4o",
+        40_000_000,
+        0,
+        json!({}),
+    ) + "\n");
+    env.write("calls.jsonl", lines);
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("| legacy-batch | $0.00 | $100.00 | -$100.00 (-100.0%) |"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(html.contains("legacy-batch"));
+}

@@ -515,7 +515,19 @@ fn change_section<'a>(
     for (dimension, rows) in change::tables(a, p) {
         let mut table = Table::new(&[(dimension, false)]);
         table.columns.extend(period_columns(word));
-        for r in rows.iter().take(TOP) {
+        // The rows that changed most, in the table's order (by this
+        // period's spend): a feature that fell to nothing is the month's
+        // news, not the last of a long tail (hunt61).
+        let mut shown: Vec<usize> = (0..rows.len()).collect();
+        if rows.len() > TOP {
+            shown.sort_by(|&i, &j| {
+                let change = |r: &change::ChangeRow| (r.now - r.before).abs();
+                change(&rows[j]).cmp(&change(&rows[i])).then(i.cmp(&j))
+            });
+            shown.truncate(TOP);
+            shown.sort_unstable();
+        }
+        for r in shown.iter().map(|&i| &rows[i]) {
             table.rows.push(vec![
                 cell(Inline::Label(r.key.clone())),
                 priced_or_not(r.now, r.unpriced_now),
