@@ -522,3 +522,50 @@ fn the_average_day_is_of_the_days_and_the_dated_calls() {
         assert!(text.contains("1 call (33.3%) has no time"), "{text}");
     }
 }
+
+/// hunt61: invisible characters in a log's names (a zero-width space, a
+/// right-to-left override) made two features look the same, or one read as
+/// another, in every report; they are shown as text, as control characters
+/// are.
+#[test]
+fn invisible_characters_in_names_are_shown() {
+    let env = Env::new();
+    let spoofs = ["support\u{200b}-chat", "\u{202e}weiver-tcartnoc"];
+    let lines: String = spoofs
+        .iter()
+        .chain(&["support-chat"])
+        .map(|f| gw_line("2026-10-01T10:00:00Z", f, "gpt-4o", 1000, 10, json!({})) + "\n")
+        .collect();
+    env.write("calls.jsonl", lines);
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--format",
+            "html,md",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let terminal = String::from_utf8(out.stdout).unwrap();
+    for (name, text) in [
+        (
+            "md",
+            std::fs::read_to_string(env.path("out/audit.md")).unwrap(),
+        ),
+        (
+            "html",
+            std::fs::read_to_string(env.path("out/audit.html")).unwrap(),
+        ),
+        ("terminal", terminal),
+    ] {
+        assert!(
+            !text.contains('\u{200b}') && !text.contains('\u{202e}'),
+            "{name}"
+        );
+        assert!(text.contains("\\u{200b}"), "{name}: {text}");
+    }
+}

@@ -334,7 +334,7 @@ struct Text<'a>(&'a str);
 
 impl Render for Text<'_> {
     fn render_to(&self, buffer: &mut String) {
-        let hidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+        let hidden = |c: char| crate::text::is_hidden(c) && !matches!(c, '\t' | '\n' | '\r');
         let text: Cow<str> = if self.0.chars().any(hidden) {
             let mut out = String::with_capacity(self.0.len() + 8);
             for c in self.0.chars() {

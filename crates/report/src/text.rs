@@ -18,7 +18,7 @@ pub fn md(text: &str) -> String {
             '[' => out.push_str("\\["),
             ']' => out.push_str("\\]"),
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => push_control(&mut out, c),
+            c if is_hidden(c) => push_control(&mut out, c),
             c => out.push(c),
         }
     }
@@ -38,7 +38,7 @@ pub fn md_code(text: &str) -> String {
         match c {
             '|' => body.push_str("\\|"),
             '\n' | '\r' | '\t' => body.push(' '),
-            c if c.is_control() => push_control(&mut body, c),
+            c if is_hidden(c) => push_control(&mut body, c),
             c => body.push(c),
         }
     }
@@ -48,6 +48,20 @@ pub fn md_code(text: &str) -> String {
     } else {
         format!("{fence}{body}{fence}")
     }
+}
+
+/// A character a report shows as text rather than keeps: a control
+/// character, or an invisible one that makes two labels look the same or
+/// turns a line around (a zero-width space, a word joiner, a byte-order
+/// mark, the bidirectional embeddings, overrides and isolates: hunt61's
+/// `\u{202e}weiver-tcartnoc` read "contract-review"). The joiners scripts
+/// and emoji need (U+200C, U+200D) and the direction marks stay.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}' | '\u{2060}' | '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// A control character as visible text: its Unicode control picture for
@@ -64,12 +78,12 @@ pub fn push_control(out: &mut String, c: char) {
 /// `text` with every control character shown (see [`push_control`]), for
 /// chart labels, which the chart library escapes but does not filter.
 pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_hidden) {
         return text.into();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if is_hidden(c) {
             push_control(&mut out, c);
         } else {
             out.push(c);
@@ -82,7 +96,7 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
 /// [`push_control`]) but line breaks and tabs, so a log's escape sequence
 /// (a model named `\x1b]0;…`) is printed as text, never run.
 pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
-    let shown = |c: char| c.is_control() && c != '\n' && c != '\t';
+    let shown = |c: char| is_hidden(c) && c != '\n' && c != '\t';
     if !text.chars().any(shown) {
         return text.into();
     }

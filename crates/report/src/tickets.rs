@@ -400,7 +400,7 @@ fn one_line(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => crate::text::push_control(&mut out, c),
+            c if crate::text::is_hidden(c) => crate::text::push_control(&mut out, c),
             c => out.push(c),
         }
     }
