@@ -287,20 +287,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::Session => fill!(session, Session, LStr<'de>)?,
                 Field::Turn => fill!(turn, Turn, LU64)?,
                 Field::Status => {
-                    if l.status.0.is_present() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        let v: LStr<'de> = map.next_value()?;
-                        set_status(l, v.0);
-                    }
+                    let v: LStr<'de> = map.next_value()?;
+                    set_status(l, v.0, rank);
                 }
-                Field::HttpStatus => {
-                    if l.http_status.0.is_present() {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        set_http_status(l, map.next_value()?);
-                    }
-                }
+                Field::HttpStatus => set_http_status(l, map.next_value()?, rank),
                 Field::HttpStatusCamel => set_http_code(l, map.next_value()?),
                 Field::Error
                     if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) =>
@@ -977,6 +967,8 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
             ],
         ),
         Field::Turn => (Ranked::Turn, &["turn", "turn_index", "turn_number"]),
+        Field::Status => (Ranked::Status, &["status"]),
+        Field::HttpStatus => (Ranked::HttpStatus, HTTP_KEYS),
         // An `error` object's kind after a key that names one.
         Field::ErrorKind | Field::Error => (
             Ranked::ErrorKind,
@@ -1166,9 +1158,10 @@ fn field_by_meaning(key: &str) -> Field {
     }
 }
 
-/// `status`: text, or an HTTP code (as a number or digits) that goes to
-/// `http_status` unless that is already set.
-pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
+/// `status` (a key of `rank`): text, or an HTTP code (as a number or
+/// digits) that goes to `http_status`, after the keys that name an HTTP
+/// status (`rank`'s [`aliases`] of [`Field::HttpStatus`]).
+pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>, rank: u16) {
     if let Lenient::Value(text) = &v {
         // Only text starting with a digit, `+` or possible whitespace (an
         // ASCII control or space, or any non-ASCII byte) can trim to a
@@ -1177,15 +1170,24 @@ pub(crate) fn set_status<'a>(l: &mut RawLine<'a>, v: Lenient<Cow<'a, str>>) {
             Some(&b) if b.is_ascii_digit() || b == b'+' || b <= b' ' || b >= 0x80);
         if maybe_code {
             if let Ok(code) = text.trim().parse::<u64>() {
-                if !l.http_status.0.is_present() {
-                    l.http_status = LU64(Lenient::Value(code));
-                }
+                // (`status` is no HTTP status key: it ranks after them.)
+                let rank = rank + HTTP_KEYS.len() as u16;
+                let held = &mut l.ranks[Ranked::HttpStatus];
+                put_ranked(&mut l.http_status.0, held, rank, Lenient::Value(code));
                 return;
             }
         }
     }
-    l.status = LStr(v);
+    put_ranked(&mut l.status.0, &mut l.ranks[Ranked::Status], rank, v);
 }
+
+/// The keys that name an HTTP status, in the order they rank.
+const HTTP_KEYS: &[&str] = &[
+    "http_status",
+    "status_code",
+    "http_status_code",
+    "response_status",
+];
 
 /// A camelCase `statusCode` / `httpStatus`: a failure's HTTP code (400 to
 /// 599), kept for when no other key gives the status
@@ -1203,14 +1205,20 @@ fn set_http_code(l: &mut RawLine<'_>, v: LCodeOrWord<'_>) {
 /// `status` key says one, wherever it is on the line (see
 /// `staging::word_status`; as [`set_status`] takes a code written under
 /// `status`).
-pub(crate) fn set_http_status<'a>(l: &mut RawLine<'a>, v: LCodeOrWord<'a>) {
+/// A code from a key of `rank` goes to `http_status` as ranked slots do.
+pub(crate) fn set_http_status<'a>(l: &mut RawLine<'a>, v: LCodeOrWord<'a>, rank: u16) {
     match v.word {
         Some(word) => {
             if l.status_word.is_none() {
                 l.status_word = Some(word);
             }
         }
-        None => l.http_status = LU64(v.code),
+        None => put_ranked(
+            &mut l.http_status.0,
+            &mut l.ranks[Ranked::HttpStatus],
+            rank,
+            v.code,
+        ),
     }
 }
 
@@ -2510,20 +2518,10 @@ fn scan_map<'a, K: TopKeys>(
             Field::Session => read!(session, Session, Scanner::label)?,
             Field::Turn => read!(turn, Turn, Scanner::count)?,
             Field::Status => {
-                if l.status.0.is_present() {
-                    s.skip_value()?;
-                } else {
-                    let v = s.scalar()?.label();
-                    set_status(l, v);
-                }
+                let v = s.scalar()?.label();
+                set_status(l, v, rank);
             }
-            Field::HttpStatus => {
-                if l.http_status.0.is_present() {
-                    s.skip_value()?;
-                } else {
-                    set_http_status(l, LCodeOrWord::from_scalar(s.scalar()?));
-                }
-            }
+            Field::HttpStatus => set_http_status(l, LCodeOrWord::from_scalar(s.scalar()?), rank),
             Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(s.scalar()?)),
             Field::Error => {
                 if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) {
@@ -2895,16 +2893,8 @@ pub(crate) fn set_field<'a>(
         Field::User => put!(user, User, v.label()),
         Field::Session => put!(session, Session, v.label()),
         Field::Turn => put!(turn, Turn, v.count()),
-        Field::Status => {
-            if !l.status.0.is_present() {
-                set_status(l, v.label());
-            }
-        }
-        Field::HttpStatus => {
-            if !l.http_status.0.is_present() {
-                set_http_status(l, LCodeOrWord::from_scalar(v));
-            }
-        }
+        Field::Status => set_status(l, v.label(), rank),
+        Field::HttpStatus => set_http_status(l, LCodeOrWord::from_scalar(v), rank),
         Field::HttpStatusCamel => set_http_code(l, LCodeOrWord::from_scalar(v)),
         Field::Error => {
             if outranks(l.error_kind.0.is_value(), l.ranks[Ranked::ErrorKind], rank) {
@@ -4164,6 +4154,23 @@ mod tests {
                 r#""service_tier":"priority""#,
                 r#""response":{"service_tier":"default"}"#,
                 "service_tier: None",
+            ),
+            // The line's own outcome over metadata's and a body's; an HTTP
+            // status key's code over a code under `status` (hunt60).
+            (
+                r#""status":"success""#,
+                r#""metadata":{"status":"failure"}"#,
+                "status: Some(Ok)",
+            ),
+            (
+                r#""status_code":200"#,
+                r#""response":{"status_code":500}"#,
+                "http_status: Some(200)",
+            ),
+            (
+                r#""http_status":503"#,
+                r#""status":200"#,
+                "http_status: Some(503)",
             ),
         ] {
             for line in [

@@ -133,6 +133,8 @@ pub enum Ranked {
     User,
     Session,
     Turn,
+    Status,
+    HttpStatus,
     ErrorKind,
     Attempt,
     RetryOf,
@@ -308,11 +310,6 @@ impl<'a> RawLine<'a> {
     /// the text read apart). Every field is named: one added and not taken
     /// here does not build.
     pub fn absorb(&mut self, o: RawLine<'_>) {
-        fn plain<T>(mine: &mut Lenient<T>, theirs: Lenient<T>) {
-            if !mine.is_present() && theirs.is_present() {
-                *mine = theirs;
-            }
-        }
         fn first<T>(mine: &mut Option<T>, theirs: Option<T>) {
             if mine.is_none() {
                 *mine = theirs;
@@ -410,6 +407,7 @@ impl<'a> RawLine<'a> {
             team: Team,
             user: User,
             session: Session,
+            status: Status,
             error_kind: ErrorKind,
             retry_of: RetryOf,
             service_tier: ServiceTier,
@@ -424,6 +422,7 @@ impl<'a> RawLine<'a> {
             num:
             timestamp: Timestamp,
             turn: Turn,
+            http_status: HttpStatus,
             attempt: Attempt,
             latency_ms: Latency,
             ttft_ms: Ttft,
@@ -433,14 +432,14 @@ impl<'a> RawLine<'a> {
             max_tokens: MaxTokens,
             prefix_tokens: PrefixTokens,
         );
-        own_text(&mut self.status, status);
+
         if self.status_word.is_none() {
             self.status_word = status_word.map(|w| Cow::Owned(w.into_owned()));
         }
         first(&mut self.host, host);
         self.stream_event |= stream_event;
         own_text(&mut self.model_group, model_group);
-        plain(&mut self.http_status.0, http_status.0);
+
         first(&mut self.http_failure_camel, http_failure_camel);
         self.gateway_cached |= gateway_cached;
         self.unsuccessful |= unsuccessful;
