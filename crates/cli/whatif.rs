@@ -134,8 +134,14 @@ impl WhatifArgs {
                 days: vec![],
             });
         }
+        let mut cached = std::collections::BTreeMap::new();
         for v in &self.response_cache {
             let (feature, hit_rate) = share("response-cache", v)?;
+            // Two rates for one feature's cache would be added (the
+            // findings' caches answer other calls).
+            if let Some(earlier) = cached.insert(feature.clone(), v.clone()) {
+                bail!("--response-cache {v:?}: feature {feature:?} already has --response-cache {earlier:?}; give one per feature");
+            }
             levers.push(Lever::ResponseCache {
                 feature,
                 model: None,

@@ -853,4 +853,49 @@ fn exact_and_near_duplicate_caches_add_up() {
     let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
     assert_eq!(caching["savings"], "0.21", "{caching}");
     assert_eq!(caching["remaining"], "0.07", "{caching}");
+
+    // hunt62: a rewording sent twice is TA109's the second time, never
+    // TA110's as well: 20 questions, each asked once, reworded, and the
+    // rewording sent again; a cache computes each question's first ask
+    // (20 calls), so at most 40 of the 60 are saved.
+    let mut lines = String::new();
+    let mut n = 0;
+    for q in 0..20 {
+        let base: Vec<String> = (q * 12..(q + 1) * 12).map(word).collect();
+        let base = base.join(" ");
+        let variant = format!("{base} please");
+        for (m, text) in [&base, &variant, &variant].into_iter().enumerate() {
+            n += 1;
+            let line = json!({
+                "timestamp": format!("2026-10-{:02}T{:02}:{:02}:00Z", q + 1, 10 + q % 8, m * 5),
+                "request_id": format!("r{n:03}"),
+                "model": "gpt-4o",
+                "feature": "faq",
+                "messages": [{"role": "user", "content": text}],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
+            });
+            lines += &format!("{line}\n");
+        }
+    }
+    env.write("calls.jsonl", lines);
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
+    let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
+    assert_eq!(caching["savings"], "0.14", "{caching}");
+    assert_eq!(caching["remaining"], "0.07", "{caching}");
+    // Nor do two rates given for one feature's cache add up.
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--response-cache",
+            "faq=0.6",
+            "--response-cache",
+            "faq=0.6",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has --response-cache"));
 }

@@ -356,7 +356,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::RequestServiceTier => {
                     fill!(request_service_tier, RequestServiceTier, LStr<'de>)?
                 }
-                Field::ServiceTier => fill!(service_tier, ServiceTier, LStr<'de>)?,
+                Field::ServiceTier => {
+                    let tier: LStr<'de> = map.next_value()?;
+                    let rank = rank + tier_rank(&tier.0);
+                    let held = &mut l.ranks[Ranked::ServiceTier];
+                    put_ranked(&mut l.service_tier.0, held, rank, tier.0);
+                }
                 Field::FinishReason => fill!(finish_reason, FinishReason, LStr<'de>)?,
                 Field::MaxTokens => fill!(max_tokens, MaxTokens, LU64)?,
                 Field::PromptHash => fill!(prompt_hash, PromptHash, LStr<'de>)?,
@@ -857,18 +862,34 @@ pub(crate) fn rank(f: Field, key: &[u8], scope: Scope, depth: u8) -> u16 {
         .position(|k| k.as_bytes() == key)
         .unwrap_or(order.len())
         .min(31) as u16;
-    let place = match (f, scope) {
-        (Field::ServiceTier, Scope::Response) => 0,
-        (Field::ServiceTier, Scope::Top) => 1,
-        (Field::User, Scope::Top) if key == b"end_user" => 1,
-        (_, Scope::Top) => 0,
-        (_, Scope::Metadata) if depth > 1 => 5,
-        (_, Scope::Metadata) => 1,
-        (_, Scope::Response) => 2,
-        (_, Scope::Request) => 3,
-        (_, Scope::Nested | Scope::Choices) => 4,
+    let place = match scope {
+        Scope::Top => 0,
+        Scope::Metadata if depth > 1 => 5,
+        Scope::Metadata => 1,
+        Scope::Response => 2,
+        Scope::Request => 3,
+        Scope::Nested | Scope::Choices => 4,
     };
-    place * 32 + alias
+    // (Each place holds 64 ranks, two per alias: an exception sits
+    // between two keys, never on one, so it ties with no other.)
+    let alias = alias * 2;
+    match (f, scope) {
+        (Field::ServiceTier, Scope::Response) => alias,
+        (Field::ServiceTier, _) => (place + 1) * 64 + alias,
+        // Right after `metadata`'s `user_api_key_user_id`.
+        (Field::User, Scope::Top) if key == b"end_user" => 64 + 2 * 4 + 1,
+        _ => place * 64 + alias,
+    }
+}
+
+/// What a service tier's value adds to its key's [`rank`]: `batch` (a way
+/// of buying the response never names: OpenAI's batch results say
+/// `default`) ranks before any other tier (hunt62).
+pub(crate) fn tier_rank(tier: &Lenient<Cow<'_, str>>) -> u16 {
+    match tier {
+        Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => 0,
+        _ => 1024,
+    }
 }
 
 /// What a request id's value adds to its key's [`rank`]: a provider's id
@@ -879,7 +900,7 @@ pub(crate) fn rank(f: Field, key: &[u8], scope: Scope, depth: u8) -> u16 {
 pub(crate) fn id_rank(id: &Lenient<Cow<'_, str>>) -> u16 {
     match id {
         Lenient::Value(id) if tokenaudit_core::is_response_id(id) => 0,
-        _ => 256,
+        _ => 1024,
     }
 }
 
@@ -2584,7 +2605,16 @@ fn scan_map<'a, K: TopKeys>(
             Field::RequestServiceTier => {
                 read!(request_service_tier, RequestServiceTier, Scanner::label)?
             }
-            Field::ServiceTier => read!(service_tier, ServiceTier, Scanner::label)?,
+            Field::ServiceTier => {
+                let tier = s.label()?;
+                let rank = rank + tier_rank(&tier);
+                put_ranked(
+                    &mut l.service_tier.0,
+                    &mut l.ranks[Ranked::ServiceTier],
+                    rank,
+                    tier,
+                );
+            }
             Field::FinishReason => read!(finish_reason, FinishReason, Scanner::label)?,
             Field::MaxTokens => read!(max_tokens, MaxTokens, Scanner::count)?,
             Field::PromptHash => read!(prompt_hash, PromptHash, Scanner::label)?,
@@ -2962,7 +2992,16 @@ pub(crate) fn set_field<'a>(
                 _ => false,
             }
         }
-        Field::ServiceTier => put!(service_tier, ServiceTier, v.label()),
+        Field::ServiceTier => {
+            let tier = v.label();
+            let rank = rank + tier_rank(&tier);
+            put_ranked(
+                &mut l.service_tier.0,
+                &mut l.ranks[Ranked::ServiceTier],
+                rank,
+                tier,
+            );
+        }
         Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
         Field::MaxTokens => put!(max_tokens, MaxTokens, v.count()),
         Field::PromptHash => put!(prompt_hash, PromptHash, v.label()),
@@ -4171,6 +4210,23 @@ mod tests {
                 r#""http_status":503"#,
                 r#""status":200"#,
                 "http_status: Some(503)",
+            ),
+            // hunt62: the exceptions tie with no metadata key; a `batch`
+            // tier is no tier a response contradicts.
+            (
+                r#""service_tier":"priority""#,
+                r#""metadata":{"service_tier":"flex"}"#,
+                "service_tier: Some(Priority)",
+            ),
+            (
+                r#""service_tier":"batch""#,
+                r#""response":{"service_tier":"default"}"#,
+                "batch: Some(true)",
+            ),
+            (
+                r#""end_user":"cust-1""#,
+                r#""metadata":{"end_user":"alice"}"#,
+                "user: Some(\"cust-1\")",
             ),
         ] {
             for line in [

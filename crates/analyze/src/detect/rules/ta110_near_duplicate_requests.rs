@@ -36,9 +36,10 @@
 //! balance?" within each customer's own account data is another question.
 //!
 //! The simulation replays each (feature, model, day)'s successful calls in
-//! time order; a call that matches a cached prompt (not byte-identical: those
-//! are TA109's) is a hit and its cost the saving; otherwise it fills the
-//! cache. On very large inputs it runs on a sample of days and scales up.
+//! time order; a call that repeats a prompt sent within the TTL (the same
+//! fingerprint, answered or not: TA109's, so the two findings' savings add
+//! in the waterfall) is skipped; a call that matches a cached prompt is a
+//! hit and its cost the saving; otherwise it fills the cache. On very large inputs it runs on a sample of days and scales up.
 //! LiteLLM's own cache hits (`cache_hit` rows, never priced) are counted
 //! beside the finding, as in TA109.
 
@@ -90,14 +91,21 @@ pub fn simulate(
         (a.millis, a.prompt_fp, &a.request_id).cmp(&(b.millis, b.prompt_fp, &b.request_id))
     });
     let mut cache: Vec<&TextCall> = Vec::new();
+    // When each prompt was last sent, answered or not: a call that repeats
+    // one sent within the TTL is TA109's ("repeats a prompt sent in the
+    // previous N minutes"), never a near-duplicate, so the two rules' hits
+    // are other calls and the waterfall adds their savings (hunt62: a
+    // rewording sent twice was a near-duplicate both times and TA109's the
+    // second).
+    let mut sent: std::collections::HashMap<u64, i64> = std::collections::HashMap::new();
     let (mut hits, mut saved, mut ids, mut prompts) = (0u64, 0i128, Vec::new(), Vec::new());
     for c in order {
         cache.retain(|e| c.millis - e.millis <= ttl_ms);
-        if cache
-            .iter()
-            .any(|e| e.prompt_fp == c.prompt_fp && c.prompt_fp != 0)
-        {
-            continue; // an exact duplicate: TA109's
+        if c.prompt_fp != 0 {
+            let last = sent.insert(c.prompt_fp, c.millis);
+            if last.is_some_and(|t| c.millis - t <= ttl_ms) {
+                continue; // an exact duplicate: TA109's
+            }
         }
         if cache
             .iter()
