@@ -538,11 +538,17 @@ fn dim_bars(rows: &[Row], total: &Stats) -> Vec<Bar> {
         (
             label,
             s.cost.to_f64(),
-            format!(
-                "{} ({})",
-                crate::text::spend_text(s, |m| m.to_cents_string()),
-                pct(s.cost.to_f64(), total.cost.to_f64())
-            ),
+            // A bar with unpriced calls says so in place of its share (the
+            // label must fit beside the longest bar: hunt62).
+            if s.unpriced_calls > 0 {
+                crate::text::spend_text(s, |m| m.to_cents_string())
+            } else {
+                format!(
+                    "{} ({})",
+                    s.cost.to_cents_string(),
+                    pct(s.cost.to_f64(), total.cost.to_f64())
+                )
+            },
         )
     };
     let mut bars: Vec<Bar> = rows
