@@ -3017,9 +3017,13 @@ pub(crate) fn set_field<'a>(
         Field::Messages | Field::Prompt | Field::System => {}
         // A `metadata`, `request` or `response` column of JSON text
         // (DuckDB's JSON type, a CSV cell).
+        // (`rank`, for a key that fills no ranked slot, is the depth of the
+        // object the column is in: a request's `metadata` ranks after the
+        // line's, hunt62.)
         Field::Metadata if !metadata => {
             if let Scalar::Str(text) = v {
-                nested_from_text(l, &text, Scope::Metadata, 1);
+                let depth = u8::try_from(rank).unwrap_or(2).min(2);
+                nested_from_text(l, &text, Scope::Metadata, depth + 1);
             }
         }
         Field::Nested if !metadata => {

@@ -221,7 +221,14 @@ impl Builder {
                 field,
                 key: name.clone(),
                 metadata,
-                rank: gateway::rank(field, name.as_bytes(), scope, depth),
+                // For a `metadata` column of JSON text, which fills no
+                // ranked slot: the depth its keys are read at (see
+                // `gateway::set_field`).
+                rank: if field == Field::Metadata {
+                    u16::from(depth)
+                } else {
+                    gateway::rank(field, name.as_bytes(), scope, depth)
+                },
             };
             match (gateway::field(name).in_scope(scope), dtype) {
                 (Field::Usage, DataType::Struct(children)) => {

@@ -1047,3 +1047,31 @@ fn an_unset_time_column_gives_way() {
         );
     }
 }
+
+/// hunt62: a request's `metadata` column of JSON text (DuckDB's JSON type)
+/// was read at the line's depth, so it beat the line's own metadata, where
+/// the JSON line and a STRUCT column rank it last.
+#[test]
+fn a_bodys_metadata_text_ranks_after_the_lines() {
+    let request = StructArray::from(vec![(
+        Arc::new(ArrowField::new("metadata", DataType::Utf8, true)),
+        strings(&[Some(r#"{"user":"sha256:0f3a"}"#); 4]),
+    )]);
+    let metadata = StructArray::from(vec![(
+        Arc::new(ArrowField::new("user_id", DataType::Utf8, true)),
+        strings(&[Some("alice"), None, Some("alice"), Some("alice")]),
+    )]);
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 4])),
+            ("metadata", arr(metadata)),
+            ("request", arr(request)),
+            ("prompt_tokens", arr(Int64Array::from(vec![Some(10); 4]))),
+            ("completion_tokens", arr(Int64Array::from(vec![Some(1); 4]))),
+        ],
+        None,
+    );
+    assert!(got[0].contains("user: Some(\"alice\")"), "{}", got[0]);
+    // Without the line's, the request's is the user.
+    assert!(got[1].contains("user: Some(\"sha256:0f3a\")"), "{}", got[1]);
+}
