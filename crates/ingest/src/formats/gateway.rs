@@ -251,16 +251,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let t: LTime = map.next_value()?;
                     l.set_time_ranked(t.0, rank);
                 }
-                Field::RequestId => {
-                    let id: LStr<'de> = map.next_value()?;
-                    let rank = rank + id_rank(&id.0);
-                    put_ranked(
-                        &mut l.request_id.0,
-                        &mut l.ranks[Ranked::RequestId],
-                        rank,
-                        id.0,
-                    );
-                }
+                Field::RequestId => put_id(l, map.next_value::<LStr<'de>>()?.0, rank),
                 Field::Provider => fill!(provider, Provider, LStr<'de>)?,
                 Field::RequestModel => fill!(request_model, RequestModel, LStr<'de>)?,
                 Field::ModelGroup => {
@@ -356,12 +347,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                 Field::RequestServiceTier => {
                     fill!(request_service_tier, RequestServiceTier, LStr<'de>)?
                 }
-                Field::ServiceTier => {
-                    let tier: LStr<'de> = map.next_value()?;
-                    let rank = rank + tier_rank(&tier.0);
-                    let held = &mut l.ranks[Ranked::ServiceTier];
-                    put_ranked(&mut l.service_tier.0, held, rank, tier.0);
-                }
+                Field::ServiceTier => put_tier(l, map.next_value::<LStr<'de>>()?.0, rank),
                 Field::FinishReason => fill!(finish_reason, FinishReason, LStr<'de>)?,
                 Field::MaxTokens => fill!(max_tokens, MaxTokens, LU64)?,
                 Field::PromptHash => fill!(prompt_hash, PromptHash, LStr<'de>)?,
@@ -880,6 +866,28 @@ pub(crate) fn rank(f: Field, key: &[u8], scope: Scope, depth: u8) -> u16 {
         (Field::User, Scope::Top) if key == b"end_user" => 64 + 2 * 4 + 1,
         _ => place * 64 + alias,
     }
+}
+
+/// A request id read from a key of `rank` (see [`id_rank`]).
+fn put_id<'a>(l: &mut RawLine<'a>, id: Lenient<Cow<'a, str>>, rank: u16) {
+    let rank = rank + id_rank(&id);
+    put_ranked(
+        &mut l.request_id.0,
+        &mut l.ranks[Ranked::RequestId],
+        rank,
+        id,
+    );
+}
+
+/// A service tier read from a key of `rank` (see [`tier_rank`]).
+fn put_tier<'a>(l: &mut RawLine<'a>, tier: Lenient<Cow<'a, str>>, rank: u16) {
+    let rank = rank + tier_rank(&tier);
+    put_ranked(
+        &mut l.service_tier.0,
+        &mut l.ranks[Ranked::ServiceTier],
+        rank,
+        tier,
+    );
 }
 
 /// What a service tier's value adds to its key's [`rank`]: `batch` (a way
@@ -2508,16 +2516,7 @@ fn scan_map<'a, K: TopKeys>(
                     s.skip_value()?;
                 }
             }
-            Field::RequestId => {
-                let id = s.label()?;
-                let rank = rank + id_rank(&id);
-                put_ranked(
-                    &mut l.request_id.0,
-                    &mut l.ranks[Ranked::RequestId],
-                    rank,
-                    id,
-                );
-            }
+            Field::RequestId => put_id(l, s.label()?, rank),
             Field::Provider => read!(provider, Provider, Scanner::label)?,
             Field::RequestModel => read!(request_model, RequestModel, Scanner::label)?,
             Field::ModelGroup => scan_read(s, &mut l.model_group.0, Scanner::label)?,
@@ -2605,16 +2604,7 @@ fn scan_map<'a, K: TopKeys>(
             Field::RequestServiceTier => {
                 read!(request_service_tier, RequestServiceTier, Scanner::label)?
             }
-            Field::ServiceTier => {
-                let tier = s.label()?;
-                let rank = rank + tier_rank(&tier);
-                put_ranked(
-                    &mut l.service_tier.0,
-                    &mut l.ranks[Ranked::ServiceTier],
-                    rank,
-                    tier,
-                );
-            }
+            Field::ServiceTier => put_tier(l, s.label()?, rank),
             Field::FinishReason => read!(finish_reason, FinishReason, Scanner::label)?,
             Field::MaxTokens => read!(max_tokens, MaxTokens, Scanner::count)?,
             Field::PromptHash => read!(prompt_hash, PromptHash, Scanner::label)?,
@@ -2881,16 +2871,7 @@ pub(crate) fn set_field<'a>(
                 l.set_time_ranked(v.time(), rank);
             }
         }
-        Field::RequestId => {
-            let id = v.label();
-            let rank = rank + id_rank(&id);
-            put_ranked(
-                &mut l.request_id.0,
-                &mut l.ranks[Ranked::RequestId],
-                rank,
-                id,
-            );
-        }
+        Field::RequestId => put_id(l, v.label(), rank),
         Field::Provider => put!(provider, Provider, v.label()),
         Field::Model => put!(model, Model, v.label()),
         Field::RequestModel => put!(request_model, RequestModel, v.label()),
@@ -2992,16 +2973,7 @@ pub(crate) fn set_field<'a>(
                 _ => false,
             }
         }
-        Field::ServiceTier => {
-            let tier = v.label();
-            let rank = rank + tier_rank(&tier);
-            put_ranked(
-                &mut l.service_tier.0,
-                &mut l.ranks[Ranked::ServiceTier],
-                rank,
-                tier,
-            );
-        }
+        Field::ServiceTier => put_tier(l, v.label(), rank),
         Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
         Field::MaxTokens => put!(max_tokens, MaxTokens, v.count()),
         Field::PromptHash => put!(prompt_hash, PromptHash, v.label()),
