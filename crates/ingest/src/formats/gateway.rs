@@ -900,6 +900,16 @@ pub(crate) fn tier_rank(tier: &Lenient<Cow<'_, str>>) -> u16 {
     }
 }
 
+/// Where a value [`set_field`] is given stands: inside a `metadata`
+/// object (where unknown keys are tags), at which depth (the line's own
+/// keys 0), and its key's [`rank`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyAt {
+    pub metadata: bool,
+    pub depth: u8,
+    pub rank: u16,
+}
+
 /// What a request id's value adds to its key's [`rank`]: a provider's id
 /// of one response (`chatcmpl-…`, `msg_…`: `is_response_id`) ranks before
 /// any other id, wherever it is on the line, so one response logged twice
@@ -2844,14 +2854,12 @@ fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan
 /// at a time (the Parquet column reader, [`crate::parquet::columns`]). Containers
 /// arrive as [`Scalar::Container`]; `usage`, `error`, `tags` and prompt
 /// objects, whose content matters, are the caller's.
-pub(crate) fn set_field<'a>(
-    l: &mut RawLine<'a>,
-    f: Field,
-    key: &'a str,
-    v: Scalar<'a>,
-    metadata: bool,
-    rank: u16,
-) {
+pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scalar<'a>, at: KeyAt) {
+    let KeyAt {
+        metadata,
+        depth,
+        rank,
+    } = at;
     fn first<T>(slot: &mut Lenient<T>, read: impl FnOnce() -> Lenient<T>) {
         if !slot.is_present() {
             *slot = read();
@@ -2989,13 +2997,11 @@ pub(crate) fn set_field<'a>(
         Field::Messages | Field::Prompt | Field::System => {}
         // A `metadata`, `request` or `response` column of JSON text
         // (DuckDB's JSON type, a CSV cell).
-        // (`rank`, for a key that fills no ranked slot, is the depth of the
-        // object the column is in: a request's `metadata` ranks after the
-        // line's, hunt62.)
+        // (At the depth of the object the column is in: a request's
+        // `metadata` ranks after the line's, hunt62.)
         Field::Metadata if !metadata => {
             if let Scalar::Str(text) = v {
-                let depth = u8::try_from(rank).unwrap_or(2).min(2);
-                nested_from_text(l, &text, Scope::Metadata, depth + 1);
+                nested_from_text(l, &text, Scope::Metadata, depth.min(2) + 1);
             }
         }
         Field::Nested if !metadata => {

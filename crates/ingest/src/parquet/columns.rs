@@ -36,7 +36,7 @@ use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, TimeUnit};
 
 use tokenaudit_core::CallRecord;
 
-use crate::formats::gateway::{self, Field, Part, Scope, UsageKey};
+use crate::formats::gateway::{self, Field, KeyAt, Part, Scope, UsageKey};
 use crate::formats::mapping::Mapping;
 use crate::formats::mapping_scan::{self, Slot, MAX_SEGMENTS};
 use crate::parquet::texts::Texts;
@@ -55,9 +55,7 @@ pub(crate) enum Target {
     Key {
         field: Field,
         key: String,
-        metadata: bool,
-        /// The key's rank for a ranked slot (`gateway::rank`).
-        rank: u16,
+        at: KeyAt,
     },
     /// A token count inside a usage object (or its `*_details`).
     UsageCount(UsageKey),
@@ -220,14 +218,10 @@ impl Builder {
             let key = |field| Target::Key {
                 field,
                 key: name.clone(),
-                metadata,
-                // For a `metadata` column of JSON text, which fills no
-                // ranked slot: the depth its keys are read at (see
-                // `gateway::set_field`).
-                rank: if field == Field::Metadata {
-                    u16::from(depth)
-                } else {
-                    gateway::rank(field, name.as_bytes(), scope, depth)
+                at: KeyAt {
+                    metadata,
+                    depth,
+                    rank: gateway::rank(field, name.as_bytes(), scope, depth),
                 },
             };
             match (gateway::field(name).in_scope(scope), dtype) {
@@ -627,8 +621,7 @@ enum Op<'a> {
         nulls: Option<&'a NullBuffer>,
         field: Field,
         key: &'a str,
-        metadata: bool,
-        rank: u16,
+        at: KeyAt,
     },
     /// An `Int64` column: under a key, or a usage count.
     Int {
@@ -663,8 +656,7 @@ enum IntTo<'a> {
     Key {
         field: Field,
         key: &'a str,
-        metadata: bool,
-        rank: u16,
+        at: KeyAt,
     },
     Usage(UsageKey),
 }
@@ -696,51 +688,33 @@ impl<'a> Op<'a> {
                     object: *object,
                 }
             }
-            (
-                Col::Utf8(strings),
-                Target::Key {
-                    field,
-                    key,
-                    metadata,
-                    rank,
-                },
-            ) => Op::Str {
+            (Col::Utf8(strings), Target::Key { field, key, at }) => Op::Str {
                 strings,
                 nulls,
                 field: *field,
                 key,
-                metadata: *metadata,
-                rank: *rank,
+                at: *at,
             },
             (
                 Col::Timestamp(ticks, unit),
                 Target::Key {
                     field: Field::Timestamp,
-                    rank,
+                    at,
                     ..
                 },
             ) => Op::Instant {
                 ticks,
                 unit: *unit,
                 nulls,
-                rank: *rank,
+                rank: at.rank,
             },
-            (
-                Col::I64(ints),
-                Target::Key {
-                    field,
-                    key,
-                    metadata,
-                    rank,
-                },
-            ) => Op::Int {
+            (Col::I64(ints), Target::Key { field, key, at }) => Op::Int {
                 ints,
                 nulls,
                 to: IntTo::Key {
                     field: *field,
                     key,
-                    metadata: *metadata,
-                    rank: *rank,
+                    at: *at,
                 },
             },
             (Col::I64(ints), Target::UsageCount(k)) => Op::Int {
@@ -760,12 +734,11 @@ impl<'a> Op<'a> {
                 nulls,
                 field,
                 key,
-                metadata,
-                rank,
+                at,
             } => {
                 if valid(*nulls, row) {
                     let s = Scalar::Str(Cow::Borrowed(strings.value(row)));
-                    gateway::set_field(raw, *field, key, s, *metadata, *rank);
+                    gateway::set_field(raw, *field, key, s, *at);
                 }
             }
             Op::Int { ints, nulls, to } => {
@@ -778,12 +751,7 @@ impl<'a> Op<'a> {
                         Scalar::I64(n)
                     };
                     match *to {
-                        IntTo::Key {
-                            field,
-                            key,
-                            metadata,
-                            rank,
-                        } => gateway::set_field(raw, field, key, s, metadata, rank),
+                        IntTo::Key { field, key, at } => gateway::set_field(raw, field, key, s, at),
                         IntTo::Usage(k) => gateway::set_usage(&mut raw.usage, k, s.count()),
                     }
                 }
@@ -840,18 +808,11 @@ fn cells<'a>(
     raw: &mut RawLine<'a>,
 ) {
     match target {
-        Target::Key {
-            field,
-            key,
-            metadata,
-            rank,
-        } => {
+        Target::Key { field, key, at } => {
             if let Some(cell) = v.get(row) {
                 match (field, cell) {
-                    (Field::Timestamp, Cell::Instant(t)) => put_instant(raw, t, *rank),
-                    (f, cell) => {
-                        gateway::set_field(raw, *f, key, cell.into_scalar(), *metadata, *rank)
-                    }
+                    (Field::Timestamp, Cell::Instant(t)) => put_instant(raw, t, at.rank),
+                    (f, cell) => gateway::set_field(raw, *f, key, cell.into_scalar(), *at),
                 }
             }
         }

@@ -645,8 +645,11 @@ fn a_plan_lists_only_the_columns_it_reads_in_key_order() {
                 Target::Key {
                     field: Field::Model,
                     key: "model".into(),
-                    metadata: false,
-                    rank: 0
+                    at: KeyAt {
+                        metadata: false,
+                        depth: 0,
+                        rank: 0
+                    }
                 }
             ),
             (
