@@ -819,26 +819,31 @@ fn exact_and_near_duplicate_caches_add_up() {
             .collect();
         format!("{letters}{i}")
     };
-    let mut lines = String::new();
-    let mut n = 0;
-    for q in 0..20 {
-        let base: Vec<String> = (q * 12..(q + 1) * 12).map(word).collect();
-        let base = base.join(" ");
-        let variant = format!("{base} please");
-        for (m, text) in [&base, &base, &base, &variant].into_iter().enumerate() {
-            n += 1;
-            let line = json!({
-                "timestamp": format!("2026-10-{:02}T{:02}:{m:02}:00Z", q + 1, 10 + q % 8),
-                "request_id": format!("r{n:03}"),
-                "model": "gpt-4o",
-                "feature": "faq",
-                "messages": [{"role": "user", "content": text}],
-                "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
-            });
-            lines += &format!("{line}\n");
+    // Each question's asks, `reworded` or not, `minutes` apart.
+    let log = |reworded: &[bool], minutes: usize| {
+        let mut lines = String::new();
+        let mut n = 0;
+        for q in 0..20 {
+            let base: Vec<String> = (q * 12..(q + 1) * 12).map(word).collect();
+            let base = base.join(" ");
+            let variant = format!("{base} please");
+            for (m, &reworded) in reworded.iter().enumerate() {
+                n += 1;
+                let text = if reworded { &variant } else { &base };
+                let line = json!({
+                    "timestamp": format!("2026-10-{:02}T{:02}:{:02}:00Z", q + 1, 10 + q % 8, m * minutes),
+                    "request_id": format!("r{n:03}"),
+                    "model": "gpt-4o",
+                    "feature": "faq",
+                    "messages": [{"role": "user", "content": text}],
+                    "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
+                });
+                lines += &format!("{line}\n");
+            }
         }
-    }
-    env.write("calls.jsonl", lines);
+        lines
+    };
+    env.write("calls.jsonl", log(&[false, false, false, true], 1));
     env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let saved = |rule: &str| {
@@ -858,26 +863,7 @@ fn exact_and_near_duplicate_caches_add_up() {
     // TA110's as well: 20 questions, each asked once, reworded, and the
     // rewording sent again; a cache computes each question's first ask
     // (20 calls), so at most 40 of the 60 are saved.
-    let mut lines = String::new();
-    let mut n = 0;
-    for q in 0..20 {
-        let base: Vec<String> = (q * 12..(q + 1) * 12).map(word).collect();
-        let base = base.join(" ");
-        let variant = format!("{base} please");
-        for (m, text) in [&base, &variant, &variant].into_iter().enumerate() {
-            n += 1;
-            let line = json!({
-                "timestamp": format!("2026-10-{:02}T{:02}:{:02}:00Z", q + 1, 10 + q % 8, m * 5),
-                "request_id": format!("r{n:03}"),
-                "model": "gpt-4o",
-                "feature": "faq",
-                "messages": [{"role": "user", "content": text}],
-                "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
-            });
-            lines += &format!("{line}\n");
-        }
-    }
-    env.write("calls.jsonl", lines);
+    env.write("calls.jsonl", log(&[false, true, true], 5));
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
     let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();

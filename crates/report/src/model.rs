@@ -637,6 +637,21 @@ fn reason_list<'a>(counts: &std::collections::BTreeMap<String, u64>) -> Block<'a
 
 /// The data quality section's opening: the files read, and how many
 /// lines were rejected, for what (under `heading`, if given).
+/// "N calls (p%) have no `what`", in bold.
+fn lacking(n: u64, calls: u64, what: &str) -> Inline {
+    let (call, have) = if n == 1 {
+        ("call", "has")
+    } else {
+        ("calls", "have")
+    };
+    Inline::Strong(vec![
+        Inline::Count(n),
+        Inline::plain(format!(" {call} (")),
+        Inline::Share(n as f64, calls as f64),
+        Inline::plain(format!(") {have} no {what}")),
+    ])
+}
+
 /// Calls with no feature (one row in every table and finding, named
 /// `(none)`, which reads like a feature of its own) and calls read without
 /// a time (in the totals but in no day): said in the Markdown report and
@@ -653,16 +668,7 @@ fn unattributed(a: &Audit) -> Vec<Block<'static>> {
         .filter(|&n| n > 0 && n < a.totals.calls);
     if let Some(n) = featureless {
         out.push(Block::Paragraph(vec![
-            Inline::Strong(vec![
-                Inline::Count(n),
-                Inline::plain(if n == 1 { " call (" } else { " calls (" }),
-                Inline::Share(n as f64, a.totals.calls as f64),
-                Inline::plain(if n == 1 {
-                    ") has no feature"
-                } else {
-                    ") have no feature"
-                }),
-            ]),
+            lacking(n, a.totals.calls, "feature"),
             Inline::plain(": they are one row, "),
             Inline::code("(none)"),
             Inline::plain(
@@ -682,12 +688,7 @@ fn unattributed(a: &Audit) -> Vec<Block<'static>> {
         .filter(|&n| n > 0 && n < a.totals.calls);
     if let Some(n) = undated {
         out.push(Block::Paragraph(vec![
-            Inline::Strong(vec![
-                Inline::Count(n),
-                Inline::plain(if n == 1 { " call (" } else { " calls (" }),
-                Inline::Share(n as f64, a.totals.calls as f64),
-                Inline::plain(if n == 1 { ") has no time" } else { ") have no time" }),
-            ]),
+            lacking(n, a.totals.calls, "time"),
             Inline::plain(
                 ": they are in the totals but in no day of the daily tables and charts, are priced at the catalog's current prices, and a ",
             ),
