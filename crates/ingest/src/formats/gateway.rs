@@ -1764,7 +1764,11 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
     // only as far as it is one a provider sent or was sent (a model's JSON
     // answer logged under `response` or `completion` has no usage), and only
     // for what such a body tells of the call (`RawLine::body_only`).
-    let usage = read.usage.has_main_count();
+    // A provider's response logged without its usage (the gateway kept
+    // the usage on the line) names itself by its id: read as the object
+    // would be (hunt60: its served model and tier were lost).
+    let usage = read.usage.has_main_count()
+        || matches!(&read.request_id.0, Lenient::Value(id) if tokenaudit_core::is_response_id(id));
     match scope {
         Scope::Metadata => l.absorb(read),
         Scope::Request if read.request_model.0.is_present() || read.prompt_text_fp.is_some() => {
@@ -2111,8 +2115,29 @@ pub(crate) fn error_kind(v: Scalar<'_>) -> Lenient<Cow<'_, str>> {
         }
         Scalar::U64(v) => Lenient::Value(Cow::Owned(v.to_string())),
         Scalar::I64(v) => Lenient::Value(Cow::Owned(v.to_string())),
-        Scalar::Str(v) => short_kind(v),
+        Scalar::Str(v) => match error_of_text(&v) {
+            Some(kind) => kind,
+            None => short_kind(v),
+        },
     }
+}
+
+/// The kind of an `error` object given as JSON text (a Parquet text
+/// column, a gateway that logs the body's error as a string), as the
+/// object's (hunt60: `rate_limit_error`, not `error`); `None` for any
+/// other text.
+fn error_of_text(text: &str) -> Option<Lenient<Cow<'static, str>>> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut s = Scanner::new(text);
+    let kind = scan_error(&mut s).ok()?;
+    s.at_end().then(|| match kind {
+        Lenient::Value(k) => Lenient::Value(Cow::Owned(k.into_owned())),
+        Lenient::Missing => Lenient::Missing,
+        Lenient::Negative => Lenient::Negative,
+        Lenient::WrongType => Lenient::WrongType,
+    })
 }
 
 /// In an `error` object, `type` or `code` names the kind.
@@ -2830,6 +2855,12 @@ fn add_web_search_calls(l: &mut RawLine<'_>, n: u64) {
 
 /// `choices` / `candidates`: the first element is read as a nested object,
 /// the others skipped; a value that is no array is read and ignored.
+/// A `choices` list given as JSON text (a Parquet list column's row, as
+/// `parquet::texts` writes it): read as the same list in a JSON line.
+pub(crate) fn choices_from_text<'a>(l: &mut RawLine<'a>, text: &'a str, depth: u8) {
+    let _ = scan_choices(&mut Scanner::new(text), l, depth);
+}
+
 fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan<()> {
     if s.peek()? != b'[' {
         return s.scalar().map(|_| ());
@@ -3826,6 +3857,46 @@ mod tests {
             r#"{"completion":{"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}}}"#,
         );
         assert_eq!(r.model, "gpt-4o-mini");
+    }
+
+    /// A provider's response given as JSON text without its usage (the
+    /// gateway kept the usage on the line) reads as the object does: it
+    /// answered as `gpt-4o-mini` on the flex tier (hunt60: as text it was
+    /// dropped, and the call priced as the request's `gpt-4o`, 16×). A
+    /// model's JSON answer (no provider id, no usage) is still no body.
+    /// An `error` object as text gives its type, as the object does.
+    #[test]
+    fn a_response_or_error_as_json_text_reads_as_the_object() {
+        let object = r#"{"timestamp":"2026-10-01T10:00:00Z","usage":{"prompt_tokens":1000,"completion_tokens":10},"request":{"model":"gpt-4o"},"response":{"id":"chatcmpl-8xYzAbCdEfGh","created":1790000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex"}}"#;
+        let v: serde_json::Value = serde_json::from_str(object).unwrap();
+        let mut text = v.clone();
+        text["response"] = serde_json::Value::String(v["response"].to_string());
+        for line in [object.to_string(), text.to_string()] {
+            let r = rec(&line);
+            assert_eq!(r.model, "gpt-4o-mini-2024-07-18", "{line}");
+            assert_eq!(r.request_id.as_deref(), Some("chatcmpl-8xYzAbCdEfGh"));
+            assert_eq!(r.service_tier, Some(tokenaudit_core::ServiceTier::Flex));
+        }
+        // A model's JSON answer logged as the response: no body.
+        let answer = r#"{"timestamp":"2026-10-01T10:00:00Z","usage":{"prompt_tokens":1000,"completion_tokens":10},"request":{"model":"gpt-4o"},"response":"{\"id\":\"7\",\"model\":\"car\"}"}"#;
+        assert_eq!(rec(answer).model, "gpt-4o");
+        let error = r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0},"error":{"type":"rate_limit_error","message":"slow down"}}"#;
+        let v: serde_json::Value = serde_json::from_str(error).unwrap();
+        let mut text = v.clone();
+        text["error"] = serde_json::Value::String(v["error"].to_string());
+        for line in [error.to_string(), text.to_string()] {
+            assert_eq!(
+                rec(&line).error_kind.as_deref(),
+                Some("rate_limit_error"),
+                "{line}"
+            );
+        }
+        // Text that is no object stays a short kind, or `error`.
+        let word = error.replace(
+            r#"{"type":"rate_limit_error","message":"slow down"}"#,
+            r#""overloaded""#,
+        );
+        assert_eq!(rec(&word).error_kind.as_deref(), Some("overloaded"));
     }
 
     /// Exports whose names the reader learnt from a helper's survey of

@@ -76,6 +76,10 @@ pub(crate) enum Target {
     Tags,
     /// `messages`, `prompt`, `system` …: fingerprinted from the value's JSON.
     Text(Field),
+    /// A list under `choices` (Gemini's `candidates`): its first element
+    /// read as the JSON line's is, at this depth (the finish reason, and
+    /// any field it holds).
+    Choices(u8),
 }
 
 /// Where a mapped path's value can be: a column, or a path inside the JSON
@@ -296,6 +300,13 @@ impl Builder {
                         .push((whole, Target::ErrorObject(parts, rank)));
                 }
                 (Field::Tags, _) => self.entry(path, &node, true, Target::Tags)?,
+                // OpenAI's `choices` (a list of structs as DuckDB writes a
+                // completion object): read as JSON reads it (hunt60).
+                (Field::Choices, DataType::List(_) | DataType::LargeList(_))
+                    if depth < 3 && !metadata =>
+                {
+                    self.entry(path, &node, true, Target::Choices(depth + 1))?
+                }
                 (f @ (Field::Messages | Field::Prompt | Field::System), _) => {
                     self.entry(path, &node, true, Target::Text(f))?;
                 }
@@ -645,6 +656,8 @@ enum Op<'a> {
     },
     /// Prompt text: each row's JSON text, written once per batch.
     Text(Field, Option<Texts>),
+    /// A `choices` list's JSON text, and the depth it is read at.
+    Choices(Option<Texts>, u8),
     Tags(TagsColumn<'a>),
     /// Any other pair, value by value.
     Cells(&'a Values<'a>, &'a Target),
@@ -679,6 +692,11 @@ impl<'a> Op<'a> {
                 let texts = column_at(batch, path)
                     .map(|(array, parents)| Texts::new(array.as_ref(), parents.as_ref()));
                 Op::Text(*f, texts)
+            }
+            (_, Target::Choices(depth)) => {
+                let texts = column_at(batch, path)
+                    .map(|(array, parents)| Texts::new(array.as_ref(), parents.as_ref()));
+                Op::Choices(texts, *depth)
             }
             (_, Target::Tags) => Op::Tags(TagsColumn::new(batch, path, v)),
             (col, Target::UsageDetail { responses, object }) if !matches!(col, Col::Absent) => {
@@ -786,6 +804,11 @@ impl<'a> Op<'a> {
                     gateway::set_text(raw, *f, json);
                 }
             }
+            Op::Choices(texts, depth) => {
+                if let Some(json) = texts.as_ref().and_then(|t| t.get(row)) {
+                    gateway::choices_from_text(raw, json, *depth);
+                }
+            }
             Op::Tags(t) => t.push(row, &mut raw.tags),
             Op::Cells(v, target) => cells(v, target, row, values, raw),
         }
@@ -859,7 +882,7 @@ fn cells<'a>(
         }
         // Bound as ops of their own (a usage detail here has no column,
         // so no value).
-        Target::UsageDetail { .. } | Target::Tags | Target::Text(_) => {}
+        Target::UsageDetail { .. } | Target::Tags | Target::Text(_) | Target::Choices(_) => {}
     }
 }
 

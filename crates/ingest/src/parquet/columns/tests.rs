@@ -1078,3 +1078,71 @@ fn a_bodys_metadata_text_ranks_after_the_lines() {
     // Without the line's, the request's is the user.
     assert!(got[1].contains("user: Some(\"sha256:0f3a\")"), "{}", got[1]);
 }
+
+/// OpenAI completion objects copied to Parquet (DuckDB writes `choices` as
+/// a list of structs): the first choice's finish reason is read as in the
+/// JSON line (hunt60's bug8: TA112 was never found in such a file). A
+/// second choice, an empty list and a null list give nothing more.
+#[test]
+fn a_choices_list_column_is_read_as_json_reads_it() {
+    use arrow_array::ListArray;
+    use arrow_buffer::OffsetBuffer;
+    let message = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("content", DataType::Utf8, true)),
+            strings(&[Some("a"), Some("b"), Some("c"), Some("d")]),
+        ),
+        (
+            Arc::new(ArrowField::new("role", DataType::Utf8, true)),
+            strings(&[Some("assistant"); 4]),
+        ),
+    ]);
+    let element = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("finish_reason", DataType::Utf8, true)),
+            strings(&[Some("length"), Some("stop"), Some("content_filter"), None]),
+        ),
+        (
+            Arc::new(ArrowField::new("index", DataType::Int64, true)),
+            arr(Int64Array::from(vec![Some(0), Some(0), Some(1), Some(0)])),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "message",
+                message.data_type().clone(),
+                true,
+            )),
+            arr(message),
+        ),
+    ]);
+    let item = Arc::new(ArrowField::new("item", element.data_type().clone(), true));
+    // Rows: [length], [stop, content_filter], [], null, [no reason].
+    let choices = ListArray::new(
+        item,
+        OffsetBuffer::new(vec![0, 1, 3, 3, 3, 4].into()),
+        arr(element),
+        Some(vec![true, true, true, false, true].into()),
+    );
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 5])),
+            (
+                "created",
+                arr(Int64Array::from(vec![Some(1_790_000_000); 5])),
+            ),
+            ("choices", arr(choices)),
+            ("prompt_tokens", arr(Int64Array::from(vec![Some(10); 5]))),
+            ("completion_tokens", arr(Int64Array::from(vec![Some(1); 5]))),
+        ],
+        None,
+    );
+    let reasons: Vec<bool> = ["Some(\"length\")", "Some(\"stop\")"]
+        .iter()
+        .zip(&got)
+        .map(|(want, g)| g.contains(&format!("finish_reason: {want}")))
+        .collect();
+    assert_eq!(reasons, [true, true], "{got:#?}");
+    for g in &got[2..] {
+        assert!(g.contains("finish_reason: None"), "{g}");
+    }
+}
