@@ -147,6 +147,14 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                 path.trim_end_matches('/')
             );
         }
+        // A log inside the store's folder would be left out as the store's
+        // own (hunt63: nothing ingested, exit 0).
+        if p.is_file() && absolute(p).starts_with(&store_at) {
+            bail!(
+                "--store {}: the input {path} is inside the store's folder, which holds only what tokenaudit writes; keep the logs in a folder of their own",
+                args.store.display()
+            );
+        }
     }
     let prepared = input.prepare()?;
     // The inputs `prepare` expanded (with no --store given, they are logs).
@@ -154,6 +162,16 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         crate::audit::Input::Logs(sources) => sources.clone(),
         _ => expand_inputs(&args.paths)?,
     };
+    // No log file at all (a glob that matched only the store, an empty
+    // folder): nothing new, said; an error with --strict, as for `audit`.
+    if sources.is_empty() {
+        if args.strict {
+            bail!("--strict: no log file was found in the inputs; nothing ingested.");
+        }
+        if !args.quiet {
+            eprintln!("warning: no log file was found in the inputs");
+        }
+    }
     if let Some((k, n)) = shard {
         sources.sort();
         sources = sources
@@ -166,19 +184,37 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let mut store =
         Store::create(&args.store).with_context(|| format!("--store {}", args.store.display()))?;
     // A store inside an input folder is not a log: reading its parts and
-    // commit files as calls would add the store to itself every night.
+    // commit files as calls would add the store to itself every night. Any
+    // other file in the store's folder (a glob's) is a log put there: said,
+    // not left out (hunt63).
     if let Ok(root) = store.root().canonicalize() {
+        let inside = |p: &std::path::Path| p.canonicalize().ok().filter(|p| p.starts_with(&root));
+        let strays: Vec<String> = sources
+            .iter()
+            .filter_map(|s| match s {
+                tokenaudit_ingest::Source::File(p) => inside(p)
+                    .filter(|abs| !tokenaudit_store::layout::is_own(&root, abs))
+                    .map(|_| p.display().to_string()),
+                tokenaudit_ingest::Source::Stdin => None,
+            })
+            .collect();
+        if !strays.is_empty() {
+            bail!(
+                "--store {}: {} inside the store's folder, which holds only what tokenaudit writes ({}); keep the logs in a folder of their own",
+                args.store.display(),
+                counted(strays.len() as u64, "input is", "inputs are"),
+                crate::output::first_of(&strays, 3)
+            );
+        }
         let before = sources.len();
         sources.retain(|s| match s {
-            tokenaudit_ingest::Source::File(p) => {
-                !p.canonicalize().is_ok_and(|p| p.starts_with(&root))
-            }
+            tokenaudit_ingest::Source::File(p) => inside(p).is_none(),
             tokenaudit_ingest::Source::Stdin => true,
         });
         if !args.quiet && sources.len() < before {
             eprintln!(
-                "store: left out {} files of the store itself, which is inside an input",
-                before - sources.len()
+                "store: left out {} of the store itself, which is inside an input",
+                counted((before - sources.len()) as u64, "file", "files")
             );
         }
     }

@@ -809,6 +809,57 @@ fn csv_with_semicolons_or_tabs_is_read_by_its_header() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0026");
 }
 
+/// A CSV row that cannot be read is said as one (hunt63: "malformed_json:
+/// invalid JSON syntax at column 1"): a quoted cell that never closes, at
+/// the row's line, and a row of a Latin-1 byte. The other rows are read:
+/// 100 in at $2.50 and 10 out at $10 per million, $0.00035 each.
+#[test]
+fn a_csv_row_that_cannot_be_read_is_said_as_csv() {
+    let env = Env::new();
+    let head = "timestamp,model,prompt_tokens,completion_tokens,note\n";
+    let row = |m: u32, note: &str| format!("2026-10-01T00:0{m}:00Z,gpt-4o,100,10,{note}\n");
+    env.write(
+        "quote.csv",
+        format!(
+            "{head}{}{}{}",
+            row(0, "ok"),
+            row(1, "\"he said"),
+            row(2, "ok")
+        ),
+    );
+    let mut latin1 = format!("{head}{}", row(0, "caf")).into_bytes();
+    latin1.insert(latin1.len() - 1, 0xe9);
+    latin1.extend(row(2, "ok").into_bytes());
+    std::fs::write(env.path("latin1.csv"), latin1).unwrap();
+    for (file, line, detail, calls, cost) in [
+        (
+            "quote.csv",
+            3,
+            "CSV row whose quoted cell never closes",
+            2,
+            "0.0007",
+        ),
+        (
+            "latin1.csv",
+            2,
+            "CSV row that is not UTF-8 text (is the file in another encoding?)",
+            1,
+            "0.00035",
+        ),
+    ] {
+        let r = env.audit(&[file]);
+        let s = &r["audit"]["input"]["rejected_samples"][0];
+        assert_eq!(
+            (&s["line"], &s["reason"], &s["detail"]),
+            (&line.into(), &"malformed_csv".into(), &detail.into()),
+            "{file}"
+        );
+        assert_eq!(rejected(&r)["malformed_csv"], 1);
+        assert_eq!(r["audit"]["totals"]["calls"], calls, "{file}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), cost, "{file}");
+    }
+}
+
 #[test]
 fn csv_through_a_mapping_with_quoting_and_line_numbers() {
     let env = Env::new();

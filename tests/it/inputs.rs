@@ -787,6 +787,106 @@ fn a_store_cannot_be_its_own_input_folder() {
     }
 }
 
+/// A log inside the store's folder, named or globbed, is refused (hunt63:
+/// it was left out as the store's own, nothing ingested, exit 0 under
+/// --strict); so is making a store of a folder of logs (its logs would no
+/// longer be read by `audit FOLDER`), or of a file. Nothing is written.
+#[test]
+fn logs_are_never_made_part_of_a_store() {
+    let env = Env::new();
+    env.write("exports/2026-10-01.jsonl", good(5));
+    for input in ["exports/2026-10-01.jsonl", "exports/*.jsonl"] {
+        let out = env
+            .cmd()
+            .args(["ingest", input, "--store", "exports", "--strict"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{input}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("the input exports/2026-10-01.jsonl is inside the store's folder")
+                || err.contains(
+                    "exports is not a tokenaudit store (no _commits/ folder); it holds logs"
+                ),
+            "{err}"
+        );
+        assert!(!env.path("exports/_commits").exists(), "{input}");
+    }
+    env.write("new/a.jsonl", good(2));
+    let out = env
+        .cmd()
+        .args(["ingest", "new", "--store", "exports", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("exports is not a tokenaudit store (no _commits/ folder); it holds logs"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.path("exports/_commits").exists() && !env.path("exports/calls").exists());
+    // The folder still audits as logs: 5 calls.
+    let out = run(&env, &["exports"]);
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
+    assert_eq!(r["audit"]["totals"]["calls"], 5);
+    // A file is no store's folder.
+    env.write("notes.txt", "x");
+    let out = env
+        .cmd()
+        .args(["ingest", "new", "--store", "notes.txt", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "notes.txt is not a tokenaudit store (it is a file); give the store's folder"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // A new folder, or one of other files, becomes a store.
+    env.write("st/README.txt", "our store");
+    let out = env
+        .cmd()
+        .args(["ingest", "new", "--store", "st", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(env.path("st/_commits").is_dir());
+    // A log put in a store's folder afterwards: named, refused; globbed,
+    // the walk passes the store over, and --strict says nothing was found.
+    env.write("st/late.jsonl", good(1));
+    let out = env
+        .cmd()
+        .args(["ingest", "st/late.jsonl", "--store", "st", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the input st/late.jsonl is inside the store's folder"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .cmd()
+        .args(["ingest", "st/*.jsonl", "--store", "st", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("note: st not read (a tokenaudit store: read it with --store)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--strict: no log file was found in the inputs; nothing ingested."),
+        "{err}"
+    );
+}
+
 /// With --quiet, what a nightly job must not miss still reaches stderr: no
 /// call read at all, rejected lines, unpriced calls.
 #[test]

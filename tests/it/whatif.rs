@@ -741,6 +741,45 @@ fn a_cache_hit_on_a_model_without_a_cached_price_is_said() {
     );
 }
 
+/// Batch on a model the catalog gives no batch price (claude-sonnet-4-0:
+/// no source lists one) saves nothing, and says why (hunt63: a bare
+/// "+0.0%" read as "batching saves nothing"). 1,000 in at $3 and 200 out
+/// at $15 per million: $0.006. gpt-4.1's batch halves it, with no note.
+#[test]
+fn batch_on_a_model_without_a_batch_price_is_said() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        calls("nightly", "claude-sonnet-4-0", 1, 1000, 200),
+    );
+    env.write("gpt41.jsonl", calls("nightly", "gpt-4.1", 1, 1000, 200));
+    let run = |file: &str| {
+        let out = env
+            .cmd()
+            .args(["whatif", file, "--batch", "nightly", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out) + &stderr(&out)
+    };
+    let text = run("calls.jsonl");
+    assert!(
+        text.contains(&row("nightly", "$0.0060", "$0.0060", "$0.0000", "+0.0%")),
+        "{text}"
+    );
+    assert!(
+        text.contains("anthropic/claude-sonnet-4-0: no batch price in the catalog"),
+        "{text}"
+    );
+    // 1,000 × $2 + 200 × $8 per million = $0.0036, halved.
+    let text = run("gpt41.jsonl");
+    assert!(
+        text.contains(&row("nightly", "$0.0036", "$0.0018", "$0.0018", "-50.0%")),
+        "{text}"
+    );
+    assert!(!text.contains("no batch price"), "{text}");
+}
+
 /// One 1,000,000-token request past claude-sonnet-4-5's 200,000-token tier
 /// ($6 per million in: $6.00) beside 100 small ones with long answers
 /// (1,000 in at $3, 4,000 out at $15: $0.063 each, $6.30): $12.30. Batch

@@ -326,6 +326,19 @@ pub fn reprice(
                 _ => {}
             }
         }
+        // Batch calls of a model with no batch price are at its normal
+        // rates: such a lever saves nothing, which is said (hunt63), as for
+        // the cache below.
+        if how == Processing::Batch && catalog.model(model).batch_multiplier.is_none() {
+            let m = catalog.model(model);
+            let note = format!(
+                "{}/{}: no batch price in the catalog; batch calls on it are priced at its normal rates and save nothing (a --prices file can give its batch_multiplier)",
+                m.provider, m.id
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         // Cached reads of a model that prices none are at its input rate:
         // such a lever saves nothing, which is said.
         if cache.is_some() && catalog.period(model, g.day).rates.cached_read.is_none() {

@@ -18,6 +18,9 @@ use tokenaudit_core::CallRecord;
 pub enum RejectReason {
     /// Not valid JSON (syntax error, truncated line, invalid UTF-8, binary data).
     MalformedJson,
+    /// A CSV row that cannot be read: a quoted cell that never closes, or
+    /// bytes that are not UTF-8 text.
+    MalformedCsv,
     /// Valid JSON, but not an object.
     NotAnObject,
     /// A known field holds a value of the wrong type (`"prompt_tokens": "many"`).
@@ -83,8 +86,9 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 21] = [
+    pub const ALL: [RejectReason; 22] = [
         RejectReason::MalformedJson,
+        RejectReason::MalformedCsv,
         RejectReason::NotAnObject,
         RejectReason::WrongType,
         RejectReason::NegativeTokens,
@@ -110,6 +114,7 @@ impl RejectReason {
     pub fn code(self) -> &'static str {
         match self {
             RejectReason::MalformedJson => "malformed_json",
+            RejectReason::MalformedCsv => "malformed_csv",
             RejectReason::NotAnObject => "not_an_object",
             RejectReason::WrongType => "wrong_type",
             RejectReason::NegativeTokens => "negative_tokens",

@@ -85,12 +85,7 @@ fn not_a_store_why(path: &std::path::Path) -> &'static str {
 /// What to do: a folder of logs is audited as logs or ingested into a
 /// store of its own; anything else can become a store by an ingest.
 fn not_a_store_hint(path: &std::path::Path) -> String {
-    let logs = std::fs::read_dir(path).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| tokenaudit_ingest::source::is_log_candidate(&e.path()))
-    });
-    if logs {
+    if holds_logs(path) {
         format!(
             "; it holds logs: audit them with `tokenaudit audit {0}`, or keep them in a store of their own with `tokenaudit ingest {0} --store STORE`",
             path.display()
@@ -103,4 +98,23 @@ fn not_a_store_hint(path: &std::path::Path) -> String {
             path.display()
         )
     }
+}
+
+/// Whether a folder holds log files, at its top or one folder down (a
+/// store's own folders aside): such a folder is audited as logs, and is
+/// not made a store (its logs would no longer be read).
+pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
+    let log = |p: &std::path::Path| p.is_file() && tokenaudit_ingest::source::is_log_candidate(p);
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let p = e.path();
+            if crate::layout::OWN.iter().any(|o| e.file_name() == *o) {
+                return false;
+            }
+            log(&p)
+                || (p.is_dir()
+                    && std::fs::read_dir(&p)
+                        .is_ok_and(|inner| inner.flatten().any(|i| log(&i.path()))))
+        })
+    })
 }

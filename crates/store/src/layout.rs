@@ -19,6 +19,19 @@ pub const FINDINGS: &str = "_findings";
 pub const INFLIGHT: &str = "_inflight";
 pub const CACHE: &str = "_cache";
 
+/// The store's own folders, where everything is tokenaudit's.
+pub const OWN: [&str; 6] = [CALLS, CACHE_HITS, COMMITS, FINDINGS, INFLIGHT, CACHE];
+
+/// Whether `path` (absolute, inside the store at `root`, also absolute) is
+/// in one of the store's own folders ([`OWN`]), not a file put in the
+/// store's folder by hand.
+pub fn is_own(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root)
+        .ok()
+        .and_then(|rel| rel.components().next())
+        .is_some_and(|first| OWN.iter().any(|o| first.as_os_str() == *o))
+}
+
 /// The two datasets parts belong to, each a Hive-partitioned folder of the
 /// same schema: the calls, and the lines LiteLLM answered from its own
 /// cache (no call: kept as the caching findings' evidence, out of `calls/`

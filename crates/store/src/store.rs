@@ -227,8 +227,16 @@ fn remove(path: &Path) -> Result<bool> {
 }
 
 impl Store {
-    /// Creates the folders of a new store (or opens an existing one).
+    /// Creates the folders of a new store (or opens an existing one). A
+    /// file, or a folder of logs that is no store yet, is refused: made a
+    /// store, its logs would no longer be read as logs (hunt63).
     pub fn create(root: &Path) -> Result<Store> {
+        let store = root.join(layout::COMMITS).is_dir();
+        if root.is_file() || (!store && crate::error::holds_logs(root)) {
+            return Err(StoreError::NotAStore {
+                path: root.to_path_buf(),
+            });
+        }
         for dir in [
             layout::CALLS,
             layout::COMMITS,

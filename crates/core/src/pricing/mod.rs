@@ -508,7 +508,8 @@ impl Catalog {
     }
 
     /// Adds `other`'s models, replacing entries with the same provider and
-    /// id: their prices and name replace ours, and what theirs leaves out
+    /// id: their prices and name replace ours (from their first period's
+    /// effective date on, when it has one), and what theirs leaves out
     /// (the names the model is logged under, the batch, flex and priority
     /// multipliers) stays ours, so a negotiated rate for `gpt-4o` still
     /// prices `gpt-4o-2024-08-06` and its batch calls. `other`'s providers
@@ -536,6 +537,19 @@ impl Catalog {
             {
                 Some(q) => {
                     let mut m = m;
+                    // Prices from a date on (a contract rate from the 15th)
+                    // keep ours before that date: a call of the 1st is not
+                    // priced at the rate that starts later (hunt63).
+                    if let Some(start) = m.periods.first().and_then(|p| p.effective) {
+                        let mut periods: Vec<PricePeriod> = q
+                            .periods
+                            .iter()
+                            .filter(|p| p.effective.is_none_or(|e| e < start))
+                            .cloned()
+                            .collect();
+                        periods.append(&mut m.periods);
+                        m.periods = periods;
+                    }
                     m.match_rule = m.match_rule.or(q.match_rule.take());
                     m.batch_multiplier = m.batch_multiplier.or(q.batch_multiplier.take());
                     m.flex_multiplier = m.flex_multiplier.or(q.flex_multiplier.take());

@@ -297,6 +297,34 @@ fn round_trips_and_overlays() {
     assert!(base.resolve(Some("inhouse"), "llama-ft").is_some());
 }
 
+/// An override whose prices start on a date (a contract rate from 15
+/// October) replaces ours from that date only: a call of 1 October keeps
+/// the catalog's price (hunt63: it was priced at the later rate).
+#[test]
+fn an_override_from_a_date_keeps_the_prices_before_it() {
+    let mut base = test_catalog();
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    let list = base.model(sonnet).periods[0].rates.input;
+    let user = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "mine", "models": [
+            {"provider": "acme", "id": "sonnet", "prices": [{"effective": "2026-10-15", "input": "1", "output": "4"}]}]}"#,
+    )
+    .unwrap();
+    base.overlay(user);
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    let day = |d| NaiveDate::from_ymd_opt(2026, 10, d);
+    assert_eq!(base.period(sonnet, day(1)).rates.input, list);
+    assert_ne!(list, Some(usd("0.000001")));
+    assert_eq!(
+        base.period(sonnet, day(15)).rates.input,
+        Some(usd("0.000001"))
+    );
+    assert_eq!(
+        base.period(sonnet, day(20)).rates.output,
+        Some(usd("0.000004"))
+    );
+}
+
 #[test]
 fn bad_files_name_the_problem() {
     let err = Catalog::from_json_str(r#"{"schema": 2, "version": "x", "models": []}"#).unwrap_err();

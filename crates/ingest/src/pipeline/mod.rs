@@ -611,6 +611,10 @@ impl<S: RecordSink> Worker<S> {
         at: Location,
         mend: bool,
     ) {
+        if let Some(reject) = crate::source::container::csv_reject(raw) {
+            self.take(Err(reject), at);
+            return;
+        }
         let mut malformed = None;
         let mut retry = |r: Reject| {
             if mend && r.reason == RejectReason::MalformedJson {

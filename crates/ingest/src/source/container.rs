@@ -949,6 +949,27 @@ impl<R: Read> Read for JsonRecords<R> {
     }
 }
 
+/// The line a CSV row that cannot be read becomes (a NUL first: no JSON
+/// line, nor text a log holds), rejected at its line with its reason
+/// ([`csv_reject`]).
+const UNCLOSED_QUOTE: &[u8] = b"\0CSV row whose quoted cell never closes";
+const UNREADABLE_ROW: &[u8] =
+    b"\0CSV row that is not UTF-8 text (is the file in another encoding?)";
+
+/// The reject of a line [`CsvRecords`] wrote for a row it could not read
+/// (hunt63: such rows were said to be malformed JSON).
+pub fn csv_reject(line: &[u8]) -> Option<crate::rejects::Reject> {
+    [UNCLOSED_QUOTE, UNREADABLE_ROW]
+        .into_iter()
+        .find(|m| line == *m)
+        .map(|m| {
+            crate::rejects::Reject::new(
+                crate::rejects::RejectReason::MalformedCsv,
+                String::from_utf8_lossy(&m[1..]).into_owned(),
+            )
+        })
+}
+
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
 pub struct CsvRecords<R> {
@@ -1097,8 +1118,8 @@ impl<R: Read> CsvRecords<R> {
                     // one cell: the row is rejected, and the rows it took
                     // are read at their lines (the quotes among them are
                     // lost, so a row with a quoted cell may be rejected).
-                    self.out
-                        .extend_from_slice(b"!CSV row whose quoted cell never closes\n");
+                    self.out.extend_from_slice(UNCLOSED_QUOTE);
+                    self.out.push(b'\n');
                     self.line += 1;
                     let mut inner = csv::ReaderBuilder::new()
                         .has_headers(false)
@@ -1134,7 +1155,8 @@ impl<R: Read> CsvRecords<R> {
                 // A row that cannot be read (invalid UTF-8) becomes a line
                 // that is not JSON, rejected and counted at its line.
                 self.pad_to(at);
-                self.out.extend_from_slice(b"!unreadable CSV row\n");
+                self.out.extend_from_slice(UNREADABLE_ROW);
+                self.out.push(b'\n');
                 self.line += 1;
                 Ok(true)
             }
