@@ -389,10 +389,10 @@ impl InputArgs {
                     && left_out
                         .folders
                         .iter()
-                        .any(|(_, why)| *why == "this run's report folder")
+                        .any(|(_, why)| *why == tokenaudit_ingest::source::REPORT_FOLDER)
                 {
                     bail!(
-                        "every input lies in the report folder (--out), which is never read as logs: write the report elsewhere"
+                        "every file the inputs match lies in the report folder (--out), where folders and globs are not read (it holds the reports): name the log files themselves, or write the reports elsewhere"
                     );
                 }
                 let bytes = sources
@@ -641,6 +641,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             formats: &args.format,
             inputs: &args.input.paths,
             quiet: args.input.quiet,
+            window: "--since/--until",
         },
     )
 }
@@ -651,10 +652,18 @@ pub struct Reports<'a> {
     pub formats: &'a [String],
     pub inputs: &'a [String],
     pub quiet: bool,
+    /// The options that set the window, for a hint when no call was read
+    /// (`--since/--until`, `review`'s `--month`).
+    pub window: &'a str,
 }
 
 /// Runs the prepared audit and writes the reports.
 pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
+    // `-` is stdin for the inputs; reports are files (hunt63: a folder
+    // named `-` was made).
+    if to.out.as_os_str() == "-" {
+        bail!("--out -: the reports are files written into a folder; give one (the summary is printed on stdout)");
+    }
     let formats = formats(to.formats)?;
     let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
@@ -679,7 +688,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
             &audit, &written,
         )))?;
     }
-    for w in warnings(&audit, to.quiet) {
+    for w in warnings(&audit, to.quiet, to.window) {
         eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     let earlier = earlier_reports(to.out, &written);
@@ -697,7 +706,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 /// What a nightly job should not miss, on stderr: inputs with the same
 /// text (counted twice), no call read at all (a $0 report), and with
 /// --quiet (no summary on stdout) rejected lines and calls left unpriced.
-fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
+fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Inputs that could not be opened (no permission, gone, a dangling
     // link): named, with why when a sample says.
@@ -764,9 +773,11 @@ fn warnings(a: &Audit, quiet: bool) -> Vec<String> {
     }
     if a.totals.calls == 0 {
         out.push(format!(
-            "no call was read ({} lines, {} rejected, {} outside the window): the report's spend is $0; \
-             check the inputs, --input-format and --since/--until",
-            a.input.lines, a.input.rejected, a.input.outside_window
+            "no call was read ({}, {} rejected, {} outside the window): the report's spend is $0; \
+             check the inputs, --input-format and {window}",
+            counted(a.input.lines, "line", "lines"),
+            a.input.rejected,
+            a.input.outside_window
         ));
     }
     if quiet && a.input.rejected > 0 {

@@ -72,7 +72,8 @@ pub struct FindingsArgs {
     #[arg(long, value_name = "CONDITION")]
     pub fail_on: Option<String>,
 
-    /// Write to this file instead of stdout (not overwritten unless --force).
+    /// Write to this file instead of stdout (not overwritten unless --force;
+    /// `-` is stdout).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -81,7 +82,7 @@ pub struct FindingsArgs {
     pub force: bool,
 }
 
-pub fn run(args: FindingsArgs) -> Result<ExitCode> {
+pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     let fail_on = args
         .fail_on
         .as_deref()
@@ -99,6 +100,11 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
     };
     if !(args.worse_by.is_finite() && args.worse_by >= 0.0) {
         bail!("--worse-by must be a non-negative share (0.2 = 20%)");
+    }
+    // `--out -` is stdout, as `-` is stdin for the inputs (hunt63: a file
+    // named `-` was written).
+    if args.out.as_deref().is_some_and(|o| o.as_os_str() == "-") {
+        args.out = None;
     }
     if let Some(out) = &args.out {
         if out.is_dir() {
@@ -318,8 +324,12 @@ pub fn run(args: FindingsArgs) -> Result<ExitCode> {
         let hits = cond.matching(&records);
         if !hits.is_empty() {
             eprintln!(
-                "{} findings meet --fail-on {}: {}",
-                hits.len(),
+                "{} --fail-on {}: {}",
+                if hits.len() == 1 {
+                    "1 finding meets".to_string()
+                } else {
+                    format!("{} findings meet", hits.len())
+                },
                 args.fail_on.as_deref().unwrap_or(""),
                 hits.iter()
                     .take(5)

@@ -369,10 +369,20 @@ fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
             path.display()
         );
     }
+    // Said of the file asked for, not of the temporary one (hunt63).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            bail!(
+                "cannot write {}: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+    }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".tmp{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::write(&tmp, text).with_context(|| format!("cannot write {}", path.display()))?;
     fs::rename(&tmp, path).with_context(|| {
         let _ = fs::remove_file(&tmp);
         format!("cannot move {} to {}", tmp.display(), path.display())

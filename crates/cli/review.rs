@@ -86,6 +86,7 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
             formats: &args.format,
             inputs: &args.input.paths,
             quiet: args.input.quiet,
+            window: "--month (the calls' month)",
         },
     )
 }

@@ -229,10 +229,10 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     if !levers.is_empty() {
         for l in &levers {
             let (f, _) = l.scope();
+            // On stderr, as every command's warnings (hunt63: it was the
+            // table's first line).
             if !known.contains(&f) {
-                s.push_str(&format!(
-                    "warning: no calls of feature {f:?} in the input\n"
-                ));
+                eprintln!("warning: no calls of feature {f:?} in the input");
             }
         }
         let r = reprice(&catalog, &profile.groups, &profile.cells, &levers);

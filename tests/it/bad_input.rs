@@ -697,10 +697,7 @@ const CASES: &[Case] = &[
         Want::new(
             &["a.csv"],
             2,
-            &[
-                ("a.csv", 3, "malformed_json"),
-                ("a.csv", 5, "missing_usage"),
-            ],
+            &[("a.csv", 3, "malformed_csv"), ("a.csv", 5, "missing_usage")],
         )
     }),
     ("empty and blank files", |env| {
@@ -1091,5 +1088,69 @@ fn a_damaged_first_line_does_not_decide_the_format() {
             1,
             "malformed_json".to_string()
         )]
+    );
+}
+
+/// Bad places to write are said as what they are (hunt63: the OS's error
+/// about a temporary file, "File exists (os error 17)", a folder named
+/// `-`), and `findings --out -` is stdout; one finding meets --fail-on,
+/// not "1 findings meet".
+#[test]
+fn bad_output_paths_are_said_plainly() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        "{\"timestamp\":\"2026-10-01T00:00:00Z\",\"model\":\"gpt-4o\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100}}\n\
+         {\"timestamp\":\"2026-10-01T00:00:00Z\",\"model\":\"gpt-4o-mini\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100}}\n",
+    );
+    env.write(
+        "litellm.json",
+        r#"{"gpt-4o":{"input_cost_per_token":1e-06,"output_cost_per_token":2e-06,"litellm_provider":"openai","mode":"chat"}}"#,
+    );
+    env.write("notes.txt", "notes");
+    let err = |args: &[&str]| {
+        let out = env.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(
+        err(&[
+            "prices",
+            "import",
+            "litellm",
+            "litellm.json",
+            "-o",
+            "missing/dir/ours.json"
+        ]),
+        "error: cannot write missing/dir/ours.json: the folder missing/dir does not exist\n"
+    );
+    assert_eq!(
+        err(&["audit", "calls.jsonl", "--out", "notes.txt", "--quiet"]),
+        "error: cannot create output folder notes.txt: it is a file; give a folder for the reports\n"
+    );
+    assert!(err(&["audit", "calls.jsonl", "--out", "-", "--quiet"])
+        .starts_with("error: --out -: the reports are files written into a folder"));
+    assert!(!env.path("-").exists());
+    let out = env
+        .cmd()
+        .args([
+            "findings",
+            "calls.jsonl",
+            "--out",
+            "-",
+            "--fail-on",
+            "info",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!env.path("-").exists());
+    let records = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(records.lines().count(), 1, "{records}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("1 finding meets --fail-on info: TA101 "),
+        "{stderr}"
     );
 }

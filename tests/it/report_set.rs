@@ -238,11 +238,30 @@ fn a_users_focus_files_are_kept_and_inputs_inside_out_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("every input lies in the report folder"),
+        stderr(&out).contains("every file the inputs match lies in the report folder (--out), where folders and globs are not read (it holds the reports): name the log files themselves"),
         "{}",
         stderr(&out)
     );
     assert!(!env.path("gl/audit.json").exists());
+    // Named, the file is read, as the message says (hunt63: the message
+    // said the folder was never read).
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "gl/x.jsonl",
+            "--out",
+            "gl",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("gl/audit.json")).unwrap()).unwrap();
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
 }
 
 /// The user and session CSVs keep the 1,000 most expensive keys and one

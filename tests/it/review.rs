@@ -213,6 +213,19 @@ fn review_rejects_a_bad_month_and_a_second_window() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("drop --since/--until"));
+    // A month with no call points at --month, not at options review
+    // refuses (hunt63).
+    env.write(
+        "october.jsonl",
+        gw_line("2026-10-05T10:00:00Z", "chat", "gpt-4o", 100, 10, json!({})) + "\n",
+    );
+    env.cmd()
+        .args(["review", "--month", "2026-11", "october.jsonl", "--out", "r"])
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "no call was read (1 line, 0 rejected, 1 outside the window): the report's spend is $0; check the inputs, --input-format and --month (the calls' month)",
+        ));
 }
 
 #[test]

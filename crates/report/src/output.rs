@@ -31,10 +31,19 @@ pub struct ReportSet {
 impl ReportSet {
     /// A set of files to write into `dir`, which is created if missing.
     pub fn new(dir: &Path) -> Result<ReportSet, ReportError> {
+        // A file where the folder should be: said as such (hunt63: "File
+        // exists (os error 17)").
+        if dir.is_file() {
+            return Err(ReportError::CreateDir {
+                path: dir.display().to_string(),
+                source: std::io::Error::other("it is a file; give a folder for the reports"),
+            });
+        }
         fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
             path: dir.display().to_string(),
             source,
         })?;
+        remove_leftovers(dir);
         Ok(ReportSet {
             dir: dir.to_path_buf(),
             staged: Vec::new(),
@@ -149,6 +158,50 @@ impl Drop for ReportSet {
     }
 }
 
+/// Removes what a run killed while writing (Ctrl-C, a timeout) left in
+/// `dir`: its staged and kept files ([`side_name`]) of report names, when
+/// their process is gone (on Linux, no `/proc/PID`; elsewhere, an hour
+/// after they were written). A live run's are left alone (hunt63: they
+/// piled up, hidden, forever).
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let proc = Path::new("/proc/self").exists();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((report, pid)) = leftover(name) else {
+            continue;
+        };
+        if pid == std::process::id() || !tokenaudit_ingest::source::is_report_name(report) {
+            continue;
+        }
+        let gone = if proc {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|a| a.as_secs() > 3600))
+        };
+        if gone {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The report name and process of a [`side_name`] (`.NAME.tmp-PID`,
+/// `.NAME.old-PID`).
+fn leftover(file: &str) -> Option<(&str, u32)> {
+    let rest = file.strip_prefix('.')?;
+    let (head, pid) = rest.rsplit_once('-')?;
+    let pid: u32 = pid.parse().ok()?;
+    let report = head
+        .strip_suffix(".tmp")
+        .or_else(|| head.strip_suffix(".old"))?;
+    Some((report, pid))
+}
+
 /// `dir/.NAME.KIND-PID`: hidden, and distinct for each process writing there.
 fn side_name(path: &Path, kind: &str) -> PathBuf {
     let name = path
@@ -223,6 +276,42 @@ mod tests {
             set.add(name, text.as_bytes())?;
         }
         set.commit()
+    }
+
+    /// What a killed run left (its staged and kept report files) goes at
+    /// the next run into the folder; a live process's, and files of other
+    /// names, stay (hunt63).
+    #[test]
+    fn a_killed_runs_leftovers_are_removed_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this number (Linux's pid_max is at most 2^22).
+        let dead = 4_194_999;
+        let live = std::process::id();
+        for name in [
+            format!(".audit.json.tmp-{dead}"),
+            format!(".audit-by-session.csv.old-{dead}"),
+            format!(".notes.txt.tmp-{dead}"),
+            format!(".audit.md.tmp-{live}"),
+            "audit.json.tmp-12".to_string(),
+        ] {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        write_set(dir.path(), &[("audit.json", "{}")]).unwrap();
+        let names: Vec<String> = listing(dir.path()).into_iter().map(|(n, _)| n).collect();
+        let mut want = vec![
+            format!(".audit.md.tmp-{live}"),
+            format!(".notes.txt.tmp-{dead}"),
+            "audit.json".to_string(),
+            "audit.json.tmp-12".to_string(),
+        ];
+        want.sort();
+        if Path::new("/proc/self").exists() {
+            assert_eq!(names, want);
+        }
+        assert_eq!(leftover(".audit.json.tmp-42"), Some(("audit.json", 42)));
+        assert_eq!(leftover(".audit.json.old-42"), Some(("audit.json", 42)));
+        assert_eq!(leftover("audit.json.tmp-42"), None);
+        assert_eq!(leftover(".audit.json.tmp-x"), None);
     }
 
     #[test]

@@ -100,19 +100,26 @@ pub(crate) fn parse_options<O: RuleOptions>(
 ) -> Result<AnyOptions, String> {
     let known = O::describe();
     for (key, value) in table {
-        if !known.iter().any(|o| o.name == key) {
+        let Some(doc) = known.iter().find(|o| o.name == key) else {
             let names: Vec<&str> = known.iter().map(|o| o.name).collect();
             return Err(format!(
                 "[rules.{code}] {key}: unknown option (this rule takes: enabled{}{})",
                 if names.is_empty() { "" } else { ", " },
                 names.join(", ")
             ));
-        }
+        };
         // Every option is a count, a share, a ratio or a time: a negative
         // one would turn the rule off without a word.
         if value.as_f64().is_some_and(|v| v < 0.0) {
             return Err(format!(
                 "[rules.{code}] {key}: must not be negative, got {value}"
+            ));
+        }
+        // A share above 1 (`min_hit_rate = 5` meant as 5%) would too
+        // (hunt63).
+        if is_share(doc) && value.as_f64().is_some_and(|v| v > 1.0) {
+            return Err(format!(
+                "[rules.{code}] {key}: a share from 0 to 1 (0.05 is 5%), got {value}"
             ));
         }
         // Each key on its own first: serde's message for a wrong value
@@ -124,6 +131,16 @@ pub(crate) fn parse_options<O: RuleOptions>(
     let options = O::deserialize(serde_json::Value::Object(table.clone()))
         .map_err(|e| format!("[rules.{code}]: {e}"))?;
     Ok(Arc::new(options))
+}
+
+/// Whether an option is a share (0 to 1): its name or its doc says a
+/// share, a fraction, a rate or a similarity. (A ratio, a relative rise or
+/// a count may exceed 1.)
+fn is_share(o: &crate::detect::OptDoc) -> bool {
+    o.name.contains("share")
+        || o.doc
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| matches!(w, "share" | "fraction" | "rate" | "similarity"))
 }
 
 /// One rule's settings for this run.

@@ -449,5 +449,36 @@ mod tests {
             .downcast_ref()
             .unwrap();
         assert_eq!(o.min_hits, 3);
+        // A share above 1 (5 meant as 5%) is refused, a ratio or a count
+        // above 1 is not (hunt63: `min_hit_rate = 5` turned TA109 off).
+        for (code, key) in [
+            ("TA109", "min_hit_rate"),
+            ("TA107", "avoidable"),
+            ("TA105", "drop"),
+            ("TA110", "min_similarity"),
+            ("TA115", "min_rise"),
+            ("TA104", "distinct_share"),
+        ] {
+            let err = config
+                .configure(code, &table(serde_json::json!({ key: 5 })))
+                .unwrap_err();
+            assert_eq!(
+                err,
+                format!("[rules.{code}] {key}: a share from 0 to 1 (0.05 is 5%), got 5")
+            );
+        }
+        for (code, key) in [
+            ("TA106", "growth"),
+            ("TA111", "min_ratio"),
+            ("TA109", "min_hits"),
+        ] {
+            let one = table(serde_json::json!({ key: 5 }));
+            if let Err(e) = config.configure(code, &one) {
+                assert!(!e.contains("share from 0 to 1"), "{e}");
+            }
+        }
+        config
+            .configure("TA106", &table(serde_json::json!({"growth": 2.5})))
+            .unwrap();
     }
 }

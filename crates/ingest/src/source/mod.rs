@@ -237,6 +237,12 @@ pub fn expand_inputs_and_left_out(
 }
 
 /// A walk's folders not to enter and what it left out.
+/// Why a walk passes over this run's report folder: its reports are no
+/// logs. A file named in it is read (it was asked for); a folder or a glob
+/// is not.
+pub const REPORT_FOLDER: &str =
+    "this run's report folder: folders and globs are not read there; name a file in it to read it";
+
 struct Walk<'a> {
     skip: &'a [PathBuf],
     left_out: LeftOut,
@@ -256,7 +262,7 @@ impl Walk<'_> {
         let why = if dir.join("_commits").is_dir() && dir.join("calls").is_dir() {
             "a tokenaudit store: read it with --store"
         } else if dir.canonicalize().is_ok_and(|d| self.skip.contains(&d)) {
-            "this run's report folder"
+            crate::source::REPORT_FOLDER
         } else {
             return false;
         };
