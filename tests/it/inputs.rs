@@ -847,8 +847,14 @@ fn logs_are_never_made_part_of_a_store() {
         "{}",
         stderr(&out)
     );
-    // A new folder, or one of other files, becomes a store.
+    // A new folder, or one of other files, becomes a store: a cron job's
+    // log (empty, made by its own redirection), a price file, editor
+    // settings, a backup are no call logs (hunt64).
     env.write("st/README.txt", "our store");
+    env.write("st/ingest.log", "");
+    env.write("st/prices.json", "{}");
+    env.write("st/.vscode/settings.json", "{}");
+    env.write("st/old/backup.tar.gz", "x");
     let out = env
         .cmd()
         .args(["ingest", "new", "--store", "st", "--quiet"])

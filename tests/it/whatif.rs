@@ -780,6 +780,25 @@ fn batch_on_a_model_without_a_batch_price_is_said() {
         "{text}"
     );
     assert!(!text.contains("no batch price"), "{text}");
+    // Batch calls already, and another lever: no note (hunt64).
+    env.write(
+        "batched.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"claude-sonnet-4-0","batch":true,"feature":"nightly","usage":{"input_tokens":1000,"output_tokens":200}}"#,
+    );
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "batched.jsonl",
+            "--trim-input",
+            "nightly=0.5",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out) + &stderr(&out);
+    assert!(!text.contains("no batch price"), "{text}");
 }
 
 /// One 1,000,000-token request past claude-sonnet-4-5's 200,000-token tier

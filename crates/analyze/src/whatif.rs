@@ -329,7 +329,8 @@ pub fn reprice(
         // Batch calls of a model with no batch price are at its normal
         // rates: such a lever saves nothing, which is said (hunt63), as for
         // the cache below.
-        if how == Processing::Batch && catalog.model(model).batch_multiplier.is_none() {
+        let batching = mine.iter().any(|l| matches!(l, Lever::Batch { .. }));
+        if batching && catalog.model(model).batch_multiplier.is_none() {
             let m = catalog.model(model);
             let note = format!(
                 "{}/{}: no batch price in the catalog; batch calls on it are priced at its normal rates and save nothing (a --prices file can give its batch_multiplier)",

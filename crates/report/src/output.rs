@@ -159,10 +159,10 @@ impl Drop for ReportSet {
 }
 
 /// Removes what a run killed while writing (Ctrl-C, a timeout) left in
-/// `dir`: its staged and kept files ([`side_name`]) of report names, when
-/// their process is gone (on Linux, no `/proc/PID`; elsewhere, an hour
-/// after they were written). A live run's are left alone (hunt63: they
-/// piled up, hidden, forever).
+/// `dir`: its staged and kept files ([`side_name`]) of report names, an
+/// hour after they were written, when their process is gone (on Linux, no
+/// `/proc/PID`). A live run's are left alone (hunt63: they piled up,
+/// hidden, forever).
 fn remove_leftovers(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -177,13 +177,15 @@ fn remove_leftovers(dir: &Path) {
         if pid == std::process::id() || !tokenaudit_ingest::source::is_report_name(report) {
             continue;
         }
-        let gone = if proc {
-            !Path::new(&format!("/proc/{pid}")).exists()
-        } else {
-            e.metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|a| a.as_secs() > 3600))
-        };
+        // An hour old, and (on Linux) of no process here: a run in another
+        // container or on another host sharing the folder cannot see a
+        // live run's process (hunt64), but none stages its files for an
+        // hour.
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|a| a.as_secs() > 3600));
+        let gone = old && !(proc && Path::new(&format!("/proc/{pid}")).exists());
         if gone {
             let _ = fs::remove_file(e.path());
         }
@@ -278,15 +280,17 @@ mod tests {
         set.commit()
     }
 
-    /// What a killed run left (its staged and kept report files) goes at
-    /// the next run into the folder; a live process's, and files of other
-    /// names, stay (hunt63).
+    /// What a killed run left (its staged and kept report files, an hour
+    /// old) goes at the next run into the folder; a live process's, a
+    /// fresh one (another host's run), and files of other names, stay
+    /// (hunt63, hunt64).
     #[test]
     fn a_killed_runs_leftovers_are_removed_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
         // No process has this number (Linux's pid_max is at most 2^22).
         let dead = 4_194_999;
         let live = std::process::id();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
         for name in [
             format!(".audit.json.tmp-{dead}"),
             format!(".audit-by-session.csv.old-{dead}"),
@@ -294,11 +298,15 @@ mod tests {
             format!(".audit.md.tmp-{live}"),
             "audit.json.tmp-12".to_string(),
         ] {
-            fs::write(dir.path().join(name), "x").unwrap();
+            let f = fs::File::create(dir.path().join(name)).unwrap();
+            f.set_modified(two_hours_ago).unwrap();
         }
+        // Another host's run staging now: its process is not ours to see.
+        fs::write(dir.path().join(format!(".audit.html.tmp-{dead}")), "x").unwrap();
         write_set(dir.path(), &[("audit.json", "{}")]).unwrap();
         let names: Vec<String> = listing(dir.path()).into_iter().map(|(n, _)| n).collect();
         let mut want = vec![
+            format!(".audit.html.tmp-{dead}"),
             format!(".audit.md.tmp-{live}"),
             format!(".notes.txt.tmp-{dead}"),
             "audit.json".to_string(),

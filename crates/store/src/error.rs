@@ -100,15 +100,35 @@ fn not_a_store_hint(path: &std::path::Path) -> String {
     }
 }
 
-/// Whether a folder holds log files, at its top or one folder down (a
-/// store's own folders aside): such a folder is audited as logs, and is
-/// not made a store (its logs would no longer be read).
+/// Whether a folder holds call logs, at its top or one folder down (a
+/// store's own and hidden folders aside): such a folder is audited as
+/// logs, and is not made a store (its logs would no longer be read).
 pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
-    let log = |p: &std::path::Path| p.is_file() && tokenaudit_ingest::source::is_log_candidate(p);
+    // Files of call logs' own kinds (not `.json` or `.log`: a cron job's
+    // log, a price file, editor settings; not a `.tar.gz` backup), with
+    // something in them (hunt64: an empty `ingest.log` made by the job's
+    // own redirection refused every night).
+    let log = |p: &std::path::Path| {
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let name = ["gz", "zst", "zstd"]
+            .iter()
+            .find_map(|c| name.strip_suffix(&format!(".{c}")))
+            .unwrap_or(&name);
+        [".jsonl", ".ndjson", ".parquet", ".csv", ".tsv"]
+            .iter()
+            .any(|e| name.ends_with(e))
+            && !name.starts_with('.')
+            && p.metadata().is_ok_and(|m| m.is_file() && m.len() > 0)
+    };
     std::fs::read_dir(path).is_ok_and(|entries| {
         entries.flatten().any(|e| {
             let p = e.path();
-            if crate::layout::OWN.iter().any(|o| e.file_name() == *o) {
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            if hidden || crate::layout::OWN.iter().any(|o| e.file_name() == *o) {
                 return false;
             }
             log(&p)

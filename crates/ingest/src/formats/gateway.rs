@@ -194,7 +194,9 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
         Ok(())
     }
     fn visit_str<E>(self, text: &str) -> Result<(), E> {
-        if self.scope != Scope::Choices {
+        if self.scope == Scope::Choices {
+            choices_text(self.line, text, self.depth);
+        } else {
             nested_from_text(self.line, text, self.scope, self.depth);
         }
         Ok(())
@@ -1768,7 +1770,7 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
     // the usage on the line) names itself by its id: read as the object
     // would be (hunt60: its served model and tier were lost).
     let usage = read.usage.has_main_count()
-        || matches!(&read.request_id.0, Lenient::Value(id) if tokenaudit_core::is_response_id(id));
+        || matches!(&read.request_id.0, Lenient::Value(id) if is_full_response_id(id));
     match scope {
         Scope::Metadata => l.absorb(read),
         Scope::Request if read.request_model.0.is_present() || read.prompt_text_fp.is_some() => {
@@ -1777,6 +1779,18 @@ pub(crate) fn nested_from_text(l: &mut RawLine<'_>, text: &str, scope: Scope, de
         Scope::Response | Scope::Nested if usage => l.absorb(read.body_only(false)),
         _ => {}
     }
+}
+
+/// A provider's response id of the length providers give (`chatcmpl-` and
+/// 29 characters, `msg_` and 24…): what tells a response body logged
+/// without its usage from a model's JSON answer with an id of its own
+/// (hunt64: `msg_48213377` in a structured answer).
+fn is_full_response_id(id: &str) -> bool {
+    tokenaudit_core::is_response_id(id)
+        && id.len() >= 24
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A usage's detail object at the top of a line ([`Field::UsageDetail`]),
@@ -2134,9 +2148,7 @@ fn error_of_text(text: &str) -> Option<Lenient<Cow<'static, str>>> {
     let kind = scan_error(&mut s).ok()?;
     s.at_end().then(|| match kind {
         Lenient::Value(k) => Lenient::Value(Cow::Owned(k.into_owned())),
-        Lenient::Missing => Lenient::Missing,
-        Lenient::Negative => Lenient::Negative,
-        Lenient::WrongType => Lenient::WrongType,
+        _ => Lenient::Value(Cow::Borrowed("error")),
     })
 }
 
@@ -2147,7 +2159,9 @@ fn is_error_kind_key(key: &Lenient<Cow<'_, str>>) -> bool {
 
 /// An `error` object without a usable `type`/`code` is still an error.
 pub(crate) fn error_object_kind(kind: Lenient<Cow<'_, str>>) -> Lenient<Cow<'_, str>> {
-    if kind.is_present() {
+    // (A `type` that is a list or an object names no kind: still an
+    // error, hunt64.)
+    if kind.is_value() {
         kind
     } else {
         Lenient::Value(Cow::Borrowed("error"))
@@ -2861,9 +2875,26 @@ pub(crate) fn choices_from_text<'a>(l: &mut RawLine<'a>, text: &'a str, depth: u
     let _ = scan_choices(&mut Scanner::new(text), l, depth);
 }
 
+/// A `choices` list given as JSON text (a warehouse's JSON column exported
+/// to Parquet, a gateway that logs it as a string): read as the list is,
+/// what it tells taken as the list's would be (hunt64).
+pub(crate) fn choices_text(l: &mut RawLine<'_>, text: &str, depth: u8) {
+    if !text.trim_start().starts_with('[') {
+        return;
+    }
+    let mut read = RawLine::default();
+    let mut s = Scanner::new(text);
+    if scan_choices(&mut s, &mut read, depth).is_ok() && s.at_end() {
+        l.absorb(read);
+    }
+}
+
 fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan<()> {
     if s.peek()? != b'[' {
-        return s.scalar().map(|_| ());
+        if let Scalar::Str(text) = s.scalar()? {
+            choices_text(l, &text, depth);
+        }
+        return Ok(());
     }
     s.begin_array()?;
     let mut first = true;
@@ -3046,6 +3077,13 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
             }
         }
         // An `output` column (Parquet): its items are not read.
+        // A `choices` column of JSON text (a Parquet VARCHAR or JSON
+        // column): read as the list (hunt64).
+        Field::Choices if !metadata && depth < 3 => {
+            if let Scalar::Str(text) = &v {
+                choices_text(l, text, depth + 1);
+            }
+        }
         Field::Metadata | Field::Nested | Field::Choices | Field::Output | Field::Other => {
             if metadata {
                 if let Lenient::Value(v) = v.label() {
@@ -3859,6 +3897,33 @@ mod tests {
         assert_eq!(r.model, "gpt-4o-mini");
     }
 
+    /// A negative logged cost (a placeholder −1) is no cost: the call is
+    /// read without it and the field said to be ignored (hunt61: it was
+    /// reconciled at −666,766%); a cost of 0 or more is kept.
+    #[test]
+    fn a_negative_logged_cost_is_ignored() {
+        let line = |cost: &str| {
+            format!(
+                r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":10,"completion_tokens":1}},"cost":{cost}}}"#
+            )
+        };
+        for cost in ["-1", "\"-0.5\"", "-0.000001"] {
+            let text = line(cost);
+            let r = rec(&text);
+            assert_eq!(
+                (r.logged_cost, r.unread_field),
+                (None, Some("cost")),
+                "{cost}"
+            );
+        }
+        for (cost, picos) in [("0", 0), ("0.25", 250_000_000_000)] {
+            let text = line(cost);
+            let r = rec(&text);
+            assert_eq!(r.logged_cost.map(|m| m.picos()), Some(picos), "{cost}");
+            assert_eq!(r.unread_field, None);
+        }
+    }
+
     /// A provider's response given as JSON text without its usage (the
     /// gateway kept the usage on the line) reads as the object does: it
     /// answered as `gpt-4o-mini` on the flex tier (hunt60: as text it was
@@ -3867,14 +3932,17 @@ mod tests {
     /// An `error` object as text gives its type, as the object does.
     #[test]
     fn a_response_or_error_as_json_text_reads_as_the_object() {
-        let object = r#"{"timestamp":"2026-10-01T10:00:00Z","usage":{"prompt_tokens":1000,"completion_tokens":10},"request":{"model":"gpt-4o"},"response":{"id":"chatcmpl-8xYzAbCdEfGh","created":1790000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex"}}"#;
+        let object = r#"{"timestamp":"2026-10-01T10:00:00Z","usage":{"prompt_tokens":1000,"completion_tokens":10},"request":{"model":"gpt-4o"},"response":{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","created":1790000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex"}}"#;
         let v: serde_json::Value = serde_json::from_str(object).unwrap();
         let mut text = v.clone();
         text["response"] = serde_json::Value::String(v["response"].to_string());
         for line in [object.to_string(), text.to_string()] {
             let r = rec(&line);
             assert_eq!(r.model, "gpt-4o-mini-2024-07-18", "{line}");
-            assert_eq!(r.request_id.as_deref(), Some("chatcmpl-8xYzAbCdEfGh"));
+            assert_eq!(
+                r.request_id.as_deref(),
+                Some("chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT")
+            );
             assert_eq!(r.service_tier, Some(tokenaudit_core::ServiceTier::Flex));
         }
         // A model's JSON answer logged as the response: no body.
@@ -3890,6 +3958,22 @@ mod tests {
                 Some("rate_limit_error"),
                 "{line}"
             );
+        }
+        // A structured answer with an id of its own (hunt64): no body, its
+        // tier and model are not the call's.
+        let answer = r#"{"timestamp":"2026-10-01T10:00:00Z","usage":{"prompt_tokens":1000,"completion_tokens":10},"request":{"model":"gpt-4o"},"response":"{\"id\":\"msg_48213377\",\"model\":\"Model Y\",\"service_tier\":\"priority\"}"}"#;
+        let r = rec(answer);
+        assert_eq!((&*r.model, r.service_tier), ("gpt-4o", None));
+        // An error whose type is a list or an object is still an error, as
+        // text and as an object (hunt64: a success).
+        for error in [
+            r#""error":{"type":["rate_limit"],"message":"x"}"#,
+            r#""error":"{\"code\":{\"n\":429}}""#,
+        ] {
+            let line = format!(
+                r#"{{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","usage":{{"prompt_tokens":1000,"completion_tokens":0}},{error}}}"#
+            );
+            assert_eq!(rec(&line).error_kind.as_deref(), Some("error"), "{line}");
         }
         // Text that is no object stays a short kind, or `error`.
         let word = error.replace(

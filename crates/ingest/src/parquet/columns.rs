@@ -307,6 +307,12 @@ impl Builder {
                 {
                     self.entry(path, &node, true, Target::Choices(depth + 1))?
                 }
+                // … or a column of its JSON text (DuckDB's JSON type).
+                (Field::Choices, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                    if depth < 3 && !metadata =>
+                {
+                    self.entry(path, &node, false, key(Field::Choices))?
+                }
                 (f @ (Field::Messages | Field::Prompt | Field::System), _) => {
                     self.entry(path, &node, true, Target::Text(f))?;
                 }

@@ -396,6 +396,10 @@ impl LMoney {
     pub fn from_label(label: Lenient<Cow<'_, str>>) -> LMoney {
         LMoney(match label {
             Lenient::Value(v) => match Money::parse_usd(&v).or_else(|| grouped_usd(&v)) {
+                // No call costs less than nothing: a negative amount (a
+                // refund's row, a placeholder −1) is no logged cost, and
+                // said as a field ignored (hunt61: reconciled at −666,766%).
+                Some(m) if m < Money::ZERO => Lenient::Negative,
                 Some(m) => Lenient::Value(m),
                 None => Lenient::WrongType,
             },

@@ -68,10 +68,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let share_of = |m: Money| m.picos() as f64 / total.picos() as f64;
         let mut f = Finding::new(
             format!(
-                "{} of {} feature × model groups make {:.0}% of spend",
+                "{} of {} feature × model groups make {}% of spend",
                 set.len(),
                 priced.len(),
-                share_of(acc) * 100.0
+                percent_below_whole(share_of(acc) * 100.0)
             ),
             scope([("scope", "all")]),
         )
@@ -131,5 +131,29 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                             cap max_tokens, and set a per-call budget to be alerted."
             .to_string();
         out.push(f);
+    }
+}
+
+/// A percentage as a whole number, but never "100" for less than all of it
+/// (hunt61: 99.97% read "100%" while other groups had spend): then one
+/// decimal, rounded down.
+fn percent_below_whole(pct: f64) -> String {
+    let whole = format!("{pct:.0}");
+    if whole == "100" && pct < 100.0 {
+        format!("{:.1}", (pct * 10.0).floor() / 10.0)
+    } else {
+        whole
+    }
+}
+
+#[cfg(test)]
+mod percent_tests {
+    #[test]
+    fn less_than_all_is_never_said_to_be_all() {
+        use super::percent_below_whole as p;
+        assert_eq!(
+            [p(85.4), p(99.4), p(99.5), p(99.97), p(100.0)],
+            ["85", "99", "99.5", "99.9", "100"]
+        );
     }
 }

@@ -1146,3 +1146,39 @@ fn a_choices_list_column_is_read_as_json_reads_it() {
         assert!(g.contains("finish_reason: None"), "{g}");
     }
 }
+
+/// The same `choices` as JSON text (DuckDB's JSON type, a VARCHAR copy of
+/// it): read as the list, in the column and in the JSON line (hunt64).
+#[test]
+fn a_choices_column_of_json_text_is_read_as_the_list() {
+    let got = agree(
+        vec![
+            ("model", strings(&[Some("gpt-4o"); 4])),
+            (
+                "choices",
+                strings(&[
+                    Some(r#"[{"finish_reason":"length","index":0}]"#),
+                    Some(r#"[{"index":0,"finish_reason":"stop"},{"finish_reason":"length"}]"#),
+                    Some("not a list"),
+                    None,
+                ]),
+            ),
+            ("prompt_tokens", arr(Int64Array::from(vec![Some(10); 4]))),
+            ("completion_tokens", arr(Int64Array::from(vec![Some(1); 4]))),
+        ],
+        None,
+    );
+    assert!(
+        got[0].contains("finish_reason: Some(\"length\")"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].contains("finish_reason: Some(\"stop\")"),
+        "{}",
+        got[1]
+    );
+    for g in &got[2..] {
+        assert!(g.contains("finish_reason: None"), "{g}");
+    }
+}
