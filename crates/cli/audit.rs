@@ -237,7 +237,7 @@ fn formats(list: &[String]) -> Result<Vec<ReportFormat>> {
 
 /// The built-in catalog with the `--prices` files overlaid, and the files'
 /// texts (a cluster's executors build the same catalog from them).
-fn catalog(paths: &[PathBuf]) -> Result<(Catalog, Vec<String>)> {
+pub fn catalog(paths: &[PathBuf]) -> Result<(Catalog, Vec<String>)> {
     let texts = paths
         .iter()
         .map(|p| {

@@ -99,8 +99,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Review(args) => review::run(args),
-        Command::Prices(cmd) => prices::run(cmd, &tokenaudit_core::pricing::Catalog::builtin())
-            .map(|_| ExitCode::SUCCESS),
+        Command::Prices(cmd) => prices::run(cmd).map(|_| ExitCode::SUCCESS),
         Command::Formats => formats::run().map(|_| ExitCode::SUCCESS),
         Command::Findings(args) => findings::run(args),
         Command::Rules(args) => rules::run(args).map(|_| ExitCode::SUCCESS),

@@ -30,6 +30,11 @@ pub enum PricesCommand {
         /// azure, groq, together, fireworks, mistral, deepseek, x-ai, ...).
         #[arg(long, value_name = "ID")]
         provider: Option<String>,
+        /// A price catalog file (see `tokenaudit prices import`) overlaid
+        /// on the built-in one, as `audit --prices` does. Repeatable; later
+        /// files win.
+        #[arg(long, value_name = "FILE")]
+        prices: Vec<PathBuf>,
     },
     /// Show one model's full price history, tiers, batch rate and the names
     /// that resolve to it.
@@ -40,6 +45,11 @@ pub enum PricesCommand {
     Show {
         /// Model name as it appears in your logs.
         model: String,
+        /// A price catalog file overlaid on the built-in one, as `audit
+        /// --prices` does: what an imported catalog will charge. Repeatable;
+        /// later files win.
+        #[arg(long, value_name = "FILE")]
+        prices: Vec<PathBuf>,
     },
     /// Convert another price catalog into tokenaudit's format.
     ///
@@ -81,10 +91,12 @@ pub enum ImportSource {
     },
 }
 
-pub fn run(cmd: PricesCommand, catalog: &Catalog) -> Result<()> {
+pub fn run(cmd: PricesCommand) -> Result<()> {
     match cmd {
-        PricesCommand::List { provider } => list(catalog, provider.as_deref()),
-        PricesCommand::Show { model } => show(catalog, &model),
+        PricesCommand::List { provider, prices } => {
+            list(&crate::audit::catalog(&prices)?.0, provider.as_deref())
+        }
+        PricesCommand::Show { model, prices } => show(&crate::audit::catalog(&prices)?.0, &model),
         PricesCommand::Import { source } => import(source),
     }
 }

@@ -439,6 +439,60 @@ fn claude_names_with_the_version_first_are_priced() {
     assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
 }
 
+/// `prices show` and `prices list` show the catalog an audit with the
+/// same `--prices` files uses (hunt65: they took no `--prices`); the
+/// entry whose id is the longer spelling of the name is the one shown.
+#[test]
+fn prices_commands_show_the_catalog_with_its_overlays() {
+    let env = Env::new();
+    env.write(
+        "own.json",
+        r#"{"schema":1,"version":"ours","models":[{"provider":"azure","id":"eu/o1","prices":[{"input":"16.5","output":"66"}]}]}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["prices", "show", "azure/eu/o1", "--prices", "own.json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("azure / eu/o1"), "{text}");
+    assert!(text.contains("input 16.5, output 66"), "{text}");
+    let out = env
+        .cmd()
+        .args([
+            "prices",
+            "list",
+            "--provider",
+            "azure",
+            "--prices",
+            "own.json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().take(4).collect::<Vec<_>>()
+                == ["azure", "eu/o1", "16.5", "66"]),
+        "{text}"
+    );
+    // A file that is no catalog is said, as for `audit`.
+    env.write("bad.json", "{}");
+    let out = env
+        .cmd()
+        .args(["prices", "show", "gpt-4o", "--prices", "bad.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--prices bad.json: not a tokenaudit price catalog"));
+}
+
 /// `prices show` with a partial name lists the names that hold it;
 /// `prices list --provider` takes a provider by a name it is logged under
 /// (`bedrock` is `aws`).

@@ -514,7 +514,8 @@ impl Catalog {
     /// multipliers) stays ours, so a negotiated rate for `gpt-4o` still
     /// prices `gpt-4o-2024-08-06` and its batch calls. `other`'s providers
     /// replace ours with the same id (keeping ours' `makes` when theirs has
-    /// none: a LiteLLM import gives none). The version becomes
+    /// none: a LiteLLM import gives none; their hint joined to ours, so
+    /// either spelling names the provider). The version becomes
     /// `"<ours>+<theirs>"` and sources are concatenated.
     pub fn overlay(&mut self, other: Catalog) {
         let mut providers = std::mem::take(&mut self.providers);
@@ -524,6 +525,17 @@ impl Catalog {
                     if p.makes.is_none() {
                         p.makes = q.makes.take();
                     }
+                    // Theirs is how their source spells the provider, ours
+                    // how logs do: either names it (hunt65: a LiteLLM
+                    // import left Google only `vertex_ai-language-models`,
+                    // and logs' `vertex_ai`, `gemini` became providers of
+                    // their own).
+                    p.hint = match (q.hint.take(), p.hint) {
+                        (Some(ours), Some(theirs)) if ours != theirs => {
+                            Some(MatchRule::Or(vec![ours, theirs]))
+                        }
+                        (ours, theirs) => theirs.or(ours),
+                    };
                     *q = p
                 }
                 None => providers.push(p),

@@ -23,7 +23,9 @@ use super::{Catalog, ModelId, ProviderKind};
 
 /// A match's rank: (maker's whole-name match, rule kind, first party, rule
 /// length, earlier provider).
-type Key = (bool, u32, bool, u32, std::cmp::Reverse<usize>);
+/// (maker's and whole, kind of match, first party, score, length of the
+/// name its id equals, earlier provider): see [`Catalog::best_keyed`].
+type Key = (bool, u32, bool, u32, usize, std::cmp::Reverse<usize>);
 
 /// Bedrock cross-region inference-profile prefixes.
 const BEDROCK_REGIONS: &[&str] = &[
@@ -226,8 +228,15 @@ impl Catalog {
             // the name.
             let mut best_score: Option<u32> = None;
             let mut whole = false;
+            // Of two ids equal to spellings of the name, the longer names
+            // more of it: `eu/o1` over `o1` for `azure/eu/o1` (hunt65: the
+            // earlier provider's won, the EU price was never used).
+            let mut own_len = 0;
             for n in names {
                 let own = (*n == id).then_some(3 * KIND + KIND - 1);
+                if own.is_some() {
+                    own_len = own_len.max(n.len());
+                }
                 let Some(score) = own.max(m.match_rule.as_ref().and_then(|r| r.score(n))) else {
                     continue;
                 };
@@ -242,6 +251,7 @@ impl Catalog {
                 score / KIND,
                 first_party,
                 score % KIND,
+                own_len,
                 std::cmp::Reverse(p),
             );
             if best.as_ref().is_none_or(|(k, _)| key > *k) {
@@ -261,7 +271,7 @@ impl Catalog {
     /// maker's rule also matches its id (`claude-sonnet-4@…`: Anthropic's
     /// `claude-sonnet-4-0` rule matches `claude-4-sonnet`, the same model).
     fn maker_over_hint(&self, names: &[String], hit: (Key, usize)) -> Option<usize> {
-        let ((_, kind, _, _, _), hinted) = hit;
+        let ((_, kind, _, _, _, _), hinted) = hit;
         if kind != 1 {
             return None;
         }

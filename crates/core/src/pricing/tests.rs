@@ -325,6 +325,49 @@ fn an_override_from_a_date_keeps_the_prices_before_it() {
     );
 }
 
+/// Of two ids equal to spellings of a logged name, the one naming more of
+/// it wins (hunt65: `azure/eu/o1` was priced as `azure/o1`, the earlier
+/// entry, whose id equals only its last segment).
+#[test]
+fn the_id_that_names_more_of_the_name_wins() {
+    let mut c = Catalog::builtin();
+    let o1 = c.resolve(Some("azure"), "o1").expect("azure's o1");
+    let user = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "ours", "models": [
+            {"provider": "azure", "id": "eu/o1", "prices": [{"input": "16.5", "output": "66"}]}]}"#,
+    )
+    .unwrap();
+    c.overlay(user);
+    let eu = c.resolve(Some("azure"), "eu/o1").unwrap();
+    assert_eq!(c.model(eu).id, "eu/o1");
+    assert_eq!(c.resolve(Some("azure"), "azure/eu/o1"), Some(eu));
+    assert_eq!(
+        c.model(c.resolve(Some("azure"), "o1").unwrap()).id,
+        c.model(o1).id
+    );
+}
+
+/// An overlaid provider's hint is joined to ours (hunt65: a LiteLLM import
+/// gave Google only `vertex_ai-language-models`, and logs' `vertex_ai`
+/// and `gemini` no longer named it).
+#[test]
+fn an_overlaid_providers_hint_adds_to_ours() {
+    let mut c = Catalog::builtin();
+    for name in ["vertex_ai", "gemini"] {
+        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+    }
+    let user = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "ours",
+            "providers": [{"id": "google", "name": "Google", "kind": "first_party", "match": {"equals": "vertex_ai-language-models"}}],
+            "models": []}"#,
+    )
+    .unwrap();
+    c.overlay(user);
+    for name in ["vertex_ai", "gemini", "vertex_ai-language-models"] {
+        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+    }
+}
+
 #[test]
 fn bad_files_name_the_problem() {
     let err = Catalog::from_json_str(r#"{"schema": 2, "version": "x", "models": []}"#).unwrap_err();
