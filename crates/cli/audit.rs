@@ -514,6 +514,23 @@ impl Prepared {
         } = outcome;
         warn_unmatched_config(&audit, &self.analyze);
         warn_unmatched_mapping(self.options.mapping.as_deref());
+        // A `[mapping.only]` path no line has skips every line: with
+        // --strict, an error, not a $0 report (hunt65). (A count column no
+        // line fills is said, and is no error: a column can be empty.)
+        if self.strict {
+            let absent = self
+                .options
+                .mapping
+                .as_deref()
+                .map(|m| m.only_absent())
+                .unwrap_or_default();
+            if !absent.is_empty() {
+                bail!(
+                    "--strict: {} of [mapping.only] that no line has (above), so every line was skipped; no report written.",
+                    counted(absent.len() as u64, "path", "paths")
+                );
+            }
+        }
         if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
                 "--strict: {}; no report written.\n",

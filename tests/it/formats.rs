@@ -1934,6 +1934,29 @@ fn a_mapping_only_filter_skips_rows_that_are_not_calls() {
         "{stderr}"
     );
     assert!(!said("runs.parquet", "p.toml").contains("[mapping.only]"));
+    // With --strict, an error, not a $0 report (hunt65).
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "runs.parquet",
+            "--config",
+            "typo.toml",
+            "--out",
+            "strict",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "--strict: 1 path of [mapping.only] that no line has (above), so every line was skipped; no report written."
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!env.path("strict/audit.json").exists());
     // A path whose value is a list is there (no value equals it): no
     // warning (hunt35).
     env.write(
