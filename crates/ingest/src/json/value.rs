@@ -75,7 +75,13 @@ impl<'a> Scalar<'a> {
             Scalar::I64(v) => Lenient::Value(v as u64),
             Scalar::F64(v) => float_to_count(v),
             Scalar::Str(v) => {
+                // (A JSON string's text, quotes and all: a Parquet column of
+                // DuckDB's JSON type holding `"300000"`, hunt65.)
                 let t = v.trim();
+                let t = t
+                    .strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .map_or(t, str::trim);
                 if let Ok(n) = t.parse::<u64>() {
                     Lenient::Value(n)
                 } else if let Ok(f) = t.parse::<f64>() {
@@ -497,5 +503,17 @@ mod grouped_tests {
             assert_eq!(c(wrong), Lenient::WrongType, "{wrong}");
         }
         assert_eq!(grouped_digits("18,446,744,073,709,551,616"), None);
+    }
+
+    /// A JSON string's text (a Parquet JSON column's `"300000"`) counts as
+    /// its content (hunt65: rejected as a wrong type).
+    #[test]
+    fn a_count_as_json_string_text_is_its_content() {
+        let c = |t: &str| Scalar::Str(Cow::Borrowed(t)).count();
+        assert_eq!(c("\"300000\""), Lenient::Value(300_000));
+        assert_eq!(c(" \" 1,000 \" "), Lenient::Value(1_000));
+        for wrong in ["\"", "\"\"", "\"abc\"", "\"300000"] {
+            assert_eq!(c(wrong), Lenient::WrongType, "{wrong}");
+        }
     }
 }
