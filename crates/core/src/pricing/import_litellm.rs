@@ -86,7 +86,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             .and_then(Value::as_str)
             .unwrap_or("unknown");
         let provider = provider_id(litellm_provider);
-        let (rates, tiers) = match rates_and_tiers(e, "") {
+        let (rates, tiers) = match rates_and_tiers(e, "").and_then(|r| with_tiered_pricing(e, r)) {
             Ok(r) => r,
             Err(reason) => {
                 report.skipped.push((key.clone(), reason));
@@ -250,6 +250,78 @@ fn rates_and_tiers(e: &Map<String, Value>, suffix: &str) -> Result<(Rates, Vec<T
             });
         }
     }
+    Ok((base, tiers))
+}
+
+/// The rates and tiers of LiteLLM's `tiered_pricing` list (ranges of the
+/// request's input tokens, each with its rates: Qwen's, Volcengine's),
+/// added to what the flat keys give: its first range is the base when the
+/// entry has no flat price, and each later range a tier from the range's
+/// start, billing the whole request (as `…_above_Nk_tokens`). hunt65: 49
+/// such models were skipped as having no input price, and the tiers of the
+/// others were lost.
+fn with_tiered_pricing(
+    e: &Map<String, Value>,
+    (mut base, mut tiers): (Rates, Vec<Tier>),
+) -> Result<(Rates, Vec<Tier>), SkipReason> {
+    let Some(list) = e.get("tiered_pricing").and_then(Value::as_array) else {
+        return Ok((base, tiers));
+    };
+    let mut ranges: Vec<(u64, Rates)> = Vec::new();
+    for item in list {
+        let Some(t) = item.as_object() else {
+            return Err(SkipReason::InvalidPrice(
+                "`tiered_pricing` item is not an object".into(),
+            ));
+        };
+        let start = t
+            .get("range")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 0.0);
+        let Some(start) = start else {
+            return Err(SkipReason::InvalidPrice(format!(
+                "`tiered_pricing` range of {item}"
+            )));
+        };
+        let get = |name: &str| -> Result<Option<Money>, SkipReason> {
+            match t.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => per_token(v).map(Some).ok_or_else(|| {
+                    SkipReason::InvalidPrice(format!("`tiered_pricing` `{name}` = {v}"))
+                }),
+            }
+        };
+        let rates = Rates {
+            input: get("input_cost_per_token")?,
+            output: get("output_cost_per_token")?,
+            cached_read: get("cache_read_input_token_cost")?,
+            cache_write_5m: get("cache_creation_input_token_cost")?,
+            reasoning: get("output_cost_per_reasoning_token")?,
+            ..Rates::default()
+        };
+        if rates.input.is_none() {
+            return Err(SkipReason::InvalidPrice(format!(
+                "`tiered_pricing` range from {start} has no input price"
+            )));
+        }
+        ranges.push((start as u64, rates));
+    }
+    ranges.sort_by_key(|(start, _)| *start);
+    for (start, rates) in ranges {
+        if start == 0 {
+            if base.input.is_none() {
+                base = rates;
+            }
+        } else if !tiers.iter().any(|t| t.above_input_tokens == start) {
+            tiers.push(Tier {
+                above_input_tokens: start,
+                rates,
+            });
+        }
+    }
+    tiers.sort_by_key(|t| t.above_input_tokens);
     Ok((base, tiers))
 }
 

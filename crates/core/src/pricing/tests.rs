@@ -697,6 +697,57 @@ fn imports_genai_prices_history_tiers_and_rules() {
         .any(|n| n.contains("web_searches_kcount")));
 }
 
+/// LiteLLM's `tiered_pricing` (ranges of the request's input): the first
+/// range is the base of an entry with no flat price, later ones are tiers
+/// (hunt65: such models were skipped as "no input price", and a flat
+/// entry's ranges lost). qwen-flash at 300k in, 10k out: 300,000 × $0.25 +
+/// 10,000 × $2 per million = $0.095; at 100k in: 100,000 × $0.05 + 10,000
+/// × $0.40 = $0.009.
+#[test]
+fn imports_litellm_tiered_pricing() {
+    let json = r#"{
+      "dashscope/qwen-flash": {"litellm_provider": "dashscope", "mode": "chat",
+        "tiered_pricing": [
+          {"input_cost_per_token": 2.5e-07, "output_cost_per_token": 2e-06, "range": [256000.0, 1000000.0]},
+          {"input_cost_per_token": 5e-08, "output_cost_per_token": 4e-07, "range": [0, 256000.0]}]},
+      "opencode_go/grok-4.7": {"litellm_provider": "opencode_go", "mode": "chat",
+        "input_cost_per_token": 2e-06, "output_cost_per_token": 6e-06,
+        "tiered_pricing": [
+          {"range": [0, 200000], "input_cost_per_token": 2e-06, "output_cost_per_token": 6e-06},
+          {"range": [200000, 500000], "input_cost_per_token": 4e-06, "output_cost_per_token": 1.2e-05}]},
+      "broken/x": {"litellm_provider": "openai", "mode": "chat",
+        "tiered_pricing": [{"output_cost_per_token": 1e-06, "range": [0, 10]}]}
+    }"#;
+    let (c, report) = import_litellm(json).unwrap();
+    assert_eq!(report.imported, 2);
+    let call = |input: u64| Usage {
+        input,
+        output: 10_000,
+        ..Usage::default()
+    };
+    let q = c.resolve(None, "dashscope/qwen-flash").unwrap();
+    assert_eq!(
+        c.price(q, None, &call(300_000), false).cost.total(),
+        usd("0.095")
+    );
+    assert_eq!(
+        c.price(q, None, &call(100_000), false).cost.total(),
+        usd("0.009")
+    );
+    let g = c.resolve(None, "opencode_go/grok-4.7").unwrap();
+    // 300,000 × $4 + 10,000 × $12 per million.
+    assert_eq!(
+        c.price(g, None, &call(300_000), false).cost.total(),
+        usd("1.32")
+    );
+    assert_eq!(report.skipped.len(), 1);
+    assert!(
+        format!("{:?}", report.skipped[0]).contains("has no input price"),
+        "{:?}",
+        report.skipped
+    );
+}
+
 #[test]
 fn imports_litellm_floats_exactly_with_batch_and_tiers() {
     let json = r#"{

@@ -611,7 +611,7 @@ impl<S: RecordSink> Worker<S> {
         at: Location,
         mend: bool,
     ) {
-        if let Some(reject) = crate::source::container::csv_reject(raw) {
+        if let Some(reject) = csv_reject(raw) {
             self.take(Err(reject), at);
             return;
         }
@@ -1399,6 +1399,21 @@ fn produce_parquet_lines(
             e.to_string(),
         );
     }
+}
+
+/// The reject of a line the CSV reader wrote for a row it could not read
+/// (hunt63: such rows were said to be malformed JSON).
+fn csv_reject(line: &[u8]) -> Option<Reject> {
+    use crate::source::container::{UNCLOSED_QUOTE, UNREADABLE_ROW};
+    [UNCLOSED_QUOTE, UNREADABLE_ROW]
+        .into_iter()
+        .find(|m| line == *m)
+        .map(|m| {
+            Reject::new(
+                RejectReason::MalformedCsv,
+                String::from_utf8_lossy(&m[1..]).into_owned(),
+            )
+        })
 }
 
 #[cfg(test)]

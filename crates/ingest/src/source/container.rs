@@ -950,25 +950,11 @@ impl<R: Read> Read for JsonRecords<R> {
 }
 
 /// The line a CSV row that cannot be read becomes (a NUL first: no JSON
-/// line, nor text a log holds), rejected at its line with its reason
-/// ([`csv_reject`]).
-const UNCLOSED_QUOTE: &[u8] = b"\0CSV row whose quoted cell never closes";
-const UNREADABLE_ROW: &[u8] =
+/// line, nor text a log holds), rejected at its line with its reason (the
+/// pipeline's `csv_reject`).
+pub const UNCLOSED_QUOTE: &[u8] = b"\0CSV row whose quoted cell never closes";
+pub const UNREADABLE_ROW: &[u8] =
     b"\0CSV row that is not UTF-8 text (is the file in another encoding?)";
-
-/// The reject of a line [`CsvRecords`] wrote for a row it could not read
-/// (hunt63: such rows were said to be malformed JSON).
-pub fn csv_reject(line: &[u8]) -> Option<crate::rejects::Reject> {
-    [UNCLOSED_QUOTE, UNREADABLE_ROW]
-        .into_iter()
-        .find(|m| line == *m)
-        .map(|m| {
-            crate::rejects::Reject::new(
-                crate::rejects::RejectReason::MalformedCsv,
-                String::from_utf8_lossy(&m[1..]).into_owned(),
-            )
-        })
-}
 
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
@@ -1905,7 +1891,7 @@ mod tests {
         let csv = "a,b,c\n1,2,3\n4,\"open,6\n7,8,9\n10,11,12\n";
         let got = read(csv);
         assert_eq!(got[1], r#"{"a":1,"b":2,"c":3}"#);
-        assert_eq!(got[2], "!CSV row whose quoted cell never closes");
+        assert_eq!(got[2], "\0CSV row whose quoted cell never closes");
         assert_eq!(got[3], r#"{"a":7,"b":8,"c":9}"#);
         assert_eq!(got[4], r#"{"a":10,"b":11,"c":12}"#);
         let prose = "a,b,c\n1,\"line one\nline two, and more\nline three\",3\n";
@@ -1921,7 +1907,7 @@ mod tests {
         // every later row was one note, silently).
         let last = "a,b,c\n1,2,3\n4,5,\"open\n7,8,9\n10,11,12\n";
         let got = read(last);
-        assert_eq!(got[2], "!CSV row whose quoted cell never closes");
+        assert_eq!(got[2], "\0CSV row whose quoted cell never closes");
         assert_eq!(got[3], r#"{"a":7,"b":8,"c":9}"#);
         assert_eq!(got[4], r#"{"a":10,"b":11,"c":12}"#);
         // A closed note of several lines in the last column, last row or
