@@ -826,6 +826,18 @@ fn logs_are_never_made_part_of_a_store() {
         stderr(&out)
     );
     assert!(!env.path("exports/_commits").exists() && !env.path("exports/calls").exists());
+    // Calls in a `.log` file, or a rotated one, are logs too (hunt66).
+    for name in ["app/gateway.log", "rotated/calls.jsonl.1"] {
+        env.write(name, good(1));
+        let dir = name.split('/').next().unwrap();
+        let out = env
+            .cmd()
+            .args(["ingest", "new", "--store", dir, "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(!env.path(&format!("{dir}/_commits")).exists(), "{name}");
+    }
     // The folder still audits as logs: 5 calls.
     let out = run(&env, &["exports"]);
     assert_eq!(out.status.code(), Some(0));

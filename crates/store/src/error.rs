@@ -118,11 +118,15 @@ pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
             .iter()
             .find_map(|c| name.strip_suffix(&format!(".{c}")))
             .unwrap_or(&name);
-        [".jsonl", ".ndjson", ".parquet", ".csv", ".tsv"]
+        let call_log = [".jsonl", ".ndjson", ".parquet", ".csv", ".tsv"]
             .iter()
-            .any(|e| name.ends_with(e))
-            && !name.starts_with('.')
+            .any(|e| name.ends_with(e));
+        !name.starts_with('.')
             && p.metadata().is_ok_and(|m| m.is_file() && m.len() > 0)
+            && (call_log
+                // A `.log`, `.json` or rotated log: if it reads like calls
+                // (hunt66: `app.log` and `calls.jsonl.1` were made stores).
+                || (tokenaudit_ingest::source::is_log_candidate(p) && reads_like_calls(p)))
     };
     std::fs::read_dir(path).is_ok_and(|entries| {
         entries.flatten().any(|e| {
@@ -137,4 +141,19 @@ pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
                         .is_ok_and(|inner| inner.flatten().any(|i| log(&i.path()))))
         })
     })
+}
+
+/// Whether a file's first 8 KB (decompressed when it is gzip or zstd) name
+/// a model or a usage: a log of calls, not a cron job's output or a price
+/// file.
+fn reads_like_calls(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let source = tokenaudit_ingest::Source::File(path.to_path_buf());
+    let Ok((_, reader)) = tokenaudit_ingest::source::open(&source) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let _ = reader.take(8 << 10).read_to_end(&mut head);
+    let text = String::from_utf8_lossy(&head);
+    text.contains("\"model\"") || text.contains("\"usage\"")
 }

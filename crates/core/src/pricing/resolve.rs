@@ -23,9 +23,10 @@ use super::{Catalog, ModelId, ProviderKind};
 
 /// A match's rank: (maker's whole-name match, rule kind, first party, rule
 /// length, earlier provider).
-/// (maker's and whole, kind of match, first party, score, length of the
-/// name its id equals, earlier provider): see [`Catalog::best_keyed`].
-type Key = (bool, u32, bool, u32, usize, std::cmp::Reverse<usize>);
+/// (maker's and whole, kind of match, first party, score, earlier
+/// provider, length of the name its id equals): see
+/// [`Catalog::best_keyed`].
+type Key = (bool, u32, bool, u32, std::cmp::Reverse<usize>, usize);
 
 /// Bedrock cross-region inference-profile prefixes.
 const BEDROCK_REGIONS: &[&str] = &[
@@ -228,9 +229,10 @@ impl Catalog {
             // the name.
             let mut best_score: Option<u32> = None;
             let mut whole = false;
-            // Of two ids equal to spellings of the name, the longer names
-            // more of it: `eu/o1` over `o1` for `azure/eu/o1` (hunt65: the
-            // earlier provider's won, the EU price was never used).
+            // Of a provider's two ids equal to spellings of the name, the
+            // longer names more of it: `eu/o1` over `o1` for `azure/eu/o1`
+            // (hunt65: the earlier entry won, the EU price was never used).
+            // Between providers, the order decides as before (hunt66).
             let mut own_len = 0;
             for n in names {
                 let own = (*n == id).then_some(3 * KIND + KIND - 1);
@@ -251,8 +253,8 @@ impl Catalog {
                 score / KIND,
                 first_party,
                 score % KIND,
-                own_len,
                 std::cmp::Reverse(p),
+                own_len,
             );
             if best.as_ref().is_none_or(|(k, _)| key > *k) {
                 best = Some((key, i));

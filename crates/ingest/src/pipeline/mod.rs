@@ -753,6 +753,10 @@ fn unread_field(field: &str, at: Location) -> RejectSample {
                             seconds since a trace's start? a spreadsheet's serial date read as \
                             seconds? an unset 0001-01-01 or 9999-12-31?), read as absent"
                 .to_string(),
+            // A negative one too (hunt66: said to be of the wrong type).
+            "cost" => "cost: of the wrong type or below zero (a refund's row? a placeholder -1?), \
+                       read as absent"
+                .to_string(),
             _ => format!("{field}: wrong type, read as absent"),
         },
     }
