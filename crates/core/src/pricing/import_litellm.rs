@@ -62,6 +62,8 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
     let mut report = ImportReport::default();
     let mut models: Vec<ModelEntry> = Vec::new();
     let mut providers: Vec<ProviderInfo> = Vec::new();
+    let mut spellings: std::collections::HashMap<String, Vec<MatchRule>> =
+        std::collections::HashMap::new();
     let (mut uneven_batch, mut uneven_flex, mut uneven_priority) = (0usize, 0usize, 0usize);
     for (key, entry) in entries {
         if key == "sample_spec" {
@@ -115,21 +117,32 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             report.skipped.push((key.clone(), SkipReason::Duplicate));
             continue;
         }
-        if !providers.iter().any(|p| p.id == provider) {
-            providers.push(ProviderInfo {
-                id: provider.clone(),
-                name: provider.clone(),
-                kind: if FIRST_PARTY.contains(&provider.as_str()) {
-                    ProviderKind::FirstParty
-                } else {
-                    ProviderKind::Host
-                },
-                hint: provider_hint(
-                    &provider,
-                    Some(MatchRule::Equals(litellm_provider.to_lowercase())),
-                ),
-                makes: None,
-            });
+        // Every LiteLLM name of the provider names it, each exactly
+        // (hunt66: only the first was kept, so `vertex_ai-anthropic_models`
+        // was named by another provider's looser rule).
+        let spelled = MatchRule::Equals(litellm_provider.to_lowercase());
+        match providers.iter_mut().find(|p| p.id == provider) {
+            Some(p) => {
+                let names = spellings.entry(provider.clone()).or_default();
+                if !names.contains(&spelled) {
+                    names.push(spelled);
+                    p.hint = provider_hint(&provider, Some(MatchRule::Or(names.clone())));
+                }
+            }
+            None => {
+                spellings.insert(provider.clone(), vec![spelled.clone()]);
+                providers.push(ProviderInfo {
+                    id: provider.clone(),
+                    name: provider.clone(),
+                    kind: if FIRST_PARTY.contains(&provider.as_str()) {
+                        ProviderKind::FirstParty
+                    } else {
+                        ProviderKind::Host
+                    },
+                    hint: provider_hint(&provider, Some(spelled)),
+                    makes: None,
+                });
+            }
         }
         // `gemini/gemini-2.5-pro` is also logged as `gemini-2.5-pro`.
         let bare = key

@@ -748,6 +748,30 @@ fn imports_litellm_tiered_pricing() {
     );
 }
 
+/// Every LiteLLM spelling of a provider names it (hunt66: only the first
+/// seen did, so `vertex_ai-anthropic_models` was Anthropic's by its looser
+/// rule once joined to the built-in hints).
+#[test]
+fn imports_litellm_every_spelling_of_a_provider() {
+    let json = r#"{
+      "vertex_ai/gemini-x": {"litellm_provider": "vertex_ai-language-models", "mode": "chat",
+        "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
+      "vertex_ai/claude-x@1": {"litellm_provider": "vertex_ai-anthropic_models", "mode": "chat",
+        "input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06}
+    }"#;
+    let (imported, _) = import_litellm(json).unwrap();
+    let mut c = Catalog::builtin();
+    c.overlay(imported);
+    for name in [
+        "vertex_ai-language-models",
+        "vertex_ai-anthropic_models",
+        "vertex_ai",
+        "gemini",
+    ] {
+        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+    }
+}
+
 #[test]
 fn imports_litellm_floats_exactly_with_batch_and_tiers() {
     let json = r#"{
