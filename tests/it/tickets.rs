@@ -171,13 +171,13 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     // cross-references); `MIGH-12` is no reference.
     env.write(
         "cfg.toml",
-        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7\"\ndaily = 0.01\n",
+        "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7 or www.github.com/acme/pay/issues/8\"\ndaily = 0.01\n",
     );
     env.write(
         "day.jsonl",
         logs(
             0,
-            &["see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7"],
+            &["see GH-12, MIGH-3 and https://github.com/acme/pay/issues/7 or www.github.com/acme/pay/issues/8"],
         ),
     );
     let (_, linked) = findings(&env, &["day.jsonl", "--format", "github"]);
@@ -185,12 +185,12 @@ fn github_format_escapes_log_text_and_keeps_the_fingerprint() {
     let linked_body = linked["body"].as_str().unwrap();
     assert!(
         linked_body
-            .contains("GH&#8203;-12, MIGH-3 and https:&#8203;//github.com/acme/pay/issues/7"),
+            .contains("GH&#8203;-12, MIGH-3 and https:&#8203;//github.com/acme/pay/issues/7 or www&#8203;.github.com"),
         "{linked_body}"
     );
     let linked_title = linked["title"].as_str().unwrap();
     assert!(
-        linked_title.contains("GH\u{200b}-12, MIGH-3 and https:\u{200b}//github.com"),
+        linked_title.contains("GH\u{200b}-12, MIGH-3 and https:\u{200b}//github.com/acme/pay/issues/7 or www\u{200b}.github.com"),
         "{linked_title}"
     );
     let fp = issues[0]["fingerprint"].as_str().unwrap();

@@ -382,6 +382,14 @@ fn defuse(text: &str, zwsp: &str) -> String {
                     && next(2).is_some_and(|d| d.is_ascii_digit())
             }
             ':' => next(1) == Some(b'/') && next(2) == Some(b'/'),
+            // `www.github.com/…`, which GitHub links without a scheme
+            // (hunt62), not `awww.`.
+            'W' | 'w' => {
+                i >= 2
+                    && b[i - 2..i].eq_ignore_ascii_case(b"ww")
+                    && (i < 3 || !b[i - 3].is_ascii_alphanumeric())
+                    && next(1) == Some(b'.')
+            }
             _ => false,
         };
         if breaks {
@@ -393,7 +401,7 @@ fn defuse(text: &str, zwsp: &str) -> String {
 
 /// A title on one line: line breaks as spaces, other control characters
 /// shown (see [`crate::text::push_control`]), and, as in the body, a
-/// zero-width space after `@`, `#`, `GH` and a URL's `:` (a title is plain
+/// zero-width space after `@`, `#`, `GH`, a URL's `:` and `www` (a title is plain
 /// text: the character itself, not its entity).
 fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
