@@ -424,7 +424,7 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     let ignored = r.summary.rejects.fields_ignored();
     if ignored > 0 {
         s.push_str(&format!(
-            "{} read without a field whose value had the wrong type (kept and priced; the audit's Data quality section lists them; --strict makes this an error).\n",
+            "{} read without a field whose value had the wrong type or was out of range (kept and priced; the audit's Data quality section lists them; --strict makes this an error).\n",
             counted(ignored, "call", "calls")
         ));
     }

@@ -535,7 +535,7 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
-            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type (or a time before 2015); no report written."
+            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type (or a cost below zero, or a time before 2015); no report written."
         ),
         "{}",
         stderr(&out)

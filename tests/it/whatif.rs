@@ -780,6 +780,17 @@ fn batch_on_a_model_without_a_batch_price_is_said() {
         "{text}"
     );
     assert!(!text.contains("no batch price"), "{text}");
+    // A feature whose calls are of a model the catalog does not know: the
+    // change cannot be priced, which is said (hunt61: a bare +0.0%).
+    env.write(
+        "unknown.jsonl",
+        calls("nightly", "no-such-model-9", 1, 1000, 200),
+    );
+    let text = run("unknown.jsonl");
+    assert!(
+        text.contains("note: nightly: calls of a model not in the price catalog (no-such-model-9) are not priced"),
+        "{text}"
+    );
     // Batch calls already, and another lever: no note (hunt64).
     env.write(
         "batched.jsonl",

@@ -184,6 +184,17 @@ pub fn reprice(
         before += cost;
         let mine: Vec<&Lever> = levers.iter().filter(|l| applies_to(l, g)).collect();
         let Some(id) = g.resolved.filter(|_| !mine.is_empty()) else {
+            // Calls of a model the catalog does not know: no change can be
+            // priced on them, which is said (hunt61: a bare +0.0%).
+            if !mine.is_empty() && g.stats.unpriced_calls > 0 {
+                let note = format!(
+                    "{}: calls of a model not in the price catalog ({}) are not priced, and the change is not priced on them",
+                    g.feature, g.model
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
             after += cost;
             continue;
         };

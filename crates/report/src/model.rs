@@ -767,7 +767,7 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
                 )),
             ]),
             Inline::plain(
-                " whose value had the wrong type: they are counted and priced, with that field left empty (",
+                " whose value had the wrong type (or was a cost below zero, or a time before 2015): they are counted and priced, with that field left empty (",
             ),
             Inline::code("field_ignored"),
             Inline::plain(" below; "),

@@ -143,9 +143,9 @@ pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
     })
 }
 
-/// Whether a file's first 8 KB (decompressed when it is gzip or zstd) name
-/// a model or a usage: a log of calls, not a cron job's output or a price
-/// file.
+/// Whether a file's first 64 KB (decompressed when it is gzip or zstd)
+/// name a model, a usage or an OpenTelemetry GenAI span: a log of calls, not
+/// a cron job's output or a price file.
 fn reads_like_calls(path: &std::path::Path) -> bool {
     use std::io::Read;
     let source = tokenaudit_ingest::Source::File(path.to_path_buf());
@@ -153,7 +153,18 @@ fn reads_like_calls(path: &std::path::Path) -> bool {
         return false;
     };
     let mut head = Vec::new();
-    let _ = reader.take(8 << 10).read_to_end(&mut head);
+    let _ = reader.take(64 << 10).read_to_end(&mut head);
     let text = String::from_utf8_lossy(&head);
-    text.contains("\"model\"") || text.contains("\"usage\"")
+    // (OpenTelemetry's spans name theirs in attributes, hunt67.)
+    [
+        "\"model\"",
+        "\"usage\"",
+        "\"gen_ai.",
+        "\"resourceSpans\"",
+        "\"prompt_tokens\"",
+        "\"input_tokens\"",
+        "\"usageMetadata\"",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
 }
