@@ -157,6 +157,14 @@ pub struct Repriced {
     pub notes: Vec<String>,
 }
 
+/// Adds a note unless it is there already (one per model or feature, not
+/// per group).
+fn note_once(notes: &mut Vec<String>, note: String) {
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
 /// Re-prices the traffic under `levers`. See the module docs.
 pub fn reprice(
     catalog: &Catalog,
@@ -191,9 +199,7 @@ pub fn reprice(
                     "{}: calls of a model not in the price catalog ({}) are not priced, and the change is not priced on them",
                     g.feature, g.model
                 );
-                if !notes.contains(&note) {
-                    notes.push(note);
-                }
+                note_once(&mut notes, note);
             }
             after += cost;
             continue;
@@ -347,9 +353,7 @@ pub fn reprice(
                 "{}/{}: no batch price in the catalog; batch calls on it are priced at its normal rates and save nothing (a --prices file can give its batch_multiplier)",
                 m.provider, m.id
             );
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
+            note_once(&mut notes, note);
         }
         // Cached reads of a model that prices none are at its input rate:
         // such a lever saves nothing, which is said.
@@ -359,9 +363,7 @@ pub fn reprice(
                 "{}/{}: no cached-read price in the catalog; prompt-cache hits on it are priced at its input rate and save nothing",
                 m.provider, m.id
             );
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
+            note_once(&mut notes, note);
         }
         // Each request's input grows or shrinks with the levers (trimmed,
         // or fewer calls with the same tokens each): by this factor.
