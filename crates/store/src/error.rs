@@ -104,10 +104,11 @@ fn not_a_store_hint(path: &std::path::Path) -> String {
 /// store's own and hidden folders aside): such a folder is audited as
 /// logs, and is not made a store (its logs would no longer be read).
 pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
-    // Files of call logs' own kinds (not `.json` or `.log`: a cron job's
-    // log, a price file, editor settings; not a `.tar.gz` backup), with
-    // something in them (hunt64: an empty `ingest.log` made by the job's
-    // own redirection refused every night).
+    // Files of call logs' own kinds, or a `.json`, `.log` or rotated file
+    // that reads like calls (not a cron job's log, a price file, editor
+    // settings, a `.tar.gz` backup), with something in them (hunt64: an
+    // empty `ingest.log` made by the job's own redirection refused every
+    // night).
     let log = |p: &std::path::Path| {
         let name = p
             .file_name()
