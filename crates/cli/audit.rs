@@ -514,6 +514,7 @@ impl Prepared {
         } = outcome;
         warn_unmatched_config(&audit, &self.analyze);
         warn_unmatched_mapping(self.options.mapping.as_deref());
+        warn_unmatched_labels(self.options.mapping.as_deref(), &audit, &summary);
         // A `[mapping.only]` path no line has skips every line: with
         // --strict, an error, not a $0 report (hunt65). (A count column no
         // line fills is said, and is no error: a column can be empty.)
@@ -575,6 +576,43 @@ pub(crate) fn warn_unmatched_mapping(mapping: Option<&tokenaudit_ingest::mapping
         eprintln!(
             "warning: [mapping.only] {path:?}: no line read with the mapping has a value there, so every line was skipped as not selected; check the path against the file's columns or keys"
         );
+    }
+}
+
+/// The mapped label and model paths no call had a value at (hunt65: a
+/// misspelled `feature` path made every call's feature `(none)` without a
+/// word; a misspelled `model` path was said only as "none of its lines is
+/// a call").
+fn warn_unmatched_labels(
+    mapping: Option<&tokenaudit_ingest::mapping::Mapping>,
+    audit: &Audit,
+    summary: &tokenaudit_ingest::IngestSummary,
+) {
+    let Some(m) = mapping else { return };
+    for (name, path) in m.label_paths() {
+        let unmatched = if name == "model" {
+            audit.totals.calls == 0
+                && summary
+                    .rejects
+                    .count(tokenaudit_ingest::rejects::RejectReason::MissingModel)
+                    > 0
+        } else {
+            audit.totals.calls > 0
+                && audit
+                    .dim(name)
+                    .iter()
+                    .all(|r| r.key == tokenaudit_analyze::accumulate::NONE)
+        };
+        if unmatched {
+            eprintln!(
+                "warning: [mapping] {path}: no line read with the mapping has a value there, so {}; check the name against the file's columns or keys",
+                if name == "model" {
+                    "every line was rejected as missing its model".to_string()
+                } else {
+                    format!("every call's {name} is (none)")
+                }
+            );
+        }
     }
 }
 

@@ -3403,6 +3403,49 @@ fn a_mapped_token_column_no_row_has_is_said() {
         .contains("cached_read_tokens = \"cached\": no line"));
 }
 
+/// A mapped label or model path no line has is said, as a count path is
+/// (hunt65: a misspelled `feature` made every call's feature `(none)`
+/// without a word, a misspelled `model` was said only as "none of its
+/// lines is a call"); a path some line has is not.
+#[test]
+fn a_mapped_label_or_model_path_no_row_has_is_said() {
+    let env = Env::new();
+    env.write(
+        "export.csv",
+        "date,llm,app,input_tokens,output_tokens\n2026-10-06,gpt-4o,search,1000,100\n2026-10-07,gpt-4o,,2000,200\n",
+    );
+    let said = |mapping: &str| {
+        env.write("m.toml", format!("[mapping]\ntimestamp = \"date\"\ninput_tokens = \"input_tokens\"\noutput_tokens = \"output_tokens\"\n{mapping}"));
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "export.csv",
+                "--config",
+                "m.toml",
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = said("model = \"llm\"\nfeature = \"feature_name\"\n");
+    assert!(
+        err.contains("warning: [mapping] feature = \"feature_name\": no line read with the mapping has a value there, so every call's feature is (none)"),
+        "{err}"
+    );
+    let err = said("model = \"modl\"\n");
+    assert!(
+        err.contains("warning: [mapping] model = \"modl\": no line read with the mapping has a value there, so every line was rejected as missing its model"),
+        "{err}"
+    );
+    let err = said("model = \"llm\"\nfeature = \"app\"\n");
+    assert!(!err.contains("[mapping]"), "{err}");
+}
+
 /// The Vercel AI SDK 5 calling Anthropic: its input count is Anthropic's
 /// own (without the cache), and cache writes are only in
 /// `ai.response.providerMetadata`. claude-sonnet-4-5 ($3 in, $0.30 cached

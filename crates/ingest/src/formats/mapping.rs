@@ -397,6 +397,29 @@ impl Mapping {
             .collect()
     }
 
+    /// The mapped paths of the labels a report groups by and of the model,
+    /// as `name = "path"` (or `"a" or "b"`): for the caller to say which of
+    /// them no call had a value at (a misspelled `feature` path makes every
+    /// call's feature `(none)`, hunt65).
+    pub fn label_paths(&self) -> Vec<(&'static str, String)> {
+        let c = &self.config;
+        [
+            ("model", &c.model),
+            ("feature", &c.feature),
+            ("route", &c.route),
+            ("team", &c.team),
+            ("user", &c.user),
+            ("session", &c.session),
+        ]
+        .into_iter()
+        .filter_map(|(name, p)| {
+            let p = p.as_ref()?;
+            let paths: Vec<String> = p.iter().map(|s| format!("{s:?}")).collect();
+            Some((name, format!("{name} = {}", paths.join(" or "))))
+        })
+        .collect()
+    }
+
     /// The `[mapping.only]` paths no line read with the mapping had a
     /// value at, once lines were checked: a misspelled path skips every
     /// line as not selected.
