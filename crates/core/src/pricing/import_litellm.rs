@@ -65,6 +65,34 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
     let mut spellings: std::collections::HashMap<String, Vec<MatchRule>> =
         std::collections::HashMap::new();
     let (mut uneven_batch, mut uneven_flex, mut uneven_priority) = (0usize, 0usize, 0usize);
+    // Every key as its provider names it: a bare name is an entry's id
+    // only when no key of that provider is the bare name itself; of two
+    // keys of one bare name, the one prefixed by the provider's own id
+    // (`mistral/codestral-latest` over `codestral/codestral-latest`), else
+    // the first.
+    let mut keys: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    let mut bare_of: std::collections::HashMap<(String, String), &str> =
+        std::collections::HashMap::new();
+    for (key, e) in entries {
+        let Some(lp) = e.get("litellm_provider").and_then(Value::as_str) else {
+            continue;
+        };
+        let provider = provider_id(lp);
+        keys.insert((provider.clone(), key.to_lowercase()));
+        if let Some((prefix, rest)) = key.split_once('/') {
+            if prefix == lp || provider_id(prefix) == provider {
+                let own = prefix == provider;
+                bare_of
+                    .entry((provider.clone(), rest.to_lowercase()))
+                    .and_modify(|k| {
+                        if own && k.split_once('/').is_none_or(|(p, _)| p != provider) {
+                            *k = key;
+                        }
+                    })
+                    .or_insert(key);
+            }
+        }
+    }
     for (key, entry) in entries {
         if key == "sample_spec" {
             continue;
@@ -112,7 +140,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
         let priority_multiplier = uniform("_priority", PRIORITY_MAX, &mut uneven_priority);
         if models
             .iter()
-            .any(|m| m.provider == provider && m.id == *key)
+            .any(|m| m.provider == provider && m.name == *key)
         {
             report.skipped.push((key.clone(), SkipReason::Duplicate));
             continue;
@@ -144,13 +172,27 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 });
             }
         }
-        // `gemini/gemini-2.5-pro` is also logged as `gemini-2.5-pro`.
+        // `gemini/gemini-2.5-pro` is Google's `gemini-2.5-pro`: the id
+        // without the provider's prefix, as the built-in catalog names it
+        // (so it replaces that entry, as a `--prices` entry of the same id
+        // does, and a log naming the provider in its own field finds it:
+        // hunt66), its whole key matched by a rule. A second key of the
+        // same bare name (`vertex_ai/…` beside `gemini/…`) keeps its key.
         let bare = key
             .split_once('/')
-            .filter(|(p, _)| *p == litellm_provider || provider_id(p) == provider);
-        let match_rule = bare.map(|(_, rest)| MatchRule::Equals(rest.to_lowercase()));
+            .filter(|(p, _)| *p == litellm_provider || provider_id(p) == provider)
+            .map(|(_, rest)| rest)
+            .filter(|rest| {
+                let rest = rest.to_lowercase();
+                let at = (provider.clone(), rest);
+                !keys.contains(&at) && bare_of.get(&at) == Some(&key.as_str())
+            });
+        let (id, match_rule) = match bare {
+            Some(rest) => (rest.to_owned(), Some(MatchRule::Equals(key.to_lowercase()))),
+            None => (key.clone(), None),
+        };
         models.push(ModelEntry {
-            id: key.clone(),
+            id,
             provider,
             name: key.clone(),
             match_rule,

@@ -543,9 +543,10 @@ impl Catalog {
         }
         let mut models = std::mem::take(&mut self.models);
         for m in other.models {
+            // (Ids are matched whatever their case, as logged names are.)
             match models
                 .iter_mut()
-                .find(|q| q.provider == m.provider && q.id == m.id)
+                .find(|q| q.provider == m.provider && q.id.eq_ignore_ascii_case(&m.id))
             {
                 Some(q) => {
                     let mut m = m;

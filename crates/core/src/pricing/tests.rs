@@ -772,6 +772,57 @@ fn imports_litellm_every_spelling_of_a_provider() {
     }
 }
 
+/// An imported entry is named as the built-in catalog names models, its
+/// key's provider prefix left out, so it replaces the built-in entry and a
+/// log naming the provider in its own field finds it (hunt66: `azure` +
+/// `eu/o1` was the built-in `o1`, $7.50 for $8.25; 166 of 3,328 LiteLLM
+/// prices were never used in that spelling). Of two keys of one bare name,
+/// the one prefixed by the provider's own id takes it.
+#[test]
+fn imports_litellm_entries_under_their_bare_names() {
+    let json = r#"{
+      "azure/eu/o1": {"litellm_provider": "azure", "mode": "chat",
+        "input_cost_per_token": 1.65e-05, "output_cost_per_token": 6.6e-05},
+      "codestral/codestral-latest": {"litellm_provider": "codestral", "mode": "chat",
+        "input_cost_per_token": 0, "output_cost_per_token": 0},
+      "mistral/codestral-latest": {"litellm_provider": "mistral", "mode": "chat",
+        "input_cost_per_token": 3e-07, "output_cost_per_token": 9e-07},
+      "azure/o1": {"litellm_provider": "azure", "mode": "chat",
+        "input_cost_per_token": 1e-05, "output_cost_per_token": 4e-05}
+    }"#;
+    let (imported, _) = import_litellm(json).unwrap();
+    let ids: Vec<(&str, &str)> = imported
+        .models()
+        .map(|(_, m)| (m.provider.as_str(), m.id.as_str()))
+        .collect();
+    assert!(ids.contains(&("azure", "eu/o1")), "{ids:?}");
+    assert!(ids.contains(&("mistral", "codestral-latest")), "{ids:?}");
+    assert!(
+        ids.contains(&("mistral", "codestral/codestral-latest")),
+        "{ids:?}"
+    );
+    let mut c = Catalog::builtin();
+    let before = c.models().count();
+    c.overlay(imported);
+    let u = Usage {
+        input: 100_000,
+        output: 100_000,
+        ..Usage::default()
+    };
+    let cost = |p: Option<&str>, m: &str| {
+        let id = c.resolve(p, m).unwrap();
+        c.price(id, None, &u, false).cost.total()
+    };
+    // 100,000 × $16.50 + 100,000 × $66 per million.
+    assert_eq!(cost(Some("azure"), "eu/o1"), usd("8.25"));
+    assert_eq!(cost(None, "azure/eu/o1"), usd("8.25"));
+    assert_eq!(cost(Some("mistral"), "codestral-latest"), usd("0.12"));
+    // `azure/o1` replaced the built-in Azure entry of that id: 100,000 ×
+    // $10 + 100,000 × $40 per million.
+    assert_eq!(c.models().count(), before + 3);
+    assert_eq!(cost(Some("azure"), "o1"), usd("5"));
+}
+
 #[test]
 fn imports_litellm_floats_exactly_with_batch_and_tiers() {
     let json = r#"{
