@@ -514,7 +514,11 @@ impl Prepared {
         } = outcome;
         warn_unmatched_config(&audit, &self.analyze);
         warn_unmatched_mapping(self.options.mapping.as_deref());
-        warn_unmatched_labels(self.options.mapping.as_deref(), &audit, &summary);
+        // (Of logs read with the mapping, and all in the window: a window
+        // or a store says nothing of what the lines hold, hunt69.)
+        if matches!(self.input, Input::Logs(_)) && audit.input.outside_window == 0 {
+            warn_unmatched_labels(self.options.mapping.as_deref(), &audit, &summary);
+        }
         // A `[mapping.only]` path no line has skips every line: with
         // --strict, an error, not a $0 report (hunt65). (A count column no
         // line fills is said, and is no error: a column can be empty.)

@@ -3444,6 +3444,26 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
     );
     let err = said("model = \"llm\"\nfeature = \"app\"\n");
     assert!(!err.contains("[mapping]"), "{err}");
+    // A window that leaves out the lines holding the values says nothing
+    // of the mapping (hunt69: said to be misspelled).
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "export.csv",
+            "--config",
+            "m.toml",
+            "--since",
+            "2026-10-07",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("[mapping]"), "{err}");
 }
 
 /// The Vercel AI SDK 5 calling Anthropic: its input count is Anthropic's

@@ -69,9 +69,9 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
     // only when no key of that provider is the bare name itself; of two
     // keys of one bare name, the one prefixed by the provider's own id
     // (`mistral/codestral-latest` over `codestral/codestral-latest`), else
-    // the first.
+    // none.
     let mut keys: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
-    let mut bare_of: std::collections::HashMap<(String, String), &str> =
+    let mut bare_of: std::collections::HashMap<(String, String), (&str, usize)> =
         std::collections::HashMap::new();
     for (key, e) in entries {
         let Some(lp) = e.get("litellm_provider").and_then(Value::as_str) else {
@@ -84,12 +84,13 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 let own = prefix == provider;
                 bare_of
                     .entry((provider.clone(), rest.to_lowercase()))
-                    .and_modify(|k| {
+                    .and_modify(|(k, n)| {
+                        *n += 1;
                         if own && k.split_once('/').is_none_or(|(p, _)| p != provider) {
                             *k = key;
                         }
                     })
-                    .or_insert(key);
+                    .or_insert((key, 1));
             }
         }
     }
@@ -178,17 +179,27 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
         // does, and a log naming the provider in its own field finds it:
         // hunt66), its whole key matched by a rule. A second key of the
         // same bare name (`vertex_ai/…` beside `gemini/…`) keeps its key.
-        let bare = key
+        let prefixed = key
             .split_once('/')
             .filter(|(p, _)| *p == litellm_provider || provider_id(p) == provider)
-            .map(|(_, rest)| rest)
-            .filter(|rest| {
-                let rest = rest.to_lowercase();
-                let at = (provider.clone(), rest);
-                !keys.contains(&at) && bare_of.get(&at) == Some(&key.as_str())
-            });
-        let (id, match_rule) = match bare {
-            Some(rest) => (rest.to_owned(), Some(MatchRule::Equals(key.to_lowercase()))),
+            .map(|(_, rest)| rest);
+        let named = |rest: &str| {
+            let at = (provider.clone(), rest.to_lowercase());
+            // Shared by keys none of which has the provider's own prefix
+            // (`gemini/…` and `vertex_ai/…`, both Google's): no one's
+            // (hunt69: the first took it, at another price).
+            let own = |k: &str| k.split_once('/').is_some_and(|(p, _)| p == provider);
+            !keys.contains(&at)
+                && bare_of
+                    .get(&at)
+                    .is_some_and(|&(k, n)| k == key.as_str() && (n == 1 || own(k)))
+        };
+        let (id, match_rule) = match prefixed {
+            Some(rest) if named(rest) => {
+                (rest.to_owned(), Some(MatchRule::Equals(key.to_lowercase())))
+            }
+            // Its key, the bare name matched by a rule (as before).
+            Some(rest) => (key.clone(), Some(MatchRule::Equals(rest.to_lowercase()))),
             None => (key.clone(), None),
         };
         models.push(ModelEntry {

@@ -788,7 +788,11 @@ fn imports_litellm_entries_under_their_bare_names() {
       "mistral/codestral-latest": {"litellm_provider": "mistral", "mode": "chat",
         "input_cost_per_token": 3e-07, "output_cost_per_token": 9e-07},
       "azure/o1": {"litellm_provider": "azure", "mode": "chat",
-        "input_cost_per_token": 1e-05, "output_cost_per_token": 4e-05}
+        "input_cost_per_token": 1e-05, "output_cost_per_token": 4e-05},
+      "gemini/gem-x": {"litellm_provider": "gemini", "mode": "chat",
+        "input_cost_per_token": 0, "output_cost_per_token": 0},
+      "vertex_ai/gem-x": {"litellm_provider": "vertex_ai-language-models", "mode": "chat",
+        "input_cost_per_token": 1.5e-07, "output_cost_per_token": 6e-07}
     }"#;
     let (imported, _) = import_litellm(json).unwrap();
     let ids: Vec<(&str, &str)> = imported
@@ -801,6 +805,10 @@ fn imports_litellm_entries_under_their_bare_names() {
         ids.contains(&("mistral", "codestral/codestral-latest")),
         "{ids:?}"
     );
+    // Two keys of one bare name, neither with Google's own prefix: each
+    // keeps its key (hunt69: the first took the name, at $0).
+    assert!(ids.contains(&("google", "gemini/gem-x")), "{ids:?}");
+    assert!(ids.contains(&("google", "vertex_ai/gem-x")), "{ids:?}");
     let mut c = Catalog::builtin();
     let before = c.models().count();
     c.overlay(imported);
@@ -819,8 +827,10 @@ fn imports_litellm_entries_under_their_bare_names() {
     assert_eq!(cost(Some("mistral"), "codestral-latest"), usd("0.12"));
     // `azure/o1` replaced the built-in Azure entry of that id: 100,000 ×
     // $10 + 100,000 × $40 per million.
-    assert_eq!(c.models().count(), before + 3);
+    assert_eq!(c.models().count(), before + 5);
     assert_eq!(cost(Some("azure"), "o1"), usd("5"));
+    // 100,000 × $0.15 + 100,000 × $0.60 per million.
+    assert_eq!(cost(None, "vertex_ai/gem-x"), usd("0.075"));
 }
 
 #[test]
