@@ -188,16 +188,23 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     // other file in the store's folder (a glob's) is a log put there: said,
     // not left out (hunt63).
     if let Ok(root) = store.root().canonicalize() {
-        let inside = |p: &std::path::Path| p.canonicalize().ok().filter(|p| p.starts_with(&root));
-        let strays: Vec<String> = sources
-            .iter()
-            .filter_map(|s| match s {
-                tokenaudit_ingest::Source::File(p) => inside(p)
-                    .filter(|abs| !tokenaudit_store::layout::is_own(&root, abs))
-                    .map(|_| p.display().to_string()),
-                tokenaudit_ingest::Source::Stdin => None,
-            })
-            .collect();
+        // Each file's real path, once: in the store's folder or not.
+        let mut strays: Vec<String> = Vec::new();
+        let before = sources.len();
+        sources.retain(|s| {
+            let tokenaudit_ingest::Source::File(p) = s else {
+                return true;
+            };
+            match p.canonicalize().ok().filter(|abs| abs.starts_with(&root)) {
+                None => true,
+                Some(abs) => {
+                    if !tokenaudit_store::layout::is_own(&root, &abs) {
+                        strays.push(p.display().to_string());
+                    }
+                    false
+                }
+            }
+        });
         if !strays.is_empty() {
             bail!(
                 "--store {}: {} inside the store's folder, which holds only what tokenaudit writes ({}); keep the logs in a folder of their own",
@@ -206,11 +213,6 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                 crate::output::first_of(&strays, 3)
             );
         }
-        let before = sources.len();
-        sources.retain(|s| match s {
-            tokenaudit_ingest::Source::File(p) => inside(p).is_none(),
-            tokenaudit_ingest::Source::Stdin => true,
-        });
         if !args.quiet && sources.len() < before {
             eprintln!(
                 "store: left out {} of the store itself, which is inside an input",
