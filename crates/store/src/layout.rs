@@ -165,6 +165,76 @@ pub fn temp_ingest(name: &str) -> Option<&str> {
     (seq.len() >= 5 && seq.bytes().all(|b| b.is_ascii_digit())).then_some(ingest)
 }
 
+/// Whether a folder holds call logs, at its top or one folder down (a
+/// store's own and hidden folders aside): such a folder is audited as
+/// logs, and is not made a store (its logs would no longer be read).
+pub(crate) fn holds_logs(path: &std::path::Path) -> bool {
+    // Files of call logs' own kinds, or a `.json`, `.log` or rotated file
+    // that reads like calls (not a cron job's log, a price file, editor
+    // settings, a `.tar.gz` backup), with something in them (hunt64: an
+    // empty `ingest.log` made by the job's own redirection refused every
+    // night).
+    let log = |p: &std::path::Path| {
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let name = ["gz", "zst", "zstd"]
+            .iter()
+            .find_map(|c| name.strip_suffix(&format!(".{c}")))
+            .unwrap_or(&name);
+        let call_log = [".jsonl", ".ndjson", ".parquet", ".csv", ".tsv"]
+            .iter()
+            .any(|e| name.ends_with(e));
+        !name.starts_with('.')
+            && p.metadata().is_ok_and(|m| m.is_file() && m.len() > 0)
+            && (call_log
+                // A `.log`, `.json` or rotated log: if it reads like calls
+                // (hunt66: `app.log` and `calls.jsonl.1` were made stores).
+                || (tokenaudit_ingest::source::is_log_candidate(p) && reads_like_calls(p)))
+    };
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let p = e.path();
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            if hidden || OWN.iter().any(|o| e.file_name() == *o) {
+                return false;
+            }
+            log(&p)
+                || (p.is_dir()
+                    && std::fs::read_dir(&p)
+                        .is_ok_and(|inner| inner.flatten().any(|i| log(&i.path()))))
+        })
+    })
+}
+
+/// Whether a file's first 64 KB (decompressed when it is gzip or zstd)
+/// name a model, a usage or an OpenTelemetry GenAI span: a log of calls, not
+/// a cron job's output or a price file.
+fn reads_like_calls(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let source = tokenaudit_ingest::Source::File(path.to_path_buf());
+    let Ok((_, reader)) = tokenaudit_ingest::source::open(&source) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let _ = reader.take(64 << 10).read_to_end(&mut head);
+    let text = String::from_utf8_lossy(&head);
+    // (OpenTelemetry's spans name theirs in attributes, hunt67.)
+    [
+        "\"model\"",
+        "\"usage\"",
+        "\"gen_ai.",
+        "\"resourceSpans\"",
+        "\"prompt_tokens\"",
+        "\"input_tokens\"",
+        "\"usageMetadata\"",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,7 +232,7 @@ impl Store {
     /// store, its logs would no longer be read as logs (hunt63).
     pub fn create(root: &Path) -> Result<Store> {
         let store = root.join(layout::COMMITS).is_dir();
-        if root.is_file() || (!store && crate::error::holds_logs(root)) {
+        if root.is_file() || (!store && layout::holds_logs(root)) {
             return Err(StoreError::NotAStore {
                 path: root.to_path_buf(),
             });
