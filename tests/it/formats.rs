@@ -3414,7 +3414,7 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
         "export.csv",
         "date,llm,app,input_tokens,output_tokens\n2026-10-06,gpt-4o,search,1000,100\n2026-10-07,gpt-4o,,2000,200\n",
     );
-    let said = |mapping: &str| {
+    let said = |mapping: &str, window: &[&str]| {
         env.write("m.toml", format!("[mapping]\ntimestamp = \"date\"\ninput_tokens = \"input_tokens\"\noutput_tokens = \"output_tokens\"\n{mapping}"));
         let out = env
             .cmd()
@@ -3427,42 +3427,30 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
                 "out",
                 "--quiet",
             ])
+            .args(window)
             .output()
             .unwrap();
         assert!(out.status.success());
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let err = said("model = \"llm\"\nfeature = \"feature_name\"\n");
+    let err = said("model = \"llm\"\nfeature = \"feature_name\"\n", &[]);
     assert!(
         err.contains("warning: [mapping] feature = \"feature_name\": no line read with the mapping has a value there, so every call's feature is (none)"),
         "{err}"
     );
-    let err = said("model = \"modl\"\n");
+    let err = said("model = \"modl\"\n", &[]);
     assert!(
         err.contains("warning: [mapping] model = \"modl\": no line read with the mapping has a value there, so every line was rejected as missing its model"),
         "{err}"
     );
-    let err = said("model = \"llm\"\nfeature = \"app\"\n");
+    let err = said("model = \"llm\"\nfeature = \"app\"\n", &[]);
     assert!(!err.contains("[mapping]"), "{err}");
     // A window that leaves out the lines holding the values says nothing
     // of the mapping (hunt69: said to be misspelled).
-    let out = env
-        .cmd()
-        .args([
-            "audit",
-            "export.csv",
-            "--config",
-            "m.toml",
-            "--since",
-            "2026-10-07",
-            "--out",
-            "out",
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = said(
+        "model = \"llm\"\nfeature = \"app\"\n",
+        &["--since", "2026-10-07"],
+    );
     assert!(!err.contains("[mapping]"), "{err}");
 }
 
