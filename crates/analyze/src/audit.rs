@@ -782,7 +782,7 @@ impl Accumulator<'_> {
                     return false;
                 };
                 catalog
-                    .provider_named(logged)
+                    .provider_named(logged, Some(&m.logged_model))
                     .is_some_and(|p| resolved.split('/').next() != Some(p))
             })
             .cloned()

@@ -626,21 +626,13 @@ impl Catalog {
         };
         let logged = logged.to_ascii_lowercase();
         providers.iter().find(|p| p.id == logged).or_else(|| {
-            let mut matches: Vec<(u32, &ProviderInfo)> = providers
+            let maker = resolved.and_then(|id| self.maker(id)).map(|m| &m.id);
+            let matches = providers
                 .iter()
-                .filter_map(|p| Some((p.hint.as_ref()?.score(&logged)?, p)))
-                .collect();
-            if matches.len() > 1 {
-                if let Some(maker) = resolved.and_then(|id| self.maker(id)) {
-                    if matches.iter().any(|(_, p)| p.id != maker.id) {
-                        matches.retain(|(_, p)| p.id != maker.id);
-                    }
-                }
-            }
-            matches
-                .into_iter()
-                .max_by_key(|(score, p)| (p.kind == ProviderKind::Host, *score))
-                .map(|(_, p)| p)
+                .enumerate()
+                .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&logged)?, i)));
+            let (_, i) = self.host_of(matches, |i| Some(&providers[i].id) == maker)?;
+            Some(&providers[i])
         })
     }
 

@@ -147,31 +147,52 @@ fn strip_bedrock_version(id: &str) -> &str {
 
 impl Catalog {
     /// The id of the catalog's provider a logged provider name means
-    /// (`bedrock`: `aws`), if any.
-    pub fn provider_named(&self, word: &str) -> Option<&str> {
-        self.providers_for_hint(word)
+    /// (`bedrock`: `aws`), if any; with the logged model's name, as its
+    /// resolution chooses (`anthropic_vertex` for a Claude model is Google's).
+    pub fn provider_named(&self, word: &str, logged_model: Option<&str>) -> Option<&str> {
+        let names = logged_model.map_or_else(Vec::new, |m| candidates(&m.trim().to_lowercase()).0);
+        self.providers_for_hint(word, &names)
             .map(|i| self.providers[i].id.as_str())
     }
 
     /// The provider(s) a logged provider name or path segment means.
-    fn providers_for_hint(&self, word: &str) -> Option<usize> {
+    fn providers_for_hint(&self, word: &str, names: &[String]) -> Option<usize> {
         let word = word.trim().to_lowercase();
         if word.is_empty() {
             return None;
         }
-        self.providers
+        if let Some(i) = self.providers.iter().position(|p| p.id.to_lowercase() == word) {
+            return Some(i);
+        }
+        let makers = self.makers(names);
+        let matches = self
+            .providers
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                let score = if p.id.to_lowercase() == word {
-                    Some(u32::MAX)
-                } else {
-                    p.hint.as_ref().and_then(|h| h.score(&word))
-                };
-                score.map(|s| (s, std::cmp::Reverse(i)))
-            })
-            .max()
-            .map(|(_, std::cmp::Reverse(i))| i)
+            .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&word)?, i)));
+        self.host_of(matches, |i| makers[i]).map(|(_, i)| i)
+    }
+
+    /// Of the providers a logged provider name matches (`(score, index)`),
+    /// the one that bills: a name that holds two providers' (`azure_openai`,
+    /// `anthropic_vertex`) is the host's, not the model's maker's. The
+    /// maker is passed over when another matches, then a host goes before a
+    /// first party, then the higher score, then catalog order. `provider_of`
+    /// and the resolution of a model both choose so, so the provider a call
+    /// is attributed to is the one whose price it gets.
+    pub(super) fn host_of(
+        &self,
+        matches: impl Iterator<Item = (u32, usize)>,
+        is_maker: impl Fn(usize) -> bool,
+    ) -> Option<(u32, usize)> {
+        let mut matches: Vec<(u32, usize)> = matches.collect();
+        if matches.iter().any(|&(_, i)| !is_maker(i)) {
+            matches.retain(|&(_, i)| !is_maker(i));
+        }
+        matches.into_iter().max_by_key(|&(score, i)| {
+            let host = self.providers[i].kind == ProviderKind::Host;
+            (host, score, std::cmp::Reverse(i))
+        })
     }
 
     /// The best-matching model among those `keep` accepts: its maker's
@@ -353,7 +374,7 @@ impl Catalog {
         let words = bedrock.then(|| "bedrock".to_owned()).into_iter();
         let words = words.chain(provider.map(str::to_owned)).chain(segments);
         for word in words {
-            if let Some(p) = self.providers_for_hint(&word) {
+            if let Some(p) = self.providers_for_hint(&word, &names) {
                 if !hints.contains(&p) {
                     hints.push(p);
                 }

@@ -354,7 +354,7 @@ fn the_id_that_names_more_of_the_name_wins() {
 fn an_overlaid_providers_hint_adds_to_ours() {
     let mut c = Catalog::builtin();
     for name in ["vertex_ai", "gemini"] {
-        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+        assert_eq!(c.provider_named(name, None), Some("google"), "{name}");
     }
     let user = Catalog::from_json_str(
         r#"{"schema": 1, "version": "ours",
@@ -364,7 +364,7 @@ fn an_overlaid_providers_hint_adds_to_ours() {
     .unwrap();
     c.overlay(user);
     for name in ["vertex_ai", "gemini", "vertex_ai-language-models"] {
-        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+        assert_eq!(c.provider_named(name, None), Some("google"), "{name}");
     }
 }
 
@@ -768,8 +768,31 @@ fn imports_litellm_every_spelling_of_a_provider() {
         "vertex_ai",
         "gemini",
     ] {
-        assert_eq!(c.provider_named(name), Some("google"), "{name}");
+        assert_eq!(c.provider_named(name, None), Some("google"), "{name}");
     }
+}
+
+/// A provider name that holds two providers' (`anthropic_vertex`) is the
+/// host's that bills, for the price as for the provider table (hunt66: the
+/// table said Google while Anthropic's own rates priced the call, $0.48 for
+/// Vertex's $0.60 with LiteLLM's prices, as `anthropic`'s longer hint
+/// outscored `vertex`).
+#[test]
+fn a_name_of_two_providers_is_priced_by_the_host() {
+    let c = Catalog::builtin();
+    let model = "claude-3-5-haiku@20241022";
+    let id = c.resolve(Some("anthropic_vertex"), model).unwrap();
+    assert_eq!(c.model(id).provider, "google");
+    assert_eq!(c.provider_named("anthropic_vertex", Some(model)), Some("google"));
+    assert_eq!(
+        c.provider_of(Some("anthropic_vertex"), Some(id)).map(|p| p.id.as_str()),
+        Some("google")
+    );
+    // Anthropic's own name, and a Bedrock client's, are as before.
+    let id = c.resolve(Some("anthropic"), model).unwrap();
+    assert_eq!(c.model(id).provider, "anthropic");
+    let id = c.resolve(Some("AnthropicBedrock"), "claude-3-5-haiku-20241022").unwrap();
+    assert_eq!(c.model(id).provider, "aws");
 }
 
 /// An imported entry is named as the built-in catalog names models, its
