@@ -197,7 +197,10 @@ fn routed_and_batched() -> String {
 fn the_savings_waterfall_equals_whatif_with_the_findings_levers() {
     let env = Env::new();
     env.write("calls.jsonl", routed_and_batched());
-    let r = env.audit(&["calls.jsonl"]);
+    // The calls cover 5 days (October 1 00:00 to 5 02:56): routing's
+    // $0.15 is $0.90 a month, under the default $1 reporting threshold.
+    env.write("cfg.toml", "[detect]\nmin_savings = 0.5\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let w = &r["audit"]["savings"];
 
     // By hand: spend $0.15972 + $2.135 = $2.29472; routing saves $0.15972 −

@@ -359,7 +359,10 @@ impl CellObs {
             self.length_capped.add(c);
             self.length_capped_ids.offer(r.request_id.as_deref());
         }
-        if r.max_tokens.is_none() {
+        // A call cut at the length limit had a limit, logged or not
+        // (hunt70: Anthropic's `max_tokens` stops, whose limit the response
+        // does not log, were counted without one, in the uncapped tail).
+        if r.max_tokens.is_none() && !capped {
             self.no_max_tokens.add(c);
             self.no_max_output.add(u.output);
         }

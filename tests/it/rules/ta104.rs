@@ -33,11 +33,19 @@ fn fixture(distinct: u32, every: u32) -> String {
     s
 }
 
+/// A call of another feature whose usage shows a cached read: the logs
+/// record cached tokens.
+fn cached_elsewhere() -> String {
+    let usage = json!({"usage": {"prompt_tokens": 2_000, "completion_tokens": 10,
+        "prompt_tokens_details": {"cached_tokens": 1_024}}});
+    gw_line(&at(0), "chat", "gpt-4o", 2_000, 10, usage) + "\n"
+}
+
 #[test]
 fn a_prefix_changing_on_every_call_is_found() {
     let env = Env::new();
     // A different prefix on each of 60 calls, one a minute for 59 minutes.
-    env.write("calls.jsonl", fixture(60, 1));
+    env.write("calls.jsonl", fixture(60, 1) + &cached_elsewhere());
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
@@ -93,7 +101,7 @@ fn a_prefix_changing_on_under_half_the_calls_is_not_volatile() {
 #[test]
 fn distinct_share_option_lowers_the_bar() {
     let env = Env::new();
-    env.write("calls.jsonl", fixture(29, 1));
+    env.write("calls.jsonl", fixture(29, 1) + &cached_elsewhere());
     env.write("cfg.toml", "[rules.TA104]\ndistinct_share = 0.4\n");
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let f = findings(&r, "TA104");
@@ -206,4 +214,32 @@ fn a_prefix_the_logs_show_cached_is_not_volatile_and_cached_reads_are_not_saved_
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0]["savings"]["observed"], "0.1416");
+}
+
+/// No call of the audit shows a cached read, and OpenAI caches a prompt's
+/// unchanged start on its own: the fingerprint tells that the prompt
+/// changes, not where, so the finding says what the logs cannot show, at
+/// low confidence (hunt70: a timestamp at the end of a 2,000-token system
+/// prompt was said to make it "never cached", at medium confidence).
+#[test]
+fn without_cached_counts_an_automatic_cache_is_said_possible() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture(60, 1));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA104");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["title"],
+        "agent-planner: the 2000-token system prompt changes on 100% of calls to gpt-4o and the logs show no cached tokens"
+    );
+    assert_eq!(f["confidence"], "low");
+    assert_eq!(f["evidence"]["cached_tokens_recorded"], false);
+    let rec = f["recommendation"].as_str().unwrap();
+    assert!(
+        rec.contains("the part before it may be cached already"),
+        "{rec}"
+    );
+    // The saving is the same replay's.
+    assert_eq!(f["savings"]["observed"], "0.1416");
 }

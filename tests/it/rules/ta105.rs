@@ -13,8 +13,8 @@ use crate::util::{findings, gw_line, Env};
 /// day. Days 1–7 read 32,000 tokens per call from the cache (80%); days 8–10
 /// read `after` per call.
 ///
-/// The period runs from 03-01 00:00 to 03-10 09:00: 9.375 days, so a month
-/// is 30 / 9.375 = 3.2 periods.
+/// The collapse lasts to the last day: a month of it is 30 / 3 = 10 times
+/// its 3 days' loss.
 fn fixture(after: u64) -> String {
     let mut s = String::new();
     for day in 1..=10u32 {
@@ -54,9 +54,12 @@ fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
     assert_eq!(e["cached_share_after"], json!(0.05));
     // Each collapsed day: 0.8 × 400,000 − 20,000 = 300,000 lost hits.
     assert_eq!(e["lost_cached_tokens"], 900_000);
-    // 900,000 × $1.25/M = $1.125; × 3.2 = $3.60 a month.
+    // 900,000 × $1.25/M = $1.125; still collapsed on the last day, a month
+    // at the 3 collapsed days' rate: × 10 = $11.25 (spread over the period,
+    // × 30/9.375, it was $3.60, and a smaller share of a longer log: hunt70).
     assert_eq!(f["savings"]["observed"], "1.125");
-    assert_eq!(f["savings"]["monthly"], "3.60");
+    assert_eq!(f["savings"]["monthly"], "11.25");
+    assert_eq!(e["still_collapsed_on_last_day"], true);
     assert_eq!(f["severity"], "low");
     assert_eq!(
         f["lever"],
@@ -113,10 +116,10 @@ fn a_prefix_written_again_on_every_call_is_priced_at_its_write_rate() {
     assert_eq!(e["lost_cached_tokens"], 216_000);
     assert_eq!(e["rewritten_tokens"], 216_000);
     // 216,000 × ($6 − $0.30)/M = $1.2312 (it said 0: only uncached input
-    // was counted, and there is none past the baseline); × 3.2 periods
-    // (9.375 days) = $3.93984 a month.
+    // was counted, and there is none past the baseline); a month at the 3
+    // collapsed days' rate, × 10 = $12.312.
     assert_eq!(f["savings"]["observed"], "1.2312");
-    assert_eq!(f["savings"]["monthly"], "3.93984");
+    assert_eq!(f["savings"]["monthly"], "12.312");
     let steps = r["audit"]["savings"]["steps"].as_array().unwrap();
     let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
     assert_eq!(caching["savings"], "1.2312");
@@ -170,9 +173,40 @@ fn drop_option_makes_a_smaller_fall_a_collapse() {
     assert_eq!(e["cached_share_after"], json!(0.41));
     // Each day: 320,000 − 164,000 = 156,000 lost hits; 468,000 in all.
     assert_eq!(e["lost_cached_tokens"], 468_000);
-    // 468,000 × $1.25/M = $0.585; × 3.2 = $1.872 a month.
+    // 468,000 × $1.25/M = $0.585; × 10 = $5.85 a month.
     assert_eq!(f[0]["savings"]["observed"], "0.585");
-    assert_eq!(f[0]["savings"]["monthly"], "1.872");
+    assert_eq!(f[0]["savings"]["monthly"], "5.85");
+}
+
+/// A collapse the feature recovered from by its last day is a loss of the
+/// past: scaled from the period, not a month at its rate.
+#[test]
+fn a_recovered_collapse_is_scaled_from_the_period() {
+    let env = Env::new();
+    // Collapsed on 03-08 and 03-09, 80% again on 03-10.
+    let recovered: String = fixture(2_000)
+        .lines()
+        .map(|l| {
+            if l.contains("2025-03-10") {
+                l.replace("\"cached_tokens\":2000", "\"cached_tokens\":32000")
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(recovered.matches("\"cached_tokens\":2000").count(), 20);
+    env.write("calls.jsonl", recovered);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["collapsed_days"], 2);
+    assert_eq!(e.get("still_collapsed_on_last_day"), None);
+    // 2 × 300,000 lost hits × $1.25/M = $0.75, over the 10 days from 03-01
+    // 00:00 to 03-10 09:00 (9.375, rounded up): × 3 = $2.25 a month.
+    assert_eq!(f[0]["savings"]["observed"], "0.75");
+    assert_eq!(f[0]["savings"]["monthly"], "2.25");
 }
 
 #[test]

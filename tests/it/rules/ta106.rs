@@ -189,3 +189,40 @@ fn the_weeks_are_compared_in_time_order_whatever_order_the_log_is_in() {
     let r = env.audit(&["calls.jsonl", "--threads", "1"]);
     assert_eq!(findings(&r, "TA106").len(), 0);
 }
+
+/// Each later week is brought back to the first week's median on its own
+/// calls (hunt70: all later input was cut by 1 − first/last median, which
+/// took weeks that never grew below the first week: 2.3× the saving).
+#[test]
+fn each_later_week_is_brought_back_to_the_first_weeks_median() {
+    let env = Env::new();
+    // Four weeks of 50 calls: 32,768 tokens in the first three, 49,152 in
+    // the last (the last call at 2025-03-27 00:00, 24 days after the
+    // first).
+    let mut s = String::new();
+    for (w, day, input) in [(1, 3, 32_768), (2, 10, 32_768), (3, 17, 32_768)] {
+        for i in 0..50u32 {
+            let ts = format!("2025-03-{day:02}T{:02}:{:02}:00Z", i / 60, i % 60);
+            s += &line(&ts, "doc-qa", format!("w{w}-{i:02}"), input);
+        }
+    }
+    for i in 0..50u32 {
+        let ts = if i < 49 {
+            format!("2025-03-26T23:{:02}:00Z", 11 + i)
+        } else {
+            "2025-03-27T00:00:00Z".to_string()
+        };
+        s += &line(&ts, "doc-qa", format!("w4-{i:02}"), 49_152);
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["weeks"], 4);
+    assert_eq!(f[0]["evidence"]["growth"], json!(0.5));
+    // Only the last week is above 32,768: 50 × 16,384 = 819,200 tokens ×
+    // $2.50/M = $2.048 (all later input × 1/3 was 1,911,467 tokens,
+    // $4.7787); over 24 days, × 30/24 = $2.56 a month.
+    assert_eq!(f[0]["savings"]["observed"], "2.048");
+    assert_eq!(f[0]["savings"]["monthly"], "2.56");
+}

@@ -217,3 +217,47 @@ fn a_limit_the_logs_do_not_show_is_not_said_missing() {
         assert_eq!(findings(&r, "TA112"), Vec::<&Value>::new(), "{limit}");
     }
 }
+
+/// A call cut at the length limit had a limit, though the response does
+/// not log it (Anthropic's `max_tokens` stops); and outputs of equal size
+/// above the histogram's exact range give their size back (hunt70: 100 of
+/// 100 calls "without max_tokens", the capped ones in the uncapped p95;
+/// a median of 202 and a p99 of 2,981 for outputs of exactly 200 and
+/// 3,000).
+#[test]
+fn capped_calls_had_a_limit_and_equal_outputs_read_exactly() {
+    let env = Env::new();
+    let mut s = String::new();
+    for i in 0..100u32 {
+        let (output, reason) = if i < 90 { (10, "stop") } else { (50, "length") };
+        let extra = json!({"choices": [{"finish_reason": reason}]});
+        s += &call(i, format!("c-{i:03}"), 1000, output, extra);
+    }
+    env.write("capped.jsonl", s);
+    // (10 capped calls' $0.03, half of it a month: under the default $1.)
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["capped.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["length_capped_calls"], 10);
+    assert_eq!(e["calls_without_max_tokens"], 90);
+    assert_eq!(e["p95_output_uncapped"], 10);
+
+    // 97 calls of 200 output tokens and 3 of 3,000, none capped.
+    let mut s = String::new();
+    for i in 0..100u32 {
+        let output = if i < 97 { 200 } else { 3_000 };
+        s += &call(i, format!("t-{i:03}"), 1000, output, json!({}));
+    }
+    env.write("tail.jsonl", s);
+    let r = env.audit(&["tail.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["median_output_uncapped"], 200);
+    assert_eq!(e["p95_output_uncapped"], 200);
+    assert_eq!(e["p99_output_uncapped"], 3_000);
+    // 3 × (3,000 − 200) = 8,400 tokens above the p95.
+    assert_eq!(e["output_tokens_above_p95"], 8_400);
+}

@@ -295,3 +295,50 @@ fn one_run_across_midnight_is_no_daily_burst() {
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA113").len(), 1);
 }
+
+/// Three nights of a nightly job are three days of spend, not the 2.04
+/// days between its first and last calls (hunt70: every monthly figure of
+/// a three-day export was 29–48% high, and moved with unrelated traffic in
+/// the same file).
+#[test]
+fn three_nights_are_scaled_as_three_days() {
+    let env = Env::new();
+    // On each of October 1–3, 20 calls from 02:00 to 02:57.
+    let three: String = (1..=3u32)
+        .flat_map(|d| (0..20u32).map(move |j| (d, j)))
+        .map(|(d, j)| {
+            let fields = json!({
+                "request_id": format!("n-{d}-{j:02}"),
+                "tags": {"user_facing": "false"},
+            });
+            gw_line(
+                &at(d, 120 + j * 3),
+                "nightly-summaries",
+                "gpt-4o",
+                10_000,
+                1_000,
+                fields,
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", &three);
+    // Daytime chat on another feature, to the evening of the third day,
+    // changes nothing.
+    let day: String = (0..10u32)
+        .map(|i| {
+            let fields = json!({"request_id": format!("c-{i}")});
+            gw_line(&at(3, 600 + i * 60), "chat", "gpt-4o", 100, 10, fields) + "\n"
+        })
+        .collect();
+    env.write("with-chat.jsonl", three + &day);
+    for file in ["calls.jsonl", "with-chat.jsonl"] {
+        let r = env.audit(&[file]);
+        let f = findings(&r, "TA113");
+        assert_eq!(f.len(), 1, "{file}: {f:#?}");
+        // 60 × ($0.035 − $0.0175) = $1.05 over 3 days: × 10 = $10.50 a
+        // month (× 30/2.04 = $15.44 from 02:00 on the 1st to 02:57 on the
+        // 3rd; × 30/2.7 with the chat).
+        assert_eq!(f[0]["savings"]["observed"], "1.05", "{file}");
+        assert_eq!(f[0]["savings"]["monthly"], "10.50", "{file}");
+    }
+}

@@ -72,8 +72,9 @@ impl<'a> Context<'a> {
 }
 
 impl Context<'_> {
-    /// Length of the audited period in days (at least one): from the first
-    /// to the last call, or the `--since`/`--until` window when given.
+    /// Length of the audited period in whole days (at least one): from the
+    /// first to the last call, or the `--since`/`--until` window when given,
+    /// rounded up ([`crate::Audit::period_days`]).
     pub fn period_days(&self) -> f64 {
         self.audit.period_days()
     }
@@ -111,9 +112,9 @@ impl Context<'_> {
         if start - from <= crate::audit::COVERAGE_GAP {
             return self.monthly(observed);
         }
-        let span = ((to - start).num_seconds().max(0) as f64 / 86_400.0).max(1.0);
+        let span = crate::audit::whole_days(to - start);
         let active = days.len() as f64;
-        if active < 3.0 || active * 2.0 < span.ceil() {
+        if active < 3.0 || active * 2.0 < span {
             return self.monthly(observed);
         }
         observed.scale(MONTH_DAYS / span)

@@ -161,7 +161,11 @@ impl Catalog {
         if word.is_empty() {
             return None;
         }
-        if let Some(i) = self.providers.iter().position(|p| p.id.to_lowercase() == word) {
+        if let Some(i) = self
+            .providers
+            .iter()
+            .position(|p| p.id.to_lowercase() == word)
+        {
             return Some(i);
         }
         let makers = self.makers(names);

@@ -783,15 +783,21 @@ fn a_name_of_two_providers_is_priced_by_the_host() {
     let model = "claude-3-5-haiku@20241022";
     let id = c.resolve(Some("anthropic_vertex"), model).unwrap();
     assert_eq!(c.model(id).provider, "google");
-    assert_eq!(c.provider_named("anthropic_vertex", Some(model)), Some("google"));
     assert_eq!(
-        c.provider_of(Some("anthropic_vertex"), Some(id)).map(|p| p.id.as_str()),
+        c.provider_named("anthropic_vertex", Some(model)),
+        Some("google")
+    );
+    assert_eq!(
+        c.provider_of(Some("anthropic_vertex"), Some(id))
+            .map(|p| p.id.as_str()),
         Some("google")
     );
     // Anthropic's own name, and a Bedrock client's, are as before.
     let id = c.resolve(Some("anthropic"), model).unwrap();
     assert_eq!(c.model(id).provider, "anthropic");
-    let id = c.resolve(Some("AnthropicBedrock"), "claude-3-5-haiku-20241022").unwrap();
+    let id = c
+        .resolve(Some("AnthropicBedrock"), "claude-3-5-haiku-20241022")
+        .unwrap();
     assert_eq!(c.model(id).provider, "aws");
 }
 

@@ -41,7 +41,7 @@
 
 use tokenaudit_core::Money;
 
-use crate::cachesim::policy::policy;
+use crate::cachesim::policy::{policy, Caching};
 use crate::coverage::{inputs, Input};
 use crate::detect::rules::ta103_uncached_repeated_prefix::replay;
 use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
@@ -67,6 +67,17 @@ rule_options! {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    // No call of the whole audit shows a cached read (as in TA103): the
+    // logs may not record cached tokens, and a provider that caches on its
+    // own caches a prompt's unchanged start whatever follows it. Where in
+    // the prompt the variable part sits is not in the fingerprint (hunt70:
+    // a timestamp at the end of a 2,000-token OpenAI system prompt was
+    // said to make it "never cached", at medium confidence).
+    let no_cached_counts = ctx
+        .audit
+        .coverage
+        .iter()
+        .any(|c| c.field == "cached_read_tokens" && c.present == 0);
     for cell in ctx.cells {
         let obs = &cell.obs;
         let calls = obs.prefixed_calls;
@@ -152,13 +163,24 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             (0.0, 0.0)
         };
-        let mut f = Finding::new(format!(
-                "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
-                cell.feature,
-                mean,
-                share * 100.0,
-                model
-            ),
+        let unknown = no_cached_counts && policy.caching == Caching::Automatic;
+        let mut f = Finding::new(if unknown {
+                format!(
+                    "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {} and the logs show no cached tokens",
+                    cell.feature,
+                    mean,
+                    share * 100.0,
+                    model
+                )
+            } else {
+                format!(
+                    "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
+                    cell.feature,
+                    mean,
+                    share * 100.0,
+                    model
+                )
+            },
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("calls", calls)
@@ -177,6 +199,14 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             "Move what varies (timestamps, ids, user details) out of {}'s system prompt to the end of the prompt so the prefix is byte-identical and cacheable.",
             cell.feature
         );
+        if unknown {
+            f.confidence = Confidence::Low;
+            f = f.with("cached_tokens_recorded", false);
+            f.recommendation.push_str(&format!(
+                " No call in these logs shows a cached read, so they may not record cached tokens: {} caches the unchanged start of a prompt of {} tokens or more without any change to the request, so if what varies comes late in the system prompt, the part before it may be cached already. Check where it sits, and the provider's cached tokens, before acting.",
+                policy.name, policy.min_tokens
+            ));
+        }
         let lever = Lever::PromptCache {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),

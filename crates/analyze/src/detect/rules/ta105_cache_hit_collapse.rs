@@ -33,7 +33,9 @@
 //! baseline's write share (a prefix written again on every call, at its
 //! write rate), then uncached input (at the input rate), each read from
 //! the cache instead. The waterfall's lever re-prices the
-//! collapsed days only.
+//! collapsed days only. When the feature is still collapsed on its last
+//! day, the monthly figure is a month at the collapsed days' rate (the
+//! loss goes on); after a recovery, the loss is scaled from the period.
 
 use std::collections::BTreeMap;
 
@@ -259,12 +261,27 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             write_1h: false,
             days: collapsed.iter().map(|c| c.day).collect(),
         };
-        if f.set_savings(
-            ctx,
-            lost,
-            "the collapsed days' lost cached reads (baseline share × input − cached): cache writes past the baseline's share at their write rate, then uncached input at the input rate, each less the cached rate",
-            Some(lever),
-        ) {
+        let method = "the collapsed days' lost cached reads (baseline share × input − cached): cache writes past the baseline's share at their write rate, then uncached input at the input rate, each less the cached rate";
+        // Still collapsed on the feature's last day: the loss goes on, a
+        // month of it at the collapsed days' rate (hunt70: spread over the
+        // whole period, two such days of a 40-day log said a twentieth of
+        // it, under the reporting threshold).
+        let last = series.iter().rev().find(|s| !quiet.contains(&s.0));
+        let ongoing = last.is_some_and(|l| collapsed.last().is_some_and(|c| c.day == l.0));
+        let worth = if ongoing {
+            f = f.with("still_collapsed_on_last_day", true);
+            let monthly = lost.scale(crate::finding::MONTH_DAYS / collapsed.len() as f64);
+            f.set_savings_at_rate(
+                ctx,
+                lost,
+                monthly,
+                format!("{method}; still collapsed on the last day, a month at the collapsed days' rate"),
+                Some(lever),
+            )
+        } else {
+            f.set_savings(ctx, lost, method, Some(lever))
+        };
+        if worth {
             out.push(f);
         }
     }

@@ -89,7 +89,7 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 f.severity = Severity::High;
                 f.confidence = Confidence::High;
                 f.recommendation = format!(
-                    "Find the cause of {label}'s overruns (see spend-spike and retry findings for those days); raise the budget only if the spend was meant."
+                    "Find the cause of the overruns of {label} (see spend-spike and retry findings for those days); raise the budget only if the spend was meant."
                 );
                 out.push(f);
             }
