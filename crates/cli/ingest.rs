@@ -369,6 +369,19 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&moved, 4)
         ));
     }
+    let restated: Vec<String> = r
+        .plan
+        .restated
+        .iter()
+        .map(|(new, old)| format!("{new} (in place of {old})"))
+        .collect();
+    if !restated.is_empty() {
+        s.push_str(&format!(
+            "Read {} files whole under new names in place of the files they replace, whose text they change: {}.\n",
+            restated.len(),
+            crate::output::first_of(&restated, 4)
+        ));
+    }
     let recompressed: Vec<String> = r
         .recompressed
         .iter()

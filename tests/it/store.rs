@@ -2006,6 +2006,77 @@ fn renamed_and_rotated_logs_keep_each_call_once() {
     assert!(store_check(&env).contains("No problems found."));
 }
 
+/// A log moved to another folder while its writer goes on appending is
+/// the same content grown, not a new file beside the old one's rows
+/// (hunt71: 2,570 calls for 1,435); and a re-export under a new name that
+/// corrects rows inside and adds more is read whole in place of the old
+/// one, not only past its length (hunt71: the corrections were lost).
+#[test]
+fn moved_and_restated_files_keep_each_call_once_and_correct() {
+    let env = Env::new();
+    // One gpt-4o call of 1,000 in and 100 out costs $0.0035.
+    let night = |day: u32, n: u32, out: u64| -> String {
+        (0..n)
+            .map(|i| call(day, i % 24, "chat", 1000, out, &format!("d{day}-{i}")))
+            .collect()
+    };
+    env.write("logs/app.jsonl", night(1, 30, 100));
+    ingest(&env, &["logs"]);
+    std::fs::create_dir_all(env.path("logs/replica-a")).unwrap();
+    std::fs::rename(
+        env.path("logs/app.jsonl"),
+        env.path("logs/replica-a/app.jsonl"),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("logs/replica-a/app.jsonl"),
+        night(1, 30, 100) + &night(2, 10, 100),
+    )
+    .unwrap();
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("logs/replica-a/app.jsonl (was logs/app.jsonl)"),
+        "{said}"
+    );
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 40);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.14");
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+
+    // x.v2.jsonl for x.jsonl (1,000 calls, 170 KB: the correction is in
+    // neither 64 KiB end): call 500 with 200 output tokens instead of 100
+    // (+$0.001), and 5 more calls of day 2.
+    let env = Env::new();
+    env.write("logs/x.jsonl", night(1, 1000, 100));
+    ingest(&env, &["logs"]);
+    std::fs::remove_file(env.path("logs/x.jsonl")).unwrap();
+    let corrected: String = night(1, 1000, 100)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = if i == 500 {
+                l.replace("\"completion_tokens\":100", "\"completion_tokens\":200")
+            } else {
+                l.to_string()
+            };
+            l + "\n"
+        })
+        .collect();
+    assert!(corrected.len() > 2 * 65_536);
+    env.write("logs/x.v2.jsonl", corrected + &night(2, 5, 100));
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains("logs/x.v2.jsonl (in place of logs/x.jsonl)"),
+        "{said}"
+    );
+    let s = audit_of(&env, &["--store", "store"]);
+    // 1,005 × $0.0035 + $0.001 = $3.5185.
+    assert_eq!(s["totals"]["calls"], 1005);
+    assert_eq!(usd(&s["totals"]["cost"]), "3.5185");
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+    assert!(store_check(&env).contains("No problems found."));
+}
+
 /// logrotate with `rotate 3` and `delaycompress` over five nights: plain
 /// renames, a compression (other bytes: read whole, the plain copy's rows
 /// replaced), compressed renames (the same bytes), the oldest deleted, a

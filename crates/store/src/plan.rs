@@ -10,7 +10,7 @@
 //!   newline there: **grown**, read from where it ended;
 //! - anything else: **changed**, read whole, its earlier rows replaced;
 //! - renamed or rotated ([`recognise_moves`]): a new or changed file that
-//!   begins with what the store read of a file of the same folder that is
+//!   begins with what the store read of a file (of any folder) that is
 //!   gone or changed is that content moved: its rows become this file's,
 //!   and it is read only past it (as **grown**); the changed file whose
 //!   content moved is **rotated**: read whole as new content.
@@ -81,6 +81,10 @@ pub struct Plan {
     pub moved: Vec<SourceEntry>,
     /// Every move recognised: (new name, old name).
     pub moves: Vec<(String, String)>,
+    /// Files under a new name that hold another text than the file they
+    /// replace (corrected on the way): read whole, its rows replaced (new
+    /// name, old name).
+    pub restated: Vec<(String, String)>,
     /// Stored rows to re-key (old source key → new): content that moved to
     /// another file, and a rotated-over file's earlier content, kept under a
     /// key of its own (see [`recognise_moves`]).
@@ -253,17 +257,19 @@ fn plan_into(
 
 /// Logs renamed or rotated between ingests (`mv app.log app.log.1`, or
 /// logrotate: `app.log` → `app.log.1` → `app.log.2.gz` …, a new `app.log`,
-/// the oldest overwritten or deleted). A planned file (new or changed) that
-/// holds exactly what the store read of another file of its folder that is
-/// now gone or changed, or, for plain JSON lines, begins with it, holds
-/// that content moved; so, in one ingest, a whole chain of renames is
-/// followed:
+/// the oldest overwritten or deleted; or moved to another folder, as
+/// logrotate's `olddir` does). A planned file (new or changed) that
+/// holds exactly what the store read of another file, of any folder, that
+/// is now gone or changed, or, for plain JSON lines, begins with it (all of
+/// it, when the store has the digest of all it read), holds that content
+/// moved; so, in one ingest, a whole chain of renames is followed:
 /// - the same bytes (any encoding): nothing is read; the content's rows are
 ///   re-keyed to the new name, and its entry goes with them;
 /// - more bytes after a line's end: the rows are re-keyed, and the rest is
 ///   read as a grown file's;
-/// - more bytes after a partial last line: read whole under the new name,
-///   and the old rows are replaced;
+/// - more bytes after a partial last line, or a text that differs inside
+///   (a re-export with corrections): read whole under the new name, and
+///   the old rows are replaced;
 /// - a changed file whose earlier content moved elsewhere is read whole
 ///   (**rotated**); one whose earlier content is in no file any more
 ///   (overwritten by the rotation) keeps those rows under a key of its own
@@ -296,12 +302,15 @@ fn recognise_moves(state: &State, out: &mut Plan) {
         .filter(|p| p.action == Action::Changed)
         .map(|p| p.key.clone())
         .collect();
+    // Of any folder: a log moved to another folder while its writer goes
+    // on appending (`mv logs/app.jsonl logs/replica-a/`, logrotate's
+    // `olddir`) was read whole as new beside its old rows (hunt71: 2,570
+    // calls for 1,435).
     let mut candidates: Vec<SourceEntry> = state
         .sources
         .values()
         .filter(|e| !e.pruned && !e.key.starts_with("stdin:"))
         .filter(|e| !matches!(e.format.as_str(), "claude-code" | "codex"))
-        .filter(|e| dir_of(&e.key).is_some_and(|d| dirs.contains(&d)))
         .filter(|e| changed.contains(&e.key) || !Path::new(&e.key).exists())
         .cloned()
         .collect();
@@ -320,10 +329,9 @@ fn recognise_moves(state: &State, out: &mut Plan) {
         let Ok(mut file) = File::open(&p.path) else {
             continue;
         };
-        let dir = dir_of(&p.key);
         let mut how = None;
         let at = candidates.iter().position(|e| {
-            if e.key == p.key || dir_of(&e.key) != dir || e.size > p.size {
+            if e.key == p.key || e.size > p.size {
                 return false;
             }
             if e.size == p.size && e.head == p.head && e.tail == p.tail {
@@ -344,11 +352,23 @@ fn recognise_moves(state: &State, out: &mut Plan) {
                 && resumable(e)
                 && ends(&mut file, e.size).is_ok_and(|(h, t)| h == e.head && t == e.tail)
             {
-                how = Some(if ends_line_at(&mut file, e.size).unwrap_or(false) {
-                    How::Grown
-                } else {
-                    How::Restart
-                });
+                // Under another name, the whole of what was read is
+                // compared when the store has its digest: a re-export with
+                // corrections inside and rows appended (`x.v2.jsonl` for
+                // `x.jsonl`) does not begin with it, and is read whole
+                // (hunt71: only the appended rows were read, the
+                // corrections lost).
+                let same = e
+                    .whole
+                    .as_ref()
+                    .is_none_or(|w| digest_range(&mut file, 0, e.size).is_ok_and(|d| hex(d) == *w));
+                how = Some(
+                    if same && ends_line_at(&mut file, e.size).unwrap_or(false) {
+                        How::Grown
+                    } else {
+                        How::Restart
+                    },
+                );
                 return true;
             }
             false
@@ -387,7 +407,11 @@ fn recognise_moves(state: &State, out: &mut Plan) {
                 });
             }
         }
-        out.moves.push((p.name.clone(), e.name.clone()));
+        let names = (p.name.clone(), e.name.clone());
+        match how {
+            How::Restart => out.restated.push(names),
+            How::Whole | How::Grown => out.moves.push(names),
+        }
         match how {
             How::Whole => {
                 out.rekey.insert(e.key.clone(), p.key.clone());
