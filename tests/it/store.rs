@@ -693,6 +693,75 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
     assert_eq!(s["totals"]["calls"], 5);
 }
 
+/// An ingest and a compaction at once, each losing in turn (hunt71: the
+/// loser failed with `No such file or directory` on a part the winner
+/// removed, 5 to 7 times in 10, and the nightly stopped there). The ingest
+/// that finds a part it meant to rewrite merged away plans again on top of
+/// the compaction; the compaction that finds its parts rewritten compacts
+/// again on top of the ingest.
+#[test]
+fn an_ingest_and_a_compaction_at_once_both_finish() {
+    let env = Env::new();
+    let days = |file: &str, out: u64| -> String {
+        (1..=3)
+            .map(|d| call(d, 1, "chat", 1000, out, &format!("{file}{d}")))
+            .collect()
+    };
+    // Two files ingested apart: two parts a day, for the compaction.
+    env.write("logs/a.jsonl", days("a", 100));
+    ingest(&env, &["logs"]);
+    env.write("logs/b.jsonl", days("b", 100));
+    ingest(&env, &["logs"]);
+    // a.jsonl restated, the same size: its parts are rewritten.
+    env.write("logs/a.jsonl", days("a", 101));
+    let (nightly, go) = waiting_at(
+        &env,
+        &["ingest", "logs", "--store", "store"],
+        "parts-written",
+    );
+    let out = env
+        .cmd()
+        .args(["store", "compact", "--store", "store"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    go();
+    let out = nightly.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store_check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 6);
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+
+    // The other way: the compaction waits before its claim while the
+    // restatement commits.
+    env.write("logs/b.jsonl", days("b", 102));
+    let (compact, go) = waiting_at(
+        &env,
+        &["store", "compact", "--store", "store"],
+        "rewrite-before-claim",
+    );
+    ingest(&env, &["logs"]);
+    go();
+    let out = compact.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store_check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+}
+
 /// hunt56: two ingests at once on a rotation night (`app.jsonl` moved to
 /// `app.jsonl.1`, a new `app.jsonl`): the one that lost the commit race
 /// re-keyed the winner's fresh `app.jsonl` rows to `app.jsonl.1`, from the

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// the store's now, and the next command that opens it finishes it.
     #[error("commit {number} is made (its data is in the store), but putting its parts in place failed ({cause}): the next command that opens the store finishes it; free the space or fix the folder, then run `tokenaudit store check --store STORE`")]
     Unfinished { number: u64, cause: Box<StoreError> },
+    /// Another process committed a change to what a compaction or a
+    /// prune had read before it could commit its own.
+    #[error("another process changed the store during the {kind}: run it again")]
+    Changed { kind: &'static str },
     #[error("{0}")]
     Invalid(String),
 }
@@ -44,6 +48,21 @@ impl StoreError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> StoreError {
         let path = path.into();
         move |error| StoreError::Io { path, error }
+    }
+
+    /// A part this process planned to read was removed meanwhile: another
+    /// ingest or a compaction committed a rewrite of it. Planning again on
+    /// top of their commit is the answer, not a failed run (hunt71: the
+    /// loser of two overlapping ingests, or of an ingest and a compaction,
+    /// failed with `No such file or directory`).
+    pub(crate) fn part_vanished(&self) -> bool {
+        match self {
+            StoreError::Io { error, .. } => error.kind() == io::ErrorKind::NotFound,
+            StoreError::Parquet { message, .. } => {
+                message.contains("No such file or directory") || message.contains("not found")
+            }
+            _ => false,
+        }
     }
 
     /// Any error about a Parquet file, by its message (Arrow's errors while

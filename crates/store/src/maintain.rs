@@ -157,6 +157,26 @@ pub const COMPACT_ROWS: usize = 1 << 20;
 /// Merges each day's parts into as few as [`COMPACT_ROWS`] allows, sorted.
 /// Days that already are one part are left alone.
 pub fn compact(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
+    // A part it meant to merge removed meanwhile, or the store changed
+    // under it before it could commit: another ingest or compaction
+    // committed first. Compacted again on top of it (hunt71: it failed
+    // with `No such file or directory`, or asked to be run again).
+    let mut attempt = 0;
+    loop {
+        match compact_once(store, tool_version) {
+            Err(e)
+                if attempt < 5
+                    && (e.part_vanished() || matches!(e, StoreError::Changed { .. })) =>
+            {
+                attempt += 1;
+                store.refresh()?;
+            }
+            r => return r,
+        }
+    }
+}
+
+fn compact_once(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
     // Its own writer id and in-flight marker, as an ingest has: a reused
     // id would name a new part as an old one it removes, and without the
     // marker a concurrent opener deletes its parts as orphans.
@@ -368,9 +388,7 @@ fn rewrite_commit(
             for p in &added {
                 let _ = std::fs::remove_file(layout::temp_path(&root, &p.path));
             }
-            return Err(StoreError::Invalid(format!(
-                "another process changed the store during the {kind}: run it again"
-            )));
+            return Err(StoreError::Changed { kind });
         }
         crate::fault::point("rewrite-before-claim").map_err(StoreError::io(&root))?;
         let c = Commit {

@@ -520,7 +520,13 @@ impl Store {
         // Claim a commit number; on a lost race, adjust to the winner's
         // commits and try the next one.
         let mut entries = entries;
-        let mut replaced = self.replace(&shared, &entries, &gone)?;
+        let mut replaced = match self.replace(&shared, &entries, &gone) {
+            Err(e) if e.part_vanished() => {
+                remove_temp(&self.root, &parts);
+                return Err(StoreError::Replan);
+            }
+            r => r?,
+        };
         for _attempt in 0..1000 {
             let commit = Commit {
                 schema_version: SCHEMA_VERSION,
@@ -609,9 +615,7 @@ impl Store {
                     theirs.contains(old.as_str()) || theirs.contains(new.as_str())
                 }) || gone.replaced.iter().any(|k| theirs.contains(k.as_str()));
             if moves_raced {
-                for p in parts.iter().chain(&replaced.added) {
-                    let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
-                }
+                remove_temp(&self.root, parts.iter().chain(&replaced.added));
                 return Err(StoreError::Replan);
             }
             let raced: BTreeSet<String> = entries
@@ -639,7 +643,13 @@ impl Store {
                 for p in &replaced.added {
                     let _ = std::fs::remove_file(layout::temp_path(&self.root, &p.path));
                 }
-                replaced = self.replace(&shared, &entries, &gone)?;
+                replaced = match self.replace(&shared, &entries, &gone) {
+                    Err(e) if e.part_vanished() => {
+                        remove_temp(&self.root, &parts);
+                        return Err(StoreError::Replan);
+                    }
+                    r => r?,
+                };
             }
             if entries.is_empty() && parts.is_empty() {
                 return Ok(());
@@ -982,5 +992,12 @@ mod tests {
         let id = marker.id.clone();
         drop(marker);
         assert!(!ingest_alive(dir.path(), &id));
+    }
+}
+
+/// Removes the temporary files of parts never claimed.
+fn remove_temp<'p>(root: &Path, parts: impl IntoIterator<Item = &'p PartEntry>) {
+    for p in parts {
+        let _ = std::fs::remove_file(layout::temp_path(root, &p.path));
     }
 }
