@@ -969,6 +969,13 @@ fn source_entry(
     }
 }
 
+/// Removes the temporary files of parts never claimed.
+fn remove_temp<'p>(root: &Path, parts: impl IntoIterator<Item = &'p PartEntry>) {
+    for p in parts {
+        let _ = std::fs::remove_file(layout::temp_path(root, &p.path));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -992,12 +999,5 @@ mod tests {
         let id = marker.id.clone();
         drop(marker);
         assert!(!ingest_alive(dir.path(), &id));
-    }
-}
-
-/// Removes the temporary files of parts never claimed.
-fn remove_temp<'p>(root: &Path, parts: impl IntoIterator<Item = &'p PartEntry>) {
-    for p in parts {
-        let _ = std::fs::remove_file(layout::temp_path(root, &p.path));
     }
 }
