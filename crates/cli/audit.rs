@@ -424,6 +424,9 @@ impl InputArgs {
             input_format,
             ..Default::default()
         };
+        if let Input::Store(store) = &input {
+            warn_read_otherwise(store.state(), &options);
+        }
         Ok(Prepared {
             input,
             options,
@@ -561,6 +564,28 @@ impl Prepared {
 /// Says how many of a store's calls an older tokenaudit ingested (store
 /// schema 1): their near-duplicate signatures are of another scheme, which
 /// this one does not read.
+/// A `[mapping]` or `--input-format` given with `--store` other than the
+/// one its files were read with: the store's rows are as that reading made
+/// them (the next `ingest` with this one reads them again).
+fn warn_read_otherwise(state: &tokenaudit_store::commit::State, options: &IngestOptions) {
+    let Some(reading) = tokenaudit_store::commit::reading_of(options) else {
+        return;
+    };
+    let other: Vec<&str> = state
+        .sources
+        .values()
+        .filter(|e| !e.pruned && e.reading.as_deref() != Some(reading.as_str()))
+        .map(|e| e.name.as_str())
+        .collect();
+    if !other.is_empty() {
+        eprintln!(
+            "warning: --store: {} of its files were read with another [mapping] or --input-format than this run's ({}): their calls are as that reading made them; `tokenaudit ingest` with this config reads them again",
+            other.len(),
+            other.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
 fn warn_schema_1(state: &tokenaudit_store::commit::State, store: &str) {
     let rows = state.schema_1_rows();
     if rows > 0 {

@@ -369,6 +369,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&moved, 4)
         ));
     }
+    if !r.plan.reread.is_empty() {
+        s.push_str(&format!(
+            "Read {} files again whole: the store had read them with another [mapping] or --input-format than this run's: {}.\n",
+            r.plan.reread.len(),
+            crate::output::first_of(&r.plan.reread, 4)
+        ));
+    }
     let restated: Vec<String> = r
         .plan
         .restated

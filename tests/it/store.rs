@@ -2075,6 +2075,66 @@ fn renamed_and_rotated_logs_keep_each_call_once() {
     assert!(store_check(&env).contains("No problems found."));
 }
 
+/// A `[mapping]` fixed in the nightly's config reaches the days already in
+/// the store: their files are read again whole (hunt71: "nothing new to
+/// ingest", and the store kept the first mapping's money, $4.43 for
+/// $3.30). An audit of the store given another mapping than its files were
+/// read with says so.
+#[test]
+fn a_fixed_mapping_reads_the_stored_files_again() {
+    let env = Env::new();
+    // Ten gpt-4o calls of 1,000 input tokens (800 of them cached) and 100
+    // output.
+    let lines: String = (0..10)
+        .map(|i| {
+            json!({"ts": format!("2026-10-01T{i:02}:00:00Z"), "m": "gpt-4o", "in": 1000,
+                "cached": 800, "out": 100, "team": "t1", "app": "doc-qa"})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    env.write("logs/calls.jsonl", lines);
+    env.write(
+        "v1.toml",
+        "[mapping]\ntimestamp = \"ts\"\nmodel = \"m\"\ninput_tokens = \"in\"\noutput_tokens = \"out\"\nfeature = \"team\"\n",
+    );
+    env.write(
+        "v2.toml",
+        "[mapping]\ntimestamp = \"ts\"\nmodel = \"m\"\ninput_tokens = \"in\"\noutput_tokens = \"out\"\ncached_read_tokens = \"cached\"\nfeature = \"app\"\n",
+    );
+    ingest(&env, &["logs", "--config", "v1.toml"]);
+    // v1: 1,000 × $2.50/M + 100 × $10/M = $0.0035 a call.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.035");
+    // The store audited with v2 before it is ingested: said.
+    let out = env
+        .cmd()
+        .args([
+            "audit", "--store", "store", "--config", "v2.toml", "--out", "r", "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 of its files were read with another [mapping]"),
+        "{err}"
+    );
+    let said = ingest(&env, &["logs", "--config", "v2.toml"]);
+    assert!(said.contains("Read 1 files again whole"), "{said}");
+    // v2: 200 × $2.50/M + 800 × $1.25/M + 100 × $10/M = $0.0025 a call.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.025");
+    assert_eq!(s["totals"]["calls"], 10);
+    assert_eq!(
+        s["totals"],
+        audit_of(&env, &["logs", "--config", "v2.toml"])["totals"]
+    );
+    let said = ingest(&env, &["logs", "--config", "v2.toml"]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+    assert!(store_check(&env).contains("No problems found."));
+}
+
 /// A log moved to another folder while its writer goes on appending is
 /// the same content grown, not a new file beside the old one's rows
 /// (hunt71: 2,570 calls for 1,435); and a re-export under a new name that

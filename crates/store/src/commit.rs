@@ -103,6 +103,11 @@ pub struct SourceEntry {
     /// it is told by it (hunt56).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole: Option<String>,
+    /// How its rows were read ([`reading_of`]): `mapping:DIGEST` (a
+    /// `[mapping]`), `format:NAME` (`--input-format`), or none, each file's
+    /// format detected. A file read otherwise now is read again whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -481,5 +486,15 @@ mod tests {
         assert!(e.contains("upgrade tokenaudit"), "{e}");
         let e = read_log(&dir.path().join("nope")).unwrap_err().to_string();
         assert!(e.contains("not a tokenaudit store"), "{e}");
+    }
+}
+
+/// How an ingest reads its files, as [`SourceEntry::reading`] keeps it:
+/// `None` when each file's format is detected, with no mapping.
+pub fn reading_of(options: &tokenaudit_ingest::IngestOptions) -> Option<String> {
+    match (&options.mapping, &options.input_format) {
+        (Some(m), _) => Some(format!("mapping:{}", m.digest())),
+        (None, Some(f)) => Some(format!("format:{}", f.name())),
+        (None, None) => None,
     }
 }

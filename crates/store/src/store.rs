@@ -337,7 +337,13 @@ impl Store {
         };
         let mut attempt = 0;
         loop {
-            let plan = plan::plan(&self.state, &req.sources, req.stdin_name.as_deref())?;
+            let reading = commit::reading_of(&req.options);
+            let plan = plan::plan(
+                &self.state,
+                &req.sources,
+                req.stdin_name.as_deref(),
+                reading.as_deref(),
+            )?;
             let spooled = plan.spooled.clone();
             let result = plan::read_agent_logs_together(&self.state, plan, &req.options)
                 .and_then(|plan| self.ingest_planned(plan, req.clone()));
@@ -380,6 +386,7 @@ impl Store {
         req: StoreIngest<'_>,
         report: &mut IngestReport,
     ) -> Result<()> {
+        let reading = commit::reading_of(&req.options);
         let read = report.plan.read.clone();
         let sources: Vec<Source> = read.iter().map(|p| Source::File(p.path.clone())).collect();
         let keys: Vec<String> = read.iter().map(|p| p.key.clone()).collect();
@@ -492,7 +499,7 @@ impl Store {
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
-            .map(|(i, p)| source_entry(p, i, &summary, pruned[i]))
+            .map(|(i, p)| source_entry(p, i, &summary, pruned[i], &reading))
             .chain(report.plan.moved.iter().cloned())
             .chain(retired)
             .collect();
@@ -906,6 +913,7 @@ fn source_entry(
     index: usize,
     summary: &IngestSummary,
     pruned_now: u64,
+    reading: &Option<String>,
 ) -> SourceEntry {
     let s = &summary.sources[index];
     let (counts, samples) = summary.rejects.of_source(index);
@@ -966,6 +974,7 @@ fn source_entry(
             _ => p.content.clone(),
         },
         whole: p.whole.clone(),
+        reading: reading.clone(),
     }
 }
 

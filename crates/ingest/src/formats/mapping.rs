@@ -299,6 +299,14 @@ pub enum MappingError {
 }
 
 impl Mapping {
+    /// What identifies how this mapping reads a line: the digest of its
+    /// table as read (a store reads a file again when the mapping it was
+    /// read with changed).
+    pub fn digest(&self) -> String {
+        let text = format!("{:?}", self.config);
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+    }
+
     pub fn new(config: MappingConfig) -> Result<Mapping, MappingError> {
         let origin = match &config.timestamp_origin {
             Some(t) => Some(parse_timestamp(t).ok_or_else(|| MappingError::BadOrigin(t.clone()))?),
