@@ -807,7 +807,7 @@ mod tests {
         std::fs::write(&here, "{}\n").unwrap();
         let gone = dir.path().join("b.jsonl");
         let sources = [Source::File(gone.clone()), Source::File(here.clone())];
-        let plan = plan(&State::default(), &sources, None).unwrap();
+        let plan = plan(&State::default(), &sources, None, None).unwrap();
         assert_eq!(plan.read.len(), 1);
         assert_eq!(plan.read[0].path, here);
         assert_eq!(plan.read[0].size, 3);
