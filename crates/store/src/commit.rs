@@ -401,6 +401,16 @@ pub fn claim(store: &Path, commit: &Commit) -> Result<bool> {
     create_exclusive(&layout::commit_file(store, commit.number), &bytes)
 }
 
+/// How an ingest reads its files, as [`SourceEntry::reading`] keeps it:
+/// `None` when each file's format is detected, with no mapping.
+pub fn reading_of(options: &tokenaudit_ingest::IngestOptions) -> Option<String> {
+    match (&options.mapping, &options.input_format) {
+        (Some(m), _) => Some(format!("mapping:{}", m.digest())),
+        (None, Some(f)) => Some(format!("format:{}", f.name())),
+        (None, None) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,15 +496,5 @@ mod tests {
         assert!(e.contains("upgrade tokenaudit"), "{e}");
         let e = read_log(&dir.path().join("nope")).unwrap_err().to_string();
         assert!(e.contains("not a tokenaudit store"), "{e}");
-    }
-}
-
-/// How an ingest reads its files, as [`SourceEntry::reading`] keeps it:
-/// `None` when each file's format is detected, with no mapping.
-pub fn reading_of(options: &tokenaudit_ingest::IngestOptions) -> Option<String> {
-    match (&options.mapping, &options.input_format) {
-        (Some(m), _) => Some(format!("mapping:{}", m.digest())),
-        (None, Some(f)) => Some(format!("format:{}", f.name())),
-        (None, None) => None,
     }
 }
