@@ -426,6 +426,7 @@ impl InputArgs {
         };
         if let Input::Store(store) = &input {
             warn_read_otherwise(store.state(), &options);
+            warn_pruned(store.state(), analyze.since);
         }
         Ok(Prepared {
             input,
@@ -564,6 +565,26 @@ impl Prepared {
 /// Says how many of a store's calls an older tokenaudit ingested (store
 /// schema 1): their near-duplicate signatures are of another scheme, which
 /// this one does not read.
+/// A window that starts before the store's prune date: the days before it
+/// are gone, so its totals are of the days kept, and findings that relied
+/// on the pruned days are resolved in the findings ledger, to come back
+/// as new (hunt71: a prune inside the nightly's 30-day window closed live
+/// tickets and opened them again two nights later, without a word).
+fn warn_pruned(state: &tokenaudit_store::commit::State, since: Option<DateTime<Utc>>) {
+    let (Some(pruned), Some(since)) = (&state.prune_before, since) else {
+        return;
+    };
+    let Ok(first) = NaiveDate::parse_from_str(pruned, "%Y-%m-%d") else {
+        return;
+    };
+    if since.date_naive() < first {
+        eprintln!(
+            "warning: --store: --since {} is before the store's prune date {pruned}: the days before it were pruned, so this window holds only the days from {pruned} on, and findings that relied on earlier days are no longer found (the findings ledger marks them resolved); prune only days before the windows you audit",
+            since.date_naive()
+        );
+    }
+}
+
 /// A `[mapping]` or `--input-format` given with `--store` other than the
 /// one its files were read with: the store's rows are as that reading made
 /// them (the next `ingest` with this one reads them again).

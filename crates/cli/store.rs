@@ -175,6 +175,21 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
                 ))?,
                 None => print(&format!("Nothing before {before}.\n"))?,
             }
+            // The findings ledger's last window reaches into the pruned
+            // days: its next run sees fewer days, and the findings that
+            // relied on them resolve, to come back as new (hunt71).
+            let window = tokenaudit_store::ledger::latest_window(&store)
+                .ok()
+                .flatten();
+            let since = window
+                .as_ref()
+                .and_then(|w| chrono::DateTime::parse_from_rfc3339(&w.since).ok())
+                .map(|t| t.date_naive());
+            if let Some(since) = since.filter(|&s| s < date) {
+                eprintln!(
+                    "warning: the findings ledger's last run audited a window from {since}, before {before}: the next such run sees only the days from {before} on, and findings that relied on the pruned days are marked resolved (and new if they come back); prune only days before the nightly window"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

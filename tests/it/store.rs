@@ -2135,6 +2135,93 @@ fn a_fixed_mapping_reads_the_stored_files_again() {
     assert!(store_check(&env).contains("No problems found."));
 }
 
+/// A prune inside the findings' window is said, at the prune and at each
+/// run over that window (hunt71: it closed live tickets, "resolved", and
+/// opened them again as new two nights later, without a word).
+#[test]
+fn a_prune_inside_the_findings_window_is_said() {
+    let env = Env::new();
+    let days: String = (1..=10)
+        .map(|d| call(d, 1, "chat", 1000, 100, &format!("a{d}")))
+        .collect();
+    env.write("logs/app.jsonl", days);
+    ingest(&env, &["logs"]);
+    let out = env
+        .cmd()
+        .args([
+            "findings",
+            "--store",
+            "store",
+            "--since",
+            "2026-10-01",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--before",
+            "2026-10-05",
+            "--store",
+            "store",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "the findings ledger's last run audited a window from 2026-10-01, before 2026-10-05"
+        ),
+        "{err}"
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "--store",
+            "store",
+            "--since",
+            "2026-10-01",
+            "--out",
+            "r",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--since 2026-10-01 is before the store's prune date 2026-10-05"),
+        "{err}"
+    );
+    // A window from the prune date on: nothing to say.
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "--store",
+            "store",
+            "--since",
+            "2026-10-05",
+            "--out",
+            "r",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("prune date"));
+}
+
 /// A log moved to another folder while its writer goes on appending is
 /// the same content grown, not a new file beside the old one's rows
 /// (hunt71: 2,570 calls for 1,435); and a re-export under a new name that

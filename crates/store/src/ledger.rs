@@ -132,8 +132,7 @@ pub fn latest_of_length(
 /// The last entry's window, `(until, since)`: `None` without entries; an
 /// empty bound is open-ended (an entry written before the bounds were
 /// kept has both open, one written before `since` was kept an open start).
-#[cfg(test)]
-fn latest_window(root: &Path) -> Result<Option<Window>> {
+pub fn latest_window(root: &Path) -> Result<Option<Window>> {
     let Some(&n) = numbers(root)?.last() else {
         return Ok(None);
     };
