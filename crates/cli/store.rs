@@ -181,13 +181,18 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             let window = tokenaudit_store::ledger::latest_window(&store)
                 .ok()
                 .flatten();
-            let since = window
-                .as_ref()
-                .and_then(|w| chrono::DateTime::parse_from_rfc3339(&w.since).ok())
-                .map(|t| t.date_naive());
-            if let Some(since) = since.filter(|&s| s < date) {
+            let from = window.as_ref().and_then(|w| match w.since.as_str() {
+                // An open start (the nightly without --since): every day.
+                "" => Some("all the store's days".to_string()),
+                since => chrono::DateTime::parse_from_rfc3339(since)
+                    .ok()
+                    .map(|t| t.date_naive())
+                    .filter(|&s| s < date)
+                    .map(|s| format!("a window from {s}")),
+            });
+            if let (Some(from), Some(_)) = (from, r.commit) {
                 eprintln!(
-                    "warning: the findings ledger's last run audited a window from {since}, before {before}: the next such run sees only the days from {before} on, and findings that relied on the pruned days are marked resolved (and new if they come back); prune only days before the nightly window"
+                    "warning: the findings ledger's last run audited {from}, before {before}: the next such run sees only the days from {before} on, and findings that relied on the pruned days are marked resolved (and new if they come back); prune only days before the nightly window"
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -2204,6 +2204,37 @@ fn a_prune_inside_the_findings_window_is_said() {
         err.contains("--since 2026-10-01 is before the store's prune date 2026-10-05"),
         "{err}"
     );
+    // The nightly without --since audits every day: a prune is said too
+    // (hunt73).
+    let out = env
+        .cmd()
+        .args(["findings", "--store", "store", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--before",
+            "2026-10-06",
+            "--store",
+            "store",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "the findings ledger's last run audited all the store's days, before 2026-10-06"
+        ),
+        "{err}"
+    );
     // A window from the prune date on: nothing to say.
     let out = env
         .cmd()
@@ -2212,7 +2243,7 @@ fn a_prune_inside_the_findings_window_is_said() {
             "--store",
             "store",
             "--since",
-            "2026-10-05",
+            "2026-10-06",
             "--out",
             "r",
             "-q",
@@ -2220,6 +2251,43 @@ fn a_prune_inside_the_findings_window_is_said() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("prune date"));
+}
+
+/// A cached-read count of zero is kept as a count (the store's
+/// `cached_read_logged`): the store's audit says the logs record cached
+/// tokens, as the logs' audit does.
+#[test]
+fn a_logged_zero_cached_count_is_kept_by_the_store() {
+    let env = Env::new();
+    let lines: String = (0..6u32)
+        .map(|i| {
+            let usage = json!({"usage": {"prompt_tokens": 1000, "completion_tokens": 100,
+                "prompt_tokens_details": {"cached_tokens": 0}}, "request_id": format!("z{i}")});
+            gw_line(
+                &format!("2026-10-01T0{i}:00:00Z"),
+                "chat",
+                "gpt-4o",
+                1000,
+                100,
+                usage,
+            ) + "\n"
+        })
+        .chain((0..4u32).map(|i| call(2, i, "chat", 1000, 100, &format!("n{i}"))))
+        .collect();
+    env.write("logs/app.jsonl", lines);
+    ingest(&env, &["logs"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    let present = |a: &Value| {
+        a["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == "cached_read_tokens")
+            .unwrap()["present"]
+            .clone()
+    };
+    assert_eq!(present(&s), 6);
+    assert_eq!(s, audit_of(&env, &["logs"]));
 }
 
 /// A log moved to another folder while its writer goes on appending is

@@ -363,7 +363,7 @@ fn a_young_log_in_a_rolling_window_is_not_worse_each_night() {
     let md = std::fs::read_to_string(env.path("r/audit.md")).unwrap();
     assert!(
         md.contains(
-            "monthly estimates scale from the calls' 3 days (2026-10-01 00:00 to 2026-10-04 00:00)"
+            "monthly estimates scale from the calls' 3.0 days (2026-10-01 00:00 to 2026-10-04 00:00)"
         ),
         "{}",
         &md[..600]

@@ -755,7 +755,7 @@ impl<'c> Accumulator<'c> {
             r.http_status.is_some(),
             r.attempt.is_some(),
             r.retry_of.is_some(),
-            r.usage.cached_read > 0,
+            r.usage.cached_read > 0 || r.cached_read_logged,
             r.usage.cache_write > 0,
             r.usage.reasoning > 0,
             r.latency_ms.is_some(),

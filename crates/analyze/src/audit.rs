@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -564,18 +564,70 @@ impl Audit {
         })
     }
 
-    /// Length of the period in whole days (at least one): [`Audit::period`]
-    /// rounded up. Calls come in days: three nights of a nightly job (02:00
-    /// on the 1st to 02:30 on the 3rd) or three working days (09:00 to
-    /// 17:00) are three days of spend, not the 2.0 and 2.3 days between
+    /// Length of the period in days (at least one): [`Audit::period`], in
+    /// days of traffic. Calls come in days: three nights of a nightly job
+    /// (02:00 on the 1st to 02:30 on the 3rd) or three working days (09:00
+    /// to 17:00) are three days of spend, not the 2.0 and 2.3 days between
     /// their first and last calls (hunt70: every monthly figure of a
-    /// three-day export was 29–48% high, and moved with unrelated traffic
-    /// in the same file).
+    /// three-day export was 29–48% high); and one stray call after
+    /// midnight is not a day (hunt73: rounding the span up halved a day's
+    /// monthly figures). So an end the calls make weighs its day by its
+    /// calls against a full day's (the median of the days between, or the
+    /// busier end day), and an end the `--since`/`--until` window makes by
+    /// the share of its day inside the window.
     pub fn period_days(&self) -> f64 {
         let Some((from, to)) = self.period() else {
             return 1.0;
         };
-        whole_days(to - from)
+        self.days_between(from, self.since != Some(from), to, self.until != Some(to))
+    }
+
+    /// [`Audit::period_days`] from `from` to `to`, each an end the calls
+    /// make (`*_calls`) or a bound of a window.
+    pub(crate) fn days_between(
+        &self,
+        from: DateTime<Utc>,
+        from_calls: bool,
+        to: DateTime<Utc>,
+        to_calls: bool,
+    ) -> f64 {
+        let exact = (to - from).num_seconds().max(0) as f64 / 86_400.0;
+        let (d0, d1) = (from.date_naive(), to.date_naive());
+        if !(from_calls || to_calls) || d0 >= d1 {
+            return exact.max(1.0);
+        }
+        let calls = |d: NaiveDate| {
+            self.daily
+                .binary_search_by(|r| r.day.cmp(&d))
+                .map_or(0, |i| self.daily[i].stats.calls)
+        };
+        let mut inner: Vec<u64> = self
+            .daily
+            .iter()
+            .filter(|r| r.day > d0 && r.day < d1 && r.stats.calls > 0)
+            .map(|r| r.stats.calls)
+            .collect();
+        inner.sort_unstable();
+        let full = match inner.len() {
+            0 => calls(d0).max(calls(d1)),
+            n => inner[n / 2],
+        } as f64;
+        let of_day = |t: DateTime<Utc>| t.time().num_seconds_from_midnight() as f64 / 86_400.0;
+        let weight = |d: NaiveDate| {
+            if full > 0.0 {
+                (calls(d) as f64 / full).min(1.0)
+            } else {
+                1.0
+            }
+        };
+        let w0 = if from_calls {
+            weight(d0)
+        } else {
+            1.0 - of_day(from)
+        };
+        let w1 = if to_calls { weight(d1) } else { of_day(to) };
+        let between = ((d1 - d0).num_days() - 1).max(0) as f64;
+        (between + w0 + w1).max(1.0)
     }
 
     /// The period monthly figures scale from: from the first to the last
@@ -596,13 +648,6 @@ impl Audit {
         };
         Some((from, to))
     }
-}
-
-/// A span in whole days, rounded up, at least one.
-pub(crate) fn whole_days(span: chrono::TimeDelta) -> f64 {
-    (span.num_seconds().max(0) as f64 / 86_400.0)
-        .ceil()
-        .max(1.0)
 }
 
 /// How far inside a window its calls may start or end and still be taken

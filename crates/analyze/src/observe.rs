@@ -231,6 +231,9 @@ pub struct CellObs {
     pub conversation_calls: u64,
     /// Calls sent through a batch API.
     pub batch_calls: u64,
+    /// Calls whose usage gave a cached-read count, zero included: whether
+    /// this cell's logs record cached tokens at all (TA103, TA104).
+    pub cached_read_logged: u64,
     /// The costliest calls: (cost picos, which call).
     pub top: Vec<(i64, CallId)>,
     /// System-prompt prefixes (a coordinated sample past
@@ -359,10 +362,13 @@ impl CellObs {
             self.length_capped.add(c);
             self.length_capped_ids.offer(r.request_id.as_deref());
         }
-        // A call cut at the length limit had a limit, logged or not
-        // (hunt70: Anthropic's `max_tokens` stops, whose limit the response
-        // does not log, were counted without one, in the uncapped tail).
-        if r.max_tokens.is_none() && !capped {
+        // A Claude call cut at the length limit had a limit, logged or not:
+        // Anthropic's API takes no request without `max_tokens` (hunt70:
+        // such stops were counted without one, in the uncapped tail).
+        // Another model's may have run to its own ceiling with none set
+        // (hunt73: OpenAI's at 16,384 tokens are the runaway tail).
+        let limit_required = capped && contains_ignore_case(&r.model, "claude");
+        if r.max_tokens.is_none() && !limit_required {
             self.no_max_tokens.add(c);
             self.no_max_output.add(u.output);
         }
@@ -376,6 +382,9 @@ impl CellObs {
         }
         if r.is_batch() {
             self.batch_calls += 1;
+        }
+        if r.cached_read_logged || u.cached_read > 0 {
+            self.cached_read_logged += 1;
         }
         let cost = c.cost_picos();
         if c.cost.is_some() {
@@ -463,6 +472,7 @@ impl CellObs {
         self.not_user_facing += o.not_user_facing;
         self.conversation_calls += o.conversation_calls;
         self.batch_calls += o.batch_calls;
+        self.cached_read_logged += o.cached_read_logged;
         self.top.extend(o.top);
         sort_top(&mut self.top);
         self.top.truncate(TOP_PER_CELL);
@@ -947,4 +957,11 @@ pub fn key_of(parts: &[&[u8]]) -> u64 {
         h.update(&[0x1f]);
     }
     h.digest()
+}
+
+/// Whether `text` contains `word` (ASCII, any case).
+fn contains_ignore_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }

@@ -230,6 +230,10 @@ pub struct CallRecord<'a> {
     /// Request id of the call this one retries.
     pub retry_of: Option<Cow<'a, str>>,
     pub usage: Usage,
+    /// The usage gave a cached-read count, zero included: the log records
+    /// cached tokens (a `cached_tokens: 0` says nothing was read from the
+    /// cache; an absent one says nothing).
+    pub cached_read_logged: bool,
     pub latency_ms: Option<u64>,
     pub ttft_ms: Option<u64>,
     /// Sent through a provider's batch API (billed at batch prices).
@@ -299,6 +303,7 @@ impl CallRecord<'_> {
             attempt: self.attempt,
             retry_of: own(&self.retry_of),
             usage: self.usage,
+            cached_read_logged: self.cached_read_logged,
             latency_ms: self.latency_ms,
             ttft_ms: self.ttft_ms,
             batch: self.batch,
@@ -523,7 +528,7 @@ impl Field {
             Field::HttpStatus => "failures are known only from the status field",
             Field::Attempt => "retry chains are inferred, not read",
             Field::RetryOf => "retry chains are inferred, not read",
-            Field::CachedRead => "no call shows a cached read: the logs may not record cached tokens (cached reads are then priced at the full input rate, and the caching rules cannot see what is cached already), or nothing was read from the cache",
+            Field::CachedRead => "no call's usage gives a cached-read count (not even 0): the logs may not record cached tokens (cached reads are then priced at the full input rate, and the caching rules cannot see what is cached already), or nothing was read from the cache",
             Field::CacheWrite => "no call shows a cache write: the logs may not record them (writes are then priced as plain input), or none was made",
             Field::Reasoning => "no call shows reasoning tokens: the logs may count them in output without saying (they cannot be shown apart), or none were used",
             Field::Latency => "no latency figures",

@@ -177,7 +177,7 @@ pub fn window(a: &tokenaudit_analyze::Audit) -> Option<String> {
     if let Some((from, to)) = a.period() {
         if a.since.is_some_and(|s| s != from) || a.until.is_some_and(|u| u != to) {
             w.push_str(&format!(
-                "; monthly estimates scale from the calls' {} days ({} to {})",
+                "; monthly estimates scale from the calls' {:.1} days ({} to {})",
                 a.period_days(),
                 from.format("%Y-%m-%d %H:%M"),
                 to.format("%Y-%m-%d %H:%M")

@@ -478,6 +478,18 @@ fn recognise_moves(state: &State, out: &mut Plan) {
     });
 }
 
+/// Whether a file the store read as `prev` says was read as `reading`
+/// reads now: the same `[mapping]` or `--input-format`, or an
+/// `--input-format` naming the format it was detected as (hunt73: the
+/// flag added to a nightly read every file again).
+fn same_reading(prev: &SourceEntry, reading: Option<&str>) -> bool {
+    match (prev.reading.as_deref(), reading) {
+        (a, b) if a == b => true,
+        (None, Some(r)) => r.strip_prefix("format:") == Some(prev.format.as_str()),
+        _ => false,
+    }
+}
+
 /// What to do with one file: `None` when the store has it as it is.
 fn plan_file(
     state: &State,
@@ -496,7 +508,7 @@ fn plan_file(
     // days, $4.43 for $3.30, and "nothing new to ingest").
     let reread = previous
         .as_ref()
-        .is_some_and(|prev| prev.reading.as_deref() != reading);
+        .is_some_and(|prev| !same_reading(prev, reading));
     if let Some(prev) = previous.as_ref().filter(|_| !reread) {
         if prev.size == size && prev.mtime_ns == mtime_ns {
             return Ok(None);
@@ -602,14 +614,14 @@ fn plan_stdin(
             Some(w) => *w == whole,
             None => prev.size == size && prev.head == head && prev.tail == tail,
         };
-        if same && prev.reading.as_deref() == reading {
+        if same && same_reading(prev, reading) {
             out.unchanged.push(shown);
             return Ok(());
         }
     }
     let reread = previous
         .as_ref()
-        .is_some_and(|prev| prev.reading.as_deref() != reading);
+        .is_some_and(|prev| !same_reading(prev, reading));
     if reread {
         out.reread.push(shown.clone());
     }

@@ -58,6 +58,9 @@ pub mod col {
     pub const LATENCY: &str = "latency_ms";
     pub const TTFT: &str = "ttft_ms";
     pub const BATCH: &str = "batch";
+    /// Whether the usage gave a cached-read count, zero included (null in
+    /// parts written before it was kept: a count above zero then says so).
+    pub const CACHED_READ_LOGGED: &str = "cached_read_logged";
     pub const SERVICE_TIER: &str = "service_tier";
     pub const FINISH_REASON: &str = "finish_reason";
     pub const MAX_TOKENS: &str = "max_tokens";
@@ -133,6 +136,7 @@ pub fn schema() -> SchemaRef {
                 u64f(LATENCY, true),
                 u64f(TTFT, true),
                 Field::new(BATCH, DataType::Boolean, true),
+                Field::new(CACHED_READ_LOGGED, DataType::Boolean, true),
                 s(SERVICE_TIER),
                 s(FINISH_REASON),
                 Field::new(MAX_TOKENS, DataType::UInt32, true),
@@ -182,6 +186,7 @@ pub struct RowsBuilder {
     latency: UInt64Builder,
     ttft: UInt64Builder,
     batch: BooleanBuilder,
+    cached_read_logged: BooleanBuilder,
     max_tokens: UInt32Builder,
     fps: [UInt64Builder; 3],
     prefix_chars: UInt64Builder,
@@ -228,6 +233,7 @@ impl Default for RowsBuilder {
             latency: UInt64Builder::new(),
             ttft: UInt64Builder::new(),
             batch: BooleanBuilder::new(),
+            cached_read_logged: BooleanBuilder::new(),
             max_tokens: UInt32Builder::new(),
             fps: std::array::from_fn(|_| UInt64Builder::new()),
             prefix_chars: UInt64Builder::new(),
@@ -306,6 +312,7 @@ impl RowsBuilder {
         self.latency.append_option(r.latency_ms);
         self.ttft.append_option(r.ttft_ms);
         self.batch.append_option(r.batch);
+        self.cached_read_logged.append_value(r.cached_read_logged);
         self.strings[S_SERVICE_TIER].append_option(r.service_tier.map(ServiceTier::as_str));
         self.max_tokens.append_option(r.max_tokens);
         self.fps[0].append_option(r.prompt_fp);
@@ -385,6 +392,7 @@ impl RowsBuilder {
             Arc::new(self.latency.finish()),
             Arc::new(self.ttft.finish()),
             Arc::new(self.batch.finish()),
+            Arc::new(self.cached_read_logged.finish()),
             st(S_SERVICE_TIER),
             st(S_FINISH_REASON),
             Arc::new(self.max_tokens.finish()),
@@ -421,6 +429,7 @@ pub struct Rows {
     latency: Option<UInt64Array>,
     ttft: Option<UInt64Array>,
     batch: Option<BooleanArray>,
+    cached_read_logged: Option<BooleanArray>,
     max_tokens: Option<UInt32Array>,
     fps: [Option<UInt64Array>; 3],
     prefix_chars: Option<UInt64Array>,
@@ -514,6 +523,7 @@ impl Rows {
             latency: column(batch, LATENCY),
             ttft: column(batch, TTFT),
             batch: column(batch, BATCH),
+            cached_read_logged: column(batch, CACHED_READ_LOGGED),
             max_tokens: column(batch, MAX_TOKENS),
             fps: [PROMPT_FP, PREFIX_FP, PREFIX_TOKENS].map(|n| column(batch, n)),
             prefix_chars: column(batch, PREFIX_CHARS),
@@ -602,6 +612,10 @@ impl Rows {
                 output_audio: tok(8),
                 web_searches: tok(9),
             },
+            cached_read_logged: match &self.cached_read_logged {
+                Some(a) if !a.is_null(i) => a.value(i),
+                _ => tok(1) > 0,
+            },
             latency_ms: value_at(&self.latency, i),
             ttft_ms: value_at(&self.ttft, i),
             batch: self
@@ -676,6 +690,7 @@ mod tests {
                 output_audio: 20,
                 web_searches: 3,
             },
+            cached_read_logged: true,
             latency_ms: Some(900),
             ttft_ms: Some(90),
             batch: Some(false),

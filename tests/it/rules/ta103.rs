@@ -193,7 +193,11 @@ fn no_cached_counts_anywhere_make_an_automatic_cache_finding_a_question() {
         0,
         "an",
     );
-    env.write("calls.jsonl", s);
+    // No cached count at all (a zero logged is a count: below).
+    let zeros = ",\"prompt_tokens_details\":{\"cached_tokens\":0}";
+    assert_eq!(s.matches(zeros).count(), 80);
+    let none = s.replace(zeros, "");
+    env.write("calls.jsonl", &none);
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA103");
     assert_eq!(f.len(), 2, "{f:#?}");
@@ -216,6 +220,28 @@ fn no_cached_counts_anywhere_make_an_automatic_cache_finding_a_question() {
     assert_eq!(a["confidence"], "high");
     assert!(a["evidence"].get("cached_tokens_recorded").is_none());
     assert!(a["title"].as_str().unwrap().contains("is sent uncached"));
+
+    // `cached_tokens: 0` on every call: the logs record cached tokens, and
+    // none were read (hunt70: a zero was taken for no count, the finding
+    // hedged to low confidence, and TA105 said it could not run).
+    env.write("zeros.jsonl", &s);
+    let r = env.audit(&["zeros.jsonl"]);
+    let f = findings(&r, "TA103");
+    let o = of_model(&f, "openai/gpt-4o");
+    assert_eq!(o["savings"]["observed"], "0.0936");
+    assert_ne!(o["confidence"], "low");
+    assert!(o["evidence"].get("cached_tokens_recorded").is_none());
+    assert!(
+        o["title"].as_str().unwrap().contains("is sent uncached"),
+        "{}",
+        o["title"]
+    );
+    let coverage = r["audit"]["coverage"].as_array().unwrap();
+    let cached = coverage
+        .iter()
+        .find(|c| c["field"] == "cached_read_tokens")
+        .unwrap();
+    assert_eq!(cached["present"], 80);
 }
 
 /// 60 calls of `agent × claude-sonnet-4-5` ten minutes apart, each writing

@@ -218,23 +218,28 @@ fn a_limit_the_logs_do_not_show_is_not_said_missing() {
     }
 }
 
-/// A call cut at the length limit had a limit, though the response does
-/// not log it (Anthropic's `max_tokens` stops); and outputs of equal size
-/// above the histogram's exact range give their size back (hunt70: 100 of
-/// 100 calls "without max_tokens", the capped ones in the uncapped p95;
-/// a median of 202 and a p99 of 2,981 for outputs of exactly 200 and
-/// 3,000).
+/// A Claude call cut at the length limit had a limit, though the response
+/// does not log it (Anthropic's API requires `max_tokens`), where another
+/// model's may have run to its own ceiling with none set; and outputs of
+/// equal size above the histogram's exact range give their size back
+/// (hunt70: 100 of 100 Claude calls "without max_tokens", the capped ones
+/// in the uncapped p95; a median of 202 and a p99 of 2,981 for outputs of
+/// exactly 200 and 3,000; hunt73: OpenAI's calls stopped at the model's
+/// ceiling are the runaway tail).
 #[test]
 fn capped_calls_had_a_limit_and_equal_outputs_read_exactly() {
     let env = Env::new();
-    let mut s = String::new();
-    for i in 0..100u32 {
-        let (output, reason) = if i < 90 { (10, "stop") } else { (50, "length") };
-        let extra = json!({"choices": [{"finish_reason": reason}]});
-        s += &call(i, format!("c-{i:03}"), 1000, output, extra);
-    }
-    env.write("capped.jsonl", s);
-    // (10 capped calls' $0.03, half of it a month: under the default $1.)
+    let lines = |model: &str| -> String {
+        (0..100u32)
+            .map(|i| {
+                let (output, reason) = if i < 90 { (10, "stop") } else { (50, "length") };
+                let extra = json!({"request_id": format!("c-{i:03}"),
+                    "choices": [{"finish_reason": reason}]});
+                gw_line(&at(i * 5), "report-writer", model, 1000, output, extra) + "\n"
+            })
+            .collect()
+    };
+    env.write("capped.jsonl", lines("claude-sonnet-4-5"));
     env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
     let r = env.audit(&["capped.jsonl", "--config", "cfg.toml"]);
     let f = findings(&r, "TA112");
@@ -243,6 +248,13 @@ fn capped_calls_had_a_limit_and_equal_outputs_read_exactly() {
     assert_eq!(e["length_capped_calls"], 10);
     assert_eq!(e["calls_without_max_tokens"], 90);
     assert_eq!(e["p95_output_uncapped"], 10);
+    // The same calls on gpt-4o: the 10 stopped at the limit may have had
+    // none.
+    env.write("openai.jsonl", lines("gpt-4o"));
+    let r = env.audit(&["openai.jsonl", "--config", "cfg.toml"]);
+    let e = &findings(&r, "TA112")[0]["evidence"];
+    assert_eq!(e["calls_without_max_tokens"], 100);
+    assert_eq!(e["p95_output_uncapped"], 50);
 
     // 97 calls of 200 output tokens and 3 of 3,000, none capped.
     let mut s = String::new();

@@ -14,8 +14,8 @@ fn at(day: u32, minute: u32) -> String {
 }
 
 /// A nightly job: on each of October 1–4, 15 calls from 02:00 to 02:56,
-/// and one more on October 5 at 02:00 — 61 calls over exactly four days,
-/// all in the 02:00 hour.
+/// and one more on October 5 at 02:00 — 61 calls over four days and 1/15
+/// (the last day holds one call of a night's 15), all in the 02:00 hour.
 fn nightly(extra: Value) -> String {
     let mut times: Vec<(u32, u32)> = (1..=4)
         .flat_map(|d| (0..15).map(move |j| (d, 120 + j * 4)))
@@ -73,9 +73,10 @@ fn traffic_tagged_not_user_facing_is_priced_at_batch_rates() {
     // 61 × $0.035 = $2.135 in real time; 61 × $0.0175 = $1.0675 in batch.
     assert_eq!(e["realtime_cost"], "2.135");
     assert_eq!(e["batch_cost"], "1.0675");
-    // Saving $1.0675 over 4 days; × 30 / 4 = $8.00625 a month.
+    // Saving $1.0675 over 4 days and 1/15 (October 5 holds 1 call of a
+    // night's 15); × 30 × 15/61 = $7.875 a month.
     assert_eq!(f["savings"]["observed"], "1.0675");
-    assert_eq!(f["savings"]["monthly"], "8.00625");
+    assert_eq!(f["savings"]["monthly"], "7.875");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "high");
     assert_eq!(
@@ -107,7 +108,7 @@ fn an_untagged_nightly_burst_is_batch_eligible() {
     );
     assert_eq!(f[0]["evidence"]["not_user_facing_calls"], 0);
     assert_eq!(f[0]["savings"]["observed"], "1.0675");
-    assert_eq!(f[0]["savings"]["monthly"], "8.00625");
+    assert_eq!(f[0]["savings"]["monthly"], "7.875");
 }
 
 #[test]
@@ -303,24 +304,7 @@ fn one_run_across_midnight_is_no_daily_burst() {
 #[test]
 fn three_nights_are_scaled_as_three_days() {
     let env = Env::new();
-    // On each of October 1–3, 20 calls from 02:00 to 02:57.
-    let three: String = (1..=3u32)
-        .flat_map(|d| (0..20u32).map(move |j| (d, j)))
-        .map(|(d, j)| {
-            let fields = json!({
-                "request_id": format!("n-{d}-{j:02}"),
-                "tags": {"user_facing": "false"},
-            });
-            gw_line(
-                &at(d, 120 + j * 3),
-                "nightly-summaries",
-                "gpt-4o",
-                10_000,
-                1_000,
-                fields,
-            ) + "\n"
-        })
-        .collect();
+    let three = three_again();
     env.write("calls.jsonl", &three);
     // Daytime chat on another feature, to the evening of the third day,
     // changes nothing.
@@ -341,4 +325,42 @@ fn three_nights_are_scaled_as_three_days() {
         assert_eq!(f[0]["savings"]["observed"], "1.05", "{file}");
         assert_eq!(f[0]["savings"]["monthly"], "10.50", "{file}");
     }
+    // One stray call at 00:01 on the 4th is not a fourth day (hunt73:
+    // rounding the span up made it one, a quarter off every figure): the
+    // 4th holds 1 call of a full day's 20, so 3.05 days, × 30/3.05 =
+    // $10.327868852459 (× 30/4 = $7.875 rounded up).
+    let stray = gw_line(
+        &at(4, 1),
+        "chat",
+        "gpt-4o",
+        100,
+        10,
+        json!({"request_id": "late"}),
+    );
+    env.write("stray.jsonl", three_again() + &stray + "\n");
+    let r = env.audit(&["stray.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f[0]["savings"]["monthly"], "10.327868852459");
+}
+
+/// On each of October 1–3, 20 calls tagged not user-facing from 02:00 to
+/// 02:57.
+fn three_again() -> String {
+    (1..=3u32)
+        .flat_map(|d| (0..20u32).map(move |j| (d, j)))
+        .map(|(d, j)| {
+            let fields = json!({
+                "request_id": format!("n-{d}-{j:02}"),
+                "tags": {"user_facing": "false"},
+            });
+            gw_line(
+                &at(d, 120 + j * 3),
+                "nightly-summaries",
+                "gpt-4o",
+                10_000,
+                1_000,
+                fields,
+            ) + "\n"
+        })
+        .collect()
 }

@@ -31,7 +31,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// service tier, and the count of those priced at standard rates; 9: audio
 /// tokens, web searches and their cost per group; 13: tags as a spilled
 /// table, as users and sessions.
-const FORMAT: u32 = 13;
+const FORMAT: u32 = 14;
 
 wire_struct!(Group {
     resolved,

@@ -72,9 +72,9 @@ impl<'a> Context<'a> {
 }
 
 impl Context<'_> {
-    /// Length of the audited period in whole days (at least one): from the
-    /// first to the last call, or the `--since`/`--until` window when given,
-    /// rounded up ([`crate::Audit::period_days`]).
+    /// Length of the audited period in days of traffic (at least one): from
+    /// the first to the last call, or the `--since`/`--until` window when
+    /// given ([`crate::Audit::period_days`]).
     pub fn period_days(&self) -> f64 {
         self.audit.period_days()
     }
@@ -112,12 +112,27 @@ impl Context<'_> {
         if start - from <= crate::audit::COVERAGE_GAP {
             return self.monthly(observed);
         }
-        let span = crate::audit::whole_days(to - start);
+        // From the launch day's start, as from a window's bound.
+        let audit = self.audit;
+        let span = audit.days_between(start, false, to, audit.until != Some(to));
         let active = days.len() as f64;
-        if active < 3.0 || active * 2.0 < span {
+        if active < 3.0 || active * 2.0 < span.ceil() {
             return self.monthly(observed);
         }
         observed.scale(MONTH_DAYS / span)
+    }
+
+    /// Whether any call to a model of `provider` (a catalog provider id)
+    /// gave a cached-read count, zero included: whether the logs record
+    /// cached tokens for that provider's calls (hunt73: one Anthropic log
+    /// that does made an OpenAI log that does not say "never cached" with
+    /// confidence, when the whole audit was asked).
+    pub fn cached_counts_logged(&self, provider: &str) -> bool {
+        self.cells.iter().any(|c| {
+            c.obs.cached_read_logged > 0
+                && c.resolved
+                    .is_some_and(|id| self.catalog.model(id).provider == provider)
+        })
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {

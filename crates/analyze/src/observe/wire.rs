@@ -96,6 +96,7 @@ wire_struct!(CellObs {
     not_user_facing,
     conversation_calls,
     batch_calls,
+    cached_read_logged,
     top,
     prefixes,
     prefixed_calls,

@@ -78,6 +78,11 @@ impl<'de> Deserialize<'de> for Paths {
                 if out.is_empty() {
                     return Err(serde::de::Error::invalid_length(0, &self));
                 }
+                // A list of one is that path: one reading, one digest (a
+                // store would read its files again for the other spelling).
+                if out.len() == 1 {
+                    return Ok(Paths::One(out.remove(0)));
+                }
                 Ok(Paths::Many(out))
             }
         }

@@ -781,6 +781,7 @@ fn span_record<'a>(
         ..Default::default()
     };
     let usage = u.normalise_for(&mut p, how);
+    let cached_read_logged = u.cached_read_logged();
     // The feature: a `feature` attribute stays a tag, which the analysis
     // reads as the feature; else the agent, else the service.
     let agent = p.take(&a.agent, "gen_ai.agent.name");
@@ -846,6 +847,7 @@ fn span_record<'a>(
         user_messages: prompt.user_messages,
         prompt_text: prompt.text,
         tags,
+        cached_read_logged,
         ..CallRecord::default()
     };
     Some(finish(record, usage, p))

@@ -629,6 +629,19 @@ pub struct RawExtras {
 }
 
 impl RawUsage {
+    /// Whether a cached-read count was given, zero included (OpenAI's
+    /// `cached_tokens`, Anthropic's `cache_read_input_tokens`, Gemini's
+    /// `cachedContentTokenCount`, and what readers and mappings put there).
+    pub fn cached_read_logged(&self) -> bool {
+        [
+            &self.cached_tokens,
+            &self.cache_read_input_tokens,
+            &self.cached_content_token_count,
+        ]
+        .iter()
+        .any(|c| matches!(c, Lenient::Value(_)))
+    }
+
     /// The extra counts, made when first written.
     pub fn extras(&mut self) -> &mut RawExtras {
         self.extras.get_or_insert_with(Default::default)
@@ -1067,6 +1080,7 @@ pub fn finish<'a>(
             u.check()
                 .map_err(|msg| Reject::new(RejectReason::InconsistentUsage, msg))?;
             record.usage = u;
+            record.cached_read_logged |= u.cached_read > 0;
         }
         None => {
             if record.effective_status() == tokenaudit_core::CallStatus::Ok {

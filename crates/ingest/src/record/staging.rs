@@ -752,6 +752,7 @@ impl<'a> RawLine<'a> {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
         };
+        let cached_read_logged = self.usage.cached_read_logged();
         let usage = self.usage.normalise_for(&mut p, how).map(|mut u| {
             if u.web_searches == 0 {
                 u.web_searches = self.web_search_calls;
@@ -891,6 +892,7 @@ impl<'a> RawLine<'a> {
                 .and_then(|v| u32::try_from(v).ok()),
             retry_of: p.own(self.retry_of.0, "retry_of"),
             usage: Default::default(),
+            cached_read_logged,
             latency_ms,
             ttft_ms,
             batch,

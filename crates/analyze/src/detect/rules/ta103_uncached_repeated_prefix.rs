@@ -36,10 +36,11 @@
 //! lifetime is recommended. Calls without a timestamp count as
 //! simultaneous. The prefix's size is logged, or estimated from its text,
 //! or bounded by the smallest input of its calls (`infer::prefix`); the
-//! confidence says which. When no call of the audit shows a cached read
-//! and the provider caches without being asked (OpenAI, Gemini's implicit
-//! caching), the logs may simply not record cached tokens: the finding then
-//! says so, with low confidence (evidence `cached_tokens_recorded: false`).
+//! confidence says which. When no call to the provider's models gives a
+//! cached-read count (a logged 0 is one) and the provider caches without
+//! being asked (OpenAI, Gemini's implicit caching), the logs may simply not
+//! record cached tokens: the finding then says so, with low confidence
+//! (evidence `cached_tokens_recorded: false`).
 
 use tokenaudit_core::Money;
 
@@ -136,14 +137,6 @@ pub fn replay(
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    // No call of the whole audit shows a cached read: the logs may not
-    // record cached tokens at all, and a provider that caches on its own
-    // may have cached these prefixes already.
-    let no_cached_counts = ctx
-        .audit
-        .coverage
-        .iter()
-        .any(|c| c.field == "cached_read_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let entry = ctx.catalog.model(id);
@@ -257,7 +250,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let (largest_fp, largest_tokens, _) = largest.unwrap_or((0, 0.0, PrefixSource::Logged));
-        let unknown = no_cached_counts && policy.caching == Caching::Automatic;
+        // No call to this provider's models gives a cached-read count (not
+        // even 0): the logs may not record cached tokens, and a provider
+        // that caches on its own may have cached these prefixes already.
+        let unknown =
+            !ctx.cached_counts_logged(&entry.provider) && policy.caching == Caching::Automatic;
         let mut f = Finding::new(
             if unknown {
                 format!(

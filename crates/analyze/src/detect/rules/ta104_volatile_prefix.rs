@@ -37,7 +37,11 @@
 //! bound TA103 takes, the smallest input sharing one prefix, says nothing
 //! here: each variant is sent once.) The finding is reported even when
 //! that saving is small: a volatile prefix also defeats every later
-//! caching effort.
+//! caching effort. When no call to the provider's models gives a
+//! cached-read count (a logged 0 is one) and the provider caches on its
+//! own, the finding says so, with low confidence: the fingerprint tells
+//! that the prompt changes, not where, and the unchanged start before a
+//! late variable part may be cached already.
 
 use tokenaudit_core::Money;
 
@@ -67,17 +71,6 @@ rule_options! {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    // No call of the whole audit shows a cached read (as in TA103): the
-    // logs may not record cached tokens, and a provider that caches on its
-    // own caches a prompt's unchanged start whatever follows it. Where in
-    // the prompt the variable part sits is not in the fingerprint (hunt70:
-    // a timestamp at the end of a 2,000-token OpenAI system prompt was
-    // said to make it "never cached", at medium confidence).
-    let no_cached_counts = ctx
-        .audit
-        .coverage
-        .iter()
-        .any(|c| c.field == "cached_read_tokens" && c.present == 0);
     for cell in ctx.cells {
         let obs = &cell.obs;
         let calls = obs.prefixed_calls;
@@ -163,7 +156,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             (0.0, 0.0)
         };
-        let unknown = no_cached_counts && policy.caching == Caching::Automatic;
+        // No call to this provider's models gives a cached-read count (not
+        // even 0): the logs may not record cached tokens, and a provider
+        // that caches on its own may have cached these prefixes already.
+        let unknown =
+            !ctx.cached_counts_logged(&entry.provider) && policy.caching == Caching::Automatic;
         let mut f = Finding::new(if unknown {
                 format!(
                     "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {} and the logs show no cached tokens",

@@ -27,7 +27,8 @@
 //!
 //! The drift saving is bringing each week after the first back to the first
 //! week's median: each later week's calls × (its median − the first week's
-//! median), when positive, priced at the input rate. The oversized saving is capping input at 2× the median
+//! median), when positive, and at most its input above the first week's
+//! median on each call, priced at the input rate. The oversized saving is capping input at 2× the median
 //! on the calls above it (the excess tokens, at the input rate).
 
 use tokenaudit_core::Money;
@@ -74,7 +75,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     .weekly_input
                     .iter()
                     .filter(|(w, _)| *w > first.0)
-                    .map(|(_, h)| h.count() as f64 * (h.quantile(0.5) as f64 - m0).max(0.0))
+                    .map(|(_, h)| {
+                        let n = h.count() as f64;
+                        // Never more than the week's input above the first
+                        // week's median on each call (hunt73: a two-humped
+                        // week's median over its mean saved more than the
+                        // week spent on input).
+                        let over_mean = (h.sum() as f64 - n * m0).max(0.0);
+                        (n * (h.quantile(0.5) as f64 - m0)).clamp(0.0, over_mean)
+                    })
                     .sum();
                 let saved =
                     Money::from_picos((tokens * rates.input.picos() as f64).round() as i128);
