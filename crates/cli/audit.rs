@@ -349,6 +349,14 @@ impl InputArgs {
             // just before it (`review` sets the previous month instead).
             analyze.previous = Some((s - (u - s), s));
         }
+        // (clap's `requires` does not see the flattened --store: hunt72's
+        // `audit LOGS --engine df://…` ran here, exit 0.)
+        #[cfg(feature = "cluster")]
+        if let (Some(engine), None) = (&self.engine, &self.store) {
+            bail!(
+                "--engine {engine}: an engine audits a store, given with --store DIR or a store URL; log files are read by this process (ingest them into a store first: `tokenaudit ingest LOGS --store DIR`)"
+            );
+        }
         let (catalog, prices) = catalog(&self.prices)?;
         let (input, total_bytes) = match &self.store {
             #[cfg(feature = "cluster")]

@@ -18,10 +18,23 @@ pub enum ClusterCommand {
     /// Run a Ballista scheduler that knows tokenaudit's functions. Flags are
     /// Ballista's own (`--bind-host`, `--bind-port`, …); `--engine
     /// df://HOST:PORT` sends work to it.
+    #[command(after_help = "Example (docs/cluster.md has the whole deployment):
+  tokenaudit cluster scheduler --bind-host 0.0.0.0 --bind-port 50050
+  tokenaudit cluster executor --scheduler-host HOST --scheduler-port 50050   # on each worker
+  tokenaudit audit --store /data/ta --engine df://HOST:50050 --out reports/
+
+Every executor reads the store itself: give --store a path every worker
+sees at the same place (a shared folder), or an s3:// URL.")]
     Scheduler(Box<SchedulerArgs>),
     /// Run a Ballista executor that runs tokenaudit's functions. Flags are
     /// Ballista's own (`--scheduler-host`, `--scheduler-port`,
     /// `--bind-host`, `--bind-port`, `--bind-grpc-port`, …).
+    #[command(after_help = "Example (docs/cluster.md has the whole deployment):
+  tokenaudit cluster executor --scheduler-host HOST --scheduler-port 50050 \\
+      --bind-host 0.0.0.0 --bind-port 50051 --bind-grpc-port 50052
+
+It reads the store each job names, at the path or URL the client gave:
+the store must be there on this machine too (a shared folder, or s3://).")]
     Executor(Box<ExecutorArgs>),
 }
 

@@ -163,27 +163,54 @@ pub fn source_index(state: &State) -> HashMap<String, usize> {
         .collect()
 }
 
+/// What identifies a source index: its keys in their order (a store built
+/// again at the same URL has other sources at the same commit number).
+pub fn index_digest(index: &HashMap<String, usize>) -> u64 {
+    let mut keys: Vec<(&usize, &String)> = index.iter().map(|(k, i)| (i, k)).collect();
+    keys.sort_unstable();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (i, k) in keys {
+        std::hash::Hash::hash(&(i, k), &mut h);
+    }
+    std::hash::Hasher::finish(&h)
+}
+
 /// [`source_index`] of a store at a commit, read once per process and
-/// kept for the last few (store, commit) pairs asked for.
-pub fn cached_source_index(store: &StoreUrl, head: u64) -> Result<Arc<HashMap<String, usize>>> {
-    type Cache = Mutex<Vec<((StoreUrl, u64), Arc<HashMap<String, usize>>)>>;
+/// kept for the last few (store, commit) pairs asked for; read again when
+/// `want` (the client's [`index_digest`]) is not the kept one's (hunt72:
+/// a store rebuilt at the same path was read with the old numbering, its
+/// files misnamed or the job failed).
+pub fn cached_source_index(
+    store: &StoreUrl,
+    head: u64,
+    want: Option<u64>,
+) -> Result<Arc<HashMap<String, usize>>> {
+    type Cache = Mutex<Vec<((StoreUrl, u64), u64, Arc<HashMap<String, usize>>)>>;
     static CACHE: Cache = Mutex::new(Vec::new());
     const KEEP: usize = 4;
     let key = (store.clone(), head);
-    if let Some((_, v)) = CACHE
+    if let Some((_, _, v)) = CACHE
         .lock()
         .expect("no panic holding it")
         .iter()
-        .find(|(k, _)| *k == key)
+        .find(|(k, d, _)| *k == key && want.is_none_or(|w| w == *d))
     {
         return Ok(v.clone());
     }
     let state = store.read_state(Some(head))?;
     let index = Arc::new(source_index(&state));
+    let digest = index_digest(&index);
+    if want.is_some_and(|w| w != digest) {
+        anyhow::bail!(
+            "the store at {} is not the one the client planned against (its commit {head} lists other files): was it rebuilt meanwhile? run the audit again",
+            store.as_str()
+        );
+    }
     let mut cache = CACHE.lock().expect("no panic holding it");
+    cache.retain(|(k, _, _)| *k != key);
     if cache.len() == KEEP {
         cache.remove(0);
     }
-    cache.push((key, index.clone()));
+    cache.push((key, digest, index.clone()));
     Ok(index)
 }

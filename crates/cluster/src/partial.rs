@@ -67,6 +67,11 @@ pub struct Job {
     /// of arguments differs) instead of counting the hits as calls.
     #[serde(default)]
     pub cache_hits: bool,
+    /// The client's [`crate::location::index_digest`] of the store's
+    /// sources at `head`: an executor that kept another store's numbering
+    /// for this URL and commit reads it again.
+    #[serde(default)]
+    pub sources_digest: Option<u64>,
 }
 
 /// [`AnalyzeConfig`] as JSON (instants as RFC 3339, money as decimal text).
@@ -219,7 +224,11 @@ impl Job {
         let catalog = interned(&CATALOGS, &self.prices, || catalog(&self.prices))?;
         let key = serde_json::to_string(&self.analyze)?;
         let config = interned(&CONFIGS, &key, || AnalyzeConfig::try_from(&self.analyze))?;
-        let sources = cached_source_index(&StoreUrl::parse(&self.store)?, self.head)?;
+        let sources = cached_source_index(
+            &StoreUrl::parse(&self.store)?,
+            self.head,
+            self.sources_digest,
+        )?;
         let schema = tokenaudit_store::schema::schema();
         let fields: Vec<FieldRef> = self
             .columns
