@@ -376,6 +376,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&r.plan.reread, 4)
         ));
     }
+    if !r.plan.gone.is_empty() {
+        s.push_str(&format!(
+            "{} files the store read are no longer in their folders; their calls stay in the store (`store prune --before DATE` drops old days): {}.\n",
+            r.plan.gone.len(),
+            crate::output::first_of(&r.plan.gone, 4)
+        ));
+    }
     let restated: Vec<String> = r
         .plan
         .restated

@@ -2290,6 +2290,27 @@ fn a_logged_zero_cached_count_is_kept_by_the_store() {
     assert_eq!(s, audit_of(&env, &["logs"]));
 }
 
+/// A log the store read that is gone from its folder is said, its calls
+/// kept (hunt71: the ingest said nothing of it).
+#[test]
+fn a_gone_log_is_said_and_its_calls_kept() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    env.write("logs/b.jsonl", call(1, 2, "chat", 1000, 100, "b1"));
+    ingest(&env, &["logs"]);
+    std::fs::remove_file(env.path("logs/a.jsonl")).unwrap();
+    let said = ingest(&env, &["logs"]);
+    assert!(
+        said.contains(
+            "1 files the store read are no longer in their folders; their calls stay in the store"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("logs/a.jsonl"), "{said}");
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 2);
+}
+
 /// A log moved to another folder while its writer goes on appending is
 /// the same content grown, not a new file beside the old one's rows
 /// (hunt71: 2,570 calls for 1,435); and a re-export under a new name that

@@ -84,6 +84,9 @@ pub struct Plan {
     pub moved: Vec<SourceEntry>,
     /// Every move recognised: (new name, old name).
     pub moves: Vec<(String, String)>,
+    /// Files the store read in the folders of this ingest's inputs that are
+    /// no longer there (and did not move): their calls are kept.
+    pub gone: Vec<String>,
     /// Files read again whole because the store read them with another
     /// `[mapping]` or `--input-format`.
     pub reread: Vec<String>,
@@ -269,6 +272,29 @@ fn plan_into(
         }
     }
     recognise_moves(state, out);
+    // Said, not acted on: a deleted log's calls stay (a month's store
+    // outlives the logs' retention), but a user who removed a file by
+    // mistake, or expected its calls to go, learns of it (hunt71).
+    use std::collections::HashSet;
+    let dir_of = |key: &str| Path::new(key).parent().map(Path::to_path_buf);
+    let dirs: HashSet<PathBuf> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::File(p) => dir_of(&key_of(p)),
+            Source::Stdin => None,
+        })
+        .collect();
+    out.gone = state
+        .sources
+        .values()
+        .filter(|e| {
+            !e.pruned && !e.key.starts_with("stdin:") && !e.name.ends_with("(rotated over)")
+        })
+        .filter(|e| !out.rekey.contains_key(&e.key))
+        .filter(|e| dir_of(&e.key).is_some_and(|d| dirs.contains(&d)))
+        .filter(|e| !Path::new(&e.key).exists())
+        .map(|e| e.name.clone())
+        .collect();
     Ok(())
 }
 
