@@ -73,7 +73,13 @@ pub async fn accumulate(plan: &AuditPlan<'_>, config: &AnalyzeConfig) -> Result<
             .aggregate(vec![], vec![partial::udaf().call(args).alias("state")])?
             .collect()
             .await
-            .with_context(|| format!("running the audit's aggregate on {:?}", plan.engine))?;
+            .with_context(|| {
+                let hint = match plan.engine {
+                    Engine::Remote(_) => " (is `tokenaudit cluster scheduler` running there, with executors that reach the store? see docs/cluster.md)",
+                    _ => "",
+                };
+                format!("running the audit's aggregate on {}{hint}", plan.engine)
+            })?;
         let column = batches
             .iter()
             .find(|b| b.num_rows() > 0)

@@ -81,6 +81,17 @@ const MAX_CLUSTER_PARTITIONS: usize = 512;
 /// files are read in DataFusion's default partitions (one per core); on
 /// Ballista in one partition per file (up to
 /// [`MAX_CLUSTER_PARTITIONS`]), each a task.
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::InProcess => f.write_str("DataFusion in this process"),
+            Engine::Standalone => f.write_str("Ballista standalone in this process"),
+            Engine::Remote(url) => write!(f, "the Ballista scheduler at {url}"),
+            Engine::Reader => f.write_str("the store's own reader"),
+        }
+    }
+}
+
 pub async fn context(engine: &Engine, parts: usize) -> Result<SessionContext> {
     let mut config = SessionConfig::new().with_information_schema(true);
     if *engine != Engine::InProcess {
@@ -94,7 +105,11 @@ pub async fn context(engine: &Engine, parts: usize) -> Result<SessionContext> {
             .context("starting a Ballista scheduler and executor in this process")?,
         Engine::Remote(url) => SessionContext::remote_with_state(url, state)
             .await
-            .with_context(|| format!("connecting to the Ballista scheduler {url}"))?,
+            .with_context(|| {
+                format!(
+                    "connecting to the Ballista scheduler at {url} (is `tokenaudit cluster scheduler` running there, with executors? see docs/cluster.md)"
+                )
+            })?,
         Engine::Reader => {
             bail!("--engine reader runs no SQL: give datafusion, standalone or df://HOST:PORT")
         }
