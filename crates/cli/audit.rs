@@ -603,7 +603,7 @@ fn warn_read_otherwise(state: &tokenaudit_store::commit::State, options: &Ingest
     let other: Vec<&str> = state
         .sources
         .values()
-        .filter(|e| !e.pruned && e.reading.as_deref() != Some(reading.as_str()))
+        .filter(|e| !e.pruned && !tokenaudit_store::plan::same_reading(e, Some(&reading)))
         .map(|e| e.name.as_str())
         .collect();
     if !other.is_empty() {

@@ -37,6 +37,9 @@ fn prefixed(hash: bool, tokens: bool) -> String {
         if tokens {
             extra["system_prompt_tokens"] = json!(2_000);
         }
+        // A cached count of 0: doc-qa's own logs record cached tokens.
+        extra["usage"] = json!({"prompt_tokens": 3_000, "completion_tokens": 100,
+            "prompt_tokens_details": {"cached_tokens": 0}});
         s += &(gw_line(&at(i), "doc-qa", "gpt-4o", 3_000, 100, extra) + "\n");
     }
     s
@@ -168,6 +171,8 @@ fn the_system_prompt_text_gives_its_size() {
                 {"role": "system", "content": system},
                 {"role": "user", "content": format!("question {i}")},
             ],
+            "usage": {"prompt_tokens": 3_000, "completion_tokens": 100,
+                "prompt_tokens_details": {"cached_tokens": 0}},
         });
         s += &(gw_line(&at(i), "doc-qa", "gpt-4o", 3_000, 100, extra) + "\n");
     }

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use rustc_hash::FxHashMap;
 
 use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced, Processing, ServedModels};
@@ -530,6 +530,9 @@ pub struct Accumulator<'c> {
     pub(crate) via: Counts,
     pub(crate) first: Option<DateTime<Utc>>,
     pub(crate) last: Option<DateTime<Utc>>,
+    /// Calls by minute of the day (UTC, 1,440): when in a day the traffic
+    /// comes (`Audit::period_days`).
+    pub(crate) minutes: Vec<u64>,
     pub(crate) outside_window: u64,
     pub(crate) batch_at_full_price: u64,
     /// Flex or priority calls priced at standard rates (the catalog has no
@@ -574,6 +577,9 @@ struct UnitSuccess {
     cell: u64,
     cost: i64,
 }
+
+/// Minutes in a day (the length of `Accumulator::minutes`).
+pub(crate) const MINUTES_A_DAY: usize = 1_440;
 
 /// Successes kept from each end of a unit of reading that ended no chain
 /// in it, for chains that cross units (see [`ChainHead`]).
@@ -648,6 +654,7 @@ impl<'c> Accumulator<'c> {
             coverage: [0; Field::ALL.len()],
             via: Counts::default(),
             first: None,
+            minutes: vec![0; MINUTES_A_DAY],
             last: None,
             outside_window: 0,
             batch_at_full_price: 0,
@@ -863,6 +870,7 @@ impl<'c> Accumulator<'c> {
             via,
             first,
             last,
+            minutes,
             outside_window,
             batch_at_full_price,
             tier_at_standard,
@@ -896,6 +904,7 @@ impl<'c> Accumulator<'c> {
             via,
             first,
             last,
+            minutes,
             outside_window,
             batch_at_full_price,
             tier_at_standard,
@@ -999,6 +1008,12 @@ impl<'c> Accumulator<'c> {
         self.via.merge(&o.via);
         self.first = min_opt(self.first, o.first);
         self.last = self.last.max(o.last);
+        if self.minutes.len() < o.minutes.len() {
+            self.minutes.resize(o.minutes.len(), 0);
+        }
+        for (a, b) in self.minutes.iter_mut().zip(&o.minutes) {
+            *a += b;
+        }
         self.outside_window += o.outside_window;
         self.batch_at_full_price += o.batch_at_full_price;
         self.tier_at_standard += o.tier_at_standard;
@@ -1514,6 +1529,10 @@ impl RecordSink for Accumulator<'_> {
         if let Some(t) = r.timestamp {
             self.first = min_opt(self.first, Some(t));
             self.last = self.last.max(Some(t));
+            let minute = t.time().num_seconds_from_midnight() as usize / 60;
+            if let Some(n) = self.minutes.get_mut(minute) {
+                *n += 1;
+            }
         }
         if let (Some(c), true) = (cost, priced.is_some()) {
             // The list's order (`expensive_order`): a call that ties the

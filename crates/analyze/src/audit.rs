@@ -256,6 +256,12 @@ pub struct Audit {
     pub first_call: Option<DateTime<Utc>>,
     /// Timestamp of the latest call read (null without timestamps).
     pub last_call: Option<DateTime<Utc>>,
+    /// Calls by minute of the day (UTC, 1,440): when in a day the traffic
+    /// comes, for how much of its end days the period holds
+    /// ([`Audit::period_days`]). Not in the report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub minutes: Vec<u64>,
     /// The start of the window asked for (`--since`), or null.
     pub since: Option<DateTime<Utc>>,
     /// The end of the window asked for (`--until`, exclusive), or null.
@@ -565,16 +571,19 @@ impl Audit {
     }
 
     /// Length of the period in days (at least one): [`Audit::period`], in
-    /// days of traffic. Calls come in days: three nights of a nightly job
-    /// (02:00 on the 1st to 02:30 on the 3rd) or three working days (09:00
-    /// to 17:00) are three days of spend, not the 2.0 and 2.3 days between
-    /// their first and last calls (hunt70: every monthly figure of a
-    /// three-day export was 29–48% high); and one stray call after
-    /// midnight is not a day (hunt73: rounding the span up halved a day's
-    /// monthly figures). So an end the calls make weighs its day by its
-    /// calls against a full day's (the median of the days between, or the
-    /// busier end day), and an end the `--since`/`--until` window makes by
-    /// the share of its day inside the window.
+    /// days of traffic. Calls come at their hours of the day: three nights
+    /// of a nightly job (02:00 on the 1st to 02:30 on the 3rd) or three
+    /// working days (09:00 to 17:00) are three days of spend, not the 2.0
+    /// and 2.3 days between their first and last calls (hunt70: every
+    /// monthly figure of a three-day export was 29–48% high); one stray
+    /// call after midnight is not a day (hunt73), nor a two-hour job across
+    /// midnight two (hunt74), and a quiet last day is a whole one (hunt74).
+    /// So the days between the end days count whole, and each end day by
+    /// the share of the traffic it holds by the time of day: of all calls,
+    /// those at the last call's minute of the day or before it, and those at
+    /// the first call's minute or after it ([`Audit::minutes`]); an end
+    /// set by the `--since`/`--until` window
+    /// counts the share of its day inside the window.
     pub fn period_days(&self) -> f64 {
         let Some((from, to)) = self.period() else {
             return 1.0;
@@ -593,39 +602,25 @@ impl Audit {
     ) -> f64 {
         let exact = (to - from).num_seconds().max(0) as f64 / 86_400.0;
         let (d0, d1) = (from.date_naive(), to.date_naive());
-        if !(from_calls || to_calls) || d0 >= d1 {
+        let all: u64 = self.minutes.iter().sum();
+        if !(from_calls || to_calls) || d0 >= d1 || all == 0 {
             return exact.max(1.0);
         }
-        let calls = |d: NaiveDate| {
-            self.daily
-                .binary_search_by(|r| r.day.cmp(&d))
-                .map_or(0, |i| self.daily[i].stats.calls)
+        // The share of the traffic that comes at `t`'s minute of the day or
+        // before it (`up_to`), or at it or after it (`from_on`).
+        let share = |minutes: &[u64]| minutes.iter().sum::<u64>() as f64 / all as f64;
+        let minute = |t: DateTime<Utc>| {
+            (t.time().num_seconds_from_midnight() as usize / 60).min(self.minutes.len() - 1)
         };
-        let mut inner: Vec<u64> = self
-            .daily
-            .iter()
-            .filter(|r| r.day > d0 && r.day < d1 && r.stats.calls > 0)
-            .map(|r| r.stats.calls)
-            .collect();
-        inner.sort_unstable();
-        let full = match inner.len() {
-            0 => calls(d0).max(calls(d1)),
-            n => inner[n / 2],
-        } as f64;
+        let up_to = |t: DateTime<Utc>| share(&self.minutes[..=minute(t)]);
+        let from_on = |t: DateTime<Utc>| share(&self.minutes[minute(t)..]);
         let of_day = |t: DateTime<Utc>| t.time().num_seconds_from_midnight() as f64 / 86_400.0;
-        let weight = |d: NaiveDate| {
-            if full > 0.0 {
-                (calls(d) as f64 / full).min(1.0)
-            } else {
-                1.0
-            }
-        };
         let w0 = if from_calls {
-            weight(d0)
+            from_on(from)
         } else {
             1.0 - of_day(from)
         };
-        let w1 = if to_calls { weight(d1) } else { of_day(to) };
+        let w1 = if to_calls { up_to(to) } else { of_day(to) };
         let between = ((d1 - d0).num_days() - 1).max(0) as f64;
         (between + w0 + w1).max(1.0)
     }
@@ -919,6 +914,7 @@ impl Accumulator<'_> {
             catalog_version: catalog.version().to_string(),
             first_call: self.first,
             last_call: self.last,
+            minutes: std::mem::take(&mut self.minutes),
             since: config.since,
             until: config.until,
             cost_per_call: self.totals.cost_per_call(),

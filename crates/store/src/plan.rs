@@ -508,7 +508,7 @@ fn recognise_moves(state: &State, out: &mut Plan) {
 /// reads now: the same `[mapping]` or `--input-format`, or an
 /// `--input-format` naming the format it was detected as (hunt73: the
 /// flag added to a nightly read every file again).
-fn same_reading(prev: &SourceEntry, reading: Option<&str>) -> bool {
+pub fn same_reading(prev: &SourceEntry, reading: Option<&str>) -> bool {
     match (prev.reading.as_deref(), reading) {
         (a, b) if a == b => true,
         (None, Some(r)) => r.strip_prefix("format:") == Some(prev.format.as_str()),

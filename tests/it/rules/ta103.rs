@@ -242,6 +242,21 @@ fn no_cached_counts_anywhere_make_an_automatic_cache_finding_a_question() {
         .find(|c| c["field"] == "cached_read_tokens")
         .unwrap();
     assert_eq!(cached["present"], 80);
+
+    // Another log's zeros say nothing of doc-qa's (hunt74): a feature
+    // without counts beside them is still a question.
+    let other: String = (0..5u32)
+        .map(|i| {
+            let extra = json!({"usage": {"prompt_tokens": 100, "completion_tokens": 10,
+                "prompt_tokens_details": {"cached_tokens": 0}}});
+            gw_line(&at(300 + i), "chat", "gpt-4o", 100, 10, extra) + "\n"
+        })
+        .collect();
+    env.write("mixed.jsonl", none + &other);
+    let r = env.audit(&["mixed.jsonl"]);
+    let o = of_model(&findings(&r, "TA103"), "openai/gpt-4o");
+    assert_eq!(o["confidence"], "low");
+    assert_eq!(o["evidence"]["cached_tokens_recorded"], false);
 }
 
 /// 60 calls of `agent × claude-sonnet-4-5` ten minutes apart, each writing

@@ -33,19 +33,22 @@ fn fixture(distinct: u32, every: u32) -> String {
     s
 }
 
-/// A call of another feature whose usage shows a cached read: the logs
-/// record cached tokens.
-fn cached_elsewhere() -> String {
-    let usage = json!({"usage": {"prompt_tokens": 2_000, "completion_tokens": 10,
-        "prompt_tokens_details": {"cached_tokens": 1_024}}});
-    gw_line(&at(0), "chat", "gpt-4o", 2_000, 10, usage) + "\n"
+/// [`fixture`] with a cached count of 0 on every call: the feature's logs
+/// record cached tokens (none read).
+fn with_zero_cached_counts(distinct: u32, every: u32) -> String {
+    let s = fixture(distinct, every).replace(
+        "\"completion_tokens\":100,\"prompt_tokens\":3000}",
+        "\"completion_tokens\":100,\"prompt_tokens\":3000,\"prompt_tokens_details\":{\"cached_tokens\":0}}",
+    );
+    assert_eq!(s.matches("\"cached_tokens\":0").count(), 60);
+    s
 }
 
 #[test]
 fn a_prefix_changing_on_every_call_is_found() {
     let env = Env::new();
     // A different prefix on each of 60 calls, one a minute for 59 minutes.
-    env.write("calls.jsonl", fixture(60, 1) + &cached_elsewhere());
+    env.write("calls.jsonl", with_zero_cached_counts(60, 1));
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA104");
     assert_eq!(f.len(), 1, "{f:#?}");
@@ -101,7 +104,7 @@ fn a_prefix_changing_on_under_half_the_calls_is_not_volatile() {
 #[test]
 fn distinct_share_option_lowers_the_bar() {
     let env = Env::new();
-    env.write("calls.jsonl", fixture(29, 1) + &cached_elsewhere());
+    env.write("calls.jsonl", with_zero_cached_counts(29, 1));
     env.write("cfg.toml", "[rules.TA104]\ndistinct_share = 0.4\n");
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let f = findings(&r, "TA104");

@@ -204,8 +204,40 @@ fn a_recovered_collapse_is_scaled_from_the_period() {
     assert_eq!(e["collapsed_days"], 2);
     assert_eq!(e.get("still_collapsed_on_last_day"), None);
     // 2 × 300,000 lost hits × $1.25/M = $0.75, over the 10 days from 03-01
-    // 00:00 to 03-10 09:00 (9.375, rounded up): × 3 = $2.25 a month.
+    // 00:00 to 03-10 09:00 (the first and last days whole: every call
+    // comes between 00:00 and 09:00): × 3 = $2.25 a month.
     assert_eq!(f[0]["savings"]["observed"], "0.75");
+    assert_eq!(f[0]["savings"]["monthly"], "2.25");
+}
+
+/// A collapse that lasts to the feature's last day is going on when the
+/// log ends at most a long weekend later (hunt74: a weekday feature
+/// collapsed on Friday in a log that ends on Sunday was a loss of the
+/// past), and is not when the feature stopped well before (hunt73).
+#[test]
+fn a_collapse_is_going_on_up_to_a_long_weekend_before_the_logs_end() {
+    let env = Env::new();
+    let other = |day: u32| {
+        gw_line(
+            &format!("2025-03-{day:02}T09:00:00Z"),
+            "other",
+            "gpt-4o",
+            10,
+            1,
+            json!({}),
+        ) + "\n"
+    };
+    env.write("weekend.jsonl", fixture(2_000) + &other(12));
+    let r = env.audit(&["weekend.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f[0]["evidence"]["still_collapsed_on_last_day"], true);
+    assert_eq!(f[0]["savings"]["monthly"], "11.25");
+    env.write("stopped.jsonl", fixture(2_000) + &other(15));
+    let r = env.audit(&["stopped.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f[0]["evidence"].get("still_collapsed_on_last_day"), None);
+    // $1.125 over the 15 days from 03-01 00:00 to 03-15 09:00 (every call
+    // between 00:00 and 09:00): × 2 = $2.25.
     assert_eq!(f[0]["savings"]["monthly"], "2.25");
 }
 

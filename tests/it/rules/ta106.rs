@@ -21,9 +21,10 @@ fn line(ts: &str, feature: &str, id: String, input: u64) -> String {
 /// `doc-qa × gpt-4o`: 50 calls of 32,768 input tokens in the week of
 /// Monday 2025-03-03 (from 03-03 00:00, one a minute), then 50 calls of
 /// `later` tokens in the week of 2025-03-10 (one a minute, the last at
-/// 03-13 00:00). The period is 10 days and 1/49 of a day: the last day
-/// holds 1 call where a full day (03-12, the day between with calls) holds
-/// 49; a month is 30 / (10 + 1/49) = 1,470/491 periods.
+/// 03-13 00:00). The period is 10.02 days: the 9 days between and the first
+/// day whole (all calls come at or after its first call's 00:00), and of
+/// the last day the 2 calls of 100 that come at 00:00 of a day (its first
+/// call's minute or before): a month is 30 / 10.02 periods.
 fn drift(later: u64) -> String {
     let mut s = String::new();
     for i in 0..50u32 {
@@ -80,10 +81,10 @@ fn weekly_prompt_growth_is_found_with_the_trim_saving() {
     assert_eq!(e["growth"], json!(0.5));
     assert_eq!(e["weeks"], 2);
     // The second week's 50 × 49,152 = 2,457,600 tokens cut by 1 − 2/3:
-    // 819,200 tokens × $2.50/M = $2.048; × 1,470/491 = $6.131486761711 a
+    // 819,200 tokens × $2.50/M = $2.048; × 30/10.02 = $6.131736526946 a
     // month.
     assert_eq!(f["savings"]["observed"], "2.048");
-    assert_eq!(f["savings"]["monthly"], "6.131486761711");
+    assert_eq!(f["savings"]["monthly"], "6.131736526946");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["lever"]["kind"], "trim_input");
 }
@@ -138,9 +139,9 @@ fn growth_and_p95_ratio_options_change_the_outcome() {
     // 39,936 / 32,768 − 1 = 0.21875 → 0.2188.
     assert_eq!(f[0]["evidence"]["growth"], json!(0.2188));
     // 50 × 39,936 × (1 − 32,768 / 39,936) = 50 × 7,168 = 358,400 tokens ×
-    // $2.50/M = $0.896; × 1,470/491 = $2.682525458248.
+    // $2.50/M = $0.896; × 30/10.02 = $2.682634730539.
     assert_eq!(f[0]["savings"]["observed"], "0.896");
-    assert_eq!(f[0]["savings"]["monthly"], "2.682525458248");
+    assert_eq!(f[0]["savings"]["monthly"], "2.682634730539");
 
     env.write("rag.jsonl", oversized(8_064));
     let r = env.audit(&["rag.jsonl", "--config", "cfg.toml"]);
@@ -225,9 +226,9 @@ fn each_later_week_is_brought_back_to_the_first_weeks_median() {
     assert_eq!(f[0]["evidence"]["growth"], json!(0.5));
     // Only the last week is above 32,768: 50 × 16,384 = 819,200 tokens ×
     // $2.50/M = $2.048 (all later input × 1/3 was 1,911,467 tokens,
-    // $4.7787); over 24 days and the last day's 1 call of a full day's 50
-    // (the median of the days between with calls), × 30/24.02 =
-    // $2.557868442964 a month.
+    // $4.7787); over 24.02 days (23 between, the first whole, and of the
+    // last the 4 calls of 200 that come at 00:00, its one call's minute),
+    // × 30/24.02 = $2.557868442964 a month.
     assert_eq!(f[0]["savings"]["observed"], "2.048");
     assert_eq!(f[0]["savings"]["monthly"], "2.557868442964");
 }

@@ -17,8 +17,9 @@ fn at(minute: u32) -> String {
 }
 
 /// 121 calls of 512 input and `output` output tokens on gpt-4o, 24 minutes
-/// apart: two days from the first to the last, and the third day's one
-/// call of a full day's 60, so 2 + 1/60 days of traffic. (512 is the lower
+/// apart: two days from the first to the last, and of the third day the
+/// calls at 00:00 (3 of 121, its one call's minute), so 2 + 3/121 days of
+/// traffic. (512 is the lower
 /// bound of its histogram bucket, so its p95 is exact.)
 fn classifier(output: u64) -> String {
     (0..121u32)
@@ -63,11 +64,10 @@ fn tiny_outputs_on_a_premium_model_are_routed_to_its_small_sibling() {
     // On gpt-4o-mini: 512 × $0.15/M + 4 × $0.60/M = $0.0000768 +
     // $0.0000024 = $0.0000792; × 121 = $0.0095832.
     assert_eq!(e["cost_on_target"], "0.0095832");
-    // Saving $0.15972 − $0.0095832 = $0.1501368 over 2 days and 1/60 (the
-    // last day's one call of a full day's 60); × 30 / (121/60) = $2.23344 a
-    // month.
+    // Saving $0.15972 − $0.0095832 = $0.1501368 over 2 + 3/121 days; × 30
+    // × 121/245 = $2.224475853061 a month.
     assert_eq!(f["savings"]["observed"], "0.1501368");
-    assert_eq!(f["savings"]["monthly"], "2.23344");
+    assert_eq!(f["savings"]["monthly"], "2.224475853061");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "medium");
     assert_eq!(f["sample_requests"], json!([]));
@@ -101,11 +101,12 @@ fn options_change_what_counts_as_a_small_task_and_a_premium_price() {
     assert_eq!(f[0]["evidence"]["p95_output_tokens"], 200);
     // gpt-4o: $0.00128 + 200 × $10/M = $0.00328 a call, × 121 = $0.39688;
     // gpt-4o-mini: $0.0000768 + 200 × $0.60/M = $0.0001968, × 121 =
-    // $0.0238128. Saving $0.3730672; × 1,800/121 = $5.54976 a month.
+    // $0.0238128. Saving $0.3730672; × 30 × 121/245 = $5.527485453061 a
+    // month.
     assert_eq!(f[0]["evidence"]["cost_now"], "0.39688");
     assert_eq!(f[0]["evidence"]["cost_on_target"], "0.0238128");
     assert_eq!(f[0]["savings"]["observed"], "0.3730672");
-    assert_eq!(f[0]["savings"]["monthly"], "5.54976");
+    assert_eq!(f[0]["savings"]["monthly"], "5.527485453061");
 
     // min_ratio = 20: gpt-4o is only 16.67× its sibling.
     let env = Env::new();

@@ -14,8 +14,9 @@ fn at(day: u32, minute: u32) -> String {
 }
 
 /// A nightly job: on each of October 1–4, 15 calls from 02:00 to 02:56,
-/// and one more on October 5 at 02:00 — 61 calls over four days and 1/15
-/// (the last day holds one call of a night's 15), all in the 02:00 hour.
+/// and one more on October 5 at 02:00 — 61 calls, all in the 02:00 hour,
+/// over 4 + 5/61 days of traffic: the days between and the first whole,
+/// and of the last the 5 calls (of 61) at 02:00, its one call's minute.
 fn nightly(extra: Value) -> String {
     let mut times: Vec<(u32, u32)> = (1..=4)
         .flat_map(|d| (0..15).map(move |j| (d, 120 + j * 4)))
@@ -73,10 +74,10 @@ fn traffic_tagged_not_user_facing_is_priced_at_batch_rates() {
     // 61 × $0.035 = $2.135 in real time; 61 × $0.0175 = $1.0675 in batch.
     assert_eq!(e["realtime_cost"], "2.135");
     assert_eq!(e["batch_cost"], "1.0675");
-    // Saving $1.0675 over 4 days and 1/15 (October 5 holds 1 call of a
-    // night's 15); × 30 × 15/61 = $7.875 a month.
+    // Saving $1.0675 over 4 + 5/61 days; × 30 × 61/249 = $7.845481927711 a
+    // month.
     assert_eq!(f["savings"]["observed"], "1.0675");
-    assert_eq!(f["savings"]["monthly"], "7.875");
+    assert_eq!(f["savings"]["monthly"], "7.845481927711");
     assert_eq!(f["severity"], "low");
     assert_eq!(f["confidence"], "high");
     assert_eq!(
@@ -108,7 +109,7 @@ fn an_untagged_nightly_burst_is_batch_eligible() {
     );
     assert_eq!(f[0]["evidence"]["not_user_facing_calls"], 0);
     assert_eq!(f[0]["savings"]["observed"], "1.0675");
-    assert_eq!(f[0]["savings"]["monthly"], "7.875");
+    assert_eq!(f[0]["savings"]["monthly"], "7.845481927711");
 }
 
 #[test]
@@ -326,9 +327,10 @@ fn three_nights_are_scaled_as_three_days() {
         assert_eq!(f[0]["savings"]["monthly"], "10.50", "{file}");
     }
     // One stray call at 00:01 on the 4th is not a fourth day (hunt73:
-    // rounding the span up made it one, a quarter off every figure): the
-    // 4th holds 1 call of a full day's 20, so 3.05 days, × 30/3.05 =
-    // $10.327868852459 (× 30/4 = $7.875 rounded up).
+    // rounding the span up made it one, a quarter off every figure): of the
+    // 61 calls, 60 come at or after the first call's 02:00 and 1 at or
+    // before the last's 00:01, so 2 + 60/61 + 1/61 = 3 days, × 10 = $10.50
+    // (× 30/4 = $7.875 rounded up).
     let stray = gw_line(
         &at(4, 1),
         "chat",
@@ -340,7 +342,7 @@ fn three_nights_are_scaled_as_three_days() {
     env.write("stray.jsonl", three_again() + &stray + "\n");
     let r = env.audit(&["stray.jsonl"]);
     let f = findings(&r, "TA113");
-    assert_eq!(f[0]["savings"]["monthly"], "10.327868852459");
+    assert_eq!(f[0]["savings"]["monthly"], "10.50");
 }
 
 /// On each of October 1–3, 20 calls tagged not user-facing from 02:00 to
@@ -363,4 +365,52 @@ fn three_again() -> String {
             ) + "\n"
         })
         .collect()
+}
+
+/// Days of traffic by the time of day: a two-hour job across midnight is
+/// one day, not two, and a quiet last day with calls all day long is a
+/// whole one (hunt74: weighing end days by their calls alone made the one
+/// two days and the other a quarter of a day).
+#[test]
+fn the_period_counts_end_days_by_the_time_of_day() {
+    let env = Env::new();
+    let tagged = |d: u32, minute: u32, id: String| {
+        let fields = json!({"request_id": id, "tags": {"user_facing": "false"}});
+        gw_line(
+            &at(d, minute),
+            "nightly-summaries",
+            "gpt-4o",
+            10_000,
+            1_000,
+            fields,
+        ) + "\n"
+    };
+    // 60 calls from 23:00 on October 1 to 00:58 on the 2nd.
+    let burst: String = (0..60u32)
+        .map(|i| {
+            let m = 23 * 60 + i * 2;
+            tagged(1 + m / 1440, m % 1440, format!("b{i}"))
+        })
+        .collect();
+    env.write("burst.jsonl", burst);
+    let r = env.audit(&["burst.jsonl"]);
+    // Half the calls at or after 23:00, half at or before 00:58: one day,
+    // 60 × $0.0175 = $1.05 × 30.
+    assert_eq!(findings(&r, "TA113")[0]["savings"]["monthly"], "31.50");
+    // 24 calls on each of October 1 and 2, one an hour, and 6 on the 3rd,
+    // every 4 hours to 20:00: the last day holds the calls at or before
+    // 20:00, 48 of 54, so 2 + 48/54 days; 54 × $0.0175 = $0.945 × 30 ×
+    // 9/26 = $9.813461538462.
+    let quiet: String = (0..24u32)
+        .flat_map(|h| [(1, h * 60), (2, h * 60)])
+        .chain((0..6u32).map(|k| (3, k * 240)))
+        .enumerate()
+        .map(|(i, (d, m))| tagged(d, m, format!("q{i}")))
+        .collect();
+    env.write("quiet.jsonl", quiet);
+    let r = env.audit(&["quiet.jsonl"]);
+    assert_eq!(
+        findings(&r, "TA113")[0]["savings"]["monthly"],
+        "9.813461538462"
+    );
 }

@@ -230,6 +230,7 @@ impl<'c> Accumulator<'c> {
             via,
             first,
             last,
+            minutes,
             outside_window,
             batch_at_full_price,
             tier_at_standard,
@@ -262,6 +263,7 @@ impl<'c> Accumulator<'c> {
             via.0.put(w);
             first.put(w);
             last.put(w);
+            minutes.put(w);
             outside_window.put(w);
             batch_at_full_price.put(w);
             tier_at_standard.put(w);
@@ -432,6 +434,7 @@ impl<'c> Accumulator<'c> {
             via: Counts(Wire::get(r)?),
             first: Wire::get(r)?,
             last: Wire::get(r)?,
+            minutes: Wire::get(r)?,
             outside_window: Wire::get(r)?,
             batch_at_full_price: Wire::get(r)?,
             tier_at_standard: Wire::get(r)?,

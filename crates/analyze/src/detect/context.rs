@@ -122,19 +122,6 @@ impl Context<'_> {
         observed.scale(MONTH_DAYS / span)
     }
 
-    /// Whether any call to a model of `provider` (a catalog provider id)
-    /// gave a cached-read count, zero included: whether the logs record
-    /// cached tokens for that provider's calls (hunt73: one Anthropic log
-    /// that does made an OpenAI log that does not say "never cached" with
-    /// confidence, when the whole audit was asked).
-    pub fn cached_counts_logged(&self, provider: &str) -> bool {
-        self.cells.iter().any(|c| {
-            c.obs.cached_read_logged > 0
-                && c.resolved
-                    .is_some_and(|id| self.catalog.model(id).provider == provider)
-        })
-    }
-
     pub fn severity(&self, monthly: Money) -> Severity {
         self.config.severity(monthly)
     }

@@ -36,7 +36,7 @@
 //! lifetime is recommended. Calls without a timestamp count as
 //! simultaneous. The prefix's size is logged, or estimated from its text,
 //! or bounded by the smallest input of its calls (`infer::prefix`); the
-//! confidence says which. When no call to the provider's models gives a
+//! confidence says which. When no call of the feature and model gives a
 //! cached-read count (a logged 0 is one) and the provider caches without
 //! being asked (OpenAI, Gemini's implicit caching), the logs may simply not
 //! record cached tokens: the finding then says so, with low confidence
@@ -250,11 +250,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         let model = ctx.model_name(cell);
         let (largest_fp, largest_tokens, _) = largest.unwrap_or((0, 0.0, PrefixSource::Logged));
-        // No call to this provider's models gives a cached-read count (not
-        // even 0): the logs may not record cached tokens, and a provider
-        // that caches on its own may have cached these prefixes already.
-        let unknown =
-            !ctx.cached_counts_logged(&entry.provider) && policy.caching == Caching::Automatic;
+        // No call of this feature and model gives a cached-read count (not
+        // even 0): its logs may not record cached tokens, and a provider
+        // that caches on its own may have cached these prefixes already
+        // (per cell: another log's counts say nothing of this one's, hunt74).
+        let unknown = cell.obs.cached_read_logged == 0 && policy.caching == Caching::Automatic;
         let mut f = Finding::new(
             if unknown {
                 format!(

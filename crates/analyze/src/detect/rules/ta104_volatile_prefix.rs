@@ -37,7 +37,7 @@
 //! bound TA103 takes, the smallest input sharing one prefix, says nothing
 //! here: each variant is sent once.) The finding is reported even when
 //! that saving is small: a volatile prefix also defeats every later
-//! caching effort. When no call to the provider's models gives a
+//! caching effort. When no call of the feature and model gives a
 //! cached-read count (a logged 0 is one) and the provider caches on its
 //! own, the finding says so, with low confidence: the fingerprint tells
 //! that the prompt changes, not where, and the unchanged start before a
@@ -156,11 +156,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             (0.0, 0.0)
         };
-        // No call to this provider's models gives a cached-read count (not
-        // even 0): the logs may not record cached tokens, and a provider
-        // that caches on its own may have cached these prefixes already.
-        let unknown =
-            !ctx.cached_counts_logged(&entry.provider) && policy.caching == Caching::Automatic;
+        // No call of this feature and model gives a cached-read count (not
+        // even 0): its logs may not record cached tokens, and a provider
+        // that caches on its own may have cached these prefixes already
+        // (per cell: another log's counts say nothing of this one's, hunt74).
+        let unknown = cell.obs.cached_read_logged == 0 && policy.caching == Caching::Automatic;
         let mut f = Finding::new(if unknown {
                 format!(
                     "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {} and the logs show no cached tokens",

@@ -33,8 +33,9 @@
 //! baseline's write share (a prefix written again on every call, at its
 //! write rate), then uncached input (at the input rate), each read from
 //! the cache instead. The waterfall's lever re-prices the
-//! collapsed days only. When the feature is still collapsed on the log's
-//! last day (or the day before), the monthly figure is a month at the
+//! collapsed days only. When the feature is still collapsed on its last
+//! day, no more than a long weekend (three days) before the log's end, the
+//! monthly figure is a month at the
 //! collapsed days' rate (the loss goes on); after a recovery, or when the
 //! feature's calls stopped before the log's end, the loss is scaled from
 //! the period.
@@ -268,15 +269,20 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // month of it at the collapsed days' rate (hunt70: spread over the
         // whole period, two such days of a 40-day log said a twentieth of
         // it, under the reporting threshold).
-        // The log's last day, or the one before (a last day cut short, its
-        // input under `min_input_tokens`): a feature whose calls stopped
-        // earlier is no loss going on (hunt73: one gone 16 days before the
-        // log's end was said to lose a month of it).
+        // Up to a long weekend before the log's last day (a weekday
+        // feature collapsed on Friday in a log that ends on Sunday, hunt74;
+        // a last day cut short, its input under `min_input_tokens`): a
+        // feature whose calls stopped earlier is no loss going on (hunt73:
+        // one gone 16 days before the log's end was said to lose a month
+        // of it).
         let last = series.iter().rev().find(|s| !quiet.contains(&s.0));
-        let log_end = ctx.audit.last_call.map(|t| t.date_naive());
+        let log_end = ctx.audit.last_call;
         let ongoing = last.is_some_and(|l| {
+            let end_of_day = l.0.and_hms_opt(23, 59, 59).map(|t| t.and_utc());
             collapsed.last().is_some_and(|c| c.day == l.0)
-                && log_end.is_some_and(|end| l.0 + chrono::Days::new(1) >= end)
+                && log_end
+                    .zip(end_of_day)
+                    .is_some_and(|(end, day)| end - day <= crate::audit::COVERAGE_GAP)
         });
         let worth = if ongoing {
             f = f.with("still_collapsed_on_last_day", true);
