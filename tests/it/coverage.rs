@@ -236,3 +236,36 @@ fn a_feature_tag_is_the_feature_unless_the_config_picks_another() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("[attribution] feature"), "{err}");
 }
+
+/// A Langfuse observation whose `usageDetails` has no cached-read key gives
+/// no cached count; one with `input_cached_tokens: 0` gives one (hunt75:
+/// every Langfuse call read as "cached reads logged, 0", which took back
+/// TA104's caveat).
+#[test]
+fn a_langfuse_observation_without_a_cache_key_logs_no_cached_count() {
+    let env = Env::new();
+    let line = |id: &str, usage: Value| {
+        json!({"id": id, "type": "GENERATION", "model": "gpt-4o",
+            "startTime": "2026-10-01T08:00:00.000Z", "usageDetails": usage})
+        .to_string()
+            + "\n"
+    };
+    env.write(
+        "obs.jsonl",
+        line("o1", json!({"input": 100, "output": 10}))
+            + &line(
+                "o2",
+                json!({"input": 100, "input_cached_tokens": 0, "output": 10}),
+            ),
+    );
+    let r = env.audit(&["obs.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    let cached = r["audit"]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "cached_read_tokens")
+        .unwrap()
+        .clone();
+    assert_eq!(cached["present"], 1);
+}

@@ -2374,6 +2374,8 @@ fn moved_and_restated_files_keep_each_call_once_and_correct() {
         said.contains("logs/x.v2.jsonl (in place of logs/x.jsonl)"),
         "{said}"
     );
+    // Its calls were replaced, not kept: not said to be gone (hunt75).
+    assert!(!said.contains("no longer in their folders"), "{said}");
     let s = audit_of(&env, &["--store", "store"]);
     // 1,005 × $0.0035 + $0.001 = $3.5185.
     assert_eq!(s["totals"]["calls"], 1005);

@@ -497,6 +497,9 @@ fn usage_kind(key: &str) -> UsageKind {
 struct UsageSums {
     input: Option<u64>,
     read: u64,
+    /// A cached-read key was there (a 0 is a count: the export records
+    /// cached tokens; none is none, hunt75).
+    read_logged: bool,
     write: u64,
     write_1h: u64,
     /// The writes as the ephemeral keys split them (5 minutes, 1 hour).
@@ -515,7 +518,10 @@ impl UsageSums {
         let add = |slot: &mut Option<u64>, n: u64| *slot = Some(slot.unwrap_or(0) + n);
         match kind {
             UsageKind::Input => add(&mut self.input, n),
-            UsageKind::CacheRead => self.read += n,
+            UsageKind::CacheRead => {
+                self.read += n;
+                self.read_logged = true;
+            }
             UsageKind::CacheWrite => self.write += n,
             UsageKind::CacheWrite1h => {
                 self.write += n;
@@ -558,7 +564,9 @@ impl UsageSums {
         let some = |n: u64| Lenient::Value(n);
         if self.input.is_some() || self.read > 0 || self.write > 0 {
             u.input_tokens = some(self.input.unwrap_or(0));
-            u.cache_read_input_tokens = some(self.read);
+            if self.read_logged || self.read > 0 {
+                u.cache_read_input_tokens = some(self.read);
+            }
             u.cache_creation_input_tokens = some(self.write);
             if self.write_1h > 0 {
                 u.cache_write_1h = some(self.write_1h);
