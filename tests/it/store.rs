@@ -2146,89 +2146,30 @@ fn a_prune_inside_the_findings_window_is_said() {
         .collect();
     env.write("logs/app.jsonl", days);
     ingest(&env, &["logs"]);
-    let out = env
-        .cmd()
-        .args([
-            "findings",
-            "--store",
-            "store",
-            "--since",
-            "2026-10-01",
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = env
-        .cmd()
-        .args([
-            "store",
-            "prune",
-            "--before",
-            "2026-10-05",
-            "--store",
-            "store",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    // A command that must succeed; its stderr.
+    let stderr = |args: &str| {
+        let out = env.cmd().args(args.split(' ')).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args}: {err}");
+        err
+    };
+    stderr("findings --store store --since 2026-10-01 --format jsonl");
+    let err = stderr("store prune --before 2026-10-05 --store store");
     assert!(
         err.contains(
             "the findings ledger's last run audited a window from 2026-10-01, before 2026-10-05"
         ),
         "{err}"
     );
-    let out = env
-        .cmd()
-        .args([
-            "audit",
-            "--store",
-            "store",
-            "--since",
-            "2026-10-01",
-            "--out",
-            "r",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr("audit --store store --since 2026-10-01 --out r -q");
     assert!(
         err.contains("--since 2026-10-01 is before the store's prune date 2026-10-05"),
         "{err}"
     );
     // The nightly without --since audits every day: a prune is said too
     // (hunt73).
-    let out = env
-        .cmd()
-        .args(["findings", "--store", "store", "--format", "jsonl"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = env
-        .cmd()
-        .args([
-            "store",
-            "prune",
-            "--before",
-            "2026-10-06",
-            "--store",
-            "store",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    stderr("findings --store store --format jsonl");
+    let err = stderr("store prune --before 2026-10-06 --store store");
     assert!(
         err.contains(
             "the findings ledger's last run audited all the store's days, before 2026-10-06"
@@ -2236,21 +2177,8 @@ fn a_prune_inside_the_findings_window_is_said() {
         "{err}"
     );
     // A window from the prune date on: nothing to say.
-    let out = env
-        .cmd()
-        .args([
-            "audit",
-            "--store",
-            "store",
-            "--since",
-            "2026-10-06",
-            "--out",
-            "r",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("prune date"));
+    let err = stderr("audit --store store --since 2026-10-06 --out r -q");
+    assert!(!err.contains("prune date"), "{err}");
 }
 
 /// A cached-read count of zero is kept as a count (the store's
