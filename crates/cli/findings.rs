@@ -228,6 +228,23 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
             baseline = Some(tickets::read_baseline(&text).with_context(|| {
                 format!("the findings ledger of {} (entry {n})", dir.display())
             })?);
+            // A prune committed since that entry, under a window open at
+            // the start: this run sees fewer days than the entry did
+            // (hunt75: the run after such a prune said nothing).
+            if audit.since.is_none() {
+                let log = tokenaudit_store::commit::read_log(dir).unwrap_or_default();
+                let pruned = log
+                    .iter()
+                    .filter(|c| c.kind == "prune" && window.head.is_some_and(|h| c.number > h))
+                    .filter_map(|c| c.prune_before.clone())
+                    .next_back();
+                if let Some(before) = pruned {
+                    eprintln!(
+                        "findings: {} was pruned before {before} since entry {n} of its findings ledger: findings that relied on the pruned days are marked resolved now (and new if they come back)",
+                        dir.display()
+                    );
+                }
+            }
             last_window = Some(window);
         }
     }

@@ -2176,6 +2176,12 @@ fn a_prune_inside_the_findings_window_is_said() {
         ),
         "{err}"
     );
+    // The nightly's next run says it too (hunt75).
+    let err = stderr("findings --store store --format jsonl");
+    assert!(
+        err.contains("was pruned before 2026-10-06 since entry"),
+        "{err}"
+    );
     // A window from the prune date on: nothing to say.
     let err = stderr("audit --store store --since 2026-10-06 --out r -q");
     assert!(!err.contains("prune date"), "{err}");

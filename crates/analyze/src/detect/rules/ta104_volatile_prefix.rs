@@ -199,9 +199,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if unknown {
             f.confidence = Confidence::Low;
             f = f.with("cached_tokens_recorded", false);
+            // Where what varies sits is not in the logs: the advice asks
+            // first (hunt75: "move it to the end", where it was already).
+            f.recommendation = format!(
+                "Check where what varies (timestamps, ids, user details) sits in {}'s system prompt: early, move it to the end of the prompt so the prefix is byte-identical and cacheable; late, the part before it may be cached already.",
+                cell.feature
+            );
             f.recommendation.push_str(&format!(
-                " No call in these logs shows a cached read, so they may not record cached tokens: {} caches the unchanged start of a prompt of {} tokens or more without any change to the request, so if what varies comes late in the system prompt, the part before it may be cached already. Check where it sits, and the provider's cached tokens, before acting.",
-                policy.name, policy.min_tokens
+                " No call of {} on this model gives a cached count, so the logs may not record cached tokens: {} caches the unchanged start of a prompt of {} tokens or more without any change to the request. Check the provider's cached tokens before acting.",
+                cell.feature, policy.name, policy.min_tokens
             ));
         }
         let lever = Lever::PromptCache {
