@@ -630,7 +630,8 @@ impl Catalog {
             let matches = providers
                 .iter()
                 .enumerate()
-                .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&logged)?, i)));
+                .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&logged)?, i)))
+                .collect();
             let (_, i) = self.host_of(matches, |i| Some(&providers[i].id) == maker)?;
             Some(&providers[i])
         })

@@ -168,13 +168,20 @@ impl Catalog {
         {
             return Some(i);
         }
-        let makers = self.makers(names);
-        let matches = self
+        let matches: Vec<(u32, usize)> = self
             .providers
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&word)?, i)));
-        self.host_of(matches, |i| makers[i]).map(|(_, i)| i)
+            .filter_map(|(i, p)| Some((p.hint.as_ref()?.score(&word)?, i)))
+            .collect();
+        // The makers only when the word is more than one provider's.
+        let makers = if matches.len() > 1 {
+            self.makers(names)
+        } else {
+            Vec::new()
+        };
+        self.host_of(matches, |i| makers.get(i).copied().unwrap_or(false))
+            .map(|(_, i)| i)
     }
 
     /// Of the providers a logged provider name matches (`(score, index)`),
@@ -186,11 +193,10 @@ impl Catalog {
     /// is attributed to is the one whose price it gets.
     pub(super) fn host_of(
         &self,
-        matches: impl Iterator<Item = (u32, usize)>,
+        mut matches: Vec<(u32, usize)>,
         is_maker: impl Fn(usize) -> bool,
     ) -> Option<(u32, usize)> {
-        let mut matches: Vec<(u32, usize)> = matches.collect();
-        if matches.iter().any(|&(_, i)| !is_maker(i)) {
+        if matches.len() > 1 && matches.iter().any(|&(_, i)| !is_maker(i)) {
             matches.retain(|&(_, i)| !is_maker(i));
         }
         matches.into_iter().max_by_key(|&(score, i)| {
