@@ -367,7 +367,8 @@ impl CellObs {
         // such stops were counted without one, in the uncapped tail).
         // Another model's may have run to its own ceiling with none set
         // (hunt73: OpenAI's at 16,384 tokens are the runaway tail).
-        let limit_required = capped && contains_ignore_case(&r.model, "claude");
+        let limit_required = capped
+            && tokenaudit_ingest::record::tags::contains_ignore_ascii_case(&r.model, "claude");
         if r.max_tokens.is_none() && !limit_required {
             self.no_max_tokens.add(c);
             self.no_max_output.add(u.output);
@@ -957,11 +958,4 @@ pub fn key_of(parts: &[&[u8]]) -> u64 {
         h.update(&[0x1f]);
     }
     h.digest()
-}
-
-/// Whether `text` contains `word` (ASCII, any case).
-fn contains_ignore_case(text: &str, word: &str) -> bool {
-    text.as_bytes()
-        .windows(word.len())
-        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }

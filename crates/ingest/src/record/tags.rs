@@ -133,7 +133,7 @@ fn last_word(key: &str) -> &str {
 
 /// `hay.to_ascii_lowercase().contains(word)` for a lower-case ASCII `word`,
 /// without the lower-cased copy.
-pub(crate) fn contains_ignore_ascii_case(hay: &str, word: &str) -> bool {
+pub fn contains_ignore_ascii_case(hay: &str, word: &str) -> bool {
     hay.as_bytes()
         .windows(word.len())
         .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))

@@ -161,23 +161,19 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // that caches on its own may have cached these prefixes already
         // (per cell: another log's counts say nothing of this one's, hunt74).
         let unknown = cell.obs.cached_read_logged == 0 && policy.caching == Caching::Automatic;
-        let mut f = Finding::new(if unknown {
-                format!(
-                    "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {} and the logs show no cached tokens",
-                    cell.feature,
-                    mean,
-                    share * 100.0,
-                    model
-                )
-            } else {
-                format!(
-                    "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}, so it can never be cached",
-                    cell.feature,
-                    mean,
-                    share * 100.0,
-                    model
-                )
-            },
+        let said = if unknown {
+            " and the logs show no cached tokens"
+        } else {
+            ", so it can never be cached"
+        };
+        let mut f = Finding::new(
+            format!(
+                "{}: the {:.0}-token system prompt changes on {:.0}% of calls to {}{said}",
+                cell.feature,
+                mean,
+                share * 100.0,
+                model
+            ),
             scope([("feature", &cell.feature), ("model", &cell.model)]),
         )
         .with("calls", calls)

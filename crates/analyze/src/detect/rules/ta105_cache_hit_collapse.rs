@@ -265,16 +265,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             days: collapsed.iter().map(|c| c.day).collect(),
         };
         let method = "the collapsed days' lost cached reads (baseline share × input − cached): cache writes past the baseline's share at their write rate, then uncached input at the input rate, each less the cached rate";
-        // Still collapsed on the feature's last day: the loss goes on, a
-        // month of it at the collapsed days' rate (hunt70: spread over the
-        // whole period, two such days of a 40-day log said a twentieth of
-        // it, under the reporting threshold).
-        // Up to a long weekend before the log's last day (a weekday
-        // feature collapsed on Friday in a log that ends on Sunday, hunt74;
-        // a last day cut short, its input under `min_input_tokens`): a
-        // feature whose calls stopped earlier is no loss going on (hunt73:
-        // one gone 16 days before the log's end was said to lose a month
-        // of it).
+        // Still collapsed on the feature's last day, at most a long weekend
+        // before the log's end, the loss goes on: a month of it at the
+        // collapsed days' rate (hunt70: spread over the whole period, two
+        // such days of a 40-day log said a twentieth of it; hunt74: a
+        // weekday feature collapsed on Friday in a log that ends on
+        // Sunday). A feature whose calls stopped earlier is no loss going
+        // on (hunt73: one gone 16 days before the log's end).
         let last = series.iter().rev().find(|s| !quiet.contains(&s.0));
         let log_end = ctx.audit.last_call;
         let ongoing = last.is_some_and(|l| {
