@@ -376,27 +376,11 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&r.plan.reread, 4)
         ));
     }
-    // Gone, and no file of this ingest took their calls (a renamed
-    // re-export, a log compressed in place: hunt75).
-    let taken: std::collections::BTreeSet<&str> = r
-        .plan
-        .restated
-        .iter()
-        .chain(&r.recompressed)
-        .map(|(_, old)| old.as_str())
-        .collect();
-    let gone: Vec<String> = r
-        .plan
-        .gone
-        .iter()
-        .filter(|g| !taken.contains(g.as_str()))
-        .cloned()
-        .collect();
-    if !gone.is_empty() {
+    if !r.plan.gone.is_empty() {
         s.push_str(&format!(
             "{} files the store read are no longer in their folders; their calls stay in the store (`store prune --before DATE` drops old days): {}.\n",
-            gone.len(),
-            crate::output::first_of(&gone, 4)
+            r.plan.gone.len(),
+            crate::output::first_of(&r.plan.gone, 4)
         ));
     }
     let restated: Vec<String> = r

@@ -85,7 +85,8 @@ pub struct Plan {
     /// Every move recognised: (new name, old name).
     pub moves: Vec<(String, String)>,
     /// Files the store read in the folders of this ingest's inputs that are
-    /// no longer there (and did not move): their calls are kept.
+    /// no longer there, did not move, and whose calls no file of the ingest
+    /// took (`Store::ingest` leaves those out): their calls are kept.
     pub gone: Vec<String>,
     /// Files read again whole because the store read them with another
     /// `[mapping]` or `--input-format`.

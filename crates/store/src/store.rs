@@ -496,6 +496,16 @@ impl Store {
                 report.recompressed.push((new.to_string(), e.name.clone()));
             }
         }
+        // Gone, and no file of this ingest took their calls (a renamed
+        // re-export, a log compressed in place: hunt75).
+        let taken: BTreeSet<String> = report
+            .plan
+            .restated
+            .iter()
+            .chain(&report.recompressed)
+            .map(|(_, old)| old.clone())
+            .collect();
+        report.plan.gone.retain(|g| !taken.contains(g));
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
