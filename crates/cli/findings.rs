@@ -173,14 +173,15 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     }
     // The store's last commit before the audit reads it: a later one than
     // the last entry's means new data came in (see the ledger below).
-    let head = match &ledger {
-        Some(dir) => Some(
-            tokenaudit_store::Store::open(dir)
-                .with_context(|| format!("--store {}", dir.display()))?
-                .state()
-                .head,
-        ),
-        None => None,
+    // And its latest prune: (first day kept, commit).
+    let (head, pruned) = match &ledger {
+        Some(dir) => {
+            let store = tokenaudit_store::Store::open(dir)
+                .with_context(|| format!("--store {}", dir.display()))?;
+            let s = store.state();
+            (Some(s.head), s.prune_before.clone().zip(s.pruned_in))
+        }
+        None => (None, None),
     };
     let (audit, _, _) = args.input.prepare()?.run()?;
     // The ledger's baseline: its newest entry of a window as long as this
@@ -232,13 +233,10 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
             // the start: this run sees fewer days than the entry did
             // (hunt75: the run after such a prune said nothing).
             if audit.since.is_none() {
-                let log = tokenaudit_store::commit::read_log(dir).unwrap_or_default();
-                let pruned = log
-                    .iter()
-                    .filter(|c| c.kind == "prune" && window.head.is_some_and(|h| c.number > h))
-                    .filter_map(|c| c.prune_before.clone())
-                    .next_back();
-                if let Some(before) = pruned {
+                let since_entry = pruned
+                    .as_ref()
+                    .filter(|(_, at)| window.head.is_some_and(|h| *at > h));
+                if let Some((before, _)) = since_entry {
                     eprintln!(
                         "findings: {} was pruned before {before} since entry {n} of its findings ledger: findings that relied on the pruned days are marked resolved now (and new if they come back)",
                         dir.display()

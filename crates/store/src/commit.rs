@@ -217,6 +217,8 @@ pub struct State {
     pub unsourced_skips: BTreeMap<String, u64>,
     /// The latest prune's first day kept (see [`Commit::prune_before`]).
     pub prune_before: Option<String>,
+    /// The commit that set `prune_before`.
+    pub pruned_in: Option<u64>,
     /// Some ingest kept prompt text (see [`Commit::prompts`]).
     pub prompts: bool,
     /// Live parts added by commits of schema 1, whose near-duplicate
@@ -256,6 +258,7 @@ impl State {
         if let Some(d) = &c.prune_before {
             if self.prune_before.as_ref().is_none_or(|old| d > old) {
                 self.prune_before = Some(d.clone());
+                self.pruned_in = Some(c.number);
             }
         }
     }
