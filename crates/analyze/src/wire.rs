@@ -123,6 +123,66 @@ fn get_varint(r: &mut Reader<'_>, bits: u32) -> Result<u128> {
     get_varint_long(r, bits)
 }
 
+/// [`get_varint`] for types of at most 64 bits, without 128-bit arithmetic
+/// or a loop: most multi-byte values are hashes (nine or ten bytes), whose
+/// first eight groups are gathered from one 64-bit load. The same values
+/// and the same errors as [`get_varint_long`] (which reads the last bytes
+/// of the state, and says where a value is wrong).
+#[inline(always)]
+fn get_varint64(r: &mut Reader<'_>, bits: u32) -> Result<u64> {
+    // Most values are one byte: inlined where they are read.
+    if let Some(&b) = r.bytes.get(r.pos) {
+        if b < 0x80 {
+            r.pos += 1;
+            return Ok(u64::from(b));
+        }
+    }
+    get_varint64_long(r, bits)
+}
+
+#[inline(never)]
+fn get_varint64_long(r: &mut Reader<'_>, bits: u32) -> Result<u64> {
+    let rest = &r.bytes[r.pos..];
+    if rest.len() < 10 {
+        return get_varint_long(r, bits).map(|v| v as u64);
+    }
+    let lo = u64::from_le_bytes(rest[..8].try_into().expect("ten bytes left"));
+    let stops = !lo & 0x8080_8080_8080_8080;
+    // The number of bytes, and the value.
+    let (n, v) = if stops != 0 {
+        let n = stops.trailing_zeros() as usize / 8 + 1;
+        let keep = if n == 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
+        (n, gather7(lo & keep))
+    } else if rest[8] < 0x80 {
+        (9, gather7(lo) | u64::from(rest[8]) << 56)
+    } else if rest[9] < 0x80 {
+        (
+            10,
+            gather7(lo) | u64::from(rest[8] & 0x7f) << 56 | u64::from(rest[9]) << 63,
+        )
+    } else {
+        return get_varint_long(r, bits).map(|v| v as u64);
+    };
+    // Within the type: no group past its width, and the last group's bits
+    // inside it.
+    let last = u32::from(rest[n - 1]);
+    let room = bits.saturating_sub(7 * (n as u32 - 1));
+    if room == 0 || (room < 7 && last >> room != 0) {
+        return get_varint_long(r, bits).map(|v| v as u64);
+    }
+    r.pos += n;
+    Ok(v)
+}
+
+/// The low seven bits of each of `x`'s eight bytes, packed into 56 bits.
+#[inline]
+fn gather7(x: u64) -> u64 {
+    let x = x & 0x7f7f_7f7f_7f7f_7f7f;
+    let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4)
+}
+
 fn get_varint_long(r: &mut Reader<'_>, bits: u32) -> Result<u128> {
     let mut v: u128 = 0;
     let mut shift = 0;
@@ -168,21 +228,21 @@ pub fn put_span(w: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
 }
 
 macro_rules! unsigned {
-    ($($t:ty),*) => {$(
+    ($($t:ty : $get:ident),*) => {$(
         impl Wire for $t {
             fn put(&self, w: &mut Vec<u8>) {
                 put_varint(w, *self as u128);
             }
             fn get(r: &mut Reader<'_>) -> Result<Self> {
-                Ok(get_varint(r, <$t>::BITS)? as $t)
+                Ok($get(r, <$t>::BITS)? as $t)
             }
         }
     )*};
 }
-unsigned!(u8, u16, u32, u64, u128);
+unsigned!(u8: get_varint64, u16: get_varint64, u32: get_varint64, u64: get_varint64, u128: get_varint);
 
 macro_rules! signed {
-    ($($t:ty : $u:ty),*) => {$(
+    ($($t:ty : $u:ty : $get:ident),*) => {$(
         impl Wire for $t {
             fn put(&self, w: &mut Vec<u8>) {
                 // Zigzag: small magnitudes of either sign stay short.
@@ -190,13 +250,13 @@ macro_rules! signed {
                 put_varint(w, z as u128);
             }
             fn get(r: &mut Reader<'_>) -> Result<Self> {
-                let z = get_varint(r, <$t>::BITS)? as $u;
+                let z = $get(r, <$t>::BITS)? as $u;
                 Ok(((z >> 1) as $t) ^ -((z & 1) as $t))
             }
         }
     )*};
 }
-signed!(i32: u32, i64: u64, i128: u128);
+signed!(i32: u32: get_varint64, i64: u64: get_varint64, i128: u128: get_varint);
 
 impl Wire for usize {
     fn put(&self, w: &mut Vec<u8>) {
@@ -541,5 +601,55 @@ mod tests {
         assert!(String::get(&mut Reader::new(&[2, 0xff, 0xfe])).is_err());
         assert!(bool::get(&mut Reader::new(&[2])).is_err());
         assert!(Vec::<u64>::get(&mut Reader::new(&[200, 1])).is_err());
+    }
+
+    #[test]
+    fn the_64_bit_reader_reads_as_the_careful_one() {
+        // Every length of varint, each final group at and past its type's
+        // width, with and without ten bytes left: the same value, position
+        // and error as the careful reader's.
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for n in 1..=11usize {
+            for last in [0u8, 1, 2, 3, 0x0f, 0x10, 0x1f, 0x7f] {
+                let mut v = vec![0xff; n - 1];
+                v.push(last);
+                cases.push(v.clone());
+                v.extend_from_slice(&[0x55; 12]);
+                cases.push(v);
+            }
+        }
+        for bits in [8, 16, 32, 64] {
+            for c in &cases {
+                let (mut a, mut b) = (Reader::new(c), Reader::new(c));
+                let fast = get_varint64(&mut a, bits).map(u128::from);
+                let slow = get_varint_long(&mut b, bits);
+                assert_eq!(fast.is_ok(), slow.is_ok(), "{bits} bits, {c:?}");
+                if let (Ok(f), Ok(s)) = (&fast, &slow) {
+                    assert_eq!((f, a.pos), (s, b.pos), "{bits} bits, {c:?}");
+                }
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values = vec![
+            0u64,
+            127,
+            128,
+            1 << 35,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for shift in 0..64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> shift);
+        }
+        for v in values {
+            let mut w = Vec::new();
+            v.put(&mut w);
+            w.extend_from_slice(&[0; 10]);
+            assert_eq!(u64::get(&mut Reader::new(&w)).unwrap(), v);
+        }
     }
 }
