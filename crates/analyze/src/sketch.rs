@@ -39,6 +39,25 @@ pub struct LogHist {
 struct Bucket {
     count: u64,
     sum: u128,
+    /// The least and the largest value in it (a bucket of equal values
+    /// gives them back; quantiles spread within these, not the bucket's
+    /// bounds).
+    min: u64,
+    max: u64,
+}
+
+impl Bucket {
+    #[inline]
+    fn take(&mut self, count: u64, sum: u128, min: u64, max: u64) {
+        if self.count == 0 {
+            (self.min, self.max) = (min, max);
+        } else {
+            self.min = self.min.min(min);
+            self.max = self.max.max(max);
+        }
+        self.count += count;
+        self.sum += sum;
+    }
 }
 
 fn index_of(v: u64) -> u32 {
@@ -51,7 +70,8 @@ fn index_of(v: u64) -> u32 {
     }
 }
 
-/// The smallest value in bucket `i`.
+/// The smallest value in bucket `i` (the tests check the buckets' cover).
+#[cfg(test)]
 fn lower_of(i: u32) -> u64 {
     let i = i as u64;
     if i < LINEAR {
@@ -64,6 +84,7 @@ fn lower_of(i: u32) -> u64 {
 }
 
 /// The largest value in bucket `i`.
+#[cfg(test)]
 fn upper_of(i: u32) -> u64 {
     if i >= index_of(u64::MAX) {
         u64::MAX
@@ -88,9 +109,7 @@ impl LogHist {
         if at >= self.buckets.len() {
             self.buckets.resize(at + 1, Bucket::default());
         }
-        let b = &mut self.buckets[at];
-        b.count += 1;
-        b.sum += v as u128;
+        self.buckets[at].take(1, v as u128, v, v);
         self.count += 1;
         self.sum += v as u128;
         self.max = self.max.max(v);
@@ -115,8 +134,7 @@ impl LogHist {
             if at >= self.buckets.len() {
                 self.buckets.resize(at + 1, Bucket::default());
             }
-            self.buckets[at].count += b.count;
-            self.buckets[at].sum += b.sum;
+            self.buckets[at].take(b.count, b.sum, b.min, b.max);
         }
         self.count += o.count;
         self.sum += o.sum;
@@ -152,28 +170,27 @@ impl LogHist {
         }
         let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
-        for (k, b) in self.buckets.iter().enumerate() {
+        for b in &self.buckets {
             if b.count == 0 {
                 continue;
             }
             if seen + b.count >= rank {
-                let i = self.offset + k as u32;
-                let (lo, hi) = (lower_of(i), upper_of(i).min(self.max));
-                if lo >= hi || b.count == 1 {
-                    return if b.count == 1 {
-                        (b.sum as u64).clamp(lo, hi.max(lo))
-                    } else {
-                        lo
-                    };
+                // The bucket's least and largest values are exact, and so
+                // are both of a bucket of two; between, its calls are
+                // spread evenly around their mean, as far as those allow
+                // on the nearer side (hunt70, hunt76: calls of exactly
+                // 200, 3,000 or 10,000 tokens read back as they are).
+                let (lo, hi) = (b.min, b.max);
+                let at = rank - seen;
+                if lo == hi || at == 1 {
+                    return lo;
                 }
-                // Spread the bucket's calls evenly around their mean, as
-                // far as its bounds allow on the nearer side: a bucket of
-                // equal values (every call 200 tokens) gives them back, not
-                // a point between its bounds (hunt70: a median of 202 and a
-                // p99 of 2,981 for calls of exactly 200 and 3,000).
+                if at == b.count {
+                    return hi;
+                }
                 let mean = b.sum as f64 / b.count as f64;
                 let half = (mean - lo as f64).min(hi as f64 - mean).max(0.0);
-                let within = ((rank - seen) as f64 - 0.5) / b.count as f64;
+                let within = (at as f64 - 0.5) / b.count as f64;
                 let v = mean - half + 2.0 * half * within;
                 return (v.round() as u64).clamp(lo, hi);
             }
@@ -190,12 +207,11 @@ impl LogHist {
     pub fn excess_over(&self, cap: u64) -> (u64, u128) {
         let mut calls = 0u64;
         let mut excess = 0u128;
-        for (k, b) in self.buckets.iter().enumerate() {
+        for b in &self.buckets {
             if b.count == 0 {
                 continue;
             }
-            let i = self.offset + k as u32;
-            let (lo, hi) = (lower_of(i), upper_of(i).min(self.max));
+            let (lo, hi) = (b.min, b.max);
             if lo > cap {
                 calls += b.count;
                 excess += b.sum - b.count as u128 * cap as u128;
@@ -228,12 +244,11 @@ impl LogHist {
             return 0.0;
         }
         let mut above = 0.0;
-        for (k, b) in self.buckets.iter().enumerate() {
+        for b in &self.buckets {
             if b.count == 0 {
                 continue;
             }
-            let i = self.offset + k as u32;
-            let (lo, hi) = (lower_of(i) as f64, upper_of(i).min(self.max) as f64);
+            let (lo, hi) = (b.min as f64, b.max as f64);
             if lo > v {
                 above += b.sum as f64;
             } else if hi > v {
@@ -419,7 +434,12 @@ crate::wire::wire_struct!(LogHist {
     max,
 });
 
-crate::wire::wire_struct!(Bucket { count, sum });
+crate::wire::wire_struct!(Bucket {
+    count,
+    sum,
+    min,
+    max
+});
 
 impl<V: crate::wire::Wire> crate::wire::Wire for HashSample<V> {
     fn put(&self, w: &mut Vec<u8>) {
@@ -481,6 +501,34 @@ mod tests {
             h.add(2_000);
         }
         assert_eq!(h.quantile(0.5), 2_000);
+        // Equal values inside a bucket, not on its lower bound (hunt76:
+        // a median of 10,004 for calls of exactly 10,000 tokens), merged
+        // from two histograms; and the excess over a cap, exact.
+        for v in [10_000u64, 10_100, 4_500] {
+            let (mut a, mut b) = (LogHist::default(), LogHist::default());
+            for i in 0..80 {
+                if i % 2 == 0 {
+                    a.add(v)
+                } else {
+                    b.add(v)
+                }
+            }
+            for _ in 0..20 {
+                b.add(10 * v);
+            }
+            a.merge(&b);
+            assert_eq!(a.quantile(0.5), v);
+            assert_eq!(a.quantile(0.8), v);
+            assert_eq!(a.quantile(0.81), 10 * v);
+            assert_eq!(a.excess_over(2 * v), (20, 20 * 8 * u128::from(v)));
+            assert_eq!(a.excess_over(10 * v), (0, 0));
+        }
+        // A bucket's least and largest values are exact.
+        let mut h = LogHist::default();
+        for v in [9_990u64, 10_001, 10_002, 10_040] {
+            h.add(v);
+        }
+        assert_eq!((h.quantile(0.25), h.quantile(1.0)), (9_990, 10_040));
         // Values spread over a bucket (2,048–2,111) stay in it, in order.
         let mut h = LogHist::default();
         for v in 2_048..2_112 {

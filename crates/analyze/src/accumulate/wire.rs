@@ -30,8 +30,10 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// the sketch of calls logged twice, last; 8: groups by flex and priority
 /// service tier, and the count of those priced at standard rates; 9: audio
 /// tokens, web searches and their cost per group; 13: tags as a spilled
-/// table, as users and sessions.
-const FORMAT: u32 = 14;
+/// table, as users and sessions; 14: calls by minute of the day, cached
+/// counts logged per cell; 15: each histogram bucket's least and largest
+/// value.
+const FORMAT: u32 = 15;
 
 wire_struct!(Group {
     resolved,
