@@ -476,3 +476,75 @@ fn hosts_are_providers_and_makers_publishers() {
         ]
     );
 }
+
+/// A priority call's cached reads are listed at the priority input rate,
+/// the call's own (hunt76: at the standard rate the list cost of 40,000
+/// cached o3 tokens was −$0.01, below what they cost). o3: input $2,
+/// cached $0.50, output $8 per million; priority ×1.75.
+#[test]
+fn a_priority_calls_cached_reads_are_listed_at_its_own_input_rate() {
+    let env = Env::new();
+    env.write(
+        "p.jsonl",
+        r#"{"timestamp":"2026-10-20T00:00:00Z","model":"o3","provider":"openai","feature":"f","service_tier":"priority","usage":{"prompt_tokens":100000,"completion_tokens":10000,"prompt_tokens_details":{"cached_tokens":40000}}}"#
+            .to_string()
+            + "\n",
+    );
+    let r = env.audit(&["p.jsonl", "--format", "json,focus"]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["x_TokenType"].as_str(),
+                r["ConsumedQuantity"].as_str(),
+                r["EffectiveCost"].as_str(),
+                r["ListCost"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // 60,000 × $3.50 = $0.21.
+            ("input", "60000", "0.21", "0.21"),
+            // 40,000 × $0.875 = $0.035; listed at $3.50: $0.14.
+            ("cached_read", "40000", "0.035", "0.14"),
+            // 10,000 × $14 = $0.14.
+            ("output", "10000", "0.14", "0.14"),
+        ]
+    );
+    assert_eq!(r["audit"]["totals"]["cost"], "0.385");
+}
+
+/// One model logged under several names on one day is one row (hunt76:
+/// four identical rows of $2.50, three of which a consumer dropping
+/// duplicates would lose).
+#[test]
+fn one_model_under_several_names_is_one_row() {
+    let env = Env::new();
+    let lines: Vec<String> = ["gpt-4o", "openai/gpt-4o", "GPT-4O", "gpt-4o"]
+        .iter()
+        .map(|m| {
+            format!(
+                r#"{{"timestamp":"2026-10-20T10:00:00Z","model":"{m}","provider":"openai","feature":"s","usage":{{"prompt_tokens":1000000,"completion_tokens":0}}}}"#
+            )
+        })
+        .collect();
+    env.write("m.jsonl", lines.join("\n") + "\n");
+    env.audit(&["m.jsonl", "--format", "json,focus"]);
+    let rows = records(&std::fs::read_to_string(env.path("out/focus.csv")).unwrap());
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["SkuId"].as_str(),
+                r["x_TokenType"].as_str(),
+                r["ConsumedQuantity"].as_str(),
+                r["EffectiveCost"].as_str(),
+            )
+        })
+        .collect();
+    // 4,000,000 × $2.50 = $10.
+    assert_eq!(got, vec![("openai/gpt-4o", "input", "4000000", "10.00")]);
+}

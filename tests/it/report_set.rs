@@ -446,3 +446,85 @@ fn the_tag_csv_closes_with_the_tags_not_listed() {
     assert!(last.starts_with("(2 more tags),2,"), "{last}");
     assert!(last.contains(",0.0050025,"), "{last}");
 }
+
+/// A `=` in a tag's name is escaped in its row's key: `a=b` → `c` and `a`
+/// → `b=c` are two tags (hunt76: one row, `a=b=c`, of both calls).
+#[test]
+fn a_tag_name_with_an_equals_sign_is_its_own_tag() {
+    let env = Env::new();
+    env.write(
+        "t.jsonl",
+        [
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","tags":{"a=b":"c"},"usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","tags":{"a":"b=c"},"usage":{"prompt_tokens":2000000,"completion_tokens":0}}"#,
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","tags":{"a\\b":"c"},"usage":{"prompt_tokens":400000,"completion_tokens":0}}"#,
+        ]
+        .join("\n")
+            + "\n",
+    );
+    let r = env.audit(&["t.jsonl", "--format", "json"]);
+    assert_eq!(r["audit"]["tags_distinct"], 3);
+    let rows: Vec<(&str, &str)> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap(), t["cost"].as_str().unwrap()))
+        .collect();
+    // $2.50 a million input tokens.
+    assert_eq!(
+        rows,
+        vec![("a=b=c", "5.00"), (r"a\=b=c", "2.50"), (r"a\\b=c", "1.00")]
+    );
+}
+
+/// The model, feature × model and failure tables list 15 rows and close
+/// with one of the rest (hunt76: 17 models listed as 15, their shares
+/// summing under 100%, with nothing said).
+#[test]
+fn the_model_feature_and_failure_tables_close_with_the_rows_not_listed() {
+    let env = Env::new();
+    let models: Vec<String> = (0..17)
+        .map(|i| {
+            format!(
+                r#"{{"provider":"acme","id":"acme-{i}","prices":[{{"input":"1","output":"1"}}]}}"#
+            )
+        })
+        .collect();
+    env.write(
+        "prices.json",
+        format!(
+            r#"{{"schema":1,"version":"ours-1","models":[{}]}}"#,
+            models.join(",")
+        ),
+    );
+    // Call i: model acme-i, feature fi, (i + 1) million input tokens, an
+    // HTTP 400 + i failure.
+    let lines: String = (0..17)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"acme-{i}\",\"provider\":\"acme\",\"feature\":\"f{i}\",\"status\":{},\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":0}}}}\n",
+                400 + i,
+                (i + 1) * 1_000_000
+            )
+        })
+        .collect();
+    env.write("calls.jsonl", lines);
+    env.audit(&[
+        "calls.jsonl",
+        "--prices",
+        "prices.json",
+        "--format",
+        "json,md",
+    ]);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // The two cheapest: $1 and $2 of $153, 2 of 17 calls.
+    assert!(
+        md.contains("| *2 more* | 2 | 11.8% | $3.00 | 2.0% | | |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| *2 more* | | 2 | $3.00 | 2.0% | $1.5000 | 1,500,000 | 0 |"),
+        "{md}"
+    );
+    assert!(md.contains("| *2 more* | 2 | $3.00 |"), "{md}");
+}

@@ -437,6 +437,22 @@ pub struct Cell {
     pub obs: CellObs,
 }
 
+/// A tag's key as its row names it (`key=value`): a `=` or `\` in the key
+/// escaped with a `\`, so the first unescaped `=` ends it (hunt76: `a=b`
+/// → `c` and `a` → `b=c` were one row, `a=b=c`).
+fn push_tag_key(buf: &mut String, key: &str) {
+    if !key.contains(['=', '\\']) {
+        buf.push_str(key);
+        return;
+    }
+    for c in key.chars() {
+        if matches!(c, '=' | '\\') {
+            buf.push('\\');
+        }
+        buf.push(c);
+    }
+}
+
 /// Adds `b` to `a`, field by field.
 pub fn add_usage(a: &mut Usage, b: &Usage) {
     a.input += b.input;
@@ -481,7 +497,15 @@ pub fn list_cost(
             cached_audio: 0,
             ..*usage
         };
-        let all = catalog.price(id, day, &uncached, false).cost;
+        // At the rates the call was billed at (priority's own: hunt76,
+        // priced at standard rates its cached reads' list cost was
+        // negative).
+        let how = if priced.applied == Processing::Priority {
+            Processing::Priority
+        } else {
+            Processing::Standard
+        };
+        let all = catalog.price(id, day, &uncached, how).cost;
         list.cached_read = all.input - full.input;
         list.cached_audio = all.input_audio - full.input_audio;
     }
@@ -1499,7 +1523,7 @@ impl RecordSink for Accumulator<'_> {
         self.sessions.add(label(&r.session), status, &r.usage, cost);
         for (k, v) in &r.tags {
             self.key_buf.clear();
-            self.key_buf.push_str(k);
+            push_tag_key(&mut self.key_buf, k);
             self.key_buf.push('=');
             self.key_buf.push_str(v);
             self.tags.add(&self.key_buf, status, &r.usage, cost);

@@ -308,6 +308,51 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
             });
         }
     }
+    merge_alike(out)
+}
+
+/// Rows that differ only in their quantities and costs made one, in the
+/// order of their first: one model logged under several names (`gpt-4o`,
+/// `openai/gpt-4o`, a dated snapshot) is one SKU on one day, and a consumer
+/// that drops duplicate rows would keep one of them (hunt76: $2.50 of
+/// $10.00).
+fn merge_alike(rows: Vec<FocusRow>) -> Vec<FocusRow> {
+    let mut out: Vec<FocusRow> = Vec::with_capacity(rows.len());
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    for r in rows {
+        let key = serde_json::json!([
+            r.charge_period_start.map(|t| t.timestamp()),
+            r.charge_period_end.map(|t| t.timestamp()),
+            r.provider_name,
+            r.billing_account_id,
+            r.publisher_name,
+            r.service_name,
+            r.sku_id,
+            r.sku_price_id,
+            r.sku_price_details,
+            r.token_type.as_str(),
+            r.tags,
+            r.feature,
+            r.route,
+            r.team,
+            r.batch,
+            r.priced,
+        ])
+        .to_string();
+        match index.get(&key) {
+            Some(&i) => {
+                let o = &mut out[i];
+                o.consumed_quantity += r.consumed_quantity;
+                o.billed_cost += r.billed_cost;
+                o.effective_cost += r.effective_cost;
+                o.list_cost += r.list_cost;
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(r);
+            }
+        }
+    }
     out
 }
 

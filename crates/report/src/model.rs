@@ -322,7 +322,37 @@ fn model_table(a: &Audit) -> Table {
             )),
         ]);
     }
+    // The models not listed, in one row (hunt76: the shares of the listed
+    // ones summed to 99.5% with nothing said).
+    if let Some(rest) = rest_of(a.dim("model").iter().skip(TOP).map(|r| &r.stats)) {
+        table.rows.push(vec![
+            more_cell(a.dim("model").len() - TOP),
+            cell(Inline::Count(rest.calls)),
+            cell(Inline::Share(rest.calls as f64, t.calls as f64)),
+            spend(&rest),
+            cell(Inline::Share(rest.cost.to_f64(), t.cost.to_f64())),
+            Vec::new(),
+            Vec::new(),
+        ]);
+    }
     table
+}
+
+/// The stats of rows not listed, summed (`None`: every row is listed).
+fn rest_of<'s>(rows: impl Iterator<Item = &'s Stats>) -> Option<Stats> {
+    let mut rest: Option<Stats> = None;
+    for s in rows {
+        rest.get_or_insert_with(Stats::default).merge(s);
+    }
+    rest
+}
+
+/// "*N more*", the first cell of a table's row of what it does not list.
+fn more_cell(n: usize) -> Vec<Inline> {
+    cell(Inline::Emphasis(vec![
+        Inline::Count(n as u64),
+        Inline::plain(" more"),
+    ]))
 }
 
 fn feature_model_table(a: &Audit) -> Table {
@@ -350,6 +380,19 @@ fn feature_model_table(a: &Audit) -> Table {
             cell(Inline::Count(s.output_tokens / n)),
         ]);
     }
+    if let Some(rest) = rest_of(a.feature_model.iter().skip(TOP).map(|r| &r.stats)) {
+        let n = rest.calls.max(1);
+        table.rows.push(vec![
+            more_cell(a.feature_model.len() - TOP),
+            Vec::new(),
+            cell(Inline::Count(rest.calls)),
+            spend(&rest),
+            cell(Inline::Share(rest.cost.to_f64(), a.totals.cost.to_f64())),
+            cell(per_call(&rest)),
+            cell(Inline::Count(rest.input_tokens / n)),
+            cell(Inline::Count(rest.output_tokens / n)),
+        ]);
+    }
     table
 }
 
@@ -360,6 +403,13 @@ fn failures_table(a: &Audit) -> Table {
             cell(Inline::Label(r.key.clone())),
             cell(Inline::Count(r.stats.calls)),
             cell(Inline::Money(r.stats.cost, 2)),
+        ]);
+    }
+    if let Some(rest) = rest_of(a.failures.iter().skip(TOP).map(|r| &r.stats)) {
+        table.rows.push(vec![
+            more_cell(a.failures.len() - TOP),
+            cell(Inline::Count(rest.calls)),
+            cell(Inline::Money(rest.cost, 2)),
         ]);
     }
     table
