@@ -43,6 +43,8 @@ pub struct FindingsArgs {
 
     /// A previous run's findings (an audit.json or this command's jsonl
     /// output): each finding is marked new, persisting, worse or resolved.
+    /// A finding the run still finds under `[detect] min_savings` persists
+    /// at its saving now (its ticket stays open); resolved means not found.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
@@ -252,7 +254,7 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     // the next night's baseline.
     let mut entry = None;
     if let Some(b) = &baseline {
-        records = tickets::diff(records, b, args.worse_by);
+        records = tickets::diff(records, b, &audit.below_min_savings, args.worse_by);
         if let Some(dir) = &ledger {
             // Nights follow each other: a run over a window that ends
             // before the last entry's (a look back at another month), or

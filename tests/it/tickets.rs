@@ -608,3 +608,81 @@ fn config_values_no_call_matches_are_warned_about() {
         "{err}"
     );
 }
+
+/// A finding whose saving dips under `min_savings` for a night is still
+/// found: its ticket persists at the lower saving, and is no new ticket when
+/// it comes back above (hunt76: "resolved", its issue closed, then "new").
+/// TA109 on faq × gpt-4o: one prompt asked 4 times a day for 10 days, 3
+/// repeats a day; a repeat of P prompt and 250 output tokens costs
+/// P × $2.50/M + 250 × $10/M, so $0.0125 at P = 4,000 ($1.125 a month over
+/// 30 repeats) and $0.0105 at P = 3,200 ($0.945).
+#[test]
+fn a_finding_under_the_floor_for_a_night_keeps_its_ticket() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 1\n");
+    let night = |prompt: u64| -> String {
+        let mut s = String::new();
+        for d in 1..=10 {
+            for k in 0..4 {
+                let ts = if k == 0 {
+                    format!("2026-10-{d:02}T09:00:00Z")
+                } else {
+                    format!("2026-10-{d:02}T09:{:02}:00Z", k * 5)
+                };
+                s += &gw_line(
+                    &ts,
+                    "faq",
+                    "gpt-4o",
+                    prompt,
+                    250,
+                    json!({"request_id": format!("{d}-{k}"), "prompt_hash": "p"}),
+                );
+                s.push('\n');
+            }
+        }
+        s
+    };
+    let ta109 = |text: &str| -> Value {
+        records(text)
+            .into_iter()
+            .find(|r| r["rule"] == "TA109")
+            .unwrap_or_else(|| panic!("no TA109: {text}"))
+    };
+    env.write("night1.jsonl", night(4_000));
+    env.write("night2.jsonl", night(3_200));
+    let (_, first) = findings(&env, &["night1.jsonl", "--format", "jsonl"]);
+    assert_eq!(ta109(&first)["monthly_savings"], "1.125");
+    env.write("base1.jsonl", &first);
+    let (_, second) = findings(&env, &["night2.jsonl", "--baseline", "base1.jsonl"]);
+    let r = ta109(&second);
+    assert_eq!(
+        (
+            &r["status"],
+            &r["monthly_savings"],
+            &r["previous_monthly_savings"]
+        ),
+        (&json!("persisting"), &json!("0.945"), &json!("1.125"))
+    );
+    env.write("base2.jsonl", &second);
+    let (_, third) = findings(&env, &["night1.jsonl", "--baseline", "base2.jsonl"]);
+    let r = ta109(&third);
+    assert_eq!(
+        (&r["status"], &r["monthly_savings"]),
+        (&json!("persisting"), &json!("1.125"))
+    );
+    // Gone altogether: resolved.
+    env.write("base3.jsonl", &third);
+    env.write(
+        "night4.jsonl",
+        gw_line(
+            "2026-10-01T09:00:00Z",
+            "faq",
+            "gpt-4o",
+            4_000,
+            250,
+            json!({}),
+        ) + "\n",
+    );
+    let (_, fourth) = findings(&env, &["night4.jsonl", "--baseline", "base3.jsonl"]);
+    assert_eq!(ta109(&fourth)["status"], "resolved");
+}

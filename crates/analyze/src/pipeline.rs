@@ -91,6 +91,11 @@ where
         let below_min_savings = context
             .below_min_savings
             .load(std::sync::atomic::Ordering::Relaxed);
+        let mut below = context
+            .below_floor
+            .into_inner()
+            .expect("no panic holding it");
+        below.sort();
         timings.lap("detect");
         audit.savings = Some(crate::whatif::waterfall(
             catalog,
@@ -101,6 +106,7 @@ where
         timings.lap("waterfall");
         audit.findings = findings;
         audit.findings_below_min_savings = below_min_savings;
+        audit.below_min_savings = below;
         audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }
     Ok(Outcome {

@@ -200,8 +200,17 @@ fn record_from_report(f: &serde_json::Value) -> Option<Record> {
 
 /// Marks `current` against `baseline` and appends the resolved ones.
 /// `worse_by` is the relative growth of monthly savings that makes a
-/// persisting finding `worse` (0.2: grew by more than 20%).
-pub fn diff(current: Vec<Record>, baseline: &[Record], worse_by: f64) -> Vec<Record> {
+/// persisting finding `worse` (0.2: grew by more than 20%). `below` holds
+/// the fingerprints and monthly savings of the findings the run found under
+/// the `min_savings` floor: a baseline finding among them persists at its
+/// saving now, its ticket open (hunt76: a finding dipping from $1.13 to
+/// $0.95 a month was resolved, then filed again the night after).
+pub fn diff(
+    current: Vec<Record>,
+    baseline: &[Record],
+    below: &[(String, Money)],
+    worse_by: f64,
+) -> Vec<Record> {
     let before: BTreeMap<&str, &Record> = baseline
         .iter()
         .map(|r| (r.fingerprint.as_str(), r))
@@ -241,11 +250,22 @@ pub fn diff(current: Vec<Record>, baseline: &[Record], worse_by: f64) -> Vec<Rec
     }
     let now: std::collections::BTreeSet<String> =
         out.iter().map(|r| r.fingerprint.clone()).collect();
+    let below: BTreeMap<&str, Money> = below.iter().map(|(f, m)| (f.as_str(), *m)).collect();
     for b in baseline {
         if !now.contains(&b.fingerprint) {
             let mut r = b.clone();
-            r.status = Some(Status::Resolved);
             r.previous_monthly_savings = b.monthly_savings.clone();
+            match below.get(b.fingerprint.as_str()) {
+                Some(m) => {
+                    r.status = Some(Status::Persisting);
+                    r.monthly_savings = Some(m.to_decimal_string());
+                    r.filed_monthly_savings = b
+                        .filed_monthly_savings
+                        .clone()
+                        .or_else(|| b.monthly_savings.clone());
+                }
+                None => r.status = Some(Status::Resolved),
+            }
             out.push(r);
         }
     }

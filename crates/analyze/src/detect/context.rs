@@ -30,6 +30,10 @@ pub struct Context<'a> {
     /// Findings the rules made whose saving is under `min_savings` (so not
     /// reported): counted, for the report to say.
     pub below_min_savings: std::sync::atomic::AtomicU64,
+    /// Their fingerprints and monthly savings: a ticket filed on a night
+    /// above the floor stays open while its finding is still there below
+    /// it (hunt76: closed as "no longer found", then filed again).
+    pub below_floor: std::sync::Mutex<Vec<(String, Money)>>,
     /// Each cell's index in `cells`, and its groups' in `groups` (in
     /// order): a rule looks up every cell it reports on, and 80,000
     /// features made a scan per lookup most of an audit.
@@ -65,6 +69,7 @@ impl<'a> Context<'a> {
             config,
             budgets,
             below_min_savings: Default::default(),
+            below_floor: Default::default(),
             cell_at,
             groups_at,
         }

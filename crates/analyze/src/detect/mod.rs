@@ -240,7 +240,9 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         .collect();
     let check = |(r, settings): &(&RuleInfo, &config::RuleSettings)| {
         let mut found = Vec::new();
+        RULE.with(|c| c.set(r.code));
         (r.check)(ctx, &*settings.options, &mut found);
+        RULE.with(|c| c.set(""));
         for f in &mut found {
             f.rule = r.code;
             f.name = r.name;
@@ -255,6 +257,12 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
     let mut all: Vec<Finding> = per_rule.into_iter().flatten().collect();
     sort_findings(&mut all);
     all
+}
+
+thread_local! {
+    /// The rule whose check runs on this thread: the fingerprint of a
+    /// finding it leaves out under the floor is its code's and scope's.
+    static RULE: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
 }
 
 /// Most monthly savings first, then severity, rule and fingerprint.
@@ -312,7 +320,17 @@ impl Finding {
             method,
         });
         self.lever = lever;
-        ctx.worth_reporting(monthly)
+        let worth = ctx.worth_reporting(monthly);
+        if !worth && monthly > Money::ZERO {
+            let rule = RULE.with(std::cell::Cell::get);
+            if !rule.is_empty() {
+                ctx.below_floor
+                    .lock()
+                    .expect("no panic holding it")
+                    .push((fingerprint(rule, &self.scope), monthly));
+            }
+        }
+        worth
     }
 }
 
