@@ -43,6 +43,13 @@ pub struct WhatifArgs {
     #[arg(long, value_name = "FEATURE=SHARE")]
     pub cache_hit: Vec<String>,
 
+    /// With --cache-hit for the feature: this share of its input tokens
+    /// written to the cache at the 5-minute cache-write rate, where writes
+    /// cost more than input (Anthropic's), as a prompt-cache finding's lever
+    /// says (its evidence's `write_share`). FEATURE=SHARE (0–1).
+    #[arg(long, value_name = "FEATURE=SHARE")]
+    pub cache_write: Vec<String>,
+
     /// A response cache answering this share of the feature's calls.
     /// FEATURE=RATE (0–1).
     #[arg(long, value_name = "FEATURE=RATE")]
@@ -123,13 +130,26 @@ impl WhatifArgs {
                 to: format!("{}/{}", e.provider, e.id),
             });
         }
+        let mut writes = std::collections::BTreeMap::new();
+        for v in &self.cache_write {
+            let (feature, w) = share("cache-write", v)?;
+            if !self
+                .cache_hit
+                .iter()
+                .any(|h| pair("cache-hit", h).is_ok_and(|(f, _)| f == feature))
+            {
+                bail!("--cache-write {v:?}: give the feature's --cache-hit too (the writes are of the prefix it reads)");
+            }
+            writes.insert(feature, w);
+        }
         for v in &self.cache_hit {
             let (feature, share) = share("cache-hit", v)?;
+            let write_share = writes.get(&feature).copied().unwrap_or(0.0);
             levers.push(Lever::PromptCache {
                 feature,
                 model: None,
                 share,
-                write_share: 0.0,
+                write_share,
                 write_1h: false,
                 days: vec![],
             });

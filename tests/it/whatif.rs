@@ -959,3 +959,64 @@ fn exact_and_near_duplicate_caches_add_up() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has --response-cache"));
 }
+
+/// A prompt-cache finding on Claude writes the prefix at a premium; its
+/// lever's `write_share` is `--cache-write`, so the waterfall equals whatif
+/// with the same lever (hunt76: without it, whatif said $3.13 for the
+/// waterfall's $3.102). 30 calls a day for 10 days, each 5,000 input
+/// tokens of which a stable 4,000-token system prompt, 100 output;
+/// claude-sonnet-4-5: input $3, cached read $0.30, 5-minute write $3.75 per
+/// million. By hand: 29 reads a day of 4,000 tokens save $2.70/M, the
+/// day's write costs $0.75/M more: 10 × (116,000 × $2.70 − 4,000 × $0.75)/M
+/// = $3.102. (User-facing: no batch lever.)
+#[test]
+fn a_prompt_cache_levers_writes_are_whatifs_cache_write() {
+    let env = Env::new();
+    let mut text = String::new();
+    for d in 1..=10 {
+        for k in 0..30 {
+            text += &serde_json::to_string(&json!({
+                "timestamp": format!("2026-10-{d:02}T09:{k:02}:00Z"),
+                "request_id": format!("d{d}-{k}"),
+                "model": "claude-sonnet-4-5", "provider": "anthropic", "feature": "doc",
+                "system_prompt_hash": "sp1", "system_prompt_tokens": 4000,
+                "prompt_hash": format!("q{d}-{k}"), "tags": {"user_facing": "true"},
+                "usage": {"input_tokens": 5000, "output_tokens": 100,
+                          "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+            }))
+            .unwrap();
+            text.push('\n');
+        }
+    }
+    env.write("doc.jsonl", text);
+    let r = env.audit(&["doc.jsonl"]);
+    assert_eq!(r["audit"]["savings"]["total_savings"], "3.102");
+    let lever = findings(&r, "TA103")[0]["lever"].clone();
+    let (hit, write) = (
+        format!("doc={}", lever["share"]),
+        format!("doc={}", lever["write_share"]),
+    );
+    // 300 calls at $0.0165: $4.95; less $3.102: $1.848.
+    assert_eq!(
+        whatif_row(
+            &env,
+            "doc.jsonl",
+            "doc",
+            &["--cache-hit", &hit, "--cache-write", &write]
+        ),
+        ["$4.95", "$1.85", "$3.10", "-62.7%"]
+    );
+    // Without the writes, no premium: 300 × 3,866.7 × $2.70/M = $3.132.
+    assert_eq!(
+        whatif_row(&env, "doc.jsonl", "doc", &["--cache-hit", &hit]),
+        ["$4.95", "$1.82", "$3.13", "-63.3%"]
+    );
+    // Writes without the feature's reads are refused.
+    let out = env
+        .cmd()
+        .args(["whatif", "doc.jsonl", "--cache-write", &write])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--cache-hit"), "{}", stderr(&out));
+}
