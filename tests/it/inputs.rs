@@ -3513,3 +3513,71 @@ fn one_prompt_in_two_spellings_is_one_prompt() {
     assert_eq!(exact[0]["evidence"]["distinct_prompts"], 1);
     assert!(crate::util::findings(&r, "TA110").is_empty());
 }
+
+/// A gzip log through a pipe (`gzip -c … | tokenaudit audit /dev/stdin`,
+/// or `<(gzip -c …)`) is read whole: the progress count opened it again by
+/// its path, and read nothing from the drained pipe (hunt77: 0 of 10 calls,
+/// a `truncated_file`).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_gzip_log_through_a_pipe_is_read_whole() {
+    use std::io::Write;
+    let env = Env::new();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(numbered_good(300).as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "/dev/stdin",
+            "--out",
+            "out",
+            "--format",
+            "json",
+            "--strict",
+        ])
+        .write_stdin(gz)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
+    assert_eq!(r["audit"]["totals"]["calls"], 300);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), good_cost(300));
+}
+
+/// A compressed file of no bytes (a download cut before its first) is an
+/// unreadable file, not an empty text one (hunt77: `--strict` passed with
+/// the day missing); a file compressed another way is said to be so.
+#[test]
+fn an_empty_gzip_or_an_xz_file_is_rejected_as_such() {
+    let env = Env::new();
+    env.write("a.jsonl", good(1));
+    env.write("cut.jsonl.gz", b"");
+    env.write(
+        "old.jsonl.xz",
+        [0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4, 0xe6, 0xd6],
+    );
+    let out = run(
+        &env,
+        &["a.jsonl", "cut.jsonl.gz", "old.jsonl.xz", "--strict"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.jsonl.gz: unreadable_file (cannot open: a gzip file of no bytes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("old.jsonl.xz: unreadable_file (cannot open: an xz-compressed file"),
+        "{err}"
+    );
+    let r = env.audit(&["a.jsonl", "cut.jsonl.gz", "old.jsonl.xz"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["input"]["rejected_by_reason"]["unreadable_file"], 2);
+}

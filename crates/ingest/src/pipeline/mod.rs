@@ -903,7 +903,12 @@ fn produce(
     };
     // Count compressed bytes for files (stdin's size is unknown anyway).
     let stream: Box<dyn Read + Send> = match (source, &options.progress) {
-        (Source::File(p), Some(progress)) if encoding != Encoding::Plain => {
+        // (Only a regular file can be opened again from its start: a pipe
+        // or a FIFO, `<(gzip -c …)` or `/dev/stdin`, gave no calls or hung,
+        // hunt77.)
+        (Source::File(p), Some(progress))
+            if encoding != Encoding::Plain && std::fs::metadata(p).is_ok_and(|m| m.is_file()) =>
+        {
             // Re-open through a counter so progress follows the compressed file.
             match std::fs::File::open(p) {
                 Ok(f) => {

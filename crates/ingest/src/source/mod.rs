@@ -575,6 +575,23 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
     // The magic bytes, read ahead and put back in front of the stream.
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut raw).take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    // A compressed file of no bytes (a download cut before its first) was
+    // read as an empty text file, unsaid (hunt77); and a file compressed
+    // another way as text, its lines rejected as "another encoding?".
+    if let Source::File(p) = source {
+        if let Some(kind) = head.is_empty().then(|| compressed_by_name(p)).flatten() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("a {kind} file of no bytes (cut before its first?): a {kind} stream holds its header at least"),
+            ));
+        }
+    }
+    if let Some(kind) = unsupported_compression(&head) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{kind}: tokenaudit reads gzip and zstd (and plain) logs; decompress it first"),
+        ));
+    }
     let encoding = Encoding::sniff(&head);
     let whole = io::Cursor::new(head).chain(raw);
     let stream: Box<dyn Read + Send> = match encoding {
@@ -587,6 +604,34 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
         )?),
     };
     Ok((encoding, stream))
+}
+
+/// The compression a file's name says (`gzip`, `zstd`), if any.
+fn compressed_by_name(p: &Path) -> Option<&'static str> {
+    let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "gz" | "gzip" | "tgz" => Some("gzip"),
+        "zst" | "zstd" => Some("zstd"),
+        _ => None,
+    }
+}
+
+/// A compressed or archived file this build does not read, by its magic
+/// bytes.
+fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some("an xz-compressed file (`xz -d` it)")
+    } else if head.len() >= 4 && head.starts_with(b"BZh") && head[3].is_ascii_digit() {
+        Some("a bzip2-compressed file (`bunzip2` it)")
+    } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        Some("an lz4-compressed file (`lz4 -d` it)")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive (extract its logs)")
+    } else if head.starts_with(&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c]) {
+        Some("a 7-Zip archive (extract its logs)")
+    } else {
+        None
+    }
 }
 
 /// A gzip stream: its members one after another (as `cat a.gz b.gz`
