@@ -158,6 +158,14 @@ fn refuse_input_as_out(out: &std::path::Path, inputs: &[String]) -> Result<()> {
             .canonicalize()
             .is_ok_and(|i| i == canonical)
     }) {
+        // An input file given as the report folder (hunt77: called an
+        // input folder, with a suggestion inside the file).
+        if !canonical.is_dir() {
+            bail!(
+                "--out {} is one of the input logs: the reports are written into a folder; give another, e.g. --out report",
+                out.display()
+            );
+        }
         bail!(
             "--out {} is an input folder: its logs would not be read (a report folder never is), and the report would be written among them; write the report elsewhere, e.g. --out {}",
             out.display(),

@@ -3579,5 +3579,8 @@ fn an_empty_gzip_or_an_xz_file_is_rejected_as_such() {
     );
     let r = env.audit(&["a.jsonl", "cut.jsonl.gz", "old.jsonl.xz"]);
     assert_eq!(r["audit"]["totals"]["calls"], 1);
-    assert_eq!(r["audit"]["input"]["rejected_by_reason"]["unreadable_file"], 2);
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["unreadable_file"],
+        2
+    );
 }

@@ -121,6 +121,26 @@ fn a_users_file_with_a_report_name_is_never_replaced() {
         stderr(&out)
     );
     assert_eq!(snapshot(&env.path("logs")), logs_before);
+    // An input file as the report folder is said to be one (hunt77: "an
+    // input folder", suggesting a folder inside the file).
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "logs/more.jsonl",
+            "--out",
+            "logs/more.jsonl",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--out logs/more.jsonl is one of the input logs"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&env.path("logs")), logs_before);
     // The same through a glob: logs/*.jsonl into logs/, whose audit.json
     // is the user's: nothing is written.
     let out = env
