@@ -3584,3 +3584,63 @@ fn an_empty_gzip_or_an_xz_file_is_rejected_as_such() {
         2
     );
 }
+
+/// A damaged row group's rows are each a rejected line, counted from the
+/// footer's row count (hunt77: 20,000 rows lost were "1 line rejected", at
+/// line 0, and the file's lines 20,000 short).
+#[test]
+fn a_damaged_parquet_row_group_counts_each_of_its_rows() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let n = 4_000;
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "timestamp",
+            Arc::new(StringArray::from(vec!["2026-10-01T12:00:00Z"; n])),
+        ),
+        (
+            "request_id",
+            Arc::new(StringArray::from(
+                (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>(),
+            )),
+        ),
+        ("model", Arc::new(StringArray::from(vec!["gpt-4o"; n]))),
+        ("prompt_tokens", Arc::new(Int64Array::from(vec![1000; n]))),
+        ("completion_tokens", Arc::new(Int64Array::from(vec![0; n]))),
+    ];
+    let path = env.path("calls.parquet");
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1_000))
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .build();
+    let f = std::fs::File::create(&path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    let meta = w.close().unwrap();
+    // Damage the request ids of the third row group (rows 2,001 to 3,000).
+    let chunk = &meta.row_groups()[2].columns()[1];
+    let (start, len) = chunk.byte_range();
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in &mut bytes[start as usize..(start + len) as usize] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let r = env.audit(&["calls.parquet"]);
+    let input = &r["audit"]["input"];
+    assert_eq!(r["audit"]["totals"]["calls"], 3_000);
+    // 3,000 calls of 1,000 input tokens at $2.50 a million.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "7.50");
+    assert_eq!(input["lines"], 4_000);
+    assert_eq!(input["rejected_by_reason"]["truncated_file"], 1_000);
+    let sample = &input["rejected_samples"][0];
+    assert_eq!(sample["line"], 2_001);
+    assert!(
+        sample["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("1000 rows not read (rows 2001 to 3000): "),
+        "{sample}"
+    );
+}

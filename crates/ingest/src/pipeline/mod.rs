@@ -686,16 +686,32 @@ impl<S: RecordSink> Worker<S> {
             Ok(())
         };
         if let Err(e) = read() {
-            self.counts[2] += 1;
+            // Every row of the group not read is a rejected line (hunt77: a
+            // damaged row group of 20,000 rows was "1 line rejected", the
+            // file's lines 20,000 short): the footer gives its count.
+            let rows = file.row_groups().nth(index).map_or(0, |(n, _)| n);
+            let lost = (first + rows).saturating_sub(next).max(1);
+            self.counts[0] += lost;
+            self.counts[2] += lost;
+            let detail = if lost > 1 {
+                format!(
+                    "{lost} rows not read (rows {next} to {}): {e}",
+                    next + lost - 1
+                )
+            } else {
+                e.to_string()
+            };
             self.rejects.add(
                 source,
                 RejectSample {
                     file: String::new(),
-                    line: 0,
+                    line: next,
                     reason: RejectReason::TruncatedFile,
-                    detail: e.to_string(),
+                    detail,
                 },
             );
+            self.rejects
+                .add_count(source, RejectReason::TruncatedFile, lost - 1);
         }
     }
 
