@@ -19,10 +19,12 @@ JSON objects; struct columns become nested objects). Sniffed from the file's
 first bytes. Inputs: files, directories (recursive), globs, `-` (stdin).
 
 Layouts: JSON lines; a JSON array or pretty-printed/concatenated JSON
-documents (told from the first bytes; locations are element numbers); an
+documents (told from the first bytes; a record's location is the line it
+starts on); an
 API's pages saved as files ({"data": [...], "meta": ...}: the records under
 data, items, result, results, records, observations, requests, generations
-or runs, when the first is a call; locations are element numbers); CSV
+or runs, when the first is a call; a record's location is the line it
+starts on); CSV
 with a header (.csv, .csv.gz, .csv.zst; each row an object keyed by the
 header, numbers as numbers, locations are the CSV's lines). A CSV needs a
 [mapping] unless it is a known export (Helicone's).

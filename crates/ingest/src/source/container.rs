@@ -11,8 +11,9 @@
 //!   top-level array is unwrapped into its elements. It only tracks strings
 //!   and brackets, so a broken element becomes a broken line (a counted
 //!   `malformed_json` reject) and the elements after it are still read. In
-//!   these files a record's "line" is its element number (1-based), as a
-//!   Parquet record's is its row number.
+//!   these files a record's "line" is the file's line it starts on (blank
+//!   lines pad the output up to it), as a CSV row's is; a Parquet record's
+//!   is its row number.
 //! - [`PageRecords`] keeps, of an API's pages saved as a file (`{"data":
 //!   [...], "meta": {...}}`), only the arrays under the page's key (see
 //!   [`wrapper_key`]), which [`JsonRecords`] then unwraps.
@@ -778,11 +779,19 @@ pub struct JsonRecords<R> {
     done: bool,
     /// Where a `{` starting a line may not be (see [`Structure`]).
     structure: Structure,
+    /// The file's line (from 1) of the byte being read, and the next
+    /// output line's number: a value starts on its file's line, after blank
+    /// lines (which the chunker skips without counting), so a record is
+    /// cited at the line it starts on, not its element number (hunt77).
+    file_line: u64,
+    out_line: u64,
 }
 
 impl<R: Read> JsonRecords<R> {
     pub fn new(inner: R) -> JsonRecords<R> {
         JsonRecords {
+            file_line: 1,
+            out_line: 1,
             inner,
             input: vec![0; BLOCK],
             out: Vec::with_capacity(BLOCK),
@@ -816,7 +825,16 @@ impl<R: Read> JsonRecords<R> {
 
     fn end_value(&mut self) {
         self.out.push(b'\n');
+        self.out_line += 1;
         self.state = State::Between;
+    }
+
+    /// Blank lines up to the file's line, before a value starts there.
+    fn pad(&mut self) {
+        while self.out_line < self.file_line {
+            self.out.push(b'\n');
+            self.out_line += 1;
+        }
     }
 
     /// Copies string bytes; newlines (which valid JSON never has inside a
@@ -888,6 +906,9 @@ impl<R: Read> JsonRecords<R> {
                     }
                 }
             }
+            if b == b'\n' {
+                self.file_line += 1;
+            }
         }
     }
 
@@ -902,15 +923,18 @@ impl<R: Read> JsonRecords<R> {
             // write before `]`) is harmless.
             b',' if self.in_array => {}
             b'{' | b'[' => {
+                self.pad();
                 self.out.push(b);
                 self.state = State::Nested(1);
             }
             b'"' => {
+                self.pad();
                 self.out.push(b);
                 self.in_string = true;
                 self.state = State::TopString;
             }
             _ => {
+                self.pad();
                 self.out.push(b);
                 self.state = State::Token;
             }
@@ -1604,12 +1628,45 @@ impl<R: Read> Read for Utf16Text<R> {
 mod tests {
     use super::*;
 
+    /// The values, without the blank lines that put each on its file's
+    /// line.
     fn lines(input: &str) -> Vec<String> {
         let mut out = String::new();
         JsonRecords::new(input.as_bytes())
             .read_to_string(&mut out)
             .unwrap();
-        out.lines().map(str::to_string).collect()
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Each value on the line of the file it starts on (hunt77: cited by
+    /// its element number, "export.json:31" for line 274).
+    #[test]
+    fn each_value_is_on_the_line_it_starts_on() {
+        let array = "[\n  {\n    \"a\": 1\n  },\n  {\"b\": 2}, {\"c\": 3},\n\n  {\n\"d\": 4}\n]\n";
+        let mut out = String::new();
+        JsonRecords::new(array.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        let at: Vec<(usize, &str)> = out
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, l)| (i + 1, l))
+            .collect();
+        // Two values starting on line 5 cannot both be there: the second
+        // is on the next.
+        assert_eq!(
+            at,
+            vec![
+                (2, r#"{     "a": 1   }"#),
+                (5, r#"{"b": 2}"#),
+                (6, r#"{"c": 3}"#),
+                (7, r#"{ "d": 4}"#),
+            ]
+        );
     }
 
     #[test]
@@ -1815,7 +1872,10 @@ mod tests {
             JsonRecords::new(PageRecords::new(OneByte(text.as_bytes())))
                 .read_to_string(&mut out)
                 .unwrap();
-            out.lines().map(str::to_string).collect::<Vec<_>>()
+            out.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
         };
         let text = [
             r#"{"data":[{"a":1},{"b":{"c":2"#,
