@@ -3647,3 +3647,26 @@ fn a_damaged_parquet_row_group_counts_each_of_its_rows() {
         "{sample}"
     );
 }
+
+/// A link beside the file it leads to (`current.jsonl -> day1.jsonl`) is
+/// read once, under the file's own name (hunt77: the calls and rejects
+/// were named by the link, which the store kept once the link moved on).
+#[cfg(unix)]
+#[test]
+fn a_link_beside_its_file_is_read_under_the_files_name() {
+    let env = Env::new();
+    env.write("logs/day1.jsonl", format!("{GOOD}\nnot json\n{GOOD}\n"));
+    std::os::unix::fs::symlink("day1.jsonl", env.path("logs/current.jsonl")).unwrap();
+    let out = run(&env, &["logs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(samples(&r), [at("logs/day1.jsonl", 2, "malformed_json")]);
+    let files: Vec<&str> = r["audit"]["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["logs/day1.jsonl"]);
+}

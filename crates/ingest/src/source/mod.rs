@@ -362,12 +362,36 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
             return Err(SourceError::NotFound(input.clone()));
         }
     }
-    // The same file named twice (or by a directory and a glob) is read once.
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|s| match s {
-        Source::Stdin => true,
-        Source::File(p) => seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())),
-    });
+    // The same file named twice (or by a directory and a glob) is read once,
+    // under its own name rather than a link's when both are given (hunt77:
+    // `current.jsonl -> day1.jsonl` in a walked folder named day1's calls
+    // and rejects `current.jsonl`, which the store kept once the link
+    // moved on to day2).
+    let mut seen: std::collections::HashMap<PathBuf, usize> = Default::default();
+    let mut keep = vec![true; out.len()];
+    for i in 0..out.len() {
+        let Source::File(p) = &out[i] else {
+            continue;
+        };
+        let key = p.canonicalize().unwrap_or_else(|_| p.clone());
+        match seen.get(&key) {
+            None => {
+                seen.insert(key, i);
+            }
+            Some(&first) => {
+                keep[i] = false;
+                let link = |s: &Source| match s {
+                    Source::File(p) => p.symlink_metadata().is_ok_and(|m| m.is_symlink()),
+                    Source::Stdin => false,
+                };
+                if link(&out[first]) && !link(&out[i]) {
+                    out[first] = out[i].clone();
+                }
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
     Ok(out)
 }
 
