@@ -548,3 +548,60 @@ fn the_model_feature_and_failure_tables_close_with_the_rows_not_listed() {
     );
     assert!(md.contains("| *2 more* | 2 | $3.00 |"), "{md}");
 }
+
+/// Tables and charts whose rows come from the logs' own variety stay
+/// readable (hunt77: 40,000 unknown models were a 40,000-row table, 20,000
+/// clean files 20,000 rows, the Pareto set of 600,000 features 347,132
+/// names in one finding, its curve two 4 MB SVG attributes). 1,500
+/// features on gpt-4o, one call each of 1,000 + i input tokens, in 30
+/// files; 30 unknown models of 1 + j calls each.
+#[test]
+fn tables_and_charts_of_many_models_files_and_groups_stay_readable() {
+    let env = Env::new();
+    for file in 0..30 {
+        let mut text = String::new();
+        for k in 0..50 {
+            let i = file * 50 + k;
+            text += &format!(
+                "{{\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"gpt-4o\",\"feature\":\"f{i:04}\",\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":0}}}}\n",
+                1000 + i
+            );
+        }
+        for _ in 0..=file {
+            text += &format!(
+                "{{\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"mystery-{file:02}\",\"feature\":\"u\",\"usage\":{{\"prompt_tokens\":10,\"completion_tokens\":1}}}}\n"
+            );
+        }
+        env.write(&format!("logs/{file:02}.jsonl"), text);
+    }
+    let r = env.audit(&["logs", "--format", "json,md,html"]);
+    assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 30);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // The 25 most used unknown models (mystery-29 with 30 calls first),
+    // then the 5 least: 1 + 2 + 3 + 4 + 5 calls.
+    assert!(md.contains("| mystery-29 | – | 30 | 300 | 30 |"), "{md}");
+    assert!(md.contains("| *5 more* | | 15 | 150 | 15 |"), "{md}");
+    let unknown = &md[md.find("**Models not in the price catalog**").unwrap()..];
+    assert!(!unknown.contains("| mystery-04 |"), "{unknown}");
+    // 25 files listed, the other 5 summed: 50 + 26..30 calls each.
+    assert!(
+        md.contains("| *5 more files* | | | 390 | 390 | 0 |"),
+        "{md}"
+    );
+    // The Pareto set's first 50 groups in the evidence, all counted.
+    let ta101 = &crate::util::findings(&r, "TA101")[0]["evidence"];
+    assert_eq!(ta101["pareto_set"].as_array().unwrap().len(), 50);
+    assert_eq!(ta101["pareto_set"][0], "f1499 × gpt-4o");
+    assert!(ta101["pareto_groups"].as_u64().unwrap() > 1_000);
+    // The curve of 1,500 groups is drawn with at most 1,000 points or so.
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    let at = html.find("chart-pareto").unwrap();
+    let svg = &html[at..at + html[at..].find("</svg>").unwrap()];
+    let most = svg
+        .split("points=\"")
+        .skip(1)
+        .map(|p| p[..p.find('"').unwrap()].split_whitespace().count())
+        .max()
+        .unwrap();
+    assert!((700..=1_003).contains(&most), "{most} points");
+}

@@ -656,7 +656,14 @@ fn files_table(a: &Audit) -> Table {
         ("calls", true),
         ("rejected", true),
     ]);
-    for f in &a.input.files {
+    // Files with rejected lines first, then in their order; past
+    // `LISTED`, one row of the rest (hunt77: 20,000 clean one-call files
+    // were 20,000 rows).
+    let mut files: Vec<_> = a.input.files.iter().collect();
+    if files.len() > LISTED {
+        files.sort_by_key(|f| f.rejected == 0);
+    }
+    for f in files.iter().take(LISTED) {
         table.rows.push(vec![
             cell(Inline::Label(f.file.clone())),
             cell(Inline::plain(f.encoding.clone())),
@@ -664,6 +671,23 @@ fn files_table(a: &Audit) -> Table {
             cell(Inline::Count(f.lines)),
             cell(Inline::Count(f.records)),
             cell(Inline::Count(f.rejected)),
+        ]);
+    }
+    if files.len() > LISTED {
+        let rest = &files[LISTED..];
+        let sum = |get: fn(&&tokenaudit_analyze::audit::FileRow) -> u64| -> u64 {
+            rest.iter().map(get).sum()
+        };
+        table.rows.push(vec![
+            cell(Inline::Emphasis(vec![
+                Inline::Count(rest.len() as u64),
+                Inline::plain(" more files"),
+            ])),
+            Vec::new(),
+            Vec::new(),
+            cell(Inline::Count(sum(|f| f.lines))),
+            cell(Inline::Count(sum(|f| f.records))),
+            cell(Inline::Count(sum(|f| f.rejected))),
         ]);
     }
     table
@@ -847,7 +871,11 @@ fn unknown_models_table(a: &Audit) -> Table {
         ("input tokens", true),
         ("output tokens", true),
     ]);
-    for m in &a.unknown_models {
+    // The most used first (the JSON lists every one, by name): 40,000 of
+    // them were a 40,000-row table (hunt77).
+    let mut models: Vec<_> = a.unknown_models.iter().collect();
+    models.sort_by(|x, y| y.stats.calls.cmp(&x.stats.calls));
+    for m in models.iter().take(LISTED) {
         table.rows.push(vec![
             cell(Inline::Label(m.logged_model.clone())),
             cell(Inline::Label(
@@ -858,8 +886,21 @@ fn unknown_models_table(a: &Audit) -> Table {
             cell(Inline::Count(m.stats.output_tokens)),
         ]);
     }
+    if let Some(rest) = rest_of(models.iter().skip(LISTED).map(|m| &m.stats)) {
+        table.rows.push(vec![
+            more_cell(models.len() - LISTED),
+            Vec::new(),
+            cell(Inline::Count(rest.calls)),
+            cell(Inline::Count(rest.input_tokens)),
+            cell(Inline::Count(rest.output_tokens)),
+        ]);
+    }
     table
 }
+
+/// Rows listed in the tables of unknown models and of files, whose rows
+/// come from the logs' own variety (the JSON lists them all).
+const LISTED: usize = 25;
 
 /// Models the logged provider's prices lack, priced at another provider's.
 fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
