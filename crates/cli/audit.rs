@@ -938,11 +938,29 @@ pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, 
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let start = std::time::Instant::now();
+    let mut reading = true;
     while !done.load(Ordering::SeqCst) {
         let lines = progress.lines.load(Ordering::Relaxed);
-        bar.set_position(progress.bytes.load(Ordering::Relaxed));
         let secs = start.elapsed().as_secs_f64().max(0.001);
-        bar.set_message(format!("{lines} lines, {:.0} lines/s", lines as f64 / secs));
+        if reading && progress.read.load(Ordering::Relaxed) {
+            // Read: the rest is analysis, said as such, with the reading's
+            // own figures (hunt77: the bar sat at 100% for most of a run
+            // with 600,000 features, its rates falling).
+            reading = false;
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message(format!(
+                "read {lines} lines in {secs:.1} s; analysing (merging the workers' results, running the rules)…"
+            ));
+        }
+        if reading {
+            bar.set_position(progress.bytes.load(Ordering::Relaxed));
+            bar.set_message(format!("{lines} lines, {:.0} lines/s", lines as f64 / secs));
+        } else {
+            bar.tick();
+        }
         std::thread::sleep(Duration::from_millis(120));
     }
     bar.finish_and_clear();

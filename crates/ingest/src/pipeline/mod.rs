@@ -83,6 +83,9 @@ pub struct Progress {
     pub bytes: AtomicU64,
     /// Lines parsed so far.
     pub lines: AtomicU64,
+    /// Every source read: what follows (merging the workers' results, the
+    /// rules) is no reading, and a bar says so.
+    pub read: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone, Debug)]
@@ -469,6 +472,9 @@ where
     summary.records = summary.sources.iter().map(|s| s.records).sum();
     let names: Vec<String> = sources.iter().map(Source::display).collect();
     summary.rejects.name_sources(&names);
+    if let Some(p) = &options.progress {
+        p.read.store(true, Ordering::Relaxed);
+    }
     (sinks, summary)
 }
 
