@@ -3479,3 +3479,137 @@ fn otlp_ai_sdk5_anthropic_on_vertex_and_one_hour_writes() {
     assert_eq!(totals(&r), ("0.0537".into(), 3, 29_000, 19_000, 700, 0));
     assert_eq!(r["audit"]["totals"]["cache_write_tokens"], 4000);
 }
+
+/// What hunt79 found priced wrong in current shapes, each by hand:
+/// - gpt-5 (input $1.25, cached $0.125, output $10 a million; flex ×0.5,
+///   priority ×2): 10,000 in of which 4,000 cached, 2,000 out is $0.028.
+///   OTel spans' `openai.response.service_tier` (`gen_ai.openai.` before
+///   semconv 1.37) was a tag: flex $0.014 and priority $0.056 were $0.028.
+///   OpenAI's `service_tier: "fast"` (priority renamed, July 2026) is
+///   priority's $0.056; `"scale"` (Scale Tier's reserved units) is said as
+///   a reserved tier.
+/// - gpt-4o-audio-preview (text $2.50 / $10, audio $40 / $80): 1,000 in of
+///   which 400 audio, 500 out of which 300 audio is 600 × 2.5 + 400 × 40 +
+///   200 × 10 + 300 × 80 = $0.0435. OpenInference's
+///   `llm.token_count.*_details.audio` were not read ($0.0075), nor
+///   Helicone's `prompt_audio_tokens`/`completion_audio_tokens`, which are
+///   beside its prompt and completion counts ($0.0035).
+#[test]
+fn service_tiers_and_audio_counts_of_current_shapes() {
+    let env = Env::new();
+    let attr = |k: &str, v: serde_json::Value| match v {
+        serde_json::Value::Number(n) => {
+            serde_json::json!({"key": k, "value": {"intValue": n.to_string()}})
+        }
+        v => serde_json::json!({"key": k, "value": {"stringValue": v}}),
+    };
+    let span = |id: &str, attrs: Vec<(&str, serde_json::Value)>| {
+        serde_json::json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": "chat",
+            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
+            "attributes": attrs.into_iter().map(|(k, v)| attr(k, v)).collect::<Vec<_>>(), "status": {}})
+    };
+    let gpt5 = |id: &str, key: &str, tier: &str| {
+        span(
+            id,
+            vec![
+                ("gen_ai.operation.name", "chat".into()),
+                ("gen_ai.provider.name", "openai".into()),
+                ("gen_ai.request.model", "gpt-5".into()),
+                ("gen_ai.usage.input_tokens", 10_000.into()),
+                ("gen_ai.usage.cache_read.input_tokens", 4_000.into()),
+                ("gen_ai.usage.output_tokens", 2_000.into()),
+                (key, tier.into()),
+            ],
+        )
+    };
+    let spans = vec![
+        gpt5("0000000000000001", "openai.response.service_tier", "flex"),
+        gpt5(
+            "0000000000000002",
+            "openai.response.service_tier",
+            "priority",
+        ),
+        gpt5(
+            "0000000000000003",
+            "gen_ai.openai.response.service_tier",
+            "priority",
+        ),
+        span(
+            "0000000000000004",
+            vec![
+                ("openinference.span.kind", "LLM".into()),
+                ("llm.model_name", "gpt-4o-audio-preview".into()),
+                ("llm.provider", "openai".into()),
+                ("llm.token_count.prompt", 1_000.into()),
+                ("llm.token_count.prompt_details.audio", 400.into()),
+                ("llm.token_count.completion", 500.into()),
+                ("llm.token_count.completion_details.audio", 300.into()),
+            ],
+        ),
+    ];
+    let otlp = serde_json::json!({"resourceSpans": [{"resource": {"attributes": [attr("service.name", "svc".into())]},
+        "scopeSpans": [{"scope": {"name": "otel"}, "spans": spans}]}]});
+    env.write("spans.jsonl", otlp.to_string() + "\n");
+    let r = env.audit(&["spans.jsonl"]);
+    let costs: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = r["audit"]["most_expensive_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["request_id"].as_str().unwrap().to_string(),
+                    c["cost"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want: Vec<(String, String)> = [
+        ("0000000000000001", "0.014"),
+        ("0000000000000002", "0.056"),
+        ("0000000000000003", "0.056"),
+        ("0000000000000004", "0.0435"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(costs, want);
+
+    // OpenAI's `fast` and `scale` words on Responses objects.
+    let resp = |id: &str, tier: &str| {
+        serde_json::json!({"id": id, "object": "response", "created_at": 1790880363, "model": "gpt-5",
+            "service_tier": tier, "status": "completed",
+            "usage": {"input_tokens": 10000, "input_tokens_details": {"cached_tokens": 4000},
+                      "output_tokens": 2000, "output_tokens_details": {"reasoning_tokens": 1500}}})
+        .to_string()
+    };
+    env.write(
+        "resp.jsonl",
+        [resp("resp_fast", "fast"), resp("resp_scale", "scale")].join("\n") + "\n",
+    );
+    let r = env.audit(&["resp.jsonl"]);
+    // $0.056 + $0.028.
+    assert_eq!(r["audit"]["totals"]["cost"], "0.084");
+    assert_eq!(r["audit"]["provisioned_calls_at_on_demand_price"], 1);
+
+    // Helicone's audio columns, beside its other counts; Helicone's own
+    // cost agrees.
+    let helicone = serde_json::json!({"data": [{"request_id": "r1", "request_created_at": "2025-10-01T10:00:00.250Z",
+        "response_status": 200, "model": "gpt-4o-audio-preview", "provider": "OPENAI",
+        "prompt_tokens": 600, "prompt_cache_write_tokens": 0, "prompt_cache_read_tokens": 0,
+        "completion_tokens": 200, "prompt_audio_tokens": 400, "completion_audio_tokens": 300,
+        "cost": 0.0435, "cache_reference_id": "00000000-0000-0000-0000-000000000000"}]});
+    env.write("helicone.json", helicone.to_string());
+    let r = env.audit(&["helicone.json"]);
+    assert_eq!(totals(&r).0, "0.0435");
+    assert_eq!(
+        (
+            &r["audit"]["totals"]["input_tokens"],
+            &r["audit"]["totals"]["output_tokens"]
+        ),
+        (&serde_json::json!(1000), &serde_json::json!(500))
+    );
+    assert_eq!(r["audit"]["reconciliation"][0]["difference"], "0.00");
+}

@@ -357,11 +357,12 @@ impl CallRecord<'_> {
 
 /// A processing tier that changes a call's price: OpenAI's (and Gemini's)
 /// flex processing, billed below the standard rate, and priority
-/// processing, above it; and Vertex's provisioned throughput and Bedrock's
-/// reserved tier, billed by reservation, which are priced at standard rates
-/// and said. A log's other
-/// `service_tier` words (`default`, `auto`, `standard`, `scale`,
-/// `on_demand`) are standard processing, and `batch` is a batch call.
+/// processing (OpenAI's `fast` mode since July 2026: the same rates),
+/// above it; and Vertex's provisioned throughput, Bedrock's reserved tier
+/// and OpenAI's Scale Tier, billed by reservation, which are priced at
+/// standard rates and said. A log's other `service_tier` words (`default`,
+/// `auto`, `standard`, `on_demand`) are standard processing, and `batch`
+/// is a batch call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServiceTier {
     Flex,
@@ -387,11 +388,12 @@ impl ServiceTier {
         let t = text.trim();
         if t.eq_ignore_ascii_case("flex") {
             Some(ServiceTier::Flex)
-        } else if t.eq_ignore_ascii_case("priority") {
+        } else if t.eq_ignore_ascii_case("priority") || t.eq_ignore_ascii_case("fast") {
             Some(ServiceTier::Priority)
         } else if t.eq_ignore_ascii_case("provisioned")
             || t.eq_ignore_ascii_case("provisioned_throughput")
             || t.eq_ignore_ascii_case("reserved")
+            || t.eq_ignore_ascii_case("scale")
         {
             Some(ServiceTier::Provisioned)
         } else {
@@ -564,15 +566,11 @@ mod tests {
     fn a_logged_service_tier_is_flex_priority_or_standard_and_batch_wins() {
         assert_eq!(ServiceTier::parse(" Flex"), Some(ServiceTier::Flex));
         assert_eq!(ServiceTier::parse("PRIORITY"), Some(ServiceTier::Priority));
-        for standard in [
-            "default",
-            "auto",
-            "standard",
-            "scale",
-            "on_demand",
-            "batch",
-            "",
-        ] {
+        // OpenAI's name for priority processing since July 2026 (hunt79).
+        assert_eq!(ServiceTier::parse("fast"), Some(ServiceTier::Priority));
+        // Scale Tier: reserved units, as Bedrock's reserved tier.
+        assert_eq!(ServiceTier::parse("scale"), Some(ServiceTier::Provisioned));
+        for standard in ["default", "auto", "standard", "on_demand", "batch", ""] {
             assert_eq!(ServiceTier::parse(standard), None, "{standard}");
         }
         let call = |batch, tier| CallRecord {

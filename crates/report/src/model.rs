@@ -874,7 +874,7 @@ fn unknown_models_table(a: &Audit) -> Table {
     // The most used first (the JSON lists every one, by name): 40,000 of
     // them were a 40,000-row table (hunt77).
     let mut models: Vec<_> = a.unknown_models.iter().collect();
-    models.sort_by(|x, y| y.stats.calls.cmp(&x.stats.calls));
+    models.sort_by_key(|m| std::cmp::Reverse(m.stats.calls));
     for m in models.iter().take(LISTED) {
         table.rows.push(vec![
             cell(Inline::Label(m.logged_model.clone())),

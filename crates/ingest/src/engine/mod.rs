@@ -94,6 +94,10 @@ pub enum Target {
     CacheWrite1hTokens,
     /// Web searches the provider ran (billed per search).
     WebSearches,
+    /// Audio tokens among the input and among the output (priced at the
+    /// model's audio rates).
+    AudioInTokens,
+    AudioOutTokens,
 }
 
 impl Target {
@@ -137,6 +141,8 @@ impl Target {
             T::CacheWrite5mTokens => "5-minute cache write tokens",
             T::CacheWrite1hTokens => "1-hour cache write tokens",
             T::WebSearches => "web searches",
+            T::AudioInTokens => "audio input tokens",
+            T::AudioOutTokens => "audio output tokens",
         }
     }
 }
@@ -644,6 +650,18 @@ fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Sc
             let found = first!(count).0;
             if found.is_present() {
                 u.extras().web_searches = found;
+            }
+        }
+        T::AudioInTokens => {
+            let found = first!(count).0;
+            if found.is_present() {
+                u.extras().audio_in = found;
+            }
+        }
+        T::AudioOutTokens => {
+            let found = first!(count).0;
+            if found.is_present() {
+                u.extras().audio_out = found;
             }
         }
     }

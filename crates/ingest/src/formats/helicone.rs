@@ -47,6 +47,12 @@ pub static SPEC: Spec = Spec::new(
         (T::OutputTokens, &["completion_tokens"]),
         (T::CacheReadTokens, &["prompt_cache_read_tokens"]),
         (T::CacheWriteTokens, &["prompt_cache_write_tokens"]),
+        // Beside the prompt's and the completion's other tokens, as the
+        // cache's are (Helicone's cost is prompt_tokens, each cache count
+        // and the audio count, each at its rate: its `costOfPrompt`);
+        // `hook` adds them to the counts (hunt79: not read, the audio lost).
+        (T::AudioInTokens, &["prompt_audio_tokens"]),
+        (T::AudioOutTokens, &["completion_audio_tokens"]),
     ],
     // The API gives the properties twice; the export tool's CSV only the
     // second.
@@ -84,6 +90,18 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
         },
         Lenient::Missing => {}
         _ => raw.http_status = LU64(Lenient::WrongType),
+    }
+    // The audio counts beside the prompt and the completion tokens: the
+    // record's counts hold them (its audio counts say how many).
+    if let Some(x) = raw.usage.extras.as_deref() {
+        let (audio_in, audio_out) = (x.audio_in.clone(), x.audio_out.clone());
+        let add = |total: &mut Lenient<u64>, more: &Lenient<u64>| {
+            if let (Lenient::Value(t), Lenient::Value(m)) = (&*total, more) {
+                *total = Lenient::Value(t.saturating_add(*m));
+            }
+        };
+        add(&mut raw.usage.input_tokens, &audio_in);
+        add(&mut raw.usage.output_tokens, &audio_out);
     }
     const PREFIX: &str = "helicone-property-";
     let mut i = 0;

@@ -485,6 +485,12 @@ struct SpanAttrs<'a> {
     /// `totalTokens`, as Strands Agents passes it).
     total_tokens: Lenient<u64>,
     tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// OpenAI's service tier, as served (`openai.response.service_tier`)
+    /// and as asked (`openai.request.service_tier`; both under
+    /// `gen_ai.openai.` before semconv 1.37): flex and priority calls are
+    /// priced at their rates (hunt79: at standard, 2× off either way).
+    service_tier: Lenient<Cow<'a, str>>,
+    request_service_tier: Lenient<Cow<'a, str>>,
 }
 
 impl<'a> SpanAttrs<'a> {
@@ -659,6 +665,14 @@ impl<'a> SpanAttrs<'a> {
             | "ai.usage.reasoningTokens"
             | "ai.usage.outputTokenDetails.reasoningTokens" => u.reasoning_tokens = v.count(),
             "gen_ai.usage.total_tokens" => self.total_tokens = v.count(),
+            "openai.response.service_tier" | "gen_ai.openai.response.service_tier" => {
+                self.service_tier = v.label()
+            }
+            "openai.request.service_tier" | "gen_ai.openai.request.service_tier" => {
+                self.request_service_tier = v.label()
+            }
+            "llm.token_count.prompt_details.audio" => u.extras().audio_in = v.count(),
+            "llm.token_count.completion_details.audio" => u.extras().audio_out = v.count(),
             "gen_ai.response.id" => self.response_id = v.label(),
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
@@ -848,6 +862,10 @@ fn span_record<'a>(
         prompt_text: prompt.text,
         tags,
         cached_read_logged,
+        service_tier: p
+            .take(&a.service_tier, "openai.response.service_tier")
+            .or_else(|| p.take(&a.request_service_tier, "openai.request.service_tier"))
+            .and_then(|t| tokenaudit_core::ServiceTier::parse(&t)),
         ..CallRecord::default()
     };
     Some(finish(record, usage, p))

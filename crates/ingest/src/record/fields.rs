@@ -662,7 +662,7 @@ impl RawUsage {
             "batch"
         } else if is("flex") || is("on_demand_flex") {
             "flex"
-        } else if is("priority") || is("on_demand_priority") {
+        } else if is("priority") || is("on_demand_priority") || is("fast") {
             "priority"
         } else if is("provisioned_throughput") {
             "provisioned"
