@@ -3613,3 +3613,54 @@ fn service_tiers_and_audio_counts_of_current_shapes() {
     );
     assert_eq!(r["audit"]["reconciliation"][0]["difference"], "0.00");
 }
+
+/// Fast mode: Anthropic's `usage.speed: "fast"` at the model's fast
+/// multiple (LiteLLM's `provider_specific_entry.fast`: 2 on Claude Opus 5;
+/// claude-opus-5 is $5 / $25 a million, so 1,000 in and 1,000 out cost
+/// $0.03, in fast mode $0.06), as a Messages response, a Claude Code line,
+/// and OpenAI's `service_tier: "fast"` at its priority rates (gpt-5: $0.056
+/// for $0.028). hunt79: every one was priced at standard rates, unsaid.
+#[test]
+fn fast_mode_is_priced_at_the_models_fast_multiple() {
+    let env = Env::new();
+    let usage = |speed: &str| {
+        serde_json::json!({"input_tokens": 1000, "output_tokens": 1000, "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0, "service_tier": "standard", "speed": speed})
+    };
+    let msg = |id: &str, speed: &str| {
+        serde_json::json!({"id": id, "type": "message", "role": "assistant", "model": "claude-opus-5",
+            "content": [], "usage": usage(speed), "created_at": "2026-10-01T10:00:00Z"})
+        .to_string()
+    };
+    let cc = serde_json::json!({"type": "assistant", "sessionId": "s1", "cwd": "/p", "uuid": "u1",
+        "parentUuid": null, "version": "2.1.0", "isSidechain": false, "userType": "external",
+        "timestamp": "2026-10-01T10:00:00.000Z", "requestId": "req_1",
+        "message": {"id": "msg_cc", "type": "message", "role": "assistant", "model": "claude-opus-5",
+                    "content": [{"type": "text", "text": "x"}], "usage": usage("fast")}});
+    env.write(
+        "anthropic.jsonl",
+        [msg("msg_fast", "fast"), msg("msg_std", "standard")].join("\n") + "\n",
+    );
+    env.write("claude.jsonl", cc.to_string() + "\n");
+    let r = env.audit(&["anthropic.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "0.09");
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 0);
+    let r = env.audit(&["claude.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "0.06");
+    let resp = serde_json::json!({"id": "resp_f", "object": "response", "created_at": 1790880363, "model": "gpt-5",
+        "service_tier": "fast", "status": "completed",
+        "usage": {"input_tokens": 10000, "input_tokens_details": {"cached_tokens": 4000},
+                  "output_tokens": 2000, "output_tokens_details": {"reasoning_tokens": 1500}}});
+    env.write("openai.jsonl", resp.to_string() + "\n");
+    let r = env.audit(&["openai.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "0.056");
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 0);
+    // A model with neither a fast multiple nor priority rates: standard,
+    // and said.
+    env.write(
+        "sonnet.jsonl",
+        msg("msg_s", "fast").replace("claude-opus-5", "claude-sonnet-4-5") + "\n",
+    );
+    let r = env.audit(&["sonnet.jsonl"]);
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+}

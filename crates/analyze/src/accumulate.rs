@@ -500,10 +500,9 @@ pub fn list_cost(
         // At the rates the call was billed at (priority's own: hunt76,
         // priced at standard rates its cached reads' list cost was
         // negative).
-        let how = if priced.applied == Processing::Priority {
-            Processing::Priority
-        } else {
-            Processing::Standard
+        let how = match priced.applied {
+            p @ (Processing::Priority | Processing::Fast) => p,
+            _ => Processing::Standard,
         };
         let all = catalog.price(id, day, &uncached, how).cost;
         list.cached_read = all.input - full.input;

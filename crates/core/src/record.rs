@@ -357,8 +357,9 @@ impl CallRecord<'_> {
 
 /// A processing tier that changes a call's price: OpenAI's (and Gemini's)
 /// flex processing, billed below the standard rate, and priority
-/// processing (OpenAI's `fast` mode since July 2026: the same rates),
-/// above it; and Vertex's provisioned throughput, Bedrock's reserved tier
+/// processing, above it; fast mode (`fast`: Anthropic's `speed`, at the
+/// model's fast multiple; OpenAI's name for priority processing since July
+/// 2026, at its priority rates); and Vertex's provisioned throughput, Bedrock's reserved tier
 /// and OpenAI's Scale Tier, billed by reservation, which are priced at
 /// standard rates and said. A log's other `service_tier` words (`default`,
 /// `auto`, `standard`, `on_demand`) are standard processing, and `batch`
@@ -368,6 +369,7 @@ pub enum ServiceTier {
     Flex,
     Priority,
     Provisioned,
+    Fast,
 }
 
 impl ServiceTier {
@@ -378,6 +380,7 @@ impl ServiceTier {
             (true, _) => Processing::Batch,
             (false, Some(ServiceTier::Flex)) => Processing::Flex,
             (false, Some(ServiceTier::Priority)) => Processing::Priority,
+            (false, Some(ServiceTier::Fast)) => Processing::Fast,
             (false, Some(ServiceTier::Provisioned) | None) => Processing::Standard,
         }
     }
@@ -388,8 +391,10 @@ impl ServiceTier {
         let t = text.trim();
         if t.eq_ignore_ascii_case("flex") {
             Some(ServiceTier::Flex)
-        } else if t.eq_ignore_ascii_case("priority") || t.eq_ignore_ascii_case("fast") {
+        } else if t.eq_ignore_ascii_case("priority") {
             Some(ServiceTier::Priority)
+        } else if t.eq_ignore_ascii_case("fast") {
+            Some(ServiceTier::Fast)
         } else if t.eq_ignore_ascii_case("provisioned")
             || t.eq_ignore_ascii_case("provisioned_throughput")
             || t.eq_ignore_ascii_case("reserved")
@@ -405,6 +410,7 @@ impl ServiceTier {
         match self {
             ServiceTier::Flex => "flex",
             ServiceTier::Priority => "priority",
+            ServiceTier::Fast => "fast",
             ServiceTier::Provisioned => "provisioned",
         }
     }
@@ -566,8 +572,9 @@ mod tests {
     fn a_logged_service_tier_is_flex_priority_or_standard_and_batch_wins() {
         assert_eq!(ServiceTier::parse(" Flex"), Some(ServiceTier::Flex));
         assert_eq!(ServiceTier::parse("PRIORITY"), Some(ServiceTier::Priority));
-        // OpenAI's name for priority processing since July 2026 (hunt79).
-        assert_eq!(ServiceTier::parse("fast"), Some(ServiceTier::Priority));
+        // Anthropic's fast mode, OpenAI's name for priority processing
+        // since July 2026 (hunt79).
+        assert_eq!(ServiceTier::parse("fast"), Some(ServiceTier::Fast));
         // Scale Tier: reserved units, as Bedrock's reserved tier.
         assert_eq!(ServiceTier::parse("scale"), Some(ServiceTier::Provisioned));
         for standard in ["default", "auto", "standard", "on_demand", "batch", ""] {

@@ -438,6 +438,7 @@ fn sku_price(
         Processing::Batch => price_id.push_str(":batch"),
         Processing::Flex => price_id.push_str(":flex"),
         Processing::Priority => price_id.push_str(":priority"),
+        Processing::Fast => price_id.push_str(":fast"),
     }
     if let Some(e) = period.effective {
         price_id.push_str(&format!("@{e}"));
@@ -448,12 +449,13 @@ fn sku_price(
     let mut details = serde_json::Map::new();
     details.insert("x_TokenType".into(), kind.as_str().into());
     details.insert("x_BatchPricing".into(), batch_priced.into());
-    if matches!(applied, Processing::Flex | Processing::Priority) {
-        let tier = if applied == Processing::Flex {
-            "flex"
-        } else {
-            "priority"
-        };
+    let tier = match applied {
+        Processing::Flex => Some("flex"),
+        Processing::Priority => Some("priority"),
+        Processing::Fast => Some("fast"),
+        Processing::Standard | Processing::Batch => None,
+    };
+    if let Some(tier) = tier {
         details.insert("x_ServiceTier".into(), tier.into());
     }
     if !period.tiers.is_empty() {

@@ -32,7 +32,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// tokens, web searches and their cost per group; 13: tags as a spilled
 /// table, as users and sessions; 14: calls by minute of the day, cached
 /// counts logged per cell; 15: each histogram bucket's least and largest
-/// value.
+/// value, the fast service tier.
 const FORMAT: u32 = 15;
 
 wire_struct!(Group {
@@ -73,6 +73,7 @@ impl Wire for ServiceTier {
             ServiceTier::Flex => 0,
             ServiceTier::Priority => 1,
             ServiceTier::Provisioned => 2,
+            ServiceTier::Fast => 3,
         });
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
@@ -80,6 +81,7 @@ impl Wire for ServiceTier {
             0 => Ok(ServiceTier::Flex),
             1 => Ok(ServiceTier::Priority),
             2 => Ok(ServiceTier::Provisioned),
+            3 => Ok(ServiceTier::Fast),
             b => Err(WireError(format!("{b} is not a service tier"))),
         }
     }

@@ -26,7 +26,7 @@ pub fn shipped_providers() -> Vec<&'static str> {
 /// model's.
 type Get = fn(&ModelEntry) -> Option<Multiplier>;
 type Slot = fn(&mut ModelEntry) -> &mut Option<Multiplier>;
-const KINDS: [(&str, Get, Slot); 3] = [
+const KINDS: [(&str, Get, Slot); 4] = [
     ("batch", |m| m.batch_multiplier, |m| &mut m.batch_multiplier),
     ("flex", |m| m.flex_multiplier, |m| &mut m.flex_multiplier),
     (
@@ -34,6 +34,7 @@ const KINDS: [(&str, Get, Slot); 3] = [
         |m| m.priority_multiplier,
         |m| &mut m.priority_multiplier,
     ),
+    ("fast", |m| m.fast_multiplier, |m| &mut m.fast_multiplier),
 ];
 
 /// What a build did, for the person running it.
@@ -178,7 +179,7 @@ pub fn build_builtin(
     let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
 
     // Batch, flex and priority multipliers from LiteLLM, per shipped model.
-    let mut found: [BTreeMap<usize, Vec<Multiplier>>; 3] = Default::default();
+    let mut found: [BTreeMap<usize, Vec<Multiplier>>; 4] = Default::default();
     for (_, lm) in litellm.models() {
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;

@@ -62,6 +62,8 @@ struct FileModel {
     flex_multiplier: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     priority_multiplier: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fast_multiplier: Option<Value>,
     prices: Vec<FilePeriod>,
 }
 
@@ -315,6 +317,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             PRIORITY_MAX,
             "2",
         )?;
+        let fast_multiplier = multiplier(&m.fast_multiplier, "fast_multiplier", PRIORITY_MAX, "2")?;
         if m.prices.is_empty() {
             return Err(invalid(
                 "`prices` is empty; give at least one price period".into(),
@@ -391,6 +394,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             batch_multiplier,
             flex_multiplier,
             priority_multiplier,
+            fast_multiplier,
             periods,
         });
     }
@@ -424,6 +428,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                 batch_multiplier: m.batch_multiplier.map(|b| Value::String(b.to_string())),
                 flex_multiplier: m.flex_multiplier.map(|b| Value::String(b.to_string())),
                 priority_multiplier: m.priority_multiplier.map(|b| Value::String(b.to_string())),
+                fast_multiplier: m.fast_multiplier.map(|b| Value::String(b.to_string())),
                 prices: m
                     .periods
                     .iter()

@@ -240,6 +240,7 @@ fn import_model(
         batch_multiplier: None,
         flex_multiplier: None,
         priority_multiplier: None,
+        fast_multiplier: None,
         periods,
     })
 }

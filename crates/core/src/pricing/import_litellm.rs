@@ -139,6 +139,17 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
         let batch_multiplier = uniform("_batches", 1, &mut uneven_batch);
         let flex_multiplier = uniform("_flex", 1, &mut uneven_flex);
         let priority_multiplier = uniform("_priority", PRIORITY_MAX, &mut uneven_priority);
+        // Fast mode's multiple of every rate (Anthropic's), as the catalog
+        // gives it beside the model's prices.
+        let fast_multiplier = e
+            .get("provider_specific_entry")
+            .and_then(|p| p.get("fast"))
+            .and_then(|v| match v {
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::String(t) => Some(t.clone()),
+                _ => None,
+            })
+            .and_then(|t| Multiplier::parse_up_to(&t, PRIORITY_MAX));
         if models
             .iter()
             .any(|m| m.provider == provider && m.name == *key)
@@ -210,6 +221,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             batch_multiplier,
             flex_multiplier,
             priority_multiplier,
+            fast_multiplier,
             periods: vec![PricePeriod {
                 effective: None,
                 rates,

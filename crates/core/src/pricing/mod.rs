@@ -192,6 +192,9 @@ pub enum Processing {
     Batch,
     Flex,
     Priority,
+    /// Fast mode: the model's fast multiple (Anthropic's `speed: "fast"`),
+    /// else its priority rates (OpenAI's name for priority processing).
+    Fast,
 }
 
 impl From<bool> for Processing {
@@ -270,6 +273,10 @@ pub struct ModelEntry {
     /// Priority-processing calls cost this multiple of every rate; `None`
     /// when no source gives priority prices for this model.
     pub priority_multiplier: Option<Multiplier>,
+    /// Fast-mode calls cost this multiple of every rate (LiteLLM's
+    /// `provider_specific_entry.fast`: Claude Opus 4.8 and 5, 2); `None`:
+    /// fast mode is the model's priority processing, if any.
+    pub fast_multiplier: Option<Multiplier>,
     /// Sorted by `effective`, the undated period (if any) first.
     pub periods: Vec<PricePeriod>,
 }
@@ -567,6 +574,7 @@ impl Catalog {
                     m.batch_multiplier = m.batch_multiplier.or(q.batch_multiplier.take());
                     m.flex_multiplier = m.flex_multiplier.or(q.flex_multiplier.take());
                     m.priority_multiplier = m.priority_multiplier.or(q.priority_multiplier.take());
+                    m.fast_multiplier = m.fast_multiplier.or(q.fast_multiplier.take());
                     *q = m
                 }
                 None => models.push(m),
@@ -746,13 +754,16 @@ impl Catalog {
             Processing::Batch => model.batch_multiplier,
             Processing::Flex => model.flex_multiplier,
             Processing::Priority => model.priority_multiplier,
+            Processing::Fast => model.fast_multiplier.or(model.priority_multiplier),
         };
         if let Some(m) = multiplier {
             rates = rates.map(|r| m.apply(r));
         }
         let batch_priced = how == Processing::Batch && multiplier.is_some();
-        let tier_at_standard =
-            matches!(how, Processing::Flex | Processing::Priority) && multiplier.is_none();
+        let tier_at_standard = matches!(
+            how,
+            Processing::Flex | Processing::Priority | Processing::Fast
+        ) && multiplier.is_none();
         let input = rates.input.unwrap_or(Money::ZERO);
         let output = rates.output.unwrap_or(Money::ZERO);
         let cached = rates.cached_read.unwrap_or(input);

@@ -64,6 +64,9 @@ pub static SPEC: Spec = Spec::new(
             T::WebSearches,
             &["message.usage.server_tool_use.web_search_requests"],
         ),
+        // Fast mode (`/fast`): the model's fast multiple (hunt79: priced
+        // at standard rates; ccusage prices it).
+        (T::ServiceTier, &["message.usage.speed"]),
     ],
     &[],
     "",

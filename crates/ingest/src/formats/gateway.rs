@@ -1372,6 +1372,9 @@ pub(crate) enum UsageKey {
     /// Anthropic's `usage.service_tier`, Vertex's `trafficType`
     /// ([`RawUsage::tier`]).
     Tier,
+    /// Anthropic's `usage.speed`: `fast` is fast mode, at the model's fast
+    /// multiple (hunt79: priced at standard rates).
+    Speed,
     /// Anthropic's `server_tool_use.web_search_requests`.
     WebSearches,
     /// Perplexity's `num_search_queries` (web searches) and
@@ -1528,6 +1531,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cacheTokensDetails" => UsageKey::CacheModalities,
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
         "service_tier" | "trafficType" => UsageKey::Tier,
+        "speed" => UsageKey::Speed,
         // Amazon Bedrock's Converse API (Anthropic's convention: input
         // without the cache reads and writes).
         "inputTokens" => UsageKey::InputTokens,
@@ -1688,6 +1692,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::CachedIfCount
         | UsageKey::ReasoningIfCount
         | UsageKey::Tier
+        | UsageKey::Speed
         | UsageKey::Cost
         | UsageKey::CostTicks
         | UsageKey::Other => return,
@@ -1906,6 +1911,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::Tier => {
                     let v: LStr = map.next_value()?;
                     u.set_tier(&v.0);
+                }
+                UsageKey::Speed => {
+                    let v: LStr = map.next_value()?;
+                    u.set_speed(&v.0);
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -3124,6 +3133,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
             UsageKey::Tier => u.set_tier(&s.label()?),
+            UsageKey::Speed => u.set_speed(&s.label()?),
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -3278,6 +3288,7 @@ fn usage_object(
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
             UsageKey::Tier => u.set_tier(&s.label()?),
+            UsageKey::Speed => u.set_speed(&s.label()?),
             k => {
                 let v = s.count()?;
                 set_usage(u, k.within(part), v);

@@ -662,8 +662,10 @@ impl RawUsage {
             "batch"
         } else if is("flex") || is("on_demand_flex") {
             "flex"
-        } else if is("priority") || is("on_demand_priority") || is("fast") {
+        } else if is("priority") || is("on_demand_priority") {
             "priority"
+        } else if is("fast") {
+            "fast"
         } else if is("provisioned_throughput") {
             "provisioned"
         } else {
@@ -673,6 +675,16 @@ impl RawUsage {
 }
 
 impl RawUsage {
+    /// Anthropic's `usage.speed`: `fast` is fast mode, whatever service
+    /// tier the usage names besides (not a batch's).
+    pub fn set_speed(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
+        if let Lenient::Value(text) = label {
+            if text.trim().eq_ignore_ascii_case("fast") && self.tier != Some("batch") {
+                self.tier = Some("fast");
+            }
+        }
+    }
+
     /// Whether a main count was read (prompt, completion, input, output,
     /// Gemini's prompt or candidates): what makes a usage object an
     /// account of a call, not a detail (see `without_top_keys`' `MAIN`).
