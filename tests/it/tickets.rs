@@ -686,3 +686,54 @@ fn a_finding_under_the_floor_for_a_night_keeps_its_ticket() {
     let (_, fourth) = findings(&env, &["night4.jsonl", "--baseline", "base3.jsonl"]);
     assert_eq!(ta109(&fourth)["status"], "resolved");
 }
+
+/// A ticket kept open under the floor is as its finding is now: its
+/// saving, severity and title (hunt78: the baseline's "high" and "60 failed
+/// calls" failed `--fail-on high` for a finding of 30 worth $11.25).
+#[test]
+fn a_ticket_kept_under_the_floor_has_its_findings_severity_now() {
+    let env = Env::new();
+    env.write(
+        "cfg.toml",
+        "[detect]\nhigh_savings = 20\nmedium_savings = 5\nmin_savings = 12\n",
+    );
+    let night = |fails: u32| -> String {
+        let mut s = String::new();
+        for d in 1..=10 {
+            for k in 0..(100 + fails) {
+                let ts = format!("2026-10-{d:02}T{:02}:{:02}:00Z", k % 24, k % 60);
+                let extra = if k < fails {
+                    json!({"request_id": format!("d{d}k{k}"), "status": "error"})
+                } else {
+                    json!({"request_id": format!("d{d}k{k}")})
+                };
+                s += &gw_line(&ts, "fx", "gpt-4o", 100_000, 10, extra);
+                s.push('\n');
+            }
+        }
+        s
+    };
+    env.write("n1.jsonl", night(6));
+    env.write("n2.jsonl", night(3));
+    let (_, first) = findings(&env, &["n1.jsonl", "--format", "jsonl"]);
+    let ta107 = |text: &str| -> Value {
+        records(text)
+            .into_iter()
+            .find(|r| r["rule"] == "TA107")
+            .unwrap_or_else(|| panic!("no TA107: {text}"))
+    };
+    assert_eq!(ta107(&first)["severity"], "high");
+    env.write("base.jsonl", &first);
+    let (code, second) = findings(
+        &env,
+        &["n2.jsonl", "--baseline", "base.jsonl", "--fail-on", "high"],
+    );
+    let r = ta107(&second);
+    assert_eq!(r["status"], "persisting");
+    assert_eq!(r["severity"], "medium");
+    assert!(
+        r["title"].as_str().unwrap().contains("30 failed calls"),
+        "{r}"
+    );
+    assert_eq!(code, 0);
+}

@@ -354,11 +354,11 @@ pub struct Audit {
     /// Findings the rules made but left out: each would save less than
     /// `[detect] min_savings` a month.
     pub findings_below_min_savings: u64,
-    /// Their fingerprints and monthly savings, in fingerprint order (not in
-    /// the report: for `findings`, whose tickets stay open while their
-    /// finding is found below the floor).
+    /// Those findings, in fingerprint order (not in the report: for
+    /// `findings`, whose tickets stay open while their finding is found
+    /// below the floor).
     #[serde(skip)]
-    pub below_min_savings: Vec<(String, Money)>,
+    pub below_min_savings: Vec<crate::detect::Finding>,
     /// The compounding savings waterfall of the findings' levers (null without
     /// findings): a step's `savings` is what it saves on what the steps before
     /// it left, so `total_savings` = Σ steps = `spend` − `remaining`, as

@@ -95,7 +95,7 @@ where
             .below_floor
             .into_inner()
             .expect("no panic holding it");
-        below.sort();
+        below.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
         timings.lap("detect");
         audit.savings = Some(crate::whatif::waterfall(
             catalog,

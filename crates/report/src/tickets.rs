@@ -208,7 +208,7 @@ fn record_from_report(f: &serde_json::Value) -> Option<Record> {
 pub fn diff(
     current: Vec<Record>,
     baseline: &[Record],
-    below: &[(String, Money)],
+    below: &[Finding],
     worse_by: f64,
 ) -> Vec<Record> {
     let before: BTreeMap<&str, &Record> = baseline
@@ -250,22 +250,28 @@ pub fn diff(
     }
     let now: std::collections::BTreeSet<String> =
         out.iter().map(|r| r.fingerprint.clone()).collect();
-    let below: BTreeMap<&str, Money> = below.iter().map(|(f, m)| (f.as_str(), *m)).collect();
+    let below: BTreeMap<&str, &Finding> =
+        below.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
     for b in baseline {
         if !now.contains(&b.fingerprint) {
-            let mut r = b.clone();
-            r.previous_monthly_savings = b.monthly_savings.clone();
-            match below.get(b.fingerprint.as_str()) {
-                Some(m) => {
-                    r.status = Some(Status::Persisting);
-                    r.monthly_savings = Some(m.to_decimal_string());
-                    r.filed_monthly_savings = b
+            let r = match below.get(b.fingerprint.as_str()) {
+                // Found, under the floor: its ticket persists, as it is now
+                // (its saving, severity and title).
+                Some(f) => Record {
+                    status: Some(Status::Persisting),
+                    previous_monthly_savings: b.monthly_savings.clone(),
+                    filed_monthly_savings: b
                         .filed_monthly_savings
                         .clone()
-                        .or_else(|| b.monthly_savings.clone());
-                }
-                None => r.status = Some(Status::Resolved),
-            }
+                        .or_else(|| b.monthly_savings.clone()),
+                    ..Record::from_finding(f)
+                },
+                None => Record {
+                    status: Some(Status::Resolved),
+                    previous_monthly_savings: b.monthly_savings.clone(),
+                    ..b.clone()
+                },
+            };
             out.push(r);
         }
     }

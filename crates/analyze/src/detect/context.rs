@@ -30,10 +30,11 @@ pub struct Context<'a> {
     /// Findings the rules made whose saving is under `min_savings` (so not
     /// reported): counted, for the report to say.
     pub below_min_savings: std::sync::atomic::AtomicU64,
-    /// Their fingerprints and monthly savings: a ticket filed on a night
-    /// above the floor stays open while its finding is still there below
-    /// it (hunt76: closed as "no longer found", then filed again).
-    pub below_floor: std::sync::Mutex<Vec<(String, Money)>>,
+    /// Those findings themselves (their fingerprints set): a ticket filed
+    /// on a night above the floor stays open while its finding is still
+    /// there below it (hunt76: closed as "no longer found", then filed
+    /// again), as it is now (hunt78: its old severity failed `--fail-on`).
+    pub below_floor: std::sync::Mutex<Vec<crate::finding::Finding>>,
     /// Each cell's index in `cells`, and its groups' in `groups` (in
     /// order): a rule looks up every cell it reports on, and 80,000
     /// features made a scan per lookup most of an audit.

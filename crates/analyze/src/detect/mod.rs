@@ -323,11 +323,12 @@ impl Finding {
         let worth = ctx.worth_reporting(monthly);
         if !worth && monthly > Money::ZERO {
             let rule = RULE.with(std::cell::Cell::get);
-            if !rule.is_empty() {
-                ctx.below_floor
-                    .lock()
-                    .expect("no panic holding it")
-                    .push((fingerprint(rule, &self.scope), monthly));
+            if let Some(info) = RULES.iter().find(|r| r.code == rule) {
+                let mut f = self.clone();
+                f.rule = info.code;
+                f.name = info.name;
+                f.fingerprint = fingerprint(info.code, &f.scope);
+                ctx.below_floor.lock().expect("no panic holding it").push(f);
             }
         }
         worth

@@ -645,7 +645,13 @@ fn compressed_by_name(p: &Path) -> Option<&'static str> {
 fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Some("an xz-compressed file (`xz -d` it)")
-    } else if head.len() >= 4 && head.starts_with(b"BZh") && head[3].is_ascii_digit() {
+    } else if head.len() >= 7
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..7] == [0x31, 0x41, 0x59] || head[4..7] == [0x17, 0x72, 0x45])
+    {
+        // Its block or end-of-stream magic after the level: a CSV header
+        // `BZh2,…` is text (hunt78).
         Some("a bzip2-compressed file (`bunzip2` it)")
     } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
         Some("an lz4-compressed file (`lz4 -d` it)")
@@ -752,6 +758,13 @@ mod tests {
         assert_eq!(Encoding::sniff(b"PAR1xxxx"), Encoding::Parquet);
         assert_eq!(Encoding::sniff(b"{\"a\":1}"), Encoding::Plain);
         assert_eq!(Encoding::sniff(b""), Encoding::Plain);
+        // Other compressions are told by their whole magic: a CSV header
+        // that begins like bzip2's is text (hunt78).
+        let bz = [b'B', b'Z', b'h', b'9', 0x31, 0x41, 0x59, 0x26];
+        assert!(unsupported_compression(&bz).is_some_and(|k| k.contains("bzip2")));
+        assert_eq!(unsupported_compression(b"BZh2,feat"), None);
+        assert_eq!(unsupported_compression(b"PK,model,"), None);
+        assert!(unsupported_compression(&[0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4]).is_some());
     }
 
     #[test]
