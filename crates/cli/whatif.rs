@@ -44,10 +44,12 @@ pub struct WhatifArgs {
     pub cache_hit: Vec<String>,
 
     /// With --cache-hit for the feature: this share of its input tokens
-    /// written to the cache at the 5-minute cache-write rate, where writes
-    /// cost more than input (Anthropic's), as a prompt-cache finding's lever
-    /// says (its evidence's `write_share`). FEATURE=SHARE (0–1).
-    #[arg(long, value_name = "FEATURE=SHARE")]
+    /// written to the cache at the 5-minute cache-write rate (`@1h`: the
+    /// 1-hour rate), where writes cost more than input (Anthropic's), as a
+    /// prompt-cache finding's lever says (its `write_share` and
+    /// `write_1h`). FEATURE=SHARE or FEATURE=SHARE@1h (0–1; with the
+    /// feature's --cache-hit share, at most 1).
+    #[arg(long, value_name = "FEATURE=SHARE[@1h]")]
     pub cache_write: Vec<String>,
 
     /// A response cache answering this share of the feature's calls.
@@ -130,27 +132,40 @@ impl WhatifArgs {
                 to: format!("{}/{}", e.provider, e.id),
             });
         }
-        let mut writes = std::collections::BTreeMap::new();
+        let mut writes: std::collections::BTreeMap<String, (f64, bool, &String)> =
+            Default::default();
         for v in &self.cache_write {
-            let (feature, w) = share("cache-write", v)?;
-            if !self
+            let (text, write_1h) = match v.strip_suffix("@1h") {
+                Some(t) => (t, true),
+                None => (v.as_str(), false),
+            };
+            let (feature, w) = share("cache-write", text)?;
+            let hit = self
                 .cache_hit
                 .iter()
-                .any(|h| pair("cache-hit", h).is_ok_and(|(f, _)| f == feature))
-            {
+                .find_map(|h| share("cache-hit", h).ok().filter(|(f, _)| *f == feature));
+            let Some((_, hit)) = hit else {
                 bail!("--cache-write {v:?}: give the feature's --cache-hit too (the writes are of the prefix it reads)");
+            };
+            // (hunt78: the cut to what the reads leave was silent.)
+            if hit + w > 1.0 + 1e-9 {
+                bail!("--cache-write {v:?}: with --cache-hit {feature}={hit}, more than all of the feature's input; reads and writes add up to at most 1");
             }
-            writes.insert(feature, w);
+            if let Some((_, _, earlier)) = writes.insert(feature.clone(), (w, write_1h, v)) {
+                bail!("--cache-write {v:?}: feature {feature:?} already has --cache-write {earlier:?}; give one per feature");
+            }
         }
         for v in &self.cache_hit {
             let (feature, share) = share("cache-hit", v)?;
-            let write_share = writes.get(&feature).copied().unwrap_or(0.0);
+            let (write_share, write_1h) = writes
+                .get(&feature)
+                .map_or((0.0, false), |&(w, h, _)| (w, h));
             levers.push(Lever::PromptCache {
                 feature,
                 model: None,
                 share,
                 write_share,
-                write_1h: false,
+                write_1h,
                 days: vec![],
             });
         }

@@ -1011,12 +1011,72 @@ fn a_prompt_cache_levers_writes_are_whatifs_cache_write() {
         whatif_row(&env, "doc.jsonl", "doc", &["--cache-hit", &hit]),
         ["$4.95", "$1.82", "$3.13", "-63.3%"]
     );
-    // Writes without the feature's reads are refused.
-    let out = env
-        .cmd()
-        .args(["whatif", "doc.jsonl", "--cache-write", &write])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("--cache-hit"), "{}", stderr(&out));
+    // Writes without the feature's reads are refused, and so are two for
+    // one feature, and reads and writes of more than the input (hunt78:
+    // the second won and the excess was cut, unsaid).
+    for (args, said) in [
+        (vec!["--cache-write", write.as_str()], "--cache-hit"),
+        (
+            vec![
+                "--cache-hit",
+                hit.as_str(),
+                "--cache-write",
+                write.as_str(),
+                "--cache-write",
+                write.as_str(),
+            ],
+            "give one per feature",
+        ),
+        (
+            vec!["--cache-hit", "doc=0.8", "--cache-write", "doc=0.5"],
+            "at most 1",
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .args(["whatif", "doc.jsonl"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    }
+    // Calls ten minutes apart: the finding writes for an hour ($6/M, $3
+    // over input), and so does whatif with `@1h` (hunt78: priced at the
+    // 5-minute premium, $3.10): 10 × (116,000 × $2.70 − 4,000 × $3)/M =
+    // $3.012.
+    let spaced = std::fs::read_to_string(env.path("doc.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let (d, k) = (i / 30 + 1, i % 30);
+            let at = format!(
+                "2026-10-{d:02}T{:02}:{:02}:00Z",
+                9 + k * 10 / 60,
+                k * 10 % 60
+            );
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["timestamp"] = at.into();
+            v.to_string() + "\n"
+        })
+        .collect::<String>();
+    env.write("spaced.jsonl", spaced);
+    let r = env.audit(&["spaced.jsonl"]);
+    let lever = findings(&r, "TA103")[0]["lever"].clone();
+    assert_eq!(lever["write_1h"], true);
+    assert_eq!(r["audit"]["savings"]["total_savings"], "3.012");
+    let (hit, write) = (
+        format!("doc={}", lever["share"]),
+        format!("doc={}@1h", lever["write_share"]),
+    );
+    assert_eq!(
+        whatif_row(
+            &env,
+            "spaced.jsonl",
+            "doc",
+            &["--cache-hit", &hit, "--cache-write", &write]
+        ),
+        ["$4.95", "$1.94", "$3.01", "-60.8%"]
+    );
 }
