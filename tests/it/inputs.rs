@@ -3670,3 +3670,37 @@ fn a_link_beside_its_file_is_read_under_the_files_name() {
         .collect();
     assert_eq!(files, ["logs/day1.jsonl"]);
 }
+
+/// A Parquet page whose header carries a checksum is checked (pyarrow's
+/// `write_page_checksum`): one flipped bit in a count is a rejected row
+/// group, not a wrong count (hunt78: 1,000 tokens read as 1,016). The
+/// fixtures: 900 gpt-4o calls of 1,000 input tokens in three row groups of
+/// 300 (pyarrow, uncompressed, checksums), and the same with one bit of the
+/// second group's `prompt_tokens` flipped.
+#[test]
+fn a_parquet_page_with_a_wrong_checksum_is_rejected() {
+    let env = Env::new();
+    for f in ["checksummed.parquet", "checksummed-flipped.parquet"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/parquet")
+                .join(f),
+            env.path(f),
+        )
+        .unwrap();
+    }
+    let r = env.audit(&["checksummed.parquet"]);
+    // 900 × 1,000 × $2.50 a million.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.25");
+    let r = env.audit(&["checksummed-flipped.parquet"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 600);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.50");
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["truncated_file"],
+        300
+    );
+    let detail = r["audit"]["input"]["rejected_samples"][0]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("Page CRC checksum mismatch"), "{detail}");
+}
