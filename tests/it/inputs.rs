@@ -3704,3 +3704,34 @@ fn a_parquet_page_with_a_wrong_checksum_is_rejected() {
         .unwrap();
     assert!(detail.contains("Page CRC checksum mismatch"), "{detail}");
 }
+
+/// A damaged first row group, and a damaged group of a file read through
+/// the JSON-lines path (a Langfuse export): the other groups are read, the
+/// damaged one's rows rejected (hunt78: the first made the file unreadable,
+/// 0 of 900 good calls; the second lost every later group). Fixtures in
+/// tests/fixtures/parquet: 1,200 gpt-4o calls of 1,000 input tokens in
+/// four groups of 300.
+#[test]
+fn a_damaged_first_group_or_a_json_path_group_loses_only_its_rows() {
+    let env = Env::new();
+    for (f, first) in [
+        ("gateway-first-damaged.parquet", 1),
+        ("langfuse-damaged.parquet", 301),
+    ] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/parquet")
+                .join(f),
+            env.path(f),
+        )
+        .unwrap();
+        let r = env.audit(&[f]);
+        let input = &r["audit"]["input"];
+        assert_eq!(r["audit"]["totals"]["calls"], 900, "{f}");
+        // 900 × 1,000 × $2.50 a million.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "2.25", "{f}");
+        assert_eq!(input["lines"], 1_200, "{f}");
+        assert_eq!(input["rejected_by_reason"]["truncated_file"], 300, "{f}");
+        assert_eq!(input["rejected_samples"][0]["line"], first, "{f}");
+    }
+}

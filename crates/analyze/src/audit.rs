@@ -358,7 +358,7 @@ pub struct Audit {
     /// `findings`, whose tickets stay open while their finding is found
     /// below the floor).
     #[serde(skip)]
-    pub below_min_savings: Vec<crate::detect::Finding>,
+    pub below_min_savings: Vec<Finding>,
     /// The compounding savings waterfall of the findings' levers (null without
     /// findings): a step's `savings` is what it saves on what the steps before
     /// it left, so `total_savings` = Σ steps = `spend` − `remaining`, as

@@ -255,6 +255,10 @@ pub struct Rejects {
     /// Samples kept after the last trim: the next trim waits until there
     /// are many more, so trimming stays rare however many sources there are.
     kept: usize,
+    /// Rows a reader could not decode and rejected whole (a Parquet row
+    /// group's), which count among their file's lines too: a producer's,
+    /// for its source (not merged).
+    pub unread_lines: u64,
 }
 
 /// Samples in input order: by file, then line; at one line (a stream cut in

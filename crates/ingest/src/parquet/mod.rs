@@ -69,6 +69,10 @@ pub struct ParquetStats {
     /// Binary columns that were skipped, in file order. Top-level columns by name, fields
     /// nested inside a struct as a dotted path (`request.raw_body`).
     pub skipped_columns: Vec<String>,
+    /// Row groups that could not be decoded, as (their first row from 0,
+    /// their rows not handed on, why): the groups after one are read
+    /// (hunt78: one damaged group lost every later one).
+    pub bad_groups: Vec<(u64, u64, String)>,
 }
 
 /// Why a Parquet file could not be read.
@@ -939,6 +943,7 @@ fn batch_rows_json(batch: &RecordBatch) -> Result<Vec<Value>, String> {
 pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, ParquetError> {
     let (leaves, _) = json_projection(file)?;
     let mut out = Vec::new();
+    let mut failed = None;
     let mut left = n;
     for (rg, (rows, _)) in file.row_groups().enumerate() {
         if left == 0 {
@@ -947,17 +952,33 @@ pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, Parquet
         if rows == 0 {
             continue;
         }
-        if let Some(batch) = file.row_group(rg, &leaves, left)?.next() {
-            let batch = batch?;
-            let rows = batch_rows_json(&batch).map_err(|e| file.corrupt(rg, e))?;
-            left -= rows.len().min(left);
-            for row in rows {
-                serde_json::to_writer(&mut out, &row).expect("a JSON value serializes");
-                out.push(b'\n');
+        // A group that does not decode is passed over (its rows are
+        // rejected when read): the file's format is told from the next
+        // (hunt78: a damaged first group made the whole file unreadable).
+        let first = file.row_group(rg, &leaves, left).and_then(|mut g| {
+            g.next().transpose().and_then(|b| {
+                b.map(|b| batch_rows_json(&b).map_err(|e| file.corrupt(rg, e)))
+                    .transpose()
+            })
+        });
+        match first {
+            Ok(Some(rows)) => {
+                left -= rows.len().min(left);
+                for row in rows {
+                    serde_json::to_writer(&mut out, &row).expect("a JSON value serializes");
+                    out.push(b'\n');
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                failed.get_or_insert(e);
             }
         }
     }
-    Ok(out)
+    match failed {
+        Some(e) if out.is_empty() => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// Reads a Parquet file in bounded memory (one row group, a batch of at most `batch_rows` rows at
@@ -1005,15 +1026,28 @@ pub fn read_parquet(
         if rows == 0 {
             continue;
         }
-        for batch in file.row_group(rg, &leaves, batch_rows)? {
-            let batch = batch?;
-            let rows = batch_rows_json(&batch).map_err(|e| file.corrupt(rg, e))?;
-            let n = rows.len() as u64;
-            stats.rows += n;
-            let go_on = on_batch(ParquetBatch { first_row, rows });
-            first_row += n;
-            if !go_on {
-                return Ok(stats);
+        let group_start = first_row;
+        let mut read = || -> Result<bool, ParquetError> {
+            for batch in file.row_group(rg, &leaves, batch_rows)? {
+                let batch = batch?;
+                let rows = batch_rows_json(&batch).map_err(|e| file.corrupt(rg, e))?;
+                let n = rows.len() as u64;
+                stats.rows += n;
+                let go_on = on_batch(ParquetBatch { first_row, rows });
+                first_row += n;
+                if !go_on {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        match read() {
+            Ok(true) => {}
+            Ok(false) => return Ok(stats),
+            Err(e) => {
+                let lost = (group_start + rows).saturating_sub(first_row);
+                stats.bad_groups.push((first_row, lost, e.to_string()));
+                first_row = group_start + rows;
             }
         }
     }

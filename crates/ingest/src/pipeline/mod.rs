@@ -364,7 +364,7 @@ where
         // Rejects found while reading (file-level ones, and lines skipped
         // for being too long) count against their source.
         m[i].rejected += rejects.total();
-        m[i].lines += rejects.count(RejectReason::LineTooLong);
+        m[i].lines += rejects.count(RejectReason::LineTooLong) + rejects.unread_lines;
         drop(m);
         producer_rejects
             .lock()
@@ -1421,14 +1421,41 @@ fn produce_parquet_lines(
             body: Body::Lines(data),
         })
     });
-    if let Err(e) = result {
-        file_reject(
+    match result {
+        // Each damaged group's rows are rejected lines, as the column
+        // reader counts them.
+        Ok(stats) => {
+            for (first, lost, why) in stats.bad_groups {
+                let lost = lost.max(1);
+                let detail = if lost > 1 {
+                    format!(
+                        "{lost} rows not read (rows {} to {}): {why}",
+                        first + 1,
+                        first + lost
+                    )
+                } else {
+                    why
+                };
+                rejects.add(
+                    index,
+                    RejectSample {
+                        file: String::new(),
+                        line: first + 1,
+                        reason: RejectReason::TruncatedFile,
+                        detail,
+                    },
+                );
+                rejects.add_count(index, RejectReason::TruncatedFile, lost - 1);
+                rejects.unread_lines += lost;
+            }
+        }
+        Err(e) => file_reject(
             rejects,
             index,
             0,
             RejectReason::TruncatedFile,
             e.to_string(),
-        );
+        ),
     }
 }
 
