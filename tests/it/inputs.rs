@@ -3735,3 +3735,40 @@ fn a_damaged_first_group_or_a_json_path_group_loses_only_its_rows() {
         assert_eq!(input["rejected_samples"][0]["line"], first, "{f}");
     }
 }
+
+/// A FIFO holding Parquet is said to be unreadable as such, not waited on
+/// (hunt78: the audit hung, the file opened again).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_parquet_fifo_is_refused_not_waited_on() {
+    let env = Env::new();
+    let fifo = env.path("calls.parquet");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet/checksummed.parquet"),
+    )
+    .unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            // The reader stops after the magic: a broken pipe is expected.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut f| f.write_all(&bytes));
+        })
+    };
+    let out = run(&env, &["calls.parquet", "--strict"]);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not from a pipe or a FIFO"),
+        "{}",
+        stderr(&out)
+    );
+}

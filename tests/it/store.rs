@@ -435,6 +435,33 @@ fn stdin_is_known_by_its_content_or_its_name() {
     assert_eq!(usd(&s["totals"]["cost"]), "2.52");
 }
 
+/// A pipe given by its path (`… | tokenaudit ingest /dev/stdin`) is read
+/// as stdin is: spooled, known by its content (hunt78: "Illegal seek",
+/// nothing ingested, exit 0).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pipe_given_by_its_path_is_ingested_as_stdin() {
+    let env = Env::new();
+    let a = call(1, 1, "chat", 1000, 100, "a1") + &call(1, 2, "chat", 2000, 200, "a2");
+    let out = env
+        .cmd()
+        .args(["ingest", "/dev/stdin", "--store", "store"])
+        .write_stdin(a.clone())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("read 1 new"),
+        "{said}"
+    );
+    // (1000+2000)·2.5 + (100+200)·10 µ$.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0105");
+    // The same bytes again, by `-`: known by their content.
+    let said = ingest_stdin(&env, &a, &[]);
+    assert!(said.starts_with("Nothing new to ingest."), "{said}");
+}
+
 /// A UTF-16 file that grows is read again whole (its appended bytes are no
 /// UTF-8 lines to resume from).
 #[test]

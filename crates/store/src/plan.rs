@@ -215,9 +215,10 @@ fn resumable(previous: &SourceEntry) -> bool {
         && previous.records > 0
 }
 
-/// Sorts `sources` against the store's `state`. Stdin is saved to a
-/// temporary file first (see [`spool_stdin`]) and then planned like a file
-/// whose identity is `stdin_name`, or else its content.
+/// Sorts `sources` against the store's `state`. Stdin, and a pipe or a
+/// FIFO given by its path, is saved to a temporary file first (see
+/// [`spool`]) and then planned like a file whose identity is `stdin_name`,
+/// or else its content.
 pub fn plan(
     state: &State,
     sources: &[Source],
@@ -243,16 +244,28 @@ fn plan_into(
 ) -> Result<()> {
     // Each file's plan (its digests read) on the cores; kept in order.
     use rayon::prelude::*;
+    // A pipe or a FIFO given by its path (`/dev/stdin`, `<(gzip -c …)`) is
+    // spooled and planned as stdin is: it cannot be read twice, nor
+    // sought in (hunt78: "Illegal seek", nothing ingested, exit 0).
+    let pipe = |s: &Source| match s {
+        Source::File(p) => p.exists() && !std::fs::metadata(p).is_ok_and(|m| m.is_file()),
+        Source::Stdin => false,
+    };
     let files: Vec<Option<std::io::Result<Option<Planned>>>> = sources
         .par_iter()
         .map(|source| match source {
+            Source::File(_) if pipe(source) => None,
             Source::File(p) => Some(plan_file(state, p, source.display(), reading)),
             Source::Stdin => None,
         })
         .collect();
     for (source, file) in sources.iter().zip(files) {
         let Some(planned) = file else {
-            plan_stdin(state, stdin_name, reading, out)?;
+            let from = match source {
+                Source::File(p) => Some(p.as_path()),
+                Source::Stdin => None,
+            };
+            plan_stdin(state, stdin_name, reading, out, from)?;
             continue;
         };
         let planned = match planned {
@@ -622,8 +635,12 @@ fn plan_stdin(
     name: Option<&str>,
     reading: Option<&str>,
     out: &mut Plan,
+    from: Option<&Path>,
 ) -> Result<()> {
-    let (path, size, digest) = spool_stdin()?;
+    let (path, size, digest) = match from {
+        None => spool(&mut std::io::stdin().lock(), Path::new("<stdin>"))?,
+        Some(p) => spool(&mut File::open(p).map_err(StoreError::io(p))?, p)?,
+    };
     out.spooled.push(path.clone());
     let key = match name {
         Some(n) => format!("stdin:{n}"),
@@ -676,7 +693,7 @@ fn plan_stdin(
 }
 
 /// Copies stdin to a temporary file: its path, size and xxh3-64 digest.
-fn spool_stdin() -> Result<(PathBuf, u64, u64)> {
+fn spool(input: &mut dyn Read, shown: &Path) -> Result<(PathBuf, u64, u64)> {
     let tmp = std::env::temp_dir();
     let mut file = tempfile::Builder::new()
         .prefix("tokenaudit-stdin-")
@@ -685,13 +702,12 @@ fn spool_stdin() -> Result<(PathBuf, u64, u64)> {
     let mut h = Xxh3::new();
     let mut size = 0u64;
     let mut buf = vec![0u8; 1 << 20];
-    let mut stdin = std::io::stdin().lock();
     loop {
-        let n = match stdin.read(&mut buf) {
+        let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(StoreError::io(Path::new("<stdin>"))(e)),
+            Err(e) => return Err(StoreError::io(shown)(e)),
         };
         h.update(&buf[..n]);
         std::io::Write::write_all(&mut file, &buf[..n]).map_err(StoreError::io(file.path()))?;

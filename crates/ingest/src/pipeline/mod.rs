@@ -902,6 +902,18 @@ fn produce(
     if encoding == Encoding::Parquet {
         drop(stream);
         let name = match source {
+            // Read by row group from its footer: a pipe or a FIFO cannot be
+            // (hunt78: a FIFO named .parquet hung, opened again).
+            Source::File(path) if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    "Parquet is read from its footer, so not from a pipe or a FIFO; write it to a file and pass its path".into(),
+                );
+                "none".into()
+            }
             Source::File(path) => produce_parquet(index, path, options, send, rejects),
             Source::Stdin => {
                 file_reject(
