@@ -75,6 +75,12 @@ fn a_prefix_changing_on_every_call_is_found() {
     assert_eq!(f["lever"]["kind"], "prompt_cache");
     // No single prefix repeats: TA103 has nothing to say.
     assert_eq!(findings(&r, "TA103"), Vec::<&Value>::new());
+    // Under a floor of $5 a month it is left out and counted as such
+    // (hunt78: listed, and counted among those not listed).
+    env.write("cfg.toml", "[detect]\nmin_savings = 5\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA104"), Vec::<&Value>::new());
+    assert_eq!(r["audit"]["findings_below_min_savings"], 1);
 }
 
 #[test]
