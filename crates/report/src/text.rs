@@ -155,6 +155,13 @@ pub fn calls_period(a: &tokenaudit_analyze::Audit) -> String {
             f.format("%Y-%m-%d %H:%M UTC"),
             l.format("%Y-%m-%d %H:%M UTC")
         ),
+        // Calls read, none in the window (hunt76: "no call read" above
+        // "8 calls read").
+        _ if a.totals.calls == 0 && a.input.outside_window > 0 => format!(
+            "none in the window ({} call{} read outside it)",
+            a.input.outside_window,
+            if a.input.outside_window == 1 { "" } else { "s" }
+        ),
         _ if a.totals.calls == 0 => "none (no call read)".to_string(),
         _ => "unknown (no timestamps)".to_string(),
     }
