@@ -664,11 +664,14 @@ fn add_to(table: &mut Table, key: &str, stats: &Stats) {
     }
 }
 
+/// Most expensive first; at the same cost (unpriced models, all $0), the
+/// most calls first, then by name.
 fn by_cost(rows: &mut [Row]) {
     rows.sort_by(|a, b| {
         b.stats
             .cost
             .cmp(&a.stats.cost)
+            .then_with(|| b.stats.calls.cmp(&a.stats.calls))
             .then_with(|| a.key.cmp(&b.key))
     });
 }
