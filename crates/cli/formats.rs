@@ -20,7 +20,7 @@ first bytes. Inputs: files, directories (recursive), globs, `-` (stdin).
 
 Layouts: JSON lines; a JSON array or pretty-printed/concatenated JSON
 documents (told from the first bytes; a record's location is the line it
-starts on); an
+starts on, the next ones for values sharing a line); an
 API's pages saved as files ({"data": [...], "meta": ...}: the records under
 data, items, result, results, records, observations, requests, generations
 or runs, when the first is a call; a record's location is the line it

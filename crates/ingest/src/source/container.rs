@@ -439,10 +439,13 @@ impl<R: Read> PageRecords<R> {
                         self.record_has_member = true;
                     }
                     if !in_string && b == b']' && depth == close {
-                        self.out.push(b'\n');
                         self.inside = None;
                     }
                 }
+                // The page's own lines pass as line breaks alone, so each
+                // record is on its file's line (hunt80: cited by the lines
+                // of the records only).
+                None if b == b'\n' => self.out.push(b),
                 None => {
                     if before == 0 && b == b'{' {
                         self.head.clear();
@@ -496,9 +499,9 @@ impl<R> PageRecords<R> {
                     self.out
                         .extend(std::iter::repeat_n(b'}', depth - close - 1));
                 }
-                self.out.extend_from_slice(b"]\n");
+                self.out.push(b']');
             }
-            None if !self.page_records => self.out.extend_from_slice(b"{,}\n"),
+            None if !self.page_records => self.out.extend_from_slice(b"{,}"),
             None => {}
         }
         self.scan = KeyScan::default();
@@ -855,6 +858,11 @@ impl<R: Read> JsonRecords<R> {
     fn feed(&mut self, n: usize) {
         for i in 0..n {
             let b = self.input[i];
+            // (Counted first: a string's raw line break is on its line too,
+            // hunt80.)
+            if b == b'\n' {
+                self.file_line += 1;
+            }
             // An object starting a line where the value being read cannot
             // have one: the next document (or element) after a cut one.
             if let State::Nested(depth) = self.state {
@@ -905,9 +913,6 @@ impl<R: Read> JsonRecords<R> {
                         self.end_value();
                     }
                 }
-            }
-            if b == b'\n' {
-                self.file_line += 1;
             }
         }
     }
@@ -1667,6 +1672,21 @@ mod tests {
                 (7, r#"{ "d": 4}"#),
             ]
         );
+        // An API page's records, after the page's own lines, and a raw
+        // line break inside a string (hunt80: cited by the records' lines
+        // only; the break not counted).
+        let page = "{\n  \"meta\": {\n    \"page\": 1\n  },\n  \"data\": [\n    {\"a\": 1},\n    {\"b\": \"x\ny\"},\n    {\"c\": 3}\n  ]\n}\n{\"data\": [{\"d\": 4}]}\n";
+        let mut out = String::new();
+        JsonRecords::new(PageRecords::new(page.as_bytes()))
+            .read_to_string(&mut out)
+            .unwrap();
+        let at: Vec<usize> = out
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(at, [6, 7, 9, 12], "{out:?}");
     }
 
     #[test]
@@ -1801,7 +1821,7 @@ mod tests {
         PageRecords::new(&page[..])
             .read_to_string(&mut out)
             .unwrap();
-        assert_eq!(out, "[ {\"model\":\"gpt-4o\"}]\n");
+        assert_eq!(out, "[ {\"model\":\"gpt-4o\"}]");
     }
 
     /// A Langfuse trace's observations get their trace's name, user,
@@ -1819,7 +1839,7 @@ mod tests {
         let trace = r#"{"id":"t","name":"chat","userId":"u","sessionId":null,"tags":["prod"],"meta":{"observations":[1]},"observations":[{"id":"o1","s":"}"}, {} ],"scores":[]}"#;
         assert_eq!(
             read(trace),
-            "[{\"id\":\"o1\",\"s\":\"}\",\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}}, {\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}} ]\n"
+            "[{\"id\":\"o1\",\"s\":\"}\",\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}}, {\"trace\":{\"name\":\"chat\",\"tags\":[\"prod\"],\"userId\":\"u\"}} ]"
         );
         // Two traces as JSON lines: each its own.
         let two = format!(
@@ -1833,16 +1853,16 @@ mod tests {
         );
         assert_eq!(
             read(r#"{"data":[{"x":1}],"meta":{"page":1}}"#),
-            "[{\"x\":1}]\n"
+            "[{\"x\":1}]"
         );
         assert_eq!(
             read(r#"{"observations":[{"x":1}],"name":"late"}"#),
-            "[{\"x\":1}]\n"
+            "[{\"x\":1}]"
         );
         // No id: a wrapper of observations, not a trace.
         assert_eq!(
             read(r#"{"name":"export","userId":"me","observations":[{"x":1}]}"#),
-            "[{\"x\":1}]\n"
+            "[{\"x\":1}]"
         );
         // A cut emoji and a long input before the observations.
         let long = format!(
@@ -1851,7 +1871,7 @@ mod tests {
         );
         assert_eq!(
             read(&long),
-            "[{\"x\":1,\"trace\":{\"name\":\"n \u{fffd}\"}}]\n"
+            "[{\"x\":1,\"trace\":{\"name\":\"n \u{fffd}\"}}]"
         );
         // Thousands of tags are left out; the name stays.
         let tags: Vec<String> = (0..1000).map(|i| format!("\"tag{i}\"")).collect();
@@ -1859,7 +1879,7 @@ mod tests {
             r#"{{"id":"t","name":"n","tags":[{}],"observations":[{{"x":1}}]}}"#,
             tags.join(",")
         );
-        assert_eq!(read(&many), "[{\"x\":1,\"trace\":{\"name\":\"n\"}}]\n");
+        assert_eq!(read(&many), "[{\"x\":1,\"trace\":{\"name\":\"n\"}}]");
     }
 
     /// A file of pages, one a line, with lines cut in a record, in a
