@@ -475,7 +475,14 @@ impl Prepared {
         let outcome = std::thread::scope(|scope| {
             let bar_thread = self.show_bar.then(|| {
                 let (progress, done, total) = (&progress, &done, self.total_bytes);
-                scope.spawn(move || draw_progress(progress, done, total))
+                scope.spawn(move || {
+                    draw_progress(
+                        progress,
+                        done,
+                        total,
+                        "analysing (merging the workers' results, running the rules)",
+                    )
+                })
             });
             let result = match &self.input {
                 Input::Logs(sources) => Ok(tokenaudit_analyze::run_with_profile(
@@ -924,7 +931,12 @@ fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
     out
 }
 
-pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, total_bytes: u64) {
+pub fn draw_progress(
+    progress: &Progress,
+    done: &std::sync::atomic::AtomicBool,
+    total_bytes: u64,
+    after: &str,
+) {
     let bar = if total_bytes > 0 {
         indicatif::ProgressBar::new(total_bytes)
     } else {
@@ -951,9 +963,7 @@ pub fn draw_progress(progress: &Progress, done: &std::sync::atomic::AtomicBool, 
                 indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
-            bar.set_message(format!(
-                "read {lines} lines in {secs:.1} s; analysing (merging the workers' results, running the rules)…"
-            ));
+            bar.set_message(format!("read {lines} lines in {secs:.1} s; {after}…"));
         }
         if reading {
             bar.set_position(progress.bytes.load(Ordering::Relaxed));

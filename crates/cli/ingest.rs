@@ -245,7 +245,14 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                     tokenaudit_ingest::Source::Stdin => 0,
                 })
                 .sum();
-            scope.spawn(move || crate::audit::draw_progress(progress, done, total))
+            scope.spawn(move || {
+                crate::audit::draw_progress(
+                    progress,
+                    done,
+                    total,
+                    "finishing the store's parts and committing them",
+                )
+            })
         });
         let result = store.ingest(StoreIngest {
             sources,

@@ -290,6 +290,7 @@ fn show(catalog: &Catalog, name: &str) -> Result<()> {
     for (tier, mult) in [
         ("flex", m.flex_multiplier),
         ("priority", m.priority_multiplier),
+        ("fast", m.fast_multiplier),
     ] {
         if let Some(x) = mult {
             out.push_str(&format!(

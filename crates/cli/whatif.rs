@@ -132,6 +132,15 @@ impl WhatifArgs {
                 to: format!("{}/{}", e.provider, e.id),
             });
         }
+        // The reads first, each checked (hunt80: a bad share was said to
+        // lack its --cache-hit, and a second one for a feature passed).
+        let mut hits: std::collections::BTreeMap<String, (f64, &String)> = Default::default();
+        for v in &self.cache_hit {
+            let (feature, share) = share("cache-hit", v)?;
+            if let Some((_, earlier)) = hits.insert(feature.clone(), (share, v)) {
+                bail!("--cache-hit {v:?}: feature {feature:?} already has --cache-hit {earlier:?}; give one per feature");
+            }
+        }
         let mut writes: std::collections::BTreeMap<String, (f64, bool, &String)> =
             Default::default();
         for v in &self.cache_write {
@@ -140,11 +149,7 @@ impl WhatifArgs {
                 None => (v.as_str(), false),
             };
             let (feature, w) = share("cache-write", text)?;
-            let hit = self
-                .cache_hit
-                .iter()
-                .find_map(|h| share("cache-hit", h).ok().filter(|(f, _)| *f == feature));
-            let Some((_, hit)) = hit else {
+            let Some(&(hit, _)) = hits.get(&feature) else {
                 bail!("--cache-write {v:?}: give the feature's --cache-hit too (the writes are of the prefix it reads)");
             };
             // (hunt78: the cut to what the reads leave was silent.)

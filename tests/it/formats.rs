@@ -1245,7 +1245,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 flex or priority call was priced at standard rates"),
+        stderr.contains("1 flex, priority or fast call was priced at standard rates"),
         "{stderr}"
     );
     let r = env.report();
@@ -1255,7 +1255,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("1 flex or priority call was priced at standard rates"),
+        md.contains("1 flex, priority or fast call was priced at standard rates"),
         "{md}"
     );
     // FOCUS names the tier's price point and sums to the same cost.
@@ -3612,6 +3612,17 @@ fn service_tiers_and_audio_counts_of_current_shapes() {
         (&serde_json::json!(1000), &serde_json::json!(500))
     );
     assert_eq!(r["audit"]["reconciliation"][0]["difference"], "0.00");
+    // A null prompt count beside the audio: the audio alone (hunt80:
+    // rejected as audio above the input). 400 × $40 + 200 × $10 + 300 ×
+    // $80 a million: $0.042.
+    env.write(
+        "helicone-null.json",
+        helicone
+            .to_string()
+            .replace("\"prompt_tokens\":600", "\"prompt_tokens\":null"),
+    );
+    let r = env.audit(&["helicone-null.json"]);
+    assert_eq!(totals(&r).0, "0.042");
 }
 
 /// Fast mode: Anthropic's `usage.speed: "fast"` at the model's fast
@@ -3663,4 +3674,34 @@ fn fast_mode_is_priced_at_the_models_fast_multiple() {
     );
     let r = env.audit(&["sonnet.jsonl"]);
     assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+    // A batch's word wins over `speed` read before it (hunt80: $0.06, or
+    // $0.015 with the keys the other way round): half of $0.03.
+    env.write(
+        "batch.jsonl",
+        r#"{"id":"msg_b","type":"message","role":"assistant","model":"claude-opus-5","content":[],"created_at":"2026-10-01T10:00:00Z","usage":{"speed":"fast","input_tokens":1000,"output_tokens":1000,"service_tier":"batch"}}"#.to_string()
+            + "\n",
+    );
+    let r = env.audit(&["batch.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "0.015");
+    // OpenAI's fast is its priority processing: routed to Claude Opus 5 it
+    // is a standard call there, not Anthropic's fast mode (hunt80: $0.328
+    // for $0.164). 6,000 uncached, 4,000 cached and 2,000 out at $5, $0.50
+    // and $25 a million: $0.082.
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "openai.jsonl",
+            "--route",
+            "(none)=claude-opus-5",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("all traffic"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("$0.0560") && row.contains("$0.0820"), "{text}");
 }

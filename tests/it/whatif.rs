@@ -1031,6 +1031,16 @@ fn a_prompt_cache_levers_writes_are_whatifs_cache_write() {
             vec!["--cache-hit", "doc=0.8", "--cache-write", "doc=0.5"],
             "at most 1",
         ),
+        // (hunt80: a second read share passed, a bad one was said to lack
+        // its --cache-hit.)
+        (
+            vec!["--cache-hit", "doc=0.5", "--cache-hit", "doc=0.6"],
+            "give one per feature",
+        ),
+        (
+            vec!["--cache-hit", "doc=1.5", "--cache-write", "doc=0.1"],
+            "is not a share",
+        ),
     ] {
         let out = env
             .cmd()

@@ -453,6 +453,30 @@ fn push_tag_key(buf: &mut String, key: &str) {
     }
 }
 
+impl Accumulator<'_> {
+    /// The tier a call's group keeps (none for a batch call): fast mode on
+    /// a model without a fast multiple is its priority processing (OpenAI
+    /// renamed it), kept as priority, so a what-if routing it to a model
+    /// with a fast mode of its own does not price it there (hunt80: a
+    /// gpt-5 "fast" call routed to Claude Opus 5 at twice its priority
+    /// call's price).
+    fn group_tier(&self, r: &CallRecord<'_>) -> Option<ServiceTier> {
+        match r.service_tier {
+            _ if r.is_batch() => None,
+            Some(ServiceTier::Fast) => {
+                let id = self.catalog.resolve(r.provider.as_deref(), &r.model);
+                let own = id.is_some_and(|id| self.catalog.model(id).fast_multiplier.is_some());
+                Some(if own {
+                    ServiceTier::Fast
+                } else {
+                    ServiceTier::Priority
+                })
+            }
+            t => t,
+        }
+    }
+}
+
 /// Adds `b` to `a`, field by field.
 pub fn add_usage(a: &mut Usage, b: &Usage) {
     a.input += b.input;
@@ -1416,7 +1440,7 @@ impl RecordSink for Accumulator<'_> {
             team: label(&r.team),
             day,
             batch: r.is_batch(),
-            tier: r.service_tier.filter(|_| !r.is_batch()),
+            tier: self.group_tier(r),
         };
         let hash = text.hash();
         let catalog = self.catalog;

@@ -522,8 +522,8 @@ impl Audit {
             ),
             (
                 self.tier_calls_at_standard_price,
-                "flex or priority call was priced at standard rates: the catalog has no price for that service tier for its model",
-                "flex or priority calls were priced at standard rates: the catalog has no price for that service tier for their model",
+                "flex, priority or fast call was priced at standard rates: the catalog has no price for that service tier for its model",
+                "flex, priority or fast calls were priced at standard rates: the catalog has no price for that service tier for their model",
                 None,
             ),
             (

@@ -95,10 +95,12 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
     // record's counts hold them (its audio counts say how many).
     if let Some(x) = raw.usage.extras.as_deref() {
         let (audio_in, audio_out) = (x.audio_in.clone(), x.audio_out.clone());
-        let add = |total: &mut Lenient<u64>, more: &Lenient<u64>| {
-            if let (Lenient::Value(t), Lenient::Value(m)) = (&*total, more) {
-                *total = Lenient::Value(t.saturating_add(*m));
-            }
+        // (A count absent or null beside them is none: the audio alone,
+        // hunt80: rejected as audio above the input.)
+        let add = |total: &mut Lenient<u64>, more: &Lenient<u64>| match (&*total, more) {
+            (Lenient::Value(t), Lenient::Value(m)) => *total = Lenient::Value(t.saturating_add(*m)),
+            (Lenient::Missing, Lenient::Value(m)) => *total = Lenient::Value(*m),
+            _ => {}
         };
         add(&mut raw.usage.input_tokens, &audio_in);
         add(&mut raw.usage.output_tokens, &audio_out);

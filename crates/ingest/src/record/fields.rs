@@ -653,11 +653,13 @@ impl RawUsage {
         let Lenient::Value(text) = label else {
             return;
         };
-        if self.tier.is_some() {
-            return;
-        }
         let t = text.trim();
         let is = |w: &str| t.eq_ignore_ascii_case(w);
+        // A batch's word wins over a `speed: "fast"` read before it in the
+        // same usage (hunt80: priced fast, or batch, by key order).
+        if self.tier.is_some() && !(is("batch") && self.tier == Some("fast")) {
+            return;
+        }
         self.tier = Some(if is("batch") {
             "batch"
         } else if is("flex") || is("on_demand_flex") {
