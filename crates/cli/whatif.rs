@@ -188,8 +188,12 @@ impl WhatifArgs {
                 hit_rate,
             });
         }
+        let mut trimmed = std::collections::BTreeMap::new();
         for v in &self.trim_input {
             let (feature, fraction) = share("trim-input", v)?;
+            if let Some(earlier) = trimmed.insert(feature.clone(), v) {
+                bail!("--trim-input {v:?}: feature {feature:?} already has --trim-input {earlier:?}; give one per feature");
+            }
             levers.push(Lever::TrimInput {
                 feature,
                 model: None,
@@ -202,8 +206,13 @@ impl WhatifArgs {
                 model: None,
             });
         }
+        let mut capped = std::collections::BTreeMap::new();
         for v in &self.max_output {
             let (f, n) = pair("max-output", v)?;
+            // (hunt81: the second cap of a feature won, unsaid.)
+            if let Some(earlier) = capped.insert(f.to_string(), v) {
+                bail!("--max-output {v:?}: feature {f:?} already has --max-output {earlier:?}; give one per feature");
+            }
             let tokens: u64 = n
                 .parse()
                 .with_context(|| format!("--max-output {v:?}: {n} is not a token count"))?;
@@ -213,8 +222,12 @@ impl WhatifArgs {
                 tokens,
             });
         }
+        let mut avoided = std::collections::BTreeMap::new();
         for v in &self.avoid_failures {
             let (feature, fraction) = share("avoid-failures", v)?;
+            if let Some(earlier) = avoided.insert(feature.clone(), v) {
+                bail!("--avoid-failures {v:?}: feature {feature:?} already has --avoid-failures {earlier:?}; give one per feature");
+            }
             levers.push(Lever::AvoidFailures {
                 feature,
                 model: None,

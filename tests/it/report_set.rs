@@ -605,3 +605,28 @@ fn tables_and_charts_of_many_models_files_and_groups_stay_readable() {
         .unwrap();
     assert!((700..=1_003).contains(&most), "{most} points");
 }
+
+/// Users of equal cost (unpriced, all $0) list the most calls first in the
+/// report's user table too (hunt81: ten one-call users shown, the 30-call
+/// one folded into "more").
+#[test]
+fn unpriced_users_of_equal_cost_list_the_most_calls_first() {
+    let env = Env::new();
+    let line = |user: &str| {
+        format!(
+            "{{\"timestamp\":\"2026-10-01T10:00:00Z\",\"model\":\"mystery-1\",\"user\":\"{user}\",\"usage\":{{\"prompt_tokens\":10,\"completion_tokens\":1}}}}\n"
+        )
+    };
+    let mut text: String = (0..12).map(|i| line(&format!("a{i:02}"))).collect();
+    text += &line("zz-busy").repeat(30);
+    env.write("calls.jsonl", text);
+    let r = env.audit(&["calls.jsonl", "--format", "json"]);
+    let users = r["audit"]["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dimension"] == "user")
+        .unwrap();
+    assert_eq!(users["rows"][0]["key"], "zz-busy");
+    assert_eq!(users["rows"][0]["calls"], 30);
+}

@@ -462,6 +462,46 @@ fn a_pipe_given_by_its_path_is_ingested_as_stdin() {
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
 }
 
+/// Two pipes of one ingest with the same bytes are one input; two under
+/// one `--stdin-name` are refused (hunt81: both ingested under one entry,
+/// their rows counted twice, `store check` failing).
+#[cfg(target_os = "linux")]
+#[test]
+fn two_pipes_of_one_ingest_are_not_counted_twice() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        call(1, 1, "chat", 1000, 100, "a1") + &call(1, 2, "chat", 2000, 200, "a2"),
+    );
+    env.write("b.jsonl", call(1, 3, "chat", 4000, 0, "b1"));
+    let bin = assert_cmd::cargo::cargo_bin("tokenaudit");
+    let sh = |args: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("{} {args}", bin.display()))
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = sh("ingest <(cat a.jsonl) <(cat a.jsonl) --store store --quiet");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = audit_of(&env, &["--store", "store"]);
+    // Once: (1000+2000)·2.5 + (100+200)·10 µ$.
+    assert_eq!(s["totals"]["calls"], 2);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.0105");
+    let out = sh("ingest <(cat a.jsonl) <(cat b.jsonl) --store store --stdin-name x --quiet");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("two piped inputs of this ingest"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A UTF-16 file that grows is read again whole (its appended bytes are no
 /// UTF-8 lines to resume from).
 #[test]

@@ -411,6 +411,16 @@ fn bad_whatif_flags_are_errors_that_name_them() {
             &["--max-output", "f=lots"],
             "--max-output \"f=lots\": lots is not a token count",
         ),
+        // A second change of one kind for a feature (hunt81: the second
+        // cap won, unsaid).
+        (
+            &["--max-output", "f=200", "--max-output", "f=100"],
+            "already has --max-output \"f=200\"; give one per feature",
+        ),
+        (
+            &["--trim-input", "f=0.2", "--trim-input", "f=0.3"],
+            "already has --trim-input \"f=0.2\"; give one per feature",
+        ),
         (&[], "give at least one change"),
         (
             &[

@@ -807,6 +807,7 @@ impl Accumulator<'_> {
             b.stats
                 .cost
                 .cmp(&a.stats.cost)
+                .then_with(|| b.stats.calls.cmp(&a.stats.calls))
                 .then_with(|| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)))
         });
         let mut daily: Vec<DayRow> = day

@@ -328,8 +328,12 @@ struct Ranked {
 
 impl Ord for Ranked {
     fn cmp(&self, o: &Self) -> Ordering {
-        // Higher cost ranks higher; on ties the smaller key ranks higher.
-        self.cost.cmp(&o.cost).then_with(|| o.key.cmp(&self.key))
+        // Higher cost ranks higher; on ties more calls (unpriced users, all
+        // $0: hunt81), then the smaller key.
+        self.cost
+            .cmp(&o.cost)
+            .then_with(|| self.stats.calls.cmp(&o.stats.calls))
+            .then_with(|| o.key.cmp(&self.key))
     }
 }
 

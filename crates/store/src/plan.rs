@@ -647,6 +647,18 @@ fn plan_stdin(
         None => format!("stdin:{}", hex(digest)),
     };
     let shown = name.map_or_else(|| "<stdin>".to_string(), |n| format!("<stdin:{n}>"));
+    // Two piped inputs of one run under one key (hunt81: both were
+    // ingested under one entry, their rows counted twice): the same bytes
+    // twice are one input; two under one `--stdin-name`, an error.
+    if out.read.iter().any(|p| p.key == key) {
+        if name.is_none() {
+            out.unchanged.push(shown);
+            return Ok(());
+        }
+        return Err(StoreError::Invalid(format!(
+            "two piped inputs of this ingest would both be {shown}; --stdin-name names one, so ingest each on its own"
+        )));
+    }
     let mut file = File::open(&path).map_err(StoreError::io(&path))?;
     let (head, tail) = ends(&mut file, size).map_err(StoreError::io(&path))?;
     let previous = state.sources.get(&key).cloned();
