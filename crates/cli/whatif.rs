@@ -113,6 +113,21 @@ fn share(flag: &str, v: &str) -> Result<(String, f64)> {
     Ok((f.to_string(), s))
 }
 
+/// Records `v` as `flag`'s value for `feature`: a second for one feature
+/// is an error (two values of one change would be applied one on the
+/// other, or the last taken unsaid: hunt80, hunt81).
+fn once<'v>(
+    seen: &mut std::collections::BTreeMap<String, &'v String>,
+    flag: &str,
+    feature: &str,
+    v: &'v String,
+) -> Result<()> {
+    if let Some(earlier) = seen.insert(feature.to_string(), v) {
+        bail!("--{flag} {v:?}: feature {feature:?} already has --{flag} {earlier:?}; give one per feature");
+    }
+    Ok(())
+}
+
 impl WhatifArgs {
     fn levers(&self, catalog: &tokenaudit_core::pricing::Catalog) -> Result<Vec<Lever>> {
         let mut levers = Vec::new();
@@ -134,37 +149,33 @@ impl WhatifArgs {
         }
         // The reads first, each checked (hunt80: a bad share was said to
         // lack its --cache-hit, and a second one for a feature passed).
-        let mut hits: std::collections::BTreeMap<String, (f64, &String)> = Default::default();
+        let mut seen = Default::default();
+        let mut hits: Vec<(String, f64)> = Vec::new();
         for v in &self.cache_hit {
             let (feature, share) = share("cache-hit", v)?;
-            if let Some((_, earlier)) = hits.insert(feature.clone(), (share, v)) {
-                bail!("--cache-hit {v:?}: feature {feature:?} already has --cache-hit {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "cache-hit", &feature, v)?;
+            hits.push((feature, share));
         }
-        let mut writes: std::collections::BTreeMap<String, (f64, bool, &String)> =
-            Default::default();
+        let mut seen = Default::default();
+        let mut writes: std::collections::BTreeMap<String, (f64, bool)> = Default::default();
         for v in &self.cache_write {
             let (text, write_1h) = match v.strip_suffix("@1h") {
                 Some(t) => (t, true),
                 None => (v.as_str(), false),
             };
             let (feature, w) = share("cache-write", text)?;
-            let Some(&(hit, _)) = hits.get(&feature) else {
+            let Some(&(_, hit)) = hits.iter().find(|(f, _)| *f == feature) else {
                 bail!("--cache-write {v:?}: give the feature's --cache-hit too (the writes are of the prefix it reads)");
             };
             // (hunt78: the cut to what the reads leave was silent.)
             if hit + w > 1.0 + 1e-9 {
                 bail!("--cache-write {v:?}: with --cache-hit {feature}={hit}, more than all of the feature's input; reads and writes add up to at most 1");
             }
-            if let Some((_, _, earlier)) = writes.insert(feature.clone(), (w, write_1h, v)) {
-                bail!("--cache-write {v:?}: feature {feature:?} already has --cache-write {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "cache-write", &feature, v)?;
+            writes.insert(feature, (w, write_1h));
         }
-        for v in &self.cache_hit {
-            let (feature, share) = share("cache-hit", v)?;
-            let (write_share, write_1h) = writes
-                .get(&feature)
-                .map_or((0.0, false), |&(w, h, _)| (w, h));
+        for (feature, share) in hits {
+            let (write_share, write_1h) = writes.get(&feature).copied().unwrap_or((0.0, false));
             levers.push(Lever::PromptCache {
                 feature,
                 model: None,
@@ -174,26 +185,22 @@ impl WhatifArgs {
                 days: vec![],
             });
         }
-        let mut cached = std::collections::BTreeMap::new();
+        let mut seen = Default::default();
         for v in &self.response_cache {
             let (feature, hit_rate) = share("response-cache", v)?;
             // Two rates for one feature's cache would be added (the
             // findings' caches answer other calls).
-            if let Some(earlier) = cached.insert(feature.clone(), v.clone()) {
-                bail!("--response-cache {v:?}: feature {feature:?} already has --response-cache {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "response-cache", &feature, v)?;
             levers.push(Lever::ResponseCache {
                 feature,
                 model: None,
                 hit_rate,
             });
         }
-        let mut trimmed = std::collections::BTreeMap::new();
+        let mut seen = Default::default();
         for v in &self.trim_input {
             let (feature, fraction) = share("trim-input", v)?;
-            if let Some(earlier) = trimmed.insert(feature.clone(), v) {
-                bail!("--trim-input {v:?}: feature {feature:?} already has --trim-input {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "trim-input", &feature, v)?;
             levers.push(Lever::TrimInput {
                 feature,
                 model: None,
@@ -206,13 +213,10 @@ impl WhatifArgs {
                 model: None,
             });
         }
-        let mut capped = std::collections::BTreeMap::new();
+        let mut seen = Default::default();
         for v in &self.max_output {
             let (f, n) = pair("max-output", v)?;
-            // (hunt81: the second cap of a feature won, unsaid.)
-            if let Some(earlier) = capped.insert(f.to_string(), v) {
-                bail!("--max-output {v:?}: feature {f:?} already has --max-output {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "max-output", f, v)?;
             let tokens: u64 = n
                 .parse()
                 .with_context(|| format!("--max-output {v:?}: {n} is not a token count"))?;
@@ -222,12 +226,10 @@ impl WhatifArgs {
                 tokens,
             });
         }
-        let mut avoided = std::collections::BTreeMap::new();
+        let mut seen = Default::default();
         for v in &self.avoid_failures {
             let (feature, fraction) = share("avoid-failures", v)?;
-            if let Some(earlier) = avoided.insert(feature.clone(), v) {
-                bail!("--avoid-failures {v:?}: feature {feature:?} already has --avoid-failures {earlier:?}; give one per feature");
-            }
+            once(&mut seen, "avoid-failures", &feature, v)?;
             levers.push(Lever::AvoidFailures {
                 feature,
                 model: None,
