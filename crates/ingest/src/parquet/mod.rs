@@ -955,13 +955,15 @@ pub(crate) fn head_json(file: &ParquetFile, n: usize) -> Result<Vec<u8>, Parquet
         // A group that does not decode is passed over (its rows are
         // rejected when read): the file's format is told from the next
         // (hunt78: a damaged first group made the whole file unreadable).
-        let first = file.row_group(rg, &leaves, left).and_then(|mut g| {
-            g.next().transpose().and_then(|b| {
-                b.map(|b| batch_rows_json(&b).map_err(|e| file.corrupt(rg, e)))
-                    .transpose()
-            })
-        });
-        match first {
+        let first = || -> Result<Option<Vec<_>>, ParquetError> {
+            let Some(batch) = file.row_group(rg, &leaves, left)?.next() else {
+                return Ok(None);
+            };
+            Ok(Some(
+                batch_rows_json(&batch?).map_err(|e| file.corrupt(rg, e))?,
+            ))
+        };
+        match first() {
             Ok(Some(rows)) => {
                 left -= rows.len().min(left);
                 for row in rows {

@@ -696,28 +696,10 @@ impl<S: RecordSink> Worker<S> {
             // damaged row group of 20,000 rows was "1 line rejected", the
             // file's lines 20,000 short): the footer gives its count.
             let rows = file.row_groups().nth(index).map_or(0, |(n, _)| n);
-            let lost = (first + rows).saturating_sub(next).max(1);
+            let lost = (first + rows).saturating_sub(next);
+            let lost = reject_rows(&mut self.rejects, source, next, lost, e.to_string());
             self.counts[0] += lost;
             self.counts[2] += lost;
-            let detail = if lost > 1 {
-                format!(
-                    "{lost} rows not read (rows {next} to {}): {e}",
-                    next + lost - 1
-                )
-            } else {
-                e.to_string()
-            };
-            self.rejects.add(
-                source,
-                RejectSample {
-                    file: String::new(),
-                    line: next,
-                    reason: RejectReason::TruncatedFile,
-                    detail,
-                },
-            );
-            self.rejects
-                .add_count(source, RejectReason::TruncatedFile, lost - 1);
         }
     }
 
@@ -1438,27 +1420,7 @@ fn produce_parquet_lines(
         // reader counts them.
         Ok(stats) => {
             for (first, lost, why) in stats.bad_groups {
-                let lost = lost.max(1);
-                let detail = if lost > 1 {
-                    format!(
-                        "{lost} rows not read (rows {} to {}): {why}",
-                        first + 1,
-                        first + lost
-                    )
-                } else {
-                    why
-                };
-                rejects.add(
-                    index,
-                    RejectSample {
-                        file: String::new(),
-                        line: first + 1,
-                        reason: RejectReason::TruncatedFile,
-                        detail,
-                    },
-                );
-                rejects.add_count(index, RejectReason::TruncatedFile, lost - 1);
-                rejects.unread_lines += lost;
+                rejects.unread_lines += reject_rows(rejects, index, first + 1, lost, why);
             }
         }
         Err(e) => file_reject(
@@ -1469,6 +1431,32 @@ fn produce_parquet_lines(
             e.to_string(),
         ),
     }
+}
+
+/// Rejects the `lost` rows (at least one) of a Parquet row group that did
+/// not decode, from row `first` (1-based): one sample there, every row
+/// counted. Returns how many rows were rejected.
+fn reject_rows(rejects: &mut Rejects, source: usize, first: u64, lost: u64, why: String) -> u64 {
+    let lost = lost.max(1);
+    let detail = if lost > 1 {
+        format!(
+            "{lost} rows not read (rows {first} to {}): {why}",
+            first + lost - 1
+        )
+    } else {
+        why
+    };
+    rejects.add(
+        source,
+        RejectSample {
+            file: String::new(),
+            line: first,
+            reason: RejectReason::TruncatedFile,
+            detail,
+        },
+    );
+    rejects.add_count(source, RejectReason::TruncatedFile, lost - 1);
+    lost
 }
 
 /// The reject of a line the CSV reader wrote for a row it could not read
