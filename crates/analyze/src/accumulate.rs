@@ -460,12 +460,22 @@ impl Accumulator<'_> {
     /// with a fast mode of its own does not price it there (hunt80: a
     /// gpt-5 "fast" call routed to Claude Opus 5 at twice its priority
     /// call's price).
-    fn group_tier(&self, r: &CallRecord<'_>) -> Option<ServiceTier> {
+    fn group_tier(&mut self, r: &CallRecord<'_>) -> Option<ServiceTier> {
         match r.service_tier {
             _ if r.is_batch() => None,
             Some(ServiceTier::Fast) => {
-                let id = self.catalog.resolve(r.provider.as_deref(), &r.model);
-                let own = id.is_some_and(|id| self.catalog.model(id).fast_multiplier.is_some());
+                // Resolved once per logged model (a Claude Code session in
+                // fast mode is fast on every call).
+                let key = (
+                    self.labels.intern(r.provider.as_deref().unwrap_or("")),
+                    self.labels.intern(&r.model),
+                );
+                let catalog = self.catalog;
+                let own = *self.fast_own.entry(key).or_insert_with(|| {
+                    catalog
+                        .resolve(r.provider.as_deref(), &r.model)
+                        .is_some_and(|id| catalog.model(id).fast_multiplier.is_some())
+                });
                 Some(if own {
                     ServiceTier::Fast
                 } else {
@@ -550,6 +560,9 @@ pub struct Accumulator<'c> {
     /// Which model prices a call whose response names another one (a
     /// memo: neither merged nor encoded).
     served: ServedModels,
+    /// Whether a (logged provider, logged model) has a fast mode of its own
+    /// (see [`Accumulator::group_tier`]; a memo: neither merged nor encoded).
+    fast_own: rustc_hash::FxHashMap<(Label, Label), bool>,
     /// Scratch text for tag keys (`key=value`).
     key_buf: String,
     /// The labels of the group keys, the cells and the previous period.
@@ -685,6 +698,7 @@ impl<'c> Accumulator<'c> {
             catalog,
             config,
             served: ServedModels::default(),
+            fast_own: Default::default(),
             key_buf: String::new(),
             labels: Labels::default(),
             groups: GroupTable::default(),
@@ -900,6 +914,7 @@ impl<'c> Accumulator<'c> {
             catalog: _,
             config: _,
             served,
+            fast_own,
             key_buf,
             labels,
             groups,
@@ -934,6 +949,7 @@ impl<'c> Accumulator<'c> {
             catalog,
             config,
             served,
+            fast_own,
             key_buf,
             labels,
             groups,
@@ -1432,6 +1448,7 @@ impl RecordSink for Accumulator<'_> {
         let day = r.timestamp.map(|t| t.date_naive());
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         let route = crate::route::template(label(&r.route));
+        let tier = self.group_tier(r);
         let text = KeyText {
             provider: r.provider.as_deref().unwrap_or(""),
             model: &r.model,
@@ -1440,7 +1457,7 @@ impl RecordSink for Accumulator<'_> {
             team: label(&r.team),
             day,
             batch: r.is_batch(),
-            tier: self.group_tier(r),
+            tier,
         };
         let hash = text.hash();
         let catalog = self.catalog;
