@@ -209,6 +209,9 @@ fn litellm_spend_logs_read_by_the_gateway_reader() {
     assert_eq!(usd(&row(&r, "team", "team-support")["cost"]), "0.005175");
     assert_eq!(usd(&row(&r, "user", "internal-user-7")["cost"]), "0.005175");
     assert_eq!(row(&r, "model", "gpt-4o-mini")["failed_calls"], 1);
+    // What failed, from `metadata.error_information`: its class.
+    assert_eq!(r["audit"]["failures"][0]["key"], "RateLimitError");
+    assert_eq!(r["audit"]["failures"][0]["failed_calls"], 1);
     let tags: Vec<&str> = r["audit"]["tags"]
         .as_array()
         .unwrap()

@@ -25,7 +25,8 @@
 //! - outcome: `status` (text or HTTP code), `http_status`, `status_code`,
 //!   `statusCode` and `httpStatus` at the top (a failure's code, 400 to
 //!   599, when no other key gives the status),
-//!   `error` (text or `{type|code}`), `error_type`, `error_kind`; `attempt`;
+//!   `error` (text or `{type|code}`), `error_type`, `error_kind`, LiteLLM's
+//!   `metadata.error_information` (`{error_class|error_code}`); `attempt`;
 //!   `finish_reason`, `stop_reason`, `finishReason`, also in the first of
 //!   `choices` (OpenAI) or `candidates` (Gemini; not in Parquet's lists);
 //!   `max_tokens`, `max_output_tokens`,
@@ -748,6 +749,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         17 => match key {
+            // LiteLLM's spend logs: `metadata.error_information`.
+            "error_information" => Field::Error,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`).
             "cachedInputTokens" => Field::UsageKey,
@@ -1013,7 +1016,13 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
         // An `error` object's kind after a key that names one.
         Field::ErrorKind | Field::Error => (
             Ranked::ErrorKind,
-            &["error_type", "error_kind", "error_code", "error"],
+            &[
+                "error_type",
+                "error_kind",
+                "error_code",
+                "error",
+                "error_information",
+            ],
         ),
         Field::Attempt => (
             Ranked::Attempt,
@@ -1112,7 +1121,7 @@ fn field_by_meaning(key: &str) -> Field {
         "status" => Field::Status,
         "http_status" | "status_code" | "http_status_code" | "response_status" => Field::HttpStatus,
         "statusCode" | "httpStatus" => Field::HttpStatusCamel,
-        "error" => Field::Error,
+        "error" | "error_information" => Field::Error,
         "error_type" | "error_kind" | "error_code" => Field::ErrorKind,
         "attempt" | "attempt_number" | "retry_attempt" => Field::Attempt,
         "retry_of" | "retry_of_request_id" | "retried_request_id" => Field::RetryOf,
@@ -2114,15 +2123,16 @@ impl<'de> Deserialize<'de> for ErrorField<'de> {
                 Ok(error_kind(Scalar::Container))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut kind = Lenient::Missing;
+                let mut kind = KindByRank::default();
                 while let Some(key) = map.next_key::<LStr<'de>>()? {
-                    if is_error_kind_key(&key.0) && !kind.is_present() {
-                        kind = map.next_value::<LStr<'de>>()?.0;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                    match error_kind_key_rank(&key.0) {
+                        Some(rank) => kind.offer(rank, map.next_value::<LStr<'de>>()?.0),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(error_object_kind(kind))
+                Ok(error_object_kind(kind.kind))
             }
         }
         d.deserialize_any(V).map(|v| ErrorField(LStr(v)))
@@ -2161,9 +2171,39 @@ fn error_of_text(text: &str) -> Option<Lenient<Cow<'static, str>>> {
     })
 }
 
-/// In an `error` object, `type` or `code` names the kind.
-fn is_error_kind_key(key: &Lenient<Cow<'_, str>>) -> bool {
-    matches!(key, Lenient::Value(k) if k == "type" || k == "code")
+/// In an `error` object, the keys that name its kind, best first: `type`
+/// (OpenAI's, Anthropic's), LiteLLM's `error_class` (in its spend logs'
+/// `metadata.error_information`), `code`, LiteLLM's `error_code`. The best
+/// one present wins, whatever the key order (a Parquet struct's children
+/// come sorted by name).
+pub(crate) fn error_kind_key_rank(key: &Lenient<Cow<'_, str>>) -> Option<u8> {
+    match key {
+        Lenient::Value(k) => match &**k {
+            "type" => Some(0),
+            "error_class" => Some(1),
+            "code" => Some(2),
+            "error_code" => Some(3),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An `error` object's kind so far: the value of its best-ranked kind key
+/// that holds one.
+#[derive(Default)]
+pub(crate) struct KindByRank<'a> {
+    pub(crate) kind: Lenient<Cow<'a, str>>,
+    rank: u8,
+}
+
+impl<'a> KindByRank<'a> {
+    pub(crate) fn offer(&mut self, rank: u8, value: Lenient<Cow<'a, str>>) {
+        if value.is_present() && (!self.kind.is_present() || rank < self.rank) {
+            self.kind = value;
+            self.rank = rank;
+        }
+    }
 }
 
 /// An `error` object without a usable `type`/`code` is still an error.
@@ -3303,16 +3343,15 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
         return Ok(error_kind(s.scalar()?));
     }
     s.begin_object()?;
-    let mut kind = Lenient::Missing;
+    let mut kind = KindByRank::default();
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
-        if is_error_kind_key(&Scalar::Str(key).label()) && !kind.is_present() {
-            kind = s.scalar()?.label();
-        } else {
-            s.skip_value()?;
+        match error_kind_key_rank(&Scalar::Str(key).label()) {
+            Some(rank) => kind.offer(rank, s.scalar()?.label()),
+            None => s.skip_value()?,
         }
     }
-    Ok(error_object_kind(kind))
+    Ok(error_object_kind(kind.kind))
 }
 
 /// Whether a `metadata` key and value make a tag: a label, not prompt or
@@ -3446,7 +3485,8 @@ pub static BUILTIN: Builtin = Builtin {
          generateContent responses (modelVersion, createTime), and LiteLLM\n\
          spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
          metadata.user_api_key_alias, metadata.usage_object, request_tags,\n\
-         status; model_group when model is empty, and a model_id that is a\n\
+         status, metadata.error_information's error_class as the failure's\n\
+         kind; model_group when model is empty, and a model_id that is a\n\
          deployment's hash is no model).\n\
          Common names for the other fields: timestamp/created_at/ts,\n\
          feature, route/endpoint, team, user/user_id, session/session_id,\n\
@@ -3933,6 +3973,33 @@ mod tests {
             assert_eq!(r.logged_cost.map(|m| m.picos()), Some(picos), "{cost}");
             assert_eq!(r.unread_field, None);
         }
+    }
+
+    /// LiteLLM's spend logs say what failed in `metadata.error_information`
+    /// (its class and code): the failure's kind, not a bare `error`. In an
+    /// error object the kind key that ranks first names it, whatever the
+    /// key order (`type` before `code`: a JSON line read as the Parquet
+    /// row, whose struct fields come sorted, is read).
+    #[test]
+    fn litellms_error_information_and_an_error_objects_kind_keys_by_rank() {
+        let litellm = r#"{"request_id":"r1","call_type":"acompletion","startTime":"2026-10-01T10:00:00Z","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":0,"completion_tokens":0,"spend":0.0,"status":"failure","metadata":{"user_api_key_team_alias":"core","error_information":{"error_code":"429","error_class":"RateLimitError","llm_provider":"openai","traceback":"Traceback (most recent call last): ...","error_message":"litellm.RateLimitError: You exceeded your current quota"}}}"#;
+        let code_first = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":0},"status":400,"error":{"code":"context_length_exceeded","message":"too long","type":"invalid_request_error"}}"#;
+        let class_only = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":0},"status":"failure","metadata":{"error_information":{"error_code":"","error_class":"Timeout"}}}"#;
+        for (line, kind) in [
+            (litellm, "RateLimitError"),
+            (code_first, "invalid_request_error"),
+            (class_only, "Timeout"),
+        ] {
+            let serde = parse_line(line.as_bytes()).unwrap();
+            let scan = parse_line_str(line).unwrap();
+            assert_eq!(serde.error_kind.as_deref(), Some(kind), "{line}");
+            assert_eq!(scan.error_kind.as_deref(), Some(kind), "{line}");
+            assert_eq!(scan.effective_status(), CallStatus::Error);
+        }
+        // The team is still read beside it, and no tag holds the traceback.
+        let r = rec(litellm);
+        assert_eq!(r.team.as_deref(), Some("core"));
+        assert!(r.tags.is_empty(), "{:?}", r.tags);
     }
 
     /// A provider's response given as JSON text without its usage (the

@@ -285,14 +285,21 @@ impl Builder {
                     // Any other value is read and ignored.
                 }
                 (Field::Error, DataType::Struct(children)) => {
-                    let mut parts = Vec::new();
+                    // The kind keys' columns, best ranked first (the
+                    // first with a value names the kind, as in JSON).
+                    let mut ranked = Vec::new();
                     for child in sorted(children, node.first_leaf)? {
                         let k = child.field.name();
-                        if (k == "code" || k == "type") && !is_binary(child.field.data_type()) {
-                            let child_path = [path.clone(), vec![k.clone()]].concat();
-                            parts.push(self.column(child_path, &child, false)?);
+                        let key = Lenient::Value(Cow::Borrowed(k.as_str()));
+                        if let Some(r) = gateway::error_kind_key_rank(&key) {
+                            if !is_binary(child.field.data_type()) {
+                                let child_path = [path.clone(), vec![k.clone()]].concat();
+                                ranked.push((r, self.column(child_path, &child, false)?));
+                            }
                         }
                     }
+                    ranked.sort_unstable();
+                    let parts = ranked.into_iter().map(|(_, c)| c).collect();
                     let whole = self.column(path, &node, false)?;
                     let rank = gateway::rank(Field::Error, name.as_bytes(), scope, depth);
                     self.plan

@@ -317,11 +317,37 @@ fn nested_struct_columns() {
             Arc::new(ArrowField::new("feature", DataType::Utf8, true)),
             strings(&[Some("chat"), None, None, None, None, None]),
         ),
+        (
+            // LiteLLM's spend logs: the failure's class and code.
+            Arc::new(ArrowField::new(
+                "error_information",
+                DataType::Struct(Fields::from(vec![
+                    ArrowField::new("error_code", DataType::Utf8, true),
+                    ArrowField::new("error_class", DataType::Utf8, true),
+                ])),
+                true,
+            )),
+            arr(StructArray::from(vec![
+                (
+                    Arc::new(ArrowField::new("error_code", DataType::Utf8, true)),
+                    strings(&[None, None, Some("429"), None, None, None]),
+                ),
+                (
+                    Arc::new(ArrowField::new("error_class", DataType::Utf8, true)),
+                    strings(&[None, None, Some("RateLimitError"), None, None, None]),
+                ),
+            ])),
+        ),
     ]);
     let error = StructArray::from(vec![
         (
             Arc::new(ArrowField::new("message", DataType::Utf8, true)),
             strings(&[None, Some("rate limited"), None, None, Some("x"), None]),
+        ),
+        (
+            // Before `type`, which names the kind whatever the order.
+            Arc::new(ArrowField::new("code", DataType::Utf8, true)),
+            strings(&[None, Some("429"), None, None, None, None]),
         ),
         (
             Arc::new(ArrowField::new("type", DataType::Utf8, true)),
@@ -426,6 +452,7 @@ fn nested_struct_columns() {
         got[0]
     );
     assert!(got[1].contains("rate_limit_error"), "{}", got[1]);
+    assert!(got[2].contains("\"RateLimitError\""), "{}", got[2]);
 }
 
 /// Timestamps as strings, epoch integers and unzoned microseconds; tags as
