@@ -216,11 +216,13 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.scope == Scope::Choices {
-            seq.next_element_seed(LineSeed {
-                line: self.line,
+            let l = self.line;
+            let first = seq.next_element_seed(LineSeed {
+                line: &mut *l,
                 scope: Scope::Nested,
                 depth: self.depth,
             })?;
+            l.choice_seen |= first.is_some();
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
@@ -266,12 +268,14 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(kind) = v.0 {
                         l.stream_event |= is_stream_event(&kind);
+                        l.stream_chunk |= kind == "chat.completion.chunk";
                     }
                 }
                 Field::HostGroq | Field::HostCerebras => {
                     // The scanner's test, on the value's text.
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
                     l.host = l.host.or(f.host_of(Some(&raw)));
+                    groq_usage(l, f, &raw, self.depth);
                 }
                 Field::Model => fill!(model, Model, LStr<'de>)?,
                 Field::Feature => fill!(feature, Feature, LStr<'de>)?,
@@ -809,6 +813,9 @@ pub(crate) fn field(key: &str) -> Field {
         },
         23 => match key {
             "cache_read_input_tokens" => Field::UsageKey,
+            // DeepSeek's usage spread into the line (hunt82: its cache
+            // hits were billed as uncached input).
+            "prompt_cache_hit_tokens" => Field::UsageKey,
             "user_api_key_team_alias" => Field::Team,
             "native_tokens_reasoning" => Field::UsageKey,
             "cachedContentTokenCount" => Field::UsageKey,
@@ -1138,6 +1145,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "input_tokens"
         | "output_tokens"
         | "cache_read_input_tokens"
+        | "prompt_cache_hit_tokens"
         | "cache_creation_input_tokens"
         | "cached_tokens"
         | "reasoning_tokens"
@@ -1738,6 +1746,15 @@ fn is_summed(key: &str, raw: &str) -> bool {
             let t = raw.trim_matches('"');
             raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
         }
+    }
+}
+
+/// A streamed Groq call's usage is in its last chunk's `x_groq.usage`
+/// (hunt82: the call was lost, every chunk "without usage"): read where
+/// the line has none, as a body's.
+fn groq_usage(l: &mut RawLine<'_>, f: Field, raw: &str, depth: u8) {
+    if f == Field::HostGroq && depth < 3 && raw.contains("\"usage\"") {
+        nested_from_text(l, raw, Scope::Nested, depth + 1);
     }
 }
 
@@ -2622,11 +2639,13 @@ fn scan_map<'a, K: TopKeys>(
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
                     l.stream_event |= is_stream_event(&kind);
+                    l.stream_chunk |= kind == "chat.completion.chunk";
                 }
             }
             Field::HostGroq | Field::HostCerebras => {
                 let raw = s.raw_value()?.unwrap_or("");
                 l.host = l.host.or(f.host_of(Some(raw)));
+                groq_usage(l, f, raw, depth);
             }
             Field::Model => read!(model, Model, Scanner::label)?,
             Field::Feature => read!(feature, Feature, Scanner::label)?,
@@ -2953,6 +2972,7 @@ fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan
             s.skip_value()?;
         } else {
             read = true;
+            l.choice_seen = true;
             scan_nested(s, l, Scope::Nested, depth)?;
         }
     }
@@ -2999,6 +3019,7 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {
                 l.stream_event |= is_stream_event(&kind);
+                l.stream_chunk |= kind == "chat.completion.chunk";
             }
         }
         // A column's JSON text (CSV), or an object or id whose keys are not
@@ -3972,6 +3993,57 @@ mod tests {
             let r = rec(&text);
             assert_eq!(r.logged_cost.map(|m| m.picos()), Some(picos), "{cost}");
             assert_eq!(r.unread_field, None);
+        }
+    }
+
+    /// Streams logged chunk by chunk (hunt82): xAI and Perplexity put the
+    /// usage so far in every chunk, so only the chunk with the
+    /// finish_reason is the call (each was one: 3.8× the bill); OpenAI's
+    /// usage chunk comes after the last choice, with none; Groq's last
+    /// chunk has its usage in `x_groq.usage` (the call was lost). And
+    /// DeepSeek's cache hits spread into the line are cached reads.
+    #[test]
+    fn stream_chunks_with_running_usage_groqs_last_chunk_and_deepseeks_hits() {
+        let chunk = |finish: &str, out: u32| {
+            format!(
+                r#"{{"id":"c1","object":"chat.completion.chunk","created":1790841600,"model":"grok-3","choices":[{{"index":0,"delta":{{"content":"x"}},"finish_reason":{finish}}}],"usage":{{"prompt_tokens":38000,"completion_tokens":{out},"total_tokens":{}}}}}"#,
+                38000 + out
+            )
+        };
+        let openai_last = r#"{"id":"c2","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}"#;
+        let openai_usage = r#"{"id":"c2","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,"total_tokens":105}}"#;
+        let groq_last = r#"{"id":"c3","object":"chat.completion.chunk","created":1790841600,"model":"llama-3.3-70b-versatile","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.01,"prompt_tokens":10000,"prompt_time":0.1,"completion_tokens":500,"completion_time":0.5,"total_tokens":10500,"total_time":0.6}}}"#;
+        let deepseek = r#"{"timestamp":"2026-10-01T10:00:00Z","model":"deepseek-chat","prompt_tokens":10000,"completion_tokens":2000,"prompt_cache_hit_tokens":6400,"prompt_cache_miss_tokens":3600}"#;
+        for line in [chunk("null", 1), chunk("null", 3), openai_last.to_string()] {
+            assert_eq!(
+                parse_line(line.as_bytes()).unwrap_err().reason,
+                RejectReason::NotACall,
+                "{line}"
+            );
+            assert_eq!(
+                parse_line_str(&line).unwrap_err().reason,
+                RejectReason::NotACall,
+                "{line}"
+            );
+        }
+        let last = chunk("\"stop\"", 4);
+        for (line, input, output, cached, provider) in [
+            (last.as_str(), 38000, 4, 0, None),
+            (openai_usage, 100, 5, 0, None),
+            (groq_last, 10000, 500, 0, Some("groq")),
+            (deepseek, 10000, 2000, 6400, None),
+        ] {
+            for r in [
+                parse_line(line.as_bytes()).unwrap(),
+                parse_line_str(line).unwrap(),
+            ] {
+                assert_eq!(
+                    (r.usage.input, r.usage.output, r.usage.cached_read),
+                    (input, output, cached),
+                    "{line}"
+                );
+                assert_eq!(r.provider.as_deref(), provider, "{line}");
+            }
         }
     }
 
