@@ -174,6 +174,64 @@ fn a_users_file_with_a_report_name_is_never_replaced() {
     assert_eq!(env.report()["audit"]["totals"]["calls"], 1);
 }
 
+/// A user's own picture named as a chart is not replaced by a `--format
+/// png` run (hunt84: it was, unsaid, though `audit.md` was refused); the
+/// charts a run wrote, which say so in a `tEXt` chunk, are replaced by the
+/// next one, as are charts of an earlier version (their header is the
+/// encoder's own).
+#[test]
+fn a_users_picture_named_as_a_chart_is_never_replaced() {
+    let env = Env::new();
+    env.write("calls.jsonl", good(3));
+    let png = |dir: &str| {
+        env.cmd()
+            .args([
+                "audit",
+                "calls.jsonl",
+                "--format",
+                "png",
+                "--quiet",
+                "--out",
+                dir,
+            ])
+            .output()
+            .unwrap()
+    };
+    // Its own charts, with no other report beside them, are replaced.
+    let out = png("charts");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let name = snapshot(&env.path("charts")).into_keys().next().unwrap();
+    assert!(name.starts_with("audit-chart-"), "{name}");
+    let chart = std::fs::read(env.path("charts").join(&name)).unwrap();
+    assert_eq!(&chart[37..49], b"tEXtSoftware");
+    let out = png("charts");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A chart of an earlier version: the same header, no `tEXt` chunk.
+    let mut old = chart[..33].to_vec();
+    old.extend_from_slice(&chart[64..]);
+    std::fs::write(env.path("charts").join(&name), &old).unwrap();
+    let out = png("charts");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(env.path("charts").join(&name)).unwrap(),
+        chart
+    );
+    // A user's file of that name is kept, and nothing is written.
+    env.write(&format!("mine/{name}"), "our own notes, not a picture\n");
+    let out = png("mine");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{name} is not a tokenaudit report")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&env.path("mine")).len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(env.path("mine").join(&name)).unwrap(),
+        "our own notes, not a picture\n"
+    );
+}
+
 /// Every file of a full report set (a window, so the change table too, and
 /// FOCUS) is recognised as tokenaudit's: a second run into the same folder
 /// replaces them all.

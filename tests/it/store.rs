@@ -2899,3 +2899,40 @@ fn a_log_compressed_after_it_was_ingested_is_not_counted_twice() {
     let said = ingest(&env, &["logs"]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
 }
+
+/// `--store s3://…` in a build without the `cluster` feature: the audit
+/// does not suggest ingesting to the URL, and an ingest to a URL is
+/// refused, not made a local folder `s3:/bucket/…` that a later audit
+/// reads as the bucket (hunt84).
+#[test]
+fn a_store_url_is_never_made_a_local_folder() {
+    let env = Env::new();
+    env.write("logs/calls.jsonl", call(1, 9, "chat", 100, 10, "r1") + "\n");
+    let out = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "s3://acme/store", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not an object store URL"), "{err}");
+    assert!(!env.path("s3:").exists());
+    if cfg!(not(feature = "cluster")) {
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "--store",
+                "s3://acme/store",
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("`cluster` feature"), "{err}");
+        assert!(!err.contains("--store s3://acme/store`"), "{err}");
+    }
+}

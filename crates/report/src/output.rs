@@ -57,10 +57,8 @@ impl ReportSet {
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(name);
         // (`focus.parquet` is tokenaudit's when a report file of this
-        // folder that says so is beside it; the charts' names are
-        // tokenaudit's alone, and a `--format png` run writes no other.)
+        // folder that says so is beside it; a chart says so itself.)
         if tokenaudit_ingest::source::is_report_name(name)
-            && !name.ends_with(".png")
             && fs::metadata(&path).is_ok_and(|m| m.is_file())
             && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
         {

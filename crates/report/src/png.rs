@@ -179,6 +179,9 @@ pub fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
 
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut out, b"IHDR", &ihdr);
+    // Says who wrote the chart, so a later run replaces it and never a
+    // user's own picture of the same name (hunt84).
+    chunk(&mut out, b"tEXt", b"Software\0tokenaudit");
     chunk(&mut out, b"IDAT", &idat);
     chunk(&mut out, b"IEND", &[]);
     out
@@ -203,11 +206,14 @@ mod tests {
         assert_eq!(&png[8..16], b"\0\0\0\x0dIHDR");
         assert_eq!(&png[16..29], &[0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
         assert!(png.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"));
+        // The writer's name, as a report's other files say it.
+        assert_eq!(&png[33..56], b"\0\0\0\x13tEXtSoftware\0tokenaudit");
         // The filtered row: Sub filter, red, then blue minus red per byte.
-        let idat_len = u32::from_be_bytes(png[33..37].try_into().unwrap()) as usize;
+        assert_eq!(&png[68..72], b"IDAT");
+        let idat_len = u32::from_be_bytes(png[64..68].try_into().unwrap()) as usize;
         let mut row = Vec::new();
         use std::io::Read;
-        flate2::read::ZlibDecoder::new(&png[41..41 + idat_len])
+        flate2::read::ZlibDecoder::new(&png[72..72 + idat_len])
             .read_to_end(&mut row)
             .unwrap();
         assert_eq!(row, [1, 255, 0, 0, 1, 0, 255]);

@@ -104,7 +104,11 @@ fn not_a_store_why(path: &std::path::Path) -> &'static str {
 /// What to do: a folder of logs is audited as logs or ingested into a
 /// store of its own; anything else can become a store by an ingest.
 fn not_a_store_hint(path: &std::path::Path) -> String {
-    if crate::layout::holds_logs(path) {
+    if path.to_str().is_some_and(|s| s.contains("://")) {
+        // No ingest writes to a URL; a build without the `cluster` feature
+        // reads none.
+        "; a store URL is read with `--engine` in a build with the `cluster` feature (docs/cluster.md); a store is made by `tokenaudit ingest LOGS --store DIR` in a folder, then copied to the object store".to_string()
+    } else if crate::layout::holds_logs(path) {
         format!(
             "; it holds logs: audit them with `tokenaudit audit {0}`, or keep them in a store of their own with `tokenaudit ingest {0} --store STORE`",
             path.display()

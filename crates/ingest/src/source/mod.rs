@@ -149,8 +149,8 @@ pub struct LeftOut {
 /// Whether `path` is a file a tokenaudit report wrote: named as one and
 /// beginning as one (`audit.json`'s `tokenaudit.` schema, a table header
 /// of the report's columns in `audit-*.csv` and `focus.csv`, the Markdown's
-/// and the HTML's `tokenaudit` line), or `focus.parquet` and the
-/// `audit-chart-*.png` charts beside such a file. A user's log named
+/// and the HTML's `tokenaudit` line, the `audit-chart-*.png` charts'
+/// `tEXt` chunk), or `focus.parquet` beside such a file. A user's log named
 /// `audit-2025.csv` has no such header, so it is read.
 pub fn is_tokenaudit_report(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -159,9 +159,12 @@ pub fn is_tokenaudit_report(path: &Path) -> bool {
     if !is_report_name(name) {
         return false;
     }
-    if name == "focus.parquet" || name.ends_with(".png") {
-        let beside = |n: &str| path.parent().is_some_and(|d| headed_report(&d.join(n)));
+    let beside = |n: &str| path.parent().is_some_and(|d| headed_report(&d.join(n)));
+    if name == "focus.parquet" {
         return beside("audit.json") || beside("focus.csv") || beside("audit.md");
+    }
+    if name.ends_with(".png") {
+        return our_chart(path);
     }
     headed_report(path)
 }
@@ -175,6 +178,27 @@ pub fn is_report_name(name: &str) -> bool {
         "audit.md" | "audit.json" | "audit.html" | "focus.csv" | "focus.parquet"
     ) || (name.starts_with("audit-") && name.ends_with(".csv"))
         || (name.starts_with("audit-chart-") && name.ends_with(".png"))
+}
+
+/// Whether a PNG is one of tokenaudit's charts: its `tEXt` chunk names
+/// tokenaudit as its software, or (a chart written before charts said so)
+/// its header is the chart encoder's exactly: 960 pixels wide, 8-bit RGB,
+/// the pixels right after the header. A user's own picture of the same
+/// name is neither, and is never replaced (hunt84).
+fn our_chart(path: &Path) -> bool {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    if !head.starts_with(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR") || head.len() < 41 {
+        return false;
+    }
+    let software = b"\0\0\0\x13tEXtSoftware\0tokenaudit";
+    let before = head[16..20] == 960u32.to_be_bytes()
+        && head[24..29] == [8, 2, 0, 0, 0]
+        && &head[37..41] == b"IDAT";
+    head[33..].starts_with(software) || before
 }
 
 /// [`is_tokenaudit_report`] for a report file named as one that says what
