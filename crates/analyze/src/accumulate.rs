@@ -1204,16 +1204,10 @@ impl Accumulator<'_> {
         }
         let keyed = &mut self.keyed;
         let input_cost = || priced.map_or(Money::ZERO, |p| p.input + p.cached_read + p.cache_write);
-        // A failed call without input tokens holds no history (see TA102).
-        let no_history = status != CallStatus::Ok && r.usage.input == 0;
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
             self.via.add(Via::SessionTurn, 1);
             let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
-            // Counted as read with a turn, not a point of the session's fit.
-            let s = (!no_history)
-                .then(|| keyed.sessions.entry(key, SessionObs::default))
-                .flatten();
-            if let Some(s) = s {
+            if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
                 // Stored from 1 whether the log counts turns from 0 or 1
                 // (the slope and the number of turns do not change).
                 s.add(&call, turn.saturating_add(1), input_cost());

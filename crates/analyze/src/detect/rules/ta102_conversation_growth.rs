@@ -201,23 +201,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for (_, t) in long {
         let by_gap = t.grouping == Grouping::UserDay;
         let cell = per.entry(t.cell).or_default();
-        // A failed call without input tokens (refused before the prompt
-        // was read: a 429) holds no history: neither a point of the fit nor
-        // a turn of its own (hunt83: a turn's two 429s took the slope from
-        // 500 to 145 tokens a turn).
-        let kept: Vec<_>;
-        let calls = if t.calls.iter().any(|c| !c.ok() && c.input == 0) {
-            kept = t
-                .calls
-                .iter()
-                .filter(|c| c.ok() || c.input > 0)
-                .copied()
-                .collect();
-            &kept[..]
-        } else {
-            t.calls
-        };
-        each_session(calls, by_gap.then_some(gap_ms), &mut turns, |session| {
+        each_session(t.calls, by_gap.then_some(gap_ms), &mut turns, |session| {
             let mut s = SessionObs {
                 inferred: Some((session.source, by_gap)),
                 ..SessionObs::default()
