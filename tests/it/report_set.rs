@@ -206,10 +206,19 @@ fn a_users_picture_named_as_a_chart_is_never_replaced() {
     assert_eq!(&chart[37..49], b"tEXtSoftware");
     let out = png("charts");
     assert!(out.status.success(), "{}", stderr(&out));
-    // A chart of an earlier version: the same header, no `tEXt` chunk.
+    // A chart of an earlier version (no `tEXt` chunk) is replaced when a
+    // report of that run is beside it; alone, it is a picture like any
+    // user's (hunt85: one saved by Pillow has the same header).
     let mut old = chart[..33].to_vec();
     old.extend_from_slice(&chart[64..]);
     std::fs::write(env.path("charts").join(&name), &old).unwrap();
+    let out = png("charts");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(std::fs::read(env.path("charts").join(&name)).unwrap(), old);
+    env.write(
+        "charts/audit.md",
+        "# tokenaudit report\n\nPriced with the tokenaudit catalog 2026-11-01.\n",
+    );
     let out = png("charts");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(

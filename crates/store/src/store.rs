@@ -233,11 +233,13 @@ impl Store {
     pub fn create(root: &Path) -> Result<Store> {
         // `s3://bucket/prefix` would be made a local folder `s3:/bucket/…`
         // that later commands read as if it were the bucket (hunt84).
-        if root.to_str().is_some_and(|s| s.contains("://")) {
-            return Err(StoreError::Invalid(format!(
-                "--store {}: ingest writes a store folder on this machine, not an object store URL; ingest into a folder, then copy it to the object store (`aws s3 sync DIR {0}`), whose copy `audit --store {0} --engine …` reads in a build with the `cluster` feature (docs/cluster.md)",
-                root.display()
-            )));
+        if root
+            .to_str()
+            .is_some_and(|s| s.contains("://") && !s.starts_with("file://"))
+        {
+            return Err(StoreError::Invalid(
+                "ingest writes a store folder on this machine, not an object store URL: ingest into a folder, then copy the folder to the object store, where `audit --store URL --engine …` reads it in a build with the `cluster` feature (docs/cluster.md)".to_string(),
+            ));
         }
         let store = root.join(layout::COMMITS).is_dir();
         if root.is_file() || (!store && layout::holds_logs(root)) {

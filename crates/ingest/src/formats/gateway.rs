@@ -216,13 +216,11 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.scope == Scope::Choices {
-            let l = self.line;
-            let first = seq.next_element_seed(LineSeed {
-                line: &mut *l,
+            seq.next_element_seed(LineSeed {
+                line: self.line,
                 scope: Scope::Nested,
                 depth: self.depth,
             })?;
-            l.choice_seen |= first.is_some();
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
@@ -268,7 +266,6 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let v: LStr<'de> = map.next_value()?;
                     if let Lenient::Value(kind) = v.0 {
                         l.stream_event |= is_stream_event(&kind);
-                        l.stream_chunk |= kind == "chat.completion.chunk";
                     }
                 }
                 Field::HostGroq | Field::HostCerebras => {
@@ -2149,7 +2146,7 @@ impl<'de> Deserialize<'de> for ErrorField<'de> {
                         }
                     }
                 }
-                Ok(error_object_kind(kind.kind))
+                Ok(kind.kind())
             }
         }
         d.deserialize_any(V).map(|v| ErrorField(LStr(v)))
@@ -2210,15 +2207,29 @@ pub(crate) fn error_kind_key_rank(key: &Lenient<Cow<'_, str>>) -> Option<u8> {
 /// that holds one.
 #[derive(Default)]
 pub(crate) struct KindByRank<'a> {
-    pub(crate) kind: Lenient<Cow<'a, str>>,
+    kind: Lenient<Cow<'a, str>>,
     rank: u8,
+    /// A key of LiteLLM's `error_information` was met.
+    litellm: bool,
 }
 
 impl<'a> KindByRank<'a> {
     pub(crate) fn offer(&mut self, rank: u8, value: Lenient<Cow<'a, str>>) {
+        self.litellm |= rank % 2 == 1;
         if value.is_present() && (!self.kind.is_present() || rank < self.rank) {
             self.kind = value;
             self.rank = rank;
+        }
+    }
+
+    /// The object's kind: its best-ranked kind, else `error` (an error
+    /// object names a failure), but for LiteLLM's `error_information` of
+    /// empty fields, which its successful rows carry too (hunt85).
+    pub(crate) fn kind(self) -> Lenient<Cow<'a, str>> {
+        if self.litellm && !self.kind.is_present() {
+            Lenient::Missing
+        } else {
+            error_object_kind(self.kind)
         }
     }
 }
@@ -2639,7 +2650,6 @@ fn scan_map<'a, K: TopKeys>(
             Field::EventKind => {
                 if let Lenient::Value(kind) = s.label()? {
                     l.stream_event |= is_stream_event(&kind);
-                    l.stream_chunk |= kind == "chat.completion.chunk";
                 }
             }
             Field::HostGroq | Field::HostCerebras => {
@@ -2972,7 +2982,6 @@ fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan
             s.skip_value()?;
         } else {
             read = true;
-            l.choice_seen = true;
             scan_nested(s, l, Scope::Nested, depth)?;
         }
     }
@@ -3019,7 +3028,6 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         Field::EventKind => {
             if let Lenient::Value(kind) = v.label() {
                 l.stream_event |= is_stream_event(&kind);
-                l.stream_chunk |= kind == "chat.completion.chunk";
             }
         }
         // A column's JSON text (CSV), or an object or id whose keys are not
@@ -3372,7 +3380,7 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
             None => s.skip_value()?,
         }
     }
-    Ok(error_object_kind(kind.kind))
+    Ok(kind.kind())
 }
 
 /// Whether a `metadata` key and value make a tag: a label, not prompt or
@@ -3996,39 +4004,25 @@ mod tests {
         }
     }
 
-    /// Streams logged chunk by chunk (hunt82): xAI and Perplexity put the
-    /// usage so far in every chunk, so only the chunk with the
-    /// finish_reason is the call (each was one: 3.8× the bill); OpenAI's
-    /// usage chunk comes after the last choice, with none; Groq's last
-    /// chunk has its usage in `x_groq.usage` (the call was lost). And
-    /// DeepSeek's cache hits spread into the line are cached reads.
+    /// Groq's last streamed chunk has its usage in `x_groq.usage` (hunt82:
+    /// the call was lost, every chunk "without usage"); OpenAI's usage
+    /// chunk, after the last choice, is the call; DeepSeek's cache hits
+    /// spread into the line are cached reads (they were billed as input).
     #[test]
-    fn stream_chunks_with_running_usage_groqs_last_chunk_and_deepseeks_hits() {
-        let chunk = |finish: &str, out: u32| {
-            format!(
-                r#"{{"id":"c1","object":"chat.completion.chunk","created":1790841600,"model":"grok-3","choices":[{{"index":0,"delta":{{"content":"x"}},"finish_reason":{finish}}}],"usage":{{"prompt_tokens":38000,"completion_tokens":{out},"total_tokens":{}}}}}"#,
-                38000 + out
-            )
-        };
+    fn groqs_last_chunk_and_deepseeks_hits_spread_into_the_line() {
         let openai_last = r#"{"id":"c2","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}"#;
         let openai_usage = r#"{"id":"c2","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,"total_tokens":105}}"#;
         let groq_last = r#"{"id":"c3","object":"chat.completion.chunk","created":1790841600,"model":"llama-3.3-70b-versatile","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.01,"prompt_tokens":10000,"prompt_time":0.1,"completion_tokens":500,"completion_time":0.5,"total_tokens":10500,"total_time":0.6}}}"#;
         let deepseek = r#"{"timestamp":"2026-10-01T10:00:00Z","model":"deepseek-chat","prompt_tokens":10000,"completion_tokens":2000,"prompt_cache_hit_tokens":6400,"prompt_cache_miss_tokens":3600}"#;
-        for line in [chunk("null", 1), chunk("null", 3), openai_last.to_string()] {
-            assert_eq!(
-                parse_line(line.as_bytes()).unwrap_err().reason,
-                RejectReason::NotACall,
-                "{line}"
-            );
-            assert_eq!(
-                parse_line_str(&line).unwrap_err().reason,
-                RejectReason::NotACall,
-                "{line}"
-            );
-        }
-        let last = chunk("\"stop\"", 4);
+        assert_eq!(
+            parse_line(openai_last.as_bytes()).unwrap_err().reason,
+            RejectReason::NotACall
+        );
+        assert_eq!(
+            parse_line_str(openai_last).unwrap_err().reason,
+            RejectReason::NotACall
+        );
         for (line, input, output, cached, provider) in [
-            (last.as_str(), 38000, 4, 0, None),
             (openai_usage, 100, 5, 0, None),
             (groq_last, 10000, 500, 0, Some("groq")),
             (deepseek, 10000, 2000, 6400, None),
@@ -4054,6 +4048,16 @@ mod tests {
     /// row, whose struct fields come sorted, is read).
     #[test]
     fn litellms_error_information_and_an_error_objects_kind_keys_by_rank() {
+        // A successful row without a status: its empty error_information
+        // names no failure.
+        let empty = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1},"metadata":{"error_information":{"error_code":"","error_class":"","traceback":"","error_message":""}}}"#;
+        for r in [
+            parse_line(empty.as_bytes()).unwrap(),
+            parse_line_str(empty).unwrap(),
+        ] {
+            assert_eq!(r.error_kind, None);
+            assert_eq!(r.effective_status(), CallStatus::Ok);
+        }
         let litellm = r#"{"request_id":"r1","call_type":"acompletion","startTime":"2026-10-01T10:00:00Z","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":0,"completion_tokens":0,"spend":0.0,"status":"failure","metadata":{"user_api_key_team_alias":"core","error_information":{"error_code":"429","error_class":"RateLimitError","llm_provider":"openai","traceback":"Traceback (most recent call last): ...","error_message":"litellm.RateLimitError: You exceeded your current quota"}}}"#;
         let code_first = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":0},"status":400,"error":{"code":"context_length_exceeded","message":"too long","type":"invalid_request_error"}}"#;
         let class_only = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":0},"status":"failure","metadata":{"error_information":{"error_code":"","error_class":"Timeout"}}}"#;

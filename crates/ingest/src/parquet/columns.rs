@@ -71,7 +71,7 @@ pub(crate) enum Target {
     UsageDetail { responses: bool, object: bool },
     /// An `error` object: its kind is the first of its `code` and `type`
     /// (the plan's columns listed), else `error`.
-    ErrorObject(Vec<usize>, u16),
+    ErrorObject(Vec<(u8, usize)>, u16),
     /// `tags`: a map, a struct, a list of labels, or JSON text.
     Tags,
     /// `messages`, `prompt`, `system` …: fingerprinted from the value's JSON.
@@ -299,7 +299,7 @@ impl Builder {
                         }
                     }
                     ranked.sort_unstable();
-                    let parts = ranked.into_iter().map(|(_, c)| c).collect();
+                    let parts = ranked;
                     let whole = self.column(path, &node, false)?;
                     let rank = gateway::rank(Field::Error, name.as_bytes(), scope, depth);
                     self.plan
@@ -875,22 +875,14 @@ fn cells<'a>(
         }
         Target::ErrorObject(parts, rank) => {
             if v.is_valid(row) {
-                let mut kind = Lenient::Missing;
-                for p in parts {
-                    if kind.is_present() {
-                        break;
-                    }
-                    if let Some(cell) = values[*p].get(row) {
-                        kind = cell.into_scalar().label();
+                let mut kind = gateway::KindByRank::default();
+                for &(r, p) in parts {
+                    if let Some(cell) = values[p].get(row) {
+                        kind.offer(r, cell.into_scalar().label());
                     }
                 }
                 let held = &mut raw.ranks[Ranked::ErrorKind];
-                put_ranked(
-                    &mut raw.error_kind.0,
-                    held,
-                    *rank,
-                    gateway::error_object_kind(kind),
-                );
+                put_ranked(&mut raw.error_kind.0, held, *rank, kind.kind());
             }
         }
         // Bound as ops of their own (a usage detail here has no column,

@@ -79,10 +79,6 @@ pub struct RawLine<'a> {
     /// The line is a streaming chunk or event (`object` or `type`, see
     /// `gateway::is_stream_event`): without usage it is no call.
     pub stream_event: bool,
-    /// Of those, a chat completion chunk (`chat.completion.chunk`).
-    pub stream_chunk: bool,
-    /// The line has a first element of `choices` (or `candidates`).
-    pub choice_seen: bool,
     /// The host a key only its responses carry names (Groq's `x_groq`,
     /// Cerebras' `time_info`: `gateway::Field::host_of`):
     /// the provider when the line names none.
@@ -353,8 +349,6 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
-            stream_chunk,
-            choice_seen,
             host,
             finish_reason,
             max_tokens,
@@ -444,8 +438,6 @@ impl<'a> RawLine<'a> {
         }
         first(&mut self.host, host);
         self.stream_event |= stream_event;
-        self.stream_chunk |= stream_chunk;
-        self.choice_seen |= choice_seen;
         own_text(&mut self.model_group, model_group);
 
         first(&mut self.http_failure_camel, http_failure_camel);
@@ -513,8 +505,6 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
-            stream_chunk,
-            choice_seen,
             host,
             finish_reason,
             max_tokens,
@@ -547,8 +537,6 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
-            stream_chunk,
-            choice_seen,
             host,
             finish_reason,
             max_tokens,
@@ -773,7 +761,6 @@ impl<'a> RawLine<'a> {
         });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
-        let running_chunk = self.stream_chunk && self.choice_seen;
         let stream_total = self
             .stream_event
             .then_some(matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0));
@@ -962,17 +949,6 @@ impl<'a> RawLine<'a> {
             return Err(Reject::new(
                 RejectReason::NotACall,
                 "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
-            ));
-        }
-        // A chunk of a stream whose every chunk carries the usage so far
-        // (xAI's, Perplexity's, vLLM's continuous usage): the call is the
-        // last chunk, the one with a finish_reason (hunt82: each chunk was
-        // a call, 3.8× the bill). OpenAI's usage chunk, after the last
-        // choice, has no choices and is the call.
-        if running_chunk && usage.is_some() && record.finish_reason.is_none() {
-            return Err(Reject::new(
-                RejectReason::NotACall,
-                "a streaming chunk before the stream's last: its usage is the total so far; the chunk with the finish_reason carries the call's tokens",
             ));
         }
         if let (Some(word), None) = (&pending, &usage) {

@@ -164,7 +164,12 @@ pub fn is_tokenaudit_report(path: &Path) -> bool {
         return beside("audit.json") || beside("focus.csv") || beside("audit.md");
     }
     if name.ends_with(".png") {
-        return our_chart(path);
+        // A chart says so; one of an earlier version, without that
+        // chunk, is known by the report beside it.
+        return our_chart(path)
+            || beside("audit.json")
+            || beside("focus.csv")
+            || beside("audit.md");
     }
     headed_report(path)
 }
@@ -181,24 +186,17 @@ pub fn is_report_name(name: &str) -> bool {
 }
 
 /// Whether a PNG is one of tokenaudit's charts: its `tEXt` chunk names
-/// tokenaudit as its software, or (a chart written before charts said so)
-/// its header is the chart encoder's exactly: 960 pixels wide, 8-bit RGB,
-/// the pixels right after the header. A user's own picture of the same
-/// name is neither, and is never replaced (hunt84).
+/// tokenaudit as its software. A user's own picture of the same name does
+/// not, and is never replaced (hunt84).
 fn our_chart(path: &Path) -> bool {
     let mut head = [0u8; 64];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .unwrap_or(0);
     let head = &head[..n];
-    if !head.starts_with(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR") || head.len() < 41 {
-        return false;
-    }
-    let software = b"\0\0\0\x13tEXtSoftware\0tokenaudit";
-    let before = head[16..20] == 960u32.to_be_bytes()
-        && head[24..29] == [8, 2, 0, 0, 0]
-        && &head[37..41] == b"IDAT";
-    head[33..].starts_with(software) || before
+    head.starts_with(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR")
+        && head.len() >= 56
+        && head[33..].starts_with(b"\0\0\0\x13tEXtSoftware\0tokenaudit")
 }
 
 /// [`is_tokenaudit_report`] for a report file named as one that says what
