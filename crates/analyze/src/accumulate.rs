@@ -1207,7 +1207,13 @@ impl Accumulator<'_> {
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
             self.via.add(Via::SessionTurn, 1);
             let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
-            if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
+            // A call without input tokens (a failure refused before its
+            // prompt was read: a 429) holds no history: no point of the
+            // session's growth fit (see TA102).
+            let s = (r.usage.input > 0)
+                .then(|| keyed.sessions.entry(key, SessionObs::default))
+                .flatten();
+            if let Some(s) = s {
                 // Stored from 1 whether the log counts turns from 0 or 1
                 // (the slope and the number of turns do not change).
                 s.add(&call, turn.saturating_add(1), input_cost());

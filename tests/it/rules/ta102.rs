@@ -389,3 +389,107 @@ fn findings_under_min_savings_are_counted_and_said() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(findings(&r, "TA102").len(), 1);
 }
+
+/// A turn refused twice before it ran (two 429s logged with no tokens,
+/// then the call that succeeded) is one turn of its history: the failed
+/// attempts are no points of the growth fit (hunt83: the slope fell from
+/// 500 to 145 tokens a turn, the saving to 29%), with turns logged or
+/// inferred from time order and the prompts' fingerprints.
+#[test]
+fn refused_attempts_without_tokens_are_not_turns_of_the_fit() {
+    let with_refusals = |log: String| -> String {
+        let mut out = String::new();
+        for line in log.lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let id = v["request_id"].as_str().unwrap().to_string();
+            // Each turn's prompt, which its refused attempts repeat (so
+            // time order folds them into the turn; without a fingerprint
+            // each refusal would be a turn of its own).
+            v["prompt_hash"] = json!(id);
+            let line = v.to_string();
+            if id.starts_with('L') && id.ends_with("-t10") {
+                // Seconds before the turn's call, as a client retries.
+                let ts = v["timestamp"].as_str().unwrap().replace(":00Z", ":00.000Z");
+                for k in 0..2 {
+                    let mut failed = v.clone();
+                    failed["timestamp"] = json!(ts.replace(":00.000Z", &format!(":00.00{k}Z")));
+                    failed["request_id"] = json!(format!("{id}-429-{k}"));
+                    failed["status"] = json!(429);
+                    failed["usage"] = json!({"prompt_tokens": 0, "completion_tokens": 0});
+                    out += &(failed.to_string() + "\n");
+                }
+                let mut ok = v.clone();
+                ok["timestamp"] = json!(ts.replace(":00.000Z", ":02.000Z"));
+                out += &(ok.to_string() + "\n");
+            } else {
+                out += &(line.to_string() + "\n");
+            }
+        }
+        out
+    };
+    for (log, inferred) in [(fixture(0, 1_000), 0), (without_turns(true, false), 5)] {
+        let env = Env::new();
+        env.write("calls.jsonl", with_refusals(log));
+        let r = env.audit(&["calls.jsonl"]);
+        let f = findings(&r, "TA102");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let e = &f[0]["evidence"];
+        // The figures of the log without the refusals (above).
+        assert_eq!(e["sessions"], 6);
+        assert_eq!(e["growing_sessions"], 5);
+        assert_eq!(e["mean_turns"], json!(8.0));
+        assert_eq!(e["max_turn"], 10);
+        assert_eq!(e["mean_growth_tokens_per_turn"], json!(1000.0));
+        assert_eq!(e["input_tokens_saved"], 30_000);
+        assert_eq!(
+            e["sessions_with_inferred_turns"].as_u64().unwrap_or(0),
+            inferred
+        );
+        assert_eq!(f[0]["savings"]["observed"], "0.075");
+    }
+}
+
+/// An export that starts mid-conversation (hunt83): the calls carry 4 to
+/// 13 user messages, so turns 4 to 13 of five conversations whose turn t
+/// sends 1,000 × t tokens. The conversations have 13 turns (the count was
+/// taken one short, as logged turns stored from 1 are): beyond the 6-turn
+/// window, 1,000 × 7 × 8 / 2 = 28,000 tokens a session (at most its
+/// 85,000 tokens), 140,000 in all, × $2.50/M = $0.35.
+#[test]
+fn turns_from_messages_of_an_export_begun_mid_conversation_keep_their_numbers() {
+    let env = Env::new();
+    let mut s = String::new();
+    for k in 0..5u32 {
+        for t in 4..=13u64 {
+            let mut messages = Vec::new();
+            for i in 1..=t {
+                messages.push(json!({"role": "user", "content": format!("question {k}.{i}")}));
+                if i < t {
+                    messages.push(json!({"role": "assistant", "content": format!("answer {i}")}));
+                }
+            }
+            let extra = json!({
+                "request_id": format!("M{k}-t{t:02}"),
+                "session_id": format!("M{k}"),
+                "messages": messages,
+            });
+            s += &(gw_line(
+                &at(60 * k + t as u32),
+                "support-chat",
+                "gpt-4o",
+                1_000 * t,
+                0,
+                extra,
+            ) + "\n");
+        }
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["growing_sessions"], 5);
+    assert_eq!(e["max_turn"], 13);
+    assert_eq!(e["input_tokens_saved"], 140_000);
+    assert_eq!(f[0]["savings"]["observed"], "0.35");
+}

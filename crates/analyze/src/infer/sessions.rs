@@ -58,6 +58,13 @@ impl TurnCall {
     pub fn logged_retry(&self) -> bool {
         self.flags & Self::RETRY != 0
     }
+
+    /// A call without input tokens (a failure refused before its prompt
+    /// was read, whether or not the log says it failed): it tells nothing
+    /// of the conversation's size.
+    pub fn holds_no_history(&self) -> bool {
+        self.input == 0
+    }
 }
 
 /// Where a session's turn numbers came from.
@@ -89,14 +96,19 @@ impl Turned<'_> {
     pub fn growth_steps(&self) -> (u32, u32) {
         let (mut grew, mut steps) = (0, 0);
         let mut first: Option<u64> = None;
-        for (i, c) in self.calls.iter().enumerate() {
-            if i == 0 || self.turns[i] != self.turns[i - 1] {
-                if let Some(before) = first {
-                    steps += 1;
-                    grew += u32::from(c.input > before);
-                }
-                first = Some(c.input);
+        let mut turn = None;
+        for (c, &t) in self.calls.iter().zip(self.turns) {
+            // A turn's first call that holds its history (a refusal
+            // without tokens does not).
+            if c.holds_no_history() || turn == Some(t) {
+                continue;
             }
+            turn = Some(t);
+            if let Some(before) = first {
+                steps += 1;
+                grew += u32::from(c.input > before);
+            }
+            first = Some(c.input);
         }
         (grew, steps)
     }

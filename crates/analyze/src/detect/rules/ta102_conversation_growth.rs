@@ -124,8 +124,11 @@ impl PerCell {
         let w = scale as f64;
         self.sessions += scale;
         // Turns are stored as logged + 1 (see accumulate). A session whose
-        // first logged turn is 0 counts from 0; otherwise turns count from 1.
-        let turns = if s.first_turn == 1 {
+        // first logged turn is 0 counts from 0; otherwise turns count from
+        // 1. Inferred turns are the turns themselves (hunt83: an export
+        // that starts at a conversation's turn 4 lost one of its 13 turns,
+        // as did a session whose first call was refused).
+        let turns = if s.inferred.is_some() || s.first_turn == 1 {
             s.max_turn
         } else {
             s.max_turn.saturating_sub(1)
@@ -207,7 +210,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 ..SessionObs::default()
             };
             (s.grew, s.steps) = session.growth_steps();
+            // A call without input tokens (a failure refused before the
+            // prompt was read: a 429) holds no history: no point of the fit
+            // (hunt83: a turn's two 429s took the slope from 500 to 145
+            // tokens a turn). It keeps its place in the numbering, as a
+            // logged turn does.
             for (c, turn) in session.calls.iter().zip(session.turns) {
+                if c.holds_no_history() {
+                    continue;
+                }
                 s.add_turn(
                     t.cell,
                     *turn,
