@@ -2936,3 +2936,47 @@ fn a_store_url_is_never_made_a_local_folder() {
         assert!(!err.contains("--store s3://acme/store`"), "{err}");
     }
 }
+
+/// Codex archives a session by moving its file from `sessions/` to
+/// `archived_sessions/`; a nightly ingest of both folders counted its calls
+/// twice (hunt86: its calls carry no request ids to drop the gone file's
+/// copies by), and `audit --store` said so with advice that could not be
+/// followed. A gone agent log that a file read now begins with moved: its
+/// rows are replaced. The same for a Claude Code file moved to another
+/// project folder (its totals were right, a warning said otherwise).
+#[test]
+fn an_archived_codex_session_or_a_moved_claude_code_file_is_counted_once() {
+    let env = Env::new();
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
+    let parent = walk(&fixture)
+        .into_iter()
+        .find(|f| f.to_str().unwrap().contains("T12-00-00-019a0005"))
+        .unwrap();
+    let name = parent.file_name().unwrap().to_str().unwrap().to_string();
+    env.write(
+        &format!("codex/sessions/2026/03/10/{name}"),
+        std::fs::read(&parent).unwrap(),
+    );
+    std::fs::create_dir_all(env.path("codex/archived_sessions")).unwrap();
+    let inputs = ["codex/sessions", "codex/archived_sessions"];
+    ingest(&env, &inputs);
+    let night1 = audit_of(&env, &["--store", "store"]);
+    std::fs::rename(
+        env.path(&format!("codex/sessions/2026/03/10/{name}")),
+        env.path(&format!("codex/archived_sessions/{name}")),
+    )
+    .unwrap();
+    let said = ingest(&env, &inputs);
+    assert!(said.contains("rows replaced"), "{said}");
+    let out = env
+        .cmd()
+        .args(["audit", "--store", "store", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("counted a second time"), "{err}");
+    let night2 = env.report()["audit"].clone();
+    assert_eq!(night2["totals"], night1["totals"]);
+    assert_eq!(night2["totals"], audit_of(&env, &["codex"])["totals"]);
+}

@@ -772,7 +772,25 @@ pub fn read_agent_logs_together(
         }
         let path = PathBuf::from(&entry.key);
         let Ok(meta) = std::fs::metadata(&path) else {
-            plan.agent_logs_gone.push(entry.key.clone());
+            // Moved, not gone, when a file of its name read now begins
+            // with all the store read of it (Codex archives a session by
+            // moving its file to `archived_sessions/`; its calls carry no
+            // request ids to tell them by, and were counted twice:
+            // hunt86): its rows are replaced by the file's.
+            let moved_to = plan.read.iter().find(|p| {
+                Path::new(&p.key).file_name() == path.file_name()
+                    && p.size >= entry.size
+                    && File::open(&p.path)
+                        .and_then(|mut f| ends(&mut f, entry.size))
+                        .is_ok_and(|(h, t)| h == entry.head && t == entry.tail)
+            });
+            match moved_to {
+                Some(p) => {
+                    plan.moves.push((p.name.clone(), entry.name.clone()));
+                    plan.replaced.push(entry.key.clone());
+                }
+                None => plan.agent_logs_gone.push(entry.key.clone()),
+            }
             continue;
         };
         let size = meta.len();
