@@ -3708,3 +3708,36 @@ fn fast_mode_is_priced_at_the_models_fast_multiple() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(row.contains("$0.0560") && row.contains("$0.0820"), "{text}");
 }
+
+/// Claude Code 2.x writes `subagents/agent-<id>.meta.json` beside each
+/// subagent's transcript (its type and description): no log. Read, it was
+/// a rejected line in every audit of a Claude Code folder, and `--strict`
+/// failed on it (hunt86).
+#[test]
+fn claude_codes_subagent_notes_are_not_read_as_logs() {
+    let env = Env::new();
+    let src = std::path::PathBuf::from(fixture("claude-code"));
+    for project in std::fs::read_dir(src.join("projects")).unwrap() {
+        let project = project.unwrap().path();
+        for f in std::fs::read_dir(&project).unwrap() {
+            let f = f.unwrap().path();
+            let rel = f.strip_prefix(&src).unwrap().to_str().unwrap().to_string();
+            env.write(&format!("claude/{rel}"), std::fs::read(&f).unwrap());
+        }
+    }
+    env.write(
+        "claude/projects/-home-dev-api/5e8f7a6b-1c2d-4e3f-a4b5-c6d7e8f9a0b1/subagents/agent-a1b2c3.meta.json",
+        r#"{"agentType":"general-purpose","description":"Find the failing test","toolUseId":"toolu_01"}"#,
+    );
+    let r = env.audit(&["claude", "--strict"]);
+    assert_eq!(
+        r["audit"]["input"]["rejected"], 0,
+        "{}",
+        r["audit"]["input"]
+    );
+    assert_eq!(r["audit"]["input"]["files"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        r["audit"]["totals"]["cost"],
+        audit("claude-code", "claude-code")["audit"]["totals"]["cost"]
+    );
+}

@@ -64,6 +64,13 @@ pub fn is_log_candidate(path: &Path) -> bool {
         return false;
     }
     let lower = name.to_ascii_lowercase();
+    // Claude Code's note of a subagent beside its transcript
+    // (`subagents/agent-<id>.meta.json`: its type and description): no log
+    // (hunt86: every audit of a Claude Code folder had a rejected line, and
+    // `--strict` failed on it).
+    if lower.ends_with(".meta.json") {
+        return false;
+    }
     const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
     if COMPRESSED.iter().any(|ext| lower.ends_with(ext)) {
         return true;
@@ -78,9 +85,24 @@ pub fn is_log_candidate(path: &Path) -> bool {
 /// configuration, scripts, pictures): not worth a warning when a walk
 /// leaves them out.
 fn is_surely_not_a_log(path: &Path) -> bool {
-    const OTHERS: [&str; 16] = [
-        ".md", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf", ".py", ".sh", ".html", ".png",
-        ".jpg", ".jpeg", ".svg", ".pdf", ".lock",
+    const OTHERS: [&str; 17] = [
+        ".md",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".ini",
+        ".cfg",
+        ".conf",
+        ".py",
+        ".sh",
+        ".html",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".svg",
+        ".pdf",
+        ".lock",
+        ".meta.json",
     ];
     let name = path
         .file_name()
