@@ -385,12 +385,89 @@ fn a_month_under_way_and_a_month_without_calls_are_said() {
         md.contains("Note: The logs cover this month only from 2026-11-01 to 2026-11-15 (15 of its 30 days)"),
         "{md}"
     );
+    // No call in December (its logs not there yet): no change to give
+    // (hunt87: "-100%" on every row).
     let md = review("2026-12");
     assert!(
-        md.contains("| Cost per request | – | $0.0035 | – |"),
+        md.contains("n/a — no calls in this month (are its logs in the inputs?)."),
         "{md}"
     );
+    assert!(!md.contains("-100.0%"), "{md}");
     assert!(md.contains("| Cost per call | – |"), "{md}");
+}
+
+/// A week without calls inside a month (an export that lost it) is said
+/// at the head of the review and beside its change; a change whose months
+/// have unpriced calls gives no percentage of the priced part (hunt87:
+/// "-8.1%" for a month 37% unpriced, "+25%" from a missing week).
+#[test]
+fn a_gap_inside_the_month_and_partly_unpriced_changes_are_said() {
+    let env = Env::new();
+    let mut lines = Vec::new();
+    for d in 1..=30 {
+        lines.push(gw_line(
+            &format!("2026-09-{d:02}T12:00:00Z"),
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ));
+    }
+    for d in (1..=31).filter(|d| !(3..=9).contains(d)) {
+        // From the 20th, a third of chat's calls go to a model without a price.
+        let model = if d >= 20 { "acme-9b" } else { "gpt-4o" };
+        lines.push(gw_line(
+            &format!("2026-10-{d:02}T12:00:00Z"),
+            "chat",
+            "gpt-4o",
+            100_000,
+            10_000,
+            json!({}),
+        ));
+        lines.push(gw_line(
+            &format!("2026-10-{d:02}T13:00:00Z"),
+            "chat",
+            model,
+            100_000,
+            10_000,
+            json!({}),
+        ));
+    }
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("- **Gaps** no call from 2026-10-03 to 2026-10-09 (7 days): 7 days the figures leave out (UTC days)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Note: The logs have no call from 2026-10-03 to 2026-10-09 (7 days) in this month: 7 days its figures leave out"),
+        "{md}"
+    );
+    // September: 30 × $0.35 = $10.50. October: 24 days × 2 calls, of which
+    // the 12 from the 20th on acme-9b are unpriced: 36 × $0.35 = $12.60.
+    assert!(
+        md.contains("| Spend | $12.60 | $10.50 | +$2.10 (and 12 calls unpriced now) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| chat | $12.60 + 12 unpriced | $10.50 | +$2.10 (and 12 calls unpriced now) |"
+        ),
+        "{md}"
+    );
 }
 
 /// A model the catalog has no price for, in both months: its change-table

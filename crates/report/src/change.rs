@@ -48,6 +48,51 @@ pub fn partial_coverage_now(a: &Audit, p: &PreviousPeriod) -> Option<String> {
     ))
 }
 
+/// Runs of more than `COVERAGE_GAP` days without a call between the
+/// first and last call (a week the export lost), as "FROM to TO (N days)"
+/// (up to three, then how many more), and the days in all; `None` without
+/// such a run. Figures over the period leave those days out, and nothing
+/// else would say so (hunt87: "+25%" against a month missing a week).
+pub fn gaps(a: &Audit) -> Option<(String, i64)> {
+    let gap = tokenaudit_analyze::audit::COVERAGE_GAP.num_days();
+    let days: Vec<NaiveDate> = a
+        .daily
+        .iter()
+        .filter(|d| d.stats.calls > 0)
+        .map(|d| d.day)
+        .collect();
+    let runs: Vec<(NaiveDate, NaiveDate, i64)> = days
+        .windows(2)
+        .filter_map(|w| {
+            let missing = (w[1] - w[0]).num_days() - 1;
+            let (from, to) = (w[0].succ_opt()?, w[1].pred_opt()?);
+            (missing > gap).then_some((from, to, missing))
+        })
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let missing: i64 = runs.iter().map(|r| r.2).sum();
+    let mut named: Vec<String> = runs
+        .iter()
+        .take(3)
+        .map(|(from, to, n)| format!("{from} to {to} ({n} days)"))
+        .collect();
+    if runs.len() > 3 {
+        named.push(format!("{} more", runs.len() - 3));
+    }
+    Some((named.join(", "), missing))
+}
+
+/// [`gaps`] as a note beside the change against the previous period.
+pub fn gaps_now(a: &Audit, p: &PreviousPeriod) -> Option<String> {
+    let (named, missing) = gaps(a)?;
+    Some(format!(
+        "The logs have no call from {named} in this {}: {missing} days its figures leave out (a gap in the export?), so its changes compare unequal spans",
+        period_word(p),
+    ))
+}
+
 /// The calls' first and last day, and how many of the window's days they
 /// span, when they start or end more than `COVERAGE_GAP` (a long weekend)
 /// inside it.
@@ -132,14 +177,43 @@ pub struct Headline {
     pub before: Option<Money>,
     /// Decimals shown (cents for spend, four for per-call figures).
     pub decimals: u32,
+    /// Calls of models without a price, now and before, when the figure is
+    /// a sum that leaves them out (spend).
+    pub unpriced: (u64, u64),
 }
 
 impl Headline {
     pub fn change(&self) -> String {
         match (self.now, self.before) {
-            (Some(n), Some(b)) => delta(n, b, self.decimals),
+            (Some(n), Some(b)) => match unpriced_note(self.unpriced) {
+                // A share of sums that leave out different calls says
+                // nothing (hunt87: "-8.1%" for a month 37% unpriced).
+                Some(note) => format!("{} ({note})", signed(n - b, self.decimals)),
+                None => delta(n, b, self.decimals),
+            },
             _ => "–".to_string(),
         }
+    }
+}
+
+/// What a change leaves out when either side has unpriced calls.
+fn unpriced_note((now, before): (u64, u64)) -> Option<String> {
+    let calls = |n: u64| {
+        if n == 1 {
+            "1 call".to_string()
+        } else {
+            format!("{n} calls")
+        }
+    };
+    match (now, before) {
+        (0, 0) => None,
+        (n, 0) => Some(format!("and {} unpriced now", calls(n))),
+        (0, b) => Some(format!("and {} unpriced before", calls(b))),
+        (n, b) => Some(format!(
+            "and {} unpriced now, {} before",
+            calls(n),
+            calls(b)
+        )),
     }
 }
 
@@ -151,6 +225,7 @@ pub fn headline(a: &Audit, p: &PreviousPeriod) -> [Headline; 3] {
             now: Some(a.totals.cost),
             before: Some(p.totals.cost),
             decimals: 2,
+            unpriced: (a.totals.unpriced_calls, p.totals.unpriced_calls),
         },
         // No calls, no cost per request (it read $0.0000, -100%).
         Headline {
@@ -158,12 +233,14 @@ pub fn headline(a: &Audit, p: &PreviousPeriod) -> [Headline; 3] {
             now: (a.totals.calls > 0).then_some(a.cost_per_call),
             before: (p.totals.calls > 0).then_some(p.cost_per_call),
             decimals: 4,
+            unpriced: (0, 0),
         },
         Headline {
             label: "Cost per successful request",
             now: a.cost_per_success,
             before: p.cost_per_success,
             decimals: 4,
+            unpriced: (0, 0),
         },
     ]
 }
@@ -199,7 +276,10 @@ impl ChangeRow {
         if self.now == Money::ZERO && self.unpriced_now > 0 {
             return format!("{} (unpriced now)", money());
         }
-        delta(self.now, self.before, 2)
+        match unpriced_note((self.unpriced_now, self.unpriced_before)) {
+            Some(note) => format!("{} ({note})", money()),
+            None => delta(self.now, self.before, 2),
+        }
     }
 }
 

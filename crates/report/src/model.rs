@@ -504,6 +504,9 @@ fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
     if p.totals.calls == 0 {
         return vec![heading, no_previous_calls(p)];
     }
+    if a.totals.calls == 0 {
+        return vec![heading, no_calls_now(p)];
+    }
     let word = change::period_word(p);
     let mut table = Table::new(&[("", false)]);
     table.columns.extend(period_columns(word));
@@ -518,6 +521,7 @@ fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
     let mut blocks = vec![heading, Block::Table(table)];
     for note in [
         change::partial_coverage_now(a, p),
+        change::gaps_now(a, p),
         change::partial_coverage(p),
     ]
     .into_iter()
@@ -526,6 +530,15 @@ fn previous_headline<'a>(a: &Audit, p: &PreviousPeriod) -> Vec<Block<'a>> {
         blocks.push(Block::Note(vec![Inline::plain(format!("Note: {note}."))]));
     }
     blocks
+}
+
+/// A period reviewed with no call in it (its logs not there yet): no
+/// change to give (hunt87: "-100%" on every row).
+fn no_calls_now<'a>(p: &PreviousPeriod) -> Block<'a> {
+    Block::Note(vec![Inline::plain(format!(
+        "n/a — no calls in this {} (are its logs in the inputs?).",
+        change::period_word(p)
+    ))])
 }
 
 fn no_previous_calls<'a>(p: &PreviousPeriod) -> Block<'a> {
@@ -559,6 +572,10 @@ fn change_section<'a>(
     let mut s = Section::new(Some("month-over-month"), change::section_title(p));
     if p.totals.calls == 0 {
         s.blocks.push(no_previous_calls(p));
+        return s;
+    }
+    if a.totals.calls == 0 {
+        s.blocks.push(no_calls_now(p));
         return s;
     }
     let word = change::period_word(p);
@@ -1089,6 +1106,14 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         Inline::plain(" "),
         Inline::plain(calls_period(a)),
     ]];
+    if let Some((named, missing)) = change::gaps(a) {
+        head.push(vec![
+            Inline::Strong(vec![Inline::plain("Gaps")]),
+            Inline::plain(format!(
+                " no call from {named}: {missing} days the figures leave out (UTC days)"
+            )),
+        ]);
+    }
     if let Some(w) = window(a) {
         head.push(vec![
             Inline::Strong(vec![Inline::plain("Window")]),

@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(&png[16..29], &[0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
         assert!(png.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"));
         // The writer's name, as a report's other files say it.
-        assert_eq!(&png[33..56], b"\0\0\0\x13tEXtSoftware\0tokenaudit");
+        assert_eq!(&png[33..60], b"\0\0\0\x13tEXtSoftware\0tokenaudit");
         // The filtered row: Sub filter, red, then blue minus red per byte.
         assert_eq!(&png[68..72], b"IDAT");
         let idat_len = u32::from_be_bytes(png[64..68].try_into().unwrap()) as usize;

@@ -217,7 +217,7 @@ fn our_chart(path: &Path) -> bool {
         .unwrap_or(0);
     let head = &head[..n];
     head.starts_with(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR")
-        && head.len() >= 56
+        && head.len() >= 60
         && head[33..].starts_with(b"\0\0\0\x13tEXtSoftware\0tokenaudit")
 }
 
