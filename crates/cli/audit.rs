@@ -834,7 +834,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 /// What a nightly job should not miss, on stderr: inputs with the same
 /// text (counted twice), no call read at all (a $0 report), and with
 /// --quiet (no summary on stdout) rejected lines and calls left unpriced.
-fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
+pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Inputs that could not be opened (no permission, gone, a dangling
     // link): named, with why when a sample says.

@@ -252,6 +252,14 @@ fn pct(before: Money, after: Money) -> String {
 }
 
 pub fn run(args: WhatifArgs) -> Result<ExitCode> {
+    // Flags of the shared input options that whatif has no use for: said,
+    // not taken silently (hunt84).
+    if args.input.no_findings {
+        bail!("--no-findings: whatif re-prices the traffic with the rules' inputs; it writes no findings to leave out");
+    }
+    if args.input.include_prompts {
+        bail!("--include-prompts: whatif writes no report for prompt excerpts to appear in");
+    }
     let mut prepared = args.input.prepare()?;
     // Output caps are re-priced from the observed output distribution.
     prepared.analyze.attribution_only = false;
@@ -326,6 +334,15 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         for n in &r.notes {
             s.push_str(&format!("note: {n}\n"));
         }
+        // The figures are of priced calls: the others are in neither.
+        let unpriced = audit.totals.unpriced_calls;
+        if unpriced > 0 {
+            s.push_str(&format!(
+                "note: {} to models not in the price catalog {} in neither figure (see `tokenaudit audit`'s Data quality)\n",
+                if unpriced == 1 { "1 call".to_string() } else { format!("{unpriced} calls") },
+                if unpriced == 1 { "is" } else { "are" },
+            ));
+        }
     }
     if let Some(host) = self_host {
         let t = &audit.totals;
@@ -347,6 +364,18 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         });
     }
     print(&tokenaudit_report::terminal_text(&s))?;
+    // As audit's, on stderr: rejected lines and unpriced calls said
+    // (hunt84: whatif said nothing of either).
+    for w in crate::audit::warnings(&audit, true, "--since/--until") {
+        // whatif writes no report: audit's names what its report would.
+        let w = w
+            .replace(
+                "see Data quality in the report",
+                "`tokenaudit audit` names them",
+            )
+            .replace("(see the report)", "(`tokenaudit audit` lists them)");
+        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1100,3 +1100,53 @@ fn a_prompt_cache_levers_writes_are_whatifs_cache_write() {
         ["$4.95", "$1.94", "$3.01", "-60.8%"]
     );
 }
+
+/// whatif says what audit says of its inputs (hunt84: a rejected line and
+/// an unpriced call went unsaid, and "all traffic" left the call out
+/// silently); the shared flags it has no use for are refused.
+#[test]
+fn rejected_lines_and_unpriced_calls_are_said_and_idle_flags_refused() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        calls("chat", "gpt-4o", 2, 1000, 100)
+            + "{not json\n"
+            + &gw_line(
+                "2026-10-01T10:00:00Z",
+                "chat",
+                "acme-9b",
+                1000,
+                100,
+                json!({}),
+            )
+            + "\n",
+    );
+    let out = env
+        .cmd()
+        .args(["whatif", "calls.jsonl", "--route", "chat=gpt-4o-mini"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("note: 1 call to models not in the price catalog is in neither figure"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("warning: 1 line rejected"), "{err}");
+    assert!(
+        err.contains("warning: 1 call to 1 model not in the price catalog was not priced"),
+        "{err}"
+    );
+    assert!(!err.contains("the report"), "{err}");
+    for flag in ["--include-prompts", "--no-findings"] {
+        let out = env
+            .cmd()
+            .args(["whatif", "calls.jsonl", "--route", "chat=gpt-4o-mini", flag])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(stderr(&out).contains(flag), "{}", stderr(&out));
+    }
+}
