@@ -862,8 +862,9 @@ pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
         ));
     }
     for f in &a.input.files {
+        let first = a.input.rejected_samples.iter().find(|s| s.file == f.file);
         out.extend(no_call_warning(
-            &f.file, &f.format, f.lines, f.records, f.rejected,
+            &f.file, &f.format, f.lines, f.records, f.rejected, first,
         ));
         if let Some(earlier) = &f.same_content_as {
             out.push(format!(
@@ -1131,15 +1132,42 @@ pub(crate) fn no_call_warning(
     total: u64,
     records: u64,
     rejected: u64,
+    first: Option<&tokenaudit_ingest::RejectSample>,
 ) -> Option<String> {
-    if records > 0 || total == 0 || format == "none" {
+    if records > 0 || (total == 0 && rejected == 0) {
         return None;
     }
+    // A file whose shape no reader recognised: why, and the keys it has,
+    // which a [mapping] names (hunt84: "1 line rejected", no file named).
+    if format == "none" {
+        let why = first.filter(|s| s.reason == tokenaudit_ingest::RejectReason::UnrecognizedFormat);
+        return why.map(|s| format!("{file}: not read: {}", s.detail));
+    }
     if rejected > 0 {
-        return Some(format!(
-            "{file}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
-            counted(rejected, "line", "lines")
-        ));
+        // What the first rejected line says (a mapping's timestamp_format
+        // that does not match: hunt84 was asked whether the file is a log).
+        let none = if rejected == 1 {
+            "its one line is no call".to_string()
+        } else {
+            format!(
+                "none of its {} is a call",
+                counted(rejected, "line", "lines")
+            )
+        };
+        return Some(match first {
+            Some(s) if rejected == 1 => format!(
+                "{file}: {none}; line {}: {} ({})",
+                s.line, s.reason, s.detail
+            ),
+            Some(s) => format!(
+                "{file}: {none}; the first, line {}: {} ({})",
+                s.line, s.reason, s.detail
+            ),
+            None => format!(
+                "{file}: none of its {} is a call: is it a log of a format tokenaudit reads (`tokenaudit formats`)?",
+                counted(rejected, "line", "lines")
+            ),
+        });
     }
     let agent = ["claude-code", "codex"]
         .iter()

@@ -319,9 +319,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
 /// of which no line was a call, and rejected lines.
 fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
     let mut out = Vec::new();
+    let samples = s.rejects.samples();
     for f in &s.sources {
+        let first = samples.iter().find(|r| r.file == f.name);
         out.extend(crate::audit::no_call_warning(
-            &f.name, &f.format, f.lines, f.records, f.rejected,
+            &f.name, &f.format, f.lines, f.records, f.rejected, first,
         ));
     }
     let rejected = s.rejects.total();

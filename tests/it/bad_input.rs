@@ -1154,3 +1154,56 @@ fn bad_output_paths_are_said_plainly() {
         "{stderr}"
     );
 }
+
+/// A file no reader recognises is named on the console with the keys it
+/// has and the [mapping] that would read it (hunt84: "1 line rejected", no
+/// file named, the hint only in the report); a mapping's timestamp_format
+/// that the dates do not fit is said as such (it asked whether the file was
+/// a log tokenaudit reads, and to set the format already set).
+#[test]
+fn files_without_calls_say_why_on_the_console() {
+    let env = crate::util::Env::new();
+    env.write(
+        "app.jsonl",
+        "{\"when\":\"2026-10-01T10:00:00Z\",\"llm\":\"gpt-4o\",\"tok_in\":10,\"tok_out\":2}\n"
+            .repeat(3),
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "app.jsonl", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: app.jsonl: not read: none of the first 3 lines has both a model and token usage")
+            && err.contains("keys seen: llm, tok_in, tok_out, when")
+            && err.contains("[mapping]"),
+        "{err}"
+    );
+    env.write(
+        "sheet.csv",
+        "when,model,in,out\n10/01/2026 14:30,gpt-4o,10,2\n",
+    );
+    env.write(
+        "map.toml",
+        "[mapping]\ntimestamp = \"when\"\ntimestamp_format = \"%d-%m-%Y\"\nmodel = \"model\"\ninput_tokens = \"in\"\noutput_tokens = \"out\"\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "sheet.csv",
+            "--config",
+            "map.toml",
+            "--out",
+            "out2",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: sheet.csv: its one line is no call; line 2: bad_timestamp (timestamp: fits neither the [mapping]'s timestamp_format \"%d-%m-%Y\""),
+        "{err}"
+    );
+}

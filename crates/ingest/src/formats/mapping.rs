@@ -516,6 +516,13 @@ impl Mapping {
                     "; if the mapped input_tokens leaves the cached tokens out (Anthropic's convention), set input_includes_cache = false in [mapping]",
                 );
             }
+            // The user's own format, which the text did not fit (hunt84:
+            // told to set the timestamp_format they had set).
+            if let (RejectReason::BadTimestamp, Some(f)) = (r.reason, &c.timestamp_format) {
+                r.detail = format!(
+                    "timestamp: fits neither the [mapping]'s timestamp_format {f:?} nor RFC 3339, YYYY-MM-DD HH:MM[:SS] or an epoch number"
+                );
+            }
             r
         })
     }
