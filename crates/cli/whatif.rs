@@ -373,7 +373,11 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
                 "see Data quality in the report",
                 "`tokenaudit audit` names them",
             )
-            .replace("(see the report)", "(`tokenaudit audit` lists them)");
+            .replace("(see the report)", "(`tokenaudit audit` lists them)")
+            .replace(
+                "see the report's Data quality",
+                "`tokenaudit audit` says more",
+            );
         eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     Ok(ExitCode::SUCCESS)

@@ -821,8 +821,15 @@ fn batch_on_a_model_without_a_batch_price_is_said() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out) + &stderr(&out);
+    // (On stderr, as audit's: the batch calls themselves were priced at
+    // real-time rates.)
+    let text = stdout(&out);
     assert!(!text.contains("no batch price"), "{text}");
+    assert!(
+        stderr(&out).contains("1 batch call was priced at real-time rates"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// One 1,000,000-token request past claude-sonnet-4-5's 200,000-token tier
