@@ -687,6 +687,41 @@ fn warn_unmatched_labels(
             );
         }
     }
+    if audit.totals.calls == 0 {
+        return;
+    }
+    let present = |field: &str| {
+        audit
+            .coverage
+            .iter()
+            .find(|c| c.field == field)
+            .map_or(0, |c| c.present)
+    };
+    for (name, path) in m.other_paths() {
+        let consequence = match name.as_str() {
+            "timestamp" if present("timestamp") == 0 => {
+                "no call has a time (priced at today's prices, no daily figures, no spike or drift rules)".to_string()
+            }
+            "cost" if present("logged_cost") == 0 => {
+                "no call's logged cost is reconciled with its price".to_string()
+            }
+            // (Told from the tag rows when all of them are listed.)
+            tag => match tag.strip_prefix("tag ") {
+                Some(t)
+                    if audit.tags_omitted.calls == 0
+                        && !audit.tags.iter().any(|r| {
+                            r.key.strip_prefix(t).is_some_and(|rest| rest.starts_with('='))
+                        }) =>
+                {
+                    format!("no call has the tag {t}")
+                }
+                _ => continue,
+            },
+        };
+        eprintln!(
+            "warning: [mapping] {path}: no line read with the mapping has a value there, so {consequence}; check the name against the file's columns or keys"
+        );
+    }
 }
 
 /// Configuration values no call matched, which would otherwise do nothing

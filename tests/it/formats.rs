@@ -3448,6 +3448,26 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
     );
     let err = said("model = \"llm\"\nfeature = \"app\"\n", &[]);
     assert!(!err.contains("[mapping]"), "{err}");
+    // The logged cost and a tag, misspelt, are said too (hunt84: silent;
+    // the time's is in `time_paths_no_row_has_are_said` below); present,
+    // they are not.
+    let err = said(
+        "model = \"llm\"\ncost = \"dollars\"\n[mapping.tags]\napp = \"ap\"\n",
+        &[],
+    );
+    assert!(
+        err.contains("warning: [mapping] cost = \"dollars\": no line read with the mapping has a value there, so no call's logged cost is reconciled with its price"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: [mapping] tags.app = \"ap\": no line read with the mapping has a value there, so no call has the tag app"),
+        "{err}"
+    );
+    let err = said(
+        "model = \"llm\"\ncost = \"input_tokens\"\n[mapping.tags]\napp = \"app\"\n",
+        &[],
+    );
+    assert!(!err.contains("[mapping]"), "{err}");
     // A window that leaves out the lines holding the values says nothing
     // of the mapping (hunt69: said to be misspelled).
     let err = said(
@@ -3455,6 +3475,37 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
         &["--since", "2026-10-07"],
     );
     assert!(!err.contains("[mapping]"), "{err}");
+}
+
+/// A mapped time path no row has: every call without a time, said
+/// (hunt84: silent, the audit priced at today's prices with no days).
+#[test]
+fn time_paths_no_row_has_are_said() {
+    let env = Env::new();
+    env.write(
+        "export.csv",
+        "date,llm,input_tokens,output_tokens\n2026-10-06,gpt-4o,1000,100\n",
+    );
+    env.write("m.toml", "[mapping]\ntimestamp = \"dat\"\nmodel = \"llm\"\ninput_tokens = \"input_tokens\"\noutput_tokens = \"output_tokens\"\n");
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "export.csv",
+            "--config",
+            "m.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: [mapping] timestamp = \"dat\": no line read with the mapping has a value there, so no call has a time"),
+        "{err}"
+    );
 }
 
 /// The Vercel AI SDK 5 calling Anthropic: its input count is Anthropic's

@@ -433,6 +433,29 @@ impl Mapping {
         .collect()
     }
 
+    /// The mapped paths of the call's time and logged cost, and of each
+    /// `[mapping.tags]` tag (`("tag NAME", …)`), for the same check as
+    /// [`Mapping::label_paths`]'s (hunt84: misspelt, they were silent).
+    pub fn other_paths(&self) -> Vec<(String, String)> {
+        let c = &self.config;
+        let shown = |p: &Paths| {
+            p.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let mut out = Vec::new();
+        for (name, p) in [("timestamp", &c.timestamp), ("cost", &c.cost)] {
+            if let Some(p) = p {
+                out.push((name.to_string(), format!("{name} = {}", shown(p))));
+            }
+        }
+        for (tag, p) in &c.tags {
+            out.push((format!("tag {tag}"), format!("tags.{tag} = {}", shown(p))));
+        }
+        out
+    }
+
     /// The `[mapping.only]` paths no line read with the mapping had a
     /// value at, once lines were checked: a misspelled path skips every
     /// line as not selected.
