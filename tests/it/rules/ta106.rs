@@ -80,6 +80,17 @@ fn weekly_prompt_growth_is_found_with_the_trim_saving() {
     assert_eq!(e["last_week_median_input"], 49_152);
     assert_eq!(e["growth"], json!(0.5));
     assert_eq!(e["weeks"], 2);
+    // The logs end on Thursday 03-13: the last week is a part of one, said
+    // (hunt83: a Monday's calls were "the week of").
+    assert_eq!(e["last_week_days"], 4);
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("to the week of 2025-03-10 (the logs have 4 of its 7 days) on"),
+        "{}",
+        f["title"]
+    );
     // The second week's 50 × 49,152 = 2,457,600 tokens cut by 1 − 2/3:
     // 819,200 tokens × $2.50/M = $2.048; × 30/10.02 = $6.131736526946 a
     // month.

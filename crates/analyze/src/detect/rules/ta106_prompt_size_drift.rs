@@ -1,6 +1,8 @@
 //! ## What it finds
 //! Prompts of a (feature, model) that grow over the weeks — the median input
-//! tokens of the last full week at least `growth` above the first week's —
+//! tokens of the last week at least `growth` above the first week's (weeks
+//! from Monday, UTC; a week the logs end inside is a part of one, and the
+//! finding says how many of its days the logs have) —
 //! and oversized contexts, where the p95 input is at least `p95_ratio` times
 //! the median.
 //!
@@ -91,9 +93,22 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     chrono::NaiveDate::from_num_days_from_ce_opt(w)
                         .map_or(String::new(), |d| d.to_string())
                 };
+                // The days of the last week the logs have, when they end
+                // inside it (hunt83: a Monday's calls were "the week of").
+                let last_days = ctx
+                    .audit
+                    .last_call
+                    .map(|t| {
+                        use chrono::Datelike;
+                        t.date_naive().num_days_from_ce() - last.0 + 1
+                    })
+                    .filter(|d| (1..7).contains(d));
+                let part = last_days.map_or(String::new(), |d| {
+                    format!(" (the logs have {d} of its 7 days)")
+                });
                 let mut f = Finding::new(
                     format!(
-                        "{}: median prompt grew {:.0}% from the week of {} to the week of {} on {}",
+                        "{}: median prompt grew {:.0}% from the week of {} to the week of {}{part} on {}",
                         cell.feature,
                         (m1 / m0 - 1.0) * 100.0,
                         week(first.0),
@@ -112,6 +127,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .with("last_week_median_input", m1 as u64)
                 .with("growth", round_to(m1 / m0 - 1.0, 4))
                 .with("weeks", weeks.len());
+                if let Some(d) = last_days {
+                    f = f.with("last_week_days", d);
+                }
                 f.confidence = Confidence::Medium;
                 f.recommendation = format!(
                     "Review what was added to {}'s prompt since the week of {}; trim it back to what the task needs.",
