@@ -208,6 +208,37 @@ fn a_limit_the_logs_do_not_show_is_not_said_missing() {
     assert_eq!(f[0]["confidence"], "low");
     // The same saving: (60 − 12) × 4 = 192 tokens at $10/M.
     assert_eq!(f[0]["savings"]["observed"], "0.00192");
+    // It ran (the tail needs neither field: hunt83's "could not run"
+    // beside a finding).
+    let cov = r["audit"]["rule_coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "TA112")
+        .unwrap();
+    assert_eq!(cov["status"], "ran", "{cov}");
+    // Another feature's calls that log their limit do not make these calls'
+    // missing one a logged "no max_tokens" (hunt83: decided run-wide).
+    let other: String = (0..3u32)
+        .map(|i| {
+            gw_line(
+                &at(200 + i),
+                "summarise",
+                "gpt-4o",
+                1000,
+                10,
+                json!({"max_tokens": 256}),
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", tail_only(json!({})) + &other);
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(
+        f[0]["title"],
+        "report-writer: p99 output 60 tokens vs median 10 (the logs show no max_tokens) on gpt-4o"
+    );
+    assert_eq!(f[0]["confidence"], "low");
     for limit in [
         json!({"request": {"generationConfig": {"maxOutputTokens": 2048}}}),
         json!({"request": {"inferenceConfig": {"maxTokens": 2048}}}),

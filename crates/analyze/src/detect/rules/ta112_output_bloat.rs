@@ -25,8 +25,9 @@
 //! - `tail_ratio` (5): p99 / median output that counts as a runaway tail.
 //! - `min_calls` (50): fewest calls.
 //!
-//! When no call logs its `max_tokens` (a log of responses only), the tail
-//! is said as it is, "the logs show no max_tokens", at low confidence.
+//! When no call of the (feature, model) logs its `max_tokens` (a log of
+//! responses only), the tail is said as it is, "the logs show no
+//! max_tokens", at low confidence.
 //!
 //! The saving caps output at the p95 of the calls without `max_tokens`
 //! (tokens above it, at the output rate), plus half the cost of the
@@ -41,9 +42,11 @@ use crate::finding::Lever;
 /// What the rule reads (see `tokenaudit rules` and the report's rule
 /// coverage).
 pub const INPUTS: &[Input] = &[
+    // Not required: the runaway tail is read from the outputs alone
+    // (hunt83: a finding beside "could not run").
     Input {
         name: "finish_reason or max_tokens",
-        required: true,
+        required: false,
         sources: &[
             logged(Via::FinishReason, "a `finish_reason`"),
             logged(
@@ -65,13 +68,6 @@ rule_options! {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    // No call logs its limit (a log of responses only): whether the calls
-    // of a runaway tail had one is unknown, and is said so (hunt49).
-    let unlogged = ctx
-        .audit
-        .coverage
-        .iter()
-        .any(|c| c.field == "max_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let obs = &cell.obs;
@@ -79,6 +75,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if calls < o.min_calls {
             continue;
         }
+        // No call of the cell logs its limit (a log of responses only):
+        // whether the calls of a runaway tail had one is unknown, and is
+        // said so (hunt49), per cell (hunt83: another file's limits made
+        // a log without the field read as "no max_tokens").
+        let unlogged = obs.no_max_tokens.calls >= calls;
         let capped = &obs.length_capped;
         let capped_share = capped.calls as f64 / calls as f64;
         let h = &obs.no_max_output;
