@@ -708,7 +708,7 @@ fn warn_unmatched_labels(
             // (Told from the tag rows when all of them are listed.)
             tag => match tag.strip_prefix("tag ") {
                 Some(t)
-                    if audit.tags_omitted.calls == 0
+                    if audit.tags_distinct as usize <= audit.tags.len()
                         && !audit.tags.iter().any(|r| {
                             r.key.strip_prefix(t).is_some_and(|rest| rest.starts_with('='))
                         }) =>

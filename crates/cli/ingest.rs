@@ -400,8 +400,8 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         .collect();
     if !restated.is_empty() {
         s.push_str(&format!(
-            "Read {} files whole under new names in place of the files they replace, whose text they change: {}.\n",
-            restated.len(),
+            "Read {} whole under new names; the stored rows of the files they take the place of are replaced: {}.\n",
+            crate::output::counted(restated.len() as u64, "file", "files"),
             crate::output::first_of(&restated, 4)
         ));
     }

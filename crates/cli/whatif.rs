@@ -282,7 +282,13 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     if levers.is_empty() && self_host.is_none() {
         bail!("give at least one change (--route, --cache-hit, --batch, --max-output, …) or --self-host-gpu-hour; see `tokenaudit whatif --help`");
     }
-    let (audit, profile, catalog) = prepared.run()?;
+    // (`--strict`'s refusal is audit's, which would say no report.)
+    let (audit, profile, catalog) = prepared.run().map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            format!("{e:#}").replace("no report written", "nothing re-priced")
+        )
+    })?;
     let known: Vec<&str> = audit
         .dim("feature")
         .iter()
@@ -377,7 +383,8 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             .replace(
                 "see the report's Data quality",
                 "`tokenaudit audit` says more",
-            );
+            )
+            .replace("the report's spend is $0", "there is nothing to re-price");
         eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     Ok(ExitCode::SUCCESS)

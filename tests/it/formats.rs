@@ -3780,6 +3780,21 @@ fn claude_codes_subagent_notes_are_not_read_as_logs() {
         "claude/projects/-home-dev-api/5e8f7a6b-1c2d-4e3f-a4b5-c6d7e8f9a0b1/subagents/agent-a1b2c3.meta.json",
         r#"{"agentType":"general-purpose","description":"Find the failing test","toolUseId":"toolu_01"}"#,
     );
+    // A user's own log named `*.meta.json` is still read (hunt88).
+    env.write(
+        "claude/export.meta.json",
+        crate::util::gw_line(
+            "2025-10-01T10:00:00Z",
+            "f",
+            "gpt-4o",
+            1000,
+            100,
+            serde_json::json!({}),
+        ) + "\n",
+    );
+    let r = env.audit(&["claude", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"].as_array().unwrap().len(), 4);
+    std::fs::remove_file(env.path("claude/export.meta.json")).unwrap();
     let r = env.audit(&["claude", "--strict"]);
     assert_eq!(
         r["audit"]["input"]["rejected"], 0,
@@ -3791,4 +3806,37 @@ fn claude_codes_subagent_notes_are_not_read_as_logs() {
         r["audit"]["totals"]["cost"],
         audit("claude-code", "claude-code")["audit"]["totals"]["cost"]
     );
+}
+
+/// A mapped tag on every row, of more distinct values than the report
+/// lists (1,000): not said to be misspelt (hunt88: its rows past the
+/// first 1,000 were taken for none).
+#[test]
+fn a_tag_of_many_values_is_not_said_misspelt() {
+    let env = Env::new();
+    let mut csv = String::from("date,llm,app,input_tokens,output_tokens\n");
+    for i in 0..1_501 {
+        csv += &format!("2026-10-06,gpt-4o,app-{i:04},{},10\n", 1000 + i);
+    }
+    env.write("export.csv", csv);
+    env.write(
+        "m.toml",
+        "[mapping]\ntimestamp = \"date\"\nmodel = \"llm\"\ninput_tokens = \"input_tokens\"\noutput_tokens = \"output_tokens\"\n[mapping.tags]\napp = \"app\"\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "export.csv",
+            "--config",
+            "m.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("[mapping]"), "{err}");
 }

@@ -1147,6 +1147,25 @@ fn rejected_lines_and_unpriced_calls_are_said_and_idle_flags_refused() {
         "{err}"
     );
     assert!(!err.contains("the report"), "{err}");
+    // Nor does --strict's refusal speak of a report (hunt88).
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--route",
+            "chat=gpt-4o-mini",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nothing re-priced"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("report"), "{}", stderr(&out));
     for flag in ["--include-prompts", "--no-findings"] {
         let out = env
             .cmd()

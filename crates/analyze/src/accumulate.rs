@@ -1207,16 +1207,19 @@ impl Accumulator<'_> {
         if let (Some(session), Some(turn)) = (r.session.as_deref(), r.turn) {
             self.via.add(Via::SessionTurn, 1);
             let key = xxhash_rust::xxh3::xxh3_64_with_seed(session.as_bytes(), cell.key);
-            // A call without input tokens (a failure refused before its
-            // prompt was read: a 429) holds no history: no point of the
-            // session's growth fit (see TA102).
-            let s = (r.usage.input > 0)
-                .then(|| keyed.sessions.entry(key, SessionObs::default))
-                .flatten();
-            if let Some(s) = s {
+            if let Some(s) = keyed.sessions.entry(key, SessionObs::default) {
                 // Stored from 1 whether the log counts turns from 0 or 1
                 // (the slope and the number of turns do not change).
-                s.add(&call, turn.saturating_add(1), input_cost());
+                let turn = turn.saturating_add(1);
+                if r.usage.input > 0 {
+                    s.add(&call, turn, input_cost());
+                } else {
+                    // A call without input tokens (a failure refused before
+                    // its prompt was read: a 429) holds no history: no
+                    // point of the session's growth fit (see TA102), but
+                    // its turn says where the log counts from (hunt88).
+                    s.mark_turn(cell.key, turn);
+                }
             }
         } else if let Some(ms) = call.millis {
             // No turn number: the calls are kept in time order, per session

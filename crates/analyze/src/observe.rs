@@ -593,6 +593,16 @@ impl SessionObs {
         }
     }
 
+    /// Notes a call of turn `turn` that is no point of the fit: the first
+    /// turn seen says whether the log counts turns from 0.
+    pub fn mark_turn(&mut self, cell: u64, turn: u32) {
+        self.cell = cell;
+        if self.first_turn == 0 || turn < self.first_turn {
+            self.first_turn = turn;
+            self.first_input = 0;
+        }
+    }
+
     /// Adds one call of turn `turn` (from 1) of `input` tokens.
     pub fn add_turn(&mut self, cell: u64, turn: u32, input: u64, input_cost: Money, cost: Money) {
         let (t, x) = (turn as u128, input as u128);

@@ -786,7 +786,10 @@ pub fn read_agent_logs_together(
             });
             match moved_to {
                 Some(p) => {
-                    plan.moves.push((p.name.clone(), entry.name.clone()));
+                    // Read whole (as the store's agent logs are), its old
+                    // rows replaced: said as such (hunt88: "only what is
+                    // past them read").
+                    plan.restated.push((p.name.clone(), entry.name.clone()));
                     plan.replaced.push(entry.key.clone());
                 }
                 None => plan.agent_logs_gone.push(entry.key.clone()),

@@ -493,3 +493,50 @@ fn turns_from_messages_of_an_export_begun_mid_conversation_keep_their_numbers() 
     assert_eq!(e["input_tokens_saved"], 140_000);
     assert_eq!(f[0]["savings"]["observed"], "0.35");
 }
+
+/// Logged turns counted from 0 or from 1 give the same finding when a
+/// session's first turn was refused (hunt88: counted from 0, one turn was
+/// lost), and a session of refusals only is still a session.
+#[test]
+fn a_refused_first_turn_keeps_the_count_from_zero_or_one() {
+    let log = |from_zero: bool| -> String {
+        let mut out = String::new();
+        for line in fixture(0, 1_000).lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let id = v["request_id"].as_str().unwrap().to_string();
+            if id.starts_with('L') && id.ends_with("-t01") {
+                v["status"] = json!(429);
+                v["usage"] = json!({"prompt_tokens": 0, "completion_tokens": 0});
+            }
+            if from_zero {
+                v["turn"] = json!(v["turn"].as_u64().unwrap() - 1);
+            }
+            out += &(v.to_string() + "\n");
+        }
+        for k in 0..2 {
+            out += &(gw_line(
+                &at(300 + k),
+                "support-chat",
+                "gpt-4o",
+                0,
+                0,
+                json!({"request_id": format!("R1-{k}"), "session_id": "R1", "turn": 1, "status": 429}),
+            ) + "\n");
+        }
+        out
+    };
+    let mut seen = Vec::new();
+    for from_zero in [false, true] {
+        let env = Env::new();
+        env.write("calls.jsonl", log(from_zero));
+        let r = env.audit(&["calls.jsonl"]);
+        let f = findings(&r, "TA102");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let e = f[0]["evidence"].clone();
+        // Seven sessions: the six and the one of refusals.
+        assert_eq!(e["sessions"], 7, "{e}");
+        assert_eq!(e["max_turn"], 10, "{e}");
+        seen.push((e, f[0]["savings"]["observed"].clone()));
+    }
+    assert_eq!(seen[0], seen[1]);
+}

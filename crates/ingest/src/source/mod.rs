@@ -68,7 +68,7 @@ pub fn is_log_candidate(path: &Path) -> bool {
     // (`subagents/agent-<id>.meta.json`: its type and description): no log
     // (hunt86: every audit of a Claude Code folder had a rejected line, and
     // `--strict` failed on it).
-    if lower.ends_with(".meta.json") {
+    if is_agent_note(&lower) {
         return false;
     }
     const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
@@ -81,34 +81,25 @@ pub fn is_log_candidate(path: &Path) -> bool {
     logs(&lower) || output || without_rotation(&lower).is_some_and(logs)
 }
 
+/// Claude Code's note of a subagent (`agent-<id>.meta.json`), by its
+/// lowercase name; a user's log named `x.meta.json` is read (hunt88).
+fn is_agent_note(lower: &str) -> bool {
+    lower.starts_with("agent-") && lower.ends_with(".meta.json")
+}
+
 /// Files a log folder holds beside its logs that are surely none (notes,
 /// configuration, scripts, pictures): not worth a warning when a walk
 /// leaves them out.
 fn is_surely_not_a_log(path: &Path) -> bool {
-    const OTHERS: [&str; 17] = [
-        ".md",
-        ".toml",
-        ".yaml",
-        ".yml",
-        ".ini",
-        ".cfg",
-        ".conf",
-        ".py",
-        ".sh",
-        ".html",
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".svg",
-        ".pdf",
-        ".lock",
-        ".meta.json",
+    const OTHERS: [&str; 16] = [
+        ".md", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf", ".py", ".sh", ".html", ".png",
+        ".jpg", ".jpeg", ".svg", ".pdf", ".lock",
     ];
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    OTHERS.iter().any(|ext| name.ends_with(ext))
+    OTHERS.iter().any(|ext| name.ends_with(ext)) || is_agent_note(&name)
 }
 
 /// The name before a rotation suffix: `.N` (up to 3 digits), or `.` or `-`
