@@ -569,3 +569,43 @@ fn invisible_characters_in_names_are_shown() {
         assert!(text.contains("\\u{200b}"), "{name}: {text}");
     }
 }
+
+/// The page's navigation links only to its sections (hunt87: "Savings"
+/// led nowhere in a month without savings), and a review's changes have a
+/// link.
+#[test]
+fn the_navigation_links_only_to_sections_on_the_page() {
+    let env = Env::new();
+    let mut log = String::new();
+    for (day, month) in [(5, 9), (5, 10)] {
+        log += &(crate::util::gw_line(
+            &format!("2026-{month:02}-{day:02}T10:00:00Z"),
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            serde_json::json!({}),
+        ) + "\n");
+    }
+    env.write("calls.jsonl", log);
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    let nav = &html[html.find("<nav").unwrap()..html.find("</nav>").unwrap()];
+    for id in ["summary", "month-over-month", "data-quality"] {
+        assert!(nav.contains(&format!("href=\"#{id}\"")), "{nav}");
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(!nav.contains("href=\"#savings\""), "{nav}");
+    assert!(!html.contains("id=\"savings\""));
+}

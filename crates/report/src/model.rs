@@ -1253,7 +1253,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
                 )),
                 Inline::code("[detect] min_savings"),
                 Inline::plain(
-                    ", $1.00 a month unless set) and are not listed; lower it to see them.",
+                    ", $1.00 a month by default) and are not listed; lower it to see them.",
                 ),
             ]);
         }
@@ -1310,7 +1310,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     if !a.daily.is_empty() {
         let mut table = Table::new(&[
-            ("day", false),
+            ("day (UTC)", false),
             ("calls", true),
             ("spend", true),
             ("failed spend", true),
@@ -1482,6 +1482,11 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     let mut meta = vec![Inline::plain(format!("Calls from {}.\n", calls_period(a)))];
     if let Some(w) = window(a) {
         meta.push(Inline::plain(format!(" Window {w} (UTC).")));
+    }
+    if let Some((named, missing)) = change::gaps(a) {
+        meta.push(Inline::plain(format!(
+            " Gaps: no call from {named}: {missing} days the figures leave out (UTC days)."
+        )));
     }
     meta.push(Inline::plain(" "));
     meta.extend(input_line(a));
@@ -1795,14 +1800,20 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         title: "AI cost audit",
         dates,
         head: vec![Block::Paragraph(meta)],
-        nav: vec![
+        // The page's sections only (hunt87: "Savings" led nowhere in a
+        // month without savings; the month's changes had no link).
+        nav: [
             ("summary", "Summary"),
             ("savings", "Savings"),
+            ("month-over-month", "Changes"),
             ("spend", "Where it goes"),
             ("tables", "Tables"),
             ("findings", "Findings"),
             ("data-quality", "Data quality"),
-        ],
+        ]
+        .into_iter()
+        .filter(|(id, _)| sections.iter().any(|s: &Section| s.id == Some(*id)))
+        .collect(),
         sections,
         footer: vec![
             Inline::plain("Written by tokenaudit "),
