@@ -1584,6 +1584,84 @@ fn ticks(v: Lenient<tokenaudit_core::Money>) -> Lenient<tokenaudit_core::Money> 
     }
 }
 
+/// `usage.cost`: an amount (OpenRouter's), or Perplexity's object of its
+/// parts, whose `total_cost` is the call's (hunt82: the object was left
+/// unread, and its bill never reconciled).
+struct UsageCost(Lenient<tokenaudit_core::Money>);
+
+impl<'de> Deserialize<'de> for UsageCost {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UsageCost, D::Error> {
+        struct V;
+        fn money(s: Scalar<'_>) -> Lenient<tokenaudit_core::Money> {
+            LMoney::from_label(s.label()).0
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = Lenient<tokenaudit_core::Money>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an amount")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(money(Scalar::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(money(Scalar::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(money(Scalar::U64(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(money(Scalar::I64(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(money(Scalar::F64(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(money(Scalar::Bool(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(money(Scalar::Null))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(money(Scalar::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(money(Scalar::Container))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut cost = Lenient::Missing;
+                while let Some(key) = map.next_key::<LStr<'de>>()? {
+                    if matches!(&key.0, Lenient::Value(k) if k == "total_cost") {
+                        cost = map.next_value::<LMoney>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(cost)
+            }
+        }
+        d.deserialize_any(V).map(UsageCost)
+    }
+}
+
+/// [`UsageCost`] for the scanner.
+fn scan_usage_cost(s: &mut Scanner<'_>) -> Scan<Lenient<tokenaudit_core::Money>> {
+    if s.peek()? != b'{' {
+        return Ok(LMoney::from_label(s.scalar()?.label()).0);
+    }
+    s.begin_object()?;
+    let mut cost = Lenient::Missing;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        if &*key == "total_cost" {
+            cost = LMoney::from_label(s.scalar()?.label()).0;
+        } else {
+            s.skip_value()?;
+        }
+    }
+    Ok(cost)
+}
+
 pub(crate) fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
     if !u.cost.is_present() {
         u.cost = v;
@@ -1924,7 +2002,7 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                     cache_details(u, &v);
                 }
                 UsageKey::Cost => {
-                    let v: LMoney = map.next_value()?;
+                    let v: UsageCost = map.next_value()?;
                     set_usage_cost(u, v.0);
                 }
                 UsageKey::CostTicks => {
@@ -3197,7 +3275,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
         }
         match k {
             UsageKey::CacheDetails => return Err(Bail),
-            UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::Cost => set_usage_cost(u, scan_usage_cost(s)?),
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
@@ -3352,7 +3430,7 @@ fn usage_object(
                 scan_modalities(s, u, k.modality_slot().unwrap_or(UsageKey::Other))?
             }
             UsageKey::CacheDetails => return Err(Bail),
-            UsageKey::Cost => set_usage_cost(u, LMoney::from_label(s.scalar()?.label()).0),
+            UsageKey::Cost => set_usage_cost(u, scan_usage_cost(s)?),
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
@@ -4037,6 +4115,27 @@ mod tests {
                     "{line}"
                 );
                 assert_eq!(r.provider.as_deref(), provider, "{line}");
+            }
+        }
+    }
+
+    /// Perplexity's `usage.cost` is an object of its bill's parts: its
+    /// `total_cost` is the call's logged cost (hunt82: unread, so never
+    /// reconciled); OpenRouter's is the amount itself.
+    #[test]
+    fn a_usage_cost_object_gives_its_total() {
+        let object = r#"{"model":"sonar-pro","usage":{"prompt_tokens":1000,"completion_tokens":500,"cost":{"input_tokens_cost":0.003,"output_tokens_cost":0.0075,"request_cost":0.006,"total_cost":0.0165}}}"#;
+        let number = r#"{"model":"sonar-pro","usage":{"prompt_tokens":1000,"completion_tokens":500,"cost":0.0165}}"#;
+        for line in [object, number] {
+            for r in [
+                parse_line(line.as_bytes()).unwrap(),
+                parse_line_str(line).unwrap(),
+            ] {
+                assert_eq!(
+                    r.logged_cost.map(|m| m.to_decimal_string()).as_deref(),
+                    Some("0.0165"),
+                    "{line}"
+                );
             }
         }
     }
