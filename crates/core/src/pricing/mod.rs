@@ -516,9 +516,9 @@ impl Catalog {
 
     /// Adds `other`'s models, replacing entries with the same provider and
     /// id: their prices and name replace ours (from their first period's
-    /// effective date on, when it has one), and what theirs leaves out
-    /// (the names the model is logged under, the batch, flex and priority
-    /// multipliers) stays ours, so a negotiated rate for `gpt-4o` still
+    /// effective date on, when it has one), the names the model is logged
+    /// under are either's, and what theirs leaves out (the batch, flex and
+    /// priority multipliers) stays ours, so a negotiated rate for `gpt-4o` still
     /// prices `gpt-4o-2024-08-06` and its batch calls. `other`'s providers
     /// replace ours with the same id (keeping ours' `makes` when theirs has
     /// none: a LiteLLM import gives none; their hint joined to ours, so
@@ -570,7 +570,16 @@ impl Catalog {
                         periods.append(&mut m.periods);
                         m.periods = periods;
                     }
-                    m.match_rule = m.match_rule.or(q.match_rule.take());
+                    // Either's names name the model (hunt82: an imported
+                    // LiteLLM entry's own rule dropped ours, and names the
+                    // built-in catalog priced, `grok-4.3-20260501`, went
+                    // unpriced).
+                    m.match_rule = match (m.match_rule.take(), q.match_rule.take()) {
+                        (Some(theirs), Some(ours)) if theirs != ours => {
+                            Some(MatchRule::Or(vec![theirs, ours]))
+                        }
+                        (theirs, ours) => theirs.or(ours),
+                    };
                     m.batch_multiplier = m.batch_multiplier.or(q.batch_multiplier.take());
                     m.flex_multiplier = m.flex_multiplier.or(q.flex_multiplier.take());
                     m.priority_multiplier = m.priority_multiplier.or(q.priority_multiplier.take());

@@ -295,6 +295,21 @@ fn round_trips_and_overlays() {
         Some("0.5".to_string())
     );
     assert!(base.resolve(Some("inhouse"), "llama-ft").is_some());
+    // An entry with a rule of its own (a LiteLLM import's) keeps ours too:
+    // both names price (hunt82: the built-in's dated names went unpriced).
+    let theirs = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "imported", "models": [
+            {"provider": "acme", "id": "sonnet", "match": {"equals": "acme/sonnet"}, "prices": [{"input": "2", "output": "2"}]}]}"#,
+    )
+    .unwrap();
+    base.overlay(theirs);
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    assert_eq!(base.resolve(None, "acme/sonnet"), Some(sonnet));
+    assert_eq!(base.resolve(None, "sonnet-x"), Some(sonnet));
+    assert_eq!(
+        base.model(sonnet).periods[0].rates.input,
+        Some(usd("0.000002"))
+    );
 }
 
 /// An override whose prices start on a date (a contract rate from 15
