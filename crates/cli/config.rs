@@ -84,10 +84,18 @@ pub fn load(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).map_err(|e| {
+        let said = e.to_string();
+        // `[budget]` for `[[budget]]`: serde's words are a TOML expert's
+        // (hunt84).
+        let hint = if said.contains("expected a sequence") && said.contains("budget") {
+            "\nbudgets are a list: write each as [[budget]] (two brackets), e.g.\n  [[budget]]\n  feature = \"support-chat\"\n  monthly = 500"
+        } else {
+            ""
+        };
         anyhow::anyhow!(
-            "config file {}: {}",
+            "config file {}: {}{hint}",
             path.display(),
-            e.to_string().trim_end()
+            said.trim_end()
         )
     })
 }

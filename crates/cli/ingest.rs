@@ -149,7 +149,9 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         }
         // A log inside the store's folder would be left out as the store's
         // own (hunt63: nothing ingested, exit 0).
-        if p.is_file() && absolute(p).starts_with(&store_at) {
+        // (A file as the store, the input itself given twice, is said as
+        // a file by the store: hunt84's "inside the store's folder".)
+        if p.is_file() && absolute(p).starts_with(&store_at) && !args.store.is_file() {
             bail!(
                 "--store {}: the input {path} is inside the store's folder, which holds only what tokenaudit writes; keep the logs in a folder of their own",
                 args.store.display()
@@ -441,8 +443,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     }
     if !r.plan.unchanged.is_empty() {
         s.push_str(&format!(
-            "Skipped {} files already in the store as they are.\n",
-            r.plan.unchanged.len()
+            "Skipped {} already in the store as {}.\n",
+            crate::output::counted(r.plan.unchanged.len() as u64, "file", "files"),
+            if r.plan.unchanged.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            }
         ));
     }
     if !r.raced.is_empty() {

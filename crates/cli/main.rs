@@ -84,6 +84,19 @@ enum Command {
     /// DataFusion or a Ballista cluster.
     #[cfg(feature = "cluster")]
     Sql(cluster::SqlArgs),
+    /// (A build with the `cluster` feature: said, not "unrecognized".)
+    #[cfg(not(feature = "cluster"))]
+    #[command(hide = true)]
+    Cluster {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        rest: Vec<String>,
+    },
+    #[cfg(not(feature = "cluster"))]
+    #[command(hide = true)]
+    Sql {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        rest: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -110,6 +123,11 @@ fn main() -> ExitCode {
         Command::Cluster(cmd) => cluster::run(cmd),
         #[cfg(feature = "cluster")]
         Command::Sql(args) => cluster::sql(args),
+        // hunt84: the README's `sql` and `cluster` were "unrecognized".
+        #[cfg(not(feature = "cluster"))]
+        Command::Cluster { .. } | Command::Sql { .. } => Err(anyhow::anyhow!(
+            "`cluster` and `sql` run DataFusion and Ballista, which this build leaves out: build tokenaudit with `cargo build --release --features cluster` (docs/cluster.md)"
+        )),
     };
     match result {
         Ok(code) => code,

@@ -352,8 +352,8 @@ fn import(source: ImportSource) -> Result<()> {
 
 fn summary(kind: &str, file: &Path, out: Option<&Path>, report: &ImportReport) -> String {
     let mut s = format!(
-        "imported {} models from {} ({kind}), skipped {}",
-        report.imported,
+        "imported {} from {} ({kind}), skipped {}",
+        crate::output::counted(report.imported as u64, "model", "models"),
         file.display(),
         report.skipped.len()
     );

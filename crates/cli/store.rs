@@ -1,5 +1,6 @@
 //! `tokenaudit store check | compact | prune`: the store's upkeep.
 
+use crate::output::counted;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,13 +78,13 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             let s = open(&store)?;
             let r = maintain::check(&s)?;
             let mut text = format!(
-                "{}: {} commits, {} calls from {} files over {} days in {} parts.\n",
+                "{}: {}, {} from {} over {} in {}.\n",
                 store.display(),
-                r.commits,
-                r.rows,
-                r.sources,
-                r.days,
-                r.parts
+                counted(r.commits as u64, "commit", "commits"),
+                counted(r.rows as u64, "call", "calls"),
+                counted(r.sources as u64, "file", "files"),
+                counted(r.days as u64, "day", "days"),
+                counted(r.parts as u64, "part", "parts"),
             );
             let rec = &s.recovered;
             if rec.completed + rec.deleted + rec.orphans > 0 {

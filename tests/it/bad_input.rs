@@ -1207,3 +1207,42 @@ fn files_without_calls_say_why_on_the_console() {
         "{err}"
     );
 }
+
+/// A newcomer's slips said in words they can act on (hunt84): `[budget]`
+/// for `[[budget]]`, and `sql` or `cluster` in a build without the
+/// `cluster` feature.
+#[test]
+fn a_budget_table_and_the_cluster_commands_say_what_to_do() {
+    let env = crate::util::Env::new();
+    env.write("calls.jsonl", crate::inputs::good(1));
+    env.write("cfg.toml", "[budget]\nfeature = \"chat\"\nmonthly = 10\n");
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--config",
+            "cfg.toml",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("write each as [[budget]] (two brackets)"),
+        "{err}"
+    );
+    if cfg!(not(feature = "cluster")) {
+        for cmd in [
+            &["sql", "--store", "s", "SELECT 1"][..],
+            &["cluster", "scheduler"],
+        ] {
+            let out = env.cmd().args(cmd).output().unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("--features cluster"), "{err}");
+        }
+    }
+}

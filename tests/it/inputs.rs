@@ -844,6 +844,14 @@ fn logs_are_never_made_part_of_a_store() {
     let r: Value =
         serde_json::from_slice(&std::fs::read(env.path("out/audit.json")).unwrap()).unwrap();
     assert_eq!(r["audit"]["totals"]["calls"], 5);
+    // The input file itself as the store: a file, said so (hunt84).
+    let out = env
+        .cmd()
+        .args(["ingest", "new/a.jsonl", "--store", "new/a.jsonl", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("(it is a file)"), "{}", stderr(&out));
     // A file is no store's folder.
     env.write("notes.txt", "x");
     let out = env

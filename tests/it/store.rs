@@ -119,7 +119,10 @@ fn three_nights_read_only_what_is_new() {
         said.contains("read 1 new, 1 grown and 0 changed files"),
         "{said}"
     );
-    assert!(said.contains("Skipped 1 files"), "{said}");
+    assert!(
+        said.contains("Skipped 1 file already in the store as it is"),
+        "{said}"
+    );
     // Only the appended bytes were read: a3 and the broken line.
     let log = commit(&env, 2);
     let a = log["sources"]
@@ -198,7 +201,10 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
         said.contains("Read 3 Claude Code or Codex files of the store again"),
         "{said}"
     );
-    assert!(said.contains("Skipped 1 files"), "{said}");
+    assert!(
+        said.contains("Skipped 1 file already in the store as it is"),
+        "{said}"
+    );
     let stored = audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&stored["totals"]["cost"]), "0.079448");
     assert_eq!(stored["totals"]["calls"], night1["totals"]["calls"]);
