@@ -278,6 +278,42 @@ fn is_ai_sdk_roll_up(op: &str) -> bool {
 /// Span attribute keys that never become tags: the GenAI attributes (read
 /// into fields, or prompt and completion text), and namespaces that carry
 /// content or per-call identifiers.
+/// The message number of an indexed prompt attribute, and whether it is
+/// the role (else the content): OpenLLMetry's `gen_ai.prompt.N.role`,
+/// `gen_ai.prompt.N.content`, OpenInference's
+/// `llm.input_messages.N.message.role`, `…message.content` (hunt83: not
+/// read, so no prompt fingerprint, and TA108–TA110 could not run).
+fn indexed_message(key: &str) -> Option<(u32, bool)> {
+    let rest = key
+        .strip_prefix("gen_ai.prompt.")
+        .or_else(|| key.strip_prefix("llm.input_messages."))?;
+    let (n, field) = rest.split_once('.')?;
+    let n = n.parse().ok()?;
+    match field {
+        "role" | "message.role" => Some((n, true)),
+        "content" | "message.content" => Some((n, false)),
+        _ => None,
+    }
+}
+
+/// Indexed prompt attributes as the JSON text of a messages list, in
+/// their numbers' order (`[{"role": …, "content": …}, …]`).
+fn messages_of(indexed: &[(u32, bool, Cow<'_, str>)]) -> Option<Cow<'static, str>> {
+    if !indexed.iter().any(|(_, role, _)| !role) {
+        return None;
+    }
+    let mut by: std::collections::BTreeMap<u32, serde_json::Map<String, serde_json::Value>> =
+        Default::default();
+    for (n, role, text) in indexed {
+        let key = if *role { "role" } else { "content" };
+        by.entry(*n)
+            .or_default()
+            .insert(key.into(), serde_json::Value::String(text.to_string()));
+    }
+    let list: Vec<serde_json::Value> = by.into_values().map(serde_json::Value::Object).collect();
+    serde_json::to_string(&list).ok().map(Cow::Owned)
+}
+
 fn is_untaggable(key: &str) -> bool {
     const PREFIXES: [&str; 18] = [
         "gen_ai.",
@@ -447,6 +483,10 @@ struct SpanAttrs<'a> {
     agent: Lenient<Cow<'a, str>>,
     /// `gen_ai.input.messages` and `gen_ai.system_instructions`: JSON text.
     input_messages: Option<Cow<'a, str>>,
+    /// OpenLLMetry's `gen_ai.prompt.N.role`/`.content` and OpenInference's
+    /// `llm.input_messages.N.message.role`/`.content`: (N, is the role,
+    /// text), made the messages when `gen_ai.input.messages` is absent.
+    indexed: Vec<(u32, bool, Cow<'a, str>)>,
     system_instructions: Option<Cow<'a, str>>,
     finish_reason: Lenient<Cow<'a, str>>,
     error_type: Lenient<Cow<'a, str>>,
@@ -688,6 +728,11 @@ impl<'a> SpanAttrs<'a> {
                 }
             }
             "gen_ai.input.messages" => self.input_messages = v.text,
+            k if indexed_message(k).is_some() => {
+                if let (Some((n, role)), Some(text)) = (indexed_message(k), v.text) {
+                    self.indexed.push((n, role, text));
+                }
+            }
             "gen_ai.system_instructions" => self.system_instructions = v.text,
             "gen_ai.response.finish_reasons" => self.finish_reason = v.first(),
             "gen_ai.request.max_tokens" => self.max_tokens = v.count(),
@@ -810,7 +855,8 @@ fn span_record<'a>(
                 .map(|(_, v)| v.clone())
         })
     };
-    let prompt = Prompt::read(a.input_messages, a.system_instructions);
+    let input_messages = a.input_messages.or_else(|| messages_of(&a.indexed));
+    let prompt = Prompt::read(input_messages, a.system_instructions);
     let record = CallRecord {
         timestamp,
         request_id: p
@@ -1324,7 +1370,9 @@ pub static BUILTIN: Builtin = Builtin {
          provider is aws.bedrock (Bedrock's own counts). The draft\n\
          llm.request.model / llm.usage.prompt_tokens convention too.\n\
          Captured gen_ai.input.messages and gen_ai.system_instructions give\n\
-         the prompt and system-prompt fingerprints.\n\
+         the prompt and system-prompt fingerprints (OpenLLMetry's\n\
+         gen_ai.prompt.N.role/content and OpenInference's\n\
+         llm.input_messages.N.message.role/content too).\n\
          A line without a model-call span is skipped as no_gen_ai_spans.",
 };
 
@@ -1480,6 +1528,62 @@ mod tests {
             (r.prompt_fp, r.prefix_fp, r.user_messages),
             (None, None, None)
         );
+    }
+
+    /// OpenLLMetry's and OpenInference's prompts, one attribute per
+    /// message part (`gen_ai.prompt.0.content`,
+    /// `llm.input_messages.0.message.content`), give the prompt's
+    /// fingerprint as the messages list would (hunt83: not read, so
+    /// TA108–TA110 could not run on such spans).
+    #[test]
+    fn indexed_prompt_attributes_give_the_prompt() {
+        let attr = |key: &str, text: &str| {
+            format!(
+                r#"{{"key":"{key}","value":{{"stringValue":{}}}}},"#,
+                serde_json::to_string(text).unwrap()
+            )
+        };
+        let plain = &tricky()[0];
+        let with = |attrs: String| {
+            let line = plain.replace(
+                r#"{"key":"user.id""#,
+                &format!(r#"{attrs}{{"key":"user.id""#),
+            );
+            assert!(agree(&line), "{line}");
+            let r = collect_serde(&line);
+            let r = r[0].as_ref().unwrap();
+            (r.prompt_fp, r.user_messages)
+        };
+        // Out of order, as exporters may write them.
+        let traceloop = with(
+            attr("gen_ai.prompt.1.content", "What is a prompt cache?")
+                + &attr("gen_ai.prompt.0.role", "system")
+                + &attr("gen_ai.prompt.0.content", "Answer briefly.")
+                + &attr("gen_ai.prompt.1.role", "user"),
+        );
+        let messages = r#"[{"content":"Answer briefly.","role":"system"},{"content":"What is a prompt cache?","role":"user"}]"#;
+        assert_eq!(
+            traceloop,
+            (
+                Some(crate::record::fields::prompt_fingerprint(messages)),
+                Some(1)
+            )
+        );
+        let openinference = with(
+            attr("llm.input_messages.0.message.role", "system")
+                + &attr("llm.input_messages.0.message.content", "Answer briefly.")
+                + &attr("llm.input_messages.1.message.role", "user")
+                + &attr(
+                    "llm.input_messages.1.message.content",
+                    "What is a prompt cache?",
+                ),
+        );
+        assert_eq!(openinference, traceloop);
+        let other = with(
+            attr("gen_ai.prompt.0.role", "user")
+                + &attr("gen_ai.prompt.0.content", "Something else"),
+        );
+        assert_ne!(other.0, traceloop.0);
     }
 
     #[test]
