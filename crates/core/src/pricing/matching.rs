@@ -101,7 +101,7 @@ impl MatchRule {
             "starts_with" => MatchRule::StartsWith(text()?),
             "ends_with" => MatchRule::EndsWith(text()?),
             "contains" => MatchRule::Contains(text()?),
-            "regex" => MatchRule::Regex(Pattern::parse(&text()?)?),
+            "regex" => regex_rule(&text()?)?,
             "or" => MatchRule::Or(list()?),
             "and" => MatchRule::And(list()?),
             other => {
@@ -179,6 +179,33 @@ impl Atom {
             Atom::Class(ranges) => ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi),
         }
     }
+}
+
+/// A `regex` rule. A group of alternatives without nesting or a
+/// quantifier after it (`(?:mi|code|dev|magi|mini)stral`, genai-prices'
+/// rule for Mistral's models) is the rule of each alternative in its place
+/// (hunt82: such a rule was dropped, and Mistral's own names went to
+/// another provider's entries under an imported catalog).
+fn regex_rule(source: &str) -> Result<MatchRule, String> {
+    let Some(open) = source.find("(?:") else {
+        return Ok(MatchRule::Regex(Pattern::parse(source)?));
+    };
+    let rest = &source[open + 3..];
+    let close = rest
+        .find(')')
+        .ok_or_else(|| format!("{source:?}: a group without its `)`"))?;
+    let (alternatives, tail) = (&rest[..close], &rest[close + 1..]);
+    if alternatives.contains('(') || tail.starts_with(['*', '+', '?', '{']) {
+        return Err(format!(
+            "{source:?}: nested or repeated groups are not read (the subset in the module docs)"
+        ));
+    }
+    let head = &source[..open];
+    let rules = alternatives
+        .split('|')
+        .map(|a| regex_rule(&format!("{head}{a}{tail}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MatchRule::Or(rules))
 }
 
 /// A regular expression in the small subset described in the module docs.
@@ -365,6 +392,11 @@ mod tests {
         assert!(p.is_match("ab"));
         assert!(!p.is_match("ac"));
         assert!(Pattern::parse("(a|b)").is_err());
+        // A group of alternatives in a rule: each in its place.
+        let rule = MatchRule::from_json(&serde_json::json!({"regex": "(?:mi|code)stral"})).unwrap();
+        assert!(rule.score("codestral-2501").is_some() && rule.score("mistral-large-2411").is_some());
+        assert!(rule.score("gpt-4o").is_none() && rule.score("stral").is_none());
+        assert!(MatchRule::from_json(&serde_json::json!({"regex": "(?:a|b)+"})).is_err());
         assert!(Pattern::parse(r"\w+").is_err());
     }
 
