@@ -375,22 +375,28 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         .collect();
     if !moved.is_empty() {
         s.push_str(&format!(
-            "Recognised {} renamed or rotated files, their stored calls kept under the new names and only what is past them read: {}.\n",
-            moved.len(),
+            "Recognised {} renamed or rotated, {} stored calls kept under the new {} and only what is past them read: {}.\n",
+            crate::output::counted(moved.len() as u64, "file", "files"),
+            if moved.len() == 1 { "its" } else { "their" },
+            if moved.len() == 1 { "name" } else { "names" },
             crate::output::first_of(&moved, 4)
         ));
     }
     if !r.plan.reread.is_empty() {
         s.push_str(&format!(
-            "Read {} files again whole: the store had read them with another [mapping] or --input-format than this run's: {}.\n",
-            r.plan.reread.len(),
+            "Read {} again whole: the store had read {} with another [mapping] or --input-format than this run's: {}.\n",
+            crate::output::counted(r.plan.reread.len() as u64, "file", "files"),
+            if r.plan.reread.len() == 1 { "it" } else { "them" },
             crate::output::first_of(&r.plan.reread, 4)
         ));
     }
     if !r.plan.gone.is_empty() {
         s.push_str(&format!(
-            "{} files the store read are no longer in their folders; their calls stay in the store (`store prune --before DATE` drops old days): {}.\n",
-            r.plan.gone.len(),
+            "{} the store read {} no longer in {} folder; {} calls stay in the store (`store prune --before DATE` drops old days): {}.\n",
+            crate::output::counted(r.plan.gone.len() as u64, "file", "files"),
+            if r.plan.gone.len() == 1 { "is" } else { "are" },
+            if r.plan.gone.len() == 1 { "its" } else { "their" },
+            if r.plan.gone.len() == 1 { "its" } else { "their" },
             crate::output::first_of(&r.plan.gone, 4)
         ));
     }

@@ -84,15 +84,18 @@ enum Command {
     /// DataFusion or a Ballista cluster.
     #[cfg(feature = "cluster")]
     Sql(cluster::SqlArgs),
-    /// (A build with the `cluster` feature: said, not "unrecognized".)
+    /// Needs a build with the `cluster` feature (DataFusion and Ballista):
+    /// `cargo build --release --features cluster`; docs/cluster.md.
     #[cfg(not(feature = "cluster"))]
-    #[command(hide = true)]
+    #[command(hide = true, disable_help_flag = true)]
     Cluster {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         rest: Vec<String>,
     },
+    /// Needs a build with the `cluster` feature (DataFusion and Ballista):
+    /// `cargo build --release --features cluster`; docs/cluster.md.
     #[cfg(not(feature = "cluster"))]
-    #[command(hide = true)]
+    #[command(hide = true, disable_help_flag = true)]
     Sql {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         rest: Vec<String>,

@@ -609,3 +609,31 @@ fn the_navigation_links_only_to_sections_on_the_page() {
     assert!(!nav.contains("href=\"#savings\""), "{nav}");
     assert!(!html.contains("id=\"savings\""));
 }
+
+/// A run whose only finding is under the floor: the page says so, as the
+/// Markdown does, not "No waste found." (hunt89).
+#[test]
+fn a_finding_under_the_floor_is_not_no_waste_on_the_page() {
+    let env = Env::new();
+    // The TA102 fixture of the rules' tests, floor set above its saving.
+    let mut log = String::new();
+    for k in 0..6u32 {
+        for t in 1..=10u64 {
+            log += &(gw_line(
+                &format!("2025-03-01T{:02}:{:02}:00Z", k, t),
+                "support-chat",
+                "gpt-4o",
+                1_000 * t,
+                0,
+                json!({"session_id": format!("S{k}"), "turn": t}),
+            ) + "\n");
+        }
+    }
+    env.write("calls.jsonl", log);
+    env.write("cfg.toml", "[detect]\nmin_savings = 1000\n");
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert!(r["audit"]["findings_below_min_savings"].as_u64().unwrap() >= 1);
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(!html.contains("No waste found."));
+    assert!(html.contains("No finding saves the threshold"), "{html}");
+}

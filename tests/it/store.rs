@@ -2194,7 +2194,7 @@ fn a_fixed_mapping_reads_the_stored_files_again() {
         "{err}"
     );
     let said = ingest(&env, &["logs", "--config", "v2.toml"]);
-    assert!(said.contains("Read 1 files again whole"), "{said}");
+    assert!(said.contains("Read 1 file again whole"), "{said}");
     // v2: 200 × $2.50/M + 800 × $1.25/M + 100 × $10/M = $0.0025 a call.
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&s["totals"]["cost"]), "0.025");
@@ -2309,7 +2309,7 @@ fn a_gone_log_is_said_and_its_calls_kept() {
     let said = ingest(&env, &["logs"]);
     assert!(
         said.contains(
-            "1 files the store read are no longer in their folders; their calls stay in the store"
+            "1 file the store read is no longer in its folder; its calls stay in the store"
         ),
         "{said}"
     );

@@ -542,7 +542,7 @@ impl Field {
             Field::Latency => "no latency figures",
             Field::Ttft => "no time-to-first-token figures",
             Field::Batch => "all calls are priced at real-time (non-batch) rates",
-            Field::FinishReason => "output truncation (length limit) cannot be detected",
+            Field::FinishReason => "output truncation (length limit) is detected only where a call's output reaches its logged max_tokens",
             Field::MaxTokens => "missing max_tokens limits cannot be detected",
             Field::PromptFingerprint => "no duplicate-request (response cache) analysis",
             Field::PrefixFingerprint => "no repeated-system-prompt (prompt cache) analysis",

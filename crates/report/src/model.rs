@@ -1666,7 +1666,15 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     sections.push(s);
 
     let mut s = Section::new(Some("findings"), "Findings");
-    if a.findings.is_empty() {
+    if a.findings.is_empty() && a.findings_below_min_savings > 0 {
+        // (hunt89: "No waste found." where the Markdown said a finding was
+        // held under the floor.)
+        s.blocks.push(Block::Paragraph(vec![Inline::plain(format!(
+            "No finding saves the threshold ([detect] min_savings, $1.00 a month by default); {} under it {} not listed.",
+            findings_count(a.findings_below_min_savings as usize),
+            if a.findings_below_min_savings == 1 { "is" } else { "are" }
+        ))]));
+    } else if a.findings.is_empty() {
         s.blocks
             .push(Block::Paragraph(vec![Inline::plain("No waste found.")]));
     } else {

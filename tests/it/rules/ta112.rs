@@ -304,3 +304,31 @@ fn capped_calls_had_a_limit_and_equal_outputs_read_exactly() {
     // 3 × (3,000 − 200) = 8,400 tokens above the p95.
     assert_eq!(e["output_tokens_above_p95"], 8_400);
 }
+
+/// Claude calls cut at the length limit with no limit logged (a log of
+/// responses only) beside ones without a limit: the logs show none, said
+/// so (hunt89: the cut calls, kept out of the tally of calls without one,
+/// made the cell read as logging limits: "no max_tokens").
+#[test]
+fn claude_calls_cut_at_an_unlogged_limit_keep_the_logs_show_no_max_tokens() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut s = tail_only(json!({})).replace("\"gpt-4o\"", "\"claude-sonnet-4-5\"");
+    for i in 0..10u32 {
+        s += &call(
+            200 + i,
+            format!("cut-{i}"),
+            1000,
+            50,
+            json!({"stop_reason": "max_tokens"}),
+        )
+        .replace("\"gpt-4o\"", "\"claude-sonnet-4-5\"");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let title = f[0]["title"].as_str().unwrap();
+    assert!(title.contains("(the logs show no max_tokens)"), "{title}");
+    assert!(!title.contains("; no max_tokens"), "{title}");
+}

@@ -394,7 +394,9 @@ mod tests {
         assert!(Pattern::parse("(a|b)").is_err());
         // A group of alternatives in a rule: each in its place.
         let rule = MatchRule::from_json(&serde_json::json!({"regex": "(?:mi|code)stral"})).unwrap();
-        assert!(rule.score("codestral-2501").is_some() && rule.score("mistral-large-2411").is_some());
+        assert!(
+            rule.score("codestral-2501").is_some() && rule.score("mistral-large-2411").is_some()
+        );
         assert!(rule.score("gpt-4o").is_none() && rule.score("stral").is_none());
         assert!(MatchRule::from_json(&serde_json::json!({"regex": "(?:a|b)+"})).is_err());
         assert!(Pattern::parse(r"\w+").is_err());

@@ -516,9 +516,9 @@ impl Catalog {
 
     /// Adds `other`'s models, replacing entries with the same provider and
     /// id: their prices and name replace ours (from their first period's
-    /// effective date on, when it has one), the names the model is logged
-    /// under are either's, and what theirs leaves out (the batch, flex and
-    /// priority multipliers) stays ours, so a negotiated rate for `gpt-4o` still
+    /// effective date on, when it has one), their `match` replaces ours but
+    /// for a single name (an import's key), which joins ours, and what theirs
+    /// leaves out (the batch, flex and priority multipliers) stays ours, so a negotiated rate for `gpt-4o` still
     /// prices `gpt-4o-2024-08-06` and its batch calls. `other`'s providers
     /// replace ours with the same id (keeping ours' `makes` when theirs has
     /// none: a LiteLLM import gives none; their hint joined to ours, so
@@ -570,13 +570,16 @@ impl Catalog {
                         periods.append(&mut m.periods);
                         m.periods = periods;
                     }
-                    // Either's names name the model (hunt82: an imported
-                    // LiteLLM entry's own rule dropped ours, and names the
-                    // built-in catalog priced, `grok-4.3-20260501`, went
-                    // unpriced).
+                    // An imported entry's rule is the one name its source
+                    // keys it by (`xai/grok-4.3`): ours stays beside it
+                    // (hunt82: the built-in's dated names went unpriced).
+                    // Any other rule is the user's own, and replaces ours
+                    // (hunt89: it could no longer narrow the names).
                     m.match_rule = match (m.match_rule.take(), q.match_rule.take()) {
-                        (Some(theirs), Some(ours)) if theirs != ours => {
-                            Some(MatchRule::Or(vec![theirs, ours]))
+                        (Some(MatchRule::Equals(name)), Some(ours))
+                            if ours != MatchRule::Equals(name.clone()) =>
+                        {
+                            Some(MatchRule::Or(vec![MatchRule::Equals(name), ours]))
                         }
                         (theirs, ours) => theirs.or(ours),
                     };

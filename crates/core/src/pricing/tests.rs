@@ -310,6 +310,17 @@ fn round_trips_and_overlays() {
         base.model(sonnet).periods[0].rates.input,
         Some(usd("0.000002"))
     );
+    // A rule of the user's own (not a single name) replaces ours: it can
+    // narrow the names (hunt89).
+    let narrow = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "narrow", "models": [
+            {"provider": "acme", "id": "sonnet", "match": {"or": [{"equals": "sonnet"}, {"equals": "sonnet-y"}]}, "prices": [{"input": "3", "output": "3"}]}]}"#,
+    )
+    .unwrap();
+    base.overlay(narrow);
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    assert_eq!(base.resolve(None, "sonnet-y"), Some(sonnet));
+    assert_ne!(base.resolve(None, "sonnet-x"), Some(sonnet));
 }
 
 /// An override whose prices start on a date (a contract rate from 15

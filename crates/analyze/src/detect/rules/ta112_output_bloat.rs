@@ -79,7 +79,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // whether the calls of a runaway tail had one is unknown, and is
         // said so (hunt49), per cell (hunt83: another file's limits made
         // a log without the field read as "no max_tokens").
-        let unlogged = obs.no_max_tokens.calls >= calls;
+        // (A Claude call cut at the limit is not counted without one: it
+        // had one, logged or not; hunt89.)
+        let claude_capped =
+            if tokenaudit_ingest::record::tags::contains_ignore_ascii_case(&cell.model, "claude") {
+                obs.length_capped.calls
+            } else {
+                0
+            };
+        let unlogged = obs.no_max_tokens.calls + claude_capped >= calls;
         let capped = &obs.length_capped;
         let capped_share = capped.calls as f64 / calls as f64;
         let h = &obs.no_max_output;
