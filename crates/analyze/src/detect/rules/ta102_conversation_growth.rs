@@ -25,7 +25,9 @@
 //! - `min_growth` (100): tokens per turn a session must grow by.
 //! - `min_sessions` (5): fewest growing sessions for a finding.
 //! - `session_gap_minutes` (30): without a session id, a user's calls to a
-//!   feature are cut into sessions at pauses longer than this.
+//!   feature are cut into sessions at pauses longer than this (and at
+//!   midnight UTC, where a user's calls are kept by day: a conversation
+//!   across midnight is two).
 //! - `min_growing_share` (0.75): a session whose turns were inferred must
 //!   also grow at this share of its turn-to-turn steps (sizes that merely
 //!   vary grow at about half).
@@ -38,7 +40,7 @@
 //! `messages`; else from time order, a retry (`attempt` > 1, `retry_of`, or
 //! the same prompt within a minute of a failure) staying in the turn it
 //! retries. Without a session id, sessions are cut from a user's calls by
-//! the inactivity gap, and the finding's confidence is low
+//! the inactivity gap and at midnight UTC, and the finding's confidence is low
 //! (`infer::sessions`).
 //!
 //! The saving of a session of n turns growing by g tokens a turn is
@@ -65,7 +67,7 @@ pub const INPUTS: &[Input] = &[
             logged(Via::Session, "a `session_id`"),
             estimated(
                 Via::SessionByGap,
-                "a `user`, cut into sessions at pauses longer than `session_gap_minutes`",
+                "a `user`, cut into sessions at pauses longer than `session_gap_minutes` and at midnight UTC",
             ),
         ],
     },
