@@ -324,11 +324,20 @@ fn claude_calls_cut_at_an_unlogged_limit_keep_the_logs_show_no_max_tokens() {
         )
         .replace("\"gpt-4o\"", "\"claude-sonnet-4-5\"");
     }
-    env.write("calls.jsonl", s);
+    env.write("calls.jsonl", &s);
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     let f = findings(&r, "TA112");
     assert_eq!(f.len(), 1, "{f:#?}");
     let title = f[0]["title"].as_str().unwrap();
     assert!(title.contains("(the logs show no max_tokens)"), "{title}");
     assert!(!title.contains("; no max_tokens"), "{title}");
+    // Cut at a limit the logs show: the others had none (hunt90).
+    let s = s.replace(
+        "\"stop_reason\":\"max_tokens\"",
+        "\"stop_reason\":\"max_tokens\",\"max_tokens\":50",
+    );
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    let title = findings(&r, "TA112")[0]["title"].as_str().unwrap().to_string();
+    assert!(title.contains("; no max_tokens and p99 output"), "{title}");
 }

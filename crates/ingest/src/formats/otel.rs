@@ -292,6 +292,12 @@ fn indexed_message(key: &str) -> Option<(u32, bool)> {
     match field {
         "role" | "message.role" => Some((n, true)),
         "content" | "message.content" => Some((n, false)),
+        // OpenInference's parts of a message's text (hunt90: a user's
+        // question in parts was left out, and every prompt was its system
+        // message alone).
+        f if f.starts_with("message.contents.") && f.ends_with(".message_content.text") => {
+            Some((n, false))
+        }
         _ => None,
     }
 }
@@ -306,9 +312,13 @@ fn messages_of(indexed: &[(u32, bool, Cow<'_, str>)]) -> Option<Cow<'static, str
         Default::default();
     for (n, role, text) in indexed {
         let key = if *role { "role" } else { "content" };
-        by.entry(*n)
-            .or_default()
-            .insert(key.into(), serde_json::Value::String(text.to_string()));
+        let message = by.entry(*n).or_default();
+        // A message's parts, in the order read, are its text.
+        let text = match message.get(key) {
+            Some(serde_json::Value::String(before)) if !role => format!("{before}\n{text}"),
+            _ => text.to_string(),
+        };
+        message.insert(key.into(), serde_json::Value::String(text));
     }
     let list: Vec<serde_json::Value> = by.into_values().map(serde_json::Value::Object).collect();
     serde_json::to_string(&list).ok().map(Cow::Owned)
@@ -1584,6 +1594,24 @@ mod tests {
                 + &attr("gen_ai.prompt.0.content", "Something else"),
         );
         assert_ne!(other.0, traceloop.0);
+        // OpenInference's text in parts (hunt90): the parts are the text.
+        let parts = |q: &str| {
+            with(
+                attr("llm.input_messages.0.message.role", "system")
+                    + &attr("llm.input_messages.0.message.content", "Answer briefly.")
+                    + &attr("llm.input_messages.1.message.role", "user")
+                    + &attr(
+                        "llm.input_messages.1.message.contents.0.message_content.type",
+                        "text",
+                    )
+                    + &attr(
+                        "llm.input_messages.1.message.contents.0.message_content.text",
+                        q,
+                    ),
+            )
+        };
+        assert_eq!(parts("What is a prompt cache?"), traceloop);
+        assert_ne!(parts("Another question").0, traceloop.0);
     }
 
     #[test]

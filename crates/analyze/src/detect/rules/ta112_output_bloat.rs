@@ -68,6 +68,12 @@ rule_options! {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    // No call of the run logs its limit (a log of responses only).
+    let run_unlogged = ctx
+        .audit
+        .coverage
+        .iter()
+        .any(|c| c.field == "max_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         let obs = &cell.obs;
@@ -80,13 +86,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // said so (hunt49), per cell (hunt83: another file's limits made
         // a log without the field read as "no max_tokens").
         // (A Claude call cut at the limit is not counted without one: it
-        // had one, logged or not; hunt89.)
-        let claude_capped =
-            if tokenaudit_ingest::record::tags::contains_ignore_ascii_case(&cell.model, "claude") {
-                obs.length_capped.calls
-            } else {
-                0
-            };
+        // had one, logged or not. When no call of the run logs a limit,
+        // those count as unlogged too: hunt89; when some do, the cut calls
+        // may be among them, and are not: hunt90.)
+        let claude_capped = if run_unlogged
+            && tokenaudit_ingest::record::tags::contains_ignore_ascii_case(&cell.model, "claude")
+        {
+            obs.length_capped.calls
+        } else {
+            0
+        };
         let unlogged = obs.no_max_tokens.calls + claude_capped >= calls;
         let capped = &obs.length_capped;
         let capped_share = capped.calls as f64 / calls as f64;
