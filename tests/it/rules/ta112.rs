@@ -338,6 +338,9 @@ fn claude_calls_cut_at_an_unlogged_limit_keep_the_logs_show_no_max_tokens() {
     );
     env.write("calls.jsonl", s);
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
-    let title = findings(&r, "TA112")[0]["title"].as_str().unwrap().to_string();
+    let title = findings(&r, "TA112")[0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(title.contains("; no max_tokens and p99 output"), "{title}");
 }
