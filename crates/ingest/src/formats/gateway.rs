@@ -1587,64 +1587,6 @@ fn ticks(v: Lenient<tokenaudit_core::Money>) -> Lenient<tokenaudit_core::Money> 
 /// `usage.cost`: an amount (OpenRouter's), or Perplexity's object of its
 /// parts, whose `total_cost` is the call's (hunt82: the object was left
 /// unread, and its bill never reconciled).
-struct UsageCost(Lenient<tokenaudit_core::Money>);
-
-impl<'de> Deserialize<'de> for UsageCost {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UsageCost, D::Error> {
-        struct V;
-        fn money(s: Scalar<'_>) -> Lenient<tokenaudit_core::Money> {
-            LMoney::from_label(s.label()).0
-        }
-        impl<'de> Visitor<'de> for V {
-            type Value = Lenient<tokenaudit_core::Money>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an amount")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(money(Scalar::Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(money(Scalar::Str(Cow::Owned(v.to_string()))))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(money(Scalar::U64(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(money(Scalar::I64(v)))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(money(Scalar::F64(v)))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(money(Scalar::Bool(v)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(money(Scalar::Null))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(money(Scalar::Null))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(money(Scalar::Container))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut cost = Lenient::Missing;
-                while let Some(key) = map.next_key::<LStr<'de>>()? {
-                    if matches!(&key.0, Lenient::Value(k) if k == "total_cost") {
-                        cost = map.next_value::<LMoney>()?.0;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(cost)
-            }
-        }
-        d.deserialize_any(V).map(UsageCost)
-    }
-}
-
-/// [`UsageCost`] for the scanner.
 fn scan_usage_cost(s: &mut Scanner<'_>) -> Scan<Lenient<tokenaudit_core::Money>> {
     if s.peek()? != b'{' {
         return Ok(LMoney::from_label(s.scalar()?.label()).0);
@@ -2002,8 +1944,14 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                     cache_details(u, &v);
                 }
                 UsageKey::Cost => {
-                    let v: UsageCost = map.next_value()?;
-                    set_usage_cost(u, v.0);
+                    // The scanner's reading of the value (an amount, or
+                    // Perplexity's object), serde's where it bails.
+                    let raw: &'de RawValue = map.next_value()?;
+                    let cost = scan_usage_cost(&mut Scanner::new(raw.get())).unwrap_or_else(|_| {
+                        serde_json::from_str::<LMoney>(raw.get())
+                            .map_or(Lenient::WrongType, |m| m.0)
+                    });
+                    set_usage_cost(u, cost);
                 }
                 UsageKey::CostTicks => {
                     let v: LMoney = map.next_value()?;

@@ -738,7 +738,9 @@ impl<'a> SpanAttrs<'a> {
                 }
             }
             "gen_ai.input.messages" => self.input_messages = v.text,
-            k if indexed_message(k).is_some() => {
+            // (Their other keys, `gen_ai.prompt.N.tool_calls`…, are no
+            // tags either.)
+            k if k.starts_with("gen_ai.prompt.") || k.starts_with("llm.input_messages.") => {
                 if let (Some((n, role)), Some(text)) = (indexed_message(k), v.text) {
                     self.indexed.push((n, role, text));
                 }
