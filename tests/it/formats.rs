@@ -3840,3 +3840,73 @@ fn a_tag_of_many_values_is_not_said_misspelt() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("[mapping]"), "{err}");
 }
+
+/// A stream logged chunk by chunk is one call, whichever chunks carry the
+/// usage: every chunk its running total (xAI, Perplexity, and a stream cut
+/// before its last chunk), the last choice and an empty usage chunk both
+/// (vLLM's continuous usage), or a usage chunk after the last choice
+/// (OpenRouter). Each chunk was a call (hunt82: $0.546 for $0.144); a rule
+/// on one line could not tell OpenRouter's chunk from a running one
+/// (hunt85). The chunks of a stream are kept by its id, the most complete
+/// counted, across files and threads.
+#[test]
+fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
+    let chunk = |id: &str, model: &str, finish: Option<&str>, usage: Option<(u64, u64)>| {
+        let finish = finish.map_or("null".to_string(), |f| format!("\"{f}\""));
+        let usage = usage.map_or(String::new(), |(i, o)| {
+            format!(
+                r#","usage":{{"prompt_tokens":{i},"completion_tokens":{o},"total_tokens":{}}}"#,
+                i + o
+            )
+        });
+        format!(
+            r#"{{"id":"{id}","object":"chat.completion.chunk","created":1790841600,"model":"{model}","choices":[{{"index":0,"delta":{{"content":"x"}},"finish_reason":{finish}}}]{usage}}}"#
+        )
+    };
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    // xAI: every chunk its running usage; the last has the finish reason.
+    for k in 1..=4 {
+        let fin = (k == 4).then_some("stop");
+        a.push(chunk("xai-1", "grok-3", fin, Some((38_000, k))));
+    }
+    // Perplexity: the same, its chunks split over two files.
+    for k in 1..=3 {
+        let fin = (k == 3).then_some("stop");
+        let to = if k == 2 { &mut b } else { &mut a };
+        to.push(chunk("pplx-1", "sonar-pro", fin, Some((10_000, k))));
+    }
+    // vLLM's continuous usage: the finishing chunk and an empty usage
+    // chunk carry the same total.
+    a.push(chunk("vllm-1", "gpt-4o", Some("stop"), Some((1_000, 4))));
+    a.push(
+        r#"{"id":"vllm-1","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":4,"total_tokens":1004}}"#.to_string(),
+    );
+    // OpenRouter: chunks without usage, then a usage chunk after the
+    // finishing one, with a choice of no finish reason.
+    a.push(chunk("gen-1", "openai/gpt-4o", None, None));
+    a.push(chunk("gen-1", "openai/gpt-4o", Some("stop"), None));
+    a.push(chunk("gen-1", "openai/gpt-4o", None, Some((1_697, 52))));
+    // An xAI stream cut before its last chunk: its last chunk seen.
+    for k in 1..=3 {
+        b.push(chunk("xai-cut", "grok-3", None, Some((38_000, k))));
+    }
+    let env = Env::new();
+    env.write("a.jsonl", a.join("\n") + "\n");
+    env.write("b.jsonl", b.join("\n") + "\n");
+    // grok-3 at $3/$15 a million: 38,000 in and 4 out, $0.11406, and 3
+    // out, $0.114045; sonar-pro at $3/$15: 10,000 in and 3 out, $0.030045;
+    // gpt-4o at $2.50/$10: 1,000 in and 4 out, $0.00254, and 1,697 in and
+    // 52 out, $0.0047625. In all $0.2654525 over 5 calls.
+    for threads in ["1", "2"] {
+        let r = env.audit(&["a.jsonl", "b.jsonl", "--threads", threads]);
+        let a = &r["audit"];
+        assert_eq!(usd(&a["totals"]["cost"]), "0.2654525", "threads {threads}");
+        assert_eq!(a["totals"]["calls"], 5, "threads {threads}");
+        assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52);
+        // The other chunks with usage are copies of their stream's call.
+        assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 3 + 2 + 1 + 2);
+        assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 2);
+        assert_eq!(row(&r, "model", "grok-3")["calls"], 2);
+    }
+}

@@ -278,6 +278,12 @@ pub struct CallRecord<'a> {
     /// wrong type: the call was read without it. Set by the readers, counted
     /// and reported by ingest (`field_ignored`); never stored.
     pub unread_field: Option<&'static str>,
+    /// A streaming chunk's or event's record (`chat.completion.chunk`,
+    /// `response.*`) with usage: a stream whose every chunk carries the
+    /// usage so far (xAI, Perplexity, vLLM's continuous usage) is one call,
+    /// so the pipeline keeps one such record per request id, the most
+    /// complete. Set by the readers; never stored.
+    pub stream_chunk: bool,
 }
 
 impl CallRecord<'_> {
@@ -321,6 +327,7 @@ impl CallRecord<'_> {
             prefix_chars: self.prefix_chars,
             minhash: None,
             unread_field: self.unread_field,
+            stream_chunk: self.stream_chunk,
             tags: self
                 .tags
                 .iter()

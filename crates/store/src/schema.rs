@@ -650,6 +650,7 @@ impl Rows {
             tags,
             // Counted when the call was ingested (the commit's rejects).
             unread_field: None,
+            stream_chunk: false,
         }
     }
 }
@@ -709,6 +710,7 @@ mod tests {
             minhash: Some([7; MINHASH_LEN]),
             tags: vec![("env".into(), "prod".into()), ("env".into(), "b".into())],
             unread_field: None,
+            stream_chunk: false,
         };
         let empty = CallRecord {
             model: "m".into(),

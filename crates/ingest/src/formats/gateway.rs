@@ -342,6 +342,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let raw: &'de RawValue = map.next_value()?;
                     l.summed |= is_summed(&key, raw.get());
                 }
+                Field::CostInCents => {
+                    let _: IgnoredAny = map.next_value()?;
+                    l.cost_in_cents = true;
+                }
                 Field::Success => {
                     let raw: &'de RawValue = map.next_value()?;
                     if raw.get() == "false" {
@@ -483,10 +487,15 @@ pub(crate) enum Field {
     /// `status` says otherwise, whatever its HTTP code (`true` leaves the
     /// outcome to the code).
     Success,
-    /// A usage API's row: `num_model_requests` (OpenAI), a `context_window`
+    /// A usage API's row: `num_model_requests` (OpenAI), `requests` (OpenRouter's
+    /// activity), a `context_window`
     /// bucket such as `0-200k` (Anthropic); at the top only
     /// (`RawLine::summed`).
     Summed,
+    /// Portkey's log export's `req_units` / `res_units` (at the top only):
+    /// the line's `cost` is in cents, as Portkey documents its export
+    /// (`RawLine::cost_in_cents`).
+    CostInCents,
     ServiceTier,
     FinishReason,
     MaxTokens,
@@ -599,9 +608,13 @@ pub(crate) fn field(key: &str) -> Field {
             "cost_usd" => Field::Cost,
             "metadata" => Field::Metadata,
             "response" => Field::Nested,
+            // OpenRouter's activity rows: a day's requests to an endpoint.
+            "requests" => Field::Summed,
             _ => Field::Other,
         },
         9 => match key {
+            // Portkey's log export: its `cost` is in cents.
+            "req_units" | "res_units" => Field::CostInCents,
             "time_info" => Field::HostCerebras,
             "timestamp" => Field::Timestamp,
             "cache_hit" => Field::CacheHit,
@@ -1182,7 +1195,8 @@ fn field_by_meaning(key: &str) -> Field {
         "cache_hit" | "cache_status" => Field::CacheHit,
         "cached" => Field::GatewayCached,
         "success" => Field::Success,
-        "num_model_requests" | "context_window" => Field::Summed,
+        "num_model_requests" | "context_window" | "requests" => Field::Summed,
+        "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
@@ -1753,7 +1767,7 @@ fn is_summed(key: &str, raw: &str) -> bool {
         // One request is one call (hunt41); `10.0`, `1e1`, `"10"` are ten
         // (hunt42).
         // (`"1,000"`, a spreadsheet's thousands: hunt43.)
-        "num_model_requests" => raw
+        "num_model_requests" | "requests" => raw
             .trim_matches('"')
             .trim()
             .replace(',', "")
@@ -2754,6 +2768,10 @@ fn scan_map<'a, K: TopKeys>(
                 let raw = s.raw_value()?.unwrap_or("");
                 l.summed |= is_summed(&String::from_utf8_lossy(key.as_bytes(s)), raw);
             }
+            Field::CostInCents => {
+                s.skip_value()?;
+                l.cost_in_cents = true;
+            }
             Field::RequestServiceTier => {
                 read!(request_service_tier, RequestServiceTier, Scanner::label)?
             }
@@ -2865,6 +2883,8 @@ impl Field {
             (_, Field::GatewayCached) => Field::Other,
             (Scope::Top, Field::Summed) => Field::Summed,
             (_, Field::Summed) => Field::Other,
+            (Scope::Top, Field::CostInCents) => Field::CostInCents,
+            (_, Field::CostInCents) => Field::Other,
             (Scope::Top, Field::Success) => Field::Success,
             (_, Field::Success) => Field::Other,
             (Scope::Top, Field::HttpStatusCamel) => Field::HttpStatusCamel,
@@ -3142,11 +3162,16 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         }
         Field::Summed => {
             l.summed |= match v {
-                Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => is_summed(key, "0"),
+                // (A number of requests counts: a column of them was read
+                // as none, hunt91.)
+                Scalar::U64(n) => is_summed(key, &n.to_string()),
+                Scalar::I64(n) => is_summed(key, &n.to_string()),
+                Scalar::F64(n) => is_summed(key, &n.to_string()),
                 Scalar::Str(t) => is_summed(key, &format!("{t:?}")),
                 _ => false,
             }
         }
+        Field::CostInCents => l.cost_in_cents = true,
         Field::ServiceTier => put_tier(l, v.label(), rank),
         Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
         Field::MaxTokens => put!(max_tokens, MaxTokens, v.count()),
@@ -3558,7 +3583,8 @@ pub static BUILTIN: Builtin = Builtin {
          Cloudflare AI Gateway's top-level cached: true, unless a cost\n\
          above zero is logged). OpenRouter's generation records (its\n\
          native_tokens_* counts). A usage API's row (OpenAI's\n\
-         num_model_requests, Anthropic's context_window bucket) sums many\n\
+         num_model_requests, OpenRouter's activity requests, Anthropic's\n\
+         context_window bucket) sums many\n\
          requests: rejected as summed_usage (a long-context price is chosen\n\
          by one request's size). A route ending in count_tokens or\n\
          countTokens is a free token count: not billed.\n\
@@ -4215,6 +4241,31 @@ mod tests {
         // One request is one call.
         let one = openai.replace(r#""num_model_requests":10"#, r#""num_model_requests":1"#);
         assert_eq!(rec(&one).usage.cached_read, 4000);
+        // OpenRouter's activity rows: a day's `requests` to an endpoint
+        // (hunt91: 3 rows of 300 were 3 calls, priced past Gemini 2.5
+        // Pro's 200k tier, $4.95 for $2.925).
+        let openrouter = r#"{"date":"2026-10-01","model":"google/gemini-2.5-pro","model_permaslug":"google/gemini-2.5-pro","endpoint_id":"e1","provider_name":"Google","usage":0.975,"byok_usage_inference":0,"requests":300,"prompt_tokens":300000,"completion_tokens":60000,"reasoning_tokens":0}"#;
+        assert_eq!(rej(openrouter), RejectReason::SummedUsage);
+        let one = openrouter.replace(r#""requests":300"#, r#""requests":1"#);
+        assert_eq!(rec(&one).usage.input, 300_000);
+        // A request's own `requests` (a list, a nested count) is nothing.
+        let other = r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1},"requests":[1,2],"metadata":{"requests":5}}"#;
+        assert_eq!(rec(other).usage.input, 10);
+        // Portkey's log export gives its cost in cents (hunt91: logged
+        // costs 100 times too high in the reconciliation).
+        let portkey = r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","req_units":1000,"res_units":200,"total_units":1200,"cost":0.45,"cost_currency":"USD","response":{"body":{"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#;
+        let dollars = portkey.replace(r#""req_units":1000,"res_units":200,"#, "");
+        for (line, cost) in [(portkey, "0.0045"), (&dollars, "0.45")] {
+            // The scanner, and serde's reader it falls back to.
+            for raw in [parse_raw_str(line), parse_raw_serde(line)] {
+                let r = raw.unwrap().into_record().unwrap();
+                let logged = r.logged_cost.map(|m| m.to_decimal_string());
+                assert_eq!(logged.as_deref(), Some(cost), "{line}");
+            }
+        }
+        for raw in [parse_raw_str(openrouter), parse_raw_serde(openrouter)] {
+            assert!(raw.unwrap().summed);
+        }
         // A token count is free (Anthropic's count_tokens through a
         // gateway, its SDKs' beta query, Bedrock's, OpenAI's), unless it
         // has output (hunt42).

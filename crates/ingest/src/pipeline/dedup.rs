@@ -232,6 +232,7 @@ impl Held {
                 })
                 .collect(),
             unread_field: self.unread_field,
+            stream_chunk: false,
         }
     }
 }
@@ -395,6 +396,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         minhash: r.minhash,
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
         unread_field: r.unread_field,
+        stream_chunk: r.stream_chunk,
     }
 }
 
@@ -473,6 +475,8 @@ mod tests {
                 ("u".into(), "u".into()),
             ],
             unread_field: Some("latency_ms"),
+            // (A survivor is no chunk any more: never stored.)
+            stream_chunk: false,
         };
         let key = DedupKey::new("m1", "r1", false, &full);
         let mut worker = Dedup::default();

@@ -707,6 +707,17 @@ impl<S: RecordSink> Worker<S> {
         match &mut parsed {
             // Borrowed where it lies: moving a record out of the `Result`
             // copied its ~600 bytes on every line.
+            // A stream's chunk with usage: one per stream is its call
+            // (every chunk of some providers' streams carries the usage so
+            // far), kept as Claude Code's copies are.
+            Ok(record) if record.stream_chunk && record.request_id.is_some() => {
+                let id = record.request_id.as_deref().unwrap_or_default();
+                let key = crate::record::dedup_key::DedupKey::stream(id, record);
+                if record.served_model.is_some() {
+                    self.sink.settle_model(record);
+                }
+                self.dedup.offer(key, std::mem::take(record), at);
+            }
             Ok(record) => {
                 self.counts[1] += 1;
                 if let Some(field) = record.unread_field {

@@ -1,5 +1,6 @@
-//! What identifies a Claude Code call across copies of it, kept per held-back
-//! record by the pipeline's deduplication (`crate::pipeline::dedup`).
+//! What identifies a call across copies of it (a Claude Code message's
+//! lines, a stream's chunks), kept per held-back record by the pipeline's
+//! deduplication (`crate::pipeline::dedup`).
 
 use tokenaudit_core::CallRecord;
 use xxhash_rust::xxh3::xxh3_128;
@@ -26,6 +27,21 @@ impl DedupKey {
     pub fn with_message(mut self, message_id: &str) -> Self {
         self.message = xxh3_128(message_id.as_bytes());
         self
+    }
+
+    /// A streaming chunk's key: its stream's id (see
+    /// [`CallRecord::stream_chunk`]). The most complete chunk is the one
+    /// with the most tokens (a running total's last), the first of equals.
+    pub fn stream(id: &str, r: &CallRecord<'_>) -> Self {
+        let key = xxh3_128(format!("stream\0{id}").as_bytes());
+        DedupKey {
+            key,
+            message: key,
+            sidechain: false,
+            tokens: r.usage.total(),
+            output: r.usage.output,
+            searches: r.usage.web_searches,
+        }
     }
 
     pub fn new(message_id: &str, request_id: &str, sidechain: bool, r: &CallRecord<'_>) -> Self {

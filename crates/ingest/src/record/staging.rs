@@ -63,6 +63,9 @@ pub struct RawLine<'a> {
     /// The line is a usage API's row, a sum of many requests
     /// (`RejectReason::SummedUsage`).
     pub summed: bool,
+    /// Portkey's log export (`req_units`, `res_units` at the top): its
+    /// `cost` is in cents (hunt91: logged costs 100 times too high).
+    pub cost_in_cents: bool,
     /// A time key held a time before any LLM API (see
     /// [`RawLine::set_time`]).
     pub early_time: bool,
@@ -342,6 +345,8 @@ impl<'a> RawLine<'a> {
             gateway_cached,
             unsuccessful,
             summed,
+            // (Read at the top only: no body has it.)
+            cost_in_cents: _,
             early_time,
             service_tier,
             request_model,
@@ -498,6 +503,7 @@ impl<'a> RawLine<'a> {
             gateway_cached: _,
             unsuccessful: _,
             summed: _,
+            cost_in_cents: _,
             early_time,
             service_tier,
             request_model,
@@ -613,7 +619,7 @@ impl<'a> RawLine<'a> {
         if self.summed {
             return Err(Reject::new(
                 RejectReason::SummedUsage,
-                "a usage API's row (num_model_requests, or a context_window bucket) sums many \
+                "a usage API's row (num_model_requests, requests, or a context_window bucket) sums many \
                  requests: tokenaudit prices and audits calls one by one (a long-context price is \
                  chosen by one request's size); read per-call logs",
             ));
@@ -924,10 +930,16 @@ impl<'a> RawLine<'a> {
             prefix_tokens: p
                 .int(&self.prefix_tokens.0, "system_prompt_tokens")
                 .filter(|&t| t <= crate::record::fields::MAX_TOKENS),
-            logged_cost: p.own(self.cost.0, "cost").or(match self.usage.cost {
-                Lenient::Value(m) => Some(m),
-                _ => None,
-            }),
+            logged_cost: p
+                .own(self.cost.0, "cost")
+                .map(|m| match self.cost_in_cents {
+                    true => tokenaudit_core::Money::from_picos(m.picos() / 100),
+                    false => m,
+                })
+                .or(match self.usage.cost {
+                    Lenient::Value(m) => Some(m),
+                    _ => None,
+                }),
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
@@ -936,6 +948,7 @@ impl<'a> RawLine<'a> {
             minhash: None,
             tags: self.tags,
             unread_field: None,
+            stream_chunk: stream_total.is_some(),
         };
         // A chunk or event without usage is no call, unless it failed (a
         // failed stream's last event is a failed call, as any other) or
