@@ -3891,19 +3891,27 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
     for k in 1..=3 {
         b.push(chunk("xai-cut", "grok-3", None, Some((38_000, k))));
     }
+    // Two calls Ollama's server gave one id (it draws them from 999), an
+    // hour apart: two calls (hunt94: one).
+    for created in [1790841600, 1790845200] {
+        a.push(format!(
+            r#"{{"id":"chatcmpl-7","object":"chat.completion.chunk","created":{created},"model":"gpt-4o","choices":[],"usage":{{"prompt_tokens":100,"completion_tokens":10,"total_tokens":110}}}}"#
+        ));
+    }
     let env = Env::new();
     env.write("a.jsonl", a.join("\n") + "\n");
     env.write("b.jsonl", b.join("\n") + "\n");
     // grok-3 at $3/$15 a million: 38,000 in and 4 out, $0.11406, and 3
     // out, $0.114045; sonar-pro at $3/$15: 10,000 in and 3 out, $0.030045;
     // gpt-4o at $2.50/$10: 1,000 in and 4 out, $0.00254, and 1,697 in and
-    // 52 out, $0.0047625. In all $0.2654525 over 5 calls.
+    // 52 out, $0.0047625, and twice 100 in and 10 out, $0.00035. In all
+    // $0.2661525 over 7 calls.
     for threads in ["1", "2"] {
         let r = env.audit(&["a.jsonl", "b.jsonl", "--threads", threads]);
         let a = &r["audit"];
-        assert_eq!(usd(&a["totals"]["cost"]), "0.2654525", "threads {threads}");
-        assert_eq!(a["totals"]["calls"], 5, "threads {threads}");
-        assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52);
+        assert_eq!(usd(&a["totals"]["cost"]), "0.2661525", "threads {threads}");
+        assert_eq!(a["totals"]["calls"], 7, "threads {threads}");
+        assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52 + 20);
         // The other chunks with usage are copies of their stream's call.
         assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 3 + 2 + 1 + 2);
         assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 2);

@@ -154,6 +154,12 @@ fn sample_report_has_every_chart_and_section() {
     let out = env.path("out");
     let html = sample_html(&env, &out, "2");
     assert_eq!(html.matches("<svg").count(), CHARTS.len());
+    // The Pareto note gives what its groups make, as TA101 does (hunt93:
+    // "make 80%" beside TA101's 85% of the same five groups).
+    assert!(
+        html.contains("5 of 13 feature × model groups make 85% of spend"),
+        "{html}"
+    );
     for (id, title) in CHARTS {
         assert!(
             html.contains(&format!("<figure class=\"chart\" id=\"{id}\">")),

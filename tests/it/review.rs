@@ -606,3 +606,67 @@ fn the_change_tables_show_what_changed_most() {
     let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
     assert!(html.contains("legacy-batch"));
 }
+
+/// A failed call without usage to a model the catalog lacks costs $0, in
+/// the reviewed month and in the month before alike (hunt93: "1 call
+/// unpriced before", cost per call $0.0035 where September's own audit
+/// has none unpriced and $0.003379); the table of unknown models says how
+/// many of their calls are not priced, as the summary counts them.
+#[test]
+fn a_failed_call_without_usage_is_unpriced_in_no_month() {
+    let env = Env::new();
+    let mut lines = Vec::new();
+    for month in [9, 10] {
+        for d in 1..=28 {
+            lines.push(gw_line(
+                &format!("2026-{month:02}-{d:02}T12:00:00Z"),
+                "chat",
+                "gpt-4o",
+                1000,
+                100,
+                json!({}),
+            ));
+        }
+    }
+    lines.push(
+        r#"{"timestamp":"2026-09-15T13:00:00Z","request_id":"x1","provider":"acme","model":"acme-llm-7b","feature":"chat","status":"error","http_status":429}"#
+            .to_string(),
+    );
+    lines.push(
+        r#"{"timestamp":"2026-10-15T13:00:00Z","provider":"acme","model":"acme-llm-7b","feature":"chat","usage":{"prompt_tokens":10,"completion_tokens":1}}"#
+            .to_string(),
+    );
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    env.cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "--out",
+            "rev",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(env.path("rev/audit.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let prev = &r["audit"]["previous"];
+    // September: 28 × (1,000 × $2.50 + 100 × $10)/M = $0.098 over 29
+    // calls, none unpriced: $0.003379 a call.
+    assert_eq!(prev["totals"]["calls"], 29);
+    assert_eq!(prev["totals"]["unpriced_calls"], 0);
+    assert_eq!(usd(&prev["totals"]["cost"]), "0.098");
+    let md = std::fs::read_to_string(env.path("rev/audit.md")).unwrap();
+    assert!(!md.contains("unpriced before"), "{md}");
+    // October's one priced call of the unknown model: 1 of 1 not priced.
+    assert!(
+        md.contains("| acme-llm-7b | acme | 1 | 1 | 10 | 1 |"),
+        "{md}"
+    );
+    // September's own audit: the same $0.098 over 29 calls, none unpriced.
+    let r = env.audit(&["calls.jsonl", "--until", "2026-09-30"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 29);
+    assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.098");
+}

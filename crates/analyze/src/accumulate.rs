@@ -1381,12 +1381,17 @@ impl Accumulator<'_> {
             .entry(logged)
             .or_insert_with(|| catalog.resolve(r.provider.as_deref(), &r.model));
         let day = r.timestamp.map(|t| t.date_naive());
-        let cost = id.map(|id| {
-            catalog
-                .price(id, day, &r.usage, r.processing())
-                .cost
-                .total()
-        });
+        // (A call with nothing to price is no unpriced call here either:
+        // hunt93, a failed call to an unknown model was "1 call unpriced
+        // before" in the review, a $0 call in its own month's audit.)
+        let cost = id
+            .map(|id| {
+                catalog
+                    .price(id, day, &r.usage, r.processing())
+                    .cost
+                    .total()
+            })
+            .or_else(|| nothing_to_price(r).then_some(Money::ZERO));
         let status = r.effective_status();
         let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);
         if let Some(t) = r.timestamp {
@@ -1398,6 +1403,16 @@ impl Accumulator<'_> {
         bump(&mut prev.features, feature, status, &r.usage, cost);
         bump(&mut prev.models, model, status, &r.usage, cost);
     }
+}
+
+/// A call with nothing to price (no token, no search, no logged cost: a
+/// failed request without usage, as Claude Code's API errors named
+/// `<synthetic>`): it costs nothing whatever its model, and is no unpriced
+/// call.
+fn nothing_to_price(r: &CallRecord<'_>) -> bool {
+    r.usage.total() == 0
+        && r.usage.web_searches == 0
+        && r.logged_cost.is_none_or(|c| c == Money::ZERO)
 }
 
 impl RecordSink for Accumulator<'_> {
@@ -1520,16 +1535,10 @@ impl RecordSink for Accumulator<'_> {
             self.cost_parts.add(&priced.cost);
             priced.cost
         });
-        // A call with nothing to price (no token, no search, no logged
-        // cost: a failed request without usage, as Claude Code's API errors
-        // named `<synthetic>`) costs nothing whatever its model, and is not
-        // an unpriced call.
-        let cost = priced.map(|p| p.total()).or_else(|| {
-            let nothing = r.usage.total() == 0
-                && r.usage.web_searches == 0
-                && r.logged_cost.is_none_or(|c| c == Money::ZERO);
-            nothing.then_some(Money::ZERO)
-        });
+        // A call with nothing to price costs nothing whatever its model.
+        let cost = priced
+            .map(|p| p.total())
+            .or_else(|| nothing_to_price(r).then_some(Money::ZERO));
         // Rules that need a catalog's price count only calls it priced.
         if priced.is_some() {
             self.via.add(Via::Priced, 1);

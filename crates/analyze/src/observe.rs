@@ -38,6 +38,11 @@ pub const SAMPLE_IDS: usize = 3;
 /// The costliest calls kept per cell.
 pub const TOP_PER_CELL: usize = 5;
 
+/// The largest `max_tokens` that is a call's whole answer, not a limit it
+/// may run into (a label, a yes or no, a health check's one token): such
+/// calls are never "cut at the length limit" (TA112).
+pub const TINY_LIMIT: u32 = 16;
+
 /// The view of one call the observers get: the record plus what pricing and
 /// attribution already worked out.
 pub struct Call<'a, 'r> {
@@ -353,7 +358,11 @@ impl CellObs {
         // Stopped on the length limit: as the finish reason says, or, where
         // none is logged (Langfuse, most gateways), an output that reached
         // the call's `max_tokens`.
+        // A limit of a few tokens is asked to be reached: a classifier's
+        // label, a health check's `max_tokens: 1` (hunt92: every such call
+        // was "cut", half its spend a saving).
         let capped = match (r.finish_reason.as_deref(), r.max_tokens) {
+            (_, Some(limit)) if limit <= TINY_LIMIT => false,
             (Some(reason), _) => is_length_stop(reason),
             (None, Some(limit)) => limit > 0 && u.output >= u64::from(limit),
             (None, None) => false,
@@ -571,9 +580,30 @@ pub struct SessionObs {
     /// (inferred sessions only: a resent history grows at nearly every step).
     pub grew: u32,
     pub steps: u32,
+    /// The three latest turns that are points of the fit, latest first
+    /// (turn, its largest input; turn 0 for none): whether the history
+    /// still grows at the session's end, or a window already caps it.
+    pub tail: [(u32, u64); 3],
 }
 
 impl SessionObs {
+    /// Notes turn `turn`'s `input` among the latest turns.
+    fn note_tail(&mut self, turn: u32, input: u64) {
+        if let Some(e) = self.tail.iter_mut().find(|e| e.0 == turn) {
+            e.1 = e.1.max(input);
+        } else if turn > self.tail[2].0 {
+            self.tail[2] = (turn, input);
+            self.tail.sort_unstable_by(|a, b| b.cmp(a));
+        }
+    }
+
+    /// Tokens a turn the input grew by over the last two steps of the
+    /// session (its three latest turns), when it has them.
+    pub fn end_growth(&self) -> Option<f64> {
+        let [(last, x), _, (first, y)] = self.tail;
+        (first > 0 && last > first).then(|| (x as f64 - y as f64) / f64::from(last - first))
+    }
+
     pub fn add(&mut self, c: &Call<'_, '_>, turn: u32, input_cost: Money) {
         self.add_turn(
             c.cell,
@@ -617,6 +647,7 @@ impl SessionObs {
             self.first_turn = turn;
             self.first_input = input;
         }
+        self.note_tail(turn, input);
         self.input += input;
         self.input_cost += input_cost;
         self.cost += cost;
@@ -632,6 +663,11 @@ impl SessionObs {
         if o.first_turn != 0 && (self.first_turn == 0 || o.first_turn < self.first_turn) {
             self.first_turn = o.first_turn;
             self.first_input = o.first_input;
+        }
+        for (turn, input) in o.tail {
+            if turn > 0 {
+                self.note_tail(turn, input);
+            }
         }
         self.input += o.input;
         self.input_cost += o.input_cost;

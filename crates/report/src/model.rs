@@ -885,6 +885,9 @@ fn unknown_models_table(a: &Audit) -> Table {
         ("logged model", false),
         ("provider", false),
         ("calls", true),
+        // (The summary's "Calls not priced" counts these: a failed call
+        // with nothing to price costs $0 whatever its model, hunt93.)
+        ("not priced", true),
         ("input tokens", true),
         ("output tokens", true),
     ]);
@@ -899,6 +902,7 @@ fn unknown_models_table(a: &Audit) -> Table {
                 m.logged_provider.clone().unwrap_or_else(|| "–".into()),
             )),
             cell(Inline::Count(m.stats.calls)),
+            cell(Inline::Count(m.stats.unpriced_calls)),
             cell(Inline::Count(m.stats.input_tokens)),
             cell(Inline::Count(m.stats.output_tokens)),
         ]);
@@ -908,6 +912,7 @@ fn unknown_models_table(a: &Audit) -> Table {
             more_cell(models.len() - LISTED),
             Vec::new(),
             cell(Inline::Count(rest.calls)),
+            cell(Inline::Count(rest.unpriced_calls)),
             cell(Inline::Count(rest.input_tokens)),
             cell(Inline::Count(rest.output_tokens)),
         ]);

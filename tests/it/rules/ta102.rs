@@ -540,3 +540,38 @@ fn a_refused_first_turn_keeps_the_count_from_zero_or_one() {
     }
     assert_eq!(seen[0], seen[1]);
 }
+
+/// Sessions that already keep their history to the last few turns grow
+/// only at their start: their input is flat once the window is full, so
+/// a window of 6 turns saves nothing (hunt92: sessions sending their last
+/// 5 earlier turns, flat at 4,000 tokens from turn 6 to 14, were told to
+/// send the last 6: $13.24 a month). Sessions that resend everything beside
+/// them are still found, alone.
+#[test]
+fn sessions_already_kept_to_a_window_are_not_growing() {
+    let env = Env::new();
+    let mut s = String::new();
+    for k in 0..20 {
+        session(&mut s, 15 * k, &format!("W{k}"), 14, |t| {
+            1_000 + 600 * (t - 1).min(5)
+        });
+    }
+    env.write("calls.jsonl", s.clone());
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    assert!(
+        findings(&r, "TA102").is_empty(),
+        "{:#?}",
+        findings(&r, "TA102")
+    );
+    // Five sessions that resend everything: 10 turns, 1,000 × t tokens.
+    for (k, name) in ["L1", "L2", "L3", "L4", "L5"].iter().enumerate() {
+        session(&mut s, 400 + 20 * k as u32, name, 10, |t| 1_000 * t);
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA102");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // Each: 1,000 × (10−6)(10−6+1)/2 = 10,000 tokens beyond the window.
+    assert_eq!(f[0]["evidence"]["growing_sessions"], 5, "{:#?}", f[0]);
+}

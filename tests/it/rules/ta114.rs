@@ -52,7 +52,7 @@ fn a_day_far_above_its_trailing_median_is_a_spike() {
     );
     assert_eq!(
         feat["title"],
-        "feature report-writer: spend of $3.50 on 2026-10-08 is 10.0× its trailing median $0.35"
+        "feature report-writer: spend of $3.50 on 2026-10-08 is 10.0× its baseline median $0.35"
     );
     // Model gpt-4o carries both features: $3.50 + $0.35 = $3.85 against a
     // median of $0.70, 5.5×, $3.15 above: report-writer's excess, the same
@@ -237,4 +237,37 @@ fn a_models_spike_another_feature_made_is_its_own() {
         .find(|x| x["scope"]["feature"] == "report-writer")
         .unwrap();
     assert_eq!(report["evidence"]["same_spike_as_model"], "openai/gpt-4o");
+}
+
+/// A job that runs on Mondays, Wednesdays and Fridays is no spike of the
+/// model it shares with daily traffic (hunt92: 24 tickets a month, each
+/// job day "4.0×" the days between); nor is a Monday after a quiet week
+/// (the end of a holiday). A day above its weekday's usual spend still is.
+#[test]
+fn a_weekday_job_and_the_end_of_a_quiet_week_are_no_spikes() {
+    use chrono::Datelike;
+    let mut s = String::new();
+    for d in 1..=31 {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let weekday = date.weekday().num_days_from_monday();
+        // A quiet week (October 12–18): 2 calls of chat a day, 10 else.
+        s += &day("chat", d, if (12..=18).contains(&d) { 2 } else { 10 });
+        // The job: 30 calls ($1.05) on Mondays, Wednesdays and Fridays.
+        if [0, 2, 4].contains(&weekday) {
+            s += &day("weekly-job", d, if d == 28 { 150 } else { 30 });
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA114");
+    // Wednesday October 28: 150 job calls ($5.25) and 10 of chat against
+    // the $1.40 of the Wednesdays before: the one spike, the job's, told
+    // as the model's too.
+    let titles: Vec<&str> = f.iter().map(|x| x["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        ["feature weekly-job: spend of $5.25 on 2026-10-28 is 5.0× its baseline median $1.05"],
+        "{f:#?}"
+    );
 }

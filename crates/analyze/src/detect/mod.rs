@@ -194,7 +194,7 @@ pub static RULES: &[RuleInfo] = &[
         "TA114",
         "spend-spike",
         ta114_spend_spike,
-        "A day whose spend for a feature or model breaks from its trailing median."
+        "A day whose spend for a feature or model breaks from its baseline (the trailing days, or the same weekday of the weeks before)."
     ),
     rule!(
         "TA115",

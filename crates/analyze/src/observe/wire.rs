@@ -153,6 +153,7 @@ wire_struct!(SessionObs {
     inferred,
     grew,
     steps,
+    tail,
 });
 
 wire_struct!(PromptObs {

@@ -3587,7 +3587,12 @@ pub static BUILTIN: Builtin = Builtin {
          context_window bucket) sums many\n\
          requests: rejected as summed_usage (a long-context price is chosen\n\
          by one request's size). A route ending in count_tokens or\n\
-         countTokens is a free token count: not billed.\n\
+         countTokens is a free token count: not billed. A stream logged\n\
+         chunk by chunk (chat.completion.chunk, response.* events) is one\n\
+         call: of its chunks with usage (one id, model and second), the one\n\
+         with the most tokens; the others are skipped as duplicate.\n\
+         Portkey's log export (req_units, res_units) gives its cost in\n\
+         cents.\n\
          Feature: the `feature` (or use_case) field, else a `feature` tag; a\n\
          list item `key:value` (LiteLLM's request_tags `feature:<name>`) is\n\
          the tag key=value.",

@@ -29,18 +29,24 @@ impl DedupKey {
         self
     }
 
-    /// A streaming chunk's key: its stream's id (see
-    /// [`CallRecord::stream_chunk`]). The most complete chunk is the one
-    /// with the most tokens (a running total's last), the first of equals.
+    /// A streaming chunk's key: its stream's id, model and second (see
+    /// [`CallRecord::stream_chunk`]; a stream's chunks share their
+    /// `created`, and a server that draws ids from a few hundred, as
+    /// Ollama's does, repeats them across calls: hunt94). The most complete
+    /// chunk is the one with the most tokens (a running total's last), then
+    /// the one with a finish reason, then the first.
     pub fn stream(id: &str, r: &CallRecord<'_>) -> Self {
-        let key = xxh3_128(format!("stream\0{id}").as_bytes());
+        let second = r.timestamp.map_or(i64::MIN, |t| t.timestamp());
+        let key = xxh3_128(format!("stream\0{id}\0{}\0{second}", r.model).as_bytes());
         DedupKey {
             key,
             message: key,
             sidechain: false,
             tokens: r.usage.total(),
             output: r.usage.output,
-            searches: r.usage.web_searches,
+            // (Ranked after the tokens: a finishing chunk that repeats the
+            // total keeps its finish reason.)
+            searches: r.usage.web_searches << 1 | u64::from(r.finish_reason.is_some()),
         }
     }
 

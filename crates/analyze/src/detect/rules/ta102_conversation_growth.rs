@@ -43,6 +43,10 @@
 //! the inactivity gap and at midnight UTC, and the finding's confidence is low
 //! (`infer::sessions`).
 //!
+//! A session whose input no longer grows at its end (over its last two
+//! steps, by less than `min_growth` a turn) already keeps its history to a
+//! window: it is not growing.
+//!
 //! The saving of a session of n turns growing by g tokens a turn is
 //! g × (n−N)(n−N+1)/2 tokens (the history beyond the window, turn by turn),
 //! priced at the session's own average input rate.
@@ -137,6 +141,14 @@ impl PerCell {
         } as f64;
         let slope = s.slope();
         if s.calls < o.min_turns || slope < o.min_growth {
+            return;
+        }
+        // A history that no longer grows at the session's end is already
+        // kept to a window (hunt92: sessions sending their last 5 turns,
+        // flat from turn 6, were told to send the last 6, $13.24 a month);
+        // the slope of the whole session still shows its first turns.
+        let end = s.end_growth().unwrap_or(slope);
+        if end < o.min_growth {
             return;
         }
         if s.inferred.is_some()

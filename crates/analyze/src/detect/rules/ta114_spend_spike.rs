@@ -4,6 +4,12 @@
 //! than `mads` median absolute deviations, and at least `min_ratio` × that
 //! median. Robust statistics, so one earlier spike does not hide the next.
 //!
+//!
+//! A day is also judged against the same weekday of the four weeks before
+//! (their median, when higher): a job that runs on some weekdays, or a
+//! Monday after a quiet week, is no spike when that weekday usually spends
+//! as much.
+//!
 //! ## Why it costs money
 //! A loop in an agent, a retry bug, a batch job run twice or a prompt that
 //! suddenly includes a whole document shows up first as one expensive day.
@@ -20,7 +26,8 @@
 //!
 //! ## Options
 //! - `baseline_days` (7): days in the trailing baseline.
-//! - `min_baseline_days` (5): fewest earlier days before a day is judged.
+//! - `min_baseline_days` (7): fewest earlier days before a day is judged
+//!   (a week: each weekday seen once before).
 //! - `mads` (5): median absolute deviations above the median.
 //! - `min_ratio` (2): the day must be at least this many times the median.
 //! - `min_excess` (1): smallest excess over the median, in USD.
@@ -46,7 +53,7 @@ rule_options! {
     /// days in the trailing baseline
     baseline_days: usize = 7,
     /// fewest earlier days before a day is judged
-    min_baseline_days: usize = 5,
+    min_baseline_days: usize = 7,
     /// median absolute deviations above the median
     mads: f64 = 5.0,
     /// times the median a spike must reach
@@ -67,7 +74,12 @@ fn median(v: &mut [i128]) -> i128 {
     }
 }
 
-/// Spikes in a daily series: (day, spend, baseline median, MAD).
+/// Weeks of the same weekday a day is also judged against.
+const WEEKS: usize = 4;
+
+/// Spikes in a daily series: (day, spend, baseline median, MAD). The
+/// baseline is the trailing days' median, or the same weekday's median over
+/// the [`WEEKS`] weeks before when that is higher.
 pub fn spikes(
     series: &BTreeMap<NaiveDate, i128>,
     o: &Options,
@@ -94,6 +106,17 @@ pub fn spikes(
         let m = median(&mut base);
         let mut dev: Vec<i128> = base.iter().map(|v| (v - m).abs()).collect();
         let mad = median(&mut dev);
+        // The same weekday's usual spend, when the weeks before have it: a
+        // job that runs on Mondays, Wednesdays and Fridays is no spike
+        // against the days between (hunt92: 24 tickets a month), nor is a
+        // Monday after a quiet week against that week.
+        let mut weekdays: Vec<i128> = (1..=WEEKS)
+            .filter_map(|w| i.checked_sub(7 * w).map(|j| days[j].1))
+            .collect();
+        let m = match weekdays.is_empty() {
+            true => m,
+            false => m.max(median(&mut weekdays)),
+        };
         let v = days[i].1;
         // A MAD of zero (flat baseline) is floored at 5% of the median.
         let spread = mad.max(m / 20);
@@ -172,7 +195,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             let excess = Money::from_picos(v - m);
             let mut f = Finding::new(
                 format!(
-                    "{dim} {key}: spend of {} on {day} is {:.1}× its trailing median {}",
+                    "{dim} {key}: spend of {} on {day} is {:.1}× its baseline median {}",
                     Money::from_picos(v).to_cents_string(),
                     v as f64 / m as f64,
                     Money::from_picos(m).to_cents_string()
