@@ -3876,6 +3876,11 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
         let to = if k == 2 { &mut b } else { &mut a };
         to.push(chunk("pplx-1", "sonar-pro", fin, Some((10_000, k))));
     }
+    // Perplexity's last event: a `chat.completion` of the chunks' id, its
+    // choice a `delta` too (hunt94: a second call).
+    a.push(
+        r#"{"id":"pplx-1","object":"chat.completion","created":1790841600,"model":"sonar-pro","choices":[{"index":0,"delta":{"role":"assistant","content":""},"message":{"role":"assistant","content":"xxx"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10000,"completion_tokens":3,"total_tokens":10003}}"#.to_string(),
+    );
     // vLLM's continuous usage: the finishing chunk and an empty usage
     // chunk carry the same total.
     a.push(chunk("vllm-1", "gpt-4o", Some("stop"), Some((1_000, 4))));
@@ -3913,7 +3918,7 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
         assert_eq!(a["totals"]["calls"], 7, "threads {threads}");
         assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52 + 20);
         // The other chunks with usage are copies of their stream's call.
-        assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 3 + 2 + 1 + 2);
+        assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 3 + 3 + 1 + 2);
         assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 2);
         assert_eq!(row(&r, "model", "grok-3")["calls"], 2);
     }

@@ -280,3 +280,44 @@ fn a_quiet_day_inside_a_collapse_is_neither_collapsed_nor_baseline() {
     let caching = steps.iter().find(|s| s["category"] == "caching").unwrap();
     assert_eq!(caching["savings"], "1.50");
 }
+
+/// A feature moved to another model starts on an empty cache: no
+/// collapse (hunt92: a move from a cached Claude Sonnet 4 to GPT-4.1 mini,
+/// 9 times cheaper a call, was "a collapse" at high confidence). A
+/// collapse on the new model, judged against its own days, still is.
+#[test]
+fn a_move_to_another_model_is_no_collapse() {
+    let mut s = String::new();
+    for day in 1..=20u32 {
+        // gpt-4o 80% cached to the 7th; gpt-4o-mini from the 8th, none
+        // cached for three days, then 80% from the 11th, 5% from the 18th.
+        let (model, cached) = match day {
+            1..=7 => ("gpt-4o", 32_000),
+            8..=10 => ("gpt-4o-mini", 0),
+            11..=17 => ("gpt-4o-mini", 32_000),
+            _ => ("gpt-4o-mini", 2_000),
+        };
+        for h in 0..10u32 {
+            let extra = json!({
+                "request_id": format!("ac-{day:02}-{h}"),
+                "usage": {
+                    "prompt_tokens": 40_000,
+                    "completion_tokens": 0,
+                    "prompt_tokens_details": {"cached_tokens": cached},
+                },
+            });
+            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
+            s += &(gw_line(&ts, "autocomplete", model, 40_000, 0, extra) + "\n");
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let cfg = env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = &f[0]["evidence"];
+    assert_eq!(e["first_day"], "2025-03-18", "{e:#?}");
+    assert_eq!(e["collapsed_days"], 3);
+    assert_eq!(e["model_changes"], 1);
+}

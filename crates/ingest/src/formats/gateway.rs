@@ -268,6 +268,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         l.stream_event |= is_stream_event(&kind);
                     }
                 }
+                Field::StreamDelta => {
+                    let _: IgnoredAny = map.next_value()?;
+                    l.stream_event = true;
+                }
                 Field::HostGroq | Field::HostCerebras => {
                     // The scanner's test, on the value's text.
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
@@ -521,6 +525,10 @@ pub(crate) enum Field {
     /// chunk's or event's (`chat.completion.chunk`, `response.*`) marks
     /// the line, which without usage is no call (`RawLine::stream_event`).
     EventKind,
+    /// A choice's `delta` (in the first of `choices`, or a body): the line is a streamed
+    /// chunk whatever its `object` says (Perplexity's last event is a
+    /// `chat.completion` with its chunks' id: hunt94).
+    StreamDelta,
     /// A key only one host's responses carry (Groq's `x_groq`, Cerebras'
     /// `time_info`): the provider, when the line names none. A model
     /// several hosts sell (`openai/gpt-oss-120b`) is then priced at the
@@ -559,6 +567,8 @@ pub(crate) fn field(key: &str) -> Field {
             "batch" => Field::Batch,
             "input" => Field::Prompt,
             "spend" => Field::Cost,
+            // A streamed choice's part (a chunk's, whatever its `object`).
+            "delta" => Field::StreamDelta,
             // Portkey's reserved metadata key for the user.
             "_user" => Field::User,
             _ => Field::Other,
@@ -1195,6 +1205,7 @@ fn field_by_meaning(key: &str) -> Field {
         "cache_hit" | "cache_status" => Field::CacheHit,
         "cached" => Field::GatewayCached,
         "success" => Field::Success,
+        "delta" => Field::StreamDelta,
         "num_model_requests" | "context_window" | "requests" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
@@ -2692,6 +2703,10 @@ fn scan_map<'a, K: TopKeys>(
                     l.stream_event |= is_stream_event(&kind);
                 }
             }
+            Field::StreamDelta => {
+                s.skip_value()?;
+                l.stream_event = true;
+            }
             Field::HostGroq | Field::HostCerebras => {
                 let raw = s.raw_value()?.unwrap_or("");
                 l.host = l.host.or(f.host_of(Some(raw)));
@@ -2877,6 +2892,9 @@ impl Field {
             ) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
+            // (The first choice is read as a body is.)
+            (Scope::Choices | Scope::Nested, Field::StreamDelta) => Field::StreamDelta,
+            (_, Field::StreamDelta) => Field::Other,
             // Another object's `cached` is no gateway's answer (a caller's
             // note in `metadata`: a tag).
             (Scope::Top, Field::GatewayCached) => Field::GatewayCached,
@@ -3076,6 +3094,7 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
                 l.stream_event |= is_stream_event(&kind);
             }
         }
+        Field::StreamDelta => l.stream_event = true,
         // A column's JSON text (CSV), or an object or id whose keys are not
         // read here (Parquet's struct, a flattened column: only Groq's mark
         // says enough).
