@@ -1246,3 +1246,29 @@ fn a_budget_table_and_the_cluster_commands_say_what_to_do() {
         }
     }
 }
+
+/// An unread file's keys are said with those a mapping would name first
+/// (tokens, usage, cost, model, time), 12 in all and how many more (hunt91:
+/// Langfuse's trace export said its first 12 keys in alphabetical order,
+/// which left out `totalCost` and `timestamp`).
+#[test]
+fn an_unread_files_telling_keys_are_said_first() {
+    let env = crate::util::Env::new();
+    env.write(
+        "traces.jsonl",
+        "{\"bookmarked\":false,\"createdAt\":\"x\",\"environment\":\"default\",\"htmlPath\":\"/p\",\"id\":\"t1\",\"input\":\"q\",\"latency\":1.5,\"metadata\":{},\"name\":\"chat\",\"observations\":[\"o1\"],\"output\":\"a\",\"projectId\":\"p\",\"public\":false,\"release\":null,\"scores\":[],\"sessionId\":\"s\",\"tags\":[],\"timestamp\":\"2026-10-01T10:00:00Z\",\"totalCost\":0.01,\"updatedAt\":\"x\",\"userId\":\"u\",\"version\":null}\n"
+            .repeat(2),
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "traces.jsonl", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "keys seen: createdAt, timestamp, totalCost, bookmarked, environment, htmlPath, id, input, latency, metadata, name, observations and 10 more)"
+        ),
+        "{err}"
+    );
+}

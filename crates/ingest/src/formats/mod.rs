@@ -370,7 +370,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
                 }
                 if first_keys.is_none() {
                     if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(line) {
-                        first_keys = Some(m.keys().take(12).cloned().collect());
+                        first_keys = Some(m.keys().cloned().collect());
                     }
                 }
             }
@@ -379,7 +379,56 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     if objects == 0 {
         return Ok(Format::Gateway);
     }
-    let keys = first_keys.unwrap_or_default();
+    let keys: Vec<String> = first_keys.unwrap_or_default();
+    // The keys a mapping would name first (tokens, usage, cost, model,
+    // time), then the others, 12 in all (hunt91: the first 12 in
+    // alphabetical order left out `usage`, `totalCost` and `requests`).
+    let shown = {
+        // By its words (`totalCost`: total, cost; `prompt_tokens`).
+        let telling = |k: &str| {
+            let mut words = Vec::new();
+            let mut word = String::new();
+            for c in k.chars() {
+                if c.is_ascii_uppercase() || !c.is_ascii_alphanumeric() {
+                    words.push(std::mem::take(&mut word));
+                }
+                if c.is_ascii_alphanumeric() {
+                    word.push(c.to_ascii_lowercase());
+                }
+            }
+            words.push(word);
+            words.iter().any(|w| {
+                w.starts_with("token")
+                    || [
+                        "usage",
+                        "cost",
+                        "model",
+                        "time",
+                        "timestamp",
+                        "date",
+                        "created",
+                        "units",
+                        "spend",
+                        "requests",
+                        "price",
+                    ]
+                    .contains(&w.as_str())
+            })
+        };
+        let mut shown: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| telling(k))
+            .collect();
+        shown.extend(keys.iter().map(String::as_str).filter(|k| !telling(k)));
+        let more = shown.len().saturating_sub(12);
+        shown.truncate(12);
+        let mut text = shown.join(", ");
+        if more > 0 {
+            text += &format!(" and {more} more");
+        }
+        text
+    };
     // Upper-case names (a warehouse's unload: Snowflake's MODEL,
     // PROMPT_TOKENS) are the gateway's names in another case, which it
     // does not read: a mapping names them. The lines to write, by what
@@ -420,7 +469,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
              tokenaudit knows: its keys are in upper case ({}), and tokenaudit reads the \
              lower-case names; map them in a [mapping] table of --config ({}; see \
              `tokenaudit formats`), or lower-case the header",
-            keys.join(", "),
+            shown,
             mapped.join(", ")
         ));
     }
@@ -428,7 +477,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         "none of the first {lines} lines has both a model and token usage in a shape tokenaudit \
          knows (keys seen: {}); describe the fields in a [mapping] table of --config (see \
          `tokenaudit formats`), or read the file as a gateway log with --input-format gateway",
-        keys.join(", ")
+        shown
     ))
 }
 
