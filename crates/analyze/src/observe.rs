@@ -40,8 +40,9 @@ pub const TOP_PER_CELL: usize = 5;
 
 /// The largest `max_tokens` that is a call's whole answer, not a limit it
 /// may run into (a label, a yes or no, a health check's one token): such
-/// calls are never "cut at the length limit" (TA112).
-pub const TINY_LIMIT: u32 = 16;
+/// calls are never "cut at the length limit" (TA112). (At 16, a title
+/// generator's cut titles were missed: hunt95.)
+pub const TINY_LIMIT: u32 = 4;
 
 /// The view of one call the observers get: the record plus what pricing and
 /// attribution already worked out.
@@ -361,8 +362,11 @@ impl CellObs {
         // A limit of a few tokens is asked to be reached: a classifier's
         // label, a health check's `max_tokens: 1` (hunt92: every such call
         // was "cut", half its spend a saving).
+        // (Without a logged limit, an output of a few tokens stopped at
+        // the limit had such a limit: hunt95.)
         let capped = match (r.finish_reason.as_deref(), r.max_tokens) {
             (_, Some(limit)) if limit <= TINY_LIMIT => false,
+            (Some(_), None) if u.output <= u64::from(TINY_LIMIT) => false,
             (Some(reason), _) => is_length_stop(reason),
             (None, Some(limit)) => limit > 0 && u.output >= u64::from(limit),
             (None, None) => false,
@@ -581,9 +585,11 @@ pub struct SessionObs {
     pub grew: u32,
     pub steps: u32,
     /// The three latest turns that are points of the fit, latest first
-    /// (turn, its largest input; turn 0 for none): whether the history
-    /// still grows at the session's end, or a window already caps it.
+    /// (turn, its largest input; turn 0 for none).
     pub tail: [(u32, u64); 3],
+    /// The three earliest, earliest first (turn 0 for none): with the
+    /// tail, whether a window already caps the history.
+    pub head: [(u32, u64); 3],
 }
 
 impl SessionObs {
@@ -597,11 +603,32 @@ impl SessionObs {
         }
     }
 
-    /// Tokens a turn the input grew by over the last two steps of the
-    /// session (its three latest turns), when it has them.
-    pub fn end_growth(&self) -> Option<f64> {
-        let [(last, x), _, (first, y)] = self.tail;
-        (first > 0 && last > first).then(|| (x as f64 - y as f64) / f64::from(last - first))
+    /// Notes turn `turn`'s `input` among the earliest turns.
+    fn note_head(&mut self, turn: u32, input: u64) {
+        if let Some(e) = self.head.iter_mut().find(|e| e.0 == turn) {
+            e.1 = e.1.max(input);
+        } else if let Some(free) = self.head.iter_mut().find(|e| e.0 == 0) {
+            *free = (turn, input);
+            self.head.sort_unstable_by_key(|e| (e.0 == 0, e.0, e.1));
+        } else if turn < self.head[2].0 {
+            self.head[2] = (turn, input);
+            self.head.sort_unstable_by_key(|e| (e.0 == 0, e.0, e.1));
+        }
+    }
+
+    /// Whether the session's history is already kept to `window` turns:
+    /// its last turn sends no more than its first would with `window − 1`
+    /// earlier turns at the growth of its first steps (its three earliest
+    /// turns), within 5%. A history resent whole keeps growing past it.
+    pub fn windowed(&self, window: f64) -> bool {
+        let [(t1, x1), _, (t3, x3)] = self.head;
+        let (last, x) = self.tail[0];
+        // (A session no longer than the window cannot tell.)
+        if t3 == 0 || t3 <= t1 || f64::from(last - t1 + 1) <= window {
+            return false;
+        }
+        let early = (x3 as f64 - x1 as f64) / f64::from(t3 - t1);
+        x as f64 <= 1.05 * (x1 as f64 + early.max(0.0) * (window - 1.0))
     }
 
     pub fn add(&mut self, c: &Call<'_, '_>, turn: u32, input_cost: Money) {
@@ -648,6 +675,7 @@ impl SessionObs {
             self.first_input = input;
         }
         self.note_tail(turn, input);
+        self.note_head(turn, input);
         self.input += input;
         self.input_cost += input_cost;
         self.cost += cost;
@@ -667,6 +695,11 @@ impl SessionObs {
         for (turn, input) in o.tail {
             if turn > 0 {
                 self.note_tail(turn, input);
+            }
+        }
+        for (turn, input) in o.head {
+            if turn > 0 {
+                self.note_head(turn, input);
             }
         }
         self.input += o.input;

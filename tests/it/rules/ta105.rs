@@ -44,7 +44,10 @@ fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
     let f = findings(&r, "TA105");
     assert_eq!(f.len(), 1, "{f:#?}");
     let f = f[0];
-    assert_eq!(f["scope"], json!({"feature": "autocomplete"}));
+    assert_eq!(
+        f["scope"],
+        json!({"feature": "autocomplete", "model": "openai/gpt-4o"})
+    );
     let e = &f["evidence"];
     assert_eq!(e["first_day"], "2025-03-08");
     assert_eq!(e["collapsed_days"], 3);
@@ -63,7 +66,7 @@ fn a_collapsed_cache_hit_rate_is_found_with_the_lost_hits() {
     assert_eq!(f["severity"], "low");
     assert_eq!(
         f["lever"],
-        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": null, "share": 0.8, "days": ["2025-03-08", "2025-03-09", "2025-03-10"]})
+        json!({"kind": "prompt_cache", "feature": "autocomplete", "model": "openai/gpt-4o", "share": 0.8, "days": ["2025-03-08", "2025-03-09", "2025-03-10"]})
     );
     // The waterfall's caching step is the finding's saving: the lever
     // re-prices the days from the collapse on, not the healthy ones.
@@ -284,7 +287,8 @@ fn a_quiet_day_inside_a_collapse_is_neither_collapsed_nor_baseline() {
 /// A feature moved to another model starts on an empty cache: no
 /// collapse (hunt92: a move from a cached Claude Sonnet 4 to GPT-4.1 mini,
 /// 9 times cheaper a call, was "a collapse" at high confidence). A
-/// collapse on the new model, judged against its own days, still is.
+/// collapse on the new model, judged against its own days, still is: each
+/// model of a feature is judged apart.
 #[test]
 fn a_move_to_another_model_is_no_collapse() {
     let mut s = String::new();
@@ -319,5 +323,8 @@ fn a_move_to_another_model_is_no_collapse() {
     let e = &f[0]["evidence"];
     assert_eq!(e["first_day"], "2025-03-18", "{e:#?}");
     assert_eq!(e["collapsed_days"], 3);
-    assert_eq!(e["model_changes"], 1);
+    assert_eq!(
+        f[0]["scope"],
+        json!({"feature": "autocomplete", "model": "openai/gpt-4o-mini"})
+    );
 }

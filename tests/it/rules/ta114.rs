@@ -240,9 +240,11 @@ fn a_models_spike_another_feature_made_is_its_own() {
 }
 
 /// A job that runs on Mondays, Wednesdays and Fridays is no spike of the
-/// model it shares with daily traffic (hunt92: 24 tickets a month, each
-/// job day "4.0×" the days between); nor is a Monday after a quiet week
-/// (the end of a holiday). A day above its weekday's usual spend still is.
+/// model it shares with daily traffic once its weekday was seen (hunt92:
+/// 24 tickets a month, each job day "4.0×" the days between); nor is a
+/// Monday after a quiet week (the end of a holiday). A day above its
+/// weekday's usual spend still is, and a spike a week after another is
+/// judged without it (hunt95: it hid the second).
 #[test]
 fn a_weekday_job_and_the_end_of_a_quiet_week_are_no_spikes() {
     use chrono::Datelike;
@@ -261,13 +263,41 @@ fn a_weekday_job_and_the_end_of_a_quiet_week_are_no_spikes() {
     env.write("calls.jsonl", s);
     let r = env.audit(&["calls.jsonl"]);
     let f = findings(&r, "TA114");
-    // Wednesday October 28: 150 job calls ($5.25) and 10 of chat against
-    // the $1.40 of the Wednesdays before: the one spike, the job's, told
-    // as the model's too.
+    // Wednesday October 28: 150 job calls ($5.25) against the job's $1.05
+    // of the Wednesdays before: the spike. In the log's first week no
+    // Wednesday was seen before: October 7's $1.40 on the model is 4× the
+    // days before it ($0.35), a spike; left out of the model's Wednesdays,
+    // its October 28 ($5.60) is 4.4× those of the 14th ($1.12) and 21st
+    // ($1.40), an excess other than the job's, so said apart.
     let titles: Vec<&str> = f.iter().map(|x| x["title"].as_str().unwrap()).collect();
     assert_eq!(
         titles,
-        ["feature weekly-job: spend of $5.25 on 2026-10-28 is 5.0× its baseline median $1.05"],
+        [
+            "model openai/gpt-4o: spend of $1.40 on 2026-10-07 is 4.0× its baseline median $0.35",
+            "feature weekly-job: spend of $5.25 on 2026-10-28 is 5.0× its baseline median $1.05",
+            "model openai/gpt-4o: spend of $5.60 on 2026-10-28 is 4.4× its baseline median $1.26",
+        ],
         "{f:#?}"
     );
+}
+
+/// Two spikes a week apart: the first is no weekday's usual for the
+/// second (hunt95: the second was judged against the first and missed).
+#[test]
+fn a_spike_a_week_after_another_is_found_too() {
+    let mut s = String::new();
+    for d in 1..=20 {
+        s += &day("chat", d, 10);
+        if d == 8 || d == 15 {
+            s += &day("report-writer", d, 100);
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let days: Vec<&str> = findings(&r, "TA114")
+        .iter()
+        .map(|f| f["evidence"]["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2026-10-08", "2026-10-15"]);
 }

@@ -154,6 +154,7 @@ wire_struct!(SessionObs {
     grew,
     steps,
     tail,
+    head,
 });
 
 wire_struct!(PromptObs {

@@ -43,9 +43,9 @@
 //! the inactivity gap and at midnight UTC, and the finding's confidence is low
 //! (`infer::sessions`).
 //!
-//! A session whose input no longer grows at its end (over its last two
-//! steps, by less than `min_growth` a turn) already keeps its history to a
-//! window: it is not growing.
+//! A session already kept to the window is not growing: its last turn
+//! sends no more (within 5%) than its first with `window` − 1 earlier turns
+//! at the growth of its first steps.
 //!
 //! The saving of a session of n turns growing by g tokens a turn is
 //! g × (n−N)(n−N+1)/2 tokens (the history beyond the window, turn by turn),
@@ -143,12 +143,12 @@ impl PerCell {
         if s.calls < o.min_turns || slope < o.min_growth {
             return;
         }
-        // A history that no longer grows at the session's end is already
-        // kept to a window (hunt92: sessions sending their last 5 turns,
-        // flat from turn 6, were told to send the last 6, $13.24 a month);
-        // the slope of the whole session still shows its first turns.
-        let end = s.end_growth().unwrap_or(slope);
-        if end < o.min_growth {
+        // A history already kept to the window saves nothing (hunt92:
+        // sessions sending their last 5 turns, flat from turn 6, were told
+        // to send the last 6, $13.24 a month); one that flattens later (at
+        // a model's context limit, a regenerated last turn) still does
+        // (hunt95).
+        if s.windowed(window) {
             return;
         }
         if s.inferred.is_some()

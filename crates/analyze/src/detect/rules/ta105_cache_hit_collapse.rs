@@ -1,5 +1,5 @@
 //! ## What it finds
-//! A feature whose share of input tokens read from the provider's prompt
+//! A feature (on one model) whose share of input tokens read from the provider's prompt
 //! cache drops sharply from one day to the next: the day's cached share is
 //! below `drop` × its trailing median over the previous days, which was at
 //! least `min_baseline`.
@@ -28,10 +28,9 @@
 //! weekend, a holiday): its cache entries expire between calls although no
 //! prompt changed, which TA103's longer lifetime addresses.
 //!
-//! A day whose input is mostly on models none of its baseline's days used
-//! is a change of model, not a collapse: the new model's cache starts empty
-//! (and its prompts may be too short to cache). The days before it are no
-//! baseline of the days after it.
+//! Judged per (feature, model): a model's cache is its own, so a move to
+//! another model (whose cache starts empty, and whose prompts may be too
+//! short to cache) is no collapse.
 //!
 //! The saving is the collapsed days' lost cached reads (baseline share ×
 //! input − cached), each group's: first the cache writes past the
@@ -110,26 +109,28 @@ struct Collapse {
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
-    let mut days: BTreeMap<&str, BTreeMap<NaiveDate, Day>> = BTreeMap::new();
-    // Each day's input by model, per feature: a day mostly on models the
-    // baseline's days did not use is a change of model, not a collapse.
-    let mut models: BTreeMap<(&str, NaiveDate), BTreeMap<&str, u64>> = BTreeMap::new();
+    // Per (feature, model): a model's cache is its own, so a move to
+    // another model starts on an empty cache, no collapse (hunt92: a move
+    // from a cached Claude Sonnet 4 to GPT-4.1 mini, 9 times cheaper a
+    // call, was one at high confidence; hunt95: by day, a gradual move and
+    // a collapse on the old model the day most calls moved were told
+    // apart by neither).
+    let mut days: BTreeMap<(&str, &str), BTreeMap<NaiveDate, Day>> = BTreeMap::new();
     for g in ctx.groups {
         if let Some(d) = g.day {
-            let e = days.entry(&g.feature).or_default().entry(d).or_default();
+            let e = days
+                .entry((&g.feature, &g.model))
+                .or_default()
+                .entry(d)
+                .or_default();
             e.input += g.usage.input;
             e.cached += g.usage.cached_read;
             e.written += g.usage.cache_write;
             e.calls += g.stats.calls;
-            *models
-                .entry((&g.feature, d))
-                .or_default()
-                .entry(&g.model)
-                .or_default() += g.usage.input;
         }
     }
     let n_base = o.baseline_days.max(1);
-    for (feature, series) in days {
+    for ((feature, model), series) in days {
         // (day, cached share, write share, calls)
         let series: Vec<(NaiveDate, f64, f64, u64)> = series
             .into_iter()
@@ -147,37 +148,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let mut collapsed: Vec<Collapse> = Vec::new();
         let mut baseline_at_first = 0.0;
         let mut quiet: Vec<NaiveDate> = Vec::new();
-        // Where the feature's current models began: the days before a
-        // change of model are no baseline of the days after it.
-        let mut regime = 0;
-        let mut switched: Vec<NaiveDate> = Vec::new();
         for i in 1..series.len() {
             let (day, share, _, calls) = series[i];
-            let start = i.saturating_sub(n_base).max(regime);
-            // Most of the day's input on models none of the baseline's days
-            // used: a move to another model (whose cache starts empty, and
-            // whose prompts may be too short to cache), not a prompt that
-            // broke its cache (hunt92: a move from a cached Claude Sonnet 4
-            // to GPT-4.1 mini, 9 times cheaper a call, was a collapse).
-            let used = |d: NaiveDate| models.get(&(feature, d));
-            let before: std::collections::BTreeSet<&str> = series[start..i]
-                .iter()
-                .filter_map(|s| used(s.0))
-                .flat_map(|m| m.keys().copied())
-                .collect();
-            let (on_before, all) = used(day).map_or((0, 0), |m| {
-                m.iter().fold((0, 0), |(b, a), (model, input)| {
-                    (
-                        b + if before.contains(model) { *input } else { 0 },
-                        a + input,
-                    )
-                })
-            });
-            if start < i && 2 * on_before < all {
-                regime = i;
-                switched.push(day);
-                continue;
-            }
+            let start = i.saturating_sub(n_base);
             // Only days that had not collapsed themselves, nor were quiet,
             // form the baseline.
             let base_days: Vec<&(NaiveDate, f64, f64, u64)> = series[start..i]
@@ -226,7 +199,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let mut lost = Money::ZERO;
         let mut lost_tokens = 0u64;
         let mut rewritten = 0u64;
-        for g in ctx.groups.iter().filter(|g| g.feature == feature) {
+        for g in ctx
+            .groups
+            .iter()
+            .filter(|g| g.feature == feature && g.model == model)
+        {
             let (Some(id), Some(day)) = (g.resolved, g.day) else {
                 continue;
             };
@@ -262,12 +239,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let first = collapsed[0];
         let mut f = Finding::new(
             format!(
-                "{feature}: prompt-cache hit rate fell from {:.0}% to {:.0}% on {}",
+                "{feature}: prompt-cache hit rate on {} fell from {:.0}% to {:.0}% on {}",
+                model.rsplit('/').next().unwrap_or(model),
                 baseline_at_first * 100.0,
                 first.share * 100.0,
                 first.day
             ),
-            scope([("feature", feature)]),
+            scope([("feature", feature), ("model", model)]),
         )
         .with("first_day", first.day.to_string())
         .with("collapsed_days", collapsed.len())
@@ -285,9 +263,6 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if !quiet.is_empty() {
             f = f.with("quiet_days_left_out", quiet.len());
         }
-        if !switched.is_empty() {
-            f = f.with("model_changes", switched.len());
-        }
         f.confidence = Confidence::High;
         f.recommendation = if rewritten > 0 {
             format!(
@@ -302,7 +277,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         let lever = Lever::PromptCache {
             feature: feature.to_string(),
-            model: None,
+            model: Some(model.to_string()),
             share: baseline_at_first,
             write_share: collapsed[0].base_written,
             write_1h: false,

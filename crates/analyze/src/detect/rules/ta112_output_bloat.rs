@@ -25,8 +25,10 @@
 //! - `tail_ratio` (5): p99 / median output that counts as a runaway tail.
 //! - `min_calls` (50): fewest calls.
 //!
-//! A call whose `max_tokens` is 16 or less (a classifier's label, a
-//! health check's one token) asks to reach it: it is never counted as cut.
+//! A call whose `max_tokens` is 4 or less (a classifier's label, a
+//! health check's one token) asks to reach it: it is never counted as cut,
+//! nor is a call without a logged limit whose output of 4 tokens or less
+//! stopped at the limit.
 //!
 //! When no call of the (feature, model) logs its `max_tokens` (a log of
 //! responses only), the tail is said as it is, "the logs show no

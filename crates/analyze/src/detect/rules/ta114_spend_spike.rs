@@ -6,9 +6,10 @@
 //!
 //!
 //! A day is also judged against the same weekday of the four weeks before
-//! (their median, when higher): a job that runs on some weekdays, or a
-//! Monday after a quiet week, is no spike when that weekday usually spends
-//! as much.
+//! (their median, when higher; days found spikes left out): a job that
+//! runs on some weekdays, or a Monday after a quiet week, is no spike when
+//! that weekday usually spends as much. In a log's first week no weekday
+//! has been seen yet.
 //!
 //! ## Why it costs money
 //! A loop in an agent, a retry bug, a batch job run twice or a prompt that
@@ -26,8 +27,7 @@
 //!
 //! ## Options
 //! - `baseline_days` (7): days in the trailing baseline.
-//! - `min_baseline_days` (7): fewest earlier days before a day is judged
-//!   (a week: each weekday seen once before).
+//! - `min_baseline_days` (5): fewest earlier days before a day is judged.
 //! - `mads` (5): median absolute deviations above the median.
 //! - `min_ratio` (2): the day must be at least this many times the median.
 //! - `min_excess` (1): smallest excess over the median, in USD.
@@ -53,7 +53,7 @@ rule_options! {
     /// days in the trailing baseline
     baseline_days: usize = 7,
     /// fewest earlier days before a day is judged
-    min_baseline_days: usize = 7,
+    min_baseline_days: usize = 5,
     /// median absolute deviations above the median
     mads: f64 = 5.0,
     /// times the median a spike must reach
@@ -110,8 +110,16 @@ pub fn spikes(
         // job that runs on Mondays, Wednesdays and Fridays is no spike
         // against the days between (hunt92: 24 tickets a month), nor is a
         // Monday after a quiet week against that week.
+        // (Days found spikes are no weekday's usual: hunt95, a spike a
+        // week after another hid behind it.)
         let mut weekdays: Vec<i128> = (1..=WEEKS)
-            .filter_map(|w| i.checked_sub(7 * w).map(|j| days[j].1))
+            .filter_map(|w| i.checked_sub(7 * w))
+            .filter(|&j| {
+                !found
+                    .iter()
+                    .any(|f: &(NaiveDate, i128, i128, i128)| f.0 == days[j].0)
+            })
+            .map(|j| days[j].1)
             .collect();
         let m = match weekdays.is_empty() {
             true => m,
