@@ -184,3 +184,47 @@ fn follow_ups_from_different_conversations_are_not_near_duplicates() {
     // Before, 59 of the 60 matched one another within the hour.
     assert!(findings(&report, "TA110").is_empty());
 }
+
+/// Questions that differ only in an identifier are no near-duplicates: a
+/// semantic cache would answer one customer's order with another's (hunt49,
+/// hunt92: "Where is my order 483920?" matched 1,009 other orders' at 50%).
+/// A reworded question about the same order still is.
+#[test]
+fn questions_about_different_orders_are_not_near_duplicates() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut s = String::new();
+    for i in 0..200u32 {
+        let order = 483_920 + 7 * i;
+        s += &call(
+            i / 4,
+            format!("o{i:03}"),
+            0xe000 + u64::from(i),
+            &format!(
+                "Hello, where is my order {order}? I placed it last week and it has not arrived."
+            ),
+        );
+    }
+    env.write("orders.jsonl", &s);
+    let report = env.audit(&["orders.jsonl", "--config", "cfg.toml"]);
+    assert!(
+        findings(&report, "TA110").is_empty(),
+        "{:#?}",
+        findings(&report, "TA110")
+    );
+    // The same orders asked again, reworded, minutes later: near hits.
+    for i in 0..200u32 {
+        let order = 483_920 + 7 * i;
+        s += &call(
+            60 + i / 4,
+            format!("r{i:03}"),
+            0xf000 + u64::from(i),
+            &format!("Hello, where is my order {order}? I placed it last week and it still has not arrived."),
+        );
+    }
+    env.write("orders.jsonl", &s);
+    let report = env.audit(&["orders.jsonl", "--config", "cfg.toml"]);
+    let f = findings(&report, "TA110");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["semantic_cache_hits"], 200, "{:#?}", f[0]);
+}

@@ -1155,7 +1155,8 @@ pub fn has_word(text: &str) -> bool {
 
 /// The MinHash signature of a text, for near-duplicate detection: the text
 /// is lower-cased, cut into words of letters and digits, and shingled as
-/// words and word pairs. `None` for a text without words.
+/// words and word pairs; texts whose identifiers differ share no bin (see
+/// `Bins::finish`). `None` for a text without words.
 ///
 /// One permutation hashing with densification (Shrivastava, "Optimal
 /// Densification for Fast and Accurate Minwise Hashing", ICML 2017): each
@@ -1199,10 +1200,12 @@ thread_local! {
 /// How far a shingle's hash is shifted to give its bin: its top bits.
 const BIN_SHIFT: u32 = 64 - tokenaudit_core::MINHASH_LEN.trailing_zeros();
 
-/// A signature being filled, and which of its bins a shingle fell into.
+/// A signature being filled, which of its bins a shingle fell into, and
+/// the hashes of the text's identifiers ([`is_identifier`]).
 struct Bins {
     sig: tokenaudit_core::MinHash,
     filled: u32,
+    identifiers: Vec<u64>,
 }
 
 impl Bins {
@@ -1212,6 +1215,7 @@ impl Bins {
         Bins {
             sig: [u32::MAX; tokenaudit_core::MINHASH_LEN],
             filled: 0,
+            identifiers: Vec::new(),
         }
     }
 
@@ -1223,24 +1227,53 @@ impl Bins {
         self.sig[bin] = self.sig[bin].min(h as u32);
     }
 
-    /// Adds a word's hash and the pair it makes with the word before.
+    /// Adds a word's hash and the pair it makes with the word before; an
+    /// identifier's is kept too.
     #[inline(always)]
-    fn word(&mut self, h: u64, prev: &mut Option<u64>) {
+    fn word(&mut self, h: u64, prev: &mut Option<u64>, identifier: bool) {
         self.put(h);
         if let Some(p) = *prev {
             self.put(pair_hash(p, h));
         }
+        if identifier {
+            self.identifiers.push(h);
+        }
         *prev = Some(h);
     }
 
-    /// The signature, each empty bin densified; `None` when no shingle
-    /// came.
+    /// The signature, each empty bin densified, then every bin XORed with
+    /// a hash of the text's set of identifiers, when it has any; `None`
+    /// when no shingle came. Two texts with the same identifiers (or none)
+    /// agree on a bin exactly as before; two whose identifiers differ agree
+    /// on none: a question about order 483920 is no near-duplicate of the
+    /// same question about order 483927, whose cached answer would be
+    /// another customer's (hunt49, hunt92: 1,009 such "near hits" of 2,000).
     fn finish(mut self) -> Option<tokenaudit_core::MinHash> {
         (self.filled != 0).then(|| {
             densify(&mut self.sig, self.filled);
+            if !self.identifiers.is_empty() {
+                self.identifiers.sort_unstable();
+                self.identifiers.dedup();
+                let set = self
+                    .identifiers
+                    .iter()
+                    .fold(0x243F_6A88_85A3_08D3u64, |acc, &h| splitmix(acc ^ h));
+                let mask = (set as u32) | 1;
+                for bin in &mut self.sig {
+                    *bin ^= mask;
+                }
+            }
             self.sig
         })
     }
+}
+
+/// Whether a word is an identifier, which a near-duplicate must share:
+/// five characters or more, one of them a digit (`483920`, `inv10492`, a
+/// UUID's longer parts); not a year, a day or a clock time's parts.
+#[inline(always)]
+fn is_identifier(word: &[u8]) -> bool {
+    word.len() >= 5 && word.iter().any(u8::is_ascii_digit)
 }
 
 /// SplitMix64's finalizer: every bit of `z` moves every bit of the result.
@@ -1312,7 +1345,7 @@ fn minhash_with(text: &str, buf: &mut Vec<u8>) -> Option<tokenaudit_core::MinHas
             } else {
                 xxhash_rust::xxh3::xxh3_64(w)
             };
-            bins.word(h, &mut prev);
+            bins.word(h, &mut prev, is_identifier(w));
         });
     } else {
         words(text, |start, end, ascii| {
@@ -1324,7 +1357,8 @@ fn minhash_with(text: &str, buf: &mut Vec<u8>) -> Option<tokenaudit_core::MinHas
                 // sigma).
                 buf.extend_from_slice(text[start..end].to_lowercase().as_bytes());
             }
-            bins.word(xxhash_rust::xxh3::xxh3_64(buf), &mut prev);
+            let identifier = is_identifier(&bytes[start..end]);
+            bins.word(xxhash_rust::xxh3::xxh3_64(buf), &mut prev, identifier);
         });
     }
     bins.finish()
@@ -1471,16 +1505,24 @@ const CLASS: [u8; 256] = {
 /// the fast version to.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> {
-    let hashes: Vec<u64> = text
+    let words: Vec<(u64, bool)> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| xxhash_rust::xxh3::xxh3_64(w.to_lowercase().as_bytes()))
+        .map(|w| {
+            (
+                xxhash_rust::xxh3::xxh3_64(w.to_lowercase().as_bytes()),
+                is_identifier(w.as_bytes()),
+            )
+        })
         .collect();
     let mut bins = Bins::new();
-    for (i, &h) in hashes.iter().enumerate() {
+    for (i, &(h, identifier)) in words.iter().enumerate() {
         bins.put(h);
         if i > 0 {
-            bins.put(pair_hash(hashes[i - 1], h));
+            bins.put(pair_hash(words[i - 1].0, h));
+        }
+        if identifier {
+            bins.identifiers.push(h);
         }
     }
     bins.finish()
