@@ -854,6 +854,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         24 => match key {
             "native_tokens_completion" => Field::UsageKey,
+            "prompt_cache_miss_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
         _ => Field::Other,
@@ -1166,6 +1167,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "output_tokens"
         | "cache_read_input_tokens"
         | "prompt_cache_hit_tokens"
+        | "prompt_cache_miss_tokens"
         | "cache_creation_input_tokens"
         | "cached_tokens"
         | "reasoning_tokens"
@@ -1516,8 +1518,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "anthropic" | "openai" => UsageKey::Detail,
         "cacheCreationInputTokens" => UsageKey::CacheCreation,
         "cachedPromptTokens" => UsageKey::AiSdkCached,
-        // Anthropic's usage report rows: its `input_tokens`.
-        "input_tokens" | "uncached_input_tokens" => UsageKey::InputTokens,
+        // Anthropic's usage report rows: its `input_tokens`; DeepSeek's
+        // cache misses, the input beside its hits.
+        "input_tokens" | "uncached_input_tokens" | "prompt_cache_miss_tokens" => {
+            UsageKey::InputTokens
+        }
         "output_tokens" => UsageKey::OutputTokens,
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
         "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
@@ -4098,10 +4103,14 @@ mod tests {
             parse_line_str(openai_last).unwrap_err().reason,
             RejectReason::NotACall
         );
+        // DeepSeek's hits and misses without its `prompt_tokens`: the
+        // misses beside the hits (it was rejected as inconsistent).
+        let hits_and_misses = r#"{"model":"deepseek-chat","usage":{"prompt_cache_hit_tokens":6400,"prompt_cache_miss_tokens":3600,"completion_tokens":2000}}"#;
         for (line, input, output, cached, provider) in [
             (openai_usage, 100, 5, 0, None),
             (groq_last, 10000, 500, 0, Some("groq")),
             (deepseek, 10000, 2000, 6400, None),
+            (hits_and_misses, 10000, 2000, 6400, None),
         ] {
             for r in [
                 parse_line(line.as_bytes()).unwrap(),

@@ -914,7 +914,14 @@ impl RawUsage {
             _ => None,
         };
         let usage = if prompt.is_some() || completion.is_some() {
-            let input = prompt.or(input).unwrap_or(0);
+            // Without a `prompt_tokens`, an input beside cache reads leaves
+            // them out (DeepSeek's misses beside its hits, as Anthropic's
+            // `input_tokens`: a usage of hits, misses and completion only
+            // was rejected as inconsistent).
+            let input = match (prompt, input, cache_read) {
+                (None, Some(i), Some(c)) => i + c,
+                _ => prompt.or(input).unwrap_or(0),
+            };
             let mut output = completion.or(output).unwrap_or(0);
             let mut r = reasoning.unwrap_or(0);
             // xAI counts reasoning beside `completion_tokens`, not inside
@@ -1155,8 +1162,9 @@ pub fn has_word(text: &str) -> bool {
 
 /// The MinHash signature of a text, for near-duplicate detection: the text
 /// is lower-cased, cut into words of letters and digits, and shingled as
-/// words and word pairs; texts whose identifiers differ share no bin (see
-/// `Bins::finish`). `None` for a text without words.
+/// words and word pairs; texts whose identifiers (words of three digits or
+/// more) differ share no bin (see `Bins::finish`). `None` for a text
+/// without words.
 ///
 /// One permutation hashing with densification (Shrivastava, "Optimal
 /// Densification for Fast and Accurate Minwise Hashing", ICML 2017): each
@@ -1268,12 +1276,35 @@ impl Bins {
     }
 }
 
-/// Whether a word is an identifier, which a near-duplicate must share:
-/// five characters or more, one of them a digit (`483920`, `inv10492`, a
-/// UUID's longer parts); not a year, a day or a clock time's parts.
+/// Whether a word is an identifier, which a near-duplicate must share: a
+/// word of three digits or more (an order's `483920` or `4821`, `ORD-2026-0042`'s
+/// parts, an invoice's `inv10492`, a year, an amount's); not a day, a
+/// month or a clock time's parts, nor an ISO time's `01T09` (hunt96: the
+/// same question never matched across an hour).
+fn is_identifier(word: &str) -> bool {
+    if word.is_ascii() {
+        return is_ascii_identifier(word.as_bytes());
+    }
+    word.chars().filter(|c| c.is_numeric()).count() >= 3 && !is_iso_joint(word.as_bytes())
+}
+
+/// [`is_identifier`] of an ASCII word.
 #[inline(always)]
-fn is_identifier(word: &[u8]) -> bool {
-    word.len() >= 5 && word.iter().any(u8::is_ascii_digit)
+fn is_ascii_identifier(w: &[u8]) -> bool {
+    w.iter().filter(|c| c.is_ascii_digit()).count() >= 3 && !is_iso_joint(w)
+}
+
+/// An ISO 8601 time's date and hour as one word (`01T09`, `1t9`).
+fn is_iso_joint(w: &[u8]) -> bool {
+    match w.iter().position(|&c| c == b't' || c == b'T') {
+        Some(t) => {
+            let (day, hour) = (&w[..t], &w[t + 1..]);
+            (1..=2).contains(&day.len())
+                && (1..=2).contains(&hour.len())
+                && day.iter().chain(hour).all(u8::is_ascii_digit)
+        }
+        None => false,
+    }
 }
 
 /// SplitMix64's finalizer: every bit of `z` moves every bit of the result.
@@ -1345,7 +1376,7 @@ fn minhash_with(text: &str, buf: &mut Vec<u8>) -> Option<tokenaudit_core::MinHas
             } else {
                 xxhash_rust::xxh3::xxh3_64(w)
             };
-            bins.word(h, &mut prev, is_identifier(w));
+            bins.word(h, &mut prev, is_ascii_identifier(w));
         });
     } else {
         words(text, |start, end, ascii| {
@@ -1357,7 +1388,7 @@ fn minhash_with(text: &str, buf: &mut Vec<u8>) -> Option<tokenaudit_core::MinHas
                 // sigma).
                 buf.extend_from_slice(text[start..end].to_lowercase().as_bytes());
             }
-            let identifier = is_identifier(&bytes[start..end]);
+            let identifier = is_identifier(&text[start..end]);
             bins.word(xxhash_rust::xxh3::xxh3_64(buf), &mut prev, identifier);
         });
     }
@@ -1511,7 +1542,7 @@ pub(crate) fn minhash_reference(text: &str) -> Option<tokenaudit_core::MinHash> 
         .map(|w| {
             (
                 xxhash_rust::xxh3::xxh3_64(w.to_lowercase().as_bytes()),
-                is_identifier(w.as_bytes()),
+                is_identifier(w),
             )
         })
         .collect();

@@ -34,6 +34,13 @@
 //! different conversations are no match. Nor are two asked within different
 //! system prompts (or instructions), when the log has them: "what is my
 //! balance?" within each customer's own account data is another question.
+//! Nor are two whose identifiers differ (words of three digits or more: an
+//! order's or invoice's number, a year, an amount): "where is my order
+//! 483920?" is another question than the same about order 483927, whose
+//! cached answer would be another customer's. A prompt that carries a
+//! per-request value of that kind (a trace id, an epoch time) therefore
+//! matches no other; an ISO time's date-and-hour part (`01T09`) is no
+//! identifier.
 //!
 //! The simulation replays each (feature, model, day)'s successful calls in
 //! time order; a call that repeats a prompt sent within the TTL (the same
