@@ -545,3 +545,36 @@ fn a_storm_across_midnight_is_found_from_the_store() {
         assert_eq!(f[0]["savings"]["observed"], "0.025");
     }
 }
+
+/// Chains that wait 4 s and fall back once to another model already do
+/// what the recommendation asks: no info ticket (hunt92). Falling back at
+/// once is still said.
+#[test]
+fn fallbacks_that_already_back_off_are_not_reported() {
+    let chains = |gap_ms: u64| {
+        let mut s = String::new();
+        for k in 0..6u64 {
+            let start = 10 * k * MINUTE;
+            s += &attempt(start, &format!("f{k}-a1"), k + 1, "gpt-4o", Some(1), false);
+            s += &attempt(
+                start + gap_ms,
+                &format!("f{k}-a2"),
+                k + 1,
+                "gpt-4o-mini",
+                Some(2),
+                true,
+            );
+        }
+        s
+    };
+    let env = Env::new();
+    env.write("calls.jsonl", chains(4_000));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA108"), Vec::<&Value>::new());
+    env.write("calls.jsonl", chains(100));
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["severity"], "info");
+    assert_eq!(f[0]["evidence"]["fallback_chains"], 6);
+}
