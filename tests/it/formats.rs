@@ -1028,6 +1028,16 @@ fn claude_code_sessions_count_each_message_once() {
     assert_eq!(skipped(&r)["synthetic"], 1);
     assert_eq!(skipped(&r)["not_a_call"], 7);
     assert_eq!(r["audit"]["input"]["skipped"], 13);
+    // `message.stop_reason` is the finish reason (hunt97: not read, so a
+    // cut answer could not be told): every one of the 6 calls logs one.
+    let finish = r["audit"]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "finish_reason")
+        .unwrap()
+        .clone();
+    assert_eq!(finish["present"], 6, "{finish}");
 }
 
 #[test]

@@ -384,7 +384,12 @@ impl CellObs {
             && tokenaudit_ingest::record::tags::contains_ignore_ascii_case(&r.model, "claude");
         if r.max_tokens.is_none() && !limit_required {
             self.no_max_tokens.add(c);
-            self.no_max_output.add(u.output);
+            // A call that ended in a tool call: its output is the tool's
+            // arguments (an agent writing a file), no answer running on
+            // (hunt97: "set max_tokens to about 497" on a coding agent).
+            if !r.finish_reason.as_deref().is_some_and(is_tool_stop) {
+                self.no_max_output.add(u.output);
+            }
         }
         match user_facing(r) {
             Some(true) => self.user_facing += 1,
@@ -519,6 +524,13 @@ fn min_logged(a: u64, b: u64) -> u64 {
 /// Whether a finish reason means "stopped on the output-length limit"
 /// (OpenAI `length`, Anthropic `max_tokens`, Gemini `MAX_TOKENS`, Responses
 /// `max_output_tokens`).
+/// Whether a finish reason says the call ended in a tool call.
+pub fn is_tool_stop(reason: &str) -> bool {
+    ["tool_use", "tool_calls", "function_call"]
+        .iter()
+        .any(|r| reason.trim().eq_ignore_ascii_case(r))
+}
+
 pub fn is_length_stop(reason: &str) -> bool {
     [
         "length",

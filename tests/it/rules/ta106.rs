@@ -243,3 +243,26 @@ fn each_later_week_is_brought_back_to_the_first_weeks_median() {
     assert_eq!(f[0]["savings"]["observed"], "2.048");
     assert_eq!(f[0]["savings"]["monthly"], "2.557868442964");
 }
+
+/// A prompt whose input is mostly read from the provider's cache (an
+/// agent's context) is trimmed at what its input tokens cost, not at the
+/// input rate (hunt97: an agent's cached history priced 10 times what it
+/// was billed).
+#[test]
+fn a_cached_prompts_growth_is_priced_at_what_its_tokens_cost() {
+    let mut s = String::new();
+    for line in drift(49_152).lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        let input = v["usage"]["prompt_tokens"].as_u64().unwrap();
+        v["usage"]["prompt_tokens_details"] = json!({"cached_tokens": input / 4 * 3});
+        s += &(v.to_string() + "\n");
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA106");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // Three quarters of every input token read at $1.25/M, a quarter at
+    // $2.50/M: $1.5625/M; 819,200 tokens cut, $1.28.
+    assert_eq!(f[0]["savings"]["observed"], "1.28");
+}

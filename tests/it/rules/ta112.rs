@@ -344,3 +344,34 @@ fn claude_calls_cut_at_an_unlogged_limit_keep_the_logs_show_no_max_tokens() {
         .to_string();
     assert!(title.contains("; no max_tokens and p99 output"), "{title}");
 }
+
+/// The long outputs of calls that ended in a tool call are its arguments
+/// (an agent writing a file), no runaway answer (hunt97: "set max_tokens to
+/// about 497" on a coding agent). The same lengths ending in prose are.
+#[test]
+fn outputs_that_end_in_a_tool_call_are_no_runaway_tail() {
+    let tail = |long_finish: &str| {
+        let mut s = String::new();
+        let mut i = 0;
+        for (n, output, finish) in [(80, 10, "stop"), (6, 12, "stop"), (4, 60, long_finish)] {
+            for _ in 0..n {
+                let extra = json!({"finish_reason": finish});
+                s += &call(i, format!("c-{i:03}"), 1000, output, extra);
+                i += 1;
+            }
+        }
+        s
+    };
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    env.write("calls.jsonl", tail("tool_calls"));
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert!(
+        findings(&r, "TA112").is_empty(),
+        "{:#?}",
+        findings(&r, "TA112")
+    );
+    env.write("calls.jsonl", tail("stop"));
+    let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+    assert_eq!(findings(&r, "TA112").len(), 1);
+}

@@ -184,6 +184,35 @@ fn an_untagged_burst_of_conversations_is_not_batch_eligible() {
     assert_eq!(findings(&r, "TA113").len(), 1);
 }
 
+/// An agent's sessions (Claude Code's, Codex's) log neither a turn nor the
+/// user messages: a session's calls after its first are steps of its
+/// loop, someone waiting on each (hunt97: $77.90 a month of batch pricing
+/// on coding-agent traffic). A session id on every call of its own
+/// (LiteLLM's per-request `session_id`) is no conversation.
+#[test]
+fn an_untagged_burst_of_session_steps_is_not_batch_eligible() {
+    let env = Env::new();
+    let with_sessions = |calls_per_session: usize| {
+        let mut s = String::new();
+        for (i, line) in nightly(json!({})).lines().enumerate() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            v["session_id"] = json!(format!("s{}", i / calls_per_session));
+            s += &(v.to_string() + "\n");
+        }
+        s
+    };
+    env.write("calls.jsonl", with_sessions(15));
+    let r = env.audit(&["calls.jsonl"]);
+    assert!(
+        findings(&r, "TA113").is_empty(),
+        "{:#?}",
+        findings(&r, "TA113")
+    );
+    env.write("calls.jsonl", with_sessions(1));
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA113").len(), 1);
+}
+
 /// hunt49: calls of one morning all fall within any window of a few
 /// hours. 60 untagged calls between 09:00 and 10:58 on one day are no
 /// daily burst; the same hours on two days are.

@@ -301,3 +301,62 @@ fn a_spike_a_week_after_another_is_found_too() {
         .collect();
     assert_eq!(days, ["2026-10-08", "2026-10-15"]);
 }
+
+/// A project worked on some days only (the same session each time, idle
+/// between) is judged against its working days: no spike (hunt97: six of
+/// its ordinary days were "2.0× its baseline median $1.29", the median of
+/// an idle Thursday and a working one).
+#[test]
+fn a_project_worked_on_some_days_is_judged_against_them() {
+    let worked = [
+        "2025-09-01",
+        "2025-09-03",
+        "2025-09-04",
+        "2025-09-09",
+        "2025-09-12",
+        "2025-09-15",
+        "2025-09-16",
+        "2025-09-18",
+        "2025-09-24",
+        "2025-09-26",
+        "2025-09-29",
+        "2025-10-02",
+        "2025-10-03",
+        "2025-10-08",
+        "2025-10-13",
+        "2025-10-14",
+        "2025-10-15",
+        "2025-10-21",
+        "2025-10-23",
+        "2025-10-24",
+        "2025-10-30",
+    ];
+    let days = |heavy: Option<&str>| {
+        let mut s = String::new();
+        for d in worked.iter().copied().chain(heavy) {
+            let n = if Some(d) == heavy { 400 } else { 80 };
+            for j in 0..n {
+                let ts = format!("{d}T{:02}:{:02}:00Z", 9 + j / 60, j % 60);
+                s += &(gw_line(&ts, "infra", "gpt-4o", 10_000, 1_000, json!({})) + "\n");
+            }
+        }
+        s
+    };
+    let env = Env::new();
+    env.write("calls.jsonl", days(None));
+    let r = env.audit(&["calls.jsonl"]);
+    assert!(
+        findings(&r, "TA114").is_empty(),
+        "{:#?}",
+        findings(&r, "TA114")
+    );
+    // A heavy working day is still one: 400 calls ($14) on October 31
+    // against $2.80.
+    env.write("calls.jsonl", days(Some("2025-10-31")));
+    let r = env.audit(&["calls.jsonl"]);
+    let found: Vec<&str> = findings(&r, "TA114")
+        .iter()
+        .map(|f| f["evidence"]["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["2025-10-31"]);
+}

@@ -30,8 +30,10 @@
 //! The drift saving is bringing each week after the first back to the first
 //! week's median: each later week's calls × (its median − the first week's
 //! median), when positive, and at most its input above the first week's
-//! median on each call, priced at the input rate. The oversized saving is capping input at 2× the median
-//! on the calls above it (the excess tokens, at the input rate).
+//! median on each call. The oversized saving is capping input at 2× the
+//! median on the calls above it (the excess tokens). Both are priced at
+//! what an input token cost the cell: its input, cache reads and cache
+//! writes over its input tokens (the input rate when nothing is cached).
 
 use tokenaudit_core::Money;
 
@@ -59,6 +61,20 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let rates = ctx.rates(id, None);
         let model = ctx.model_name(cell);
         let total_input = cell.obs.input.sum() as f64;
+        // What an input token cost the cell: its input, cache reads and
+        // writes over its input tokens (the input rate without caching). A
+        // history read from the cache is paid at the read rate (hunt97: an
+        // agent's cached context priced at the input rate, 10 times what it
+        // cost).
+        let (paid, tokens) = ctx.groups_of(cell.key).fold((0i128, 0u64), |(c, t), g| {
+            let parts = g.cost.input + g.cost.cached_read + g.cost.cache_write;
+            (c + parts.picos(), t + g.usage.input)
+        });
+        let per_token = if tokens > 0 {
+            paid as f64 / tokens as f64
+        } else {
+            rates.input.picos() as f64
+        };
         let weeks: Vec<_> = cell
             .obs
             .weekly_input
@@ -87,8 +103,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                         (n * (h.quantile(0.5) as f64 - m0)).clamp(0.0, over_mean)
                     })
                     .sum();
-                let saved =
-                    Money::from_picos((tokens * rates.input.picos() as f64).round() as i128);
+                let saved = Money::from_picos((tokens * per_token).round() as i128);
                 let week = |w: i32| {
                     chrono::NaiveDate::from_num_days_from_ce_opt(w)
                         .map_or(String::new(), |d| d.to_string())
@@ -144,7 +159,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 if f.set_savings(
                     ctx,
                     saved,
-                    "each later week's median input brought back to the first week's, on its calls, at the input rate",
+                    "each later week's median input brought back to the first week's, on its calls, at what an input token cost the cell (cache reads at their rate)",
                     lever,
                 ) {
                     out.push(f);
@@ -161,7 +176,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         }
         let cap = 2 * p50;
         let (over, excess) = h.excess_over(cap);
-        let saved = Money::from_picos((excess as f64 * rates.input.picos() as f64).round() as i128);
+        let saved = Money::from_picos((excess as f64 * per_token).round() as i128);
         let mut f = Finding::new(
             format!(
                 "{}: oversized contexts, p95 input {} tokens is {:.1}× the median {} on {}",
@@ -195,7 +210,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if f.set_savings(
             ctx,
             saved,
-            "input above 2× the median cut on the calls above it, at the input rate",
+            "input above 2× the median cut on the calls above it, at what an input token cost the cell (cache reads at their rate)",
             lever,
         ) {
             out.push(f);

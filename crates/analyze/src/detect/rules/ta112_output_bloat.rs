@@ -30,6 +30,10 @@
 //! nor is a call without a logged limit whose output of 4 tokens or less
 //! stopped at the limit.
 //!
+//! A call that ended in a tool call (`tool_use`, `tool_calls`) is not in
+//! the runaway tail: its output is the tool's arguments, as an agent's file
+//! it writes.
+//!
 //! When no call of the (feature, model) logs its `max_tokens` (a log of
 //! responses only), the tail is said as it is, "the logs show no
 //! max_tokens", at low confidence.

@@ -26,7 +26,8 @@
 //! - `min_calls` (50): fewest calls.
 //! - `max_conversation_share` (0.2): an untagged burst of which this share
 //!   of calls or more are later turns of conversations (a logged turn of 2
-//!   or more, or two or more user messages in the logged `messages`) is
+//!   or more, two or more user messages in the logged `messages`, or a
+//!   logged session's calls after its first: an agent's tool loop) is
 //!   people talking with the model at their hour, not a job.
 //!
 //! The saving re-prices the cell's real-time tokens at the model's batch
@@ -101,6 +102,22 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         (Some(a), Some(b)) => b - a >= chrono::Duration::hours(DAY_SPAN_HOURS),
         _ => false,
     };
+    // Per cell, the calls of logged sessions after each session's first:
+    // steps of a conversation or an agent's tool loop, each waiting on the
+    // one before (hunt97: Claude Code's and Codex's sessions, which carry
+    // neither a turn nor the user messages, were "background work" worth
+    // $77.90 a month of batch pricing).
+    let mut later: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    let scale = ctx.keyed.sessions.scale();
+    for (_, s) in ctx.keyed.sessions.sorted() {
+        *later.entry(s.cell).or_default() += s.calls.saturating_sub(1) * scale;
+    }
+    let scale = ctx.keyed.timelines.scale();
+    for (_, t) in ctx.keyed.timelines.iter() {
+        if t.grouping == crate::infer::timeline::Grouping::Session {
+            *later.entry(t.cell).or_default() += t.seen.saturating_sub(1) * scale;
+        }
+    }
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
         if ctx.catalog.model(id).batch_multiplier.is_none() {
@@ -125,7 +142,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // A burst of calls that are later turns of conversations is people
         // talking with the model at their hour (a region's working day), not
         // a job: the time of day alone does not make it background.
-        let conversing = obs.conversation_calls as f64 >= o.max_conversation_share * calls as f64;
+        let conversation_calls = obs
+            .conversation_calls
+            .max(later.get(&cell.key).copied().unwrap_or(0));
+        let conversing = conversation_calls as f64 >= o.max_conversation_share * calls as f64;
         // A daily burst is seen on two days (hunt52: one morning's calls
         // in a longer log are no daily burst), in an audit of 20 hours or
         // more (hunt51: three hours across midnight fall on two days). A

@@ -1,12 +1,15 @@
 //! ## What it finds
 //! A day whose spend for a feature or a model breaks from its trailing
-//! baseline: above the median of the previous `baseline_days` days by more
-//! than `mads` median absolute deviations, and at least `min_ratio` × that
-//! median. Robust statistics, so one earlier spike does not hide the next.
+//! baseline: above the median of the previous `baseline_days` days it had
+//! calls on by more than `mads` median absolute deviations, and at least
+//! `min_ratio` × that median. Robust statistics, so one earlier spike does
+//! not hide the next; days without calls are no baseline (a project worked
+//! on some days only is judged against its working days).
 //!
 //!
 //! A day is also judged against the same weekday of the four weeks before
-//! (their median, when higher; days found spikes left out): a job that
+//! (their median, when higher; days without calls and days found spikes
+//! left out): a job that
 //! runs on some weekdays, or a Monday after a quiet week, is no spike when
 //! that weekday usually spends as much. In a log's first week no weekday
 //! has been seen yet.
@@ -26,8 +29,9 @@
 //! budget (`[[budget]] daily`) so the next spike alerts the same day.
 //!
 //! ## Options
-//! - `baseline_days` (7): days in the trailing baseline.
-//! - `min_baseline_days` (5): fewest earlier days before a day is judged.
+//! - `baseline_days` (7): days with calls in the trailing baseline.
+//! - `min_baseline_days` (5): fewest earlier days with calls before a day
+//!   is judged.
 //! - `mads` (5): median absolute deviations above the median.
 //! - `min_ratio` (2): the day must be at least this many times the median.
 //! - `min_excess` (1): smallest excess over the median, in USD.
@@ -89,7 +93,9 @@ pub fn spikes(
         None => return Vec::new(),
     };
     let last = *series.keys().next_back().unwrap_or(&first);
-    // Days without calls spent zero.
+    // Days without calls spent zero, and are no baseline: a project worked
+    // on two days a week is judged against its working days (hunt97: its
+    // ordinary days were "2×" a median of idle ones).
     let days: Vec<(NaiveDate, i128)> = first
         .iter_days()
         .take_while(|d| *d <= last)
@@ -101,8 +107,12 @@ pub fn spikes(
         .unwrap_or(Money::ZERO)
         .picos();
     let mut found = Vec::new();
-    for i in min_n..days.len() {
-        let mut base: Vec<i128> = days[i.saturating_sub(n)..i].iter().map(|d| d.1).collect();
+    let active: Vec<usize> = (0..days.len()).filter(|&i| days[i].1 > 0).collect();
+    for (k, &i) in active.iter().enumerate().skip(min_n) {
+        let mut base: Vec<i128> = active[k.saturating_sub(n)..k]
+            .iter()
+            .map(|&j| days[j].1)
+            .collect();
         let m = median(&mut base);
         let mut dev: Vec<i128> = base.iter().map(|v| (v - m).abs()).collect();
         let mad = median(&mut dev);
@@ -114,6 +124,7 @@ pub fn spikes(
         // week after another hid behind it.)
         let mut weekdays: Vec<i128> = (1..=WEEKS)
             .filter_map(|w| i.checked_sub(7 * w))
+            .filter(|&j| days[j].1 > 0)
             .filter(|&j| {
                 !found
                     .iter()
