@@ -16,21 +16,26 @@ use crate::util::{findings, gw_line, Env};
 /// The collapse lasts to the last day: a month of it is 30 / 3 = 10 times
 /// its 3 days' loss.
 fn fixture(after: u64) -> String {
+    (1..=10u32)
+        .map(|day| autocomplete_day(day, "gpt-4o", if day <= 7 { 32_000 } else { after }))
+        .collect()
+}
+
+/// 10 calls of `autocomplete × model` on 2025-03-`day`, at 00:00 … 09:00,
+/// each of 40,000 input tokens, `cached` of them read from the cache.
+fn autocomplete_day(day: u32, model: &str, cached: u64) -> String {
     let mut s = String::new();
-    for day in 1..=10u32 {
-        let cached = if day <= 7 { 32_000 } else { after };
-        for h in 0..10u32 {
-            let extra = json!({
-                "request_id": format!("ac-{day:02}-{h}"),
-                "usage": {
-                    "prompt_tokens": 40_000,
-                    "completion_tokens": 0,
-                    "prompt_tokens_details": {"cached_tokens": cached},
-                },
-            });
-            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
-            s += &(gw_line(&ts, "autocomplete", "gpt-4o", 40_000, 0, extra) + "\n");
-        }
+    for h in 0..10u32 {
+        let extra = json!({
+            "request_id": format!("ac-{day:02}-{h}"),
+            "usage": {
+                "prompt_tokens": 40_000,
+                "completion_tokens": 0,
+                "prompt_tokens_details": {"cached_tokens": cached},
+            },
+        });
+        let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
+        s += &(gw_line(&ts, "autocomplete", model, 40_000, 0, extra) + "\n");
     }
     s
 }
@@ -301,18 +306,7 @@ fn a_move_to_another_model_is_no_collapse() {
             11..=17 => ("gpt-4o-mini", 32_000),
             _ => ("gpt-4o-mini", 2_000),
         };
-        for h in 0..10u32 {
-            let extra = json!({
-                "request_id": format!("ac-{day:02}-{h}"),
-                "usage": {
-                    "prompt_tokens": 40_000,
-                    "completion_tokens": 0,
-                    "prompt_tokens_details": {"cached_tokens": cached},
-                },
-            });
-            let ts = format!("2025-03-{day:02}T{h:02}:00:00Z");
-            s += &(gw_line(&ts, "autocomplete", model, 40_000, 0, extra) + "\n");
-        }
+        s += &autocomplete_day(day, model, cached);
     }
     let env = Env::new();
     env.write("calls.jsonl", s);

@@ -6,13 +6,11 @@
 //! not hide the next; days without calls are no baseline (a project worked
 //! on some days only is judged against its working days).
 //!
-//!
 //! A day is also judged against the same weekday of the four weeks before
 //! (their median, when higher; days without calls and days found spikes
-//! left out): a job that
-//! runs on some weekdays, or a Monday after a quiet week, is no spike when
-//! that weekday usually spends as much. In a log's first week no weekday
-//! has been seen yet.
+//! left out): a job that runs on some weekdays, or a Monday after a quiet
+//! week, is no spike when that weekday usually spends as much. In a log's
+//! first week no weekday has been seen yet.
 //!
 //! ## Why it costs money
 //! A loop in an agent, a retry bug, a batch job run twice or a prompt that
@@ -106,7 +104,7 @@ pub fn spikes(
     let min_excess = Money::from_usd_f64(o.min_excess)
         .unwrap_or(Money::ZERO)
         .picos();
-    let mut found = Vec::new();
+    let mut found: Vec<(NaiveDate, i128, i128, i128)> = Vec::new();
     let active: Vec<usize> = (0..days.len()).filter(|&i| days[i].1 > 0).collect();
     for (k, &i) in active.iter().enumerate().skip(min_n) {
         let mut base: Vec<i128> = active[k.saturating_sub(n)..k]
@@ -125,11 +123,7 @@ pub fn spikes(
         let mut weekdays: Vec<i128> = (1..=WEEKS)
             .filter_map(|w| i.checked_sub(7 * w))
             .filter(|&j| days[j].1 > 0)
-            .filter(|&j| {
-                !found
-                    .iter()
-                    .any(|f: &(NaiveDate, i128, i128, i128)| f.0 == days[j].0)
-            })
+            .filter(|&j| !found.iter().any(|f| f.0 == days[j].0))
             .map(|j| days[j].1)
             .collect();
         let m = match weekdays.is_empty() {
