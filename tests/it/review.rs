@@ -670,3 +670,66 @@ fn a_failed_call_without_usage_is_unpriced_in_no_month() {
     assert_eq!(r["audit"]["totals"]["unpriced_calls"], 0);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.098");
 }
+
+/// TA114 judges the month's first days against the month before, as an
+/// audit of both months does (hunt95, hunt97: a spike on the 2nd was found
+/// by `audit` and missed by `review`, its first days having no baseline).
+#[test]
+fn a_spike_on_the_months_second_day_is_judged_against_the_month_before() {
+    let env = Env::new();
+    // October: 10,000,000 input tokens of gpt-4o-mini a day ($0.15/M:
+    // $1.50), but 100,000,000 on the 20th ($15.00: a spike of October's,
+    // no finding of November's review). November: $1.50 on the 1st,
+    // $15.00 on the 2nd, 10.0× the median $1.50 of the days before.
+    let mut lines = Vec::new();
+    let day = |month: u32, d: u32, tokens: u64| {
+        gw_line(
+            &format!("2026-{month:02}-{d:02}T12:00:00Z"),
+            "chat",
+            "gpt-4o-mini",
+            tokens,
+            0,
+            json!({}),
+        )
+    };
+    for d in 1..=31 {
+        lines.push(day(10, d, if d == 20 { 100_000_000 } else { 10_000_000 }));
+    }
+    lines.push(day(11, 1, 10_000_000));
+    lines.push(day(11, 2, 100_000_000));
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    let spikes = |dir: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(env.path(&format!("{dir}/audit.json"))).unwrap();
+        let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+        r["audit"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "TA114")
+            .map(|f| f["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let want = "feature chat: spend of $15.00 on 2026-11-02 is 10.0× its baseline median $1.50";
+    env.ok(&[
+        "review",
+        "--month",
+        "2026-11",
+        "calls.jsonl",
+        "--out",
+        "rev",
+        "--quiet",
+    ]);
+    assert_eq!(spikes("rev"), [want]);
+    // From a store, the same.
+    env.ok(&["ingest", "calls.jsonl", "--store", "st", "--quiet"]);
+    env.ok(&[
+        "review", "--month", "2026-11", "--store", "st", "--out", "rev2", "--quiet",
+    ]);
+    assert_eq!(spikes("rev2"), [want]);
+    // The audit of both months finds both spikes.
+    env.audit(&["calls.jsonl"]);
+    let both = spikes("out");
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both.iter().any(|t| t.contains("on 2026-10-20")), "{both:?}");
+    assert!(both.contains(&want.to_string()), "{both:?}");
+}

@@ -651,7 +651,7 @@ const UNIT_HEADS: usize = 16;
 pub(crate) const WHOLE_HEADS: usize = 1024;
 
 /// The previous period's sums: totals, and spend per feature and per model
-/// (catalog id, or the logged name when unknown).
+/// (catalog id, or the logged name when unknown), and by both and day.
 #[derive(Default)]
 pub(crate) struct Previous {
     pub(crate) totals: Stats,
@@ -661,10 +661,31 @@ pub(crate) struct Previous {
     /// cover.
     pub(crate) first: Option<DateTime<Utc>>,
     pub(crate) last: Option<DateTime<Utc>>,
+    /// Its spend by feature, model and day: the history a day's spend of
+    /// the audited period is judged against (TA114), so a review's first
+    /// days have their baseline in the month before.
+    pub(crate) daily: Daily,
     /// Model resolution by logged (provider, model): one catalog lookup per
     /// distinct name, as the groups do for the audited period. Labels of the
     /// accumulator's [`Labels`]; not merged (a cache).
     resolved: FxHashMap<(Label, Label), Option<ModelId>>,
+}
+
+/// Spend by feature, model and day.
+pub(crate) type Daily = FxHashMap<Box<str>, FxHashMap<Box<str>, FxHashMap<NaiveDate, Money>>>;
+
+/// Adds `cost` to `daily[feature][model][day]`, allocating keys only when
+/// new.
+fn add_daily(daily: &mut Daily, feature: &str, model: &str, day: NaiveDate, cost: Money) {
+    if !daily.contains_key(feature) {
+        daily.insert(feature.into(), FxHashMap::default());
+    }
+    let models = daily.get_mut(feature).expect("inserted above");
+    if !models.contains_key(model) {
+        models.insert(model.into(), FxHashMap::default());
+    }
+    let days = models.get_mut(model).expect("inserted above");
+    *days.entry(day).or_insert(Money::ZERO) += cost;
 }
 
 impl Previous {
@@ -674,6 +695,13 @@ impl Previous {
         self.totals.merge(&o.totals);
         merge_table(&mut self.features, o.features);
         merge_table(&mut self.models, o.models);
+        for (feature, models) in o.daily {
+            for (model, days) in models {
+                for (day, cost) in days {
+                    add_daily(&mut self.daily, &feature, &model, day, cost);
+                }
+            }
+        }
     }
 }
 
@@ -1402,6 +1430,9 @@ impl Accumulator<'_> {
         let feature = self.config.feature_from.of(r).unwrap_or(NONE);
         bump(&mut prev.features, feature, status, &r.usage, cost);
         bump(&mut prev.models, model, status, &r.usage, cost);
+        if let (Some(day), Some(cost)) = (day, cost) {
+            add_daily(&mut prev.daily, feature, model, day, cost);
+        }
     }
 }
 

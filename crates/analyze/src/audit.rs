@@ -467,6 +467,10 @@ pub struct Profile {
     /// Calls per source of the rules' inputs, for the rule coverage
     /// (`coverage.rs`).
     pub sources: Counts,
+    /// The previous period's spend by (feature, model, day), sorted: the
+    /// history before the period's first day (`review`'s month before,
+    /// `--since`'s span before).
+    pub history: Vec<(String, String, NaiveDate, Money)>,
 }
 
 /// The successful calls of the `model` table's image-generation models
@@ -1070,11 +1074,27 @@ impl Accumulator<'_> {
                 ))
         });
         cells.sort_by(|a, b| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)));
+        let mut history: Vec<(String, String, NaiveDate, Money)> = self
+            .previous
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.daily))
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|(feature, models)| {
+                models.into_iter().flat_map(move |(model, days)| {
+                    let feature = feature.to_string();
+                    days.into_iter()
+                        .map(move |(day, cost)| (feature.clone(), model.to_string(), day, cost))
+                })
+            })
+            .collect();
+        history.sort();
         Profile {
             groups,
             cells,
             keyed,
             sources: self.via,
+            history,
         }
     }
 

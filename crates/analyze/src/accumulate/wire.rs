@@ -32,8 +32,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// tokens, web searches and their cost per group; 13: tags as a spilled
 /// table, as users and sessions; 14: calls by minute of the day, cached
 /// counts logged per cell; 15: each histogram bucket's least and largest
-/// value, the fast service tier.
-const FORMAT: u32 = 15;
+/// value, the fast service tier; 16: the previous period's spend by
+/// feature, model and day.
+const FORMAT: u32 = 16;
 
 wire_struct!(Group {
     resolved,
@@ -122,6 +123,7 @@ impl Wire for Previous {
             models,
             first,
             last,
+            daily,
             resolved: _,
         } = self;
         totals.put(w);
@@ -129,6 +131,7 @@ impl Wire for Previous {
         models.put(w);
         first.put(w);
         last.put(w);
+        daily.put(w);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Previous {
@@ -137,6 +140,7 @@ impl Wire for Previous {
             models: Wire::get(r)?,
             first: Wire::get(r)?,
             last: Wire::get(r)?,
+            daily: Wire::get(r)?,
             resolved: Default::default(),
         })
     }

@@ -24,6 +24,9 @@ pub struct Context<'a> {
     /// Sorted by (feature, model).
     pub cells: &'a [Cell],
     pub keyed: &'a Keyed,
+    /// The previous period's spend by (feature, model, day)
+    /// ([`Profile::history`]).
+    pub history: &'a [(String, String, NaiveDate, Money)],
     pub config: &'a DetectConfig,
     /// The `[[budget]]`s (for TA116).
     pub budgets: &'a [Budget],
@@ -67,6 +70,7 @@ impl<'a> Context<'a> {
             groups: &profile.groups,
             cells: &profile.cells,
             keyed: &profile.keyed,
+            history: &profile.history,
             config,
             budgets,
             below_min_savings: Default::default(),
