@@ -514,6 +514,63 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
     assert!((ratio("every4") - 3.0).abs() < 1e-9, "{}", ratio("every4"));
 }
 
+/// A feature used daily that stopped more than three days before the
+/// window's end (moved to another model, or retired) saves nothing from
+/// now on: no finding (hunt102: "saves ~$2.07/month" of two weeks'
+/// calls on a model the feature had left). One that stopped the day before
+/// the end, and one on two days only, still do (× 3, the window's days).
+#[test]
+fn traffic_that_stopped_in_the_window_saves_nothing_a_month() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+    let mut log = String::new();
+    for d in 1..=10 {
+        let day = logs(200, &[]).replace("2026-10-01", &format!("2026-10-{d:02}"));
+        log += &day.replace("classifier", "steady");
+        if d <= 5 {
+            log += &day.replace("classifier", "stopped").replace("\"c", "\"s");
+        }
+        if d <= 9 {
+            log += &day.replace("classifier", "lately").replace("\"c", "\"l");
+        }
+        if d == 1 || d == 4 {
+            log += &day.replace("classifier", "twice").replace("\"c", "\"t");
+        }
+    }
+    env.write("calls.jsonl", log);
+    env.cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--since",
+            "2026-10-01",
+            "--until",
+            "2026-10-10",
+        ])
+        .args(["--config", "cfg.toml", "--out", "r", "--quiet"])
+        .assert()
+        .success();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("r/audit.json")).unwrap()).unwrap();
+    let found = |feature: &str| {
+        report["audit"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "TA111" && f["scope"]["feature"] == feature)
+            .cloned()
+    };
+    let ratio = |feature: &str| {
+        let f = found(feature).unwrap_or_else(|| panic!("no TA111 on {feature}"));
+        let money = |v: &Value| crate::util::picos(v) as f64;
+        money(&f["savings"]["monthly"]) / money(&f["savings"]["observed"])
+    };
+    assert!(found("stopped").is_none(), "{:?}", found("stopped"));
+    assert!((ratio("steady") - 3.0).abs() < 1e-9, "{}", ratio("steady"));
+    assert!((ratio("lately") - 3.0).abs() < 1e-9, "{}", ratio("lately"));
+    assert!((ratio("twice") - 3.0).abs() < 1e-9, "{}", ratio("twice"));
+}
+
 /// Slow, steady growth is `worse` once it passes `--worse-by` since the
 /// ticket was filed: $0.375 a month (a failed 10,000-token gpt-4o call),
 /// then $0.4125 (+10%, persisting, still filed at $0.375), then $0.45375

@@ -100,7 +100,9 @@ impl Context<'_> {
     /// (a daily feature, not a weekly job or a one-off backfill). Scaled
     /// from its own days, its estimate is its run rate from its third
     /// night, not a fraction of it that grows every night (and a `worse`
-    /// ticket each night).
+    /// ticket each night). One used on most days until a day more than
+    /// `COVERAGE_GAP` before the period's end, and not since, stopped: it
+    /// saves nothing (zero: the finding is not reported).
     pub fn monthly_in(&self, scope: &crate::finding::Scope, observed: Money) -> Money {
         let Some(feature) = scope.get("feature") else {
             return self.monthly(observed);
@@ -112,9 +114,26 @@ impl Context<'_> {
             .filter(|g| &g.feature == feature && model.is_none_or(|m| &g.model == m))
             .filter_map(|g| g.day)
             .collect();
-        let (Some(&first), Some((from, to))) = (days.first(), self.audit.period()) else {
+        let (Some(&first), Some(&last), Some((from, to))) =
+            (days.first(), days.last(), self.audit.period())
+        else {
             return self.monthly(observed);
         };
+        // Traffic that stopped: a feature (or its model) used on most days
+        // up to a day more than `COVERAGE_GAP` before the period's end, and
+        // not since (moved to another model, or retired), saves nothing
+        // from now on (hunt102: TA111 told a feature moved from gpt-4.1 to
+        // gpt-4.1-mini mid-month that its gpt-4.1 calls "save ~$2.07 a
+        // month", its two weeks on gpt-4.1 scaled to a month).
+        let end = (last + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        let used = days.len() as f64;
+        let their_span = (last - first).num_days() as f64 + 1.0;
+        if to - end > crate::audit::COVERAGE_GAP && used >= 3.0 && used * 2.0 >= their_span {
+            return Money::ZERO;
+        }
         let start = first
             .and_hms_opt(0, 0, 0)
             .expect("midnight exists")
