@@ -1059,7 +1059,23 @@ fn find<'v>(v: &'v Value, paths: &Paths) -> Option<Cow<'v, Value>> {
     paths
         .iter()
         .filter_map(|p| lookup(v, p))
+        .map(json_string_text)
         .find(|x| !is_blank(x))
+}
+
+/// A string that is JSON text of a string (`"\"gpt-4o\""`, as MLflow
+/// stores every span attribute): the string it holds (hunt98: the model
+/// was `"gpt-4o"` with its quotes, unpriced).
+fn json_string_text(x: Cow<'_, Value>) -> Cow<'_, Value> {
+    if let Value::String(text) = &*x {
+        let t = text.trim();
+        if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
+            if let Ok(inner) = serde_json::from_str::<String>(t) {
+                return Cow::Owned(Value::String(inner));
+            }
+        }
+    }
+    x
 }
 
 /// A value that is no value: null, or a string of only whitespace.

@@ -881,6 +881,11 @@ impl<'a> Reader<'_, 'a> {
         for ends in &lookup.paths {
             for &end in ends {
                 if let Some(at) = self.resolve(end)? {
+                    // JSON text of a string (MLflow's attributes): the
+                    // tree reader takes the string it holds.
+                    if quoted_text(&self.line.as_bytes()[at..]) {
+                        return Err(crate::json::scan::Bail);
+                    }
                     let x = self.read(at)?;
                     if !x.is_blank() {
                         return Ok(Some(x));
@@ -976,6 +981,16 @@ impl<'a> Reader<'_, 'a> {
     fn read(&self, at: usize) -> Scan<Scalar<'a>> {
         Scanner::new(&self.line[at..]).scalar()
     }
+}
+
+/// Whether a JSON string (`bytes` starts at it, or at the spaces before
+/// it) begins with an escaped quote: it may be JSON text of a string.
+fn quoted_text(bytes: &[u8]) -> bool {
+    let i = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(bytes.len());
+    bytes[i..].starts_with(b"\"\\\"")
 }
 
 /// Whether a JSON string (`bytes` starts at it, or at the spaces before

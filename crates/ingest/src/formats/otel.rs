@@ -252,11 +252,25 @@ impl<'a> Attr<'a> {
     }
 }
 
-/// Operations whose spans group model calls rather than being one.
+/// Operations whose spans group model calls rather than being one: the
+/// conventions' agents, tools and workflows, and the run types LangSmith's
+/// exporter writes here (`chain`, `parser`: hunt98, a traced helper's
+/// chain span repeats its model call's model and tokens, and was a second
+/// call).
 fn is_grouping_operation(op: &str) -> bool {
     matches!(
         op,
-        "invoke_agent" | "create_agent" | "execute_tool" | "invoke_workflow"
+        "invoke_agent"
+            | "create_agent"
+            | "execute_tool"
+            | "invoke_workflow"
+            | "chain"
+            | "parser"
+            | "retriever"
+            | "tool"
+            | "agent"
+            | "workflow"
+            | "task"
     )
 }
 
@@ -650,6 +664,17 @@ impl<'a> SpanAttrs<'a> {
                     self.grouping = !matches!(kind.as_ref(), "LLM" | "EMBEDDING");
                 }
             }
+            // LangSmith's run type (its exporter's spans): `llm` and
+            // `embedding` runs are calls, its chains, tools, retrievers,
+            // parsers and prompts hold them (hunt98). OpenLLMetry's
+            // `traceloop.span.kind` marks its decorated workflows, tasks,
+            // agents and tools, never a model call.
+            "langsmith.span.kind" => {
+                if let Some(kind) = &v.text {
+                    self.grouping = !matches!(kind.as_ref(), "llm" | "embedding");
+                }
+            }
+            "traceloop.span.kind" => self.grouping = true,
             // OpenInference's, and (`llm.request.model`, `llm.usage.*`,
             // `llm.vendor`) the draft convention before `gen_ai.*` that
             // early OpenLLMetry wrote.
@@ -1481,6 +1506,45 @@ mod tests {
         lines.push("[1]".to_string());
         lines.push("not json".to_string());
         lines
+    }
+
+    /// LangSmith's exporter writes each run as a span, its run type as
+    /// `langsmith.span.kind` and (but for llm, tool, retriever, embedding
+    /// and prompt runs) as `gen_ai.operation.name`; a traced helper's chain
+    /// span carries its model call's model and tokens (hunt98: counted
+    /// twice). OpenLLMetry's workflow and task spans likewise.
+    #[test]
+    fn langsmiths_chain_spans_and_openllmetrys_workflows_are_no_calls() {
+        let line = &tricky()[0];
+        let calls = |line: &str| {
+            assert!(agree(line), "{line}");
+            collect_serde(line).iter().filter(|r| r.is_ok()).count()
+        };
+        assert_eq!(calls(line), 1);
+        let with = |attrs: &str| {
+            line.replace(
+                r#"{"key":"user.id""#,
+                &format!(r#"{attrs},{{"key":"user.id""#),
+            )
+        };
+        let kind = |k: &str, v: &str| format!(r#"{{"key":"{k}","value":{{"stringValue":"{v}"}}}}"#);
+        for (k, v) in [
+            ("langsmith.span.kind", "chain"),
+            ("langsmith.span.kind", "tool"),
+            ("langsmith.span.kind", "retriever"),
+            ("traceloop.span.kind", "workflow"),
+            ("traceloop.span.kind", "task"),
+        ] {
+            assert_eq!(calls(&with(&kind(k, v))), 0, "{k}={v}");
+        }
+        // The operation comes before the span's other attributes here.
+        let chain = line.replace(
+            r#"{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}"#,
+            r#"{"key":"gen_ai.operation.name","value":{"stringValue":"chain"}}"#,
+        );
+        assert_ne!(&chain, line);
+        assert_eq!(calls(&chain), 0);
+        assert_eq!(calls(&with(&kind("langsmith.span.kind", "llm"))), 1);
     }
 
     #[test]

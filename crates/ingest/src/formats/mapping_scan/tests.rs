@@ -894,3 +894,26 @@ fn paths_through_json_text_read_like_the_tree() {
         assert_eq!(got, input, "{line}");
     }
 }
+
+/// MLflow stores every span attribute as JSON text, so a model is the text
+/// `"gpt-4o"` with its quotes (hunt98: unpriced, "\"gpt-4o\"" not in the
+/// catalog): the string it holds is read, by both readers; a string that
+/// merely starts with a quote is kept as it is.
+#[test]
+fn json_text_of_a_string_is_the_string() {
+    let m = mapping(
+        r#"
+        [mapping]
+        model = "attributes.mlflow.llm.model"
+        feature = "name"
+        input_tokens = "attributes.mlflow.chat.tokenUsage.input_tokens"
+        output_tokens = "attributes.mlflow.chat.tokenUsage.output_tokens"
+        "#,
+    );
+    let line = r#"{"name":"\"chat\" bot","attributes":{"mlflow.llm.model":"\"gpt-4o\"","mlflow.chat.tokenUsage":"{\"input_tokens\": 10, \"output_tokens\": 2}"}}"#;
+    assert!(!agree(&m, line), "handed to the tree");
+    let r = m.parse_line_str(line).unwrap();
+    assert_eq!(r.model.as_ref(), "gpt-4o");
+    assert_eq!(r.feature.as_deref(), Some("\"chat\" bot"));
+    assert_eq!((r.usage.input, r.usage.output), (10, 2));
+}
