@@ -22,12 +22,17 @@ Layouts: JSON lines; a JSON array or pretty-printed/concatenated JSON
 documents (told from the first bytes; a record's location is the line it
 starts on, the next ones for values sharing a line); an
 API's pages saved as files ({"data": [...], "meta": ...}: the records under
-data, items, result, results, records, observations, requests, generations
-or runs, when the first is a call; a record's location is the line it
-starts on); CSV
+data, items, result, results, records, observations, requests, generations,
+runs, rows, spans, events or content, when the first is a call; a record's
+location is the line it starts on); CSV
 with a header (.csv, .csv.gz, .csv.zst; each row an object keyed by the
-header, numbers as numbers, locations are the CSV's lines). A CSV needs a
-[mapping] unless it is a known export (Helicone's).
+header, numbers as numbers, locations are the CSV's lines; a row of more
+or fewer cells than the header is rejected, the header again is skipped).
+A CSV whose columns are named as a format's keys (model, prompt_tokens…,
+or Helicone's export) is read as that format; others need a [mapping].
+A tar archive is refused (extract it). A line that is no JSON only for
+Python's NaN or Infinity, bytes of another encoding than UTF-8, or NUL
+bytes around it is read mended, with a note at its line.
 
 Token convention after reading: input = all prompt tokens including cached
 reads and cache writes; output includes reasoning tokens. Anthropic-style

@@ -2016,23 +2016,31 @@ fn a_feature_from_a_tag_is_not_a_missing_feature() {
     assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0035");
 }
 
-/// A line that is not UTF-8 is said as such, not as the JSON syntax error
-/// it makes; Go's RFC 1123 dates (`… UTC`) are times.
+/// A line that is not UTF-8 is read with U+FFFD for its other bytes and
+/// said as such (hunt101: the call was lost); Go's RFC 1123 dates (`…
+/// UTC`) are times.
 #[test]
 fn invalid_utf8_is_said_and_go_dates_are_read() {
     let env = Env::new();
     let mut bytes =
         br#"{"timestamp":"Tue, 02 Sep 2025 10:00:00 UTC","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":0}}"#
             .to_vec();
-    bytes.extend_from_slice(b"\n{\"model\":\"gpt-4o\",\"feature\":\"caf\xe9\"}\n");
+    bytes.extend_from_slice(
+        b"\n{\"model\":\"gpt-4o\",\"feature\":\"caf\xe9\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":0}}\n",
+    );
     std::fs::write(env.path("calls.jsonl"), bytes).unwrap();
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(r["audit"]["first_call"], "2025-09-02T10:00:00Z");
+    // Both calls: 2 × 1,000 × $2.50/M.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.005");
+    assert_eq!(usd(&row(&r, "feature", "caf\u{fffd}")["cost"]), "0.0025");
     let sample = &r["audit"]["input"]["rejected_samples"][0];
     assert_eq!(sample["line"], 2);
+    assert_eq!(sample["reason"], "field_ignored");
     assert_eq!(
         sample["detail"],
-        "not UTF-8 text: an invalid byte at column 33 (is the file in another encoding?)"
+        "text: not UTF-8, its other bytes read as \u{fffd} (is the file in another encoding?)"
     );
 }
 

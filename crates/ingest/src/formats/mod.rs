@@ -298,7 +298,7 @@ fn detect_shape(head: &[u8]) -> Option<Format> {
 /// Node cut in an emoji decides the format as the others would).
 fn json_object(line: &[u8]) -> Option<JsonObject> {
     serde_json::from_slice::<JsonObject>(line).ok().or_else(|| {
-        let mended = crate::json::mend_lone_surrogates(line)?;
+        let mended = crate::json::mend_line(line)?;
         serde_json::from_slice::<JsonObject>(&mended).ok()
     })
 }
@@ -345,7 +345,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         let mut line = line;
         let mut read = gateway::parse_line(line).map(|_| ()).map_err(|r| r.reason);
         if read == Err(RejectReason::MalformedJson) {
-            if let Some(m) = crate::json::mend_lone_surrogates(line) {
+            if let Some(m) = crate::json::mend_line(line) {
                 mended = m;
                 line = &mended[..];
                 read = gateway::parse_line(line).map(|_| ()).map_err(|r| r.reason);

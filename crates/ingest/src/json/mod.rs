@@ -7,4 +7,4 @@ pub mod scan;
 pub(crate) mod scan_value;
 pub mod value;
 
-pub use crate::source::mend::mend_lone_surrogates;
+pub use crate::source::mend::{mend_line, mend_line_said, mend_lone_surrogates};

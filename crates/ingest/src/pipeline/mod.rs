@@ -656,8 +656,23 @@ impl<S: RecordSink> Worker<S> {
             }),
         }
         let Some(reject) = malformed else { return };
-        match crate::json::mend_lone_surrogates(raw) {
-            Some(mended) => {
+        // (A line still no JSON once mended keeps its first reason: "not
+        // UTF-8 text" says more of binary bytes than a syntax error.)
+        let mended = crate::json::mend_line_said(raw)
+            .filter(|(m, _)| serde_json::from_slice::<serde::de::IgnoredAny>(m).is_ok());
+        match mended {
+            Some((mended, said)) => {
+                if let Some(detail) = said {
+                    self.rejects.add(
+                        at.source,
+                        RejectSample {
+                            file: String::new(),
+                            line: at.line,
+                            reason: RejectReason::FieldIgnored,
+                            detail: detail.to_string(),
+                        },
+                    );
+                }
                 let text = std::str::from_utf8(&mended).ok();
                 self.read_line(format, file_state, text, &mended, at, false);
             }
@@ -1155,6 +1170,19 @@ fn read_chunks(
             if buf.starts_with(b"\xef\xbb\xbf") {
                 buf.drain(..3);
             }
+            // A tar archive (`.tar`, or `.tar.gz` once decompressed): its
+            // headers are no lines, and each member's first line was glued
+            // to one and lost (hunt101): said as zip archives are.
+            if container::is_tar(&buf) {
+                file_reject(
+                    rejects,
+                    index,
+                    0,
+                    RejectReason::UnreadableFile,
+                    "a tar archive: tokenaudit reads the logs, not their archive; extract them first (`tar xf`) and pass their folder".into(),
+                );
+                return "none".into();
+            }
             // Told by the first bytes: JSON lines after a time each
             // (CloudWatch Logs' export), CSV with no name to tell it
             // (stdin) by its header, a JSON array or documents.
@@ -1473,8 +1501,8 @@ fn reject_rows(rejects: &mut Rejects, source: usize, first: u64, lost: u64, why:
 /// The reject of a line the CSV reader wrote for a row it could not read
 /// (hunt63: such rows were said to be malformed JSON).
 fn csv_reject(line: &[u8]) -> Option<Reject> {
-    use crate::source::container::{UNCLOSED_QUOTE, UNREADABLE_ROW};
-    [UNCLOSED_QUOTE, UNREADABLE_ROW]
+    use crate::source::container::{LONG_ROW, SHORT_ROW, UNCLOSED_QUOTE, UNREADABLE_ROW};
+    [UNCLOSED_QUOTE, UNREADABLE_ROW, SHORT_ROW, LONG_ROW]
         .into_iter()
         .find(|m| line == *m)
         .map(|m| {

@@ -63,6 +63,12 @@ impl Layout {
     }
 }
 
+/// Whether `head` is the start of a tar archive: its first header's
+/// `ustar` magic at byte 257 (POSIX and GNU tar alike).
+pub fn is_tar(head: &[u8]) -> bool {
+    head.get(257..262) == Some(b"ustar".as_slice())
+}
+
 /// Whether a path names a CSV file (`.csv`, or `.tsv` for tab-separated;
 /// also compressed: `.csv.gz`, `.csv.zst`, and rotated: `.csv.1`,
 /// `.csv-20260929`, `.csv.2.gz`). CSV is told by its name: its content has
@@ -117,7 +123,7 @@ pub fn is_json_documents(head: &[u8]) -> bool {
 
 /// The keys an API's page holds its records under (`result`: Cloudflare's
 /// API, its AI Gateway's logs among them).
-const WRAPPER_KEYS: [&str; 11] = [
+const WRAPPER_KEYS: [&str; 13] = [
     "data",
     "items",
     "result",
@@ -130,6 +136,11 @@ const WRAPPER_KEYS: [&str; 11] = [
     // Logfire's query API (row-oriented), span listings.
     "rows",
     "spans",
+    // Braintrust's log fetch (`{"events": [...], "cursor"}`), Opik's span
+    // and trace lists (`{"content": [...], "page", "size", "total"}`)
+    // (hunt98: each page was one record, $0).
+    "events",
+    "content",
 ];
 
 /// Keys a call record has (any format's): the first element of a page's
@@ -984,6 +995,10 @@ impl<R: Read> Read for JsonRecords<R> {
 pub const UNCLOSED_QUOTE: &[u8] = b"\0CSV row whose quoted cell never closes";
 pub const UNREADABLE_ROW: &[u8] =
     b"\0CSV row that is not UTF-8 text (is the file in another encoding?)";
+pub const SHORT_ROW: &[u8] =
+    b"\0CSV row with fewer cells than its header (a cell missing: its cells would fall in other columns)";
+pub const LONG_ROW: &[u8] =
+    b"\0CSV row with more cells than its header (a separator in a cell not quoted?)";
 
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
@@ -1152,9 +1167,28 @@ impl<R: Read> CsvRecords<R> {
                         self.line += 1;
                     }
                     return Ok(true);
-                } else if self.record.iter().all(|c| c.trim().is_empty()) {
+                } else if self.record.iter().all(|c| c.trim().is_empty())
+                    || self
+                        .record
+                        .iter()
+                        .eq(self.headers.iter().map(String::as_str))
+                {
                     // Separators only (`,,,,`: a spreadsheet's cleared
-                    // row): a blank line, skipped as one.
+                    // row), or the header again (two exports joined with
+                    // `cat`; hunt101: a rejected call): a blank line,
+                    // skipped as one.
+                } else if self.record.len() < self.headers.len() {
+                    // A cell missing: its cells would fall in the columns
+                    // after theirs (hunt101: a feature "1000", the input
+                    // read as the output, $0.001 for $0.006, unsaid).
+                    self.out.extend_from_slice(SHORT_ROW);
+                } else if self
+                    .record
+                    .iter()
+                    .skip(self.headers.len())
+                    .any(|c| !c.trim().is_empty())
+                {
+                    self.out.extend_from_slice(LONG_ROW);
                 } else {
                     self.write_row();
                 }
@@ -1810,6 +1844,22 @@ mod tests {
                 b"{\"data\":[{\"model\":\"x\"}],\"has_more\":true}\n{\"data\":[],\"has_more\":false}\n"
             ),
             Some("data")
+        );
+        // Braintrust's log fetch and Opik's span list (hunt98); an
+        // Anthropic response's `content` is no page (it is a call).
+        assert_eq!(
+            wrapper_key(br#"{"events":[{"span_id":"s","metrics":{}}],"cursor":"c"}"#),
+            Some("events")
+        );
+        assert_eq!(
+            wrapper_key(
+                br#"{"content":[{"model":"gpt-4o","usage":{}}],"page":1,"size":1,"total":1}"#
+            ),
+            Some("content")
+        );
+        assert_eq!(
+            wrapper_key(br#"{"id":"msg_1","model":"claude-sonnet-4-5","content":[{"type":"text","model":"x"}],"usage":{}}"#),
+            None
         );
         // A page on the second line of a JSON-lines log is no file of pages.
         assert_eq!(

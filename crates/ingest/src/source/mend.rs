@@ -1,6 +1,118 @@
-//! Mending what JavaScript writes and JSON parsers refuse: lone UTF-16
-//! surrogate escapes (here, below the stages that parse, so the page
+//! Mending what writers write and JSON parsers refuse: lone UTF-16
+//! surrogate escapes (JavaScript's), Python's `NaN` and `Infinity`, bytes
+//! of another encoding than UTF-8 in a string, and the NUL bytes a crash
+//! leaves around a line (here, below the stages that parse, so the page
 //! reader can mend a page's text too).
+
+/// The line mended ([`mend_lone_surrogates`], [`mend_other_bytes`],
+/// [`mend_non_numbers`], in that order), or `None` when none of them
+/// changes it. The pipeline reads the mended line instead when the line
+/// fails as JSON: a call is not lost over a character of a label or a
+/// latency Python could not measure (hunt101: `NaN` in a latency, a
+/// Latin-1 `é` in a user name, NULs before a line each lost their call,
+/// where the same values in a CSV keep it).
+pub fn mend_line(line: &[u8]) -> Option<Vec<u8>> {
+    mend_line_said(line).map(|(m, _)| m)
+}
+
+/// [`mend_line`], with what a report should say of the mending (the
+/// field-ignored note of the call read from it), when it is more than
+/// lone surrogate escapes.
+pub fn mend_line_said(line: &[u8]) -> Option<(Vec<u8>, Option<&'static str>)> {
+    let mut said = None;
+    let mut changed = false;
+    let mut text: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(line);
+    let nul = |b: &u8| *b == 0;
+    // (A line of NULs only stays as it is: a counted reject.)
+    if text.first().is_some_and(nul) || text.last().is_some_and(nul) {
+        if let (Some(start), Some(last)) = (
+            text.iter().position(|b| !nul(b)),
+            text.iter().rposition(|b| !nul(b)),
+        ) {
+            text = std::borrow::Cow::Owned(text[start..=last].to_vec());
+            changed = true;
+            said = Some("the line: NUL bytes around it (a crash's zero-filled block?), left out");
+        }
+    }
+    type Step = fn(&[u8]) -> Option<Vec<u8>>;
+    let steps: [(Step, Option<&'static str>); 3] = [
+        (mend_lone_surrogates, None),
+        (
+            mend_other_bytes,
+            Some("text: not UTF-8, its other bytes read as \u{fffd} (is the file in another encoding?)"),
+        ),
+        (
+            mend_non_numbers,
+            Some("a number: NaN or Infinity (Python's json.dumps writes them), read as absent"),
+        ),
+    ];
+    for (step, note) in steps {
+        if let Some(m) = step(&text) {
+            text = std::borrow::Cow::Owned(m);
+            changed = true;
+            said = note.or(said);
+        }
+    }
+    changed.then(|| (text.into_owned(), said))
+}
+
+/// The line with each byte sequence that is not UTF-8 (a Latin-1 or
+/// cp1252 `é` in a name) replaced by U+FFFD, or `None` when it is UTF-8.
+pub fn mend_other_bytes(line: &[u8]) -> Option<Vec<u8>> {
+    match String::from_utf8_lossy(line) {
+        std::borrow::Cow::Borrowed(_) => None,
+        std::borrow::Cow::Owned(s) => Some(s.into_bytes()),
+    }
+}
+
+/// The line with Python's `NaN`, `Infinity` and `-Infinity` (what its
+/// `json.dumps` writes for them, outside strings) as `null`, or `None`
+/// when it has none.
+pub fn mend_non_numbers(line: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        if in_string {
+            match b {
+                b'\\' => i += 2,
+                b'"' => {
+                    in_string = false;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        let word = [b"NaN".as_slice(), b"-Infinity", b"Infinity"]
+            .into_iter()
+            .find(|w| line[i..].starts_with(w));
+        let before_ok = i == 0 || !line[i - 1].is_ascii_alphanumeric();
+        if let (Some(w), true) = (word, before_ok) {
+            let after = line.get(i + w.len());
+            if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                let o = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
+                o.extend_from_slice(&line[copied..i]);
+                o.extend_from_slice(b"null");
+                i += w.len();
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.map(|mut o| {
+        o.extend_from_slice(&line[copied..]);
+        o
+    })
+}
 
 /// The line with every lone UTF-16 surrogate escape (`\ud83d` without its
 /// pair, as JavaScript's `JSON.stringify` writes a string cut in the middle
@@ -54,7 +166,37 @@ pub fn mend_lone_surrogates(line: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod mend_tests {
+    use super::mend_line;
     use super::mend_lone_surrogates as mend;
+
+    #[test]
+    fn nans_other_bytes_and_nuls_are_mended() {
+        let m = |b: &[u8]| mend_line(b).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            m(br#"{"latency_ms": NaN, "cost": Infinity, "x": -Infinity,"s":"NaN Infinity"}"#)
+                .as_deref(),
+            Some(r#"{"latency_ms": null, "cost": null, "x": null,"s":"NaN Infinity"}"#)
+        );
+        assert_eq!(m(br#"{"a":"NaNa","b":1}"#), None);
+        assert_eq!(m(br#"{"a":"q\" NaN"}"#), None);
+        assert_eq!(
+            m(b"{\"user\":\"Jos\xe9\"}").as_deref(),
+            Some("{\"user\":\"Jos\u{fffd}\"}")
+        );
+        assert_eq!(m(b"\0\0{\"a\":1}\0").as_deref(), Some("{\"a\":1}"));
+        assert_eq!(m(b"\0\0\0"), None);
+        assert_eq!(m(br#"{"a":1}"#), None);
+        for line in [
+            b"\0{\"a\":NaN,\"u\":\"\xe9\\ud83d\"}".as_slice(),
+            br#"[NaN,Infinity,-Infinity]"#,
+        ] {
+            let text = m(line).unwrap();
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+                "{text}"
+            );
+        }
+    }
 
     fn s(b: Option<Vec<u8>>) -> Option<String> {
         b.map(|b| String::from_utf8(b).unwrap())
