@@ -733,3 +733,110 @@ fn a_spike_on_the_months_second_day_is_judged_against_the_month_before() {
     assert!(both.iter().any(|t| t.contains("on 2026-10-20")), "{both:?}");
     assert!(both.contains(&want.to_string()), "{both:?}");
 }
+
+/// The month before is history for a model's spend as for a feature's
+/// (hunt103: it was kept under `gpt-4o-mini`, the groups' model is
+/// `openai/gpt-4o-mini`, so the model's spike on the 2nd was missed).
+#[test]
+fn a_models_spike_on_the_months_second_day_is_judged_against_the_month_before() {
+    let env = Env::new();
+    // Two features, 5,000,000 input tokens of gpt-4o-mini each a day
+    // ($0.75); on November 2, 15,000,000 each ($2.25: 3.0× $0.75, $1.50
+    // over). The model: $4.50 against $1.50, 3.0×, $3.00 over (no one
+    // feature's excess: a finding of its own).
+    let mut lines = Vec::new();
+    for (month, days) in [(10u32, 31u32), (11, 2)] {
+        for d in 1..=days {
+            let tokens = if (month, d) == (11, 2) {
+                15_000_000
+            } else {
+                5_000_000
+            };
+            for feature in ["chat", "search"] {
+                lines.push(gw_line(
+                    &format!("2026-{month:02}-{d:02}T12:00:00Z"),
+                    feature,
+                    "gpt-4o-mini",
+                    tokens,
+                    0,
+                    json!({}),
+                ));
+            }
+        }
+    }
+    env.write("calls.jsonl", lines.join("\n") + "\n");
+    env.ok(&[
+        "review",
+        "--month",
+        "2026-11",
+        "calls.jsonl",
+        "--out",
+        "rev",
+        "--quiet",
+    ]);
+    let text = std::fs::read_to_string(env.path("rev/audit.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut titles: Vec<&str> = r["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "TA114")
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "feature chat: spend of $2.25 on 2026-11-02 is 3.0× its baseline median $0.75",
+            "feature search: spend of $2.25 on 2026-11-02 is 3.0× its baseline median $0.75",
+            "model openai/gpt-4o-mini: spend of $4.50 on 2026-11-02 is 3.0× its baseline median $1.50",
+        ]
+    );
+}
+
+/// A day without calls between the first and the last is a row of no
+/// calls in the daily table, its CSV and the JSON (hunt102: an outage day
+/// was no row, and the chart put the days around it side by side); not
+/// when such days outnumber the days with calls (a stray old call).
+#[test]
+fn a_quiet_day_is_a_row_of_its_own() {
+    let env = Env::new();
+    let day = |d: &str| gw_line(d, "chat", "gpt-4o", 1000, 0, json!({}));
+    let calls = [
+        day("2026-11-01T12:00:00Z"),
+        day("2026-11-03T12:00:00Z"),
+        day("2026-11-04T12:00:00Z"),
+    ];
+    env.write("calls.jsonl", calls.join("\n") + "\n");
+    let r = env.audit(&["calls.jsonl"]);
+    let daily: Vec<(String, u64)> = r["audit"]["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().unwrap().to_string(),
+                d["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        daily,
+        [
+            ("2026-11-01".to_string(), 1),
+            ("2026-11-02".to_string(), 0),
+            ("2026-11-03".to_string(), 1),
+            ("2026-11-04".to_string(), 1),
+        ]
+    );
+    let csv = std::fs::read_to_string(env.path("out/audit-daily.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("2026-11-02,0,")), "{csv}");
+    // A stray call a year before: no year of empty rows.
+    let stray = day("2025-11-01T12:00:00Z");
+    env.write(
+        "calls.jsonl",
+        [stray].join("\n") + "\n" + &calls.join("\n") + "\n",
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["daily"].as_array().unwrap().len(), 4);
+}

@@ -1431,7 +1431,17 @@ impl Accumulator<'_> {
         bump(&mut prev.features, feature, status, &r.usage, cost);
         bump(&mut prev.models, model, status, &r.usage, cost);
         if let (Some(day), Some(cost)) = (day, cost) {
-            add_daily(&mut prev.daily, feature, model, day, cost);
+            // Named as the groups name it (`provider/id`), for TA114's
+            // series (hunt103: `gpt-4.1` beside `openai/gpt-4.1`, so a
+            // model's spike had no history).
+            match id {
+                Some(id) => {
+                    let e = catalog.model(id);
+                    let qualified = format!("{}/{}", e.provider, e.id);
+                    add_daily(&mut prev.daily, feature, &qualified, day, cost);
+                }
+                None => add_daily(&mut prev.daily, feature, model, day, cost),
+            }
         }
     }
 }

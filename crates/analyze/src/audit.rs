@@ -654,6 +654,36 @@ impl Audit {
     }
 }
 
+/// The days without calls between the first and the last, as rows of no
+/// calls (hunt102: a day of outage was no row, and the daily chart put the
+/// days around it side by side), unless they outnumber the days with calls
+/// (a stray call years before the rest would make thousands of rows).
+fn fill_quiet_days(daily: &mut Vec<DayRow>) {
+    let (Some(first), Some(last)) = (daily.first().map(|d| d.day), daily.last().map(|d| d.day))
+    else {
+        return;
+    };
+    let span = (last - first).num_days() as usize + 1;
+    let quiet = span - daily.len();
+    if quiet == 0 || quiet > daily.len() {
+        return;
+    }
+    let mut filled = Vec::with_capacity(span);
+    let mut rows = std::mem::take(daily).into_iter().peekable();
+    let mut day = first;
+    for _ in 0..span {
+        match rows.next_if(|r| r.day == day) {
+            Some(r) => filled.push(r),
+            None => filled.push(DayRow {
+                day,
+                stats: Stats::default(),
+            }),
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    *daily = filled;
+}
+
 /// How far inside a window its calls may start or end and still be taken
 /// to cover it: a long weekend without traffic (Friday evening to Monday
 /// morning, and a little).
@@ -819,6 +849,7 @@ impl Accumulator<'_> {
             .map(|(day, stats)| DayRow { day, stats })
             .collect();
         daily.sort_by_key(|d| d.day);
+        fill_quiet_days(&mut daily);
         let mut model_names: Vec<ModelNameRow> = logged
             .into_iter()
             .map(|((p, m), (resolved, stats))| ModelNameRow {

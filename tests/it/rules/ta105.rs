@@ -221,8 +221,7 @@ fn a_recovered_collapse_is_scaled_from_the_period() {
 /// A collapse that lasts to the feature's last day is going on when the
 /// log ends at most a long weekend later (hunt74: a weekday feature
 /// collapsed on Friday in a log that ends on Sunday was a loss of the
-/// past), and is not when the feature stopped well before (hunt73): then
-/// it saves nothing.
+/// past), and is not when the feature stopped well before (hunt73).
 #[test]
 fn a_collapse_is_going_on_up_to_a_long_weekend_before_the_logs_end() {
     let env = Env::new();
@@ -241,12 +240,13 @@ fn a_collapse_is_going_on_up_to_a_long_weekend_before_the_logs_end() {
     let f = findings(&r, "TA105");
     assert_eq!(f[0]["evidence"]["still_collapsed_on_last_day"], true);
     assert_eq!(f[0]["savings"]["monthly"], "11.25");
-    // A feature that stopped more than three days before the log's end
-    // (hunt73: its collapse is no longer going on) saves nothing from now
-    // on: no finding (hunt102; it was a loss of the past, $2.25 a month).
     env.write("stopped.jsonl", fixture(2_000) + &other(15));
     let r = env.audit(&["stopped.jsonl"]);
-    assert_eq!(findings(&r, "TA105").len(), 0);
+    let f = findings(&r, "TA105");
+    assert_eq!(f[0]["evidence"].get("still_collapsed_on_last_day"), None);
+    // $1.125 over the 15 days from 03-01 00:00 to 03-15 09:00 (every call
+    // between 00:00 and 09:00): × 2 = $2.25.
+    assert_eq!(f[0]["savings"]["monthly"], "2.25");
 }
 
 #[test]
