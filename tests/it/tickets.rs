@@ -514,27 +514,38 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
     assert!((ratio("every4") - 3.0).abs() < 1e-9, "{}", ratio("every4"));
 }
 
-/// A feature used daily that stopped more than three days before the
-/// window's end (moved to another model, or retired) saves nothing from
-/// now on: no finding (hunt102: "saves ~$2.07/month" of two weeks'
-/// calls on a model the feature had left). One that stopped the day before
-/// the end, and one on two days only, still do (× 3, the window's days).
+/// A feature that moved from one model to another mid-window saves
+/// nothing a month on the model it left (hunt102: "saves ~$2.07/month" of
+/// two weeks' calls on gpt-4.1 after the move to gpt-4.1-mini), and one
+/// stray call there after the move scales the figure by the model's last
+/// week (hunt103: it brought the whole figure back). A feature that paused
+/// altogether (a holiday) keeps its findings.
 #[test]
-fn traffic_that_stopped_in_the_window_saves_nothing_a_month() {
+fn a_model_a_feature_moved_away_from_saves_nothing_a_month() {
     let env = Env::new();
     env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
     let mut log = String::new();
-    for d in 1..=10 {
+    // October 1–28; "moved" on gpt-4o to the 14th, gpt-4o-mini since;
+    // "stray" likewise, with one gpt-4o call on the 27th; "paused" on
+    // gpt-4o, none from the 22nd (a week off).
+    for d in 1..=28 {
         let day = logs(200, &[]).replace("2026-10-01", &format!("2026-10-{d:02}"));
         log += &day.replace("classifier", "steady");
-        if d <= 5 {
-            log += &day.replace("classifier", "stopped").replace("\"c", "\"s");
+        let moved = day.replace("classifier", "moved").replace("\"c", "\"m");
+        let stray = day.replace("classifier", "stray").replace("\"c", "\"s");
+        if d <= 14 {
+            log += &moved;
+            log += &stray;
+        } else {
+            log += &moved.replace("gpt-4o", "gpt-4o-mini");
+            log += &stray.replace("gpt-4o", "gpt-4o-mini");
         }
-        if d <= 9 {
-            log += &day.replace("classifier", "lately").replace("\"c", "\"l");
+        if d == 27 {
+            log += stray.lines().next().unwrap();
+            log += "\n";
         }
-        if d == 1 || d == 4 {
-            log += &day.replace("classifier", "twice").replace("\"c", "\"t");
+        if d < 22 {
+            log += &day.replace("classifier", "paused").replace("\"c", "\"p");
         }
     }
     env.write("calls.jsonl", log);
@@ -545,7 +556,7 @@ fn traffic_that_stopped_in_the_window_saves_nothing_a_month() {
             "--since",
             "2026-10-01",
             "--until",
-            "2026-10-10",
+            "2026-10-28",
         ])
         .args(["--config", "cfg.toml", "--out", "r", "--quiet"])
         .assert()
@@ -557,7 +568,11 @@ fn traffic_that_stopped_in_the_window_saves_nothing_a_month() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["rule"] == "TA111" && f["scope"]["feature"] == feature)
+            .find(|f| {
+                f["rule"] == "TA111"
+                    && f["scope"]["feature"] == feature
+                    && f["scope"]["model"] == "openai/gpt-4o"
+            })
             .cloned()
     };
     let ratio = |feature: &str| {
@@ -565,10 +580,28 @@ fn traffic_that_stopped_in_the_window_saves_nothing_a_month() {
         let money = |v: &Value| crate::util::picos(v) as f64;
         money(&f["savings"]["monthly"]) / money(&f["savings"]["observed"])
     };
-    assert!(found("stopped").is_none(), "{:?}", found("stopped"));
-    assert!((ratio("steady") - 3.0).abs() < 1e-9, "{}", ratio("steady"));
-    assert!((ratio("lately") - 3.0).abs() < 1e-9, "{}", ratio("lately"));
-    assert!((ratio("twice") - 3.0).abs() < 1e-9, "{}", ratio("twice"));
+    assert!(found("moved").is_none(), "{:?}", found("moved"));
+    // The window's 28 days: × 30/28 (steady, paused).
+    let month = 30.0 / 28.0;
+    assert!(
+        (ratio("steady") - month).abs() < 1e-9,
+        "{}",
+        ratio("steady")
+    );
+    assert!(
+        (ratio("paused") - month).abs() < 1e-9,
+        "{}",
+        ratio("paused")
+    );
+    // One call in the last 7 days (October 22–28) against 200 a day on
+    // the 14 days to the move, over the 21 days before them: × 30/28 ×
+    // (1/7) / (2,800/21).
+    let scale = (1.0 / 7.0) / (2800.0 / 21.0);
+    assert!(
+        (ratio("stray") - month * scale).abs() < 1e-6,
+        "{}",
+        ratio("stray")
+    );
 }
 
 /// Slow, steady growth is `worse` once it passes `--worse-by` since the

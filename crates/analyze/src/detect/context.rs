@@ -16,6 +16,10 @@ use crate::observe::Keyed;
 
 use super::DetectConfig;
 
+/// The last days of a period in which a model a feature moved away from
+/// is judged ([`Context::moved_away`]).
+const RECENT_DAYS: u64 = 7;
+
 /// What the rules read.
 pub struct Context<'a> {
     pub audit: &'a Audit,
@@ -100,9 +104,8 @@ impl Context<'_> {
     /// (a daily feature, not a weekly job or a one-off backfill). Scaled
     /// from its own days, its estimate is its run rate from its third
     /// night, not a fraction of it that grows every night (and a `worse`
-    /// ticket each night). One used on most days until a day more than
-    /// `COVERAGE_GAP` before the period's end, and not since, stopped: it
-    /// saves nothing (zero: the finding is not reported).
+    /// ticket each night). A model the feature has moved away from saves
+    /// what its last week's calls say ([`Context::moved_away`]).
     pub fn monthly_in(&self, scope: &crate::finding::Scope, observed: Money) -> Money {
         let Some(feature) = scope.get("feature") else {
             return self.monthly(observed);
@@ -114,25 +117,13 @@ impl Context<'_> {
             .filter(|g| &g.feature == feature && model.is_none_or(|m| &g.model == m))
             .filter_map(|g| g.day)
             .collect();
-        let (Some(&first), Some(&last), Some((from, to))) =
-            (days.first(), days.last(), self.audit.period())
-        else {
+        let (Some(&first), Some((from, to))) = (days.first(), self.audit.period()) else {
             return self.monthly(observed);
         };
-        // Traffic that stopped: a feature (or its model) used on most days
-        // up to a day more than `COVERAGE_GAP` before the period's end, and
-        // not since (moved to another model, or retired), saves nothing
-        // from now on (hunt102: TA111 told a feature moved from gpt-4.1 to
-        // gpt-4.1-mini mid-month that its gpt-4.1 calls "save ~$2.07 a
-        // month", its two weeks on gpt-4.1 scaled to a month).
-        let end = (last + chrono::Days::new(1))
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc();
-        let used = days.len() as f64;
-        let their_span = (last - first).num_days() as f64 + 1.0;
-        if to - end > crate::audit::COVERAGE_GAP && used >= 3.0 && used * 2.0 >= their_span {
-            return Money::ZERO;
+        if let Some(model) = model {
+            if let Some(scale) = self.moved_away(feature, model, to) {
+                return self.monthly(observed).scale(scale);
+            }
         }
         let start = first
             .and_hms_opt(0, 0, 0)
@@ -149,6 +140,51 @@ impl Context<'_> {
             return self.monthly(observed);
         }
         observed.scale(MONTH_DAYS / span)
+    }
+
+    /// When a feature has moved away from a model (its calls there in the
+    /// period's last [`RECENT_DAYS`] days at less than a tenth of their
+    /// daily spend before, while the feature's calls on other models go on
+    /// into the last [`COVERAGE_GAP`](crate::audit::COVERAGE_GAP)): the
+    /// ratio of the two rates, by which a finding's monthly saving on the
+    /// model is scaled (hunt102: a feature moved from gpt-4.1 to
+    /// gpt-4.1-mini mid-month was told its two weeks on gpt-4.1 "save
+    /// ~$2.07/month"; hunt103: one stray fallback call after the move
+    /// brought the whole figure back). A feature that stopped altogether
+    /// (a holiday, an outage, retired) is no move: its findings stand.
+    fn moved_away(
+        &self,
+        feature: &str,
+        model: &str,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Option<f64> {
+        let end = to.date_naive();
+        let recent_from = end - chrono::Days::new(RECENT_DAYS);
+        let active_from = (to - crate::audit::COVERAGE_GAP).date_naive();
+        let (mut before, mut recent, mut first) = (0i128, 0i128, None::<chrono::NaiveDate>);
+        let mut elsewhere = false;
+        for g in self.groups.iter().filter(|g| g.feature == feature) {
+            let Some(day) = g.day else { continue };
+            if g.model != model {
+                elsewhere |= day >= active_from && g.stats.calls > 0;
+                continue;
+            }
+            first = Some(first.map_or(day, |f| f.min(day)));
+            if day >= recent_from {
+                recent += g.stats.cost.picos();
+            } else {
+                before += g.stats.cost.picos();
+            }
+        }
+        let first = first?;
+        // At least a week on the model before the last week.
+        let before_days = (recent_from - first).num_days();
+        if !elsewhere || before_days < RECENT_DAYS as i64 || before <= 0 {
+            return None;
+        }
+        let rate_before = before as f64 / before_days as f64;
+        let rate_recent = recent as f64 / RECENT_DAYS as f64;
+        (rate_recent < rate_before / 10.0).then(|| rate_recent / rate_before)
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {
