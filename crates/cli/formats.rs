@@ -31,8 +31,9 @@ or fewer cells than the header is rejected, the header again is skipped).
 A CSV whose columns are named as a format's keys (model, prompt_tokens…,
 or Helicone's export) is read as that format; others need a [mapping].
 A tar archive is refused (extract it). A line that is no JSON only for
-Python's NaN or Infinity, bytes of another encoding than UTF-8, or NUL
-bytes around it is read mended, with a note at its line.
+bytes of another encoding than UTF-8 or NUL bytes around it is read
+mended, with a note at its line; Python's NaN and Infinity are values of
+the wrong type (an optional field read as absent, with a note).
 
 Token convention after reading: input = all prompt tokens including cached
 reads and cache writes; output includes reasoning tokens. Anthropic-style

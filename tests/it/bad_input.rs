@@ -43,8 +43,6 @@ struct Want {
     /// Every reject, in report order: (file, line, reason). Line 0 is a
     /// whole file.
     rejects: Vec<(String, u64, String)>,
-    /// The cost, when not `records` good calls'.
-    cost: Option<String>,
 }
 
 impl Want {
@@ -57,14 +55,7 @@ impl Want {
                 .iter()
                 .map(|(f, l, r)| (f.to_string(), *l, r.to_string()))
                 .collect(),
-            cost: None,
         }
-    }
-
-    /// The cost when it is not every record's good cost.
-    fn cost(mut self, usd: &str) -> Want {
-        self.cost = Some(usd.to_string());
-        self
     }
 
     fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Want {
@@ -108,7 +99,7 @@ fn check(case: fn(&Env) -> Want) -> Result<(), String> {
         Some(want.records),
         want.rejects,
         &Value::Object(by_reason),
-        want.cost.unwrap_or_else(|| good_cost(want.records)),
+        good_cost(want.records),
     );
     if got != wanted {
         return Err(format!(
@@ -397,22 +388,25 @@ const CASES: &[Case] = &[
             &prompt_tokens("-Infinity"),
             &prompt_tokens("1e400"),
             GOOD,
+            &GOOD.replace("\"feature\"", "\"latency_ms\":NaN,\"feature\""),
         ]);
         env.write("a.jsonl", text);
-        // Python's NaN and Infinity are read as absent, each call kept with
-        // a note (hunt101: the call was lost), priced without its input:
-        // 2 × $0.0035 + 3 × 100 × $10/M = $0.01; 1e400 is no number.
+        // Python's NaN and Infinity are values of the wrong type, as in a
+        // CSV (hunt101: the line was malformed JSON; hunt103: read as no
+        // count, the call was priced without its input); 1e400 is no
+        // number.
+        // A NaN latency: the call kept, the latency said ignored.
         Want::new(
             &["a.jsonl"],
-            5,
+            3,
             &[
-                ("a.jsonl", 2, "field_ignored"),
-                ("a.jsonl", 3, "field_ignored"),
-                ("a.jsonl", 4, "field_ignored"),
+                ("a.jsonl", 2, "wrong_type"),
+                ("a.jsonl", 3, "wrong_type"),
+                ("a.jsonl", 4, "wrong_type"),
                 ("a.jsonl", 5, "malformed_json"),
+                ("a.jsonl", 7, "field_ignored"),
             ],
         )
-        .cost("0.01")
     }),
     ("NaN, Infinity and 1e400 as strings", |env| {
         let text = lines(&[
@@ -767,10 +761,14 @@ const CASES: &[Case] = &[
     }),
     ("a tar archive of logs beside the logs (hunt101)", |env| {
         env.write("logs/a.jsonl", good(2));
-        // A ustar header (its magic at byte 257), then a member's lines.
+        // A ustar header (its magic at byte 257, its checksum), then a
+        // member's lines.
         let mut header = vec![0u8; 512];
         header[..7].copy_from_slice(b"a.jsonl");
         header[257..263].copy_from_slice(b"ustar\0");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
         let mut tar = String::from_utf8(header).unwrap();
         tar.push_str(&good(2));
         env.write_gz("logs/logs.tar.gz", &tar);
@@ -779,7 +777,17 @@ const CASES: &[Case] = &[
     ("two CSV exports joined with cat (hunt101)", |env| {
         let csv = "model,feature,prompt_tokens,completion_tokens\ngpt-4o,f,1000,100\n";
         env.write("a.csv", format!("{csv}{csv}"));
-        Want::new(&["a.csv"], 2, &[])
+        // Each with Excel's byte-order mark (hunt103).
+        env.write("b.csv", format!("\u{feff}{csv}\u{feff}{csv}"));
+        // Bytes 257–261 spelling "ustar" in a log are no tar (hunt103).
+        let long = GOOD.replace("\"f\"", &format!("\"{}custard\"", "x".repeat(200)));
+        let at = long.find("custard").unwrap() + 1;
+        let pad = "y".repeat(257 - at);
+        env.write(
+            "c.jsonl",
+            format!("{}\n", long.replacen("\"x", &format!("\"{pad}x"), 1)),
+        );
+        Want::new(&["a.csv", "b.csv", "c.jsonl"], 5, &[])
     }),
     ("a folder named like a log file", |env| {
         env.write("logs/x.jsonl/y.jsonl", good(2));

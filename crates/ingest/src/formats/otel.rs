@@ -270,7 +270,6 @@ fn is_grouping_operation(op: &str) -> bool {
             | "tool"
             | "agent"
             | "workflow"
-            | "task"
     )
 }
 
@@ -667,14 +666,19 @@ impl<'a> SpanAttrs<'a> {
             // LangSmith's run type (its exporter's spans): `llm` and
             // `embedding` runs are calls, its chains, tools, retrievers,
             // parsers and prompts hold them (hunt98). OpenLLMetry's
-            // `traceloop.span.kind` marks its decorated workflows, tasks,
-            // agents and tools, never a model call.
+            // `traceloop.span.kind` marks its decorated workflows, agents
+            // and tools; a `task` may be a model call (its LlamaIndex
+            // instrumentation's `Cohere.task` span: hunt103).
             "langsmith.span.kind" => {
                 if let Some(kind) = &v.text {
                     self.grouping = !matches!(kind.as_ref(), "llm" | "embedding");
                 }
             }
-            "traceloop.span.kind" => self.grouping = true,
+            "traceloop.span.kind" => {
+                if let Some(kind) = &v.text {
+                    self.grouping = matches!(kind.as_ref(), "workflow" | "agent" | "tool");
+                }
+            }
             // OpenInference's, and (`llm.request.model`, `llm.usage.*`,
             // `llm.vendor`) the draft convention before `gen_ai.*` that
             // early OpenLLMetry wrote.
@@ -1533,10 +1537,13 @@ mod tests {
             ("langsmith.span.kind", "tool"),
             ("langsmith.span.kind", "retriever"),
             ("traceloop.span.kind", "workflow"),
-            ("traceloop.span.kind", "task"),
+            ("traceloop.span.kind", "agent"),
         ] {
             assert_eq!(calls(&with(&kind(k, v))), 0, "{k}={v}");
         }
+        // OpenLLMetry's LlamaIndex instrumentation records a call through
+        // Cohere or Anthropic as a `task` span with its model and tokens.
+        assert_eq!(calls(&with(&kind("traceloop.span.kind", "task"))), 1);
         // The operation comes before the span's other attributes here.
         let chain = line.replace(
             r#"{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}"#,

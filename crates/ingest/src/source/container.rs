@@ -64,9 +64,41 @@ impl Layout {
 }
 
 /// Whether `head` is the start of a tar archive: its first header's
-/// `ustar` magic at byte 257 (POSIX and GNU tar alike).
+/// `ustar` magic at byte 257 (POSIX `ustar\0`, GNU `ustar  \0`) and its
+/// checksum right (the header's bytes summed, the checksum's own eight as
+/// spaces; hunt103: a log whose bytes 257–261 spelt "ustar" was refused).
 pub fn is_tar(head: &[u8]) -> bool {
-    head.get(257..262) == Some(b"ustar".as_slice())
+    let Some(header) = head.get(..512) else {
+        return false;
+    };
+    let magic = &header[257..263];
+    if magic != b"ustar\0" && magic != b"ustar " {
+        return false;
+    }
+    let digits: Vec<u8> = header[148..156]
+        .iter()
+        .copied()
+        .skip_while(|b| *b == b' ')
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    let Some(stored) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| u32::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let sum: u32 = header
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
+        .sum();
+    sum == stored
 }
 
 /// Whether a path names a CSV file (`.csv`, or `.tsv` for tab-separated;
@@ -1167,11 +1199,7 @@ impl<R: Read> CsvRecords<R> {
                         self.line += 1;
                     }
                     return Ok(true);
-                } else if self.record.iter().all(|c| c.trim().is_empty())
-                    || self
-                        .record
-                        .iter()
-                        .eq(self.headers.iter().map(String::as_str))
+                } else if self.record.iter().all(|c| c.trim().is_empty()) || self.is_header_again()
                 {
                     // Separators only (`,,,,`: a spreadsheet's cleared
                     // row), or the header again (two exports joined with
@@ -1210,6 +1238,27 @@ impl<R: Read> CsvRecords<R> {
                 Ok(true)
             }
         }
+    }
+
+    /// Whether the row is the header again (two exports joined with `cat`,
+    /// each with its byte-order mark: hunt103).
+    fn is_header_again(&self) -> bool {
+        self.record.len() == self.headers.len()
+            && self.record.iter().enumerate().all(|(i, cell)| {
+                let cell = cell.trim();
+                let cell = if i == 0 {
+                    cell.trim_start_matches('\u{feff}')
+                } else {
+                    cell
+                };
+                // (A renamed repeat, `model_2`, was `model` in the row.)
+                let header = &self.headers[i];
+                cell == header
+                    || (cell.is_empty() && header == &format!("column_{}", i + 1))
+                    || header
+                        .rsplit_once('_')
+                        .is_some_and(|(base, n)| base == cell && n.parse::<u32>().is_ok())
+            })
     }
 
     /// Takes the header row; repeated names get `_2`, `_3`… so every key

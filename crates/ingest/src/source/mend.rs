@@ -41,10 +41,7 @@ pub fn mend_line_said(line: &[u8]) -> Option<(Vec<u8>, Option<&'static str>)> {
             mend_other_bytes,
             Some("text: not UTF-8, its other bytes read as \u{fffd} (is the file in another encoding?)"),
         ),
-        (
-            mend_non_numbers,
-            Some("a number: NaN or Infinity (Python's json.dumps writes them), read as absent"),
-        ),
+        (mend_non_numbers, None),
     ];
     for (step, note) in steps {
         if let Some(m) = step(&text) {
@@ -66,8 +63,11 @@ pub fn mend_other_bytes(line: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The line with Python's `NaN`, `Infinity` and `-Infinity` (what its
-/// `json.dumps` writes for them, outside strings) as `null`, or `None`
-/// when it has none.
+/// `json.dumps` writes for them, outside strings) as strings, or `None`
+/// when it has none: each reader then treats the value as one of the wrong
+/// type, as in a CSV (an optional field is read as absent with a note
+/// naming it; a token count's call is rejected, not priced without it:
+/// hunt103).
 pub fn mend_non_numbers(line: &[u8]) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0;
@@ -100,7 +100,9 @@ pub fn mend_non_numbers(line: &[u8]) -> Option<Vec<u8>> {
             if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
                 let o = out.get_or_insert_with(|| Vec::with_capacity(line.len()));
                 o.extend_from_slice(&line[copied..i]);
-                o.extend_from_slice(b"null");
+                o.push(b'"');
+                o.extend_from_slice(w);
+                o.push(b'"');
                 i += w.len();
                 copied = i;
                 continue;
@@ -175,7 +177,9 @@ mod mend_tests {
         assert_eq!(
             m(br#"{"latency_ms": NaN, "cost": Infinity, "x": -Infinity,"s":"NaN Infinity"}"#)
                 .as_deref(),
-            Some(r#"{"latency_ms": null, "cost": null, "x": null,"s":"NaN Infinity"}"#)
+            Some(
+                r#"{"latency_ms": "NaN", "cost": "Infinity", "x": "-Infinity","s":"NaN Infinity"}"#
+            )
         );
         assert_eq!(m(br#"{"a":"NaNa","b":1}"#), None);
         assert_eq!(m(br#"{"a":"q\" NaN"}"#), None);
