@@ -269,3 +269,33 @@ fn a_langfuse_observation_without_a_cache_key_logs_no_cached_count() {
         .clone();
     assert_eq!(cached["present"], 1);
 }
+
+/// Per-key analyses on a hash sample are said in the Markdown as in the
+/// HTML, with every sample's rate (hunt104: the Markdown said nothing, and
+/// the turn timelines' sample went unsaid): 260,000 distinct prompts, each
+/// a session of one call.
+#[test]
+fn a_sampled_analysis_is_said_in_every_report() {
+    let env = crate::util::Env::new();
+    let mut log = String::with_capacity(260_000 * 200);
+    for i in 0..260_000u64 {
+        let t = 1_793_491_200 + i * 9;
+        log.push_str(&format!(
+            r#"{{"timestamp":{t},"request_id":"r{i}","model":"gpt-4.1-nano","feature":"bulk","session_id":"s{i}","prompt_hash":"x{i}","usage":{{"prompt_tokens":100,"completion_tokens":10}}}}"#
+        ));
+        log.push('\n');
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl", "--format", "json,md,html"]);
+    let s = &r["audit"]["sampling"];
+    let prompts = s["prompts_scale"].as_u64().unwrap();
+    let timelines = s["timelines_scale"].as_u64().unwrap();
+    assert!(prompts > 1 && timelines > 1, "{s}");
+    let note = format!(
+        "Per-key analyses ran on a hash sample (prompts 1 in {prompts}, turn timelines 1 in {timelines})"
+    );
+    for file in ["out/audit.md", "out/audit.html"] {
+        let text = std::fs::read_to_string(env.path(file)).unwrap();
+        assert!(text.contains(&note), "{file}: no {note:?}");
+    }
+}

@@ -338,6 +338,36 @@ fn model_table(a: &Audit) -> Table {
     table
 }
 
+/// Where the per-key analyses ran on a hash sample: said with each
+/// sample's rate, in every report (hunt104: the Markdown said nothing, and
+/// the turn inference's sample went unsaid).
+fn sampling_note(a: &Audit) -> Option<Block<'_>> {
+    let s = &a.sampling;
+    let parts: Vec<String> = [
+        ("sessions", s.sessions_scale),
+        ("prompts", s.prompts_scale),
+        ("retry chains", s.chains_scale),
+        ("turn timelines", s.timelines_scale),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 1)
+    .map(|(what, n)| format!("{what} 1 in {n}"))
+    .collect();
+    (!parts.is_empty()).then(|| {
+        Block::Note(vec![Inline::plain(format!(
+            "Per-key analyses ran on a hash sample ({}): the figures of the findings on repeated prompts (TA109, TA110), retry chains (TA108) and sessions (TA102) are scaled estimates of the whole.",
+            parts.join(", ")
+        ))])
+    })
+}
+
+/// `total / n` rounded to the nearest whole (half up): an average of
+/// 9.67 tokens is 10, not 9 (hunt102).
+fn avg(total: u64, n: u64) -> u64 {
+    let n = n.max(1);
+    total / n + u64::from(total % n * 2 >= n)
+}
+
 /// The stats of rows not listed, summed (`None`: every row is listed).
 fn rest_of<'s>(rows: impl Iterator<Item = &'s Stats>) -> Option<Stats> {
     let mut rest: Option<Stats> = None;
@@ -376,8 +406,8 @@ fn feature_model_table(a: &Audit) -> Table {
             spend(s),
             cell(Inline::Share(s.cost.to_f64(), a.totals.cost.to_f64())),
             cell(per_call(s)),
-            cell(Inline::Count(s.input_tokens / n)),
-            cell(Inline::Count(s.output_tokens / n)),
+            cell(Inline::Count(avg(s.input_tokens, n))),
+            cell(Inline::Count(avg(s.output_tokens, n))),
         ]);
     }
     if let Some(rest) = rest_of(a.feature_model.iter().skip(TOP).map(|r| &r.stats)) {
@@ -389,8 +419,8 @@ fn feature_model_table(a: &Audit) -> Table {
             spend(&rest),
             cell(Inline::Share(rest.cost.to_f64(), a.totals.cost.to_f64())),
             cell(per_call(&rest)),
-            cell(Inline::Count(rest.input_tokens / n)),
-            cell(Inline::Count(rest.output_tokens / n)),
+            cell(Inline::Count(avg(rest.input_tokens, n))),
+            cell(Inline::Count(avg(rest.output_tokens, n))),
         ]);
     }
     table
@@ -1269,20 +1299,23 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         sections.push(s);
     }
 
-    let mut table_section = |title: &'static str, table: Table| {
+    let mut table_section = |title: &'static str, table: Table, note: Option<&'static str>| {
         let mut s = Section::new(None, title);
         s.blocks.push(Block::Table(table));
+        if let Some(note) = note {
+            s.blocks.push(Block::Note(vec![Inline::plain(note)]));
+        }
         sections.push(s);
     };
     if let Some(table) = dim_table(a, "feature", TOP) {
-        table_section("Spend by feature", table);
+        table_section("Spend by feature", table, None);
     }
     // Titled even when empty, as the Markdown report always was.
     if a.by.iter().any(|d| d.dimension == "model") {
-        table_section("Model mix", model_table(a));
+        table_section("Model mix", model_table(a), None);
     }
     if !a.feature_model.is_empty() {
-        table_section("Feature × model", feature_model_table(a));
+        table_section("Feature × model", feature_model_table(a), None);
     }
     for (name, title, limit) in [
         ("provider", "Spend by provider", TOP),
@@ -1295,22 +1328,25 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             continue;
         }
         if let Some(table) = dim_table(a, name, limit) {
-            table_section(title, table);
+            table_section(title, table, None);
         }
     }
     if !a.tags.is_empty() {
+        let table = stats_table(
+            "tag",
+            &a.tags,
+            t,
+            TOP,
+            (
+                a.tags_distinct.saturating_sub(a.tags.len() as u64),
+                a.tags_omitted,
+            ),
+        );
+        // (hunt104: shares summing to 300% went unexplained.)
         table_section(
             "Spend by tag",
-            stats_table(
-                "tag",
-                &a.tags,
-                t,
-                TOP,
-                (
-                    a.tags_distinct.saturating_sub(a.tags.len() as u64),
-                    a.tags_omitted,
-                ),
-            ),
+            table,
+            Some("A call counts under each of its tags, so the shares of tags of different names add up to more than 100%."),
         );
     }
     if !a.daily.is_empty() {
@@ -1338,13 +1374,13 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
                 }),
             ]);
         }
-        table_section("Daily spend", table);
+        table_section("Daily spend", table, None);
     }
     if !a.failures.is_empty() {
-        table_section("Failed calls", failures_table(a));
+        table_section("Failed calls", failures_table(a), None);
     }
     if !a.most_expensive_calls.is_empty() {
-        table_section("Most expensive calls", expensive_table(a, false));
+        table_section("Most expensive calls", expensive_table(a, false), None);
     }
     if !a.reconciliation.is_empty() {
         let mut table = Table::new(&[
@@ -1459,12 +1495,17 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         s.blocks.push(list);
     }
     s.blocks.extend(gateway_cache_hits(a));
+    s.blocks.extend(sampling_note(a));
     s.blocks.push(Block::Paragraph(vec![
         Inline::plain("Model names as logged and how they resolved are in "),
         Inline::code("audit-model-names.csv"),
-        Inline::plain("; every table in full is in the CSV files and "),
+        Inline::plain(
+            "; every table in full is in the CSV files and ",
+        ),
         Inline::code("audit.json"),
-        Inline::plain("."),
+        Inline::plain(
+            ", but for users, sessions and tags: their 1,000 most expensive, and the rest summed in one row.",
+        ),
     ]));
     sections.push(s);
 
@@ -1800,13 +1841,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         });
         s.blocks.push(Block::Table(table));
     }
-    let sampling = &a.sampling;
-    if sampling.sessions_scale > 1 || sampling.prompts_scale > 1 || sampling.chains_scale > 1 {
-        s.blocks.push(Block::Note(vec![Inline::plain(format!(
-            "Per-key analyses ran on a hash sample (sessions 1 in {}, prompts 1 in {}, retry chains 1 in {}); their figures are scaled estimates.",
-            sampling.sessions_scale, sampling.prompts_scale, sampling.chains_scale
-        ))]));
-    }
+    s.blocks.extend(sampling_note(a));
     sections.push(s);
 
     Report {
@@ -1843,6 +1878,17 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Averages are rounded, not cut (hunt102: 1000.67 tokens was 1,000
+    /// and 9.67 was 9).
+    #[test]
+    fn averages_round_to_the_nearest_whole() {
+        assert_eq!(avg(3002, 3), 1001);
+        assert_eq!(avg(29, 3), 10);
+        assert_eq!(avg(28, 3), 9);
+        assert_eq!(avg(5, 2), 3);
+        assert_eq!(avg(7, 0), 7);
+    }
 
     fn usd_cents(cents: i128) -> Money {
         Money::from_picos(cents * 10_000_000_000)
