@@ -827,3 +827,24 @@ fn a_ticket_kept_under_the_floor_has_its_findings_severity_now() {
     );
     assert_eq!(code, 0);
 }
+
+/// `findings` says on stderr what `audit` says of its inputs: a log read
+/// twice makes tickets of its doubled calls (hunt100: ten ticket events
+/// from a file delivered under two names, and no word from `findings`).
+#[test]
+fn findings_say_a_log_read_twice() {
+    let env = Env::new();
+    env.write("a.jsonl", logs(20, &[]));
+    env.write("copy.jsonl", logs(20, &[]));
+    let out = env
+        .cmd()
+        .args(["findings", "a.jsonl", "copy.jsonl", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: 20 calls repeat another: the same request id, time, model and tokens"),
+        "{err}"
+    );
+}
