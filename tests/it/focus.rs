@@ -255,11 +255,21 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
         assert_eq!(d["x_TokenType"], format!("cache_write_{ttl}"));
         assert_eq!(money(&rows[i]["ListUnitPrice"]), money(rate));
     }
-    assert_eq!(rows[9]["ConsumedUnit"], "1-Hour Cache Write Tokens");
+    // Units in FOCUS's unit format, the TTL in the meter (hunt99).
+    assert_eq!(rows[9]["ConsumedUnit"], "Cache Write Tokens");
+    assert_eq!(rows[9]["PricingUnit"], "Cache Write Tokens");
+    assert_eq!(rows[9]["SkuMeter"], "1-Hour Cache Write Tokens");
+    assert_eq!(rows[8]["SkuMeter"], "5-Minute Cache Write Tokens");
+    assert_eq!(first["SkuMeter"], "Input Tokens");
+    // FOCUS 1.2's recommended columns: usage-based, Generative AI, no
+    // invoice (hunt99).
+    assert_eq!(first["ChargeFrequency"], "Usage-Based");
+    assert_eq!(first["ServiceSubcategory"], "Generative AI");
+    assert_eq!(first["InvoiceId"], "");
 
     // The Parquet file holds the same rows: money as exact decimals.
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Decimal128Type, TimestampMicrosecondType, UInt64Type};
+    use arrow_array::types::{Decimal128Type, TimestampMicrosecondType};
     use arrow_schema::{DataType, TimeUnit};
     let file = std::fs::File::open(env.path("out/focus.parquet")).unwrap();
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
@@ -282,7 +292,11 @@ fn focus_rows_split_list_and_effective_cost_by_token_type() {
                     assert_eq!(picos, money(csv_cell).picos(), "{name} row {i}");
                     continue;
                 }
-                DataType::UInt64 => column.as_primitive::<UInt64Type>().value(i).to_string(),
+                // Quantities: Decimal, whole (FOCUS; hunt99: unsigned).
+                DataType::Decimal128(38, 0) => {
+                    column.as_primitive::<Decimal128Type>().value(i).to_string()
+                }
+                DataType::Utf8 if column.is_null(i) => String::new(),
                 DataType::Boolean => column.as_boolean().value(i).to_string(),
                 DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
                 DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if &**tz == "UTC" => {

@@ -26,7 +26,6 @@ use std::sync::Arc;
 
 use arrow_array::{
     ArrayRef, BooleanArray, Decimal128Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-    UInt64Array,
 };
 use arrow_schema::{Field, Schema};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -96,6 +95,17 @@ impl TokenType {
             TokenType::WebSearch => "Web Searches",
         }
     }
+
+    /// `ConsumedUnit` and `PricingUnit`, in FOCUS's unit format (plural
+    /// units: hunt99, "1-Hour Cache Write Tokens" read as a unit-time
+    /// product); the TTL of a cache write is in `SkuMeter`,
+    /// `SkuPriceId` and `x_TokenType`.
+    fn pricing_unit(self) -> &'static str {
+        match self {
+            TokenType::CacheWrite5m | TokenType::CacheWrite1h => "Cache Write Tokens",
+            other => other.unit(),
+        }
+    }
 }
 
 /// One FOCUS cost row.
@@ -135,7 +145,7 @@ pub struct FocusRow {
 }
 
 /// The CSV and Parquet columns, in order.
-pub const COLUMNS: [&str; 37] = [
+pub const COLUMNS: [&str; 41] = [
     "BilledCost",
     "BillingAccountId",
     "BillingAccountName",
@@ -145,6 +155,7 @@ pub const COLUMNS: [&str; 37] = [
     "ChargeCategory",
     "ChargeClass",
     "ChargeDescription",
+    "ChargeFrequency",
     "ChargePeriodStart",
     "ChargePeriodEnd",
     "ConsumedQuantity",
@@ -152,6 +163,7 @@ pub const COLUMNS: [&str; 37] = [
     "ContractedCost",
     "ContractedUnitPrice",
     "EffectiveCost",
+    "InvoiceId",
     "InvoiceIssuerName",
     "ListCost",
     "ListUnitPrice",
@@ -161,7 +173,9 @@ pub const COLUMNS: [&str; 37] = [
     "PublisherName",
     "ServiceCategory",
     "ServiceName",
+    "ServiceSubcategory",
     "SkuId",
+    "SkuMeter",
     "SkuPriceId",
     "SkuPriceDetails",
     "Tags",
@@ -176,6 +190,8 @@ pub const COLUMNS: [&str; 37] = [
 ];
 
 const SERVICE_CATEGORY: &str = "AI and Machine Learning";
+/// FOCUS 1.2's subcategory of it for model APIs.
+const SERVICE_SUBCATEGORY: &str = "Generative AI";
 
 /// Builds the rows from the profile's groups. `audit` gives the charge
 /// period of groups whose calls carry no timestamp (its window, or its
@@ -505,7 +521,7 @@ fn description(r: &FocusRow) -> String {
 
 /// Every column of a row as text, in [`COLUMNS`] order (money exact;
 /// empty: null).
-fn fields(r: &FocusRow) -> [String; 37] {
+fn fields(r: &FocusRow) -> [String; 41] {
     let (billing_start, billing_end) = billing_period(r.charge_period_start);
     [
         r.billed_cost.to_decimal_string(),
@@ -517,10 +533,11 @@ fn fields(r: &FocusRow) -> [String; 37] {
         "Usage".into(),
         String::new(),
         description(r),
+        "Usage-Based".into(),
         instant(r.charge_period_start),
         instant(r.charge_period_end),
         r.consumed_quantity.to_string(),
-        r.token_type.unit().into(),
+        r.token_type.pricing_unit().into(),
         // Contracted: the list figures (no negotiated rate; FOCUS: "If
         // negotiated discounts are not applicable, the Contracted Cost
         // defaults to the List Cost").
@@ -528,17 +545,21 @@ fn fields(r: &FocusRow) -> [String; 37] {
         unit_price(r.list_cost, r.consumed_quantity)
             .map_or(String::new(), |m| m.to_decimal_string()),
         r.effective_cost.to_decimal_string(),
+        // No invoice: estimates from the logs.
+        String::new(),
         r.provider_name.clone(),
         r.list_cost.to_decimal_string(),
         unit_price(r.list_cost, r.consumed_quantity)
             .map_or(String::new(), |m| m.to_decimal_string()),
         r.consumed_quantity.to_string(),
-        r.token_type.unit().into(),
+        r.token_type.pricing_unit().into(),
         r.provider_name.clone(),
         r.publisher_name.clone(),
         SERVICE_CATEGORY.into(),
         r.service_name.clone(),
+        SERVICE_SUBCATEGORY.into(),
         r.sku_id.clone(),
+        r.token_type.unit().into(),
         r.sku_price_id.clone(),
         r.sku_price_details.clone(),
         r.tags.clone(),
@@ -587,7 +608,7 @@ pub const MONEY_SCALE: i8 = 12;
 /// UTC timestamps (microseconds), `ConsumedQuantity` an unsigned integer,
 /// flags booleans, the rest text, in [`COLUMNS`] order.
 pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
-    let all: Vec<[String; 37]> = rows.iter().map(fields).collect();
+    let all: Vec<[String; 41]> = rows.iter().map(fields).collect();
     let text = |i: usize| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(
             all.iter().map(|f| f[i].as_str()),
@@ -617,6 +638,14 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
     let bools = |f: fn(&FocusRow) -> bool| -> ArrayRef {
         Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(f(r)))))
     };
+    // FOCUS's quantities are Decimal (hunt99: unsigned integers, which
+    // some readers take poorly): whole tokens, Decimal128(38, 0).
+    let quantities = || -> Result<ArrayRef, ParquetError> {
+        let v =
+            Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.consumed_quantity)))
+                .with_precision_and_scale(38, 0)?;
+        Ok(Arc::new(v))
+    };
     let mut columns = Vec::with_capacity(COLUMNS.len());
     for (i, id) in COLUMNS.iter().enumerate() {
         let column = match *id {
@@ -625,11 +654,10 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
             "ContractedCost" => money(|r| r.list_cost)?,
             "BillingPeriodStart" => micros(|r| billing_period(r.charge_period_start).0),
             "BillingPeriodEnd" => micros(|r| billing_period(r.charge_period_start).1),
-            "PricingQuantity" => Arc::new(UInt64Array::from_iter_values(
-                rows.iter().map(|r| r.consumed_quantity),
-            )),
-            // Null: no account name in the logs; no correction or refund.
-            "BillingAccountName" | "ChargeClass" => {
+            "PricingQuantity" => quantities()?,
+            // Null: no account name in the logs; no correction or refund;
+            // no invoice.
+            "BillingAccountName" | "ChargeClass" | "InvoiceId" => {
                 Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))
             }
             "ListCost" => money(|r| r.list_cost)?,
@@ -637,9 +665,7 @@ pub fn to_parquet(rows: &[FocusRow]) -> Result<Vec<u8>, ParquetError> {
             "ContractedUnitPrice" => unit_prices(|r| r.list_cost)?,
             "ChargePeriodStart" => micros(|r| r.charge_period_start),
             "ChargePeriodEnd" => micros(|r| r.charge_period_end),
-            "ConsumedQuantity" => Arc::new(UInt64Array::from_iter_values(
-                rows.iter().map(|r| r.consumed_quantity),
-            )),
+            "ConsumedQuantity" => quantities()?,
             "x_Batch" => bools(|r| r.batch),
             "x_CostIsEstimate" => bools(|_| true),
             "x_Priced" => bools(|r| r.priced),
