@@ -664,11 +664,13 @@ fn warn_unmatched_labels(
     let Some(m) = mapping else { return };
     for (name, path) in m.label_paths() {
         let unmatched = if name == "model" {
-            audit.totals.calls == 0
-                && summary
-                    .rejects
-                    .count(tokenaudit_ingest::rejects::RejectReason::MissingModel)
-                    > 0
+            // Every reject a missing model: lines rejected for another
+            // reason had one (hunt98: rows with a model and no tokens sent
+            // the user to fix the model's path).
+            let missing = summary
+                .rejects
+                .count(tokenaudit_ingest::rejects::RejectReason::MissingModel);
+            audit.totals.calls == 0 && missing > 0 && missing == summary.rejects.total()
         } else {
             audit.totals.calls > 0
                 && audit

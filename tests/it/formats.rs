@@ -3458,6 +3458,28 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
     );
     let err = said("model = \"llm\"\nfeature = \"app\"\n", &[]);
     assert!(!err.contains("[mapping]"), "{err}");
+    // Rows of a model without tokens, and agent rows without a model
+    // (Logfire's): the model's path is not blamed (hunt98).
+    env.write("m.toml", "[mapping]\nmodel = \"m\"\n");
+    env.write(
+        "rows.jsonl",
+        "{\"m\":\"gpt-4o\",\"kind\":\"chat\"}\n{\"kind\":\"agent run\"}\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "rows.jsonl",
+            "--config",
+            "m.toml",
+            "--out",
+            "out",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("[mapping] model"), "{err}");
     // The logged cost and a tag, misspelt, are said too (hunt84: silent;
     // the time's is in `time_paths_no_row_has_are_said` below); present,
     // they are not.
