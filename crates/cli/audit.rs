@@ -1153,7 +1153,7 @@ fn rejected_text(n: u64) -> String {
 /// a field of the wrong type.
 fn fields_ignored_text(n: u64) -> String {
     format!(
-        "{n} call{} read without a field whose value had the wrong type (or was a cost below zero, or a time before 2015) (counted and priced; see Data quality; --strict makes this an error)",
+        "{n} call{} read without a field whose value had the wrong type (or was a cost below zero, a time before 2015, or no input count beside the output) (counted and priced; see Data quality; --strict makes this an error)",
         if n == 1 { " was" } else { "s were" }
     )
 }
@@ -1231,8 +1231,8 @@ pub(crate) fn strict_counts(rejected: u64, ignored: u64) -> String {
     if ignored > 0 {
         parts.push(counted(
             ignored,
-            "call read without a field of the wrong type (or a cost below zero, or a time before 2015)",
-            "calls read without a field of the wrong type (or a cost below zero, or a time before 2015)",
+            "call read without a field of the wrong type (or a cost below zero, a time before 2015, or no input count beside the output)",
+            "calls read without a field of the wrong type (or a cost below zero, a time before 2015, or no input count beside the output)",
         ));
     }
     parts.join(" and ")

@@ -535,7 +535,7 @@ fn optional_fields_of_the_wrong_type_keep_their_call() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
-            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type (or a cost below zero, or a time before 2015); no report written."
+            "--strict: 1 line (or file) rejected and 6 calls read without a field of the wrong type (or a cost below zero, a time before 2015, or no input count beside the output); no report written."
         ),
         "{}",
         stderr(&out)
@@ -3787,4 +3787,47 @@ fn a_parquet_fifo_is_refused_not_waited_on() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A successful call with output tokens and no input count (`null`,
+/// absent, an empty CSV cell) is priced without input and said at its
+/// line (hunt101: $0.004 for $0.006, unsaid, and `--strict` passed).
+#[test]
+fn output_without_an_input_count_is_said() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        format!(
+            "{GOOD}\n{}\n{}\n",
+            r#"{"model":"gpt-4o","feature":"f","usage":{"prompt_tokens":null,"completion_tokens":100}}"#,
+            r#"{"model":"gpt-4o","feature":"f","usage":{"completion_tokens":100}}"#,
+        ),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    // $0.0035 + 2 × 100 × $10/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0055");
+    let notes: Vec<(u64, String)> = r["audit"]["input"]["rejected_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["line"].as_u64().unwrap(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (2, "field_ignored".to_string()),
+            (3, "field_ignored".to_string())
+        ]
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "calls.jsonl", "--strict", "--out", "s", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -844,7 +844,9 @@ fn findings_say_a_log_read_twice() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("warning: 20 calls repeat another: the same request id, time, model and tokens"),
+        err.contains(
+            "warning: 20 calls repeat another: the same request id, time, model and tokens"
+        ),
         "{err}"
     );
 }

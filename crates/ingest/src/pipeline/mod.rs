@@ -787,6 +787,9 @@ fn unread_field(field: &str, at: Location) -> RejectSample {
             "cost" => "cost: of the wrong type or below zero (a refund's row? a placeholder -1?), \
                        read as absent"
                 .to_string(),
+            "input_tokens" => "input tokens: none logged beside the output of a successful \
+                               call (left out by the logger?), priced as none"
+                .to_string(),
             _ => format!("{field}: wrong type, read as absent"),
         },
     }

@@ -1102,6 +1102,16 @@ pub fn finish<'a>(
                 .map_err(|msg| Reject::new(RejectReason::InconsistentUsage, msg))?;
             record.usage = u;
             record.cached_read_logged |= u.cached_read > 0;
+            // Output with no input on a successful call: a count the
+            // logger left out (`prompt_tokens: null`, an empty CSV cell),
+            // priced as none, and said (hunt101: unsaid, $0.004 for
+            // $0.006).
+            if u.input == 0
+                && u.output > 0
+                && record.effective_status() == tokenaudit_core::CallStatus::Ok
+            {
+                record.unread_field = record.unread_field.or(Some("input_tokens"));
+            }
         }
         None => {
             if record.effective_status() == tokenaudit_core::CallStatus::Ok {
