@@ -51,13 +51,15 @@ pub const LOG_EXTENSIONS: [&str; 7] = [
 
 /// Whether a file found by walking a directory is read, by its name: a log
 /// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`, `.tsv`),
-/// any `.gz`, `.zst` or `.zstd` file, rotated logs (`app.jsonl.1`,
+/// any `.gz`, `.gzip`, `.zst` or `.zstd` file, rotated logs (`app.jsonl.1`,
 /// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`) and
 /// batch outputs named after their input (Bedrock's `records.jsonl.out`).
 /// Hidden files are not.
 pub fn is_log_candidate(path: &Path) -> bool {
-    let name = match path.file_name().and_then(|n| n.to_str()) {
-        Some(n) => n,
+    // A name that is no UTF-8 (`Jos\xe9.jsonl` from an old share) is told
+    // by its lossy text (hunt101: "not named like a log").
+    let name = match path.file_name() {
+        Some(n) => n.to_string_lossy(),
         None => return false,
     };
     if name.starts_with('.') {
@@ -71,7 +73,7 @@ pub fn is_log_candidate(path: &Path) -> bool {
     if is_agent_note(&lower) {
         return false;
     }
-    const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
+    const COMPRESSED: [&str; 4] = [".gz", ".gzip", ".zst", ".zstd"];
     if COMPRESSED.iter().any(|ext| lower.ends_with(ext)) {
         return true;
     }
@@ -840,9 +842,14 @@ mod tests {
             "app.jsonl.zstd",
             "calls.csv",
             "records.jsonl.out",
+            "app.jsonl.gzip",
         ] {
             assert!(is_log_candidate(Path::new(name)), "{name}");
         }
+        // A name that is no UTF-8 (hunt101).
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = std::ffi::OsStr::from_bytes(b"Jos\xe9.jsonl");
+        assert!(is_log_candidate(Path::new(latin1)));
         for name in [
             "notes.txt",
             "README.md",
