@@ -704,6 +704,15 @@ pub fn looks_like_csv_header(head: &[u8]) -> bool {
 /// semicolon that spreadsheets write where the comma is the decimal mark,
 /// a tab or a bar, whichever separates most cells outside quotes (a comma
 /// on a tie, and when none is there).
+/// The separator Excel's first line names (`sep=;`, after a byte-order
+/// mark), if the file starts with one.
+fn excel_separator(head: &[u8]) -> Option<u8> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let rest = head.strip_prefix(b"sep=")?;
+    let sep = *rest.first()?;
+    matches!(rest.get(1), None | Some(b'\r') | Some(b'\n')).then_some(sep)
+}
+
 pub fn sniff_delimiter(head: &[u8]) -> u8 {
     let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
     let mut counts = [0usize; 4];
@@ -1076,7 +1085,9 @@ impl<R: Read> CsvRecords<R> {
                 }
             }
         }
-        let delimiter = sniff_delimiter(&head);
+        // Excel's hint line (`sep=;`) names the separator and is no header
+        // (hunt101: the file was unread, its header taken for `sep=`).
+        let delimiter = excel_separator(&head).unwrap_or_else(|| sniff_delimiter(&head));
         let newlines = Arc::new(Mutex::new(NewlineIndex::default()));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -1172,7 +1183,14 @@ impl<R: Read> CsvRecords<R> {
                 self.pad_to(at);
                 let last = !self.headers.is_empty() && self.last_of_file();
                 if self.headers.is_empty() {
-                    self.set_headers();
+                    // Excel's `sep=` line: skipped as a blank one.
+                    let hint = self.record.get(0).is_some_and(|c| {
+                        c.trim_start_matches('\u{feff}').trim().starts_with("sep=")
+                    }) && self.record.iter().skip(1).all(|c| c.trim().is_empty())
+                        && self.line == 1;
+                    if !hint {
+                        self.set_headers();
+                    }
                 } else if let Some(rest) =
                     swallowed(&self.record, self.headers.len(), self.delimiter, last)
                 {
