@@ -519,7 +519,8 @@ fn a_feature_launched_in_the_window_scales_from_its_own_days() {
 /// two weeks' calls on gpt-4.1 after the move to gpt-4.1-mini), and one
 /// stray call there after the move scales the figure by the model's last
 /// week (hunt103: it brought the whole figure back). A feature that paused
-/// altogether (a holiday) keeps its findings.
+/// altogether (a holiday), or whose other model went on without taking the
+/// paused one's calls, keeps its findings.
 #[test]
 fn a_model_a_feature_moved_away_from_saves_nothing_a_month() {
     let env = Env::new();
@@ -547,6 +548,15 @@ fn a_model_a_feature_moved_away_from_saves_nothing_a_month() {
         if d < 22 {
             log += &day.replace("classifier", "paused").replace("\"c", "\"p");
         }
+        // A week off for its chat model while its embeddings go on: no
+        // move (hunt105: scaled to 4%).
+        let paired = day.replace("classifier", "paired").replace("\"c", "\"q");
+        if d < 22 {
+            log += &paired;
+        }
+        log += &paired
+            .replace("gpt-4o", "text-embedding-3-small")
+            .replace("\"q", "\"e");
     }
     env.write("calls.jsonl", log);
     env.cmd()
@@ -596,6 +606,11 @@ fn a_model_a_feature_moved_away_from_saves_nothing_a_month() {
     // One call in the last 7 days (October 22–28) against 200 a day on
     // the 14 days to the move, over the 21 days before them: × 30/28 ×
     // (1/7) / (2,800/21).
+    assert!(
+        (ratio("paired") - month).abs() < 1e-9,
+        "{}",
+        ratio("paired")
+    );
     let scale = (1.0 / 7.0) / (2800.0 / 21.0);
     assert!(
         (ratio("stray") - month * scale).abs() < 1e-6,

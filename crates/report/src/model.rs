@@ -1342,12 +1342,14 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
                 a.tags_omitted,
             ),
         );
-        // (hunt104: shares summing to 300% went unexplained.)
-        table_section(
-            "Spend by tag",
-            table,
-            Some("A call counts under each of its tags, so the shares of tags of different names add up to more than 100%."),
+        // (hunt104: shares summing to 300% went unexplained; hunt105: said
+        // also when they summed to 100%.)
+        let tagged: i128 =
+            a.tags.iter().map(|r| r.stats.cost.picos()).sum::<i128>() + a.tags_omitted.cost.picos();
+        let note = (tagged > a.totals.cost.picos()).then_some(
+            "A call counts under each of its tags, so the shares of tags of different names add up to more than 100%.",
         );
+        table_section("Spend by tag", table, note);
     }
     if !a.daily.is_empty() {
         let mut table = Table::new(&[

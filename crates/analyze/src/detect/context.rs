@@ -145,7 +145,8 @@ impl Context<'_> {
     /// When a feature has moved away from a model (its calls there in the
     /// period's last [`RECENT_DAYS`] days at less than a tenth of their
     /// daily spend before, while the feature's calls on other models go on
-    /// into the last [`COVERAGE_GAP`](crate::audit::COVERAGE_GAP)): the
+    /// into the last [`COVERAGE_GAP`](crate::audit::COVERAGE_GAP) and took
+    /// at least half of the calls the model lost): the
     /// ratio of the two rates, by which a finding's monthly saving on the
     /// model is scaled (hunt102: a feature moved from gpt-4.1 to
     /// gpt-4.1-mini mid-month was told its two weeks on gpt-4.1 "save
@@ -158,33 +159,71 @@ impl Context<'_> {
         model: &str,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Option<f64> {
-        let end = to.date_naive();
-        let recent_from = end - chrono::Days::new(RECENT_DAYS);
+        // The period's last `RECENT_DAYS` whole or partial days (an end at
+        // midnight is the day before's end; hunt105: without `--until` the
+        // window was 8 days counted as 7).
+        let last = match to.time() == chrono::NaiveTime::MIN {
+            true => to.date_naive().pred_opt()?,
+            false => to.date_naive(),
+        };
+        let recent_from = last - chrono::Days::new(RECENT_DAYS - 1);
         let active_from = (to - crate::audit::COVERAGE_GAP).date_naive();
-        let (mut before, mut recent, mut first) = (0i128, 0i128, None::<chrono::NaiveDate>);
+        // The model's spend and calls, before the last days and in them;
+        // the feature's calls on other models likewise (from the model's
+        // first day), and whether any came in the last few days.
+        let (mut before, mut recent) = (0i128, 0i128);
+        let (mut calls_before, mut calls_recent) = (0u64, 0u64);
+        let (mut others_before, mut others_recent) = (0u64, 0u64);
+        let mut first = None::<chrono::NaiveDate>;
         let mut elsewhere = false;
-        for g in self.groups.iter().filter(|g| g.feature == feature) {
+        let ours = self
+            .groups
+            .iter()
+            .filter(|g| g.feature == feature && g.model == model);
+        for g in ours {
             let Some(day) = g.day else { continue };
-            if g.model != model {
-                elsewhere |= day >= active_from && g.stats.calls > 0;
-                continue;
-            }
             first = Some(first.map_or(day, |f| f.min(day)));
             if day >= recent_from {
                 recent += g.stats.cost.picos();
+                calls_recent += g.stats.calls;
             } else {
                 before += g.stats.cost.picos();
+                calls_before += g.stats.calls;
             }
         }
         let first = first?;
+        let others = self
+            .groups
+            .iter()
+            .filter(|g| g.feature == feature && g.model != model);
+        for g in others {
+            let Some(day) = g.day.filter(|d| *d >= first) else {
+                continue;
+            };
+            elsewhere |= day >= active_from && g.stats.calls > 0;
+            if day >= recent_from {
+                others_recent += g.stats.calls;
+            } else {
+                others_before += g.stats.calls;
+            }
+        }
         // At least a week on the model before the last week.
         let before_days = (recent_from - first).num_days();
         if !elsewhere || before_days < RECENT_DAYS as i64 || before <= 0 {
             return None;
         }
-        let rate_before = before as f64 / before_days as f64;
-        let rate_recent = recent as f64 / RECENT_DAYS as f64;
-        (rate_recent < rate_before / 10.0).then(|| rate_recent / rate_before)
+        let (days_before, days_recent) = (before_days as f64, RECENT_DAYS as f64);
+        let rate_before = before as f64 / days_before;
+        let rate_recent = recent as f64 / days_recent;
+        // Moved: the calls the model lost went to the feature's other
+        // models (at least half of them), not away with the feature's
+        // traffic (hunt105: a holiday week of a feature whose embeddings
+        // went on, and a job of the month's first days beside a daily one,
+        // were taken for moves).
+        let lost = calls_before as f64 / days_before - calls_recent as f64 / days_recent;
+        let gained = others_recent as f64 / days_recent - others_before as f64 / days_before;
+        let moved = rate_recent < rate_before / 10.0 && lost > 0.0 && gained >= lost / 2.0;
+        moved.then(|| rate_recent / rate_before)
     }
 
     pub fn severity(&self, monthly: Money) -> Severity {
