@@ -774,6 +774,13 @@ const CASES: &[Case] = &[
         env.write_gz("logs/logs.tar.gz", &tar);
         Want::new(&["logs"], 2, &[("logs/logs.tar.gz", 0, "unreadable_file")])
     }),
+    ("a CSV opening with Excel's sep= line (hunt101)", |env| {
+        env.write(
+            "a.csv",
+            "sep=;\r\nmodel;feature;prompt_tokens;completion_tokens\r\ngpt-4o;f;1000;100\r\n",
+        );
+        Want::new(&["a.csv"], 1, &[])
+    }),
     ("two CSV exports joined with cat (hunt101)", |env| {
         let csv = "model,feature,prompt_tokens,completion_tokens\ngpt-4o,f,1000,100\n";
         env.write("a.csv", format!("{csv}{csv}"));
