@@ -871,6 +871,28 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 /// What a nightly job should not miss, on stderr: inputs with the same
 /// text (counted twice), no call read at all (a $0 report), and with
 /// --quiet (no summary on stdout) rejected lines and calls left unpriced.
+/// [`warnings`] on stderr for a command that writes no report (`whatif`,
+/// `findings`): what the report would name is named by `tokenaudit audit`;
+/// `more` replaces further phrases.
+pub(crate) fn warn_without_report(a: &Audit, more: &[(&str, &str)]) {
+    for w in warnings(a, true, "--since/--until") {
+        let mut w = w
+            .replace(
+                "see Data quality in the report",
+                "`tokenaudit audit` names them",
+            )
+            .replace("(see the report)", "(`tokenaudit audit` lists them)")
+            .replace(
+                "see the report's Data quality",
+                "`tokenaudit audit` says more",
+            );
+        for (from, to) in more {
+            w = w.replace(from, to);
+        }
+        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
+    }
+}
+
 pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Inputs that could not be opened (no permission, gone, a dangling

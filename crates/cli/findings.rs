@@ -189,19 +189,7 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     // As audit's, on stderr (the tickets are on stdout): a log read twice
     // makes tickets of its doubled calls (hunt100: ten ticket events of a
     // file delivered under two names, and no word of it here).
-    for w in crate::audit::warnings(&audit, true, "--since/--until") {
-        let w = w
-            .replace(
-                "see Data quality in the report",
-                "`tokenaudit audit` names them",
-            )
-            .replace("(see the report)", "(`tokenaudit audit` lists them)")
-            .replace(
-                "see the report's Data quality",
-                "`tokenaudit audit` says more",
-            );
-        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
-    }
+    crate::audit::warn_without_report(&audit, &[]);
     // The ledger's baseline: its newest entry of a window as long as this
     // one (a one-off look of another length keeps its own history), or of
     // a window open at the start as this one is or not; none on the first

@@ -372,21 +372,10 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     print(&tokenaudit_report::terminal_text(&s))?;
     // As audit's, on stderr: rejected lines and unpriced calls said
     // (hunt84: whatif said nothing of either).
-    for w in crate::audit::warnings(&audit, true, "--since/--until") {
-        // whatif writes no report: audit's names what its report would.
-        let w = w
-            .replace(
-                "see Data quality in the report",
-                "`tokenaudit audit` names them",
-            )
-            .replace("(see the report)", "(`tokenaudit audit` lists them)")
-            .replace(
-                "see the report's Data quality",
-                "`tokenaudit audit` says more",
-            )
-            .replace("the report's spend is $0", "there is nothing to re-price");
-        eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
-    }
+    crate::audit::warn_without_report(
+        &audit,
+        &[("the report's spend is $0", "there is nothing to re-price")],
+    );
     Ok(ExitCode::SUCCESS)
 }
 
