@@ -1047,7 +1047,11 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         t.calls,
         if t.calls == 1 { "" } else { "s" },
         t.ok_calls,
-        a.cost_per_call.to_rounded_string(4),
+        // No priced call: no average (hunt99: "$0.0000 per priced call").
+        match t.calls > t.unpriced_calls {
+            true => a.cost_per_call.to_rounded_string(4),
+            false => "–".into(),
+        },
         a.cost_per_success
             .map_or("–".into(), |m| m.to_rounded_string(4)),
     );

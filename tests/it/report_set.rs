@@ -507,6 +507,20 @@ fn averages_over_priced_calls_say_so() {
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(md.contains("| Cost per priced call | $0.0035 |"), "{md}");
+    // No call priced: no average, not $0 (hunt99).
+    env.write("unknown.jsonl", line("acme-9b", 1) + &line("acme-9b", 2));
+    let out = env
+        .cmd()
+        .args(["audit", "unknown.jsonl", "--out", "out2", "--format", "md"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with("Spend $0.00 over 2 calls (2 successful); – per priced call, – per successful priced call.\n"),
+        "{said}"
+    );
+    let md = std::fs::read_to_string(env.path("out2/audit.md")).unwrap();
+    assert!(md.contains("| Cost per priced call | – |"), "{md}");
 }
 
 /// hunt61: the tag table's CSV kept its top 1,000 tags and dropped the

@@ -231,11 +231,12 @@ pub fn headline(a: &Audit, p: &PreviousPeriod) -> [Headline; 3] {
             decimals: 2,
             unpriced: (a.totals.unpriced_calls, p.totals.unpriced_calls),
         },
-        // No calls, no cost per request (it read $0.0000, -100%).
+        // No priced calls, no cost per request (it read $0.0000, -100%;
+        // hunt99: also when every call was of an unknown model).
         Headline {
             label: "Cost per request",
-            now: (a.totals.calls > 0).then_some(a.cost_per_call),
-            before: (p.totals.calls > 0).then_some(p.cost_per_call),
+            now: (a.totals.calls > a.totals.unpriced_calls).then_some(a.cost_per_call),
+            before: (p.totals.calls > p.totals.unpriced_calls).then_some(p.cost_per_call),
             decimals: 4,
             unpriced: (0, 0),
         },

@@ -1201,7 +1201,11 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     };
     figure(
         per_call,
-        vec![money_or_dash((t.calls > 0).then_some(a.cost_per_call), 4)],
+        // No priced call: no average (hunt99: "$0.0000 per priced call").
+        vec![money_or_dash(
+            (t.calls > t.unpriced_calls).then_some(a.cost_per_call),
+            4,
+        )],
     );
     figure(per_success, vec![money_or_dash(a.cost_per_success, 4)]);
     figure(
