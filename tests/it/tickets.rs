@@ -647,6 +647,14 @@ fn steady_growth_is_worse_once_past_the_threshold_since_filed() {
             args.extend(["--baseline", "base.jsonl"]);
         }
         let (_, out) = findings(&env, &args);
+        if day == 3 {
+            args[2] = "github";
+            let (_, github) = findings(&env, &args);
+            assert!(
+                github.contains(r"Filed at: $0.38/month\n\nPrevious run: $0.41/month"),
+                "{github}"
+            );
+        }
         let r = records(&out);
         let t = r.iter().find(|r| r["rule"] == "TA107").unwrap().clone();
         seen.push((

@@ -75,6 +75,11 @@ pub struct Record {
     /// is told once it passes `--worse-by`, however slow each night.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_monthly_savings: Option<String>,
+    /// For `worse`: the filed saving it was judged against (shown in the
+    /// ticket's comment; not kept: the next night's filed saving is this
+    /// night's).
+    #[serde(skip)]
+    pub worse_than: Option<String>,
 }
 
 impl Record {
@@ -104,6 +109,7 @@ impl Record {
             recommendation: f.recommendation.clone(),
             previous_monthly_savings: None,
             filed_monthly_savings: None,
+            worse_than: None,
         }
     }
 
@@ -195,6 +201,7 @@ fn record_from_report(f: &serde_json::Value) -> Option<Record> {
         recommendation: s("recommendation").unwrap_or_default(),
         previous_monthly_savings: None,
         filed_monthly_savings: None,
+        worse_than: None,
     })
 }
 
@@ -239,6 +246,7 @@ pub fn diff(
                 // (0.375 × 1.2 is 0.44999… in binary).
                 if now - old > old.scale(worse_by) && now > old {
                     r.filed_monthly_savings = r.monthly_savings.clone();
+                    r.worse_than = filed;
                     Status::Worse
                 } else {
                     r.filed_monthly_savings = filed;
@@ -326,6 +334,15 @@ pub fn github(records: &[Record]) -> String {
                 round_cents(m),
                 gh(r.savings_method.as_deref().unwrap_or(""))
             ));
+        }
+        // A worse ticket says what it was judged against (hunt100: "previous
+        // run: $8.41" beside $8.63, worse than the $7.19 filed).
+        if let Some(f) = r
+            .worse_than
+            .as_ref()
+            .filter(|_| r.status == Some(Status::Worse))
+        {
+            body.push_str(&format!("Filed at: ${}/month\n\n", round_cents(f)));
         }
         if let Some(p) = &r.previous_monthly_savings {
             body.push_str(&format!("Previous run: ${}/month\n\n", round_cents(p)));
