@@ -1226,7 +1226,7 @@ fn files_without_calls_say_why_on_the_console() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("warning: app.jsonl: not read: none of the first 3 lines has both a model and token usage")
+        err.contains("warning: app.jsonl: not read: none of the first 3 records has both a model and token usage")
             && err.contains("keys seen: llm, tok_in, tok_out, when")
             && err.contains("[mapping]"),
         "{err}"

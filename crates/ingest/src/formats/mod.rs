@@ -463,9 +463,15 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
             Some(format!("{name} = \"{k}\""))
         })
         .collect();
+    // Records, not lines: a JSON array's or an API page's are no lines
+    // (hunt98: "none of the first 1 lines" of a pretty-printed record).
+    let none = match lines {
+        1 => "its one record has no model and token usage".to_string(),
+        n => format!("none of the first {n} records has both a model and token usage"),
+    };
     if mapped.len() >= 2 {
         return Err(format!(
-            "none of the first {lines} lines has both a model and token usage in a shape \
+            "{none} in a shape \
              tokenaudit knows: its keys are in upper case ({}), and tokenaudit reads the \
              lower-case names; map them in a [mapping] table of --config ({}; see \
              `tokenaudit formats`), or lower-case the header",
@@ -474,7 +480,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         ));
     }
     Err(format!(
-        "none of the first {lines} lines has both a model and token usage in a shape tokenaudit \
+        "{none} in a shape tokenaudit \
          knows (keys seen: {}); describe the fields in a [mapping] table of --config (see \
          `tokenaudit formats`), or read the file as a gateway log with --input-format gateway",
         shown
@@ -593,7 +599,7 @@ mod tests {
         }
         let events = detect(log.as_bytes(), None).unwrap_err();
         assert!(
-            events.starts_with("none of the first 150 lines"),
+            events.starts_with("none of the first 150 records"),
             "{events}"
         );
         log.push_str(
