@@ -669,6 +669,10 @@ pub(crate) struct Previous {
     /// distinct name, as the groups do for the audited period. Labels of the
     /// accumulator's [`Labels`]; not merged (a cache).
     resolved: FxHashMap<(Label, Label), Option<ModelId>>,
+    /// A catalog model's name as the groups give it (`provider/id`), made
+    /// once per model, not per call: the key of `daily` (a cache, not
+    /// merged).
+    qualified: FxHashMap<ModelId, Box<str>>,
 }
 
 /// Spend by feature, model and day.
@@ -1434,14 +1438,14 @@ impl Accumulator<'_> {
             // Named as the groups name it (`provider/id`), for TA114's
             // series (hunt103: `gpt-4.1` beside `openai/gpt-4.1`, so a
             // model's spike had no history).
-            match id {
-                Some(id) => {
+            let name: &str = match id {
+                Some(id) => prev.qualified.entry(id).or_insert_with(|| {
                     let e = catalog.model(id);
-                    let qualified = format!("{}/{}", e.provider, e.id);
-                    add_daily(&mut prev.daily, feature, &qualified, day, cost);
-                }
-                None => add_daily(&mut prev.daily, feature, model, day, cost),
-            }
+                    format!("{}/{}", e.provider, e.id).into()
+                }),
+                None => model,
+            };
+            add_daily(&mut prev.daily, feature, name, day, cost);
         }
     }
 }

@@ -116,7 +116,8 @@ wire_struct!(ExpensiveCall {
 
 impl Wire for Previous {
     fn put(&self, w: &mut Vec<u8>) {
-        // `resolved` is a cache of catalog lookups: not sent.
+        // `resolved` and `qualified` are caches of catalog lookups: not
+        // sent.
         let Previous {
             totals,
             features,
@@ -125,6 +126,7 @@ impl Wire for Previous {
             last,
             daily,
             resolved: _,
+            qualified: _,
         } = self;
         totals.put(w);
         features.put(w);
@@ -142,6 +144,7 @@ impl Wire for Previous {
             last: Wire::get(r)?,
             daily: Wire::get(r)?,
             resolved: Default::default(),
+            qualified: Default::default(),
         })
     }
 }
