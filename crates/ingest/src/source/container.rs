@@ -1271,8 +1271,15 @@ impl<R: Read> CsvRecords<R> {
                 };
                 // (A renamed repeat, `model_2`, was `model` in the row.)
                 let header = &self.headers[i];
+                // (An empty header cell was named `column_N`.)
+                let unnamed = || {
+                    header
+                        .strip_prefix("column_")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        == Some(i + 1)
+                };
                 cell == header
-                    || (cell.is_empty() && header == &format!("column_{}", i + 1))
+                    || (cell.is_empty() && unnamed())
                     || header
                         .rsplit_once('_')
                         .is_some_and(|(base, n)| base == cell && n.parse::<u32>().is_ok())
