@@ -493,33 +493,31 @@ fn averages_over_priced_calls_say_so() {
             serde_json::json!({"request_id": format!("r{id}")}),
         ) + "\n"
     };
+    // What the audit of a log says on stdout, and its audit.md.
+    let audit = |log: &str, out: &str| {
+        let run = env
+            .cmd()
+            .args(["audit", log, "--out", out, "--format", "md"])
+            .output()
+            .unwrap();
+        let md = std::fs::read_to_string(env.path(&format!("{out}/audit.md"))).unwrap();
+        (String::from_utf8_lossy(&run.stdout).into_owned(), md)
+    };
     let text: String = (0..3).map(|i| line("gpt-4o", i)).collect::<String>() + &line("acme-9b", 9);
     env.write("calls.jsonl", text);
-    let out = env
-        .cmd()
-        .args(["audit", "calls.jsonl", "--out", "out", "--format", "md"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
+    let (said, md) = audit("calls.jsonl", "out");
     assert!(
         said.starts_with("Spend $0.0105 over 4 calls (4 successful); $0.0035 per priced call, $0.0035 per successful priced call.\nTop features: chat $0.0105 + 1 unpriced\n"),
         "{said}"
     );
-    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(md.contains("| Cost per priced call | $0.0035 |"), "{md}");
     // No call priced: no average, not $0 (hunt99).
     env.write("unknown.jsonl", line("acme-9b", 1) + &line("acme-9b", 2));
-    let out = env
-        .cmd()
-        .args(["audit", "unknown.jsonl", "--out", "out2", "--format", "md"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
+    let (said, md) = audit("unknown.jsonl", "out2");
     assert!(
         said.starts_with("Spend $0.00 over 2 calls (2 successful); – per priced call, – per successful priced call.\n"),
         "{said}"
     );
-    let md = std::fs::read_to_string(env.path("out2/audit.md")).unwrap();
     assert!(md.contains("| Cost per priced call | – |"), "{md}");
 }
 

@@ -671,6 +671,19 @@ fn a_failed_call_without_usage_is_unpriced_in_no_month() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.098");
 }
 
+/// The titles of the TA114 findings in `DIR/audit.json`.
+fn spike_titles(env: &Env, dir: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(env.path(&format!("{dir}/audit.json"))).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    r["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "TA114")
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// TA114 judges the month's first days against the month before, as an
 /// audit of both months does (hunt95, hunt97: a spike on the 2nd was found
 /// by `audit` and missed by `review`, its first days having no baseline).
@@ -698,17 +711,7 @@ fn a_spike_on_the_months_second_day_is_judged_against_the_month_before() {
     lines.push(day(11, 1, 10_000_000));
     lines.push(day(11, 2, 100_000_000));
     env.write("calls.jsonl", lines.join("\n") + "\n");
-    let spikes = |dir: &str| -> Vec<String> {
-        let text = std::fs::read_to_string(env.path(&format!("{dir}/audit.json"))).unwrap();
-        let r: serde_json::Value = serde_json::from_str(&text).unwrap();
-        r["audit"]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == "TA114")
-            .map(|f| f["title"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let spikes = |dir: &str| spike_titles(&env, dir);
     let want = "feature chat: spend of $15.00 on 2026-11-02 is 10.0× its baseline median $1.50";
     env.ok(&[
         "review",
@@ -774,15 +777,7 @@ fn a_models_spike_on_the_months_second_day_is_judged_against_the_month_before() 
         "rev",
         "--quiet",
     ]);
-    let text = std::fs::read_to_string(env.path("rev/audit.json")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut titles: Vec<&str> = r["audit"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "TA114")
-        .map(|f| f["title"].as_str().unwrap())
-        .collect();
+    let mut titles = spike_titles(&env, "rev");
     titles.sort();
     assert_eq!(
         titles,
