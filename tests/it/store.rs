@@ -647,6 +647,30 @@ fn a_restatement_in_the_middle_of_a_file_replaces_its_rows() {
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 3000);
     assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+    // The ingest digests a plain file as it reads it: so too one with a
+    // byte-order mark (digested mark and all), and one read through an
+    // adapter (a JSON array, digested from the file after the reading).
+    let array =
+        |d: u32, tokens: u64| format!("[{}]", day(d, tokens).trim_end().replace('\n', ",\n"));
+    let marked = |d: u32, tokens: u64| format!("\u{feff}{}", day(d, tokens));
+    let files: [(&str, &dyn Fn(u32, u64) -> String, u32); 2] =
+        [("logs/c.json", &array, 4), ("logs/d.jsonl", &marked, 5)];
+    for (i, (name, text, d)) in files.into_iter().enumerate() {
+        env.write(name, text(d, 1000));
+        ingest(&env, &["logs"]);
+        // Written again as it was (a new time, the same bytes): the digest
+        // kept is the file's, so nothing is read again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        env.write(name, text(d, 1000));
+        let said = ingest(&env, &["logs"]);
+        assert!(said.starts_with("Nothing new to ingest."), "{name}: {said}");
+        env.write(name, text(d, 9000));
+        let said = ingest(&env, &["logs"]);
+        assert!(said.contains("1 changed"), "{name}: {said}");
+        let s = audit_of(&env, &["--store", "store"]);
+        assert_eq!(s["totals"]["calls"], 4000 + 1000 * i);
+        assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"], "{name}");
+    }
 }
 
 /// A store kept inside the folder it ingests is not read as logs.

@@ -53,6 +53,10 @@ pub struct Planned {
     /// The digest of its whole text, for a source read whole
     /// ([`SourceEntry::whole`]).
     pub whole: Option<String>,
+    /// `whole` is left to the ingest, which digests the file's bytes as it
+    /// reads them (a plain file read whole: [`whole_after`]), instead of
+    /// reading it a second time here.
+    pub whole_later: bool,
     /// Read again whole because the store read it with another `[mapping]`
     /// or `--input-format` ([`SourceEntry::reading`]).
     pub reread: bool,
@@ -146,6 +150,38 @@ fn digest_range(file: &mut File, offset: u64, len: u64) -> std::io::Result<u64> 
         left -= n as u64;
     }
     Ok(h.digest())
+}
+
+/// Whether the ingest reads `file` as its own bytes from its start (a plain
+/// file, not told a CSV by its name): then it can digest them as it reads
+/// ([`IngestOptions::digest_files`](tokenaudit_ingest::IngestOptions)).
+fn read_raw(file: &mut File, path: &Path) -> std::io::Result<bool> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic)?;
+    Ok(tokenaudit_ingest::source::Encoding::sniff(&magic[..n])
+        == tokenaudit_ingest::source::Encoding::Plain
+        && !tokenaudit_ingest::source::container::is_csv_path(path))
+}
+
+/// A planned file's whole digest once the ingest has read it: the one the
+/// ingest made of the bytes it read when they were all of the planned
+/// size's, else (read through an adapter, or stopped early) the file's
+/// bytes read again now.
+pub fn whole_after(
+    p: &Planned,
+    read: &tokenaudit_ingest::pipeline::SourceSummary,
+) -> Option<String> {
+    if !p.whole_later {
+        return p.whole.clone();
+    }
+    match (read.whole, read.content) {
+        (Some(d), Some(c)) if c.bytes == p.size => Some(hex(d)),
+        _ => File::open(&p.path)
+            .and_then(|mut f| digest_range(&mut f, 0, p.size))
+            .ok()
+            .map(hex),
+    }
 }
 
 /// The head and tail digests of the first `size` bytes of a file.
@@ -379,13 +415,27 @@ fn recognise_moves(state: &State, out: &mut Plan) {
         Restart,
     }
     let mut found: Vec<(usize, SourceEntry, How)> = Vec::new();
-    for (i, p) in out.read.iter().enumerate() {
-        if !destination(p) {
+    for i in 0..out.read.len() {
+        if !destination(&out.read[i]) {
             continue;
         }
-        let Ok(mut file) = File::open(&p.path) else {
+        let Ok(mut file) = File::open(&out.read[i].path) else {
             continue;
         };
+        // Its digest, left to the ingest, is wanted now if a stored file
+        // has its size and ends.
+        let p = &mut out.read[i];
+        if p.whole_later
+            && candidates
+                .iter()
+                .any(|e| e.key != p.key && e.size == p.size && e.head == p.head && e.tail == p.tail)
+        {
+            if let Ok(d) = digest_range(&mut file, 0, p.size) {
+                p.whole = Some(hex(d));
+                p.whole_later = false;
+            }
+        }
+        let p = &out.read[i];
         let mut how = None;
         let at = candidates.iter().position(|e| {
             if e.key == p.key || e.size > p.size {
@@ -595,8 +645,12 @@ fn plan_file(
             }
         }
     }
+    // A plain file read whole is digested by the ingest as it reads it
+    // (the second reading of every new byte cost 6% of an ingest's work).
+    let whole_later = action != Action::Grown && whole.is_none() && read_raw(&mut file, path)?;
     let whole = match action {
         Action::Grown => None,
+        _ if whole_later => None,
         _ => Some(match whole {
             Some(d) => d,
             None => digest_range(&mut file, 0, size)?,
@@ -620,6 +674,7 @@ fn plan_file(
         agent_log: false,
         content,
         whole: whole.map(hex),
+        whole_later,
         reread,
     }))
 }
@@ -699,6 +754,7 @@ fn plan_stdin(
         agent_log: false,
         content: None,
         whole: Some(whole),
+        whole_later: false,
         reread,
     });
     Ok(())
@@ -824,6 +880,7 @@ pub fn read_agent_logs_together(
             agent_log: true,
             content: None,
             whole: None,
+            whole_later: false,
             reread: false,
         });
     }

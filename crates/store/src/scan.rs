@@ -101,6 +101,7 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
             // As the ingest saw it, so the store's audit marks two files
             // with the same text as the logs' audit does.
             content: s.content.as_deref().and_then(crate::plan::parse_content),
+            whole: None,
         });
     }
     for (code, n) in &state.unsourced_skips {

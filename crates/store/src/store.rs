@@ -402,6 +402,7 @@ impl Store {
         let keys: Vec<String> = read.iter().map(|p| p.key.clone()).collect();
         let mut options = req.options.clone();
         options.eager_lines = true;
+        options.digest_files = true;
         options.starts = read.iter().map(|p| p.start).collect();
         // Up to the size planned (and recorded in the commit): what is
         // appended while this ingest runs is read by the next one, once.
@@ -441,8 +442,13 @@ impl Store {
             tokenaudit_ingest::ingest(&sources, &options, || PartSink::new(&shared));
         let mut parts: Vec<PartEntry> = Vec::new();
         let mut pruned = vec![0u64; read.len()];
+        // Each worker's last rows written and its parts closed, at once.
+        std::thread::scope(|scope| {
+            for sink in &mut sinks {
+                scope.spawn(|| sink.finish());
+            }
+        });
         for sink in &mut sinks {
-            sink.finish();
             if let Some(e) = sink.error.take() {
                 return Err(e);
             }
@@ -456,6 +462,8 @@ impl Store {
             }
         }
         drop(sinks);
+        // Every part on disk before a commit names it.
+        shared.synced()?;
         report.rows_pruned = pruned.iter().sum();
         parts.sort_by(|a, b| a.path.cmp(&b.path));
         // The text of each file read whole in this ingest (its length and
@@ -993,7 +1001,7 @@ fn source_entry(
             (None, Some(c)) => Some(plan::content_text(c)),
             _ => p.content.clone(),
         },
-        whole: p.whole.clone(),
+        whole: plan::whole_after(p, s),
         reading: reading.clone(),
     }
 }

@@ -62,6 +62,32 @@ pub struct Shared<'a> {
     /// counted per source in [`PartSink::pruned`].
     pub drop_before: Option<NaiveDate>,
     seq: AtomicU32,
+    /// Syncs the parts the workers close while they go on writing.
+    syncer: Option<Syncer>,
+}
+
+/// A thread syncing closed parts to disk, in the order they are closed,
+/// so that no worker waits for the disk; [`Shared::synced`] waits for
+/// them all (before the commit names them).
+struct Syncer {
+    send: std::sync::mpsc::Sender<(PathBuf, File)>,
+    thread: std::thread::JoinHandle<Result<()>>,
+}
+
+impl Syncer {
+    fn start() -> Syncer {
+        let (send, receive) = std::sync::mpsc::channel::<(PathBuf, File)>();
+        let thread = std::thread::spawn(move || {
+            let mut first = Ok(());
+            for (path, file) in receive {
+                if first.is_ok() {
+                    first = file.sync_all().map_err(StoreError::io(&path));
+                }
+            }
+            first
+        });
+        Syncer { send, thread }
+    }
 }
 
 impl<'a> Shared<'a> {
@@ -81,7 +107,18 @@ impl<'a> Shared<'a> {
             collect_ids: Vec::new(),
             drop_before: None,
             seq: AtomicU32::new(0),
+            syncer: Some(Syncer::start()),
         }
+    }
+
+    /// Waits until every part closed so far is on disk: the first failure
+    /// to sync one, if any.
+    pub fn synced(&mut self) -> Result<()> {
+        let Some(Syncer { send, thread }) = self.syncer.take() else {
+            return Ok(());
+        };
+        drop(send);
+        thread.join().expect("the sync thread does not panic")
     }
 
     /// A fresh part name for `day` in `dataset`.
@@ -240,7 +277,8 @@ impl<'s, 'a> PartSink<'s, 'a> {
         let Some(part) = self.open.remove(&slot) else {
             return;
         };
-        match part.close(slot.1) {
+        let syncer = self.shared.syncer.as_ref();
+        match part.close(slot.1, syncer) {
             Ok(entry) => self.parts.push(entry),
             Err(e) => self.error = self.error.take().or(Some(e)),
         }
@@ -578,15 +616,21 @@ impl OpenPart {
         Ok(())
     }
 
-    /// Finishes the file and syncs it.
-    fn close(self, day: Option<NaiveDate>) -> Result<PartEntry> {
+    /// Finishes the file and syncs it (or hands it to `syncer` to).
+    fn close(self, day: Option<NaiveDate>, syncer: Option<&Syncer>) -> Result<PartEntry> {
         let tmp = self.tmp;
         let file = self
             .writer
             .into_inner()
             .map_err(StoreError::parquet(&tmp))?;
-        file.sync_all().map_err(StoreError::io(&tmp))?;
         let bytes = file.metadata().map_err(StoreError::io(&tmp))?.len();
+        let unsent = match syncer {
+            Some(s) => s.send.send((tmp.clone(), file)).err().map(|e| e.0 .1),
+            None => Some(file),
+        };
+        if let Some(file) = unsent {
+            file.sync_all().map_err(StoreError::io(&tmp))?;
+        }
         Ok(PartEntry {
             path: self.path,
             day: day.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -664,7 +708,10 @@ impl PartWriter {
     /// Closes the part (synced); `None` if no row came.
     pub fn finish(mut self) -> Result<Option<PartEntry>> {
         self.flush()?;
-        self.part.take().map(|p| p.close(self.day)).transpose()
+        self.part
+            .take()
+            .map(|p| p.close(self.day, None))
+            .transpose()
     }
 }
 

@@ -124,6 +124,10 @@ pub struct IngestOptions {
     /// (a store resuming a file reads the rest as what its start was);
     /// `--input-format` and a mapping still win.
     pub formats: Vec<Option<Format>>,
+    /// Digest each plain file read from its start as its bytes stream by
+    /// ([`SourceSummary::whole`]): the store's record of a file's bytes,
+    /// without reading the file a second time.
+    pub digest_files: bool,
 }
 
 /// Where to resume reading a plain JSON-lines file.
@@ -149,6 +153,7 @@ impl Default for IngestOptions {
             starts: Vec::new(),
             ends: Vec::new(),
             formats: Vec::new(),
+            digest_files: false,
         }
     }
 }
@@ -175,6 +180,11 @@ pub struct SourceSummary {
     /// (a log and its `gzip -k` copy, one file under two names), whose calls
     /// would be counted twice: see [`Content`]. `None` for Parquet.
     pub content: Option<Content>,
+    /// With [`IngestOptions::digest_files`], the xxh3-64 of the file's bytes
+    /// as read, if they were read as they are from its start (a plain file
+    /// not read through an adapter: not CSV, UTF-16, a JSON array or
+    /// documents).
+    pub whole: Option<u64>,
 }
 
 /// An input's text as read (decompressed): its length and a hash of its
@@ -197,14 +207,29 @@ impl Content {
 struct ContentHasher {
     bytes: u64,
     head: xxhash_rust::xxh3::Xxh3,
+    /// The digest of every byte, when the bytes are the file's own (see
+    /// [`SourceSummary::whole`]); dropped with the rest when the text is
+    /// read again through an adapter.
+    whole: Option<Box<xxhash_rust::xxh3::Xxh3>>,
 }
 
 impl ContentHasher {
+    /// A hasher that also digests every byte.
+    fn whole() -> Self {
+        ContentHasher {
+            whole: Some(Box::default()),
+            ..Default::default()
+        }
+    }
+
     fn add(&mut self, bytes: &[u8]) {
         let hashed = usize::try_from(self.bytes).unwrap_or(usize::MAX);
         let room = Content::HEAD.saturating_sub(hashed);
         self.head.update(&bytes[..room.min(bytes.len())]);
         self.bytes += bytes.len() as u64;
+        if let Some(w) = &mut self.whole {
+            w.update(bytes);
+        }
     }
 
     fn finish(&self) -> Content {
@@ -347,17 +372,19 @@ where
         let mut rejects = Rejects::default();
         let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
         let mut content = None;
+        let mut whole = None;
         let (encoding, format) = produce(
             i,
             &sources[i],
             options,
             (send, free),
-            (&mut rejects, &mut next_line, &mut content),
+            (&mut rejects, &mut next_line, &mut content, &mut whole),
         );
         let mut m = meta.lock().expect("no panics while holding the lock");
         m[i].encoding = encoding.to_string();
         m[i].format = format;
         m[i].content = content;
+        m[i].whole = whole;
         if options.eager_lines {
             m[i].next_line = next_line;
         }
@@ -845,7 +872,12 @@ fn produce(
     source: &Source,
     options: &IngestOptions,
     (send, free): (&mut Deliver<'_>, &Receiver<Vec<u8>>),
-    (rejects, next_line, content): (&mut Rejects, &mut u64, &mut Option<Content>),
+    (rejects, next_line, content, whole): (
+        &mut Rejects,
+        &mut u64,
+        &mut Option<Content>,
+        &mut Option<u64>,
+    ),
 ) -> (&'static str, String) {
     if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
         // The rest of a plain JSON-lines file read before: no sniffing (its
@@ -977,7 +1009,7 @@ fn produce(
         // `Counting` wrapper here would hide the file's `read_buf`, and
         // std's default `read_buf` zero-fills every chunk before reading.)
         (_, Some(progress)) => {
-            let mut hasher = ContentHasher::default();
+            let mut hasher = top_hasher(source, encoding, layout, options);
             let format = read_chunks(
                 index,
                 stream,
@@ -988,11 +1020,12 @@ fn produce(
                 layout,
             );
             *content = Some(hasher.finish());
+            *whole = hasher.whole.map(|w| w.digest());
             return (encoding_name, format);
         }
         _ => stream,
     };
-    let mut hasher = ContentHasher::default();
+    let mut hasher = top_hasher(source, encoding, layout, options);
     let format = read_chunks(
         index,
         stream,
@@ -1003,7 +1036,29 @@ fn produce(
         layout,
     );
     *content = Some(hasher.finish());
+    *whole = hasher.whole.map(|w| w.digest());
     (encoding_name, format)
+}
+
+/// The hasher of a file read from its start: one that digests every byte
+/// too when asked to and the bytes read are the file's own (a plain file
+/// whose layout its name does not tell; [`read_chunks`] drops the digest if
+/// its first bytes tell one).
+fn top_hasher(
+    source: &Source,
+    encoding: Encoding,
+    layout: Option<Layout>,
+    options: &IngestOptions,
+) -> ContentHasher {
+    if options.digest_files
+        && encoding == Encoding::Plain
+        && layout.is_none()
+        && matches!(source, Source::File(_))
+    {
+        ContentHasher::whole()
+    } else {
+        ContentHasher::default()
+    }
 }
 
 /// The format of a file read as UTF-16 text: said in it, so nobody (the
