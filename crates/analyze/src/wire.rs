@@ -73,7 +73,7 @@ impl<'a> Reader<'a> {
 
     /// A length about to be used to reserve memory: no more than the bytes
     /// left could hold (each element takes a byte at least).
-    fn len(&mut self) -> Result<usize> {
+    pub(crate) fn len(&mut self) -> Result<usize> {
         let n = u64::get(self)?;
         if n > (self.bytes.len() - self.pos) as u64 {
             return Err(WireError(format!(

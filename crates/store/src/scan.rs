@@ -8,10 +8,13 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
 use chrono::NaiveDate;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
 
 use tokenaudit_ingest::pipeline::SourceSummary;
@@ -157,6 +160,27 @@ pub fn columns(prompts: bool) -> Vec<String> {
         .collect()
 }
 
+/// `schema` with its label columns of text ([`crate::write::DICTIONARY`])
+/// as dictionaries.
+fn with_dictionaries(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<FieldRef> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if crate::write::DICTIONARY.contains(&f.name().as_str())
+                && *f.data_type() == DataType::Utf8
+            {
+                let keyed =
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                Arc::new(f.as_ref().clone().with_data_type(keyed))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
 /// Hands each row of `batch` to `sink` as a record read at its source (found
 /// by `index`, from the row's file key) and line: as a call, or as a cache
 /// hit for a part of `cache_hits/`.
@@ -299,8 +323,15 @@ fn read_unit<S: RecordSink>(
 ) -> Result<()> {
     let path = root.join(&unit.part.path);
     let file = File::open(&path).map_err(StoreError::io(&path))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(StoreError::parquet(&path))?;
+    // The label columns read with their dictionaries (see
+    // [`crate::write::DICTIONARY`]): each row a key into values decoded
+    // once, not its text copied out.
+    let hint = ArrowReaderOptions::new().with_schema(with_dictionaries(meta.schema()));
+    let meta = ArrowReaderMetadata::try_new(meta.metadata().clone(), hint)
+        .map_err(StoreError::parquet(&path))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     let names = columns(query.prompts);
     // By name in the part's own schema (a part of another schema version
     // has its columns elsewhere; one it lacks reads as null).

@@ -14,9 +14,11 @@ use arrow_array::builder::{
     ArrayBuilder, BooleanBuilder, Decimal128Builder, FixedSizeBinaryBuilder, StringBuilder,
     TimestampNanosecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
 };
+use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, FixedSizeBinaryArray, ListArray, RecordBatch,
-    StringArray, StructArray, TimestampNanosecondArray, UInt16Array, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, FixedSizeBinaryArray,
+    Int32Array, ListArray, RecordBatch, StringArray, StructArray, TimestampNanosecondArray,
+    UInt16Array, UInt32Array, UInt64Array,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -418,10 +420,43 @@ impl RowsBuilder {
 
 /// A batch read back: typed columns, and records built from them on demand.
 /// Columns a reader did not project are absent and read as null.
+/// A text column as read: its values, or (a label column read with its
+/// dictionary) each row's key into the dictionary's values.
+enum Strings {
+    Plain(StringArray),
+    Keyed(Int32Array, StringArray),
+}
+
+impl Strings {
+    fn of(batch: &RecordBatch, name: &str) -> Option<Strings> {
+        let c = batch.column_by_name(name)?;
+        if let Some(a) = c.as_any().downcast_ref::<StringArray>() {
+            return Some(Strings::Plain(a.clone()));
+        }
+        let d = c.as_any().downcast_ref::<DictionaryArray<Int32Type>>()?;
+        let values = d.values().as_any().downcast_ref::<StringArray>()?;
+        Some(Strings::Keyed(d.keys().clone(), values.clone()))
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> Option<&str> {
+        match self {
+            Strings::Plain(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Strings::Keyed(keys, values) => {
+                if keys.is_null(i) {
+                    return None;
+                }
+                let k = keys.value(i) as usize;
+                (k < values.len() && !values.is_null(k)).then(|| values.value(k))
+            }
+        }
+    }
+}
+
 pub struct Rows {
     len: usize,
     ts: Option<TimestampNanosecondArray>,
-    strings: [Option<StringArray>; 18],
+    strings: [Option<Strings>; 18],
     turn: Option<UInt32Array>,
     http_status: Option<UInt16Array>,
     attempt: Option<UInt32Array>,
@@ -452,8 +487,9 @@ fn column<T: Array + Clone + 'static>(batch: &RecordBatch, name: &str) -> Option
         .and_then(|c| c.as_any().downcast_ref::<T>().cloned())
 }
 
-fn string_at(a: &Option<StringArray>, i: usize) -> Option<&str> {
-    a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
+#[inline]
+fn string_at(a: &Option<Strings>, i: usize) -> Option<&str> {
+    a.as_ref().and_then(|a| a.at(i))
 }
 
 fn value_at<T: arrow_array::ArrowPrimitiveType>(
@@ -503,7 +539,7 @@ impl Rows {
         Rows {
             len: batch.num_rows(),
             ts: column(batch, TS),
-            strings: names.map(|n| column(batch, n)),
+            strings: names.map(|n| Strings::of(batch, n)),
             turn: column(batch, TURN),
             http_status: column(batch, HTTP_STATUS),
             attempt: column(batch, ATTEMPT),

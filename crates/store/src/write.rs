@@ -542,14 +542,37 @@ fn ranks<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>) -> Vec<u32> {
     ids.into_iter().map(|id| rank[id as usize]).collect()
 }
 
+/// The label columns: a few distinct values each (a file, a model, a
+/// feature), repeated on every row. With a dictionary, their pages hold a
+/// few bits a row: 17 MB of text a day otherwise, for zstd to shrink on
+/// writing and expand again on every read (a tenth of a day's reading, and
+/// its rows copied out one by one), for the same ingest time
+/// (benches/README.md, "Session 34"). A column of many values (a tag
+/// holding an id) falls back to plain pages past the dictionary's size
+/// limit.
+pub const DICTIONARY: [&str; 11] = [
+    col::SOURCE,
+    col::PROVIDER,
+    col::MODEL,
+    col::MODEL_ID,
+    col::FEATURE,
+    col::ROUTE,
+    col::TEAM,
+    col::STATUS,
+    col::ERROR_KIND,
+    col::FINISH_REASON,
+    col::SERVICE_TIER,
+];
+
 /// The writer settings of every part: zstd at level 1 (as small as level
 /// 3 on call logs, within 1%, for a third less compression work) except on
 /// [`UNCOMPRESSED`], row groups of [`ROW_GROUP`] rows, the schema version
 /// in the file's metadata, statistics on [`PRUNED_ON`] only, [`DELTA`]
-/// encoding, and no dictionary on any column: zstd makes the parts as
-/// small within 4% (on the gateway and nested shapes), and arrow-rs' writer
-/// interns every value of a dictionary column, 7% of an ingest's
-/// instructions (benches/README.md, "Session 12").
+/// encoding, and a dictionary on [`DICTIONARY`] and the tags only: on the
+/// other columns zstd makes the parts as small within 4% (on the gateway
+/// and nested shapes), and arrow-rs' writer interns every value of a
+/// dictionary column, 7% of an ingest's instructions when every column had
+/// one (benches/README.md, "Session 12").
 pub fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
@@ -570,6 +593,21 @@ pub fn properties() -> WriterProperties {
     }
     for c in UNCOMPRESSED {
         b = b.set_column_compression(ColumnPath::from(c), Compression::UNCOMPRESSED);
+    }
+    let tag = |field: &str| {
+        ColumnPath::new(vec![
+            col::TAGS.into(),
+            "list".into(),
+            "item".into(),
+            field.into(),
+        ])
+    };
+    for path in DICTIONARY
+        .iter()
+        .map(|c| ColumnPath::from(*c))
+        .chain([tag("key"), tag("value")])
+    {
+        b = b.set_column_dictionary_enabled(path, true);
     }
     b.build()
 }
@@ -738,7 +776,7 @@ mod tests {
     }
 
     /// A part's rows come out sorted by feature, model, time, with
-    /// statistics and a page index on exactly those columns, no dictionary,
+    /// statistics and a page index on exactly those columns, a dictionary on the label columns and tags only,
     /// `ts` and `line` delta-encoded and the fingerprints uncompressed.
     /// Rows read back from a part of schema 1 (its signature column was
     /// `minhash`, of another scheme) are written by name: the signatures
@@ -871,10 +909,11 @@ mod tests {
                 pruned,
                 "page index on {name}"
             );
-            assert!(
-                c.encodings()
-                    .all(|e| e != Encoding::RLE_DICTIONARY && e != Encoding::PLAIN_DICTIONARY),
-                "no dictionary on {name}"
+            let dictionary = DICTIONARY.contains(&name.as_str()) || name.starts_with("tags.");
+            assert_eq!(
+                c.encodings().any(|e| e == Encoding::RLE_DICTIONARY),
+                dictionary,
+                "dictionary on {name}"
             );
             let delta = c.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED);
             assert_eq!(delta, DELTA.contains(&name.as_str()), "delta on {name}");

@@ -33,8 +33,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// table, as users and sessions; 14: calls by minute of the day, cached
 /// counts logged per cell; 15: each histogram bucket's least and largest
 /// value, the fast service tier; 16: the previous period's spend by
-/// feature, model and day.
-const FORMAT: u32 = 16;
+/// feature, model and day; 17: the timelines grouped, each with its calls
+/// (no key per call).
+const FORMAT: u32 = 17;
 
 wire_struct!(Group {
     resolved,
@@ -218,6 +219,9 @@ impl<'c> Accumulator<'c> {
         tables: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
     ) -> io::Result<()> {
         self.settle_unit(super::WHOLE_HEADS);
+        // Timelines are written grouped: grouped here, the accumulator kept
+        // so joins states read back timeline by timeline.
+        self.keyed.timelines.sort_all();
         // Every field named: one added to the accumulator and not here does
         // not build.
         let Accumulator {

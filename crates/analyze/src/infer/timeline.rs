@@ -192,13 +192,17 @@ impl Timelines {
             at += m.held;
             m.held = 0;
         }
-        let mut scattered = vec![TurnCall::default(); self.calls.len()];
-        for (k, c) in self.keys.iter().zip(&self.calls) {
+        // Where each call goes, then the calls gathered in that order (a
+        // list of 4-byte places, not one of calls filled with defaults
+        // first).
+        let mut from = vec![u32::MAX; at as usize];
+        for (i, k) in self.keys.iter().enumerate() {
             if let Some(m) = self.map.get_mut(k) {
-                scattered[(m.start + m.held) as usize] = *c;
+                from[(m.start + m.held) as usize] = i as u32;
                 m.held += 1;
             }
         }
+        let mut scattered: Vec<TurnCall> = from.iter().map(|&i| self.calls[i as usize]).collect();
         self.keys.clear();
         self.calls.clear();
         for (k, m) in self.map.iter_mut() {
@@ -217,6 +221,12 @@ impl Timelines {
         if self.map.is_empty() && o.level >= self.level {
             // Into an empty sample (a fresh accumulator): nothing to join.
             *self = o;
+            return;
+        }
+        if self.grouped && o.grouped && o.level == self.level {
+            // Two grouped samples (days' states read from the audit
+            // cache): joined timeline by timeline, not call by call.
+            self.merge_grouped(o);
             return;
         }
         if o.level > self.level {
@@ -256,6 +266,49 @@ impl Timelines {
         if self.calls.len() > 2 * CAPACITY {
             self.group();
         }
+    }
+
+    /// [`merge`](Self::merge) of two grouped samples at one level: each
+    /// timeline's calls copied whole, the two lists of a timeline both
+    /// hold sorted and cut as [`group`](Self::group) would; the result
+    /// grouped.
+    fn merge_grouped(&mut self, o: Timelines) {
+        let total = self.calls.len() + o.calls.len();
+        let mut calls: Vec<TurnCall> = Vec::with_capacity(total);
+        let mut keys: Vec<u64> = Vec::with_capacity(total);
+        let range = |m: &Meta| m.start as usize..(m.start + m.held) as usize;
+        for (k, m) in self.map.iter_mut() {
+            let start = calls.len();
+            calls.extend_from_slice(&self.calls[range(m)]);
+            if let Some(t) = o.map.get(k) {
+                calls.extend_from_slice(&o.calls[range(t)]);
+                calls[start..].sort_unstable();
+                calls.truncate(start + (calls.len() - start).min(MAX_CALLS));
+                m.seen += t.seen;
+            }
+            m.start = start as u32;
+            m.held = (calls.len() - start) as u32;
+            keys.extend(std::iter::repeat_n(*k, m.held as usize));
+        }
+        for (k, t) in &o.map {
+            if self.map.contains_key(k) {
+                continue;
+            }
+            let start = calls.len();
+            calls.extend_from_slice(&o.calls[range(t)]);
+            keys.extend(std::iter::repeat_n(*k, t.held as usize));
+            self.map.insert(
+                *k,
+                Meta {
+                    start: start as u32,
+                    ..*t
+                },
+            );
+        }
+        self.calls = calls;
+        self.keys = keys;
+        self.weight = self.map.values().map(Meta::weight).sum();
+        self.shrink();
     }
 
     /// Calls left out by the per-timeline cap, scaled.
@@ -412,5 +465,51 @@ mod tests {
             .iter()
             .all(|(_, t)| t.calls.len() == 300 && t.dropped() == 0));
         assert!(a.len() * 300 <= CAPACITY);
+    }
+
+    /// Two states read back from their bytes (grouped) join timeline by
+    /// timeline into what joining them call by call gives: a timeline in
+    /// both cut to its earliest calls, one in either kept whole, the
+    /// result grouped; and the bytes read back are the state written.
+    #[test]
+    fn grouped_states_merge_as_their_calls_do() {
+        use crate::wire::{Reader, Wire};
+        let (mut a, mut b) = (Timelines::default(), Timelines::default());
+        // Timeline 1 in both, 400 calls each (800 > MAX_CALLS), interleaved
+        // in time; 2 only in the first; 3 only in the second.
+        for i in 0..400 {
+            a.add(1, 7, Grouping::Session, at(2 * i));
+            b.add(1, 7, Grouping::Session, at(2 * i + 1));
+        }
+        a.add(2, 8, Grouping::UserDay, at(5));
+        b.add(3, 9, Grouping::UserDay, at(6));
+        b.add(3, 9, Grouping::UserDay, at(4));
+        let mut by_calls = a.clone();
+        by_calls.merge(b.clone());
+        by_calls.sort_all();
+        let read = |t: &Timelines| {
+            let mut w = Vec::new();
+            t.put(&mut w);
+            let back = Timelines::get(&mut Reader::new(&w)).unwrap();
+            assert!(back.grouped);
+            back
+        };
+        let (mut ga, gb) = (read(&a), read(&b));
+        ga.merge(gb);
+        assert!(ga.grouped);
+        assert_eq!(ga.sorted(), by_calls.sorted());
+        let v = ga.sorted();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].1.seen, 800);
+        assert_eq!(v[0].1.calls.len(), MAX_CALLS);
+        assert!(v[0]
+            .1
+            .calls
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.millis == i as i64));
+        assert_eq!(v[2].1.calls, &[at(4), at(6)]);
+        assert_eq!(read(&ga).sorted(), v);
+        assert_eq!(ga.weight, MAX_CALLS + 3);
     }
 }

@@ -1,11 +1,9 @@
-//! The binary form of the timeline sample (see `crate::wire`): its level,
-//! weight, every kept timeline (cell, grouping, calls seen) and the kept
-//! calls with their keys, as they stand (grouped or not: the sample groups
-//! them itself when it trims or finishes).
+//! The binary form of the timeline sample (see `crate::wire`): grouped,
+//! each kept timeline with its calls (see the `impl` below).
 
 use crate::wire::{wire_struct, Reader, Result, Wire, WireError};
 
-use super::{Grouping, Meta, Timelines, TurnCall};
+use super::{Grouping, Meta, Timelines, TurnCall, MAX_CALLS};
 
 impl Wire for Grouping {
     fn put(&self, w: &mut Vec<u8>) {
@@ -32,55 +30,83 @@ wire_struct!(TurnCall {
     flags,
 });
 
-/// Without where its calls are: counted again from the keys when read.
-impl Wire for Meta {
-    fn put(&self, w: &mut Vec<u8>) {
-        self.cell.put(w);
-        self.grouping.put(w);
-        self.seen.put(w);
-    }
-    fn get(r: &mut Reader<'_>) -> Result<Self> {
-        Ok(Meta {
-            cell: Wire::get(r)?,
-            grouping: Wire::get(r)?,
-            seen: Wire::get(r)?,
-            held: 0,
-            start: 0,
-        })
-    }
-}
-
+/// A grouped sample: its level and weight, then each kept timeline in key
+/// order (its key, cell, grouping, calls seen and calls kept) followed by
+/// its calls, sorted. Read back grouped: no timeline is found call by call,
+/// and a merge of two read states joins them timeline by timeline.
 impl Wire for Timelines {
     fn put(&self, w: &mut Vec<u8>) {
-        self.map.put(w);
-        self.keys.put(w);
-        self.calls.put(w);
+        if !self.grouped {
+            let mut grouped = self.clone();
+            grouped.group();
+            return grouped.put(w);
+        }
         self.level.put(w);
         self.weight.put(w);
+        self.map.len().put(w);
+        self.calls.len().put(w);
+        let mut entries: Vec<(&u64, &Meta)> = self.map.iter().collect();
+        entries.sort_unstable_by_key(|(k, _)| **k);
+        for (k, m) in entries {
+            k.put(w);
+            m.cell.put(w);
+            m.grouping.put(w);
+            m.seen.put(w);
+            m.held.put(w);
+            for c in &self.calls[m.start as usize..(m.start + m.held) as usize] {
+                c.put(w);
+            }
+        }
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
-        let mut t = Timelines {
-            map: Wire::get(r)?,
-            keys: Wire::get(r)?,
-            calls: Wire::get(r)?,
-            grouped: false,
-            level: Wire::get(r)?,
-            weight: Wire::get(r)?,
-        };
-        if t.keys.len() != t.calls.len() {
+        let level = Wire::get(r)?;
+        let weight = Wire::get(r)?;
+        let timelines = r.len()?;
+        let total = r.len()?;
+        let mut map =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(timelines, Default::default());
+        let mut keys = Vec::with_capacity(total);
+        let mut calls = Vec::with_capacity(total);
+        for _ in 0..timelines {
+            let key: u64 = Wire::get(r)?;
+            let cell = Wire::get(r)?;
+            let grouping = Wire::get(r)?;
+            let seen: u64 = Wire::get(r)?;
+            let held: u32 = Wire::get(r)?;
+            if u64::from(held) > seen || held as usize > MAX_CALLS {
+                return Err(WireError(format!(
+                    "a timeline of {seen} calls holding {held}"
+                )));
+            }
+            let start = calls.len() as u32;
+            for _ in 0..held {
+                calls.push(TurnCall::get(r)?);
+            }
+            keys.extend(std::iter::repeat_n(key, held as usize));
+            let meta = Meta {
+                cell,
+                grouping,
+                seen,
+                held,
+                start,
+            };
+            if map.insert(key, meta).is_some() {
+                return Err(WireError(format!("timeline {key} twice")));
+            }
+        }
+        if calls.len() != total {
             return Err(WireError(format!(
-                "{} timeline keys for {} calls",
-                t.keys.len(),
-                t.calls.len()
+                "{} timeline calls where {total} were said",
+                calls.len()
             )));
         }
-        for k in &t.keys {
-            let m = t
-                .map
-                .get_mut(k)
-                .ok_or_else(|| WireError(format!("a call of timeline {k}, which is not kept")))?;
-            m.held += 1;
-        }
-        Ok(t)
+        Ok(Timelines {
+            map,
+            keys,
+            calls,
+            grouped: true,
+            level,
+            weight,
+        })
     }
 }
