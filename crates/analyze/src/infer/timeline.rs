@@ -223,7 +223,7 @@ impl Timelines {
             *self = o;
             return;
         }
-        if self.grouped && o.grouped && o.level == self.level {
+        if self.grouped && o.grouped {
             // Two grouped samples (days' states read from the audit
             // cache): joined timeline by timeline, not call by call.
             self.merge_grouped(o);
@@ -268,11 +268,14 @@ impl Timelines {
         }
     }
 
-    /// [`merge`](Self::merge) of two grouped samples at one level: each
-    /// timeline's calls copied whole, the two lists of a timeline both
-    /// hold sorted and cut as [`group`](Self::group) would; the result
-    /// grouped.
+    /// [`merge`](Self::merge) of two grouped samples: the timelines the
+    /// higher of their levels keeps, each one's calls copied whole, the two
+    /// lists of a timeline both hold sorted and cut as [`group`](Self::group)
+    /// would; the result grouped.
     fn merge_grouped(&mut self, o: Timelines) {
+        let level = self.level.max(o.level);
+        self.level = level;
+        self.map.retain(|k, _| Self::keeps(level, *k));
         let total = self.calls.len() + o.calls.len();
         let mut calls: Vec<TurnCall> = Vec::with_capacity(total);
         let mut keys: Vec<u64> = Vec::with_capacity(total);
@@ -291,7 +294,7 @@ impl Timelines {
             keys.extend(std::iter::repeat_n(*k, m.held as usize));
         }
         for (k, t) in &o.map {
-            if self.map.contains_key(k) {
+            if self.map.contains_key(k) || !Self::keeps(level, *k) {
                 continue;
             }
             let start = calls.len();
@@ -511,5 +514,32 @@ mod tests {
         assert_eq!(v[2].1.calls, &[at(4), at(6)]);
         assert_eq!(read(&ga).sorted(), v);
         assert_eq!(ga.weight, MAX_CALLS + 3);
+
+        // A sampled state (a month: its level past 0) and a day's (level
+        // 0, some of its timelines also the month's): the day's timelines
+        // the month's level drops are dropped, as call by call.
+        let mut month = Timelines::default();
+        for k in 0..1000u64 {
+            for i in 0..300 {
+                month.add(k, 1, Grouping::UserDay, at(i));
+            }
+        }
+        assert!(month.level > 0);
+        let mut day = Timelines::default();
+        for k in 990..1100u64 {
+            day.add(k, 1, Grouping::UserDay, at(1000 + k as i64));
+        }
+        assert_eq!(day.level, 0);
+        for (a, b) in [(&month, &day), (&day, &month)] {
+            let mut by_calls = a.clone();
+            by_calls.merge(b.clone());
+            by_calls.sort_all();
+            let mut grouped = read(a);
+            grouped.merge(read(b));
+            assert!(grouped.grouped);
+            assert_eq!(grouped.level, month.level);
+            assert_eq!(grouped.sorted(), by_calls.sorted());
+            assert_eq!(grouped.weight, by_calls.weight);
+        }
     }
 }
