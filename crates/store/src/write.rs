@@ -513,9 +513,21 @@ const DELTA: [&str; 6] = [
     col::WEB_SEARCHES,
 ];
 
-/// Hashes: random bits that zstd cannot shrink (within 2% on call logs),
-/// stored uncompressed so as not to spend the compression work.
-const UNCOMPRESSED: [&str; 2] = [col::PROMPT_FP, col::PREFIX_FP];
+/// Stored uncompressed so as not to spend the compression work (and, on
+/// every read, a decompressor's): hashes, random bits that zstd cannot
+/// shrink (within 2% on call logs), and the delta-encoded columns, a few
+/// bits a row that it shrinks by 5-8% (`ts`, `line`; the audio and search
+/// counts, zero on most calls, are a few bytes a page).
+const UNCOMPRESSED: [&str; 8] = [
+    col::PROMPT_FP,
+    col::PREFIX_FP,
+    col::TS,
+    col::LINE,
+    col::INPUT_AUDIO,
+    col::CACHED_AUDIO,
+    col::OUTPUT_AUDIO,
+    col::WEB_SEARCHES,
+];
 
 /// The columns rows are sorted by, the ones readers prune row groups and
 /// pages on: the only ones with statistics (per page, and a page index).
