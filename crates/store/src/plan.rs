@@ -165,9 +165,13 @@ fn read_raw(file: &mut File, path: &Path) -> std::io::Result<bool> {
 }
 
 /// A planned file's whole digest once the ingest has read it: the one the
-/// ingest made of the bytes it read when they were all of the planned
-/// size's, else (read through an adapter, or stopped early) the file's
-/// bytes read again now.
+/// ingest made of the bytes it read, through an adapter or not. Fewer bytes
+/// than planned (the file cut short while it was read) give a digest that
+/// matches no text of the planned size, so the next ingest reads the file
+/// again (hunt106: a digest of the file as it was after the ingest, taken
+/// for the text read, lost a correction, or 2,000 calls, for good).
+/// Without one (the file no longer plain when read), the file is digested
+/// now, as a file read whole has no other.
 pub fn whole_after(
     p: &Planned,
     read: &tokenaudit_ingest::pipeline::SourceSummary,
@@ -175,9 +179,9 @@ pub fn whole_after(
     if !p.whole_later {
         return p.whole.clone();
     }
-    match (read.whole, read.content) {
-        (Some(d), Some(c)) if c.bytes == p.size => Some(hex(d)),
-        _ => File::open(&p.path)
+    match read.whole {
+        Some(d) => Some(hex(d.hash)),
+        None => File::open(&p.path)
             .and_then(|mut f| digest_range(&mut f, 0, p.size))
             .ok()
             .map(hex),

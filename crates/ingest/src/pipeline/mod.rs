@@ -180,11 +180,39 @@ pub struct SourceSummary {
     /// (a log and its `gzip -k` copy, one file under two names), whose calls
     /// would be counted twice: see [`Content`]. `None` for Parquet.
     pub content: Option<Content>,
-    /// With [`IngestOptions::digest_files`], the xxh3-64 of the file's bytes
-    /// as read, if they were read as they are from its start (a plain file
-    /// not read through an adapter: not CSV, UTF-16, a JSON array or
-    /// documents).
-    pub whole: Option<u64>,
+    /// With [`IngestOptions::digest_files`], a plain file's bytes as read
+    /// from its start (through an adapter or not: a CSV, UTF-16 text or a
+    /// JSON array is digested below it).
+    pub whole: Option<WholeDigest>,
+}
+
+/// The xxh3-64 of the bytes a file gave as they were read, and how many:
+/// fewer than planned when the file was cut short while it was read (so
+/// that it matches none of the file's texts of that size).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WholeDigest {
+    pub hash: u64,
+    pub bytes: u64,
+}
+
+/// A digest of a file's bytes taken below an adapter (see [`Hashing`]).
+type SharedDigest = Arc<Mutex<(xxhash_rust::xxh3::Xxh3, u64)>>;
+
+/// A file's bytes digested as they are read through it: what an adapter
+/// (CSV, UTF-16, JSON documents) reads of the file goes through it.
+struct Hashing {
+    inner: Box<dyn Read + Send>,
+    digest: SharedDigest,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut d = self.digest.lock().expect("no panic holding it");
+        d.0.update(&buf[..n]);
+        d.1 += n as u64;
+        Ok(n)
+    }
 }
 
 /// An input's text as read (decompressed): its length and a hash of its
@@ -208,9 +236,11 @@ struct ContentHasher {
     bytes: u64,
     head: xxhash_rust::xxh3::Xxh3,
     /// The digest of every byte, when the bytes are the file's own (see
-    /// [`SourceSummary::whole`]); dropped with the rest when the text is
-    /// read again through an adapter.
+    /// [`SourceSummary::whole`]); handed to a [`Hashing`] reader below the
+    /// adapter when the text is read again through one.
     whole: Option<Box<xxhash_rust::xxh3::Xxh3>>,
+    /// That digest, once handed on.
+    below: Option<SharedDigest>,
 }
 
 impl ContentHasher {
@@ -236,6 +266,65 @@ impl ContentHasher {
         Content {
             bytes: self.bytes,
             head: self.head.digest(),
+        }
+    }
+
+    /// The file's digest, if this hasher or the reader below an adapter
+    /// took one.
+    fn whole_digest(&self) -> Option<WholeDigest> {
+        if let Some(w) = &self.whole {
+            return Some(WholeDigest {
+                hash: w.digest(),
+                bytes: self.bytes,
+            });
+        }
+        let d = self.below.as_ref()?.lock().expect("no panic holding it");
+        Some(WholeDigest {
+            hash: d.0.digest(),
+            bytes: d.1,
+        })
+    }
+
+    /// Reads the rest of `stream` into the digest (a file refused after
+    /// its first bytes: its digest is still of all of them, so that the
+    /// next ingest of the same file finds it unchanged).
+    fn drain(&mut self, stream: &mut dyn Read) {
+        if self.whole.is_none() {
+            return;
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            self.add(&buf[..n]);
+        }
+    }
+
+    /// A fresh hasher for the text an adapter makes of `stream`, the file's
+    /// own bytes (this hasher's so far, and the rest as `stream` gives
+    /// them) still digested below it: the stream to read through.
+    fn below_adapter(
+        &mut self,
+        stream: Box<dyn Read + Send>,
+    ) -> (ContentHasher, Box<dyn Read + Send>) {
+        let mut next = ContentHasher::default();
+        match self.whole.take() {
+            Some(w) => {
+                let digest = Arc::new(Mutex::new((*w, self.bytes)));
+                next.below = Some(digest.clone());
+                (
+                    next,
+                    Box::new(Hashing {
+                        inner: stream,
+                        digest,
+                    }),
+                )
+            }
+            None => {
+                next.below = self.below.take();
+                (next, stream)
+            }
         }
     }
 }
@@ -876,7 +965,7 @@ fn produce(
         &mut Rejects,
         &mut u64,
         &mut Option<Content>,
-        &mut Option<u64>,
+        &mut Option<WholeDigest>,
     ),
 ) -> (&'static str, String) {
     if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
@@ -1020,7 +1109,7 @@ fn produce(
                 layout,
             );
             *content = Some(hasher.finish());
-            *whole = hasher.whole.map(|w| w.digest());
+            *whole = hasher.whole_digest();
             return (encoding_name, format);
         }
         _ => stream,
@@ -1036,7 +1125,7 @@ fn produce(
         layout,
     );
     *content = Some(hasher.finish());
-    *whole = hasher.whole.map(|w| w.digest());
+    *whole = hasher.whole_digest();
     (encoding_name, format)
 }
 
@@ -1211,9 +1300,11 @@ fn read_chunks(
             // byte-order mark is not part of the first line (CSV's is
             // dropped from the header by `CsvRecords`).
             if let Some(big_endian) = container::utf16_bom(&buf) {
+                // The inner read sees the text from its start again (the
+                // file's bytes still digested below it).
+                let (fresh, stream) = hasher.below_adapter(stream);
+                *hasher = fresh;
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
-                // The inner read sees the text from its start again.
-                *hasher = ContentHasher::default();
                 let inner = read_chunks(
                     index,
                     Box::new(Utf16Text::new(rest, big_endian)),
@@ -1239,6 +1330,7 @@ fn read_chunks(
                     RejectReason::UnreadableFile,
                     "a tar archive: tokenaudit reads the logs, not their archive; extract them first (`tar xf`) and pass their folder".into(),
                 );
+                hasher.drain(&mut stream);
                 return "none".into();
             }
             // Told by the first bytes: JSON lines after a time each
@@ -1256,9 +1348,11 @@ fn read_chunks(
                 None
             };
             if told.is_some() {
+                // The adapter's text is hashed from its start (the file's
+                // bytes still digested below it).
+                let (fresh, stream) = hasher.below_adapter(stream);
+                *hasher = fresh;
                 let rest = std::io::Cursor::new(std::mem::take(&mut buf)).chain(stream);
-                // The adapter's text is hashed from its start.
-                *hasher = ContentHasher::default();
                 return read_chunks(
                     index,
                     Box::new(rest),
@@ -1705,6 +1799,83 @@ mod tests {
             (vec!["r5".into(), "r6".into(), "r7".into()], 3)
         );
         assert_eq!(read(None, None).0.len(), 10);
+    }
+
+    /// With `digest_files`, a plain file's digest is of its bytes as read,
+    /// whatever adapter its text goes through (hunt106: one read through an
+    /// adapter was digested after the ingest, as it was by then), a refused
+    /// file's of all its bytes, and one cut short of its planned size is of
+    /// the bytes it gave: fewer than planned.
+    #[test]
+    fn a_plain_files_digest_is_of_its_bytes_through_any_adapter() {
+        let dir = tempfile::tempdir().unwrap();
+        let calls: String = (1..=300).map(|n| line(n, false)).collect();
+        let rows: String =
+            std::iter::once("request_id,model,input_tokens,output_tokens\n".to_string())
+                .chain((1..=300).map(|n| format!("r{n},gpt-4o,10,5\n")))
+                .collect();
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(calls.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let mut tar = vec![0u8; 512];
+        tar[..6].copy_from_slice(b"a.json");
+        tar[257..262].copy_from_slice(b"ustar");
+        tar[148..156].fill(b' ');
+        let sum: u32 = tar.iter().map(|&b| u32::from(b)).sum();
+        tar[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend(calls.as_bytes());
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("plain.jsonl", calls.clone().into_bytes()),
+            (
+                "bom.jsonl",
+                [&b"\xef\xbb\xbf"[..], calls.as_bytes()].concat(),
+            ),
+            ("utf16.jsonl", utf16),
+            ("export.log", rows.into_bytes()),
+            (
+                "array.json",
+                format!("[{}]", calls.trim_end().replace('\n', ",\n")).into_bytes(),
+            ),
+            ("logs.tar", tar),
+        ];
+        for (name, bytes) in &files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let digest = |end: u64| {
+                let options = IngestOptions {
+                    threads: 2,
+                    chunk_bytes: 1024,
+                    digest_files: true,
+                    ends: vec![Some(end)],
+                    ..Default::default()
+                };
+                let (sinks, summary) =
+                    ingest(&[Source::File(path.clone())], &options, || Seen(Vec::new()));
+                let calls: usize = sinks.iter().map(|s| s.0.len()).sum();
+                // Each file's calls read (the archive refused).
+                let expected = match *name {
+                    "logs.tar" => 0,
+                    "export.log" => 300,
+                    // Less the malformed and blank lines.
+                    _ => 300 - 3 - 6,
+                };
+                assert_eq!(calls, expected, "{name}");
+                summary.sources[0].whole
+            };
+            let all = bytes.len() as u64;
+            assert_eq!(
+                digest(all),
+                Some(WholeDigest {
+                    hash: xxhash_rust::xxh3::xxh3_64(bytes),
+                    bytes: all
+                }),
+                "{name}"
+            );
+            // Planned bigger than it is (cut while it was read).
+            let short = digest(all + 100).unwrap();
+            assert_eq!(short.bytes, all, "{name}");
+        }
     }
 
     /// Lines are numbered after the fact (`crate::source::lines`): with 1 KiB
