@@ -448,7 +448,7 @@ impl<V: crate::wire::Wire> crate::wire::Wire for HashSample<V> {
             level,
             capacity,
         } = self;
-        crate::wire::Wire::put(map, w);
+        crate::wire::put_u64_map(map, w);
         crate::wire::Wire::put(level, w);
         crate::wire::Wire::put(capacity, w);
     }

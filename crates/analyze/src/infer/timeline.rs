@@ -100,6 +100,9 @@ pub struct Timelines {
     calls: Vec<TurnCall>,
     /// Whether `calls` is grouped by timeline (each `Meta::start`).
     grouped: bool,
+    /// Calls of a grouped sample no timeline holds any more (left by a
+    /// grouped merge; see `compact`).
+    dead: usize,
     level: u32,
     weight: usize,
 }
@@ -111,6 +114,7 @@ impl Default for Timelines {
             keys: Vec::new(),
             calls: Vec::new(),
             grouped: true,
+            dead: 0,
             level: 0,
             weight: 0,
         }
@@ -133,6 +137,9 @@ impl Timelines {
     pub fn add(&mut self, key: u64, cell: u64, grouping: Grouping, call: TurnCall) {
         if !self.admits(key) {
             return;
+        }
+        if self.dead > 0 {
+            self.compact();
         }
         let m = self.map.entry(key).or_insert(Meta {
             cell,
@@ -167,6 +174,7 @@ impl Timelines {
 
     /// Drops the timelines (and their calls) the level no longer keeps.
     fn retain_level(&mut self) {
+        self.compact();
         let level = self.level;
         self.map.retain(|k, _| Self::keeps(level, *k));
         let mut kept = 0;
@@ -186,6 +194,7 @@ impl Timelines {
     /// [`MAX_CALLS`] (by the calls' total order, so the same ones whatever
     /// the arrival order).
     fn group(&mut self) {
+        self.compact();
         let mut at = 0u32;
         for m in self.map.values_mut() {
             m.start = at;
@@ -229,6 +238,9 @@ impl Timelines {
             self.merge_grouped(o);
             return;
         }
+        let mut o = o;
+        self.compact();
+        o.compact();
         if o.level > self.level {
             self.level = o.level;
             self.retain_level();
@@ -274,44 +286,88 @@ impl Timelines {
     /// would; the result grouped.
     fn merge_grouped(&mut self, o: Timelines) {
         let level = self.level.max(o.level);
-        self.level = level;
-        self.map.retain(|k, _| Self::keeps(level, *k));
-        let total = self.calls.len() + o.calls.len();
-        let mut calls: Vec<TurnCall> = Vec::with_capacity(total);
-        let mut keys: Vec<u64> = Vec::with_capacity(total);
-        let range = |m: &Meta| m.start as usize..(m.start + m.held) as usize;
-        for (k, m) in self.map.iter_mut() {
-            let start = calls.len();
-            calls.extend_from_slice(&self.calls[range(m)]);
-            if let Some(t) = o.map.get(k) {
-                calls.extend_from_slice(&o.calls[range(t)]);
-                calls[start..].sort_unstable();
-                calls.truncate(start + (calls.len() - start).min(MAX_CALLS));
-                m.seen += t.seen;
-            }
-            m.start = start as u32;
-            m.held = (calls.len() - start) as u32;
-            keys.extend(std::iter::repeat_n(*k, m.held as usize));
+        let Timelines {
+            map,
+            keys,
+            calls,
+            dead,
+            ..
+        } = self;
+        if level > self.level {
+            map.retain(|k, m| {
+                let keep = Self::keeps(level, *k);
+                if !keep {
+                    *dead += m.held as usize;
+                }
+                keep
+            });
         }
+        self.level = level;
+        // In place: the other's timelines appended, and a timeline both
+        // hold moved to the end with the other's calls (its old calls left
+        // dead until `compact`): a month's calls are not copied for a
+        // night's.
+        calls.reserve(o.calls.len());
+        keys.reserve(o.calls.len());
+        let range = |m: &Meta| m.start as usize..(m.start + m.held) as usize;
         for (k, t) in &o.map {
-            if self.map.contains_key(k) || !Self::keeps(level, *k) {
+            if !Self::keeps(level, *k) {
                 continue;
             }
+            let theirs = &o.calls[range(t)];
             let start = calls.len();
-            calls.extend_from_slice(&o.calls[range(t)]);
-            keys.extend(std::iter::repeat_n(*k, t.held as usize));
-            self.map.insert(
-                *k,
-                Meta {
-                    start: start as u32,
-                    ..*t
-                },
-            );
+            match map.get_mut(k) {
+                Some(m) => {
+                    calls.extend_from_within(range(m));
+                    calls.extend_from_slice(theirs);
+                    calls[start..].sort_unstable();
+                    calls.truncate(start + (calls.len() - start).min(MAX_CALLS));
+                    *dead += m.held as usize;
+                    m.start = start as u32;
+                    m.held = (calls.len() - start) as u32;
+                    m.seen += t.seen;
+                    keys.extend(std::iter::repeat_n(*k, m.held as usize));
+                }
+                None => {
+                    calls.extend_from_slice(theirs);
+                    keys.extend(std::iter::repeat_n(*k, t.held as usize));
+                    map.insert(
+                        *k,
+                        Meta {
+                            start: start as u32,
+                            ..*t
+                        },
+                    );
+                }
+            }
+        }
+        if *dead > calls.len() / 2 {
+            self.compact();
+        }
+        self.weight = self.map.values().map(Meta::weight).sum();
+        self.shrink();
+    }
+
+    /// A grouped sample's calls without the dead ones a grouped merge left
+    /// (each timeline's calls where its `Meta` says): before anything reads
+    /// the calls by their keys.
+    fn compact(&mut self) {
+        if self.dead == 0 {
+            return;
+        }
+        debug_assert!(self.grouped, "dead calls only in a grouped sample");
+        let live: usize = self.map.values().map(|m| m.held as usize).sum();
+        let mut calls: Vec<TurnCall> = Vec::with_capacity(live);
+        let mut keys: Vec<u64> = Vec::with_capacity(live);
+        for (k, m) in self.map.iter_mut() {
+            let start = calls.len();
+            calls.extend_from_slice(&self.calls[m.start as usize..(m.start + m.held) as usize]);
+            keys.extend(std::iter::repeat_n(*k, m.held as usize));
+            m.start = start as u32;
         }
         self.calls = calls;
         self.keys = keys;
-        self.weight = self.map.values().map(Meta::weight).sum();
-        self.shrink();
+        self.dead = 0;
     }
 
     /// Calls left out by the per-timeline cap, scaled.
@@ -514,6 +570,23 @@ mod tests {
         assert_eq!(v[2].1.calls, &[at(4), at(6)]);
         assert_eq!(read(&ga).sorted(), v);
         assert_eq!(ga.weight, MAX_CALLS + 3);
+        // Timeline 1's first calls were left dead by the join: a call added
+        // after it, a join call by call and a trim see only the live ones.
+        assert!(ga.dead > 0);
+        let (mut added, mut by_calls_added) = (ga.clone(), by_calls.clone());
+        added.add(3, 9, Grouping::UserDay, at(5));
+        by_calls_added.add(3, 9, Grouping::UserDay, at(5));
+        added.sort_all();
+        by_calls_added.sort_all();
+        assert_eq!(added.sorted(), by_calls_added.sorted());
+        assert_eq!(added.calls.len(), MAX_CALLS + 4);
+        let mut joined = ga.clone();
+        joined.merge(b.clone());
+        let mut joined_by_calls = by_calls.clone();
+        joined_by_calls.merge(b.clone());
+        joined.sort_all();
+        joined_by_calls.sort_all();
+        assert_eq!(joined.sorted(), joined_by_calls.sorted());
 
         // A sampled state (a month: its level past 0) and a day's (level
         // 0, some of its timelines also the month's): the day's timelines

@@ -44,7 +44,12 @@ impl Wire for Timelines {
         self.level.put(w);
         self.weight.put(w);
         self.map.len().put(w);
-        self.calls.len().put(w);
+        // The calls the timelines hold (not those a merge left dead).
+        self.map
+            .values()
+            .map(|m| m.held as usize)
+            .sum::<usize>()
+            .put(w);
         let mut entries: Vec<(&u64, &Meta)> = self.map.iter().collect();
         entries.sort_unstable_by_key(|(k, _)| **k);
         for (k, m) in entries {
@@ -105,6 +110,7 @@ impl Wire for Timelines {
             keys,
             calls,
             grouped: true,
+            dead: 0,
             level,
             weight,
         })
