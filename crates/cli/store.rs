@@ -22,12 +22,16 @@ pub enum StoreCommand {
     Check {
         #[command(flatten)]
         store: StoreDir,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Merge each day's parts into as few files as possible (nightly ingests
     /// add a few small ones a day), in one commit.
     Compact {
         #[command(flatten)]
         store: StoreDir,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Drop the calls of the days before DATE (retention), in one commit.
     /// Files whose calls are all dropped stay known, so an ingest of the same
@@ -35,6 +39,8 @@ pub enum StoreCommand {
     Prune {
         #[command(flatten)]
         store: StoreDir,
+        #[command(flatten)]
+        quiet: Quiet,
         /// The first day to keep (YYYY-MM-DD). Later ingests leave out
         /// the calls of days before it too.
         #[arg(long, value_name = "DATE")]
@@ -60,6 +66,26 @@ pub struct StoreDir {
     positional: Option<PathBuf>,
 }
 
+/// `--quiet`, as the other commands take it (hunt107: a nightly script
+/// passing `-q` to every step failed at `store compact`).
+#[derive(Debug, Args)]
+pub struct Quiet {
+    /// Print nothing on success (problems and warnings still go to
+    /// stderr).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl Quiet {
+    /// Prints `text` unless quiet.
+    fn print(&self, text: &str) -> Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        print(text)
+    }
+}
+
 impl StoreDir {
     fn into_path(self) -> PathBuf {
         self.flag.or(self.positional).unwrap_or_default()
@@ -73,7 +99,7 @@ fn open(dir: &std::path::Path) -> Result<Store> {
 pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
     let version = env!("CARGO_PKG_VERSION");
     match cmd {
-        StoreCommand::Check { store } => {
+        StoreCommand::Check { store, quiet } => {
             let store = store.into_path();
             let s = open(&store)?;
             let r = maintain::check(&s)?;
@@ -104,7 +130,7 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             }
             if r.problems.is_empty() {
                 text.push_str("No problems found.\n");
-                print(&text)?;
+                quiet.print(&text)?;
                 Ok(ExitCode::SUCCESS)
             } else {
                 print(&text)?;
@@ -126,21 +152,22 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         }
-        StoreCommand::Compact { store } => {
+        StoreCommand::Compact { store, quiet } => {
             let store = store.into_path();
             let mut s = open(&store)?;
             let r = maintain::compact(&mut s, version)?;
             match r.commit {
-                Some(n) => print(&format!(
+                Some(n) => quiet.print(&format!(
                     "Commit {n}: {} parts merged into {} ({} calls).\n",
                     r.parts_removed, r.parts_added, r.rows
                 ))?,
-                None => print("Nothing to compact: every day is one part.\n")?,
+                None => quiet.print("Nothing to compact: every day is one part.\n")?,
             }
             Ok(ExitCode::SUCCESS)
         }
         StoreCommand::Prune {
             store,
+            quiet,
             before,
             force,
         } => {
@@ -170,11 +197,11 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             }
             let r = maintain::prune(&mut s, date, version)?;
             match r.commit {
-                Some(n) => print(&format!(
+                Some(n) => quiet.print(&format!(
                     "Commit {n}: dropped {} parts ({} calls) before {before}.\n",
                     r.parts_removed, r.rows
                 ))?,
-                None => print(&format!("Nothing before {before}.\n"))?,
+                None => quiet.print(&format!("Nothing before {before}.\n"))?,
             }
             // The findings ledger's last window reaches into the pruned
             // days: its next run sees fewer days, and the findings that
