@@ -649,11 +649,12 @@ fn a_restatement_in_the_middle_of_a_file_replaces_its_rows() {
     assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
     // The ingest digests a plain file as it reads it: so too one with a
     // byte-order mark (digested mark and all), and one read through an
-    // adapter (a JSON array, digested from the file after the reading).
+    // adapter (a JSON array, digested below it as it is read).
+    type Text<'a> = &'a dyn Fn(u32, u64) -> String;
     let array =
         |d: u32, tokens: u64| format!("[{}]", day(d, tokens).trim_end().replace('\n', ",\n"));
     let marked = |d: u32, tokens: u64| format!("\u{feff}{}", day(d, tokens));
-    let files: [(&str, &dyn Fn(u32, u64) -> String, u32); 2] =
+    let files: [(&str, Text<'_>, u32); 2] =
         [("logs/c.json", &array, 4), ("logs/d.jsonl", &marked, 5)];
     for (i, (name, text, d)) in files.into_iter().enumerate() {
         env.write(name, text(d, 1000));
