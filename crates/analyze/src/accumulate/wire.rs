@@ -34,9 +34,8 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// counts logged per cell; 15: each histogram bucket's least and largest
 /// value, the fast service tier; 16: the previous period's spend by
 /// feature, model and day; 17: the timelines grouped, each with its calls
-/// (no key per call); 18: the cells in the span with the timelines (the
-/// two halves of the work to decode, and to encode, nearer even).
-const FORMAT: u32 = 18;
+/// (no key per call).
+const FORMAT: u32 = 17;
 
 wire_struct!(Group {
     resolved,
@@ -192,7 +191,7 @@ impl<'c> Accumulator<'c> {
 
     /// [`encode_kept`](Self::encode_kept)'s bytes, appended to `w` (a cache
     /// file's head, say: the state is not copied after it); with
-    /// `two_threads`, the timelines and cells are encoded on a thread of their own
+    /// `two_threads`, the timelines are encoded on a thread of their own
     /// (the same bytes).
     pub fn encode_kept_into(&mut self, w: &mut Vec<u8>, two_threads: bool) -> io::Result<()> {
         let mut users = std::mem::take(&mut self.users);
@@ -211,7 +210,7 @@ impl<'c> Accumulator<'c> {
 
     /// Appends the state's bytes to `w`, `tables` writing the users and
     /// sessions (which the accumulator does not hold meanwhile); with
-    /// `two_threads`, the timelines and cells on a thread of their own, into a buffer
+    /// `two_threads`, the timelines on a thread of their own, into a buffer
     /// of their own (the same bytes: a span is its length, then its body).
     fn encode_around(
         &mut self,
@@ -263,12 +262,13 @@ impl<'c> Accumulator<'c> {
         w.extend_from_slice(MAGIC);
         FORMAT.put(w);
         catalog_mark(catalog).put(w);
-        // The timelines (the sample of calls) and the cells (with their
-        // prefixes) as a span with its length, so that a reader can decode
-        // them on a thread of their own while it decodes the rest.
+        // The timelines (the sample of calls, the largest part) as a span
+        // with its length, so that a reader can decode them on a thread of
+        // their own.
         let rest = |w: &mut Vec<u8>| -> io::Result<()> {
             labels.names.put(w);
             groups.list.put(w);
+            cells.put(w);
             keyed.put(w);
             totals.put(w);
             cost_parts.put(w);
@@ -293,10 +293,7 @@ impl<'c> Accumulator<'c> {
             Ok(())
         };
         if !two_threads {
-            crate::wire::put_span(w, |w| {
-                keyed.timelines.put(w);
-                cells.put(w);
-            });
+            crate::wire::put_span(w, |w| keyed.timelines.put(w));
             return rest(w);
         }
         let timelines = &keyed.timelines;
@@ -304,7 +301,6 @@ impl<'c> Accumulator<'c> {
             let other = s.spawn(|| {
                 let mut t = Vec::new();
                 timelines.put(&mut t);
-                cells.put(&mut t);
                 t
             });
             let mut after = Vec::new();
@@ -332,7 +328,7 @@ impl<'c> Accumulator<'c> {
         Self::decode_on(bytes, catalog, config, false)
     }
 
-    /// [`decode`](Self::decode), the timelines and cells on a second thread when
+    /// [`decode`](Self::decode), the timelines on a second thread when
     /// `two_threads` (the same result: each part is read from its own
     /// bytes).
     pub fn decode_on(
@@ -345,14 +341,13 @@ impl<'c> Accumulator<'c> {
         Self::check_header(&mut r, catalog)?;
         let n = usize::get(&mut r)?;
         let span = r.take(n)?;
-        let timelines = || -> Result<(Timelines, Vec<Cell>)> {
+        let timelines = || -> Result<Timelines> {
             let mut t = Reader::new(span);
             let timelines = Timelines::get(&mut t)?;
-            let cells = Vec::<Cell>::get(&mut t)?;
             if !t.is_done() {
-                return Err(WireError("bytes left after the cells".into()));
+                return Err(WireError("bytes left after the timelines".into()));
             }
-            Ok((timelines, cells))
+            Ok(timelines)
         };
         let (timelines, rest) = if two_threads {
             std::thread::scope(|s| {
@@ -367,38 +362,8 @@ impl<'c> Accumulator<'c> {
             (timelines(), Self::decode_rest(&mut r, catalog, config))
         };
         let mut a = rest?;
-        let (timelines, cells) = timelines?;
-        a.keyed.timelines = timelines;
-        a.attach_cells(cells)?;
+        a.keyed.timelines = timelines?;
         Ok(a)
-    }
-
-    /// The cells decoded beside the rest, checked against it: their model
-    /// ids in the catalog, every group's cell among them; and indexed.
-    fn attach_cells(&mut self, cells: Vec<Cell>) -> Result<()> {
-        let models = self.catalog.models().count();
-        if !cells
-            .iter()
-            .all(|c| c.resolved.is_none_or(|m| (m.0 as usize) < models))
-        {
-            return Err(WireError("a model id past the catalog's end".into()));
-        }
-        if self
-            .groups
-            .list
-            .iter()
-            .any(|(_, g)| g.cell as usize >= cells.len())
-        {
-            return Err(WireError("a group names a cell it lacks".into()));
-        }
-        let mut cell_index = rustc_hash::FxHashMap::default();
-        for (i, c) in cells.iter().enumerate() {
-            let key = (self.labels.intern(&c.feature), self.labels.intern(&c.model));
-            cell_index.insert(key, i as u32);
-        }
-        self.cells = cells;
-        self.cell_index = cell_index;
-        Ok(())
     }
 
     /// The mark, the format and the catalog's mark.
@@ -436,12 +401,14 @@ impl<'c> Accumulator<'c> {
             labels.intern(&name);
         }
         let list = Vec::<(GroupKey, Group)>::get(r)?;
+        let cells = Vec::<Cell>::get(r)?;
         // Model ids index the catalog: one past its end (a damaged state)
-        // is an error here, not a panic when the audit prices with it (the
-        // cells' are checked when they are attached).
+        // is an error here, not a panic when the audit prices with it.
         let models = catalog.models().count();
         let known = |id: &Option<ModelId>| id.is_none_or(|m| (m.0 as usize) < models);
-        if !list.iter().all(|(_, g)| known(&g.resolved)) {
+        if !list.iter().all(|(_, g)| known(&g.resolved))
+            || !cells.iter().all(|c| known(&c.resolved))
+        {
             return Err(WireError("a model id past the catalog's end".into()));
         }
         let mut groups = GroupTable::default();
@@ -450,11 +417,17 @@ impl<'c> Accumulator<'c> {
             if [k.provider, k.model, k.feature, k.route, k.team]
                 .iter()
                 .any(|l| l.0 >= n)
+                || g.cell as usize >= cells.len()
             {
-                return Err(WireError("a group names a label it lacks".into()));
+                return Err(WireError("a group names a label or cell it lacks".into()));
             }
             let hash = k.text(&labels).hash();
             groups.push(hash, k, g);
+        }
+        let mut cell_index = rustc_hash::FxHashMap::default();
+        for (i, c) in cells.iter().enumerate() {
+            let key = (labels.intern(&c.feature), labels.intern(&c.model));
+            cell_index.insert(key, i as u32);
         }
         let a = Accumulator {
             catalog,
@@ -464,9 +437,8 @@ impl<'c> Accumulator<'c> {
             key_buf: String::new(),
             labels,
             groups,
-            // Decoded beside the rest, and attached.
-            cells: Vec::new(),
-            cell_index: Default::default(),
+            cells,
+            cell_index,
             keyed: Wire::get(r)?,
             totals: Wire::get(r)?,
             cost_parts: Wire::get(r)?,
