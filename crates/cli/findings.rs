@@ -185,7 +185,14 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
         }
         None => (None, None),
     };
-    let (audit, _, _) = args.input.prepare()?.run()?;
+    // (`--strict`'s refusal is audit's, which would say no report: here
+    // no ticket is printed and the ledger is not written; hunt105.)
+    let (audit, _, _) = args.input.prepare()?.run().map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            format!("{e:#}").replace("no report written", "no ticket written, nothing recorded")
+        )
+    })?;
     // As audit's, on stderr (the tickets are on stdout): a log read twice
     // makes tickets of its doubled calls (hunt100: ten ticket events of a
     // file delivered under two names, and no word of it here).

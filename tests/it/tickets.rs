@@ -873,3 +873,23 @@ fn findings_say_a_log_read_twice() {
         "{err}"
     );
 }
+
+/// `findings --strict` refuses a rejected line as `audit --strict` does,
+/// and says what it did not do in its own words: no ticket, nothing in the
+/// ledger (hunt105: it said "no report written").
+#[test]
+fn findings_strict_says_no_ticket_was_written() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day.jsonl", logs(0, &["steady"]) + "{not json\n");
+    let out = env
+        .cmd()
+        .args(["findings", "day.jsonl", "--strict", "--config", "cfg.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no ticket written, nothing recorded"), "{err}");
+    assert!(!err.contains("report"), "{err}");
+    assert!(out.stdout.is_empty());
+}
