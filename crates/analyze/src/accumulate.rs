@@ -835,6 +835,86 @@ impl<'c> Accumulator<'c> {
         unit.failed.clear();
     }
 
+    /// Settles the units of `parts`, one day's states as its workers read
+    /// it, as [`settle_unit`](Self::settle_unit) settles the one unit they
+    /// would be merged (a store's unit is the day: a chain whose failures
+    /// one worker read and whose success another did is one chain), the
+    /// states kept apart: the same chains and heads once they are merged.
+    /// A success joins its chain in whichever state holds it (merged, the
+    /// states' chains are one); the heads go to the first state.
+    pub fn settle_together(parts: &mut [Accumulator<'_>]) {
+        if parts.len() < 2 {
+            if let Some(p) = parts.first_mut() {
+                p.settle_unit(WHOLE_HEADS);
+            }
+            return;
+        }
+        // In the order merging the states would append their units.
+        let mut failed: Vec<(u64, i64)> = Vec::new();
+        let mut ok: Vec<UnitSuccess> = Vec::new();
+        for p in parts.iter_mut() {
+            failed.append(&mut p.unit.failed);
+            ok.append(&mut p.unit.ok);
+        }
+        if ok.is_empty() {
+            return;
+        }
+        let keys: rustc_hash::FxHashSet<u64> = failed.iter().map(|&(k, _)| k).collect();
+        let mut events: Vec<(u64, i64, bool, usize)> =
+            failed.iter().map(|&(k, m)| (k, m, false, 0)).collect();
+        let mut joined = vec![false; ok.len()];
+        if !keys.is_empty() {
+            for (i, s) in ok.iter().enumerate() {
+                if keys.contains(&s.key) {
+                    events.push((s.key, s.millis, true, i));
+                }
+            }
+            events.sort_unstable();
+            let mut open: Option<u64> = None;
+            for &(key, _, is_ok, i) in &events {
+                if !is_ok {
+                    open = Some(key);
+                } else if open == Some(key) {
+                    open = None;
+                    joined[i] = true;
+                    let s = ok[i];
+                    if let Some(c) = parts.iter_mut().find_map(|p| p.keyed.chains.get_mut(key)) {
+                        c.add(Attempt {
+                            millis: s.millis,
+                            ok: true,
+                            cell: s.cell,
+                            cost: s.cost,
+                            attempt: None,
+                            request_id: None,
+                        });
+                    }
+                }
+            }
+        }
+        let mut rest: Vec<UnitSuccess> = ok
+            .iter()
+            .zip(&joined)
+            .filter(|(_, j)| !**j)
+            .map(|(s, _)| *s)
+            .collect();
+        rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
+        if rest.len() > 2 * WHOLE_HEADS {
+            rest.drain(WHOLE_HEADS..rest.len() - WHOLE_HEADS);
+        }
+        // Kept if some state's chains sample may hold their prompt (a merge
+        // keeps those its own sample does, as `settle_unit`'s filter).
+        let heads: Vec<ChainHead> = rest
+            .into_iter()
+            .filter(|s| parts.iter().any(|p| p.keyed.chains.admits(s.key)))
+            .map(|s| ChainHead {
+                key: s.key,
+                millis: s.millis,
+                cell: s.cell,
+            })
+            .collect();
+        parts[0].keyed.heads.extend(heads);
+    }
+
     pub fn catalog(&self) -> &'c Catalog {
         self.catalog
     }

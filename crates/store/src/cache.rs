@@ -58,8 +58,12 @@ use crate::store::Store;
 /// The first bytes of a day's cache file; then the xxh3-64 of the rest
 /// (little endian), the file's own name (its length as a u64, little
 /// endian, then its bytes: a file copied under another name is not used),
-/// then the encoded accumulator.
-const MAGIC: &[u8; 4] = b"TAdc";
+/// then the number of encoded accumulators (a u64, little endian) and each
+/// one's length and bytes: one per worker that read the day's parts, merged
+/// when read (a night's one new day is read by two workers, whose states
+/// are encoded side by side instead of merged first: the merge and half of
+/// the encoding were a tenth of the night's audit).
+const MAGIC: &[u8; 4] = b"TAd2";
 const HEADER: usize = MAGIC.len() + 8;
 /// The first bytes of a merged state's file; then as a day's, with the
 /// manifest (its length, then its bytes) between the name and the state.
@@ -497,11 +501,11 @@ fn each_day<'c>(
     let warnings: Mutex<Vec<String>> = Mutex::new(Vec::new());
     // The first write failure: later days are not tried.
     let unwritable: Mutex<Option<String>> = Mutex::new(None);
-    let day_state = |day: &Day<'_>| -> Result<Accumulator<'c>> {
+    let day_state = |day: &Day<'_>| -> Result<Vec<Accumulator<'c>>> {
         match load(day, spec) {
-            Ok(Some(acc)) => {
+            Ok(Some(accs)) => {
                 loaded.fetch_add(1, Ordering::Relaxed);
-                return Ok(acc);
+                return Ok(accs);
             }
             Ok(None) => {}
             Err(why) => warnings.lock().expect("no panic holding it").push(format!(
@@ -510,7 +514,7 @@ fn each_day<'c>(
             )),
         }
         computed.fetch_add(1, Ordering::Relaxed);
-        let (bytes, acc) = accumulate(root, day, query, inner, spec)?;
+        let (bytes, accs) = accumulate(root, day, query, inner, spec)?;
         if unwritable.lock().expect("no panic holding it").is_none() {
             match write(day, &bytes) {
                 Ok(()) => {
@@ -524,23 +528,31 @@ fn each_day<'c>(
                 }
             }
         }
-        // The day's state goes on under the run's config (its file is
+        // The day's states go on under the run's config (its file is
         // decoded with it).
-        let mut acc = acc.rebind(spec.catalog, spec.config);
-        acc.map_sources(&day.to)
-            .map_err(|e| StoreError::Invalid(format!("a day's state as just accumulated: {e}")))?;
-        Ok(acc)
+        accs.into_iter()
+            .map(|acc| {
+                let mut acc = acc.rebind(spec.catalog, spec.config);
+                acc.map_sources(&day.to).map_err(|e| {
+                    StoreError::Invalid(format!("a day's state as just accumulated: {e}"))
+                })?;
+                Ok(acc)
+            })
+            .collect()
     };
-    let results: Vec<Result<Option<Accumulator<'c>>>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<Accumulator<'c>>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..outer)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut mine: Option<Accumulator<'c>> = None;
+                    // A thread's first day's states as they are (a night's
+                    // one day: each merged once, into the month), the next
+                    // days' merged into the first.
+                    let mut mine: Vec<Accumulator<'c>> = Vec::new();
                     while let Some(day) = days.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let acc = day_state(day)?;
-                        match &mut mine {
-                            Some(m) => m.merge(acc),
-                            None => mine = Some(acc),
+                        let accs = day_state(day)?;
+                        match mine.first_mut() {
+                            Some(m) => accs.into_iter().for_each(|a| m.merge(a)),
+                            None => mine = accs,
                         }
                     }
                     Ok(mine)
@@ -705,26 +717,68 @@ fn payload<'b>(bytes: &'b [u8], name: &str, merged: bool) -> std::result::Result
     Ok(rest)
 }
 
-/// The day's cached accumulator (`Ok(None)`: none kept).
+/// The day's cached accumulators (`Ok(None)`: none kept).
 fn load<'c>(
     day: &Day<'_>,
     spec: &Spec<'c>,
-) -> std::result::Result<Option<Accumulator<'c>>, String> {
-    let Some(mut acc) = read_state(&day.dir.join(&day.name), spec, false)? else {
+) -> std::result::Result<Option<Vec<Accumulator<'c>>>, String> {
+    let Some(bytes) = read_file(&day.dir.join(&day.name))? else {
         return Ok(None);
     };
-    acc.map_sources(&day.to).map_err(|e| e.to_string())?;
-    Ok(Some(acc))
+    let states = day_states(payload(&bytes, &day.name, false)?)?;
+    let decode = |state: &[u8]| -> std::result::Result<Accumulator<'c>, String> {
+        let mut acc = Accumulator::decode_on(state, spec.catalog, spec.config, false)
+            .map_err(|e| e.to_string())?;
+        acc.map_sources(&day.to).map_err(|e| e.to_string())?;
+        Ok(acc)
+    };
+    let accs = if states.len() > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = states.iter().map(|s| scope.spawn(|| decode(s))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a cache thread does not panic"))
+                .collect::<std::result::Result<Vec<_>, String>>()
+        })?
+    } else {
+        states
+            .iter()
+            .map(|s| decode(s))
+            .collect::<std::result::Result<Vec<_>, String>>()?
+    };
+    Ok(Some(accs))
 }
 
-/// The state a cache file holds (`Ok(None)`: no file).
-fn read_state<'c>(
-    path: &Path,
-    spec: &Spec<'c>,
-    two_threads: bool,
-) -> std::result::Result<Option<Accumulator<'c>>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+/// A day's states in its file's payload (see [`MAGIC`]).
+fn day_states(mut rest: &[u8]) -> std::result::Result<Vec<&[u8]>, String> {
+    let damaged = || "damaged (a length is past its end)".to_string();
+    let take_u64 = |rest: &mut &[u8]| -> std::result::Result<u64, String> {
+        let (n, tail) = rest.split_first_chunk::<8>().ok_or_else(damaged)?;
+        *rest = tail;
+        Ok(u64::from_le_bytes(*n))
+    };
+    let count = take_u64(&mut rest)?;
+    // Each state is at least its length's 8 bytes.
+    if count > (rest.len() / 8) as u64 || count == 0 {
+        return Err(damaged());
+    }
+    let mut states = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let n = usize::try_from(take_u64(&mut rest)?).map_err(|_| damaged())?;
+        let (state, tail) = rest.split_at_checked(n).ok_or_else(damaged)?;
+        states.push(state);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(damaged());
+    }
+    Ok(states)
+}
+
+/// A cache file's bytes (`Ok(None)`: no file).
+fn read_file(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
         // No file, or no folder (`_cache` may even be a file).
         Err(e)
             if matches!(
@@ -732,26 +786,37 @@ fn read_state<'c>(
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
             ) =>
         {
-            return Ok(None)
+            Ok(None)
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The state a merged state's file holds (`Ok(None)`: no file).
+fn read_state<'c>(
+    path: &Path,
+    spec: &Spec<'c>,
+    two_threads: bool,
+) -> std::result::Result<Option<Accumulator<'c>>, String> {
+    let Some(bytes) = read_file(path)? else {
+        return Ok(None);
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let merged = path.parent().and_then(Path::file_name) == Some(MERGED.as_ref());
-    let state = payload(&bytes, &name, merged)?;
+    let state = payload(&bytes, &name, true)?;
     Accumulator::decode_on(state, spec.catalog, spec.config, two_threads)
         .map(Some)
         .map_err(|e| e.to_string())
 }
 
-/// A day's accumulator from its parts, and its cache file's bytes.
+/// A day's accumulators from its parts (one per worker that read them),
+/// and its cache file's bytes.
 fn accumulate<'d, 'c: 'd>(
     root: &Path,
     day: &'d Day<'_>,
     query: &Query,
     threads: usize,
     spec: &Spec<'c>,
-) -> Result<(Vec<u8>, Accumulator<'d>)> {
+) -> Result<(Vec<u8>, Vec<Accumulator<'d>>)> {
     let local: HashMap<&str, usize> = day
         .sources
         .iter()
@@ -763,19 +828,56 @@ fn accumulate<'d, 'c: 'd>(
         prompts: query.prompts,
         threads,
     };
-    let sinks = scan::read_parts(root, &day.parts, &query, &local, || {
+    let mut sinks = scan::read_parts(root, &day.parts, &query, &local, || {
         Accumulator::new(spec.catalog, &day.config)
     })?;
-    let mut sinks = sinks.into_iter();
-    let mut acc = sinks
-        .next()
-        .unwrap_or_else(|| Accumulator::new(spec.catalog, &day.config));
-    for s in sinks {
-        acc.merge(s);
+    if sinks.is_empty() {
+        sinks.push(Accumulator::new(spec.catalog, &day.config));
     }
+    // The day is one unit of retry chains, whichever worker read which of
+    // its rows: settled across the workers' states before they are
+    // written apart.
+    Accumulator::settle_together(&mut sinks);
     let bytes =
-        file_bytes(&day.name, None, &mut acc, threads > 1).map_err(StoreError::io(&day.dir))?;
-    Ok((bytes, acc))
+        day_file_bytes(&day.name, &mut sinks, threads > 1).map_err(StoreError::io(&day.dir))?;
+    Ok((bytes, sinks))
+}
+
+/// The bytes of the day's cache file `name` holding `accs`' states (see
+/// [`MAGIC`]), each encoded on a thread of its own (the accumulators kept).
+fn day_file_bytes(
+    name: &str,
+    accs: &mut [Accumulator<'_>],
+    two_threads: bool,
+) -> std::io::Result<Vec<u8>> {
+    let encoded: Vec<std::io::Result<Vec<u8>>> = if accs.len() > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = accs
+                .iter_mut()
+                .map(|a| scope.spawn(move || a.encode_kept()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a cache thread does not panic"))
+                .collect()
+        })
+    } else {
+        accs.iter_mut()
+            .map(|a| {
+                let mut w = Vec::new();
+                a.encode_kept_into(&mut w, two_threads).map(|()| w)
+            })
+            .collect()
+    };
+    let mut bytes = file_head(name, None);
+    bytes.extend_from_slice(&(encoded.len() as u64).to_le_bytes());
+    for state in encoded {
+        let state = state?;
+        bytes.extend_from_slice(&(state.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&state);
+    }
+    seal(&mut bytes);
+    Ok(bytes)
 }
 
 /// Writes a day's cache file (aside, then renamed into place) and removes
@@ -1024,6 +1126,28 @@ mod tests {
         assert_eq!(payload(&merged, "m.acc", true), Ok(&state[..]));
         assert!(payload(&merged, "m.acc", false).is_err());
         assert!(payload(&merged, "n.acc", true).is_err());
+    }
+
+    /// A day's file holds each worker's state, each with its length: read
+    /// back as they were written, and refused cut short, with bytes after
+    /// them, or with no state.
+    #[test]
+    fn a_days_states_are_read_as_written() {
+        let mut payload = 2u64.to_le_bytes().to_vec();
+        for state in [&b"first"[..], b"second state"] {
+            payload.extend((state.len() as u64).to_le_bytes());
+            payload.extend(state);
+        }
+        assert_eq!(
+            day_states(&payload),
+            Ok(vec![&b"first"[..], &b"second state"[..]])
+        );
+        assert!(day_states(&payload[..payload.len() - 1]).is_err());
+        let mut longer = payload.clone();
+        longer.push(0);
+        assert!(day_states(&longer).is_err());
+        assert!(day_states(&0u64.to_le_bytes()).is_err());
+        assert!(day_states(&u64::MAX.to_le_bytes()).is_err());
     }
 
     #[test]
