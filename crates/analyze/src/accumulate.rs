@@ -638,6 +638,73 @@ struct UnitSuccess {
     cost: i64,
 }
 
+/// One unit's settling (see `Accumulator::settle_unit`): each success that
+/// follows a failure of its prompt (the first after each failure) is handed
+/// to `join` with its chain's key, as the attempt that ends the chain; of
+/// the other successes, the `heads` earliest and latest are returned as
+/// heads. `keys` is scratch (the failed prompts).
+fn settle(
+    failed: &[(u64, i64)],
+    ok: &[UnitSuccess],
+    heads: usize,
+    keys: &mut rustc_hash::FxHashSet<u64>,
+    mut join: impl FnMut(u64, Attempt),
+) -> Vec<ChainHead> {
+    keys.clear();
+    keys.extend(failed.iter().map(|&(k, _)| k));
+    // Successes of failed prompts, with the failures, in time order per
+    // prompt (a failure first at equal times).
+    let mut events: Vec<(u64, i64, bool, usize)> =
+        failed.iter().map(|&(k, m)| (k, m, false, 0)).collect();
+    let mut joined = vec![false; ok.len()];
+    if !keys.is_empty() {
+        for (i, s) in ok.iter().enumerate() {
+            if keys.contains(&s.key) {
+                events.push((s.key, s.millis, true, i));
+            }
+        }
+        events.sort_unstable();
+        let mut open: Option<u64> = None;
+        for &(key, _, is_ok, i) in &events {
+            if !is_ok {
+                open = Some(key);
+            } else if open == Some(key) {
+                open = None;
+                joined[i] = true;
+                let s = ok[i];
+                join(
+                    key,
+                    Attempt {
+                        millis: s.millis,
+                        ok: true,
+                        cell: s.cell,
+                        cost: s.cost,
+                        attempt: None,
+                        request_id: None,
+                    },
+                );
+            }
+        }
+    }
+    let mut rest: Vec<UnitSuccess> = ok
+        .iter()
+        .zip(&joined)
+        .filter(|(_, j)| !**j)
+        .map(|(s, _)| *s)
+        .collect();
+    rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
+    if rest.len() > 2 * heads {
+        rest.drain(heads..rest.len() - heads);
+    }
+    rest.into_iter()
+        .map(|s| ChainHead {
+            key: s.key,
+            millis: s.millis,
+            cell: s.cell,
+        })
+        .collect()
+}
+
 /// Minutes in a day (the length of `Accumulator::minutes`).
 pub(crate) const MINUTES_A_DAY: usize = 1_440;
 
@@ -776,61 +843,17 @@ impl<'c> Accumulator<'c> {
             return;
         }
         let chains = &mut self.keyed.chains;
-        unit.keys.clear();
-        unit.keys.extend(unit.failed.iter().map(|&(k, _)| k));
-        // Successes of failed prompts, with the failures, in time order per
-        // prompt (a failure first at equal times).
-        let mut events: Vec<(u64, i64, bool, usize)> =
-            unit.failed.iter().map(|&(k, m)| (k, m, false, 0)).collect();
-        let mut joined = vec![false; unit.ok.len()];
-        if !unit.keys.is_empty() {
-            for (i, s) in unit.ok.iter().enumerate() {
-                if unit.keys.contains(&s.key) {
-                    events.push((s.key, s.millis, true, i));
-                }
+        let rest = settle(&unit.failed, &unit.ok, heads, &mut unit.keys, |key, a| {
+            if let Some(c) = chains.get_mut(key) {
+                c.add(a);
             }
-            events.sort_unstable();
-            let mut open: Option<u64> = None;
-            for &(key, _, ok, i) in &events {
-                if !ok {
-                    open = Some(key);
-                } else if open == Some(key) {
-                    open = None;
-                    joined[i] = true;
-                    let s = unit.ok[i];
-                    if let Some(c) = chains.get_mut(key) {
-                        c.add(Attempt {
-                            millis: s.millis,
-                            ok: true,
-                            cell: s.cell,
-                            cost: s.cost,
-                            attempt: None,
-                            request_id: None,
-                        });
-                    }
-                }
-            }
-        }
-        let mut rest: Vec<UnitSuccess> = unit
-            .ok
-            .iter()
-            .zip(&joined)
-            .filter(|(_, j)| !**j)
-            .map(|(s, _)| *s)
-            .collect();
-        rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
-        if rest.len() > 2 * heads {
-            rest.drain(heads..rest.len() - heads);
-        }
+        });
         // Chosen from every success, then kept if the chains' sample may
         // still hold their prompt: the same heads whichever worker chose.
         let chains = &self.keyed.chains;
-        let rest = rest.into_iter().filter(|s| chains.admits(s.key));
-        self.keyed.heads.extend(rest.map(|s| ChainHead {
-            key: s.key,
-            millis: s.millis,
-            cell: s.cell,
-        }));
+        self.keyed
+            .heads
+            .extend(rest.into_iter().filter(|h| chains.admits(h.key)));
         unit.ok.clear();
         unit.failed.clear();
     }
@@ -859,60 +882,19 @@ impl<'c> Accumulator<'c> {
         if ok.is_empty() {
             return;
         }
-        let keys: rustc_hash::FxHashSet<u64> = failed.iter().map(|&(k, _)| k).collect();
-        let mut events: Vec<(u64, i64, bool, usize)> =
-            failed.iter().map(|&(k, m)| (k, m, false, 0)).collect();
-        let mut joined = vec![false; ok.len()];
-        if !keys.is_empty() {
-            for (i, s) in ok.iter().enumerate() {
-                if keys.contains(&s.key) {
-                    events.push((s.key, s.millis, true, i));
-                }
+        let mut keys = rustc_hash::FxHashSet::default();
+        let rest = settle(&failed, &ok, WHOLE_HEADS, &mut keys, |key, a| {
+            if let Some(c) = parts.iter_mut().find_map(|p| p.keyed.chains.get_mut(key)) {
+                c.add(a);
             }
-            events.sort_unstable();
-            let mut open: Option<u64> = None;
-            for &(key, _, is_ok, i) in &events {
-                if !is_ok {
-                    open = Some(key);
-                } else if open == Some(key) {
-                    open = None;
-                    joined[i] = true;
-                    let s = ok[i];
-                    if let Some(c) = parts.iter_mut().find_map(|p| p.keyed.chains.get_mut(key)) {
-                        c.add(Attempt {
-                            millis: s.millis,
-                            ok: true,
-                            cell: s.cell,
-                            cost: s.cost,
-                            attempt: None,
-                            request_id: None,
-                        });
-                    }
-                }
-            }
-        }
-        let mut rest: Vec<UnitSuccess> = ok
-            .iter()
-            .zip(&joined)
-            .filter(|(_, j)| !**j)
-            .map(|(s, _)| *s)
-            .collect();
-        rest.sort_unstable_by_key(|s| (s.millis, s.key, s.cell, s.cost));
-        if rest.len() > 2 * WHOLE_HEADS {
-            rest.drain(WHOLE_HEADS..rest.len() - WHOLE_HEADS);
-        }
+        });
         // Kept if some state's chains sample may hold their prompt (a merge
         // keeps those its own sample does, as `settle_unit`'s filter).
-        let heads: Vec<ChainHead> = rest
+        let rest: Vec<ChainHead> = rest
             .into_iter()
-            .filter(|s| parts.iter().any(|p| p.keyed.chains.admits(s.key)))
-            .map(|s| ChainHead {
-                key: s.key,
-                millis: s.millis,
-                cell: s.cell,
-            })
+            .filter(|h| parts.iter().any(|p| p.keyed.chains.admits(h.key)))
             .collect();
-        parts[0].keyed.heads.extend(heads);
+        parts[0].keyed.heads.extend(rest);
     }
 
     pub fn catalog(&self) -> &'c Catalog {
