@@ -893,3 +893,222 @@ fn findings_strict_says_no_ticket_was_written() {
     assert!(!err.contains("report"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// faq × gpt-4o over 10 days: 40 prompts each sent `per_day` times a day
+/// within an hour (each day: 1 miss, `per_day - 1` repeats), among `unique`
+/// prompts sent once. A repeat costs 1,000 × $2.50/M + 100 × $10/M =
+/// $0.0035.
+fn repeats_among_unique(per_day: usize, unique: usize) -> String {
+    let line = |ts: String, prompt: String, id: String| {
+        gw_line(
+            &ts,
+            "faq",
+            "gpt-4o",
+            1000,
+            100,
+            json!({"prompt_hash": prompt, "request_id": id}),
+        ) + "\n"
+    };
+    let mut s = String::new();
+    for d in 1..=10 {
+        for i in 0..40 {
+            for k in 0..per_day {
+                let ts = format!(
+                    "2026-10-{d:02}T{:02}:{:02}:00Z",
+                    i % 20 + 2,
+                    k * 5 + i / 20 * 2
+                );
+                s += &line(ts, format!("a-r{i}"), format!("r{d}-{i}-{k}"));
+            }
+        }
+    }
+    for j in 0..unique {
+        let ts = format!(
+            "2026-10-{:02}T{:02}:{:02}:00Z",
+            j % 10 + 1,
+            j / 10 % 24,
+            j / 240 % 60
+        );
+        s += &line(ts, format!("u{j}"), format!("u{j}"));
+    }
+    s
+}
+
+/// A ticket is not closed by the luck of a sample (hunt108: a 30-day
+/// window went past 50,000 distinct prompts, was read 1 in 2, and TA109's
+/// repeat rate came out at 4.2% for the calls' 5.45%: "resolved", its issue
+/// closed). Night 1, 49,040 prompts, exact: 2,800 repeats (40 × 7 × 10) of
+/// 52,200 calls, 5.36% ($9.80 in 10 days, $29.40 a month). Night 2, 51,040
+/// prompts, exact 2,800 of 54,200 (5.17%), but sampled 1 in 2: these 40
+/// prompts' sample estimates 4.9%, under `min_hit_rate`, by less than two
+/// standard errors (0.75 points): not reported, the ticket persisting as
+/// estimated. Night 3, 1 repeat a day (400 of 51,400, 0.8%, well under):
+/// resolved.
+#[test]
+fn a_sampled_estimate_under_a_threshold_by_less_than_its_error_keeps_the_ticket() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0.01\n");
+    env.write("night1.jsonl", repeats_among_unique(8, 49_000));
+    env.write("night2.jsonl", repeats_among_unique(8, 51_000));
+    env.write("night3.jsonl", repeats_among_unique(2, 51_000));
+    let ta109 = |text: &str| -> Value {
+        records(text)
+            .into_iter()
+            .find(|r| r["rule"] == "TA109")
+            .unwrap_or_else(|| panic!("no TA109: {text}"))
+    };
+    let (_, first) = findings(&env, &["night1.jsonl", "--format", "jsonl"]);
+    let r = ta109(&first);
+    assert_eq!(
+        (
+            &r["evidence"]["hit_rate"],
+            &r["evidence"]["calls_with_fingerprint"],
+            &r["monthly_savings"]
+        ),
+        (&json!(0.0536), &json!(52_200), &json!("29.40"))
+    );
+    assert_eq!(r["evidence"].get("hit_rate_standard_error"), None);
+    env.write("base1.jsonl", &first);
+
+    // The audit of night 2 does not report it: the estimate is under 5%.
+    let audit = env.audit(&["night2.jsonl", "--config", "cfg.toml", "--format", "json"]);
+    let rules: Vec<&Value> = audit["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["rule"])
+        .collect();
+    assert!(!rules.contains(&&json!("TA109")), "{rules:?}");
+    assert_eq!(audit["audit"]["findings_below_min_savings"], 0);
+
+    let (_, second) = findings(&env, &["night2.jsonl", "--baseline", "base1.jsonl"]);
+    let r = ta109(&second);
+    assert_eq!(
+        (
+            &r["status"],
+            &r["evidence"]["hit_rate"],
+            &r["evidence"]["hit_rate_standard_error"],
+            &r["previous_monthly_savings"]
+        ),
+        (
+            &json!("persisting"),
+            &json!(0.049),
+            &json!(0.0075),
+            &json!("29.40")
+        )
+    );
+    env.write("base2.jsonl", &second);
+    let (_, third) = findings(&env, &["night3.jsonl", "--baseline", "base2.jsonl"]);
+    assert_eq!(ta109(&third)["status"], "resolved");
+}
+
+/// faq8 × gpt-4o over 30 days, one prompt a day at 09:00, and on the first
+/// `hit_days` days 4 more within 20 minutes, each a word or two away
+/// (TA110's near-duplicates: 4 semantic-cache hits a day); `unique` calls
+/// of `other` with prompts of 12 random words, spread over the same days.
+fn near_repeats_among_unique(hit_days: u32, unique: u64) -> String {
+    const WORDS: [&str; 26] = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra",
+        "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu",
+    ];
+    let line = |ts: String, feature: &str, text: String, id: String| {
+        gw_line(
+            &ts,
+            feature,
+            "gpt-4o",
+            1000,
+            100,
+            json!({"messages": [{"role": "user", "content": text}], "request_id": id}),
+        ) + "\n"
+    };
+    let base = "Please summarise the quarterly revenue report for the northeast region and list the three largest risks to next quarter's forecast with owners";
+    let mut s = String::new();
+    for d in 1..=30 {
+        let n = if d <= hit_days { 5 } else { 1 };
+        for k in 0..n {
+            let text = if k == 0 {
+                base.to_string()
+            } else {
+                format!("{base} version {k}")
+            };
+            let ts = format!("2026-10-{d:02}T09:{:02}:00Z", k * 5);
+            s += &line(ts, "faq8", text, format!("faq8{d}-{k}"));
+        }
+    }
+    for j in 0..unique {
+        let mut x = j * 2_654_435_761 + 12_345;
+        let mut words = Vec::with_capacity(12);
+        for _ in 0..12 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            words.push(format!(
+                "{}{}",
+                WORDS[(x >> 33) as usize % 26],
+                (x >> 40) % 97
+            ));
+        }
+        let ts = format!(
+            "2026-10-{:02}T{:02}:{:02}:00Z",
+            j % 30 + 1,
+            j / 30 % 24,
+            j / 720 % 60
+        );
+        s += &line(ts, "other", words.join(" "), format!("u{j}"));
+    }
+    s
+}
+
+/// The same for TA110, whose sample is of days: night 1, exact, 24 hits on
+/// 6 days of 30 (4 a day); night 2, past 50,000 calls with text, days read
+/// 1 in 2, and of faq8's 6 days with hits the sample kept 2: 8 hits, 16
+/// estimated, under `min_hits` 20, by less than two standard errors
+/// (√(2·1·(4² + 4²)) = 8): not reported, the ticket persisting. Night 3, no
+/// near-duplicate left: resolved.
+#[test]
+fn a_sampled_day_count_under_min_hits_by_less_than_its_error_keeps_the_ticket() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0.01\n");
+    env.write("night1.jsonl", near_repeats_among_unique(6, 0));
+    env.write("night2.jsonl", near_repeats_among_unique(6, 51_000));
+    env.write("night3.jsonl", near_repeats_among_unique(0, 51_000));
+    let ta110 = |text: &str| -> Value {
+        records(text)
+            .into_iter()
+            .find(|r| r["rule"] == "TA110" && r["scope"]["feature"] == "faq8")
+            .unwrap_or_else(|| panic!("no TA110 on faq8: {text}"))
+    };
+    let (_, first) = findings(&env, &["night1.jsonl", "--format", "jsonl"]);
+    let r = ta110(&first);
+    assert_eq!(
+        (
+            &r["evidence"]["semantic_cache_hits"],
+            &r["evidence"]["sampled_days_scale"]
+        ),
+        (&json!(24), &json!(1))
+    );
+    env.write("base1.jsonl", &first);
+    let audit = env.audit(&["night2.jsonl", "--config", "cfg.toml", "--format", "json"]);
+    let on_faq8 = audit["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "TA110" && f["scope"]["feature"] == "faq8")
+        .count();
+    assert_eq!(on_faq8, 0);
+    let (_, second) = findings(&env, &["night2.jsonl", "--baseline", "base1.jsonl"]);
+    let r = ta110(&second);
+    assert_eq!(
+        (
+            &r["status"],
+            &r["evidence"]["semantic_cache_hits"],
+            &r["evidence"]["sampled_days_scale"],
+            &r["evidence"]["semantic_cache_hits_standard_error"],
+        ),
+        (&json!("persisting"), &json!(16), &json!(2), &json!(8.0))
+    );
+    env.write("base2.jsonl", &second);
+    let (_, third) = findings(&env, &["night3.jsonl", "--baseline", "base2.jsonl"]);
+    assert_eq!(ta110(&third)["status"], "resolved");
+}

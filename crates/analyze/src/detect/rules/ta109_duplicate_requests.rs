@@ -25,6 +25,13 @@
 //! - `min_hits` (20): fewest cache hits for a finding.
 //! - `min_hit_rate` (0.05): lowest hit rate for a finding.
 //!
+//! Past 50,000 distinct prompts in the period the prompts are read 1 in
+//! `prompts_scale` by hash and the figures scaled up. A finding whose
+//! estimate falls under `min_hits` or `min_hit_rate` by less than two
+//! standard errors of the sample (`hit_rate_standard_error`) is not
+//! reported, but its open ticket stays open (`persisting`, with these
+//! figures) instead of closing on the luck of the sample.
+//!
 //! The finding also replays the same calls at a sweep of TTLs (5 minutes,
 //! 1 hour, 1 day, 7 days: `ttl_sweep` in the evidence, hits and saving at
 //! each), names the shortest TTL that gets 90% of the best saving
@@ -54,7 +61,7 @@ use crate::cachesim::response;
 use crate::coverage::{inputs, Input};
 use crate::detect::{
     round_to, rule_options, sample_prompts, scope, with_gateway_cache_hits, Confidence, Context,
-    Finding,
+    Finding, Held,
 };
 use crate::finding::Lever;
 
@@ -92,6 +99,8 @@ struct PerCell {
     ids: Vec<String>,
     /// Excerpts of repeated prompts (`--include-prompts` only).
     texts: Vec<String>,
+    /// Each prompt's hits and calls, for the error of a sampled estimate.
+    error: Held,
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
@@ -104,10 +113,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         c.prompts += 1;
         c.calls += p.len() as u64;
         if p.len() < 2 {
+            c.error.add(0, 1);
             continue;
         }
         let mut calls = p.calls();
         let (hits, saved) = simulate(&mut calls, ttl_ms);
+        c.error.add(hits, p.len() as u64);
         sweeps
             .entry(p.cell)
             .or_insert_with(|| response::Sweep::new(&response::SWEEP_MINUTES))
@@ -129,7 +140,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for (key, p) in per {
         let Some(cell) = ctx.cell(key) else { continue };
         let rate = p.hits as f64 / p.calls.max(1) as f64;
-        if p.hits * s < o.min_hits || rate < o.min_hit_rate {
+        // Under a threshold by less than a sampled estimate's error: kept
+        // for an open ticket, not reported ([`Finding::hold`]).
+        let held = p.hits * s < o.min_hits || rate < o.min_hit_rate;
+        if held
+            && !(p.error.total_may_reach(s, o.min_hits as f64)
+                && p.error.ratio_may_reach(s, o.min_hit_rate))
+        {
             continue;
         }
         let saved = Money::from_picos(p.saved * s as i128);
@@ -150,6 +167,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
+        if held {
+            f = f.with(
+                "hit_rate_standard_error",
+                round_to(p.error.ratio_error(s), 4),
+            );
+        }
         let mut recommended = None;
         if let Some(sweep) = sweeps.get(&key) {
             let points: Vec<serde_json::Value> = sweep
@@ -198,12 +221,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             model: Some(cell.model.to_string()),
             hit_rate: answered_share(saved, ctx.cell_cost(key)),
         };
-        if f.set_savings(
+        let worth = f.set_savings(
             ctx,
             saved,
             "the logged cost of the calls a response cache with this TTL would have answered (replayed in time order)",
             Some(lever),
-        ) {
+        );
+        if held {
+            f.hold(ctx, worth);
+        } else if worth {
             out.push(f);
         }
     }

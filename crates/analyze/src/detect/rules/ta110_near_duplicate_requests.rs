@@ -46,7 +46,14 @@
 //! time order; a call that repeats a prompt sent within the TTL (the same
 //! fingerprint, answered or not: TA109's, so the two findings' savings add
 //! in the waterfall) is skipped; a call that matches a cached prompt is a
-//! hit and its cost the saving; otherwise it fills the cache. On very large inputs it runs on a sample of days and scales up.
+//! hit and its cost the saving; otherwise it fills the cache.
+//!
+//! On very large inputs it runs on a sample of days and scales up. A
+//! finding whose estimate falls under `min_hits` by less than two standard
+//! errors of that sample (`semantic_cache_hits_standard_error`) is not
+//! reported, but its open ticket stays open instead of closing on the luck
+//! of the sample.
+//!
 //! LiteLLM's own cache hits (`cache_hit` rows, never priced) are counted
 //! beside the finding, as in TA109.
 
@@ -56,7 +63,7 @@ use tokenaudit_core::{minhash_similarity, Money};
 
 use crate::coverage::{inputs, logged, Input, Via};
 use crate::detect::{
-    round_to, rule_options, scope, with_gateway_cache_hits, Confidence, Context, Finding,
+    round_to, rule_options, scope, with_gateway_cache_hits, Confidence, Context, Finding, Held,
 };
 use crate::finding::Lever;
 use crate::observe::TextCall;
@@ -146,6 +153,8 @@ struct PerCell {
     ids: Vec<String>,
     /// Excerpts of near-duplicate prompts (`--include-prompts` only).
     texts: Vec<String>,
+    /// Each day's hits and calls, for the error of a sampled estimate.
+    error: Held,
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
@@ -157,6 +166,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let e = per.entry(*cell).or_default();
         e.calls += calls.len() as u64;
         e.hits += hits;
+        e.error.add(hits, calls.len() as u64);
         e.saved += saved;
         for id in ids {
             if e.ids.len() < 3 {
@@ -172,9 +182,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             saved,
             ids,
             texts,
+            error,
         } = p;
         let Some(cell) = ctx.cell(key) else { continue };
-        if hits * s < o.min_hits {
+        // Under `min_hits` by less than a sampled estimate's error: kept
+        // for an open ticket, not reported ([`Finding::hold`]).
+        let held = hits * s < o.min_hits;
+        if held && !error.total_may_reach(s, o.min_hits as f64) {
             continue;
         }
         let rate = hits as f64 / calls.max(1) as f64;
@@ -194,6 +208,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("min_similarity", o.min_similarity)
         .with("ttl_minutes", o.ttl_minutes)
         .with("sampled_days_scale", s);
+        if held {
+            f = f.with(
+                "semantic_cache_hits_standard_error",
+                round_to(error.total_error(s), 1),
+            );
+        }
         f.sample_requests = ids;
         f.sample_prompts = crate::detect::sample_prompts(texts.iter().map(String::as_str));
         f.confidence = Confidence::Low;
@@ -208,12 +228,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             model: Some(cell.model.to_string()),
             hit_rate: super::ta109_duplicate_requests::answered_share(saved, ctx.cell_cost(key)),
         };
-        if f.set_savings(
+        let worth = f.set_savings(
             ctx,
             saved,
             "the cost of the calls a semantic cache with this TTL and threshold would have answered (replayed in time order, exact duplicates excluded)",
             Some(lever),
-        ) {
+        );
+        if held {
+            f.hold(ctx, worth);
+        } else if worth {
             out.push(f);
         }
     }
