@@ -54,20 +54,21 @@ tickets="$REPORTS/tickets-$TODAY.jsonl"
     --changed-only --format github --out "$tickets" --force --quiet "${again[@]}"
 if [ -n "${GH_REPO:-}" ] && [ -s "$tickets" ]; then
     # One issue per finding, found again by its fingerprint (in its body):
-    # a new finding opens one, a worse one comments on it (its title's
-    # figures change night after night), a resolved one closes it.
+    # a new finding opens one, or reopens the one it had if it was resolved
+    # before and came back; a worse one comments on it (its title's figures
+    # change night after night); a resolved one closes it.
     python3 - "$tickets" "$GH_REPO" <<'PY'
 import json, subprocess, sys
 path, repo = sys.argv[1], sys.argv[2]
-def issue_of(fingerprint):
-    out = subprocess.run(["gh", "issue", "list", "--repo", repo, "--state", "open",
+def issue_of(fingerprint, state):
+    out = subprocess.run(["gh", "issue", "list", "--repo", repo, "--state", state,
                           "--search", f"{fingerprint} in:body", "--json", "number",
                           "--jq", ".[0].number"], check=True, capture_output=True, text=True)
     return out.stdout.strip() or None
 for line in open(path):
     t = json.loads(line)
     labels = t.get("labels", [])
-    number = issue_of(t["fingerprint"])
+    number = issue_of(t["fingerprint"], "open")
     if "resolved" in labels:
         if number:
             subprocess.run(["gh", "issue", "close", number, "--repo", repo,
@@ -75,6 +76,11 @@ for line in open(path):
         continue
     if number:
         subprocess.run(["gh", "issue", "comment", number, "--repo", repo, "--body", t["body"]], check=True)
+        continue
+    closed = issue_of(t["fingerprint"], "closed")
+    if closed:
+        subprocess.run(["gh", "issue", "reopen", closed, "--repo", repo,
+                        "--comment", "Found again by tokenaudit.\n\n" + t["body"]], check=True)
         continue
     cmd = ["gh", "issue", "create", "--repo", repo, "--title", t["title"], "--body", t["body"]]
     for label in labels:

@@ -1700,6 +1700,120 @@ fn the_nightly_recipe_runs_three_nights() {
         .exists());
 }
 
+/// A stand-in for GitHub's `gh` (the calls `examples/nightly.sh` makes):
+/// issues kept in `gh-issues.json`, each call appended to `gh-calls.log`.
+const FAKE_GH: &str = r#"#!/usr/bin/env python3
+import json, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+state = os.path.join(here, "gh-issues.json")
+issues = json.load(open(state)) if os.path.exists(state) else []
+a = sys.argv[1:]
+open(os.path.join(here, "gh-calls.log"), "a").write(" ".join(a[:3]) + "\n")
+def opt(name):
+    return a[a.index(name) + 1]
+assert a[0] == "issue" and opt("--repo") == "acme/llm", a
+if a[1] == "list":
+    fp = opt("--search").split()[0]
+    hits = [i for i in reversed(issues) if i["state"] == opt("--state") and fp in i["body"]]
+    print(hits[0]["number"] if hits else "")
+elif a[1] == "create":
+    issues.append({"number": len(issues) + 1, "state": "open", "title": opt("--title"),
+                   "body": opt("--body"), "comments": []})
+else:
+    i = issues[int(a[2]) - 1]
+    i["comments"].append(opt("--body") if a[1] == "comment" else opt("--comment"))
+    i["state"] = {"close": "closed", "reopen": "open"}.get(a[1], i["state"])
+json.dump(issues, open(state, "w"))
+"#;
+
+/// The recipe's GitHub step: a finding opens an issue, its resolution
+/// closes it, and its return reopens it (before, it opened a second issue
+/// beside the closed one: hunt100's bug3). A chat call over its $0.001
+/// per-call budget on Oct 30; on Dec 1 the 30-day window starts on Nov 1
+/// (resolved); Dec 2's call is over again (new: the same fingerprint).
+#[test]
+fn the_nightly_recipe_reopens_the_issue_of_a_finding_that_comes_back() {
+    let env = Env::new();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
+    env.write(
+        "tokenaudit.toml",
+        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    let gh = env.write("bin/gh", FAKE_GH);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let night = |today: &str| {
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .current_dir(env.dir.path())
+            .env("LOGS", "logs")
+            .env("STORE", "store")
+            .env("REPORTS", "reports")
+            .env("CONFIG", "tokenaudit.toml")
+            .env("TODAY", today)
+            .env("TOKENAUDIT", assert_cmd::cargo::cargo_bin("tokenaudit"))
+            .env("GH_REPO", "acme/llm")
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "night {today}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let issues = || -> Vec<Value> {
+        let text = std::fs::read_to_string(env.path("bin/gh-issues.json")).unwrap();
+        serde_json::from_str::<Vec<Value>>(&text).unwrap()
+    };
+    env.write(
+        "logs/2026-10-30.jsonl",
+        call(30, 9, "chat", 10_000, 1000, "c1"),
+    );
+    night("2026-10-31");
+    let i = issues();
+    assert_eq!(i.len(), 1);
+    assert_eq!(i[0]["state"], "open");
+    assert_eq!(
+        i[0]["title"],
+        "[TA116] chat: 1 call costs more than the per-call budget of $0.0010"
+    );
+    env.write(
+        "logs/2026-11-30.jsonl",
+        call(1, 9, "search", 1000, 10, "s1").replace("2026-10-01", "2026-11-30"),
+    );
+    night("2026-12-01");
+    let i = issues();
+    assert_eq!((i.len(), &i[0]["state"]), (1, &json!("closed")));
+    assert!(i[0]["comments"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Resolved: tokenaudit no longer finds this."));
+    env.write(
+        "logs/2026-12-02.jsonl",
+        call(2, 9, "chat", 10_000, 1000, "c2").replace("2026-10-02", "2026-12-02"),
+    );
+    night("2026-12-03");
+    let i = issues();
+    assert_eq!((i.len(), &i[0]["state"]), (1, &json!("open")), "{i:?}");
+    assert!(i[0]["comments"][1]
+        .as_str()
+        .unwrap()
+        .starts_with("Found again by tokenaudit."));
+    let calls = std::fs::read_to_string(env.path("bin/gh-calls.log")).unwrap();
+    let verbs: Vec<&str> = calls
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .filter(|v| *v != "list")
+        .collect();
+    assert_eq!(verbs, ["create", "close", "reopen"], "{calls}");
+}
+
 /// `audit --store store ARGS` on the store's own reader (the one that keeps
 /// the audit cache; a `cluster` build defaults to DataFusion), with its
 /// stderr: the warnings, and the `cache` line `TOKENAUDIT_TIMINGS` adds.

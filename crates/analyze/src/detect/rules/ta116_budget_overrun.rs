@@ -182,7 +182,8 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 let limit = b.per_call.unwrap_or(Money::ZERO);
                 let mut f = Finding::new(
                     format!(
-                        "{label}: {calls} calls cost more than the per-call budget of {}",
+                        "{label}: {calls} {} more than the per-call budget of {}",
+                        if calls == 1 { "call costs" } else { "calls cost" },
                         limit.to_rounded_string(4)
                     ),
                     scope([("feature", &b.feature), ("budget", "per_call")]),
