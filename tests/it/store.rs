@@ -2596,6 +2596,23 @@ fn the_store_marks_two_files_with_the_same_text_as_the_logs_audit_does() {
     let files = stored["input"]["files"].as_array().unwrap();
     assert_eq!(files[1]["same_content_as"], "logs/a.jsonl", "{files:?}");
     assert_eq!(stored, raw);
+    // A window that holds none of their calls counts neither twice, and
+    // says nothing of it (hunt100: a November copy named in every
+    // December month-to-date report); the day of the calls still does.
+    env.write("logs/c.jsonl", call(5, 1, "chat", 1000, 100, "c1"));
+    ingest(&env, &["logs"]);
+    for (since, said) in [
+        ("2026-10-05", json!(null)),
+        ("2026-10-01", json!("logs/a.jsonl")),
+    ] {
+        let window = ["--since", since, "--until", "2026-10-05"];
+        let stored = audit_of(&env, &[&["--store", "store"][..], &window].concat());
+        let raw = audit_of(&env, &[&["logs"][..], &window].concat());
+        let files = stored["input"]["files"].as_array().unwrap();
+        assert_eq!(files[1]["file"], "logs/b.jsonl.gz");
+        assert_eq!(files[1]["same_content_as"], said, "{since}: {files:?}");
+        assert_eq!(stored, raw, "{since}");
+    }
 }
 
 /// `store check` names every Parquet file no commit lists, at any depth of

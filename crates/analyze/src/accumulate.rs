@@ -594,6 +594,11 @@ pub struct Accumulator<'c> {
     /// comes (`Audit::period_days`).
     pub(crate) minutes: Vec<u64>,
     pub(crate) outside_window: u64,
+    /// Of those, each source's (by [`Location::source`]): a file whose
+    /// every call is outside is not said to be counted twice. Not in the
+    /// cached states (a store's audit counts a source's parts left out,
+    /// `IngestSummary::outside_by_source`).
+    pub(crate) outside_by_source: Vec<u64>,
     pub(crate) batch_at_full_price: u64,
     /// Flex or priority calls priced at standard rates (the catalog has no
     /// such price for their model).
@@ -817,6 +822,7 @@ impl<'c> Accumulator<'c> {
             minutes: vec![0; MINUTES_A_DAY],
             last: None,
             outside_window: 0,
+            outside_by_source: Vec::new(),
             batch_at_full_price: 0,
             tier_at_standard: 0,
             write_1h_at_5m: 0,
@@ -1028,6 +1034,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
+            outside_by_source,
             batch_at_full_price,
             tier_at_standard,
             write_1h_at_5m,
@@ -1063,6 +1070,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
+            outside_by_source,
             batch_at_full_price,
             tier_at_standard,
             write_1h_at_5m,
@@ -1172,6 +1180,12 @@ impl<'c> Accumulator<'c> {
             *a += b;
         }
         self.outside_window += o.outside_window;
+        if self.outside_by_source.len() < o.outside_by_source.len() {
+            self.outside_by_source.resize(o.outside_by_source.len(), 0);
+        }
+        for (a, b) in self.outside_by_source.iter_mut().zip(&o.outside_by_source) {
+            *a += b;
+        }
         self.batch_at_full_price += o.batch_at_full_price;
         self.tier_at_standard += o.tier_at_standard;
         self.write_1h_at_5m += o.write_1h_at_5m;
@@ -1522,6 +1536,17 @@ fn nothing_to_price(r: &CallRecord<'_>) -> bool {
         && r.logged_cost.is_none_or(|c| c == Money::ZERO)
 }
 
+impl Accumulator<'_> {
+    /// A call outside `--since`/`--until`, counted, with its source's.
+    fn outside(&mut self, at: Location) {
+        self.outside_window += 1;
+        if self.outside_by_source.len() <= at.source {
+            self.outside_by_source.resize(at.source + 1, 0);
+        }
+        self.outside_by_source[at.source] += 1;
+    }
+}
+
 impl RecordSink for Accumulator<'_> {
     /// Counts a LiteLLM cache hit on its (feature, model) cell, as the
     /// audited calls of the window are (never priced, never a call).
@@ -1558,7 +1583,7 @@ impl RecordSink for Accumulator<'_> {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
             {
-                self.outside_window += 1;
+                self.outside(at);
                 if self
                     .config
                     .previous
@@ -1570,7 +1595,7 @@ impl RecordSink for Accumulator<'_> {
             }
         } else if self.config.since.is_some() || self.config.until.is_some() {
             // A window was asked for and this call cannot be placed in it.
-            self.outside_window += 1;
+            self.outside(at);
             return;
         }
         let status = r.effective_status();

@@ -126,9 +126,26 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
 /// `outside_window`, as the audit of the logs counts calls outside its
 /// window.
 pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestSummary) {
-    let mut summary = summary(state, &ordered_sources(state));
+    let sources = ordered_sources(state);
+    let mut summary = summary(state, &sources);
     let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
         state.parts.values().partition(|p| query.wants(p));
+    // A source none of whose parts is read has all its calls outside.
+    let read: std::collections::HashSet<&str> = wanted
+        .iter()
+        .filter(|p| p.holds_calls())
+        .flat_map(|p| p.sources.iter().map(String::as_str))
+        .collect();
+    summary.outside_by_source = sources
+        .iter()
+        .map(|s| {
+            if read.contains(s.key.as_str()) {
+                0
+            } else {
+                s.records
+            }
+        })
+        .collect();
     // And the rows a prune dropped from the sources it left in the store.
     summary.outside_window = left
         .iter()

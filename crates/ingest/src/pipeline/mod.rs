@@ -358,6 +358,8 @@ pub struct IngestSummary {
     /// passing them on (the store skips whole days); counted with the ones
     /// the sinks saw.
     pub outside_window: u64,
+    /// Of those, each source's (by index; shorter when the rest have none).
+    pub outside_by_source: Vec<u64>,
 }
 
 impl IngestSummary {

@@ -183,7 +183,11 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 let mut f = Finding::new(
                     format!(
                         "{label}: {calls} {} more than the per-call budget of {}",
-                        if calls == 1 { "call costs" } else { "calls cost" },
+                        if calls == 1 {
+                            "call costs"
+                        } else {
+                            "calls cost"
+                        },
                         limit.to_rounded_string(4)
                     ),
                     scope([("feature", &b.feature), ("budget", "per_call")]),
