@@ -89,6 +89,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "ENGINE", requires = "store")]
     pub engine: Option<String>,
 
+    /// Said, not taken, in a build without the `cluster` feature.
+    #[cfg(not(feature = "cluster"))]
+    #[arg(long, value_name = "ENGINE", hide = true)]
+    pub engine: Option<String>,
+
     /// A price catalog file in tokenaudit's format (see `tokenaudit prices
     /// import`) whose models add to or replace the built-in ones. Repeatable;
     /// later files win.
@@ -363,6 +368,12 @@ impl InputArgs {
         if let (Some(engine), None) = (&self.engine, &self.store) {
             bail!(
                 "--engine {engine}: an engine audits a store, given with --store DIR or a store URL; log files are read by this process (ingest them into a store first: `tokenaudit ingest LOGS --store DIR`)"
+            );
+        }
+        #[cfg(not(feature = "cluster"))]
+        if let Some(engine) = self.engine.as_deref().filter(|e| *e != "reader") {
+            bail!(
+                "--engine {engine}: this build has no DataFusion or Ballista (build with `cargo build --release --features cluster`, docs/cluster.md); without --engine, the store's own reader audits --store DIR"
             );
         }
         let (catalog, prices) = catalog(&self.prices)?;

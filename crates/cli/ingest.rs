@@ -116,7 +116,6 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let input = crate::audit::InputArgs {
         paths: args.paths.clone(),
         store: None,
-        #[cfg(feature = "cluster")]
         engine: None,
         prices: args.prices.clone(),
         config: args.config.clone(),

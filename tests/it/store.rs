@@ -3146,3 +3146,36 @@ fn an_archived_codex_session_or_a_moved_claude_code_file_is_counted_once() {
     assert_eq!(night2["totals"], night1["totals"]);
     assert_eq!(night2["totals"], audit_of(&env, &["codex"])["totals"]);
 }
+
+/// A build without the `cluster` feature says what `--engine` needs
+/// instead of "unexpected argument", and takes `--engine reader`, which is
+/// what it does anyway.
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn engine_in_a_build_without_the_cluster_feature_says_what_it_needs() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 10_000, 1000, "a1"));
+    ingest(&env, &["logs", "--quiet"]);
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "--store",
+            "store",
+            "--engine",
+            "datafusion",
+            "--out",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --engine datafusion: this build has no DataFusion or Ballista (build with `cargo build --release --features cluster`, docs/cluster.md); without --engine, the store's own reader audits --store DIR\n"
+    );
+    assert!(!env.path("out").exists());
+    let read = audit_of(&env, &["--store", "store", "--engine", "reader"]);
+    // 10,000 × $2.50/M + 1,000 × $10/M.
+    assert_eq!(usd(&read["totals"]["cost"]), "0.035");
+}
