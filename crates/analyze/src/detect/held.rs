@@ -10,6 +10,13 @@
 //! over all units, estimated from the kept ones as `s(s-1)·Σh²`; a ratio
 //! `Σh/Σc` (a hit rate) has, to first order, variance
 //! `(s-1)/s · Σ(h - R·c)² / (Σc)²` over the kept units.
+//!
+//! An estimate from one unit carrying the figure says too little (its
+//! error is as large as itself, so any remnant would hold a ticket open:
+//! hunt109, one prompt repeated 5 times held a `min_hits` 20 ticket), and
+//! one under half its threshold is no near miss: a finding is held only
+//! with at least [`MIN_CARRIERS`] kept units carrying the figure and the
+//! estimate at least half the threshold it misses.
 
 /// Sums over the kept units of a figure `h` and its base `c` (hits and
 /// calls of a prompt), for the standard errors of `s·Σh` and `Σh/Σc`.
@@ -20,6 +27,8 @@ pub struct Held {
     hh: f64,
     hc: f64,
     cc: f64,
+    /// Units with `h` above zero.
+    carriers: u64,
 }
 
 /// A threshold is missed by chance when the estimate is within this many
@@ -27,9 +36,13 @@ pub struct Held {
 /// further below).
 pub const STANDARD_ERRORS: f64 = 2.0;
 
+/// Fewest kept units with a figure above zero for a finding to be held.
+pub const MIN_CARRIERS: u64 = 2;
+
 impl Held {
     /// One kept unit.
     pub fn add(&mut self, h: u64, c: u64) {
+        self.carriers += u64::from(h > 0);
         let (h, c) = (h as f64, c as f64);
         self.h += h;
         self.c += c;
@@ -61,12 +74,20 @@ impl Held {
     /// Whether a scaled total under `min` may be at least `min` but for
     /// the sample.
     pub fn total_may_reach(&self, s: u64, min: f64) -> bool {
-        s > 1 && self.h * s as f64 + STANDARD_ERRORS * self.total_error(s) >= min
+        let total = self.h * s as f64;
+        s > 1
+            && self.carriers >= MIN_CARRIERS
+            && total >= min / 2.0
+            && total + STANDARD_ERRORS * self.total_error(s) >= min
     }
 
     /// Whether a ratio under `min` may be at least `min` but for the sample.
     pub fn ratio_may_reach(&self, s: u64, min: f64) -> bool {
-        s > 1 && self.c > 0.0 && self.h / self.c + STANDARD_ERRORS * self.ratio_error(s) >= min
+        s > 1
+            && self.c > 0.0
+            && self.carriers >= MIN_CARRIERS
+            && self.h / self.c >= min / 2.0
+            && self.h / self.c + STANDARD_ERRORS * self.ratio_error(s) >= min
     }
 }
 
@@ -95,5 +116,16 @@ mod tests {
         // 12 + 2·6.32 = 24.6: reaches 24, not 25.
         assert!(e.total_may_reach(2, 24.0));
         assert!(!e.total_may_reach(2, 25.0));
+        // At s = 8: 48 + 2·√(8·7·20) = 48 + 66.9 = 114.9, but 48 is under
+        // half of 100.
+        assert!(e.total_may_reach(8, 96.0));
+        assert!(!e.total_may_reach(8, 100.0));
+        // One unit carrying hits: never held.
+        let mut one = Held::default();
+        one.add(5, 6);
+        one.add(0, 1);
+        assert!((one.total_error(2) - 50f64.sqrt()).abs() < 1e-12);
+        assert!(!one.total_may_reach(2, 20.0));
+        assert!(!one.ratio_may_reach(2, 0.8));
     }
 }

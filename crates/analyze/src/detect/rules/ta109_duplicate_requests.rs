@@ -28,9 +28,11 @@
 //! Past 50,000 distinct prompts in the period the prompts are read 1 in
 //! `prompts_scale` by hash and the figures scaled up. A finding whose
 //! estimate falls under `min_hits` or `min_hit_rate` by less than two
-//! standard errors of the sample (`hit_rate_standard_error`) is not
-//! reported, but its open ticket stays open (`persisting`, with these
-//! figures) instead of closing on the luck of the sample.
+//! standard errors of the sample (`cache_hits_standard_error`,
+//! `hit_rate_standard_error`), and by no more than half, with at least two
+//! kept prompts repeated, is not reported, but its open ticket stays open
+//! (`persisting`, with these figures) instead of closing on the luck of
+//! the sample.
 //!
 //! The finding also replays the same calls at a sweep of TTLs (5 minutes,
 //! 1 hour, 1 day, 7 days: `ttl_sweep` in the evidence, hits and saving at
@@ -142,10 +144,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let rate = p.hits as f64 / p.calls.max(1) as f64;
         // Under a threshold by less than a sampled estimate's error: kept
         // for an open ticket, not reported ([`Finding::hold`]).
-        let held = p.hits * s < o.min_hits || rate < o.min_hit_rate;
-        if held
-            && !(p.error.total_may_reach(s, o.min_hits as f64)
-                && p.error.ratio_may_reach(s, o.min_hit_rate))
+        let (few, rare) = (p.hits * s < o.min_hits, rate < o.min_hit_rate);
+        let held = few || rare;
+        if (few && !p.error.total_may_reach(s, o.min_hits as f64))
+            || (rare && !p.error.ratio_may_reach(s, o.min_hit_rate))
         {
             continue;
         }
@@ -167,7 +169,14 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .with("cache_hits", p.hits * s)
         .with("hit_rate", round_to(rate, 4))
         .with("ttl_minutes", o.ttl_minutes);
-        if held {
+        // The error of each figure the finding is held for.
+        if few {
+            f = f.with(
+                "cache_hits_standard_error",
+                round_to(p.error.total_error(s), 1),
+            );
+        }
+        if rare {
             f = f.with(
                 "hit_rate_standard_error",
                 round_to(p.error.ratio_error(s), 4),

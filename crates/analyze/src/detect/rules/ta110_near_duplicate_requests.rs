@@ -50,7 +50,8 @@
 //!
 //! On very large inputs it runs on a sample of days and scales up. A
 //! finding whose estimate falls under `min_hits` by less than two standard
-//! errors of that sample (`semantic_cache_hits_standard_error`) is not
+//! errors of that sample (`semantic_cache_hits_standard_error`), and by no
+//! more than half, with at least two kept days carrying hits, is not
 //! reported, but its open ticket stays open instead of closing on the luck
 //! of the sample.
 //!
