@@ -54,38 +54,49 @@ tickets="$REPORTS/tickets-$TODAY.jsonl"
     --changed-only --format github --out "$tickets" --force --quiet "${again[@]}"
 if [ -n "${GH_REPO:-}" ] && [ -s "$tickets" ]; then
     # One issue per finding, found again by its fingerprint (in its body):
-    # a new finding opens one, or reopens the one it had if it was resolved
-    # before and came back; a worse one comments on it (its title's figures
-    # change night after night); a resolved one closes it.
+    # a new finding opens one, or reopens the one this recipe closed when
+    # it was resolved; a worse one comments on it (its title's figures
+    # change night after night); a resolved one closes it. An issue a
+    # person closed stays closed: a comment says what changed.
     python3 - "$tickets" "$GH_REPO" <<'PY'
 import json, subprocess, sys
 path, repo = sys.argv[1], sys.argv[2]
+CLOSED = "Resolved: tokenaudit no longer finds this."
+REOPENED = "Found again by tokenaudit."
+def gh(*args):
+    r = subprocess.run(["gh", *args, "--repo", repo], capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"gh issue {args[1]} failed: {r.stderr.strip()}")
+    return r.stdout
 def issue_of(fingerprint, state):
-    out = subprocess.run(["gh", "issue", "list", "--repo", repo, "--state", state,
-                          "--search", f"{fingerprint} in:body", "--json", "number",
-                          "--jq", ".[0].number"], check=True, capture_output=True, text=True)
-    return out.stdout.strip() or None
+    return gh("issue", "list", "--state", state, "--search", f"{fingerprint} in:body",
+              "--json", "number", "--jq", ".[0].number").strip() or None
+def closed_by_us(number):
+    # Whether this recipe's own comment is the last of its comments there.
+    comments = json.loads(gh("issue", "view", number, "--json", "comments"))["comments"]
+    ours = [c["body"] for c in comments if c["body"].startswith((CLOSED, REOPENED))]
+    return bool(ours) and ours[-1].startswith(CLOSED)
 for line in open(path):
     t = json.loads(line)
     labels = t.get("labels", [])
     number = issue_of(t["fingerprint"], "open")
     if "resolved" in labels:
         if number:
-            subprocess.run(["gh", "issue", "close", number, "--repo", repo,
-                            "--comment", "Resolved: tokenaudit no longer finds this.\n\n" + t["body"]], check=True)
+            gh("issue", "close", number, "--comment", CLOSED + "\n\n" + t["body"])
         continue
     if number:
-        subprocess.run(["gh", "issue", "comment", number, "--repo", repo, "--body", t["body"]], check=True)
+        gh("issue", "comment", number, "--body", t["body"])
         continue
     closed = issue_of(t["fingerprint"], "closed")
-    if closed:
-        subprocess.run(["gh", "issue", "reopen", closed, "--repo", repo,
-                        "--comment", "Found again by tokenaudit.\n\n" + t["body"]], check=True)
-        continue
-    cmd = ["gh", "issue", "create", "--repo", repo, "--title", t["title"], "--body", t["body"]]
-    for label in labels:
-        cmd += ["--label", label]
-    subprocess.run(cmd, check=True)
+    if closed and "new" in labels and closed_by_us(closed):
+        gh("issue", "reopen", closed, "--comment", REOPENED + "\n\n" + t["body"])
+    elif closed:
+        gh("issue", "comment", closed, "--body", t["body"])
+    else:
+        cmd = ["issue", "create", "--title", t["title"], "--body", t["body"]]
+        for label in labels:
+            cmd += ["--label", label]
+        gh(*cmd)
 PY
 fi
 echo "nightly $TODAY: reports in $REPORTS, tickets in $tickets"

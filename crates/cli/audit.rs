@@ -370,11 +370,24 @@ impl InputArgs {
                 "--engine {engine}: an engine audits a store, given with --store DIR or a store URL; log files are read by this process (ingest them into a store first: `tokenaudit ingest LOGS --store DIR`)"
             );
         }
+        // As a `cluster` build says it, and the engines it would take.
         #[cfg(not(feature = "cluster"))]
-        if let Some(engine) = self.engine.as_deref().filter(|e| *e != "reader") {
-            bail!(
-                "--engine {engine}: this build has no DataFusion or Ballista (build with `cargo build --release --features cluster`, docs/cluster.md); without --engine, the store's own reader audits --store DIR"
-            );
+        if let Some(engine) = self.engine.as_deref() {
+            if self.store.is_none() {
+                bail!(
+                    "--engine {engine}: an engine audits a store, given with --store DIR; log files are read by this process (ingest them into a store first: `tokenaudit ingest LOGS --store DIR`)"
+                );
+            }
+            if ["datafusion", "standalone"].contains(&engine) || engine.starts_with("df://") {
+                bail!(
+                    "--engine {engine}: this build has no DataFusion or Ballista (build with `cargo build --release --features cluster`, docs/cluster.md); without --engine, the store's own reader audits --store DIR"
+                );
+            }
+            if engine != "reader" {
+                bail!(
+                    "--engine {engine}: no such engine (reader; with the `cluster` feature also datafusion, standalone and df://HOST:PORT)"
+                );
+            }
         }
         let (catalog, prices) = catalog(&self.prices)?;
         let (input, total_bytes) = match &self.store {
@@ -937,9 +950,17 @@ pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
             &f.file, &f.format, f.lines, f.records, f.rejected, first,
         ));
         if let Some(earlier) = &f.same_content_as {
+            let calls = if f.counted < f.records {
+                format!(
+                    "{} of its {} calls (those in the period or the one it is compared with) are",
+                    f.counted, f.records
+                )
+            } else {
+                format!("its {} calls are", f.records)
+            };
             out.push(format!(
-                "{} holds the same text as {earlier} once decompressed and unwrapped: its {} calls are counted a second time; leave one out of the inputs",
-                f.file, f.records
+                "{} holds the same text as {earlier} once decompressed and unwrapped: {calls} counted a second time; leave one out of the inputs",
+                f.file
             ));
         }
     }

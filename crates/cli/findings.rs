@@ -265,7 +265,23 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     // the next night's baseline.
     let mut entry = None;
     if let Some(b) = &baseline {
-        records = tickets::diff(records, b, &audit.below_min_savings, args.worse_by);
+        records = if audit.totals.calls == 0 {
+            // No call, so no finding looked for: none is resolved (its
+            // issue closed, then never reopened, as the next night compares
+            // with the last entry again).
+            eprintln!(
+                "findings: this window has no calls, so nothing was looked for: the baseline's findings are kept as they were (persisting), none resolved"
+            );
+            b.iter()
+                .map(|r| Record {
+                    status: Some(tickets::Status::Persisting),
+                    previous_monthly_savings: r.monthly_savings.clone(),
+                    ..r.clone()
+                })
+                .collect()
+        } else {
+            tickets::diff(records, b, &audit.below_min_savings, args.worse_by)
+        };
         if let Some(dir) = &ledger {
             // Nights follow each other: a run over a window that ends
             // before the last entry's (a look back at another month), or

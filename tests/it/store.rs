@@ -1716,6 +1716,9 @@ if a[1] == "list":
     fp = opt("--search").split()[0]
     hits = [i for i in reversed(issues) if i["state"] == opt("--state") and fp in i["body"]]
     print(hits[0]["number"] if hits else "")
+elif a[1] == "view":
+    i = issues[int(a[2]) - 1]
+    print(json.dumps({"comments": [{"body": c} for c in i["comments"]]}))
 elif a[1] == "create":
     issues.append({"number": len(issues) + 1, "state": "open", "title": opt("--title"),
                    "body": opt("--body"), "comments": []})
@@ -1728,7 +1731,8 @@ json.dump(issues, open(state, "w"))
 
 /// The recipe's GitHub step: a finding opens an issue, its resolution
 /// closes it, and its return reopens it (before, it opened a second issue
-/// beside the closed one: hunt100's bug3). A chat call over its $0.001
+/// beside the closed one: hunt100's bug3); an issue a person closed stays
+/// closed. A chat call over its $0.001
 /// per-call budget on Oct 30; on Dec 1 the 30-day window starts on Nov 1
 /// (resolved); Dec 2's call is over again (new: the same fingerprint).
 #[test]
@@ -1805,13 +1809,44 @@ fn the_nightly_recipe_reopens_the_issue_of_a_finding_that_comes_back() {
         .as_str()
         .unwrap()
         .starts_with("Found again by tokenaudit."));
+    // A person closes it. It is resolved on Jan 2 (the window starts on
+    // Dec 3, and holds a call under the budget), and found again on Jan 3:
+    // a comment on the closed issue, which stays closed (hunt109: reopened
+    // as "Found again", undoing the person's close).
+    let mut closed = issues();
+    closed[0]["state"] = json!("closed");
+    env.write(
+        "bin/gh-issues.json",
+        serde_json::to_string(&closed).unwrap(),
+    );
+    env.write(
+        "logs/2026-12-31.jsonl",
+        call(31, 9, "chat", 100, 10, "c3").replace("2026-10-31", "2026-12-31"),
+    );
+    night("2027-01-02");
+    let t = std::fs::read_to_string(env.path("reports/tickets-2027-01-02.jsonl")).unwrap();
+    assert!(t.contains(r#""resolved""#), "{t}");
+    env.write(
+        "logs/2027-01-02.jsonl",
+        call(2, 9, "chat", 10_000, 1000, "c4").replace("2026-10-02", "2027-01-02"),
+    );
+    night("2027-01-03");
+    let t = std::fs::read_to_string(env.path("reports/tickets-2027-01-03.jsonl")).unwrap();
+    assert!(t.contains(r#""new""#), "{t}");
+    let i = issues();
+    assert_eq!((i.len(), &i[0]["state"]), (1, &json!("closed")), "{i:?}");
+    assert_eq!(i[0]["comments"].as_array().unwrap().len(), 3, "{i:?}");
+    assert!(i[0]["comments"][2]
+        .as_str()
+        .unwrap()
+        .starts_with("**TA116** budget-overrun (new)"));
     let calls = std::fs::read_to_string(env.path("bin/gh-calls.log")).unwrap();
     let verbs: Vec<&str> = calls
         .lines()
         .map(|l| l.split(' ').nth(1).unwrap())
-        .filter(|v| *v != "list")
+        .filter(|v| *v != "list" && *v != "view")
         .collect();
-    assert_eq!(verbs, ["create", "close", "reopen"], "{calls}");
+    assert_eq!(verbs, ["create", "close", "reopen", "comment"], "{calls}");
 }
 
 /// `audit --store store ARGS` on the store's own reader (the one that keeps
@@ -2596,22 +2631,82 @@ fn the_store_marks_two_files_with_the_same_text_as_the_logs_audit_does() {
     let files = stored["input"]["files"].as_array().unwrap();
     assert_eq!(files[1]["same_content_as"], "logs/a.jsonl", "{files:?}");
     assert_eq!(stored, raw);
-    // A window that holds none of their calls counts neither twice, and
-    // says nothing of it (hunt100: a November copy named in every
-    // December month-to-date report); the day of the calls still does.
+}
+
+/// A file with another's text is said to be counted twice only for its
+/// calls the audit counts: in its window or the period it is compared
+/// with. a.jsonl and its copy b.jsonl.gz hold calls on Oct 1 at 01:00 and
+/// 02:00, Oct 2 at 01:00 and Oct 3 at 10:00; c.jsonl one on Oct 5.
+#[test]
+fn a_copy_is_counted_twice_only_for_the_calls_an_audit_counts() {
+    let env = Env::new();
+    let text = call(1, 1, "chat", 1000, 100, "a1")
+        + &call(1, 2, "chat", 2000, 100, "a2")
+        + &call(2, 1, "chat", 1000, 100, "a3")
+        + &call(3, 10, "chat", 1000, 100, "a4");
+    env.write("logs/a.jsonl", &text);
+    env.write_gz("logs/b.jsonl.gz", &text);
     env.write("logs/c.jsonl", call(5, 1, "chat", 1000, 100, "c1"));
     ingest(&env, &["logs"]);
-    for (since, said) in [
-        ("2026-10-05", json!(null)),
-        ("2026-10-01", json!("logs/a.jsonl")),
-    ] {
-        let window = ["--since", since, "--until", "2026-10-05"];
-        let stored = audit_of(&env, &[&["--store", "store"][..], &window].concat());
-        let raw = audit_of(&env, &[&["logs"][..], &window].concat());
+    // (window, copy's calls counted): none on Oct 5 nor on Oct 4, the day
+    // it is compared with (hunt100: a November copy named in every
+    // December month-to-date report); none after Oct 3 12:00, a window
+    // starting inside the copy's last day (hunt109: the store named it,
+    // its day read for c.jsonl); 1 of 4 from Oct 3 00:00; 2 from Oct 2
+    // 12:00 to Oct 3 12:00, its one on Oct 3 and one in the day before,
+    // which the figures compare with (hunt109: not said after the first
+    // change, though in the comparison twice); all 4 without a window.
+    let cases: [(&[&str], Option<u64>); 5] = [
+        (&["--since", "2026-10-05", "--until", "2026-10-05"], None),
+        (&["--since", "2026-10-03T12:00:00Z"], None),
+        (&["--since", "2026-10-03"], Some(1)),
+        (
+            &[
+                "--since",
+                "2026-10-02T12:00:00Z",
+                "--until",
+                "2026-10-03T12:00:00Z",
+            ],
+            Some(2),
+        ),
+        (&[], Some(4)),
+    ];
+    for (window, counted) in cases {
+        let out = env
+            .cmd()
+            .args(["audit", "logs", "--out", "out", "--quiet"])
+            .args(window)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let said = match counted {
+            None => None,
+            Some(4) => Some("its 4 calls are counted a second time".to_string()),
+            Some(n) => Some(format!(
+                "{n} of its 4 calls (those in the period or the one it is compared with) are counted a second time"
+            )),
+        };
+        assert_eq!(
+            err.contains("logs/b.jsonl.gz holds the same text as logs/a.jsonl"),
+            said.is_some(),
+            "{window:?}: {err}"
+        );
+        if let Some(said) = &said {
+            assert!(err.contains(said), "{window:?}: {err}");
+        }
+        let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+        assert_eq!(
+            md.contains("**Counted twice:**"),
+            said.is_some(),
+            "{window:?}"
+        );
+        let raw = env.report()["audit"].clone();
+        let stored = audit_of(&env, &[&["--store", "store"][..], window].concat());
         let files = stored["input"]["files"].as_array().unwrap();
         assert_eq!(files[1]["file"], "logs/b.jsonl.gz");
-        assert_eq!(files[1]["same_content_as"], said, "{since}: {files:?}");
-        assert_eq!(stored, raw, "{since}");
+        let named = counted.map(|_| "logs/a.jsonl");
+        assert_eq!(files[1]["same_content_as"], json!(named), "{window:?}");
+        assert_eq!(stored, raw, "{window:?}");
     }
 }
 
@@ -3175,6 +3270,22 @@ fn engine_in_a_build_without_the_cluster_feature_says_what_it_needs() {
         "error: --engine datafusion: this build has no DataFusion or Ballista (build with `cargo build --release --features cluster`, docs/cluster.md); without --engine, the store's own reader audits --store DIR\n"
     );
     assert!(!env.path("out").exists());
+    // As a `cluster` build: an engine needs a store; an unknown one is
+    // said unknown (hunt109).
+    for (args, said) in [
+        (
+            &["audit", "logs", "--engine", "reader"][..],
+            "error: --engine reader: an engine audits a store, given with --store DIR; log files are read by this process (ingest them into a store first: `tokenaudit ingest LOGS --store DIR`)\n",
+        ),
+        (
+            &["audit", "--store", "store", "--engine", "nonsense"][..],
+            "error: --engine nonsense: no such engine (reader; with the `cluster` feature also datafusion, standalone and df://HOST:PORT)\n",
+        ),
+    ] {
+        let out = env.cmd().args(args).args(["--out", "out"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), said);
+    }
     let read = audit_of(&env, &["--store", "store", "--engine", "reader"]);
     // 10,000 × $2.50/M + 1,000 × $10/M.
     assert_eq!(usd(&read["totals"]["cost"]), "0.035");

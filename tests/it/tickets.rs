@@ -1112,3 +1112,61 @@ fn a_sampled_day_count_under_min_hits_by_less_than_its_error_keeps_the_ticket() 
     let (_, third) = findings(&env, &["night3.jsonl", "--baseline", "base2.jsonl"]);
     assert_eq!(ta110(&third)["status"], "resolved");
 }
+
+/// A window without calls looks for nothing, so it resolves nothing: its
+/// tickets stay as the baseline had them (an export that failed for the
+/// window, or a 30-day window past the last traffic, closed every issue,
+/// and the night after, compared with the last entry again, said them
+/// persisting: their issues closed for good).
+#[test]
+fn a_window_without_calls_resolves_nothing() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day1.jsonl", logs(200, &["gone", "steady"]));
+    let (_, first) = findings(&env, &["day1.jsonl", "--format", "jsonl"]);
+    env.write("base.jsonl", &first);
+    let before = records(&first);
+    assert_eq!(before.len(), 4, "{first}");
+    let out = env
+        .cmd()
+        .args([
+            "findings",
+            "day1.jsonl",
+            "--baseline",
+            "base.jsonl",
+            "--format",
+            "jsonl",
+        ])
+        .args(["--since", "2026-10-02", "--config", "cfg.toml", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("findings: this window has no calls, so nothing was looked for: the baseline's findings are kept as they were (persisting), none resolved"),
+        "{err}"
+    );
+    let after = records(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(after.len(), 4);
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(
+            (&a["fingerprint"], &a["status"]),
+            (&b["fingerprint"], &json!("persisting"))
+        );
+        assert_eq!(a["monthly_savings"], b["monthly_savings"]);
+    }
+    let out = env
+        .cmd()
+        .args([
+            "findings",
+            "day1.jsonl",
+            "--baseline",
+            "base.jsonl",
+            "--changed-only",
+        ])
+        .args(["--since", "2026-10-02", "--config", "cfg.toml", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "");
+}

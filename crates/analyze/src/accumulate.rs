@@ -594,11 +594,12 @@ pub struct Accumulator<'c> {
     /// comes (`Audit::period_days`).
     pub(crate) minutes: Vec<u64>,
     pub(crate) outside_window: u64,
-    /// Of those, each source's (by [`Location::source`]): a file whose
-    /// every call is outside is not said to be counted twice. Not in the
-    /// cached states (a store's audit counts a source's parts left out,
-    /// `IngestSummary::outside_by_source`).
-    pub(crate) outside_by_source: Vec<u64>,
+    /// Of those, the ones outside the period before it too (so in no
+    /// figure), by source ([`Location::source`]): a file with the same
+    /// text as another is counted twice only for its other calls. Not in
+    /// the cached states (a store's audit counts them from its parts,
+    /// `IngestSummary::counted_by_source`).
+    pub(crate) uncounted_by_source: Vec<u64>,
     pub(crate) batch_at_full_price: u64,
     /// Flex or priority calls priced at standard rates (the catalog has no
     /// such price for their model).
@@ -822,7 +823,7 @@ impl<'c> Accumulator<'c> {
             minutes: vec![0; MINUTES_A_DAY],
             last: None,
             outside_window: 0,
-            outside_by_source: Vec::new(),
+            uncounted_by_source: Vec::new(),
             batch_at_full_price: 0,
             tier_at_standard: 0,
             write_1h_at_5m: 0,
@@ -1034,7 +1035,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
-            outside_by_source,
+            uncounted_by_source,
             batch_at_full_price,
             tier_at_standard,
             write_1h_at_5m,
@@ -1070,7 +1071,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
-            outside_by_source,
+            uncounted_by_source,
             batch_at_full_price,
             tier_at_standard,
             write_1h_at_5m,
@@ -1180,10 +1181,15 @@ impl<'c> Accumulator<'c> {
             *a += b;
         }
         self.outside_window += o.outside_window;
-        if self.outside_by_source.len() < o.outside_by_source.len() {
-            self.outside_by_source.resize(o.outside_by_source.len(), 0);
+        if self.uncounted_by_source.len() < o.uncounted_by_source.len() {
+            self.uncounted_by_source
+                .resize(o.uncounted_by_source.len(), 0);
         }
-        for (a, b) in self.outside_by_source.iter_mut().zip(&o.outside_by_source) {
+        for (a, b) in self
+            .uncounted_by_source
+            .iter_mut()
+            .zip(&o.uncounted_by_source)
+        {
             *a += b;
         }
         self.batch_at_full_price += o.batch_at_full_price;
@@ -1537,13 +1543,13 @@ fn nothing_to_price(r: &CallRecord<'_>) -> bool {
 }
 
 impl Accumulator<'_> {
-    /// A call outside `--since`/`--until`, counted, with its source's.
-    fn outside(&mut self, at: Location) {
-        self.outside_window += 1;
-        if self.outside_by_source.len() <= at.source {
-            self.outside_by_source.resize(at.source + 1, 0);
+    /// A call in no figure (outside the window and the period before it),
+    /// counted by its source.
+    fn uncounted(&mut self, at: Location) {
+        if self.uncounted_by_source.len() <= at.source {
+            self.uncounted_by_source.resize(at.source + 1, 0);
         }
-        self.outside_by_source[at.source] += 1;
+        self.uncounted_by_source[at.source] += 1;
     }
 }
 
@@ -1583,19 +1589,22 @@ impl RecordSink for Accumulator<'_> {
         if let Some(t) = r.timestamp {
             if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
             {
-                self.outside(at);
+                self.outside_window += 1;
                 if self
                     .config
                     .previous
                     .is_some_and(|(from, to)| from <= t && t < to)
                 {
                     self.record_previous(r);
+                } else {
+                    self.uncounted(at);
                 }
                 return;
             }
         } else if self.config.since.is_some() || self.config.until.is_some() {
             // A window was asked for and this call cannot be placed in it.
-            self.outside(at);
+            self.outside_window += 1;
+            self.uncounted(at);
             return;
         }
         let status = r.effective_status();

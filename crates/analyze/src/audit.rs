@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use tokenaudit_core::pricing::{ModelId, Processing};
 use tokenaudit_core::{Field, Money, ServiceTier, Usage};
+use tokenaudit_ingest::pipeline::SourceSummary;
 use tokenaudit_ingest::{IngestSummary, RejectSample};
 
 use rustc_hash::FxHashMap;
@@ -215,20 +216,28 @@ pub struct FileRow {
     pub rejected: u64,
     /// An earlier input whose text is the same (decompressed: a log and its
     /// `gzip -k` copy, a file under two names), so that this one's calls
-    /// are counted a second time; null otherwise (always null from a
-    /// store, which keeps a file once; null too when none of this one's
-    /// calls is counted, all dropped as copies of the earlier file's, as
-    /// Claude Code's and Codex's are).
+    /// are counted a second time; null otherwise (null too when none of
+    /// this one's calls is counted: all dropped as copies of the earlier
+    /// file's, as Claude Code's and Codex's are, or all outside the window
+    /// and the period it is compared with).
     pub same_content_as: Option<String>,
+    /// Of its calls, those in the window or the period it is compared
+    /// with: the ones counted a second time when `same_content_as` is set
+    /// (not in the JSON).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub counted: u64,
 }
 
 impl FileRow {
     /// The rows of `summary`'s inputs.
-    fn rows(summary: &IngestSummary, outside: &[u64]) -> Vec<FileRow> {
+    fn rows(summary: &IngestSummary, uncounted: &[u64]) -> Vec<FileRow> {
         let same = summary.same_content();
-        let outside = |i: usize| {
-            outside.get(i).copied().unwrap_or(0)
-                + summary.outside_by_source.get(i).copied().unwrap_or(0)
+        let counted = |i: usize, s: &SourceSummary| match &summary.counted_by_source {
+            Some(counted) => counted.get(i).copied().unwrap_or(s.records),
+            None => s
+                .records
+                .saturating_sub(uncounted.get(i).copied().unwrap_or(0)),
         };
         summary
             .sources
@@ -246,8 +255,9 @@ impl FileRow {
                 // all (hunt100: a November copy named in a December
                 // month-to-date report).
                 same_content_as: same
-                    .filter(|_| s.records > outside(i))
+                    .filter(|_| counted(i, s) > 0)
                     .map(|i| summary.sources[i].name.clone()),
+                counted: counted(i, s),
             })
             .collect()
     }
@@ -938,7 +948,7 @@ impl Accumulator<'_> {
             })
             .collect();
         let input = InputReport {
-            files: FileRow::rows(summary, &self.outside_by_source),
+            files: FileRow::rows(summary, &self.uncounted_by_source),
             lines: summary.lines,
             records: summary.records,
             rejected: summary.rejects.total(),

@@ -835,11 +835,18 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
                 Inline::Label(f.file.clone()),
                 Inline::plain(" holds the same text as "),
                 Inline::Label(earlier.clone()),
-                Inline::plain(" once decompressed and unwrapped, so its "),
-                Inline::Count(f.records),
-                Inline::plain(
-                    " calls are in the totals a second time; leave one out of the inputs.",
-                ),
+                Inline::plain(" once decompressed and unwrapped, so "),
+                Inline::plain(if f.counted < f.records { "" } else { "its " }),
+                Inline::Count(f.counted),
+                Inline::plain(if f.counted < f.records {
+                    format!(
+                        " of its {} calls (those in the period or the one it is compared with) are",
+                        f.records
+                    )
+                } else {
+                    " calls are".to_string()
+                }),
+                Inline::plain(" in the totals a second time; leave one out of the inputs."),
             ]));
         }
     }

@@ -10,6 +10,9 @@ use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, TimestampNanosecondType};
+use arrow_array::Array;
 use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::{
@@ -126,26 +129,9 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
 /// `outside_window`, as the audit of the logs counts calls outside its
 /// window.
 pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestSummary) {
-    let sources = ordered_sources(state);
-    let mut summary = summary(state, &sources);
+    let mut summary = summary(state, &ordered_sources(state));
     let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
         state.parts.values().partition(|p| query.wants(p));
-    // A source none of whose parts is read has all its calls outside.
-    let read: std::collections::HashSet<&str> = wanted
-        .iter()
-        .filter(|p| p.holds_calls())
-        .flat_map(|p| p.sources.iter().map(String::as_str))
-        .collect();
-    summary.outside_by_source = sources
-        .iter()
-        .map(|s| {
-            if read.contains(s.key.as_str()) {
-                0
-            } else {
-                s.records
-            }
-        })
-        .collect();
     // And the rows a prune dropped from the sources it left in the store.
     summary.outside_window = left
         .iter()
@@ -159,6 +145,111 @@ pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestS
             .map(|s| s.pruned_rows)
             .sum::<u64>();
     (wanted, summary)
+}
+
+/// For each source with the same text as an earlier one (the ones an
+/// audit says are counted twice), its rows among `parts` whose time
+/// `counts` (its window or the period before it; `None` for a row without
+/// one), read from the parts' `source` and `ts` columns alone; the other
+/// sources' counts are their `records`. A day's cached state cannot say
+/// which file its calls came from, nor a part of several files how many
+/// are each one's (hunt109: a copy named "counted twice" by a window
+/// starting inside its last day). `None` without such a source.
+pub fn counted_by_source(
+    root: &std::path::Path,
+    state: &State,
+    parts: &[&PartEntry],
+    summary: &IngestSummary,
+    counts: impl Fn(Option<i64>) -> bool,
+) -> Result<Option<Vec<u64>>> {
+    let copies: Vec<usize> = summary
+        .same_content()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, same)| same.map(|_| i))
+        .collect();
+    if copies.is_empty() {
+        return Ok(None);
+    }
+    let sources = ordered_sources(state);
+    let mut counted: Vec<u64> = sources.iter().map(|s| s.records).collect();
+    let keys: HashMap<&str, usize> = copies
+        .iter()
+        .map(|&i| (sources[i].key.as_str(), i))
+        .collect();
+    for &i in &copies {
+        counted[i] = 0;
+    }
+    for part in parts {
+        if !part.holds_calls() || !part.sources.iter().any(|k| keys.contains_key(k.as_str())) {
+            continue;
+        }
+        let path = root.join(&part.path);
+        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
+        let wanted: Vec<usize> = builder
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() == schema::col::SOURCE || f.name() == schema::col::TS)
+            .map(|(i, _)| i)
+            .collect();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(StoreError::parquet(&path))?;
+        for batch in reader {
+            let batch = batch.map_err(StoreError::message(&path))?;
+            let (Some(source), ts) = (
+                batch.column_by_name(schema::col::SOURCE),
+                batch.column_by_name(schema::col::TS),
+            ) else {
+                continue;
+            };
+            let ts = ts.and_then(|t| t.as_primitive_opt::<TimestampNanosecondType>());
+            // Each row's copy (its index), if it is one's.
+            let copy_of: Vec<Option<usize>> = if let Some(plain) = source.as_string_opt::<i32>() {
+                (0..batch.num_rows())
+                    .map(|row| {
+                        plain
+                            .is_valid(row)
+                            .then(|| keys.get(plain.value(row)).copied())
+                            .flatten()
+                    })
+                    .collect()
+            } else if let Some(dict) = source.as_dictionary_opt::<Int32Type>() {
+                let values = dict.values().as_string::<i32>();
+                let of_value: Vec<Option<usize>> = (0..values.len())
+                    .map(|v| keys.get(values.value(v)).copied())
+                    .collect();
+                let codes = dict.keys();
+                (0..batch.num_rows())
+                    .map(|row| {
+                        codes
+                            .is_valid(row)
+                            .then(|| of_value.get(codes.value(row) as usize).copied().flatten())
+                            .flatten()
+                    })
+                    .collect()
+            } else {
+                return Err(StoreError::Invalid(format!(
+                    "{}: its source column is no text",
+                    path.display()
+                )));
+            };
+            for (row, copy) in copy_of.into_iter().enumerate() {
+                let Some(i) = copy else { continue };
+                let t = ts.filter(|t| t.is_valid(row)).map(|t| t.value(row));
+                if counts(t) {
+                    counted[i] += 1;
+                }
+            }
+        }
+    }
+    Ok(Some(counted))
 }
 
 /// The columns an audit reads, in schema order: every one but the stored

@@ -358,8 +358,11 @@ pub struct IngestSummary {
     /// passing them on (the store skips whole days); counted with the ones
     /// the sinks saw.
     pub outside_window: u64,
-    /// Of those, each source's (by index; shorter when the rest have none).
-    pub outside_by_source: Vec<u64>,
+    /// The calls of each source (by index) an audit counts, in its window
+    /// or the period before it, when the reader knows them (a store's
+    /// audit counts them for a file with another's text); `None`: its
+    /// `records` less the calls the sinks found in no figure.
+    pub counted_by_source: Option<Vec<u64>>,
 }
 
 impl IngestSummary {
