@@ -75,7 +75,10 @@ pub struct InputArgs {
 
     /// Read the calls from a store that `tokenaudit ingest` keeps, instead
     /// of log files: only the days the window needs are read, and the
-    /// result is the audit of the logs the store was fed.
+    /// result is the audit of the logs the store was fed. Each day's
+    /// accumulated state is kept in DIR/_cache, so the next run reads only
+    /// new days (derived data, often larger than the calls' Parquet:
+    /// deleting it is safe; docs/store.md).
     #[arg(long, value_name = "DIR", conflicts_with = "paths")]
     pub store: Option<PathBuf>,
 
