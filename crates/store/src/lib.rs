@@ -39,6 +39,7 @@ pub mod plan;
 pub mod scan;
 pub mod schema;
 pub mod store;
+pub mod whole;
 pub mod write;
 
 pub use commit::{Commit, PartEntry, SourceEntry};
