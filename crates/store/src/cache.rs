@@ -505,7 +505,15 @@ fn each_day<'c>(
     }
     let threads = worker_threads(query.threads);
     let outer = threads.min(days.len());
-    let inner = (threads / outer).max(1);
+    // The cores go to the days read from their parts: a day loaded from
+    // its file is soon done (the night that writes the month loads the
+    // night before's and reads the new one's parts, on one thread while the
+    // other sat idle).
+    let to_read = days
+        .iter()
+        .filter(|d| !d.dir.join(&d.name).exists())
+        .count();
+    let inner = (threads / outer.min(to_read).max(1)).max(1);
     let next = AtomicUsize::new(0);
     let (loaded, computed, written) = (
         AtomicUsize::new(0),
