@@ -46,7 +46,8 @@ fn audit_json(config: &AnalyzeConfig, via: Via) -> String {
                     let b = Accumulator::decode(&kept, &catalog, config).unwrap();
                     assert_eq!(b.encode().unwrap(), kept);
                     // Kept as it was: the same bytes again, and with the
-                    // timelines encoded on a thread of their own.
+                    // timelines and the tables encoded on a thread of their
+                    // own.
                     assert_eq!(a.encode_kept().unwrap(), kept);
                     let mut two = b"head".to_vec();
                     a.encode_kept_into(&mut two, true).unwrap();
