@@ -1169,4 +1169,23 @@ fn a_window_without_calls_resolves_nothing() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "");
+    // Nor do the findings it keeps open fail `--fail-on`: none was found.
+    let gate = |since: &str| {
+        env.cmd()
+            .args([
+                "findings",
+                "day1.jsonl",
+                "--baseline",
+                "base.jsonl",
+                "--fail-on",
+                "info",
+            ])
+            .args(["--since", since, "--config", "cfg.toml", "--quiet"])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(gate("2026-10-02"), Some(0));
+    assert_eq!(gate("2026-10-01"), Some(1));
 }
