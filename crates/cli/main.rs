@@ -111,7 +111,6 @@ fn main() -> ExitCode {
     let serving = false;
     if !serving {
         alloc::tune();
-        tokenaudit_store::whole::read_with(alloc::map_file);
     }
     let result = match cli.command {
         Command::Audit(args) => audit::run(args),

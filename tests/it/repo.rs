@@ -34,7 +34,7 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// The workspace denies `unsafe_code`; one file, the allocator setting of
-/// the binary, allows it for one call into glibc and for mapping files. Any other mention of the
+/// the binary, allows it for one call into glibc. Any other mention of the
 /// lint (an `allow`, `expect`, `warn`, a `cfg_attr`, a crate's own lint
 /// table) fails here.
 #[test]

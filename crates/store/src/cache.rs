@@ -798,8 +798,8 @@ fn day_states(mut rest: &[u8]) -> std::result::Result<Vec<&[u8]>, String> {
 }
 
 /// A cache file's bytes (`Ok(None)`: no file).
-fn read_file(path: &Path) -> std::result::Result<Option<bytes::Bytes>, String> {
-    match crate::whole::read(path) {
+fn read_file(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         // No file, or no folder (`_cache` may even be a file).
         Err(e)

@@ -39,7 +39,6 @@ pub mod plan;
 pub mod scan;
 pub mod schema;
 pub mod store;
-pub mod whole;
 pub mod write;
 
 pub use commit::{Commit, PartEntry, SourceEntry};

@@ -336,36 +336,6 @@ pub fn feed<S: RecordSink>(
 struct Unit<'p> {
     part: &'p PartEntry,
     row_group: usize,
-    /// Its part's bytes, shared by the part's row groups.
-    data: &'p PartData,
-}
-
-/// A part's bytes, read whole ([`crate::whole`]) by the first of its row
-/// groups to be read, and let go when its last is done: the parts in
-/// memory at once are about the workers'.
-#[derive(Default)]
-struct PartData {
-    bytes: Mutex<Option<bytes::Bytes>>,
-    left: AtomicUsize,
-}
-
-impl PartData {
-    fn get(&self, path: &std::path::Path) -> Result<bytes::Bytes> {
-        let mut bytes = self.bytes.lock().expect("no panic holding it");
-        if let Some(b) = &*bytes {
-            return Ok(b.clone());
-        }
-        let b = crate::whole::read(path).map_err(StoreError::io(path))?;
-        *bytes = Some(b.clone());
-        Ok(b)
-    }
-
-    /// One of its row groups is done.
-    fn done(&self) {
-        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.bytes.lock().expect("no panic holding it").take();
-        }
-    }
 }
 
 /// Reads the rows `query` selects into sinks made by `make_sink` (one per
@@ -408,21 +378,14 @@ where
     F: Fn() -> S + Sync,
 {
     // Plan the units: each part's row groups (from its footer).
-    let data: Vec<PartData> = parts.iter().map(|_| PartData::default()).collect();
     let mut units = Vec::new();
-    for (part, data) in parts.iter().zip(&data) {
+    for part in parts {
         let path = root.join(&part.path);
         let file = File::open(&path).map_err(StoreError::io(&path))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
-        let row_groups = builder.metadata().num_row_groups();
-        data.left.store(row_groups, Ordering::Relaxed);
-        for row_group in 0..row_groups {
-            units.push(Unit {
-                part,
-                row_group,
-                data,
-            });
+        for row_group in 0..builder.metadata().num_row_groups() {
+            units.push(Unit { part, row_group });
         }
     }
     let threads = tokenaudit_ingest::pipeline::threads::worker_threads(query.threads);
@@ -436,9 +399,7 @@ where
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break };
-                        let read = read_unit(root, unit, query, index, &mut sink);
-                        unit.data.done();
-                        if let Err(e) = read {
+                        if let Err(e) = read_unit(root, unit, query, index, &mut sink) {
                             failure
                                 .lock()
                                 .expect("no panic holding it")
@@ -469,8 +430,8 @@ fn read_unit<S: RecordSink>(
     sink: &mut S,
 ) -> Result<()> {
     let path = root.join(&unit.part.path);
-    let data = unit.data.get(&path)?;
-    let meta = ArrowReaderMetadata::load(&data, ArrowReaderOptions::new())
+    let file = File::open(&path).map_err(StoreError::io(&path))?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(StoreError::parquet(&path))?;
     // The label columns read with their dictionaries (see
     // [`crate::write::DICTIONARY`]): each row a key into values decoded
@@ -478,7 +439,7 @@ fn read_unit<S: RecordSink>(
     let hint = ArrowReaderOptions::new().with_schema(with_dictionaries(meta.schema()));
     let meta = ArrowReaderMetadata::try_new(meta.metadata().clone(), hint)
         .map_err(StoreError::parquet(&path))?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(data, meta);
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     let names = columns(query.prompts);
     // By name in the part's own schema (a part of another schema version
     // has its columns elsewhere; one it lacks reads as null).
