@@ -187,7 +187,7 @@ column!(
 );
 
 /// Runs `mkfifo`, which the standard library has no call for.
-fn mkfifo(path: &Path) {
+pub(crate) fn mkfifo(path: &Path) {
     let out = StdCommand::new("mkfifo")
         .arg(path)
         .output()

@@ -3290,3 +3290,71 @@ fn engine_in_a_build_without_the_cluster_feature_says_what_it_needs() {
     // 10,000 × $2.50/M + 1,000 × $10/M.
     assert_eq!(usd(&read["totals"]["cost"]), "0.035");
 }
+
+/// A FIFO put in a part's or a day's cache file's place is no file of the
+/// store's: the audit reads the day around the cache file and refuses the
+/// part, and `store check` names it, instead of blocking on it for good
+/// (hunt110). Run under `timeout`, so that a hang fails the test.
+#[test]
+fn a_fifo_in_a_files_place_is_refused_not_waited_on() {
+    let env = Env::new();
+    env.write(
+        "logs/a.jsonl",
+        call(1, 1, "chat", 10_000, 1000, "a1") + &call(2, 1, "chat", 10_000, 1000, "a2"),
+    );
+    ingest(&env, &["logs", "--quiet"]);
+    let first = audit_of(&env, &["--store", "store"]);
+    let bin = assert_cmd::cargo::cargo_bin("tokenaudit");
+    let within = |args: &[&str]| {
+        std::process::Command::new("timeout")
+            .arg("60")
+            .arg(&bin)
+            .args(args)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    let only = |dir: &str| -> PathBuf {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(env.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files.pop().unwrap()
+    };
+    // The day's own file, not the merge of both days, is what is read.
+    std::fs::remove_dir_all(env.path("store/_cache/merged")).unwrap();
+    let cached = only("store/_cache/day=2026-10-01");
+    std::fs::remove_file(&cached).unwrap();
+    crate::bad_input::mkfifo(&cached);
+    let out = within(&["audit", "--store", "store", "--out", "again", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("not a regular file; read from the parts again"),
+        "{err}"
+    );
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("again/audit.json")).unwrap())
+            .unwrap();
+    // 2 × (10,000 × $2.50/M + 1,000 × $10/M).
+    assert_eq!(usd(&again["audit"]["totals"]["cost"]), "0.07");
+    assert_eq!(again["audit"]["totals"], first["totals"]);
+    let part = only("store/calls/day=2026-10-02");
+    std::fs::remove_file(&part).unwrap();
+    crate::bad_input::mkfifo(&part);
+    // Its day read from its parts, not from the cache.
+    std::fs::remove_dir_all(env.path("store/_cache")).unwrap();
+    let out = within(&["audit", "--store", "store", "--out", "third", "--quiet"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let out = within(&["store", "check", "--store", "store"]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("committed but unreadable: not a regular file"),
+        "{said}"
+    );
+}

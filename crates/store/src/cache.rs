@@ -391,7 +391,7 @@ fn manifest(days: &[Day<'_>]) -> Vec<u8> {
 /// state (`None`: not such a file, or not readable).
 fn read_manifest(path: &Path) -> Option<Manifest> {
     use std::io::Read;
-    let mut f = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut f = std::io::BufReader::new(crate::layout::open_file(path).ok()?);
     let mut head = [0u8; HEADER];
     f.read_exact(&mut head).ok()?;
     if &head[..MAGIC.len()] != MERGED_MAGIC {
@@ -801,7 +801,7 @@ fn day_states(mut rest: &[u8]) -> std::result::Result<Vec<&[u8]>, String> {
 
 /// A cache file's bytes (`Ok(None)`: no file).
 fn read_file(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
-    match std::fs::read(path) {
+    match crate::layout::read_file(path) {
         Ok(b) => Ok(Some(b)),
         // No file, or no folder (`_cache` may even be a file).
         Err(e)
@@ -1090,7 +1090,7 @@ pub fn sweep(store: &Store, verify: bool) -> Sweep {
             let (name, path) = (f.file_name().to_string_lossy().into_owned(), f.path());
             let verdict = judge(&name, &path);
             let why = match verdict {
-                Some(None) if verify => std::fs::read(&path)
+                Some(None) if verify => crate::layout::read_file(&path)
                     .map_err(|e| e.to_string())
                     .and_then(|b| payload(&b, &name, folder_name == MERGED).map(|_| ()))
                     .err()

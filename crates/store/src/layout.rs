@@ -235,6 +235,25 @@ fn reads_like_calls(path: &std::path::Path) -> bool {
     .any(|k| text.contains(k))
 }
 
+/// Opens a file of the store's for reading, refusing what is no regular
+/// file: opening a FIFO put in a part's or a cache file's place blocks
+/// until something writes to it (hunt110: the audit hung).
+pub fn open_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    std::fs::File::open(path)
+}
+
+/// A file of the store's read whole, refusing what is no regular file
+/// ([`open_file`]).
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open_file(path)?, &mut bytes)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     let mut per_source: BTreeMap<String, u64> = BTreeMap::new();
     for p in state.parts.values() {
         let path = root.join(&p.path);
-        let file = match File::open(&path) {
+        let file = match crate::layout::open_file(&path) {
             Ok(f) => f,
             Err(e) => {
                 r.problems
@@ -209,7 +209,7 @@ fn compact_once(store: &mut Store, tool_version: &str) -> Result<Rewrite> {
         let mut writer = next();
         for p in &parts {
             let path = root.join(&p.path);
-            let file = File::open(&path).map_err(StoreError::io(&path))?;
+            let file = crate::layout::open_file(&path).map_err(StoreError::io(&path))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(StoreError::parquet(&path))?
                 .build()
@@ -306,7 +306,7 @@ fn rows_per_source(root: &std::path::Path, parts: &[&PartEntry]) -> Result<BTree
     let mut out = BTreeMap::new();
     for p in parts {
         let path = root.join(&p.path);
-        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let file = crate::layout::open_file(&path).map_err(StoreError::io(&path))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
         let reader =

@@ -6,7 +6,6 @@
 //! what a report from the logs says.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -185,7 +184,7 @@ pub fn counted_by_source(
             continue;
         }
         let path = root.join(&part.path);
-        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let file = crate::layout::open_file(&path).map_err(StoreError::io(&path))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
         let wanted: Vec<usize> = builder
@@ -381,7 +380,7 @@ where
     let mut units = Vec::new();
     for part in parts {
         let path = root.join(&part.path);
-        let file = File::open(&path).map_err(StoreError::io(&path))?;
+        let file = crate::layout::open_file(&path).map_err(StoreError::io(&path))?;
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(StoreError::parquet(&path))?;
         for row_group in 0..builder.metadata().num_row_groups() {
@@ -430,7 +429,7 @@ fn read_unit<S: RecordSink>(
     sink: &mut S,
 ) -> Result<()> {
     let path = root.join(&unit.part.path);
-    let file = File::open(&path).map_err(StoreError::io(&path))?;
+    let file = crate::layout::open_file(&path).map_err(StoreError::io(&path))?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(StoreError::parquet(&path))?;
     // The label columns read with their dictionaries (see
