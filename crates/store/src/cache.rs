@@ -160,6 +160,29 @@ pub fn scan<'c>(
     spec: &Spec<'c>,
     make: &(dyn Fn() -> Accumulator<'c> + Sync),
 ) -> Result<(Vec<Accumulator<'c>>, IngestSummary, CacheUse)> {
+    scan_planned(store, query, spec, make).map_err(vanished)
+}
+
+/// A part removed while it was read: another process committed meanwhile
+/// (a compaction, a prune, an ingest replacing a day), and the command
+/// reads the store as it is now if run again; said so (hunt110: "No such
+/// file or directory", which read as a damaged store).
+fn vanished(e: StoreError) -> StoreError {
+    if e.part_vanished() {
+        StoreError::Invalid(format!(
+            "{e}: the part was removed while this command read the store (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
+        ))
+    } else {
+        e
+    }
+}
+
+fn scan_planned<'c>(
+    store: &Store,
+    query: &Query,
+    spec: &Spec<'c>,
+    make: &(dyn Fn() -> Accumulator<'c> + Sync),
+) -> Result<(Vec<Accumulator<'c>>, IngestSummary, CacheUse)> {
     let (root, state) = (store.root(), store.state());
     let index: HashMap<&str, usize> = scan::ordered_sources(state)
         .iter()
@@ -1126,6 +1149,24 @@ mod tests {
         bytes.extend_from_slice(state);
         seal(&mut bytes);
         bytes
+    }
+
+    #[test]
+    fn a_part_removed_while_read_says_to_run_again() {
+        let gone = StoreError::Io {
+            path: "/s/calls/day=2026-10-01/part-a-00000.parquet".into(),
+            error: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            vanished(gone).to_string(),
+            "/s/calls/day=2026-10-01/part-a-00000.parquet: entity not found: the part was removed while this command read the store (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
+        );
+        // Other errors as they were.
+        let denied = StoreError::Io {
+            path: "/s/p".into(),
+            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(vanished(denied).to_string(), "/s/p: permission denied");
     }
 
     #[test]
