@@ -63,6 +63,27 @@ pub struct AnalyzeConfig {
 }
 
 impl AnalyzeConfig {
+    /// Whether a call at `t` is in the window (`--since`/`--until`).
+    #[inline]
+    pub fn in_window(&self, t: DateTime<Utc>) -> bool {
+        self.since.is_none_or(|s| s <= t) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// Whether a call at `t` is in the period the window is compared with.
+    #[inline]
+    pub fn in_previous(&self, t: DateTime<Utc>) -> bool {
+        self.previous.is_some_and(|(from, to)| from <= t && t < to)
+    }
+
+    /// Whether a call at `t` (`None`: without a time) is in some figure of
+    /// the audit: the window's, or the period's it is compared with.
+    pub fn counts(&self, t: Option<DateTime<Utc>>) -> bool {
+        match t {
+            Some(t) => self.in_window(t) || self.in_previous(t),
+            None => self.since.is_none() && self.until.is_none(),
+        }
+    }
+
     /// The config that accumulates the calls of `day` (`None`: the calls
     /// without a timestamp) exactly as this one does, with the window taken
     /// out: `None` when the window or the previous period cuts the day, so
@@ -1587,14 +1608,9 @@ impl RecordSink for Accumulator<'_> {
 
     fn record(&mut self, r: &CallRecord<'_>, at: Location) {
         if let Some(t) = r.timestamp {
-            if self.config.since.is_some_and(|s| t < s) || self.config.until.is_some_and(|u| t >= u)
-            {
+            if !self.config.in_window(t) {
                 self.outside_window += 1;
-                if self
-                    .config
-                    .previous
-                    .is_some_and(|(from, to)| from <= t && t < to)
-                {
+                if self.config.in_previous(t) {
                     self.record_previous(r);
                 } else {
                     self.uncounted(at);

@@ -192,17 +192,7 @@ fn scan_planned<'c>(
     let (wanted, mut summary) = scan::plan(state, query);
     let config = spec.config;
     summary.counted_by_source = scan::counted_by_source(root, state, &wanted, &summary, |ns| {
-        if config.since.is_none() && config.until.is_none() {
-            return true;
-        }
-        let Some(t) = ns.map(chrono::DateTime::from_timestamp_nanos) else {
-            return false;
-        };
-        let inside = config.since.is_none_or(|s| s <= t) && config.until.is_none_or(|u| t < u);
-        inside
-            || config
-                .previous
-                .is_some_and(|(from, to)| from <= t && t < to)
+        config.counts(ns.map(chrono::DateTime::from_timestamp_nanos))
     })?;
     // A day's cache file stands for its parts: with one of them gone (a
     // damaged store), the audit must fail, not answer from the cache.
