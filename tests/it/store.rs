@@ -1592,10 +1592,25 @@ fn duckdb_and_polars_read_the_store_and_get_the_audits_totals() {
     assert_eq!(polars, "(3, Decimal('0.020500000000'), 7000)");
 }
 
+/// `examples/nightly.sh` for the night of `today`, over `logs/` into
+/// `store/` and `reports/` with `tokenaudit.toml`, in `env`'s folder.
+fn nightly(env: &Env, today: &str) -> std::process::Command {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(script)
+        .current_dir(env.dir.path())
+        .env("LOGS", "logs")
+        .env("STORE", "store")
+        .env("REPORTS", "reports")
+        .env("CONFIG", "tokenaudit.toml")
+        .env("TODAY", today)
+        .env("TOKENAUDIT", assert_cmd::cargo::cargo_bin("tokenaudit"));
+    cmd
+}
+
 #[test]
 fn the_nightly_recipe_runs_three_nights() {
     let env = Env::new();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
     // One planted finding: a chat call over its per-call budget (the
     // concentration rule, which two calls trip, is switched off).
     env.write(
@@ -1603,22 +1618,11 @@ fn the_nightly_recipe_runs_three_nights() {
         "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
     );
     let run_night = |today: &str, retry: bool| {
-        let mut cmd = std::process::Command::new("bash");
+        let mut cmd = nightly(&env, today);
         if retry {
             cmd.env("RETRY", "1");
         }
-        let out = cmd
-            .arg(&script)
-            .current_dir(env.dir.path())
-            .env("LOGS", "logs")
-            .env("STORE", "store")
-            .env("REPORTS", "reports")
-            .env("CONFIG", "tokenaudit.toml")
-            .env("TODAY", today)
-            .env("TOKENAUDIT", assert_cmd::cargo::cargo_bin("tokenaudit"))
-            .env_remove("GH_REPO")
-            .output()
-            .unwrap();
+        let out = cmd.env_remove("GH_REPO").output().unwrap();
         assert!(
             out.status.success(),
             "night {today}: {}",
@@ -1738,7 +1742,6 @@ json.dump(issues, open(state, "w"))
 #[test]
 fn the_nightly_recipe_reopens_the_issue_of_a_finding_that_comes_back() {
     let env = Env::new();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/nightly.sh");
     env.write(
         "tokenaudit.toml",
         "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
@@ -1752,15 +1755,7 @@ fn the_nightly_recipe_reopens_the_issue_of_a_finding_that_comes_back() {
         std::env::var("PATH").unwrap_or_default()
     );
     let night = |today: &str| {
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .current_dir(env.dir.path())
-            .env("LOGS", "logs")
-            .env("STORE", "store")
-            .env("REPORTS", "reports")
-            .env("CONFIG", "tokenaudit.toml")
-            .env("TODAY", today)
-            .env("TOKENAUDIT", assert_cmd::cargo::cargo_bin("tokenaudit"))
+        let out = nightly(&env, today)
             .env("GH_REPO", "acme/llm")
             .env("PATH", &path)
             .output()

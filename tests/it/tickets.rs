@@ -1127,19 +1127,16 @@ fn a_window_without_calls_resolves_nothing() {
     env.write("base.jsonl", &first);
     let before = records(&first);
     assert_eq!(before.len(), 4, "{first}");
-    let out = env
-        .cmd()
-        .args([
-            "findings",
-            "day1.jsonl",
-            "--baseline",
-            "base.jsonl",
-            "--format",
-            "jsonl",
-        ])
-        .args(["--since", "2026-10-02", "--config", "cfg.toml", "--quiet"])
-        .output()
-        .unwrap();
+    // `findings day1.jsonl` against base.jsonl from `since`, with `args`.
+    let run = |since: &str, args: &[&str]| {
+        env.cmd()
+            .args(["findings", "day1.jsonl", "--baseline", "base.jsonl"])
+            .args(args)
+            .args(["--since", since, "--config", "cfg.toml", "--quiet"])
+            .output()
+            .unwrap()
+    };
+    let out = run("2026-10-02", &["--format", "jsonl"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1155,37 +1152,11 @@ fn a_window_without_calls_resolves_nothing() {
         );
         assert_eq!(a["monthly_savings"], b["monthly_savings"]);
     }
-    let out = env
-        .cmd()
-        .args([
-            "findings",
-            "day1.jsonl",
-            "--baseline",
-            "base.jsonl",
-            "--changed-only",
-        ])
-        .args(["--since", "2026-10-02", "--config", "cfg.toml", "--quiet"])
-        .output()
-        .unwrap();
+    let out = run("2026-10-02", &["--changed-only"]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "");
     // Nor do the findings it keeps open fail `--fail-on`: none was found.
-    let gate = |since: &str| {
-        env.cmd()
-            .args([
-                "findings",
-                "day1.jsonl",
-                "--baseline",
-                "base.jsonl",
-                "--fail-on",
-                "info",
-            ])
-            .args(["--since", since, "--config", "cfg.toml", "--quiet"])
-            .output()
-            .unwrap()
-            .status
-            .code()
-    };
+    let gate = |since: &str| run(since, &["--fail-on", "info"]).status.code();
     assert_eq!(gate("2026-10-02"), Some(0));
     assert_eq!(gate("2026-10-01"), Some(1));
 }
