@@ -860,6 +860,67 @@ fn an_ingest_and_a_compaction_at_once_both_finish() {
     assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
 }
 
+/// An audit of the store with a compaction committing beside it (hunt110:
+/// the nightly audit failed, "the part was removed while this command read
+/// the store", 1 run in 6): it reads the store again as it is now, and
+/// gives the audit of the logs.
+#[test]
+fn an_audit_racing_a_compaction_reads_the_store_again() {
+    let env = Env::new();
+    let days = |file: &str, out: u64| -> String {
+        (1..=3)
+            .map(|d| call(d, 1, "chat", 1000, out, &format!("{file}{d}")))
+            .collect()
+    };
+    // Two files ingested apart: two parts a day, for the compaction.
+    env.write("logs/a.jsonl", days("a", 100));
+    ingest(&env, &["logs"]);
+    env.write("logs/b.jsonl", days("b", 200));
+    ingest(&env, &["logs"]);
+    let (audit, go) = waiting_at(
+        &env,
+        &["audit", "--store", "store", "--out", "out", "--quiet"],
+        "audit-planned",
+    );
+    assert!(env
+        .ok(&["store", "compact", "--store", "store"])
+        .contains("6 parts merged into 3"));
+    go();
+    let out = audit.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err, "");
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("out/audit.json")).unwrap())
+            .unwrap();
+    let s = &s["audit"];
+    assert_eq!(s["totals"]["calls"], 6);
+    assert_eq!(s["totals"], audit_of(&env, &["logs"])["totals"]);
+
+    // A part gone with no commit since is a damaged store, not a race.
+    let part = walk(&env.path("store/calls/day=2026-10-02"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    for flag in ["go", "go.reached"] {
+        std::fs::remove_file(env.path(flag)).unwrap();
+    }
+    let (audit, go) = waiting_at(
+        &env,
+        &["audit", "--store", "store", "--out", "out2", "--quiet"],
+        "audit-planned",
+    );
+    std::fs::remove_file(&part).unwrap();
+    go();
+    let out = audit.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a committed part is missing; run `tokenaudit store check"),
+        "{err}"
+    );
+}
+
 /// hunt56: two ingests at once on a rotation night (`app.jsonl` moved to
 /// `app.jsonl.1`, a new `app.jsonl`): the one that lost the commit race
 /// re-keyed the winner's fresh `app.jsonl` rows to `app.jsonl.1`, from the

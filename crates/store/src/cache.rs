@@ -160,21 +160,57 @@ pub fn scan<'c>(
     spec: &Spec<'c>,
     make: &(dyn Fn() -> Accumulator<'c> + Sync),
 ) -> Result<(Vec<Accumulator<'c>>, IngestSummary, CacheUse)> {
-    scan_planned(store, query, spec, make).map_err(vanished)
+    // A part gone when read: another process committed meanwhile (a
+    // compaction, a prune, an ingest replacing a day), and the store is read
+    // again as it is now, as an ingest plans again (hunt110: the nightly
+    // audit failed when a compaction ran beside it); gone with no commit
+    // since, the store is damaged.
+    let mut reopened: Option<Store> = None;
+    for attempt in 1.. {
+        let current = reopened.as_ref().unwrap_or(store);
+        match scan_planned(current, query, spec, make) {
+            Err(e) if e.part_vanished() => {
+                let now = Store::open(store.root())?;
+                if now.state().head == current.state().head {
+                    return Err(missing(e, store.root()));
+                }
+                if attempt == REPLANS {
+                    return Err(vanished(e));
+                }
+                reopened = Some(now);
+            }
+            result => return result,
+        }
+    }
+    unreachable!("the loop returns")
 }
 
-/// A part removed while it was read: another process committed meanwhile
-/// (a compaction, a prune, an ingest replacing a day), and the command
-/// reads the store as it is now if run again; said so (hunt110: "No such
-/// file or directory", which read as a damaged store).
+/// How many times a read is planned again on top of others' commits
+/// before it gives up.
+const REPLANS: usize = 5;
+
+/// A committed part gone with no commit since: the store is damaged.
+fn missing(e: StoreError, root: &Path) -> StoreError {
+    let path = match &e {
+        StoreError::Io { path, .. } | StoreError::Parquet { path, .. } => {
+            path.display().to_string()
+        }
+        other => other.to_string(),
+    };
+    StoreError::Invalid(format!(
+        "{path}: a committed part is missing; run `tokenaudit store check --store {}`",
+        root.display()
+    ))
+}
+
+/// A part removed while it was read, again and again: other processes
+/// kept committing (a compaction, a prune, an ingest replacing a day);
+/// said so (hunt110: "No such file or directory", which read as a damaged
+/// store).
 fn vanished(e: StoreError) -> StoreError {
-    if e.part_vanished() {
-        StoreError::Invalid(format!(
-            "{e}: the part was removed while this command read the store (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
-        ))
-    } else {
-        e
-    }
+    StoreError::Invalid(format!(
+        "{e}: the part was removed while this command read the store, {REPLANS} times (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
+    ))
 }
 
 fn scan_planned<'c>(
@@ -190,6 +226,7 @@ fn scan_planned<'c>(
         .map(|(i, s)| (s.key.as_str(), i))
         .collect();
     let (wanted, mut summary) = scan::plan(state, query);
+    crate::fault::point("audit-planned").map_err(StoreError::io(root))?;
     let config = spec.config;
     summary.counted_by_source = scan::counted_by_source(root, state, &wanted, &summary, |ns| {
         config.counts(ns.map(chrono::DateTime::from_timestamp_nanos))
@@ -198,12 +235,8 @@ fn scan_planned<'c>(
     // damaged store), the audit must fail, not answer from the cache.
     for part in &wanted {
         let path = root.join(&part.path);
-        if std::fs::metadata(&path).is_err() {
-            return Err(StoreError::Invalid(format!(
-                "{}: a committed part is missing; run `tokenaudit store check --store {}`",
-                path.display(),
-                root.display()
-            )));
+        if let Err(error) = std::fs::metadata(&path) {
+            return Err(StoreError::Io { path, error });
         }
     }
     let mut cut = Vec::new();
@@ -1143,20 +1176,19 @@ mod tests {
 
     #[test]
     fn a_part_removed_while_read_says_to_run_again() {
-        let gone = StoreError::Io {
+        let gone = || StoreError::Io {
             path: "/s/calls/day=2026-10-01/part-a-00000.parquet".into(),
             error: std::io::Error::from(std::io::ErrorKind::NotFound),
         };
         assert_eq!(
-            vanished(gone).to_string(),
-            "/s/calls/day=2026-10-01/part-a-00000.parquet: entity not found: the part was removed while this command read the store (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
+            vanished(gone()).to_string(),
+            "/s/calls/day=2026-10-01/part-a-00000.parquet: entity not found: the part was removed while this command read the store, 5 times (a `store compact`, a `store prune` or an ingest committed meanwhile): run it again"
         );
-        // Other errors as they were.
-        let denied = StoreError::Io {
-            path: "/s/p".into(),
-            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-        };
-        assert_eq!(vanished(denied).to_string(), "/s/p: permission denied");
+        // Gone with no commit since: a damaged store.
+        assert_eq!(
+            missing(gone(), Path::new("/s")).to_string(),
+            "/s/calls/day=2026-10-01/part-a-00000.parquet: a committed part is missing; run `tokenaudit store check --store /s`"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::io;
 
 /// The steps, in the order a commit passes them.
-pub const STEPS: [&str; 7] = [
+pub const STEPS: [&str; 8] = [
     "parts-written",
     "before-claim",
     "claimed",
@@ -20,6 +20,9 @@ pub const STEPS: [&str; 7] = [
     // A rewrite's (`store compact`, `store prune`), before it claims its
     // commit.
     "rewrite-before-claim",
+    // An audit of the store (every command reading it), its parts planned
+    // and not yet read.
+    "audit-planned",
 ];
 
 /// Dies or fails here if the environment asks for it.
