@@ -65,7 +65,8 @@ pub enum PricesCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportSource {
     /// LiteLLM's model_prices_and_context_window.json (per-token prices,
-    /// batch and long-context prices; no price history).
+    /// batch and long-context prices; no price history, so over a built-in
+    /// price history its prices apply from the last change on).
     Litellm {
         /// Path to model_prices_and_context_window.json (in the litellm
         /// package, or from the litellm repository).

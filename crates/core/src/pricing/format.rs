@@ -20,6 +20,10 @@ use crate::money::{parse_decimal_scaled, Money};
 struct FileCatalog {
     schema: u32,
     version: String,
+    /// Its undated prices are a snapshot (a LiteLLM import): over a price
+    /// history they apply from its last change on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    snapshot: bool,
     #[serde(default)]
     sources: Vec<Source>,
     #[serde(default)]
@@ -398,13 +402,19 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             periods,
         });
     }
-    Ok(Catalog::new(file.version, file.sources, providers, models))
+    let catalog = Catalog::new(file.version, file.sources, providers, models);
+    Ok(if file.snapshot {
+        catalog.into_snapshot()
+    } else {
+        catalog
+    })
 }
 
 pub(crate) fn write(catalog: &Catalog) -> String {
     let file = FileCatalog {
         schema: SCHEMA_VERSION,
         version: catalog.version.clone(),
+        snapshot: catalog.snapshot,
         sources: catalog.sources.clone(),
         providers: catalog
             .providers

@@ -242,6 +242,9 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             ));
         }
     }
+    report.notes.push(
+        "LiteLLM's prices have no dates: passed as --prices over a model whose built-in prices changed on a date, each applies from the last change on (the earlier prices stay), and one that the built-in history already has (an older snapshot) changes nothing".to_owned(),
+    );
     Ok((
         Catalog::new(
             "litellm-import".to_owned(),
@@ -254,7 +257,8 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             }],
             providers,
             models,
-        ),
+        )
+        .into_snapshot(),
         report,
     ))
 }

@@ -298,6 +298,11 @@ pub struct Catalog {
     models: Vec<ModelEntry>,
     /// `models[i]`'s index in `providers`.
     model_provider: Vec<usize>,
+    /// Its undated prices are what models cost when it was made, not for
+    /// all time (LiteLLM's file, which keeps no history): over an entry
+    /// with a price history they apply from its last change on
+    /// ([`Catalog::overlay`]).
+    snapshot: bool,
 }
 
 /// Why a catalog file could not be read. Messages name the model and field.
@@ -511,7 +516,19 @@ impl Catalog {
             providers,
             models,
             model_provider,
+            snapshot: false,
         }
+    }
+
+    /// Marks its undated prices as a snapshot ([`Catalog::overlay`]).
+    pub fn into_snapshot(mut self) -> Catalog {
+        self.snapshot = true;
+        self
+    }
+
+    /// Whether its undated prices are a snapshot.
+    pub fn is_snapshot(&self) -> bool {
+        self.snapshot
     }
 
     /// Adds `other`'s models, replacing entries with the same provider and
@@ -569,6 +586,8 @@ impl Catalog {
                             .collect();
                         periods.append(&mut m.periods);
                         m.periods = periods;
+                    } else if other.snapshot {
+                        m.periods = snapshot_over(std::mem::take(&mut m.periods), &q.periods);
                     }
                     // An imported entry's rule is the one name its source
                     // keys it by (`xai/grok-4.3`): ours stays beside it
@@ -828,4 +847,33 @@ impl Catalog {
             searches_unpriced: usage.web_searches > 0 && rates.web_search.is_none(),
         }
     }
+}
+
+/// A snapshot's undated prices (`theirs`) over an entry's price history
+/// (`ours`, in date order): a snapshot says what a model cost when it was
+/// made, so the history before our last change stays (hunt111: a LiteLLM
+/// import priced o3's calls of May 2025 at the cut of June 10, a fifth of
+/// their price). Prices our history has (a snapshot older than our last
+/// change) keep our history whole; other prices apply from our last
+/// change on.
+fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<PricePeriod> {
+    let Some(last) = ours.last().and_then(|p| p.effective) else {
+        return theirs;
+    };
+    let [one] = theirs.as_mut_slice() else {
+        return theirs;
+    };
+    // (A rate the snapshot does not give, web search in LiteLLM's, is
+    // ours.)
+    if ours.iter().any(|p| {
+        one.rates.or(&p.rates) == p.rates && (one.tiers.is_empty() || one.tiers == p.tiers)
+    }) {
+        return ours.to_vec();
+    }
+    let latest = &ours[ours.len() - 1];
+    one.rates = one.rates.or(&latest.rates);
+    one.effective = Some(last);
+    let mut periods: Vec<PricePeriod> = ours[..ours.len() - 1].to_vec();
+    periods.append(&mut theirs);
+    periods
 }

@@ -1538,3 +1538,77 @@ fn free_variants_are_never_priced_as_the_paid_model() {
         .expect("the --prices entry");
     assert_eq!(c.model(id).id, "llama-free-tier");
 }
+
+/// A LiteLLM import has no dates: over a built-in price history its prices
+/// apply from the last change on, and a price the history already has (an
+/// older snapshot) changes nothing (hunt111: the import replaced every
+/// history, o3's calls of May 2025 were priced at the cut of June 10 and
+/// claude-sonnet-5's after its rise of September 2026 at the old price).
+#[test]
+fn a_litellm_snapshot_keeps_the_built_in_price_history() {
+    let json = r#"{
+      "o3": {"litellm_provider": "openai", "mode": "chat",
+        "input_cost_per_token": 1.8e-06, "output_cost_per_token": 7.2e-06},
+      "claude-sonnet-5": {"litellm_provider": "anthropic", "mode": "chat",
+        "input_cost_per_token": 2e-06, "output_cost_per_token": 1e-05,
+        "cache_read_input_token_cost": 2e-07, "cache_creation_input_token_cost": 2.5e-06,
+        "cache_creation_input_token_cost_above_1hr": 4e-06}
+    }"#;
+    let (imported, report) = import_litellm(json).unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("have no dates")));
+    // Written and read back, the file keeps saying so.
+    let imported = Catalog::from_json_str(&imported.to_json_string()).unwrap();
+    assert!(imported.is_snapshot());
+    let builtin = Catalog::builtin();
+    let mut c = Catalog::builtin();
+    c.overlay(imported);
+    let o3 = c.resolve(Some("openai"), "o3").unwrap();
+    // Before the cut of 2025-06-10: the built-in $10/$40.
+    assert_eq!(
+        c.period(o3, day("2025-06-01")).rates.input,
+        Some(usd("0.00001"))
+    );
+    assert_eq!(
+        c.period(o3, day("2025-06-01")).rates.output,
+        Some(usd("0.00004"))
+    );
+    // From it on, LiteLLM's $1.8/$7.2 (a price the history does not have).
+    assert_eq!(
+        c.period(o3, day("2025-06-10")).rates.input,
+        Some(usd("0.0000018"))
+    );
+    assert_eq!(
+        c.period(o3, day("2026-12-01")).rates.output,
+        Some(usd("0.0000072"))
+    );
+    assert_eq!(c.model(o3).periods.len(), 2);
+    // claude-sonnet-5's LiteLLM price is its price before the rise of
+    // 2026-09-01: the history stays whole.
+    let s5 = c.resolve(Some("anthropic"), "claude-sonnet-5").unwrap();
+    let b5 = builtin
+        .resolve(Some("anthropic"), "claude-sonnet-5")
+        .unwrap();
+    assert_eq!(c.model(s5).periods, builtin.model(b5).periods);
+    assert_eq!(
+        c.period(s5, day("2026-10-01")).rates.input,
+        Some(usd("0.000003"))
+    );
+    assert_eq!(
+        c.period(s5, day("2026-08-01")).rates.input,
+        Some(usd("0.000002"))
+    );
+    // A user's own undated price (no snapshot) still replaces the history.
+    let mut c = Catalog::builtin();
+    c.overlay(
+        Catalog::from_json_str(
+            r#"{"schema": 1, "version": "mine", "models": [
+            {"provider": "openai", "id": "o3", "prices": [{"input": "1", "output": "4"}]}]}"#,
+        )
+        .unwrap(),
+    );
+    let o3 = c.resolve(Some("openai"), "o3").unwrap();
+    assert_eq!(
+        c.period(o3, day("2025-06-01")).rates.input,
+        Some(usd("0.000001"))
+    );
+}
