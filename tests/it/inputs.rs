@@ -1132,6 +1132,57 @@ fn globs_and_duplicates_read_each_file_once() {
     assert!(stderr(&out).contains("logs/*.parquet"), "{}", stderr(&out));
 }
 
+/// hunt112: a quoted glob read hidden folders the walk and the shell leave
+/// out (a `.snapshot/` copy, 23 calls for the walk's 10), and a brace list
+/// matched nothing.
+#[test]
+fn a_quoted_glob_reads_what_the_shell_would() {
+    let env = Env::new();
+    write_logs(&env);
+    env.write("logs/.snapshot/hourly.0/a.jsonl", good(16));
+    env.write("logs/.old.jsonl", good(32));
+    for glob in ["logs/**/*.jsonl*", "logs/{a.jsonl,sub/**/*.*}"] {
+        let r = env.audit(&[glob]);
+        assert_eq!(r["audit"]["totals"]["calls"], 7, "{glob}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0245", "{glob}");
+    }
+    // A dot written in the pattern reads the hidden files it names.
+    let r = env.audit(&["logs/.snapshot/*/*.jsonl", "logs/.old.*"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 48);
+}
+
+/// hunt112: a gateway log keeping a batch request's `custom_id` beside the
+/// synchronous response was read as an OpenAI batch output, at half price.
+#[test]
+fn a_gateway_line_with_a_custom_id_is_no_batch_output() {
+    let env = Env::new();
+    let line = r#"{"custom_id":"job-1","timestamp":"2026-10-01T12:00:00Z","feature":"f","request":{"model":"gpt-4.1","messages":[]},"response":{"object":"chat.completion","model":"gpt-4.1-2025-04-14","usage":{"prompt_tokens":1000,"completion_tokens":500}}}"#;
+    env.write("logs/a.jsonl", format!("{line}\n{line}\n"));
+    let r = env.audit(&["logs"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "gateway");
+    // 2 × (1000 × $2 + 500 × $8) / 1M = 2 × $0.006.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
+}
+
+/// hunt112: a walked folder's `app.jsonl.bz2` was "not named like a log",
+/// and its calls lost with exit 0 under `--strict`.
+#[test]
+fn a_log_compressed_in_a_way_not_read_fails_strict() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(1));
+    env.write("logs/b.jsonl.bz2", "BZh91AY&SY not really");
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("logs/b.jsonl.bz2"), "{err}");
+    assert!(err.contains("bzip2-compressed"), "{err}");
+    assert!(!err.contains("not named like a log"), "{err}");
+}
+
 #[test]
 fn stdin_is_read_plain_gzip_or_zstd() {
     let env = Env::new();

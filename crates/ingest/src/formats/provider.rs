@@ -280,19 +280,28 @@ fn scan_anthropic_line(line: &str) -> Scan<(AnthropicResultParts<'_>, bool)> {
     Ok((result, guessed))
 }
 
-/// Whether a file's first JSON object line is an Anthropic batch result.
+/// Whether a file's first JSON object line is an Anthropic batch result:
+/// `custom_id` and a `result` object with its `type`.
 pub fn looks_like_anthropic_batch(map: &JsonObject) -> bool {
-    map.contains_key("custom_id") && map.contains_key("result")
+    map.contains_key("custom_id")
+        && matches!(map.get("result"), Some(serde_json::Value::Object(r)) if r.contains_key("type"))
 }
 
 /// Whether a file's first JSON object line is an OpenAI batch output line:
-/// `custom_id` and a `response` object (or null).
+/// `custom_id` and the API's envelope, a `response` object with its
+/// `status_code` or `body`, or a null `response` beside an `error`. A
+/// gateway's line that keeps a request's `custom_id` beside the response
+/// itself is no batch output (hunt112: such a log was read at batch rates,
+/// half its cost).
 pub fn looks_like_openai_batch(map: &JsonObject) -> bool {
     map.contains_key("custom_id")
-        && matches!(
-            map.get("response"),
-            Some(serde_json::Value::Object(_) | serde_json::Value::Null)
-        )
+        && match map.get("response") {
+            Some(serde_json::Value::Object(r)) => {
+                r.contains_key("status_code") || r.contains_key("body")
+            }
+            Some(serde_json::Value::Null) => map.get("error").is_some_and(|e| !e.is_null()),
+            _ => false,
+        }
 }
 
 /// Reads one line of a Gemini Batch API output file (`{key, response}`) or
@@ -451,6 +460,58 @@ pub fn agree(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object(line: &str) -> JsonObject {
+        serde_json::from_str(line).unwrap()
+    }
+
+    /// A batch file is told by the API's envelope, not by `custom_id`
+    /// alone (hunt112: a gateway log keeping the request's `custom_id`
+    /// beside the response was read at batch rates).
+    #[test]
+    fn batch_files_are_told_by_their_envelope() {
+        for (line, openai, anthropic) in [
+            (
+                r#"{"id":"batch_req_1","custom_id":"a","response":{"status_code":200,"request_id":"r","body":{}},"error":null}"#,
+                true,
+                false,
+            ),
+            (
+                r#"{"custom_id":"a","response":{"body":{"model":"m"}}}"#,
+                true,
+                false,
+            ),
+            (
+                r#"{"id":"batch_req_2","custom_id":"b","response":null,"error":{"code":"batch_expired"}}"#,
+                true,
+                false,
+            ),
+            (
+                r#"{"custom_id":"job-1","timestamp":"2026-10-01T00:00:00Z","request":{"model":"gpt-4.1"},"response":{"object":"chat.completion","model":"gpt-4.1","usage":{"prompt_tokens":1000,"completion_tokens":500}}}"#,
+                false,
+                false,
+            ),
+            (
+                r#"{"custom_id":"b","response":null,"error":null}"#,
+                false,
+                false,
+            ),
+            (
+                r#"{"custom_id":"a","result":{"type":"succeeded","message":{}}}"#,
+                false,
+                true,
+            ),
+            (
+                r#"{"custom_id":"a","result":"ok","model":"m"}"#,
+                false,
+                false,
+            ),
+        ] {
+            let map = object(line);
+            assert_eq!(looks_like_openai_batch(&map), openai, "{line}");
+            assert_eq!(looks_like_anthropic_batch(&map), anthropic, "{line}");
+        }
+    }
 
     #[test]
     fn openai_batch_lines_are_batch_priced_and_unrun_ones_not_billed() {

@@ -53,8 +53,9 @@ pub const LOG_EXTENSIONS: [&str; 7] = [
 /// extension (`.jsonl`, `.ndjson`, `.json`, `.log`, `.parquet`, `.csv`, `.tsv`),
 /// any `.gz`, `.gzip`, `.zst` or `.zstd` file, rotated logs (`app.jsonl.1`,
 /// `app.log.2.gz`, `app.jsonl-20251001`, `app.jsonl.2025-10-01.zst`) and
-/// batch outputs named after their input (Bedrock's `records.jsonl.out`).
-/// Hidden files are not.
+/// batch outputs named after their input (Bedrock's `records.jsonl.out`),
+/// and logs compressed in a way this build does not read (`app.jsonl.bz2`,
+/// `.xz`, `.lz4`, `.zip`…: reading them says so). Hidden files are not.
 pub fn is_log_candidate(path: &Path) -> bool {
     // A name that is no UTF-8 (`Jos\xe9.jsonl` from an old share) is told
     // by its lossy text (hunt101: "not named like a log").
@@ -78,6 +79,14 @@ pub fn is_log_candidate(path: &Path) -> bool {
         return true;
     }
     let logs = |n: &str| LOG_EXTENSIONS.iter().any(|ext| n.ends_with(ext));
+    // A log compressed in a way this build does not read (`app.jsonl.bz2`)
+    // is read to say so: a counted, named input that could not be read,
+    // which `--strict` fails on (hunt112: the walk called it "not named
+    // like a log" and lost its calls under `--strict`).
+    const UNREAD: [&str; 7] = [".bz2", ".bzip2", ".xz", ".lz4", ".zip", ".7z", ".lzma"];
+    if let Some(inner) = UNREAD.iter().find_map(|ext| lower.strip_suffix(ext)) {
+        return logs(inner) || without_rotation(inner).is_some_and(logs);
+    }
     // Bedrock's batch inference writes `<input>.jsonl.out`.
     let output = lower.strip_suffix(".out").is_some_and(logs);
     logs(&lower) || output || without_rotation(&lower).is_some_and(logs)
@@ -336,6 +345,60 @@ impl Walk<'_> {
     }
 }
 
+/// The alternatives of a pattern's first brace list (`a{1,2}b` → `a1b`,
+/// `a2b`; nested lists are expanded when each alternative is), or `None`
+/// when it has none (`{}`, `{x}` and an unclosed `{` are literal, as in
+/// bash).
+fn braces(pattern: &str) -> Option<Vec<String>> {
+    let bytes = pattern.as_bytes();
+    for open in (0..bytes.len()).filter(|&i| bytes[i] == b'{') {
+        let (mut depth, mut commas) = (0usize, Vec::new());
+        for (i, &b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        if commas.is_empty() {
+                            break;
+                        }
+                        let (head, tail) = (&pattern[..open], &pattern[i + 1..]);
+                        let mut from = open + 1;
+                        let mut each = Vec::new();
+                        for at in commas.into_iter().chain([i]) {
+                            each.push(format!("{head}{}{tail}", &pattern[from..at]));
+                            from = at + 1;
+                        }
+                        return Some(each);
+                    }
+                }
+                b',' if depth == 1 => commas.push(i),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Whether each hidden name in a glob's match is one the pattern wrote
+/// its dot for, as the shell's glob (hunt112: `'logs/**/*.jsonl'` read
+/// `logs/.snapshot/`, which the walk of `logs` and the shell leave out;
+/// `.*` matched `..`, which bash's `globskipdots` leaves out). (The glob
+/// crate's `require_literal_leading_dot` also drops the hidden names a
+/// pattern writes, `.cache/*`.)
+fn dots_written(entry: &Path, pattern: &str) -> bool {
+    let dotted: Vec<&str> = pattern.split('/').filter(|c| c.starts_with('.')).collect();
+    entry.to_string_lossy().split('/').all(|name| {
+        !name.starts_with('.')
+            || match name {
+                "." | ".." => dotted.contains(&name),
+                _ => dotted.iter().any(|p| {
+                    *p != "." && *p != ".." && glob::Pattern::new(p).is_ok_and(|p| p.matches(name))
+                }),
+            }
+    })
+}
+
 fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceError> {
     let mut out = Vec::new();
     for input in inputs {
@@ -344,6 +407,15 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
             continue;
         }
         let path = Path::new(input);
+        // `{10,11}` as a shell expands it, when the shell did not (a quoted
+        // pattern; the glob crate has no braces: hunt112's "no input files
+        // matched" of files that were there).
+        if path.symlink_metadata().is_err() {
+            if let Some(each) = braces(input) {
+                out.extend(expand(&each, w)?);
+                continue;
+            }
+        }
         if path.is_dir() {
             let mut files = Vec::new();
             walk(path, &mut files, w)?;
@@ -376,6 +448,9 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
                         continue;
                     }
                 };
+                if !dots_written(&entry, input) {
+                    continue;
+                }
                 if w.skips_file(&entry) {
                     left_out = true;
                     continue;
@@ -843,6 +918,10 @@ mod tests {
             "calls.csv",
             "records.jsonl.out",
             "app.jsonl.gzip",
+            // Read to say they are compressed in a way not read (hunt112).
+            "app.jsonl.bz2",
+            "app.jsonl.1.xz",
+            "calls.csv.zip",
         ] {
             assert!(is_log_candidate(Path::new(name)), "{name}");
         }
@@ -854,6 +933,8 @@ mod tests {
             "notes.txt",
             "README.md",
             "app.jsonl.bak",
+            "backup.zip",
+            "notes.txt.xz",
             "run.out",
             "v1.2",
             ".app.jsonl",
@@ -920,5 +1001,49 @@ mod tests {
             expand_inputs(&[format!("{root}/*.nothing")]),
             Err(SourceError::NothingMatched(_))
         ));
+        // A wildcard passes no leading dot, as the shell's and the walk
+        // (hunt112: `.cache/w.jsonl` and `.hidden.jsonl` were read); a dot
+        // written in the pattern matches.
+        let rel = |got: Vec<Source>| -> Vec<String> {
+            got.iter()
+                .map(|s| match s {
+                    Source::File(p) => p.strip_prefix(dir.path()).unwrap().display().to_string(),
+                    Source::Stdin => "-".into(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            rel(expand_inputs(&[format!("{root}/**/*.jsonl")]).unwrap()),
+            ["x.jsonl"]
+        );
+        assert_eq!(
+            rel(expand_inputs(&[format!("{root}/.*/*.jsonl")]).unwrap()),
+            [".cache/w.jsonl"]
+        );
+        // Brace lists, as the shell expands them (hunt112: "no input files
+        // matched").
+        assert_eq!(
+            rel(expand_inputs(&[format!("{root}/{{a/*.gz,x.jsonl,a/b}}")]).unwrap()),
+            ["a/y.jsonl.gz", "x.jsonl", "a/b/z.parquet"]
+        );
+        assert!(matches!(
+            expand_inputs(&[format!("{root}/{{x,nothing}}.jsonl")]),
+            Err(SourceError::NotFound(p)) if p.ends_with("nothing.jsonl")
+        ));
+    }
+
+    #[test]
+    fn brace_lists_expand_as_in_the_shell() {
+        let each = |p: &str| braces(p);
+        assert_eq!(
+            each("logs/{10,11}/*.gz").unwrap(),
+            ["logs/10/*.gz", "logs/11/*.gz"]
+        );
+        assert_eq!(each("{a,b{1,2}}x").unwrap(), ["ax", "b{1,2}x"]);
+        assert_eq!(each("{a{1,2}}").unwrap(), ["{a1}", "{a2}"]);
+        assert_eq!(each("a{,b}").unwrap(), ["a", "ab"]);
+        for literal in ["{}", "{x}", "a{b", "a}b,c", "plain"] {
+            assert_eq!(each(literal), None, "{literal}");
+        }
     }
 }
