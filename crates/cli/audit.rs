@@ -880,7 +880,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
             &audit, &written,
         )))?;
     }
-    for w in warnings(&audit, to.quiet, to.window) {
+    for w in warnings(&audit, to.quiet, to.window, Some(&written)) {
         eprintln!("warning: {}", tokenaudit_report::terminal_text(&w));
     }
     let earlier = earlier_reports(to.out, &written);
@@ -902,7 +902,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
 /// `findings`): what the report would name is named by `tokenaudit audit`;
 /// `more` replaces further phrases.
 pub(crate) fn warn_without_report(a: &Audit, more: &[(&str, &str)]) {
-    for w in warnings(a, true, "--since/--until") {
+    for w in warnings(a, true, "--since/--until", None) {
         let mut w = w
             .replace(
                 "see Data quality in the report",
@@ -920,15 +920,18 @@ pub(crate) fn warn_without_report(a: &Audit, more: &[(&str, &str)]) {
     }
 }
 
-pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
+pub(crate) fn warnings(
+    a: &Audit,
+    quiet: bool,
+    window: &str,
+    written: Option<&[PathBuf]>,
+) -> Vec<String> {
     let mut out = Vec::new();
     // Inputs that could not be opened (no permission, gone, a dangling
     // link): named, with why when a sample says.
     let unreadable: Vec<String> = a
         .input
-        .files
-        .iter()
-        .filter(|f| f.encoding == "unknown" && f.lines == 0 && f.rejected > 0)
+        .unreadable()
         .map(|f| {
             let why = a.input.rejected_samples.iter().find(|s| {
                 s.file == f.file && s.reason == tokenaudit_ingest::RejectReason::UnreadableFile
@@ -1004,7 +1007,7 @@ pub(crate) fn warnings(a: &Audit, quiet: bool, window: &str) -> Vec<String> {
         ));
     }
     if quiet && a.input.rejected > 0 {
-        out.push(rejected_text(a.input.rejected));
+        out.push(rejected_text(a, written));
     }
     if quiet && a.input.fields_ignored > 0 {
         out.push(fields_ignored_text(a.input.fields_ignored));
@@ -1130,7 +1133,7 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         s.push_str(".\n");
     }
     if a.input.rejected > 0 {
-        s.push_str(&format!("{}.\n", rejected_text(a.input.rejected)));
+        s.push_str(&format!("{}.\n", rejected_text(a, Some(written))));
     }
     if a.input.fields_ignored > 0 {
         s.push_str(&format!(
@@ -1196,19 +1199,60 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
         .count();
     if csvs > 0 {
         if let Some(dir) = written[0].parent() {
-            s.push_str(&format!("Wrote {csvs} CSV tables to {}\n", dir.display()));
+            s.push_str(&format!(
+                "Wrote {} to {}\n",
+                counted(csvs as u64, "CSV table", "CSV tables"),
+                dir.display()
+            ));
         }
     }
     s
 }
 
-/// What the summary (or, with --quiet, stderr) says of rejected lines.
-fn rejected_text(n: u64) -> String {
+/// What the summary (or, with --quiet, stderr) says of rejected lines:
+/// inputs that could not be read at all counted apart from lines (hunt112:
+/// "2 lines rejected" of a dangling link and a bzip2 file), and, when no
+/// report with a Data quality section was written (`--format focus`,
+/// `png`), the first of them named here (hunt112: "see Data quality in the
+/// report" of a run that wrote none).
+fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
+    let what = match a.input.rejected_split() {
+        (n, 0) => format!("{} rejected", counted(n, "line", "lines")),
+        (0, u) => format!("{} could not be read", counted(u, "input", "inputs")),
+        (n, u) => format!(
+            "{} rejected and {} could not be read",
+            counted(n, "line", "lines"),
+            counted(u, "input", "inputs")
+        ),
+    };
+    let reported = written.is_none_or(|w| {
+        w.iter().any(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.ends_with(".md") || n.ends_with(".html") || n.ends_with(".json") || n.ends_with("rejected-samples.csv")
+            })
+        })
+    });
+    if reported {
+        return format!("{what} (see Data quality in the report; --strict makes this an error)");
+    }
+    let first: Vec<String> = a
+        .input
+        .rejected_samples
+        .iter()
+        .take(3)
+        .map(|r| match r.line {
+            0 => format!("{} ({})", r.file, r.reason.code()),
+            l => format!("{}:{l} ({})", r.file, r.reason.code()),
+        })
+        .collect();
     format!(
-        "{} rejected (see Data quality in the report; --strict makes this an error)",
-        counted(n, "line", "lines")
+        "{what}: {}{}; `--format md` or `json` lists them all; --strict makes this an error",
+        first.join(", "),
+        if a.input.rejected > first.len() as u64 { ", …" } else { "" }
     )
 }
+
 
 /// What the summary (or, with --quiet, stderr) says of calls read without
 /// a field of the wrong type.

@@ -1183,6 +1183,31 @@ fn a_log_compressed_in_a_way_not_read_fails_strict() {
     assert!(!err.contains("not named like a log"), "{err}");
 }
 
+/// hunt112: `--format focus` said "see Data quality in the report" and
+/// wrote none; inputs that could not be read were "lines rejected".
+#[test]
+fn rejected_lines_are_named_where_no_report_lists_them() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", format!("{}\nnot json\n", good(1).trim_end()));
+    env.write("logs/b.jsonl.bz2", "BZh91AY&SY not really");
+    let said = env.ok(&["audit", "logs", "--out", "focus", "--format", "focus"]);
+    assert!(
+        said.contains("1 line rejected and 1 input could not be read: logs/a.jsonl:2 (malformed_json), logs/b.jsonl.bz2 (unreadable_file); `--format md` or `json` lists them all"),
+        "{said}"
+    );
+    assert!(said.contains("Wrote 1 CSV table to focus"), "{said}");
+    let said = env.ok(&["audit", "logs", "--out", "md", "--format", "md"]);
+    assert!(
+        said.contains("1 line rejected and 1 input could not be read (see Data quality in the report"),
+        "{said}"
+    );
+    let md = std::fs::read_to_string(env.path("md/audit.md")).unwrap();
+    assert!(
+        md.contains("1 call read, 1 line rejected and 1 input that could not be read\n"),
+        "{md}"
+    );
+}
+
 #[test]
 fn stdin_is_read_plain_gzip_or_zstd() {
     let env = Env::new();

@@ -194,6 +194,23 @@ pub struct InputReport {
     pub repeated_calls: crate::repeats::RepeatedCalls,
 }
 
+impl InputReport {
+    /// The inputs that could not be opened at all (no permission, gone, a
+    /// dangling link, a compression not read): one rejected "line" each.
+    pub fn unreadable(&self) -> impl Iterator<Item = &FileRow> {
+        self.files
+            .iter()
+            .filter(|f| f.encoding == "unknown" && f.lines == 0 && f.rejected > 0)
+    }
+
+    /// What `rejected` counts: lines, and inputs that could not be read
+    /// at all (hunt112: "2 lines rejected" of two unreadable files).
+    pub fn rejected_split(&self) -> (u64, u64) {
+        let unreadable = self.unreadable().count() as u64;
+        (self.rejected.saturating_sub(unreadable), unreadable)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct FileRow {

@@ -874,10 +874,7 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             });
         }
         s.blocks.push(Block::Paragraph(vec![
-            Inline::Strong(vec![
-                Inline::Count(a.input.rejected),
-                Inline::plain(noun(a.input.rejected, " line rejected", " lines rejected")),
-            ]),
+            Inline::Strong(rejected_inlines(&a.input)),
             Inline::plain(" ("),
             Inline::code("--strict"),
             Inline::plain(" makes this an error):"),
@@ -1127,9 +1124,33 @@ fn input_line(a: &Audit) -> Vec<Inline> {
         Inline::plain(noun(i.lines, " line, ", " lines, ")),
         Inline::Count(i.records),
         Inline::plain(noun(i.records, " call read, ", " calls read, ")),
-        Inline::Count(i.rejected),
-        Inline::plain(noun(i.rejected, " line rejected", " lines rejected")),
     ]
+    .into_iter()
+    .chain(rejected_inlines(i))
+    .collect()
+}
+
+/// "3 lines rejected", and inputs that could not be read apart (hunt112:
+/// "2 lines rejected" of a dangling link and a bzip2 file).
+fn rejected_inlines(i: &tokenaudit_analyze::audit::InputReport) -> Vec<Inline> {
+    let (lines, unreadable) = i.rejected_split();
+    let mut out = Vec::new();
+    if lines > 0 || unreadable == 0 {
+        out.push(Inline::Count(lines));
+        out.push(Inline::plain(noun(lines, " line rejected", " lines rejected")));
+    }
+    if unreadable > 0 {
+        if lines > 0 {
+            out.push(Inline::plain(" and "));
+        }
+        out.push(Inline::Count(unreadable));
+        out.push(Inline::plain(noun(
+            unreadable,
+            " input that could not be read",
+            " inputs that could not be read",
+        )));
+    }
+    out
 }
 
 fn dates(a: &Audit) -> String {
