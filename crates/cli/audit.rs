@@ -115,8 +115,8 @@ pub struct InputArgs {
     pub since: Option<String>,
 
     /// Only calls up to this date, inclusive (YYYY-MM-DD, UTC), or before this
-    /// instant (RFC 3339; without an offset, UTC). With --since too, the reports compare the window
-    /// with the span of the same length just before it.
+    /// instant (RFC 3339; without an offset, UTC). With --since too, the window
+    /// is compared with the span of the same length just before it.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
 
@@ -138,7 +138,7 @@ pub struct InputArgs {
     pub quiet: bool,
 
     /// Worker threads, at most 1,024 (default: all cores).
-    #[arg(long, default_value_t = 0, value_name = "N",
+    #[arg(long, default_value_t = 0, value_name = "N", hide_default_value = true,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
 
@@ -1229,7 +1229,10 @@ fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
         w.iter().any(|p| {
             p.file_name().is_some_and(|n| {
                 let n = n.to_string_lossy();
-                n.ends_with(".md") || n.ends_with(".html") || n.ends_with(".json") || n.ends_with("rejected-samples.csv")
+                n.ends_with(".md")
+                    || n.ends_with(".html")
+                    || n.ends_with(".json")
+                    || n.ends_with("rejected-samples.csv")
             })
         })
     });
@@ -1249,10 +1252,13 @@ fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
     format!(
         "{what}: {}{}; `--format md` or `json` lists them all; --strict makes this an error",
         first.join(", "),
-        if a.input.rejected > first.len() as u64 { ", …" } else { "" }
+        if a.input.rejected > first.len() as u64 {
+            ", …"
+        } else {
+            ""
+        }
     )
 }
-
 
 /// What the summary (or, with --quiet, stderr) says of calls read without
 /// a field of the wrong type.

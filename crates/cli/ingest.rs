@@ -86,7 +86,7 @@ pub struct IngestArgs {
     pub quiet: bool,
 
     /// Worker threads, at most 1,024 (default: all cores).
-    #[arg(long, default_value_t = 0, value_name = "N",
+    #[arg(long, default_value_t = 0, value_name = "N", hide_default_value = true,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
 

@@ -20,7 +20,7 @@ mod whatif;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Audit what your company spends on LLM APIs, from the call logs it already exports.
 ///
@@ -102,9 +102,27 @@ enum Command {
     },
 }
 
+/// The command line, with the options a command shares but refuses hidden
+/// from its help (hunt112: `whatif --help` listed `--no-findings` and
+/// `--include-prompts`, which it refuses; `findings --help`
+/// `--no-findings`).
+fn command() -> clap::Command {
+    let hide = |names: &'static [&'static str]| {
+        move |mut c: clap::Command| {
+            for &name in names {
+                c = c.mut_arg(name, |a| a.hide(true));
+            }
+            c
+        }
+    };
+    Cli::command()
+        .mut_subcommand("whatif", hide(&["no_findings", "include_prompts"]))
+        .mut_subcommand("findings", hide(&["no_findings"]))
+}
+
 fn main() -> ExitCode {
     quiet_caught_panics();
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     #[cfg(feature = "cluster")]
     let serving = matches!(cli.command, Command::Cluster(_));
     #[cfg(not(feature = "cluster"))]

@@ -1188,7 +1188,10 @@ fn a_log_compressed_in_a_way_not_read_fails_strict() {
 #[test]
 fn rejected_lines_are_named_where_no_report_lists_them() {
     let env = Env::new();
-    env.write("logs/a.jsonl", format!("{}\nnot json\n", good(1).trim_end()));
+    env.write(
+        "logs/a.jsonl",
+        format!("{}\nnot json\n", good(1).trim_end()),
+    );
     env.write("logs/b.jsonl.bz2", "BZh91AY&SY not really");
     let said = env.ok(&["audit", "logs", "--out", "focus", "--format", "focus"]);
     assert!(
@@ -1198,7 +1201,9 @@ fn rejected_lines_are_named_where_no_report_lists_them() {
     assert!(said.contains("Wrote 1 CSV table to focus"), "{said}");
     let said = env.ok(&["audit", "logs", "--out", "md", "--format", "md"]);
     assert!(
-        said.contains("1 line rejected and 1 input could not be read (see Data quality in the report"),
+        said.contains(
+            "1 line rejected and 1 input could not be read (see Data quality in the report"
+        ),
         "{said}"
     );
     let md = std::fs::read_to_string(env.path("md/audit.md")).unwrap();
@@ -1820,6 +1825,32 @@ fn review_help_leaves_out_since_and_until() {
         help.contains("--month") && !help.contains("--since") && !help.contains("--until"),
         "{help}"
     );
+}
+
+/// hunt112: `whatif --help` listed `--no-findings` and `--include-prompts`
+/// and `findings --help` `--no-findings`, which they refuse; `--threads`
+/// said its default twice.
+#[test]
+fn help_offers_only_what_a_command_takes() {
+    let env = Env::new();
+    let help = |cmd: &str| {
+        let out = env.cmd().args([cmd, "--help"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let whatif = help("whatif");
+    assert!(
+        !whatif.contains("--no-findings") && !whatif.contains("--include-prompts"),
+        "{whatif}"
+    );
+    assert!(
+        whatif.contains("--threads") && !whatif.contains("[default: 0]"),
+        "{whatif}"
+    );
+    assert!(!help("findings").contains("--no-findings"));
+    let audit = help("audit");
+    assert!(audit.contains("--no-findings") && audit.contains("--include-prompts"));
+    assert!(!audit.contains("the reports compare"), "{audit}");
+    assert!(!help("ingest").contains("[default: 0]"));
 }
 
 /// An empty timestamp is no time (as `null` and an empty CSV cell are),

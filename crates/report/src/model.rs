@@ -1137,7 +1137,11 @@ fn rejected_inlines(i: &tokenaudit_analyze::audit::InputReport) -> Vec<Inline> {
     let mut out = Vec::new();
     if lines > 0 || unreadable == 0 {
         out.push(Inline::Count(lines));
-        out.push(Inline::plain(noun(lines, " line rejected", " lines rejected")));
+        out.push(Inline::plain(noun(
+            lines,
+            " line rejected",
+            " lines rejected",
+        )));
     }
     if unreadable > 0 {
         if lines > 0 {
