@@ -95,6 +95,12 @@ fn long_context_tier_prices_the_whole_request() {
     assert_eq!(usd(&row(&r, "feature", "long")["cost"]), "1.2525");
     assert_eq!(usd(&row(&r, "feature", "edge")["cost"]), "0.615");
     assert_eq!(r["audit"]["long_context_calls"], 1);
+    // The report says why a call cost twice the list rate (hunt111).
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**Long context:** 1 call was priced at its model's long-context rates"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -186,6 +192,26 @@ fn a_price_change_mid_month_prices_each_day_by_its_own_price() {
     assert_eq!(daily[1]["day"], "2025-06-10");
     assert_eq!(usd(&daily[1]["cost"]), "2.80");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "16.80");
+    // The report says the price changed, and when (hunt111).
+    assert_eq!(
+        r["audit"]["price_changes"],
+        serde_json::json!([{"model": "openai/o3", "effective": "2025-06-10",
+            "input_before": "10.00", "input_after": "2.00",
+            "output_before": "40.00", "output_after": "8.00"}])
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("- openai/o3 from 2025-06-10: input $10.00 → $2.00, output $40.00 → $8.00\n"),
+        "{md}"
+    );
+    assert!(!md.contains("Long context"), "{md}");
+    // A period after the change has none to say.
+    env.write(
+        "b.jsonl",
+        line(&format!(r#""timestamp":"2025-06-10T00:00:00Z",{call}"#)),
+    );
+    let r = env.audit(&["b.jsonl"]);
+    assert_eq!(r["audit"]["price_changes"], serde_json::json!([]));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use tokenaudit_core::pricing::{ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
 use tokenaudit_core::{Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::pipeline::SourceSummary;
 use tokenaudit_ingest::{IngestSummary, RejectSample};
@@ -92,6 +92,63 @@ pub struct ModelNameRow {
     pub resolved: Option<String>,
     #[serde(flatten)]
     pub stats: Stats,
+}
+
+/// A model's price that changed on a date inside the period.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PriceChange {
+    /// `provider/id` in the catalog.
+    pub model: String,
+    /// The first day (UTC) of the new prices.
+    pub effective: NaiveDate,
+    /// Input and output prices per million tokens before and from the
+    /// date (null where the catalog gives none).
+    pub input_before: Option<Money>,
+    pub input_after: Option<Money>,
+    pub output_before: Option<Money>,
+    pub output_after: Option<Money>,
+}
+
+/// The price changes of the resolved models (`provider/id`) between
+/// `first` and `last` (exclusive of a change on `first`'s day: every call
+/// is then at the new prices).
+fn price_changes<'m>(
+    catalog: &Catalog,
+    resolved: impl Iterator<Item = &'m str>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+) -> Vec<PriceChange> {
+    let (Some(first), Some(last)) = (first, last) else {
+        return Vec::new();
+    };
+    let (first, last) = (first.date_naive(), last.date_naive());
+    let models: std::collections::BTreeSet<&str> = resolved.collect();
+    let per_mtok = |m: Option<Money>| m.map(|m| Money::from_picos(m.picos() * 1_000_000));
+    let mut out = Vec::new();
+    for (_, e) in catalog.models() {
+        let key = format!("{}/{}", e.provider, e.id);
+        if !models.contains(key.as_str()) {
+            continue;
+        }
+        for pair in e.periods.windows(2) {
+            let Some(day) = pair[1].effective else {
+                continue;
+            };
+            if first < day && day <= last {
+                out.push(PriceChange {
+                    model: key.clone(),
+                    effective: day,
+                    input_before: per_mtok(pair[0].rates.input),
+                    input_after: per_mtok(pair[1].rates.input),
+                    output_before: per_mtok(pair[0].rates.output),
+                    output_after: per_mtok(pair[1].rates.output),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.model, a.effective).cmp(&(&b.model, b.effective)));
+    out
 }
 
 /// Logged cost against computed cost, for one model.
@@ -334,6 +391,10 @@ pub struct Audit {
     pub image_model_calls_at_text_rates: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
+    /// The prices of models called in the period that changed on a date
+    /// between its first and last calls: calls before the date are priced
+    /// at the old rates, from it on at the new (by model, then date).
+    pub price_changes: Vec<PriceChange>,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
     /// `team`, `user`, `session`), rows most expensive first. `user` and
     /// `session` keep the 1,000 most expensive rows (exact: summed out of
@@ -1007,6 +1068,15 @@ impl Accumulator<'_> {
             web_search_calls_unpriced: self.searches_unpriced,
             image_model_calls_at_text_rates: image_model_calls(&by),
             long_context_calls: self.long_context_calls,
+            price_changes: price_changes(
+                catalog,
+                model_names
+                    .iter()
+                    .filter(|m| m.stats.calls > 0)
+                    .filter_map(|m| m.resolved.as_deref()),
+                self.first,
+                self.last,
+            ),
             by,
             feature_model,
             tags: tags

@@ -997,6 +997,56 @@ fn priced_at_other_rates<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
     })
 }
 
+/// What the prices of the period hold that a reader would otherwise not
+/// know (hunt111: a call at twice the list rate, a day's calls 50% dearer,
+/// and no word why): calls at a long-context tier, and prices that changed
+/// on a date inside the period.
+fn pricing_notes<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
+    let mut out = Vec::new();
+    if a.long_context_calls > 0 {
+        out.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Long context:")]),
+            Inline::plain(" "),
+            Inline::Count(a.long_context_calls),
+            Inline::plain(if a.long_context_calls == 1 {
+                " call was priced at its model's long-context rates: its prompt (with the cache's tokens) went over the model's threshold, and the whole request is billed at the higher rates ("
+            } else {
+                " calls were priced at their model's long-context rates: their prompts (with the cache's tokens) went over the model's threshold, and the whole request is billed at the higher rates ("
+            }),
+            Inline::code("tokenaudit prices show MODEL"),
+            Inline::plain(" gives them)."),
+        ]));
+    }
+    if !a.price_changes.is_empty() {
+        let price = |m: Option<Money>| m.map_or("–".to_string(), |m| format!("${m}"));
+        out.push(Block::Paragraph(vec![
+            Inline::Strong(vec![Inline::plain("Price changes:")]),
+            Inline::plain(
+                " prices that changed during the period, per million tokens; calls before the date are priced at the old rates, from it on (UTC) at the new:",
+            ),
+        ]));
+        out.push(Block::List(
+            a.price_changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        Inline::Label(c.model.clone()),
+                        Inline::plain(format!(
+                            " from {}: input {} → {}, output {} → {}",
+                            c.effective,
+                            price(c.input_before),
+                            price(c.input_after),
+                            price(c.output_before),
+                            price(c.output_after)
+                        )),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    out.into_iter()
+}
+
 /// The fields no call carried and what each prevents; `None` if none.
 fn missing_fields<'a>(a: &Audit) -> Option<Block<'a>> {
     let items: Vec<Vec<Inline>> = a
@@ -1517,6 +1567,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(priced_at_other_rates(a));
+    s.blocks.extend(pricing_notes(a));
     s.blocks.extend(unattributed(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Paragraph(vec![
@@ -1838,6 +1889,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     }
     s.blocks.extend(priced_elsewhere(a));
     s.blocks.extend(priced_at_other_rates(a));
+    s.blocks.extend(pricing_notes(a));
     s.blocks.extend(unattributed(a));
     if let Some(list) = missing_fields(a) {
         s.blocks.push(Block::Heading {
