@@ -1360,6 +1360,48 @@ fn a_missing_part_fails_the_audit_despite_the_cache() {
     );
 }
 
+/// hunt110: `store check` said "No problems found" of a part whose data
+/// pages were damaged behind an intact footer, and the next audit failed
+/// on it. The log keeps each part's digest, which the check verifies; a
+/// store written before that has every column decoded instead.
+#[test]
+fn store_check_finds_a_damaged_data_page() {
+    let env = Env::new();
+    let days: String = (1..=2)
+        .map(|d| call(d, 1, "chat", 1000 + u64::from(d), 100, &format!("a{d}")))
+        .collect();
+    env.write("logs/a.jsonl", days);
+    ingest(&env, &["logs"]);
+    let c = commit(&env, 1);
+    let digest = c["added"][0]["xxh3"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 16);
+    store_check(&env);
+    let part = env.path(&format!(
+        "store/{}",
+        c["added"][0]["path"].as_str().unwrap()
+    ));
+    let mut bytes = std::fs::read(&part).unwrap();
+    // A byte in the middle of the first column chunk: the footer intact.
+    bytes[100] ^= 0x55;
+    std::fs::write(&part, &bytes).unwrap();
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("damaged: its bytes are not those written (xxh3 ")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("the log says {digest})")), "{said}");
+}
+
 /// A night whose tickets could not be written (a full disk) is not
 /// recorded: the next run still finds them new.
 #[test]

@@ -128,6 +128,10 @@ pub struct PartEntry {
     pub bytes: u64,
     /// The keys of the sources whose rows it holds.
     pub sources: Vec<String>,
+    /// The xxh3-64 digest of its bytes (hex), which `store check`
+    /// verifies; absent in stores written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xxh3: Option<String>,
 }
 
 impl PartEntry {
@@ -436,6 +440,7 @@ mod tests {
                     rows: 10,
                     bytes: 100,
                     sources: vec![],
+                    xxh3: None,
                 })
                 .collect(),
             removed: removed.iter().map(|s| s.to_string()).collect(),

@@ -20,6 +20,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::Xxh3;
 
 use tokenaudit_core::pricing::{Catalog, ModelId, ServedModels};
 use tokenaudit_core::{CallRecord, CallStatus, MinHash, Money};
@@ -629,7 +630,7 @@ pub fn properties() -> WriterProperties {
 struct OpenPart {
     path: String,
     tmp: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<Digesting>,
     rows: u64,
     sources: BTreeSet<String>,
 }
@@ -641,6 +642,10 @@ impl OpenPart {
             std::fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
         }
         let file = File::create(&tmp).map_err(StoreError::io(&tmp))?;
+        let file = Digesting {
+            file,
+            digest: Xxh3::new(),
+        };
         let writer = ArrowWriter::try_new(file, schema::schema(), Some(properties()))
             .map_err(StoreError::parquet(&tmp))?;
         Ok(OpenPart {
@@ -669,7 +674,7 @@ impl OpenPart {
     /// Finishes the file and syncs it (or hands it to `syncer` to).
     fn close(self, day: Option<NaiveDate>, syncer: Option<&Syncer>) -> Result<PartEntry> {
         let tmp = self.tmp;
-        let file = self
+        let Digesting { file, digest } = self
             .writer
             .into_inner()
             .map_err(StoreError::parquet(&tmp))?;
@@ -687,7 +692,29 @@ impl OpenPart {
             rows: self.rows,
             bytes,
             sources: self.sources.into_iter().collect(),
+            xxh3: Some(format!("{:016x}", digest.digest())),
         })
+    }
+}
+
+/// A part's file, digested as it is written: `store check` compares it
+/// with the file's bytes, so a damaged data page is found, not only a
+/// damaged footer (hunt110: "No problems found" of a part the next audit
+/// failed on).
+struct Digesting {
+    file: File,
+    digest: Xxh3,
+}
+
+impl std::io::Write for Digesting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 
