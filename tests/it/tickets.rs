@@ -1113,6 +1113,103 @@ fn a_sampled_day_count_under_min_hits_by_less_than_its_error_keeps_the_ticket() 
     assert_eq!(ta110(&third)["status"], "resolved");
 }
 
+/// `chains` retry storms of `retrier` (three failed attempts of gpt-4o
+/// 200 ms apart, then a success; prompts `off + 1…`), among `filler` one-off
+/// failures of `noise`, each its own prompt: past 20,000 retried prompts
+/// the chains are kept 1 in 2 by hash.
+fn storms_among_failures(chains: u64, filler: u64, off: u64) -> String {
+    let at = |ms: u64| {
+        format!(
+            "2026-10-01T{:02}:{:02}:{:02}.{:03}Z",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1_000 % 60,
+            ms % 1_000
+        )
+    };
+    let mut s = String::new();
+    for k in 0..chains {
+        for a in 0..4u64 {
+            let ok = a == 3;
+            let mut line = json!({
+                "timestamp": at((k + 1) * 300_000 + a * 200),
+                "feature": "retrier", "model": "gpt-4o", "user": "u1",
+                "request_id": format!("r{k}-{a}"),
+                "prompt_hash": format!("{:016x}", k + 1 + off),
+                "usage": {"prompt_tokens": 10_000, "completion_tokens": if ok { 500 } else { 0 }},
+            });
+            if !ok {
+                line["http_status"] = json!(500);
+            }
+            s += &format!("{line}\n");
+        }
+    }
+    for i in 0..filler {
+        let line = json!({
+            "timestamp": at(i * 3_000 % 86_000_000),
+            "feature": "noise", "model": "gpt-4o-mini", "user": "u2",
+            "request_id": format!("n{i}"),
+            "prompt_hash": format!("{:016x}", 1_000_000 + i),
+            "http_status": 500,
+            "usage": {"prompt_tokens": 100, "completion_tokens": 0},
+        });
+        s += &format!("{line}\n");
+    }
+    s
+}
+
+/// TA108 compared `min_chains` with the chains a sample kept, not the
+/// estimate: a sampled night closed its ticket. Night 1: 6 storms, exact.
+/// Night 2, 25,000 other failures: chains kept 1 in 2, and of the 6 the
+/// hash keeps 2: 4 estimated, under `min_chains` 5 by less than two
+/// standard errors (√(2·1·(1² + 1²)) = 2): not reported, the ticket
+/// persisting. With prompts the hash keeps 3 of: 6 estimated, reported (the
+/// kept 3 were under 5). Night 3, no storm: resolved.
+#[test]
+fn a_sampled_chain_count_is_an_estimate_and_its_error_keeps_the_ticket() {
+    let env = Env::new();
+    env.write("cfg.toml", "[detect]\nmin_savings = 0.01\n");
+    env.write("night1.jsonl", storms_among_failures(6, 0, 20));
+    env.write("night2.jsonl", storms_among_failures(6, 25_000, 20));
+    env.write("night3.jsonl", storms_among_failures(0, 25_000, 20));
+    env.write("other2.jsonl", storms_among_failures(6, 25_000, 10));
+    let ta108 = |text: &str| -> Option<Value> {
+        records(text)
+            .into_iter()
+            .find(|r| r["rule"] == "TA108" && r["scope"]["feature"] == "retrier")
+    };
+    let (_, first) = findings(&env, &["night1.jsonl", "--format", "jsonl"]);
+    let r = ta108(&first).expect("night 1's TA108");
+    assert_eq!(r["evidence"]["chains"], 6);
+    assert_eq!(r["monthly_savings"], "9.00");
+    env.write("base1.jsonl", &first);
+    let audit = env.audit(&["night2.jsonl", "--config", "cfg.toml", "--format", "json"]);
+    assert!(!audit["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "TA108" && f["scope"]["feature"] == "retrier"));
+    let (_, second) = findings(&env, &["night2.jsonl", "--baseline", "base1.jsonl"]);
+    let r = ta108(&second).expect("night 2's held TA108");
+    assert_eq!(
+        (
+            &r["status"],
+            &r["evidence"]["chains"],
+            &r["evidence"]["chains_standard_error"],
+            &r["monthly_savings"]
+        ),
+        (&json!("persisting"), &json!(4), &json!(2.0), &json!("6.00"))
+    );
+    // 3 kept: the estimate, 6, is reported.
+    let (_, other) = findings(&env, &["other2.jsonl", "--format", "jsonl"]);
+    let r = ta108(&other).expect("3 kept chains estimate 6");
+    assert_eq!(r["evidence"]["chains"], 6);
+    assert_eq!(r["evidence"]["chains_standard_error"], Value::Null);
+    env.write("base2.jsonl", &second);
+    let (_, third) = findings(&env, &["night3.jsonl", "--baseline", "base2.jsonl"]);
+    assert_eq!(ta108(&third).expect("resolved")["status"], "resolved");
+}
+
 /// A window without calls looks for nothing, so it resolves nothing: its
 /// tickets stay as the baseline had them (an export that failed for the
 /// window, or a 30-day window past the last traffic, closed every issue,

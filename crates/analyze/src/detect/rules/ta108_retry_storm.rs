@@ -30,7 +30,10 @@
 //! - `storm_attempts` (3): fewest attempts in a storm.
 //! - `storm_gap_ms` (1000): median gap between attempts under which the
 //!   chain is a storm.
-//! - `min_chains` (5): fewest chains for a finding.
+//! - `min_chains` (5): fewest chains for a finding (past 20,000 retried
+//!   prompts, kept 1 in `s` by hash, the estimate: a sampled estimate under
+//!   it by less than two standard errors keeps an open ticket open, not
+//!   reported).
 //! - `retry_window_ms` (600000): longest gap between the attempts of one
 //!   chain.
 //!
@@ -58,7 +61,7 @@ use std::collections::BTreeMap;
 use tokenaudit_core::Money;
 
 use crate::coverage::{inputs, logged, Input, Via};
-use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding};
+use crate::detect::{round_to, rule_options, scope, Confidence, Context, Finding, Held};
 use crate::finding::Lever;
 use crate::observe::{Attempt, ChainHead, NO_TIME};
 
@@ -101,6 +104,32 @@ struct PerFeature {
     max_attempts: usize,
     gaps: Vec<i64>,
     ids: Vec<String>,
+    /// The chains of each kept prompt, for the sample's error: the prompt
+    /// counted last and its chains so far, then [`Held`].
+    run: Option<(u64, u64)>,
+    error: Held,
+}
+
+impl PerFeature {
+    /// A chain of the prompt `key` (a prompt's chains come together).
+    fn count(&mut self, key: u64) {
+        self.chains += 1;
+        match &mut self.run {
+            Some((k, n)) if *k == key => *n += 1,
+            run => {
+                if let Some((_, n)) = run.replace((key, 1)) {
+                    self.error.add(n, 0);
+                }
+            }
+        }
+    }
+
+    /// The last prompt's chains into the error.
+    fn settle(&mut self) {
+        if let Some((_, n)) = self.run.take() {
+            self.error.add(n, 0);
+        }
+    }
 }
 
 /// Splits the attempts seen for one (feature, user, prompt) into chains, in
@@ -155,7 +184,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     for h in &ctx.keyed.heads {
         heads.entry(h.key).or_default().push(h);
     }
-    let all: Vec<Vec<Attempt>> = ctx
+    let all: Vec<(u64, Vec<Attempt>)> = ctx
         .keyed
         .chains
         .sorted()
@@ -172,9 +201,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 request_id: None,
             }));
             split_chains(&attempts, o.retry_window_ms)
+                .into_iter()
+                .map(move |c| (key, c))
         })
         .collect();
-    for a in all {
+    for (key, a) in all {
         // A chain is a failure followed by at least one more attempt, or
         // attempts marked as retries.
         let marked = a.iter().any(|x| x.attempt.is_some_and(|n| n > 1));
@@ -186,7 +217,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             continue;
         };
         let p = per.entry(&cell.feature).or_default();
-        p.chains += 1;
+        p.count(key);
         p.attempts += a.len() as u64;
         p.max_attempts = p.max_attempts.max(a.len());
         // Gaps between timed attempts only: a chain of calls logged without
@@ -215,8 +246,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             }
         }
     }
-    for (feature, p) in per {
-        if p.chains < o.min_chains {
+    for (feature, mut p) in per {
+        p.settle();
+        // The sample's estimate against `min_chains`; under it by less than
+        // its error: kept for an open ticket, not reported
+        // ([`Finding::hold`]).
+        let held = p.chains * scale < o.min_chains;
+        if held && !p.error.total_may_reach(scale, o.min_chains as f64) {
             continue;
         }
         let mut gaps = p.gaps.clone();
@@ -270,6 +306,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             Money::from_picos(p.failed_cost * s as i128).to_decimal_string(),
         )
         .with("median_gap_ms", median_gap);
+        if held {
+            f = f.with("chains_standard_error", round_to(p.error.total_error(s), 1));
+        }
         let mut ids = p.ids;
         ids.sort();
         f.sample_requests = ids;
@@ -292,17 +331,24 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             fraction,
         });
         if saved > Money::ZERO {
-            if f.set_savings(
+            let worth = f.set_savings(
                 ctx,
                 saved,
                 "the failed attempts of storms after the first, at their logged usage",
                 lever,
-            ) {
+            );
+            if held {
+                f.hold(ctx, worth);
+            } else if worth {
                 out.push(f);
             }
         } else if p.storms > 0 || (p.fallbacks > 0 && !backs_off) {
             f.severity = crate::detect::Severity::Info;
-            out.push(f);
+            if held {
+                f.hold(ctx, true);
+            } else {
+                out.push(f);
+            }
         }
     }
 }
