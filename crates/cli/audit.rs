@@ -1225,19 +1225,30 @@ fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
             counted(u, "input", "inputs")
         ),
     };
-    let reported = written.is_none_or(|w| {
-        w.iter().any(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                n.ends_with(".md")
-                    || n.ends_with(".html")
-                    || n.ends_with(".json")
-                    || n.ends_with("rejected-samples.csv")
+    // Where the written files list them: the report's Data quality, or
+    // audit.json's `input.rejected_samples`, or the rejected-samples CSV
+    // (hunt113: "see Data quality in the report" of a csv or json run).
+    let wrote = |end: &str| {
+        written.is_none_or(|w| {
+            w.iter().any(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(end))
             })
         })
-    });
-    if reported {
-        return format!("{what} (see Data quality in the report; --strict makes this an error)");
+    };
+    let listed = if wrote(".md") || wrote(".html") {
+        Some("see Data quality in the report".to_string())
+    } else if wrote("audit.json") {
+        Some("audit.json's input.rejected_samples lists them".to_string())
+    } else {
+        written.and_then(|w| {
+            w.iter()
+                .find(|p| p.to_string_lossy().ends_with("rejected-samples.csv"))
+                .map(|p| format!("{} lists them", p.display()))
+        })
+    };
+    if let Some(listed) = listed {
+        return format!("{what} ({listed}; --strict makes this an error)");
     }
     let first: Vec<String> = a
         .input

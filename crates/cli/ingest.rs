@@ -327,14 +327,62 @@ fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
             &f.name, &f.format, f.lines, f.records, f.rejected, first,
         ));
     }
-    let rejected = s.rejects.total();
-    if quiet && rejected > 0 {
+    // Inputs that could not be read at all, named with why (hunt113: only
+    // "2 lines rejected", where `audit` named the `.bz2`): not recorded,
+    // so the next ingest tries them again.
+    let unreadable: Vec<String> = unreadable(s)
+        .map(|f| {
+            match samples.iter().find(|r| {
+                r.file == f.name && r.reason == tokenaudit_ingest::RejectReason::UnreadableFile
+            }) {
+                Some(r) => format!("{} ({})", f.name, r.detail),
+                None => f.name.clone(),
+            }
+        })
+        .collect();
+    if !unreadable.is_empty() {
         out.push(format!(
-            "{} rejected (the audit's Data quality section lists them; --strict makes this an error)",
-            crate::output::counted(rejected, "line", "lines")
+            "could not read {}, not ingested (the next ingest tries again): {} (--strict makes this an error)",
+            crate::output::counted(unreadable.len() as u64, "input", "inputs"),
+            crate::output::first_of(&unreadable, 5)
         ));
     }
+    if quiet && s.rejects.total() > 0 {
+        out.push(rejected_text(s));
+    }
     out
+}
+
+/// The inputs no line of which could be read (no permission, gone, a
+/// compression not read).
+fn unreadable(
+    s: &tokenaudit_ingest::IngestSummary,
+) -> impl Iterator<Item = &tokenaudit_ingest::pipeline::SourceSummary> {
+    s.sources
+        .iter()
+        .filter(|f| f.encoding == "unknown" && f.lines == 0 && f.records == 0 && f.rejected > 0)
+}
+
+/// What the summary (or, with --quiet, stderr) says of rejected lines:
+/// lines, and inputs that could not be read, apart.
+fn rejected_text(s: &tokenaudit_ingest::IngestSummary) -> String {
+    let inputs = unreadable(s).count() as u64;
+    let lines = s.rejects.total().saturating_sub(inputs);
+    let what = match (lines, inputs) {
+        (n, 0) => format!("{} rejected", counted(n, "line", "lines")),
+        (0, u) => format!("{} could not be read", counted(u, "input", "inputs")),
+        (n, u) => format!(
+            "{} rejected and {} could not be read",
+            counted(n, "line", "lines"),
+            counted(u, "input", "inputs")
+        ),
+    };
+    let listed = match (lines, inputs) {
+        (0, _) => "",
+        (_, 0) => "the audit's Data quality section lists them; ",
+        _ => "the audit's Data quality section lists the lines; ",
+    };
+    format!("{what} ({listed}--strict makes this an error)")
 }
 
 fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
@@ -351,6 +399,9 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             counted(r.rows_removed, "row", "rows"),
         )),
         None if r.plan.read.is_empty() => s.push_str("Nothing new to ingest.\n"),
+        None if r.nothing_readable => {
+            s.push_str("Nothing committed: no new file could be read (below).\n")
+        }
         None => s.push_str("Nothing committed: another ingest committed these files first.\n"),
     }
     if r.rows_pruned > 0 {
@@ -464,12 +515,8 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             r.raced.join(", ")
         ));
     }
-    let rejected = r.summary.rejects.total();
-    if rejected > 0 {
-        s.push_str(&format!(
-            "{} rejected (the audit's Data quality section lists them; --strict makes this an error).\n",
-            crate::output::counted(rejected, "line", "lines")
-        ));
+    if r.summary.rejects.total() > 0 {
+        s.push_str(&format!("{}.\n", rejected_text(&r.summary)));
     }
     let ignored = r.summary.rejects.fields_ignored();
     if ignored > 0 {

@@ -193,16 +193,32 @@ fn a_price_change_mid_month_prices_each_day_by_its_own_price() {
     assert_eq!(usd(&daily[1]["cost"]), "2.80");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "16.80");
     // The report says the price changed, and when (hunt111).
+    let prices = |input: &str, output: &str| {
+        serde_json::json!({"input": input, "output": output, "cached_read": "0.50",
+            "cache_write_5m": null, "cache_write_1h": null, "long_context_above": null})
+    };
     assert_eq!(
         r["audit"]["price_changes"],
         serde_json::json!([{"model": "openai/o3", "effective": "2025-06-10",
-            "input_before": "10.00", "input_after": "2.00",
-            "output_before": "40.00", "output_after": "8.00"}])
+            "before": prices("10.00", "40.00"), "after": prices("2.00", "8.00"),
+            "changed": ["input", "output"]}])
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
         md.contains("- openai/o3 from 2025-06-10: input $10.00 → $2.00, output $40.00 → $8.00\n"),
         "{md}"
+    );
+    // A change before or after all of a model's calls priced none of them
+    // at two prices (hunt113): o3 only before the date, with another
+    // model's call after it.
+    env.write(
+        "c.jsonl",
+        line(&format!(r#""timestamp":"2025-06-09T00:00:00Z",{call}"#))
+            + &line(r#""timestamp":"2025-06-12T00:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}"#),
+    );
+    assert_eq!(
+        env.audit(&["c.jsonl"])["audit"]["price_changes"],
+        serde_json::json!([])
     );
     assert!(!md.contains("Long context"), "{md}");
     // A period after the change has none to say.
@@ -550,4 +566,36 @@ fn prices_commands_take_partial_and_logged_names() {
     let rows: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|l| l.starts_with("aws ")), "{text}");
+}
+
+/// claude-opus-4-6's change of 2026-03-13 ends its long-context rates and
+/// keeps its base rates: said as such, not "input $5.00 → $5.00"
+/// (hunt113). Two calls of 250,000 input and 1,000 output: before, at the
+/// tier, 250,000 × $10/M + 1,000 × $37.50/M = $2.5375; after, at base
+/// rates, 250,000 × $5/M + 1,000 × $25/M = $1.275.
+#[test]
+fn a_price_change_of_the_long_context_tier_alone_is_said_so() {
+    let env = Env::new();
+    let call = r#""model":"claude-opus-4-6","usage":{"input_tokens":250000,"output_tokens":1000}"#;
+    env.write(
+        "a.jsonl",
+        line(&format!(r#""timestamp":"2026-03-10T12:00:00Z",{call}"#))
+            + &line(&format!(r#""timestamp":"2026-03-20T12:00:00Z",{call}"#)),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "3.8125");
+    let c = &r["audit"]["price_changes"][0];
+    assert_eq!(c["changed"], serde_json::json!(["long_context"]));
+    assert_eq!(
+        (
+            &c["before"]["long_context_above"],
+            &c["after"]["long_context_above"]
+        ),
+        (&serde_json::json!(200_000), &Value::Null)
+    );
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("- anthropic/claude-opus-4-6 from 2026-03-13: the long-context rates above 200,000 input tokens end\n"),
+        "{md}"
+    );
 }

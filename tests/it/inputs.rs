@@ -1211,6 +1211,17 @@ fn rejected_lines_are_named_where_no_report_lists_them() {
         md.contains("1 call read, 1 line rejected and 1 input that could not be read\n"),
         "{md}"
     );
+    // Where a csv or json run lists them (hunt113: "see Data quality").
+    let said = env.ok(&["audit", "logs", "--out", "json", "--format", "json"]);
+    assert!(
+        said.contains("could not be read (audit.json's input.rejected_samples lists them;"),
+        "{said}"
+    );
+    let said = env.ok(&["audit", "logs", "--out", "csv", "--format", "csv"]);
+    assert!(
+        said.contains("could not be read (csv/audit-rejected-samples.csv lists them;"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -1402,6 +1402,58 @@ fn store_check_finds_a_damaged_data_page() {
     assert!(said.contains(&format!("the log says {digest})")), "{said}");
 }
 
+/// hunt113: an ingest counted a `.jsonl.bz2` it could not read as "lines
+/// rejected", named it nowhere, and recorded it: the next night it was
+/// "already in the store", and `--strict` passed. It is named, not
+/// recorded, and tried (and named) again each night.
+#[test]
+fn an_input_that_cannot_be_read_is_named_and_tried_again() {
+    let env = Env::new();
+    env.write(
+        "logs/a.jsonl",
+        call(1, 1, "chat", 1000, 100, "a1") + "garbage\n",
+    );
+    env.write("logs/b.jsonl.bz2", "BZh91AY&SY not really");
+    let night = || {
+        let out = env
+            .cmd()
+            .args(["ingest", "logs", "--store", "store"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for n in 1..=2 {
+        let (said, err) = night();
+        assert!(
+            err.contains("warning: could not read 1 input, not ingested (the next ingest tries again): logs/b.jsonl.bz2 (cannot open: a bzip2-compressed file"),
+            "{err}"
+        );
+        if n == 1 {
+            assert!(
+                said.contains("1 line rejected and 1 input could not be read (the audit's Data quality section lists the lines;"),
+                "{said}"
+            );
+        } else {
+            assert!(
+                said.contains("Nothing committed: no new file could be read (below).\n"),
+                "{said}"
+            );
+        }
+    }
+    assert_eq!(walk(&env.path("store/_commits")).len(), 1);
+    let out = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "store", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 1);
+}
+
 /// A night whose tickets could not be written (a full disk) is not
 /// recorded: the next run still finds them new.
 #[test]

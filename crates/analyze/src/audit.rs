@@ -94,7 +94,8 @@ pub struct ModelNameRow {
     pub stats: Stats,
 }
 
-/// A model's price that changed on a date inside the period.
+/// A model's price that changed on a date between its own first and last
+/// calls of the period.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct PriceChange {
@@ -102,49 +103,122 @@ pub struct PriceChange {
     pub model: String,
     /// The first day (UTC) of the new prices.
     pub effective: NaiveDate,
-    /// Input and output prices per million tokens before and from the
-    /// date (null where the catalog gives none).
-    pub input_before: Option<Money>,
-    pub input_after: Option<Money>,
-    pub output_before: Option<Money>,
-    pub output_after: Option<Money>,
+    /// The prices before the date.
+    pub before: PeriodPrices,
+    /// The prices from the date on.
+    pub after: PeriodPrices,
+    /// What changed: `input`, `output`, `cached_read`, `cache_write_5m`,
+    /// `cache_write_1h`, `long_context` (its threshold or rates), `other`
+    /// (reasoning, audio or web-search rates).
+    pub changed: Vec<&'static str>,
 }
 
-/// The price changes of the resolved models (`provider/id`) between
-/// `first` and `last` (exclusive of a change on `first`'s day: every call
-/// is then at the new prices).
+/// A price period's rates, in USD per million tokens (null where the
+/// catalog gives none).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PeriodPrices {
+    pub input: Option<Money>,
+    pub output: Option<Money>,
+    pub cached_read: Option<Money>,
+    pub cache_write_5m: Option<Money>,
+    pub cache_write_1h: Option<Money>,
+    /// The lowest long-context threshold: a request with more input tokens
+    /// (the cache's included) is billed whole at that tier's rates.
+    pub long_context_above: Option<u64>,
+}
+
+impl PeriodPrices {
+    fn of(p: &tokenaudit_core::pricing::PricePeriod) -> PeriodPrices {
+        let per_mtok = |m: Option<Money>| m.map(|m| Money::from_picos(m.picos() * 1_000_000));
+        PeriodPrices {
+            input: per_mtok(p.rates.input),
+            output: per_mtok(p.rates.output),
+            cached_read: per_mtok(p.rates.cached_read),
+            cache_write_5m: per_mtok(p.rates.cache_write_5m),
+            cache_write_1h: per_mtok(p.rates.cache_write_1h),
+            long_context_above: p.tiers.first().map(|t| t.above_input_tokens),
+        }
+    }
+}
+
+/// The price changes of the models called (`resolved`, `provider/id`)
+/// that fall between a model's own first and last days with calls (a
+/// change before or after all of them priced none of them at two prices:
+/// hunt113).
 fn price_changes<'m>(
     catalog: &Catalog,
     resolved: impl Iterator<Item = &'m str>,
-    first: Option<DateTime<Utc>>,
-    last: Option<DateTime<Utc>>,
+    daily_by_model: &[DayKeyRow],
 ) -> Vec<PriceChange> {
-    let (Some(first), Some(last)) = (first, last) else {
-        return Vec::new();
-    };
-    let (first, last) = (first.date_naive(), last.date_naive());
     let models: std::collections::BTreeSet<&str> = resolved.collect();
-    let per_mtok = |m: Option<Money>| m.map(|m| Money::from_picos(m.picos() * 1_000_000));
     let mut out = Vec::new();
     for (_, e) in catalog.models() {
         let key = format!("{}/{}", e.provider, e.id);
-        if !models.contains(key.as_str()) {
+        if !models.contains(key.as_str()) || e.periods.len() < 2 {
             continue;
         }
+        let mut days = daily_by_model
+            .iter()
+            .filter(|r| r.key == e.id && r.stats.calls > 0)
+            .map(|r| r.day);
+        let Some(first) = days.next() else {
+            continue;
+        };
+        let (first, last) = days.fold((first, first), |(a, b), d| (a.min(d), b.max(d)));
         for pair in e.periods.windows(2) {
             let Some(day) = pair[1].effective else {
                 continue;
             };
-            if first < day && day <= last {
-                out.push(PriceChange {
-                    model: key.clone(),
-                    effective: day,
-                    input_before: per_mtok(pair[0].rates.input),
-                    input_after: per_mtok(pair[1].rates.input),
-                    output_before: per_mtok(pair[0].rates.output),
-                    output_after: per_mtok(pair[1].rates.output),
-                });
+            if !(first < day && day <= last) {
+                continue;
             }
+            let (a, b) = (&pair[0], &pair[1]);
+            let mut changed = Vec::new();
+            for (name, x, y) in [
+                ("input", a.rates.input, b.rates.input),
+                ("output", a.rates.output, b.rates.output),
+                ("cached_read", a.rates.cached_read, b.rates.cached_read),
+                (
+                    "cache_write_5m",
+                    a.rates.cache_write_5m,
+                    b.rates.cache_write_5m,
+                ),
+                (
+                    "cache_write_1h",
+                    a.rates.cache_write_1h,
+                    b.rates.cache_write_1h,
+                ),
+            ] {
+                if x != y {
+                    changed.push(name);
+                }
+            }
+            if a.tiers != b.tiers {
+                changed.push("long_context");
+            }
+            let other = |r: &tokenaudit_core::pricing::Rates| {
+                (
+                    r.reasoning,
+                    r.input_audio,
+                    r.cached_audio_read,
+                    r.output_audio,
+                    r.web_search,
+                )
+            };
+            if other(&a.rates) != other(&b.rates) {
+                changed.push("other");
+            }
+            if changed.is_empty() {
+                continue;
+            }
+            out.push(PriceChange {
+                model: key.clone(),
+                effective: day,
+                before: PeriodPrices::of(a),
+                after: PeriodPrices::of(b),
+                changed,
+            });
         }
     }
     out.sort_by(|a, b| (&a.model, a.effective).cmp(&(&b.model, b.effective)));
@@ -392,8 +466,9 @@ pub struct Audit {
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// The prices of models called in the period that changed on a date
-    /// between its first and last calls: calls before the date are priced
-    /// at the old rates, from it on at the new (by model, then date).
+    /// between a model's first and last calls: calls before the date are
+    /// priced at the old rates, from it on at the new (by model, then
+    /// date).
     pub price_changes: Vec<PriceChange>,
     /// One table per dimension (`feature`, `model`, `provider`, `route`,
     /// `team`, `user`, `session`), rows most expensive first. `user` and
@@ -1050,6 +1125,15 @@ impl Accumulator<'_> {
             outside_window: self.outside_window + summary.outside_window,
             repeated_calls: self.repeats.report(),
         };
+        let daily_by_model = day_rows(day_model);
+        let price_changes = price_changes(
+            catalog,
+            model_names
+                .iter()
+                .filter(|m| m.stats.calls > 0)
+                .filter_map(|m| m.resolved.as_deref()),
+            &daily_by_model,
+        );
         let audit = Audit {
             catalog_version: catalog.version().to_string(),
             first_call: self.first,
@@ -1068,15 +1152,7 @@ impl Accumulator<'_> {
             web_search_calls_unpriced: self.searches_unpriced,
             image_model_calls_at_text_rates: image_model_calls(&by),
             long_context_calls: self.long_context_calls,
-            price_changes: price_changes(
-                catalog,
-                model_names
-                    .iter()
-                    .filter(|m| m.stats.calls > 0)
-                    .filter_map(|m| m.resolved.as_deref()),
-                self.first,
-                self.last,
-            ),
+            price_changes,
             by,
             feature_model,
             tags: tags
@@ -1088,7 +1164,7 @@ impl Accumulator<'_> {
             tags_omitted: tags.rest,
             failures: rows(self.error_kinds),
             daily,
-            daily_by_model: day_rows(day_model),
+            daily_by_model,
             daily_by_feature: day_rows(day_feature),
             model_names,
             unknown_models,

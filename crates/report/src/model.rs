@@ -1018,11 +1018,10 @@ fn pricing_notes<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
         ]));
     }
     if !a.price_changes.is_empty() {
-        let price = |m: Option<Money>| m.map_or("–".to_string(), |m| format!("${m}"));
         out.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Price changes:")]),
             Inline::plain(
-                " prices that changed during the period, per million tokens; calls before the date are priced at the old rates, from it on (UTC) at the new:",
+                " prices that changed between a model's first and last calls, per million tokens; its calls before the date are priced at the old rates, from it on (UTC) at the new:",
             ),
         ]));
         out.push(Block::List(
@@ -1031,20 +1030,59 @@ fn pricing_notes<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
                 .map(|c| {
                     vec![
                         Inline::Label(c.model.clone()),
-                        Inline::plain(format!(
-                            " from {}: input {} → {}, output {} → {}",
-                            c.effective,
-                            price(c.input_before),
-                            price(c.input_after),
-                            price(c.output_before),
-                            price(c.output_after)
-                        )),
+                        Inline::plain(format!(" from {}: {}", c.effective, price_change_text(c))),
                     ]
                 })
                 .collect(),
         ));
     }
     out.into_iter()
+}
+
+/// What changed of a model's prices: each rate before and after, the
+/// long-context tier's start, end or change.
+fn price_change_text(c: &tokenaudit_analyze::audit::PriceChange) -> String {
+    let price = |m: Option<Money>| m.map_or("none".to_string(), |m| format!("${m}"));
+    let (a, b) = (&c.before, &c.after);
+    let mut parts = Vec::new();
+    for (name, label, x, y) in [
+        ("input", "input", a.input, b.input),
+        ("output", "output", a.output, b.output),
+        ("cached_read", "cached read", a.cached_read, b.cached_read),
+        (
+            "cache_write_5m",
+            "cache write (5 min)",
+            a.cache_write_5m,
+            b.cache_write_5m,
+        ),
+        (
+            "cache_write_1h",
+            "cache write (1 h)",
+            a.cache_write_1h,
+            b.cache_write_1h,
+        ),
+    ] {
+        if c.changed.contains(&name) {
+            parts.push(format!("{label} {} → {}", price(x), price(y)));
+        }
+    }
+    if c.changed.contains(&"long_context") {
+        let tokens = |n: u64| format!("{} input tokens", crate::text::int(n));
+        parts.push(match (a.long_context_above, b.long_context_above) {
+            (Some(x), None) => format!("the long-context rates above {} end", tokens(x)),
+            (None, Some(y)) => format!("long-context rates above {} start", tokens(y)),
+            (Some(x), Some(y)) if x != y => format!(
+                "the long-context threshold moves from {} to {}",
+                tokens(x),
+                tokens(y)
+            ),
+            _ => "the long-context rates change".to_string(),
+        });
+    }
+    if c.changed.contains(&"other") {
+        parts.push("reasoning, audio or web-search rates change".to_string());
+    }
+    parts.join(", ")
 }
 
 /// The fields no call carried and what each prevents; `None` if none.

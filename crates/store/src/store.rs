@@ -95,6 +95,9 @@ pub struct IngestReport {
     pub recompressed: Vec<(String, String)>,
     /// What reading gave (rejects with files and lines), for `--strict`.
     pub summary: IngestSummary,
+    /// Nothing to commit: every file planned could not be read (they are
+    /// not recorded, and the next ingest tries them again).
+    pub nothing_readable: bool,
 }
 
 /// Who is writing: kept in `_inflight/` while an ingest runs, so a
@@ -524,9 +527,22 @@ impl Store {
             .map(|(_, old)| old.clone())
             .collect();
         report.plan.gone.retain(|g| !taken.contains(g));
+        // A new file that could not be read at all (a compression not
+        // read, gone meanwhile) is not recorded: the next ingest tries it
+        // again and says so again (hunt113: a `.jsonl.bz2` was "already in
+        // the store" the night after, its calls lost without a word).
+        let unreadable = |i: usize| {
+            let s = &summary.sources[i];
+            read[i].action == Action::New
+                && s.encoding == "unknown"
+                && s.lines == 0
+                && s.records == 0
+                && s.rejected > 0
+        };
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()
+            .filter(|&(i, _)| !unreadable(i))
             .map(|(i, p)| source_entry(p, i, &summary, pruned[i], &reading))
             .chain(report.plan.moved.iter().cloned())
             .chain(retired)
@@ -548,6 +564,16 @@ impl Store {
         if req.strict
             && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())
         {
+            return Ok(());
+        }
+        if entries.is_empty()
+            && parts.is_empty()
+            && dropped_sources.is_empty()
+            && gone.keys.is_empty()
+            && gone.moved.is_empty()
+            && gone.replaced.is_empty()
+        {
+            report.nothing_readable = true;
             return Ok(());
         }
         fault::point("parts-written").map_err(StoreError::io(&self.root))?;

@@ -863,10 +863,12 @@ fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<Pric
     let [one] = theirs.as_mut_slice() else {
         return theirs;
     };
-    // (A rate the snapshot does not give, web search in LiteLLM's, is
-    // ours.)
+    // (Rates one side does not give, web search in LiteLLM's and not in
+    // ours, are not compared: hunt113, an older snapshot of gpt-5.6-luna
+    // with a web-search fee overwrote the cut after it.)
     if ours.iter().any(|p| {
-        one.rates.or(&p.rates) == p.rates && (one.tiers.is_empty() || one.tiers == p.tiers)
+        agrees(&one.rates, &p.rates)
+            && (one.tiers.is_empty() || p.tiers.is_empty() || one.tiers == p.tiers)
     }) {
         return ours.to_vec();
     }
@@ -876,4 +878,21 @@ fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<Pric
     let mut periods: Vec<PricePeriod> = ours[..ours.len() - 1].to_vec();
     periods.append(&mut theirs);
     periods
+}
+
+/// Whether two price sets give the same input and output rates, and the
+/// same of every other rate both give.
+fn agrees(a: &Rates, b: &Rates) -> bool {
+    let both = |x: Option<Money>, y: Option<Money>| x.is_none() || y.is_none() || x == y;
+    a.input.is_some()
+        && a.input == b.input
+        && a.output == b.output
+        && both(a.cached_read, b.cached_read)
+        && both(a.cache_write_5m, b.cache_write_5m)
+        && both(a.cache_write_1h, b.cache_write_1h)
+        && both(a.reasoning, b.reasoning)
+        && both(a.input_audio, b.input_audio)
+        && both(a.cached_audio_read, b.cached_audio_read)
+        && both(a.output_audio, b.output_audio)
+        && both(a.web_search, b.web_search)
 }

@@ -1597,6 +1597,25 @@ fn a_litellm_snapshot_keeps_the_built_in_price_history() {
         c.period(s5, day("2026-08-01")).rates.input,
         Some(usd("0.000002"))
     );
+    // A snapshot older than gpt-5.6-luna's cut of 2026-07-30, with a
+    // web-search fee the built-in does not give: still the history's own
+    // price, the cut kept (hunt113).
+    let luna = builtin.resolve(Some("openai"), "gpt-5.6-luna").unwrap();
+    let early = &builtin.model(luna).periods[0];
+    assert!(builtin.model(luna).periods.len() >= 2);
+    let rate = |m: Option<Money>| m.unwrap().to_decimal_string();
+    let old = format!(
+        r#"{{"gpt-5.6-luna": {{"litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": {}, "output_cost_per_token": {},
+            "search_context_cost_per_query": {{"search_context_size_medium": 0.01}}}}}}"#,
+        rate(early.rates.input),
+        rate(early.rates.output)
+    );
+    let (imported, _) = import_litellm(&old).unwrap();
+    let mut c = Catalog::builtin();
+    c.overlay(imported);
+    let l = c.resolve(Some("openai"), "gpt-5.6-luna").unwrap();
+    assert_eq!(c.model(l).periods, builtin.model(luna).periods);
     // A user's own undated price (no snapshot) still replaces the history.
     let mut c = Catalog::builtin();
     c.overlay(
