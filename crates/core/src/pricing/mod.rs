@@ -664,7 +664,11 @@ impl Catalog {
             return providers.iter().find(|p| &p.id == of);
         };
         let logged = logged.to_ascii_lowercase();
+        let semconv = resolve::semconv_provider(&logged);
         providers.iter().find(|p| p.id == logged).or_else(|| {
+            if let Some(p) = semconv.and_then(|id| providers.iter().find(|p| p.id == id)) {
+                return Some(p);
+            }
             let maker = resolved.and_then(|id| self.maker(id)).map(|m| &m.id);
             let matches = providers
                 .iter()

@@ -168,6 +168,14 @@ impl Catalog {
         {
             return Some(i);
         }
+        // The OpenTelemetry GenAI conventions' names of the providers
+        // (`gen_ai.provider.name`, `gen_ai.system`) that no catalog spells:
+        // hunt114, `azure.ai.openai` was priced and listed as OpenAI.
+        if let Some(id) = semconv_provider(&word) {
+            if let Some(i) = self.providers.iter().position(|p| p.id == id) {
+                return Some(i);
+            }
+        }
         let matches: Vec<(u32, usize)> = self
             .providers
             .iter()
@@ -455,4 +463,17 @@ mod tests {
             assert_eq!(claude_family_first(name).as_deref(), want, "{name}");
         }
     }
+}
+
+/// Our provider id for a well-known value of the OpenTelemetry GenAI
+/// semantic conventions' `gen_ai.provider.name` that is not an id itself.
+pub(crate) fn semconv_provider(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "azure.ai.openai" | "azure.ai.inference" | "az.ai.openai" | "az.ai.inference" => "azure",
+        "aws.bedrock" => "aws",
+        "gcp.gemini" | "gcp.vertex_ai" | "gcp.gen_ai" => "google",
+        "mistral_ai" => "mistral",
+        "x_ai" => "x-ai",
+        _ => return None,
+    })
 }

@@ -1631,3 +1631,29 @@ fn a_litellm_snapshot_keeps_the_built_in_price_history() {
         Some(usd("0.000001"))
     );
 }
+
+/// The OpenTelemetry GenAI conventions' provider names (hunt114:
+/// `azure.ai.openai` was priced and listed as OpenAI).
+#[test]
+fn semconv_provider_names_name_their_providers() {
+    let c = Catalog::builtin();
+    for (name, id) in [
+        ("azure.ai.openai", "azure"),
+        ("azure.ai.inference", "azure"),
+        ("aws.bedrock", "aws"),
+        ("gcp.vertex_ai", "google"),
+        ("gcp.gemini", "google"),
+        ("gcp.gen_ai", "google"),
+        ("mistral_ai", "mistral"),
+        ("x_ai", "x-ai"),
+    ] {
+        assert_eq!(c.provider_named(name, None), Some(id), "{name}");
+        assert_eq!(
+            c.provider_of(Some(name), None).map(|p| p.id.as_str()),
+            Some(id),
+            "{name}"
+        );
+    }
+    let ada = c.resolve(Some("azure.ai.openai"), "ada").unwrap();
+    assert_eq!(c.model(ada).provider, "azure");
+}
