@@ -1481,6 +1481,31 @@ fn otlp_vendor_cache_names_and_workflow_spans() {
     assert_eq!(providers, 2);
 }
 
+/// hunt114's three exports. Google ADK's `call_llm` span on gemini-2.5-flash
+/// (its `gen_ai.usage.*` without Gemini's 1,800 thoughts and 8,000 cache
+/// reads, all in `gcp.vertex.agent.llm_response`): 2,000 × $0.30/M + 8,000
+/// × $0.03/M + (200 + 1,800) × $2.50/M = $0.00584 (was $0.0035). Pydantic
+/// Logfire's streamed call (a request span without usage, then its
+/// streaming log with `response_data`) and a plain one, gpt-4o-mini 1,000
+/// in and 100 out each: 2 × $0.00021 (was 1 call and 2 rejects). Two ada
+/// calls of 1M input, one `gen_ai.provider.name` `azure.ai.openai`, one
+/// `azure`: Azure's $0.10 each (was OpenAI's $0.40, under `openai`).
+#[test]
+fn otlp_adk_logfire_and_azure_semconv_spans() {
+    let r = audit("otlp-adk-logfire", "otlp-json");
+    assert_eq!(
+        totals(&r),
+        ("0.20626".into(), 5, 2_012_000, 8_000, 2_200, 1_800)
+    );
+    assert_eq!(rejected(&r), &serde_json::json!({}));
+    assert_eq!(usd(&row(&r, "provider", "azure")["cost"]), "0.20");
+    assert_eq!(row(&r, "provider", "azure")["calls"], 2);
+    assert_eq!(
+        usd(&row(&r, "model", "gemini-2.5-flash")["cost"]),
+        "0.00584"
+    );
+}
+
 /// The Vercel AI SDK's spans: its cached input in `ai.usage.*`, beside the
 /// conventions' `gen_ai.usage.input_tokens` that include it; the outer
 /// `ai.streamText` span (no `gen_ai.*`) is not a call.

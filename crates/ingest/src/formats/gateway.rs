@@ -1544,11 +1544,18 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // (another logger's `"reasoning": "low"` is no count: hunt51).
         "cache_read" => UsageKey::CachedIfCount,
         "reasoning" => UsageKey::ReasoningIfCount,
-        "promptTokenCount" => UsageKey::PromptTokenCount,
-        "candidatesTokenCount" => UsageKey::CandidatesTokenCount,
-        "cachedContentTokenCount" => UsageKey::CachedContentTokenCount,
-        "thoughtsTokenCount" => UsageKey::ThoughtsTokenCount,
-        "toolUsePromptTokenCount" => UsageKey::ToolUsePromptTokenCount,
+        // Gemini's `usageMetadata`, and as Google's Python SDK dumps it
+        // (`usage_metadata` with snake_case keys: Google ADK's
+        // `gcp.vertex.agent.llm_response`, a logged `response.to_dict()`).
+        "promptTokenCount" | "prompt_token_count" => UsageKey::PromptTokenCount,
+        "candidatesTokenCount" | "candidates_token_count" => UsageKey::CandidatesTokenCount,
+        "cachedContentTokenCount" | "cached_content_token_count" => {
+            UsageKey::CachedContentTokenCount
+        }
+        "thoughtsTokenCount" | "thoughts_token_count" => UsageKey::ThoughtsTokenCount,
+        "toolUsePromptTokenCount" | "tool_use_prompt_token_count" => {
+            UsageKey::ToolUsePromptTokenCount
+        }
         "ephemeral_5m_input_tokens" => UsageKey::CacheWrite5m,
         "ephemeral_1h_input_tokens" => UsageKey::CacheWrite1h,
         // OpenAI Realtime's `input_token_details`, and LangChain's
@@ -4970,6 +4977,23 @@ mod usage_tests {
         let line = r#"{"model":"gemini-2.5-flash","promptTokenCount":10,"toolUsePromptTokenCount":7,"candidatesTokenCount":3}"#;
         let r = Format::Gateway.parse_line_str(line).unwrap();
         assert_eq!((r.usage.input, r.usage.output), (17, 3));
+    }
+
+    /// Gemini's usage as Google's Python SDK dumps it (snake_case under
+    /// `usage_metadata`: ADK's `llm_response`, `response.to_dict()`).
+    #[test]
+    fn gemini_snake_case_usage_is_read() {
+        let line = r#"{"model":"gemini-2.5-flash","usage_metadata":{"cached_content_token_count":8000,"candidates_token_count":200,"prompt_token_count":10000,"thoughts_token_count":1800,"tool_use_prompt_token_count":50}}"#;
+        let r = Format::Gateway.parse_line_str(line).unwrap();
+        assert_eq!(
+            (
+                r.usage.input,
+                r.usage.cached_read,
+                r.usage.output,
+                r.usage.reasoning
+            ),
+            (10_050, 8_000, 2_000, 1_800)
+        );
     }
 
     #[test]

@@ -554,6 +554,17 @@ struct SpanAttrs<'a> {
     /// priced at their rates (hunt79: at standard, 2× off either way).
     service_tier: Lenient<Cow<'a, str>>,
     request_service_tier: Lenient<Cow<'a, str>>,
+    /// The response as JSON text, with its usage: Google ADK's
+    /// `gcp.vertex.agent.llm_response` (whose `gen_ai.usage.*` leave
+    /// Gemini's thoughts and cache reads out: hunt114), and Pydantic
+    /// Logfire's `response_data` (a streamed call's only usage).
+    adk_response: Option<Cow<'a, str>>,
+    response_data: Option<Cow<'a, str>>,
+    /// Logfire's request span of a streamed call (`request_data` with
+    /// `"stream": true`): its usage is its streaming log's, a span of its
+    /// own.
+    logfire: bool,
+    streamed: bool,
 }
 
 impl<'a> SpanAttrs<'a> {
@@ -752,6 +763,15 @@ impl<'a> SpanAttrs<'a> {
             }
             "llm.token_count.prompt_details.audio" => u.extras().audio_in = v.count(),
             "llm.token_count.completion_details.audio" => u.extras().audio_out = v.count(),
+            "gcp.vertex.agent.llm_response" => self.adk_response = v.text,
+            "response_data" => self.response_data = v.text,
+            "request_data" => {
+                self.streamed = v.text.as_deref().is_some_and(|t| {
+                    serde_json::from_str::<serde_json::Value>(t)
+                        .is_ok_and(|r| r.get("stream") == Some(&serde_json::Value::Bool(true)))
+                })
+            }
+            "logfire.span_type" | "logfire.msg_template" => self.logfire = true,
             "gen_ai.response.id" => self.response_id = v.label(),
             "gen_ai.conversation.id" => self.session = v.label(),
             "session.id" if !self.session.is_present() => self.session = v.label(),
@@ -834,6 +854,30 @@ fn span_record<'a>(
     if a.grouping || !(a.genai || embedding) || (modelless && a.agent_named) {
         return None;
     }
+    // The usage in the response's JSON text: all of ADK's (its
+    // `gen_ai.usage.*` leave Gemini's thoughts and cache reads out), and
+    // Logfire's streamed call's (none in `gen_ai.usage.*`).
+    let counted = [
+        &a.u.prompt_tokens,
+        &a.u.completion_tokens,
+        &a.u.input_tokens,
+        &a.u.output_tokens,
+    ]
+    .iter()
+    .any(|c| c.is_present());
+    let from_json = match (&a.adk_response, &a.response_data) {
+        (Some(text), _) => usage_in_json(text),
+        (None, Some(text)) if !counted => usage_in_json(text),
+        _ => None,
+    };
+    let json_usage = from_json.is_some();
+    if let Some(u) = from_json {
+        a.u = u;
+    } else if !counted && a.logfire && a.streamed && a.response_data.is_none() {
+        // Logfire's request span of a streamed call: the call is its
+        // streaming log's (hunt114: two rejects and no call).
+        return None;
+    }
     let mut p = Problems::default();
     // The conventions say input_tokens includes cached tokens. Instrumentations
     // that pass Anthropic's own input_tokens (which excludes them) give parts
@@ -842,7 +886,12 @@ fn span_record<'a>(
     // is exclusive whatever its size.
     let exclusive =
         (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a) || bedrock_counts(&a);
-    let u = inclusive_usage(a.u, exclusive);
+    // (A response's own usage is read in its provider's convention.)
+    let u = if json_usage {
+        a.u
+    } else {
+        inclusive_usage(a.u, exclusive)
+    };
     let mut tags = a.tags;
     tags.extend(resource_tags.iter().cloned());
     let start = p.int(&count(&span.start), "startTimeUnixNano");
@@ -1299,6 +1348,16 @@ fn inclusive_usage(mut u: RawUsage, exclusive: bool) -> RawUsage {
     u
 }
 
+/// The usage of a response logged as JSON text, read as the gateway
+/// reader reads a logged response (OpenAI's `usage`, Gemini's
+/// `usage_metadata` or `usageMetadata`, a Responses API `response`'s);
+/// `None` without counts.
+fn usage_in_json(text: &str) -> Option<RawUsage> {
+    let raw = crate::formats::gateway::parse_raw_str(text).ok()?;
+    let u = raw.usage;
+    u.normalise(&mut Problems::default()).map(|_| u)
+}
+
 /// Whether the span names Bedrock the way instrumentations that pass its
 /// counts as they are do (the conventions' `aws.bedrock`, older OpenLLMetry's
 /// `AWS`): Bedrock's `inputTokens` leaves the cache reads and writes out.
@@ -1414,6 +1473,10 @@ pub static BUILTIN: Builtin = Builtin {
          the prompt and system-prompt fingerprints (OpenLLMetry's\n\
          gen_ai.prompt.N.role/content and OpenInference's\n\
          llm.input_messages.N.message.role/content too).\n\
+         Google ADK's usage from gcp.vertex.agent.llm_response (its\n\
+         gen_ai.usage.* leave Gemini's thoughts and cache reads out);\n\
+         Pydantic Logfire's streamed calls from their streaming log's\n\
+         response_data (the request span, without usage, is no call).\n\
          A line without a model-call span is skipped as no_gen_ai_spans.",
 };
 
