@@ -1396,7 +1396,7 @@ fn store_check_finds_a_damaged_data_page() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains(&format!("damaged: its bytes are not those written (xxh3 ")),
+        said.contains("damaged: its bytes are not those written (xxh3 "),
         "{said}"
     );
     assert!(said.contains(&format!("the log says {digest})")), "{said}");

@@ -424,6 +424,19 @@ impl Catalog {
     }
 }
 
+/// Our provider id for a well-known value of the OpenTelemetry GenAI
+/// semantic conventions' `gen_ai.provider.name` that is not an id itself.
+pub(crate) fn semconv_provider(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "azure.ai.openai" | "azure.ai.inference" | "az.ai.openai" | "az.ai.inference" => "azure",
+        "aws.bedrock" => "aws",
+        "gcp.gemini" | "gcp.vertex_ai" | "gcp.gen_ai" => "google",
+        "mistral_ai" => "mistral",
+        "x_ai" => "x-ai",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,17 +476,4 @@ mod tests {
             assert_eq!(claude_family_first(name).as_deref(), want, "{name}");
         }
     }
-}
-
-/// Our provider id for a well-known value of the OpenTelemetry GenAI
-/// semantic conventions' `gen_ai.provider.name` that is not an id itself.
-pub(crate) fn semconv_provider(word: &str) -> Option<&'static str> {
-    Some(match word {
-        "azure.ai.openai" | "azure.ai.inference" | "az.ai.openai" | "az.ai.inference" => "azure",
-        "aws.bedrock" => "aws",
-        "gcp.gemini" | "gcp.vertex_ai" | "gcp.gen_ai" => "google",
-        "mistral_ai" => "mistral",
-        "x_ai" => "x-ai",
-        _ => return None,
-    })
 }
