@@ -487,9 +487,13 @@ impl<'a> Spans<'a> {
     }
 }
 
-/// `status.code`: `2` / `"STATUS_CODE_ERROR"` is an error.
+/// `status.code`: `2` / `"STATUS_CODE_ERROR"` is an error, and `"ERROR"`
+/// as exporters that write the status by its short name do (hunt114: read
+/// as a success).
 fn is_error_code(code: &Lenient<Cow<'_, str>>) -> bool {
-    matches!(code, Lenient::Value(c) if c == "2" || c.eq_ignore_ascii_case("STATUS_CODE_ERROR"))
+    matches!(code, Lenient::Value(c) if c == "2"
+        || c.eq_ignore_ascii_case("STATUS_CODE_ERROR")
+        || c.eq_ignore_ascii_case("ERROR"))
 }
 
 /// A span's attributes, read in list order by [`SpanAttrs::add`].
@@ -1615,6 +1619,29 @@ mod tests {
         assert_ne!(&chain, line);
         assert_eq!(calls(&chain), 0);
         assert_eq!(calls(&with(&kind("langsmith.span.kind", "llm"))), 1);
+    }
+
+    #[test]
+    fn every_spelling_of_an_error_status_is_an_error() {
+        for (code, error) in [
+            ("2", true),
+            ("\"STATUS_CODE_ERROR\"", true),
+            ("\"ERROR\"", true),
+            ("\"error\"", true),
+            ("1", false),
+            ("\"OK\"", false),
+            ("\"STATUS_CODE_UNSET\"", false),
+        ] {
+            let spans = format!(
+                r#"{{"traceId":"t","spanId":"01","name":"chat","startTimeUnixNano":"1790880363250000000","attributes":[{{"key":"gen_ai.request.model","value":{{"stringValue":"gpt-4o"}}}},{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"10"}}}},{{"key":"gen_ai.usage.output_tokens","value":{{"intValue":"1"}}}}],"status":{{"code":{code}}}}}"#
+            );
+            let line = export("", &spans);
+            let records = collect_serde(&line);
+            assert_eq!(records.len(), 1, "{code}");
+            let r = records[0].as_ref().unwrap();
+            assert_eq!(r.status == Some(CallStatus::Error), error, "{code}");
+            assert!(agree(&line), "{code}");
+        }
     }
 
     #[test]
