@@ -1498,6 +1498,11 @@ fn otlp_adk_logfire_and_azure_semconv_spans() {
         ("0.20626".into(), 5, 2_012_000, 8_000, 2_200, 1_800)
     );
     assert_eq!(rejected(&r), &serde_json::json!({}));
+    // The streamed call's request span is said to be no call of its own.
+    assert_eq!(
+        r["audit"]["input"]["skipped_by_reason"],
+        serde_json::json!({"not_a_call": 1})
+    );
     assert_eq!(usd(&row(&r, "provider", "azure")["cost"]), "0.20");
     assert_eq!(row(&r, "provider", "azure")["calls"], 2);
     assert_eq!(

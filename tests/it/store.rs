@@ -1452,6 +1452,19 @@ fn an_input_that_cannot_be_read_is_named_and_tried_again() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 1);
+    // A file the store has, recompressed in place in a way not read: its
+    // calls stay, and it is tried again (hunt115: its rows were replaced
+    // by none).
+    env.write("logs/a.jsonl", "BZh91AY&SY not really either");
+    for _ in 0..2 {
+        let (_, err) = night();
+        assert!(
+            err.contains("not ingested (the next ingest tries again): logs/a.jsonl (cannot open"),
+            "{err}"
+        );
+        assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 1);
+    }
+    store_check(&env);
 }
 
 /// A night whose tickets could not be written (a full disk) is not

@@ -527,18 +527,26 @@ impl Store {
             .map(|(_, old)| old.clone())
             .collect();
         report.plan.gone.retain(|g| !taken.contains(g));
-        // A new file that could not be read at all (a compression not
-        // read, gone meanwhile) is not recorded: the next ingest tries it
-        // again and says so again (hunt113: a `.jsonl.bz2` was "already in
-        // the store" the night after, its calls lost without a word).
+        // A file that could not be read at all (a compression not read,
+        // gone meanwhile) is not recorded: a new one is tried again by the
+        // next ingest, which says so again (hunt113: a `.jsonl.bz2` was
+        // "already in the store" the night after, its calls lost without a
+        // word), and one the store has keeps its rows and its entry as they
+        // were (hunt115: a log recompressed in place with bzip2 had its
+        // calls replaced by none).
         let unreadable = |i: usize| {
             let s = &summary.sources[i];
-            read[i].action == Action::New
-                && s.encoding == "unknown"
+            matches!(
+                read[i].action,
+                Action::New | Action::Changed | Action::Grown
+            ) && s.encoding == "unknown"
                 && s.lines == 0
                 && s.records == 0
                 && s.rejected > 0
         };
+        for i in (0..read.len()).filter(|&i| unreadable(i)) {
+            gone.replaced.remove(&read[i].key);
+        }
         let entries: Vec<SourceEntry> = read
             .iter()
             .enumerate()

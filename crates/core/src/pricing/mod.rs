@@ -869,11 +869,13 @@ fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<Pric
     };
     // (Rates one side does not give, web search in LiteLLM's and not in
     // ours, are not compared: hunt113, an older snapshot of gpt-5.6-luna
-    // with a web-search fee overwrote the cut after it.)
-    if ours.iter().any(|p| {
-        agrees(&one.rates, &p.rates)
-            && (one.tiers.is_empty() || p.tiers.is_empty() || one.tiers == p.tiers)
-    }) {
+    // with a web-search fee overwrote the cut after it. A long-context tier
+    // the snapshot gives and the period does not is a price the history
+    // lacks: hunt115, o3's was dropped.)
+    if ours
+        .iter()
+        .any(|p| agrees(&one.rates, &p.rates) && (one.tiers.is_empty() || one.tiers == p.tiers))
+    {
         return ours.to_vec();
     }
     let latest = &ours[ours.len() - 1];

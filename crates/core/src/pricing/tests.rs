@@ -1616,6 +1616,26 @@ fn a_litellm_snapshot_keeps_the_built_in_price_history() {
     c.overlay(imported);
     let l = c.resolve(Some("openai"), "gpt-5.6-luna").unwrap();
     assert_eq!(c.model(l).periods, builtin.model(luna).periods);
+    // A snapshot that gives o3 a long-context tier its history lacks: the
+    // tier applies from o3's last change on (hunt115: dropped).
+    let tiered = r#"{"o3": {"litellm_provider": "openai", "mode": "chat",
+        "input_cost_per_token": 2e-06, "output_cost_per_token": 8e-06,
+        "cache_read_input_token_cost": 5e-07,
+        "input_cost_per_token_above_200k_tokens": 4e-06,
+        "output_cost_per_token_above_200k_tokens": 1.6e-05}}"#;
+    let (imported, _) = import_litellm(tiered).unwrap();
+    let mut c = Catalog::builtin();
+    c.overlay(imported);
+    let o3 = c.resolve(Some("openai"), "o3").unwrap();
+    let now = c.period(o3, day("2026-10-01"));
+    assert_eq!(
+        now.tiers.first().map(|t| t.above_input_tokens),
+        Some(200_000)
+    );
+    assert_eq!(
+        c.period(o3, day("2025-06-01")).rates.input,
+        Some(usd("0.00001"))
+    );
     // A user's own undated price (no snapshot) still replaces the history.
     let mut c = Catalog::builtin();
     c.overlay(

@@ -74,13 +74,19 @@ use crate::rejects::{Reject, RejectReason};
 /// Grafana Tempo's trace download names the list `batches`.
 #[derive(Deserialize)]
 struct Export<'a> {
-    #[serde(rename = "resourceSpans", alias = "batches", borrow, default)]
+    #[serde(
+        rename = "resourceSpans",
+        alias = "batches",
+        alias = "resource_spans",
+        borrow,
+        default
+    )]
     resource_spans: Present<Vec<ResourceSpans<'a>>>,
-    #[serde(rename = "resourceMetrics", default)]
+    #[serde(rename = "resourceMetrics", alias = "resource_metrics", default)]
     metrics: Present<IgnoredAny>,
-    #[serde(rename = "resourceLogs", default)]
+    #[serde(rename = "resourceLogs", alias = "resource_logs", default)]
     logs: Present<IgnoredAny>,
-    #[serde(rename = "resourceProfiles", default)]
+    #[serde(rename = "resourceProfiles", alias = "resource_profiles", default)]
     profiles: Present<IgnoredAny>,
     /// Tempo's `/api/v2/traces` answer: `{"trace": {"resourceSpans": …}}`.
     #[serde(borrow, default)]
@@ -90,7 +96,39 @@ struct Export<'a> {
 /// The other signals' lists in an OTLP JSON line (a collector's file
 /// exporter serving every pipeline writes them to the same file).
 fn is_other_signal(key: &str) -> bool {
-    matches!(key, "resourceMetrics" | "resourceLogs" | "resourceProfiles")
+    matches!(
+        key,
+        "resourceMetrics"
+            | "resourceLogs"
+            | "resourceProfiles"
+            | "resource_metrics"
+            | "resource_logs"
+            | "resource_profiles"
+    )
+}
+
+/// OTLP's protobuf field names, which a protobuf JSON encoder that keeps
+/// them writes (`preserving_proto_field_name`, Python's
+/// `MessageToJson(..., preserving_proto_field_name=True)`) instead of the
+/// spec's lowerCamelCase: read by the serde path, whose fields take them
+/// as aliases (hunt114: such an export was rejected); the scanner bails.
+fn is_snake_case_otlp(key: &str) -> bool {
+    matches!(
+        key,
+        "resource_spans"
+            | "scope_spans"
+            | "instrumentation_library_spans"
+            | "span_id"
+            | "start_time_unix_nano"
+            | "end_time_unix_nano"
+            | "string_value"
+            | "int_value"
+            | "double_value"
+            | "bool_value"
+            | "array_value"
+            | "kvlist_value"
+            | "bytes_value"
+    )
 }
 
 /// A value, and whether its key was there at all (a line without
@@ -118,6 +156,8 @@ struct ResourceSpans<'a> {
     #[serde(
         rename = "scopeSpans",
         alias = "instrumentationLibrarySpans",
+        alias = "scope_spans",
+        alias = "instrumentation_library_spans",
         borrow,
         default
     )]
@@ -138,11 +178,21 @@ struct ScopeSpans<'a> {
 
 #[derive(Deserialize)]
 struct Span<'a> {
-    #[serde(rename = "spanId", borrow, default)]
+    #[serde(rename = "spanId", alias = "span_id", borrow, default)]
     span_id: LStr<'a>,
-    #[serde(rename = "startTimeUnixNano", borrow, default)]
+    #[serde(
+        rename = "startTimeUnixNano",
+        alias = "start_time_unix_nano",
+        borrow,
+        default
+    )]
     start: LStr<'a>,
-    #[serde(rename = "endTimeUnixNano", borrow, default)]
+    #[serde(
+        rename = "endTimeUnixNano",
+        alias = "end_time_unix_nano",
+        borrow,
+        default
+    )]
     end: LStr<'a>,
     #[serde(borrow, default)]
     attributes: Vec<KeyValue<'a>>,
@@ -169,19 +219,19 @@ struct KeyValue<'a> {
 /// strings in OTLP JSON (some exporters write numbers); both are read.
 #[derive(Default, Deserialize)]
 struct AnyValue<'a> {
-    #[serde(rename = "stringValue", borrow, default)]
+    #[serde(rename = "stringValue", alias = "string_value", borrow, default)]
     string: LStr<'a>,
-    #[serde(rename = "intValue", borrow, default)]
+    #[serde(rename = "intValue", alias = "int_value", borrow, default)]
     int: LStr<'a>,
-    #[serde(rename = "doubleValue", borrow, default)]
+    #[serde(rename = "doubleValue", alias = "double_value", borrow, default)]
     double: LStr<'a>,
-    #[serde(rename = "boolValue", borrow, default)]
+    #[serde(rename = "boolValue", alias = "bool_value", borrow, default)]
     boolean: LStr<'a>,
-    #[serde(rename = "arrayValue", borrow, default)]
+    #[serde(rename = "arrayValue", alias = "array_value", borrow, default)]
     array: Option<ArrayValue<'a>>,
-    #[serde(rename = "kvlistValue", default)]
+    #[serde(rename = "kvlistValue", alias = "kvlist_value", default)]
     _kvlist: Option<IgnoredAny>,
-    #[serde(rename = "bytesValue", default)]
+    #[serde(rename = "bytesValue", alias = "bytes_value", default)]
     _bytes: Option<IgnoredAny>,
 }
 
@@ -879,8 +929,12 @@ fn span_record<'a>(
         a.u = u;
     } else if !counted && a.logfire && a.streamed && a.response_data.is_none() {
         // Logfire's request span of a streamed call: the call is its
-        // streaming log's (hunt114: two rejects and no call).
-        return None;
+        // streaming log's (hunt114: two rejects and no call), said as such
+        // (hunt115: a line of it alone was "no GenAI span").
+        return Some(Err(Reject::new(
+            RejectReason::NotACall,
+            "a Pydantic Logfire request span of a streamed call: the call's usage is on its streaming log span",
+        )));
     }
     let mut p = Problems::default();
     // The conventions say input_tokens includes cached tokens. Instrumentations
@@ -1066,6 +1120,9 @@ fn scan_line(line: &str) -> Scan<Spans<'_>> {
         if key == "trace" {
             return Err(Bail);
         }
+        if is_snake_case_otlp(&key) {
+            return Err(Bail);
+        }
         if key != "resourceSpans" && key != "batches" {
             // A collector's file exporter writes metrics and logs lines
             // beside the traces: OTLP, with no span.
@@ -1164,6 +1221,7 @@ fn scan_resource_spans<'a>(s: &mut Scanner<'a>, out: &mut Spans<'a>) -> Scan<()>
                 })
             })
         }
+        k if is_snake_case_otlp(k) => Err(Bail),
         _ => s.skip_value(),
     })
 }
@@ -1214,6 +1272,7 @@ fn scan_span<'a>(
                     Ok(())
                 })?;
             }
+            k if is_snake_case_otlp(k) => return Err(Bail),
             _ => s.skip_value()?,
         }
         Ok(())
@@ -1321,6 +1380,7 @@ fn scan_any_value<'a>(s: &mut Scanner<'a>) -> Scan<Attr<'a>> {
                 once(&mut seen, if key == "kvlistValue" { 5 } else { 6 })?;
                 return s.skip_value();
             }
+            k if is_snake_case_otlp(k) => return Err(Bail),
             _ => return s.skip_value(),
         };
         once(&mut seen, slot)?;
@@ -1431,6 +1491,7 @@ pub fn looks_like(map: &JsonObject) -> bool {
     // A collector's file exporter serving every pipeline may open the
     // file with a metrics or logs line: OTLP too.
     map.contains_key("resourceSpans")
+        || map.contains_key("resource_spans")
         || map.keys().any(|k| is_other_signal(k))
         || map
             .get("batches")
@@ -1619,6 +1680,42 @@ mod tests {
         assert_ne!(&chain, line);
         assert_eq!(calls(&chain), 0);
         assert_eq!(calls(&with(&kind("langsmith.span.kind", "llm"))), 1);
+    }
+
+    /// OTLP with protobuf's field names (`preserving_proto_field_name`)
+    /// reads as the spec's lowerCamelCase does (hunt114: rejected).
+    #[test]
+    fn snake_case_field_names_read_as_camel_case() {
+        let camel = export(
+            r#"{"key":"service.name","value":{"stringValue":"svc"}}"#,
+            r#"{"traceId":"t","spanId":"01","name":"chat","startTimeUnixNano":"1790880363250000000","endTimeUnixNano":"1790880364250000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"10"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":1}},{"key":"flags","value":{"arrayValue":{"values":[{"boolValue":true}]}}}],"status":{"code":2}}"#,
+        );
+        let mut snake = camel.clone();
+        for (from, to) in [
+            ("resourceSpans", "resource_spans"),
+            ("scopeSpans", "scope_spans"),
+            ("spanId", "span_id"),
+            ("startTimeUnixNano", "start_time_unix_nano"),
+            ("endTimeUnixNano", "end_time_unix_nano"),
+            ("stringValue", "string_value"),
+            ("intValue", "int_value"),
+            ("arrayValue", "array_value"),
+            ("boolValue", "bool_value"),
+        ] {
+            snake = snake.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+        }
+        assert!(!snake.contains("Value\""), "{snake}");
+        let map: JsonObject = serde_json::from_str(&snake).unwrap();
+        assert!(looks_like(&map));
+        let (a, b) = (collect_serde(&camel), collect_serde(&snake));
+        assert_eq!(a.len(), 1);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        let mut scanned = Vec::new();
+        parse_line_each(&snake, &mut |r| scanned.push(r));
+        assert_eq!(format!("{scanned:?}"), format!("{b:?}"));
+        // (The scanner leaves them to serde; the spec's names it reads.)
+        assert!(!agree(&snake));
+        assert!(agree(&camel));
     }
 
     #[test]
