@@ -1151,8 +1151,11 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
             .map(|(code, n)| format!("{n} {code}"))
             .collect();
         s.push_str(&format!(
-            "{} entries were skipped as not new model calls ({}).\n",
-            a.input.skipped,
+            "{} skipped as not new model calls ({}).\n",
+            match a.input.skipped {
+                1 => "1 entry was".to_string(),
+                n => format!("{n} entries were"),
+            },
             reasons.join(", ")
         ));
     }

@@ -198,8 +198,9 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
             let r = maintain::prune(&mut s, date, version)?;
             match r.commit {
                 Some(n) => quiet.print(&format!(
-                    "Commit {n}: dropped {} parts ({} calls) before {before}.\n",
-                    r.parts_removed, r.rows
+                    "Commit {n}: dropped {} ({}) before {before}.\n",
+                    counted(r.parts_removed as u64, "part", "parts"),
+                    counted(r.rows, "call", "calls")
                 ))?,
                 None => quiet.print(&format!("Nothing before {before}.\n"))?,
             }

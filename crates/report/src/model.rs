@@ -1589,7 +1589,11 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if a.input.skipped > 0 {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Count(a.input.skipped),
-            Inline::plain(" lines skipped as not new calls (not errors):"),
+            Inline::plain(noun(
+                a.input.skipped,
+                " line skipped as not a new call (not an error):",
+                " lines skipped as not new calls (not errors):",
+            )),
         ]));
         s.blocks.push(reason_list(&a.input.skipped_by_reason));
     }
@@ -1900,7 +1904,11 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if a.input.skipped > 0 {
         let mut line = vec![
             Inline::Count(a.input.skipped),
-            Inline::plain(" lines skipped as not new calls (not errors):"),
+            Inline::plain(noun(
+                a.input.skipped,
+                " line skipped as not a new call (not an error):",
+                " lines skipped as not new calls (not errors):",
+            )),
         ];
         for (reason, n) in &a.input.skipped_by_reason {
             line.extend([
