@@ -220,6 +220,20 @@ fn a_price_change_mid_month_prices_each_day_by_its_own_price() {
         env.audit(&["c.jsonl"])["audit"]["price_changes"],
         serde_json::json!([])
     );
+    // A window that starts on the change, compared with the days before
+    // it, where o3 has calls too: the two periods are at two prices
+    // (hunt116: a review of the month that starts with a change said
+    // nothing of it).
+    env.write(
+        "d.jsonl",
+        line(&format!(r#""timestamp":"2025-06-06T00:00:00Z",{call}"#))
+            + &line(&format!(r#""timestamp":"2025-06-12T00:00:00Z",{call}"#)),
+    );
+    let r = env.audit(&["d.jsonl", "--since", "2025-06-10", "--until", "2025-06-14"]);
+    assert_eq!(r["audit"]["price_changes"][0]["effective"], "2025-06-10");
+    // Without calls of o3 in the period compared with, none.
+    let r = env.audit(&["d.jsonl", "--since", "2025-06-11", "--until", "2025-06-14"]);
+    assert_eq!(r["audit"]["price_changes"], serde_json::json!([]));
     assert!(!md.contains("Long context"), "{md}");
     // A period after the change has none to say.
     env.write(

@@ -115,6 +115,11 @@ fn review_of_a_month_with_month_over_month_changes() {
     assert_eq!(p["by_model"][0]["key"], "gpt-4o");
 
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    // September is the comparison, not calls left out (hunt116).
+    assert!(
+        md.contains("5 calls fell outside the time window: 3 in the period it is compared with (the change figures), and 2 before or after both, or without a time to place them, left out."),
+        "{md}"
+    );
     for line in [
         "### Change against the previous period (2026-09-01 to 2026-09-30)",
         "| | this month | previous month | change |",

@@ -145,11 +145,13 @@ impl PeriodPrices {
 /// The price changes of the models called (`resolved`, `provider/id`)
 /// that fall between a model's own first and last days with calls (a
 /// change before or after all of them priced none of them at two prices:
-/// hunt113).
+/// hunt113), its first day the first of the period compared with when it
+/// has calls there (`compared_from`, by catalog id).
 fn price_changes<'m>(
     catalog: &Catalog,
     resolved: impl Iterator<Item = &'m str>,
     daily_by_model: &[DayKeyRow],
+    compared_from: &BTreeMap<&str, NaiveDate>,
 ) -> Vec<PriceChange> {
     let models: std::collections::BTreeSet<&str> = resolved.collect();
     let mut out = Vec::new();
@@ -166,6 +168,9 @@ fn price_changes<'m>(
             continue;
         };
         let (first, last) = days.fold((first, first), |(a, b), d| (a.min(d), b.max(d)));
+        let first = compared_from
+            .get(e.id.as_str())
+            .map_or(first, |&d| d.min(first));
         for pair in e.periods.windows(2) {
             let Some(day) = pair[1].effective else {
                 continue;
@@ -466,7 +471,8 @@ pub struct Audit {
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
     /// The prices of models called in the period that changed on a date
-    /// between a model's first and last calls: calls before the date are
+    /// between a model's first and last calls (its first in the period
+    /// compared with, when it has calls there): calls before the date are
     /// priced at the old rates, from it on at the new (by model, then
     /// date).
     pub price_changes: Vec<PriceChange>,
@@ -1126,6 +1132,22 @@ impl Accumulator<'_> {
             repeated_calls: self.repeats.report(),
         };
         let daily_by_model = day_rows(day_model);
+        // The first day of the period compared with (a review's previous
+        // month), for the models with calls there: a change between it and
+        // the period's calls (the 1st of the month reviewed) priced the two
+        // at two prices (hunt116: the review of September said nothing of
+        // claude-sonnet-5's rise on 1 September).
+        let compared_from: BTreeMap<&str, NaiveDate> = self
+            .previous
+            .iter()
+            .filter_map(|p| Some((p.first?.date_naive(), &p.models)))
+            .flat_map(|(day, models)| {
+                models
+                    .iter()
+                    .filter(|(_, s)| s.calls > 0)
+                    .map(move |(m, _)| (m.as_ref(), day))
+            })
+            .collect();
         let price_changes = price_changes(
             catalog,
             model_names
@@ -1133,6 +1155,7 @@ impl Accumulator<'_> {
                 .filter(|m| m.stats.calls > 0)
                 .filter_map(|m| m.resolved.as_deref()),
             &daily_by_model,
+            &compared_from,
         );
         let audit = Audit {
             catalog_version: catalog.version().to_string(),

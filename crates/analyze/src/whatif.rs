@@ -423,7 +423,7 @@ pub fn reprice(
 /// tier: the share moved to its threshold and to what the levers do to
 /// each request's size (`scale`) as the histogram says; from a model
 /// without a tier, the histogram's share of input past the new threshold.
-fn tiered(
+pub(crate) fn tiered(
     catalog: &Catalog,
     day: Option<chrono::NaiveDate>,
     (id, before, how_before, cost): (ModelId, &Usage, Processing, Money),

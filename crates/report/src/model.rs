@@ -903,14 +903,43 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
     s
 }
 
+/// The calls outside the window, those of the period it is compared with
+/// apart (hunt116: a review's previous month "left out", though it is the
+/// review's comparison).
 fn outside_window<'a>(a: &Audit) -> Option<Block<'a>> {
-    (a.input.outside_window > 0).then(|| {
-        Block::Paragraph(vec![
-            Inline::Count(a.input.outside_window),
-            Inline::plain(
-                " calls fell outside the time window, or had no time to place them in it, and were left out.",
-            ),
-        ])
+    let outside = a.input.outside_window;
+    let compared = a
+        .previous
+        .as_ref()
+        .map_or(0, |p| p.totals.calls)
+        .min(outside);
+    (outside > 0).then(|| {
+        Block::Paragraph(if compared == 0 {
+            vec![
+                Inline::Count(outside),
+                Inline::plain(
+                    " calls fell outside the time window, or had no time to place them in it, and were left out.",
+                ),
+            ]
+        } else if compared == outside {
+            vec![
+                Inline::Count(outside),
+                Inline::plain(noun(
+                    outside,
+                    " call outside the time window is in the period it is compared with (the change figures).",
+                    " calls outside the time window are in the period it is compared with (the change figures).",
+                )),
+            ]
+        } else {
+            vec![
+                Inline::Count(outside),
+                Inline::plain(" calls fell outside the time window: "),
+                Inline::Count(compared),
+                Inline::plain(" in the period it is compared with (the change figures), and "),
+                Inline::Count(outside - compared),
+                Inline::plain(" before or after both, or without a time to place them, left out."),
+            ]
+        })
     })
 }
 

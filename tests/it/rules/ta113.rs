@@ -443,3 +443,37 @@ fn the_period_counts_end_days_by_the_time_of_day() {
         "9.813461538462"
     );
 }
+
+/// A nightly job whose third call a night is a long one: the saving is
+/// the calls' real cost, long-context tier and all, at batch rates
+/// (hunt116: base rates said $44.80 and a $22.40 saving). claude-opus-4-6
+/// before 13 March 2026 (`prices show`): $5/$25, above 200,000 input
+/// $10/$37.50, batch × 0.5. Each night 2 × (20,000 × 5 + 2,000 × 25)/1M
+/// = $0.30, and 250,000 × 10/1M + 2,000 × 37.5/1M = $2.575: 28 nights
+/// $80.50, batch $40.25.
+#[test]
+fn long_requests_are_priced_at_their_tier_in_the_saving() {
+    let env = Env::new();
+    let mut text = String::new();
+    for day in 1..=28u32 {
+        for (i, input) in [20_000u64, 20_000, 250_000].into_iter().enumerate() {
+            text += &gw_line(
+                &format!("2026-02-{day:02}T02:{:02}:00Z", 10 * i),
+                "nightly-docs",
+                "claude-opus-4-6",
+                input,
+                2_000,
+                json!({"request_id": format!("r{day}-{i}")}),
+            );
+            text += "\n";
+        }
+    }
+    env.write("calls.jsonl", text);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "80.50");
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["realtime_cost"], "80.50");
+    assert_eq!(f[0]["evidence"]["batch_cost"], "40.25");
+    assert_eq!(f[0]["savings"]["observed"], "40.25");
+}

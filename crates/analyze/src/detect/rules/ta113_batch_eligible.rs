@@ -178,9 +178,22 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // Calls already batch- or flex-priced save nothing more, and
         // priority calls asked to be fast.
         let standard = |g: &&GroupRow| g.processing() == Processing::Standard;
+        // What the calls cost (their long-context tiers and dated prices
+        // with them), less what batching takes off, as `whatif --batch`
+        // re-prices them (hunt116: at base rates, a cell of long requests
+        // was said to cost $44.80 for its $80.50, and to save $22.40 for
+        // $40.25).
         for g in ctx.groups_of(cell.key).filter(standard) {
-            before += ctx.price(id, g.day, &g.usage, false);
-            after += ctx.price(id, g.day, &g.usage, true);
+            let (old, new) = crate::whatif::tiered(
+                ctx.catalog,
+                g.day,
+                (id, &g.usage, Processing::Standard, g.stats.cost),
+                (id, &g.usage, Processing::Batch),
+                Some(&cell.obs.input),
+                1.0,
+            );
+            before += g.stats.cost;
+            after += (g.stats.cost - (old - new)).max(Money::ZERO);
         }
         let model = ctx.model_name(cell);
         // The hours of the window that have calls: a burst within one hour
