@@ -322,3 +322,42 @@ fn a_move_to_another_model_is_no_collapse() {
         json!({"feature": "autocomplete", "model": "openai/gpt-4o-mini"})
     );
 }
+
+/// The cache read as much as ever, and one call of some days carried a
+/// long document never cached: the day's share fell, the cache did not
+/// (hunt116: a "collapse" on each such day). Days 8–10 add one call of
+/// 500,000 uncached tokens: 320,000 cached of 900,000 (36%, under half of
+/// the 80% baseline) with the same 320,000 cached a day.
+#[test]
+fn a_day_with_more_uncached_input_and_the_same_cache_reads_is_no_collapse() {
+    let env = Env::new();
+    let mut text = fixture(32_000);
+    for day in 8..=10u32 {
+        let extra = json!({
+            "request_id": format!("doc-{day:02}"),
+            "usage": {"prompt_tokens": 500_000, "completion_tokens": 0},
+        });
+        let ts = format!("2025-03-{day:02}T10:00:00Z");
+        text += &(gw_line(&ts, "autocomplete", "gpt-4o", 500_000, 0, extra) + "\n");
+    }
+    env.write("calls.jsonl", text);
+    let r = env.audit(&["calls.jsonl"]);
+    assert!(
+        findings(&r, "TA105").is_empty(),
+        "{:#?}",
+        findings(&r, "TA105")
+    );
+    // The same days with the cache reads gone are a collapse.
+    let mut text = fixture(2_000);
+    for day in 8..=10u32 {
+        let extra = json!({
+            "request_id": format!("doc-{day:02}"),
+            "usage": {"prompt_tokens": 500_000, "completion_tokens": 0},
+        });
+        let ts = format!("2025-03-{day:02}T10:00:00Z");
+        text += &(gw_line(&ts, "autocomplete", "gpt-4o", 500_000, 0, extra) + "\n");
+    }
+    env.write("calls.jsonl", text);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(findings(&r, "TA105").len(), 1);
+}

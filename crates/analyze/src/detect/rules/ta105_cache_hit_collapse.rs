@@ -106,6 +106,7 @@ struct Collapse {
     base: f64,
     base_written: f64,
     base_calls: f64,
+    base_cached: f64,
 }
 
 pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
@@ -131,8 +132,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     }
     let n_base = o.baseline_days.max(1);
     for ((feature, model), series) in days {
-        // (day, cached share, write share, calls)
-        let series: Vec<(NaiveDate, f64, f64, u64)> = series
+        // (day, cached share, write share, calls, cached tokens)
+        type Point = (NaiveDate, f64, f64, u64, f64);
+        let series: Vec<Point> = series
             .into_iter()
             .filter(|(_, d)| d.input >= o.min_input_tokens)
             .map(|(day, d)| {
@@ -142,6 +144,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                     d.cached as f64 / input,
                     d.written as f64 / input,
                     d.calls,
+                    d.cached as f64,
                 )
             })
             .collect();
@@ -149,27 +152,40 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let mut baseline_at_first = 0.0;
         let mut quiet: Vec<NaiveDate> = Vec::new();
         for i in 1..series.len() {
-            let (day, share, _, calls) = series[i];
+            let (day, share, _, calls, cached) = series[i];
             let start = i.saturating_sub(n_base);
             // Only days that had not collapsed themselves, nor were quiet,
             // form the baseline.
-            let base_days: Vec<&(NaiveDate, f64, f64, u64)> = series[start..i]
+            let base_days: Vec<&Point> = series[start..i]
                 .iter()
                 .filter(|s| !collapsed.iter().any(|c| c.day == s.0) && !quiet.contains(&s.0))
                 .collect();
-            let (base, base_written, base_calls) = if base_days.is_empty() {
+            let (base, base_written, base_calls, base_cached) = if base_days.is_empty() {
                 // Still collapsed: the baseline from before the collapse.
                 match collapsed.last() {
-                    Some(c) => (c.base, c.base_written, c.base_calls),
+                    Some(c) => (c.base, c.base_written, c.base_calls, c.base_cached),
                     None => continue,
                 }
             } else {
-                let pick = |f: fn(&(NaiveDate, f64, f64, u64)) -> f64| {
+                let pick = |f: fn(&Point) -> f64| {
                     median(&mut base_days.iter().map(|s| f(s)).collect::<Vec<f64>>())
                 };
-                (pick(|s| s.1), pick(|s| s.2), pick(|s| s.3 as f64))
+                (
+                    pick(|s| s.1),
+                    pick(|s| s.2),
+                    pick(|s| s.3 as f64),
+                    pick(|s| s.4),
+                )
             };
             if base < o.min_baseline || share >= o.drop * base {
+                continue;
+            }
+            // The cache read as much as it did: the day's share fell because
+            // it sent more that was never cached (a long document on one
+            // call), not because the cache stopped being read (hunt116: 60k
+            // cached reads every day, a collapse on each day with a 180k
+            // document).
+            if cached >= o.drop * base_cached {
                 continue;
             }
             // Far fewer calls than the baseline's (a weekend, a holiday):
@@ -188,6 +204,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 base,
                 base_written,
                 base_calls,
+                base_cached,
             });
         }
         if collapsed.is_empty() {
