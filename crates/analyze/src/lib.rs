@@ -30,6 +30,7 @@ pub mod short;
 pub mod sketch;
 pub mod spill;
 pub mod stats;
+pub mod tiers;
 pub mod timings;
 pub mod whatif;
 pub mod wire;
@@ -59,6 +60,7 @@ mod module_graph {
         ("stats", &["wire"]),
         ("short", &["wire"]),
         ("sketch", &["wire"]),
+        ("tiers", &["sketch"]),
         ("budget", &[]),
         ("finding", &[]),
         ("timings", &[]),
@@ -103,9 +105,13 @@ mod module_graph {
                 "observe",
                 "sketch",
                 "stats",
+                "tiers",
             ],
         ),
-        ("whatif", &["accumulate", "audit", "finding", "sketch"]),
+        (
+            "whatif",
+            &["accumulate", "audit", "finding", "sketch", "tiers"],
+        ),
         (
             "pipeline",
             &["accumulate", "audit", "detect", "timings", "whatif"],

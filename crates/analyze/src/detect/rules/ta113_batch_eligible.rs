@@ -184,7 +184,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // was said to cost $44.80 for its $80.50, and to save $22.40 for
         // $40.25).
         for g in ctx.groups_of(cell.key).filter(standard) {
-            let (old, new) = crate::whatif::tiered(
+            let (old, new) = crate::tiers::tiered(
                 ctx.catalog,
                 g.day,
                 (id, &g.usage, Processing::Standard, g.stats.cost),
