@@ -1219,15 +1219,8 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
 /// `png`), the first of them named here (hunt112: "see Data quality in the
 /// report" of a run that wrote none).
 fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
-    let what = match a.input.rejected_split() {
-        (n, 0) => format!("{} rejected", counted(n, "line", "lines")),
-        (0, u) => format!("{} could not be read", counted(u, "input", "inputs")),
-        (n, u) => format!(
-            "{} rejected and {} could not be read",
-            counted(n, "line", "lines"),
-            counted(u, "input", "inputs")
-        ),
-    };
+    let (lines, inputs) = a.input.rejected_split();
+    let what = crate::output::rejected_count(lines, inputs);
     // Where the written files list them: the report's Data quality, or
     // audit.json's `input.rejected_samples`, or the rejected-samples CSV
     // (hunt113: "see Data quality in the report" of a csv or json run).

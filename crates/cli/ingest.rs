@@ -368,15 +368,7 @@ fn unreadable(
 fn rejected_text(s: &tokenaudit_ingest::IngestSummary) -> String {
     let inputs = unreadable(s).count() as u64;
     let lines = s.rejects.total().saturating_sub(inputs);
-    let what = match (lines, inputs) {
-        (n, 0) => format!("{} rejected", counted(n, "line", "lines")),
-        (0, u) => format!("{} could not be read", counted(u, "input", "inputs")),
-        (n, u) => format!(
-            "{} rejected and {} could not be read",
-            counted(n, "line", "lines"),
-            counted(u, "input", "inputs")
-        ),
-    };
+    let what = crate::output::rejected_count(lines, inputs);
     let listed = match (lines, inputs) {
         (0, _) => "",
         (_, 0) => "the audit's Data quality section lists them; ",

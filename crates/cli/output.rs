@@ -21,6 +21,20 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Rejected lines and inputs that could not be read at all, apart ("1 line
+/// rejected and 2 inputs could not be read").
+pub fn rejected_count(lines: u64, inputs: u64) -> String {
+    match (lines, inputs) {
+        (n, 0) => format!("{} rejected", counted(n, "line", "lines")),
+        (0, u) => format!("{} could not be read", counted(u, "input", "inputs")),
+        (n, u) => format!(
+            "{} rejected and {} could not be read",
+            counted(n, "line", "lines"),
+            counted(u, "input", "inputs")
+        ),
+    }
+}
+
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()

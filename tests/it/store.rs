@@ -791,6 +791,22 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
     assert_eq!(s["totals"]["calls"], 5);
 }
 
+/// Three days of calls of `file` (`file1`…`file3`), `out` output tokens each.
+fn three_days(file: &str, out: u64) -> String {
+    (1..=3)
+        .map(|d| call(d, 1, "chat", 1000, out, &format!("{file}{d}")))
+        .collect()
+}
+
+/// `logs/a.jsonl` and `logs/b.jsonl` (three days each) ingested apart: two
+/// parts a day, for a compaction.
+fn two_parts_a_day(env: &Env, a_out: u64, b_out: u64) {
+    env.write("logs/a.jsonl", three_days("a", a_out));
+    ingest(env, &["logs"]);
+    env.write("logs/b.jsonl", three_days("b", b_out));
+    ingest(env, &["logs"]);
+}
+
 /// An ingest and a compaction at once, each losing in turn (hunt71: the
 /// loser failed with `No such file or directory` on a part the winner
 /// removed, 5 to 7 times in 10, and the nightly stopped there). The ingest
@@ -800,16 +816,8 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
 #[test]
 fn an_ingest_and_a_compaction_at_once_both_finish() {
     let env = Env::new();
-    let days = |file: &str, out: u64| -> String {
-        (1..=3)
-            .map(|d| call(d, 1, "chat", 1000, out, &format!("{file}{d}")))
-            .collect()
-    };
-    // Two files ingested apart: two parts a day, for the compaction.
-    env.write("logs/a.jsonl", days("a", 100));
-    ingest(&env, &["logs"]);
-    env.write("logs/b.jsonl", days("b", 100));
-    ingest(&env, &["logs"]);
+    let days = three_days;
+    two_parts_a_day(&env, 100, 100);
     // a.jsonl restated, the same size: its parts are rewritten.
     env.write("logs/a.jsonl", days("a", 101));
     let (nightly, go) = waiting_at(
@@ -867,16 +875,7 @@ fn an_ingest_and_a_compaction_at_once_both_finish() {
 #[test]
 fn an_audit_racing_a_compaction_reads_the_store_again() {
     let env = Env::new();
-    let days = |file: &str, out: u64| -> String {
-        (1..=3)
-            .map(|d| call(d, 1, "chat", 1000, out, &format!("{file}{d}")))
-            .collect()
-    };
-    // Two files ingested apart: two parts a day, for the compaction.
-    env.write("logs/a.jsonl", days("a", 100));
-    ingest(&env, &["logs"]);
-    env.write("logs/b.jsonl", days("b", 200));
-    ingest(&env, &["logs"]);
+    two_parts_a_day(&env, 100, 200);
     let (audit, go) = waiting_at(
         &env,
         &["audit", "--store", "store", "--out", "out", "--quiet"],

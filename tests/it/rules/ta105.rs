@@ -331,15 +331,19 @@ fn a_move_to_another_model_is_no_collapse() {
 #[test]
 fn a_day_with_more_uncached_input_and_the_same_cache_reads_is_no_collapse() {
     let env = Env::new();
-    let mut text = fixture(32_000);
-    for day in 8..=10u32 {
-        let extra = json!({
-            "request_id": format!("doc-{day:02}"),
-            "usage": {"prompt_tokens": 500_000, "completion_tokens": 0},
-        });
-        let ts = format!("2025-03-{day:02}T10:00:00Z");
-        text += &(gw_line(&ts, "autocomplete", "gpt-4o", 500_000, 0, extra) + "\n");
-    }
+    let with_documents = |cached: u64| -> String {
+        let mut text = fixture(cached);
+        for day in 8..=10u32 {
+            let extra = json!({
+                "request_id": format!("doc-{day:02}"),
+                "usage": {"prompt_tokens": 500_000, "completion_tokens": 0},
+            });
+            let ts = format!("2025-03-{day:02}T10:00:00Z");
+            text += &(gw_line(&ts, "autocomplete", "gpt-4o", 500_000, 0, extra) + "\n");
+        }
+        text
+    };
+    let text = with_documents(32_000);
     env.write("calls.jsonl", text);
     let r = env.audit(&["calls.jsonl"]);
     assert!(
@@ -348,15 +352,7 @@ fn a_day_with_more_uncached_input_and_the_same_cache_reads_is_no_collapse() {
         findings(&r, "TA105")
     );
     // The same days with the cache reads gone are a collapse.
-    let mut text = fixture(2_000);
-    for day in 8..=10u32 {
-        let extra = json!({
-            "request_id": format!("doc-{day:02}"),
-            "usage": {"prompt_tokens": 500_000, "completion_tokens": 0},
-        });
-        let ts = format!("2025-03-{day:02}T10:00:00Z");
-        text += &(gw_line(&ts, "autocomplete", "gpt-4o", 500_000, 0, extra) + "\n");
-    }
+    let text = with_documents(2_000);
     env.write("calls.jsonl", text);
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA105").len(), 1);
