@@ -358,9 +358,7 @@ fn warnings(s: &tokenaudit_ingest::IngestSummary, quiet: bool) -> Vec<String> {
 fn unreadable(
     s: &tokenaudit_ingest::IngestSummary,
 ) -> impl Iterator<Item = &tokenaudit_ingest::pipeline::SourceSummary> {
-    s.sources
-        .iter()
-        .filter(|f| f.encoding == "unknown" && f.lines == 0 && f.records == 0 && f.rejected > 0)
+    s.sources.iter().filter(|f| f.unreadable())
 }
 
 /// What the summary (or, with --quiet, stderr) says of rejected lines:

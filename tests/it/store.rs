@@ -59,6 +59,22 @@ pub(crate) fn store_check(env: &Env) -> String {
     said
 }
 
+/// `tokenaudit store check` on `store`: it must find a problem (exit 2);
+/// its stdout and stderr.
+fn failed_store_check(env: &Env) -> String {
+    let out = env
+        .cmd()
+        .args(["store", "check", "--store", "store"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub(crate) fn sample_logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
@@ -1345,13 +1361,7 @@ fn a_missing_part_fails_the_audit_despite_the_cache() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("a committed part is missing"), "{err}");
     // `store check` names it and says how to get the calls back.
-    let out = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = failed_store_check(&env);
     assert!(err.contains("committed but unreadable"), "{err}");
     assert!(
         err.contains("Rebuild it from the logs it was fed, if they are still there"),
@@ -1383,17 +1393,7 @@ fn store_check_finds_a_damaged_data_page() {
     // A byte in the middle of the first column chunk: the footer intact.
     bytes[100] ^= 0x55;
     std::fs::write(&part, &bytes).unwrap();
-    let out = env
-        .cmd()
-        .args(["store", "check", "--store", "store"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = failed_store_check(&env);
     assert!(
         said.contains("damaged: its bytes are not those written (xxh3 "),
         "{said}"

@@ -535,14 +535,10 @@ impl Store {
         // were (hunt115: a log recompressed in place with bzip2 had its
         // calls replaced by none).
         let unreadable = |i: usize| {
-            let s = &summary.sources[i];
             matches!(
                 read[i].action,
                 Action::New | Action::Changed | Action::Grown
-            ) && s.encoding == "unknown"
-                && s.lines == 0
-                && s.records == 0
-                && s.rejected > 0
+            ) && summary.sources[i].unreadable()
         };
         for i in (0..read.len()).filter(|&i| unreadable(i)) {
             gone.replaced.remove(&read[i].key);

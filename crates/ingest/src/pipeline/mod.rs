@@ -186,6 +186,14 @@ pub struct SourceSummary {
     pub whole: Option<WholeDigest>,
 }
 
+impl SourceSummary {
+    /// Nothing of it could be read (no permission, gone, a compression
+    /// not read): its one reject is the input's, not a line's.
+    pub fn unreadable(&self) -> bool {
+        self.encoding == "unknown" && self.lines == 0 && self.records == 0 && self.rejected > 0
+    }
+}
+
 /// The xxh3-64 of the bytes a file gave as they were read, and how many:
 /// fewer than planned when the file was cut short while it was read (so
 /// that it matches none of the file's texts of that size).
