@@ -299,6 +299,11 @@ fn show(catalog: &Catalog, name: &str) -> Result<()> {
             ));
         }
     }
+    if let Some(x) = m.us_multiplier {
+        out.push_str(&format!(
+            "  US-only inference (usage.inference_geo \"us\"): every token rate x{x}, with any processing's\n"
+        ));
+    }
     out.push_str("  prices, USD per million tokens:\n");
     for p in &m.periods {
         let from = p

@@ -3822,6 +3822,105 @@ fn fast_mode_is_priced_at_the_models_fast_multiple() {
     assert!(row.contains("$0.0560") && row.contains("$0.0820"), "{text}");
 }
 
+/// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
+/// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
+/// Claude Opus 4.6 and later) of every token rate, on top of batch and
+/// fast mode's (hunt79: priced at the global rate, unsaid). claude-opus-5
+/// is $5 / $25 a million: 1,000 in and 1,000 out cost $0.03 globally,
+/// $0.033 in the US, $0.066 fast in the US, $0.0165 batched in the US.
+#[test]
+fn us_only_inference_is_priced_at_the_models_us_multiple() {
+    let env = Env::new();
+    let usage = |geo: &str, speed: &str, tier: &str| {
+        serde_json::json!({"input_tokens": 1000, "output_tokens": 1000, "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0, "service_tier": tier, "speed": speed, "inference_geo": geo})
+    };
+    let msg = |id: &str, model: &str, u: serde_json::Value| {
+        serde_json::json!({"id": id, "type": "message", "role": "assistant", "model": model,
+            "content": [], "usage": u, "created_at": "2026-10-01T10:00:00Z"})
+        .to_string()
+    };
+    env.write(
+        "logs/anthropic.jsonl",
+        [
+            msg("m1", "claude-opus-5", usage("global", "standard", "standard")),
+            msg("m2", "claude-opus-5", usage("us", "standard", "standard")),
+            msg("m3", "claude-opus-5", usage("us", "fast", "standard")),
+            msg("m4", "claude-opus-5", usage("us", "standard", "batch")),
+            msg("m5", "claude-opus-5", usage("not_available", "standard", "standard")),
+        ]
+        .join("\n")
+            + "\n",
+    );
+    // claude-opus-4-6 ($5 in, $0.50 cached, $6.25 5-minute writes, $25
+    // out): 1,000 × 5 + 2,000 × 0.5 + 500 × 6.25 + 300 × 25 = $0.016625,
+    // × 1.1 = $0.0182875 (cache reads and writes too).
+    let cached = serde_json::json!({"input_tokens": 1000, "cache_read_input_tokens": 2000,
+        "cache_creation_input_tokens": 500, "output_tokens": 300, "inference_geo": "us"});
+    env.write(
+        "logs/cached.jsonl",
+        msg("m6", "claude-opus-4-6", cached) + "\n",
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "--format", "json,md,focus", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = env.report();
+    // 0.03 + 0.033 + 0.066 + 0.0165 + 0.03 + 0.0182875
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.1937875");
+    assert_eq!(r["audit"]["us_only_calls"], 4);
+    assert_eq!(r["audit"]["us_only_calls_at_global_price"], 0);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("**US-only inference:** 4 calls ran on US-only inference"),
+        "{md}"
+    );
+    let focus = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
+    assert!(focus.contains("anthropic/claude-opus-5:output:fast:us"), "{focus}");
+    assert!(focus.contains("anthropic/claude-opus-5:input:batch:us"), "{focus}");
+    assert!(focus.contains("anthropic/claude-opus-5:input,"), "{focus}");
+    // The store keeps the place of inference: its audit is the raw one.
+    env.ok(&["ingest", "logs", "--store", "store", "--quiet"]);
+    env.ok(&[
+        "audit", "--store", "store", "--out", "stored", "--format", "json", "--quiet",
+    ]);
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("stored/audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(stored["audit"], r["audit"]);
+    // What-if batch keeps the US multiple: every call at batch rates (the
+    // fast one too, as flex and priority calls are), the US ones at
+    // 0.55: 0.015 + 0.0165 + 0.0165 + 0.0165 + 0.015 + 0.00914375 (half
+    // of $0.0182875) = $0.08864375; at the global batch rate the US calls
+    // would come to $0.0833125.
+    let said = env.ok(&["whatif", "logs", "--batch", "(none)", "--quiet"]);
+    let row = said
+        .lines()
+        .find(|l| l.starts_with("all traffic"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(row.contains("$0.1938") && row.contains("$0.0886"), "{said}");
+    // A Claude Code line names it too; a model the catalog gives no US
+    // multiple is priced at the global rates, and said (claude-sonnet-4-5:
+    // $3 / $15, $0.018).
+    let cc = serde_json::json!({"type": "assistant", "sessionId": "s1", "cwd": "/p", "uuid": "u1",
+        "parentUuid": null, "version": "2.1.0", "isSidechain": false, "userType": "external",
+        "timestamp": "2026-10-01T10:00:00.000Z", "requestId": "req_1",
+        "message": {"id": "msg_cc", "type": "message", "role": "assistant", "model": "claude-opus-5",
+                    "content": [{"type": "text", "text": "x"}], "usage": usage("us", "standard", "standard")}});
+    env.write("claude.jsonl", cc.to_string() + "\n");
+    let r = env.audit(&["claude.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.033");
+    env.write(
+        "sonnet.jsonl",
+        msg("m7", "claude-sonnet-4-5", usage("us", "standard", "standard")) + "\n",
+    );
+    let r = env.audit(&["sonnet.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.018");
+    assert_eq!(r["audit"]["us_only_calls_at_global_price"], 1);
+}
+
 /// Claude Code 2.x writes `subagents/agent-<id>.meta.json` beside each
 /// subagent's transcript (its type and description): no log. Read, it was
 /// a rejected line in every audit of a Claude Code folder, and `--strict`

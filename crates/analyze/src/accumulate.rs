@@ -15,7 +15,9 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use rustc_hash::FxHashMap;
 
-use tokenaudit_core::pricing::{Catalog, CostBreakdown, ModelId, Priced, Processing, ServedModels};
+use tokenaudit_core::pricing::{
+    Catalog, CostBreakdown, How, ModelId, Priced, Processing, ServedModels,
+};
 use tokenaudit_core::{CallRecord, CallStatus, Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::{fields, Location, RecordSink};
 
@@ -322,12 +324,19 @@ pub struct GroupKey {
     pub day: Option<NaiveDate>,
     pub batch: bool,
     pub tier: Option<ServiceTier>,
+    /// US-only inference (Anthropic's `inference_geo: "us"`).
+    pub us_only: bool,
 }
 
 impl GroupKey {
     /// How the group's calls were processed, as their price goes.
     pub fn processing(&self) -> Processing {
         ServiceTier::processing(self.batch, self.tier)
+    }
+
+    /// Their processing and place of inference.
+    pub fn how(&self) -> How {
+        How::new(self.processing(), self.us_only)
     }
 }
 
@@ -343,6 +352,7 @@ struct KeyText<'a> {
     day: Option<NaiveDate>,
     batch: bool,
     tier: Option<ServiceTier>,
+    us_only: bool,
 }
 
 impl KeyText<'_> {
@@ -354,6 +364,7 @@ impl KeyText<'_> {
         self.day == key.day
             && self.batch == key.batch
             && self.tier == key.tier
+            && self.us_only == key.us_only
             && self.model == labels.name(key.model)
             && self.feature == labels.name(key.feature)
             && self.provider == labels.name(key.provider)
@@ -371,6 +382,7 @@ impl KeyText<'_> {
             day: self.day,
             batch: self.batch,
             tier: self.tier,
+            us_only: self.us_only,
         }
     }
 }
@@ -386,6 +398,7 @@ impl GroupKey {
             day: self.day,
             batch: self.batch,
             tier: self.tier,
+            us_only: self.us_only,
         }
     }
 
@@ -538,8 +551,9 @@ pub fn list_cost(
 ) -> CostBreakdown {
     // Batch and flex rates are discounts; priority's is a premium, the
     // call's list price.
+    let us_only = priced.us_priced;
     let full = if matches!(priced.applied, Processing::Batch | Processing::Flex) {
-        catalog.price(id, day, usage, false).cost
+        catalog.price(id, day, usage, How::new(Processing::Standard, us_only)).cost
     } else {
         priced.cost
     };
@@ -559,7 +573,7 @@ pub fn list_cost(
             p @ (Processing::Priority | Processing::Fast) => p,
             _ => Processing::Standard,
         };
-        let all = catalog.price(id, day, &uncached, how).cost;
+        let all = catalog.price(id, day, &uncached, How::new(how, us_only)).cost;
         list.cached_read = all.input - full.input;
         list.cached_audio = all.input_audio - full.input_audio;
     }
@@ -634,6 +648,10 @@ pub struct Accumulator<'c> {
     /// Calls whose web searches have no price (counted at $0).
     pub(crate) searches_unpriced: u64,
     pub(crate) long_context_calls: u64,
+    /// Calls on US-only inference priced at their model's US multiple, and
+    /// those whose model has none in the catalog (priced at global rates).
+    pub(crate) us_only_calls: u64,
+    pub(crate) us_at_global: u64,
     pub(crate) most_expensive: Vec<ExpensiveCall>,
     /// Calls of [`AnalyzeConfig::previous`], when asked for.
     pub(crate) previous: Option<Previous>,
@@ -851,6 +869,8 @@ impl<'c> Accumulator<'c> {
             provisioned: 0,
             searches_unpriced: 0,
             long_context_calls: 0,
+            us_only_calls: 0,
+            us_at_global: 0,
             most_expensive: Vec::new(),
             previous: config.previous.map(|_| Previous::default()),
             repeats: Default::default(),
@@ -1063,6 +1083,8 @@ impl<'c> Accumulator<'c> {
             provisioned,
             searches_unpriced,
             long_context_calls,
+            us_only_calls,
+            us_at_global,
             most_expensive,
             previous,
             repeats,
@@ -1099,6 +1121,8 @@ impl<'c> Accumulator<'c> {
             provisioned,
             searches_unpriced,
             long_context_calls,
+            us_only_calls,
+            us_at_global,
             most_expensive,
             previous,
             repeats,
@@ -1219,6 +1243,8 @@ impl<'c> Accumulator<'c> {
         self.provisioned += o.provisioned;
         self.searches_unpriced += o.searches_unpriced;
         self.long_context_calls += o.long_context_calls;
+        self.us_only_calls += o.us_only_calls;
+        self.us_at_global += o.us_at_global;
         match (&mut self.previous, o.previous) {
             (Some(mine), Some(theirs)) => mine.merge(theirs),
             (mine @ None, theirs) => *mine = theirs,
@@ -1522,7 +1548,7 @@ impl Accumulator<'_> {
         let cost = id
             .map(|id| {
                 catalog
-                    .price(id, day, &r.usage, r.processing())
+                    .price(id, day, &r.usage, r.how())
                     .cost
                     .total()
             })
@@ -1639,6 +1665,7 @@ impl RecordSink for Accumulator<'_> {
             day,
             batch: r.is_batch(),
             tier,
+            us_only: r.us_only,
         };
         let hash = text.hash();
         let catalog = self.catalog;
@@ -1667,7 +1694,7 @@ impl RecordSink for Accumulator<'_> {
         };
         let mut list = None;
         let priced = id.map(|id| {
-            let priced = catalog.price(id, day, &r.usage, r.processing());
+            let priced = catalog.price(id, day, &r.usage, r.how());
             if r.is_batch() && !priced.batch_priced {
                 self.batch_at_full_price += 1;
             }
@@ -1686,6 +1713,8 @@ impl RecordSink for Accumulator<'_> {
             if priced.tier_threshold.is_some() {
                 self.long_context_calls += 1;
             }
+            self.us_only_calls += u64::from(priced.us_priced);
+            self.us_at_global += u64::from(priced.us_at_global);
             if self.config.list_costs {
                 list = Some(list_cost(catalog, id, day, &r.usage, &priced));
             }
@@ -2017,6 +2046,7 @@ mod tests {
             day: None,
             batch: false,
             tier: None,
+            us_only: false,
         };
         let (x, y, z) = (
             key(&mut labels, "x"),

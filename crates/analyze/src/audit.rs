@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, How, ModelId, Processing};
 use tokenaudit_core::{Field, Money, ServiceTier, Usage};
 use tokenaudit_ingest::pipeline::SourceSummary;
 use tokenaudit_ingest::{IngestSummary, RejectSample};
@@ -470,6 +470,12 @@ pub struct Audit {
     pub image_model_calls_at_text_rates: u64,
     /// Calls priced at a long-context tier.
     pub long_context_calls: u64,
+    /// Calls on US-only inference (Anthropic's `inference_geo: "us"`)
+    /// priced at their model's US multiple.
+    pub us_only_calls: u64,
+    /// Calls on US-only inference whose model has no US multiple in the
+    /// catalog: priced at the global rates.
+    pub us_only_calls_at_global_price: u64,
     /// The prices of models called in the period that changed on a date
     /// between a model's first and last calls (its first in the period
     /// compared with, when it has calls there): calls before the date are
@@ -615,6 +621,8 @@ pub struct GroupRow {
     pub batch: bool,
     /// The flex or priority service tier of its calls (not for batch calls).
     pub tier: Option<ServiceTier>,
+    /// Its calls ran on US-only inference.
+    pub us_only: bool,
     pub stats: Stats,
     /// Σ usage of all calls (canonical convention).
     pub usage: Usage,
@@ -632,6 +640,12 @@ impl GroupRow {
     /// How the group's calls were processed, as their price goes.
     pub fn processing(&self) -> Processing {
         ServiceTier::processing(self.batch, self.tier)
+    }
+
+    /// Their processing and place of inference: what re-pricing them
+    /// takes.
+    pub fn how(&self) -> How {
+        How::new(self.processing(), self.us_only)
     }
 }
 
@@ -1175,6 +1189,8 @@ impl Accumulator<'_> {
             web_search_calls_unpriced: self.searches_unpriced,
             image_model_calls_at_text_rates: image_model_calls(&by),
             long_context_calls: self.long_context_calls,
+            us_only_calls: self.us_only_calls,
+            us_only_calls_at_global_price: self.us_at_global,
             price_changes,
             by,
             feature_model,
@@ -1266,6 +1282,7 @@ impl Accumulator<'_> {
                     day: key.day,
                     batch: key.batch,
                     tier: key.tier,
+                    us_only: key.us_only,
                     stats: g.stats,
                     usage: Usage {
                         input: s.input_tokens,
@@ -1296,6 +1313,7 @@ impl Accumulator<'_> {
                 a.day,
                 a.batch,
                 a.tier,
+                a.us_only,
             )
                 .cmp(&(
                     &b.feature,
@@ -1306,6 +1324,7 @@ impl Accumulator<'_> {
                     b.day,
                     b.batch,
                     b.tier,
+                    b.us_only,
                 ))
         });
         cells.sort_by(|a, b| (&a.feature, &a.model).cmp(&(&b.feature, &b.model)));

@@ -3,7 +3,7 @@
 //! detectors that re-price traffic (TA113's batch rates) say, one function
 //! for both (the waterfall equals `whatif`).
 
-use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, How, ModelId};
 use tokenaudit_core::{Money, Usage};
 
 /// A group's price before and after, at base rates and the share of its
@@ -22,8 +22,8 @@ use tokenaudit_core::{Money, Usage};
 pub(crate) fn tiered(
     catalog: &Catalog,
     day: Option<chrono::NaiveDate>,
-    (id, before, how_before, cost): (ModelId, &Usage, Processing, Money),
-    (model, after, how): (ModelId, &Usage, Processing),
+    (id, before, how_before, cost): (ModelId, &Usage, How, Money),
+    (model, after, how): (ModelId, &Usage, How),
     sizes: Option<&crate::sketch::LogHist>,
     scale: f64,
 ) -> (Money, Money) {
@@ -36,13 +36,13 @@ pub(crate) fn tiered(
             .map(|t| t.above_input_tokens as f64)
     };
     // Base and first-tier prices of usage on a model.
-    let prices = |m: ModelId, u: &Usage, how: Processing| {
+    let prices = |m: ModelId, u: &Usage, how: How| {
         (
             catalog.price_base(m, day, u, how).cost,
             catalog.price_at_tier(m, day, u, how, Some(0)).cost,
         )
     };
-    let at = |m: ModelId, u: &Usage, how: Processing, share: f64| {
+    let at = |m: ModelId, u: &Usage, how: How, share: f64| {
         let (base, tier) = prices(m, u, how);
         if share <= 0.0 {
             return base.total();
@@ -88,7 +88,7 @@ pub(crate) fn tiered(
             output: 1_000_000,
             ..Usage::default()
         };
-        let out_premium = |how: Processing| {
+        let out_premium = |how: How| {
             let (base, tier) = prices(id, &unit, how);
             output(&tier) - output(&base)
         };

@@ -207,7 +207,7 @@ pub fn reprice(
         let cell = cells.iter().find(|c| c.key == g.cell);
         let orig = Tokens::of(&g.usage);
         let mut t = orig;
-        let (mut model, mut how) = (id, g.processing());
+        let (mut model, mut how) = (id, g.how());
         // The calls left (fewer with failures avoided and answers cached):
         // with the tokens left, the size of each request.
         let mut calls = g.stats.calls as f64;
@@ -339,7 +339,7 @@ pub fn reprice(
                         model = *to;
                     }
                 }
-                Lever::Batch { .. } => how = Processing::Batch,
+                Lever::Batch { .. } => how = how.with(Processing::Batch),
                 _ => {}
             }
         }
@@ -378,7 +378,7 @@ pub fn reprice(
         let (old, new) = crate::tiers::tiered(
             catalog,
             g.day,
-            (id, &orig.usage(), g.processing(), cost),
+            (id, &orig.usage(), g.how(), cost),
             (model, &t.usage(), how),
             sizes,
             scale,

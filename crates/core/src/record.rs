@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::money::Money;
-use crate::pricing::Processing;
+use crate::pricing::{How, Processing};
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -241,6 +241,9 @@ pub struct CallRecord<'a> {
     /// Processed in a provider's flex or priority tier (the log's
     /// `service_tier`), billed at that tier's rates.
     pub service_tier: Option<ServiceTier>,
+    /// Ran on US-only inference (Anthropic's `usage.inference_geo: "us"`),
+    /// billed at the model's US multiple besides its processing's.
+    pub us_only: bool,
     pub finish_reason: Option<Cow<'a, str>>,
     pub max_tokens: Option<u32>,
     /// Fingerprint of the whole prompt (hash; never the text).
@@ -314,6 +317,7 @@ impl CallRecord<'_> {
             ttft_ms: self.ttft_ms,
             batch: self.batch,
             service_tier: self.service_tier,
+            us_only: self.us_only,
             finish_reason: own(&self.finish_reason),
             max_tokens: self.max_tokens,
             prompt_fp: self.prompt_fp,
@@ -359,6 +363,11 @@ impl CallRecord<'_> {
     /// batch-priced whatever its service tier says.
     pub fn processing(&self) -> Processing {
         ServiceTier::processing(self.is_batch(), self.service_tier)
+    }
+
+    /// What the call's price depends on besides its model, day and usage.
+    pub fn how(&self) -> How {
+        How::new(self.processing(), self.us_only)
     }
 }
 

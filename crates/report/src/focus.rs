@@ -36,7 +36,7 @@ use parquet::file::properties::WriterProperties;
 
 use tokenaudit_analyze::detect::GroupRow;
 use tokenaudit_analyze::{Audit, NONE};
-use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, How, ModelId, Processing};
 use tokenaudit_core::{Money, Usage};
 
 use crate::csv::cell;
@@ -293,7 +293,7 @@ pub fn rows(audit: &Audit, groups: &[GroupRow], catalog: &Catalog) -> Vec<FocusR
                 continue;
             }
             let (price_id, details) = match g.resolved {
-                Some(id) => sku_price(catalog, id, g.day, g.processing(), kind),
+                Some(id) => sku_price(catalog, id, g.day, g.how(), kind),
                 None => (
                     format!("{}:{}", g.model, kind.as_str()),
                     serde_json::json!({ "x_TokenType": kind.as_str(), "x_Priced": false })
@@ -441,12 +441,13 @@ fn sku_price(
     catalog: &Catalog,
     id: ModelId,
     day: Option<NaiveDate>,
-    how: Processing,
+    how: How,
     kind: TokenType,
 ) -> (String, String) {
     let model = catalog.model(id);
     let period = catalog.period(id, day);
-    let applied = catalog.price_base(id, day, &Usage::default(), how).applied;
+    let priced = catalog.price_base(id, day, &Usage::default(), how);
+    let applied = priced.applied;
     let batch_priced = applied == Processing::Batch;
     let mut price_id = format!("{}/{}:{}", model.provider, model.id, kind.as_str());
     match applied {
@@ -455,6 +456,9 @@ fn sku_price(
         Processing::Flex => price_id.push_str(":flex"),
         Processing::Priority => price_id.push_str(":priority"),
         Processing::Fast => price_id.push_str(":fast"),
+    }
+    if priced.us_priced {
+        price_id.push_str(":us");
     }
     if let Some(e) = period.effective {
         price_id.push_str(&format!("@{e}"));
@@ -473,6 +477,9 @@ fn sku_price(
     };
     if let Some(tier) = tier {
         details.insert("x_ServiceTier".into(), tier.into());
+    }
+    if priced.us_priced {
+        details.insert("x_InferenceGeo".into(), "us".into());
     }
     if !period.tiers.is_empty() {
         details.insert(

@@ -1046,6 +1046,48 @@ fn pricing_notes<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
             Inline::plain(" gives them)."),
         ]));
     }
+    if a.us_only_calls + a.us_only_calls_at_global_price > 0 {
+        let mut p = vec![
+            Inline::Strong(vec![Inline::plain("US-only inference:")]),
+            Inline::plain(" "),
+        ];
+        if a.us_only_calls > 0 {
+            p.extend([
+                Inline::Count(a.us_only_calls),
+                Inline::plain(if a.us_only_calls == 1 {
+                    " call ran on US-only inference ("
+                } else {
+                    " calls ran on US-only inference ("
+                }),
+                Inline::code("inference_geo: \"us\""),
+                Inline::plain(if a.us_only_calls == 1 {
+                    ") and was priced at its model's US multiple of every token rate, besides any batch or fast mode's ("
+                } else {
+                    ") and were priced at their model's US multiple of every token rate, besides any batch or fast mode's ("
+                }),
+                Inline::code("tokenaudit prices show MODEL"),
+                Inline::plain(" gives it)."),
+            ]);
+        }
+        if a.us_only_calls_at_global_price > 0 {
+            if a.us_only_calls > 0 {
+                p.push(Inline::plain(" "));
+            }
+            p.extend([
+                Inline::Count(a.us_only_calls_at_global_price),
+                Inline::plain(if a.us_only_calls_at_global_price == 1 {
+                    " call ran on US-only inference on a model the catalog gives no US multiple: it is priced at the global rates (a "
+                } else {
+                    " calls ran on US-only inference on models the catalog gives no US multiple: they are priced at the global rates (a "
+                }),
+                Inline::code("--prices"),
+                Inline::plain(" file can give a model's "),
+                Inline::code("us_multiplier"),
+                Inline::plain(")."),
+            ]);
+        }
+        out.push(Block::Paragraph(p));
+    }
     if !a.price_changes.is_empty() {
         out.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Price changes:")]),

@@ -64,6 +64,9 @@ pub mod col {
     /// parts written before it was kept: a count above zero then says so).
     pub const CACHED_READ_LOGGED: &str = "cached_read_logged";
     pub const SERVICE_TIER: &str = "service_tier";
+    /// US-only inference (Anthropic's `inference_geo: "us"`; null in parts
+    /// written before it was kept: global).
+    pub const US_ONLY: &str = "us_only";
     pub const FINISH_REASON: &str = "finish_reason";
     pub const MAX_TOKENS: &str = "max_tokens";
     pub const PROMPT_FP: &str = "prompt_fp";
@@ -140,6 +143,7 @@ pub fn schema() -> SchemaRef {
                 Field::new(BATCH, DataType::Boolean, true),
                 Field::new(CACHED_READ_LOGGED, DataType::Boolean, true),
                 s(SERVICE_TIER),
+                Field::new(US_ONLY, DataType::Boolean, true),
                 s(FINISH_REASON),
                 Field::new(MAX_TOKENS, DataType::UInt32, true),
                 u64f(PROMPT_FP, true),
@@ -189,6 +193,7 @@ pub struct RowsBuilder {
     ttft: UInt64Builder,
     batch: BooleanBuilder,
     cached_read_logged: BooleanBuilder,
+    us_only: BooleanBuilder,
     max_tokens: UInt32Builder,
     fps: [UInt64Builder; 3],
     prefix_chars: UInt64Builder,
@@ -236,6 +241,7 @@ impl Default for RowsBuilder {
             ttft: UInt64Builder::new(),
             batch: BooleanBuilder::new(),
             cached_read_logged: BooleanBuilder::new(),
+            us_only: BooleanBuilder::new(),
             max_tokens: UInt32Builder::new(),
             fps: std::array::from_fn(|_| UInt64Builder::new()),
             prefix_chars: UInt64Builder::new(),
@@ -316,6 +322,7 @@ impl RowsBuilder {
         self.batch.append_option(r.batch);
         self.cached_read_logged.append_value(r.cached_read_logged);
         self.strings[S_SERVICE_TIER].append_option(r.service_tier.map(ServiceTier::as_str));
+        self.us_only.append_option(r.us_only.then_some(true));
         self.max_tokens.append_option(r.max_tokens);
         self.fps[0].append_option(r.prompt_fp);
         self.fps[1].append_option(r.prefix_fp);
@@ -396,6 +403,7 @@ impl RowsBuilder {
             Arc::new(self.batch.finish()),
             Arc::new(self.cached_read_logged.finish()),
             st(S_SERVICE_TIER),
+            Arc::new(self.us_only.finish()),
             st(S_FINISH_REASON),
             Arc::new(self.max_tokens.finish()),
             Arc::new(self.fps[0].finish()),
@@ -465,6 +473,7 @@ pub struct Rows {
     ttft: Option<UInt64Array>,
     batch: Option<BooleanArray>,
     cached_read_logged: Option<BooleanArray>,
+    us_only: Option<BooleanArray>,
     max_tokens: Option<UInt32Array>,
     fps: [Option<UInt64Array>; 3],
     prefix_chars: Option<UInt64Array>,
@@ -497,6 +506,11 @@ fn value_at<T: arrow_array::ArrowPrimitiveType>(
     i: usize,
 ) -> Option<T::Native> {
     a.as_ref().and_then(|a| (!a.is_null(i)).then(|| a.value(i)))
+}
+
+/// A boolean column's row `i`, false when null or absent.
+fn value_at_bool(a: &Option<BooleanArray>, i: usize) -> bool {
+    a.as_ref().is_some_and(|a| !a.is_null(i) && a.value(i))
 }
 
 impl Rows {
@@ -560,6 +574,7 @@ impl Rows {
             ttft: column(batch, TTFT),
             batch: column(batch, BATCH),
             cached_read_logged: column(batch, CACHED_READ_LOGGED),
+            us_only: column(batch, US_ONLY),
             max_tokens: column(batch, MAX_TOKENS),
             fps: [PROMPT_FP, PREFIX_FP, PREFIX_TOKENS].map(|n| column(batch, n)),
             prefix_chars: column(batch, PREFIX_CHARS),
@@ -659,6 +674,7 @@ impl Rows {
                 .as_ref()
                 .and_then(|a| (!a.is_null(i)).then(|| a.value(i))),
             service_tier: string_at(&self.strings[S_SERVICE_TIER], i).and_then(ServiceTier::parse),
+            us_only: value_at_bool(&self.us_only, i),
             finish_reason: s(S_FINISH_REASON),
             max_tokens: value_at(&self.max_tokens, i),
             prompt_fp: value_at(&self.fps[0], i),
@@ -732,6 +748,7 @@ mod tests {
             ttft_ms: Some(90),
             batch: Some(false),
             service_tier: Some(ServiceTier::Flex),
+            us_only: true,
             finish_reason: Some("stop".into()),
             max_tokens: Some(256),
             prompt_fp: Some(u64::MAX),

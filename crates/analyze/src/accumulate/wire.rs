@@ -34,8 +34,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// counts logged per cell; 15: each histogram bucket's least and largest
 /// value, the fast service tier; 16: the previous period's spend by
 /// feature, model and day; 17: the timelines grouped, each with its calls
-/// (no key per call).
-const FORMAT: u32 = 17;
+/// (no key per call); 18: US-only inference per group, and its calls'
+/// counts.
+const FORMAT: u32 = 18;
 
 wire_struct!(Group {
     resolved,
@@ -67,6 +68,7 @@ wire_struct!(GroupKey {
     day,
     batch,
     tier,
+    us_only,
 });
 
 impl Wire for ServiceTier {
@@ -256,6 +258,8 @@ impl<'c> Accumulator<'c> {
             provisioned,
             searches_unpriced,
             long_context_calls,
+            us_only_calls,
+            us_at_global,
             most_expensive,
             previous,
             repeats,
@@ -290,6 +294,8 @@ impl<'c> Accumulator<'c> {
             provisioned.put(w);
             searches_unpriced.put(w);
             long_context_calls.put(w);
+            us_only_calls.put(w);
+            us_at_global.put(w);
             most_expensive.put(w);
             previous.put(w);
             repeats.put(w);
@@ -474,6 +480,8 @@ impl<'c> Accumulator<'c> {
             provisioned: Wire::get(r)?,
             searches_unpriced: Wire::get(r)?,
             long_context_calls: Wire::get(r)?,
+            us_only_calls: Wire::get(r)?,
+            us_at_global: Wire::get(r)?,
             most_expensive: Wire::get(r)?,
             previous: Wire::get(r)?,
             repeats: Wire::get(r)?,

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, How, ModelId};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
@@ -260,13 +260,14 @@ impl Context<'_> {
     }
 
     /// Prices `usage` of model `id` on `day` at base (non-tier) rates.
-    /// `how`: a [`Processing`], or `true` for batch rates.
+    /// `how`: a [`How`] (a group's: [`GroupRow::how`]), a `Processing`,
+    /// or `true` for batch rates.
     pub fn price(
         &self,
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        how: impl Into<Processing>,
+        how: impl Into<How>,
     ) -> Money {
         self.catalog.price_base(id, day, usage, how).cost.total()
     }

@@ -26,7 +26,7 @@ pub fn shipped_providers() -> Vec<&'static str> {
 /// model's.
 type Get = fn(&ModelEntry) -> Option<Multiplier>;
 type Slot = fn(&mut ModelEntry) -> &mut Option<Multiplier>;
-const KINDS: [(&str, Get, Slot); 4] = [
+const KINDS: [(&str, Get, Slot); 5] = [
     ("batch", |m| m.batch_multiplier, |m| &mut m.batch_multiplier),
     ("flex", |m| m.flex_multiplier, |m| &mut m.flex_multiplier),
     (
@@ -35,6 +35,7 @@ const KINDS: [(&str, Get, Slot); 4] = [
         |m| &mut m.priority_multiplier,
     ),
     ("fast", |m| m.fast_multiplier, |m| &mut m.fast_multiplier),
+    ("us", |m| m.us_multiplier, |m| &mut m.us_multiplier),
 ];
 
 /// What a build did, for the person running it.
@@ -178,8 +179,9 @@ pub fn build_builtin(
     }
     let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
 
-    // Batch, flex and priority multipliers from LiteLLM, per shipped model.
-    let mut found: [BTreeMap<usize, Vec<Multiplier>>; 4] = Default::default();
+    // Batch, flex, priority, fast and US multipliers from LiteLLM, per
+    // shipped model.
+    let mut found: [BTreeMap<usize, Vec<Multiplier>>; KINDS.len()] = Default::default();
     for (_, lm) in litellm.models() {
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
@@ -187,8 +189,15 @@ pub fn build_builtin(
         if KINDS.iter().all(|(_, get, _)| get(lm).is_none()) {
             continue;
         }
+        // US-only inference is the model maker's own API's (Anthropic's
+        // `inference_geo`; on Bedrock and Vertex the endpoint's region
+        // says where inference runs, priced in their own entries).
+        let first_party = FIRST_PARTY.contains(&lm.provider.as_str());
         if let Some(target) = target_of(&shipped, &lm.id, pi) {
-            for ((_, get, _), found) in KINDS.iter().zip(found.iter_mut()) {
+            for ((kind, get, _), found) in KINDS.iter().zip(found.iter_mut()) {
+                if *kind == "us" && !first_party {
+                    continue;
+                }
                 if let Some(mult) = get(lm) {
                     found.entry(target.0 as usize).or_default().push(mult);
                 }

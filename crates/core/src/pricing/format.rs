@@ -68,6 +68,8 @@ struct FileModel {
     priority_multiplier: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fast_multiplier: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    us_multiplier: Option<Value>,
     prices: Vec<FilePeriod>,
 }
 
@@ -322,6 +324,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             "2",
         )?;
         let fast_multiplier = multiplier(&m.fast_multiplier, "fast_multiplier", PRIORITY_MAX, "2")?;
+        let us_multiplier = multiplier(&m.us_multiplier, "us_multiplier", PRIORITY_MAX, "1.1")?;
         if m.prices.is_empty() {
             return Err(invalid(
                 "`prices` is empty; give at least one price period".into(),
@@ -399,6 +402,7 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             flex_multiplier,
             priority_multiplier,
             fast_multiplier,
+            us_multiplier,
             periods,
         });
     }
@@ -439,6 +443,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
                 flex_multiplier: m.flex_multiplier.map(|b| Value::String(b.to_string())),
                 priority_multiplier: m.priority_multiplier.map(|b| Value::String(b.to_string())),
                 fast_multiplier: m.fast_multiplier.map(|b| Value::String(b.to_string())),
+                us_multiplier: m.us_multiplier.map(|b| Value::String(b.to_string())),
                 prices: m
                     .periods
                     .iter()

@@ -241,6 +241,7 @@ fn import_model(
         flex_multiplier: None,
         priority_multiplier: None,
         fast_multiplier: None,
+        us_multiplier: None,
         periods,
     })
 }

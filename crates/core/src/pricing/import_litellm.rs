@@ -141,15 +141,19 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
         let priority_multiplier = uniform("_priority", PRIORITY_MAX, &mut uneven_priority);
         // Fast mode's multiple of every rate (Anthropic's), as the catalog
         // gives it beside the model's prices.
-        let fast_multiplier = e
-            .get("provider_specific_entry")
-            .and_then(|p| p.get("fast"))
-            .and_then(|v| match v {
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                serde_json::Value::String(t) => Some(t.clone()),
-                _ => None,
-            })
-            .and_then(|t| Multiplier::parse_up_to(&t, PRIORITY_MAX));
+        // and US-only inference's (`us`).
+        let specific = |kind: &str| {
+            e.get("provider_specific_entry")
+                .and_then(|p| p.get(kind))
+                .and_then(|v| match v {
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    serde_json::Value::String(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .and_then(|t| Multiplier::parse_up_to(&t, PRIORITY_MAX))
+        };
+        let fast_multiplier = specific("fast");
+        let us_multiplier = specific("us");
         if models
             .iter()
             .any(|m| m.provider == provider && m.name == *key)
@@ -222,6 +226,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
             flex_multiplier,
             priority_multiplier,
             fast_multiplier,
+            us_multiplier,
             periods: vec![PricePeriod {
                 effective: None,
                 rates,

@@ -197,6 +197,43 @@ pub enum Processing {
     Fast,
 }
 
+/// What a call's price depends on besides its model, day and usage: its
+/// processing, and whether it ran on US-only inference (Anthropic's
+/// `usage.inference_geo: "us"`), a multiple that stacks with any
+/// processing's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct How {
+    pub processing: Processing,
+    pub us_only: bool,
+}
+
+impl How {
+    pub fn new(processing: Processing, us_only: bool) -> How {
+        How {
+            processing,
+            us_only,
+        }
+    }
+
+    /// The same place of inference under another processing.
+    pub fn with(self, processing: Processing) -> How {
+        How { processing, ..self }
+    }
+}
+
+impl From<Processing> for How {
+    fn from(processing: Processing) -> How {
+        How::new(processing, false)
+    }
+}
+
+impl From<bool> for How {
+    /// `true`: a batch call; `false`: standard.
+    fn from(batch: bool) -> How {
+        How::new(batch.into(), false)
+    }
+}
+
 impl From<bool> for Processing {
     /// `true`: a batch call; `false`: standard.
     fn from(batch: bool) -> Processing {
@@ -277,6 +314,12 @@ pub struct ModelEntry {
     /// `provider_specific_entry.fast`: Claude Opus 4.8 and 5, 2); `None`:
     /// fast mode is the model's priority processing, if any.
     pub fast_multiplier: Option<Multiplier>,
+    /// Calls on US-only inference cost this multiple of every token rate
+    /// (Anthropic's `inference_geo: "us"`: LiteLLM's
+    /// `provider_specific_entry.us`, 1.1 on Claude Opus 4.6 and later);
+    /// `None`: no source gives one, and such calls are priced at the
+    /// global rates.
+    pub us_multiplier: Option<Multiplier>,
     /// Sorted by `effective`, the undated period (if any) first.
     pub periods: Vec<PricePeriod>,
 }
@@ -449,6 +492,12 @@ pub struct Priced {
     /// True when the call asked for flex or priority processing and the
     /// model has no price for it: it was priced at standard rates.
     pub tier_at_standard: bool,
+    /// True when the call ran on US-only inference and the model's US
+    /// multiple was applied.
+    pub us_priced: bool,
+    /// True when the call ran on US-only inference and the catalog gives
+    /// the model no US multiple: it was priced at the global rates.
+    pub us_at_global: bool,
     /// True when the call wrote to the cache for an hour and the model has
     /// no 1-hour write rate: those writes were priced at the 5-minute rate.
     pub write_1h_at_5m: bool,
@@ -606,6 +655,7 @@ impl Catalog {
                     m.flex_multiplier = m.flex_multiplier.or(q.flex_multiplier.take());
                     m.priority_multiplier = m.priority_multiplier.or(q.priority_multiplier.take());
                     m.fast_multiplier = m.fast_multiplier.or(q.fast_multiplier.take());
+                    m.us_multiplier = m.us_multiplier.or(q.us_multiplier.take());
                     *q = m
                 }
                 None => models.push(m),
@@ -722,13 +772,13 @@ impl Catalog {
     }
 
     /// Prices one call of model `id` made on `day` (`None`: latest prices).
-    /// `how`: a [`Processing`], or `true` for a batch call.
+    /// `how`: a [`How`] or a [`Processing`], or `true` for a batch call.
     pub fn price(
         &self,
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        how: impl Into<Processing>,
+        how: impl Into<How>,
     ) -> Priced {
         self.price_with(id, day, usage, how.into(), Some(usage.input))
     }
@@ -741,7 +791,7 @@ impl Catalog {
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        how: impl Into<Processing>,
+        how: impl Into<How>,
         tier: Option<usize>,
     ) -> Priced {
         let at = tier
@@ -758,7 +808,7 @@ impl Catalog {
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        how: impl Into<Processing>,
+        how: impl Into<How>,
     ) -> Priced {
         self.price_with(id, day, usage, how.into(), None)
     }
@@ -768,7 +818,7 @@ impl Catalog {
         id: ModelId,
         day: Option<NaiveDate>,
         usage: &Usage,
-        how: Processing,
+        how: How,
         // The request size that chooses a long-context tier (`None`: no
         // tier).
         request_input: Option<u64>,
@@ -784,6 +834,9 @@ impl Catalog {
             Some(t) => t.rates.or(&period.rates),
             None => period.rates,
         };
+        let us_only = how.us_only;
+        let us = us_only.then_some(model.us_multiplier).flatten();
+        let how = how.processing;
         let multiplier = match how {
             Processing::Standard => None,
             Processing::Batch => model.batch_multiplier,
@@ -793,6 +846,12 @@ impl Catalog {
         };
         if let Some(m) = multiplier {
             rates = rates.map(|r| m.apply(r));
+        }
+        // Every token rate: a search's fee is not inference.
+        if let Some(m) = us {
+            let search = rates.web_search;
+            rates = rates.map(|r| m.apply(r));
+            rates.web_search = search;
         }
         let batch_priced = how == Processing::Batch && multiplier.is_some();
         let tier_at_standard = matches!(
@@ -847,6 +906,8 @@ impl Catalog {
                 Processing::Standard
             },
             tier_at_standard,
+            us_priced: us.is_some(),
+            us_at_global: us_only && us.is_none(),
             write_1h_at_5m,
             searches_unpriced: usage.web_searches > 0 && rates.web_search.is_none(),
         }

@@ -69,6 +69,9 @@ pub enum Target {
     Ttft,
     Batch,
     ServiceTier,
+    /// Where inference ran (Anthropic's `usage.inference_geo`): `us` is
+    /// US-only inference.
+    InferenceGeo,
     FinishReason,
     MaxTokens,
     /// A logged fingerprint (hex digest or text) of the prompt and of its
@@ -124,6 +127,7 @@ impl Target {
             T::Ttft => "time to first token (ms)",
             T::Batch => "batch",
             T::ServiceTier => "service tier",
+            T::InferenceGeo => "inference geography",
             T::FinishReason => "finish reason",
             T::MaxTokens => "max tokens",
             T::PromptHash => "prompt fingerprint",
@@ -629,6 +633,7 @@ fn set<'a>(raw: &mut RawLine<'a>, target: Target, leaves: &[usize], values: &[Sc
         T::Ttft => raw.ttft_ms = first!(LNum::from_scalar),
         T::Batch => raw.batch = first!(|v: Scalar<'a>| LBool::from_label(v.label())),
         T::ServiceTier => raw.service_tier = first!(label),
+        T::InferenceGeo => u.set_geo(&first!(label).0),
         T::FinishReason => raw.finish_reason = first!(label),
         T::MaxTokens => raw.max_tokens = first!(count),
         T::PromptHash => raw.prompt_hash = first!(label),

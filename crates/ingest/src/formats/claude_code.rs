@@ -67,6 +67,8 @@ pub static SPEC: Spec = Spec::new(
         // Fast mode (`/fast`): the model's fast multiple (hunt79: priced
         // at standard rates; ccusage prices it).
         (T::ServiceTier, &["message.usage.speed"]),
+        // US-only inference: the model's US multiple (hunt79).
+        (T::InferenceGeo, &["message.usage.inference_geo"]),
         // `tool_use`, `end_turn`, `max_tokens` (a cut answer: TA112).
         (T::FinishReason, &["message.stop_reason"]),
     ],

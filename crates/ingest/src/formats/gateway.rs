@@ -1416,6 +1416,9 @@ pub(crate) enum UsageKey {
     /// Anthropic's `usage.speed`: `fast` is fast mode, at the model's fast
     /// multiple (hunt79: priced at standard rates).
     Speed,
+    /// Anthropic's `usage.inference_geo`: `us` is US-only inference, at
+    /// the model's US multiple (hunt79: priced at the global rate).
+    Geo,
     /// Anthropic's `server_tool_use.web_search_requests`.
     WebSearches,
     /// Perplexity's `num_search_queries` (web searches) and
@@ -1583,6 +1586,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "candidatesTokensDetails" => UsageKey::CandidateModalities,
         "service_tier" | "trafficType" => UsageKey::Tier,
         "speed" => UsageKey::Speed,
+        "inference_geo" => UsageKey::Geo,
         // Amazon Bedrock's Converse API (Anthropic's convention: input
         // without the cache reads and writes).
         "inputTokens" => UsageKey::InputTokens,
@@ -1764,6 +1768,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::ReasoningIfCount
         | UsageKey::Tier
         | UsageKey::Speed
+        | UsageKey::Geo
         | UsageKey::Cost
         | UsageKey::CostTicks
         | UsageKey::Other => return,
@@ -2001,6 +2006,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::Speed => {
                     let v: LStr = map.next_value()?;
                     u.set_speed(&v.0);
+                }
+                UsageKey::Geo => {
+                    let v: LStr = map.next_value()?;
+                    u.set_geo(&v.0);
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -3285,6 +3294,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             }
             UsageKey::Tier => u.set_tier(&s.label()?),
             UsageKey::Speed => u.set_speed(&s.label()?),
+            UsageKey::Geo => u.set_geo(&s.label()?),
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -3440,6 +3450,7 @@ fn usage_object(
             }
             UsageKey::Tier => u.set_tier(&s.label()?),
             UsageKey::Speed => u.set_speed(&s.label()?),
+            UsageKey::Geo => u.set_geo(&s.label()?),
             k => {
                 let v = s.count()?;
                 set_usage(u, k.within(part), v);

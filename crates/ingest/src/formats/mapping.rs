@@ -841,6 +841,7 @@ impl Mapping {
             cache_write_1h: write_1h,
             extras: raw.usage.extras.take(),
             tier: raw.usage.tier,
+            us_only: raw.usage.us_only,
             cost: std::mem::take(&mut raw.usage.cost),
             ..Default::default()
         };

@@ -608,6 +608,9 @@ pub struct RawUsage {
     /// `ON_DEMAND_FLEX`, `PROVISIONED_THROUGHPUT`): `batch`, `flex`,
     /// `priority`, `provisioned` or `standard`. A line's own `service_tier` comes first.
     pub tier: Option<&'static str>,
+    /// Anthropic's `usage.inference_geo` is `us`: the call ran on US-only
+    /// inference (billed at the model's US multiple).
+    pub us_only: bool,
 }
 
 /// A usage object's counts few calls have.
@@ -677,6 +680,14 @@ impl RawUsage {
 }
 
 impl RawUsage {
+    /// Anthropic's `usage.inference_geo`: `us` is US-only inference
+    /// (`global`, `not_available` and others are the global rates).
+    pub fn set_geo(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
+        if let Lenient::Value(text) = label {
+            self.us_only = text.trim().eq_ignore_ascii_case("us");
+        }
+    }
+
     /// Anthropic's `usage.speed`: `fast` is fast mode, whatever service
     /// tier the usage names besides (not a batch's).
     pub fn set_speed(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
@@ -770,6 +781,7 @@ impl RawUsage {
             cost,
             extras,
             tier,
+            us_only,
             prompt_tokens: _,
             completion_tokens: _,
             cached_tokens: _,
@@ -798,6 +810,7 @@ impl RawUsage {
         if self.tier.is_none() {
             self.tier = tier;
         }
+        self.us_only |= us_only;
         if let Some(x) = extras {
             let RawExtras {
                 audio_in,

@@ -903,6 +903,7 @@ impl<'a> RawLine<'a> {
             ttft_ms,
             batch,
             service_tier,
+            us_only: self.usage.us_only,
             finish_reason: p.own(self.finish_reason.0, "finish_reason"),
             max_tokens: p
                 .int(&self.max_tokens.0, "max_tokens")

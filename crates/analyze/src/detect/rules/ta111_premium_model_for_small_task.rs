@@ -189,8 +189,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         }
         let (mut before, mut after) = (Money::ZERO, Money::ZERO);
         for g in ctx.groups_of(cell.key) {
-            before += ctx.price(id, g.day, &g.usage, g.processing());
-            after += ctx.price(target, g.day, &g.usage, g.processing());
+            before += ctx.price(id, g.day, &g.usage, g.how());
+            after += ctx.price(target, g.day, &g.usage, g.how());
         }
         let t = ctx.catalog.model(target);
         let to = format!("{}/{}", t.provider, t.id);

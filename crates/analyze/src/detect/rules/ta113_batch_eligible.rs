@@ -187,8 +187,8 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             let (old, new) = crate::tiers::tiered(
                 ctx.catalog,
                 g.day,
-                (id, &g.usage, Processing::Standard, g.stats.cost),
-                (id, &g.usage, Processing::Batch),
+                (id, &g.usage, g.how(), g.stats.cost),
+                (id, &g.usage, g.how().with(Processing::Batch)),
                 Some(&cell.obs.input),
                 1.0,
             );
