@@ -306,6 +306,18 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             eprintln!("  {name}: {why}");
         }
     }
+    let kept = &report.kept_unread;
+    if !kept.is_empty() {
+        let one = kept.len() == 1;
+        eprintln!(
+            "store: kept the stored calls of {}: no line of {} is a call as read now, with another [mapping] or --input-format than {} stored with (give the same --config or --input-format; the next ingest tries {} again): {}",
+            crate::output::counted(kept.len() as u64, "file", "files"),
+            if one { "it" } else { "them" },
+            if one { "it was" } else { "they were" },
+            if one { "it" } else { "them" },
+            crate::output::first_of(kept, 5)
+        );
+    }
     if !args.quiet {
         print(&tokenaudit_report::terminal_text(&summary(&report, &store)))?;
     }

@@ -2543,6 +2543,23 @@ fn a_fixed_mapping_reads_the_stored_files_again() {
         s["totals"],
         audit_of(&env, &["logs", "--config", "v2.toml"])["totals"]
     );
+    // A night without the config reads the file again and finds no call in
+    // it: the stored calls stay, and it is said (hunt118: replaced by none,
+    // exit 0; the log's retention then lost them for good).
+    let out = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "store", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("store: kept the stored calls of 1 file: no line of it is a call as read now, with another [mapping]"),
+        "{err}"
+    );
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.025");
+    assert_eq!(s["totals"]["calls"], 10);
     let said = ingest(&env, &["logs", "--config", "v2.toml"]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
     assert!(store_check(&env).contains("No problems found."));

@@ -98,6 +98,10 @@ pub struct IngestReport {
     /// Nothing to commit: every file planned could not be read (they are
     /// not recorded, and the next ingest tries them again).
     pub nothing_readable: bool,
+    /// Files read again for another `[mapping]` or `--input-format` than
+    /// the store's, of which no line is a call as read now: their stored
+    /// rows and entry are kept (the next ingest tries them again).
+    pub kept_unread: Vec<String>,
 }
 
 /// Who is writing: kept in `_inflight/` while an ingest runs, so a
@@ -534,11 +538,25 @@ impl Store {
         // word), and one the store has keeps its rows and its entry as they
         // were (hunt115: a log recompressed in place with bzip2 had its
         // calls replaced by none).
+        // So does a file read again for another reading (a `[mapping]` or
+        // `--input-format` left out) of which no line is a call now
+        // (hunt118: a night without the config replaced a mapped log's 20
+        // calls by none, and the log's retention then lost them for good).
+        let lost_reading = |i: usize| {
+            read[i].reread
+                && summary.sources[i].records == 0
+                && read[i].previous.as_ref().is_some_and(|p| p.records > 0)
+        };
+        report.kept_unread = (0..read.len())
+            .filter(|&i| lost_reading(i))
+            .map(|i| read[i].name.clone())
+            .collect();
         let unreadable = |i: usize| {
-            matches!(
+            (matches!(
                 read[i].action,
                 Action::New | Action::Changed | Action::Grown
-            ) && summary.sources[i].unreadable()
+            ) && summary.sources[i].unreadable())
+                || lost_reading(i)
         };
         for i in (0..read.len()).filter(|&i| unreadable(i)) {
             gone.replaced.remove(&read[i].key);
