@@ -3822,6 +3822,111 @@ fn fast_mode_is_priced_at_the_models_fast_multiple() {
     assert!(row.contains("$0.0560") && row.contains("$0.0820"), "{text}");
 }
 
+/// Gemini's logs as Google's own tools write them (hunt117): a stream
+/// saved chunk by chunk (each chunk a whole response with the usage so
+/// far; only the last has a `finishReason`), the same as `?alt=json`'s one
+/// array, Vertex's chunks whose usage is `trafficType` alone, the Python
+/// SDK's `model_dump()` (snake_case, its `prompt_tokens_details` a
+/// modality list, the model in `model_version`), the Live API's
+/// `responseTokenCount`, and Vertex's batch output with its JSON columns
+/// as text. Before: 3 calls for one stream, rejected chunks, 0 calls for
+/// the SDK's dump, the Live API's output unpriced, the batch at full price.
+#[test]
+fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
+    let env = Env::new();
+    // gemini-2.5-flash: $0.30 in, $1.00 audio in, $2.50 out (thoughts
+    // too). The stream's last chunk: 4,000 × 0.30 + (245 + 2,042) × 2.50 =
+    // $0.0069175.
+    let chunk = |out: u64, finish: bool| {
+        let mut c = serde_json::json!({"content": {"parts": [{"text": "x"}], "role": "model"}, "index": 0});
+        if finish {
+            c["finishReason"] = "STOP".into();
+        }
+        serde_json::json!({"candidates": [c], "usageMetadata": {"promptTokenCount": 4000,
+            "candidatesTokenCount": out, "thoughtsTokenCount": 2042, "totalTokenCount": 6042 + out},
+            "modelVersion": "gemini-2.5-flash", "responseId": "IZI2acSKMoWl0"})
+    };
+    let chunks = [chunk(49, false), chunk(97, false), chunk(245, true)];
+    let lines: String = chunks.iter().map(|c| c.to_string() + "\n").collect();
+    env.write("stream.jsonl", &lines);
+    let r = env.audit(&["stream.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
+    assert_eq!(skipped(&r)["not_a_call"], 2);
+    env.write("alt.json", serde_json::Value::from(chunks.to_vec()).to_string());
+    let r = env.audit(&["alt.json"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
+    // Vertex's stream: counts on the last chunk only (gemini-2.0-flash-001,
+    // $0.10 / $0.40: 1,000 in and 500 out, $0.0003); the others skipped,
+    // not rejected, so --strict passes.
+    let vertex = |usage: serde_json::Value, finish: bool| {
+        let mut c = serde_json::json!({"content": {"parts": [{"text": "x"}], "role": "model"}});
+        if finish {
+            c["finishReason"] = "STOP".into();
+        }
+        serde_json::json!({"candidates": [c], "usageMetadata": usage, "modelVersion": "gemini-2.0-flash-001",
+            "createTime": "2026-11-06T10:00:00.000Z", "responseId": "v1"})
+        .to_string()
+            + "\n"
+    };
+    let traffic = serde_json::json!({"trafficType": "ON_DEMAND"});
+    env.write(
+        "vertex.jsonl",
+        vertex(traffic.clone(), false)
+            + &vertex(traffic, false)
+            + &vertex(
+                serde_json::json!({"promptTokenCount": 1000, "candidatesTokenCount": 500,
+                    "totalTokenCount": 1500, "trafficType": "ON_DEMAND"}),
+                true,
+            ),
+    );
+    let r = env.audit(&["vertex.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0003");
+    // The Python SDK's dump, bare and wrapped: 1,000 text and 4,000 audio
+    // in, 500 out: 300 + 4,000 + 1,250 = $0.00555 each.
+    let dump = serde_json::json!({"sdk_http_response": {"headers": {}, "body": null},
+        "candidates": [{"content": {"parts": [{"text": "hi", "thought": null}], "role": "model"},
+                        "finish_reason": "STOP", "index": 0}],
+        "create_time": "2026-11-04T08:00:00Z", "model_version": "gemini-2.5-flash",
+        "response_id": "r1", "usage_metadata": {"cached_content_token_count": null,
+            "candidates_token_count": 500, "candidates_tokens_details": null,
+            "prompt_token_count": 5000, "prompt_tokens_details": [
+                {"modality": "TEXT", "token_count": 1000}, {"modality": "AUDIO", "token_count": 4000}],
+            "thoughts_token_count": null, "total_token_count": 5500, "traffic_type": null}});
+    let wrapped = serde_json::json!({"ts": "2026-11-04T08:00:00Z", "model": "gemini-2.5-flash",
+        "feature": "x", "response": dump.clone()});
+    env.write("dump.jsonl", format!("{dump}\n{wrapped}\n"));
+    let r = env.audit(&["dump.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0111");
+    // The Live API (gemini-live-2.5-flash: $0.50 text in, $3 audio in, $12
+    // audio out): 500 × 0.5 + 2,500 × 3 + 5,000 × 12 = $0.06775.
+    let live = serde_json::json!({"timestamp": "2026-11-04T08:00:00Z", "model": "gemini-live-2.5-flash-preview",
+        "usageMetadata": {"promptTokenCount": 3000, "responseTokenCount": 5000, "totalTokenCount": 8000,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 500}, {"modality": "AUDIO", "tokenCount": 2500}],
+            "responseTokensDetails": [{"modality": "AUDIO", "tokenCount": 5000}]}});
+    env.write("live.jsonl", live.to_string() + "\n");
+    let r = env.audit(&["live.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.06775");
+    // Vertex batch output with its JSON columns as text: at batch rates,
+    // half of $0.0011; the failed row not billed.
+    let response = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"},
+        "finishReason": "STOP"}], "modelVersion": "gemini-2.0-flash-001",
+        "usageMetadata": {"promptTokenCount": 9000, "candidatesTokenCount": 500, "totalTokenCount": 9500}});
+    let request = r#"{"contents": [{"parts": [{"text": "hi"}], "role": "user"}]}"#;
+    let ok = serde_json::json!({"status": "", "processed_time": "2026-11-06T14:04:28.376+00:00",
+        "request": request, "response": response.to_string()});
+    let failed = serde_json::json!({"status": "Bad Request: {\"error\": {\"code\": 400}}",
+        "processed_time": "2026-11-06T14:04:30.376+00:00", "request": request, "response": null});
+    env.write("batch.jsonl", format!("{ok}\n{failed}\n"));
+    let r = env.audit(&["batch.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00055");
+    assert_eq!(skipped(&r)["not_billed"], 1);
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

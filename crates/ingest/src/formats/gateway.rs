@@ -216,11 +216,15 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if self.scope == Scope::Choices {
-            seq.next_element_seed(LineSeed {
-                line: self.line,
+            let line = &mut *self.line;
+            let seed = LineSeed {
+                line: &mut *line,
                 scope: Scope::Nested,
                 depth: self.depth,
-            })?;
+            };
+            if seq.next_element_seed(seed)?.is_some() {
+                line.choices = true;
+            }
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
@@ -689,6 +693,9 @@ pub(crate) fn field(key: &str) -> Field {
             "modelOutput" => Field::Nested,
             "http_status" => Field::HttpStatus,
             "status_code" => Field::HttpStatus,
+            // Google's Python SDK's dump of a response.
+            "create_time" => Field::Timestamp,
+            "response_id" => Field::RequestId,
             "duration_ms" => Field::Latency,
             "stop_reason" => Field::FinishReason,
             "prompt_hash" => Field::PromptHash,
@@ -729,6 +736,9 @@ pub(crate) fn field(key: &str) -> Field {
             "provider_name" => Field::Provider,
             "response_body" => Field::Nested,
             "usageMetadata" => Field::Usage,
+            // Google's Python SDK's dump of a response (`model_dump()`,
+            // `to_dict()`).
+            "model_version" => Field::Model,
             "prompt_tokens" => Field::UsageKey,
             "output_tokens" => Field::UsageKey,
             "cached_tokens" => Field::UsageKey,
@@ -961,7 +971,14 @@ pub(crate) fn id_rank(id: &Lenient<Cow<'_, str>>) -> u16 {
 /// before a deployment's `model_id`), then the names in the order the
 /// table of [`field`] gives them. It decides only lines that give two.
 pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
-    const MODEL: &[&str] = &["model", "model_name", "modelVersion", "modelId", "model_id"];
+    const MODEL: &[&str] = &[
+        "model",
+        "model_name",
+        "modelVersion",
+        "model_version",
+        "modelId",
+        "model_id",
+    ];
     Some(match f {
         Field::Timestamp => (
             Ranked::Timestamp,
@@ -974,6 +991,7 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
                 "request_created_at",
                 "created",
                 "createTime",
+                "create_time",
                 "time",
                 "ts",
                 "processed_time",
@@ -988,6 +1006,7 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
                 "x_request_id",
                 "id",
                 "responseId",
+                "response_id",
                 "recordId",
             ],
         ),
@@ -1123,15 +1142,19 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
 fn field_by_meaning(key: &str) -> Field {
     match key {
         "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
-        | "request_created_at" | "created" | "@timestamp" | "createTime" | "processed_time"
+        | "request_created_at" | "created" | "@timestamp" | "createTime" | "create_time"
+        | "processed_time"
         | "starting_at" => Field::Timestamp,
-        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" | "recordId" => {
+        "request_id" | "requestId" | "id" | "x_request_id" | "responseId" | "response_id"
+        | "recordId" => {
             Field::RequestId
         }
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
             Field::Provider
         }
-        "model" | "model_name" | "model_id" | "modelVersion" | "modelId" => Field::Model,
+        "model" | "model_name" | "model_id" | "modelVersion" | "model_version" | "modelId" => {
+            Field::Model
+        }
         "model_group" => Field::ModelGroup,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
@@ -1416,6 +1439,9 @@ pub(crate) enum UsageKey {
     /// Anthropic's `usage.speed`: `fast` is fast mode, at the model's fast
     /// multiple (hunt79: priced at standard rates).
     Speed,
+    /// Vertex's `trafficType`: a tier ([`UsageKey::Tier`]), and the mark
+    /// of Gemini's usage ([`RawUsage::gemini`]).
+    TrafficType,
     /// Anthropic's `usage.inference_geo`: `us` is US-only inference, at
     /// the model's US multiple (hunt79: priced at the global rate).
     Geo,
@@ -1551,7 +1577,12 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // (`usage_metadata` with snake_case keys: Google ADK's
         // `gcp.vertex.agent.llm_response`, a logged `response.to_dict()`).
         "promptTokenCount" | "prompt_token_count" => UsageKey::PromptTokenCount,
-        "candidatesTokenCount" | "candidates_token_count" => UsageKey::CandidatesTokenCount,
+        // (The Live API's names its output `responseTokenCount`: hunt117,
+        // its calls priced without their output.)
+        "candidatesTokenCount"
+        | "candidates_token_count"
+        | "responseTokenCount"
+        | "response_token_count" => UsageKey::CandidatesTokenCount,
         "cachedContentTokenCount" | "cached_content_token_count" => {
             UsageKey::CachedContentTokenCount
         }
@@ -1582,9 +1613,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // LangChain's `input_token_details.audio` and `output_token_details.audio`.
         "audio_tokens" | "audio" => UsageKey::Audio,
         "promptTokensDetails" => UsageKey::PromptModalities,
-        "cacheTokensDetails" => UsageKey::CacheModalities,
-        "candidatesTokensDetails" => UsageKey::CandidateModalities,
-        "service_tier" | "trafficType" => UsageKey::Tier,
+        "cacheTokensDetails" | "cache_tokens_details" => UsageKey::CacheModalities,
+        "candidatesTokensDetails"
+        | "candidates_tokens_details"
+        | "responseTokensDetails"
+        | "response_tokens_details" => UsageKey::CandidateModalities,
+        "service_tier" => UsageKey::Tier,
+        "trafficType" | "traffic_type" => UsageKey::TrafficType,
         "speed" => UsageKey::Speed,
         "inference_geo" => UsageKey::Geo,
         // Amazon Bedrock's Converse API (Anthropic's convention: input
@@ -1768,6 +1803,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::ReasoningIfCount
         | UsageKey::Tier
         | UsageKey::Speed
+        | UsageKey::TrafficType
         | UsageKey::Geo
         | UsageKey::Cost
         | UsageKey::CostTicks
@@ -1921,6 +1957,54 @@ fn usage_from_text(u: &mut RawUsage, text: &str) {
 /// part is the detail object's ([`Part::Any`] at the top).
 struct UsageSeed<'b>(&'b mut RawUsage, Part);
 
+/// `prompt_tokens_details`: OpenAI's object of input counts, or Gemini's
+/// modality list (Google's Python SDK's snake_case dump: hunt117, its
+/// calls were rejected as a wrong type of `prompt_tokens`).
+struct InputDetailSeed<'b>(&'b mut RawUsage);
+
+impl<'de> DeserializeSeed<'de> for InputDetailSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for InputDetailSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage detail object or a modality list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<Modality<'de>>()? {
+            if let Some(v) = entry.0 {
+                add_audio(self.0, UsageKey::AudioIn, v);
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        UsageSeed(self.0, Part::Input).visit_map(map)
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        UsageSeed(self.0, Part::Input).visit_str(text)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        UsageSeed(self.0, Part::Input).visit_bool(v)
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for UsageSeed<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -1968,6 +2052,10 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 map.next_value_seed(CacheCreationSeed(u, part))?;
                 continue;
             }
+            if k == UsageKey::InputDetail {
+                map.next_value_seed(InputDetailSeed(u))?;
+                continue;
+            }
             if let Some(inner) = k.detail(part) {
                 u.responses_style |= k == UsageKey::ResponsesDetail;
                 map.next_value_seed(UsageSeed(u, inner))?;
@@ -2010,6 +2098,11 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::Geo => {
                     let v: LStr = map.next_value()?;
                     u.set_geo(&v.0);
+                }
+                UsageKey::TrafficType => {
+                    let v: LStr = map.next_value()?;
+                    u.set_tier(&v.0);
+                    u.gemini = true;
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -2134,7 +2227,7 @@ impl<'de> Deserialize<'de> for Modality<'de> {
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match key.as_ref() {
                         "modality" => modality = map.next_value::<LStr<'de>>()?.0,
-                        "tokenCount" => count = map.next_value::<LU64>()?.0,
+                        "tokenCount" | "token_count" => count = map.next_value::<LU64>()?.0,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -3067,6 +3160,7 @@ fn scan_choices<'a>(s: &mut Scanner<'a>, l: &mut RawLine<'a>, depth: u8) -> Scan
             s.skip_value()?;
         } else {
             read = true;
+            l.choices = true;
             scan_nested(s, l, Scope::Nested, depth)?;
         }
     }
@@ -3277,6 +3371,11 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             set_usage(u, UsageKey::CacheCreation, v);
             continue;
         }
+        if k == UsageKey::InputDetail && s.peek()? == b'[' {
+            // Gemini's modality list (Google's Python SDK).
+            scan_modalities(s, u, UsageKey::AudioIn)?;
+            continue;
+        }
         if let Some(inner) = k.detail(part) {
             u.responses_style |= k == UsageKey::ResponsesDetail;
             scan_usage(s, u, inner)?;
@@ -3295,6 +3394,10 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             UsageKey::Tier => u.set_tier(&s.label()?),
             UsageKey::Speed => u.set_speed(&s.label()?),
             UsageKey::Geo => u.set_geo(&s.label()?),
+            UsageKey::TrafficType => {
+                u.set_tier(&s.label()?);
+                u.gemini = true;
+            }
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -3347,7 +3450,7 @@ fn scan_modalities(s: &mut Scanner<'_>, u: &mut RawUsage, slot: UsageKey) -> Sca
         while let Some(key) = s.next_key(&mut first_key)? {
             match key.as_ref() {
                 "modality" => modality = s.label()?,
-                "tokenCount" => count = s.count()?,
+                "tokenCount" | "token_count" => count = s.count()?,
                 _ => s.skip_value()?,
             }
         }
@@ -3426,6 +3529,12 @@ fn usage_object(
                 let v = s.count()?;
                 set_usage(u, UsageKey::CacheCreation, v);
             }
+            // Google's Python SDK's `prompt_tokens_details`: Gemini's
+            // modality list, not OpenAI's object (hunt117: its calls were
+            // rejected as a wrong type of `prompt_tokens`).
+            UsageKey::InputDetail if s.peek()? == b'[' => {
+                scan_modalities(s, u, UsageKey::AudioIn)?
+            }
             UsageKey::Detail
             | UsageKey::CacheCreationOrDetail
             | UsageKey::ResponsesDetail
@@ -3451,6 +3560,10 @@ fn usage_object(
             UsageKey::Tier => u.set_tier(&s.label()?),
             UsageKey::Speed => u.set_speed(&s.label()?),
             UsageKey::Geo => u.set_geo(&s.label()?),
+            UsageKey::TrafficType => {
+                u.set_tier(&s.label()?);
+                u.gemini = true;
+            }
             k => {
                 let v = s.count()?;
                 set_usage(u, k.within(part), v);

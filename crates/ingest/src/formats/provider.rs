@@ -338,9 +338,20 @@ fn gemini_batch_record(mut raw: RawLine<'_>) -> Result<CallRecord<'_>, Reject> {
 /// `{key, error}` (nothing else) or Vertex's `{status, processed_time,
 /// request}` with no response.
 pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
+    // An object, or its JSON text (Vertex's BigQuery output table read
+    // back through pandas or DuckDB, its JSON columns as text: hunt117,
+    // read as a gateway log at twice the batch price).
+    let object = |v: &serde_json::Value, test: &dyn Fn(&JsonObject) -> bool| match v {
+        serde_json::Value::Object(o) => test(o),
+        serde_json::Value::String(text) if text.trim_start().starts_with('{') => {
+            serde_json::from_str::<JsonObject>(text).is_ok_and(|o| test(&o))
+        }
+        _ => false,
+    };
     let generate = |v: &serde_json::Value| {
-        v.as_object()
-            .is_some_and(|r| r.contains_key("usageMetadata") || r.contains_key("candidates"))
+        object(v, &|r| {
+            r.contains_key("usageMetadata") || r.contains_key("candidates")
+        })
     };
     let answered = (map.contains_key("key") || map.contains_key("processed_time"))
         && map.get("response").is_some_and(generate);
@@ -348,9 +359,9 @@ pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
         && map.get("key").is_some_and(|k| k.is_string())
         && map.get("error").is_some_and(|e| e.is_object());
     let vertex_error = map.contains_key("processed_time")
-        && map.get("request").is_some_and(|r| r.is_object())
+        && map.get("request").is_some_and(|r| object(r, &|_| true))
         && map.get("status").is_some_and(|s| s.is_string())
-        && !map.contains_key("response");
+        && map.get("response").is_none_or(|r| r.is_null());
     answered || gemini_error || vertex_error
 }
 

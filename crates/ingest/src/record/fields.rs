@@ -611,6 +611,10 @@ pub struct RawUsage {
     /// Anthropic's `usage.inference_geo` is `us`: the call ran on US-only
     /// inference (billed at the model's US multiple).
     pub us_only: bool,
+    /// Vertex's `usageMetadata.trafficType` was read: the usage is
+    /// Gemini's, even with no count in it (a streamed response's chunk
+    /// before its last).
+    pub gemini: bool,
 }
 
 /// A usage object's counts few calls have.
@@ -680,6 +684,16 @@ impl RawUsage {
 }
 
 impl RawUsage {
+    /// Whether the usage is Gemini's (`usageMetadata`'s counts, or its
+    /// `trafficType` alone).
+    pub fn is_gemini(&self) -> bool {
+        self.gemini
+            || self.prompt_token_count.is_present()
+            || self.candidates_token_count.is_present()
+            || self.cached_content_token_count.is_present()
+            || self.thoughts_token_count.is_present()
+    }
+
     /// Anthropic's `usage.inference_geo`: `us` is US-only inference
     /// (`global`, `not_available` and others are the global rates).
     pub fn set_geo(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
@@ -782,6 +796,7 @@ impl RawUsage {
             extras,
             tier,
             us_only,
+            gemini,
             prompt_tokens: _,
             completion_tokens: _,
             cached_tokens: _,
@@ -811,6 +826,7 @@ impl RawUsage {
             self.tier = tier;
         }
         self.us_only |= us_only;
+        self.gemini |= gemini;
         if let Some(x) = extras {
             let RawExtras {
                 audio_in,

@@ -82,6 +82,10 @@ pub struct RawLine<'a> {
     /// The line is a streaming chunk or event (`object` or `type`, see
     /// `gateway::is_stream_event`): without usage it is no call.
     pub stream_event: bool,
+    /// The line has `choices` or `candidates`: a Gemini response's
+    /// candidates without a `finishReason` are a streamed chunk's before
+    /// its last.
+    pub choices: bool,
     /// The host a key only its responses carry names (Groq's `x_groq`,
     /// Cerebras' `time_info`: `gateway::Field::host_of`):
     /// the provider when the line names none.
@@ -354,6 +358,7 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
+            choices,
             host,
             finish_reason,
             max_tokens,
@@ -443,6 +448,7 @@ impl<'a> RawLine<'a> {
         }
         first(&mut self.host, host);
         self.stream_event |= stream_event;
+        self.choices |= choices;
         own_text(&mut self.model_group, model_group);
 
         first(&mut self.http_failure_camel, http_failure_camel);
@@ -511,6 +517,7 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
+            choices,
             host,
             finish_reason,
             max_tokens,
@@ -543,6 +550,7 @@ impl<'a> RawLine<'a> {
             request_service_tier,
             served_model,
             stream_event,
+            choices,
             host,
             finish_reason,
             max_tokens,
@@ -767,6 +775,13 @@ impl<'a> RawLine<'a> {
         });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
+        // A Gemini response whose candidates have no `finishReason` is a
+        // streamed response's chunk before its last, which carries the
+        // call (its `usageMetadata` counts so far; on Vertex, only
+        // `trafficType`): hunt117, each chunk of a stream was a call.
+        let gemini_chunk = self.choices
+            && self.usage.is_gemini()
+            && matches!(self.finish_reason.0, Lenient::Missing);
         let stream_total = self
             .stream_event
             .then_some(matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0));
@@ -963,6 +978,15 @@ impl<'a> RawLine<'a> {
             return Err(Reject::new(
                 RejectReason::NotACall,
                 "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
+            ));
+        }
+        if gemini_chunk
+            && record.effective_status() == CallStatus::Ok
+            && record.logged_cost.is_none_or(|m| m.picos() == 0)
+        {
+            return Err(Reject::new(
+                RejectReason::NotACall,
+                "a Gemini stream's chunk before its last (its candidates have no finishReason): the last chunk carries the call's usage",
             ));
         }
         if let (Some(word), None) = (&pending, &usage) {
