@@ -766,6 +766,16 @@ fn warn_unmatched_config(audit: &Audit, analyze: &AnalyzeConfig) {
         .iter()
         .map(|r| r.key.as_str())
         .collect();
+    let ta116_off = audit
+        .rule_coverage
+        .iter()
+        .any(|r| r.rule == "TA116" && r.status == tokenaudit_analyze::coverage::Status::Disabled);
+    if ta116_off && !analyze.budgets.is_empty() {
+        // (hunt118: budgets checked nothing, without a word.)
+        eprintln!(
+            "warning: [[budget]]: TA116 (budget-overrun) is turned off by [rules.TA116] enabled = false, so no budget was checked"
+        );
+    }
     for b in &analyze.budgets {
         if b.feature != "*" && !features.contains(b.feature.as_str()) {
             eprintln!(

@@ -280,7 +280,27 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
                 })
                 .collect()
         } else {
-            tickets::diff(records, b, &audit.below_min_savings, args.worse_by)
+            // The rules that did not look this time (turned off, or
+            // lacking their inputs) resolve nothing.
+            let unchecked: Vec<&str> = audit
+                .rule_coverage
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.status,
+                        tokenaudit_analyze::coverage::Status::Disabled
+                            | tokenaudit_analyze::coverage::Status::CouldNotRun
+                    )
+                })
+                .map(|r| r.rule)
+                .collect();
+            tickets::diff(
+                records,
+                b,
+                &audit.below_min_savings,
+                &unchecked,
+                args.worse_by,
+            )
         };
         if let Some(dir) = &ledger {
             // Nights follow each other: a run over a window that ends

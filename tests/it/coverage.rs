@@ -225,6 +225,14 @@ fn a_feature_tag_is_the_feature_unless_the_config_picks_another() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(row(&r, "feature", "help")["calls"], 2);
     assert_eq!(row(&r, "feature", "web")["calls"], 1);
+    // Said, in audit.json and over the feature table (hunt118: teams were
+    // listed as features without a word).
+    assert_eq!(r["audit"]["feature_from"], "tag:product");
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("A call's feature here is its tag \"product\" (`[attribution] feature = \"tag:product\"`)"),
+        "{md}"
+    );
     // A misspelt choice is an error that names the key.
     env.write("bad.toml", "[attribution]\nfeature = \"tags:product\"\n");
     let out = env

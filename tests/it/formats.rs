@@ -3838,7 +3838,8 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     // too). The stream's last chunk: 4,000 × 0.30 + (245 + 2,042) × 2.50 =
     // $0.0069175.
     let chunk = |out: u64, finish: bool| {
-        let mut c = serde_json::json!({"content": {"parts": [{"text": "x"}], "role": "model"}, "index": 0});
+        let mut c =
+            serde_json::json!({"content": {"parts": [{"text": "x"}], "role": "model"}, "index": 0});
         if finish {
             c["finishReason"] = "STOP".into();
         }
@@ -3853,7 +3854,10 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     assert_eq!(r["audit"]["totals"]["calls"], 1);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
     assert_eq!(skipped(&r)["not_a_call"], 2);
-    env.write("alt.json", serde_json::Value::from(chunks.to_vec()).to_string());
+    env.write(
+        "alt.json",
+        serde_json::Value::from(chunks.to_vec()).to_string(),
+    );
     let r = env.audit(&["alt.json"]);
     assert_eq!(r["audit"]["totals"]["calls"], 1);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
@@ -3948,11 +3952,19 @@ fn us_only_inference_is_priced_at_the_models_us_multiple() {
     env.write(
         "logs/anthropic.jsonl",
         [
-            msg("m1", "claude-opus-5", usage("global", "standard", "standard")),
+            msg(
+                "m1",
+                "claude-opus-5",
+                usage("global", "standard", "standard"),
+            ),
             msg("m2", "claude-opus-5", usage("us", "standard", "standard")),
             msg("m3", "claude-opus-5", usage("us", "fast", "standard")),
             msg("m4", "claude-opus-5", usage("us", "standard", "batch")),
-            msg("m5", "claude-opus-5", usage("not_available", "standard", "standard")),
+            msg(
+                "m5",
+                "claude-opus-5",
+                usage("not_available", "standard", "standard"),
+            ),
         ]
         .join("\n")
             + "\n",
@@ -3968,10 +3980,22 @@ fn us_only_inference_is_priced_at_the_models_us_multiple() {
     );
     let out = env
         .cmd()
-        .args(["audit", "logs", "--out", "out", "--format", "json,md,focus", "--quiet"])
+        .args([
+            "audit",
+            "logs",
+            "--out",
+            "out",
+            "--format",
+            "json,md,focus",
+            "--quiet",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = env.report();
     // 0.03 + 0.033 + 0.066 + 0.0165 + 0.03 + 0.0182875
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.1937875");
@@ -3983,8 +4007,14 @@ fn us_only_inference_is_priced_at_the_models_us_multiple() {
         "{md}"
     );
     let focus = std::fs::read_to_string(env.path("out/focus.csv")).unwrap();
-    assert!(focus.contains("anthropic/claude-opus-5:output:fast:us"), "{focus}");
-    assert!(focus.contains("anthropic/claude-opus-5:input:batch:us"), "{focus}");
+    assert!(
+        focus.contains("anthropic/claude-opus-5:output:fast:us"),
+        "{focus}"
+    );
+    assert!(
+        focus.contains("anthropic/claude-opus-5:input:batch:us"),
+        "{focus}"
+    );
     assert!(focus.contains("anthropic/claude-opus-5:input,"), "{focus}");
     // The store keeps the place of inference: its audit is the raw one.
     env.ok(&["ingest", "logs", "--store", "store", "--quiet"]);
@@ -4019,7 +4049,11 @@ fn us_only_inference_is_priced_at_the_models_us_multiple() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.033");
     env.write(
         "sonnet.jsonl",
-        msg("m7", "claude-sonnet-4-5", usage("us", "standard", "standard")) + "\n",
+        msg(
+            "m7",
+            "claude-sonnet-4-5",
+            usage("us", "standard", "standard"),
+        ) + "\n",
     );
     let r = env.audit(&["sonnet.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.018");

@@ -121,6 +121,54 @@ fn baseline_marks_new_persisting_worse_and_resolved() {
     assert!(!third.iter().any(|r| r["status"] == "persisting"));
 }
 
+/// A rule turned off by the config resolves none of its tickets: nothing
+/// looked (hunt118: "resolved", and the nightly recipe closed them with
+/// "tokenaudit no longer finds this"). The report says the rule is off, and
+/// a budget it no longer checks is warned of.
+#[test]
+fn a_rule_turned_off_keeps_its_tickets_as_they_were() {
+    let env = Env::new();
+    env.write("cfg.toml", CONFIG);
+    env.write("day1.jsonl", logs(200, &["gone", "steady"]));
+    let (_, first) = findings(&env, &["day1.jsonl", "--format", "jsonl"]);
+    env.write("base.jsonl", &first);
+    env.write(
+        "cfg.toml",
+        format!("{CONFIG}\n[rules.TA116]\nenabled = false\n"),
+    );
+    let (code, second) = findings(&env, &["day1.jsonl", "--baseline", "base.jsonl"]);
+    assert_eq!(code, 0);
+    let second = records(&second);
+    assert_eq!(status_of(&second, "TA116", "gone"), "persisting");
+    assert_eq!(status_of(&second, "TA116", "steady"), "persisting");
+    assert_eq!(status_of(&second, "TA111", "classifier"), "persisting");
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "day1.jsonl",
+            "--config",
+            "cfg.toml",
+            "--out",
+            "r",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TA116 (budget-overrun) is turned off by [rules.TA116] enabled = false, so no budget was checked"),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(env.path("r/audit.md")).unwrap();
+    assert!(
+        md.contains(
+            "- TA116 budget-overrun: turned off by the config (`[rules.TA116] enabled = false`)"
+        ),
+        "{md}"
+    );
+}
+
 #[test]
 fn fail_on_sets_exit_code_one() {
     let env = Env::new();
@@ -783,7 +831,8 @@ fn a_finding_under_the_floor_for_a_night_keeps_its_ticket() {
         (&r["status"], &r["monthly_savings"]),
         (&json!("persisting"), &json!("1.125"))
     );
-    // Gone altogether: resolved.
+    // Gone altogether: resolved (a night whose one call has a prompt
+    // fingerprint, so TA109 looked).
     env.write("base3.jsonl", &third);
     env.write(
         "night4.jsonl",
@@ -793,11 +842,26 @@ fn a_finding_under_the_floor_for_a_night_keeps_its_ticket() {
             "gpt-4o",
             4_000,
             250,
-            json!({}),
+            json!({"prompt_hash": "p"}),
         ) + "\n",
     );
     let (_, fourth) = findings(&env, &["night4.jsonl", "--baseline", "base3.jsonl"]);
     assert_eq!(ta109(&fourth)["status"], "resolved");
+    // A night whose calls carry no prompt: TA109 could not look, so its
+    // ticket stays as it was, not resolved.
+    env.write(
+        "night5.jsonl",
+        gw_line(
+            "2026-10-01T09:00:00Z",
+            "faq",
+            "gpt-4o",
+            4_000,
+            250,
+            json!({}),
+        ) + "\n",
+    );
+    let (_, fifth) = findings(&env, &["night5.jsonl", "--baseline", "base3.jsonl"]);
+    assert_eq!(ta109(&fifth)["status"], "persisting");
 }
 
 /// A ticket kept open under the floor is as its finding is now: its

@@ -568,6 +568,24 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
             "[[budget]] #1 (f): give at least one of daily, monthly, per_call",
         ),
         ("[detect]\nmin_saving = 1\n", "min_saving"),
+        // hunt118: one rule in two tables, a feature's limit in two
+        // budgets, and a scale with no medium were taken without a word.
+        (
+            "[rules.TA109]\nttl_minutes = 29\n[rules.ta109]\nmin_hits = 5\n",
+            "[rules.ta109] and [rules.TA109] both configure TA109: put its options in one table",
+        ),
+        (
+            "[rules.duplicate-requests]\nmin_hits = 5\n[rules.TA109]\nttl_minutes = 29\n",
+            "both configure TA109",
+        ),
+        (
+            "[[budget]]\nfeature = \"f\"\ndaily = 2\n[[budget]]\nfeature = \"f\"\ndaily = 1.9\n",
+            "[[budget]] #2 (f): daily is given again for feature \"f\"",
+        ),
+        (
+            "[detect]\nhigh_savings = 50\nmedium_savings = 500\n",
+            "[detect] medium_savings ($500.00) is above high_savings ($50.00)",
+        ),
     ];
     for (toml, message) in cases {
         let cfg = env.write("cfg.toml", toml);

@@ -152,6 +152,17 @@ pub enum FeatureFrom {
 }
 
 impl FeatureFrom {
+    /// As `[attribution] feature` writes it: `None` for the default.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            FeatureFrom::Feature => None,
+            FeatureFrom::Tag(key) => Some(format!("tag:{key}")),
+            FeatureFrom::Route => Some("route".into()),
+            FeatureFrom::Team => Some("team".into()),
+            FeatureFrom::User => Some("user".into()),
+        }
+    }
+
     /// Reads `feature`, `tag:KEY`, `route`, `team` or `user`.
     pub fn parse(text: &str) -> Result<FeatureFrom, String> {
         let t = text.trim();
@@ -553,7 +564,9 @@ pub fn list_cost(
     // call's list price.
     let us_only = priced.us_priced;
     let full = if matches!(priced.applied, Processing::Batch | Processing::Flex) {
-        catalog.price(id, day, usage, How::new(Processing::Standard, us_only)).cost
+        catalog
+            .price(id, day, usage, How::new(Processing::Standard, us_only))
+            .cost
     } else {
         priced.cost
     };
@@ -573,7 +586,9 @@ pub fn list_cost(
             p @ (Processing::Priority | Processing::Fast) => p,
             _ => Processing::Standard,
         };
-        let all = catalog.price(id, day, &uncached, How::new(how, us_only)).cost;
+        let all = catalog
+            .price(id, day, &uncached, How::new(how, us_only))
+            .cost;
         list.cached_read = all.input - full.input;
         list.cached_audio = all.input_audio - full.input_audio;
     }
@@ -1546,12 +1561,7 @@ impl Accumulator<'_> {
         // hunt93, a failed call to an unknown model was "1 call unpriced
         // before" in the review, a $0 call in its own month's audit.)
         let cost = id
-            .map(|id| {
-                catalog
-                    .price(id, day, &r.usage, r.how())
-                    .cost
-                    .total()
-            })
+            .map(|id| catalog.price(id, day, &r.usage, r.how()).cost.total())
             .or_else(|| nothing_to_price(r).then_some(Money::ZERO));
         let status = r.effective_status();
         let model: &str = id.map_or(&r.model, |id| &catalog.model(id).id);

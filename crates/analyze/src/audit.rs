@@ -537,6 +537,14 @@ pub struct Audit {
     /// Findings the rules made but left out: each would save less than
     /// `[detect] min_savings` a month.
     pub findings_below_min_savings: u64,
+    /// `[detect] min_savings` in force: findings saving less a month are
+    /// left out.
+    pub min_savings: Money,
+    /// What a call's feature is when not its logged `feature` (or its
+    /// `feature` tag): the dimension `[attribution] feature` names
+    /// (`team`, `route`, `user`, `tag:KEY`); absent by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_from: Option<String>,
     /// Those findings, in fingerprint order (not in the report: for
     /// `findings`, whose tickets stay open while their finding is found
     /// below the floor).
@@ -1215,6 +1223,8 @@ impl Accumulator<'_> {
             input,
             findings: Vec::new(),
             findings_below_min_savings: 0,
+            min_savings: Money::ZERO,
+            feature_from: config.feature_from.text(),
             below_min_savings: Vec::new(),
             savings: None,
             sampling: Sampling {

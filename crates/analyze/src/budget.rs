@@ -67,7 +67,34 @@ impl Budget {
                     "{at}: give at least one of daily, monthly, per_call"
                 ));
             }
-            budgets.push(budget);
+            // Two tables of one feature are one budget: each limit given
+            // once (hunt118: two tables of a feature judged its calls twice,
+            // and their findings shared a fingerprint).
+            let earlier = budgets
+                .iter()
+                .position(|o: &Budget| o.feature == budget.feature);
+            match earlier {
+                Some(j) => {
+                    let o: &mut Budget = &mut budgets[j];
+                    for (kind, mine, theirs) in [
+                        ("daily", budget.daily, &mut o.daily),
+                        ("monthly", budget.monthly, &mut o.monthly),
+                        ("per_call", budget.per_call, &mut o.per_call),
+                    ] {
+                        match (mine, &theirs) {
+                            (Some(_), Some(_)) => {
+                                return Err(format!(
+                                    "{at}: {kind} is given again for feature {:?} (an earlier [[budget]] gives it); give each feature's daily, monthly and per_call limits once",
+                                    budget.feature
+                                ))
+                            }
+                            (Some(v), None) => *theirs = Some(v),
+                            _ => {}
+                        }
+                    }
+                }
+                None => budgets.push(budget),
+            }
         }
         Ok(budgets)
     }
@@ -85,4 +112,49 @@ pub fn call_budget(budgets: &[Budget], feature: &str) -> Option<Money> {
                 .find(|b| b.feature == "*" && b.per_call.is_some())
         })
         .and_then(|b| b.per_call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(
+        feature: &str,
+        daily: Option<f64>,
+        monthly: Option<f64>,
+        per_call: Option<f64>,
+    ) -> BudgetFile {
+        BudgetFile {
+            feature: feature.into(),
+            daily,
+            monthly,
+            per_call,
+        }
+    }
+
+    /// Two tables of one feature are one budget; a limit given twice is an
+    /// error (hunt118: the calls were judged twice).
+    #[test]
+    fn a_features_tables_merge_and_a_limit_given_twice_is_refused() {
+        let b = Budget::from_file(&[
+            file("chat", Some(2.0), None, None),
+            file("*", None, Some(5.0), None),
+            file("chat", None, Some(4.0), Some(0.3)),
+        ])
+        .unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].feature, "chat");
+        assert_eq!(b[0].daily, Some(Money::from_picos(2_000_000_000_000)));
+        assert_eq!(b[0].monthly, Some(Money::from_picos(4_000_000_000_000)));
+        assert_eq!(b[0].per_call, Some(Money::from_picos(300_000_000_000)));
+        let e = Budget::from_file(&[
+            file("chat", Some(2.0), None, Some(0.3)),
+            file("chat", Some(1.9), Some(4.0), Some(0.3)),
+        ])
+        .unwrap_err();
+        assert!(
+            e.starts_with("[[budget]] #2 (chat): daily is given again"),
+            "{e}"
+        );
+    }
 }

@@ -106,6 +106,7 @@ where
         timings.lap("waterfall");
         audit.findings = findings;
         audit.findings_below_min_savings = below_min_savings;
+        audit.min_savings = detect.min_savings;
         audit.below_min_savings = below;
         audit.rule_coverage = crate::detect::coverage(&profile.sources, detect);
     }

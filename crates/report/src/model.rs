@@ -1190,6 +1190,15 @@ fn prose(text: &str) -> Vec<Inline> {
 /// not run, or the estimated sources it ran on.
 fn coverage_line(r: &RuleCoverage) -> Vec<Inline> {
     let mut line = vec![Inline::plain(format!("{} {}: ", r.rule, r.name))];
+    if r.status == Status::Disabled {
+        // (hunt118: said in audit.json only.)
+        line.push(Inline::plain("turned off by the config ("));
+        line.push(Inline::code(format!("[rules.{}] enabled = false", r.rule)));
+        line.push(Inline::plain(
+            "); its findings' tickets stay as they were, neither found nor resolved.",
+        ));
+        return line;
+    }
     if r.status == Status::CouldNotRun {
         line.push(Inline::plain("could not run: "));
         line.extend(prose(r.missing.as_deref().unwrap_or("")));
@@ -1233,7 +1242,12 @@ fn rule_coverage<'a>(a: &Audit) -> Option<Block<'a>> {
     let items: Vec<Vec<Inline>> = a
         .rule_coverage
         .iter()
-        .filter(|r| matches!(r.status, Status::RanOnEstimates | Status::CouldNotRun))
+        .filter(|r| {
+            matches!(
+                r.status,
+                Status::RanOnEstimates | Status::CouldNotRun | Status::Disabled
+            )
+        })
         .map(coverage_line)
         .collect();
     (!items.is_empty()).then_some(Block::List(items))
@@ -1482,9 +1496,9 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
                     a.findings_below_min_savings
                 )),
                 Inline::code("[detect] min_savings"),
-                Inline::plain(
-                    ", $1.00 a month by default) and are not listed; lower it to see them.",
-                ),
+                Inline::plain(": "),
+                Inline::Money(a.min_savings, 2),
+                Inline::plain(" a month) and are not listed; lower it to see them."),
             ]);
         }
         s.blocks.push(Block::Paragraph(intro));
@@ -1494,6 +1508,25 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         sections.push(s);
     }
 
+    if let Some(table) = dim_table(a, "feature", TOP) {
+        let mut s = Section::new(None, "Spend by feature");
+        // Said where it is not the logged feature (hunt118: teams were
+        // listed as features, and the findings' scopes said `feature:`).
+        if let Some(from) = &a.feature_from {
+            s.blocks.push(Block::Paragraph(vec![
+                Inline::plain("A call's feature here is its "),
+                Inline::plain(match from.strip_prefix("tag:") {
+                    Some(key) => format!("tag {key:?}"),
+                    None => from.clone(),
+                }),
+                Inline::plain(" ("),
+                Inline::code(format!("[attribution] feature = {from:?}")),
+                Inline::plain("), in every table, finding and budget."),
+            ]));
+        }
+        s.blocks.push(Block::Table(table));
+        sections.push(s);
+    }
     let mut table_section = |title: &'static str, table: Table, note: Option<&'static str>| {
         let mut s = Section::new(None, title);
         s.blocks.push(Block::Table(table));
@@ -1502,9 +1535,6 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         }
         sections.push(s);
     };
-    if let Some(table) = dim_table(a, "feature", TOP) {
-        table_section("Spend by feature", table, None);
-    }
     // Titled even when empty, as the Markdown report always was.
     if a.by.iter().any(|d| d.dimension == "model") {
         table_section("Model mix", model_table(a), None);
@@ -1692,7 +1722,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if let Some(list) = rule_coverage(a) {
         s.blocks.push(Block::Paragraph(vec![
             Inline::Strong(vec![Inline::plain("Rule coverage")]),
-            Inline::plain(" — rules that ran on estimated inputs, or could not run on this input:"),
+            Inline::plain(" — rules that ran on estimated inputs, could not run on this input, or were turned off:"),
         ]));
         s.blocks.push(list);
     }
@@ -1918,7 +1948,8 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         // (hunt89: "No waste found." where the Markdown said a finding was
         // held under the floor.)
         s.blocks.push(Block::Paragraph(vec![Inline::plain(format!(
-            "No finding saves the threshold ([detect] min_savings, $1.00 a month by default); {} under it {} not listed.",
+            "No finding saves the threshold ([detect] min_savings: ${} a month); {} under it {} not listed.",
+            a.min_savings,
             findings_count(a.findings_below_min_savings as usize),
             if a.findings_below_min_savings == 1 { "is" } else { "are" }
         ))]));
@@ -2024,7 +2055,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             text: "Rule coverage".into(),
         });
         s.blocks.push(Block::Paragraph(vec![Inline::plain(
-            "Rules that ran on estimated inputs, or could not run on this input:",
+            "Rules that ran on estimated inputs, could not run on this input, or were turned off:",
         )]));
         s.blocks.push(list);
     }

@@ -216,6 +216,7 @@ pub fn diff(
     current: Vec<Record>,
     baseline: &[Record],
     below: &[Finding],
+    unchecked: &[&str],
     worse_by: f64,
 ) -> Vec<Record> {
     let before: BTreeMap<&str, &Record> = baseline
@@ -273,6 +274,19 @@ pub fn diff(
                         .clone()
                         .or_else(|| b.monthly_savings.clone()),
                     ..Record::from_finding(f)
+                },
+                // Its rule did not look this time (turned off by the
+                // config, or it could not run on this input): nothing says
+                // it is gone, so its ticket stays as it was (hunt118: a
+                // rule turned off closed its tickets as resolved).
+                None if unchecked.contains(&b.rule.as_str()) => Record {
+                    status: Some(Status::Persisting),
+                    previous_monthly_savings: b.monthly_savings.clone(),
+                    filed_monthly_savings: b
+                        .filed_monthly_savings
+                        .clone()
+                        .or_else(|| b.monthly_savings.clone()),
+                    ..b.clone()
                 },
                 None => Record {
                     status: Some(Status::Resolved),

@@ -382,7 +382,7 @@ fn findings_under_min_savings_are_counted_and_said() {
     assert!(r["audit"]["findings_below_min_savings"].as_u64().unwrap() >= 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("more would each save less than the threshold (`[detect] min_savings`, $1.00 a month by default) and are not listed"),
+        md.contains("more would each save less than the threshold (`[detect] min_savings`: $5.00 a month) and are not listed"),
         "{md}"
     );
     env.write("cfg.toml", "[detect]\nmin_savings = 2\n");

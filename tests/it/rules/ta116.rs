@@ -218,3 +218,37 @@ fn a_feature_budget_wins_over_the_star_budget_per_call() {
     let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
     assert!(findings(&r, "TA116").is_empty());
 }
+
+/// A budget with more decimals than cents is said as written, and an
+/// overrun under a cent with its own decimals (hunt118: "spent $7.00 …
+/// over its monthly budget of $7.00 by $0.00"). October's all-feature
+/// spend is $3.25: a monthly budget of $3.2499 is over by $0.0001; a daily
+/// $0.3499 for chat (its $0.35 days, 2026-09-30 and 2026-10-01) is over by
+/// $0.0001 on each, $0.0002 in all.
+#[test]
+fn budgets_and_overruns_under_a_cent_are_said_with_their_decimals() {
+    let env = Env::new();
+    env.write("calls.jsonl", fixture());
+    let cfg = env.write(
+        "cfg.toml",
+        "[[budget]]\nfeature = \"*\"\nmonthly = 3.2499\n[[budget]]\nfeature = \"chat\"\ndaily = 0.3499\n",
+    );
+    let r = env.audit(&["calls.jsonl", "--config", cfg.to_str().unwrap()]);
+    let f = findings(&r, "TA116");
+    let title = |kind: &str| {
+        f.iter()
+            .find(|x| x["scope"]["budget"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} overrun: {f:#?}"))["title"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        title("monthly"),
+        "all features: spent $3.25 in 2026-10, over its monthly budget of $3.2499 by $0.0001"
+    );
+    assert_eq!(
+        title("daily"),
+        "chat: over its daily budget of $0.3499 on 2 days (by $0.0002 in all)"
+    );
+}

@@ -228,7 +228,26 @@ impl DetectConfig {
                 c.min_savings = m;
             }
         }
+        let both = detect.is_some_and(|d| d.high_savings.is_some() && d.medium_savings.is_some());
+        if both && c.medium > c.high {
+            return Err(format!(
+                "[detect] medium_savings (${}) is above high_savings (${}): no finding could be medium; give medium_savings at most high_savings",
+                c.medium, c.high
+            ));
+        }
+        // Two tables that name one rule (`[rules.TA109]` and
+        // `[rules.ta109]`, or its name): TOML takes them as two, and the
+        // second replaced the first's options without a word (hunt118).
+        let mut seen: BTreeMap<&'static str, &str> = BTreeMap::new();
         for (code, table) in rules {
+            if let Some(info) = rule(code) {
+                if let Some(first) = seen.insert(info.code, code) {
+                    return Err(format!(
+                        "[rules.{code}] and [rules.{first}] both configure {}: put its options in one table",
+                        info.code
+                    ));
+                }
+            }
             c.configure(code, table)?;
         }
         Ok(c)

@@ -1143,12 +1143,9 @@ fn field_by_meaning(key: &str) -> Field {
     match key {
         "timestamp" | "created_at" | "ts" | "time" | "start_time" | "startTime"
         | "request_created_at" | "created" | "@timestamp" | "createTime" | "create_time"
-        | "processed_time"
-        | "starting_at" => Field::Timestamp,
+        | "processed_time" | "starting_at" => Field::Timestamp,
         "request_id" | "requestId" | "id" | "x_request_id" | "responseId" | "response_id"
-        | "recordId" => {
-            Field::RequestId
-        }
+        | "recordId" => Field::RequestId,
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
             Field::Provider
         }
@@ -3532,9 +3529,7 @@ fn usage_object(
             // Google's Python SDK's `prompt_tokens_details`: Gemini's
             // modality list, not OpenAI's object (hunt117: its calls were
             // rejected as a wrong type of `prompt_tokens`).
-            UsageKey::InputDetail if s.peek()? == b'[' => {
-                scan_modalities(s, u, UsageKey::AudioIn)?
-            }
+            UsageKey::InputDetail if s.peek()? == b'[' => scan_modalities(s, u, UsageKey::AudioIn)?,
             UsageKey::Detail
             | UsageKey::CacheCreationOrDetail
             | UsageKey::ResponsesDetail

@@ -248,8 +248,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 cache_write_1h: u.cache_write_1h - of_1h,
                 ..*u
             };
-            lost += ctx.price(id, g.day, u, g.how())
-                - ctx.price(id, g.day, &after, g.how());
+            lost += ctx.price(id, g.day, u, g.how()) - ctx.price(id, g.day, &after, g.how());
             lost_tokens += from_writes + from_input;
             rewritten += from_writes;
         }

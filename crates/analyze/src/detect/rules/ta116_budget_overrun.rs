@@ -65,10 +65,10 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                     .copied();
                 let mut f = Finding::new(format!(
                         "{label}: over its daily budget of {} on {} day{} (by {} in all)",
-                        limit.to_cents_string(),
+                        as_written(limit, 2),
                         over.len(),
                         if over.len() == 1 { "" } else { "s" },
-                        total.to_cents_string()
+                        overrun(total)
                     ),
                     scope([("feature", &b.feature), ("budget", "daily")]),
                 )
@@ -132,8 +132,8 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 let mut f = Finding::new(
                     format!(
                         "{label}: {spent}, over its monthly budget of {} by {}",
-                        limit.to_cents_string(),
-                        (s - limit).to_cents_string()
+                        as_written(limit, 2),
+                        overrun(s - limit)
                     ),
                     scope([
                         ("feature", &b.feature),
@@ -188,7 +188,7 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                         } else {
                             "calls cost"
                         },
-                        limit.to_rounded_string(4)
+                        as_written(limit, 4)
                     ),
                     scope([("feature", &b.feature), ("budget", "per_call")]),
                 )
@@ -204,5 +204,25 @@ pub fn check(ctx: &Context<'_>, _o: &Options, out: &mut Vec<Finding>) {
                 out.push(f);
             }
         }
+    }
+}
+
+/// A budget as the config wrote it, with as many decimals as it has (at
+/// least `fewest`): 6.999 is not "$7.00" (hunt118).
+fn as_written(m: Money, fewest: u32) -> String {
+    let mut decimals = fewest;
+    while decimals < 12 && m.picos() % 10i128.pow(12 - decimals) != 0 {
+        decimals += 1;
+    }
+    m.to_rounded_string(decimals)
+}
+
+/// An overrun with the decimals its size needs: whole cents, else as a
+/// total is shown (four decimals under a dollar), never "$0.00".
+fn overrun(m: Money) -> String {
+    if m.picos() % 10i128.pow(10) == 0 {
+        m.to_cents_string()
+    } else {
+        m.to_total_string()
     }
 }
