@@ -3853,7 +3853,24 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     let r = env.audit(&["stream.jsonl", "--strict"]);
     assert_eq!(r["audit"]["totals"]["calls"], 1);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
-    assert_eq!(skipped(&r)["not_a_call"], 2);
+    assert_eq!(skipped(&r)["duplicate"], 2);
+    // Cut before its end (a dropped connection: no chunk has a
+    // finishReason), a stream is still its call, at its last chunk's
+    // counts; a code-execution round's early STOP does not make two
+    // (hunt119).
+    let cut: String = chunks[..2].iter().map(|c| c.to_string() + "\n").collect();
+    env.write("cut.jsonl", &cut);
+    let r = env.audit(&["cut.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    // 4,000 × 0.30 + (97 + 2,042) × 2.50 = $0.0065475.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0065475");
+    let mut early = chunks.to_vec();
+    early[1]["candidates"][0]["finishReason"] = "STOP".into();
+    let early: String = early.iter().map(|c| c.to_string() + "\n").collect();
+    env.write("early.jsonl", &early);
+    let r = env.audit(&["early.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
     env.write(
         "alt.json",
         serde_json::Value::from(chunks.to_vec()).to_string(),
@@ -3905,6 +3922,13 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     let r = env.audit(&["dump.jsonl", "--strict"]);
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0111");
+    // `model_version` beside a `model_id` is its version, not the model.
+    env.write(
+        "versioned.jsonl",
+        r#"{"model_id":"gpt-4o","model_version":"2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["versioned.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0035");
     // The Live API (gemini-live-2.5-flash: $0.50 text in, $3 audio in, $12
     // audio out): 500 × 0.5 + 2,500 × 3 + 5,000 × 12 = $0.06775.
     let live = serde_json::json!({"timestamp": "2026-11-04T08:00:00Z", "model": "gemini-live-2.5-flash-preview",
@@ -4058,6 +4082,19 @@ fn us_only_inference_is_priced_at_the_models_us_multiple() {
     let r = env.audit(&["sonnet.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.018");
     assert_eq!(r["audit"]["us_only_calls_at_global_price"], 1);
+    // Outside the usage object (hunt119): at the line's top level beside
+    // flattened counts, and in a logged pair's request (binding: the call
+    // runs in the US or fails).
+    let flat = serde_json::json!({"timestamp": "2026-10-01T10:00:00Z", "model": "claude-opus-5",
+        "input_tokens": 1000, "output_tokens": 1000, "inference_geo": "us"});
+    let pair = serde_json::json!({"timestamp": "2026-10-01T10:00:00Z",
+        "request": {"model": "claude-opus-5", "max_tokens": 100, "inference_geo": "us"},
+        "response": serde_json::from_str::<Value>(&msg("m8", "claude-opus-5",
+            serde_json::json!({"input_tokens": 1000, "output_tokens": 1000}))).unwrap()});
+    env.write("elsewhere.jsonl", format!("{flat}\n{pair}\n"));
+    let r = env.audit(&["elsewhere.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.066");
+    assert_eq!(r["audit"]["us_only_calls"], 2);
 }
 
 /// Claude Code 2.x writes `subagents/agent-<id>.meta.json` beside each

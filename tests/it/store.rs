@@ -2565,6 +2565,97 @@ fn a_fixed_mapping_reads_the_stored_files_again() {
     assert!(store_check(&env).contains("No problems found."));
 }
 
+/// What a night without the config keeps, and what it does not (hunt119):
+/// a rotated mapped log's rows move to its new name as on any night (its
+/// rows never name a source no commit lists); a file a fixed mapping reads
+/// as no call (`[mapping.only]` skips its lines) has its old rows replaced;
+/// a restated export under a new name that fails to read keeps the rows of
+/// the file it restates. Each call: 1,000 × $2.50/M + 100 × $10/M =
+/// $0.0035.
+#[test]
+fn a_night_without_the_config_keeps_only_what_failed_to_read() {
+    let mapping = "[mapping]\ntimestamp = \"ts\"\nmodel = \"m\"\ninput_tokens = \"in\"\noutput_tokens = \"out\"\n";
+    let new_env = || {
+        let env = Env::new();
+        env.write("v1.toml", mapping);
+        env
+    };
+    let lines = |day: u32, from: u32, to: u32, kind: &str| -> String {
+        (from..to)
+            .map(|i| {
+                json!({"ts": format!("2026-10-{day:02}T{:02}:{:02}:00Z", i / 60, i % 60), "m": "gpt-4o",
+                    "in": 1000, "out": 100, "kind": kind})
+                .to_string()
+                    + "\n"
+            })
+            .collect()
+    };
+    // Rotation: app.log.1 (5 calls) and app.log (10); then app.log.1
+    // dropped, app.log renamed app.log.1 with 3 more lines, a new app.log
+    // (4); a night without the config, then one with it: 5 + 13 + 4 = 22.
+    let env = new_env();
+    env.write("rot/app.log.1", lines(1, 0, 5, "llm"));
+    env.write("rot/app.log", lines(2, 0, 10, "llm"));
+    ingest(&env, &["rot", "--config", "v1.toml"]);
+    std::fs::remove_file(env.path("rot/app.log.1")).unwrap();
+    std::fs::rename(env.path("rot/app.log"), env.path("rot/app.log.1")).unwrap();
+    let grown = lines(2, 0, 10, "llm") + &lines(2, 10, 13, "llm");
+    env.write("rot/app.log.1", grown);
+    env.write("rot/app.log", lines(3, 0, 4, "llm"));
+    env.cmd()
+        .args(["ingest", "rot", "--store", "store", "--quiet"])
+        .assert()
+        .success();
+    audit_of(&env, &["--store", "store"]);
+    ingest(&env, &["rot", "--config", "v1.toml"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 22);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.077");
+    // A fixed mapping that reads a file as no call replaces its rows.
+    let env = new_env();
+    env.write("only/llm.jsonl", lines(1, 0, 10, "llm"));
+    env.write("only/chains.jsonl", lines(1, 10, 20, "chain"));
+    ingest(&env, &["only", "--config", "v1.toml"]);
+    assert_eq!(audit_of(&env, &["--store", "store"])["totals"]["calls"], 20);
+    env.write(
+        "v2.toml",
+        format!("{mapping}[mapping.only]\nkind = \"llm\"\n"),
+    );
+    ingest(&env, &["only", "--config", "v2.toml"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 10);
+    assert_eq!(usd(&s["totals"]["cost"]), "0.035");
+    // A restated export under a new name, on a night without the config.
+    let env = new_env();
+    // (Big enough to be told by its first and last 64 KiB.)
+    let many: String = (1..=20).map(|d| lines(d, 0, 150, "llm")).collect();
+    env.write("re/x.jsonl", &many);
+    ingest(&env, &["re", "--config", "v1.toml"]);
+    std::fs::remove_file(env.path("re/x.jsonl")).unwrap();
+    // Restated: a row in the middle corrected, two appended.
+    let at = many.len() / 2;
+    let fixed = many[..at].to_string() + &many[at..].replacen("\"in\":1000", "\"in\":1001", 1);
+    env.write("re/x.v2.jsonl", fixed + &lines(21, 0, 2, "llm"));
+    let out = env
+        .cmd()
+        .args(["ingest", "re", "--store", "store", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("store: kept the stored calls of 1 file"),
+        "{err}"
+    );
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3000);
+    // With the config again, the restated file replaces them: 3,002 calls.
+    ingest(&env, &["re", "--config", "v1.toml"]);
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3002);
+    assert!(store_check(&env).contains("No problems found."));
+}
+
 /// A prune inside the findings' window is said, at the prune and at each
 /// run over that window (hunt71: it closed live tickets, "resolved", and
 /// opened them again as new two nights later, without a word).

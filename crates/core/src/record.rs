@@ -287,6 +287,14 @@ pub struct CallRecord<'a> {
     /// so the pipeline keeps one such record per request id, the most
     /// complete. Set by the readers; never stored.
     pub stream_chunk: bool,
+    /// A Gemini response with its `responseId` and a `finishReason`: a
+    /// whole response, or a stream's last chunk. Once a worker has seen a
+    /// stream's chunk it keeps these with the chunks, one per response
+    /// id (a stream cut before its end, or with a code-execution round's
+    /// early `STOP`, is one call: hunt119); before, they are calls as
+    /// they come (memory stays bounded on logs of whole responses). Set by
+    /// the readers; never stored.
+    pub gemini_response: bool,
 }
 
 impl CallRecord<'_> {
@@ -332,6 +340,7 @@ impl CallRecord<'_> {
             minhash: None,
             unread_field: self.unread_field,
             stream_chunk: self.stream_chunk,
+            gemini_response: self.gemini_response,
             tags: self
                 .tags
                 .iter()

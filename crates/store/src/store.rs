@@ -542,15 +542,50 @@ impl Store {
         // `--input-format` left out) of which no line is a call now
         // (hunt118: a night without the config replaced a mapped log's 20
         // calls by none, and the log's retention then lost them for good).
+        // Only a file that failed to read (its lines rejected or not
+        // recognised), not one the new reading says has no call (a
+        // `[mapping.only]` that skips its lines: hunt119); and only the
+        // file itself read again, not a rotated or renamed one, whose rows
+        // move to another key (hunt119: the rows then named a source no
+        // commit lists). A restated export under a new name that fails to
+        // read keeps the rows of the file it restates.
+        let failed = |i: usize| summary.sources[i].records == 0 && summary.sources[i].rejected > 0;
+        let restates: BTreeMap<String, String> = report
+            .plan
+            .restated
+            .iter()
+            .filter_map(|(new, old)| {
+                let key = self
+                    .state
+                    .sources
+                    .values()
+                    .find(|e| e.name == *old)?
+                    .key
+                    .clone();
+                Some((new.clone(), key))
+            })
+            .collect();
         let lost_reading = |i: usize| {
-            read[i].reread
-                && summary.sources[i].records == 0
-                && read[i].previous.as_ref().is_some_and(|p| p.records > 0)
+            let p = &read[i];
+            failed(i)
+                && ((p.reread
+                    && p.action == Action::Changed
+                    && p.previous
+                        .as_ref()
+                        .is_some_and(|e| e.key == p.key && e.records > 0))
+                    || restates.contains_key(&p.name))
         };
         report.kept_unread = (0..read.len())
             .filter(|&i| lost_reading(i))
             .map(|i| read[i].name.clone())
             .collect();
+        for i in (0..read.len()).filter(|&i| lost_reading(i)) {
+            if let Some(old) = restates.get(&read[i].name) {
+                gone.replaced.remove(old);
+            }
+        }
+        let kept = report.kept_unread.clone();
+        report.plan.restated.retain(|(new, _)| !kept.contains(new));
         let unreadable = |i: usize| {
             (matches!(
                 read[i].action,

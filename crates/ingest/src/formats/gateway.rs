@@ -364,6 +364,7 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     fill!(request_service_tier, RequestServiceTier, LStr<'de>)?
                 }
                 Field::ServiceTier => put_tier(l, map.next_value::<LStr<'de>>()?.0, rank),
+                Field::InferenceGeo => l.usage.set_geo(&map.next_value::<LStr<'de>>()?.0),
                 Field::FinishReason => fill!(finish_reason, FinishReason, LStr<'de>)?,
                 Field::MaxTokens => fill!(max_tokens, MaxTokens, LU64)?,
                 Field::PromptHash => fill!(prompt_hash, PromptHash, LStr<'de>)?,
@@ -505,6 +506,10 @@ pub(crate) enum Field {
     /// (`RawLine::cost_in_cents`).
     CostInCents,
     ServiceTier,
+    /// Anthropic's `inference_geo` outside the usage object (a flattened
+    /// usage, a CSV column, or the request's, which binds: the call runs
+    /// in the US or fails): `us` is US-only inference (hunt119).
+    InferenceGeo,
     FinishReason,
     MaxTokens,
     PromptHash,
@@ -735,6 +740,7 @@ pub(crate) fn field(key: &str) -> Field {
             // OpenRouter's generation records.
             "provider_name" => Field::Provider,
             "response_body" => Field::Nested,
+            "inference_geo" => Field::InferenceGeo,
             "usageMetadata" => Field::Usage,
             // Google's Python SDK's dump of a response (`model_dump()`,
             // `to_dict()`).
@@ -971,13 +977,15 @@ pub(crate) fn id_rank(id: &Lenient<Cow<'_, str>>) -> u16 {
 /// before a deployment's `model_id`), then the names in the order the
 /// table of [`field`] gives them. It decides only lines that give two.
 pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
+    // (`model_version` last: beside a `model_id` it is that model's
+    // version, not a model: hunt119.)
     const MODEL: &[&str] = &[
         "model",
         "model_name",
         "modelVersion",
-        "model_version",
         "modelId",
         "model_id",
+        "model_version",
     ];
     Some(match f {
         Field::Timestamp => (
@@ -1231,6 +1239,7 @@ fn field_by_meaning(key: &str) -> Field {
         "num_model_requests" | "context_window" | "requests" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
+        "inference_geo" => Field::InferenceGeo,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
         "output" => Field::Output,
@@ -2902,6 +2911,7 @@ fn scan_map<'a, K: TopKeys>(
                 read!(request_service_tier, RequestServiceTier, Scanner::label)?
             }
             Field::ServiceTier => put_tier(l, s.label()?, rank),
+            Field::InferenceGeo => l.usage.set_geo(&s.label()?),
             Field::FinishReason => read!(finish_reason, FinishReason, Scanner::label)?,
             Field::MaxTokens => read!(max_tokens, MaxTokens, Scanner::count)?,
             Field::PromptHash => read!(prompt_hash, PromptHash, Scanner::label)?,
@@ -3304,6 +3314,7 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         }
         Field::CostInCents => l.cost_in_cents = true,
         Field::ServiceTier => put_tier(l, v.label(), rank),
+        Field::InferenceGeo => l.usage.set_geo(&v.label()),
         Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
         Field::MaxTokens => put!(max_tokens, MaxTokens, v.count()),
         Field::PromptHash => put!(prompt_hash, PromptHash, v.label()),

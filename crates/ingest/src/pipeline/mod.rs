@@ -630,6 +630,10 @@ struct Worker<S> {
     rejects: Rejects,
     /// Records held back until every file is read (see [`crate::pipeline::dedup`]).
     dedup: Dedup,
+    /// A streamed chunk was seen: Gemini's finished responses (a stream's
+    /// last chunk, or a whole response) are held with the chunks
+    /// ([`CallRecord::gemini_response`]).
+    gemini_streams: bool,
     /// This chunk's lines, records, rejected, skipped.
     counts: [u64; 4],
     /// Per source, and the lines of each counted chunk.
@@ -642,6 +646,7 @@ impl<S: RecordSink> Worker<S> {
             sink,
             rejects: Rejects::default(),
             dedup: Dedup::default(),
+            gemini_streams: false,
             counts: [0; 4],
             tallies: WorkerCounts::default(),
         }
@@ -854,7 +859,13 @@ impl<S: RecordSink> Worker<S> {
             // A stream's chunk with usage: one per stream is its call
             // (every chunk of some providers' streams carries the usage so
             // far), kept as Claude Code's copies are.
-            Ok(record) if record.stream_chunk && record.request_id.is_some() => {
+            Ok(record)
+                if record.request_id.is_some()
+                    && (record.stream_chunk || (record.gemini_response && self.gemini_streams)) =>
+            {
+                // A stream seen: Gemini's finished responses are kept with
+                // the chunks from now on (a stream's last chunk is one).
+                self.gemini_streams |= record.stream_chunk;
                 let id = record.request_id.as_deref().unwrap_or_default();
                 let key = crate::record::dedup_key::DedupKey::stream(id, record);
                 if record.served_model.is_some() {

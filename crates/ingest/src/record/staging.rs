@@ -775,13 +775,21 @@ impl<'a> RawLine<'a> {
         });
         // A streaming chunk or event: whether it carries a token total
         // (read here, before the usage moves into the record).
-        // A Gemini response whose candidates have no `finishReason` is a
-        // streamed response's chunk before its last, which carries the
-        // call (its `usageMetadata` counts so far; on Vertex, only
-        // `trafficType`): hunt117, each chunk of a stream was a call.
-        let gemini_chunk = self.choices
-            && self.usage.is_gemini()
-            && matches!(self.finish_reason.0, Lenient::Missing);
+        // A Gemini response without a `finishReason` is a streamed
+        // response's chunk (hunt117: each chunk of a stream was a call).
+        // With its `responseId` and the counts so far it is kept as a
+        // stream's chunk, one per stream, so that a stream cut before its
+        // end is still its call (hunt119); without counts (Vertex's chunks
+        // before the last carry `trafficType` alone), or with candidates
+        // but no id to tell its stream by, it is no call. A finished one
+        // with its id is kept with the chunks once a worker has seen a
+        // stream (`CallRecord::gemini_response`).
+        let gemini = self.usage.is_gemini();
+        let unfinished = matches!(self.finish_reason.0, Lenient::Missing);
+        let gemini_id = gemini && matches!(self.request_id.0, Lenient::Value(_));
+        let gemini_chunk =
+            gemini && unfinished && (usage.is_none() || (!gemini_id && self.choices));
+        let gemini_stream = gemini_id && unfinished && usage.is_some();
         let stream_total = self
             .stream_event
             .then_some(matches!(self.usage.total_tokens, Lenient::Value(n) if n > 0));
@@ -964,7 +972,8 @@ impl<'a> RawLine<'a> {
             minhash: None,
             tags: self.tags,
             unread_field: None,
-            stream_chunk: stream_total.is_some(),
+            stream_chunk: stream_total.is_some() || gemini_stream,
+            gemini_response: gemini_id && !unfinished,
         };
         // A chunk or event without usage is no call, unless it failed (a
         // failed stream's last event is a failed call, as any other) or
