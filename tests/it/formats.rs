@@ -1511,6 +1511,19 @@ fn otlp_adk_logfire_and_azure_semconv_spans() {
     );
 }
 
+/// Pydantic Logfire's OpenAI Agents spans (`instrument_openai_agents()`):
+/// the Responses API span's `gen_ai.usage.*` leave the cached reads out;
+/// its `response` attribute (the Response as JSON) has them. Two gpt-4.1
+/// calls ($2 in, $0.50 cached, $8 out): 5,000 in with 2,000 cached and 300
+/// out, 5,600 in with 4,000 cached and 200 out: 0.0094 + 0.0068 = $0.0162
+/// (hunt120: $0.0252, cached 0). The task and turn spans' summed `usage`
+/// is no call.
+#[test]
+fn otlp_logfire_agents_cached_reads_are_read_from_the_response() {
+    let r = audit("otlp-logfire-agents", "otlp-json");
+    assert_eq!(totals(&r), ("0.0162".into(), 2, 10_600, 6_000, 500, 0));
+}
+
 /// The Vercel AI SDK's spans: its cached input in `ai.usage.*`, beside the
 /// conventions' `gen_ai.usage.input_tokens` that include it; the outer
 /// `ai.streamText` span (no `gen_ai.*`) is not a call.

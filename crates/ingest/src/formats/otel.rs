@@ -614,6 +614,10 @@ struct SpanAttrs<'a> {
     /// Logfire's `response_data` (a streamed call's only usage).
     adk_response: Option<Cow<'a, str>>,
     response_data: Option<Cow<'a, str>>,
+    /// Logfire's OpenAI Agents spans: the Responses API's `response` as
+    /// JSON text, whose usage has the cached reads its
+    /// `gen_ai.usage.*` leave out (hunt120: priced as plain input).
+    response: Option<Cow<'a, str>>,
     /// Logfire's request span of a streamed call (`request_data` with
     /// `"stream": true`): its usage is its streaming log's, a span of its
     /// own.
@@ -819,6 +823,7 @@ impl<'a> SpanAttrs<'a> {
             "llm.token_count.completion_details.audio" => u.extras().audio_out = v.count(),
             "gcp.vertex.agent.llm_response" => self.adk_response = v.text,
             "response_data" => self.response_data = v.text,
+            "response" => self.response = v.text,
             "request_data" => {
                 self.streamed = v.text.as_deref().is_some_and(|t| {
                     serde_json::from_str::<serde_json::Value>(t)
@@ -919,9 +924,10 @@ fn span_record<'a>(
     ]
     .iter()
     .any(|c| c.is_present());
-    let from_json = match (&a.adk_response, &a.response_data) {
-        (Some(text), _) => usage_in_json(text),
-        (None, Some(text)) if !counted => usage_in_json(text),
+    let from_json = match (&a.adk_response, &a.response_data, &a.response) {
+        (Some(text), _, _) => usage_in_json(text),
+        (None, Some(text), _) if !counted => usage_in_json(text),
+        (None, None, Some(text)) if a.logfire => usage_in_json(text),
         _ => None,
     };
     let json_usage = from_json.is_some();
