@@ -280,18 +280,13 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
                 })
                 .collect()
         } else {
-            // The rules that did not look this time (turned off, or
-            // lacking their inputs) resolve nothing.
+            // The rules turned off resolve nothing. (One that could not
+            // run does: its input is often the problem's own trace, a
+            // failure's `error` field, gone with the problem: hunt121.)
             let unchecked: Vec<&str> = audit
                 .rule_coverage
                 .iter()
-                .filter(|r| {
-                    matches!(
-                        r.status,
-                        tokenaudit_analyze::coverage::Status::Disabled
-                            | tokenaudit_analyze::coverage::Status::CouldNotRun
-                    )
-                })
+                .filter(|r| r.status == tokenaudit_analyze::coverage::Status::Disabled)
                 .map(|r| r.rule)
                 .collect();
             tickets::diff(

@@ -64,6 +64,19 @@ input_includes_cache = true      # false if your input count excludes cached tok
 # cache_write_5m_tokens = "..."  # and cache_write_1h_tokens = "..."
 cost = "billing.usd"
 # cache_hit = "cached"           # true: answered from the gateway's cache, not billed
+# reasoning_tokens = "..."       # thinking tokens, billed as output
+# output_includes_reasoning = false  # when output_tokens leaves them out (Gemini's
+#                                # candidates): they are added to the output
+# timestamp_origin = "2025-01-01T00:00:00Z"  # numeric times counted from this
+#                                # instant (in timestamp_unit; milliseconds without one)
+# The other fields a mapping can name, each a path or a list of paths:
+# request_id, route, team, turn, error_kind, http_status, attempt, retry_of
+# (the request id a retry repeats), latency_ms, ttft_ms, finish_reason,
+# max_tokens, prompt_fingerprint and prefix_fingerprint (a logged hash of the
+# prompt and of its system prompt: the repeat and cache rules need them),
+# prefix_tokens (the system prompt's tokens). A mapping has no key for the
+# prompt's text, audio tokens or a web search count: those are read where
+# the gateway reader finds them (`messages`, `prompt`, `system` at the top).
 
 [mapping.defaults]               # constants for fields the log lacks
 provider = "openai"

@@ -3877,6 +3877,27 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     assert_eq!(r["audit"]["totals"]["calls"], 1);
     // 4,000 × 0.30 + (97 + 2,042) × 2.50 = $0.0065475.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0065475");
+    // Each chunk logged with its arrival time, a second apart; and the
+    // stream's last chunk read before the others (a rotated log: `app.log`
+    // sorts before `app.log.1`): one call (hunt121: 3, and 2).
+    let timed: String = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            serde_json::json!({"timestamp": format!("2026-11-04T08:00:0{i}Z"), "response": c})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    env.write("timed.jsonl", &timed);
+    let r = env.audit(&["timed.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
+    env.write("rot/app.log", chunks[2].to_string() + "\n");
+    env.write("rot/app.log.1", &cut);
+    let r = env.audit(&["rot", "--threads", "1"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0069175");
     let mut early = chunks.to_vec();
     early[1]["candidates"][0]["finishReason"] = "STOP".into();
     let early: String = early.iter().map(|c| c.to_string() + "\n").collect();

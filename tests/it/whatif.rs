@@ -586,6 +586,10 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
             "[detect]\nhigh_savings = 50\nmedium_savings = 500\n",
             "[detect] medium_savings ($500.00) is above high_savings ($50.00)",
         ),
+        (
+            "[detect]\nmedium_savings = 5000\n",
+            "[detect] medium_savings ($5000.00) is above high_savings ($500.00, the default)",
+        ),
     ];
     for (toml, message) in cases {
         let cfg = env.write("cfg.toml", toml);

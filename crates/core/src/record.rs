@@ -287,13 +287,15 @@ pub struct CallRecord<'a> {
     /// so the pipeline keeps one such record per request id, the most
     /// complete. Set by the readers; never stored.
     pub stream_chunk: bool,
-    /// A Gemini response with its `responseId` and a `finishReason`: a
-    /// whole response, or a stream's last chunk. Once a worker has seen a
-    /// stream's chunk it keeps these with the chunks, one per response
-    /// id (a stream cut before its end, or with a code-execution round's
-    /// early `STOP`, is one call: hunt119); before, they are calls as
-    /// they come (memory stays bounded on logs of whole responses). Set by
-    /// the readers; never stored.
+    /// A Gemini response with its `responseId`: a whole response, or a
+    /// stream's chunk (`stream_chunk` when it has no `finishReason`). A
+    /// stream's chunks are kept one per response id, whatever their times
+    /// (hunt121: a chunk a second was a call); a finished one is kept with
+    /// them once its worker has seen a stream's chunk, and before that
+    /// counted as it comes, its id noted so that chunks of its stream read
+    /// later give way to it (a stream cut before its end, or with a
+    /// code-execution round's early `STOP`, is one call: hunt119, hunt121).
+    /// Set by the readers; never stored.
     pub gemini_response: bool,
 }
 

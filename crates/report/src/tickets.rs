@@ -276,9 +276,9 @@ pub fn diff(
                     ..Record::from_finding(f)
                 },
                 // Its rule did not look this time (turned off by the
-                // config, or it could not run on this input): nothing says
-                // it is gone, so its ticket stays as it was (hunt118: a
-                // rule turned off closed its tickets as resolved).
+                // config): nothing says it is gone, so its ticket stays as
+                // it was (hunt118: a rule turned off closed its tickets as
+                // resolved).
                 None if unchecked.contains(&b.rule.as_str()) => Record {
                     status: Some(Status::Persisting),
                     previous_monthly_savings: b.monthly_savings.clone(),

@@ -228,11 +228,16 @@ impl DetectConfig {
                 c.min_savings = m;
             }
         }
-        let both = detect.is_some_and(|d| d.high_savings.is_some() && d.medium_savings.is_some());
-        if both && c.medium > c.high {
+        // Given, or a default beside a given one (hunt121: 5000 alone
+        // was taken, above the default 500).
+        if let Some(d) = detect.filter(|_| c.medium > c.high) {
+            let said = |given: Option<f64>| if given.is_some() { "" } else { ", the default" };
             return Err(format!(
-                "[detect] medium_savings (${}) is above high_savings (${}): no finding could be medium; give medium_savings at most high_savings",
-                c.medium, c.high
+                "[detect] medium_savings (${}{}) is above high_savings (${}{}): no finding could be medium; give medium_savings at most high_savings",
+                c.medium,
+                said(d.medium_savings),
+                c.high,
+                said(d.high_savings)
             ));
         }
         // Two tables that name one rule (`[rules.TA109]` and

@@ -3722,8 +3722,12 @@ pub static BUILTIN: Builtin = Builtin {
          completion), the objects or JSON text holding them (as an `output`\n\
          of JSON text).\n\
          Also read as they are: OpenAI chat completion and Responses\n\
-         objects, Anthropic Messages responses, Gemini/Vertex\n\
-         generateContent responses (modelVersion, createTime), and LiteLLM\n\
+         objects, Anthropic Messages responses (usage.inference_geo \"us\":\n\
+         US-only inference, at the model's US multiple), Gemini/Vertex\n\
+         generateContent responses (modelVersion, createTime; a stream saved\n\
+         chunk by chunk or as ?alt=json's array is one call per responseId,\n\
+         its last chunk's counts; Google's Python SDK's snake_case dumps; the\n\
+         Live API's responseTokenCount), and LiteLLM\n\
          spend logs (LiteLLM_SpendLogs rows: spend, team_id, user,\n\
          metadata.user_api_key_alias, metadata.usage_object, request_tags,\n\
          status, metadata.error_information's error_class as the failure's\n\

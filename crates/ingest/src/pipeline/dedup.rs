@@ -250,11 +250,20 @@ pub struct Dedup {
     offered: u64,
     /// Per source, copies that lost (filled in at [`Dedup::finish`]).
     lost: Vec<(usize, u64)>,
+    /// Keys of Gemini responses counted as they came (not held): a held
+    /// chunk of one of their streams gives way to them at the end.
+    counted: Vec<u128>,
 }
 
 impl Dedup {
     pub fn is_empty(&self) -> bool {
         self.offered == 0
+    }
+
+    /// Notes a key whose call was counted without being held (a Gemini
+    /// response read before its worker saw a stream's chunk).
+    pub fn counted(&mut self, key: u128) {
+        self.counted.push(key);
     }
 
     /// Offers a copy; it is kept if it beats the copy held for its key.
@@ -300,6 +309,7 @@ impl Dedup {
             std::mem::swap(self, &mut other);
         }
         self.offered += other.offered;
+        self.counted.append(&mut other.counted);
         for (source, n) in other.lost {
             self.lose_n(source, n);
         }
@@ -325,8 +335,13 @@ impl Dedup {
             .collect();
         let mut out = Vec::with_capacity(self.kept.len());
         let mut replays = Vec::new();
+        let mut counted = std::mem::take(&mut self.counted);
+        counted.sort_unstable();
+        counted.dedup();
         for (_, k) in std::mem::take(&mut self.kept) {
-            if k.key.sidechain && main.contains(&k.key.message) {
+            if (k.key.sidechain && main.contains(&k.key.message))
+                || counted.binary_search(&k.key.key).is_ok()
+            {
                 replays.push(k.at);
             } else {
                 out.push((k.at, k.record));

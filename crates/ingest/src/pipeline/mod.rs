@@ -874,6 +874,12 @@ impl<S: RecordSink> Worker<S> {
                 self.dedup.offer(key, std::mem::take(record), at);
             }
             Ok(record) => {
+                if record.gemini_response {
+                    if let Some(id) = record.request_id.as_deref() {
+                        let key = crate::record::dedup_key::DedupKey::stream(id, record);
+                        self.dedup.counted(key.key);
+                    }
+                }
                 self.counts[1] += 1;
                 if let Some(field) = record.unread_field {
                     self.unread_field(field, at);

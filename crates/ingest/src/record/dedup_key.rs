@@ -36,7 +36,12 @@ impl DedupKey {
     /// chunk is the one with the most tokens (a running total's last), then
     /// the one with a finish reason, then the first.
     pub fn stream(id: &str, r: &CallRecord<'_>) -> Self {
-        let second = r.timestamp.map_or(i64::MIN, |t| t.timestamp());
+        // (Gemini's ids are its own, never drawn again: its chunks, each
+        // logged at its arrival, are one stream whatever their seconds.)
+        let second = match r.timestamp {
+            Some(t) if !r.gemini_response => t.timestamp(),
+            _ => i64::MIN,
+        };
         let key = xxh3_128(format!("stream\0{id}\0{}\0{second}", r.model).as_bytes());
         DedupKey {
             key,

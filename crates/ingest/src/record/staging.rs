@@ -973,7 +973,7 @@ impl<'a> RawLine<'a> {
             tags: self.tags,
             unread_field: None,
             stream_chunk: stream_total.is_some() || gemini_stream,
-            gemini_response: gemini_id && !unfinished,
+            gemini_response: gemini_id,
         };
         // A chunk or event without usage is no call, unless it failed (a
         // failed stream's last event is a failed call, as any other) or
