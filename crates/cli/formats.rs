@@ -74,9 +74,12 @@ cost = "billing.usd"
 # (the request id a retry repeats), latency_ms, ttft_ms, finish_reason,
 # max_tokens, prompt_fingerprint and prefix_fingerprint (a logged hash of the
 # prompt and of its system prompt: the repeat and cache rules need them),
-# prefix_tokens (the system prompt's tokens). A mapping has no key for the
-# prompt's text, audio tokens or a web search count: those are read where
-# the gateway reader finds them (`messages`, `prompt`, `system` at the top).
+# prefix_tokens (the system prompt's tokens).
+# messages = "req.body.messages" # where the prompt is, for the rules that
+# prompt = "..."                 # compare prompts (a messages list, a text,
+# system = "..."                 # a system prompt): only fingerprints kept
+# A mapping has no key for audio tokens or a web search count: those are read
+# where the gateway reader finds them.
 
 [mapping.defaults]               # constants for fields the log lacks
 provider = "openai"

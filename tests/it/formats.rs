@@ -3989,6 +3989,55 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     assert_eq!(skipped(&r)["not_billed"], 1);
 }
 
+/// A `[mapping]` names where the prompt is (hunt118: a log's own nesting
+/// of its messages could not be named, and TA103, TA104, TA108, TA109 and
+/// TA110 could not run). 20 questions asked twice, 2 minutes apart, behind
+/// one long system prompt: TA109 finds 20 repeats of 40 calls, the repeats'
+/// cost 20 × (1,000 × $2.50 + 100 × $10)/M = $0.07, as the same calls with
+/// `messages` at the top level give.
+#[test]
+fn a_mapping_names_where_the_prompt_is() {
+    let env = Env::new();
+    let system = "You are the support bot of ACME. ".repeat(200);
+    let mut nested = String::new();
+    let mut top = String::new();
+    for i in 0..40 {
+        let messages = serde_json::json!([{"role": "system", "content": system},
+            {"role": "user", "content": format!("where is order {}?", i % 20)}]);
+        let ts = format!("2026-10-05T{:02}:{:02}:00Z", 10 + i / 20, (i % 20) * 2);
+        let llm = serde_json::json!({"model": "gpt-4o", "in": 1000, "out": 100});
+        nested +=
+            &(serde_json::json!({"ts": ts, "llm": llm, "req": {"body": {"messages": messages}}})
+                .to_string()
+                + "\n");
+        top +=
+            &(serde_json::json!({"ts": ts, "llm": llm, "messages": messages}).to_string() + "\n");
+    }
+    env.write("nested.jsonl", nested);
+    env.write("top.jsonl", top);
+    let base = "[detect]\nmin_savings = 0\n[mapping]\ntimestamp = \"ts\"\nmodel = \"llm.model\"\ninput_tokens = \"llm.in\"\noutput_tokens = \"llm.out\"\n";
+    env.write("top.toml", base);
+    env.write(
+        "nested.toml",
+        format!("{base}messages = \"req.body.messages\"\n"),
+    );
+    let ta109 = |r: &Value| -> Vec<String> {
+        r["audit"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "TA109")
+            .map(|f| format!("{} {}", f["title"], f["savings"]["observed"]))
+            .collect()
+    };
+    let r = env.audit(&["top.jsonl", "--config", "top.toml"]);
+    let expected = ta109(&r);
+    assert_eq!(expected.len(), 1);
+    assert!(expected[0].ends_with("\"0.07\""), "{expected:?}");
+    let r = env.audit(&["nested.jsonl", "--config", "nested.toml"]);
+    assert_eq!(ta109(&r), expected);
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

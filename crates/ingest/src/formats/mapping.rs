@@ -152,6 +152,15 @@ pub struct MappingConfig {
     pub prompt_fingerprint: Option<Paths>,
     pub prefix_fingerprint: Option<Paths>,
     pub prefix_tokens: Option<Paths>,
+    /// Where the prompt is, for the rules that compare prompts (repeats,
+    /// caching, retries, near-duplicates): a `messages` list (OpenAI's or
+    /// Anthropic's), a prompt's text, a system prompt. Only fingerprints
+    /// (and, for near-duplicates, the last user message's text, never
+    /// written out) are kept (hunt118: a log's own nesting of its messages
+    /// could not be named, and five rules could not run).
+    pub messages: Option<Paths>,
+    pub prompt: Option<Paths>,
+    pub system: Option<Paths>,
     pub cost: Option<Paths>,
     pub input_tokens: Option<Paths>,
     pub cached_read_tokens: Option<Paths>,
@@ -358,8 +367,10 @@ impl Mapping {
         top_keys.sort_unstable();
         top_keys.dedup();
         // A row filter is read from the tree (the scanner's pass does not
-        // skip rows).
-        let compiled = if config.only.is_empty() {
+        // skip rows); so is a mapped prompt (its JSON read whole).
+        let prompt_mapped =
+            config.messages.is_some() || config.prompt.is_some() || config.system.is_some();
+        let compiled = if config.only.is_empty() && !prompt_mapped {
             Compiled::new(&config, origin.is_some())
         } else {
             None
@@ -639,6 +650,22 @@ impl Mapping {
         set!(prompt_hash, s, c.prompt_fingerprint);
         set!(prefix_hash, s, c.prefix_fingerprint);
         set!(prefix_tokens, n, c.prefix_tokens);
+        // The prompt's JSON, read as the gateway reader reads it in place;
+        // its fingerprints and text taken over owned.
+        for (paths, which) in [
+            (&c.messages, gateway::Field::Messages),
+            (&c.prompt, gateway::Field::Prompt),
+            (&c.system, gateway::Field::System),
+        ] {
+            if let Some(x) = paths.as_ref().and_then(|p| find(v, p)) {
+                if !x.is_null() {
+                    let text = x.to_string();
+                    let mut read = RawLine::default();
+                    gateway::set_text(&mut read, which, &text);
+                    raw.absorb(read);
+                }
+            }
+        }
         if let Some(x) = c.latency_ms.as_ref().and_then(|p| find(v, p)) {
             raw.latency_ms = LNum::deserialize(&*x).unwrap_or_default();
         }
@@ -981,6 +1008,9 @@ impl MappingConfig {
             prompt_fingerprint,
             prefix_fingerprint,
             prefix_tokens,
+            messages,
+            prompt,
+            system,
             cost,
             input_tokens,
             cached_read_tokens,
