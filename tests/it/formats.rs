@@ -3972,6 +3972,18 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     env.write("live.jsonl", live.to_string() + "\n");
     let r = env.audit(&["live.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.06775");
+    // Grounding with Google Search: a search the catalog has no price for
+    // (Gemini's fee per grounded prompt), counted and said, not silent
+    // (hunt117's bug6); the tokens at their rates, 2,300 × 0.30 + 100 ×
+    // 2.50 = $0.00094.
+    let grounded = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"},
+        "finishReason": "STOP", "groundingMetadata": {"webSearchQueries": ["weather paris"],
+        "groundingChunks": []}}], "usageMetadata": {"promptTokenCount": 2300, "candidatesTokenCount": 100,
+        "totalTokenCount": 2400}, "modelVersion": "gemini-2.5-flash", "responseId": "g1"});
+    env.write("grounded.jsonl", grounded.to_string() + "\n");
+    let r = env.audit(&["grounded.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00094");
+    assert_eq!(r["audit"]["web_search_calls_unpriced"], 1);
     // Vertex batch output with its JSON columns as text: at batch rates,
     // half of $0.0011; the failed row not billed.
     let response = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"},

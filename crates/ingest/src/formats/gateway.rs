@@ -376,6 +376,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         set_text(l, f, raw.get());
                     }
                 }
+                Field::Grounding => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        grounding(l, raw.get());
+                    }
+                }
                 Field::Cost => fill!(cost, Cost, LMoney)?,
                 Field::Tags => {
                     map.next_value_seed(TagsSeed(&mut l.tags))?;
@@ -506,6 +512,11 @@ pub(crate) enum Field {
     /// (`RawLine::cost_in_cents`).
     CostInCents,
     ServiceTier,
+    /// Gemini's `groundingMetadata` (in a candidate): a prompt grounded
+    /// with Google Search (its `webSearchQueries`) is a search the call
+    /// ran, billed per grounded prompt, which the catalog prices (or says
+    /// it cannot: hunt117, neither priced nor said).
+    Grounding,
     /// Anthropic's `inference_geo` outside the usage object (a flattened
     /// usage, a CSV column, or the request's, which binds: the call runs
     /// in the US or fails): `us` is US-only inference (hunt119).
@@ -799,6 +810,7 @@ pub(crate) fn field(key: &str) -> Field {
             // A LangChain message's (`AIMessage.response_metadata`): the
             // response's model and usage.
             "response_metadata" => Field::Nested,
+            "groundingMetadata" => Field::Grounding,
             _ => Field::Other,
         },
         18 => match key {
@@ -1240,6 +1252,7 @@ fn field_by_meaning(key: &str) -> Field {
         "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
+        "groundingMetadata" => Field::Grounding,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
         "output" => Field::Output,
@@ -2937,6 +2950,11 @@ fn scan_map<'a, K: TopKeys>(
                     set_text(l, f, raw);
                 }
             }
+            Field::Grounding => {
+                if let Some(raw) = s.raw_value()? {
+                    grounding(l, raw);
+                }
+            }
             Field::Cost => fill!(cost, Cost, |v| LMoney::from_label(v.label()).0)?,
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
@@ -3124,6 +3142,20 @@ const WEB_SEARCH_CALL: &str = "web_search_call";
 /// Counts `n` web searches of an `output` array: the first array that has
 /// any (a line logging the response twice, at its top and under
 /// `response`, ran them once). The usage's own count wins.
+/// A candidate's `groundingMetadata`: one grounded prompt when Google
+/// Search ran (`webSearchQueries` not empty).
+fn grounding(l: &mut RawLine<'_>, raw: &str) {
+    let searched = raw.contains("webSearchQueries")
+        && serde_json::from_str::<serde_json::Value>(raw).is_ok_and(|v| {
+            v.get("webSearchQueries")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|q| !q.is_empty())
+        });
+    if searched {
+        add_web_search_calls(l, 1);
+    }
+}
+
 fn add_web_search_calls(l: &mut RawLine<'_>, n: u64) {
     if l.web_search_calls == 0 {
         l.web_search_calls = n;
@@ -3328,6 +3360,11 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         }
         // Prompt values are kept as raw JSON: the caller's (`set_text`).
         Field::Messages | Field::Prompt | Field::System => {}
+        Field::Grounding => {
+            if let Scalar::Str(text) = &v {
+                grounding(l, text);
+            }
+        }
         // A `metadata`, `request` or `response` column of JSON text
         // (DuckDB's JSON type, a CSV cell).
         // (At the depth of the object the column is in: a request's
