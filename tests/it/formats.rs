@@ -3984,6 +3984,13 @@ fn gemini_streams_sdk_dumps_live_and_batch_text_are_read_once_and_priced() {
     let r = env.audit(&["grounded.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00094");
     assert_eq!(r["audit"]["web_search_calls_unpriced"], 1);
+    // A caller's note of that name in `metadata` is no search (hunt122).
+    env.write(
+        "noted.jsonl",
+        r#"{"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100},"metadata":{"groundingMetadata":{"webSearchQueries":["q"]}}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["noted.jsonl"]);
+    assert_eq!(r["audit"]["web_search_calls_unpriced"], 0);
     // Vertex batch output with its JSON columns as text: at batch rates,
     // half of $0.0011; the failed row not billed.
     let response = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"},
@@ -4048,6 +4055,25 @@ fn a_mapping_names_where_the_prompt_is() {
     assert!(expected[0].ends_with("\"0.07\""), "{expected:?}");
     let r = env.audit(&["nested.jsonl", "--config", "nested.toml"]);
     assert_eq!(ta109(&r), expected);
+    // A mapped system prompt is part of what was asked: one per customer
+    // beside the same question is no repeat (hunt122: 98% said to repeat).
+    let mut per_customer = String::new();
+    for i in 0..40 {
+        let ts = format!("2026-10-05T{:02}:{:02}:00Z", 10 + i / 20, (i % 20) * 2);
+        per_customer += &(serde_json::json!({"ts": ts,
+            "llm": {"model": "gpt-4o", "in": 1000, "out": 100},
+            "req": {"body": {"system": format!("Customer {i}'s account: balance {i}00 USD."),
+                "messages": [{"role": "user", "content": "what is my balance?"}]}}})
+        .to_string()
+            + "\n");
+    }
+    env.write("customers.jsonl", per_customer);
+    env.write(
+        "customers.toml",
+        format!("{base}messages = \"req.body.messages\"\nsystem = \"req.body.system\"\n"),
+    );
+    let r = env.audit(&["customers.jsonl", "--config", "customers.toml"]);
+    assert_eq!(ta109(&r), Vec::<String>::new());
 }
 
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the

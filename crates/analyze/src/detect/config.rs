@@ -228,17 +228,21 @@ impl DetectConfig {
                 c.min_savings = m;
             }
         }
-        // Given, or a default beside a given one (hunt121: 5000 alone
-        // was taken, above the default 500).
+        // Both given: a scale with no medium is refused. One given: it
+        // wins, and the other's default moves to it (hunt121: 5000 alone
+        // was taken, above the default 500; hunt122: 20 alone, below the
+        // default 50, is a config people write).
         if let Some(d) = detect.filter(|_| c.medium > c.high) {
-            let said = |given: Option<f64>| if given.is_some() { "" } else { ", the default" };
-            return Err(format!(
-                "[detect] medium_savings (${}{}) is above high_savings (${}{}): no finding could be medium; give medium_savings at most high_savings",
-                c.medium,
-                said(d.medium_savings),
-                c.high,
-                said(d.high_savings)
-            ));
+            match (d.medium_savings, d.high_savings) {
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "[detect] medium_savings (${}) is above high_savings (${}): no finding could be medium; give medium_savings at most high_savings",
+                        c.medium, c.high
+                    ))
+                }
+                (Some(_), None) => c.high = c.medium,
+                _ => c.medium = c.high,
+            }
         }
         // Two tables that name one rule (`[rules.TA109]` and
         // `[rules.ta109]`, or its name): TOML takes them as two, and the

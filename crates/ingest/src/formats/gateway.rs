@@ -3029,6 +3029,8 @@ impl Field {
                 Scope::Metadata,
                 Field::Provider | Field::RequestId | Field::HostGroq | Field::HostCerebras,
             ) => Field::Other,
+            // (A caller's note in `metadata`: no candidate's grounding.)
+            (Scope::Metadata, Field::Grounding) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
             // (The first choice is read as a body is.)

@@ -651,7 +651,12 @@ impl Mapping {
         set!(prefix_hash, s, c.prefix_fingerprint);
         set!(prefix_tokens, n, c.prefix_tokens);
         // The prompt's JSON, read as the gateway reader reads it in place;
-        // its fingerprints and text taken over owned.
+        // its fingerprints and text taken over owned. A mapped system prompt
+        // is part of what was asked, as one read in place is (a customer's
+        // own data there makes "what is my balance?" another prompt:
+        // hunt122, 98% of such calls said to repeat).
+        let had_system = raw.prefix_text_fp.is_some() || raw.system_raw.is_some();
+        let mut system_fp = None;
         for (paths, which) in [
             (&c.messages, gateway::Field::Messages),
             (&c.prompt, gateway::Field::Prompt),
@@ -662,9 +667,17 @@ impl Mapping {
                     let text = x.to_string();
                     let mut read = RawLine::default();
                     gateway::set_text(&mut read, which, &text);
+                    if which == gateway::Field::System {
+                        system_fp = read.prefix_text_fp;
+                    }
                     raw.absorb(read);
                 }
             }
+        }
+        if let (false, Some(system), Some(fp)) = (had_system, system_fp, raw.prompt_text_fp) {
+            raw.prompt_text_fp = Some(xxhash_rust::xxh3::xxh3_64(
+                &[fp.to_le_bytes(), system.to_le_bytes()].concat(),
+            ));
         }
         if let Some(x) = c.latency_ms.as_ref().and_then(|p| find(v, p)) {
             raw.latency_ms = LNum::deserialize(&*x).unwrap_or_default();
