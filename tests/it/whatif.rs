@@ -587,43 +587,33 @@ fn a_config_file_with_an_unknown_rule_or_option_is_an_error() {
             "[detect] medium_savings ($500.00) is above high_savings ($50.00)",
         ),
     ];
+    // An audit of calls.jsonl with `toml` as its config.
+    let audit_with = |name: &str, toml: &str| {
+        let cfg = env.write(name, toml);
+        env.cmd()
+            .args([
+                "audit",
+                "calls.jsonl",
+                "--out",
+                "out",
+                "--quiet",
+                "--config",
+            ])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    };
     // One of the two given: it wins, the other's default moves to it
     // (hunt122: `high_savings = 20` alone is a config people write).
     for toml in [
         "[detect]\nhigh_savings = 20\n",
         "[detect]\nmedium_savings = 5000\n",
     ] {
-        let cfg = env.write("ok.toml", toml);
-        let out = env
-            .cmd()
-            .args([
-                "audit",
-                "calls.jsonl",
-                "--out",
-                "out",
-                "--quiet",
-                "--config",
-            ])
-            .arg(&cfg)
-            .output()
-            .unwrap();
+        let out = audit_with("ok.toml", toml);
         assert!(out.status.success(), "{toml}: {}", stderr(&out));
     }
     for (toml, message) in cases {
-        let cfg = env.write("cfg.toml", toml);
-        let out = env
-            .cmd()
-            .args([
-                "audit",
-                "calls.jsonl",
-                "--out",
-                "out",
-                "--quiet",
-                "--config",
-            ])
-            .arg(&cfg)
-            .output()
-            .unwrap();
+        let out = audit_with("cfg.toml", toml);
         assert_eq!(out.status.code(), Some(2), "{toml}");
         let err = stderr(&out);
         assert!(err.contains(message), "{toml}: {err}");

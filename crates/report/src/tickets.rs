@@ -263,31 +263,25 @@ pub fn diff(
         below.iter().map(|f| (f.fingerprint.as_str(), f)).collect();
     for b in baseline {
         if !now.contains(&b.fingerprint) {
+            // The ticket persists, filed as before, with `now`'s saving,
+            // severity and title.
+            let persisting = |now: Record| Record {
+                status: Some(Status::Persisting),
+                previous_monthly_savings: b.monthly_savings.clone(),
+                filed_monthly_savings: b
+                    .filed_monthly_savings
+                    .clone()
+                    .or_else(|| b.monthly_savings.clone()),
+                ..now
+            };
             let r = match below.get(b.fingerprint.as_str()) {
-                // Found, under the floor: its ticket persists, as it is now
-                // (its saving, severity and title).
-                Some(f) => Record {
-                    status: Some(Status::Persisting),
-                    previous_monthly_savings: b.monthly_savings.clone(),
-                    filed_monthly_savings: b
-                        .filed_monthly_savings
-                        .clone()
-                        .or_else(|| b.monthly_savings.clone()),
-                    ..Record::from_finding(f)
-                },
+                // Found, under the floor: as it is now.
+                Some(f) => persisting(Record::from_finding(f)),
                 // Its rule did not look this time (turned off by the
                 // config): nothing says it is gone, so its ticket stays as
                 // it was (hunt118: a rule turned off closed its tickets as
                 // resolved).
-                None if unchecked.contains(&b.rule.as_str()) => Record {
-                    status: Some(Status::Persisting),
-                    previous_monthly_savings: b.monthly_savings.clone(),
-                    filed_monthly_savings: b
-                        .filed_monthly_savings
-                        .clone()
-                        .or_else(|| b.monthly_savings.clone()),
-                    ..b.clone()
-                },
+                None if unchecked.contains(&b.rule.as_str()) => persisting(b.clone()),
                 None => Record {
                     status: Some(Status::Resolved),
                     previous_monthly_savings: b.monthly_savings.clone(),
