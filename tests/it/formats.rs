@@ -1404,6 +1404,39 @@ fn the_usage_struct_beats_the_rows_own_count_columns_in_any_order() {
     }
 }
 
+/// A `usage` struct's labels in Parquet: `inference_geo` and `speed` are
+/// read as in JSON (the Parquet reader took only `service_tier`: a US-only
+/// fast call on claude-opus-5 was priced at the global standard $0.03 for
+/// $0.066).
+#[test]
+fn a_parquet_usage_structs_labels_are_read() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let ints = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    let text = |v: &str| Arc::new(StringArray::from(vec![v.to_string()])) as ArrayRef;
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            ("input_tokens", ints(1000)),
+            ("output_tokens", ints(1000)),
+            ("speed", text("fast")),
+            ("inference_geo", text("us")),
+        ])
+        .unwrap(),
+    );
+    crate::inputs::write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            ("timestamp", text("2026-10-01T10:00:00Z")),
+            ("model", text("claude-opus-5")),
+            ("usage", usage),
+        ],
+    );
+    let r = env.audit(&["calls.parquet"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.066");
+    assert_eq!(r["audit"]["us_only_calls"], 1);
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

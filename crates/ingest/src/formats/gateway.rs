@@ -1509,6 +1509,14 @@ impl UsageKey {
         }
     }
 
+    /// A key whose value is a label, not a count ([`set_usage_label`]).
+    pub(crate) fn is_label(self) -> bool {
+        matches!(
+            self,
+            UsageKey::Tier | UsageKey::Speed | UsageKey::Geo | UsageKey::TrafficType
+        )
+    }
+
     /// The audio slot a Gemini modality list fills.
     pub(crate) fn modality_slot(self) -> Option<UsageKey> {
         match self {
@@ -1697,6 +1705,21 @@ fn scan_usage_cost(s: &mut Scanner<'_>) -> Scan<Lenient<tokenaudit_core::Money>>
         }
     }
     Ok(cost)
+}
+
+/// A usage object's label: Anthropic's `service_tier`, `speed` and
+/// `inference_geo`, Vertex's `trafficType` (one place for every reader:
+/// JSON's two and Parquet's columns).
+pub(crate) fn set_usage_label(u: &mut RawUsage, k: UsageKey, label: &Lenient<Cow<'_, str>>) {
+    match k {
+        UsageKey::Speed => u.set_speed(label),
+        UsageKey::Geo => u.set_geo(label),
+        UsageKey::TrafficType => {
+            u.set_tier(label);
+            u.gemini = true;
+        }
+        _ => u.set_tier(label),
+    }
 }
 
 pub(crate) fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
@@ -2106,22 +2129,9 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, ticks(v.0));
                 }
-                UsageKey::Tier => {
+                k if k.is_label() => {
                     let v: LStr = map.next_value()?;
-                    u.set_tier(&v.0);
-                }
-                UsageKey::Speed => {
-                    let v: LStr = map.next_value()?;
-                    u.set_speed(&v.0);
-                }
-                UsageKey::Geo => {
-                    let v: LStr = map.next_value()?;
-                    u.set_geo(&v.0);
-                }
-                UsageKey::TrafficType => {
-                    let v: LStr = map.next_value()?;
-                    u.set_tier(&v.0);
-                    u.gemini = true;
+                    set_usage_label(u, k, &v.0);
                 }
                 k => {
                     let v: LU64 = map.next_value()?;
@@ -3438,13 +3448,7 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
-            UsageKey::Tier => u.set_tier(&s.label()?),
-            UsageKey::Speed => u.set_speed(&s.label()?),
-            UsageKey::Geo => u.set_geo(&s.label()?),
-            UsageKey::TrafficType => {
-                u.set_tier(&s.label()?);
-                u.gemini = true;
-            }
+            k if k.is_label() => set_usage_label(u, k, &s.label()?),
             k => {
                 let v = s.scalar()?.count();
                 set_usage(u, k, v);
@@ -3602,13 +3606,7 @@ fn usage_object(
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
-            UsageKey::Tier => u.set_tier(&s.label()?),
-            UsageKey::Speed => u.set_speed(&s.label()?),
-            UsageKey::Geo => u.set_geo(&s.label()?),
-            UsageKey::TrafficType => {
-                u.set_tier(&s.label()?);
-                u.gemini = true;
-            }
+            k if k.is_label() => set_usage_label(u, k, &s.label()?),
             k => {
                 let v = s.count()?;
                 set_usage(u, k.within(part), v);

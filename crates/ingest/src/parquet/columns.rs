@@ -62,8 +62,9 @@ pub(crate) enum Target {
     /// A token count inside the AI SDK's `totalUsage` (or its details):
     /// the whole usage of a multi-step call (`RawLine::total_usage`).
     TotalCount(UsageKey),
-    /// A usage object's `cost` (OpenRouter's, LiteLLM's) or tier
-    /// (Anthropic's `service_tier`, Vertex's `trafficType`): a label.
+    /// A usage object's `cost` (OpenRouter's, LiteLLM's) or label
+    /// (Anthropic's `service_tier`, `speed`, `inference_geo`, Vertex's
+    /// `trafficType`).
     UsageLabel(UsageKey),
     /// A `*_details` or `cache_creation` value inside a usage object:
     /// `input_tokens_details` marks the Responses convention; a value that
@@ -420,7 +421,7 @@ impl Builder {
                 continue;
             }
             match k {
-                UsageKey::Cost | UsageKey::Tier => {
+                k if k == UsageKey::Cost || k.is_label() => {
                     self.entry(path, &node, false, Target::UsageLabel(k))?
                 }
                 // Gemini's modality lists (lists of objects) are read from
@@ -869,7 +870,7 @@ fn cells<'a>(
                 if *k == UsageKey::Cost {
                     gateway::set_usage_cost(&mut raw.usage, LMoney::from_label(label).0);
                 } else {
-                    raw.usage.set_tier(&label);
+                    gateway::set_usage_label(&mut raw.usage, *k, &label);
                 }
             }
         }
