@@ -45,7 +45,8 @@ Example mapping (save as tokenaudit.toml, pass with --config tokenaudit.toml):
 # Each canonical field points at a dotted path in your lines; a list is
 # tried in order (a null or empty value goes on to the next). Fields you do
 # not map are still found by the gateway reader's common names, token
-# counts too (a usage object's cached tokens beside a mapped input). A path
+# counts too (a usage object's cached tokens beside a mapped input, at the
+# top level or in the object holding it). A path
 # goes on inside a string holding JSON (a warehouse's JSON column as text).
 timestamp = "ts"
 timestamp_unit = "ms"            # numeric timestamps: "s", "ms", "us", "ns"
@@ -78,8 +79,11 @@ cost = "billing.usd"
 # messages = "req.body.messages" # where the prompt is, for the rules that
 # prompt = "..."                 # compare prompts (a messages list, a text,
 # system = "..."                 # a system prompt): only fingerprints kept
-# A mapping has no key for audio tokens or a web search count: those are read
-# where the gateway reader finds them.
+# usage = "span_data.usage"       # the call's usage object, read as a `usage` is
+#                                # (OpenAI's, Anthropic's, Gemini's: cached reads,
+#                                # cache writes, reasoning, audio, web searches);
+#                                # without it, the object holding the mapped
+#                                # input_tokens or output_tokens is read so
 
 [mapping.defaults]               # constants for fields the log lacks
 provider = "openai"

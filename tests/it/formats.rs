@@ -4109,6 +4109,136 @@ fn a_mapping_names_where_the_prompt_is() {
     assert_eq!(ta109(&r), Vec::<String>::new());
 }
 
+/// A `[mapping]`'s usage object is read whole (hunt120, hunt126: the
+/// cached tokens beside a mapped `span_data.usage.input_tokens` or inside
+/// APIM's `BackendResponseBody` went unread, +31%): the object holding
+/// the mapped counts, or the one `usage` names, as a line's `usage` is.
+/// Two gpt-4o calls, 5,000 in (2,000 cached) / 300 out and 5,600 in
+/// (4,000 cached) / 200 out: (3,000 × 2.5 + 2,000 × 1.25 + 300 × 10 +
+/// 1,600 × 2.5 + 4,000 × 1.25 + 200 × 10)/M = $0.024 (without the cache
+/// $0.0315). In place (the scanner's pass), through `[mapping.only]` (the
+/// tree), as JSON text, named by `usage` beside a mapped model only, and
+/// in a Parquet struct; LangSmith's `prompt_token_details.cache_read`
+/// beside its top-level `prompt_tokens` too.
+#[test]
+fn a_mapped_usage_object_is_read_whole() {
+    use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    let calls = [(5000u64, 2000u64, 300u64), (5600, 4000, 200)];
+    let usage = |&(i, c, o): &(u64, u64, u64)| {
+        serde_json::json!({"input_tokens": i, "output_tokens": o,
+            "input_tokens_details": {"cached_tokens": c}, "total_tokens": i + o})
+    };
+    let mut spans = String::new();
+    let mut text = String::new();
+    let mut langsmith = String::new();
+    for (n, call) in calls.iter().enumerate() {
+        let ts = format!("2026-11-03T10:0{n}:00Z");
+        spans += &(serde_json::json!({"started_at": ts, "trace_id": "t1",
+            "span_data": {"type": "generation", "model": "gpt-4o", "usage": usage(call)}})
+        .to_string()
+            + "\n");
+        text += &(serde_json::json!({"ts": ts,
+            "body": serde_json::json!({"model": "gpt-4o", "usage": usage(call)}).to_string()})
+        .to_string()
+            + "\n");
+        langsmith += &(serde_json::json!({"start_time": ts, "run_type": "llm",
+            "extra": {"invocation_params": {"model": "gpt-4o"}},
+            "prompt_tokens": call.0, "completion_tokens": call.2, "total_tokens": call.0 + call.2,
+            "prompt_token_details": {"cache_read": call.1}})
+        .to_string()
+            + "\n");
+    }
+    env.write("spans.jsonl", spans);
+    env.write("text.jsonl", text);
+    env.write("langsmith.jsonl", langsmith);
+    let counts = "[mapping]\ntimestamp = \"started_at\"\nmodel = \"span_data.model\"\ninput_tokens = \"span_data.usage.input_tokens\"\noutput_tokens = \"span_data.usage.output_tokens\"\n";
+    env.write("counts.toml", counts);
+    env.write(
+        "only.toml",
+        format!("{counts}[mapping.only]\n\"span_data.type\" = \"generation\"\n"),
+    );
+    env.write(
+        "named.toml",
+        "[mapping]\ntimestamp = \"started_at\"\nmodel = \"span_data.model\"\nusage = \"span_data.usage\"\n",
+    );
+    env.write(
+        "text.toml",
+        "[mapping]\ntimestamp = \"ts\"\nmodel = \"body.model\"\ninput_tokens = \"body.usage.input_tokens\"\noutput_tokens = \"body.usage.output_tokens\"\n",
+    );
+    env.write(
+        "langsmith.toml",
+        "[mapping]\ntimestamp = \"start_time\"\nmodel = \"extra.invocation_params.model\"\n",
+    );
+    let totals = |args: &[&str]| {
+        let r = env.audit(&[args, &["--strict"]].concat());
+        let t = &r["audit"]["totals"];
+        format!(
+            "{} calls, {} in, {} cached, ${}",
+            t["calls"],
+            t["input_tokens"],
+            t["cached_read_tokens"],
+            usd(&t["cost"])
+        )
+    };
+    let expected = "2 calls, 10600 in, 6000 cached, $0.024";
+    for (file, config) in [
+        ("spans.jsonl", "counts.toml"),
+        ("spans.jsonl", "only.toml"),
+        ("spans.jsonl", "named.toml"),
+        ("text.jsonl", "text.toml"),
+        ("langsmith.jsonl", "langsmith.toml"),
+    ] {
+        assert_eq!(
+            totals(&[file, "--config", config]),
+            expected,
+            "{file} {config}"
+        );
+    }
+    // The same spans as Parquet, the usage a struct column.
+    let n = |f: fn(&(u64, u64, u64)) -> u64| -> ArrayRef {
+        Arc::new(UInt64Array::from(calls.iter().map(f).collect::<Vec<_>>()))
+    };
+    let obj = |fields: Vec<(&str, ArrayRef)>| -> ArrayRef {
+        Arc::new(StructArray::try_from(fields).unwrap())
+    };
+    let strings = |v: Vec<&str>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    crate::inputs::write_parquet(
+        &env.path("spans.parquet"),
+        vec![
+            (
+                "started_at",
+                strings(vec!["2026-11-03T10:00:00Z", "2026-11-03T10:01:00Z"]),
+            ),
+            (
+                "span_data",
+                obj(vec![
+                    ("model", strings(vec!["gpt-4o", "gpt-4o"])),
+                    (
+                        "usage",
+                        obj(vec![
+                            ("input_tokens", n(|c| c.0)),
+                            ("output_tokens", n(|c| c.2)),
+                            (
+                                "input_tokens_details",
+                                obj(vec![("cached_tokens", n(|c| c.1))]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ),
+        ],
+    );
+    for config in ["counts.toml", "named.toml"] {
+        assert_eq!(
+            totals(&["spans.parquet", "--config", config]),
+            expected,
+            "{config}"
+        );
+    }
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

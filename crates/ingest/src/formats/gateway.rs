@@ -837,6 +837,8 @@ pub(crate) fn field(key: &str) -> Field {
             "cacheReadInputTokens" => Field::UsageKey,
             // OpenAI's usage spread into the line (hunt57).
             "input_tokens_details" => Field::UsageDetail,
+            // LangSmith's runs (its `prompt_tokens` includes them).
+            "prompt_token_details" => Field::UsageDetail,
             "user_api_key_user_id" => Field::User,
             // LiteLLM's logging payload (`metadata`).
             "user_api_key_team_id" => Field::Team,
@@ -882,6 +884,7 @@ pub(crate) fn field(key: &str) -> Field {
         },
         24 => match key {
             "native_tokens_completion" => Field::UsageKey,
+            "completion_token_details" => Field::UsageDetail,
             "prompt_cache_miss_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
@@ -1238,7 +1241,9 @@ fn field_by_meaning(key: &str) -> Field {
         "prompt_tokens_details"
         | "completion_tokens_details"
         | "input_tokens_details"
-        | "output_tokens_details" => Field::UsageDetail,
+        | "output_tokens_details"
+        | "prompt_token_details"
+        | "completion_token_details" => Field::UsageDetail,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }
@@ -1623,10 +1628,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // (`usage_metadata`: its `input_tokens` counts the cache reads and
         // writes, whichever the provider).
         "input_tokens_details" | "input_token_details" => UsageKey::ResponsesDetail,
-        "prompt_tokens_details" => UsageKey::InputDetail,
-        "completion_tokens_details" | "output_tokens_details" | "output_token_details" => {
-            UsageKey::OutputDetail
-        }
+        // LangSmith's runs: `prompt_token_details.cache_read` beside its
+        // `prompt_tokens` (hunt120), `completion_token_details.reasoning`.
+        "prompt_tokens_details" | "prompt_token_details" => UsageKey::InputDetail,
+        "completion_tokens_details"
+        | "output_tokens_details"
+        | "output_token_details"
+        | "completion_token_details" => UsageKey::OutputDetail,
         "cached_tokens_details" => UsageKey::CachedDetail,
         // Cohere's v2 `usage.billed_units` (what is billed; its `tokens`
         // beside count the prompt template too).
@@ -3414,6 +3422,15 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
             }
         }
     }
+}
+
+/// The usage object at the start of `text`, read as a line's `usage` is (a
+/// `[mapping]`'s usage object: `mapping_scan`).
+pub(crate) fn scan_usage_object(text: &str) -> Scan<RawUsage> {
+    let mut s = Scanner::new(text);
+    let mut u = RawUsage::default();
+    scan_usage(&mut s, &mut u, Part::Any)?;
+    Ok(u)
 }
 
 fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {

@@ -169,6 +169,14 @@ pub struct MappingConfig {
     pub cache_write_1h_tokens: Option<Paths>,
     pub output_tokens: Option<Paths>,
     pub reasoning_tokens: Option<Paths>,
+    /// Where the call's usage object is (`span_data.usage`,
+    /// `full_response.usageMetadata`): read as the gateway reader reads a
+    /// `usage` object (OpenAI's, Anthropic's, Gemini's: cached reads, cache
+    /// writes, reasoning, audio, web searches), filling what the line's own
+    /// keys left. Without it, the object that holds the mapped
+    /// `input_tokens` (or `output_tokens`) is read so (hunt120: the cached
+    /// tokens beside `span_data.usage.input_tokens` went unread, +31%).
+    pub usage: Option<Paths>,
     /// Whether `input_tokens` already includes cached reads and cache writes
     /// (OpenAI, Gemini, OpenTelemetry: yes; Anthropic: no).
     #[serde(default = "default_true")]
@@ -288,6 +296,9 @@ pub struct Mapping {
     /// The paths compiled for the scanner's pass (`mapping_scan.rs`); `None`
     /// when a path is beyond it, and then every line is read through a tree.
     compiled: Option<Compiled>,
+    /// The usage object's paths: `usage`, or those of the objects holding
+    /// the mapped input and output counts ([`MappingConfig::usage`]).
+    usage: Option<Paths>,
     /// Whether each token path found a count in some line (and, last,
     /// whether any line was read): see [`Mapping::unmatched`]. Shared by
     /// clones; set once each, so threads do not write them line by line.
@@ -317,7 +328,14 @@ impl Mapping {
     /// table as read (a store reads a file again when the mapping it was
     /// read with changed).
     pub fn digest(&self) -> String {
-        let text = format!("{:?}", self.config);
+        // A mapping written before `usage` existed keeps its digest, unless
+        // the objects of its counts are read now (then its files are read
+        // again, as they should be).
+        let text = format!("{:?}", self.config).replacen(", usage: None", "", 1);
+        let text = match &self.usage {
+            Some(u) => format!("{text} usage object: {u:?}"),
+            None => text,
+        };
         format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
     }
 
@@ -370,8 +388,9 @@ impl Mapping {
         // skip rows); so is a mapped prompt (its JSON read whole).
         let prompt_mapped =
             config.messages.is_some() || config.prompt.is_some() || config.system.is_some();
+        let usage = config.usage.clone().or_else(|| config.count_objects());
         let compiled = if config.only.is_empty() && !prompt_mapped {
-            Compiled::new(&config, origin.is_some())
+            Compiled::new(&config, origin.is_some(), usage.as_ref())
         } else {
             None
         };
@@ -383,6 +402,7 @@ impl Mapping {
             origin,
             top_keys,
             compiled,
+            usage,
             found: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
             only_found,
         })
@@ -485,6 +505,12 @@ impl Mapping {
 
     pub fn config(&self) -> &MappingConfig {
         &self.config
+    }
+
+    /// The usage object's paths ([`MappingConfig::usage`], or the objects
+    /// of the mapped counts).
+    pub(crate) fn usage_paths(&self) -> Option<&Paths> {
+        self.usage.as_ref()
     }
 
     /// Reads one line: the gateway heuristics first, then the mapping's paths
@@ -650,6 +676,11 @@ impl Mapping {
         set!(prompt_hash, s, c.prompt_fingerprint);
         set!(prefix_hash, s, c.prefix_fingerprint);
         set!(prefix_tokens, n, c.prefix_tokens);
+        if let Some(x) = self.usage.as_ref().and_then(|p| find(v, p)) {
+            if let Some(u) = usage_object(&x) {
+                raw.usage.add_nested(u);
+            }
+        }
         // The prompt's JSON, read as the gateway reader reads it in place;
         // its fingerprints and text taken over owned. A mapped system prompt
         // is part of what was asked, as one read in place is (a customer's
@@ -991,6 +1022,26 @@ impl MappingConfig {
         ]
     }
 
+    /// The objects that hold the mapped input and output counts (their
+    /// paths less the last key), input's first: read as the usage object
+    /// when `usage` is not given.
+    fn count_objects(&self) -> Option<Paths> {
+        let mut out: Vec<String> = Vec::new();
+        let counts = [&self.input_tokens, &self.output_tokens];
+        for path in counts.into_iter().flatten().flat_map(Paths::iter) {
+            if let Some((parent, _)) = path.rsplit_once('.') {
+                if !parent.trim().is_empty() && !out.iter().any(|p| p == parent) {
+                    out.push(parent.to_string());
+                }
+            }
+        }
+        match out.len() {
+            0 => None,
+            1 => Some(Paths::One(out.remove(0))),
+            _ => Some(Paths::Many(out)),
+        }
+    }
+
     fn named_paths(&self) -> Vec<(&'static str, &Paths)> {
         let mut out = Vec::new();
         macro_rules! p {
@@ -1031,7 +1082,8 @@ impl MappingConfig {
             cache_write_5m_tokens,
             cache_write_1h_tokens,
             output_tokens,
-            reasoning_tokens
+            reasoning_tokens,
+            usage
         );
         out
     }
@@ -1095,6 +1147,18 @@ impl<'de> Deserialize<'de> for Key<'de> {
         }
         d.deserialize_str(V)
     }
+}
+
+/// A mapped usage object (an object, or JSON text of one), read as the
+/// gateway reader reads a line's `usage`; `None` for any other value.
+pub(crate) fn usage_object(x: &Value) -> Option<crate::record::fields::RawUsage> {
+    let text = match x {
+        Value::Object(_) => x.to_string(),
+        Value::String(t) if t.trim_start().starts_with('{') => t.clone(),
+        _ => return None,
+    };
+    let line = format!("{{\"usage\":{text}}}");
+    gateway::parse_raw_str(&line).ok().map(|raw| raw.usage)
 }
 
 /// The first path that resolves to a value: a null or blank one (an empty

@@ -88,6 +88,8 @@ pub(crate) struct Compiled {
     /// `input`, `cached_read`, `cache_write`, `cache_write_1h`, `output`,
     /// `reasoning`, when any token path is mapped.
     tokens: Option<[Lookup; crate::formats::mapping::TOKEN_SLOTS]>,
+    /// The usage object (`Mapping`'s `usage`).
+    usage: Option<Lookup>,
 }
 
 #[derive(Clone, Debug)]
@@ -366,7 +368,11 @@ pub(crate) fn table(c: &MappingConfig) -> [Plan<'_>; 24] {
 impl Compiled {
     /// Compiles a validated mapping; `None` when a path is too long (then
     /// the tree implementation reads every line).
-    pub(crate) fn new(c: &MappingConfig, has_origin: bool) -> Option<Compiled> {
+    pub(crate) fn new(
+        c: &MappingConfig,
+        has_origin: bool,
+        usage: Option<&Paths>,
+    ) -> Option<Compiled> {
         let mut t = Compiled {
             nodes: vec![Node {
                 key: "".into(),
@@ -387,6 +393,7 @@ impl Compiled {
             tags: Vec::new(),
             same_tags: false,
             tokens: None,
+            usage: None,
         };
         let table = table(c);
         for (paths, slot, field, sources, check) in table {
@@ -440,6 +447,9 @@ impl Compiled {
             }
             t.tokens = Some(out);
         }
+        if let Some(paths) = usage {
+            t.usage = Some(t.lookup(paths)?);
+        }
         t.mark_eager();
         let mut root: Vec<(usize, usize)> = t.nodes[0]
             .children
@@ -484,7 +494,10 @@ impl Compiled {
             self.tags.iter().for_each(|(_, l)| all(l));
         }
         if let Some(tokens) = &self.tokens {
-            tokens.iter().for_each(all);
+            tokens.iter().for_each(&mut all);
+        }
+        if let Some(usage) = &self.usage {
+            all(usage);
         }
         if self.same_tags {
             // The first grouping of `R.T` is the top-level key `R.T`.
@@ -755,6 +768,12 @@ impl<'a> Reader<'_, 'a> {
                 }
             }
         }
+        if let Some(lookup) = &c.usage {
+            if let Some(at) = self.find_object(lookup)? {
+                raw.usage
+                    .add_nested(gateway::scan_usage_object(&self.line[at..])?);
+            }
+        }
         if let Some(tokens) = &c.tokens {
             let mut values: [Lenient<u64>; crate::formats::mapping::TOKEN_SLOTS] =
                 Default::default();
@@ -893,6 +912,25 @@ impl<'a> Reader<'_, 'a> {
                     // The path's other ends name the same key: the next
                     // path.
                     break;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Where the first object a path of `lookup` resolves to starts (a
+    /// null goes on to the next path, as in `find`); text (perhaps JSON
+    /// text of an object) is the tree reader's.
+    fn find_object(&mut self, lookup: &Lookup) -> Scan<Option<usize>> {
+        for ends in &lookup.paths {
+            for &end in ends {
+                if let Some(at) = self.resolve(end)? {
+                    match Scanner::new(&self.line[at..]).peek()? {
+                        b'{' => return Ok(Some(at)),
+                        b'"' => return Err(crate::json::scan::Bail),
+                        b'n' => break,
+                        _ => return Ok(None),
+                    }
                 }
             }
         }

@@ -106,6 +106,19 @@ struct MappedPlan {
     /// input, cached read, cache write, 1-hour cache write, output,
     /// reasoning (see `Mapping::set_tokens`).
     tokens: Option<[Vec<Candidate>; crate::formats::mapping::TOKEN_SLOTS]>,
+    /// Where the usage object can be, in `mapping::find`'s order (see
+    /// `Mapping::usage_paths`).
+    usage: Vec<UsageAt>,
+}
+
+/// A mapped usage object's place.
+#[derive(Clone, Debug)]
+enum UsageAt {
+    /// A struct: its column (for its validity) and its counts' entries, as
+    /// a `usage` column's.
+    Struct(usize, Vec<(usize, Target)>),
+    /// JSON text, or a path inside it.
+    Text(Candidate),
 }
 
 /// The columns a file is read from and what each value is for.
@@ -544,13 +557,75 @@ impl Builder {
         } else {
             None
         };
+        let mut usage = Vec::new();
+        for path in m.usage_paths().into_iter().flat_map(|p| p.iter()) {
+            let segs: Vec<&str> = path.split('.').collect();
+            if segs.len() > MAX_SEGMENTS {
+                return Err(format!("mapped path '{path}' is too long"));
+            }
+            for keys in mapping_scan::groupings(&segs) {
+                if let Some(found) = self.usage_object(schema, &keys)? {
+                    usage.push(found);
+                }
+            }
+        }
         Ok(MappedPlan {
             fields,
             timestamp,
             origin_keys,
             tags,
             tokens,
+            usage,
         })
+    }
+
+    /// A mapped usage object at `keys`: a struct's column and the entries
+    /// of its counts (kept apart from the plan's own), or JSON text (on the
+    /// way, or there); none when the schema has neither there.
+    fn usage_object(
+        &mut self,
+        schema: &Schema,
+        keys: &[String],
+    ) -> Result<Option<UsageAt>, String> {
+        let mut fields = schema.fields();
+        let mut first_leaf = 0;
+        for (depth, key) in keys.iter().enumerate() {
+            let Some(node) = sorted(fields, first_leaf)?
+                .into_iter()
+                .find(|n| n.field.name() == key)
+            else {
+                return Ok(None);
+            };
+            match node.field.data_type() {
+                DataType::Struct(children) if depth + 1 == keys.len() => {
+                    let column = self.column(keys.to_vec(), &node, false)?;
+                    let own = std::mem::take(&mut self.plan.entries);
+                    let read = self.usage(children, node.first_leaf, keys, Part::Any);
+                    let entries = std::mem::replace(&mut self.plan.entries, own);
+                    read?;
+                    return Ok(Some(UsageAt::Struct(column, entries)));
+                }
+                DataType::Struct(children) => {
+                    fields = children;
+                    first_leaf = node.first_leaf;
+                }
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    let column = self.column(keys[..=depth].to_vec(), &node, false)?;
+                    return Ok(Some(UsageAt::Text(Candidate {
+                        column,
+                        within: keys[depth + 1..].to_vec(),
+                    })));
+                }
+                DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(_, _)
+                | DataType::Map(_, _) => {
+                    return Err(format!("mapped path goes through the list or map '{key}'"))
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -613,6 +688,21 @@ impl ColumnPlan {
             .iter()
             .map(|(i, target)| Op::bind(batch, &self.columns[*i], &values[*i], target))
             .collect();
+        let usage_ops: Vec<Result<(usize, Vec<Op<'_>>), &Candidate>> = self
+            .mapped
+            .iter()
+            .flat_map(|(_, p)| &p.usage)
+            .map(|at| match at {
+                UsageAt::Struct(column, entries) => Ok((
+                    *column,
+                    entries
+                        .iter()
+                        .map(|(i, target)| Op::bind(batch, &self.columns[*i], &values[*i], target))
+                        .collect(),
+                )),
+                UsageAt::Text(c) => Err(c),
+            })
+            .collect();
         for row in 0..batch.num_rows() {
             let mut raw = RawLine {
                 tags: crate::record::fields::fresh_tags(),
@@ -620,6 +710,9 @@ impl ColumnPlan {
             };
             for op in &ops {
                 op.apply(row, &values, &mut raw);
+            }
+            if !usage_ops.is_empty() {
+                mapped_usage(&usage_ops, &values, row, &mut raw);
             }
             if let Some((m, fields)) = &self.mapped {
                 apply_mapping(m, fields, &values, row, &mut raw);
@@ -915,7 +1008,23 @@ fn within_json<'a>(text: Scalar<'a>, keys: &[String]) -> Option<Scalar<'a>> {
     let Scalar::Str(text) = text else {
         return None;
     };
-    let mut v: Value = serde_json::from_str(&text).ok()?;
+    Some(match within_value(&text, keys)? {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Scalar::U64(u),
+            (None, Some(i)) => Scalar::I64(i),
+            _ => Scalar::F64(n.as_f64()?),
+        },
+        Value::String(t) => Scalar::Str(Cow::Owned(t)),
+        Value::Array(_) | Value::Object(_) => Scalar::Container,
+    })
+}
+
+/// The value at `keys` inside JSON `text`.
+fn within_value(text: &str, keys: &[String]) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let mut v: Value = serde_json::from_str(text).ok()?;
     for key in keys {
         // JSON text inside the JSON text (written twice over) is read too,
         // as the tree reader does.
@@ -928,17 +1037,51 @@ fn within_json<'a>(text: Scalar<'a>, keys: &[String]) -> Option<Scalar<'a>> {
             _ => return None,
         };
     }
-    Some(match v {
-        Value::Null => Scalar::Null,
-        Value::Bool(b) => Scalar::Bool(b),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => Scalar::U64(u),
-            (None, Some(i)) => Scalar::I64(i),
-            _ => Scalar::F64(n.as_f64()?),
-        },
-        Value::String(t) => Scalar::Str(Cow::Owned(t)),
-        Value::Array(_) | Value::Object(_) => Scalar::Container,
-    })
+    Some(v)
+}
+
+/// The mapped usage object: the first value there, as `mapping::find`
+/// (a null or blank one goes on to the next place), added as the line
+/// reader adds it ([`crate::formats::mapping::usage_object`]).
+fn mapped_usage<'a>(
+    places: &[Result<(usize, Vec<Op<'a>>), &Candidate>],
+    values: &[Values<'a>],
+    row: usize,
+    raw: &mut RawLine<'a>,
+) {
+    for place in places {
+        match place {
+            Ok((column, ops)) if values[*column].is_valid(row) => {
+                let mut object = RawLine::default();
+                for op in ops {
+                    op.apply(row, values, &mut object);
+                }
+                raw.usage.add_nested(object.usage);
+                return;
+            }
+            Ok(_) => {}
+            Err(c) => {
+                let Some(Cell::Scalar(Scalar::Str(text))) = values[c.column].get(row) else {
+                    continue;
+                };
+                let v = if c.within.is_empty() {
+                    serde_json::Value::String(text.into_owned())
+                } else {
+                    match within_value(&text, &c.within) {
+                        Some(v) => v,
+                        None => continue,
+                    }
+                };
+                if v.is_null() || v.as_str().is_some_and(|t| t.trim().is_empty()) {
+                    continue;
+                }
+                if let Some(u) = crate::formats::mapping::usage_object(&v) {
+                    raw.usage.add_nested(u);
+                }
+                return;
+            }
+        }
+    }
 }
 
 /// `Mapping::apply`, reading the mapped values from the columns.

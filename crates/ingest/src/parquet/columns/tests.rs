@@ -1209,3 +1209,87 @@ fn a_choices_column_of_json_text_is_read_as_the_list() {
         assert!(g.contains("finish_reason: None"), "{g}");
     }
 }
+
+/// A mapped usage object is read whole, in a struct column or in JSON
+/// text, as its JSON line reads it (hunt120: the cached tokens beside the
+/// mapped counts went unread): the object holding the mapped counts, or
+/// the one `usage` names; a null one goes on to the next place.
+#[test]
+fn mapped_usage_objects_are_read_whole() {
+    let counts = |i: &[Option<i64>]| arr(Int64Array::from(i.to_vec()));
+    let usage = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("input_tokens", DataType::Int64, true)),
+            counts(&[Some(5000), Some(10), Some(7), Some(5000)]),
+        ),
+        (
+            Arc::new(ArrowField::new("output_tokens", DataType::Int64, true)),
+            counts(&[Some(300), Some(1), Some(2), Some(300)]),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "input_tokens_details",
+                DataType::Struct(Fields::from(vec![ArrowField::new(
+                    "cached_tokens",
+                    DataType::Int64,
+                    true,
+                )])),
+                true,
+            )),
+            arr(StructArray::from(vec![(
+                Arc::new(ArrowField::new("cached_tokens", DataType::Int64, true)),
+                counts(&[Some(2000), None, Some(3), Some(2000)]),
+            )])),
+        ),
+    ]);
+    let span = arr(StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new("model", DataType::Utf8, true)),
+            strings(&[Some("gpt-4o"); 4]),
+        ),
+        (
+            Arc::new(ArrowField::new("usage", usage.data_type().clone(), true)),
+            arr(usage),
+        ),
+    ]));
+    let body = strings(&[
+        Some(
+            r#"{"usage":{"prompt_tokens":900,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":800}}}"#,
+        ),
+        None,
+        Some(r#"{"usage":null}"#),
+        Some(
+            r#"{"usage":{"prompt_tokens":900,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":800}}}"#,
+        ),
+    ]);
+    let columns = || {
+        vec![
+            ("span", span.clone()),
+            ("answer", body.clone()),
+            ("ts", strings(&[Some("2026-11-03T10:00:00Z"); 4])),
+        ]
+    };
+    let got = agree(
+        columns(),
+        Some(
+            "model = \"span.model\"\ninput_tokens = \"span.usage.input_tokens\"\noutput_tokens = \"span.usage.output_tokens\"\n",
+        ),
+    );
+    assert!(got[0].contains("cached_read: 2000"), "{}", got[0]);
+    assert!(got[2].contains("cached_read: 3"), "{}", got[2]);
+    let got = agree(
+        columns(),
+        Some("model = \"span.model\"\nusage = [\"answer.usage\", \"span.usage\"]\n"),
+    );
+    assert!(
+        got[0].contains("input: 900") && got[0].contains("cached_read: 800"),
+        "{}",
+        got[0]
+    );
+    assert!(got[1].contains("input: 10"), "{}", got[1]);
+    assert!(
+        got[2].contains("input: 7") && got[2].contains("cached_read: 3"),
+        "{}",
+        got[2]
+    );
+}
