@@ -992,6 +992,9 @@ pub(crate) fn warnings(
             first.resolved.as_deref().unwrap_or("")
         ));
     }
+    if let Some((n, said)) = a.input.summed() {
+        out.push(format!("{n} {said}"));
+    }
     // Calls priced at rates other than their own: the catalog lacks theirs.
     for (n, said, hint) in a.priced_at_other_rates() {
         let hint = hint.map_or(String::new(), |h| format!(" ({h})"));

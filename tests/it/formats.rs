@@ -4239,6 +4239,58 @@ fn a_mapped_usage_object_is_read_whole() {
     }
 }
 
+/// A usage API's sums are said to be sums (hunt123): OpenAI's usage page
+/// saved as returned is named for what it is (not "a shape tokenaudit
+/// does not know", with a mapping to write, which would price each sum as
+/// one call), and its rows flattened beside a one-request row are counted
+/// as left out of the spend, in the warnings and the report, not only as
+/// "1 line rejected".
+#[test]
+fn usage_reports_are_said_to_be_sums() {
+    let env = Env::new();
+    env.write(
+        "page.json",
+        r#"{"object":"page","data":[{"object":"bucket","start_time":1730419200,"end_time":1730505600,"results":[{"object":"organization.usage.completions.result","input_tokens":1000000,"output_tokens":200000,"input_cached_tokens":400000,"num_model_requests":250,"model":"gpt-4o-2024-08-06","batch":false}]}],"has_more":false,"next_page":null}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "page.json", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("page.json: not read: it is a usage or cost report's page of time buckets"),
+        "{err}"
+    );
+    assert!(!err.contains("[mapping] table"), "{err}");
+    env.write(
+        "rows.jsonl",
+        concat!(
+            r#"{"start_time":1730419200,"input_tokens":1000000,"output_tokens":200000,"input_cached_tokens":400000,"num_model_requests":250,"model":"gpt-4o-2024-08-06","batch":false}"#,
+            "\n",
+            r#"{"start_time":1730419200,"input_tokens":1000,"output_tokens":100,"input_cached_tokens":0,"num_model_requests":1,"model":"gpt-4o-mini","batch":false}"#,
+            "\n"
+        ),
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "rows.jsonl", "--out", "out2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let said = "1 line sums many requests (a usage API's row, a daily spend table's, an agent run's total) and is no call: it is not priced";
+    assert!(err.contains(&format!("warning: {said}")), "{err}");
+    let md = std::fs::read_to_string(env.path("out2/audit.md")).unwrap();
+    assert!(md.contains(said), "{md}");
+    // The one-request row alone is the spend: 1,000 × $0.15/M + 100 × $0.60/M.
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("out2/audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00021");
+    assert_eq!(r["audit"]["input"]["rejected_by_reason"]["summed_usage"], 1);
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

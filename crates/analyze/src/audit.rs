@@ -331,6 +331,23 @@ pub struct InputReport {
 }
 
 impl InputReport {
+    /// The rejected lines that are sums over many requests (`summed_usage`:
+    /// a usage API's rows, a daily spend table, an agent run's total), and
+    /// what is said of them after their count (the CLI's warning and the
+    /// report's Data quality alike; hunt123: the spend of the one-request
+    /// rows beside them was the headline, "1 line rejected" the only hint).
+    pub fn summed(&self) -> Option<(u64, &'static str)> {
+        let n = *self.rejected_by_reason.get("summed_usage")?;
+        (n > 0).then_some((
+            n,
+            if n == 1 {
+                "line sums many requests (a usage API's row, a daily spend table's, an agent run's total) and is no call: it is not priced (a call's price can depend on its own size), so the spend leaves it out; audit the per-call logs it sums for the whole spend"
+            } else {
+                "lines sum many requests (a usage API's rows, a daily spend table's, an agent run's totals) and are no calls: they are not priced (a call's price can depend on its own size), so the spend leaves them out; audit the per-call logs they sum for the whole spend"
+            },
+        ))
+    }
+
     /// The inputs that could not be opened at all (no permission, gone, a
     /// dangling link, a compression not read): one rejected "line" each.
     pub fn unreadable(&self) -> impl Iterator<Item = &FileRow> {

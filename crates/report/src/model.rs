@@ -880,6 +880,12 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
             Inline::plain(" makes this an error):"),
         ]));
         s.blocks.push(reason_list(&a.input.rejected_by_reason));
+        if let Some((n, said)) = a.input.summed() {
+            s.blocks.push(Block::Paragraph(vec![
+                Inline::Count(n),
+                Inline::plain(format!(" {said}.")),
+            ]));
+        }
     }
     if a.input.fields_ignored > 0 {
         s.blocks.push(Block::Paragraph(vec![

@@ -733,6 +733,8 @@ pub(crate) fn field(key: &str) -> Field {
             "llm_provider" => Field::Provider,
             "feature_name" => Field::Feature,
             "input_tokens" => Field::UsageKey,
+            // LiteLLM's daily spend tables: a day's requests.
+            "api_requests" => Field::Summed,
             "service_tier" => Field::ServiceTier,
             "instructions" => Field::System,
             "request_tags" => Field::Tags,
@@ -853,8 +855,8 @@ pub(crate) fn field(key: &str) -> Field {
             "cacheWriteInputTokens" => Field::UsageKey,
             "prompt_tokens_details" | "output_tokens_details" => Field::UsageDetail,
             "max_completion_tokens" => Field::MaxTokens,
-            // Anthropic's usage report rows (its `input_tokens`).
-            "uncached_input_tokens" => Field::UsageKey,
+            // Anthropic's usage report rows: sums (see `is_summed`).
+            "uncached_input_tokens" => Field::Summed,
             _ => Field::Other,
         },
         22 => match key {
@@ -1223,7 +1225,6 @@ fn field_by_meaning(key: &str) -> Field {
         | "ephemeral_1h_input_tokens"
         | "tokens_in"
         | "tokens_out"
-        | "uncached_input_tokens"
         | "input_cached_tokens"
         | "native_tokens_prompt"
         | "native_tokens_completion"
@@ -1253,7 +1254,11 @@ fn field_by_meaning(key: &str) -> Field {
         "cached" => Field::GatewayCached,
         "success" => Field::Success,
         "delta" => Field::StreamDelta,
-        "num_model_requests" | "context_window" | "requests" => Field::Summed,
+        "num_model_requests"
+        | "context_window"
+        | "requests"
+        | "api_requests"
+        | "uncached_input_tokens" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
@@ -1881,12 +1886,19 @@ fn is_summed(key: &str, raw: &str) -> bool {
         // One request is one call (hunt41); `10.0`, `1e1`, `"10"` are ten
         // (hunt42).
         // (`"1,000"`, a spreadsheet's thousands: hunt43.)
-        "num_model_requests" | "requests" => raw
+        // LiteLLM's daily spend tables (`api_requests`: hunt123, a day of
+        // 120 requests priced as one call at the long-context tier).
+        "num_model_requests" | "requests" | "api_requests" => raw
             .trim_matches('"')
             .trim()
             .replace(',', "")
             .parse::<f64>()
             .is_ok_and(|n| n > 1.0),
+        // Anthropic's usage report rows, whose bucket counts no requests
+        // and gives its `context_window` only when grouped by it (hunt123:
+        // a day's 300,000 tokens priced as one call at the long-context
+        // tier).
+        "uncached_input_tokens" => true,
         _ => {
             let t = raw.trim_matches('"');
             raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
@@ -4464,6 +4476,19 @@ mod tests {
         // long-context price is chosen by one request's size).
         let anthropic = r#"{"uncached_input_tokens":250000,"cache_creation":{"ephemeral_1h_input_tokens":1000,"ephemeral_5m_input_tokens":2000},"cache_read_input_tokens":5000,"output_tokens":1000,"model":"claude-sonnet-4-5-20250929","service_tier":"standard","context_window":"0-200k","starting_at":"2025-06-01T00:00:00Z"}"#;
         assert_eq!(rej(anthropic), RejectReason::SummedUsage);
+        // Not grouped by its context window (null, or left out by a
+        // flattener), and LiteLLM's daily spend rows (hunt123: one call
+        // each at the long-context tier).
+        for row in [
+            anthropic.replace(r#""0-200k""#, "null"),
+            anthropic.replace(r#","context_window":"0-200k""#, ""),
+            r#"{"date":"2026-10-01","model":"claude-sonnet-4-5","api_requests":120,"successful_requests":120,"prompt_tokens":300000,"completion_tokens":10000,"spend":1.05}"#.to_string(),
+        ] {
+            assert_eq!(rej(&row), RejectReason::SummedUsage, "{row}");
+            for raw in [parse_raw_str(&row), parse_raw_serde(&row)] {
+                assert!(raw.unwrap().summed, "{row}");
+            }
+        }
         let openai = r#"{"object":"organization.usage.completions.result","input_tokens":10000,"output_tokens":1000,"input_cached_tokens":4000,"num_model_requests":10,"model":"gpt-4o-2024-08-06","batch":false}"#;
         assert_eq!(rej(openai), RejectReason::SummedUsage);
         // One request is one call.
@@ -4518,11 +4543,13 @@ mod tests {
                 &format!(r#""num_model_requests":{ten}"#),
             );
             assert_eq!(rej(&l), RejectReason::SummedUsage, "{ten}");
-        } // A model's context window given as a number is no bucket; the
-          // names read per call: input without the cache, the writes' TTL
-          // split in a top-level `cache_creation`, `starting_at`.
-        let per_call =
-            anthropic.replace(r#""context_window":"0-200k""#, r#""context_window":200000"#);
+        } // A model's context window given as a number is no bucket (but
+          // `uncached_input_tokens` is the usage report's); the names read
+          // per call: input without the cache, the writes' TTL split in a
+          // top-level `cache_creation`, `starting_at`.
+        let per_call = anthropic
+            .replace(r#""context_window":"0-200k""#, r#""context_window":200000"#)
+            .replace("uncached_input_tokens", "input_tokens");
         let r = rec(&per_call);
         let u = &r.usage;
         assert_eq!(

@@ -380,6 +380,14 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         return Ok(Format::Gateway);
     }
     let keys: Vec<String> = first_keys.unwrap_or_default();
+    if let Some(what) = usage_report(head, &keys) {
+        return Err(format!(
+            "it is {what}: sums over many requests, which tokenaudit does not price as calls \
+             (a call's price can depend on its own size: a long-context tier), and a [mapping] \
+             would price each sum as one call; audit the per-call logs instead (a gateway's, \
+             the API's responses, a tracing tool's export)"
+        ));
+    }
     // The keys a mapping would name first (tokens, usage, cost, model,
     // time), then the others, 12 in all (hunt91: the first 12 in
     // alphabetical order left out `usage`, `totalCost` and `requests`).
@@ -485,6 +493,36 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
          `tokenaudit formats`), or read the file as a gateway log with --input-format gateway",
         shown
     ))
+}
+
+/// What an aggregated usage or cost report is, when the head is one
+/// (hunt123: OpenAI's organization usage and costs pages and Anthropic's
+/// usage report were "a shape tokenaudit does not know", and the user sent
+/// to write a mapping): a page of time buckets of results, or rows that
+/// count their requests.
+fn usage_report(head: &[u8], keys: &[String]) -> Option<&'static str> {
+    let counted = ["n_requests", "num_model_requests", "api_requests"];
+    if keys.iter().any(|k| counted.contains(&k.as_str())) {
+        return Some("a usage report's rows (each counts its requests)");
+    }
+    if !keys.iter().any(|k| k == "data") {
+        return None;
+    }
+    let first = head
+        .split(|&b| b == b'\n')
+        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))?;
+    let page: serde_json::Value = serde_json::from_slice(first).ok()?;
+    let bucket = page.get("data")?.as_array()?.first()?;
+    let timed = ["start_time", "starting_at", "end_time", "ending_at"]
+        .iter()
+        .any(|k| bucket.get(k).is_some());
+    (timed
+        && bucket
+            .get("results")
+            .is_some_and(serde_json::Value::is_array))
+    .then_some(
+        "a usage or cost report's page of time buckets (an organization usage or cost API's)",
+    )
 }
 
 #[cfg(test)]
