@@ -266,9 +266,10 @@ fn a_weekday_job_and_the_end_of_a_quiet_week_are_no_spikes() {
     // Wednesday October 28: 150 job calls ($5.25) against the job's $1.05
     // of the Wednesdays before: the spike. In the log's first week no
     // Wednesday was seen before: October 7's $1.40 on the model is 4× the
-    // days before it ($0.35), a spike; left out of the model's Wednesdays,
-    // its October 28 ($5.60) is 4.4× those of the 14th ($1.12) and 21st
-    // ($1.40), an excess other than the job's, so said apart.
+    // days before it ($0.35), a spike; left out of the model's Wednesdays
+    // (the other two are the most), its October 28 ($5.60) is 4.4× those
+    // of the 14th ($1.12) and 21st ($1.40), an excess other than the
+    // job's, so said apart.
     let titles: Vec<&str> = f.iter().map(|x| x["title"].as_str().unwrap()).collect();
     assert_eq!(
         titles,
@@ -359,4 +360,40 @@ fn a_project_worked_on_some_days_is_judged_against_them() {
         .map(|f| f["evidence"]["day"].as_str().unwrap())
         .collect();
     assert_eq!(found, ["2025-10-31"]);
+}
+
+/// A job that runs every Monday is learned (hunt124: each Monday from the
+/// first was "10.0× its baseline median", a ticket a week): chat's 10
+/// calls ($0.35) every day of September and October 2026, and 100 more
+/// calls ($3.50) of a weekly report every Monday. The first Monday
+/// (September 7) is a spike, no Monday having been seen before; from the
+/// second on, the Mondays found spikes are most of the weeks before, so
+/// the weekday's usual, and none is.
+#[test]
+fn a_job_that_runs_every_monday_is_a_spike_once() {
+    let env = Env::new();
+    let mut s = String::new();
+    let mut d = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    while d <= chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap() {
+        let monday = d.format("%a").to_string() == "Mon";
+        for (feature, n) in [
+            ("chat", 10),
+            ("weekly-report", if monday { 100 } else { 0 }),
+        ] {
+            for j in 0..n {
+                let ts = format!("{d}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
+                s += &(gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n");
+            }
+        }
+        d = d.succ_opt().unwrap();
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let mut days: Vec<String> = findings(&r, "TA114")
+        .iter()
+        .map(|f| format!("{} {}", f["evidence"]["day"], f["title"]))
+        .collect();
+    days.sort();
+    assert_eq!(days.len(), 1, "{days:#?}");
+    assert!(days[0].starts_with("\"2026-09-07\""), "{days:#?}");
 }
