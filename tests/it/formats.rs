@@ -4291,6 +4291,92 @@ fn usage_reports_are_said_to_be_sums() {
     assert_eq!(r["audit"]["input"]["rejected_by_reason"]["summed_usage"], 1);
 }
 
+/// Amazon Data Firehose writes records back to back with no separator by
+/// default (hunt126: every call of such a file lost as one malformed
+/// line). Three Bedrock invocation records, `{…}{…}{…}`: (1,000 × 3.3 +
+/// 100 × 16.5) + (10,000 × 0.8 + 1,000 × 4) + (5,000 × 0.8 + 1,000 × 3.2)
+/// per million = $0.02415, as the same records one per line.
+#[test]
+fn records_written_back_to_back_are_read() {
+    let env = Env::new();
+    let records: Vec<String> = [
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", 1000, 100),
+        ("anthropic.claude-3-5-haiku-20241022-v1:0", 10000, 1000),
+        ("amazon.nova-pro-v1:0", 5000, 1000),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (model, input, output))| {
+        serde_json::json!({"schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
+            "timestamp": format!("2025-11-03T09:0{i}:00Z"), "accountId": "123456789012",
+            "region": "us-east-1", "requestId": format!("r{i}"), "operation": "Converse",
+            "modelId": model, "input": {"inputContentType": "application/json", "inputTokenCount": input},
+            "output": {"outputContentType": "application/json", "outputTokenCount": output}})
+        .to_string()
+    })
+    .collect();
+    env.write("firehose", records.concat());
+    env.write("lines.jsonl", records.join("\n") + "\n");
+    for file in ["firehose", "lines.jsonl"] {
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 3, "{file}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.02415", "{file}");
+    }
+}
+
+/// Logged costs (hunt125): Portkey's export gives its cost in cents also
+/// when its unit columns were not chosen (`ai_org` says it is Portkey's:
+/// 0.45 cents, not $0.45), and the HTML report reconciles them as the
+/// Markdown does, each amount to its own places (a model the catalog does
+/// not know logged $0.004, not "$0.00").
+#[test]
+fn logged_costs_are_read_in_their_unit_and_reconciled_in_every_report() {
+    let env = Env::new();
+    env.write(
+        "portkey.jsonl",
+        concat!(
+            r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","cost":0.45,"cost_currency":"USD","response":{"body":{"usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#,
+            "\n",
+            r#"{"timestamp":"2026-10-01T10:47:00Z","model":"mystery-small","usage":{"prompt_tokens":100,"completion_tokens":10},"cost":0.004}"#,
+            "\n"
+        ),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "portkey.jsonl",
+            "--out",
+            "out",
+            "--format",
+            "md,html,json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = env.report();
+    // gpt-4o (the model from `ai_model`): 1,000 × $2.50/M + 200 × $10/M.
+    let rows = r["audit"]["reconciliation"].as_array().unwrap();
+    let gpt = rows.iter().find(|x| x["model"] == "gpt-4o").unwrap();
+    assert_eq!(
+        (usd(&gpt["logged"]), usd(&gpt["computed"])),
+        ("0.0045".into(), "0.0045".into())
+    );
+    let said = "Calls of models the catalog has no price for logged $0.0040, which";
+    for report in ["out/audit.md", "out/audit.html"] {
+        let text = std::fs::read_to_string(env.path(report)).unwrap();
+        assert!(
+            text.contains("Logged cost against computed cost"),
+            "{report}"
+        );
+        assert!(text.contains(said), "{report}");
+    }
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

@@ -1343,6 +1343,66 @@ fn dates(a: &Audit) -> String {
     }
 }
 
+/// Logged cost against computed cost, for calls whose log carries its own
+/// (the Markdown and HTML reports alike: hunt125, the HTML never said that
+/// unpriced models logged 99% of the bill); amounts to their own places
+/// (hunt125: "$0.00" of $0.004).
+fn reconciliation<'a>(a: &'a Audit) -> Option<Section<'a>> {
+    if a.reconciliation.is_empty() {
+        return None;
+    }
+    let money = |m: Money| Inline::Money(m, m.total_decimals().max(4));
+    let mut table = Table::new(&[
+        ("model", false),
+        ("calls", true),
+        ("logged", true),
+        ("computed", true),
+        ("difference", true),
+    ]);
+    for r in &a.reconciliation {
+        table.rows.push(vec![
+            cell(Inline::Label(r.model.clone())),
+            cell(Inline::Count(r.calls)),
+            cell(money(r.logged)),
+            if r.unpriced {
+                cell(Inline::plain("not priced"))
+            } else {
+                cell(money(r.computed))
+            },
+            if r.unpriced {
+                cell(Inline::plain("–"))
+            } else {
+                vec![
+                    money(r.difference),
+                    Inline::plain(" ("),
+                    Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
+                    Inline::plain(")"),
+                ]
+            },
+        ]);
+    }
+    let unpriced: Money = a
+        .reconciliation
+        .iter()
+        .filter(|r| r.unpriced)
+        .map(|r| r.logged)
+        .sum();
+    let mut s = Section::new(None, "Logged cost against computed cost");
+    let mut intro = vec![Inline::plain(
+        "For calls whose log carries its own cost. A difference means the logger's prices or token reading differ from the catalog's.",
+    )];
+    if unpriced.picos() != 0 {
+        intro.extend([
+            Inline::plain(" Calls of models the catalog has no price for logged "),
+            Inline::Money(unpriced, unpriced.total_decimals()),
+            Inline::plain(", which the totals above leave out (see Data quality)."),
+        ]);
+    }
+    s.blocks.push(Block::Paragraph(intro));
+    s.blocks.push(Block::Table(table));
+    Some(s)
+}
+
 /// The Markdown report: every table, most of them in full up to [`TOP`]
 /// rows, and the findings as a checklist.
 pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
@@ -1615,57 +1675,7 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
     if !a.most_expensive_calls.is_empty() {
         table_section("Most expensive calls", expensive_table(a, false), None);
     }
-    if !a.reconciliation.is_empty() {
-        let mut table = Table::new(&[
-            ("model", false),
-            ("calls", true),
-            ("logged", true),
-            ("computed", true),
-            ("difference", true),
-        ]);
-        for r in &a.reconciliation {
-            table.rows.push(vec![
-                cell(Inline::Label(r.model.clone())),
-                cell(Inline::Count(r.calls)),
-                cell(Inline::Money(r.logged, 4)),
-                if r.unpriced {
-                    cell(Inline::plain("not priced"))
-                } else {
-                    cell(Inline::Money(r.computed, 4))
-                },
-                if r.unpriced {
-                    cell(Inline::plain("–"))
-                } else {
-                    vec![
-                        Inline::Money(r.difference, 4),
-                        Inline::plain(" ("),
-                        Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
-                        Inline::plain(")"),
-                    ]
-                },
-            ]);
-        }
-        let unpriced: Money = a
-            .reconciliation
-            .iter()
-            .filter(|r| r.unpriced)
-            .map(|r| r.logged)
-            .sum();
-        let mut s = Section::new(None, "Logged cost against computed cost");
-        let mut intro = vec![Inline::plain(
-            "For calls whose log carries its own cost. A difference means the logger's prices or token reading differ from the catalog's.",
-        )];
-        if unpriced.picos() != 0 {
-            intro.extend([
-                Inline::plain(" Calls of models the catalog has no price for logged "),
-                Inline::Money(unpriced, 2),
-                Inline::plain(", which the totals above leave out (see Data quality)."),
-            ]);
-        }
-        s.blocks.push(Block::Paragraph(intro));
-        s.blocks.push(Block::Table(table));
-        sections.push(s);
-    }
+    sections.extend(reconciliation(a));
 
     let mut s = data_quality(a, None);
     if !a.input.rejected_samples.is_empty() {
@@ -1992,6 +2002,7 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         s.blocks.push(Block::Findings(&a.findings));
     }
     sections.push(s);
+    sections.extend(reconciliation(a));
 
     let mut s = data_quality(a, Some("Rejected lines"));
     if !a.input.rejected_samples.is_empty() {

@@ -594,6 +594,10 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         6 => match key {
+            // Portkey's log export: its `cost` is in cents (hunt125: an
+            // export of chosen columns without the units' was read in
+            // dollars, 100 times too high).
+            "ai_org" => Field::CostInCents,
             "vendor" => Field::Provider,
             // Cloudflare AI Gateway's logs: answered from its cache.
             "cached" => Field::GatewayCached,
@@ -625,6 +629,9 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         8 => match key {
+            // Portkey's log export: the model (when the response body is
+            // not among the exported columns).
+            "ai_model" => Field::Model,
             "provider" => Field::Provider,
             "model_id" => Field::Model,
             "recordId" => Field::RequestId,
@@ -1002,6 +1009,7 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
         "modelVersion",
         "modelId",
         "model_id",
+        "ai_model",
         "model_version",
     ];
     Some(match f {
@@ -1174,9 +1182,8 @@ fn field_by_meaning(key: &str) -> Field {
         "provider" | "custom_llm_provider" | "llm_provider" | "vendor" | "provider_name" => {
             Field::Provider
         }
-        "model" | "model_name" | "model_id" | "modelVersion" | "model_version" | "modelId" => {
-            Field::Model
-        }
+        "model" | "model_name" | "model_id" | "modelVersion" | "model_version" | "modelId"
+        | "ai_model" => Field::Model,
         "model_group" => Field::ModelGroup,
         "feature" | "feature_name" | "use_case" => Field::Feature,
         "route" | "endpoint" | "api_route" => Field::Route,
@@ -1259,7 +1266,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "requests"
         | "api_requests"
         | "uncached_input_tokens" => Field::Summed,
-        "req_units" | "res_units" => Field::CostInCents,
+        "req_units" | "res_units" | "ai_org" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
         "groundingMetadata" => Field::Grounding,
@@ -4507,8 +4514,9 @@ mod tests {
         // Portkey's log export gives its cost in cents (hunt91: logged
         // costs 100 times too high in the reconciliation).
         let portkey = r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","req_units":1000,"res_units":200,"total_units":1200,"cost":0.45,"cost_currency":"USD","response":{"body":{"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#;
-        let dollars = portkey.replace(r#""req_units":1000,"res_units":200,"#, "");
-        for (line, cost) in [(portkey, "0.0045"), (&dollars, "0.45")] {
+        let chosen = portkey.replace(r#""req_units":1000,"res_units":200,"#, "");
+        let dollars = chosen.replace(r#""ai_org":"openai","#, "");
+        for (line, cost) in [(portkey, "0.0045"), (&chosen, "0.0045"), (&dollars, "0.45")] {
             // The scanner, and serde's reader it falls back to.
             for raw in [parse_raw_str(line), parse_raw_serde(line)] {
                 let r = raw.unwrap().into_record().unwrap();

@@ -133,18 +133,28 @@ pub fn is_json_documents(head: &[u8]) -> bool {
     match rest[0] {
         b'[' => true,
         b'{' => {
-            let Some(end) = memchr::memchr(b'\n', rest) else {
-                return false;
-            };
-            if serde_json::from_slice::<IgnoredAny>(&rest[..end]).is_ok() {
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            if end < rest.len() && serde_json::from_slice::<IgnoredAny>(&rest[..end]).is_ok() {
                 return false;
             }
             let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<IgnoredAny>();
+            let whole = |v: Option<serde_json::Result<IgnoredAny>>| match v {
+                Some(Ok(_)) => true,
+                Some(Err(e)) => e.is_eof(),
+                None => false,
+            };
             match values.next() {
-                // A value that ends on the first line, with something after
-                // it there (junk, NUL padding): a damaged JSON line, not a
-                // document over several lines.
-                Some(Ok(_)) => values.byte_offset() > end,
+                Some(Ok(_)) if values.byte_offset() > end => true,
+                // A value that ends on the first line with another object
+                // right after it: documents written back to back (Amazon
+                // Data Firehose's default, `{…}{…}`: hunt126, every call
+                // of the file lost); junk after it there (NUL padding) is
+                // a damaged JSON line.
+                Some(Ok(_)) => {
+                    let off = values.byte_offset();
+                    let next = rest[off..].iter().find(|b| !b.is_ascii_whitespace());
+                    next == Some(&b'{') && whole(values.next())
+                }
                 Some(Err(e)) => e.is_eof(),
                 None => false,
             }
@@ -2078,6 +2088,14 @@ mod tests {
         assert!(!is_json_documents(b"{\"a\":1}\0\0\0\n{\"a\":2}\n"));
         // A value over two lines with junk after it is still a document.
         assert!(is_json_documents(b"{\"a\":\n1} xyz\n"));
+        // Objects back to back (Firehose's default): documents, with or
+        // without a line's end, the last cut by the head; not another
+        // value that is broken.
+        assert!(is_json_documents(b"{\"a\":1}{\"a\":2}{\"a\":3}"));
+        assert!(is_json_documents(b"{\"a\":1} {\"a\":2}\n{\"a\":3}\n"));
+        assert!(is_json_documents(b"{\"a\":1}{\"a\":"));
+        assert!(!is_json_documents(b"{\"a\":1}{\"a\" 2}\n"));
+        assert!(!is_json_documents(b"{\"a\":1}"));
     }
 
     /// A quote that never closes: its row is one rejected line, and the
