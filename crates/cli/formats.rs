@@ -26,7 +26,9 @@ data, items, result, results, records, observations, requests, generations,
 runs, rows, spans, events or content, when the first is a call; a record's
 location is the line it starts on); CSV
 with a header (.csv, .csv.gz, .csv.zst; each row an object keyed by the
-header, numbers as numbers, locations are the CSV's lines; a row of more
+header, headers flattened with dots (usage.prompt_tokens, as pandas'
+json_normalize writes them) nested again, numbers as numbers, locations
+are the CSV's lines; a row of more
 or fewer cells than the header is rejected, the header again is skipped).
 A CSV whose columns are named as a format's keys (model, prompt_tokens…,
 or Helicone's export) is read as that format; others need a [mapping].

@@ -4377,6 +4377,44 @@ fn logged_costs_are_read_in_their_unit_and_reconciled_in_every_report() {
     }
 }
 
+/// Anthropic's usage flattened the two common ways (hunt123): a CSV of
+/// `pandas.json_normalize` (headers `cache_creation.ephemeral_1h_input_tokens`,
+/// `server_tool_use.web_search_requests`) and a line with the usage spread
+/// into it. 1,000 in, 2,000 cache reads, 4,000 5-minute and 3,000 1-hour
+/// writes, 100 out and 5 web searches on claude-sonnet-4-5: (1,000 × 3 +
+/// 2,000 × 0.3 + 4,000 × 3.75 + 3,000 × 6 + 100 × 15)/M + 5 × $10/1,000 =
+/// $0.0881, as with the usage nested.
+#[test]
+fn usage_flattened_into_the_line_or_dotted_columns_is_read_whole() {
+    let env = Env::new();
+    env.write(
+        "normalized.csv",
+        "timestamp,model,input_tokens,output_tokens,cache_creation_input_tokens,cache_read_input_tokens,service_tier,cache_creation.ephemeral_5m_input_tokens,cache_creation.ephemeral_1h_input_tokens,server_tool_use.web_search_requests\n\
+         2025-10-01T10:00:00Z,claude-sonnet-4-5-20250929,1000,100,7000,2000,standard,4000,3000,5\n",
+    );
+    let usage = serde_json::json!({"input_tokens": 1000, "output_tokens": 100,
+        "cache_read_input_tokens": 2000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 4000, "ephemeral_1h_input_tokens": 3000},
+        "server_tool_use": {"web_search_requests": 5}});
+    let mut spread = serde_json::json!({"timestamp": "2025-10-01T10:00:00Z",
+        "model": "claude-sonnet-4-5-20250929"});
+    for (k, v) in usage.as_object().unwrap() {
+        spread[k] = v.clone();
+    }
+    env.write("spread.jsonl", spread.to_string() + "\n");
+    env.write(
+        "nested.jsonl",
+        serde_json::json!({"timestamp": "2025-10-01T10:00:00Z",
+            "model": "claude-sonnet-4-5-20250929", "usage": usage})
+        .to_string()
+            + "\n",
+    );
+    for file in ["normalized.csv", "spread.jsonl", "nested.jsonl"] {
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0881", "{file}");
+    }
+}
+
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the
 /// model's US multiple (LiteLLM's `provider_specific_entry.us`: 1.1 on
 /// Claude Opus 4.6 and later) of every token rate, on top of batch and

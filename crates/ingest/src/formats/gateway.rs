@@ -793,6 +793,9 @@ pub(crate) fn field(key: &str) -> Field {
             "inferenceConfig" => Field::Nested,
             "conversation_id" => Field::Session,
             "response_status" => Field::HttpStatus,
+            // Anthropic's usage spread into the line: its web searches
+            // (hunt123: dropped, $0.05 of $0.0881).
+            "server_tool_use" => Field::UsageDetail,
             _ => Field::Other,
         },
         16 => match key {
@@ -1251,7 +1254,8 @@ fn field_by_meaning(key: &str) -> Field {
         | "input_tokens_details"
         | "output_tokens_details"
         | "prompt_token_details"
-        | "completion_token_details" => Field::UsageDetail,
+        | "completion_token_details"
+        | "server_tool_use" => Field::UsageDetail,
         "latency_ms" | "duration_ms" | "response_time_ms" | "delay_ms" | "latency" => {
             Field::Latency
         }

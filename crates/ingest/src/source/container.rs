@@ -1070,6 +1070,9 @@ pub struct CsvRecords<R> {
     /// What each column's name says of its cells (see [`ColumnKind`]),
     /// worked out once with the header.
     kinds: Vec<ColumnKind>,
+    /// The header's columns as a row's object is written (see
+    /// [`Column`]): flattened names nested again.
+    shape: Vec<Column>,
     record: csv::StringRecord,
     out: Vec<u8>,
     pos: usize,
@@ -1115,6 +1118,7 @@ impl<R: Read> CsvRecords<R> {
             ahead: None,
             headers: Vec::new(),
             kinds: Vec::new(),
+            shape: Vec::new(),
             record: csv::StringRecord::new(),
             out: Vec::with_capacity(BLOCK),
             pos: 0,
@@ -1316,29 +1320,50 @@ impl<R: Read> CsvRecords<R> {
             self.kinds.push(ColumnKind::of(&name));
             self.headers.push(name);
         }
+        self.shape = Column::nest(&self.headers);
     }
 
     fn write_row(&mut self) {
+        // Cells past the header: named by position, never dropped.
+        while self.headers.len() < self.record.len() {
+            let name = format!("column_{}", self.headers.len() + 1);
+            self.kinds.push(ColumnKind::default());
+            self.shape
+                .push(Column::Cell(name.clone(), self.headers.len()));
+            self.headers.push(name);
+        }
+        let shape = std::mem::take(&mut self.shape);
+        self.write_object(&shape);
+        self.shape = shape;
+    }
+
+    /// An object of `columns`: each a cell (of this row, or null past its
+    /// end) or an object of its own.
+    fn write_object(&mut self, columns: &[Column]) {
         self.out.push(b'{');
-        let mut first = true;
-        for (i, cell) in self.record.iter().enumerate() {
-            let key = match self.headers.get(i) {
-                Some(k) => k.as_str(),
-                // Cells past the header: named by position, never dropped.
-                None => {
-                    let name = format!("column_{}", i + 1);
-                    self.kinds.push(ColumnKind::default());
-                    self.headers.push(name);
-                    self.headers.last().map(String::as_str).unwrap_or_default()
-                }
-            };
-            if !first {
+        for (n, column) in columns.iter().enumerate() {
+            if n > 0 {
                 self.out.push(b',');
             }
-            first = false;
+            let (Column::Cell(key, _) | Column::Object(key, _)) = column;
             // Writing a str to a Vec cannot fail.
             serde_json::to_writer(&mut self.out, key).expect("a string serializes");
             self.out.push(b':');
+            match column {
+                Column::Cell(_, i) => self.write_cell(*i),
+                Column::Object(_, inner) => self.write_object(inner),
+            }
+        }
+        self.out.push(b'}');
+    }
+
+    /// Cell `i` of the row as a JSON value.
+    fn write_cell(&mut self, i: usize) {
+        {
+            let Some(cell) = self.record.get(i) else {
+                self.out.extend_from_slice(b"null");
+                return;
+            };
             let cell = cell.trim();
             let kind = self.kinds.get(i).copied().unwrap_or_default();
             if cell.is_empty() {
@@ -1368,7 +1393,64 @@ impl<R: Read> CsvRecords<R> {
                 serde_json::to_writer(&mut self.out, cell).expect("a string serializes");
             }
         }
-        self.out.push(b'}');
+    }
+}
+
+/// A CSV column as a row's object holds it: a cell under its header (and
+/// its index), or, for headers flattened with dots (`usage.prompt_tokens`,
+/// as pandas' `json_normalize` and spreadsheets of JSON logs write them:
+/// hunt123, such a file was "not a shape tokenaudit knows"), the object
+/// they were flattened from, nested again: `{"usage": {"prompt_tokens":
+/// …}}`. A name is nested only where no other header is the object's own
+/// name (`usage` beside `usage.cost` stays as it is), and none of its parts
+/// is empty.
+#[derive(Clone, Debug, PartialEq)]
+enum Column {
+    Cell(String, usize),
+    Object(String, Vec<Column>),
+}
+
+impl Column {
+    fn nest(headers: &[String]) -> Vec<Column> {
+        let mut out: Vec<Column> = Vec::new();
+        for (i, name) in headers.iter().enumerate() {
+            let parts: Vec<&str> = name.split('.').collect();
+            let nested = parts.len() > 1
+                && parts.iter().all(|p| !p.is_empty())
+                && (1..parts.len()).all(|k| {
+                    let prefix = parts[..k].join(".");
+                    !headers.contains(&prefix)
+                });
+            if nested {
+                Column::insert(&mut out, &parts, i);
+            } else {
+                out.push(Column::Cell(name.clone(), i));
+            }
+        }
+        out
+    }
+
+    fn insert(into: &mut Vec<Column>, parts: &[&str], i: usize) {
+        let (head, rest) = (parts[0], &parts[1..]);
+        if rest.is_empty() {
+            into.push(Column::Cell(head.to_string(), i));
+            return;
+        }
+        let found = into
+            .iter_mut()
+            .position(|c| matches!(c, Column::Object(k, _) if k == head));
+        match found {
+            Some(at) => {
+                if let Column::Object(_, inner) = &mut into[at] {
+                    Column::insert(inner, rest, i);
+                }
+            }
+            None => {
+                let mut inner = Vec::new();
+                Column::insert(&mut inner, rest, i);
+                into.push(Column::Object(head.to_string(), inner));
+            }
+        }
     }
 }
 
@@ -2139,6 +2221,22 @@ mod tests {
         assert_eq!(read(note)[3], r#"{"a":7,"b":8,"c":9}"#);
         let note = "a,b,c\n1,2,\"x\n4,5,6\"\n";
         assert_eq!(read(note)[1], r#"{"a":1,"b":2,"c":"x\n4,5,6"}"#);
+    }
+
+    /// Headers flattened with dots are nested again, where no other
+    /// header names the object and no part is empty.
+    #[test]
+    fn csv_headers_flattened_with_dots_are_nested_again() {
+        let csv = "model,usage.prompt_tokens,usage.prompt_tokens_details.cached_tokens,usage.completion_tokens,meta,meta.x,a..b,.c\ngpt-4o,10,4,2,m,y,1,2\n";
+        let mut out = String::new();
+        CsvRecords::new(csv.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        let got: Vec<&str> = out.split('\n').collect();
+        assert_eq!(
+            got[1],
+            r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens":2},"meta":"m","meta.x":"y","a..b":1,".c":2}"#
+        );
     }
 
     #[test]
