@@ -83,9 +83,10 @@ cost = "billing.usd"
 # system = "..."                 # a system prompt): only fingerprints kept
 # usage = "span_data.usage"       # the call's usage object, read as a `usage` is
 #                                # (OpenAI's, Anthropic's, Gemini's: cached reads,
-#                                # cache writes, reasoning, audio, web searches);
-#                                # without it, the object holding the mapped
-#                                # input_tokens or output_tokens is read so
+#                                # cache writes, reasoning, audio, web searches),
+#                                # in place of the line's own; without it, the
+#                                # object holding the mapped input_tokens or
+#                                # output_tokens is read so, when it has counts
 
 [mapping.defaults]               # constants for fields the log lacks
 provider = "openai"

@@ -3428,9 +3428,11 @@ fn a_cut_page_in_a_file_of_pages_loses_no_later_page() {
     assert_eq!(rejected(&r)["malformed_json"], 1, "{}", rejected(&r));
 }
 
-/// A `[mapping]` token column that no row has (`input_tokns`): its calls
-/// count no input tokens ($0.003 of the $0.0105 the right name gives), and
-/// a warning names the path (it was silent).
+/// A `[mapping]` token column that no row has (`input_tokns`): a warning
+/// names the path (it was silent), and its calls count what the gateway
+/// reader finds by its common names, here the file's `input_tokens`
+/// ($0.0105, as the right name gives; they counted no input, $0.003, until
+/// hunt127's misspelled path beside a usage object rejected the call).
 #[test]
 fn a_mapped_token_column_no_row_has_is_said() {
     let env = Env::new();
@@ -3461,8 +3463,8 @@ fn a_mapped_token_column_no_row_has_is_said() {
         err.contains("warning: [mapping] input_tokens = \"input_tokns\": no line read with the mapping has a count there"),
         "{err}"
     );
-    // 300 output tokens × $10 per million.
-    assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.003");
+    // 3,000 input × $2.50 + 300 output × $10 per million.
+    assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.0105");
     // A column that is there but always empty is said the same way, and
     // is no error: --strict writes the report.
     env.write(
@@ -4324,9 +4326,8 @@ fn records_written_back_to_back_are_read() {
     }
 }
 
-/// Logged costs (hunt125): Portkey's export gives its cost in cents also
-/// when its unit columns were not chosen (`ai_org` says it is Portkey's:
-/// 0.45 cents, not $0.45), and the HTML report reconciles them as the
+/// Logged costs (hunt125): Portkey's model in `ai_model` (its response
+/// body not exported), and the HTML report reconciles logged costs as the
 /// Markdown does, each amount to its own places (a model the catalog does
 /// not know logged $0.004, not "$0.00").
 #[test]
@@ -4335,7 +4336,7 @@ fn logged_costs_are_read_in_their_unit_and_reconciled_in_every_report() {
     env.write(
         "portkey.jsonl",
         concat!(
-            r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","cost":0.45,"cost_currency":"USD","response":{"body":{"usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#,
+            r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","req_units":1000,"res_units":200,"cost":0.45,"cost_currency":"USD","response":{"body":{"usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#,
             "\n",
             r#"{"timestamp":"2026-10-01T10:47:00Z","model":"mystery-small","usage":{"prompt_tokens":100,"completion_tokens":10},"cost":0.004}"#,
             "\n"
@@ -4413,6 +4414,91 @@ fn usage_flattened_into_the_line_or_dotted_columns_is_read_whole() {
         let r = env.audit(&[file, "--strict"]);
         assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0881", "{file}");
     }
+}
+
+/// hunt127's review of the mapped usage object and of summed rows. A
+/// named `usage` (or the object of the mapped counts) is the usage, beside
+/// a line's own: (500 × 2.5 + 1,500 × 1.25 + 30 × 10) + (1,000 × 2.5 +
+/// 4,000 × 1.25 + 100 × 10) per million = $0.011925. A misspelled mapped
+/// input takes the object's: 3,000 × 2.5 + 2,000 × 1.25 + 300 × 10 =
+/// $0.013. Cached tokens beside a mapped input of another name:
+/// 2 × $0.013 = $0.026. Anthropic's usage with a null
+/// `input_tokens_details`: 6,000 × 3 + 4,000 × 0.3 + 200 × 15 = $0.0222.
+/// A per-call log's `uncached_input_tokens` is priced; a bucket with
+/// `ending_at`, and OpenAI's Batch object (`request_counts`), are sums.
+#[test]
+fn mapped_usage_objects_and_sums_as_reviewed() {
+    let env = Env::new();
+    env.write(
+        "two.jsonl",
+        concat!(
+            r#"{"ts":"2026-11-03T10:00:00Z","model":"gpt-4o","usage":{"input_tokens":100,"output_tokens":50},"llm":{"usage":{"prompt_tokens":2000,"completion_tokens":30,"prompt_tokens_details":{"cached_tokens":1500}}}}"#,
+            "\n",
+            r#"{"ts":"2026-11-03T10:01:00Z","model":"gpt-4o","usage":{"prompt_tokens":300,"completion_tokens":20},"llm":{"usage":{"prompt_tokens":5000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":4000}}}}"#,
+            "\n"
+        ),
+    );
+    let base = "[mapping]\ntimestamp = \"ts\"\nmodel = \"model\"\n";
+    env.write("named.toml", format!("{base}usage = \"llm.usage\"\n"));
+    env.write(
+        "counts.toml",
+        format!("{base}input_tokens = \"llm.usage.prompt_tokens\"\noutput_tokens = \"llm.usage.completion_tokens\"\n"),
+    );
+    env.write(
+        "misspelled.toml",
+        format!("{base}input_tokens = \"llm.usage.prompt_tokns\"\noutput_tokens = \"llm.usage.completion_tokens\"\n"),
+    );
+    env.write(
+        "one.jsonl",
+        r#"{"ts":"2026-11-03T10:00:00Z","model":"gpt-4o","llm":{"usage":{"prompt_tokens":5000,"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":2000}}}}"#.to_string() + "\n",
+    );
+    env.write(
+        "other.jsonl",
+        r#"{"ts":"2026-11-03T10:00:00Z","model":"gpt-4o","usage":{"input":5000,"output":300,"prompt_tokens_details":{"cached_tokens":2000}}}
+{"ts":"2026-11-03T10:01:00Z","model":"gpt-4o","usage":{"input":5000,"output":300,"input_tokens_details":{"cached_tokens":2000}}}
+"#,
+    );
+    env.write(
+        "other.toml",
+        format!("{base}input_tokens = \"usage.input\"\noutput_tokens = \"usage.output\"\n"),
+    );
+    env.write(
+        "null.jsonl",
+        r#"{"ts":"2026-11-03T10:00:00Z","model":"claude-sonnet-4-5","usage":{"input_tokens":6000,"output_tokens":200,"cache_read_input_tokens":4000,"input_tokens_details":null}}
+{"ts":"2026-11-03T10:01:00Z","model":"claude-sonnet-4-5","uncached_input_tokens":6000,"output_tokens":200,"cache_read_input_tokens":4000}
+"#,
+    );
+    env.write(
+        "sums.jsonl",
+        r#"{"starting_at":"2025-10-01T00:00:00Z","ending_at":"2025-10-02T00:00:00Z","uncached_input_tokens":300000,"output_tokens":1000,"model":"claude-sonnet-4-5"}
+{"object":"batch","model":"gpt-4.1","request_counts":{"total":1000,"completed":1000,"failed":0},"usage":{"input_tokens":5000000,"output_tokens":200000},"created_at":1793700000}
+"#,
+    );
+    let cost = |args: &[&str]| {
+        let r = env.audit(args);
+        let t = &r["audit"]["totals"];
+        format!("{} calls ${}", t["calls"], usd(&t["cost"]))
+    };
+    assert_eq!(
+        cost(&["two.jsonl", "--config", "named.toml"]),
+        "2 calls $0.011925"
+    );
+    assert_eq!(
+        cost(&["two.jsonl", "--config", "counts.toml"]),
+        "2 calls $0.011925"
+    );
+    assert_eq!(
+        cost(&["one.jsonl", "--config", "misspelled.toml"]),
+        "1 calls $0.013"
+    );
+    assert_eq!(
+        cost(&["other.jsonl", "--config", "other.toml"]),
+        "2 calls $0.026"
+    );
+    assert_eq!(cost(&["null.jsonl", "--strict"]), "2 calls $0.0444");
+    let r = env.audit(&["sums.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 0);
+    assert_eq!(r["audit"]["input"]["rejected_by_reason"]["summed_usage"], 2);
 }
 
 /// US-only inference: Anthropic bills `usage.inference_geo: "us"` at the

@@ -594,10 +594,6 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         6 => match key {
-            // Portkey's log export: its `cost` is in cents (hunt125: an
-            // export of chosen columns without the units' was read in
-            // dollars, 100 times too high).
-            "ai_org" => Field::CostInCents,
             "vendor" => Field::Provider,
             // Cloudflare AI Gateway's logs: answered from its cache.
             "cached" => Field::GatewayCached,
@@ -650,6 +646,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         9 => match key {
+            // Anthropic's usage and cost reports: a time bucket's end.
+            "ending_at" => Field::Summed,
             // Portkey's log export: its `cost` is in cents.
             "req_units" | "res_units" => Field::CostInCents,
             "time_info" => Field::HostCerebras,
@@ -775,6 +773,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         14 => match key {
+            // OpenAI's Batch object.
+            "request_counts" => Field::Summed,
             // Anthropic's usage report rows: the TTL split of the writes.
             "cache_creation" => Field::Usage,
             "context_window" => Field::Summed,
@@ -865,8 +865,8 @@ pub(crate) fn field(key: &str) -> Field {
             "cacheWriteInputTokens" => Field::UsageKey,
             "prompt_tokens_details" | "output_tokens_details" => Field::UsageDetail,
             "max_completion_tokens" => Field::MaxTokens,
-            // Anthropic's usage report rows: sums (see `is_summed`).
-            "uncached_input_tokens" => Field::Summed,
+            // Anthropic's usage report rows (its `input_tokens`).
+            "uncached_input_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
         22 => match key {
@@ -1235,6 +1235,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "ephemeral_1h_input_tokens"
         | "tokens_in"
         | "tokens_out"
+        | "uncached_input_tokens"
         | "input_cached_tokens"
         | "native_tokens_prompt"
         | "native_tokens_completion"
@@ -1265,12 +1266,9 @@ fn field_by_meaning(key: &str) -> Field {
         "cached" => Field::GatewayCached,
         "success" => Field::Success,
         "delta" => Field::StreamDelta,
-        "num_model_requests"
-        | "context_window"
-        | "requests"
-        | "api_requests"
-        | "uncached_input_tokens" => Field::Summed,
-        "req_units" | "res_units" | "ai_org" => Field::CostInCents,
+        "num_model_requests" | "context_window" | "requests" | "api_requests" | "ending_at"
+        | "request_counts" => Field::Summed,
+        "req_units" | "res_units" => Field::CostInCents,
         "service_tier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
         "groundingMetadata" => Field::Grounding,
@@ -1905,11 +1903,22 @@ fn is_summed(key: &str, raw: &str) -> bool {
             .replace(',', "")
             .parse::<f64>()
             .is_ok_and(|n| n > 1.0),
-        // Anthropic's usage report rows, whose bucket counts no requests
-        // and gives its `context_window` only when grouped by it (hunt123:
-        // a day's 300,000 tokens priced as one call at the long-context
-        // tier).
-        "uncached_input_tokens" => true,
+        // Anthropic's usage and cost report rows: a time bucket's
+        // `ending_at` (its `context_window` is given only when grouped by
+        // it: hunt123, a day's 300,000 tokens priced as one call at the
+        // long-context tier; `uncached_input_tokens` alone is a logger's
+        // name too, hunt127).
+        "ending_at" => true,
+        // OpenAI's Batch object: its usage sums its requests (hunt127: a
+        // batch of 1,000 priced as one call).
+        "request_counts" => serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| {
+                v.get("total")
+                    .or_else(|| v.get("completed"))
+                    .and_then(|n| n.as_u64())
+            })
+            .is_some_and(|n| n > 1),
         _ => {
             let t = raw.trim_matches('"');
             raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
@@ -2078,6 +2087,51 @@ impl<'de> Visitor<'de> for InputDetailSeed<'_> {
     }
 }
 
+/// An `input_tokens_details` object inside a usage: the Responses
+/// convention (input including the cache) only when it is an object
+/// (hunt127: Anthropic's usage with `"input_tokens_details": null` lost
+/// its cache reads, its input taken as holding them).
+struct ResponsesDetailSeed<'b>(&'b mut RawUsage, Part);
+
+impl<'de> DeserializeSeed<'de> for ResponsesDetailSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResponsesDetailSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage object")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        UsageSeed(self.0, self.1).visit_str(text)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        UsageSeed(self.0, self.1).visit_bool(v)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        UsageSeed(self.0, self.1).visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.0.responses_style = true;
+        UsageSeed(self.0, self.1).visit_map(map)
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for UsageSeed<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -2130,8 +2184,11 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 continue;
             }
             if let Some(inner) = k.detail(part) {
-                u.responses_style |= k == UsageKey::ResponsesDetail;
-                map.next_value_seed(UsageSeed(u, inner))?;
+                if k == UsageKey::ResponsesDetail {
+                    map.next_value_seed(ResponsesDetailSeed(u, inner))?;
+                } else {
+                    map.next_value_seed(UsageSeed(u, inner))?;
+                }
                 continue;
             }
             if let Some(slot) = k.modality_slot() {
@@ -3474,7 +3531,8 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             continue;
         }
         if let Some(inner) = k.detail(part) {
-            u.responses_style |= k == UsageKey::ResponsesDetail;
+            // (An object only: `null` says nothing of the convention.)
+            u.responses_style |= k == UsageKey::ResponsesDetail && s.peek()? == b'{';
             scan_usage(s, u, inner)?;
             continue;
         }
@@ -3630,7 +3688,7 @@ fn usage_object(
             | UsageKey::InputDetail
             | UsageKey::OutputDetail
             | UsageKey::CachedDetail => {
-                u.responses_style |= k == UsageKey::ResponsesDetail;
+                u.responses_style |= k == UsageKey::ResponsesDetail && s.peek()? == b'{';
                 if usage_opens(s, u)? {
                     let inner = k.detail(part).unwrap_or(part);
                     usage_object(s, u, shape, slot, None, inner)?;
@@ -4490,9 +4548,13 @@ mod tests {
         // Not grouped by its context window (null, or left out by a
         // flattener), and LiteLLM's daily spend rows (hunt123: one call
         // each at the long-context tier).
+        let bucket = anthropic.replace(
+            r#""starting_at""#,
+            r#""ending_at":"2025-06-02T00:00:00Z","starting_at""#,
+        );
         for row in [
-            anthropic.replace(r#""0-200k""#, "null"),
-            anthropic.replace(r#","context_window":"0-200k""#, ""),
+            bucket.replace(r#""0-200k""#, "null"),
+            bucket.replace(r#","context_window":"0-200k""#, ""),
             r#"{"date":"2026-10-01","model":"claude-sonnet-4-5","api_requests":120,"successful_requests":120,"prompt_tokens":300000,"completion_tokens":10000,"spend":1.05}"#.to_string(),
         ] {
             assert_eq!(rej(&row), RejectReason::SummedUsage, "{row}");
@@ -4518,9 +4580,10 @@ mod tests {
         // Portkey's log export gives its cost in cents (hunt91: logged
         // costs 100 times too high in the reconciliation).
         let portkey = r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","req_units":1000,"res_units":200,"total_units":1200,"cost":0.45,"cost_currency":"USD","response":{"body":{"model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#;
-        let chosen = portkey.replace(r#""req_units":1000,"res_units":200,"#, "");
-        let dollars = chosen.replace(r#""ai_org":"openai","#, "");
-        for (line, cost) in [(portkey, "0.0045"), (&chosen, "0.0045"), (&dollars, "0.45")] {
+        // (Without them, the cost is taken in dollars: another log's
+        // `ai_org` is no sign of Portkey's cents, hunt128.)
+        let dollars = portkey.replace(r#""req_units":1000,"res_units":200,"#, "");
+        for (line, cost) in [(portkey, "0.0045"), (&dollars, "0.45")] {
             // The scanner, and serde's reader it falls back to.
             for raw in [parse_raw_str(line), parse_raw_serde(line)] {
                 let r = raw.unwrap().into_record().unwrap();

@@ -513,6 +513,12 @@ impl Mapping {
         self.usage.as_ref()
     }
 
+    /// Whether the usage object is named (`usage`), not the one holding
+    /// the mapped counts.
+    pub(crate) fn usage_named(&self) -> bool {
+        self.config.usage.is_some()
+    }
+
     /// Reads one line: the gateway heuristics first, then the mapping's paths
     /// and defaults on top.
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<CallRecord<'a>, Reject> {
@@ -678,7 +684,7 @@ impl Mapping {
         set!(prefix_tokens, n, c.prefix_tokens);
         if let Some(x) = self.usage.as_ref().and_then(|p| find(v, p)) {
             if let Some(u) = usage_object(&x) {
-                raw.usage.add_nested(u);
+                raw.usage.take_mapped(u, self.config.usage.is_some());
             }
         }
         // The prompt's JSON, read as the gateway reader reads it in place;
@@ -823,7 +829,20 @@ impl Mapping {
         let mapped = c.token_paths().map(|p| p.is_some());
         let mut values = values;
         if !mapped.iter().all(|m| *m) {
-            if let Some(h) = raw.usage.normalise(&mut Problems::default()) {
+            // A usage whose only counts are details (cached tokens beside
+            // a mapped input of another name, `usage.input`) is read with
+            // the mapped input as its own (hunt127: the cached tokens went
+            // unread, +19%).
+            let probe;
+            let usage = if !raw.usage.has_main_count() && values[0].is_present() {
+                probe = raw
+                    .usage
+                    .with_input(values[0].clone(), c.input_includes_cache);
+                &probe
+            } else {
+                &raw.usage
+            };
+            if let Some(h) = usage.normalise(&mut Problems::default()) {
                 let input = if c.input_includes_cache {
                     h.input
                 } else {
@@ -892,7 +911,11 @@ impl Mapping {
                         6 => output_agrees,
                         _ => true,
                     };
-                    if !mapped[i] && take && n > 0 {
+                    // A mapped path the line lacks (misspelled, or
+                    // another shape's line) takes what was found too
+                    // (hunt127: a misspelled input beside its usage object
+                    // rejected the call, told of the cache convention).
+                    if (!mapped[i] || !v.is_present()) && take && n > 0 {
                         *v = Lenient::Value(n);
                     }
                 }

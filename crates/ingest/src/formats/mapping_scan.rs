@@ -770,8 +770,8 @@ impl<'a> Reader<'_, 'a> {
         }
         if let Some(lookup) = &c.usage {
             if let Some(at) = self.find_object(lookup)? {
-                raw.usage
-                    .add_nested(gateway::scan_usage_object(&self.line[at..])?);
+                let u = gateway::scan_usage_object(&self.line[at..])?;
+                raw.usage.take_mapped(u, m.usage_named());
             }
         }
         if let Some(tokens) = &c.tokens {

@@ -711,8 +711,8 @@ impl ColumnPlan {
             for op in &ops {
                 op.apply(row, &values, &mut raw);
             }
-            if !usage_ops.is_empty() {
-                mapped_usage(&usage_ops, &values, row, &mut raw);
+            if let (false, Some((m, _))) = (usage_ops.is_empty(), &self.mapped) {
+                mapped_usage(&usage_ops, &values, row, &mut raw, m.usage_named());
             }
             if let Some((m, fields)) = &self.mapped {
                 apply_mapping(m, fields, &values, row, &mut raw);
@@ -1048,6 +1048,7 @@ fn mapped_usage<'a>(
     values: &[Values<'a>],
     row: usize,
     raw: &mut RawLine<'a>,
+    named: bool,
 ) {
     for place in places {
         match place {
@@ -1056,7 +1057,7 @@ fn mapped_usage<'a>(
                 for op in ops {
                     op.apply(row, values, &mut object);
                 }
-                raw.usage.add_nested(object.usage);
+                raw.usage.take_mapped(object.usage, named);
                 return;
             }
             Ok(_) => {}
@@ -1076,7 +1077,7 @@ fn mapped_usage<'a>(
                     continue;
                 }
                 if let Some(u) = crate::formats::mapping::usage_object(&v) {
-                    raw.usage.add_nested(u);
+                    raw.usage.take_mapped(u, named);
                 }
                 return;
             }

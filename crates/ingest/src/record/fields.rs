@@ -728,6 +728,46 @@ impl RawUsage {
         .any(|c| c.is_present())
     }
 
+    /// This usage with `input` as its own input count (`prompt_tokens`
+    /// when `inclusive`, else Anthropic's `input_tokens`), read where its
+    /// other counts were (at the line's top level or in an object), for a
+    /// mapping's input of a name the reader does not know.
+    pub fn with_input(&self, input: Lenient<u64>, inclusive: bool) -> RawUsage {
+        let mut u = self.clone();
+        let (slot, bit) = if inclusive {
+            (&mut u.prompt_tokens, 0)
+        } else {
+            (&mut u.input_tokens, 2)
+        };
+        *slot = input;
+        if u.top_keys != 0 {
+            u.top_keys |= 1 << bit;
+        }
+        u
+    }
+
+    /// Takes a `[mapping]`'s usage object: with a main count it is the
+    /// line's usage (the line's own cost and tier kept where it has none:
+    /// hunt127, a top-level `usage` beside the named one won); without
+    /// one it fills what the line's keys left, if the mapping named it
+    /// (`explicit`), and is no usage if it merely holds the mapped counts
+    /// (hunt127: a `metrics` object's `cost` and `speed`).
+    pub fn take_mapped(&mut self, mut o: RawUsage, explicit: bool) {
+        if o.has_main_count() {
+            let old = std::mem::take(self);
+            if !o.cost.is_present() {
+                o.cost = old.cost;
+            }
+            if o.tier.is_none() {
+                o.tier = old.tier;
+            }
+            o.us_only |= old.us_only;
+            *self = o;
+        } else if explicit {
+            self.add_nested(o);
+        }
+    }
+
     /// Takes `total` (the AI SDK's `totalUsage`) as the line's whole usage,
     /// in place of what was read, if it gives a main count and no earlier
     /// one was taken.

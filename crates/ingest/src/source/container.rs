@@ -145,17 +145,36 @@ pub fn is_json_documents(head: &[u8]) -> bool {
             };
             match values.next() {
                 Some(Ok(_)) if values.byte_offset() > end => true,
-                // A value that ends on the first line with another object
-                // right after it: documents written back to back (Amazon
-                // Data Firehose's default, `{…}{…}`: hunt126, every call
-                // of the file lost); junk after it there (NUL padding) is
-                // a damaged JSON line.
+                // Objects back to back on a line that runs past the head,
+                // or three or more on the first line: documents written
+                // with no separator (Amazon Data Firehose's default,
+                // `{…}{…}`: hunt126, every call of the file lost). Two on
+                // a first line among JSON lines are a damaged line (hunt128:
+                // read as documents, every later line was cited one late),
+                // as junk after a value there is (NUL padding).
                 Some(Ok(_)) => {
-                    let off = values.byte_offset();
-                    let next = rest[off..].iter().find(|b| !b.is_ascii_whitespace());
-                    next == Some(&b'{') && whole(values.next())
+                    let mut glued = 1;
+                    loop {
+                        let off = values.byte_offset();
+                        let next = rest[off..].iter().position(|b| !b.is_ascii_whitespace());
+                        let on_line = next.is_some_and(|p| off + p < end);
+                        if !on_line || next.map(|p| rest[off + p]) != Some(b'{') {
+                            break false;
+                        }
+                        let one = values.next();
+                        if !whole(one) {
+                            break false;
+                        }
+                        glued += 1;
+                        if glued >= 3 || end == rest.len() {
+                            break true;
+                        }
+                    }
                 }
-                Some(Err(e)) => e.is_eof(),
+                // A first line longer than the head (a JSON line of a
+                // megabyte) is no document (hunt128: one cut short took
+                // the next line in).
+                Some(Err(e)) => e.is_eof() && end < rest.len(),
                 None => false,
             }
         }
@@ -2174,10 +2193,14 @@ mod tests {
         // without a line's end, the last cut by the head; not another
         // value that is broken.
         assert!(is_json_documents(b"{\"a\":1}{\"a\":2}{\"a\":3}"));
-        assert!(is_json_documents(b"{\"a\":1} {\"a\":2}\n{\"a\":3}\n"));
+        assert!(is_json_documents(b"{\"a\":1}{\"a\":2}{\"a\":3}\n"));
         assert!(is_json_documents(b"{\"a\":1}{\"a\":"));
         assert!(!is_json_documents(b"{\"a\":1}{\"a\" 2}\n"));
         assert!(!is_json_documents(b"{\"a\":1}"));
+        // Two glued on the first of JSON lines: a damaged line.
+        assert!(!is_json_documents(b"{\"a\":1} {\"a\":2}\n{\"a\":3}\n"));
+        // A first line longer than the head: JSON lines.
+        assert!(!is_json_documents(b"{\"a\":\"xxxxxxxx"));
     }
 
     /// A quote that never closes: its row is one rejected line, and the

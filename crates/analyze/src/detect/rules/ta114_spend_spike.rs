@@ -7,12 +7,12 @@
 //! on some days only is judged against its working days).
 //!
 //! A day is also judged against the same weekday of the four weeks before
-//! (their median, when higher; days without calls left out, and days
-//! found spikes unless they are most of those weeks): a job that runs
+//! (their median, when higher; days without calls left out, and a day
+//! found a spike unless another of those weeks is one too): a job that runs
 //! on some weekdays, or a Monday after a quiet week, is no spike when that
 //! weekday usually spends as much. In a log's first week no weekday has
 //! been seen yet, so a job that runs every Monday is a spike on its first
-//! Monday, and learned from the second.
+//! two Mondays, and learned from the third.
 //!
 //! ## Why it costs money
 //! A loop in an agent, a retry bug, a batch job run twice or a prompt that
@@ -120,20 +120,19 @@ pub fn spikes(
         // job that runs on Mondays, Wednesdays and Fridays is no spike
         // against the days between (hunt92: 24 tickets a month), nor is a
         // Monday after a quiet week against that week.
-        // Days found spikes are no weekday's usual while the weeks that
-        // were not are as many (hunt95: a spike a week after another hid
-        // behind it); when they are the most, they are the usual: a job
-        // that runs every Monday is learned on its second (hunt124: every
-        // Monday was a spike, a ticket a week).
+        // Days found spikes are no weekday's usual while there is one
+        // (hunt95, hunt128: one spike hid the next); two or more are: a
+        // job that runs every Monday is learned on its third (hunt124:
+        // every Monday was a spike, a ticket a week).
         let weeks: Vec<usize> = (1..=WEEKS)
             .filter_map(|w| i.checked_sub(7 * w))
             .filter(|&j| days[j].1 > 0)
             .collect();
         let spiked = |j: &usize| found.iter().any(|f| f.0 == days[*j].0);
-        let usual = weeks.iter().filter(|j| !spiked(j)).count();
+        let recurring = weeks.iter().filter(|j| spiked(j)).count() >= 2;
         let mut weekdays: Vec<i128> = weeks
             .iter()
-            .filter(|j| 2 * usual < weeks.len() || !spiked(j))
+            .filter(|j| recurring || !spiked(j))
             .map(|&j| days[j].1)
             .collect();
         let m = match weekdays.is_empty() {
