@@ -2297,6 +2297,49 @@ fn a_mapped_epoch_out_of_range_is_no_time() {
     );
 }
 
+/// A mapped epoch is converted exactly (hunt124: through an f64, the last
+/// nanosecond of October in nanoseconds was November's first instant, and
+/// `review --month 2026-10` read no call; 1790841600.123 seconds was
+/// .122999808, and `--since …00.123Z` left the call out). The same in the
+/// scanner's pass and the tree (`[mapping.only]`), numbers and text.
+#[test]
+fn a_mapped_epoch_is_read_to_the_nanosecond() {
+    let env = Env::new();
+    let usage = r#""model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":10}"#;
+    env.write(
+        "ns.jsonl",
+        format!(
+            "{{\"t\":1793491199999999999,{usage}}}\n{{\"t\":\"1793491199999999999\",{usage}}}\n"
+        ),
+    );
+    env.write(
+        "s.jsonl",
+        format!("{{\"t\":1790841600.123,{usage}}}\n{{\"t\":\"1790841600.123\",{usage}}}\n"),
+    );
+    for only in ["", "[mapping.only]\nmodel = \"gpt-4o\"\n"] {
+        env.write(
+            "ns.toml",
+            format!("[mapping]\ntimestamp = \"t\"\ntimestamp_unit = \"ns\"\n{only}"),
+        );
+        env.write(
+            "s.toml",
+            format!("[mapping]\ntimestamp = \"t\"\ntimestamp_unit = \"s\"\n{only}"),
+        );
+        let r = env.audit(&["ns.jsonl", "--config", "ns.toml", "--until", "2026-10-31"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 2, "{only}");
+        assert_eq!(r["audit"]["last_call"], "2026-10-31T23:59:59.999999999Z");
+        let r = env.audit(&[
+            "s.jsonl",
+            "--config",
+            "s.toml",
+            "--since",
+            "2026-10-01T08:00:00.123Z",
+        ]);
+        assert_eq!(r["audit"]["totals"]["calls"], 2, "{only}");
+        assert_eq!(r["audit"]["first_call"], "2026-10-01T08:00:00.123Z");
+    }
+}
+
 /// Cloudflare's API answers under `result` (its AI Gateway's logs): a
 /// saved page is read as its records (the page was one `missing_model`
 /// reject, with a mapping that reads each row right).

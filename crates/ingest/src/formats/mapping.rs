@@ -959,12 +959,14 @@ impl Mapping {
                 return t;
             }
         }
-        let number = match x {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
+        let (number, text) = match x {
+            Value::Number(n) => (n.as_f64(), Some(n.to_string())),
+            Value::String(s) => (s.trim().parse::<f64>().ok(), Some(s.clone())),
+            _ => (None, None),
         };
-        self.timestamp_of(number, || LTime::deserialize(x).unwrap_or_default())
+        self.timestamp_of(number, text.as_deref(), || {
+            LTime::deserialize(x).unwrap_or_default()
+        })
     }
 
     /// A mapped timestamp's text read by the mapping's `timestamp_format`:
@@ -987,35 +989,73 @@ impl Mapping {
 
     /// A mapped timestamp: `number` is the value as a number (a JSON number,
     /// or a string that parses as one), converted by the mapping's unit and
-    /// origin; otherwise `read` reads it as any timestamp.
-    pub(crate) fn timestamp_of(&self, number: Option<f64>, read: impl FnOnce() -> LTime) -> LTime {
-        let unit_nanos = |n: f64| -> Option<f64> {
-            Some(match self.config.timestamp_unit? {
-                TimeUnit::S => n * 1e9,
-                TimeUnit::Ms => n * 1e6,
-                TimeUnit::Us => n * 1e3,
-                TimeUnit::Ns => n,
-            })
+    /// origin, exactly from its decimal `text` when it has one (hunt124:
+    /// through an f64, 23:59:59.999999999 in nanoseconds was the next day's
+    /// midnight, and 1790841600.123 seconds .122999808); otherwise `read`
+    /// reads it as any timestamp.
+    pub(crate) fn timestamp_of(
+        &self,
+        number: Option<f64>,
+        text: Option<&str>,
+        read: impl FnOnce() -> LTime,
+    ) -> LTime {
+        let per_unit = |unit: Option<TimeUnit>| match unit {
+            Some(TimeUnit::S) => 1_000_000_000,
+            Some(TimeUnit::Ms) | None => 1_000_000,
+            Some(TimeUnit::Us) => 1_000,
+            Some(TimeUnit::Ns) => 1,
         };
+        let nanos = |n: f64, unit: Option<TimeUnit>| -> Option<i64> {
+            let per = per_unit(unit);
+            match text.and_then(|t| decimal_nanos(t, per)) {
+                Some(exact) => i64::try_from(exact).ok(),
+                None => whole_nanos(n * per as f64),
+            }
+        };
+        let unit = self.config.timestamp_unit;
         match (number, self.origin) {
             (Some(n), Some(origin)) => {
                 // Relative to the origin; without a unit, milliseconds.
-                let nanos = unit_nanos(n).unwrap_or(n * 1e6);
                 LTime(
-                    whole_nanos(nanos)
+                    nanos(n, unit)
                         .and_then(|d| origin.checked_add_signed(chrono::Duration::nanoseconds(d)))
                         .map_or(Lenient::WrongType, Lenient::Value),
                 )
             }
-            (Some(n), None) if self.config.timestamp_unit.is_some() => {
-                let nanos = unit_nanos(n).unwrap_or(n);
-                LTime(whole_nanos(nanos).map_or(Lenient::WrongType, |d| {
+            (Some(n), None) if unit.is_some() => {
+                LTime(nanos(n, unit).map_or(Lenient::WrongType, |d| {
                     Lenient::Value(chrono::TimeZone::timestamp_nanos(&Utc, d))
                 }))
             }
             _ => read(),
         }
     }
+}
+
+/// `text`, a decimal number (`-12`, `1790841600.123`; no exponent), times
+/// `per` as a whole count, rounded half away from zero; `None` for other
+/// text or when it does not fit.
+fn decimal_nanos(text: &str, per: i128) -> Option<i128> {
+    let t = text.trim();
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (whole, fraction) = t.split_once('.').unwrap_or((t, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || fraction.len() > 18
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits: i128 = format!("{whole}{fraction}").parse().ok()?;
+    let scale = 10i128.pow(fraction.len() as u32);
+    let n = digits.checked_mul(per)?;
+    let rounded = (n + scale / 2) / scale;
+    Some(if negative { -rounded } else { rounded })
 }
 
 /// Nanoseconds as a whole count, when they fit (an epoch in another unit

@@ -1103,14 +1103,15 @@ pub(crate) fn time(m: &Mapping, x: Scalar<'_>) -> LTime {
             return t;
         }
     }
-    let number = match &x {
-        Scalar::U64(n) => Some(*n as f64),
-        Scalar::I64(n) => Some(*n as f64),
-        Scalar::F64(f) => Some(*f),
-        Scalar::Str(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
+    let (number, text) = match &x {
+        Scalar::U64(n) => (Some(*n as f64), Some(n.to_string())),
+        Scalar::I64(n) => (Some(*n as f64), Some(n.to_string())),
+        // (An f64's shortest text: the number as the log wrote it.)
+        Scalar::F64(f) => (Some(*f), Some(f.to_string())),
+        Scalar::Str(s) => (s.trim().parse::<f64>().ok(), Some(s.to_string())),
+        _ => (None, None),
     };
-    m.timestamp_of(number, || LTime(x.time()))
+    m.timestamp_of(number, text.as_deref(), || LTime(x.time()))
 }
 
 #[cfg(test)]
