@@ -398,3 +398,32 @@ fn a_job_that_runs_every_monday_is_a_spike_twice() {
     assert!(days[0].starts_with("\"2026-09-07\""), "{days:#?}");
     assert!(days[1].starts_with("\"2026-09-14\""), "{days:#?}");
 }
+
+/// Two spikes among usual weeks do not hide a third (hunt129): chat's 10
+/// calls every day of September and October 2026, and 100 more on the
+/// Mondays of September 14 and 21 and October 5. October 5's weeks before
+/// were usual twice and spikes twice: the spikes are not yet its usual.
+#[test]
+fn two_spikes_among_usual_weeks_do_not_hide_a_third() {
+    let env = Env::new();
+    let mut s = String::new();
+    let mut d = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    while d <= chrono::NaiveDate::from_ymd_opt(2026, 10, 10).unwrap() {
+        let spike = ["2026-09-14", "2026-09-21", "2026-10-05"].contains(&d.to_string().as_str());
+        for (feature, n) in [("chat", 10), ("report", if spike { 100 } else { 0 })] {
+            for j in 0..n {
+                let ts = format!("{d}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
+                s += &(gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n");
+            }
+        }
+        d = d.succ_opt().unwrap();
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let mut days: Vec<&str> = findings(&r, "TA114")
+        .iter()
+        .map(|f| f["evidence"]["day"].as_str().unwrap())
+        .collect();
+    days.sort();
+    assert_eq!(days, ["2026-09-14", "2026-09-21", "2026-10-05"]);
+}

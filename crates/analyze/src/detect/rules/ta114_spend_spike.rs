@@ -7,8 +7,8 @@
 //! on some days only is judged against its working days).
 //!
 //! A day is also judged against the same weekday of the four weeks before
-//! (their median, when higher; days without calls left out, and a day
-//! found a spike unless another of those weeks is one too): a job that runs
+//! (their median, when higher; days without calls left out, and days
+//! found spikes unless two or more, and most of those weeks, were): a job that runs
 //! on some weekdays, or a Monday after a quiet week, is no spike when that
 //! weekday usually spends as much. In a log's first week no weekday has
 //! been seen yet, so a job that runs every Monday is a spike on its first
@@ -120,16 +120,18 @@ pub fn spikes(
         // job that runs on Mondays, Wednesdays and Fridays is no spike
         // against the days between (hunt92: 24 tickets a month), nor is a
         // Monday after a quiet week against that week.
-        // Days found spikes are no weekday's usual while there is one
-        // (hunt95, hunt128: one spike hid the next); two or more are: a
-        // job that runs every Monday is learned on its third (hunt124:
+        // Days found spikes are no weekday's usual unless two or more,
+        // and most of its weeks with spend, were (hunt95, hunt128: one
+        // spike hid the next; hunt129: two among usual weeks hid a third):
+        // a job that runs every Monday is learned on its third (hunt124:
         // every Monday was a spike, a ticket a week).
         let weeks: Vec<usize> = (1..=WEEKS)
             .filter_map(|w| i.checked_sub(7 * w))
             .filter(|&j| days[j].1 > 0)
             .collect();
         let spiked = |j: &usize| found.iter().any(|f| f.0 == days[*j].0);
-        let recurring = weeks.iter().filter(|j| spiked(j)).count() >= 2;
+        let spikes = weeks.iter().filter(|j| spiked(j)).count();
+        let recurring = spikes >= 2 && 2 * spikes > weeks.len();
         let mut weekdays: Vec<i128> = weeks
             .iter()
             .filter(|j| recurring || !spiked(j))
