@@ -472,49 +472,28 @@ impl Builder {
     }
 
     fn resolve(&mut self, schema: &Schema, keys: &[String]) -> Result<Option<Candidate>, String> {
-        let mut fields = schema.fields();
-        let mut first_leaf = 0;
-        for (depth, key) in keys.iter().enumerate() {
-            let Some(node) = sorted(fields, first_leaf)?
-                .into_iter()
-                .find(|n| n.field.name() == key)
-            else {
-                return Ok(None);
-            };
-            if depth + 1 == keys.len() {
-                if is_binary(node.field.data_type()) {
-                    return Ok(None);
-                }
-                return self.column(keys.to_vec(), &node, false).map(|column| {
-                    Some(Candidate {
-                        column,
-                        within: Vec::new(),
-                    })
-                });
-            }
-            match node.field.data_type() {
-                // Text on the way: the rest of the path is inside its JSON.
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                    let column = self.column(keys[..=depth].to_vec(), &node, false)?;
-                    return Ok(Some(Candidate {
-                        column,
-                        within: keys[depth + 1..].to_vec(),
-                    }));
-                }
-                DataType::Struct(children) => {
-                    fields = children;
-                    first_leaf = node.first_leaf;
-                }
-                DataType::List(_)
-                | DataType::LargeList(_)
-                | DataType::FixedSizeList(_, _)
-                | DataType::Map(_, _) => {
-                    return Err(format!("mapped path goes through the list or map '{key}'"))
-                }
-                _ => return Ok(None),
-            }
-        }
-        Ok(None)
+        Ok(match walk(schema, keys)? {
+            Some(Place::End(node)) if !is_binary(node.field.data_type()) => Some(Candidate {
+                column: self.column(keys.to_vec(), &node, false)?,
+                within: Vec::new(),
+            }),
+            Some(Place::Text(depth, node)) => Some(self.text(keys, depth, &node)?),
+            _ => None,
+        })
+    }
+
+    /// A string column on a mapped path at `depth`: the rest of the path
+    /// is inside its JSON text.
+    fn text(
+        &mut self,
+        keys: &[String],
+        depth: usize,
+        node: &Node<'_>,
+    ) -> Result<Candidate, String> {
+        Ok(Candidate {
+            column: self.column(keys[..=depth].to_vec(), node, false)?,
+            within: keys[depth + 1..].to_vec(),
+        })
     }
 
     fn mapped(&mut self, schema: &Schema, m: &Mapping) -> Result<MappedPlan, String> {
@@ -587,46 +566,75 @@ impl Builder {
         schema: &Schema,
         keys: &[String],
     ) -> Result<Option<UsageAt>, String> {
-        let mut fields = schema.fields();
-        let mut first_leaf = 0;
-        for (depth, key) in keys.iter().enumerate() {
-            let Some(node) = sorted(fields, first_leaf)?
-                .into_iter()
-                .find(|n| n.field.name() == key)
-            else {
-                return Ok(None);
-            };
-            match node.field.data_type() {
-                DataType::Struct(children) if depth + 1 == keys.len() => {
+        Ok(match walk(schema, keys)? {
+            Some(Place::End(node)) => match node.field.data_type() {
+                DataType::Struct(children) => {
                     let column = self.column(keys.to_vec(), &node, false)?;
                     let own = std::mem::take(&mut self.plan.entries);
                     let read = self.usage(children, node.first_leaf, keys, Part::Any);
                     let entries = std::mem::replace(&mut self.plan.entries, own);
                     read?;
-                    return Ok(Some(UsageAt::Struct(column, entries)));
-                }
-                DataType::Struct(children) => {
-                    fields = children;
-                    first_leaf = node.first_leaf;
+                    Some(UsageAt::Struct(column, entries))
                 }
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                    let column = self.column(keys[..=depth].to_vec(), &node, false)?;
-                    return Ok(Some(UsageAt::Text(Candidate {
-                        column,
-                        within: keys[depth + 1..].to_vec(),
-                    })));
+                    Some(UsageAt::Text(self.text(keys, keys.len() - 1, &node)?))
                 }
-                DataType::List(_)
-                | DataType::LargeList(_)
-                | DataType::FixedSizeList(_, _)
-                | DataType::Map(_, _) => {
-                    return Err(format!("mapped path goes through the list or map '{key}'"))
+                // Its keys known only per row: the rows are read as JSON.
+                DataType::Map(_, _) => {
+                    return Err(format!(
+                        "the mapped usage object '{}' is a map",
+                        keys.join(".")
+                    ))
                 }
-                _ => return Ok(None),
-            }
-        }
-        Ok(None)
+                _ => None,
+            },
+            Some(Place::Text(depth, node)) => Some(UsageAt::Text(self.text(keys, depth, &node)?)),
+            None => None,
+        })
     }
+}
+
+/// Where a mapped path lands in a schema: the field it names, or a string
+/// column on the way (at that depth), the rest of the path inside its JSON.
+enum Place<'s> {
+    End(Node<'s>),
+    Text(usize, Node<'s>),
+}
+
+/// Follows `keys` through struct fields; `None` when a key is not there or
+/// a scalar is on the way; a list or map on the way is an error (the rows
+/// are read as JSON).
+fn walk<'s>(schema: &'s Schema, keys: &[String]) -> Result<Option<Place<'s>>, String> {
+    let mut fields = schema.fields();
+    let mut first_leaf = 0;
+    for (depth, key) in keys.iter().enumerate() {
+        let Some(node) = sorted(fields, first_leaf)?
+            .into_iter()
+            .find(|n| n.field.name() == key)
+        else {
+            return Ok(None);
+        };
+        if depth + 1 == keys.len() {
+            return Ok(Some(Place::End(node)));
+        }
+        match node.field.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                return Ok(Some(Place::Text(depth, node)))
+            }
+            DataType::Struct(children) => {
+                fields = children;
+                first_leaf = node.first_leaf;
+            }
+            DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::FixedSizeList(_, _)
+            | DataType::Map(_, _) => {
+                return Err(format!("mapped path goes through the list or map '{key}'"))
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 impl ColumnPlan {
