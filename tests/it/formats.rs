@@ -4339,6 +4339,10 @@ fn logged_costs_are_read_in_their_unit_and_reconciled_in_every_report() {
             r#"{"created_at":"2026-10-01T10:46:03.250Z","ai_org":"openai","ai_model":"gpt-4o","req_units":1000,"res_units":200,"cost":0.45,"cost_currency":"USD","response":{"body":{"usage":{"prompt_tokens":1000,"completion_tokens":200}}}}"#,
             "\n",
             r#"{"timestamp":"2026-10-01T10:47:00Z","model":"mystery-small","usage":{"prompt_tokens":100,"completion_tokens":10},"cost":0.004}"#,
+            "\n",
+            // A corrupt cost column: no logged cost (hunt125: twenty such
+            // wrapped the sum below zero).
+            r#"{"timestamp":"2026-10-01T10:48:00Z","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":200},"cost":1e25}"#,
             "\n"
         ),
     );
@@ -4367,6 +4371,8 @@ fn logged_costs_are_read_in_their_unit_and_reconciled_in_every_report() {
         (usd(&gpt["logged"]), usd(&gpt["computed"])),
         ("0.0045".into(), "0.0045".into())
     );
+    assert_eq!(gpt["calls"], 1);
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 1);
     let said = "Calls of models the catalog has no price for logged $0.0040, which";
     for report in ["out/audit.md", "out/audit.html"] {
         let text = std::fs::read_to_string(env.path(report)).unwrap();

@@ -930,8 +930,8 @@ fn unread_field(field: &str, at: Location) -> RejectSample {
                             seconds? an unset 0001-01-01 or 9999-12-31?), read as absent"
                 .to_string(),
             // A negative one too (hunt66: said to be of the wrong type).
-            "cost" => "cost: of the wrong type or below zero (a refund's row? a placeholder -1?), \
-                       read as absent"
+            "cost" => "cost: of the wrong type, below zero (a refund's row? a placeholder -1?) \
+                       or a billion dollars or more (a corrupt column?), read as absent"
                 .to_string(),
             "input_tokens" => "input tokens: none logged beside the output of a successful \
                                call (left out by the logger?), priced as none"

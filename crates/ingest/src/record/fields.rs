@@ -400,6 +400,12 @@ impl LMoney {
                 // refund's row, a placeholder −1) is no logged cost, and
                 // said as a field ignored (hunt61: reconciled at −666,766%).
                 Some(m) if m < Money::ZERO => Lenient::Negative,
+                // Nor a billion dollars or more: a corrupt column (hunt125:
+                // twenty of 1e25 wrapped the sum below zero), said as a
+                // value out of range.
+                Some(m) if m >= Money::from_picos(1_000_000_000 * 1_000_000_000_000) => {
+                    Lenient::WrongType
+                }
                 Some(m) => Lenient::Value(m),
                 None => Lenient::WrongType,
             },
