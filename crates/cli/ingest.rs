@@ -408,9 +408,13 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
     }
     if r.rows_pruned > 0 {
         s.push_str(&format!(
-            "Left out {} calls of days before {}, the store's prune date (`store prune --before`).\n",
-            r.rows_pruned,
-            store.state().prune_before.as_deref().unwrap_or("the prune date")
+            "Left out {} of days before {}, the store's prune date (`store prune --before`).\n",
+            counted(r.rows_pruned, "call", "calls"),
+            store
+                .state()
+                .prune_before
+                .as_deref()
+                .unwrap_or("the prune date")
         ));
     }
     if r.cache_hits_added > 0 {
