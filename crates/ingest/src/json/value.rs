@@ -247,6 +247,12 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     {
         return Some(dt.with_timezone(&Utc));
     }
+    // A zone's name after the time (`2026-10-01T08:00:00 UTC`, Go's
+    // `time.Time.String()`: `2026-10-01 08:00:00.5 +0000 UTC`): the time
+    // before it (hunt124: rejected).
+    if let Some(rest) = t.strip_suffix(" UTC").or_else(|| t.strip_suffix(" GMT")) {
+        return parse_timestamp(rest);
+    }
     None
 }
 
@@ -388,6 +394,10 @@ mod tests {
             "2026-10-01T08:00Z",
             "2026-10-01 10:00+02:00",
             "2026-10-01 10:00:00 +02:00",
+            // A zone's name after it (hunt124), Go's `time.Time.String()`.
+            "2026-10-01T08:00:00 UTC",
+            "2026-10-01 08:00:00 +0000 UTC",
+            "2026-10-01 10:00:00.000 +0200 GMT",
             "1790841600",
             "1790841600000",
         ] {
