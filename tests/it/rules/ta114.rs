@@ -372,22 +372,12 @@ fn a_project_worked_on_some_days_is_judged_against_them() {
 #[test]
 fn a_job_that_runs_every_monday_is_a_spike_twice() {
     let env = Env::new();
-    let mut s = String::new();
-    let mut d = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    while d <= chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap() {
-        let monday = d.format("%a").to_string() == "Mon";
-        for (feature, n) in [
-            ("chat", 10),
-            ("weekly-report", if monday { 100 } else { 0 }),
-        ] {
-            for j in 0..n {
-                let ts = format!("{d}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
-                s += &(gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n");
-            }
-        }
-        d = d.succ_opt().unwrap();
-    }
-    env.write("calls.jsonl", s);
+    env.write(
+        "calls.jsonl",
+        daily_and_a_job("2026-10-31", "weekly-report", |d| {
+            d.format("%a").to_string() == "Mon"
+        }),
+    );
     let r = env.audit(&["calls.jsonl"]);
     let mut days: Vec<String> = findings(&r, "TA114")
         .iter()
@@ -406,19 +396,12 @@ fn a_job_that_runs_every_monday_is_a_spike_twice() {
 #[test]
 fn two_spikes_among_usual_weeks_do_not_hide_a_third() {
     let env = Env::new();
-    let mut s = String::new();
-    let mut d = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    while d <= chrono::NaiveDate::from_ymd_opt(2026, 10, 10).unwrap() {
-        let spike = ["2026-09-14", "2026-09-21", "2026-10-05"].contains(&d.to_string().as_str());
-        for (feature, n) in [("chat", 10), ("report", if spike { 100 } else { 0 })] {
-            for j in 0..n {
-                let ts = format!("{d}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
-                s += &(gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n");
-            }
-        }
-        d = d.succ_opt().unwrap();
-    }
-    env.write("calls.jsonl", s);
+    env.write(
+        "calls.jsonl",
+        daily_and_a_job("2026-10-10", "report", |d| {
+            ["2026-09-14", "2026-09-21", "2026-10-05"].contains(&d.to_string().as_str())
+        }),
+    );
     let r = env.audit(&["calls.jsonl"]);
     let mut days: Vec<&str> = findings(&r, "TA114")
         .iter()
@@ -426,4 +409,22 @@ fn two_spikes_among_usual_weeks_do_not_hide_a_third() {
         .collect();
     days.sort();
     assert_eq!(days, ["2026-09-14", "2026-09-21", "2026-10-05"]);
+}
+
+/// chat's 10 calls ($0.35) every day from September 1, 2026 to `until`,
+/// and `job`'s 100 more ($3.50) on the days `runs` takes.
+fn daily_and_a_job(until: &str, job: &str, runs: impl Fn(chrono::NaiveDate) -> bool) -> String {
+    let mut s = String::new();
+    let mut d = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let until: chrono::NaiveDate = until.parse().unwrap();
+    while d <= until {
+        for (feature, n) in [("chat", 10), (job, if runs(d) { 100 } else { 0 })] {
+            for j in 0..n {
+                let ts = format!("{d}T{:02}:{:02}:00Z", 10 + j / 60, j % 60);
+                s += &(gw_line(&ts, feature, "gpt-4o", 10_000, 1_000, json!({})) + "\n");
+            }
+        }
+        d = d.succ_opt().unwrap();
+    }
+    s
 }
