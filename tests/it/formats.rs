@@ -1437,6 +1437,72 @@ fn a_parquet_usage_structs_labels_are_read() {
     assert_eq!(r["audit"]["us_only_calls"], 1);
 }
 
+/// OpenRouter's BYOK calls (hunt125): the logged cost is OpenRouter's fee
+/// (`cost`, 5%) plus the provider's charge (`upstream_inference_cost`),
+/// in every container: a response's usage in JSON lines and as a Parquet
+/// struct, a generation record in its envelope, and its `data` object
+/// alone as a CSV row. gpt-4o ($2.50 in, $10 out): 1,000 × 2.5 + 100 × 10
+/// = $0.0035 computed; logged $0.000175 + $0.0035 = $0.003675, a
+/// difference of +$0.000175 (the fee), not −95%.
+#[test]
+fn an_openrouter_byok_call_is_logged_at_its_fee_and_its_providers_charge() {
+    use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    env.write(
+        "response.jsonl",
+        r#"{"id":"gen-1","provider":"OpenAI","model":"openai/gpt-4o","object":"chat.completion","created":1772445600,"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100,"cost":0.000175,"is_byok":true,"cost_details":{"upstream_inference_cost":0.0035,"upstream_inference_prompt_cost":0.0025,"upstream_inference_completions_cost":0.001}}}"#.to_string() + "\n",
+    );
+    env.write(
+        "generations.jsonl",
+        r#"{"data":{"id":"gen-2","total_cost":0.000175,"upstream_inference_cost":0.0035,"is_byok":true,"created_at":"2026-10-01T10:00:00Z","model":"openai/gpt-4o","provider_name":"OpenAI","tokens_prompt":990,"tokens_completion":99,"native_tokens_prompt":1000,"native_tokens_completion":100,"native_tokens_cached":0,"native_tokens_reasoning":0,"latency":400}}"#.to_string() + "\n",
+    );
+    env.write(
+        "generations.csv",
+        "id,total_cost,upstream_inference_cost,is_byok,created_at,model,native_tokens_prompt,native_tokens_completion\n\
+         gen-3,0.000175,0.0035,true,2026-10-01T10:00:00Z,openai/gpt-4o,1000,100\n",
+    );
+    let ints = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    let money = |v: f64| Arc::new(Float64Array::from(vec![v])) as ArrayRef;
+    let text = |v: &str| Arc::new(StringArray::from(vec![v.to_string()])) as ArrayRef;
+    let details: ArrayRef =
+        Arc::new(StructArray::try_from(vec![("upstream_inference_cost", money(0.0035))]).unwrap());
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            ("prompt_tokens", ints(1000)),
+            ("completion_tokens", ints(100)),
+            ("cost", money(0.000175)),
+            (
+                "is_byok",
+                Arc::new(BooleanArray::from(vec![true])) as ArrayRef,
+            ),
+            ("cost_details", details),
+        ])
+        .unwrap(),
+    );
+    crate::inputs::write_parquet(
+        &env.path("responses.parquet"),
+        vec![
+            ("id", text("gen-4")),
+            ("created", ints(1772445600)),
+            ("model", text("openai/gpt-4o")),
+            ("usage", usage),
+        ],
+    );
+    for file in [
+        "response.jsonl",
+        "generations.jsonl",
+        "generations.csv",
+        "responses.parquet",
+    ] {
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0035", "{file}");
+        let row = &r["audit"]["reconciliation"][0];
+        assert_eq!(row["logged"], "0.003675", "{file}");
+        assert_eq!(row["difference"], "0.000175", "{file}");
+    }
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

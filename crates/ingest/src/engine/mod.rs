@@ -583,7 +583,7 @@ pub(crate) fn fresh_entries<'a>() -> Entries<'a> {
 
 /// Most leaf paths, text captures and entries captures a spec may have
 /// (a line's values are kept on the stack).
-const MAX_LEAVES: usize = 32;
+const MAX_LEAVES: usize = 34;
 const MAX_TEXTS: usize = 4;
 const MAX_ENTRIES: usize = 6;
 

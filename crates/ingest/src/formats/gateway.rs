@@ -354,6 +354,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let _: IgnoredAny = map.next_value()?;
                     l.cost_in_cents = true;
                 }
+                Field::Upstream => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    if let Ok(v) = Scanner::new(raw.get()).scalar() {
+                        upstream(&mut l.usage, &key, v);
+                    }
+                }
                 Field::Success => {
                     let raw: &'de RawValue = map.next_value()?;
                     if raw.get() == "false" {
@@ -511,6 +517,11 @@ pub(crate) enum Field {
     /// the line's `cost` is in cents, as Portkey documents its export
     /// (`RawLine::cost_in_cents`).
     CostInCents,
+    /// OpenRouter's generation record's `upstream_inference_cost` and
+    /// `is_byok` at the top (the `data` object alone): the provider's
+    /// charge a BYOK call's `total_cost` leaves out
+    /// ([`RawUsage::with_upstream`]).
+    Upstream,
     ServiceTier,
     /// Gemini's `groundingMetadata` (in a candidate): a prompt grounded
     /// with Google Search (its `webSearchQueries`) is a search the call
@@ -622,6 +633,7 @@ pub(crate) fn field(key: &str) -> Field {
             "request" => Field::Nested,
             // Amazon Bedrock's (InvokeModel, Converse).
             "modelId" => Field::Model,
+            "is_byok" => Field::Upstream,
             _ => Field::Other,
         },
         8 => match key {
@@ -883,6 +895,7 @@ pub(crate) fn field(key: &str) -> Field {
             "cachedContentTokenCount" => Field::UsageKey,
             "toolUsePromptTokenCount" => Field::UsageKey,
             "additional_usage_values" => Field::Usage,
+            "upstream_inference_cost" => Field::Upstream,
             _ => Field::Other,
         },
         25 => match key {
@@ -1269,6 +1282,7 @@ fn field_by_meaning(key: &str) -> Field {
         "num_model_requests" | "context_window" | "requests" | "api_requests" | "ending_at"
         | "request_counts" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
+        "is_byok" | "upstream_inference_cost" => Field::Upstream,
         "service_tier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
         "groundingMetadata" => Field::Grounding,
@@ -1428,6 +1442,10 @@ pub(crate) enum UsageKey {
     /// line gives none of its own; a value that is no amount is left unread
     /// silently (not a field of the line).
     Cost,
+    /// OpenRouter's `cost_details.upstream_inference_cost` and `is_byok`
+    /// ([`RawUsage::with_upstream`]).
+    UpstreamCost,
+    Byok,
     /// An object of more counts; `input_tokens_details` also marks the
     /// OpenAI Responses convention. The others say which tokens their
     /// `audio_tokens` are (see [`Part`]).
@@ -1608,6 +1626,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         }
         "total_tokens" => UsageKey::Total,
         "cost" => UsageKey::Cost,
+        // OpenRouter's BYOK calls: `cost` is its fee, the provider's charge
+        // is in `cost_details` (hunt125).
+        "cost_details" => UsageKey::Detail,
+        "upstream_inference_cost" => UsageKey::UpstreamCost,
+        "is_byok" => UsageKey::Byok,
         // xAI's exact charge, in ticks of 1e-10 USD.
         "cost_in_usd_ticks" => UsageKey::CostTicks,
         // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
@@ -1744,6 +1767,16 @@ pub(crate) fn set_usage_label(u: &mut RawUsage, k: UsageKey, label: &Lenient<Cow
     }
 }
 
+/// A generation record's `upstream_inference_cost` or `is_byok` (see
+/// [`Field::Upstream`]).
+fn upstream(u: &mut RawUsage, key: &str, v: Scalar<'_>) {
+    if key == "is_byok" {
+        u.set_byok(&v.label());
+    } else {
+        u.set_upstream_cost(LMoney::from_label(v.label()).0);
+    }
+}
+
 pub(crate) fn set_usage_cost(u: &mut RawUsage, v: Lenient<tokenaudit_core::Money>) {
     if !u.cost.is_present() {
         u.cost = v;
@@ -1871,6 +1904,8 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::Geo
         | UsageKey::Cost
         | UsageKey::CostTicks
+        | UsageKey::UpstreamCost
+        | UsageKey::Byok
         | UsageKey::Other => return,
     };
     let bit = 1u16 << bit;
@@ -2216,6 +2251,16 @@ impl<'de> Visitor<'de> for UsageSeed<'_> {
                 UsageKey::CostTicks => {
                     let v: LMoney = map.next_value()?;
                     set_usage_cost(u, ticks(v.0));
+                }
+                UsageKey::UpstreamCost => {
+                    let v: LMoney = map.next_value()?;
+                    u.set_upstream_cost(v.0);
+                }
+                UsageKey::Byok => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    if let Ok(v) = Scanner::new(raw.get()).scalar() {
+                        u.set_byok(&v.label());
+                    }
                 }
                 k if k.is_label() => {
                     let v: LStr = map.next_value()?;
@@ -3018,6 +3063,10 @@ fn scan_map<'a, K: TopKeys>(
                 s.skip_value()?;
                 l.cost_in_cents = true;
             }
+            Field::Upstream => {
+                let v = s.scalar()?;
+                upstream(&mut l.usage, &String::from_utf8_lossy(key.as_bytes(s)), v);
+            }
             Field::RequestServiceTier => {
                 read!(request_service_tier, RequestServiceTier, Scanner::label)?
             }
@@ -3142,6 +3191,8 @@ impl Field {
             (_, Field::Summed) => Field::Other,
             (Scope::Top, Field::CostInCents) => Field::CostInCents,
             (_, Field::CostInCents) => Field::Other,
+            (Scope::Top, Field::Upstream) => Field::Upstream,
+            (_, Field::Upstream) => Field::Other,
             (Scope::Top, Field::Success) => Field::Success,
             (_, Field::Success) => Field::Other,
             (Scope::Top, Field::HttpStatusCamel) => Field::HttpStatusCamel,
@@ -3445,6 +3496,7 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
             }
         }
         Field::CostInCents => l.cost_in_cents = true,
+        Field::Upstream => upstream(&mut l.usage, key, v),
         Field::ServiceTier => put_tier(l, v.label(), rank),
         Field::InferenceGeo => l.usage.set_geo(&v.label()),
         Field::FinishReason => put!(finish_reason, FinishReason, v.label()),
@@ -3546,6 +3598,10 @@ fn scan_usage(s: &mut Scanner<'_>, u: &mut RawUsage, part: Part) -> Scan<()> {
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
+            UsageKey::UpstreamCost => {
+                u.set_upstream_cost(LMoney::from_label(s.scalar()?.label()).0)
+            }
+            UsageKey::Byok => u.set_byok(&s.scalar()?.label()),
             k if k.is_label() => set_usage_label(u, k, &s.label()?),
             k => {
                 let v = s.scalar()?.count();
@@ -3704,6 +3760,10 @@ fn usage_object(
             UsageKey::CostTicks => {
                 set_usage_cost(u, ticks(LMoney::from_label(s.scalar()?.label()).0))
             }
+            UsageKey::UpstreamCost => {
+                u.set_upstream_cost(LMoney::from_label(s.scalar()?.label()).0)
+            }
+            UsageKey::Byok => u.set_byok(&s.scalar()?.label()),
             k if k.is_label() => set_usage_label(u, k, &s.label()?),
             k => {
                 let v = s.count()?;
@@ -4332,6 +4392,49 @@ mod tests {
             r#"{"completion":{"model":"gpt-4o-mini","usage":{"prompt_tokens":7,"completion_tokens":3}}}"#,
         );
         assert_eq!(r.model, "gpt-4o-mini");
+    }
+
+    /// OpenRouter's BYOK calls (hunt125): `usage.cost` is its 5% fee, the
+    /// provider's charge `cost_details.upstream_inference_cost`; the logged
+    /// cost is their sum when `is_byok` is true, or absent with a charge
+    /// above `cost`; a generation record's top-level keys alike. Both
+    /// readers agree.
+    #[test]
+    fn a_byok_calls_logged_cost_adds_the_providers_charge() {
+        let usage = |extra: &str| {
+            format!(
+                r#"{{"id":"gen-1","model":"openai/gpt-4o","usage":{{"prompt_tokens":1000,"completion_tokens":100,"cost":0.000175{extra}}}}}"#
+            )
+        };
+        let details = r#","cost_details":{"upstream_inference_cost":0.0035,"upstream_inference_prompt_cost":0.0025}"#;
+        for (line, logged) in [
+            (usage(&format!(r#","is_byok":true{details}"#)), "0.003675"),
+            (usage(&format!(r#"{details},"is_byok":"true""#)), "0.003675"),
+            (usage(details), "0.003675"),
+            (usage(&format!(r#","is_byok":false{details}"#)), "0.000175"),
+            (usage(r#","is_byok":true"#), "0.000175"),
+            (usage(r#","is_byok":true,"cost_details":{"upstream_inference_cost":null}"#), "0.000175"),
+            (
+                r#"{"id":"gen-2","model":"openai/gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100,"cost":0.0035,"cost_details":{"upstream_inference_cost":0.0035}}}"#.to_string(),
+                "0.0035",
+            ),
+            (
+                r#"{"id":"gen-3","total_cost":0.000175,"upstream_inference_cost":0.0035,"is_byok":true,"model":"openai/gpt-4o","native_tokens_prompt":1000,"native_tokens_completion":100}"#.to_string(),
+                "0.003675",
+            ),
+            (
+                r#"{"id":"gen-4","is_byok":false,"total_cost":0.000175,"upstream_inference_cost":0.0035,"model":"openai/gpt-4o","native_tokens_prompt":1000,"native_tokens_completion":100}"#.to_string(),
+                "0.000175",
+            ),
+        ] {
+            assert!(agree(&line), "{line}");
+            let r = rec(&line);
+            assert_eq!(
+                r.logged_cost.map(|m| m.to_decimal_string()).as_deref(),
+                Some(logged),
+                "{line}"
+            );
+        }
     }
 
     /// A negative logged cost (a placeholder −1) is no cost: the call is

@@ -13,7 +13,9 @@
 //! `anthropic/claude-sonnet-4.5`), `provider_name` (the provider that served
 //! it: `Anthropic`, `Google AI Studio`, `Amazon Bedrock`, …, which picks the
 //! catalog's prices: OpenRouter passes the provider's price through),
-//! `total_cost` as the logged cost (reconciled), `latency` (the total
+//! `total_cost` as the logged cost (reconciled; with `upstream_inference_cost`
+//! added for a BYOK call, whose `total_cost` is OpenRouter's fee alone),
+//! `latency` (the total
 //! latency in milliseconds, as OpenRouter's API reference says),
 //! `finish_reason` (else `native_finish_reason`), `external_user` (the
 //! request's `user`), `session_id`, `service_tier`.
@@ -73,21 +75,32 @@ pub static SPEC: Spec = Spec::new(
     ],
     &[],
     "",
-    &[Capture::Object(&["error"]), Capture::Object(&["data"])],
+    &[
+        Capture::Object(&["error"]),
+        Capture::Object(&["data"]),
+        Capture::Value(&["data.upstream_inference_cost", "upstream_inference_cost"]),
+        Capture::Value(&["data.is_byok", "is_byok"]),
+    ],
     Some(hook),
 );
 
 /// An error the endpoint answered instead of a record (`{"error": {"code":
 /// 404, "message": "Generation not found"}}`, asked too soon after the
 /// call): no call, skipped as such (hunt58: such a first line hid the
-/// file's records, and `--strict` failed on them).
-fn hook<'a>(_: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
+/// file's records, and `--strict` failed on them). A BYOK call's
+/// `total_cost` is OpenRouter's fee, the provider's charge beside it
+/// (`upstream_inference_cost`): the logged cost is their sum
+/// ([`crate::record::fields::RawUsage::with_upstream`]).
+fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
     if captured.object(0) && !captured.object(1) {
         return Err(Reject::new(
             RejectReason::NotACall,
             "openrouter: an error answered instead of a generation record",
         ));
     }
+    raw.usage
+        .set_upstream_cost(crate::record::fields::LMoney::from_label(captured.label(2)).0);
+    raw.usage.set_byok(&captured.label(3));
     Ok(())
 }
 
@@ -119,9 +132,10 @@ pub static BUILTIN: Builtin = Builtin {
          per line):\n\
          native_tokens_prompt (cached included) + native_tokens_cached,\n\
          native_tokens_completion (reasoning included) +\n\
-         native_tokens_reasoning, total_cost, provider_name (the serving\n\
-         provider prices the call), latency, external_user,\n\
-         session_id. The normalised tokens_prompt and\n\
+         native_tokens_reasoning, total_cost (with upstream_inference_cost\n\
+         added for a BYOK call, whose total_cost is OpenRouter's fee),\n\
+         provider_name (the serving provider prices the call), latency,\n\
+         external_user, session_id. The normalised tokens_prompt and\n\
          tokens_completion are not billed and not read; cache writes are not\n\
          reported by OpenRouter.",
 };

@@ -434,7 +434,9 @@ impl Builder {
                 continue;
             }
             match k {
-                k if k == UsageKey::Cost || k.is_label() => {
+                k if matches!(k, UsageKey::Cost | UsageKey::UpstreamCost | UsageKey::Byok)
+                    || k.is_label() =>
+                {
                     self.entry(path, &node, false, Target::UsageLabel(k))?
                 }
                 // Gemini's modality lists (lists of objects) are read from
@@ -970,6 +972,10 @@ fn cells<'a>(
                 let label = cell.into_scalar().label();
                 if *k == UsageKey::Cost {
                     gateway::set_usage_cost(&mut raw.usage, LMoney::from_label(label).0);
+                } else if *k == UsageKey::UpstreamCost {
+                    raw.usage.set_upstream_cost(LMoney::from_label(label).0);
+                } else if *k == UsageKey::Byok {
+                    raw.usage.set_byok(&label);
                 } else {
                     gateway::set_usage_label(&mut raw.usage, *k, &label);
                 }

@@ -639,6 +639,13 @@ pub struct RawExtras {
     /// `server_tool_use.web_search_requests`, Perplexity's
     /// `num_search_queries`.
     pub web_searches: Lenient<u64>,
+    /// OpenRouter's `cost_details.upstream_inference_cost` (in the usage
+    /// object, or a generation record's `upstream_inference_cost`): what
+    /// the provider charged, which a BYOK call's `cost` (OpenRouter's fee
+    /// alone) leaves out ([`RawUsage::with_upstream`]).
+    pub upstream_cost: Lenient<Money>,
+    /// OpenRouter's `is_byok`: the call ran on the user's own provider key.
+    pub byok: Option<bool>,
 }
 
 impl RawUsage {
@@ -715,6 +722,56 @@ impl RawUsage {
             if text.trim().eq_ignore_ascii_case("fast") && self.tier != Some("batch") {
                 self.tier = Some("fast");
             }
+        }
+    }
+
+    /// The logged cost of a call and what its provider billed beside it:
+    /// OpenRouter's BYOK calls are charged its fee alone (`cost`, 5% of
+    /// the provider's price), the provider billing the rest
+    /// (`cost_details.upstream_inference_cost`), so the call's cost is
+    /// their sum (hunt125: reconciled at -95%). Added when `is_byok` is
+    /// true, or is not given and the provider's charge exceeds `cost`
+    /// (OpenRouter's own example); a call that is no BYOK's has its
+    /// provider's charge inside its `cost`.
+    pub fn with_upstream(&self, cost: Money) -> Money {
+        let Some(x) = self.extras.as_deref() else {
+            return cost;
+        };
+        match (x.byok, &x.upstream_cost) {
+            (Some(true), Lenient::Value(up)) => {
+                Money::from_picos(cost.picos().saturating_add(up.picos()))
+            }
+            (None, Lenient::Value(up)) if *up > cost => {
+                Money::from_picos(cost.picos().saturating_add(up.picos()))
+            }
+            _ => cost,
+        }
+    }
+
+    /// Sets OpenRouter's `is_byok` from its value (`true`, or its text).
+    pub fn set_byok(&mut self, label: &Lenient<std::borrow::Cow<'_, str>>) {
+        if let Lenient::Value(text) = label {
+            let t = text.trim();
+            let byok = if t.eq_ignore_ascii_case("true") {
+                true
+            } else if t.eq_ignore_ascii_case("false") {
+                false
+            } else {
+                return;
+            };
+            let x = self.extras();
+            x.byok = x.byok.or(Some(byok));
+        }
+    }
+
+    /// Keeps the first provider's charge given ([`RawUsage::with_upstream`]).
+    pub fn set_upstream_cost(&mut self, v: Lenient<Money>) {
+        if matches!(v, Lenient::Missing) {
+            return;
+        }
+        let x = self.extras();
+        if !x.upstream_cost.is_present() {
+            x.upstream_cost = v;
         }
     }
 
@@ -879,8 +936,14 @@ impl RawUsage {
                 audio_cached,
                 audio_out,
                 web_searches,
+                upstream_cost,
+                byok,
             } = *x;
             let mine = self.extras();
+            if !mine.upstream_cost.is_present() {
+                mine.upstream_cost = upstream_cost;
+            }
+            mine.byok = mine.byok.or(byok);
             for (m, v) in [
                 (&mut mine.audio_in, audio_in),
                 (&mut mine.audio_cached, audio_cached),

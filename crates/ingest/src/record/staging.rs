@@ -964,7 +964,8 @@ impl<'a> RawLine<'a> {
                 .or(match self.usage.cost {
                     Lenient::Value(m) => Some(m),
                     _ => None,
-                }),
+                })
+                .map(|m| self.usage.with_upstream(m)),
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
