@@ -1503,6 +1503,43 @@ fn an_openrouter_byok_call_is_logged_at_its_fee_and_its_providers_charge() {
     }
 }
 
+/// Cache counts under other names (hunt131): Bifrost's log entries
+/// (`token_usage.prompt_tokens_details.cached_read_tokens` and
+/// `cached_write_tokens`, inside `prompt_tokens`) and xAI's SDK's usage
+/// (`cached_prompt_text_tokens`, snake or camel case, inside
+/// `prompt_tokens`; reasoning beside `completion_tokens`). They were fresh
+/// input: $0.0405 for Bifrost's call, $0.0285 for xAI's.
+#[test]
+fn bifrost_and_xai_sdk_cache_counts_are_read() {
+    let env = Env::new();
+    // claude-sonnet-4-5 ($3 in, $0.30 read, $3.75 5m write, $15 out):
+    // 1,000 × 3 + 8,000 × 0.3 + 1,000 × 3.75 + 500 × 15 = $0.01665.
+    env.write(
+        "bifrost.jsonl",
+        r#"{"id":"req-1","provider":"anthropic","model":"claude-sonnet-4-5-20250929","object":"chat.completion","status":"success","timestamp":"2026-10-01T10:00:00Z","latency":1234.5,"cost":0.01665,"token_usage":{"prompt_tokens":10000,"prompt_tokens_details":{"text_tokens":10000,"cached_read_tokens":8000,"cached_write_tokens":1000},"completion_tokens":500,"completion_tokens_details":{"reasoning_tokens":0},"total_tokens":10500,"cost":{"total_cost":0.01665}}}"#.to_string() + "\n",
+    );
+    // grok-4 ($3 in, $0.75 cached, $15 out): 500 × 3 + 1,500 × 0.75 +
+    // (300 + 1,200) × 15 = $0.025125.
+    env.write(
+        "xai.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"grok-4","response_id":"r1","usage":{"completion_tokens":300,"reasoning_tokens":1200,"prompt_tokens":2000,"total_tokens":3500,"prompt_text_tokens":2000,"cached_prompt_text_tokens":1500,"prompt_image_tokens":0}}"#,
+            "\n",
+            r#"{"timestamp":"2026-10-01T10:01:00Z","model":"grok-4","response_id":"r2","usage":{"completionTokens":300,"reasoningTokens":1200,"promptTokens":2000,"totalTokens":3500,"promptTextTokens":2000,"cachedPromptTextTokens":1500}}"#,
+            "\n",
+        ),
+    );
+    for (file, calls, cost, cached) in [
+        ("bifrost.jsonl", 1, "0.01665", 8000),
+        ("xai.jsonl", 2, "0.05025", 3000),
+    ] {
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(r["audit"]["totals"]["calls"], calls, "{file}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), cost, "{file}");
+        assert_eq!(r["audit"]["totals"]["cached_read_tokens"], cached, "{file}");
+    }
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

@@ -1621,9 +1621,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
-        "cache_creation_input_tokens" | "cache_write_tokens" | "cache_creation_tokens" => {
-            UsageKey::CacheCreation
-        }
+        // Bifrost's `prompt_tokens_details.cached_write_tokens`.
+        "cache_creation_input_tokens"
+        | "cache_write_tokens"
+        | "cache_creation_tokens"
+        | "cached_write_tokens" => UsageKey::CacheCreation,
         "total_tokens" => UsageKey::Total,
         "cost" => UsageKey::Cost,
         // OpenRouter's BYOK calls: `cost` is its fee, the provider's charge
@@ -1635,7 +1637,15 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cost_in_usd_ticks" => UsageKey::CostTicks,
         // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
         // generation records (`native_tokens_*`, the provider's counts).
-        "cached_tokens" | "input_cached_tokens" | "native_tokens_cached" => UsageKey::Cached,
+        // Bifrost's `prompt_tokens_details.cached_read_tokens` (its
+        // `prompt_tokens` includes them and the writes); xAI's SDK's
+        // `cached_prompt_text_tokens` (hunt131: billed as fresh input).
+        "cached_tokens"
+        | "input_cached_tokens"
+        | "native_tokens_cached"
+        | "cached_read_tokens"
+        | "cached_prompt_text_tokens"
+        | "cachedPromptTextTokens" => UsageKey::Cached,
         "reasoning_tokens" | "native_tokens_reasoning" => UsageKey::Reasoning,
         // LangChain's `usage_metadata.input_token_details.cache_read` and
         // `output_token_details.reasoning`: counts when they are numbers
