@@ -4888,6 +4888,17 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
     for k in 1..=3 {
         b.push(chunk("xai-cut", "grok-3", None, Some((38_000, k))));
     }
+    // vLLM's continuous usage with the app's arrival time on each chunk,
+    // a second apart: one stream by its chunks' `created` (hunt130: a call
+    // a second).
+    for k in 1..=3u64 {
+        let fin = (k == 3).then_some("stop");
+        let line = chunk("vllm-2", "gpt-4o", fin, Some((1_000, k)));
+        a.push(format!(
+            r#"{{"timestamp":"2026-10-01T10:00:0{k}Z",{}"#,
+            &line[1..]
+        ));
+    }
     // Two calls Ollama's server gave one id (it draws them from 999), an
     // hour apart: two calls (hunt94: one).
     for created in [1790841600, 1790845200] {
@@ -4901,16 +4912,19 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
     // grok-3 at $3/$15 a million: 38,000 in and 4 out, $0.11406, and 3
     // out, $0.114045; sonar-pro at $3/$15: 10,000 in and 3 out, $0.030045;
     // gpt-4o at $2.50/$10: 1,000 in and 4 out, $0.00254, and 1,697 in and
-    // 52 out, $0.0047625, and twice 100 in and 10 out, $0.00035. In all
-    // $0.2661525 over 7 calls.
+    // 52 out, $0.0047625, twice 100 in and 10 out, $0.00035, and 1,000
+    // in and 3 out, $0.00253. In all $0.2686825 over 8 calls.
     for threads in ["1", "2"] {
         let r = env.audit(&["a.jsonl", "b.jsonl", "--threads", threads]);
         let a = &r["audit"];
-        assert_eq!(usd(&a["totals"]["cost"]), "0.2661525", "threads {threads}");
-        assert_eq!(a["totals"]["calls"], 7, "threads {threads}");
-        assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52 + 20);
+        assert_eq!(usd(&a["totals"]["cost"]), "0.2686825", "threads {threads}");
+        assert_eq!(a["totals"]["calls"], 8, "threads {threads}");
+        assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52 + 20 + 3);
         // The other chunks with usage are copies of their stream's call.
-        assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 3 + 3 + 1 + 2);
+        assert_eq!(
+            a["input"]["skipped_by_reason"]["duplicate"],
+            3 + 3 + 1 + 2 + 2
+        );
         assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 2);
         assert_eq!(row(&r, "model", "grok-3")["calls"], 2);
     }

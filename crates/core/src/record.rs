@@ -287,6 +287,12 @@ pub struct CallRecord<'a> {
     /// so the pipeline keeps one such record per request id, the most
     /// complete. Set by the readers; never stored.
     pub stream_chunk: bool,
+    /// A stream chunk's `created` (epoch seconds), the same for every
+    /// chunk of a stream, which keys its chunks rather than the time the
+    /// line is dated by: an app's own arrival time changes from chunk to
+    /// chunk (hunt130: a running-usage stream was a call a second). Set by
+    /// the readers; never stored.
+    pub stream_created: Option<i64>,
     /// A Gemini response with its `responseId`: a whole response, or a
     /// stream's chunk (`stream_chunk` when it has no `finishReason`). A
     /// stream's chunks are kept one per response id, whatever their times
@@ -342,6 +348,7 @@ impl CallRecord<'_> {
             minhash: None,
             unread_field: self.unread_field,
             stream_chunk: self.stream_chunk,
+            stream_created: self.stream_created,
             gemini_response: self.gemini_response,
             tags: self
                 .tags

@@ -703,6 +703,7 @@ impl Rows {
             // Counted when the call was ingested (the commit's rejects).
             unread_field: None,
             stream_chunk: false,
+            stream_created: None,
             gemini_response: false,
         }
     }
@@ -765,6 +766,7 @@ mod tests {
             tags: vec![("env".into(), "prod".into()), ("env".into(), "b".into())],
             unread_field: None,
             stream_chunk: false,
+            stream_created: None,
             gemini_response: false,
         };
         let empty = CallRecord {

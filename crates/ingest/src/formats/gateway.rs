@@ -253,9 +253,13 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
             }
             match f {
                 Field::Timestamp
-                    if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) =>
+                    if key.as_ref() == "created"
+                        || outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) =>
                 {
                     let t: LTime = map.next_value()?;
+                    if key.as_ref() == "created" {
+                        l.note_created(&t.0);
+                    }
                     l.set_time_ranked(t.0, rank);
                 }
                 Field::RequestId => put_id(l, map.next_value::<LStr<'de>>()?.0, rank),
@@ -2972,8 +2976,12 @@ fn scan_map<'a, K: TopKeys>(
         }
         match f {
             Field::Timestamp => {
-                if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
+                let created = key.as_bytes(s) == b"created";
+                if created || outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
                     let t = s.time()?;
+                    if created {
+                        l.note_created(&t);
+                    }
                     l.set_time_ranked(t, rank);
                 } else {
                     s.skip_value()?;
@@ -3394,8 +3402,13 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
     }
     match f {
         Field::Timestamp => {
-            if outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
-                l.set_time_ranked(v.time(), rank);
+            let created = key == "created";
+            if created || outranks(l.timestamp.0.is_value(), l.ranks[Ranked::Timestamp], rank) {
+                let t = v.time();
+                if created {
+                    l.note_created(&t);
+                }
+                l.set_time_ranked(t, rank);
             }
         }
         Field::RequestId => put_id(l, v.label(), rank),

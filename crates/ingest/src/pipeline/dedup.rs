@@ -236,6 +236,7 @@ impl Held {
                 .collect(),
             unread_field: self.unread_field,
             stream_chunk: false,
+            stream_created: None,
             gemini_response: false,
         }
     }
@@ -417,6 +418,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         tags: r.tags.into_iter().map(|(k, v)| (own(k), own(v))).collect(),
         unread_field: r.unread_field,
         stream_chunk: r.stream_chunk,
+        stream_created: r.stream_created,
         gemini_response: r.gemini_response,
     }
 }
@@ -499,6 +501,7 @@ mod tests {
             unread_field: Some("latency_ms"),
             // (A survivor is no chunk any more: never stored.)
             stream_chunk: false,
+            stream_created: None,
             gemini_response: false,
         };
         let key = DedupKey::new("m1", "r1", false, &full);

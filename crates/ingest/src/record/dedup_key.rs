@@ -38,9 +38,11 @@ impl DedupKey {
     pub fn stream(id: &str, r: &CallRecord<'_>) -> Self {
         // (Gemini's ids are its own, never drawn again: its chunks, each
         // logged at its arrival, are one stream whatever their seconds.)
-        let second = match r.timestamp {
-            Some(t) if !r.gemini_response => t.timestamp(),
-            _ => i64::MIN,
+        let second = match (r.stream_created, r.timestamp) {
+            _ if r.gemini_response => i64::MIN,
+            (Some(created), _) => created,
+            (None, Some(t)) => t.timestamp(),
+            (None, None) => i64::MIN,
         };
         let key = xxh3_128(format!("stream\0{id}\0{}\0{second}", r.model).as_bytes());
         DedupKey {

@@ -82,6 +82,10 @@ pub struct RawLine<'a> {
     /// The line is a streaming chunk or event (`object` or `type`, see
     /// `gateway::is_stream_event`): without usage it is no call.
     pub stream_event: bool,
+    /// The line's `created` (OpenAI's and OpenAI-compatible servers'
+    /// epoch seconds, shared by a stream's chunks) in seconds, whatever
+    /// time the line is dated by ([`CallRecord::stream_created`]).
+    pub created: Option<i64>,
     /// The line has `choices` or `candidates`: a Gemini response's
     /// candidates without a `finishReason` are a streamed chunk's before
     /// its last.
@@ -376,7 +380,9 @@ impl<'a> RawLine<'a> {
             cost,
             tags,
             ranks,
+            created,
         } = o;
+        first(&mut self.created, created);
         // A ranked slot takes the other's value when its own is empty or
         // the other's key ranks first (`Ranked`).
         let theirs = ranks;
@@ -535,9 +541,11 @@ impl<'a> RawLine<'a> {
             cost: _,
             tags: _,
             ranks,
+            created,
         } = self;
         RawLine {
             ranks,
+            created,
             timestamp,
             request_id,
             provider,
@@ -570,6 +578,13 @@ impl<'a> RawLine<'a> {
     /// [`RawLine::set_time`] from a key of `rank`: over a time already
     /// read only from a key that ranks first, and only with a time of a
     /// call (not an unset one).
+    /// Notes a `created` time (see [`RawLine::created`]); the first wins.
+    pub fn note_created(&mut self, v: &Lenient<chrono::DateTime<chrono::Utc>>) {
+        if let (None, Lenient::Value(t)) = (self.created, v) {
+            self.created = Some(t.timestamp());
+        }
+    }
+
     pub fn set_time_ranked(&mut self, v: Lenient<chrono::DateTime<chrono::Utc>>, rank: u16) {
         if !replaces(&self.timestamp.0, self.ranks[Ranked::Timestamp], rank, &v) {
             return;
@@ -975,6 +990,7 @@ impl<'a> RawLine<'a> {
             tags: self.tags,
             unread_field: None,
             stream_chunk: stream_total.is_some() || gemini_stream,
+            stream_created: self.created,
             gemini_response: gemini_id,
         };
         // A chunk or event without usage is no call, unless it failed (a
