@@ -266,3 +266,24 @@ fn a_cached_prompts_growth_is_priced_at_what_its_tokens_cost() {
     // $2.50/M: $1.5625/M; 819,200 tokens cut, $1.28.
     assert_eq!(f[0]["savings"]["observed"], "1.28");
 }
+
+/// An embedding model's input is the document it indexes: no prompt to
+/// trim (hunt132: an indexer told to truncate its long documents). The
+/// planted growth and oversized contexts on text-embedding-3-large give no
+/// finding.
+#[test]
+fn embeddings_have_no_prompt_to_trim() {
+    for calls in [drift(49_152), oversized(16_384)] {
+        let env = Env::new();
+        env.write(
+            "calls.jsonl",
+            calls.replace("\"gpt-4o\"", "\"text-embedding-3-large\""),
+        );
+        // (At an embedding's price the savings are below the default
+        // floor: none, so that only the model's kind keeps the rule off.)
+        env.write("cfg.toml", "[detect]\nmin_savings = 0\n");
+        let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
+        assert!(r["audit"]["totals"]["calls"].as_u64().unwrap() >= 100);
+        assert_eq!(findings(&r, "TA106").len(), 0);
+    }
+}

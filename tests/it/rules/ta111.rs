@@ -175,3 +175,21 @@ fn a_model_that_does_not_reason_is_routed_to_one_that_does_not() {
     assert_eq!(f[0]["evidence"]["cost_on_target"], "0.0065824");
     assert_eq!(f[0]["savings"]["observed"], "0.0197472");
 }
+
+/// Speech models are not routed to a text model (hunt132: transcriptions
+/// "routed" to gpt-4.1-nano, their audio re-priced at its text rate, "saved
+/// $7.63 of $7.68"): the same tiny answers from gpt-4o-transcribe,
+/// gpt-audio or gpt-realtime give no finding.
+#[test]
+fn speech_models_are_not_routed_to_a_text_model() {
+    for model in ["gpt-4o-transcribe", "gpt-audio", "gpt-realtime"] {
+        let env = Env::new();
+        env.write(
+            "calls.jsonl",
+            classifier(4).replace("\"gpt-4o\"", &format!("\"{model}\"")),
+        );
+        let r = env.audit(&["calls.jsonl"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 121, "{model}");
+        assert_eq!(findings(&r, "TA111").len(), 0, "{model}");
+    }
+}

@@ -375,3 +375,20 @@ fn outputs_that_end_in_a_tool_call_are_no_runaway_tail() {
     let r = env.audit(&["calls.jsonl", "--config", "cfg.toml"]);
     assert_eq!(findings(&r, "TA112").len(), 1);
 }
+
+/// Text-to-speech, transcription and image models take no output limit
+/// that would not cut what they make (hunt132: "set max_tokens to about
+/// 160" for reading articles aloud): the same outputs give no finding.
+#[test]
+fn speech_and_image_outputs_are_not_bloat() {
+    for model in ["gpt-4o-mini-tts", "gpt-4o-transcribe", "gpt-image-1"] {
+        let env = Env::new();
+        env.write(
+            "calls.jsonl",
+            bloated().replace("\"gpt-4o\"", &format!("\"{model}\"")),
+        );
+        let r = env.audit(&["calls.jsonl"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 100, "{model}");
+        assert_eq!(findings(&r, "TA112").len(), 0, "{model}");
+    }
+}

@@ -414,6 +414,36 @@ pub fn round_to(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
+/// Whether a model answers text with text, by its name: not an embedding,
+/// speech (text-to-speech, transcription, audio chat, Realtime and Live
+/// sessions), image generation, moderation or rerank model. The rules about
+/// a prompt's size, the length of an answer and the model a task needs
+/// speak of chat; on the others they advise what cannot be done (hunt132:
+/// transcriptions "routed" to gpt-4.1-nano, a text model, their audio
+/// re-priced as its text; an indexer told to truncate the documents it
+/// embeds; text-to-speech told to cap `max_tokens`).
+pub fn serves_text_chat(id: &str) -> bool {
+    let id = id.to_ascii_lowercase();
+    const OTHER: &[&str] = &[
+        "embed",
+        "tts",
+        "whisper",
+        "transcribe",
+        "audio",
+        "realtime",
+        "speech",
+        "image",
+        "dall",
+        "imagen",
+        "moderation",
+        "rerank",
+        "-live",
+        "veo-",
+        "sora",
+    ];
+    !OTHER.iter().any(|w| id.contains(w))
+}
+
 /// A per-token rate as dollars per million tokens (for evidence).
 pub fn per_mtok(rate: Money) -> String {
     (rate * 1_000_000u64).to_decimal_string()

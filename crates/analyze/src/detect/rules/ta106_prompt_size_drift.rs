@@ -34,6 +34,9 @@
 //! median on the calls above it (the excess tokens). Both are priced at
 //! what an input token cost the cell: its input, cache reads and cache
 //! writes over its input tokens (the input rate when nothing is cached).
+//!
+//! Not on embedding, speech, image, moderation or rerank models (by name):
+//! an embedding's input is the document it indexes, no prompt to trim.
 
 use tokenaudit_core::Money;
 
@@ -58,6 +61,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let min_calls = o.min_calls;
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
+        if !crate::detect::serves_text_chat(&ctx.catalog.model(id).id) {
+            continue;
+        }
         let rates = ctx.rates(id, None);
         let model = ctx.model_name(cell);
         let total_input = cell.obs.input.sum() as f64;

@@ -36,6 +36,9 @@
 //! `gemini`, `mistral`…), skipping embedding, audio, image, search,
 //! realtime, instruct and open-weight models.
 //! The saving re-prices the cell's actual tokens at the target's rates.
+//! Cells of embedding, speech (transcription, text-to-speech, audio chat,
+//! Realtime), image, moderation or rerank models are not judged: no text
+//! model does their work.
 
 use tokenaudit_core::pricing::{Catalog, ModelId};
 use tokenaudit_core::Money;
@@ -159,6 +162,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let day = ctx.audit.last_call.map(|t| t.date_naive());
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
+        if !crate::detect::serves_text_chat(&ctx.catalog.model(id).id) {
+            continue;
+        }
         let obs = &cell.obs;
         if obs.output.count() < o.min_calls {
             continue;

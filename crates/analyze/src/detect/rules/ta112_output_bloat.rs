@@ -41,6 +41,10 @@
 //! The saving caps output at the p95 of the calls without `max_tokens`
 //! (tokens above it, at the output rate), plus half the cost of the
 //! length-capped calls (assumed retried after truncation).
+//!
+//! Not on embedding, speech, image, moderation or rerank models (by name):
+//! their output is the audio, transcript or image asked for, which no
+//! `max_tokens` bounds without cutting it.
 
 use tokenaudit_core::Money;
 
@@ -85,6 +89,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         .any(|c| c.field == "max_tokens" && c.present == 0);
     for cell in ctx.cells {
         let Some(id) = cell.resolved else { continue };
+        if !crate::detect::serves_text_chat(&ctx.catalog.model(id).id) {
+            continue;
+        }
         let obs = &cell.obs;
         let calls = obs.output.count();
         if calls < o.min_calls {
