@@ -1540,6 +1540,35 @@ fn bifrost_and_xai_sdk_cache_counts_are_read() {
     }
 }
 
+/// Models the shipped catalog takes from LiteLLM, genai-prices having no
+/// entry of their own (hunt133, hunt132): Claude Opus 5.5 ($4 in, $0.20
+/// read, $8 1h write, $20 out) was priced as Opus 5, Titan Text Embeddings
+/// V2 ($0.02) as V1 ($0.10). Opus 5.5: 3 × 4 + 12,000 × 8 + 18,000 × 0.2 +
+/// 480 × 20 = $0.109212; Titan V2: 1,000,000 × 0.02 = $0.02.
+#[test]
+fn models_genai_prices_lacks_are_priced_at_litellms_rates() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-11-20T10:00:00Z","model":"claude-opus-5-5","usage":{"input_tokens":3,"cache_creation_input_tokens":12000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":12000},"cache_read_input_tokens":18000,"output_tokens":480}}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-20T10:01:00Z","provider":"bedrock","model":"amazon.titan-embed-text-v2:0","usage":{"prompt_tokens":1000000,"total_tokens":1000000}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    assert_eq!(
+        usd(&row(&r, "model", "claude-opus-5-5")["cost"]),
+        "0.109212"
+    );
+    assert_eq!(
+        usd(&row(&r, "model", "amazon.titan-embed-text-v2:0")["cost"]),
+        "0.02"
+    );
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.129212");
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

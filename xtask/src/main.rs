@@ -104,7 +104,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
             &genai_text,
         ),
         source(
-            "litellm model_prices_and_context_window.json (batch prices only)",
+            "litellm model_prices_and_context_window.json",
             litellm_version,
             "https://github.com/BerriAI/litellm",
             &litellm_text,
@@ -122,7 +122,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
     std::fs::write(&out, catalog.to_json_string())
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
-        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority/audio conflicts (no such price): {}; long-context tiers from LiteLLM: {}; audio rates from LiteLLM: {}; 1h cache writes from LiteLLM: {}; long-context 1h cache writes in the base's ratio: {}",
+        "wrote {}: {} models; genai-prices: {} imported, {} skipped; batch/flex/priority/audio conflicts (no such price): {}; long-context tiers from LiteLLM: {}; audio rates from LiteLLM: {}; 1h cache writes from LiteLLM: {}; long-context 1h cache writes in the base's ratio: {}; models of their own from LiteLLM (another's rule took their names): {}",
         out.display(),
         catalog.models().count(),
         genai_report.imported,
@@ -132,6 +132,7 @@ fn catalog(args: CatalogArgs) -> Result<()> {
         list(&report.audio_added),
         list(&report.cache_write_1h_added),
         list(&report.tier_cache_write_1h_derived),
+        list(&report.models_added),
     );
     Ok(())
 }

@@ -54,6 +54,10 @@ pub struct BuildReport {
     /// Models whose long-context tiers had no 1-hour cache-write rate and
     /// got one in the base's ratio to the 5-minute rate.
     pub tier_cache_write_1h_derived: Vec<String>,
+    /// Models LiteLLM prices that genai-prices has no entry of their own
+    /// for, only a looser rule of another model at other prices, added as
+    /// LiteLLM gives them (with the model whose rule took them).
+    pub models_added: Vec<String>,
 }
 
 /// A price set's audio rates.
@@ -82,6 +86,50 @@ fn target_of(shipped: &Catalog, id: &str, pi: usize) -> Option<super::ModelId> {
     let primary = literal_count(&name, &names);
     let (_, i) = shipped.literal_first(&names, primary, |q| q == pi)?;
     Some(super::ModelId(i as u32))
+}
+
+/// LiteLLM's model `lm` as a model of its own, when genai-prices has none
+/// for its name: the shipped model its name resolves to (on provider `pi`)
+/// takes it by a rule that names less than the whole name (a prefix or a
+/// substring), and its latest prices differ from each of the model's
+/// (input, output, cache reads or 5-minute writes). Its id names it, and dated names after it
+/// (`claude-opus-5-5-20261015`), by a prefix longer than the other rule's.
+fn apart(shipped: &Catalog, lm: &ModelEntry, pi: usize) -> Option<(ModelEntry, String)> {
+    let latest = lm.periods.last()?;
+    latest.rates.input?;
+    let name = lm.id.to_lowercase();
+    let (names, _, _) = candidates(&name);
+    let primary = literal_count(&name, &names);
+    let (_, i) = shipped.literal_first(&names, primary, |q| q == pi)?;
+    let model = &shipped.models[i];
+    // Prices none of the model's periods has (a price LiteLLM gives for
+    // a model's name at another time is that model's: Sonnet 5 before its
+    // change), on the rates both give.
+    let rate = |r: &super::Rates| [r.input, r.output, r.cached_read, r.cache_write_5m];
+    let differ = model.periods.iter().all(|p| {
+        rate(&p.rates)
+            .into_iter()
+            .zip(rate(&latest.rates))
+            .any(|(a, b)| a.is_some() && b.is_some() && a != b)
+    });
+    // Whether the model names one of the name's spellings whole: its id,
+    // an equality, or a prefix as long as the spelling.
+    let kind = super::matching::KIND;
+    let whole = names.iter().any(|n| {
+        model.id.eq_ignore_ascii_case(n)
+            || (model.match_rule.as_ref().and_then(|r| r.score(n)))
+                .is_some_and(|s| s / kind == 3 || (s / kind == 2 && (s % kind) as usize == n.len()))
+    });
+    let loose = !whole;
+    (loose && differ).then(|| {
+        let entry = ModelEntry {
+            id: lm.id.clone(),
+            name: lm.id.clone(),
+            match_rule: Some(super::MatchRule::StartsWith(format!("{name}-"))),
+            ..lm.clone()
+        };
+        (entry, model.id.clone())
+    })
 }
 
 /// Sets each model's borrowed rates (see [`borrowed`]) on its latest
@@ -179,6 +227,58 @@ pub fn build_builtin(
     }
     let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
 
+    // Models of their own LiteLLM prices that genai-prices lacks, a rule
+    // of an older model taking their names (`starts_with claude-opus-5`
+    // for `claude-opus-5-5`, `contains amazon.titan-embed-text` for V2:
+    // hunt132, hunt133, priced at the older model's rates). Their LiteLLM
+    // entries give the older model nothing (multipliers, tiers, rates).
+    let mut apart_entries: Vec<(ModelEntry, String)> = Vec::new();
+    for (_, lm) in litellm.models() {
+        let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
+            continue;
+        };
+        if let Some((entry, from)) = apart(&shipped, lm, pi) {
+            apart_entries.push((entry, from));
+        }
+    }
+    // One entry per model: a second LiteLLM key of the same bare name
+    // (`gemini/gemini-2.5-pro-preview-tts` beside
+    // `gemini-2.5-pro-preview-tts`) at the same prices is the same model.
+    let tail = |id: &str| id.rsplit('/').next().unwrap_or(id).to_lowercase();
+    let keep: Vec<bool> = apart_entries
+        .iter()
+        .map(|(e, _)| {
+            !(e.id.contains('/')
+                && apart_entries.iter().any(|(o, _)| {
+                    o.provider == e.provider
+                        && !o.id.contains('/')
+                        && o.id.to_lowercase() == tail(&e.id)
+                        && o.periods == e.periods
+                }))
+        })
+        .collect();
+    let gone: std::collections::BTreeSet<(String, String)> = apart_entries
+        .iter()
+        .map(|(e, _)| (e.provider.clone(), e.id.clone()))
+        .collect();
+    let apart_entries: Vec<(ModelEntry, String)> = apart_entries
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect();
+    let litellm_kept: Vec<ModelEntry> = litellm
+        .models()
+        .map(|(_, m)| m)
+        .filter(|m| !gone.contains(&(m.provider.clone(), m.id.clone())))
+        .cloned()
+        .collect();
+    let litellm = &Catalog::new(
+        litellm.version.clone(),
+        Vec::new(),
+        litellm.providers.clone(),
+        litellm_kept,
+    );
+
     // Batch, flex, priority, fast and US multipliers from LiteLLM, per
     // shipped model.
     let mut found: [BTreeMap<usize, Vec<Multiplier>>; KINDS.len()] = Default::default();
@@ -232,6 +332,12 @@ pub fn build_builtin(
     }
     let mut models = shipped.models.clone();
     let mut report = BuildReport::default();
+    for (entry, from) in apart_entries {
+        report
+            .models_added
+            .push(format!("{}/{} (from {from})", entry.provider, entry.id));
+        models.push(entry);
+    }
     let borrowed_audio = borrowed(&shipped, litellm, audio, &[input, output]);
     let set_audio = |r: &mut super::Rates, [i, c, o]: [Option<super::Money>; 3]| {
         [r.input_audio, r.cached_audio_read, r.output_audio] = [i, c, o];

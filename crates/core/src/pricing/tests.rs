@@ -1003,10 +1003,7 @@ fn the_builtin_catalog_records_the_upstream_files_it_was_built_from() {
         sources,
         [
             ("genai-prices", "47df840a (2026-08-21)"),
-            (
-                "litellm model_prices_and_context_window.json (batch prices only)",
-                "1.109.1"
-            ),
+            ("litellm model_prices_and_context_window.json", "1.109.1"),
         ]
     );
     // Built from the shipped providers, in their order.
@@ -1097,6 +1094,77 @@ fn the_builtin_build_takes_long_context_tiers_from_litellm_only_where_they_fit()
     assert_eq!(tiers("tiered"), [(100_000, Some(5_000_000))]);
     assert_eq!(tiers("other"), []);
     assert_eq!(tiers("torn"), []);
+}
+
+/// A model LiteLLM prices that genai-prices has no entry for, its name
+/// taken by an older model's looser rule at other prices, is a model of
+/// its own as LiteLLM gives it (hunt133: `claude-opus-5-5` priced as Opus
+/// 5, +52%; hunt132: Titan Embed V2 as V1, 5×), with its dated names; a
+/// dated name at the older model's prices, or at one of its earlier
+/// prices, stays the older model's; and a LiteLLM entry that went apart
+/// gives the older model none of its multipliers.
+#[test]
+fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
+    let genai = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "x", "providers": [{"id": "cloud"}],
+            "models": [
+              {"provider": "cloud", "id": "opus-5", "match": {"starts_with": "opus-5"},
+               "prices": [{"input": "2", "output": "10"}, {"effective": "2026-09-01", "input": "5", "output": "25"}]},
+              {"provider": "cloud", "id": "embed-v1", "match": {"contains": "embed-text"}, "prices": [{"input": "0.1"}]},
+              {"provider": "cloud", "id": "exact", "match": {"equals": "exact-2024"}, "prices": [{"input": "1", "output": "1"}]}]}"#,
+    )
+    .unwrap();
+    let litellm = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "y",
+            "models": [
+              {"provider": "cloud", "id": "opus-5-5", "fast_multiplier": "3", "prices": [{"input": "4", "output": "20"}]},
+              {"provider": "cloud", "id": "opus-5-20260101", "prices": [{"input": "5", "output": "25"}]},
+              {"provider": "cloud", "id": "opus-5-legacy", "prices": [{"input": "2", "output": "10"}]},
+              {"provider": "cloud", "id": "embed-text-v2", "prices": [{"input": "0.02"}]},
+              {"provider": "cloud", "id": "exact-2024", "prices": [{"input": "7", "output": "7"}]}]}"#,
+    )
+    .unwrap();
+    let (built, report) = build_builtin(&genai, &litellm, &["cloud"], "v", Vec::new()).unwrap();
+    assert_eq!(
+        report.models_added,
+        [
+            "cloud/opus-5-5 (from opus-5)",
+            "cloud/embed-text-v2 (from embed-v1)"
+        ]
+    );
+    let at = |name: &str| {
+        let m = built.model(built.resolve(None, name).unwrap());
+        let r = &m.periods.last().unwrap().rates;
+        (
+            m.id.clone(),
+            r.input.map(|x| x.picos()),
+            m.fast_multiplier.is_some(),
+        )
+    };
+    // $4/MTok: 4,000,000 pico-dollars a token; its own fast multiple.
+    assert_eq!(at("opus-5-5"), ("opus-5-5".into(), Some(4_000_000), true));
+    assert_eq!(
+        at("opus-5-5-20261101"),
+        ("opus-5-5".into(), Some(4_000_000), true)
+    );
+    assert_eq!(
+        at("opus-5-20260101"),
+        ("opus-5".into(), Some(5_000_000), false)
+    );
+    assert_eq!(
+        at("opus-5-legacy"),
+        ("opus-5".into(), Some(5_000_000), false)
+    );
+    assert_eq!(
+        at("embed-text-v2"),
+        ("embed-text-v2".into(), Some(20_000), false)
+    );
+    assert_eq!(
+        at("embed-text-v1"),
+        ("embed-v1".into(), Some(100_000), false)
+    );
+    // An equality genai-prices wrote is its word, whatever LiteLLM says.
+    assert_eq!(at("exact-2024"), ("exact".into(), Some(1_000_000), false));
 }
 
 /// Google lists Vertex's Claude models under Anthropic's undated names; a
