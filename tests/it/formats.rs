@@ -1569,6 +1569,47 @@ fn models_genai_prices_lacks_are_priced_at_litellms_rates() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.129212");
 }
 
+/// Calls billed by another unit than tokens (DALL·E's images, Whisper's
+/// minutes, TTS's characters) to models the catalog does not know, logged
+/// with no token: unpriced and listed, not $0 (hunt132: three of five were
+/// "priced" at $0.00, the two with a logged cost "not priced" and listed
+/// nowhere, the cost per priced call over four calls). A failed call
+/// without usage still costs nothing and is no unknown model's.
+#[test]
+fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
+    let env = Env::new();
+    let line = |model: &str, status: u16, cost: &str| {
+        format!(
+            r#"{{"timestamp":"2026-10-01T10:00:00Z","provider":"openai","model":"{model}","status_code":{status},"usage":{{"prompt_tokens":0,"completion_tokens":0}}{cost}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "calls.jsonl",
+        [
+            // gpt-4o-mini ($0.15 in, $0.60 out): 1,000 × 0.15 + 100 × 0.6
+            // = $0.00021.
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#.to_string() + "\n",
+            line("dall-e-3", 200, ""),
+            line("dall-e-3", 200, r#","cost":0.04"#),
+            line("whisper-1", 200, ""),
+            line("mystery-model", 500, ""),
+        ]
+        .concat(),
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let a = &r["audit"];
+    assert_eq!(a["totals"]["calls"], 5);
+    assert_eq!(usd(&a["totals"]["cost"]), "0.00021");
+    assert_eq!(a["totals"]["unpriced_calls"], 3);
+    let unknown: Vec<&str> = a["unknown_models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["logged_model"].as_str().unwrap())
+        .collect();
+    assert_eq!(unknown, ["dall-e-3", "whisper-1"]);
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

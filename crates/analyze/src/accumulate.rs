@@ -1589,14 +1589,17 @@ impl Accumulator<'_> {
     }
 }
 
-/// A call with nothing to price (no token, no search, no logged cost: a
-/// failed request without usage, as Claude Code's API errors named
+/// A failed call with nothing to price (no token, no search, no logged
+/// cost: a request without usage, as Claude Code's API errors named
 /// `<synthetic>`): it costs nothing whatever its model, and is no unpriced
-/// call.
+/// call. A successful call without tokens to a model the catalog does not
+/// know is unpriced: it was billed by another unit (DALL·E's images,
+/// Whisper's minutes, TTS's characters; hunt132: $0.00, said nowhere).
 fn nothing_to_price(r: &CallRecord<'_>) -> bool {
     r.usage.total() == 0
         && r.usage.web_searches == 0
         && r.logged_cost.is_none_or(|c| c == Money::ZERO)
+        && r.effective_status() != tokenaudit_core::CallStatus::Ok
 }
 
 impl Accumulator<'_> {

@@ -1080,12 +1080,14 @@ impl Accumulator<'_> {
                 (&a.logged_model, &a.logged_provider).cmp(&(&b.logged_model, &b.logged_provider))
             })
         });
-        // A model whose calls have no token (failed calls with no usage:
-        // Claude Code's API errors, named `<synthetic>`) has nothing to
-        // price: it is in the model names, not among the unknown models.
+        // A model whose calls had nothing to price (failed calls with no
+        // usage: Claude Code's API errors, named `<synthetic>`) is in the
+        // model names, not among the unknown models; one with a call
+        // unpriced is (hunt132: DALL·E's calls without tokens, or with a
+        // logged cost, were "not priced" and listed nowhere).
         let unknown_models = model_names
             .iter()
-            .filter(|m| m.resolved.is_none() && m.stats.input_tokens + m.stats.output_tokens > 0)
+            .filter(|m| m.resolved.is_none() && m.stats.unpriced_calls > 0)
             .cloned()
             .collect();
         let priced_elsewhere = model_names
