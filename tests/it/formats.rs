@@ -1610,6 +1610,65 @@ fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
     assert_eq!(unknown, ["dall-e-3", "whisper-1"]);
 }
 
+/// Lines only a stream has, without usage, are no calls (hunt130: each a
+/// rejected line, `--strict` failing on a complete log): Azure OpenAI's
+/// content-filter chunks (`prompt_filter_results` and its annotations, with
+/// `id`, `model` and `object` empty) and Bedrock ConverseStream's events
+/// before its `metadata`. gpt-4o-mini ($0.15 in, $0.60 out): 1,000 × 0.15 +
+/// 100 × 0.6 = $0.00021; Claude 3.5 Haiku on Bedrock ($0.80 in, $0.08
+/// read, $1 write, $4 out): 4,000 × 0.8 + 3,000 × 0.08 + 2,000 × 1 + 500
+/// × 4 = $0.00744. A whole Azure response keeps its `prompt_filter_results`
+/// beside its usage, and is read as any response.
+#[test]
+fn content_filter_chunks_and_stream_events_are_no_calls() {
+    let env = Env::new();
+    env.write(
+        "azure.jsonl",
+        concat!(
+            r#"{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],"usage":null}"#,
+            "\n",
+            r#"{"choices":[{"index":0,"finish_reason":null,"delta":{"content":"w"},"content_filter_results":{}}],"created":1760006000,"id":"chatcmpl-AZ0","model":"gpt-4o-mini-2024-07-18","object":"chat.completion.chunk","usage":null}"#,
+            "\n",
+            r#"{"choices":[],"created":1760006000,"id":"chatcmpl-AZ0","model":"gpt-4o-mini-2024-07-18","object":"chat.completion.chunk","usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100}}"#,
+            "\n",
+            r#"{"id":"","object":"","created":0,"model":"","choices":[{"index":0,"finish_reason":null,"content_filter_results":{},"content_filter_offsets":{"check_offset":10,"start_offset":10,"end_offset":40}}],"usage":null}"#,
+            "\n",
+            r#"{"choices":[{"finish_reason":"stop","index":0,"message":{"content":"hi","role":"assistant"},"content_filter_results":{}}],"created":1760006001,"id":"chatcmpl-AZ1","model":"gpt-4o-mini-2024-07-18","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}],"usage":{"completion_tokens":100,"prompt_tokens":1000,"total_tokens":1100}}"#,
+            "\n",
+        ),
+    );
+    let events = [
+        r#"{"messageStart":{"role":"assistant"}}"#,
+        r#"{"contentBlockStart":{"start":{},"contentBlockIndex":0}}"#,
+        r#"{"contentBlockDelta":{"delta":{"text":"w"},"contentBlockIndex":0}}"#,
+        r#"{"contentBlockStop":{"contentBlockIndex":0}}"#,
+        r#"{"messageStop":{"stopReason":"end_turn"}}"#,
+        r#"{"metadata":{"usage":{"inputTokens":4000,"outputTokens":500,"totalTokens":9500,"cacheReadInputTokens":3000,"cacheWriteInputTokens":2000},"metrics":{"latencyMs":2100}}}"#,
+    ];
+    let stream: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                r#"{{"modelId":"us.anthropic.claude-3-5-haiku-20241022-v1:0","requestId":"req-1","timestamp":"2025-10-09T10:00:00Z",{}"#,
+                &e[1..]
+            ) + "\n"
+        })
+        .collect();
+    env.write("converse.jsonl", stream);
+    for (file, calls, cost, skipped) in [
+        ("azure.jsonl", 2, "0.00042", 3),
+        ("converse.jsonl", 1, "0.00744", 5),
+    ] {
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(r["audit"]["totals"]["calls"], calls, "{file}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), cost, "{file}");
+        assert_eq!(
+            r["audit"]["input"]["skipped_by_reason"]["not_a_call"], skipped,
+            "{file}"
+        );
+    }
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

@@ -280,6 +280,10 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                     let _: IgnoredAny = map.next_value()?;
                     l.stream_event = true;
                 }
+                Field::StreamEvent => {
+                    let _: IgnoredAny = map.next_value()?;
+                    l.event_only = true;
+                }
                 Field::HostGroq | Field::HostCerebras => {
                     // The scanner's test, on the value's text.
                     let raw = map.next_value::<serde_json::Value>()?.to_string();
@@ -564,6 +568,13 @@ pub(crate) enum Field {
     /// chunk whatever its `object` says (Perplexity's last event is a
     /// `chat.completion` with its chunks' id: hunt94).
     StreamDelta,
+    /// At the top, a key only a streamed event has: Azure OpenAI's
+    /// content-filter chunks (`prompt_filter_results`, with `id`, `model`
+    /// and `object` empty), Bedrock ConverseStream's events before its
+    /// `metadata` (`messageStart`, `contentBlockDelta`, …): without usage
+    /// the line is no call (hunt130: rejected lines, `--strict` failed)
+    /// (`RawLine::event_only`).
+    StreamEvent,
     /// A key only one host's responses carry (Groq's `x_groq`, Cerebras'
     /// `time_info`): the provider, when the line names none. A model
     /// several hosts sell (`openai/gpt-oss-120b`) is then priced at the
@@ -716,6 +727,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         11 => match key {
+            "messageStop" => Field::StreamEvent,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`).
             "inputTokens" => Field::UsageKey,
@@ -742,6 +754,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         12 => match key {
+            "messageStart" => Field::StreamEvent,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`); AI SDK 4's `promptTokens`.
             "outputTokens" | "promptTokens" => Field::UsageKey,
@@ -815,6 +828,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         16 => match key {
+            "contentBlockStop" => Field::StreamEvent,
             "http_status_code" => Field::HttpStatus,
             "reasoning_tokens" => Field::UsageKey,
             "promptTokenCount" => Field::UsageKey,
@@ -828,6 +842,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         17 => match key {
+            "contentBlockStart" | "contentBlockDelta" => Field::StreamEvent,
             // LiteLLM's spend logs: `metadata.error_information`.
             "error_information" => Field::Error,
             // The Vercel AI SDK's usage spread into the line
@@ -877,6 +892,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         21 => match key {
+            "prompt_filter_results" => Field::StreamEvent,
             // Bedrock Converse's usage spread into the line.
             "cacheWriteInputTokens" => Field::UsageKey,
             "prompt_tokens_details" | "output_tokens_details" => Field::UsageDetail,
@@ -886,6 +902,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         22 => match key {
+            // Azure OpenAI's content-filter annotation, in a choice.
+            "content_filter_offsets" => Field::StreamDelta,
             "time_to_first_token_ms" => Field::Ttft,
             _ => Field::Other,
         },
@@ -1282,7 +1300,13 @@ fn field_by_meaning(key: &str) -> Field {
         "cache_hit" | "cache_status" => Field::CacheHit,
         "cached" => Field::GatewayCached,
         "success" => Field::Success,
-        "delta" => Field::StreamDelta,
+        "delta" | "content_filter_offsets" => Field::StreamDelta,
+        "prompt_filter_results"
+        | "messageStart"
+        | "messageStop"
+        | "contentBlockStart"
+        | "contentBlockDelta"
+        | "contentBlockStop" => Field::StreamEvent,
         "num_model_requests" | "context_window" | "requests" | "api_requests" | "ending_at"
         | "request_counts" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
@@ -3001,6 +3025,10 @@ fn scan_map<'a, K: TopKeys>(
                 s.skip_value()?;
                 l.stream_event = true;
             }
+            Field::StreamEvent => {
+                s.skip_value()?;
+                l.event_only = true;
+            }
             Field::HostGroq | Field::HostCerebras => {
                 let raw = s.raw_value()?.unwrap_or("");
                 l.host = l.host.or(f.host_of(Some(raw)));
@@ -3201,6 +3229,8 @@ impl Field {
             // (The first choice is read as a body is.)
             (Scope::Choices | Scope::Nested, Field::StreamDelta) => Field::StreamDelta,
             (_, Field::StreamDelta) => Field::Other,
+            (Scope::Top, Field::StreamEvent) => Field::StreamEvent,
+            (_, Field::StreamEvent) => Field::Other,
             // Another object's `cached` is no gateway's answer (a caller's
             // note in `metadata`: a tag).
             (Scope::Top, Field::GatewayCached) => Field::GatewayCached,
@@ -3423,6 +3453,7 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
             }
         }
         Field::StreamDelta => l.stream_event = true,
+        Field::StreamEvent => l.event_only = true,
         // A column's JSON text (CSV), or an object or id whose keys are not
         // read here (Parquet's struct, a flattened column: only Groq's mark
         // says enough).

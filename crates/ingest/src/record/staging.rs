@@ -86,6 +86,10 @@ pub struct RawLine<'a> {
     /// epoch seconds, shared by a stream's chunks) in seconds, whatever
     /// time the line is dated by ([`CallRecord::stream_created`]).
     pub created: Option<i64>,
+    /// The line has a key only a streamed event has (Azure OpenAI's
+    /// `prompt_filter_results`, Bedrock ConverseStream's `messageStart`
+    /// …): without usage it is no call, with usage it is read as any line.
+    pub event_only: bool,
     /// The line has `choices` or `candidates`: a Gemini response's
     /// candidates without a `finishReason` are a streamed chunk's before
     /// its last.
@@ -381,8 +385,10 @@ impl<'a> RawLine<'a> {
             tags,
             ranks,
             created,
+            event_only,
         } = o;
         first(&mut self.created, created);
+        self.event_only |= event_only;
         // A ranked slot takes the other's value when its own is empty or
         // the other's key ranks first (`Ranked`).
         let theirs = ranks;
@@ -542,10 +548,12 @@ impl<'a> RawLine<'a> {
             tags: _,
             ranks,
             created,
+            event_only,
         } = self;
         RawLine {
             ranks,
             created,
+            event_only,
             timestamp,
             request_id,
             provider,
@@ -997,7 +1005,7 @@ impl<'a> RawLine<'a> {
         // failed stream's last event is a failed call, as any other) or
         // carries a logged cost or a token total (a call's, whatever its
         // kind says).
-        if stream_total == Some(false)
+        if (stream_total == Some(false) || self.event_only)
             && usage.is_none()
             && record.logged_cost.is_none_or(|m| m.picos() == 0)
             && record.effective_status() == CallStatus::Ok
