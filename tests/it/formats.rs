@@ -1529,9 +1529,24 @@ fn bifrost_and_xai_sdk_cache_counts_are_read() {
             "\n",
         ),
     );
+    // The same names beside an `input_tokens` that leaves the cache out
+    // (an agent daemon's, hunt134: one call rejected, the other's input
+    // cut twice). claude-sonnet-4-5: 100 × 3 + 20,000 × 0.3 + 1,000 × 3.75
+    // + 400 × 15 = $0.01605, and 1,000 × 3 + 200 × 0.3 + 100 × 3.75 + 40 ×
+    // 15 = $0.004035.
+    env.write(
+        "agent.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-10-01T10:00:00Z","request_id":"t1","model":"claude-sonnet-4-5","usage":{"input_tokens":100,"cached_read_tokens":20000,"cached_write_tokens":1000,"output_tokens":400,"total_tokens":21500}}"#,
+            "\n",
+            r#"{"timestamp":"2026-10-01T10:01:00Z","request_id":"t2","model":"claude-sonnet-4-5","usage":{"input_tokens":1000,"cached_read_tokens":200,"cached_write_tokens":100,"output_tokens":40,"total_tokens":1340}}"#,
+            "\n",
+        ),
+    );
     for (file, calls, cost, cached) in [
         ("bifrost.jsonl", 1, "0.01665", 8000),
         ("xai.jsonl", 2, "0.05025", 3000),
+        ("agent.jsonl", 2, "0.020085", 20200),
     ] {
         let r = env.audit(&[file, "--strict"]);
         assert_eq!(r["audit"]["totals"]["calls"], calls, "{file}");

@@ -1646,7 +1646,13 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         }
         "output_tokens" => UsageKey::OutputTokens,
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
-        "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
+        // Bifrost's `prompt_tokens_details.cached_read_tokens` (inside its
+        // `prompt_tokens`, hunt131), and other loggers' beside an
+        // `input_tokens` that leaves them out (hunt134): the input key
+        // tells, as for Anthropic's name.
+        "cache_read_input_tokens" | "prompt_cache_hit_tokens" | "cached_read_tokens" => {
+            UsageKey::CacheRead
+        }
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
         // Bifrost's `prompt_tokens_details.cached_write_tokens`.
@@ -1665,13 +1671,11 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         "cost_in_usd_ticks" => UsageKey::CostTicks,
         // OpenAI's usage API rows (`input_cached_tokens`), OpenRouter's
         // generation records (`native_tokens_*`, the provider's counts).
-        // Bifrost's `prompt_tokens_details.cached_read_tokens` (its
-        // `prompt_tokens` includes them and the writes); xAI's SDK's
-        // `cached_prompt_text_tokens` (hunt131: billed as fresh input).
+        // xAI's SDK's `cached_prompt_text_tokens` (hunt131: billed as
+        // fresh input).
         "cached_tokens"
         | "input_cached_tokens"
         | "native_tokens_cached"
-        | "cached_read_tokens"
         | "cached_prompt_text_tokens"
         | "cachedPromptTextTokens" => UsageKey::Cached,
         "reasoning_tokens" | "native_tokens_reasoning" => UsageKey::Reasoning,
