@@ -437,6 +437,9 @@ pub fn serves_text_chat(id: &str) -> bool {
         "imagen",
         "moderation",
         "rerank",
+        // Voyage's embeddings; Amazon Nova Sonic's speech (hunt134).
+        "voyage",
+        "sonic",
         "-live",
         "veo-",
         "sora",

@@ -120,16 +120,104 @@ fn apart(shipped: &Catalog, lm: &ModelEntry, pi: usize) -> Option<(ModelEntry, S
             || (model.match_rule.as_ref().and_then(|r| r.score(n)))
                 .is_some_and(|s| s / kind == 3 || (s / kind == 2 && (s % kind) as usize == n.len()))
     });
-    let loose = !whole;
-    (loose && differ).then(|| {
-        let entry = ModelEntry {
-            id: lm.id.clone(),
-            name: lm.id.clone(),
-            match_rule: Some(super::MatchRule::StartsWith(format!("{name}-"))),
-            ..lm.clone()
-        };
-        (entry, model.id.clone())
-    })
+    // A dated or versioned spelling of the model itself (Bedrock's
+    // `anthropic.claude-opus-4-5-20251101-v1:0` after Opus 4.5's rule
+    // `starts_with anthropic.claude-opus-4-5`, Vertex's `@…`) is the
+    // model's, whatever LiteLLM says of its region (hunt134). An alias whose
+    // model changes (`mistral-medium-latest`) has no price of its own in a
+    // catalog without history: LiteLLM's is today's model's (hunt134:
+    // 2025's calls at 2026's price).
+    // (Only what the rule matched from the name's start: a region before it,
+    // `us-gov-east-1/…`, is another price.)
+    let dated = model
+        .match_rule
+        .as_ref()
+        .and_then(|r| matched_span(r, &name))
+        .is_some_and(|(start, end)| start == 0 && is_version_suffix(&name[end..]));
+    let alias = name.ends_with("-latest") || name.contains("-latest-");
+    if whole || dated || alias || !differ {
+        return None;
+    }
+    // A LiteLLM key that kept its provider's word (`bedrock/us-gov-west-1/…`,
+    // a second key of its bare name) is named without it, unless that name
+    // is taken (hunt134: GovCloud West's names resolved to the commercial
+    // model, whose id is the name's path suffix).
+    let id = match lm.id.split_once('/') {
+        Some((word, rest))
+            if LITELLM_WORDS.contains(&word.to_lowercase().as_str())
+                && !shipped
+                    .models()
+                    .any(|(_, m)| m.provider == lm.provider && m.id.eq_ignore_ascii_case(rest)) =>
+        {
+            rest.to_string()
+        }
+        _ => lm.id.clone(),
+    };
+    // Its id names it, and the names that go on with `-` or Vertex's `@`.
+    let low = id.to_lowercase();
+    let rules = vec![
+        super::MatchRule::StartsWith(format!("{low}-")),
+        super::MatchRule::StartsWith(format!("{low}@")),
+    ];
+    let entry = ModelEntry {
+        name: id.clone(),
+        id,
+        match_rule: Some(super::MatchRule::Or(rules)),
+        ..lm.clone()
+    };
+    Some((entry, model.id.clone()))
+}
+
+/// LiteLLM's provider words a key may keep before the model's name.
+const LITELLM_WORDS: &[&str] = &[
+    "bedrock",
+    "bedrock_converse",
+    "bedrock_mantle",
+    "vertex_ai",
+    "gemini",
+    "azure",
+    "azure_ai",
+    "anthropic",
+    "openai",
+    "mistral",
+    "deepseek",
+    "cohere",
+    "xai",
+    "groq",
+    "together_ai",
+    "fireworks_ai",
+    "cerebras",
+];
+
+/// Where the text a rule matched in `name` starts and ends (its longest
+/// match).
+fn matched_span(rule: &super::MatchRule, name: &str) -> Option<(usize, usize)> {
+    use super::MatchRule as R;
+    match rule {
+        R::Equals(t) => (name == t).then_some((0, name.len())),
+        R::StartsWith(t) => name.starts_with(t.as_str()).then_some((0, t.len())),
+        R::EndsWith(t) => name
+            .ends_with(t.as_str())
+            .then_some((name.len() - t.len(), name.len())),
+        R::Contains(t) => name.find(t.as_str()).map(|i| (i, i + t.len())),
+        R::Or(rules) => rules
+            .iter()
+            .filter_map(|r| matched_span(r, name))
+            .max_by_key(|(a, b)| b - a),
+        R::Regex(_) | R::And(_) => None,
+    }
+}
+
+/// Whether what follows a model's name is a date or a version of it
+/// (`-20251101-v1:0`, `-2025-11-01`, `@20261101`, `@default`), not another
+/// model's number (`-5`, `.1`, `-v2:0`).
+fn is_version_suffix(rest: &str) -> bool {
+    if rest.is_empty() || rest.starts_with('@') {
+        return true;
+    }
+    let rest = rest.trim_start_matches(['-', '_', '.']);
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits == 8 || (digits == 4 && rest.as_bytes().get(4) == Some(&b'-'))
 }
 
 /// Sets each model's borrowed rates (see [`borrowed`]) on its latest
@@ -232,40 +320,31 @@ pub fn build_builtin(
     // for `claude-opus-5-5`, `contains amazon.titan-embed-text` for V2:
     // hunt132, hunt133, priced at the older model's rates). Their LiteLLM
     // entries give the older model nothing (multipliers, tiers, rates).
-    let mut apart_entries: Vec<(ModelEntry, String)> = Vec::new();
+    // One entry per name: of LiteLLM's keys that name it, the bare one
+    // (`anthropic.claude-opus-5-5`) over one that kept a provider's word
+    // (`bedrock_mantle/anthropic.claude-opus-5-5`), else the first.
+    let mut apart_entries: Vec<(ModelEntry, String, bool)> = Vec::new();
+    let mut gone: std::collections::BTreeSet<(String, String)> = Default::default();
     for (_, lm) in litellm.models() {
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
-        if let Some((entry, from)) = apart(&shipped, lm, pi) {
-            apart_entries.push((entry, from));
+        let Some((entry, from)) = apart(&shipped, lm, pi) else {
+            continue;
+        };
+        gone.insert((lm.provider.clone(), lm.id.clone()));
+        let bare = entry.id == lm.id;
+        let same = |(o, _, _): &(ModelEntry, String, bool)| {
+            o.provider == entry.provider && o.id.eq_ignore_ascii_case(&entry.id)
+        };
+        match apart_entries.iter().position(same) {
+            Some(i) if bare && !apart_entries[i].2 => apart_entries[i] = (entry, from, bare),
+            Some(_) => {}
+            None => apart_entries.push((entry, from, bare)),
         }
     }
-    // One entry per model: a second LiteLLM key of the same bare name
-    // (`gemini/gemini-2.5-pro-preview-tts` beside
-    // `gemini-2.5-pro-preview-tts`) at the same prices is the same model.
-    let tail = |id: &str| id.rsplit('/').next().unwrap_or(id).to_lowercase();
-    let keep: Vec<bool> = apart_entries
-        .iter()
-        .map(|(e, _)| {
-            !(e.id.contains('/')
-                && apart_entries.iter().any(|(o, _)| {
-                    o.provider == e.provider
-                        && !o.id.contains('/')
-                        && o.id.to_lowercase() == tail(&e.id)
-                        && o.periods == e.periods
-                }))
-        })
-        .collect();
-    let gone: std::collections::BTreeSet<(String, String)> = apart_entries
-        .iter()
-        .map(|(e, _)| (e.provider.clone(), e.id.clone()))
-        .collect();
-    let apart_entries: Vec<(ModelEntry, String)> = apart_entries
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(e, k)| k.then_some(e))
-        .collect();
+    let apart_entries: Vec<(ModelEntry, String)> =
+        apart_entries.into_iter().map(|(e, f, _)| (e, f)).collect();
     let litellm_kept: Vec<ModelEntry> = litellm
         .models()
         .map(|(_, m)| m)

@@ -1101,8 +1101,9 @@ fn the_builtin_build_takes_long_context_tiers_from_litellm_only_where_they_fit()
 /// its own as LiteLLM gives it (hunt133: `claude-opus-5-5` priced as Opus
 /// 5, +52%; hunt132: Titan Embed V2 as V1, 5×), with its dated names; a
 /// dated name at the older model's prices, or at one of its earlier
-/// prices, stays the older model's; and a LiteLLM entry that went apart
-/// gives the older model none of its multipliers.
+/// prices, stays the older model's, as do its dated spellings and its
+/// `-latest` alias; and a LiteLLM entry that went apart gives the older
+/// model none of its multipliers.
 #[test]
 fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
     let genai = Catalog::from_json_str(
@@ -1120,6 +1121,9 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
               {"provider": "cloud", "id": "opus-5-5", "fast_multiplier": "3", "prices": [{"input": "4", "output": "20"}]},
               {"provider": "cloud", "id": "opus-5-20260101", "prices": [{"input": "5", "output": "25"}]},
               {"provider": "cloud", "id": "opus-5-legacy", "prices": [{"input": "2", "output": "10"}]},
+              {"provider": "cloud", "id": "opus-5-20261101-v1:0", "prices": [{"input": "4.5", "output": "22.5"}]},
+              {"provider": "cloud", "id": "opus-5-latest", "prices": [{"input": "9", "output": "9"}]},
+              {"provider": "cloud", "id": "bedrock/gov-1/opus-5-5", "prices": [{"input": "6", "output": "30"}]},
               {"provider": "cloud", "id": "embed-text-v2", "prices": [{"input": "0.02"}]},
               {"provider": "cloud", "id": "exact-2024", "prices": [{"input": "7", "output": "7"}]}]}"#,
     )
@@ -1129,6 +1133,7 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
         report.models_added,
         [
             "cloud/opus-5-5 (from opus-5)",
+            "cloud/gov-1/opus-5-5 (from opus-5)",
             "cloud/embed-text-v2 (from embed-v1)"
         ]
     );
@@ -1153,6 +1158,32 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
     );
     assert_eq!(
         at("opus-5-legacy"),
+        ("opus-5".into(), Some(5_000_000), false)
+    );
+    // Vertex's versions; a region's key named without LiteLLM's provider
+    // word (hunt134).
+    assert_eq!(
+        at("opus-5-5@20261101"),
+        ("opus-5-5".into(), Some(4_000_000), true)
+    );
+    assert_eq!(
+        at("gov-1/opus-5-5"),
+        ("gov-1/opus-5-5".into(), Some(6_000_000), false)
+    );
+    assert_eq!(
+        at("bedrock/gov-1/opus-5-5"),
+        ("gov-1/opus-5-5".into(), Some(6_000_000), false)
+    );
+    // A dated spelling of the model itself, whatever LiteLLM's price for
+    // it, and an alias whose model changes over time, stay its own
+    // (hunt134: Bedrock's Opus 4.5 id at the global price; 2025's
+    // `mistral-medium-latest` calls at 2026's model's price).
+    assert_eq!(
+        at("opus-5-20261101-v1:0"),
+        ("opus-5".into(), Some(5_000_000), false)
+    );
+    assert_eq!(
+        at("opus-5-latest"),
         ("opus-5".into(), Some(5_000_000), false)
     );
     assert_eq!(
