@@ -32,7 +32,9 @@ are the CSV's lines; a row of more
 or fewer cells than the header is rejected, the header again is skipped).
 A CSV whose columns are named as a format's keys (model, prompt_tokens…,
 or Helicone's export) is read as that format; others need a [mapping].
-A tar archive is refused (extract it). A line that is no JSON only for
+A stream's server-sent events saved as they came (`event:`, `data: {...}`,
+blank lines, `data: [DONE]`) are read as the JSON of their data lines, at
+their own lines. A tar archive is refused (extract it). A line that is no JSON only for
 bytes of another encoding than UTF-8 or NUL bytes around it is read
 mended, with a note at its line; Python's NaN and Infinity are values of
 the wrong type (an optional field read as absent, with a note).

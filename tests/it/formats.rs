@@ -1684,6 +1684,62 @@ fn content_filter_chunks_and_stream_events_are_no_calls() {
     }
 }
 
+/// A stream's server-sent events saved as they came (hunt130: every line
+/// a malformed one, the calls lost): each `data:` line's JSON is read,
+/// `event:` lines, comments, blank lines and `data: [DONE]` are no lines,
+/// and a broken event is cited at its own line. gpt-4.1 ($2 in, $0.50
+/// cached, $8 out): 3,808 × 2 + 8,192 × 0.5 + 800 × 8 = $0.018112;
+/// gemini-2.5-flash ($0.30 in, $2.50 out): 500 × 0.3 + 20 × 2.5 = $0.0002.
+#[test]
+fn server_sent_events_saved_as_they_came_are_read() {
+    let env = Env::new();
+    let chunk = |usage: &str| {
+        format!(
+            r#"data: {{"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1760000000,"model":"gpt-4.1-2025-04-14","choices":[{{"index":0,"delta":{{"content":"w"}},"finish_reason":null}}],"usage":{usage}}}"#
+        )
+    };
+    let usage = r#"{"prompt_tokens":12000,"completion_tokens":800,"total_tokens":12800,"prompt_tokens_details":{"cached_tokens":8192}}"#;
+    env.write(
+        "openai.sse",
+        [
+            ": keep-alive".to_string(),
+            chunk("null"),
+            String::new(),
+            chunk("null"),
+            String::new(),
+            "data: {\"id\": broken".to_string(),
+            String::new(),
+            chunk(usage),
+            String::new(),
+            "data: [DONE]".to_string(),
+            String::new(),
+        ]
+        .join("\r\n"),
+    );
+    env.write(
+        "gemini.log",
+        concat!(
+            "event: message\n",
+            r#"data: {"candidates":[{"content":{"parts":[{"text":"a"}],"role":"model"},"index":0}],"modelVersion":"gemini-2.5-flash","responseId":"rB","usageMetadata":{"promptTokenCount":500,"candidatesTokenCount":3,"totalTokenCount":503}}"#,
+            "\n\n",
+            r#"data: {"candidates":[{"content":{"parts":[{"text":"b"}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.5-flash","responseId":"rB","usageMetadata":{"promptTokenCount":500,"candidatesTokenCount":20,"totalTokenCount":520}}"#,
+            "\n\n",
+        ),
+    );
+    let r = env.audit(&["openai.sse"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.018112");
+    let rejected = &r["audit"]["input"]["rejected_samples"];
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["malformed_json"], 1,
+        "{rejected}"
+    );
+    assert_eq!(rejected[0]["line"], 6, "{rejected}");
+    let r = env.audit(&["gemini.log", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0002");
+}
+
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,
 /// OpenRouter's cache writes, xAI's reasoning beside `completion_tokens`.
 #[test]

@@ -1266,6 +1266,9 @@ fn read_chunks(
         Some(Layout::TimePrefixed) => {
             stream = Box::new(container::TimePrefixedLines::new(stream));
         }
+        Some(Layout::EventStream) => {
+            stream = Box::new(container::EventStreamLines::new(stream));
+        }
         Some(Layout::JsonDocuments) => stream = Box::new(JsonRecords::new(stream)),
         Some(Layout::Wrapped) => {
             stream = Box::new(JsonRecords::new(container::PageRecords::new(stream)));
@@ -1368,6 +1371,8 @@ fn read_chunks(
             // (stdin) by its header, a JSON array or documents.
             let told = if container::is_time_prefixed(&buf) {
                 Some(Layout::TimePrefixed)
+            } else if container::is_event_stream(&buf) {
+                Some(Layout::EventStream)
             } else if container::wrapper_key(&buf).is_some() {
                 Some(Layout::Wrapped)
             } else if container::looks_like_csv_header(&buf) {

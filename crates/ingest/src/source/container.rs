@@ -43,6 +43,10 @@ pub enum Layout {
     /// JSON lines each after a time and a space, as CloudWatch Logs'
     /// export to S3 writes them (`2025-06-02T10:00:00.000Z {…}`).
     TimePrefixed,
+    /// A stream's server-sent events saved as they came (`event: …`,
+    /// `data: {…}`, blank lines, `data: [DONE]`): each `data:` line's JSON
+    /// is a line, the other lines are empty ([`EventStreamLines`]).
+    EventStream,
     /// An API's pages saved as a file: JSON objects holding the records
     /// in an array under one of [`WRAPPER_KEYS`] (`{"data": [...], "meta":
     /// {...}}`, as Langfuse's, Helicone's and OpenAI's list endpoints
@@ -58,6 +62,7 @@ impl Layout {
             Layout::JsonDocuments => " (JSON documents)",
             Layout::Csv => " (CSV)",
             Layout::TimePrefixed => " (time-prefixed)",
+            Layout::EventStream => " (server-sent events)",
             Layout::Wrapped => " (API page)",
         }
     }
@@ -787,6 +792,85 @@ pub fn is_time_prefixed(head: &[u8]) -> bool {
     let rest = &head[start..];
     let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     time_prefix_len(&rest[..end]).is_some()
+}
+
+/// Whether a text is a stream's server-sent events saved as they came
+/// (hunt130: a proxy's or a `curl -N`'s capture, every line a malformed
+/// one): its first line that is not blank is an SSE field (`data:`,
+/// `event:`, `id:`, `retry:`, or a `:` comment) and a `data:` line of the
+/// head holds JSON.
+pub fn is_event_stream(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let mut lines = head
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let field = |l: &[u8]| {
+        [&b"data:"[..], b"event:", b"id:", b"retry:", b":"]
+            .iter()
+            .any(|f| l.starts_with(f))
+    };
+    field(first)
+        && std::iter::once(first)
+            .chain(lines)
+            .any(|l| sse_data(l).is_some_and(|d| matches!(d.first(), Some(b'{') | Some(b'['))))
+}
+
+/// A `data:` line's value (after the one space SSE allows), else `None`.
+fn sse_data(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"data:")?;
+    Some(rest.strip_prefix(b" ").unwrap_or(rest))
+}
+
+/// Server-sent events as JSON lines (see [`Layout::EventStream`]): a
+/// `data:` line becomes its value (`[DONE]` an empty line), every other
+/// line an empty one, so that lines keep their numbers.
+pub struct EventStreamLines<R> {
+    inner: std::io::BufReader<R>,
+    line: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> EventStreamLines<R> {
+    pub fn new(inner: R) -> EventStreamLines<R> {
+        EventStreamLines {
+            inner: std::io::BufReader::with_capacity(BLOCK, inner),
+            line: Vec::new(),
+            out: Vec::with_capacity(BLOCK),
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for EventStreamLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::BufRead;
+        if self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            while self.out.len() < BLOCK {
+                self.line.clear();
+                if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                    break;
+                }
+                let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                match sse_data(text) {
+                    Some(d) if d.trim_ascii() != b"[DONE]" => self.out.extend_from_slice(d),
+                    _ => {}
+                }
+                self.out.push(b'\n');
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// JSON lines with a time before each (see [`Layout::TimePrefixed`]): each
@@ -2170,6 +2254,25 @@ mod tests {
         assert_eq!(read(pretty), [r#"{"a": 1}"#, r#"{"b": 2}"#]);
         let stream = "{\"data\":[\n{\"a\":1},\n{\"b\":2}\n],\"has_more\":true}\n";
         assert_eq!(read(stream), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    }
+
+    #[test]
+    fn sniffs_server_sent_events() {
+        assert!(is_event_stream(b"data: {\"a\":1}\n\ndata: [DONE]\n"));
+        assert!(is_event_stream(
+            b"\xef\xbb\xbf: ping\r\nevent: message\r\ndata:{\"a\":1}\r\n"
+        ));
+        assert!(is_event_stream(b"\n\nevent: x\ndata: [1]\n"));
+        // No JSON in a `data:` line, or not a field first.
+        assert!(!is_event_stream(b"event: x\ndata: hello\n"));
+        assert!(!is_event_stream(b"{\"data\": 1}\ndata: {\"a\":1}\n"));
+        assert!(!is_event_stream(b"data,model\n1,x\n"));
+        let text = "event: e\r\ndata: {\"a\":1}\r\n\r\ndata: [DONE]\r\n";
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "\n{\"a\":1}\n\n\n");
     }
 
     #[test]
