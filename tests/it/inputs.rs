@@ -3486,6 +3486,35 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     assert_eq!(t["reasoning_tokens"], 500);
     // 2,000 × $0.30/M + 1,300 × $2.50/M.
     assert_eq!(usd(&t["cost"]), "0.00385");
+    // OpenLLMetry's Gemini spans: the thoughts in `gen_ai.usage.total_tokens`
+    // only (hunt131: $0.0008 for $0.0053); an OpenAI span's total beyond
+    // input + output is left as it was. 1,000 × 0.3 + (200 + 1,800) × 2.5
+    // = $0.0053; gpt-4o-mini 1,000 × 0.15 + 200 × 0.6 = $0.00027.
+    let span = |model: &str| {
+        let attrs = serde_json::json!([
+            {"key": "gen_ai.system", "value": {"stringValue": "gemini"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": model}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}},
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "200"}},
+            {"key": "gen_ai.usage.total_tokens", "value": {"intValue": "3000"}},
+        ]);
+        serde_json::json!({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.google_generativeai"}, "spans": [{
+            "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "0000000000000012",
+            "name": "gemini.generate_content", "kind": 3,
+            "startTimeUnixNano": "1761991200000000000", "endTimeUnixNano": "1761991202000000000",
+            "attributes": attrs, "status": {"code": 1}}]}]}]})
+        .to_string()
+            + "\n"
+    };
+    env.write(
+        "ollm.jsonl",
+        span("gemini-2.5-flash") + &span("gpt-4o-mini"),
+    );
+    let r = env.audit(&["ollm.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 2);
+    assert_eq!(t["reasoning_tokens"], 1800);
+    assert_eq!(usd(&t["cost"]), "0.00557");
     env.write(
         "lf.jsonl",
         r#"{"id":"g1","type":"GENERATION","startTime":"2025-11-20T10:00:00.000Z","model":"gpt-4o-mini","usageDetails":{"input":0,"input_cached_tokens":8000,"input_audio_tokens":0,"input_text_tokens":10000,"input_image_tokens":0,"output":0,"output_text_tokens":100,"total":10100}}"#

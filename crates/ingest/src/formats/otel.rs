@@ -951,7 +951,7 @@ fn span_record<'a>(
     let exclusive =
         (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a) || bedrock_counts(&a);
     // (A response's own usage is read in its provider's convention.)
-    let u = if json_usage {
+    let mut u = if json_usage {
         a.u
     } else {
         inclusive_usage(a.u, exclusive)
@@ -993,6 +993,13 @@ fn span_record<'a>(
             .any(|m| crate::record::staging::is_gemini(m)),
         ..Default::default()
     };
+    // A Gemini span's `gen_ai.usage.total_tokens` holds its thoughts, which
+    // its output count leaves out (OpenLLMetry's Gemini instrumentations:
+    // hunt131, a thinking call priced 6.6× low): read as OpenInference's
+    // total is.
+    if how.thoughts_in_total && !u.total_tokens.is_present() && !exclusive {
+        u.total_tokens = a.total_tokens;
+    }
     let usage = u.normalise_for(&mut p, how);
     let cached_read_logged = u.cached_read_logged();
     // The feature: a `feature` attribute stays a tag, which the analysis
