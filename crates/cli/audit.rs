@@ -988,7 +988,7 @@ pub(crate) fn warnings(
             if calls == 1 { "1 call was priced".to_string() } else { format!("{calls} calls were priced") },
             if calls == 1 { "its" } else { "their" },
             first.logged_model,
-            first.logged_provider.as_deref().unwrap_or(""),
+            first.logged_host().unwrap_or(""),
             first.resolved.as_deref().unwrap_or("")
         ));
     }

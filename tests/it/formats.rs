@@ -634,6 +634,28 @@ fn bedrock_invocation_logs_add_the_cache_and_price_as_bedrock() {
             &1.into()
         )
     );
+    // A host named before the model (LiteLLM's `azure_ai/…`) is said as a
+    // logged provider is (hunt131: DeepSeek-R1 on Azure AI Foundry at
+    // DeepSeek's own rates, said nowhere); a maker's slug is no host.
+    env.write(
+        "hosts.jsonl",
+        concat!(
+            r#"{"timestamp":"2025-10-01T10:00:00Z","model":"azure_ai/deepseek-r1","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+            r#"{"timestamp":"2025-10-01T10:00:00Z","model":"openai/gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["hosts.jsonl"]);
+    let elsewhere = r["audit"]["priced_elsewhere"].as_array().unwrap();
+    assert_eq!(elsewhere.len(), 1, "{elsewhere:?}");
+    assert_eq!(elsewhere[0]["logged_model"], "azure_ai/deepseek-r1");
+    assert_eq!(elsewhere[0]["resolved"], "deepseek/deepseek-reasoner");
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("`azure_ai/deepseek-r1` (azure\\_ai) → `deepseek/deepseek-reasoner`"),
+        "{md}"
+    );
 }
 
 #[test]

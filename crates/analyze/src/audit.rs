@@ -94,6 +94,16 @@ pub struct ModelNameRow {
     pub stats: Stats,
 }
 
+impl ModelNameRow {
+    /// The provider as logged, else a host before the model's name
+    /// (LiteLLM's `azure_ai/deepseek-r1`).
+    pub fn logged_host(&self) -> Option<&str> {
+        self.logged_provider
+            .as_deref()
+            .or_else(|| self.logged_model.split_once('/').map(|(host, _)| host))
+    }
+}
+
 /// A model's price that changed on a date between its own first and last
 /// calls of the period.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -1093,7 +1103,10 @@ impl Accumulator<'_> {
         let priced_elsewhere = model_names
             .iter()
             .filter(|m| {
-                let (Some(logged), Some(resolved)) = (&m.logged_provider, &m.resolved) else {
+                // The provider as logged, else a host before the model's
+                // name (LiteLLM's `azure_ai/deepseek-r1`, hunt131: priced
+                // at DeepSeek's own rates, said nowhere).
+                let (Some(logged), Some(resolved)) = (m.logged_host(), &m.resolved) else {
                     return false;
                 };
                 catalog

@@ -1010,7 +1010,7 @@ fn priced_elsewhere<'a>(a: &Audit) -> impl Iterator<Item = Block<'a>> {
                 vec![
                     Inline::code(m.logged_model.clone()),
                     Inline::plain(" ("),
-                    Inline::Label(m.logged_provider.clone().unwrap_or_default()),
+                    Inline::Label(m.logged_host().unwrap_or_default().to_string()),
                     Inline::plain(") → "),
                     Inline::code(m.resolved.clone().unwrap_or_default()),
                     Inline::plain(": "),
