@@ -163,6 +163,10 @@ pub enum Capture {
     /// Whether the value is an object ([`Captured::object`]); paths may go
     /// on into it.
     Object(&'static [&'static str]),
+    /// The value's exact JSON text when it is a list ([`Captured::text`]),
+    /// where paths go on into it when it is an object (Bedrock's logged
+    /// body: a response, or a stream's list of events).
+    ListText(&'static [&'static str]),
     /// An object's entries ([`Captured::entries`]), each with its key's
     /// class by the function (worked out once per key and thread: exports
     /// repeat their keys line after line).
@@ -172,7 +176,11 @@ pub enum Capture {
 impl Capture {
     fn paths(self) -> &'static [&'static str] {
         match self {
-            Capture::Value(p) | Capture::Text(p) | Capture::Object(p) | Capture::Entries(p, _) => p,
+            Capture::Value(p)
+            | Capture::Text(p)
+            | Capture::Object(p)
+            | Capture::ListText(p)
+            | Capture::Entries(p, _) => p,
         }
     }
 }
@@ -737,6 +745,8 @@ enum Kind {
         under: Vec<usize>,
         /// Its bit in `marks`, when an object capture names it.
         mark: Option<u32>,
+        /// Where its JSON text goes when it is a list ([`Capture::ListText`]).
+        list_text: Option<usize>,
     },
     /// A value read as a scalar into `values[i]`.
     Leaf(usize),
@@ -764,6 +774,7 @@ fn object() -> Kind {
     Kind::Object {
         under: Vec::new(),
         mark: None,
+        list_text: None,
     }
 }
 
@@ -810,6 +821,23 @@ impl Program {
                         .map(|path| {
                             p.texts += 1;
                             p.node(path, Kind::Text(p.texts - 1));
+                            p.texts - 1
+                        })
+                        .collect(),
+                ),
+                Capture::ListText(paths) => Slot::Text(
+                    paths
+                        .iter()
+                        .map(|path| {
+                            let node = p.object_node(path);
+                            p.texts += 1;
+                            match &mut p.nodes[node].kind {
+                                Kind::Object { list_text, .. } => {
+                                    assert!(list_text.is_none(), "{path} is captured twice");
+                                    *list_text = Some(p.texts - 1);
+                                }
+                                _ => unreachable!("an object node"),
+                            }
                             p.texts - 1
                         })
                         .collect(),
@@ -965,10 +993,17 @@ impl Program {
             .collect();
         self.shapes = SHAPES.fetch_add(objects.len(), Ordering::Relaxed);
         for (slot, &n) in objects.iter().enumerate() {
-            if let Kind::Object { mark, .. } = self.nodes[n].kind {
+            if let Kind::Object {
+                mark, list_text, ..
+            } = self.nodes[n].kind
+            {
                 let mut nodes = Vec::new();
                 under(self, n, &mut nodes);
-                self.nodes[n].kind = Kind::Object { under: nodes, mark };
+                self.nodes[n].kind = Kind::Object {
+                    under: nodes,
+                    mark,
+                    list_text,
+                };
             }
             self.nodes[n].shape = self.shapes + slot;
         }

@@ -55,6 +55,13 @@ fn visit<'v, 'a>(
                     _ => value.as_object().map(|m| object_entries(m, classify)),
                 };
             }
+            Kind::Object {
+                list_text: Some(i), ..
+            } if value.is_array() => {
+                path.push(key);
+                staged.texts[*i] = text_at(line, path);
+                path.pop();
+            }
             Kind::Object { mark, .. } => {
                 if let Value::Object(inner) = value {
                     if let Some(m) = mark {

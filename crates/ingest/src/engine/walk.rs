@@ -111,7 +111,11 @@ fn object<'a>(
                         s.skip_checked()?;
                     }
                 }
-                Kind::Object { under, mark } => {
+                Kind::Object {
+                    under,
+                    mark,
+                    list_text,
+                } => {
                     // The last of a repeated key wins, whatever it holds.
                     for &n in under {
                         match p.nodes[n].kind {
@@ -127,13 +131,22 @@ fn object<'a>(
                     if let Some(m) = mark {
                         w.line.marks &= !(1 << m);
                     }
-                    if s.peek()? == b'{' {
-                        if let Some(m) = mark {
-                            w.line.marks |= 1 << m;
+                    if let Some(i) = list_text {
+                        w.line.texts[*i] = None;
+                    }
+                    match (s.peek()?, list_text) {
+                        (b'{', _) => {
+                            if let Some(m) = mark {
+                                w.line.marks |= 1 << m;
+                            }
+                            object(p, child, s, w, shapes)?;
                         }
-                        object(p, child, s, w, shapes)?;
-                    } else {
-                        s.skip_checked()?;
+                        (b'[', Some(i)) => {
+                            let start = s.pos();
+                            s.skip_checked()?;
+                            w.line.texts[*i] = Some(s.since(start));
+                        }
+                        _ => s.skip_checked()?,
                     }
                 }
             }

@@ -90,6 +90,8 @@ pub static SPEC: Spec = Spec::new(
         Capture::Text(&["input.inputBodyJson.messages"]),
         // Converse's split of the writes by TTL.
         Capture::Text(&["output.outputBodyJson.usage.cacheDetails"]),
+        // A streamed call's body: the list of its events.
+        Capture::ListText(&["output.outputBodyJson"]),
     ],
     Some(hook),
 );
@@ -131,7 +133,44 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
             gateway::cache_details(&mut raw.usage, &v);
         }
     }
+    if let Some(events) = captured.text(4).filter(|t| t.starts_with('[')) {
+        streamed_body(raw, events);
+    }
     Ok(())
+}
+
+/// A streamed call's body (`InvokeModelWithResponseStream`): the list of
+/// Anthropic's events, whose `message_start` splits the cache writes by
+/// TTL and whose `message_delta` has the stop reason (hunt130: a stream's
+/// 1-hour writes priced at the 5-minute rate, said nowhere).
+fn streamed_body(raw: &mut RawLine<'_>, events: &str) {
+    let Ok(serde_json::Value::Array(events)) = serde_json::from_str(events) else {
+        return;
+    };
+    for e in &events {
+        match e.get("type").and_then(|t| t.as_str()) {
+            Some("message_start") => {
+                let split = e.pointer("/message/usage/cache_creation");
+                for (key, slot) in [
+                    ("ephemeral_5m_input_tokens", &mut raw.usage.cache_write_5m),
+                    ("ephemeral_1h_input_tokens", &mut raw.usage.cache_write_1h),
+                ] {
+                    if let Some(n) = split.and_then(|s| s.get(key)).and_then(|n| n.as_u64()) {
+                        if !slot.is_present() {
+                            *slot = Lenient::Value(n);
+                        }
+                    }
+                }
+            }
+            Some("message_delta") => {
+                let stop = e.pointer("/delta/stop_reason").and_then(|s| s.as_str());
+                if let (Some(stop), false) = (stop, raw.finish_reason.0.is_present()) {
+                    raw.finish_reason = LStr(Lenient::Value(Cow::Owned(stop.to_string())));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Whether a file's first JSON object line is a Bedrock invocation log.
@@ -182,6 +221,8 @@ mod tests {
         r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":{"inputTokenCount":"10"},"output":{"outputTokenCount":2.0},"requestMetadata":{"session_id":"s1","n":7,"o":{"deep":1}},"region":5}"#,
         r#"{"timestamp":"2025-10-01T10:07:00Z","requestId":"x","modelId":"amazon.nova-pro-v1:0","input":"none","output":[1],"requestMetadata":"feature"}"#,
         r#"{"modelId":"m","input":{"inputTokenCount":-1},"output":{"outputTokenCount":1}}"#,
+        // A streamed call: its body is the list of its events.
+        r#"{"schemaType":"ModelInvocationLog","timestamp":"2025-10-09T09:21:12Z","requestId":"s1","operation":"InvokeModelWithResponseStream","modelId":"us.anthropic.claude-sonnet-4-5-20250929-v1:0","input":{"inputTokenCount":3,"cacheReadInputTokenCount":0,"cacheWriteInputTokenCount":31814},"output":{"outputBodyJson":[{"type":"message_start","message":{"id":"msg_1","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":3,"cache_creation_input_tokens":31814,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":31814},"output_tokens":1}}},{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}},{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":130}},{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":3,"outputTokenCount":130}}],"outputTokenCount":130}}"#,
         r#"{}"#,
         r#"not json"#,
     ];
@@ -250,6 +291,20 @@ mod tests {
         );
     }
 
+    /// A streamed call's body is the list of its events: the cache writes'
+    /// split by TTL and the stop reason are read from them (hunt130: the
+    /// 1-hour writes priced at the 5-minute rate).
+    #[test]
+    fn a_streamed_calls_events_split_its_cache_writes() {
+        let r = parse_line_str(TRICKY[6]).unwrap();
+        assert_eq!(
+            (r.usage.cache_write, r.usage.cache_write_1h),
+            (31_814, 31_814)
+        );
+        assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
+        assert!(agree(TRICKY[6]));
+    }
+
     #[test]
     fn detected_from_its_first_line() {
         let map: JsonObject = serde_json::from_str(TRICKY[0]).unwrap();
@@ -261,7 +316,7 @@ mod tests {
     #[test]
     fn scanner_reads_tricky_lines_like_serde() {
         let bailed: Vec<&str> = TRICKY.iter().copied().filter(|l| !agree(l)).collect();
-        assert_eq!(bailed, [TRICKY[7]]);
+        assert_eq!(bailed, [TRICKY[8]]);
     }
 
     #[test]
