@@ -1565,10 +1565,25 @@ fn bifrost_and_xai_sdk_cache_counts_are_read() {
             "\n",
         ),
     );
+    // Bifrost's Responses API logs (`input_tokens_details`, inside the
+    // input) and its counts spread into a CSV's columns (hunt135: rejected,
+    // or the reads billed as input). claude-sonnet-4 ($3, $0.30, $3.75,
+    // $15): 100 × 3 + 700 × 0.3 + 200 × 3.75 + 100 × 15 = $0.00276;
+    // gpt-4.1 ($2, $0.50, $8): 200 × 2 + 800 × 0.5 + 100 × 8 = $0.0016.
+    env.write(
+        "responses.jsonl",
+        r#"{"timestamp":"2025-10-01T10:00:00Z","request_id":"r1","model":"claude-sonnet-4","usage":{"input_tokens":1000,"input_tokens_details":{"cached_read_tokens":700,"cached_write_tokens":200},"output_tokens":100,"total_tokens":1100}}"#.to_string() + "\n",
+    );
+    env.write(
+        "bifrost.csv",
+        "timestamp,model,prompt_tokens,cached_read_tokens,completion_tokens\n2025-10-01T10:00:00Z,gpt-4.1,1000,800,100\n",
+    );
     for (file, calls, cost, cached) in [
         ("bifrost.jsonl", 1, "0.01665", 8000),
         ("xai.jsonl", 2, "0.05025", 3000),
         ("agent.jsonl", 2, "0.020085", 20200),
+        ("responses.jsonl", 1, "0.00276", 700),
+        ("bifrost.csv", 1, "0.0016", 800),
     ] {
         let r = env.audit(&[file, "--strict"]);
         assert_eq!(r["audit"]["totals"]["calls"], calls, "{file}");
@@ -1880,6 +1895,18 @@ fn otlp_adk_logfire_and_azure_semconv_spans() {
 fn otlp_logfire_agents_cached_reads_are_read_from_the_response() {
     let r = audit("otlp-logfire-agents", "otlp-json");
     assert_eq!(totals(&r), ("0.0162".into(), 2, 10_600, 6_000, 500, 0));
+}
+
+/// Pydantic Logfire's Anthropic span of a call not streamed: its
+/// `gen_ai.usage.input_tokens` is Anthropic's (the cache left out), its
+/// `response_data` the response with the cache's reads and writes.
+/// claude-sonnet-4-5: 1,000 × 3 + 8,000 × 0.3 + 1,000 × 3.75 + 500 × 15 =
+/// $0.01665, Logfire's own `operation.cost` (hunt131: $0.0105, the cache
+/// lost).
+#[test]
+fn otlp_logfire_anthropic_cache_is_read_from_the_response() {
+    let r = audit("otlp-logfire-anthropic", "otlp-json");
+    assert_eq!(totals(&r), ("0.01665".into(), 1, 10_000, 8_000, 500, 0));
 }
 
 /// The Vercel AI SDK's spans: its cached input in `ai.usage.*`, beside the

@@ -857,6 +857,9 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         18 => match key {
+            // Bifrost's cache counts spread into a line or a CSV's columns
+            // (hunt135).
+            "cached_read_tokens" => Field::UsageKey,
             // OpenAI's usage API rows.
             "num_model_requests" => Field::Summed,
             "request_created_at" => Field::Timestamp,
@@ -868,6 +871,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         19 => match key {
+            "cached_write_tokens" => Field::UsageKey,
             // OpenAI's usage API rows.
             "input_cached_tokens" => Field::UsageKey,
             "custom_llm_provider" => Field::Provider,
@@ -1270,6 +1274,8 @@ fn field_by_meaning(key: &str) -> Field {
         | "ephemeral_1h_input_tokens"
         | "tokens_in"
         | "tokens_out"
+        | "cached_read_tokens"
+        | "cached_write_tokens"
         | "uncached_input_tokens"
         | "input_cached_tokens"
         | "native_tokens_prompt"
@@ -1470,6 +1476,10 @@ pub(crate) enum UsageKey {
     /// line gives none of its own; a value that is no amount is left unread
     /// silently (not a field of the line).
     Cost,
+    /// `cached_read_tokens`: a cached read inside the input in an input
+    /// detail object (as OpenAI's `cached_tokens`), else beside the input
+    /// as Anthropic's `cache_read_input_tokens` is.
+    CachedRead,
     /// OpenRouter's `cost_details.upstream_inference_cost` and `is_byok`
     /// ([`RawUsage::with_upstream`]).
     UpstreamCost,
@@ -1570,6 +1580,8 @@ impl UsageKey {
             (UsageKey::Audio, Part::Cached) => UsageKey::AudioCached,
             (UsageKey::Audio, Part::Output) => UsageKey::AudioOut,
             (UsageKey::Audio, Part::Any) => UsageKey::Other,
+            (UsageKey::CachedRead, Part::Input | Part::Cached) => UsageKey::Cached,
+            (UsageKey::CachedRead, _) => UsageKey::CacheRead,
             (k, _) => k,
         }
     }
@@ -1646,13 +1658,12 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         }
         "output_tokens" => UsageKey::OutputTokens,
         // DeepSeek's cache hits (its `prompt_tokens` includes them).
-        // Bifrost's `prompt_tokens_details.cached_read_tokens` (inside its
-        // `prompt_tokens`, hunt131), and other loggers' beside an
-        // `input_tokens` that leaves them out (hunt134): the input key
-        // tells, as for Anthropic's name.
-        "cache_read_input_tokens" | "prompt_cache_hit_tokens" | "cached_read_tokens" => {
-            UsageKey::CacheRead
-        }
+        "cache_read_input_tokens" | "prompt_cache_hit_tokens" => UsageKey::CacheRead,
+        // Bifrost's `prompt_tokens_details.cached_read_tokens` and
+        // `input_tokens_details.cached_read_tokens` (inside its input,
+        // hunt131, hunt135), other loggers' beside an `input_tokens` that
+        // leaves them out (hunt134): see `UsageKey::within`.
+        "cached_read_tokens" => UsageKey::CachedRead,
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
         // Bifrost's `prompt_tokens_details.cached_write_tokens`.
@@ -1898,7 +1909,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         UsageKey::CompletionTokens => (&mut u.completion_tokens, 1),
         UsageKey::InputTokens => (&mut u.input_tokens, 2),
         UsageKey::OutputTokens => (&mut u.output_tokens, 3),
-        UsageKey::CacheRead => (&mut u.cache_read_input_tokens, 4),
+        UsageKey::CacheRead | UsageKey::CachedRead => (&mut u.cache_read_input_tokens, 4),
         UsageKey::CacheCreation => (&mut u.cache_creation_input_tokens, 5),
         UsageKey::Cached => (&mut u.cached_tokens, 6),
         UsageKey::Reasoning => (&mut u.reasoning_tokens, 7),

@@ -926,7 +926,10 @@ fn span_record<'a>(
     .any(|c| c.is_present());
     let from_json = match (&a.adk_response, &a.response_data, &a.response) {
         (Some(text), _, _) => usage_in_json(text),
-        (None, Some(text), _) if !counted => usage_in_json(text),
+        // Logfire's `response_data`: the response's own usage, whose cache
+        // counts its `gen_ai.usage.*` leave out (hunt131: an Anthropic
+        // call's cache reads and writes lost, $0.0105 for $0.01665).
+        (None, Some(text), _) => usage_in_json(text),
         (None, None, Some(text)) if a.logfire => usage_in_json(text),
         _ => None,
     };
