@@ -34,7 +34,9 @@ A CSV whose columns are named as a format's keys (model, prompt_tokens…,
 or Helicone's export) is read as that format; others need a [mapping].
 A stream's server-sent events saved as they came (`event:`, `data: {...}`,
 blank lines, `data: [DONE]`) are read as the JSON of their data lines, at
-their own lines. A tar archive is refused (extract it). A line that is no JSON only for
+their own lines: OpenAI's chunks, the Responses API's events and Gemini's
+responses are calls as above; Anthropic's Messages events (message_start,
+message_delta) are not read yet (log the SDK's final message instead). A tar archive is refused (extract it). A line that is no JSON only for
 bytes of another encoding than UTF-8 or NUL bytes around it is read
 mended, with a note at its line; Python's NaN and Infinity are values of
 the wrong type (an optional field read as absent, with a note).

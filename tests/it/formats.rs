@@ -1645,12 +1645,14 @@ fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
             line("dall-e-3", 200, r#","cost":0.04"#),
             line("whisper-1", 200, ""),
             line("mystery-model", 500, ""),
+            // OpenAI's moderation is free (hunt135: listed as unpriced).
+            line("omni-moderation-latest", 200, ""),
         ]
         .concat(),
     );
     let r = env.audit(&["calls.jsonl"]);
     let a = &r["audit"];
-    assert_eq!(a["totals"]["calls"], 5);
+    assert_eq!(a["totals"]["calls"], 6);
     assert_eq!(usd(&a["totals"]["cost"]), "0.00021");
     assert_eq!(a["totals"]["unpriced_calls"], 3);
     let unknown: Vec<&str> = a["unknown_models"]

@@ -94,7 +94,12 @@ fn target_of(shipped: &Catalog, id: &str, pi: usize) -> Option<super::ModelId> {
 /// substring), and its latest prices differ from each of the model's
 /// (input, output, cache reads or 5-minute writes). Its id names it, and dated names after it
 /// (`claude-opus-5-5-20261015`), by a prefix longer than the other rule's.
-fn apart(shipped: &Catalog, lm: &ModelEntry, pi: usize) -> Option<(ModelEntry, String)> {
+fn apart(
+    shipped: &Catalog,
+    lm: &ModelEntry,
+    pi: usize,
+    lm_names: &std::collections::BTreeSet<(String, String)>,
+) -> Option<(ModelEntry, String)> {
     let latest = lm.periods.last()?;
     latest.rates.input?;
     let name = lm.id.to_lowercase();
@@ -135,7 +140,13 @@ fn apart(shipped: &Catalog, lm: &ModelEntry, pi: usize) -> Option<(ModelEntry, S
         .and_then(|r| matched_span(r, &name))
         .is_some_and(|(start, end)| start == 0 && is_version_suffix(&name[end..]));
     let alias = name.ends_with("-latest") || name.contains("-latest-");
-    if whole || dated || alias || !differ {
+    // A version after `@` (Vertex's `claude-opus-5-5@default`) of a name
+    // LiteLLM lists too is that name's, matched by its rule (hunt135: two
+    // rows for one model).
+    let versioned = name.split_once('@').is_some_and(|(base, _)| {
+        lm_names.contains(&(lm.provider.to_lowercase(), base.to_string()))
+    });
+    if whole || dated || alias || versioned || !differ {
         return None;
     }
     // A LiteLLM key that kept its provider's word (`bedrock/us-gov-west-1/…`,
@@ -325,11 +336,15 @@ pub fn build_builtin(
     // (`bedrock_mantle/anthropic.claude-opus-5-5`), else the first.
     let mut apart_entries: Vec<(ModelEntry, String, bool)> = Vec::new();
     let mut gone: std::collections::BTreeSet<(String, String)> = Default::default();
+    let lm_names: std::collections::BTreeSet<(String, String)> = litellm
+        .models()
+        .map(|(_, m)| (m.provider.to_lowercase(), m.id.to_lowercase()))
+        .collect();
     for (_, lm) in litellm.models() {
         let Some(pi) = shipped.providers.iter().position(|p| p.id == lm.provider) else {
             continue;
         };
-        let Some((entry, from)) = apart(&shipped, lm, pi) else {
+        let Some((entry, from)) = apart(&shipped, lm, pi, &lm_names) else {
             continue;
         };
         gone.insert((lm.provider.clone(), lm.id.clone()));

@@ -1119,6 +1119,7 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
         r#"{"schema": 1, "version": "y",
             "models": [
               {"provider": "cloud", "id": "opus-5-5", "fast_multiplier": "3", "prices": [{"input": "4", "output": "20"}]},
+              {"provider": "cloud", "id": "opus-5-5@default", "prices": [{"input": "4", "output": "20"}]},
               {"provider": "cloud", "id": "opus-5-20260101", "prices": [{"input": "5", "output": "25"}]},
               {"provider": "cloud", "id": "opus-5-legacy", "prices": [{"input": "2", "output": "10"}]},
               {"provider": "cloud", "id": "opus-5-20261101-v1:0", "prices": [{"input": "4.5", "output": "22.5"}]},

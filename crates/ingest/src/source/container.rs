@@ -825,14 +825,21 @@ fn sse_data(line: &[u8]) -> Option<&[u8]> {
     Some(rest.strip_prefix(b" ").unwrap_or(rest))
 }
 
-/// Server-sent events as JSON lines (see [`Layout::EventStream`]): a
-/// `data:` line becomes its value (`[DONE]` an empty line), every other
-/// line an empty one, so that lines keep their numbers.
+/// Server-sent events as JSON lines (see [`Layout::EventStream`]): an
+/// event's `data:` lines become their value, joined (by a space, which JSON
+/// reads as SSE's line end), at the first one's line (`[DONE]` an empty line); its other
+/// fields (`event:`, `id:`, `retry:`) and comments (`:`) become empty
+/// lines, so that lines keep their numbers; any other line (a JSON line
+/// among the events) passes as it is, read or rejected (hunt135: blanked,
+/// its call lost silently).
 pub struct EventStreamLines<R> {
     inner: std::io::BufReader<R>,
     line: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
+    /// The event's data so far, and how many lines it spans.
+    data: Vec<u8>,
+    data_lines: usize,
 }
 
 impl<R: Read> EventStreamLines<R> {
@@ -842,8 +849,25 @@ impl<R: Read> EventStreamLines<R> {
             line: Vec::new(),
             out: Vec::with_capacity(BLOCK),
             pos: 0,
+            data: Vec::new(),
+            data_lines: 0,
         }
     }
+}
+
+/// Writes an event's data, held so far, as its lines.
+fn flush_event(out: &mut Vec<u8>, data: &mut Vec<u8>, data_lines: &mut usize) {
+    if *data_lines == 0 {
+        return;
+    }
+    if data.trim_ascii() != b"[DONE]" {
+        out.extend_from_slice(data);
+    }
+    for _ in 0..*data_lines {
+        out.push(b'\n');
+    }
+    data.clear();
+    *data_lines = 0;
 }
 
 impl<R: Read> Read for EventStreamLines<R> {
@@ -855,13 +879,39 @@ impl<R: Read> Read for EventStreamLines<R> {
             while self.out.len() < BLOCK {
                 self.line.clear();
                 if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                    flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
                     break;
                 }
                 let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
-                match sse_data(text) {
-                    Some(d) if d.trim_ascii() != b"[DONE]" => self.out.extend_from_slice(d),
-                    _ => {}
+                if let Some(d) = sse_data(text) {
+                    // (SSE joins an event's data lines with a line end,
+                    // which in JSON text is whitespace as a space is: a
+                    // space keeps the event on one line.)
+                    if self.data_lines > 0 {
+                        self.data.push(b' ');
+                    }
+                    self.data.extend_from_slice(d);
+                    self.data_lines += 1;
+                    continue;
+                }
+                let field = [&b"event:"[..], b"id:", b"retry:", b":"]
+                    .iter()
+                    .any(|f| text.starts_with(f));
+                if field {
+                    // Within an event: its data goes on after it.
+                    if self.data_lines > 0 {
+                        self.data_lines += 1;
+                        continue;
+                    }
+                    self.out.push(b'\n');
+                    continue;
+                }
+                // A blank line ends the event; any other line passes.
+                let blank = text.iter().all(u8::is_ascii_whitespace);
+                flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
+                if !blank {
+                    self.out.extend_from_slice(text);
                 }
                 self.out.push(b'\n');
             }
@@ -2273,6 +2323,15 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "\n{\"a\":1}\n\n\n");
+        // An event's data over several lines is joined at its first; a
+        // JSON line among the events passes as it is; lines keep their
+        // numbers.
+        let text = "data: {\"a\":\ndata: 1}\nid: 7\n\n{\"b\":2}\nnot json\n: c\ndata: {}";
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "{\"a\": 1}\n\n\n\n{\"b\":2}\nnot json\n\n{}\n");
     }
 
     #[test]
