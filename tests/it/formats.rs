@@ -1645,15 +1645,21 @@ fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
             line("dall-e-3", 200, r#","cost":0.04"#),
             line("whisper-1", 200, ""),
             line("mystery-model", 500, ""),
-            // OpenAI's moderation is free (hunt135: listed as unpriced).
+            // OpenAI's moderation is free, with tokens or none (hunt135,
+            // hunt136: listed as unpriced).
             line("omni-moderation-latest", 200, ""),
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"omni-moderation-latest","usage":{"prompt_tokens":500,"completion_tokens":0}}"#.to_string() + "\n",
+            // Voyage AI's embeddings give their total alone: the input
+            // (hunt132: rejected). voyage-3-large at $0.18: 1,000,000 ×
+            // 0.18 = $0.18.
+            r#"{"object":"list","data":[],"model":"voyage-3-large","usage":{"total_tokens":1000000}}"#.to_string() + "\n",
         ]
         .concat(),
     );
     let r = env.audit(&["calls.jsonl"]);
     let a = &r["audit"];
-    assert_eq!(a["totals"]["calls"], 6);
-    assert_eq!(usd(&a["totals"]["cost"]), "0.00021");
+    assert_eq!(a["totals"]["calls"], 8);
+    assert_eq!(usd(&a["totals"]["cost"]), "0.18021");
     assert_eq!(a["totals"]["unpriced_calls"], 3);
     let unknown: Vec<&str> = a["unknown_models"]
         .as_array()

@@ -3515,6 +3515,27 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     assert_eq!(t["calls"], 2);
     assert_eq!(t["reasoning_tokens"], 1800);
     assert_eq!(usd(&t["cost"]), "0.00557");
+    // Thoughts as many as the cache reads: still thoughts, Gemini's prompt
+    // holding its reads (hunt136: read as a total that adds the cache).
+    // 600 × 0.3 + 400 × 0.03 + (200 + 400) × 2.5 = $0.001692.
+    let cached = span("gemini-2.5-flash")
+        .replace(r#""intValue":"3000""#, r#""intValue":"1600""#)
+        .replace(
+            r#"{"key":"gen_ai.usage.total_tokens""#,
+            r#"{"key":"gen_ai.usage.cache_read_input_tokens","value":{"intValue":"400"}},{"key":"gen_ai.usage.total_tokens""#,
+        );
+    assert!(
+        cached.contains("cache_read_input_tokens") && cached.contains("1600"),
+        "{cached}"
+    );
+    env.write("cached.jsonl", cached);
+    let r = env.audit(&["cached.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(
+        (&t["cached_read_tokens"], &t["reasoning_tokens"]),
+        (&400.into(), &400.into())
+    );
+    assert_eq!(usd(&t["cost"]), "0.001692");
     env.write(
         "lf.jsonl",
         r#"{"id":"g1","type":"GENERATION","startTime":"2025-11-20T10:00:00.000Z","model":"gpt-4o-mini","usageDetails":{"input":0,"input_cached_tokens":8000,"input_audio_tokens":0,"input_text_tokens":10000,"input_image_tokens":0,"output":0,"output_text_tokens":100,"total":10100}}"#

@@ -1595,14 +1595,15 @@ impl Accumulator<'_> {
 /// call. A successful call without tokens to a model the catalog does not
 /// know is unpriced: it was billed by another unit (DALL·E's images,
 /// Whisper's minutes, TTS's characters; hunt132: $0.00, said nowhere).
-/// OpenAI's moderation models are free (hunt135: their calls listed as
-/// unpriced).
+/// OpenAI's moderation models are free, whatever their tokens (hunt135,
+/// hunt136: their calls listed as unpriced).
 fn nothing_to_price(r: &CallRecord<'_>) -> bool {
-    r.usage.total() == 0
-        && r.usage.web_searches == 0
-        && r.logged_cost.is_none_or(|c| c == Money::ZERO)
-        && (r.effective_status() != tokenaudit_core::CallStatus::Ok
-            || r.model.to_ascii_lowercase().contains("moderation"))
+    let free = r.model.to_ascii_lowercase().contains("moderation");
+    r.logged_cost.is_none_or(|c| c == Money::ZERO)
+        && (free
+            || (r.usage.total() == 0
+                && r.usage.web_searches == 0
+                && r.effective_status() != tokenaudit_core::CallStatus::Ok))
 }
 
 impl Accumulator<'_> {

@@ -951,8 +951,15 @@ fn span_record<'a>(
     // larger than the whole, which no inclusive count can: read those as
     // exclusive rather than rejecting the call. AI SDK 5's Anthropic input
     // is exclusive whatever its size.
-    let exclusive =
-        (a.ai_sdk_anthropic && !a.ai_sdk_details) || total_adds_the_cache(&a) || bedrock_counts(&a);
+    // (Gemini's prompt count holds its cache reads, whatever its total:
+    // a total that adds thoughts equal to the reads is no cache added,
+    // hunt136.)
+    let gemini = [&a.request_model, &a.response_model]
+        .iter()
+        .any(|m| matches!(&m, Lenient::Value(t) if crate::record::staging::is_gemini(t)));
+    let exclusive = (a.ai_sdk_anthropic && !a.ai_sdk_details)
+        || (!gemini && total_adds_the_cache(&a))
+        || bedrock_counts(&a);
     // (A response's own usage is read in its provider's convention.)
     let mut u = if json_usage {
         a.u

@@ -722,7 +722,7 @@ impl<'a> RawLine<'a> {
     /// Inlined: a record returned through one more call is copied (~600
     /// bytes a line).
     #[inline(always)]
-    fn read_record(self) -> Result<CallRecord<'a>, Reject> {
+    fn read_record(mut self) -> Result<CallRecord<'a>, Reject> {
         let mut p = Problems::default();
         let status_text = p.take(&self.status.0, "status");
         let mut status = status_text.as_deref().and_then(CallStatus::parse);
@@ -790,6 +790,17 @@ impl<'a> RawLine<'a> {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
         };
+        // An embedding's usage with its total alone (Voyage AI's
+        // `{"total_tokens": 8}`): the total is its input, an embedding
+        // having no output (hunt132: rejected as no usage).
+        if !self.usage.has_main_count()
+            && matches!(self.usage.total_tokens, Lenient::Value(_))
+            && [&self.model, &self.served_model, &self.request_model]
+                .iter()
+                .any(|m| matches!(&m.0, Lenient::Value(t) if is_embedding(t)))
+        {
+            self.usage.prompt_tokens = self.usage.total_tokens.clone();
+        }
         let cached_read_logged = self.usage.cached_read_logged();
         let usage = self.usage.normalise_for(&mut p, how).map(|mut u| {
             if u.web_searches == 0 {
@@ -1040,6 +1051,15 @@ impl<'a> RawLine<'a> {
 
 /// Whether a logged model name is a Gemini model's (`gemini-2.5-flash`,
 /// `google/gemini-2.5-pro`, `vertex_ai/gemini-…`), in any case.
+/// Whether a model name is an embedding model's (`text-embedding-3-small`,
+/// `voyage-3`, `embed-english-v3.0`, `amazon.titan-embed-text-v2:0`),
+/// not a reranker's.
+pub(crate) fn is_embedding(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    (m.contains("embed") || m.starts_with("voyage-")) && !m.contains("rerank")
+}
+
 pub(crate) fn is_gemini(model: &str) -> bool {
     crate::record::tags::contains_ignore_ascii_case(model, "gemini")
 }

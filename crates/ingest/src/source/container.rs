@@ -855,6 +855,11 @@ impl<R: Read> EventStreamLines<R> {
     }
 }
 
+/// Whether an event's data so far is a whole JSON value, or `[DONE]`.
+fn is_whole_value(data: &[u8]) -> bool {
+    data.trim_ascii() == b"[DONE]" || serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
+}
+
 /// Writes an event's data, held so far, as its lines.
 fn flush_event(out: &mut Vec<u8>, data: &mut Vec<u8>, data_lines: &mut usize) {
     if *data_lines == 0 {
@@ -884,6 +889,13 @@ impl<R: Read> Read for EventStreamLines<R> {
                 }
                 let text = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
+                // An event whose data is already a whole value ends at the
+                // next field, blank line or not (hunt136: a capture without
+                // its blank lines, Python's `iter_lines()` filtered, was one
+                // malformed line).
+                if self.data_lines > 0 && is_whole_value(&self.data) {
+                    flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
+                }
                 if let Some(d) = sse_data(text) {
                     // (SSE joins an event's data lines with a line end,
                     // which in JSON text is whitespace as a space is: a
@@ -2332,6 +2344,14 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "{\"a\": 1}\n\n\n\n{\"b\":2}\nnot json\n\n{}\n");
+        // Without the blank lines between events: each whole value is an
+        // event of its own.
+        let text = "data: {\"a\":1}\ndata: {\"b\":\ndata: 2}\nevent: x\ndata: [DONE]\ndata: {}\n";
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "{\"a\":1}\n{\"b\": 2}\n\n\n\n{}\n");
     }
 
     #[test]
