@@ -1653,13 +1653,18 @@ fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
             // (hunt132: rejected). voyage-3-large at $0.18: 1,000,000 ×
             // 0.18 = $0.18.
             r#"{"object":"list","data":[],"model":"voyage-3-large","usage":{"total_tokens":1000000}}"#.to_string() + "\n",
+            // A moderation response has no usage: a free call (hunt137:
+            // rejected). A total beside an output of 0 is the input
+            // (hunt137: $0): gpt-4o-mini 1,000,000 × 0.15 = $0.15.
+            r#"{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false}]}"#.to_string() + "\n",
+            r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o-mini","usage":{"total_tokens":1000000,"completion_tokens":0}}"#.to_string() + "\n",
         ]
         .concat(),
     );
     let r = env.audit(&["calls.jsonl"]);
     let a = &r["audit"];
-    assert_eq!(a["totals"]["calls"], 8);
-    assert_eq!(usd(&a["totals"]["cost"]), "0.18021");
+    assert_eq!(a["totals"]["calls"], 10);
+    assert_eq!(usd(&a["totals"]["cost"]), "0.33021");
     assert_eq!(a["totals"]["unpriced_calls"], 3);
     let unknown: Vec<&str> = a["unknown_models"]
         .as_array()

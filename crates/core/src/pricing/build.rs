@@ -101,7 +101,12 @@ fn apart(
     lm_names: &std::collections::BTreeSet<(String, String)>,
 ) -> Option<(ModelEntry, String)> {
     let latest = lm.periods.last()?;
-    latest.rates.input?;
+    // (Input and output of $0 is LiteLLM's placeholder for a price it does
+    // not know, not a free model: hunt134, Command A+ at $0.)
+    let zero = Some(super::Money::ZERO);
+    if latest.rates.input? == super::Money::ZERO && latest.rates.output.or(zero) == zero {
+        return None;
+    }
     let name = lm.id.to_lowercase();
     let (names, _, _) = candidates(&name);
     let primary = literal_count(&name, &names);
@@ -353,8 +358,27 @@ pub fn build_builtin(
             o.provider == entry.provider && o.id.eq_ignore_ascii_case(&entry.id)
         };
         match apart_entries.iter().position(same) {
-            Some(i) if bare && !apart_entries[i].2 => apart_entries[i] = (entry, from, bare),
-            Some(_) => {}
+            Some(i) => {
+                // A multiplier one key gives and the other does not, at the
+                // same prices, is the model's (hunt137: Vertex's key without
+                // the batch price kept, the batch price lost).
+                // The new key wins when it is bare and the held one is not.
+                let new_wins = bare && !apart_entries[i].2;
+                let (held, held_from, held_bare) = apart_entries[i].clone();
+                let (mut keep, other, from, kept_bare) = if new_wins {
+                    (entry, held, from, true)
+                } else {
+                    (held, entry, held_from, held_bare)
+                };
+                if keep.periods == other.periods {
+                    for (_, get, slot) in KINDS.iter() {
+                        if slot(&mut keep).is_none() {
+                            *slot(&mut keep) = get(&other);
+                        }
+                    }
+                }
+                apart_entries[i] = (keep, from, kept_bare);
+            }
             None => apart_entries.push((entry, from, bare)),
         }
     }

@@ -1120,6 +1120,8 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
             "models": [
               {"provider": "cloud", "id": "opus-5-5", "fast_multiplier": "3", "prices": [{"input": "4", "output": "20"}]},
               {"provider": "cloud", "id": "opus-5-5@default", "prices": [{"input": "4", "output": "20"}]},
+              {"provider": "cloud", "id": "opus-5-plus", "prices": [{"input": "0", "output": "0"}]},
+              {"provider": "cloud", "id": "vertex_ai/opus-5-5", "batch_multiplier": "0.5", "prices": [{"input": "4", "output": "20"}]},
               {"provider": "cloud", "id": "opus-5-20260101", "prices": [{"input": "5", "output": "25"}]},
               {"provider": "cloud", "id": "opus-5-legacy", "prices": [{"input": "2", "output": "10"}]},
               {"provider": "cloud", "id": "opus-5-20261101-v1:0", "prices": [{"input": "4.5", "output": "22.5"}]},
@@ -1187,6 +1189,16 @@ fn the_builtin_build_adds_models_an_older_models_rule_took_at_other_prices() {
         at("opus-5-latest"),
         ("opus-5".into(), Some(5_000_000), false)
     );
+    // Of two keys for one model at the same prices, the bare one's entry
+    // with the other's batch price (hunt137).
+    let (_, m) = built.models().find(|(_, m)| m.id == "opus-5-5").unwrap();
+    assert_eq!(
+        m.batch_multiplier.map(|b| b.to_string()).as_deref(),
+        Some("0.5")
+    );
+    // LiteLLM's $0 for a price it does not know adds no free model
+    // (hunt134: Command A+ at $0).
+    assert_eq!(at("opus-5-plus"), ("opus-5".into(), Some(5_000_000), false));
     assert_eq!(
         at("embed-text-v2"),
         ("embed-text-v2".into(), Some(20_000), false)

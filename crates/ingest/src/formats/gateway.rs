@@ -4495,6 +4495,15 @@ mod tests {
                 r#"{"id":"gen-4","is_byok":false,"total_cost":0.000175,"upstream_inference_cost":0.0035,"model":"openai/gpt-4o","native_tokens_prompt":1000,"native_tokens_completion":100}"#.to_string(),
                 "0.000175",
             ),
+            // An app's or a gateway's own cost beside the response's usage
+            // holds both already (LiteLLM's `spend`: hunt134, doubled).
+            (
+                format!(
+                    r#"{{"spend":0.003675,"model":"openai/gpt-4o","response":{}}}"#,
+                    usage(&format!(r#","is_byok":true{details}"#))
+                ),
+                "0.003675",
+            ),
         ] {
             assert!(agree(&line), "{line}");
             let r = rec(&line);

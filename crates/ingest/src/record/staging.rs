@@ -793,13 +793,37 @@ impl<'a> RawLine<'a> {
         // An embedding's usage with its total alone (Voyage AI's
         // `{"total_tokens": 8}`): the total is its input, an embedding
         // having no output (hunt132: rejected as no usage).
-        if !self.usage.has_main_count()
-            && matches!(self.usage.total_tokens, Lenient::Value(_))
-            && [&self.model, &self.served_model, &self.request_model]
+        // (Beside an output count of its own, the total less it: an
+        // embedding's `completion_tokens: 0`, hunt137.)
+        let input_counted = [
+            &self.usage.prompt_tokens,
+            &self.usage.input_tokens,
+            &self.usage.prompt_token_count,
+        ]
+        .iter()
+        .any(|c| c.is_present());
+        if let (false, Lenient::Value(total)) = (input_counted, &self.usage.total_tokens) {
+            let embedding = [&self.model, &self.served_model, &self.request_model]
                 .iter()
-                .any(|m| matches!(&m.0, Lenient::Value(t) if is_embedding(t)))
-        {
-            self.usage.prompt_tokens = self.usage.total_tokens.clone();
+                .any(|m| matches!(&m.0, Lenient::Value(t) if is_embedding(t)));
+            // (A total alone is an embedding's input; another model's
+            // holds an output no count tells apart.)
+            let output = match (&self.usage.completion_tokens, &self.usage.output_tokens) {
+                (Lenient::Value(n), _) | (_, Lenient::Value(n)) => Some(*n),
+                (Lenient::Missing, Lenient::Missing) if embedding => Some(0),
+                _ => None,
+            };
+            // Another model's total less its output, when nothing else can
+            // be in it: no reasoning, cache or Gemini thoughts logged
+            // (hunt137: `{"total_tokens": N, "completion_tokens": 0}` was
+            // $0, said nowhere).
+            let plain = !thoughts_in_total
+                && !self.usage.reasoning_tokens.is_present()
+                && !self.usage.cached_read_logged()
+                && !self.usage.cache_creation_input_tokens.is_present();
+            if let (true, Some(output)) = (embedding || plain, output) {
+                self.usage.prompt_tokens = Lenient::Value(total.saturating_sub(output));
+            }
         }
         let cached_read_logged = self.usage.cached_read_logged();
         let usage = self.usage.normalise_for(&mut p, how).map(|mut u| {
@@ -989,17 +1013,23 @@ impl<'a> RawLine<'a> {
             prefix_tokens: p
                 .int(&self.prefix_tokens.0, "system_prompt_tokens")
                 .filter(|&t| t <= crate::record::fields::MAX_TOKENS),
-            logged_cost: p
-                .own(self.cost.0, "cost")
-                .map(|m| match self.cost_in_cents {
-                    true => tokenaudit_core::Money::from_picos(m.picos() / 100),
-                    false => m,
-                })
-                .or(match self.usage.cost {
-                    Lenient::Value(m) => Some(m),
-                    _ => None,
-                })
-                .map(|m| self.usage.with_upstream(m)),
+            // A BYOK call's provider charge is added to OpenRouter's own
+            // cost (its usage's `cost`, or a generation record's), not to an
+            // app's or a gateway's cost beside a usage that has its own
+            // (hunt134: LiteLLM's `spend`, which holds both, doubled).
+            logged_cost: match (
+                p.own(self.cost.0, "cost")
+                    .map(|m| match self.cost_in_cents {
+                        true => tokenaudit_core::Money::from_picos(m.picos() / 100),
+                        false => m,
+                    }),
+                &self.usage.cost,
+            ) {
+                (Some(own), Lenient::Value(_)) => Some(own),
+                (Some(own), _) => Some(self.usage.with_upstream(own)),
+                (None, Lenient::Value(m)) => Some(self.usage.with_upstream(*m)),
+                (None, _) => None,
+            },
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,

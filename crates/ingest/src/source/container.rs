@@ -896,6 +896,14 @@ impl<R: Read> Read for EventStreamLines<R> {
                 if self.data_lines > 0 && is_whole_value(&self.data) {
                     flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
                 }
+                // A broken event does not take a whole value after it in
+                // (hunt137: `data: keep-alive` swallowed every call after it
+                // in a capture without blank lines).
+                if let (true, Some(d)) = (self.data_lines > 0, sse_data(text)) {
+                    if matches!(d.first(), Some(b'{') | Some(b'[')) && is_whole_value(d) {
+                        flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
+                    }
+                }
                 if let Some(d) = sse_data(text) {
                     // (SSE joins an event's data lines with a line end,
                     // which in JSON text is whitespace as a space is: a
@@ -2352,6 +2360,13 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "{\"a\":1}\n{\"b\": 2}\n\n\n\n{}\n");
+        // A broken event ends where a whole value starts.
+        let text = "data: keep-alive\ndata: {\"a\":1}\ndata: {\"b\":2}\n";
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "keep-alive\n{\"a\":1}\n{\"b\":2}\n");
     }
 
     #[test]
