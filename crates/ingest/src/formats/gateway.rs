@@ -4496,10 +4496,18 @@ mod tests {
                 "0.000175",
             ),
             // An app's or a gateway's own cost beside the response's usage
-            // holds both already (LiteLLM's `spend`: hunt134, doubled).
+            // holds both already (LiteLLM's `spend`: hunt134, doubled);
+            // a copy of OpenRouter's fee is the fee (hunt138).
             (
                 format!(
                     r#"{{"spend":0.003675,"model":"openai/gpt-4o","response":{}}}"#,
+                    usage(&format!(r#","is_byok":true{details}"#))
+                ),
+                "0.003675",
+            ),
+            (
+                format!(
+                    r#"{{"cost":0.000175,"model":"openai/gpt-4o","response":{}}}"#,
                     usage(&format!(r#","is_byok":true{details}"#))
                 ),
                 "0.003675",

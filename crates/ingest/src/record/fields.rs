@@ -1251,9 +1251,6 @@ pub fn finish<'a>(
                 record.unread_field = record.unread_field.or(Some("input_tokens"));
             }
         }
-        // A moderation call's response carries no usage (OpenAI's
-        // moderations are free): a call, at no cost (hunt137: rejected).
-        None if record.model.to_ascii_lowercase().contains("moderation") => {}
         None => {
             if record.effective_status() == tokenaudit_core::CallStatus::Ok {
                 return Err(Reject::new(

@@ -817,7 +817,13 @@ impl<'a> RawLine<'a> {
             // be in it: no reasoning, cache or Gemini thoughts logged
             // (hunt137: `{"total_tokens": N, "completion_tokens": 0}` was
             // $0, said nowhere).
+            // (xAI's total holds reasoning its completion count leaves out,
+            // logged or not: hunt138.)
+            let xai = [&self.model, &self.served_model, &self.request_model]
+                .iter()
+                .any(|m| matches!(&m.0, Lenient::Value(t) if t.to_ascii_lowercase().contains("grok")));
             let plain = !thoughts_in_total
+                && !xai
                 && !self.usage.reasoning_tokens.is_present()
                 && !self.usage.cached_read_logged()
                 && !self.usage.cache_creation_input_tokens.is_present();
@@ -1025,6 +1031,10 @@ impl<'a> RawLine<'a> {
                     }),
                 &self.usage.cost,
             ) {
+                // (An app's copy of OpenRouter's fee is the fee: hunt138.)
+                (Some(own), Lenient::Value(fee)) if own == *fee => {
+                    Some(self.usage.with_upstream(own))
+                }
                 (Some(own), Lenient::Value(_)) => Some(own),
                 (Some(own), _) => Some(self.usage.with_upstream(own)),
                 (None, Lenient::Value(m)) => Some(self.usage.with_upstream(*m)),

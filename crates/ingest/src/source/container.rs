@@ -899,8 +899,15 @@ impl<R: Read> Read for EventStreamLines<R> {
                 // A broken event does not take a whole value after it in
                 // (hunt137: `data: keep-alive` swallowed every call after it
                 // in a capture without blank lines).
+                // (Only an event that is no JSON's start: one whose JSON goes
+                // on over lines may hold a whole value on one of them,
+                // hunt138.)
                 if let (true, Some(d)) = (self.data_lines > 0, sse_data(text)) {
-                    if matches!(d.first(), Some(b'{') | Some(b'[')) && is_whole_value(d) {
+                    let json_start = matches!(self.data.first(), Some(b'{') | Some(b'['));
+                    if !json_start
+                        && matches!(d.first(), Some(b'{') | Some(b'['))
+                        && is_whole_value(d)
+                    {
                         flush_event(&mut self.out, &mut self.data, &mut self.data_lines);
                     }
                 }
@@ -2367,6 +2374,13 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "keep-alive\n{\"a\":1}\n{\"b\":2}\n");
+        // One whose JSON goes on over lines keeps a whole value among them.
+        let text = "data: {\"a\":\ndata: {\"b\":1}\ndata: }\n";
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "{\"a\": {\"b\":1} }\n\n\n");
     }
 
     #[test]
