@@ -140,14 +140,33 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
 }
 
 /// A streamed call's body (`InvokeModelWithResponseStream`): the list of
-/// Anthropic's events, whose `message_start` splits the cache writes by
-/// TTL and whose `message_delta` has the stop reason (hunt130: a stream's
-/// 1-hour writes priced at the 5-minute rate, said nowhere).
+/// its events: Anthropic's, whose `message_start` splits the cache writes
+/// by TTL and whose `message_delta` has the stop reason (hunt130: a
+/// stream's 1-hour writes priced at the 5-minute rate, said nowhere);
+/// Nova's `messageStop` and Llama's and Mistral's chunks' `stop_reason`
+/// have theirs.
 fn streamed_body(raw: &mut RawLine<'_>, events: &str) {
     let Ok(serde_json::Value::Array(events)) = serde_json::from_str(events) else {
         return;
     };
+    let stop = |raw: &mut RawLine<'_>, reason: Option<&str>| {
+        if let (Some(reason), false) = (reason, raw.finish_reason.0.is_present()) {
+            raw.finish_reason = LStr(Lenient::Value(Cow::Owned(reason.to_string())));
+        }
+    };
     for e in &events {
+        // Nova's `messageStop.stopReason` (its Converse-shaped events) and
+        // Llama's or Mistral's chunks' `stop_reason` (hunt136: a stream's
+        // truncations unseen by TA112).
+        if let Some(reason) = e.pointer("/messageStop/stopReason") {
+            stop(raw, reason.as_str());
+            continue;
+        }
+        if e.get("type").is_none() {
+            let reason = e.get("stop_reason").and_then(|s| s.as_str());
+            stop(raw, reason.filter(|r| !r.is_empty()));
+            continue;
+        }
         match e.get("type").and_then(|t| t.as_str()) {
             Some("message_start") => {
                 let split = e.pointer("/message/usage/cache_creation");
@@ -163,10 +182,10 @@ fn streamed_body(raw: &mut RawLine<'_>, events: &str) {
                 }
             }
             Some("message_delta") => {
-                let stop = e.pointer("/delta/stop_reason").and_then(|s| s.as_str());
-                if let (Some(stop), false) = (stop, raw.finish_reason.0.is_present()) {
-                    raw.finish_reason = LStr(Lenient::Value(Cow::Owned(stop.to_string())));
-                }
+                stop(
+                    raw,
+                    e.pointer("/delta/stop_reason").and_then(|s| s.as_str()),
+                );
             }
             _ => {}
         }
@@ -303,6 +322,24 @@ mod tests {
         );
         assert_eq!(r.finish_reason.as_deref(), Some("end_turn"));
         assert!(agree(TRICKY[6]));
+        // Nova's events and Llama's chunks give theirs (hunt136).
+        for (body, reason) in [
+            (
+                r#"[{"messageStart":{"role":"assistant"}},{"contentBlockDelta":{"delta":{"text":"x"},"contentBlockIndex":0}},{"messageStop":{"stopReason":"max_tokens"}},{"metadata":{"usage":{"inputTokens":100,"outputTokens":200}}}]"#,
+                "max_tokens",
+            ),
+            (
+                r#"[{"generation":"x","stop_reason":null},{"generation":"y","stop_reason":"length"}]"#,
+                "length",
+            ),
+        ] {
+            let line = format!(
+                r#"{{"timestamp":"2025-10-09T09:21:12Z","requestId":"s2","modelId":"amazon.nova-pro-v1:0","input":{{"inputTokenCount":100}},"output":{{"outputBodyJson":{body},"outputTokenCount":200}}}}"#
+            );
+            let r = parse_line_str(&line).unwrap();
+            assert_eq!(r.finish_reason.as_deref(), Some(reason), "{line}");
+            assert!(agree(&line), "{line}");
+        }
     }
 
     #[test]
