@@ -2333,6 +2333,15 @@ mod tests {
         assert_eq!(read(stream), [r#"{"a":1}"#, r#"{"b":2}"#]);
     }
 
+    /// Server-sent events as the adapter gives them.
+    fn sse(text: &str) -> String {
+        let mut out = String::new();
+        EventStreamLines::new(text.as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
     #[test]
     fn sniffs_server_sent_events() {
         assert!(is_event_stream(b"data: {\"a\":1}\n\ndata: [DONE]\n"));
@@ -2345,42 +2354,22 @@ mod tests {
         assert!(!is_event_stream(b"{\"data\": 1}\ndata: {\"a\":1}\n"));
         assert!(!is_event_stream(b"data,model\n1,x\n"));
         let text = "event: e\r\ndata: {\"a\":1}\r\n\r\ndata: [DONE]\r\n";
-        let mut out = String::new();
-        EventStreamLines::new(text.as_bytes())
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "\n{\"a\":1}\n\n\n");
+        assert_eq!(sse(text), "\n{\"a\":1}\n\n\n");
         // An event's data over several lines is joined at its first; a
         // JSON line among the events passes as it is; lines keep their
         // numbers.
         let text = "data: {\"a\":\ndata: 1}\nid: 7\n\n{\"b\":2}\nnot json\n: c\ndata: {}";
-        let mut out = String::new();
-        EventStreamLines::new(text.as_bytes())
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "{\"a\": 1}\n\n\n\n{\"b\":2}\nnot json\n\n{}\n");
+        assert_eq!(sse(text), "{\"a\": 1}\n\n\n\n{\"b\":2}\nnot json\n\n{}\n");
         // Without the blank lines between events: each whole value is an
         // event of its own.
         let text = "data: {\"a\":1}\ndata: {\"b\":\ndata: 2}\nevent: x\ndata: [DONE]\ndata: {}\n";
-        let mut out = String::new();
-        EventStreamLines::new(text.as_bytes())
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "{\"a\":1}\n{\"b\": 2}\n\n\n\n{}\n");
+        assert_eq!(sse(text), "{\"a\":1}\n{\"b\": 2}\n\n\n\n{}\n");
         // A broken event ends where a whole value starts.
         let text = "data: keep-alive\ndata: {\"a\":1}\ndata: {\"b\":2}\n";
-        let mut out = String::new();
-        EventStreamLines::new(text.as_bytes())
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "keep-alive\n{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(sse(text), "keep-alive\n{\"a\":1}\n{\"b\":2}\n");
         // One whose JSON goes on over lines keeps a whole value among them.
         let text = "data: {\"a\":\ndata: {\"b\":1}\ndata: }\n";
-        let mut out = String::new();
-        EventStreamLines::new(text.as_bytes())
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "{\"a\": {\"b\":1} }\n\n\n");
+        assert_eq!(sse(text), "{\"a\": {\"b\":1} }\n\n\n");
     }
 
     #[test]
