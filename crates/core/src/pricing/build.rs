@@ -107,11 +107,9 @@ fn apart(
     if latest.rates.input? == super::Money::ZERO && latest.rates.output.or(zero) == zero {
         return None;
     }
+    let model = &shipped.models[target_of(shipped, &lm.id, pi)?.0 as usize];
     let name = lm.id.to_lowercase();
     let (names, _, _) = candidates(&name);
-    let primary = literal_count(&name, &names);
-    let (_, i) = shipped.literal_first(&names, primary, |q| q == pi)?;
-    let model = &shipped.models[i];
     // Prices none of the model's periods has (a price LiteLLM gives for
     // a model's name at another time is that model's: Sonnet 5 before its
     // change), on the rates both give.
