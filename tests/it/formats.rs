@@ -5206,3 +5206,100 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
         assert_eq!(row(&r, "model", "grok-3")["calls"], 2);
     }
 }
+
+/// A Claude response's `usage.iterations` bills sub-inferences beside the
+/// usage's own counts, which are the executor's alone (Anthropic's advisor
+/// tool, `advisor_message` at the advisor model's rates, and server-side
+/// compaction at the request's model's): each is a call of its own (hunt133's
+/// bug4: dropped, −87%).
+#[test]
+fn a_claude_usages_iterations_are_calls_of_their_own() {
+    let usage = |top: &str, steps: &str| format!(r#"{top},"iterations":[{steps}]"#);
+    // Sonnet 4.6 advised by Opus 4.6: the executor's two message iterations
+    // add to the usage's counts; the advisor's is apart.
+    let advised = usage(
+        r#""input_tokens":100,"cache_read_input_tokens":20000,"cache_creation_input_tokens":1000,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":0},"output_tokens":500"#,
+        r#"{"type":"message","input_tokens":60,"cache_read_input_tokens":20000,"cache_creation_input_tokens":1000,"output_tokens":200},{"type":"advisor_message","model":"claude-opus-4-6","input_tokens":800,"cache_read_input_tokens":0,"cache_creation_input_tokens":0,"output_tokens":1600},{"type":"message","input_tokens":40,"cache_read_input_tokens":0,"cache_creation_input_tokens":0,"output_tokens":300}"#,
+    );
+    // Compaction (Anthropic's documented example): 180,000 in and 3,500
+    // out summarised before the 23,000 in and 1,000 out of the answer.
+    let compacted = usage(
+        r#""input_tokens":23000,"output_tokens":1000"#,
+        r#"{"type":"compaction","input_tokens":180000,"output_tokens":3500},{"type":"message","input_tokens":23000,"output_tokens":1000}"#,
+    );
+    let line = |id: &str, text: &str, usage: &str| {
+        format!(
+            r#"{{"type":"assistant","uuid":"u-{id}-{text}","isSidechain":false,"timestamp":"2026-11-10T10:00:00Z","sessionId":"s1","requestId":"req_{id}","cwd":"/home/dev/shop","message":{{"id":"msg_{id}","model":"claude-sonnet-4-6","role":"assistant","content":[{{"type":"text","text":"{text}"}}],"stop_reason":"end_turn","usage":{{{usage}}}}}}}"#
+        )
+    };
+    let env = Env::new();
+    // Claude Code writes a message once per content block: the advised
+    // message twice, which is one call and one advisor call.
+    env.write(
+        "projects/shop/s1.jsonl",
+        [
+            line("A", "thinking", &advised),
+            line("A", "done", &advised),
+            line("B", "summary", &compacted),
+        ]
+        .join("\n")
+            + "\n",
+    );
+    // The same responses logged by a gateway, and one whose counts already
+    // add every iteration (a proxy that summed them): nothing more.
+    let gw = |id: &str, usage: &str| {
+        format!(
+            r#"{{"timestamp":"2026-11-10T11:00:00Z","request_id":"{id}","provider":"anthropic","model":"claude-sonnet-4-6","feature":"agent","usage":{{{usage}}}}}"#
+        )
+    };
+    let summed = usage(
+        r#""input_tokens":203000,"output_tokens":4500"#,
+        r#"{"type":"compaction","input_tokens":180000,"output_tokens":3500},{"type":"message","input_tokens":23000,"output_tokens":1000}"#,
+    );
+    env.write(
+        "gateway.jsonl",
+        [gw("g1", &advised), gw("g2", &compacted), gw("g3", &summed)].join("\n") + "\n",
+    );
+    // Executor (Sonnet 4.6, $3/$15, reads $0.30, 5m writes $3.75): 100 × 3
+    // + 20,000 × 0.3 + 1,000 × 3.75 + 500 × 15 = $0.01755. Its advisor
+    // (Opus 4.6, $5/$25): 800 × 5 + 1,600 × 25 = $0.044. The compacted
+    // call: 23,000 × 3 + 1,000 × 15 = $0.084, its compaction 180,000 × 3 +
+    // 3,500 × 15 = $0.5925. Claude Code's: $0.73805 over 4 calls.
+    let r = env.audit(&["projects"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.73805");
+    assert_eq!(r["audit"]["totals"]["calls"], 4);
+    assert_eq!(usd(&row(&r, "model", "claude-opus-4-6")["cost"]), "0.044");
+    assert_eq!(row(&r, "model", "claude-opus-4-6")["calls"], 1);
+    assert_eq!(
+        usd(&row(&r, "model", "claude-sonnet-4-6")["cost"]),
+        "0.69405"
+    );
+    // Attributed as the line is (project, session), and tagged.
+    assert_eq!(usd(&row(&r, "feature", "shop")["cost"]), "0.73805");
+    let tag = |r: &Value, key: &str| {
+        r["audit"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == key)
+            .map(|t| usd(&t["cost"]))
+    };
+    assert_eq!(
+        tag(&r, "iteration=advisor_message").as_deref(),
+        Some("0.044")
+    );
+    assert_eq!(tag(&r, "iteration=compaction").as_deref(), Some("0.5925"));
+    // The second copy is one duplicate line, not two.
+    assert_eq!(skipped(&r)["duplicate"], 1);
+    // A store holds them as the audit counts them.
+    env.ok(&["ingest", "projects", "--store", "st", "--quiet"]);
+    let s = env.audit(&["--store", "st"]);
+    assert_eq!(usd(&s["audit"]["totals"]["cost"]), "0.73805");
+    assert_eq!(s["audit"]["totals"]["calls"], 4);
+    // The gateway's: the same $0.73805, and the summed line at its own
+    // counts, 203,000 × 3 + 4,500 × 15 = $0.6765: $1.41455 over 5 calls.
+    let r = env.audit(&["gateway.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.41455");
+    assert_eq!(r["audit"]["totals"]["calls"], 5);
+    assert_eq!(r["audit"]["input"]["lines"], 3);
+}

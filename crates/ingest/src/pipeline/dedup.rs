@@ -277,12 +277,17 @@ impl Dedup {
     fn insert(&mut self, new: Kept) {
         match self.kept.get_mut(&new.key.key) {
             Some(old) => {
+                // (A line's iteration calls go with its copies, which are
+                // counted once, as the line's.)
+                let part = new.key.part;
                 let loser = if new.key.rank(new.at) > old.key.rank(old.at) {
                     std::mem::replace(old, new).at
                 } else {
                     new.at
                 };
-                self.lose(loser);
+                if part == 0 {
+                    self.lose(loser);
+                }
             }
             None => {
                 self.kept.insert(new.key.key, new);
@@ -343,16 +348,18 @@ impl Dedup {
             if (k.key.sidechain && main.contains(&k.key.message))
                 || counted.binary_search(&k.key.key).is_ok()
             {
-                replays.push(k.at);
+                if k.key.part == 0 {
+                    replays.push(k.at);
+                }
             } else {
-                out.push((k.at, k.record));
+                out.push((k.at, k.key.part, k.record));
             }
         }
         for at in replays {
             self.lose(at);
         }
-        out.sort_unstable_by_key(|(at, _)| *at);
-        for (at, held) in out {
+        out.sort_unstable_by_key(|(at, part, _)| (*at, *part));
+        for (at, _, held) in out {
             each(&held.record(&self.strings), at);
         }
         self.lost.sort_unstable();

@@ -771,8 +771,21 @@ impl<S: RecordSink> Worker<S> {
                     None => spec.parse_in_file_bytes(raw, file_state.as_mut()),
                 };
                 match parsed {
-                    Ok((record, Some(key))) => self.dedup.offer(key, record, at),
-                    Ok((record, None)) => self.take(Ok(record), at),
+                    Ok((record, Some(key))) => {
+                        let parts = crate::record::iterations::derived(raw, &record);
+                        self.dedup.offer(key, record, at);
+                        for (n, part) in parts.into_iter().enumerate() {
+                            let n = u8::try_from(n + 1).unwrap_or(u8::MAX);
+                            self.dedup.offer(key.part(n, &part), part, at);
+                        }
+                    }
+                    Ok((record, None)) => {
+                        let parts = crate::record::iterations::derived(raw, &record);
+                        self.take(Ok(record), at);
+                        for part in parts {
+                            self.take(Ok(part), at);
+                        }
+                    }
                     Err(reject) => {
                         if let Some(r) = retry(reject) {
                             self.take(Err(r), at)
@@ -780,13 +793,27 @@ impl<S: RecordSink> Worker<S> {
                     }
                 }
             }
-            format => format.read_line(text, raw, |parsed| match parsed {
+            Format::OtlpJson => format.read_line(text, raw, |parsed| match parsed {
                 Err(reject) => {
                     if let Some(r) = retry(reject) {
                         self.take(Err(r), at)
                     }
                 }
                 ok => self.take(ok, at),
+            }),
+            format => format.read_line(text, raw, |parsed| match parsed {
+                Err(reject) => {
+                    if let Some(r) = retry(reject) {
+                        self.take(Err(r), at)
+                    }
+                }
+                Ok(record) => {
+                    let parts = crate::record::iterations::derived(raw, &record);
+                    self.take(Ok(record), at);
+                    for part in parts {
+                        self.take(Ok(part), at);
+                    }
+                }
             }),
         }
         let Some(reject) = malformed else { return };

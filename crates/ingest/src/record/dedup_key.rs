@@ -19,6 +19,10 @@ pub struct DedupKey {
     /// Web searches the copy counts (a later streamed line may give more
     /// with the same tokens).
     pub searches: u64,
+    /// 0 for the line's own call; from 1, the calls its usage's iterations
+    /// bill beside it ([`crate::record::iterations`]), whose copies are not
+    /// counted as dropped lines (their line's copy is).
+    pub part: u8,
 }
 
 impl DedupKey {
@@ -54,6 +58,7 @@ impl DedupKey {
             // (Ranked after the tokens: a finishing chunk that repeats the
             // total keeps its finish reason.)
             searches: r.usage.web_searches << 1 | u64::from(r.finish_reason.is_some()),
+            part: 0,
         }
     }
 
@@ -69,6 +74,25 @@ impl DedupKey {
             tokens: r.usage.total(),
             output: r.usage.output,
             searches: r.usage.web_searches,
+            part: 0,
+        }
+    }
+
+    /// The key of the `part`-th call (from 1) the iterations of this key's
+    /// line bill beside it: the same for every copy of the line.
+    pub fn part(&self, part: u8, r: &CallRecord<'_>) -> Self {
+        let mut buf = self.key.to_le_bytes().to_vec();
+        buf.push(part);
+        let mut message = self.message.to_le_bytes().to_vec();
+        message.push(part);
+        DedupKey {
+            key: xxh3_128(&buf),
+            message: xxh3_128(&message),
+            sidechain: self.sidechain,
+            tokens: r.usage.total(),
+            output: r.usage.output,
+            searches: 0,
+            part,
         }
     }
 }

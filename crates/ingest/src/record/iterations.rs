@@ -1,0 +1,151 @@
+//! Sub-inferences a Claude response bills beside its own usage.
+//!
+//! Anthropic's Messages API runs some steps of a request as sampling
+//! iterations of their own and lists them in `usage.iterations`: the
+//! advisor tool's consultations (`advisor_message`, billed at the advisor
+//! model's rates, the iteration naming its `model`) and server-side
+//! compaction (`compaction`, at the request's model's rates). The usage's
+//! own counts are the executor's (`message` iterations) alone, so those
+//! iterations were billed and unread (hunt133's bug4: Claude Code's advisor
+//! consultations, −87% on its repro). Each becomes a call of its own,
+//! beside the line's: its model, its counts (in Anthropic's convention),
+//! the line's time, attribution and tags, and the tag `iteration` naming
+//! its type; no prompt fingerprints, so no rule takes it for a repeat of
+//! the line's prompt.
+//!
+//! Rare by construction: only a line whose call is a Claude model's and
+//! whose text holds `"iterations"` is parsed again (with serde), and a usage
+//! whose own counts already add every iteration (a gateway that summed
+//! them) gives nothing more.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
+use serde_json::{Map, Value};
+use tokenaudit_core::{CallRecord, Usage};
+
+/// The calls `raw`'s usage iterations bill beside `call` (its record),
+/// in the order the line lists them; none for most lines.
+pub fn derived(raw: &[u8], call: &CallRecord<'_>) -> Vec<CallRecord<'static>> {
+    static MARK: OnceLock<Finder<'static>> = OnceLock::new();
+    if call.stream_chunk
+        || !call.model.to_ascii_lowercase().contains("claude")
+        || MARK
+            .get_or_init(|| Finder::new(b"\"iterations\""))
+            .find(raw)
+            .is_none()
+    {
+        return Vec::new();
+    }
+    let Ok(line) = serde_json::from_slice::<Value>(raw) else {
+        return Vec::new();
+    };
+    let Some(usage) = find_usage(&line, 0) else {
+        return Vec::new();
+    };
+    let Some(Value::Array(steps)) = usage.get("iterations") else {
+        return Vec::new();
+    };
+    let steps: Vec<(&str, &Map<String, Value>)> = steps
+        .iter()
+        .filter_map(|s| {
+            let s = s.as_object()?;
+            Some((s.get("type").and_then(Value::as_str).unwrap_or(""), s))
+        })
+        .collect();
+    // A usage whose counts are every iteration's sum (not the executor's
+    // alone) already holds them.
+    let count = |o: &Map<String, Value>, k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let own = (count(usage, "input_tokens"), count(usage, "output_tokens"));
+    let all = steps.iter().fold((0, 0), |(i, o), (_, s)| {
+        (i + count(s, "input_tokens"), o + count(s, "output_tokens"))
+    });
+    let extra = steps.iter().filter(|(kind, _)| *kind != "message").count();
+    if extra == 0 || (own == all && steps.len() > extra) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (n, (kind, step)) in steps.iter().filter(|(k, _)| *k != "message").enumerate() {
+        let Some(usage) = step_usage(step) else {
+            continue;
+        };
+        let mut record = call.owned_without_text();
+        if let Some(model) = step.get("model").and_then(Value::as_str) {
+            if !model.is_empty() {
+                record.model = Cow::Owned(model.to_string());
+            }
+        }
+        let kind = if kind.is_empty() { "iteration" } else { kind };
+        record.request_id = call
+            .request_id
+            .as_deref()
+            .map(|id| Cow::Owned(format!("{id}#{kind}-{}", n + 1)));
+        record.usage = usage;
+        record.cached_read_logged = step.contains_key("cache_read_input_tokens");
+        record.served_model = None;
+        record.turn = None;
+        record.attempt = None;
+        record.retry_of = None;
+        record.latency_ms = None;
+        record.ttft_ms = None;
+        record.finish_reason = None;
+        record.max_tokens = None;
+        record.prompt_fp = None;
+        record.prefix_fp = None;
+        record.prefix_tokens = None;
+        record.prefix_chars = None;
+        record.user_messages = None;
+        record.logged_cost = None;
+        record.unread_field = None;
+        record.gemini_response = false;
+        record.stream_created = None;
+        record
+            .tags
+            .push((Cow::Borrowed("iteration"), Cow::Owned(kind.to_string())));
+        out.push(record);
+    }
+    out
+}
+
+/// The first object (depth first, a few levels down) that is a usage with
+/// iterations: `usage`, `message.usage`, `response.body.usage`…
+fn find_usage(v: &Value, depth: u32) -> Option<&Map<String, Value>> {
+    let o = v.as_object()?;
+    let is_usage = matches!(o.get("iterations"), Some(Value::Array(_)))
+        && (o.contains_key("input_tokens") || o.contains_key("output_tokens"));
+    if is_usage {
+        return Some(o);
+    }
+    if depth >= 6 {
+        return None;
+    }
+    o.values().find_map(|child| find_usage(child, depth + 1))
+}
+
+/// An iteration's counts in the canonical convention (Anthropic's
+/// `input_tokens` leaves the cache out); none without any count.
+fn step_usage(s: &Map<String, Value>) -> Option<Usage> {
+    let get = |k: &str| s.get(k).and_then(Value::as_u64);
+    let input = get("input_tokens");
+    let output = get("output_tokens");
+    if input.is_none() && output.is_none() {
+        return None;
+    }
+    let split = s.get("cache_creation").and_then(Value::as_object);
+    let split = |k: &str| split.and_then(|c| c.get(k)).and_then(Value::as_u64);
+    let (w5, w1) = (
+        split("ephemeral_5m_input_tokens"),
+        split("ephemeral_1h_input_tokens"),
+    );
+    let read = get("cache_read_input_tokens").unwrap_or(0);
+    let write = get("cache_creation_input_tokens").unwrap_or(w5.unwrap_or(0) + w1.unwrap_or(0));
+    Some(Usage {
+        input: input.unwrap_or(0) + read + write,
+        cached_read: read,
+        cache_write: write,
+        cache_write_1h: w1.unwrap_or(0).min(write),
+        output: output.unwrap_or(0),
+        ..Usage::default()
+    })
+}
