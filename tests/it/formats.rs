@@ -5198,11 +5198,13 @@ fn a_streams_chunks_are_one_call_whichever_carry_the_usage() {
         assert_eq!(a["totals"]["calls"], 8, "threads {threads}");
         assert_eq!(a["totals"]["output_tokens"], 4 + 3 + 3 + 4 + 52 + 20 + 3);
         // The other chunks with usage are copies of their stream's call.
+        // (OpenRouter's finishing chunk stands for its stream's call
+        // until its usage chunk comes: a copy of it too.)
         assert_eq!(
             a["input"]["skipped_by_reason"]["duplicate"],
-            3 + 3 + 1 + 2 + 2
+            3 + 3 + 1 + 2 + 2 + 1
         );
-        assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 2);
+        assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 1);
         assert_eq!(row(&r, "model", "grok-3")["calls"], 2);
     }
 }
@@ -5302,4 +5304,57 @@ fn a_claude_usages_iterations_are_calls_of_their_own() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.41455");
     assert_eq!(r["audit"]["totals"]["calls"], 5);
     assert_eq!(r["audit"]["input"]["lines"], 3);
+}
+
+/// An OpenAI chat stream logged without `stream_options.include_usage` has
+/// no usage in any chunk: its last chunk is a `missing_usage` reject at its
+/// line, not a chunk skipped as no call (hunt130's bug3: five streams were
+/// "1 call", nothing said, `--strict` passing). A stream whose usage chunk
+/// comes after its last chunk is one call, as before.
+#[test]
+fn a_stream_without_usage_in_any_chunk_is_said() {
+    let chunk = |id: &str, finish: Option<&str>, usage: &str| {
+        let finish = finish.map_or("null".to_string(), |f| format!("\"{f}\""));
+        format!(
+            r#"{{"id":"{id}","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[{{"index":0,"delta":{{"content":"x"}},"finish_reason":{finish}}}]{usage}}}"#
+        )
+    };
+    let mut lines = Vec::new();
+    for id in ["s1", "s2", "s3"] {
+        lines.push(chunk(id, None, ""));
+        lines.push(chunk(id, Some("stop"), ""));
+    }
+    // include_usage: the usage chunk after the finishing one, no choices.
+    lines.push(chunk("s4", None, ""));
+    lines.push(chunk("s4", Some("stop"), r#","usage":null"#));
+    lines.push(
+        r#"{"id":"s4","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":20,"total_tokens":1020}}"#
+            .to_string(),
+    );
+    let env = Env::new();
+    env.write("chunks.jsonl", lines.join("\n") + "\n");
+    for threads in ["1", "2"] {
+        let r = env.audit(&["chunks.jsonl", "--threads", threads]);
+        let a = &r["audit"];
+        // gpt-4o at $2.50/$10: 1,000 × 2.5 + 20 × 10 = $0.0027.
+        assert_eq!(usd(&a["totals"]["cost"]), "0.0027");
+        assert_eq!(a["totals"]["calls"], 1);
+        assert_eq!(a["input"]["rejected_by_reason"]["missing_usage"], 3);
+        let lines: Vec<u64> = a["input"]["rejected_samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [2, 4, 6], "threads {threads}");
+        // The first chunks are no calls; s4's finishing chunk a copy.
+        assert_eq!(a["input"]["skipped_by_reason"]["not_a_call"], 4);
+        assert_eq!(a["input"]["skipped_by_reason"]["duplicate"], 1);
+    }
+    let out = env
+        .cmd()
+        .args(["audit", "chunks.jsonl", "--strict", "--out", "o", "-q"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }

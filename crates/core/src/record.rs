@@ -303,6 +303,12 @@ pub struct CallRecord<'a> {
     /// code-execution round's early `STOP`, is one call: hunt119, hunt121).
     /// Set by the readers; never stored.
     pub gemini_response: bool,
+    /// A stream's last chunk without usage (an OpenAI chat stream logged
+    /// without `stream_options.include_usage`, or its usage chunk lost):
+    /// held as its stream's call until a chunk with usage replaces it, and
+    /// a `missing_usage` reject when none does (hunt130: such streams were
+    /// skipped as chunks, nothing said). Set by the readers; never stored.
+    pub usage_missing: bool,
 }
 
 impl CallRecord<'_> {
@@ -350,6 +356,7 @@ impl CallRecord<'_> {
             stream_chunk: self.stream_chunk,
             stream_created: self.stream_created,
             gemini_response: self.gemini_response,
+            usage_missing: self.usage_missing,
             tags: self
                 .tags
                 .iter()

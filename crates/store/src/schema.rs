@@ -705,6 +705,7 @@ impl Rows {
             stream_chunk: false,
             stream_created: None,
             gemini_response: false,
+            usage_missing: false,
         }
     }
 }
@@ -768,6 +769,7 @@ mod tests {
             stream_chunk: false,
             stream_created: None,
             gemini_response: false,
+            usage_missing: false,
         };
         let empty = CallRecord {
             model: "m".into(),

@@ -238,6 +238,7 @@ impl Held {
             stream_chunk: false,
             stream_created: None,
             gemini_response: false,
+            usage_missing: false,
         }
     }
 }
@@ -326,11 +327,13 @@ impl Dedup {
     }
 
     /// Hands the surviving records to `each` in input order, and returns
-    /// the number of copies that were dropped per source.
+    /// the number of copies that were dropped per source, and where the
+    /// streams whose chunks carry no usage end (their last chunk survived:
+    /// [`CallRecord::usage_missing`]), which are no calls to count.
     pub fn finish_each(
         mut self,
         mut each: impl FnMut(&CallRecord<'_>, Location),
-    ) -> Vec<(usize, u64)> {
+    ) -> (Vec<(usize, u64)>, Vec<Location>) {
         // Messages whose main-chain copy survived: their sidechain copies
         // (with another requestId) are replays.
         let main: HashSet<u128> = self
@@ -341,6 +344,7 @@ impl Dedup {
             .collect();
         let mut out = Vec::with_capacity(self.kept.len());
         let mut replays = Vec::new();
+        let mut bare = Vec::new();
         let mut counted = std::mem::take(&mut self.counted);
         counted.sort_unstable();
         counted.dedup();
@@ -351,6 +355,8 @@ impl Dedup {
                 if k.key.part == 0 {
                     replays.push(k.at);
                 }
+            } else if k.key.bare {
+                bare.push(k.at);
             } else {
                 out.push((k.at, k.key.part, k.record));
             }
@@ -363,14 +369,15 @@ impl Dedup {
             each(&held.record(&self.strings), at);
         }
         self.lost.sort_unstable();
-        self.lost
+        bare.sort_unstable();
+        (self.lost, bare)
     }
 
     /// The surviving records in input order, and the number of copies that
     /// were dropped per source.
     pub fn finish(self) -> Finished {
         let mut kept = Vec::new();
-        let lost = self.finish_each(|r, at| kept.push((into_owned(r.clone()), at)));
+        let (lost, _) = self.finish_each(|r, at| kept.push((into_owned(r.clone()), at)));
         (kept, lost)
     }
 }
@@ -427,6 +434,7 @@ pub fn into_owned(r: CallRecord<'_>) -> CallRecord<'static> {
         stream_chunk: r.stream_chunk,
         stream_created: r.stream_created,
         gemini_response: r.gemini_response,
+        usage_missing: r.usage_missing,
     }
 }
 
@@ -510,6 +518,7 @@ mod tests {
             stream_chunk: false,
             stream_created: None,
             gemini_response: false,
+            usage_missing: false,
         };
         let key = DedupKey::new("m1", "r1", false, &full);
         let mut worker = Dedup::default();

@@ -576,7 +576,7 @@ where
     if !dedup.is_empty() {
         let sources = &mut summary.sources;
         let rejects = &mut summary.rejects;
-        let lost = match sinks.first_mut() {
+        let (lost, bare) = match sinks.first_mut() {
             Some(sink) => dedup.finish_each(|record, at| {
                 sources[at.source].records += 1;
                 if let Some(field) = record.unread_field {
@@ -592,6 +592,18 @@ where
         for (source, n) in lost {
             summary.sources[source].skipped += n;
             summary.rejects.skip_in(source, RejectReason::Duplicate, n);
+        }
+        for at in bare {
+            summary.sources[at.source].rejected += 1;
+            summary.rejects.add(
+                at.source,
+                RejectSample {
+                    file: String::new(),
+                    line: at.line,
+                    reason: RejectReason::MissingUsage,
+                    detail: "a stream's last chunk, and no chunk of its stream carries usage: its tokens are not in the log (log OpenAI streams with stream_options.include_usage)".into(),
+                },
+            );
         }
     }
     summary.line_map = LineMap::new(sources.len(), chunk_lines);

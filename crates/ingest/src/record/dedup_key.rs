@@ -23,6 +23,9 @@ pub struct DedupKey {
     /// bill beside it ([`crate::record::iterations`]), whose copies are not
     /// counted as dropped lines (their line's copy is).
     pub part: u8,
+    /// The copy is a stream's last chunk without usage
+    /// ([`CallRecord::usage_missing`]).
+    pub bare: bool,
 }
 
 impl DedupKey {
@@ -59,6 +62,7 @@ impl DedupKey {
             // total keeps its finish reason.)
             searches: r.usage.web_searches << 1 | u64::from(r.finish_reason.is_some()),
             part: 0,
+            bare: r.usage_missing,
         }
     }
 
@@ -75,6 +79,7 @@ impl DedupKey {
             output: r.usage.output,
             searches: r.usage.web_searches,
             part: 0,
+            bare: r.usage_missing,
         }
     }
 
@@ -93,6 +98,7 @@ impl DedupKey {
             output: r.usage.output,
             searches: 0,
             part,
+            bare: false,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use xxhash_rust::xxh3::xxh3_64;
 
-use tokenaudit_core::{CallRecord, CallStatus, ServiceTier};
+use tokenaudit_core::{CallRecord, CallStatus, ServiceTier, Usage};
 
 use crate::record::fields::{
     fingerprint, finish, has_word, read_messages, LBool, LMoney, LStr, LTime, Lenient, Messages,
@@ -1051,6 +1051,7 @@ impl<'a> RawLine<'a> {
             stream_chunk: stream_total.is_some() || gemini_stream,
             stream_created: self.created,
             gemini_response: gemini_id,
+            usage_missing: false,
         };
         // A chunk or event without usage is no call, unless it failed (a
         // failed stream's last event is a failed call, as any other) or
@@ -1061,6 +1062,16 @@ impl<'a> RawLine<'a> {
             && record.logged_cost.is_none_or(|m| m.picos() == 0)
             && record.effective_status() == CallStatus::Ok
         {
+            // A stream's last chunk (its finish reason) stands for its call
+            // until a chunk of its stream with usage replaces it (the usage
+            // chunk `include_usage` adds after it); alone, the pipeline
+            // says the call's usage is missing.
+            if !self.event_only && record.finish_reason.is_some() && record.request_id.is_some() {
+                let mut record = record;
+                record.stream_chunk = true;
+                record.usage_missing = true;
+                return finish(record, Some(Usage::default()), p);
+            }
             return Err(Reject::new(
                 RejectReason::NotACall,
                 "a streaming chunk or event without usage: the stream's last chunk (or its response.completed event) carries the call's tokens",
