@@ -5358,3 +5358,23 @@ fn a_stream_without_usage_in_any_chunk_is_said() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Helicone keeps reasoning tokens beside `completion_tokens` (its request
+/// store's `reasoning_tokens`, which its `total_tokens` adds): billed as
+/// output (hunt142's bug1: unbilled, gpt-5's call at 31% of its cost).
+#[test]
+fn helicone_reasoning_tokens_are_billed_beside_the_completion() {
+    let env = Env::new();
+    env.write(
+        "helicone.jsonl",
+        r#"{"request_id":"r1","request_created_at":"2026-11-03T10:00:00.000Z","response_status":200,"model":"gpt-5","provider":"OPENAI","prompt_tokens":904,"prompt_cache_read_tokens":4096,"prompt_cache_write_tokens":0,"completion_tokens":500,"reasoning_tokens":1500,"total_tokens":7000,"cost":0.021642}
+"#,
+    );
+    let r = env.audit(&["helicone.jsonl", "--strict"]);
+    // gpt-5 at $1.25/$10, reads $0.125: 904 × 1.25 + 4,096 × 0.125 +
+    // (500 + 1,500) × 10 = $0.021642, Helicone's own cost.
+    assert_eq!(totals(&r), ("0.021642".into(), 1, 5000, 4096, 2000, 1500));
+    for rec in r["audit"]["reconciliation"].as_array().unwrap() {
+        assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
+    }
+}

@@ -14,7 +14,8 @@
 //! cost code (`costOfPrompt` in its `packages/cost`) bills `prompt_tokens`
 //! as "the fresh, uncached tokens" and adds `prompt_cache_read_tokens` and
 //! `prompt_cache_write_tokens` at their own rates, so input is the sum of the
-//! three. `completion_tokens` is the output.
+//! three. `completion_tokens` is the output less its reasoning, which
+//! `reasoning_tokens` counts beside it.
 //!
 //! A request Helicone answered from its own response cache
 //! (`cache_reference_id` set to a request id other than the nil UUID) never
@@ -53,6 +54,11 @@ pub static SPEC: Spec = Spec::new(
         // `hook` adds them to the counts (hunt79: not read, the audio lost).
         (T::AudioInTokens, &["prompt_audio_tokens"]),
         (T::AudioOutTokens, &["completion_audio_tokens"]),
+        // Beside `completion_tokens` too (Helicone's request store keeps
+        // them apart, its `total_tokens` adds them, and its handler says
+        // "reasoning/thinking tokens are … NOT included in completion
+        // tokens": hunt142's bug1, gpt-5's reasoning unbilled, −69%).
+        (T::ReasoningTokens, &["reasoning_tokens"]),
     ],
     // The API gives the properties twice; the export tool's CSV only the
     // second.
@@ -91,20 +97,23 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
         Lenient::Missing => {}
         _ => raw.http_status = LU64(Lenient::WrongType),
     }
-    // The audio counts beside the prompt and the completion tokens: the
-    // record's counts hold them (its audio counts say how many).
+    // The audio counts beside the prompt and the completion tokens, and
+    // the reasoning beside the completion: the record's counts hold them
+    // (its audio and reasoning counts say how many). (A count absent or
+    // null beside them is none: the audio alone, hunt80: rejected as audio
+    // above the input.)
+    let add = |total: &mut Lenient<u64>, more: &Lenient<u64>| match (&*total, more) {
+        (Lenient::Value(t), Lenient::Value(m)) => *total = Lenient::Value(t.saturating_add(*m)),
+        (Lenient::Missing, Lenient::Value(m)) => *total = Lenient::Value(*m),
+        _ => {}
+    };
     if let Some(x) = raw.usage.extras.as_deref() {
         let (audio_in, audio_out) = (x.audio_in.clone(), x.audio_out.clone());
-        // (A count absent or null beside them is none: the audio alone,
-        // hunt80: rejected as audio above the input.)
-        let add = |total: &mut Lenient<u64>, more: &Lenient<u64>| match (&*total, more) {
-            (Lenient::Value(t), Lenient::Value(m)) => *total = Lenient::Value(t.saturating_add(*m)),
-            (Lenient::Missing, Lenient::Value(m)) => *total = Lenient::Value(*m),
-            _ => {}
-        };
         add(&mut raw.usage.input_tokens, &audio_in);
         add(&mut raw.usage.output_tokens, &audio_out);
     }
+    let reasoning = raw.usage.reasoning_tokens.clone();
+    add(&mut raw.usage.output_tokens, &reasoning);
     const PREFIX: &str = "helicone-property-";
     let mut i = 0;
     while i < raw.tags.len() {
