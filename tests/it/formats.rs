@@ -5378,3 +5378,28 @@ fn helicone_reasoning_tokens_are_billed_beside_the_completion() {
         assert_eq!(usd(&rec["difference"]), "0.00", "{rec}");
     }
 }
+
+/// Langfuse's UI export writes each value that is not a string through
+/// `JSON.stringify` into its CSV (`stringifyForCsv`): its dates are JSON
+/// string literals, quotes and all, and the trace's tags are `traceTags`
+/// (hunt142's bug3: every call a `bad_timestamp`, the tags lost).
+#[test]
+fn langfuse_ui_csv_dates_as_json_strings_are_read() {
+    let env = Env::new();
+    env.write(
+        "ui.csv",
+        "id,traceId,type,name,startTime,model,usageDetails,traceTags\n\
+         o1,t1,GENERATION,chat,\"\"\"2025-10-01T10:00:00.123Z\"\"\",gpt-4o,\"{\"\"input\"\":1000,\"\"output\"\":100}\",\"[\"\"beta\"\"]\"\n",
+    );
+    let r = env.audit(&["ui.csv", "--strict"]);
+    // gpt-4o: 1,000 × $2.50/M + 100 × $10/M = $0.0035.
+    assert_eq!(totals(&r), ("0.0035".into(), 1, 1000, 0, 100, 0));
+    assert_eq!(r["audit"]["first_call"], "2025-10-01T10:00:00.123Z");
+    let tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(tags.contains(&"tag=beta"), "{tags:?}");
+}

@@ -84,7 +84,7 @@ pub static SPEC: Spec = Spec::new(
         // Unless `metadata.feature` is set (the hook).
         (T::Feature, &["traceName", "trace_name", "trace.name"]),
     ],
-    &["tags", "trace.tags"],
+    &["tags", "trace.tags", "traceTags"],
     "tag",
     &[
         Capture::Value(&["type"]),

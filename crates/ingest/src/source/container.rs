@@ -1564,6 +1564,11 @@ impl<R: Read> CsvRecords<R> {
             } else if let Some(flag) = spreadsheet_bool(cell) {
                 // `true`/`TRUE` (Excel's): the JSON value, as numbers are.
                 self.out.extend_from_slice(flag.as_bytes());
+            } else if let Some(text) = json_string_literal(cell) {
+                // A value an exporter wrote with `JSON.stringify`, quotes
+                // and all (Langfuse's UI export's dates: hunt142's bug3,
+                // every call a `bad_timestamp`): the text inside.
+                serde_json::to_writer(&mut self.out, &text).expect("a string serializes");
             } else if let Some(value) = json_container(cell) {
                 // An object or list written as JSON text (LiteLLM's
                 // `metadata`, Langfuse's `usageDetails`): the value itself,
@@ -1574,6 +1579,16 @@ impl<R: Read> CsvRecords<R> {
             }
         }
     }
+}
+
+/// The text of a cell holding a JSON string literal (`"2026-11-03T…Z"`,
+/// its quotes part of the cell).
+fn json_string_literal(cell: &str) -> Option<String> {
+    let quoted = cell.len() >= 2 && cell.starts_with('"') && cell.ends_with('"');
+    if !quoted {
+        return None;
+    }
+    serde_json::from_str::<String>(cell).ok()
 }
 
 /// A CSV column as a row's object holds it: a cell under its header (and
