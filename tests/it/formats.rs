@@ -5403,3 +5403,20 @@ fn langfuse_ui_csv_dates_as_json_strings_are_read() {
         .collect();
     assert!(tags.contains(&"tag=beta"), "{tags:?}");
 }
+
+/// LiteLLM's managed batches log the batch's cost as one spend-log row,
+/// `<batch id>_batch_cost` (its docs' "Spend log fields"): at batch rates
+/// (hunt142's bug2: real-time rates, twice LiteLLM's spend).
+#[test]
+fn a_litellm_batch_cost_row_is_priced_at_batch_rates() {
+    let env = Env::new();
+    env.write(
+        "spend.json",
+        r#"[{"request_id":"batch_bGl0ZW_batch_cost","session_id":"batch_bGl0ZW","call_type":"aretrieve_batch","startTime":"2026-11-03T15:00:12.000Z","model":"gemini-2.5-flash","custom_llm_provider":"vertex_ai","spend":0.0003221,"prompt_tokens":14,"completion_tokens":256,"total_tokens":270,"status":"success","metadata":{"batch_models":["gemini-2.5-flash"],"batch_successful_requests":2}}]"#,
+    );
+    let r = env.audit(&["spend.json", "--strict"]);
+    // gemini-2.5-flash at half its $0.30/$2.50: 14 × 0.15 + 256 × 1.25 =
+    // $0.0003221, LiteLLM's own spend.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0003221");
+    assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
+}

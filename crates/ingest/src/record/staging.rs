@@ -882,10 +882,20 @@ impl<'a> RawLine<'a> {
             (Lenient::Missing, None) => &self.request_service_tier.0,
             (t, _) => t,
         };
-        let batch = p.take(&self.batch.0, "batch").or_else(|| match tier {
-            Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
-            _ => None,
-        });
+        let batch = p
+            .take(&self.batch.0, "batch")
+            .or_else(|| match tier {
+                Lenient::Value(t) if t.trim().eq_ignore_ascii_case("batch") => Some(true),
+                _ => None,
+            })
+            // LiteLLM's managed batches log the batch's cost as one row of
+            // its spend logs, `<batch id>_batch_cost` (its docs' "Spend log
+            // fields"; `call_type: aretrieve_batch`): at batch rates, as its
+            // `spend` is (hunt142's bug2: at real-time rates, twice).
+            .or_else(|| match &self.request_id.0 {
+                Lenient::Value(id) if id.ends_with("_batch_cost") => Some(true),
+                _ => None,
+            });
         let service_tier = match tier {
             Lenient::Value(t) => ServiceTier::parse(t),
             Lenient::Missing => None,
