@@ -328,3 +328,31 @@ fn a_prefix_written_again_on_every_call_saves_the_premium_paid_too() {
         f[0]["recommendation"]
     );
 }
+
+/// Calls billed at batch rates save at batch rates (hunt140's bug2: the
+/// finding priced the saving at standard rates, twice its waterfall step).
+#[test]
+fn a_batch_cells_saving_is_at_batch_rates() {
+    let env = Env::new();
+    let mut s = String::new();
+    calls(&mut s, "gpt-4o", 0, 40, PREFIX_A, 2_000, 0, "oa");
+    let batch: String = s
+        .lines()
+        .map(|l| format!("{{\"batch\":true,{}\n", &l[1..]))
+        .collect();
+    env.write("calls.jsonl", batch);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    // As above at half the rates: 74,880 × ($1.25 − $0.625)/M = $0.0468.
+    let o = of_model(&f, "openai/gpt-4o");
+    assert_eq!(o["evidence"]["input_rate_per_mtok"], "1.25");
+    assert_eq!(o["savings"]["observed"], "0.0468");
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "caching")
+        .unwrap()
+        .clone();
+    assert_eq!(usd(&step["savings"]), "0.0468");
+}

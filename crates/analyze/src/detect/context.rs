@@ -296,7 +296,52 @@ impl Context<'_> {
     /// The base rates of model `id` on `day` (the last audited day if none).
     pub fn rates(&self, id: ModelId, day: Option<NaiveDate>) -> EffectiveRates {
         let day = day.or(self.audit.last_call.map(|t| t.date_naive()));
-        let r = self.catalog.period(id, day).rates;
+        EffectiveRates::of(self.catalog.period(id, day).rates)
+    }
+
+    /// The rates cell `cell`'s calls of model `id` pay: at each processing
+    /// its groups had (batch, flex, US-only…), weighted by their calls
+    /// (hunt140's bug2: TA103 and TA112 priced a batch or flex cell's
+    /// savings at standard rates, twice what re-pricing its calls saves).
+    pub fn cell_rates(&self, cell: u64, id: ModelId) -> EffectiveRates {
+        let day = self.audit.last_call.map(|t| t.date_naive());
+        let mut hows: Vec<(How, u64)> = Vec::new();
+        for g in self.groups_of(cell) {
+            let how = g.how();
+            match hows.iter_mut().find(|(h, _)| *h == how) {
+                Some((_, n)) => *n += g.stats.calls,
+                None => hows.push((how, g.stats.calls)),
+            }
+        }
+        let at = |how: How| EffectiveRates::of(self.catalog.rates_how(id, day, how));
+        let calls: u64 = hows.iter().map(|(_, n)| n).sum();
+        match hows.as_slice() {
+            [] => self.rates(id, day),
+            [(how, _)] => at(*how),
+            _ if calls == 0 => self.rates(id, day),
+            _ => {
+                let mean = |f: fn(&EffectiveRates) -> Money| {
+                    let sum: i128 = hows
+                        .iter()
+                        .map(|(h, n)| f(&at(*h)).picos() * i128::from(*n))
+                        .sum();
+                    Money::from_picos(sum / i128::from(calls))
+                };
+                EffectiveRates {
+                    input: mean(|r| r.input),
+                    cached_read: mean(|r| r.cached_read),
+                    cache_write_5m: mean(|r| r.cache_write_5m),
+                    cache_write_1h: mean(|r| r.cache_write_1h),
+                    output: mean(|r| r.output),
+                }
+            }
+        }
+    }
+}
+
+impl EffectiveRates {
+    /// The catalog's rates with the engine's fallbacks.
+    fn of(r: tokenaudit_core::pricing::Rates) -> EffectiveRates {
         let input = r.input.unwrap_or(Money::ZERO);
         let cache_write_5m = r.cache_write_5m.unwrap_or(input);
         EffectiveRates {

@@ -813,6 +813,35 @@ impl Catalog {
         self.price_with(id, day, usage, how.into(), None)
     }
 
+    /// The base rates of the period `day` falls in, as calls processed
+    /// `how` pay them (batch, flex, priority and US-only multiples).
+    pub fn rates_how(&self, id: ModelId, day: Option<NaiveDate>, how: impl Into<How>) -> Rates {
+        Self::processed(self.model(id), self.period(id, day).rates, how.into()).0
+    }
+
+    /// `rates` with `how`'s multiples applied, and the processing's multiple
+    /// (none where the model has none for it).
+    fn processed(model: &ModelEntry, mut rates: Rates, how: How) -> (Rates, Option<Multiplier>) {
+        let us = how.us_only.then_some(model.us_multiplier).flatten();
+        let multiplier = match how.processing {
+            Processing::Standard => None,
+            Processing::Batch => model.batch_multiplier,
+            Processing::Flex => model.flex_multiplier,
+            Processing::Priority => model.priority_multiplier,
+            Processing::Fast => model.fast_multiplier.or(model.priority_multiplier),
+        };
+        if let Some(m) = multiplier {
+            rates = rates.map(|r| m.apply(r));
+        }
+        // Every token rate: a search's fee is not inference.
+        if let Some(m) = us {
+            let search = rates.web_search;
+            rates = rates.map(|r| m.apply(r));
+            rates.web_search = search;
+        }
+        (rates, multiplier)
+    }
+
     fn price_with(
         &self,
         id: ModelId,
@@ -830,29 +859,14 @@ impl Catalog {
             .iter()
             .rev()
             .find(|t| request_input.is_some_and(|n| n > t.above_input_tokens));
-        let mut rates = match tier {
+        let rates = match tier {
             Some(t) => t.rates.or(&period.rates),
             None => period.rates,
         };
+        let (rates, multiplier) = Self::processed(model, rates, how);
         let us_only = how.us_only;
         let us = us_only.then_some(model.us_multiplier).flatten();
         let how = how.processing;
-        let multiplier = match how {
-            Processing::Standard => None,
-            Processing::Batch => model.batch_multiplier,
-            Processing::Flex => model.flex_multiplier,
-            Processing::Priority => model.priority_multiplier,
-            Processing::Fast => model.fast_multiplier.or(model.priority_multiplier),
-        };
-        if let Some(m) = multiplier {
-            rates = rates.map(|r| m.apply(r));
-        }
-        // Every token rate: a search's fee is not inference.
-        if let Some(m) = us {
-            let search = rates.web_search;
-            rates = rates.map(|r| m.apply(r));
-            rates.web_search = search;
-        }
         let batch_priced = how == Processing::Batch && multiplier.is_some();
         let tier_at_standard = matches!(
             how,

@@ -116,7 +116,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let Some(policy) = policy(&entry.provider, &entry.id) else {
             continue;
         };
-        let rates = ctx.rates(id, None);
+        let rates = ctx.cell_rates(cell.key, id);
         if rates.cached_read >= rates.input {
             continue; // no cheaper cached rate: a stable prefix would not help
         }

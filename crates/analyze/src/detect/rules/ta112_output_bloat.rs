@@ -122,7 +122,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if !(tail || capped_hit) {
             continue;
         }
-        let rates = ctx.rates(id, None);
+        let rates = ctx.cell_rates(cell.key, id);
         let (over, excess) = if tail { h.excess_over(p95) } else { (0, 0) };
         let trimmed =
             Money::from_picos((excess as f64 * rates.output.picos() as f64).round() as i128);
