@@ -169,6 +169,13 @@ fn gemini_min(model: &str) -> Option<u64> {
 /// The rules for a catalog model (`provider`, `id`), or `None` when the
 /// model has no prompt caching to simulate.
 pub fn policy(provider: &str, model: &str) -> Option<Policy> {
+    // Bedrock's Claude ids (`anthropic.claude-…`, `us.anthropic.claude-…`,
+    // `global.…`) are Anthropic's caching (hunt140's bug3: "assumed
+    // automatic caching" from 1,024 tokens, free writes).
+    let model = match model.split_once("anthropic.") {
+        Some((_, claude)) if claude.starts_with("claude") => claude,
+        _ => model,
+    };
     if model.starts_with("claude") {
         return Some(Policy {
             caching: Caching::Explicit,
@@ -190,7 +197,7 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
         });
     }
     if provider == "openai" || provider == "azure" {
-        let extended = model.starts_with("gpt-4.1") || model.starts_with("gpt-5");
+        let extended = extended_retention(model);
         return Some(Policy {
             caching: Caching::Automatic,
             min_tokens: 1_024,
@@ -208,6 +215,25 @@ pub fn policy(provider: &str, model: &str) -> Option<Policy> {
         name: "assumed automatic caching (from 1,024 tokens, 5 minutes)",
         source: OTHER_SOURCE,
     })
+}
+
+/// Whether OpenAI offers extended (24-hour) retention on `model`: gpt-5.4,
+/// gpt-5.3-codex, gpt-5.2, gpt-5.1 (and its -codex, -codex-mini,
+/// -codex-max, -chat), gpt-5, gpt-5-codex and gpt-4.1, not their mini and
+/// nano models (OpenAI's and Azure's prompt-caching pages); gpt-5.5 and
+/// later have only it (the API reference's `prompt_cache_retention`).
+/// (hunt140's bug1: gpt-4.1-mini and gpt-5-nano were simulated with it.)
+fn extended_retention(model: &str) -> bool {
+    let small = (model.contains("mini") && !model.contains("codex-mini")) || model.contains("nano");
+    if let Some(rest) = model.strip_prefix("gpt-5.") {
+        let minor: u32 = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        return minor >= 5 || !small;
+    }
+    (model.starts_with("gpt-5") || model.starts_with("gpt-4.1")) && !small
 }
 
 impl Policy {
@@ -243,10 +269,34 @@ mod tests {
         // 8,000 = 1,024 + 54 × 128 + 64: 7,936 cacheable.
         assert_eq!(p.cacheable(8_000), 7_936);
         assert_eq!(p.lifetimes.len(), 1);
+        let lifetimes = |m| policy("openai", m).unwrap().lifetimes.len();
         assert_eq!(
-            policy("openai", "gpt-4.1-mini").unwrap().lifetimes[1].name,
+            policy("openai", "gpt-4.1").unwrap().lifetimes[1].name,
             "24h"
         );
+        for m in [
+            "gpt-4.1-2025-04-14",
+            "gpt-5",
+            "gpt-5.1-codex-mini",
+            "gpt-5.4",
+            "gpt-5.5-mini",
+        ] {
+            assert_eq!(lifetimes(m), 2, "{m}");
+        }
+        for m in [
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "gpt-5-mini",
+            "gpt-5-nano",
+            "gpt-5.4-mini",
+            "gpt-4o",
+        ] {
+            assert_eq!(lifetimes(m), 1, "{m}");
+        }
+        // Claude on Bedrock caches as on Anthropic's API.
+        let bedrock = policy("bedrock", "us.anthropic.claude-haiku-4-5-20251001-v1:0").unwrap();
+        assert_eq!(bedrock.min_tokens, 4_096);
+        assert_eq!(bedrock.caching, Caching::Explicit);
     }
 
     #[test]

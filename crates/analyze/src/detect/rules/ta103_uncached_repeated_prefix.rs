@@ -302,7 +302,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             worst.confidence().min(Confidence::Medium)
         };
-        f.recommendation = if rewritten > 0 && cell.model.starts_with("anthropic/") {
+        f.recommendation = if rewritten > 0 && policy.caching == Caching::Explicit {
             if share_1h >= 0.5 {
                 format!(
                     "{}'s calls write the system prompt to the cache with a 1-hour lifetime but rarely read it back: what precedes the cache breakpoint must differ from call to call; keep it first and byte-identical.",
@@ -319,12 +319,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             format!(
                 "Enable prompt caching for {}'s system prompt: keep it first and byte-identical{}.",
                 cell.feature,
-                if cell.model.starts_with("anthropic/") {
+                if policy.caching == Caching::Explicit {
                     if write_1h {
                         ", and mark it with cache_control and a 1-hour ttl"
                     } else {
                         ", and mark it with cache_control"
                     }
+                } else if lifetimes.contains(&"24h") {
+                    // (The saving needs extended retention, which a
+                    // request asks for: hunt140's bug1.)
+                    ", and ask for extended retention (prompt_cache_retention \"24h\")"
                 } else {
                     ""
                 }
