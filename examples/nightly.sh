@@ -69,8 +69,14 @@ def gh(*args):
         sys.exit(f"gh issue {args[1]} failed: {r.stderr.strip()}")
     return r.stdout
 def issue_of(fingerprint, state):
-    return gh("issue", "list", "--state", state, "--search", f"{fingerprint} in:body",
-              "--json", "number", "--jq", ".[0].number").strip() or None
+    # The issue this recipe opened for the finding: its body holds the
+    # fingerprint's marker (an issue a person wrote that names the
+    # fingerprint, or another finding's whose text holds it, is not it).
+    marker = f"<!-- tokenaudit-fingerprint: {fingerprint} -->"
+    found = json.loads(gh("issue", "list", "--state", state, "--limit", "100",
+                          "--search", f'"tokenaudit-fingerprint: {fingerprint}" in:body',
+                          "--json", "number,body") or "[]")
+    return next((str(i["number"]) for i in found if marker in i["body"]), None)
 def closed_by_us(number):
     # Whether this recipe's own comment is the last of its comments there.
     comments = json.loads(gh("issue", "view", number, "--json", "comments"))["comments"]

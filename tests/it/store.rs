@@ -1884,9 +1884,11 @@ def opt(name):
     return a[a.index(name) + 1]
 assert a[0] == "issue" and opt("--repo") == "acme/llm", a
 if a[1] == "list":
-    fp = opt("--search").split()[0]
-    hits = [i for i in reversed(issues) if i["state"] == opt("--state") and fp in i["body"]]
-    print(hits[0]["number"] if hits else "")
+    # GitHub's search: every word of the query in the body, newest first.
+    words = opt("--search").replace('"', "").replace(" in:body", "").split()
+    hits = [i for i in reversed(issues)
+            if i["state"] == opt("--state") and all(w in i["body"] for w in words)]
+    print(json.dumps([{"number": i["number"], "body": i["body"]} for i in hits]))
 elif a[1] == "view":
     i = issues[int(a[2]) - 1]
     print(json.dumps({"comments": [{"body": c} for c in i["comments"]]}))
@@ -3627,4 +3629,67 @@ fn a_fifo_in_a_files_place_is_refused_not_waited_on() {
         said.contains("committed but unreadable: not a regular file"),
         "{said}"
     );
+}
+
+/// The recipe acts on its own issue of a finding, the one whose body holds
+/// the fingerprint's marker, not on a person's issue that names the
+/// fingerprint (hunt141's bug1: GitHub's search gives the newest first, and
+/// the person's issue was closed as resolved).
+#[test]
+fn the_nightly_recipe_leaves_a_persons_issue_naming_the_fingerprint_alone() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+    );
+    let gh = env.write("bin/gh", FAKE_GH);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let night = |today: &str| {
+        let out = nightly(&env, today)
+            .env("GH_REPO", "acme/llm")
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let issues = || -> Vec<Value> {
+        let text = std::fs::read_to_string(env.path("bin/gh-issues.json")).unwrap();
+        serde_json::from_str::<Vec<Value>>(&text).unwrap()
+    };
+    env.write(
+        "logs/2026-10-30.jsonl",
+        call(30, 9, "chat", 10_000, 1000, "c1"),
+    );
+    night("2026-10-31");
+    let mut i = issues();
+    let body = i[0]["body"].as_str().unwrap().to_string();
+    let fp = body
+        .split("<!-- tokenaudit-fingerprint: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .to_string();
+    // A person's issue, newer, naming the finding.
+    i.push(json!({"number": 2, "state": "open", "title": "Try a smaller model",
+        "body": format!("See tokenaudit finding {fp}: tokenaudit-fingerprint: {fp}"), "comments": []}));
+    env.write("bin/gh-issues.json", serde_json::to_string(&i).unwrap());
+    env.write(
+        "logs/2026-11-30.jsonl",
+        call(1, 9, "search", 1000, 10, "s1").replace("2026-10-01", "2026-11-30"),
+    );
+    night("2026-12-01");
+    let i = issues();
+    assert_eq!(i[0]["state"], "closed", "{i:?}");
+    assert_eq!(i[1]["state"], "open", "{i:?}");
+    assert_eq!(i[1]["comments"], json!([]));
 }
