@@ -97,8 +97,11 @@ pub struct WhatifArgs {
     pub self_host_min_gpus: u32,
 }
 
+/// `FEATURE=VALUE`, split at the last `=`: a value (a model, a share, a
+/// count) never holds one, a feature's name may (hunt141's bug2:
+/// `team=search=gpt-4o-mini` could not name the feature `team=search`).
 fn pair<'a>(flag: &str, v: &'a str) -> Result<(&'a str, &'a str)> {
-    v.split_once('=')
+    v.rsplit_once('=')
         .filter(|(f, x)| !f.is_empty() && !x.is_empty())
         .with_context(|| format!("--{flag} {v:?}: expected FEATURE=VALUE"))
 }

@@ -1206,3 +1206,34 @@ fn rejected_lines_and_unpriced_calls_are_said_and_idle_flags_refused() {
         assert!(stderr(&out).contains(flag), "{}", stderr(&out));
     }
 }
+
+/// A feature whose name holds `=` is named whole: the value is after the
+/// last `=` (hunt141's bug2: "search=gpt-4o-mini is not a model").
+#[test]
+fn a_feature_named_with_an_equals_sign_can_be_rerouted() {
+    let env = Env::new();
+    env.write("calls.jsonl", calls("team=search", "gpt-4o", 2, 1000, 100));
+    let out = env
+        .cmd()
+        .args([
+            "whatif",
+            "calls.jsonl",
+            "--route",
+            "team=search=gpt-4o-mini",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // As above: $0.007 on gpt-4o, $0.00042 on gpt-4o-mini.
+    let text = stdout(&out);
+    assert!(
+        text.contains(&row(
+            "team=search",
+            "$0.0070",
+            "$0.0004",
+            "$0.0066",
+            "-94.0%"
+        )),
+        "{text}"
+    );
+}

@@ -7,12 +7,18 @@ use tokenaudit_analyze::audit::{DayKeyRow, Row};
 use tokenaudit_analyze::{Audit, Stats};
 
 pub(crate) fn cell(text: &str) -> String {
-    let guarded =
-        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
-            format!("'{text}")
-        } else {
-            text.to_string()
-        };
+    // A NUL byte stops some CSV readers (Python's before 3.11): shown as
+    // the control picture, as the terminal shows it. A number is a
+    // number only in digits (`-inf`, `+nan` are formulas to Excel:
+    // hunt141's bug3).
+    let text = text.replace('\0', "\u{2400}");
+    let number = text.parse::<f64>().is_ok_and(f64::is_finite)
+        && !text.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E');
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r', '\u{2400}']) && !number {
+        format!("'{text}")
+    } else {
+        text
+    };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -215,5 +221,9 @@ mod tests {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-12.5"), "-12.5");
         assert_eq!(cell("@cmd"), "'@cmd");
+        assert_eq!(cell("-inf"), "'-inf");
+        assert_eq!(cell("+nan"), "'+nan");
+        assert_eq!(cell("-1e3"), "-1e3");
+        assert_eq!(cell("\0=HYPERLINK(1)"), "'\u{2400}=HYPERLINK(1)");
     }
 }
