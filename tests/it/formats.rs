@@ -5258,9 +5258,22 @@ fn a_claude_usages_iterations_are_calls_of_their_own() {
         r#""input_tokens":203000,"output_tokens":4500"#,
         r#"{"type":"compaction","input_tokens":180000,"output_tokens":3500},{"type":"message","input_tokens":23000,"output_tokens":1000}"#,
     );
+    // A response served by the fallback model: its `fallback_message` is
+    // the answer the usage's counts are (hunt143, hunt145: counted twice).
+    let fallback = usage(
+        r#""input_tokens":1000,"output_tokens":100"#,
+        r#"{"type":"fallback_message","model":"claude-sonnet-4-6","input_tokens":1000,"output_tokens":100}"#,
+    );
     env.write(
         "gateway.jsonl",
-        [gw("g1", &advised), gw("g2", &compacted), gw("g3", &summed)].join("\n") + "\n",
+        [
+            gw("g1", &advised),
+            gw("g2", &compacted),
+            gw("g3", &summed),
+            gw("g4", &fallback),
+        ]
+        .join("\n")
+            + "\n",
     );
     // Executor (Sonnet 4.6, $3/$15, reads $0.30, 5m writes $3.75): 100 × 3
     // + 20,000 × 0.3 + 1,000 × 3.75 + 500 × 15 = $0.01755. Its advisor
@@ -5298,12 +5311,13 @@ fn a_claude_usages_iterations_are_calls_of_their_own() {
     let s = env.audit(&["--store", "st"]);
     assert_eq!(usd(&s["audit"]["totals"]["cost"]), "0.73805");
     assert_eq!(s["audit"]["totals"]["calls"], 4);
-    // The gateway's: the same $0.73805, and the summed line at its own
-    // counts, 203,000 × 3 + 4,500 × 15 = $0.6765: $1.41455 over 5 calls.
+    // The gateway's: the same $0.73805, the summed line at its own counts,
+    // 203,000 × 3 + 4,500 × 15 = $0.6765, and the fallback's answer once,
+    // 1,000 × 3 + 100 × 15 = $0.0045: $1.41905 over 6 calls.
     let r = env.audit(&["gateway.jsonl"]);
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.41455");
-    assert_eq!(r["audit"]["totals"]["calls"], 5);
-    assert_eq!(r["audit"]["input"]["lines"], 3);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "1.41905");
+    assert_eq!(r["audit"]["totals"]["calls"], 6);
+    assert_eq!(r["audit"]["input"]["lines"], 4);
 }
 
 /// An OpenAI chat stream logged without `stream_options.include_usage` has

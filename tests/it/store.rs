@@ -3693,3 +3693,49 @@ fn the_nightly_recipe_leaves_a_persons_issue_naming_the_fingerprint_alone() {
     assert_eq!(i[1]["state"], "open", "{i:?}");
     assert_eq!(i[1]["comments"], json!([]));
 }
+
+/// A log rotated between an ingest's plan and its reading: the grown file
+/// opened by its path is the new one, shorter than where the old one ended,
+/// and the lines that grew were never read. The source keeps what the
+/// store knew of it, so the next night finds the grown log under its new
+/// name and reads them (hunt139's bug2: recorded as read, 10 calls lost for
+/// good, `store check` passing).
+#[test]
+fn a_log_rotated_while_an_ingest_runs_loses_no_call() {
+    let env = Env::new();
+    let first: String = (0..10)
+        .map(|i| call(1, 1, "chat", 1000, 100, &format!("a{i}")))
+        .collect();
+    env.write("logs/app.log", &first);
+    ingest(&env, &["logs"]);
+    let grown: String = (0..10)
+        .map(|i| call(2, 1, "chat", 1000, 100, &format!("b{i}")))
+        .collect();
+    env.write("logs/app.log", first.clone() + &grown);
+    let (nightly, go) = waiting_at(
+        &env,
+        &["ingest", "logs/app.log", "--store", "store", "-q"],
+        "ingest-planned",
+    );
+    // logrotate: the log renamed, a new one begun.
+    std::fs::rename(env.path("logs/app.log"), env.path("logs/app.log.1")).unwrap();
+    let new: String = (0..3)
+        .map(|i| call(3, 1, "chat", 1000, 100, &format!("c{i}")))
+        .collect();
+    env.write("logs/app.log", &new);
+    go();
+    let out = nightly.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ingest(&env, &["logs"]);
+    store_check(&env);
+    // 23 calls, as the logs hold them.
+    let s = audit_of(&env, &["--store", "store"]);
+    let raw = audit_of(&env, &["logs"]);
+    assert_eq!(raw["totals"]["calls"], 23);
+    assert_eq!(s["totals"]["calls"], 23);
+    assert_eq!(s["totals"]["cost"], raw["totals"]["cost"]);
+}

@@ -10,7 +10,9 @@
 use std::io;
 
 /// The steps, in the order a commit passes them.
-pub const STEPS: [&str; 8] = [
+pub const STEPS: [&str; 9] = [
+    // An ingest, its sources planned and not yet read.
+    "ingest-planned",
     "parts-written",
     "before-claim",
     "claimed",

@@ -107,6 +107,7 @@ pub fn summary(state: &State, sources: &[&SourceEntry]) -> IngestSummary {
             // with the same text as the logs' audit does.
             content: s.content.as_deref().and_then(crate::plan::parse_content),
             whole: None,
+            resumed_bytes: None,
         });
     }
     for (code, n) in &state.unsourced_skips {

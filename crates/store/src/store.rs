@@ -403,6 +403,7 @@ impl Store {
         req: StoreIngest<'_>,
         report: &mut IngestReport,
     ) -> Result<()> {
+        fault::point("ingest-planned").map_err(StoreError::io(&self.root))?;
         let reading = commit::reading_of(&req.options);
         let read = report.plan.read.clone();
         let sources: Vec<Source> = read.iter().map(|p| Source::File(p.path.clone())).collect();
@@ -1027,6 +1028,18 @@ fn source_entry(
     reading: &Option<String>,
 ) -> SourceEntry {
     let s = &summary.sources[index];
+    // A file that grew, read from where it ended, that gave fewer bytes
+    // than planned: the file at its path was replaced (rotated) after the
+    // plan, and the bytes that grew were not read. What the store knew of
+    // it stays, so the next ingest finds the grown file under its new name
+    // and reads them (hunt139's bug2: recorded as read, lost for good).
+    if let (Action::Grown, Some(prev), Some(start), Some(read)) =
+        (p.action, &p.previous, p.start, s.resumed_bytes)
+    {
+        if read < p.size.saturating_sub(start.offset) {
+            return prev.clone();
+        }
+    }
     let (counts, samples) = summary.rejects.of_source(index);
     let mut rejects = StoredRejects {
         counts: counts

@@ -184,6 +184,11 @@ pub struct SourceSummary {
     /// from its start (through an adapter or not: a CSV, UTF-16 text or a
     /// JSON array is digested below it).
     pub whole: Option<WholeDigest>,
+    /// For a file read from a [`Start`], the bytes read past it: fewer
+    /// than planned when the file at its path was replaced (rotated)
+    /// between the store's planning and the reading, so the bytes that
+    /// grew were not read (hunt139's bug2: recorded as read, lost).
+    pub resumed_bytes: Option<u64>,
 }
 
 impl SourceSummary {
@@ -475,18 +480,23 @@ where
         let mut next_line = start_of(options, i).map_or(1, |s| s.first_line);
         let mut content = None;
         let mut whole = None;
+        let resumed = Arc::new(AtomicU64::new(0));
         let (encoding, format) = produce(
             i,
             &sources[i],
             options,
             (send, free),
             (&mut rejects, &mut next_line, &mut content, &mut whole),
+            &resumed,
         );
         let mut m = meta.lock().expect("no panics while holding the lock");
         m[i].encoding = encoding.to_string();
         m[i].format = format;
         m[i].content = content;
         m[i].whole = whole;
+        if start_of(options, i).is_some() {
+            m[i].resumed_bytes = Some(resumed.load(Ordering::Relaxed));
+        }
         if options.eager_lines {
             m[i].next_line = next_line;
         }
@@ -1024,6 +1034,20 @@ fn file_reject(
     );
 }
 
+/// A reader that counts the bytes it gives ([`SourceSummary::resumed_bytes`]).
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Reads one source into chunks. Returns its encoding and format names.
 fn produce(
     index: usize,
@@ -1036,6 +1060,7 @@ fn produce(
         &mut Option<Content>,
         &mut Option<WholeDigest>,
     ),
+    resumed: &Arc<AtomicU64>,
 ) -> (&'static str, String) {
     if let (Some(start), Source::File(path)) = (start_of(options, index), source) {
         // The rest of a plain JSON-lines file read before: no sniffing (its
@@ -1046,6 +1071,10 @@ fn produce(
         return match opened {
             Ok(f) => {
                 let progress = options.progress.as_deref();
+                let f = Counted {
+                    inner: f,
+                    count: resumed.clone(),
+                };
                 let stream: Box<dyn Read + Send> = match end_of(options, index) {
                     Some(end) => Box::new(f.take(end.saturating_sub(start.offset))),
                     None => Box::new(f),

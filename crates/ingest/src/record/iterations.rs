@@ -47,29 +47,41 @@ pub fn derived(raw: &[u8], call: &CallRecord<'_>) -> Vec<CallRecord<'static>> {
     let Some(Value::Array(steps)) = usage.get("iterations") else {
         return Vec::new();
     };
-    let steps: Vec<(&str, &Map<String, Value>)> = steps
+    let steps: Vec<(&str, &Map<String, Value>, Usage)> = steps
         .iter()
         .filter_map(|s| {
             let s = s.as_object()?;
-            Some((s.get("type").and_then(Value::as_str).unwrap_or(""), s))
+            let kind = s.get("type").and_then(Value::as_str).unwrap_or("");
+            Some((kind, s, step_usage(s)?))
         })
         .collect();
-    // A usage whose counts are every iteration's sum (not the executor's
-    // alone) already holds them.
-    let count = |o: &Map<String, Value>, k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let own = (count(usage, "input_tokens"), count(usage, "output_tokens"));
-    let all = steps.iter().fold((0, 0), |(i, o), (_, s)| {
-        (i + count(s, "input_tokens"), o + count(s, "output_tokens"))
-    });
-    let extra = steps.iter().filter(|(kind, _)| *kind != "message").count();
-    if extra == 0 || (own == all && steps.len() > extra) {
+    let extra = |kind: &str| EXTRA.contains(&kind);
+    if !steps.iter().any(|(kind, _, _)| extra(kind)) {
+        return Vec::new();
+    }
+    // The record's counts must be the executor's alone (the usage's own,
+    // Anthropic's): a usage that already adds every iteration (a proxy's,
+    // the AI SDK's `inputTokens` beside Anthropic's raw usage: hunt143's
+    // bug1), or that adds some other way, is read as it is.
+    let sum = |keep: &dyn Fn(&str) -> bool| {
+        steps
+            .iter()
+            .filter(|(kind, _, _)| keep(kind))
+            .fold((0, 0), |(i, o), (_, _, u)| (i + u.input, o + u.output))
+    };
+    let executor = sum(&|kind| !extra(kind));
+    let own = (call.usage.input, call.usage.output);
+    let expected = if steps.iter().any(|(kind, _, _)| !extra(kind)) {
+        executor
+    } else {
+        step_usage(usage).map_or((0, 0), |u| (u.input, u.output))
+    };
+    if own != expected {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (n, (kind, step)) in steps.iter().filter(|(k, _)| *k != "message").enumerate() {
-        let Some(usage) = step_usage(step) else {
-            continue;
-        };
+    for (n, (kind, step, usage)) in steps.iter().filter(|(k, _, _)| extra(k)).enumerate() {
+        let usage = *usage;
         let mut record = call.owned_without_text();
         if let Some(model) = step.get("model").and_then(Value::as_str) {
             if !model.is_empty() {
@@ -107,6 +119,12 @@ pub fn derived(raw: &[u8], call: &CallRecord<'_>) -> Vec<CallRecord<'static>> {
     }
     out
 }
+
+/// The iterations billed beside the executor's (every other kind is the
+/// executor's: `message`, and `fallback_message`, the hop that served the
+/// answer in its place, which the usage's own counts are: hunt143's bug2,
+/// hunt145's bug1, counted twice).
+const EXTRA: [&str; 2] = ["advisor_message", "compaction"];
 
 /// The first object (depth first, a few levels down) that is a usage with
 /// iterations: `usage`, `message.usage`, `response.body.usage`…
