@@ -5434,3 +5434,19 @@ fn a_litellm_batch_cost_row_is_priced_at_batch_rates() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0003221");
     assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
 }
+
+/// A Helicone row whose output was all reasoning: Helicone stores the
+/// provider's `completion_tokens` (reasoning included) beside the same
+/// `reasoning_tokens`, billed once (hunt143's bug3: twice).
+#[test]
+fn a_helicone_answer_of_reasoning_alone_is_billed_once() {
+    let env = Env::new();
+    env.write(
+        "helicone.jsonl",
+        r#"{"request_id":"r2","request_created_at":"2026-11-03T10:00:00.000Z","response_status":200,"model":"gpt-5","provider":"OPENAI","prompt_tokens":1000,"completion_tokens":2000,"reasoning_tokens":2000,"cost":0.02125}
+"#,
+    );
+    let r = env.audit(&["helicone.jsonl", "--strict"]);
+    // 1,000 × $1.25/M + 2,000 × $10/M = $0.02125, Helicone's own.
+    assert_eq!(totals(&r), ("0.02125".into(), 1, 1000, 0, 2000, 2000));
+}

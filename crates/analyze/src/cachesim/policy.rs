@@ -231,7 +231,9 @@ fn extended_retention(model: &str) -> bool {
             .next()
             .and_then(|d| d.parse().ok())
             .unwrap_or(0);
-        return minor >= 5 || !small;
+        // (The 5.3 OpenAI lists is its codex model: gpt-5.3's chat model is
+        // not, hunt143's bug6.)
+        return minor >= 5 || (!small && (minor != 3 || model.contains("codex")));
     }
     (model.starts_with("gpt-5") || model.starts_with("gpt-4.1")) && !small
 }
@@ -290,6 +292,7 @@ mod tests {
             "gpt-5-nano",
             "gpt-5.4-mini",
             "gpt-4o",
+            "gpt-5.3",
         ] {
             assert_eq!(lifetimes(m), 1, "{m}");
         }

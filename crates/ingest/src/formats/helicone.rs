@@ -112,8 +112,13 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
         add(&mut raw.usage.input_tokens, &audio_in);
         add(&mut raw.usage.output_tokens, &audio_out);
     }
+    // (Where a response's output was all reasoning, Helicone stores the
+    // provider's `completion_tokens`, reasoning included, beside the same
+    // `reasoning_tokens`: equal counts are that, hunt143's bug3.)
     let reasoning = raw.usage.reasoning_tokens.clone();
-    add(&mut raw.usage.output_tokens, &reasoning);
+    if raw.usage.output_tokens != reasoning {
+        add(&mut raw.usage.output_tokens, &reasoning);
+    }
     const PREFIX: &str = "helicone-property-";
     let mut i = 0;
     while i < raw.tags.len() {
