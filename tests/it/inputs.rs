@@ -4042,3 +4042,50 @@ fn output_without_an_input_count_is_said() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// OpenAI Batch API output kept in a warehouse and exported as Parquet:
+/// its `response` a JSON column written as text, an expired request (no
+/// response, its null left out of the row) first. Batch output all the same,
+/// at batch rates (hunt144's bug1: read as a gateway log, at twice them).
+#[test]
+fn openai_batch_output_as_parquet_with_json_text_is_batch_output() {
+    use arrow_array::{ArrayRef, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/formats/openai-batch/batch_output.jsonl"),
+    )
+    .unwrap();
+    let mut rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The expired request first.
+    rows.sort_by_key(|r| !r["response"].is_null());
+    let col = |key: &str| -> ArrayRef {
+        Arc::new(StringArray::from(
+            rows.iter()
+                .map(|r| match &r[key] {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    v => Some(v.to_string()),
+                })
+                .collect::<Vec<_>>(),
+        ))
+    };
+    write_parquet(
+        &env.path("batch.parquet"),
+        vec![
+            ("id", col("id")),
+            ("custom_id", col("custom_id")),
+            ("response", col("response")),
+            ("error", col("error")),
+        ],
+    );
+    let r = env.audit(&["batch.parquet"]);
+    // As the JSON lines (formats.rs): $0.0027 at batch rates.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0027");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
+}

@@ -294,12 +294,17 @@ pub fn looks_like_anthropic_batch(map: &JsonObject) -> bool {
 /// itself is no batch output (hunt112: such a log was read at batch rates,
 /// half its cost).
 pub fn looks_like_openai_batch(map: &JsonObject) -> bool {
+    let response = |r: &JsonObject| r.contains_key("status_code") || r.contains_key("body");
     map.contains_key("custom_id")
         && match map.get("response") {
-            Some(serde_json::Value::Object(r)) => {
-                r.contains_key("status_code") || r.contains_key("body")
+            Some(serde_json::Value::Object(r)) => response(r),
+            // A warehouse's JSON column, written as text (hunt144's bug1:
+            // read as a gateway log, at real-time rates).
+            Some(serde_json::Value::String(text)) => {
+                serde_json::from_str::<JsonObject>(text).is_ok_and(|r| response(&r))
             }
-            Some(serde_json::Value::Null) => map.get("error").is_some_and(|e| !e.is_null()),
+            // (A Parquet row leaves a null out: an expired request first.)
+            Some(serde_json::Value::Null) | None => map.get("error").is_some_and(|e| !e.is_null()),
             _ => false,
         }
 }
