@@ -12,7 +12,8 @@ const HEAD: &str = r#"Built-in log formats (detected per file from its first lin
 
 "#;
 
-const TAIL: &str = r#"  mapped    Any JSON lines or CSV shape, through a [mapping] table in --config.
+const TAIL: &str = r#"  mapped    Any JSON lines or CSV shape, through a [mapping] table in --config
+            (files a format above recognises are read by it all the same).
 
 Encodings: plain, gzip (.gz) and zstd (.zst), and Parquet (rows are read like
 JSON objects; struct columns become nested objects). Sniffed from the file's

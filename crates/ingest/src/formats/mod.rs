@@ -308,7 +308,8 @@ const SAMPLE_LINES: usize = 50;
 
 /// Picks the format for a file from its first lines.
 ///
-/// With a mapping, the mapping is used. Otherwise the registry's rules are
+/// With a mapping, the mapping is used, unless a built-in format's own
+/// rules (the registry's, below) recognise the file. Otherwise the registry's rules are
 /// tried (see [`REGISTRY`]): a session line of an agent log among the first
 /// lines (Claude Code, Codex), then the keys of the first JSON object line
 /// (`resourceSpans`: OTLP JSON; one of Langfuse's observation types with
@@ -324,6 +325,17 @@ const SAMPLE_LINES: usize = 50;
 /// mapping.
 pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, String> {
     if let Some(m) = mapping {
+        // A file a built-in reader of its own recognises (batch output, an
+        // agent's sessions, OTLP, an export of a named tool) is read by it:
+        // a mapping describes the other shapes (hunt139's bug3: with a
+        // feature mapping for the gateway logs beside them, OpenAI batch
+        // output was priced at real-time rates and Anthropic's batch
+        // results and Claude Code's sessions rejected).
+        if let Some(f) = detect_shape(head) {
+            if !matches!(f, Format::Gateway | Format::Mapped(_)) {
+                return Ok(f);
+            }
+        }
         return Ok(Format::Mapped(m.clone()));
     }
     if let Some(f) = detect_shape(head) {
