@@ -40,7 +40,7 @@ use crate::rejects::{Reject, RejectReason};
 pub static SPEC: Spec = Spec::new(
     &[
         (T::Timestamp, &["timestamp"]),
-        (T::Session, &["sessionId"]),
+        (T::Session, &["sessionId", "session_id"]),
         (T::Cost, &["costUSD"]),
         (T::InputTokens, &["message.usage.input_tokens"]),
         (T::OutputTokens, &["message.usage.output_tokens"]),
@@ -221,6 +221,13 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
     (has("sessionId")
         && (has("uuid") || has("parentUuid"))
         && (has("isSidechain") || has("userType") || has("cwd")))
+        // `claude -p --output-format stream-json` (headless runs, the Agent
+        // SDK's messages: its message parser's `session_id`, `uuid` and
+        // `parent_tool_use_id`; hunt145's bug4: not recognised, and the
+        // advice given rejected every line).
+        || (has("session_id")
+            && has("uuid")
+            && (has("parent_tool_use_id") || (kind == Some("system") && has("cwd"))))
         || (kind == Some("summary") && map.contains_key("leafUuid"))
         || (kind == Some("file-history-snapshot") && map.contains_key("messageId"))
 }
@@ -231,11 +238,12 @@ pub static BUILTIN: Builtin = Builtin {
     aliases: &["claude"],
     format: Format::Spec(&SPEC),
     detect: Detect::AnyLine {
-        markers: &["\"sessionId\"", "\"leafUuid\""],
+        markers: &["\"sessionId\"", "\"leafUuid\"", "\"parent_tool_use_id\""],
         looks_like,
     },
     doc: "Claude Code session logs (~/.claude/projects/<project>/<session>.jsonl,\n\
-         or $CLAUDE_CONFIG_DIR/projects): one record per assistant message\n\
+         or $CLAUDE_CONFIG_DIR/projects), and headless runs' `claude -p\n\
+         --output-format stream-json` (session_id): one record per assistant message\n\
          with message.usage (Anthropic convention, 5m/1h cache writes),\n\
          counted once per (message.id, requestId) across all files, keeping\n\
          the most complete copy; sidechain replays of a main-chain message\n\
