@@ -646,6 +646,11 @@ impl ColumnPlan {
         schema: &Schema,
         mapping: Option<Arc<Mapping>>,
     ) -> Result<ColumnPlan, String> {
+        // Names flattened with dots (`usage.prompt_tokens`, as pandas'
+        // `json_normalize` writes them) are nested again by the rows' route.
+        if let Some(f) = schema.fields().iter().find(|f| f.name().contains('.')) {
+            return Err(format!("column '{}' is a flattened name", f.name()));
+        }
         let mut b = Builder {
             plan: ColumnPlan {
                 columns: Vec::new(),

@@ -930,13 +930,44 @@ fn batch_rows_json(batch: &RecordBatch) -> Result<Vec<Value>, String> {
         if is_binary(field.data_type()) {
             continue;
         }
+        let dotted = field.name().contains('.');
         for (row, value) in rows.iter_mut().zip(to_json(column.as_ref(), None)?) {
-            if !value.is_null() {
+            if value.is_null() {
+                continue;
+            }
+            if dotted {
+                insert_dotted(row, field.name(), value);
+            } else {
                 row.insert(field.name().clone(), value);
             }
         }
     }
     Ok(rows.into_iter().map(Value::Object).collect())
+}
+
+/// A value under a name flattened with dots (`usage.prompt_tokens`, as
+/// pandas' `json_normalize` writes columns), nested again as the CSV reader
+/// nests its headers (hunt144's bug5: every call rejected as without
+/// usage). A name whose parent is a value already stays as it is.
+fn insert_dotted(row: &mut Map<String, Value>, name: &str, value: Value) {
+    let mut at = &mut *row;
+    let mut parts = name.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            at.entry(part.to_string()).or_insert(value);
+            return;
+        }
+        let child = at
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        match child {
+            Value::Object(m) => at = m,
+            _ => {
+                row.insert(name.to_string(), value);
+                return;
+            }
+        }
+    }
 }
 
 /// The first `n` rows of the file as JSON lines (for format detection).
