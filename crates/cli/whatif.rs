@@ -52,8 +52,9 @@ pub struct WhatifArgs {
     #[arg(long, value_name = "FEATURE=SHARE[@1h]")]
     pub cache_write: Vec<String>,
 
-    /// A response cache answering this share of the feature's calls.
-    /// FEATURE=RATE (0–1).
+    /// A response cache answering this share of the feature's spend (its
+    /// tokens, the costly calls as the cheap ones: TA109's lever gives the
+    /// share of its repeats' cost). FEATURE=RATE (0–1).
     #[arg(long, value_name = "FEATURE=RATE")]
     pub response_cache: Vec<String>,
 

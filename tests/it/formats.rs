@@ -5450,3 +5450,68 @@ fn a_helicone_answer_of_reasoning_alone_is_billed_once() {
     // 1,000 × $1.25/M + 2,000 × $10/M = $0.02125, Helicone's own.
     assert_eq!(totals(&r), ("0.02125".into(), 1, 1000, 0, 2000, 2000));
 }
+
+/// A `[mapping]` for the gateway logs of a folder leaves the files a
+/// built-in reader recognises to it (hunt139's bug3: OpenAI batch output
+/// read through the mapping at real-time rates, Anthropic's batch results
+/// rejected).
+#[test]
+fn a_mapping_leaves_batch_output_to_its_reader() {
+    let env = Env::new();
+    env.write(
+        "tokenaudit.toml",
+        "[mapping]\nfeature = \"metadata.requester_metadata.feature\"\n",
+    );
+    let dir = fixture("openai-batch");
+    let r = env.audit(&[
+        &format!("{dir}/batch_output.jsonl"),
+        "--config",
+        "tokenaudit.toml",
+    ]);
+    // As without the mapping: $0.0027 at batch rates.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0027");
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "openai-batch");
+}
+
+/// Claude Code's headless output, `claude -p --output-format stream-json`
+/// (the Agent SDK's message parser: `session_id`, `uuid`,
+/// `parent_tool_use_id`), is Claude Code's: its assistant messages are the
+/// calls, its final `result` line (their sum) none (hunt145's bug4: not
+/// recognised, and the advice rejected every line).
+#[test]
+fn claude_code_stream_json_output_is_read() {
+    let sid = "0b1c2d3e-0000-4000-8000-000000000001";
+    let msg = |id: &str, uuid: &str, usage: &str| {
+        format!(
+            r#"{{"type":"assistant","message":{{"id":"{id}","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[{{"type":"text","text":"x"}}],"stop_reason":"end_turn","usage":{usage}}},"parent_tool_use_id":null,"session_id":"{sid}","uuid":"{uuid}"}}"#
+        )
+    };
+    let lines = [
+        format!(
+            r#"{{"type":"system","subtype":"init","cwd":"/ci/repo","session_id":"{sid}","model":"claude-sonnet-4-6","uuid":"a0"}}"#
+        ),
+        msg(
+            "msg_A",
+            "a1",
+            r#"{"input_tokens":3,"cache_creation_input_tokens":12000,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":12000},"output_tokens":400}"#,
+        ),
+        msg(
+            "msg_B",
+            "a3",
+            r#"{"input_tokens":5,"cache_creation_input_tokens":800,"cache_read_input_tokens":12000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":800},"output_tokens":300}"#,
+        ),
+        format!(
+            r#"{{"type":"result","subtype":"success","session_id":"{sid}","total_cost_usd":0.090924,"usage":{{"input_tokens":8,"cache_creation_input_tokens":12800,"cache_read_input_tokens":12000,"output_tokens":700}},"uuid":"a4"}}"#
+        ),
+    ];
+    let env = Env::new();
+    env.write("ci-run.jsonl", lines.join("\n") + "\n");
+    let r = env.audit(&["ci-run.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "claude-code");
+    // Sonnet 4.6 ($3, reads $0.30, 1-hour writes $6, $15 out): 3 × 3 +
+    // 12,000 × 6 + 400 × 15 = $0.078009; 5 × 3 + 800 × 6 + 12,000 × 0.3 +
+    // 300 × 15 = $0.012915. $0.090924 over 2 calls, the session's.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.090924");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&row(&r, "session", sid)["cost"]), "0.090924");
+}

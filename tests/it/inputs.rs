@@ -4089,3 +4089,39 @@ fn openai_batch_output_as_parquet_with_json_text_is_batch_output() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(r["audit"]["batch_calls_at_full_price"], 0);
 }
+
+/// pandas' `json_normalize(...).to_parquet()`: nested keys flattened with
+/// dots into column names, nested again as the CSV reader nests its
+/// headers (hunt144's bug5: every call rejected as without usage).
+#[test]
+fn parquet_columns_flattened_with_dots_are_nested_again() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    write_parquet(
+        &env.path("normalized.parquet"),
+        vec![
+            (
+                "model",
+                Arc::new(StringArray::from(vec!["gpt-4o", "gpt-4o-mini"])) as ArrayRef,
+            ),
+            (
+                "usage.prompt_tokens",
+                Arc::new(Float64Array::from(vec![1000.0, 2000.0])) as ArrayRef,
+            ),
+            (
+                "usage.completion_tokens",
+                Arc::new(Float64Array::from(vec![100.0, 200.0])) as ArrayRef,
+            ),
+            (
+                "usage.prompt_tokens_details.cached_tokens",
+                Arc::new(Float64Array::from(vec![Some(800.0), None])) as ArrayRef,
+            ),
+        ],
+    );
+    let r = env.audit(&["normalized.parquet", "--strict"]);
+    // gpt-4o: 200 × 2.50 + 800 × 1.25 + 100 × 10 = $0.0025; gpt-4o-mini:
+    // 2,000 × 0.15 + 200 × 0.60 = $0.00042. $0.00292.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00292");
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 800);
+}

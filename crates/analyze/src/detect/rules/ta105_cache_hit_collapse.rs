@@ -318,12 +318,20 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         });
         let worth = if ongoing {
             f = f.with("still_collapsed_on_last_day", true);
-            let monthly = lost.scale(crate::finding::MONTH_DAYS / collapsed.len() as f64);
+            // (Over the calendar days from the first collapsed day to the
+            // last: a weekday feature's weekends are days of the month too,
+            // hunt140's bug8: a month of weekdays said 40% more.)
+            let span = collapsed
+                .first()
+                .zip(collapsed.last())
+                .map_or(0, |(a, b)| (b.day - a.day).num_days() + 1);
+            let days = (span as f64).max(collapsed.len() as f64);
+            let monthly = lost.scale(crate::finding::MONTH_DAYS / days);
             f.set_savings_at_rate(
                 ctx,
                 lost,
                 monthly,
-                format!("{method}; still collapsed on the last day, a month at the collapsed days' rate"),
+                format!("{method}; still collapsed on the last day, a month at the rate of the days since it collapsed"),
                 Some(lever),
             )
         } else {
