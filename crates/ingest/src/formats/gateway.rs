@@ -4560,14 +4560,12 @@ mod tests {
         let openai_usage = r#"{"id":"c2","object":"chat.completion.chunk","created":1790841600,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,"total_tokens":105}}"#;
         let groq_last = r#"{"id":"c3","object":"chat.completion.chunk","created":1790841600,"model":"llama-3.3-70b-versatile","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.01,"prompt_tokens":10000,"prompt_time":0.1,"completion_tokens":500,"completion_time":0.5,"total_tokens":10500,"total_time":0.6}}}"#;
         let deepseek = r#"{"timestamp":"2026-10-01T10:00:00Z","model":"deepseek-chat","prompt_tokens":10000,"completion_tokens":2000,"prompt_cache_hit_tokens":6400,"prompt_cache_miss_tokens":3600}"#;
-        assert_eq!(
-            parse_line(openai_last.as_bytes()).unwrap_err().reason,
-            RejectReason::NotACall
-        );
-        assert_eq!(
-            parse_line_str(openai_last).unwrap_err().reason,
-            RejectReason::NotACall
-        );
+        // A stream's last chunk stands for its call until its usage chunk
+        // replaces it (the pipeline's dedup).
+        let last = parse_line(openai_last.as_bytes()).unwrap();
+        assert!(last.usage_missing && last.stream_chunk);
+        assert_eq!(last.usage, Usage::default());
+        assert!(parse_line_str(openai_last).unwrap().usage_missing);
         // DeepSeek's hits and misses without its `prompt_tokens`: the
         // misses beside the hits (it was rejected as inconsistent).
         let hits_and_misses = r#"{"model":"deepseek-chat","usage":{"prompt_cache_hit_tokens":6400,"prompt_cache_miss_tokens":3600,"completion_tokens":2000}}"#;

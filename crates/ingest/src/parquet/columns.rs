@@ -648,8 +648,11 @@ impl ColumnPlan {
     ) -> Result<ColumnPlan, String> {
         // Names flattened with dots (`usage.prompt_tokens`, as pandas'
         // `json_normalize` writes them) are nested again by the rows' route.
-        if let Some(f) = schema.fields().iter().find(|f| f.name().contains('.')) {
-            return Err(format!("column '{}' is a flattened name", f.name()));
+        // (A mapping names its columns as they are.)
+        if mapping.is_none() {
+            if let Some(f) = schema.fields().iter().find(|f| f.name().contains('.')) {
+                return Err(format!("column '{}' is a flattened name", f.name()));
+            }
         }
         let mut b = Builder {
             plan: ColumnPlan {

@@ -153,13 +153,13 @@ fn flat_columns_of_every_type() {
                 "f32": 0.1, "ok": true, "ts_ms": "2024-05-01T12:00:00.500Z",
                 "ts_tz": "2024-05-01T12:00:00.000001Z",
                 "ts_ns": "2024-05-01T12:00:00.123456789Z", "day": "2024-05-01",
-                "latency": 1234, "usage.total_tokens": 10, "cost": "0.123000"
+                "latency": 1234, "usage": {"total_tokens": 10}, "cost": "0.123000"
             }),
             json!({"i64": -1, "f64": "NaN", "ok": false}),
             json!({
                 "model": "", "i32": -7, "u64": 0, "f64": "inf", "f32": -2.0,
                 "ts_ms": "1970-01-01T00:00:00Z", "day": "1969-12-31", "latency": -1,
-                "usage.total_tokens": 3, "cost": "-0.000005"
+                "usage": {"total_tokens": 3}, "cost": "-0.000005"
             }),
         ]
     );
