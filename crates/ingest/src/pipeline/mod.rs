@@ -829,9 +829,14 @@ impl<S: RecordSink> Worker<S> {
                         self.take(Err(r), at)
                     }
                 }
-                Ok(record) => {
-                    let parts = crate::record::iterations::derived(raw, &record);
-                    self.take(Ok(record), at);
+                // (The `Result` handed on as it is: taking the record out and
+                // wrapping it again copies its ~600 bytes on every line.)
+                ok => {
+                    let parts = match &ok {
+                        Ok(record) => crate::record::iterations::derived(raw, record),
+                        Err(_) => Vec::new(),
+                    };
+                    self.take(ok, at);
                     for part in parts {
                         self.take(Ok(part), at);
                     }

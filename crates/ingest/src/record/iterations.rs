@@ -29,8 +29,14 @@ use tokenaudit_core::{CallRecord, Usage};
 /// in the order the line lists them; none for most lines.
 pub fn derived(raw: &[u8], call: &CallRecord<'_>) -> Vec<CallRecord<'static>> {
     static MARK: OnceLock<Finder<'static>> = OnceLock::new();
+    // (Every record passes here: no allocation before the rare case.)
+    let claude = call
+        .model
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"claude"));
     if call.stream_chunk
-        || !call.model.to_ascii_lowercase().contains("claude")
+        || !claude
         || MARK
             .get_or_init(|| Finder::new(b"\"iterations\""))
             .find(raw)
