@@ -456,6 +456,28 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
             crate::output::first_of(&r.plan.gone, 4)
         ));
     }
+    // Files whose text changed in place: a restated export, or a log
+    // rotated over whose rotated copy is not among the inputs (hunt139's
+    // bug1: its calls left the store, "replaced", unsaid).
+    let changed: Vec<String> = r
+        .plan
+        .read
+        .iter()
+        .filter(|p| p.action == Action::Changed && !p.reread && p.previous.is_some())
+        .filter(|p| !r.plan.read_again.contains(&p.name))
+        .map(|p| p.name.clone())
+        .collect();
+    if !changed.is_empty() && r.commit.is_some() {
+        s.push_str(&format!(
+            "Read {} whole again, {} text changed since the store read {}: {} earlier calls are replaced by what {} now (a restated export). If one is a log rotated over, ingest its rotated copy too (give its folder or name), or the calls only that copy holds leave the store: {}.\n",
+            crate::output::counted(changed.len() as u64, "file", "files"),
+            if changed.len() == 1 { "its" } else { "their" },
+            if changed.len() == 1 { "it" } else { "them" },
+            if changed.len() == 1 { "its" } else { "their" },
+            if changed.len() == 1 { "it holds" } else { "they hold" },
+            crate::output::first_of(&changed, 4)
+        ));
+    }
     let restated: Vec<String> = r
         .plan
         .restated

@@ -170,6 +170,14 @@ fn three_nights_read_only_what_is_new() {
         "{said}"
     );
     assert!(said.contains("1 row replaced"), "{said}");
+    // And says which, and what a log rotated over would lose (hunt139's
+    // bug1: unsaid).
+    assert!(
+        said.contains("Read 1 file whole again, its text changed")
+            && said.contains("ingest its rotated copy too")
+            && said.contains("b.jsonl"),
+        "{said}"
+    );
     // b1 now costs 8000·2.5 + 10·10 = 20,100 µ$ instead of 10,000.
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(usd(&s["totals"]["cost"]), "0.0536");
