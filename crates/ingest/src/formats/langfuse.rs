@@ -346,6 +346,9 @@ fn time_of_day(b: &[u8]) -> Option<i64> {
 fn input_messages(raw: &str) -> Option<&str> {
     match raw.as_bytes().first()? {
         b'[' => Some(raw),
+        // The list as JSON text (Langfuse's own ClickHouse `input` column
+        // is a String: hunt144's bug3), read by `set_messages`.
+        b'"' if raw[1..].trim_start().starts_with('[') => Some(raw),
         b'{' => {
             #[derive(Deserialize)]
             struct Input<'a> {
@@ -887,6 +890,22 @@ mod tests {
             read(&format!(r#"{{"temperature":0,"messages":{messages}}}"#)),
             expected
         );
+        // The list as JSON text (Langfuse's ClickHouse column), and the
+        // gateway's `messages` so (a warehouse's JSON column): the same.
+        let text = serde_json::to_string(messages).unwrap();
+        assert_eq!(read(&text), expected);
+        let gateway = format!(
+            r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":1,"completion_tokens":1}},"messages":{text}}}"#
+        );
+        let r = crate::formats::gateway::parse_line_str(&gateway).unwrap();
+        let r = (
+            r.prompt_fp,
+            r.prefix_fp,
+            r.prefix_chars,
+            r.user_messages,
+            r.prompt_text.map(Cow::into_owned),
+        );
+        assert_eq!(r, expected);
         for none in [
             r#""What is a prompt cache?""#,
             r#"{"text":"x"}"#,

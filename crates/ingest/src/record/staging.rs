@@ -283,6 +283,26 @@ impl<'a> RawLine<'a> {
     /// text), the text near-duplicate detection compares, the system
     /// prompt's fingerprint and length, and the number of user messages.
     pub fn set_messages(&mut self, raw: &'a str) {
+        // A list kept as JSON text (a warehouse's JSON column, LiteLLM's
+        // spend logs' `messages` through a database): read as the list
+        // (hunt144's bug3: its system prompt unseen, TA103 missed, TA110's
+        // near-duplicates inflated).
+        if raw.starts_with('"') {
+            if let Ok(text) = serde_json::from_str::<String>(raw) {
+                if text.trim_start().starts_with('[') {
+                    let m = read_messages(&text);
+                    let owned = crate::record::fields::Messages {
+                        fp: m.fp,
+                        text: m.text.map(|t| Cow::Owned(t.into_owned())),
+                        system: m.system,
+                        system_chars: m.system_chars,
+                        user_messages: m.user_messages,
+                    };
+                    self.set_messages_with(raw, || owned);
+                    return;
+                }
+            }
+        }
         self.set_messages_with(raw, || read_messages(raw));
     }
 
