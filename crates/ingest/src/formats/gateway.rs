@@ -1422,6 +1422,15 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
     }
     match which {
         Field::Messages => l.set_messages(raw),
+        // The Responses API's `input` as a list of messages with roles (its
+        // system prompt a `developer` or `system` message): read as
+        // `messages` is (hunt140's bug9: TA103 and TA104 could not run).
+        Field::Prompt
+            if raw.starts_with('[')
+                && memchr::memmem::find(raw.as_bytes(), b"\"role\"").is_some() =>
+        {
+            l.set_messages(raw)
+        }
         Field::Prompt => {
             if l.prompt_text_fp.is_none() && raw != "null" {
                 l.prompt_text_fp = Some(crate::record::fields::prompt_fingerprint(raw));
@@ -5518,5 +5527,34 @@ mod usage_tests {
             RejectReason::WrongType
         );
         assert_eq!(usage(r#"{}"#).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod responses_input_tests {
+    use super::*;
+
+    /// The Responses API's `input` as a list of messages: its `developer`
+    /// message is the system prompt, as `instructions` or a `messages`
+    /// list's system message would be (hunt140's bug9: TA103 and TA104
+    /// could not run); a list of strings (an embedding's input) stays a
+    /// prompt.
+    #[test]
+    fn a_responses_input_list_gives_its_system_prompt() {
+        let line = r#"{"model":"gpt-4o","usage":{"input_tokens":10,"output_tokens":1},"input":[{"role":"developer","content":"Answer briefly."},{"role":"user","content":"What is a prompt cache?"}]}"#;
+        let messages = r#"{"model":"gpt-4o","usage":{"input_tokens":10,"output_tokens":1},"messages":[{"role":"developer","content":"Answer briefly."},{"role":"user","content":"What is a prompt cache?"}]}"#;
+        let (a, b) = (
+            parse_line_str(line).unwrap(),
+            parse_line_str(messages).unwrap(),
+        );
+        assert!(a.prefix_fp.is_some());
+        assert_eq!(
+            (a.prefix_fp, a.prompt_fp, a.user_messages),
+            (b.prefix_fp, b.prompt_fp, b.user_messages)
+        );
+        assert_eq!(parse_line(line.as_bytes()).unwrap().prefix_fp, a.prefix_fp);
+        let strings = r#"{"model":"text-embedding-3-small","usage":{"prompt_tokens":10,"total_tokens":10},"input":["a doc","another doc"]}"#;
+        let e = parse_line_str(strings).unwrap();
+        assert!(e.prefix_fp.is_none() && e.prompt_fp.is_some());
     }
 }
