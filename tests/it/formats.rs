@@ -5515,3 +5515,25 @@ fn claude_code_stream_json_output_is_read() {
     assert_eq!(r["audit"]["totals"]["calls"], 2);
     assert_eq!(usd(&row(&r, "session", sid)["cost"]), "0.090924");
 }
+
+/// Gemini's request body names the tier `serviceTier` (the google-genai
+/// SDK's camelCase): flex and priority calls at their rates (hunt147's
+/// bug2: standard rates, unsaid).
+#[test]
+fn a_gemini_requests_service_tier_prices_the_call() {
+    let resp = r#"{"candidates":[{"content":{"parts":[{"text":"ok"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":10000,"candidatesTokenCount":1000,"totalTokenCount":11000},"modelVersion":"gemini-3.5-flash","responseId":"t1"}"#;
+    let line = |tier: &str| {
+        format!(
+            r#"{{"timestamp":"2026-11-02T10:00:00Z","request":{{"contents":[{{"role":"user","parts":[{{"text":"hi"}}]}}],"serviceTier":"{tier}"}},"response":{resp}}}"#
+        )
+    };
+    let env = Env::new();
+    env.write("flex.jsonl", line("flex") + "\n");
+    env.write("priority.jsonl", line("priority") + "\n");
+    // gemini-3.5-flash, $1.50/$9: 10,000 in and 1,000 out, $0.024; flex
+    // half, priority × 1.8.
+    let r = env.audit(&["flex.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
+    let r = env.audit(&["priority.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0432");
+}

@@ -728,6 +728,9 @@ pub(crate) fn field(key: &str) -> Field {
         },
         11 => match key {
             "messageStop" => Field::StreamEvent,
+            // Gemini's request (the google-genai SDK's camelCase body:
+            // hunt147's bug2, flex and priority at standard rates).
+            "serviceTier" => Field::ServiceTier,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`).
             "inputTokens" => Field::UsageKey,
@@ -1317,7 +1320,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "request_counts" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "is_byok" | "upstream_inference_cost" => Field::Upstream,
-        "service_tier" => Field::ServiceTier,
+        "service_tier" | "serviceTier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
         "groundingMetadata" => Field::Grounding,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
