@@ -5475,9 +5475,8 @@ fn a_mapping_leaves_batch_output_to_its_reader() {
 
 /// Claude Code's headless output, `claude -p --output-format stream-json`
 /// (the Agent SDK's message parser: `session_id`, `uuid`,
-/// `parent_tool_use_id`), is Claude Code's: its assistant messages are the
-/// calls, its final `result` line (their sum) none (hunt145's bug4: not
-/// recognised, and the advice rejected every line).
+/// `parent_tool_use_id`), read as Claude Code's: its assistant messages are
+/// the calls, its final `result` line (their sum) none (hunt145's bug4).
 #[test]
 fn claude_code_stream_json_output_is_read() {
     let sid = "0b1c2d3e-0000-4000-8000-000000000001";
@@ -5506,7 +5505,9 @@ fn claude_code_stream_json_output_is_read() {
     ];
     let env = Env::new();
     env.write("ci-run.jsonl", lines.join("\n") + "\n");
-    let r = env.audit(&["ci-run.jsonl", "--strict"]);
+    // Told by --input-format: Qwen Code writes the same envelope with
+    // another usage convention (hunt146's bug1).
+    let r = env.audit(&["ci-run.jsonl", "--strict", "--input-format", "claude-code"]);
     assert_eq!(r["audit"]["input"]["files"][0]["format"], "claude-code");
     // Sonnet 4.6 ($3, reads $0.30, 1-hour writes $6, $15 out): 3 × 3 +
     // 12,000 × 6 + 400 × 15 = $0.078009; 5 × 3 + 800 × 6 + 12,000 × 0.3 +
@@ -5536,4 +5537,31 @@ fn a_gemini_requests_service_tier_prices_the_call() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
     let r = env.audit(&["priority.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0432");
+}
+
+/// The `[mapping.defaults]` `tokenaudit formats` gives for Bedrock batch
+/// output that names no model (Nova's) reads it: a mapping written for a
+/// file is not set aside for the built-in reader (hunt146's bug5: every
+/// record `missing_model`).
+#[test]
+fn a_mapping_of_defaults_reads_batch_output_that_names_no_model() {
+    let env = Env::new();
+    let record = |id: &str| {
+        format!(
+            r#"{{"recordId":"{id}","modelInput":{{"messages":[]}},"modelOutput":{{"output":{{"message":{{"role":"assistant","content":[]}}}},"stopReason":"end_turn","usage":{{"inputTokens":10000,"outputTokens":1000}}}}}}"#
+        )
+    };
+    env.write(
+        "job/records.jsonl.out",
+        [record("r1"), record("r2"), record("r3")].join("\n") + "\n",
+    );
+    env.write(
+        "tokenaudit.toml",
+        "[mapping.defaults]\nmodel = \"amazon.nova-pro-v1:0\"\nprovider = \"bedrock\"\nbatch = true\n",
+    );
+    let r = env.audit(&["job", "--config", "tokenaudit.toml", "--strict"]);
+    // Nova Pro ($0.80/$3.20), at batch rates: 3 × (10,000 × 0.8 + 1,000 ×
+    // 3.2) / 2 = $0.0168.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0168");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
 }

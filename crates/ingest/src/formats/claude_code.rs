@@ -221,13 +221,9 @@ pub fn looks_like(map: &serde_json::Map<String, serde_json::Value>) -> bool {
     (has("sessionId")
         && (has("uuid") || has("parentUuid"))
         && (has("isSidechain") || has("userType") || has("cwd")))
-        // `claude -p --output-format stream-json` (headless runs, the Agent
-        // SDK's messages: its message parser's `session_id`, `uuid` and
-        // `parent_tool_use_id`; hunt145's bug4: not recognised, and the
-        // advice given rejected every line).
-        || (has("session_id")
-            && has("uuid")
-            && (has("parent_tool_use_id") || (kind == Some("system") && has("cwd"))))
+        // (`claude -p --output-format stream-json` is not told apart: Qwen
+        // Code writes the same envelope with another usage convention,
+        // hunt146's bug1; `--input-format claude-code` reads Claude's.)
         || (kind == Some("summary") && map.contains_key("leafUuid"))
         || (kind == Some("file-history-snapshot") && map.contains_key("messageId"))
 }
@@ -238,12 +234,12 @@ pub static BUILTIN: Builtin = Builtin {
     aliases: &["claude"],
     format: Format::Spec(&SPEC),
     detect: Detect::AnyLine {
-        markers: &["\"sessionId\"", "\"leafUuid\"", "\"parent_tool_use_id\""],
+        markers: &["\"sessionId\"", "\"leafUuid\""],
         looks_like,
     },
     doc: "Claude Code session logs (~/.claude/projects/<project>/<session>.jsonl,\n\
-         or $CLAUDE_CONFIG_DIR/projects), and headless runs' `claude -p\n\
-         --output-format stream-json` (session_id): one record per assistant message\n\
+         or $CLAUDE_CONFIG_DIR/projects; headless `claude -p --output-format\n\
+         stream-json` output with --input-format claude-code): one record per assistant message\n\
          with message.usage (Anthropic convention, 5m/1h cache writes),\n\
          counted once per (message.id, requestId) across all files, keeping\n\
          the most complete copy; sidechain replays of a main-chain message\n\
