@@ -73,8 +73,10 @@ def issue_of(fingerprint, state):
     # fingerprint's marker (an issue a person wrote that names the
     # fingerprint, or another finding's whose text holds it, is not it).
     marker = f"<!-- tokenaudit-fingerprint: {fingerprint} -->"
+    # (Searched by the fingerprint itself, which the body's visible text
+    # holds: GitHub Enterprise Server's search leaves HTML comments out.)
     found = json.loads(gh("issue", "list", "--state", state, "--limit", "100",
-                          "--search", f'"tokenaudit-fingerprint: {fingerprint}" in:body',
+                          "--search", f"{fingerprint} in:body",
                           "--json", "number,body") or "[]")
     return next((str(i["number"]) for i in found if marker in i["body"]), None)
 def closed_by_us(number):

@@ -1162,6 +1162,14 @@ fn a_gateway_line_with_a_custom_id_is_no_batch_output() {
     assert_eq!(r["audit"]["input"]["files"][0]["format"], "gateway");
     // 2 × (1000 × $2 + 500 × $8) / 1M = 2 × $0.006.
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
+    // Its first line a failed call with OpenAI's error object and no
+    // response: a gateway log all the same (hunt146's bug2: batch output,
+    // at half price).
+    let failed = r#"{"custom_id":"job-0","timestamp":"2026-10-01T11:59:00Z","feature":"f","request":{"model":"gpt-4.1","messages":[]},"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"},"status_code":429}"#;
+    env.write("logs/a.jsonl", format!("{failed}\n{line}\n{line}\n"));
+    let r = env.audit(&["logs"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "gateway");
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
 }
 
 /// hunt112: a walked folder's `app.jsonl.bz2` was "not named like a log",

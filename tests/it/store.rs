@@ -1882,7 +1882,7 @@ fn the_nightly_recipe_runs_three_nights() {
 /// A stand-in for GitHub's `gh` (the calls `examples/nightly.sh` makes):
 /// issues kept in `gh-issues.json`, each call appended to `gh-calls.log`.
 const FAKE_GH: &str = r#"#!/usr/bin/env python3
-import json, os, sys
+import json, os, re, sys
 here = os.path.dirname(os.path.abspath(__file__))
 state = os.path.join(here, "gh-issues.json")
 issues = json.load(open(state)) if os.path.exists(state) else []
@@ -1892,10 +1892,12 @@ def opt(name):
     return a[a.index(name) + 1]
 assert a[0] == "issue" and opt("--repo") == "acme/llm", a
 if a[1] == "list":
-    # GitHub's search: every word of the query in the body, newest first.
+    # GitHub's search: every word of the query in the body, newest first;
+    # HTML comments are not searched (GitHub Enterprise Server's: hunt146).
     words = opt("--search").replace('"', "").replace(" in:body", "").split()
+    text = lambda b: re.sub(r"<!--.*?-->", "", b, flags=re.S)
     hits = [i for i in reversed(issues)
-            if i["state"] == opt("--state") and all(w in i["body"] for w in words)]
+            if i["state"] == opt("--state") and all(w in text(i["body"]) for w in words)]
     print(json.dumps([{"number": i["number"], "body": i["body"]} for i in hits]))
 elif a[1] == "view":
     i = issues[int(a[2]) - 1]

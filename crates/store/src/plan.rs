@@ -902,10 +902,10 @@ pub fn read_agent_logs_together(
 /// any: as it was last time, or as this ingest will detect it.
 fn agent_log_format(p: &Planned, options: &IngestOptions) -> Result<Option<String>> {
     let agent = |f: &Format| f.deduplicated().then(|| f.name().to_owned());
-    if options.mapping.is_some() {
-        return Ok(None);
-    }
-    if let Some(f) = &options.input_format {
+    // (With a mapping too: an agent's logs are read by their own reader,
+    // as `formats::detect` has it; hunt146's bug3: a resumed session's
+    // copies were counted twice in the store.)
+    if let (None, Some(f)) = (&options.mapping, &options.input_format) {
         return Ok(agent(f));
     }
     if let Some(prev) = &p.previous {
@@ -926,9 +926,11 @@ fn agent_log_format(p: &Planned, options: &IngestOptions) -> Result<Option<Strin
     }
     let mut head = Vec::with_capacity(64 << 10);
     let _ = stream.take(64 << 10).read_to_end(&mut head);
-    Ok(tokenaudit_ingest::formats::detect(&head, None)
-        .ok()
-        .and_then(|f| agent(&f)))
+    Ok(
+        tokenaudit_ingest::formats::detect(&head, options.mapping.as_ref())
+            .ok()
+            .and_then(|f| agent(&f)),
+    )
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {

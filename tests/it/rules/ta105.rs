@@ -357,3 +357,32 @@ fn a_day_with_more_uncached_input_and_the_same_cache_reads_is_no_collapse() {
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(findings(&r, "TA105").len(), 1);
 }
+
+/// A collapse going on after an earlier one the feature recovered from: a
+/// month at the rate of the collapse going on, over the calendar days since
+/// it began (hunt146's bug7: both episodes over their span, 5.6× low;
+/// hunt140's bug8: weekdays alone, 40% high).
+#[test]
+fn a_collapse_going_on_is_a_month_at_its_own_rate() {
+    let env = Env::new();
+    // 30 days of 32,000 cached of 40,000 a call; none on days 3–4 and
+    // 28–30. A collapsed day loses 10 × 32,000 × $1.25/M = $0.40.
+    let text: String = (1..=30u32)
+        .map(|day| {
+            let cached = if [3, 4, 28, 29, 30].contains(&day) {
+                0
+            } else {
+                32_000
+            };
+            autocomplete_day(day, "gpt-4o", cached)
+        })
+        .collect();
+    env.write("calls.jsonl", text);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA105");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // Five days lost, $2.00; the one going on loses $0.40 a day: $12 a
+    // month.
+    assert_eq!(f[0]["savings"]["observed"], "2.00");
+    assert_eq!(f[0]["savings"]["monthly"], "12.00");
+}

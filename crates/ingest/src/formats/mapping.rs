@@ -323,6 +323,19 @@ pub enum MappingError {
     ZoneName(String),
 }
 
+/// Whether `path` (keys joined by dots, a key itself holding dots or not)
+/// names a value in `object` that is not null.
+fn resolves(object: &serde_json::Map<String, Value>, path: &str) -> bool {
+    if object.get(path).is_some_and(|v| !v.is_null()) {
+        return true;
+    }
+    path.match_indices('.')
+        .any(|(i, _)| match object.get(&path[..i]) {
+            Some(Value::Object(child)) => resolves(child, &path[i + 1..]),
+            _ => false,
+        })
+}
+
 impl Mapping {
     /// What identifies how this mapping reads a line: the digest of its
     /// table as read (a store reads a file again when the mapping it was
@@ -501,6 +514,42 @@ impl Mapping {
             .filter(|(_, found)| !found.load(Ordering::Relaxed))
             .map(|(path, _)| path.clone())
             .collect()
+    }
+
+    /// Whether this mapping is written for a file whose first record is
+    /// `record`: one of its paths (fields, tags, `[mapping.only]`) holds a
+    /// value there, or it gives a default model or provider (for records
+    /// that name none, as Bedrock's batch output). A file a built-in format
+    /// recognises is read by that format otherwise (see
+    /// [`crate::formats::detect`]).
+    pub fn describes(&self, record: &serde_json::Map<String, Value>) -> bool {
+        let c = &self.config;
+        if c.defaults.model.is_some() || c.defaults.provider.is_some() {
+            return true;
+        }
+        let paths = c
+            .named_paths()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(c.tags.values());
+        let only = c.only.keys().map(String::as_str);
+        let mut all = paths.flat_map(Paths::iter).chain(only);
+        all.any(|path| resolves(record, path))
+    }
+
+    /// Whether one of its paths is `path` itself (a column named with
+    /// dots, as the mapping names it).
+    pub fn names(&self, path: &str) -> bool {
+        let c = &self.config;
+        let paths = c
+            .named_paths()
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(c.tags.values());
+        let mut all = paths
+            .flat_map(Paths::iter)
+            .chain(c.only.keys().map(String::as_str));
+        all.any(|p| p == path)
     }
 
     pub fn config(&self) -> &MappingConfig {

@@ -331,8 +331,13 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         // feature mapping for the gateway logs beside them, OpenAI batch
         // output was priced at real-time rates and Anthropic's batch
         // results and Claude Code's sessions rejected).
+        // (Unless the mapping is written for the file: one of its paths
+        // holds a value in the first record, or it gives a default model,
+        // hunt146's bugs 5 and 9.)
         if let Some(f) = detect_shape(head) {
-            if !matches!(f, Format::Gateway | Format::Mapped(_)) {
+            let first = object_lines(head).take(SAMPLE_LINES).find_map(json_object);
+            let described = first.is_some_and(|r| m.describes(&r));
+            if !described && !matches!(f, Format::Gateway | Format::Mapped(_)) {
                 return Ok(f);
             }
         }

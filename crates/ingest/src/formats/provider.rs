@@ -303,8 +303,17 @@ pub fn looks_like_openai_batch(map: &JsonObject) -> bool {
             Some(serde_json::Value::String(text)) => {
                 serde_json::from_str::<JsonObject>(text).is_ok_and(|r| response(&r))
             }
-            // (A Parquet row leaves a null out: an expired request first.)
-            Some(serde_json::Value::Null) | None => map.get("error").is_some_and(|e| !e.is_null()),
+            Some(serde_json::Value::Null) => map.get("error").is_some_and(|e| !e.is_null()),
+            // (A Parquet row leaves a null out: an expired request first,
+            // told by its batch request id, as a gateway's failed line with
+            // a `custom_id` is not: hunt146's bug2.)
+            None => {
+                map.get("error").is_some_and(|e| !e.is_null())
+                    && map
+                        .get("id")
+                        .and_then(|i| i.as_str())
+                        .is_some_and(|i| i.starts_with("batch_req_"))
+            }
             _ => false,
         }
 }

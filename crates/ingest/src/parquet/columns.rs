@@ -648,11 +648,13 @@ impl ColumnPlan {
     ) -> Result<ColumnPlan, String> {
         // Names flattened with dots (`usage.prompt_tokens`, as pandas'
         // `json_normalize` writes them) are nested again by the rows' route.
-        // (A mapping names its columns as they are.)
-        if mapping.is_none() {
-            if let Some(f) = schema.fields().iter().find(|f| f.name().contains('.')) {
-                return Err(format!("column '{}' is a flattened name", f.name()));
-            }
+        // (A mapping that names such a column names it as it is; a mapping
+        // of other fields leaves them to be nested, hunt146's bug6.)
+        let flattened = schema.fields().iter().find(|f| {
+            f.name().contains('.') && !mapping.as_ref().is_some_and(|m| m.names(f.name()))
+        });
+        if let Some(f) = flattened {
+            return Err(format!("column '{}' is a flattened name", f.name()));
         }
         let mut b = Builder {
             plan: ColumnPlan {

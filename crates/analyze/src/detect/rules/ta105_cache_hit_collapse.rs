@@ -214,6 +214,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // cache writes past the baseline's (the prefix written again on
         // every call) first, then uncached input, read from the cache.
         let mut lost = Money::ZERO;
+        let mut lost_by_day: Vec<(NaiveDate, Money)> = Vec::new();
         let mut lost_tokens = 0u64;
         let mut rewritten = 0u64;
         for g in ctx
@@ -248,7 +249,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 cache_write_1h: u.cache_write_1h - of_1h,
                 ..*u
             };
-            lost += ctx.price(id, g.day, u, g.how()) - ctx.price(id, g.day, &after, g.how());
+            let day_lost = ctx.price(id, g.day, u, g.how()) - ctx.price(id, g.day, &after, g.how());
+            lost += day_lost;
+            lost_by_day.push((day, day_lost));
             lost_tokens += from_writes + from_input;
             rewritten += from_writes;
         }
@@ -318,15 +321,31 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         });
         let worth = if ongoing {
             f = f.with("still_collapsed_on_last_day", true);
-            // (Over the calendar days from the first collapsed day to the
-            // last: a weekday feature's weekends are days of the month too,
-            // hunt140's bug8: a month of weekdays said 40% more.)
-            let span = collapsed
+            // The collapse going on: its days since the last day the cache
+            // held (an earlier collapse, recovered from, is not its rate:
+            // hunt146's bug7), over the calendar days since it began (a
+            // weekday feature's weekends are days of the month too,
+            // hunt140's bug8: a month of weekdays said 40% more).
+            let held = series
+                .iter()
+                .filter(|s| !quiet.contains(&s.0) && !collapsed.iter().any(|c| c.day == s.0))
+                .map(|s| s.0)
+                .max();
+            let run: Vec<NaiveDate> = collapsed
+                .iter()
+                .map(|c| c.day)
+                .filter(|d| held.is_none_or(|h| *d > h))
+                .collect();
+            let run_lost = lost_by_day
+                .iter()
+                .filter(|(d, _)| run.contains(d))
+                .fold(Money::ZERO, |a, (_, m)| a + *m);
+            let span = run
                 .first()
-                .zip(collapsed.last())
-                .map_or(0, |(a, b)| (b.day - a.day).num_days() + 1);
-            let days = (span as f64).max(collapsed.len() as f64);
-            let monthly = lost.scale(crate::finding::MONTH_DAYS / days);
+                .zip(run.last())
+                .map_or(1, |(a, b)| (*b - *a).num_days() + 1);
+            let days = (span as f64).max(run.len() as f64).max(1.0);
+            let monthly = run_lost.scale(crate::finding::MONTH_DAYS / days);
             f.set_savings_at_rate(
                 ctx,
                 lost,
