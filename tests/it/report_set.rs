@@ -713,3 +713,53 @@ fn unpriced_users_of_equal_cost_list_the_most_calls_first() {
     assert_eq!(users["rows"][0]["key"], "zz-busy");
     assert_eq!(users["rows"][0]["calls"], 30);
 }
+
+/// A user's FOCUS export saved as `focus.parquet` in a folder holding an
+/// earlier report is theirs, not tokenaudit's (hunt148's bug4: replaced,
+/// exit 0); tokenaudit's own is replaced on the next run.
+#[test]
+fn a_users_focus_parquet_beside_a_report_is_kept() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(1));
+    let run = || {
+        env.cmd()
+            .args([
+                "audit", "logs", "--out", "out", "--format", "md,focus", "--quiet",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Ours, replaced on the next run.
+    let out = run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The user's own export, beside the report.
+    crate::inputs::write_parquet(
+        &env.path("out/focus.parquet"),
+        vec![
+            (
+                "BilledCost",
+                Arc::new(Float64Array::from(vec![1.0])) as ArrayRef,
+            ),
+            (
+                "ServiceName",
+                Arc::new(StringArray::from(vec!["Compute"])) as ArrayRef,
+            ),
+        ],
+    );
+    let before = std::fs::read(env.path("out/focus.parquet")).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("focus.parquet is not a tokenaudit report"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(env.path("out/focus.parquet")).unwrap(),
+        before
+    );
+}

@@ -185,7 +185,10 @@ pub fn is_tokenaudit_report(path: &Path) -> bool {
     }
     let beside = |n: &str| path.parent().is_some_and(|d| headed_report(&d.join(n)));
     if name == "focus.parquet" {
-        return beside("audit.json") || beside("focus.csv") || beside("audit.md");
+        // Ours has tokenaudit's own columns (`x_TokenType`, `x_Feature`); a
+        // user's FOCUS export of the same name beside an earlier report
+        // has not, and is never replaced (hunt148's bug4).
+        return our_focus(path);
     }
     if name.ends_with(".png") {
         // A chart says so; one of an earlier version, without that
@@ -207,6 +210,21 @@ pub fn is_report_name(name: &str) -> bool {
         "audit.md" | "audit.json" | "audit.html" | "focus.csv" | "focus.parquet"
     ) || (name.starts_with("audit-") && name.ends_with(".csv"))
         || (name.starts_with("audit-chart-") && name.ends_with(".png"))
+}
+
+/// Whether a Parquet file is tokenaudit's FOCUS export: its schema has
+/// tokenaudit's `x_TokenType` and `x_Feature` columns.
+fn our_focus(path: &Path) -> bool {
+    use parquet::file::reader::FileReader;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(reader) = parquet::file::reader::SerializedFileReader::new(file) else {
+        return false;
+    };
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let has = |name: &str| schema.columns().iter().any(|c| c.name() == name);
+    has("x_TokenType") && has("x_Feature")
 }
 
 /// Whether a PNG is one of tokenaudit's charts: its `tEXt` chunk names
