@@ -435,6 +435,14 @@ enum UsageKind {
     Output,
     /// Reasoning (also output).
     Reasoning,
+    /// Gemini's own names, kept by Langfuse's LangChain handler or given
+    /// as `usage_details` (hunt147's bug1: the output, the thoughts and
+    /// the cache lost, −54% to −68%): `prompt_token_count` (all the
+    /// input, the cache and a built-in tool's prompt included) and
+    /// `cached_content_token_count` (read from the cache, among it; also
+    /// beside the handler's `cached_modality_*`, which count it again).
+    GeminiPrompt,
+    GeminiCached,
     /// Anything else (`total`): read, checked, not added.
     Other,
 }
@@ -454,14 +462,31 @@ impl From<u8> for UsageKind {
             OutputAudio,
             Output,
             Reasoning,
+            GeminiPrompt,
+            GeminiCached,
             Other,
-        ][usize::from(class).min(11)]
+        ][usize::from(class).min(13)]
     }
 }
 
 fn usage_kind(key: &str) -> UsageKind {
     // Case-insensitive, without a lower-cased copy of the key.
     let has = |w: &str| crate::record::tags::contains_ignore_ascii_case(key, w);
+    if has("cached_content") || has("cachedcontent") {
+        return UsageKind::GeminiCached;
+    }
+    if has("prompt_token_count") || has("prompttokencount") {
+        return UsageKind::GeminiPrompt;
+    }
+    if has("candidates") {
+        return UsageKind::Output;
+    }
+    if has("thoughts") {
+        return UsageKind::Reasoning;
+    }
+    if has("cached_modality") {
+        return UsageKind::CacheRead;
+    }
     if has("ephemeral_5m") {
         UsageKind::Ephemeral5m
     } else if has("ephemeral_1h") {
@@ -513,6 +538,9 @@ struct UsageSums {
     modal: u64,
     output: Option<u64>,
     reasoning: u64,
+    /// Gemini's prompt count (cache included) and cached count.
+    gemini_prompt: Option<u64>,
+    gemini_cached: Option<u64>,
 }
 
 impl UsageSums {
@@ -546,6 +574,8 @@ impl UsageSums {
                 self.reasoning += n;
                 add(&mut self.output, n);
             }
+            UsageKind::GeminiPrompt => add(&mut self.gemini_prompt, n),
+            UsageKind::GeminiCached => add(&mut self.gemini_cached, n),
             UsageKind::Other => {}
         }
     }
@@ -554,6 +584,16 @@ impl UsageSums {
     fn apply(mut self, raw: &mut RawLine<'_>) {
         // The ephemeral keys split the writes the generic key counts
         // whole, or stand for them when LangChain zeroed it.
+        // Gemini's cached count is among its prompt count, and counts the
+        // reads a handler's modality keys count again.
+        if let Some(cached) = self.gemini_cached {
+            self.read = self.read.max(cached);
+            self.read_logged = true;
+        }
+        if let Some(prompt) = self.gemini_prompt {
+            let all = self.input.unwrap_or(0) + prompt;
+            self.input = Some(all.saturating_sub(self.read));
+        }
         let [write_5m, write_1h] = self.ephemeral;
         self.write = self.write.max(write_5m + write_1h);
         self.write_1h = self.write_1h.max(write_1h);
