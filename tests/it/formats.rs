@@ -5596,3 +5596,25 @@ fn langfuse_gemini_usage_names_are_read() {
         );
     }
 }
+
+/// An inline-request Gemini batch's results (`inlinedResponses`, each
+/// `{response, metadata: {key}}`), one per line: batch output at batch
+/// rates (hunt147's bug4: a gateway log at twice them).
+#[test]
+fn gemini_inlined_batch_responses_are_batch_output() {
+    let line = |k: u32| {
+        format!(
+            r#"{{"response":{{"candidates":[{{"content":{{"parts":[{{"text":"x"}}],"role":"model"}},"finishReason":"STOP"}}],"usageMetadata":{{"promptTokenCount":10000,"candidatesTokenCount":1000,"totalTokenCount":11000}},"modelVersion":"gemini-2.5-flash"}},"metadata":{{"key":"req-{k}"}}}}"#
+        )
+    };
+    let env = Env::new();
+    env.write(
+        "inlined.jsonl",
+        (1..=3).map(line).collect::<Vec<_>>().join("\n") + "\n",
+    );
+    let r = env.audit(&["inlined.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "gemini-batch");
+    // gemini-2.5-flash at half its $0.30/$2.50: 3 × (10,000 × 0.15 +
+    // 1,000 × 1.25) = $0.00825.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00825");
+}

@@ -367,8 +367,15 @@ pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
             r.contains_key("usageMetadata") || r.contains_key("candidates")
         })
     };
-    let answered = (map.contains_key("key") || map.contains_key("processed_time"))
-        && map.get("response").is_some_and(generate);
+    // (An inline-request batch's results, `inlinedResponses`, one per
+    // line: `{response, metadata: {key}}`, hunt147's bug4 and hunt142's
+    // bug5: at real-time rates.)
+    let keyed = map.contains_key("key")
+        || map.contains_key("processed_time")
+        || map
+            .get("metadata")
+            .is_some_and(|m| object(m, &|o| o.contains_key("key")));
+    let answered = keyed && map.get("response").is_some_and(generate);
     let gemini_error = map.len() == 2
         && map.get("key").is_some_and(|k| k.is_string())
         && map.get("error").is_some_and(|e| e.is_object());
