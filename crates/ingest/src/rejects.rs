@@ -270,6 +270,9 @@ fn sample_order(a: &(usize, RejectSample)) -> (usize, u64, bool) {
 /// How many located samples a report keeps.
 pub const MAX_SAMPLES: usize = 20;
 
+/// The sources whose first rejected line [`Rejects::samples`] always gives.
+const MAX_SOURCES_SAMPLED: usize = 200;
+
 impl Rejects {
     pub fn add(&mut self, source_index: usize, sample: RejectSample) {
         *self.counts.entry(sample.reason).or_insert(0) += 1;
@@ -427,8 +430,27 @@ impl Rejects {
     pub fn samples(&self) -> Vec<RejectSample> {
         let mut samples = self.samples.clone();
         samples.sort_by_key(sample_order);
-        samples.truncate(MAX_SAMPLES);
-        samples.into_iter().map(|(_, s)| s).collect()
+        // Each source's first (a file's own reason: unrecognised, cut
+        // short, unreadable), then the first of the rest: a junk file's
+        // twenty lines hid every other file's reason, everywhere it could
+        // be said (hunt148's bug1).
+        let mut firsts = Vec::new();
+        let mut rest = Vec::new();
+        for (source, s) in samples {
+            if firsts.last().is_some_and(|(f, _)| *f == source) {
+                rest.push((source, s));
+            } else {
+                firsts.push((source, s));
+            }
+        }
+        firsts.truncate(MAX_SOURCES_SAMPLED);
+        let room = MAX_SAMPLES.saturating_sub(firsts.len());
+        let mut out: Vec<_> = firsts
+            .into_iter()
+            .chain(rest.into_iter().take(room))
+            .collect();
+        out.sort_by_key(sample_order);
+        out.into_iter().map(|(_, s)| s).collect()
     }
 }
 

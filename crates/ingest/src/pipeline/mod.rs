@@ -2053,7 +2053,10 @@ mod tests {
             .collect();
         expected.push(("a.jsonl".into(), 1500, RejectReason::LineTooLong));
         expected.sort_by_key(|e| e.1);
-        expected.truncate(crate::rejects::MAX_SAMPLES);
+        // Each other file's first too (b's and c's line 97), then a's.
+        expected.truncate(crate::rejects::MAX_SAMPLES - 2);
+        expected.push(("b.jsonl".into(), 97, RejectReason::MalformedJson));
+        expected.push(("c.jsonl.gz".into(), 97, RejectReason::MalformedJson));
         assert_eq!(rejects, expected);
         assert_eq!(summary.rejects.count(RejectReason::LineTooLong), 1);
         assert_eq!(summary.rejects.count(RejectReason::TruncatedFile), 1);
