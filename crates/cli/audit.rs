@@ -939,7 +939,7 @@ pub(crate) fn warnings(
     let mut out = Vec::new();
     // Inputs that could not be opened (no permission, gone, a dangling
     // link): named, with why when a sample says.
-    let unreadable: Vec<String> = a
+    let mut unreadable: Vec<String> = a
         .input
         .unreadable()
         .map(|f| {
@@ -952,12 +952,42 @@ pub(crate) fn warnings(
             }
         })
         .collect();
+    // (A Parquet file without its footer is one too, its rows unread:
+    // hunt148's bug3.)
+    for s in &a.input.rejected_samples {
+        let named = a.input.unreadable().any(|f| f.file == s.file);
+        if s.reason == tokenaudit_ingest::RejectReason::UnreadableFile && !named {
+            unreadable.push(format!("{} ({})", s.file, s.detail));
+        }
+    }
     if !unreadable.is_empty() {
         out.push(format!(
             "could not read {} input{}, counted as rejected: {} (--strict makes this an error)",
             unreadable.len(),
             if unreadable.len() == 1 { "" } else { "s" },
             crate::output::first_of(&unreadable, 4)
+        ));
+    }
+    // Inputs cut short (a `.gz` still being written, a Parquet file
+    // without its footer): named, with what was read (hunt148's bug3:
+    // "1 line rejected", the file named nowhere on the terminal).
+    let cut: Vec<String> = a
+        .input
+        .rejected_samples
+        .iter()
+        .filter(|s| s.reason == tokenaudit_ingest::RejectReason::TruncatedFile)
+        .map(|s| format!("{} ({})", s.file, s.detail))
+        .collect();
+    if !cut.is_empty() {
+        out.push(format!(
+            "{} cut short, read up to where {} ends: {} (--strict makes this an error)",
+            if cut.len() == 1 {
+                "1 input is".to_string()
+            } else {
+                format!("{} inputs are", cut.len())
+            },
+            if cut.len() == 1 { "it" } else { "each" },
+            crate::output::first_of(&cut, 4)
         ));
     }
     for f in &a.input.files {

@@ -4133,3 +4133,36 @@ fn parquet_columns_flattened_with_dots_are_nested_again() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00292");
     assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 800);
 }
+
+/// Inputs cut short are named on the terminal with what happened: a `.gz`
+/// cut in half (its first calls read) and a Parquet file without its
+/// footer (none read), beside a good log (hunt148's bug3: "2 lines
+/// rejected", neither named).
+#[test]
+fn inputs_cut_short_are_named_on_the_terminal() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", good(2));
+    let text: String = (0..200).map(|_| good(1)).collect();
+    let gz = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    env.write("logs/b.jsonl.2.gz", &gz[..gz.len() / 2]);
+    env.write("logs/c.parquet", b"PAR1 rows and no footer".as_slice());
+    let out = env
+        .cmd()
+        .args(["audit", "logs", "--out", "out", "-q"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 input is cut short") && err.contains("b.jsonl.2.gz"),
+        "{err}"
+    );
+    assert!(
+        err.contains("could not read 1 input") && err.contains("c.parquet"),
+        "{err}"
+    );
+}
