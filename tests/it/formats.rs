@@ -5460,7 +5460,9 @@ fn a_mapping_leaves_batch_output_to_its_reader() {
     let env = Env::new();
     env.write(
         "tokenaudit.toml",
-        "[mapping]\nfeature = \"metadata.requester_metadata.feature\"\n",
+        // (Paths the batch output holds too, a time and an id, do not
+        // make the mapping its: hunt149's bug1.)
+        "[mapping]\nfeature = \"metadata.requester_metadata.feature\"\ntimestamp = \"timestamp\"\nrequest_id = \"id\"\n",
     );
     let dir = fixture("openai-batch");
     let r = env.audit(&[
@@ -5537,6 +5539,10 @@ fn a_gemini_requests_service_tier_prices_the_call() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
     let r = env.audit(&["priority.jsonl"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0432");
+    // Its enum's spelling (hunt149's bug2).
+    env.write("enum.jsonl", line("SERVICE_TIER_FLEX") + "\n");
+    let r = env.audit(&["enum.jsonl"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
 }
 
 /// The `[mapping.defaults]` `tokenaudit formats` gives for Bedrock batch
@@ -5577,6 +5583,8 @@ fn langfuse_gemini_usage_names_are_read() {
         r#"{"input":0,"output":0,"total":13000,"input_modality_1":6000,"output_modality_1":1000,"cached_modality_1":4000,"cached_content_token_count":4000,"thoughts_token_count":2000}"#,
         r#"{"prompt_token_count":10000,"candidates_token_count":1000,"cached_content_token_count":4000,"thoughts_token_count":2000,"total_token_count":13000}"#,
         r#"{"promptTokenCount":10000,"candidatesTokenCount":1000,"cachedContentTokenCount":4000,"thoughtsTokenCount":2000,"totalTokenCount":13000}"#,
+        // A modality named, not numbered (hunt149's bug4).
+        r#"{"input":0,"output":0,"total":13000,"input_modality_TEXT":6000,"output_modality_TEXT":1000,"cached_modality_TEXT":4000,"cached_content_token_count":4000,"thoughts_token_count":2000}"#,
     ];
     let env = Env::new();
     for (i, usage) in shapes.iter().enumerate() {
@@ -5595,6 +5603,14 @@ fn langfuse_gemini_usage_names_are_read() {
             "{usage}"
         );
     }
+    // A built-in tool's prompt is input beside the prompt count (hunt149's
+    // bug3: taken for it, the cache left out twice): 500 × 0.30 more.
+    env.write(
+        "tool.jsonl",
+        r#"{"id":"t","traceId":"t-1","type":"GENERATION","startTime":"2026-11-02T10:00:00.000Z","model":"gemini-2.5-flash","usageDetails":{"input":0,"output":0,"input_modality_1":6000,"output_modality_1":1000,"cached_modality_1":4000,"cached_content_token_count":4000,"thoughts_token_count":2000,"tool_use_prompt_token_count":500}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["tool.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00957");
 }
 
 /// An inline-request Gemini batch's results (`inlinedResponses`, each
@@ -5616,5 +5632,21 @@ fn gemini_inlined_batch_responses_are_batch_output() {
     assert_eq!(r["audit"]["input"]["files"][0]["format"], "gemini-batch");
     // gemini-2.5-flash at half its $0.30/$2.50: 3 × (10,000 × 0.15 +
     // 1,000 × 1.25) = $0.00825.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00825");
+    // Its metadata the user's own, without a `key`, a failed request
+    // first (hunt149's bug5).
+    let other = |k: u32| line(k).replace(r#""key":"#, r#""request_id":"#);
+    let failed =
+        r#"{"error":{"code":8,"message":"RESOURCE_EXHAUSTED"},"metadata":{"request_id":"req-0"}}"#;
+    env.write(
+        "inlined2.jsonl",
+        std::iter::once(failed.to_string())
+            .chain((1..=3).map(other))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n",
+    );
+    let r = env.audit(&["inlined2.jsonl"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "gemini-batch");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00825");
 }

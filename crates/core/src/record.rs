@@ -430,6 +430,11 @@ impl ServiceTier {
     /// standard processing and words not known.
     pub fn parse(text: &str) -> Option<ServiceTier> {
         let t = text.trim();
+        // Gemini's enum spelling (`SERVICE_TIER_PRIORITY`: hunt149's bug2).
+        let t = match t.get(..13) {
+            Some(p) if p.eq_ignore_ascii_case("service_tier_") => &t[13..],
+            _ => t,
+        };
         if t.eq_ignore_ascii_case("flex") {
             Some(ServiceTier::Flex)
         } else if t.eq_ignore_ascii_case("priority") {

@@ -475,7 +475,11 @@ fn usage_kind(key: &str) -> UsageKind {
     if has("cached_content") || has("cachedcontent") {
         return UsageKind::GeminiCached;
     }
-    if has("prompt_token_count") || has("prompttokencount") {
+    // (Exactly: a built-in tool's `tool_use_prompt_token_count` is input
+    // beside it, hunt149's bug3.)
+    if key.eq_ignore_ascii_case("prompt_token_count")
+        || key.eq_ignore_ascii_case("promptTokenCount")
+    {
         return UsageKind::GeminiPrompt;
     }
     if has("candidates") {
@@ -484,8 +488,17 @@ fn usage_kind(key: &str) -> UsageKind {
     if has("thoughts") {
         return UsageKind::Reasoning;
     }
+    // The LangChain handler's modality keys, whatever the modality's
+    // spelling (`_1`, `_TEXT`: hunt149's bug4): its input ones already
+    // leave the cache out.
     if has("cached_modality") {
         return UsageKind::CacheRead;
+    }
+    if has("input_modality") {
+        return UsageKind::Input;
+    }
+    if has("output_modality") {
+        return UsageKind::Output;
     }
     if has("ephemeral_5m") {
         UsageKind::Ephemeral5m

@@ -517,24 +517,24 @@ impl Mapping {
     }
 
     /// Whether this mapping is written for a file whose first record is
-    /// `record`: one of its paths (fields, tags, `[mapping.only]`) holds a
-    /// value there, or it gives a default model or provider (for records
-    /// that name none, as Bedrock's batch output). A file a built-in format
-    /// recognises is read by that format otherwise (see
-    /// [`crate::formats::detect`]).
+    /// `record`: its model or its token counts (`model`, `usage`, a
+    /// `*_tokens` path) hold a value there, or it gives a default model or
+    /// provider (for records that name none, as Bedrock's batch output). A
+    /// mapping of other fields (a feature, a time, an id: paths a built-in
+    /// format's records hold too, hunt149's bug1) enriches the logs it was
+    /// written for; a file a built-in format recognises is read by that
+    /// format (see [`crate::formats::detect`]).
     pub fn describes(&self, record: &serde_json::Map<String, Value>) -> bool {
         let c = &self.config;
         if c.defaults.model.is_some() || c.defaults.provider.is_some() {
             return true;
         }
-        let paths = c
-            .named_paths()
+        let call = |name: &str| name == "model" || name == "usage" || name.ends_with("_tokens");
+        c.named_paths()
             .into_iter()
-            .map(|(_, p)| p)
-            .chain(c.tags.values());
-        let only = c.only.keys().map(String::as_str);
-        let mut all = paths.flat_map(Paths::iter).chain(only);
-        all.any(|path| resolves(record, path))
+            .filter(|(name, _)| call(name))
+            .flat_map(|(_, p)| p.iter())
+            .any(|path| resolves(record, path))
     }
 
     /// Whether one of its paths is `path` itself (a column named with

@@ -370,12 +370,15 @@ pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
     // (An inline-request batch's results, `inlinedResponses`, one per
     // line: `{response, metadata: {key}}`, hunt147's bug4 and hunt142's
     // bug5: at real-time rates.)
-    let keyed = map.contains_key("key")
-        || map.contains_key("processed_time")
-        || map
-            .get("metadata")
-            .is_some_and(|m| object(m, &|o| o.contains_key("key")));
+    // (Its `metadata` is the user's own, with a `key` or not: a record of
+    // `response`, `metadata` and `error` alone is one, hunt149's bug5.)
+    let inlined = map.get("metadata").is_some_and(|m| m.is_object())
+        && map
+            .keys()
+            .all(|k| matches!(k.as_str(), "response" | "metadata" | "error"));
+    let keyed = map.contains_key("key") || map.contains_key("processed_time") || inlined;
     let answered = keyed && map.get("response").is_some_and(generate);
+    let inlined_error = inlined && map.get("error").is_some_and(|e| e.is_object());
     let gemini_error = map.len() == 2
         && map.get("key").is_some_and(|k| k.is_string())
         && map.get("error").is_some_and(|e| e.is_object());
@@ -383,7 +386,7 @@ pub fn looks_like_gemini_batch(map: &JsonObject) -> bool {
         && map.get("request").is_some_and(|r| object(r, &|_| true))
         && map.get("status").is_some_and(|s| s.is_string())
         && map.get("response").is_none_or(|r| r.is_null());
-    answered || gemini_error || vertex_error
+    answered || gemini_error || vertex_error || inlined_error
 }
 
 /// The `gemini-batch` entry of the format registry (see [`crate::formats::REGISTRY`]).

@@ -289,7 +289,9 @@ impl<'a> RawLine<'a> {
         // near-duplicates inflated).
         if raw.starts_with('"') {
             if let Ok(text) = serde_json::from_str::<String>(raw) {
-                if text.trim_start().starts_with('[') {
+                let list = text.trim_start().starts_with('[')
+                    && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+                if list {
                     let m = read_messages(&text);
                     let owned = crate::record::fields::Messages {
                         fp: m.fp,
