@@ -258,3 +258,53 @@ fn without_cached_counts_an_automatic_cache_is_said_possible() {
     // The saving is the same replay's.
     assert_eq!(f["savings"]["observed"], "0.1416");
 }
+
+/// A volatile prefix the logs show written to the cache on every call: the
+/// write premium paid is saved too, as TA103 and the waterfall count it
+/// (hunt140's bug6: left out), and the title says it was written.
+#[test]
+fn the_write_premium_a_volatile_prefix_paid_is_saved_too() {
+    let statik = "Apply Acme's clause checklist: indemnity, liability cap, termination, governing law, data protection. ".repeat(140);
+    let log = |write: u64| -> String {
+        (0..60u32)
+            .map(|i| {
+                let ts = format!("2026-11-03T09:{i:02}:00Z");
+                serde_json::json!({
+                    "timestamp": ts,
+                    "request": {"model": "claude-sonnet-4-5", "max_tokens": 1024,
+                        "system": [{"type": "text", "text": format!("Current time: {ts}. {}", &statik[..13900]),
+                            "cache_control": {"type": "ephemeral"}}],
+                        "messages": [{"role": "user", "content": format!("Review clause {i}.")}]},
+                    "response": {"id": format!("msg_{i:04}"), "type": "message", "role": "assistant",
+                        "model": "claude-sonnet-4-5-20250929", "content": [{"type": "text", "text": "ok"}],
+                        "stop_reason": "end_turn",
+                        "usage": {"input_tokens": 4060 - write, "cache_creation_input_tokens": write,
+                            "cache_read_input_tokens": 0, "output_tokens": 10}}
+                })
+                .to_string()
+                    + "\n"
+            })
+            .collect()
+    };
+    let env = Env::new();
+    env.write("c.toml", "[detect]\nmin_savings = 0\n");
+    env.write("written.jsonl", log(4000));
+    env.write("plain.jsonl", log(0));
+    let saving = |file: &str| {
+        let r = env.audit(&[file, "--config", "c.toml"]);
+        let f = findings(&r, "TA104");
+        assert_eq!(f.len(), 1, "{file}: {f:#?}");
+        (
+            crate::util::picos(&f[0]["savings"]["observed"]),
+            f[0]["title"].as_str().unwrap().to_string(),
+        )
+    };
+    let (written, title) = saving("written.jsonl");
+    let (plain, _) = saving("plain.jsonl");
+    // 60 calls × 4,000 written × ($3.75 − $3)/M = $0.18 more.
+    assert_eq!(written - plain, 180_000_000_000);
+    assert!(
+        title.contains("each call writes it to the cache"),
+        "{title}"
+    );
+}
