@@ -323,19 +323,6 @@ pub enum MappingError {
     ZoneName(String),
 }
 
-/// Whether `path` (keys joined by dots, a key itself holding dots or not)
-/// names a value in `object` that is not null.
-fn resolves(object: &serde_json::Map<String, Value>, path: &str) -> bool {
-    if object.get(path).is_some_and(|v| !v.is_null()) {
-        return true;
-    }
-    path.match_indices('.')
-        .any(|(i, _)| match object.get(&path[..i]) {
-            Some(Value::Object(child)) => resolves(child, &path[i + 1..]),
-            _ => false,
-        })
-}
-
 impl Mapping {
     /// What identifies how this mapping reads a line: the digest of its
     /// table as read (a store reads a file again when the mapping it was
@@ -524,7 +511,7 @@ impl Mapping {
     /// format's records hold too, hunt149's bug1) enriches the logs it was
     /// written for; a file a built-in format recognises is read by that
     /// format (see [`crate::formats::detect`]).
-    pub fn describes(&self, record: &serde_json::Map<String, Value>) -> bool {
+    pub fn describes(&self, record: &Value) -> bool {
         let c = &self.config;
         if c.defaults.model.is_some() || c.defaults.provider.is_some() {
             return true;
@@ -534,7 +521,7 @@ impl Mapping {
             .into_iter()
             .filter(|(name, _)| call(name))
             .flat_map(|(_, p)| p.iter())
-            .any(|path| resolves(record, path))
+            .any(|path| lookup(record, path).is_some_and(|v| !v.is_null()))
     }
 
     /// Whether one of its paths is `path` itself (a column named with

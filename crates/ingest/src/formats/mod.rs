@@ -336,7 +336,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
         // hunt146's bugs 5 and 9.)
         if let Some(f) = detect_shape(head) {
             let first = object_lines(head).take(SAMPLE_LINES).find_map(json_object);
-            let described = first.is_some_and(|r| m.describes(&r));
+            let described = first.is_some_and(|r| m.describes(&serde_json::Value::Object(r)));
             if !described && !matches!(f, Format::Gateway | Format::Mapped(_)) {
                 return Ok(f);
             }

@@ -25,6 +25,8 @@ use memchr::memmem::Finder;
 use serde_json::{Map, Value};
 use tokenaudit_core::{CallRecord, Usage};
 
+use crate::record::fields::{Lenient, Problems, RawUsage};
+
 /// The calls `raw`'s usage iterations bill beside `call` (its record),
 /// in the order the line lists them; none for most lines.
 pub fn derived(raw: &[u8], call: &CallRecord<'_>) -> Vec<CallRecord<'static>> {
@@ -147,29 +149,28 @@ fn find_usage(v: &Value, depth: u32) -> Option<&Map<String, Value>> {
     o.values().find_map(|child| find_usage(child, depth + 1))
 }
 
-/// An iteration's counts in the canonical convention (Anthropic's
-/// `input_tokens` leaves the cache out); none without any count.
+/// An iteration's counts in the canonical convention, read as any Claude
+/// usage is ([`RawUsage::normalise`]: Anthropic's `input_tokens` leaves the
+/// cache out, `cache_creation` splits the writes by TTL); none without an
+/// input or output count.
 fn step_usage(s: &Map<String, Value>) -> Option<Usage> {
-    let get = |k: &str| s.get(k).and_then(Value::as_u64);
-    let input = get("input_tokens");
-    let output = get("output_tokens");
-    if input.is_none() && output.is_none() {
+    let count = |v: Option<&Value>| {
+        v.and_then(Value::as_u64)
+            .map_or(Lenient::Missing, Lenient::Value)
+    };
+    let split = s.get("cache_creation").and_then(Value::as_object);
+    let raw = RawUsage {
+        input_tokens: count(s.get("input_tokens")),
+        output_tokens: count(s.get("output_tokens")),
+        cache_read_input_tokens: count(s.get("cache_read_input_tokens")),
+        cache_creation_input_tokens: count(s.get("cache_creation_input_tokens")),
+        cache_write_5m: count(split.and_then(|c| c.get("ephemeral_5m_input_tokens"))),
+        cache_write_1h: count(split.and_then(|c| c.get("ephemeral_1h_input_tokens"))),
+        ..RawUsage::default()
+    };
+    if matches!(raw.input_tokens, Lenient::Missing) && matches!(raw.output_tokens, Lenient::Missing)
+    {
         return None;
     }
-    let split = s.get("cache_creation").and_then(Value::as_object);
-    let split = |k: &str| split.and_then(|c| c.get(k)).and_then(Value::as_u64);
-    let (w5, w1) = (
-        split("ephemeral_5m_input_tokens"),
-        split("ephemeral_1h_input_tokens"),
-    );
-    let read = get("cache_read_input_tokens").unwrap_or(0);
-    let write = get("cache_creation_input_tokens").unwrap_or(w5.unwrap_or(0) + w1.unwrap_or(0));
-    Some(Usage {
-        input: input.unwrap_or(0) + read + write,
-        cached_read: read,
-        cache_write: write,
-        cache_write_1h: w1.unwrap_or(0).min(write),
-        output: output.unwrap_or(0),
-        ..Usage::default()
-    })
+    raw.normalise(&mut Problems::default())
 }
