@@ -1912,6 +1912,41 @@ else:
 json.dump(issues, open(state, "w"))
 "#;
 
+/// The recipe's night `today` in `env`, with a per-call budget on `chat`
+/// and the fake `gh` (issues in `bin/gh-issues.json`); it must succeed.
+fn gh_night(env: &Env, today: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    if !env.path("bin/gh").exists() {
+        env.write(
+            "tokenaudit.toml",
+            "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
+        );
+        let gh = env.write("bin/gh", FAKE_GH);
+        std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = nightly(env, today)
+        .env("GH_REPO", "acme/llm")
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "night {today}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The fake `gh`'s issues.
+fn gh_issues(env: &Env) -> Vec<Value> {
+    let text = std::fs::read_to_string(env.path("bin/gh-issues.json")).unwrap();
+    serde_json::from_str::<Vec<Value>>(&text).unwrap()
+}
+
 /// The recipe's GitHub step: a finding opens an issue, its resolution
 /// closes it, and its return reopens it (before, it opened a second issue
 /// beside the closed one: hunt100's bug3); an issue a person closed stays
@@ -1921,34 +1956,7 @@ json.dump(issues, open(state, "w"))
 #[test]
 fn the_nightly_recipe_reopens_the_issue_of_a_finding_that_comes_back() {
     let env = Env::new();
-    env.write(
-        "tokenaudit.toml",
-        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
-    );
-    let gh = env.write("bin/gh", FAKE_GH);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        env.path("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let night = |today: &str| {
-        let out = nightly(&env, today)
-            .env("GH_REPO", "acme/llm")
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "night {today}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let issues = || -> Vec<Value> {
-        let text = std::fs::read_to_string(env.path("bin/gh-issues.json")).unwrap();
-        serde_json::from_str::<Vec<Value>>(&text).unwrap()
-    };
+    let (night, issues) = (|t: &str| gh_night(&env, t), || gh_issues(&env));
     env.write(
         "logs/2026-10-30.jsonl",
         call(30, 9, "chat", 10_000, 1000, "c1"),
@@ -3648,34 +3656,7 @@ fn a_fifo_in_a_files_place_is_refused_not_waited_on() {
 #[test]
 fn the_nightly_recipe_leaves_a_persons_issue_naming_the_fingerprint_alone() {
     let env = Env::new();
-    env.write(
-        "tokenaudit.toml",
-        "[rules.TA101]\nenabled = false\n[[budget]]\nfeature = \"chat\"\nper_call = 0.001\n",
-    );
-    let gh = env.write("bin/gh", FAKE_GH);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        env.path("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let night = |today: &str| {
-        let out = nightly(&env, today)
-            .env("GH_REPO", "acme/llm")
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let issues = || -> Vec<Value> {
-        let text = std::fs::read_to_string(env.path("bin/gh-issues.json")).unwrap();
-        serde_json::from_str::<Vec<Value>>(&text).unwrap()
-    };
+    let (night, issues) = (|t: &str| gh_night(&env, t), || gh_issues(&env));
     env.write(
         "logs/2026-10-30.jsonl",
         call(30, 9, "chat", 10_000, 1000, "c1"),
