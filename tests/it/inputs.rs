@@ -1339,6 +1339,85 @@ fn parquet_row_groups_in_parallel_keep_row_numbers_and_mappings() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0005375");
 }
 
+/// hunt144's bug9: tags kept as a list of `{key, value}` records
+/// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
+/// with `{"stringValue": …}` values) were dropped silently, the call's
+/// `feature` tag with them: in JSON lines and in Parquet alike.
+#[test]
+fn tags_as_a_list_of_key_value_records() {
+    use arrow_array::builder::{ListBuilder, StringBuilder, StructBuilder};
+    use arrow_array::{ArrayRef, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let line = |tags: &str| {
+        format!(
+            r#"{{"timestamp":"2026-03-02T03:30:00Z","model":"gpt-4o-mini","usage":{{"prompt_tokens":3000,"completion_tokens":200}},"tags":{tags}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "kv.jsonl",
+        line(r#"[{"key":"feature","value":"search"},{"key":"env","value":"prod"}]"#)
+            + &line(r#"[{"key":"feature","value":{"stringValue":"search"}},"team:core",{"note":"no pair"}]"#),
+    );
+    let r = env.audit(&["kv.jsonl", "--strict"]);
+    let feature = |r: &serde_json::Value| r["audit"]["by"][0]["rows"][0].clone();
+    assert_eq!(feature(&r)["key"], "search");
+    assert_eq!(feature(&r)["calls"], 2);
+    let mut tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["env=prod", "feature=search", "team=core"]);
+    // The same first line as Parquet: `tags` a list of structs.
+    let fields = vec![
+        arrow_schema::Field::new("key", arrow_schema::DataType::Utf8, true),
+        arrow_schema::Field::new("value", arrow_schema::DataType::Utf8, true),
+    ];
+    let mut list = ListBuilder::new(StructBuilder::from_fields(fields, 2));
+    for (k, v) in [("feature", "search"), ("env", "prod")] {
+        let pair = list.values();
+        pair.field_builder::<StringBuilder>(0)
+            .unwrap()
+            .append_value(k);
+        pair.field_builder::<StringBuilder>(1)
+            .unwrap()
+            .append_value(v);
+        pair.append(true);
+    }
+    list.append(true);
+    let tags: ArrayRef = Arc::new(list.finish());
+    let s = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let usage: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            (
+                "prompt_tokens",
+                Arc::new(arrow_array::Int64Array::from(vec![3000])) as ArrayRef,
+            ),
+            (
+                "completion_tokens",
+                Arc::new(arrow_array::Int64Array::from(vec![200])) as ArrayRef,
+            ),
+        ])
+        .unwrap(),
+    );
+    write_parquet(
+        &env.path("kv.parquet"),
+        vec![
+            ("timestamp", s("2026-03-02T03:30:00Z")),
+            ("model", s("gpt-4o-mini")),
+            ("usage", usage),
+            ("tags", tags),
+        ],
+    );
+    let r = env.audit(&["kv.parquet", "--strict"]);
+    assert_eq!(feature(&r)["key"], "search");
+    // gpt-4o-mini: 3,000 × $0.15/M + 200 × $0.60/M = $0.00057.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00057");
+}
+
 #[test]
 fn parquet_rows_price_like_the_same_jsonl() {
     use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
@@ -3556,6 +3635,80 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     assert_eq!(t["cached_read_tokens"], 8_000);
     // 2,000 × $0.15/M + 8,000 × $0.075/M + 100 × $0.60/M.
     assert_eq!(usd(&t["cost"]), "0.00096");
+}
+
+/// hunt147's bugs 3 and 6: LiteLLM's usage of a Gemini call that used a
+/// built-in tool (URL context) counts the tool's prompt in `total_tokens`
+/// alone (LiteLLM's `_calculate_usage`: `prompt_tokens` is Gemini's
+/// `promptTokenCount`, the thoughts are in `completion_tokens`): it is
+/// input, not lost (with thoughts logged) nor thoughts (without). And
+/// LangChain's `usage_metadata` of ChatVertexAI keeps the thoughts out of
+/// `output_tokens` (its total holds them): they were dropped when fewer than
+/// the answer.
+#[test]
+fn a_gemini_tools_prompt_in_the_total_and_langchains_vertex_thoughts() {
+    let env = Env::new();
+    let row = |id: &str, completion: u64, total: u64, reasoning: Option<u64>| {
+        let mut details = serde_json::json!({"text_tokens": completion - reasoning.unwrap_or(0)});
+        if let Some(r) = reasoning {
+            details["reasoning_tokens"] = r.into();
+        }
+        serde_json::json!({
+            "request_id": id, "call_type": "acompletion", "spend": 0.0,
+            "startTime": "2026-11-02T10:00:00.123000", "model": "gemini-2.5-flash",
+            "model_group": "gemini-2.5-flash", "custom_llm_provider": "gemini",
+            "prompt_tokens": 200, "completion_tokens": completion, "total_tokens": total,
+            "metadata": {"status": "success", "usage_object": {
+                "prompt_tokens": 200, "completion_tokens": completion, "total_tokens": total,
+                "completion_tokens_details": details}},
+            "status": "success"})
+        .to_string()
+            + "\n"
+    };
+    // 30,000 tokens of URL context beside a 200-token prompt; 1,000 tokens
+    // out of which 600 thoughts, or 400 without thoughts; a control call
+    // without a tool.
+    env.write(
+        "spend.jsonl",
+        row("a", 1000, 31_200, Some(600))
+            + &row("b", 400, 30_600, None)
+            + &row("c", 1000, 1200, Some(600)),
+    );
+    let r = env.audit(&["spend.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 3);
+    assert_eq!(t["input_tokens"], 30_200 + 30_200 + 200);
+    assert_eq!(t["output_tokens"], 1000 + 400 + 1000);
+    // Gemini 2.5 Flash $0.30/M in, $2.50/M out: 30,200 × 0.3 + 1,000 × 2.5
+    // = $0.01156; 30,200 × 0.3 + 400 × 2.5 = $0.01006; 200 × 0.3 + 1,000 ×
+    // 2.5 = $0.00256.
+    assert_eq!(usd(&t["cost"]), "0.02418");
+    // LangChain: 10,000 in (4,000 read from the cache), 1,500 answer and
+    // 1,000 thoughts, total 12,500: 6,000 × 0.3 + 4,000 × 0.03 + 2,500 ×
+    // 2.5 = $0.00817 (ChatVertexAI's, thoughts beside); the same call as
+    // ChatGoogleGenerativeAI logs it (thoughts inside `output_tokens`).
+    let lc = |output: u64| {
+        serde_json::json!({"timestamp": "2026-11-02T10:00:00Z", "model": "gemini-2.5-flash",
+            "usage_metadata": {"input_tokens": 10000, "output_tokens": output, "total_tokens": 12500,
+                "input_token_details": {"cache_read": 4000},
+                "output_token_details": {"reasoning": 1000}}})
+        .to_string()
+            + "\n"
+    };
+    env.write("lc.jsonl", lc(1500) + &lc(2500));
+    let r = env.audit(&["lc.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["output_tokens"], 5000);
+    assert_eq!(t["reasoning_tokens"], 2000);
+    assert_eq!(usd(&t["cost"]), "0.01634");
+    // OpenAI's Responses usage totals input and output (reasoning inside):
+    // unchanged. o3-mini: 1,000 × 1.1 + 500 × 4.4 = $0.0033.
+    env.write(
+        "resp.jsonl",
+        r#"{"timestamp":"2026-11-02T10:00:00Z","model":"o3-mini","usage":{"input_tokens":1000,"output_tokens":500,"total_tokens":1500,"input_tokens_details":{"cached_tokens":0},"output_tokens_details":{"reasoning_tokens":400}}}"#.to_string() + "\n",
+    );
+    let r = env.audit(&["resp.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0033");
 }
 
 /// hunt49: camelCase loggers write the HTTP status as `statusCode` or

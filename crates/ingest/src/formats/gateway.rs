@@ -2686,9 +2686,11 @@ impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<LStr<'de>>()? {
-            if let Lenient::Value(v) = v.0 {
-                self.0.push(list_tag(v));
+        while let Some(v) = seq.next_element::<TagItem<'de>>()? {
+            match v {
+                TagItem::Label(LStr(Lenient::Value(v))) => self.0.push(list_tag(v)),
+                TagItem::Label(_) => {}
+                TagItem::Object(item) => self.0.extend(crate::record::tags::pair_tag(&item)),
             }
         }
         Ok(())
@@ -2701,6 +2703,64 @@ impl<'de> Visitor<'de> for TagsSeed<'_, 'de> {
             }
         }
         Ok(())
+    }
+}
+
+/// An item of a tag list: a label, or an object (a `{key, value}` pair).
+enum TagItem<'a> {
+    Label(LStr<'a>),
+    Object(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for TagItem<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A label as `LStr` reads it; an object kept whole.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TagItem<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a tag")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Str(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Str(Cow::Owned(v))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(label(Scalar::U64(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(label(Scalar::I64(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(label(Scalar::F64(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Bool(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Null))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(label(Scalar::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(label(Scalar::Container))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(TagItem::Object(v))
+            }
+        }
+        fn label(s: Scalar<'_>) -> TagItem<'_> {
+            TagItem::Label(LStr(s.label()))
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -2726,7 +2786,9 @@ fn push_value_tags<'a>(out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, value: &serd
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                if let serde_json::Value::String(s) = item {
+                if item.is_object() {
+                    out.extend(crate::record::tags::pair_tag(item));
+                } else if let serde_json::Value::String(s) = item {
                     out.push(list_tag(Cow::Owned(s.clone())));
                 }
             }
@@ -3922,7 +3984,13 @@ fn scan_tags<'a>(
             s.begin_array()?;
             let mut first = true;
             while s.next_element(&mut first)? {
-                if let Lenient::Value(v) = s.scalar()?.label() {
+                if s.peek()? == b'{' {
+                    // A `{key, value}` pair (rare: read as a value).
+                    let start = s.pos();
+                    s.skip_value()?;
+                    let item = serde_json::from_str(s.since(start)).map_err(|_| Bail)?;
+                    out.extend(crate::record::tags::pair_tag(&item));
+                } else if let Lenient::Value(v) = s.scalar()?.label() {
                     out.push(list_tag(v));
                 }
             }

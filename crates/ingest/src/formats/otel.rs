@@ -996,11 +996,13 @@ fn span_record<'a>(
         }
         (m, s) => (s.or(m).unwrap_or(Cow::Borrowed("")), None),
     };
+    let gemini = [Some(&model), served_model.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|m| crate::record::staging::is_gemini(m));
     let how = crate::record::fields::Convention {
-        thoughts_in_total: [Some(&model), served_model.as_ref()]
-            .into_iter()
-            .flatten()
-            .any(|m| crate::record::staging::is_gemini(m)),
+        thoughts_in_total: gemini,
+        gemini,
         ..Default::default()
     };
     // A Gemini span's `gen_ai.usage.total_tokens` holds its thoughts, which

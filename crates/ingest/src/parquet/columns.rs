@@ -1163,6 +1163,14 @@ enum TagsColumn<'a> {
         items: Values<'a>,
         whole: &'a Values<'a>,
     },
+    /// A list of `{key, value}` structs (BigQuery's `REPEATED RECORD`):
+    /// each a tag, in list order (see `tags::pair_tag`).
+    Pairs {
+        offsets: Vec<usize>,
+        keys: Values<'a>,
+        items: Values<'a>,
+        whole: &'a Values<'a>,
+    },
     /// A map: an object, keys sorted, a later duplicate winning.
     Map {
         offsets: Vec<usize>,
@@ -1199,6 +1207,15 @@ impl<'a> TagsColumn<'a> {
             }
             DataType::List(_) => {
                 let l = array.as_list::<i32>();
+                let offsets = || l.offsets().iter().map(|&o| o as usize).collect();
+                if let Some((keys, items)) = pair_columns(l.values().as_ref()) {
+                    return TagsColumn::Pairs {
+                        offsets: offsets(),
+                        keys: values(keys, None),
+                        items: values(items, None),
+                        whole,
+                    };
+                }
                 TagsColumn::List {
                     offsets: l.offsets().iter().map(|&o| o as usize).collect(),
                     items: values(l.values().as_ref(), None),
@@ -1266,6 +1283,23 @@ impl<'a> TagsColumn<'a> {
                     }
                 }
             }
+            TagsColumn::Pairs {
+                offsets,
+                keys,
+                items,
+                whole,
+            } => {
+                if !whole.is_valid(row) {
+                    return;
+                }
+                for j in offsets[row]..offsets[row + 1] {
+                    if let (Some(Lenient::Value(k)), Some(Lenient::Value(v))) =
+                        (keys.label(j), items.label(j))
+                    {
+                        out.push((k, v));
+                    }
+                }
+            }
             TagsColumn::Map {
                 offsets,
                 keys,
@@ -1294,6 +1328,22 @@ impl<'a> TagsColumn<'a> {
             }
         }
     }
+}
+
+/// A list item that is a `{key, value}` struct (`name` for `key`): its key
+/// and value columns.
+fn pair_columns(items: &dyn Array) -> Option<(&dyn Array, &dyn Array)> {
+    let s = items.as_struct_opt()?;
+    let child = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| s.column_by_name(n))
+            .map(|c| c.as_ref())
+    };
+    Some((
+        child(&["key", "Key", "name", "Name"])?,
+        child(&["value", "Value"])?,
+    ))
 }
 
 #[cfg(test)]

@@ -549,6 +549,11 @@ pub struct Convention {
     /// A Gemini model: an OpenAI-style usage of it counts the thoughts in
     /// `total_tokens` only.
     pub thoughts_in_total: bool,
+    /// A Gemini model: what an OpenAI-style usage's total holds beyond its
+    /// prompt, completion and thoughts is the prompt of a built-in tool
+    /// (`toolUsePromptTokenCount`, input), which LiteLLM's usage leaves out
+    /// of `prompt_tokens` (hunt147's bug3).
+    pub gemini: bool,
 }
 
 /// Token fields as the source spelled them, before normalisation into the
@@ -1087,6 +1092,12 @@ impl RawUsage {
             if beside {
                 output += r;
             }
+            // A Gemini call's built-in tool prompt (URL context, search
+            // grounding, code execution), in the total alone: input.
+            let input = match total {
+                Some(t) if how.gemini && t > input + output => t - output,
+                _ => input,
+            };
             Usage {
                 input,
                 cached_read: cached.max(cache_read).unwrap_or(0),
@@ -1123,9 +1134,16 @@ impl RawUsage {
             // output, as they count it (told as in the prompt branch).
             let r = reasoning.unwrap_or(0);
             let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+            // So does LangChain's `usage_metadata` of ChatVertexAI (its
+            // `output_tokens` is Gemini's candidates alone, its total holds
+            // the thoughts: hunt147's bug6), where OpenAI's Responses usage
+            // totals input and output.
             let beside = r > 0
                 && output.is_some()
-                && (r > o || (ai_sdk && total == Some(i + o + r) && total != Some(i + o)));
+                && (r > o
+                    || ((ai_sdk || self.responses_style)
+                        && total == Some(i + o + r)
+                        && total != Some(i + o)));
             let output = output.map(|o| if beside { o + r } else { o });
             if self.responses_style || inside {
                 Usage {

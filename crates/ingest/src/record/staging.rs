@@ -796,21 +796,28 @@ impl<'a> RawLine<'a> {
                     .any(|p| provider.contains(p))
             }
         };
+        let gemini = [
+            &self.model,
+            &self.served_model,
+            &self.request_model,
+            &self.model_group,
+        ]
+        .iter()
+        .any(|m| matches!(&m.0, Lenient::Value(t) if is_gemini(t)));
         // A Gemini model's OpenAI-style usage may hold its thoughts in the
         // total only: asked only when the total is there and no reasoning.
+        // LiteLLM's usage (its records name a `model_group`) counts them in
+        // `completion_tokens`, with `reasoning_tokens` when there are any:
+        // the rest of its total is a built-in tool's prompt (hunt147's bug3:
+        // 30,000 tokens of URL context priced as thoughts, 7.6×).
         let thoughts_in_total = matches!(self.usage.total_tokens, Lenient::Value(_))
             && !self.usage.reasoning_tokens.is_present()
-            && [
-                &self.model,
-                &self.served_model,
-                &self.request_model,
-                &self.model_group,
-            ]
-            .iter()
-            .any(|m| matches!(&m.0, Lenient::Value(t) if is_gemini(t)));
+            && !self.model_group.0.is_present()
+            && gemini;
         let how = crate::record::fields::Convention {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
+            gemini,
         };
         // An embedding's usage with its total alone (Voyage AI's
         // `{"total_tokens": 8}`): the total is its input, an embedding

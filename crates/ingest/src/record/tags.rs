@@ -254,6 +254,32 @@ pub fn list_tag(item: Cow<'_, str>) -> (Cow<'_, str>, Cow<'_, str>) {
     }
 }
 
+/// A tag from an object of a tag list: `{"key": K, "value": V}` (BigQuery's
+/// way to keep a map, a `REPEATED RECORD<key, value>`: Cloud Billing's
+/// `labels`; `name` for `key`, and OTLP's `{"stringValue": V}` for a value,
+/// are read too). `None` when the object is no such pair (hunt144's bug9:
+/// a `feature` tag in such a list was dropped, unsaid).
+pub fn pair_tag(item: &serde_json::Value) -> Option<(Cow<'static, str>, Cow<'static, str>)> {
+    let o = item.as_object()?;
+    let first = |names: &[&str]| names.iter().find_map(|n| o.get(*n));
+    let key = first(&["key", "Key", "name", "Name"])?.as_str()?.trim();
+    let value = first(&["value", "Value"])?;
+    let value = match value {
+        serde_json::Value::Object(any) => any
+            .iter()
+            .find(|(k, _)| k.ends_with("Value") || k.ends_with("_value"))
+            .map(|(_, v)| v)?,
+        v => v,
+    };
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!key.is_empty()).then(|| (Cow::Owned(key.to_string()), Cow::Owned(text)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
