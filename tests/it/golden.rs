@@ -307,6 +307,67 @@ fn a_price_override_keeps_the_builtin_names_and_batch_rate() {
     assert_eq!(r["audit"]["unknown_models"].as_array().unwrap().len(), 0);
 }
 
+/// hunt150: a `--prices` entry that sets only a negotiated input rate made
+/// the output free and the cache reads full price; its provider, not listed
+/// in the file, became a host, so Anthropic's dated names went to Bedrock's
+/// entries (+37.5% against the contract, +10% on a model the file does not
+/// name); and any file moved calls without a time onto the catalog's last,
+/// future, period.
+#[test]
+fn a_partial_contract_entry_keeps_the_rest_of_the_builtin_prices() {
+    let env = Env::new();
+    env.write(
+        "contract.json",
+        r#"{"schema":1,"version":"contract-1","models":[
+            {"provider":"openai","id":"gpt-4o","prices":[{"input":"2"}]},
+            {"provider":"anthropic","id":"claude-sonnet-4-5","prices":[{"input":"2.4","output":"12"}]}]}"#,
+    );
+    let usage = r#""usage":{"prompt_tokens":10000,"completion_tokens":1000,"prompt_tokens_details":{"cached_tokens":4000}}"#;
+    let claude = |model: &str| {
+        format!(
+            r#"{{"timestamp":"2026-10-16T12:00:00Z","model":"{model}","feature":"{model}","usage":{{"input_tokens":100000,"output_tokens":10000}}}}"#
+        ) + "\n"
+    };
+    env.write(
+        "a.jsonl",
+        line(&format!(
+            r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o","feature":"oai",{usage}"#
+        )) + &claude("claude-sonnet-4-5-20250929")
+            + &claude("claude-haiku-4-5-20251001"),
+    );
+    let r = env.audit(&["a.jsonl", "--prices", "contract.json", "--strict"]);
+    // gpt-4o: 6,000 × $2 (the contract) + 4,000 × $1.25 + 1,000 × $10 (the
+    // builtin's) per M = $0.027.
+    assert_eq!(usd(&row(&r, "feature", "oai")["cost"]), "0.027");
+    // The dated Sonnet name at the contract: 100,000 × 2.4 + 10,000 × 12 =
+    // $0.36; Haiku 4.5 at Anthropic's list price: 100,000 × 1 + 10,000 × 5
+    // = $0.15.
+    let sonnet = row(&r, "feature", "claude-sonnet-4-5-20250929");
+    assert_eq!(usd(&sonnet["cost"]), "0.36");
+    let haiku = row(&r, "feature", "claude-haiku-4-5-20251001");
+    assert_eq!(usd(&haiku["cost"]), "0.15");
+    assert_eq!(row(&r, "provider", "anthropic")["calls"], 2);
+    // An Anthropic batch result carries no time: priced on the catalog's
+    // date, with a file or without: 100,000 × 1.5 + 10,000 × 7.5 per M =
+    // $0.225 for Sonnet 4.5 at batch rates, the contract's only dated from
+    // 2027.
+    env.write(
+        "dated.json",
+        r#"{"schema":1,"version":"2026-12-01","models":[
+            {"provider":"anthropic","id":"claude-sonnet-4-5","prices":[{"effective":"2027-01-01","input":"1","output":"5"}]}]}"#,
+    );
+    env.write(
+        "batch.jsonl",
+        r#"{"custom_id":"r1","result":{"type":"succeeded","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":"end_turn","usage":{"input_tokens":100000,"output_tokens":10000}}}}"#.to_string() + "\n",
+    );
+    for prices in [None, Some("dated.json")] {
+        let mut args = vec!["batch.jsonl"];
+        args.extend(prices.iter().flat_map(|p| ["--prices", *p]));
+        let r = env.audit(&args);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.225", "{prices:?}");
+    }
+}
+
 #[test]
 fn unknown_models_are_listed_never_priced_as_zero_silently() {
     let env = Env::new();

@@ -324,8 +324,12 @@ pub struct ModelEntry {
     pub periods: Vec<PricePeriod>,
 }
 
+/// The date a catalog's version starts with: the built-in's through an
+/// overlay (`2026-12-07+theirs`), so a `--prices` file does not move calls
+/// without a time onto the catalog's last, future, period (hunt150: 2×).
 fn version_date(version: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(version, "%Y-%m-%d").ok()
+    let first = version.split('+').next().unwrap_or(version);
+    NaiveDate::parse_from_str(first, "%Y-%m-%d").ok()
 }
 
 /// A pricing catalog. See the module docs.
@@ -609,6 +613,17 @@ impl Catalog {
                         }
                         (ours, theirs) => theirs.or(ours),
                     };
+                    // A model maker stays one, and keeps its name, when a
+                    // file names it bare (hunt150: a contract entry for
+                    // `anthropic/claude-sonnet-4-5`, its provider implied as
+                    // a host, lost the maker's tie-break: dated Claude names
+                    // went to Bedrock's entries, +10%).
+                    if q.kind == ProviderKind::FirstParty {
+                        p.kind = ProviderKind::FirstParty;
+                    }
+                    if p.name == p.id {
+                        p.name = std::mem::take(&mut q.name);
+                    }
                     *q = p
                 }
                 None => providers.push(p),
@@ -638,6 +653,7 @@ impl Catalog {
                     } else if other.snapshot {
                         m.periods = snapshot_over(std::mem::take(&mut m.periods), &q.periods);
                     }
+                    fill_from(&mut m.periods, &q.periods);
                     // An imported entry's rule is the one name its source
                     // keys it by (`xai/grok-4.3`): ours stays beside it
                     // (hunt82: the built-in's dated names went unpriced).
@@ -935,7 +951,49 @@ impl Catalog {
 /// their price). Prices our history has (a snapshot older than our last
 /// change) keep our history whole; other prices apply from our last
 /// change on.
+/// The rates, tiers and search fee a file's price period leaves out are
+/// those of the builtin period in effect when it starts: an entry that sets
+/// a negotiated input rate keeps the output, cache and long-context prices
+/// (hunt150: `{"input": "2"}` for gpt-4o made its output free, its cache
+/// reads full price, Gemini 2.5 Pro's tier gone, unsaid). A rate the file
+/// means as free is written `"0"`.
+fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod]) {
+    let one = theirs.len() == 1;
+    for p in theirs.iter_mut() {
+        // Ours in effect on the period's first day: for an undated period,
+        // the latest when it is the file's only one (a contract's rate),
+        // else the earliest (the start of an imported history). A period of
+        // ours kept before a dated entry is itself.
+        let base = match p.effective {
+            Some(start) => ours
+                .iter()
+                .rev()
+                .find(|o| o.effective.is_none_or(|o| o <= start)),
+            None if one => ours.last(),
+            None => ours.first(),
+        };
+        let Some(base) = base else { continue };
+        if base == p {
+            continue;
+        }
+        p.rates = p.rates.or(&base.rates);
+        if p.tiers.is_empty() {
+            p.tiers = base.tiers.clone();
+        }
+    }
+}
+
 fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<PricePeriod> {
+    // Input and output of $0 over a priced model is LiteLLM's placeholder
+    // for a price it does not know, as the builtin's build reads it
+    // (hunt150: `gemini/gemma-4-31b-it`'s calls at $0 after an import).
+    let zero = Some(Money::ZERO);
+    let placeholder = |p: &PricePeriod| p.rates.input == zero && p.rates.output.or(zero) == zero;
+    if let ([one], false) = (theirs.as_slice(), ours.iter().all(placeholder)) {
+        if placeholder(one) {
+            return ours.to_vec();
+        }
+    }
     let Some(last) = ours.last().and_then(|p| p.effective) else {
         return theirs;
     };

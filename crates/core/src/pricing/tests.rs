@@ -282,14 +282,16 @@ fn round_trips_and_overlays() {
     assert_eq!(base.models().count(), before + 1);
     assert_eq!(base.version(), "2026-01-01+mine");
     // The user entry's prices replace the builtin's; what it leaves out (its
-    // `match` rule, its batch multiplier) stays the builtin's.
+    // `match` rule, its batch multiplier, the rates and tiers it does not
+    // give: hunt150) stays the builtin's.
     let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
     assert_eq!(base.resolve(None, "sonnet-x"), Some(sonnet));
-    assert_eq!(
-        base.model(sonnet).periods[0].rates.input,
-        Some(usd("0.000001"))
-    );
-    assert_eq!(base.model(sonnet).periods[0].tiers.len(), 0);
+    let period = &base.model(sonnet).periods[0];
+    assert_eq!(period.rates.input, Some(usd("0.000001")));
+    assert_eq!(period.rates.output, Some(usd("0.000001")));
+    assert_eq!(period.rates.cached_read, Some(usd("0.0000003")));
+    assert_eq!(period.tiers.len(), 1);
+    assert_eq!(period.tiers[0].above_input_tokens, 200_000);
     assert_eq!(
         base.model(sonnet).batch_multiplier.map(|m| m.to_string()),
         Some("0.5".to_string())
@@ -1788,4 +1790,32 @@ fn semconv_provider_names_name_their_providers() {
     }
     let ada = c.resolve(Some("azure.ai.openai"), "ada").unwrap();
     assert_eq!(c.model(ada).provider, "azure");
+}
+
+/// hunt150: a snapshot's $0 input and output over a priced model is
+/// LiteLLM's placeholder (the builtin's prices stay); a model the builtin
+/// does not price is taken as free. And an overlaid catalog's calls
+/// without a time are priced on the builtin's date, not its last period.
+#[test]
+fn a_snapshots_zero_placeholder_and_the_overlaid_date() {
+    let mut base = test_catalog();
+    let snapshot = Catalog::from_json_str(
+        r#"{"schema": 1, "version": "litellm-import", "snapshot": true, "models": [
+            {"provider": "acme", "id": "sonnet", "prices": [{"input": "0", "output": "0"}]},
+            {"provider": "acme", "id": "free-7b", "prices": [{"input": "0", "output": "0"}]}]}"#,
+    )
+    .unwrap();
+    base.overlay(snapshot);
+    let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+    assert_eq!(
+        base.model(sonnet).periods[0].rates.input,
+        Some(usd("0.000003"))
+    );
+    let free = base.resolve(Some("acme"), "free-7b").unwrap();
+    assert_eq!(base.model(free).periods[0].rates.input, Some(Money::ZERO));
+    assert_eq!(base.version(), "2026-01-01+litellm-import");
+    assert_eq!(
+        base.version_date,
+        Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+    );
 }
