@@ -1040,6 +1040,19 @@ pub(crate) fn warnings(
             if repeated.calls == 1 { "it is" } else { "they are" },
         ));
     }
+    // Calls without a time (batch results carry none) cannot be placed in
+    // a window: said, not left out in silence (hunt151: a review of a
+    // month without its Message Batches results, nothing on the terminal).
+    let untimed = a.input.untimed_outside_window;
+    if untimed > 0 {
+        out.push(format!(
+            "{} without a time (batch results carry none) {} left out of the window ({window}): audit {} without a window, or log {} time",
+            counted(untimed, "call", "calls"),
+            if untimed == 1 { "was" } else { "were" },
+            if untimed == 1 { "it" } else { "them" },
+            if untimed == 1 { "its" } else { "their" },
+        ));
+    }
     if a.totals.calls == 0 {
         out.push(format!(
             "no call was read ({}, {} rejected, {} outside the window): the report's spend is $0; \

@@ -215,6 +215,7 @@ impl WhatifArgs {
             levers.push(Lever::Batch {
                 feature: f.clone(),
                 model: None,
+                standard_only: false,
             });
         }
         let mut seen = Default::default();
@@ -228,6 +229,7 @@ impl WhatifArgs {
                 feature: f.to_string(),
                 model: None,
                 tokens,
+                unset_only: false,
             });
         }
         let mut seen = Default::default();

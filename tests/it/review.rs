@@ -840,3 +840,91 @@ fn a_quiet_day_is_a_row_of_its_own() {
     let r = env.audit(&["calls.jsonl"]);
     assert_eq!(r["audit"]["daily"].as_array().unwrap().len(), 4);
 }
+
+/// hunt151: a month's review over a gateway log and a Message Batches
+/// results file (no time on its lines) left the results out, said only in
+/// the report's Data quality: the terminal said the month's spend over the
+/// gateway's calls alone. Now said there, counted apart in the JSON, and
+/// the same from a store.
+#[test]
+fn calls_without_a_time_left_out_of_a_month_are_said_on_the_terminal() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        gw_line(
+            "2026-10-05T10:00:00Z",
+            "chat",
+            "gpt-4o",
+            1000,
+            100,
+            json!({}),
+        ) + "\n",
+    );
+    let result = |i: usize| {
+        json!({"custom_id": format!("r{i}"), "result": {"type": "succeeded", "message": {
+            "id": format!("msg_{i}"), "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5", "content": [], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 1000, "output_tokens": 100}}}})
+        .to_string()
+            + "\n"
+    };
+    env.write("results.jsonl", (0..3).map(result).collect::<String>());
+    let said = "3 calls without a time (batch results carry none) were left out of the window";
+    let out = env
+        .cmd()
+        .args([
+            "review",
+            "--month",
+            "2026-10",
+            "calls.jsonl",
+            "results.jsonl",
+        ])
+        .args(["--out", "rv", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(said), "{stderr}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("rv/audit.json")).unwrap()).unwrap();
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(r["audit"]["input"]["outside_window"], 3);
+    assert_eq!(r["audit"]["input"]["untimed_outside_window"], 3);
+    // gpt-4o: 1,000 × $2.50/M + 100 × $10/M.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0035");
+    // The same from a store.
+    env.cmd()
+        .args([
+            "ingest",
+            "calls.jsonl",
+            "results.jsonl",
+            "--store",
+            "st",
+            "-q",
+        ])
+        .assert()
+        .success();
+    let out = env
+        .cmd()
+        .args(["review", "--month", "2026-10", "--store", "st"])
+        .args(["--out", "rv2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(said), "{stderr}");
+    // Without a window, nothing is left out nor said.
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "results.jsonl",
+            "--out",
+            "all",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("without a time"));
+}

@@ -644,6 +644,10 @@ pub struct Accumulator<'c> {
     /// comes (`Audit::period_days`).
     pub(crate) minutes: Vec<u64>,
     pub(crate) outside_window: u64,
+    /// Of those, the calls without a time a window could not place (batch
+    /// results): not in the cached states (a store counts its untimed
+    /// parts).
+    pub(crate) untimed_outside: u64,
     /// Of those, the ones outside the period before it too (so in no
     /// figure), by source ([`Location::source`]): a file with the same
     /// text as another is counted twice only for its other calls. Not in
@@ -877,6 +881,7 @@ impl<'c> Accumulator<'c> {
             minutes: vec![0; MINUTES_A_DAY],
             last: None,
             outside_window: 0,
+            untimed_outside: 0,
             uncounted_by_source: Vec::new(),
             batch_at_full_price: 0,
             tier_at_standard: 0,
@@ -1091,6 +1096,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
+            untimed_outside,
             uncounted_by_source,
             batch_at_full_price,
             tier_at_standard,
@@ -1129,6 +1135,7 @@ impl<'c> Accumulator<'c> {
             last,
             minutes,
             outside_window,
+            untimed_outside,
             uncounted_by_source,
             batch_at_full_price,
             tier_at_standard,
@@ -1241,6 +1248,7 @@ impl<'c> Accumulator<'c> {
             *a += b;
         }
         self.outside_window += o.outside_window;
+        self.untimed_outside += o.untimed_outside;
         if self.uncounted_by_source.len() < o.uncounted_by_source.len() {
             self.uncounted_by_source
                 .resize(o.uncounted_by_source.len(), 0);
@@ -1663,6 +1671,7 @@ impl RecordSink for Accumulator<'_> {
         } else if self.config.since.is_some() || self.config.until.is_some() {
             // A window was asked for and this call cannot be placed in it.
             self.outside_window += 1;
+            self.untimed_outside += 1;
             self.uncounted(at);
             return;
         }

@@ -333,6 +333,9 @@ pub struct InputReport {
     /// Calls outside `--since`/`--until` (or without a timestamp when a
     /// window was given).
     pub outside_window: u64,
+    /// Of those, the calls without a time, which no window can place
+    /// (batch results carry none): said apart.
+    pub untimed_outside_window: u64,
     /// Calls that repeat another with the same request id, time, model and
     /// tokens (overlapping exports, a log copied), or the same response id,
     /// model and tokens at another time (one response logged twice): in the
@@ -1183,6 +1186,7 @@ impl Accumulator<'_> {
                 .collect(),
             rejected_samples: summary.rejects.samples(),
             outside_window: self.outside_window + summary.outside_window,
+            untimed_outside_window: self.untimed_outside + summary.untimed_outside_window,
             repeated_calls: self.repeats.report(),
         };
         let daily_by_model = day_rows(day_model);

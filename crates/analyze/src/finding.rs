@@ -267,12 +267,20 @@ pub enum Lever {
     Batch {
         feature: String,
         model: Option<String>,
+        /// Only the calls processed at standard rates (TA113's: priority
+        /// and flex calls asked for their processing; absent when false).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        standard_only: bool,
     },
     /// Cap output at `tokens` per call.
     MaxOutput {
         feature: String,
         model: Option<String>,
         tokens: u64,
+        /// Only the calls sent without a `max_tokens` of their own (TA112's:
+        /// a call that set its limit answered within it; absent when false).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unset_only: bool,
     },
     /// Avoid `fraction` of the failed calls' spend (backoff, no retry
     /// storms, validate before sending).
@@ -301,7 +309,7 @@ impl Lever {
             | Lever::PromptCache { feature, model, .. }
             | Lever::ResponseCache { feature, model, .. }
             | Lever::TrimInput { feature, model, .. }
-            | Lever::Batch { feature, model }
+            | Lever::Batch { feature, model, .. }
             | Lever::MaxOutput { feature, model, .. }
             | Lever::AvoidFailures { feature, model, .. } => (feature, model.as_deref()),
         }

@@ -321,14 +321,24 @@ pub fn reprice(
         let cap = mine
             .iter()
             .filter_map(|l| match l {
-                Lever::MaxOutput { tokens, .. } => Some(*tokens),
+                Lever::MaxOutput {
+                    tokens, unset_only, ..
+                } => Some((*tokens, *unset_only)),
                 _ => None,
             })
             .min();
-        if let (Some(cap), Some(cell)) = (cap, cell) {
+        if let (Some((cap, unset_only)), Some(cell)) = (cap, cell) {
             let total = cell.obs.output.sum() as f64;
             if total > 0.0 {
-                let (_, excess) = cell.obs.output.excess_over(cap);
+                // A finding's cap is for the calls sent without a limit of
+                // their own (hunt151: 40 calls that set `max_tokens: 4000`
+                // cut to the others' p95, the step 7.7× its finding).
+                let answers = if unset_only {
+                    &cell.obs.no_max_output
+                } else {
+                    &cell.obs.output
+                };
+                let (_, excess) = answers.excess_over(cap);
                 t.scale_output(1.0 - (excess as f64 / total).clamp(0.0, 1.0));
             }
         }
@@ -339,7 +349,14 @@ pub fn reprice(
                         model = *to;
                     }
                 }
-                Lever::Batch { .. } => how = how.with(Processing::Batch),
+                // A finding's batch is for the calls at standard rates
+                // (hunt151: priority calls batched, the step 2.25× its
+                // finding); `whatif --batch` moves them all.
+                Lever::Batch { standard_only, .. }
+                    if !standard_only || g.how().processing == Processing::Standard =>
+                {
+                    how = how.with(Processing::Batch)
+                }
                 _ => {}
             }
         }

@@ -132,6 +132,12 @@ pub fn plan<'s>(state: &'s State, query: &Query) -> (Vec<&'s PartEntry>, IngestS
     let mut summary = summary(state, &ordered_sources(state));
     let (wanted, left): (Vec<&PartEntry>, Vec<&PartEntry>) =
         state.parts.values().partition(|p| query.wants(p));
+    // Of them, the parts of calls without a time (no day to place them).
+    summary.untimed_outside_window = left
+        .iter()
+        .filter(|p| p.holds_calls() && p.day.is_none())
+        .map(|p| p.rows)
+        .sum();
     // And the rows a prune dropped from the sources it left in the store.
     summary.outside_window = left
         .iter()

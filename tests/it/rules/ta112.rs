@@ -89,8 +89,49 @@ fn capped_and_runaway_outputs_are_found_with_their_saving() {
     assert_eq!(f["sample_requests"], json!(["cap-00", "cap-01", "cap-02"]));
     assert_eq!(
         f["lever"],
-        json!({"kind": "max_output", "feature": "report-writer", "model": "openai/gpt-4o", "tokens": 12})
+        json!({"kind": "max_output", "feature": "report-writer", "model": "openai/gpt-4o", "tokens": 12, "unset_only": true})
     );
+}
+
+/// hunt151: the finding's cap is for the calls sent without a limit; the
+/// waterfall cut the calls that set `max_tokens` too, to the others' p95
+/// (its step 7.7× the finding). 80 calls without a limit answer in 10
+/// tokens and 4 run away to 60; 40 calls with `max_tokens: 60` answer in
+/// 40 and stop.
+#[test]
+fn the_output_step_cuts_only_the_calls_without_a_limit() {
+    let env = Env::new();
+    let mut s = String::new();
+    let mut i = 0;
+    for (n, output, extra) in [
+        (80, 10, json!({})),
+        (4, 60, json!({})),
+        (40, 40, json!({"max_tokens": 60, "finish_reason": "stop"})),
+    ] {
+        for _ in 0..n {
+            s += &call(i, format!("c-{i:03}"), 1000, output, extra.clone());
+            i += 1;
+        }
+    }
+    env.write("calls.jsonl", s);
+    env.write("c.toml", "[detect]\nmin_savings = 0.0001\n");
+    let r = env.audit(&["calls.jsonl", "--config", "c.toml"]);
+    let f = findings(&r, "TA112");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // p95 of the 84 outputs without a limit: rank ⌈79.8⌉ = 80 → 10; above
+    // it, 4 × 50 = 200 tokens × $10/M = $0.002.
+    assert_eq!(f[0]["evidence"]["p95_output_uncapped"], 10);
+    assert_eq!(f[0]["savings"]["observed"], "0.002");
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "retry_output")
+        .unwrap()
+        .clone();
+    // (The 40 calls at 40 tokens cut to 10 would have added 40 × 30 ×
+    // $10/M = $0.012.)
+    assert_eq!(step["savings"], "0.002");
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn traffic_tagged_not_user_facing_is_priced_at_batch_rates() {
     assert_eq!(f["confidence"], "high");
     assert_eq!(
         f["lever"],
-        json!({"kind": "batch", "feature": "nightly-summaries", "model": "openai/gpt-4o"})
+        json!({"kind": "batch", "feature": "nightly-summaries", "model": "openai/gpt-4o", "standard_only": true})
     );
 }
 
@@ -476,4 +476,52 @@ fn long_requests_are_priced_at_their_tier_in_the_saving() {
     assert_eq!(f[0]["evidence"]["realtime_cost"], "80.50");
     assert_eq!(f[0]["evidence"]["batch_cost"], "40.25");
     assert_eq!(f[0]["savings"]["observed"], "40.25");
+}
+
+/// hunt151: the finding leaves priority calls out (asked to be fast); the
+/// waterfall's batch step batched them too (2.25× the finding). Each night
+/// of October three calls at 02:00, the third at priority; gpt-4.1 ($2 and
+/// $8 per million, batch × 0.5, priority × 1.75): a call of 10,000 in and
+/// 1,000 out is $0.028 at standard rates, $0.049 at priority.
+#[test]
+fn the_batch_step_leaves_priority_calls_as_the_finding_does() {
+    let env = Env::new();
+    let s: String = (1..=31u32)
+        .flat_map(|d| (0..3u32).map(move |k| (d, k)))
+        .map(|(d, k)| {
+            let mut fields =
+                json!({"request_id": format!("n-{d:02}-{k}"), "tags": {"user_facing": "false"}});
+            if k == 2 {
+                fields["service_tier"] = "priority".into();
+            }
+            gw_line(
+                &at(d, 120 + k * 10),
+                "enrich",
+                "gpt-4.1",
+                10_000,
+                1_000,
+                fields,
+            ) + "\n"
+        })
+        .collect();
+    env.write("calls.jsonl", s);
+    env.write(
+        "c.toml",
+        "[rules.TA113]\nmin_calls = 20\n[detect]\nmin_savings = 0.001\n",
+    );
+    let r = env.audit(&["calls.jsonl", "--config", "c.toml"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "3.255");
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    // The 62 standard calls: $1.736 in real time, half in batch.
+    assert_eq!(f[0]["evidence"]["realtime_cost"], "1.736");
+    assert_eq!(f[0]["savings"]["observed"], "0.868");
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "batch")
+        .unwrap()
+        .clone();
+    assert_eq!(step["savings"], "0.868");
 }

@@ -371,6 +371,8 @@ pub struct IngestSummary {
     /// passing them on (the store skips whole days); counted with the ones
     /// the sinks saw.
     pub outside_window: u64,
+    /// Of those, calls without a time (a store's untimed parts).
+    pub untimed_outside_window: u64,
     /// The calls of each source (by index) an audit counts, in its window
     /// or the period before it, when the reader knows them (a store's
     /// audit counts them for a file with another's text); `None`: its

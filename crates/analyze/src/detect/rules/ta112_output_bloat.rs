@@ -196,6 +196,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
             tokens: p95.max(1),
+            unset_only: true,
         });
         if f.set_savings(
             ctx,

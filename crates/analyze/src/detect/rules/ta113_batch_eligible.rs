@@ -272,6 +272,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let lever = Lever::Batch {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
+            standard_only: true,
         };
         if f.set_savings(
             ctx,
