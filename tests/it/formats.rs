@@ -1116,6 +1116,50 @@ fn codex_rollouts_read_token_counts_with_the_turn_model() {
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 
+/// hunt152: late 2026's Codex counts cache writes (`cache_write_input_tokens`,
+/// inside `input_tokens` as the cached tokens are): they were priced as
+/// plain input. gpt-5.6-sol: input $5, cache writes $6.25, cached reads
+/// $0.50, output $30 per million.
+#[test]
+fn codex_cache_writes_are_priced_at_the_write_rate() {
+    let env = Env::new();
+    let usage = |i: u64, c: u64, w: u64, o: u64| {
+        serde_json::json!({"input_tokens": i, "cached_input_tokens": c,
+            "cache_write_input_tokens": w, "output_tokens": o,
+            "reasoning_output_tokens": 0, "total_tokens": i + o})
+    };
+    let mut total = [0u64; 4];
+    let mut lines = vec![
+        serde_json::json!({"timestamp": "2026-12-01T09:00:00.000Z", "type": "session_meta",
+            "payload": {"id": "019ad5c0-0000-7000-8000-0000000000b1", "cwd": "/home/dev/api"}}),
+        serde_json::json!({"timestamp": "2026-12-01T09:00:01.000Z", "type": "turn_context",
+            "payload": {"cwd": "/home/dev/api", "model": "gpt-5.6-sol"}}),
+    ];
+    for (k, [i, c, w, o]) in [[20_000u64, 0, 18_000, 1_000], [24_000, 18_000, 5_000, 800]]
+        .into_iter()
+        .enumerate()
+    {
+        for (t, n) in total.iter_mut().zip([i, c, w, o]) {
+            *t += n;
+        }
+        lines.push(
+            serde_json::json!({"timestamp": format!("2026-12-01T09:0{}:00.000Z", k + 1),
+            "type": "event_msg", "payload": {"type": "token_count", "info": {
+                "total_token_usage": usage(total[0], total[1], total[2], total[3]),
+                "last_token_usage": usage(i, c, w, o)}}}),
+        );
+    }
+    let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    env.write("rollout-2026-12-01T09-00-00-019ad5c0.jsonl", text);
+    let r = env.audit(&["rollout-2026-12-01T09-00-00-019ad5c0.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 2);
+    assert_eq!(t["cache_write_tokens"], 23_000);
+    // 2,000 × 5 + 18,000 × 6.25 + 1,000 × 30 = $0.1525; 1,000 × 5 + 18,000
+    // × 0.5 + 5,000 × 6.25 + 800 × 30 = $0.06925.
+    assert_eq!(usd(&t["cost"]), "0.22175");
+}
+
 #[test]
 fn agent_formats_can_be_forced_by_name() {
     let env = Env::new();

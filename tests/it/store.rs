@@ -3532,6 +3532,60 @@ fn an_archived_codex_session_or_a_moved_claude_code_file_is_counted_once() {
     assert_eq!(night2["totals"], audit_of(&env, &["codex"])["totals"]);
 }
 
+/// Codex compresses a cold rollout in place (`….jsonl` becomes
+/// `….jsonl.zst`, the plain file removed) and decompresses it again when
+/// the session is resumed: each was read as a new file beside the gone
+/// one's rows (hunt152: 2× the session, then 5 calls for 3).
+#[test]
+fn a_codex_rollout_compressed_in_place_and_back_is_counted_once() {
+    let env = Env::new();
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
+    let parent = walk(&fixture)
+        .into_iter()
+        .find(|f| f.to_str().unwrap().contains("T12-00-00-019a0005"))
+        .unwrap();
+    let name = parent.file_name().unwrap().to_str().unwrap().to_string();
+    let text = std::fs::read(&parent).unwrap();
+    let plain = format!("codex/sessions/2026/03/10/{name}");
+    env.write(&plain, text.clone());
+    let inputs = ["codex/sessions"];
+    ingest(&env, &inputs);
+    let night1 = audit_of(&env, &["--store", "store"]);
+    assert!(night1["totals"]["calls"].as_u64().unwrap() > 0);
+    // Compressed in place.
+    std::fs::write(
+        env.path(&format!("{plain}.zst")),
+        zstd::encode_all(&text[..], 3).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(env.path(&plain)).unwrap();
+    let said = ingest(&env, &inputs);
+    assert!(said.contains("rows replaced"), "{said}");
+    assert_eq!(
+        audit_of(&env, &["--store", "store"])["totals"],
+        night1["totals"]
+    );
+    // Resumed: decompressed again, and a line more (a repeat of the last
+    // token count: no new call, the same totals).
+    let last = text
+        .split(|&b| b == b'\n')
+        .filter(|l| l.windows(11).any(|w| w == b"token_count"))
+        .last()
+        .unwrap()
+        .to_vec();
+    let mut grown = text.clone();
+    grown.extend_from_slice(&last);
+    grown.push(b'\n');
+    std::fs::write(env.path(&plain), grown).unwrap();
+    std::fs::remove_file(env.path(&format!("{plain}.zst"))).unwrap();
+    let said = ingest(&env, &inputs);
+    assert!(said.contains("rows replaced"), "{said}");
+    let night3 = audit_of(&env, &["--store", "store"]);
+    assert_eq!(night3["totals"], night1["totals"]);
+    assert_eq!(night3["totals"], audit_of(&env, &["codex"])["totals"]);
+}
+
 /// A build without the `cluster` feature says what `--engine` needs
 /// instead of "unexpected argument", and takes `--engine reader`, which is
 /// what it does anyway.

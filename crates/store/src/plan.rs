@@ -196,6 +196,39 @@ pub fn ends(file: &mut File, size: u64) -> std::io::Result<(String, String)> {
     Ok((hex(head), hex(tail)))
 }
 
+/// Whether `name` is `plain`'s name with a compression's extension
+/// (`rollout-….jsonl.zst` of `rollout-….jsonl`).
+fn compressed_from(name: Option<&std::ffi::OsStr>, plain: Option<&std::ffi::OsStr>) -> bool {
+    let (Some(name), Some(plain)) = (
+        name.and_then(|n| n.to_str()),
+        plain.and_then(|n| n.to_str()),
+    ) else {
+        return false;
+    };
+    [".zst", ".gz"]
+        .iter()
+        .any(|ext| name.strip_suffix(ext) == Some(plain))
+}
+
+/// [`ends`] of the first `size` bytes of a compressed file's text, when it
+/// has that many.
+fn decoded_ends(path: &Path, size: u64) -> Option<(String, String)> {
+    let (encoding, reader) = tokenaudit_ingest::source::open(&Source::File(path.into())).ok()?;
+    if encoding == tokenaudit_ingest::source::Encoding::Plain {
+        return None;
+    }
+    let mut text = Vec::new();
+    reader.take(size).read_to_end(&mut text).ok()?;
+    if text.len() as u64 != size {
+        return None;
+    }
+    let span = size.min(DIGEST_SPAN) as usize;
+    Some((
+        hex(xxh3_64(&text[..span])),
+        hex(xxh3_64(&text[text.len() - span..])),
+    ))
+}
+
 /// `content` as [`SourceEntry::content`] writes it.
 pub fn content_text(c: tokenaudit_ingest::pipeline::Content) -> String {
     format!("{}:{:016x}", c.bytes, c.head)
@@ -837,12 +870,26 @@ pub fn read_agent_logs_together(
             // moving its file to `archived_sessions/`; its calls carry no
             // request ids to tell them by, and were counted twice:
             // hunt86): its rows are replaced by the file's.
+            // Or compressed in place, its text the same (Codex compresses a
+            // cold rollout to `.jsonl.zst` and removes the plain file:
+            // hunt152, its calls counted twice).
             let moved_to = plan.read.iter().find(|p| {
-                Path::new(&p.key).file_name() == path.file_name()
+                let name = Path::new(&p.key).file_name();
+                (name == path.file_name()
                     && p.size >= entry.size
                     && File::open(&p.path)
                         .and_then(|mut f| ends(&mut f, entry.size))
-                        .is_ok_and(|(h, t)| h == entry.head && t == entry.tail)
+                        .is_ok_and(|(h, t)| h == entry.head && t == entry.tail))
+                    || (entry.encoding == "plain"
+                        && compressed_from(name, path.file_name())
+                        && decoded_ends(&p.path, entry.size)
+                            .is_some_and(|(h, t)| h == entry.head && t == entry.tail))
+                    // And decompressed again in place (`codex resume` of a
+                    // cold session), its text not kept to compare: told by
+                    // its name in the same folder.
+                    || (entry.encoding != "plain"
+                        && compressed_from(path.file_name(), name)
+                        && Path::new(&p.key).parent() == path.parent())
             });
             match moved_to {
                 Some(p) => {

@@ -8,8 +8,9 @@
 //! usage in `payload.info` (`TokenUsageInfo`): `last_token_usage` is the
 //! last request's, `total_token_usage` the session's running total
 //! (`input_tokens`, `cached_input_tokens`, `output_tokens`,
-//! `reasoning_output_tokens`, `total_tokens`; OpenAI's convention: cached
-//! tokens are inside input, reasoning inside output). As Codex's usage tools
+//! `reasoning_output_tokens`, `total_tokens`, and since late 2026
+//! `cache_write_input_tokens`; OpenAI's convention: cached tokens and cache
+//! writes are inside input, reasoning inside output). As Codex's usage tools
 //! do (ccusage), a token_count whose running total did not move repeats the
 //! previous one and is skipped as `duplicate`; otherwise the usage is
 //! `last_token_usage`, or the difference of successive totals when it is
@@ -68,11 +69,13 @@ pub static SPEC: Spec = Spec::new(
         Capture::Value(&["payload.info.total_token_usage.cached_input_tokens"]),
         Capture::Value(&["payload.info.total_token_usage.output_tokens"]),
         Capture::Value(&["payload.info.total_token_usage.reasoning_output_tokens"]),
+        Capture::Value(&["payload.info.total_token_usage.cache_write_input_tokens"]),
         Capture::Object(&["payload.info.last_token_usage"]),
         Capture::Value(&["payload.info.last_token_usage.input_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.cached_input_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.output_tokens"]),
         Capture::Value(&["payload.info.last_token_usage.reasoning_output_tokens"]),
+        Capture::Value(&["payload.info.last_token_usage.cache_write_input_tokens"]),
         Capture::Value(&["payload.forked_from_id"]),
         // An object (`{"thread_spawn": {...}}`) or a unit variant's string
         // (`"review"`): either way a subagent's file.
@@ -92,16 +95,18 @@ const ID: usize = 3;
 const CWD: usize = 4;
 const MODEL: usize = 5;
 const INFO: usize = 6;
-/// `total_token_usage` (the object, then its four counts), then
+/// `total_token_usage` (the object, then its five counts), then
 /// `last_token_usage` the same way.
 const TOTAL: usize = 7;
-const LAST: usize = 12;
-const FORKED_FROM: usize = 17;
-const SUBAGENT: usize = 18;
-const PARENT_THREAD: usize = 19;
+const LAST: usize = 13;
+const FORKED_FROM: usize = 19;
+const SUBAGENT: usize = 20;
+const PARENT_THREAD: usize = 21;
 
-/// Input, cached input, output, reasoning.
-type Counts = [u64; 4];
+/// Input, cached input, output, reasoning, cache writes (late 2026's
+/// `cache_write_input_tokens`, inside the input as the cached tokens are:
+/// hunt152, gpt-5.6's writes at 1.25× priced as plain input).
+type Counts = [u64; 5];
 
 /// The counts of a token usage object (its capture at `at`, its counts
 /// after it), when it is one.
@@ -109,13 +114,14 @@ fn counts(c: &Captured<'_, '_>, at: usize) -> Result<Option<Counts>, Reject> {
     if !c.object(at) {
         return Ok(None);
     }
-    const FIELDS: [&str; 4] = [
+    const FIELDS: [&str; 5] = [
         "input_tokens",
         "cached_input_tokens",
         "output_tokens",
         "reasoning_output_tokens",
+        "cache_write_input_tokens",
     ];
-    let mut out = [0; 4];
+    let mut out = [0; 5];
     for (i, field) in FIELDS.iter().enumerate() {
         out[i] = match c.value(at + 1 + i).clone().count() {
             Lenient::Value(n) if n <= crate::record::fields::MAX_TOKENS => n,
@@ -241,10 +247,13 @@ fn hook<'a>(
         raw.tags
             .push((Cow::Borrowed("project"), Cow::Owned(cwd.clone())));
     }
-    let [input, cached, output, reasoning] = usage;
+    let [input, cached, output, reasoning, written] = usage;
     raw.usage.responses_style = true;
     raw.usage.input_tokens = Lenient::Value(input);
     raw.usage.cached_tokens = Lenient::Value(cached);
+    if written > 0 {
+        raw.usage.cache_creation_input_tokens = Lenient::Value(written);
+    }
     raw.usage.output_tokens = Lenient::Value(output);
     raw.usage.reasoning_tokens = Lenient::Value(reasoning);
     Ok(())
