@@ -1888,7 +1888,8 @@ fn deepseek_openrouter_and_xai_usage_is_read_in_their_own_conventions() {
     assert_eq!(
         r["audit"]["reconciliation"],
         serde_json::json!([{"model": "claude-sonnet-4-5", "calls": 1, "logged": "0.0228",
-            "computed": "0.0228", "difference": "0.00", "unpriced": false}])
+            "computed": "0.0228", "difference": "0.00", "calls_differing": 0,
+            "difference_per_call": "0.00", "unpriced": false}])
     );
     assert_eq!(usd(&row(&r, "feature", "xai")["cost"]), "0.0789471");
     assert_eq!(row(&r, "feature", "xai")["output_tokens"], 5387);
@@ -3275,9 +3276,11 @@ fn logged_cost_of_unpriced_models_is_reconciled_as_unpriced() {
         r["audit"]["reconciliation"],
         serde_json::json!([
             {"model": "ft:gpt-4.1-2025-04-14:acme::abc", "calls": 1, "logged": "4.20",
-             "computed": "0.00", "difference": "4.20", "unpriced": true},
+             "computed": "0.00", "difference": "4.20", "calls_differing": 0,
+             "difference_per_call": "0.00", "unpriced": true},
             {"model": "gpt-4o", "calls": 1, "logged": "0.0035",
-             "computed": "0.0035", "difference": "0.00", "unpriced": false},
+             "computed": "0.0035", "difference": "0.00", "calls_differing": 0,
+             "difference_per_call": "0.00", "unpriced": false},
         ])
     );
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();

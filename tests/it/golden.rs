@@ -368,6 +368,36 @@ fn a_partial_contract_entry_keeps_the_rest_of_the_builtin_prices() {
     }
 }
 
+/// hunt150: logged costs reconciled per model only: a call logged 50% over
+/// its price and one 50% under summed to "0.0%", nothing said. Each priced
+/// call's difference is counted apart.
+#[test]
+fn reconciliation_counts_the_calls_whose_logged_cost_is_off() {
+    let env = Env::new();
+    // gpt-4o: 2,000 × $2.50/M + 500 × $10/M = $0.01 a call; logged $0.015,
+    // $0.005, $0.01 and $0.0100001 (off by a millionth of a cent: not off).
+    let call = |cost: &str| {
+        line(&format!(
+            r#""timestamp":"2026-10-16T12:00:00Z","model":"gpt-4o","cost":{cost},"usage":{{"prompt_tokens":2000,"completion_tokens":500}}"#
+        ))
+    };
+    env.write(
+        "a.jsonl",
+        call("0.015") + &call("0.005") + &call("0.01") + &call("0.0100001"),
+    );
+    let r = env.audit(&["a.jsonl"]);
+    let rec = &r["audit"]["reconciliation"][0];
+    assert_eq!(rec["calls"], 4);
+    assert_eq!(usd(&rec["difference"]), "0.0000001");
+    assert_eq!(rec["calls_differing"], 2);
+    assert_eq!(usd(&rec["difference_per_call"]), "0.0100001");
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("| gpt-4o | 4 | $0.0400 | $0.0400 | $0.000000 (0.0%) | 2 ($0.0100 apart) |"),
+        "{md}"
+    );
+}
+
 #[test]
 fn unknown_models_are_listed_never_priced_as_zero_silently() {
     let env = Env::new();

@@ -601,6 +601,12 @@ pub struct Reconcile {
     pub calls: u64,
     pub logged: Money,
     pub computed: Money,
+    /// The priced calls whose logged cost is off the computed one by more
+    /// than 1% (and a millionth of a dollar), and the sum of every priced
+    /// call's difference, unsigned: a model's sums can agree while its
+    /// calls do not (hunt150: +50% and −50% said as 0.0%).
+    pub differing: u64,
+    pub apart: Money,
 }
 
 /// One worker's partial results.
@@ -1234,6 +1240,8 @@ impl<'c> Accumulator<'c> {
             e.calls += v.calls;
             e.logged += v.logged;
             e.computed += v.computed;
+            e.differing += v.differing;
+            e.apart += v.apart;
         }
         for (a, b) in self.coverage.iter_mut().zip(o.coverage) {
             *a += b;
@@ -1818,6 +1826,11 @@ impl RecordSink for Accumulator<'_> {
             e.logged += logged;
             if let Some(computed) = cost {
                 e.computed += computed;
+                let off = (logged - computed).abs();
+                e.apart += off;
+                if off.picos() > 1_000_000 && off.picos() * 100 > computed.abs().picos() {
+                    e.differing += 1;
+                }
             }
         }
         if let Some(t) = r.timestamp {

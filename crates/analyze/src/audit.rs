@@ -254,6 +254,11 @@ pub struct ReconcileRow {
     pub computed: Money,
     /// logged − computed.
     pub difference: Money,
+    /// Of the priced calls, those whose logged cost is off the computed
+    /// one by more than 1%: sums that agree can hide calls that do not.
+    pub calls_differing: u64,
+    /// The sum of each priced call's difference, unsigned.
+    pub difference_per_call: Money,
     /// The catalog has no price for the model (one of the unknown models):
     /// nothing is computed, and the logged cost is outside the totals.
     pub unpriced: bool,
@@ -1130,6 +1135,8 @@ impl Accumulator<'_> {
                 logged: r.logged,
                 computed: r.computed,
                 difference: r.logged - r.computed,
+                calls_differing: r.differing,
+                difference_per_call: r.apart,
             })
             .collect();
         reconciliation.sort_by(|a, b| {

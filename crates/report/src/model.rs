@@ -1358,6 +1358,7 @@ fn reconciliation<'a>(a: &'a Audit) -> Option<Section<'a>> {
         ("logged", true),
         ("computed", true),
         ("difference", true),
+        ("calls off by more than 1%", true),
     ]);
     for r in &a.reconciliation {
         table.rows.push(vec![
@@ -1377,6 +1378,19 @@ fn reconciliation<'a>(a: &'a Audit) -> Option<Section<'a>> {
                     Inline::plain(" ("),
                     Inline::Share(r.difference.to_f64(), r.computed.to_f64()),
                     Inline::plain(")"),
+                ]
+            },
+            if r.unpriced {
+                cell(Inline::plain("–"))
+            } else if r.calls_differing == 0 {
+                cell(Inline::Count(0))
+            } else {
+                // Per call, unsigned: a sum that agrees can hide them.
+                vec![
+                    Inline::Count(r.calls_differing),
+                    Inline::plain(" ("),
+                    money(r.difference_per_call),
+                    Inline::plain(" apart)"),
                 ]
             },
         ]);

@@ -36,7 +36,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// feature, model and day; 17: the timelines grouped, each with its calls
 /// (no key per call); 18: US-only inference per group, and its calls'
 /// counts.
-const FORMAT: u32 = 18;
+const FORMAT: u32 = 19;
 
 wire_struct!(Group {
     resolved,
@@ -105,6 +105,8 @@ wire_struct!(Reconcile {
     calls,
     logged,
     computed,
+    differing,
+    apart,
 });
 
 wire_struct!(ExpensiveCall {
