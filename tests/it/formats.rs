@@ -1116,6 +1116,42 @@ fn codex_rollouts_read_token_counts_with_the_turn_model() {
     assert_eq!(r["audit"]["input"]["rejected"], 0);
 }
 
+/// hunt152: Codex's Fast mode (`thread_settings_applied` with
+/// `service_tier: "fast"`, priority processing) was priced at standard
+/// rates. gpt-5.5: $5 in, $30 out per million, priority × 2.5.
+#[test]
+fn codex_fast_mode_is_priced_at_priority_rates() {
+    let env = Env::new();
+    let settings = |tier: serde_json::Value, at: &str| {
+        serde_json::json!({"timestamp": at, "type": "event_msg", "payload": {
+            "type": "thread_settings_applied",
+            "thread_settings": {"model": "gpt-5.5", "service_tier": tier}}})
+    };
+    let count = |at: &str, total: u64| {
+        let u = |i: u64| {
+            serde_json::json!({"input_tokens": i, "cached_input_tokens": 0,
+            "output_tokens": 0, "reasoning_output_tokens": 0, "total_tokens": i})
+        };
+        serde_json::json!({"timestamp": at, "type": "event_msg", "payload": {
+            "type": "token_count", "info": {"total_token_usage": u(total), "last_token_usage": u(10_000)}}})
+    };
+    let lines = [
+        serde_json::json!({"timestamp": "2026-12-01T09:00:00.000Z", "type": "session_meta",
+            "payload": {"id": "019ad5c0-0000-7000-8000-0000000000f1", "cwd": "/home/dev/api"}}),
+        settings("fast".into(), "2026-12-01T09:00:01.000Z"),
+        count("2026-12-01T09:01:00.000Z", 10_000),
+        settings(serde_json::Value::Null, "2026-12-01T09:02:00.000Z"),
+        count("2026-12-01T09:03:00.000Z", 20_000),
+    ];
+    let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    env.write("rollout-2026-12-01T09-00-00-019ad5c0.jsonl", text);
+    let r = env.audit(&["rollout-2026-12-01T09-00-00-019ad5c0.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    assert_eq!(t["calls"], 2);
+    // 10,000 × $5/M × 2.5 = $0.125 in Fast mode, then $0.05.
+    assert_eq!(usd(&t["cost"]), "0.175");
+}
+
 /// hunt152: late 2026's Codex counts cache writes (`cache_write_input_tokens`,
 /// inside `input_tokens` as the cached tokens are): they were priced as
 /// plain input. gpt-5.6-sol: input $5, cache writes $6.25, cached reads

@@ -17,8 +17,11 @@
 //! missing. `info: null` (a rate-limit update) is skipped as `not_a_call`,
 //! like every line that is not a token_count.
 //!
-//! The model is the one of the latest `turn_context` line before the event
-//! (`payload.model`), the session is `session_meta`'s `payload.id`, and the
+//! The model is the one of the latest `turn_context` (or
+//! `thread_settings_applied`) line before the event (`payload.model`); the
+//! service tier the latest `thread_settings_applied`'s (`"fast"`: Codex's
+//! Fast mode, priority processing, priced at the model's fast or priority
+//! rates); the session is `session_meta`'s `payload.id`, and the
 //! project is the working directory (`cwd`) of those lines: its last
 //! component is the feature, the whole path the tag `project`. A token_count
 //! before any model is rejected as `missing_model` rather than guessed.
@@ -81,6 +84,8 @@ pub static SPEC: Spec = Spec::new(
         // (`"review"`): either way a subagent's file.
         Capture::Text(&["payload.source.subagent"]),
         Capture::Value(&["payload.parent_thread_id"]),
+        Capture::Value(&["payload.thread_settings.service_tier"]),
+        Capture::Value(&["payload.thread_settings.model"]),
     ],
     None,
 )
@@ -102,6 +107,9 @@ const LAST: usize = 13;
 const FORKED_FROM: usize = 19;
 const SUBAGENT: usize = 20;
 const PARENT_THREAD: usize = 21;
+/// `thread_settings_applied`'s settings (Codex's `ThreadSettingsSnapshot`).
+const SETTINGS_TIER: usize = 22;
+const SETTINGS_MODEL: usize = 23;
 
 /// Input, cached input, output, reasoning, cache writes (late 2026's
 /// `cache_write_input_tokens`, inside the input as the cached tokens are:
@@ -141,6 +149,9 @@ pub struct State {
     session: Option<String>,
     cwd: Option<String>,
     previous_total: Option<Counts>,
+    /// The thread's service tier, as its latest `thread_settings_applied`
+    /// set it (`fast`: Codex's Fast mode, priority processing).
+    tier: Option<String>,
     /// The file is a fork's or a subagent's (its first session_meta names
     /// a parent): its copies of the parent's calls give way to the
     /// parent's own (see [`key`]).
@@ -192,6 +203,16 @@ fn hook<'a>(
             }
             return Err(not_a_call("turn_context"));
         }
+        Some("event_msg") if payload_kind.as_deref() == Some("thread_settings_applied") => {
+            // Fast mode on or off (`service_tier: "fast"` or null), and the
+            // model the thread goes on with (hunt152: Fast mode's calls at
+            // standard rates).
+            state.tier = value(c, SETTINGS_TIER).map(Cow::into_owned);
+            if let Some(model) = value(c, SETTINGS_MODEL) {
+                state.model = Some(model.into_owned());
+            }
+            return Err(not_a_call("thread_settings_applied"));
+        }
         Some("event_msg") if payload_kind.as_deref() == Some("token_count") => {}
         other => return Err(not_a_call(other.unwrap_or("(none)"))),
     }
@@ -239,6 +260,9 @@ fn hook<'a>(
     raw.timestamp = LTime(c.value(TIMESTAMP).clone().time());
     raw.provider = LStr(Lenient::Value(Cow::Borrowed("openai")));
     raw.model = LStr(Lenient::Value(model));
+    if let Some(tier) = &state.tier {
+        raw.service_tier = LStr(Lenient::Value(Cow::Owned(tier.clone())));
+    }
     if let Some(s) = &state.session {
         raw.session = LStr(Lenient::Value(Cow::Owned(s.clone())));
     }
