@@ -1418,6 +1418,77 @@ fn tags_as_a_list_of_key_value_records() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00057");
 }
 
+/// hunt144's bug6: the AI SDK's `totalUsage` (every step of a multi-step
+/// call) with DECIMAL or text counts, as a warehouse writes them, was
+/// dropped in Parquet: the call priced from `usage`, its last step (-67%).
+#[test]
+fn a_parquet_total_usage_of_decimal_or_text_counts_is_read() {
+    use arrow_array::{ArrayRef, Decimal128Array, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let ints = |a: i64, b: i64| {
+        Arc::new(
+            StructArray::try_from(vec![
+                (
+                    "inputTokens",
+                    Arc::new(Int64Array::from(vec![a])) as ArrayRef,
+                ),
+                (
+                    "outputTokens",
+                    Arc::new(Int64Array::from(vec![b])) as ArrayRef,
+                ),
+            ])
+            .unwrap(),
+        ) as ArrayRef
+    };
+    let decimal = |v: i128| {
+        Arc::new(
+            Decimal128Array::from(vec![v])
+                .with_precision_and_scale(38, 0)
+                .unwrap(),
+        ) as ArrayRef
+    };
+    let text = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let s = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let totals: [(&str, ArrayRef); 2] = [
+        (
+            "decimal",
+            Arc::new(
+                StructArray::try_from(vec![
+                    ("inputTokens", decimal(3000)),
+                    ("outputTokens", decimal(300)),
+                ])
+                .unwrap(),
+            ),
+        ),
+        (
+            "text",
+            Arc::new(
+                StructArray::try_from(vec![
+                    ("inputTokens", text("3000")),
+                    ("outputTokens", text("300")),
+                ])
+                .unwrap(),
+            ),
+        ),
+    ];
+    for (name, total) in totals {
+        let file = format!("{name}.parquet");
+        write_parquet(
+            &env.path(&file),
+            vec![
+                ("timestamp", s("2026-03-02T04:30:00Z")),
+                ("model", s("gpt-4o")),
+                ("usage", ints(1000, 100)),
+                ("totalUsage", total),
+            ],
+        );
+        let r = env.audit(&[&file, "--strict"]);
+        // The whole call: 3,000 × $2.50/M + 300 × $10/M = $0.0105.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105", "{name}");
+    }
+}
+
 #[test]
 fn parquet_rows_price_like_the_same_jsonl() {
     use arrow_array::{ArrayRef, StringArray, StructArray, UInt64Array};
