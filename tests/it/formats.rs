@@ -5456,6 +5456,46 @@ fn a_stream_without_usage_in_any_chunk_is_said() {
     assert!(!out.status.success());
 }
 
+/// hunt144's bug5: a self-hosted Helicone's own ClickHouse table
+/// (`request_response_rmt`: `status`, and `cost` in billionths of a dollar,
+/// its migrations' `cost Nullable(UInt64)`) was read as a gateway log: its
+/// cache reads dropped (-22.5%) and its costs reconciled as dollars.
+#[test]
+fn helicones_clickhouse_table_is_read_as_helicone() {
+    let env = Env::new();
+    let row = |id: &str, model: &str, prompt: u64, read: u64, write: u64, out: u64, cost: u64| {
+        serde_json::json!({"response_id": id, "request_id": id, "status": 200,
+            "request_created_at": "2026-03-02 04:30:00.000", "model": model, "provider": "ANTHROPIC",
+            "prompt_tokens": prompt, "prompt_cache_read_tokens": read,
+            "prompt_cache_write_tokens": write, "completion_tokens": out,
+            "cache_reference_id": "00000000-0000-0000-0000-000000000000",
+            "properties": {"feature": "chat"}, "cost": cost})
+        .to_string()
+            + "\n"
+    };
+    // Sonnet 4.5: 200 × $3 + 3,000 × $0.30 + 1,000 × $3.75 + 500 × $15 per
+    // million = $0.01275, as logged (12,750,000 billionths).
+    env.write(
+        "rmt.jsonl",
+        row(
+            "r1",
+            "claude-sonnet-4-5-20250929",
+            200,
+            3000,
+            1000,
+            500,
+            12_750_000,
+        ),
+    );
+    let r = env.audit(&["rmt.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["input"]["files"][0]["format"], "helicone");
+    assert_eq!(r["audit"]["totals"]["cached_read_tokens"], 3000);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.01275");
+    let rec = &r["audit"]["reconciliation"][0];
+    assert_eq!(usd(&rec["logged"]), "0.01275");
+    assert_eq!(usd(&rec["difference"]), "0.00");
+}
+
 /// Helicone keeps reasoning tokens beside `completion_tokens` (its request
 /// store's `reasoning_tokens`, which its `total_tokens` adds): billed as
 /// output (hunt142's bug1: unbilled, gpt-5's call at 31% of its cost).

@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use tokenaudit_core::CallRecord;
+use tokenaudit_core::{CallRecord, Money};
 
 use crate::engine::{Capture, Captured, Spec, Target as T};
 use crate::formats::{Builtin, Detect, Format, JsonObject};
@@ -67,6 +67,10 @@ pub static SPEC: Spec = Spec::new(
     &[
         Capture::Value(&["response_status"]),
         Capture::Value(&["cache_reference_id"]),
+        // Helicone's own ClickHouse table (`request_response_rmt`, a
+        // self-hosted Helicone's export): `status`, and `cost` in
+        // billionths of a dollar (its migrations' `cost Nullable(UInt64)`).
+        Capture::Value(&["status"]),
     ],
     Some(hook),
 );
@@ -75,7 +79,19 @@ pub static SPEC: Spec = Spec::new(
 /// that are fields. (Helicone's upper-case providers, `OPENAI`, are
 /// lower-cased with every format's, by the record builder.)
 fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Reject> {
-    let (status, cache_reference) = (captured.label(0), captured.label(1));
+    let (mut status, cache_reference) = (captured.label(0), captured.label(1));
+    if status == Lenient::Missing {
+        status = captured.label(2);
+        if status != Lenient::Missing {
+            // (hunt144's bug5: its nano-dollars reconciled as dollars; a
+            // whole number, as its UInt64 column holds.)
+            if let Lenient::Value(cost) = &raw.cost.0 {
+                if cost.picos() % 1_000_000_000_000 == 0 {
+                    raw.cost.0 = Lenient::Value(Money::from_picos(cost.picos() / 1_000_000_000));
+                }
+            }
+        }
+    }
     if let Lenient::Value(id) = &cache_reference {
         if id.bytes().any(|b| b != b'0' && b != b'-') {
             return Err(Reject::new(
@@ -150,7 +166,10 @@ fn hook<'a>(raw: &mut RawLine<'a>, captured: &Captured<'_, 'a>) -> Result<(), Re
 
 /// Whether a file's first JSON object line is a Helicone request.
 pub fn looks_like(map: &JsonObject) -> bool {
-    map.contains_key("request_created_at") && map.contains_key("response_status")
+    map.contains_key("request_created_at")
+        && (map.contains_key("response_status")
+            // Its ClickHouse table's columns.
+            || (map.contains_key("status") && map.contains_key("prompt_cache_read_tokens")))
 }
 
 /// The `helicone` entry of the format registry (see [`crate::formats::REGISTRY`]).
