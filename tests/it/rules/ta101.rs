@@ -207,3 +207,51 @@ fn sample_requests_keep_ids_that_look_like_locations() {
     assert!(located.ends_with("calls.jsonl:99"), "{located}");
     assert_eq!(ids[2], "rep-096");
 }
+
+/// hunt154: two features of equal spend made "2 of 2 feature × model
+/// groups make 100% of spend", a standing ticket: a set of every group is
+/// no concentration. Three groups where two make 80% are one.
+#[test]
+fn every_group_is_no_concentration() {
+    let env = Env::new();
+    let s: String = (0..20u32)
+        .map(|i| {
+            call(
+                i,
+                &format!("e-{i}"),
+                ["billing", "search"][i as usize % 2],
+                "gpt-4o",
+                1000,
+            )
+        })
+        .collect();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let pareto = |r: &Value| {
+        findings(r, "TA101")
+            .iter()
+            .filter(|f| f["evidence"]["pareto_groups"].is_number())
+            .count()
+    };
+    assert_eq!(pareto(&r), 0);
+    // A third, small feature: billing and search make 80% of the spend.
+    let s: String = (0..22u32)
+        .map(|i| {
+            let feature = if i >= 20 {
+                "tiny"
+            } else {
+                ["billing", "search"][i as usize % 2]
+            };
+            call(
+                i,
+                &format!("e-{i}"),
+                feature,
+                "gpt-4o",
+                if i >= 20 { 100 } else { 1000 },
+            )
+        })
+        .collect();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(pareto(&r), 1);
+}

@@ -52,52 +52,70 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     let total = ctx.audit.totals.cost;
     let pairs = &ctx.audit.feature_model; // most expensive first
     if total > Money::ZERO && pairs.len() >= 2 {
-        let want = Money::from_picos((total.picos() as f64 * o.share).ceil() as i128);
-        let mut acc = Money::ZERO;
-        let mut set = Vec::new();
-        for p in pairs {
-            if acc >= want {
-                break;
-            }
-            acc += p.stats.cost;
-            set.push(format!("{} × {}", p.feature, p.model));
-        }
-        let priced: Vec<_> = pairs
-            .iter()
-            .filter(|p| p.stats.cost > Money::ZERO)
-            .collect();
-        let top_n = (priced.len() as f64 * 0.2).ceil().max(1.0) as usize;
-        let top: Money = priced.iter().take(top_n).map(|p| p.stats.cost).sum();
-        let share_of = |m: Money| m.picos() as f64 / total.picos() as f64;
-        let mut f = Finding::new(
-            format!(
-                "{} of {} feature × model groups make {}% of spend",
-                set.len(),
-                priced.len(),
-                percent_below_whole(share_of(acc) * 100.0)
-            ),
-            scope([("scope", "all")]),
-        )
-        .with("groups", priced.len())
-        .with("pareto_groups", set.len())
-        .with("pareto_share", round_to(share_of(acc), 4))
-        // Its first groups (`pareto_groups` counts them all): 600,000
-        // features made one finding of 347,132 names, 11.7 MB (hunt77).
-        .with(
-            "pareto_set",
-            set.iter().take(PARETO_LISTED).cloned().collect::<Vec<_>>(),
-        )
-        .with("top_20pct_groups", top_n)
-        .with("top_20pct_share", round_to(share_of(top), 4))
-        .with("total_spend", total.to_decimal_string());
-        f.severity = Severity::Info;
-        f.confidence = Confidence::High;
-        f.recommendation = format!(
-            "Start cost work with these groups: {}.",
-            set.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-        );
-        out.push(f);
+        concentration(ctx, o, out);
     }
+    long_tails(ctx, o, out);
+}
+
+/// The fewest groups that make `share` of the spend, when they are not all.
+fn concentration(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
+    let total = ctx.audit.totals.cost;
+    let pairs = &ctx.audit.feature_model;
+    let want = Money::from_picos((total.picos() as f64 * o.share).ceil() as i128);
+    let mut acc = Money::ZERO;
+    let mut set = Vec::new();
+    for p in pairs {
+        if acc >= want {
+            break;
+        }
+        acc += p.stats.cost;
+        set.push(format!("{} × {}", p.feature, p.model));
+    }
+    let priced: Vec<_> = pairs
+        .iter()
+        .filter(|p| p.stats.cost > Money::ZERO)
+        .collect();
+    // A set of every priced group is no concentration (hunt154: "2 of
+    // 2 groups make 100% of spend", a standing ticket on two features
+    // of equal spend).
+    if set.len() >= priced.len() {
+        return;
+    }
+    let top_n = (priced.len() as f64 * 0.2).ceil().max(1.0) as usize;
+    let top: Money = priced.iter().take(top_n).map(|p| p.stats.cost).sum();
+    let share_of = |m: Money| m.picos() as f64 / total.picos() as f64;
+    let mut f = Finding::new(
+        format!(
+            "{} of {} feature × model groups make {}% of spend",
+            set.len(),
+            priced.len(),
+            percent_below_whole(share_of(acc) * 100.0)
+        ),
+        scope([("scope", "all")]),
+    )
+    .with("groups", priced.len())
+    .with("pareto_groups", set.len())
+    .with("pareto_share", round_to(share_of(acc), 4))
+    // Its first groups (`pareto_groups` counts them all): 600,000
+    // features made one finding of 347,132 names, 11.7 MB (hunt77).
+    .with(
+        "pareto_set",
+        set.iter().take(PARETO_LISTED).cloned().collect::<Vec<_>>(),
+    )
+    .with("top_20pct_groups", top_n)
+    .with("top_20pct_share", round_to(share_of(top), 4))
+    .with("total_spend", total.to_decimal_string());
+    f.severity = Severity::Info;
+    f.confidence = Confidence::High;
+    f.recommendation = format!(
+        "Start cost work with these groups: {}.",
+        set.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+    );
+    out.push(f);
+}
+
+/// Long tails per feature.
+fn long_tails(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
     // Long tails per feature (over all its models): the cells are sorted
     // by feature, so each feature's are one run (a scan of every cell per
     // feature made 80,000 features take 51 s).
