@@ -37,18 +37,15 @@ struct FileProvider {
     id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    /// `first_party` or `host`.
-    #[serde(default = "default_kind")]
-    kind: String,
+    /// `first_party` or `host`; absent: a model maker's id (genai-prices'
+    /// first-party providers) is `first_party`, any other `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     hint: Option<Value>,
     /// The model names the provider makes (genai-prices' `model_match`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model_match: Option<Value>,
-}
-
-fn default_kind() -> String {
-    "host".to_owned()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -252,10 +249,11 @@ pub(crate) fn parse(text: &str) -> Result<Catalog, CatalogError> {
             model: format!("provider {}", p.id),
             message,
         };
-        let kind = match p.kind.as_str() {
-            "first_party" => ProviderKind::FirstParty,
-            "host" => ProviderKind::Host,
-            other => {
+        let kind = match p.kind.as_deref() {
+            Some("first_party") => ProviderKind::FirstParty,
+            Some("host") => ProviderKind::Host,
+            None => ProviderKind::of_id(&p.id),
+            Some(other) => {
                 return Err(invalid(format!(
                     "`kind` must be first_party or host, got {other:?}"
                 )))
@@ -426,7 +424,7 @@ pub(crate) fn write(catalog: &Catalog) -> String {
             .map(|p| FileProvider {
                 id: p.id.clone(),
                 name: (p.name != p.id).then(|| p.name.clone()),
-                kind: p.kind.as_str().to_owned(),
+                kind: Some(p.kind.as_str().to_owned()),
                 hint: p.hint.as_ref().map(MatchRule::to_json),
                 model_match: p.makes.as_ref().map(MatchRule::to_json),
             })

@@ -79,6 +79,16 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// A provider's kind by its id alone: a model maker's (genai-prices'
+    /// first-party providers) or a host.
+    pub fn of_id(id: &str) -> ProviderKind {
+        if import_genai::FIRST_PARTY.contains(&id) {
+            ProviderKind::FirstParty
+        } else {
+            ProviderKind::Host
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderKind::FirstParty => "first_party",
@@ -553,7 +563,11 @@ impl Catalog {
                     providers.push(ProviderInfo {
                         id: m.provider.clone(),
                         name: m.provider.clone(),
-                        kind: ProviderKind::Host,
+                        // (hunt150: a contract entry for
+                        // `anthropic/claude-sonnet-4-5`, its provider implied
+                        // as a host, lost the maker's tie-break: dated Claude
+                        // names went to Bedrock's entries, +10%.)
+                        kind: ProviderKind::of_id(&m.provider),
                         hint: None,
                         makes: None,
                     });
@@ -613,14 +627,8 @@ impl Catalog {
                         }
                         (ours, theirs) => theirs.or(ours),
                     };
-                    // A model maker stays one, and keeps its name, when a
-                    // file names it bare (hunt150: a contract entry for
-                    // `anthropic/claude-sonnet-4-5`, its provider implied as
-                    // a host, lost the maker's tie-break: dated Claude names
-                    // went to Bedrock's entries, +10%).
-                    if q.kind == ProviderKind::FirstParty {
-                        p.kind = ProviderKind::FirstParty;
-                    }
+                    // A provider a file names bare keeps our name (its kind
+                    // is a maker's when its id is one: `ProviderKind::of_id`).
                     if p.name == p.id {
                         p.name = std::mem::take(&mut q.name);
                     }
@@ -944,22 +952,23 @@ impl Catalog {
     }
 }
 
-/// A snapshot's undated prices (`theirs`) over an entry's price history
-/// (`ours`, in date order): a snapshot says what a model cost when it was
-/// made, so the history before our last change stays (hunt111: a LiteLLM
-/// import priced o3's calls of May 2025 at the cut of June 10, a fifth of
-/// their price). Prices our history has (a snapshot older than our last
-/// change) keep our history whole; other prices apply from our last
-/// change on.
-/// The rates, tiers and search fee a file's price period leaves out are
-/// those of the builtin period in effect when it starts: an entry that sets
-/// a negotiated input rate keeps the output, cache and long-context prices
+/// The rates, tiers and search fee a file's price period without an output
+/// rate (a partial override) leaves out are those of the builtin period in
+/// effect when it starts: an entry that sets a negotiated input rate keeps
+/// the output, cache and long-context prices
 /// (hunt150: `{"input": "2"}` for gpt-4o made its output free, its cache
 /// reads full price, Gemini 2.5 Pro's tier gone, unsaid). A rate the file
 /// means as free is written `"0"`.
 fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod]) {
     let one = theirs.len() == 1;
     for p in theirs.iter_mut() {
+        // A period with an output rate is a whole price card: what it
+        // leaves out means what the format says (cached reads at the input
+        // rate, 1-hour writes at the 5-minute one, no long-context tier;
+        // hunt153: a contract's long requests at the builtin's list tier).
+        if p.rates.output.is_some() {
+            continue;
+        }
         // Ours in effect on the period's first day: for an undated period,
         // the latest when it is the file's only one (a contract's rate),
         // else the earliest (the start of an imported history). A period of
@@ -983,6 +992,13 @@ fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod]) {
     }
 }
 
+/// A snapshot's undated prices (`theirs`) over an entry's price history
+/// (`ours`, in date order): a snapshot says what a model cost when it was
+/// made, so the history before our last change stays (hunt111: a LiteLLM
+/// import priced o3's calls of May 2025 at the cut of June 10, a fifth of
+/// their price). Prices our history has (a snapshot older than our last
+/// change) keep our history whole; other prices apply from our last
+/// change on.
 fn snapshot_over(mut theirs: Vec<PricePeriod>, ours: &[PricePeriod]) -> Vec<PricePeriod> {
     // Input and output of $0 over a priced model is LiteLLM's placeholder
     // for a price it does not know, as the builtin's build reads it

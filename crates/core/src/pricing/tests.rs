@@ -281,17 +281,40 @@ fn round_trips_and_overlays() {
     base.overlay(user);
     assert_eq!(base.models().count(), before + 1);
     assert_eq!(base.version(), "2026-01-01+mine");
-    // The user entry's prices replace the builtin's; what it leaves out (its
-    // `match` rule, its batch multiplier, the rates and tiers it does not
-    // give: hunt150) stays the builtin's.
+    // The user entry's prices replace the builtin's: a whole price card (it
+    // gives an output rate) as it is, no tier; what it leaves out besides
+    // (its `match` rule, its batch multiplier) stays the builtin's.
     let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
     assert_eq!(base.resolve(None, "sonnet-x"), Some(sonnet));
     let period = &base.model(sonnet).periods[0];
     assert_eq!(period.rates.input, Some(usd("0.000001")));
     assert_eq!(period.rates.output, Some(usd("0.000001")));
+    assert_eq!(period.rates.cached_read, None);
+    assert_eq!(period.tiers.len(), 0);
+    // A partial one (no output rate: hunt150) keeps the builtin's other
+    // rates and its tiers.
+    let mut base = test_catalog();
+    base.overlay(
+        Catalog::from_json_str(
+            r#"{"schema": 1, "version": "mine", "models": [
+                {"provider": "acme", "id": "sonnet", "prices": [{"input": "1"}]}]}"#,
+        )
+        .unwrap(),
+    );
+    let period = &base.model(sonnet).periods[0];
+    assert_eq!(period.rates.input, Some(usd("0.000001")));
+    assert_eq!(period.rates.output, Some(usd("0.000015")));
     assert_eq!(period.rates.cached_read, Some(usd("0.0000003")));
     assert_eq!(period.tiers.len(), 1);
-    assert_eq!(period.tiers[0].above_input_tokens, 200_000);
+    let mut base = test_catalog();
+    base.overlay(
+        Catalog::from_json_str(
+            r#"{"schema": 1, "version": "mine", "models": [
+            {"provider": "acme", "id": "sonnet", "prices": [{"input": "1", "output": "1"}]},
+            {"provider": "inhouse", "id": "llama-ft", "prices": [{"input": "0.1", "output": "0.2"}]}]}"#,
+        )
+        .unwrap(),
+    );
     assert_eq!(
         base.model(sonnet).batch_multiplier.map(|m| m.to_string()),
         Some("0.5".to_string())
@@ -1817,5 +1840,37 @@ fn a_snapshots_zero_placeholder_and_the_overlaid_date() {
     assert_eq!(
         base.version_date,
         Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+    );
+}
+
+/// hunt150, hunt153: a provider a file lists without a `kind`, or does not
+/// list, is a model maker when its id is one; a `kind` the file gives is
+/// kept, `host` included.
+#[test]
+fn a_files_provider_kind_defaults_to_the_makers_and_is_kept_when_given() {
+    let kind = |text: &str| {
+        let mut base = test_catalog();
+        base.overlay(Catalog::from_json_str(text).unwrap());
+        base.providers()
+            .iter()
+            .find(|p| p.id == "anthropic")
+            .map(|p| p.kind)
+    };
+    let model = r#""models": [{"provider": "anthropic", "id": "x", "prices": [{"input": "1", "output": "1"}]}]"#;
+    assert_eq!(
+        kind(&format!(r#"{{"schema": 1, "version": "v", {model}}}"#)),
+        Some(ProviderKind::FirstParty)
+    );
+    assert_eq!(
+        kind(&format!(
+            r#"{{"schema": 1, "version": "v", "providers": [{{"id": "anthropic"}}], {model}}}"#
+        )),
+        Some(ProviderKind::FirstParty)
+    );
+    assert_eq!(
+        kind(&format!(
+            r#"{{"schema": 1, "version": "v", "providers": [{{"id": "anthropic", "kind": "host"}}], {model}}}"#
+        )),
+        Some(ProviderKind::Host)
     );
 }
