@@ -3708,6 +3708,41 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     assert_eq!(usd(&t["cost"]), "0.00096");
 }
 
+/// hunt153, reviews of the rule above: LiteLLM's usage before its fix of
+/// May 2025 left the thoughts out of `completion_tokens` (in the total
+/// only): priced as input (-77%); a logger that puts them beside the
+/// completion (Portkey: `completion_tokens` is Gemini's candidates,
+/// `reasoning_tokens` its thoughts) with a tool's prompt in the total too:
+/// the thoughts were priced as input.
+#[test]
+fn gemini_thoughts_in_older_litellm_usage_and_beside_a_tool_prompt() {
+    let env = Env::new();
+    let row = serde_json::json!({"request_id": "chatcmpl-a", "call_type": "acompletion",
+        "startTime": "2025-05-07T10:00:00.123000", "model": "gemini-2.5-pro",
+        "model_group": "gemini-2.5-pro", "custom_llm_provider": "gemini",
+        "metadata": {"status": "success", "usage_object": {
+            "prompt_tokens": 264, "completion_tokens": 104, "total_tokens": 1357,
+            "prompt_tokens_details": null, "completion_tokens_details": null}}});
+    env.write("spend.jsonl", row.to_string() + "\n");
+    let r = env.audit(&["spend.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    // 264 × $1.25/M + (104 + 989) × $10/M = $0.01126.
+    assert_eq!(t["reasoning_tokens"], 989);
+    assert_eq!(usd(&t["cost"]), "0.01126");
+    let line = serde_json::json!({"timestamp": "2026-11-02T10:00:00Z", "feature": "research",
+        "response": {"id": "portkey-1", "object": "chat.completion", "model": "gemini-2.5-flash",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "."}}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 31800,
+                "completion_tokens_details": {"reasoning_tokens": 300}}}});
+    env.write("portkey.jsonl", line.to_string() + "\n");
+    let r = env.audit(&["portkey.jsonl", "--strict"]);
+    let t = &r["audit"]["totals"];
+    // 31,000 × $0.30/M (the prompt and the tool's) + 800 × $2.50/M.
+    assert_eq!(t["input_tokens"], 31_000);
+    assert_eq!(t["output_tokens"], 800);
+    assert_eq!(usd(&t["cost"]), "0.0113");
+}
+
 /// hunt147's bugs 3 and 6: LiteLLM's usage of a Gemini call that used a
 /// built-in tool (URL context) counts the tool's prompt in `total_tokens`
 /// alone (LiteLLM's `_calculate_usage`: `prompt_tokens` is Gemini's

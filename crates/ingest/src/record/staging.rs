@@ -807,17 +807,22 @@ impl<'a> RawLine<'a> {
         // A Gemini model's OpenAI-style usage may hold its thoughts in the
         // total only: asked only when the total is there and no reasoning.
         // LiteLLM's usage (its records name a `model_group`) counts them in
-        // `completion_tokens`, with `reasoning_tokens` when there are any:
-        // the rest of its total is a built-in tool's prompt (hunt147's bug3:
-        // 30,000 tokens of URL context priced as thoughts, 7.6×).
+        // `completion_tokens`, with `reasoning_tokens` when there are any,
+        // since its fix of May 2025 (a7db0df0; before, in the total only:
+        // hunt153): the rest of its total is a built-in tool's prompt
+        // (hunt147's bug3: 30,000 tokens of URL context priced as thoughts,
+        // 7.6×).
+        let litellm = self.model_group.0.is_present()
+            && matches!(&self.timestamp.0, Lenient::Value(t) if *t >= LITELLM_THOUGHTS_IN_COMPLETION);
         let thoughts_in_total = matches!(self.usage.total_tokens, Lenient::Value(_))
             && !self.usage.reasoning_tokens.is_present()
-            && !self.model_group.0.is_present()
+            && !litellm
             && gemini;
         let how = crate::record::fields::Convention {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
             gemini,
+            litellm,
         };
         // An embedding's usage with its total alone (Voyage AI's
         // `{"total_tokens": 8}`): the total is its input, an embedding
@@ -1149,6 +1154,12 @@ pub(crate) fn is_embedding(model: &str) -> bool {
     let m = m.rsplit('/').next().unwrap_or(&m);
     (m.contains("embed") || m.starts_with("voyage-")) && !m.contains("rerank")
 }
+
+/// The day LiteLLM began counting Gemini's thoughts in `completion_tokens`
+/// (its `_calculate_usage` after a7db0df0, 2025-05-07; before, in the
+/// total only, as Gemini's OpenAI-compatible API does).
+const LITELLM_THOUGHTS_IN_COMPLETION: chrono::DateTime<chrono::Utc> =
+    chrono::DateTime::from_timestamp_nanos(1_746_662_400_000_000_000);
 
 pub(crate) fn is_gemini(model: &str) -> bool {
     crate::record::tags::contains_ignore_ascii_case(model, "gemini")
