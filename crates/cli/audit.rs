@@ -1046,9 +1046,14 @@ pub(crate) fn warnings(
     let untimed = a.input.untimed_outside_window;
     if untimed > 0 {
         out.push(format!(
-            "{} without a time (batch results carry none) {} left out of the window ({window}): audit {} without a window, or log {} time",
-            counted(untimed, "call", "calls"),
+            "{} no time (batch results, for one, carry none) and {} left out: {window} cannot place {}; audit {} without it, or log {} time",
+            if untimed == 1 {
+                "1 call had".to_string()
+            } else {
+                format!("{untimed} calls had")
+            },
             if untimed == 1 { "was" } else { "were" },
+            if untimed == 1 { "it" } else { "them" },
             if untimed == 1 { "it" } else { "them" },
             if untimed == 1 { "its" } else { "their" },
         ));

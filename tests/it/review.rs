@@ -869,7 +869,8 @@ fn calls_without_a_time_left_out_of_a_month_are_said_on_the_terminal() {
             + "\n"
     };
     env.write("results.jsonl", (0..3).map(result).collect::<String>());
-    let said = "3 calls without a time (batch results carry none) were left out of the window";
+    let said =
+        "3 calls had no time (batch results, for one, carry none) and were left out: --month";
     let out = env
         .cmd()
         .args([
@@ -926,5 +927,5 @@ fn calls_without_a_time_left_out_of_a_month_are_said_on_the_terminal() {
         ])
         .output()
         .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("without a time"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("had no time"));
 }
