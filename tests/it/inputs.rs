@@ -1077,6 +1077,13 @@ fn calls_logged_twice_across_exports_are_said() {
         md.contains("**Logged twice:** 3 calls repeat another: the same request id"),
         "{md}"
     );
+    // And in the summary, beside the totals they are in twice (hunt154).
+    let summary = &md[..md.find("## ").unwrap_or(md.len())];
+    let summary = md.split("## Summary").nth(1).unwrap_or(summary);
+    assert!(
+        summary.contains("| Calls logged twice (counted twice above) | **3** — see Data quality |"),
+        "{md}"
+    );
     // The same from a store the two files were ingested into.
     let ingest = env
         .cmd()

@@ -1513,6 +1513,22 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
             ],
         );
     }
+    // Calls logged twice are in the totals twice: said beside them, not
+    // only under Data quality (hunt154: a log and its warehouse copy read
+    // together, the spend shown at twice its size on the first screen).
+    let repeated = &a.input.repeated_calls;
+    if repeated.calls > 0 {
+        figure(
+            "Calls logged twice (counted twice above)",
+            vec![
+                Inline::Strong(vec![
+                    Inline::plain(if repeated.estimated { "about " } else { "" }),
+                    Inline::Count(repeated.calls),
+                ]),
+                Inline::plain(" — see Data quality"),
+            ],
+        );
+    }
     summary.blocks.push(Block::Table(figures));
     if let Some(p) = &a.previous {
         summary.blocks.extend(previous_headline(a, p));
