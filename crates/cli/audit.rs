@@ -1102,11 +1102,18 @@ pub fn draw_progress(
         indicatif::ProgressBar::new_spinner()
     };
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    // A bar of its own width, so the line fits 80 columns; without a size
+    // (stdin) no bar at all, only what was read (hunt154: an empty bar
+    // beside "10.00 MiB/10.00 MiB" the whole run, a bar of one cell on an
+    // 80-column terminal). No byte rate: its first tick said 47 GiB/s.
+    let template = if total_bytes > 0 {
+        "{spinner} [{elapsed_precise}] {bar:24} {percent:>3}% of {binary_total_bytes}, {msg}"
+    } else {
+        "{spinner} [{elapsed_precise}] {binary_bytes} read, {msg}"
+    };
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}) {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let start = std::time::Instant::now();
     let mut reading = true;
@@ -1122,11 +1129,14 @@ pub fn draw_progress(
                 indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
-            bar.set_message(format!("read {lines} lines in {secs:.1} s; {after}…"));
+            bar.set_message(format!(
+                "read {} lines in {secs:.1} s; {after}…",
+                tokenaudit_report::count_text(lines)
+            ));
         }
         if reading {
             bar.set_position(progress.bytes.load(Ordering::Relaxed));
-            bar.set_message(format!("{lines} lines, {:.0} lines/s", lines as f64 / secs));
+            bar.set_message(format!("{} lines", tokenaudit_report::count_text(lines)));
         } else {
             bar.tick();
         }
@@ -1143,9 +1153,9 @@ fn summary_text(a: &Audit, written: &[PathBuf]) -> String {
     let mut s = format!(
         "Spend {} over {} call{} ({} successful); {} per{priced} call, {} per successful{priced} call.\n",
         t.cost.to_total_string(),
-        t.calls,
+        tokenaudit_report::count_text(t.calls),
         if t.calls == 1 { "" } else { "s" },
-        t.ok_calls,
+        tokenaudit_report::count_text(t.ok_calls),
         // No priced call: no average (hunt99: "$0.0000 per priced call").
         match t.calls > t.unpriced_calls {
             true => a.cost_per_call.to_rounded_string(4),
