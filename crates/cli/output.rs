@@ -89,7 +89,21 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
             first_of(&shown, 3)
         );
     }
-    let files = &left_out.files;
+    // Workbooks: no name makes them readable (hunt154).
+    let (sheets, files): (Vec<_>, Vec<_>) = left_out
+        .files
+        .iter()
+        .partition(|p| tokenaudit_ingest::source::is_spreadsheet(p));
+    if !sheets.is_empty() {
+        let shown: Vec<_> = sheets.iter().map(|p| p.display()).collect();
+        eprintln!(
+            "warning: {} spreadsheet workbook{} in the input directories not read: {}; save {} as CSV (UTF-8) and audit the .csv",
+            sheets.len(),
+            if sheets.len() == 1 { "" } else { "s" },
+            first_of(&shown, 5),
+            if sheets.len() == 1 { "it" } else { "them" },
+        );
+    }
     if files.is_empty() {
         return;
     }

@@ -1329,3 +1329,38 @@ fn an_unread_files_telling_keys_are_said_first() {
         "{err}"
     );
 }
+
+/// hunt154: an Excel workbook in a folder was "not named like a log; name
+/// it to read it", and named, "a zip archive (extract its logs)": both said
+/// now as a workbook to save as CSV.
+#[test]
+fn a_spreadsheet_workbook_is_said_to_be_saved_as_csv() {
+    let env = Env::new();
+    env.write(
+        "exports/usage.xlsx",
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec(),
+    );
+    env.write(
+        "exports/calls.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1}}"#.to_string() + "\n",
+    );
+    for (input, said) in [
+        (
+            "exports",
+            "1 spreadsheet workbook in the input directories not read",
+        ),
+        (
+            "exports/usage.xlsx",
+            "a spreadsheet workbook: save it as CSV (UTF-8) and audit the .csv",
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .args(["audit", input, "--out", "out", "-q"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{input}: {err}");
+        assert!(!err.contains("zip archive"), "{input}: {err}");
+    }
+}

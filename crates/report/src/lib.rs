@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use tokenaudit_analyze::Audit;
 
 pub use output::{write_atomic, ReportSet};
-pub use text::spend_text;
 pub use text::int as count_text;
+pub use text::spend_text;
 pub use text::terminal as terminal_text;
 pub use text::visible as one_line_text;
 

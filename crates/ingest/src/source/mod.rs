@@ -740,6 +740,16 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
             ));
         }
     }
+    // A spreadsheet is a zip archive too: said as what it is (hunt154: an
+    // .xlsx was told to be extracted).
+    if let (Source::File(p), true) = (source, head.starts_with(b"PK\x03\x04")) {
+        if is_spreadsheet(p) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a spreadsheet workbook: save it as CSV (UTF-8) and audit the .csv",
+            ));
+        }
+    }
     if let Some(kind) = unsupported_compression(&head) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -758,6 +768,13 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
         )?),
     };
     Ok((encoding, stream))
+}
+
+/// Whether a file is named as a spreadsheet workbook (Excel's, OpenDocument's).
+pub fn is_spreadsheet(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["xlsx", "xlsm", "xls", "ods", "numbers"].contains(&e.to_ascii_lowercase().as_str())
+    })
 }
 
 /// The compression a file's name says (`gzip`, `zstd`), if any.
