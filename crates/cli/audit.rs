@@ -25,7 +25,7 @@ use crate::output::{counted, print, print_cache_use, print_timings};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  tokenaudit audit sample-logs/ --out reports/sample
+  tokenaudit audit logs/ --out reports/
   tokenaudit audit logs/ --format md,html,png --out reports/2026-10
   tokenaudit audit 'logs/2026-10-*.jsonl.gz' --since 2026-10-01 --until 2026-10-31
   zcat today.jsonl.gz | tokenaudit audit - --format json --out /tmp/audit

@@ -30,10 +30,11 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 /// session, day and tag, finds waste (`tokenaudit rules`) and estimates what
 /// fixing it would save, compounded so savings are never counted twice.
 ///
-/// Start with:
-///   tokenaudit audit sample-logs/ --out reports/sample
+/// Start with (your exported call logs in logs/; `tokenaudit formats` lists
+/// what is read; the source repository's sample-logs/ is a month to try):
+///   tokenaudit audit logs/ --out reports/
 ///   tokenaudit rules
-///   tokenaudit whatif sample-logs/ --route ticket-classifier=gpt-4.1-nano
+///   tokenaudit whatif logs/ --route support-chat=gpt-4.1-nano
 #[derive(Debug, Parser)]
 #[command(
     name = "tokenaudit",
