@@ -870,6 +870,26 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     let threads = prepared.options.threads;
     let want_focus = formats.contains(&ReportFormat::Focus);
     prepared.analyze.list_costs = want_focus;
+    // A file of the user's where a report of fixed name goes is refused
+    // before the run, not after it (hunt154: 93% of a run waited for it).
+    for f in &formats {
+        let names: &[&str] = match f {
+            ReportFormat::Markdown => &["audit.md"],
+            ReportFormat::Json => &["audit.json"],
+            ReportFormat::Html => &["audit.html"],
+            ReportFormat::Focus => &["focus.csv"],
+            ReportFormat::Csv | ReportFormat::Png => &[],
+        };
+        for name in names {
+            let path = to.out.join(name);
+            if path.is_file() && !tokenaudit_ingest::source::is_tokenaudit_report(&path) {
+                return Err(tokenaudit_report::ReportError::NotOurs {
+                    path: path.display().to_string(),
+                }
+                .into());
+            }
+        }
+    }
     let (audit, profile, catalog) = prepared.run()?;
     let focus =
         want_focus.then(|| tokenaudit_report::focus::rows(&audit, &profile.groups, &catalog));
