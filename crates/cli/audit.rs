@@ -225,10 +225,28 @@ fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> Result<DateTime<Ut
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
+        // (As a log's time may be written: hunt154.)
+        "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
             return Ok(t.and_utc());
         }
+    }
+    // A day the month has not (2026-11-31): said so.
+    let no_such_day = text.len() == 10
+        && text.as_bytes()[4] == b'-'
+        && text.as_bytes()[7] == b'-'
+        && text[..4].parse::<i32>().is_ok_and(|y| {
+            text[5..7].parse::<u32>().is_ok_and(|m| {
+                (1..=12).contains(&m)
+                    && text[8..]
+                        .parse::<u32>()
+                        .is_ok_and(|d| (29..=31).contains(&d))
+                    && NaiveDate::from_ymd_opt(y, m, 1).is_some()
+            })
+        });
+    if no_such_day {
+        bail!("{flag} {text:?}: that month has no such day");
     }
     bail!(
         "{flag} {text:?}: expected a date like 2026-10-31 or an instant like 2026-10-31T12:00:00Z (UTC without an offset)"

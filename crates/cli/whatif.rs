@@ -307,7 +307,16 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             // On stderr, as every command's warnings (hunt63: it was the
             // table's first line).
             if !known.contains(&f) {
-                eprintln!("warning: no calls of feature {f:?} in the input");
+                // With the features there are, as a budget's (hunt154).
+                let listed = if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (misspelled? features: {})",
+                        crate::output::first_of(&known, 8)
+                    )
+                };
+                eprintln!("warning: no calls of feature {f:?} in the input{listed}");
             }
         }
         let r = reprice(&catalog, &profile.groups, &profile.cells, &levers);

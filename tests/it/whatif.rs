@@ -1237,3 +1237,49 @@ fn a_feature_named_with_an_equals_sign_can_be_rerouted() {
         "{text}"
     );
 }
+
+/// hunt154: a misspelled feature in a lever lists the features there are
+/// (as a budget's does); `--since` takes a log's `YYYY-MM-DD HH:MM` and says
+/// a day the month has not.
+#[test]
+fn a_misspelled_feature_and_a_window_as_logs_write_it() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        crate::util::gw_line(
+            "2026-03-02T03:30:00Z",
+            "search",
+            "gpt-4o",
+            1000,
+            100,
+            serde_json::json!({}),
+        ) + "\n",
+    );
+    let out = env
+        .cmd()
+        .args(["whatif", "calls.jsonl", "--batch", "serch", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no calls of feature \"serch\" in the input (misspelled? features: search)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = env.audit(&["calls.jsonl", "--since", "2026-03-02 03:00"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "calls.jsonl",
+            "--since",
+            "2026-11-31",
+            "--out",
+            "o",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("that month has no such day"));
+}
