@@ -3584,6 +3584,20 @@ fn a_codex_rollout_compressed_in_place_and_back_is_counted_once() {
     let night3 = audit_of(&env, &["--store", "store"]);
     assert_eq!(night3["totals"], night1["totals"]);
     assert_eq!(night3["totals"], audit_of(&env, &["codex"])["totals"]);
+    // Compressed again, the plain file left beside it for one night (Codex
+    // writes the `.zst` before it removes the plain file; hunt153: the
+    // stored sibling came after the gone file, its calls counted twice).
+    let text = std::fs::read(env.path(&plain)).unwrap();
+    std::fs::write(
+        env.path(&format!("{plain}.zst")),
+        zstd::encode_all(&text[..], 3).unwrap(),
+    )
+    .unwrap();
+    ingest(&env, &inputs);
+    std::fs::remove_file(env.path(&plain)).unwrap();
+    ingest(&env, &inputs);
+    let night5 = audit_of(&env, &["--store", "store"]);
+    assert_eq!(night5["totals"], night1["totals"]);
 }
 
 /// A build without the `cluster` feature says what `--engine` needs

@@ -859,48 +859,16 @@ pub fn read_agent_logs_together(
     }
     let reading: std::collections::HashSet<String> =
         plan.read.iter().map(|p| p.key.clone()).collect();
+    let mut gone: Vec<&SourceEntry> = Vec::new();
     for entry in state.sources.values() {
         if entry.pruned || !formats.contains(&entry.format) || reading.contains(&entry.key) {
             continue;
         }
         let path = PathBuf::from(&entry.key);
         let Ok(meta) = std::fs::metadata(&path) else {
-            // Moved, not gone, when a file of its name read now begins
-            // with all the store read of it (Codex archives a session by
-            // moving its file to `archived_sessions/`; its calls carry no
-            // request ids to tell them by, and were counted twice:
-            // hunt86): its rows are replaced by the file's.
-            // Or compressed in place, its text the same (Codex compresses a
-            // cold rollout to `.jsonl.zst` and removes the plain file:
-            // hunt152, its calls counted twice).
-            let moved_to = plan.read.iter().find(|p| {
-                let name = Path::new(&p.key).file_name();
-                (name == path.file_name()
-                    && p.size >= entry.size
-                    && File::open(&p.path)
-                        .and_then(|mut f| ends(&mut f, entry.size))
-                        .is_ok_and(|(h, t)| h == entry.head && t == entry.tail))
-                    || (entry.encoding == "plain"
-                        && compressed_from(name, path.file_name())
-                        && decoded_ends(&p.path, entry.size)
-                            .is_some_and(|(h, t)| h == entry.head && t == entry.tail))
-                    // And decompressed again in place (`codex resume` of a
-                    // cold session), its text not kept to compare: told by
-                    // its name in the same folder.
-                    || (entry.encoding != "plain"
-                        && compressed_from(path.file_name(), name)
-                        && Path::new(&p.key).parent() == path.parent())
-            });
-            match moved_to {
-                Some(p) => {
-                    // Read whole (as the store's agent logs are), its old
-                    // rows replaced: said as such (hunt88: "only what is
-                    // past them read").
-                    plan.restated.push((p.name.clone(), entry.name.clone()));
-                    plan.replaced.push(entry.key.clone());
-                }
-                None => plan.agent_logs_gone.push(entry.key.clone()),
-            }
+            // Judged once every file read now is planned (hunt153: a
+            // compressed sibling already stored comes after it).
+            gone.push(entry);
             continue;
         };
         let size = meta.len();
@@ -934,6 +902,45 @@ pub fn read_agent_logs_together(
             whole_later: false,
             reread: false,
         });
+    }
+    for entry in gone {
+        let path = PathBuf::from(&entry.key);
+        // Moved, not gone, when a file of its name read now begins
+        // with all the store read of it (Codex archives a session by
+        // moving its file to `archived_sessions/`; its calls carry no
+        // request ids to tell them by, and were counted twice:
+        // hunt86): its rows are replaced by the file's.
+        // Or compressed in place, its text the same (Codex compresses a
+        // cold rollout to `.jsonl.zst` and removes the plain file:
+        // hunt152, its calls counted twice).
+        let moved_to = plan.read.iter().find(|p| {
+            let name = Path::new(&p.key).file_name();
+            (name == path.file_name()
+                && p.size >= entry.size
+                && File::open(&p.path)
+                    .and_then(|mut f| ends(&mut f, entry.size))
+                    .is_ok_and(|(h, t)| h == entry.head && t == entry.tail))
+                || (entry.encoding == "plain"
+                    && compressed_from(name, path.file_name())
+                    && decoded_ends(&p.path, entry.size)
+                        .is_some_and(|(h, t)| h == entry.head && t == entry.tail))
+                // And decompressed again in place (`codex resume` of a
+                // cold session), its text not kept to compare: told by
+                // its name in the same folder.
+                || (entry.encoding != "plain"
+                    && compressed_from(path.file_name(), name)
+                    && Path::new(&p.key).parent() == path.parent())
+        });
+        match moved_to {
+            Some(p) => {
+                // Read whole (as the store's agent logs are), its old
+                // rows replaced: said as such (hunt88: "only what is
+                // past them read").
+                plan.restated.push((p.name.clone(), entry.name.clone()));
+                plan.replaced.push(entry.key.clone());
+            }
+            None => plan.agent_logs_gone.push(entry.key.clone()),
+        }
     }
     // In the order an audit of them reads them (and the store lists them),
     // so the copy kept of a repeated call is the one the audit keeps.
