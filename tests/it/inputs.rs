@@ -3715,39 +3715,63 @@ fn gemini_thoughts_in_the_total_and_langfuse_modalities() {
     assert_eq!(usd(&t["cost"]), "0.00096");
 }
 
-/// hunt153, reviews of the rule above: LiteLLM's usage before its fix of
-/// May 2025 left the thoughts out of `completion_tokens` (in the total
-/// only): priced as input (-77%); a logger that puts them beside the
-/// completion (Portkey: `completion_tokens` is Gemini's candidates,
-/// `reasoning_tokens` its thoughts) with a tool's prompt in the total too:
-/// the thoughts were priced as input.
+/// hunt153, hunt155, reviews of the rule above: LiteLLM's usage before its
+/// fix of May 2025 left the thoughts out of `completion_tokens` (in the
+/// total only): priced as input (-77%), but on a model that does not think
+/// (Gemini 2.0) the rest is a tool's prompt; a proxy's thoughts inside
+/// `completion_tokens` (LiteLLM's convention, logged by a client without
+/// `model_group`) with a tool's prompt in the total were counted twice.
 #[test]
 fn gemini_thoughts_in_older_litellm_usage_and_beside_a_tool_prompt() {
     let env = Env::new();
-    let row = serde_json::json!({"request_id": "chatcmpl-a", "call_type": "acompletion",
-        "startTime": "2025-05-07T10:00:00.123000", "model": "gemini-2.5-pro",
-        "model_group": "gemini-2.5-pro", "custom_llm_provider": "gemini",
-        "metadata": {"status": "success", "usage_object": {
-            "prompt_tokens": 264, "completion_tokens": 104, "total_tokens": 1357,
-            "prompt_tokens_details": null, "completion_tokens_details": null}}});
-    env.write("spend.jsonl", row.to_string() + "\n");
+    let row = |model: &str, prompt: u64, completion: u64, total: u64| {
+        serde_json::json!({"request_id": "chatcmpl-a", "call_type": "acompletion",
+            "startTime": "2025-05-07T10:00:00.123000", "model": model,
+            "model_group": model, "custom_llm_provider": "gemini",
+            "metadata": {"status": "success", "usage_object": {
+                "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total,
+                "prompt_tokens_details": null, "completion_tokens_details": null}}})
+        .to_string()
+            + "\n"
+    };
+    env.write("spend.jsonl", row("gemini-2.5-pro", 264, 104, 1357));
     let r = env.audit(&["spend.jsonl", "--strict"]);
     let t = &r["audit"]["totals"];
     // 264 × $1.25/M + (104 + 989) × $10/M = $0.01126.
     assert_eq!(t["reasoning_tokens"], 989);
     assert_eq!(usd(&t["cost"]), "0.01126");
+    // Gemini 2.0 Flash thinks not: 3,200 × $0.10/M + 400 × $0.40/M.
+    env.write("spend2.jsonl", row("gemini-2.0-flash", 200, 400, 3600));
+    let r = env.audit(&["spend2.jsonl", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["reasoning_tokens"], 0);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00048");
     let line = serde_json::json!({"timestamp": "2026-11-02T10:00:00Z", "feature": "research",
-        "response": {"id": "portkey-1", "object": "chat.completion", "model": "gemini-2.5-flash",
+        "response": {"id": "proxy-1", "object": "chat.completion", "model": "gemini-2.5-flash",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "."}}],
-            "usage": {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 31800,
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 800, "total_tokens": 31800,
                 "completion_tokens_details": {"reasoning_tokens": 300}}}});
-    env.write("portkey.jsonl", line.to_string() + "\n");
-    let r = env.audit(&["portkey.jsonl", "--strict"]);
+    env.write("proxy.jsonl", line.to_string() + "\n");
+    let r = env.audit(&["proxy.jsonl", "--strict"]);
     let t = &r["audit"]["totals"];
     // 31,000 × $0.30/M (the prompt and the tool's) + 800 × $2.50/M.
     assert_eq!(t["input_tokens"], 31_000);
     assert_eq!(t["output_tokens"], 800);
     assert_eq!(usd(&t["cost"]), "0.0113");
+    // The counts at the line's top level (LiteLLM's spend-log columns,
+    // without a usage object): the total read there too. 200 × 0.3 +
+    // (400 + 600) × 2.5 = $0.00256; another model's total less its output
+    // is its input: 1,000 × $2.50/M + 100 × $10/M.
+    env.write(
+        "top.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-11-02T10:00:00Z","model":"gemini-2.5-flash","prompt_tokens":200,"completion_tokens":400,"total_tokens":1200}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-02T10:00:00Z","model":"gpt-4o","completion_tokens":100,"total_tokens":1100}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["top.jsonl", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00606");
 }
 
 /// hunt147's bugs 3 and 6: LiteLLM's usage of a Gemini call that used a

@@ -770,6 +770,9 @@ pub(crate) fn field(key: &str) -> Field {
             "llm_provider" => Field::Provider,
             "feature_name" => Field::Feature,
             "input_tokens" => Field::UsageKey,
+            // (LiteLLM's spend-log columns: a Gemini call's thoughts are in
+            // the total alone, hunt153.)
+            "total_tokens" => Field::UsageKey,
             // LiteLLM's daily spend tables: a day's requests.
             "api_requests" => Field::Summed,
             "service_tier" => Field::ServiceTier,
@@ -1288,6 +1291,10 @@ fn field_by_meaning(key: &str) -> Field {
         | "inputTokens"
         | "outputTokens"
         | "totalTokens"
+        // (LiteLLM's spend-log columns beside the usage object, or
+        // without it: a Gemini call's thoughts are in the total alone,
+        // hunt153.)
+        | "total_tokens"
         | "reasoningTokens"
         | "cachedInputTokens"
         | "cacheReadInputTokens"

@@ -1000,8 +1000,12 @@ fn span_record<'a>(
         .into_iter()
         .flatten()
         .any(|m| crate::record::staging::is_gemini(m));
+    let thinks = [Some(&model), served_model.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|m| crate::record::staging::gemini_thinks(m));
     let how = crate::record::fields::Convention {
-        thoughts_in_total: gemini,
+        thoughts_in_total: thinks,
         gemini,
         ..Default::default()
     };

@@ -554,9 +554,6 @@ pub struct Convention {
     /// (`toolUsePromptTokenCount`, input), which LiteLLM's usage leaves out
     /// of `prompt_tokens` (hunt147's bug3).
     pub gemini: bool,
-    /// LiteLLM's usage of May 2025 on: a Gemini call's thoughts are inside
-    /// `completion_tokens` (another logger's, Portkey's, beside it).
-    pub litellm: bool,
 }
 
 /// Token fields as the source spelled them, before normalisation into the
@@ -1075,17 +1072,16 @@ impl RawUsage {
             // told by a total that says so, or by more reasoning than
             // completion, which cannot be inside it. So does Perplexity
             // (its total leaves reasoning out), told by its own keys.
-            // (A Gemini total that holds a tool's prompt too: the thoughts
-            // are beside when the total has room for them, but in LiteLLM's
-            // usage, hunt153.)
+            // (A Gemini total that holds a tool's prompt too cannot tell
+            // thoughts inside the completion, LiteLLM's and CLIProxyAPI's
+            // convention, from thoughts beside it, Portkey's: read as
+            // inside, the thoughts of the latter priced at the input rate
+            // (hunt155: beside, the former's counted twice).)
             let mut beside = r > 0
                 && completion.is_some()
                 && (self.reasoning_beside
                     || r > output
-                    || (total == Some(input + output + r) && total != Some(input + output))
-                    || (how.gemini
-                        && !how.litellm
-                        && total.is_some_and(|t| t > input + output + r)));
+                    || (total == Some(input + output + r) && total != Some(input + output)));
             // Gemini's OpenAI-style usage (its OpenAI-compatible API, and
             // the converters of its usage) leaves the thoughts out of
             // `completion_tokens` and counts them in `total_tokens` only

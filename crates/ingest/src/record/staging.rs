@@ -812,17 +812,26 @@ impl<'a> RawLine<'a> {
         // hunt153): the rest of its total is a built-in tool's prompt
         // (hunt147's bug3: 30,000 tokens of URL context priced as thoughts,
         // 7.6×).
+        // (And a model that does not think, Gemini 2.0 and before, has a
+        // tool's prompt there: hunt155.)
         let litellm = self.model_group.0.is_present()
             && matches!(&self.timestamp.0, Lenient::Value(t) if *t >= LITELLM_THOUGHTS_IN_COMPLETION);
+        let thinks = [
+            &self.model,
+            &self.served_model,
+            &self.request_model,
+            &self.model_group,
+        ]
+        .iter()
+        .any(|m| matches!(&m.0, Lenient::Value(t) if gemini_thinks(t)));
         let thoughts_in_total = matches!(self.usage.total_tokens, Lenient::Value(_))
             && !self.usage.reasoning_tokens.is_present()
             && !litellm
-            && gemini;
+            && thinks;
         let how = crate::record::fields::Convention {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
             gemini,
-            litellm,
         };
         // An embedding's usage with its total alone (Voyage AI's
         // `{"total_tokens": 8}`): the total is its input, an embedding
@@ -863,6 +872,12 @@ impl<'a> RawLine<'a> {
                 && !self.usage.cache_creation_input_tokens.is_present();
             if let (true, Some(output)) = (embedding || plain, output) {
                 self.usage.prompt_tokens = Lenient::Value(total.saturating_sub(output));
+                // From where the total is: a total of the line's own keys
+                // gives a count of them, which a usage object replaces
+                // whole (or its output, read there too, was dropped).
+                if self.usage.top_keys & (1 << 15) != 0 {
+                    self.usage.top_keys |= 1;
+                }
             }
         }
         let cached_read_logged = self.usage.cached_read_logged();
@@ -1165,6 +1180,37 @@ pub(crate) fn is_gemini(model: &str) -> bool {
     crate::record::tags::contains_ignore_ascii_case(model, "gemini")
 }
 
+/// Whether a Gemini model thinks: 2.5 and later, a `-thinking` model, or a
+/// name without a version (`gemini-flash-latest`); 1.x and 2.0 do not.
+pub(crate) fn gemini_thinks(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    let Some(at) = m.find("gemini") else {
+        return false;
+    };
+    if m.contains("thinking") {
+        return true;
+    }
+    let rest = m[at + "gemini".len()..].trim_start_matches(['-', '_', ' ']);
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let mut parts = digits.split('.').filter(|p| !p.is_empty());
+    match (
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+        parts.next(),
+    ) {
+        (None, _) => true,
+        (Some(major), minor) => {
+            major >= 3
+                || (major == 2
+                    && minor
+                        .and_then(|p| p.get(..1)?.parse::<u32>().ok())
+                        .is_some_and(|n| n >= 5))
+        }
+    }
+}
+
 /// Whether a model value is a deployment's id, not a model's name: 32 or
 /// 64 hex digits, or a UUID (LiteLLM's `model_id` is its `model_info.id`).
 fn is_deployment_id(t: &str) -> bool {
@@ -1214,4 +1260,31 @@ pub(crate) fn word_status(word: &str) -> Option<CallStatus> {
         .iter()
         .any(|e| l.contains(e))
         .then_some(CallStatus::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gemini_thinks;
+
+    #[test]
+    fn which_gemini_models_think() {
+        for m in [
+            "gemini-2.5-flash",
+            "gemini/gemini-2.5-pro",
+            "gemini-3-pro-preview",
+            "gemini-3.5-flash",
+            "gemini-2.0-flash-thinking-exp",
+            "gemini-flash-latest",
+        ] {
+            assert!(gemini_thinks(m), "{m}");
+        }
+        for m in [
+            "gemini-2.0-flash",
+            "gemini-1.5-pro-002",
+            "gpt-4o",
+            "vertex_ai/gemini-2.0-flash-lite",
+        ] {
+            assert!(!gemini_thinks(m), "{m}");
+        }
+    }
 }
