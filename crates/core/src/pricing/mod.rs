@@ -637,6 +637,16 @@ impl Catalog {
                 None => providers.push(p),
             }
         }
+        // A catalog imported from genai-prices or LiteLLM gives what its
+        // source knows; the builtin took more from the two together (tiers
+        // and 1-hour rates from LiteLLM): kept under an import's whole
+        // cards (hunt155: `prices import genai-prices` halved gpt-5.5's
+        // long requests).
+        let imported = other.snapshot
+            || other
+                .sources
+                .iter()
+                .any(|s| s.name == "genai-prices" || s.name == "litellm");
         let mut models = std::mem::take(&mut self.models);
         for m in other.models {
             // (Ids are matched whatever their case, as logged names are.)
@@ -661,7 +671,7 @@ impl Catalog {
                     } else if other.snapshot {
                         m.periods = snapshot_over(std::mem::take(&mut m.periods), &q.periods);
                     }
-                    fill_from(&mut m.periods, &q.periods);
+                    fill_from(&mut m.periods, &q.periods, imported);
                     // An imported entry's rule is the one name its source
                     // keys it by (`xai/grok-4.3`): ours stays beside it
                     // (hunt82: the built-in's dated names went unpriced).
@@ -959,14 +969,15 @@ impl Catalog {
 /// (hunt150: `{"input": "2"}` for gpt-4o made its output free, its cache
 /// reads full price, Gemini 2.5 Pro's tier gone, unsaid). A rate the file
 /// means as free is written `"0"`.
-fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod]) {
+fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod], imported: bool) {
     let one = theirs.len() == 1;
     for p in theirs.iter_mut() {
         // A period with an output rate is a whole price card: what it
         // leaves out means what the format says (cached reads at the input
         // rate, 1-hour writes at the 5-minute one, no long-context tier;
         // hunt153: a contract's long requests at the builtin's list tier).
-        if p.rates.output.is_some() {
+        // But an import's: what its source does not know.
+        if p.rates.output.is_some() && !imported {
             continue;
         }
         // Ours in effect on the period's first day: for an undated period,

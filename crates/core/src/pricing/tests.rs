@@ -1874,3 +1874,24 @@ fn a_files_provider_kind_defaults_to_the_makers_and_is_kept_when_given() {
         Some(ProviderKind::Host)
     );
 }
+
+/// hunt155: a catalog imported from genai-prices gives what its source
+/// knows: the builtin's tiers (taken from LiteLLM) stay under its whole
+/// cards, where a hand-written card's do not.
+#[test]
+fn an_imports_whole_card_keeps_the_builtins_tiers() {
+    let card = |sources: &str| {
+        let mut base = test_catalog();
+        base.overlay(
+            Catalog::from_json_str(&format!(
+                r#"{{"schema": 1, "version": "v", "sources": [{sources}], "models": [
+                {{"provider": "acme", "id": "sonnet", "prices": [{{"input": "3", "output": "15"}}]}}]}}"#
+            ))
+            .unwrap(),
+        );
+        let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+        base.model(sonnet).periods[0].tiers.len()
+    };
+    assert_eq!(card(r#"{"name": "genai-prices", "version": "x"}"#), 1);
+    assert_eq!(card(""), 0);
+}
