@@ -1054,7 +1054,15 @@ fn calls_logged_twice_across_exports_are_said() {
     );
     let out = env
         .cmd()
-        .args(["audit", "logs", "--out", "out", "-f", "json,md", "--quiet"])
+        .args([
+            "audit",
+            "logs",
+            "--out",
+            "out",
+            "-f",
+            "json,md,html",
+            "--quiet",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1084,6 +1092,8 @@ fn calls_logged_twice_across_exports_are_said() {
         summary.contains("| Calls logged twice (counted twice above) | **3** — see Data quality |"),
         "{md}"
     );
+    let html = std::fs::read_to_string(env.path("out/audit.html")).unwrap();
+    assert!(html.contains("logged twice, counted twice"));
     // The same from a store the two files were ingested into.
     let ingest = env
         .cmd()
@@ -1457,7 +1467,7 @@ fn a_parquet_total_usage_of_decimal_or_text_counts_is_read() {
     };
     let text = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
     let s = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
-    let totals: [(&str, ArrayRef); 2] = [
+    let totals: [(&str, ArrayRef, &str); 3] = [
         (
             "decimal",
             Arc::new(
@@ -1467,6 +1477,7 @@ fn a_parquet_total_usage_of_decimal_or_text_counts_is_read() {
                 ])
                 .unwrap(),
             ),
+            "0.0105",
         ),
         (
             "text",
@@ -1477,9 +1488,21 @@ fn a_parquet_total_usage_of_decimal_or_text_counts_is_read() {
                 ])
                 .unwrap(),
             ),
+            "0.0105",
+        ),
+        // Blank text counts (a row without them): none, the call priced
+        // from its usage (hunt155: the row rejected), 1,000 × $2.50/M +
+        // 100 × $10/M.
+        (
+            "blank",
+            Arc::new(
+                StructArray::try_from(vec![("inputTokens", text("")), ("outputTokens", text(" "))])
+                    .unwrap(),
+            ),
+            "0.0035",
         ),
     ];
-    for (name, total) in totals {
+    for (name, total, cost) in totals {
         let file = format!("{name}.parquet");
         write_parquet(
             &env.path(&file),
@@ -1492,7 +1515,7 @@ fn a_parquet_total_usage_of_decimal_or_text_counts_is_read() {
         );
         let r = env.audit(&[&file, "--strict"]);
         // The whole call: 3,000 × $2.50/M + 300 × $10/M = $0.0105.
-        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0105", "{name}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), cost, "{name}");
     }
 }
 

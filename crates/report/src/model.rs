@@ -1846,10 +1846,21 @@ pub(crate) fn page<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         Card {
             label: "Calls",
             value: vec![Inline::Count(t.calls)],
-            sub: vec![
-                Inline::Share(t.ok_calls as f64, t.calls as f64),
-                Inline::plain(" successful"),
-            ],
+            // Calls logged twice are in the totals twice: said here, as in
+            // the Markdown's summary (hunt155).
+            sub: if a.input.repeated_calls.calls > 0 {
+                let r = &a.input.repeated_calls;
+                vec![
+                    Inline::plain(if r.estimated { "about " } else { "" }),
+                    Inline::Count(r.calls),
+                    Inline::plain(" logged twice, counted twice (see Data quality)"),
+                ]
+            } else {
+                vec![
+                    Inline::Share(t.ok_calls as f64, t.calls as f64),
+                    Inline::plain(" successful"),
+                ]
+            },
             good: false,
         },
         Card {

@@ -979,9 +979,12 @@ fn cells<'a>(
             }
         }
         Target::TotalCount(k) => {
-            if let Some(cell) = v.get(row) {
+            // (A blank text count is none, as the CSV reader has it:
+            // hunt155, a warehouse's '' rejected the row.)
+            let cell = v.get(row).map(Cell::into_scalar);
+            if let Some(s) = cell.filter(|s| !matches!(s, Scalar::Str(t) if t.trim().is_empty())) {
                 let total = raw.total_usage.get_or_insert_default();
-                gateway::set_usage(total, *k, cell.into_scalar().count());
+                gateway::set_usage(total, *k, s.count());
             }
         }
         Target::UsageLabel(k) => {
