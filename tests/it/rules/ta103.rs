@@ -356,3 +356,39 @@ fn a_batch_cells_saving_is_at_batch_rates() {
         .clone();
     assert_eq!(usd(&step["savings"]), "0.0468");
 }
+
+/// hunt156: OpenAI bills cache writes from GPT-5.6 on (1.25× input: the
+/// catalog's cache-write rate); the replay wrote for free, the saving 38%
+/// high. A 54,955-token instruction sent in pairs a minute apart, each pair
+/// 25 hours after the last (past the 24-hour retention), on gpt-5.6-terra
+/// ($2 in, $0.20 cached, $2.50 cache write per million).
+#[test]
+fn gpt_5_6_cache_writes_cost_in_the_replay() {
+    let env = Env::new();
+    let system: String = std::iter::once("You are the nightly reconciliation agent.".to_string())
+        .chain((0..3000).map(|i| {
+            format!("Rule {i}: match ledger line {i} against the bank export and flag drift.")
+        }))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut s = String::new();
+    for k in 0..24u64 {
+        let (day, j) = (k / 2, k % 2);
+        s += &serde_json::json!({"id": format!("resp_{k:06}"), "object": "response",
+            "created_at": 1_793_664_000 + day * 25 * 3600 + j * 60, "status": "completed",
+            "model": "gpt-5.6-terra", "metadata": {"feature": "recon"}, "instructions": system,
+            "input": [{"role": "user", "content": format!("batch {k}")}], "output": [],
+            "usage": {"input_tokens": 60000, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 200, "total_tokens": 60200}})
+        .to_string();
+        s.push('\n');
+    }
+    env.write("r.jsonl", s);
+    let r = env.audit(&["r.jsonl"]);
+    let f = crate::util::findings(&r, "TA103");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["evidence"]["cache_lifetime"], "24h");
+    // 12 hits of the 54,912 cacheable tokens at $2 − $0.20, less 12 writes
+    // at $2.50 − $2: $1.1860992 − $0.329472.
+    assert_eq!(f[0]["savings"]["observed"], "0.8566272");
+}
