@@ -796,14 +796,18 @@ impl<'a> RawLine<'a> {
                     .any(|p| provider.contains(p))
             }
         };
-        let gemini = [
+        // (Only a total asks: the names are not searched on every line.)
+        let total_logged = matches!(self.usage.total_tokens, Lenient::Value(_));
+        let names = [
             &self.model,
             &self.served_model,
             &self.request_model,
             &self.model_group,
-        ]
-        .iter()
-        .any(|m| matches!(&m.0, Lenient::Value(t) if is_gemini(t)));
+        ];
+        let gemini = total_logged
+            && names
+                .iter()
+                .any(|m| matches!(&m.0, Lenient::Value(t) if is_gemini(t)));
         // A Gemini model's OpenAI-style usage may hold its thoughts in the
         // total only: asked only when the total is there and no reasoning.
         // LiteLLM's usage (its records name a `model_group`) counts them in
@@ -816,18 +820,12 @@ impl<'a> RawLine<'a> {
         // tool's prompt there: hunt155.)
         let litellm = self.model_group.0.is_present()
             && matches!(&self.timestamp.0, Lenient::Value(t) if *t >= LITELLM_THOUGHTS_IN_COMPLETION);
-        let thinks = [
-            &self.model,
-            &self.served_model,
-            &self.request_model,
-            &self.model_group,
-        ]
-        .iter()
-        .any(|m| matches!(&m.0, Lenient::Value(t) if gemini_thinks(t)));
-        let thoughts_in_total = matches!(self.usage.total_tokens, Lenient::Value(_))
+        let thoughts_in_total = gemini
             && !self.usage.reasoning_tokens.is_present()
             && !litellm
-            && thinks;
+            && names
+                .iter()
+                .any(|m| matches!(&m.0, Lenient::Value(t) if gemini_thinks(t)));
         let how = crate::record::fields::Convention {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,

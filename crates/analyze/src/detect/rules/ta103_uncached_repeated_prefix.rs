@@ -125,7 +125,9 @@ pub fn replay(
                 writes,
                 cacheable,
                 saving: per_hit * (hits * cacheable) - per_write * (writes * cacheable),
-                written: if lt.write == WriteRate::Input {
+                // (Writes at the input rate, a model's without a write
+                // fee, are no writes to pay for.)
+                written: if per_write == Money::ZERO {
                     0
                 } else {
                     writes * cacheable
