@@ -400,7 +400,25 @@ pub fn reprice(
             sizes,
             scale,
         );
-        let changed = (cost - (old - new)).max(Money::ZERO);
+        // Searches run whichever model answers: on a target without a
+        // search price they keep the source's fee (hunt156: routing took
+        // the fees for saved, 6x the tokens' saving).
+        let kept_search = if model != id
+            && t.web_searches > 0.0
+            && catalog.period(model, g.day).rates.web_search.is_none()
+        {
+            let searches = Usage {
+                web_searches: t.web_searches.round() as u64,
+                ..Usage::default()
+            };
+            catalog
+                .price_base(id, g.day, &searches, how)
+                .cost
+                .web_search
+        } else {
+            Money::ZERO
+        };
+        let changed = (cost - (old - new) + kept_search).max(Money::ZERO);
         after += changed;
         let e = per_feature.entry(&g.feature).or_default();
         e.0 += cost;

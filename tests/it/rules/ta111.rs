@@ -193,3 +193,46 @@ fn speech_models_are_not_routed_to_a_text_model() {
         assert_eq!(findings(&r, "TA111").len(), 0, "{model}");
     }
 }
+
+/// hunt156: a cell whose calls ran web searches (Responses' web_search_call
+/// items, the fee given with --prices: $10 per 1,000) saves only its tokens
+/// by moving to a model without a search price: the searches run there too.
+/// 600 calls of 1,000 tokens in and 10 out on gpt-4.1 ($2, $8 per million):
+/// $1.248 of tokens, $0.0624 on gpt-4.1-nano ($0.10, $0.40), and $6 of
+/// searches either way.
+#[test]
+fn routing_saves_the_tokens_not_the_searches() {
+    let env = Env::new();
+    env.write(
+        "fee.json",
+        r#"{"schema": 1, "version": "fee", "models": [{"provider": "openai", "id": "gpt-4.1",
+            "prices": [{"input": "2", "output": "8", "cached_read": "0.5", "web_search_kcount": "10"}]}]}"#,
+    );
+    let mut s = String::new();
+    for i in 0..600u64 {
+        s += &serde_json::json!({"id": format!("resp_{i:06}"), "object": "response",
+            "created_at": 1_793_664_000 + i * 600, "status": "completed", "model": "gpt-4.1",
+            "metadata": {"feature": "price-lookup"},
+            "input": [{"role": "user", "content": format!("price of item {i}")}],
+            "output": [{"type": "web_search_call", "id": format!("ws_{i}"), "status": "completed",
+                "action": {"type": "search", "query": "price"}}],
+            "usage": {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 10, "total_tokens": 1010}})
+        .to_string();
+        s.push('\n');
+    }
+    env.write("r.jsonl", s);
+    let r = env.audit(&["r.jsonl", "--prices", "fee.json"]);
+    assert_eq!(r["audit"]["totals"]["cost"], "7.248");
+    let f = findings(&r, "TA111");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["savings"]["observed"], "1.1856");
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "routing")
+        .unwrap()
+        .clone();
+    assert_eq!(step["savings"], "1.1856");
+}

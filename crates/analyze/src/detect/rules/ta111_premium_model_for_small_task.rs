@@ -194,9 +194,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             continue;
         }
         let (mut before, mut after) = (Money::ZERO, Money::ZERO);
+        // Tokens only: searches run whichever model answers (hunt156: a
+        // target without a search price took the fees for saved).
         for g in ctx.groups_of(cell.key) {
-            before += ctx.price(id, g.day, &g.usage, g.how());
-            after += ctx.price(target, g.day, &g.usage, g.how());
+            let tokens = tokenaudit_core::Usage {
+                web_searches: 0,
+                ..g.usage
+            };
+            before += ctx.price(id, g.day, &tokens, g.how());
+            after += ctx.price(target, g.day, &tokens, g.how());
         }
         let t = ctx.catalog.model(target);
         let to = format!("{}/{}", t.provider, t.id);
