@@ -1003,7 +1003,8 @@ fn span_record<'a>(
     let thinks = [Some(&model), served_model.as_ref()]
         .into_iter()
         .flatten()
-        .any(|m| crate::record::staging::gemini_thinks(m));
+        .find_map(|m| crate::record::staging::gemini_thinks(m))
+        .unwrap_or(false);
     let how = crate::record::fields::Convention {
         thoughts_in_total: thinks,
         gemini,
@@ -1013,7 +1014,9 @@ fn span_record<'a>(
     // its output count leaves out (OpenLLMetry's Gemini instrumentations:
     // hunt131, a thinking call priced 6.6× low): read as OpenInference's
     // total is.
-    if how.thoughts_in_total && !u.total_tokens.is_present() && !exclusive {
+    // (A Gemini 2.0 span's total holds a built-in tool's prompt: read
+    // for it too, hunt157.)
+    if how.gemini && !u.total_tokens.is_present() && !exclusive {
         u.total_tokens = a.total_tokens;
     }
     let usage = u.normalise_for(&mut p, how);

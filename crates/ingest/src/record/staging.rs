@@ -823,9 +823,15 @@ impl<'a> RawLine<'a> {
         let thoughts_in_total = gemini
             && !self.usage.reasoning_tokens.is_present()
             && !litellm
+            // The first name with a version says (an alias does not
+            // override the model's).
             && names
                 .iter()
-                .any(|m| matches!(&m.0, Lenient::Value(t) if gemini_thinks(t)));
+                .find_map(|m| match &m.0 {
+                    Lenient::Value(t) => gemini_thinks(t),
+                    _ => None,
+                })
+                .unwrap_or(false);
         let how = crate::record::fields::Convention {
             input_leaves_cache_out: leaves_cache_out,
             thoughts_in_total,
@@ -1178,17 +1184,19 @@ pub(crate) fn is_gemini(model: &str) -> bool {
     crate::record::tags::contains_ignore_ascii_case(model, "gemini")
 }
 
-/// Whether a Gemini model thinks: 2.5 and later, a `-thinking` model, or a
-/// name without a version (`gemini-flash-latest`); 1.x and 2.0 do not.
-pub(crate) fn gemini_thinks(model: &str) -> bool {
+/// Whether a Gemini model thinks, when its name says: 2.5 and later, a
+/// `-thinking` model or a `-latest` alias do, 1.x and 2.0 do not; `None`
+/// for a name without a version (an alias: `gemini-pro`, a router's
+/// `gemini-flash`). The last segment of a prefixed name is read
+/// (`gemini/gemini-2.0-flash`, `@gemini/…`, `gemini:…`: hunt157).
+pub(crate) fn gemini_thinks(model: &str) -> Option<bool> {
     let m = model.to_ascii_lowercase();
-    let Some(at) = m.find("gemini") else {
-        return false;
-    };
-    if m.contains("thinking") {
-        return true;
+    let name = m.rsplit(['/', ':']).next().unwrap_or(&m);
+    let at = name.find("gemini")?;
+    if name.contains("thinking") {
+        return Some(true);
     }
-    let rest = m[at + "gemini".len()..].trim_start_matches(['-', '_', ' ']);
+    let rest = name[at + "gemini".len()..].trim_start_matches(['-', '_', ' ']);
     let digits: String = rest
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
@@ -1198,14 +1206,14 @@ pub(crate) fn gemini_thinks(model: &str) -> bool {
         parts.next().and_then(|p| p.parse::<u32>().ok()),
         parts.next(),
     ) {
-        (None, _) => true,
-        (Some(major), minor) => {
+        (None, _) => name.contains("latest").then_some(true),
+        (Some(major), minor) => Some(
             major >= 3
                 || (major == 2
                     && minor
                         .and_then(|p| p.get(..1)?.parse::<u32>().ok())
-                        .is_some_and(|n| n >= 5))
-        }
+                        .is_some_and(|n| n >= 5)),
+        ),
     }
 }
 
@@ -1274,15 +1282,20 @@ mod tests {
             "gemini-2.0-flash-thinking-exp",
             "gemini-flash-latest",
         ] {
-            assert!(gemini_thinks(m), "{m}");
+            assert_eq!(gemini_thinks(m), Some(true), "{m}");
         }
         for m in [
             "gemini-2.0-flash",
             "gemini-1.5-pro-002",
-            "gpt-4o",
             "vertex_ai/gemini-2.0-flash-lite",
+            "gemini/gemini-2.0-flash",
+            "@gemini/gemini-2.0-flash",
+            "gemini:gemini-2.0-flash",
         ] {
-            assert!(!gemini_thinks(m), "{m}");
+            assert_eq!(gemini_thinks(m), Some(false), "{m}");
+        }
+        for m in ["gemini-pro", "gemini-flash", "gpt-4o"] {
+            assert_eq!(gemini_thinks(m), None, "{m}");
         }
     }
 }

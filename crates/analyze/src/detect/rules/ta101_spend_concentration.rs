@@ -3,6 +3,8 @@
 //! spend (the Pareto set), the share of spend taken by the top 20% of groups,
 //! and, per feature, a long tail of single requests: the cost per request at
 //! p50, p95 and p99 and the costliest requests when p99 is far above p50.
+//! A Pareto set of every priced group (two features of equal spend) is no
+//! concentration and makes no finding.
 //!
 //! ## Why it costs money
 //! Savings work is only worth doing where the money is. When three groups out
