@@ -1336,10 +1336,7 @@ fn an_unread_files_telling_keys_are_said_first() {
 #[test]
 fn a_spreadsheet_workbook_is_said_to_be_saved_as_csv() {
     let env = Env::new();
-    env.write(
-        "exports/usage.xlsx",
-        b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec(),
-    );
+    env.write("exports/usage.xlsx", b"PK\x03\x04\x14\x00\x00\x00\x08\x00");
     env.write(
         "exports/calls.jsonl",
         r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1}}"#.to_string() + "\n",

@@ -3570,8 +3570,7 @@ fn a_codex_rollout_compressed_in_place_and_back_is_counted_once() {
     // token count: no new call, the same totals).
     let last = text
         .split(|&b| b == b'\n')
-        .filter(|l| l.windows(11).any(|w| w == b"token_count"))
-        .last()
+        .rfind(|l| l.windows(11).any(|w| w == b"token_count"))
         .unwrap()
         .to_vec();
     let mut grown = text.clone();
