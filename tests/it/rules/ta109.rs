@@ -334,3 +334,45 @@ fn a_question_asked_within_each_customers_own_system_prompt_is_no_repeat() {
     assert_eq!(f[0]["evidence"]["cache_hits"], 34);
     assert_eq!(f[0]["savings"]["observed"], "0.119");
 }
+
+/// hunt156: turns of different stateful conversations (the Responses API's
+/// `previous_response_id`, `conversation`) saying the same words are not
+/// repeats: the history each goes on is another (300 such turns made a
+/// $270-a-month finding). The same prompt without a conversation is.
+#[test]
+fn stateful_turns_of_other_conversations_are_not_repeats() {
+    let env = Env::new();
+    let pair = |i: u64, chain: Option<(&str, serde_json::Value)>| {
+        let mut req = json!({"model": "gpt-5.5", "instructions": "You are a patient tutor.",
+            "input": [{"role": "user", "content": "Yes, please continue."}],
+            "metadata": {"feature": "tutor-chat"}});
+        if let Some((key, value)) = &chain {
+            req[*key] = value.clone();
+        }
+        json!({"request": req, "response": {"id": format!("resp_{i:06}"), "object": "response",
+            "created_at": 1_793_664_000 + i * 120, "status": "completed", "model": "gpt-5.5",
+            "usage": {"input_tokens": 3000 + i, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 300, "total_tokens": 3300 + i}}})
+        .to_string()
+            + "\n"
+    };
+    for (name, chain) in [
+        ("previous", |i: u64| {
+            Some(("previous_response_id", json!(format!("resp_prev_{i:06}"))))
+        }),
+        ("conversation", |i: u64| {
+            Some(("conversation", json!({"id": format!("conv_{i:06}")})))
+        }),
+    ] as [(&str, fn(u64) -> Option<(&'static str, serde_json::Value)>); 2]
+    {
+        let s: String = (0..300).map(|i| pair(i, chain(i))).collect();
+        env.write(&format!("{name}.jsonl"), s);
+        let r = env.audit(&[&format!("{name}.jsonl")]);
+        assert_eq!(findings(&r, "TA109").len(), 0, "{name}");
+        assert_eq!(findings(&r, "TA110").len(), 0, "{name}");
+    }
+    let s: String = (0..300).map(|i| pair(i, None)).collect();
+    env.write("stateless.jsonl", s);
+    let r = env.audit(&["stateless.jsonl"]);
+    assert_eq!(findings(&r, "TA109").len(), 1);
+}

@@ -396,6 +396,12 @@ impl<'de, 'b> Visitor<'de> for LineSeed<'b, 'de> {
                         grounding(l, raw.get());
                     }
                 }
+                Field::Continues => {
+                    let raw: Option<&'de RawValue> = map.next_value().ok().flatten();
+                    if let Some(raw) = raw {
+                        continues(l, raw.get());
+                    }
+                }
                 Field::Cost => fill!(cost, Cost, LMoney)?,
                 Field::Tags => {
                     map.next_value_seed(TagsSeed(&mut l.tags))?;
@@ -536,6 +542,9 @@ pub(crate) enum Field {
     /// ran, billed per grounded prompt, which the catalog prices (or says
     /// it cannot: hunt117, neither priced nor said).
     Grounding,
+    /// A stateful request's conversation: `previous_response_id`,
+    /// `conversation` (see [`RawLine::continues`]).
+    Continues,
     /// Anthropic's `inference_geo` outside the usage object (a flattened
     /// usage, a CSV column, or the request's, which binds: the call runs
     /// in the US or fails): `us` is US-only inference (hunt119).
@@ -758,6 +767,8 @@ pub(crate) fn field(key: &str) -> Field {
         },
         12 => match key {
             "messageStart" => Field::StreamEvent,
+            // A stateful Responses request's conversation.
+            "conversation" => Field::Continues,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`); AI SDK 4's `promptTokens`.
             "outputTokens" | "promptTokens" => Field::UsageKey,
@@ -886,6 +897,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         20 => match key {
+            "previous_response_id" => Field::Continues,
             // Bedrock Converse's usage spread into the line.
             "cacheReadInputTokens" => Field::UsageKey,
             // OpenAI's usage spread into the line (hunt57).
@@ -1330,6 +1342,7 @@ fn field_by_meaning(key: &str) -> Field {
         "service_tier" | "serviceTier" => Field::ServiceTier,
         "inference_geo" => Field::InferenceGeo,
         "groundingMetadata" => Field::Grounding,
+        "previous_response_id" | "conversation" => Field::Continues,
         "finish_reason" | "stop_reason" | "finishReason" | "stopReason" => Field::FinishReason,
         "choices" | "candidates" => Field::Choices,
         "output" => Field::Output,
@@ -3244,6 +3257,11 @@ fn scan_map<'a, K: TopKeys>(
                     grounding(l, raw);
                 }
             }
+            Field::Continues => {
+                if let Some(raw) = s.raw_value()? {
+                    continues(l, raw);
+                }
+            }
             Field::Cost => fill!(cost, Cost, |v| LMoney::from_label(v.label()).0)?,
             Field::Tags => scan_tags(s, &mut l.tags, shapes.as_deref_mut().map(|sh| &mut sh.tags))?,
             Field::Metadata if depth < 3 => scan_nested(s, l, Scope::Metadata, depth + 1)?,
@@ -3318,8 +3336,9 @@ impl Field {
                 Scope::Metadata,
                 Field::Provider | Field::RequestId | Field::HostGroq | Field::HostCerebras,
             ) => Field::Other,
-            // (A caller's note in `metadata`: no candidate's grounding.)
-            (Scope::Metadata, Field::Grounding) => Field::Other,
+            // (A caller's note in `metadata`: no candidate's grounding, no
+            // request's conversation.)
+            (Scope::Metadata, Field::Grounding | Field::Continues) => Field::Other,
             (Scope::Top, Field::EventKind) => Field::EventKind,
             (_, Field::EventKind) => Field::Other,
             // (The first choice is read as a body is.)
@@ -3439,6 +3458,30 @@ const WEB_SEARCH_CALL: &str = "web_search_call";
 /// `response`, ran them once). The usage's own count wins.
 /// A candidate's `groundingMetadata`: one grounded prompt when Google
 /// Search ran (`webSearchQueries` not empty).
+/// A stateful request's conversation from its raw JSON value: an id (a
+/// string), or `conversation`'s object (its `id`); null or empty is none.
+fn continues(l: &mut RawLine<'_>, raw: &str) {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::String(id)) => continues_id(l, &id),
+        Ok(serde_json::Value::Object(o)) => {
+            if let Some(serde_json::Value::String(id)) = o.get("id") {
+                continues_id(l, id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Only OpenAI's ids (`resp_…`, `conv_…`): another log's `conversation`
+/// is a session's name, whose identical prompts are repeats.
+fn continues_id(l: &mut RawLine<'_>, id: &str) {
+    let id = id.trim();
+    let openai = id.starts_with("resp_") || id.starts_with("conv_");
+    if openai && l.continues.is_none() {
+        l.continues = Some(xxhash_rust::xxh3::xxh3_64(id.as_bytes()));
+    }
+}
+
 fn grounding(l: &mut RawLine<'_>, raw: &str) {
     let searched = raw.contains("webSearchQueries")
         && serde_json::from_str::<serde_json::Value>(raw).is_ok_and(|v| {
@@ -3665,6 +3708,11 @@ pub(crate) fn set_field<'a>(l: &mut RawLine<'a>, f: Field, key: &'a str, v: Scal
         Field::Grounding => {
             if let Scalar::Str(text) = &v {
                 grounding(l, text);
+            }
+        }
+        Field::Continues => {
+            if let Scalar::Str(text) = &v {
+                continues_id(l, text);
             }
         }
         // A `metadata`, `request` or `response` column of JSON text

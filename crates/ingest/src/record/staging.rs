@@ -118,6 +118,11 @@ pub struct RawLine<'a> {
     /// `web_search_call` items of a Responses API `output` array: the
     /// call's web searches when its usage counts none.
     pub web_search_calls: u64,
+    /// A stateful request's conversation (the Responses API's
+    /// `previous_response_id` or `conversation`), hashed: the history the
+    /// prompt goes on, which the prompt's fingerprint takes in (hunt156: the
+    /// same "Yes, please continue." in 300 conversations was 300 repeats).
+    pub continues: Option<u64>,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The rank of the key each [`Ranked`] slot's value came from.
@@ -403,6 +408,7 @@ impl<'a> RawLine<'a> {
             prompt_raw: _,
             system_raw: _,
             web_search_calls,
+            continues,
             cost,
             tags,
             ranks,
@@ -502,6 +508,7 @@ impl<'a> RawLine<'a> {
         if self.web_search_calls == 0 {
             self.web_search_calls = web_search_calls;
         }
+        first(&mut self.continues, continues);
         self.usage.add_nested(usage);
         self.tags.extend(
             tags.into_iter()
@@ -566,6 +573,7 @@ impl<'a> RawLine<'a> {
             prompt_raw,
             system_raw,
             web_search_calls,
+            continues,
             cost: _,
             tags: _,
             ranks,
@@ -600,6 +608,7 @@ impl<'a> RawLine<'a> {
             prompt_raw,
             system_raw,
             web_search_calls,
+            continues,
             early_time,
             ..RawLine::default()
         }
@@ -1073,6 +1082,11 @@ impl<'a> RawLine<'a> {
                             xxh3_64(&[fp.to_le_bytes(), system.to_le_bytes()].concat())
                         }
                         _ => fp,
+                    })
+                    // The conversation a stateful request goes on.
+                    .map(|fp| match self.continues {
+                        Some(c) => xxh3_64(&[fp.to_le_bytes(), c.to_le_bytes()].concat()),
+                        None => fp,
                     })),
             prefix_fp: p
                 .own(self.prefix_hash.0, "system_prompt_hash")
@@ -1106,7 +1120,12 @@ impl<'a> RawLine<'a> {
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
-            user_messages: self.user_messages,
+            // A stateful request's text is a later turn of its
+            // conversation (no semantic cache's to answer).
+            user_messages: match self.continues {
+                Some(_) => Some(self.user_messages.unwrap_or(0).max(2)),
+                None => self.user_messages,
+            },
             prefix_chars: self.prefix_chars,
             minhash: None,
             tags: self.tags,
