@@ -3488,6 +3488,18 @@ fn a_store_url_is_never_made_a_local_folder() {
     }
 }
 
+/// The parent session of the `codex-forks` fixture: its path and file name.
+fn codex_parent_fixture() -> (PathBuf, String) {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
+    let parent = walk(&fixture)
+        .into_iter()
+        .find(|f| f.to_str().unwrap().contains("T12-00-00-019a0005"))
+        .unwrap();
+    let name = parent.file_name().unwrap().to_str().unwrap().to_string();
+    (parent, name)
+}
+
 /// Codex archives a session by moving its file from `sessions/` to
 /// `archived_sessions/`; a nightly ingest of both folders counted its calls
 /// twice (hunt86: its calls carry no request ids to drop the gone file's
@@ -3498,13 +3510,7 @@ fn a_store_url_is_never_made_a_local_folder() {
 #[test]
 fn an_archived_codex_session_or_a_moved_claude_code_file_is_counted_once() {
     let env = Env::new();
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
-    let parent = walk(&fixture)
-        .into_iter()
-        .find(|f| f.to_str().unwrap().contains("T12-00-00-019a0005"))
-        .unwrap();
-    let name = parent.file_name().unwrap().to_str().unwrap().to_string();
+    let (parent, name) = codex_parent_fixture();
     env.write(
         &format!("codex/sessions/2026/03/10/{name}"),
         std::fs::read(&parent).unwrap(),
@@ -3539,13 +3545,7 @@ fn an_archived_codex_session_or_a_moved_claude_code_file_is_counted_once() {
 #[test]
 fn a_codex_rollout_compressed_in_place_and_back_is_counted_once() {
     let env = Env::new();
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/codex-forks");
-    let parent = walk(&fixture)
-        .into_iter()
-        .find(|f| f.to_str().unwrap().contains("T12-00-00-019a0005"))
-        .unwrap();
-    let name = parent.file_name().unwrap().to_str().unwrap().to_string();
+    let (parent, name) = codex_parent_fixture();
     let text = std::fs::read(&parent).unwrap();
     let plain = format!("codex/sessions/2026/03/10/{name}");
     env.write(&plain, text.clone());
