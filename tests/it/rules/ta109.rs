@@ -338,7 +338,8 @@ fn a_question_asked_within_each_customers_own_system_prompt_is_no_repeat() {
 /// hunt156: turns of different stateful conversations (the Responses API's
 /// `previous_response_id`, `conversation`) saying the same words are not
 /// repeats: the history each goes on is another (300 such turns made a
-/// $270-a-month finding). The same prompt without a conversation is.
+/// $270-a-month finding); nor turns of one conversation (hunt158). The
+/// same prompt without a conversation is.
 #[test]
 fn stateful_turns_of_other_conversations_are_not_repeats() {
     let env = Env::new();
@@ -363,13 +364,13 @@ fn stateful_turns_of_other_conversations_are_not_repeats() {
         ("conversation", |i: u64| {
             Some(("conversation", json!({"id": format!("conv_{i:06}")})))
         }),
-    ] as [(&str, fn(u64) -> Option<(&'static str, serde_json::Value)>); 2]
+        ("one", |_: u64| Some(("conversation", json!("conv_one")))),
+    ] as [(&str, fn(u64) -> Option<(&'static str, serde_json::Value)>); 3]
     {
         let s: String = (0..300).map(|i| pair(i, chain(i))).collect();
         env.write(&format!("{name}.jsonl"), s);
         let r = env.audit(&[&format!("{name}.jsonl")]);
         assert_eq!(findings(&r, "TA109").len(), 0, "{name}");
-        assert_eq!(findings(&r, "TA110").len(), 0, "{name}");
     }
     let s: String = (0..300).map(|i| pair(i, None)).collect();
     env.write("stateless.jsonl", s);

@@ -3476,9 +3476,11 @@ fn continues(l: &mut RawLine<'_>, raw: &str) {
 /// is a session's name, whose identical prompts are repeats.
 fn continues_id(l: &mut RawLine<'_>, id: &str) {
     let id = id.trim();
-    let openai = id.starts_with("resp_") || id.starts_with("conv_");
-    if openai && l.continues.is_none() {
-        l.continues = Some(xxhash_rust::xxh3::xxh3_64(id.as_bytes()));
+    let conversation = id.starts_with("conv_");
+    if (conversation || id.starts_with("resp_")) && l.continues.is_none() {
+        let h = xxhash_rust::xxh3::xxh3_64(id.as_bytes());
+        // (The low bit says a conversation's: `RawLine::continues`.)
+        l.continues = Some(if conversation { h | 1 } else { h & !1 });
     }
 }
 

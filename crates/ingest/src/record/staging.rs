@@ -122,6 +122,7 @@ pub struct RawLine<'a> {
     /// `previous_response_id` or `conversation`), hashed: the history the
     /// prompt goes on, which the prompt's fingerprint takes in (hunt156: the
     /// same "Yes, please continue." in 300 conversations was 300 repeats).
+    /// Its low bit is set for a `conversation` (whose turns all name it).
     pub continues: Option<u64>,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
@@ -1083,8 +1084,17 @@ impl<'a> RawLine<'a> {
                         }
                         _ => fp,
                     })
-                    // The conversation a stateful request goes on.
+                    // The conversation a stateful request goes on: a
+                    // response it follows, or a conversation's id, whose
+                    // every turn has another history (told by its input's
+                    // size: hunt158).
                     .map(|fp| match self.continues {
+                        Some(c) if c & 1 == 1 => {
+                            let input = usage.as_ref().map_or(0, |u| u.input);
+                            xxh3_64(
+                                &[fp.to_le_bytes(), c.to_le_bytes(), input.to_le_bytes()].concat(),
+                            )
+                        }
                         Some(c) => xxh3_64(&[fp.to_le_bytes(), c.to_le_bytes()].concat()),
                         None => fp,
                     })),
@@ -1120,12 +1130,7 @@ impl<'a> RawLine<'a> {
             prompt_text: self.prompt_text,
             prompt_raw: self.prompt_raw,
             system_raw: self.system_raw,
-            // A stateful request's text is a later turn of its
-            // conversation (no semantic cache's to answer).
-            user_messages: match self.continues {
-                Some(_) => Some(self.user_messages.unwrap_or(0).max(2)),
-                None => self.user_messages,
-            },
+            user_messages: self.user_messages,
             prefix_chars: self.prefix_chars,
             minhash: None,
             tags: self.tags,
@@ -1210,30 +1215,45 @@ pub(crate) fn is_gemini(model: &str) -> bool {
 /// (`gemini/gemini-2.0-flash`, `@gemini/…`, `gemini:…`: hunt157).
 pub(crate) fn gemini_thinks(model: &str) -> Option<bool> {
     let m = model.to_ascii_lowercase();
-    let name = m.rsplit(['/', ':']).next().unwrap_or(&m);
+    // The last path segment, without a `:variant` or `:method` (hunt158:
+    // `models/gemini-2.5-pro:generateContent`, `google/…:nitro`).
+    let name = m.rsplit('/').next().unwrap_or(&m);
+    let name = name
+        .split(':')
+        .rfind(|part| part.contains("gemini"))
+        .unwrap_or(name);
     let at = name.find("gemini")?;
     if name.contains("thinking") {
         return Some(true);
     }
-    let rest = name[at + "gemini".len()..].trim_start_matches(['-', '_', ' ']);
-    let digits: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let mut parts = digits.split('.').filter(|p| !p.is_empty());
-    match (
-        parts.next().and_then(|p| p.parse::<u32>().ok()),
-        parts.next(),
-    ) {
-        (None, _) => name.contains("latest").then_some(true),
-        (Some(major), minor) => Some(
-            major >= 3
-                || (major == 2
-                    && minor
-                        .and_then(|p| p.get(..1)?.parse::<u32>().ok())
-                        .is_some_and(|n| n >= 5)),
-        ),
+    // The first number of one or two digits after it is the major version
+    // (`gemini-live-2.5-flash`, `gemini-3-pro`; `gemini-exp-1206` has none).
+    let rest = &name[at + "gemini".len()..];
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start <= 2 {
+                let major: u32 = rest[start..i].parse().unwrap_or(0);
+                let minor = (bytes.get(i) == Some(&b'.'))
+                    .then(|| {
+                        bytes
+                            .get(i + 1)
+                            .filter(|b| b.is_ascii_digit())
+                            .map(|b| u32::from(b - b'0'))
+                    })
+                    .flatten();
+                return Some(major >= 3 || (major == 2 && minor.is_some_and(|n| n >= 5)));
+            }
+        } else {
+            i += 1;
+        }
     }
+    name.contains("latest").then_some(true)
 }
 
 /// Whether a model value is a deployment's id, not a model's name: 32 or
@@ -1313,7 +1333,14 @@ mod tests {
         ] {
             assert_eq!(gemini_thinks(m), Some(false), "{m}");
         }
-        for m in ["gemini-pro", "gemini-flash", "gpt-4o"] {
+        for m in [
+            "models/gemini-2.5-pro:generateContent",
+            "google/gemini-2.5-pro:nitro",
+            "gemini-live-2.5-flash-preview",
+        ] {
+            assert_eq!(gemini_thinks(m), Some(true), "{m}");
+        }
+        for m in ["gemini-pro", "gemini-flash", "gemini-exp-1206", "gpt-4o"] {
             assert_eq!(gemini_thinks(m), None, "{m}");
         }
     }
