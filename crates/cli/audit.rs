@@ -40,8 +40,8 @@ pub struct AuditArgs {
 
     /// Folder to write the reports into (created if missing). Only
     /// tokenaudit's own files (audit.md, audit.json, audit-*.csv,
-    /// audit.html, audit-chart-*.png) are replaced; anything else in the
-    /// folder is left alone.
+    /// audit.html, audit-chart-*.png, focus.csv, focus.parquet) are
+    /// replaced; anything else in the folder is left alone.
     #[arg(long, short, default_value = "reports", value_name = "DIR")]
     pub out: PathBuf,
 
@@ -68,7 +68,7 @@ pub struct InputArgs {
     /// Log files, directories, globs, or `-` for stdin. JSONL (plain, .gz,
     /// .zst), JSON, CSV and Parquet; the encoding is sniffed. Directories
     /// are read recursively for files named like logs (.jsonl, .ndjson,
-    /// .json, .log, .csv, .parquet, compressed or rotated copies such as
+    /// .json, .log, .csv, .tsv, .parquet, compressed or rotated copies such as
     /// app.jsonl.1 or app.log-20251001.gz); the others are named on stderr.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
@@ -472,8 +472,19 @@ impl InputArgs {
                     .iter()
                     .map(|b| b.name)
                     .collect();
+                // Names a user may try for what is read without one
+                // (hunt154).
+                let hint = match name.to_ascii_lowercase().as_str() {
+                    "csv" | "tsv" | "parquet" | "jsonl" | "json" => {
+                        "; CSV, Parquet and JSON are told from the file itself: leave --input-format out, or name the shape its records have"
+                    }
+                    "litellm" | "litellm-spend-logs" | "openai" | "anthropic" => {
+                        "; LiteLLM's spend logs and OpenAI's and Anthropic's responses are read by `gateway` (also told from the file)"
+                    }
+                    _ => "",
+                };
                 format!(
-                    "--input-format {name:?}: not a built-in format; expected one of {} (see `tokenaudit formats`)",
+                    "--input-format {name:?}: not a built-in format; expected one of {} (see `tokenaudit formats`){hint}",
                     names.join(", ")
                 )
             })?),

@@ -1361,3 +1361,27 @@ fn a_spreadsheet_workbook_is_said_to_be_saved_as_csv() {
         assert!(!err.contains("zip archive"), "{input}: {err}");
     }
 }
+
+/// hunt154: `--input-format csv` (or `litellm`) was "not a built-in
+/// format" and no more: it says what is read without one.
+#[test]
+fn input_format_names_a_user_may_try_are_answered() {
+    let env = Env::new();
+    env.write("a.jsonl", "{}\n");
+    for (name, said) in [
+        ("csv", "CSV, Parquet and JSON are told from the file itself"),
+        (
+            "litellm",
+            "LiteLLM's spend logs and OpenAI's and Anthropic's responses are read by `gateway`",
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .args(["audit", "a.jsonl", "--input-format", name, "--out", "o"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{name}: {err}");
+    }
+}
