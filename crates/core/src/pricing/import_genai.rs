@@ -92,11 +92,7 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 .and_then(Value::as_str)
                 .unwrap_or(pid)
                 .to_owned(),
-            kind: if FIRST_PARTY.contains(&pid) {
-                ProviderKind::FirstParty
-            } else {
-                ProviderKind::Host
-            },
+            kind: ProviderKind::of_id(pid),
             hint: provider_hint(pid, own_hint),
             makes: p
                 .get("model_match")

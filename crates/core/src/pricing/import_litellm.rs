@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::format::{value_text, MAX_RATE_PICOS};
-use super::import_genai::{provider_hint, FIRST_PARTY};
+use super::import_genai::provider_hint;
 use super::{
     Catalog, ImportError, ImportReport, MatchRule, ModelEntry, Multiplier, PricePeriod,
     ProviderInfo, ProviderKind, Rates, SkipReason, Source, Tier, PRIORITY_MAX,
@@ -178,11 +178,7 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
                 providers.push(ProviderInfo {
                     id: provider.clone(),
                     name: provider.clone(),
-                    kind: if FIRST_PARTY.contains(&provider.as_str()) {
-                        ProviderKind::FirstParty
-                    } else {
-                        ProviderKind::Host
-                    },
+                    kind: ProviderKind::of_id(&provider),
                     hint: provider_hint(&provider, Some(spelled)),
                     makes: None,
                 });
