@@ -901,23 +901,8 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     prepared.analyze.list_costs = want_focus;
     // A file of the user's where a report of fixed name goes is refused
     // before the run, not after it (hunt154: 93% of a run waited for it).
-    for f in &formats {
-        let names: &[&str] = match f {
-            ReportFormat::Markdown => &["audit.md"],
-            ReportFormat::Json => &["audit.json"],
-            ReportFormat::Html => &["audit.html"],
-            ReportFormat::Focus => &["focus.csv"],
-            ReportFormat::Csv | ReportFormat::Png => &[],
-        };
-        for name in names {
-            let path = to.out.join(name);
-            if path.is_file() && !tokenaudit_ingest::source::is_tokenaudit_report(&path) {
-                return Err(tokenaudit_report::ReportError::NotOurs {
-                    path: path.display().to_string(),
-                }
-                .into());
-            }
-        }
+    for name in formats.iter().flat_map(|f| f.fixed_names()) {
+        tokenaudit_report::refuse_not_ours(to.out, name)?;
     }
     let (audit, profile, catalog) = prepared.run()?;
     let focus =

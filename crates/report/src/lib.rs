@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use tokenaudit_analyze::Audit;
 
-pub use output::{write_atomic, ReportSet};
+pub use output::{refuse_not_ours, write_atomic, ReportSet};
 pub use text::int as count_text;
 pub use text::spend_text;
 pub use text::terminal as terminal_text;
@@ -46,6 +46,19 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// The files of this format whose names do not depend on the audit (a
+    /// CSV table's and a chart's do; `focus.parquet` goes with
+    /// `focus.csv`).
+    pub fn fixed_names(self) -> &'static [&'static str] {
+        match self {
+            ReportFormat::Markdown => &["audit.md"],
+            ReportFormat::Json => &["audit.json"],
+            ReportFormat::Html => &["audit.html"],
+            ReportFormat::Focus => &["focus.csv"],
+            ReportFormat::Csv | ReportFormat::Png => &[],
+        }
+    }
+
     pub fn parse(text: &str) -> Option<ReportFormat> {
         match text.trim().to_ascii_lowercase().as_str() {
             "md" | "markdown" => Some(ReportFormat::Markdown),

@@ -30,6 +30,23 @@ pub struct ReportSet {
     unsynced: Vec<(fs::File, PathBuf)>,
 }
 
+/// Refuses to replace `dir/name` when a file of a report's name there is
+/// not a tokenaudit report (a user's own `audit.md`). (`focus.parquet` is
+/// tokenaudit's when a report file of this folder that says so is beside
+/// it; a chart says so itself.)
+pub fn refuse_not_ours(dir: &Path, name: &str) -> Result<(), ReportError> {
+    let path = dir.join(name);
+    if tokenaudit_ingest::source::is_report_name(name)
+        && fs::metadata(&path).is_ok_and(|m| m.is_file())
+        && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
+    {
+        return Err(ReportError::NotOurs {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
 impl ReportSet {
     /// A set of files to write into `dir`, which is created if missing.
     pub fn new(dir: &Path) -> Result<ReportSet, ReportError> {
@@ -59,16 +76,7 @@ impl ReportSet {
     /// nothing of the set is written.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(name);
-        // (`focus.parquet` is tokenaudit's when a report file of this
-        // folder that says so is beside it; a chart says so itself.)
-        if tokenaudit_ingest::source::is_report_name(name)
-            && fs::metadata(&path).is_ok_and(|m| m.is_file())
-            && !tokenaudit_ingest::source::is_tokenaudit_report(&path)
-        {
-            return Err(ReportError::NotOurs {
-                path: path.display().to_string(),
-            });
-        }
+        refuse_not_ours(&self.dir, name)?;
         let (tmp, file) = write_unsynced(&path, bytes)?;
         self.unsynced.push((file, path.clone()));
         self.staged.push((tmp, path));
