@@ -3478,9 +3478,7 @@ fn continues_id(l: &mut RawLine<'_>, id: &str) {
     let id = id.trim();
     let conversation = id.starts_with("conv_");
     if (conversation || id.starts_with("resp_")) && l.continues.is_none() {
-        let h = xxhash_rust::xxh3::xxh3_64(id.as_bytes());
-        // (The low bit says a conversation's: `RawLine::continues`.)
-        l.continues = Some(if conversation { h | 1 } else { h & !1 });
+        l.continues = Some((xxhash_rust::xxh3::xxh3_64(id.as_bytes()), conversation));
     }
 }
 

@@ -122,8 +122,8 @@ pub struct RawLine<'a> {
     /// `previous_response_id` or `conversation`), hashed: the history the
     /// prompt goes on, which the prompt's fingerprint takes in (hunt156: the
     /// same "Yes, please continue." in 300 conversations was 300 repeats).
-    /// Its low bit is set for a `conversation` (whose turns all name it).
-    pub continues: Option<u64>,
+    /// With whether it is a `conversation`'s (whose turns all name it).
+    pub continues: Option<(u64, bool)>,
     pub cost: LMoney,
     pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The rank of the key each [`Ranked`] slot's value came from.
@@ -1089,13 +1089,13 @@ impl<'a> RawLine<'a> {
                     // every turn has another history (told by its input's
                     // size: hunt158).
                     .map(|fp| match self.continues {
-                        Some(c) if c & 1 == 1 => {
+                        Some((c, true)) => {
                             let input = usage.as_ref().map_or(0, |u| u.input);
                             xxh3_64(
                                 &[fp.to_le_bytes(), c.to_le_bytes(), input.to_le_bytes()].concat(),
                             )
                         }
-                        Some(c) => xxh3_64(&[fp.to_le_bytes(), c.to_le_bytes()].concat()),
+                        Some((c, false)) => xxh3_64(&[fp.to_le_bytes(), c.to_le_bytes()].concat()),
                         None => fp,
                     })),
             prefix_fp: p
