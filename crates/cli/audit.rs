@@ -128,8 +128,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "NAME")]
     pub input_format: Option<String>,
 
-    /// Fail (exit 2, no report written) if any line or file was rejected,
-    /// or no log file was found.
+    /// Fail (exit 2, no report written) if any line or file was rejected.
+    /// (Inputs with no log file at all always fail.)
     #[arg(long)]
     pub strict: bool,
 
@@ -520,9 +520,13 @@ impl Prepared {
     /// Runs the audit with a progress bar on a terminal; with `--strict`,
     /// fails on any rejected input.
     pub fn run(mut self) -> Result<(Audit, Profile, Catalog)> {
-        // An empty folder (tonight's logs not there yet) is no report of $0.
-        if self.strict && matches!(&self.input, Input::Logs(s) if s.is_empty()) {
-            bail!("--strict: no log file was found in the inputs; no report written.");
+        // An empty folder (tonight's logs not there yet, a wrong path) is
+        // no report of $0 over the last one: an error, as a glob that
+        // matches nothing is (hunt154).
+        if matches!(&self.input, Input::Logs(s) if s.is_empty()) {
+            bail!(
+                "no log file was found in the inputs; no report written (the last one in the output folder is kept). Check the path, or whether tonight's export has arrived."
+            );
         }
         let progress = Arc::new(Progress::default());
         self.options.progress = Some(progress.clone());

@@ -1360,7 +1360,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 flex, priority or fast call was priced at standard rates"),
+        stderr.contains("1 flex, priority, fast or ultrafast call was priced at standard rates"),
         "{stderr}"
     );
     let r = env.report();
@@ -1370,7 +1370,7 @@ fn flex_and_priority_calls_are_priced_at_their_service_tier() {
     assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("1 flex, priority or fast call was priced at standard rates"),
+        md.contains("1 flex, priority, fast or ultrafast call was priced at standard rates"),
         "{md}"
     );
     // FOCUS names the tier's price point and sums to the same cost.
@@ -2617,6 +2617,32 @@ fn a_service_tier_of_the_wrong_type_is_counted() {
         r["audit"]["input"]["rejected_samples"][0]["detail"],
         "service_tier: wrong type, read as absent"
     );
+}
+
+/// OpenAI's `service_tier: "ultrafast"` (openai-python's `ServiceTier`
+/// literal, gpt-5.6-sol's access-controlled tier), which no catalog prices,
+/// is priced at standard rates and counted as such, not silently; a
+/// Realtime response's `max_output_tokens: "inf"` (its GA default, the
+/// SDK's `Union[int, Literal["inf"], None]`) is no limit, not a field
+/// ignored (`--strict` refused a clean log: hunt156).
+#[test]
+fn an_ultrafast_tier_is_said_and_an_infinite_output_limit_is_none() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        concat!(
+            r#"{"id":"resp_1","object":"response","created_at":1793700000,"status":"completed","model":"gpt-5.6-sol","service_tier":"ultrafast","usage":{"input_tokens":100000,"input_tokens_details":{"cached_tokens":20000},"output_tokens":1000,"output_tokens_details":{"reasoning_tokens":500},"total_tokens":101000}}"#,
+            "\n",
+            r#"{"type":"response.done","model":"gpt-5.6-sol","timestamp":"2026-11-02T10:00:00Z","response":{"object":"realtime.response","id":"resp_2","status":"completed","max_output_tokens":"inf","usage":{"input_tokens":1000,"output_tokens":100}}}"#,
+            "\n"
+        ),
+    );
+    let r = env.audit(&["a.jsonl", "--strict"]);
+    // Standard gpt-5.6-sol (5 / cached 0.5 / 30): 80,000 × 5 + 20,000 ×
+    // 0.5 + 1,000 × 30 = $0.44; 1,000 × 5 + 100 × 30 = $0.008.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.448");
+    assert_eq!(r["audit"]["tier_calls_at_standard_price"], 1);
+    assert_eq!(r["audit"]["input"]["fields_ignored"], 0);
 }
 
 /// Audio tokens at the model's audio rates: OpenAI's chat completion with

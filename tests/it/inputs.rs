@@ -3606,27 +3606,35 @@ fn a_utf16_csv_with_cleared_rows_is_read() {
     assert_eq!(files(&r)[0].2, "gateway (CSV) (UTF-16)");
 }
 
-/// An input folder with no log in it (tonight's logs not there yet): a
-/// warning and a $0 report, and with --strict an error and no report.
+/// An input folder with no log in it (tonight's logs not there yet, a
+/// folder of notes): an error, as a glob that matches nothing is, and the
+/// last report is kept (hunt154: a $0 report replaced it, exit 0).
 #[test]
-fn an_empty_input_folder_fails_strict() {
+fn an_empty_input_folder_is_an_error_and_keeps_the_last_report() {
     let env = Env::new();
-    std::fs::create_dir_all(env.path("logs")).unwrap();
-    let out = run(&env, &["logs", "--strict"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--strict: no log file was found in the inputs"),
-        "{}",
-        stderr(&out)
+    env.write(
+        "logs/a.jsonl",
+        r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":500}}"#,
     );
-    assert!(!env.path("out/audit.json").exists());
+    std::fs::create_dir_all(env.path("empty")).unwrap();
+    env.write("notes/usage-notes.txt", "hello\n");
     let out = run(&env, &["logs"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("no call was read"),
-        "{}",
-        stderr(&out)
-    );
+    for (input, strict) in [("empty", false), ("empty", true), ("notes", false)] {
+        let mut args = vec![input];
+        if strict {
+            args.push("--strict");
+        }
+        let out = run(&env, &args);
+        assert_eq!(out.status.code(), Some(2), "{input}");
+        assert!(
+            stderr(&out).contains("no log file was found in the inputs; no report written"),
+            "{}",
+            stderr(&out)
+        );
+        // The last report stands: 1,000 × 0.15 + 500 × 0.6 per million.
+        assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.00045");
+    }
 }
 
 /// hunt53: Gemini's OpenAI-style usage (its OpenAI-compatible API, and the

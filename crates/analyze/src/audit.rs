@@ -760,8 +760,8 @@ impl Audit {
             ),
             (
                 self.tier_calls_at_standard_price,
-                "flex, priority or fast call was priced at standard rates: the catalog has no price for that service tier for its model",
-                "flex, priority or fast calls were priced at standard rates: the catalog has no price for that service tier for their model",
+                "flex, priority, fast or ultrafast call was priced at standard rates: the catalog has no price for that service tier for its model",
+                "flex, priority, fast or ultrafast calls were priced at standard rates: the catalog has no price for that service tier for their model",
                 None,
             ),
             (

@@ -411,6 +411,10 @@ pub enum ServiceTier {
     Priority,
     Provisioned,
     Fast,
+    /// OpenAI's Ultrafast Processing (`service_tier: "ultrafast"`,
+    /// gpt-5.6-sol's access-controlled tier): no catalog prices it, so it
+    /// is priced at standard rates and counted as such.
+    Ultrafast,
 }
 
 impl ServiceTier {
@@ -422,6 +426,7 @@ impl ServiceTier {
             (false, Some(ServiceTier::Flex)) => Processing::Flex,
             (false, Some(ServiceTier::Priority)) => Processing::Priority,
             (false, Some(ServiceTier::Fast)) => Processing::Fast,
+            (false, Some(ServiceTier::Ultrafast)) => Processing::Ultrafast,
             (false, Some(ServiceTier::Provisioned) | None) => Processing::Standard,
         }
     }
@@ -441,6 +446,8 @@ impl ServiceTier {
             Some(ServiceTier::Priority)
         } else if t.eq_ignore_ascii_case("fast") {
             Some(ServiceTier::Fast)
+        } else if t.eq_ignore_ascii_case("ultrafast") {
+            Some(ServiceTier::Ultrafast)
         } else if t.eq_ignore_ascii_case("provisioned")
             || t.eq_ignore_ascii_case("provisioned_throughput")
             || t.eq_ignore_ascii_case("reserved")
@@ -457,6 +464,7 @@ impl ServiceTier {
             ServiceTier::Flex => "flex",
             ServiceTier::Priority => "priority",
             ServiceTier::Fast => "fast",
+            ServiceTier::Ultrafast => "ultrafast",
             ServiceTier::Provisioned => "provisioned",
         }
     }

@@ -456,6 +456,8 @@ fn sku_price(
         Processing::Flex => price_id.push_str(":flex"),
         Processing::Priority => price_id.push_str(":priority"),
         Processing::Fast => price_id.push_str(":fast"),
+        // (Never applied: no catalog prices it.)
+        Processing::Ultrafast => price_id.push_str(":ultrafast"),
     }
     if priced.us_priced {
         price_id.push_str(":us");
@@ -473,6 +475,7 @@ fn sku_price(
         Processing::Flex => Some("flex"),
         Processing::Priority => Some("priority"),
         Processing::Fast => Some("fast"),
+        Processing::Ultrafast => Some("ultrafast"),
         Processing::Standard | Processing::Batch => None,
     };
     if let Some(tier) = tier {

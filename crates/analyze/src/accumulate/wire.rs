@@ -35,8 +35,9 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// value, the fast service tier; 16: the previous period's spend by
 /// feature, model and day; 17: the timelines grouped, each with its calls
 /// (no key per call); 18: US-only inference per group, and its calls'
-/// counts.
-const FORMAT: u32 = 19;
+/// counts; 19: each call's difference from its logged cost; 20: the
+/// ultrafast service tier.
+const FORMAT: u32 = 20;
 
 wire_struct!(Group {
     resolved,
@@ -78,6 +79,7 @@ impl Wire for ServiceTier {
             ServiceTier::Priority => 1,
             ServiceTier::Provisioned => 2,
             ServiceTier::Fast => 3,
+            ServiceTier::Ultrafast => 4,
         });
     }
     fn get(r: &mut Reader<'_>) -> Result<Self> {
@@ -86,6 +88,7 @@ impl Wire for ServiceTier {
             1 => Ok(ServiceTier::Priority),
             2 => Ok(ServiceTier::Provisioned),
             3 => Ok(ServiceTier::Fast),
+            4 => Ok(ServiceTier::Ultrafast),
             b => Err(WireError(format!("{b} is not a service tier"))),
         }
     }

@@ -205,6 +205,9 @@ pub enum Processing {
     /// Fast mode: the model's fast multiple (Anthropic's `speed: "fast"`),
     /// else its priority rates (OpenAI's name for priority processing).
     Fast,
+    /// OpenAI's Ultrafast Processing: no catalog has its rates, so always
+    /// priced at standard ones and counted as a tier at standard price.
+    Ultrafast,
 }
 
 /// What a call's price depends on besides its model, day and usage: its
@@ -863,6 +866,7 @@ impl Catalog {
             Processing::Flex => model.flex_multiplier,
             Processing::Priority => model.priority_multiplier,
             Processing::Fast => model.fast_multiplier.or(model.priority_multiplier),
+            Processing::Ultrafast => None,
         };
         if let Some(m) = multiplier {
             rates = rates.map(|r| m.apply(r));
@@ -904,7 +908,7 @@ impl Catalog {
         let batch_priced = how == Processing::Batch && multiplier.is_some();
         let tier_at_standard = matches!(
             how,
-            Processing::Flex | Processing::Priority | Processing::Fast
+            Processing::Flex | Processing::Priority | Processing::Fast | Processing::Ultrafast
         ) && multiplier.is_none();
         let input = rates.input.unwrap_or(Money::ZERO);
         let output = rates.output.unwrap_or(Money::ZERO);

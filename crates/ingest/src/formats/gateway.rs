@@ -4196,6 +4196,29 @@ mod tests {
         parse_line(line.as_bytes()).unwrap_err().reason
     }
 
+    /// An infinite output limit (`"inf"`, OpenAI Realtime's default;
+    /// `"Infinity"`) is no limit, read without a note; a token count of
+    /// `"inf"` still rejects its line.
+    #[test]
+    fn an_infinite_output_limit_is_none() {
+        for limit in [r#""inf""#, r#""Infinity""#, "1e30"] {
+            let line = format!(
+                r#"{{"model":"gpt-4o","usage":{{"prompt_tokens":10,"completion_tokens":1}},"max_output_tokens":{limit}}}"#
+            );
+            let r = rec(&line);
+            assert_eq!((r.max_tokens, r.unread_field), (None, None), "{line}");
+            assert!(agree(&line), "{line}");
+        }
+        let r = rec(
+            r#"{"model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":1},"max_tokens":"4096"}"#,
+        );
+        assert_eq!(r.max_tokens, Some(4096));
+        assert_eq!(
+            rej(r#"{"model":"gpt-4o","usage":{"prompt_tokens":"inf","completion_tokens":1}}"#),
+            RejectReason::AbsurdTokens
+        );
+    }
+
     #[test]
     fn reads_a_full_gateway_line() {
         let r = rec(

@@ -1070,7 +1070,7 @@ fn span_record<'a>(
         finish_reason: p.take(&a.finish_reason, "gen_ai.response.finish_reasons"),
         max_tokens: p
             .int(&a.max_tokens, "gen_ai.request.max_tokens")
-            .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+            .and_then(crate::record::fields::output_limit),
         logged_cost: match p.take(&a.cost, "gen_ai.usage.cost") {
             Some(c) => match tokenaudit_core::Money::parse_usd(&c) {
                 Some(m) => Some(m),

@@ -29,7 +29,12 @@ impl<T> Lenient<T> {
 }
 
 fn float_to_count(v: f64) -> Lenient<u64> {
-    if !v.is_finite() || v.fract() != 0.0 {
+    if v == f64::INFINITY {
+        // A limit of `"inf"` (OpenAI Realtime's `max_output_tokens`) or
+        // `"Infinity"`: as large as a count goes, as `1e30` is (a token
+        // count that large is rejected; a limit that large is none).
+        Lenient::Value(u64::MAX)
+    } else if !v.is_finite() || v.fract() != 0.0 {
         Lenient::WrongType
     } else if v < 0.0 {
         Lenient::Negative

@@ -53,6 +53,13 @@ pub fn recycle_tags(tags: Tags<'_>) {
     SPARE_TAGS.set(empty);
 }
 
+/// A call's output limit as read: `u64::MAX` is an infinite one (`"inf"`,
+/// OpenAI Realtime's default) and means no limit; any other beyond `u32`
+/// is kept as `u32::MAX`.
+pub fn output_limit(v: u64) -> Option<u32> {
+    (v != u64::MAX).then(|| u32::try_from(v).unwrap_or(u32::MAX))
+}
+
 /// The problems seen on a line. The first one that rejects it (a token
 /// count, the model, the time: `add`, `tokens`) is kept; later ones are
 /// ignored. An optional field of the wrong type (`take`, `own`, `int`)

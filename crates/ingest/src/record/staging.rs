@@ -1068,7 +1068,7 @@ impl<'a> RawLine<'a> {
             finish_reason: p.own(self.finish_reason.0, "finish_reason"),
             max_tokens: p
                 .int(&self.max_tokens.0, "max_tokens")
-                .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+                .and_then(crate::record::fields::output_limit),
             prompt_fp: p
                 .own(self.prompt_hash.0, "prompt_hash")
                 .map(|h| fingerprint(&h))
