@@ -125,7 +125,7 @@ fn apart(
     let kind = super::matching::KIND;
     let whole = names.iter().any(|n| {
         model.id.eq_ignore_ascii_case(n)
-            || (model.match_rule.as_ref().and_then(|r| r.score(n)))
+            || (model.match_rule.as_ref().and_then(|r| r.score_as(n, true)))
                 .is_some_and(|s| s / kind == 3 || (s / kind == 2 && (s % kind) as usize == n.len()))
     });
     // A dated or versioned spelling of the model itself (Bedrock's
@@ -327,7 +327,7 @@ pub fn build_builtin(
     for id in shipped {
         models.extend(genai.models.iter().filter(|m| m.provider == *id).cloned());
     }
-    let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models);
+    let shipped = Catalog::new(version.into(), Vec::new(), providers.clone(), models).into_loose();
 
     // Models of their own LiteLLM prices that genai-prices lacks, a rule
     // of an older model taking their names (`starts_with claude-opus-5`

@@ -38,6 +38,37 @@ const EQUALS: u32 = 3 * KIND;
 const PREFIX: u32 = 2 * KIND;
 const SUBSTRING: u32 = KIND;
 
+/// Whether `rest`, the part of a name after a rule's text `matched`,
+/// carries on the version number `matched` ends with: `claude-fable-5`
+/// then `-2` (`claude-fable-5-2`, `…-5-2-v1:0`, `…-5-2@20261109`) or
+/// `gpt-5` then `.7` is a newer model, not a snapshot of the older one
+/// (hunt159: Claude Fable 5.2 priced as Fable 5, 1.79×, unsaid). A date
+/// (`-20250514`, `-0613`, `-05-20`), a zero (`claude-sonnet-4-0`, an alias)
+/// or a size (`-32k`, `-27b`) is not.
+fn newer_version(matched: &str, rest: &str) -> bool {
+    if !matched.ends_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let Some(tail) = rest.strip_prefix(['-', '.']) else {
+        return false;
+    };
+    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 2 || tail.starts_with('0') {
+        return false;
+    }
+    let after = &tail[digits..];
+    match after.as_bytes().first() {
+        None | Some(b'@' | b':' | b'.') => true,
+        Some(b'-') => {
+            // A month of 10 to 12 and its day (`-11-20`) is a date.
+            let day = after[1..].bytes().take_while(u8::is_ascii_digit).count();
+            let month = tail[..digits].parse::<u8>().unwrap_or(0);
+            !(digits == 2 && (10..=12).contains(&month) && day == 2)
+        }
+        _ => false,
+    }
+}
+
 impl MatchRule {
     /// Whether some literal text of the rule holds `text` (lower case):
     /// a rule written for a free variant names its `:free`.
@@ -55,21 +86,35 @@ impl MatchRule {
     /// How specifically this rule matches `name` (already lowercase), or
     /// `None` if it does not match.
     pub fn score(&self, name: &str) -> Option<u32> {
+        self.score_as(name, false)
+    }
+
+    /// [`MatchRule::score`], or with `loose` also matching newer versions
+    /// of the rule's model (building the builtin catalog: LiteLLM's
+    /// `claude-fable-5-1` is found by genai-prices' `claude-fable-5` rule,
+    /// and added as a model of its own).
+    pub fn score_as(&self, name: &str, loose: bool) -> Option<u32> {
         let len = |s: &str| (s.len() as u32).min(KIND - 1);
         match self {
             MatchRule::Equals(s) => (name == s).then(|| EQUALS + len(s)),
-            MatchRule::StartsWith(s) => name.starts_with(s.as_str()).then(|| PREFIX + len(s)),
+            MatchRule::StartsWith(s) => name
+                .strip_prefix(s.as_str())
+                .filter(|rest| loose || !newer_version(s, rest))
+                .map(|_| PREFIX + len(s)),
             MatchRule::EndsWith(s) => name.ends_with(s.as_str()).then(|| SUBSTRING + len(s)),
-            MatchRule::Contains(s) => name.contains(s.as_str()).then(|| SUBSTRING + len(s)),
+            MatchRule::Contains(s) => name
+                .match_indices(s.as_str())
+                .any(|(at, _)| loose || !newer_version(s, &name[at + s.len()..]))
+                .then(|| SUBSTRING + len(s)),
             MatchRule::Regex(p) => p.is_match(name).then(|| {
                 let kind = if p.anchored_start { PREFIX } else { SUBSTRING };
                 kind + (p.min_len() as u32).min(KIND - 1)
             }),
-            MatchRule::Or(rules) => rules.iter().filter_map(|r| r.score(name)).max(),
+            MatchRule::Or(rules) => rules.iter().filter_map(|r| r.score_as(name, loose)).max(),
             MatchRule::And(rules) => {
                 let mut best = 0;
                 for r in rules {
-                    best = best.max(r.score(name)?);
+                    best = best.max(r.score_as(name, loose)?);
                 }
                 Some(best)
             }
@@ -356,6 +401,46 @@ impl Pattern {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A prefix or a contained text ending in a version number does not
+    /// match a name that carries the number on (a newer model), and does
+    /// match its snapshots, aliases and sizes.
+    #[test]
+    fn a_rule_does_not_match_a_newer_version_of_its_model() {
+        let prefix = MatchRule::StartsWith("claude-fable-5".into());
+        let inside = MatchRule::Contains("us.anthropic.claude-fable-5".into());
+        for (name, hit) in [
+            ("claude-fable-5", true),
+            ("claude-fable-5-20260301", true),
+            ("claude-fable-5@20260301", true),
+            ("claude-fable-5-0", true),
+            ("claude-fable-5-2", false),
+            ("claude-fable-5-2-20261109", false),
+            ("claude-fable-5-2@20261109", false),
+            ("claude-fable-5.2", false),
+            ("claude-fable-5-12", false),
+        ] {
+            assert_eq!(prefix.score(name).is_some(), hit, "{name}");
+        }
+        assert!(inside.score("us.anthropic.claude-fable-5-v1:0").is_some());
+        assert!(inside.score("us.anthropic.claude-fable-5-2-v1:0").is_none());
+        for (rule, name) in [
+            ("gpt-4", "gpt-4-0613"),
+            ("gpt-4", "gpt-4-32k"),
+            ("gemma-3", "gemma-3-27b-it"),
+            ("gemini-2.5-flash-preview", "gemini-2.5-flash-preview-05-20"),
+            ("model-3", "model-3-11-20"),
+            ("o1", "o1-2024-12-17"),
+        ] {
+            assert!(
+                MatchRule::StartsWith(rule.into()).score(name).is_some(),
+                "{rule} {name}"
+            );
+        }
+        assert!(MatchRule::StartsWith("gpt-5".into())
+            .score("gpt-5.7")
+            .is_none());
+    }
 
     #[test]
     fn regex_classes() {

@@ -363,6 +363,11 @@ pub struct Catalog {
     /// with a price history they apply from its last change on
     /// ([`Catalog::overlay`]).
     snapshot: bool,
+    /// Rules match newer versions of their model too (`claude-fable-5`'s
+    /// prefix takes `claude-fable-5-2`): only while building the builtin,
+    /// to find LiteLLM's models that genai-prices' rules would take
+    /// ([`MatchRule::score_as`]).
+    loose: bool,
 }
 
 /// Why a catalog file could not be read. Messages name the model and field.
@@ -587,7 +592,15 @@ impl Catalog {
             models,
             model_provider,
             snapshot: false,
+            loose: false,
         }
+    }
+
+    /// Its rules also match newer versions of their models (building the
+    /// builtin only).
+    pub(crate) fn into_loose(mut self) -> Catalog {
+        self.loose = true;
+        self
     }
 
     /// Marks its undated prices as a snapshot ([`Catalog::overlay`]).

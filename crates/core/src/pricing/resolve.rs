@@ -278,7 +278,8 @@ impl Catalog {
                 if own.is_some() {
                     own_len = own_len.max(n.len());
                 }
-                let Some(score) = own.max(m.match_rule.as_ref().and_then(|r| r.score(n))) else {
+                let rule = m.match_rule.as_ref();
+                let Some(score) = own.max(rule.and_then(|r| r.score_as(n, self.loose))) else {
                     continue;
                 };
                 whole |=
@@ -323,7 +324,7 @@ impl Catalog {
         let hinted_id = self.models[hinted].id.to_lowercase();
         let same = self.models[maker].id.to_lowercase() == hinted_id
             || (self.models[maker].match_rule.as_ref())
-                .is_some_and(|r| r.score(&hinted_id).is_some());
+                .is_some_and(|r| r.score_as(&hinted_id, self.loose).is_some());
         (key.1 >= 2 && longer && !same).then_some(maker)
     }
 
@@ -352,7 +353,7 @@ impl Catalog {
                 if *n == id {
                     return Some(n.len());
                 }
-                let score = m.match_rule.as_ref()?.score(n)?;
+                let score = m.match_rule.as_ref()?.score_as(n, self.loose)?;
                 Some((score % KIND) as usize)
             })
             .max()
