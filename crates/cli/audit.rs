@@ -814,7 +814,7 @@ fn warn_unmatched_config(audit: &Audit, analyze: &AnalyzeConfig) {
             eprintln!(
                 "warning: [[budget]] feature = {:?}: no call of this run has this feature, so the budget checked nothing (misspelled? features: {})",
                 b.feature,
-                features.iter().take(8).copied().collect::<Vec<_>>().join(", ")
+                crate::output::first_of(&features.iter().copied().collect::<Vec<_>>(), 8)
             );
         }
     }

@@ -55,7 +55,13 @@ pub fn print_timings(timings: &Timings) {
 /// The first `shown` of `items`, joined with commas, then "and N more" for
 /// the rest: how a warning names a long list.
 pub fn first_of<T: std::fmt::Display>(items: &[T], shown: usize) -> String {
-    let names: Vec<String> = items.iter().take(shown).map(T::to_string).collect();
+    // Names from logs and folders: an escape sequence or a line break in
+    // one is shown, not run (hunt163).
+    let names: Vec<String> = items
+        .iter()
+        .take(shown)
+        .map(|t| tokenaudit_report::one_line_text(&t.to_string()).into_owned())
+        .collect();
     match items.len() - names.len() {
         0 => names.join(", "),
         n => format!("{} and {n} more", names.join(", ")),
@@ -67,7 +73,10 @@ pub fn first_of<T: std::fmt::Display>(items: &[T], shown: usize) -> String {
 /// files not named like a log (the first five, and how many).
 pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
     for (dir, why) in &left_out.folders {
-        eprintln!("note: {} not read ({why})", dir.display());
+        eprintln!(
+            "note: {} not read ({why})",
+            tokenaudit_report::one_line_text(&dir.display().to_string())
+        );
     }
     let reports = &left_out.reports;
     if !reports.is_empty() {
@@ -162,7 +171,8 @@ pub fn error_text(e: &anyhow::Error) -> String {
             text.push_str(&cause);
         }
     }
-    text
+    // (A file name or a log's label in it: shown, not run, hunt163.)
+    tokenaudit_report::terminal_text(&text).into_owned()
 }
 
 #[cfg(test)]

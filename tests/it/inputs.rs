@@ -918,7 +918,7 @@ fn logs_are_never_made_part_of_a_store() {
 #[test]
 fn quiet_runs_still_warn_on_stderr() {
     let env = Env::new();
-    std::fs::create_dir_all(env.path("empty")).unwrap();
+    env.write("empty/a.jsonl", "");
     let out = run(&env, &["empty"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -4486,4 +4486,37 @@ fn inputs_cut_short_are_named_on_the_terminal() {
         err.contains("could not read 1 input") && err.contains("c.parquet"),
         "{err}"
     );
+}
+
+/// Names from logs and folders reach the terminal shown, not run: a
+/// feature in whatif's and a budget's "misspelled?" lists, the files a
+/// folder walk left out and the files `--strict` names (hunt163: raw
+/// escape sequences, one setting the window title).
+#[test]
+fn escape_sequences_in_names_are_shown_on_the_terminal() {
+    let env = Env::new();
+    let evil = "ok\u{1b}]0;PWNED\u{7}\u{1b}[2J";
+    env.write(
+        "logs/gw.jsonl",
+        format!(
+            "{}\n",
+            serde_json::json!({"model": "gpt-4o-mini", "feature": evil, "usage": {"prompt_tokens": 10, "completion_tokens": 1}})
+        ),
+    );
+    env.write("logs/notes\u{1b}]0;FILE\u{7}.txt", "hello\n");
+    env.write("logs/bad\u{1b}]0;REJ\u{7}.jsonl", "not json\n");
+    env.write(
+        "budget.toml",
+        "[[budget]]\nfeature = \"nosuch\"\ndaily = 1\n",
+    );
+    for args in [
+        vec!["whatif", "logs", "--route", "nosuch=gpt-4o"],
+        vec!["audit", "logs", "--out", "o1", "--config", "budget.toml"],
+        vec!["audit", "logs", "--out", "o2", "--strict"],
+    ] {
+        let out = env.cmd().args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains('\u{1b}'), "{args:?}: {err:?}");
+        assert!(err.contains('\u{241b}'), "{args:?}: {err}");
+    }
 }

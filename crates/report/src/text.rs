@@ -60,7 +60,23 @@ pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200b}' | '\u{2060}' | '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            '\u{200b}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{feff}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                // Default-ignorable code points a label can hide in
+                // (hunt163: `check\u{ad}out` printed as `checkout`): the
+                // soft hyphen, the grapheme joiner, the Hangul fillers, the
+                // Mongolian vowel separator and the tag characters.
+                | '\u{ad}'
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{180e}'
+                | '\u{e0000}'..='\u{e007f}'
         )
 }
 

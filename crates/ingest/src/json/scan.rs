@@ -439,7 +439,9 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     pub fn count(&mut self) -> Scan<crate::json::value::Lenient<u64>> {
         match self.plain_u64() {
-            Some(v) => Ok(crate::json::value::Lenient::Value(v)),
+            Some(v) => Ok(crate::json::value::Lenient::Value(
+                v.min(crate::json::value::INFINITE - 1),
+            )),
             None => Ok(self.scalar()?.count()),
         }
     }

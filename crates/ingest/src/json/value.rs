@@ -28,18 +28,21 @@ impl<T> Lenient<T> {
     }
 }
 
+/// The count an infinity reads as (`"inf"`, OpenAI Realtime's default
+/// `max_output_tokens`, or `"Infinity"`): a limit of it is no limit, a
+/// token count of it is of the wrong type. A finite count too large for
+/// `u64` is one less.
+pub const INFINITE: u64 = u64::MAX;
+
 fn float_to_count(v: f64) -> Lenient<u64> {
     if v == f64::INFINITY {
-        // A limit of `"inf"` (OpenAI Realtime's `max_output_tokens`) or
-        // `"Infinity"`: as large as a count goes, as `1e30` is (a token
-        // count that large is rejected; a limit that large is none).
-        Lenient::Value(u64::MAX)
+        Lenient::Value(INFINITE)
     } else if !v.is_finite() || v.fract() != 0.0 {
         Lenient::WrongType
     } else if v < 0.0 {
         Lenient::Negative
-    } else if v > u64::MAX as f64 {
-        Lenient::Value(u64::MAX)
+    } else if v >= u64::MAX as f64 {
+        Lenient::Value(INFINITE - 1)
     } else {
         Lenient::Value(v as u64)
     }
@@ -75,7 +78,7 @@ impl<'a> Scalar<'a> {
     /// As a count: integers, integral floats and digit strings.
     pub fn count(self) -> Lenient<u64> {
         match self {
-            Scalar::U64(v) => Lenient::Value(v),
+            Scalar::U64(v) => Lenient::Value(v.min(INFINITE - 1)),
             Scalar::I64(v) if v < 0 => Lenient::Negative,
             Scalar::I64(v) => Lenient::Value(v as u64),
             Scalar::F64(v) => float_to_count(v),
@@ -88,11 +91,11 @@ impl<'a> Scalar<'a> {
                     .and_then(|t| t.strip_suffix('"'))
                     .map_or(t, str::trim);
                 if let Ok(n) = t.parse::<u64>() {
-                    Lenient::Value(n)
+                    Lenient::Value(n.min(INFINITE - 1))
                 } else if let Ok(f) = t.parse::<f64>() {
                     float_to_count(f)
                 } else if let Some(n) = grouped_digits(t) {
-                    Lenient::Value(n)
+                    Lenient::Value(n.min(INFINITE - 1))
                 } else {
                     Lenient::WrongType
                 }

@@ -53,11 +53,11 @@ pub fn recycle_tags(tags: Tags<'_>) {
     SPARE_TAGS.set(empty);
 }
 
-/// A call's output limit as read: `u64::MAX` is an infinite one (`"inf"`,
-/// OpenAI Realtime's default) and means no limit; any other beyond `u32`
-/// is kept as `u32::MAX`.
+/// A call's output limit as read: an infinite one (`"inf"`, OpenAI
+/// Realtime's default) is no limit; any other beyond `u32` is kept as
+/// `u32::MAX`.
 pub fn output_limit(v: u64) -> Option<u32> {
-    (v != u64::MAX).then(|| u32::try_from(v).unwrap_or(u32::MAX))
+    (v != crate::json::value::INFINITE).then(|| u32::try_from(v).unwrap_or(u32::MAX))
 }
 
 /// The problems seen on a line. The first one that rejects it (a token
@@ -92,6 +92,10 @@ impl Problems {
     pub fn tokens(&mut self, value: &Lenient<u64>, field: &str) -> Option<u64> {
         match value {
             Lenient::Missing => None,
+            Lenient::Value(crate::json::value::INFINITE) => {
+                self.add(RejectReason::WrongType, field);
+                None
+            }
             Lenient::Value(v) if *v > MAX_TOKENS => {
                 self.add(RejectReason::AbsurdTokens, field);
                 None
