@@ -2109,6 +2109,70 @@ fn otlp_bedrock_counts_leave_the_cache_out() {
     assert_eq!(totals(&r), ("0.0072".into(), 1, 12_000, 5_000, 300, 0));
 }
 
+/// OpenInference's Bedrock spans (`llm.provider: aws`) count the cache in
+/// `llm.token_count.prompt` (its Bedrock instrumentor adds Anthropic's
+/// parts; its LiteLLM one passes OpenAI-style counts): read as inclusive,
+/// not as Bedrock's own counts (hunt160: the cache added again, 3.3× and
+/// 4.6×).
+#[test]
+fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
+    use serde_json::json;
+    let env = Env::new();
+    let span = |id: &str, attrs: &[(&str, serde_json::Value)]| {
+        let attrs: Vec<_> = attrs
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Number(n) => {
+                    json!({"key": k, "value": {"intValue": n.to_string()}})
+                }
+                v => json!({"key": k, "value": {"stringValue": v}}),
+            })
+            .collect();
+        json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": "InvokeModel", "kind": 1,
+            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
+            "attributes": attrs, "status": {"code": 1}})
+    };
+    let model = (
+        "llm.model_name",
+        json!("anthropic.claude-sonnet-4-5-20250929-v1:0"),
+    );
+    let spans = [
+        span(
+            "0000000000000001",
+            &[
+                ("openinference.span.kind", json!("LLM")),
+                ("llm.provider", json!("aws")),
+                ("llm.system", json!("anthropic")),
+                model.clone(),
+                ("llm.token_count.prompt", json!(25_000)),
+                ("llm.token_count.completion", json!(500)),
+                ("llm.token_count.prompt_details.cache_read", json!(20_000)),
+                ("llm.token_count.prompt_details.cache_write", json!(4_000)),
+            ],
+        ),
+        span(
+            "0000000000000002",
+            &[
+                ("openinference.span.kind", json!("LLM")),
+                ("llm.provider", json!("aws")),
+                model,
+                ("llm.token_count.prompt", json!(21_000)),
+                ("llm.token_count.completion", json!(500)),
+                ("llm.token_count.total", json!(21_500)),
+                ("llm.token_count.prompt_details.cache_read", json!(20_000)),
+            ],
+        ),
+    ];
+    let line = json!({"resourceSpans": [{"resource": {"attributes": []},
+        "scopeSpans": [{"scope": {"name": "openinference.instrumentation.bedrock"}, "spans": spans}]}]});
+    env.write("spans.jsonl", format!("{line}\n"));
+    let r = env.audit(&["spans.jsonl", "--strict"]);
+    // Regional Sonnet 4.5 on Bedrock (3.3 in, 0.33 read, 4.125 write, 16.5
+    // out): 1,000 × 3.3 + 20,000 × 0.33 + 4,000 × 4.125 + 500 × 16.5 =
+    // $0.03465; 1,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.01815.
+    assert_eq!(totals(&r), ("0.0528".into(), 2, 46_000, 40_000, 1_000, 0));
+}
+
 /// OpenLLMetry (Traceloop) ties a trace to its user and chat with
 /// association properties, and names the workflow: the user, the session
 /// and the feature. Before, all three were `(none)` and not even tags.

@@ -583,6 +583,11 @@ struct SpanAttrs<'a> {
     /// only in `ai.response.providerMetadata`.
     ai_sdk_anthropic: bool,
     ai_sdk_details: bool,
+    /// Whether the prompt is OpenInference's `llm.token_count.prompt`,
+    /// which holds the cache's reads and writes on every provider (its
+    /// Bedrock instrumentor adds Anthropic's parts; its LiteLLM one passes
+    /// OpenAI-style counts), however its `llm.provider` is named (`aws`).
+    openinference_prompt: bool,
     /// The Vercel AI SDK's names: the call site (`ai.telemetry.functionId`,
     /// the feature), the model (`ai.model.id`) and provider
     /// (`ai.model.provider`), the user and session its docs and Langfuse
@@ -763,6 +768,7 @@ impl<'a> SpanAttrs<'a> {
             "llm.system" | "llm.vendor" => self.system = v.label(),
             "llm.token_count.prompt" | "llm.usage.prompt_tokens" => {
                 self.genai = true;
+                self.openinference_prompt = key == "llm.token_count.prompt";
                 u.prompt_tokens = v.count();
             }
             "llm.token_count.completion" | "llm.usage.completion_tokens" => {
@@ -959,7 +965,7 @@ fn span_record<'a>(
         .any(|m| matches!(&m, Lenient::Value(t) if crate::record::staging::is_gemini(t)));
     let exclusive = (a.ai_sdk_anthropic && !a.ai_sdk_details)
         || (!gemini && total_adds_the_cache(&a))
-        || bedrock_counts(&a);
+        || (bedrock_counts(&a) && !a.openinference_prompt);
     // (A response's own usage is read in its provider's convention.)
     let mut u = if json_usage {
         a.u
