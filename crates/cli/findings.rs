@@ -297,6 +297,15 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
                 args.worse_by,
             )
         };
+        // A baseline or ledger entry written under --include-prompts holds
+        // excerpts: a run that did not ask for them carries none on
+        // (hunt163: a resolved ticket, or one whose rule is off, printed
+        // and recorded its prompts every night).
+        if !args.input.include_prompts {
+            for r in &mut records {
+                r.sample_prompts.clear();
+            }
+        }
         if let Some(dir) = &ledger {
             // Nights follow each other: a run over a window that ends
             // before the last entry's (a look back at another month), or

@@ -342,3 +342,65 @@ fn prompt_text_in_attributes_and_metadata_stays_out_of_every_output() {
         );
     }
 }
+
+/// A baseline written under `--include-prompts` holds excerpts: a later
+/// run without the flag whose finding is resolved, or whose rule is off,
+/// carries none on, in its JSON lines or its GitHub issues (hunt163: the
+/// baseline's record was copied whole, excerpts and all).
+#[test]
+fn a_baseline_with_excerpts_gives_none_to_a_run_without_the_flag() {
+    let env = setup();
+    let base = env.ok(&[
+        "findings",
+        "calls.jsonl",
+        "--config",
+        "cfg.toml",
+        "--include-prompts",
+        "-q",
+    ]);
+    assert!(base.contains(REFUND), "{base}");
+    env.write("base.jsonl", &base);
+    env.write("other.jsonl", call(50, "other", ONE_OFF));
+    let resolved = env
+        .cmd()
+        .args([
+            "findings",
+            "other.jsonl",
+            "--config",
+            "cfg.toml",
+            "--baseline",
+            "base.jsonl",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let resolved = String::from_utf8_lossy(&resolved.stdout).into_owned();
+    assert!(resolved.contains("\"resolved\""), "{resolved}");
+    env.write(
+        "off.toml",
+        "[detect]\nmin_savings = 0\n[rules.TA109]\nenabled = false\n",
+    );
+    let off = env
+        .cmd()
+        .args([
+            "findings",
+            "calls.jsonl",
+            "--config",
+            "off.toml",
+            "--baseline",
+            "base.jsonl",
+            "--format",
+            "github",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let off = String::from_utf8_lossy(&off.stdout).into_owned();
+    assert!(off.contains("TA109"), "{off}");
+    for out in [&resolved, &off] {
+        for q in [XSS, REFUND, "Explain our SLA"] {
+            assert!(!out.contains(q), "{q}: {out}");
+        }
+        assert!(!out.contains("Sample prompts"), "{out}");
+    }
+}
