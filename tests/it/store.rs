@@ -815,6 +815,70 @@ fn a_prune_racing_an_ingest_puts_back_no_stale_entry() {
     assert_eq!(s["totals"]["calls"], 5);
 }
 
+/// hunt162: a prune committed while a nightly ingest stood between its
+/// reading and its claim: the ingest's rows before the prune's day came
+/// back (a late file's), and a grown file the prune had touched was taken
+/// for "committed by another ingest", its new day dropped. The ingest
+/// plans again under the prune.
+#[test]
+fn an_ingest_racing_a_prune_keeps_the_pruned_days_out_and_its_rows_in() {
+    let env = Env::new();
+    let two: String = (1..=2)
+        .map(|d| call(d, 1, "chat", 1000, 100, &format!("a{d}")))
+        .collect();
+    env.write("logs/app.jsonl", &two);
+    ingest(&env, &["logs"]);
+    // The night: app.jsonl grows by a day 1 call and a day 3 call, a late
+    // file brings calls of days 1 and 3.
+    env.write(
+        "logs/app.jsonl",
+        two + &call(1, 2, "chat", 1000, 100, "a1b") + &call(3, 1, "chat", 1000, 100, "a3"),
+    );
+    env.write(
+        "logs/late.jsonl",
+        call(1, 3, "chat", 1000, 100, "l1") + &call(3, 2, "chat", 1000, 100, "l3"),
+    );
+    let (nightly, go) = waiting_at(
+        &env,
+        &["ingest", "logs", "--store", "store"],
+        "before-claim",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "store",
+            "prune",
+            "--before",
+            "2026-10-02",
+            "--store",
+            "store",
+            "--force",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    go();
+    let out = nightly.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("committed by another ingest"), "{err}");
+    store_check(&env);
+    // Day 2's call and the two of day 3; nothing of day 1.
+    let s = audit_of(&env, &["--store", "store"]);
+    assert_eq!(s["totals"]["calls"], 3, "{err}");
+    let days: Vec<&str> = s["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2026-10-02", "2026-10-03"]);
+}
+
 /// Three days of calls of `file` (`file1`…`file3`), `out` output tokens each.
 fn three_days(file: &str, out: u64) -> String {
     (1..=3)

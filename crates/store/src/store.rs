@@ -714,6 +714,27 @@ impl Store {
                 .iter()
                 .flat_map(|c| c.sources.iter().map(|s| s.key.as_str()))
                 .collect();
+            // The sources another ingest read meanwhile (a prune lists the
+            // files whose rows it dropped, read by no one: hunt162, a
+            // night's reading of them thrown away as "committed by another
+            // ingest").
+            let read_by_them: BTreeSet<&str> = log[base as usize..]
+                .iter()
+                .filter(|c| c.kind == "ingest")
+                .flat_map(|c| c.sources.iter().map(|s| s.key.as_str()))
+                .collect();
+            // A prune committed meanwhile: rows before its day, which this
+            // reading kept, must stay out (hunt162: the pruned days came
+            // back); plan again under it.
+            let drop_before = self
+                .state
+                .prune_before
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if drop_before != shared.drop_before {
+                remove_temp(&self.root, parts.iter().chain(&replaced.added));
+                return Err(StoreError::Replan);
+            }
             let their_agent_logs = log[base as usize..]
                 .iter()
                 .flat_map(|c| &c.sources)
@@ -739,7 +760,7 @@ impl Store {
             }
             let raced: BTreeSet<String> = entries
                 .iter()
-                .filter(|e| theirs.contains(e.key.as_str()))
+                .filter(|e| read_by_them.contains(e.key.as_str()))
                 .map(|e| e.key.clone())
                 .collect();
             if !raced.is_empty() {
