@@ -3625,16 +3625,22 @@ fn calls_to_image_models_are_said_priced_as_text() {
             // A failed call without tokens cost nothing: not counted.
             r#"{"timestamp":"2026-01-06T10:02:00Z","model":"gpt-image-1.5","status":"error","http_status":500}"#,
             "\n",
+            // Gemini 2.0 Flash's image generation resolves to the text
+            // model by its name's prefix: counted by the name logged
+            // (hunt164).
+            r#"{"timestamp":"2026-01-06T10:03:00Z","model":"gemini-2.0-flash-exp-image-generation","usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":1290,"candidatesTokensDetails":[{"modality":"IMAGE","tokenCount":1290}]}}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["img.jsonl", "--strict"]);
     // gpt-image-1.5 at its text rates: 1,000 × $5/M + 4,160 × $10/M =
-    // $0.0466; gpt-4o-mini: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021.
-    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.04681");
-    assert_eq!(r["audit"]["image_model_calls_at_text_rates"], 1);
+    // $0.0466; gpt-4o-mini: 1,000 × $0.15/M + 100 × $0.60/M = $0.00021;
+    // gemini-2.0-flash: 20 × $0.10/M + 1,290 × $0.40/M = $0.000518.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.047328");
+    assert_eq!(r["audit"]["image_model_calls_at_text_rates"], 2);
     let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
     assert!(
-        md.contains("1 call went to an image-generation model"),
+        md.contains("2 calls went to image-generation models"),
         "{md}"
     );
 }

@@ -283,6 +283,45 @@ fn github_titles_fit_githubs_limit() {
     );
 }
 
+/// hunt163: GitHub takes bodies of at most 65,536 characters. A feature
+/// of 22,000 `@`s (each defused into 8 characters) made the body ten times
+/// that: it is cut before its footer, which keeps the fingerprint, and
+/// says so; a feature at a line's start opens no Markdown block.
+#[test]
+fn github_bodies_fit_githubs_limit_and_open_no_block() {
+    let env = Env::new();
+    let feature = "@".repeat(22_000);
+    for (name, feature) in [("long", feature.as_str()), ("list", "1. first")] {
+        env.write(
+            "cfg.toml",
+            format!(
+                "[detect]\nmin_savings = 0\n[[budget]]\nfeature = \"{feature}\"\ndaily = 0.01\n"
+            ),
+        );
+        env.write("day.jsonl", logs(0, &[feature]));
+        let (code, text) = findings(&env, &["day.jsonl", "--format", "github"]);
+        assert_eq!(code, 0, "{name}");
+        let issues = records(&text);
+        let body = issues[0]["body"].as_str().unwrap();
+        assert!(
+            body.chars().count() <= 65_536,
+            "{name}: {}",
+            body.chars().count()
+        );
+        assert!(body.contains("<!-- tokenaudit-fingerprint: "), "{name}");
+        if name == "long" {
+            assert!(
+                body.contains("(cut here: the finding's text passed GitHub's 65,536 characters")
+            );
+        } else {
+            assert!(
+                !body.contains("\n1. first") && body.contains("1\\. first"),
+                "{body}"
+            );
+        }
+    }
+}
+
 #[test]
 fn out_file_is_not_overwritten_without_force() {
     let env = Env::new();

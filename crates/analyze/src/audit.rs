@@ -707,22 +707,23 @@ pub struct Profile {
     pub history: Vec<(String, String, NaiveDate, Money)>,
 }
 
-/// The successful calls of the `model` table's image-generation models
-/// the catalog prices.
-fn image_model_calls(by: &[DimTable]) -> u64 {
+/// The successful calls of image-generation models the catalog prices, by
+/// the name logged or the one it resolved to (hunt164: Gemini 2.0 Flash's
+/// `-exp-image-generation` resolves to `gemini-2.0-flash`, and was not
+/// counted).
+fn image_model_calls(names: &[ModelNameRow]) -> u64 {
     let image = |key: &str| {
         key.as_bytes()
             .windows(5)
             .any(|w| w.eq_ignore_ascii_case(b"image"))
     };
-    by.iter()
-        .filter(|t| t.dimension == "model")
-        .flat_map(|t| &t.rows)
-        .filter(|r| image(&r.key))
+    names
+        .iter()
+        .filter(|r| image(&r.logged_model) || r.resolved.as_deref().is_some_and(image))
         // Successful calls (a failed one without tokens cost nothing), of
         // a model the catalog prices.
         .map(|r| {
-            if r.stats.unpriced_calls > 0 {
+            if r.resolved.is_none() || r.stats.unpriced_calls > 0 {
                 0
             } else {
                 r.stats.ok_calls
@@ -1238,7 +1239,7 @@ impl Accumulator<'_> {
             cache_write_1h_calls_at_5m_price: self.write_1h_at_5m,
             provisioned_calls_at_on_demand_price: self.provisioned,
             web_search_calls_unpriced: self.searches_unpriced,
-            image_model_calls_at_text_rates: image_model_calls(&by),
+            image_model_calls_at_text_rates: image_model_calls(&model_names),
             long_context_calls: self.long_context_calls,
             us_only_calls: self.us_only_calls,
             us_only_calls_at_global_price: self.us_at_global,

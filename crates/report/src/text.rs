@@ -5,6 +5,38 @@
 /// `<script>` or `a|b` renders as the text it is.
 pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // What would open a block where the text begins a line (a finding's
+    // recommendation that starts with its feature: hunt163, a feature
+    // `# Rotate your keys` made a heading, `1. first` a list, four spaces
+    // a code block): escaped, in a cell or a sentence as much (a
+    // backslash before punctuation, a space as a character reference, are
+    // the same text anywhere).
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    for _ in 0..lead {
+        out.push_str("&#32;");
+    }
+    let text = &text[lead..];
+    let b = text.as_bytes();
+    let spaced = |i: usize| matches!(b.get(i), None | Some(b' ' | b'\t'));
+    let run = |c: u8| b.iter().take_while(|&&x| x == c).count();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let list_number = (1..=9).contains(&digits)
+        && matches!(b.get(digits), Some(b'.' | b')'))
+        && spaced(digits + 1);
+    let opens = match b.first() {
+        Some(b'#') => run(b'#') <= 6 && spaced(run(b'#')),
+        Some(b'-' | b'+') => spaced(1) || (b[0] == b'-' && run(b'-') >= 3),
+        Some(b'=') => b.iter().all(|&c| c == b'=' || c == b' '),
+        Some(b'~') => run(b'~') >= 3,
+        _ => false,
+    };
+    if list_number {
+        out.push_str(&text[..digits]);
+        out.push('\\');
+    } else if opens {
+        out.push('\\');
+    }
+    let text = if list_number { &text[digits..] } else { text };
     for c in text.chars() {
         match c {
             '|' => out.push_str("\\|"),
@@ -225,5 +257,34 @@ pub fn spend_text(
         "unpriced".to_string()
     } else {
         format!("{} + {} unpriced", money(s.cost), s.unpriced_calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text that would open a Markdown block at a line's start is escaped
+    /// (hunt163); text that would not is left as it is.
+    #[test]
+    fn md_escapes_what_opens_a_block() {
+        for (text, want) in [
+            ("# Rotate your keys", "\\# Rotate your keys"),
+            ("- bullet", "\\- bullet"),
+            ("+ plus", "\\+ plus"),
+            ("1. first", "1\\. first"),
+            ("12) twelve", "12\\) twelve"),
+            ("    code", "&#32;&#32;&#32;&#32;code"),
+            ("---", "\\---"),
+            ("===", "\\==="),
+            ("~~~ fence", "\\~~~ fence"),
+            ("#hashtag", "#hashtag"),
+            ("-x", "-x"),
+            ("1.5", "1.5"),
+            ("2026-10-01", "2026-10-01"),
+            ("chat", "chat"),
+        ] {
+            assert_eq!(md(text), want, "{text}");
+        }
     }
 }

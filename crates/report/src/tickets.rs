@@ -306,6 +306,9 @@ pub fn jsonl(records: &[Record]) -> String {
 
 /// The longest issue title GitHub takes, in characters.
 const GITHUB_TITLE_MAX: usize = 256;
+/// GitHub's longest issue body, in characters (longer: 422 "body is too
+/// long (maximum is 65536 characters)").
+const GITHUB_BODY_MAX: usize = 65_536;
 
 /// A GitHub issue per finding: `{title, body, labels}` JSON lines, ready
 /// for `gh issue create --title … --body …` or a tracker's import. Resolved
@@ -381,10 +384,21 @@ pub fn github(records: &[Record]) -> String {
                 body.push_str(&format!("- \"{}\"\n", gh(t)));
             }
         }
-        body.push_str(&format!(
+        let footer = format!(
             "\n`tokenaudit rules {}` explains the rule. Fingerprint: `{}` (the issue of this finding night after night).\n\n<!-- tokenaudit-fingerprint: {} -->\n",
             r.rule, r.fingerprint, r.fingerprint
-        ));
+        );
+        // A body past GitHub's limit (a feature of 22,000 characters given
+        // three times, `@`s defused into 8 characters each: hunt163) is cut
+        // before its footer, which keeps the fingerprint.
+        const CUT: &str = "\n\n… (cut here: the finding's text passed GitHub's 65,536 characters; `tokenaudit findings --format jsonl` gives it whole)\n";
+        let room = GITHUB_BODY_MAX - footer.chars().count() - CUT.chars().count();
+        if body.chars().count() > room {
+            let end = body.char_indices().nth(room).map_or(body.len(), |(i, _)| i);
+            body.truncate(end);
+            body.push_str(CUT);
+        }
+        body.push_str(&footer);
         let mut labels = vec![
             "tokenaudit".to_string(),
             format!("severity:{}", r.severity),
