@@ -2173,6 +2173,34 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
     assert_eq!(totals(&r), ("0.0528".into(), 2, 46_000, 40_000, 1_000, 0));
 }
 
+/// Cursor's usage events (its Admin API's `tokenUsage`: `inputTokens`
+/// beside `cacheReadTokens` and `cacheWriteTokens`, the input without
+/// them) are read in Anthropic's convention, not as the AI SDK 6's parts
+/// of the input, which it keeps in `inputTokenDetails` (hunt166: −35%, and
+/// the usual agent turn rejected as inconsistent).
+#[test]
+fn cursor_usage_events_count_the_cache_beside_the_input() {
+    let env = Env::new();
+    env.write(
+        "cursor.jsonl",
+        concat!(
+            r#"{"timestamp":"1760921734850","model":"claude-4.5-sonnet","kind":"USAGE_EVENT_KIND_USAGE_BASED","isTokenBasedCall":true,"tokenUsage":{"inputTokens":50000,"outputTokens":1000,"cacheReadTokens":20000,"totalCents":17.1},"userEmail":"alice@acme.com"}"#,
+            "\n",
+            r#"{"timestamp":"1760921794850","model":"claude-4.5-sonnet","kind":"USAGE_EVENT_KIND_USAGE_BASED","isTokenBasedCall":true,"tokenUsage":{"inputTokens":1200,"outputTokens":800,"cacheWriteTokens":6000,"cacheReadTokens":100000,"totalCents":6.81},"userEmail":"alice@acme.com"}"#,
+            "\n",
+            // AI SDK 6's own usage: the cache inside the input.
+            r#"{"model":"claude-sonnet-4-5","usage":{"inputTokens":30000,"inputTokenDetails":{"noCacheTokens":10000,"cacheReadTokens":20000},"outputTokens":100}}"#,
+            "\n",
+        ),
+    );
+    let r = env.audit(&["cursor.jsonl", "--strict"]);
+    // Sonnet 4.5 (3 in, 0.30 read, 3.75 write, 15 out): 50,000 × 3 +
+    // 20,000 × 0.3 + 1,000 × 15 = $0.171; 1,200 × 3 + 6,000 × 3.75 +
+    // 100,000 × 0.3 + 800 × 15 = $0.0681; 10,000 × 3 + 20,000 × 0.3 + 100
+    // × 15 = $0.0375.
+    assert_eq!(totals(&r), ("0.2766".into(), 3, 207_200, 140_000, 1_900, 0));
+}
+
 /// OpenLLMetry (Traceloop) ties a trace to its user and chat with
 /// association properties, and names the workflow: the user, the session
 /// and the feature. Before, all three were `(none)` and not even tags.

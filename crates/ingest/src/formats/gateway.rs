@@ -1477,7 +1477,7 @@ pub(crate) fn set_text<'a>(l: &mut RawLine<'a>, which: Field, raw: &'a str) {
 
 fn set_usage_key(u: &mut RawUsage, key: &str, v: Lenient<u64>) {
     if !u.whole {
-        fill_usage(u, usage_key(key), v, true);
+        fill_usage(u, usage_key(key).within(Part::Any), v, true);
     }
 }
 
@@ -1614,6 +1614,14 @@ impl UsageKey {
             (UsageKey::Audio, Part::Any) => UsageKey::Other,
             (UsageKey::CachedRead, Part::Input | Part::Cached) => UsageKey::Cached,
             (UsageKey::CachedRead, _) => UsageKey::CacheRead,
+            // AI SDK 6 gives `cacheReadTokens` and `cacheWriteTokens` in
+            // `inputTokenDetails`, parts of its input; beside the input
+            // (Cursor's usage events' `tokenUsage`, whose `inputTokens` of
+            // 12 sits beside 13,630 cache reads) they are counts of their
+            // own, as Anthropic's are (hunt166: read as parts of the input,
+            // −35%, or rejected when larger).
+            (UsageKey::AiSdkCacheRead, Part::Any) => UsageKey::CacheRead,
+            (UsageKey::AiSdkCacheWrite, Part::Any) => UsageKey::CacheCreation,
             (k, _) => k,
         }
     }
