@@ -58,14 +58,17 @@ fn newer_version(matched: &str, rest: &str) -> bool {
     }
     let after = &tail[digits..];
     match after.as_bytes().first() {
-        None | Some(b'@' | b':' | b'.') => true,
         Some(b'-') => {
             // A month of 10 to 12 and its day (`-11-20`) is a date.
             let day = after[1..].bytes().take_while(u8::is_ascii_digit).count();
             let month = tail[..digits].parse::<u8>().unwrap_or(0);
             !(digits == 2 && (10..=12).contains(&month) && day == 2)
         }
-        _ => false,
+        // A size or a variant (`-32k`, `-8b`) goes on with a letter; a
+        // version ends the name or a part of it (`…-5-2`, `…-5-2@…`,
+        // `…-5-2:thinking`, Claude Code's `…-5-2[1m]`: hunt165).
+        Some(c) => !c.is_ascii_alphanumeric(),
+        None => true,
     }
 }
 
@@ -419,6 +422,8 @@ mod tests {
             ("claude-fable-5-2@20261109", false),
             ("claude-fable-5.2", false),
             ("claude-fable-5-12", false),
+            ("claude-fable-5-2[1m]", false),
+            ("claude-fable-5-2_x", false),
         ] {
             assert_eq!(prefix.score(name).is_some(), hit, "{name}");
         }

@@ -78,6 +78,9 @@ pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
         if let Some(swapped) = claude_family_first(&c) {
             push(&mut out, &swapped);
         }
+        for spelling in other_spellings(&c) {
+            push(&mut out, &spelling);
+        }
         let no_region = BEDROCK_REGIONS
             .iter()
             .find_map(|r| c.strip_prefix(r))
@@ -93,6 +96,82 @@ pub(super) fn candidates(name: &str) -> (Vec<String>, Vec<String>, bool) {
         i += 1;
     }
     (out, segments, bedrock)
+}
+
+/// Whether the model's display name gives a version its id does not that
+/// `name` has (`Claude 2.0 / 2.1`, id `claude-2`, for `claude-2.1`): its
+/// rule takes that newer version by name (hunt165: unknown once rules
+/// stopped taking newer versions).
+fn names_version(m: &super::ModelEntry, name: &str) -> bool {
+    let display = m.name.to_lowercase();
+    let display = display.as_str();
+    let id = m.id.to_lowercase();
+    let b = display.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let major = i;
+        if major > start && b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let dotted = &display[start..i];
+            let dashed = dotted.replace('.', "-");
+            if !id.contains(dotted)
+                && !id.contains(&dashed)
+                && (name.contains(dotted) || name.contains(&dashed))
+            {
+                return true;
+            }
+        }
+        i = i.max(start + 1);
+    }
+    false
+}
+
+/// Other spellings of a name, after its own: without a bracketed suffix
+/// (Claude Code's `claude-opus-5-5[1m]`, the 1M-token context window,
+/// priced by the request's size anyway), without a variant's word after
+/// `:` (OpenRouter's `:thinking`, `:beta`; not `:free`, a price of its
+/// own), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
+/// and Copilot's) as Anthropic writes it (`claude-opus-5-5`): the
+/// catalog's rules of a newer Claude spell it so (hunt165: these were
+/// priced as the older model, then unknown).
+fn other_spellings(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(open) = name.rfind('[').filter(|_| name.ends_with(']')) {
+        out.push(name[..open].to_owned());
+    }
+    if let Some(colon) = name.rfind(':') {
+        let word = &name[colon + 1..];
+        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()) && word != "free" {
+            out.push(name[..colon].to_owned());
+        }
+    }
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if last.starts_with("claude") && name.contains('.') {
+        let b = name.as_bytes();
+        let dashed: String = name
+            .char_indices()
+            .map(|(i, c)| {
+                let digit = |j: usize| b.get(j).is_some_and(u8::is_ascii_digit);
+                if c == '.' && i > 0 && digit(i - 1) && digit(i + 1) {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if dashed != name {
+            out.push(dashed);
+        }
+    }
+    out
 }
 
 /// A Claude 4+ name with the version before the family, as OpenRouter's
@@ -279,7 +358,11 @@ impl Catalog {
                     own_len = own_len.max(n.len());
                 }
                 let rule = m.match_rule.as_ref();
-                let Some(score) = own.max(rule.and_then(|r| r.score_as(n, self.loose))) else {
+                let ruled = rule.and_then(|r| {
+                    r.score_as(n, self.loose)
+                        .or_else(|| names_version(m, n).then(|| r.score_as(n, true)).flatten())
+                });
+                let Some(score) = own.max(ruled) else {
                     continue;
                 };
                 whole |=

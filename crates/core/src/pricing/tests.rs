@@ -1895,3 +1895,36 @@ fn an_imports_whole_card_keeps_the_builtins_tiers() {
     assert_eq!(card(r#"{"name": "genai-prices", "version": "x"}"#), 1);
     assert_eq!(card(""), 0);
 }
+
+/// A newer version of a model is none of the older one's (hunt159:
+/// `claude-fable-5-2` priced as Fable 5), however it is spelled after its
+/// number; the catalog's own newer models are found under their other
+/// spellings (a dotted version, OpenRouter's `:thinking`, Claude Code's
+/// `[1m]`), and a model whose name lists a version takes it (hunt165).
+#[test]
+fn newer_versions_are_unknown_and_other_spellings_resolve() {
+    let c = Catalog::builtin();
+    let id = |name: &str| c.resolve(None, name).map(|i| c.model(i).id.clone());
+    for name in [
+        "claude-fable-5-2",
+        "claude-fable-5-2-20261109",
+        "claude-fable-5-2@20261109",
+        "claude-fable-5-2[1m]",
+        "us.anthropic.claude-fable-5-2-v1:0",
+    ] {
+        assert_eq!(id(name), None, "{name}");
+    }
+    for (name, want) in [
+        ("claude-opus-5.5", "claude-opus-5-5"),
+        ("anthropic/claude-opus-5.5", "claude-opus-5-5"),
+        ("claude-opus-5-5:thinking", "claude-opus-5-5"),
+        ("claude-opus-5-5[1m]", "claude-opus-5-5"),
+        ("claude-fable-5.1", "claude-fable-5-1"),
+        ("claude-2.1", "claude-2"),
+        ("claude-fable-5", "claude-fable-5"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+    ] {
+        assert_eq!(id(name).as_deref(), Some(want), "{name}");
+    }
+    assert_eq!(id("gpt-4o:free"), None);
+}
