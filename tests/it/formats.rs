@@ -2150,6 +2150,20 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
                 ("llm.token_count.prompt_details.cache_write", json!(4_000)),
             ],
         ),
+        // Its Converse spans pass Bedrock's counts: the prompt without the
+        // cache, the total with it (hunt165: read as inclusive, −58%).
+        span(
+            "0000000000000003",
+            &[
+                ("openinference.span.kind", json!("LLM")),
+                ("llm.provider", json!("aws")),
+                model.clone(),
+                ("llm.token_count.prompt", json!(30_000)),
+                ("llm.token_count.completion", json!(500)),
+                ("llm.token_count.total", json!(50_500)),
+                ("llm.token_count.prompt_details.cache_read", json!(20_000)),
+            ],
+        ),
         span(
             "0000000000000002",
             &[
@@ -2169,8 +2183,9 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
     let r = env.audit(&["spans.jsonl", "--strict"]);
     // Regional Sonnet 4.5 on Bedrock (3.3 in, 0.33 read, 4.125 write, 16.5
     // out): 1,000 × 3.3 + 20,000 × 0.33 + 4,000 × 4.125 + 500 × 16.5 =
-    // $0.03465; 1,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.01815.
-    assert_eq!(totals(&r), ("0.0528".into(), 2, 46_000, 40_000, 1_000, 0));
+    // $0.03465; 30,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.11385;
+    // 1,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.01815.
+    assert_eq!(totals(&r), ("0.16665".into(), 3, 96_000, 60_000, 1_500, 0));
 }
 
 /// Cursor's usage events (its Admin API's `tokenUsage`: `inputTokens`

@@ -1481,7 +1481,11 @@ fn total_adds_the_cache(a: &SpanAttrs<'_>) -> bool {
         _ => None,
     };
     let u = &a.u;
-    let (Some(total), Some(input)) = (v(&a.total_tokens), v(&u.prompt_tokens)) else {
+    // (OpenInference's `llm.token_count.total` is the usage's: its
+    // Bedrock Converse spans pass Bedrock's `inputTokens`, without the
+    // cache, and `totalTokens`, with it: hunt165.)
+    let total = v(&a.total_tokens).or(v(&u.total_tokens));
+    let (Some(total), Some(input)) = (total, v(&u.prompt_tokens)) else {
         return false;
     };
     let output = v(&u.completion_tokens).unwrap_or(0);
