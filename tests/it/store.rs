@@ -879,6 +879,56 @@ fn an_ingest_racing_a_prune_keeps_the_pruned_days_out_and_its_rows_in() {
     assert_eq!(days, ["2026-10-02", "2026-10-03"]);
 }
 
+/// hunt165: a prune that stood before its claim while a late file's
+/// ingest committed rows of a day it prunes put them in a store it then
+/// said was pruned (and `store check` passed). It gives up, says to run it
+/// again, and the run again prunes them.
+#[test]
+fn a_prune_racing_an_ingest_of_earlier_days_prunes_them_or_gives_up() {
+    let env = Env::new();
+    env.write(
+        "logs/app.jsonl",
+        call(1, 1, "chat", 1000, 100, "a1") + &call(2, 1, "chat", 1000, 100, "a2"),
+    );
+    ingest(&env, &["logs"]);
+    let prune = [
+        "store",
+        "prune",
+        "--before",
+        "2026-10-02",
+        "--store",
+        "store",
+        "--force",
+    ];
+    let (pruning, go) = waiting_at(&env, &prune, "rewrite-before-claim");
+    env.write(
+        "logs/late.jsonl",
+        call(1, 3, "chat", 1000, 100, "l1") + &call(3, 2, "chat", 1000, 100, "l3"),
+    );
+    ingest(&env, &["logs"]);
+    go();
+    let out = pruning.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("run it again"), "{err}");
+    let out = env.cmd().args(prune).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store_check(&env);
+    let s = audit_of(&env, &["--store", "store"]);
+    let days: Vec<&str> = s["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2026-10-02", "2026-10-03"]);
+    assert_eq!(s["totals"]["calls"], 2);
+}
+
 /// Three days of calls of `file` (`file1`…`file3`), `out` output tokens each.
 fn three_days(file: &str, out: u64) -> String {
     (1..=3)

@@ -421,11 +421,23 @@ fn rewrite_commit(
         .iter()
         .map(|s| (s.key.clone(), store.state().sources.get(&s.key).cloned()))
         .collect();
+    // The parts as the rewrite planned: a prune's day a commit since added
+    // rows to (a late file's ingest) must be pruned too (hunt165: the
+    // pruned day came back, and `store check` passed).
+    let planned: std::collections::BTreeSet<String> = store.state().parts.keys().cloned().collect();
     for _ in 0..1000 {
         let state = store.state();
+        let before_prune = |p: &PartEntry| match (&prune_before, &p.day) {
+            (Some(cut), Some(day)) => day < cut,
+            _ => false,
+        };
         let changed = read
             .iter()
-            .any(|(key, entry)| state.sources.get(key) != entry.as_ref());
+            .any(|(key, entry)| state.sources.get(key) != entry.as_ref())
+            || state
+                .parts
+                .iter()
+                .any(|(path, p)| !planned.contains(path) && before_prune(p));
         if changed || removed.iter().any(|p| !state.parts.contains_key(p)) {
             for p in &added {
                 let _ = std::fs::remove_file(layout::temp_path(&root, &p.path));
