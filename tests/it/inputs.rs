@@ -4520,3 +4520,27 @@ fn escape_sequences_in_names_are_shown_on_the_terminal() {
         assert!(err.contains('\u{241b}'), "{args:?}: {err}");
     }
 }
+
+/// A log compressed with `zstd --long=31` (a window past the 128 MiB a
+/// decoder takes by default) is read (hunt168: every call lost, said as a
+/// cut file).
+#[test]
+fn a_zstd_log_with_a_long_window_is_read() {
+    use std::io::Write;
+    let env = Env::new();
+    let line = r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
+    let text = format!("{line}\n").repeat(1000);
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.long_distance_matching(true).unwrap();
+    enc.window_log(31).unwrap();
+    enc.write_all(text.as_bytes()).unwrap();
+    let bytes = enc.finish().unwrap();
+    // The frame asks for more than the default window: the default
+    // decoder refuses it.
+    assert!(zstd::stream::decode_all(&bytes[..]).is_err());
+    env.write("w31.jsonl.zst", bytes);
+    let r = env.audit(&["w31.jsonl.zst", "--strict"]);
+    // 1,000 × (1,000 × $0.15/M + 100 × $0.60/M) = $0.21.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.21");
+    assert_eq!(r["audit"]["totals"]["calls"], 1000);
+}

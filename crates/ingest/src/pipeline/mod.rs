@@ -1190,7 +1190,7 @@ fn produce(
                     let buffered = std::io::BufReader::with_capacity(1 << 20, counted);
                     match encoding {
                         Encoding::Gzip => Box::new(crate::source::Gzip::new(buffered)),
-                        _ => match zstd::stream::read::Decoder::with_buffer(buffered) {
+                        _ => match crate::source::zstd_decoder(buffered) {
                             Ok(d) => Box::new(d),
                             Err(_) => stream,
                         },

@@ -763,11 +763,21 @@ pub fn open(source: &Source) -> io::Result<(Encoding, Box<dyn Read + Send>)> {
         // buffer in between would copy them once more.
         Encoding::Plain | Encoding::Parquet => Box::new(whole),
         Encoding::Gzip => Box::new(Gzip::new(BufReader::with_capacity(1 << 20, whole))),
-        Encoding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
-            BufReader::with_capacity(1 << 20, whole),
-        )?),
+        Encoding::Zstd => Box::new(zstd_decoder(BufReader::with_capacity(1 << 20, whole))?),
     };
     Ok((encoding, stream))
+}
+
+/// A zstd decoder that reads frames of any window zstd writes: `zstd
+/// --long` (up to `--long=31`) writes windows past the 128 MiB a decoder
+/// takes by default (hunt168: every call of such a log lost, said as a cut
+/// file). The window is the frame's own, as the zstd tool's is.
+pub(crate) fn zstd_decoder<R: io::BufRead>(
+    r: R,
+) -> io::Result<zstd::stream::read::Decoder<'static, R>> {
+    let mut d = zstd::stream::read::Decoder::with_buffer(r)?;
+    d.window_log_max(31)?;
+    Ok(d)
 }
 
 /// Whether a file is named as a spreadsheet workbook (Excel's, OpenDocument's).
