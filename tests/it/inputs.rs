@@ -4544,3 +4544,28 @@ fn a_zstd_log_with_a_long_window_is_read() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.21");
     assert_eq!(r["audit"]["totals"]["calls"], 1000);
 }
+
+/// Standard input named twice (`- -`, `- /dev/stdin`) is read once (hunt168:
+/// two readers of one stream tore its lines apart, rejects and garbled
+/// model names).
+#[test]
+fn stdin_named_twice_is_read_once() {
+    let env = Env::new();
+    let line = r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
+    let text = format!("{line}\n").repeat(20_000);
+    for twice in [["-", "-"], ["-", "/dev/stdin"]] {
+        let out = env
+            .cmd()
+            .args([
+                "audit", twice[0], twice[1], "--out", "out", "--quiet", "--strict",
+            ])
+            .write_stdin(text.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{twice:?}: {}", stderr(&out));
+        let r = env.report();
+        // 20,000 × $0.00021.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "4.20", "{twice:?}");
+        assert_eq!(r["audit"]["totals"]["calls"], 20_000);
+    }
+}

@@ -420,8 +420,12 @@ fn dots_written(entry: &Path, pattern: &str) -> bool {
 fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceError> {
     let mut out = Vec::new();
     for input in inputs {
-        if input == "-" {
-            out.push(Source::Stdin);
+        // Standard input named twice (`- -`, `- /dev/stdin`) is read once:
+        // two readers of one stream tore its lines apart (hunt168).
+        if input == "-" || input == "/dev/stdin" {
+            if !out.iter().any(|s| matches!(s, Source::Stdin)) {
+                out.push(Source::Stdin);
+            }
             continue;
         }
         let path = Path::new(input);
