@@ -96,6 +96,37 @@ fn repeated_prompts_within_the_ttl_are_found_with_the_cache_saving() {
     assert_eq!(f["lever"]["feature"], "faq-bot");
     assert_eq!(f["lever"]["model"], "openai/gpt-4o");
     assert_eq!(f["lever"]["hit_rate"], json!(0.0945 / 0.2265));
+    assert_eq!(
+        f["title"],
+        "faq-bot: 42% of calls to gpt-4o repeat a prompt sent in the previous 60 minutes"
+    );
+}
+
+/// The rate of the title is of the calls whose prompt the log holds: said
+/// so when some have none (hunt161: LiteLLM keeps no prompt by default;
+/// "85% of calls" where 17% of the feature's were answered).
+#[test]
+fn the_rate_of_a_log_with_few_prompts_says_whose_it_is() {
+    let env = Env::new();
+    let mut s = duplicates();
+    for u in 0..100u32 {
+        s += &(gw_line(
+            &at(u),
+            "faq-bot",
+            "gpt-4o",
+            1000,
+            100,
+            json!({"request_id": format!("bare-{u}")}),
+        ) + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA109");
+    assert_eq!(
+        f[0]["title"],
+        "faq-bot: 42% of calls with a logged prompt to gpt-4o repeat a prompt sent in the previous 60 minutes"
+    );
+    assert_eq!(f[0]["evidence"]["calls_with_fingerprint"], 64);
 }
 
 #[test]

@@ -153,9 +153,18 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         }
         let saved = Money::from_picos(p.saved * s as i128);
         let model = ctx.model_name(cell);
+        // The rate is of the calls whose prompt the log holds: said so when
+        // some have none (hunt161: "85% of calls" where 16.5% of the
+        // feature's calls were answered, most logged without a prompt).
+        let all: u64 = ctx.groups_of(key).map(|g| g.stats.ok_calls).sum();
+        let of = if ((p.calls * s) as f64) < 0.99 * all as f64 {
+            "calls with a logged prompt"
+        } else {
+            "calls"
+        };
         let mut f = Finding::new(
             format!(
-                "{}: {:.0}% of calls to {} repeat a prompt sent in the previous {} minutes",
+                "{}: {:.0}% of {of} to {} repeat a prompt sent in the previous {} minutes",
                 cell.feature,
                 rate * 100.0,
                 model,
