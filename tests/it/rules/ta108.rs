@@ -236,6 +236,43 @@ fn retries_with_backoff_and_no_fallback_are_not_reported() {
     assert_eq!(findings(&r, "TA108"), Vec::<&Value>::new());
 }
 
+/// The OpenAI SDK's default retries (openai-python's `_constants.py`: two
+/// retries, 0.5 s then 1 s, less up to a quarter of jitter, after each
+/// failure's round trip) back off exponentially and stop at three
+/// attempts: no storm (hunt161: 12 such chains were "retry storms"). The
+/// same three attempts at a steady 450 ms are one.
+#[test]
+fn the_sdks_default_backoff_is_no_storm() {
+    let env = Env::new();
+    let chains = |second_gap: u64| {
+        let mut s = String::new();
+        for k in 0..12u64 {
+            let t = k * 10 * MINUTE;
+            s += &attempt(t, &format!("c{k}-1"), k + 1, "gpt-4o", None, false);
+            s += &attempt(t + 490, &format!("c{k}-2"), k + 1, "gpt-4o", None, false);
+            s += &attempt(
+                t + 490 + second_gap,
+                &format!("c{k}-3"),
+                k + 1,
+                "gpt-4o",
+                None,
+                true,
+            );
+        }
+        s
+    };
+    env.write("sdk.jsonl", chains(925));
+    let r = env.audit(&["sdk.jsonl"]);
+    for f in findings(&r, "TA108") {
+        assert_eq!(f["evidence"]["storms"], 0, "{f:#}");
+    }
+    env.write("steady.jsonl", chains(450));
+    let r = env.audit(&["steady.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["evidence"]["storms"], 12);
+}
+
 #[test]
 fn storm_gap_option_makes_slower_retries_a_storm() {
     let env = Env::new();

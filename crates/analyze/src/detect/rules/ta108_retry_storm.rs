@@ -3,7 +3,10 @@
 //! after a failure, or calls marked as retries (`attempt` > 1, `retry_of`) —
 //! and among them *storms*: chains of at least `storm_attempts` attempts
 //! whose attempts come faster than any backoff (median gap under
-//! `storm_gap_ms`), and *fallbacks*, chains that moved to another model.
+//! `storm_gap_ms`) and whose waits do not grow (a chain of three attempts
+//! whose first wait is 300 ms or more and whose second is at least 1.3
+//! times the first is an exponential backoff, as the OpenAI SDK's default
+//! of 0.5 s then 1 s with jitter, and no storm), and *fallbacks*, chains that moved to another model.
 //! Chains without storms but with fallbacks are an info finding, unless
 //! they already back off (a median gap of at least `storm_gap_ms`) and
 //! stop by their third attempt.
@@ -227,6 +230,16 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
             .map(|w| w[1].millis - w[0].millis)
             .collect();
+        // Waits that grow by half or more each time, stopped by the third
+        // attempt: an exponential backoff, what the rule asks for (hunt161:
+        // the OpenAI SDK's default, 0.5 s then 1 s with jitter, was called
+        // a storm).
+        // (A first wait under 300 ms is no backoff's: the SDK's is 375 ms
+        // at the least.)
+        let backing_off = a.len() <= 3
+            && gaps.len() >= 2
+            && gaps[0] >= 300
+            && gaps.windows(2).all(|g| g[1] as f64 >= 1.3 * g[0] as f64);
         gaps.sort_unstable();
         let median_gap = gaps.get(gaps.len() / 2).copied();
         p.gaps.extend(median_gap);
@@ -236,7 +249,10 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if a.iter().any(|x| x.cell != a[0].cell) {
             p.fallbacks += 1;
         }
-        if a.len() >= o.storm_attempts && median_gap.is_some_and(|g| g < o.storm_gap_ms) {
+        if a.len() >= o.storm_attempts
+            && median_gap.is_some_and(|g| g < o.storm_gap_ms)
+            && !backing_off
+        {
             p.storms += 1;
             p.storm_waste += failed.iter().skip(1).map(|x| x.cost as i128).sum::<i128>();
             if p.ids.len() < 3 {
