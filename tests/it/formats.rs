@@ -5912,3 +5912,61 @@ fn gemini_inlined_batch_responses_are_batch_output() {
     assert_eq!(r["audit"]["input"]["files"][0]["format"], "gemini-batch");
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00825");
 }
+
+/// MLflow stores every span attribute as JSON text (`"\"gpt-4o\""`): a
+/// mapped path reads the string it holds in a Parquet struct column as in
+/// JSON lines (the model kept its quotes, unpriced), and `[mapping.only]`
+/// compares the string too (every span was skipped: hunt167).
+#[test]
+fn json_text_of_a_string_is_its_string_in_parquet_structs_and_mapping_only() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let strs = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let ints = |v: Vec<i64>| Arc::new(Int64Array::from(v)) as ArrayRef;
+    let attributes: ArrayRef = Arc::new(
+        StructArray::try_from(vec![
+            (
+                "model",
+                strs(vec!["\"gpt-4o\"", "\"gpt-4o\"", "\"gpt-4o\""]),
+            ),
+            (
+                "span_type",
+                strs(vec!["\"CHAT_MODEL\"", "\"CHAT_MODEL\"", "\"CHAIN\""]),
+            ),
+            ("user", strs(vec!["\"u0\"", "\"u1\"", "\"u1\""])),
+            ("input_tokens", ints(vec![10_000, 20_000, 30_000])),
+            ("output_tokens", ints(vec![500, 1_000, 1_500])),
+        ])
+        .unwrap(),
+    );
+    crate::inputs::write_parquet(&env.path("spans.parquet"), vec![("attributes", attributes)]);
+    let mut jsonl = String::new();
+    for (t, u, i, o) in [
+        ("CHAT_MODEL", "u0", 10_000, 500),
+        ("CHAT_MODEL", "u1", 20_000, 1_000),
+        ("CHAIN", "u1", 30_000, 1_500),
+    ] {
+        jsonl += &serde_json::json!({"attributes": {"model": "\"gpt-4o\"", "span_type": format!("\"{t}\""), "user": format!("\"{u}\""), "input_tokens": i, "output_tokens": o}}).to_string();
+        jsonl.push('\n');
+    }
+    env.write("spans.jsonl", jsonl);
+    let mapping = "[mapping]\nmodel = \"attributes.model\"\nuser = \"attributes.user\"\ninput_tokens = \"attributes.input_tokens\"\noutput_tokens = \"attributes.output_tokens\"\n";
+    env.write("map.toml", mapping);
+    env.write(
+        "only.toml",
+        format!("{mapping}[mapping.only]\n\"attributes.span_type\" = [\"CHAT_MODEL\"]\n"),
+    );
+    // gpt-4o (2.5 / 10): 10,000 × 2.5 + 500 × 10 = $0.03; 20,000 × 2.5 +
+    // 1,000 × 10 = $0.06; 30,000 × 2.5 + 1,500 × 10 = $0.09.
+    for (file, config, cost, calls) in [
+        ("spans.parquet", "map.toml", "0.18", 3),
+        ("spans.jsonl", "only.toml", "0.09", 2),
+        ("spans.parquet", "only.toml", "0.09", 2),
+    ] {
+        let r = env.audit(&[file, "--config", config]);
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), cost, "{file} {config}");
+        assert_eq!(r["audit"]["totals"]["calls"], calls, "{file} {config}");
+        assert_eq!(cost_of(&r, "user", "u0"), "0.03", "{file} {config}");
+    }
+}

@@ -656,7 +656,9 @@ impl Mapping {
             mark(checked);
         }
         for ((path, wanted), seen) in self.config.only.iter().zip(self.only_found.iter()) {
-            let at = lookup(v, path);
+            // (MLflow's JSON text of a string, `"\"CHAT_MODEL\""`, is the
+            // string it holds, as for every other mapped path: hunt167.)
+            let at = lookup(v, path).map(json_string_text);
             // Any value there, a list or an object too (which no wanted
             // value equals): the path is not misspelled.
             if at.as_deref().is_some_and(|x| !x.is_null()) {

@@ -1030,8 +1030,24 @@ fn find<'a>(values: &[Values<'a>], candidates: &[Candidate], row: usize) -> Opti
         } else {
             within_json(x, &c.within)?
         };
-        Some(x).filter(|x| !x.is_blank())
+        Some(json_string_text(x)).filter(|x| !x.is_blank())
     })
+}
+
+/// A string that is JSON text of a string (`"\"gpt-4o\""`, as MLflow
+/// stores every span attribute): the string it holds, as a JSON line's
+/// mapped value is read (hunt167: in a Parquet struct column the model
+/// kept its quotes, unpriced).
+fn json_string_text(x: Scalar<'_>) -> Scalar<'_> {
+    if let Scalar::Str(text) = &x {
+        let t = text.trim();
+        if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
+            if let Ok(inner) = serde_json::from_str::<String>(t) {
+                return Scalar::Str(Cow::Owned(inner));
+            }
+        }
+    }
+    x
 }
 
 /// The value at `keys` inside the JSON text of `text` (an object's keys, a
