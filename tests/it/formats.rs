@@ -5970,3 +5970,58 @@ fn json_text_of_a_string_is_its_string_in_parquet_structs_and_mapping_only() {
         assert_eq!(cost_of(&r, "user", "u0"), "0.03", "{file} {config}");
     }
 }
+
+/// A mapped `messages` path is read from Parquet as from JSON lines: the
+/// prompt's fingerprints are made (hunt167: never read from Parquet, and
+/// the prompt rules had nothing to compare, unsaid).
+#[test]
+fn a_mapped_messages_path_is_read_from_parquet() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let n = 6;
+    let messages: Vec<String> = (0..n)
+        .map(|i| {
+            serde_json::json!([{"role": "system", "content": "You are a bot."}, {"role": "user", "content": format!("question {}", i % 2)}]).to_string()
+        })
+        .collect();
+    crate::inputs::write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            (
+                "model",
+                Arc::new(StringArray::from(vec!["gpt-4o"; n])) as ArrayRef,
+            ),
+            (
+                "req_messages",
+                Arc::new(StringArray::from(
+                    messages.iter().map(String::as_str).collect::<Vec<_>>(),
+                )) as ArrayRef,
+            ),
+            (
+                "tok_in",
+                Arc::new(Int64Array::from(vec![1000; n])) as ArrayRef,
+            ),
+            (
+                "tok_out",
+                Arc::new(Int64Array::from(vec![100; n])) as ArrayRef,
+            ),
+        ],
+    );
+    env.write(
+        "map.toml",
+        "[mapping]\nmodel = \"model\"\nmessages = \"req_messages\"\ninput_tokens = \"tok_in\"\noutput_tokens = \"tok_out\"\n",
+    );
+    let r = env.audit(&["calls.parquet", "--config", "map.toml", "--strict"]);
+    // 6 × (1,000 × 2.5 + 100 × 10) per million = $0.021.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.021");
+    let present = |field: &str| {
+        r["audit"]["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == field)
+            .map_or(0, |c| c["present"].as_u64().unwrap())
+    };
+    assert_eq!(present("prompt_fingerprint"), 6);
+}

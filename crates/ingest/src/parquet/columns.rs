@@ -510,6 +510,14 @@ impl Builder {
         if !c.only.is_empty() {
             return Err("a [mapping.only] row filter is read from the rows as JSON".into());
         }
+        // The prompt's fingerprints are made from the messages' JSON, as a
+        // line's are (hunt167: a mapped `messages` path was never read from
+        // Parquet, and the prompt rules had no input, unsaid).
+        if c.messages.is_some() || c.prompt.is_some() || c.system.is_some() {
+            return Err(
+                "a mapped messages, prompt or system path is read from the rows as JSON".into(),
+            );
+        }
         let mut fields = Vec::new();
         for (paths, slot, ..) in mapping_scan::table(c) {
             if let Some(paths) = paths {
