@@ -767,6 +767,26 @@ fn warn_unmatched_labels(
             "cost" if present("logged_cost") == 0 => {
                 "no call's logged cost is reconciled with its price".to_string()
             }
+            "messages" | "prompt" | "prompt_fingerprint" if present("prompt_fingerprint") == 0 => {
+                "no call's prompt is compared (no repeats, caching or retry findings from it)"
+                    .to_string()
+            }
+            "batch" if present("batch") == 0 => {
+                "no call is known to be a batch call (all are priced at real-time rates)".to_string()
+            }
+            "status" | "http_status" | "error_kind"
+                if present("status") + present("http_status") + present("error_kind") == 0 =>
+            {
+                "no call is known to have failed".to_string()
+            }
+            "timestamp" | "cost" | "messages" | "prompt" | "prompt_fingerprint" | "batch" | "status"
+            | "http_status" | "error_kind" => continue,
+            field if !field.starts_with("tag ") => {
+                if present(field) > 0 {
+                    continue;
+                }
+                format!("no call has its {field}")
+            }
             // (Told from the tag rows when all of them are listed.)
             tag => match tag.strip_prefix("tag ") {
                 Some(t)

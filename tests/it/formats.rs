@@ -4138,6 +4138,19 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
     );
     let err = said("model = \"llm\"\nfeature = \"app\"\n", &[]);
     assert!(!err.contains("[mapping]"), "{err}");
+    // A misspelled status or messages path, and one of a field no report
+    // table shows (hunt167: silent, failures counted as successes).
+    let err = said(
+        "model = \"llm\"\nstatus = \"Outcome\"\nmessages = \"msgs\"\nrequest_id = \"req\"\n",
+        &[],
+    );
+    for said in [
+        "warning: [mapping] status = \"Outcome\": no line read with the mapping has a value there, so no call is known to have failed",
+        "warning: [mapping] messages = \"msgs\": no line read with the mapping has a value there, so no call's prompt is compared",
+        "warning: [mapping] request_id = \"req\": no line read with the mapping has a value there, so no call has its request_id",
+    ] {
+        assert!(err.contains(said), "{said}: {err}");
+    }
     // Rows of a model without tokens, and agent rows without a model
     // (Logfire's): the model's path is not blamed (hunt98).
     env.write("m.toml", "[mapping]\nmodel = \"m\"\n");

@@ -476,7 +476,29 @@ impl Mapping {
                 .join(" or ")
         };
         let mut out = Vec::new();
-        for (name, p) in [("timestamp", &c.timestamp), ("cost", &c.cost)] {
+        // (And the fields a report's coverage counts: a misspelled `batch`,
+        // `status` or `messages` path was silent, hunt167: batch calls at
+        // full price, failures counted as successes.)
+        for (name, p) in [
+            ("timestamp", &c.timestamp),
+            ("cost", &c.cost),
+            ("request_id", &c.request_id),
+            ("provider", &c.provider),
+            ("turn", &c.turn),
+            ("status", &c.status),
+            ("error_kind", &c.error_kind),
+            ("http_status", &c.http_status),
+            ("attempt", &c.attempt),
+            ("retry_of", &c.retry_of),
+            ("latency_ms", &c.latency_ms),
+            ("ttft_ms", &c.ttft_ms),
+            ("batch", &c.batch),
+            ("finish_reason", &c.finish_reason),
+            ("max_tokens", &c.max_tokens),
+            ("prompt_fingerprint", &c.prompt_fingerprint),
+            ("messages", &c.messages),
+            ("prompt", &c.prompt),
+        ] {
             if let Some(p) = p {
                 out.push((name.to_string(), format!("{name} = {}", shown(p))));
             }
