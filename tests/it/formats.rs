@@ -6038,3 +6038,30 @@ fn a_mapped_messages_path_is_read_from_parquet() {
     };
     assert_eq!(present("prompt_fingerprint"), 6);
 }
+
+/// `cache_read_tokens` and `cache_creation_tokens` beside the input (the
+/// columns of Anthropic's Claude Code analytics report, flattened) are the
+/// cache's reads and writes, in a JSON line and a CSV row (hunt166: they
+/// were dropped, −80%).
+#[test]
+fn cache_read_and_creation_token_columns_are_read() {
+    let env = Env::new();
+    env.write(
+        "a.jsonl",
+        r#"{"model":"claude-sonnet-4-5","input_tokens":1000,"cache_read_tokens":5000,"cache_creation_tokens":400,"output_tokens":100}"#,
+    );
+    env.write(
+        "a.csv",
+        "model,input_tokens,output_tokens,cache_read_tokens,cache_creation_tokens\nclaude-sonnet-4-5,1000,100,5000,400\n",
+    );
+    for file in ["a.jsonl", "a.csv"] {
+        let r = env.audit(&[file, "--strict"]);
+        // Sonnet 4.5: 1,000 × 3 + 5,000 × 0.3 + 400 × 3.75 + 100 × 15 =
+        // $0.0075.
+        assert_eq!(
+            totals(&r),
+            ("0.0075".into(), 1, 6_400, 5_000, 100, 0),
+            "{file}"
+        );
+    }
+}

@@ -866,6 +866,9 @@ pub(crate) fn field(key: &str) -> Field {
             // (`{ model, ...result.usage }`).
             "cachedInputTokens" => Field::UsageKey,
             "completion_tokens" => Field::UsageKey,
+            // Anthropic's Claude Code analytics report, flattened (hunt166:
+            // its cache reads and writes were dropped).
+            "cache_read_tokens" => Field::UsageKey,
             "max_output_tokens" => Field::MaxTokens,
             // A LangChain message's (`AIMessage.response_metadata`): the
             // response's model and usage.
@@ -921,6 +924,7 @@ pub(crate) fn field(key: &str) -> Field {
             "max_completion_tokens" => Field::MaxTokens,
             // Anthropic's usage report rows (its `input_tokens`).
             "uncached_input_tokens" => Field::UsageKey,
+            "cache_creation_tokens" => Field::UsageKey,
             _ => Field::Other,
         },
         22 => match key {
@@ -1281,6 +1285,8 @@ fn field_by_meaning(key: &str) -> Field {
         | "prompt_cache_hit_tokens"
         | "prompt_cache_miss_tokens"
         | "cache_creation_input_tokens"
+        | "cache_read_tokens"
+        | "cache_creation_tokens"
         | "cached_tokens"
         | "reasoning_tokens"
         | "promptTokenCount"
@@ -1703,7 +1709,7 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // `input_tokens_details.cached_read_tokens` (inside its input,
         // hunt131, hunt135), other loggers' beside an `input_tokens` that
         // leaves them out (hunt134): see `UsageKey::within`.
-        "cached_read_tokens" => UsageKey::CachedRead,
+        "cached_read_tokens" | "cache_read_tokens" => UsageKey::CachedRead,
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
         // Bifrost's `prompt_tokens_details.cached_write_tokens`.
