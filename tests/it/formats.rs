@@ -6065,3 +6065,59 @@ fn cache_read_and_creation_token_columns_are_read() {
         );
     }
 }
+
+/// Rows that sum many requests are refused as summed, not priced as one
+/// call at the long-context tier (hunt166, hunt170): Cursor's per-model
+/// export (`Request Count`), Vercel AI Gateway's spend report
+/// (`request_count`, `requestCount`), the Claude Console's export (its
+/// `context_window` of `≤ 200k`).
+#[test]
+fn summed_rows_of_usage_exports_are_refused() {
+    let env = Env::new();
+    env.write(
+        "cursor.csv",
+        "Model,Request Count,Input (w/o Cache Write),Cache Read,Output Tokens,Cost ($)\nclaude-4.5-sonnet,150,1500000,12000000,600000,17.10\n",
+    );
+    env.write(
+        "vercel.jsonl",
+        concat!(
+            r#"{"day":"2026-11-01","model":"anthropic/claude-sonnet-4.5","total_cost":23.3,"input_tokens":4200000,"output_tokens":980000,"request_count":8400}"#,
+            "\n",
+            r#"{"day":"2026-11-01","model":"anthropic/claude-sonnet-4.5","totalCost":23.3,"inputTokens":4200000,"outputTokens":980000,"requestCount":8400}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "console.jsonl",
+        r#"{"usage_date_utc":"2026-11-01","model_version":"claude-sonnet-4-5-20250929","context_window":"≤ 200k","input_tokens":1000000,"output_tokens":50000}"#,
+    );
+    for (file, lines) in [("cursor.csv", 1), ("vercel.jsonl", 2), ("console.jsonl", 1)] {
+        let out = env
+            .cmd()
+            .args(["audit", file, "--out", "out", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{file}");
+        let r = env.report();
+        assert_eq!(r["audit"]["totals"]["calls"], 0, "{file}");
+        assert_eq!(
+            r["audit"]["input"]["rejected_by_reason"]["summed_usage"], lines,
+            "{file}"
+        );
+    }
+}
+
+/// Kong 3.11's `ai.proxy.usage.prompt_tokens_details.cached_tokens` (its AI
+/// audit log reference) is read when the payload is not logged, Kong's
+/// default (hunt170: priced as fresh input, +50%).
+#[test]
+fn kongs_usage_breakdown_gives_the_cached_reads() {
+    let env = Env::new();
+    env.write(
+        "kong.jsonl",
+        r#"{"request":{"method":"POST","uri":"/openai/v1/chat/completions"},"response":{"status":200},"route":{"name":"openai-chat"},"latencies":{"request":2700,"kong":20,"proxy":2680},"started_at":1790000000000,"ai":{"proxy":{"usage":{"prompt_tokens":10000,"completion_tokens":500,"total_tokens":10500,"prompt_tokens_details":{"cached_tokens":8000,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"meta":{"request_model":"gpt-4o","provider_name":"openai","response_model":"gpt-4o-2024-08-06"}}}}"#,
+    );
+    let r = env.audit(&["kong.jsonl", "--strict"]);
+    // gpt-4o: 2,000 × 2.5 + 8,000 × 1.25 + 500 × 10 per million = $0.02.
+    assert_eq!(totals(&r), ("0.02".into(), 1, 10_000, 8_000, 500, 0));
+}

@@ -784,8 +784,9 @@ pub(crate) fn field(key: &str) -> Field {
             // (LiteLLM's spend-log columns: a Gemini call's thoughts are in
             // the total alone, hunt153.)
             "total_tokens" => Field::UsageKey,
-            // LiteLLM's daily spend tables: a day's requests.
-            "api_requests" => Field::Summed,
+            // LiteLLM's daily spend tables: a day's requests; Vercel AI
+            // Gateway's spend report, in camel case (hunt170).
+            "api_requests" | "requestCount" => Field::Summed,
             "service_tier" => Field::ServiceTier,
             "instructions" => Field::System,
             "request_tags" => Field::Tags,
@@ -816,6 +817,8 @@ pub(crate) fn field(key: &str) -> Field {
             "prefix_tokens" => Field::PrefixTokens,
             "system_prompt" => Field::System,
             "response_cost" => Field::Cost,
+            // Cursor's per-model usage export (hunt166).
+            "request_count" | "Request Count" => Field::Summed,
             _ => Field::Other,
         },
         14 => match key {
@@ -1342,7 +1345,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "contentBlockDelta"
         | "contentBlockStop" => Field::StreamEvent,
         "num_model_requests" | "context_window" | "requests" | "api_requests" | "ending_at"
-        | "request_counts" => Field::Summed,
+        | "request_counts" | "request_count" | "Request Count" | "requestCount" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "is_byok" | "upstream_inference_cost" => Field::Upstream,
         "service_tier" | "serviceTier" => Field::ServiceTier,
@@ -2031,7 +2034,8 @@ fn is_summed(key: &str, raw: &str) -> bool {
         // (`"1,000"`, a spreadsheet's thousands: hunt43.)
         // LiteLLM's daily spend tables (`api_requests`: hunt123, a day of
         // 120 requests priced as one call at the long-context tier).
-        "num_model_requests" | "requests" | "api_requests" => raw
+        "num_model_requests" | "requests" | "api_requests" | "request_count" | "Request Count"
+        | "requestCount" => raw
             .trim_matches('"')
             .trim()
             .replace(',', "")
@@ -2053,9 +2057,14 @@ fn is_summed(key: &str, raw: &str) -> bool {
                     .and_then(|n| n.as_u64())
             })
             .is_some_and(|n| n > 1),
+        // A context window's range: `0-200k` (the API's), `≤ 200k` and
+        // `> 200k` (the Console's export: hunt166, a day priced as one
+        // call at the long-context tier).
         _ => {
             let t = raw.trim_matches('"');
-            raw.starts_with('"') && t.contains('-') && t.ends_with(['k', 'K', 'M'])
+            raw.starts_with('"')
+                && t.contains(['-', '≤', '≥', '<', '>'])
+                && t.ends_with(['k', 'K', 'M'])
         }
     }
 }

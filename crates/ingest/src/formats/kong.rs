@@ -71,6 +71,24 @@ pub static SPEC: Spec = Spec::new(
                 "ai.ai-proxy.usage.completion_token",
             ],
         ),
+        // Kong 3.11's breakdown (its AI audit log reference:
+        // `ai.proxy.usage.prompt_tokens_details`, `cached_tokens`): the
+        // cached reads, inside the prompt as OpenAI's (hunt170: priced as
+        // fresh input when the payload is not logged, Kong's default).
+        (
+            T::CachedTokens,
+            &[
+                "ai.proxy.usage.prompt_tokens_details.cached_tokens",
+                "ai.ai-proxy.usage.prompt_tokens_details.cached_tokens",
+            ],
+        ),
+        (
+            T::ReasoningTokens,
+            &[
+                "ai.proxy.usage.completion_tokens_details.reasoning_tokens",
+                "ai.ai-proxy.usage.completion_tokens_details.reasoning_tokens",
+            ],
+        ),
         (T::Cost, &["ai.proxy.usage.cost", "ai.ai-proxy.usage.cost"]),
         (
             T::Latency,
