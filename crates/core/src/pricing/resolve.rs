@@ -136,9 +136,8 @@ fn names_version(m: &super::ModelEntry, name: &str) -> bool {
 
 /// Other spellings of a name, after its own: without a bracketed suffix
 /// (Claude Code's `claude-opus-5-5[1m]`, the 1M-token context window,
-/// priced by the request's size anyway), without a variant's word after
-/// `:` (OpenRouter's `:thinking`, `:beta`; not `:free`, a price of its
-/// own), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
+/// priced by the request's size anyway), without OpenRouter's routing
+/// variant (`:nitro`, `:floor`, `:exacto`), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
 /// and Copilot's) as Anthropic writes it (`claude-opus-5-5`): the
 /// catalog's rules of a newer Claude spell it so (hunt165: these were
 /// priced as the older model, then unknown).
@@ -147,9 +146,12 @@ fn other_spellings(name: &str) -> Vec<String> {
     if let Some(open) = name.rfind('[').filter(|_| name.ends_with(']')) {
         out.push(name[..open].to_owned());
     }
+    // Only OpenRouter's routing variants, priced as the model: its catalog
+    // variants (`:free`, `:thinking`, `:extended`) are prices of their own,
+    // and Ollama's tags (`codestral:latest`) name local models (hunt169:
+    // priced at the hosted API's rates).
     if let Some(colon) = name.rfind(':') {
-        let word = &name[colon + 1..];
-        if !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()) && word != "free" {
+        if matches!(&name[colon + 1..], "nitro" | "floor" | "exacto") {
             out.push(name[..colon].to_owned());
         }
     }

@@ -1917,7 +1917,7 @@ fn newer_versions_are_unknown_and_other_spellings_resolve() {
     for (name, want) in [
         ("claude-opus-5.5", "claude-opus-5-5"),
         ("anthropic/claude-opus-5.5", "claude-opus-5-5"),
-        ("claude-opus-5-5:thinking", "claude-opus-5-5"),
+        ("claude-opus-5-5:nitro", "claude-opus-5-5"),
         ("claude-opus-5-5[1m]", "claude-opus-5-5"),
         ("claude-fable-5.1", "claude-fable-5-1"),
         ("claude-2.1", "claude-2"),
@@ -1926,5 +1926,13 @@ fn newer_versions_are_unknown_and_other_spellings_resolve() {
     ] {
         assert_eq!(id(name).as_deref(), Some(want), "{name}");
     }
-    assert_eq!(id("gpt-4o:free"), None);
+    // A variant priced apart, or an Ollama tag, is not the model's base.
+    for name in [
+        "gpt-4o:free",
+        "codestral:latest",
+        "claude-opus-5-5:thinking",
+    ] {
+        assert_eq!(id(name), None, "{name}");
+    }
+    assert_ne!(id("minimax-m1:extended").as_deref(), Some("minimax-m1"));
 }
