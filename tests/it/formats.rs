@@ -2206,14 +2206,20 @@ fn cursor_usage_events_count_the_cache_beside_the_input() {
             // AI SDK 6's own usage: the cache inside the input.
             r#"{"model":"claude-sonnet-4-5","usage":{"inputTokens":30000,"inputTokenDetails":{"noCacheTokens":10000,"cacheReadTokens":20000},"outputTokens":100}}"#,
             "\n",
+            // The same flattened, and with a total of input and output:
+            // inside the input too (hunt169).
+            r#"{"model":"claude-sonnet-4-5","usage":{"inputTokens":30000,"noCacheTokens":10000,"cacheReadTokens":20000,"outputTokens":100}}"#,
+            "\n",
+            r#"{"model":"claude-sonnet-4-5","usage":{"inputTokens":30000,"cacheReadTokens":20000,"outputTokens":100,"totalTokens":30100}}"#,
+            "\n",
         ),
     );
     let r = env.audit(&["cursor.jsonl", "--strict"]);
     // Sonnet 4.5 (3 in, 0.30 read, 3.75 write, 15 out): 50,000 × 3 +
     // 20,000 × 0.3 + 1,000 × 15 = $0.171; 1,200 × 3 + 6,000 × 3.75 +
     // 100,000 × 0.3 + 800 × 15 = $0.0681; 10,000 × 3 + 20,000 × 0.3 + 100
-    // × 15 = $0.0375.
-    assert_eq!(totals(&r), ("0.2766".into(), 3, 207_200, 140_000, 1_900, 0));
+    // × 15 = $0.0375, three times.
+    assert_eq!(totals(&r), ("0.3516".into(), 5, 267_200, 180_000, 2_100, 0));
 }
 
 /// OpenLLMetry (Traceloop) ties a trace to its user and chat with
@@ -4144,6 +4150,13 @@ fn a_mapped_label_or_model_path_no_row_has_is_said() {
         "model = \"llm\"\nstatus = \"Outcome\"\nmessages = \"msgs\"\nrequest_id = \"req\"\n",
         &[],
     );
+    // Fields a clean night leaves out (no retries, no streaming, no limit)
+    // are no misspelling (hunt169).
+    let quiet = said(
+        "model = \"llm\"\nretry_of = \"retry\"\nattempt = \"try\"\nttft_ms = \"ttft\"\nmax_tokens = \"max\"\n",
+        &[],
+    );
+    assert!(!quiet.contains("[mapping]"), "{quiet}");
     for said in [
         "warning: [mapping] status = \"Outcome\": no line read with the mapping has a value there, so no call is known to have failed",
         "warning: [mapping] messages = \"msgs\": no line read with the mapping has a value there, so no call's prompt is compared",

@@ -1140,11 +1140,17 @@ impl RawUsage {
             // without it (AI SDK 5 passes Anthropic's and Bedrock's on as
             // they are) or there are more cached tokens than input.
             let ai_sdk = self.ai_sdk || self.ai_sdk_v6;
+            // (A total of the input and output alone with cache reads
+            // beside them says the input holds the reads: an AI SDK 6 usage
+            // flattened, `cacheReadTokens` beside `inputTokens`, hunt169.)
+            let total_holds_reads = total.is_some()
+                && total == Some(input.unwrap_or(0) + output.unwrap_or(0))
+                && cache_read.is_some_and(|c| c > 0 && c + cache_write <= input.unwrap_or(0));
             let inside = if ai_sdk {
                 self.ai_sdk_v6
                     || (!input_leaves_cache_out && cached.is_none_or(|c| c <= input.unwrap_or(0)))
             } else {
-                cached.is_some() && cache_read.is_none()
+                (cached.is_some() && cache_read.is_none()) || total_holds_reads
             };
             // AI SDK 5 passes Gemini's and xAI's reasoning on beside the
             // output, as they count it (told as in the prompt branch).
@@ -1164,7 +1170,10 @@ impl RawUsage {
             if self.responses_style || inside {
                 Usage {
                     input: input.unwrap_or(0),
-                    cached_read: cached.unwrap_or(0),
+                    // (AI SDK 6's `cacheReadTokens` beside its
+                    // `noCacheTokens`, flattened: the reads' slot is the
+                    // cache's read count, hunt169.)
+                    cached_read: cached.or(cache_read).unwrap_or(0),
                     cache_write,
                     cache_write_1h,
                     output: output.unwrap_or(0),
