@@ -751,6 +751,7 @@ fn settle(
                         cost: s.cost,
                         attempt: None,
                         request_id: None,
+                        latency_ms: None,
                     },
                 );
             }
@@ -1537,6 +1538,7 @@ impl Accumulator<'_> {
                         cost: call.cost_picos(),
                         attempt: r.attempt,
                         request_id: r.request_id.as_deref().map(Into::into),
+                        latency_ms: r.latency_ms.map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
                     });
                 }
             }

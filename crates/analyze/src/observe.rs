@@ -842,6 +842,9 @@ pub struct Attempt {
     pub cost: i64,
     pub attempt: Option<u32>,
     pub request_id: Option<crate::short::ShortStr>,
+    /// The attempt's own time, when logged: a retry's wait is the gap
+    /// after it (TA108).
+    pub latency_ms: Option<u32>,
 }
 
 /// The attempts of one logical request (same feature, user and prompt),

@@ -271,6 +271,37 @@ fn the_sdks_default_backoff_is_no_storm() {
     let f = findings(&r, "TA108");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["evidence"]["storms"], 12);
+    // Four attempts (`max_retries=3`), each wait twice the last: no storm.
+    let mut four = String::new();
+    for k in 0..12u64 {
+        let t = k * 10 * MINUTE;
+        for (i, at) in [0, 470, 1_370, 3_120].into_iter().enumerate() {
+            four += &attempt(t + at, &format!("f{k}-{i}"), k + 1, "gpt-4o", None, i == 3);
+        }
+    }
+    env.write("four.jsonl", four);
+    let r = env.audit(&["four.jsonl"]);
+    for f in findings(&r, "TA108") {
+        assert_eq!(f["evidence"]["storms"], 0, "{f:#}");
+    }
+    // Retries sent the moment each failure came back, the failures slower
+    // each time (350 ms, then 500 ms: their latency logged): the gaps grow,
+    // the waits do not. A storm (hunt169).
+    let mut eager = String::new();
+    for k in 0..12u64 {
+        let t = k * 10 * MINUTE;
+        for (i, (at, latency)) in [(0, 350), (350, 500), (850, 400)].into_iter().enumerate() {
+            let line = attempt(t + at, &format!("e{k}-{i}"), k + 1, "gpt-4o", None, i == 2);
+            let mut v: Value = serde_json::from_str(line.trim()).unwrap();
+            v["latency_ms"] = json!(latency);
+            eager += &format!("{v}\n");
+        }
+    }
+    env.write("eager.jsonl", eager);
+    let r = env.audit(&["eager.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["evidence"]["storms"], 12);
 }
 
 #[test]

@@ -36,8 +36,8 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// feature, model and day; 17: the timelines grouped, each with its calls
 /// (no key per call); 18: US-only inference per group, and its calls'
 /// counts; 19: each call's difference from its logged cost; 20: the
-/// ultrafast service tier.
-const FORMAT: u32 = 20;
+/// ultrafast service tier; 21: a retry attempt's latency.
+const FORMAT: u32 = 21;
 
 wire_struct!(Group {
     resolved,

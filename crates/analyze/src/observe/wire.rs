@@ -173,6 +173,7 @@ wire_struct!(Attempt {
     cost,
     attempt,
     request_id,
+    latency_ms,
 });
 
 wire_struct!(ChainObs { attempts });

@@ -202,6 +202,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 cost: 0,
                 attempt: None,
                 request_id: None,
+                latency_ms: None,
             }));
             split_chains(&attempts, o.retry_window_ms)
                 .into_iter()
@@ -236,10 +237,17 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // a storm).
         // (A first wait under 300 ms is no backoff's: the SDK's is 375 ms
         // at the least.)
-        let backing_off = a.len() <= 3
-            && gaps.len() >= 2
-            && gaps[0] >= 300
-            && gaps.windows(2).all(|g| g[1] as f64 >= 1.3 * g[0] as f64);
+        // The waits are the gaps less each failed attempt's own time, when
+        // logged: a gap that grows only with the failures' latency (an
+        // overloaded service answering slower) is no backoff (hunt169).
+        let waits: Vec<i64> = a
+            .windows(2)
+            .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
+            .map(|w| w[1].millis - w[0].millis - w[0].latency_ms.unwrap_or(0) as i64)
+            .collect();
+        let backing_off = waits.len() >= 2
+            && waits[0] >= 300
+            && waits.windows(2).all(|g| g[1] as f64 >= 1.3 * g[0] as f64);
         gaps.sort_unstable();
         let median_gap = gaps.get(gaps.len() / 2).copied();
         p.gaps.extend(median_gap);
