@@ -4553,7 +4553,7 @@ fn stdin_named_twice_is_read_once() {
     let env = Env::new();
     let line = r#"{"model":"gpt-4o-mini","usage":{"prompt_tokens":1000,"completion_tokens":100}}"#;
     let text = format!("{line}\n").repeat(20_000);
-    for twice in [["-", "-"], ["-", "/dev/stdin"]] {
+    for twice in [["-", "-"], ["-", "/dev/stdin"], ["-", "/dev/fd/0"]] {
         let out = env
             .cmd()
             .args([

@@ -11,7 +11,9 @@ pub fn md(text: &str) -> String {
     // a code block): escaped, in a cell or a sentence as much (a
     // backslash before punctuation, a space as a character reference, are
     // the same text anywhere).
-    let lead = text.len() - text.trim_start_matches(' ').len();
+    // (Tabs and line breaks are spaces in a cell: before a marker too,
+    // hunt169.)
+    let lead = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r']).len();
     for _ in 0..lead {
         out.push_str("&#32;");
     }
@@ -275,6 +277,7 @@ mod tests {
             ("1. first", "1\\. first"),
             ("12) twelve", "12\\) twelve"),
             ("    code", "&#32;&#32;&#32;&#32;code"),
+            ("\t# x", "&#32;\\# x"),
             ("---", "\\---"),
             ("===", "\\==="),
             ("~~~ fence", "\\~~~ fence"),

@@ -307,6 +307,8 @@ pub struct Mapping {
     /// some line, and, last, whether any line was checked: see
     /// [`Mapping::only_absent`].
     only_found: Arc<[AtomicBool]>,
+    /// Whether any line was read with the mapping (set once).
+    used: Arc<AtomicBool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -405,6 +407,7 @@ impl Mapping {
             usage,
             found: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
             only_found,
+            used: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -468,6 +471,11 @@ impl Mapping {
     /// `[mapping.tags]` tag (`("tag NAME", …)`), for the same check as
     /// [`Mapping::label_paths`]'s (hunt84: misspelt, they were silent).
     pub fn other_paths(&self) -> Vec<(String, String)> {
+        // No line was read with the mapping (another format's files): its
+        // paths had no line to be looked for in.
+        if !self.used.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
         let c = &self.config;
         let shown = |p: &Paths| {
             p.iter()
@@ -479,22 +487,18 @@ impl Mapping {
         // (And the fields a report's coverage counts: a misspelled `batch`,
         // `status` or `messages` path was silent, hunt167: batch calls at
         // full price, failures counted as successes.)
+        // (Not those a clean night leaves out: retries, streaming, a limit,
+        // hunt169's false alarms.)
         for (name, p) in [
             ("timestamp", &c.timestamp),
             ("cost", &c.cost),
             ("request_id", &c.request_id),
             ("provider", &c.provider),
-            ("turn", &c.turn),
             ("status", &c.status),
             ("error_kind", &c.error_kind),
             ("http_status", &c.http_status),
-            ("attempt", &c.attempt),
-            ("retry_of", &c.retry_of),
             ("latency_ms", &c.latency_ms),
-            ("ttft_ms", &c.ttft_ms),
             ("batch", &c.batch),
-            ("finish_reason", &c.finish_reason),
-            ("max_tokens", &c.max_tokens),
             ("prompt_fingerprint", &c.prompt_fingerprint),
             ("messages", &c.messages),
             ("prompt", &c.prompt),
@@ -834,6 +838,9 @@ impl Mapping {
 
     /// The `[mapping.defaults]` for fields still missing.
     pub(crate) fn apply_defaults(&self, raw: &mut RawLine<'_>) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
         let d = &self.config.defaults;
         let default = |slot: &mut LStr<'_>, value: &Option<String>| {
             if let (false, Some(text)) = (slot.0.is_present(), value) {

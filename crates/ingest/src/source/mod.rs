@@ -422,7 +422,10 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
     for input in inputs {
         // Standard input named twice (`- -`, `- /dev/stdin`) is read once:
         // two readers of one stream tore its lines apart (hunt168).
-        if input == "-" || input == "/dev/stdin" {
+        if matches!(
+            input.as_str(),
+            "-" | "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0"
+        ) {
             if !out.iter().any(|s| matches!(s, Source::Stdin)) {
                 out.push(Source::Stdin);
             }
