@@ -353,12 +353,24 @@ fn sampling_note(a: &Audit) -> Option<Block<'_>> {
     .filter(|(_, n)| *n > 1)
     .map(|(what, n)| format!("{what} 1 in {n}"))
     .collect();
-    (!parts.is_empty()).then(|| {
-        Block::Note(vec![Inline::plain(format!(
+    let mut text = Vec::new();
+    if !parts.is_empty() {
+        text.push(Inline::plain(format!(
             "Per-key analyses ran on a hash sample ({}): the figures of the findings on repeated prompts (TA109, TA110), retry chains (TA108) and sessions (TA102) are scaled estimates of the whole.",
             parts.join(", ")
-        ))])
-    })
+        )));
+    }
+    // Sessions past 512 calls (hunt168: TA102's saving 5.6× under, unsaid).
+    if s.timeline_calls_dropped > 0 {
+        if !text.is_empty() {
+            text.push(Inline::plain(" "));
+        }
+        text.push(Inline::Count(s.timeline_calls_dropped));
+        text.push(Inline::plain(
+            " calls of sessions longer than 512 calls (without turn numbers) were left out of turn inference: TA102 judges those sessions by their first 512 calls, so its saving on them is a lower bound.",
+        ));
+    }
+    (!text.is_empty()).then(|| Block::Note(text))
 }
 
 /// `total / n` rounded to the nearest whole (half up): an average of

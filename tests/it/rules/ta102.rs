@@ -575,3 +575,30 @@ fn sessions_already_kept_to_a_window_are_not_growing() {
     // Each: 1,000 × (10−6)(10−6+1)/2 = 10,000 tokens beyond the window.
     assert_eq!(f[0]["evidence"]["growing_sessions"], 5, "{:#?}", f[0]);
 }
+
+/// A session of more than 512 calls without turn numbers is judged by its
+/// first 512: the report says how many calls were left out and that the
+/// saving is a lower bound (hunt168: 5.6× under, unsaid).
+#[test]
+fn calls_past_a_timelines_512_are_said() {
+    let env = Env::new();
+    let mut s = String::new();
+    for t in 0..600u64 {
+        let extra = json!({"request_id": format!("long-{t}"), "session_id": "long"});
+        let time = format!(
+            "2025-03-01T{:02}:{:02}:{:02}Z",
+            t / 180,
+            t / 3 % 60,
+            t % 3 * 20
+        );
+        s += &(gw_line(&time, "support-chat", "gpt-4o", 1_000 + 100 * t, 0, extra) + "\n");
+    }
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl", "--format", "json,md"]);
+    assert_eq!(r["audit"]["sampling"]["timeline_calls_dropped"], 88);
+    let md = std::fs::read_to_string(env.path("out/audit.md")).unwrap();
+    assert!(
+        md.contains("88 calls of sessions longer than 512 calls (without turn numbers) were left out of turn inference"),
+        "{md}"
+    );
+}
