@@ -525,7 +525,7 @@ impl Prepared {
         // matches nothing is (hunt154).
         if matches!(&self.input, Input::Logs(s) if s.is_empty()) {
             bail!(
-                "no log file was found in the inputs; no report written (the last one in the output folder is kept). Check the path, or whether tonight's export has arrived."
+                "no log file was found in the inputs, so nothing was written: check the paths (the notes above name what was left out), or whether tonight's export has arrived."
             );
         }
         let progress = Arc::new(Progress::default());

@@ -3628,7 +3628,7 @@ fn an_empty_input_folder_is_an_error_and_keeps_the_last_report() {
         let out = run(&env, &args);
         assert_eq!(out.status.code(), Some(2), "{input}");
         assert!(
-            stderr(&out).contains("no log file was found in the inputs; no report written"),
+            stderr(&out).contains("no log file was found in the inputs, so nothing was written"),
             "{}",
             stderr(&out)
         );
