@@ -136,8 +136,9 @@ fn names_version(m: &super::ModelEntry, name: &str) -> bool {
 
 /// Other spellings of a name, after its own: without a bracketed suffix
 /// (Claude Code's `claude-opus-5-5[1m]`, the 1M-token context window,
-/// priced by the request's size anyway), without OpenRouter's routing
-/// variant (`:nitro`, `:floor`, `:exacto`), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
+/// priced by the request's size anyway), without OpenRouter's variants
+/// priced as the model (`:nitro`, `:floor`, `:exacto`, `:online`,
+/// `:thinking`, `:beta`), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
 /// and Copilot's) as Anthropic writes it (`claude-opus-5-5`): the
 /// catalog's rules of a newer Claude spell it so (hunt165: these were
 /// priced as the older model, then unknown).
@@ -150,8 +151,14 @@ fn other_spellings(name: &str) -> Vec<String> {
     // variants (`:free`, `:thinking`, `:extended`) are prices of their own,
     // and Ollama's tags (`codestral:latest`) name local models (hunt169:
     // priced at the hosted API's rates).
+    // (`:online` is the model with web search, `:thinking` and `:beta`
+    // the model with its reasoning or an older API: its tokens at the
+    // model's prices, hunt171.)
     if let Some(colon) = name.rfind(':') {
-        if matches!(&name[colon + 1..], "nitro" | "floor" | "exacto") {
+        if matches!(
+            &name[colon + 1..],
+            "nitro" | "floor" | "exacto" | "online" | "thinking" | "beta"
+        ) {
             out.push(name[..colon].to_owned());
         }
     }

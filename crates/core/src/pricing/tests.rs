@@ -1927,11 +1927,12 @@ fn newer_versions_are_unknown_and_other_spellings_resolve() {
         assert_eq!(id(name).as_deref(), Some(want), "{name}");
     }
     // A variant priced apart, or an Ollama tag, is not the model's base.
-    for name in [
-        "gpt-4o:free",
-        "codestral:latest",
-        "claude-opus-5-5:thinking",
-    ] {
+    assert_eq!(id("openai/gpt-4o:online").as_deref(), Some("gpt-4o"));
+    assert_eq!(
+        id("claude-opus-5-5:thinking").as_deref(),
+        Some("claude-opus-5-5")
+    );
+    for name in ["gpt-4o:free", "codestral:latest"] {
         assert_eq!(id(name), None, "{name}");
     }
     assert_ne!(id("minimax-m1:extended").as_deref(), Some("minimax-m1"));
