@@ -271,12 +271,16 @@ fn the_sdks_default_backoff_is_no_storm() {
     let f = findings(&r, "TA108");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["evidence"]["storms"], 12);
-    // Four attempts (`max_retries=3`), each wait twice the last: no storm.
+    // Four attempts (`max_retries=3`), each wait twice the last, the
+    // failures' latency logged (50 ms): no storm.
     let mut four = String::new();
     for k in 0..12u64 {
         let t = k * 10 * MINUTE;
         for (i, at) in [0, 470, 1_370, 3_120].into_iter().enumerate() {
-            four += &attempt(t + at, &format!("f{k}-{i}"), k + 1, "gpt-4o", None, i == 3);
+            let line = attempt(t + at, &format!("f{k}-{i}"), k + 1, "gpt-4o", None, i == 3);
+            let mut v: Value = serde_json::from_str(line.trim()).unwrap();
+            v["latency_ms"] = json!(50);
+            four += &format!("{v}\n");
         }
     }
     env.write("four.jsonl", four);
@@ -299,6 +303,21 @@ fn the_sdks_default_backoff_is_no_storm() {
     }
     env.write("eager.jsonl", eager);
     let r = env.audit(&["eager.jsonl"]);
+    let f = findings(&r, "TA108");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["evidence"]["storms"], 12);
+    // The same without the failures' latency, four attempts: growing gaps
+    // may be slower failures, and past the SDK's three attempts they are
+    // a storm (hunt171).
+    let mut blind = String::new();
+    for k in 0..12u64 {
+        let t = k * 10 * MINUTE;
+        for (i, at) in [0, 300, 900, 2_100].into_iter().enumerate() {
+            blind += &attempt(t + at, &format!("b{k}-{i}"), k + 1, "gpt-4o", None, i == 3);
+        }
+    }
+    env.write("blind.jsonl", blind);
+    let r = env.audit(&["blind.jsonl"]);
     let f = findings(&r, "TA108");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["evidence"]["storms"], 12);

@@ -3,10 +3,13 @@
 //! after a failure, or calls marked as retries (`attempt` > 1, `retry_of`) —
 //! and among them *storms*: chains of at least `storm_attempts` attempts
 //! whose attempts come faster than any backoff (median gap under
-//! `storm_gap_ms`) and whose waits do not grow (a chain of three attempts
-//! whose first wait is 300 ms or more and whose second is at least 1.3
-//! times the first is an exponential backoff, as the OpenAI SDK's default
-//! of 0.5 s then 1 s with jitter, and no storm), and *fallbacks*, chains that moved to another model.
+//! `storm_gap_ms`) and whose waits do not grow: waits (the gaps less
+//! each failed attempt's logged latency) that start at 300 ms or more and
+//! grow by 1.3 times each are an exponential backoff, as the OpenAI SDK's
+//! default of 0.5 s then 1 s with jitter, and no storm; without the
+//! failures' latency, only in a chain of three attempts at the most (gaps
+//! that grow may be failures answered slower and slower). *Fallbacks* are
+//! chains that moved to another model.
 //! Chains without storms but with fallbacks are an info finding, unless
 //! they already back off (a median gap of at least `storm_gap_ms`) and
 //! stop by their third attempt.
@@ -245,7 +248,12 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
             .map(|w| w[1].millis - w[0].millis - w[0].latency_ms.unwrap_or(0) as i64)
             .collect();
+        // Without each failure's latency, growing gaps may be failures
+        // answered slower and slower: a backoff only as the SDK's default
+        // stops, by the third attempt (hunt171).
+        let latencies = a[..a.len() - 1].iter().all(|x| x.latency_ms.is_some());
         let backing_off = waits.len() >= 2
+            && (latencies || a.len() <= 3)
             && waits[0] >= 300
             && waits.windows(2).all(|g| g[1] as f64 >= 1.3 * g[0] as f64);
         gaps.sort_unstable();
