@@ -1561,6 +1561,8 @@ pub(crate) enum UsageKey {
     /// AI SDK 4's `promptTokens`: its input (see [`RawUsage::ai_sdk`]).
     AiSdkInput,
     AiSdkCacheRead,
+    /// `cache_read_tokens`: see `RawUsage::cache_either`.
+    CacheReadEither,
     AiSdkCacheWrite,
     AiSdkNoCache,
     AiSdkReasoning,
@@ -1630,6 +1632,7 @@ impl UsageKey {
             // own, as Anthropic's are (hunt166: read as parts of the input,
             // −35%, or rejected when larger).
             (UsageKey::AiSdkCacheRead, Part::Any) => UsageKey::CacheRead,
+            (UsageKey::CacheReadEither, Part::Input | Part::Cached) => UsageKey::Cached,
             (UsageKey::AiSdkCacheWrite, Part::Any) => UsageKey::CacheCreation,
             (k, _) => k,
         }
@@ -1712,7 +1715,10 @@ pub(crate) fn usage_key(key: &str) -> UsageKey {
         // `input_tokens_details.cached_read_tokens` (inside its input,
         // hunt131, hunt135), other loggers' beside an `input_tokens` that
         // leaves them out (hunt134): see `UsageKey::within`.
-        "cached_read_tokens" | "cache_read_tokens" => UsageKey::CachedRead,
+        "cached_read_tokens" => UsageKey::CachedRead,
+        // pydantic-ai's usage (inside its input) and Claude Code's analytics
+        // report, flattened (beside it): see `RawUsage::cache_either`.
+        "cache_read_tokens" => UsageKey::CacheReadEither,
         // OpenRouter's `prompt_tokens_details.cache_write_tokens`.
         // LiteLLM's `prompt_tokens_details.cache_creation_tokens`.
         // Bifrost's `prompt_tokens_details.cached_write_tokens`.
@@ -1943,6 +1949,10 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
             u.ai_sdk_v6 = true;
             UsageKey::Cached
         }
+        UsageKey::CacheReadEither => {
+            u.cache_either = true;
+            UsageKey::Cached
+        }
         UsageKey::AiSdkCacheWrite => {
             u.ai_sdk_v6 = true;
             UsageKey::CacheCreation
@@ -1994,6 +2004,7 @@ fn fill_usage(u: &mut RawUsage, key: UsageKey, v: Lenient<u64>, top: bool) {
         | UsageKey::CandidateModalities
         | UsageKey::AiSdkCached
         | UsageKey::AiSdkCacheRead
+        | UsageKey::CacheReadEither
         | UsageKey::AiSdkCacheWrite
         | UsageKey::AiSdkNoCache
         | UsageKey::AiSdkReasoning

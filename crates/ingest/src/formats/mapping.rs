@@ -487,8 +487,9 @@ impl Mapping {
         // (And the fields a report's coverage counts: a misspelled `batch`,
         // `status` or `messages` path was silent, hunt167: batch calls at
         // full price, failures counted as successes.)
-        // (Not those a clean night leaves out: retries, streaming, a limit,
-        // hunt169's false alarms.)
+        // (Not those a clean night leaves out: retries, streaming, hunt169's
+        // false alarms, a limit left unset; a finish reason is on every
+        // answer, hunt171.)
         for (name, p) in [
             ("timestamp", &c.timestamp),
             ("cost", &c.cost),
@@ -499,6 +500,7 @@ impl Mapping {
             ("http_status", &c.http_status),
             ("latency_ms", &c.latency_ms),
             ("batch", &c.batch),
+            ("finish_reason", &c.finish_reason),
             ("prompt_fingerprint", &c.prompt_fingerprint),
             ("messages", &c.messages),
             ("prompt", &c.prompt),

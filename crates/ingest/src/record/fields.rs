@@ -593,6 +593,10 @@ pub struct RawUsage {
     /// the cache; AI SDK 5's does for OpenAI, not for Anthropic or Bedrock).
     pub ai_sdk: bool,
     pub ai_sdk_v6: bool,
+    /// `cache_read_tokens` beside the input: inside it when the parts fit
+    /// (pydantic-ai's usage), beside it when they do not (Claude Code's
+    /// analytics report).
+    pub cache_either: bool,
     /// The AI SDK's `totalUsage` (every step of a multi-step call, where
     /// its `usage` is the last step's): the line's whole usage, which no
     /// other usage object or count of the line adds to or replaces.
@@ -909,6 +913,7 @@ impl RawUsage {
             reasoning_beside,
             ai_sdk,
             ai_sdk_v6,
+            cache_either,
             whole: _,
             top_keys: _,
             cost,
@@ -938,6 +943,7 @@ impl RawUsage {
         self.reasoning_beside |= reasoning_beside;
         self.ai_sdk |= ai_sdk;
         self.ai_sdk_v6 |= ai_sdk_v6;
+        self.cache_either |= cache_either;
         if !self.cost.is_present() {
             self.cost = cost;
         }
@@ -1140,17 +1146,18 @@ impl RawUsage {
             // without it (AI SDK 5 passes Anthropic's and Bedrock's on as
             // they are) or there are more cached tokens than input.
             let ai_sdk = self.ai_sdk || self.ai_sdk_v6;
-            // (A total of the input and output alone with cache reads
-            // beside them says the input holds the reads: an AI SDK 6 usage
-            // flattened, `cacheReadTokens` beside `inputTokens`, hunt169.)
-            let total_holds_reads = total.is_some()
-                && total == Some(input.unwrap_or(0) + output.unwrap_or(0))
-                && cache_read.is_some_and(|c| c > 0 && c + cache_write <= input.unwrap_or(0));
+            // (`cache_read_tokens` is inside the input for pydantic-ai, whose
+            // `input_tokens` holds the cache, and beside it in Claude Code's
+            // analytics report, whose reads dwarf its input: told by
+            // whether the parts fit in the input, hunt171.)
+            let fits = |c: u64| c + cache_write <= input.unwrap_or(0);
             let inside = if ai_sdk {
                 self.ai_sdk_v6
                     || (!input_leaves_cache_out && cached.is_none_or(|c| c <= input.unwrap_or(0)))
             } else {
-                (cached.is_some() && cache_read.is_none()) || total_holds_reads
+                cached.is_some()
+                    && cache_read.is_none()
+                    && (!self.cache_either || cached.is_some_and(fits))
             };
             // AI SDK 5 passes Gemini's and xAI's reasoning on beside the
             // output, as they count it (told as in the prompt branch).
@@ -1181,7 +1188,7 @@ impl RawUsage {
                     ..Usage::default()
                 }
             } else {
-                let read = if ai_sdk {
+                let read = if ai_sdk || self.cache_either {
                     cache_read.or(cached)
                 } else {
                     cache_read
