@@ -870,12 +870,7 @@ fn an_ingest_racing_a_prune_keeps_the_pruned_days_out_and_its_rows_in() {
     // Day 2's call and the two of day 3; nothing of day 1.
     let s = audit_of(&env, &["--store", "store"]);
     assert_eq!(s["totals"]["calls"], 3, "{err}");
-    let days: Vec<&str> = s["daily"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["day"].as_str().unwrap())
-        .collect();
+    let days = days_of(&s);
     assert_eq!(days, ["2026-10-02", "2026-10-03"]);
 }
 
@@ -919,14 +914,19 @@ fn a_prune_racing_an_ingest_of_earlier_days_prunes_them_or_gives_up() {
     );
     store_check(&env);
     let s = audit_of(&env, &["--store", "store"]);
-    let days: Vec<&str> = s["daily"]
+    let days = days_of(&s);
+    assert_eq!(days, ["2026-10-02", "2026-10-03"]);
+    assert_eq!(s["totals"]["calls"], 2);
+}
+
+/// The days of an audit's daily table.
+fn days_of(audit: &Value) -> Vec<&str> {
+    audit["daily"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d["day"].as_str().unwrap())
-        .collect();
-    assert_eq!(days, ["2026-10-02", "2026-10-03"]);
-    assert_eq!(s["totals"]["calls"], 2);
+        .collect()
 }
 
 /// Three days of calls of `file` (`file1`…`file3`), `out` output tokens each.
