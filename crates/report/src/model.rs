@@ -370,7 +370,7 @@ fn sampling_note(a: &Audit) -> Option<Block<'_>> {
             " calls of sessions longer than 512 calls (without turn numbers) were left out of turn inference: TA102 judges those sessions by their first 512 calls, so its saving on them is a lower bound.",
         ));
     }
-    (!text.is_empty()).then(|| Block::Note(text))
+    (!text.is_empty()).then_some(Block::Note(text))
 }
 
 /// `total / n` rounded to the nearest whole (half up): an average of
