@@ -6123,6 +6123,24 @@ fn summed_rows_of_usage_exports_are_refused() {
         "console.jsonl",
         r#"{"usage_date_utc":"2026-11-01","model_version":"claude-sonnet-4-5-20250929","context_window":"≤ 200k","input_tokens":1000000,"output_tokens":50000}"#,
     );
+    // Anthropic's hourly usage report unloaded in upper case (a warehouse's):
+    // the file is refused as a usage report, not offered a mapping that
+    // would price each bucket as one call (hunt166: 1.76×).
+    env.write(
+        "upper.csv",
+        "STARTING_AT,ENDING_AT,MODEL,UNCACHED_INPUT_TOKENS,OUTPUT_TOKENS,CONTEXT_WINDOW\n2026-11-01T00:00:00Z,2026-11-01T01:00:00Z,claude-sonnet-4-5,1000000,50000,0-200k\n",
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "upper.csv", "--out", "out", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not read: it is a usage report's rows"),
+        "{err}"
+    );
+    assert_eq!(env.report()["audit"]["totals"]["calls"], 0);
     for (file, lines) in [("cursor.csv", 1), ("vercel.jsonl", 2), ("console.jsonl", 1)] {
         let out = env
             .cmd()

@@ -522,6 +522,18 @@ fn usage_report(head: &[u8], keys: &[String]) -> Option<&'static str> {
     if keys.iter().any(|k| counted.contains(&k.as_str())) {
         return Some("a usage report's rows (each counts its requests)");
     }
+    // In upper case (a warehouse's unload of Anthropic's usage report:
+    // `ENDING_AT`, `CONTEXT_WINDOW`), which the gateway reads as no key:
+    // a mapping of it would price each bucket as one call (hunt166: 1.76×).
+    let upper = |k: &String| {
+        k.bytes().any(|b| b.is_ascii_uppercase()) && !k.bytes().any(|b| b.is_ascii_lowercase())
+    };
+    if keys.iter().filter(|k| upper(k)).any(|k| {
+        let lower = k.to_ascii_lowercase();
+        counted.contains(&lower.as_str()) || matches!(lower.as_str(), "ending_at" | "request_count")
+    }) {
+        return Some("a usage report's rows (each sums a time bucket's or a day's requests)");
+    }
     if !keys.iter().any(|k| k == "data") {
         return None;
     }
