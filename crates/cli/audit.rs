@@ -1400,7 +1400,7 @@ fn rejected_text(a: &Audit, written: Option<&[PathBuf]>) -> String {
 /// a field of the wrong type.
 fn fields_ignored_text(n: u64) -> String {
     format!(
-        "{n} call{} read without a field whose value had the wrong type (or was a cost below zero, a time before 2015, or no input count beside the output) (counted and priced; see Data quality; --strict makes this an error)",
+        "{n} call{} read without a field whose value had the wrong type (or was a cost below zero, a time before 2015, or no input count beside the output), or with text that was not UTF-8 (counted and priced; see Data quality; --strict makes this an error)",
         if n == 1 { " was" } else { "s were" }
     )
 }

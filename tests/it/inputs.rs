@@ -2348,6 +2348,23 @@ fn invalid_utf8_is_said_and_go_dates_are_read() {
         sample["detail"],
         "text: not UTF-8, its other bytes read as \u{fffd} (is the file in another encoding?)"
     );
+    // The report says the text is kept, not left empty (hunt163).
+    let out = env
+        .cmd()
+        .args(["audit", "calls.jsonl", "--out", "md", "--format", "md"])
+        .output()
+        .unwrap();
+    let md = std::fs::read_to_string(env.path("md/audit.md")).unwrap();
+    assert!(
+        md.contains("or, for text that was not UTF-8, kept with its bad bytes shown as \u{fffd}"),
+        "{md}"
+    );
+    // (The summary, on stdout without --quiet.)
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("or with text that was not UTF-8"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// A mapping's list of paths goes on past a null or empty value (every

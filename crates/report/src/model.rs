@@ -910,7 +910,7 @@ fn data_quality<'a>(a: &Audit, heading: Option<&'static str>) -> Section<'a> {
                 )),
             ]),
             Inline::plain(
-                " whose value had the wrong type (or was a cost below zero, a time before 2015, or no input count beside the output): they are counted and priced, with that field left empty (",
+                " whose value had the wrong type (or was a cost below zero, a time before 2015, or no input count beside the output): they are counted and priced, with that field left empty, or, for text that was not UTF-8, kept with its bad bytes shown as � (",
             ),
             Inline::code("field_ignored"),
             Inline::plain(" below; "),
