@@ -138,8 +138,8 @@ fn names_version(m: &super::ModelEntry, name: &str) -> bool {
 /// (Claude Code's `claude-opus-5-5[1m]`, the 1M-token context window,
 /// priced by the request's size anyway), without OpenRouter's variants
 /// priced as the model (`:nitro`, `:floor`, `:exacto`, `:online`,
-/// `:thinking`, `:beta`), and a Claude version with a dot (`claude-opus-5.5`, OpenRouter's
-/// and Copilot's) as Anthropic writes it (`claude-opus-5-5`): the
+/// `:thinking`, `:beta`), and a Claude version with a dot
+/// (`claude-opus-5.5`, OpenRouter's and Copilot's) as Anthropic writes it (`claude-opus-5-5`): the
 /// catalog's rules of a newer Claude spell it so (hunt165: these were
 /// priced as the older model, then unknown).
 fn other_spellings(name: &str) -> Vec<String> {
@@ -147,13 +147,11 @@ fn other_spellings(name: &str) -> Vec<String> {
     if let Some(open) = name.rfind('[').filter(|_| name.ends_with(']')) {
         out.push(name[..open].to_owned());
     }
-    // Only OpenRouter's routing variants, priced as the model: its catalog
-    // variants (`:free`, `:thinking`, `:extended`) are prices of their own,
-    // and Ollama's tags (`codestral:latest`) name local models (hunt169:
-    // priced at the hosted API's rates).
-    // (`:online` is the model with web search, `:thinking` and `:beta`
-    // the model with its reasoning or an older API: its tokens at the
-    // model's prices, hunt171.)
+    // Only OpenRouter's variants priced as the model: its routing ones,
+    // `:online` (with web search), `:thinking` and `:beta` (hunt171); not
+    // `:free` or `:extended`, prices of their own, nor Ollama's tags
+    // (`codestral:latest`), local models (hunt169: priced at the hosted
+    // API's rates).
     if let Some(colon) = name.rfind(':') {
         if matches!(
             &name[colon + 1..],
@@ -367,9 +365,11 @@ impl Catalog {
                     own_len = own_len.max(n.len());
                 }
                 let rule = m.match_rule.as_ref();
+                // (A newer version is looked up in the display name only
+                // when the rule takes it loosely: rarely, and it allocates.)
                 let ruled = rule.and_then(|r| {
                     r.score_as(n, self.loose)
-                        .or_else(|| names_version(m, n).then(|| r.score_as(n, true)).flatten())
+                        .or_else(|| r.score_as(n, true).filter(|_| names_version(m, n)))
                 });
                 let Some(score) = own.max(ruled) else {
                     continue;
