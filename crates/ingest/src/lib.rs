@@ -54,7 +54,7 @@ mod module_graph {
             "formats",
             &["engine", "json", "record", "rejects", "source"],
         ),
-        ("parquet", &["formats", "record", "rejects"]),
+        ("parquet", &["formats", "record", "rejects", "source"]),
         (
             "pipeline",
             &[

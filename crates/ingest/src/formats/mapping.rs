@@ -1308,11 +1308,8 @@ fn find<'v>(v: &'v Value, paths: &Paths) -> Option<Cow<'v, Value>> {
 /// was `"gpt-4o"` with its quotes, unpriced).
 fn json_string_text(x: Cow<'_, Value>) -> Cow<'_, Value> {
     if let Value::String(text) = &*x {
-        let t = text.trim();
-        if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-            if let Ok(inner) = serde_json::from_str::<String>(t) {
-                return Cow::Owned(Value::String(inner));
-            }
+        if let Some(inner) = crate::source::container::json_string_literal(text.trim()) {
+            return Cow::Owned(Value::String(inner));
         }
     }
     x

@@ -460,9 +460,7 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     // each name is.
     let mapped: Vec<String> = keys
         .iter()
-        .filter(|k| {
-            k.bytes().any(|b| b.is_ascii_uppercase()) && !k.bytes().any(|b| b.is_ascii_lowercase())
-        })
+        .filter(|k| upper_case(k))
         .filter_map(|k| {
             use gateway::{usage_key, Field, UsageKey as U};
             let lower = k.to_ascii_lowercase();
@@ -512,6 +510,11 @@ pub fn detect(head: &[u8], mapping: Option<&Arc<Mapping>>) -> Result<Format, Str
     ))
 }
 
+/// A key in upper case (a warehouse's unload: Snowflake's `MODEL`).
+fn upper_case(k: &str) -> bool {
+    k.bytes().any(|b| b.is_ascii_uppercase()) && !k.bytes().any(|b| b.is_ascii_lowercase())
+}
+
 /// What an aggregated usage or cost report is, when the head is one
 /// (hunt123: OpenAI's organization usage and costs pages and Anthropic's
 /// usage report were "a shape tokenaudit does not know", and the user sent
@@ -525,10 +528,7 @@ fn usage_report(head: &[u8], keys: &[String]) -> Option<&'static str> {
     // In upper case (a warehouse's unload of Anthropic's usage report:
     // `ENDING_AT`, `CONTEXT_WINDOW`), which the gateway reads as no key:
     // a mapping of it would price each bucket as one call (hunt166: 1.76×).
-    let upper = |k: &String| {
-        k.bytes().any(|b| b.is_ascii_uppercase()) && !k.bytes().any(|b| b.is_ascii_lowercase())
-    };
-    if keys.iter().filter(|k| upper(k)).any(|k| {
+    if keys.iter().filter(|k| upper_case(k)).any(|k| {
         let lower = k.to_ascii_lowercase();
         counted.contains(&lower.as_str()) || matches!(lower.as_str(), "ending_at" | "request_count")
     }) {

@@ -440,7 +440,7 @@ impl<'a> Scanner<'a> {
     pub fn count(&mut self) -> Scan<crate::json::value::Lenient<u64>> {
         match self.plain_u64() {
             Some(v) => Ok(crate::json::value::Lenient::Value(
-                v.min(crate::json::value::INFINITE - 1),
+                crate::json::value::finite(v),
             )),
             None => Ok(self.scalar()?.count()),
         }

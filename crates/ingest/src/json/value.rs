@@ -34,6 +34,11 @@ impl<T> Lenient<T> {
 /// `u64` is one less.
 pub const INFINITE: u64 = u64::MAX;
 
+/// A count as read, below [`INFINITE`].
+pub(crate) fn finite(n: u64) -> u64 {
+    n.min(INFINITE - 1)
+}
+
 fn float_to_count(v: f64) -> Lenient<u64> {
     if v == f64::INFINITY {
         Lenient::Value(INFINITE)
@@ -78,7 +83,7 @@ impl<'a> Scalar<'a> {
     /// As a count: integers, integral floats and digit strings.
     pub fn count(self) -> Lenient<u64> {
         match self {
-            Scalar::U64(v) => Lenient::Value(v.min(INFINITE - 1)),
+            Scalar::U64(v) => Lenient::Value(finite(v)),
             Scalar::I64(v) if v < 0 => Lenient::Negative,
             Scalar::I64(v) => Lenient::Value(v as u64),
             Scalar::F64(v) => float_to_count(v),
@@ -91,11 +96,11 @@ impl<'a> Scalar<'a> {
                     .and_then(|t| t.strip_suffix('"'))
                     .map_or(t, str::trim);
                 if let Ok(n) = t.parse::<u64>() {
-                    Lenient::Value(n.min(INFINITE - 1))
+                    Lenient::Value(finite(n))
                 } else if let Ok(f) = t.parse::<f64>() {
                     float_to_count(f)
                 } else if let Some(n) = grouped_digits(t) {
-                    Lenient::Value(n.min(INFINITE - 1))
+                    Lenient::Value(finite(n))
                 } else {
                     Lenient::WrongType
                 }

@@ -1048,11 +1048,8 @@ fn find<'a>(values: &[Values<'a>], candidates: &[Candidate], row: usize) -> Opti
 /// kept its quotes, unpriced).
 fn json_string_text(x: Scalar<'_>) -> Scalar<'_> {
     if let Scalar::Str(text) = &x {
-        let t = text.trim();
-        if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-            if let Ok(inner) = serde_json::from_str::<String>(t) {
-                return Scalar::Str(Cow::Owned(inner));
-            }
+        if let Some(inner) = crate::source::container::json_string_literal(text.trim()) {
+            return Scalar::Str(Cow::Owned(inner));
         }
     }
     x

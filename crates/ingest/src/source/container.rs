@@ -1581,14 +1581,15 @@ impl<R: Read> CsvRecords<R> {
     }
 }
 
-/// The text of a cell holding a JSON string literal (`"2026-11-03T…Z"`,
-/// its quotes part of the cell).
-fn json_string_literal(cell: &str) -> Option<String> {
-    let quoted = cell.len() >= 2 && cell.starts_with('"') && cell.ends_with('"');
+/// The text of a JSON string literal given as text (`"2026-11-03T…Z"`
+/// with its quotes: a CSV cell, MLflow's span attributes, a warehouse's
+/// JSON column), if it is one.
+pub(crate) fn json_string_literal(text: &str) -> Option<String> {
+    let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
     if !quoted {
         return None;
     }
-    serde_json::from_str::<String>(cell).ok()
+    serde_json::from_str::<String>(text).ok()
 }
 
 /// A CSV column as a row's object holds it: a cell under its header (and
