@@ -229,28 +229,24 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         p.max_attempts = p.max_attempts.max(a.len());
         // Gaps between timed attempts only: a chain of calls logged without
         // a time (joined by their `attempt` numbers) has no pace to judge.
-        let mut gaps: Vec<i64> = a
+        // A retry's wait is its gap less the failed attempt's own time,
+        // when logged: a gap that grows only with the failures' latency
+        // (an overloaded service answering slower) is no backoff (hunt169).
+        let (mut gaps, waits): (Vec<i64>, Vec<i64>) = a
             .windows(2)
             .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
-            .map(|w| w[1].millis - w[0].millis)
-            .collect();
-        // Waits that grow by half or more each time, stopped by the third
-        // attempt: an exponential backoff, what the rule asks for (hunt161:
-        // the OpenAI SDK's default, 0.5 s then 1 s with jitter, was called
-        // a storm).
-        // (A first wait under 300 ms is no backoff's: the SDK's is 375 ms
-        // at the least.)
-        // The waits are the gaps less each failed attempt's own time, when
-        // logged: a gap that grows only with the failures' latency (an
-        // overloaded service answering slower) is no backoff (hunt169).
-        let waits: Vec<i64> = a
-            .windows(2)
-            .filter(|w| w[0].millis != NO_TIME && w[1].millis != NO_TIME)
-            .map(|w| w[1].millis - w[0].millis - w[0].latency_ms.unwrap_or(0) as i64)
-            .collect();
-        // Without each failure's latency, growing gaps may be failures
-        // answered slower and slower: a backoff only as the SDK's default
-        // stops, by the third attempt (hunt171).
+            .map(|w| {
+                let gap = w[1].millis - w[0].millis;
+                (gap, gap - w[0].latency_ms.unwrap_or(0) as i64)
+            })
+            .unzip();
+        // Waits from 300 ms on (the OpenAI SDK's least is 375 ms), each
+        // 1.3 times the last or more, are an exponential backoff, what the
+        // rule asks for (hunt161: the SDK's default, 0.5 s then 1 s with
+        // jitter, was called a storm). Without each failure's latency,
+        // growing gaps may be failures answered slower and slower: a
+        // backoff only as the SDK's default stops, by the third attempt
+        // (hunt171).
         let latencies = a[..a.len() - 1].iter().all(|x| x.latency_ms.is_some());
         let backing_off = waits.len() >= 2
             && (latencies || a.len() <= 3)
