@@ -760,46 +760,45 @@ fn warn_unmatched_labels(
             .map_or(0, |c| c.present)
     };
     for (name, path) in m.other_paths() {
-        let consequence = match name.as_str() {
-            "timestamp" if present("timestamp") == 0 => {
-                "no call has a time (priced at today's prices, no daily figures, no spike or drift rules)".to_string()
-            }
-            "cost" if present("logged_cost") == 0 => {
-                "no call's logged cost is reconciled with its price".to_string()
-            }
-            "messages" | "prompt" | "prompt_fingerprint" if present("prompt_fingerprint") == 0 => {
+        // Whether no call has the path's field, and what that costs.
+        let (absent, consequence) = match name.as_str() {
+            "timestamp" => (
+                present("timestamp") == 0,
+                "no call has a time (priced at today's prices, no daily figures, no spike or drift rules)".to_string(),
+            ),
+            "cost" => (
+                present("logged_cost") == 0,
+                "no call's logged cost is reconciled with its price".to_string(),
+            ),
+            "messages" | "prompt" | "prompt_fingerprint" => (
+                present("prompt_fingerprint") == 0,
                 "no call's prompt is compared (no repeats, caching or retry findings from it)"
-                    .to_string()
-            }
-            "batch" if present("batch") == 0 => {
-                "no call is known to be a batch call (all are priced at real-time rates)".to_string()
-            }
-            "status" | "http_status" | "error_kind"
-                if present("status") + present("http_status") + present("error_kind") == 0 =>
-            {
-                "no call is known to have failed".to_string()
-            }
-            "timestamp" | "cost" | "messages" | "prompt" | "prompt_fingerprint" | "batch" | "status"
-            | "http_status" | "error_kind" => continue,
-            field if !field.starts_with("tag ") => {
-                if present(field) > 0 {
-                    continue;
-                }
-                format!("no call has its {field}")
-            }
+                    .to_string(),
+            ),
+            "batch" => (
+                present("batch") == 0,
+                "no call is known to be a batch call (all are priced at real-time rates)".to_string(),
+            ),
+            "status" | "http_status" | "error_kind" => (
+                present("status") + present("http_status") + present("error_kind") == 0,
+                "no call is known to have failed".to_string(),
+            ),
             // (Told from the tag rows when all of them are listed.)
-            tag => match tag.strip_prefix("tag ") {
-                Some(t)
-                    if audit.tags_distinct as usize <= audit.tags.len()
+            tag if tag.starts_with("tag ") => {
+                let t = &tag["tag ".len()..];
+                (
+                    audit.tags_distinct as usize <= audit.tags.len()
                         && !audit.tags.iter().any(|r| {
                             r.key.strip_prefix(t).is_some_and(|rest| rest.starts_with('='))
-                        }) =>
-                {
-                    format!("no call has the tag {t}")
-                }
-                _ => continue,
-            },
+                        }),
+                    format!("no call has the tag {t}"),
+                )
+            }
+            field => (present(field) == 0, format!("no call has its {field}")),
         };
+        if !absent {
+            continue;
+        }
         eprintln!(
             "warning: [mapping] {path}: no line read with the mapping has a value there, so {consequence}; check the name against the file's columns or keys"
         );
