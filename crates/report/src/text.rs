@@ -5,6 +5,30 @@
 /// `<script>` or `a|b` renders as the text it is.
 pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let text = escape_block_start(&mut out, text);
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\\' => out.push_str("\\\\"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push_str("\\`"),
+            '*' => out.push_str("\\*"),
+            '_' => out.push_str("\\_"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_hidden(c) => push_control(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes to `out` what of `text`'s start would open a Markdown block where
+/// it begins a line, escaped, and returns the rest of `text`.
+fn escape_block_start<'t>(out: &mut String, text: &'t str) -> &'t str {
     // What would open a block where the text begins a line (a finding's
     // recommendation that starts with its feature: hunt163, a feature
     // `# Rotate your keys` made a heading, `1. first` a list, four spaces
@@ -35,28 +59,13 @@ pub fn md(text: &str) -> String {
     if list_number {
         out.push_str(&text[..digits]);
         out.push('\\');
-    } else if opens {
-        out.push('\\');
-    }
-    let text = if list_number { &text[digits..] } else { text };
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '\\' => out.push_str("\\\\"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' => out.push_str("\\`"),
-            '*' => out.push_str("\\*"),
-            '_' => out.push_str("\\_"),
-            '[' => out.push_str("\\["),
-            ']' => out.push_str("\\]"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if is_hidden(c) => push_control(&mut out, c),
-            c => out.push(c),
+        &text[digits..]
+    } else {
+        if opens {
+            out.push('\\');
         }
+        text
     }
-    out
 }
 
 /// Text as a Markdown code span: fenced by more backticks than it holds in
