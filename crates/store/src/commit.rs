@@ -231,6 +231,12 @@ pub struct State {
 }
 
 impl State {
+    /// The latest prune's first day kept, as a date.
+    pub fn prune_day(&self) -> Option<chrono::NaiveDate> {
+        let day = self.prune_before.as_deref()?;
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+    }
+
     /// Applies one commit.
     pub fn apply(&mut self, c: &Commit) {
         self.head = c.number;

@@ -441,11 +441,7 @@ impl Store {
             shared.collect_ids = read.iter().map(|p| p.agent_log).collect();
         }
         // After a prune, rows before its first day kept stay out.
-        shared.drop_before = self
-            .state
-            .prune_before
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        shared.drop_before = self.state.prune_day();
         let (mut sinks, summary) =
             tokenaudit_ingest::ingest(&sources, &options, || PartSink::new(&shared));
         let mut parts: Vec<PartEntry> = Vec::new();
@@ -726,12 +722,7 @@ impl Store {
             // A prune committed meanwhile: rows before its day, which this
             // reading kept, must stay out (hunt162: the pruned days came
             // back); plan again under it.
-            let drop_before = self
-                .state
-                .prune_before
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            if drop_before != shared.drop_before {
+            if self.state.prune_day() != shared.drop_before {
                 remove_temp(&self.root, parts.iter().chain(&replaced.added));
                 return Err(StoreError::Replan);
             }
