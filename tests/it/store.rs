@@ -843,24 +843,15 @@ fn an_ingest_racing_a_prune_keeps_the_pruned_days_out_and_its_rows_in() {
         &["ingest", "logs", "--store", "store"],
         "before-claim",
     );
-    let out = env
-        .cmd()
-        .args([
-            "store",
-            "prune",
-            "--before",
-            "2026-10-02",
-            "--store",
-            "store",
-            "--force",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.ok(&[
+        "store",
+        "prune",
+        "--before",
+        "2026-10-02",
+        "--store",
+        "store",
+        "--force",
+    ]);
     go();
     let out = nightly.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -906,12 +897,7 @@ fn a_prune_racing_an_ingest_of_earlier_days_prunes_them_or_gives_up() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("run it again"), "{err}");
-    let out = env.cmd().args(prune).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.ok(&prune);
     store_check(&env);
     let s = audit_of(&env, &["--store", "store"]);
     let days = days_of(&s);
