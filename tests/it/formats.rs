@@ -2176,6 +2176,20 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
                 ("llm.token_count.prompt_details.cache_read", json!(20_000)),
             ],
         ),
+        // Its instrumentors log the id without its vendor
+        // (`_get_llm_model_name_from_input`): still Bedrock's regional
+        // entry, not LiteLLM's bare name at the global rate (hunt160: −9%).
+        span(
+            "0000000000000004",
+            &[
+                ("openinference.span.kind", json!("LLM")),
+                ("llm.provider", json!("aws")),
+                ("llm.system", json!("anthropic")),
+                ("llm.model_name", json!("claude-sonnet-4-5-20250929-v1:0")),
+                ("llm.token_count.prompt", json!(1_000)),
+                ("llm.token_count.completion", json!(100)),
+            ],
+        ),
     ];
     let line = json!({"resourceSpans": [{"resource": {"attributes": []},
         "scopeSpans": [{"scope": {"name": "openinference.instrumentation.bedrock"}, "spans": spans}]}]});
@@ -2184,8 +2198,9 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
     // Regional Sonnet 4.5 on Bedrock (3.3 in, 0.33 read, 4.125 write, 16.5
     // out): 1,000 × 3.3 + 20,000 × 0.33 + 4,000 × 4.125 + 500 × 16.5 =
     // $0.03465; 30,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.11385;
-    // 1,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.01815.
-    assert_eq!(totals(&r), ("0.16665".into(), 3, 96_000, 60_000, 1_500, 0));
+    // 1,000 × 3.3 + 20,000 × 0.33 + 500 × 16.5 = $0.01815; 1,000 × 3.3 +
+    // 100 × 16.5 = $0.00495.
+    assert_eq!(totals(&r), ("0.1716".into(), 4, 97_000, 60_000, 1_600, 0));
 }
 
 /// Cursor's usage events (its Admin API's `tokenUsage`: `inputTokens`

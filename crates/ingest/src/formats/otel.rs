@@ -588,6 +588,9 @@ struct SpanAttrs<'a> {
     /// Bedrock instrumentor adds Anthropic's parts; its LiteLLM one passes
     /// OpenAI-style counts), however its `llm.provider` is named (`aws`).
     openinference_prompt: bool,
+    /// Whether the model is OpenInference's `llm.model_name`, which its
+    /// Bedrock instrumentors log without the id's vendor (`bedrock_id`).
+    openinference_model: bool,
     /// The Vercel AI SDK's names: the call site (`ai.telemetry.functionId`,
     /// the feature), the model (`ai.model.id`) and provider
     /// (`ai.model.provider`), the user and session its docs and Langfuse
@@ -758,6 +761,7 @@ impl<'a> SpanAttrs<'a> {
             // early OpenLLMetry wrote.
             "llm.model_name" | "embedding.model_name" | "llm.request.model" => {
                 self.genai = true;
+                self.openinference_model = key == "llm.model_name";
                 self.request_model = v.label();
             }
             "llm.response.model" => {
@@ -1002,6 +1006,7 @@ fn span_record<'a>(
         }
         (m, s) => (s.or(m).unwrap_or(Cow::Borrowed("")), None),
     };
+    let model = bedrock_id(&a.system, &a.provider, a.openinference_model, model);
     let gemini = [Some(&model), served_model.as_ref()]
         .into_iter()
         .flatten()
@@ -1458,6 +1463,38 @@ fn usage_in_json(text: &str) -> Option<RawUsage> {
     let raw = crate::formats::gateway::parse_raw_str(text).ok()?;
     let u = raw.usage;
     u.normalise(&mut Problems::default()).map(|_| u)
+}
+
+/// The Bedrock model id OpenInference's instrumentors cut: they log
+/// `anthropic.claude-sonnet-4-5-20250929-v1:0` as `claude-sonnet-4-5-…-v1:0`
+/// (the Python one an in-region id, the JS one also a cross-region
+/// profile's), which the catalog prices at the global endpoint's rates;
+/// with the vendor put back it is priced as an in-region call (hunt160:
+/// −9% on Claude Sonnet 4.5). A `global.` profile's call, cut the same way
+/// by the JS instrumentor, cannot be told from it.
+fn bedrock_id<'a>(
+    system: &Lenient<Cow<'a, str>>,
+    provider: &Lenient<Cow<'a, str>>,
+    openinference: bool,
+    model: Cow<'a, str>,
+) -> Cow<'a, str> {
+    let vendor = match system {
+        Lenient::Value(v) if v.eq_ignore_ascii_case("anthropic") => "anthropic",
+        _ => return model,
+    };
+    let aws = matches!(provider, Lenient::Value(v) if v.eq_ignore_ascii_case("aws") || v.eq_ignore_ascii_case("aws.bedrock"));
+    // Bedrock's ids end in a version: `-v1:0`, `-v2`.
+    let versioned = model.rsplit_once("-v").is_some_and(|(_, v)| {
+        let (major, minor) = v.split_once(':').unwrap_or((v, "0"));
+        [major, minor]
+            .iter()
+            .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if openinference && aws && versioned && !model.contains(['.', '/']) {
+        Cow::Owned(format!("{vendor}.{model}"))
+    } else {
+        model
+    }
 }
 
 /// Whether the span names Bedrock the way instrumentations that pass its
