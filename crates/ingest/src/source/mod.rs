@@ -417,6 +417,69 @@ fn dots_written(entry: &Path, pattern: &str) -> bool {
     })
 }
 
+/// The paths a pattern with `**` matches, in the glob crate's sense (`**`
+/// any number of folders, hidden ones too), found by a walk that enters
+/// each real folder once: the glob crate follows links into links, and two
+/// links back up (`sub/up -> ..`, `sub/self -> .`) made 2^40 paths of a
+/// two-file folder (hunt168: it never finished). Folders that cannot be
+/// listed are the errors, as the glob crate gives them.
+fn glob_recursive(pattern: &str) -> Result<Vec<Result<PathBuf, PathBuf>>, glob::PatternError> {
+    let matcher = glob::Pattern::new(pattern)?;
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    // The folder the pattern starts in: its components before the first
+    // with a wildcard (none: the current folder, its paths written
+    // without `./`, as the glob crate writes them).
+    let base: PathBuf = Path::new(pattern)
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    let mut entered = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    // Folders reached through a link are entered after the others, so a
+    // file is named by its own path when both reach it (as the glob
+    // crate's matches are, deduplicated in `expand`).
+    let mut folders = vec![base.clone()];
+    let mut linked = Vec::new();
+    while let Some(dir) = folders.pop().or_else(|| linked.pop()) {
+        let listed = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir.as_path()
+        };
+        if let Ok(real) = listed.canonicalize() {
+            if !entered.insert(real) {
+                continue;
+            }
+        }
+        let entries = match std::fs::read_dir(listed) {
+            Ok(entries) => entries,
+            // (The pattern's own folder missing is no match.)
+            Err(_) if dir == base => continue,
+            Err(_) => {
+                out.push(Err(dir));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = dir.join(entry.file_name());
+            if matcher.matches_path_with(&path, options) {
+                out.push(Ok(path.clone()));
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                folders.push(path);
+            } else if path.is_dir() {
+                linked.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceError> {
     let mut out = Vec::new();
     for input in inputs {
@@ -456,10 +519,18 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
             // cannot be searched): reading it reports why.
             out.push(Source::File(path.to_path_buf()));
         } else if input.contains(['*', '?', '[']) {
-            let paths = glob::glob(input).map_err(|e| SourceError::BadGlob {
+            let bad = |e: glob::PatternError| SourceError::BadGlob {
                 pattern: input.clone(),
                 message: e.to_string(),
-            })?;
+            };
+            let paths: Vec<Result<PathBuf, PathBuf>> = if input.contains("**") {
+                glob_recursive(input).map_err(bad)?
+            } else {
+                glob::glob(input)
+                    .map_err(bad)?
+                    .map(|e| e.map_err(|e| e.path().to_path_buf()))
+                    .collect()
+            };
             let mut files: Vec<PathBuf> = Vec::new();
             let mut left_out = false;
             for entry in paths {
@@ -468,8 +539,8 @@ fn expand(inputs: &[String], w: &mut Walk<'_>) -> Result<Vec<Source>, SourceErro
                     // A folder the glob could not list: taken as a file, as
                     // the walk takes one (opening it fails: one counted
                     // `unreadable_file` with the reason; `--strict` fails).
-                    Err(e) => {
-                        files.push(e.path().to_path_buf());
+                    Err(path) => {
+                        files.push(path);
                         continue;
                     }
                 };
@@ -1082,6 +1153,33 @@ mod tests {
             expand_inputs(&[format!("{root}/{{x,nothing}}.jsonl")]),
             Err(SourceError::NotFound(p)) if p.ends_with("nothing.jsonl")
         ));
+    }
+
+    /// A recursive glob over links back up ends, and names each file by its
+    /// own path (hunt168: two links, `sub/up -> ..` and `sub/self -> sub`,
+    /// made the glob crate walk 2^40 paths).
+    #[test]
+    fn a_recursive_glob_enters_each_folder_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::create_dir_all(p("logs/sub")).unwrap();
+        std::fs::create_dir_all(p("logs/2026-10")).unwrap();
+        for name in ["logs/a.jsonl", "logs/sub/b.jsonl", "logs/2026-10/c.jsonl"] {
+            std::fs::write(p(name), b"").unwrap();
+        }
+        std::os::unix::fs::symlink("..", p("logs/sub/up")).unwrap();
+        std::os::unix::fs::symlink(p("logs/sub"), p("logs/sub/self")).unwrap();
+        // `current` is listed before the folder it names (`2026-10`).
+        std::os::unix::fs::symlink(p("logs/2026-10"), p("logs/a-current")).unwrap();
+        let root = dir.path().to_str().unwrap();
+        let got = expand_inputs(&[format!("{root}/logs/**/*.jsonl")]).unwrap();
+        assert_eq!(
+            got,
+            ["logs/2026-10/c.jsonl", "logs/a.jsonl", "logs/sub/b.jsonl"]
+                .map(|n| Source::File(p(n)))
+        );
+        let got = expand_inputs(&[format!("{root}/logs/**")]).unwrap();
+        assert_eq!(got.len(), 3);
     }
 
     #[test]
