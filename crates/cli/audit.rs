@@ -705,6 +705,14 @@ pub(crate) fn warn_unmatched_mapping(mapping: Option<&tokenaudit_ingest::mapping
             "warning: [mapping] {path}: no line read with the mapping has a count there, so its calls count no such tokens; check the name against the file's columns or keys"
         );
     }
+    let beside = mapping.map_or(0, |m| m.reasoning_beside());
+    if beside > 0 {
+        eprintln!(
+            "warning: [mapping] {beside} {} more reasoning_tokens than output_tokens, which cannot hold them, as output_includes_reasoning = true (its default) says: {} read with the reasoning beside the output, the other rows with it inside; if the output count leaves the reasoning out on every row (Gemini's candidatesTokenCount beside thoughtsTokenCount), set output_includes_reasoning = false",
+            if beside == 1 { "row has" } else { "rows have" },
+            if beside == 1 { "it was" } else { "they were" },
+        );
+    }
     for path in mapping.map(|m| m.only_absent()).unwrap_or_default() {
         eprintln!(
             "warning: [mapping.only] {path:?}: no line read with the mapping has a value there, so every line was skipped as not selected; check the path against the file's columns or keys"

@@ -4051,6 +4051,63 @@ fn a_cut_page_in_a_file_of_pages_loses_no_later_page() {
     assert_eq!(rejected(&r)["malformed_json"], 1, "{}", rejected(&r));
 }
 
+/// Rows of a mapping whose reasoning count is larger than their output
+/// count, which `output_includes_reasoning` (true, its default) says holds
+/// it, are read with it beside; the warning says the other rows were read
+/// with it inside, and how to say otherwise (hunt167: a Gemini CSV, its
+/// candidates beside its thoughts, −19% without a word). Declared, each row
+/// is read so.
+#[test]
+fn rows_read_in_the_other_reasoning_convention_are_said() {
+    let env = Env::new();
+    env.write(
+        "gemini.csv",
+        "Time,Model,Input Tokens,Output Tokens,Thinking Tokens
+\
+         2026-11-01 00:00:00,gemini-2.5-flash,100000,10000,20000
+\
+         2026-11-01 00:00:01,gemini-2.5-flash,100000,30000,20000
+",
+    );
+    let mapping = "[mapping]\ntimestamp = \"Time\"\nmodel = \"Model\"\ninput_tokens = \"Input Tokens\"\noutput_tokens = \"Output Tokens\"\nreasoning_tokens = \"Thinking Tokens\"\n";
+    env.write("map.toml", mapping);
+    let run = |config: &str| {
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "gemini.csv",
+                "--config",
+                config,
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (usd(&env.report()["audit"]["totals"]["cost"]), err)
+    };
+    // Gemini 2.5 Flash (0.30 in, 2.50 out): 200,000 × 0.30 + (30,000 +
+    // 30,000) × 2.50 = $0.21, the second row's thoughts inside its output.
+    let (cost, err) = run("map.toml");
+    assert_eq!(cost, "0.21");
+    assert!(
+        err.contains("warning: [mapping] 1 row has more reasoning_tokens than output_tokens")
+            && err.contains("set output_includes_reasoning = false"),
+        "{err}"
+    );
+    // Declared: (30,000 + 50,000) × 2.50 = $0.20 of output, $0.26 in all.
+    env.write(
+        "beside.toml",
+        format!("{mapping}output_includes_reasoning = false\n"),
+    );
+    let (cost, err) = run("beside.toml");
+    assert_eq!(cost, "0.26");
+    assert!(!err.contains("reasoning_tokens"), "{err}");
+}
+
 /// A `[mapping]` token column that no row has (`input_tokns`): a warning
 /// names the path (it was silent), and its calls count what the gateway
 /// reader finds by its common names, here the file's `input_tokens`

@@ -309,6 +309,10 @@ pub struct Mapping {
     only_found: Arc<[AtomicBool]>,
     /// Whether any line was read with the mapping (set once).
     used: Arc<AtomicBool>,
+    /// Rows whose reasoning count is larger than their output count, which
+    /// `output_includes_reasoning` (true) says holds it: read with it
+    /// beside, see [`Mapping::reasoning_beside`].
+    reasoning_beside: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -408,7 +412,24 @@ impl Mapping {
             found: Arc::new(std::array::from_fn(|_| AtomicBool::new(false))),
             only_found,
             used: Arc::new(AtomicBool::new(false)),
+            reasoning_beside: Default::default(),
         })
+    }
+
+    /// The rows read with their reasoning beside the output count, where
+    /// `output_includes_reasoning` (true, its default) says it is inside:
+    /// a count larger than the output cannot be inside it, so those rows
+    /// are read in the other convention, and the rest as declared. A file
+    /// of Gemini's candidates beside its thoughts, mapped without
+    /// `output_includes_reasoning = false`, has its thoughts unbilled on
+    /// every row whose answer is longer than its thinking (hunt167: −19%,
+    /// without a word).
+    pub fn reasoning_beside(&self) -> u64 {
+        if self.config.output_includes_reasoning {
+            self.reasoning_beside.load(Ordering::Relaxed)
+        } else {
+            0
+        }
     }
 
     /// The token paths (`input_tokens = "input_tokns"`) no line read with
@@ -991,6 +1012,13 @@ impl Mapping {
             }
         }
         let [input, cached, write, write_5m, write_1h, mut output, reasoning] = values;
+        if let (true, Lenient::Value(o), Lenient::Value(r)) =
+            (c.output_includes_reasoning, &output, &reasoning)
+        {
+            if r > o {
+                self.reasoning_beside.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         if !c.output_includes_reasoning {
             if let (Lenient::Value(o), Lenient::Value(r)) = (&output, &reasoning) {
                 output = Lenient::Value(o + r);
