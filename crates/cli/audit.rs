@@ -787,6 +787,10 @@ fn warn_unmatched_labels(
                 present("batch") == 0,
                 "no call is known to be a batch call (all are priced at real-time rates)".to_string(),
             ),
+            "cache_hit" => (
+                !m.cache_hit_found(),
+                "no call is known to have been answered from a cache (each is counted and priced as billed)".to_string(),
+            ),
             "status" | "http_status" | "error_kind" => (
                 present("status") + present("http_status") + present("error_kind") == 0,
                 "no call is known to have failed".to_string(),

@@ -4108,6 +4108,52 @@ fn rows_read_in_the_other_reasoning_convention_are_said() {
     assert!(!err.contains("reasoning_tokens"), "{err}");
 }
 
+/// A mapped `cache_hit` path no line has a flag at is said, as a
+/// misspelled `batch` or `status` path is (hunt167: the gateway's cache
+/// hits billed without a word, +33%).
+#[test]
+fn a_mapped_cache_hit_path_no_line_has_is_said() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        "{\"ts\":\"2026-11-01T00:00:00Z\",\"model\":\"gpt-4o\",\"in\":1000000,\"out\":100000,\"cache\":{\"hit\":false}}\n\
+         {\"ts\":\"2026-11-01T00:00:01Z\",\"model\":\"gpt-4o\",\"in\":1000000,\"out\":100000,\"cache\":{\"hit\":true}}\n",
+    );
+    let run = |path: &str| {
+        env.write(
+            "map.toml",
+            format!("[mapping]\ntimestamp = \"ts\"\nmodel = \"model\"\ninput_tokens = \"in\"\noutput_tokens = \"out\"\ncache_hit = \"{path}\"\n"),
+        );
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "calls.jsonl",
+                "--config",
+                "map.toml",
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (usd(&env.report()["audit"]["totals"]["cost"]), err)
+    };
+    // gpt-4o (2.50 in, 10 out): 1,000,000 × 2.50 + 100,000 × 10 = $3.50 a
+    // call; the cache's answer is not billed.
+    let (cost, err) = run("cache.hit");
+    assert_eq!(cost, "3.50");
+    assert!(!err.contains("cache_hit"), "{err}");
+    let (cost, err) = run("cache_hit");
+    assert_eq!(cost, "7.00");
+    assert!(
+        err.contains("warning: [mapping] cache_hit = \"cache_hit\": no line read with the mapping has a value there, so no call is known to have been answered from a cache"),
+        "{err}"
+    );
+}
+
 /// A `[mapping]` token column that no row has (`input_tokns`): a warning
 /// names the path (it was silent), and its calls count what the gateway
 /// reader finds by its common names, here the file's `input_tokens`

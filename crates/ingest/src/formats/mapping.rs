@@ -313,6 +313,8 @@ pub struct Mapping {
     /// `output_includes_reasoning` (true) says holds it: read with it
     /// beside, see [`Mapping::reasoning_beside`].
     reasoning_beside: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether a line read with the mapping had a cache-hit flag (set once).
+    cache_hit_found: Arc<AtomicBool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -413,7 +415,14 @@ impl Mapping {
             only_found,
             used: Arc::new(AtomicBool::new(false)),
             reasoning_beside: Default::default(),
+            cache_hit_found: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Whether a line read with the mapping had a cache-hit flag, at the
+    /// mapped `cache_hit` path or a name the gateway reader knows.
+    pub fn cache_hit_found(&self) -> bool {
+        self.cache_hit_found.load(Ordering::Relaxed)
     }
 
     /// The rows read with their reasoning beside the output count, where
@@ -521,6 +530,7 @@ impl Mapping {
             ("http_status", &c.http_status),
             ("latency_ms", &c.latency_ms),
             ("batch", &c.batch),
+            ("cache_hit", &c.cache_hit),
             ("finish_reason", &c.finish_reason),
             ("prompt_fingerprint", &c.prompt_fingerprint),
             ("messages", &c.messages),
@@ -863,6 +873,12 @@ impl Mapping {
     pub(crate) fn apply_defaults(&self, raw: &mut RawLine<'_>) {
         if !self.used.load(Ordering::Relaxed) {
             self.used.store(true, Ordering::Relaxed);
+        }
+        if self.config.cache_hit.is_some()
+            && raw.cache_hit.0.is_present()
+            && !self.cache_hit_found.load(Ordering::Relaxed)
+        {
+            self.cache_hit_found.store(true, Ordering::Relaxed);
         }
         let d = &self.config.defaults;
         let default = |slot: &mut LStr<'_>, value: &Option<String>| {
