@@ -4108,6 +4108,27 @@ fn rows_read_in_the_other_reasoning_convention_are_said() {
     assert!(!err.contains("reasoning_tokens"), "{err}");
 }
 
+/// Gemini responses flattened to CSV (json_normalize's dotted headers):
+/// `candidatesTokenCount` holds the letters of "date" and is no time column,
+/// whose numbers from 20,000 to 79,999 would be a spreadsheet's serial days
+/// (hunt172: the call rejected, −61%).
+#[test]
+fn a_count_column_is_no_time_column_whatever_its_letters() {
+    let env = Env::new();
+    env.write(
+        "gemini.csv",
+        "createTime,modelVersion,responseId,usageMetadata.promptTokenCount,usageMetadata.candidatesTokenCount,usageMetadata.thoughtsTokenCount,usageMetadata.totalTokenCount\n\
+         2026-12-01T10:00:00.000000Z,gemini-2.5-flash,r1,1000,30000,2000,33000\n\
+         2026-12-01T11:00:00.000000Z,gemini-2.5-flash,r2,1000,19999,0,20999\n",
+    );
+    let r = env.audit(&["gemini.csv", "--strict"]);
+    // Gemini 2.5 Flash (0.30 in, 2.50 out, thoughts as output): 1,000 ×
+    // 0.30 + 32,000 × 2.50 = $0.0803; 1,000 × 0.30 + 19,999 × 2.50 =
+    // $0.0502975.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.1305975");
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+}
+
 /// A mapped `cache_hit` path no line has a flag at is said, as a
 /// misspelled `batch` or `status` path is (hunt167: the gateway's cache
 /// hits billed without a word, +33%).

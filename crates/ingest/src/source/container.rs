@@ -1739,9 +1739,12 @@ fn swallowed(
 
 /// What a CSV column's name says of its cells: a token count's (`token`
 /// in it: no decimals, so dots group thousands in a semicolon file), or a
-/// time's (`date`, `created`, `timestamp`, `time`, `start_time`…; not a
-/// duration such as `response_time`), which may hold a spreadsheet's
-/// serial dates.
+/// time's (a word `date`, `created`, `updated`, `timestamp`; `time`,
+/// `start_time`, `startTime`…; not a duration such as `response_time`),
+/// which may hold a spreadsheet's serial dates. Words, not letters: Gemini's
+/// `candidatesTokenCount` holds "date" (hunt172: its counts of 20,000 to
+/// 79,999 read as days, the call rejected, −61%), and LiteLLM's and
+/// Langfuse's `startTime` is a time.
 #[derive(Clone, Copy, Debug, Default)]
 struct ColumnKind {
     tokens: bool,
@@ -1750,22 +1753,51 @@ struct ColumnKind {
 
 impl ColumnKind {
     fn of(name: &str) -> ColumnKind {
-        let name = name.to_ascii_lowercase();
-        let named_for_a_time = ["date", "created", "timestamp"]
+        let words = words(name);
+        let lower = name.to_ascii_lowercase();
+        let word = |w: &str| words.iter().any(|x| x == w);
+        let named_for_a_time = ["date", "datetime", "created", "updated", "timestamp"]
             .iter()
-            .any(|w| name.contains(w))
+            .any(|w| word(w))
             || matches!(
-                name.as_str(),
-                "time" | "start_time" | "end_time" | "request_time" | "logging_time"
+                words.iter().map(String::as_str).collect::<Vec<_>>()[..],
+                ["time"] | ["start" | "end" | "request" | "logging", "time"]
             );
         let a_duration = ["latency", "duration", "_ms", "response", "elapsed"]
             .iter()
-            .any(|w| name.contains(w));
+            .any(|w| lower.contains(w));
         ColumnKind {
-            tokens: name.contains("token"),
+            tokens: lower.contains("token"),
             time: named_for_a_time && !a_duration,
         }
     }
+}
+
+/// A column name's words, in lower case: split at what is not a letter or
+/// digit and before an upper-case letter that follows a lower-case one
+/// (`candidatesTokenCount`: candidates, token, count).
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut lower_before = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            lower_before = false;
+            continue;
+        }
+        if c.is_uppercase() && lower_before && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        lower_before = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
 /// A number as a spreadsheet set to a comma-decimal language saves it in
@@ -2044,6 +2076,40 @@ mod tests {
 
     /// Each value on the line of the file it starts on (hunt77: cited by
     /// its element number, "export.json:31" for line 274).
+    #[test]
+    fn column_names_say_times_and_counts_by_their_words() {
+        let kind = |n: &str| {
+            let k = ColumnKind::of(n);
+            (k.time, k.tokens)
+        };
+        for time in [
+            "Date",
+            "created_at",
+            "createdAt",
+            "Timestamp (UTC)",
+            "startTime",
+            "start_time",
+            "End Time",
+            "time",
+            "creation_date",
+            "updated_at",
+        ] {
+            assert_eq!(kind(time), (true, false), "{time}");
+        }
+        for not_a_time in [
+            "candidatesTokenCount",
+            "usageMetadata.candidatesTokenCount",
+            "candidates_token_count",
+            "response_time",
+            "time_to_first_token_ms",
+            "latency",
+            "validated",
+        ] {
+            assert!(!kind(not_a_time).0, "{not_a_time}");
+        }
+        assert!(kind("candidatesTokenCount").1);
+    }
+
     #[test]
     fn each_value_is_on_the_line_it_starts_on() {
         let array = "[\n  {\n    \"a\": 1\n  },\n  {\"b\": 2}, {\"c\": 3},\n\n  {\n\"d\": 4}\n]\n";
