@@ -667,6 +667,38 @@ fn whatif_reprices_long_context_requests_at_their_tier() {
     );
 }
 
+/// Failed calls avoided leave the other requests' sizes as they were:
+/// 429s of no tokens taken out made the rest's average request larger,
+/// past Claude Sonnet 4.5's 200k tier (hunt173: −$45.75 saved on $51).
+/// 10 calls of 150,000 in and 1,000 out ($0.465 each at 3 in, 15 out), 40
+/// rate-limited attempts of no tokens, 2 billed failures of 150,000 in
+/// ($0.45 each): half the failures avoided saves $0.45 of $5.55.
+#[test]
+fn avoided_failures_leave_the_other_requests_sizes() {
+    let env = Env::new();
+    let model = "claude-sonnet-4-5-20250929";
+    let mut log = String::new();
+    for i in 0..52u32 {
+        let ts = format!("2026-10-01T10:{:02}:{:02}Z", i / 60, i % 60);
+        let (input, output, status) = match i {
+            0..10 => (150_000, 1_000, 200),
+            10..50 => (0, 0, 429),
+            _ => (150_000, 0, 500),
+        };
+        log += &(gw_line(&ts, "docs", model, input, output, json!({"status": status})) + "\n");
+    }
+    env.write("calls.jsonl", log);
+    assert_eq!(
+        whatif_row(
+            &env,
+            "calls.jsonl",
+            "docs",
+            &["--avoid-failures", "docs=0.5"]
+        ),
+        ["$5.55", "$5.10", "$0.45", "-8.1%"]
+    );
+}
+
 /// A response-cache step of the waterfall saves what its finding saves:
 /// one FAQ prompt (2,000 in, 100 out on gpt-4o: $0.006) asked 11 times in
 /// an hour each of 10 days (100 hits, $0.60), beside 11 unique 50,000-token

@@ -208,9 +208,6 @@ pub fn reprice(
         let orig = Tokens::of(&g.usage);
         let mut t = orig;
         let (mut model, mut how) = (id, g.how());
-        // The calls left (fewer with failures avoided and answers cached):
-        // with the tokens left, the size of each request.
-        let mut calls = g.stats.calls as f64;
         // A fixed order of application; the result depends only on the set.
         // Overlapping estimates of the same failures: the largest wins.
         let avoid = mine
@@ -222,7 +219,6 @@ pub fn reprice(
             .fold(0.0, f64::max);
         if avoid > 0.0 {
             t = t.minus(Tokens::of(&g.failed), avoid);
-            calls -= g.stats.failed_calls as f64 * avoid;
         }
         // Response caches: each rate is a share of the group's whole
         // traffic, and the detectors' answer different calls (TA110 leaves
@@ -241,7 +237,6 @@ pub fn reprice(
             t.scale_input(keep);
             t.scale_output(keep);
             t.web_searches *= keep;
-            calls *= keep;
         }
         for l in &mine {
             if let Lever::TrimInput { fraction, .. } = l {
@@ -382,15 +377,18 @@ pub fn reprice(
             );
             note_once(&mut notes, note);
         }
-        // Each request's input grows or shrinks with the levers (trimmed,
-        // or fewer calls with the same tokens each): by this factor.
-        let per_call = |input: f64, calls: f64| if calls > 0.0 { input / calls } else { 0.0 };
-        let before_each = per_call(orig.input(), g.stats.calls as f64);
-        let scale = if before_each > 0.0 {
-            per_call(t.input(), calls) / before_each
-        } else {
-            1.0
-        };
+        // Each request's input shrinks with a trim, by this factor. Calls
+        // avoided or answered by a cache leave the others' sizes as they
+        // were (hunt173: 429s of no tokens avoided made the average request
+        // of the rest 1.6× larger, past Sonnet 4.5's 200k tier: a step of
+        // −$45.75 on a $51 log).
+        let scale: f64 = mine
+            .iter()
+            .filter_map(|l| match l {
+                Lever::TrimInput { fraction, .. } => Some(1.0 - fraction.clamp(0.0, 1.0)),
+                _ => None,
+            })
+            .product();
         let sizes = cell.map(|c| &c.obs.input);
         let (old, new) = crate::tiers::tiered(
             catalog,
