@@ -988,6 +988,11 @@ impl Catalog {
 /// means as free is written `"0"`.
 fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod], imported: bool) {
     let one = theirs.len() == 1;
+    // An import whose history has a long-context tier knows the model's
+    // tiers: a period of it without one is flat (hunt174: genai-prices'
+    // Claude Opus 4.6 on Vertex, flat from 2026-03-13, took the builtin's
+    // older tier back: 1.93×).
+    let knows_tiers = imported && theirs.iter().any(|p| !p.tiers.is_empty());
     for p in theirs.iter_mut() {
         // A period with an output rate is a whole price card: what it
         // leaves out means what the format says (cached reads at the input
@@ -1014,7 +1019,7 @@ fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod], imported: bool) {
             continue;
         }
         p.rates = p.rates.or(&base.rates);
-        if p.tiers.is_empty() {
+        if p.tiers.is_empty() && !knows_tiers {
             p.tiers = base.tiers.clone();
         }
     }

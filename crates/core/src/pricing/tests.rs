@@ -1896,6 +1896,43 @@ fn an_imports_whole_card_keeps_the_builtins_tiers() {
     assert_eq!(card(""), 0);
 }
 
+/// An import whose history gives a model a tier and then drops it makes
+/// it flat from then on; an import that never gives one keeps the
+/// builtin's (hunt174: genai-prices' Claude Opus 4.6 on Vertex, flat from
+/// 2026-03-13, took the builtin's tier back).
+#[test]
+fn an_import_that_drops_a_tier_is_flat_from_then() {
+    let tiers = |prices: &str| {
+        let mut base = test_catalog();
+        base.overlay(
+            Catalog::from_json_str(&format!(
+                r#"{{"schema": 1, "version": "v", "sources": [{{"name": "genai-prices", "version": "x"}}], "models": [
+                {{"provider": "acme", "id": "sonnet", "prices": {prices}}}]}}"#
+            ))
+            .unwrap(),
+        );
+        let sonnet = base.resolve(Some("acme"), "sonnet").unwrap();
+        base.model(sonnet)
+            .periods
+            .iter()
+            .map(|p| p.tiers.len())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tiers(
+            r#"[{"input": "3", "output": "15", "tiers": [{"above_input_tokens": 200000, "input": "6", "output": "22.5"}]},
+                {"effective": "2026-03-13", "input": "3", "output": "15"}]"#
+        ),
+        [1, 0]
+    );
+    assert_eq!(
+        tiers(
+            r#"[{"input": "3", "output": "15"}, {"effective": "2026-03-13", "input": "2", "output": "10"}]"#
+        ),
+        [1, 1]
+    );
+}
+
 /// A newer version of a model is none of the older one's (hunt159:
 /// `claude-fable-5-2` priced as Fable 5), however it is spelled after its
 /// number; the catalog's own newer models are found under their other
