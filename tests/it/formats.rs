@@ -2203,6 +2203,75 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
     assert_eq!(totals(&r), ("0.1716".into(), 4, 97_000, 60_000, 1_600, 0));
 }
 
+/// Span keys of late-2026 producers (hunt175): Mastra's exporter's
+/// `gen_ai.usage.cached_input_tokens` (unread: +62.5%), Langfuse's
+/// `langfuse.session.id` and `langfuse.user.id` and Google ADK's
+/// `gcp.vertex.agent.session_id` on the call's own span (every session and
+/// user `(none)`), and ADK's request JSON, the user's text, which became a
+/// tag when short.
+#[test]
+fn late_span_keys_give_the_cache_session_and_user_and_no_request_tag() {
+    use serde_json::json;
+    let env = Env::new();
+    let span = |id: &str, attrs: &[(&str, serde_json::Value)]| {
+        let attrs: Vec<_> = attrs
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Number(n) => {
+                    json!({"key": k, "value": {"intValue": n.to_string()}})
+                }
+                v => json!({"key": k, "value": {"stringValue": v}}),
+            })
+            .collect();
+        json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": "chat", "kind": 3,
+            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
+            "attributes": attrs, "status": {}})
+    };
+    let spans = [
+        span(
+            "0000000000000001",
+            &[
+                ("gen_ai.operation.name", json!("chat")),
+                ("gen_ai.request.model", json!("gpt-4o")),
+                ("gen_ai.usage.input_tokens", json!(10_000)),
+                ("gen_ai.usage.cached_input_tokens", json!(8_000)),
+                ("gen_ai.usage.output_tokens", json!(100)),
+                ("langfuse.session.id", json!("sess-A")),
+                ("langfuse.user.id", json!("u-1")),
+            ],
+        ),
+        span(
+            "0000000000000002",
+            &[
+                ("gen_ai.request.model", json!("gemini-2.5-flash")),
+                ("gen_ai.usage.input_tokens", json!(1_000)),
+                ("gen_ai.usage.output_tokens", json!(100)),
+                ("gcp.vertex.agent.session_id", json!("sess-B")),
+                (
+                    "gcp.vertex.agent.llm_request",
+                    json!("{\"contents\": \"my secret question\"}"),
+                ),
+                ("gcp.vertex.agent.event_id", json!("e-123")),
+            ],
+        ),
+    ];
+    let line = json!({"resourceSpans": [{"resource": {"attributes": []},
+        "scopeSpans": [{"spans": spans}]}]});
+    env.write("spans.jsonl", format!("{line}\n"));
+    let r = env.audit(&["spans.jsonl", "--strict"]);
+    // gpt-4o: 2,000 × 2.50 + 8,000 × 1.25 + 100 × 10 = $0.016; Gemini 2.5
+    // Flash: 1,000 × 0.30 + 100 × 2.50 = $0.00055.
+    assert_eq!(totals(&r), ("0.01655".into(), 2, 11_000, 8_000, 200, 0));
+    assert_eq!(cost_of(&r, "session", "sess-A"), "0.016");
+    assert_eq!(cost_of(&r, "session", "sess-B"), "0.00055");
+    assert_eq!(cost_of(&r, "user", "u-1"), "0.016");
+    let tags = r["audit"]["tags"].to_string();
+    assert!(
+        !tags.contains("secret") && !tags.contains("gcp.vertex.agent"),
+        "{tags}"
+    );
+}
+
 /// Cursor's usage events (its Admin API's `tokenUsage`: `inputTokens`
 /// beside `cacheReadTokens` and `cacheWriteTokens`, the input without
 /// them) are read in Anthropic's convention, not as the AI SDK 6's parts
