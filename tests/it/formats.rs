@@ -4177,6 +4177,39 @@ fn rows_read_in_the_other_reasoning_convention_are_said() {
     assert!(!err.contains("reasoning_tokens"), "{err}");
 }
 
+/// A spreadsheet's totals row (token counts that are the sums of the rows
+/// above, no time) is no call: skipped and said (hunt172: priced as one
+/// more call, the bill doubled, exit 0 with `--strict`). A call whose
+/// counts happen to be the others' sums, with its time, is a call.
+#[test]
+fn a_spreadsheets_totals_row_is_no_call() {
+    let env = Env::new();
+    env.write(
+        "calls.csv",
+        "timestamp,model,prompt_tokens,completion_tokens\n\
+         2026-10-01T10:00:00Z,gpt-4o-mini,1000,500\n\
+         2026-10-01T11:00:00Z,gpt-4o-mini,1000,500\n\
+         2026-10-01T12:00:00Z,gpt-4o-mini,2000,1000\n\
+         ,Total,4000,2000\n",
+    );
+    let r = env.audit(&["calls.csv", "--strict"]);
+    // gpt-4o-mini (0.15 in, 0.60 out): 4,000 × 0.15 + 2,000 × 0.60 = $0.0018.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0018");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+    assert_eq!(skipped(&r)["not_a_call"], 1, "{}", skipped(&r));
+    // With a time it is a call: 4,000 more in, 2,000 more out.
+    env.write(
+        "timed.csv",
+        "timestamp,model,prompt_tokens,completion_tokens\n\
+         2026-10-01T10:00:00Z,gpt-4o-mini,1000,500\n\
+         2026-10-01T11:00:00Z,gpt-4o-mini,3000,1500\n\
+         2026-10-01T12:00:00Z,gpt-4o-mini,4000,2000\n",
+    );
+    let r = env.audit(&["timed.csv", "--strict"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0036");
+    assert_eq!(r["audit"]["totals"]["calls"], 3);
+}
+
 /// Gemini responses flattened to CSV (json_normalize's dotted headers):
 /// `candidatesTokenCount` holds the letters of "date" and is no time column,
 /// whose numbers from 20,000 to 79,999 would be a spreadsheet's serial days

@@ -1763,7 +1763,15 @@ fn reject_rows(rejects: &mut Rejects, source: usize, first: u64, lost: u64, why:
 /// The reject of a line the CSV reader wrote for a row it could not read
 /// (hunt63: such rows were said to be malformed JSON).
 fn csv_reject(line: &[u8]) -> Option<Reject> {
-    use crate::source::container::{LONG_ROW, SHORT_ROW, UNCLOSED_QUOTE, UNREADABLE_ROW};
+    use crate::source::container::{
+        LONG_ROW, SHORT_ROW, TOTALS_ROW, UNCLOSED_QUOTE, UNREADABLE_ROW,
+    };
+    if line == TOTALS_ROW {
+        return Some(Reject::new(
+            RejectReason::NotACall,
+            String::from_utf8_lossy(&TOTALS_ROW[1..]).into_owned(),
+        ));
+    }
     [UNCLOSED_QUOTE, UNREADABLE_ROW, SHORT_ROW, LONG_ROW]
         .into_iter()
         .find(|m| line == *m)

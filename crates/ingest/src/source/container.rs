@@ -1230,6 +1230,8 @@ pub const SHORT_ROW: &[u8] =
     b"\0CSV row with fewer cells than its header (a cell missing: its cells would fall in other columns)";
 pub const LONG_ROW: &[u8] =
     b"\0CSV row with more cells than its header (a separator in a cell not quoted?)";
+pub const TOTALS_ROW: &[u8] =
+    b"\0CSV row whose token counts are the sums of the rows above it and which has no time: a spreadsheet's totals row, not a call";
 
 /// CSV rows as JSON objects keyed by the header, each on the line where the
 /// row starts in the file. See the module docs.
@@ -1259,6 +1261,10 @@ pub struct CsvRecords<R> {
     /// The next output line's number.
     line: u64,
     done: bool,
+    /// The token-count columns' sums over the rows written since the
+    /// header, and how many rows (see [`CsvRecords::is_totals_row`]).
+    sums: Vec<u128>,
+    rows: u64,
 }
 
 impl<R: Read> CsvRecords<R> {
@@ -1304,6 +1310,8 @@ impl<R: Read> CsvRecords<R> {
             pos: 0,
             line: 1,
             done: false,
+            sums: Vec::new(),
+            rows: 0,
         }
     }
 
@@ -1411,12 +1419,15 @@ impl<R: Read> CsvRecords<R> {
                         self.line += 1;
                     }
                     return Ok(true);
-                } else if self.record.iter().all(|c| c.trim().is_empty()) || self.is_header_again()
-                {
+                } else if self.record.iter().all(|c| c.trim().is_empty()) {
                     // Separators only (`,,,,`: a spreadsheet's cleared
-                    // row), or the header again (two exports joined with
-                    // `cat`; hunt101: a rejected call): a blank line,
-                    // skipped as one.
+                    // row): a blank line, skipped as one.
+                } else if self.is_header_again() {
+                    // The header again (two exports joined with `cat`;
+                    // hunt101: a rejected call): skipped as a blank line;
+                    // the next export's rows are summed on their own.
+                    self.sums.clear();
+                    self.rows = 0;
                 } else if self.record.len() < self.headers.len() {
                     // A cell missing: its cells would fall in the columns
                     // after theirs (hunt101: a feature "1000", the input
@@ -1429,7 +1440,10 @@ impl<R: Read> CsvRecords<R> {
                     .any(|c| !c.trim().is_empty())
                 {
                     self.out.extend_from_slice(LONG_ROW);
+                } else if self.is_totals_row() {
+                    self.out.extend_from_slice(TOTALS_ROW);
                 } else {
+                    self.add_to_sums();
                     self.write_row();
                 }
                 self.out.push(b'\n');
@@ -1450,6 +1464,60 @@ impl<R: Read> CsvRecords<R> {
                 Ok(true)
             }
         }
+    }
+
+    /// A token-count column's cell as a count: digits, a spreadsheet's
+    /// grouped or decimal form of a whole number (`1,234`, `2.000` in a
+    /// semicolon file, `1000.0`).
+    fn count_cell(&self, i: usize) -> Option<u128> {
+        let cell = self.record.get(i)?.trim();
+        let text =
+            spreadsheet_number(self.delimiter, true, cell).unwrap_or_else(|| cell.replace(',', ""));
+        text.parse::<u128>().ok().or_else(|| {
+            let f: f64 = text.parse().ok()?;
+            (f >= 0.0 && f.fract() == 0.0 && f < 1e30).then_some(f as u128)
+        })
+    }
+
+    /// Adds a row written as a call to the token columns' sums.
+    fn add_to_sums(&mut self) {
+        if self.sums.len() < self.headers.len() {
+            self.sums.resize(self.headers.len(), 0);
+        }
+        for i in 0..self.headers.len() {
+            if self.kinds.get(i).is_some_and(|k| k.tokens) {
+                let n = self.count_cell(i).unwrap_or(0);
+                self.sums[i] = self.sums[i].saturating_add(n);
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// Whether the row is a spreadsheet's totals row (hunt172: a SUM row
+    /// under the counts priced as one more call, the bill doubled, exit 0
+    /// with `--strict`): after two rows at least, its time cells are empty
+    /// and each of its token counts is the sum of that column over the rows
+    /// above (one at least not zero, every other empty).
+    fn is_totals_row(&self) -> bool {
+        if self.rows < 2 {
+            return false;
+        }
+        let mut summed = false;
+        for (i, kind) in self.kinds.iter().enumerate() {
+            let cell = self.record.get(i).map_or("", str::trim);
+            if kind.time && !cell.is_empty() {
+                return false;
+            }
+            if !kind.tokens || cell.is_empty() {
+                continue;
+            }
+            let sum = self.sums.get(i).copied().unwrap_or(0);
+            if self.count_cell(i) != Some(sum) {
+                return false;
+            }
+            summed |= sum > 0;
+        }
+        summed
     }
 
     /// Whether the row is the header again (two exports joined with `cat`,
