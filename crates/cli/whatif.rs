@@ -216,6 +216,7 @@ impl WhatifArgs {
                 feature: f.clone(),
                 model: None,
                 standard_only: false,
+                share: None,
             });
         }
         let mut seen = Default::default();

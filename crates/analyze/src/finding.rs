@@ -271,6 +271,10 @@ pub enum Lever {
         /// and flex calls asked for their processing; absent when false).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         standard_only: bool,
+        /// The share of the calls sent (TA113's calls tagged as background
+        /// in a cell whose other calls carry no such tag); all when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
     },
     /// Cap output at `tokens` per call.
     MaxOutput {

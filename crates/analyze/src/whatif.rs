@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use tokenaudit_core::pricing::{Catalog, ModelId, Processing};
+use tokenaudit_core::pricing::{Catalog, How, ModelId, Processing};
 use tokenaudit_core::{Money, Usage};
 
 use crate::accumulate::Cell;
@@ -337,6 +337,8 @@ pub fn reprice(
                 t.scale_output(1.0 - (excess as f64 / total).clamp(0.0, 1.0));
             }
         }
+        // The share of the calls a batch lever sends (all, unless it says).
+        let mut batch_share = 1.0;
         for l in &mine {
             match l {
                 Lever::Route { to, .. } => {
@@ -347,10 +349,13 @@ pub fn reprice(
                 // A finding's batch is for the calls at standard rates
                 // (hunt151: priority calls batched, the step 2.25× its
                 // finding); `whatif --batch` moves them all.
-                Lever::Batch { standard_only, .. }
-                    if !standard_only || g.how().processing == Processing::Standard =>
-                {
-                    how = how.with(Processing::Batch)
+                Lever::Batch {
+                    standard_only,
+                    share,
+                    ..
+                } if !standard_only || g.how().processing == Processing::Standard => {
+                    how = how.with(Processing::Batch);
+                    batch_share = share.map_or(1.0, |s| s.clamp(0.0, 1.0));
                 }
                 _ => {}
             }
@@ -390,14 +395,22 @@ pub fn reprice(
             })
             .product();
         let sizes = cell.map(|c| &c.obs.input);
-        let (old, new) = crate::tiers::tiered(
-            catalog,
-            g.day,
-            (id, &orig.usage(), g.how(), cost),
-            (model, &t.usage(), how),
-            sizes,
-            scale,
-        );
+        let reprice = |how: How| {
+            crate::tiers::tiered(
+                catalog,
+                g.day,
+                (id, &orig.usage(), g.how(), cost),
+                (model, &t.usage(), how),
+                sizes,
+                scale,
+            )
+        };
+        let (old, mut new) = reprice(how);
+        // Part of the calls batched: the rest at the processing they had.
+        if batch_share < 1.0 {
+            let (_, unbatched) = reprice(how.with(g.how().processing));
+            new = unbatched - (unbatched - new).scale(batch_share);
+        }
         // Searches run whichever model answers: on a target without a
         // search price they keep the source's fee (hunt156: routing took
         // the fees for saved, 6x the tokens' saving).

@@ -525,3 +525,54 @@ fn the_batch_step_leaves_priority_calls_as_the_finding_does() {
         .clone();
     assert_eq!(step["savings"], "0.868");
 }
+
+/// Calls tagged as background beside calls of the same feature with no
+/// tag: only the tagged ones are batched, in the finding and in the
+/// waterfall's step (hunt173: the untagged daytime calls batched too, the
+/// saving 4.3×). 61 nightly calls tagged `user_facing=false` and 122
+/// untagged daytime calls, one every 5 minutes from 10:00 on October 1–4
+/// (30 and 31 a day): 183 × $0.035 = $6.405 in real time, of which the 61
+/// tagged calls' $1.0675 is saved.
+#[test]
+fn only_the_tagged_calls_of_a_partly_tagged_feature_are_batched() {
+    let env = Env::new();
+    let mut log = nightly(json!({"tags": {"user_facing": "false"}}));
+    for i in 0..122u32 {
+        let fields = json!({"request_id": format!("d-{i:03}")});
+        log += &(gw_line(
+            &at(1 + i / 31, 600 + (i % 31) * 5),
+            "nightly-summaries",
+            "gpt-4o",
+            10_000,
+            1_000,
+            fields,
+        ) + "\n");
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let f = f[0];
+    assert_eq!(
+        f["title"],
+        "nightly-summaries: background traffic on gpt-4o paid at real-time prices (61 of 61 tagged calls not user-facing; 122 calls without the tag left as they are)"
+    );
+    // (A third of each day's saving, the share of the calls tagged: to a
+    // pico of the exact figure.)
+    let near = |v: &Value, want: f64| {
+        let got: f64 = v.as_str().unwrap().parse().unwrap();
+        assert!((got - want).abs() < 2e-12, "{got} for {want}");
+    };
+    assert_eq!(f["evidence"]["realtime_cost"], "6.405");
+    near(&f["evidence"]["batch_cost"], 5.3375);
+    near(&f["savings"]["observed"], 1.0675);
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "batch")
+        .unwrap()
+        .clone();
+    assert_eq!(step["savings"], f["savings"]["observed"], "{step}");
+    near(&step["savings"], 1.0675);
+}

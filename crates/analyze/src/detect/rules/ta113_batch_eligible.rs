@@ -174,6 +174,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         if !(by_tag || by_burst) {
             continue;
         }
+        // Tagged background calls beside calls with no tag: only the
+        // tagged ones are batched (hunt173: the untagged daytime calls of
+        // the same feature were batched too, the saving 4.3x), group by
+        // group as the waterfall's step re-prices them.
+        let untagged = calls.saturating_sub(tagged);
+        let share = (by_tag && untagged > 0)
+            .then(|| (obs.not_user_facing as f64 / calls as f64).clamp(0.0, 1.0));
         let (mut before, mut after) = (Money::ZERO, Money::ZERO);
         // Calls already batch- or flex-priced save nothing more, and
         // priority calls asked to be fast.
@@ -192,8 +199,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 Some(&cell.obs.input),
                 1.0,
             );
+            let saved = share.map_or(old - new, |s| (old - new).scale(s));
             before += g.stats.cost;
-            after += (g.stats.cost - (old - new)).max(Money::ZERO);
+            after += (g.stats.cost - saved).max(Money::ZERO);
         }
         let model = ctx.model_name(cell);
         // The hours of the window that have calls: a burst within one hour
@@ -209,8 +217,13 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             busy.last().copied().unwrap_or((start + width - 1) % 24),
         );
         let reason = if by_tag {
+            let left = if share.is_some() {
+                format!("; {untagged} calls without the tag left as they are")
+            } else {
+                String::new()
+            };
             format!(
-                "{} of {} tagged calls not user-facing",
+                "{} of {} tagged calls not user-facing{left}",
                 obs.not_user_facing, tagged
             )
         } else {
@@ -258,8 +271,9 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         };
         f.recommendation = if by_tag {
             format!(
-                "Send {}'s calls through {}'s batch API and collect the results when ready.",
+                "Send {}'s {}calls through {}'s batch API and collect the results when ready.",
                 cell.feature,
+                if share.is_some() { "background " } else { "" },
                 ctx.catalog.model(id).provider
             )
         } else {
@@ -273,6 +287,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             feature: cell.feature.to_string(),
             model: Some(cell.model.to_string()),
             standard_only: true,
+            share,
         };
         if f.set_savings(
             ctx,
