@@ -1164,8 +1164,15 @@ impl<'a> Prompt<'a> {
             prompt.user_messages = (read.user_messages > 0).then_some(read.user_messages);
         }
         if let Some(s) = system.filter(|s| !is_no_prompt(s)) {
-            prompt.prefix_fp = Some(xxh3_64(s.as_bytes()));
+            let system = xxh3_64(s.as_bytes());
+            prompt.prefix_fp = Some(system);
             prompt.prefix_chars = Some(content_chars(&s));
+            // The instructions are part of the prompt: the same question
+            // under another customer's record is another request (hunt177:
+            // TA109 found 97% of calls repeated).
+            prompt.fp = prompt
+                .fp
+                .map(|fp| xxhash_rust::xxh3::xxh3_64_with_seed(&fp.to_le_bytes(), system));
         }
         prompt
     }
@@ -1679,6 +1686,28 @@ pub fn agree(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The system instructions are part of the prompt's fingerprint
+    /// (hunt177: the same question under each customer's record was one
+    /// prompt, TA109's 97% of spend); the same both is the same prompt.
+    #[test]
+    fn system_instructions_are_part_of_the_prompt() {
+        let messages =
+            r#"[{"role":"user","parts":[{"type":"text","content":"What is my balance?"}]}]"#;
+        let with = |system: &str| {
+            Prompt::read(
+                Some(Cow::Borrowed(messages)),
+                Some(Cow::Owned(format!(
+                    r#"[{{"type":"text","content":"{system}"}}]"#
+                ))),
+            )
+            .fp
+        };
+        assert_ne!(with("Customer A"), with("Customer B"));
+        assert_eq!(with("Customer A"), with("Customer A"));
+        assert!(with("Customer A").is_some());
+        assert_eq!(Prompt::read(None, Some(Cow::Borrowed("x"))).fp, None);
+    }
 
     /// Builds an export line from one resource's attributes and spans.
     fn export(resource: &str, spans: &str) -> String {

@@ -280,7 +280,13 @@ impl LNum {
 /// logs write `"messages": {}` on every row when prompts are not stored,
 /// which must not read as one prompt repeated on every call.
 pub fn is_no_prompt(raw: &str) -> bool {
-    matches!(raw.trim(), "null" | "{}" | "[]" | "\"\"")
+    // (And the same as JSON text: LiteLLM's `"{}"` for a prompt it did not
+    // store, through an export that keeps its JSON columns as text;
+    // hunt177: every such call one prompt, TA109's 97% of spend.)
+    matches!(
+        raw.trim(),
+        "null" | "{}" | "[]" | "\"\"" | "\"{}\"" | "\"[]\"" | "\"null\""
+    )
 }
 
 impl<'a> RawLine<'a> {
@@ -1309,7 +1315,21 @@ pub(crate) fn word_status(word: &str) -> Option<CallStatus> {
 
 #[cfg(test)]
 mod tests {
-    use super::gemini_thinks;
+    use super::{gemini_thinks, is_no_prompt};
+
+    #[test]
+    fn no_prompt_as_json_text_is_no_prompt() {
+        for raw in ["null", "{}", " [] ", "\"\"", "\"{}\"", "\"[]\"", "\"null\""] {
+            assert!(is_no_prompt(raw), "{raw}");
+        }
+        for raw in [
+            "\"hi\"",
+            "[{\"role\":\"user\",\"content\":\"hi\"}]",
+            "\"[1]\"",
+        ] {
+            assert!(!is_no_prompt(raw), "{raw}");
+        }
+    }
 
     #[test]
     fn which_gemini_models_think() {
