@@ -204,9 +204,21 @@ pub fn parse_line(line: &[u8]) -> Result<(CallRecord<'_>, Option<DedupKey>), Rej
 /// (`/home/me/src/shop` → `shop`; Windows separators too).
 pub fn project_name<'a>(cwd: &Cow<'a, str>) -> Cow<'a, str> {
     match cwd {
-        Cow::Borrowed(s) => Cow::Borrowed(last_component(s)),
-        Cow::Owned(s) => Cow::Owned(last_component(s).to_string()),
+        Cow::Borrowed(s) => Cow::Borrowed(last_component(repository(s))),
+        Cow::Owned(s) => Cow::Owned(last_component(repository(s)).to_string()),
     }
+}
+
+/// The repository of a worktree Claude Code made for a session
+/// (`claude --worktree`, the desktop app: `<repo>/.claude/worktrees/<name>`):
+/// the session's project is the repository, not the worktree's generated
+/// name (hunt176: `bright-running-fox`, a feature per session).
+fn repository(cwd: &str) -> &str {
+    ["/.claude/worktrees/", "\\.claude\\worktrees\\"]
+        .iter()
+        .find_map(|w| cwd.find(w).map(|i| &cwd[..i]))
+        .filter(|repo| !repo.is_empty())
+        .unwrap_or(cwd)
 }
 
 /// Whether a parsed JSON object looks like a Claude Code session log line:
@@ -302,5 +314,12 @@ mod tests {
         assert_eq!(last_component("C:\\src\\app"), "app");
         assert_eq!(last_component("/"), "/");
         assert_eq!(project_name(&Cow::Owned("/a/b".into())), "b");
+        for worktree in [
+            "/home/dev/shop/.claude/worktrees/bright-running-fox",
+            "/home/dev/shop/.claude/worktrees/feature-auth/src/api",
+            "C:\\src\\shop\\.claude\\worktrees\\x",
+        ] {
+            assert_eq!(project_name(&Cow::Borrowed(worktree)), "shop", "{worktree}");
+        }
     }
 }
