@@ -233,6 +233,25 @@ fn a_feature_tag_is_the_feature_unless_the_config_picks_another() {
         md.contains("A call's feature here is its tag \"product\" (`[attribution] feature = \"tag:product\"`)"),
         "{md}"
     );
+    // `feature = "route"`: the route as the route table names it, its ids
+    // templated (hunt176: a feature per Assistants thread).
+    let routed = |thread: &str| {
+        let mut v: Value =
+            serde_json::from_str(&gw_line(&at(0), "x", "gpt-4o", 1_000, 0, json!({}))).unwrap();
+        v["route"] = json!(format!("/v1/threads/{thread}/runs"));
+        v.to_string() + "\n"
+    };
+    env.write(
+        "routes.jsonl",
+        routed("thread_abc123XYZ") + &routed("thread_def456UVW") + &routed("thread_ghi789RST"),
+    );
+    env.write("route.toml", "[attribution]\nfeature = \"route\"\n");
+    let r = env.audit(&["routes.jsonl", "--config", "route.toml"]);
+    assert_eq!(row(&r, "feature", "/v1/threads/{id}/runs")["calls"], 3);
+    assert_eq!(
+        row(&r, "feature", "/v1/threads/{id}/runs")["cost"],
+        "0.0075"
+    );
     // A misspelt choice is an error that names the key.
     env.write("bad.toml", "[attribution]\nfeature = \"tags:product\"\n");
     let out = env

@@ -182,15 +182,15 @@ impl FeatureFrom {
 
     /// The feature of `r`, if it has one.
     #[inline]
-    pub fn of<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
+    pub fn of<'r>(&self, r: &'r CallRecord<'_>) -> Option<Cow<'r, str>> {
         // Every call asks: the usual answer first, without a call.
         match (self, r.feature.as_deref()) {
-            (FeatureFrom::Feature, Some(f)) => Some(f),
+            (FeatureFrom::Feature, Some(f)) => Some(Cow::Borrowed(f)),
             _ => self.of_other(r),
         }
     }
 
-    fn of_other<'r>(&self, r: &'r CallRecord<'_>) -> Option<&'r str> {
+    fn of_other<'r>(&self, r: &'r CallRecord<'_>) -> Option<Cow<'r, str>> {
         let tag = |key: &str| {
             r.tags
                 .iter()
@@ -198,11 +198,17 @@ impl FeatureFrom {
                 .map(|(_, v)| v.as_ref())
         };
         match self {
-            FeatureFrom::Feature => r.feature.as_deref().or_else(|| tag("feature")),
-            FeatureFrom::Tag(key) => tag(key),
-            FeatureFrom::Route => r.route.as_deref(),
-            FeatureFrom::Team => r.team.as_deref(),
-            FeatureFrom::User => r.user.as_deref(),
+            FeatureFrom::Feature => r
+                .feature
+                .as_deref()
+                .or_else(|| tag("feature"))
+                .map(Cow::Borrowed),
+            FeatureFrom::Tag(key) => tag(key).map(Cow::Borrowed),
+            // As the route table names it, ids templated (hunt176: a
+            // feature per Assistants thread).
+            FeatureFrom::Route => r.route.as_deref().map(crate::route::template),
+            FeatureFrom::Team => r.team.as_deref().map(Cow::Borrowed),
+            FeatureFrom::User => r.user.as_deref().map(Cow::Borrowed),
         }
     }
 }
@@ -1588,7 +1594,8 @@ impl Accumulator<'_> {
             prev.last = prev.last.max(Some(t));
         }
         prev.totals.add(status, &r.usage, cost);
-        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let feature = self.config.feature_from.of(r);
+        let feature = feature.as_deref().unwrap_or(NONE);
         bump(&mut prev.features, feature, status, &r.usage, cost);
         bump(&mut prev.models, model, status, &r.usage, cost);
         if let (Some(day), Some(cost)) = (day, cost) {
@@ -1649,7 +1656,8 @@ impl RecordSink for Accumulator<'_> {
         if !inside {
             return;
         }
-        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let feature = self.config.feature_from.of(r);
+        let feature = feature.as_deref().unwrap_or(NONE);
         let id = self.catalog.resolve(r.provider.as_deref(), &r.model);
         let cell = self.cell_for(feature, &r.model, id);
         self.cells[cell as usize]
@@ -1689,7 +1697,8 @@ impl RecordSink for Accumulator<'_> {
         self.count_coverage(r, status);
         self.repeats.add(r);
         let day = r.timestamp.map(|t| t.date_naive());
-        let feature = self.config.feature_from.of(r).unwrap_or(NONE);
+        let feature = self.config.feature_from.of(r);
+        let feature = feature.as_deref().unwrap_or(NONE);
         let route = crate::route::template(label(&r.route));
         let tier = self.group_tier(r);
         let text = KeyText {
