@@ -2272,6 +2272,37 @@ fn late_span_keys_give_the_cache_session_and_user_and_no_request_tag() {
     );
 }
 
+/// A client's address and values of their own per call (ids, storage
+/// keys, timings) are no tags (hunt176: LiteLLM's `requester_ip_address`
+/// and `cold_storage_object_key`, Portkey's `request_id`: 179 of 184 tags,
+/// the addresses in every tag table); OpenAI's `safety_identifier` is the
+/// user.
+#[test]
+fn personal_and_per_call_values_are_no_tags() {
+    let env = Env::new();
+    let line = |i: u32| {
+        serde_json::json!({"timestamp": format!("2026-10-01T10:00:{i:02}Z"), "model": "gpt-4o",
+            "safety_identifier": "u-42",
+            "metadata": {"env": "prod", "requester_ip_address": format!("10.0.0.{i}"),
+                "request_id": format!("r-{i}"), "cold_storage_object_key": format!("k/{i}"),
+                "litellm_overhead_time_ms": i, "user_email": "a@b.c", "trace_id": format!("t{i}")},
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 100}})
+        .to_string()
+            + "\n"
+    };
+    env.write("calls.jsonl", (1..=3).map(line).collect::<String>());
+    let r = env.audit(&["calls.jsonl", "--strict"]);
+    let tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["env=prod"]);
+    // 3 × (1,000 × 2.50 + 100 × 10) = $0.0105, the user's.
+    assert_eq!(cost_of(&r, "user", "u-42"), "0.0105");
+}
+
 /// Cursor's usage events (its Admin API's `tokenUsage`: `inputTokens`
 /// beside `cacheReadTokens` and `cacheWriteTokens`, the input without
 /// them) are read in Anthropic's convention, not as the AI SDK 6's parts

@@ -482,15 +482,16 @@ fn attribution_cost_per_success_and_failures() {
 /// a route naming the object it acts on is grouped by its template, and
 /// only the 1,000 most expensive tags are listed (exact: the rest summed).
 /// 1,500 gpt-4o calls of 1,000 in / 100 out ($0.0035 each), each in its
-/// own thread and trace; call i also has i extra input tokens, so the
-/// most expensive tags are the last calls' traces.
+/// own thread and of its own ticket; call i also has i extra input tokens,
+/// so the most expensive tags are the last calls' tickets. (A trace id is
+/// no tag at all.)
 #[test]
 fn ids_in_routes_and_tags_do_not_make_a_row_per_call() {
     let env = Env::new();
     let lines: String = (0..1_500u64)
         .map(|i| {
             line(&format!(
-                r#""timestamp":"2026-10-01T01:00:00Z","model":"gpt-4o","feature":"chat","route":"/v1/threads/thread_{i:012}/runs?x={i}","metadata":{{"trace_id":"tr-{i:012}","env":"prod"}},"usage":{{"prompt_tokens":{},"completion_tokens":100}}"#,
+                r#""timestamp":"2026-10-01T01:00:00Z","model":"gpt-4o","feature":"chat","route":"/v1/threads/thread_{i:012}/runs?x={i}","metadata":{{"ticket":"tk-{i:012}","env":"prod"}},"usage":{{"prompt_tokens":{},"completion_tokens":100}}"#,
                 1_000 + i
             ))
         })
@@ -506,8 +507,8 @@ fn ids_in_routes_and_tags_do_not_make_a_row_per_call() {
     let tags = a["tags"].as_array().unwrap();
     assert_eq!(tags.len(), 1_000);
     assert_eq!(tags[0]["key"], "env=prod");
-    assert_eq!(tags[1]["key"], "trace_id=tr-000000001499");
-    // Not listed: the traces of calls 0..=500 (env=prod and 999 traces
+    assert_eq!(tags[1]["key"], "ticket=tk-000000001499");
+    // Not listed: the tickets of calls 0..=500 (env=prod and 999 tickets
     // are), 501 calls at $0.0035 and (0 + … + 500) × $2.50/M more:
     // $1.7535 + $0.313125.
     assert_eq!(a["tags_omitted"]["calls"], 501);

@@ -863,6 +863,9 @@ pub(crate) fn field(key: &str) -> Field {
         },
         17 => match key {
             "contentBlockStart" | "contentBlockDelta" => Field::StreamEvent,
+            // OpenAI's Responses request: the end user's id, which
+            // "supersedes the `user` parameter" (hunt176: user `(none)`).
+            "safety_identifier" => Field::User,
             // LiteLLM's spend logs: `metadata.error_information`.
             "error_information" => Field::Error,
             // The Vercel AI SDK's usage spread into the line
@@ -1144,6 +1147,7 @@ pub(crate) fn aliases(f: Field) -> Option<(Ranked, &'static [&'static str])> {
                 "userId",
                 "_user",
                 "user_api_key_user_id",
+                "safety_identifier",
                 "end_user",
             ],
         ),
@@ -1260,9 +1264,8 @@ fn field_by_meaning(key: &str) -> Field {
         | "team_alias"
         | "user_api_key_team_id"
         | "user_api_key_team_alias" => Field::Team,
-        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" | "_user" => {
-            Field::User
-        }
+        "user" | "user_id" | "userId" | "end_user" | "user_api_key_user_id" | "_user"
+        | "safety_identifier" => Field::User,
         "session" | "session_id" | "sessionId" | "conversation_id" | "thread_id" => Field::Session,
         "turn" | "turn_index" | "turn_number" => Field::Turn,
         "status" => Field::Status,
@@ -5578,15 +5581,22 @@ mod usage_tests {
     }
 
     /// A Responses object's `web_search_call` items are the searches it ran
-    /// (its usage counts none); a usage that counts them wins.
-    /// `safety_identifier` is no user: OpenAI's objects list it before
-    /// `user`, which would lose to it.
+    /// (its usage counts none); a usage that counts them wins. Its
+    /// `safety_identifier` is the end user's id (OpenAI's: it "supersedes
+    /// the `user` parameter"; hunt176: user `(none)`), after a `user`
+    /// wherever it is.
     #[test]
     fn responses_web_search_calls_are_counted() {
         let line = r#"{"id":"resp_1","object":"response","model":"gpt-5","output":[{"type":"reasoning","summary":[]},{"type":"web_search_call","status":"completed"},{"id":"ws_2","type":"web_search_call"},{"type":"message"}],"usage":{"input_tokens":10,"output_tokens":5},"safety_identifier":"u-42"}"#;
         let r = super::parse_line(line.as_bytes()).unwrap();
         assert_eq!(r.usage.web_searches, 2);
-        assert_eq!(r.user, None);
+        assert_eq!(r.user.as_deref(), Some("u-42"));
+        let both = line.replace(
+            r#""safety_identifier""#,
+            r#""safety_identifier":"s-1","user""#,
+        );
+        let r = super::parse_line(both.as_bytes()).unwrap();
+        assert_eq!(r.user.as_deref(), Some("u-42"));
         let r = super::parse_line(br#"{"model":"x","response":{"output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":1,"server_tool_use":{"web_search_requests":4}}}}"#).unwrap();
         assert_eq!(r.usage.web_searches, 4);
         // The response logged at the top and under `response`: its one

@@ -388,7 +388,7 @@ fn messages_of(indexed: &[(u32, bool, Cow<'_, str>)]) -> Option<Cow<'static, str
 }
 
 fn is_untaggable(key: &str) -> bool {
-    const PREFIXES: [&str; 18] = [
+    const PREFIXES: [&str; 19] = [
         "gen_ai.",
         // The AI SDK's counts, response ids and times, and embedded texts
         // and vectors.
@@ -409,6 +409,7 @@ fn is_untaggable(key: &str) -> bool {
         "error.",
         "exception.",
         "code.",
+        "enduser.",
     ];
     PREFIXES.iter().any(|p| key.starts_with(p))
         || matches!(
@@ -870,7 +871,9 @@ impl<'a> SpanAttrs<'a> {
             {
                 self.session = v.label()
             }
+            // (`enduser.id`: the conventions' older name, hunt176.)
             "user.id" | "langfuse.user.id" => self.user = v.label(),
+            "enduser.id" if !self.user.is_present() => self.user = v.label(),
             "gen_ai.agent.name" => {
                 self.agent_named = true;
                 self.agent = v.label();
@@ -1919,9 +1922,13 @@ mod tests {
         assert!(agree(&line), "{line}");
         let r = collect_serde(&line);
         let r = r[0].as_ref().unwrap();
+        // The messages' fingerprint with the instructions'.
         assert_eq!(
             r.prompt_fp,
-            Some(crate::record::fields::prompt_fingerprint(messages))
+            Some(xxhash_rust::xxh3::xxh3_64_with_seed(
+                &crate::record::fields::prompt_fingerprint(messages).to_le_bytes(),
+                xxh3_64(system.as_bytes())
+            ))
         );
         assert_eq!(r.prefix_fp, Some(xxh3_64(system.as_bytes())));
         assert_eq!(r.prefix_chars, Some(system.len() as u64));

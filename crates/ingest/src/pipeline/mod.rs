@@ -927,6 +927,7 @@ impl<S: RecordSink> Worker<S> {
                 if record.served_model.is_some() {
                     self.sink.settle_model(record);
                 }
+                crate::record::tags::drop_unkept(&mut record.tags);
                 self.dedup.offer(key, std::mem::take(record), at);
             }
             Ok(record) => {
@@ -943,6 +944,7 @@ impl<S: RecordSink> Worker<S> {
                 if record.served_model.is_some() {
                     self.sink.settle_model(record);
                 }
+                crate::record::tags::drop_unkept(&mut record.tags);
                 self.sink.record(record, at);
                 crate::record::fields::recycle_tags(std::mem::take(&mut record.tags));
             }

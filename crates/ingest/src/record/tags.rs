@@ -54,6 +54,60 @@ pub(crate) fn is_text_key(key: &str) -> bool {
     })
 }
 
+/// Drops the tags no report or store should keep: a client's address or
+/// e-mail (personal data), and a value of its own per call (a request,
+/// trace or event id, a storage key, a timing in milliseconds), a row of
+/// the tag table per call (hunt176: LiteLLM's `requester_ip_address` and
+/// `cold_storage_object_key`, Portkey's `request_id`, 179 of 184 tags).
+pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
+    if tags.is_empty() {
+        return;
+    }
+    thread_local! {
+        static SEEN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, bool>> =
+            std::cell::RefCell::default();
+    }
+    SEEN.with(|seen| {
+        tags.retain(|(k, _)| {
+            if let Some(&drop) = seen.borrow().get(k.as_ref()) {
+                return !drop;
+            }
+            let drop = unkept_key(k);
+            let mut seen = seen.borrow_mut();
+            if seen.len() >= 4096 {
+                seen.clear();
+            }
+            seen.insert(k.as_ref().into(), drop);
+            !drop
+        })
+    });
+}
+
+fn unkept_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let last = last_word(key).to_ascii_lowercase();
+    const PERSONAL: [&str; 5] = ["ip", "ipaddress", "email", "mail", "phone"];
+    const PER_CALL: [&str; 16] = [
+        "ip_address",
+        "request_id",
+        "requestid",
+        "trace_id",
+        "traceid",
+        "span_id",
+        "spanid",
+        "event_id",
+        "call_id",
+        "generation_id",
+        "response_id",
+        "message_id",
+        "invocation_id",
+        "object_key",
+        "_ms",
+        "enduser.id",
+    ];
+    PERSONAL.contains(&last.as_str()) || PER_CALL.iter().any(|w| lower.ends_with(w))
+}
+
 fn text_key(key: &str) -> bool {
     const TEXT: [&str; 17] = [
         "prompt",
