@@ -1824,12 +1824,16 @@ impl ColumnKind {
         let words = words(name);
         let lower = name.to_ascii_lowercase();
         let word = |w: &str| words.iter().any(|x| x == w);
+        let joined = words.concat();
         let named_for_a_time = ["date", "datetime", "created", "updated", "timestamp"]
             .iter()
             .any(|w| word(w))
+            // (`timeStamp`, `dateTime`: one word in two.)
+            || joined.contains("timestamp")
+            || joined.contains("datetime")
             || matches!(
                 words.iter().map(String::as_str).collect::<Vec<_>>()[..],
-                ["time"] | ["start" | "end" | "request" | "logging", "time"]
+                ["time"] | ["start" | "end" | "request" | "logging" | "event", "time"]
             );
         let a_duration = ["latency", "duration", "_ms", "response", "elapsed"]
             .iter()
@@ -2161,6 +2165,12 @@ mod tests {
             "time",
             "creation_date",
             "updated_at",
+            "timeStamp",
+            "dateTime",
+            "request_timestamp",
+            "event_time",
+            "Date (UTC)",
+            "start-time",
         ] {
             assert_eq!(kind(time), (true, false), "{time}");
         }
