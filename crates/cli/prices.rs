@@ -80,8 +80,10 @@ pub enum ImportSource {
     },
     /// genai-prices' data.json (dated price history, tiers and match rules).
     GenaiPrices {
-        /// Path to genai-prices' data.json (prices/data.json in
-        /// github.com/pydantic/genai-prices).
+        /// Path to genai-prices' data.json: prices/new_data/v2/data.json
+        /// in github.com/pydantic/genai-prices, its live feed (its v1 file,
+        /// prices/data.json, is frozen and older than the built-in
+        /// catalog: importing it takes newer prices back).
         file: PathBuf,
         /// Write the converted catalog here instead of stdout.
         #[arg(long, short, value_name = "FILE")]

@@ -71,7 +71,14 @@ pub(crate) fn provider_hint(id: &str, own: Option<MatchRule>) -> Option<MatchRul
 pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), ImportError> {
     let root: Value = serde_json::from_str(json)?;
     let providers = root.as_array().ok_or_else(|| {
-        ImportError::Shape("expected a list of providers at the top level".into())
+        // (hunt174: its v3 contract was "not a genai-prices price file".)
+        if root.get("providers").is_some() {
+            ImportError::Shape(
+                "this is genai-prices' v3 data file (an object of `units` and `providers`), which this version does not read: give its v2 file, prices/new_data/v2/data.json, a list of providers".into(),
+            )
+        } else {
+            ImportError::Shape("expected a list of providers at the top level".into())
+        }
     })?;
     let mut report = ImportReport::default();
     let mut infos = Vec::new();

@@ -59,6 +59,33 @@ pub fn import_litellm(json: &str) -> Result<(Catalog, ImportReport), ImportError
     let entries = root
         .as_object()
         .ok_or_else(|| ImportError::Shape("expected an object keyed by model name".into()))?;
+    // An alias (`"gpt-sol-latest": {"alias_of": "gpt-6.1-sol"}`, LiteLLM
+    // 1.110) is its target's entry under its own name, with what it gives
+    // of its own (hunt174: 98 skipped as "not priced per token", their
+    // calls unpriced).
+    let resolved: serde_json::Map<String, Value> = entries
+        .iter()
+        .map(|(key, e)| {
+            let target = e
+                .get("alias_of")
+                .and_then(Value::as_str)
+                .and_then(|t| entries.get(t))
+                .and_then(Value::as_object);
+            match (target, e.as_object()) {
+                (Some(target), Some(own)) => {
+                    let mut merged = target.clone();
+                    for (k, v) in own {
+                        if k != "alias_of" {
+                            merged.insert(k.clone(), v.clone());
+                        }
+                    }
+                    (key.clone(), Value::Object(merged))
+                }
+                _ => (key.clone(), e.clone()),
+            }
+        })
+        .collect();
+    let entries = &resolved;
     let mut report = ImportReport::default();
     let mut models: Vec<ModelEntry> = Vec::new();
     let mut providers: Vec<ProviderInfo> = Vec::new();

@@ -913,6 +913,44 @@ fn imports_litellm_entries_under_their_bare_names() {
     assert_eq!(cost(None, "vertex_ai/gem-x"), usd("0.075"));
 }
 
+/// genai-prices' v3 file is refused with the path of the v2 one it reads
+/// (hunt174: "not a genai-prices price file").
+#[test]
+fn genai_prices_v3_is_refused_naming_v2() {
+    let err = import_genai_prices(r#"{"units": {}, "providers": []}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("prices/new_data/v2/data.json"), "{err}");
+}
+
+/// An alias entry (`alias_of`, LiteLLM 1.110) is its target's prices under
+/// its own name (hunt174: skipped as not priced per token, its calls
+/// unpriced); an alias of nothing is skipped as before.
+#[test]
+fn imports_litellm_aliases_as_their_targets() {
+    let json = r#"{
+      "acme-sol-1": {"litellm_provider": "openai", "mode": "chat",
+        "input_cost_per_token": 1e-06, "output_cost_per_token": 4e-06},
+      "acme-sol-latest": {"alias_of": "acme-sol-1"},
+      "acme-gone-latest": {"alias_of": "acme-gone-1"}
+    }"#;
+    let (imported, report) = import_litellm(json).unwrap();
+    let sol = imported.resolve(Some("openai"), "acme-sol-latest").unwrap();
+    let u = Usage {
+        input: 100_000,
+        output: 50_000,
+        ..Usage::default()
+    };
+    // 100,000 × $1 + 50,000 × $4 per million.
+    assert_eq!(
+        imported.price(sol, None, &u, false).cost.total(),
+        usd("0.3")
+    );
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped[0].0, "acme-gone-latest");
+}
+
 #[test]
 fn imports_litellm_floats_exactly_with_batch_and_tiers() {
     let json = r#"{
