@@ -2285,7 +2285,7 @@ fn personal_and_per_call_values_are_no_tags() {
             "safety_identifier": "u-42",
             "metadata": {"env": "prod", "requester_ip_address": format!("10.0.0.{i}"),
                 "request_id": format!("r-{i}"), "cold_storage_object_key": format!("k/{i}"),
-                "litellm_overhead_time_ms": i, "user_email": "a@b.c", "trace_id": format!("t{i}")},
+                "litellm_overhead_time_ms": i, "trace_id": format!("t{i}")},
             "usage": {"prompt_tokens": 1000, "completion_tokens": 100}})
         .to_string()
             + "\n"
@@ -4239,6 +4239,34 @@ fn a_spreadsheets_totals_row_is_no_call() {
     let r = env.audit(&["timed.csv", "--strict"]);
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0036");
     assert_eq!(r["audit"]["totals"]["calls"], 3);
+    // Identical calls after a failure, their time in a column the reader
+    // knows by another name (`ts`), or with no time column at all: calls
+    // (hunt178: 2 calls of 5, −75%). 4 × (120 × 0.15 + 1 × 0.60) =
+    // $0.0000744.
+    for time in ["ts", "status"] {
+        let rows: String = (0..5)
+            .map(|i| {
+                let (input, output, status) = if i == 0 {
+                    (0, 0, "error")
+                } else {
+                    (120, 1, "ok")
+                };
+                let first = if time == "ts" {
+                    format!("2026-10-01T10:00:0{i}Z")
+                } else {
+                    status.to_string()
+                };
+                format!("{first},gpt-4o-mini,{input},{output}\n")
+            })
+            .collect();
+        env.write(
+            "same.csv",
+            format!("{time},model,prompt_tokens,completion_tokens\n{rows}"),
+        );
+        let r = env.audit(&["same.csv"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 5, "{time}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0000744", "{time}");
+    }
 }
 
 /// Gemini responses flattened to CSV (json_normalize's dotted headers):

@@ -244,7 +244,12 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         && t.bytes()
             .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
     {
-        if let Some(time) = t.parse::<f64>().ok().and_then(epoch_to_time) {
+        if let Some(time) = t
+            .parse::<f64>()
+            .ok()
+            .filter(|_| !rounded_epoch(t))
+            .and_then(epoch_to_time)
+        {
             return Some(time);
         }
     }
@@ -267,6 +272,25 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         return parse_timestamp(rest);
     }
     None
+}
+
+/// Whether an epoch in exponent form keeps too few digits to place the
+/// call within hours: a spreadsheet's `1.79617E+12` (Excel's General
+/// format keeps six; hunt172: ten calls from 23:10 to 00:13 at 00:06:40,
+/// eight on the wrong day). Its last digit is worth 10,000 seconds or more
+/// (Spark's `1.7593128E9`, exact to the 100 seconds its zeros say, is read).
+fn rounded_epoch(t: &str) -> bool {
+    let Some((mantissa, exponent)) = t.split_once(['e', 'E']) else {
+        return false;
+    };
+    let (Ok(exponent), Ok(value)) = (exponent.parse::<i32>(), t.parse::<f64>()) else {
+        return false;
+    };
+    let decimals = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i32;
+    // The unit as `epoch_to_time` takes it from the size (its digits
+    // below the second).
+    let unit = 9 - nanos_per_unit(value.abs()).ilog10() as i32;
+    exponent - decimals - unit >= 4
 }
 
 /// [`epoch_to_time`] on an epoch written in digits, read exactly: its
@@ -388,6 +412,24 @@ fn cached_date(b: &[u8]) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An epoch in exponent form is read, unless its digits cannot place
+    /// the call within hours (a spreadsheet's six: hunt172).
+    #[test]
+    fn rounded_epochs_in_exponent_form_are_refused() {
+        let at = |t: &str| parse_timestamp(t).map(|d| d.to_rfc3339());
+        assert_eq!(
+            at("1.7593128E9").as_deref(),
+            Some("2025-10-01T10:00:00+00:00")
+        );
+        assert_eq!(
+            at("1.759312812345E12").as_deref(),
+            Some("2025-10-01T10:00:12.345+00:00")
+        );
+        assert_eq!(at("1.79617E+12"), None);
+        assert_eq!(at("1.79617E+09"), None);
+        assert!(at("1.796171234E+12").is_some());
+    }
 
     #[test]
     fn timestamps() {

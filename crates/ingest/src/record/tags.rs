@@ -54,11 +54,13 @@ pub(crate) fn is_text_key(key: &str) -> bool {
     })
 }
 
-/// Drops the tags no report or store should keep: a client's address or
-/// e-mail (personal data), and a value of its own per call (a request,
+/// Drops the tags no report or store should keep: a client's network
+/// address (personal data), and a value of its own per call (a request,
 /// trace or event id, a storage key, a timing in milliseconds), a row of
 /// the tag table per call (hunt176: LiteLLM's `requester_ip_address` and
 /// `cold_storage_object_key`, Portkey's `request_id`, 179 of 184 tags).
+/// (Not e-mails: LiteLLM's `user_api_key_user_email` is a key's owner, which
+/// `[attribution] feature = "tag:…"` may pick, hunt178.)
 pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
     if tags.is_empty() {
         return;
@@ -86,8 +88,7 @@ pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
 fn unkept_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let last = last_word(key).to_ascii_lowercase();
-    const PERSONAL: [&str; 5] = ["ip", "ipaddress", "email", "mail", "phone"];
-    const PER_CALL: [&str; 16] = [
+    const PER_CALL: [&str; 14] = [
         "ip_address",
         "request_id",
         "requestid",
@@ -100,12 +101,10 @@ fn unkept_key(key: &str) -> bool {
         "generation_id",
         "response_id",
         "message_id",
-        "invocation_id",
         "object_key",
         "_ms",
-        "enduser.id",
     ];
-    PERSONAL.contains(&last.as_str()) || PER_CALL.iter().any(|w| lower.ends_with(w))
+    matches!(last.as_str(), "ip" | "ipaddress") || PER_CALL.iter().any(|w| lower.ends_with(w))
 }
 
 fn text_key(key: &str) -> bool {

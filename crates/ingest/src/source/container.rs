@@ -1441,7 +1441,11 @@ impl<R: Read> CsvRecords<R> {
                 {
                     self.out.extend_from_slice(LONG_ROW);
                 } else if self.is_totals_row() {
+                    // (A table ends with its totals: rows after it are
+                    // summed on their own.)
                     self.out.extend_from_slice(TOTALS_ROW);
+                    self.sums.clear();
+                    self.rows = 0;
                 } else {
                     self.add_to_sums();
                     self.write_row();
@@ -1484,20 +1488,25 @@ impl<R: Read> CsvRecords<R> {
         if self.sums.len() < self.headers.len() {
             self.sums.resize(self.headers.len(), 0);
         }
+        let mut counted = false;
         for i in 0..self.headers.len() {
             if self.kinds.get(i).is_some_and(|k| k.tokens) {
                 let n = self.count_cell(i).unwrap_or(0);
                 self.sums[i] = self.sums[i].saturating_add(n);
+                counted |= n > 0;
             }
         }
-        self.rows += 1;
+        self.rows += u64::from(counted);
     }
 
     /// Whether the row is a spreadsheet's totals row (hunt172: a SUM row
     /// under the counts priced as one more call, the bill doubled, exit 0
-    /// with `--strict`): after two rows at least, its time cells are empty
-    /// and each of its token counts is the sum of that column over the rows
-    /// above (one at least not zero, every other empty).
+    /// with `--strict`): after two rows with counts at least, each of its
+    /// token counts is the sum of that column over the rows above (one at
+    /// least not zero, every other empty), and its other cells are empty
+    /// or one of them says it (`Total`, `Sum`): no time, model or id of a
+    /// call (hunt178: identical calls of a file whose time column the
+    /// reader knows by another name were taken for sums, −75%).
     fn is_totals_row(&self) -> bool {
         if self.rows < 2 {
             return false;
@@ -1505,10 +1514,13 @@ impl<R: Read> CsvRecords<R> {
         let mut summed = false;
         for (i, kind) in self.kinds.iter().enumerate() {
             let cell = self.record.get(i).map_or("", str::trim);
-            if kind.time && !cell.is_empty() {
-                return false;
+            if !kind.tokens {
+                if !cell.is_empty() && !is_totals_label(cell) {
+                    return false;
+                }
+                continue;
             }
-            if !kind.tokens || cell.is_empty() {
+            if cell.is_empty() {
                 continue;
             }
             let sum = self.sums.get(i).copied().unwrap_or(0);
@@ -1870,6 +1882,29 @@ fn words(name: &str) -> Vec<String> {
         out.push(word);
     }
     out
+}
+
+/// A totals row's label, in the languages spreadsheets are set to.
+fn is_totals_label(cell: &str) -> bool {
+    let c = cell.trim_end_matches(':').trim().to_lowercase();
+    matches!(
+        c.as_str(),
+        "total"
+            | "totals"
+            | "grand total"
+            | "sum"
+            | "summe"
+            | "gesamt"
+            | "insgesamt"
+            | "totaal"
+            | "totale"
+            | "totales"
+            | "somme"
+            | "suma"
+            | "合計"
+            | "合计"
+            | "总计"
+    )
 }
 
 /// A number as a spreadsheet set to a comma-decimal language saves it in

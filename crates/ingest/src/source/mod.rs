@@ -424,6 +424,14 @@ fn dots_written(entry: &Path, pattern: &str) -> bool {
 /// two-file folder (hunt168: it never finished). Folders that cannot be
 /// listed are the errors, as the glob crate gives them.
 fn glob_recursive(pattern: &str) -> Result<Vec<Result<PathBuf, PathBuf>>, glob::PatternError> {
+    // The pattern as its paths are written: without `.` parts and doubled
+    // separators (hunt178: `"$DIR/**/*.jsonl"` with `DIR=/data/logs/`
+    // matched nothing), nor a leading `./`, as the glob crate names them.
+    let written: PathBuf = Path::new(pattern)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let pattern = written.to_str().unwrap_or(pattern);
     let matcher = glob::Pattern::new(pattern)?;
     let options = glob::MatchOptions {
         case_sensitive: true,
@@ -1180,6 +1188,13 @@ mod tests {
         );
         let got = expand_inputs(&[format!("{root}/logs/**")]).unwrap();
         assert_eq!(got.len(), 3);
+        // Doubled separators and `.` parts, as scripts write them.
+        for written in [
+            format!("{root}/logs//**/*.jsonl"),
+            format!("{root}/./logs/**/*.jsonl"),
+        ] {
+            assert_eq!(expand_inputs(&[written]).unwrap().len(), 3);
+        }
     }
 
     #[test]
