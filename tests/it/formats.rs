@@ -4208,6 +4208,26 @@ fn rows_read_in_the_other_reasoning_convention_are_said() {
     assert!(!err.contains("reasoning_tokens"), "{err}");
 }
 
+/// Two exports joined, the second's columns in another order or one more:
+/// its rows are read under its own header (hunt172: under the first's,
+/// input and output swapped, +89%; with a column more, every row rejected).
+#[test]
+fn a_second_export_is_read_under_its_own_header() {
+    let env = Env::new();
+    let first =
+        "timestamp,model,prompt_tokens,completion_tokens\n2026-10-01T10:00:00Z,gpt-4o,1000,200\n";
+    for second in [
+        "timestamp,model,completion_tokens,prompt_tokens\n2026-10-02T10:00:00Z,gpt-4o,200,1000\n2026-10-02T11:00:00Z,gpt-4o,200,1000\n",
+        "timestamp,model,completion_tokens,prompt_tokens,user\n2026-10-02T10:00:00Z,gpt-4o,200,1000,u1\n2026-10-02T11:00:00Z,gpt-4o,200,1000,u2\n",
+    ] {
+        env.write("joined.csv", format!("{first}{second}"));
+        let r = env.audit(&["joined.csv", "--strict"]);
+        // 3 × (1,000 × 2.50 + 200 × 10) = $0.0135.
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0135", "{second}");
+        assert_eq!(r["audit"]["totals"]["input_tokens"], 3_000);
+    }
+}
+
 /// A spreadsheet's totals row (token counts that are the sums of the rows
 /// above, no time) is no call: skipped and said (hunt172: priced as one
 /// more call, the bill doubled, exit 0 with `--strict`). A call whose

@@ -1428,6 +1428,16 @@ impl<R: Read> CsvRecords<R> {
                     // the next export's rows are summed on their own.
                     self.sums.clear();
                     self.rows = 0;
+                } else if self.is_another_header() {
+                    // Another export's header, its columns in another order
+                    // or one more (hunt172: the rows after it read under the
+                    // first one's, input and output swapped, +89%): the rows
+                    // after it are read under it.
+                    self.headers.clear();
+                    self.kinds.clear();
+                    self.set_headers();
+                    self.sums.clear();
+                    self.rows = 0;
                 } else if self.record.len() < self.headers.len() {
                     // A cell missing: its cells would fall in the columns
                     // after theirs (hunt101: a feature "1000", the input
@@ -1530,6 +1540,33 @@ impl<R: Read> CsvRecords<R> {
             summed |= sum > 0;
         }
         summed
+    }
+
+    /// Whether the row is another export's header: no cell a number, and
+    /// four in five of its cells, two at least, the names of this header's
+    /// columns, in another order or beside a new one.
+    fn is_another_header(&self) -> bool {
+        let cells: Vec<&str> = self
+            .record
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c = c.trim();
+                if i == 0 {
+                    c.trim_start_matches('\u{feff}')
+                } else {
+                    c
+                }
+            })
+            .filter(|c| !c.is_empty())
+            .collect();
+        let named = cells
+            .iter()
+            .filter(|c| self.headers.iter().any(|h| h == *c))
+            .count();
+        named >= 2
+            && named * 5 >= cells.len() * 4
+            && !cells.iter().any(|c| c.parse::<f64>().is_ok())
     }
 
     /// Whether the row is the header again (two exports joined with `cat`,
