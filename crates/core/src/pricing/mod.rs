@@ -1021,6 +1021,19 @@ fn fill_from(theirs: &mut [PricePeriod], ours: &[PricePeriod], imported: bool) {
         p.rates = p.rates.or(&base.rates);
         if p.tiers.is_empty() && !knows_tiers {
             p.tiers = base.tiers.clone();
+        } else {
+            // A tier it gives in part keeps the rest of ours at the same
+            // threshold (hunt174: `{"input": "2"}` past 200k on Gemini 2.5
+            // Pro took the base output and cached rates for the tier's).
+            for t in &mut p.tiers {
+                if let Some(ours) = base
+                    .tiers
+                    .iter()
+                    .find(|o| o.above_input_tokens == t.above_input_tokens)
+                {
+                    t.rates = t.rates.or(&ours.rates);
+                }
+            }
         }
     }
 }

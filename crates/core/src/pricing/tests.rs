@@ -1934,6 +1934,31 @@ fn an_imports_whole_card_keeps_the_builtins_tiers() {
     assert_eq!(card(""), 0);
 }
 
+/// A partial override of one tier rate keeps the builtin tier's other
+/// rates (hunt174: past 200k, its output and cached reads at the base
+/// period's rates).
+#[test]
+fn a_partial_tier_keeps_the_builtin_tiers_other_rates() {
+    let mut c = test_catalog();
+    c.overlay(
+        Catalog::from_json_str(
+            r#"{"schema": 1, "version": "v", "models": [
+            {"provider": "acme", "id": "sonnet", "prices": [
+              {"input": "2.5", "tiers": [{"above_input_tokens": 200000, "input": "5"}]}]}]}"#,
+        )
+        .unwrap(),
+    );
+    let id = c.resolve(Some("acme"), "sonnet").unwrap();
+    let u = Usage {
+        input: 300_000,
+        cached_read: 200_000,
+        output: 10_000,
+        ..Usage::default()
+    };
+    // 100,000 × $5 + 200,000 × $0.60 + 10,000 × $22.50 per million.
+    assert_eq!(c.price(id, None, &u, false).cost.total(), usd("0.845"));
+}
+
 /// An import whose history gives a model a tier and then drops it makes
 /// it flat from then on; an import that never gives one keeps the
 /// builtin's (hunt174: genai-prices' Claude Opus 4.6 on Vertex, flat from
