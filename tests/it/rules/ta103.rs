@@ -392,3 +392,47 @@ fn gpt_5_6_cache_writes_cost_in_the_replay() {
     // at $2.50 − $2: $1.1860992 − $0.329472.
     assert_eq!(f[0]["savings"]["observed"], "0.8566272");
 }
+
+/// The cached reads a prefix's calls already logged are among the replay's
+/// hits: the waterfall's caching step counts them once, and saves what
+/// the finding saves (hunt173: counted twice, the step $0.6318 for the
+/// finding's $0.5832). Claude Sonnet 4.5 (3 in, 0.30 read, 3.75 write, 15
+/// out), a 3,000-token system prompt on 40 calls a day, two minutes apart,
+/// for two days; one call a day wrote it and three read it. Now, a day:
+/// 36 × 3,000 × 3 + 3,000 × 3.75 + 3 × 3,000 × 0.30 = 337,950 (millionths);
+/// cached: 3,000 × 3.75 + 39 × 3,000 × 0.30 = 46,350; two days, $0.5832.
+#[test]
+fn the_caching_step_counts_the_reads_already_logged_once() {
+    let env = Env::new();
+    let mut log = String::new();
+    for day in 0..2u32 {
+        for i in 0..40u32 {
+            let (input, read, write) = match i {
+                10 => (1_000, 0, 3_000),
+                11..=13 => (1_000, 3_000, 0),
+                _ => (4_000, 0, 0),
+            };
+            log += &(serde_json::json!({
+                "timestamp": format!("2026-10-{:02}T{:02}:{:02}:00Z", 5 + day, 8 + i * 2 / 60, i * 2 % 60),
+                "model": "claude-sonnet-4-5-20250929", "feature": "support",
+                "request_id": format!("r{day}-{i}"), "prompt_hash": format!("{:016x}", day * 1000 + i),
+                "system_prompt_hash": "00000000000000aa", "system_prompt_tokens": 3000,
+                "usage": {"input_tokens": input, "output_tokens": 200,
+                    "cache_read_input_tokens": read, "cache_creation_input_tokens": write}})
+            .to_string()
+                + "\n");
+        }
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA103");
+    assert_eq!(f[0]["savings"]["observed"], "0.5832");
+    let step = r["audit"]["savings"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "caching")
+        .unwrap()
+        .clone();
+    assert_eq!(step["savings"], "0.5832", "{step}");
+}
