@@ -2272,6 +2272,83 @@ fn late_span_keys_give_the_cache_session_and_user_and_no_request_tag() {
     );
 }
 
+/// Google ADK (1.34 on) logs each model call twice, on its `call_llm`
+/// span and on the `generate_content` span inside it, both with the
+/// answer's `gcp.vertex.agent.event_id`: one call (hunt175: every call
+/// counted twice), whatever order the spans come in.
+#[test]
+fn adks_two_spans_of_a_call_are_one_call() {
+    use serde_json::json;
+    let env = Env::new();
+    let attrs = |pairs: &[(&str, serde_json::Value)]| -> Vec<serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Number(n) => {
+                    json!({"key": k, "value": {"intValue": n.to_string()}})
+                }
+                v => json!({"key": k, "value": {"stringValue": v}}),
+            })
+            .collect()
+    };
+    let span = |id: &str, name: &str, a: Vec<serde_json::Value>| {
+        json!({"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": id, "name": name, "kind": 1,
+            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880364250000000",
+            "attributes": a, "status": {}})
+    };
+    let mut spans = Vec::new();
+    for (n, input, output) in [(1, 1_000, 500), (2, 2_000, 1_000)] {
+        let event = format!("ev-{n}");
+        spans.push(span(
+            &format!("000000000000000{n}"),
+            "call_llm",
+            attrs(&[
+                ("gen_ai.system", json!("gcp.vertex.agent")),
+                ("gen_ai.request.model", json!("gemini-2.5-flash")),
+                ("gcp.vertex.agent.event_id", json!(event)),
+                ("gen_ai.usage.input_tokens", json!(input)),
+                ("gen_ai.usage.output_tokens", json!(output)),
+            ]),
+        ));
+        spans.push(span(
+            &format!("00000000000000a{n}"),
+            "generate_content gemini-2.5-flash",
+            attrs(&[
+                ("gen_ai.operation.name", json!("generate_content")),
+                ("gen_ai.system", json!("gemini")),
+                ("gen_ai.request.model", json!("gemini-2.5-flash")),
+                ("gcp.vertex.agent.event_id", json!(event)),
+                ("gen_ai.usage.input_tokens", json!(input)),
+                ("gen_ai.usage.output_tokens", json!(output)),
+            ]),
+        ));
+    }
+    let export = |spans: &[serde_json::Value]| {
+        json!({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]})
+            .to_string()
+            + "\n"
+    };
+    env.write("together.jsonl", export(&spans));
+    env.write(
+        "apart.jsonl",
+        spans
+            .iter()
+            .rev()
+            .map(|s| export(std::slice::from_ref(s)))
+            .collect::<String>(),
+    );
+    for file in ["together.jsonl", "apart.jsonl"] {
+        let r = env.audit(&[file, "--strict"]);
+        // Gemini 2.5 Flash (0.30 in, 2.50 out): 1,000 × 0.30 + 500 × 2.50 +
+        // 2,000 × 0.30 + 1,000 × 2.50 = $0.00465.
+        assert_eq!(
+            totals(&r),
+            ("0.00465".into(), 2, 3_000, 0, 1_500, 0),
+            "{file}"
+        );
+    }
+}
+
 /// A client's address and values of their own per call (ids, storage
 /// keys, timings) are no tags (hunt176: LiteLLM's `requester_ip_address`
 /// and `cold_storage_object_key`, Portkey's `request_id`: 179 of 184 tags,

@@ -640,6 +640,10 @@ struct SpanAttrs<'a> {
     /// Gemini's thoughts and cache reads out: hunt114), and Pydantic
     /// Logfire's `response_data` (a streamed call's only usage).
     adk_response: Option<Cow<'a, str>>,
+    /// Google ADK's id of the model's answer (`gcp.vertex.agent.event_id`),
+    /// on its `call_llm` span and, from ADK 1.34, on the `generate_content`
+    /// span inside it, which holds the same call.
+    adk_event: Lenient<Cow<'a, str>>,
     response_data: Option<Cow<'a, str>>,
     /// Logfire's OpenAI Agents spans: the Responses API's `response` as
     /// JSON text, whose usage has the cached reads its
@@ -853,6 +857,7 @@ impl<'a> SpanAttrs<'a> {
             "llm.token_count.prompt_details.audio" => u.extras().audio_in = v.count(),
             "llm.token_count.completion_details.audio" => u.extras().audio_out = v.count(),
             "gcp.vertex.agent.llm_response" => self.adk_response = v.text,
+            "gcp.vertex.agent.event_id" => self.adk_event = v.label(),
             "response_data" => self.response_data = v.text,
             "response" => self.response = v.text,
             "request_data" => {
@@ -1077,11 +1082,17 @@ fn span_record<'a>(
     };
     let input_messages = a.input_messages.or_else(|| messages_of(&a.indexed));
     let prompt = Prompt::read(input_messages, a.system_instructions);
+    // ADK's two spans of one call (`call_llm` and the `generate_content`
+    // inside it) are copies of it, one kept, as a stream's chunks are
+    // (hunt175: every call counted twice).
+    let adk_event = p.take(&a.adk_event, "gcp.vertex.agent.event_id");
+    let copies = adk_event.is_some();
     let record = CallRecord {
         timestamp,
-        request_id: p
-            .take(&a.response_id, "gen_ai.response.id")
+        request_id: adk_event
+            .or_else(|| p.take(&a.response_id, "gen_ai.response.id"))
             .or_else(|| p.take(&span.span_id, "spanId")),
+        stream_chunk: copies,
         // One provider, one name, as the gateway reader's (`Anthropic`
         // and `anthropic` are the same row of the report).
         provider: p
