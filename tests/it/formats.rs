@@ -2272,6 +2272,40 @@ fn late_span_keys_give_the_cache_session_and_user_and_no_request_tag() {
     );
 }
 
+/// OpenInference's `metadata` (the app's pairs as JSON text) gives tags,
+/// its `feature` the feature and its `team` the team; a per-call uuid in
+/// it is no tag (hunt176: the whole text one tag per call, the feature the
+/// service's name).
+#[test]
+fn openinference_metadata_gives_the_feature_and_team() {
+    use serde_json::json;
+    let env = Env::new();
+    let span = |id: &str, feature: &str, team: &str, input: u64| {
+        let meta = json!({"feature": feature, "team": team, "request_uuid": format!("uuid-{id}")})
+            .to_string();
+        json!({"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": id, "name": "ChatCompletion", "kind": 1,
+            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880364250000000",
+            "attributes": [
+                {"key": "openinference.span.kind", "value": {"stringValue": "LLM"}},
+                {"key": "llm.model_name", "value": {"stringValue": "gpt-4o"}},
+                {"key": "llm.token_count.prompt", "value": {"intValue": input.to_string()}},
+                {"key": "llm.token_count.completion", "value": {"intValue": "0"}},
+                {"key": "metadata", "value": {"stringValue": meta}}],
+            "status": {}})
+    };
+    let line = json!({"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "my-app"}}]},
+        "scopeSpans": [{"spans": [span("0000000000000001", "checkout", "payments", 3_000),
+            span("0000000000000002", "search", "discovery", 4_000)]}]}]});
+    env.write("spans.jsonl", format!("{line}\n"));
+    let r = env.audit(&["spans.jsonl", "--strict"]);
+    // gpt-4o: 3,000 × 2.50 = $0.0075; 4,000 × 2.50 = $0.01.
+    assert_eq!(cost_of(&r, "feature", "checkout"), "0.0075");
+    assert_eq!(cost_of(&r, "feature", "search"), "0.01");
+    assert_eq!(cost_of(&r, "team", "payments"), "0.0075");
+    assert_eq!(r["audit"]["tags_distinct"], 5, "{}", r["audit"]["tags"]);
+}
+
 /// Google ADK (1.34 on) logs each model call twice, on its `call_llm`
 /// span and on the `generate_content` span inside it, both with the
 /// answer's `gcp.vertex.agent.event_id`: one call (hunt175: every call

@@ -858,6 +858,29 @@ impl<'a> SpanAttrs<'a> {
             "llm.token_count.completion_details.audio" => u.extras().audio_out = v.count(),
             "gcp.vertex.agent.llm_response" => self.adk_response = v.text,
             "gcp.vertex.agent.event_id" => self.adk_event = v.label(),
+            // OpenInference's `metadata`, the app's pairs as JSON text: each
+            // a tag (`feature` the feature), not the whole text one per
+            // call (hunt176: a request's uuid in it made a tag per call, and
+            // its feature unread).
+            "metadata" if v.text.as_deref().is_some_and(|t| t.trim_start().starts_with('{')) => {
+                let pairs: Option<serde_json::Map<String, serde_json::Value>> =
+                    v.text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+                for (k, value) in pairs.into_iter().flatten() {
+                    use crate::record::tags::{is_plain_value, is_text_key, MAX_TAG_VALUE};
+                    let text = match value {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::Bool(b) => b.to_string(),
+                        _ => continue,
+                    };
+                    if !text.is_empty()
+                        && text.len() <= MAX_TAG_VALUE
+                        && (!is_text_key(&k) || is_plain_value(&text))
+                    {
+                        self.tags.push((Cow::Owned(k), Cow::Owned(text)));
+                    }
+                }
+            }
             "response_data" => self.response_data = v.text,
             "response" => self.response = v.text,
             "request_data" => {
@@ -1109,6 +1132,12 @@ fn span_record<'a>(
         model,
         served_model,
         feature,
+        // A `team` attribute (or key of OpenInference's metadata) is the
+        // team, as the gateway reader's is.
+        team: tags
+            .iter()
+            .find(|(k, _)| k == "team")
+            .map(|(_, v)| v.clone()),
         session: p
             .take(&a.session, "gen_ai.conversation.id")
             .or_else(|| p.take(&a.metadata_session, "session metadata")),

@@ -88,7 +88,7 @@ pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
 fn unkept_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let last = last_word(key).to_ascii_lowercase();
-    const PER_CALL: [&str; 14] = [
+    const PER_CALL: [&str; 15] = [
         "ip_address",
         "request_id",
         "requestid",
@@ -102,6 +102,7 @@ fn unkept_key(key: &str) -> bool {
         "response_id",
         "message_id",
         "object_key",
+        "uuid",
         "_ms",
     ];
     matches!(last.as_str(), "ip" | "ipaddress") || PER_CALL.iter().any(|w| lower.ends_with(w))
