@@ -231,6 +231,9 @@ pub struct CellObs {
     /// Calls tagged user-facing (`user_facing`/`interactive` true) / not.
     pub user_facing: u64,
     pub not_user_facing: u64,
+    /// The calls tagged not user-facing, with their cost: TA113's share of
+    /// a feature whose other calls carry no such tag.
+    pub background: Tally,
     /// Calls that are a later turn of a conversation (a logged turn of 2
     /// or more, or two or more user messages in the logged `messages`):
     /// someone is talking with the model (TA113's untagged bursts).
@@ -393,7 +396,10 @@ impl CellObs {
         }
         match user_facing(r) {
             Some(true) => self.user_facing += 1,
-            Some(false) => self.not_user_facing += 1,
+            Some(false) => {
+                self.not_user_facing += 1;
+                self.background.add(c);
+            }
             None => {}
         }
         if r.turn.is_some_and(|t| t >= 2) || r.user_messages.is_some_and(|n| n >= 2) {
@@ -489,6 +495,7 @@ impl CellObs {
         self.no_max_output.merge(&o.no_max_output);
         self.user_facing += o.user_facing;
         self.not_user_facing += o.not_user_facing;
+        self.background.merge(&o.background);
         self.conversation_calls += o.conversation_calls;
         self.batch_calls += o.batch_calls;
         self.cached_read_logged += o.cached_read_logged;

@@ -576,3 +576,56 @@ fn only_the_tagged_calls_of_a_partly_tagged_feature_are_batched() {
     assert_eq!(step["savings"], f["savings"]["observed"], "{step}");
     near(&step["savings"], 1.0675);
 }
+
+/// The tagged calls' share is of the cost, not of the calls: nightly
+/// answers of 4,000 tokens beside daytime ones of 100 (hunt178: 40% low).
+/// 61 nightly calls at 10,000 × 2.50 + 4,000 × 10 = $0.065, half of which
+/// batching saves: $1.9825; 122 daytime calls at $0.026 left as they are.
+#[test]
+fn the_tagged_share_of_a_partly_tagged_feature_is_of_its_cost() {
+    let env = Env::new();
+    let mut log = String::new();
+    for d in 1..=4u32 {
+        for j in 0..15u32 {
+            let fields =
+                json!({"request_id": format!("n-{d}-{j}"), "tags": {"user_facing": "false"}});
+            log += &(gw_line(
+                &at(d, 120 + j * 4),
+                "nightly-summaries",
+                "gpt-4o",
+                10_000,
+                4_000,
+                fields,
+            ) + "\n");
+        }
+    }
+    log += &(gw_line(
+        &at(5, 120),
+        "nightly-summaries",
+        "gpt-4o",
+        10_000,
+        4_000,
+        json!({"request_id": "n-5", "tags": {"user_facing": "false"}}),
+    ) + "\n");
+    for i in 0..122u32 {
+        let fields = json!({"request_id": format!("d-{i:03}")});
+        log += &(gw_line(
+            &at(1 + i / 31, 600 + (i % 31) * 5),
+            "nightly-summaries",
+            "gpt-4o",
+            10_000,
+            100,
+            fields,
+        ) + "\n");
+    }
+    env.write("calls.jsonl", log);
+    let r = env.audit(&["calls.jsonl"]);
+    let f = findings(&r, "TA113");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let saved: f64 = f[0]["savings"]["observed"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((saved - 1.9825).abs() < 2e-12, "{saved}");
+}

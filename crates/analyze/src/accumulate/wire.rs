@@ -37,7 +37,7 @@ const MAGIC: &[u8; 4] = b"TAac";
 /// (no key per call); 18: US-only inference per group, and its calls'
 /// counts; 19: each call's difference from its logged cost; 20: the
 /// ultrafast service tier; 21: a retry attempt's latency.
-const FORMAT: u32 = 21;
+const FORMAT: u32 = 22;
 
 wire_struct!(Group {
     resolved,

@@ -94,6 +94,7 @@ wire_struct!(CellObs {
     no_max_output,
     user_facing,
     not_user_facing,
+    background,
     conversation_calls,
     batch_calls,
     cached_read_logged,
