@@ -907,6 +907,11 @@ pub(crate) fn field(key: &str) -> Field {
         },
         20 => match key {
             "previous_response_id" => Field::Continues,
+            // LiteLLM's spend logs: the request as the proxy got it (its
+            // messages, `max_tokens`), where current versions leave
+            // `messages` as `{}` (hunt177: every prompt rule "could not
+            // run").
+            "proxy_server_request" => Field::Nested,
             // Bedrock Converse's usage spread into the line.
             "cacheReadInputTokens" => Field::UsageKey,
             // OpenAI's usage spread into the line (hunt57).
@@ -1375,7 +1380,7 @@ fn field_by_meaning(key: &str) -> Field {
         "request" | "response" | "body" | "modelInput" | "modelOutput" | "raw_response"
         | "llm_response" | "request_body" | "requestBody" | "response_body" | "responseBody"
         | "completion" | "llm_output" | "llmOutput" | "response_metadata" | "generationConfig"
-        | "inferenceConfig" => Field::Nested,
+        | "inferenceConfig" | "proxy_server_request" => Field::Nested,
         "object" | "type" => Field::EventKind,
         "x_groq" => Field::HostGroq,
         "time_info" => Field::HostCerebras,
@@ -3413,7 +3418,7 @@ pub(crate) fn nested_scope(key: &[u8], outer: Scope) -> Scope {
     } else if outer == Scope::Request
         || (matches!(
             key,
-            b"request" | b"modelInput" | b"request_body" | b"requestBody"
+            b"request" | b"modelInput" | b"request_body" | b"requestBody" | b"proxy_server_request"
         ) && outer != Scope::Response)
     {
         Scope::Request
@@ -5578,6 +5583,18 @@ mod usage_tests {
             (r.usage.input, r.usage.cached_read, r.usage.output),
             (110, 100, 5)
         );
+    }
+
+    /// LiteLLM's spend logs of current versions: `messages` is `"{}"`, the
+    /// request (its messages and limit) is in `proxy_server_request`
+    /// (hunt177: every prompt rule "could not run").
+    #[test]
+    fn litellms_proxy_server_request_gives_the_prompt_and_limit() {
+        let line = r#"{"request_id":"r1","model":"gpt-4.1","call_type":"acompletion","messages":"{}","proxy_server_request":{"model":"gpt-4.1","messages":[{"role":"user","content":"What is my balance?"}],"max_tokens":500},"prompt_tokens":10,"completion_tokens":5,"spend":0.00006}"#;
+        let r = super::parse_line(line.as_bytes()).unwrap();
+        assert!(r.prompt_fp.is_some());
+        assert_eq!(r.max_tokens, Some(500));
+        agree(line);
     }
 
     /// A Responses object's `web_search_call` items are the searches it ran
