@@ -1948,16 +1948,38 @@ fn is_totals_label(cell: &str) -> bool {
 /// a semicolon-separated file: `0,125` (the decimal comma), and in a token
 /// count's column (`tokens`) `2.000` or `1.234.000` (dots grouping
 /// thousands: a count has no decimals). `None` for any other cell, or
-/// another separator.
+/// another separator. In a tab-separated file (Excel's "Unicode Text",
+/// in any language) what only a decimal comma can be (`0,00045`) and a
+/// count grouped with dots or commas (`2.000`, `1,234`; hunt172: `2.000`
+/// read as 2 tokens, the costs dropped, −92%).
 fn spreadsheet_number(delimiter: u8, tokens: bool, cell: &str) -> Option<String> {
-    if delimiter != b';' {
-        return None;
-    }
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let (sign, body) = match cell.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", cell),
     };
+    if delimiter == b'\t' {
+        let grouped_by = |sep: char| {
+            let mut groups = body.split(sep);
+            let first = groups.next().unwrap_or("");
+            body.contains(sep)
+                && digits(first)
+                && first.len() <= 3
+                && groups.all(|g| g.len() == 3 && digits(g))
+        };
+        if tokens {
+            return ['.', ',']
+                .into_iter()
+                .find(|&c| grouped_by(c))
+                .map(|c| format!("{sign}{}", body.replace(c, "")));
+        }
+        let (whole, frac) = body.split_once(',')?;
+        let decimal = digits(whole) && digits(frac) && (frac.len() != 3 || whole == "0");
+        return decimal.then(|| format!("{sign}{whole}.{frac}"));
+    }
+    if delimiter != b';' {
+        return None;
+    }
     if let Some((whole, frac)) = body.split_once(',') {
         if digits(whole) && digits(frac) && !whole.contains('.') {
             return Some(format!("{sign}{whole}.{frac}"));
@@ -2220,6 +2242,27 @@ mod tests {
 
     /// Each value on the line of the file it starts on (hunt77: cited by
     /// its element number, "export.json:31" for line 274).
+    /// A tab-separated file from a spreadsheet in any language: counts
+    /// grouped with dots or commas, and a decimal comma where nothing else
+    /// can be (hunt172: `2.000` read as 2 tokens, −92%).
+    #[test]
+    fn tab_separated_spreadsheet_numbers() {
+        let n = |tokens: bool, cell: &str| spreadsheet_number(b'\t', tokens, cell);
+        assert_eq!(n(true, "2.000").as_deref(), Some("2000"));
+        assert_eq!(n(true, "1.234.000").as_deref(), Some("1234000"));
+        assert_eq!(n(true, "1,234").as_deref(), Some("1234"));
+        assert_eq!(n(true, "1234"), None);
+        assert_eq!(n(true, "1.5"), None);
+        assert_eq!(n(false, "0,00045").as_deref(), Some("0.00045"));
+        assert_eq!(n(false, "12,5").as_deref(), Some("12.5"));
+        assert_eq!(n(false, "0,125").as_deref(), Some("0.125"));
+        // A thousands comma or a decimal one: left as it is.
+        assert_eq!(n(false, "1,234"), None);
+        assert_eq!(n(false, "0.00045"), None);
+        // Other separators: as before.
+        assert_eq!(spreadsheet_number(b',', true, "2.000"), None);
+    }
+
     #[test]
     fn column_names_say_times_and_counts_by_their_words() {
         let kind = |n: &str| {
