@@ -600,6 +600,7 @@ impl Prepared {
             ..
         } = outcome;
         warn_unmatched_config(&audit, &self.analyze);
+        warn_misspelled_prices(&audit, &self.prices);
         warn_unmatched_mapping(self.options.mapping.as_deref());
         // (Of logs read with the mapping, and all in the window: a window
         // or a store says nothing of what the lines hold, hunt69.)
@@ -815,6 +816,66 @@ fn warn_unmatched_labels(
             "warning: [mapping] {path}: no line read with the mapping has a value there, so {consequence}; check the name against the file's columns or keys"
         );
     }
+}
+
+/// A `--prices` entry that replaced no built-in model, priced no call of
+/// the run, and is one or two letters from a built-in model of its
+/// provider: a misspelled id, whose price did nothing (hunt174:
+/// `gemini-2.5-por`'s contract rates unused, the calls at list prices).
+fn warn_misspelled_prices(audit: &Audit, texts: &[String]) {
+    if texts.is_empty() || audit.totals.calls == 0 {
+        return;
+    }
+    let builtin = Catalog::builtin();
+    let used: std::collections::HashSet<&str> = audit
+        .model_names
+        .iter()
+        .filter_map(|r| r.resolved.as_deref())
+        .collect();
+    for text in texts {
+        let Ok(file) = Catalog::from_json_str(text) else {
+            continue;
+        };
+        for (_, m) in file.models() {
+            let same = |o: &tokenaudit_core::pricing::ModelEntry| {
+                o.provider == m.provider && o.id.eq_ignore_ascii_case(&m.id)
+            };
+            if builtin.models().any(|(_, o)| same(o))
+                || used.contains(format!("{}/{}", m.provider, m.id).as_str())
+            {
+                continue;
+            }
+            let near = builtin.models().find(|(_, o)| {
+                o.provider == m.provider
+                    && edit_distance(&o.id.to_lowercase(), &m.id.to_lowercase()) <= 2
+            });
+            if let Some((_, o)) = near {
+                eprintln!(
+                    "warning: --prices: {}/{} is no model of the built-in catalog and priced no call of this run; if it is {}/{} misspelled, its prices did nothing (the calls are at the built-in's)",
+                    m.provider, m.id, o.provider, o.id
+                );
+            }
+        }
+    }
+}
+
+/// The edit distance of two short names (insertions, deletions and
+/// substitutions of one character).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Configuration values no call matched, which would otherwise do nothing

@@ -705,3 +705,56 @@ fn a_price_change_of_the_long_context_tier_alone_is_said_so() {
         "{md}"
     );
 }
+
+/// A `--prices` entry one or two letters from a built-in model, which
+/// replaced nothing and priced no call, is said (hunt174: a contract's
+/// rates for `gemini-2.5-por` did nothing, without a word); the right id
+/// prices the calls and is not.
+#[test]
+fn a_misspelled_prices_entry_is_said() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        crate::util::gw_line(
+            "2026-10-01T10:00:00Z",
+            "qa",
+            "gemini-2.5-pro",
+            100_000,
+            10_000,
+            serde_json::json!({}),
+        ) + "\n",
+    );
+    let run = |id: &str| {
+        env.write(
+            "prices.json",
+            format!(r#"{{"schema": 1, "version": "contract", "models": [{{"provider": "google", "id": "{id}", "prices": [{{"input": "1", "output": "8"}}]}}]}}"#),
+        );
+        let out = env
+            .cmd()
+            .args([
+                "audit",
+                "calls.jsonl",
+                "--prices",
+                "prices.json",
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (usd(&env.report()["audit"]["totals"]["cost"]), err)
+    };
+    // Built-in: 100,000 × 1.25 + 10,000 × 10 = $0.225.
+    let (cost, err) = run("gemini-2.5-por");
+    assert_eq!(cost, "0.225");
+    assert!(
+        err.contains("warning: --prices: google/gemini-2.5-por is no model of the built-in catalog and priced no call of this run; if it is google/gemini-2.5-pro misspelled"),
+        "{err}"
+    );
+    // The contract's: 100,000 × 1 + 10,000 × 8 = $0.18.
+    let (cost, err) = run("gemini-2.5-pro");
+    assert_eq!(cost, "0.18");
+    assert!(!err.contains("--prices"), "{err}");
+}
