@@ -2344,7 +2344,7 @@ fn adks_two_spans_of_a_call_are_one_call() {
                 ("gen_ai.usage.output_tokens", json!(output)),
             ]),
         ));
-        spans.push(span(
+        let mut inner = span(
             &format!("00000000000000a{n}"),
             "generate_content gemini-2.5-flash",
             attrs(&[
@@ -2355,7 +2355,11 @@ fn adks_two_spans_of_a_call_are_one_call() {
                 ("gen_ai.usage.input_tokens", json!(input)),
                 ("gen_ai.usage.output_tokens", json!(output)),
             ]),
-        ));
+        );
+        // Inside its parent, and started in the next second (hunt179: a
+        // key of the second kept both).
+        inner["startTimeUnixNano"] = json!("1790880364010000000");
+        spans.push(inner);
     }
     let export = |spans: &[serde_json::Value]| {
         json!({"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]})
@@ -2396,7 +2400,9 @@ fn personal_and_per_call_values_are_no_tags() {
             "safety_identifier": "u-42",
             "metadata": {"env": "prod", "requester_ip_address": format!("10.0.0.{i}"),
                 "request_id": format!("r-{i}"), "cold_storage_object_key": format!("k/{i}"),
-                "litellm_overhead_time_ms": i, "trace_id": format!("t{i}")},
+                "litellm_overhead_time_ms": i, "trace_id": format!("t{i}"),
+                "invocation_id": format!("inv-{i}"), "contact_phone": "+1-555-0100",
+                "tenant_uuid": "7d3c1e2a"},
             "usage": {"prompt_tokens": 1000, "completion_tokens": 100}})
         .to_string()
             + "\n"
@@ -2409,7 +2415,8 @@ fn personal_and_per_call_values_are_no_tags() {
         .iter()
         .map(|t| t["key"].as_str().unwrap())
         .collect();
-    assert_eq!(tags, ["env=prod"]);
+    // (A stable id a user may attribute by stays: hunt179.)
+    assert_eq!(tags, ["env=prod", "tenant_uuid=7d3c1e2a"]);
     // 3 × (1,000 × 2.50 + 100 × 10) = $0.0105, the user's.
     assert_eq!(cost_of(&r, "user", "u-42"), "0.0105");
 }
@@ -4359,6 +4366,26 @@ fn a_spreadsheets_totals_row_is_no_call() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0018");
     assert_eq!(r["audit"]["totals"]["calls"], 3);
     assert_eq!(skipped(&r)["not_a_call"], 1, "{}", skipped(&r));
+    // Its cost summed too, its label empty, or another (hunt179: a call).
+    for (label, file) in [
+        ("", "cost.csv"),
+        ("Subtotal", "sub.csv"),
+        ("Total (USD)", "usd.csv"),
+    ] {
+        env.write(
+            file,
+            format!(
+                "timestamp,model,prompt_tokens,completion_tokens,cost_usd\n\
+             2026-10-01T10:00:00Z,gpt-4o-mini,1000,500,0.00045\n\
+             2026-10-01T11:00:00Z,gpt-4o-mini,1000,500,0.00045\n\
+             2026-10-01T12:00:00Z,gpt-4o-mini,2000,1000,0.0009\n\
+             ,{label},4000,2000,0.0018\n"
+            ),
+        );
+        let r = env.audit(&[file, "--strict"]);
+        assert_eq!(r["audit"]["totals"]["calls"], 3, "{file}");
+        assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0018", "{file}");
+    }
     // With a time it is a call: 4,000 more in, 2,000 more out.
     env.write(
         "timed.csv",

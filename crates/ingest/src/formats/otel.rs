@@ -865,6 +865,13 @@ impl<'a> SpanAttrs<'a> {
             "metadata" if v.text.as_deref().is_some_and(|t| t.trim_start().starts_with('{')) => {
                 let pairs: Option<serde_json::Map<String, serde_json::Value>> =
                     v.text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+                if pairs.is_none() {
+                    // (Text that is no JSON object: a tag, as before.)
+                    if let Some(t) = v.tag() {
+                        self.tags.push((key, t));
+                    }
+                    return;
+                }
                 for (k, value) in pairs.into_iter().flatten() {
                     use crate::record::tags::{is_plain_value, is_text_key, MAX_TAG_VALUE};
                     let text = match value {
@@ -1116,6 +1123,9 @@ fn span_record<'a>(
             .or_else(|| p.take(&a.response_id, "gen_ai.response.id"))
             .or_else(|| p.take(&span.span_id, "spanId")),
         stream_chunk: copies,
+        // (The two spans start apart, often in two seconds: one key for
+        // both, hunt179.)
+        stream_created: copies.then_some(0),
         // One provider, one name, as the gateway reader's (`Anthropic`
         // and `anthropic` are the same row of the report).
         provider: p

@@ -280,9 +280,14 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// eight on the wrong day). Its last digit is worth 10,000 seconds or more
 /// (Spark's `1.7593128E9`, exact to the 100 seconds its zeros say, is read).
 fn rounded_epoch(t: &str) -> bool {
-    let Some((mantissa, exponent)) = t.split_once(['e', 'E']) else {
+    // Excel's scientific form: `E+` and at most five decimals (Java's and
+    // Spark's `1.75932E9`, an exact hour, has no `+`: hunt179).
+    let Some((mantissa, exponent)) = t.split_once("E+") else {
         return false;
     };
+    if mantissa.split_once('.').is_some_and(|(_, f)| f.len() > 5) {
+        return false;
+    }
     let (Ok(exponent), Ok(value)) = (exponent.parse::<i32>(), t.parse::<f64>()) else {
         return false;
     };
@@ -429,6 +434,12 @@ mod tests {
         assert_eq!(at("1.79617E+12"), None);
         assert_eq!(at("1.79617E+09"), None);
         assert!(at("1.796171234E+12").is_some());
+        // Java's and Spark's exact values with trailing zeros dropped.
+        assert_eq!(
+            at("1.75932E9").as_deref(),
+            Some("2025-10-01T12:00:00+00:00")
+        );
+        assert!(at("1.75932E12").is_some());
     }
 
     #[test]

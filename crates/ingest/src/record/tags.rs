@@ -55,7 +55,7 @@ pub(crate) fn is_text_key(key: &str) -> bool {
 }
 
 /// Drops the tags no report or store should keep: a client's network
-/// address (personal data), and a value of its own per call (a request,
+/// address or phone number (personal data), and a value of its own per call (a request,
 /// trace or event id, a storage key, a timing in milliseconds), a row of
 /// the tag table per call (hunt176: LiteLLM's `requester_ip_address` and
 /// `cold_storage_object_key`, Portkey's `request_id`, 179 of 184 tags).
@@ -88,10 +88,12 @@ pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
 fn unkept_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let last = last_word(key).to_ascii_lowercase();
-    const PER_CALL: [&str; 15] = [
+    const PERSONAL: [&str; 3] = ["ip", "ipaddress", "phone"];
+    const PER_CALL: [&str; 16] = [
         "ip_address",
         "request_id",
         "requestid",
+        "request_uuid",
         "trace_id",
         "traceid",
         "span_id",
@@ -101,11 +103,11 @@ fn unkept_key(key: &str) -> bool {
         "generation_id",
         "response_id",
         "message_id",
+        "invocation_id",
         "object_key",
-        "uuid",
         "_ms",
     ];
-    matches!(last.as_str(), "ip" | "ipaddress") || PER_CALL.iter().any(|w| lower.ends_with(w))
+    PERSONAL.contains(&last.as_str()) || PER_CALL.iter().any(|w| lower.ends_with(w))
 }
 
 fn text_key(key: &str) -> bool {

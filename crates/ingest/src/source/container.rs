@@ -1264,6 +1264,8 @@ pub struct CsvRecords<R> {
     /// The token-count columns' sums over the rows written since the
     /// header, and how many rows (see [`CsvRecords::is_totals_row`]).
     sums: Vec<u128>,
+    /// The other columns' sums where all their cells so far are numbers.
+    other_sums: Vec<Option<f64>>,
     rows: u64,
 }
 
@@ -1311,6 +1313,7 @@ impl<R: Read> CsvRecords<R> {
             line: 1,
             done: false,
             sums: Vec::new(),
+            other_sums: Vec::new(),
             rows: 0,
         }
     }
@@ -1427,6 +1430,7 @@ impl<R: Read> CsvRecords<R> {
                     // hunt101: a rejected call): skipped as a blank line;
                     // the next export's rows are summed on their own.
                     self.sums.clear();
+                    self.other_sums.clear();
                     self.rows = 0;
                 } else if self.is_another_header() {
                     // Another export's header, its columns in another order
@@ -1437,6 +1441,7 @@ impl<R: Read> CsvRecords<R> {
                     self.kinds.clear();
                     self.set_headers();
                     self.sums.clear();
+                    self.other_sums.clear();
                     self.rows = 0;
                 } else if self.record.len() < self.headers.len() {
                     // A cell missing: its cells would fall in the columns
@@ -1455,6 +1460,7 @@ impl<R: Read> CsvRecords<R> {
                     // summed on their own.)
                     self.out.extend_from_slice(TOTALS_ROW);
                     self.sums.clear();
+                    self.other_sums.clear();
                     self.rows = 0;
                 } else {
                     self.add_to_sums();
@@ -1484,26 +1490,54 @@ impl<R: Read> CsvRecords<R> {
     /// grouped or decimal form of a whole number (`1,234`, `2.000` in a
     /// semicolon file, `1000.0`).
     fn count_cell(&self, i: usize) -> Option<u128> {
-        let cell = self.record.get(i)?.trim();
-        let text =
-            spreadsheet_number(self.delimiter, true, cell).unwrap_or_else(|| cell.replace(',', ""));
-        text.parse::<u128>().ok().or_else(|| {
-            let f: f64 = text.parse().ok()?;
-            (f >= 0.0 && f.fract() == 0.0 && f < 1e30).then_some(f as u128)
-        })
+        let f = self.number_cell(
+            i,
+            ColumnKind {
+                tokens: true,
+                ..ColumnKind::default()
+            },
+        )?;
+        (f >= 0.0 && f.fract() == 0.0 && f < 1e30).then_some(f as u128)
     }
 
-    /// Adds a row written as a call to the token columns' sums.
+    /// A cell as a number, as its column reads it (a spreadsheet's grouped
+    /// or decimal-comma forms).
+    fn number_cell(&self, i: usize, kind: ColumnKind) -> Option<f64> {
+        let cell = self.record.get(i)?.trim();
+        let text = spreadsheet_number(self.delimiter, kind, cell).unwrap_or_else(|| {
+            if kind.tokens {
+                cell.replace(',', "")
+            } else {
+                cell.to_string()
+            }
+        });
+        text.parse::<f64>().ok().filter(|f| f.is_finite())
+    }
+
+    /// Adds a row written as a call to the columns' sums: its counts, and
+    /// its other numbers (a cost, a latency) but times'.
     fn add_to_sums(&mut self) {
         if self.sums.len() < self.headers.len() {
             self.sums.resize(self.headers.len(), 0);
+            self.other_sums.resize(self.headers.len(), Some(0.0));
         }
         let mut counted = false;
         for i in 0..self.headers.len() {
-            if self.kinds.get(i).is_some_and(|k| k.tokens) {
+            let kind = self.kinds.get(i).copied().unwrap_or_default();
+            if kind.tokens {
                 let n = self.count_cell(i).unwrap_or(0);
                 self.sums[i] = self.sums[i].saturating_add(n);
                 counted |= n > 0;
+            } else if !kind.time {
+                let empty = self.record.get(i).is_none_or(|c| c.trim().is_empty());
+                let value = self.number_cell(i, kind);
+                let sum = &mut self.other_sums[i];
+                *sum = match (*sum, empty, value) {
+                    (Some(s), true, _) => Some(s),
+                    (Some(s), false, Some(v)) => Some(s + v),
+                    // A column of text: no sum.
+                    _ => None,
+                };
             }
         }
         self.rows += u64::from(counted);
@@ -1513,10 +1547,11 @@ impl<R: Read> CsvRecords<R> {
     /// under the counts priced as one more call, the bill doubled, exit 0
     /// with `--strict`): after two rows with counts at least, each of its
     /// token counts is the sum of that column over the rows above (one at
-    /// least not zero, every other empty), and its other cells are empty
-    /// or one of them says it (`Total`, `Sum`): no time, model or id of a
-    /// call (hunt178: identical calls of a file whose time column the
-    /// reader knows by another name were taken for sums, −75%).
+    /// least not zero, every other empty), and each other cell is empty, a
+    /// label (`Total`, `Subtotal`, `Summe`…) or its number column's sum (a
+    /// cost): no time, model or id of a call (hunt178: identical calls of a
+    /// file whose time column the reader knows by another name were taken
+    /// for sums, −75%; hunt179: a summed cost column kept the row a call).
     fn is_totals_row(&self) -> bool {
         if self.rows < 2 {
             return false;
@@ -1525,7 +1560,15 @@ impl<R: Read> CsvRecords<R> {
         for (i, kind) in self.kinds.iter().enumerate() {
             let cell = self.record.get(i).map_or("", str::trim);
             if !kind.tokens {
-                if !cell.is_empty() && !is_totals_label(cell) {
+                let sum_of_column = || {
+                    let (Some(Some(sum)), Some(v)) =
+                        (self.other_sums.get(i), self.number_cell(i, *kind))
+                    else {
+                        return false;
+                    };
+                    (v - sum).abs() <= 1e-9 * sum.abs().max(1.0)
+                };
+                if !cell.is_empty() && !is_totals_label(cell) && (kind.time || !sum_of_column()) {
                     return false;
                 }
                 continue;
@@ -1671,7 +1714,7 @@ impl<R: Read> CsvRecords<R> {
                 .flatten()
             {
                 serde_json::to_writer(&mut self.out, &time).expect("a string serializes");
-            } else if let Some(number) = spreadsheet_number(self.delimiter, kind.tokens, cell) {
+            } else if let Some(number) = spreadsheet_number(self.delimiter, kind, cell) {
                 self.out.extend_from_slice(number.as_bytes());
             } else if is_json_number(cell)
                 && !is_oversized_integer(cell)
@@ -1866,6 +1909,9 @@ fn swallowed(
 struct ColumnKind {
     tokens: bool,
     time: bool,
+    /// Money (`cost`, `spend`, `price`, `usd`…): where a tab-separated
+    /// file's decimal comma is read.
+    money: bool,
 }
 
 impl ColumnKind {
@@ -1890,6 +1936,9 @@ impl ColumnKind {
         ColumnKind {
             tokens: lower.contains("token"),
             time: named_for_a_time && !a_duration,
+            money: ["cost", "spend", "price", "usd", "eur", "amount", "dollar"]
+                .iter()
+                .any(|w| lower.contains(w)),
         }
     }
 }
@@ -1924,24 +1973,26 @@ fn words(name: &str) -> Vec<String> {
 /// A totals row's label, in the languages spreadsheets are set to.
 fn is_totals_label(cell: &str) -> bool {
     let c = cell.trim_end_matches(':').trim().to_lowercase();
-    matches!(
-        c.as_str(),
-        "total"
-            | "totals"
-            | "grand total"
-            | "sum"
-            | "summe"
-            | "gesamt"
-            | "insgesamt"
-            | "totaal"
-            | "totale"
-            | "totales"
-            | "somme"
-            | "suma"
-            | "合計"
-            | "合计"
-            | "总计"
-    )
+    [
+        "total",
+        "subtotal",
+        "sub-total",
+        "grand total",
+        "sum",
+        "summe",
+        "gesamt",
+        "insgesamt",
+        "totaal",
+        "totale",
+        "totales",
+        "somme",
+        "suma",
+        "合計",
+        "合计",
+        "总计",
+    ]
+    .iter()
+    .any(|w| c.starts_with(w))
 }
 
 /// A number as a spreadsheet set to a comma-decimal language saves it in
@@ -1952,7 +2003,8 @@ fn is_totals_label(cell: &str) -> bool {
 /// in any language) what only a decimal comma can be (`0,00045`) and a
 /// count grouped with dots or commas (`2.000`, `1,234`; hunt172: `2.000`
 /// read as 2 tokens, the costs dropped, −92%).
-fn spreadsheet_number(delimiter: u8, tokens: bool, cell: &str) -> Option<String> {
+fn spreadsheet_number(delimiter: u8, kind: ColumnKind, cell: &str) -> Option<String> {
+    let tokens = kind.tokens;
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let (sign, body) = match cell.strip_prefix('-') {
         Some(rest) => ("-", rest),
@@ -1973,8 +2025,13 @@ fn spreadsheet_number(delimiter: u8, tokens: bool, cell: &str) -> Option<String>
                 .find(|&c| grouped_by(c))
                 .map(|c| format!("{sign}{}", body.replace(c, "")));
         }
+        // (In a column of money or times only: `12,5` may be an id,
+        // hunt179.)
         let (whole, frac) = body.split_once(',')?;
-        let decimal = digits(whole) && digits(frac) && (frac.len() != 3 || whole == "0");
+        let decimal = (kind.money || kind.time)
+            && digits(whole)
+            && digits(frac)
+            && (frac.len() != 3 || whole == "0");
         return decimal.then(|| format!("{sign}{whole}.{frac}"));
     }
     if delimiter != b';' {
@@ -2002,7 +2059,11 @@ fn spreadsheet_number(delimiter: u8, tokens: bool, cell: &str) -> Option<String>
 /// Serials from 1954 to 2119 only.
 fn excel_serial_time(delimiter: u8, cell: &str) -> Option<String> {
     // With the decimal comma of a semicolon file too.
-    let number = spreadsheet_number(delimiter, false, cell).unwrap_or_else(|| cell.to_string());
+    let time = ColumnKind {
+        time: true,
+        ..ColumnKind::default()
+    };
+    let number = spreadsheet_number(delimiter, time, cell).unwrap_or_else(|| cell.to_string());
     let days: f64 = number.parse().ok()?;
     if !(20_000.0..80_000.0).contains(&days) || !is_json_number(&number) {
         return None;
@@ -2247,7 +2308,14 @@ mod tests {
     /// can be (hunt172: `2.000` read as 2 tokens, −92%).
     #[test]
     fn tab_separated_spreadsheet_numbers() {
-        let n = |tokens: bool, cell: &str| spreadsheet_number(b'\t', tokens, cell);
+        let n = |tokens: bool, cell: &str| {
+            let kind = ColumnKind {
+                tokens,
+                money: !tokens,
+                ..ColumnKind::default()
+            };
+            spreadsheet_number(b'\t', kind, cell)
+        };
         assert_eq!(n(true, "2.000").as_deref(), Some("2000"));
         assert_eq!(n(true, "1.234.000").as_deref(), Some("1234000"));
         assert_eq!(n(true, "1,234").as_deref(), Some("1234"));
@@ -2260,7 +2328,16 @@ mod tests {
         assert_eq!(n(false, "1,234"), None);
         assert_eq!(n(false, "0.00045"), None);
         // Other separators: as before.
-        assert_eq!(spreadsheet_number(b',', true, "2.000"), None);
+        let tokens = ColumnKind {
+            tokens: true,
+            ..ColumnKind::default()
+        };
+        assert_eq!(spreadsheet_number(b',', tokens, "2.000"), None);
+        // A decimal comma outside money and times: an id's text.
+        assert_eq!(
+            spreadsheet_number(b'\t', ColumnKind::default(), "12,5"),
+            None
+        );
     }
 
     #[test]
