@@ -2109,6 +2109,22 @@ fn otlp_bedrock_counts_leave_the_cache_out() {
     assert_eq!(totals(&r), ("0.0072".into(), 1, 12_000, 5_000, 300, 0));
 }
 
+/// An OTLP span named `name`, of the pairs as attributes (numbers as
+/// `intValue`, the rest as `stringValue`), lasting two seconds.
+fn otlp_span(id: &str, name: &str, pairs: &[(&str, Value)]) -> Value {
+    use serde_json::json;
+    let attributes: Vec<Value> = pairs
+        .iter()
+        .map(|(k, v)| match v {
+            Value::Number(n) => json!({"key": k, "value": {"intValue": n.to_string()}}),
+            v => json!({"key": k, "value": {"stringValue": v}}),
+        })
+        .collect();
+    json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": name, "kind": 1,
+        "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
+        "attributes": attributes, "status": {}})
+}
+
 /// OpenInference's Bedrock spans (`llm.provider: aws`) count the cache in
 /// `llm.token_count.prompt` (its Bedrock instrumentor adds Anthropic's
 /// parts; its LiteLLM one passes OpenAI-style counts): read as inclusive,
@@ -2118,20 +2134,7 @@ fn otlp_bedrock_counts_leave_the_cache_out() {
 fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
     use serde_json::json;
     let env = Env::new();
-    let span = |id: &str, attrs: &[(&str, serde_json::Value)]| {
-        let attrs: Vec<_> = attrs
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::Number(n) => {
-                    json!({"key": k, "value": {"intValue": n.to_string()}})
-                }
-                v => json!({"key": k, "value": {"stringValue": v}}),
-            })
-            .collect();
-        json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": "InvokeModel", "kind": 1,
-            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
-            "attributes": attrs, "status": {"code": 1}})
-    };
+    let span = |id: &str, attrs: &[(&str, Value)]| otlp_span(id, "InvokeModel", attrs);
     let model = (
         "llm.model_name",
         json!("anthropic.claude-sonnet-4-5-20250929-v1:0"),
@@ -2213,20 +2216,7 @@ fn openinference_bedrock_spans_hold_the_cache_in_the_prompt() {
 fn late_span_keys_give_the_cache_session_and_user_and_no_request_tag() {
     use serde_json::json;
     let env = Env::new();
-    let span = |id: &str, attrs: &[(&str, serde_json::Value)]| {
-        let attrs: Vec<_> = attrs
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::Number(n) => {
-                    json!({"key": k, "value": {"intValue": n.to_string()}})
-                }
-                v => json!({"key": k, "value": {"stringValue": v}}),
-            })
-            .collect();
-        json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": id, "name": "chat", "kind": 3,
-            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880365250000000",
-            "attributes": attrs, "status": {}})
-    };
+    let span = |id: &str, attrs: &[(&str, Value)]| otlp_span(id, "chat", attrs);
     let spans = [
         span(
             "0000000000000001",
@@ -2314,47 +2304,31 @@ fn openinference_metadata_gives_the_feature_and_team() {
 fn adks_two_spans_of_a_call_are_one_call() {
     use serde_json::json;
     let env = Env::new();
-    let attrs = |pairs: &[(&str, serde_json::Value)]| -> Vec<serde_json::Value> {
-        pairs
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::Number(n) => {
-                    json!({"key": k, "value": {"intValue": n.to_string()}})
-                }
-                v => json!({"key": k, "value": {"stringValue": v}}),
-            })
-            .collect()
-    };
-    let span = |id: &str, name: &str, a: Vec<serde_json::Value>| {
-        json!({"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": id, "name": name, "kind": 1,
-            "startTimeUnixNano": "1790880363250000000", "endTimeUnixNano": "1790880364250000000",
-            "attributes": a, "status": {}})
-    };
     let mut spans = Vec::new();
     for (n, input, output) in [(1, 1_000, 500), (2, 2_000, 1_000)] {
         let event = format!("ev-{n}");
-        spans.push(span(
+        spans.push(otlp_span(
             &format!("000000000000000{n}"),
             "call_llm",
-            attrs(&[
+            &[
                 ("gen_ai.system", json!("gcp.vertex.agent")),
                 ("gen_ai.request.model", json!("gemini-2.5-flash")),
                 ("gcp.vertex.agent.event_id", json!(event)),
                 ("gen_ai.usage.input_tokens", json!(input)),
                 ("gen_ai.usage.output_tokens", json!(output)),
-            ]),
+            ],
         ));
-        let mut inner = span(
+        let mut inner = otlp_span(
             &format!("00000000000000a{n}"),
             "generate_content gemini-2.5-flash",
-            attrs(&[
+            &[
                 ("gen_ai.operation.name", json!("generate_content")),
                 ("gen_ai.system", json!("gemini")),
                 ("gen_ai.request.model", json!("gemini-2.5-flash")),
                 ("gcp.vertex.agent.event_id", json!(event)),
                 ("gen_ai.usage.input_tokens", json!(input)),
                 ("gen_ai.usage.output_tokens", json!(output)),
-            ]),
+            ],
         );
         // Inside its parent, and started in the next second (hunt179: a
         // key of the second kept both).
