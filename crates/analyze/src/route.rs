@@ -180,8 +180,46 @@ fn is_id(previous: &str, segment: &str) -> bool {
             return true;
         }
     }
+    // An e-mail address (personal data: a row per user of the route
+    // table) or a date (hunt176: a row per value).
+    if b.contains(&b'@') && b.iter().rposition(|&c| c == b'@') < b.iter().rposition(|&c| c == b'.')
+    {
+        return true;
+    }
+    if b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+    {
+        return true;
+    }
     if b.len() < 8 {
         return false;
+    }
+    // Drawn ids of mixed case (Stripe's `cus_NffrFeUfNV2Hib`, a nanoid's
+    // `V1StGXR8_Z5jdHi6B-myT`): a name is rarely so (hunt176).
+    let mixed =
+        |b: &[u8]| count(b, u8::is_ascii_uppercase) >= 3 && count(b, u8::is_ascii_lowercase) >= 3;
+    let plain = |b: &[u8]| {
+        b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    };
+    // (A lower-case prefix and `_`, then 12 or more of mixed case.)
+    if let Some(cut) = b.iter().position(|&c| c == b'_') {
+        let (head, rest) = (&b[..cut], &b[cut + 1..]);
+        if (2..=8).contains(&head.len())
+            && head.iter().all(u8::is_ascii_lowercase)
+            && rest.len() >= 12
+            && rest.iter().all(u8::is_ascii_alphanumeric)
+            && mixed(rest)
+        {
+            return true;
+        }
+    }
+    // (16 or more of mixed case with 2 digits or more: a name has fewer.)
+    if b.len() >= 16 && plain(b) && mixed(b) && digits >= 2 {
+        return true;
     }
     if let Some(cut) = b.iter().position(|&c| c == b'_' || c == b'-') {
         let (head, rest) = (&b[..cut], &b[cut + 1..]);
@@ -246,6 +284,14 @@ mod tests {
             ("/trace/4bf92f3577b34da6a3ce929d0e0e4736", "/trace/{id}"),
             ("/x/01JX0000000000000000000001", "/x/{id}"),
             ("/v1/chat/completions?user=u-1&n=2", "/v1/chat/completions"),
+            // hunt176: a customer's, a nanoid, an e-mail, a date.
+            ("/v1/customers/cus_NffrFeUfNV2Hib/chat", "/v1/customers/{id}/chat"),
+            ("/s/V1StGXR8_Z5jdHi6B-myT/ask", "/s/{id}/ask"),
+            ("/users/ann.lee@example.com/chat", "/users/{id}/chat"),
+            ("/reports/2026-10-01/summary", "/reports/{id}/summary"),
+            ("/v1/models/GPT-4o-Mini-Turbo", "/v1/models/GPT-4o-Mini-Turbo"),
+            ("/api/MyCompanyChatBot2/ask", "/api/MyCompanyChatBot2/ask"),
+            ("/api/Support_Assistant_V2/ask", "/api/Support_Assistant_V2/ask"),
             (
                 "/v1/models/claude-3-5-sonnet-20241022",
                 "/v1/models/claude-3-5-sonnet-20241022",
