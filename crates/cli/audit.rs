@@ -912,7 +912,13 @@ fn warn_unmatched_config(audit: &Audit, analyze: &AnalyzeConfig) {
     }
     if let tokenaudit_analyze::accumulate::FeatureFrom::Tag(tag) = &analyze.feature_from {
         let none = features.len() == 1 && features.contains(tokenaudit_analyze::NONE);
-        if none {
+        if none && tokenaudit_ingest::record::tags::unkept_key(tag) {
+            // (hunt178: said as "no call carries the tag" of a log whose
+            // every call did.)
+            eprintln!(
+                "warning: [attribution] feature = \"tag:{tag}\": tokenaudit keeps no tag of this key (a network address, a phone number or a value of its own per call: a row per call), so every call's feature is (none); name a tag of a label, or map the field to `feature` in a [mapping]"
+            );
+        } else if none {
             eprintln!(
                 "warning: [attribution] feature = \"tag:{tag}\": no call carries the tag {tag:?}, so every call's feature is (none); see the tags in audit-by-tag.csv"
             );

@@ -252,6 +252,35 @@ fn a_feature_tag_is_the_feature_unless_the_config_picks_another() {
         row(&r, "feature", "/v1/threads/{id}/runs")["cost"],
         "0.0075"
     );
+    // A tag tokenaudit keeps none of (a client's address) is said as such,
+    // not as one no call carries (hunt178).
+    let with_ip = |ip: &str| {
+        let mut v: Value =
+            serde_json::from_str(&gw_line(&at(0), "x", "gpt-4o", 1_000, 0, json!({}))).unwrap();
+        v.as_object_mut().unwrap().remove("feature");
+        v["tags"] = json!({"client_ip": ip});
+        v.to_string() + "\n"
+    };
+    env.write("ips.jsonl", with_ip("10.0.0.1") + &with_ip("10.0.0.2"));
+    env.write("ip.toml", "[attribution]\nfeature = \"tag:client_ip\"\n");
+    let out = env
+        .cmd()
+        .args([
+            "audit",
+            "ips.jsonl",
+            "--config",
+            "ip.toml",
+            "--out",
+            "o",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tokenaudit keeps no tag of this key") && !err.contains("no call carries"),
+        "{err}"
+    );
     // A misspelt choice is an error that names the key.
     env.write("bad.toml", "[attribution]\nfeature = \"tags:product\"\n");
     let out = env

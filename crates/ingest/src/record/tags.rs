@@ -85,7 +85,9 @@ pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
     });
 }
 
-fn unkept_key(key: &str) -> bool {
+/// Whether tags of this key are dropped ([`drop_unkept`]): a network
+/// address, a phone number or a value of its own per call.
+pub fn unkept_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let last = last_word(key).to_ascii_lowercase();
     const PERSONAL: [&str; 3] = ["ip", "ipaddress", "phone"];
