@@ -1429,9 +1429,7 @@ impl<R: Read> CsvRecords<R> {
                     // The header again (two exports joined with `cat`;
                     // hunt101: a rejected call): skipped as a blank line;
                     // the next export's rows are summed on their own.
-                    self.sums.clear();
-                    self.other_sums.clear();
-                    self.rows = 0;
+                    self.restart_sums();
                 } else if self.is_another_header() {
                     // Another export's header, its columns in another order
                     // or one more (hunt172: the rows after it read under the
@@ -1440,9 +1438,7 @@ impl<R: Read> CsvRecords<R> {
                     self.headers.clear();
                     self.kinds.clear();
                     self.set_headers();
-                    self.sums.clear();
-                    self.other_sums.clear();
-                    self.rows = 0;
+                    self.restart_sums();
                 } else if self.record.len() < self.headers.len() {
                     // A cell missing: its cells would fall in the columns
                     // after theirs (hunt101: a feature "1000", the input
@@ -1459,9 +1455,7 @@ impl<R: Read> CsvRecords<R> {
                     // (A table ends with its totals: rows after it are
                     // summed on their own.)
                     self.out.extend_from_slice(TOTALS_ROW);
-                    self.sums.clear();
-                    self.other_sums.clear();
-                    self.rows = 0;
+                    self.restart_sums();
                 } else {
                     self.add_to_sums();
                     self.write_row();
@@ -1512,6 +1506,14 @@ impl<R: Read> CsvRecords<R> {
             }
         });
         text.parse::<f64>().ok().filter(|f| f.is_finite())
+    }
+
+    /// Sums from the next row on (a table's totals row, another export's
+    /// header).
+    fn restart_sums(&mut self) {
+        self.sums.clear();
+        self.other_sums.clear();
+        self.rows = 0;
     }
 
     /// Adds a row written as a call to the columns' sums: its counts, and
@@ -2010,15 +2012,16 @@ fn spreadsheet_number(delimiter: u8, kind: ColumnKind, cell: &str) -> Option<Str
         Some(rest) => ("-", rest),
         None => ("", cell),
     };
+    // Digits grouped by threes with `sep` (`1.234.000`).
+    let grouped_by = |sep: char| {
+        let mut groups = body.split(sep);
+        let first = groups.next().unwrap_or("");
+        body.contains(sep)
+            && digits(first)
+            && first.len() <= 3
+            && groups.all(|g| g.len() == 3 && digits(g))
+    };
     if delimiter == b'\t' {
-        let grouped_by = |sep: char| {
-            let mut groups = body.split(sep);
-            let first = groups.next().unwrap_or("");
-            body.contains(sep)
-                && digits(first)
-                && first.len() <= 3
-                && groups.all(|g| g.len() == 3 && digits(g))
-        };
         if tokens {
             return ['.', ',']
                 .into_iter()
@@ -2042,14 +2045,7 @@ fn spreadsheet_number(delimiter: u8, kind: ColumnKind, cell: &str) -> Option<Str
             return Some(format!("{sign}{whole}.{frac}"));
         }
     }
-    let mut groups = body.split('.');
-    let first = groups.next()?;
-    let grouped = tokens
-        && body.contains('.')
-        && digits(first)
-        && first.len() <= 3
-        && groups.all(|g| g.len() == 3 && digits(g));
-    grouped.then(|| format!("{sign}{}", body.replace('.', "")))
+    (tokens && grouped_by('.')).then(|| format!("{sign}{}", body.replace('.', "")))
 }
 
 /// A spreadsheet's date saved as its serial number (days since
