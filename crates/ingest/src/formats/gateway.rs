@@ -4030,13 +4030,7 @@ fn scan_error<'a>(s: &mut Scanner<'a>) -> Scan<Lenient<Cow<'a, str>>> {
     Ok(kind.kind())
 }
 
-/// Whether a `metadata` key and value make a tag: a label, not prompt or
-/// answer text (`completion`, `question`: see `is_text_key`; a number or a
-/// flag under such a key is no text) nor a value longer than a label.
-fn metadata_tag(key: &str, value: &str) -> bool {
-    use crate::record::tags::{is_plain_value, is_text_key, MAX_TAG_VALUE};
-    value.len() <= MAX_TAG_VALUE && (!is_text_key(key) || is_plain_value(value))
-}
+use crate::record::tags::is_label_tag as metadata_tag;
 
 fn scan_tags<'a>(
     s: &mut Scanner<'a>,

@@ -873,16 +873,13 @@ impl<'a> SpanAttrs<'a> {
                     return;
                 }
                 for (k, value) in pairs.into_iter().flatten() {
-                    use crate::record::tags::{is_plain_value, is_text_key, MAX_TAG_VALUE};
                     let text = match value {
                         serde_json::Value::String(s) => s,
                         serde_json::Value::Number(n) => n.to_string(),
                         serde_json::Value::Bool(b) => b.to_string(),
                         _ => continue,
                     };
-                    if !text.is_empty()
-                        && text.len() <= MAX_TAG_VALUE
-                        && (!is_text_key(&k) || is_plain_value(&text))
+                    if !text.is_empty() && crate::record::tags::is_label_tag(&k, &text)
                     {
                         self.tags.push((Cow::Owned(k), Cow::Owned(text)));
                     }

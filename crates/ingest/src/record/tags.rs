@@ -112,6 +112,13 @@ pub fn unkept_key(key: &str) -> bool {
     PERSONAL.contains(&last.as_str()) || PER_CALL.iter().any(|w| lower.ends_with(w))
 }
 
+/// Whether a metadata key and value make a tag: a label, not prompt or
+/// answer text (`completion`, `question`: see `is_text_key`; a number or a
+/// flag under such a key is no text) nor a value longer than a label.
+pub(crate) fn is_label_tag(key: &str, value: &str) -> bool {
+    value.len() <= MAX_TAG_VALUE && (!is_text_key(key) || is_plain_value(value))
+}
+
 fn text_key(key: &str) -> bool {
     const TEXT: [&str; 17] = [
         "prompt",
