@@ -837,16 +837,20 @@ fn warn_misspelled_prices(audit: &Audit, texts: &[String]) {
             continue;
         };
         for (_, m) in file.models() {
-            let same = |o: &tokenaudit_core::pricing::ModelEntry| {
-                o.provider == m.provider && o.id.eq_ignore_ascii_case(&m.id)
-            };
-            if builtin.models().any(|(_, o)| same(o))
+            if builtin.models().any(|(_, o)| same_entry(o, m))
                 || used.contains(format!("{}/{}", m.provider, m.id).as_str())
             {
                 continue;
             }
+            // Only a near model that priced calls of this run at the
+            // built-in's rates, and that the file does not price itself:
+            // an imported catalog holds hundreds of models a letter or two
+            // from another (`claude-3-5-haiku`, `claude-3-haiku`), which
+            // were 117 false warnings on LiteLLM's.
             let near = builtin.models().find(|(_, o)| {
                 o.provider == m.provider
+                    && used.contains(format!("{}/{}", o.provider, o.id).as_str())
+                    && !file.models().any(|(_, f)| same_entry(f, o))
                     && edit_distance(&o.id.to_lowercase(), &m.id.to_lowercase()) <= 2
             });
             if let Some((_, o)) = near {
@@ -861,6 +865,13 @@ fn warn_misspelled_prices(audit: &Audit, texts: &[String]) {
 
 /// The edit distance of two short names (insertions, deletions and
 /// substitutions of one character).
+fn same_entry(
+    a: &tokenaudit_core::pricing::ModelEntry,
+    b: &tokenaudit_core::pricing::ModelEntry,
+) -> bool {
+    a.provider == b.provider && a.id.eq_ignore_ascii_case(&b.id)
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
