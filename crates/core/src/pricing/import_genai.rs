@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use super::format::{per_mtok, value_text};
 use super::{
-    Catalog, ImportError, ImportReport, MatchRule, ModelEntry, PricePeriod, ProviderInfo,
-    ProviderKind, Rates, SkipReason, Source, Tier,
+    uniform_multiplier, Catalog, ImportError, ImportReport, MatchRule, ModelEntry, Multiplier,
+    PricePeriod, ProviderInfo, ProviderKind, Rates, SkipReason, Source, Tier, PRIORITY_MAX,
 };
 use crate::money::Money;
 
@@ -84,6 +84,7 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
     let mut infos = Vec::new();
     let mut models = Vec::new();
     let mut ignored_keys: BTreeMap<String, usize> = BTreeMap::new();
+    let mut variants: BTreeMap<String, usize> = BTreeMap::new();
     for p in providers {
         let pid = p
             .get("id")
@@ -116,7 +117,7 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 ));
                 continue;
             }
-            match import_model(pid, &mid, m, &mut report, &mut ignored_keys) {
+            match import_model(pid, &mid, m, &mut report, &mut ignored_keys, &mut variants) {
                 Ok(entry) => {
                     if models
                         .iter()
@@ -131,6 +132,16 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
                 Err(reason) => report.skipped.push((label, reason)),
             }
         }
+    }
+    for (what, n) in variants {
+        report.notes.push(match what.strip_prefix("uneven ") {
+            Some(kind) => format!(
+                "{n} model(s) have {kind} prices (`price_variants`) that are not one uniform fraction of their normal prices; their {kind} calls are priced at normal rates"
+            ),
+            None => format!(
+                "{n} price variant(s) for `{what}` not imported (tokenaudit prices batch, flex, priority and fast processing only); those calls are priced at normal rates"
+            ),
+        });
     }
     for (key, n) in ignored_keys {
         report.notes.push(format!(
@@ -160,6 +171,7 @@ fn import_model(
     m: &Value,
     report: &mut ImportReport,
     ignored: &mut BTreeMap<String, usize>,
+    variants: &mut BTreeMap<String, usize>,
 ) -> Result<ModelEntry, SkipReason> {
     let match_rule = match m.get("match") {
         Some(v) => Some(MatchRule::from_json(v).map_err(SkipReason::UnsupportedMatchRule)?),
@@ -231,6 +243,8 @@ fn import_model(
         return Err(SkipReason::MissingInputPrice);
     }
     periods.sort_by_key(|p| p.effective);
+    let [batch_multiplier, flex_multiplier, priority_multiplier, fast_multiplier] =
+        variant_multipliers(m, &periods, variants);
     Ok(ModelEntry {
         id: mid.to_owned(),
         provider: pid.to_owned(),
@@ -240,13 +254,116 @@ fn import_model(
             .unwrap_or(mid)
             .to_owned(),
         match_rule,
-        batch_multiplier: None,
-        flex_multiplier: None,
-        priority_multiplier: None,
-        fast_multiplier: None,
+        batch_multiplier,
+        flex_multiplier,
+        priority_multiplier,
+        fast_multiplier,
         us_multiplier: None,
         periods,
     })
+}
+
+/// The processing kinds a model's `price_variants` can give, in the order
+/// [`variant_multipliers`] returns them, with the most each may be.
+const VARIANT_KINDS: [(&str, i64); 4] = [
+    ("batch", 1),
+    ("flex", 1),
+    ("priority", PRIORITY_MAX),
+    ("fast", PRIORITY_MAX),
+];
+
+/// The batch, flex, priority and fast multipliers of a model's
+/// `price_variants` (`{when: {processing: "batch"}, prices, constraint}`,
+/// `{when: {service_tier: "flex"}}`, `{when: {speed: "fast"}}`…): each
+/// variant's prices against the model's own in effect from the same date,
+/// which must be one fraction of them (hunt174: genai-prices 0.2.5 gives
+/// 116 models' batch prices this way, all dropped, so batch calls were
+/// priced at 2× their price). A kind whose prices are no one fraction, and
+/// the variants this catalog cannot price (`ultrafast`, a route, a search
+/// type), are counted in `notes` by kind.
+fn variant_multipliers(
+    m: &Value,
+    periods: &[PricePeriod],
+    notes: &mut BTreeMap<String, usize>,
+) -> [Option<Multiplier>; 4] {
+    let mut found: [Result<Option<Multiplier>, ()>; 4] = [Ok(None); 4];
+    let empty = Vec::new();
+    let list = m
+        .get("price_variants")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    for v in list {
+        let when = v.get("when").and_then(Value::as_object);
+        let Some((key, kind)) = when
+            .filter(|w| w.len() == 1)
+            .and_then(|w| w.iter().next())
+            .and_then(|(k, v)| Some((k.as_str(), v.as_str()?)))
+        else {
+            *notes
+                .entry("several conditions at once".into())
+                .or_default() += 1;
+            continue;
+        };
+        // (An empty set gives no price: gpt-3.5-turbo-1106's batch.)
+        let Some(set) = v
+            .get("prices")
+            .and_then(Value::as_object)
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        let index = match (key, kind) {
+            ("processing", "batch") => 0,
+            ("service_tier", "flex") => 1,
+            ("service_tier", "priority") => 2,
+            ("service_tier" | "speed", "fast") => 3,
+            // The standard tier's own prices (listed empty).
+            ("service_tier", "default" | "standard") => continue,
+            _ => {
+                *notes.entry(format!("{key} {kind}")).or_default() += 1;
+                continue;
+            }
+        };
+        let start = v
+            .get("constraint")
+            .and_then(|c| c.get("start_date"))
+            .and_then(Value::as_str)
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        let mut unused = BTreeMap::new();
+        let variant = period(start, set, &mut unused);
+        // The model's prices in effect from the variant's date.
+        let base = periods
+            .iter()
+            .rev()
+            .find(|p| p.effective <= start)
+            .or(periods.first());
+        let this = match (variant, base) {
+            (Ok(variant), Some(base)) => uniform_multiplier(
+                (&base.rates, &base.tiers),
+                (&variant.rates, &variant.tiers),
+                VARIANT_KINDS[index].1,
+            ),
+            _ => Err(()),
+        };
+        found[index] = match (found[index], this) {
+            (Ok(None), this) => this,
+            (Ok(Some(a)), Ok(Some(b))) if a == b => Ok(Some(a)),
+            (Ok(a), Ok(None)) => Ok(a),
+            _ => Err(()),
+        };
+    }
+    let mut out = [None; 4];
+    for (i, f) in found.into_iter().enumerate() {
+        match f {
+            Ok(m) => out[i] = m,
+            Err(()) => {
+                *notes
+                    .entry(format!("uneven {}", VARIANT_KINDS[i].0))
+                    .or_default() += 1
+            }
+        }
+    }
+    out
 }
 
 fn period(

@@ -459,51 +459,5 @@ fn multiplier(
     let Ok((other, other_tiers)) = rates_and_tiers(e, suffix) else {
         return Err(());
     };
-    let pairs_of = |a: &Rates, b: &Rates| {
-        [
-            (a.input, b.input),
-            (a.output, b.output),
-            (a.cached_read, b.cached_read),
-            (a.cache_write_5m, b.cache_write_5m),
-        ]
-    };
-    let mut pairs = pairs_of(rates, &other).to_vec();
-    for t in &other_tiers {
-        match tiers
-            .iter()
-            .find(|n| n.above_input_tokens == t.above_input_tokens)
-        {
-            Some(n) => pairs.extend(pairs_of(&n.rates, &t.rates)),
-            None => return Err(()),
-        }
-    }
-    let mut found: Option<i128> = None;
-    for (normal, other) in pairs {
-        let (Some(normal), Some(other)) = (normal, other) else {
-            continue;
-        };
-        if normal.picos() == 0 {
-            continue;
-        }
-        let scaled = other.picos() * 1_000_000;
-        if scaled % normal.picos() != 0 {
-            return Err(());
-        }
-        let m = scaled / normal.picos();
-        if found.is_some_and(|f| f != m) {
-            return Err(());
-        }
-        found = Some(m);
-    }
-    // Input and output prices are both required before claiming support.
-    if other.input.is_none() || other.output.is_none() {
-        return if found.is_some() { Err(()) } else { Ok(None) };
-    }
-    match found {
-        Some(m) if m > 0 && m <= max as i128 * 1_000_000 => {
-            Ok(Some(Multiplier::from_millionths(m as i64)))
-        }
-        Some(_) => Err(()),
-        None => Ok(None),
-    }
+    super::uniform_multiplier((rates, tiers), (&other, &other_tiers), max)
 }

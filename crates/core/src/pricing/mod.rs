@@ -297,6 +297,68 @@ impl Multiplier {
     }
 }
 
+/// The one fraction `other`'s rates are of `normal`'s (input, output,
+/// cached reads, 5-minute writes, and each tier's by its threshold): a
+/// batch or service tier's prices as a catalog lists them in full, as this
+/// catalog keeps them (one multiplier of every rate). `Ok(None)`: `other`
+/// gives no price; `Err`: its prices are no one fraction of the normal ones,
+/// or past `max`, or it lacks the input or output price.
+pub(crate) fn uniform_multiplier(
+    (rates, tiers): (&Rates, &[Tier]),
+    (other, other_tiers): (&Rates, &[Tier]),
+    max: i64,
+) -> Result<Option<Multiplier>, ()> {
+    let pairs_of = |a: &Rates, b: &Rates| {
+        [
+            (a.input, b.input),
+            (a.output, b.output),
+            (a.cached_read, b.cached_read),
+            (a.cache_write_5m, b.cache_write_5m),
+        ]
+    };
+    let mut pairs = pairs_of(rates, other).to_vec();
+    for t in other_tiers {
+        match tiers
+            .iter()
+            .find(|n| n.above_input_tokens == t.above_input_tokens)
+        {
+            Some(n) => pairs.extend(pairs_of(&n.rates, &t.rates)),
+            None => return Err(()),
+        }
+    }
+    let mut found: Option<i128> = None;
+    for (normal, other) in pairs {
+        let (Some(normal), Some(other)) = (normal, other) else {
+            continue;
+        };
+        if normal.picos() == 0 {
+            continue;
+        }
+        let scaled = other.picos() * 1_000_000;
+        if scaled % normal.picos() != 0 {
+            return Err(());
+        }
+        let m = scaled / normal.picos();
+        if found.is_some_and(|f| f != m) {
+            return Err(());
+        }
+        found = Some(m);
+    }
+    // Input and output prices are both required before claiming support
+    // (output only of a model priced for output: an embedding model's
+    // batch price is of its input alone).
+    if other.input.is_none() || (other.output.is_none() && rates.output.is_some()) {
+        return if found.is_some() { Err(()) } else { Ok(None) };
+    }
+    match found {
+        Some(m) if m > 0 && m <= max as i128 * 1_000_000 => {
+            Ok(Some(Multiplier::from_millionths(m as i64)))
+        }
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
+}
+
 impl fmt::Display for Multiplier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&format::decimal_text(self.0 as i128, 6))

@@ -748,6 +748,71 @@ fn imports_genai_prices_history_tiers_and_rules() {
         .any(|n| n.contains("web_searches_kcount")));
 }
 
+/// genai-prices' `price_variants` give a model's batch, flex, priority and
+/// fast prices in full; each is kept as the one fraction of the model's own
+/// prices in effect from the variant's date (hunt174: all dropped, batch
+/// calls at 2×). One not a single fraction, one this catalog cannot price
+/// (`ultrafast`, a route) and an empty one are said or passed over.
+#[test]
+fn imports_genai_prices_price_variants_as_multipliers() {
+    let json = r#"[{"id": "openai", "name": "OpenAI", "models": [
+        {"id": "gpt-x", "match": {"equals": "gpt-x"},
+         "prices": [
+           {"prices": {"input_mtok": 1, "output_mtok": 4}},
+           {"constraint": {"start_date": "2026-10-01"},
+            "prices": {"input_mtok": {"base": 2, "tiers": [{"start": 272000, "price": 4}]},
+                       "cache_read_mtok": 0.2, "output_mtok": {"base": 10, "tiers": [{"start": 272000, "price": 15}]}}}],
+         "price_variants": [
+           {"when": {"service_tier": "default"}, "prices": {}},
+           {"when": {"processing": "batch"}, "constraint": {"start_date": "2026-10-14"},
+            "prices": {"input_mtok": {"base": 1, "tiers": [{"start": 272000, "price": 2}]},
+                       "cache_read_mtok": 0.1, "output_mtok": {"base": 5, "tiers": [{"start": 272000, "price": 7.5}]}}},
+           {"when": {"service_tier": "flex"}, "prices": {"input_mtok": 0.5, "output_mtok": 2}},
+           {"when": {"service_tier": "priority"}, "constraint": {"start_date": "2026-10-14"},
+            "prices": {"input_mtok": 4, "cache_read_mtok": 0.4, "output_mtok": 21}},
+           {"when": {"speed": "fast"}, "constraint": {"start_date": "2026-10-02"},
+            "prices": {"input_mtok": {"base": 4, "tiers": [{"start": 272000, "price": 8}]},
+                       "output_mtok": {"base": 20, "tiers": [{"start": 272000, "price": 30}]}}},
+           {"when": {"service_tier": "ultrafast"}, "prices": {"input_mtok": 12, "output_mtok": 60}},
+           {"when": {"route": "eu"}, "prices": {"input_mtok": 1.1, "output_mtok": 4.4}}]},
+        {"id": "embed-x", "match": {"equals": "embed-x"}, "prices": {"input_mtok": 0.2},
+         "price_variants": [{"when": {"processing": "batch"}, "prices": {"input_mtok": 0.1}},
+                            {"when": {"processing": "batch"}, "prices": {}}]}]}]"#;
+    let (c, report) = import_genai_prices(json).unwrap();
+    let model = |id: &str| c.model(c.resolve(None, id).unwrap());
+    let m = model("gpt-x");
+    let half = Some(Multiplier::from_millionths(500_000));
+    // Batch against the prices of 2026-10-01 (tiers too): every rate ½;
+    // flex, undated, against the first prices: ½.
+    assert_eq!(m.batch_multiplier, half);
+    assert_eq!(m.flex_multiplier, half);
+    // Priority's output is 2.1× where its input is 2×: no one fraction.
+    assert_eq!(m.priority_multiplier, None);
+    assert_eq!(
+        m.fast_multiplier,
+        Some(Multiplier::from_millionths(2_000_000))
+    );
+    // An embedding model's batch price is of its input alone.
+    assert_eq!(model("embed-x").batch_multiplier, half);
+    let notes = report.notes.join("\n");
+    assert!(
+        notes.contains(
+            "1 model(s) have priority prices (`price_variants`) that are not one uniform fraction"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("1 price variant(s) for `service_tier ultrafast` not imported"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("1 price variant(s) for `route eu` not imported"),
+        "{notes}"
+    );
+    assert!(!notes.contains("default"), "{notes}");
+    assert!(!notes.contains("batch prices"), "{notes}");
+}
+
 /// LiteLLM's `tiered_pricing` (ranges of the request's input): the first
 /// range is the base of an entry with no flat price, later ones are tiers
 /// (hunt65: such models were skipped as "no input price", and a flat
