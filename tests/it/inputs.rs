@@ -2322,6 +2322,37 @@ fn a_feature_from_a_tag_is_not_a_missing_feature() {
     assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0035");
 }
 
+/// A tag a call carries twice is one tag of the call (hunt181: LiteLLM's
+/// `request_tags` of `["prod","prod"]`, before BerriAI/litellm#6932, and a
+/// gateway line's `tags` and `metadata` with the same pair, counted the
+/// call twice in the tag table).
+#[test]
+fn a_tag_carried_twice_counts_the_call_once() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"timestamp":"2026-10-01T10:00:00Z","model":"gpt-4o","request_tags":["prod","prod","eu"],"usage":{"prompt_tokens":1000,"completion_tokens":100}}
+{"timestamp":"2026-10-01T10:01:00Z","model":"gpt-4o","tags":{"env":"prod"},"metadata":{"env":"prod"},"usage":{"prompt_tokens":1000,"completion_tokens":100}}
+{"timestamp":"2026-10-01T10:02:00Z","model":"gpt-4o","request_tags":["prod"],"usage":{"prompt_tokens":1000,"completion_tokens":100}}"#,
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    let tag = |key: &str| {
+        r["audit"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no tag {key}: {}", r["audit"]["tags"]))
+    };
+    // 1,000 × 2.5 + 100 × 10 = $0.0035 a call.
+    assert_eq!(tag("tag=prod")["calls"], 2);
+    assert_eq!(usd(&tag("tag=prod")["cost"]), "0.007");
+    assert_eq!(tag("tag=eu")["calls"], 1);
+    assert_eq!(tag("env=prod")["calls"], 1);
+    assert_eq!(usd(&tag("env=prod")["cost"]), "0.0035");
+}
+
 /// A line that is not UTF-8 is read with U+FFFD for its other bytes and
 /// said as such (hunt101: the call was lost); Go's RFC 1123 dates (`…
 /// UTC`) are times.

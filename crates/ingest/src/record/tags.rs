@@ -60,7 +60,8 @@ pub(crate) fn is_text_key(key: &str) -> bool {
 /// the tag table per call (hunt176: LiteLLM's `requester_ip_address` and
 /// `cold_storage_object_key`, Portkey's `request_id`, 179 of 184 tags).
 /// (Not e-mails: LiteLLM's `user_api_key_user_email` is a key's owner, which
-/// `[attribution] feature = "tag:…"` may pick, hunt178.)
+/// `[attribution] feature = "tag:…"` may pick, hunt178.) A pair the call
+/// carries twice is kept once.
 pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
     if tags.is_empty() {
         return;
@@ -83,6 +84,19 @@ pub(crate) fn drop_unkept(tags: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) {
             !drop
         })
     });
+    // A tag a call carries twice is one tag of the call (hunt181: LiteLLM's
+    // `request_tags` before its fix of BerriAI/litellm#6932 held a key's
+    // tag and the request's alike, `["prod","prod"]`; a gateway line's
+    // `tags` and `metadata` the same pair): the tag tables counted the
+    // call twice, shares past 100%.
+    let mut i = 1;
+    while i < tags.len() {
+        if tags[..i].contains(&tags[i]) {
+            tags.remove(i);
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// Whether tags of this key are dropped ([`drop_unkept`]): a network
