@@ -6573,7 +6573,43 @@ fn summed_rows_of_usage_exports_are_refused() {
         "{err}"
     );
     assert_eq!(env.report()["audit"]["totals"]["calls"], 0);
-    for (file, lines) in [("cursor.csv", 1), ("vercel.jsonl", 2), ("console.jsonl", 1)] {
+    // A query's count of calls (CloudWatch Logs Insights over Bedrock's
+    // invocation logs), a collector's OpenAI buckets (`num_requests`), and
+    // Anthropic's usage-report buckets saved one a line, whose `results`
+    // were read as a page of calls (hunt180: 1,500 invocations priced as 2
+    // calls; each bucket's sum as one call at the long-context tier).
+    env.write(
+        "insights.csv",
+        "modelId,identity.arn,input_tokens,cache_read,cache_write,output_tokens,calls
+anthropic.claude-sonnet-4-5-20250929-v1:0,arn:aws:iam::1:user/alice,150000,500000,20000,30000,1000
+",
+    );
+    env.write(
+        "buckets.jsonl",
+        concat!(
+            r#"{"provider":"openai","source":"openai_admin","model":"gpt-4o","bucket_start":1790000000,"bucket_end":1790003600,"prompt_tokens":800000,"completion_tokens":60000,"num_requests":1200}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-01T00:00:00Z","model":"gpt-4o","n_requests":40,"prompt_tokens":80000,"completion_tokens":6000}"#,
+            "\n",
+        ),
+    );
+    env.write(
+        "report.jsonl",
+        concat!(
+            r#"{"starting_at":"2026-11-01T00:00:00Z","ending_at":"2026-11-02T00:00:00Z","results":[{"uncached_input_tokens":600000,"output_tokens":20000,"model":"claude-sonnet-4-5-20250929","context_window":null},{"uncached_input_tokens":60000,"output_tokens":4000,"model":"claude-opus-4-1-20250805"}]}"#,
+            "\n",
+            r#"{"starting_at":"2026-11-02T00:00:00Z","ending_at":"2026-11-03T00:00:00Z","results":[{"uncached_input_tokens":600000,"output_tokens":20000,"model":"claude-sonnet-4-5-20250929"}]}"#,
+            "\n",
+        ),
+    );
+    for (file, lines) in [
+        ("cursor.csv", 1),
+        ("vercel.jsonl", 2),
+        ("console.jsonl", 1),
+        ("insights.csv", 1),
+        ("buckets.jsonl", 2),
+        ("report.jsonl", 2),
+    ] {
         let out = env
             .cmd()
             .args(["audit", file, "--out", "out", "--quiet"])
@@ -6587,6 +6623,21 @@ fn summed_rows_of_usage_exports_are_refused() {
             "{file}"
         );
     }
+}
+
+/// A row's `cache_write_tokens` beside its input (Bedrock's invocation
+/// counts spread into a row, hunt180) are cache writes: 1,000 × $3 + 2,000
+/// × $3.75 + 100 × $15 per million = $0.012.
+#[test]
+fn cache_write_tokens_beside_the_input_are_writes() {
+    let env = Env::new();
+    env.write(
+        "calls.jsonl",
+        r#"{"timestamp":"2026-11-01T10:00:00Z","model":"claude-sonnet-4-5","input_tokens":1000,"cache_write_tokens":2000,"output_tokens":100}"#,
+    );
+    let r = env.audit(&["calls.jsonl"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 1);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.012");
 }
 
 /// Kong 3.11's `ai.proxy.usage.prompt_tokens_details.cached_tokens` (its AI

@@ -615,6 +615,10 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         5 => match key {
+            // A count of calls a row sums (a query's `count() as calls`:
+            // hunt180, CloudWatch Logs Insights over Bedrock's invocation
+            // logs; 1,500 invocations priced as 2 calls).
+            "calls" => Field::Summed,
             "model" => Field::Model,
             "route" => Field::Route,
             "error" => Field::Error,
@@ -682,6 +686,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         9 => match key {
+            "num_calls" => Field::Summed,
             // Anthropic's usage and cost reports: a time bucket's end.
             "ending_at" => Field::Summed,
             // Portkey's log export: its `cost` is in cents.
@@ -705,6 +710,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         10 => match key {
+            // OpenAI's legacy `/v1/usage` rows.
+            "n_requests" => Field::Summed,
             "candidates" => Field::Choices,
             "completion" => Field::Nested,
             "created_at" => Field::Timestamp,
@@ -736,6 +743,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         11 => match key {
+            "invocations" => Field::Summed,
             "messageStop" => Field::StreamEvent,
             // Gemini's request (the google-genai SDK's camelCase body:
             // hunt147's bug2, flex and priority at standard rates).
@@ -766,6 +774,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         12 => match key {
+            // A collector's OpenAI usage buckets (hunt180).
+            "num_requests" => Field::Summed,
             "messageStart" => Field::StreamEvent,
             // A stateful Responses request's conversation.
             "conversation" => Field::Continues,
@@ -822,6 +832,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         14 => match key {
+            "total_requests" => Field::Summed,
             // OpenAI's Batch object.
             "request_counts" => Field::Summed,
             // Anthropic's usage report rows: the TTL split of the writes.
@@ -833,6 +844,7 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         15 => match key {
+            "invocationCount" => Field::Summed,
             // The Vercel AI SDK's usage spread into the line
             // (`{ model, ...result.usage }`).
             "reasoningTokens" => Field::UsageKey,
@@ -883,6 +895,8 @@ pub(crate) fn field(key: &str) -> Field {
             _ => Field::Other,
         },
         18 => match key {
+            // Bedrock's per-call cache writes spread into a row.
+            "cache_write_tokens" => Field::UsageKey,
             // Bifrost's cache counts spread into a line or a CSV's columns
             // (hunt135).
             "cached_read_tokens" => Field::UsageKey,
@@ -1298,6 +1312,7 @@ fn field_by_meaning(key: &str) -> Field {
         | "cache_creation_input_tokens"
         | "cache_read_tokens"
         | "cache_creation_tokens"
+        | "cache_write_tokens"
         | "cached_tokens"
         | "reasoning_tokens"
         | "promptTokenCount"
@@ -1353,7 +1368,9 @@ fn field_by_meaning(key: &str) -> Field {
         | "contentBlockDelta"
         | "contentBlockStop" => Field::StreamEvent,
         "num_model_requests" | "context_window" | "requests" | "api_requests" | "ending_at"
-        | "request_counts" | "request_count" | "Request Count" | "requestCount" => Field::Summed,
+        | "request_counts" | "request_count" | "Request Count" | "requestCount" | "calls"
+        | "num_calls" | "n_requests" | "invocations" | "num_requests" | "total_requests"
+        | "invocationCount" => Field::Summed,
         "req_units" | "res_units" => Field::CostInCents,
         "is_byok" | "upstream_inference_cost" => Field::Upstream,
         "service_tier" | "serviceTier" => Field::ServiceTier,
@@ -2054,7 +2071,8 @@ fn is_summed(key: &str, raw: &str) -> bool {
         // LiteLLM's daily spend tables (`api_requests`: hunt123, a day of
         // 120 requests priced as one call at the long-context tier).
         "num_model_requests" | "requests" | "api_requests" | "request_count" | "Request Count"
-        | "requestCount" => raw
+        | "requestCount" | "calls" | "num_calls" | "n_requests" | "invocations"
+        | "num_requests" | "total_requests" | "invocationCount" => raw
             .trim_matches('"')
             .trim()
             .replace(',', "")

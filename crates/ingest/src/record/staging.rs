@@ -688,8 +688,9 @@ impl<'a> RawLine<'a> {
         if self.summed {
             return Err(Reject::new(
                 RejectReason::SummedUsage,
-                "a usage API's row (num_model_requests, requests, api_requests, a report's time \
-                 bucket with its ending_at or context_window, a Batch object's request_counts) sums many \
+                "a usage API's row (num_model_requests, requests, api_requests, a count of calls or \
+                 invocations, a report's time bucket with its ending_at or context_window, a Batch \
+                 object's request_counts) sums many \
                  requests: tokenaudit prices and audits calls one by one (a long-context price is \
                  chosen by one request's size); read per-call logs",
             ));

@@ -336,8 +336,13 @@ fn page_key(text: &[u8]) -> Option<&'static str> {
     if text.first() != Some(&b'{') {
         return None;
     }
-    // The object's own keys within `text`: a call's make it no page.
-    if is_call(&own_keys(text)) {
+    // The object's own keys within `text`: a call's make it no page, and
+    // so does a usage report's time bucket (`ending_at`), whose `results`
+    // are sums over many requests (hunt180: Anthropic's buckets saved one
+    // a line were read as pages of calls, the bucket's end dropped, each
+    // day's sum priced as one call at the long-context tier).
+    let own = own_keys(text);
+    if is_call(&own) || has_any(&own, &["ending_at"]) {
         return None;
     }
     let head = text;
