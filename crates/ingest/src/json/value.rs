@@ -271,7 +271,55 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Some(rest) = t.strip_suffix(" UTC").or_else(|| t.strip_suffix(" GMT")) {
         return parse_timestamp(rest);
     }
-    None
+    other_spelling(t).and_then(|t| parse_timestamp(&t))
+}
+
+/// The same instant in a spelling [`parse_timestamp`] reads, for the
+/// spellings of common loggers it does not (hunt182: their calls rejected
+/// as bad timestamps): Go's `time.Time.String()` in a zone other than UTC
+/// (`2026-11-01 15:30:00.5 +0800 CST`, and its monotonic clock's
+/// ` m=+0.01`), Java's `ZonedDateTime` (`…-08:00[America/Los_Angeles]`),
+/// and a decimal comma before the fraction of a second (Python logging's
+/// `2026-11-01 07:30:00,123`, ISO 8601's `07:30:00,123Z`). `None` when it
+/// is none of them.
+fn other_spelling(t: &str) -> Option<String> {
+    let mut out = t;
+    // Go's monotonic clock reading.
+    if let Some((before, m)) = out.rsplit_once(" m=") {
+        if m.starts_with(['+', '-']) {
+            out = before;
+        }
+    }
+    // A zone's name after a numeric offset: the offset is the instant's.
+    if let Some((before, name)) = out.rsplit_once(' ') {
+        let offset = before.rsplit_once(' ').map_or("", |(_, o)| o);
+        let numeric = offset.len() == 5
+            && offset.starts_with(['+', '-'])
+            && offset[1..].bytes().all(|b| b.is_ascii_digit());
+        if numeric && (2..=5).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            out = before;
+        }
+    }
+    // Java's region after the offset.
+    if let Some(before) = out.strip_suffix(']').and_then(|o| o.rsplit_once('[')) {
+        out = before.0;
+    }
+    // `HH:MM:SS,fff`: the comma before the fraction only.
+    let bytes = out.as_bytes();
+    let comma = bytes.iter().enumerate().position(|(i, &b)| {
+        b == b','
+            && i >= 8
+            && bytes[i - 3] == b':'
+            && bytes[i - 6] == b':'
+            && bytes[i - 2..i].iter().all(u8::is_ascii_digit)
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+    });
+    let fixed = match comma {
+        Some(i) => format!("{}.{}", &out[..i], &out[i + 1..]),
+        None => out.to_string(),
+    };
+    (fixed != t).then_some(fixed)
 }
 
 /// Whether an epoch in exponent form keeps too few digits to place the
@@ -464,10 +512,27 @@ mod tests {
             "2026-10-01T08:00:00 UTC",
             "2026-10-01 08:00:00 +0000 UTC",
             "2026-10-01 10:00:00.000 +0200 GMT",
+            // Go's in another zone, with its monotonic clock; Java's
+            // `ZonedDateTime`; a decimal comma (hunt182).
+            "2026-10-01 16:00:00 +0800 CST",
+            "2026-10-01 01:00:00.000 -0700 PDT m=+0.016",
+            "2026-10-01T01:00-07:00[America/Los_Angeles]",
+            "2026-10-01 08:00:00,000",
+            "2026-10-01T08:00:00,000Z",
             "1790841600",
             "1790841600000",
         ] {
             assert_eq!(parse_timestamp(text), Some(want), "{text}");
+        }
+        // A zone's name without an offset says nothing of the instant; a
+        // comma elsewhere is no decimal comma.
+        for text in [
+            "2026-10-01 08:00:00 CST",
+            "2026-10-01 08:00:00 +0800 cst",
+            "2026-10-01, 08:00:00",
+            "2026-10-01 08:00:00,",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
         }
         assert_eq!(
             epoch_to_time(1790841600123.0).unwrap().timestamp_millis(),
