@@ -1356,6 +1356,99 @@ fn parquet_row_groups_in_parallel_keep_row_numbers_and_mappings() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0005375");
 }
 
+/// Strings written as bytes with no text type (Impala's, Hive's, Spark's
+/// before 1.1) and a pyarrow `decimal64` cost are read (hunt184: the model
+/// column dropped, every call rejected; the file refused for its type).
+#[test]
+fn parquet_strings_as_bytes_and_narrow_decimals_are_read() {
+    use arrow_array::{ArrayRef, BinaryArray, Decimal64Array, Int64Array};
+    use std::sync::Arc;
+    let env = Env::new();
+    let bytes = |v: Vec<&'static str>| -> ArrayRef {
+        Arc::new(BinaryArray::from(
+            v.into_iter()
+                .map(|s| Some(s.as_bytes()))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            (
+                "timestamp",
+                bytes(vec!["2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z"]),
+            ),
+            ("model", bytes(vec!["gpt-4o", "gpt-4o"])),
+            ("feature", bytes(vec!["chat", "search"])),
+            ("prompt_tokens", Arc::new(Int64Array::from(vec![2000, 500]))),
+            (
+                "completion_tokens",
+                Arc::new(Int64Array::from(vec![200, 50])),
+            ),
+            (
+                "cost",
+                Arc::new(
+                    Decimal64Array::from(vec![7_000, 1_750])
+                        .with_precision_and_scale(18, 6)
+                        .unwrap(),
+                ),
+            ),
+        ],
+    );
+    let r = env.audit(&["calls.parquet", "--strict"]);
+    // 2,000 × 2.5 + 200 × 10 = $0.007; 500 × 2.5 + 50 × 10 = $0.00175.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.00875");
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.00175");
+    assert_eq!(r["audit"]["first_call"], "2026-03-02T10:00:00Z");
+    assert_eq!(r["audit"]["reconciliation"][0]["logged"], "0.00875");
+}
+
+/// A table that opens with more than 50 rows of no call (a gateway's polls
+/// of `/v1/models`: no model, no usage) is read as its JSON lines are: the
+/// format is told from as many rows as a text file's head holds (hunt184:
+/// the whole file refused).
+#[test]
+fn a_parquet_table_opening_with_many_rows_of_no_call_is_read() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let polls = 120;
+    let n = polls + 2;
+    let model: Vec<Option<&str>> = (0..n).map(|i| (i >= polls).then_some("gpt-4o")).collect();
+    let route: Vec<&str> = (0..n)
+        .map(|i| {
+            if i < polls {
+                "/v1/models"
+            } else {
+                "/v1/chat/completions"
+            }
+        })
+        .collect();
+    let tokens: Vec<Option<i64>> = (0..n).map(|i| (i >= polls).then_some(1000)).collect();
+    write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            (
+                "timestamp",
+                Arc::new(StringArray::from(vec!["2026-03-02T10:00:00Z"; n])) as ArrayRef,
+            ),
+            ("route", Arc::new(StringArray::from(route))),
+            ("model", Arc::new(StringArray::from(model))),
+            ("prompt_tokens", Arc::new(Int64Array::from(tokens.clone()))),
+            ("completion_tokens", Arc::new(Int64Array::from(tokens))),
+        ],
+    );
+    let r = env.audit(&["calls.parquet"]);
+    // 2 × (1,000 × 2.5 + 1,000 × 10) = $0.025; the polls rejected.
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.025");
+    assert_eq!(
+        r["audit"]["input"]["rejected_by_reason"]["missing_model"],
+        polls
+    );
+}
+
 /// hunt144's bug9: tags kept as a list of `{key, value}` records
 /// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
 /// with `{"stringValue": …}` values) were dropped silently, the call's

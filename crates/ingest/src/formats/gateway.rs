@@ -5285,13 +5285,13 @@ mod tests {
             Some("cust-9")
         );
         // A value that does not read gives way to one that does, whatever
-        // the ranks (hunt60): a Python `asctime`, a protobuf time, a user
+        // the ranks (hunt60): a time of day with no date, a protobuf time, a user
         // object; a request's `metadata` ranks after the line's; the
         // response's service tier is the one billed.
         let usage = r#""model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}"#;
         for (a, b, check) in [
             (
-                r#""timestamp":"2026-10-01 10:00:00,123""#,
+                r#""timestamp":"10:00:00,123""#,
                 r#""created_at":"2026-10-05T10:00:00Z""#,
                 "2026-10-05T10:00:00Z",
             ),

@@ -117,11 +117,31 @@ fn flat_columns_of_every_type() {
         ),
         (
             "raw",
+            arr(
+                arrow_array::FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+                    vec![Some(b"\x00\x01"), None, Some(b"xy")].into_iter(),
+                    2,
+                )
+                .unwrap(),
+            ),
+        ),
+        // Bytes without a text type (Impala's, Hive's strings): text where
+        // they are UTF-8 (hunt184: dropped), no value where not.
+        (
+            "bytes",
             arr(BinaryArray::from(vec![
-                Some(&b"\x00\x01"[..]),
+                Some(&b"gpt"[..]),
                 None,
-                Some(&b"x"[..]),
+                Some(&b"\xff\xfe"[..]),
             ])),
+        ),
+        (
+            "price",
+            arr(
+                arrow_array::Decimal64Array::from(vec![Some(1_250), None, Some(-7)])
+                    .with_precision_and_scale(18, 3)
+                    .unwrap(),
+            ),
         ),
         (
             "usage.total_tokens",
@@ -153,13 +173,14 @@ fn flat_columns_of_every_type() {
                 "f32": 0.1, "ok": true, "ts_ms": "2024-05-01T12:00:00.500Z",
                 "ts_tz": "2024-05-01T12:00:00.000001Z",
                 "ts_ns": "2024-05-01T12:00:00.123456789Z", "day": "2024-05-01",
-                "latency": 1234, "usage": {"total_tokens": 10}, "cost": "0.123000"
+                "latency": 1234, "usage": {"total_tokens": 10}, "cost": "0.123000",
+                "bytes": "gpt", "price": "1.250"
             }),
             json!({"i64": -1, "f64": "NaN", "ok": false}),
             json!({
                 "model": "", "i32": -7, "u64": 0, "f64": "inf", "f32": -2.0,
                 "ts_ms": "1970-01-01T00:00:00Z", "day": "1969-12-31", "latency": -1,
-                "usage": {"total_tokens": 3}, "cost": "-0.000005"
+                "usage": {"total_tokens": 3}, "cost": "-0.000005", "price": "-0.007"
             }),
         ]
     );
@@ -181,6 +202,8 @@ fn flat_columns_of_every_type() {
             "ts_ns",
             "day",
             "latency",
+            "bytes",
+            "price",
             "usage.total_tokens",
             "nothing",
             "cost"
@@ -195,7 +218,13 @@ fn flat_columns_of_every_type() {
 fn usage_struct() -> ArrayRef {
     let prompt = arr(UInt64Array::from(vec![Some(100), Some(5), None, Some(1)]));
     let completion = arr(UInt64Array::from(vec![Some(20), None, None, Some(2)]));
-    let body = arr(BinaryArray::from(vec![Some(&b"ab"[..]), None, None, None]));
+    let body = arr(
+        arrow_array::FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+            vec![Some(b"ab"), None, None, None].into_iter(),
+            2,
+        )
+        .unwrap(),
+    );
     arr(StructArray::try_from(vec![
         ("prompt_tokens", prompt),
         ("completion_tokens", completion),

@@ -1610,9 +1610,12 @@ fn read_chunks(
 /// Rows per decoded batch of a row group.
 const BATCH_ROWS: usize = 8 * 1024;
 
-/// Rows whose JSON form detection looks at (as many as it reads of a
-/// text file, see `formats::detect`).
-const DETECT_ROWS: usize = 50;
+/// Rows whose JSON form detection looks at, up to as many bytes of it as
+/// of a text file (`formats::detect` reads every line of the head: hunt184,
+/// a table opening with 50 polls of `/v1/models`, no model and no usage,
+/// was refused whole).
+const DETECT_ROWS: usize = 4096;
+const DETECT_BYTES: usize = 1 << 20;
 
 /// Reads a Parquet file. Its format is detected on its first rows' JSON
 /// form, as for any file. A gateway-shaped or mapped file is read column by
@@ -1628,7 +1631,7 @@ fn produce_parquet(
     rejects: &mut Rejects,
 ) -> String {
     let opened = ParquetFile::open(path).and_then(|file| {
-        let head = crate::parquet::head_json(&file, DETECT_ROWS)?;
+        let head = crate::parquet::head_json(&file, DETECT_ROWS, DETECT_BYTES)?;
         Ok((file, head))
     });
     let (file, head) = match opened {
