@@ -1118,13 +1118,27 @@ pub(crate) fn warnings(
     // Inputs cut short (a `.gz` still being written, a Parquet file
     // without its footer): named, with what was read (hunt148's bug3:
     // "1 line rejected", the file named nowhere on the terminal).
-    let cut: Vec<String> = a
+    // A damaged row group of a Parquet file is not where it ends: the row
+    // groups after it are read (hunt184: said as "cut short").
+    let (damaged, cut): (Vec<String>, Vec<String>) = a
         .input
         .rejected_samples
         .iter()
         .filter(|s| s.reason == tokenaudit_ingest::RejectReason::TruncatedFile)
         .map(|s| format!("{} ({})", s.file, s.detail))
-        .collect();
+        .partition(|s| s.contains("corrupt parquet data in row group"));
+    if !damaged.is_empty() {
+        out.push(format!(
+            "{} a damaged part whose rows could not be read, {} other rows read: {} (--strict makes this an error)",
+            if damaged.len() == 1 {
+                "1 input has".to_string()
+            } else {
+                format!("{} inputs have", damaged.len())
+            },
+            if damaged.len() == 1 { "its" } else { "their" },
+            crate::output::first_of(&damaged, 4)
+        ));
+    }
     if !cut.is_empty() {
         out.push(format!(
             "{} cut short, read up to where {} ends: {} (--strict makes this an error)",

@@ -1449,6 +1449,35 @@ fn a_parquet_table_opening_with_many_rows_of_no_call_is_read() {
     );
 }
 
+/// Parquet compressed with Brotli (a pandas, Spark and DuckDB option) is
+/// read (hunt184: refused as "corrupt parquet data").
+#[test]
+fn brotli_parquet_is_read() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let batch = arrow_array::RecordBatch::try_from_iter(vec![
+        (
+            "timestamp",
+            Arc::new(StringArray::from(vec!["2026-03-02T10:00:00Z"])) as ArrayRef,
+        ),
+        ("model", Arc::new(StringArray::from(vec!["gpt-4o"]))),
+        ("prompt_tokens", Arc::new(Int64Array::from(vec![2000]))),
+        ("completion_tokens", Arc::new(Int64Array::from(vec![200]))),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::BROTLI(Default::default()))
+        .build();
+    let f = std::fs::File::create(env.path("calls.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let r = env.audit(&["calls.parquet", "--strict"]);
+    // 2,000 × 2.5 + 200 × 10 = $0.007.
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
+}
+
 /// hunt144's bug9: tags kept as a list of `{key, value}` records
 /// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
 /// with `{"stringValue": …}` values) were dropped silently, the call's
@@ -4343,6 +4372,13 @@ fn a_damaged_parquet_row_group_counts_each_of_its_rows() {
             .starts_with("1000 rows not read (rows 2001 to 3000): "),
         "{sample}"
     );
+    // The row groups after it were read: no "cut short" (hunt184).
+    let err = stderr(&run(&env, &["calls.parquet"]));
+    assert!(
+        err.contains("1 input has a damaged part whose rows could not be read, its other rows read: calls.parquet (1000 rows not read"),
+        "{err}"
+    );
+    assert!(!err.contains("cut short"), "{err}");
 }
 
 /// A link beside the file it leads to (`current.jsonl -> day1.jsonl`) is
