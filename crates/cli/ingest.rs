@@ -273,6 +273,15 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     .with_context(|| format!("ingest into {}", args.store.display()))?;
     crate::audit::warn_unmatched_mapping(prepared.options.mapping.as_deref());
     let unreadable = &report.plan.unreadable;
+    let emptied = &report.kept_emptied;
+    if args.strict && !emptied.is_empty() && report.summary.rejects.strict_failures() == 0 {
+        bail!(
+            "--strict: {} stored calls of its own and {} now empty (a failed copy?); nothing committed: {}",
+            counted(emptied.len() as u64, "input has", "inputs have"),
+            if emptied.len() == 1 { "is" } else { "are" },
+            crate::output::first_of(emptied, 5)
+        );
+    }
     if args.strict && (report.summary.rejects.strict_failures() > 0 || !unreadable.is_empty()) {
         let mut msg = format!(
             "--strict: {}; nothing committed.\n",
@@ -290,7 +299,14 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             } else {
                 format!(":{}", s.line)
             };
-            msg.push_str(&format!("  {}{at}: {} ({})\n", s.file, s.reason, s.detail));
+            // Stdin by its name, not the file it was saved to.
+            let file = report
+                .plan
+                .read
+                .iter()
+                .find(|p| p.path.display().to_string() == s.file)
+                .map_or(s.file.as_str(), |p| p.name.as_str());
+            msg.push_str(&format!("  {file}{at}: {} ({})\n", s.reason, s.detail));
         }
         bail!("{}", msg.trim_end());
     }
@@ -304,6 +320,45 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         );
         for (name, why) in unreadable {
             eprintln!("  {name}: {why}");
+        }
+    }
+    if !emptied.is_empty() {
+        let one = emptied.len() == 1;
+        eprintln!(
+            "store: kept the stored calls of {}: {} now empty, which is taken for a failed copy, not a restated export of no call (the next ingest reads {} again): {}",
+            crate::output::counted(emptied.len() as u64, "file", "files"),
+            if one { "it is" } else { "they are" },
+            if one { "it" } else { "them" },
+            crate::output::first_of(emptied, 5)
+        );
+    }
+    // A stored file read again whole that was cut short (a copy that failed
+    // half-way): its calls are replaced by the fewer read (hunt185: 1,096
+    // of 3,000, said only as "1 line rejected").
+    let samples = report.summary.rejects.samples();
+    for p in report
+        .plan
+        .read
+        .iter()
+        .filter(|p| p.action == Action::Changed)
+    {
+        // (Stdin is read from the file it was saved to.)
+        let path = p.path.display().to_string();
+        let named = |n: &str| n == p.name || n == path;
+        let cut = samples
+            .iter()
+            .any(|s| named(&s.file) && s.reason == tokenaudit_ingest::RejectReason::TruncatedFile);
+        let (Some(previous), Some(now)) = (
+            p.previous.as_ref().filter(|_| cut),
+            report.summary.sources.iter().find(|s| named(&s.name)),
+        ) else {
+            continue;
+        };
+        if report.commit.is_some() {
+            eprintln!(
+                "warning: store: {} was cut short while read (a copy that failed half-way?): its {} stored calls were replaced by the {} read; ingest it again once it is whole",
+                p.name, previous.records, now.records
+            );
         }
     }
     let kept = &report.kept_unread;
@@ -464,9 +519,25 @@ fn summary(r: &tokenaudit_store::IngestReport, store: &Store) -> String {
         .read
         .iter()
         .filter(|p| p.action == Action::Changed && !p.reread && p.previous.is_some())
-        .filter(|p| !r.plan.read_again.contains(&p.name))
+        .filter(|p| !r.plan.read_again.contains(&p.name) && !r.kept_emptied.contains(&p.name))
         .map(|p| p.name.clone())
         .collect();
+    // A session log that grew is read whole, as every agent log is (its
+    // calls repeat across files): no restated export (hunt183).
+    let (sessions, changed): (Vec<String>, Vec<String>) = changed
+        .into_iter()
+        .partition(|n| r.plan.read.iter().any(|p| p.name == *n && p.agent_log));
+    if !sessions.is_empty() && r.commit.is_some() {
+        s.push_str(&format!(
+            "Read {} that grew or changed whole again, as agent logs are read (a call they repeat across files is counted once): {}.\n",
+            crate::output::counted(
+                sessions.len() as u64,
+                "Claude Code or Codex session file",
+                "Claude Code or Codex session files"
+            ),
+            crate::output::first_of(&sessions, 4)
+        ));
+    }
     if !changed.is_empty() && r.commit.is_some() {
         s.push_str(&format!(
             "Read {} whole again, {} text changed since the store read {}: {} earlier calls are replaced by what {} now (a restated export). If one is a log rotated over, ingest its rotated copy too (give its folder or name), or the calls only that copy holds leave the store: {}.\n",

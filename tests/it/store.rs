@@ -249,6 +249,24 @@ fn claude_code_calls_repeated_on_a_later_night_are_counted_once() {
     // Night 3: nothing new, nothing read again.
     let said = ingest(&env, &["agents", "gateway"]);
     assert!(said.starts_with("Nothing new to ingest."), "{said}");
+
+    // Night 4: a session goes on (a line appended): read whole, as agent
+    // logs are, and said as such, not as a restated export (hunt183).
+    let more = r#"{"parentUuid":"a1-text","isSidechain":false,"userType":"external","cwd":"/home/dev/shop","sessionId":"00000000-resumed","version":"2.0.14","message":{"id":"msg_09Z9","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","usage":{"input_tokens":3,"cache_read_input_tokens":1000,"output_tokens":10}},"requestId":"req_09Z9","type":"assistant","uuid":"z9-text","timestamp":"2025-10-01T11:00:00.000Z"}"#;
+    env.write(
+        "agents/projects/-home-dev-shop/00-resumed.jsonl",
+        format!("{resumed}{more}\n"),
+    );
+    let said = ingest(&env, &["agents", "gateway"]);
+    assert!(
+        said.contains("Read 1 Claude Code or Codex session file that grew or changed whole again, as agent logs are read"),
+        "{said}"
+    );
+    assert!(!said.contains("restated export"), "{said}");
+    assert_eq!(
+        audit_of(&env, &["--store", "store"]),
+        audit_of(&env, &["agents", "gateway"])
+    );
 }
 
 /// A forked Codex session and a subagent's begin with a copy of their
@@ -463,6 +481,106 @@ fn stdin_is_known_by_its_content_or_its_name() {
     // 1,000 calls of 1,000 tokens at $2.50/M, one of them now 9,000.
     let s = audit_of(&env, &["--store", "store", "--since", "2026-10-03"]);
     assert_eq!(usd(&s["totals"]["cost"]), "2.52");
+}
+
+/// A stored source read again whole that is now empty (a night whose
+/// `aws s3 cp … - |` failed) keeps its stored calls, said, and `--strict`
+/// fails; one cut short while read replaces them, said even with --quiet
+/// (hunt185: 3,000 calls emptied, exit 0 under --strict, nothing said).
+#[test]
+fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
+    use std::io::Write;
+    let env = Env::new();
+    let night: String = (0..200)
+        .map(|i| call(2, 1, "chat", 1000, 0, &format!("n{i:03}")))
+        .collect();
+    ingest_stdin(&env, &night, &["--stdin-name", "2026-10-02"]);
+    let stored = |env: &Env| audit_of(env, &["--store", "store"])["totals"]["calls"].clone();
+    assert_eq!(stored(&env), 200);
+    let out = env
+        .cmd()
+        .args([
+            "ingest",
+            "-",
+            "--store",
+            "store",
+            "--stdin-name",
+            "2026-10-02",
+            "-q",
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("store: kept the stored calls of 1 file: it is now empty, which is taken for a failed copy"),
+        "{err}"
+    );
+    assert_eq!(stored(&env), 200);
+    let out = env
+        .cmd()
+        .args([
+            "ingest",
+            "-",
+            "--store",
+            "store",
+            "--stdin-name",
+            "2026-10-02",
+            "--strict",
+        ])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--strict: 1 input has stored calls of its own and is now empty"),
+        "{err}"
+    );
+    assert_eq!(stored(&env), 200);
+    // Cut short: gzip's first half.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(night.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "ingest",
+            "-",
+            "--store",
+            "store",
+            "--stdin-name",
+            "2026-10-02",
+            "-q",
+        ])
+        .write_stdin(gz[..gz.len() / 2].to_vec())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: store: <stdin:2026-10-02> was cut short while read (a copy that failed half-way?): its 200 stored calls were replaced by the"),
+        "{err}"
+    );
+    // Whole again the next night.
+    let out = env
+        .cmd()
+        .args([
+            "ingest",
+            "-",
+            "--store",
+            "store",
+            "--stdin-name",
+            "2026-10-02",
+            "-q",
+        ])
+        .write_stdin(gz)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(stored(&env), 200);
+    store_check(&env);
 }
 
 /// A pipe given by its path (`… | tokenaudit ingest /dev/stdin`) is read

@@ -102,6 +102,11 @@ pub struct IngestReport {
     /// the store's, of which no line is a call as read now: their stored
     /// rows and entry are kept (the next ingest tries them again).
     pub kept_unread: Vec<String>,
+    /// Files whose stored calls were read again whole because their text
+    /// changed, and which are now empty (a failed copy, `false | ingest -`):
+    /// their stored rows and entry are kept (the next ingest tries them
+    /// again).
+    pub kept_emptied: Vec<String>,
 }
 
 /// Who is writing: kept in `_inflight/` while an ingest runs, so a
@@ -576,6 +581,24 @@ impl Store {
             .filter(|&i| lost_reading(i))
             .map(|i| read[i].name.clone())
             .collect();
+        // A stored file read again whole that is now empty replaces its
+        // calls by none (hunt185: a night's failed `aws s3 cp … - |
+        // tokenaudit ingest - --stdin-name …` emptied its 3,000 calls, exit
+        // 0 under --strict): kept as it was, said.
+        let emptied = |i: usize| {
+            let (p, s) = (&read[i], &summary.sources[i]);
+            p.action == Action::Changed
+                && p.previous
+                    .as_ref()
+                    .is_some_and(|e| e.key == p.key && e.records > 0)
+                && s.lines == 0
+                && s.records == 0
+                && s.rejected == 0
+        };
+        report.kept_emptied = (0..read.len())
+            .filter(|&i| emptied(i))
+            .map(|i| read[i].name.clone())
+            .collect();
         for i in (0..read.len()).filter(|&i| lost_reading(i)) {
             if let Some(old) = restates.get(&read[i].name) {
                 gone.replaced.remove(old);
@@ -589,6 +612,7 @@ impl Store {
                 Action::New | Action::Changed | Action::Grown
             ) && summary.sources[i].unreadable())
                 || lost_reading(i)
+                || emptied(i)
         };
         for i in (0..read.len()).filter(|&i| unreadable(i)) {
             gone.replaced.remove(&read[i].key);
@@ -616,7 +640,9 @@ impl Store {
             .collect();
         report.summary = summary;
         if req.strict
-            && (report.summary.rejects.strict_failures() > 0 || !report.plan.unreadable.is_empty())
+            && (report.summary.rejects.strict_failures() > 0
+                || !report.plan.unreadable.is_empty()
+                || !report.kept_emptied.is_empty())
         {
             return Ok(());
         }
