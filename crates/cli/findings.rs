@@ -380,9 +380,15 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
         }
     }
     let text = render(&records);
+    // A reader that stops early (`| head`) closes the pipe: the ledger is
+    // still recorded and `--fail-on` still decides the exit code (hunt185:
+    // a gate of 121 findings exited 0 under `| head -20`).
     match &args.out {
         Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
-        None => print(&text)?,
+        None => match print(&text) {
+            Err(e) if crate::output::is_broken_pipe(&e) => {}
+            other => other?,
+        },
     }
     if let Some((dir, jsonl, window)) = entry {
         tokenaudit_store::ledger::append(dir, &jsonl, &window)

@@ -187,6 +187,18 @@ fn fail_on_sets_exit_code_one() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fail-on"));
+    // A reader that stops early (`| head`) leaves the gate closed
+    // (hunt185: exit 0).
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenaudit"))
+        .current_dir(env.path(""))
+        .args(["findings", "day.jsonl", "--fail-on", "high"])
+        .args(["--config", "cfg.toml", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
 }
 
 #[test]
