@@ -624,6 +624,18 @@ impl Prepared {
                 );
             }
         }
+        // Inputs that hold no line at all (an export that came empty, a
+        // pipe whose copy failed): with --strict, an error, not a $0 report
+        // in place of the last good one (hunt185).
+        if self.strict
+            && matches!(self.input, Input::Logs(_))
+            && audit.input.lines == 0
+            && summary.rejects.total() == 0
+        {
+            bail!(
+                "--strict: the inputs hold no line (an empty file or stdin: an export or a copy that failed?); no report written."
+            );
+        }
         if self.strict && summary.rejects.strict_failures() > 0 {
             let mut msg = format!(
                 "--strict: {}; no report written.\n",

@@ -1478,6 +1478,59 @@ fn brotli_parquet_is_read() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.007");
 }
 
+/// Parquet piped to `audit -` is read (saved to be read from its footer;
+/// hunt185: refused, a $0 report); inputs that hold no line are an error
+/// under --strict, the last report kept (hunt185: a $0 report in its
+/// place).
+#[test]
+fn parquet_on_stdin_is_read_and_no_line_is_an_error_under_strict() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    write_parquet(
+        &env.path("calls.parquet"),
+        vec![
+            (
+                "timestamp",
+                Arc::new(StringArray::from(vec!["2026-03-02T10:00:00Z"; 2])) as ArrayRef,
+            ),
+            ("model", Arc::new(StringArray::from(vec!["gpt-4o"; 2]))),
+            ("prompt_tokens", Arc::new(Int64Array::from(vec![2000, 500]))),
+            (
+                "completion_tokens",
+                Arc::new(Int64Array::from(vec![200, 50])),
+            ),
+        ],
+    );
+    let out = env
+        .cmd()
+        .args(["audit", "-", "--out", "out", "--quiet", "--strict"])
+        .write_stdin(std::fs::read(env.path("calls.parquet")).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 2,000 × 2.5 + 200 × 10 + 500 × 2.5 + 50 × 10 = $0.00875.
+    assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.00875");
+    env.write("empty.jsonl", "");
+    for (args, stdin) in [(vec!["empty.jsonl"], None), (vec!["-"], Some(""))] {
+        let mut cmd = env.cmd();
+        cmd.arg("audit")
+            .args(&args)
+            .args(["--out", "out", "--quiet", "--strict"]);
+        if let Some(text) = stdin {
+            cmd.write_stdin(text);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("--strict: the inputs hold no line"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.00875");
+    }
+}
+
 /// hunt144's bug9: tags kept as a list of `{key, value}` records
 /// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
 /// with `{"stringValue": …}` values) were dropped silently, the call's
@@ -4469,11 +4522,11 @@ fn a_damaged_first_group_or_a_json_path_group_loses_only_its_rows() {
     }
 }
 
-/// A FIFO holding Parquet is said to be unreadable as such, not waited on
-/// (hunt78: the audit hung, the file opened again).
+/// A FIFO holding Parquet is read once, saved to be read from its footer
+/// (hunt78: the audit hung, the file opened again; then it was refused).
 #[cfg(target_os = "linux")]
 #[test]
-fn a_parquet_fifo_is_refused_not_waited_on() {
+fn a_parquet_fifo_is_read_not_waited_on() {
     let env = Env::new();
     let fifo = env.path("calls.parquet");
     let made = std::process::Command::new("mkfifo")
@@ -4489,7 +4542,6 @@ fn a_parquet_fifo_is_refused_not_waited_on() {
         let fifo = fifo.clone();
         std::thread::spawn(move || {
             use std::io::Write;
-            // The reader stops after the magic: a broken pipe is expected.
             let _ = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&fifo)
@@ -4498,12 +4550,17 @@ fn a_parquet_fifo_is_refused_not_waited_on() {
     };
     let out = run(&env, &["calls.parquet", "--strict"]);
     writer.join().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("not from a pipe or a FIFO"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let piped = env.report()["audit"]["totals"].clone();
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parquet/checksummed.parquet"),
+        env.path("file.parquet"),
+    )
+    .unwrap();
+    let direct = env.audit(&["file.parquet", "--strict"]);
+    assert!(piped["calls"].as_u64().unwrap() > 0);
+    assert_eq!(piped, direct["audit"]["totals"]);
 }
 
 /// A successful call with output tokens and no input count (`null`,

@@ -118,6 +118,9 @@ pub enum ParquetError {
 pub struct ParquetFile {
     path: PathBuf,
     meta: ArrowReaderMetadata,
+    /// Stdin or a pipe saved to a temporary file: kept until the last row
+    /// group is read (each opens the file anew).
+    saved: Option<std::sync::Arc<tempfile::TempPath>>,
 }
 
 impl ParquetFile {
@@ -137,7 +140,15 @@ impl ParquetFile {
         Ok(ParquetFile {
             path: path.to_path_buf(),
             meta,
+            saved: None,
         })
+    }
+
+    /// A file saved from stdin or a pipe, removed once nothing reads it.
+    pub fn open_saved(saved: tempfile::TempPath) -> Result<ParquetFile, ParquetError> {
+        let mut file = ParquetFile::open(&saved)?;
+        file.saved = Some(std::sync::Arc::new(saved));
+        Ok(file)
     }
 
     pub fn path(&self) -> &Path {

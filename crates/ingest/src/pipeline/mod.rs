@@ -1139,30 +1139,38 @@ fn produce(
         Encoding::Parquet => "parquet",
     };
     if encoding == Encoding::Parquet {
-        drop(stream);
         let name = match source {
-            // Read by row group from its footer: a pipe or a FIFO cannot be
-            // (hunt78: a FIFO named .parquet hung, opened again).
-            Source::File(path) if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
-                file_reject(
-                    rejects,
-                    index,
-                    0,
-                    RejectReason::UnreadableFile,
-                    "Parquet is read from its footer, so not from a pipe or a FIFO; write it to a file and pass its path".into(),
-                );
-                "none".into()
+            Source::File(path) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                drop(stream);
+                produce_parquet(index, path, None, options, send, rejects)
             }
-            Source::File(path) => produce_parquet(index, path, options, send, rejects),
-            Source::Stdin => {
-                file_reject(
-                    rejects,
-                    index,
-                    0,
-                    RejectReason::UnreadableFile,
-                    "Parquet cannot be read from stdin; pass the file's path".into(),
-                );
-                "none".into()
+            // Read by row group from its footer, which a pipe, a FIFO or
+            // stdin gives last: saved to a temporary file first (hunt78: a
+            // FIFO named .parquet hung; hunt185: stdin refused, a $0
+            // report).
+            _ => {
+                let mut stream = stream;
+                let saved = tempfile::NamedTempFile::new().and_then(|mut f| {
+                    std::io::copy(&mut stream, &mut f)?;
+                    Ok(f)
+                });
+                match saved {
+                    Ok(f) => {
+                        let saved = f.into_temp_path();
+                        let path = saved.to_path_buf();
+                        produce_parquet(index, &path, Some(saved), options, send, rejects)
+                    }
+                    Err(e) => {
+                        file_reject(
+                            rejects,
+                            index,
+                            0,
+                            RejectReason::UnreadableFile,
+                            format!("Parquet from a pipe or stdin could not be saved to a temporary file to read from its footer: {e}"),
+                        );
+                        "none".into()
+                    }
+                }
             }
         };
         return (encoding_name, name);
@@ -1626,11 +1634,16 @@ const DETECT_BYTES: usize = 1 << 20;
 fn produce_parquet(
     index: usize,
     path: &Path,
+    saved: Option<tempfile::TempPath>,
     options: &IngestOptions,
     send: &mut Deliver<'_>,
     rejects: &mut Rejects,
 ) -> String {
-    let opened = ParquetFile::open(path).and_then(|file| {
+    let opened = match saved {
+        Some(saved) => ParquetFile::open_saved(saved),
+        None => ParquetFile::open(path),
+    };
+    let opened = opened.and_then(|file| {
         let head = crate::parquet::head_json(&file, DETECT_ROWS, DETECT_BYTES)?;
         Ok((file, head))
     });
