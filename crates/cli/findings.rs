@@ -385,7 +385,12 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
     // a gate of 121 findings exited 0 under `| head -20`).
     match &args.out {
         Some(p) => tokenaudit_report::write_atomic(p, text.as_bytes())?,
-        None => match print(&text) {
+        // CSV keeps a label's characters as they are, but not on a terminal
+        // (hunt181: a log's ESC sequences set its title and cleared it).
+        None => match print(&match args.format.as_str() {
+            "csv" => tokenaudit_report::terminal_text(&text),
+            _ => text.as_str().into(),
+        }) {
             Err(e) if crate::output::is_broken_pipe(&e) => {}
             other => other?,
         },

@@ -29,6 +29,9 @@ fn write(r: &Report) -> String {
             block(&mut o, b);
         }
     }
+    if !r.footer.is_empty() {
+        let _ = writeln!(o, "---\n\n{}\n", inlines(&r.footer));
+    }
     // Every block ends with a blank line but the file with one line break.
     while o.ends_with("\n\n") {
         o.pop();

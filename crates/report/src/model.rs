@@ -1805,7 +1805,13 @@ pub(crate) fn text<'a>(a: &'a Audit, info: &RunInfo) -> Report<'a> {
         head: vec![Block::List(head)],
         nav: Vec::new(),
         sections,
-        footer: Vec::new(),
+        // (hunt181: rows of $1.005 shown as $1.01 did not add up to the
+        // total, unsaid.)
+        footer: vec![
+            Inline::plain("Money is computed exactly and rounded to the cent here, so a table's rows may not add up to its total to the cent; "),
+            Inline::code("audit.json"),
+            Inline::plain(" and the CSV files carry exact figures and every row."),
+        ],
     }
 }
 
