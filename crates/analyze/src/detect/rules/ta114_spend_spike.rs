@@ -78,6 +78,19 @@ fn median(v: &mut [i128]) -> i128 {
     }
 }
 
+/// The same weekday's usual spend: the median of its weeks, but of four
+/// split two and two, the higher middle one (hunt182: two weeks of a
+/// holiday and two of work gave a median of half a working day, and
+/// every ordinary day back was "2×" it).
+fn weekday_median(v: &mut [i128]) -> i128 {
+    if v.len() >= 4 {
+        v.sort_unstable();
+        v[v.len() / 2]
+    } else {
+        median(v)
+    }
+}
+
 /// Weeks of the same weekday a day is also judged against.
 const WEEKS: usize = 4;
 
@@ -139,7 +152,7 @@ pub fn spikes(
             .collect();
         let m = match weekdays.is_empty() {
             true => m,
-            false => m.max(median(&mut weekdays)),
+            false => m.max(weekday_median(&mut weekdays)),
         };
         let v = days[i].1;
         // A MAD of zero (flat baseline) is floored at 5% of the median.
@@ -205,7 +218,58 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .or_default() += g.stats.cost.picos();
         }
     }
+    // Tokens by key and day (of the period's own calls), to tell a price
+    // change from a change in use.
+    let mut tokens: BTreeMap<(&str, &str), BTreeMap<NaiveDate, u64>> = BTreeMap::new();
+    for g in ctx.groups {
+        if let Some(d) = g.day {
+            let t = g.usage.total();
+            *tokens
+                .entry(("feature", g.feature.as_str()))
+                .or_default()
+                .entry(d)
+                .or_default() += t;
+            *tokens
+                .entry(("model", g.model.as_str()))
+                .or_default()
+                .entry(d)
+                .or_default() += t;
+        }
+    }
+    // A spike that is a price change: a model of its calls that day changed
+    // price within the days it is judged against, and its tokens did not
+    // spike (hunt182: a steady feature's four days after its model's price
+    // doubled were four spikes, "look at its deploys").
+    let repriced = |dim: &str, key: &str, day: NaiveDate| -> bool {
+        let from = day - chrono::Days::new(7 * WEEKS as u64 + o.baseline_days as u64);
+        let changed = ctx.groups.iter().any(|g| {
+            g.day == Some(day)
+                && (if dim == "feature" { &g.feature } else { &g.model }) == key
+                && g.resolved.is_some_and(|id| {
+                    ctx.catalog
+                        .model(id)
+                        .periods
+                        .iter()
+                        .filter_map(|p| p.effective)
+                        .any(|e| from < e && e <= day)
+                })
+        });
+        let Some(series) = tokens.get(&(dim, key)).filter(|_| changed) else {
+            return false;
+        };
+        let mut base: Vec<i128> = series
+            .range(from..day)
+            .map(|(_, t)| *t as i128)
+            .filter(|t| *t > 0)
+            .collect();
+        let today = series.get(&day).copied().unwrap_or(0) as f64;
+        base.len() >= o.min_baseline_days.max(1)
+            && today < o.min_ratio * median(&mut base) as f64
+    };
     for &(dim, key, day, v, m, mad) in &found {
+        if repriced(dim, key, day) {
+            continue;
+        }
         // A model whose spike is one feature's (the feature makes its
         // excess, within 1%): one finding (the feature's, naming the
         // model), not two tickets for one event. To the pico-dollar, one
