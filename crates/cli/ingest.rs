@@ -335,23 +335,19 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     // A stored file read again whole that was cut short (a copy that failed
     // half-way): its calls are replaced by the fewer read (hunt185: 1,096
     // of 3,000, said only as "1 line rejected").
-    let samples = report.summary.rejects.samples();
-    for p in report
-        .plan
-        .read
-        .iter()
-        .filter(|p| p.action == Action::Changed)
-    {
+    // (By the source's own counts: its samples keep 20, which a file of
+    // other bad lines fills: hunt186.)
+    for (i, now) in report.summary.sources.iter().enumerate() {
+        let (counts, _) = report.summary.rejects.of_source(i);
+        if !counts.contains_key(&tokenaudit_ingest::RejectReason::TruncatedFile) {
+            continue;
+        }
         // (Stdin is read from the file it was saved to.)
-        let path = p.path.display().to_string();
-        let named = |n: &str| n == p.name || n == path;
-        let cut = samples
-            .iter()
-            .any(|s| named(&s.file) && s.reason == tokenaudit_ingest::RejectReason::TruncatedFile);
-        let (Some(previous), Some(now)) = (
-            p.previous.as_ref().filter(|_| cut),
-            report.summary.sources.iter().find(|s| named(&s.name)),
-        ) else {
+        let planned = report.plan.read.iter().find(|p| {
+            p.action == Action::Changed
+                && (now.name == p.name || now.name == p.path.display().to_string())
+        });
+        let Some((p, previous)) = planned.and_then(|p| Some((p, p.previous.as_ref()?))) else {
             continue;
         };
         if report.commit.is_some() {
@@ -360,6 +356,19 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                 p.name, previous.records, now.records
             );
         }
+    }
+    if !report.emptied.is_empty() && report.commit.is_some() {
+        let listed: Vec<String> = report
+            .emptied
+            .iter()
+            .map(|(name, n)| format!("{name} ({})", counted(*n, "call", "calls")))
+            .collect();
+        eprintln!(
+            "warning: store: {} now empty, and {} calls left the store (a log rotated: give its rotated copy too; an export that came empty: its calls come back when it is whole): {}",
+            counted(listed.len() as u64, "file is", "files are"),
+            if listed.len() == 1 { "its" } else { "their" },
+            crate::output::first_of(&listed, 5)
+        );
     }
     let kept = &report.kept_unread;
     if !kept.is_empty() {

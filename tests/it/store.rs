@@ -581,6 +581,38 @@ fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
     assert!(out.status.success());
     assert_eq!(stored(&env), 200);
     store_check(&env);
+
+    // A log emptied in place by logrotate (`copytruncate` with
+    // `compress`): its calls are in the rotated copy, counted once
+    // (hunt186: kept, they were counted twice). An export emptied with no
+    // copy of its text: its calls leave the store, said.
+    let day: String = (0..20)
+        .map(|i| call(3, 1, "chat", 1000, 0, &format!("l{i:02}")))
+        .collect();
+    env.write("logs/app.jsonl", &day);
+    env.write("logs/export.jsonl", call(4, 1, "chat", 1000, 0, "e1"));
+    ingest(&env, &["logs"]);
+    assert_eq!(stored(&env), 221);
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(day.as_bytes()).unwrap();
+    std::fs::write(env.path("logs/app.jsonl.1.gz"), e.finish().unwrap()).unwrap();
+    env.write("logs/app.jsonl", "");
+    env.write("logs/export.jsonl", "");
+    let out = env
+        .cmd()
+        .args(["ingest", "logs", "--store", "store", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: store: 1 file is now empty, and its calls left the store")
+            && err.contains("export.jsonl (1 call)"),
+        "{err}"
+    );
+    assert!(!err.contains("app.jsonl ("), "{err}");
+    assert_eq!(stored(&env), 220);
+    store_check(&env);
 }
 
 /// A pipe given by its path (`… | tokenaudit ingest /dev/stdin`) is read

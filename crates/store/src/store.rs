@@ -107,6 +107,9 @@ pub struct IngestReport {
     /// their stored rows and entry are kept (the next ingest tries them
     /// again).
     pub kept_emptied: Vec<String>,
+    /// Files emptied in place whose calls (how many) left the store, their
+    /// text in no file of this ingest.
+    pub emptied: Vec<(String, u64)>,
 }
 
 /// Who is writing: kept in `_inflight/` while an ingest runs, so a
@@ -581,10 +584,14 @@ impl Store {
             .filter(|&i| lost_reading(i))
             .map(|i| read[i].name.clone())
             .collect();
-        // A stored file read again whole that is now empty replaces its
-        // calls by none (hunt185: a night's failed `aws s3 cp … - |
-        // tokenaudit ingest - --stdin-name …` emptied its 3,000 calls, exit
-        // 0 under --strict): kept as it was, said.
+        // A stored source read again whole that is now empty replaces its
+        // calls by none. Stdin so (hunt185: a night's failed `aws s3 cp …
+        // - | tokenaudit ingest - --stdin-name …` emptied its 3,000 calls,
+        // exit 0 under --strict) is a failed copy: kept as it was, said. A
+        // file emptied in place is a log rotated (logrotate's create or
+        // copytruncate, its calls in the rotated copy: hunt186, kept they
+        // were counted twice) or an export that came empty: replaced, and
+        // said when no file of this ingest holds its text.
         let emptied = |i: usize| {
             let (p, s) = (&read[i], &summary.sources[i]);
             p.action == Action::Changed
@@ -595,9 +602,18 @@ impl Store {
                 && s.records == 0
                 && s.rejected == 0
         };
+        let piped = |i: usize| read[i].key.starts_with("stdin:");
         report.kept_emptied = (0..read.len())
-            .filter(|&i| emptied(i))
+            .filter(|&i| emptied(i) && piped(i))
             .map(|i| read[i].name.clone())
+            .collect();
+        report.emptied = (0..read.len())
+            .filter(|&i| emptied(i) && !piped(i))
+            .filter_map(|i| {
+                let e = read[i].previous.as_ref()?;
+                let moved = e.content.as_ref().is_some_and(|c| reread.contains_key(c));
+                (!moved).then(|| (read[i].name.clone(), e.records))
+            })
             .collect();
         for i in (0..read.len()).filter(|&i| lost_reading(i)) {
             if let Some(old) = restates.get(&read[i].name) {
@@ -612,7 +628,7 @@ impl Store {
                 Action::New | Action::Changed | Action::Grown
             ) && summary.sources[i].unreadable())
                 || lost_reading(i)
-                || emptied(i)
+                || (emptied(i) && piped(i))
         };
         for i in (0..read.len()).filter(|&i| unreadable(i)) {
             gone.replaced.remove(&read[i].key);

@@ -244,7 +244,11 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         let from = day - chrono::Days::new(7 * WEEKS as u64 + o.baseline_days as u64);
         let changed = ctx.groups.iter().any(|g| {
             g.day == Some(day)
-                && (if dim == "feature" { &g.feature } else { &g.model }) == key
+                && (if dim == "feature" {
+                    &g.feature
+                } else {
+                    &g.model
+                }) == key
                 && g.resolved.is_some_and(|id| {
                     ctx.catalog
                         .model(id)
@@ -263,8 +267,7 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .filter(|t| *t > 0)
             .collect();
         let today = series.get(&day).copied().unwrap_or(0) as f64;
-        base.len() >= o.min_baseline_days.max(1)
-            && today < o.min_ratio * median(&mut base) as f64
+        base.len() >= o.min_baseline_days.max(1) && today < o.min_ratio * median(&mut base) as f64
     };
     for &(dim, key, day, v, m, mad) in &found {
         if repriced(dim, key, day) {
