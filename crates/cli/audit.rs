@@ -627,11 +627,18 @@ impl Prepared {
         // Inputs that hold no line at all (an export that came empty, a
         // pipe whose copy failed): with --strict, an error, not a $0 report
         // in place of the last good one (hunt185).
-        if self.strict
-            && matches!(self.input, Input::Logs(_))
-            && audit.input.lines == 0
-            && summary.rejects.total() == 0
-        {
+        // (Bytes, not lines: a CSV of its header alone or a Parquet file of
+        // no row is a whole export of a quiet day, hunt186.)
+        let empty = match &self.input {
+            Input::Logs(sources) => sources.iter().all(|s| match s {
+                tokenaudit_ingest::Source::File(p) => {
+                    std::fs::metadata(p).is_ok_and(|m| m.len() == 0)
+                }
+                tokenaudit_ingest::Source::Stdin => true,
+            }),
+            _ => false,
+        };
+        if self.strict && empty && audit.input.lines == 0 && summary.rejects.total() == 0 {
             bail!(
                 "--strict: the inputs hold no line (an empty file or stdin: an export or a copy that failed?); no report written."
             );

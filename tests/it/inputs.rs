@@ -1529,6 +1529,14 @@ fn parquet_on_stdin_is_read_and_no_line_is_an_error_under_strict() {
         );
         assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.00875");
     }
+    // A CSV of its header alone is a whole export of a quiet day: a $0
+    // report, no error (hunt186).
+    env.write(
+        "day.csv",
+        "timestamp,model,prompt_tokens,completion_tokens\n",
+    );
+    let r = env.audit(&["day.csv", "--strict"]);
+    assert_eq!(r["audit"]["totals"]["calls"], 0);
 }
 
 /// hunt144's bug9: tags kept as a list of `{key, value}` records

@@ -296,8 +296,14 @@ fn other_spelling(t: &str) -> Option<String> {
         let numeric = offset.len() == 5
             && offset.starts_with(['+', '-'])
             && offset[1..].bytes().all(|b| b.is_ascii_digit());
-        if numeric && (2..=5).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_uppercase())
-        {
+        // A name (`CST`, Guam's `ChST`), or the offset again where the zone
+        // has none (`+08` in Asia/Singapore, `+0800` parsed from RFC 3339:
+        // Go's `stdTZ`; hunt186).
+        let named = (2..=5).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphabetic());
+        let offset_again = matches!(name.len(), 3 | 5)
+            && name.starts_with(['+', '-'])
+            && name[1..].bytes().all(|b| b.is_ascii_digit());
+        if numeric && (named || offset_again) {
             out = before;
         }
     }
@@ -515,6 +521,9 @@ mod tests {
             // Go's in another zone, with its monotonic clock; Java's
             // `ZonedDateTime`; a decimal comma (hunt182).
             "2026-10-01 16:00:00 +0800 CST",
+            "2026-10-01 16:00:00 +0800 +08",
+            "2026-10-01 05:00:00 -0300 -0300",
+            "2026-10-01 18:00:00 +1000 ChST",
             "2026-10-01 01:00:00.000 -0700 PDT m=+0.016",
             "2026-10-01T01:00-07:00[America/Los_Angeles]",
             "2026-10-01 08:00:00,000",
@@ -528,7 +537,7 @@ mod tests {
         // comma elsewhere is no decimal comma.
         for text in [
             "2026-10-01 08:00:00 CST",
-            "2026-10-01 08:00:00 +0800 cst",
+            "2026-10-01 08:00:00 +0800 Cst1",
             "2026-10-01, 08:00:00",
             "2026-10-01 08:00:00,",
         ] {
