@@ -134,11 +134,14 @@ pub fn import_genai_prices(json: &str) -> Result<(Catalog, ImportReport), Import
         }
     }
     for (what, n) in variants {
-        report.notes.push(match what.strip_prefix("uneven ") {
-            Some(kind) => format!(
+        report.notes.push(match (what.strip_prefix("uneven "), what.strip_prefix("flat ")) {
+            (Some(kind), _) => format!(
                 "{n} model(s) have {kind} prices (`price_variants`) that are not one uniform fraction of their normal prices; their {kind} calls are priced at normal rates"
             ),
-            None => format!(
+            (_, Some(kind)) => format!(
+                "{n} model(s) have {kind} prices (`price_variants`) without the long-context tier of their normal prices: their {kind} calls past the tier's threshold are priced at the same multiple of the tier's rates, which may be above the provider's"
+            ),
+            _ => format!(
                 "{n} price variant(s) for `{what}` not imported (tokenaudit prices batch, flex, priority and fast processing only); those calls are priced at normal rates"
             ),
         });
@@ -338,11 +341,22 @@ fn variant_multipliers(
             .find(|p| p.effective <= start)
             .or(periods.first());
         let this = match (variant, base) {
-            (Ok(variant), Some(base)) => uniform_multiplier(
-                (&base.rates, &base.tiers),
-                (&variant.rates, &variant.tiers),
-                VARIANT_KINDS[index].1,
-            ),
+            (Ok(variant), Some(base)) => {
+                let m = uniform_multiplier(
+                    (&base.rates, &base.tiers),
+                    (&variant.rates, &variant.tiers),
+                    VARIANT_KINDS[index].1,
+                );
+                // A flat variant of tiered prices (gpt-5.4's priority): the
+                // multiple applies to the long-context tier too, which the
+                // variant does not price so (hunt186: 1.92× on a 300k call).
+                if matches!(m, Ok(Some(_))) && variant.tiers.is_empty() && !base.tiers.is_empty() {
+                    *notes
+                        .entry(format!("flat {}", VARIANT_KINDS[index].0))
+                        .or_default() += 1;
+                }
+                m
+            }
             _ => Err(()),
         };
         found[index] = match (found[index], this) {

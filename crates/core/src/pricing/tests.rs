@@ -775,6 +775,15 @@ fn imports_genai_prices_price_variants_as_multipliers() {
                        "output_mtok": {"base": 20, "tiers": [{"start": 272000, "price": 30}]}}},
            {"when": {"service_tier": "ultrafast"}, "prices": {"input_mtok": 12, "output_mtok": 60}},
            {"when": {"route": "eu"}, "prices": {"input_mtok": 1.1, "output_mtok": 4.4}}]},
+        {"id": "gpt-y", "match": {"equals": "gpt-y"},
+         "prices": {"input_mtok": 0.15, "cache_read_mtok": 0.075, "output_mtok": 0.6},
+         "price_variants": [
+           {"when": {"processing": "batch"}, "prices": {"input_mtok": 0.075, "cache_read_mtok": 0.04, "output_mtok": 0.3}},
+           {"when": {"service_tier": "priority"}, "prices": {"input_mtok": 0.25, "cache_read_mtok": 0.125, "output_mtok": 1}}]},
+        {"id": "gpt-z", "match": {"equals": "gpt-z"},
+         "prices": {"input_mtok": {"base": 2.5, "tiers": [{"start": 272000, "price": 5}]}, "output_mtok": 15},
+         "price_variants": [
+           {"when": {"service_tier": "priority"}, "prices": {"input_mtok": 5, "output_mtok": 30}}]},
         {"id": "embed-x", "match": {"equals": "embed-x"}, "prices": {"input_mtok": 0.2},
          "price_variants": [{"when": {"processing": "batch"}, "prices": {"input_mtok": 0.1}},
                             {"when": {"processing": "batch"}, "prices": {}}]}]}]"#;
@@ -794,6 +803,19 @@ fn imports_genai_prices_price_variants_as_multipliers() {
     );
     // An embedding model's batch price is of its input alone.
     assert_eq!(model("embed-x").batch_multiplier, half);
+    // A cached read published to the cent ($0.04 for ½ of $0.075), and 5/3
+    // of every rate, which no millionth is exactly but which makes each
+    // rate to the pico-dollar (hunt186: both dropped).
+    assert_eq!(model("gpt-y").batch_multiplier, half);
+    assert_eq!(
+        model("gpt-y").priority_multiplier,
+        Some(Multiplier::from_millionths(1_666_667))
+    );
+    // A flat variant of tiered prices: kept, and said.
+    assert_eq!(
+        model("gpt-z").priority_multiplier,
+        Some(Multiplier::from_millionths(2_000_000))
+    );
     let notes = report.notes.join("\n");
     assert!(
         notes.contains(
@@ -811,6 +833,12 @@ fn imports_genai_prices_price_variants_as_multipliers() {
     );
     assert!(!notes.contains("default"), "{notes}");
     assert!(!notes.contains("batch prices"), "{notes}");
+    assert!(
+        notes.contains(
+            "1 model(s) have priority prices (`price_variants`) without the long-context tier"
+        ),
+        "{notes}"
+    );
 }
 
 /// LiteLLM's `tiered_pricing` (ranges of the request's input): the first
