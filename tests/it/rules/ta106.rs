@@ -287,3 +287,31 @@ fn embeddings_have_no_prompt_to_trim() {
         assert_eq!(findings(&r, "TA106").len(), 0);
     }
 }
+
+/// A log that begins on a Sunday: that one day is no first week to compare
+/// with when two whole weeks follow (hunt182: a weekend's smaller prompts
+/// were "the week of" the month's start, a drift of 33% with no growth).
+/// Weekdays 60 calls of 4,096 tokens, weekends 60 of 2,048, for three
+/// weeks from Sunday 2026-11-01: no drift.
+#[test]
+fn a_first_week_of_one_day_is_no_base() {
+    let mut s = String::new();
+    for day in 1..=22u32 {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        use chrono::Datelike;
+        let weekend = date.weekday().number_from_monday() >= 6;
+        for i in 0..60u32 {
+            let ts = format!("2026-11-{day:02}T{:02}:{:02}:00Z", 8 + i / 60, i % 60);
+            let input = if weekend { 2_048 } else { 4_096 };
+            s += &line(&ts, "qa", format!("q{day:02}-{i:02}"), input);
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let drift: Vec<&Value> = findings(&r, "TA106")
+        .into_iter()
+        .filter(|f| f["title"].as_str().unwrap().contains("grew"))
+        .collect();
+    assert!(drift.is_empty(), "{drift:?}");
+}

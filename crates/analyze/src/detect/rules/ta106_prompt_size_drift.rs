@@ -81,12 +81,23 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         } else {
             rates.input.picos() as f64
         };
-        let weeks: Vec<_> = cell
+        let mut weeks: Vec<_> = cell
             .obs
             .weekly_input
             .iter()
             .filter(|(_, h)| h.count() >= min_calls)
             .collect();
+        // A first week the logs begin inside is no base when two whole
+        // weeks follow (hunt182: November 2026's Sunday alone, a weekend's
+        // smaller prompts, was "the week of 2026-10-26", a drift of 33%
+        // with no growth at all).
+        let started = ctx.audit.first_call.map(|t| {
+            use chrono::Datelike;
+            t.date_naive().num_days_from_ce()
+        });
+        if weeks.len() >= 3 && started.is_some_and(|d| d > weeks[0].0) {
+            weeks.remove(0);
+        }
         if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
             let (m0, m1) = (first.1.quantile(0.5) as f64, last.1.quantile(0.5) as f64);
             if weeks.len() >= 2 && m0 > 0.0 && m1 >= m0 * (1.0 + o.growth) {
