@@ -2,7 +2,8 @@
 //! Prompts of a (feature, model) that grow over the weeks — the median input
 //! tokens of the last week at least `growth` above the first week's (weeks
 //! from Monday, UTC; a week the logs end inside is a part of one, and the
-//! finding says how many of its days the logs have) —
+//! finding says how many of its days the logs have; a first week they have
+//! fewer than 4 days of is passed over when two more follow) —
 //! and oversized contexts, where the p95 input is at least `p95_ratio` times
 //! the median.
 //!
@@ -87,15 +88,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
             .iter()
             .filter(|(_, h)| h.count() >= min_calls)
             .collect();
-        // A first week the logs begin inside is no base when two whole
-        // weeks follow (hunt182: November 2026's Sunday alone, a weekend's
-        // smaller prompts, was "the week of 2026-10-26", a drift of 33%
-        // with no growth at all).
+        // A first week the logs have fewer than 4 days of is no base when
+        // two more weeks follow (hunt182: November 2026's Sunday alone, a
+        // weekend's smaller prompts, was "the week of 2026-10-26", a drift
+        // of 33% with no growth at all).
         let started = ctx.audit.first_call.map(|t| {
             use chrono::Datelike;
             t.date_naive().num_days_from_ce()
         });
-        if weeks.len() >= 3 && started.is_some_and(|d| d > weeks[0].0) {
+        if weeks.len() >= 3 && started.is_some_and(|d| d > weeks[0].0 + 3) {
             weeks.remove(0);
         }
         if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
