@@ -1009,6 +1009,38 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     )
 }
 
+/// An `--out` no report can go to, refused before the run (hunt185: found
+/// after the whole input was read): a file, a folder that cannot be
+/// written, or a folder inside a store, whose `calls/` hold only the
+/// store's parts (a `focus.parquet` there was read as calls by DuckDB and
+/// failed `store check`).
+fn refuse_out(out: &std::path::Path) -> Result<()> {
+    if out.is_file() {
+        bail!(
+            "cannot create output folder {}: it is a file; give a folder for the reports",
+            out.display()
+        );
+    }
+    let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    if let Some(store) = absolute
+        .ancestors()
+        .find(|a| a.join("_commits").is_dir() && a.join("calls").is_dir())
+    {
+        bail!(
+            "--out {}: is inside the store {}, which holds only what `tokenaudit ingest` writes; write the reports to a folder of their own",
+            out.display(),
+            store.display()
+        );
+    }
+    if out.is_dir() {
+        let probe = out.join(format!(".tokenaudit-probe-{}", std::process::id()));
+        std::fs::File::create(&probe)
+            .map_err(|e| anyhow::anyhow!("--out {}: cannot write there ({e})", out.display()))?;
+        let _ = std::fs::remove_file(&probe);
+    }
+    Ok(())
+}
+
 /// Where and what to write (shared by `audit` and `review`).
 pub struct Reports<'a> {
     pub out: &'a std::path::Path,
@@ -1036,6 +1068,7 @@ pub fn write(mut prepared: Prepared, to: Reports<'_>) -> Result<ExitCode> {
     for name in formats.iter().flat_map(|f| f.fixed_names()) {
         tokenaudit_report::refuse_not_ours(to.out, name)?;
     }
+    refuse_out(to.out)?;
     let (audit, profile, catalog) = prepared.run()?;
     let focus =
         want_focus.then(|| tokenaudit_report::focus::rows(&audit, &profile.groups, &catalog));

@@ -4047,3 +4047,39 @@ fn a_log_rotated_while_an_ingest_runs_loses_no_call() {
     assert_eq!(s["totals"]["calls"], 23);
     assert_eq!(s["totals"]["cost"], raw["totals"]["cost"]);
 }
+
+/// Reports are refused before the run where they cannot go: inside a store
+/// (hunt185: a `focus.parquet` among the calls, read by DuckDB as calls,
+/// and `store check` failed from then on), or at a file.
+#[test]
+fn reports_are_not_written_inside_a_store_or_at_a_file() {
+    let env = Env::new();
+    env.write("logs/a.jsonl", call(1, 1, "chat", 1000, 100, "a1"));
+    ingest(&env, &["logs"]);
+    for out in ["store/calls/day=2026-10-01", "store/x"] {
+        let o = env
+            .cmd()
+            .args([
+                "audit", "--store", "store", "--out", out, "--format", "md,focus", "-q",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("is inside the store"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    store_check(&env);
+    env.write("afile", "mine");
+    let o = env
+        .cmd()
+        .args(["audit", "logs", "--out", "afile", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("cannot create output folder afile: it is a file"));
+    assert_eq!(std::fs::read_to_string(env.path("afile")).unwrap(), "mine");
+}
