@@ -78,6 +78,26 @@ pub fn print_left_out(left_out: &tokenaudit_ingest::source::LeftOut) {
             tokenaudit_report::one_line_text(&dir.display().to_string())
         );
     }
+    for (dir, live, removed) in &left_out.delta {
+        eprintln!(
+            "note: {} is a Delta Lake table: read its {live} live file{} as its log lists them{}",
+            tokenaudit_report::one_line_text(&dir.display().to_string()),
+            if *live == 1 { "" } else { "s" },
+            match removed {
+                0 => String::new(),
+                n => format!(
+                    "; {n} file{} its log replaced (OPTIMIZE, DELETE, an overwrite) and VACUUM has not yet removed not read",
+                    if *n == 1 { "" } else { "s" }
+                ),
+            }
+        );
+    }
+    for (dir, why) in &left_out.delta_unread {
+        eprintln!(
+            "warning: {} is a Delta Lake table, not read: {why}; read it with Spark, DuckDB's delta extension or delta-rs and export its rows",
+            tokenaudit_report::one_line_text(&dir.display().to_string())
+        );
+    }
     let reports = &left_out.reports;
     if !reports.is_empty() {
         let shown: Vec<_> = reports.iter().map(|p| p.display()).collect();

@@ -1539,6 +1539,70 @@ fn parquet_on_stdin_is_read_and_no_line_is_an_error_under_strict() {
     assert_eq!(r["audit"]["totals"]["calls"], 0);
 }
 
+/// A Delta Lake table folder is read by its log: the files an OPTIMIZE
+/// replaced, still on disk until VACUUM, are not read again (hunt184: 2×);
+/// from the last checkpoint when the log before it was cleaned up.
+#[test]
+fn a_delta_table_is_read_by_its_log() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray, StructArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let part = |name: &str, tokens: Vec<i64>| {
+        let n = tokens.len();
+        write_parquet(
+            &env.path(&format!("table/{name}")),
+            vec![
+                (
+                    "timestamp",
+                    Arc::new(StringArray::from(vec!["2026-03-02T10:00:00Z"; n])) as ArrayRef,
+                ),
+                ("model", Arc::new(StringArray::from(vec!["gpt-4o"; n]))),
+                ("prompt_tokens", Arc::new(Int64Array::from(tokens.clone()))),
+                ("completion_tokens", Arc::new(Int64Array::from(vec![0; n]))),
+            ],
+        );
+    };
+    std::fs::create_dir_all(env.path("table/_delta_log")).unwrap();
+    part("part-0.parquet", vec![1000]);
+    part("part-1.parquet", vec![2000]);
+    part("part-2.parquet", vec![1000, 2000]);
+    let commit = |v: u64, text: &str| env.write(&format!("table/_delta_log/{v:020}.json"), text);
+    commit(
+        0,
+        "{\"protocol\":{\"minReaderVersion\":1}}\n{\"add\":{\"path\":\"part-0.parquet\"}}\n",
+    );
+    commit(1, "{\"add\":{\"path\":\"part-1.parquet\"}}\n");
+    commit(2, "{\"remove\":{\"path\":\"part-0.parquet\"}}\n{\"remove\":{\"path\":\"part-1.parquet\"}}\n{\"add\":{\"path\":\"part-2.parquet\"}}\n");
+    let out = run(&env, &["table"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a Delta Lake table: read its 1 live file as its log lists them; 2 files its log replaced"),
+        "{}",
+        stderr(&out)
+    );
+    // 3,000 tokens at $2.50 a million, once.
+    let r = env.report();
+    assert_eq!(r["audit"]["totals"]["calls"], 2);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0075");
+    // The log cleaned up to a checkpoint of version 2 (its `add` column).
+    for v in 0..=2 {
+        std::fs::remove_file(env.path(&format!("table/_delta_log/{v:020}.json"))).unwrap();
+    }
+    let add: ArrayRef = Arc::new(
+        StructArray::try_from(vec![(
+            "path",
+            Arc::new(StringArray::from(vec![Some("part-2.parquet"), None])) as ArrayRef,
+        )])
+        .unwrap(),
+    );
+    write_parquet(
+        &env.path("table/_delta_log/00000000000000000002.checkpoint.parquet"),
+        vec![("add", add)],
+    );
+    let r = env.audit(&["table"]);
+    assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0075");
+}
+
 /// hunt144's bug9: tags kept as a list of `{key, value}` records
 /// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
 /// with `{"stringValue": …}` values) were dropped silently, the call's

@@ -5,6 +5,7 @@
 //! trusted from the extension, so a `.log` that is really gzip still reads.
 
 pub mod container;
+mod delta;
 pub mod lines;
 pub mod mend;
 
@@ -168,6 +169,11 @@ pub struct LeftOut {
     /// read (`.cache/`, `.old.jsonl`): named, as nothing goes unread
     /// unseen (sorted).
     pub hidden: Vec<PathBuf>,
+    /// Delta Lake tables: the folder, its live files read, and the files on
+    /// disk its log removed (replaced, not yet vacuumed), not read.
+    pub delta: Vec<(PathBuf, usize, usize)>,
+    /// Delta Lake tables whose live files cannot be told, and why: not read.
+    pub delta_unread: Vec<(PathBuf, &'static str)>,
 }
 
 /// Whether `path` is a file a tokenaudit report wrote: named as one and
@@ -634,6 +640,31 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, w: &mut Walk<'_>) -> Result<(), Sour
     walk_in(dir, out, w, true)
 }
 
+/// Every file under `dir` but its `_delta_log/` and hidden entries, with
+/// its path relative to `root` as a Delta log names it (`/` between parts).
+fn files_under(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            files_under(root, &path, out);
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push((rel.join("/"), path));
+        }
+    }
+}
+
 fn walk_in(
     dir: &Path,
     out: &mut Vec<PathBuf>,
@@ -668,6 +699,25 @@ fn walk_in(
         }
         for s in sessions {
             walk_in(&s, out, w, false)?;
+        }
+        return Ok(());
+    }
+    // A Delta Lake table: the files its log says are live, not the ones it
+    // replaced that are still on disk.
+    if let Some(table) = delta::live_files(dir) {
+        match table {
+            Ok(live) => {
+                let mut on_disk = Vec::new();
+                files_under(dir, dir, &mut on_disk);
+                let (read, removed): (Vec<_>, Vec<_>) =
+                    on_disk.into_iter().partition(|(rel, _)| live.contains(rel));
+                let removed = removed.iter().filter(|(_, p)| is_log_candidate(p)).count();
+                w.left_out
+                    .delta
+                    .push((dir.to_path_buf(), read.len(), removed));
+                out.extend(read.into_iter().map(|(_, p)| p));
+            }
+            Err(why) => w.left_out.delta_unread.push((dir.to_path_buf(), why)),
         }
         return Ok(());
     }
