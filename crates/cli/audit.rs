@@ -629,16 +629,17 @@ impl Prepared {
         // in place of the last good one (hunt185).
         // (Bytes, not lines: a CSV of its header alone or a Parquet file of
         // no row is a whole export of a quiet day, hunt186.)
-        let empty = match &self.input {
+        // (Nor a gzip or zstd of nothing, or of a line break: hunt187.)
+        // Looked at only when no line was read, and a pipe or a FIFO, read
+        // once, not opened again.
+        let empty = || match &self.input {
             Input::Logs(sources) => sources.iter().all(|s| match s {
-                tokenaudit_ingest::Source::File(p) => {
-                    std::fs::metadata(p).is_ok_and(|m| m.len() == 0)
-                }
-                tokenaudit_ingest::Source::Stdin => true,
+                tokenaudit_ingest::Source::File(p) if p.is_file() => holds_nothing(s),
+                _ => true,
             }),
             _ => false,
         };
-        if self.strict && empty && audit.input.lines == 0 && summary.rejects.total() == 0 {
+        if self.strict && audit.input.lines == 0 && summary.rejects.total() == 0 && empty() {
             bail!(
                 "--strict: the inputs hold no line (an empty file or stdin: an export or a copy that failed?); no report written."
             );
@@ -1009,6 +1010,18 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     )
 }
 
+/// Whether a file holds no text but blanks, once decompressed.
+fn holds_nothing(source: &tokenaudit_ingest::Source) -> bool {
+    use std::io::Read;
+    let Ok((_, stream)) = tokenaudit_ingest::source::open(source) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    stream.take(4096).read_to_end(&mut head).is_ok()
+        && head.len() < 4096
+        && head.iter().all(u8::is_ascii_whitespace)
+}
+
 /// An `--out` no report can go to, refused before the run (hunt185: found
 /// after the whole input was read): a file, a folder that cannot be
 /// written, or a folder inside a store, whose `calls/` hold only the
@@ -1021,7 +1034,27 @@ fn refuse_out(out: &std::path::Path) -> Result<()> {
             out.display()
         );
     }
+    // Where it really is: its deepest existing folder with links and `..`
+    // resolved, and the rest (hunt187: a link into a store got through,
+    // `store/calls/../../x` was refused).
     let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let absolute = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break rest
+                .iter()
+                .rev()
+                .fold(real, |p: std::path::PathBuf, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break absolute.clone(),
+        }
+    };
     if let Some(store) = absolute
         .ancestors()
         .find(|a| a.join("_commits").is_dir() && a.join("calls").is_dir())

@@ -388,7 +388,9 @@ pub fn run(mut args: FindingsArgs) -> Result<ExitCode> {
         // CSV keeps a label's characters as they are, but not on a terminal
         // (hunt181: a log's ESC sequences set its title and cleared it).
         None => match print(&match args.format.as_str() {
-            "csv" => tokenaudit_report::terminal_text(&text),
+            "csv" if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+                tokenaudit_report::terminal_text(&text)
+            }
             _ => text.as_str().into(),
         }) {
             Err(e) if crate::output::is_broken_pipe(&e) => {}

@@ -1512,7 +1512,14 @@ fn parquet_on_stdin_is_read_and_no_line_is_an_error_under_strict() {
     // 2,000 × 2.5 + 200 × 10 + 500 × 2.5 + 50 × 10 = $0.00875.
     assert_eq!(usd(&env.report()["audit"]["totals"]["cost"]), "0.00875");
     env.write("empty.jsonl", "");
-    for (args, stdin) in [(vec!["empty.jsonl"], None), (vec!["-"], Some(""))] {
+    env.write("blank.jsonl", "\n");
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::fs::write(env.path("empty.jsonl.gz"), gz.finish().unwrap()).unwrap();
+    for (args, stdin) in [
+        (vec!["empty.jsonl"], None),
+        (vec!["-"], Some("")),
+        (vec!["blank.jsonl", "empty.jsonl.gz"], None),
+    ] {
         let mut cmd = env.cmd();
         cmd.arg("audit")
             .args(&args)

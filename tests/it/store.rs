@@ -4071,6 +4071,31 @@ fn reports_are_not_written_inside_a_store_or_at_a_file() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+    // Through a link into the store too; a path out of it through `..`
+    // is no path inside it (hunt187).
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(env.path("store/calls"), env.path("link")).unwrap();
+        let o = env
+            .cmd()
+            .args(["audit", "--store", "store", "--out", "link/rep", "-q"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+    }
+    let o = env
+        .cmd()
+        .args([
+            "audit",
+            "--store",
+            "store",
+            "--out",
+            "store/calls/../../rep",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     store_check(&env);
     env.write("afile", "mine");
     let o = env

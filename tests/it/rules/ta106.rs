@@ -306,6 +306,14 @@ fn a_first_week_of_one_day_is_no_base() {
             s += &line(&ts, "qa", format!("q{day:02}-{i:02}"), input);
         }
     }
+    // Another feature from the Monday before: the week is the cell's own,
+    // not the log's (hunt187).
+    for day in 26..=31u32 {
+        for i in 0..60u32 {
+            let ts = format!("2026-10-{day:02}T{:02}:{:02}:00Z", 8 + i / 60, i % 60);
+            s += &line(&ts, "other", format!("o{day:02}-{i:02}"), 1_024);
+        }
+    }
     let env = Env::new();
     env.write("calls.jsonl", s);
     let r = env.audit(&["calls.jsonl"]);

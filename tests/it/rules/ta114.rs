@@ -428,3 +428,166 @@ fn daily_and_a_job(until: &str, job: &str, runs: impl Fn(chrono::NaiveDate) -> b
     }
     s
 }
+
+/// A line of `feature` on `model` at `ts` with `input` fresh and `cached`
+/// cache-read tokens and 500 output tokens.
+fn claude(ts: &str, feature: &str, input: u64, cached: u64) -> String {
+    serde_json::json!({
+        "timestamp": ts, "model": "claude-sonnet-4-6", "provider": "anthropic", "feature": feature,
+        "usage": {"input_tokens": input, "cache_read_input_tokens": cached, "output_tokens": 500}
+    })
+    .to_string()
+        + "\n"
+}
+
+/// A day whose model's price rose is no spike when its tokens did not
+/// and its spend per token rose as the price did (hunt182: a doubled price
+/// was four spikes); but a dated period with the same rates hides no
+/// spike of use: a broken cache, the same tokens at 7.7× the spend
+/// (hunt187). Claude Sonnet 4.6 (input 3, cached read 0.3, output 15; a
+/// period from 2026-03-13 with the same rates below 200k): 20 calls a day
+/// of 1,000 + 100,000 cached + 500 out = $0.0405, $0.81 a day; on the
+/// last day the 100,000 are fresh input: $0.3105 a call, $6.21.
+#[test]
+fn a_price_period_of_the_same_rates_hides_no_spike() {
+    let mut s = String::new();
+    for d in 1..=20u32 {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + chrono::Days::new(d as u64 - 1);
+        for j in 0..20u32 {
+            let ts = format!("{date}T10:{j:02}:00Z");
+            s += &if d == 20 {
+                claude(&ts, "support", 101_000, 0)
+            } else {
+                claude(&ts, "support", 1_000, 100_000)
+            };
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let titles: Vec<String> = findings(&r, "TA114")
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        titles.contains(
+            &"feature support: spend of $6.21 on 2026-03-20 is 7.7× its baseline median $0.81"
+                .to_string()
+        ),
+        "{titles:?}"
+    );
+}
+
+/// A job run every other week is no holiday: its light week's Monday at
+/// 3× is a spike against the median of its four Mondays, [30, 30, 54, 54]
+/// calls of $3.0075 → $42.11 (hunt187: judged against the heavy weeks' $54, it was missed),
+/// while weeks below a quarter of the highest are left out as a holiday's.
+#[test]
+fn a_fortnightly_jobs_spike_is_found() {
+    let mut s = String::new();
+    // Monday 2026-10-12 to Monday 2026-11-16; each call 1M input at $3.
+    for d in 0..=35u32 {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 12).unwrap() + chrono::Days::new(d as u64);
+        use chrono::Datelike;
+        let monday = date.weekday() == chrono::Weekday::Mon;
+        let week = d / 7;
+        let calls = match (monday, d) {
+            (true, 35) => 30,
+            (true, _) if week % 2 == 1 => 18,
+            _ => 10,
+        };
+        for j in 0..calls {
+            s += &claude(&format!("{date}T10:{j:02}:00Z"), "payroll", 1_000_000, 0);
+        }
+    }
+    let env = Env::new();
+    env.write("calls.jsonl", s);
+    let r = env.audit(&["calls.jsonl"]);
+    let titles: Vec<String> = findings(&r, "TA114")
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        titles.contains(
+            &"feature payroll: spend of $90.23 on 2026-11-16 is 2.1× its baseline median $42.11"
+                .to_string()
+        ),
+        "{titles:?}"
+    );
+}
+
+/// `n` calls of `feature` on `model` a day from `from` to `to`, `input`
+/// tokens each and no output, but for the days `quiet` gives a count.
+fn daily(
+    model: &str,
+    from: &str,
+    to: &str,
+    input: u64,
+    n: impl Fn(chrono::NaiveDate) -> u32,
+) -> String {
+    let (from, to) = (
+        chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap(),
+        chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap(),
+    );
+    let mut s = String::new();
+    for date in from.iter_days().take_while(|d| *d <= to) {
+        for j in 0..n(date) {
+            s += &serde_json::json!({
+                "timestamp": format!("{date}T10:{j:02}:00Z"), "model": model, "feature": "tagger",
+                "usage": {"prompt_tokens": input, "completion_tokens": 0}
+            })
+            .to_string();
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// A model whose price doubled on a date (Gemini 3.6 Flash: input $0.75,
+/// $1.50 from 2027-01-01): the same 20 calls of 500,000 tokens a day, $7.50
+/// then $15.00, are no spikes (hunt182: four, "look at its deploys").
+/// After a two-week holiday of one call a day, ordinary weekdays are no
+/// spikes either (hunt182: 2.0× a median of holiday and working Mondays).
+#[test]
+fn a_price_rise_and_the_end_of_a_holiday_are_no_spikes() {
+    let env = Env::new();
+    env.write(
+        "price.jsonl",
+        daily(
+            "gemini-3.6-flash",
+            "2026-12-04",
+            "2027-01-14",
+            500_000,
+            |_| 20,
+        ),
+    );
+    let r = env.audit(&["price.jsonl"]);
+    assert!(
+        findings(&r, "TA114").is_empty(),
+        "{:?}",
+        findings(&r, "TA114")
+    );
+    use chrono::Datelike;
+    let holiday = |d: chrono::NaiveDate| {
+        let weekend = d.weekday().number_from_monday() >= 6;
+        let off = d >= chrono::NaiveDate::from_ymd_opt(2026, 12, 21).unwrap()
+            && d <= chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        match (weekend, off) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 25 + d.day() % 2,
+        }
+    };
+    env.write(
+        "holiday.jsonl",
+        daily("gpt-4o", "2026-12-01", "2027-01-15", 160_000, holiday),
+    );
+    let r = env.audit(&["holiday.jsonl"]);
+    assert!(
+        findings(&r, "TA114").is_empty(),
+        "{:?}",
+        findings(&r, "TA114")
+    );
+}

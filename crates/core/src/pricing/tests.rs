@@ -780,6 +780,10 @@ fn imports_genai_prices_price_variants_as_multipliers() {
          "price_variants": [
            {"when": {"processing": "batch"}, "prices": {"input_mtok": 0.075, "cache_read_mtok": 0.04, "output_mtok": 0.3}},
            {"when": {"service_tier": "priority"}, "prices": {"input_mtok": 0.25, "cache_read_mtok": 0.125, "output_mtok": 1}}]},
+        {"id": "nano-x", "match": {"equals": "nano-x"},
+         "prices": {"input_mtok": 0.1, "cache_read_mtok": 0.01, "output_mtok": 0.4},
+         "price_variants": [
+           {"when": {"processing": "batch"}, "prices": {"input_mtok": 0.05, "cache_read_mtok": 0.01, "output_mtok": 0.2}}]},
         {"id": "gpt-z", "match": {"equals": "gpt-z"},
          "prices": {"input_mtok": {"base": 2.5, "tiers": [{"start": 272000, "price": 5}]}, "output_mtok": 15},
          "price_variants": [
@@ -811,6 +815,8 @@ fn imports_genai_prices_price_variants_as_multipliers() {
         model("gpt-y").priority_multiplier,
         Some(Multiplier::from_millionths(1_666_667))
     );
+    // A cached read not discounted beside ½ of the others is no rounding.
+    assert_eq!(model("nano-x").batch_multiplier, None);
     // A flat variant of tiered prices: kept, and said.
     assert_eq!(
         model("gpt-z").priority_multiplier,
@@ -832,7 +838,12 @@ fn imports_genai_prices_price_variants_as_multipliers() {
         "{notes}"
     );
     assert!(!notes.contains("default"), "{notes}");
-    assert!(!notes.contains("batch prices"), "{notes}");
+    assert!(
+        notes.contains(
+            "1 model(s) have batch prices (`price_variants`) that are not one uniform fraction"
+        ),
+        "{notes}"
+    );
     assert!(
         notes.contains(
             "1 model(s) have priority prices (`price_variants`) without the long-context tier"

@@ -92,10 +92,15 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
         // two more weeks follow (hunt182: November 2026's Sunday alone, a
         // weekend's smaller prompts, was "the week of 2026-10-26", a drift
         // of 33% with no growth at all).
-        let started = ctx.audit.first_call.map(|t| {
-            use chrono::Datelike;
-            t.date_naive().num_days_from_ce()
-        });
+        // (The cell's own first day: a feature launched mid-log, hunt187.)
+        let started = ctx
+            .groups_of(cell.key)
+            .filter_map(|g| g.day)
+            .min()
+            .map(|d| {
+                use chrono::Datelike;
+                d.num_days_from_ce()
+            });
         if weeks.len() >= 3 && started.is_some_and(|d| d > weeks[0].0 + 3) {
             weeks.remove(0);
         }

@@ -78,18 +78,23 @@ fn median(v: &mut [i128]) -> i128 {
     }
 }
 
-/// The same weekday's usual spend: the median of its weeks, but of four
-/// split two and two, the higher middle one (hunt182: two weeks of a
-/// holiday and two of work gave a median of half a working day, and
-/// every ordinary day back was "2×" it).
+/// The same weekday's usual spend: the median of its weeks, leaving out a
+/// week below a quarter of the highest (a holiday, an outage), as days
+/// without calls are (hunt182: two holiday weeks and two working ones gave
+/// a median of half a working day, and every ordinary day back was "2×"
+/// it; hunt187: a job run every other week is no such low).
 fn weekday_median(v: &mut [i128]) -> i128 {
-    if v.len() >= 4 {
-        v.sort_unstable();
-        v[v.len() / 2]
+    let top = v.iter().copied().max().unwrap_or(0);
+    let mut usual: Vec<i128> = v.iter().copied().filter(|x| x * 4 >= top).collect();
+    if usual.len() >= 2 {
+        median(&mut usual)
     } else {
         median(v)
     }
 }
+
+/// Tokens and spend (pico-dollars) by day.
+type DaySeries = BTreeMap<NaiveDate, (u64, i128)>;
 
 /// Weeks of the same weekday a day is also judged against.
 const WEEKS: usize = 4;
@@ -218,56 +223,82 @@ pub fn check(ctx: &Context<'_>, o: &Options, out: &mut Vec<Finding>) {
                 .or_default() += g.stats.cost.picos();
         }
     }
-    // Tokens by key and day (of the period's own calls), to tell a price
-    // change from a change in use.
-    let mut tokens: BTreeMap<(&str, &str), BTreeMap<NaiveDate, u64>> = BTreeMap::new();
+    // Tokens and spend by key and day (of the period's own calls), to tell
+    // a price change from a change in use.
+    let mut tokens: BTreeMap<(&str, &str), DaySeries> = BTreeMap::new();
     for g in ctx.groups {
         if let Some(d) = g.day {
-            let t = g.usage.total();
-            *tokens
-                .entry(("feature", g.feature.as_str()))
-                .or_default()
-                .entry(d)
-                .or_default() += t;
-            *tokens
-                .entry(("model", g.model.as_str()))
-                .or_default()
-                .entry(d)
-                .or_default() += t;
+            let (t, c) = (g.usage.total(), g.stats.cost.picos());
+            for k in [("feature", g.feature.as_str()), ("model", g.model.as_str())] {
+                let e = tokens.entry(k).or_default().entry(d).or_default();
+                e.0 += t;
+                e.1 += c;
+            }
         }
     }
-    // A spike that is a price change: a model of its calls that day changed
-    // price within the days it is judged against, and its tokens did not
-    // spike (hunt182: a steady feature's four days after its model's price
-    // doubled were four spikes, "look at its deploys").
+    // A spike that is a price rise: a model of its calls that day raised
+    // its input or output rate within the days it is judged against, its
+    // tokens did not spike, and its spend per token rose by no more than
+    // the rate did (hunt182: a steady feature's four days after its
+    // model's price doubled were four spikes, "look at its deploys";
+    // hunt187: a dated period with the same rates, or a price cut, hid a
+    // broken cache's 7.7×).
     let repriced = |dim: &str, key: &str, day: NaiveDate| -> bool {
         let from = day - chrono::Days::new(7 * WEEKS as u64 + o.baseline_days as u64);
-        let changed = ctx.groups.iter().any(|g| {
-            g.day == Some(day)
-                && (if dim == "feature" {
-                    &g.feature
-                } else {
-                    &g.model
-                }) == key
-                && g.resolved.is_some_and(|id| {
-                    ctx.catalog
-                        .model(id)
-                        .periods
-                        .iter()
-                        .filter_map(|p| p.effective)
-                        .any(|e| from < e && e <= day)
+        let rise = ctx
+            .groups
+            .iter()
+            .filter(|g| {
+                g.day == Some(day)
+                    && (if dim == "feature" {
+                        &g.feature
+                    } else {
+                        &g.model
+                    }) == key
+            })
+            .filter_map(|g| g.resolved)
+            .flat_map(|id| {
+                let periods = &ctx.catalog.model(id).periods;
+                periods.windows(2).filter_map(move |w| {
+                    let e = w[1].effective?;
+                    if !(from < e && e <= day) {
+                        return None;
+                    }
+                    let up = |a: Option<Money>, b: Option<Money>| match (a, b) {
+                        (Some(a), Some(b)) if b.picos() > a.picos() && a.picos() > 0 => {
+                            Some(b.picos() as f64 / a.picos() as f64)
+                        }
+                        _ => None,
+                    };
+                    let (old, new) = (&w[0].rates, &w[1].rates);
+                    up(old.input, new.input)
+                        .into_iter()
+                        .chain(up(old.output, new.output))
+                        .reduce(f64::max)
                 })
-        });
-        let Some(series) = tokens.get(&(dim, key)).filter(|_| changed) else {
+            })
+            .reduce(f64::max);
+        let (Some(rise), Some(series)) = (rise, tokens.get(&(dim, key))) else {
             return false;
         };
-        let mut base: Vec<i128> = series
+        let base: Vec<(u64, i128)> = series
             .range(from..day)
-            .map(|(_, t)| *t as i128)
-            .filter(|t| *t > 0)
+            .map(|(_, v)| *v)
+            .filter(|(t, _)| *t > 0)
             .collect();
-        let today = series.get(&day).copied().unwrap_or(0) as f64;
-        base.len() >= o.min_baseline_days.max(1) && today < o.min_ratio * median(&mut base) as f64
+        let Some(&(t_day, c_day)) = series.get(&day) else {
+            return false;
+        };
+        if base.len() < o.min_baseline_days.max(1) || t_day == 0 {
+            return false;
+        }
+        let mut t_base: Vec<i128> = base.iter().map(|(t, _)| *t as i128).collect();
+        let per_token = |(t, c): (u64, i128)| c as f64 / t as f64;
+        let mut cpt: Vec<i128> = base.iter().map(|&x| (per_token(x) * 1e6) as i128).collect();
+        let (t_med, cpt_med) = (median(&mut t_base) as f64, median(&mut cpt) as f64 / 1e6);
+        (t_day as f64) < o.min_ratio * t_med
+            && cpt_med > 0.0
+            && per_token((t_day, c_day)) <= cpt_med * rise * 1.1
     };
     for &(dim, key, day, v, m, mad) in &found {
         if repriced(dim, key, day) {
