@@ -137,7 +137,10 @@ pub fn run(cmd: StoreCommand) -> Result<ExitCode> {
                 for p in &r.problems {
                     eprintln!("problem: {p}");
                 }
-                eprintln!("{} problems found", r.problems.len());
+                eprintln!(
+                    "{} found",
+                    crate::output::counted(r.problems.len() as u64, "problem", "problems")
+                );
                 // A part's rows cannot be had again from the store itself:
                 // only from the logs it was fed.
                 if r.problems

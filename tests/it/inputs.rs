@@ -1610,6 +1610,46 @@ fn a_delta_table_is_read_by_its_log() {
     assert_eq!(usd(&r["audit"]["totals"]["cost"]), "0.0075");
 }
 
+/// Hive-style partition folders name their rows' fields (Spark's
+/// `partitionBy("feature", "team")`): read as the rows' own when they lack
+/// them, other keys as tags, time partitions not (hunt184: every call
+/// `(none)` by feature and team).
+#[test]
+fn hive_partition_folders_give_the_rows_fields() {
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use std::sync::Arc;
+    let env = Env::new();
+    let part = |dir: &str, n: usize| {
+        std::fs::create_dir_all(env.path(dir)).unwrap();
+        write_parquet(
+            &env.path(&format!("{dir}/part-0.parquet")),
+            vec![
+                (
+                    "timestamp",
+                    Arc::new(StringArray::from(vec!["2026-03-02T10:00:00Z"; n])) as ArrayRef,
+                ),
+                ("model", Arc::new(StringArray::from(vec!["gpt-4o"; n]))),
+                ("prompt_tokens", Arc::new(Int64Array::from(vec![1000; n]))),
+                ("completion_tokens", Arc::new(Int64Array::from(vec![0; n]))),
+            ],
+        );
+    };
+    part("calls/feature=chat/team=t1/dt=2026-03-02/env=prod", 2);
+    part("calls/feature=search/team=t2/dt=2026-03-02/env=prod", 1);
+    let r = env.audit(&["calls", "--strict"]);
+    // 1,000 tokens at $2.50 a million a call.
+    assert_eq!(usd(&row(&r, "feature", "chat")["cost"]), "0.005");
+    assert_eq!(usd(&row(&r, "feature", "search")["cost"]), "0.0025");
+    assert_eq!(row(&r, "team", "t1")["calls"], 2);
+    let tags: Vec<&str> = r["audit"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["env=prod"]);
+}
+
 /// hunt144's bug9: tags kept as a list of `{key, value}` records
 /// (BigQuery's map, a `REPEATED RECORD<key, value>`; OTLP's attributes
 /// with `{"stringValue": …}` values) were dropped silently, the call's

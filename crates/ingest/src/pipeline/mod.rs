@@ -17,6 +17,7 @@
 //! result is the same on every run.
 
 pub mod dedup;
+mod partition;
 pub mod threads;
 
 use std::io::Read;
@@ -513,10 +514,19 @@ where
             .merge(rejects);
     };
 
+    let partitions: Arc<Vec<Vec<(String, String)>>> = Arc::new(
+        sources
+            .iter()
+            .map(|s| match s {
+                Source::File(p) => partition::pairs(p),
+                Source::Stdin => Vec::new(),
+            })
+            .collect(),
+    );
     let results: Vec<WorkerResult<S>> = if threads == 1 {
         // One thread: each chunk is read as soon as it is cut, on the
         // calling thread (no producer, no pool, one chunk in memory).
-        let mut worker = Worker::new(make_sink());
+        let mut worker = Worker::new(make_sink(), partitions.clone());
         let progress = options.progress.as_deref();
         let mut send = |chunk: Chunk| {
             worker.read(chunk, &free_tx, progress);
@@ -556,7 +566,15 @@ where
                 use rayon::prelude::*;
                 (0..threads)
                     .into_par_iter()
-                    .map(|_| consume(&rx, &free_tx, &make_sink, options.progress.as_deref()))
+                    .map(|_| {
+                        consume(
+                            &rx,
+                            &free_tx,
+                            &make_sink,
+                            options.progress.as_deref(),
+                            partitions.clone(),
+                        )
+                    })
                     .collect()
             })
         })
@@ -636,8 +654,9 @@ fn consume<S: RecordSink>(
     free: &Sender<Vec<u8>>,
     make_sink: &(impl Fn() -> S + Sync),
     progress: Option<&Progress>,
+    partitions: Arc<Vec<Vec<(String, String)>>>,
 ) -> WorkerResult<S> {
-    let mut w = Worker::new(make_sink());
+    let mut w = Worker::new(make_sink(), partitions);
     for chunk in rx.iter() {
         w.read(chunk, free, progress);
     }
@@ -662,10 +681,12 @@ struct Worker<S> {
     counts: [u64; 4],
     /// Per source, and the lines of each counted chunk.
     tallies: WorkerCounts,
+    /// Per source, the fields its Hive-style partition folders name.
+    partitions: Arc<Vec<Vec<(String, String)>>>,
 }
 
 impl<S: RecordSink> Worker<S> {
-    fn new(sink: S) -> Self {
+    fn new(sink: S, partitions: Arc<Vec<Vec<(String, String)>>>) -> Self {
         Worker {
             sink,
             rejects: Rejects::default(),
@@ -673,6 +694,7 @@ impl<S: RecordSink> Worker<S> {
             gemini_streams: false,
             counts: [0; 4],
             tallies: WorkerCounts::default(),
+            partitions,
         }
     }
 
@@ -909,6 +931,11 @@ impl<S: RecordSink> Worker<S> {
     }
 
     fn take(&mut self, mut parsed: Result<CallRecord<'_>, crate::rejects::Reject>, at: Location) {
+        if let (Ok(record), Some(pairs)) = (&mut parsed, self.partitions.get(at.source)) {
+            if !pairs.is_empty() {
+                partition::apply(record, pairs);
+            }
+        }
         match &mut parsed {
             // Borrowed where it lies: moving a record out of the `Result`
             // copied its ~600 bytes on every line.
