@@ -496,21 +496,24 @@ fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
         .collect();
     ingest_stdin(&env, &night, &["--stdin-name", "2026-10-02"]);
     let stored = |env: &Env| audit_of(env, &["--store", "store"])["totals"]["calls"].clone();
+    // `ingest -` of the night's export under its name, with `flag`.
+    let piped = |flag: &str, bytes: Vec<u8>| {
+        env.cmd()
+            .args([
+                "ingest",
+                "-",
+                "--store",
+                "store",
+                "--stdin-name",
+                "2026-10-02",
+                flag,
+            ])
+            .write_stdin(bytes)
+            .output()
+            .unwrap()
+    };
     assert_eq!(stored(&env), 200);
-    let out = env
-        .cmd()
-        .args([
-            "ingest",
-            "-",
-            "--store",
-            "store",
-            "--stdin-name",
-            "2026-10-02",
-            "-q",
-        ])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = piped("-q", Vec::new());
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -518,20 +521,7 @@ fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
         "{err}"
     );
     assert_eq!(stored(&env), 200);
-    let out = env
-        .cmd()
-        .args([
-            "ingest",
-            "-",
-            "--store",
-            "store",
-            "--stdin-name",
-            "2026-10-02",
-            "--strict",
-        ])
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let out = piped("--strict", Vec::new());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -543,20 +533,7 @@ fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(night.as_bytes()).unwrap();
     let gz = e.finish().unwrap();
-    let out = env
-        .cmd()
-        .args([
-            "ingest",
-            "-",
-            "--store",
-            "store",
-            "--stdin-name",
-            "2026-10-02",
-            "-q",
-        ])
-        .write_stdin(gz[..gz.len() / 2].to_vec())
-        .output()
-        .unwrap();
+    let out = piped("-q", gz[..gz.len() / 2].to_vec());
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -564,20 +541,7 @@ fn an_emptied_or_cut_stdin_does_not_silently_replace_its_calls() {
         "{err}"
     );
     // Whole again the next night.
-    let out = env
-        .cmd()
-        .args([
-            "ingest",
-            "-",
-            "--store",
-            "store",
-            "--stdin-name",
-            "2026-10-02",
-            "-q",
-        ])
-        .write_stdin(gz)
-        .output()
-        .unwrap();
+    let out = piped("-q", gz);
     assert!(out.status.success());
     assert_eq!(stored(&env), 200);
     store_check(&env);

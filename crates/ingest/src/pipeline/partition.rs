@@ -41,7 +41,8 @@ pub(crate) fn pairs(path: &Path) -> Vec<(String, String)> {
             );
             // Hive's null partition: no value.
             let null = value == "__HIVE_DEFAULT_PARTITION__";
-            (named && !time && !null && !value.is_empty()).then(|| (key.to_string(), decode(value)))
+            (named && !time && !null && !value.is_empty())
+                .then(|| (key.to_string(), crate::source::percent_decode(value)))
         })
         .collect()
 }
@@ -69,26 +70,6 @@ pub(crate) fn apply(r: &mut CallRecord<'_>, pairs: &[(String, String)]) {
             *slot = Some(Cow::Owned(value.clone()));
         }
     }
-}
-
-/// `%XX` escapes, as Hive writes a value's `/`, `=`, `%` and others.
-fn decode(value: &str) -> String {
-    let b = value.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |x: u8| (x as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

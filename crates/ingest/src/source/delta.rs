@@ -135,8 +135,10 @@ fn read_checkpoint(path: &Path, live: &mut BTreeSet<String>) -> Result<(), ()> {
     Ok(())
 }
 
-/// A log's path, percent-decoded (`day=2026-10-01/part%20a.parquet`).
-fn decode(path: &str) -> String {
+/// A path or a value with its `%XX` escapes decoded, as a Delta log
+/// writes its paths (`day=2026-10-01/part%20a.parquet`) and Hive its
+/// partition values.
+pub(crate) fn decode(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

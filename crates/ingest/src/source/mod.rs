@@ -6,6 +6,7 @@
 
 pub mod container;
 mod delta;
+pub(crate) use delta::decode as percent_decode;
 pub mod lines;
 pub mod mend;
 
