@@ -337,11 +337,14 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     // of 3,000, said only as "1 line rejected").
     // (By the source's own counts: its samples keep 20, which a file of
     // other bad lines fills: hunt186.)
-    for (i, now) in report.summary.sources.iter().enumerate() {
-        let (counts, _) = report.summary.rejects.of_source(i);
-        if !counts.contains_key(&tokenaudit_ingest::RejectReason::TruncatedFile) {
-            continue;
-        }
+    // (A count looked up, not each source's samples gathered: a folder of
+    // 100,000 files made that quadratic.)
+    let truncated = tokenaudit_ingest::RejectReason::TruncatedFile;
+    let cut_sources = report.summary.sources.iter().enumerate().filter(|(i, _)| {
+        report.summary.rejects.count(truncated) > 0
+            && report.summary.rejects.count_in(*i, truncated) > 0
+    });
+    for (_, now) in cut_sources {
         // (Stdin is read from the file it was saved to.)
         let planned = report.plan.read.iter().find(|p| {
             p.action == Action::Changed

@@ -402,6 +402,11 @@ impl Rejects {
         self.counts.get(&reason).copied().unwrap_or(0)
     }
 
+    /// One source's count of one reason.
+    pub fn count_in(&self, source: usize, reason: RejectReason) -> u64 {
+        self.per_source.get(&(source, reason)).copied().unwrap_or(0)
+    }
+
     /// Gives pending sample lines their numbers (see [`crate::source::lines`]). A
     /// stream that ended early was reported at the line after the last one
     /// read; its detail now says which line that was.
